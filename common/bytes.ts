@@ -1,0 +1,39 @@
+// Byte helpers shared by the Merkle log and the evidence leaf codec. Hex is the wire format
+// (JSON, ethers, Solidity `bytes32`), Uint8Array the working format.
+
+const HEX_BODY = /^[0-9a-fA-F]*$/;
+
+/** Lowercase, "0x"-prefixed hex, the form ethers and block explorers print. */
+export function toHex(bytes: Uint8Array): string {
+  return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
+}
+
+/**
+ * Parses hex with or without a "0x" prefix, either case. Strict, because Buffer.from(…, "hex")
+ * silently stops at the first bad character and would turn a typo into a shorter value.
+ */
+export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== "string") throw new RangeError(`hex: expected a string, got ${typeof hex}`);
+  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
+  if (body.length % 2 !== 0) {
+    throw new RangeError(`hex: odd number of digits (${body.length}) in "${abbreviate(hex)}"`);
+  }
+  if (!HEX_BODY.test(body)) {
+    throw new RangeError(`hex: non-hex character in "${abbreviate(hex)}"`);
+  }
+  // Copy out of Buffer's shared pool so callers own a plain, unshared Uint8Array.
+  return new Uint8Array(Buffer.from(body, "hex"));
+}
+
+/** Plain equality; the values compared here are public hashes, so no constant-time need. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return false;
+  }
+  return true;
+}
+
+function abbreviate(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

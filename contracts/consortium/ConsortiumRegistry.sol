@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
+
+/// @title ConsortiumRegistry
+/// @notice Members of the JointLedger consortium. See {IConsortiumRegistry}.
+contract ConsortiumRegistry is IConsortiumRegistry {
+    /// @dev Accounts per member are few (operations keys, anchor service, keepers); the bound
+    /// keeps `accountsOf` and account removal cheap.
+    uint256 public constant MAX_ACCOUNTS_PER_MEMBER = 16;
+    uint256 private constant _MAX_NAME_BYTES = 128;
+
+    address private immutable _bootstrapper;
+    bool private _bootstrapped;
+    address private _governor;
+
+    mapping(uint32 memberId => Member) private _members;
+    mapping(uint32 memberId => address[]) private _accounts;
+    mapping(address account => uint32 memberId) private _memberOfAccount;
+    uint32[] private _memberIds;
+    uint256 private _activeGovernors;
+
+    modifier onlyGovernor() {
+        if (msg.sender != _governor) revert ConsortiumNotGovernor(msg.sender, _governor);
+        _;
+    }
+
+    constructor() {
+        _bootstrapper = msg.sender;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function bootstrap(address governor_, MemberInit[] calldata founders) external {
+        if (_bootstrapped) revert RegistryAlreadyBootstrapped();
+        if (msg.sender != _bootstrapper) revert RegistryNotBootstrapper(msg.sender, _bootstrapper);
+        if (governor_ == address(0)) revert RegistryZeroGovernor();
+        _bootstrapped = true;
+        _setGovernor(governor_);
+        uint256 count = founders.length;
+        for (uint256 i = 0; i < count; ++i) {
+            _addMember(founders[i]);
+        }
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function addMember(MemberInit calldata init) external onlyGovernor {
+        _addMember(init);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function addAccount(uint32 memberId, address account) external onlyGovernor {
+        _requireMember(memberId);
+        if (_accounts[memberId].length >= MAX_ACCOUNTS_PER_MEMBER) {
+            revert RegistryInvalidAccountCount(_accounts[memberId].length + 1, MAX_ACCOUNTS_PER_MEMBER);
+        }
+        _attach(memberId, account);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function removeAccount(uint32 memberId, address account) external onlyGovernor {
+        _requireMember(memberId);
+        if (_memberOfAccount[account] != memberId) revert RegistryAccountNotOfMember(account, memberId);
+        address[] storage accounts = _accounts[memberId];
+        uint256 count = accounts.length;
+        if (count == 1) revert RegistryLastAccount(memberId);
+        for (uint256 i = 0; i < count; ++i) {
+            if (accounts[i] == account) {
+                // order is not meaningful: swap with the last and pop
+                accounts[i] = accounts[count - 1];
+                accounts.pop();
+                break;
+            }
+        }
+        delete _memberOfAccount[account];
+        emit AccountRemoved(memberId, account);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function suspendMember(uint32 memberId) external onlyGovernor {
+        Member storage m = _requireMember(memberId);
+        if (m.status == MemberStatus.Suspended) revert RegistryStatusUnchanged(memberId, MemberStatus.Suspended);
+        if (_isGoverning(m)) {
+            // the consortium must never lose its last governor, or nobody could reinstate anyone
+            if (_activeGovernors == 1) revert RegistryLastGovernor(memberId);
+            --_activeGovernors;
+        }
+        m.status = MemberStatus.Suspended;
+        emit MemberStatusChanged(memberId, MemberStatus.Active, MemberStatus.Suspended);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function reinstateMember(uint32 memberId) external onlyGovernor {
+        Member storage m = _requireMember(memberId);
+        if (m.status == MemberStatus.Active) revert RegistryStatusUnchanged(memberId, MemberStatus.Active);
+        m.status = MemberStatus.Active;
+        if (_isGoverning(m)) ++_activeGovernors;
+        emit MemberStatusChanged(memberId, MemberStatus.Suspended, MemberStatus.Active);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function setRegion(uint32 memberId, uint32 regionCode) external onlyGovernor {
+        Member storage m = _requireMember(memberId);
+        _checkRegion(regionCode);
+        uint32 previous = m.regionCode;
+        m.regionCode = regionCode;
+        emit MemberRegionChanged(memberId, previous, regionCode);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function setGovernor(address newGovernor) external onlyGovernor {
+        if (newGovernor == address(0)) revert RegistryZeroGovernor();
+        _setGovernor(newGovernor);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function governor() external view returns (address) {
+        return _governor;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function isActiveMember(address account) external view returns (bool) {
+        uint32 memberId = _memberOfAccount[account];
+        return memberId != 0 && _members[memberId].status == MemberStatus.Active;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function memberOf(address account) external view returns (uint32) {
+        return _memberOfAccount[account];
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function memberStatusOf(address account) external view returns (uint32 memberId, MemberStatus status) {
+        memberId = _memberOfAccount[account];
+        status = _members[memberId].status;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function member(uint32 memberId) external view returns (Member memory) {
+        return _requireMember(memberId);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function kindOf(uint32 memberId) external view returns (MemberKind) {
+        return _members[memberId].kind;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function regionOf(uint32 memberId) external view returns (uint32) {
+        return _members[memberId].regionCode;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function statusOf(uint32 memberId) external view returns (MemberStatus) {
+        return _members[memberId].status;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function accountsOf(uint32 memberId) external view returns (address[] memory) {
+        return _accounts[memberId];
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function memberIds() external view returns (uint32[] memory) {
+        return _memberIds;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function isGovernorMember(uint32 memberId) external view returns (bool) {
+        Member storage m = _members[memberId];
+        return m.status == MemberStatus.Active && _isGoverning(m);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function activeGovernorCount() external view returns (uint256) {
+        return _activeGovernors;
+    }
+
+    /// @notice 1.0.0: members, kinds, regions, accounts, suspension.
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    function _addMember(MemberInit calldata init) private {
+        _checkNewMember(init);
+        Member storage m = _members[init.id];
+        m.id = init.id;
+        m.kind = init.kind;
+        m.status = MemberStatus.Active;
+        m.regionCode = init.regionCode;
+        m.name = init.name;
+        _memberIds.push(init.id);
+        if (_isGoverning(m)) ++_activeGovernors;
+        emit MemberAdded(init.id, init.kind, init.regionCode, init.name);
+        uint256 count = init.accounts.length;
+        for (uint256 i = 0; i < count; ++i) {
+            _attach(init.id, init.accounts[i]);
+        }
+    }
+
+    function _checkNewMember(MemberInit calldata init) private view {
+        if (init.id == 0) revert RegistryInvalidMemberId(init.id);
+        if (_members[init.id].status != MemberStatus.None) revert RegistryMemberExists(init.id);
+        if (init.kind == MemberKind.None) revert RegistryInvalidKind(init.kind);
+        _checkRegion(init.regionCode);
+        uint256 nameLength = bytes(init.name).length;
+        if (nameLength == 0 || nameLength > _MAX_NAME_BYTES) revert RegistryInvalidName(nameLength);
+        uint256 accountCount = init.accounts.length;
+        if (accountCount == 0 || accountCount > MAX_ACCOUNTS_PER_MEMBER) {
+            revert RegistryInvalidAccountCount(accountCount, MAX_ACCOUNTS_PER_MEMBER);
+        }
+    }
+
+    function _attach(uint32 memberId, address account) private {
+        if (account == address(0)) revert RegistryZeroAccount();
+        uint32 owner = _memberOfAccount[account];
+        if (owner != 0) revert RegistryAccountTaken(account, owner);
+        _memberOfAccount[account] = memberId;
+        _accounts[memberId].push(account);
+        emit AccountAdded(memberId, account);
+    }
+
+    function _setGovernor(address newGovernor) private {
+        address previous = _governor;
+        _governor = newGovernor;
+        emit GovernorChanged(previous, newGovernor);
+    }
+
+    function _requireMember(uint32 memberId) private view returns (Member storage m) {
+        m = _members[memberId];
+        if (m.status == MemberStatus.None) revert RegistryUnknownMember(memberId);
+    }
+
+    function _checkRegion(uint32 regionCode) private pure {
+        if (regionCode < 100_000 || regionCode > 999_999) revert RegistryInvalidRegion(regionCode);
+    }
+
+    function _isGoverning(Member storage m) private view returns (bool) {
+        return m.kind == MemberKind.Union || m.kind == MemberKind.Branch;
+    }
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {IConsortiumGoverned} from "./IConsortiumGoverned.sol";
+
+/// @title IConsortiumRegistry
+/// @notice Who the consortium's members are: the provincial union (省联社), its legal-person
+/// member banks ("branches", 法人行社), third-party lending platforms and courts. Each member has
+/// a numeric id, a kind, a region code (GB/T 2260 administrative division, six digits), a public
+/// institution name, one or more chain accounts and a status. Every change after the one-time
+/// bootstrap goes through the consortium governor.
+interface IConsortiumRegistry is IConsortiumGoverned {
+    /// @notice Member kinds. Union and Branch members govern (approve proposals).
+    enum MemberKind {
+        None,
+        Union,
+        Branch,
+        Platform,
+        Court
+    }
+
+    /// @notice Member status. A suspended member keeps its id and accounts but every contract
+    /// treats it as inactive.
+    enum MemberStatus {
+        None,
+        Active,
+        Suspended
+    }
+
+    /// @notice A member as stored.
+    struct Member {
+        uint32 id;
+        MemberKind kind;
+        MemberStatus status;
+        uint32 regionCode;
+        string name;
+    }
+
+    /// @notice What it takes to admit a member.
+    struct MemberInit {
+        uint32 id;
+        MemberKind kind;
+        uint32 regionCode;
+        string name;
+        address[] accounts;
+    }
+
+    /// @notice The bootstrap was already done; it is allowed once.
+    error RegistryAlreadyBootstrapped();
+    /// @notice Only the deployer may bootstrap.
+    error RegistryNotBootstrapper(address caller, address bootstrapper);
+    /// @notice The governor address must be a contract-sized non-zero address.
+    error RegistryZeroGovernor();
+    /// @notice Member id 0 is reserved for "no member".
+    error RegistryInvalidMemberId(uint32 memberId);
+    /// @notice A member with this id exists already.
+    error RegistryMemberExists(uint32 memberId);
+    /// @notice No member with this id.
+    error RegistryUnknownMember(uint32 memberId);
+    /// @notice `kind` is not Union, Branch, Platform or Court.
+    error RegistryInvalidKind(MemberKind kind);
+    /// @notice Region codes are six-digit GB/T 2260 codes (100000–999999).
+    error RegistryInvalidRegion(uint32 regionCode);
+    /// @notice Institution names are 1–128 bytes of UTF-8.
+    error RegistryInvalidName(uint256 length);
+    /// @notice A member needs at least one account, at most `max`.
+    error RegistryInvalidAccountCount(uint256 count, uint256 max);
+    /// @notice The zero address cannot be an account.
+    error RegistryZeroAccount();
+    /// @notice `account` already belongs to member `memberId`.
+    error RegistryAccountTaken(address account, uint32 memberId);
+    /// @notice `account` does not belong to member `memberId`.
+    error RegistryAccountNotOfMember(address account, uint32 memberId);
+    /// @notice Removing the last account of a member would lock it out.
+    error RegistryLastAccount(uint32 memberId);
+    /// @notice The member already has status `status`.
+    error RegistryStatusUnchanged(uint32 memberId, MemberStatus status);
+    /// @notice Suspending the last active governor would leave nobody able to govern.
+    error RegistryLastGovernor(uint32 memberId);
+
+    /// @notice The governor was set (at bootstrap) or replaced (through governance).
+    event GovernorChanged(address indexed previousGovernor, address indexed newGovernor);
+    /// @notice A member was admitted.
+    event MemberAdded(uint32 indexed memberId, MemberKind kind, uint32 regionCode, string name);
+    /// @notice An account was attached to a member.
+    event AccountAdded(uint32 indexed memberId, address indexed account);
+    /// @notice An account was detached from a member.
+    event AccountRemoved(uint32 indexed memberId, address indexed account);
+    /// @notice A member's status changed (suspended or reinstated).
+    event MemberStatusChanged(uint32 indexed memberId, MemberStatus previousStatus, MemberStatus newStatus);
+    /// @notice A member's region code changed.
+    event MemberRegionChanged(uint32 indexed memberId, uint32 previousRegion, uint32 newRegion);
+
+    /// @notice One-time, deployer-only: set the governor and admit the founding members.
+    function bootstrap(address governor_, MemberInit[] calldata founders) external;
+
+    /// @notice Admit a member (governor only).
+    function addMember(MemberInit calldata init) external;
+
+    /// @notice Attach `account` to `memberId` (governor only).
+    function addAccount(uint32 memberId, address account) external;
+
+    /// @notice Detach `account` from `memberId` (governor only); the last account cannot go.
+    function removeAccount(uint32 memberId, address account) external;
+
+    /// @notice Suspend a member (governor only): its accounts stop counting as active.
+    function suspendMember(uint32 memberId) external;
+
+    /// @notice Reinstate a suspended member (governor only).
+    function reinstateMember(uint32 memberId) external;
+
+    /// @notice Change a member's region code (governor only).
+    function setRegion(uint32 memberId, uint32 regionCode) external;
+
+    /// @notice Replace the governor (governor only).
+    function setGovernor(address newGovernor) external;
+
+    /// @notice The consortium governor, the only address allowed to change consortium parameters.
+    function governor() external view returns (address);
+
+    /// @notice Whether `account` belongs to a member whose status is Active.
+    function isActiveMember(address account) external view returns (bool);
+
+    /// @notice The member id `account` belongs to, or 0 if none.
+    function memberOf(address account) external view returns (uint32);
+
+    /// @notice The member `account` belongs to and its status, in one call (0 and None if none).
+    function memberStatusOf(address account) external view returns (uint32 memberId, MemberStatus status);
+
+    /// @notice The member with id `memberId`; reverts with RegistryUnknownMember if none.
+    function member(uint32 memberId) external view returns (Member memory);
+
+    /// @notice The kind of member `memberId` (None if unknown).
+    function kindOf(uint32 memberId) external view returns (MemberKind);
+
+    /// @notice The region code of member `memberId` (0 if unknown).
+    function regionOf(uint32 memberId) external view returns (uint32);
+
+    /// @notice The status of member `memberId` (None if unknown).
+    function statusOf(uint32 memberId) external view returns (MemberStatus);
+
+    /// @notice The accounts of member `memberId`.
+    function accountsOf(uint32 memberId) external view returns (address[] memory);
+
+    /// @notice All member ids in admission order.
+    function memberIds() external view returns (uint32[] memory);
+
+    /// @notice Whether `memberId` is an active Union or Branch member (may approve proposals).
+    function isGovernorMember(uint32 memberId) external view returns (bool);
+
+    /// @notice How many members currently count as governors.
+    function activeGovernorCount() external view returns (uint256);
+}

@@ -1,0 +1,37 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// Solidity is compiled offline with the WASM compiler shipped by the pinned `solc` npm package;
+// Hardhat's default would download solc, which these machines cannot do (TOOLCHAIN.md).
+const require = createRequire(import.meta.url);
+const SOLC_VERSION = "0.8.28";
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    version: SOLC_VERSION,
+    path: require.resolve("solc/soljson.js"),
+    settings: {
+      optimizer: { enabled: true, runs: 10_000 },
+      evmVersion: "cancun",
+    },
+  },
+  paths: {
+    tests: {
+      mocha: "test",
+      solidity: "contracts/test",
+    },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: Number(process.env.FUZZ_RUNS ?? 512) },
+    },
+  },
+  typechain: {
+    dontOverrideCompile: true,
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+  },
+});

@@ -1,0 +1,49 @@
+// Runs after `npm install` / `npm ci`. A .mjs file on purpose: it may run on the system Node
+// (possibly 20), so it must be plain JavaScript.
+//
+// Why: npm runs on the system Node during install and marks optional dependencies whose
+// `engines` exclude that Node as inert. Hardhat's native EDR package needs Node >= 22, so on a
+// Node 20 machine it is silently skipped. When the pinned Node 24 from devDependencies is
+// present, we re-run npm under it (node_modules/.bin is first on PATH inside npm scripts) so the
+// platform package gets installed. See ../shared/TOOLCHAIN.md.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+function edrPresent() {
+  try {
+    require.resolve("@nomicfoundation/edr");
+    const edr = require("@nomicfoundation/edr");
+    return typeof edr === "object" && edr !== null;
+  } catch {
+    return false;
+  }
+}
+
+const major = Number(process.versions.node.split(".")[0]);
+if (process.env.JOINTLEDGER_POSTINSTALL_NESTED === "1") process.exit(0);
+if (major >= 22 && edrPresent()) process.exit(0);
+
+const pinned = "node_modules/.bin/node";
+if (!existsSync(pinned)) {
+  console.warn("postinstall: pinned Node not found; skipping EDR fix-up");
+  process.exit(0);
+}
+console.log("postinstall: re-running npm under the pinned Node so Hardhat's native EDR installs");
+const npmCli = process.env.npm_execpath;
+const args = npmCli
+  ? [npmCli, "install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund"]
+  : null;
+const result = args
+  ? spawnSync(pinned, args, {
+      stdio: "inherit",
+      env: { ...process.env, JOINTLEDGER_POSTINSTALL_NESTED: "1" },
+    })
+  : spawnSync("npm", ["install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund"], {
+      stdio: "inherit",
+      env: { ...process.env, JOINTLEDGER_POSTINSTALL_NESTED: "1" },
+      shell: true,
+    });
+process.exit(result.status ?? 1);
