@@ -130,13 +130,13 @@ export function inclusionProof(leafIndex: number, treeSize: number, rangeHash: R
   let begin = 0;
   let end = treeSize;
   while (end - begin > 1) {
-    const split = begin + largestPowerOfTwoBelow(end - begin);
-    if (leafIndex < split) {
-      topDown.push(rangeHash(split, end));
-      end = split;
+    const k = largestPowerOfTwoBelow(end - begin);
+    if (leafIndex < begin + k) {
+      topDown.push(rangeHash(begin + k, end));
+      end = begin + k;
     } else {
-      topDown.push(rangeHash(begin, split));
-      begin = split;
+      topDown.push(rangeHash(begin, begin + k));
+      begin += k;
     }
   }
   return topDown.reverse();
@@ -162,14 +162,14 @@ export function consistencyProof(first: number, second: number, rangeHash: Range
       if (!wholeOldTree) topDown.push(rangeHash(begin, end));
       break;
     }
-    const split = begin + largestPowerOfTwoBelow(end - begin);
-    if (begin + m <= split) {
-      topDown.push(rangeHash(split, end));
-      end = split;
+    const k = largestPowerOfTwoBelow(end - begin);
+    if (m <= k) {
+      topDown.push(rangeHash(begin + k, end));
+      end = begin + k;
     } else {
-      topDown.push(rangeHash(begin, split));
-      m -= split - begin;
-      begin = split;
+      topDown.push(rangeHash(begin, begin + k));
+      m -= k;
+      begin += k;
       wholeOldTree = false;
     }
   }
@@ -199,11 +199,9 @@ export function verifyInclusion(
     if (isOdd(fn) || fn === sn) {
       r = hashChildren(p, r);
       // Skip the levels where the right edge had no sibling (the node was carried up).
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       r = hashChildren(r, p);
@@ -250,11 +248,9 @@ export function verifyConsistency(
     if (isOdd(fn) || fn === sn) {
       fr = hashChildren(c, fr);
       sr = hashChildren(c, sr);
-      if (!isOdd(fn)) {
-        while (!isOdd(fn) && fn !== 0) {
-          fn = half(fn);
-          sn = half(sn);
-        }
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
       }
     } else {
       sr = hashChildren(sr, c);
