@@ -1,0 +1,13 @@
+// npm run gas:snapshot — measure the hot paths' gas and write gas/snapshot.json.
+// The gas test (test/contracts/gas.test.ts) fails when a change moves any figure, so update
+// the snapshot deliberately and commit it with the change that caused it.
+import { mkdir, writeFile } from "node:fs/promises";
+import { network } from "hardhat";
+import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "./gas/commit-head.ts";
+
+const { ethers } = await network.create();
+const commitHead = await measureCommitHeadGas(ethers as never, undefined, (line) => console.log(line));
+const snapshot = { solc: "0.8.28", optimizerRuns: 10_000, budget: { commitHead: COMMIT_HEAD_GAS_BUDGET }, commitHead };
+await mkdir("gas", { recursive: true });
+await writeFile("gas/snapshot.json", JSON.stringify(snapshot, null, 2) + "\n");
+console.log("wrote gas/snapshot.json");
