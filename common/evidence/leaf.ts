@@ -108,10 +108,9 @@ export function decodeLeaf(bytes: Uint8Array): EvidenceRecord {
     const got = bytes instanceof Uint8Array ? `${bytes.length} bytes` : typeof bytes;
     throw new LeafFormatError("LEAF_BAD_LENGTH", `leaf must be ${LEAF_LENGTH} bytes, got ${got}`);
   }
+  // All padding before any value check, in word order, as EvidenceLeaf.sol does: a leaf with
+  // several faults gets the same error code on both sides.
   const version = readUint(bytes, OFFSET.version, 1, "version");
-  if (version !== LEAF_VERSION) {
-    throw new LeafFormatError("LEAF_UNKNOWN_VERSION", `unknown leaf version ${version}`);
-  }
   const kind = readUint(bytes, OFFSET.kind, 1, "kind");
   const digestAlgorithm = readUint(bytes, OFFSET.digestAlgorithm, 1, "digestAlgorithm");
   const submitter = readUint(bytes, OFFSET.submitter, 4, "submitter");
@@ -142,7 +141,7 @@ function readUint(bytes: Uint8Array, offset: number, width: number, field: strin
     if (bytes[i] !== 0) {
       throw new LeafFormatError(
         "LEAF_NON_CANONICAL",
-        `${field}: byte ${i} is ${bytes[i]}, but the word's padding must be zero`,
+        `${field} (word ${offset / WORD}): byte ${i} is ${bytes[i]}, but the word's padding must be zero`,
       );
     }
   }

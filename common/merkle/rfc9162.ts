@@ -10,6 +10,9 @@ import { bytesEqual } from "../bytes.ts";
 /** Every hash in this module is SHA-256. */
 export const HASH_LENGTH = 32;
 
+const NODE_INPUT = new Uint8Array(1 + 2 * HASH_LENGTH);
+NODE_INPUT[0] = 0x01;
+
 /** MTH({}) = SHA-256(""). Shared instance: do not mutate; functions here return copies. */
 export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
 
@@ -31,11 +34,10 @@ export function hashLeaf(leaf: Uint8Array): Uint8Array {
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
   checkHashLength("left", left);
   checkHashLength("right", right);
-  const input = new Uint8Array(1 + 2 * HASH_LENGTH);
-  input[0] = 0x01;
-  input.set(left, 1);
-  input.set(right, 1 + HASH_LENGTH);
-  return sha256(input);
+  // One reused input buffer: this is the verifiers' hot loop, and hash() is synchronous.
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_LENGTH);
+  return sha256(NODE_INPUT);
 }
 
 /** The RFC's k: the largest power of two strictly below n, so k < n <= 2k (n >= 2). */

@@ -10,9 +10,9 @@ contract MerkleLogTest is TestBase {
     uint256 private constant MAX_SIZE = 300;
 
     function test_hashChildren_matchesSha256OfPrefixedPair() external view {
-        bytes32 l = keccak256("left");
-        bytes32 r = keccak256("right");
-        assertEq(MerkleLog.hashChildren(l, r), sha256(abi.encodePacked(bytes1(0x01), l, r)), "node hash");
+        bytes32 left = keccak256("left");
+        bytes32 right = keccak256("right");
+        assertEq(MerkleLog.hashChildren(left, right), sha256(abi.encodePacked(bytes1(0x01), left, right)), "node hash");
     }
 
     function test_hashLeaf_emptyLeafIsRfcValue() external pure {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 /// @notice The subset of the Foundry/Hardhat cheatcode interface these tests use. Declared here
 /// rather than imported from forge-std, which is not installable offline from the npm registry.
+// solhint-disable-next-line interface-starts-with-i
 interface Vm {
     function prank(address sender) external;
     function startPrank(address sender) external;
