@@ -136,6 +136,12 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function profileOf(uint32 memberId) external view returns (MemberKind kind, MemberStatus status, uint32 regionCode) {
+        Member storage m = _members[memberId];
+        return (m.kind, m.status, m.regionCode);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function member(uint32 memberId) external view returns (Member memory) {
         return _requireMember(memberId);
     }

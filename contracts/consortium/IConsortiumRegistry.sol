@@ -127,6 +127,9 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     /// @notice The member `account` belongs to and its status, in one call (0 and None if none).
     function memberStatusOf(address account) external view returns (uint32 memberId, MemberStatus status);
 
+    /// @notice Kind, status and region of `memberId` in one call (None, None, 0 if unknown).
+    function profileOf(uint32 memberId) external view returns (MemberKind kind, MemberStatus status, uint32 regionCode);
+
     /// @notice The member with id `memberId`; reverts with RegistryUnknownMember if none.
     function member(uint32 memberId) external view returns (Member memory);
 

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {IConsortiumGoverned} from "../consortium/IConsortiumGoverned.sol";
+
+/// @title IJointLoanLedger
+/// @notice The consortium's shared book of joint (联合贷) and assisted (助贷) loans: who funds
+/// what share, every disbursement and repayment with its voucher, and the rules no single member
+/// can skip (DOMAIN.md). Amounts are integer fen; days are Asia/Shanghai calendar days counted
+/// from 1970-01-01 (`(timestamp + 8 h) / 1 day`). No personal data: the borrower is an HMAC key,
+/// accounts are salted hashes.
+interface IJointLoanLedger is IConsortiumGoverned {
+    /// @notice 等额本息, 先息后本, 一次性还本付息.
+    enum RepaymentMethod {
+        EqualInstallment,
+        InterestFirst,
+        Bullet
+    }
+
+    /// @notice Registered → (all funders disbursed) → Active → (nothing owed) → Settled.
+    enum LoanState {
+        None,
+        Registered,
+        Active,
+        Settled
+    }
+
+    /// @notice Overdue escalation stage, advanced by DisputeResolution.
+    enum DisputeStage {
+        None,
+        Reminder,
+        Mediation,
+        Arbitration,
+        Accepted,
+        Ruled,
+        Closed
+    }
+
+    /// @notice A funder and its share. Funder 0 is always the loan's branch; funder 1, if any,
+    /// is the loan's platform (a joint loan). At most these two: see {Allocation}.
+    struct Funder {
+        uint32 memberId;
+        uint16 shareBps;
+    }
+
+    /// @notice One installment as registered: due on Shanghai day `dueDay`.
+    struct Installment {
+        uint16 dueDay;
+        uint32 principal;
+        uint32 interest;
+    }
+
+    /// @notice What `registerLoan` takes.
+    struct LoanTerms {
+        uint32 originator;
+        bytes32 applicationSerial;
+        bytes32 borrowerKey;
+        uint32 borrowerRegion;
+        uint32 branch;
+        uint32 platform;
+        Funder[] funders;
+        uint64 principal;
+        uint16 aprBps;
+        RepaymentMethod method;
+        uint16 startDay;
+        Installment[] schedule;
+        bytes32 contractLeaf;
+        bytes32 consentLeaf;
+    }
+
+    /// @notice A loan's fixed facts and state (one storage slot plus the borrower key and the
+    /// two evidence leaves).
+    struct Loan {
+        uint32 branch;
+        uint32 platform;
+        uint64 principal;
+        uint16 aprBps;
+        RepaymentMethod method;
+        LoanState state;
+        DisputeStage stage;
+        uint8 funderCount;
+        uint8 installmentCount;
+        uint8 disbursedMask;
+        uint16 startDay;
+        bytes32 borrowerKey;
+        bytes32 contractLeaf;
+        bytes32 consentLeaf;
+    }
+
+    /// @notice Repayment progress: cumulative totals and the partly-paid current installment.
+    struct Progress {
+        uint48 principalRepaid;
+        uint48 interestRepaid;
+        uint48 penaltyRepaid;
+        uint8 nextInstallment;
+        uint32 currentPrincipalPaid;
+        uint32 currentInterestPaid;
+        uint32 currentPenaltyPaid;
+    }
+
+    /// @notice Consortium-wide rule parameters (DOMAIN.md), set by governance.
+    struct LedgerParams {
+        uint16 aprCapBps;
+        uint16 platformShareFloorBps;
+        uint16 coFundingCapitalRatioBps;
+        uint16 penaltyAprBps;
+        uint16 minTermDays;
+        uint16 maxTermDays;
+        uint64 minPrincipal;
+        uint64 maxPrincipal;
+        uint64 borrowerOutstandingLimit;
+    }
+
+    /// @notice Per-branch quotas (额度管控), set by governance.
+    struct BranchLimits {
+        uint64 singleLoanMax;
+        uint64 dailyDisbursementLimit;
+        uint64 outstandingLimit;
+        uint64 netTier1Capital;
+    }
+
+    /// @notice A branch's running totals.
+    struct BranchBook {
+        uint64 outstanding;
+        uint64 disbursedToday;
+        uint32 day;
+    }
+
+    // --- registration errors ---
+    /// @notice Only an active branch (for itself) or the union may register or service loans.
+    error LedgerNotBranchOrUnion(address caller, uint32 branch);
+    /// @notice Member `memberId` is not an active member of kind `expectedKind`.
+    error LedgerBadMember(uint32 memberId, uint8 expectedKind);
+    /// @notice A loan with this id exists already.
+    error LedgerDuplicateLoan(bytes32 loanId);
+    /// @notice All-in APR above the consortium cap.
+    error LedgerRateAboveCap(uint256 aprBps, uint256 capBps);
+    /// @notice Funders must be [branch] or [branch, platform], shares non-zero and summing to 10,000.
+    error LedgerBadFunders(uint256 count, uint256 shareSum);
+    /// @notice The platform's share of a joint loan is below the floor.
+    error LedgerPlatformShareBelowFloor(uint256 shareBps, uint256 floorBps);
+    /// @notice The borrower's region is not the branch's region.
+    error LedgerRegionMismatch(uint32 borrowerRegion, uint32 branchRegion);
+    /// @notice Principal outside the product range.
+    error LedgerPrincipalOutOfRange(uint256 principal, uint256 min, uint256 max);
+    /// @notice Term (days from start to the last due day) outside the product range.
+    error LedgerTermOutOfRange(uint256 termDays, uint256 minDays, uint256 maxDays);
+    /// @notice Principal above the branch's single-loan maximum.
+    error LedgerAboveSingleLoanMax(uint256 principal, uint256 max);
+    /// @notice The branch's outstanding would exceed its limit.
+    error LedgerBranchOutstandingExceeded(uint32 branch, uint256 outstandingAfter, uint256 limit);
+    /// @notice The branch's funded outstanding with one platform would exceed the ratio of its capital.
+    error LedgerCoFundingExceeded(uint32 branch, uint32 platform, uint256 coFundedAfter, uint256 limit);
+    /// @notice The borrower's consortium-wide outstanding would exceed its limit (多头借贷).
+    error LedgerBorrowerOutstandingExceeded(bytes32 borrowerKey, uint256 outstandingAfter, uint256 limit);
+    /// @notice The schedule's principals do not sum to the loan principal.
+    error LedgerScheduleSumMismatch(uint256 scheduleSum, uint256 principal);
+    /// @notice The schedule is empty, too long, not strictly increasing after the start, or does not
+    /// match the repayment method.
+    error LedgerBadSchedule(uint256 index);
+    /// @notice Borrower key, contract leaf and consent leaf must be non-zero.
+    error LedgerMissingReference();
+
+    // --- fund-flow errors ---
+    /// @notice No loan with this id.
+    error LedgerUnknownLoan(bytes32 loanId);
+    /// @notice The loan is in state `state`, which does not allow this.
+    error LedgerWrongState(bytes32 loanId, LoanState state);
+    /// @notice The caller is not funder `memberId`'s account (or the union's).
+    error LedgerNotFunder(bytes32 loanId, address caller);
+    /// @notice This funder has disbursed already.
+    error LedgerAlreadyDisbursed(bytes32 loanId, uint32 funder);
+    /// @notice A disbursement must equal the funder's share of principal: no deduction (砍头息).
+    error LedgerDisbursementMismatch(bytes32 loanId, uint32 funder, uint256 amount, uint256 expected);
+    /// @notice The receiving account hash is not on the branch's whitelist.
+    error LedgerAccountNotWhitelisted(uint32 branch, bytes32 accountHash);
+    /// @notice The serial number was used before, anywhere in the consortium.
+    error LedgerDuplicateSerial(bytes32 serial);
+    /// @notice The branch's disbursements today would exceed its daily limit.
+    error LedgerDailyLimitExceeded(uint32 branch, uint256 day, uint256 disbursedAfter, uint256 limit);
+    /// @notice A repayment must be positive and at most what is owed now.
+    error LedgerOverpayment(bytes32 loanId, uint256 amount, uint256 owed);
+    /// @notice A repayment of zero.
+    error LedgerZeroRepayment(bytes32 loanId);
+    /// @notice Voucher digests and serials must be non-zero.
+    error LedgerMissingVoucher();
+
+    // --- parameter and dispute errors ---
+    /// @notice A parameter set is inconsistent (e.g. min above max, a share above 100%).
+    error LedgerBadParams();
+    /// @notice Only the DisputeResolution contract may change dispute stages.
+    error LedgerNotDisputeResolution(address caller);
+
+    event LoanRegistered(
+        bytes32 indexed loanId,
+        uint32 indexed branch,
+        uint32 indexed platform,
+        bytes32 borrowerKey,
+        uint256 principal,
+        uint256 aprBps,
+        RepaymentMethod method,
+        bytes32 contractLeaf,
+        bytes32 consentLeaf
+    );
+    event FundsDisbursed(
+        bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher
+    );
+    event LoanActivated(bytes32 indexed loanId);
+    /// @notice A repayment, allocated penalty → interest → principal over the earliest unpaid installments.
+    event RepaymentReceived(
+        bytes32 indexed loanId, bytes32 serial, bytes32 voucher, uint256 penalty, uint256 interest, uint256 principal
+    );
+    /// @notice One funder's part of a repayment, so each node can book it.
+    event RepaymentShared(bytes32 indexed loanId, uint32 indexed funder, bytes32 serial, uint256 principal, uint256 income);
+    event LoanSettled(bytes32 indexed loanId);
+    event DisputeStageChanged(bytes32 indexed loanId, DisputeStage previousStage, DisputeStage newStage);
+    event ParamsChanged(LedgerParams params);
+    event BranchLimitsChanged(uint32 indexed branch, BranchLimits limits);
+    event AccountWhitelisted(uint32 indexed branch, bytes32 indexed accountHash, bool allowed);
+    event DisputeResolutionSet(address disputeResolution);
+
+    /// @notice The loan id: keccak256(abi.encode("JointLedger.loan.v1", originator, applicationSerial)).
+    /// Mirrored by `loanIdOf` in common/lending/ids.ts.
+    function loanIdOf(uint32 originator, bytes32 applicationSerial) external pure returns (bytes32);
+
+    /// @notice Register an approved loan, enforcing every registration rule.
+    function registerLoan(LoanTerms calldata terms) external returns (bytes32 loanId);
+
+    /// @notice Record funder `msg.sender`'s disbursement of exactly its share to a whitelisted account.
+    function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external;
+
+    /// @notice Record a repayment received by the branch (or the union on its behalf).
+    function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;
+
+    /// @notice Set a loan's dispute stage (the DisputeResolution contract only). Moving up several
+    /// stages at once emits one DisputeStageChanged per stage.
+    function setDisputeStage(bytes32 loanId, DisputeStage stage) external;
+
+    /// @notice Governance setters.
+    function setParams(LedgerParams calldata params) external;
+    function setBranchLimits(uint32 branch, BranchLimits calldata limits) external;
+    function setAccountWhitelisted(uint32 branch, bytes32 accountHash, bool allowed) external;
+    function setDisputeResolution(address disputeResolution) external;
+
+    /// @notice Views.
+    function loan(bytes32 loanId) external view returns (Loan memory);
+    function progress(bytes32 loanId) external view returns (Progress memory);
+    function funders(bytes32 loanId) external view returns (Funder[] memory);
+    function schedule(bytes32 loanId) external view returns (Installment[] memory);
+    /// @notice keccak256 chain over the loan's fund-flow voucher digests, in order
+    /// (head_n = keccak256(abi.encode(head_{n-1}, voucher_n)), head_0 = 0): one value that
+    /// commits to the whole voucher set handed to a court.
+    function voucherChain(bytes32 loanId) external view returns (bytes32);
+    function params() external view returns (LedgerParams memory);
+    function branchLimits(uint32 branch) external view returns (BranchLimits memory);
+    function branchBook(uint32 branch) external view returns (BranchBook memory);
+    function coFundedOutstanding(uint32 branch, uint32 platform) external view returns (uint256);
+    function borrowerOutstanding(bytes32 borrowerKey) external view returns (uint256);
+    function isWhitelisted(uint32 branch, bytes32 accountHash) external view returns (bool);
+    function serialUsed(bytes32 serial) external view returns (bool);
+    /// @notice What is owed now (penalty at today's date, interest, principal), for overpayment checks.
+    function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal);
+    /// @notice Days past the earliest unpaid due day (0 if none is late), the loan state and stage.
+    function overdue(bytes32 loanId) external view returns (uint256 daysPastDue, LoanState state, DisputeStage stage);
+    /// @notice Today's Asia/Shanghai day number.
+    function today() external view returns (uint256);
+}

@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
+import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
+import {Allocation} from "../libraries/Allocation.sol";
+import {IJointLoanLedger} from "./IJointLoanLedger.sol";
+
+/// @title JointLoanLedger
+/// @notice Loans, shares, limits and fund flows of the consortium. See {IJointLoanLedger}.
+/// @dev Storage is packed for the hot paths: a loan's fixed facts in one slot, its repayment
+/// progress in one, its funders in one, and three installments per slot (80 bits each).
+contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
+    uint256 private constant _BPS = 10_000;
+    uint256 private constant _MAX_INSTALLMENTS = 60;
+    uint256 private constant _INSTALLMENTS_PER_WORD = 3;
+    uint256 private constant _SHANGHAI_OFFSET = 8 hours;
+
+    mapping(bytes32 loanId => Loan) private _loans;
+    mapping(bytes32 loanId => Progress) private _progress;
+    mapping(bytes32 loanId => uint256) private _funderWord;
+    mapping(bytes32 loanId => mapping(uint256 word => uint256)) private _scheduleWords;
+    mapping(bytes32 loanId => bytes32) private _voucherChain;
+    mapping(uint32 branch => BranchLimits) private _limits;
+    mapping(uint32 branch => BranchBook) private _books;
+    mapping(uint32 branch => mapping(uint32 platform => uint64)) private _coFunded;
+    mapping(bytes32 borrowerKey => uint64) private _borrowerOutstanding;
+    mapping(uint32 branch => mapping(bytes32 accountHash => bool)) private _whitelist;
+    mapping(bytes32 serial => bool) private _serials;
+    LedgerParams private _params;
+    address private _disputeResolution;
+
+    constructor(IConsortiumRegistry registry_, LedgerParams memory params_) ConsortiumGoverned(registry_) {
+        _setParams(params_);
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /// @inheritdoc IJointLoanLedger
+    function loanIdOf(uint32 originator, bytes32 applicationSerial) public pure returns (bytes32) {
+        return keccak256(abi.encode("JointLedger.loan.v1", originator, applicationSerial));
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function registerLoan(LoanTerms calldata terms) external returns (bytes32 loanId) {
+        _checkServicer(terms.branch);
+        loanId = loanIdOf(terms.originator, terms.applicationSerial);
+        if (_loans[loanId].state != LoanState.None) revert LedgerDuplicateLoan(loanId);
+        if (terms.borrowerKey == 0 || terms.contractLeaf == 0 || terms.consentLeaf == 0) revert LedgerMissingReference();
+        _checkParties(terms);
+        uint16[] memory shares = _checkFunders(terms);
+        _checkEconomics(terms);
+        _reserveQuotas(terms, Allocation.split(terms.principal, shares)[0]);
+        _storeLoan(loanId, terms);
+        emit LoanRegistered(
+            loanId,
+            terms.branch,
+            terms.platform,
+            terms.borrowerKey,
+            terms.principal,
+            terms.aprBps,
+            terms.method,
+            terms.contractLeaf,
+            terms.consentLeaf
+        );
+    }
+
+    // ------------------------------------------------------------------ fund flows
+
+    /// @inheritdoc IJointLoanLedger
+    function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external {
+        Loan storage entry = _requireState(loanId, LoanState.Registered);
+        (uint256 index, uint32 funder) = _callerFunder(loanId, entry);
+        if (entry.disbursedMask & (1 << index) != 0) revert LedgerAlreadyDisbursed(loanId, funder);
+        uint256 expected = Allocation.split(entry.principal, _shares(loanId, entry.funderCount))[index];
+        if (amount != expected) revert LedgerDisbursementMismatch(loanId, funder, amount, expected);
+        uint32 branch = entry.branch;
+        if (!_whitelist[branch][accountHash]) revert LedgerAccountNotWhitelisted(branch, accountHash);
+        _useSerial(serial, voucher);
+        _countDailyDisbursement(branch, amount);
+        // cannot overflow: at most two funders, so the mask has two bits
+        uint8 mask = entry.disbursedMask | uint8(1 << index);
+        entry.disbursedMask = mask;
+        _chainVoucher(loanId, voucher);
+        emit FundsDisbursed(loanId, funder, amount, accountHash, serial, voucher);
+        if (mask == (1 << entry.funderCount) - 1) {
+            entry.state = LoanState.Active;
+            emit LoanActivated(loanId);
+        }
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external {
+        Loan storage entry = _requireState(loanId, LoanState.Active);
+        _checkServicer(entry.branch);
+        if (amount == 0) revert LedgerZeroRepayment(loanId);
+        _useSerial(serial, voucher);
+        Progress memory p = _progress[loanId];
+        uint256 principalBefore = p.principalRepaid;
+        (uint256 penalty, uint256 interest, uint256 principal) = _allocate(loanId, entry, p, amount, today());
+        _progress[loanId] = p;
+        emit RepaymentReceived(loanId, serial, voucher, penalty, interest, principal);
+        _share(loanId, entry, serial, principalBefore, principal, penalty + interest);
+        _chainVoucher(loanId, voucher);
+        if (p.nextInstallment == entry.installmentCount) {
+            entry.state = LoanState.Settled;
+            emit LoanSettled(loanId);
+        }
+        _endEscalationIfCured(loanId, entry, p);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function setDisputeStage(bytes32 loanId, DisputeStage stage) external {
+        if (msg.sender != _disputeResolution) revert LedgerNotDisputeResolution(msg.sender);
+        Loan storage entry = _requireLoan(loanId);
+        DisputeStage previous = entry.stage;
+        entry.stage = stage;
+        // moving up several stages at once still reports every stage passed through
+        uint256 from = uint256(previous);
+        if (uint256(stage) > from + 1) {
+            for (uint256 s = from + 1; s < uint256(stage); ++s) {
+                emit DisputeStageChanged(loanId, DisputeStage(s - 1), DisputeStage(s));
+            }
+            previous = DisputeStage(uint256(stage) - 1);
+        }
+        emit DisputeStageChanged(loanId, previous, stage);
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @inheritdoc IJointLoanLedger
+    function setParams(LedgerParams calldata params_) external onlyGovernor {
+        _setParams(params_);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function setBranchLimits(uint32 branch, BranchLimits calldata limits) external onlyGovernor {
+        (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(branch);
+        if (kind != IConsortiumRegistry.MemberKind.Branch) {
+            revert LedgerBadMember(branch, uint8(IConsortiumRegistry.MemberKind.Branch));
+        }
+        _limits[branch] = limits;
+        emit BranchLimitsChanged(branch, limits);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function setAccountWhitelisted(uint32 branch, bytes32 accountHash, bool allowed) external onlyGovernor {
+        _whitelist[branch][accountHash] = allowed;
+        emit AccountWhitelisted(branch, accountHash, allowed);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function setDisputeResolution(address disputeResolution) external onlyGovernor {
+        _disputeResolution = disputeResolution;
+        emit DisputeResolutionSet(disputeResolution);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IJointLoanLedger
+    function loan(bytes32 loanId) external view returns (Loan memory) {
+        return _requireLoan(loanId);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function progress(bytes32 loanId) external view returns (Progress memory) {
+        return _progress[loanId];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function funders(bytes32 loanId) external view returns (Funder[] memory list) {
+        uint256 count = _requireLoan(loanId).funderCount;
+        list = new Funder[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            list[i] = _funder(loanId, i);
+        }
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function schedule(bytes32 loanId) external view returns (Installment[] memory list) {
+        uint256 count = _requireLoan(loanId).installmentCount;
+        list = new Installment[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            (uint256 dueDay, uint256 principal, uint256 interest) = _installment(loanId, i);
+            // cannot truncate: unpacked from 16/32/32-bit fields
+            list[i] = Installment(uint16(dueDay), uint32(principal), uint32(interest));
+        }
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function voucherChain(bytes32 loanId) external view returns (bytes32) {
+        return _voucherChain[loanId];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function params() external view returns (LedgerParams memory) {
+        return _params;
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function branchLimits(uint32 branch) external view returns (BranchLimits memory) {
+        return _limits[branch];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function branchBook(uint32 branch) external view returns (BranchBook memory) {
+        return _books[branch];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function coFundedOutstanding(uint32 branch, uint32 platform) external view returns (uint256) {
+        return _coFunded[branch][platform];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function borrowerOutstanding(bytes32 borrowerKey) external view returns (uint256) {
+        return _borrowerOutstanding[borrowerKey];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function isWhitelisted(uint32 branch, bytes32 accountHash) external view returns (bool) {
+        return _whitelist[branch][accountHash];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function serialUsed(bytes32 serial) external view returns (bool) {
+        return _serials[serial];
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal) {
+        Loan storage entry = _requireLoan(loanId);
+        if (entry.state != LoanState.Active) return (0, 0, 0);
+        Progress memory p = _progress[loanId];
+        uint256 day = today();
+        uint256 penaltyApr = _penaltyApr(entry.aprBps);
+        for (uint256 i = p.nextInstallment; i < entry.installmentCount; ++i) {
+            (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, i);
+            bool current = i == p.nextInstallment;
+            uint256 paidP = current ? p.currentPrincipalPaid : 0;
+            penalty += _penaltyOwed(iP - paidP, penaltyApr, dueDay, day, current ? p.currentPenaltyPaid : 0);
+            interest += iI - (current ? p.currentInterestPaid : 0);
+            principal += iP - paidP;
+        }
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function overdue(bytes32 loanId) public view returns (uint256 daysPastDue, LoanState state, DisputeStage stage) {
+        Loan storage entry = _requireLoan(loanId);
+        state = entry.state;
+        stage = entry.stage;
+        if (state == LoanState.Active) daysPastDue = _daysPastDue(loanId, _progress[loanId].nextInstallment);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function today() public view returns (uint256) {
+        return (block.timestamp + _SHANGHAI_OFFSET) / 1 days;
+    }
+
+    /// @notice 1.0.0: registration rules, exact fund flows, overdue stages.
+    function version() external pure returns (string memory) {
+        return "1.0.0";
+    }
+
+    // ------------------------------------------------------------------ registration internals
+
+    /// @dev The loan's branch itself (any of its accounts, while active) or the union.
+    function _checkServicer(uint32 branch) private view {
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
+        if (status == IConsortiumRegistry.MemberStatus.Active) {
+            if (memberId == branch) return;
+            (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(memberId);
+            if (kind == IConsortiumRegistry.MemberKind.Union) return;
+        }
+        revert LedgerNotBranchOrUnion(msg.sender, branch);
+    }
+
+    function _checkParties(LoanTerms calldata terms) private view {
+        uint32 branchRegion = _requireActive(terms.branch, IConsortiumRegistry.MemberKind.Branch);
+        if (terms.borrowerRegion != branchRegion) revert LedgerRegionMismatch(terms.borrowerRegion, branchRegion);
+        if (terms.platform != 0) _requireActive(terms.platform, IConsortiumRegistry.MemberKind.Platform);
+    }
+
+    function _requireActive(uint32 memberId, IConsortiumRegistry.MemberKind expected) private view returns (uint32) {
+        (IConsortiumRegistry.MemberKind kind, IConsortiumRegistry.MemberStatus status, uint32 region) =
+            _registry.profileOf(memberId);
+        if (kind != expected || status != IConsortiumRegistry.MemberStatus.Active) {
+            revert LedgerBadMember(memberId, uint8(expected));
+        }
+        return region;
+    }
+
+    /// @dev [branch 10000] for an assisted or direct loan; [branch, platform] for a joint loan,
+    /// with the platform's share at least the floor.
+    function _checkFunders(LoanTerms calldata terms) private view returns (uint16[] memory shares) {
+        Funder[] calldata list = terms.funders;
+        uint256 count = list.length;
+        shares = new uint16[](count);
+        uint256 sum;
+        for (uint256 i = 0; i < count; ++i) {
+            shares[i] = list[i].shareBps;
+            sum += list[i].shareBps;
+            if (list[i].shareBps == 0) revert LedgerBadFunders(count, sum);
+        }
+        bool joint = count == 2 && terms.platform != 0 && list[1].memberId == terms.platform;
+        if (sum != _BPS || list[0].memberId != terms.branch || (count != 1 && !joint)) {
+            revert LedgerBadFunders(count, sum);
+        }
+        if (joint && list[1].shareBps < _params.platformShareFloorBps) {
+            revert LedgerPlatformShareBelowFloor(list[1].shareBps, _params.platformShareFloorBps);
+        }
+    }
+
+    function _checkEconomics(LoanTerms calldata terms) private view {
+        LedgerParams memory p = _params;
+        if (terms.aprBps > p.aprCapBps) revert LedgerRateAboveCap(terms.aprBps, p.aprCapBps);
+        uint256 principal = terms.principal;
+        if (principal < p.minPrincipal || principal > p.maxPrincipal) {
+            revert LedgerPrincipalOutOfRange(principal, p.minPrincipal, p.maxPrincipal);
+        }
+        uint256 singleMax = _limits[terms.branch].singleLoanMax;
+        if (principal > singleMax) revert LedgerAboveSingleLoanMax(principal, singleMax);
+        uint256 lastDue = _checkSchedule(terms);
+        uint256 termDays = lastDue - terms.startDay;
+        if (termDays < p.minTermDays || termDays > p.maxTermDays) {
+            revert LedgerTermOutOfRange(termDays, p.minTermDays, p.maxTermDays);
+        }
+    }
+
+    /// @dev Strictly increasing due days after the start, principals summing to the loan's,
+    /// and the method's shape: bullet = one installment, interest-first = principal only last.
+    function _checkSchedule(LoanTerms calldata terms) private pure returns (uint256 lastDue) {
+        Installment[] calldata list = terms.schedule;
+        uint256 count = list.length;
+        if (count == 0 || count > _MAX_INSTALLMENTS) revert LedgerBadSchedule(count);
+        if (terms.method == RepaymentMethod.Bullet && count != 1) revert LedgerBadSchedule(1);
+        lastDue = terms.startDay;
+        uint256 sum;
+        for (uint256 i = 0; i < count; ++i) {
+            if (list[i].dueDay <= lastDue) revert LedgerBadSchedule(i);
+            if (terms.method == RepaymentMethod.InterestFirst && i + 1 < count && list[i].principal != 0) {
+                revert LedgerBadSchedule(i);
+            }
+            lastDue = list[i].dueDay;
+            sum += list[i].principal;
+        }
+        if (sum != terms.principal) revert LedgerScheduleSumMismatch(sum, terms.principal);
+    }
+
+    /// @dev Branch outstanding, the branch's funded outstanding with this platform, and the
+    /// borrower's consortium-wide outstanding, each checked against its limit and reserved.
+    function _reserveQuotas(LoanTerms calldata terms, uint256 branchShare) private {
+        uint256 principal = terms.principal;
+        BranchLimits memory limits = _limits[terms.branch];
+        BranchBook storage book = _books[terms.branch];
+        uint256 outstanding = book.outstanding + principal;
+        if (outstanding > limits.outstandingLimit) {
+            revert LedgerBranchOutstandingExceeded(terms.branch, outstanding, limits.outstandingLimit);
+        }
+        if (terms.platform != 0) {
+            uint256 coFunded = _coFunded[terms.branch][terms.platform] + branchShare;
+            uint256 coLimit = (uint256(limits.netTier1Capital) * _params.coFundingCapitalRatioBps) / _BPS;
+            if (coFunded > coLimit) revert LedgerCoFundingExceeded(terms.branch, terms.platform, coFunded, coLimit);
+            // cannot truncate: bounded by coLimit, itself below the uint64 capital
+            _coFunded[terms.branch][terms.platform] = uint64(coFunded);
+        }
+        uint256 borrower = _borrowerOutstanding[terms.borrowerKey] + principal;
+        if (borrower > _params.borrowerOutstandingLimit) {
+            revert LedgerBorrowerOutstandingExceeded(terms.borrowerKey, borrower, _params.borrowerOutstandingLimit);
+        }
+        // cannot truncate: both bounded by uint64 limits checked above
+        book.outstanding = uint64(outstanding);
+        _borrowerOutstanding[terms.borrowerKey] = uint64(borrower);
+    }
+
+    function _storeLoan(bytes32 loanId, LoanTerms calldata terms) private {
+        Loan storage entry = _loans[loanId];
+        entry.branch = terms.branch;
+        entry.platform = terms.platform;
+        entry.principal = terms.principal;
+        entry.aprBps = terms.aprBps;
+        entry.method = terms.method;
+        entry.state = LoanState.Registered;
+        // cannot truncate: at most 2 funders and 60 installments, checked above
+        entry.funderCount = uint8(terms.funders.length);
+        entry.installmentCount = uint8(terms.schedule.length);
+        entry.startDay = terms.startDay;
+        entry.borrowerKey = terms.borrowerKey;
+        entry.contractLeaf = terms.contractLeaf;
+        entry.consentLeaf = terms.consentLeaf;
+        uint256 funderWord;
+        for (uint256 i = 0; i < terms.funders.length; ++i) {
+            Funder calldata f = terms.funders[i];
+            funderWord |= (uint256(f.memberId) << 16 | f.shareBps) << (48 * i);
+        }
+        _funderWord[loanId] = funderWord;
+        _storeSchedule(loanId, terms.schedule);
+    }
+
+    function _storeSchedule(bytes32 loanId, Installment[] calldata list) private {
+        uint256 count = list.length;
+        uint256 word;
+        for (uint256 i = 0; i < count; ++i) {
+            Installment calldata inst = list[i];
+            uint256 packed = uint256(inst.dueDay) << 64 | uint256(inst.principal) << 32 | inst.interest;
+            word |= packed << (80 * (i % _INSTALLMENTS_PER_WORD));
+            if (i % _INSTALLMENTS_PER_WORD == _INSTALLMENTS_PER_WORD - 1 || i + 1 == count) {
+                _scheduleWords[loanId][i / _INSTALLMENTS_PER_WORD] = word;
+                word = 0;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ fund-flow internals
+
+    function _callerFunder(bytes32 loanId, Loan storage entry) private view returns (uint256 index, uint32 funder) {
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
+        if (status == IConsortiumRegistry.MemberStatus.Active) {
+            uint256 count = entry.funderCount;
+            for (index = 0; index < count; ++index) {
+                funder = _funder(loanId, index).memberId;
+                if (funder == memberId) return (index, funder);
+            }
+        }
+        revert LedgerNotFunder(loanId, msg.sender);
+    }
+
+    function _useSerial(bytes32 serial, bytes32 voucher) private {
+        if (serial == 0 || voucher == 0) revert LedgerMissingVoucher();
+        if (_serials[serial]) revert LedgerDuplicateSerial(serial);
+        _serials[serial] = true;
+    }
+
+    function _countDailyDisbursement(uint32 branch, uint256 amount) private {
+        BranchBook storage book = _books[branch];
+        uint256 day = today();
+        uint256 sofar = book.day == day ? book.disbursedToday : 0;
+        uint256 total = sofar + amount;
+        uint256 limit = _limits[branch].dailyDisbursementLimit;
+        if (total > limit) revert LedgerDailyLimitExceeded(branch, day, total, limit);
+        // cannot truncate: total is bounded by the uint64 limit; days fit in 32 bits for 11 million years
+        book.disbursedToday = uint64(total);
+        book.day = uint32(day);
+    }
+
+    function _chainVoucher(bytes32 loanId, bytes32 voucher) private {
+        _voucherChain[loanId] = keccak256(abi.encode(_voucherChain[loanId], voucher));
+    }
+
+    /// @dev Walk the earliest unpaid installments: each one's penalty (if late), then its
+    /// interest, then its principal. Refuses to take more than is owed now.
+    function _allocate(bytes32 loanId, Loan storage entry, Progress memory p, uint256 amount, uint256 day)
+        private
+        view
+        returns (uint256 penalty, uint256 interest, uint256 principal)
+    {
+        uint256[3] memory paid; // penalty, interest, principal
+        uint256 left = amount;
+        uint256 count = entry.installmentCount;
+        uint256 penaltyApr = _penaltyApr(entry.aprBps);
+        while (left != 0 && p.nextInstallment < count) {
+            left = _payInstallment(loanId, p, left, day, penaltyApr, paid);
+        }
+        if (left != 0) revert LedgerOverpayment(loanId, amount, amount - left);
+        (penalty, interest, principal) = (paid[0], paid[1], paid[2]);
+        // cannot truncate: cumulative repayments are bounded by uint64 principal plus interest
+        p.principalRepaid += uint48(principal);
+        p.interestRepaid += uint48(interest);
+        p.penaltyRepaid += uint48(penalty);
+    }
+
+    /// @dev Pay what `left` allows of installment `p.nextInstallment`, adding to `paid`; moves
+    /// to the next installment once its interest and principal are paid.
+    function _payInstallment(
+        bytes32 loanId,
+        Progress memory p,
+        uint256 left,
+        uint256 day,
+        uint256 penaltyApr,
+        uint256[3] memory paid
+    ) private view returns (uint256) {
+        (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, p.nextInstallment);
+        uint256 pay = _min(_penaltyOwed(iP - p.currentPrincipalPaid, penaltyApr, dueDay, day, p.currentPenaltyPaid), left);
+        // cannot truncate: each part is at most a 32-bit installment amount (penalty on a 32-bit
+        // principal at ≤ 100% a year stays below 2^32 for decades of lateness)
+        p.currentPenaltyPaid += uint32(pay);
+        paid[0] += pay;
+        left -= pay;
+        pay = _min(iI - p.currentInterestPaid, left);
+        p.currentInterestPaid += uint32(pay);
+        paid[1] += pay;
+        left -= pay;
+        pay = _min(iP - p.currentPrincipalPaid, left);
+        p.currentPrincipalPaid += uint32(pay);
+        paid[2] += pay;
+        left -= pay;
+        if (p.currentPrincipalPaid == iP && p.currentInterestPaid == iI) {
+            ++p.nextInstallment;
+            p.currentPrincipalPaid = 0;
+            p.currentInterestPaid = 0;
+            p.currentPenaltyPaid = 0;
+        }
+        return left;
+    }
+
+    /// @dev Book the repayment: release quotas by the principal repaid, and split it among the
+    /// funders. Principal is split *cumulatively* (each funder's running total is its
+    /// largest-remainder share of the running total), so at settlement every funder has
+    /// recovered exactly what it disbursed; income (interest + penalty) is split per repayment.
+    function _share(bytes32 loanId, Loan storage entry, bytes32 serial, uint256 principalBefore, uint256 principal, uint256 income)
+        private
+    {
+        uint256 count = entry.funderCount;
+        uint16[] memory shares = _shares(loanId, count);
+        uint256[] memory before = Allocation.split(principalBefore, shares);
+        uint256[] memory afterwards = Allocation.split(principalBefore + principal, shares);
+        uint256[] memory incomes = Allocation.split(income, shares);
+        for (uint256 i = 0; i < count; ++i) {
+            emit RepaymentShared(loanId, _funder(loanId, i).memberId, serial, afterwards[i] - before[i], incomes[i]);
+        }
+        if (principal == 0) return;
+        uint32 branch = entry.branch;
+        // cannot underflow: each was increased by at least this loan's (remaining) principal
+        _books[branch].outstanding -= uint64(principal);
+        _borrowerOutstanding[entry.borrowerKey] -= uint64(principal);
+        if (entry.platform != 0) _coFunded[branch][entry.platform] -= uint64(afterwards[0] - before[0]);
+    }
+
+    /// @dev Full repayment of what was late, before a court accepted the case, ends escalation.
+    function _endEscalationIfCured(bytes32 loanId, Loan storage entry, Progress memory p) private {
+        DisputeStage stage = entry.stage;
+        if (stage == DisputeStage.None || stage >= DisputeStage.Accepted) return;
+        if (entry.state == LoanState.Active && _daysPastDue(loanId, p.nextInstallment) != 0) return;
+        entry.stage = DisputeStage.None;
+        emit DisputeStageChanged(loanId, stage, DisputeStage.None);
+    }
+
+    // ------------------------------------------------------------------ small helpers
+
+    function _setParams(LedgerParams memory p) private {
+        if (
+            p.aprCapBps == 0 || p.platformShareFloorBps > _BPS || p.coFundingCapitalRatioBps > _BPS
+                || p.minPrincipal == 0 || p.minPrincipal > p.maxPrincipal || p.minTermDays == 0
+                || p.minTermDays > p.maxTermDays
+        ) revert LedgerBadParams();
+        _params = p;
+        emit ParamsChanged(p);
+    }
+
+    /// @dev Penalty interest (罚息) accrues on late principal at the governed penalty rate, but
+    /// never so high that contract rate plus penalty passes the all-in cap.
+    function _penaltyApr(uint256 aprBps) private view returns (uint256) {
+        uint256 cap = _params.aprCapBps;
+        uint256 headroom = cap > aprBps ? cap - aprBps : 0;
+        uint256 rate = _params.penaltyAprBps;
+        return rate < headroom ? rate : headroom;
+    }
+
+    function _penaltyOwed(uint256 unpaidPrincipal, uint256 penaltyApr, uint256 dueDay, uint256 day, uint256 paid)
+        private
+        pure
+        returns (uint256)
+    {
+        if (day <= dueDay) return 0;
+        uint256 accrued = (unpaidPrincipal * penaltyApr * (day - dueDay)) / (365 * _BPS);
+        return accrued > paid ? accrued - paid : 0;
+    }
+
+    function _daysPastDue(bytes32 loanId, uint256 next) private view returns (uint256) {
+        if (next >= _loans[loanId].installmentCount) return 0;
+        (uint256 dueDay,,) = _installment(loanId, next);
+        uint256 day = today();
+        return day > dueDay ? day - dueDay : 0;
+    }
+
+    function _installment(bytes32 loanId, uint256 index)
+        private
+        view
+        returns (uint256 dueDay, uint256 principal, uint256 interest)
+    {
+        uint256 packed = _scheduleWords[loanId][index / _INSTALLMENTS_PER_WORD] >> (80 * (index % _INSTALLMENTS_PER_WORD));
+        dueDay = (packed >> 64) & 0xffff;
+        principal = (packed >> 32) & 0xffffffff;
+        interest = packed & 0xffffffff;
+    }
+
+    function _funder(bytes32 loanId, uint256 index) private view returns (Funder memory) {
+        uint256 packed = _funderWord[loanId] >> (48 * index);
+        // cannot truncate: masked to the packed widths
+        return Funder(uint32(packed >> 16), uint16(packed));
+    }
+
+    function _shares(bytes32 loanId, uint256 count) private view returns (uint16[] memory shares) {
+        uint256 word = _funderWord[loanId];
+        shares = new uint16[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            // cannot truncate: the low 16 bits of each 48-bit funder field are its share
+            shares[i] = uint16(word >> (48 * i));
+        }
+    }
+
+    function _requireLoan(bytes32 loanId) private view returns (Loan storage entry) {
+        entry = _loans[loanId];
+        if (entry.state == LoanState.None) revert LedgerUnknownLoan(loanId);
+    }
+
+    function _requireState(bytes32 loanId, LoanState state) private view returns (Loan storage entry) {
+        entry = _requireLoan(loanId);
+        if (entry.state != state) revert LedgerWrongState(loanId, entry.state);
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}
