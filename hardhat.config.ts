@@ -25,7 +25,12 @@ export default defineConfig({
   },
   test: {
     solidity: {
+      // `npm test` depth; `npm run test:deep` raises all three through the environment
       fuzz: { runs: Number(process.env.FUZZ_RUNS ?? 512) },
+      invariant: {
+        runs: Number(process.env.INVARIANT_RUNS ?? 128),
+        depth: Number(process.env.INVARIANT_DEPTH ?? 64),
+      },
     },
   },
   typechain: {

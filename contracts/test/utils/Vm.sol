@@ -5,6 +5,14 @@ pragma solidity ^0.8.28;
 /// rather than imported from forge-std, which is not installable offline from the npm registry.
 // solhint-disable-next-line interface-starts-with-i
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
     function prank(address sender) external;
     function startPrank(address sender) external;
     function stopPrank() external;
