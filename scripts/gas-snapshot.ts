@@ -4,10 +4,20 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "./gas/commit-head.ts";
+import { LEDGER_GAS_BUDGET, measureLedgerGas } from "./gas/ledger.ts";
 
-const { ethers } = await network.create();
-const commitHead = await measureCommitHeadGas(ethers as never, undefined, (line) => console.log(line));
-const snapshot = { solc: "0.8.28", optimizerRuns: 10_000, budget: { commitHead: COMMIT_HEAD_GAS_BUDGET }, commitHead };
+const evidence = await network.create();
+const commitHead = await measureCommitHeadGas(evidence.ethers as never, undefined, (line) => console.log(line));
+const lending = await network.create();
+const ledger = await measureLedgerGas(lending.ethers as never, lending.networkHelpers.time);
+for (const [name, gas] of Object.entries(ledger)) console.log(`${name}: ${gas} gas`);
+const snapshot = {
+  solc: "0.8.28",
+  optimizerRuns: 10_000,
+  budget: { commitHead: COMMIT_HEAD_GAS_BUDGET, ...LEDGER_GAS_BUDGET },
+  commitHead,
+  ledger,
+};
 await mkdir("gas", { recursive: true });
 await writeFile("gas/snapshot.json", JSON.stringify(snapshot, null, 2) + "\n");
 console.log("wrote gas/snapshot.json");

@@ -8,13 +8,24 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 
 /// @title DisputeResolution
 /// @notice Overdue escalation and arbitration cases. See {IDisputeResolution}.
-/// @dev The stage itself lives in the ledger's loan slot (cheap to update, and the ledger can
-/// end an escalation during `repay`); this contract decides the moves and keeps the cases.
+/// @dev The stage and the time it last changed live in the ledger's loan slot (cheap to update,
+/// and the ledger can end an escalation during `repay`); this contract decides the moves and
+/// keeps the cases. Reaching arbitration writes nothing here: the case id derives from the
+/// trigger time, and the case record is written when the union assigns a court, which keeps
+/// every `escalate` within a stage move's gas.
 contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
     IJointLoanLedger private immutable _ledger;
 
-    mapping(bytes32 loanId => Case) private _cases;
-    mapping(bytes32 loanId => uint256) private _caseCount;
+    /// @dev One slot per case: court, trigger, acceptance and closing times.
+    struct CaseRecord {
+        uint32 court;
+        uint40 triggeredAt;
+        uint40 acceptedAt;
+        uint40 closedAt;
+    }
+
+    mapping(bytes32 loanId => CaseRecord) private _cases;
+    mapping(bytes32 loanId => bytes32) private _rulings;
     Thresholds private _thresholds;
 
     constructor(IConsortiumRegistry registry_, IJointLoanLedger ledger_, Thresholds memory thresholds_)
@@ -25,8 +36,8 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
     }
 
     /// @inheritdoc IDisputeResolution
-    function caseIdOf(bytes32 loanId, uint256 ordinal) public pure returns (bytes32) {
-        return keccak256(abi.encode("JointLedger.case.v1", loanId, ordinal));
+    function caseIdOf(bytes32 loanId, uint256 triggeredAt) public pure returns (bytes32) {
+        return keccak256(abi.encode("JointLedger.case.v1", loanId, triggeredAt));
     }
 
     /// @inheritdoc IDisputeResolution
@@ -40,7 +51,9 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         IJointLoanLedger.DisputeStage target = _stageFor(daysPastDue);
         if (target <= stage) return stage;
         _ledger.setDisputeStage(loanId, target);
-        if (target == IJointLoanLedger.DisputeStage.Arbitration) _openCase(loanId);
+        if (target == IJointLoanLedger.DisputeStage.Arbitration) {
+            emit ArbitrationTriggered(caseIdOf(loanId, block.timestamp), loanId, _ledger.evidenceChain(loanId));
+        }
         return target;
     }
 
@@ -55,38 +68,42 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         if (kind != IConsortiumRegistry.MemberKind.Court || courtStatus != IConsortiumRegistry.MemberStatus.Active) {
             revert DisputeNotCourt(court);
         }
-        _requireStage(loanId, IJointLoanLedger.DisputeStage.Arbitration);
-        Case storage c = _cases[loanId];
-        c.court = court;
-        emit CourtAssigned(c.caseId, court);
+        IJointLoanLedger.Loan memory entry = _ledger.loan(loanId);
+        if (entry.stage != IJointLoanLedger.DisputeStage.Arbitration) revert DisputeWrongStage(loanId, entry.stage);
+        // reached arbitration at stageChangedAt; a re-assignment keeps that time
+        _cases[loanId] = CaseRecord({court: court, triggeredAt: entry.stageChangedAt, acceptedAt: 0, closedAt: 0});
+        emit CourtAssigned(caseIdOf(loanId, entry.stageChangedAt), court);
     }
 
     /// @inheritdoc IDisputeResolution
     function acceptCase(bytes32 loanId) external {
-        Case storage c = _requireCourt(loanId);
-        _requireStage(loanId, IJointLoanLedger.DisputeStage.Arbitration);
-        c.acceptedAt = uint64(block.timestamp);
+        CaseRecord storage c = _requireCourt(loanId);
+        IJointLoanLedger.Loan memory entry = _ledger.loan(loanId);
+        if (entry.stage != IJointLoanLedger.DisputeStage.Arbitration) revert DisputeWrongStage(loanId, entry.stage);
+        // a court assigned to an earlier, cured case of this loan is not assigned to this one
+        if (c.triggeredAt != entry.stageChangedAt) revert DisputeNotAssignedCourt(loanId, msg.sender, 0);
+        c.acceptedAt = uint40(block.timestamp);
         _ledger.setDisputeStage(loanId, IJointLoanLedger.DisputeStage.Accepted);
-        emit CaseAccepted(c.caseId, c.court);
+        emit CaseAccepted(caseIdOf(loanId, c.triggeredAt), c.court);
     }
 
     /// @inheritdoc IDisputeResolution
     function recordRuling(bytes32 loanId, bytes32 ruling) external {
         if (ruling == 0) revert DisputeMissingRuling();
-        Case storage c = _requireCourt(loanId);
+        CaseRecord storage c = _requireCourt(loanId);
         _requireStage(loanId, IJointLoanLedger.DisputeStage.Accepted);
-        c.ruling = ruling;
+        _rulings[loanId] = ruling;
         _ledger.setDisputeStage(loanId, IJointLoanLedger.DisputeStage.Ruled);
-        emit RulingRecorded(c.caseId, c.court, ruling);
+        emit RulingRecorded(caseIdOf(loanId, c.triggeredAt), c.court, ruling);
     }
 
     /// @inheritdoc IDisputeResolution
     function closeCase(bytes32 loanId) external {
-        Case storage c = _requireCourt(loanId);
+        CaseRecord storage c = _requireCourt(loanId);
         _requireStage(loanId, IJointLoanLedger.DisputeStage.Ruled);
-        c.closedAt = uint64(block.timestamp);
+        c.closedAt = uint40(block.timestamp);
         _ledger.setDisputeStage(loanId, IJointLoanLedger.DisputeStage.Closed);
-        emit CaseClosed(c.caseId, c.court);
+        emit CaseClosed(caseIdOf(loanId, c.triggeredAt), c.court);
     }
 
     /// @inheritdoc IDisputeResolution
@@ -95,8 +112,24 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
     }
 
     /// @inheritdoc IDisputeResolution
-    function caseOf(bytes32 loanId) external view returns (Case memory) {
-        return _cases[loanId];
+    function caseOf(bytes32 loanId) external view returns (Case memory result) {
+        CaseRecord memory c = _cases[loanId];
+        IJointLoanLedger.Loan memory entry = _ledger.loan(loanId);
+        uint40 triggeredAt = c.triggeredAt;
+        if (entry.stage == IJointLoanLedger.DisputeStage.Arbitration) {
+            // a case whose court is not assigned yet (or a new case after a cured one)
+            if (triggeredAt != entry.stageChangedAt) c = CaseRecord(0, entry.stageChangedAt, 0, 0);
+            triggeredAt = entry.stageChangedAt;
+        }
+        if (triggeredAt == 0) return result;
+        result = Case({
+            caseId: caseIdOf(loanId, triggeredAt),
+            court: c.court,
+            triggeredAt: triggeredAt,
+            acceptedAt: c.acceptedAt,
+            closedAt: c.closedAt,
+            ruling: c.triggeredAt == triggeredAt ? _rulings[loanId] : bytes32(0)
+        });
     }
 
     /// @inheritdoc IDisputeResolution
@@ -114,14 +147,6 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         return "1.0.0";
     }
 
-    function _openCase(bytes32 loanId) private {
-        uint256 ordinal = _caseCount[loanId]++;
-        bytes32 caseId = caseIdOf(loanId, ordinal);
-        _cases[loanId] = Case({caseId: caseId, court: 0, triggeredAt: uint64(block.timestamp), acceptedAt: 0, closedAt: 0, ruling: 0});
-        IJointLoanLedger.Loan memory entry = _ledger.loan(loanId);
-        emit ArbitrationTriggered(caseId, loanId, entry.contractLeaf, entry.consentLeaf, _ledger.voucherChain(loanId));
-    }
-
     function _stageFor(uint256 daysPastDue) private view returns (IJointLoanLedger.DisputeStage) {
         Thresholds memory t = _thresholds;
         if (daysPastDue >= t.arbitrationDays) return IJointLoanLedger.DisputeStage.Arbitration;
@@ -130,7 +155,7 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         return IJointLoanLedger.DisputeStage.None;
     }
 
-    function _requireCourt(bytes32 loanId) private view returns (Case storage c) {
+    function _requireCourt(bytes32 loanId) private view returns (CaseRecord storage c) {
         c = _cases[loanId];
         (uint32 caller, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
         if (c.court == 0 || caller != c.court || status != IConsortiumRegistry.MemberStatus.Active) {

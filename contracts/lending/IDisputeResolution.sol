@@ -8,8 +8,8 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 /// @notice The road from an overdue installment to a court (seed 004): any active member's
 /// keeper calls `escalate`, which moves the loan through reminder (≥ 3 days past the earliest
 /// unpaid due day) → mediation (≥ 7) → arbitration (≥ 15); thresholds are governed parameters.
-/// Arbitration opens a case carrying the loan's evidence set (contract leaf, consent leaf and
-/// the chain over all fund-flow vouchers); the union assigns a court member, which accepts the
+/// Arbitration opens a case carrying the loan's evidence chain (committing to the contract leaf,
+/// consent leaf and every fund-flow voucher); the union assigns a court member, which accepts the
 /// case, records a ruling digest and closes it. Repaying everything late before acceptance ends
 /// the escalation (the ledger does that within `repay`).
 interface IDisputeResolution is IConsortiumGoverned {
@@ -20,13 +20,13 @@ interface IDisputeResolution is IConsortiumGoverned {
         uint16 arbitrationDays;
     }
 
-    /// @notice An arbitration case.
+    /// @notice An arbitration case (caseId zero if the loan never reached arbitration).
     struct Case {
         bytes32 caseId;
         uint32 court;
-        uint64 triggeredAt;
-        uint64 acceptedAt;
-        uint64 closedAt;
+        uint40 triggeredAt;
+        uint40 acceptedAt;
+        uint40 closedAt;
         bytes32 ruling;
     }
 
@@ -45,19 +45,19 @@ interface IDisputeResolution is IConsortiumGoverned {
     /// @notice A ruling digest must be non-zero.
     error DisputeMissingRuling();
 
-    /// @notice Arbitration was triggered: the case and the loan's evidence set.
-    event ArbitrationTriggered(
-        bytes32 indexed caseId, bytes32 indexed loanId, bytes32 contractLeaf, bytes32 consentLeaf, bytes32 voucherChain
-    );
+    /// @notice Arbitration was triggered: the case and the loan's evidence set, referenced by the
+    /// ledger's evidence chain over the contract leaf, consent leaf and every voucher.
+    event ArbitrationTriggered(bytes32 indexed caseId, bytes32 indexed loanId, bytes32 evidenceChain);
     event CourtAssigned(bytes32 indexed caseId, uint32 indexed court);
     event CaseAccepted(bytes32 indexed caseId, uint32 indexed court);
     event RulingRecorded(bytes32 indexed caseId, uint32 indexed court, bytes32 ruling);
     event CaseClosed(bytes32 indexed caseId, uint32 indexed court);
     event ThresholdsChanged(Thresholds thresholds);
 
-    /// @notice The case id of a loan's `ordinal`-th arbitration (0-based):
-    /// keccak256(abi.encode("JointLedger.case.v1", loanId, ordinal)).
-    function caseIdOf(bytes32 loanId, uint256 ordinal) external pure returns (bytes32);
+    /// @notice The id of the case opened when the loan reached arbitration at `triggeredAt`:
+    /// keccak256(abi.encode("JointLedger.case.v1", loanId, triggeredAt)). A loan can only reach
+    /// arbitration again after the escalation ended, so each case of a loan has its own time.
+    function caseIdOf(bytes32 loanId, uint256 triggeredAt) external pure returns (bytes32);
 
     /// @notice Move the loan as far as its days past due allow; no-op if nothing changes.
     function escalate(bytes32 loanId) external returns (IJointLoanLedger.DisputeStage);

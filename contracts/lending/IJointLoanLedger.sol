@@ -68,8 +68,8 @@ interface IJointLoanLedger is IConsortiumGoverned {
         bytes32 consentLeaf;
     }
 
-    /// @notice A loan's fixed facts and state (one storage slot plus the borrower key and the
-    /// two evidence leaves).
+    /// @notice A loan's fixed facts and state: one storage slot, plus the borrower key and the
+    /// loan's evidence chain (see `evidenceChain`).
     struct Loan {
         uint32 branch;
         uint32 platform;
@@ -82,16 +82,16 @@ interface IJointLoanLedger is IConsortiumGoverned {
         uint8 installmentCount;
         uint8 disbursedMask;
         uint16 startDay;
+        uint40 stageChangedAt;
         bytes32 borrowerKey;
-        bytes32 contractLeaf;
-        bytes32 consentLeaf;
+        bytes32 evidenceChain;
     }
 
-    /// @notice Repayment progress: cumulative totals and the partly-paid current installment.
+    /// @notice Repayment progress: principal repaid so far and the partly-paid current
+    /// installment. Stored packed beside the funders in one slot (interest and penalty totals
+    /// are in the RepaymentReceived events).
     struct Progress {
         uint48 principalRepaid;
-        uint48 interestRepaid;
-        uint48 penaltyRepaid;
         uint8 nextInstallment;
         uint32 currentPrincipalPaid;
         uint32 currentInterestPaid;
@@ -247,10 +247,14 @@ interface IJointLoanLedger is IConsortiumGoverned {
     function progress(bytes32 loanId) external view returns (Progress memory);
     function funders(bytes32 loanId) external view returns (Funder[] memory);
     function schedule(bytes32 loanId) external view returns (Installment[] memory);
-    /// @notice keccak256 chain over the loan's fund-flow voucher digests, in order
-    /// (head_n = keccak256(abi.encode(head_{n-1}, voucher_n)), head_0 = 0): one value that
-    /// commits to the whole voucher set handed to a court.
-    function voucherChain(bytes32 loanId) external view returns (bytes32);
+    /// @notice The loan's evidence chain: one value committing, in order, to the contract leaf,
+    /// the consent leaf and every fund-flow voucher: chain_0 = evidenceChainStart(contract,
+    /// consent), chain_n = keccak256(abi.encode(chain_{n-1}, voucher_n)). A court recomputes it
+    /// from the documents it is handed, which proves the set complete and in order.
+    function evidenceChain(bytes32 loanId) external view returns (bytes32);
+
+    /// @notice keccak256(abi.encode("JointLedger.evidence.v1", contractLeaf, consentLeaf)).
+    function evidenceChainStart(bytes32 contractLeaf, bytes32 consentLeaf) external pure returns (bytes32);
     function params() external view returns (LedgerParams memory);
     function branchLimits(uint32 branch) external view returns (BranchLimits memory);
     function branchBook(uint32 branch) external view returns (BranchBook memory);

@@ -8,8 +8,11 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 
 /// @title JointLoanLedger
 /// @notice Loans, shares, limits and fund flows of the consortium. See {IJointLoanLedger}.
-/// @dev Storage is packed for the hot paths: a loan's fixed facts in one slot, its repayment
-/// progress in one, its funders in one, and three installments per slot (80 bits each).
+/// @dev Storage is packed for the hot paths: a loan's fixed facts in one slot; its funders and
+/// repayment progress together in one (the "funding word"); its evidence chain in one; and three
+/// installments per slot (80 bits each). Funding word layout, low bits first: funder 0
+/// (memberId 32 | share 16), funder 1 (48), principal repaid (48), next installment (8), and
+/// the current installment's principal, interest and penalty paid (32 each).
 contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _MAX_INSTALLMENTS = 60;
@@ -17,10 +20,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     uint256 private constant _SHANGHAI_OFFSET = 8 hours;
 
     mapping(bytes32 loanId => Loan) private _loans;
-    mapping(bytes32 loanId => Progress) private _progress;
-    mapping(bytes32 loanId => uint256) private _funderWord;
+    mapping(bytes32 loanId => uint256) private _fundingWord;
     mapping(bytes32 loanId => mapping(uint256 word => uint256)) private _scheduleWords;
-    mapping(bytes32 loanId => bytes32) private _voucherChain;
     mapping(uint32 branch => BranchLimits) private _limits;
     mapping(uint32 branch => BranchBook) private _books;
     mapping(uint32 branch => mapping(uint32 platform => uint64)) private _coFunded;
@@ -95,10 +96,11 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         _checkServicer(entry.branch);
         if (amount == 0) revert LedgerZeroRepayment(loanId);
         _useSerial(serial, voucher);
-        Progress memory p = _progress[loanId];
+        uint256 word = _fundingWord[loanId];
+        Progress memory p = _unpackProgress(word);
         uint256 principalBefore = p.principalRepaid;
         (uint256 penalty, uint256 interest, uint256 principal) = _allocate(loanId, entry, p, amount, today());
-        _progress[loanId] = p;
+        _fundingWord[loanId] = _packProgress(word, p);
         emit RepaymentReceived(loanId, serial, voucher, penalty, interest, principal);
         _share(loanId, entry, serial, principalBefore, principal, penalty + interest);
         _chainVoucher(loanId, voucher);
@@ -115,6 +117,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         Loan storage entry = _requireLoan(loanId);
         DisputeStage previous = entry.stage;
         entry.stage = stage;
+        // cannot truncate: block timestamps fit in 40 bits for 34,000 years
+        entry.stageChangedAt = uint40(block.timestamp);
         // moving up several stages at once still reports every stage passed through
         uint256 from = uint256(previous);
         if (uint256(stage) > from + 1) {
@@ -164,7 +168,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     /// @inheritdoc IJointLoanLedger
     function progress(bytes32 loanId) external view returns (Progress memory) {
-        return _progress[loanId];
+        return _unpackProgress(_fundingWord[loanId]);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -188,8 +192,13 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function voucherChain(bytes32 loanId) external view returns (bytes32) {
-        return _voucherChain[loanId];
+    function evidenceChain(bytes32 loanId) external view returns (bytes32) {
+        return _loans[loanId].evidenceChain;
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function evidenceChainStart(bytes32 contractLeaf, bytes32 consentLeaf) public pure returns (bytes32) {
+        return keccak256(abi.encode("JointLedger.evidence.v1", contractLeaf, consentLeaf));
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -231,7 +240,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal) {
         Loan storage entry = _requireLoan(loanId);
         if (entry.state != LoanState.Active) return (0, 0, 0);
-        Progress memory p = _progress[loanId];
+        Progress memory p = _unpackProgress(_fundingWord[loanId]);
         uint256 day = today();
         uint256 penaltyApr = _penaltyApr(entry.aprBps);
         for (uint256 i = p.nextInstallment; i < entry.installmentCount; ++i) {
@@ -249,7 +258,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         Loan storage entry = _requireLoan(loanId);
         state = entry.state;
         stage = entry.stage;
-        if (state == LoanState.Active) daysPastDue = _daysPastDue(loanId, _progress[loanId].nextInstallment);
+        if (state == LoanState.Active) daysPastDue = _daysPastDue(loanId, _unpackProgress(_fundingWord[loanId]).nextInstallment);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -386,14 +395,13 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         entry.installmentCount = uint8(terms.schedule.length);
         entry.startDay = terms.startDay;
         entry.borrowerKey = terms.borrowerKey;
-        entry.contractLeaf = terms.contractLeaf;
-        entry.consentLeaf = terms.consentLeaf;
+        entry.evidenceChain = evidenceChainStart(terms.contractLeaf, terms.consentLeaf);
         uint256 funderWord;
         for (uint256 i = 0; i < terms.funders.length; ++i) {
             Funder calldata f = terms.funders[i];
             funderWord |= (uint256(f.memberId) << 16 | f.shareBps) << (48 * i);
         }
-        _funderWord[loanId] = funderWord;
+        _fundingWord[loanId] = funderWord;
         _storeSchedule(loanId, terms.schedule);
     }
 
@@ -444,7 +452,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     function _chainVoucher(bytes32 loanId, bytes32 voucher) private {
-        _voucherChain[loanId] = keccak256(abi.encode(_voucherChain[loanId], voucher));
+        Loan storage entry = _loans[loanId];
+        entry.evidenceChain = keccak256(abi.encode(entry.evidenceChain, voucher));
     }
 
     /// @dev Walk the earliest unpaid installments: each one's penalty (if late), then its
@@ -457,16 +466,14 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         uint256[3] memory paid; // penalty, interest, principal
         uint256 left = amount;
         uint256 count = entry.installmentCount;
-        uint256 penaltyApr = _penaltyApr(entry.aprBps);
+        uint256 aprBps = entry.aprBps;
         while (left != 0 && p.nextInstallment < count) {
-            left = _payInstallment(loanId, p, left, day, penaltyApr, paid);
+            left = _payInstallment(loanId, p, left, day, aprBps, paid);
         }
         if (left != 0) revert LedgerOverpayment(loanId, amount, amount - left);
         (penalty, interest, principal) = (paid[0], paid[1], paid[2]);
-        // cannot truncate: cumulative repayments are bounded by uint64 principal plus interest
+        // cannot truncate: cumulative principal repaid is at most the uint64 principal, < 2^48 by the range check
         p.principalRepaid += uint48(principal);
-        p.interestRepaid += uint48(interest);
-        p.penaltyRepaid += uint48(penalty);
     }
 
     /// @dev Pay what `left` allows of installment `p.nextInstallment`, adding to `paid`; moves
@@ -476,11 +483,13 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         Progress memory p,
         uint256 left,
         uint256 day,
-        uint256 penaltyApr,
+        uint256 aprBps,
         uint256[3] memory paid
     ) private view returns (uint256) {
         (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, p.nextInstallment);
-        uint256 pay = _min(_penaltyOwed(iP - p.currentPrincipalPaid, penaltyApr, dueDay, day, p.currentPenaltyPaid), left);
+        // the penalty rate is read only for a late installment: on-time repayments skip the load
+        uint256 owed = day > dueDay ? _penaltyOwed(iP - p.currentPrincipalPaid, _penaltyApr(aprBps), dueDay, day, p.currentPenaltyPaid) : 0;
+        uint256 pay = _min(owed, left);
         // cannot truncate: each part is at most a 32-bit installment amount (penalty on a 32-bit
         // principal at ≤ 100% a year stays below 2^32 for decades of lateness)
         p.currentPenaltyPaid += uint32(pay);
@@ -532,6 +541,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         if (stage == DisputeStage.None || stage >= DisputeStage.Accepted) return;
         if (entry.state == LoanState.Active && _daysPastDue(loanId, p.nextInstallment) != 0) return;
         entry.stage = DisputeStage.None;
+        entry.stageChangedAt = uint40(block.timestamp);
         emit DisputeStageChanged(loanId, stage, DisputeStage.None);
     }
 
@@ -584,14 +594,30 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         interest = packed & 0xffffffff;
     }
 
+    function _unpackProgress(uint256 word) private pure returns (Progress memory p) {
+        // cannot truncate: each field is masked to its width by the cast
+        p.principalRepaid = uint48(word >> 96);
+        p.nextInstallment = uint8(word >> 144);
+        p.currentPrincipalPaid = uint32(word >> 152);
+        p.currentInterestPaid = uint32(word >> 184);
+        p.currentPenaltyPaid = uint32(word >> 216);
+    }
+
+    /// @dev Replace the progress bits of `word`, keeping the funders in its low 96 bits.
+    function _packProgress(uint256 word, Progress memory p) private pure returns (uint256) {
+        return (word & type(uint96).max) | uint256(p.principalRepaid) << 96 | uint256(p.nextInstallment) << 144
+            | uint256(p.currentPrincipalPaid) << 152 | uint256(p.currentInterestPaid) << 184
+            | uint256(p.currentPenaltyPaid) << 216;
+    }
+
     function _funder(bytes32 loanId, uint256 index) private view returns (Funder memory) {
-        uint256 packed = _funderWord[loanId] >> (48 * index);
+        uint256 packed = _fundingWord[loanId] >> (48 * index);
         // cannot truncate: masked to the packed widths
         return Funder(uint32(packed >> 16), uint16(packed));
     }
 
     function _shares(bytes32 loanId, uint256 count) private view returns (uint16[] memory shares) {
-        uint256 word = _funderWord[loanId];
+        uint256 word = _fundingWord[loanId];
         shares = new uint16[](count);
         for (uint256 i = 0; i < count; ++i) {
             // cannot truncate: the low 16 bits of each 48-bit funder field are its share

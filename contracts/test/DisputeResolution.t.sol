@@ -34,7 +34,8 @@ contract DisputeResolutionTest is LendingFixture {
         assertTrue(_escalateAt(6) == IJointLoanLedger.DisputeStage.Reminder, "idempotent");
         assertTrue(_escalateAt(7) == IJointLoanLedger.DisputeStage.Mediation, "7 days: mediation");
         assertTrue(_escalateAt(15) == IJointLoanLedger.DisputeStage.Arbitration, "15 days: arbitration");
-        assertEq(disputes.caseOf(_loanId).caseId, disputes.caseIdOf(_loanId, 0), "case opened");
+        assertEq(disputes.caseOf(_loanId).caseId, disputes.caseIdOf(_loanId, block.timestamp), "case opened");
+        assertEq(disputes.caseOf(_loanId).triggeredAt, block.timestamp, "trigger time");
     }
 
     function test_escalate_skippingStagesStillEmitsEach() external {
@@ -101,6 +102,29 @@ contract DisputeResolutionTest is LendingFixture {
         _repay(_loanId, pen + inte + prin);
         assertTrue(_stage() == IJointLoanLedger.DisputeStage.Closed, "still closed");
         assertTrue(ledger.loan(_loanId).state == IJointLoanLedger.LoanState.Settled, "settled");
+    }
+
+    function test_arbitration_aCuredCasesCourtCannotAcceptTheNextCase() external {
+        _escalateAt(16);
+        vm.prank(unionOps);
+        disputes.assignCourt(_loanId, COURT);
+        bytes32 firstCase = disputes.caseOf(_loanId).caseId;
+        // the borrower pays everything late before acceptance: escalation ends
+        (uint256 penalty,,) = ledger.amountOwed(_loanId);
+        IJointLoanLedger.Installment memory first = ledger.schedule(_loanId)[0];
+        _repay(_loanId, penalty + first.interest + first.principal);
+        assertTrue(_stage() == IJointLoanLedger.DisputeStage.None, "ended");
+        // the next installment goes unpaid long enough for a new case
+        IJointLoanLedger.Installment memory second = ledger.schedule(_loanId)[1];
+        vm.warp(_dayStart(second.dueDay + 16));
+        vm.prank(platformOps);
+        disputes.escalate(_loanId);
+        IDisputeResolution.Case memory next = disputes.caseOf(_loanId);
+        assertTrue(next.caseId != firstCase, "a new case id");
+        assertEq(next.court, 0, "no court assigned yet");
+        vm.prank(courtOps);
+        vm.expectRevert(abi.encodeWithSelector(IDisputeResolution.DisputeNotAssignedCourt.selector, _loanId, courtOps, 0));
+        disputes.acceptCase(_loanId);
     }
 
     function test_setDisputeStage_onlyByDisputeResolution() external {

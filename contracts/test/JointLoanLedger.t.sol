@@ -213,9 +213,10 @@ contract JointLoanLedgerTest is LendingFixture {
         vm.recordLogs();
         _repay(loanId, expectedPenalty + first.interest + 1);
         IJointLoanLedger.Progress memory p = ledger.progress(loanId);
-        assertEq(p.penaltyRepaid, expectedPenalty, "penalty first");
-        assertEq(p.interestRepaid, first.interest, "then interest");
-        assertEq(p.principalRepaid, 1, "then principal");
+        assertEq(p.currentPenaltyPaid, expectedPenalty, "penalty first");
+        assertEq(p.currentInterestPaid, first.interest, "then interest");
+        assertEq(p.currentPrincipalPaid, 1, "then principal");
+        assertEq(p.principalRepaid, 1, "principal total");
         assertEq(p.nextInstallment, 0, "installment still open");
     }
 

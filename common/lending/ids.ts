@@ -1,0 +1,15 @@
+// Ids derived exactly as the contracts derive them (JointLoanLedger.loanIdOf,
+// DisputeResolution.caseIdOf), so a node can name a loan or case before it is on chain.
+import { AbiCoder, keccak256 } from "ethers";
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** keccak256(abi.encode("JointLedger.loan.v1", uint32 originator, bytes32 applicationSerial)). */
+export function loanIdOf(originator: number, applicationSerial: string): string {
+  return keccak256(abi.encode(["string", "uint32", "bytes32"], ["JointLedger.loan.v1", originator, applicationSerial]));
+}
+
+/** keccak256(abi.encode("JointLedger.case.v1", bytes32 loanId, uint256 ordinal)). */
+export function caseIdOf(loanId: string, ordinal: number): string {
+  return keccak256(abi.encode(["string", "bytes32", "uint256"], ["JointLedger.case.v1", loanId, ordinal]));
+}

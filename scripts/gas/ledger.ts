@@ -1,0 +1,114 @@
+// Gas of the ledger's hot paths: registerLoan (2 funders, 12 installments), disburse (each
+// funder), repay (2 funders, on time and late), escalate (first stage and straight to
+// arbitration). Shared by `npm run gas:snapshot` and the gas test.
+import type { Contract } from "ethers";
+import { keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
+import { dueTimestamp } from "../../common/lending/dates.ts";
+import { RepaymentMethod, generateSchedule } from "../../common/lending/schedule.ts";
+
+/** Budgets from the ledger issue. */
+export const LEDGER_GAS_BUDGET: Record<string, number> = {
+  registerLoan: 350_000,
+  disburse: 90_000,
+  repay: 120_000,
+  escalate: 60_000,
+};
+
+type Signer = { address: string };
+type Ethers = {
+  deployContract: (name: string, args?: unknown[], signer?: Signer) => Promise<unknown>;
+  getSigners: () => Promise<Signer[]>;
+};
+type TimeHelpers = { increaseTo: (timestamp: number) => Promise<void> };
+
+const BRANCH = 2;
+const PLATFORM = 3;
+const COURT = 4;
+const ACCOUNT = keccak256(toUtf8Bytes("salted account hash"));
+const bytes32 = (s: string) => keccak256(toUtf8Bytes(s));
+
+/** Measure each operation once on a fresh ledger; names are the snapshot's keys. */
+export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promise<Record<string, number>> {
+  const [governorAndUnion, branch, platform, court] = (await ethers.getSigners()) as [Signer, Signer, Signer, Signer];
+  const registry = (await ethers.deployContract("ConsortiumRegistry")) as Contract;
+  const members = [
+    { id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [governorAndUnion.address] },
+    { id: BRANCH, kind: 2, regionCode: 330102, name: "Branch", accounts: [branch.address] },
+    { id: PLATFORM, kind: 3, regionCode: 330106, name: "Platform", accounts: [platform.address] },
+    { id: COURT, kind: 4, regionCode: 330100, name: "Court", accounts: [court.address] },
+  ];
+  // the first signer acts as governor: this measures the ledger, not governance
+  await (await registry.getFunction("bootstrap")(governorAndUnion.address, members)).wait();
+  const params = {
+    aprCapBps: 2400, platformShareFloorBps: 3000, coFundingCapitalRatioBps: 2500, penaltyAprBps: 1200,
+    minTermDays: 7, maxTermDays: 1096, minPrincipal: 300_000n, maxPrincipal: 20_000_000n, borrowerOutstandingLimit: 30_000_000n,
+  };
+  const ledger = (await ethers.deployContract("JointLoanLedger", [await registry.getAddress(), params])) as Contract;
+  const disputes = (await ethers.deployContract("DisputeResolution", [
+    await registry.getAddress(), await ledger.getAddress(), { reminderDays: 3, mediationDays: 7, arbitrationDays: 15 },
+  ])) as Contract;
+  await (await ledger.getFunction("setDisputeResolution")(await disputes.getAddress())).wait();
+  const limits = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n };
+  await (await ledger.getFunction("setBranchLimits")(BRANCH, limits)).wait();
+  await (await ledger.getFunction("setAccountWhitelisted")(BRANCH, ACCOUNT, true)).wait();
+
+  const startDate = "2026-11-22";
+  const schedule = generateSchedule({ principalFen: 10_000_000n, aprBps: 1800, method: RepaymentMethod.EqualInstallment, startDate, termMonths: 12 });
+  const startDay = schedule[0]!.dueDay - 30; // day number of startDate (the first due day is a month later)
+  const terms = (serial: string) => ({
+    originator: PLATFORM,
+    applicationSerial: bytes32(serial),
+    borrowerKey: bytes32(`borrower ${serial}`),
+    borrowerRegion: 330102,
+    branch: BRANCH,
+    platform: PLATFORM,
+    funders: [{ memberId: BRANCH, shareBps: 7000 }, { memberId: PLATFORM, shareBps: 3000 }],
+    principal: 10_000_000n,
+    aprBps: 1800,
+    method: RepaymentMethod.EqualInstallment,
+    startDay,
+    schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+    contractLeaf: bytes32(`contract ${serial}`),
+    consentLeaf: bytes32(`consent ${serial}`),
+  });
+  let serials = 0;
+  const nextSerial = () => zeroPadValue(`0x${(++serials).toString(16).padStart(2, "0")}`, 32);
+  const gasOf = async (promise: Promise<{ wait: () => Promise<{ gasUsed: bigint }> }>) => Number((await (await promise).wait()).gasUsed);
+  const asBranch = ledger.connect(branch as never) as Contract;
+  const asPlatform = ledger.connect(platform as never) as Contract;
+  const asUnion = disputes.connect(governorAndUnion as never) as Contract;
+
+  await time.increaseTo(dueTimestamp(startDay) - 3600);
+  const gas: Record<string, number> = {};
+  const ids: string[] = [];
+  for (const serial of ["A", "B"]) {
+    const id = await ledger.getFunction("loanIdOf")(PLATFORM, bytes32(serial));
+    ids.push(id);
+    gas[`registerLoan (2 funders, 12 installments) #${serial}`] = await gasOf(asBranch.getFunction("registerLoan")(terms(serial)));
+    gas[`disburse (branch 70%) #${serial}`] = await gasOf(asBranch.getFunction("disburse")(id, 7_000_000n, ACCOUNT, nextSerial(), bytes32("voucher")));
+    gas[`disburse (platform 30%, activates) #${serial}`] = await gasOf(asPlatform.getFunction("disburse")(id, 3_000_000n, ACCOUNT, nextSerial(), bytes32("voucher")));
+  }
+  const [a, b] = ids as [string, string];
+  const first = schedule[0]!;
+  await time.increaseTo(dueTimestamp(first.dueDay) - 3600);
+  gas["repay (2 funders, one installment on time)"] = await gasOf(asBranch.getFunction("repay")(a, first.totalFen, nextSerial(), bytes32("repayment")));
+  await time.increaseTo(dueTimestamp(first.dueDay + 4));
+  gas["escalate (to reminder)"] = await gasOf(asUnion.getFunction("escalate")(b));
+  await time.increaseTo(dueTimestamp(first.dueDay + 8));
+  gas["escalate (reminder to mediation)"] = await gasOf(asUnion.getFunction("escalate")(b));
+  await time.increaseTo(dueTimestamp(first.dueDay + 16));
+  gas["escalate (mediation to arbitration, opens the case)"] = await gasOf(asUnion.getFunction("escalate")(b));
+  const [penalty] = (await ledger.getFunction("amountOwed")(b)) as [bigint, bigint, bigint];
+  gas["repay (2 funders, late: penalty, interest, principal)"] = await gasOf(
+    asBranch.getFunction("repay")(b, penalty + first.interestFen + first.principalFen, nextSerial(), bytes32("late repayment")),
+  );
+  return gas;
+}
+
+/** The budget that applies to a snapshot key. */
+export function ledgerBudgetFor(name: string): number {
+  const op = name.split(" ")[0]!;
+  const budget = LEDGER_GAS_BUDGET[op];
+  if (budget === undefined) throw new Error(`no gas budget for ${name}`);
+  return budget;
+}
