@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { AbiCoder, getBytes } from "ethers";
 import { toHex } from "../bytes.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
+import { CodedError } from "../errors.ts";
 
 export const LEAF_VERSION = 1;
 
@@ -57,15 +58,7 @@ export type LeafErrorCode =
   | "LEAF_BAD_SUBJECT";
 
 /** Thrown for any leaf or record that is not a valid v1 leaf; callers branch on `code`. */
-export class LeafFormatError extends Error {
-  readonly code: LeafErrorCode;
-
-  constructor(code: LeafErrorCode, message: string) {
-    super(message);
-    this.name = "LeafFormatError";
-    this.code = code;
-  }
-}
+export class LeafFormatError extends CodedError<LeafErrorCode> {}
 
 const LEAF_TYPES = ["uint8", "uint8", "uint8", "bytes32", "bytes32", "uint32", "bytes32"] as const;
 const KINDS: ReadonlySet<number> = new Set(Object.values(EvidenceKind));

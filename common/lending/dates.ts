@@ -4,18 +4,11 @@
 // days past due). Pure integer arithmetic on the proleptic Gregorian calendar, no Date object,
 // so results do not depend on the host time zone. On chain times are Unix seconds:
 // shanghaiDay maps a block time to its day and dueTimestamp maps a due day back.
+import { CodedError } from "../errors.ts";
 
 export type DateErrorCode = "DATE_BAD_FORMAT" | "DATE_OUT_OF_RANGE" | "DATE_BAD_TIME";
 
-export class DateError extends Error {
-  readonly code: DateErrorCode;
-
-  constructor(code: DateErrorCode, message: string) {
-    super(message);
-    this.name = "DateError";
-    this.code = code;
-  }
-}
+export class DateError extends CodedError<DateErrorCode> {}
 
 /** Asia/Shanghai is UTC+08:00. */
 export const SHANGHAI_OFFSET_SECONDS = 8 * 3600;

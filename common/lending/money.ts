@@ -1,19 +1,12 @@
 // Money is integer fen (分) as bigint; yuan appear only as decimal strings at the edges
 // (DOMAIN.md, "Money and time"). divRoundHalfUp is the single rounding rule every fen amount
 // derived from a rate goes through, so schedules computed anywhere agree to the fen.
+import { CodedError } from "../errors.ts";
 
 export type MoneyErrorCode = "MONEY_BAD_FORMAT" | "MONEY_TOO_MANY_DECIMALS";
 
 /** Thrown by parseYuan for a string that is not a plain yuan amount; callers branch on `code`. */
-export class MoneyFormatError extends Error {
-  readonly code: MoneyErrorCode;
-
-  constructor(code: MoneyErrorCode, message: string) {
-    super(message);
-    this.name = "MoneyFormatError";
-    this.code = code;
-  }
-}
+export class MoneyFormatError extends CodedError<MoneyErrorCode> {}
 
 const FEN_PER_YUAN = 100n;
 // Digits, then optionally a point and at least one digit: no sign, exponent, spaces, "1." or ".5".

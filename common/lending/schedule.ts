@@ -15,6 +15,7 @@
 // a Bullet with termDays is due on startDay + termDays.
 import { DateError, addMonths, dateToDay, dayToDate } from "./dates.ts";
 import { divRoundHalfUp } from "./money.ts";
+import { CodedError } from "../errors.ts";
 
 /** Repayment method, numbered as the chain's enum (order is part of the format: append only). */
 export const RepaymentMethod = Object.freeze({
@@ -61,15 +62,7 @@ export type ScheduleErrorCode =
   | "SCHEDULE_WRONG_TERM_KIND";
 
 /** Thrown for any input generateSchedule refuses; callers branch on `code`. */
-export class ScheduleError extends Error {
-  readonly code: ScheduleErrorCode;
-
-  constructor(code: ScheduleErrorCode, message: string) {
-    super(message);
-    this.name = "ScheduleError";
-    this.code = code;
-  }
-}
+export class ScheduleError extends CodedError<ScheduleErrorCode> {}
 
 export const MIN_TERM_MONTHS = 1;
 export const MAX_TERM_MONTHS = 36;
