@@ -9,7 +9,20 @@ export function loanIdOf(originator: number, applicationSerial: string): string 
   return keccak256(abi.encode(["string", "uint32", "bytes32"], ["JointLedger.loan.v1", originator, applicationSerial]));
 }
 
-/** keccak256(abi.encode("JointLedger.case.v1", bytes32 loanId, uint256 ordinal)). */
-export function caseIdOf(loanId: string, ordinal: number): string {
-  return keccak256(abi.encode(["string", "bytes32", "uint256"], ["JointLedger.case.v1", loanId, ordinal]));
+/**
+ * keccak256(abi.encode("JointLedger.case.v1", bytes32 loanId, uint256 triggeredAt)): the case
+ * opened when the loan reached arbitration at block time `triggeredAt` (unix seconds).
+ */
+export function caseIdOf(loanId: string, triggeredAt: number | bigint): string {
+  return keccak256(abi.encode(["string", "bytes32", "uint256"], ["JointLedger.case.v1", loanId, triggeredAt]));
+}
+
+/** keccak256(abi.encode("JointLedger.evidence.v1", contractLeaf, consentLeaf)): a loan's evidence chain at registration. */
+export function evidenceChainStart(contractLeaf: string, consentLeaf: string): string {
+  return keccak256(abi.encode(["string", "bytes32", "bytes32"], ["JointLedger.evidence.v1", contractLeaf, consentLeaf]));
+}
+
+/** The evidence chain after one more fund-flow voucher: keccak256(abi.encode(chain, voucher)). */
+export function extendEvidenceChain(chain: string, voucher: string): string {
+  return keccak256(abi.encode(["bytes32", "bytes32"], [chain, voucher]));
 }

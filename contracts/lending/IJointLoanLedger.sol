@@ -17,12 +17,14 @@ interface IJointLoanLedger is IConsortiumGoverned {
         Bullet
     }
 
-    /// @notice Registered → (all funders disbursed) → Active → (nothing owed) → Settled.
+    /// @notice Registered → (all funders disbursed) → Active → (nothing owed) → Settled; a loan no
+    /// funder has disbursed may be Cancelled. Settled and Cancelled are final.
     enum LoanState {
         None,
         Registered,
         Active,
-        Settled
+        Settled,
+        Cancelled
     }
 
     /// @notice Overdue escalation stage, advanced by DisputeResolution.
@@ -87,15 +89,19 @@ interface IJointLoanLedger is IConsortiumGoverned {
         bytes32 evidenceChain;
     }
 
-    /// @notice Repayment progress: principal repaid so far and the partly-paid current
-    /// installment. Stored packed beside the funders in one slot (interest and penalty totals
-    /// are in the RepaymentReceived events).
+    /// @notice Repayment progress: principal repaid so far and the current (earliest unpaid)
+    /// installment's partial payments and penalty. Penalty accrues per whole day on the
+    /// installment's unpaid principal from its due day; `penaltyDue` is what has accrued and is
+    /// unpaid as of `penaltyAccruedDay` (accrual is truncated to the fen at each accrual point).
+    /// Stored packed beside the funders in one slot; interest and penalty totals are in the
+    /// RepaymentReceived events.
     struct Progress {
-        uint48 principalRepaid;
+        uint40 principalRepaid;
         uint8 nextInstallment;
         uint32 currentPrincipalPaid;
         uint32 currentInterestPaid;
-        uint32 currentPenaltyPaid;
+        uint32 penaltyDue;
+        uint16 penaltyAccruedDay;
     }
 
     /// @notice Consortium-wide rule parameters (DOMAIN.md), set by governance.
@@ -166,8 +172,12 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerUnknownLoan(bytes32 loanId);
     /// @notice The loan is in state `state`, which does not allow this.
     error LedgerWrongState(bytes32 loanId, LoanState state);
-    /// @notice The caller is not funder `memberId`'s account (or the union's).
+    /// @notice The caller is not an account of one of the loan's funders.
     error LedgerNotFunder(bytes32 loanId, address caller);
+    /// @notice Disbursement happens on the loan's start day, so the term matches the registration.
+    error LedgerDisbursementDateMismatch(bytes32 loanId, uint256 today, uint256 startDay);
+    /// @notice A loan some funder has disbursed cannot be cancelled.
+    error LedgerPartlyDisbursed(bytes32 loanId);
     /// @notice This funder has disbursed already.
     error LedgerAlreadyDisbursed(bytes32 loanId, uint32 funder);
     /// @notice A disbursement must equal the funder's share of principal: no deduction (砍头息).
@@ -213,6 +223,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice One funder's part of a repayment, so each node can book it.
     event RepaymentShared(bytes32 indexed loanId, uint32 indexed funder, bytes32 serial, uint256 principal, uint256 income);
     event LoanSettled(bytes32 indexed loanId);
+    event LoanCancelled(bytes32 indexed loanId, uint16 reasonCode);
     event DisputeStageChanged(bytes32 indexed loanId, DisputeStage previousStage, DisputeStage newStage);
     event ParamsChanged(LedgerParams params);
     event BranchLimitsChanged(uint32 indexed branch, BranchLimits limits);
@@ -225,6 +236,10 @@ interface IJointLoanLedger is IConsortiumGoverned {
 
     /// @notice Register an approved loan, enforcing every registration rule.
     function registerLoan(LoanTerms calldata terms) external returns (bytes32 loanId);
+
+    /// @notice Cancel a registered loan nobody has disbursed (its branch or the union), releasing
+    /// its quotas.
+    function cancelLoan(bytes32 loanId, uint16 reasonCode) external;
 
     /// @notice Record funder `msg.sender`'s disbursement of exactly its share to a whitelisted account.
     function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external;

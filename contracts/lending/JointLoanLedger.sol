@@ -11,8 +11,9 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 /// @dev Storage is packed for the hot paths: a loan's fixed facts in one slot; its funders and
 /// repayment progress together in one (the "funding word"); its evidence chain in one; and three
 /// installments per slot (80 bits each). Funding word layout, low bits first: funder 0
-/// (memberId 32 | share 16), funder 1 (48), principal repaid (48), next installment (8), and
-/// the current installment's principal, interest and penalty paid (32 each).
+/// (memberId 32 | share 16), funder 1 (48), principal repaid (40), next installment (8), the
+/// current installment's principal and interest paid (32 each), its penalty due (32) and the
+/// day penalty was last accrued (16).
 contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _MAX_INSTALLMENTS = 60;
@@ -69,16 +70,29 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     // ------------------------------------------------------------------ fund flows
 
     /// @inheritdoc IJointLoanLedger
+    function cancelLoan(bytes32 loanId, uint16 reasonCode) external {
+        Loan storage entry = _requireState(loanId, LoanState.Registered);
+        _checkServicer(entry.branch);
+        if (entry.disbursedMask != 0) revert LedgerPartlyDisbursed(loanId);
+        uint256 principal = entry.principal;
+        entry.state = LoanState.Cancelled;
+        _release(entry, principal, Allocation.split(principal, _shares(loanId, entry.funderCount))[0]);
+        emit LoanCancelled(loanId, reasonCode);
+    }
+
+    /// @inheritdoc IJointLoanLedger
     function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external {
         Loan storage entry = _requireState(loanId, LoanState.Registered);
         (uint256 index, uint32 funder) = _callerFunder(loanId, entry);
+        uint256 day = today();
+        if (day != entry.startDay) revert LedgerDisbursementDateMismatch(loanId, day, entry.startDay);
         if (entry.disbursedMask & (1 << index) != 0) revert LedgerAlreadyDisbursed(loanId, funder);
         uint256 expected = Allocation.split(entry.principal, _shares(loanId, entry.funderCount))[index];
         if (amount != expected) revert LedgerDisbursementMismatch(loanId, funder, amount, expected);
         uint32 branch = entry.branch;
         if (!_whitelist[branch][accountHash]) revert LedgerAccountNotWhitelisted(branch, accountHash);
         _useSerial(serial, voucher);
-        _countDailyDisbursement(branch, amount);
+        _countDailyDisbursement(branch, amount, day);
         // cannot overflow: at most two funders, so the mask has two bits
         uint8 mask = entry.disbursedMask | uint8(1 << index);
         entry.disbursedMask = mask;
@@ -245,11 +259,17 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         uint256 penaltyApr = _penaltyApr(entry.aprBps);
         for (uint256 i = p.nextInstallment; i < entry.installmentCount; ++i) {
             (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, i);
-            bool current = i == p.nextInstallment;
-            uint256 paidP = current ? p.currentPrincipalPaid : 0;
-            penalty += _penaltyOwed(iP - paidP, penaltyApr, dueDay, day, current ? p.currentPenaltyPaid : 0);
-            interest += iI - (current ? p.currentInterestPaid : 0);
-            principal += iP - paidP;
+            if (i != p.nextInstallment) {
+                // a later installment: nothing paid, no penalty accrued yet
+                p.currentPrincipalPaid = 0;
+                p.currentInterestPaid = 0;
+                p.penaltyDue = 0;
+                p.penaltyAccruedDay = 0;
+            }
+            if (day > dueDay) _accruePenalty(p, iP, dueDay, day, penaltyApr);
+            penalty += p.penaltyDue;
+            interest += iI - p.currentInterestPaid;
+            principal += iP - p.currentPrincipalPaid;
         }
     }
 
@@ -366,7 +386,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         if (outstanding > limits.outstandingLimit) {
             revert LedgerBranchOutstandingExceeded(terms.branch, outstanding, limits.outstandingLimit);
         }
-        if (terms.platform != 0) {
+        // co-funding (共同出资) limits joint loans only: in an assisted loan the platform funds nothing
+        if (terms.funders.length == 2) {
             uint256 coFunded = _coFunded[terms.branch][terms.platform] + branchShare;
             uint256 coLimit = (uint256(limits.netTier1Capital) * _params.coFundingCapitalRatioBps) / _BPS;
             if (coFunded > coLimit) revert LedgerCoFundingExceeded(terms.branch, terms.platform, coFunded, coLimit);
@@ -439,9 +460,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         _serials[serial] = true;
     }
 
-    function _countDailyDisbursement(uint32 branch, uint256 amount) private {
+    function _countDailyDisbursement(uint32 branch, uint256 amount, uint256 day) private {
         BranchBook storage book = _books[branch];
-        uint256 day = today();
         uint256 sofar = book.day == day ? book.disbursedToday : 0;
         uint256 total = sofar + amount;
         uint256 limit = _limits[branch].dailyDisbursementLimit;
@@ -472,8 +492,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
         if (left != 0) revert LedgerOverpayment(loanId, amount, amount - left);
         (penalty, interest, principal) = (paid[0], paid[1], paid[2]);
-        // cannot truncate: cumulative principal repaid is at most the uint64 principal, < 2^48 by the range check
-        p.principalRepaid += uint48(principal);
+        // cannot truncate: cumulative principal repaid is at most the principal, < 2^40 (see _setParams)
+        p.principalRepaid += uint40(principal);
     }
 
     /// @dev Pay what `left` allows of installment `p.nextInstallment`, adding to `paid`; moves
@@ -488,11 +508,10 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     ) private view returns (uint256) {
         (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, p.nextInstallment);
         // the penalty rate is read only for a late installment: on-time repayments skip the load
-        uint256 owed = day > dueDay ? _penaltyOwed(iP - p.currentPrincipalPaid, _penaltyApr(aprBps), dueDay, day, p.currentPenaltyPaid) : 0;
-        uint256 pay = _min(owed, left);
-        // cannot truncate: each part is at most a 32-bit installment amount (penalty on a 32-bit
-        // principal at ≤ 100% a year stays below 2^32 for decades of lateness)
-        p.currentPenaltyPaid += uint32(pay);
+        if (day > dueDay) _accruePenalty(p, iP, dueDay, day, _penaltyApr(aprBps));
+        uint256 pay = _min(p.penaltyDue, left);
+        // cannot truncate or underflow: pay is at most the 32-bit penalty due
+        p.penaltyDue -= uint32(pay);
         paid[0] += pay;
         left -= pay;
         pay = _min(iI - p.currentInterestPaid, left);
@@ -507,7 +526,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
             ++p.nextInstallment;
             p.currentPrincipalPaid = 0;
             p.currentInterestPaid = 0;
-            p.currentPenaltyPaid = 0;
+            p.penaltyAccruedDay = 0;
         }
         return left;
     }
@@ -527,12 +546,17 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         for (uint256 i = 0; i < count; ++i) {
             emit RepaymentShared(loanId, _funder(loanId, i).memberId, serial, afterwards[i] - before[i], incomes[i]);
         }
-        if (principal == 0) return;
+        if (principal != 0) _release(entry, principal, afterwards[0] - before[0]);
+    }
+
+    /// @dev Release quotas: `principal` from the branch and the borrower, `branchPart` (the
+    /// branch-funded part) from the branch's co-funding with the platform of a joint loan.
+    function _release(Loan storage entry, uint256 principal, uint256 branchPart) private {
         uint32 branch = entry.branch;
-        // cannot underflow: each was increased by at least this loan's (remaining) principal
+        // cannot underflow: each was increased by at least this loan's remaining principal
         _books[branch].outstanding -= uint64(principal);
         _borrowerOutstanding[entry.borrowerKey] -= uint64(principal);
-        if (entry.platform != 0) _coFunded[branch][entry.platform] -= uint64(afterwards[0] - before[0]);
+        if (entry.funderCount == 2) _coFunded[branch][entry.platform] -= uint64(branchPart);
     }
 
     /// @dev Full repayment of what was late, before a court accepted the case, ends escalation.
@@ -550,7 +574,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     function _setParams(LedgerParams memory p) private {
         if (
             p.aprCapBps == 0 || p.platformShareFloorBps > _BPS || p.coFundingCapitalRatioBps > _BPS
-                || p.minPrincipal == 0 || p.minPrincipal > p.maxPrincipal || p.minTermDays == 0
+                || p.minPrincipal == 0 || p.minPrincipal > p.maxPrincipal || p.maxPrincipal > type(uint40).max
+                || p.minTermDays == 0
                 || p.minTermDays > p.maxTermDays
         ) revert LedgerBadParams();
         _params = p;
@@ -566,14 +591,19 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         return rate < headroom ? rate : headroom;
     }
 
-    function _penaltyOwed(uint256 unpaidPrincipal, uint256 penaltyApr, uint256 dueDay, uint256 day, uint256 paid)
+    /// @dev Accrue penalty on the current installment's unpaid principal for the whole days
+    /// since it was last accrued (or since it fell due), truncated to the fen.
+    function _accruePenalty(Progress memory p, uint256 installmentPrincipal, uint256 dueDay, uint256 day, uint256 penaltyApr)
         private
         pure
-        returns (uint256)
     {
-        if (day <= dueDay) return 0;
-        uint256 accrued = (unpaidPrincipal * penaltyApr * (day - dueDay)) / (365 * _BPS);
-        return accrued > paid ? accrued - paid : 0;
+        uint256 from = p.penaltyAccruedDay > dueDay ? p.penaltyAccruedDay : dueDay;
+        if (day <= from) return;
+        uint256 accrued = ((installmentPrincipal - p.currentPrincipalPaid) * penaltyApr * (day - from)) / (365 * _BPS);
+        // cannot truncate: penalty on a 32-bit principal at ≤ 100% a year stays below 2^32 for
+        // decades, and days fit in 16 bits until 2149 (the schedule's own limit)
+        p.penaltyDue += uint32(accrued);
+        p.penaltyAccruedDay = uint16(day);
     }
 
     function _daysPastDue(bytes32 loanId, uint256 next) private view returns (uint256) {
@@ -596,18 +626,19 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     function _unpackProgress(uint256 word) private pure returns (Progress memory p) {
         // cannot truncate: each field is masked to its width by the cast
-        p.principalRepaid = uint48(word >> 96);
-        p.nextInstallment = uint8(word >> 144);
-        p.currentPrincipalPaid = uint32(word >> 152);
-        p.currentInterestPaid = uint32(word >> 184);
-        p.currentPenaltyPaid = uint32(word >> 216);
+        p.principalRepaid = uint40(word >> 96);
+        p.nextInstallment = uint8(word >> 136);
+        p.currentPrincipalPaid = uint32(word >> 144);
+        p.currentInterestPaid = uint32(word >> 176);
+        p.penaltyDue = uint32(word >> 208);
+        p.penaltyAccruedDay = uint16(word >> 240);
     }
 
     /// @dev Replace the progress bits of `word`, keeping the funders in its low 96 bits.
     function _packProgress(uint256 word, Progress memory p) private pure returns (uint256) {
-        return (word & type(uint96).max) | uint256(p.principalRepaid) << 96 | uint256(p.nextInstallment) << 144
-            | uint256(p.currentPrincipalPaid) << 152 | uint256(p.currentInterestPaid) << 184
-            | uint256(p.currentPenaltyPaid) << 216;
+        return (word & type(uint96).max) | uint256(p.principalRepaid) << 96 | uint256(p.nextInstallment) << 136
+            | uint256(p.currentPrincipalPaid) << 144 | uint256(p.currentInterestPaid) << 176
+            | uint256(p.penaltyDue) << 208 | uint256(p.penaltyAccruedDay) << 240;
     }
 
     function _funder(bytes32 loanId, uint256 index) private view returns (Funder memory) {

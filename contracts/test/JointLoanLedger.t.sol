@@ -187,6 +187,10 @@ contract JointLoanLedgerTest is LendingFixture {
         ledger.setBranchLimits(BRANCH_A, limits);
         bytes32 a = _register(_terms("L1", 1_000_000, 0, 6));
         bytes32 b = _register(_terms("L2", 1_000_000, 0, 6));
+        IJointLoanLedger.LoanTerms memory tomorrow = _terms("L3", 1_000_000, 0, 6);
+        tomorrow.startDay = START_DAY + 1;
+        tomorrow.borrowerKey = keccak256("another borrower");
+        bytes32 c = _register(tomorrow);
         vm.warp(_dayStart(START_DAY) + 23 hours); // 23:00 Beijing time, still the same day
         vm.prank(branchAOps);
         ledger.disburse(a, 1_000_000, ACCOUNT, "S1", "V1");
@@ -195,9 +199,10 @@ contract JointLoanLedgerTest is LendingFixture {
             abi.encodeWithSelector(IJointLoanLedger.LedgerDailyLimitExceeded.selector, BRANCH_A, START_DAY, 2_000_000, 1_000_000)
         );
         ledger.disburse(b, 1_000_000, ACCOUNT, "S2", "V2");
-        vm.warp(_dayStart(START_DAY + 1)); // midnight Beijing time: a new day
+        vm.warp(_dayStart(START_DAY + 1)); // midnight Beijing time (16:00 UTC): a new day
         vm.prank(branchAOps);
-        ledger.disburse(b, 1_000_000, ACCOUNT, "S2", "V2");
+        ledger.disburse(c, 1_000_000, ACCOUNT, "S3", "V3");
+        assertEq(ledger.branchBook(BRANCH_A).disbursedToday, 1_000_000, "the new day's count");
     }
 
     function test_repay_latePaysPenaltyThenInterestThenPrincipal() external {
@@ -213,11 +218,65 @@ contract JointLoanLedgerTest is LendingFixture {
         vm.recordLogs();
         _repay(loanId, expectedPenalty + first.interest + 1);
         IJointLoanLedger.Progress memory p = ledger.progress(loanId);
-        assertEq(p.currentPenaltyPaid, expectedPenalty, "penalty first");
+        assertEq(p.penaltyDue, 0, "penalty first");
         assertEq(p.currentInterestPaid, first.interest, "then interest");
         assertEq(p.currentPrincipalPaid, 1, "then principal");
         assertEq(p.principalRepaid, 1, "principal total");
         assertEq(p.nextInstallment, 0, "installment still open");
+        assertEq(p.penaltyAccruedDay, first.dueDay + 10, "accrued to today");
+    }
+
+    /// @dev Paying down late principal must not forgive penalty already accrued on it.
+    function test_repay_partialPrincipalKeepsAccruedPenalty() external {
+        IJointLoanLedger.LoanTerms memory t = _terms("PEN", 1_000_000, 0, 1);
+        t.method = IJointLoanLedger.RepaymentMethod.Bullet;
+        t.schedule[0] = IJointLoanLedger.Installment(START_DAY + 30, 1_000_000, 14_794);
+        bytes32 loanId = _register(t);
+        _disburseAll(loanId);
+        vm.warp(_dayStart(START_DAY + 50)); // 20 days late; penalty rate min(12%, 24% − 18%) = 6%
+        (uint256 penalty,,) = ledger.amountOwed(loanId);
+        assertEq(penalty, uint256(1_000_000 * 600 * 20) / 3_650_000, "20 days on 1,000,000");
+        _repay(loanId, penalty + 14_794 + 500_000);
+        vm.warp(_dayStart(START_DAY + 70)); // 20 more days, now on 500,000
+        (penalty,,) = ledger.amountOwed(loanId);
+        assertEq(penalty, uint256(500_000 * 600 * 20) / 3_650_000, "20 more days on the remaining 500,000");
+        vm.warp(_dayStart(START_DAY + 80));
+        _repay(loanId, 1); // a fen pays part of the accrued penalty; accrual continues on 500,000
+        (penalty,,) = ledger.amountOwed(loanId);
+        assertEq(penalty, uint256(500_000 * 600 * 30) / 3_650_000 - 1, "accrued over 30 days, less the fen");
+    }
+
+    function test_disburse_onlyOnTheStartDay() external {
+        bytes32 loanId = _register(_terms("DAY", 1_000_000, 0, 6));
+        vm.warp(_dayStart(START_DAY + 1));
+        vm.prank(branchAOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(IJointLoanLedger.LedgerDisbursementDateMismatch.selector, loanId, START_DAY + 1, START_DAY)
+        );
+        ledger.disburse(loanId, 1_000_000, ACCOUNT, "S1", "V1");
+    }
+
+    function test_cancelLoan_releasesQuotasOnlyBeforeAnyDisbursement() external {
+        IJointLoanLedger.LoanTerms memory t = _terms("C1", 1_000_000, 3000, 6);
+        bytes32 loanId = _register(t);
+        vm.prank(branchAOps);
+        ledger.cancelLoan(loanId, 2);
+        assertTrue(ledger.loan(loanId).state == IJointLoanLedger.LoanState.Cancelled, "cancelled");
+        assertEq(ledger.branchBook(BRANCH_A).outstanding, 0, "branch quota released");
+        assertEq(ledger.coFundedOutstanding(BRANCH_A, PLATFORM), 0, "co-funding released");
+        assertEq(ledger.borrowerOutstanding(t.borrowerKey), 0, "borrower released");
+        bytes32 other = _register(_terms("C2", 1_000_000, 3000, 6));
+        vm.prank(branchAOps);
+        ledger.disburse(other, 700_000, ACCOUNT, "S1", "V1");
+        vm.prank(branchAOps);
+        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerPartlyDisbursed.selector, other));
+        ledger.cancelLoan(other, 2);
+    }
+
+    function test_assistedLoan_doesNotCountAsCoFunding() external {
+        _register(_terms("AS", 1_000_000, 0, 6));
+        assertEq(ledger.coFundedOutstanding(BRANCH_A, PLATFORM), 0, "the platform funds nothing");
+        assertEq(ledger.branchBook(BRANCH_A).outstanding, 1_000_000, "but the branch's outstanding counts it");
     }
 
     function test_repay_overpaymentRejected() external {

@@ -19,7 +19,7 @@ contract LedgerHandler is TestBase {
     uint32 public immutable branch;
 
     bytes32[] public loanIds;
-    mapping(bytes32 loanId => bool) public everSettled;
+    mapping(bytes32 loanId => IJointLoanLedger.LoanState) public terminalState;
     mapping(uint256 day => uint256) public disbursedOnDay;
     bool public creditsMismatch;
     bool public leftTerminalState;
@@ -63,9 +63,13 @@ contract LedgerHandler is TestBase {
             disbursedOnDay[day] += amount;
             ++disbursements;
         } catch (bytes memory reason) {
-            // the only acceptable refusal here is the daily limit, and only when it would be passed
-            bool dailyLimit = bytes4(reason) == IJointLoanLedger.LedgerDailyLimitExceeded.selector;
-            if (!dailyLimit || disbursedOnDay[day] + amount <= limits.dailyDisbursementLimit) creditsMismatch = true;
+            // acceptable refusals: the daily limit when it would really be passed, and a date that
+            // is not the loan's start day
+            bytes4 error = bytes4(reason);
+            bool dailyLimit = error == IJointLoanLedger.LedgerDailyLimitExceeded.selector
+                && disbursedOnDay[day] + amount > limits.dailyDisbursementLimit;
+            bool wrongDay = error == IJointLoanLedger.LedgerDisbursementDateMismatch.selector && day != entry.startDay;
+            if (!dailyLimit && !wrongDay) creditsMismatch = true;
         }
     }
 
@@ -89,6 +93,15 @@ contract LedgerHandler is TestBase {
         ++repayments;
     }
 
+    /// @dev Cancel a loan nobody has disbursed yet.
+    function cancel(uint256 loanSeed) external {
+        bytes32 loanId = loanIds[loanSeed % loanIds.length];
+        IJointLoanLedger.Loan memory entry = ledger.loan(loanId);
+        if (entry.state != IJointLoanLedger.LoanState.Registered || entry.disbursedMask != 0) return;
+        vm.prank(branchOps);
+        ledger.cancelLoan(loanId, 1);
+    }
+
     /// @dev Let 0–40 days pass.
     function elapse(uint256 daysSeed) external {
         vm.warp(block.timestamp + bound(daysSeed, 0, 40) * 1 days + bound(daysSeed >> 8, 0, 23) * 1 hours);
@@ -97,9 +110,12 @@ contract LedgerHandler is TestBase {
     /// @dev Record terminal states so a later call can be checked against them.
     function observe() public {
         for (uint256 i = 0; i < loanIds.length; ++i) {
-            bool settled = ledger.loan(loanIds[i]).state == IJointLoanLedger.LoanState.Settled;
-            if (everSettled[loanIds[i]] && !settled) leftTerminalState = true;
-            if (settled) everSettled[loanIds[i]] = true;
+            IJointLoanLedger.LoanState state = ledger.loan(loanIds[i]).state;
+            bool terminal = state == IJointLoanLedger.LoanState.Settled || state == IJointLoanLedger.LoanState.Cancelled;
+            if (terminalState[loanIds[i]] != IJointLoanLedger.LoanState.None && terminalState[loanIds[i]] != state) {
+                leftTerminalState = true;
+            }
+            if (terminal) terminalState[loanIds[i]] = state;
         }
     }
 
