@@ -359,3 +359,27 @@ describe("common/evidence/leaf", () => {
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
+
+describe("encodeLeaf agrees with ethers' ABI encoder", () => {
+  it("for 500 random records, byte for byte", async () => {
+    const { AbiCoder, getBytes } = await import("ethers");
+    const { randomBytes, randomInt } = await import("node:crypto");
+    const { encodeLeaf: encode, LEAF_TYPES } = await import("../../common/evidence/leaf.ts");
+    const hex = (n: number) => `0x${randomBytes(n).toString("hex")}`;
+    for (let i = 0; i < 500; i++) {
+      const record = {
+        version: 1 as const,
+        kind: (1 + randomInt(7)) as 1,
+        digestAlgorithm: (1 + randomInt(2)) as 1,
+        digest: hex(32),
+        salt: hex(32),
+        submitter: 1 + randomInt(2 ** 32 - 1),
+        subject: i % 5 === 0 ? `0x${"00".repeat(32)}` : hex(32),
+      };
+      const viaAbi = getBytes(
+        AbiCoder.defaultAbiCoder().encode(LEAF_TYPES, [record.version, record.kind, record.digestAlgorithm, record.digest, record.salt, record.submitter, record.subject]),
+      );
+      expect(encode(record)).to.deep.equal(viaAbi);
+    }
+  });
+});
