@@ -1,0 +1,215 @@
+// buildApp: the anchor service's HTTP API, not listening. Every dependency is passed in; only
+// server.ts reads the environment and listens.
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import type { RequestDomain } from "../../common/auth/request-signing.ts";
+import { AuthError, nonceKey, verifyRequest } from "../../common/auth/request-signing.ts";
+import { BundleFormatError, EvidenceBundleSchema, parseBundle } from "../../common/evidence/bundle.ts";
+import { overall, verifyOnline } from "../../common/evidence/verify.ts";
+import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
+import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
+import type { Committer } from "./committer/committer.ts";
+import { AnchorError, anchorError } from "./errors.ts";
+import type { EvidenceQueries } from "./evidence/queries.ts";
+import type { Intake } from "./intake/intake.ts";
+import type { AnchorMetrics } from "./metrics.ts";
+import {
+  ConsistencyQuery,
+  ConsistencyResponse,
+  ErrorResponse,
+  HeadsQuery,
+  HeadsResponse,
+  LeafParams,
+  LeafResponse,
+  SubmitBody,
+  SubmitResponse,
+  VerifyBody,
+  VerifyResponse,
+} from "./schemas/leaves.ts";
+
+export type AppDeps = {
+  logger: Logger | false;
+  intake: Intake;
+  queries: EvidenceQueries;
+  committer: Committer;
+  chain: EvidenceLogClient;
+  metrics: AnchorMetrics;
+  /** EIP-712 domain of signed requests; undefined until the chain's id is known. */
+  requestDomain: () => RequestDomain | undefined;
+  limits: { maxRecordsPerRequest: number; maxBodyBytes: number; maxRequestTtlSeconds: number };
+  now: () => number;
+};
+
+declare module "fastify" {
+  interface FastifyRequest {
+    rawBody: Buffer | undefined;
+  }
+}
+
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse };
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger, bodyLimit: deps.limits.maxBodyBytes });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest("rawBody", undefined);
+
+  // keep the exact bytes: signed requests sign the SHA-256 of the raw body
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    request.rawBody = body as Buffer;
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse((body as Buffer).toString("utf8")));
+    } catch (e) {
+      done(anchorError("ANCHOR_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const sent = toAnchorError(error);
+    if (sent === undefined) {
+      request.log.error({ err: error }, "unexpected error");
+      return reply.code(500).send({ error: { code: "ANCHOR_ERR_INTERNAL", message: "internal error; the request was not applied" } });
+    }
+    deps.metrics.rejectedRequests.inc({ code: sent.code });
+    return reply.code(sent.statusCode).send({ error: { code: sent.code, message: sent.message, ...(sent.details === undefined ? {} : { details: sent.details }) } });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: "ANCHOR_ERR_NOT_FOUND", message: `no route ${request.method} ${request.url}` } }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "JointLedger anchor service", description: "Durable evidence intake, RFC 9162 log, on-chain heads, proofs, bundles and verification.", version: "1.0.0" },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.post("/v1/leaves", {
+    schema: { summary: "Submit evidence records (1–10,000); replies with a signed receipt per record once durable", body: SubmitBody, response: { 200: SubmitResponse, ...errors } },
+    preValidation: async (request) => {
+      const body = request.body as { records?: unknown };
+      if (Array.isArray(body?.records) && body.records.length > deps.limits.maxRecordsPerRequest) {
+        throw anchorError("ANCHOR_ERR_TOO_MANY_RECORDS", `at most ${deps.limits.maxRecordsPerRequest} records per request, got ${body.records.length}; split the submission`);
+      }
+    },
+    handler: async (request) => {
+      const auth = await authenticate(request, deps);
+      const records: EvidenceRecord[] = request.body.records.map((r, i) => {
+        if (r.submitter !== undefined && r.submitter !== auth.memberId) {
+          throw anchorError("ANCHOR_ERR_SUBMITTER_MISMATCH", `records[${i}].submitter is ${r.submitter}, but the request is signed by member ${auth.memberId}`);
+        }
+        return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: auth.memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
+      });
+      deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
+      const receipts = await deps.intake.submit({ ...auth, records });
+      deps.metrics.intakeRequests.inc();
+      return { receipts };
+    },
+  });
+
+  api.get("/v1/leaves/:leafHash", {
+    schema: { summary: "A leaf's status, its inclusion proof to the first head that contains it, and that head", params: LeafParams, response: { 200: LeafResponse, ...errors } },
+    handler: async (request) => deps.queries.leaf(request.params.leafHash),
+  });
+
+  api.get("/v1/bundles/:leafHash", {
+    schema: { summary: "The self-contained evidence bundle of an anchored leaf (see common/evidence/BUNDLE.md)", params: LeafParams, response: { 200: EvidenceBundleSchema, ...errors } },
+    handler: async (request) => deps.queries.bundle(request.params.leafHash),
+  });
+
+  api.get("/v1/heads", {
+    schema: { summary: "Committed heads, by tree size", querystring: HeadsQuery, response: { 200: HeadsResponse, ...errors } },
+    handler: async (request) => ({ heads: await deps.queries.heads(request.query.limit, request.query.from) }),
+  });
+
+  api.get("/v1/consistency", {
+    schema: { summary: "RFC 9162 consistency proof between two tree sizes", querystring: ConsistencyQuery, response: { 200: ConsistencyResponse, ...errors } },
+    handler: async (request) => deps.queries.consistency(request.query.from, request.query.to),
+  });
+
+  api.post("/v1/verify", {
+    schema: { summary: "Verify a bundle: each check pass / fail / indeterminate with a reason", body: VerifyBody, response: { 200: VerifyResponse, ...errors } },
+    handler: async (request) => {
+      let bundle;
+      try {
+        bundle = parseBundle(request.body.bundle);
+      } catch (e) {
+        if (e instanceof BundleFormatError) throw anchorError("ANCHOR_ERR_VALIDATION", e.message);
+        throw e;
+      }
+      const checks = await verifyOnline(bundle, { providers: [deps.chain.provider], ...(request.body.documentDigest === undefined ? {} : { documentDigest: request.body.documentDigest }) });
+      return { overall: overall(checks), checks };
+    },
+  });
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    const state = deps.committer.state;
+    const ready = state.kind === "ok";
+    return reply.code(ready ? 200 : 503).send({ ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth });
+  });
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+    deps.metrics.queueDepth.set(deps.intake.queueDepth);
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return app;
+}
+
+/** Signature, expiry, membership and status of the request's signer. */
+async function authenticate(request: FastifyRequest, deps: AppDeps): Promise<{ signer: string; memberId: number; nonceKey: Uint8Array; expiresAt: number }> {
+  const domain = deps.requestDomain();
+  if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet; retry shortly");
+  const verified = verifyRequest(
+    domain,
+    { method: request.method, path: request.url.split("?")[0]!, rawBody: request.rawBody ?? new Uint8Array(0), headers: request.headers },
+    { now: deps.now(), maxTtlSeconds: deps.limits.maxRequestTtlSeconds },
+  );
+  let status;
+  try {
+    status = await deps.chain.memberStatus(verified.signer);
+  } catch (e) {
+    throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot check membership on chain: ${(e as Error).message}`);
+  }
+  if (status.status === "none") throw anchorError("ANCHOR_ERR_NOT_MEMBER", `${verified.signer} is not an account of any consortium member`);
+  if (status.status === "suspended") throw anchorError("ANCHOR_ERR_MEMBER_SUSPENDED", `member ${status.memberId} is suspended`);
+  return { signer: verified.signer, memberId: status.memberId, nonceKey: nonceKey(verified.signer, verified.nonce), expiresAt: verified.expiresAt };
+}
+
+const AUTH_CODES: Record<string, AnchorError["code"]> = {
+  AUTH_MISSING_HEADERS: "ANCHOR_ERR_AUTH_MISSING",
+  AUTH_BAD_HEADER: "ANCHOR_ERR_AUTH_INVALID",
+  AUTH_BAD_SIGNATURE: "ANCHOR_ERR_AUTH_INVALID",
+  AUTH_EXPIRED: "ANCHOR_ERR_AUTH_EXPIRED",
+  AUTH_TOO_FAR_AHEAD: "ANCHOR_ERR_AUTH_INVALID",
+};
+
+/** Map what can go wrong in a request to the catalogue; undefined means a bug (500). */
+function toAnchorError(error: unknown): AnchorError | undefined {
+  if (error instanceof AnchorError) return error;
+  if (error instanceof AuthError) return anchorError(AUTH_CODES[error.code] ?? "ANCHOR_ERR_AUTH_INVALID", error.message, { auth: error.code });
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((v) => ({ path: `${error.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`, message: v.message }));
+    return anchorError("ANCHOR_ERR_VALIDATION", `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`, { issues: issues.slice(0, 100) });
+  }
+  const code = (error as { code?: string }).code;
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return anchorError("ANCHOR_ERR_BODY_TOO_LARGE", "the body is larger than this service accepts; send fewer records per request");
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return anchorError("ANCHOR_ERR_UNSUPPORTED_MEDIA", "send the body as application/json");
+  if (code === "FST_ERR_CTP_EMPTY_JSON_BODY" || code === "FST_ERR_CTP_INVALID_JSON_BODY") return anchorError("ANCHOR_ERR_BAD_JSON", "the body is empty or not JSON");
+  const status = (error as { statusCode?: number }).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return anchorError("ANCHOR_ERR_VALIDATION", (error as Error).message);
+  return undefined;
+}

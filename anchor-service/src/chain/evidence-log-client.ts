@@ -1,0 +1,156 @@
+// The anchor service's view of the chain, through standard JSON-RPC only (ethers v6, local
+// signing), so one code path serves Hardhat, Anvil and Besu: chain identity, the log's heads on
+// chain, committing a head, and members' status (cached briefly: asked on every request).
+import { Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
+import type { JsonRpcApiProvider } from "ethers";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI } from "../../../common/chain/abi.ts";
+
+export type ChainIdentity = { chainId: string; genesisHash: string; evidenceLogCodeHash: string };
+export type ChainHead = { index: number; treeSize: number; rootHash: string; timestamp: number; blockNumber: number };
+export type CommitResult = {
+  headIndex: number;
+  transactionHash: string;
+  blockNumber: number;
+  blockHash: string;
+  blockTimestamp: number;
+};
+export type MemberStatus = { memberId: number; status: "none" | "active" | "suspended" };
+
+export type ChainClientOptions = {
+  /** A JSON-RPC URL, or a ready provider (tests pass Hardhat's in-process one). */
+  rpcUrl: string;
+  provider?: JsonRpcApiProvider;
+  operatorKey: string;
+  evidenceLog: string;
+  consortiumRegistry: string;
+  evidenceRegistry: string;
+  logId: string;
+  confirmations: number;
+  membershipCacheMs: number;
+  logPageBlocks: number;
+  /** Polling interval for receipts; short, since QBFT and local chains mine in about a second. */
+  pollingMs?: number;
+};
+
+const STATUS = ["none", "active", "suspended"] as const;
+
+export class EvidenceLogClient {
+  readonly provider: JsonRpcApiProvider;
+  readonly wallet: Wallet;
+  readonly log: Contract;
+  readonly registry: Contract;
+  readonly evidenceRegistry: Contract;
+  readonly options: ChainClientOptions;
+  readonly #members = new Map<string, { at: number; value: MemberStatus }>();
+
+  constructor(options: ChainClientOptions) {
+    this.options = options;
+    // staticNetwork: detect the chain once instead of re-probing before every call, and fail
+    // fast (rather than retry forever) while the endpoint is down
+    if (options.provider !== undefined) {
+      this.provider = options.provider;
+    } else {
+      const provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+      provider.pollingInterval = options.pollingMs ?? 200;
+      this.provider = provider;
+    }
+    this.wallet = new Wallet(options.operatorKey, this.provider);
+    this.log = new Contract(options.evidenceLog, EVIDENCE_LOG_ABI, this.wallet);
+    this.registry = new Contract(options.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, this.provider);
+    this.evidenceRegistry = new Contract(options.evidenceRegistry, EVIDENCE_REGISTRY_ABI, this.provider);
+  }
+
+  get operator(): string {
+    return this.wallet.address;
+  }
+
+  /** Chain id, genesis block hash and the hash of EvidenceLog's runtime code. */
+  async identity(): Promise<ChainIdentity> {
+    const [chainId, genesis, code] = await Promise.all([
+      this.provider.send("eth_chainId", []) as Promise<string>,
+      this.provider.getBlock(0),
+      this.provider.getCode(this.options.evidenceLog),
+    ]);
+    if (genesis === null || genesis.hash === null) throw new Error("the RPC endpoint has no genesis block");
+    if (code === "0x") throw new Error(`no contract at EvidenceLog address ${this.options.evidenceLog}`);
+    return { chainId: BigInt(chainId).toString(), genesisHash: genesis.hash, evidenceLogCodeHash: keccak256(code) };
+  }
+
+  /** The log's latest head on chain (treeSize 0 and index −1 if none). */
+  async latestHead(): Promise<ChainHead> {
+    const count = Number(await this.log.getFunction("headCount")(this.options.logId));
+    if (count === 0) return { index: -1, treeSize: 0, rootHash: `0x${"00".repeat(32)}`, timestamp: 0, blockNumber: 0 };
+    return this.head(count - 1);
+  }
+
+  async head(index: number): Promise<ChainHead> {
+    const h = await this.log.getFunction("head")(this.options.logId, index);
+    return {
+      index,
+      treeSize: Number(h.treeSize),
+      rootHash: h.rootHash as string,
+      timestamp: Number(h.timestamp),
+      blockNumber: Number(h.blockNumber),
+    };
+  }
+
+  async headCount(): Promise<number> {
+    return Number(await this.log.getFunction("headCount")(this.options.logId));
+  }
+
+  /** Send commitHead and wait for inclusion plus the configured confirmations. */
+  async commitHead(treeSize: number, rootHash: string, proof: string[]): Promise<CommitResult> {
+    const tx = await this.log.getFunction("commitHead")(this.options.logId, treeSize, rootHash, proof);
+    const receipt = await tx.wait(1 + this.options.confirmations);
+    if (receipt === null || receipt.status !== 1) throw new Error(`commitHead transaction ${tx.hash} failed`);
+    const event = receipt.logs
+      .map((l: { topics: string[]; data: string }) => this.log.interface.parseLog(l))
+      .find((e: { name: string } | null) => e !== null && e.name === "HeadCommitted");
+    const block = await this.provider.getBlock(receipt.blockNumber);
+    if (block === null || block.hash === null) throw new Error(`block ${receipt.blockNumber} not found`);
+    return {
+      headIndex: Number(event!.args.headIndex),
+      transactionHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      blockHash: block.hash,
+      blockTimestamp: block.timestamp,
+    };
+  }
+
+  /** Where head `headIndex` was committed, from HeadCommitted events (paged by block range). */
+  async findCommit(headIndex: number, fromBlock: number): Promise<CommitResult | undefined> {
+    const latest = await this.provider.getBlockNumber();
+    const filter = this.log.filters.HeadCommitted!(this.options.logId, headIndex);
+    for (let start = fromBlock; start <= latest; start += this.options.logPageBlocks) {
+      const end = Math.min(latest, start + this.options.logPageBlocks - 1);
+      const logs = await this.log.queryFilter(filter, start, end);
+      const found = logs[0];
+      if (found !== undefined) {
+        const block = await this.provider.getBlock(found.blockNumber);
+        return {
+          headIndex,
+          transactionHash: found.transactionHash,
+          blockNumber: found.blockNumber,
+          blockHash: block!.hash!,
+          blockTimestamp: block!.timestamp,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  /** A member account's id and status, cached for `membershipCacheMs`. */
+  async memberStatus(account: string, now = Date.now()): Promise<MemberStatus> {
+    const key = account.toLowerCase();
+    const cached = this.#members.get(key);
+    if (cached !== undefined && now - cached.at < this.options.membershipCacheMs) return cached.value;
+    const [memberId, status] = await this.registry.getFunction("memberStatusOf")(account);
+    const value: MemberStatus = { memberId: Number(memberId), status: Number(memberId) === 0 ? "none" : STATUS[Number(status)] ?? "none" };
+    this.#members.set(key, { at: now, value });
+    return value;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.options.provider === undefined) this.provider.destroy();
+  }
+}

@@ -1,0 +1,83 @@
+// The anchor service's configuration, from environment variables, validated once. Only
+// server.ts reads the environment; everything else receives a Config.
+import { z } from "zod";
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const ConfigSchema = z.object({
+  /** HTTP listen address and port. */
+  host: z.string().default("127.0.0.1"),
+  port: int(0, 65535).default(8545 + 1000),
+  /** LevelDB directory; created if missing. */
+  dataDir: z.string().min(1),
+  /** Chain JSON-RPC endpoint. */
+  rpcUrl: z.string().url(),
+  /** Contract addresses. */
+  evidenceLog: address,
+  consortiumRegistry: address,
+  evidenceRegistry: address,
+  /** The log this service operates (EvidenceLog log id) and its operator key. */
+  logId: hex32,
+  operatorKey: hex32,
+  /** Commit a head every interval or every `commitLeaves` new leaves, whichever comes first. */
+  commitIntervalMs: int(50, 3_600_000).default(1000),
+  commitLeaves: int(1, 1_000_000).default(10_000),
+  /** The promised maximum merge delay in receipts (seconds from receipt to anchored head). */
+  maxMergeDelaySeconds: int(1, 86_400).default(60),
+  /** Blocks to wait after inclusion before a head counts (0 on QBFT, which is final). */
+  confirmations: int(0, 64).default(0),
+  /** How long an active-membership answer from the chain is trusted. */
+  membershipCacheMs: int(0, 600_000).default(2000),
+  /** Request limits. */
+  maxRecordsPerRequest: int(1, 10_000).default(10_000),
+  maxBodyBytes: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
+  /** Signed requests may not be valid for longer than this (bounds nonce storage). */
+  maxRequestTtlSeconds: int(10, 86_400).default(300),
+  /** eth_getLogs page size, for RPC endpoints with range limits. */
+  logPageBlocks: int(1, 1_000_000).default(5000),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Environment variable names, one per field (documented in anchor-service/README.md). */
+export const ENV: Record<keyof Config, string> = {
+  host: "ANCHOR_HOST",
+  port: "ANCHOR_PORT",
+  dataDir: "ANCHOR_DATA_DIR",
+  rpcUrl: "ANCHOR_RPC_URL",
+  evidenceLog: "ANCHOR_EVIDENCE_LOG",
+  consortiumRegistry: "ANCHOR_CONSORTIUM_REGISTRY",
+  evidenceRegistry: "ANCHOR_EVIDENCE_REGISTRY",
+  logId: "ANCHOR_LOG_ID",
+  operatorKey: "ANCHOR_OPERATOR_KEY",
+  commitIntervalMs: "ANCHOR_COMMIT_INTERVAL_MS",
+  commitLeaves: "ANCHOR_COMMIT_LEAVES",
+  maxMergeDelaySeconds: "ANCHOR_MAX_MERGE_DELAY_SECONDS",
+  confirmations: "ANCHOR_CONFIRMATIONS",
+  membershipCacheMs: "ANCHOR_MEMBERSHIP_CACHE_MS",
+  maxRecordsPerRequest: "ANCHOR_MAX_RECORDS_PER_REQUEST",
+  maxBodyBytes: "ANCHOR_MAX_BODY_BYTES",
+  maxRequestTtlSeconds: "ANCHOR_MAX_REQUEST_TTL_SECONDS",
+  logPageBlocks: "ANCHOR_LOG_PAGE_BLOCKS",
+  logLevel: "ANCHOR_LOG_LEVEL",
+};
+
+/** Build a Config from an environment; throws a readable list of what is wrong. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [field, name] of Object.entries(ENV)) {
+    if (env[name] !== undefined && env[name] !== "") raw[field] = env[name];
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const field = String(i.path[0]) as keyof Config;
+      return `  ${ENV[field] ?? field}: ${i.message}`;
+    });
+    throw new Error(`invalid anchor-service configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

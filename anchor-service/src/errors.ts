@@ -1,0 +1,42 @@
+// The anchor service's one error catalogue. Every condition a caller can hit has a stable code
+// and an HTTP status; messages say what to fix. Tests assert codes, never message text.
+import { CodedError } from "../../common/errors.ts";
+
+export const ANCHOR_ERRORS = {
+  ANCHOR_ERR_BAD_JSON: 400,
+  ANCHOR_ERR_VALIDATION: 400,
+  ANCHOR_ERR_TOO_MANY_RECORDS: 413,
+  ANCHOR_ERR_BODY_TOO_LARGE: 413,
+  ANCHOR_ERR_UNSUPPORTED_MEDIA: 415,
+  ANCHOR_ERR_AUTH_MISSING: 401,
+  ANCHOR_ERR_AUTH_INVALID: 401,
+  ANCHOR_ERR_AUTH_EXPIRED: 401,
+  ANCHOR_ERR_REPLAY: 409,
+  ANCHOR_ERR_NOT_MEMBER: 403,
+  ANCHOR_ERR_MEMBER_SUSPENDED: 403,
+  ANCHOR_ERR_SUBMITTER_MISMATCH: 403,
+  ANCHOR_ERR_UNKNOWN_LEAF: 404,
+  ANCHOR_ERR_NOT_ANCHORED: 409,
+  ANCHOR_ERR_BAD_RANGE: 400,
+  ANCHOR_ERR_NOT_FOUND: 404,
+  ANCHOR_ERR_CHAIN_UNAVAILABLE: 503,
+  ANCHOR_ERR_SHUTTING_DOWN: 503,
+} as const;
+
+export type AnchorErrorCode = keyof typeof ANCHOR_ERRORS;
+
+/** An error a client caused or can act on; rendered as `{ error: { code, message, details? } }`. */
+export class AnchorError extends CodedError<AnchorErrorCode> {
+  readonly statusCode: number;
+  readonly details: unknown;
+
+  constructor(code: AnchorErrorCode, message: string, details?: unknown) {
+    super(code, message);
+    this.statusCode = ANCHOR_ERRORS[code];
+    this.details = details;
+  }
+}
+
+export function anchorError(code: AnchorErrorCode, message: string, details?: unknown): AnchorError {
+  return new AnchorError(code, message, details);
+}

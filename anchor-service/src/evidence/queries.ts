@@ -1,0 +1,190 @@
+// Answers about stored evidence: a leaf's status and proof, its self-contained evidence bundle,
+// the heads, and consistency between two heads. A bundle is only built for a head the chain
+// holds right now (checked at request time): the service never silently serves a proof whose
+// head is not on the chain it talks to.
+import type { Receipt } from "../../../common/auth/receipts.ts";
+import { fromHex, toHex } from "../../../common/bytes.ts";
+import { EVIDENCE_STATES } from "../../../common/chain/abi.ts";
+import type { EvidenceBundle, Recommit } from "../../../common/evidence/bundle.ts";
+import { buildBundle, isoOfUnixSeconds } from "../../../common/evidence/bundle.ts";
+import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
+import { anchorError } from "../errors.ts";
+import type { MerkleStore } from "../log/merkle-store.ts";
+import type { AnchorDb, StoredHead } from "../store/db.ts";
+import { seqKey } from "../store/keys.ts";
+import type { RecordStore } from "../store/records.ts";
+
+export type QueryDeps = {
+  db: AnchorDb;
+  records: RecordStore;
+  merkle: MerkleStore;
+  chain: EvidenceLogClient;
+  receiptFor: (seq: number) => Promise<Receipt>;
+  addresses: { evidenceLog: string; evidenceRegistry: string; consortiumRegistry: string };
+  logId: string;
+  chainId: () => string | undefined;
+};
+
+export type HeadView = {
+  treeSize: number;
+  rootHash: string;
+  chainIndex: number;
+  transactionHash: string;
+  blockNumber: number;
+  blockHash: string;
+  blockTimestamp: number;
+  anchoredAt: string;
+  onChain: boolean;
+  lost?: { detectedAt: string; reason: string };
+  recommitted: boolean;
+};
+
+export type LeafView = {
+  leafHash: string;
+  sequence: number;
+  status: "pending" | "anchored";
+  record: EvidenceRecord;
+  head?: HeadView;
+  inclusionProof?: string[];
+};
+
+export class EvidenceQueries {
+  readonly deps: QueryDeps;
+  #operatorMember: number | undefined;
+
+  constructor(deps: QueryDeps) {
+    this.deps = deps;
+  }
+
+  async #find(leafHashHex: string): Promise<{ seq: number; record: EvidenceRecord }> {
+    const hash = fromHex(leafHashHex);
+    const [seq] = await this.deps.records.lookup([hash]);
+    if (seq === undefined) throw anchorError("ANCHOR_ERR_UNKNOWN_LEAF", `no evidence with leaf hash ${leafHashHex} in this log`);
+    const stored = await this.deps.records.get(seq);
+    return { seq, record: stored!.record };
+  }
+
+  /** The first live head containing leaf `seq`, and the earliest head (live or lost) that did. */
+  async #headsFor(seq: number): Promise<{ live?: StoredHead; earliest?: StoredHead }> {
+    let earliest: StoredHead | undefined;
+    for await (const head of this.deps.db.heads.values({ gte: seqKey(seq + 1) })) {
+      earliest ??= head;
+      if (head.lost === undefined) return { live: head, earliest };
+    }
+    return { earliest };
+  }
+
+  async leaf(leafHashHex: string): Promise<LeafView> {
+    const { seq, record } = await this.#find(leafHashHex);
+    const { live } = await this.#headsFor(seq);
+    const view: LeafView = { leafHash: leafHashHex.toLowerCase(), sequence: seq, status: "pending", record };
+    if (live === undefined) return view;
+    view.status = "anchored";
+    view.head = headView(live);
+    view.inclusionProof = (await this.deps.merkle.inclusionProof(seq, live.treeSize)).map(toHex);
+    return view;
+  }
+
+  async bundle(leafHashHex: string): Promise<EvidenceBundle> {
+    const { seq, record } = await this.#find(leafHashHex);
+    const { live, earliest } = await this.#headsFor(seq);
+    if (live === undefined || earliest === undefined) {
+      throw anchorError("ANCHOR_ERR_NOT_ANCHORED", `evidence ${leafHashHex} is received but not yet anchored; retry after the next head`);
+    }
+    const current = live.commits[live.commits.length - 1]!;
+    // a bundle is only for a head the chain holds now
+    let onChain: { treeSize: number; rootHash: string };
+    try {
+      onChain = await this.deps.chain.head(current.chainIndex);
+    } catch (error) {
+      throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot confirm the head on chain: ${(error as Error).message}`);
+    }
+    if (onChain.treeSize !== live.treeSize || onChain.rootHash.toLowerCase() !== live.rootHash.toLowerCase()) {
+      throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain no longer holds this evidence's head; it is being anchored again, retry shortly");
+    }
+    const original = earliest.commits[0]!;
+    const recommits: Recommit[] = [];
+    if (earliest !== live) {
+      recommits.push(recommitOf(current, `the chain lost head ${original.chainIndex} (size ${earliest.treeSize}) that first anchored this evidence; re-anchored in head ${current.chainIndex} (size ${live.treeSize})`));
+    } else {
+      for (const c of live.commits.slice(1)) recommits.push(recommitOf(c, c.reason ?? "re-committed"));
+    }
+    const status = await this.#status(leafHashHex);
+    const chainId = this.deps.chainId();
+    if (chainId === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain's identity is not known yet");
+    return buildBundle({
+      record,
+      log: { logId: this.deps.logId, operatorMember: await this.#operator(), leafIndex: seq },
+      head: { treeSize: live.treeSize, rootHash: live.rootHash, headIndex: current.chainIndex },
+      inclusionProof: await this.deps.merkle.inclusionProof(seq, live.treeSize),
+      anchor: { chainId, ...this.deps.addresses, ...pick(original) },
+      recommits,
+      status,
+      receipt: await this.deps.receiptFor(seq),
+    });
+  }
+
+  async heads(limit: number, fromSize: number): Promise<HeadView[]> {
+    const out: HeadView[] = [];
+    for await (const head of this.deps.db.heads.values({ gte: seqKey(fromSize), limit })) out.push(headView(head));
+    return out;
+  }
+
+  async consistency(from: number, to: number): Promise<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }> {
+    const size = this.deps.merkle.size;
+    if (!(from >= 0 && from <= to && to <= size && to >= 1)) {
+      throw anchorError("ANCHOR_ERR_BAD_RANGE", `need 0 ≤ from ≤ to ≤ ${size} and to ≥ 1, got from=${from} to=${to}`);
+    }
+    return {
+      from,
+      to,
+      fromRoot: from === 0 ? toHex(new Uint8Array(32)) : toHex(await this.deps.merkle.root(from)),
+      toRoot: toHex(await this.deps.merkle.root(to)),
+      proof: (await this.deps.merkle.consistencyProof(from, to)).map(toHex),
+    };
+  }
+
+  async #status(leafHashHex: string): Promise<EvidenceBundle["status"]> {
+    const chain = this.deps.chain;
+    const block = await chain.provider.getBlockNumber();
+    const s = await chain.evidenceRegistry.getFunction("status")(leafHashHex, { blockTag: block });
+    const state = EVIDENCE_STATES[Number(s.state)] ?? "Unknown";
+    const endorsements = state === "Unknown" ? [] : ((await chain.evidenceRegistry.getFunction("endorsers")(leafHashHex, { blockTag: block })) as bigint[]).map(Number);
+    const replacement = /^0x0{64}$/.test(s.replacement) ? null : (s.replacement as string);
+    return { state, legalHold: Boolean(s.legalHold), replacement, endorsements, checkedAtBlock: block };
+  }
+
+  async #operator(): Promise<number> {
+    if (this.#operatorMember === undefined) {
+      const info = await this.deps.chain.log.getFunction("logInfo")(this.deps.logId);
+      this.#operatorMember = Number(info.memberId);
+    }
+    return this.#operatorMember;
+  }
+}
+
+function pick(c: { transactionHash: string; blockNumber: number; blockHash: string; blockTimestamp: number }) {
+  return { transactionHash: c.transactionHash, blockNumber: c.blockNumber, blockHash: c.blockHash, blockTimestamp: c.blockTimestamp };
+}
+
+function recommitOf(c: StoredHead["commits"][number], reason: string): Recommit {
+  return { at: new Date(c.committedAt).toISOString(), reason, ...pick(c) };
+}
+
+function headView(head: StoredHead): HeadView {
+  const c = head.commits[head.commits.length - 1]!;
+  return {
+    treeSize: head.treeSize,
+    rootHash: head.rootHash,
+    chainIndex: c.chainIndex,
+    transactionHash: c.transactionHash,
+    blockNumber: c.blockNumber,
+    blockHash: c.blockHash,
+    blockTimestamp: c.blockTimestamp,
+    anchoredAt: isoOfUnixSeconds(c.blockTimestamp),
+    onChain: head.lost === undefined,
+    ...(head.lost === undefined ? {} : { lost: head.lost }),
+    recommitted: head.commits.length > 1,
+  };
+}

@@ -1,0 +1,148 @@
+// Wires the anchor service together: storage, Merkle log, chain client, intake, committer,
+// queries and the HTTP app. server.ts (production) and the tests both start it through here.
+import type { JsonRpcApiProvider } from "ethers";
+import type { Logger } from "pino";
+import pino from "pino";
+import type { ReceiptDomain } from "../../common/auth/receipts.ts";
+import { receiptDomain } from "../../common/auth/receipts.ts";
+import type { RequestDomain } from "../../common/auth/request-signing.ts";
+import { requestDomain } from "../../common/auth/request-signing.ts";
+import { buildApp } from "./app.ts";
+import type { ChainIdentity } from "./chain/evidence-log-client.ts";
+import { EvidenceLogClient } from "./chain/evidence-log-client.ts";
+import { Committer } from "./committer/committer.ts";
+import type { Config } from "./config.ts";
+import { EvidenceQueries } from "./evidence/queries.ts";
+import { Intake } from "./intake/intake.ts";
+import { MerkleStore } from "./log/merkle-store.ts";
+import { createMetrics } from "./metrics.ts";
+import { openDb } from "./store/db.ts";
+import { RecordStore } from "./store/records.ts";
+
+export type ServiceOptions = {
+  config: Config;
+  /** null: an in-memory database (tests); otherwise config.dataDir. */
+  inMemory?: boolean;
+  provider?: JsonRpcApiProvider;
+  logger?: Logger | false;
+  /** Unix seconds; tests move the clock. */
+  now?: () => number;
+  defaultMetrics?: boolean;
+};
+
+export type AnchorService = Awaited<ReturnType<typeof createAnchorService>>;
+
+export async function createAnchorService(options: ServiceOptions) {
+  const { config } = options;
+  const logger = options.logger === undefined ? pino({ level: config.logLevel }) : options.logger;
+  const log = logger === false ? pino({ level: "silent" }) : logger;
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const db = await openDb(options.inMemory === true ? null : config.dataDir);
+  const records = new RecordStore(db);
+  const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count() });
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
+  metrics.logSize.set(merkle.size);
+  const chain = new EvidenceLogClient({
+    rpcUrl: config.rpcUrl,
+    ...(options.provider === undefined ? {} : { provider: options.provider }),
+    operatorKey: config.operatorKey,
+    evidenceLog: config.evidenceLog,
+    consortiumRegistry: config.consortiumRegistry,
+    evidenceRegistry: config.evidenceRegistry,
+    logId: config.logId,
+    confirmations: config.confirmations,
+    membershipCacheMs: config.membershipCacheMs,
+    logPageBlocks: config.logPageBlocks,
+  });
+
+  // the chain's id fixes both EIP-712 domains; known from the last run until the chain answers
+  let identity = (await db.meta.get("chainIdentity")) as ChainIdentity | undefined;
+  let domains: { request: RequestDomain; receipt: ReceiptDomain } | undefined;
+  const setIdentity = (id: ChainIdentity | undefined) => {
+    identity = id;
+    domains = id === undefined ? undefined : { request: requestDomain(BigInt(id.chainId), config.consortiumRegistry), receipt: receiptDomain(BigInt(id.chainId), config.evidenceLog) };
+  };
+  setIdentity(identity);
+
+  const committer = new Committer({
+    db,
+    merkle,
+    chain,
+    log,
+    intervalMs: config.commitIntervalMs,
+    commitLeaves: config.commitLeaves,
+    onCommit: (head, latencyMs) => {
+      metrics.commitLatency.observe(latencyMs / 1000);
+      metrics.committedSize.set(head.treeSize);
+    },
+    onRpcError: () => metrics.rpcErrors.inc(),
+    onSynced: (id) => setIdentity(id),
+  });
+  const intake = new Intake({
+    db,
+    records,
+    merkle,
+    receiptSigner: chain.wallet,
+    receiptDomain: () => domains?.receipt,
+    logId: config.logId,
+    maxMergeDelaySeconds: config.maxMergeDelaySeconds,
+    now,
+    onAppended: (leaves) => {
+      metrics.intakeRecords.inc(leaves);
+      metrics.logSize.set(merkle.size);
+      committer.nudge();
+    },
+  });
+  const queries = new EvidenceQueries({
+    db,
+    records,
+    merkle,
+    chain,
+    receiptFor: (seq) => intake.receiptFor(seq),
+    addresses: { evidenceLog: config.evidenceLog, evidenceRegistry: config.evidenceRegistry, consortiumRegistry: config.consortiumRegistry },
+    logId: config.logId,
+    chainId: () => identity?.chainId,
+  });
+  const app = await buildApp({
+    logger: logger === false ? false : (logger as never),
+    intake,
+    queries,
+    committer,
+    chain,
+    metrics,
+    requestDomain: () => domains?.request,
+    limits: { maxRecordsPerRequest: config.maxRecordsPerRequest, maxBodyBytes: config.maxBodyBytes, maxRequestTtlSeconds: config.maxRequestTtlSeconds },
+    now,
+  });
+
+  let started = false;
+  return {
+    app,
+    db,
+    records,
+    merkle,
+    chain,
+    intake,
+    committer,
+    queries,
+    metrics,
+    /** First chain sync (if the chain answers), then the committer's schedule. */
+    async start(): Promise<void> {
+      try {
+        await committer.sync();
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, "chain not reachable at start; intake continues, heads wait");
+      }
+      committer.start();
+      started = true;
+    },
+    /** Stop taking requests, finish the write in flight, commit nothing new, close storage. */
+    async close(): Promise<void> {
+      await app.close();
+      await intake.close();
+      if (started) await committer.stop();
+      await chain.destroy();
+      await db.root.close();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Every sublevel of the anchor service's LevelDB, with its key and value layout. Numeric keys
+// are big-endian and fixed width, so LevelDB's byte order is numeric order.
+//
+//   records   seq (6 bytes)                → compact evidence record (102 bytes, RECORD_LAYOUT)
+//   leafIndex leafHash[0..8) (8 bytes)     → seq (6 bytes) per record with that prefix (almost
+//                                            always one; collisions are resolved by recomputing
+//                                            each candidate's leaf hash)
+//   batches   first seq (6 bytes)          → one intake request's receipt batch (JSON: count,
+//                                            receivedAt, batch root, service signature)
+//   nodes     level (1) ‖ index (6)        → 32-byte hash of a complete subtree (MerkleStore)
+//   heads     tree size (6 bytes)          → a committed tree head (JSON: root, every commit of it
+//                                            on chain, whether the chain lost it)
+//   nonces    signer (20) ‖ nonce (16)     → expiresAt, unix seconds (6 bytes); remembered until
+//                                            it expires, so a signed request cannot be replayed
+//   meta      utf8 name                    → JSON (chain identity, service key address)
+//
+// A record and its index entry, its request's batch, its nonce and the Merkle nodes it
+// completes are written in one synced batch: nothing is ever half-written.
+
+export const SUBLEVELS = ["records", "leafIndex", "batches", "nodes", "heads", "nonces", "meta"] as const;
+
+export const SEQ_BYTES = 6;
+export const INDEX_PREFIX_BYTES = 8;
+
+export function seqKey(seq: number): Uint8Array {
+  const key = new Uint8Array(SEQ_BYTES);
+  let v = seq;
+  for (let i = SEQ_BYTES - 1; i >= 0; i--) {
+    key[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return key;
+}
+
+export function readSeq(bytes: Uint8Array, offset = 0): number {
+  let v = 0;
+  for (let i = 0; i < SEQ_BYTES; i++) v = v * 256 + bytes[offset + i]!;
+  return v;
+}
+
+export function indexKey(leafHash: Uint8Array): Uint8Array {
+  return leafHash.slice(0, INDEX_PREFIX_BYTES);
+}

@@ -1,0 +1,56 @@
+// EIP-712 helpers shared by request signatures and anchor receipts.
+//
+// Signatures are parsed strictly: the 65-byte r ‖ s ‖ v form that EIP-712 signers (ethers,
+// wallets, HSM adapters) produce, v 27 or 28, low s. ethers' own Signature.from is lenient (it
+// accepts v = 0/1, EIP-155 v values and s up to 2^255); accepting exactly one spelling per
+// signature means logs, stores and audits never see two strings for one signature.
+import { Signature, getAddress, type Signer } from "ethers";
+
+/** 0x followed by 65 bytes (130 hex digits): r (32) ‖ s (32) ‖ v (1). */
+export const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
+
+// secp256k1 group order; EIP-2 (as Ethereum transactions and OpenZeppelin's ECDSA) accepts only
+// s <= n/2, so (r, n - s) — the other valid signature of the same message — is refused.
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const HALF_N = SECP256K1_N / 2n;
+
+/** The parsed signature, or a sentence saying what is wrong with it. */
+export function parseSignature(hex: string): Signature | string {
+  if (!SIGNATURE_HEX.test(hex)) return "must be 0x followed by 130 hex digits (65 bytes: r, s, v)";
+  const r = BigInt(`0x${hex.slice(2, 66)}`);
+  const s = BigInt(`0x${hex.slice(66, 130)}`);
+  const v = Number.parseInt(hex.slice(130, 132), 16);
+  if (v !== 27 && v !== 28) return `has v = ${v}; only 27 or 28 is accepted`;
+  if (r === 0n || r >= SECP256K1_N) return "has r outside 1..n-1";
+  if (s === 0n || s > HALF_N) return "has s outside 1..n/2 (EIP-2 low-s form required)";
+  return Signature.from(hex);
+}
+
+/** Whatever can produce EIP-712 signatures for an address: an ethers Wallet, a remote or HSM signer. */
+export type TypedDataSigner = Pick<Signer, "getAddress" | "signTypedData">;
+
+const ADDRESS_HEX = /^0x[0-9a-fA-F]{40}$/;
+
+/** Form check for untrusted input; the checksum is checked by getAddress. */
+export function isAddressHex(value: unknown): value is string {
+  return typeof value === "string" && ADDRESS_HEX.test(value);
+}
+
+/** Checksummed address, or a RangeError naming the argument (for caller bugs and configuration). */
+export function checkedAddress(name: string, address: string): string {
+  if (!isAddressHex(address)) {
+    throw new RangeError(`${name} must be a 0x-prefixed 20-byte address, got ${String(address)}`);
+  }
+  try {
+    return getAddress(address);
+  } catch {
+    throw new RangeError(`${name} ${address} has mixed case that is not a valid EIP-55 checksum`);
+  }
+}
+
+export function checkedChainId(chainId: bigint): bigint {
+  if (typeof chainId !== "bigint" || chainId <= 0n) {
+    throw new RangeError(`chainId must be a positive bigint, got ${String(chainId)}`);
+  }
+  return chainId;
+}

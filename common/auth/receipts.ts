@@ -1,0 +1,309 @@
+// The anchor service's signed intake receipts: one EIP-712 signature per intake request, yet a
+// receipt per record that verifies on its own.
+//
+// Why not a signature per record: secp256k1 signing in JavaScript costs about a millisecond, so
+// 50,000 records/s would need 50 cores. Instead a request's records, which get contiguous log
+// sequence numbers [firstSequence, firstSequence + count), form a batch: the service signs the
+// RFC 9162 Merkle root of their leaf hashes once, and each record's receipt carries that signed
+// root plus the inclusion proof of its leaf hash at index sequence − firstSequence.
+//
+// The batch tree's leaves are the records' leaf hashes as they stand (already SHA-256(0x00 ‖
+// leaf)), so the batch root is exactly MTH over those evidence leaves, computed with the same
+// code and proofs as the log itself — no second hashing scheme for a court to check.
+//
+// A receipt promises: "this leaf hash was durably accepted at receivedAt as sequence number
+// `sequence` of log `logId`, and will be in a head committed on chain within
+// maxMergeDelaySeconds". The chain proof (inclusion in a committed head) is the evidence bundle's
+// job; a receipt whose promise is broken is the member's signed proof of the breach.
+import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
+import { z } from "zod";
+import { fromHex, toHex } from "../bytes.ts";
+import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
+import { checkedAddress, checkedChainId, parseSignature, type TypedDataSigner } from "./eip712.ts";
+
+export type ReceiptDomain = {
+  readonly name: "JointLedger Anchor Receipt";
+  readonly version: "1";
+  readonly chainId: bigint;
+  /** The EvidenceLog contract the service commits heads to. */
+  readonly verifyingContract: string;
+};
+
+/** The EIP-712 type the service signs once per batch; field order is part of the format. */
+export const RECEIPT_TYPES = {
+  ReceiptBatch: [
+    { name: "logId", type: "bytes32" },
+    { name: "firstSequence", type: "uint64" },
+    { name: "count", type: "uint64" },
+    { name: "batchRoot", type: "bytes32" },
+    { name: "receivedAt", type: "uint64" },
+    { name: "maxMergeDelaySeconds", type: "uint32" },
+  ],
+} as const satisfies Record<string, readonly { name: string; type: string }[]>;
+
+// ethers wants mutable arrays; one shared copy.
+const TYPES = { ReceiptBatch: RECEIPT_TYPES.ReceiptBatch.map((f) => ({ ...f })) };
+
+const MAX_UINT32 = 0xffff_ffff;
+/** 9999-12-31T23:59:59Z: the last second a four-digit ISO 8601 year can state. */
+const MAX_RECEIVED_AT = 253_402_300_799;
+/** A proof for any tree below 2^53 leaves has at most 53 hashes. */
+const MAX_PROOF_LENGTH = 64;
+
+const hash32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be 0x followed by 40 hex digits");
+const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be 0x followed by 130 hex digits");
+// z.int() is limited to safe integers, which is what "numbers as JSON numbers" can carry exactly.
+const count = z.int().min(0);
+
+/** A record's receipt, as JSON (the intake reply, and what a member keeps). */
+export const ReceiptSchema = z.object({
+  /** RFC 9162 leaf hash of the evidence leaf. */
+  leafHash: hash32,
+  /** Its index in the log. */
+  sequence: count,
+  logId: hash32,
+  /** ISO 8601 with offset, whole seconds, e.g. "2025-06-01T08:30:00Z"; signed as unix seconds. */
+  receivedAt: z.iso.datetime({ offset: true }),
+  /** The promised bound between receivedAt and the first head on chain that includes the leaf. */
+  maxMergeDelaySeconds: z.int().min(0).max(MAX_UINT32),
+  batch: z.object({
+    firstSequence: count,
+    count: z.int().min(1),
+    /** RFC 9162 root over the batch's leaf hashes in sequence order. */
+    root: hash32,
+    /** EIP-712 signature of ReceiptBatch by service.address. */
+    signature,
+  }),
+  /** Inclusion proof of leafHash at index sequence − firstSequence in the batch tree, bottom-up. */
+  proof: z.array(hash32).max(MAX_PROOF_LENGTH),
+  service: z.object({ address }),
+});
+export type Receipt = z.infer<typeof ReceiptSchema>;
+
+/** The signed batch: what the service stores once per request to re-issue receipts later. */
+export type SignedReceiptBatch = {
+  logId: string;
+  firstSequence: number;
+  count: number;
+  /** 0x hex RFC 9162 root of the batch's leaf hashes. */
+  root: string;
+  /** Unix seconds. */
+  receivedAt: number;
+  maxMergeDelaySeconds: number;
+  signature: string;
+  /** Checksummed address of the signing service key. */
+  service: string;
+};
+
+export type ReceiptBatchInput = {
+  /** 0x hex bytes32, non-zero (EvidenceLog refuses the zero log id). */
+  logId: string;
+  firstSequence: number;
+  /** The records' RFC 9162 leaf hashes, in sequence order. */
+  leafHashes: readonly Uint8Array[];
+  /** Unix seconds: when the batch was durably accepted. */
+  receivedAt: number;
+  maxMergeDelaySeconds: number;
+};
+
+export type ReceiptFailureCode =
+  | "RECEIPT_MALFORMED"
+  | "RECEIPT_BAD_SEQUENCE"
+  | "RECEIPT_BAD_PROOF"
+  | "RECEIPT_BAD_SIGNATURE"
+  | "RECEIPT_WRONG_SERVICE";
+
+export type ReceiptVerification = { ok: true } | { ok: false; code: ReceiptFailureCode; reason: string };
+
+export function receiptDomain(chainId: bigint, evidenceLog: string): ReceiptDomain {
+  return {
+    name: "JointLedger Anchor Receipt",
+    version: "1",
+    chainId: checkedChainId(chainId),
+    verifyingContract: checkedAddress("evidenceLog", evidenceLog),
+  };
+}
+
+/**
+ * Signs one batch and returns it with a receipt for each record. The batch tree is built once
+ * and shared by every proof: O(count) hashes for the tree, O(count log count) proof elements.
+ */
+export async function signReceiptBatch(
+  signer: TypedDataSigner,
+  domain: ReceiptDomain,
+  input: ReceiptBatchInput,
+): Promise<{ batch: SignedReceiptBatch; receipts: Receipt[] }> {
+  const { logId, firstSequence, leafHashes, receivedAt, maxMergeDelaySeconds } = input;
+  if (typeof logId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(logId) || /^0x0{64}$/.test(logId)) {
+    throw new RangeError(`logId must be a non-zero 0x-prefixed bytes32, got ${String(logId)}`);
+  }
+  checkSafe("firstSequence", firstSequence);
+  if (leafHashes.length === 0) throw new RangeError("a receipt batch needs at least one leaf hash");
+  if (!fitsSafe(firstSequence, leafHashes.length)) {
+    throw new RangeError(`sequences ${firstSequence} + ${leafHashes.length} records run past 2^53 - 1`);
+  }
+  checkSafe("receivedAt", receivedAt, MAX_RECEIVED_AT);
+  checkSafe("maxMergeDelaySeconds", maxMergeDelaySeconds, MAX_UINT32);
+
+  const rangeHash = memoRangeHasher(leafHashes); // checks every hash is 32 bytes
+  const root = toHex(rangeHash(0, leafHashes.length)); // = rootFromLeafHashes, and fills the cache
+  const unsigned = {
+    logId: logId.toLowerCase(),
+    firstSequence,
+    count: leafHashes.length,
+    root,
+    receivedAt,
+    maxMergeDelaySeconds,
+  };
+  const service = getAddress(await signer.getAddress());
+  const signed = await signer.signTypedData(domain, TYPES, structOf(unsigned));
+  const batch: SignedReceiptBatch = { ...unsigned, signature: signed, service };
+  return { batch, receipts: buildReceipts(batch, leafHashes, rangeHash) };
+}
+
+/**
+ * Re-issues the receipts of a stored batch from its leaf hashes (a client retrying a request it
+ * lost the reply to gets the same receipts). Throws if the leaf hashes are not the batch's.
+ */
+export function receiptsOf(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[]): Receipt[] {
+  if (leafHashes.length !== batch.count) {
+    throw new RangeError(`batch has ${batch.count} records, got ${leafHashes.length} leaf hashes`);
+  }
+  const rangeHash = memoRangeHasher(leafHashes);
+  if (toHex(rangeHash(0, leafHashes.length)) !== batch.root.toLowerCase()) {
+    throw new RangeError(`leaf hashes do not hash to the batch root ${batch.root}`);
+  }
+  return buildReceipts(batch, leafHashes, rangeHash);
+}
+
+/**
+ * Verifies one receipt alone: its form, that its leaf hash is at its sequence in the batch tree,
+ * and that the batch is signed by receipt.service.address (and that this is expectedService, if
+ * given) under `domain`. Never throws for a bad receipt: it arrives from outside.
+ */
+export function verifyReceipt(domain: ReceiptDomain, receipt: unknown, expectedService?: string): ReceiptVerification {
+  const expected = expectedService === undefined ? undefined : checkedAddress("expectedService", expectedService);
+  const parsed = ReceiptSchema.safeParse(receipt);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return fail("RECEIPT_MALFORMED", `${issue.path.join(".") || "receipt"}: ${issue.message}`);
+  }
+  const r = parsed.data;
+
+  const receivedAtMs = Date.parse(r.receivedAt);
+  if (!Number.isFinite(receivedAtMs) || receivedAtMs < 0 || receivedAtMs % 1000 !== 0) {
+    return fail("RECEIPT_MALFORMED", `receivedAt ${r.receivedAt} is not a whole second at or after 1970`);
+  }
+  let service: string;
+  try {
+    service = getAddress(r.service.address);
+  } catch {
+    return fail("RECEIPT_MALFORMED", `service.address ${r.service.address} has an invalid EIP-55 checksum`);
+  }
+  const sig = parseSignature(r.batch.signature);
+  if (typeof sig === "string") return fail("RECEIPT_MALFORMED", `batch.signature ${sig}`);
+
+  const { firstSequence, count: size } = r.batch;
+  if (!fitsSafe(firstSequence, size)) {
+    return fail("RECEIPT_MALFORMED", "batch.firstSequence + batch.count overflows 2^53");
+  }
+  const index = r.sequence - firstSequence;
+  if (index < 0 || index >= size) {
+    return fail(
+      "RECEIPT_BAD_SEQUENCE",
+      `sequence ${r.sequence} is outside the batch [${firstSequence}, ${firstSequence + size})`,
+    );
+  }
+  if (!verifyInclusion(index, size, fromHex(r.leafHash), r.proof.map(fromHex), fromHex(r.batch.root))) {
+    return fail("RECEIPT_BAD_PROOF", `proof does not place leafHash at index ${index} of the batch root`);
+  }
+  if (expected !== undefined && service !== expected) {
+    return fail("RECEIPT_WRONG_SERVICE", `signed by ${service}, expected ${expected}`);
+  }
+
+  const struct = structOf({
+    logId: r.logId,
+    firstSequence,
+    count: size,
+    root: r.batch.root,
+    receivedAt: receivedAtMs / 1000,
+    maxMergeDelaySeconds: r.maxMergeDelaySeconds,
+  });
+  let recovered: string;
+  try {
+    recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, struct), sig);
+  } catch {
+    recovered = "";
+  }
+  if (recovered !== service) {
+    return fail("RECEIPT_BAD_SIGNATURE", `batch.signature is not ${service}'s signature of this batch under this domain`);
+  }
+  return { ok: true };
+}
+
+/** Unix seconds as ISO 8601 UTC without fractional seconds: "2025-06-01T08:30:00Z". */
+export function isoSeconds(unixSeconds: number): string {
+  checkSafe("unixSeconds", unixSeconds, MAX_RECEIVED_AT);
+  return new Date(unixSeconds * 1000).toISOString().replace(/\.000Z$/, "Z");
+}
+
+function buildReceipts(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[], rangeHash: RangeHasher): Receipt[] {
+  const receivedAt = isoSeconds(batch.receivedAt);
+  const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
+  // Each interior node appears in many proofs; convert it to hex once, not once per proof.
+  // The wrapper hands out one shared instance per node, so its identity keys the hex.
+  const nodes = new Map<string, Uint8Array>();
+  const hexOf = new Map<Uint8Array, string>();
+  const sharedRangeHash: RangeHasher = (begin, end) => {
+    const key = `${begin}:${end}`;
+    let node = nodes.get(key);
+    if (node === undefined) {
+      node = rangeHash(begin, end);
+      nodes.set(key, node);
+      hexOf.set(node, toHex(node));
+    }
+    return node;
+  };
+  const receipts: Receipt[] = new Array(leafHashes.length);
+  for (let i = 0; i < leafHashes.length; i++) {
+    receipts[i] = {
+      leafHash: toHex(leafHashes[i]!),
+      sequence: batch.firstSequence + i,
+      logId: batch.logId,
+      receivedAt,
+      maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
+      // Each receipt gets its own copy: a caller editing one must not change the others.
+      batch: { ...batchPart },
+      proof: inclusionProof(i, batch.count, sharedRangeHash).map((node) => hexOf.get(node)!),
+      service: { address: batch.service },
+    };
+  }
+  return receipts;
+}
+
+function structOf(b: Omit<SignedReceiptBatch, "signature" | "service">) {
+  return {
+    logId: b.logId,
+    firstSequence: b.firstSequence,
+    count: b.count,
+    batchRoot: b.root,
+    receivedAt: b.receivedAt,
+    maxMergeDelaySeconds: b.maxMergeDelaySeconds,
+  };
+}
+
+function checkSafe(name: string, value: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`${name} must be an integer in 0..${max}, got ${String(value)}`);
+  }
+}
+
+/** Whether [first, first + count) stays within safe integers; no float addition, which rounds there. */
+function fitsSafe(first: number, count: number): boolean {
+  return first <= Number.MAX_SAFE_INTEGER - (count - 1);
+}
+
+function fail(code: ReceiptFailureCode, reason: string): ReceiptVerification {
+  return { ok: false, code, reason };
+}
