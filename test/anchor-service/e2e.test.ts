@@ -3,84 +3,59 @@
 // LevelDB directory; members submit over HTTP, the committer anchors, bundles verify offline and
 // online.
 import { expect } from "chai";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import type { Receipt } from "../../common/auth/receipts.ts";
 import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
-import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { fromHex } from "../../common/bytes.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOffline, verifyOnline } from "../../common/evidence/verify.ts";
 import { hashLeaf, verifyInclusion } from "../../common/merkle/rfc9162.ts";
 import { encodeLeaf } from "../../common/evidence/leaf.ts";
-import { ConfigSchema } from "../../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { deployEvidenceCore, govern, logIdOf, type Deployment } from "../../scripts/deploy/consortium.ts";
-import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
-
-const UNION_LOG = logIdOf("union.1");
-const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
+import type { AnvilNode } from "../helpers/anvil.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 
 describe("anchor service end to end (Anvil, real sockets, real LevelDB)", function () {
   this.timeout(120_000);
+  let chain: ConsortiumChain;
   let anvil: AnvilNode;
-  let deployment: Deployment;
+  let deployment: ConsortiumChain["deployment"];
   let service: AnchorService;
   let baseUrl: string;
   let dataDir: string;
   let branch: Wallet;
   let outsider: Wallet;
   let chainId: bigint;
+  const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
 
   before(async function () {
-    anvil = await startAnvil();
-    const [deployer, unionOps, anchorKey, branchOps, branchBOps, court] = [0, 1, 2, 3, 4, 5].map((i) => anvil.wallet(i)) as Wallet[];
-    branch = branchOps!;
-    outsider = anvil.wallet(9);
-    deployment = await deployEvidenceCore(deployer!, [
-      { id: 1, kind: 1, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [unionOps!.address, anchorKey!.address] },
-      { id: 2, kind: 2, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [branchOps!.address] },
-      { id: 3, kind: 2, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [branchBOps!.address] },
-      { id: 5, kind: 4, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [court!.address] },
-    ]);
-    await govern(deployment.governor, [unionOps!, branchOps!], [
-      { target: deployment.addresses.evidenceLog, data: deployment.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG, 1, anchorKey!.address]) },
-    ]);
-    chainId = (await anvil.provider.getNetwork()).chainId;
+    chain = await startConsortiumChain();
+    ({ anvil, deployment, chainId } = chain);
+    branch = chain.wallets.branchA;
+    outsider = chain.wallets.outsider;
     dataDir = await mkdtemp(join(tmpdir(), "anchor-e2e-"));
-    const config = ConfigSchema.parse({
-      dataDir,
-      rpcUrl: anvil.url,
-      ...deployment.addresses,
-      logId: UNION_LOG,
-      operatorKey: (anchorKey as unknown as { privateKey: string }).privateKey,
-      commitIntervalMs: 200,
-      membershipCacheMs: 0,
-      logLevel: "silent",
-    });
-    service = await createAnchorService({ config, logger: false });
+    service = await createAnchorService({ config: chain.config({ dataDir }), logger: false });
     await service.start();
     baseUrl = await service.app.listen({ host: "127.0.0.1", port: 0 });
   });
 
   after(async function () {
     await service?.close();
-    await anvil?.stop();
+    await chain?.stop();
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   });
 
   async function submit(signer: Wallet, records: unknown[]): Promise<Response> {
     const body = JSON.stringify({ records });
-    const headers = await signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+    const headers = await chain.sign(signer, body);
     return fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
   }
 
-  function record(document: string) {
-    return { kind: 1, digestAlgorithm: 1, digest: `0x${createHash("sha256").update(document).digest("hex")}`, salt: hex32(), subject: hex32() };
-  }
+  const record = (document: string) => recordFor(document);
 
   async function waitAnchored(leafHash: string): Promise<void> {
     const deadline = Date.now() + 15_000;
@@ -138,7 +113,7 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
 
   it("rejects a replayed request, a non-member and an unsigned request with stable codes", async function () {
     const body = JSON.stringify({ records: [record("replay")] });
-    const headers = await signRequest(branch, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+    const headers = await chain.sign(branch, body);
     const send = () => fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
     expect((await send()).status).to.equal(200);
     const replay = await send();

@@ -1,0 +1,66 @@
+// A valid evidence bundle built in memory: seven leaves, the document's leaf at index 5, a fake
+// anchor block. Deterministic (salts derived from labels), so BUNDLE.md's example can be
+// regenerated from it. Used by the tests in this folder.
+import { createHash } from "node:crypto";
+import { toHex } from "../../../common/bytes.ts";
+import { buildBundle, type EvidenceBundle } from "../../../common/evidence/bundle.ts";
+import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
+
+export const sha256Hex = (data: string | Uint8Array): string => `0x${createHash("sha256").update(data).digest("hex")}`;
+
+export const DOCUMENT = new TextEncoder().encode("loan contract LN-2025-0001");
+export const DOCUMENT_DIGEST = sha256Hex(DOCUMENT);
+export const TREE_SIZE = 7;
+export const LEAF_INDEX = 5;
+
+export function recordFor(label: string, digest: string, submitter = 2, digestAlgorithm: DigestAlgorithm = DigestAlgorithm.Sha256): EvidenceRecord {
+  return {
+    version: 1,
+    kind: EvidenceKind.Contract,
+    digestAlgorithm,
+    digest,
+    salt: sha256Hex(`salt:${label}`),
+    submitter,
+    subject: sha256Hex("loan LN-2025-0001"),
+  };
+}
+
+/** The document's leaf digests DOCUMENT with SHA-256 unless told otherwise. */
+export function sampleBundle(
+  document: { digest: string; digestAlgorithm: DigestAlgorithm } = { digest: DOCUMENT_DIGEST, digestAlgorithm: DigestAlgorithm.Sha256 },
+): EvidenceBundle {
+  const records = Array.from({ length: TREE_SIZE }, (_, i) =>
+    i === LEAF_INDEX
+      ? recordFor("document", document.digest, 2, document.digestAlgorithm)
+      : recordFor(`other ${i}`, sha256Hex(`other document ${i}`), 4),
+  );
+  const leafHashes = records.map(leafHashOf);
+  return buildBundle({
+    record: records[LEAF_INDEX]!,
+    log: { logId: sha256Hex("jointledger.log.union.1"), operatorMember: 1, leafIndex: LEAF_INDEX },
+    head: { treeSize: TREE_SIZE, rootHash: toHex(rootFromLeafHashes(leafHashes)), headIndex: 0 },
+    inclusionProof: inclusionProof(LEAF_INDEX, TREE_SIZE, memoRangeHasher(leafHashes)),
+    anchor: {
+      chainId: 20251n,
+      evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
+      consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
+      transactionHash: sha256Hex("fake transaction"),
+      blockNumber: 1234,
+      blockHash: sha256Hex("fake block 1234"),
+      blockTimestamp: 1_767_225_600, // 2026-01-01T00:00:00Z
+    },
+    status: { state: "Unknown", legalHold: false, replacement: null, endorsements: [], checkedAtBlock: 1240 },
+    generatedAt: new Date("2026-01-01T00:05:00Z"),
+  });
+}
+
+/** A deep copy to corrupt. */
+export const clone = (b: EvidenceBundle): EvidenceBundle => structuredClone(b);
+
+/** Flips the lowest bit of the last hex digit of a 0x-string. */
+export function flipHex(hex: string): string {
+  const last = Number.parseInt(hex.at(-1)!, 16) ^ 1;
+  return `${hex.slice(0, -1)}${last.toString(16)}`;
+}

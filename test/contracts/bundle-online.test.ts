@@ -1,0 +1,419 @@
+// verifyOnline (common/evidence/verify.ts) against the deployed consortium: a real bundle built
+// from a committed head passes every check with two agreeing endpoints; a head the chain lacks,
+// a wrong block, a revoked or superseded leaf, a suspended submitter, endpoints that disagree or
+// fail, a chain that lost the head and got it re-committed; and the CLI over HTTP JSON-RPC.
+import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Interface, type Contract, type Provider, type TransactionReceipt } from "ethers";
+import { toHex } from "../../common/bytes.ts";
+import { EVIDENCE_LOG_ABI, EVIDENCE_STATES } from "../../common/chain/abi.ts";
+import { buildBundle, parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
+import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, type EvidenceRecord } from "../../common/evidence/leaf.ts";
+import { CHECK_IDS, overall, verifyOnline, type CheckId, type CheckResult } from "../../common/evidence/verify.ts";
+import { consistencyProof, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/merkle/rfc9162.ts";
+import { EXIT_CODES, main } from "../../scripts/cli/verify.ts";
+import { sha256Hex } from "../common/bundle/bundle.fixture.ts";
+import { BRANCH_A, BRANCH_B, PLATFORM, UNION, UNION_LOG, deployConsortium, type Consortium } from "./consortium.fixture.ts";
+
+const DOCUMENT = new TextEncoder().encode("loan contract LN-2026-0042");
+const DOCUMENT_DIGEST = sha256Hex(DOCUMENT);
+const TARGET = 5;
+const REVOKED_BY_SUBMITTER = 1; // reason code
+
+function recordOf(label: string, digest: string, submitter: number): EvidenceRecord {
+  return {
+    version: 1,
+    kind: EvidenceKind.Contract,
+    digestAlgorithm: DigestAlgorithm.Sha256,
+    digest,
+    salt: sha256Hex(`salt ${label}`),
+    submitter,
+    subject: sha256Hex("loan LN-2026-0042"),
+  };
+}
+
+/** Seven leaves; the document's at index 5, submitted by `submitter`. */
+function records(submitter = BRANCH_A, prefix = "a"): EvidenceRecord[] {
+  return Array.from({ length: 7 }, (_, i) =>
+    i === TARGET ? recordOf(`${prefix} doc`, DOCUMENT_DIGEST, submitter) : recordOf(`${prefix} ${i}`, sha256Hex(`${prefix} other ${i}`), [PLATFORM, BRANCH_B][i % 2]!),
+  );
+}
+
+type Committed = { treeSize: number; headIndex: number; receipt: TransactionReceipt };
+
+/** Commits the head over `all` (extending the previous head of `previousSize`, if any). */
+async function commit(c: Consortium, all: readonly EvidenceRecord[], previousSize = 0): Promise<Committed> {
+  const hashes = all.map(leafHashOf);
+  const proof = previousSize === 0 ? [] : consistencyProof(previousSize, all.length, memoRangeHasher(hashes)).map(toHex);
+  const log = c.evidenceLog.connect(c.signers.unionAnchor) as Contract;
+  const tx = await log.getFunction("commitHead")(UNION_LOG, all.length, toHex(rootFromLeafHashes(hashes)), proof);
+  const receipt = (await tx.wait()) as TransactionReceipt;
+  const headIndex = Number(await c.evidenceLog.getFunction("headCount")(UNION_LOG)) - 1;
+  return { treeSize: all.length, headIndex, receipt };
+}
+
+/** A bundle for leaf `index` of `all` in the committed head, as the anchor service would build it. */
+async function bundleOf(c: Consortium, all: readonly EvidenceRecord[], index: number, head: Committed): Promise<EvidenceBundle> {
+  const provider = c.ethers.provider;
+  const hashes = all.slice(0, head.treeSize).map(leafHashOf);
+  const block = (await provider.getBlock(head.receipt.blockNumber))!;
+  const leafHash = toHex(hashes[index]!);
+  const status = await c.evidenceRegistry.getFunction("status")(leafHash);
+  const endorsers: bigint[] = await c.evidenceRegistry.getFunction("endorsers")(leafHash);
+  const replacement = String(status.replacement);
+  return buildBundle({
+    record: all[index]!,
+    log: { logId: UNION_LOG, operatorMember: UNION, leafIndex: index },
+    head: { treeSize: head.treeSize, rootHash: toHex(rootFromLeafHashes(hashes)), headIndex: head.headIndex },
+    inclusionProof: inclusionProof(index, head.treeSize, memoRangeHasher(hashes)),
+    anchor: {
+      chainId: (await provider.getNetwork()).chainId,
+      evidenceLog: await c.evidenceLog.getAddress(),
+      evidenceRegistry: await c.evidenceRegistry.getAddress(),
+      consortiumRegistry: await c.registry.getAddress(),
+      transactionHash: head.receipt.hash,
+      blockNumber: head.receipt.blockNumber,
+      blockHash: block.hash!,
+      blockTimestamp: block.timestamp,
+    },
+    status: {
+      state: EVIDENCE_STATES[Number(status.state)]!,
+      legalHold: Boolean(status.legalHold),
+      replacement: /^0x0+$/.test(replacement) ? null : replacement,
+      endorsements: endorsers.map(Number),
+      checkedAtBlock: await provider.getBlockNumber(),
+    },
+    receipt: { note: "intake receipt passed through" },
+  });
+}
+
+const byId = (results: readonly CheckResult[], id: CheckId): CheckResult => results.find((r) => r.id === id)!;
+const outcomes = (results: readonly CheckResult[]) => Object.fromEntries(results.map((r) => [r.id, r.outcome]));
+const allPass = Object.fromEntries(CHECK_IDS.map((id) => [id, "pass"]));
+const except = (changes: Partial<Record<CheckId, string>>) => ({ ...allPass, ...changes });
+
+/** Forwards everything to `target`; `call` results go through `edit` first. */
+function withCall(target: Provider, edit: (data: string, result: string) => string): Provider {
+  return new Proxy(target, {
+    get(t, prop) {
+      if (prop === "call") {
+        return async (tx: { data?: string }) => edit(tx.data ?? "0x", await t.call(tx));
+      }
+      const value = Reflect.get(t, prop, t) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
+}
+
+/** An endpoint whose every request fails, like a node that is down. */
+function brokenProvider(target: Provider): Provider {
+  return new Proxy(target, {
+    get(t, prop) {
+      const value = Reflect.get(t, prop, t) as unknown;
+      if (typeof value !== "function") return value;
+      return async () => {
+        throw new Error("connect ECONNREFUSED 10.0.0.9:8545");
+      };
+    },
+  });
+}
+
+describe("evidence bundle, verified online (deployed)", function () {
+  let c: Consortium;
+  let provider: Provider;
+
+  beforeEach(async function () {
+    c = await deployConsortium();
+    provider = c.ethers.provider as unknown as Provider;
+  });
+
+  async function anchored(submitter = BRANCH_A) {
+    const all = records(submitter);
+    const head = await commit(c, all);
+    return { all, head, bundle: await bundleOf(c, all, TARGET, head) };
+  }
+
+  it("passes every check of a real bundle against two agreeing endpoints", async function () {
+    const { bundle } = await anchored();
+    // a bundle written to JSON and read back is what a court receives
+    const received = parseBundle(JSON.parse(JSON.stringify(bundle)));
+    const results = await verifyOnline(received, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
+    expect(overall(results)).to.equal("pass");
+    expect(byId(results, "headOnChain").reason).to.include("2 endpoints agree").and.include(bundle.head.rootHash);
+    expect(byId(results, "blockAndTime").reason).to.include(bundle.anchor.anchoredAt);
+    expect(byId(results, "lifecycle").reason).to.equal("anchored; not registered in the lifecycle registry (no revocation recorded) (2 endpoints agree)");
+    expect(byId(results, "submitterMembership").reason).to.include(`member ${BRANCH_A}`);
+  });
+
+  it("fails the digest online too for another document", async function () {
+    const { bundle } = await anchored();
+    const results = await verifyOnline(bundle, { providers: [provider], documentDigest: sha256Hex("forged contract") });
+    expect(outcomes(results)).to.deep.equal(except({ digest: "fail" }));
+  });
+
+  it("is indeterminate on finality until enough blocks are on top", async function () {
+    const { bundle } = await anchored();
+    let results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
+    expect(byId(results, "finality").outcome).to.equal("indeterminate");
+    expect(overall(results)).to.equal("pass");
+    await c.ethers.provider.send("hardhat_mine", ["0x3"]);
+    results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
+    expect(byId(results, "finality")).to.include({ outcome: "pass" });
+    expect(byId(results, "finality").reason).to.include("3 blocks on top");
+  });
+
+  it("fails headOnChain for a head the chain does not have", async function () {
+    const { all, head } = await anchored();
+    // A valid tree of 8 leaves that was never committed: the math holds, the chain says no.
+    const eight = [...all, recordOf("late", sha256Hex("late document"), PLATFORM)];
+    const bundle = await bundleOf(c, eight, TARGET, { ...head, treeSize: 8 });
+    const results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.include({ merklePath: "pass", headOnChain: "fail", blockAndTime: "indeterminate" });
+    expect(byId(results, "headOnChain").reason).to.include("no head of 8 leaves");
+    expect(overall(results)).to.equal("fail");
+  });
+
+  it("fails headOnChain for a tree size the hashes cannot bind (7 → 8, same proof shape)", async function () {
+    const { bundle } = await anchored();
+    const resized = structuredClone(bundle);
+    resized.head.treeSize = 8; // the proof still verifies offline (LOG.md): only the chain can tell
+    const results = await verifyOnline(resized, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.include({ merklePath: "pass", headOnChain: "fail" });
+  });
+
+  it("fails headOnChain on another chain id, an unknown log or a wrong operator", async function () {
+    const { bundle } = await anchored();
+    const cases: Array<[(b: EvidenceBundle) => void, string]> = [
+      [(b) => (b.anchor.chainId = "1"), "the bundle names chain 1"],
+      [(b) => (b.log.logId = sha256Hex("no such log")), "has no log"],
+      [(b) => (b.log.operatorMember = BRANCH_B), `not member ${BRANCH_B}`],
+      [(b) => (b.anchor.evidenceLog = "0x000000000000000000000000000000000000dead"), "no contract"],
+    ];
+    for (const [corrupt, reason] of cases) {
+      const b = structuredClone(bundle);
+      corrupt(b);
+      const results = await verifyOnline(b, { providers: [provider] });
+      expect(byId(results, "headOnChain"), reason).to.include({ outcome: "fail" });
+      expect(byId(results, "headOnChain").reason).to.include(reason);
+    }
+  });
+
+  it("fails blockAndTime for a wrong block hash or an earlier claimed time", async function () {
+    const { bundle } = await anchored();
+    const wrongHash = structuredClone(bundle);
+    wrongHash.anchor.blockHash = sha256Hex("some other block");
+    let results = await verifyOnline(wrongHash, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
+    expect(byId(results, "blockAndTime").reason).to.include(`block ${bundle.anchor.blockNumber} has hash`);
+
+    const earlier = structuredClone(bundle);
+    earlier.anchor.blockTimestamp -= 3600;
+    earlier.anchor.anchoredAt = new Date(earlier.anchor.blockTimestamp * 1000).toISOString();
+    results = await verifyOnline(parseBundle(earlier), { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
+    expect(byId(results, "blockAndTime").reason).to.include("the chain recorded the head at");
+  });
+
+  it("reports an active registered leaf with its endorsements, and fails it once revoked by its submitter", async function () {
+    const { all, head } = await anchored();
+    const hashes = all.map(leafHashOf);
+    const proof = inclusionProof(TARGET, all.length, memoRangeHasher(hashes)).map(toHex);
+    const leafHash = toHex(hashes[TARGET]!);
+    await (await c.evidenceRegistry.getFunction("register")(encodeLeaf(all[TARGET]!), UNION_LOG, all.length, TARGET, proof)).wait();
+    await (await (c.evidenceRegistry.connect(c.signers.platformOps) as Contract).getFunction("endorse")(leafHash)).wait();
+    const bundle = await bundleOf(c, all, TARGET, head);
+    expect(bundle.status).to.deep.include({ state: "Active", endorsements: [PLATFORM] });
+    let results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    expect(byId(results, "lifecycle")).to.include({ outcome: "pass" });
+    expect(byId(results, "lifecycle").reason).to.include("endorsed by 1");
+
+    await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("revoke")(leafHash, REVOKED_BY_SUBMITTER)).wait();
+    results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.equal(except({ lifecycle: "fail" }));
+    expect(byId(results, "lifecycle").reason).to.include("revoked");
+    expect(overall(results)).to.equal("fail");
+  });
+
+  it("fails a superseded leaf, naming its replacement", async function () {
+    const { all, head } = await anchored();
+    const hashes = all.map(leafHashOf);
+    const hasher = memoRangeHasher(hashes);
+    for (const i of [TARGET, 6]) {
+      const proof = inclusionProof(i, all.length, hasher).map(toHex);
+      await (await c.evidenceRegistry.getFunction("register")(encodeLeaf(all[i]!), UNION_LOG, all.length, i, proof)).wait();
+    }
+    const replacement = toHex(hashes[6]!);
+    await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("supersede")(toHex(hashes[TARGET]!), replacement, 2)).wait();
+    const results = await verifyOnline(await bundleOf(c, all, TARGET, head), { providers: [provider] });
+    expect(byId(results, "lifecycle")).to.include({ outcome: "fail" });
+    expect(byId(results, "lifecycle").reason).to.include(replacement);
+  });
+
+  it("judges membership at the anchoring block: a later suspension passes, an earlier one fails", async function () {
+    const { bundle } = await anchored(PLATFORM);
+    await c.govern(c.registry, "suspendMember", [PLATFORM]);
+    let results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    expect(byId(results, "submitterMembership")).to.include({ outcome: "pass" });
+    expect(overall(results)).to.equal("pass");
+
+    // Anchored while suspended (the union's service still commits the platform's leaves).
+    const first = records(PLATFORM);
+    const later = records(PLATFORM, "b");
+    const head = await commit(c, [...first, ...later], first.length);
+    const suspended = await bundleOf(c, [...first, ...later], first.length + TARGET, head);
+    results = await verifyOnline(suspended, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.equal(except({ submitterMembership: "fail" }));
+    expect(byId(results, "submitterMembership").reason).to.include("suspended at block");
+  });
+
+  it("fails membership when the bundle names a registry the EvidenceLog does not use", async function () {
+    const { bundle } = await anchored();
+    const forged = structuredClone(bundle);
+    forged.anchor.consortiumRegistry = forged.anchor.evidenceRegistry;
+    const results = await verifyOnline(forged, { providers: [provider] });
+    expect(byId(results, "submitterMembership")).to.include({ outcome: "fail" });
+    expect(byId(results, "submitterMembership").reason).to.include("not");
+  });
+
+  it("fails headOnChain when two endpoints disagree about the head's root, naming both answers", async function () {
+    const { bundle } = await anchored();
+    const abi = new Interface(EVIDENCE_LOG_ABI);
+    const headSelector = abi.getFunction("head")!.selector;
+    const forgedRoot = sha256Hex("another root");
+    const liar = withCall(provider, (data, result) => {
+      if (!data.startsWith(headSelector)) return result;
+      const [h] = abi.decodeFunctionResult("head", result);
+      return abi.encodeFunctionResult("head", [[h.treeSize, h.timestamp, h.blockNumber, forgedRoot]]);
+    });
+    const results = await verifyOnline(bundle, {
+      providers: [provider, liar],
+      endpointNames: ["http://node-a:8545", "http://node-b:8545"],
+      documentDigest: DOCUMENT_DIGEST,
+    });
+    expect(byId(results, "headOnChain").outcome).to.equal("fail");
+    const reason = byId(results, "headOnChain").reason;
+    expect(reason).to.include("disagree").and.include("http://node-a:8545").and.include("http://node-b:8545");
+    expect(reason).to.include(bundle.head.rootHash).and.include(forgedRoot);
+    expect(overall(results)).to.equal("fail");
+  });
+
+  it("turns an endpoint's errors into indeterminate checks, never an exception", async function () {
+    const { bundle } = await anchored();
+    const results = await verifyOnline(bundle, { providers: [provider, brokenProvider(provider)], documentDigest: DOCUMENT_DIGEST });
+    for (const id of ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"] as const) {
+      expect(byId(results, id).outcome, id).to.equal("indeterminate");
+      expect(byId(results, id).reason).to.include("endpoint 2: connect ECONNREFUSED");
+    }
+    expect(overall(results)).to.equal("indeterminate");
+    // a revert-free failure inside one call is an error too
+    const flaky = withCall(provider, (data, result) => {
+      if (data.startsWith(new Interface(EVIDENCE_LOG_ABI).getFunction("registry")!.selector)) throw new Error("request timeout");
+      return result;
+    });
+    const partial = await verifyOnline(bundle, { providers: [flaky], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(partial)).to.deep.equal(except({ submitterMembership: "indeterminate" }));
+  });
+
+  it("checks the re-committed block after the chain lost the head", async function () {
+    const all = records();
+    const snapshot = await c.ethers.provider.send("evm_snapshot", []);
+    const lost = await commit(c, all);
+    const original = await bundleOf(c, all, TARGET, lost);
+    // The chain is restored from an older dump: the head and its block are gone.
+    await c.ethers.provider.send("evm_revert", [snapshot]);
+    let results = await verifyOnline(original, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    expect(byId(results, "headOnChain").outcome).to.equal("fail");
+
+    await c.ethers.provider.send("hardhat_mine", ["0x2"]);
+    const again = await commit(c, all);
+    expect(again.receipt.blockNumber).to.not.equal(lost.receipt.blockNumber);
+    const block = (await c.ethers.provider.getBlock(again.receipt.blockNumber))!;
+    const recommitted = parseBundle({
+      ...original,
+      recommits: [
+        {
+          at: new Date().toISOString(),
+          reason: "chain restored from a dump lost the head; re-committed",
+          transactionHash: again.receipt.hash,
+          blockNumber: again.receipt.blockNumber,
+          blockHash: block.hash,
+          blockTimestamp: block.timestamp,
+        },
+      ],
+    });
+    results = await verifyOnline(recommitted, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
+    expect(byId(results, "blockAndTime").reason).to.include("re-committed");
+    // without the recommit, the original block no longer holds the head
+    results = await verifyOnline(original, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
+  });
+
+  describe("the CLI over HTTP JSON-RPC", function () {
+    let server: Server;
+    let url: string;
+    let dir: string;
+
+    beforeEach(async function () {
+      // A minimal JSON-RPC bridge to the in-process network, so the CLI's JsonRpcProvider is real.
+      const eip1193 = c.connection.provider;
+      server = createServer((req, res) => {
+        let body = "";
+        req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+        req.on("end", async () => {
+          const one = async (m: { id: unknown; method: string; params?: unknown[] }) => {
+            try {
+              return { jsonrpc: "2.0", id: m.id, result: await eip1193.request({ method: m.method, params: m.params ?? [] }) };
+            } catch (e) {
+              const err = e as { code?: number; message: string; data?: unknown };
+              return { jsonrpc: "2.0", id: m.id, error: { code: err.code ?? -32000, message: err.message, data: err.data } };
+            }
+          };
+          const parsed = JSON.parse(body) as Parameters<typeof one>[0] | Parameters<typeof one>[0][];
+          const reply = Array.isArray(parsed) ? await Promise.all(parsed.map(one)) : await one(parsed);
+          res.setHeader("content-type", "application/json");
+          res.end(JSON.stringify(reply));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      dir = mkdtempSync(join(tmpdir(), "jl-verify-online-"));
+    });
+
+    afterEach(async function () {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const sink = () => {
+      let text = "";
+      return { write: (t: string) => ((text += t), true), text: () => text };
+    };
+
+    it("passes (exit 0) against two URLs, fails (exit 1) for another file, indeterminate (exit 3) with a dead endpoint", async function () {
+      const { bundle } = await anchored();
+      writeFileSync(join(dir, "contract.pdf"), DOCUMENT);
+      writeFileSync(join(dir, "forged.pdf"), "forged contract");
+      writeFileSync(join(dir, "bundle.json"), JSON.stringify(bundle, null, 2));
+      const out = sink();
+      const code = await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--rpc", url, "--rpc", `${url}/`], out, sink());
+      expect(code, out.text()).to.equal(EXIT_CODES.pass);
+      expect(out.text()).to.include("overall: PASS").and.include("2 endpoints agree");
+
+      expect(await main([join(dir, "forged.pdf"), join(dir, "bundle.json"), "--rpc", url], sink(), sink())).to.equal(EXIT_CODES.fail);
+
+      const dead = sink();
+      const started = Date.now();
+      const deadCode = await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--rpc", url, "--rpc", "http://127.0.0.1:9", "--json"], dead, sink());
+      expect(deadCode, dead.text()).to.equal(EXIT_CODES.indeterminate);
+      expect(Date.now() - started < 10_000).to.equal(true);
+      const report = JSON.parse(dead.text()) as { checks: CheckResult[] };
+      expect(report.checks.find((r) => r.id === "headOnChain")!.reason).to.include("http://127.0.0.1:9");
+    });
+  });
+});

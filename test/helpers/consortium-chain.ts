@@ -1,0 +1,78 @@
+// A real chain for service tests: Anvil with the consortium's contracts deployed from the build
+// artifacts, the demo founders bootstrapped, and the union's evidence log opened through
+// governance. Shared by the anchor-service tests and benchmarks.
+import { createHash, randomBytes } from "node:crypto";
+import type { Wallet } from "ethers";
+import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
+import { ConfigSchema, type Config } from "../../anchor-service/src/config.ts";
+import { deployEvidenceCore, govern, logIdOf, type Deployment } from "../../scripts/deploy/consortium.ts";
+import { startAnvil, type AnvilNode } from "./anvil.ts";
+
+export const UNION_LOG = logIdOf("union.1");
+
+/** Member ids of the demo founders. */
+export const MEMBERS = { union: 1, branchA: 2, branchB: 3, court: 5 } as const;
+
+export type ConsortiumChain = {
+  anvil: AnvilNode;
+  deployment: Deployment;
+  chainId: bigint;
+  wallets: { deployer: Wallet; unionOps: Wallet; anchor: Wallet; branchA: Wallet; branchB: Wallet; court: Wallet; outsider: Wallet };
+  /** A valid anchor-service configuration for this chain (override fields as needed). */
+  config(overrides: Partial<Config> & { dataDir: string }): Config;
+  /** Suspend a member through governance (union + branch A approve). */
+  suspend(memberId: number): Promise<void>;
+  /** Signed headers for POST /v1/leaves with this body. */
+  sign(signer: Wallet, body: string, path?: string): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+};
+
+export async function startConsortiumChain(options: { anvilArgs?: string[] } = {}): Promise<ConsortiumChain> {
+  const anvil = await startAnvil({ ...(options.anvilArgs === undefined ? {} : { args: options.anvilArgs }) });
+  const [deployer, unionOps, anchor, branchA, branchB, court] = [0, 1, 2, 3, 4, 5].map((i) => anvil.wallet(i)) as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
+  const outsider = anvil.wallet(9);
+  const deployment = await deployEvidenceCore(deployer, [
+    { id: MEMBERS.union, kind: 1, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [unionOps.address, anchor.address] },
+    { id: MEMBERS.branchA, kind: 2, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [branchA.address] },
+    { id: MEMBERS.branchB, kind: 2, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [branchB.address] },
+    { id: MEMBERS.court, kind: 4, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [court.address] },
+  ]);
+  await govern(deployment.governor, [unionOps, branchA], [
+    { target: deployment.addresses.evidenceLog, data: deployment.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG, MEMBERS.union, anchor.address]) },
+  ]);
+  const chainId = (await anvil.provider.getNetwork()).chainId;
+  return {
+    anvil,
+    deployment,
+    chainId,
+    wallets: { deployer, unionOps, anchor, branchA, branchB, court, outsider },
+    config: (overrides) =>
+      ConfigSchema.parse({
+        rpcUrl: anvil.url,
+        ...deployment.addresses,
+        logId: UNION_LOG,
+        operatorKey: (anchor as unknown as { privateKey: string }).privateKey,
+        commitIntervalMs: 200,
+        membershipCacheMs: 0,
+        logLevel: "silent",
+        ...overrides,
+      }),
+    suspend: (memberId) =>
+      govern(deployment.governor, [unionOps, branchA, branchB], [
+        { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("suspendMember", [memberId]) },
+      ]),
+    sign: (signer, body, path = "/v1/leaves") => signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path, body }),
+    stop: () => anvil.stop(),
+  };
+}
+
+/** A random evidence record for `document` (SHA-256 digest, fresh salt, random subject). */
+export function recordFor(document: string | Uint8Array, kind = 1) {
+  return {
+    kind,
+    digestAlgorithm: 1,
+    digest: `0x${createHash("sha256").update(document).digest("hex")}`,
+    salt: `0x${randomBytes(32).toString("hex")}`,
+    subject: `0x${randomBytes(32).toString("hex")}`,
+  };
+}
