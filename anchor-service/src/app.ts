@@ -2,7 +2,7 @@
 // server.ts reads the environment and listens.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -58,7 +58,12 @@ declare module "fastify" {
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger, bodyLimit: deps.limits.maxBodyBytes });
+  // Fastify 5 takes a ready pino instance as loggerInstance
+  const app = (
+    deps.logger === false
+      ? Fastify({ logger: false, bodyLimit: deps.limits.maxBodyBytes })
+      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit: deps.limits.maxBodyBytes })
+  ) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("rawBody", undefined);

@@ -1,0 +1,153 @@
+// Crash safety: the service runs as a child process with a real LevelDB directory; clients
+// submit concurrently; the process is killed with SIGKILL mid-submission and restarted. Every
+// receipt a client received must be present after the restart, anchored exactly once, and
+// verify; no leaf may appear twice; re-submitting returns the original receipts.
+import { expect } from "chai";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Receipt } from "../../common/auth/receipts.ts";
+import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
+import { parseBundle } from "../../common/evidence/bundle.ts";
+import { overall, verifyOnline } from "../../common/evidence/verify.ts";
+import { ENV, type Config } from "../../anchor-service/src/config.ts";
+import { openDb } from "../../anchor-service/src/store/db.ts";
+import { RecordStore } from "../../anchor-service/src/store/records.ts";
+import { freePort } from "../helpers/anvil.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+
+type Server = { process: ChildProcess; url: string; exited: Promise<number | null> };
+
+async function startServer(config: Config): Promise<Server> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [field, name] of Object.entries(ENV)) env[name] = String(config[field as keyof Config]);
+  const child = spawn(process.execPath, ["anchor-service/src/server.ts"], { env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${config.port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return { process: child, url, exited };
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`anchor service did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("anchor service: SIGKILL mid-submission loses nothing", function () {
+  this.timeout(180_000);
+  let chain: ConsortiumChain;
+  let dataDir: string;
+  let config: Config;
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dataDir = await mkdtemp(join(tmpdir(), "anchor-crash-"));
+    config = chain.config({ dataDir, port: await freePort(), commitIntervalMs: 300 });
+  });
+
+  after(async function () {
+    await chain?.stop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("keeps every receipted record, anchors each once, and re-issues the same receipts", async function () {
+    let server = await startServer(config);
+    const clients = 6;
+    const perRequest = 200;
+    const attempted: Array<Array<ReturnType<typeof recordFor>>> = [];
+    const received = new Map<string, Receipt>();
+    let stop = false;
+    let failures = 0;
+
+    async function client(c: number): Promise<void> {
+      for (let i = 0; !stop; i++) {
+        const records = Array.from({ length: perRequest }, (_, j) => recordFor(`client ${c} request ${i} record ${j}`));
+        attempted.push(records);
+        const body = JSON.stringify({ records });
+        try {
+          const response = await fetch(`${server.url}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+          if (response.status !== 200) {
+            failures++;
+            continue;
+          }
+          for (const r of ((await response.json()) as { receipts: Receipt[] }).receipts) received.set(r.leafHash, r);
+        } catch {
+          failures++; // the connection died with the server
+        }
+      }
+    }
+
+    const running = Array.from({ length: clients }, (_, c) => client(c));
+    while (received.size < 3000) await new Promise((r) => setTimeout(r, 20));
+    server.process.kill("SIGKILL");
+    await server.exited;
+    stop = true;
+    await Promise.all(running);
+    expect(failures, "some requests were cut off by the kill").to.be.greaterThan(0);
+    const receiptsBeforeCrash = new Map(received);
+
+    // restart on the same data directory
+    server = await startServer(config);
+    try {
+      // every receipt a client got is there, and is anchored after the next rounds
+      const domain = receiptDomain(chain.chainId, config.evidenceLog);
+      const sample = [...receiptsBeforeCrash.values()];
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const last = await fetch(`${server.url}/v1/leaves/${sample[sample.length - 1]!.leafHash}`);
+        if (last.ok && ((await last.json()) as { status: string }).status === "anchored") break;
+        if (Date.now() > deadline) throw new Error("not anchored after restart");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      for (const receipt of sample.filter((_, i) => i % 97 === 0)) {
+        expect(verifyReceipt(domain, receipt, chain.wallets.anchor.address)).to.deep.equal({ ok: true });
+        const view = await fetch(`${server.url}/v1/leaves/${receipt.leafHash}`);
+        expect(view.status).to.equal(200);
+        const body = (await view.json()) as { status: string; sequence: number };
+        expect(body.status).to.equal("anchored");
+        expect(body.sequence).to.equal(receipt.sequence);
+        const bundle = parseBundle(await (await fetch(`${server.url}/v1/bundles/${receipt.leafHash}`)).json());
+        expect(overall(await verifyOnline(bundle, { providers: [chain.anvil.provider] }))).to.equal("pass");
+      }
+
+      // re-submitting everything attempted returns the original receipts for what was receipted
+      for (const records of attempted.slice(0, 40)) {
+        const body = JSON.stringify({ records });
+        const response = await fetch(`${server.url}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+        expect(response.status).to.equal(200);
+        for (const r of ((await response.json()) as { receipts: Receipt[] }).receipts) {
+          const original = receiptsBeforeCrash.get(r.leafHash);
+          if (original !== undefined) expect(r).to.deep.equal(original);
+        }
+      }
+    } finally {
+      server.process.kill("SIGTERM");
+      await server.exited;
+    }
+
+    // no leaf twice, sequence numbers dense, every receipted leaf stored at its receipt's sequence
+    const db = await openDb(dataDir);
+    try {
+      const records = new RecordStore(db);
+      const count = await records.count();
+      const hashes = await records.leafHashes(0, count);
+      const unique = new Set(hashes.map((h) => Buffer.from(h).toString("hex")));
+      expect(unique.size, "no leaf appears twice").to.equal(count);
+      for (const receipt of receiptsBeforeCrash.values()) {
+        expect(Buffer.from(hashes[receipt.sequence]!).toString("hex")).to.equal(receipt.leafHash.slice(2));
+      }
+      const heads = [];
+      for await (const head of db.heads.values()) heads.push(head);
+      expect(heads.length).to.be.greaterThan(0);
+      expect(heads.every((h) => h.lost === undefined)).to.equal(true);
+    } finally {
+      await db.root.close();
+    }
+  });
+});
