@@ -36,7 +36,20 @@ import {
   VerifyResponse,
 } from "./schemas/leaves.ts";
 
+export type ServiceInfo = {
+  chainId: string | undefined;
+  logId: string;
+  operator: string;
+  evidenceLog: string;
+  evidenceRegistry: string;
+  consortiumRegistry: string;
+  maxRecordsPerRequest: number;
+  maxMergeDelaySeconds: number;
+};
+
 export type AppDeps = {
+  /** What clients need to sign requests and check receipts. */
+  info: () => ServiceInfo;
   logger: Logger | false;
   intake: Intake;
   queries: EvidenceQueries;
@@ -159,6 +172,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const checks = await verifyOnline(bundle, { providers: [deps.chain.provider], ...(request.body.documentDigest === undefined ? {} : { documentDigest: request.body.documentDigest }) });
       return { overall: overall(checks), checks };
     },
+  });
+
+  api.get("/v1/info", {
+    schema: { summary: "The chain, contracts and log this service anchors to, and its limits (what a client needs to sign requests)" },
+    handler: async () => deps.info(),
   });
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));

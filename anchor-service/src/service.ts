@@ -104,6 +104,16 @@ export async function createAnchorService(options: ServiceOptions) {
     chainId: () => identity?.chainId,
   });
   const app = await buildApp({
+    info: () => ({
+      chainId: identity?.chainId,
+      logId: config.logId,
+      operator: chain.operator,
+      evidenceLog: config.evidenceLog,
+      evidenceRegistry: config.evidenceRegistry,
+      consortiumRegistry: config.consortiumRegistry,
+      maxRecordsPerRequest: config.maxRecordsPerRequest,
+      maxMergeDelaySeconds: config.maxMergeDelaySeconds,
+    }),
     logger: logger === false ? false : (logger as never),
     intake,
     queries,

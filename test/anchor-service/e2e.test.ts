@@ -4,7 +4,8 @@
 // online.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
@@ -18,6 +19,12 @@ import { encodeLeaf } from "../../common/evidence/leaf.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import type { AnvilNode } from "../helpers/anvil.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { env }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }));
+  });
+}
 
 describe("anchor service end to end (Anvil, real sockets, real LevelDB)", function () {
   this.timeout(120_000);
@@ -99,6 +106,26 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
     expect(verified.overall).to.equal("pass");
     const tampered = (await (await fetch(`${baseUrl}/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ bundle, documentDigest: hex32() }) })).json()) as { overall: string };
     expect(tampered.overall).to.equal("fail");
+  });
+
+  it("CLI: anchor a folder of files, then verify each file offline and against the chain; a changed file fails", async function () {
+    const folder = await mkdtemp(join(tmpdir(), "anchor-cli-"));
+    try {
+      for (const name of ["contract.pdf", "consent.pdf", "voucher.txt"]) await writeFile(join(folder, name), `document ${name} ${randomBytes(8).toString("hex")}`);
+      const env = { ...process.env, JL_PRIVATE_KEY: (branch as unknown as { privateKey: string }).privateKey, JL_ANCHOR_URL: baseUrl };
+      const anchored = await run(["scripts/cli/anchor.ts", folder, "--timeout", "30"], env);
+      expect(anchored.code, anchored.stderr).to.equal(0);
+      expect(anchored.stdout).to.contain("3 file(s) anchored");
+      const verified = await run(["scripts/cli/verify.ts", join(folder, "consent.pdf"), join(folder, "consent.pdf.evidence.json"), "--rpc", anvil.url], env);
+      expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+      const offline = await run(["scripts/cli/verify.ts", join(folder, "voucher.txt"), join(folder, "voucher.txt.evidence.json")], env);
+      expect(offline.code, "offline: chain checks are indeterminate").to.equal(3);
+      await writeFile(join(folder, "contract.pdf"), "a different document");
+      const changed = await run(["scripts/cli/verify.ts", join(folder, "contract.pdf"), join(folder, "contract.pdf.evidence.json"), "--rpc", anvil.url], env);
+      expect(changed.code).to.equal(1);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it("re-submitting the same record returns the original receipt, not a second leaf", async function () {
