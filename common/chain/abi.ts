@@ -39,6 +39,7 @@ export const EVIDENCE_REGISTRY_ABI = [
   "function register(bytes leaf, bytes32 logId, uint256 treeSize, uint256 leafIndex, bytes32[] proof) returns (bytes32 leafHash)",
   "function status(bytes32 leafHash) view returns (tuple(uint8 state, bool legalHold, uint32 submitter, uint8 kind, uint64 registeredAt, uint32 endorsements, uint32 records, bytes32 logId, uint64 leafIndex, bytes32 replacement))",
   "function endorsers(bytes32 leafHash) view returns (uint32[])",
+  "function evidenceLog() view returns (address)",
   "function version() pure returns (string)",
 ] as const;
 

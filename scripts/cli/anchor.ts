@@ -179,7 +179,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     "|---|---|---|---|---|---|",
     ...rows.map((r) => `| ${r.file} | ${r.digest} | ${r.leafHash} | ${r.sequence} | ${r.anchoredAt} | ${r.bundle} |`),
   ].join("\n");
-  const summary = join(args.out ?? process.cwd(), "anchor-summary.md");
+  // the summary goes with the bundles: --out, else the first folder named (or the first file's)
+  const first = resolve(args.paths[0]!);
+  const summaryDir = args.out ?? ((await stat(first)).isDirectory() ? first : dirname(first));
+  const summary = join(summaryDir, "anchor-summary.md");
   await writeFile(summary, `${table}\n`);
   console.log(table);
   console.log(`\n${rows.length} file(s) anchored; summary written to ${summary}`);

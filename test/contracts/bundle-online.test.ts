@@ -164,7 +164,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     await c.ethers.provider.send("hardhat_mine", ["0x3"]);
     results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
     expect(byId(results, "finality")).to.include({ outcome: "pass" });
-    expect(byId(results, "finality").reason).to.include("3 blocks on top");
+    expect(byId(results, "finality").reason).to.include("3 block(s) on top");
   });
 
   it("fails headOnChain for a head the chain does not have", async function () {
@@ -200,7 +200,12 @@ describe("evidence bundle, verified online (deployed)", function () {
       const results = await verifyOnline(b, { providers: [provider] });
       expect(byId(results, "headOnChain"), reason).to.include({ outcome: "fail" });
       expect(byId(results, "headOnChain").reason).to.include(reason);
+      expect(overall(results)).to.equal("fail");
     }
+    const otherChain = structuredClone(bundle);
+    otherChain.anchor.chainId = "1";
+    const results = await verifyOnline(otherChain, { providers: [provider] });
+    expect(outcomes(results)).to.deep.include({ submitterMembership: "indeterminate", lifecycle: "indeterminate" });
   });
 
   it("fails blockAndTime for a wrong block hash or an earlier claimed time", async function () {
@@ -235,7 +240,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("revoke")(leafHash, REVOKED_BY_SUBMITTER)).wait();
     results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.equal(except({ lifecycle: "fail" }));
-    expect(byId(results, "lifecycle").reason).to.include("revoked");
+    expect(byId(results, "lifecycle").reason).to.include("revoked").and.include("it was Active");
     expect(overall(results)).to.equal("fail");
   });
 
@@ -277,7 +282,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     forged.anchor.consortiumRegistry = forged.anchor.evidenceRegistry;
     const results = await verifyOnline(forged, { providers: [provider] });
     expect(byId(results, "submitterMembership")).to.include({ outcome: "fail" });
-    expect(byId(results, "submitterMembership").reason).to.include("not");
+    expect(byId(results, "submitterMembership").reason).to.include(`the EvidenceLog uses the consortium registry ${(await c.registry.getAddress()).toLowerCase()}`);
   });
 
   it("fails headOnChain when two endpoints disagree about the head's root, naming both answers", async function () {

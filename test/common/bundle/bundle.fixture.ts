@@ -2,6 +2,7 @@
 // anchor block. Deterministic (salts derived from labels), so BUNDLE.md's example can be
 // regenerated from it. Used by the tests in this folder.
 import { createHash } from "node:crypto";
+import { keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../../common/evidence/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../common/evidence/leaf.ts";
@@ -38,7 +39,7 @@ export function sampleBundle(
   const leafHashes = records.map(leafHashOf);
   return buildBundle({
     record: records[LEAF_INDEX]!,
-    log: { logId: sha256Hex("jointledger.log.union.1"), operatorMember: 1, leafIndex: LEAF_INDEX },
+    log: { logId: keccak256(toUtf8Bytes("jointledger.log.union.1")), operatorMember: 1, leafIndex: LEAF_INDEX },
     head: { treeSize: TREE_SIZE, rootHash: toHex(rootFromLeafHashes(leafHashes)), headIndex: 0 },
     inclusionProof: inclusionProof(LEAF_INDEX, TREE_SIZE, memoRangeHasher(leafHashes)),
     anchor: {

@@ -55,6 +55,7 @@ describe("verify CLI", function () {
       expect(() => parseArgs(["a", "b", "--min-confirmations", "-1"])).to.throw();
       expect(() => parseArgs(["a", "b", "--min-confirmations", "two"])).to.throw(/whole number/);
       expect(() => parseArgs(["a", "b", "--rpc", "localhost:8545"])).to.throw(/http/);
+      expect(() => parseArgs(["a", "b", "--rpc", "ws://node:8546"])).to.throw(/http\(s\)/);
       expect(() => parseArgs(["a", "b", "--rpc"])).to.throw();
     });
 

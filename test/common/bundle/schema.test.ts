@@ -2,6 +2,7 @@
 // unknown keys, bad hex lengths, missing fields and inconsistent times are refused with a
 // message naming the field.
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
 import { fromHex } from "../../../common/bytes.ts";
 import {
   BUNDLE_FORMAT,
@@ -15,7 +16,8 @@ import {
 import { encodeLeaf } from "../../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import { toHex } from "../../../common/bytes.ts";
-import { clone, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
+import { verifyOffline } from "../../../common/evidence/verify.ts";
+import { DOCUMENT_DIGEST, clone, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
 
 type Json = Record<string, unknown>;
 
@@ -42,6 +44,17 @@ describe("evidence bundle schema", function () {
     expect(bundle.format).to.equal(BUNDLE_FORMAT);
     expect(parseBundleJson(JSON.stringify(bundle))).to.deep.equal(bundle);
     expect(EvidenceBundleSchema.safeParse(bundle).success).to.equal(true);
+  });
+
+  it("matches the example in BUNDLE.md, which verifies offline with the document", function () {
+    const spec = readFileSync(new URL("../../../common/evidence/BUNDLE.md", import.meta.url), "utf8");
+    const json = /```json\n([\s\S]*?)\n```/.exec(spec)?.[1];
+    expect(json, "BUNDLE.md has a json block").to.be.a("string");
+    const example = parseBundleJson(json!);
+    expect(example).to.deep.equal(sampleBundle());
+    const results = verifyOffline(example, { documentDigest: DOCUMENT_DIGEST });
+    expect(results.slice(0, 3).map((r) => r.outcome)).to.deep.equal(["pass", "pass", "pass"]);
+    for (const r of results) expect(spec, r.id).to.include(r.reason);
   });
 
   it("builds the leaf, its hash and the ISO anchor time from the record and block", function () {

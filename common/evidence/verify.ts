@@ -1,0 +1,484 @@
+// Verification of an evidence bundle (bundle.ts): offline by pure math, online against one or
+// more chain RPC endpoints that must all agree. Every check yields pass, fail or indeterminate
+// with a one-sentence reason; nothing here throws for a bad bundle or a failing endpoint.
+// What each check means for a court: BUNDLE.md.
+import { Contract, isError, type Provider } from "ethers";
+import { bytesEqual, fromHex, toHex } from "../bytes.ts";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../chain/abi.ts";
+import { MemberStatus } from "../consortium/members.ts";
+import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
+import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
+import { DigestAlgorithm, encodeLeaf } from "./leaf.ts";
+
+/** Every check, in the order they are run and reported. Part of the API: append only. */
+export const CHECK_IDS = [
+  "digest",
+  "leafEncoding",
+  "merklePath",
+  "headOnChain",
+  "blockAndTime",
+  "finality",
+  "submitterMembership",
+  "lifecycle",
+] as const;
+export type CheckId = (typeof CHECK_IDS)[number];
+export type Outcome = "pass" | "fail" | "indeterminate";
+export type CheckResult = { id: CheckId; outcome: Outcome; reason: string };
+
+const CHAIN_CHECKS = ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"] as const;
+type ChainCheckId = (typeof CHAIN_CHECKS)[number];
+
+export const OFFLINE_REASON = "offline: not checked against a chain";
+/** What `overall` needs to pass, besides no failure. */
+export const REQUIRED_FOR_PASS: readonly CheckId[] = ["leafEncoding", "merklePath", "headOnChain"];
+
+// EvidenceRegistry's link to its log: not in the shared ABI, which lists what services call.
+const EVIDENCE_REGISTRY_VERIFY_ABI = EVIDENCE_REGISTRY_ABI;
+const LEAF_FIELDS = ["version", "kind", "digestAlgorithm", "digest", "salt", "submitter", "subject"] as const;
+const MEMBER_STATUS_NAMES = ["None", "Active", "Suspended"] as const;
+
+export type OfflineOptions = {
+  /** 0x + 64 hex digits: the document's digest under the leaf's digestAlgorithm. */
+  documentDigest?: string;
+};
+
+export type OnlineOptions = OfflineOptions & {
+  /** Every endpoint is asked everything; their answers must agree. */
+  providers: readonly Provider[];
+  /** How endpoints are named in reasons (for example their URLs); default "endpoint N". */
+  endpointNames?: readonly string[];
+  /** Blocks on top of the anchoring block; default 0 (QBFT finality is immediate). */
+  minConfirmations?: number;
+};
+
+export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = {}): CheckResult[] {
+  return [
+    guarded("digest", () => checkDigest(bundle, options.documentDigest)),
+    guarded("leafEncoding", () => checkLeafEncoding(bundle)),
+    guarded("merklePath", () => checkMerklePath(bundle)),
+    ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", OFFLINE_REASON)),
+  ];
+}
+
+export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOptions): Promise<CheckResult[]> {
+  const offline = verifyOffline(bundle, options).slice(0, 3);
+  const { providers } = options;
+  if (providers.length === 0) {
+    return [...offline, ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", "no chain endpoint was given"))];
+  }
+  const names = providers.map((_, i) => options.endpointNames?.[i] ?? `endpoint ${i + 1}`);
+  const minConfirmations = options.minConfirmations ?? 0;
+  const answers = await Promise.all(providers.map((p) => askEndpoint(bundle, p, minConfirmations)));
+  const online = CHAIN_CHECKS.map((id) =>
+    combine(
+      id,
+      answers.map((a) => a[id]),
+      names,
+    ),
+  );
+  return [...offline, ...online];
+}
+
+/** "fail" if any check fails; "pass" if the required checks all pass; else "indeterminate". */
+export function overall(results: readonly CheckResult[], required: readonly CheckId[] = REQUIRED_FOR_PASS): Outcome {
+  if (results.some((r) => r.outcome === "fail")) return "fail";
+  const passed = new Set(results.filter((r) => r.outcome === "pass").map((r) => r.id));
+  return required.every((id) => passed.has(id)) ? "pass" : "indeterminate";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Offline checks
+
+function checkDigest(bundle: EvidenceBundle, documentDigest: string | undefined): CheckResult {
+  if (documentDigest === undefined) {
+    return result("digest", "indeterminate", "no document was given, so its digest was not compared");
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(documentDigest)) {
+    return result("digest", "indeterminate", `the document digest given is not 0x and 64 hex digits: ${documentDigest}`);
+  }
+  const algorithm = algorithmName(bundle.leaf.record.digestAlgorithm);
+  const inLeaf = bundle.leaf.record.digest.toLowerCase();
+  const ofDocument = documentDigest.toLowerCase();
+  if (inLeaf === ofDocument) {
+    return result("digest", "pass", `the document's ${algorithm} digest ${ofDocument} equals the digest in the evidence record`);
+  }
+  return result(
+    "digest",
+    "fail",
+    `the document's ${algorithm} digest ${ofDocument} differs from the recorded digest ${inLeaf}: this is not the document the evidence was made for, or it was changed`,
+  );
+}
+
+function checkLeafEncoding(bundle: EvidenceBundle): CheckResult {
+  const encoded = fromHex(bundle.leaf.encoded);
+  const problems: string[] = [];
+  let expected: Uint8Array | undefined;
+  try {
+    expected = encodeLeaf(bundle.leaf.record);
+  } catch (e) {
+    problems.push(`the evidence record is not a valid v1 record (${(e as Error).message})`);
+  }
+  if (expected !== undefined && !bytesEqual(expected, encoded)) {
+    const at = firstDifference(expected, encoded);
+    problems.push(
+      `the evidence record does not encode to leaf.encoded (first difference at byte ${at}, field ${LEAF_FIELDS[Math.floor(at / 32)] ?? "beyond the leaf"})`,
+    );
+  }
+  const computed = toHex(hashLeaf(encoded));
+  if (computed !== bundle.leaf.leafHash.toLowerCase()) {
+    problems.push(`leaf.leafHash ${bundle.leaf.leafHash.toLowerCase()} is not SHA-256(0x00 ‖ leaf.encoded), which is ${computed}`);
+  }
+  if (problems.length > 0) return result("leafEncoding", "fail", `${problems.join("; ")}`);
+  return result("leafEncoding", "pass", `the evidence record encodes to the 224-byte leaf, whose hash is ${computed}`);
+}
+
+function checkMerklePath(bundle: EvidenceBundle): CheckResult {
+  const { leafIndex } = bundle.log;
+  const { treeSize, rootHash } = bundle.head;
+  const proof = bundle.inclusionProof.map(fromHex);
+  const root = rootHash.toLowerCase();
+  if (verifyInclusion(leafIndex, treeSize, fromHex(bundle.leaf.leafHash), proof, fromHex(rootHash))) {
+    return result(
+      "merklePath",
+      "pass",
+      `the inclusion proof (${proof.length} hashes) places the leaf at index ${leafIndex} of the tree of ${treeSize} leaves with root ${root}`,
+    );
+  }
+  const why = leafIndex >= treeSize ? ` (leaf index ${leafIndex} is not below the tree size)` : "";
+  return result(
+    "merklePath",
+    "fail",
+    `the inclusion proof does not lead from the leaf at index ${leafIndex} to the root ${root} of a tree of ${treeSize} leaves${why}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Online checks. Each endpoint answers every check on its own; `combine` then compares them.
+
+/** One endpoint's result for one check; `answer` states what the chain said, for comparison. */
+type Answer =
+  | { kind: "answered"; outcome: Outcome; reason: string; answer: string }
+  | { kind: "error"; message: string };
+
+type HeadFacts = {
+  chainId: bigint;
+  reason?: string; // set when the head is not (verifiably) on this chain
+  headIndex?: number;
+  stored?: { treeSize: number; timestamp: number; blockNumber: number; rootHash: string };
+};
+
+async function askEndpoint(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  minConfirmations: number,
+): Promise<Record<ChainCheckId, Answer>> {
+  const log = new Contract(bundle.anchor.evidenceLog, EVIDENCE_LOG_ABI, provider);
+  const chainId = chainIdOf(provider);
+  const headFacts = readHead(bundle, provider, log, chainId);
+  // Both are awaited by several checks; keep an early rejection from counting as unhandled.
+  chainId.catch(() => {});
+  headFacts.catch(() => {});
+  /** Registry questions only make sense on the bundle's chain; headOnChain reports a mismatch. */
+  const onBundleChain = async (ask: () => Promise<Answer>): Promise<Answer> =>
+    (await chainId) === BigInt(bundle.anchor.chainId)
+      ? ask()
+      : answered("indeterminate", "the endpoint serves another chain than the bundle names (see headOnChain)", `chain ${await chainId}`);
+  const [headOnChain, blockAndTime, finality, submitterMembership, lifecycle] = await Promise.all([
+    settle(async () => answerHeadOnChain(bundle, await headFacts)),
+    settle(async () => answerBlockAndTime(bundle, provider, await headFacts)),
+    settle(() => answerFinality(bundle, provider, minConfirmations)),
+    settle(() => onBundleChain(() => answerMembership(bundle, provider, log))),
+    settle(() => onBundleChain(() => answerLifecycle(bundle, provider))),
+  ]);
+  return { headOnChain, blockAndTime, finality, submitterMembership, lifecycle };
+}
+
+async function readHead(bundle: EvidenceBundle, provider: Provider, log: Contract, chainIdAnswer: Promise<bigint>): Promise<HeadFacts> {
+  const { logId } = bundle.log;
+  const { treeSize } = bundle.head;
+  const chainId = await chainIdAnswer;
+  if (chainId !== BigInt(bundle.anchor.chainId)) {
+    return { chainId, reason: `the endpoint serves chain ${chainId}, but the bundle names chain ${bundle.anchor.chainId}` };
+  }
+  if ((await provider.getCode(bundle.anchor.evidenceLog)) === "0x") {
+    return { chainId, reason: `there is no contract at the EvidenceLog address ${bundle.anchor.evidenceLog}` };
+  }
+  const info = await revertTolerant(log.getFunction("logInfo")(logId), log);
+  if ("revert" in info) return { chainId, reason: `the EvidenceLog has no log ${logId} (${info.revert})` };
+  const operator = Number(info.value.memberId);
+  if (operator !== bundle.log.operatorMember) {
+    return { chainId, reason: `log ${logId} is operated by member ${operator}, not member ${bundle.log.operatorMember} as the bundle says` };
+  }
+  const index = await revertTolerant(log.getFunction("headIndexOf")(logId, treeSize), log);
+  if ("revert" in index) {
+    return { chainId, reason: `the chain has no head of ${treeSize} leaves in log ${logId}: it was never committed, or the chain lost it` };
+  }
+  const headIndex = Number(index.value);
+  const h = await log.getFunction("head")(logId, headIndex);
+  const stored = {
+    treeSize: Number(h.treeSize),
+    timestamp: Number(h.timestamp),
+    blockNumber: Number(h.blockNumber),
+    rootHash: String(h.rootHash).toLowerCase(),
+  };
+  return { chainId, headIndex, stored };
+}
+
+function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
+  const { treeSize } = bundle.head;
+  const root = bundle.head.rootHash.toLowerCase();
+  if (facts.stored === undefined || facts.headIndex === undefined) {
+    return answered("fail", facts.reason ?? "the head is not on the chain", `chain ${facts.chainId}: ${facts.reason}`);
+  }
+  const said = `chain ${facts.chainId}: head #${facts.headIndex} of log ${bundle.log.logId} has ${treeSize} leaves and root ${facts.stored.rootHash}`;
+  if (facts.stored.rootHash !== root) {
+    return answered(
+      "fail",
+      `the chain's head of ${treeSize} leaves (#${facts.headIndex}) has root ${facts.stored.rootHash}, not the bundle's root ${root}`,
+      said,
+    );
+  }
+  const note = facts.headIndex === bundle.head.headIndex ? "" : ` (the bundle says head #${bundle.head.headIndex})`;
+  return answered(
+    "pass",
+    `EvidenceLog ${bundle.anchor.evidenceLog} on chain ${facts.chainId} holds head #${facts.headIndex}${note} of log ${bundle.log.logId}: ${treeSize} leaves, root ${root}`,
+    said,
+  );
+}
+
+async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, facts: HeadFacts): Promise<Answer> {
+  const at = effectiveAnchor(bundle);
+  if (facts.stored === undefined) {
+    return answered("indeterminate", "the head is not on this chain (see headOnChain), so its block and time cannot be compared", "no head");
+  }
+  const [block, receipt] = await Promise.all([
+    provider.getBlock(at.blockNumber),
+    provider.getTransactionReceipt(at.transactionHash),
+  ]);
+  const { stored } = facts;
+  const said = [
+    `head recorded at block ${stored.blockNumber}, time ${stored.timestamp}`,
+    block === null ? `no block ${at.blockNumber}` : `block ${at.blockNumber} has hash ${block.hash} and time ${block.timestamp}`,
+    receipt === null
+      ? `transaction ${at.transactionHash} not found`
+      : `transaction in block ${receipt.blockHash}, to ${receipt.to}, status ${receipt.status}`,
+  ].join("; ");
+  const bundleSays = at.source === "anchor" ? "the bundle says" : `the bundle's ${at.source} says`;
+  const problems: string[] = [];
+  if (stored.blockNumber !== at.blockNumber) {
+    problems.push(`the chain recorded the head at block ${stored.blockNumber}, ${bundleSays} block ${at.blockNumber}`);
+  }
+  if (stored.timestamp !== at.blockTimestamp) {
+    problems.push(
+      `the chain recorded the head at ${isoOfUnixSeconds(stored.timestamp)} (${stored.timestamp}), ${bundleSays} ${isoOfUnixSeconds(at.blockTimestamp)} (${at.blockTimestamp})`,
+    );
+  }
+  if (block === null) {
+    problems.push(`the chain has no block ${at.blockNumber}`);
+  } else {
+    if (block.hash?.toLowerCase() !== at.blockHash.toLowerCase()) {
+      problems.push(`block ${at.blockNumber} has hash ${block.hash} on the chain, ${bundleSays} ${at.blockHash.toLowerCase()}`);
+    }
+    if (block.timestamp !== at.blockTimestamp) {
+      problems.push(`block ${at.blockNumber} has time ${block.timestamp} on the chain, ${bundleSays} ${at.blockTimestamp}`);
+    }
+  }
+  let note = "";
+  if (receipt === null) {
+    // The block hash already fixes the block's transactions; a node without a transaction
+    // index cannot find it, which is no evidence against the bundle.
+    note = `; the endpoint could not find transaction ${at.transactionHash}`;
+  } else {
+    if (receipt.blockHash.toLowerCase() !== at.blockHash.toLowerCase()) {
+      problems.push(`transaction ${at.transactionHash} is in block ${receipt.blockHash}, not in block ${at.blockHash.toLowerCase()}`);
+    }
+    if (receipt.to?.toLowerCase() !== bundle.anchor.evidenceLog.toLowerCase()) {
+      problems.push(`transaction ${at.transactionHash} was sent to ${receipt.to}, not to the EvidenceLog`);
+    }
+    if (receipt.status !== 1) problems.push(`transaction ${at.transactionHash} failed on the chain`);
+  }
+  if (problems.length > 0) return answered("fail", problems.join("; "), said);
+  const recommit = at.source === "anchor" ? "" : ` (re-committed: ${bundle.recommits[bundle.recommits.length - 1]!.reason})`;
+  return answered(
+    "pass",
+    `the head was committed in block ${at.blockNumber} (hash ${at.blockHash.toLowerCase()}) at ${isoOfUnixSeconds(at.blockTimestamp)}${recommit}${note}`,
+    said,
+  );
+}
+
+async function answerFinality(bundle: EvidenceBundle, provider: Provider, minConfirmations: number): Promise<Answer> {
+  const { blockNumber } = effectiveAnchor(bundle);
+  const latest = await provider.getBlockNumber();
+  const depth = latest - blockNumber;
+  // Endpoints legitimately differ in height, so finality compares outcomes only (answer "").
+  if (depth >= minConfirmations) {
+    return answered("pass", `block ${blockNumber} has ${depth} block(s) on top; ${minConfirmations} required`, "");
+  }
+  const why = depth < 0 ? `the endpoint's latest block is ${latest}, below block ${blockNumber}` : `block ${blockNumber} has only ${depth} blocks on top`;
+  return answered("indeterminate", `${why}; ${minConfirmations} are required`, "");
+}
+
+async function answerMembership(bundle: EvidenceBundle, provider: Provider, log: Contract): Promise<Answer> {
+  const { submitter } = bundle.leaf.record;
+  const { blockNumber } = effectiveAnchor(bundle);
+  // The bundle names the registry; the EvidenceLog says which one it trusts. They must match, or a
+  // forged bundle could point at a registry of its own making.
+  const registryAddress = String(await log.getFunction("registry")()).toLowerCase();
+  if (registryAddress !== bundle.anchor.consortiumRegistry.toLowerCase()) {
+    return answered(
+      "fail",
+      `the EvidenceLog uses the consortium registry ${registryAddress}, not ${bundle.anchor.consortiumRegistry.toLowerCase()} as the bundle says`,
+      `registry ${registryAddress}`,
+    );
+  }
+  const registry = new Contract(registryAddress, CONSORTIUM_REGISTRY_ABI, provider);
+  let status: number;
+  try {
+    status = Number(await registry.getFunction("statusOf")(submitter, { blockTag: blockNumber }));
+  } catch (e) {
+    // Typically a node that keeps no historical state: an error, not an answer to compare.
+    throw new Error(`the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`);
+  }
+  const said = `registry ${registryAddress}: member ${submitter} ${MEMBER_STATUS_NAMES[status] ?? status} at block ${blockNumber}`;
+  if (status === MemberStatus.Active) {
+    return answered("pass", `the submitter, member ${submitter}, was an active consortium member at block ${blockNumber}`, said);
+  }
+  if (status === MemberStatus.Suspended) {
+    return answered("fail", `the submitter, member ${submitter}, was suspended at block ${blockNumber}`, said);
+  }
+  return answered("fail", `the submitter, ${submitter}, was not a consortium member at block ${blockNumber}`, said);
+}
+
+async function answerLifecycle(bundle: EvidenceBundle, provider: Provider): Promise<Answer> {
+  const address = bundle.anchor.evidenceRegistry;
+  const leafHash = bundle.leaf.leafHash.toLowerCase();
+  if ((await provider.getCode(address)) === "0x") {
+    return answered("fail", `there is no contract at the EvidenceRegistry address ${address}`, "no EvidenceRegistry");
+  }
+  const registry = new Contract(address, EVIDENCE_REGISTRY_VERIFY_ABI, provider);
+  const itsLog = String(await registry.getFunction("evidenceLog")()).toLowerCase();
+  if (itsLog !== bundle.anchor.evidenceLog.toLowerCase()) {
+    return answered("fail", `the EvidenceRegistry ${address} belongs to the EvidenceLog ${itsLog}, not the bundle's ${bundle.anchor.evidenceLog}`, `log ${itsLog}`);
+  }
+  const s = await registry.getFunction("status")(leafHash);
+  const state = EVIDENCE_STATES[Number(s.state)] ?? `state ${s.state}`;
+  const endorsements = Number(s.endorsements);
+  const replacement = String(s.replacement).toLowerCase();
+  const said = `${state}, legal hold ${Boolean(s.legalHold)}, ${endorsements} endorsements, replacement ${replacement}`;
+  const snapshot = bundle.status.state === state ? "" : ` (when the bundle was made, at block ${bundle.status.checkedAtBlock}, it was ${bundle.status.state})`;
+  switch (state) {
+    case "Unknown":
+      return answered("pass", "anchored; not registered in the lifecycle registry (no revocation recorded)", said);
+    case "Active": {
+      const extras = [s.legalHold ? "under legal hold" : "", endorsements > 0 ? `endorsed by ${endorsements} other member(s)` : ""].filter(Boolean);
+      return answered("pass", `registered and active, not revoked or superseded${extras.length ? `; ${extras.join("; ")}` : ""}${snapshot}`, said);
+    }
+    case "Revoked":
+      return answered("fail", `the evidence was revoked in the lifecycle registry by its submitter or a court${snapshot}`, said);
+    case "Superseded":
+      return answered("fail", `the evidence was superseded by the evidence with leaf hash ${replacement}${snapshot}`, said);
+    default:
+      return answered("indeterminate", `the lifecycle registry reports an unknown ${state}`, said);
+  }
+}
+
+/**
+ * All endpoints must agree. Differing answers → fail naming them; otherwise a failure from any
+ * endpoint is the result, then any error (indeterminate), else the common result.
+ */
+function combine(id: ChainCheckId, answers: readonly Answer[], names: readonly string[]): CheckResult {
+  const ok = answers.flatMap((a, i) => (a.kind === "answered" ? [{ ...a, name: names[i]! }] : []));
+  const groups = new Map<string, string[]>();
+  for (const a of ok) groups.set(a.answer, [...(groups.get(a.answer) ?? []), a.name]);
+  if (groups.size > 1) {
+    const each = [...groups].map(([answer, who]) => `${who.join(" and ")}: ${answer}`);
+    return result(id, "fail", `the endpoints disagree — ${each.join(" | ")}`);
+  }
+  const failed = ok.find((a) => a.outcome === "fail");
+  if (failed !== undefined) return result(id, "fail", failed.reason + from(failed.name, names));
+  const errors = answers.flatMap((a, i) => (a.kind === "error" ? [`${names[i]}: ${a.message}`] : []));
+  if (errors.length > 0) return result(id, "indeterminate", `the chain could not be asked (${errors.join("; ")})`);
+  const undecided = ok.find((a) => a.outcome === "indeterminate");
+  if (undecided !== undefined) return result(id, "indeterminate", undecided.reason + from(undecided.name, names));
+  const agree = names.length > 1 ? ` (${names.length} endpoints agree)` : "";
+  return result(id, "pass", ok[0]!.reason + agree);
+}
+
+function from(name: string, names: readonly string[]): string {
+  return names.length > 1 ? ` (${name})` : "";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+function result(id: CheckId, outcome: Outcome, reason: string): CheckResult {
+  return { id, outcome, reason };
+}
+
+function answered(outcome: Outcome, reason: string, answer: string): Answer {
+  return { kind: "answered", outcome, reason, answer };
+}
+
+/** A malformed bundle that slipped past the schema fails its check instead of throwing. */
+function guarded(id: CheckId, check: () => CheckResult): CheckResult {
+  try {
+    return check();
+  } catch (e) {
+    return result(id, "fail", `the bundle could not be checked: ${messageOf(e)}`);
+  }
+}
+
+async function settle(ask: () => Promise<Answer> | Answer): Promise<Answer> {
+  try {
+    return await ask();
+  } catch (e) {
+    return { kind: "error", message: messageOf(e) };
+  }
+}
+
+/**
+ * A contract's revert is the chain's answer ("no such log/head"); anything else throws. ethers
+ * reports a revert as CALL_EXCEPTION; other providers (Hardhat's) pass the node's JSON-RPC error
+ * through: code 3 or a "revert" message, with the revert data in `data`.
+ */
+async function revertTolerant<T>(call: Promise<T>, contract: Contract): Promise<{ value: T } | { revert: string }> {
+  try {
+    return { value: await call };
+  } catch (e) {
+    if (isError(e, "CALL_EXCEPTION")) return { revert: e.revert?.name ?? "reverted without a reason" };
+    const node = e as { code?: unknown; message?: unknown; data?: unknown };
+    if (node.code === 3 || (typeof node.message === "string" && /\brevert/i.test(node.message))) {
+      let name: string | undefined;
+      try {
+        name = typeof node.data === "string" ? contract.interface.parseError(node.data)?.name : undefined;
+      } catch {
+        // no decodable revert data: still a revert
+      }
+      return { revert: name ?? "reverted without a reason" };
+    }
+    throw e;
+  }
+}
+
+/** The chain id the endpoint reports now, not one a provider cached or was configured with. */
+async function chainIdOf(provider: Provider): Promise<bigint> {
+  const raw = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  if (typeof raw.send === "function") return BigInt(String(await raw.send("eth_chainId", [])));
+  return (await provider.getNetwork()).chainId;
+}
+
+function algorithmName(algorithm: number): string {
+  return algorithm === DigestAlgorithm.Sm3 ? "SM3" : algorithm === DigestAlgorithm.Sha256 ? "SHA-256" : `algorithm ${algorithm}`;
+}
+
+function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return n;
+}
+
+function messageOf(e: unknown): string {
+  const err = e as { shortMessage?: unknown; message?: unknown };
+  const text = typeof err?.shortMessage === "string" ? err.shortMessage : typeof err?.message === "string" ? err.message : String(e);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
