@@ -70,7 +70,8 @@ export async function listFiles(paths: readonly string[]): Promise<string[]> {
   async function walk(path: string): Promise<void> {
     const info = await stat(path);
     if (info.isDirectory()) {
-      for (const entry of await readdir(path)) if (!entry.endsWith(".evidence.json")) await walk(join(path, entry));
+      // skip what earlier runs wrote: bundles and the summary
+      for (const entry of await readdir(path)) if (!entry.endsWith(".evidence.json") && entry !== "anchor-summary.md") await walk(join(path, entry));
     } else if (info.isFile()) {
       out.add(resolve(path));
     }
