@@ -88,3 +88,59 @@ export async function govern(governor: Contract, approvers: Signer[], calls: Arr
 export function logIdOf(name: string): string {
   return keccak256(toUtf8Bytes(`jointledger.log.${name}`));
 }
+
+/** DOMAIN.md defaults for the ledger's governed parameters (amounts in fen). */
+export const DEFAULT_LEDGER_PARAMS = {
+  aprCapBps: 2400,
+  platformShareFloorBps: 3000,
+  coFundingCapitalRatioBps: 2500,
+  penaltyAprBps: 1200,
+  minTermDays: 7,
+  maxTermDays: 1096,
+  minPrincipal: 300_000n,
+  maxPrincipal: 20_000_000n,
+  borrowerOutstandingLimit: 30_000_000n,
+} as const;
+
+export const DEFAULT_STAGE_THRESHOLDS = { reminderDays: 3, mediationDays: 7, arbitrationDays: 15 } as const;
+
+export type LendingDeployment = {
+  ledger: Contract;
+  disputes: Contract;
+  addresses: { jointLoanLedger: string; disputeResolution: string };
+  blockNumber: number;
+};
+
+/**
+ * Deploy JointLoanLedger and DisputeResolution on an existing consortium and, through the
+ * governor (with `approvers`), connect them and set each branch's quotas and whitelist.
+ */
+export async function deployLending(
+  signer: Signer,
+  core: Deployment,
+  approvers: Signer[],
+  branches: Array<{ memberId: number; limits: { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint }; whitelist: string[] }>,
+): Promise<LendingDeployment> {
+  const deployer = signer instanceof NonceManager ? signer : new NonceManager(signer);
+  const registry = core.addresses.consortiumRegistry;
+  const ledger = await deploy("JointLoanLedger", deployer, [registry, DEFAULT_LEDGER_PARAMS]);
+  const ledgerAddress = await ledger.getAddress();
+  const disputes = await deploy("DisputeResolution", deployer, [registry, ledgerAddress, DEFAULT_STAGE_THRESHOLDS]);
+  const disputesAddress = await disputes.getAddress();
+  const calls = [{ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setDisputeResolution", [disputesAddress]) }];
+  for (const b of branches) {
+    calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setBranchLimits", [b.memberId, b.limits]) });
+    for (const account of b.whitelist) {
+      calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setAccountWhitelisted", [b.memberId, account, true]) });
+    }
+  }
+  // the governor executes at most 32 calls per proposal
+  for (let i = 0; i < calls.length; i += 32) await govern(core.governor, approvers, calls.slice(i, i + 32));
+  const provider = deployer.provider!;
+  return {
+    ledger,
+    disputes,
+    addresses: { jointLoanLedger: ledgerAddress, disputeResolution: disputesAddress },
+    blockNumber: await provider.getBlockNumber(),
+  };
+}
