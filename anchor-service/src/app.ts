@@ -2,7 +2,7 @@
 // server.ts reads the environment and listens.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -71,18 +71,22 @@ declare module "fastify" {
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // errors Fastify raises before routing (a malformed URL) still speak the catalogue
+  const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    void reply.code(400).send({ error: { code: "ANCHOR_ERR_VALIDATION", message: `malformed request: ${error.message}` } });
+  };
   // Fastify 5 takes a ready pino instance as loggerInstance
   const app = (
     deps.logger === false
-      ? Fastify({ logger: false, bodyLimit: deps.limits.maxBodyBytes })
-      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit: deps.limits.maxBodyBytes })
+      ? Fastify({ logger: false, bodyLimit: deps.limits.maxBodyBytes, frameworkErrors: frameworkErrors as never })
+      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit: deps.limits.maxBodyBytes, frameworkErrors: frameworkErrors as never })
   ) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("rawBody", undefined);
 
-  // keep the exact bytes: signed requests sign the SHA-256 of the raw body
-  app.removeContentTypeParser("application/json");
+  // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
     request.rawBody = body as Buffer;
     if ((body as Buffer).length === 0) return done(null, undefined);
@@ -198,7 +202,8 @@ async function authenticate(request: FastifyRequest, deps: AppDeps): Promise<{ s
   if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet; retry shortly");
   const verified = verifyRequest(
     domain,
-    { method: request.method, path: request.url.split("?")[0]!, rawBody: request.rawBody ?? new Uint8Array(0), headers: request.headers },
+    // the path is signed as sent, query string included (common/auth/request-signing.ts)
+    { method: request.method, path: request.url, rawBody: request.rawBody ?? new Uint8Array(0), headers: request.headers },
     { now: deps.now(), maxTtlSeconds: deps.limits.maxRequestTtlSeconds },
   );
   let status;
@@ -225,7 +230,10 @@ function toAnchorError(error: unknown): AnchorError | undefined {
   if (error instanceof AnchorError) return error;
   if (error instanceof AuthError) return anchorError(AUTH_CODES[error.code] ?? "ANCHOR_ERR_AUTH_INVALID", error.message, { auth: error.code });
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const issues = error.validation.map((v) => ({ path: `${error.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`, message: v.message }));
+    const issues = error.validation.map((v) => {
+      const inner = v.instancePath.replace(/^\//, "").replaceAll("/", ".");
+      return { path: inner === "" ? (error.validationContext ?? "body") : `${error.validationContext ?? "body"}.${inner}`, message: v.message };
+    });
     return anchorError("ANCHOR_ERR_VALIDATION", `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`, { issues: issues.slice(0, 100) });
   }
   const code = (error as { code?: string }).code;

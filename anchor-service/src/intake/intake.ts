@@ -192,7 +192,12 @@ export class Intake {
 
     const append = newHashes.length > 0 ? merkle.prepareAppend(newHashes) : undefined;
     if (append !== undefined) for (const op of append.ops) ops.push({ ...op, sublevel: db.nodes } as never);
-    await db.root.batch(ops as never, { sync: db.durable } as never);
+    try {
+      await db.root.batch(ops as never, { sync: db.durable } as never);
+    } catch (error) {
+      append?.abort(); // nothing was written: the log stays at its size for the next group
+      throw error;
+    }
     append?.commit();
     this.deps.onAppended?.(newHashes.length, live.length);
 

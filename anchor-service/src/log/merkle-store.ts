@@ -62,7 +62,10 @@ export interface LeafSource {
   leafHashes(from: number, to: number): Promise<Uint8Array[]>;
 }
 
-/** The sublevel that holds the nodes: Uint8Array keys and values (see the layout above). */
+/**
+ * The sublevel that holds the nodes, typed with Uint8Array keys and values (see the layout
+ * above); with the "buffer" encodings, type it `sublevel<Uint8Array, Uint8Array>` as well.
+ */
 // `any` for the parent and storage format: the store works under any database or sublevel.
 export type MerkleNodes = AbstractSublevel<any, any, Uint8Array, Uint8Array>;
 
@@ -470,12 +473,14 @@ async function readLeaves(source: LeafSource, from: number, to: number): Promise
       `leaf source returned ${Array.isArray(leaves) ? leaves.length : typeof leaves} leaves for [${from}, ${to})`,
     );
   }
-  leaves.forEach((h, i) => {
+  return leaves.map((h, i) => {
     if (!(h instanceof Uint8Array) || h.length !== HASH_LENGTH) {
       throw new MerkleStoreError("MERKLE_CORRUPT", `leaf source returned a malformed hash for leaf ${from + i}`);
     }
+    // A plain copy: a Buffer would leak into proofs (Buffer#slice shares memory, and Buffers
+    // are not deep-equal to Uint8Arrays).
+    return new Uint8Array(h);
   });
-  return leaves;
 }
 
 function checkStoredNode(n: Node, value: Uint8Array | undefined): Uint8Array {

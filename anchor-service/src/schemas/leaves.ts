@@ -61,9 +61,11 @@ export const HeadsQuery = z.strictObject({
 });
 export const HeadsResponse = z.object({ heads: z.array(HeadView) });
 
+// numbers only here; the range itself (0 ≤ from ≤ to ≤ size, to ≥ 1) is checked against the
+// log and answered with ANCHOR_ERR_BAD_RANGE
 export const ConsistencyQuery = z.strictObject({
-  from: z.coerce.number().int().min(0),
-  to: z.coerce.number().int().min(1),
+  from: z.coerce.number().int(),
+  to: z.coerce.number().int(),
 });
 export const ConsistencyResponse = z.object({
   from: z.int(),

@@ -62,8 +62,14 @@ export class RecordStore {
   async leafHashes(from: number, to: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     if (to <= from) return out;
-    for await (const value of this.db.records.values({ gte: seqKey(from), lt: seqKey(to) })) {
-      out.push(hashLeaf(encodeLeaf(unpackRecord(value))));
+    if (to - from <= 64) {
+      // short ranges (proofs' low levels): getMany is about twice as fast as an iterator here
+      const values = await this.db.records.getMany(Array.from({ length: to - from }, (_, i) => seqKey(from + i)));
+      for (const value of values) if (value !== undefined) out.push(hashLeaf(encodeLeaf(unpackRecord(value))));
+    } else {
+      for await (const value of this.db.records.values({ gte: seqKey(from), lt: seqKey(to) })) {
+        out.push(hashLeaf(encodeLeaf(unpackRecord(value))));
+      }
     }
     if (out.length !== to - from) throw new Error(`records ${from}..${to} are not all stored (found ${out.length})`);
     return out;
