@@ -1,0 +1,87 @@
+// The document store's sublevels, with their key and value layout. The node creates them (its
+// own keys.ts lists them under "documents") and passes them in; documentSublevels() creates
+// them with the right encodings under one parent. Numeric keys are big-endian and fixed width.
+//
+//   blobs             documentId (32)                → sealed document: version ‖ IV ‖ AES-256-GCM
+//                                                      ciphertext ‖ tag (crypto-box.ts; aad = documentId)
+//   records           documentId (32)                → JSON DocumentRecord: kind, owner, loanId, caseId,
+//                                                      sha256 and size of the plaintext, createdAt, meta
+//                                                      (no personal data; never the bytes)
+//   byLoan            loanId (32) ‖ documentId (32)  → empty; a loan's documents
+//   accessLog         seq (6 bytes)                  → JSON AccessLogEntry, one per read attempt, granted
+//                                                      or not, in the order they happened
+//   accessByDocument  documentId (32) ‖ seq (6)      → empty; a document's access-log entries
+//
+// A document's blob, record and loan index are written in one batch; so is every access-log
+// entry with its index entry. Nothing is ever half-written.
+import type { AbstractLevel, AbstractSublevel } from "abstract-level";
+
+export const ID_BYTES = 32;
+export const SEQ_BYTES = 6;
+
+type Parent = AbstractLevel<any, any, any>;
+export type BytesSublevel = AbstractSublevel<any, any, Uint8Array, Uint8Array>;
+export type JsonSublevel<V> = AbstractSublevel<any, any, Uint8Array, V>;
+
+export type DocumentSublevels = {
+  blobs: BytesSublevel;
+  records: JsonSublevel<unknown>;
+  byLoan: BytesSublevel;
+  accessLog: JsonSublevel<unknown>;
+  accessByDocument: BytesSublevel;
+};
+
+const bytes = { keyEncoding: "view", valueEncoding: "view" } as const;
+const json = { keyEncoding: "view", valueEncoding: "json" } as const;
+
+/** Each sublevel's name and encodings. */
+export const DOCUMENT_SUBLEVELS = {
+  blobs: bytes,
+  records: json,
+  byLoan: bytes,
+  accessLog: json,
+  accessByDocument: bytes,
+} as const;
+
+/** Creates the store's sublevels under `parent.sublevel(name)` (default "documents"). */
+export function documentSublevels(parent: Parent, name = "documents"): DocumentSublevels {
+  const docs = parent.sublevel(name, bytes);
+  return {
+    blobs: docs.sublevel("blobs", DOCUMENT_SUBLEVELS.blobs) as BytesSublevel,
+    records: docs.sublevel("records", DOCUMENT_SUBLEVELS.records) as JsonSublevel<unknown>,
+    byLoan: docs.sublevel("byLoan", DOCUMENT_SUBLEVELS.byLoan) as BytesSublevel,
+    accessLog: docs.sublevel("accessLog", DOCUMENT_SUBLEVELS.accessLog) as JsonSublevel<unknown>,
+    accessByDocument: docs.sublevel("accessByDocument", DOCUMENT_SUBLEVELS.accessByDocument) as BytesSublevel,
+  };
+}
+
+export function seqKey(seq: number): Uint8Array {
+  const key = new Uint8Array(SEQ_BYTES);
+  let v = seq;
+  for (let i = SEQ_BYTES - 1; i >= 0; i--) {
+    key[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return key;
+}
+
+export function readSeq(bytes: Uint8Array, offset = 0): number {
+  let v = 0;
+  for (let i = 0; i < SEQ_BYTES; i++) v = v * 256 + bytes[offset + i]!;
+  return v;
+}
+
+export function concatKey(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Bounds of the keys `prefix ‖ rest` with a fixed-width rest: prefix ‖ 00… to prefix ‖ ff…, inclusive. */
+export function prefixRange(prefix: Uint8Array, restBytes: number): { gte: Uint8Array; lte: Uint8Array } {
+  return { gte: concatKey(prefix, new Uint8Array(restBytes)), lte: concatKey(prefix, new Uint8Array(restBytes).fill(0xff)) };
+}
