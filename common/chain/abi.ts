@@ -32,6 +32,7 @@ export const CONSORTIUM_REGISTRY_ABI = [
   "function profileOf(uint32 memberId) view returns (uint8 kind, uint8 status, uint32 regionCode)",
   "function member(uint32 memberId) view returns (tuple(uint32 id, uint8 kind, uint8 status, uint32 regionCode, string name))",
   "function statusOf(uint32 memberId) view returns (uint8)",
+  "function memberIds() view returns (uint32[])",
   "function version() pure returns (string)",
 ] as const;
 

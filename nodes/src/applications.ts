@@ -1,0 +1,50 @@
+// Canonical applications as the node keeps them: the whole application (with the borrower's
+// personal data) sealed with AES-256-GCM under the node's data key, keyed by a random id. Only
+// the HMAC borrower key and the routing decision sit beside it in the clear.
+import { randomBytes } from "node:crypto";
+import type { AbstractSublevel } from "abstract-level";
+import type { CanonicalApplication } from "./channels/canonical.ts";
+import { nodeError } from "./errors.ts";
+import { open, seal } from "./privacy/crypto-box.ts";
+
+type Sublevel = AbstractSublevel<any, any, string, Uint8Array>;
+
+export type StoredApplication = {
+  applicationId: string;
+  borrowerKey: string;
+  assignedBranch: number;
+  channel: string;
+  createdAt: string;
+  application: CanonicalApplication;
+};
+
+const replacer = (_key: string, value: unknown) => (typeof value === "bigint" ? { $bigint: value.toString() } : value);
+const reviver = (_key: string, value: unknown) =>
+  value !== null && typeof value === "object" && Object.keys(value).length === 1 && typeof (value as { $bigint?: unknown }).$bigint === "string"
+    ? BigInt((value as { $bigint: string }).$bigint)
+    : value;
+
+export class ApplicationStore {
+  readonly #db: Sublevel;
+  readonly #key: Uint8Array;
+
+  constructor(db: Sublevel, key: Uint8Array) {
+    this.#db = db;
+    this.#key = key;
+  }
+
+  async put(entry: Omit<StoredApplication, "applicationId" | "createdAt">, now = new Date()): Promise<StoredApplication> {
+    const applicationId = `app_${randomBytes(12).toString("hex")}`;
+    const stored: StoredApplication = { ...entry, applicationId, createdAt: now.toISOString() };
+    const plaintext = new TextEncoder().encode(JSON.stringify(stored, replacer));
+    await this.#db.put(applicationId, seal(this.#key, plaintext, new TextEncoder().encode(applicationId)));
+    return stored;
+  }
+
+  async get(applicationId: string): Promise<StoredApplication> {
+    const sealed = await this.#db.get(applicationId);
+    if (sealed === undefined) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
+    const plaintext = open(this.#key, sealed, new TextEncoder().encode(applicationId));
+    return JSON.parse(new TextDecoder().decode(plaintext), reviver) as StoredApplication;
+  }
+}

@@ -1,0 +1,79 @@
+// The institution node's configuration, from environment variables, validated once. Only
+// server.ts reads the environment.
+import { z } from "zod";
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A back-office user: a bearer token stored only as its SHA-256, and a role. */
+export const ApiUser = z.strictObject({
+  user: z.string().min(1).max(64),
+  role: z.enum(["clerk", "approver", "admin", "court-clerk"]),
+  tokenSha256: z.string().regex(/^[0-9a-f]{64}$/, "lower-case hex SHA-256 of the token"),
+});
+export type ApiUser = z.infer<typeof ApiUser>;
+
+export const NodeConfigSchema = z.object({
+  host: z.string().default("127.0.0.1"),
+  port: int(0, 65535).default(9600),
+  dataDir: z.string().min(1),
+  /** This institution: its member id and kind (union, branch, platform, court). */
+  memberId: int(1, 2 ** 32 - 1),
+  memberKind: z.enum(["union", "branch", "platform", "court"]),
+  /** The member's chain key: an encrypted JSON keystore file; its password in NODE_KEYSTORE_PASSWORD. */
+  keystoreFile: z.string().min(1),
+  keystorePassword: z.string().min(1),
+  /** 32-byte master key file (0600) for encryption at rest; created by `npm run node:keys`. */
+  masterKeyFile: z.string().min(1),
+  /** The consortium's borrower-key secret (HMAC key), shared by members out of band. */
+  consortiumKey: hex32,
+  rpcUrl: z.string().url(),
+  anchorUrl: z.string().url(),
+  consortiumRegistry: address,
+  jointLoanLedger: address,
+  disputeResolution: address,
+  evidenceRegistry: address,
+  /** Block the ledger was deployed in (the indexer starts there). */
+  deployBlock: int(0, Number.MAX_SAFE_INTEGER).default(0),
+  logPageBlocks: int(1, 1_000_000).default(2000),
+  indexerPollMs: int(50, 3_600_000).default(1000),
+  /** Back-office users (JSON array of { user, role, tokenSha256 }). */
+  users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+export type NodeConfig = z.infer<typeof NodeConfigSchema>;
+
+export const NODE_ENV: Record<keyof NodeConfig, string> = {
+  host: "NODE_HOST",
+  port: "NODE_PORT",
+  dataDir: "NODE_DATA_DIR",
+  memberId: "NODE_MEMBER_ID",
+  memberKind: "NODE_MEMBER_KIND",
+  keystoreFile: "NODE_KEYSTORE_FILE",
+  keystorePassword: "NODE_KEYSTORE_PASSWORD",
+  masterKeyFile: "NODE_MASTER_KEY_FILE",
+  consortiumKey: "NODE_CONSORTIUM_KEY",
+  rpcUrl: "NODE_RPC_URL",
+  anchorUrl: "NODE_ANCHOR_URL",
+  consortiumRegistry: "NODE_CONSORTIUM_REGISTRY",
+  jointLoanLedger: "NODE_JOINT_LOAN_LEDGER",
+  disputeResolution: "NODE_DISPUTE_RESOLUTION",
+  evidenceRegistry: "NODE_EVIDENCE_REGISTRY",
+  deployBlock: "NODE_DEPLOY_BLOCK",
+  logPageBlocks: "NODE_LOG_PAGE_BLOCKS",
+  indexerPollMs: "NODE_INDEXER_POLL_MS",
+  users: "NODE_USERS",
+  logLevel: "NODE_LOG_LEVEL",
+};
+
+export function nodeConfigFromEnv(env: NodeJS.ProcessEnv): NodeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [field, name] of Object.entries(NODE_ENV)) if (env[name] !== undefined && env[name] !== "") raw[field] = env[name];
+  const parsed = NodeConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${NODE_ENV[String(i.path[0]) as keyof NodeConfig] ?? String(i.path[0])}: ${i.message}`);
+    throw new Error(`invalid node configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

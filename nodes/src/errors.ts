@@ -1,0 +1,59 @@
+// The institution node's one error catalogue: its own codes plus every module's (channels,
+// privacy, documents, bureau, reconciliation, outbox), each with its HTTP status. A module error
+// reaches the client with its code and message unchanged; anything else is a 500.
+import { CodedError } from "../../common/errors.ts";
+import { BUREAU_ERROR_STATUS } from "./bureau/bureau.ts";
+import { CHANNEL_ERRORS } from "./channels/errors.ts";
+import { DOCUMENT_ERRORS } from "./documents/errors.ts";
+import { OUTBOX_ERRORS } from "./outbox/errors.ts";
+import { PRIVACY_ERRORS } from "./privacy/errors.ts";
+import { RECONCILE_ERRORS } from "./reconcile/errors.ts";
+
+export const NODE_OWN_ERRORS = {
+  NODE_ERR_AUTH: 401,
+  NODE_ERR_ROLE: 403,
+  NODE_ERR_VALIDATION: 400,
+  NODE_ERR_BAD_JSON: 400,
+  NODE_ERR_NOT_FOUND: 404,
+  NODE_ERR_UNKNOWN_APPLICATION: 404,
+  NODE_ERR_UNKNOWN_LOAN: 404,
+  NODE_ERR_NO_BRANCH_FOR_REGION: 422,
+  NODE_ERR_WRONG_MEMBER_KIND: 409,
+  NODE_ERR_ANCHOR_UNAVAILABLE: 503,
+  NODE_ERR_CHAIN_UNAVAILABLE: 503,
+} as const;
+
+export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
+  ...CHANNEL_ERRORS,
+  ...PRIVACY_ERRORS,
+  ...DOCUMENT_ERRORS,
+  ...BUREAU_ERROR_STATUS,
+  ...RECONCILE_ERRORS,
+  ...OUTBOX_ERRORS,
+  ...NODE_OWN_ERRORS,
+});
+
+export type NodeOwnErrorCode = keyof typeof NODE_OWN_ERRORS;
+
+export class NodeError extends CodedError<NodeOwnErrorCode> {
+  readonly details: unknown;
+
+  constructor(code: NodeOwnErrorCode, message: string, details?: unknown) {
+    super(code, message);
+    this.details = details;
+  }
+}
+
+export function nodeError(code: NodeOwnErrorCode, message: string, details?: unknown): NodeError {
+  return new NodeError(code, message, details);
+}
+
+/** Status and body for any error a route can throw; undefined for a bug (500). */
+export function renderError(error: unknown): { status: number; body: { error: { code: string; message: string; details?: unknown } } } | undefined {
+  if (!(error instanceof CodedError)) return undefined;
+  const status = NODE_ERRORS[error.code];
+  if (status === undefined) return undefined;
+  const details = (error as { details?: unknown }).details;
+  const hasDetails = details !== undefined && !(Array.isArray(details) && details.length === 0);
+  return { status, body: { error: { code: error.code, message: error.message, ...(hasDetails ? { details } : {}) } } };
+}

@@ -1,0 +1,136 @@
+// buildNodeApp: the institution node's back-office API, not listening. Handlers are a few lines;
+// the work is in the modules under nodes/src, passed in through NodeDeps.
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import { z } from "zod";
+import type { ApiUser } from "../config.ts";
+import { nodeError, renderError } from "../errors.ts";
+import type { NodeOperations } from "../operations.ts";
+import { authenticate, requireRole, type Actor } from "./auth.ts";
+
+export type NodeDeps = {
+  logger: Logger | false;
+  memberId: number;
+  users: readonly ApiUser[];
+  ops: NodeOperations;
+  ready: () => { ready: boolean; detail: unknown };
+  metrics: () => Promise<string>;
+};
+
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x followed by 64 hex digits");
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");
+const fenJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+
+declare module "fastify" {
+  interface FastifyRequest {
+    actor: Actor | undefined;
+  }
+}
+
+export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
+  const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+    void reply.code(400).send({ error: { code: "NODE_ERR_VALIDATION", message: `malformed request: ${error.message}` } });
+  };
+  const app = (
+    deps.logger === false
+      ? Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, frameworkErrors: frameworkErrors as never })
+      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit: 16 * 1024 * 1024, frameworkErrors: frameworkErrors as never })
+  ) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest("actor", undefined);
+  app.addContentTypeParser("text/csv", { parseAs: "string" }, (_request, body, done) => done(null, body));
+
+  app.setErrorHandler((error, request, reply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const issues = error.validation.map((v) => ({ path: `${error.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`, message: v.message }));
+      return reply.code(400).send({ error: { code: "NODE_ERR_VALIDATION", message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`, details: { issues } } });
+    }
+    const rendered = renderError(error);
+    if (rendered !== undefined) return reply.code(rendered.status).send(rendered.body);
+    const code = (error as { code?: string }).code;
+    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: { code: "NODE_ERR_VALIDATION", message: "send JSON (application/json) or CSV (text/csv)" } });
+    if (code?.startsWith("FST_ERR_CTP") === true) return reply.code(400).send({ error: { code: "NODE_ERR_BAD_JSON", message: (error as Error).message } });
+    request.log.error({ err: error }, "unexpected error");
+    return reply.code(500).send({ error: { code: "NODE_ERR_INTERNAL", message: "internal error; the request was not applied" } });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: "NODE_ERR_NOT_FOUND", message: `no route ${request.method} ${request.url}` } }));
+
+  await app.register(swagger, { openapi: { info: { title: "JointLedger institution node", version: "1.0.0" } }, transform: jsonSchemaTransform });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const actorOf = (request: FastifyRequest, roles: Actor["role"][]): Actor => {
+    const actor = authenticate(request, deps.users, deps.memberId);
+    requireRole(actor, roles);
+    return actor;
+  };
+
+  api.post("/v1/applications/:channel", {
+    schema: { summary: "Submit a platform's application in its own format; converted, routed to the borrower's branch, stored encrypted", params: z.strictObject({ channel: z.string().min(1).max(64) }), body: z.unknown() },
+    handler: async (request) => fenJson(await deps.ops.submitApplication(actorOf(request, ["clerk", "approver", "admin"]), request.params.channel, request.body)),
+  });
+  api.get("/v1/applications/:applicationId", {
+    schema: { summary: "An application (personal data masked unless the role allows)", params: z.strictObject({ applicationId: z.string().regex(/^app_[0-9a-f]{24}$/) }) },
+    handler: async (request) => fenJson(await deps.ops.application(actorOf(request, ["clerk", "approver", "admin"]), request.params.applicationId)),
+  });
+  api.post("/v1/consents", {
+    schema: {
+      summary: "Store the borrower's signed authorization letter (encrypted) and anchor it as consent evidence",
+      body: z.strictObject({
+        applicationId: z.string(),
+        letterBase64: z.string().min(1),
+        signedAt: z.string(),
+        validUntil: z.string(),
+        scope: z.array(z.enum(["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT", "GUARANTEE_REVIEW"])).min(1),
+      }),
+    },
+    handler: async (request) => fenJson(await deps.ops.recordConsent(actorOf(request, ["clerk", "approver", "admin"]), request.body)),
+  });
+  api.post("/v1/credit-queries", {
+    schema: { summary: "Query the credit bureau for an application's borrower (needs an anchored consent); the query is anchored as evidence", body: z.strictObject({ applicationId: z.string(), purpose: z.enum(["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT", "GUARANTEE_REVIEW"]) }) },
+    handler: async (request) => fenJson(await deps.ops.creditQuery(actorOf(request, ["approver", "admin"]), request.body)),
+  });
+  api.get("/v1/loans", {
+    schema: { summary: "Loans from this node's index of the shared ledger", querystring: z.strictObject({ state: z.enum(["Registered", "Active", "Settled", "Cancelled"]).optional(), branch: z.coerce.number().int().min(1).optional(), platform: z.coerce.number().int().min(1).optional() }) },
+    handler: async (request) => fenJson({ loans: await deps.ops.loans(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.query) }),
+  });
+  api.get("/v1/loans/:loanId", {
+    schema: { summary: "One loan from the index", params: z.strictObject({ loanId: hex32 }) },
+    handler: async (request) => fenJson(await deps.ops.loan(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.params.loanId)),
+  });
+  api.get("/v1/flows", {
+    schema: { summary: "Fund flows of one Asia/Shanghai day", querystring: z.strictObject({ day }) },
+    handler: async (request) => fenJson({ flows: await deps.ops.flowsByDay(actorOf(request, ["clerk", "approver", "admin"]), request.query.day) }),
+  });
+  api.get("/v1/exposure/:borrowerKey", {
+    schema: { summary: "A borrower's consortium-wide outstanding principal, by borrower key", params: z.strictObject({ borrowerKey: hex32 }) },
+    handler: async (request) => fenJson(await deps.ops.exposure(actorOf(request, ["approver", "admin"]), request.params.borrowerKey)),
+  });
+  api.post("/v1/reconciliations", {
+    schema: { summary: "对账: reconcile a day's core-banking transactions (CSV body) against the chain", querystring: z.strictObject({ day, format: z.enum(["json", "csv"]).default("json") }) },
+    handler: async (request, reply) => {
+      if (typeof request.body !== "string") throw nodeError("NODE_ERR_VALIDATION", "send the day's core-banking transactions as text/csv");
+      const report = await deps.ops.reconcile(actorOf(request, ["clerk", "approver", "admin"]), request.query.day, request.body);
+      return request.query.format === "csv" ? reply.type("text/csv").send(report.csv) : reply.type("application/json").send(report.json);
+    },
+  });
+  api.get("/v1/credit-report", {
+    schema: { summary: "征信报送: the month's credit-reporting file for this institution's loans", querystring: z.strictObject({ month: z.string().regex(/^\d{4}-\d{2}$/, "YYYY-MM") }) },
+    handler: async (request, reply) => reply.type("text/csv").send(await deps.ops.creditReport(actorOf(request, ["approver", "admin"]), request.query.month)),
+  });
+  api.get("/v1/documents/:documentId", {
+    schema: { summary: "An original document (contract, authorization, voucher): decrypted for authorized roles; every access is logged", params: z.strictObject({ documentId: hex32 }), querystring: z.strictObject({ purpose: z.string().min(1).max(200) }) },
+    handler: async (request, reply) => reply.type("application/octet-stream").send(Buffer.from(await deps.ops.document(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.params.documentId, request.query.purpose))),
+  });
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    const state = deps.ready();
+    return reply.code(state.ready ? 200 : 503).send(state);
+  });
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
+  return app;
+}

@@ -1,0 +1,30 @@
+// Back-office authentication: bearer tokens, stored only as their SHA-256, each with one role.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyRequest } from "fastify";
+import type { ApiUser } from "../config.ts";
+import { nodeError } from "../errors.ts";
+
+export type Role = ApiUser["role"];
+export type Actor = { userId: string; role: Role; memberId: number };
+
+export function tokenSha256(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export function authenticate(request: FastifyRequest, users: readonly ApiUser[], memberId: number): Actor {
+  const header = request.headers.authorization;
+  if (typeof header !== "string" || !header.startsWith("Bearer ")) {
+    throw nodeError("NODE_ERR_AUTH", "send the user's API token as 'Authorization: Bearer <token>'");
+  }
+  const digest = Buffer.from(tokenSha256(header.slice(7).trim()), "hex");
+  const user = users.find((u) => timingSafeEqual(Buffer.from(u.tokenSha256, "hex"), digest));
+  if (user === undefined) throw nodeError("NODE_ERR_AUTH", "unknown API token");
+  return { userId: user.user, role: user.role, memberId };
+}
+
+export function requireRole(actor: Actor, roles: readonly Role[]): void {
+  if (!roles.includes(actor.role)) throw nodeError("NODE_ERR_ROLE", `this needs one of the roles ${roles.join(", ")}; ${actor.userId} is ${actor.role}`);
+}
+
+/** Roles that may see personal data unmasked in API output. */
+export const UNMASKED_ROLES: readonly Role[] = ["approver", "admin"];

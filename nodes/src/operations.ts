@@ -1,0 +1,153 @@
+// What the node's API does, as plain methods over injected dependencies: applications (convert,
+// route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
+// reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
+import { createHash } from "node:crypto";
+import type { Contract } from "ethers";
+import type { BureauPurpose } from "./bureau/bureau.ts";
+import { queryWithConsent, recordConsent, type ConsentDeps, type CreditQueryDeps } from "./bureau/consent.ts";
+import { convertApplication } from "./channels/registry.ts";
+import type { DocumentStore } from "./documents/document-store.ts";
+import { nodeError } from "./errors.ts";
+import type { Actor } from "./http/auth.ts";
+import { UNMASKED_ROLES } from "./http/auth.ts";
+import type { ApplicationStore } from "./applications.ts";
+import type { LedgerModel } from "./indexer/model.ts";
+import { borrowerKeyOf } from "./privacy/borrower-key.ts";
+import { maskApplication } from "./privacy/mask.ts";
+import { buildCreditReport } from "./reconcile/credit-report.ts";
+import { reconcileDay, reportToJson, toCsv } from "./reconcile/reconcile.ts";
+
+export type OperationsDeps = {
+  memberId: number;
+  consortiumKey: Uint8Array;
+  applications: ApplicationStore;
+  documents: DocumentStore;
+  consent: ConsentDeps;
+  creditQuery: CreditQueryDeps;
+  model: LedgerModel;
+  /** ConsortiumRegistry (read-only): routing applications to the borrower's branch. */
+  registry: Contract;
+  now?: () => Date;
+};
+
+/** The canonical application's ID types in the borrower-key module's spelling. */
+const ID_TYPE_OF_CHANNEL = {
+  RESIDENT_ID: "resident-id",
+  PASSPORT: "passport",
+  HK_MACAO_PERMIT: "hk-macau-permit",
+  TAIWAN_PERMIT: "taiwan-permit",
+} as const;
+
+const BRANCH = 2;
+const ACTIVE = 1;
+
+export class NodeOperations {
+  readonly deps: OperationsDeps;
+  #branches: { at: number; byRegion: Map<number, number> } | undefined;
+
+  constructor(deps: OperationsDeps) {
+    this.deps = deps;
+  }
+
+  /** The active branch of a region, from the registry (cached for 30 s). */
+  async branchForRegion(regionCode: number): Promise<number> {
+    const now = Date.now();
+    if (this.#branches === undefined || now - this.#branches.at > 30_000) {
+      let ids: bigint[];
+      try {
+        ids = (await this.deps.registry.getFunction("memberIds")()) as bigint[];
+      } catch (error) {
+        throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);
+      }
+      const byRegion = new Map<number, number>();
+      for (const id of ids) {
+        const [kind, status, region] = (await this.deps.registry.getFunction("profileOf")(id)) as [bigint, bigint, bigint];
+        if (Number(kind) === BRANCH && Number(status) === ACTIVE) byRegion.set(Number(region), Number(id));
+      }
+      this.#branches = { at: now, byRegion };
+    }
+    const branch = this.#branches.byRegion.get(regionCode);
+    if (branch === undefined) throw nodeError("NODE_ERR_NO_BRANCH_FOR_REGION", `no active member branch serves region ${regionCode}; the application cannot be routed`);
+    return branch;
+  }
+
+  async submitApplication(actor: Actor, channel: string, payload: unknown) {
+    const now = this.deps.now?.() ?? new Date();
+    const application = convertApplication(channel, payload, { platformMemberId: this.deps.memberId, receivedAt: now.toISOString() });
+    const borrowerKey = borrowerKeyOf(this.deps.consortiumKey, ID_TYPE_OF_CHANNEL[application.borrower.idType], application.borrower.idNumber);
+    const assignedBranch = await this.branchForRegion(application.borrower.regionCode);
+    const stored = await this.deps.applications.put({ borrowerKey, assignedBranch, channel, application }, now);
+    return this.#view(actor, stored);
+  }
+
+  async application(actor: Actor, applicationId: string) {
+    return this.#view(actor, await this.deps.applications.get(applicationId));
+  }
+
+  #view(actor: Actor, stored: Awaited<ReturnType<ApplicationStore["get"]>>) {
+    const application = UNMASKED_ROLES.includes(actor.role) ? stored.application : maskApplication(stored.application);
+    return { applicationId: stored.applicationId, borrowerKey: stored.borrowerKey, assignedBranch: stored.assignedBranch, channel: stored.channel, createdAt: stored.createdAt, application };
+  }
+
+  async recordConsent(actor: Actor, input: { applicationId: string; letterBase64: string; signedAt: string; validUntil: string; scope: BureauPurpose[] }) {
+    const stored = await this.deps.applications.get(input.applicationId);
+    const letter = Buffer.from(input.letterBase64, "base64");
+    const letterDigest = `0x${createHash("sha256").update(letter).digest("hex")}`;
+    const document = await this.deps.documents.put({ kind: "authorization", bytes: letter, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, storedBy: actor.userId } });
+    const consent = await recordConsent({ borrowerKey: stored.borrowerKey, letterDigest, signedAt: input.signedAt, validUntil: input.validUntil, scope: input.scope }, this.deps.consent);
+    return { documentId: document.documentId, letterDigest, consent: { leafHash: consent.anchor.leafHash, sequence: consent.anchor.sequence } };
+  }
+
+  async creditQuery(actor: Actor, input: { applicationId: string; purpose: BureauPurpose }) {
+    const stored = await this.deps.applications.get(input.applicationId);
+    return queryWithConsent({ borrowerKey: stored.borrowerKey, purpose: input.purpose, operator: actor.userId }, this.deps.creditQuery);
+  }
+
+  async loans(_actor: Actor, query: { state?: "Registered" | "Active" | "Settled" | "Cancelled"; branch?: number; platform?: number }) {
+    const { model } = this.deps;
+    if (query.state !== undefined) return model.loansByState(query.state);
+    if (query.branch !== undefined) return model.loansByBranch(query.branch);
+    if (query.platform !== undefined) return model.loansByPlatform(query.platform);
+    return model.loansByBranch(this.deps.memberId);
+  }
+
+  async loan(_actor: Actor, loanId: string) {
+    const loan = await this.deps.model.loan(loanId.toLowerCase());
+    if (loan === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${loanId} in this node's index (yet)`);
+    return loan;
+  }
+
+  async flowsByDay(_actor: Actor, day: string) {
+    return this.deps.model.flowsByDay(day);
+  }
+
+  async exposure(_actor: Actor, borrowerKey: string) {
+    return { borrowerKey: borrowerKey.toLowerCase(), outstandingFen: await this.deps.model.borrowerExposure(borrowerKey.toLowerCase()) };
+  }
+
+  async reconcile(_actor: Actor, day: string, booksCsv: string): Promise<{ json: string; csv: string }> {
+    const flows = await this.deps.model.flowsByDay(day);
+    const chain = flows.map((f) => ({ serial: f.serial, loanId: f.loanId, type: f.type, amountFen: f.amountFen, day: f.date }));
+    const report = reconcileDay(day, booksCsv, chain);
+    return { json: reportToJson(report), csv: toCsv(report) };
+  }
+
+  async creditReport(_actor: Actor, month: string): Promise<string> {
+    const loans = await this.deps.model.loansByBranch(this.deps.memberId);
+    const today = Math.floor(((this.deps.now?.() ?? new Date()).getTime() / 1000 + 8 * 3600) / 86_400);
+    const rows = loans.map((l) => ({
+      loanId: l.loanId,
+      borrowerKey: l.borrowerKey,
+      principalFen: l.principalFen,
+      outstandingFen: l.state === "Settled" || l.state === "Cancelled" ? 0n : l.disbursedFen - l.principalRepaidFen,
+      state: l.state,
+      daysOverdue: 0,
+      nextDueDay: today,
+    }));
+    return buildCreditReport(month, rows as never).csv;
+  }
+
+  async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {
+    return this.deps.documents.get(documentId, { actor, purpose });
+  }
+}

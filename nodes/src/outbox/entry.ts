@@ -1,0 +1,245 @@
+// What an outbox entry is: one chain write of this node, named by its serial number, with its
+// arguments in a JSON-safe canonical form (bigints as decimal strings, hex in lower case), so
+// the stored entry is exactly what will be sent and two requests compare by their JSON. Also the
+// calldata each kind becomes, and the on-chain serial derived from the human one.
+import { Interface, keccak256, toUtf8Bytes } from "ethers";
+import { z } from "zod";
+import { loanIdOf } from "../../../common/lending/ids.ts";
+import { OutboxError } from "./errors.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
+
+export const OUTBOX_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan"] as const;
+export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+
+/**
+ * queued: waiting to be sent (or to be sent again: nothing of it can be mined any more).
+ * sent: a signed transaction is recorded and may be in flight; the chain decides.
+ * confirmed: the flow is on chain (final). failed: the chain refused it (final; see README).
+ */
+export const OUTBOX_STATES = ["queued", "sent", "confirmed", "failed"] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Why the chain refused a flow: the custom error's name and its arguments (bigints as strings). */
+export type OutboxFailure = { code: string; args: JsonValue[]; message?: string };
+
+export type LoanTermsArgs = {
+  originator: number;
+  /** keccak256(utf8(serial)): the entry's serial is the application serial. */
+  applicationSerial: string;
+  borrowerKey: string;
+  borrowerRegion: number;
+  branch: number;
+  platform: number;
+  funders: Array<{ memberId: number; shareBps: number }>;
+  principal: string;
+  aprBps: number;
+  method: number;
+  startDay: number;
+  schedule: Array<{ dueDay: number; principal: string; interest: string }>;
+  contractLeaf: string;
+  consentLeaf: string;
+};
+export type RegisterLoanArgs = { terms: LoanTermsArgs };
+/** The funder is whoever signs: the node's own member. */
+export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
+export type RepayArgs = { loanId: string; amount: string; voucher: string };
+export type CancelLoanArgs = { loanId: string; reasonCode: number };
+
+export type OutboxArgs = {
+  registerLoan: RegisterLoanArgs;
+  disburse: DisburseArgs;
+  repay: RepayArgs;
+  cancelLoan: CancelLoanArgs;
+};
+
+export type OutboxEntry<K extends OutboxKind = OutboxKind> = {
+  /** The human serial; on chain keccak256(utf8(serial)) (the application serial of a registerLoan). */
+  serial: string;
+  kind: K;
+  args: OutboxArgs[K];
+  state: OutboxState;
+  /** Position in the outbox: entries are sent in this order. */
+  seq: number;
+  /** The transaction that is (or was) in flight or landed. */
+  txHash?: string;
+  nonce?: number;
+  /** The signed transaction behind txHash, so a restart can re-broadcast the very same bytes. */
+  rawTx?: string;
+  /** Chain head just before the first send: where a search for the flow's events starts. */
+  fromBlock?: number;
+  /** Times the sender has worked on the entry (sends and failed tries). */
+  attempts: number;
+  /** Transactions of this entry that were mined but reverted (see the sender's revert handling). */
+  reverts?: number;
+  lastError?: string;
+  failure?: OutboxFailure;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  /** The block holding the flow, once confirmed. */
+  blockNumber?: number;
+};
+
+// ------------------------------------------------------------------ validation
+
+/** Printable ASCII without spaces: serials are keys in LevelDB and in the banks' own systems. */
+const SERIAL = /^[\x21-\x7e]{1,128}$/;
+
+const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (32 bytes)")
+  .transform((s) => s.toLowerCase());
+
+function uintNumber(bits: number) {
+  return z.int().min(0).max(2 ** bits - 1);
+}
+
+/** A bigint, a decimal string or a safe integer, stored as a decimal string. */
+function uintString(bits: number) {
+  const max = (1n << BigInt(bits)) - 1n;
+  return z
+    .union([z.bigint(), z.string().regex(/^(0|[1-9][0-9]*)$/, "must be a decimal integer"), z.int().min(0)])
+    .transform((v) => BigInt(v))
+    .refine((v) => v >= 0n && v <= max, `must be an integer from 0 to 2^${bits} - 1`)
+    .transform((v) => v.toString());
+}
+
+const LoanTermsInput = z.strictObject({
+  originator: uintNumber(32),
+  applicationSerial: bytes32.optional(),
+  borrowerKey: bytes32,
+  borrowerRegion: uintNumber(32),
+  branch: uintNumber(32),
+  platform: uintNumber(32),
+  funders: z.array(z.strictObject({ memberId: uintNumber(32), shareBps: uintNumber(16) })).min(1),
+  principal: uintString(64),
+  aprBps: uintNumber(16),
+  method: uintNumber(8),
+  startDay: uintNumber(16),
+  schedule: z.array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) })).min(1),
+  contractLeaf: bytes32,
+  consentLeaf: bytes32,
+});
+
+const ARGS = {
+  registerLoan: z.strictObject({ terms: LoanTermsInput }),
+  disburse: z.strictObject({ loanId: bytes32, amount: uintString(256), accountHash: bytes32, voucher: bytes32 }),
+  repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
+  cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
+} as const;
+
+/** What enqueue takes: amounts may be bigints; the registerLoan application serial is optional. */
+export type EnqueueInput =
+  | { serial: string; kind: "registerLoan"; args: { terms: z.input<typeof LoanTermsInput> } }
+  | { serial: string; kind: "disburse"; args: z.input<(typeof ARGS)["disburse"]> }
+  | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
+  | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> };
+
+export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
+
+function bad(message: string, details?: unknown): OutboxError {
+  return new OutboxError("NODE_ERR_OUTBOX_BAD_ENTRY", message, details);
+}
+
+/** Validate an enqueue request and put its arguments in canonical form (fixed key order). */
+export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
+  if (typeof input !== "object" || input === null) throw bad("an outbox entry must be an object with serial, kind and args");
+  const { serial, kind } = input as { serial: unknown; kind: unknown };
+  if (typeof serial !== "string" || !SERIAL.test(serial)) {
+    throw bad("serial must be 1 to 128 printable ASCII characters without spaces");
+  }
+  if (typeof kind !== "string" || !(OUTBOX_KINDS as readonly string[]).includes(kind)) {
+    throw bad(`kind must be one of ${OUTBOX_KINDS.join(", ")}`);
+  }
+  const parsed = ARGS[kind as OutboxKind].safeParse(input.args);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+    throw bad(`invalid ${kind} arguments: ${issues.map((i) => `${i.path || "args"} ${i.message}`).join("; ")}`, issues);
+  }
+  const onChain = onChainSerial(serial);
+  switch (kind as OutboxKind) {
+    case "registerLoan": {
+      const t = (parsed.data as z.output<(typeof ARGS)["registerLoan"]>).terms;
+      if (t.applicationSerial !== undefined && t.applicationSerial !== onChain) {
+        throw bad(`terms.applicationSerial must be keccak256(utf8(serial)) = ${onChain}, or be left out`);
+      }
+      const terms: LoanTermsArgs = {
+        originator: t.originator,
+        applicationSerial: onChain,
+        borrowerKey: t.borrowerKey,
+        borrowerRegion: t.borrowerRegion,
+        branch: t.branch,
+        platform: t.platform,
+        funders: t.funders.map((f) => ({ memberId: f.memberId, shareBps: f.shareBps })),
+        principal: t.principal,
+        aprBps: t.aprBps,
+        method: t.method,
+        startDay: t.startDay,
+        schedule: t.schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principal, interest: i.interest })),
+        contractLeaf: t.contractLeaf,
+        consentLeaf: t.consentLeaf,
+      };
+      return { serial, kind: "registerLoan", args: { terms } };
+    }
+    case "disburse": {
+      const a = parsed.data as DisburseArgs;
+      return { serial, kind: "disburse", args: { loanId: a.loanId, amount: a.amount, accountHash: a.accountHash, voucher: a.voucher } };
+    }
+    case "repay": {
+      const a = parsed.data as RepayArgs;
+      return { serial, kind: "repay", args: { loanId: a.loanId, amount: a.amount, voucher: a.voucher } };
+    }
+    case "cancelLoan": {
+      const a = parsed.data as CancelLoanArgs;
+      return { serial, kind: "cancelLoan", args: { loanId: a.loanId, reasonCode: a.reasonCode } };
+    }
+  }
+}
+
+// ------------------------------------------------------------------ on-chain form
+
+export const ledgerInterface = new Interface(JOINT_LOAN_LEDGER_ABI as unknown as string[]);
+
+/** keccak256(utf8(serial)): the serial as the ledger stores it. */
+export function onChainSerial(serial: string): string {
+  return keccak256(toUtf8Bytes(serial));
+}
+
+/** The loan an entry is about (for registerLoan, the id the ledger will give it). */
+export function loanIdOfEntry(entry: Pick<NormalizedEntry, "kind" | "args">): string {
+  if (entry.kind === "registerLoan") {
+    const { terms } = entry.args as RegisterLoanArgs;
+    return loanIdOf(terms.originator, terms.applicationSerial);
+  }
+  return (entry.args as DisburseArgs | RepayArgs | CancelLoanArgs).loanId;
+}
+
+/** The ledger call an entry stands for. */
+export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "args">): string {
+  switch (entry.kind) {
+    case "registerLoan": {
+      const { terms } = entry.args as RegisterLoanArgs;
+      return ledgerInterface.encodeFunctionData("registerLoan", [
+        {
+          ...terms,
+          principal: BigInt(terms.principal),
+          schedule: terms.schedule.map((i) => ({ dueDay: i.dueDay, principal: BigInt(i.principal), interest: BigInt(i.interest) })),
+        },
+      ]);
+    }
+    case "disburse": {
+      const a = entry.args as DisburseArgs;
+      return ledgerInterface.encodeFunctionData("disburse", [a.loanId, BigInt(a.amount), a.accountHash, onChainSerial(entry.serial), a.voucher]);
+    }
+    case "repay": {
+      const a = entry.args as RepayArgs;
+      return ledgerInterface.encodeFunctionData("repay", [a.loanId, BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
+    }
+    case "cancelLoan": {
+      const a = entry.args as CancelLoanArgs;
+      return ledgerInterface.encodeFunctionData("cancelLoan", [a.loanId, a.reasonCode]);
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The JointLoanLedger fragments the outbox uses: the four writes it sends, the views it reads to
+// find a flow's effect on chain, the events that prove whose flow it was, and every custom error
+// (so a revert decodes to its name and arguments). Kept by hand like common/chain/abi.ts;
+// test/nodes/outbox/outbox.test.ts checks each fragment against the compiled artifact.
+
+const LOAN_TERMS =
+  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, bytes32 contractLeaf, bytes32 consentLeaf)";
+
+const LOAN =
+  "tuple(uint32 branch, uint32 platform, uint64 principal, uint16 aprBps, uint8 method, uint8 state, uint8 stage, uint8 funderCount, uint8 installmentCount, uint8 disbursedMask, uint16 startDay, uint40 stageChangedAt, bytes32 borrowerKey, bytes32 evidenceChain)";
+
+export const JOINT_LOAN_LEDGER_ABI = [
+  `function registerLoan(${LOAN_TERMS} terms) returns (bytes32 loanId)`,
+  "function cancelLoan(bytes32 loanId, uint16 reasonCode)",
+  "function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
+  "function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher)",
+  "function loanIdOf(uint32 originator, bytes32 applicationSerial) pure returns (bytes32)",
+  `function loan(bytes32 loanId) view returns (${LOAN})`,
+  "function serialUsed(bytes32 serial) view returns (bool)",
+  "function today() view returns (uint256)",
+  "event LoanRegistered(bytes32 indexed loanId, uint32 indexed branch, uint32 indexed platform, bytes32 borrowerKey, uint256 principal, uint256 aprBps, uint8 method, bytes32 contractLeaf, bytes32 consentLeaf)",
+  "event FundsDisbursed(bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
+  "event RepaymentReceived(bytes32 indexed loanId, bytes32 serial, bytes32 voucher, uint256 penalty, uint256 interest, uint256 principal)",
+  "event LoanCancelled(bytes32 indexed loanId, uint16 reasonCode)",
+  "error LedgerNotBranchOrUnion(address caller, uint32 branch)",
+  "error LedgerBadMember(uint32 memberId, uint8 expectedKind)",
+  "error LedgerDuplicateLoan(bytes32 loanId)",
+  "error LedgerRateAboveCap(uint256 aprBps, uint256 capBps)",
+  "error LedgerBadFunders(uint256 count, uint256 shareSum)",
+  "error LedgerPlatformShareBelowFloor(uint256 shareBps, uint256 floorBps)",
+  "error LedgerRegionMismatch(uint32 borrowerRegion, uint32 branchRegion)",
+  "error LedgerPrincipalOutOfRange(uint256 principal, uint256 min, uint256 max)",
+  "error LedgerTermOutOfRange(uint256 termDays, uint256 minDays, uint256 maxDays)",
+  "error LedgerAboveSingleLoanMax(uint256 principal, uint256 max)",
+  "error LedgerBranchOutstandingExceeded(uint32 branch, uint256 outstandingAfter, uint256 limit)",
+  "error LedgerCoFundingExceeded(uint32 branch, uint32 platform, uint256 coFundedAfter, uint256 limit)",
+  "error LedgerBorrowerOutstandingExceeded(bytes32 borrowerKey, uint256 outstandingAfter, uint256 limit)",
+  "error LedgerScheduleSumMismatch(uint256 scheduleSum, uint256 principal)",
+  "error LedgerBadSchedule(uint256 index)",
+  "error LedgerMissingReference()",
+  "error LedgerUnknownLoan(bytes32 loanId)",
+  "error LedgerWrongState(bytes32 loanId, uint8 state)",
+  "error LedgerNotFunder(bytes32 loanId, address caller)",
+  "error LedgerDisbursementDateMismatch(bytes32 loanId, uint256 today, uint256 startDay)",
+  "error LedgerPartlyDisbursed(bytes32 loanId)",
+  "error LedgerAlreadyDisbursed(bytes32 loanId, uint32 funder)",
+  "error LedgerDisbursementMismatch(bytes32 loanId, uint32 funder, uint256 amount, uint256 expected)",
+  "error LedgerAccountNotWhitelisted(uint32 branch, bytes32 accountHash)",
+  "error LedgerDuplicateSerial(bytes32 serial)",
+  "error LedgerDailyLimitExceeded(uint32 branch, uint256 day, uint256 disbursedAfter, uint256 limit)",
+  "error LedgerOverpayment(bytes32 loanId, uint256 amount, uint256 owed)",
+  "error LedgerZeroRepayment(bytes32 loanId)",
+  "error LedgerMissingVoucher()",
+  "error LedgerBadParams()",
+  "error LedgerNotDisputeResolution(address caller)",
+  "error ConsortiumNotGovernor(address caller, address governor)",
+] as const;
+
+/** IJointLoanLedger.LoanState, in enum order. */
+export const LOAN_STATES = ["None", "Registered", "Active", "Settled", "Cancelled"] as const;

@@ -1,0 +1,311 @@
+// The node's durable outbox: every chain write it makes, keyed by serial number, written to
+// LevelDB (fsynced) before anything is sent, so a restart knows exactly what is pending and
+// what may already be in flight. The OutboxSender (sender.ts) drains it; this class only stores,
+// answers and orders. See README.md for the states and the exactly-once argument.
+//
+// Layout, under the sublevel the node passes in (the parent itself holds no keys):
+//
+//   entries  serial (utf8)                    → the entry (JSON, OutboxEntry)
+//   order    seq (16-digit zero-padded)       → serial, for every entry: list() in creation order
+//   pending  seq (16-digit zero-padded)       → serial, for queued and sent entries only: the
+//                                               sender's work queue, in order
+//
+// An entry and its index keys are written in one synced batch. Enqueues are group-committed (as
+// the anchor service's intake): requests arriving while a batch is being written go together
+// into the next one, which is also what makes "same serial twice at once" create one entry.
+import type { AbstractLevel, AbstractSublevel } from "abstract-level";
+import { OutboxError } from "./errors.ts";
+import type { EnqueueInput, NormalizedEntry, OutboxEntry, OutboxState } from "./entry.ts";
+import { normalizeEntry, OUTBOX_STATES } from "./entry.ts";
+
+// The parent's own encodings do not matter: each child sublevel sets its own.
+type Parent = AbstractLevel<any, any, any>;
+type Sub<V> = AbstractSublevel<Parent, any, string, V>;
+
+export type OutboxOptions = {
+  /** fsync every write (default true; an in-memory level has nothing to sync). */
+  sync?: boolean;
+  /** Milliseconds since the epoch (tests pin it). */
+  now?: () => number;
+};
+
+export type OutboxChangeListener = (entry: OutboxEntry) => void;
+
+/** Fields the sender may change; `undefined` removes a field. */
+export type OutboxPatch = Partial<Omit<OutboxEntry, "serial" | "kind" | "args" | "seq" | "createdAt" | "updatedAt">>;
+
+type PendingEnqueue = { entry: NormalizedEntry; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void };
+
+const SEQ_DIGITS = 16;
+const FINAL: ReadonlySet<OutboxState> = new Set(["confirmed", "failed"]);
+
+export function seqKey(seq: number): string {
+  return String(seq).padStart(SEQ_DIGITS, "0");
+}
+
+/** JSON with object keys sorted: two argument sets are the same iff their canonical forms are. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value as object)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export class Outbox {
+  readonly db: Parent;
+  readonly entries: Sub<OutboxEntry>;
+  readonly order: Sub<string>;
+  readonly pending: Sub<string>;
+  readonly #sync: boolean;
+  readonly #now: () => number;
+  readonly #listeners = new Set<OutboxChangeListener>();
+  #queue: PendingEnqueue[] = [];
+  #groupScheduled = false;
+  /** Every write runs under this lock: read-modify-write of an entry never races another. */
+  #lock: Promise<void> = Promise.resolve();
+  #nextSeq: number | undefined;
+  #closed = false;
+  #sender: symbol | undefined;
+
+  constructor(db: Parent, options: OutboxOptions = {}) {
+    this.db = db;
+    this.entries = db.sublevel<string, OutboxEntry>("entries", { keyEncoding: "utf8", valueEncoding: "json" }) as Sub<OutboxEntry>;
+    this.order = db.sublevel<string, string>("order", { keyEncoding: "utf8", valueEncoding: "utf8" }) as Sub<string>;
+    this.pending = db.sublevel<string, string>("pending", { keyEncoding: "utf8", valueEncoding: "utf8" }) as Sub<string>;
+    this.#sync = options.sync ?? true;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Add a chain write. Idempotent by serial: the same serial with the same kind and arguments
+   * returns the stored entry (in whatever state it is now); with different ones it is refused
+   * (NODE_ERR_OUTBOX_CONFLICT). Resolves once the entry is durable.
+   */
+  enqueue(input: EnqueueInput): Promise<OutboxEntry> {
+    let entry: NormalizedEntry;
+    try {
+      entry = normalizeEntry(input);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closed) return Promise.reject(new OutboxError("NODE_ERR_OUTBOX_CLOSED", "the outbox is closing; retry after the node restarts"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ entry, resolve, reject });
+      if (!this.#groupScheduled) {
+        this.#groupScheduled = true;
+        void this.#exclusive(() => this.#writeGroup());
+      }
+    });
+  }
+
+  /** The entry with this serial, or undefined. */
+  async status(serial: string): Promise<OutboxEntry | undefined> {
+    return this.entries.get(serial);
+  }
+
+  /** Entries in creation order, optionally only those in `state`, at most `limit`. */
+  async list(options: { state?: OutboxState; limit?: number } = {}): Promise<OutboxEntry[]> {
+    const { state, limit = Infinity } = options;
+    // queued and sent entries are all in the pending index: no need to walk the history
+    const index = state === "queued" || state === "sent" ? this.pending : this.order;
+    const out: OutboxEntry[] = [];
+    for await (const serials of chunks(index.values(), 256)) {
+      const found = await this.entries.getMany(serials);
+      for (const e of found) {
+        if (e === undefined || (state !== undefined && e.state !== state)) continue;
+        out.push(e);
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
+  }
+
+  /** How many entries are in each state (walks every entry: for metrics at start, then onChange). */
+  async counts(): Promise<Record<OutboxState, number>> {
+    const counts = Object.fromEntries(OUTBOX_STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
+    for await (const e of this.entries.values()) counts[e.state]++;
+    return counts;
+  }
+
+  /** The first queued or sent entry: what the sender works on next. */
+  async nextPending(): Promise<OutboxEntry | undefined> {
+    const [serial] = await this.pending.values({ limit: 1 }).all();
+    if (serial === undefined) return undefined;
+    return this.entries.get(serial);
+  }
+
+  /** Called after every durable change of an entry (creation included), with the new entry. */
+  onChange(listener: OutboxChangeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Change an entry's state and bookkeeping (the sender's use), keeping the pending index in
+   * step, in one synced batch. Resolves with the entry as stored.
+   */
+  update(serial: string, patch: OutboxPatch): Promise<OutboxEntry> {
+    return this.#exclusive(async () => {
+      const current = await this.entries.get(serial);
+      if (current === undefined) throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+      return this.#write(current, patch);
+    });
+  }
+
+  /**
+   * Operator action on a failed entry, once the cause is fixed (a raised limit, a whitelisted
+   * account): queue it again at its original place. The sender checks the chain before sending,
+   * as always. Prefer a new flow with a new serial when the business facts changed.
+   */
+  requeue(serial: string, reason = "requeued by the operator"): Promise<OutboxEntry> {
+    return this.#exclusive(async () => {
+      const current = await this.entries.get(serial);
+      if (current === undefined) throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+      if (current.state !== "failed") {
+        throw new OutboxError("NODE_ERR_OUTBOX_WRONG_STATE", `entry ${serial} is ${current.state}; only a failed entry can be requeued`);
+      }
+      const was = current.failure === undefined ? "" : ` (was ${current.failure.code})`;
+      return this.#write(current, {
+        state: "queued",
+        failure: undefined,
+        txHash: undefined,
+        nonce: undefined,
+        rawTx: undefined,
+        reverts: undefined,
+        blockNumber: undefined,
+        lastError: `${reason}${was}`,
+      });
+    });
+  }
+
+  /** One sender per outbox: returns the release function, or throws if one is active. */
+  acquireSender(): () => void {
+    if (this.#sender !== undefined) {
+      throw new OutboxError("NODE_ERR_OUTBOX_SENDER_ACTIVE", "a sender is already draining this outbox; stop it first");
+    }
+    const token = Symbol("sender");
+    this.#sender = token;
+    return () => {
+      if (this.#sender === token) this.#sender = undefined;
+    };
+  }
+
+  /** Refuse new entries and wait for writes in progress. The database stays open (the caller owns it). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#exclusive(async () => undefined);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
+    const next = withoutUndefined({ ...current, ...patch, updatedAt: new Date(this.#now()).toISOString() }) as OutboxEntry;
+    const ops: unknown[] = [{ type: "put", sublevel: this.entries, key: next.serial, value: next }];
+    const wasPending = !FINAL.has(current.state);
+    const isPending = !FINAL.has(next.state);
+    if (wasPending && !isPending) ops.push({ type: "del", sublevel: this.pending, key: seqKey(next.seq) });
+    if (!wasPending && isPending) ops.push({ type: "put", sublevel: this.pending, key: seqKey(next.seq), value: next.serial });
+    await this.db.batch(ops as never, { sync: this.#sync } as never);
+    this.#emit(next);
+    return next;
+  }
+
+  async #writeGroup(): Promise<void> {
+    this.#groupScheduled = false;
+    const group = this.#queue.splice(0);
+    if (group.length === 0) return;
+    try {
+      if (this.#nextSeq === undefined) {
+        const [last] = await this.order.keys({ reverse: true, limit: 1 }).all();
+        this.#nextSeq = last === undefined ? 1 : Number(last) + 1;
+      }
+      const serials = [...new Set(group.map((p) => p.entry.serial))];
+      const stored = await this.entries.getMany(serials);
+      const known = new Map<string, OutboxEntry>();
+      serials.forEach((s, i) => {
+        const e = stored[i];
+        if (e !== undefined) known.set(s, e);
+      });
+      const created: OutboxEntry[] = [];
+      const results: Array<OutboxEntry | OutboxError> = [];
+      const at = new Date(this.#now()).toISOString();
+      let seq = this.#nextSeq;
+      for (const { entry } of group) {
+        const existing = known.get(entry.serial);
+        if (existing !== undefined) {
+          const same = existing.kind === entry.kind && canonicalJson(existing.args) === canonicalJson(entry.args);
+          results.push(
+            same
+              ? existing
+              : new OutboxError(
+                  "NODE_ERR_OUTBOX_CONFLICT",
+                  `serial ${entry.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`,
+                  { serial: entry.serial, existing: { kind: existing.kind, state: existing.state } },
+                ),
+          );
+          continue;
+        }
+        const fresh: OutboxEntry = { serial: entry.serial, kind: entry.kind, args: entry.args, state: "queued", seq: seq++, attempts: 0, createdAt: at, updatedAt: at };
+        known.set(entry.serial, fresh);
+        created.push(fresh);
+        results.push(fresh);
+      }
+      if (created.length > 0) {
+        const ops: unknown[] = [];
+        for (const e of created) {
+          ops.push({ type: "put", sublevel: this.entries, key: e.serial, value: e });
+          ops.push({ type: "put", sublevel: this.order, key: seqKey(e.seq), value: e.serial });
+          ops.push({ type: "put", sublevel: this.pending, key: seqKey(e.seq), value: e.serial });
+        }
+        await this.db.batch(ops as never, { sync: this.#sync } as never);
+        this.#nextSeq = seq;
+      }
+      group.forEach((p, i) => {
+        const r = results[i]!;
+        if (r instanceof OutboxError) p.reject(r);
+        else p.resolve(r);
+      });
+      for (const e of created) this.#emit(e);
+    } catch (error) {
+      // nothing of this group was written (one batch): every caller may simply retry
+      for (const p of group) p.reject(error);
+    }
+  }
+
+  #emit(entry: OutboxEntry): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(entry);
+      } catch {
+        // a listener's bug must not break the outbox
+      }
+    }
+  }
+}
+
+async function* chunks<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  let chunk: T[] = [];
+  for await (const item of source) {
+    chunk.push(item);
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}

@@ -1,0 +1,533 @@
+// Drains the outbox in order with the node's own key: one flow at a time, signed locally (no
+// eth_sendTransaction), fees from the chain (zero on a free-gas Besu network), through standard
+// JSON-RPC only. The rules that make it exactly-once (README.md has the argument):
+//   1. a transaction is recorded durably ("sent": hash, nonce and the signed bytes) before it is
+//      broadcast, so after any crash the outbox knows every transaction that may be in flight;
+//   2. before anything is signed, the chain is asked whether the flow is there already
+//      (serialUsed / the loan / its state, and the flow's event to see it is ours), and a
+//      recorded transaction that may still be mined is re-broadcast byte for byte rather than
+//      replaced by a new one;
+//   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
+//      state are unique there) and the revert is recognised as "done" when the chain holds a
+//      matching flow.
+import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
+import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
+import type { DisburseArgs, JsonValue, OutboxEntry, OutboxFailure, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import { calldataOf, ledgerInterface, loanIdOfEntry, onChainSerial } from "./entry.ts";
+import { LOAN_STATES } from "./ledger-abi.ts";
+import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
+
+export type OutboxSenderOptions = {
+  outbox: Outbox;
+  /** A JSON-RPC URL, or a ready provider (its caching and batching are then the caller's). */
+  rpcUrl?: string;
+  provider?: JsonRpcApiProvider;
+  /** The consortium chain's id: fixed, so a dead endpoint fails fast instead of stalling detection. */
+  chainId: bigint | number;
+  /** The node's member key (hex). */
+  privateKey: string;
+  /** JointLoanLedger address. */
+  ledger: string;
+  /** Blocks to wait after the one holding the transaction (default 0: QBFT is final at once). */
+  confirmations?: number;
+  /** Receipt and block polling interval (default 250 ms). */
+  pollingMs?: number;
+  /** Give up waiting for a receipt after this long and go round again (default 120 s). */
+  receiptTimeoutMs?: number;
+  /** Timeout of one JSON-RPC request when the sender builds its own provider (default 10 s). */
+  rpcTimeoutMs?: number;
+  /** Backoff after an RPC error: doubles from initialMs up to maxMs (defaults 500 ms, 30 s). */
+  retry?: { initialMs?: number; maxMs?: number };
+  /** How often an idle sender looks at the outbox (an enqueue wakes it anyway; default 1 s). */
+  idleMs?: number;
+  /** Where searches for a flow's events start when the entry has no fromBlock (ledger deployment block). */
+  fromBlock?: number;
+  /** eth_getLogs range per request (default 2,000 blocks: Besu and public RPCs limit ranges). */
+  logPageBlocks?: number;
+  /** Mined-but-reverted transactions tolerated per entry before it fails (default 3; see #reverted). */
+  maxReverts?: number;
+  /** Gas limit = estimate × (100 + gasMarginPercent) / 100 (default 25). */
+  gasMarginPercent?: number;
+};
+
+/** The flow's trace on chain: none, ours (done), or someone else's flow holding our serial or loan id. */
+type Effect = { kind: "none" } | { kind: "done"; txHash?: string; blockNumber?: number } | { kind: "conflict"; failure: OutboxFailure };
+
+type Fees = { type: 0; gasPrice: bigint } | { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+
+/** An RPC or node problem: the entry keeps its state and is tried again after a backoff. */
+class RetryLater extends Error {}
+
+class Stopped extends Error {}
+
+const CANCELLED = LOAN_STATES.indexOf("Cancelled");
+
+export class OutboxSender {
+  readonly outbox: Outbox;
+  readonly provider: JsonRpcApiProvider;
+  readonly wallet: Wallet;
+  readonly ledger: string;
+  readonly chainId: bigint;
+  readonly #options: OutboxSenderOptions;
+  readonly #release: () => void;
+  readonly #unsubscribe: () => void;
+  #loop: Promise<void> | undefined;
+  #persistent = false;
+  #stopping = false;
+  /** Resolvers of the sleeps in progress: all of them end on stop(), idle ones on a new entry too. */
+  readonly #sleepers = new Set<() => void>();
+  readonly #idleSleepers = new Set<() => void>();
+  #drained: Array<() => void> = [];
+
+  constructor(options: OutboxSenderOptions) {
+    this.#options = options;
+    this.outbox = options.outbox;
+    this.ledger = options.ledger;
+    this.chainId = BigInt(options.chainId);
+    if (options.provider !== undefined) {
+      this.provider = options.provider;
+    } else {
+      if (options.rpcUrl === undefined) throw new Error("OutboxSender needs rpcUrl or provider");
+      const request = new FetchRequest(options.rpcUrl);
+      request.timeout = options.rpcTimeoutMs ?? 10_000;
+      // cacheTimeout −1: ethers would otherwise cache eth_getTransactionCount and reuse nonces
+      const provider = new JsonRpcProvider(request, Network.from(this.chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+      provider.pollingInterval = options.pollingMs ?? 250;
+      this.provider = provider;
+    }
+    try {
+      this.wallet = new Wallet(options.privateKey);
+      this.#release = this.outbox.acquireSender();
+    } catch (error) {
+      if (options.provider === undefined) this.provider.destroy();
+      throw error;
+    }
+    this.#unsubscribe = this.outbox.onChange((e) => {
+      if (e.state === "queued") this.#wakeIdle();
+    });
+  }
+
+  get address(): string {
+    return this.wallet.address;
+  }
+
+  /** Changes of any entry (the outbox's own notifications), for the API and metrics. */
+  onChange(listener: OutboxChangeListener): () => void {
+    return this.outbox.onChange(listener);
+  }
+
+  /** Run in the background until stop(): drain, then wait for new entries. */
+  start(): void {
+    this.#persistent = true;
+    this.#ensureLoop();
+  }
+
+  /**
+   * Work until no entry is queued or sent (retrying RPC errors with backoff meanwhile), then
+   * resolve. With start() running, resolves the next time the outbox is empty.
+   */
+  drain(): Promise<void> {
+    const done = new Promise<void>((resolve) => this.#drained.push(resolve));
+    this.#ensureLoop();
+    this.#wakeIdle();
+    return done;
+  }
+
+  /** Finish the step in progress (a recorded "sent" stays safe to resume) and stop. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    for (const wake of [...this.#sleepers]) wake();
+    await this.#loop;
+    this.#unsubscribe();
+    this.#release();
+    for (const resolve of this.#drained.splice(0)) resolve();
+    if (this.#options.provider === undefined) this.provider.destroy();
+  }
+
+  /**
+   * After the chain lost blocks (a local chain restored from a dump): every confirmed entry from
+   * `sinceBlock` on whose flow the chain no longer holds goes back to "sent" (its signed bytes
+   * are re-broadcast) or "queued", at its original place. Returns the serials put back.
+   */
+  async recheck(sinceBlock = 0): Promise<string[]> {
+    const back: string[] = [];
+    for (const entry of await this.outbox.list({ state: "confirmed" })) {
+      if ((entry.blockNumber ?? Infinity) < sinceBlock) continue;
+      const receipt = entry.txHash === undefined ? null : await this.provider.getTransactionReceipt(entry.txHash);
+      if (receipt !== null && receipt.status === 1) continue;
+      const effect = await this.#effect(entry);
+      if (effect.kind === "done") continue;
+      const resumable = entry.rawTx !== undefined && entry.nonce !== undefined;
+      await this.outbox.update(entry.serial, {
+        state: resumable ? "sent" : "queued",
+        blockNumber: undefined,
+        // the chain's block numbers were reused: search its events from the start again
+        fromBlock: undefined,
+        lastError: "the chain no longer holds this flow (it lost blocks); sending it again",
+      });
+      back.push(entry.serial);
+    }
+    if (back.length > 0) this.#wakeIdle();
+    return back;
+  }
+
+  // ------------------------------------------------------------------ the loop
+
+  #ensureLoop(): void {
+    if (this.#loop !== undefined || this.#stopping) return;
+    const loop: Promise<void> = this.#run().finally(() => {
+      if (this.#loop === loop) this.#loop = undefined;
+    });
+    this.#loop = loop;
+  }
+
+  async #run(): Promise<void> {
+    const initial = this.#options.retry?.initialMs ?? 500;
+    const max = this.#options.retry?.maxMs ?? 30_000;
+    let backoff = initial;
+    while (!this.#stopping) {
+      let entry: OutboxEntry | undefined;
+      try {
+        entry = await this.outbox.nextPending();
+      } catch {
+        await this.#sleep(backoff);
+        continue;
+      }
+      if (entry === undefined) {
+        if (!this.#persistent) {
+          // let a drain() that arrives from now on start a new loop rather than wait for this one
+          this.#loop = undefined;
+          for (const resolve of this.#drained.splice(0)) resolve();
+          return;
+        }
+        for (const resolve of this.#drained.splice(0)) resolve();
+        await this.#sleep(this.#options.idleMs ?? 1_000, true);
+        continue;
+      }
+      try {
+        await this.#process(entry);
+        backoff = initial;
+      } catch (error) {
+        if (error instanceof Stopped) break;
+        await this.#noteRetry(entry.serial, error);
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, max);
+      }
+    }
+  }
+
+  async #noteRetry(serial: string, error: unknown): Promise<void> {
+    try {
+      const current = await this.outbox.status(serial);
+      if (current === undefined || current.state === "confirmed" || current.state === "failed") return;
+      await this.outbox.update(serial, { attempts: current.attempts + 1, lastError: describe(error) });
+    } catch {
+      // the database is the problem; the next round tries again
+    }
+  }
+
+  /** Sleep; stop() always wakes it, a new entry only if `wakeOnEnqueue` (idle, not backing off). */
+  #sleep(ms: number, wakeOnEnqueue = false): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.#sleepers.delete(wake);
+        this.#idleSleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#sleepers.add(wake);
+      if (wakeOnEnqueue) this.#idleSleepers.add(wake);
+    });
+  }
+
+  #wakeIdle(): void {
+    for (const wake of [...this.#idleSleepers]) wake();
+  }
+
+  // ------------------------------------------------------------------ one entry
+
+  async #process(entry: OutboxEntry): Promise<void> {
+    if (entry.state === "sent") return this.#resume(entry);
+    const effect = await this.#effect(entry);
+    if (effect.kind !== "none") return this.#settle(entry, effect);
+    return this.#send(entry, "pending");
+  }
+
+  /** A transaction was recorded: find out what became of it before anything new is signed. */
+  async #resume(entry: OutboxEntry): Promise<void> {
+    // the nonce first, then the receipt: once the nonce is used, what holds it cannot change
+    const latestNonce = await this.provider.getTransactionCount(this.address, "latest");
+    const receipt = entry.txHash === undefined ? null : await this.provider.getTransactionReceipt(entry.txHash);
+    if (receipt !== null) return this.#landed(entry, await this.#confirmations(receipt));
+    const effect = await this.#effect(entry);
+    if (effect.kind !== "none") return this.#settle(entry, effect);
+    if (entry.nonce !== undefined && latestNonce === entry.nonce) {
+      // ours is next in line and may be in a pool: the very same bytes again, or (no bytes kept)
+      // a new signature for the same nonce — either way only one of them can ever be mined
+      if (entry.rawTx !== undefined && entry.txHash !== undefined) {
+        await this.#broadcast(entry.rawTx);
+        return this.#landed(entry, await this.#waitMined(entry.txHash));
+      }
+      return this.#send(entry, entry.nonce);
+    }
+    // the nonce went to another transaction, so ours can never be mined; or the chain lost the
+    // blocks below it (a gap), and then the ledger's uniqueness checks refuse a late duplicate
+    return this.#send(entry, "pending");
+  }
+
+  /** Estimate (a custom-error revert fails the entry without sending), sign, record, broadcast, wait. */
+  async #send(entry: OutboxEntry, nonceChoice: number | "pending"): Promise<void> {
+    const data = calldataOf(entry);
+    const request = { from: this.address, to: this.ledger, data };
+    let gas: bigint;
+    try {
+      gas = await this.provider.estimateGas(request);
+    } catch (error) {
+      const failure = revertFailure(error);
+      if (failure === undefined) throw error;
+      return this.#refused(entry, failure);
+    }
+    const [fees, nonce, head] = await Promise.all([
+      this.#fees(),
+      nonceChoice === "pending" ? this.provider.getTransactionCount(this.address, "pending") : Promise.resolve(nonceChoice),
+      entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock),
+    ]);
+    const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
+    const rawTx = await this.wallet.signTransaction({ to: this.ledger, data, value: 0n, nonce, gasLimit: (gas * margin) / 100n, chainId: this.chainId, ...fees });
+    const txHash = keccak256(rawTx);
+    // durable before it leaves the process: a crash from here on finds it in "sent"
+    const sent = await this.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, fromBlock: head, attempts: entry.attempts + 1, lastError: undefined });
+    await this.#broadcast(rawTx);
+    return this.#landed(sent, await this.#waitMined(txHash));
+  }
+
+  /** A receipt for the recorded transaction. */
+  async #landed(entry: OutboxEntry, receipt: TransactionReceipt): Promise<void> {
+    if (receipt.status === 1) {
+      await this.#update(entry, { state: "confirmed", txHash: receipt.hash, blockNumber: receipt.blockNumber, lastError: undefined });
+      return;
+    }
+    return this.#reverted(entry, receipt);
+  }
+
+  /**
+   * Mined but reverted: the estimate passed, so the state changed in between (another member's
+   * flow used the quota, midnight passed). Its nonce is used and it had no effect, so a new
+   * transaction is safe. Ask the chain now: a custom error → failed; the flow is there → done;
+   * the call passes → queue again (at most maxReverts times).
+   */
+  async #reverted(entry: OutboxEntry, receipt: TransactionReceipt): Promise<void> {
+    const effect = await this.#effect(entry);
+    if (effect.kind !== "none") return this.#settle(entry, effect);
+    const reverts = (entry.reverts ?? 0) + 1;
+    const where = `transaction ${receipt.hash} reverted in block ${receipt.blockNumber}`;
+    try {
+      await this.provider.call({ from: this.address, to: this.ledger, data: calldataOf(entry) });
+    } catch (error) {
+      const failure = revertFailure(error);
+      if (failure === undefined) throw error;
+      return this.#update(entry, { state: "failed", failure: { ...failure, message: where }, reverts, blockNumber: receipt.blockNumber, lastError: where });
+    }
+    if (reverts >= (this.#options.maxReverts ?? 3)) {
+      return this.#update(entry, { state: "failed", failure: { code: "Reverted", args: [receipt.hash], message: `${where}; it reverted ${reverts} times although the call passes` }, reverts, lastError: where });
+    }
+    await this.#update(entry, { state: "queued", txHash: undefined, nonce: undefined, rawTx: undefined, reverts, lastError: `${where}; the call passes now, sending again` });
+  }
+
+  /** The estimate reverted with an error the ledger names. A duplicate may be our own earlier flow. */
+  async #refused(entry: OutboxEntry, failure: OutboxFailure): Promise<void> {
+    const effect = await this.#effect(entry);
+    if (effect.kind !== "none") return this.#settle(entry, effect);
+    await this.#update(entry, { state: "failed", failure, lastError: undefined });
+  }
+
+  async #settle(entry: OutboxEntry, effect: Exclude<Effect, { kind: "none" }>): Promise<void> {
+    if (effect.kind === "conflict") {
+      await this.#update(entry, { state: "failed", failure: effect.failure, lastError: undefined });
+      return;
+    }
+    const patch: OutboxPatch = { state: "confirmed", lastError: undefined };
+    if (effect.txHash !== undefined) patch.txHash = effect.txHash;
+    if (effect.blockNumber !== undefined) patch.blockNumber = effect.blockNumber;
+    await this.#update(entry, patch);
+  }
+
+  async #update(entry: OutboxEntry, patch: OutboxPatch): Promise<void> {
+    await this.outbox.update(entry.serial, patch);
+  }
+
+  // ------------------------------------------------------------------ the chain
+
+  /** Is the flow on chain already, and is it ours? */
+  async #effect(entry: OutboxEntry): Promise<Effect> {
+    const loanId = loanIdOfEntry(entry);
+    switch (entry.kind) {
+      case "registerLoan": {
+        const loan = await this.#loan(loanId);
+        if (loan === undefined) return { kind: "none" };
+        const t = (entry.args as RegisterLoanArgs).terms;
+        const same =
+          Number(loan.branch) === t.branch &&
+          Number(loan.platform) === t.platform &&
+          BigInt(loan.principal as bigint) === BigInt(t.principal) &&
+          Number(loan.aprBps) === t.aprBps &&
+          Number(loan.method) === t.method &&
+          Number(loan.startDay) === t.startDay &&
+          String(loan.borrowerKey).toLowerCase() === t.borrowerKey;
+        if (!same) return { kind: "conflict", failure: { code: "LedgerDuplicateLoan", args: [loanId], message: "a loan with this id and other terms is on chain" } };
+        const log = await this.#findLog(entry, "LoanRegistered", loanId, () => true);
+        return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
+      }
+      case "cancelLoan": {
+        const loan = await this.#loan(loanId);
+        if (loan === undefined || Number(loan.state) !== CANCELLED) return { kind: "none" };
+        const log = await this.#findLog(entry, "LoanCancelled", loanId, () => true);
+        return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
+      }
+      case "disburse":
+      case "repay": {
+        const serial = onChainSerial(entry.serial);
+        const used = ledgerInterface.decodeFunctionResult("serialUsed", await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("serialUsed", [serial]) }))[0] as boolean;
+        if (!used) return { kind: "none" };
+        const event = entry.kind === "disburse" ? "FundsDisbursed" : "RepaymentReceived";
+        const log = await this.#findLog(entry, event, loanId, (args) => String(args.serial).toLowerCase() === serial);
+        if (log !== undefined) {
+          const args = ledgerInterface.parseLog(log)!.args;
+          const ours =
+            entry.kind === "disburse"
+              ? BigInt(args.amount) === BigInt((entry.args as DisburseArgs).amount) &&
+                String(args.accountHash).toLowerCase() === (entry.args as DisburseArgs).accountHash &&
+                String(args.voucher).toLowerCase() === (entry.args as DisburseArgs).voucher
+              : BigInt(args.penalty) + BigInt(args.interest) + BigInt(args.principal) === BigInt((entry.args as RepayArgs).amount) &&
+                String(args.voucher).toLowerCase() === (entry.args as RepayArgs).voucher;
+          if (ours) return { kind: "done", txHash: log.transactionHash, blockNumber: log.blockNumber };
+        }
+        return {
+          kind: "conflict",
+          failure: { code: "LedgerDuplicateSerial", args: [serial], message: "the serial was used on chain by another flow (other loan, amount or voucher)" },
+        };
+      }
+    }
+  }
+
+  /** loan(loanId), or undefined if the ledger does not know it. */
+  async #loan(loanId: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("loan", [loanId]) });
+      return ledgerInterface.decodeFunctionResult("loan", data)[0] as Record<string, unknown>;
+    } catch (error) {
+      if (revertFailure(error)?.code === "LedgerUnknownLoan") return undefined;
+      throw error;
+    }
+  }
+
+  /** The first `event` of `loanId` that `match`es, searched from the entry's fromBlock in pages. */
+  async #findLog(entry: OutboxEntry, event: string, loanId: string, match: (args: Record<string, unknown>) => boolean): Promise<Log | undefined> {
+    const fragment = ledgerInterface.getEvent(event)!;
+    const topics = [fragment.topicHash, loanId];
+    const latest = await this.provider.getBlockNumber();
+    const page = this.#options.logPageBlocks ?? 2_000;
+    // a fromBlock above the head means the chain lost blocks since: search all of the ledger's life
+    const from = entry.fromBlock !== undefined && entry.fromBlock <= latest ? entry.fromBlock : (this.#options.fromBlock ?? 0);
+    for (let start = from; start <= latest; start += page) {
+      const logs = await this.provider.getLogs({ address: this.ledger, topics, fromBlock: start, toBlock: Math.min(latest, start + page - 1) });
+      for (const log of logs) {
+        const parsed = ledgerInterface.parseLog(log);
+        if (parsed !== null && match(parsed.args as unknown as Record<string, unknown>)) return log;
+      }
+    }
+    return undefined;
+  }
+
+  /** Fees from the chain: eth_gasPrice as the price (zero on a free-gas network), EIP-1559 where the chain has a base fee. */
+  async #fees(): Promise<Fees> {
+    const [price, block] = await Promise.all([this.provider.send("eth_gasPrice", []) as Promise<string>, this.provider.getBlock("latest")]);
+    const gasPrice = BigInt(price);
+    const base = block?.baseFeePerGas ?? null;
+    if (base === null) return { type: 0, gasPrice };
+    const tip = gasPrice > base ? gasPrice - base : 0n;
+    // twice the base fee: room for it to rise while the transaction waits; only base + tip is paid
+    return { type: 2, maxFeePerGas: base * 2n + tip, maxPriorityFeePerGas: tip };
+  }
+
+  async #broadcast(rawTx: string): Promise<void> {
+    try {
+      await this.provider.send("eth_sendRawTransaction", [rawTx]);
+    } catch (error) {
+      // the node has it already (a re-broadcast): that is what we wanted
+      if (/already known|known transaction|already imported|alreadyknown/i.test(rpcMessage(error))) return;
+      throw new RetryLater(`broadcast failed: ${describe(error)}`);
+    }
+  }
+
+  /** Poll for the receipt, then for the configured confirmations. */
+  async #waitMined(txHash: string): Promise<TransactionReceipt> {
+    const deadline = Date.now() + (this.#options.receiptTimeoutMs ?? 120_000);
+    for (;;) {
+      if (this.#stopping) throw new Stopped();
+      const receipt = await this.provider.getTransactionReceipt(txHash);
+      if (receipt !== null) return this.#confirmations(receipt);
+      if (Date.now() > deadline) throw new RetryLater(`transaction ${txHash} not mined within ${this.#options.receiptTimeoutMs ?? 120_000} ms; it will be re-broadcast`);
+      await new Promise((r) => setTimeout(r, this.#options.pollingMs ?? 250));
+    }
+  }
+
+  async #confirmations(receipt: TransactionReceipt): Promise<TransactionReceipt> {
+    const confirmations = this.#options.confirmations ?? 0;
+    if (confirmations === 0) return receipt;
+    let current = receipt;
+    for (;;) {
+      if (this.#stopping) throw new Stopped();
+      if ((await this.provider.getBlockNumber()) >= current.blockNumber + confirmations) {
+        // the block may have been replaced meanwhile: ask again
+        const again = await this.provider.getTransactionReceipt(current.hash);
+        if (again === null) throw new RetryLater(`transaction ${current.hash} left the chain while waiting for confirmations`);
+        if (again.blockNumber === current.blockNumber) return again;
+        current = again;
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, this.#options.pollingMs ?? 250));
+    }
+  }
+}
+
+// ------------------------------------------------------------------ errors
+
+/** A revert the ledger explains (custom error, Error(string), Panic), or undefined for anything else. */
+export function revertFailure(error: unknown): OutboxFailure | undefined {
+  // ethers turns every JSON-RPC error of eth_call/eth_estimateGas into CALL_EXCEPTION, transport
+  // failures included: only revert data that decodes is a verdict of the chain
+  if (!isError(error, "CALL_EXCEPTION")) return undefined;
+  const data = error.data;
+  if (typeof data !== "string" || !/^0x[0-9a-fA-F]{8}/.test(data)) return undefined;
+  try {
+    const parsed = ledgerInterface.parseError(data);
+    if (parsed !== null) return { code: parsed.name, args: jsonArgs(parsed.args) as JsonValue[] };
+  } catch {
+    // malformed arguments: report the raw data
+  }
+  return { code: "UnknownRevert", args: [data] };
+}
+
+function jsonArgs(value: unknown): JsonValue {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return Array.from(value, jsonArgs);
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) return value;
+  return String(value);
+}
+
+function rpcMessage(error: unknown): string {
+  const e = error as { info?: { error?: { message?: unknown } }; error?: { message?: unknown }; message?: unknown };
+  return [e?.info?.error?.message, e?.error?.message, e?.message].filter((m) => typeof m === "string").join(" ");
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RetryLater) return error.message;
+  const e = error as { code?: unknown; shortMessage?: unknown; message?: unknown };
+  const text = typeof e?.shortMessage === "string" ? e.shortMessage : typeof e?.message === "string" ? e.message : String(error);
+  const inner = rpcMessage(error);
+  const detail = inner !== "" && !text.includes(inner) ? `: ${inner}` : "";
+  return `${typeof e?.code === "string" ? `${e.code}: ` : ""}${text}${detail}`.slice(0, 500);
+}

@@ -1,0 +1,180 @@
+// A real ledger on Anvil for the outbox tests: the demo consortium (test/helpers) plus
+// JointLoanLedger through deployLending, branch A (member 2, region 330102) with generous limits
+// and branch B (member 3, region 330681) with a small daily disbursement limit, one whitelisted
+// account hash each. Loan terms are built as contracts/test/utils/LendingFixture.sol builds
+// them (equal principal, monthly installments 30 days apart) and start today, Asia/Shanghai, as
+// the ledger's today() says: disbursement is only allowed on the start day.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Contract, keccak256, toUtf8Bytes } from "ethers";
+import type { Wallet } from "ethers";
+import { Level } from "level";
+import { MemoryLevel } from "memory-level";
+import { deployLending } from "../../../scripts/deploy/consortium.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../helpers/consortium-chain.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "../../../nodes/src/outbox/ledger-abi.ts";
+import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
+import { OutboxSender, type OutboxSenderOptions } from "../../../nodes/src/outbox/sender.ts";
+import type { EnqueueInput } from "../../../nodes/src/outbox/entry.ts";
+
+export const REGION = { [MEMBERS.branchA]: 330102, [MEMBERS.branchB]: 330681 } as Record<number, number>;
+export const ACCOUNT = {
+  [MEMBERS.branchA]: keccak256(toUtf8Bytes("salted hash of a borrower account at branch A")),
+  [MEMBERS.branchB]: keccak256(toUtf8Bytes("salted hash of a borrower account at branch B")),
+} as Record<number, string>;
+export const LIMITS = {
+  [MEMBERS.branchA]: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n },
+  // 10,000 yuan a day: a 15,000-yuan loan cannot be disbursed
+  [MEMBERS.branchB]: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 1_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n },
+};
+
+export type LendingChain = {
+  chain: ConsortiumChain;
+  ledgerAddress: string;
+  deployBlock: number;
+  /** The ledger, read-only, on Anvil's provider. */
+  ledger: Contract;
+  /** The ledger as a member's wallet sees it (for flows sent outside the outbox). */
+  ledgerAs(wallet: Wallet): Contract;
+  /** Today's Asia/Shanghai day number as the ledger sees it. */
+  today: number;
+  stop(): Promise<void>;
+};
+
+export async function startLendingChain(options: { anvilArgs?: string[] } = {}): Promise<LendingChain> {
+  const chain = await startConsortiumChain(options);
+  const { deployer, unionOps, branchA } = chain.wallets;
+  // keep clear of midnight in Shanghai: every loan here is disbursed on its start day
+  const latest = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
+  const intoDay = (latest + 8 * 3600) % 86_400;
+  if (intoDay > 86_400 - 900) {
+    await chain.anvil.provider.send("evm_increaseTime", [86_400 - intoDay + 60]);
+    await chain.anvil.provider.send("evm_mine", []);
+  }
+  const lending = await deployLending(deployer, chain.deployment, [unionOps, branchA], [
+    { memberId: MEMBERS.branchA, limits: LIMITS[MEMBERS.branchA]!, whitelist: [ACCOUNT[MEMBERS.branchA]!] },
+    { memberId: MEMBERS.branchB, limits: LIMITS[MEMBERS.branchB]!, whitelist: [ACCOUNT[MEMBERS.branchB]!] },
+  ]);
+  const ledgerAddress = lending.addresses.jointLoanLedger;
+  const ledger = new Contract(ledgerAddress, JOINT_LOAN_LEDGER_ABI as unknown as string[], chain.anvil.provider);
+  const today = Number(await ledger.getFunction("today")());
+  return {
+    chain,
+    ledgerAddress,
+    deployBlock: lending.blockNumber,
+    ledger,
+    ledgerAs: (wallet) => ledger.connect(wallet) as Contract,
+    today,
+    stop: () => chain.stop(),
+  };
+}
+
+export function privateKeyOf(wallet: Wallet): string {
+  return (wallet as unknown as { privateKey: string }).privateKey;
+}
+
+/** A unique human serial: `${prefix}-<random>`. */
+export function serial(prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString("hex").toUpperCase()}`;
+}
+
+export function bytes32(label: string): string {
+  return keccak256(toUtf8Bytes(label));
+}
+
+/**
+ * A registerLoan request for an assisted loan of `branch` (the branch funds it all): `n`
+ * monthly installments of equal principal, 18% APR, interest on the remaining principal.
+ */
+export function registerLoan(applicationSerial: string, startDay: number, options: { principal?: bigint; n?: number; branch?: number } = {}): EnqueueInput {
+  const principal = options.principal ?? 600_000n;
+  const n = options.n ?? 3;
+  const branch = options.branch ?? MEMBERS.branchA;
+  const aprBps = 1800;
+  let remaining = principal;
+  const schedule = Array.from({ length: n }, (_, i) => {
+    const part = i + 1 === n ? remaining : principal / BigInt(n);
+    const interest = (remaining * BigInt(aprBps)) / 120_000n;
+    remaining -= part;
+    return { dueDay: startDay + 30 * (i + 1), principal: part, interest };
+  });
+  return {
+    serial: applicationSerial,
+    kind: "registerLoan",
+    args: {
+      terms: {
+        originator: branch,
+        borrowerKey: bytes32(`borrower of ${applicationSerial}`),
+        borrowerRegion: REGION[branch]!,
+        branch,
+        platform: 0,
+        funders: [{ memberId: branch, shareBps: 10_000 }],
+        principal,
+        aprBps,
+        method: 0,
+        startDay,
+        schedule,
+        contractLeaf: bytes32(`contract leaf of ${applicationSerial}`),
+        consentLeaf: bytes32(`consent leaf of ${applicationSerial}`),
+      },
+    },
+  };
+}
+
+export function disburse(flowSerial: string, loanId: string, amount: bigint, branch: number = MEMBERS.branchA): EnqueueInput {
+  return { serial: flowSerial, kind: "disburse", args: { loanId, amount, accountHash: ACCOUNT[branch]!, voucher: bytes32(`voucher of ${flowSerial}`) } };
+}
+
+export function repay(flowSerial: string, loanId: string, amount: bigint): EnqueueInput {
+  return { serial: flowSerial, kind: "repay", args: { loanId, amount, voucher: bytes32(`voucher of ${flowSerial}`) } };
+}
+
+export type Store = { outbox: Outbox; root: MemoryLevel | Level; close(): Promise<void> };
+
+/** An outbox over the "outbox" sublevel of a fresh in-memory level. */
+export async function memoryOutbox(): Promise<Store> {
+  const root = new MemoryLevel();
+  await root.open();
+  return { outbox: new Outbox(root.sublevel("outbox", { valueEncoding: "json" })), root, close: () => root.close() };
+}
+
+/** A LevelDB directory that can be opened, closed and reopened (a node restart). */
+export async function levelDir(): Promise<{ dir: string; open(): Promise<Store>; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "outbox-"));
+  return {
+    dir,
+    async open() {
+      const root = new Level(dir);
+      await root.open();
+      return { outbox: new Outbox(root.sublevel("outbox", { valueEncoding: "json" })), root, close: () => root.close() };
+    },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A sender for `wallet` on the lending chain, fast polling, short backoff. */
+export function senderFor(lc: LendingChain, outbox: Outbox, wallet: Wallet, overrides: Partial<OutboxSenderOptions> = {}): OutboxSender {
+  return new OutboxSender({
+    outbox,
+    rpcUrl: lc.chain.anvil.url,
+    chainId: lc.chain.chainId,
+    privateKey: privateKeyOf(wallet),
+    ledger: lc.ledgerAddress,
+    fromBlock: lc.deployBlock,
+    pollingMs: 50,
+    retry: { initialMs: 50, maxMs: 400 },
+    idleMs: 200,
+    ...overrides,
+  });
+}
+
+/** Wait until `check` holds (polling), or fail after `ms`. */
+export async function until(check: () => Promise<boolean> | boolean, ms = 20_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

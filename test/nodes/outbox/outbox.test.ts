@@ -1,0 +1,236 @@
+// The outbox's storage, run against an in-memory level and a real LevelDB directory: canonical
+// arguments, idempotent enqueue by serial (also when the same serial arrives many times at
+// once), conflicts, order, the pending index, requeue of a failed entry, restarts. And the
+// hand-kept ledger ABI against the compiled contract.
+import { expect } from "chai";
+import { Interface, keccak256, toUtf8Bytes } from "ethers";
+import { readFile } from "node:fs/promises";
+import { loanIdOf } from "../../../common/lending/ids.ts";
+import { calldataOf, ledgerInterface, loanIdOfEntry, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
+import { OutboxError } from "../../../nodes/src/outbox/errors.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "../../../nodes/src/outbox/ledger-abi.ts";
+import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
+
+const LOAN = bytes32("a loan id");
+
+async function rejection(promise: Promise<unknown>): Promise<OutboxError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(OutboxError);
+    return error as OutboxError;
+  }
+  throw new Error("expected a rejection");
+}
+
+const backends: Array<[string, () => Promise<{ open(): Promise<Store>; cleanup(): Promise<void> }>]> = [
+  [
+    "memory-level",
+    async () => {
+      const store = await memoryOutbox();
+      return { open: async () => store, cleanup: () => store.close() };
+    },
+  ],
+  [
+    "LevelDB",
+    async () => {
+      const dir = await levelDir();
+      return { open: () => dir.open(), cleanup: () => dir.remove() };
+    },
+  ],
+];
+
+for (const [name, make] of backends) {
+  describe(`outbox storage (${name})`, function () {
+    let backend: { open(): Promise<Store>; cleanup(): Promise<void> };
+    let store: Store;
+
+    beforeEach(async function () {
+      backend = await make();
+      store = await backend.open();
+    });
+
+    afterEach(async function () {
+      if (name === "LevelDB") await store.close();
+      await backend.cleanup();
+    });
+
+    it("stores a queued entry with canonical, JSON-safe arguments", async function () {
+      const e = await store.outbox.enqueue(disburse("DIS-1", LOAN.toUpperCase().replace("0X", "0x"), 123_456_789_012_345_678_901n));
+      expect(e.state).to.equal("queued");
+      expect(e.attempts).to.equal(0);
+      expect(e.seq).to.equal(1);
+      expect(e.args).to.deep.equal({ loanId: LOAN, amount: "123456789012345678901", accountHash: (e.args as { accountHash: string }).accountHash, voucher: bytes32("voucher of DIS-1") });
+      expect(JSON.parse(JSON.stringify(e))).to.deep.equal(e);
+      expect(await store.outbox.status("DIS-1")).to.deep.equal(e);
+      expect(await store.outbox.status("DIS-2")).to.equal(undefined);
+    });
+
+    it("derives the application serial of a registerLoan from its serial", async function () {
+      const e = await store.outbox.enqueue(registerLoan("APP-1", 20_500));
+      const terms = (e as OutboxEntry<"registerLoan">).args.terms;
+      expect(terms.applicationSerial).to.equal(keccak256(toUtf8Bytes("APP-1")));
+      expect(terms.principal).to.equal("600000");
+      expect(loanIdOfEntry(e)).to.equal(loanIdOf(2, keccak256(toUtf8Bytes("APP-1"))));
+      // the same request naming the application serial itself is the same entry
+      const input = registerLoan("APP-1", 20_500) as { args: { terms: Record<string, unknown> } };
+      input.args.terms.applicationSerial = keccak256(toUtf8Bytes("APP-1"));
+      expect(await store.outbox.enqueue(input as never)).to.deep.equal(e);
+      input.args.terms.applicationSerial = bytes32("something else");
+      expect((await rejection(store.outbox.enqueue(input as never))).code).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
+    });
+
+    it("is idempotent by serial: same arguments (in any form) return the stored entry", async function () {
+      const first = await store.outbox.enqueue(repay("REP-1", LOAN, 5_000n));
+      const again = await store.outbox.enqueue({ serial: "REP-1", kind: "repay", args: { loanId: LOAN.toUpperCase().replace("0X", "0x"), amount: "5000", voucher: bytes32("voucher of REP-1") } });
+      expect(again).to.deep.equal(first);
+      expect(await store.outbox.enqueue({ serial: "REP-1", kind: "repay", args: { voucher: bytes32("voucher of REP-1"), amount: 5000, loanId: LOAN } })).to.deep.equal(first);
+      expect(await store.outbox.list()).to.have.length(1);
+    });
+
+    it("refuses the same serial with other arguments or another kind (NODE_ERR_OUTBOX_CONFLICT)", async function () {
+      await store.outbox.enqueue(repay("REP-1", LOAN, 5_000n));
+      const other = await rejection(store.outbox.enqueue(repay("REP-1", LOAN, 5_001n)));
+      expect(other.code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      expect(other.statusCode).to.equal(409);
+      expect((await rejection(store.outbox.enqueue(disburse("REP-1", LOAN, 5_000n)))).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      expect((await store.outbox.status("REP-1"))!.args).to.deep.include({ amount: "5000" });
+    });
+
+    it("makes one entry of many simultaneous enqueues of one serial, and one group of many serials", async function () {
+      const same = await Promise.all(Array.from({ length: 25 }, () => store.outbox.enqueue(repay("REP-X", LOAN, 7n))));
+      expect(new Set(same.map((e) => e.seq)).size).to.equal(1);
+      const results = await Promise.allSettled([
+        store.outbox.enqueue(repay("REP-Y", LOAN, 7n)),
+        store.outbox.enqueue(repay("REP-Y", LOAN, 8n)),
+        ...Array.from({ length: 30 }, (_, i) => store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i + 1)))),
+      ]);
+      expect(results[0]!.status).to.equal("fulfilled");
+      expect(results[1]!.status).to.equal("rejected");
+      expect(((results[1] as PromiseRejectedResult).reason as OutboxError).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      const all = await store.outbox.list();
+      expect(all.map((e) => e.serial)).to.deep.equal(["REP-X", "REP-Y", ...Array.from({ length: 30 }, (_, i) => `REP-${i}`)]);
+      expect(all.map((e) => e.seq)).to.deep.equal(Array.from({ length: 32 }, (_, i) => i + 1));
+    });
+
+    it("rejects malformed entries with NODE_ERR_OUTBOX_BAD_ENTRY", async function () {
+      const bad = [
+        { serial: "", kind: "repay", args: { loanId: LOAN, amount: 1n, voucher: LOAN } },
+        { serial: "has space", kind: "repay", args: { loanId: LOAN, amount: 1n, voucher: LOAN } },
+        { serial: "X".repeat(129), kind: "repay", args: { loanId: LOAN, amount: 1n, voucher: LOAN } },
+        { serial: "S-1", kind: "transfer", args: {} },
+        { serial: "S-1", kind: "repay", args: { loanId: "0x1234", amount: 1n, voucher: LOAN } },
+        { serial: "S-1", kind: "repay", args: { loanId: LOAN, amount: -1n, voucher: LOAN } },
+        { serial: "S-1", kind: "repay", args: { loanId: LOAN, amount: "1.5", voucher: LOAN } },
+        { serial: "S-1", kind: "repay", args: { loanId: LOAN, amount: 1n, voucher: LOAN, extra: 1 } },
+        { serial: "S-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 70_000 } },
+      ];
+      for (const input of bad) {
+        const error = await rejection(store.outbox.enqueue(input as never));
+        expect(error.code, JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v))).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
+      }
+      expect(await store.outbox.list()).to.deep.equal([]);
+    });
+
+    it("keeps queued and sent entries in the pending index, in order; final ones leave it", async function () {
+      for (let i = 1; i <= 4; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
+      expect((await store.outbox.nextPending())!.serial).to.equal("REP-1");
+      await store.outbox.update("REP-1", { state: "sent", txHash: bytes32("tx"), nonce: 7 });
+      expect((await store.outbox.nextPending())!.serial).to.equal("REP-1");
+      await store.outbox.update("REP-1", { state: "confirmed", blockNumber: 9 });
+      await store.outbox.update("REP-2", { state: "failed", failure: { code: "LedgerOverpayment", args: [LOAN, "2", "1"] } });
+      expect((await store.outbox.nextPending())!.serial).to.equal("REP-3");
+      expect((await store.outbox.list({ state: "queued" })).map((e) => e.serial)).to.deep.equal(["REP-3", "REP-4"]);
+      expect((await store.outbox.list({ state: "confirmed" })).map((e) => e.serial)).to.deep.equal(["REP-1"]);
+      expect((await store.outbox.list({ state: "failed" })).map((e) => e.serial)).to.deep.equal(["REP-2"]);
+      expect((await store.outbox.list({ limit: 2 })).map((e) => e.serial)).to.deep.equal(["REP-1", "REP-2"]);
+      expect(await store.outbox.counts()).to.deep.equal({ queued: 2, sent: 0, confirmed: 1, failed: 1 });
+
+      // an operator requeues the failed entry: it goes back to its place
+      const requeued = await store.outbox.requeue("REP-2");
+      expect(requeued.state).to.equal("queued");
+      expect(requeued.failure).to.equal(undefined);
+      expect(requeued.lastError).to.match(/LedgerOverpayment/);
+      expect((await store.outbox.nextPending())!.serial).to.equal("REP-2");
+      expect((await rejection(store.outbox.requeue("REP-1"))).code).to.equal("NODE_ERR_OUTBOX_WRONG_STATE");
+      expect((await rejection(store.outbox.requeue("NOPE"))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
+      expect((await rejection(store.outbox.update("NOPE", { attempts: 1 }))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
+    });
+
+    it("removes a field patched to undefined and stamps updatedAt", async function () {
+      let now = 1_000;
+      const outbox = new (store.outbox.constructor as typeof import("../../../nodes/src/outbox/outbox.ts").Outbox)(store.outbox.db, { now: () => now });
+      await outbox.enqueue(repay("REP-1", LOAN, 1n));
+      now = 2_000;
+      const sent = await outbox.update("REP-1", { state: "sent", txHash: bytes32("tx"), nonce: 1, lastError: "x" });
+      expect(sent.updatedAt).to.equal(new Date(2_000).toISOString());
+      expect(sent.createdAt).to.equal(new Date(1_000).toISOString());
+      const queued = await outbox.update("REP-1", { state: "queued", txHash: undefined, nonce: undefined, lastError: undefined });
+      expect(Object.keys(queued)).to.not.include.members(["txHash", "nonce", "lastError"]);
+      expect(Object.keys((await outbox.status("REP-1"))!)).to.not.include.members(["txHash", "nonce", "lastError"]);
+    });
+
+    it("notifies every change, creation included", async function () {
+      const seen: string[] = [];
+      const off = store.outbox.onChange((e) => seen.push(`${e.serial}:${e.state}`));
+      await store.outbox.enqueue(repay("REP-1", LOAN, 1n));
+      await store.outbox.enqueue(repay("REP-1", LOAN, 1n));
+      await store.outbox.update("REP-1", { state: "sent" });
+      off();
+      await store.outbox.update("REP-1", { state: "confirmed" });
+      expect(seen).to.deep.equal(["REP-1:queued", "REP-1:sent"]);
+    });
+
+    it("allows one sender at a time, and refuses entries once closed", async function () {
+      const release = store.outbox.acquireSender();
+      expect(() => store.outbox.acquireSender()).to.throw(OutboxError).with.property("code", "NODE_ERR_OUTBOX_SENDER_ACTIVE");
+      release();
+      store.outbox.acquireSender()();
+      await store.outbox.close();
+      expect((await rejection(store.outbox.enqueue(repay("REP-1", LOAN, 1n)))).code).to.equal("NODE_ERR_OUTBOX_CLOSED");
+    });
+
+    if (name === "LevelDB") {
+      it("keeps everything across a restart and continues the sequence", async function () {
+        await store.outbox.enqueue(repay("REP-1", LOAN, 1n));
+        await store.outbox.enqueue(repay("REP-2", LOAN, 2n));
+        await store.outbox.update("REP-1", { state: "sent", txHash: bytes32("tx"), nonce: 3, rawTx: "0x02" });
+        const before = await store.outbox.list();
+        await store.close();
+        store = await backend.open();
+        expect(await store.outbox.list()).to.deep.equal(before);
+        expect((await store.outbox.nextPending())!.serial).to.equal("REP-1");
+        const third = await store.outbox.enqueue(repay("REP-3", LOAN, 3n));
+        expect(third.seq).to.equal(3);
+        expect((await rejection(store.outbox.enqueue(repay("REP-2", LOAN, 9n)))).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      });
+    }
+  });
+}
+
+describe("outbox: ledger calls", function () {
+  it("encodes each kind as the ledger call, with keccak256(utf8(serial)) as the on-chain serial", function () {
+    const d = disburse("DIS-9", LOAN, 10n);
+    const decoded = ledgerInterface.decodeFunctionData("disburse", calldataOf({ serial: "DIS-9", kind: "disburse", args: { ...d.args, amount: "10" } as never }));
+    expect(decoded[0]).to.equal(LOAN);
+    expect(decoded[1]).to.equal(10n);
+    expect(decoded[3]).to.equal(keccak256(toUtf8Bytes("DIS-9")));
+    const cancel = ledgerInterface.decodeFunctionData("cancelLoan", calldataOf({ serial: "CAN-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 3 } }));
+    expect(cancel[1]).to.equal(3n);
+  });
+
+  it("the hand-kept ledger ABI matches the compiled JointLoanLedger", async function () {
+    const artifact = JSON.parse(await readFile("artifacts/contracts/lending/JointLoanLedger.sol/JointLoanLedger.json", "utf8")) as { abi: unknown[] };
+    const compiled = new Interface(artifact.abi as never);
+    const mine = new Interface(JOINT_LOAN_LEDGER_ABI as unknown as string[]);
+    mine.forEachFunction((f) => {
+      const theirs = compiled.getFunction(f.selector);
+      expect(theirs, f.format()).to.not.equal(null);
+      expect(theirs!.outputs.map((o) => o.format()), f.format()).to.deep.equal(f.outputs.map((o) => o.format()));
+    });
+    mine.forEachEvent((e) => expect(compiled.getEvent(e.topicHash), e.format()).to.not.equal(null));
+    mine.forEachError((e) => expect(compiled.getError(e.selector), e.format()).to.not.equal(null));
+    // every custom error of the ledger decodes
+    compiled.forEachError((e) => expect(mine.getError(e.selector), e.format()).to.not.equal(null));
+  });
+});

@@ -1,0 +1,27 @@
+// A node's outbox sender as its own process, for the SIGKILL test (crash-kill.test.ts): opens
+// the LevelDB directory, drains in the background, and is killed at random moments.
+import { Level } from "level";
+import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
+import { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
+
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+const root = new Level(env("OUTBOX_DIR"));
+await root.open();
+const outbox = new Outbox(root.sublevel("outbox", { valueEncoding: "json" }));
+const sender = new OutboxSender({
+  outbox,
+  rpcUrl: env("OUTBOX_RPC"),
+  chainId: BigInt(env("OUTBOX_CHAIN_ID")),
+  privateKey: env("OUTBOX_KEY"),
+  ledger: env("OUTBOX_LEDGER"),
+  fromBlock: Number(env("OUTBOX_FROM_BLOCK")),
+  pollingMs: 50,
+  retry: { initialMs: 50, maxMs: 400 },
+});
+sender.start();
+process.stdout.write("ready\n");
