@@ -1,0 +1,145 @@
+// Wires an institution node: its LevelDB (applications, documents, consents, query logs, outbox,
+// index), the chain key, the anchor client, the credit bureau (simulator), the indexer, the
+// outbox sender and the HTTP API. server.ts and the tests start nodes through here.
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Level } from "level";
+import { MemoryLevel } from "memory-level";
+import type { Logger } from "pino";
+import pino from "pino";
+import { AnchorClient } from "../../common/anchor/client.ts";
+import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
+import { ApplicationStore } from "./applications.ts";
+import type { CreditBureau } from "./bureau/bureau.ts";
+import { BureauClient } from "./bureau/client.ts";
+import { openBureauSublevels } from "./bureau/consent.ts";
+import { BureauSimulator } from "./bureau/simulator.ts";
+import type { NodeConfig } from "./config.ts";
+import { DocumentStore } from "./documents/document-store.ts";
+import { documentSublevels } from "./documents/keys.ts";
+import { buildNodeApp } from "./http/app.ts";
+import { indexerSublevels } from "./indexer/db.ts";
+import { LedgerIndexer } from "./indexer/indexer.ts";
+import { NodeOperations } from "./operations.ts";
+import { Outbox } from "./outbox/outbox.ts";
+import { OutboxSender } from "./outbox/sender.ts";
+import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
+import { PII_LOG_REDACT } from "./privacy/mask.ts";
+
+export type NodeServiceOptions = {
+  config: NodeConfig;
+  inMemory?: boolean;
+  logger?: Logger | false;
+  /** The member's wallet, when the caller already has it (tests); otherwise the keystore file. */
+  wallet?: Wallet;
+  /** The credit bureau adapter; a deterministic simulator by default (no real bureau here). */
+  bureau?: CreditBureau;
+  now?: () => Date;
+};
+
+export type NodeService = Awaited<ReturnType<typeof createNodeService>>;
+
+export async function createNodeService(options: NodeServiceOptions) {
+  const { config } = options;
+  const logger = options.logger === undefined ? pino({ level: config.logLevel, redact: PII_LOG_REDACT }) : options.logger;
+  const log = logger === false ? pino({ level: "silent" }) : logger;
+  const root = options.inMemory === true ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" }) : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
+  await root.open();
+  const master = await loadMasterKey(config.masterKeyFile);
+  const dataKey = deriveKey(master, "documents");
+  const wallet = options.wallet ?? ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.keystoreFile, "utf8"), config.keystorePassword)) as Wallet);
+
+  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const chainId = (await provider.getNetwork()).chainId;
+  const registry = new Contract(config.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider);
+  const anchor = new AnchorClient(config.anchorUrl, wallet);
+
+  const documents = await DocumentStore.open({
+    sublevels: documentSublevels(root as never),
+    key: dataKey,
+    // a court reads a loan's documents once the loan's case is assigned to it (from the index)
+    courtMayRead: async (court, loanId) => {
+      const c = await indexer.model.caseOf(loanId);
+      return c !== undefined && c !== null && (c as { court: number | null }).court === court;
+    },
+  });
+  const bureauDb = openBureauSublevels(root as never);
+  const bureau = new BureauClient(options.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), {});
+  const anchorRecords = async (records: Parameters<AnchorClient["submit"]>[0]) => (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
+  const consentDeps = { consents: bureauDb.consents, anchor: anchorRecords, log };
+  const creditDeps = {
+    ...consentDeps,
+    queryLogs: bureauDb.queryLogs,
+    client: bureau,
+    institution: config.memberId,
+    documents: {
+      put: async (kind: string, bytes: Uint8Array, meta: Record<string, string>) =>
+        (await documents.put({ kind: kind as never, bytes, owner: config.memberId, meta })).documentId,
+    },
+  };
+
+  const indexer = new LedgerIndexer({
+    provider,
+    addresses: { jointLoanLedger: config.jointLoanLedger, disputeResolution: config.disputeResolution, evidenceRegistry: config.evidenceRegistry },
+    fromBlock: config.deployBlock,
+    db: indexerSublevels((root as never as { sublevel(name: string): never }).sublevel("indexer")),
+    pageBlocks: config.logPageBlocks,
+    pollMs: config.indexerPollMs,
+    log,
+  } as never);
+  const outbox = new Outbox((root as never as { sublevel(name: string, o: unknown): never }).sublevel("outbox", { valueEncoding: "json" }), { sync: options.inMemory !== true });
+  const sender = new OutboxSender({
+    outbox,
+    provider,
+    chainId,
+    privateKey: wallet.privateKey,
+    ledger: config.jointLoanLedger,
+    fromBlock: config.deployBlock,
+    logPageBlocks: config.logPageBlocks,
+  });
+
+  const ops = new NodeOperations({
+    memberId: config.memberId,
+    consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
+    applications: new ApplicationStore((root as never as { sublevel(name: string, o: unknown): never }).sublevel("applications", { valueEncoding: "view" }), dataKey),
+    documents,
+    consent: consentDeps,
+    creditQuery: creditDeps,
+    model: indexer.model,
+    registry,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  const app = await buildNodeApp({
+    logger: logger === false ? false : (logger as never),
+    memberId: config.memberId,
+    users: config.users,
+    ops,
+    ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),
+    metrics: async () => {
+      const counts = await outbox.counts();
+      return Object.entries(counts).map(([state, n]) => `node_outbox_entries{state="${state}"} ${n}`).join("\n") + "\n";
+    },
+  });
+
+  return {
+    app,
+    root,
+    ops,
+    indexer,
+    outbox,
+    sender,
+    documents,
+    anchor,
+    wallet,
+    async start(): Promise<void> {
+      indexer.start();
+      sender.start();
+    },
+    async close(): Promise<void> {
+      await app.close();
+      await sender.stop();
+      await indexer.stop();
+      provider.destroy();
+      await root.close();
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// The institution node's API with app.inject(), over a real chain (Anvil) and a real anchor
+// service listening on a port: a platform's application is converted and routed to the
+// borrower's branch, stored encrypted, shown masked; the borrower's consent is stored and
+// anchored before the credit query, which is anchored too; roles are enforced.
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { NodeConfigSchema } from "../../nodes/src/config.ts";
+import { tokenSha256 } from "../../nodes/src/http/auth.ts";
+import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
+
+const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+
+describe("institution node API (inject) with a real chain and anchor service", function () {
+  this.timeout(120_000);
+  let chain: ConsortiumChain;
+  let anchor: AnchorService;
+  let node: NodeService;
+  let dir: string;
+  const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dir = await mkdtemp(join(tmpdir(), "node-api-"));
+    const lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], []);
+    // branch A serves Beijing Xicheng (110105), where the fixture borrower's ID number is from
+    await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
+      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
+    ]);
+    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    await anchor.start();
+    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    const masterKeyFile = join(dir, "master.key");
+    await createMasterKeyFile(masterKeyFile);
+    const config = NodeConfigSchema.parse({
+      dataDir: join(dir, "node"),
+      memberId: MEMBERS.branchA,
+      memberKind: "branch",
+      keystoreFile: "unused",
+      keystorePassword: "unused",
+      masterKeyFile,
+      consortiumKey: `0x${randomBytes(32).toString("hex")}`,
+      rpcUrl: chain.anvil.url,
+      anchorUrl,
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+      jointLoanLedger: lending.addresses.jointLoanLedger,
+      disputeResolution: lending.addresses.disputeResolution,
+      evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
+      deployBlock: chain.deployment.blockNumber,
+      users: [
+        { user: "li.clerk", role: "clerk", tokenSha256: tokenSha256(TOKENS.clerk) },
+        { user: "wang.approver", role: "approver", tokenSha256: tokenSha256(TOKENS.approver) },
+      ],
+      logLevel: "silent",
+    });
+    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
+  });
+
+  after(async function () {
+    await node?.close();
+    await anchor?.close();
+    await chain?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("converts, routes to the borrower's branch, stores encrypted and masks for a clerk", async function () {
+    const reply = await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+    expect(reply.statusCode, reply.body).to.equal(200);
+    const body = reply.json() as { applicationId: string; assignedBranch: number; borrowerKey: string; application: { borrower: { name: string; idNumber: string } } };
+    expect(body.assignedBranch).to.equal(MEMBERS.branchA);
+    expect(body.borrowerKey).to.match(/^0x[0-9a-f]{64}$/);
+    expect(body.application.borrower.idNumber).to.equal("110***********002X");
+    expect(body.application.borrower.name).to.not.equal("张伟");
+    const approver = (await node.app.inject({ method: "GET", url: `/v1/applications/${body.applicationId}`, headers: as("approver") })).json() as { application: { borrower: { idNumber: string } } };
+    expect(approver.application.borrower.idNumber).to.equal("11010519491231002X");
+    // nothing personal in the node's database outside the encrypted values
+    for await (const [key, value] of node.root.iterator({ keyEncoding: "utf8", valueEncoding: "view" } as never) as AsyncIterable<[string, Uint8Array]>) {
+      const text = `${key} ${Buffer.from(value).toString("utf8")}`;
+      for (const personal of PERSONAL) expect(text.includes(personal), `${personal} in ${key}`).to.equal(false);
+    }
+  });
+
+  it("refuses an application from a region no branch serves, and unauthenticated or under-privileged callers", async function () {
+    const elsewhere = jiedaibaoPayload();
+    elsewhere.jiekuanren.zhengjian.haoma = "330106198805121536";
+    const refused = await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: elsewhere });
+    expect(refused.statusCode).to.equal(422);
+    expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_NO_BRANCH_FOR_REGION");
+    const anonymous = await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", payload: jiedaibaoPayload() });
+    expect((anonymous.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH");
+    const clerkQuery = await node.app.inject({ method: "POST", url: "/v1/credit-queries", headers: as("clerk"), payload: { applicationId: "app_000000000000000000000000", purpose: "LOAN_APPROVAL" } });
+    expect(clerkQuery.statusCode).to.equal(403);
+    expect((clerkQuery.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
+    const unknownChannel = await node.app.inject({ method: "POST", url: "/v1/applications/nosuch", headers: as("clerk"), payload: {} });
+    expect((unknownChannel.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_UNKNOWN_CHANNEL");
+  });
+
+  it("refuses a credit query without consent, then anchors the consent before the query and the query itself", async function () {
+    const created = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
+    const early = await node.app.inject({ method: "POST", url: "/v1/credit-queries", headers: as("approver"), payload: { applicationId: created.applicationId, purpose: "LOAN_APPROVAL" } });
+    expect((early.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
+    const letter = Buffer.from("授权书 — signed PDF bytes").toString("base64");
+    const consent = await node.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId: created.applicationId, letterBase64: letter, signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    });
+    expect(consent.statusCode, consent.body).to.equal(200);
+    const consentLeaf = (consent.json() as { consent: { leafHash: string; sequence: number } }).consent;
+    const query = await node.app.inject({ method: "POST", url: "/v1/credit-queries", headers: as("approver"), payload: { applicationId: created.applicationId, purpose: "LOAN_APPROVAL" } });
+    expect(query.statusCode, query.body).to.equal(200);
+    const result = query.json() as { queryLeafHash: string; querySequence: number; consentLeafHash: string };
+    expect(result.consentLeafHash).to.equal(consentLeaf.leafHash);
+    expect(result.querySequence).to.be.greaterThan(consentLeaf.sequence);
+    // both are in the anchor service's log
+    for (const leaf of [consentLeaf.leafHash, result.queryLeafHash]) {
+      expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode).to.equal(200);
+    }
+  });
+
+  it("answers the indexed ledger's read routes and reconciles an empty day", async function () {
+    await node.indexer.syncOnce();
+    const loans = await node.app.inject({ method: "GET", url: "/v1/loans?state=Active", headers: as("clerk") });
+    expect(loans.statusCode).to.equal(200);
+    expect((loans.json() as { loans: unknown[] }).loans).to.deep.equal([]);
+    const csv = "serial,loan_id,type,amount,value_date,account_masked\n";
+    const report = await node.app.inject({ method: "POST", url: "/v1/reconciliations?day=2026-11-22", headers: { ...as("clerk"), "content-type": "text/csv" }, payload: csv });
+    expect(report.statusCode, report.body).to.equal(200);
+    expect(report.json()).to.have.property("matched");
+  });
+});
