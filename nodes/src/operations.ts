@@ -1,8 +1,15 @@
 // What the node's API does, as plain methods over injected dependencies: applications (convert,
 // route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Contract } from "ethers";
+import { keccak256, toUtf8Bytes } from "ethers";
+import type { AnchorEvidence } from "./bureau/consent.ts";
+import { EvidenceKind, DigestAlgorithm } from "../../common/evidence/leaf.ts";
+import { loanIdOf } from "../../common/lending/ids.ts";
+import { dateToDay } from "../../common/lending/dates.ts";
+import { generateSchedule } from "../../common/lending/schedule.ts";
+import type { Outbox } from "./outbox/outbox.ts";
 import type { BureauPurpose } from "./bureau/bureau.ts";
 import { queryWithConsent, recordConsent, type ConsentDeps, type CreditQueryDeps } from "./bureau/consent.ts";
 import { convertApplication } from "./channels/registry.ts";
@@ -27,6 +34,10 @@ export type OperationsDeps = {
   model: LedgerModel;
   /** ConsortiumRegistry (read-only): routing applications to the borrower's branch. */
   registry: Contract;
+  /** Every chain write goes through the durable outbox. */
+  outbox: Outbox;
+  /** Anchors evidence records (contracts, vouchers) through the anchor service. */
+  anchor: AnchorEvidence;
   now?: () => Date;
 };
 
@@ -71,9 +82,9 @@ export class NodeOperations {
     return branch;
   }
 
-  async submitApplication(actor: Actor, channel: string, payload: unknown) {
+  async submitApplication(actor: Actor, channel: string, payload: unknown, platformMemberId = this.deps.memberId) {
     const now = this.deps.now?.() ?? new Date();
-    const application = convertApplication(channel, payload, { platformMemberId: this.deps.memberId, receivedAt: now.toISOString() });
+    const application = convertApplication(channel, payload, { platformMemberId, receivedAt: now.toISOString() });
     const borrowerKey = borrowerKeyOf(this.deps.consortiumKey, ID_TYPE_OF_CHANNEL[application.borrower.idType], application.borrower.idNumber);
     const assignedBranch = await this.branchForRegion(application.borrower.regionCode);
     const stored = await this.deps.applications.put({ borrowerKey, assignedBranch, channel, application }, now);
@@ -101,6 +112,78 @@ export class NodeOperations {
   async creditQuery(actor: Actor, input: { applicationId: string; purpose: BureauPurpose }) {
     const stored = await this.deps.applications.get(input.applicationId);
     return queryWithConsent({ borrowerKey: stored.borrowerKey, purpose: input.purpose, operator: actor.userId }, this.deps.creditQuery);
+  }
+
+  /**
+   * Approve an application: anchor the signed contract as evidence, build the schedule, and
+   * register the loan on chain through the outbox (serial = the platform's application id).
+   */
+  async approveLoan(actor: Actor, input: { applicationId: string; contractBase64: string; consentLeafHash: string; platformShareBps: number; startDate: string }) {
+    const stored = await this.deps.applications.get(input.applicationId);
+    const { application } = stored;
+    if (stored.assignedBranch !== this.deps.memberId) {
+      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`);
+    }
+    const contract = Buffer.from(input.contractBase64, "base64");
+    const contractDigest = `0x${createHash("sha256").update(contract).digest("hex")}`;
+    await this.deps.documents.put({ kind: "contract", bytes: contract, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
+    const applicationSerial = keccak256(toUtf8Bytes(application.applicationId));
+    const loanId = loanIdOf(application.platformMemberId, applicationSerial);
+    const [contractReceipt] = await this.deps.anchor([{ kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256, digest: contractDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId }]);
+    const schedule = generateSchedule({
+      principalFen: application.loan.principalFen,
+      aprBps: application.loan.aprBps,
+      method: application.loan.method,
+      startDate: input.startDate,
+      ...(application.loan.termMonths === undefined ? {} : { termMonths: application.loan.termMonths }),
+      ...(application.loan.termDays === undefined ? {} : { termDays: application.loan.termDays }),
+    });
+    const branch = this.deps.memberId;
+    const platform = application.platformMemberId;
+    const funders = input.platformShareBps === 0 ? [{ memberId: branch, shareBps: 10_000 }] : [{ memberId: branch, shareBps: 10_000 - input.platformShareBps }, { memberId: platform, shareBps: input.platformShareBps }];
+    const entry = await this.deps.outbox.enqueue({
+      serial: application.applicationId,
+      kind: "registerLoan",
+      args: {
+        terms: {
+          originator: platform,
+          applicationSerial,
+          borrowerKey: stored.borrowerKey,
+          borrowerRegion: application.borrower.regionCode,
+          branch,
+          platform: platform === branch ? 0 : platform,
+          funders,
+          principal: application.loan.principalFen,
+          aprBps: application.loan.aprBps,
+          method: application.loan.method,
+          startDay: dateToDay(input.startDate),
+          schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+          contractLeaf: contractReceipt!.leafHash,
+          consentLeaf: input.consentLeafHash,
+        },
+      },
+    } as never);
+    return { loanId, serial: application.applicationId, outbox: entry, schedule };
+  }
+
+  /** Record a disbursement or repayment: anchor its voucher, then write it through the outbox. */
+  async fundFlow(actor: Actor, loanId: string, input: { type: "disbursement" | "repayment"; serial: string; amountFen: bigint; accountHash?: string }) {
+    const voucher = { type: input.type, serial: input.serial, loanId: loanId.toLowerCase(), amountFen: input.amountFen.toString(), member: this.deps.memberId, recordedBy: actor.userId };
+    const voucherBytes = Buffer.from(JSON.stringify(voucher));
+    const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
+    await this.deps.documents.put({ kind: "voucher", bytes: voucherBytes, loanId: loanId.toLowerCase(), owner: this.deps.memberId, meta: { serial: input.serial } });
+    await this.deps.anchor([{ kind: EvidenceKind.FundFlowVoucher, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId.toLowerCase() }]);
+    const entry =
+      input.type === "disbursement"
+        ? await this.deps.outbox.enqueue({ serial: input.serial, kind: "disburse", args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest } } as never)
+        : await this.deps.outbox.enqueue({ serial: input.serial, kind: "repay", args: { loanId, amount: input.amountFen, voucher: digest } } as never);
+    return { serial: input.serial, voucher: digest, outbox: entry };
+  }
+
+  async outboxStatus(_actor: Actor, serial: string) {
+    const entry = await this.deps.outbox.status(serial);
+    if (entry === undefined) throw nodeError("NODE_ERR_NOT_FOUND", `no outbox entry ${serial}`);
+    return entry;
   }
 
   async loans(_actor: Actor, query: { state?: "Registered" | "Active" | "Settled" | "Cancelled"; branch?: number; platform?: number }) {

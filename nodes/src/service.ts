@@ -106,6 +106,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     creditQuery: creditDeps,
     model: indexer.model,
     registry,
+    outbox,
+    anchor: anchorRecords,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const app = await buildNodeApp({

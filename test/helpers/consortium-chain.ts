@@ -11,13 +11,13 @@ import { startAnvil, type AnvilNode } from "./anvil.ts";
 export const UNION_LOG = logIdOf("union.1");
 
 /** Member ids of the demo founders. */
-export const MEMBERS = { union: 1, branchA: 2, branchB: 3, court: 5 } as const;
+export const MEMBERS = { union: 1, branchA: 2, branchB: 3, platform: 4, court: 5 } as const;
 
 export type ConsortiumChain = {
   anvil: AnvilNode;
   deployment: Deployment;
   chainId: bigint;
-  wallets: { deployer: Wallet; unionOps: Wallet; anchor: Wallet; branchA: Wallet; branchB: Wallet; court: Wallet; outsider: Wallet };
+  wallets: { deployer: Wallet; unionOps: Wallet; anchor: Wallet; branchA: Wallet; branchB: Wallet; court: Wallet; platform: Wallet; outsider: Wallet };
   /** A valid anchor-service configuration for this chain (override fields as needed). */
   config(overrides: Partial<Config> & { dataDir: string }): Config;
   /** Suspend a member through governance (union + branch A approve). */
@@ -31,10 +31,12 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
   const anvil = await startAnvil({ ...(options.anvilArgs === undefined ? {} : { args: options.anvilArgs }) });
   const [deployer, unionOps, anchor, branchA, branchB, court] = [0, 1, 2, 3, 4, 5].map((i) => anvil.wallet(i)) as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
   const outsider = anvil.wallet(9);
+  const platform = anvil.wallet(6);
   const deployment = await deployEvidenceCore(deployer, [
     { id: MEMBERS.union, kind: 1, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [unionOps.address, anchor.address] },
     { id: MEMBERS.branchA, kind: 2, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [branchA.address] },
     { id: MEMBERS.branchB, kind: 2, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [branchB.address] },
+    { id: MEMBERS.platform, kind: 3, regionCode: 330106, name: "Example Lending Platform", accounts: [platform.address] },
     { id: MEMBERS.court, kind: 4, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [court.address] },
   ]);
   await govern(deployment.governor, [unionOps, branchA], [
@@ -45,7 +47,7 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
     anvil,
     deployment,
     chainId,
-    wallets: { deployer, unionOps, anchor, branchA, branchB, court, outsider },
+    wallets: { deployer, unionOps, anchor, branchA, branchB, court, platform, outsider },
     config: (overrides) =>
       ConfigSchema.parse({
         rpcUrl: anvil.url,

@@ -17,6 +17,8 @@ import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/
 import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+/** The branch's settlement account (a salted hash; whitelisted through governance). */
+const SETTLEMENT = `0x${"5e".repeat(32)}`;
 
 describe("institution node API (inject) with a real chain and anchor service", function () {
   this.timeout(120_000);
@@ -29,7 +31,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
   before(async function () {
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "node-api-"));
-    const lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], []);
+    const lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
+      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
+    ]);
     // branch A serves Beijing Xicheng (110105), where the fixture borrower's ID number is from
     await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
       { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
@@ -61,6 +65,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
       logLevel: "silent",
     });
     node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
+    node.sender.start();
   });
 
   after(async function () {
@@ -81,7 +86,8 @@ describe("institution node API (inject) with a real chain and anchor service", f
     const approver = (await node.app.inject({ method: "GET", url: `/v1/applications/${body.applicationId}`, headers: as("approver") })).json() as { application: { borrower: { idNumber: string } } };
     expect(approver.application.borrower.idNumber).to.equal("11010519491231002X");
     // nothing personal in the node's database outside the encrypted values
-    for await (const [key, value] of node.root.iterator({ keyEncoding: "utf8", valueEncoding: "view" } as never) as AsyncIterable<[string, Uint8Array]>) {
+    const rootDb = node.root as unknown as { iterator(o: unknown): AsyncIterable<[string, Uint8Array]> };
+    for await (const [key, value] of rootDb.iterator({ keyEncoding: "utf8", valueEncoding: "view" })) {
       const text = `${key} ${Buffer.from(value).toString("utf8")}`;
       for (const personal of PERSONAL) expect(text.includes(personal), `${personal} in ${key}`).to.equal(false);
     }
@@ -126,13 +132,66 @@ describe("institution node API (inject) with a real chain and anchor service", f
     }
   });
 
+  it("approves an assisted loan, registers, disburses and repays it on chain through the outbox; the index and reconciliation agree", async function () {
+    const created = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
+    const consent = (await node.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId: created.applicationId, letterBase64: Buffer.from("授权书 2").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    })).json() as { consent: { leafHash: string } };
+    // the chain's today (Asia/Shanghai) is the loan's start day: disbursement happens on it
+    const block = await chain.anvil.provider.getBlock("latest");
+    const start = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
+    const approved = await node.app.inject({
+      method: "POST",
+      url: "/v1/loans",
+      headers: as("approver"),
+      payload: { applicationId: created.applicationId, contractBase64: Buffer.from("借款合同 signed").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: start },
+    });
+    expect(approved.statusCode, approved.body).to.equal(200);
+    const { loanId, serial, schedule } = approved.json() as { loanId: string; serial: string; schedule: Array<{ principalFen: string; interestFen: string; totalFen: string }> };
+    await waitConfirmed(serial);
+    const disbursed = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-0001", amountFen: "5000000", accountHash: SETTLEMENT } });
+    expect(disbursed.statusCode, disbursed.body).to.equal(200);
+    await waitConfirmed("DSB-0001");
+    const repaid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/repayments`, headers: as("clerk"), payload: { serial: "RPY-0001", amountFen: schedule[0]!.totalFen } });
+    expect(repaid.statusCode, repaid.body).to.equal(200);
+    await waitConfirmed("RPY-0001");
+    await node.indexer.syncOnce();
+    const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string; disbursedFen: string; principalRepaidFen: string };
+    expect(loan.state).to.equal("Active");
+    expect(loan.disbursedFen).to.equal("5000000");
+    expect(loan.principalRepaidFen).to.equal(schedule[0]!.principalFen);
+    // the branch's core-banking books for the day reconcile with zero differences
+    const books = [
+      "serial,loan_id,type,amount,value_date,account_masked",
+      `DSB-0001,${loanId},disbursement,50000.00,${start},**** **** **** 6789`,
+      `RPY-0001,${loanId},repayment,${(Number(schedule[0]!.totalFen) / 100).toFixed(2)},${start},**** **** **** 6789`,
+    ].join("\n");
+    const report = (await node.app.inject({ method: "POST", url: `/v1/reconciliations?day=${start}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books })).json() as { matched: number; balanced: boolean };
+    expect(report.matched, JSON.stringify(report)).to.equal(2);
+    expect(report.balanced).to.equal(true);
+  });
+
+  async function waitConfirmed(serial: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${serial}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
+      if (entry.state === "confirmed") return;
+      if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
+      if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   it("answers the indexed ledger's read routes and reconciles an empty day", async function () {
     await node.indexer.syncOnce();
-    const loans = await node.app.inject({ method: "GET", url: "/v1/loans?state=Active", headers: as("clerk") });
+    const loans = await node.app.inject({ method: "GET", url: "/v1/loans?state=Settled", headers: as("clerk") });
     expect(loans.statusCode).to.equal(200);
     expect((loans.json() as { loans: unknown[] }).loans).to.deep.equal([]);
     const csv = "serial,loan_id,type,amount,value_date,account_masked\n";
-    const report = await node.app.inject({ method: "POST", url: "/v1/reconciliations?day=2026-11-22", headers: { ...as("clerk"), "content-type": "text/csv" }, payload: csv });
+    const report = await node.app.inject({ method: "POST", url: "/v1/reconciliations?day=2026-01-01", headers: { ...as("clerk"), "content-type": "text/csv" }, payload: csv });
     expect(report.statusCode, report.body).to.equal(200);
     expect(report.json()).to.have.property("matched");
   });

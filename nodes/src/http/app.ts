@@ -69,8 +69,43 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   };
 
   api.post("/v1/applications/:channel", {
-    schema: { summary: "Submit a platform's application in its own format; converted, routed to the borrower's branch, stored encrypted", params: z.strictObject({ channel: z.string().min(1).max(64) }), body: z.unknown() },
-    handler: async (request) => fenJson(await deps.ops.submitApplication(actorOf(request, ["clerk", "approver", "admin"]), request.params.channel, request.body)),
+    schema: {
+      summary: "Submit a platform's application in its own format; converted, routed to the borrower's branch, stored encrypted",
+      params: z.strictObject({ channel: z.string().min(1).max(64) }),
+      querystring: z.strictObject({ platform: z.coerce.number().int().min(1).optional().describe("the platform member that brought the application") }),
+      body: z.unknown(),
+    },
+    handler: async (request) => fenJson(await deps.ops.submitApplication(actorOf(request, ["clerk", "approver", "admin"]), request.params.channel, request.body, request.query.platform)),
+  });
+  api.post("/v1/loans", {
+    schema: {
+      summary: "Approve an application: anchor the signed contract and register the loan on chain through the outbox",
+      body: z.strictObject({
+        applicationId: z.string(),
+        contractBase64: z.string().min(1),
+        consentLeafHash: hex32,
+        platformShareBps: z.int().min(0).max(7000),
+        startDate: day,
+      }),
+    },
+    handler: async (request) => fenJson(await deps.ops.approveLoan(actorOf(request, ["approver", "admin"]), request.body)),
+  });
+  const flowBody = z.strictObject({
+    serial: z.string().min(1).max(64),
+    amountFen: z.string().regex(/^[1-9][0-9]{0,18}$/, "integer fen as a decimal string"),
+    accountHash: hex32.optional(),
+  });
+  api.post("/v1/loans/:loanId/disbursements", {
+    schema: { summary: "Record this member's disbursement (its exact share, to a whitelisted account): voucher anchored, written through the outbox", params: z.strictObject({ loanId: hex32 }), body: flowBody.required({ accountHash: true }) },
+    handler: async (request) => fenJson(await deps.ops.fundFlow(actorOf(request, ["clerk", "approver", "admin"]), request.params.loanId, { type: "disbursement", serial: request.body.serial, amountFen: BigInt(request.body.amountFen), accountHash: request.body.accountHash })),
+  });
+  api.post("/v1/loans/:loanId/repayments", {
+    schema: { summary: "Record a repayment received: voucher anchored, written through the outbox", params: z.strictObject({ loanId: hex32 }), body: flowBody },
+    handler: async (request) => fenJson(await deps.ops.fundFlow(actorOf(request, ["clerk", "approver", "admin"]), request.params.loanId, { type: "repayment", serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
+  });
+  api.get("/v1/outbox/:serial", {
+    schema: { summary: "A chain write's state: queued, sent, confirmed or failed (with the contract's error)", params: z.strictObject({ serial: z.string().min(1).max(64) }) },
+    handler: async (request) => fenJson(await deps.ops.outboxStatus(actorOf(request, ["clerk", "approver", "admin"]), request.params.serial)),
   });
   api.get("/v1/applications/:applicationId", {
     schema: { summary: "An application (personal data masked unless the role allows)", params: z.strictObject({ applicationId: z.string().regex(/^app_[0-9a-f]{24}$/) }) },

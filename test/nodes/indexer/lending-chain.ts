@@ -43,15 +43,8 @@ export type LendingChain = Awaited<ReturnType<typeof startLendingChain>>;
 export async function startLendingChain() {
   const chain: ConsortiumChain = await startConsortiumChain();
   const { anvil, deployment, wallets } = chain;
-  const platform = anvil.wallet(6);
-  await govern(deployment.governor, [wallets.unionOps, wallets.branchA], [
-    {
-      target: deployment.addresses.consortiumRegistry,
-      data: deployment.registry.interface.encodeFunctionData("addMember", [
-        { id: PLATFORM, kind: MemberKind.Platform, regionCode: 330106, name: "Example Lending Platform", accounts: [platform.address] },
-      ]),
-    },
-  ]);
+  // the harness's founders include the platform (member 4, region 330106)
+  const platform = wallets.platform;
   const lending: LendingDeployment = await deployLending(wallets.deployer, deployment, [wallets.unionOps, wallets.branchA], [
     { memberId: BRANCH_A, limits: { ...DEFAULT_LIMITS }, whitelist: [ACCOUNT_OF[BRANCH_A]!] },
     { memberId: BRANCH_B, limits: { ...DEFAULT_LIMITS }, whitelist: [ACCOUNT_OF[BRANCH_B]!] },
