@@ -1,0 +1,29 @@
+// The institution node's process: configuration from the environment (NODE_*, nodes/README.md),
+// pino logs with personal data redacted, listen, indexer and outbox running, clean shutdown.
+import pino from "pino";
+import { nodeConfigFromEnv } from "./config.ts";
+import { PII_LOG_REDACT } from "./privacy/mask.ts";
+import { createNodeService } from "./service.ts";
+
+const config = nodeConfigFromEnv(process.env);
+const logger = pino({ level: config.logLevel, redact: PII_LOG_REDACT });
+const node = await createNodeService({ config, logger });
+await node.start();
+await node.app.listen({ host: config.host, port: config.port });
+logger.info({ member: config.memberId, kind: config.memberKind, url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` }, "institution node listening");
+
+let closing = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, "shutting down");
+    node.close().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  });
+}
