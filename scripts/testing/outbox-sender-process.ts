@@ -1,8 +1,10 @@
+// Child process for test/nodes/outbox/crash-kill.test.ts: kept outside test/ because Hardhat's
+// mocha runner loads every .ts file there as a test file.
 // A node's outbox sender as its own process, for the SIGKILL test (crash-kill.test.ts): opens
 // the LevelDB directory, drains in the background, and is killed at random moments.
 import { Level } from "level";
-import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
-import { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
+import { Outbox } from "../../nodes/src/outbox/outbox.ts";
+import { OutboxSender } from "../../nodes/src/outbox/sender.ts";
 
 const env = (name: string): string => {
   const value = process.env[name];
