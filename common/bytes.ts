@@ -37,3 +37,21 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 function abbreviate(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
+
+/** `value` (a safe non-negative integer) as `width` big-endian bytes: LevelDB keys sort numerically. */
+export function uintBE(value: number, width: number): Uint8Array {
+  const out = new Uint8Array(width);
+  let v = value;
+  for (let i = width - 1; i >= 0; i--) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return out;
+}
+
+/** The inverse of uintBE: `width` big-endian bytes at `offset`. */
+export function readUintBE(bytes: Uint8Array, width: number, offset = 0): number {
+  let v = 0;
+  for (let i = 0; i < width; i++) v = v * 256 + bytes[offset + i]!;
+  return v;
+}

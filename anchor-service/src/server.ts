@@ -3,6 +3,7 @@
 import pino from "pino";
 import { configFromEnv } from "./config.ts";
 import { createAnchorService } from "./service.ts";
+import { exitOnSignals } from "../../common/process/shutdown.ts";
 
 const config = configFromEnv(process.env);
 const logger = pino({ level: config.logLevel });
@@ -11,18 +12,4 @@ await service.start();
 await service.app.listen({ host: config.host, port: config.port });
 logger.info({ url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` }, "anchor service listening");
 
-let closing = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, "shutting down");
-    service.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  });
-}
+exitOnSignals(logger, () => service.close());

@@ -4,6 +4,7 @@ import pino from "pino";
 import { nodeConfigFromEnv } from "./config.ts";
 import { PII_LOG_REDACT } from "./privacy/mask.ts";
 import { createNodeService } from "./service.ts";
+import { exitOnSignals } from "../../common/process/shutdown.ts";
 
 const config = nodeConfigFromEnv(process.env);
 const logger = pino({ level: config.logLevel, redact: PII_LOG_REDACT });
@@ -12,18 +13,4 @@ await node.start();
 await node.app.listen({ host: config.host, port: config.port });
 logger.info({ member: config.memberId, kind: config.memberKind, url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` }, "institution node listening");
 
-let closing = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, "shutting down");
-    node.close().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  });
-}
+exitOnSignals(logger, () => node.close());

@@ -14,6 +14,7 @@ import { splitByShares } from "../../common/lending/allocation.ts";
 import { dateToDay, dayToDate, SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../common/lending/dates.ts";
 import { generateSchedule, type RepaymentMethod } from "../../common/lending/schedule.ts";
 import { BRANCH_A, BRANCH_B, COURT, deployConsortium, PLATFORM, UNION } from "./consortium.fixture.ts";
+import { DEFAULT_LEDGER_PARAMS } from "../../scripts/deploy/consortium.ts";
 
 export const REGION_A = 330102;
 export const REGION_B = 330681;
@@ -32,17 +33,7 @@ export const DisputeStage = Object.freeze({
 } as const);
 
 /** DOMAIN.md defaults (IJointLoanLedger.LedgerParams). */
-export const DEFAULT_PARAMS = Object.freeze({
-  aprCapBps: 2400,
-  platformShareFloorBps: 3000,
-  coFundingCapitalRatioBps: 2500,
-  penaltyAprBps: 1200,
-  minTermDays: 7,
-  maxTermDays: 1096,
-  minPrincipal: 300_000n,
-  maxPrincipal: 20_000_000n,
-  borrowerOutstandingLimit: 30_000_000n,
-});
+export const DEFAULT_PARAMS = DEFAULT_LEDGER_PARAMS;
 
 export type BranchLimits = {
   singleLoanMax: bigint;

@@ -16,6 +16,7 @@
 //
 // A record and its index entry, its request's batch, its nonce and the Merkle nodes it
 // completes are written in one synced batch: nothing is ever half-written.
+import { readUintBE, uintBE } from "../../../common/bytes.ts";
 
 export const SUBLEVELS = ["records", "leafIndex", "batches", "nodes", "heads", "nonces", "meta"] as const;
 
@@ -23,19 +24,11 @@ export const SEQ_BYTES = 6;
 export const INDEX_PREFIX_BYTES = 8;
 
 export function seqKey(seq: number): Uint8Array {
-  const key = new Uint8Array(SEQ_BYTES);
-  let v = seq;
-  for (let i = SEQ_BYTES - 1; i >= 0; i--) {
-    key[i] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return key;
+  return uintBE(seq, SEQ_BYTES);
 }
 
 export function readSeq(bytes: Uint8Array, offset = 0): number {
-  let v = 0;
-  for (let i = 0; i < SEQ_BYTES; i++) v = v * 256 + bytes[offset + i]!;
-  return v;
+  return readUintBE(bytes, SEQ_BYTES, offset);
 }
 
 export function indexKey(leafHash: Uint8Array): Uint8Array {

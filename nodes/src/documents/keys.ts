@@ -15,6 +15,7 @@
 // A document's blob, record and loan index are written in one batch; so is every access-log
 // entry with its index entry. Nothing is ever half-written.
 import type { AbstractLevel, AbstractSublevel } from "abstract-level";
+import { readUintBE, uintBE } from "../../../common/bytes.ts";
 
 export const ID_BYTES = 32;
 export const SEQ_BYTES = 6;
@@ -56,19 +57,11 @@ export function documentSublevels(parent: Parent, name = "documents"): DocumentS
 }
 
 export function seqKey(seq: number): Uint8Array {
-  const key = new Uint8Array(SEQ_BYTES);
-  let v = seq;
-  for (let i = SEQ_BYTES - 1; i >= 0; i--) {
-    key[i] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return key;
+  return uintBE(seq, SEQ_BYTES);
 }
 
 export function readSeq(bytes: Uint8Array, offset = 0): number {
-  let v = 0;
-  for (let i = 0; i < SEQ_BYTES; i++) v = v * 256 + bytes[offset + i]!;
-  return v;
+  return readUintBE(bytes, SEQ_BYTES, offset);
 }
 
 export function concatKey(...parts: Uint8Array[]): Uint8Array {
