@@ -21,7 +21,7 @@ import type { ApplicationStore } from "./applications.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import { borrowerKeyOf } from "./privacy/borrower-key.ts";
 import { maskApplication } from "./privacy/mask.ts";
-import { buildCreditReport } from "./reconcile/credit-report.ts";
+import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
 import { reconcileDay, reportToJson, toCsv } from "./reconcile/reconcile.ts";
 
 export type OperationsDeps = {
@@ -36,6 +36,8 @@ export type OperationsDeps = {
   registry: Contract;
   /** Every chain write goes through the durable outbox. */
   outbox: Outbox;
+  /** JointLoanLedger (read-only here): days overdue and next due days for the credit report. */
+  ledger: Contract;
   /** Anchors evidence records (contracts, vouchers) through the anchor service. */
   anchor: AnchorEvidence;
   now?: () => Date;
@@ -215,19 +217,33 @@ export class NodeOperations {
     return { json: reportToJson(report), csv: toCsv(report) };
   }
 
+  /** 征信报送 for this member's loans, with days overdue and the next due day read from the ledger. */
   async creditReport(_actor: Actor, month: string): Promise<string> {
     const loans = await this.deps.model.loansByBranch(this.deps.memberId);
-    const today = Math.floor(((this.deps.now?.() ?? new Date()).getTime() / 1000 + 8 * 3600) / 86_400);
-    const rows = loans.map((l) => ({
-      loanId: l.loanId,
-      borrowerKey: l.borrowerKey,
-      principalFen: l.principalFen,
-      outstandingFen: l.state === "Settled" || l.state === "Cancelled" ? 0n : l.disbursedFen - l.principalRepaidFen,
-      state: l.state,
-      daysOverdue: 0,
-      nextDueDay: today,
-    }));
-    return buildCreditReport(month, rows as never).csv;
+    const rows: CreditLoan[] = [];
+    for (const l of loans) {
+      if (l.state === "None") continue; // never indexed as such: a registered loan is at least Registered
+      const open = l.state === "Registered" || l.state === "Active";
+      let daysOverdue = 0;
+      let nextDueDay: number | null = null;
+      if (l.state === "Active") {
+        const [days] = (await this.deps.ledger.getFunction("overdue")(l.loanId)) as [bigint, bigint, bigint];
+        const schedule = (await this.deps.ledger.getFunction("schedule")(l.loanId)) as Array<{ dueDay: bigint }>;
+        const progress = (await this.deps.ledger.getFunction("progress")(l.loanId)) as { nextInstallment: bigint };
+        daysOverdue = Number(days);
+        nextDueDay = Number(schedule[Number(progress.nextInstallment)]?.dueDay ?? 0) || null;
+      }
+      rows.push({
+        loanId: l.loanId,
+        borrowerKey: l.borrowerKey,
+        principalFen: l.principalFen,
+        outstandingFen: open ? l.disbursedFen - l.principalRepaidFen : 0n,
+        state: l.state,
+        daysOverdue,
+        nextDueDay,
+      });
+    }
+    return buildCreditReport(month, rows).csv;
   }
 
   async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {

@@ -21,6 +21,7 @@ import { indexerSublevels } from "./indexer/db.ts";
 import { LedgerIndexer } from "./indexer/indexer.ts";
 import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
 import { PII_LOG_REDACT } from "./privacy/mask.ts";
@@ -108,6 +109,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     registry,
     outbox,
     anchor: anchorRecords,
+    ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const app = await buildNodeApp({

@@ -172,6 +172,13 @@ describe("institution node API (inject) with a real chain and anchor service", f
     const report = (await node.app.inject({ method: "POST", url: `/v1/reconciliations?day=${start}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books })).json() as { matched: number; balanced: boolean };
     expect(report.matched, JSON.stringify(report)).to.equal(2);
     expect(report.balanced).to.equal(true);
+    // 征信报送: the loan is listed with its balance, not overdue
+    const month = start.slice(0, 7);
+    const credit = await node.app.inject({ method: "GET", url: `/v1/credit-report?month=${month}`, headers: as("approver") });
+    expect(credit.statusCode, credit.body).to.equal(200);
+    const line = credit.body.split("\n").find((l) => l.includes(loanId));
+    expect(line, credit.body).to.not.equal(undefined);
+    expect(line).to.contain(((5_000_000 - Number(schedule[0]!.principalFen)) / 100).toFixed(2));
   });
 
   async function waitConfirmed(serial: string): Promise<void> {
