@@ -38,6 +38,9 @@ export const NodeConfigSchema = z.object({
   deployBlock: int(0, Number.MAX_SAFE_INTEGER).default(0),
   logPageBlocks: int(1, 1_000_000).default(2000),
   indexerPollMs: int(50, 3_600_000).default(1000),
+  /** The keeper's own member account key (escalation, reminders); unset: this node runs no keeper. */
+  keeperKey: hex32.optional(),
+  keeperIntervalMs: int(1000, 86_400_000).default(3_600_000),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -63,6 +66,8 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   deployBlock: "NODE_DEPLOY_BLOCK",
   logPageBlocks: "NODE_LOG_PAGE_BLOCKS",
   indexerPollMs: "NODE_INDEXER_POLL_MS",
+  keeperKey: "NODE_KEEPER_KEY",
+  keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   users: "NODE_USERS",
   logLevel: "NODE_LOG_LEVEL",
 };

@@ -22,6 +22,9 @@ import { LedgerIndexer } from "./indexer/indexer.ts";
 import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
+import { Keeper } from "./keeper/keeper.ts";
+
+const DISPUTE_RESOLUTION_KEEPER_ABI = ["function escalate(bytes32 loanId) returns (uint8)"];
 import { OutboxSender } from "./outbox/sender.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
 import { PII_LOG_REDACT } from "./privacy/mask.ts";
@@ -112,6 +115,22 @@ export async function createNodeService(options: NodeServiceOptions) {
     ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  // the keeper signs with an account of its own, never the outbox's key (no nonce contention)
+  const keeper =
+    config.keeperKey === undefined
+      ? undefined
+      : new Keeper({
+          model: indexer.model,
+          ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
+          disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_KEEPER_ABI, new Wallet(config.keeperKey, provider)),
+          reminders: (root as never as { sublevel(name: string, o: unknown): never }).sublevel("reminders", { valueEncoding: "json" }),
+          // no SMS gateway here: reminders are logged (the borrower key only) for the back office
+          send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),
+          now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
+          log,
+        });
+  let keeperTimer: NodeJS.Timeout | undefined;
+
   const app = await buildNodeApp({
     logger: logger === false ? false : (logger as never),
     memberId: config.memberId,
@@ -134,11 +153,18 @@ export async function createNodeService(options: NodeServiceOptions) {
     documents,
     anchor,
     wallet,
+    keeper,
     async start(): Promise<void> {
       indexer.start();
       sender.start();
+      if (keeper !== undefined) {
+        const round = () => keeper.runOnce().catch((error) => log.warn({ err: (error as Error).message }, "keeper round failed; retried next interval"));
+        keeperTimer = setInterval(round, config.keeperIntervalMs);
+        keeperTimer.unref();
+      }
     },
     async close(): Promise<void> {
+      if (keeperTimer !== undefined) clearInterval(keeperTimer);
       await app.close();
       await sender.stop();
       await indexer.stop();

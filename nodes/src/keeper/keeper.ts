@@ -1,0 +1,91 @@
+// The keeper: once a day (any node may run it; the union does by default) it walks the active
+// loans of the index, asks the ledger how many days each is past due, calls
+// DisputeResolution.escalate where a stage threshold is reached, and schedules a reminder to the
+// borrower for each loan at the Reminder stage — only inside the 08:00–21:00 Asia/Shanghai
+// contact window (seed 003). It signs with a keeper account of its own, never the outbox's key,
+// so the two never compete for nonces.
+import type { Contract } from "ethers";
+import type { AbstractSublevel } from "abstract-level";
+import type { LedgerModel } from "../indexer/model.ts";
+import { nextContactTime } from "../reconcile/contact-window.ts";
+
+/** How a reminder reaches a borrower: SMS gateway, app push… (a recording one in tests). */
+export type ReminderSender = (reminder: { loanId: string; borrowerKey: string; daysPastDue: number; at: number }) => Promise<void>;
+
+export type KeeperDeps = {
+  model: LedgerModel;
+  /** JointLoanLedger, read-only: `overdue(loanId)` and `loan(loanId)`. */
+  ledger: Contract;
+  /** DisputeResolution connected to the keeper's own member account. */
+  disputes: Contract;
+  /** Reminders scheduled and sent, by `loanId!stageChangedAt` (one per entry into Reminder). */
+  reminders: AbstractSublevel<any, any, string, { loanId: string; at: number; sentAt?: number }>;
+  send: ReminderSender;
+  /** Unix seconds. */
+  now: () => number;
+  log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+};
+
+const STAGES = ["None", "Reminder", "Mediation", "Arbitration", "Accepted", "Ruled", "Closed"] as const;
+
+export type KeeperRound = { checked: number; escalated: string[]; remindersScheduled: number; remindersSent: number };
+
+export class Keeper {
+  readonly deps: KeeperDeps;
+
+  constructor(deps: KeeperDeps) {
+    this.deps = deps;
+  }
+
+  /** One round: escalate what is due, schedule reminders, send the ones whose time has come. */
+  async runOnce(): Promise<KeeperRound> {
+    const round: KeeperRound = { checked: 0, escalated: [], remindersScheduled: 0, remindersSent: 0 };
+    const now = this.deps.now();
+    for (const loan of await this.deps.model.loansByState("Active")) {
+      round.checked++;
+      const [days, , stageBefore] = (await this.deps.ledger.getFunction("overdue")(loan.loanId)) as [bigint, bigint, bigint];
+      if (days === 0n) continue;
+      let stage = STAGES[Number(stageBefore)] ?? "None";
+      if (stage === "None" || stage === "Reminder" || stage === "Mediation") {
+        // escalate is idempotent on chain: a call that changes nothing costs a little gas only
+        const after = await this.deps.disputes.getFunction("escalate").staticCall(loan.loanId);
+        if (Number(after) > Number(stageBefore)) {
+          await (await this.deps.disputes.getFunction("escalate")(loan.loanId)).wait();
+          round.escalated.push(loan.loanId);
+          stage = STAGES[Number(after)] ?? stage;
+          this.deps.log?.info({ loanId: loan.loanId, stage }, "escalated an overdue loan");
+        }
+      }
+      if (stage === "Reminder") {
+        // one reminder per time the loan reached the Reminder stage
+        const onChain = (await this.deps.ledger.getFunction("loan")(loan.loanId)) as { stageChangedAt: bigint };
+        const key = `${loan.loanId}!${onChain.stageChangedAt}`;
+        if ((await this.deps.reminders.get(key)) === undefined) {
+          await this.deps.reminders.put(key, { loanId: loan.loanId, at: nextContactTime(now) });
+          round.remindersScheduled++;
+        }
+      }
+    }
+    round.remindersSent = await this.#sendDue(now);
+    return round;
+  }
+
+  /** Send every scheduled reminder whose time (always inside the contact window) has come. */
+  async #sendDue(now: number): Promise<number> {
+    let sent = 0;
+    for await (const [key, reminder] of this.deps.reminders.iterator()) {
+      if (reminder.sentAt !== undefined || reminder.at > now) continue;
+      const loan = await this.deps.model.loan(reminder.loanId);
+      if (loan === undefined) continue;
+      const [days] = (await this.deps.ledger.getFunction("overdue")(reminder.loanId)) as [bigint];
+      if (days === 0n) {
+        await this.deps.reminders.put(key, { ...reminder, sentAt: -1 }); // cured before the window opened
+        continue;
+      }
+      await this.deps.send({ loanId: reminder.loanId, borrowerKey: loan.borrowerKey, daysPastDue: Number(days), at: now });
+      await this.deps.reminders.put(key, { ...reminder, sentAt: now });
+      sent++;
+    }
+    return sent;
+  }
+}
