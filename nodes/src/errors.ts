@@ -51,6 +51,8 @@ export function nodeError(code: NodeOwnErrorCode, message: string, details?: unk
 /** Status and body for any error a route can throw; undefined for a bug (500). */
 export function renderError(error: unknown): { status: number; body: { error: { code: string; message: string; details?: unknown } } } | undefined {
   if (!(error instanceof CodedError)) return undefined;
+  // a node-to-node request whose signature, expiry or headers are wrong (common/auth)
+  if (error.code.startsWith("AUTH_")) return { status: 401, body: { error: { code: "NODE_ERR_AUTH", message: error.message, details: { auth: error.code } } } };
   const status = NODE_ERRORS[error.code];
   if (status === undefined) return undefined;
   const details = (error as { details?: unknown }).details;

@@ -2,6 +2,7 @@
 // route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
 import { createHash, randomBytes } from "node:crypto";
+import type { AbstractSublevel } from "abstract-level";
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
@@ -38,6 +39,10 @@ export type OperationsDeps = {
   outbox: Outbox;
   /** JointLoanLedger (read-only here): days overdue and next due days for the credit report. */
   ledger: Contract;
+  /** The chain's id (signed requests from other members' nodes are bound to it). */
+  chainId: () => Promise<bigint>;
+  /** Nonces of signed requests already served, remembered until they expire. */
+  nonces: AbstractSublevel<any, any, string, string>;
   /** Anchors evidence records (contracts, vouchers) through the anchor service. */
   anchor: AnchorEvidence;
   now?: () => Date;
@@ -52,6 +57,7 @@ const ID_TYPE_OF_CHANNEL = {
 } as const;
 
 const BRANCH = 2;
+const COURT = 4;
 const ACTIVE = 1;
 
 export class NodeOperations {
@@ -128,9 +134,9 @@ export class NodeOperations {
     }
     const contract = Buffer.from(input.contractBase64, "base64");
     const contractDigest = `0x${createHash("sha256").update(contract).digest("hex")}`;
-    await this.deps.documents.put({ kind: "contract", bytes: contract, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
     const applicationSerial = keccak256(toUtf8Bytes(application.applicationId));
     const loanId = loanIdOf(application.platformMemberId, applicationSerial);
+    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
     const [contractReceipt] = await this.deps.anchor([{ kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256, digest: contractDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId }]);
     const schedule = generateSchedule({
       principalFen: application.loan.principalFen,
@@ -244,6 +250,26 @@ export class NodeOperations {
       });
     }
     return buildCreditReport(month, rows).csv;
+  }
+
+  /**
+   * A court member's node fetches a case's documents: the request is signed with the court's
+   * chain key (EIP-712, nonce, expiry); the signer must be an active court member, and the
+   * document store's policy lets it read only loans whose arbitration case is assigned to it.
+   */
+  async caseDocuments(request: { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> }, loanId: string) {
+    const { verifyRequest, nonceKey, requestDomain } = await import("../../common/auth/request-signing.ts");
+    const chainId = await this.deps.chainId();
+    const verified = verifyRequest(requestDomain(chainId, await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
+    const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
+    if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
+    await this.deps.nonces.put(key, String(verified.expiresAt));
+    const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
+    const [kind] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
+    if (Number(status) !== ACTIVE || Number(kind) !== COURT) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active court member`);
+    const actor: Actor = { userId: verified.signer, role: "court-clerk", memberId: Number(memberId) };
+    const documents = await this.deps.documents.exportCaseDocuments({ loanId: loanId.toLowerCase() }, actor);
+    return { loanId: loanId.toLowerCase(), documents: documents.map((d) => ({ documentId: d.documentId, kind: d.kind, sha256: d.sha256, bytesBase64: Buffer.from(d.bytes).toString("base64") })) };
   }
 
   async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {

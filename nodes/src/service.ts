@@ -113,6 +113,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     outbox,
     anchor: anchorRecords,
     ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
+    chainId: async () => chainId,
+    nonces: (root as never as { sublevel(name: string, o: unknown): never }).sublevel("request-nonces", { valueEncoding: "utf8" }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // the keeper signs with an account of its own, never the outbox's key (no nonce contention)

@@ -3,6 +3,7 @@
 // borrower's branch, stored encrypted, shown masked; the borrower's consent is stored and
 // anchored before the credit query, which is anchored too; roles are enforced.
 import { expect } from "chai";
+import { Contract } from "ethers";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,18 +27,21 @@ describe("institution node API (inject) with a real chain and anchor service", f
   let anchor: AnchorService;
   let node: NodeService;
   let dir: string;
+  let lending: Awaited<ReturnType<typeof deployLending>>;
+  let disputesAddress: string;
   const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
 
   before(async function () {
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "node-api-"));
-    const lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
+    lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
       { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
     ]);
     // branch A serves Beijing Xicheng (110105), where the fixture borrower's ID number is from
     await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
       { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
     ]);
+    disputesAddress = lending.addresses.disputeResolution;
     anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
@@ -179,6 +183,46 @@ describe("institution node API (inject) with a real chain and anchor service", f
     const line = credit.body.split("\n").find((l) => l.includes(loanId));
     expect(line, credit.body).to.not.equal(undefined);
     expect(line).to.contain(((5_000_000 - Number(schedule[0]!.principalFen)) / 100).toFixed(2));
+  });
+
+  it("lets the assigned court's node fetch a case's documents with its chain key, and nobody else", async function () {
+    const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
+    const loans = (await node.app.inject({ method: "GET", url: "/v1/loans?state=Active", headers: as("clerk") })).json() as { loans: Array<{ loanId: string }> };
+    const loanId = loans.loans[0]!.loanId;
+    const fetchAs = async (wallet: typeof chain.wallets.court) => {
+      const path = `/v1/cases/${loanId}/documents`;
+      const headers = await signRequest(wallet, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path, body: "" });
+      lastHeaders = { path, headers };
+      return node.app.inject({ method: "GET", url: path, headers });
+    };
+    let lastHeaders: { path: string; headers: Record<string, string> } = { path: "", headers: {} };
+    // no case yet: even the court is refused
+    const early = await fetchAs(chain.wallets.court);
+    expect((early.json() as { error: { code: string } }).error.code, early.body).to.equal("NODE_ERR_FORBIDDEN");
+    // the loan goes 20 days overdue, a keeper escalates, the union assigns the court
+    const lendingDisputes = new Contract(disputesAddress, ["function escalate(bytes32) returns (uint8)", "function assignCourt(bytes32,uint32)"], chain.wallets.unionOps);
+    const schedule = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { startDay: number };
+    // the first installment was repaid: the second (due about 61 days in) is the one that goes late
+    const target = (schedule.startDay + 61 + 20) * 86_400 - 8 * 3600 + 10 * 3600;
+    const now = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
+    await chain.anvil.provider.send("evm_increaseTime", [target - now]);
+    await chain.anvil.provider.send("evm_mine", []);
+    await (await lendingDisputes.getFunction("escalate")(loanId)).wait();
+    await (await lendingDisputes.getFunction("assignCourt")(loanId, MEMBERS.court)).wait();
+    await node.indexer.syncOnce();
+    const fetched = await fetchAs(chain.wallets.court);
+    expect(fetched.statusCode, fetched.body).to.equal(200);
+    const docs = (fetched.json() as { documents: Array<{ kind: string; sha256: string; bytesBase64: string }> }).documents;
+    expect(docs.map((d) => d.kind).sort()).to.include.members(["contract", "voucher"]);
+    expect(docs.find((d) => d.kind === "contract")!.bytesBase64).to.equal(Buffer.from("借款合同 signed").toString("base64"));
+    const replay = await node.app.inject({ method: "GET", url: lastHeaders.path, headers: lastHeaders.headers });
+    expect((replay.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH");
+    const unsigned = await node.app.inject({ method: "GET", url: lastHeaders.path });
+    expect(unsigned.statusCode).to.equal(401);
+    expect((unsigned.json() as { error: { code: string; details: { auth: string } } }).error.details.auth).to.equal("AUTH_MISSING_HEADERS");
+    // another member's key is refused; a replayed request is refused
+    const stranger = await fetchAs(chain.wallets.branchB);
+    expect((stranger.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
   });
 
   async function waitConfirmed(serial: string): Promise<void> {

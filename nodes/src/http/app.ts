@@ -161,6 +161,21 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     handler: async (request, reply) => reply.type("application/octet-stream").send(Buffer.from(await deps.ops.document(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.params.documentId, request.query.purpose))),
   });
 
+  // node-to-node: a court member's node, authenticated by its chain key rather than a user token
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    (request as FastifyRequest & { rawBody?: Buffer }).rawBody = body as Buffer;
+    try {
+      done(null, (body as Buffer).length === 0 ? undefined : JSON.parse((body as Buffer).toString("utf8")));
+    } catch (e) {
+      done(nodeError("NODE_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+  api.get("/v1/cases/:loanId/documents", {
+    schema: { summary: "A court member's node fetches an assigned case's documents (signed with the court's chain key)", params: z.strictObject({ loanId: hex32 }) },
+    handler: async (request) =>
+      deps.ops.caseDocuments({ method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers }, request.params.loanId),
+  });
+
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
   app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
     const state = deps.ready();
