@@ -95,4 +95,19 @@ describe("anchor service: the chain loses committed heads", function () {
     expect(refused.status).to.equal(503);
     expect(service.merkle.size).to.equal(size);
   });
+
+  // last: it stops the chain
+  it("keeps taking submissions while the RPC endpoint is down, and commits nothing meanwhile", async function () {
+    await submit(["before the outage"]); // the signer's membership is now known
+    const size = service.merkle.size;
+    await chain.stop();
+    const during = await submit(["during the outage 1", "during the outage 2"]);
+    expect(during).to.have.length(2);
+    expect(service.merkle.size).to.equal(size + 2);
+    await service.committer.runOnce();
+    expect(service.committer.state.kind).to.equal("unavailable");
+    const leaf = await service.app.inject({ method: "GET", url: `/v1/leaves/${during[0]!.leafHash}` });
+    expect((leaf.json() as { status: string }).status).to.equal("pending");
+  });
+
 });

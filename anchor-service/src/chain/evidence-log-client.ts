@@ -139,12 +139,24 @@ export class EvidenceLogClient {
     return undefined;
   }
 
-  /** A member account's id and status, cached for `membershipCacheMs`. */
+  /**
+   * A member account's id and status, cached for `membershipCacheMs`; while the endpoint is down,
+   * the last answer it gave stands.
+   */
   async memberStatus(account: string, now = Date.now()): Promise<MemberStatus> {
     const key = account.toLowerCase();
     const cached = this.#members.get(key);
     if (cached !== undefined && now - cached.at < this.options.membershipCacheMs) return cached.value;
-    const [memberId, status] = await this.registry.getFunction("memberStatusOf")(account);
+    let answer: [bigint, bigint];
+    try {
+      answer = await this.registry.getFunction("memberStatusOf")(account);
+    } catch (error) {
+      // the endpoint is down: intake keeps working on the last status the chain gave for this
+      // account (a member suspended meanwhile is refused once the chain answers again)
+      if (cached !== undefined) return cached.value;
+      throw error;
+    }
+    const [memberId, status] = answer;
     const value: MemberStatus = { memberId: Number(memberId), status: Number(memberId) === 0 ? "none" : STATUS[Number(status)] ?? "none" };
     this.#members.set(key, { at: now, value });
     return value;
