@@ -102,6 +102,11 @@ export type ReceiptBatchInput = {
   firstSequence: number;
   /** The records' RFC 9162 leaf hashes, in sequence order. */
   leafHashes: readonly Uint8Array[];
+  /**
+   * Optional: each leaf hash as lowercase 0x hex, if the caller has it already (saves converting
+   * it again). Must be toHex(leafHashes[i]) for every i.
+   */
+  leafHashHex?: readonly string[];
   /** Unix seconds: when the batch was durably accepted. */
   receivedAt: number;
   maxMergeDelaySeconds: number;
@@ -159,7 +164,8 @@ export async function signReceiptBatch(
   const service = getAddress(await signer.getAddress());
   const signed = await signer.signTypedData(domain, TYPES, structOf(unsigned));
   const batch: SignedReceiptBatch = { ...unsigned, signature: signed, service };
-  return { batch, receipts: buildReceipts(batch, leafHashes, rangeHash) };
+  const hex = input.leafHashHex !== undefined && input.leafHashHex.length === leafHashes.length ? input.leafHashHex : undefined;
+  return { batch, receipts: buildReceipts(batch, leafHashes, rangeHash, hex) };
 }
 
 /**
@@ -248,7 +254,67 @@ export function isoSeconds(unixSeconds: number): string {
   return new Date(unixSeconds * 1000).toISOString().replace(/\.000Z$/, "Z");
 }
 
-function buildReceipts(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[], rangeHash: RangeHasher): Receipt[] {
+function buildReceipts(
+  batch: SignedReceiptBatch,
+  leafHashes: readonly Uint8Array[],
+  rangeHash: RangeHasher,
+  leafHex?: readonly string[],
+): Receipt[] {
+  const size = leafHashes.length;
+  // Very large batches (keys below would overflow) take the generic path.
+  if (size >= 67_108_864) return buildReceiptsGeneric(batch, leafHashes, rangeHash);
+  const receivedAt = isoSeconds(batch.receivedAt);
+  const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
+  // Each node appears in many proofs; convert it to hex once, keyed by its range. The walk below
+  // is inclusionProof's (common/merkle/rfc9162.ts), step for step, over hex instead of bytes.
+  const hexOf = new Map<number, string>();
+  const stride = size + 1;
+  const nodeHex = (begin: number, end: number): string => {
+    if (end - begin === 1 && leafHex !== undefined) return leafHex[begin]!;
+    const key = begin * stride + end;
+    let hex = hexOf.get(key);
+    if (hex === undefined) {
+      hex = toHex(rangeHash(begin, end));
+      hexOf.set(key, hex);
+    }
+    return hex;
+  };
+  const receipts: Receipt[] = new Array(size);
+  const topDown: string[] = [];
+  for (let i = 0; i < size; i++) {
+    topDown.length = 0;
+    let begin = 0;
+    let end = size;
+    while (end - begin > 1) {
+      const width = end - begin;
+      let k = 1;
+      while (k * 2 < width) k *= 2; // largest power of two strictly below width
+      if (i < begin + k) {
+        topDown.push(nodeHex(begin + k, end));
+        end = begin + k;
+      } else {
+        topDown.push(nodeHex(begin, begin + k));
+        begin += k;
+      }
+    }
+    const proof: string[] = new Array(topDown.length);
+    for (let p = 0; p < topDown.length; p++) proof[p] = topDown[topDown.length - 1 - p]!;
+    receipts[i] = {
+      leafHash: leafHex !== undefined ? leafHex[i]! : toHex(leafHashes[i]!),
+      sequence: batch.firstSequence + i,
+      logId: batch.logId,
+      receivedAt,
+      maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
+      // Each receipt gets its own copy: a caller editing one must not change the others.
+      batch: { firstSequence: batchPart.firstSequence, count: batchPart.count, root: batchPart.root, signature: batchPart.signature },
+      proof,
+      service: { address: batch.service },
+    };
+  }
+  return receipts;
+}
+
+function buildReceiptsGeneric(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[], rangeHash: RangeHasher): Receipt[] {
   const receivedAt = isoSeconds(batch.receivedAt);
   const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
   // Each interior node appears in many proofs; convert it to hex once, not once per proof.

@@ -2,7 +2,7 @@
 // `abi.decode` and the TypeScript side with ethers, byte for byte the same. Spec and test
 // vectors: LEAF.md next to this file. Changing anything here is a format change: read
 // "Versioning" in LEAF.md first.
-import { randomBytes } from "node:crypto";
+import { hash as nodeHash, randomBytes } from "node:crypto";
 import { toHex } from "../bytes.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
 import { CodedError } from "../errors.ts";
@@ -122,6 +122,57 @@ export function decodeLeaf(bytes: Uint8Array): EvidenceRecord {
   return record;
 }
 
+/** An evidence record whose three bytes32 fields are already bytes (32 each). */
+export type EvidenceRecordBytes = {
+  version: typeof LEAF_VERSION;
+  kind: EvidenceKind;
+  digestAlgorithm: DigestAlgorithm;
+  digest: Uint8Array;
+  salt: Uint8Array;
+  submitter: number;
+  subject: Uint8Array;
+};
+
+/**
+ * encodeLeaf for a record whose digest, salt and subject are 32-byte arrays rather than hex:
+ * the same bytes, the same checks (a field that is not 32 bytes fails with that field's code),
+ * without the hex round trip. For hot paths that already hold the bytes.
+ */
+export function encodeLeafBytes(record: EvidenceRecordBytes): Uint8Array {
+  const out = new Uint8Array(LEAF_LENGTH);
+  writeLeafBytes(record, out, 0);
+  return out;
+}
+
+/** RFC 9162 leaf hash of encodeLeafBytes(record), without copying the leaf again to hash it. */
+export function leafHashOfBytes(record: EvidenceRecordBytes): Uint8Array {
+  // 0x00 ‖ leaf, as hashLeaf builds it, in one reused buffer: every byte but the constant zero
+  // padding is rewritten each time, and hashing is synchronous
+  writeLeafBytes(record, HASH_INPUT, 1);
+  return new Uint8Array(nodeHash("sha256", HASH_INPUT, "buffer"));
+}
+
+const HASH_INPUT = new Uint8Array(1 + LEAF_LENGTH);
+
+function writeLeafBytes(record: EvidenceRecordBytes, out: Uint8Array, at: number): void {
+  checkNumbers(record);
+  checkBytes32Array(record.digest, "digest", "LEAF_BAD_DIGEST");
+  checkBytes32Array(record.salt, "salt", "LEAF_BAD_SALT");
+  checkBytes32Array(record.subject, "subject", "LEAF_BAD_SUBJECT");
+  out[at + OFFSET.version + WORD - 1] = record.version;
+  out[at + OFFSET.kind + WORD - 1] = record.kind;
+  out[at + OFFSET.digestAlgorithm + WORD - 1] = record.digestAlgorithm;
+  out.set(record.digest, at + OFFSET.digest);
+  out.set(record.salt, at + OFFSET.salt);
+  const s = record.submitter;
+  const w = at + OFFSET.submitter + WORD - 4;
+  out[w] = Math.floor(s / 0x100_0000) & 0xff;
+  out[w + 1] = (s >>> 16) & 0xff;
+  out[w + 2] = (s >>> 8) & 0xff;
+  out[w + 3] = s & 0xff;
+  out.set(record.subject, at + OFFSET.subject);
+}
+
 export function leafHashOf(record: EvidenceRecord): Uint8Array {
   return hashLeaf(encodeLeaf(record));
 }
@@ -155,6 +206,13 @@ function checkRecord(record: {
   submitter: number;
   subject: string;
 }): asserts record is EvidenceRecord {
+  checkNumbers(record);
+  checkBytes32(record.digest, "digest", "LEAF_BAD_DIGEST");
+  checkBytes32(record.salt, "salt", "LEAF_BAD_SALT");
+  checkBytes32(record.subject, "subject", "LEAF_BAD_SUBJECT");
+}
+
+function checkNumbers(record: { version: number; kind: number; digestAlgorithm: number; submitter: number }): void {
   if (record.version !== LEAF_VERSION) {
     throw new LeafFormatError("LEAF_UNKNOWN_VERSION", `unknown leaf version ${String(record.version)}`);
   }
@@ -173,13 +231,17 @@ function checkRecord(record: {
       `submitter must be a member id in 1..${MAX_SUBMITTER}, got ${String(record.submitter)}`,
     );
   }
-  checkBytes32(record.digest, "digest", "LEAF_BAD_DIGEST");
-  checkBytes32(record.salt, "salt", "LEAF_BAD_SALT");
-  checkBytes32(record.subject, "subject", "LEAF_BAD_SUBJECT");
 }
 
 function checkBytes32(value: unknown, field: string, code: LeafErrorCode): void {
   if (typeof value !== "string" || !BYTES32_HEX.test(value)) {
     throw new LeafFormatError(code, `${field} must be 0x followed by 64 hex digits, got ${String(value)}`);
+  }
+}
+
+function checkBytes32Array(value: unknown, field: string, code: LeafErrorCode): void {
+  if (!(value instanceof Uint8Array) || value.length !== WORD) {
+    const got = value instanceof Uint8Array ? `${value.length} bytes` : typeof value;
+    throw new LeafFormatError(code, `${field} must be 32 bytes, got ${got}`);
   }
 }

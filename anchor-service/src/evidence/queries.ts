@@ -3,17 +3,20 @@
 // holds right now (checked at request time): the service never silently serves a proof whose
 // head is not on the chain it talks to.
 import type { Receipt } from "../../../common/auth/receipts.ts";
-import { fromHex, toHex } from "../../../common/bytes.ts";
+import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
 import { EVIDENCE_STATES } from "../../../common/chain/abi.ts";
 import type { EvidenceBundle, Recommit } from "../../../common/evidence/bundle.ts";
 import { buildBundle, isoOfUnixSeconds } from "../../../common/evidence/bundle.ts";
 import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import { encodeLeaf } from "../../../common/evidence/leaf.ts";
+import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore } from "../log/merkle-store.ts";
 import type { AnchorDb, StoredHead } from "../store/db.ts";
-import { seqKey } from "../store/keys.ts";
+import { SEQ_BYTES, indexKey, readSeq, seqKey } from "../store/keys.ts";
 import type { RecordStore } from "../store/records.ts";
+import { unpackRecord } from "../store/records.ts";
 
 export type QueryDeps = {
   db: AnchorDb;
@@ -57,12 +60,35 @@ export class EvidenceQueries {
     this.deps = deps;
   }
 
-  async #find(leafHashHex: string): Promise<{ seq: number; record: EvidenceRecord }> {
+  /**
+   * The stored record with this leaf hash, and the heads that contain it. The index entry and
+   * the candidate record are read synchronously where the store supports it (otherwise one
+   * getMany each); the heads after the (almost always single) candidate are read while it is
+   * confirmed by recomputing its leaf hash. The record is not read a second time.
+   */
+  async #find(leafHashHex: string): Promise<{ seq: number; record: EvidenceRecord; heads: Promise<{ live?: StoredHead; earliest?: StoredHead }> }> {
     const hash = fromHex(leafHashHex);
-    const [seq] = await this.deps.records.lookup([hash]);
-    if (seq === undefined) throw anchorError("ANCHOR_ERR_UNKNOWN_LEAF", `no evidence with leaf hash ${leafHashHex} in this log`);
-    const stored = await this.deps.records.get(seq);
-    return { seq, record: stored!.record };
+    const unknown = () => anchorError("ANCHOR_ERR_UNKNOWN_LEAF", `no evidence with leaf hash ${leafHashHex} in this log`);
+    const { leafIndex, records } = this.deps.db;
+    // getSync where the store has it: one small read from LevelDB's cache, without a round trip
+    // through the thread pool (the tail of this path's latency)
+    const sync = (leafIndex.supports as { getSync?: boolean }).getSync === true && (records.supports as { getSync?: boolean }).getSync === true;
+    const entry = sync ? leafIndex.getSync(indexKey(hash)) : (await leafIndex.getMany([indexKey(hash)]))[0];
+    const candidates: number[] = [];
+    if (entry !== undefined) for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
+    if (candidates.length === 0) throw unknown();
+    const guess = candidates.length === 1 ? this.#headsFor(candidates[0]!) : undefined;
+    guess?.catch(() => {}); // awaited below unless the candidate turns out not to match
+    const values = sync ? candidates.map((c) => records.getSync(seqKey(c))) : await records.getMany(candidates.map(seqKey));
+    for (let i = 0; i < candidates.length; i++) {
+      const value = values[i];
+      if (value === undefined) continue;
+      const record = unpackRecord(value);
+      if (!bytesEqual(hashLeaf(encodeLeaf(record)), hash)) continue;
+      const seq = candidates[i]!;
+      return { seq, record, heads: guess ?? this.#headsFor(seq) };
+    }
+    throw unknown();
   }
 
   /** The first live head containing leaf `seq`, and the earliest head (live or lost) that did. */
@@ -76,8 +102,8 @@ export class EvidenceQueries {
   }
 
   async leaf(leafHashHex: string): Promise<LeafView> {
-    const { seq, record } = await this.#find(leafHashHex);
-    const { live } = await this.#headsFor(seq);
+    const { seq, record, heads } = await this.#find(leafHashHex);
+    const { live } = await heads;
     const view: LeafView = { leafHash: leafHashHex.toLowerCase(), sequence: seq, status: "pending", record };
     if (live === undefined) return view;
     view.status = "anchored";
@@ -87,8 +113,8 @@ export class EvidenceQueries {
   }
 
   async bundle(leafHashHex: string): Promise<EvidenceBundle> {
-    const { seq, record } = await this.#find(leafHashHex);
-    const { live, earliest } = await this.#headsFor(seq);
+    const { seq, record, heads } = await this.#find(leafHashHex);
+    const { live, earliest } = await heads;
     if (live === undefined || earliest === undefined) {
       throw anchorError("ANCHOR_ERR_NOT_ANCHORED", `evidence ${leafHashHex} is received but not yet anchored; retry after the next head`);
     }

@@ -1,11 +1,11 @@
 // Evidence records by sequence number, their lookup by leaf hash, and the intake batches that
 // hold their receipts' signatures. The leaf hash is never stored per record: it is recomputed
 // from the record (224-byte encoding, one SHA-256), which keeps the log near 200 bytes a leaf.
-import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/evidence/leaf.ts";
 import { encodeLeaf } from "../../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
-import { SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
+import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
 
 /** kind (1) ‖ digestAlgorithm (1) ‖ digest (32) ‖ salt (32) ‖ submitter (4, BE) ‖ subject (32). */
 export const RECORD_BYTES = 102;
@@ -19,6 +19,59 @@ export function packRecord(record: EvidenceRecord): Uint8Array {
   new DataView(out.buffer).setUint32(66, record.submitter);
   out.set(Buffer.from(record.subject.slice(2), "hex"), 70);
   return out;
+}
+
+// hex digit → value, 255 for anything else (indexed by char code < 128)
+const HEX_VALUE = new Uint8Array(128).fill(255);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[65 + i] = 10 + i;
+  HEX_VALUE[97 + i] = 10 + i;
+}
+
+/** Decodes "0x" + 64 hex digits (either case) into out[at..at+32); false (out partly written) if it is not that. */
+function decodeBytes32Hex(hex: unknown, out: Uint8Array, at: number): boolean {
+  if (typeof hex !== "string" || hex.length !== 66 || hex.charCodeAt(0) !== 48 || hex.charCodeAt(1) !== 120) return false;
+  for (let i = 0; i < 32; i++) {
+    const hi = hex.charCodeAt(2 + 2 * i);
+    const lo = hex.charCodeAt(3 + 2 * i);
+    const h = hi < 128 ? HEX_VALUE[hi]! : 255;
+    const l = lo < 128 ? HEX_VALUE[lo]! : 255;
+    if ((h | l) === 255 || h > 15 || l > 15) return false;
+    out[at + i] = (h << 4) | l;
+  }
+  return true;
+}
+
+/**
+ * packRecord for the hot path: the same bytes, decoded straight from the hex, or undefined when a
+ * bytes32 field is not "0x" + 64 hex digits (the caller then lets encodeLeaf report it). The
+ * numeric fields are written as given: check them (encodeLeafBytes does) before storing.
+ */
+export function packRecordChecked(record: EvidenceRecord): Uint8Array | undefined {
+  const out = new Uint8Array(RECORD_BYTES);
+  if (!decodeBytes32Hex(record.digest, out, 2) || !decodeBytes32Hex(record.salt, out, 34) || !decodeBytes32Hex(record.subject, out, 70)) return undefined;
+  out[0] = record.kind;
+  out[1] = record.digestAlgorithm;
+  const s = record.submitter;
+  out[66] = Math.floor(s / 0x100_0000) & 0xff;
+  out[67] = (s >>> 16) & 0xff;
+  out[68] = (s >>> 8) & 0xff;
+  out[69] = s & 0xff;
+  return out;
+}
+
+/** The record fields of a packed record as bytes (views into `packed`), for encodeLeafBytes. */
+export function packedRecordBytes(packed: Uint8Array, record: Pick<EvidenceRecord, "version" | "kind" | "digestAlgorithm" | "submitter">): EvidenceRecordBytes {
+  return {
+    version: record.version,
+    kind: record.kind,
+    digestAlgorithm: record.digestAlgorithm,
+    digest: packed.subarray(2, 34),
+    salt: packed.subarray(34, 66),
+    submitter: record.submitter,
+    subject: packed.subarray(70, 102),
+  };
 }
 
 export function unpackRecord(bytes: Uint8Array): EvidenceRecord {
@@ -80,16 +133,41 @@ export class RecordStore {
    * the index, one for the candidate records, each candidate confirmed by recomputing its hash.
    */
   async lookup(leafHashes: readonly Uint8Array[]): Promise<(number | undefined)[]> {
-    const entries = await this.db.leafIndex.getMany(leafHashes.map(indexKey));
+    return (await this.lookupEntries(leafHashes)).seqs;
+  }
+
+  /**
+   * lookup, plus what it read on the way: each leaf hash's current index entry (what
+   * indexEntries would return) and, where stored, its record. `hex` (optional) is each leaf
+   * hash's lowercase hex without "0x", if the caller has it already.
+   */
+  async lookupEntries(
+    leafHashes: readonly Uint8Array[],
+    hex?: readonly string[],
+  ): Promise<{ seqs: (number | undefined)[]; entries: (Uint8Array | undefined)[]; records: (StoredRecord | undefined)[] }> {
+    // read on the root with the sublevel's prefix already on each key: the same entries, without
+    // the sublevel re-prefixing (and re-allocating) every key
+    const prefix = this.db.leafIndex.prefixKey(new Uint8Array(0), "view");
+    const keys = leafHashes.map((h) => {
+      const key = new Uint8Array(prefix.length + INDEX_PREFIX_BYTES);
+      key.set(prefix, 0);
+      key.set(h.subarray(0, INDEX_PREFIX_BYTES), prefix.length);
+      return key;
+    });
+    const entries: (Uint8Array | undefined)[] = await this.db.root.getMany(keys, { keyEncoding: "view", valueEncoding: "view" });
     const candidates: number[] = [];
     for (const entry of entries) if (entry !== undefined) for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
-    if (candidates.length === 0) return leafHashes.map(() => undefined);
+    if (candidates.length === 0) return { seqs: leafHashes.map(() => undefined), entries, records: leafHashes.map(() => undefined) };
     const values = await this.db.records.getMany(candidates.map(seqKey));
-    const bySeqHash = new Map<string, number>();
+    const bySeqHash = new Map<string, StoredRecord>();
     values.forEach((value, i) => {
-      if (value !== undefined) bySeqHash.set(Buffer.from(hashLeaf(encodeLeaf(unpackRecord(value)))).toString("hex"), candidates[i]!);
+      if (value === undefined) return;
+      const record = unpackRecord(value);
+      const leafHash = hashLeaf(encodeLeaf(record));
+      bySeqHash.set(Buffer.from(leafHash).toString("hex"), { seq: candidates[i]!, record, leafHash });
     });
-    return leafHashes.map((h) => bySeqHash.get(Buffer.from(h).toString("hex")));
+    const found = leafHashes.map((h, i) => bySeqHash.get(hex?.[i] ?? Buffer.from(h).toString("hex")));
+    return { seqs: found.map((f) => f?.seq), entries, records: found };
   }
 
   /** The existing index entry for a leaf hash's prefix (to append to on a prefix collision). */
