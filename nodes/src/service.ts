@@ -48,6 +48,9 @@ export async function createNodeService(options: NodeServiceOptions) {
   const log = logger === false ? pino({ level: "silent" }) : logger;
   const root = options.inMemory === true ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" }) : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
   await root.open();
+  // each module declares the sublevel types it needs; the root hands them out by name and encoding
+  const rootLevel = root as unknown as { sublevel(name: string, options?: { valueEncoding: string }): never };
+  const sublevel = (name: string, valueEncoding?: "json" | "view" | "utf8") => rootLevel.sublevel(name, valueEncoding === undefined ? undefined : { valueEncoding });
   const master = await loadMasterKey(config.masterKeyFile);
   const dataKey = deriveKey(master, "documents");
   const wallet = options.wallet ?? ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.keystoreFile, "utf8"), config.keystorePassword)) as Wallet);
@@ -85,12 +88,12 @@ export async function createNodeService(options: NodeServiceOptions) {
     provider,
     addresses: { jointLoanLedger: config.jointLoanLedger, disputeResolution: config.disputeResolution, evidenceRegistry: config.evidenceRegistry },
     fromBlock: config.deployBlock,
-    db: indexerSublevels((root as never as { sublevel(name: string): never }).sublevel("indexer")),
+    db: indexerSublevels(sublevel("indexer")),
     pageBlocks: config.logPageBlocks,
     pollMs: config.indexerPollMs,
     log,
   } as never);
-  const outbox = new Outbox((root as never as { sublevel(name: string, o: unknown): never }).sublevel("outbox", { valueEncoding: "json" }), { sync: options.inMemory !== true });
+  const outbox = new Outbox(sublevel("outbox", "json"), { sync: options.inMemory !== true });
   const sender = new OutboxSender({
     outbox,
     provider,
@@ -104,7 +107,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   const ops = new NodeOperations({
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
-    applications: new ApplicationStore((root as never as { sublevel(name: string, o: unknown): never }).sublevel("applications", { valueEncoding: "view" }), dataKey),
+    applications: new ApplicationStore(sublevel("applications", "view"), dataKey),
     documents,
     consent: consentDeps,
     creditQuery: creditDeps,
@@ -114,7 +117,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     anchor: anchorRecords,
     ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
     chainId: async () => chainId,
-    nonces: (root as never as { sublevel(name: string, o: unknown): never }).sublevel("request-nonces", { valueEncoding: "utf8" }),
+    nonces: sublevel("request-nonces", "utf8"),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // the keeper signs with an account of its own, never the outbox's key (no nonce contention)
@@ -125,7 +128,7 @@ export async function createNodeService(options: NodeServiceOptions) {
           model: indexer.model,
           ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
           disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_KEEPER_ABI, new Wallet(config.keeperKey, provider)),
-          reminders: (root as never as { sublevel(name: string, o: unknown): never }).sublevel("reminders", { valueEncoding: "json" }),
+          reminders: sublevel("reminders", "json"),
           // no SMS gateway here: reminders are logged (the borrower key only) for the back office
           send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),
           now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
