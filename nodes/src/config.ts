@@ -38,6 +38,8 @@ export const NodeConfigSchema = z.object({
   deployBlock: int(0, Number.MAX_SAFE_INTEGER).default(0),
   logPageBlocks: int(1, 1_000_000).default(2000),
   indexerPollMs: int(50, 3_600_000).default(1000),
+  /** Other members' node URLs (JSON object: member id → base URL): where the union forwards applications. */
+  directory: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().url())).default({}),
   /** The keeper's own member account key (escalation, reminders); unset: this node runs no keeper. */
   keeperKey: hex32.optional(),
   keeperIntervalMs: int(1000, 86_400_000).default(3_600_000),
@@ -66,6 +68,7 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   deployBlock: "NODE_DEPLOY_BLOCK",
   logPageBlocks: "NODE_LOG_PAGE_BLOCKS",
   indexerPollMs: "NODE_INDEXER_POLL_MS",
+  directory: "NODE_DIRECTORY",
   keeperKey: "NODE_KEEPER_KEY",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   users: "NODE_USERS",

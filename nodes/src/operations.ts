@@ -3,6 +3,7 @@
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
+import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
@@ -43,6 +44,10 @@ export type OperationsDeps = {
   chainId: () => Promise<bigint>;
   /** Nonces of signed requests already served, remembered until they expire. */
   nonces: AbstractSublevel<any, any, string, string>;
+  /** This node's chain key (signs requests to other members' nodes). */
+  signer: TypedDataSigner;
+  /** Other members' node URLs, by member id. */
+  directory: Record<string, string>;
   /** Anchors evidence records (contracts, vouchers) through the anchor service. */
   anchor: AnchorEvidence;
   now?: () => Date;
@@ -56,6 +61,7 @@ const ID_TYPE_OF_CHANNEL = {
   TAIWAN_PERMIT: "taiwan-permit",
 } as const;
 
+const UNION = 1;
 const BRANCH = 2;
 const COURT = 4;
 const ACTIVE = 1;
@@ -96,7 +102,37 @@ export class NodeOperations {
     const borrowerKey = borrowerKeyOf(this.deps.consortiumKey, ID_TYPE_OF_CHANNEL[application.borrower.idType], application.borrower.idNumber);
     const assignedBranch = await this.branchForRegion(application.borrower.regionCode);
     const stored = await this.deps.applications.put({ borrowerKey, assignedBranch, channel, application }, now);
-    return this.#view(actor, stored);
+    const forwardTo = this.deps.directory[String(assignedBranch)];
+    if (assignedBranch === this.deps.memberId || forwardTo === undefined) return this.#view(actor, stored);
+    // the union's node routes: the branch's node receives the platform's original payload,
+    // signed with this node's chain key, and keeps its own (encrypted) copy
+    const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}?platform=${platformMemberId}`;
+    const body = JSON.stringify(payload);
+    const { requestDomain, signRequest } = await import("../../common/auth/request-signing.ts");
+    const headers = await signRequest(this.deps.signer, requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), { method: "POST", path, body });
+    let response: Response;
+    try {
+      response = await fetch(`${forwardTo.replace(/\/$/, "")}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    } catch (error) {
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot reach branch ${assignedBranch}'s node at ${forwardTo}: ${(error as Error).message}`);
+    }
+    const reply = (await response.json()) as { applicationId?: string; error?: { code: string; message: string } };
+    if (!response.ok) throw nodeError("NODE_ERR_VALIDATION", `branch ${assignedBranch}'s node refused the application: ${reply.error?.code} ${reply.error?.message}`);
+    return { ...this.#view(actor, stored), forwardedTo: { member: assignedBranch, applicationId: reply.applicationId } };
+  }
+
+  /** An application forwarded by the union's node: accepted only when signed by an active union member. */
+  async receiveForwarded(request: { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> }, channel: string, payload: unknown, platformMemberId: number) {
+    const { verifyRequest, nonceKey, requestDomain } = await import("../../common/auth/request-signing.ts");
+    const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
+    const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
+    if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
+    await this.deps.nonces.put(key, String(verified.expiresAt));
+    const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
+    const [kind] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
+    if (Number(status) !== ACTIVE || Number(kind) !== UNION) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active union member`);
+    const actor: Actor = { userId: `union:${memberId}`, role: "clerk", memberId: this.deps.memberId };
+    return this.submitApplication(actor, channel, payload, platformMemberId);
   }
 
   async application(actor: Actor, applicationId: string) {

@@ -117,6 +117,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     anchor: anchorRecords,
     ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
     chainId: async () => chainId,
+    signer: wallet,
+    directory: config.directory,
     nonces: sublevel("request-nonces", "utf8"),
     ...(options.now === undefined ? {} : { now: options.now }),
   });

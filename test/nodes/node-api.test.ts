@@ -29,6 +29,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
   let dir: string;
   let lending: Awaited<ReturnType<typeof deployLending>>;
   let disputesAddress: string;
+  let baseConfig: ReturnType<typeof NodeConfigSchema.parse>;
   const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
 
   before(async function () {
@@ -47,7 +48,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
     const masterKeyFile = join(dir, "master.key");
     await createMasterKeyFile(masterKeyFile);
-    const config = NodeConfigSchema.parse({
+    const config = (baseConfig = NodeConfigSchema.parse({
       dataDir: join(dir, "node"),
       memberId: MEMBERS.branchA,
       memberKind: "branch",
@@ -67,7 +68,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
         { user: "wang.approver", role: "approver", tokenSha256: tokenSha256(TOKENS.approver) },
       ],
       logLevel: "silent",
-    });
+    }));
     node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
     node.sender.start();
   });
@@ -235,6 +236,37 @@ describe("institution node API (inject) with a real chain and anchor service", f
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+
+  it("the union's node routes an application and forwards it, signed, to the branch's node", async function () {
+    const branchUrl = await node.app.listen({ host: "127.0.0.1", port: 0 });
+    const union = await createNodeService({
+      config: { ...baseConfig, memberId: MEMBERS.union, memberKind: "union", dataDir: join(dir, "union"), directory: { [String(MEMBERS.branchA)]: branchUrl } },
+      inMemory: true,
+      logger: false,
+      wallet: chain.wallets.unionOps,
+      now: () => new Date("2026-11-22T02:05:30Z"),
+    });
+    try {
+      const reply = await union.app.inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: as("clerk"), payload: jiedaibaoPayload() });
+      expect(reply.statusCode, reply.body).to.equal(200);
+      const routed = reply.json() as { assignedBranch: number; forwardedTo: { member: number; applicationId: string } };
+      expect(routed.assignedBranch).to.equal(MEMBERS.branchA);
+      expect(routed.forwardedTo.member).to.equal(MEMBERS.branchA);
+      // the branch's node has its own copy, ready for its approver
+      const atBranch = await node.app.inject({ method: "GET", url: `/v1/applications/${routed.forwardedTo.applicationId}`, headers: as("approver") });
+      expect(atBranch.statusCode, atBranch.body).to.equal(200);
+      expect((atBranch.json() as { application: { platformMemberId: number } }).application.platformMemberId).to.equal(4);
+      // a forwarded application signed by a non-union key is refused
+      const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
+      const path = "/v1/forwarded-applications/jiedaibao?platform=4";
+      const body = JSON.stringify(jiedaibaoPayload());
+      const headers = await signRequest(chain.wallets.branchB, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "POST", path, body });
+      const refused = await node.app.inject({ method: "POST", url: path, headers: { "content-type": "application/json", ...headers }, payload: body });
+      expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
+    } finally {
+      await union.close();
+    }
+  });
 
   it("answers the indexed ledger's read routes and reconciles an empty day", async function () {
     await node.indexer.syncOnce();

@@ -170,6 +170,23 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       done(nodeError("NODE_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`), undefined);
     }
   });
+  api.post("/v1/forwarded-applications/:channel", {
+    schema: {
+      summary: "An application forwarded by the union's node (signed with the union's chain key)",
+      params: z.strictObject({ channel: z.string().min(1).max(64) }),
+      querystring: z.strictObject({ platform: z.coerce.number().int().min(1) }),
+      body: z.unknown(),
+    },
+    handler: async (request) =>
+      fenJson(
+        await deps.ops.receiveForwarded(
+          { method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers },
+          request.params.channel,
+          request.body,
+          request.query.platform,
+        ),
+      ),
+  });
   api.get("/v1/cases/:loanId/documents", {
     schema: { summary: "A court member's node fetches an assigned case's documents (signed with the court's chain key)", params: z.strictObject({ loanId: hex32 }) },
     handler: async (request) =>
