@@ -61,6 +61,9 @@ const ID_TYPE_OF_CHANNEL = {
   TAIWAN_PERMIT: "taiwan-permit",
 } as const;
 
+/** A request from another member's node, as received (raw body for the signature). */
+export type SignedNodeRequest = { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> };
+
 const UNION = 1;
 const BRANCH = 2;
 const COURT = 4;
@@ -122,15 +125,8 @@ export class NodeOperations {
   }
 
   /** An application forwarded by the union's node: accepted only when signed by an active union member. */
-  async receiveForwarded(request: { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> }, channel: string, payload: unknown, platformMemberId: number) {
-    const { verifyRequest, nonceKey, requestDomain } = await import("../../common/auth/request-signing.ts");
-    const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
-    const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
-    if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
-    await this.deps.nonces.put(key, String(verified.expiresAt));
-    const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
-    const [kind] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
-    if (Number(status) !== ACTIVE || Number(kind) !== UNION) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active union member`);
+  async receiveForwarded(request: SignedNodeRequest, channel: string, payload: unknown, platformMemberId: number) {
+    const { memberId } = await this.#verifyMemberRequest(request, UNION, "union");
     const actor: Actor = { userId: `union:${memberId}`, role: "clerk", memberId: this.deps.memberId };
     return this.submitApplication(actor, channel, payload, platformMemberId);
   }
@@ -293,19 +289,27 @@ export class NodeOperations {
    * chain key (EIP-712, nonce, expiry); the signer must be an active court member, and the
    * document store's policy lets it read only loans whose arbitration case is assigned to it.
    */
-  async caseDocuments(request: { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> }, loanId: string) {
+  async caseDocuments(request: SignedNodeRequest, loanId: string) {
+    const { signer, memberId } = await this.#verifyMemberRequest(request, COURT, "court");
+    const actor: Actor = { userId: signer, role: "court-clerk", memberId };
+    const documents = await this.deps.documents.exportCaseDocuments({ loanId: loanId.toLowerCase() }, actor);
+    return { loanId: loanId.toLowerCase(), documents: documents.map((d) => ({ documentId: d.documentId, kind: d.kind, sha256: d.sha256, bytesBase64: Buffer.from(d.bytes).toString("base64") })) };
+  }
+
+  /**
+   * A request from another member's node: EIP-712 signature over method, path and body with a
+   * nonce (refused a second time) and expiry, by an account of an active member of `kind`.
+   */
+  async #verifyMemberRequest(request: SignedNodeRequest, kind: number, kindName: string): Promise<{ signer: string; memberId: number }> {
     const { verifyRequest, nonceKey, requestDomain } = await import("../../common/auth/request-signing.ts");
-    const chainId = await this.deps.chainId();
-    const verified = verifyRequest(requestDomain(chainId, await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
+    const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
     const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
     if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
     await this.deps.nonces.put(key, String(verified.expiresAt));
     const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
-    const [kind] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
-    if (Number(status) !== ACTIVE || Number(kind) !== COURT) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active court member`);
-    const actor: Actor = { userId: verified.signer, role: "court-clerk", memberId: Number(memberId) };
-    const documents = await this.deps.documents.exportCaseDocuments({ loanId: loanId.toLowerCase() }, actor);
-    return { loanId: loanId.toLowerCase(), documents: documents.map((d) => ({ documentId: d.documentId, kind: d.kind, sha256: d.sha256, bytesBase64: Buffer.from(d.bytes).toString("base64") })) };
+    const [actual] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
+    if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active ${kindName} member`);
+    return { signer: verified.signer, memberId: Number(memberId) };
   }
 
   async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {
