@@ -3,7 +3,9 @@
 // borrower's branch, stored encrypted, shown masked; the borrower's consent is stored and
 // anchored before the credit query, which is anchored too; roles are enforced.
 import { expect } from "chai";
-import { Contract } from "ethers";
+import { Contract, toUtf8Bytes, hexlify } from "ethers";
+import pino from "pino";
+import { PII_LOG_REDACT } from "../../nodes/src/privacy/mask.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,6 +32,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
   let lending: Awaited<ReturnType<typeof deployLending>>;
   let disputesAddress: string;
   let baseConfig: ReturnType<typeof NodeConfigSchema.parse>;
+  const logLines: string[] = [];
   const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
 
   before(async function () {
@@ -69,7 +72,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
       ],
       logLevel: "silent",
     }));
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
+    // the node logs as in production (info, personal data redacted) into a buffer the privacy test reads
+    const logger = pino({ level: "info", redact: PII_LOG_REDACT }, { write: (line: string) => void logLines.push(line) });
+    node = await createNodeService({ config, inMemory: true, logger, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
     node.sender.start();
   });
 
@@ -277,5 +282,27 @@ describe("institution node API (inject) with a real chain and anchor service", f
     const report = await node.app.inject({ method: "POST", url: "/v1/reconciliations?day=2026-01-01", headers: { ...as("clerk"), "content-type": "text/csv" }, payload: csv });
     expect(report.statusCode, report.body).to.equal(200);
     expect(report.json()).to.have.property("matched");
+  });
+
+  it("leaves no borrower name, ID number, phone or account in any transaction's calldata, any event or any log line", async function () {
+    expect(logLines.length, "the node logged the scenario").to.be.greaterThan(0);
+    const provider = chain.anvil.provider;
+    const latest = await provider.getBlockNumber();
+    const haystack: string[] = [...logLines];
+    for (let n = 0; n <= latest; n++) {
+      const block = await provider.getBlock(n, true);
+      for (const tx of block!.prefetchedTransactions) {
+        haystack.push(tx.data.toLowerCase());
+        const receipt = await provider.getTransactionReceipt(tx.hash);
+        for (const log of receipt!.logs) haystack.push([...log.topics, log.data].join("").toLowerCase());
+      }
+    }
+    expect(haystack.length).to.be.greaterThan(50);
+    for (const personal of PERSONAL) {
+      const asHex = hexlify(toUtf8Bytes(personal)).slice(2).toLowerCase();
+      for (const text of haystack) {
+        if (text.includes(personal) || text.includes(asHex)) expect.fail(`${personal} found in ${text.slice(0, 120)}`);
+      }
+    }
   });
 });
