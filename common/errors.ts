@@ -9,3 +9,23 @@ export class CodedError<Code extends string> extends Error {
     this.code = code;
   }
 }
+
+/**
+ * The base class of one error catalogue: codes mapped to HTTP statuses. An error carries its
+ * code, the status its catalogue gives that code, and optional details (e.g. the fields at fault).
+ *
+ *   export const OUTBOX_ERRORS = { NODE_ERR_OUTBOX_CONFLICT: 409, … } as const;
+ *   export class OutboxError extends catalogueError(OUTBOX_ERRORS) {}
+ */
+export function catalogueError<const Catalogue extends Record<string, number>>(catalogue: Catalogue) {
+  return class extends CodedError<keyof Catalogue & string> {
+    readonly statusCode: number;
+    readonly details: unknown;
+
+    constructor(code: keyof Catalogue & string, message: string, details?: unknown) {
+      super(code, message);
+      this.statusCode = catalogue[code]!;
+      this.details = details;
+    }
+  };
+}

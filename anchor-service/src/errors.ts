@@ -1,6 +1,6 @@
 // The anchor service's one error catalogue. Every condition a caller can hit has a stable code
 // and an HTTP status; messages say what to fix. Tests assert codes, never message text.
-import { CodedError } from "../../common/errors.ts";
+import { catalogueError } from "../../common/errors.ts";
 
 export const ANCHOR_ERRORS = {
   ANCHOR_ERR_BAD_JSON: 400,
@@ -26,16 +26,7 @@ export const ANCHOR_ERRORS = {
 export type AnchorErrorCode = keyof typeof ANCHOR_ERRORS;
 
 /** An error a client caused or can act on; rendered as `{ error: { code, message, details? } }`. */
-export class AnchorError extends CodedError<AnchorErrorCode> {
-  readonly statusCode: number;
-  readonly details: unknown;
-
-  constructor(code: AnchorErrorCode, message: string, details?: unknown) {
-    super(code, message);
-    this.statusCode = ANCHOR_ERRORS[code];
-    this.details = details;
-  }
-}
+export class AnchorError extends catalogueError(ANCHOR_ERRORS) {}
 
 export function anchorError(code: AnchorErrorCode, message: string, details?: unknown): AnchorError {
   return new AnchorError(code, message, details);

@@ -1,7 +1,7 @@
 // Errors of the document store (影像平台). The node's error catalogue merges DOCUMENT_ERRORS
 // (code → HTTP status). A document that does not authenticate surfaces as the privacy code
 // NODE_ERR_DECRYPT (a PrivacyError from crypto-box.ts); callers branch on `code` either way.
-import { CodedError } from "../../../common/errors.ts";
+import { catalogueError } from "../../../common/errors.ts";
 
 export const DOCUMENT_ERRORS = {
   /** No document with that id (or the id is not 0x + 64 hex digits). */
@@ -16,11 +16,4 @@ export const DOCUMENT_ERRORS = {
 
 export type DocumentErrorCode = keyof typeof DOCUMENT_ERRORS;
 
-export class DocumentError extends CodedError<DocumentErrorCode> {
-  readonly statusCode: number;
-
-  constructor(code: DocumentErrorCode, message: string) {
-    super(code, message);
-    this.statusCode = DOCUMENT_ERRORS[code];
-  }
-}
+export class DocumentError extends catalogueError(DOCUMENT_ERRORS) {}

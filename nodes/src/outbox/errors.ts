@@ -1,6 +1,6 @@
 // The outbox's error codes: stable codes a caller branches on, each with the HTTP status the
 // node's API answers with. Messages say what to fix; tests assert codes, never message text.
-import { CodedError } from "../../../common/errors.ts";
+import { catalogueError } from "../../../common/errors.ts";
 
 export const OUTBOX_ERRORS = {
   /** The serial is taken by an entry with different kind or arguments. */
@@ -19,13 +19,4 @@ export const OUTBOX_ERRORS = {
 
 export type OutboxErrorCode = keyof typeof OUTBOX_ERRORS;
 
-export class OutboxError extends CodedError<OutboxErrorCode> {
-  readonly statusCode: number;
-  readonly details: unknown;
-
-  constructor(code: OutboxErrorCode, message: string, details?: unknown) {
-    super(code, message);
-    this.statusCode = OUTBOX_ERRORS[code];
-    this.details = details;
-  }
-}
+export class OutboxError extends catalogueError(OUTBOX_ERRORS) {}

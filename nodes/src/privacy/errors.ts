@@ -2,7 +2,7 @@
 // files). The node's error catalogue merges PRIVACY_ERRORS (code → HTTP status); callers and
 // tests branch on `code`, never on message text. Messages never contain the personal data that
 // failed: they say what is wrong with it ("check digit", "17 digits"), not what it was.
-import { CodedError } from "../../../common/errors.ts";
+import { catalogueError } from "../../../common/errors.ts";
 
 export const PRIVACY_ERRORS = {
   /** idType is not one of ID_TYPES. */
@@ -25,11 +25,4 @@ export const PRIVACY_ERRORS = {
 
 export type PrivacyErrorCode = keyof typeof PRIVACY_ERRORS;
 
-export class PrivacyError extends CodedError<PrivacyErrorCode> {
-  readonly statusCode: number;
-
-  constructor(code: PrivacyErrorCode, message: string) {
-    super(code, message);
-    this.statusCode = PRIVACY_ERRORS[code];
-  }
-}
+export class PrivacyError extends catalogueError(PRIVACY_ERRORS) {}
