@@ -1,6 +1,7 @@
 // The anchor service's configuration, from environment variables, validated once. Only
 // server.ts reads the environment; everything else receives a Config.
 import { z } from "zod";
+import { parseEnvConfig } from "../../common/config/env.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
@@ -67,17 +68,5 @@ export const ENV: Record<keyof Config, string> = {
 
 /** Build a Config from an environment; throws a readable list of what is wrong. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
-  const raw: Record<string, unknown> = {};
-  for (const [field, name] of Object.entries(ENV)) {
-    if (env[name] !== undefined && env[name] !== "") raw[field] = env[name];
-  }
-  const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => {
-      const field = String(i.path[0]) as keyof Config;
-      return `  ${ENV[field] ?? field}: ${i.message}`;
-    });
-    throw new Error(`invalid anchor-service configuration:\n${lines.join("\n")}`);
-  }
-  return parsed.data;
+  return parseEnvConfig(ConfigSchema, ENV, env, "anchor-service");
 }

@@ -1,6 +1,7 @@
 // The institution node's configuration, from environment variables, validated once. Only
 // server.ts reads the environment.
 import { z } from "zod";
+import { parseEnvConfig } from "../../common/config/env.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
@@ -76,12 +77,5 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
 };
 
 export function nodeConfigFromEnv(env: NodeJS.ProcessEnv): NodeConfig {
-  const raw: Record<string, unknown> = {};
-  for (const [field, name] of Object.entries(NODE_ENV)) if (env[name] !== undefined && env[name] !== "") raw[field] = env[name];
-  const parsed = NodeConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${NODE_ENV[String(i.path[0]) as keyof NodeConfig] ?? String(i.path[0])}: ${i.message}`);
-    throw new Error(`invalid node configuration:\n${lines.join("\n")}`);
-  }
-  return parsed.data;
+  return parseEnvConfig(NodeConfigSchema, NODE_ENV, env, "node");
 }
