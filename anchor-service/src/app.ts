@@ -22,6 +22,7 @@ import { AnchorError, anchorError } from "./errors.ts";
 import type { EvidenceQueries } from "./evidence/queries.ts";
 import type { Intake } from "./intake/intake.ts";
 import type { AnchorMetrics } from "./metrics.ts";
+import { registerDigestRoutes } from "./routes/digests.ts";
 import {
   ConsistencyQuery,
   ConsistencyResponse,
@@ -35,6 +36,7 @@ import {
   VerifyBody,
   VerifyResponse,
 } from "./schemas/leaves.ts";
+import type { DigestIndex } from "./store/digests.ts";
 
 export type ServiceInfo = {
   chainId: string | undefined;
@@ -53,6 +55,7 @@ export type AppDeps = {
   logger: Logger | false;
   intake: Intake;
   queries: EvidenceQueries;
+  digests: DigestIndex;
   committer: Committer;
   chain: EvidenceLogClient;
   metrics: AnchorMetrics;
@@ -155,6 +158,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     schema: { summary: "The self-contained evidence bundle of an anchored leaf (see common/evidence/BUNDLE.md)", params: LeafParams, response: { 200: EvidenceBundleSchema, ...errors } },
     handler: async (request) => deps.queries.bundle(request.params.leafHash),
   });
+
+  registerDigestRoutes(app, deps.digests);
 
   api.get("/v1/heads", {
     schema: { summary: "Committed heads, by tree size", querystring: HeadsQuery, response: { 200: HeadsResponse, ...errors } },

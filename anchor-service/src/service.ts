@@ -17,6 +17,7 @@ import { Intake } from "./intake/intake.ts";
 import { MerkleStore } from "./log/merkle-store.ts";
 import { createMetrics } from "./metrics.ts";
 import { openDb } from "./store/db.ts";
+import { DigestIndex } from "./store/digests.ts";
 import { RecordStore } from "./store/records.ts";
 
 export type ServiceOptions = {
@@ -39,6 +40,8 @@ export async function createAnchorService(options: ServiceOptions) {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const db = await openDb(options.inMemory === true ? null : config.dataDir);
   const records = new RecordStore(db);
+  const digests = new DigestIndex(db, records);
+  await digests.backfill(); // databases written before the digest index existed
   const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count() });
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   metrics.logSize.set(merkle.size);
@@ -117,6 +120,7 @@ export async function createAnchorService(options: ServiceOptions) {
     logger: logger === false ? false : (logger as never),
     intake,
     queries,
+    digests,
     committer,
     chain,
     metrics,
@@ -135,6 +139,7 @@ export async function createAnchorService(options: ServiceOptions) {
     intake,
     committer,
     queries,
+    digests,
     metrics,
     /** First chain sync (if the chain answers), then the committer's schedule. */
     async start(): Promise<void> {

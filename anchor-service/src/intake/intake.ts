@@ -11,7 +11,7 @@ import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
-import { INDEX_PREFIX_BYTES, seqKey } from "../store/keys.ts";
+import { INDEX_PREFIX_BYTES, digestKey, seqKey } from "../store/keys.ts";
 import type { RecordStore } from "../store/records.ts";
 import { packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 
@@ -43,7 +43,7 @@ export type IntakeDeps = {
 /** A put on the root database whose key already carries its sublevel's prefix. */
 type RootPut = { type: "put"; key: Uint8Array; value: Uint8Array };
 
-type Prefixes = { records: Uint8Array; leafIndex: Uint8Array; batches: Uint8Array; nodes: Uint8Array; nonces: Uint8Array };
+type Prefixes = { records: Uint8Array; leafIndex: Uint8Array; digests: Uint8Array; batches: Uint8Array; nodes: Uint8Array; nonces: Uint8Array };
 const prefixCache = new WeakMap<AnchorDb, Prefixes>();
 
 /** Each sublevel's key prefix on the root, as abstract-level writes it (prefixKey of an empty key). */
@@ -52,13 +52,14 @@ function prefixesOf(db: AnchorDb): Prefixes {
   if (p === undefined) {
     const empty = new Uint8Array(0);
     const of = (sub: { prefixKey(key: Uint8Array, format: "view"): Uint8Array }) => new Uint8Array(sub.prefixKey(empty, "view"));
-    p = { records: of(db.records), leafIndex: of(db.leafIndex), batches: of(db.batches), nodes: of(db.nodes), nonces: of(db.nonces) };
+    p = { records: of(db.records), leafIndex: of(db.leafIndex), digests: of(db.digests), batches: of(db.batches), nodes: of(db.nodes), nonces: of(db.nonces) };
     prefixCache.set(db, p);
   }
   return p;
 }
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
+const EMPTY = new Uint8Array(0);
 
 function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   const out = new Uint8Array(prefix.length + key.length);
@@ -221,6 +222,7 @@ export class Intake {
         indexEntries.set(indexPrefix, entry);
         ops.push({ type: "put", key: prefixed(prefix.records, seq), value: ps[j]! });
         ops.push({ type: "put", key: prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), value: entry });
+        ops.push({ type: "put", key: prefixed(prefix.digests, digestKey(ps[j]!.subarray(2, 34), next)), value: EMPTY });
         batchHashes.push(h);
         batchHex.push(`0x${hex}`);
         newHashes.push(h);

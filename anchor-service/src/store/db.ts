@@ -14,6 +14,8 @@ export type AnchorDb = {
   root: Root;
   records: BytesSublevel;
   leafIndex: BytesSublevel;
+  /** Document digest (prefix) → records (keys.ts). */
+  digests: BytesSublevel;
   batches: JsonSublevel<StoredBatch>;
   nodes: BytesSublevel;
   heads: JsonSublevel<StoredHead>;
@@ -60,6 +62,7 @@ export async function openDb(dir: string | null): Promise<AnchorDb> {
     root,
     records: root.sublevel("records", bytes) as BytesSublevel,
     leafIndex: root.sublevel("leafIndex", bytes) as BytesSublevel,
+    digests: root.sublevel("digests", bytes) as BytesSublevel,
     batches: root.sublevel("batches", json) as JsonSublevel<StoredBatch>,
     nodes: root.sublevel("nodes", bytes) as BytesSublevel,
     heads: root.sublevel("heads", json) as JsonSublevel<StoredHead>,

@@ -10,15 +10,18 @@
 //   nodes     level (1) ‖ index (6)        → 32-byte hash of a complete subtree (MerkleStore)
 //   heads     tree size (6 bytes)          → a committed tree head (JSON: root, every commit of it
 //                                            on chain, whether the chain lost it)
+//   digests   digest[0..8) ‖ seq (6)       → nothing: the records whose document digest starts so
+//                                            (a prefix range; each candidate is confirmed against
+//                                            its record's full digest)
 //   nonces    signer (20) ‖ nonce (16)     → expiresAt, unix seconds (6 bytes); remembered until
 //                                            it expires, so a signed request cannot be replayed
 //   meta      utf8 name                    → JSON (chain identity, service key address)
 //
-// A record and its index entry, its request's batch, its nonce and the Merkle nodes it
+// A record and its index entries, its request's batch, its nonce and the Merkle nodes it
 // completes are written in one synced batch: nothing is ever half-written.
 import { readUintBE, uintBE } from "../../../common/bytes.ts";
 
-export const SUBLEVELS = ["records", "leafIndex", "batches", "nodes", "heads", "nonces", "meta"] as const;
+export const SUBLEVELS = ["records", "leafIndex", "digests", "batches", "nodes", "heads", "nonces", "meta"] as const;
 
 export const SEQ_BYTES = 6;
 export const INDEX_PREFIX_BYTES = 8;
@@ -33,4 +36,12 @@ export function readSeq(bytes: Uint8Array, offset = 0): number {
 
 export function indexKey(leafHash: Uint8Array): Uint8Array {
   return leafHash.slice(0, INDEX_PREFIX_BYTES);
+}
+
+/** A digests key: the document digest's first 8 bytes, then the record's sequence number. */
+export function digestKey(digest: Uint8Array, seq: number): Uint8Array {
+  const key = new Uint8Array(INDEX_PREFIX_BYTES + SEQ_BYTES);
+  key.set(digest.subarray(0, INDEX_PREFIX_BYTES), 0);
+  key.set(seqKey(seq), INDEX_PREFIX_BYTES);
+  return key;
 }
