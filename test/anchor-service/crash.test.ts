@@ -1,7 +1,8 @@
 // Crash safety: the service runs as a child process with a real LevelDB directory; clients
 // submit concurrently; the process is killed with SIGKILL mid-submission and restarted. Every
 // receipt a client received must be present after the restart, anchored exactly once, and
-// verify; no leaf may appear twice; re-submitting returns the original receipts.
+// verify; no leaf may appear twice; re-submitting returns the original receipts; the
+// document-digest index, written in the same batches, holds exactly the stored records.
 import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,6 +14,7 @@ import { parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { ENV, type Config } from "../../anchor-service/src/config.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
+import { digestKey, seqKey } from "../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
 import { freePort } from "../helpers/anvil.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
@@ -142,6 +144,13 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
       for (const receipt of receiptsBeforeCrash.values()) {
         expect(Buffer.from(hashes[receipt.sequence]!).toString("hex")).to.equal(receipt.leafHash.slice(2));
       }
+      // the document-digest index has exactly one entry per record, each the record's own
+      let digestKeys = 0;
+      for await (const _ of db.digests.keys()) digestKeys++;
+      expect(digestKeys, "one digest index entry per record").to.equal(count);
+      const stored = await db.records.getMany(Array.from({ length: count }, (_, seq) => seqKey(seq)));
+      const entries = await db.digests.getMany(stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)));
+      expect(entries.filter((e) => e === undefined).length, "every record is in the digest index").to.equal(0);
       const heads = [];
       for await (const head of db.heads.values()) heads.push(head);
       expect(heads.length).to.be.greaterThan(0);
