@@ -1,0 +1,237 @@
+// Route fuzzing harness: drives one route of a Fastify app (app.inject, no socket) with
+// fast-check-generated requests, seeded and repeatable, and checks every reply:
+//   - status < 500 (a 5xx is a bug: bad input must be a 4xx),
+//   - the process saw no uncaught exception or unhandled rejection, and /healthz still answers,
+//   - a 4xx carries the error envelope { error: { code, message } } with a code of the service's catalogue,
+//   - a rejected request wrote nothing: no write reached the service's root LevelDB while it ran
+//     (the root's 'write' event), and a digest of every key and value of the root equals the one
+//     taken before it.
+// It counts requests per route and histograms of statuses and error codes.
+import { createHash } from "node:crypto";
+import fc from "fast-check";
+import type { FastifyInstance, InjectOptions } from "fastify";
+
+/** The seed of this run: FUZZ_SEED to replay one, otherwise a fresh one (printed). */
+export function fuzzSeed(): number {
+  const fromEnv = process.env.FUZZ_SEED;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const seed = Number(fromEnv);
+    if (!Number.isSafeInteger(seed)) throw new Error(`FUZZ_SEED must be an integer, got ${fromEnv}`);
+    return seed;
+  }
+  return Math.floor(Math.random() * 0x7fffffff);
+}
+
+/** Requests per route: FUZZ_HTTP_RUNS (npm run test:fuzz sets 10,000), else `fallback` (bounded for npm test). */
+export function fuzzRuns(fallback = 200): number {
+  const fromEnv = process.env.FUZZ_HTTP_RUNS;
+  if (fromEnv === undefined || fromEnv === "") return fallback;
+  const runs = Number(fromEnv);
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`FUZZ_HTTP_RUNS must be a positive integer, got ${fromEnv}`);
+  return runs;
+}
+
+/** The route's own seed, derived from the run's seed and its name, so routes replay independently. */
+export function routeSeed(seed: number, route: string): number {
+  return createHash("sha256").update(`${seed}:${route}`).digest().readUInt32BE(0) & 0x7fffffff;
+}
+
+type Bytes = Uint8Array | string;
+
+/** The part of an abstract-level database the harness needs (a root, not a sublevel). */
+export type RootDb = {
+  iterator(options: { keyEncoding: "view"; valueEncoding: "view" }): AsyncIterable<[Uint8Array, Uint8Array]>;
+  on(event: "write", listener: (operations: Array<{ encodedKey?: Bytes; key?: unknown }>) => void): unknown;
+  off(event: "write", listener: (...args: never[]) => void): unknown;
+};
+
+export type FuzzTarget = {
+  /** e.g. "anchor service"; used in messages. */
+  service: string;
+  app: FastifyInstance;
+  db: RootDb;
+  /** The service's error catalogue (code → status): a 4xx must carry one of these codes. */
+  catalogue: Readonly<Record<string, number>>;
+  /**
+   * Keys a refused request may legitimately write (e.g. an access log that records refused
+   * reads); everything else must stay untouched.
+   */
+  mayWrite?: (key: Buffer) => boolean;
+};
+
+export type RouteFuzz<Case> = {
+  /** "METHOD /path/template" — what the counts are reported under. */
+  route: string;
+  arbitrary: fc.Arbitrary<Case>;
+  /** Turns a generated case into a request; signing and authentication happen here. */
+  build: (c: Case) => Promise<InjectOptions> | InjectOptions;
+  /** Optional per-route assertion on a reply (beyond the harness's own). */
+  check?: (c: Case, reply: { statusCode: number; body: string }) => void;
+};
+
+export type RouteStats = {
+  route: string;
+  runs: number;
+  seed: number;
+  statuses: Map<number, number>;
+  codes: Map<string, number>;
+  accepted: number;
+  rejected: number;
+  /** Rejected requests whose database was compared key by key (digest before/after). */
+  snapshotsCompared: number;
+};
+
+const MAX_SHOWN = 600;
+
+function describe(request: InjectOptions): string {
+  const payload = request.payload === undefined ? "" : Buffer.isBuffer(request.payload) ? `<${request.payload.length} bytes> ${request.payload.subarray(0, 200).toString("hex")}` : String(request.payload);
+  const headers = JSON.stringify(request.headers ?? {});
+  return `${request.method} ${String(request.url).slice(0, 300)} headers=${headers.slice(0, 400)} body(${payload.length})=${payload.slice(0, MAX_SHOWN)}`;
+}
+
+const toBuffer = (b: Bytes | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b));
+
+/** SHA-256 over every (key, value) of the root, skipping keys `mayWrite` allows; and the count. */
+export async function digestDb(db: RootDb, mayWrite?: (key: Buffer) => boolean): Promise<string> {
+  const hash = createHash("sha256");
+  let n = 0;
+  const len = Buffer.alloc(4);
+  for await (const [key, value] of db.iterator({ keyEncoding: "view", valueEncoding: "view" })) {
+    const k = Buffer.from(key);
+    if (mayWrite?.(k) === true) continue;
+    len.writeUInt32BE(k.length);
+    hash.update(len).update(k);
+    len.writeUInt32BE(value.length);
+    hash.update(len).update(value);
+    n++;
+  }
+  return `${n}:${hash.digest("hex")}`;
+}
+
+/** Watches a target for writes and for process-level crashes while the fuzzer runs. */
+export class Watch {
+  readonly writes: Buffer[] = [];
+  readonly crashes: string[] = [];
+  readonly #target: FuzzTarget;
+  readonly #onWrite = (operations: Array<{ encodedKey?: Bytes; key?: unknown }>) => {
+    for (const op of operations) {
+      const key = toBuffer((op.encodedKey ?? (op.key as Bytes | undefined)) as Bytes | undefined);
+      if (this.#target.mayWrite?.(key) === true) continue;
+      this.writes.push(key);
+    }
+  };
+  readonly #onCrash = (error: unknown) => {
+    this.crashes.push(error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : String(error));
+  };
+
+  constructor(target: FuzzTarget) {
+    this.#target = target;
+    target.db.on("write", this.#onWrite);
+    process.on("uncaughtException", this.#onCrash);
+    process.on("unhandledRejection", this.#onCrash);
+  }
+
+  stop(): void {
+    this.#target.db.off("write", this.#onWrite as never);
+    process.off("uncaughtException", this.#onCrash);
+    process.off("unhandledRejection", this.#onCrash);
+  }
+}
+
+/**
+ * Fuzzes one route with `runs` generated requests. Throws (with the seed to replay) on the first
+ * request that breaks a rule; fast-check then shrinks it to a smaller failing request.
+ */
+export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>, options: { runs: number; seed: number }): Promise<RouteStats> {
+  const seed = routeSeed(options.seed, spec.route);
+  const stats: RouteStats = { route: spec.route, runs: 0, seed, statuses: new Map(), codes: new Map(), accepted: 0, rejected: 0, snapshotsCompared: 0 };
+  const watch = new Watch(target);
+  let baseline = await digestDb(target.db, target.mayWrite);
+  let sinceHealth = 0;
+  const property = fc.asyncProperty(spec.arbitrary, async (c) => {
+    let request: InjectOptions;
+    try {
+      request = await spec.build(c);
+    } catch (e) {
+      throw new Error(`the fuzzer could not build a request for ${spec.route} (a bug in the test, not the service): ${(e as Error).stack}`);
+    }
+    // writes since the baseline (an accepted request, a background task) move the baseline
+    if (watch.writes.length > 0) {
+      watch.writes.length = 0;
+      baseline = await digestDb(target.db, target.mayWrite);
+    }
+    const reply = await target.app.inject(request);
+    const where = () => `${target.service} ${spec.route} (FUZZ_SEED=${options.seed}, route seed ${seed}): ${describe(request)} → ${reply.statusCode} ${reply.body.slice(0, MAX_SHOWN)}`;
+    stats.runs++;
+    stats.statuses.set(reply.statusCode, (stats.statuses.get(reply.statusCode) ?? 0) + 1);
+    if (watch.crashes.length > 0) throw new Error(`process-level error during ${where()}:\n${watch.crashes.join("\n")}`);
+    if (reply.statusCode >= 500) throw new Error(`5xx for ${where()}`);
+    if (reply.statusCode >= 400) {
+      stats.rejected++;
+      // a HEAD reply has no body by definition (RFC 9110 §9.3.2): only the status is checked
+      const code = String(request.method).toUpperCase() === "HEAD" ? "(HEAD)" : errorCode(reply.body, where);
+      stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
+      if (code !== "(HEAD)" && !(code in target.catalogue)) throw new Error(`4xx with an uncatalogued error.code ${JSON.stringify(code)} for ${where()}`);
+      if (watch.writes.length > 0) {
+        throw new Error(`a rejected request wrote ${watch.writes.length} key(s) (${watch.writes.slice(0, 5).map((k) => JSON.stringify(k.toString("latin1").slice(0, 60))).join(", ")}) for ${where()}`);
+      }
+      const after = await digestDb(target.db, target.mayWrite);
+      stats.snapshotsCompared++;
+      if (after !== baseline) throw new Error(`a rejected request changed the database (digest ${baseline} → ${after}) for ${where()}`);
+    } else {
+      stats.accepted++;
+    }
+    spec.check?.(c, reply);
+    if (++sinceHealth >= 250) {
+      sinceHealth = 0;
+      await expectHealthy(target, where);
+    }
+  });
+  try {
+    await fc.assert(property, { seed, numRuns: options.runs });
+    await expectHealthy(target, () => `${target.service} after ${spec.route}`);
+  } catch (error) {
+    // the rule that broke first (fast-check keeps it as the cause), then its shrunk counterexample
+    const cause = (error as { cause?: unknown }).cause;
+    const first = cause instanceof Error ? `${cause.message.slice(0, 4000)}\n` : "";
+    const message = (error as Error).message;
+    throw new Error(`${first}${message.length > 4000 ? `${message.slice(0, 4000)}…` : message}\nreplay: FUZZ_SEED=${options.seed}`);
+  } finally {
+    watch.stop();
+  }
+  return stats;
+}
+
+/** error.code of a 4xx body, which must be the envelope { error: { code, message } }. */
+function errorCode(body: string, where: () => string): string {
+  let parsed: { error?: { code?: unknown; message?: unknown } };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch (e) {
+    throw new Error(`4xx without the error envelope (${(e as Error).message}) for ${where()}`);
+  }
+  const code = parsed?.error?.code;
+  if (typeof code !== "string" || typeof parsed.error?.message !== "string" || parsed.error.message === "") {
+    throw new Error(`4xx without the error envelope { error: { code, message } } for ${where()}`);
+  }
+  return code;
+}
+
+async function expectHealthy(target: FuzzTarget, where: () => string): Promise<void> {
+  const health = await target.app.inject({ method: "GET", url: "/healthz" });
+  if (health.statusCode !== 200) throw new Error(`/healthz answered ${health.statusCode} after ${where()}`);
+}
+
+/** One line per route: runs, accepted/rejected, status histogram, the most frequent error codes. */
+export function formatStats(service: string, all: RouteStats[]): string {
+  const lines = [`${service}: requests per route (status histogram; top error codes)`];
+  const width = Math.max(...all.map((s) => s.route.length));
+  for (const s of all) {
+    const statuses = [...s.statuses.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(" ");
+    const codes = [...s.codes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k}×${v}`).join(" ");
+    lines.push(`  ${s.route.padEnd(width)}  ${String(s.runs).padStart(6)} runs  ${String(s.accepted).padStart(5)} ok  ${String(s.rejected).padStart(6)} rejected (${s.snapshotsCompared} db digests compared)  [${statuses}]  ${codes}`);
+  }
+  const total = all.reduce((n, s) => n + s.runs, 0);
+  lines.push(`  total ${total} requests over ${all.length} routes, 0 5xx, 0 crashes, 0 writes by rejected requests`);
+  return lines.join("\n");
+}
