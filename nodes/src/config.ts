@@ -41,9 +41,8 @@ export const NodeConfigSchema = z.object({
   indexerPollMs: int(50, 3_600_000).default(1000),
   /** Other members' node URLs (JSON object: member id → base URL): where the union forwards applications. */
   directory: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().url())).default({}),
-  /** The keeper's own member account key (escalation, reminders); unset: this node runs no keeper. */
-  keeperKey: hex32.optional(),
-  keeperIntervalMs: int(1000, 86_400_000).default(3_600_000),
+  /** How often this node runs a keeper round on its own (escalation, reminders); unset: only on request (POST /v1/keeper/rounds). */
+  keeperIntervalMs: int(1000, 86_400_000).optional(),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -70,7 +69,6 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   logPageBlocks: "NODE_LOG_PAGE_BLOCKS",
   indexerPollMs: "NODE_INDEXER_POLL_MS",
   directory: "NODE_DIRECTORY",
-  keeperKey: "NODE_KEEPER_KEY",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   users: "NODE_USERS",
   logLevel: "NODE_LOG_LEVEL",

@@ -21,6 +21,18 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_WRONG_MEMBER_KIND: 409,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
+  /** Another member's node is not in this node's directory, or does not answer. */
+  NODE_ERR_PEER_UNAVAILABLE: 503,
+  /** Another member's node refused the request (its code and status in details). */
+  NODE_ERR_PEER_REFUSED: 502,
+  /** The loan's dispute stage does not allow this step yet (or any more). */
+  NODE_ERR_CASE_STAGE: 409,
+  /** The loan's arbitration case is not assigned to this court (or to no court yet). */
+  NODE_ERR_CASE_NOT_ASSIGNED: 409,
+  /** The chain refused a write this request made through the outbox (the contract's error in details). */
+  NODE_ERR_CHAIN_REFUSED: 409,
+  /** The chain write did not settle within the wait; it stays in the outbox and completes later. */
+  NODE_ERR_OUTBOX_PENDING: 504,
 } as const;
 
 export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({

@@ -21,6 +21,9 @@ import type { Actor } from "./http/auth.ts";
 import { UNMASKED_ROLES } from "./http/auth.ts";
 import type { ApplicationStore } from "./applications.ts";
 import type { LedgerModel } from "./indexer/model.ts";
+import { modelLedgerDigest } from "./indexer/ledger-digest.ts";
+import type { Cursor } from "./indexer/indexer.ts";
+import type { PeerNodes } from "./peers.ts";
 import { borrowerKeyOf } from "./privacy/borrower-key.ts";
 import { maskApplication } from "./privacy/mask.ts";
 import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
@@ -46,8 +49,10 @@ export type OperationsDeps = {
   nonces: AbstractSublevel<any, any, string, string>;
   /** This node's chain key (signs requests to other members' nodes). */
   signer: TypedDataSigner;
-  /** Other members' node URLs, by member id. */
-  directory: Record<string, string>;
+  /** Other members' nodes (signed requests), by member id. */
+  peers: PeerNodes;
+  /** The indexer's committed cursor (the last block in the read model). */
+  cursor: () => Promise<Cursor | undefined>;
   /** Anchors evidence records (contracts, vouchers) through the anchor service. */
   anchor: AnchorEvidence;
   now?: () => Date;
@@ -105,22 +110,11 @@ export class NodeOperations {
     const borrowerKey = borrowerKeyOf(this.deps.consortiumKey, ID_TYPE_OF_CHANNEL[application.borrower.idType], application.borrower.idNumber);
     const assignedBranch = await this.branchForRegion(application.borrower.regionCode);
     const stored = await this.deps.applications.put({ borrowerKey, assignedBranch, channel, application }, now);
-    const forwardTo = this.deps.directory[String(assignedBranch)];
-    if (assignedBranch === this.deps.memberId || forwardTo === undefined) return this.#view(actor, stored);
+    if (assignedBranch === this.deps.memberId || this.deps.peers.urlOf(assignedBranch) === undefined) return this.#view(actor, stored);
     // the union's node routes: the branch's node receives the platform's original payload,
     // signed with this node's chain key, and keeps its own (encrypted) copy
     const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}?platform=${platformMemberId}`;
-    const body = JSON.stringify(payload);
-    const { requestDomain, signRequest } = await import("../../common/auth/request-signing.ts");
-    const headers = await signRequest(this.deps.signer, requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), { method: "POST", path, body });
-    let response: Response;
-    try {
-      response = await fetch(`${forwardTo.replace(/\/$/, "")}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
-    } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot reach branch ${assignedBranch}'s node at ${forwardTo}: ${(error as Error).message}`);
-    }
-    const reply = (await response.json()) as { applicationId?: string; error?: { code: string; message: string } };
-    if (!response.ok) throw nodeError("NODE_ERR_VALIDATION", `branch ${assignedBranch}'s node refused the application: ${reply.error?.code} ${reply.error?.message}`);
+    const reply = await this.deps.peers.call<{ applicationId?: string }>(assignedBranch, "POST", path, payload);
     return { ...this.#view(actor, stored), forwardedTo: { member: assignedBranch, applicationId: reply.applicationId } };
   }
 
@@ -242,6 +236,27 @@ export class NodeOperations {
 
   async flowsByDay(_actor: Actor, day: string) {
     return this.deps.model.flowsByDay(day);
+  }
+
+  /**
+   * The ledger digest of this node's index (indexer/ledger-digest.ts) with the last indexed
+   * block: read between two equal cursors, so it describes exactly that block.
+   */
+  async indexDigest(_actor: Actor) {
+    for (let attempt = 0; ; attempt++) {
+      const before = await this.deps.cursor();
+      const digest = await modelLedgerDigest(this.deps.model);
+      const modelDigest = await this.deps.model.digest();
+      const after = await this.deps.cursor();
+      if (before?.blockHash === after?.blockHash || attempt >= 20) {
+        return { ...digest, cursor: after === undefined ? null : { blockNumber: after.blockNumber, blockHash: after.blockHash }, modelDigest };
+      }
+    }
+  }
+
+  /** The loan's documents this caller may read (records only; reading one is logged). */
+  async loanDocuments(actor: Actor, loanId: string) {
+    return this.deps.documents.listByLoan(loanId.toLowerCase(), actor);
   }
 
   async exposure(_actor: Actor, borrowerKey: string) {

@@ -1,7 +1,7 @@
 // Wires an institution node: its LevelDB (applications, documents, consents, query logs, outbox,
 // index), the chain key, the anchor client, the credit bureau (simulator), the indexer, the
 // outbox sender and the HTTP API. server.ts and the tests start nodes through here.
-import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, JsonRpcProvider, VoidSigner, Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import type { Logger } from "pino";
@@ -23,9 +23,10 @@ import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
 import { Keeper } from "./keeper/keeper.ts";
-
-const DISPUTE_RESOLUTION_KEEPER_ABI = ["function escalate(bytes32 loanId) returns (uint8)"];
+import { CaseOperations, outboxEscalator } from "./cases.ts";
+import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
+import { PeerNodes } from "./peers.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
 import { PII_LOG_REDACT } from "./privacy/mask.ts";
 
@@ -100,10 +101,13 @@ export async function createNodeService(options: NodeServiceOptions) {
     chainId,
     privateKey: wallet.privateKey,
     ledger: config.jointLoanLedger,
+    disputeResolution: config.disputeResolution,
     fromBlock: config.deployBlock,
     logPageBlocks: config.logPageBlocks,
   });
 
+  const ledger = new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider);
+  const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
   const ops = new NodeOperations({
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
@@ -115,27 +119,39 @@ export async function createNodeService(options: NodeServiceOptions) {
     registry,
     outbox,
     anchor: anchorRecords,
-    ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
+    ledger,
     chainId: async () => chainId,
     signer: wallet,
-    directory: config.directory,
+    peers,
+    cursor: () => indexer.cursor(),
     nonces: sublevel("request-nonces", "utf8"),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  // the keeper signs with an account of its own, never the outbox's key (no nonce contention)
-  const keeper =
-    config.keeperKey === undefined
-      ? undefined
-      : new Keeper({
-          model: indexer.model,
-          ledger: new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider),
-          disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_KEEPER_ABI, new Wallet(config.keeperKey, provider)),
-          reminders: sublevel("reminders", "json"),
-          // no SMS gateway here: reminders are logged (the borrower key only) for the back office
-          send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),
-          now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
-          log,
-        });
+  // any node may run the keeper: it previews escalate as this member and writes through the outbox
+  const keeper = new Keeper({
+    model: indexer.model,
+    ledger,
+    disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_ABI, new VoidSigner(wallet.address, provider)),
+    escalate: outboxEscalator(outbox, ledger),
+    reminders: sublevel("reminders", "json"),
+    // no SMS gateway here: reminders are logged (the borrower key only) for the back office
+    send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),
+    now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
+    log,
+  });
+  const cases = new CaseOperations({
+    memberId: config.memberId,
+    memberKind: config.memberKind,
+    documents,
+    outbox,
+    model: indexer.model,
+    ledger,
+    disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_ABI, provider),
+    registry,
+    anchor: anchorRecords,
+    peers,
+    keeper,
+  });
   let keeperTimer: NodeJS.Timeout | undefined;
 
   const app = await buildNodeApp({
@@ -143,6 +159,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     memberId: config.memberId,
     users: config.users,
     ops,
+    cases,
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),
     metrics: async () => {
       const counts = await outbox.counts();
@@ -154,6 +171,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     app,
     root,
     ops,
+    cases,
     indexer,
     outbox,
     sender,
@@ -164,7 +182,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     async start(): Promise<void> {
       indexer.start();
       sender.start();
-      if (keeper !== undefined) {
+      if (config.keeperIntervalMs !== undefined) {
         const round = () => keeper.runOnce().catch((error) => log.warn({ err: (error as Error).message }, "keeper round failed; retried next interval"));
         keeperTimer = setInterval(round, config.keeperIntervalMs);
         keeperTimer.unref();

@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import type { ApiUser } from "../config.ts";
 import { nodeError, renderError } from "../errors.ts";
+import type { CaseOperations } from "../cases.ts";
 import type { NodeOperations } from "../operations.ts";
 import { authenticate, requireRole, type Actor } from "./auth.ts";
 
@@ -16,6 +17,7 @@ export type NodeDeps = {
   memberId: number;
   users: readonly ApiUser[];
   ops: NodeOperations;
+  cases: CaseOperations;
   ready: () => { ready: boolean; detail: unknown };
   metrics: () => Promise<string>;
 };
@@ -159,6 +161,44 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   api.get("/v1/documents/:documentId", {
     schema: { summary: "An original document (contract, authorization, voucher): decrypted for authorized roles; every access is logged", params: z.strictObject({ documentId: hex32 }), querystring: z.strictObject({ purpose: z.string().min(1).max(200) }) },
     handler: async (request, reply) => reply.type("application/octet-stream").send(Buffer.from(await deps.ops.document(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.params.documentId, request.query.purpose))),
+  });
+
+  api.get("/v1/loans/:loanId/documents", {
+    schema: { summary: "The loan's documents this caller may read (records, no bytes; read one with GET /v1/documents/:id)", params: z.strictObject({ loanId: hex32 }) },
+    handler: async (request) => fenJson({ documents: await deps.ops.loanDocuments(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.params.loanId) }),
+  });
+  api.get("/v1/index/digest", {
+    schema: { summary: "Digest of every indexed loan and fund flow (canonical order), their counts and the last indexed block: compare nodes with each other and with the chain" },
+    handler: async (request) => fenJson(await deps.ops.indexDigest(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]))),
+  });
+  api.post("/v1/keeper/rounds", {
+    schema: { summary: "Run a keeper round now: escalate overdue loans (through the outbox, awaited) and schedule or send borrower reminders" },
+    handler: async (request) => fenJson(await deps.cases.keeperRound(actorOf(request, ["admin"]))),
+  });
+  const loanParams = z.strictObject({ loanId: hex32 });
+  api.get("/v1/cases/:loanId", {
+    schema: { summary: "A loan's dispute stage and arbitration case as the chain states them, with the indexed stage history", params: loanParams },
+    handler: async (request) => fenJson(await deps.cases.caseView(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.params.loanId)),
+  });
+  api.post("/v1/cases/:loanId/court", {
+    schema: { summary: "The union assigns a court member to a loan in arbitration (through the outbox)", params: loanParams, body: z.strictObject({ court: z.int().min(1).max(0xffff_ffff) }) },
+    handler: async (request) => fenJson(await deps.cases.assignCourt(actorOf(request, ["approver", "admin"]), request.params.loanId, request.body.court)),
+  });
+  api.post("/v1/cases/:loanId/document-fetches", {
+    schema: { summary: "The assigned court fetches the case's documents from the members holding them (signed requests) and stores its own encrypted copies", params: loanParams },
+    handler: async (request) => fenJson(await deps.cases.fetchCaseDocuments(actorOf(request, ["court-clerk", "admin"]), request.params.loanId)),
+  });
+  api.post("/v1/cases/:loanId/acceptance", {
+    schema: { summary: "The assigned court accepts the case (through the outbox)", params: loanParams },
+    handler: async (request) => fenJson(await deps.cases.acceptCase(actorOf(request, ["court-clerk", "admin"]), request.params.loanId)),
+  });
+  api.post("/v1/cases/:loanId/ruling", {
+    schema: { summary: "The assigned court records its ruling: stored encrypted, anchored, its SHA-256 on chain (through the outbox)", params: loanParams, body: z.strictObject({ rulingBase64: z.base64().min(1) }) },
+    handler: async (request) => fenJson(await deps.cases.recordRuling(actorOf(request, ["court-clerk", "admin"]), request.params.loanId, request.body.rulingBase64)),
+  });
+  api.post("/v1/cases/:loanId/closure", {
+    schema: { summary: "The assigned court closes a ruled case (through the outbox)", params: loanParams },
+    handler: async (request) => fenJson(await deps.cases.closeCase(actorOf(request, ["court-clerk", "admin"]), request.params.loanId)),
   });
 
   // node-to-node: a court member's node, authenticated by its chain key rather than a user token

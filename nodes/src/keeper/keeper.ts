@@ -2,8 +2,8 @@
 // loans of the index, asks the ledger how many days each is past due, calls
 // DisputeResolution.escalate where a stage threshold is reached, and schedules a reminder to the
 // borrower for each loan at the Reminder stage — only inside the 08:00–21:00 Asia/Shanghai
-// contact window (seed 003). It signs with a keeper account of its own, never the outbox's key,
-// so the two never compete for nonces.
+// contact window (seed 003). It writes nothing itself: each escalation goes through the `escalate`
+// port, which in a node is the durable outbox (one sender per key, so no nonce contention).
 import type { Contract } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
 import type { LedgerModel } from "../indexer/model.ts";
@@ -16,8 +16,10 @@ export type KeeperDeps = {
   model: LedgerModel;
   /** JointLoanLedger, read-only: `overdue(loanId)` and `loan(loanId)`. */
   ledger: Contract;
-  /** DisputeResolution connected to the keeper's own member account. */
+  /** DisputeResolution, read-only: `escalate.staticCall` from a member's account previews the move. */
   disputes: Contract;
+  /** Moves the loan to `stage` on chain and resolves once that is done (the node: its outbox). */
+  escalate: (loanId: string, stage: number) => Promise<void>;
   /** Reminders scheduled and sent, by `loanId!stageChangedAt` (one per entry into Reminder). */
   reminders: AbstractSublevel<any, any, string, { loanId: string; at: number; sentAt?: number }>;
   send: ReminderSender;
@@ -50,7 +52,7 @@ export class Keeper {
         // escalate is idempotent on chain: a call that changes nothing costs a little gas only
         const after = await this.deps.disputes.getFunction("escalate").staticCall(loan.loanId);
         if (Number(after) > Number(stageBefore)) {
-          await (await this.deps.disputes.getFunction("escalate")(loan.loanId)).wait();
+          await this.deps.escalate(loan.loanId, Number(after));
           round.escalated.push(loan.loanId);
           stage = STAGES[Number(after)] ?? stage;
           this.deps.log?.info({ loanId: loan.loanId, stage }, "escalated an overdue loan");

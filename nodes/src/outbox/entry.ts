@@ -1,15 +1,21 @@
 // What an outbox entry is: one chain write of this node, named by its serial number, with its
 // arguments in a JSON-safe canonical form (bigints as decimal strings, hex in lower case), so
 // the stored entry is exactly what will be sent and two requests compare by their JSON. Also the
-// calldata each kind becomes, and the on-chain serial derived from the human one.
+// calldata each kind becomes (and which contract it goes to), and the on-chain serial derived
+// from the human one.
 import { Interface, keccak256, toUtf8Bytes } from "ethers";
 import { z } from "zod";
 import { loanIdOf } from "../../../common/lending/ids.ts";
 import { OutboxError } from "./errors.ts";
+import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
-export const OUTBOX_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan"] as const;
+/** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan"] as const;
+export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
+export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
+export type DisputeKind = (typeof DISPUTE_KINDS)[number];
 
 /**
  * queued: waiting to be sent (or to be sent again: nothing of it can be mined any more).
@@ -46,12 +52,22 @@ export type RegisterLoanArgs = { terms: LoanTermsArgs };
 export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
 export type RepayArgs = { loanId: string; amount: string; voucher: string };
 export type CancelLoanArgs = { loanId: string; reasonCode: number };
+/** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
+export type EscalateArgs = { loanId: string; stage: number };
+export type AssignCourtArgs = { loanId: string; court: number };
+export type CaseArgs = { loanId: string };
+export type RecordRulingArgs = { loanId: string; ruling: string };
 
 export type OutboxArgs = {
   registerLoan: RegisterLoanArgs;
   disburse: DisburseArgs;
   repay: RepayArgs;
   cancelLoan: CancelLoanArgs;
+  escalate: EscalateArgs;
+  assignCourt: AssignCourtArgs;
+  acceptCase: CaseArgs;
+  recordRuling: RecordRulingArgs;
+  closeCase: CaseArgs;
 };
 
 export type OutboxEntry<K extends OutboxKind = OutboxKind> = {
@@ -128,6 +144,12 @@ const ARGS = {
   disburse: z.strictObject({ loanId: bytes32, amount: uintString(256), accountHash: bytes32, voucher: bytes32 }),
   repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
+  // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
+  escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
+  assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
+  acceptCase: z.strictObject({ loanId: bytes32 }),
+  recordRuling: z.strictObject({ loanId: bytes32, ruling: bytes32.refine((v) => !/^0x0{64}$/.test(v), "a ruling digest must not be zero") }),
+  closeCase: z.strictObject({ loanId: bytes32 }),
 } as const;
 
 /** What enqueue takes: amounts may be bigints; the registerLoan application serial is optional. */
@@ -135,7 +157,8 @@ export type EnqueueInput =
   | { serial: string; kind: "registerLoan"; args: { terms: z.input<typeof LoanTermsInput> } }
   | { serial: string; kind: "disburse"; args: z.input<(typeof ARGS)["disburse"]> }
   | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
-  | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> };
+  | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
+  | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
 
@@ -195,12 +218,33 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
       const a = parsed.data as CancelLoanArgs;
       return { serial, kind: "cancelLoan", args: { loanId: a.loanId, reasonCode: a.reasonCode } };
     }
+    case "escalate": {
+      const a = parsed.data as EscalateArgs;
+      return { serial, kind: "escalate", args: { loanId: a.loanId, stage: a.stage } };
+    }
+    case "assignCourt": {
+      const a = parsed.data as AssignCourtArgs;
+      return { serial, kind: "assignCourt", args: { loanId: a.loanId, court: a.court } };
+    }
+    case "recordRuling": {
+      const a = parsed.data as RecordRulingArgs;
+      return { serial, kind: "recordRuling", args: { loanId: a.loanId, ruling: a.ruling } };
+    }
+    case "acceptCase":
+    case "closeCase":
+      return { serial, kind: kind as DisputeKind, args: { loanId: (parsed.data as CaseArgs).loanId } };
   }
 }
 
 // ------------------------------------------------------------------ on-chain form
 
 export const ledgerInterface = new Interface(JOINT_LOAN_LEDGER_ABI as unknown as string[]);
+export const disputeInterface = new Interface(DISPUTE_RESOLUTION_ABI as unknown as string[]);
+
+/** Which contract an entry's call goes to. */
+export function targetOf(entry: Pick<NormalizedEntry, "kind">): "ledger" | "disputes" {
+  return (DISPUTE_KINDS as readonly string[]).includes(entry.kind) ? "disputes" : "ledger";
+}
 
 /** keccak256(utf8(serial)): the serial as the ledger stores it. */
 export function onChainSerial(serial: string): string {
@@ -213,7 +257,7 @@ export function loanIdOfEntry(entry: Pick<NormalizedEntry, "kind" | "args">): st
     const { terms } = entry.args as RegisterLoanArgs;
     return loanIdOf(terms.originator, terms.applicationSerial);
   }
-  return (entry.args as DisburseArgs | RepayArgs | CancelLoanArgs).loanId;
+  return (entry.args as { loanId: string }).loanId;
 }
 
 /** The ledger call an entry stands for. */
@@ -241,5 +285,18 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
       const a = entry.args as CancelLoanArgs;
       return ledgerInterface.encodeFunctionData("cancelLoan", [a.loanId, a.reasonCode]);
     }
+    case "escalate":
+      return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);
+    case "assignCourt": {
+      const a = entry.args as AssignCourtArgs;
+      return disputeInterface.encodeFunctionData("assignCourt", [a.loanId, a.court]);
+    }
+    case "recordRuling": {
+      const a = entry.args as RecordRulingArgs;
+      return disputeInterface.encodeFunctionData("recordRuling", [a.loanId, a.ruling]);
+    }
+    case "acceptCase":
+    case "closeCase":
+      return disputeInterface.encodeFunctionData(entry.kind, [(entry.args as CaseArgs).loanId]);
   }
 }

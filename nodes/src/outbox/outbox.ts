@@ -142,6 +142,29 @@ export class Outbox {
     return this.entries.get(serial);
   }
 
+  /**
+   * The entry once it is final (confirmed or failed), or as it stands after `timeoutMs` (still
+   * queued or sent: the sender keeps working on it). NODE_ERR_OUTBOX_UNKNOWN if there is none.
+   */
+  async settled(serial: string, timeoutMs: number): Promise<OutboxEntry> {
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.onChange((e) => {
+      if (e.serial === serial && FINAL.has(e.state)) wake?.();
+    });
+    try {
+      const changed = new Promise<void>((resolve) => (wake = resolve));
+      const current = await this.entries.get(serial);
+      if (current === undefined) throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+      if (FINAL.has(current.state)) return current;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+      return (await this.entries.get(serial))!;
+    } finally {
+      unsubscribe();
+    }
+  }
+
   /** Called after every durable change of an entry (creation included), with the new entry. */
   onChange(listener: OutboxChangeListener): () => void {
     this.#listeners.add(listener);

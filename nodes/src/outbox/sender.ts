@@ -12,8 +12,8 @@
 //      matching flow.
 import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { DisburseArgs, JsonValue, OutboxEntry, OutboxFailure, RegisterLoanArgs, RepayArgs } from "./entry.ts";
-import { calldataOf, ledgerInterface, loanIdOfEntry, onChainSerial } from "./entry.ts";
+import type { AssignCourtArgs, DisburseArgs, EscalateArgs, JsonValue, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { LOAN_STATES } from "./ledger-abi.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
 
@@ -28,6 +28,8 @@ export type OutboxSenderOptions = {
   privateKey: string;
   /** JointLoanLedger address. */
   ledger: string;
+  /** DisputeResolution address: needed for the dispute kinds (escalate, assignCourt, …). */
+  disputeResolution?: string;
   /** Blocks to wait after the one holding the transaction (default 0: QBFT is final at once). */
   confirmations?: number;
   /** Receipt and block polling interval (default 250 ms). */
@@ -67,6 +69,7 @@ export class OutboxSender {
   readonly provider: JsonRpcApiProvider;
   readonly wallet: Wallet;
   readonly ledger: string;
+  readonly disputeResolution: string | undefined;
   readonly chainId: bigint;
   readonly #options: OutboxSenderOptions;
   readonly #release: () => void;
@@ -83,6 +86,7 @@ export class OutboxSender {
     this.#options = options;
     this.outbox = options.outbox;
     this.ledger = options.ledger;
+    this.disputeResolution = options.disputeResolution;
     this.chainId = BigInt(options.chainId);
     if (options.provider !== undefined) {
       this.provider = options.provider;
@@ -279,8 +283,12 @@ export class OutboxSender {
 
   /** Estimate (a custom-error revert fails the entry without sending), sign, record, broadcast, wait. */
   async #send(entry: OutboxEntry, nonceChoice: number | "pending"): Promise<void> {
+    const to = this.#to(entry);
+    if (to === undefined) {
+      return this.#update(entry, { state: "failed", failure: { code: "OutboxNoDisputeResolution", args: [], message: "this node's outbox has no DisputeResolution address configured" } });
+    }
     const data = calldataOf(entry);
-    const request = { from: this.address, to: this.ledger, data };
+    const request = { from: this.address, to, data };
     let gas: bigint;
     try {
       gas = await this.provider.estimateGas(request);
@@ -295,7 +303,7 @@ export class OutboxSender {
       entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock),
     ]);
     const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
-    const rawTx = await this.wallet.signTransaction({ to: this.ledger, data, value: 0n, nonce, gasLimit: (gas * margin) / 100n, chainId: this.chainId, ...fees });
+    const rawTx = await this.wallet.signTransaction({ to, data, value: 0n, nonce, gasLimit: (gas * margin) / 100n, chainId: this.chainId, ...fees });
     const txHash = keccak256(rawTx);
     // durable before it leaves the process: a crash from here on finds it in "sent"
     const sent = await this.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, fromBlock: head, attempts: entry.attempts + 1, lastError: undefined });
@@ -324,7 +332,7 @@ export class OutboxSender {
     const reverts = (entry.reverts ?? 0) + 1;
     const where = `transaction ${receipt.hash} reverted in block ${receipt.blockNumber}`;
     try {
-      await this.provider.call({ from: this.address, to: this.ledger, data: calldataOf(entry) });
+      await this.provider.call({ from: this.address, to: this.#to(entry), data: calldataOf(entry) });
     } catch (error) {
       const failure = revertFailure(error);
       if (failure === undefined) throw error;
@@ -360,10 +368,25 @@ export class OutboxSender {
 
   // ------------------------------------------------------------------ the chain
 
+  /** The contract an entry's call goes to (undefined: a dispute kind without the address). */
+  #to(entry: OutboxEntry): string | undefined {
+    return targetOf(entry) === "ledger" ? this.ledger : this.disputeResolution;
+  }
+
   /** Is the flow on chain already, and is it ours? */
   async #effect(entry: OutboxEntry): Promise<Effect> {
     const loanId = loanIdOfEntry(entry);
     switch (entry.kind) {
+      case "escalate": {
+        // any member's keeper may have moved the loan there already: the effect is the stage
+        const loan = await this.#loan(loanId);
+        return loan !== undefined && Number(loan.stage) >= (entry.args as EscalateArgs).stage ? { kind: "done" } : { kind: "none" };
+      }
+      case "assignCourt":
+      case "acceptCase":
+      case "recordRuling":
+      case "closeCase":
+        return this.#caseEffect(entry, loanId);
       case "registerLoan": {
         const loan = await this.#loan(loanId);
         if (loan === undefined) return { kind: "none" };
@@ -408,6 +431,31 @@ export class OutboxSender {
           kind: "conflict",
           failure: { code: "LedgerDuplicateSerial", args: [serial], message: "the serial was used on chain by another flow (other loan, amount or voucher)" },
         };
+      }
+    }
+  }
+
+  /**
+   * A court write's trace in the loan's current case (DisputeResolution.caseOf): the court
+   * assigned, the acceptance or closing time set, the ruling recorded (another ruling: conflict).
+   */
+  async #caseEffect(entry: OutboxEntry, loanId: string): Promise<Effect> {
+    if (this.disputeResolution === undefined) return { kind: "none" };
+    const data = await this.provider.call({ to: this.disputeResolution, data: disputeInterface.encodeFunctionData("caseOf", [loanId]) });
+    const c = disputeInterface.decodeFunctionResult("caseOf", data)[0] as { caseId: string; court: bigint; acceptedAt: bigint; closedAt: bigint; ruling: string };
+    if (/^0x0{64}$/.test(c.caseId)) return { kind: "none" };
+    switch (entry.kind) {
+      case "assignCourt":
+        return Number(c.court) === (entry.args as AssignCourtArgs).court ? { kind: "done" } : { kind: "none" };
+      case "acceptCase":
+        return c.acceptedAt !== 0n ? { kind: "done" } : { kind: "none" };
+      case "closeCase":
+        return c.closedAt !== 0n ? { kind: "done" } : { kind: "none" };
+      default: {
+        const ruling = String(c.ruling).toLowerCase();
+        if (/^0x0{64}$/.test(ruling)) return { kind: "none" };
+        if (ruling === (entry.args as RecordRulingArgs).ruling) return { kind: "done" };
+        return { kind: "conflict", failure: { code: "DisputeRulingConflict", args: [loanId, ruling], message: "another ruling is recorded for this case" } };
       }
     }
   }
@@ -502,11 +550,14 @@ export function revertFailure(error: unknown): OutboxFailure | undefined {
   if (!isError(error, "CALL_EXCEPTION")) return undefined;
   const data = error.data;
   if (typeof data !== "string" || !/^0x[0-9a-fA-F]{8}/.test(data)) return undefined;
-  try {
-    const parsed = ledgerInterface.parseError(data);
-    if (parsed !== null) return { code: parsed.name, args: jsonArgs(parsed.args) as JsonValue[] };
-  } catch {
-    // malformed arguments: report the raw data
+  // DisputeResolution calls into the ledger, so either contract's errors can come back
+  for (const iface of [ledgerInterface, disputeInterface]) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed !== null) return { code: parsed.name, args: jsonArgs(parsed.args) as JsonValue[] };
+    } catch {
+      // malformed arguments or not this contract's error: try the next, then report the raw data
+    }
   }
   return { code: "UnknownRevert", args: [data] };
 }

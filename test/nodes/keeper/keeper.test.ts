@@ -35,6 +35,7 @@ describe("keeper: daily escalation and reminders in the contact window", functio
       model: indexer.model,
       ledger: lc.ledger,
       disputes: lc.disputes.connect(lc.wallets.unionOps) as Contract,
+      escalate: async (loanId) => void (await (await (lc.disputes.connect(lc.wallets.unionOps) as Contract).getFunction("escalate")(loanId)).wait()),
       reminders: db.sublevel("reminders", { valueEncoding: "json" }) as never,
       send: async (r) => void sent.push({ loanId: r.loanId, at: r.at }),
       now: () => clock,

@@ -6,7 +6,8 @@ import { expect } from "chai";
 import { Interface, keccak256, toUtf8Bytes } from "ethers";
 import { readFile } from "node:fs/promises";
 import { loanIdOf } from "../../../common/lending/ids.ts";
-import { calldataOf, ledgerInterface, loanIdOfEntry, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
+import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, targetOf, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
+import { DISPUTE_RESOLUTION_ABI } from "../../../nodes/src/outbox/dispute-abi.ts";
 import { OutboxError } from "../../../nodes/src/outbox/errors.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../../nodes/src/outbox/ledger-abi.ts";
 import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
@@ -124,12 +125,28 @@ for (const [name, make] of backends) {
         { serial: "S-1", kind: "repay", args: { loanId: LOAN, amount: "1.5", voucher: LOAN } },
         { serial: "S-1", kind: "repay", args: { loanId: LOAN, amount: 1n, voucher: LOAN, extra: 1 } },
         { serial: "S-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 70_000 } },
+        { serial: "S-1", kind: "escalate", args: { loanId: LOAN, stage: 4 } },
+        { serial: "S-1", kind: "assignCourt", args: { loanId: LOAN, court: 0 } },
+        { serial: "S-1", kind: "recordRuling", args: { loanId: LOAN, ruling: `0x${"00".repeat(32)}` } },
+        { serial: "S-1", kind: "acceptCase", args: { loanId: LOAN, court: 5 } },
       ];
       for (const input of bad) {
         const error = await rejection(store.outbox.enqueue(input as never));
         expect(error.code, JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v))).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
       }
       expect(await store.outbox.list()).to.deep.equal([]);
+    });
+
+    it("settled() answers once an entry is final, or as it stands after the wait", async function () {
+      await store.outbox.enqueue(repay("REP-S", LOAN, 5n));
+      const pending = await store.outbox.settled("REP-S", 20);
+      expect(pending.state).to.equal("queued");
+      const waiting = store.outbox.settled("REP-S", 60_000);
+      await store.outbox.update("REP-S", { state: "sent", txHash: bytes32("tx"), nonce: 1 });
+      await store.outbox.update("REP-S", { state: "confirmed", blockNumber: 3 });
+      expect((await waiting).state).to.equal("confirmed");
+      expect((await store.outbox.settled("REP-S", 1)).blockNumber).to.equal(3);
+      expect((await rejection(store.outbox.settled("NOPE", 1))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
     });
 
     it("keeps queued and sent entries in the pending index, in order; final ones leave it", async function () {
@@ -217,6 +234,31 @@ describe("outbox: ledger calls", function () {
     expect(decoded[3]).to.equal(keccak256(toUtf8Bytes("DIS-9")));
     const cancel = ledgerInterface.decodeFunctionData("cancelLoan", calldataOf({ serial: "CAN-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 3 } }));
     expect(cancel[1]).to.equal(3n);
+    expect(targetOf({ kind: "cancelLoan" })).to.equal("ledger");
+  });
+
+  it("encodes the dispute kinds as DisputeResolution calls", function () {
+    const ruling = bytes32("a ruling");
+    expect(disputeInterface.decodeFunctionData("escalate", calldataOf({ serial: "E-1", kind: "escalate", args: { loanId: LOAN, stage: 3 } }))[0]).to.equal(LOAN);
+    expect(disputeInterface.decodeFunctionData("assignCourt", calldataOf({ serial: "C-1", kind: "assignCourt", args: { loanId: LOAN, court: 5 } }))[1]).to.equal(5n);
+    expect(disputeInterface.decodeFunctionData("recordRuling", calldataOf({ serial: "R-1", kind: "recordRuling", args: { loanId: LOAN, ruling } }))[1]).to.equal(ruling);
+    for (const kind of ["acceptCase", "closeCase"] as const) {
+      expect(disputeInterface.decodeFunctionData(kind, calldataOf({ serial: "K-1", kind, args: { loanId: LOAN } }))[0]).to.equal(LOAN);
+    }
+    for (const kind of ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const) expect(targetOf({ kind })).to.equal("disputes");
+  });
+
+  it("the hand-kept DisputeResolution ABI matches the compiled contract, and every custom error decodes", async function () {
+    const artifact = JSON.parse(await readFile("artifacts/contracts/lending/DisputeResolution.sol/DisputeResolution.json", "utf8")) as { abi: unknown[] };
+    const compiled = new Interface(artifact.abi as never);
+    const mine = new Interface(DISPUTE_RESOLUTION_ABI as unknown as string[]);
+    mine.forEachFunction((f) => {
+      const theirs = compiled.getFunction(f.selector);
+      expect(theirs, f.format()).to.not.equal(null);
+      expect(theirs!.outputs.map((o) => o.format()), f.format()).to.deep.equal(f.outputs.map((o) => o.format()));
+    });
+    mine.forEachError((e) => expect(compiled.getError(e.selector), e.format()).to.not.equal(null));
+    compiled.forEachError((e) => expect(mine.getError(e.selector), e.format()).to.not.equal(null));
   });
 
   it("the hand-kept ledger ABI matches the compiled JointLoanLedger", async function () {

@@ -1,0 +1,223 @@
+// The overdue road from the nodes' side (seed 004): a keeper round on request, the union assigning
+// a court, the court fetching the case's documents from the members that hold them (signed
+// node-to-node requests) and keeping its own encrypted copies, then accepting the case, recording
+// a ruling (stored, anchored, its digest on chain) and closing it. Every chain write goes through
+// the node's durable outbox; the stage checks read the chain, so a lagging index never blocks a
+// step the contract would allow.
+import { createHash, randomBytes } from "node:crypto";
+import type { Contract } from "ethers";
+import { DigestAlgorithm, EvidenceKind } from "../../common/evidence/leaf.ts";
+import type { AnchorEvidence } from "./bureau/consent.ts";
+import type { DocumentStore } from "./documents/document-store.ts";
+import { isDocumentKind } from "./documents/policy.ts";
+import { nodeError } from "./errors.ts";
+import type { Actor } from "./http/auth.ts";
+import type { LedgerModel } from "./indexer/model.ts";
+import type { Keeper } from "./keeper/keeper.ts";
+import { DISPUTE_STAGES } from "./outbox/dispute-abi.ts";
+import type { Outbox } from "./outbox/outbox.ts";
+import { revertFailure } from "./outbox/sender.ts";
+import type { PeerNodes } from "./peers.ts";
+
+export type MemberKind = "union" | "branch" | "platform" | "court";
+
+export type CaseDeps = {
+  memberId: number;
+  memberKind: MemberKind;
+  documents: DocumentStore;
+  outbox: Outbox;
+  model: LedgerModel;
+  /** JointLoanLedger, read-only: the loan's stage. */
+  ledger: Contract;
+  /** DisputeResolution, read-only: caseOf. */
+  disputes: Contract;
+  /** ConsortiumRegistry, read-only: is a member an active court. */
+  registry: Contract;
+  anchor: AnchorEvidence;
+  peers: PeerNodes;
+  keeper: Keeper;
+};
+
+/** The loan's case as the chain states it now. */
+export type ChainCase = {
+  loanId: string;
+  stage: (typeof DISPUTE_STAGES)[number];
+  caseId: string | null;
+  court: number | null;
+  triggeredAt: number | null;
+  acceptedAt: number | null;
+  closedAt: number | null;
+  ruling: string | null;
+};
+
+type FetchedDocument = { documentId: string; kind: string; sha256: string; bytesBase64: string };
+
+const ZERO32 = /^0x0{64}$/;
+const COURT_KIND = 4;
+const ACTIVE = 1;
+
+export class CaseOperations {
+  readonly deps: CaseDeps;
+
+  constructor(deps: CaseDeps) {
+    this.deps = deps;
+  }
+
+  /** One keeper round now (escalations go through the outbox and are awaited). */
+  async keeperRound(_actor: Actor) {
+    return this.deps.keeper.runOnce();
+  }
+
+  async chainCase(loanId: string): Promise<ChainCase> {
+    const id = loanId.toLowerCase();
+    let loan: { stage: bigint };
+    try {
+      loan = (await this.deps.ledger.getFunction("loan")(id)) as { stage: bigint };
+    } catch (error) {
+      if (revertFailure(error)?.code === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${id}`);
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${id} from the ledger: ${(error as Error).message}`);
+    }
+    const c = (await this.deps.disputes.getFunction("caseOf")(id)) as { caseId: string; court: bigint; triggeredAt: bigint; acceptedAt: bigint; closedAt: bigint; ruling: string };
+    const open = !ZERO32.test(c.caseId);
+    const time = (t: bigint) => (t === 0n ? null : Number(t));
+    return {
+      loanId: id,
+      stage: DISPUTE_STAGES[Number(loan.stage)] ?? "None",
+      caseId: open ? c.caseId.toLowerCase() : null,
+      court: open && c.court !== 0n ? Number(c.court) : null,
+      triggeredAt: open ? time(c.triggeredAt) : null,
+      acceptedAt: open ? time(c.acceptedAt) : null,
+      closedAt: open ? time(c.closedAt) : null,
+      ruling: open && !ZERO32.test(c.ruling) ? c.ruling.toLowerCase() : null,
+    };
+  }
+
+  /** The case on chain, with the stage history from this node's index. */
+  async caseView(_actor: Actor, loanId: string) {
+    const onChain = await this.chainCase(loanId);
+    const history = await this.deps.model.stageHistory(onChain.loanId);
+    return { ...onChain, history: history.map((h) => ({ stage: h.stage, previous: h.previous, at: h.timestamp, blockNumber: h.blockNumber })) };
+  }
+
+  /** The union assigns an active court member to a loan in arbitration. */
+  async assignCourt(actor: Actor, loanId: string, court: number) {
+    this.#requireKind("union", "assign courts");
+    const c = await this.#requireStage(loanId, ["Arbitration"]);
+    const [kind, status] = (await this.deps.registry.getFunction("profileOf")(court)) as [bigint, bigint];
+    if (Number(kind) !== COURT_KIND || Number(status) !== ACTIVE) throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${court} is not an active court`);
+    const entry = await this.deps.outbox.enqueue({ serial: `court:${c.caseId}:${court}`, kind: "assignCourt", args: { loanId: c.loanId, court } });
+    return { loanId: c.loanId, caseId: c.caseId, court, assignedBy: actor.userId, outbox: entry };
+  }
+
+  /** The assigned court accepts the case. */
+  async acceptCase(_actor: Actor, loanId: string) {
+    const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted"]);
+    const entry = await this.deps.outbox.enqueue({ serial: `accept:${c.caseId}`, kind: "acceptCase", args: { loanId: c.loanId } });
+    return { loanId: c.loanId, caseId: c.caseId, outbox: entry };
+  }
+
+  /**
+   * The assigned court records its ruling: the document is stored encrypted and anchored as
+   * ruling evidence, and its SHA-256 goes on chain as the case's ruling digest.
+   */
+  async recordRuling(actor: Actor, loanId: string, rulingBase64: string) {
+    const c = await this.#requireAssigned(loanId, ["Accepted", "Ruled"]);
+    const bytes = Buffer.from(rulingBase64, "base64");
+    if (bytes.length === 0) throw nodeError("NODE_ERR_VALIDATION", "rulingBase64 must hold the ruling document's bytes");
+    const ruling = `0x${createHash("sha256").update(bytes).digest("hex")}`;
+    const serial = `ruling:${c.caseId}`;
+    // one ruling per case: the same document again is the same request, another one a conflict
+    const existing = await this.deps.outbox.status(serial);
+    if (existing !== undefined && (existing.args as { ruling: string }).ruling !== ruling) {
+      throw nodeError("NODE_ERR_CASE_STAGE", `case ${c.caseId} already has another ruling (${(existing.args as { ruling: string }).ruling})`);
+    }
+    if (existing !== undefined) return { loanId: c.loanId, caseId: c.caseId, ruling, outbox: existing };
+    if (c.stage !== "Accepted") throw nodeError("NODE_ERR_CASE_STAGE", `loan ${c.loanId} is at stage ${c.stage}; a ruling needs an accepted case`);
+    const document = await this.deps.documents.put({ kind: "ruling", bytes, loanId: c.loanId, caseId: c.caseId!, owner: this.deps.memberId, meta: { recordedBy: actor.userId } });
+    const [receipt] = await this.deps.anchor([{ kind: EvidenceKind.Ruling, digestAlgorithm: DigestAlgorithm.Sha256, digest: ruling, salt: `0x${randomBytes(32).toString("hex")}`, subject: c.loanId }]);
+    const entry = await this.deps.outbox.enqueue({ serial, kind: "recordRuling", args: { loanId: c.loanId, ruling } });
+    return { loanId: c.loanId, caseId: c.caseId, ruling, documentId: document.documentId, leafHash: receipt!.leafHash, outbox: entry };
+  }
+
+  /** The assigned court closes a ruled case. */
+  async closeCase(_actor: Actor, loanId: string) {
+    const c = await this.#requireAssigned(loanId, ["Ruled", "Closed"]);
+    const entry = await this.deps.outbox.enqueue({ serial: `close:${c.caseId}`, kind: "closeCase", args: { loanId: c.loanId } });
+    return { loanId: c.loanId, caseId: c.caseId, outbox: entry };
+  }
+
+  /**
+   * The assigned court fetches the case's documents from the loan's branch and funders (each a
+   * signed request to that member's node), checks every document against its SHA-256 and stores
+   * its own encrypted copy. Documents it already holds (same kind and digest) are not stored twice.
+   */
+  async fetchCaseDocuments(actor: Actor, loanId: string) {
+    const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted", "Ruled", "Closed"]);
+    const loan = await this.deps.model.loan(c.loanId);
+    if (loan === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${c.loanId} in this node's index (yet)`);
+    const held = new Set((await this.deps.documents.listByLoan(c.loanId, actor)).map((d) => `${d.kind}:${d.sha256}`));
+    const members = [...new Set([loan.branch, ...loan.funders.map((f) => f.memberId)])].filter((m) => m !== this.deps.memberId);
+    const stored: Array<{ documentId: string; kind: string; sha256: string; from: number }> = [];
+    const sources: Array<{ member: number; documents: number } | { member: number; error: string }> = [];
+    for (const member of members) {
+      let reply: { documents: FetchedDocument[] };
+      try {
+        reply = await this.deps.peers.call<{ documents: FetchedDocument[] }>(member, "GET", `/v1/cases/${c.loanId}/documents`);
+      } catch (error) {
+        sources.push({ member, error: (error as { code?: string }).code ?? "NODE_ERR_PEER_UNAVAILABLE" });
+        continue;
+      }
+      let count = 0;
+      for (const d of reply.documents ?? []) {
+        const bytes = Buffer.from(d.bytesBase64, "base64");
+        const sha256 = `0x${createHash("sha256").update(bytes).digest("hex")}`;
+        // a document that does not match its digest, or of a kind this node does not know, is not kept
+        if (sha256 !== d.sha256?.toLowerCase() || !isDocumentKind(d.kind)) continue;
+        count++;
+        if (held.has(`${d.kind}:${sha256}`)) continue;
+        const put = await this.deps.documents.put({ kind: d.kind, bytes, loanId: c.loanId, caseId: c.caseId!, owner: this.deps.memberId, meta: { sourceMember: member, fetchedBy: actor.userId } });
+        held.add(`${d.kind}:${sha256}`);
+        stored.push({ documentId: put.documentId, kind: d.kind, sha256, from: member });
+      }
+      sources.push({ member, documents: count });
+    }
+    if (members.length > 0 && sources.every((s) => "error" in s)) {
+      throw nodeError("NODE_ERR_PEER_REFUSED", `no member holding loan ${c.loanId}'s documents answered`, sources);
+    }
+    return { loanId: c.loanId, caseId: c.caseId, stored, sources };
+  }
+
+  #requireKind(kind: MemberKind, what: string): void {
+    if (this.deps.memberKind !== kind) throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a ${kind} member's node may ${what}; this node is member ${this.deps.memberId} (${this.deps.memberKind})`);
+  }
+
+  async #requireStage(loanId: string, stages: ChainCase["stage"][]): Promise<ChainCase> {
+    const c = await this.chainCase(loanId);
+    if (!stages.includes(c.stage) || c.caseId === null) throw nodeError("NODE_ERR_CASE_STAGE", `loan ${c.loanId} is at stage ${c.stage}; this needs ${stages.join(" or ")}`);
+    return c;
+  }
+
+  /** This node is the court the loan's case is assigned to, and the case is at one of `stages`. */
+  async #requireAssigned(loanId: string, stages: ChainCase["stage"][]): Promise<ChainCase> {
+    this.#requireKind("court", "act on an arbitration case");
+    const c = await this.chainCase(loanId);
+    if (c.court !== this.deps.memberId) throw nodeError("NODE_ERR_CASE_NOT_ASSIGNED", `loan ${c.loanId}'s case is not assigned to member ${this.deps.memberId} (court: ${c.court ?? "none"})`);
+    if (!stages.includes(c.stage)) throw nodeError("NODE_ERR_CASE_STAGE", `loan ${c.loanId} is at stage ${c.stage}; this needs ${stages.join(" or ")}`);
+    return c;
+  }
+}
+
+/**
+ * The keeper's escalate port in a node: an outbox entry per (loan, target stage, last stage
+ * change), awaited until the chain has it. A refusal or a write that does not settle in time is
+ * an error of the round (the entry stays in the outbox and completes on its own).
+ */
+export function outboxEscalator(outbox: Outbox, ledger: Contract, timeoutMs = 60_000) {
+  return async (loanId: string, stage: number): Promise<void> => {
+    const { stageChangedAt } = (await ledger.getFunction("loan")(loanId)) as { stageChangedAt: bigint };
+    const queued = await outbox.enqueue({ serial: `escalate:${loanId.toLowerCase()}:${stage}:${stageChangedAt}`, kind: "escalate", args: { loanId, stage } });
+    const entry = await outbox.settled(queued.serial, timeoutMs);
+    if (entry.state === "failed") throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused escalating loan ${loanId}: ${entry.failure?.code}`, entry.failure);
+    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `escalating loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`);
+  };
+}
