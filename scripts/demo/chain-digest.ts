@@ -1,0 +1,120 @@
+// The ledger digest computed straight from the chain, without any node: the JointLoanLedger's
+// events read in pages from its deployment block, each loan's state, stage, start day, evidence
+// chain and funders from the ledger's own views at the same block. A node's GET /v1/index/digest
+// must give the same digest once it has indexed that block (nodes/src/indexer/ledger-digest.ts
+// defines the records and the hashing).
+import { Contract, Interface, type JsonRpcProvider } from "ethers";
+import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/indexer/abi.ts";
+import { ledgerDigest, type DigestFlow, type DigestLoan, type LedgerDigest } from "../../nodes/src/indexer/ledger-digest.ts";
+import { DISPUTE_STAGES, LOAN_STATES, REPAYMENT_METHODS } from "../../nodes/src/indexer/model.ts";
+
+export type ChainDigest = LedgerDigest & { toBlock: number; loanRecords: DigestLoan[]; flowRecords: DigestFlow[] };
+
+type Totals = { disbursed: bigint; principal: bigint; interest: bigint; penalty: bigint; funders: Map<number, { disbursed: bigint; principal: bigint; income: bigint }> };
+
+export async function chainLedgerDigest(
+  provider: JsonRpcProvider,
+  ledgerAddress: string,
+  fromBlock: number,
+  options: { toBlock?: number; pageBlocks?: number } = {},
+): Promise<ChainDigest> {
+  const iface = new Interface(JOINT_LOAN_LEDGER_ABI);
+  const ledger = new Contract(ledgerAddress, JOINT_LOAN_LEDGER_ABI, provider);
+  const toBlock = options.toBlock ?? (await provider.getBlockNumber());
+  const page = options.pageBlocks ?? 2000;
+  const registered = new Map<string, { branch: number; platform: number; borrowerKey: string; principal: bigint; aprBps: number; method: number }>();
+  const totals = new Map<string, Totals>();
+  const flows = new Map<string, DigestFlow>();
+  const totalsOf = (loanId: string): Totals => {
+    let t = totals.get(loanId);
+    if (t === undefined) totals.set(loanId, (t = { disbursed: 0n, principal: 0n, interest: 0n, penalty: 0n, funders: new Map() }));
+    return t;
+  };
+  const funderOf = (t: Totals, member: number) => {
+    let f = t.funders.get(member);
+    if (f === undefined) t.funders.set(member, (f = { disbursed: 0n, principal: 0n, income: 0n }));
+    return f;
+  };
+  for (let start = fromBlock; start <= toBlock; start += page) {
+    const logs = await provider.getLogs({ address: ledgerAddress, fromBlock: start, toBlock: Math.min(toBlock, start + page - 1) });
+    for (const log of logs) {
+      const parsed = iface.parseLog(log);
+      if (parsed === null) continue;
+      const a = parsed.args;
+      const loanId = String(a.loanId ?? "").toLowerCase();
+      const at = { blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash.toLowerCase() };
+      switch (parsed.name) {
+        case "LoanRegistered":
+          registered.set(loanId, { branch: Number(a.branch), platform: Number(a.platform), borrowerKey: String(a.borrowerKey).toLowerCase(), principal: a.principal as bigint, aprBps: Number(a.aprBps), method: Number(a.method) });
+          break;
+        case "FundsDisbursed": {
+          const t = totalsOf(loanId);
+          t.disbursed += a.amount as bigint;
+          funderOf(t, Number(a.funder)).disbursed += a.amount as bigint;
+          const serial = String(a.serial).toLowerCase();
+          flows.set(serial, { serial, loanId, type: "disbursement", amountFen: String(a.amount), voucher: String(a.voucher).toLowerCase(), ...at, funder: Number(a.funder), accountHash: String(a.accountHash).toLowerCase() });
+          break;
+        }
+        case "RepaymentReceived": {
+          const t = totalsOf(loanId);
+          const [penalty, interest, principal] = [a.penalty as bigint, a.interest as bigint, a.principal as bigint];
+          t.penalty += penalty;
+          t.interest += interest;
+          t.principal += principal;
+          const serial = String(a.serial).toLowerCase();
+          flows.set(serial, {
+            serial,
+            loanId,
+            type: "repayment",
+            amountFen: String(penalty + interest + principal),
+            voucher: String(a.voucher).toLowerCase(),
+            ...at,
+            penaltyFen: String(penalty),
+            interestFen: String(interest),
+            principalFen: String(principal),
+            split: [],
+          });
+          break;
+        }
+        case "RepaymentShared": {
+          const f = funderOf(totalsOf(loanId), Number(a.funder));
+          f.principal += a.principal as bigint;
+          f.income += a.income as bigint;
+          flows.get(String(a.serial).toLowerCase())?.split!.push({ funder: Number(a.funder), principalFen: String(a.principal), incomeFen: String(a.income) });
+          break;
+        }
+      }
+    }
+  }
+  const loans: DigestLoan[] = [];
+  for (const [loanId, r] of registered) {
+    const view = (await ledger.getFunction("loan")(loanId, { blockTag: toBlock })) as { state: bigint; stage: bigint; startDay: bigint; evidenceChain: string };
+    const shares = (await ledger.getFunction("funders")(loanId, { blockTag: toBlock })) as Array<{ memberId: bigint; shareBps: bigint }>;
+    const t = totalsOf(loanId);
+    loans.push({
+      loanId,
+      branch: r.branch,
+      platform: r.platform,
+      borrowerKey: r.borrowerKey,
+      principalFen: r.principal.toString(),
+      aprBps: r.aprBps,
+      method: REPAYMENT_METHODS[r.method]!,
+      state: LOAN_STATES[Number(view.state)]!,
+      stage: DISPUTE_STAGES[Number(view.stage)]!,
+      startDay: Number(view.startDay),
+      evidenceChain: view.evidenceChain.toLowerCase(),
+      disbursedFen: t.disbursed.toString(),
+      principalRepaidFen: t.principal.toString(),
+      interestRepaidFen: t.interest.toString(),
+      penaltyRepaidFen: t.penalty.toString(),
+      funders: shares
+        .map((s) => {
+          const f = funderOf(t, Number(s.memberId));
+          return { memberId: Number(s.memberId), shareBps: Number(s.shareBps), disbursedFen: f.disbursed.toString(), principalRepaidFen: f.principal.toString(), incomeFen: f.income.toString() };
+        })
+        .sort((x, y) => x.memberId - y.memberId),
+    });
+  }
+  const flowRecords = [...flows.values()].map((f) => (f.split === undefined ? f : { ...f, split: [...f.split].sort((x, y) => x.funder - y.funder) }));
+  return { ...ledgerDigest(loans, flowRecords), toBlock, loanRecords: loans, flowRecords };
+}

@@ -1,0 +1,274 @@
+// The overdue road through the nodes' API with app.inject(), over a real chain (Anvil), a real
+// anchor service and three in-process nodes (branch A, the union, the court; the branch listens
+// on a port so the court's node can fetch from it): a keeper round on request escalates an
+// overdue loan through the outbox, the union assigns the court, the court fetches and stores the
+// case's documents, accepts, records a ruling and closes the case. Every refusal has its code.
+// The nodes' index digests agree with each other and with the digest computed from the chain.
+import { expect } from "chai";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
+import { tokenSha256 } from "../../nodes/src/http/auth.ts";
+import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
+import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { jiedaibaoPayload } from "./channels/fixtures.ts";
+
+const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", court: "court-clerk-token" } as const;
+const SETTLEMENT = `0x${"5e".repeat(32)}`;
+const NOW = () => new Date("2026-11-22T02:05:30Z");
+
+type Reply = { statusCode: number; body: string; json(): unknown };
+const code = (r: Reply) => (r.json() as { error?: { code: string } }).error?.code;
+
+describe("arbitration case through the nodes' API (inject): keeper, court assignment, documents, ruling", function () {
+  this.timeout(180_000);
+  let chain: ConsortiumChain;
+  let anchor: AnchorService;
+  let branch: NodeService;
+  let union: NodeService;
+  let court: NodeService;
+  let dir: string;
+  let lending: Awaited<ReturnType<typeof deployLending>>;
+  let loanId: string;
+  let firstDueDay: number;
+  const contract = Buffer.from("借款合同 — signed PDF bytes of the case test");
+  const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dir = await mkdtemp(join(tmpdir(), "case-api-"));
+    lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
+      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
+    ]);
+    await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
+      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
+    ]);
+    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    await anchor.start();
+    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    const masterKeyFile = join(dir, "master.key");
+    await createMasterKeyFile(masterKeyFile);
+    const base = NodeConfigSchema.parse({
+      dataDir: join(dir, "branch"),
+      memberId: MEMBERS.branchA,
+      memberKind: "branch",
+      keystoreFile: "unused",
+      keystorePassword: "unused",
+      masterKeyFile,
+      consortiumKey: `0x${randomBytes(32).toString("hex")}`,
+      rpcUrl: chain.anvil.url,
+      anchorUrl,
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+      jointLoanLedger: lending.addresses.jointLoanLedger,
+      disputeResolution: lending.addresses.disputeResolution,
+      evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
+      deployBlock: chain.deployment.blockNumber,
+      users: [
+        { user: "li.clerk", role: "clerk", tokenSha256: tokenSha256(TOKENS.clerk) },
+        { user: "wang.approver", role: "approver", tokenSha256: tokenSha256(TOKENS.approver) },
+        { user: "zhao.admin", role: "admin", tokenSha256: tokenSha256(TOKENS.admin) },
+        { user: "chen.court", role: "court-clerk", tokenSha256: tokenSha256(TOKENS.court) },
+      ],
+      logLevel: "silent",
+    });
+    const start = async (config: NodeConfig, wallet: typeof chain.wallets.branchA) => {
+      const node = await createNodeService({ config, inMemory: true, logger: false, wallet, now: NOW });
+      node.sender.start();
+      return node;
+    };
+    branch = await start(base, chain.wallets.branchA);
+    const branchUrl = await branch.app.listen({ host: "127.0.0.1", port: 0 });
+    union = await start({ ...base, memberId: MEMBERS.union, memberKind: "union", dataDir: join(dir, "union") }, chain.wallets.unionOps);
+    court = await start({ ...base, memberId: MEMBERS.court, memberKind: "court", dataDir: join(dir, "court"), directory: { [String(MEMBERS.branchA)]: branchUrl } }, chain.wallets.court);
+  });
+
+  after(async function () {
+    for (const node of [court, union, branch]) await node?.close();
+    await anchor?.close();
+    await chain?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function waitConfirmed(node: NodeService, serial: string): Promise<void> {
+    const entry = await node.outbox.settled(serial, 30_000);
+    if (entry.state !== "confirmed") throw new Error(`${serial} is ${entry.state}: ${JSON.stringify(entry.failure ?? entry.lastError)}`);
+  }
+
+  async function syncAll(): Promise<void> {
+    for (const node of [branch, union, court]) await node.indexer.syncOnce();
+  }
+
+  /** Chain time to 10:00 Beijing on `daysAfterDue` days after the first due day. */
+  async function travel(daysAfterDue: number): Promise<void> {
+    const target = (firstDueDay + daysAfterDue) * 86_400 - 8 * 3600 + 10 * 3600;
+    const now = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
+    await chain.anvil.provider.send("evm_increaseTime", [target - now]);
+    await chain.anvil.provider.send("evm_mine", []);
+  }
+
+  it("registers and disburses an assisted loan at the branch (setting the scene)", async function () {
+    const created = (await branch.app.inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
+    const consent = (await branch.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId: created.applicationId, letterBase64: Buffer.from("授权书").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    })).json() as { consent: { leafHash: string } };
+    const block = await chain.anvil.provider.getBlock("latest");
+    const startDate = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
+    const approved = await branch.app.inject({
+      method: "POST",
+      url: "/v1/loans",
+      headers: as("approver"),
+      payload: { applicationId: created.applicationId, contractBase64: contract.toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
+    });
+    expect(approved.statusCode, approved.body).to.equal(200);
+    const body = approved.json() as { loanId: string; serial: string; schedule: Array<{ dueDay: number }> };
+    loanId = body.loanId;
+    firstDueDay = body.schedule[0]!.dueDay;
+    await waitConfirmed(branch, body.serial);
+    const disbursed = await branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "CASE-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT } });
+    expect(disbursed.statusCode, disbursed.body).to.equal(200);
+    await waitConfirmed(branch, "CASE-DSB-1");
+  });
+
+  it("runs a keeper round on request (admin only): 4 days late → Reminder, 16 days late → Arbitration, through the outbox", async function () {
+    await travel(4);
+    await branch.indexer.syncOnce();
+    const clerk = await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("clerk") });
+    expect(clerk.statusCode).to.equal(403);
+    expect(code(clerk)).to.equal("NODE_ERR_ROLE");
+    const round = await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") });
+    expect(round.statusCode, round.body).to.equal(200);
+    expect(round.json()).to.deep.include({ checked: 1, escalated: [loanId], remindersScheduled: 1 });
+    const escalation = (await branch.outbox.list()).find((e) => e.kind === "escalate");
+    expect(escalation?.state).to.equal("confirmed");
+    let view = (await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })).json() as { stage: string; caseId: string | null };
+    expect(view.stage).to.equal("Reminder");
+    expect(view.caseId).to.equal(null);
+
+    // the union cannot assign a court before arbitration
+    const early = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } });
+    expect(early.statusCode).to.equal(409);
+    expect(code(early)).to.equal("NODE_ERR_CASE_STAGE");
+
+    await travel(16);
+    await branch.indexer.syncOnce();
+    const second = (await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })).json() as { escalated: string[] };
+    expect(second.escalated).to.deep.equal([loanId]);
+    // nothing more to do: a second round escalates nothing
+    await branch.indexer.syncOnce();
+    expect(((await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })).json() as { escalated: string[] }).escalated).to.deep.equal([]);
+    view = (await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })).json() as { stage: string; caseId: string | null };
+    expect(view.stage).to.equal("Arbitration");
+    expect(view.caseId).to.match(/^0x[0-9a-f]{64}$/);
+  });
+
+  it("refuses court steps by the wrong member, before assignment, or with bad input", async function () {
+    const byBranch = await branch.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } });
+    expect(code(byBranch)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
+    const notACourt = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.branchB } });
+    expect(notACourt.statusCode).to.equal(409);
+    expect(code(notACourt)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
+    const badBody = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: "five" } });
+    expect(badBody.statusCode).to.equal(400);
+    expect(code(badBody)).to.equal("NODE_ERR_VALIDATION");
+    const clerk = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("clerk"), payload: { court: MEMBERS.court } });
+    expect(code(clerk)).to.equal("NODE_ERR_ROLE");
+    const unknown = await union.app.inject({ method: "GET", url: `/v1/cases/0x${"ab".repeat(32)}`, headers: as("clerk") });
+    expect(unknown.statusCode).to.equal(404);
+    expect(code(unknown)).to.equal("NODE_ERR_UNKNOWN_LOAN");
+    for (const step of ["document-fetches", "acceptance", "closure"]) {
+      const r = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/${step}`, headers: as("court") });
+      expect(r.statusCode, step).to.equal(409);
+      expect(code(r), step).to.equal("NODE_ERR_CASE_NOT_ASSIGNED");
+    }
+    const branchAccepts = await branch.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court") });
+    expect(code(branchAccepts)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
+    const noRuling = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: "not base64!" } });
+    expect(code(noRuling)).to.equal("NODE_ERR_VALIDATION");
+  });
+
+  it("the union assigns the court; the court fetches the documents from the branch's node and keeps encrypted copies", async function () {
+    const assigned = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } });
+    expect(assigned.statusCode, assigned.body).to.equal(200);
+    const { outbox } = assigned.json() as { outbox: { serial: string } };
+    await waitConfirmed(union, outbox.serial);
+    // the same request again is the same outbox entry
+    expect(((await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } })).json() as { outbox: { serial: string; state: string } }).outbox).to.include({ serial: outbox.serial, state: "confirmed" });
+    await syncAll();
+    const fetched = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court") });
+    expect(fetched.statusCode, fetched.body).to.equal(200);
+    const result = fetched.json() as { stored: Array<{ documentId: string; kind: string; sha256: string; from: number }>; sources: Array<{ member: number; documents?: number }> };
+    expect(result.stored.map((d) => d.kind).sort()).to.deep.equal(["contract", "voucher"]);
+    expect(result.sources).to.deep.equal([{ member: MEMBERS.branchA, documents: 2 }]);
+    const contractCopy = result.stored.find((d) => d.kind === "contract")!;
+    expect(contractCopy.sha256).to.equal(`0x${createHash("sha256").update(contract).digest("hex")}`);
+    // the court's own copy, listed and readable by its clerk (the read is logged)
+    const listed = (await court.app.inject({ method: "GET", url: `/v1/loans/${loanId}/documents`, headers: as("court") })).json() as { documents: Array<{ documentId: string; owner: number; caseId: string }> };
+    expect(listed.documents.map((d) => d.documentId).sort()).to.deep.equal(result.stored.map((d) => d.documentId).sort());
+    expect(listed.documents.every((d) => d.owner === MEMBERS.court)).to.equal(true);
+    const read = await court.app.inject({ method: "GET", url: `/v1/documents/${contractCopy.documentId}?purpose=arbitration`, headers: as("court") });
+    expect(read.statusCode).to.equal(200);
+    expect(Buffer.from(read.rawPayload).equals(contract)).to.equal(true);
+    expect((await court.documents.accessLog({ documentId: contractCopy.documentId })).map((e) => e.outcome)).to.deep.equal(["granted"]);
+    // fetching again stores nothing twice
+    const again = (await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court") })).json() as { stored: unknown[] };
+    expect(again.stored).to.deep.equal([]);
+    // the union's node, not the assigned court, cannot take the case's documents from the branch
+    const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
+    const path = `/v1/cases/${loanId}/documents`;
+    const headers = await signRequest(chain.wallets.unionOps, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path, body: "" });
+    expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
+  });
+
+  it("the court accepts, records a ruling (stored, anchored, its digest on chain) and closes the case", async function () {
+    const ruling = Buffer.from("(2026)浙0192民初1234号 判决书 — ruling PDF bytes");
+    const tooEarly = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: ruling.toString("base64") } });
+    expect(code(tooEarly)).to.equal("NODE_ERR_CASE_STAGE");
+    const accepted = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court") });
+    expect(accepted.statusCode, accepted.body).to.equal(200);
+    await waitConfirmed(court, (accepted.json() as { outbox: { serial: string } }).outbox.serial);
+    const ruled = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: ruling.toString("base64") } });
+    expect(ruled.statusCode, ruled.body).to.equal(200);
+    const r = ruled.json() as { ruling: string; leafHash: string; documentId: string; outbox: { serial: string } };
+    expect(r.ruling).to.equal(`0x${createHash("sha256").update(ruling).digest("hex")}`);
+    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode).to.equal(200);
+    await waitConfirmed(court, r.outbox.serial);
+    const other = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: Buffer.from("another ruling").toString("base64") } });
+    expect(code(other)).to.equal("NODE_ERR_CASE_STAGE");
+    const closed = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/closure`, headers: as("court") });
+    expect(closed.statusCode, closed.body).to.equal(200);
+    await waitConfirmed(court, (closed.json() as { outbox: { serial: string } }).outbox.serial);
+    await syncAll();
+    const view = (await branch.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })).json() as { stage: string; court: number; ruling: string; acceptedAt: number; closedAt: number; history: Array<{ stage: string }> };
+    expect(view).to.include({ stage: "Closed", court: MEMBERS.court, ruling: r.ruling });
+    expect(view.acceptedAt).to.be.a("number");
+    expect(view.closedAt).to.be.a("number");
+    expect(view.history.map((h) => h.stage)).to.deep.equal(["Reminder", "Mediation", "Arbitration", "Accepted", "Ruled", "Closed"]);
+    const indexed = await branch.indexer.model.caseOf(loanId);
+    expect(indexed).to.include({ court: MEMBERS.court, ruling: r.ruling });
+  });
+
+  it("every node's index digest agrees with the others and with the digest computed from the chain", async function () {
+    await syncAll();
+    const digests = [];
+    for (const node of [branch, union, court]) {
+      const reply = await node.app.inject({ method: "GET", url: "/v1/index/digest", headers: as("clerk") });
+      expect(reply.statusCode, reply.body).to.equal(200);
+      digests.push(reply.json() as { digest: string; loans: number; flows: number; cursor: { blockNumber: number } });
+    }
+    const fromChain = await chainLedgerDigest(chain.anvil.provider, lending.addresses.jointLoanLedger, chain.deployment.blockNumber, { toBlock: digests[0]!.cursor.blockNumber });
+    expect(fromChain.loans).to.equal(1);
+    expect(fromChain.flows).to.equal(1);
+    for (const d of digests) expect({ digest: d.digest, loans: d.loans, flows: d.flows }).to.deep.equal({ digest: fromChain.digest, loans: 1, flows: 1 });
+    const anonymous = await court.app.inject({ method: "GET", url: "/v1/index/digest" });
+    expect(code(anonymous)).to.equal("NODE_ERR_AUTH");
+  });
+});
