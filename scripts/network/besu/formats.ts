@@ -1,0 +1,90 @@
+// The three text formats the generator writes, each limited to the subset it needs so that the
+// output is unambiguous: flat TOML (Besu's config and permissions files), block-style YAML
+// (docker-compose.yml) and dotenv (the services' env files, read by `node --env-file`, Node's
+// util.parseEnv and `set -a; . file`).
+
+export type TomlValue = string | number | boolean | readonly string[];
+/** A TOML line: a key and value, or a comment (a string starting with '#'), or a blank line (""). */
+export type TomlLine = readonly [key: string, value: TomlValue] | string;
+
+/**
+ * Flat TOML: `key=value` with basic strings, integers, booleans and arrays of strings. Strings are
+ * written with JSON escapes, which TOML basic strings share, so every value also reads as JSON.
+ */
+export function toToml(lines: readonly TomlLine[]): string {
+  return `${lines
+    .map((line) => {
+      if (typeof line === "string") return line;
+      const [key, value] = line;
+      if (!/^[a-z0-9-]+$/.test(key)) throw new Error(`TOML key ${key} is not a bare key`);
+      if (typeof value === "number" && !Number.isSafeInteger(value)) throw new Error(`TOML value of ${key} is not an integer`);
+      return `${key}=${JSON.stringify(value)}`;
+    })
+    .join("\n")}\n`;
+}
+
+type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [key: string]: Yaml };
+
+/** Block-style YAML; strings double-quoted (JSON escapes are valid YAML), keys plain. */
+export function toYaml(value: Yaml, comment?: string): string {
+  const header = comment === undefined ? "" : `${comment.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n")}\n`;
+  return `${header}${block(value, 0)}\n`;
+}
+
+function scalar(value: Exclude<Yaml, readonly Yaml[] | { readonly [key: string]: Yaml }>): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "number" && !Number.isFinite(value)) throw new Error("YAML numbers must be finite");
+  return String(value);
+}
+
+function isMap(value: Yaml): value is { readonly [key: string]: Yaml } {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function block(value: Yaml, indent: number): string {
+  const pad = " ".repeat(indent);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return `${pad}[]`;
+    return (value as readonly Yaml[])
+      .map((item) => {
+        if (isMap(item) || Array.isArray(item)) {
+          const inner = block(item, indent + 2);
+          return `${pad}- ${inner.slice(indent + 2)}`;
+        }
+        return `${pad}- ${scalar(item as never)}`;
+      })
+      .join("\n");
+  }
+  if (isMap(value)) {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return `${pad}{}`;
+    return entries
+      .map(([key, item]) => {
+        if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`YAML key ${key} needs quoting`);
+        if ((isMap(item) && Object.keys(item).length > 0) || (Array.isArray(item) && item.length > 0)) return `${pad}${key}:\n${block(item, indent + 2)}`;
+        if (isMap(item)) return `${pad}${key}: {}`;
+        if (Array.isArray(item)) return `${pad}${key}: []`;
+        return `${pad}${key}: ${scalar(item as never)}`;
+      })
+      .join("\n");
+  }
+  return `${pad}${scalar(value as never)}`;
+}
+
+/** A dotenv line: a variable and value, or a comment ('#…'), or a blank line (""). */
+export type EnvLine = readonly [name: string, value: string | number] | string;
+
+/** KEY='value' lines; values may not contain single quotes or line breaks. */
+export function toEnvFile(lines: readonly EnvLine[]): string {
+  return `${lines
+    .map((line) => {
+      if (typeof line === "string") return line;
+      const [name, value] = line;
+      const text = String(value);
+      if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`${name} is not an environment variable name`);
+      if (/['\n\r]/.test(text)) throw new Error(`${name}: value must not contain single quotes or line breaks`);
+      return `${name}='${text}'`;
+    })
+    .join("\n")}\n`;
+}
