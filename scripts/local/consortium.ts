@@ -1,0 +1,301 @@
+// The local consortium: a persistent chain (Anvil with its state in <dataDir>/chain, or an
+// external RPC endpoint), the contracts deployed once and reused while their code is unchanged,
+// the demo founders bootstrapped, keys and API tokens in <dataDir>/keys and the manifest, then
+// the anchor service and the five institution nodes as child processes, each logging to
+// <dataDir>/logs/<name>.log. `npm start` (start.ts) and the tests start it through here.
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { JsonRpcProvider } from "ethers";
+import { LOCAL_CHAIN_ID, STATE_INTERVAL_SECONDS, guardStateFile, localChainProcess, restoreClock } from "./chain.ts";
+import { CONTRACT_FIELDS, DEMO_MEMBERS, UNION_LOG_ID, type DeployedConsortium, deployDemoConsortium, deploymentProblem, fundAccounts, regionsOnChain } from "./deployment.ts";
+import { LocalConsortiumError } from "./errors.ts";
+import { type KeyMaterial, loadOrCreateKeys, newApiToken } from "./keys.ts";
+import { LauncherLock } from "./lock.ts";
+import { type ConsortiumManifest, MANIFEST_FILE, NODE_NAMES, type NodeName, type Role, manifestPath, readManifest } from "./manifest.ts";
+import { HOST, assertPortFree, resolvePort } from "./ports.ts";
+import { type ServiceProcess, rpcReady } from "./service-process.ts";
+import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
+
+export type StartOptions = {
+  dataDir: string;
+  /** 0 = ephemeral. Defaults: chain 8545, anchor 9545, nodes 9600–9604. */
+  ports?: { chain?: number; anchor?: number; nodes?: Partial<Record<NodeName, number>> };
+  /** External chain: do not start Anvil. */
+  rpcUrl?: string;
+  log?: (line: string) => void;
+  anvilArgs?: string[];
+  /** Extra env for child services, e.g. NODE_KEEPER_INTERVAL_MS. */
+  env?: Record<string, string>;
+};
+
+export type ServiceName = NodeName | "anchor" | "chain";
+
+export type LocalConsortium = {
+  manifest: ConsortiumManifest;
+  /** SIGINT/SIGTERM children (nodes, then the anchor service, then the chain, which dumps its state), wait. */
+  stop(): Promise<void>;
+  /** Send `signal` (default SIGKILL: a crash) to one service and wait for it to exit. */
+  kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /** Start it again with the same config (stopping it first if it runs), wait for /readyz. */
+  restart(name: ServiceName): Promise<void>;
+  /** Each child's stdout+stderr is appended to <dataDir>/logs/<name>.log. */
+  logFile(name: ServiceName): string;
+};
+
+export const DEFAULT_PORTS = { chain: 8545, anchor: 9545, nodeBase: 9600 } as const;
+
+const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+const ROLES_OF: Record<NodeName, Role[]> = {
+  union: ["clerk", "approver", "admin"],
+  branchA: ["clerk", "approver", "admin"],
+  branchB: ["clerk", "approver", "admin"],
+  platform: ["clerk", "approver", "admin"],
+  court: ["clerk", "approver", "admin", "court-clerk"],
+};
+
+export async function startLocalConsortium(options: StartOptions): Promise<LocalConsortium> {
+  const dataDir = path.resolve(options.dataDir);
+  const log = options.log ?? (() => undefined);
+  const logFile = (name: string) => path.join(dataDir, "logs", `${name}.log`);
+  await mkdir(path.join(dataDir, "logs"), { recursive: true });
+  await mkdir(path.join(dataDir, "chain"), { recursive: true });
+  await mkdir(path.join(dataDir, "nodes"), { recursive: true });
+  const lock = await LauncherLock.acquire(dataDir);
+  const local = options.rpcUrl === undefined;
+  const services = new Map<ServiceName, ServiceProcess>();
+  let provider: JsonRpcProvider | undefined;
+  const killAllNow = () => {
+    for (const s of services.values()) s.killNow();
+  };
+  process.on("exit", killAllNow);
+
+  const stopAll = async () => {
+    await Promise.all(NODE_NAMES.map((n) => services.get(n)?.stop()));
+    await services.get("anchor")?.stop();
+    await services.get("chain")?.stop();
+    provider?.destroy();
+    provider = undefined;
+    process.off("exit", killAllNow);
+    await lock.release();
+  };
+
+  try {
+    log(`data directory: ${dataDir}`);
+    const ports = await planPorts(options.ports ?? {}, local);
+    const previous = await readManifest(dataDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return undefined;
+      throw error;
+    });
+
+    const keys = await loadOrCreateKeys(dataDir, NODE_NAMES, process.env);
+    log(
+      keys.created.length === 0
+        ? `keys: ${Object.keys(keys.wallets).length} encrypted keystores loaded from ${path.join(dataDir, "keys")}`
+        : `keys: generated ${keys.created.length} encrypted keystore(s) in ${path.join(dataDir, "keys")} (password ${keys.passwordSource === "JL_KEYSTORE_PASSWORD" ? "from JL_KEYSTORE_PASSWORD" : `in ${path.join(dataDir, "keys", ".password")}`})`,
+    );
+
+    // the chain
+    let rpcUrl: string;
+    if (local) {
+      const state = await guardStateFile(dataDir);
+      if (state === "restored-previous") log("chain: WARNING state.json was damaged (a crash during a dump?); restored the previous dump, state.prev.json");
+      rpcUrl = `http://${HOST}:${ports.chain}`;
+      log(`chain: starting Anvil on ${rpcUrl} (${state === "fresh" ? "new chain" : "resuming"}; state saved to chain/state.json every ${STATE_INTERVAL_SECONDS} s and on stop)`);
+      const chain = localChainProcess({ repoRoot: REPO_ROOT, dataDir, port: ports.chain, logFile: logFile("chain"), extraArgs: options.anvilArgs ?? [] });
+      services.set("chain", chain);
+      await startService(chain, lock, log);
+    } else {
+      rpcUrl = options.rpcUrl!;
+      if (!(await rpcReady(rpcUrl).catch(() => false))) throw new LocalConsortiumError("LOCAL_CHAIN_UNREACHABLE", `the external chain at ${rpcUrl} (JL_RPC_URL) does not answer eth_chainId`);
+    }
+    provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    provider.pollingInterval = local ? 100 : 1000;
+    const chainId = Number((await provider.getNetwork()).chainId);
+    const genesis = await provider.getBlock(0);
+    if (genesis === null || genesis.hash === null) throw new LocalConsortiumError("LOCAL_CHAIN_UNREACHABLE", `the chain at ${rpcUrl} has no genesis block`);
+    if (local) {
+      const moved = await restoreClock(provider);
+      if (moved > 0) log(`chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`);
+    }
+    log(`chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}…`);
+    await fundAccounts(provider, keys.wallets, local, log);
+
+    // the contracts: reuse the recorded deployment while its code is unchanged
+    const deployed = await deployOrReuse(provider, keys, previous, dataDir, log);
+
+    // the manifest: URLs of this run, tokens and settlement accounts kept from earlier runs
+    const regions = regionsOnChain();
+    const anchorUrl = `http://${HOST}:${ports.anchor}`;
+    const manifest: ConsortiumManifest = {
+      version: 1,
+      dataDir,
+      chain: { rpcUrl, chainId, genesisHash: genesis.hash, local },
+      contracts: deployed.contracts,
+      anchor: { url: anchorUrl, logId: UNION_LOG_ID, docsUrl: `${anchorUrl}/docs`, verifyPageUrl: `${anchorUrl}/verify` },
+      nodes: Object.fromEntries(
+        NODE_NAMES.map((node) => {
+          const member = DEMO_MEMBERS[node];
+          return [
+            node,
+            {
+              memberId: member.memberId,
+              kind: member.kind,
+              name: member.name,
+              regionCode: regions[node],
+              url: `http://${HOST}:${ports.nodes[node]}`,
+              dataDir: path.join(dataDir, "nodes", node),
+              account: keys.wallets[node].address,
+              tokens: tokensFor(node, previous),
+              settlementAccounts: deployed.settlementAccounts[node],
+            },
+          ];
+        }),
+      ) as ConsortiumManifest["nodes"],
+      governance: { signers: [keys.wallets["union-ops"].privateKey, keys.wallets["branchA-ops"].privateKey] },
+    };
+    await writeManifest(manifest);
+    log(`manifest: ${manifestPath(dataDir)} (API tokens and demo governance keys; mode 0600)`);
+
+    // the services
+    const context: ServiceContext = { repoRoot: REPO_ROOT, dataDir, manifest, env: options.env ?? {}, logFile };
+    const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
+    services.set("anchor", anchor);
+    log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
+    await startService(anchor, lock, log);
+    log("anchor: ready");
+    for (const node of NODE_NAMES) {
+      services.set(
+        node,
+        nodeProcess(context, node, {
+          keystorePassword: keys.password,
+          consortiumKey: keys.consortiumKey,
+          ...(node === "union" ? { keeperKey: keys.wallets["union-keeper"].privateKey } : {}),
+        }),
+      );
+    }
+    log(`nodes: starting ${NODE_NAMES.join(", ")} (logs: logs/<name>.log)`);
+    await Promise.all(
+      NODE_NAMES.map(async (node) => {
+        await startService(services.get(node)!, lock, log);
+        log(`nodes: ${node} ready on ${manifest.nodes[node].url}`);
+      }),
+    );
+
+    let stopping: Promise<void> | undefined;
+    const get = (name: ServiceName): ServiceProcess => {
+      const service = services.get(name);
+      if (service === undefined) throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `no service ${name} in this consortium${name === "chain" ? " (it uses an external chain)" : ""}`);
+      return service;
+    };
+    return {
+      manifest,
+      logFile,
+      stop: () => (stopping ??= stopAll()),
+      async kill(name, signal = "SIGKILL") {
+        const service = get(name);
+        await service.kill(signal);
+        await lock.setChild(name, undefined);
+      },
+      async restart(name) {
+        const service = get(name);
+        if (service.running) await service.stop();
+        await startService(service, lock, log);
+        if (name === "chain" && provider !== undefined) await restoreClock(provider);
+      },
+    };
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    throw error;
+  }
+}
+
+type PortPlan = { chain: number; anchor: number; nodes: Record<NodeName, number> };
+
+/** Fixed ports are checked free (a clear error if not); 0 becomes a free ephemeral port. */
+async function planPorts(requested: NonNullable<StartOptions["ports"]>, local: boolean): Promise<PortPlan> {
+  const nodeDefault = (node: NodeName) => DEFAULT_PORTS.nodeBase + NODE_NAMES.indexOf(node);
+  const wanted = {
+    chain: requested.chain ?? DEFAULT_PORTS.chain,
+    anchor: requested.anchor ?? DEFAULT_PORTS.anchor,
+    nodes: Object.fromEntries(NODE_NAMES.map((n) => [n, requested.nodes?.[n] ?? nodeDefault(n)])) as Record<NodeName, number>,
+  };
+  const fixed = [...(local ? [[wanted.chain, "local chain", "JL_CHAIN_PORT"] as const] : []), [wanted.anchor, "anchor service", "JL_ANCHOR_PORT"] as const, ...NODE_NAMES.map((n) => [wanted.nodes[n], `${n} node`, "JL_NODE_PORT_BASE"] as const)];
+  const seen = new Map<number, string>();
+  for (const [port, service, variable] of fixed) {
+    if (port === 0) continue;
+    const other = seen.get(port);
+    if (other !== undefined) throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `port ${port} is configured for both the ${other} and the ${service}; change ${variable}`);
+    seen.set(port, service);
+    await assertPortFree(port, service, variable);
+  }
+  return {
+    chain: local ? await resolvePort(wanted.chain) : 0,
+    anchor: await resolvePort(wanted.anchor),
+    nodes: Object.fromEntries(await Promise.all(NODE_NAMES.map(async (n) => [n, await resolvePort(wanted.nodes[n])]))) as Record<NodeName, number>,
+  };
+}
+
+async function startService(service: ServiceProcess, lock: LauncherLock, log: (line: string) => void): Promise<void> {
+  service.onUnexpectedExit = (info) => {
+    log(`${service.spec.name}: EXITED unexpectedly (code ${info.code}, signal ${info.signal}); see ${service.spec.logFile}`);
+    void lock.setChild(service.spec.name, undefined).catch(() => undefined);
+  };
+  await service.start();
+  await lock.setChild(service.spec.name, service.pid);
+}
+
+async function deployOrReuse(provider: JsonRpcProvider, keys: KeyMaterial, previous: ConsortiumManifest | undefined, dataDir: string, log: (line: string) => void): Promise<DeployedConsortium> {
+  let problem: string | undefined;
+  if (previous === undefined) {
+    log("contracts: first start in this data directory");
+  } else if (keys.created.length > 0) {
+    problem = `keystores ${keys.created.join(", ")} were missing and have been generated anew: the recorded members' accounts are gone`;
+  } else {
+    problem = await deploymentProblem(provider, previous.contracts);
+    if (problem === undefined) {
+      log(`contracts: reusing the deployment from block ${previous.contracts.deployBlock} (code at all ${CONTRACT_FIELDS.length} addresses matches the recorded hashes)`);
+      return {
+        contracts: previous.contracts,
+        settlementAccounts: Object.fromEntries(NODE_NAMES.map((n) => [n, previous.nodes[n].settlementAccounts])) as Record<NodeName, string[]>,
+        regions: regionsOnChain(),
+      };
+    }
+  }
+  if (problem !== undefined) {
+    log("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+    log(`!!! contracts: REDEPLOYING: ${problem}.`);
+    log("!!! The loans and evidence registered on chain under the old deployment are not on this chain;");
+    log("!!! the nodes re-index from the new contracts and the anchor service commits its log's heads again.");
+    log("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
+  }
+  const deployed = await deployDemoConsortium(provider, keys.wallets, log);
+  // the anchor service refuses an EvidenceLog whose code changed (it cannot know the old heads
+  // are compatible): its old log is kept aside and it starts a new one
+  if (previous !== undefined && previous.contracts.codeHashes.evidenceLog !== deployed.contracts.codeHashes.evidenceLog) {
+    const aside = path.join(dataDir, `anchor.superseded-${Date.now()}`);
+    await rename(path.join(dataDir, "anchor"), aside).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "ENOENT") throw error;
+    });
+    log(`!!! anchor: EvidenceLog's code changed; the old evidence log's data is kept in ${aside}`);
+  }
+  log(`contracts: deployed at block ${deployed.contracts.deployBlock}: registry ${deployed.contracts.consortiumRegistry}, ledger ${deployed.contracts.jointLoanLedger}`);
+  return deployed;
+}
+
+function tokensFor(node: NodeName, previous: ConsortiumManifest | undefined): Partial<Record<Role, string>> {
+  const old = previous?.nodes[node]?.tokens ?? {};
+  return Object.fromEntries(ROLES_OF[node].map((role) => [role, old[role] ?? newApiToken(node, role)]));
+}
+
+/** Written whole and renamed into place (never half a manifest), readable by this user only. */
+async function writeManifest(manifest: ConsortiumManifest): Promise<void> {
+  const file = manifestPath(manifest.dataDir);
+  const temporary = `${file}.tmp`;
+  await rm(temporary, { force: true });
+  await writeFile(temporary, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
+}
+
+export { LOCAL_CHAIN_ID, MANIFEST_FILE };

@@ -1,0 +1,143 @@
+// The demo consortium on chain: its five founders, the contracts deployed once and bootstrapped
+// (union's evidence log, branch limits, settlement-account whitelists, branch A also serving
+// Beijing Xicheng), and the check that decides on a later start whether that deployment is still
+// there (the code at every recorded address has the recorded hash) or must be done again.
+import { randomBytes } from "node:crypto";
+import { type JsonRpcProvider, NonceManager, Wallet, keccak256, parseEther } from "ethers";
+import { MemberKind } from "../../common/consortium/members.ts";
+import { deployEvidenceCore, deployLending, govern, logIdOf } from "../../scripts/deploy/consortium.ts";
+import { ANVIL_DEV_KEY } from "./chain.ts";
+import { LocalConsortiumError } from "./errors.ts";
+import type { AccountName } from "./keys.ts";
+import type { ConsortiumManifest, NodeName } from "./manifest.ts";
+
+export type DemoMember = { memberId: number; kind: "union" | "branch" | "platform" | "court"; name: string; regionCode: number };
+
+/** The demo founders: a provincial union, two branches in different regions, a platform, a court. */
+export const DEMO_MEMBERS: Record<NodeName, DemoMember> = {
+  union: { memberId: 1, kind: "union", name: "Provincial Rural Credit Union", regionCode: 330000 },
+  branchA: { memberId: 2, kind: "branch", name: "Shangcheng Rural Bank", regionCode: 330102 },
+  branchB: { memberId: 3, kind: "branch", name: "Zhuji Rural Bank", regionCode: 330681 },
+  platform: { memberId: 4, kind: "platform", name: "Example Lending Platform", regionCode: 330106 },
+  court: { memberId: 5, kind: "court", name: "Hangzhou Internet Court", regionCode: 330100 },
+};
+
+/**
+ * The registry keeps one region per member. The channel fixtures' borrowers hold Beijing Xicheng
+ * (110105) resident IDs, so governance moves branch A there; applications from 110105 route to it.
+ */
+export const BRANCH_A_SERVED_REGION = 110105;
+
+/** The union's evidence log, operated by the anchor service. */
+export const UNION_LOG_ID = logIdOf("union.1");
+
+const KIND_ON_CHAIN = { union: MemberKind.Union, branch: MemberKind.Branch, platform: MemberKind.Platform, court: MemberKind.Court } as const;
+
+/** Each member's chain accounts: its node's key first; the union adds its governance, anchor and keeper keys, branch A its governance key. */
+export const MEMBER_ACCOUNTS: Record<NodeName, AccountName[]> = {
+  union: ["union", "union-ops", "union-anchor", "union-keeper"],
+  branchA: ["branchA", "branchA-ops"],
+  branchB: ["branchB"],
+  platform: ["platform"],
+  court: ["court"],
+};
+
+/** Demo lending limits (fen): 200,000 yuan per loan, 1 million a day, 10 million outstanding, 4 million net tier-1 capital. */
+const BRANCH_LIMITS = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n };
+
+export const CONTRACT_FIELDS = ["consortiumRegistry", "consortiumGovernor", "evidenceLog", "evidenceRegistry", "jointLoanLedger", "disputeResolution"] as const;
+
+export type DeployedConsortium = { contracts: ConsortiumManifest["contracts"]; settlementAccounts: Record<NodeName, string[]>; regions: Record<NodeName, number> };
+
+/** A fresh settlement account hash (a salted hash of an account number the demo never needs). */
+function settlementAccount(): string {
+  return `0x${randomBytes(32).toString("hex")}`;
+}
+
+export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: Record<AccountName, Wallet>, log: (line: string) => void): Promise<DeployedConsortium> {
+  const signer = (name: AccountName) => wallets[name].connect(provider);
+  const deployer = new NonceManager(signer("deployer"));
+  const approvers = [signer("union-ops"), signer("branchA-ops")];
+  const deployBlock = (await provider.getBlockNumber()) + 1;
+  log("contracts: deploying ConsortiumRegistry, ConsortiumGovernor, EvidenceLog, EvidenceRegistry and bootstrapping the five founders");
+  const core = await deployEvidenceCore(
+    deployer,
+    (Object.keys(DEMO_MEMBERS) as NodeName[]).map((node) => {
+      const m = DEMO_MEMBERS[node];
+      return { id: m.memberId, kind: KIND_ON_CHAIN[m.kind], regionCode: m.regionCode, name: m.name, accounts: MEMBER_ACCOUNTS[node].map((a) => wallets[a].address) };
+    }),
+  );
+  const settlementAccounts: Record<NodeName, string[]> = { union: [], branchA: [settlementAccount()], branchB: [settlementAccount()], platform: [settlementAccount()], court: [] };
+  log("contracts: deploying JointLoanLedger and DisputeResolution; branch limits and settlement accounts through governance");
+  // a disbursement goes to an account whitelisted for the loan's branch: the platform's
+  // settlement account is whitelisted for both branches, whose joint loans it co-funds
+  const lending = await deployLending(deployer, core, approvers, [
+    { memberId: DEMO_MEMBERS.branchA.memberId, limits: BRANCH_LIMITS, whitelist: [...settlementAccounts.branchA, ...settlementAccounts.platform] },
+    { memberId: DEMO_MEMBERS.branchB.memberId, limits: BRANCH_LIMITS, whitelist: [...settlementAccounts.branchB, ...settlementAccounts.platform] },
+  ]);
+  log(`contracts: governance opens the union's evidence log and moves branch A to region ${BRANCH_A_SERVED_REGION}`);
+  await govern(core.governor, approvers, [
+    { target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, DEMO_MEMBERS.union.memberId, wallets["union-anchor"].address]) },
+    { target: core.addresses.consortiumRegistry, data: core.registry.interface.encodeFunctionData("setRegion", [DEMO_MEMBERS.branchA.memberId, BRANCH_A_SERVED_REGION]) },
+    ...settlementAccounts.platform.map((account) => ({
+      target: lending.addresses.jointLoanLedger,
+      data: lending.ledger.interface.encodeFunctionData("setAccountWhitelisted", [DEMO_MEMBERS.platform.memberId, account, true]),
+    })),
+  ]);
+  const addresses = { ...core.addresses, ...lending.addresses };
+  return {
+    contracts: { ...addresses, deployBlock, codeHashes: await codeHashes(provider, addresses) },
+    settlementAccounts,
+    regions: regionsOnChain(),
+  };
+}
+
+/** Each member's region as the registry holds it after the bootstrap. */
+export function regionsOnChain(): Record<NodeName, number> {
+  const regions = Object.fromEntries((Object.keys(DEMO_MEMBERS) as NodeName[]).map((n) => [n, DEMO_MEMBERS[n].regionCode])) as Record<NodeName, number>;
+  regions.branchA = BRANCH_A_SERVED_REGION;
+  return regions;
+}
+
+export async function codeHashes(provider: JsonRpcProvider, addresses: Record<(typeof CONTRACT_FIELDS)[number], string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const field of CONTRACT_FIELDS) out[field] = keccak256(await provider.getCode(addresses[field]));
+  return out;
+}
+
+/** Why the recorded deployment cannot be reused on this chain, or undefined if it can. */
+export async function deploymentProblem(provider: JsonRpcProvider, contracts: ConsortiumManifest["contracts"]): Promise<string | undefined> {
+  for (const field of CONTRACT_FIELDS) {
+    const code = await provider.getCode(contracts[field]);
+    if (code === "0x") return `no contract at ${contracts[field]} (${field}) on this chain`;
+    const hash = keccak256(code);
+    if (hash !== contracts.codeHashes[field]) return `the code at ${contracts[field]} (${field}) has hash ${hash}, not the recorded ${contracts.codeHashes[field]}`;
+  }
+  return undefined;
+}
+
+/**
+ * On the local chain: top up every generated account from Anvil's development account. On an
+ * external chain: refuse to go on if the deployer has no funds while gas costs something.
+ */
+export async function fundAccounts(provider: JsonRpcProvider, wallets: Record<AccountName, Wallet>, local: boolean, log: (line: string) => void): Promise<void> {
+  if (!local) {
+    const feeData = await provider.getFeeData();
+    const free = (feeData.gasPrice ?? 0n) === 0n && (feeData.maxFeePerGas ?? 0n) === 0n;
+    const balance = await provider.getBalance(wallets.deployer.address);
+    if (!free && balance === 0n) {
+      throw new LocalConsortiumError("LOCAL_UNFUNDED", `the external chain charges gas and the generated accounts hold nothing: fund ${Object.values(wallets).map((w) => w.address).join(", ")} (keys in the data directory's keys/), then start again`);
+    }
+    return;
+  }
+  const faucet = new NonceManager(new Wallet(ANVIL_DEV_KEY, provider));
+  // Anvil's account holds 10,000 ether: 100 each is far more than the demo spends
+  const low = parseEther("10");
+  const pending = [];
+  for (const wallet of Object.values(wallets)) {
+    if ((await provider.getBalance(wallet.address)) >= low) continue;
+    pending.push(await faucet.sendTransaction({ to: wallet.address, value: parseEther("100") }));
+  }
+  for (const tx of pending) await tx.wait();
+  if (pending.length > 0) log(`chain: funded ${pending.length} account(s) from Anvil's development account`);
+}

@@ -1,0 +1,83 @@
+// `npm start`: compile the contracts if needed, start the local consortium, print where
+// everything is, and on Ctrl-C (SIGINT) or SIGTERM stop it cleanly. Configuration by environment
+// variables (scripts/local/README.md):
+//   JL_DATA_DIR (./data)  JL_CHAIN_PORT (8545)  JL_ANCHOR_PORT (9545)  JL_NODE_PORT_BASE (9600)
+//   JL_RPC_URL (unset: a local Anvil)  JL_KEYSTORE_PASSWORD (unset: generated into the data dir)
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { parseEnvConfig } from "../../common/config/env.ts";
+import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./consortium.ts";
+import { NODE_NAMES } from "./manifest.ts";
+import { serviceTable } from "./table.ts";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const LauncherConfig = z.object({
+  dataDir: z.string().min(1).default("data"),
+  chainPort: port.default(DEFAULT_PORTS.chain),
+  anchorPort: port.default(DEFAULT_PORTS.anchor),
+  nodePortBase: port.max(65535 - NODE_NAMES.length).default(DEFAULT_PORTS.nodeBase),
+  rpcUrl: z.string().url().optional(),
+});
+const ENV = { dataDir: "JL_DATA_DIR", chainPort: "JL_CHAIN_PORT", anchorPort: "JL_ANCHOR_PORT", nodePortBase: "JL_NODE_PORT_BASE", rpcUrl: "JL_RPC_URL" };
+
+const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const started = Date.now();
+const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+
+function buildContracts(): void {
+  say("contracts: compiling (hardhat build; nothing to do when the artifacts are current)");
+  const hardhat = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+  const result = spawnSync(process.execPath, [hardhat, "build", "--quiet"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`hardhat build failed:\n${result.stdout}${result.stderr}`);
+}
+
+async function main(): Promise<void> {
+  const config = parseEnvConfig(LauncherConfig, ENV, process.env, "npm start");
+  const nodePort = (i: number) => (config.nodePortBase === 0 ? 0 : config.nodePortBase + i);
+  buildContracts();
+  let starting: Promise<LocalConsortium> | undefined;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(`${signal} again: already stopping; waiting for the services to exit`);
+      return;
+    }
+    stopping = true;
+    say(`${signal}: stopping the nodes, the anchor service, then the chain`);
+    // during start-up: let it finish (or fail and clean up), then stop what it started
+    const stopped = starting === undefined ? Promise.resolve() : starting.then((c) => c.stop(), () => undefined);
+    void stopped.then(
+      () => {
+        say(`stopped; everything is kept in ${path.resolve(config.dataDir)} (npm start resumes it)`);
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  starting = startLocalConsortium({
+    dataDir: config.dataDir,
+    ports: { chain: config.chainPort, anchor: config.anchorPort, nodes: Object.fromEntries(NODE_NAMES.map((n, i) => [n, nodePort(i)])) },
+    ...(config.rpcUrl === undefined ? {} : { rpcUrl: config.rpcUrl }),
+    log: say,
+  });
+  const consortium = await starting;
+  if (stopping) return; // Ctrl-C during start-up: the handler above stops what has started
+  const m = consortium.manifest;
+  console.log(`\n${serviceTable(m)}\n`);
+  console.log(`API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`);
+  console.log(`logs: ${path.join(m.dataDir, "logs")}/<service>.log     stop: Ctrl-C`);
+}
+
+main().catch((error: unknown) => {
+  const coded = error as { code?: string; message?: string };
+  console.error(`\nnpm start failed${coded.code === undefined ? "" : ` (${coded.code})`}: ${coded.message ?? String(error)}`);
+  process.exit(1);
+});
