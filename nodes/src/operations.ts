@@ -10,8 +10,9 @@ import type { AnchorEvidence } from "./bureau/consent.ts";
 import { EvidenceKind, DigestAlgorithm } from "../../common/evidence/leaf.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
-import { generateSchedule } from "../../common/lending/schedule.ts";
+import { generateSchedule, ScheduleError } from "../../common/lending/schedule.ts";
 import type { Outbox } from "./outbox/outbox.ts";
+import { OutboxError } from "./outbox/errors.ts";
 import type { BureauPurpose } from "./bureau/bureau.ts";
 import { queryWithConsent, recordConsent, type ConsentDeps, type CreditQueryDeps } from "./bureau/consent.ts";
 import { convertApplication } from "./channels/registry.ts";
@@ -138,8 +139,9 @@ export class NodeOperations {
     const stored = await this.deps.applications.get(input.applicationId);
     const letter = Buffer.from(input.letterBase64, "base64");
     const letterDigest = `0x${createHash("sha256").update(letter).digest("hex")}`;
-    const document = await this.deps.documents.put({ kind: "authorization", bytes: letter, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, storedBy: actor.userId } });
+    // the consent is checked (dates, scope, an earlier letter) before the letter is stored; a retry after a crash in between is idempotent
     const consent = await recordConsent({ borrowerKey: stored.borrowerKey, letterDigest, signedAt: input.signedAt, validUntil: input.validUntil, scope: input.scope }, this.deps.consent);
+    const document = await this.deps.documents.put({ kind: "authorization", bytes: letter, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, storedBy: actor.userId } });
     return { documentId: document.documentId, letterDigest, consent: { leafHash: consent.anchor.leafHash, sequence: consent.anchor.sequence } };
   }
 
@@ -162,16 +164,32 @@ export class NodeOperations {
     const contractDigest = `0x${createHash("sha256").update(contract).digest("hex")}`;
     const applicationSerial = keccak256(toUtf8Bytes(application.applicationId));
     const loanId = loanIdOf(application.platformMemberId, applicationSerial);
+    // everything that can refuse the approval runs before the contract is stored or anchored
+    let schedule: ReturnType<typeof generateSchedule>;
+    try {
+      schedule = generateSchedule({
+        principalFen: application.loan.principalFen,
+        aprBps: application.loan.aprBps,
+        method: application.loan.method,
+        startDate: input.startDate,
+        ...(application.loan.termMonths === undefined ? {} : { termMonths: application.loan.termMonths }),
+        ...(application.loan.termDays === undefined ? {} : { termDays: application.loan.termDays }),
+      });
+    } catch (error) {
+      // e.g. a startDate of the right shape that is no calendar day (2026-02-30): the caller's to fix, not a 500
+      if (error instanceof ScheduleError) throw nodeError("NODE_ERR_VALIDATION", `cannot build the schedule: ${error.message}`, { code: error.code });
+      throw error;
+    }
+    const taken = await this.deps.outbox.status(application.applicationId);
+    if (taken !== undefined) {
+      // the contract leaf is freshly salted, so a second approval can never equal the first
+      throw new OutboxError("NODE_ERR_OUTBOX_CONFLICT", `application ${application.applicationId} was already approved (its registerLoan is ${taken.state}); a new loan needs a new application`, {
+        serial: application.applicationId,
+        existing: { kind: taken.kind, state: taken.state },
+      });
+    }
     await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
     const [contractReceipt] = await this.deps.anchor([{ kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256, digest: contractDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId }]);
-    const schedule = generateSchedule({
-      principalFen: application.loan.principalFen,
-      aprBps: application.loan.aprBps,
-      method: application.loan.method,
-      startDate: input.startDate,
-      ...(application.loan.termMonths === undefined ? {} : { termMonths: application.loan.termMonths }),
-      ...(application.loan.termDays === undefined ? {} : { termDays: application.loan.termDays }),
-    });
     const branch = this.deps.memberId;
     const platform = application.platformMemberId;
     const funders = input.platformShareBps === 0 ? [{ memberId: branch, shareBps: 10_000 }] : [{ memberId: branch, shareBps: 10_000 - input.platformShareBps }, { memberId: platform, shareBps: input.platformShareBps }];
@@ -205,12 +223,15 @@ export class NodeOperations {
     const voucher = { type: input.type, serial: input.serial, loanId: loanId.toLowerCase(), amountFen: input.amountFen.toString(), member: this.deps.memberId, recordedBy: actor.userId };
     const voucherBytes = Buffer.from(JSON.stringify(voucher));
     const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
+    const flow =
+      input.type === "disbursement"
+        ? { serial: input.serial, kind: "disburse", args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest } }
+        : { serial: input.serial, kind: "repay", args: { loanId, amount: input.amountFen, voucher: digest } };
+    // a serial taken by another flow is refused before the voucher is stored or anchored
+    await this.deps.outbox.refuseConflict(flow as never);
     await this.deps.documents.put({ kind: "voucher", bytes: voucherBytes, loanId: loanId.toLowerCase(), owner: this.deps.memberId, meta: { serial: input.serial } });
     await this.deps.anchor([{ kind: EvidenceKind.FundFlowVoucher, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId.toLowerCase() }]);
-    const entry =
-      input.type === "disbursement"
-        ? await this.deps.outbox.enqueue({ serial: input.serial, kind: "disburse", args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest } } as never)
-        : await this.deps.outbox.enqueue({ serial: input.serial, kind: "repay", args: { loanId, amount: input.amountFen, voucher: digest } } as never);
+    const entry = await this.deps.outbox.enqueue(flow as never);
     return { serial: input.serial, voucher: digest, outbox: entry };
   }
 
@@ -263,9 +284,24 @@ export class NodeOperations {
     return { borrowerKey: borrowerKey.toLowerCase(), outstandingFen: await this.deps.model.borrowerExposure(borrowerKey.toLowerCase()) };
   }
 
+  /**
+   * 对账 of this institution's side of the day's flows: the disbursements it made (funder = this
+   * member) and the repayments it collected as the loan's servicing branch (full amount). Other
+   * members' flows of the day are not in its books.
+   */
   async reconcile(_actor: Actor, day: string, booksCsv: string): Promise<{ json: string; csv: string }> {
-    const flows = await this.deps.model.flowsByDay(day);
-    const chain = flows.map((f) => ({ serial: f.serial, loanId: f.loanId, type: f.type, amountFen: f.amountFen, day: f.date }));
+    const me = this.deps.memberId;
+    const branchOf = new Map<string, number | undefined>();
+    const ours = [];
+    for (const f of await this.deps.model.flowsByDay(day)) {
+      if (f.type === "disbursement") {
+        if (f.funder === me) ours.push(f);
+        continue;
+      }
+      if (!branchOf.has(f.loanId)) branchOf.set(f.loanId, (await this.deps.model.loan(f.loanId))?.branch);
+      if (branchOf.get(f.loanId) === me) ours.push(f);
+    }
+    const chain = ours.map((f) => ({ serial: f.serial, loanId: f.loanId, type: f.type, amountFen: f.amountFen, day: f.date }));
     const report = reconcileDay(day, booksCsv, chain);
     return { json: reportToJson(report), csv: toCsv(report) };
   }
@@ -319,11 +355,12 @@ export class NodeOperations {
     const { verifyRequest, nonceKey, requestDomain } = await import("../../common/auth/request-signing.ts");
     const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
     const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
-    if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
-    await this.deps.nonces.put(key, String(verified.expiresAt));
     const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
     const [actual] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
     if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active ${kindName} member`);
+    // the nonce is remembered only for a signer that is a member: any key can sign, and strangers must not fill the store
+    if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
+    await this.deps.nonces.put(key, String(verified.expiresAt));
     return { signer: verified.signer, memberId: Number(memberId) };
   }
 

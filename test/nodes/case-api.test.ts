@@ -37,6 +37,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   let lending: Awaited<ReturnType<typeof deployLending>>;
   let loanId: string;
   let firstDueDay: number;
+  let startDate: string;
   const contract = Buffer.from("借款合同 — signed PDF bytes of the case test");
   const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
 
@@ -121,7 +122,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       payload: { applicationId: created.applicationId, letterBase64: Buffer.from("授权书").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
     const block = await chain.anvil.provider.getBlock("latest");
-    const startDate = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
+    startDate = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
     const approved = await branch.app.inject({
       method: "POST",
       url: "/v1/loans",
@@ -136,6 +137,20 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     const disbursed = await branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "CASE-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT } });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(branch, "CASE-DSB-1");
+  });
+
+  it("reconciles only the member's own side of the day: the branch misses its disbursement, the union has nothing to match", async function () {
+    await syncAll();
+    const header = "serial,loan_id,type,amount,value_date,account_masked\n";
+    const reconcile = (node: NodeService, books: string) =>
+      node.app.inject({ method: "POST", url: `/v1/reconciliations?day=${startDate}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books });
+    const atUnion = (await reconcile(union, header)).json() as { chainFlows: number; balanced: boolean };
+    expect(atUnion).to.include({ chainFlows: 0, balanced: true });
+    const empty = (await reconcile(branch, header)).json() as { missingInBooks: Array<{ serial: string }>; balanced: boolean };
+    expect(empty.balanced).to.equal(false);
+    expect(empty.missingInBooks.length).to.equal(1);
+    const full = (await reconcile(branch, `${header}CASE-DSB-1,${loanId},disbursement,50000.00,${startDate},**** **** **** 6789\n`)).json() as { matched: number; balanced: boolean };
+    expect(full).to.include({ matched: 1, balanced: true });
   });
 
   it("runs a keeper round on request (admin only): 4 days late → Reminder, 16 days late → Arbitration, through the outbox", async function () {
