@@ -1,0 +1,291 @@
+// The Besu network generator (npm run network:besu): its output read back as Besu, docker
+// compose and the services would read it. Genesis extraData decodes to the validators' addresses
+// (and the encoder matches Besu's documented example), every node's allowlist holds every node's
+// enode, the env files pass the services' own config readers, the keystores and master keys open
+// with the nodes' own loaders, the compose file parses as YAML with the right services, and bad
+// options are refused with messages that name the option.
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseEnv } from "node:util";
+import { SigningKey, Wallet, computeAddress, getAddress } from "ethers";
+import { parse as parseYaml } from "yaml";
+import { configFromEnv } from "../../anchor-service/src/config.ts";
+import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
+import { tokenSha256 } from "../../nodes/src/http/auth.ts";
+import { loadMasterKey } from "../../nodes/src/privacy/crypto-box.ts";
+import { FOUNDERS, predictedAddresses } from "../../scripts/network/besu/consortium.ts";
+import { generateBesuNetwork, writeNetwork, type NetworkManifest } from "../../scripts/network/besu/generate.ts";
+import { decodeQbftExtraData, qbftExtraData } from "../../scripts/network/besu/genesis.ts";
+import { BesuOptionsError, besuWarnings, parseBesuArgs, qbftTolerance } from "../../scripts/network/besu/options.ts";
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["scripts/network/besu.ts", ...args], (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }),
+    );
+  });
+}
+
+/** Flat TOML as the generator writes it: key=value, every value JSON-compatible. */
+function readToml(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const line of text.split("\n")) {
+    if (line.trim() === "" || line.startsWith("#")) continue;
+    const match = /^([a-z0-9-]+)=(.+)$/.exec(line);
+    if (match === null) throw new Error(`not a key=value line: ${line}`);
+    expect(out, `duplicate key ${match[1]}`).to.not.have.property(match[1]!);
+    out[match[1]!] = JSON.parse(match[2]!);
+  }
+  return out;
+}
+
+describe("Besu network generator", function () {
+  this.timeout(120_000);
+  const SEED = "besu-generator-test";
+  let dir: string;
+  let out: string;
+  let manifest: NetworkManifest;
+  const read = (file: string) => readFile(path.join(out, file), "utf8");
+
+  before(async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "besu-gen-"));
+    out = path.join(dir, "network");
+    const result = await run(["--validators", "4", "--rpc-nodes", "2", "--out", out, "--seed", SEED, "--scrypt-n", "1024", "--max-logs-range", "500", "--chain-id", "4242", "--block-period", "3", "--request-timeout", "7"]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("4 validator(s): blocks need 3 signatures; tolerates 1 faulty or offline validator(s)");
+    manifest = JSON.parse(await read("network.json")) as NetworkManifest;
+  });
+
+  after(async function () {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("encodes QBFT extraData exactly as Besu's documentation does for the same validators", function () {
+    // besu.hyperledger.org, "Configure QBFT consensus", extra data for four validators
+    const validators = ["0x4592c8e45706cc08b8f44b11e43cba0cfc5892cb", "0x06e23768a0f59cf365e18c2e0c89e151bcdedc70", "0xc5327f96ee02d7bcbc1bf1236b8c15148971e1de", "0xab5e7f4061c605820d3744227eed91ff8e2c8908"];
+    expect(qbftExtraData(validators)).to.equal(
+      "0xf87aa00000000000000000000000000000000000000000000000000000000000000000f854944592c8e45706cc08b8f44b11e43cba0cfc5892cb9406e23768a0f59cf365e18c2e0c89e151bcdedc7094c5327f96ee02d7bcbc1bf1236b8c15148971e1de94ab5e7f4061c605820d3744227eed91ff8e2c8908c080c0",
+    );
+  });
+
+  it("writes a genesis whose extraData decodes to the addresses of the validators' node keys, with free gas and the chosen timing", async function () {
+    const genesis = JSON.parse(await read("genesis.json")) as { config: Record<string, unknown> & { qbft: Record<string, number> }; extraData: string; gasLimit: string; alloc: object; mixHash: string };
+    const decoded = decodeQbftExtraData(genesis.extraData);
+    const fromKeys: string[] = [];
+    for (let i = 1; i <= 4; i++) fromKeys.push(computeAddress((await read(`nodes/validator-${i}/key`)).trim()));
+    expect(decoded.validators).to.deep.equal(fromKeys);
+    expect(decoded.vanity).to.equal(`0x${"00".repeat(32)}`);
+    expect(decoded.vote).to.deep.equal([]);
+    expect(decoded.round).to.equal("0x");
+    expect(decoded.seals).to.deep.equal([]);
+    expect(manifest.nodes.filter((n) => n.role === "validator").map((n) => n.address)).to.deep.equal(fromKeys);
+    // RPC nodes are not validators
+    for (const rpc of manifest.nodes.filter((n) => n.role === "rpc")) expect(decoded.validators).to.not.include(rpc.address);
+    expect(genesis.config.chainId).to.equal(4242);
+    expect(genesis.config.londonBlock).to.equal(0);
+    expect(genesis.config.zeroBaseFee).to.equal(true);
+    expect(genesis.config.cancunTime, "the contracts are compiled for Cancun").to.equal(0);
+    expect(genesis.config.contractSizeLimit).to.equal(2_147_483_647);
+    expect(genesis.config.qbft).to.deep.equal({ blockperiodseconds: 3, requesttimeoutseconds: 7, epochlength: 30_000 });
+    expect(BigInt(genesis.gasLimit)).to.equal(100_000_000n);
+    expect(genesis.alloc, "nobody needs ether on a free-gas chain").to.deep.equal({});
+  });
+
+  it("gives every node the same allowlists: every node's enode and every founding account", async function () {
+    const enodes: string[] = [];
+    for (const node of manifest.nodes) {
+      const pub = (await read(`nodes/${node.name}/key.pub`)).trim();
+      const priv = (await read(`nodes/${node.name}/key`)).trim();
+      expect(`0x04${pub.slice(2)}`, "key.pub is the public half of key").to.equal(new SigningKey(priv).publicKey);
+      enodes.push(`enode://${pub.slice(2)}@${node.ip}:30303`);
+    }
+    expect(manifest.nodes.map((n) => n.enode)).to.deep.equal(enodes);
+    const first = await read(`nodes/${manifest.nodes[0]!.name}/permissions_config.toml`);
+    const accounts = [manifest.deployer.address, ...manifest.members.flatMap((m) => m.accounts)].map((a) => a.toLowerCase());
+    for (const node of manifest.nodes) {
+      const text = await read(`nodes/${node.name}/permissions_config.toml`);
+      expect(text, `${node.name}'s allowlist differs`).to.equal(first);
+      const perms = readToml(text) as { "nodes-allowlist": string[]; "accounts-allowlist": string[] };
+      expect(perms["nodes-allowlist"]).to.have.members(enodes);
+      expect(perms["accounts-allowlist"]).to.have.members(accounts);
+    }
+  });
+
+  it("configures every node for free gas, permissioning, log-range limits and the validators as peers", async function () {
+    const validators = manifest.nodes.filter((n) => n.role === "validator");
+    for (const node of manifest.nodes) {
+      const config = readToml(await read(`nodes/${node.name}/config.toml`));
+      expect(config["min-gas-price"]).to.equal(0);
+      expect(config["tx-pool-min-gas-price"]).to.equal(0);
+      expect(config["rpc-max-logs-range"]).to.equal(500);
+      expect(config["permissions-nodes-config-file-enabled"]).to.equal(true);
+      expect(config["permissions-accounts-config-file-enabled"]).to.equal(true);
+      expect(config["genesis-file"]).to.equal("/genesis/genesis.json");
+      const others = validators.filter((v) => v.name !== node.name).map((v) => v.enode);
+      expect(config.bootnodes).to.deep.equal(others);
+      expect(JSON.parse(await read(`nodes/${node.name}/static-nodes.json`))).to.deep.equal(others);
+      const apis = config["rpc-http-api"] as string[];
+      expect(apis).to.include("ETH");
+      expect(apis).to.not.include("EEA");
+      if (node.role === "rpc") for (const admin of ["ADMIN", "PERM", "QBFT"]) expect(apis, `${admin} stays off the services' endpoints`).to.not.include(admin);
+      else expect(apis).to.include.members(["QBFT", "PERM", "ADMIN"]);
+    }
+  });
+
+  it("writes a docker-compose.yml with one pinned Besu service per node on fixed addresses", async function () {
+    const compose = parseYaml(await read("docker-compose.yml")) as {
+      services: Record<string, { image: string; command: string[]; volumes: string[]; ports: string[]; networks: { besu: { ipv4_address: string } } }>;
+      networks: { besu: { ipam: { config: Array<{ subnet: string }> } } };
+      volumes: Record<string, unknown>;
+    };
+    expect(Object.keys(compose.services)).to.deep.equal(["validator-1", "validator-2", "validator-3", "validator-4", "rpc-1", "rpc-2"]);
+    expect(compose.networks.besu.ipam.config[0]!.subnet).to.equal("172.16.240.0/24");
+    const hostPorts = new Set<string>();
+    for (const node of manifest.nodes) {
+      const service = compose.services[node.name]!;
+      expect(service.image).to.equal("hyperledger/besu:25.6.0");
+      expect(service.command).to.deep.equal(["--config-file=/config/config.toml"]);
+      expect(service.networks.besu.ipv4_address).to.equal(node.ip);
+      expect(node.enode.endsWith(`@${node.ip}:30303`)).to.equal(true);
+      for (const volume of service.volumes) {
+        const source = volume.split(":")[0]!;
+        if (source.startsWith("./")) expect((await stat(path.join(out, source))).isFile() || (await stat(path.join(out, source))).isDirectory(), source).to.equal(true);
+        else expect(compose.volumes, source).to.have.property(source);
+      }
+      const [bind, port] = service.ports[0]!.split(":");
+      expect(hostPorts.has(port!), `host port ${port} published twice`).to.equal(false);
+      hostPorts.add(port!);
+      if (node.role === "validator") expect(bind, "validators' admin RPC stays on loopback").to.equal("127.0.0.1");
+      expect(node.rpcUrl).to.equal(`http://${bind}:${port}`);
+    }
+  });
+
+  it("writes env files the services' own config readers accept, pointing at the RPC nodes with QBFT's settings", async function () {
+    const rpcUrls = manifest.nodes.filter((n) => n.role === "rpc").map((n) => n.rpcUrl);
+    const predicted = predictedAddresses(manifest.deployer.address);
+    expect(manifest.contracts).to.deep.equal(predicted);
+    const anchor = configFromEnv(parseEnv(await read("env/anchor.env")));
+    expect(rpcUrls).to.include(anchor.rpcUrl);
+    expect(anchor.confirmations).to.equal(0);
+    expect(anchor.logPageBlocks).to.be.at.most(500);
+    expect(anchor.evidenceLog).to.equal(predicted.evidenceLog);
+    expect(anchor.logId).to.equal(manifest.anchor.logId);
+    expect(new Wallet(anchor.operatorKey).address).to.equal(manifest.anchor.operator);
+    expect(manifest.members.find((m) => m.key === "union")!.accounts).to.include(manifest.anchor.operator);
+
+    expect(manifest.members.map((m) => m.key)).to.deep.equal(FOUNDERS.map((f) => f.key));
+    for (const member of manifest.members) {
+      const config = nodeConfigFromEnv(parseEnv(await read(member.node.envFile)));
+      expect(config.memberId).to.equal(member.id);
+      expect(config.memberKind).to.equal(member.kind);
+      expect(rpcUrls).to.include(config.rpcUrl);
+      expect(config.anchorUrl).to.equal(manifest.anchor.url);
+      expect(config.logPageBlocks).to.be.at.most(500);
+      expect(config.jointLoanLedger).to.equal(predicted.jointLoanLedger);
+      expect(config.disputeResolution).to.equal(predicted.disputeResolution);
+      expect(config.consortiumRegistry).to.equal(predicted.consortiumRegistry);
+      // the node's own loaders open its keystore and master key
+      expect(config.keystoreFile).to.equal(path.join(out, member.node.keystoreFile));
+      const wallet = await Wallet.fromEncryptedJson(await readFile(config.keystoreFile, "utf8"), config.keystorePassword);
+      expect(wallet.address).to.equal(member.node.account);
+      expect(member.accounts[0]).to.equal(wallet.address);
+      expect((await loadMasterKey(config.masterKeyFile)).length).to.equal(32);
+      const tokens = JSON.parse(await read(`secrets/${member.key}/api-tokens.json`)) as { tokens: Record<string, string> };
+      expect(config.users.map((u) => u.tokenSha256)).to.deep.equal(config.users.map((u) => tokenSha256(tokens.tokens[u.user]!)));
+      if (member.kind === "union") expect(Object.keys(config.directory)).to.have.members(["2", "3", "4", "5"]);
+    }
+    // one consortium key shared by every node
+    const keys = new Set(await Promise.all(manifest.members.map(async (m) => nodeConfigFromEnv(parseEnv(await read(m.node.envFile))).consortiumKey)));
+    expect(keys.size).to.equal(1);
+  });
+
+  it("keeps every secret readable by its owner only", async function () {
+    const secret = ["env/anchor.env", "secrets/deployer.json", "secrets/deployer.password", ...manifest.nodes.map((n) => `nodes/${n.name}/key`), ...manifest.members.flatMap((m) => [m.node.envFile, m.node.keystoreFile, `secrets/${m.key}/master.key`, `secrets/${m.key}/api-tokens.json`])];
+    for (const file of secret) expect(((await stat(path.join(out, file))).mode & 0o077).toString(8), file).to.equal("0");
+    expect(((await stat(path.join(out, "genesis.json"))).mode & 0o004) !== 0, "genesis.json is public").to.equal(true);
+    const readme = await read("README.md");
+    expect(readme).to.contain("This folder holds secrets");
+    for (const file of secret) expect(readme).to.contain(`| \`${file}\` | **SECRET** |`);
+  });
+
+  it("is deterministic with a seed and random without one", async function () {
+    const options = parseBesuArgs(["--out", path.join(dir, "a"), "--install-dir", "/opt/jl", "--seed", SEED, "--scrypt-n", "1024"]);
+    const again = parseBesuArgs(["--out", path.join(dir, "b"), "--install-dir", "/opt/jl", "--seed", SEED, "--scrypt-n", "1024"]);
+    const [one, two] = [await generateBesuNetwork(options), await generateBesuNetwork(again)];
+    expect(two.files).to.deep.equal(one.files);
+    const random = await generateBesuNetwork(parseBesuArgs(["--out", path.join(dir, "c"), "--install-dir", "/opt/jl", "--scrypt-n", "1024"]));
+    expect(random.manifest.nodes[0]!.enode).to.not.equal(one.manifest.nodes[0]!.enode);
+    expect(random.manifest.deployer.address).to.not.equal(one.manifest.deployer.address);
+    expect(random.warnings.join("\n")).to.not.contain("--seed");
+  });
+
+  it("refuses to write into a folder that is not empty, and changes nothing there", async function () {
+    const target = path.join(dir, "occupied");
+    await mkdir(target);
+    await writeFile(path.join(target, "keep.txt"), "mine");
+    const network = await generateBesuNetwork(parseBesuArgs(["--out", target, "--seed", SEED, "--scrypt-n", "1024"]));
+    let error: Error | undefined;
+    await writeNetwork(target, network).catch((e: Error) => (error = e));
+    expect(error?.message).to.contain("is not empty");
+    expect(await readdir(target)).to.deep.equal(["keep.txt"]);
+    const cli = await run(["--out", target, "--seed", SEED, "--scrypt-n", "1024"]);
+    expect(cli.code).to.equal(1);
+    expect(cli.stderr).to.contain("is not empty");
+    expect(await readFile(path.join(target, "keep.txt"), "utf8")).to.equal("mine");
+  });
+
+  it("computes QBFT's fault tolerance f = floor((n-1)/3) and warns below four validators", function () {
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => qbftTolerance(n).faulty)).to.deep.equal([0, 0, 0, 1, 1, 1, 2, 3]);
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => qbftTolerance(n).quorum)).to.deep.equal([1, 2, 2, 3, 4, 4, 5, 7]);
+    const three = besuWarnings(parseBesuArgs(["--out", "x", "--validators", "3"]));
+    expect(three.join("\n")).to.contain("tolerates no faulty validator (f = floor((n-1)/3) = 0)");
+    expect(besuWarnings(parseBesuArgs(["--out", "x", "--validators", "4"]))).to.deep.equal([]);
+  });
+
+  it("refuses invalid options with a message naming each option at fault", async function () {
+    const problems = (argv: string[]) => {
+      try {
+        parseBesuArgs(argv);
+      } catch (error) {
+        expect(error).to.be.instanceOf(BesuOptionsError);
+        expect((error as BesuOptionsError).code).to.equal("BESU_BAD_OPTIONS");
+        return (error as BesuOptionsError).problems;
+      }
+      return expect.fail(`accepted ${argv.join(" ")}`);
+    };
+    expect(problems(["--out", "x", "--validators", "0"])).to.deep.equal(["--validators: must be at least 1"]);
+    expect(problems(["--out", "x", "--validators", "four"])).to.deep.equal(["--validators: must be a number"]);
+    expect(problems(["--validators", "4"])[0]).to.match(/^--out: /);
+    expect(problems(["--out", "x", "--block-period", "5", "--request-timeout", "5"])).to.deep.equal(["--request-timeout: must be longer than the block period (5 s); Besu suggests about twice the block period"]);
+    expect(problems(["--out", "x", "--besu-version", "latest"])[0]).to.contain("--besu-version: must be an exact release");
+    expect(problems(["--out", "x", "--scrypt-n", "3000"])).to.deep.equal(["--scrypt-n: must be a power of two"]);
+    expect(problems(["--out", "x", "--chain-id", "1"])).to.deep.equal(["--chain-id: must be at least 2"]);
+    expect(problems(["--out", "x", "--max-logs-range", "0"])).to.deep.equal(["--max-logs-range: must be at least 1"]);
+    expect(problems(["--out", "x", "--gas-limit", "1000"])).to.deep.equal(["--gas-limit: must be at least 10000000"]);
+    expect(problems(["--out", "x", "--subnet", "10.0.0.0/16"])[0]).to.contain("--subnet: must be an IPv4 /24");
+    expect(problems(["--out", "x", "--rpc-port", "9545"])[0]).to.contain("overlaps");
+    expect(problems(["--out", "x", "--install-dir", "/opt/it's"])[0]).to.contain("--install-dir: must not contain quotes");
+    expect(problems(["--out", "x", "--validators", "0", "--rpc-nodes", "0"])).to.have.length(2);
+    expect(problems(["--out", "x", "--vaildators", "4"])[0]).to.contain("--vaildators");
+    const cli = await run(["--out", path.join(dir, "never"), "--validators", "0"]);
+    expect(cli.code).to.equal(2);
+    expect(cli.stderr).to.contain("--validators: must be at least 1");
+    expect(cli.stderr).to.contain("usage: npm run network:besu");
+    await stat(path.join(dir, "never")).then(
+      () => expect.fail("a folder was created for invalid options"),
+      (e: NodeJS.ErrnoException) => expect(e.code).to.equal("ENOENT"),
+    );
+  });
+
+  it("warns on the command line when the network cannot survive a validator failure", async function () {
+    const result = await run(["--validators", "1", "--rpc-nodes", "1", "--out", path.join(dir, "single"), "--seed", "x", "--scrypt-n", "1024"]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.contain("warning: 1 validator(s): QBFT then tolerates no faulty validator");
+    const genesis = JSON.parse(await readFile(path.join(dir, "single", "genesis.json"), "utf8")) as { extraData: string };
+    expect(decodeQbftExtraData(genesis.extraData).validators).to.have.length(1);
+    expect(getAddress(decodeQbftExtraData(genesis.extraData).validators[0]!)).to.equal(computeAddress((await readFile(path.join(dir, "single", "nodes", "validator-1", "key"), "utf8")).trim()));
+  });
+});
