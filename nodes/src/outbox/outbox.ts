@@ -106,6 +106,23 @@ export class Outbox {
     });
   }
 
+  /**
+   * Throws what enqueue would throw for `input` — a malformed entry, or its serial taken by an
+   * entry of another kind or arguments (NODE_ERR_OUTBOX_CONFLICT) — without writing anything, so a
+   * caller can refuse before it stores or anchors anything else. enqueue stays the authority.
+   */
+  async refuseConflict(input: EnqueueInput): Promise<void> {
+    const entry = normalizeEntry(input);
+    const existing = await this.entries.get(entry.serial);
+    if (existing !== undefined && !(existing.kind === entry.kind && canonicalJson(existing.args) === canonicalJson(entry.args))) {
+      throw new OutboxError(
+        "NODE_ERR_OUTBOX_CONFLICT",
+        `serial ${entry.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`,
+        { serial: entry.serial, existing: { kind: existing.kind, state: existing.state } },
+      );
+    }
+  }
+
   /** The entry with this serial, or undefined. */
   async status(serial: string): Promise<OutboxEntry | undefined> {
     return this.entries.get(serial);
