@@ -11,6 +11,15 @@ import { nodeError, renderError } from "../errors.ts";
 import type { CaseOperations } from "../cases.ts";
 import type { NodeOperations } from "../operations.ts";
 import { authenticate, requireRole, type Actor } from "./auth.ts";
+import { dateToDay } from "../../../common/lending/dates.ts";
+
+function isChainDay(date: string): boolean {
+  try {
+    return dateToDay(date) >= 0;
+  } catch {
+    return false;
+  }
+}
 
 export type NodeDeps = {
   logger: Logger | false;
@@ -23,7 +32,9 @@ export type NodeDeps = {
 };
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x followed by 64 hex digits");
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");
+// a calendar day the chain can have: 2026-02-30 has the shape but is no day, and days before
+// 1970-01-01 have no unsigned day number (both reached the index's keys and answered 500)
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD").refine(isChainDay, "a calendar day from 1970-01-01 on");
 const fenJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 
 declare module "fastify" {
