@@ -23,6 +23,7 @@ import type { EvidenceQueries } from "./evidence/queries.ts";
 import type { Intake } from "./intake/intake.ts";
 import type { AnchorMetrics } from "./metrics.ts";
 import { registerDigestRoutes } from "./routes/digests.ts";
+import { registerVerifyPage } from "./routes/verify-page.ts";
 import {
   ConsistencyQuery,
   ConsistencyResponse,
@@ -201,6 +202,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.metrics.queueDepth.set(deps.intake.queueDepth);
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  // the court verification page (/verify) and the chain reads it shows
+  registerVerifyPage(app, deps);
   return app;
 }
 

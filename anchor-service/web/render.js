@@ -1,0 +1,265 @@
+// Builds the result view and the printable certificate from a verification result. Everything
+// from the bundle or the service is inserted as text (never as HTML): a forged bundle cannot
+// put markup on a court's screen.
+import { beijingTime, fileSize, shortHash, utcTime } from "./format.js";
+import { hasKey } from "./i18n.js";
+import { evidenceTime, verdictOf } from "./verification.js";
+
+const SYMBOL = { pass: "✓", fail: "✗", indeterminate: "?" };
+
+/** el("p", { class: "x", "data-y": 1 }, "text", child, …): attributes and text only. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function badge(outcome, t) {
+  return el("span", { class: `badge badge-${outcome}` }, el("span", { class: "symbol", "aria-hidden": "true" }, SYMBOL[outcome]), " ", t(`outcome_${outcome}`));
+}
+
+function memberLabel(result, id, t) {
+  const m = result.members.get(id);
+  if (m === undefined || m === null) return t("unknownMember", { id });
+  const kind = hasKey(`memberKind_${m.kind}`) ? t(`memberKind_${m.kind}`) : m.kind;
+  return `${m.name} (${kind}, ${t("memberNumber", { id })})`;
+}
+
+function hash(value) {
+  return el("code", { class: "hash" }, value);
+}
+
+function lastRecord(lifecycle, action) {
+  const records = lifecycle?.records ?? [];
+  for (let i = records.length - 1; i >= 0; i--) if (records[i].action === action) return records[i];
+  return undefined;
+}
+
+/** The lifecycle state now (from the registry) and its sentence. */
+function statusOf(result, t) {
+  const { lifecycle } = result;
+  const state = lifecycle?.state ?? result.bundle.status.state;
+  let text = t(`state${state}`);
+  const who = (record) => memberLabel(result, record.byMember, t);
+  const when = (record) => beijingTime(Date.parse(record.at) / 1000);
+  if (state === "Revoked") {
+    const r = lastRecord(lifecycle, "revoked");
+    if (r !== undefined) text += ` — ${t("revokedBy", { time: when(r), who: who(r) })}`;
+  } else if (state === "Superseded") {
+    const r = lastRecord(lifecycle, "superseded");
+    if (r !== undefined) text += ` — ${t("supersededBy", { time: when(r), who: who(r), leaf: r.replacement ?? lifecycle.replacement ?? "" })}`;
+  }
+  let hold = t("no");
+  const legalHold = lifecycle?.legalHold ?? result.bundle.status.legalHold;
+  if (legalHold) {
+    const r = lastRecord(lifecycle, "legalHoldPlaced");
+    hold = r === undefined ? t("yes") : `${t("yes")} — ${t("holdPlaced", { time: when(r), who: who(r) })}`;
+  }
+  const endorsers = lifecycle?.endorsers ?? result.bundle.status.endorsements;
+  return { state, text, legalHold, hold, endorsers };
+}
+
+/** Label/value rows shared by the screen and the certificate. */
+function facts(result, t, lang, { forCertificate }) {
+  const { bundle, document } = result;
+  const time = evidenceTime(bundle);
+  const record = bundle.leaf.record;
+  const status = statusOf(result, t);
+  const rows = [];
+  const row = (id, label, ...value) => rows.push(el("div", { class: "fact", id: `${forCertificate ? "cert" : "fact"}-${id}` }, el("dt", {}, label), el("dd", {}, ...value)));
+  if (forCertificate) {
+    row("report", t("factReport"), el("strong", {}, result.reportId));
+    row("verified", t("factVerifiedAt"), `${beijingTime(result.verifiedAt)} ${t("beijing")}`, el("br"), `${utcTime(result.verifiedAt)} ${t("utc")}`);
+  }
+  row("document", t("factDocument"), document === null ? t("none") : `${document.name} (${fileSize(document.size, lang)})`);
+  if (document !== null) row("digest", t("factDigest"), hash(document.digest));
+  row("recorded-digest", t("factRecordedDigest"), hash(record.digest.toLowerCase()));
+  row(
+    "anchored",
+    t("factAnchored"),
+    el("span", { class: "time", "data-zone": "beijing" }, `${beijingTime(time)} ${t("beijing")}`),
+    el("br"),
+    el("span", { class: "time", "data-zone": "utc" }, `${utcTime(time)} ${t("utc")}`),
+  );
+  row("submitter", t("factSubmitter"), memberLabel(result, record.submitter, t));
+  row("kind", t("factKind"), hasKey(`kind${record.kind}`) ? t(`kind${record.kind}`) : String(record.kind));
+  if (result.sameLog) {
+    rows.push(
+      el(
+        "div",
+        { class: "fact", id: `${forCertificate ? "cert" : "fact"}-status`, "data-state": status.state },
+        el("dt", {}, t("factStatus")),
+        el("dd", {}, el("span", { class: `state state-${status.state.toLowerCase()}` }, status.text)),
+      ),
+    );
+    row("hold", t("factLegalHold"), status.hold);
+    row("endorsements", t("factEndorsements"), status.endorsers.length === 0 ? t("none") : status.endorsers.map((id) => memberLabel(result, id, t)).join(lang === "zh" ? "、" : "; "));
+  } else {
+    row("status", t("factStatus"), t("otherLog"));
+  }
+  row("leaf", t("factLeaf"), hash(result.leafHash));
+  return el("dl", { class: "facts" }, rows);
+}
+
+function verdictBlock(result, t, id) {
+  const verdict = verdictOf(result);
+  const time = `${beijingTime(evidenceTime(result.bundle))}`;
+  const titles = { pass: "verdictPass", fail: "verdictFail", indeterminate: "verdictIndeterminate", nodocument: "verdictNoDocument" };
+  const symbol = { pass: "✓", fail: "✗", indeterminate: "?", nodocument: "?" }[verdict];
+  return el(
+    "div",
+    { class: `verdict verdict-${verdict}`, id, "data-verdict": verdict },
+    el("span", { class: "verdict-symbol", "aria-hidden": "true" }, symbol),
+    el("div", {}, el("p", { class: "verdict-title" }, t(titles[verdict])), el("p", { class: "verdict-text" }, t(`${titles[verdict]}Text`, { time }))),
+  );
+}
+
+function explanation(check, result, t) {
+  if (check.id === "lifecycle" && check.outcome === "fail") {
+    const state = result.lifecycle?.state;
+    if (state === "Revoked") return t("check_lifecycle_fail_revoked");
+    if (state === "Superseded") return t("check_lifecycle_fail_superseded");
+    return t("check_lifecycle_fail");
+  }
+  const key = `check_${check.id}_${check.outcome}`;
+  if (hasKey(key)) return t(key);
+  return t(check.outcome === "fail" ? "check_fail" : check.outcome === "indeterminate" ? "check_indeterminate" : key);
+}
+
+function checksTable(result, t, { compact }) {
+  const rows = result.verification.checks.map((check) =>
+    el(
+      "tr",
+      { "data-check": check.id, "data-outcome": check.outcome },
+      el("th", { scope: "row" }, hasKey(`check_${check.id}`) ? t(`check_${check.id}`) : check.id),
+      el("td", { class: "outcome" }, badge(check.outcome, t)),
+      el(
+        "td",
+        {},
+        el("p", { class: "plain" }, explanation(check, result, t)),
+        compact ? null : el("p", { class: "technical" }, el("span", { class: "technical-label" }, `${t("technical")}: `), check.reason),
+      ),
+    ),
+  );
+  return el(
+    "table",
+    { class: "checks" },
+    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("colCheck")), el("th", { scope: "col" }, t("colResult")), el("th", { scope: "col" }, t("colExplanation")))),
+    el("tbody", {}, rows),
+  );
+}
+
+function statements(t) {
+  return el(
+    "div",
+    { class: "statements" },
+    el("section", { class: "statement statement-proves" }, el("h3", {}, t("certProvesHeading")), el("p", {}, t("certProves"))),
+    el("section", { class: "statement statement-not" }, el("h3", {}, t("certNotHeading")), el("p", {}, t("certNot"))),
+  );
+}
+
+function othersBlock(result, t) {
+  const others = result.others;
+  if (others === null || others.length < 2) return null;
+  const items = others.map((leaf) => {
+    const current = leaf.leafHash.toLowerCase() === result.leafHash;
+    const who = memberLabel(result, leaf.submitter, t);
+    const when = leaf.status === "anchored" ? t("receivedAt", { time: beijingTime(Date.parse(leaf.receivedAt) / 1000) }) : t("pending");
+    return el(
+      "li",
+      {},
+      hash(shortHash(leaf.leafHash)),
+      ` — ${who}, ${when} `,
+      current || leaf.status !== "anchored" ? null : el("button", { type: "button", class: "link-button", "data-verify-leaf": leaf.leafHash }, t("verifyThis")),
+    );
+  });
+  return el(
+    "section",
+    { class: "others", id: "others" },
+    el("h2", {}, t("othersHeading")),
+    el("p", {}, t("othersText", { count: others.length, shown: shortHash(result.leafHash) })),
+    el("ul", {}, items),
+  );
+}
+
+function merkleBlock(result, t) {
+  const { bundle, merkle } = result;
+  const steps = merkle.steps.map((s, i) =>
+    el("tr", {}, el("td", {}, String(i + 1)), el("td", {}, hash(s.sibling)), el("td", {}, t(s.side === "left" ? "sideLeft" : "sideRight")), el("td", {}, hash(s.result))),
+  );
+  const anchor = bundle.recommits.length > 0 ? bundle.recommits[bundle.recommits.length - 1] : bundle.anchor;
+  return el(
+    "details",
+    { class: "merkle", id: "merkle" },
+    el("summary", {}, t("merkleHeading")),
+    el("p", {}, t("merkleIntro", { index: bundle.log.leafIndex, size: bundle.head.treeSize, count: bundle.inclusionProof.length })),
+    el("p", {}, `${t("merkleLeaf")}: `, hash(result.leafHash)),
+    el(
+      "table",
+      { class: "merkle-steps" },
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("merkleStep")), el("th", { scope: "col" }, t("merkleSibling")), el("th", { scope: "col" }, t("merkleSide")), el("th", { scope: "col" }, t("merkleResult")))),
+      el("tbody", {}, steps),
+    ),
+    el("p", {}, `${t("merkleRoot")}: `, hash(bundle.head.rootHash.toLowerCase())),
+    el("p", { class: merkle.matches ? "merkle-match" : "merkle-mismatch", id: "merkle-result", "data-matches": String(merkle.matches) }, t(merkle.matches ? "merkleMatch" : "merkleMismatch")),
+    el("p", { class: "small" }, t("merkleChain", { chain: bundle.anchor.chainId, log: bundle.anchor.evidenceLog, block: anchor.blockNumber, tx: anchor.transactionHash })),
+    el("p", { class: "small" }, `${t("merkleLogId")}: `, hash(bundle.log.logId)),
+  );
+}
+
+/** The on-screen result. */
+export function renderResult(container, result, t, lang) {
+  const children = [
+    verdictBlock(result, t, "verdict"),
+    el("h2", {}, t("factsHeading")),
+    facts(result, t, lang, { forCertificate: false }),
+    el("h2", {}, t("checksHeading")),
+    checksTable(result, t, { compact: false }),
+    othersBlock(result, t),
+    statements(t),
+    merkleBlock(result, t),
+    el(
+      "div",
+      { class: "actions" },
+      el("button", { type: "button", id: "print", class: "primary" }, t("printCertificate")),
+      el("button", { type: "button", id: "again" }, t("newVerification")),
+    ),
+  ];
+  container.replaceChildren(...children.filter((child) => child !== null));
+}
+
+/** The printable certificate (shown only when printing). */
+export function renderCertificate(container, result, t, lang) {
+  const link = `${location.origin}/verify?leaf=${result.leafHash}`;
+  container.replaceChildren(
+    el(
+      "header",
+      { class: "cert-header" },
+      el("p", { class: "cert-consortium" }, t("consortium")),
+      el("h1", {}, t("certTitle")),
+      el("p", { class: "cert-subtitle" }, t("certSubtitle")),
+    ),
+    verdictBlock(result, t, "cert-verdict"),
+    el(
+      "div",
+      { class: "cert-body" },
+      facts(result, t, lang, { forCertificate: true }),
+      el(
+        "figure",
+        { class: "cert-qr" },
+        el("img", { src: `/verify/qr.svg?leaf=${result.leafHash}`, alt: t("certQr"), id: "cert-qr", width: "152", height: "152" }),
+        el("figcaption", {}, t("certQr"), el("br"), el("code", { class: "hash" }, link)),
+      ),
+    ),
+    checksTable(result, t, { compact: true }),
+    statements(t),
+    el("p", { class: "cert-footer" }, t("certFooter")),
+  );
+}

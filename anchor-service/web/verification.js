@@ -1,0 +1,138 @@
+// One verification, from what the clerk gave to everything the page shows: hash the document
+// here, find the evidence (the bundle given, the leaf of a QR link, or a digest lookup), have
+// the service run every check against the chain, then gather the names and lifecycle that make
+// the result readable and recompute the Merkle path in this browser.
+import { ApiError, api } from "./api.js";
+import { recomputeRoot } from "./merkle.js";
+import { hasWebCrypto, sha256, toHex } from "./sha256.js";
+import { beijingTime } from "./format.js";
+
+const LEAF = /^0x[0-9a-fA-F]{64}$/;
+
+/** A problem to show the clerk: an i18n key and its values. */
+export class PageError extends Error {
+  constructor(key, vars = {}) {
+    super(key);
+    this.key = key;
+    this.vars = vars;
+  }
+}
+
+export function isLeafHash(value) {
+  return typeof value === "string" && LEAF.test(value);
+}
+
+/**
+ * input: { documentFile, bundleFile, leaf } (each may be null; a bundle file given wins over
+ * the leaf of a link); progress(key) reports each stage. Returns the result the page renders;
+ * throws PageError.
+ */
+export async function runVerification(input, info, progress) {
+  let document = null;
+  if (input.documentFile !== null) {
+    progress(hasWebCrypto() ? "hashing" : "hashingPortable");
+    const bytes = new Uint8Array(await input.documentFile.arrayBuffer());
+    document = { name: input.documentFile.name, size: input.documentFile.size, digest: toHex(await sha256(bytes)) };
+  }
+
+  let bundle;
+  let others = null;
+  if (input.bundleFile !== null) {
+    bundle = await readBundleFile(input.bundleFile);
+  } else {
+    let leaf = input.leaf;
+    if (leaf === null) {
+      if (document === null) throw new PageError("errNoInput");
+      progress("lookingUp");
+      const found = await expect(() => api.digest(document.digest), { ANCHOR_ERR_UNKNOWN_DIGEST: ["errUnknownDigest"] });
+      others = found.leaves;
+      const anchored = found.leaves.find((l) => l.status === "anchored");
+      if (anchored === undefined) throw new PageError("errPending");
+      leaf = anchored.leafHash;
+    }
+    progress("fetchingBundle");
+    bundle = await expect(() => api.bundle(leaf), {
+      ANCHOR_ERR_UNKNOWN_LEAF: ["errUnknownLeaf", { leaf }],
+      ANCHOR_ERR_NOT_ANCHORED: ["errPending"],
+      ANCHOR_ERR_VALIDATION: ["errBadLeaf"],
+    });
+  }
+
+  progress("checking");
+  const verification = await expect(() => api.verify(bundle, document?.digest ?? null), {
+    ANCHOR_ERR_VALIDATION: (e) => ["errBundleInvalid", { message: e.message }],
+    ANCHOR_ERR_BAD_JSON: (e) => ["errBundleInvalid", { message: e.message }],
+  });
+
+  const leafHash = bundle.leaf.leafHash.toLowerCase();
+  // names and lifecycle come from this service's contracts: only shown for its own log's bundles
+  const sameLog =
+    info !== null &&
+    same(info.evidenceLog, bundle.anchor.evidenceLog) &&
+    same(info.evidenceRegistry, bundle.anchor.evidenceRegistry) &&
+    same(info.consortiumRegistry, bundle.anchor.consortiumRegistry);
+  const lifecycle = sameLog ? await api.lifecycle(leafHash).catch(() => null) : null;
+  const memberIds = new Set([bundle.leaf.record.submitter, ...(lifecycle?.endorsers ?? []), ...(lifecycle?.records ?? []).map((r) => r.byMember)]);
+  const members = new Map();
+  if (sameLog) {
+    await Promise.all([...memberIds].map(async (id) => members.set(id, await api.member(id).catch(() => null))));
+  }
+
+  const merkle = await recomputeRoot(bundle.log.leafIndex, bundle.head.treeSize, leafHash, bundle.inclusionProof, bundle.head.rootHash);
+  const verifiedAt = Math.floor(Date.now() / 1000);
+  const reportId = await reportIdOf({ leafHash, digest: document?.digest ?? null, verifiedAt, verification });
+  return { document, bundle, leafHash, others, verification, sameLog, lifecycle, members, merkle, verifiedAt, reportId };
+}
+
+/** The page's verdict: stricter than the service's overall, as the command-line verifier is. */
+export function verdictOf(result) {
+  const byId = Object.fromEntries(result.verification.checks.map((c) => [c.id, c.outcome]));
+  if (result.verification.overall === "fail") return "fail";
+  if (result.verification.overall === "pass" && byId.blockAndTime === "pass") {
+    if (byId.digest === "pass") return "pass";
+    if (result.document === null) return "nodocument";
+  }
+  return "indeterminate";
+}
+
+/** The block time that dates the evidence: the last re-commit's, else the anchor's. */
+export function evidenceTime(bundle) {
+  const n = bundle.recommits.length;
+  return n > 0 ? bundle.recommits[n - 1].blockTimestamp : bundle.anchor.blockTimestamp;
+}
+
+async function readBundleFile(file) {
+  const text = await file.text();
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new PageError("errBundleJson", { message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+/** Runs an API call; a known error code becomes the clerk's message, anything else errService. */
+async function expect(call, known) {
+  try {
+    return await call();
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    const mapped = known[e.code];
+    if (typeof mapped === "function") throw new PageError(...mapped(e));
+    if (mapped !== undefined) throw new PageError(...mapped);
+    throw new PageError("errService", { message: `${e.code}: ${e.message}` });
+  }
+}
+
+function same(a, b) {
+  return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * JLV-<Beijing date>-<10 hex digits>: names one verification (the leaf, the document's digest,
+ * the moment and the outcomes), so a printed certificate can be referred to.
+ */
+async function reportIdOf({ leafHash, digest, verifiedAt, verification }) {
+  const summary = JSON.stringify({ leafHash, digest, verifiedAt, checks: verification.checks.map((c) => [c.id, c.outcome]) });
+  const hash = toHex(await sha256(new TextEncoder().encode(summary)));
+  return `JLV-${beijingTime(verifiedAt).slice(0, 10).replaceAll("-", "")}-${hash.slice(2, 12).toUpperCase()}`;
+}

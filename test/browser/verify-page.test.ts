@@ -1,0 +1,331 @@
+// The court verification page in a real browser: Debian's Chromium (playwright-core) against the
+// anchor service listening on a port, over a real Anvil chain with the consortium's contracts.
+// A genuine document (dropped onto the page) passes every check; a modified one fails the digest;
+// a revoked one shows as revoked; a verification link (the certificate's QR target) opens the
+// verification directly, in the browser's language. Screenshots and the certificate PDF are
+// written to test-artifacts/browser/.
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import QRCode from "qrcode";
+import type { Receipt } from "../../common/auth/receipts.ts";
+import type { EvidenceBundle } from "../../common/evidence/bundle.ts";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { launchChromium, type Chromium } from "../../scripts/testing/chromium.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+
+const ARTIFACTS = join("test-artifacts", "browser");
+const CHECK_IDS = ["digest", "leafEncoding", "merklePath", "headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
+
+// court documents are files; these stand in for PDFs (no personal data)
+const GENUINE = Buffer.from("Joint loan contract LN-2026-0042\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 200,000.00 CNY; term 12 months; APR 7.20%\n");
+const MODIFIED = Buffer.from(GENUINE.toString().replace("200,000.00", "280,000.00"));
+const REVOKED = Buffer.from("Borrower consent CS-2026-0042, withdrawn by the bank after a data-entry error\n");
+const HELD = Buffer.from("Fund-flow voucher FV-2026-0042, frozen by the court for case (2026) Zhe 0192 Min Chu 42\n");
+
+/** "YYYY-MM-DD HH:MM:SS" of Unix seconds shifted by `hours` (Beijing is UTC+8, no DST). */
+function wallClock(seconds: number, hours: number): string {
+  return new Date((seconds + hours * 3600) * 1000).toISOString().slice(0, 19).replace("T", " ");
+}
+
+describe("court verification page in Chromium (anchor service on a port, Anvil)", function () {
+  this.timeout(180_000);
+  let chain: ConsortiumChain;
+  let service: AnchorService;
+  let dataDir: string;
+  let baseUrl: string;
+  let browser: Chromium;
+  const leaves: { genuine?: string; revoked?: string; held?: string } = {};
+  const bundles: { genuine?: EvidenceBundle } = {};
+
+  before(async function () {
+    // fails (not skips) with install instructions when /usr/bin/chromium is missing
+    browser = await launchChromium({ locale: "en-US" });
+    await mkdir(ARTIFACTS, { recursive: true });
+    chain = await startConsortiumChain();
+    dataDir = await mkdtemp(join(tmpdir(), "verify-page-"));
+    service = await createAnchorService({ config: chain.config({ dataDir }), logger: false });
+    await service.start();
+    baseUrl = await service.app.listen({ host: "127.0.0.1", port: 0 });
+
+    // branch A anchors three documents
+    const body = JSON.stringify({ records: [recordFor(GENUINE, 1), recordFor(REVOKED, 2), recordFor(HELD, 4)] });
+    const response = await fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+    expect(response.status).to.equal(200);
+    const receipts = ((await response.json()) as { receipts: Receipt[] }).receipts;
+    [leaves.genuine, leaves.revoked, leaves.held] = receipts.map((r) => r.leafHash);
+    const anchored: EvidenceBundle[] = [];
+    for (const leaf of receipts.map((r) => r.leafHash)) anchored.push(await waitForBundle(leaf));
+    bundles.genuine = anchored[0];
+
+    // the lifecycle registry: register all three; branch B endorses the genuine one, branch A
+    // (the submitter) revokes the second, the court puts the third under legal hold
+    const registry = chain.deployment.evidenceRegistry;
+    for (const bundle of anchored) {
+      const tx = await registry.connect(chain.wallets.branchA).getFunction("register")(bundle.leaf.encoded, bundle.log.logId, bundle.head.treeSize, bundle.log.leafIndex, bundle.inclusionProof);
+      await tx.wait();
+    }
+    await (await registry.connect(chain.wallets.branchB).getFunction("endorse")(leaves.genuine)).wait();
+    await (await registry.connect(chain.wallets.branchA).getFunction("revoke")(leaves.revoked, 1)).wait();
+    await (await registry.connect(chain.wallets.court).getFunction("placeLegalHold")(leaves.held, 7)).wait();
+  });
+
+  after(async function () {
+    await browser?.close();
+    await service?.close();
+    await chain?.stop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function waitForBundle(leafHash: string): Promise<EvidenceBundle> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const r = await fetch(`${baseUrl}/v1/bundles/${leafHash}`);
+      if (r.status === 200) return (await r.json()) as EvidenceBundle;
+      if (Date.now() > deadline) throw new Error(`${leafHash} not anchored in time (last answer ${r.status})`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+
+  /** A new page on the service; every request it makes is recorded. */
+  async function openPage(path = "/verify"): Promise<{ page: Page; requests: Array<{ url: string; body: Buffer | null }> }> {
+    const page = await browser.context.newPage();
+    // each test starts from the browser's language, not from a choice an earlier test stored
+    await page.addInitScript(() => (globalThis as unknown as { localStorage: { clear(): void } }).localStorage.clear());
+    const requests: Array<{ url: string; body: Buffer | null }> = [];
+    page.on("request", (r) => requests.push({ url: r.url(), body: r.postDataBuffer() }));
+    await page.goto(`${baseUrl}${path}`);
+    return { page, requests };
+  }
+
+  /** Drops files on a zone the way a clerk's drag and drop does (a DataTransfer with Files). */
+  async function drop(page: Page, selector: string, files: Array<{ name: string; type: string; bytes: Buffer }>): Promise<void> {
+    // runs in the page (this project compiles without the DOM library, hence the globalThis lookups)
+    const dataTransfer = await page.evaluateHandle((list) => {
+      const dom = globalThis as unknown as { DataTransfer: new () => { items: { add(file: unknown): void } }; File: new (parts: unknown[], name: string, options: { type: string }) => unknown };
+      const transfer = new dom.DataTransfer();
+      for (const f of list) transfer.items.add(new dom.File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
+      return transfer;
+    }, files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString("base64") })));
+    await page.dispatchEvent(selector, "drop", { dataTransfer });
+  }
+
+  async function finished(page: Page, phase: "done" | "error" = "done"): Promise<void> {
+    await page.waitForSelector(`body[data-phase="done"], body[data-phase="error"]`);
+    const actual = await page.getAttribute("body", "data-phase");
+    expect(actual, (await page.textContent("#message")) ?? "").to.equal(phase);
+  }
+
+  const outcomes = (page: Page) => page.$$eval("#result tr[data-check]", (rows) => rows.map((r) => [r.getAttribute("data-check"), r.getAttribute("data-outcome")]));
+  const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").replace(/\s+/g, " ").trim();
+
+  it("serves the page, its assets and the QR code from the service only, under a strict CSP; member and lifecycle reads", async function () {
+    const page = await fetch(`${baseUrl}/verify`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get("content-type")).to.match(/^text\/html/);
+    const csp = page.headers.get("content-security-policy") ?? "";
+    expect(csp).to.contain("default-src 'none'").and.contain("connect-src 'self'").and.contain("script-src 'self'");
+    const html = await page.text();
+    expect(html, "no external resources").not.to.match(/(src|href)="(https?:)?\/\//);
+    expect((await fetch(`${baseUrl}/verify/app.js`)).headers.get("content-type")).to.match(/^text\/javascript/);
+    const missing = await fetch(`${baseUrl}/verify/nothing.js`);
+    expect(missing.status).to.equal(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_FOUND");
+
+    // the QR code encodes the link back to this verification
+    const qr = await fetch(`${baseUrl}/verify/qr.svg?leaf=${leaves.genuine}`);
+    expect(qr.headers.get("content-type")).to.match(/^image\/svg\+xml/);
+    const expected = await QRCode.toString(`${baseUrl}/verify?leaf=${leaves.genuine}`, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+    expect(await qr.text()).to.equal(expected);
+    const badQr = await fetch(`${baseUrl}/verify/qr.svg?leaf=0x1234`);
+    expect(badQr.status).to.equal(400);
+    expect(((await badQr.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_VALIDATION");
+
+    const member = (await (await fetch(`${baseUrl}/v1/members/${MEMBERS.branchA}`)).json()) as { name: string; kind: string; status: string };
+    expect(member).to.deep.include({ name: "Shangcheng Rural Bank", kind: "branch", status: "active" });
+    const unknown = await fetch(`${baseUrl}/v1/members/77`);
+    expect(unknown.status).to.equal(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_FOUND");
+    expect((await fetch(`${baseUrl}/v1/members/0`)).status).to.equal(400);
+
+    const lifecycle = (await (await fetch(`${baseUrl}/v1/lifecycle/${leaves.revoked}`)).json()) as { state: string; records: Array<{ action: string; byMember: number }> };
+    expect(lifecycle.state).to.equal("Revoked");
+    expect(lifecycle.records.map((r) => [r.action, r.byMember])).to.deep.equal([["registered", MEMBERS.branchA], ["revoked", MEMBERS.branchA]]);
+    const endorsed = (await (await fetch(`${baseUrl}/v1/lifecycle/${leaves.genuine}`)).json()) as { state: string; endorsers: number[] };
+    expect(endorsed).to.deep.include({ state: "Active", endorsers: [MEMBERS.branchB] });
+    expect((await fetch(`${baseUrl}/v1/lifecycle/0xzz`)).status).to.equal(400);
+  });
+
+  it("genuine document, dropped without its bundle: found by digest, every check passes; switchable to Chinese; nothing uploaded", async function () {
+    const { page, requests } = await openPage();
+    expect(await page.getAttribute("html", "lang"), "English from the browser's language").to.equal("en");
+    await drop(page, "#drop-document", [{ name: "loan-contract-LN-2026-0042.pdf", type: "application/pdf", bytes: GENUINE }]);
+    expect(await text(page, "#document-chosen")).to.contain("loan-contract-LN-2026-0042.pdf");
+    await page.click("#verify");
+    await finished(page);
+
+    expect(await outcomes(page)).to.deep.equal(CHECK_IDS.map((id) => [id, "pass"]));
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
+    const time = bundles.genuine!.anchor.blockTimestamp;
+    expect(await text(page, "#fact-anchored")).to.contain(`${wallClock(time, 8)} Beijing time (UTC+8)`).and.contain(`${wallClock(time, 0)} UTC`);
+    expect(await text(page, "#fact-submitter")).to.contain("Shangcheng Rural Bank").and.contain("member no. 2");
+    expect(await text(page, "#fact-endorsements")).to.contain("Zhuji Rural Bank");
+    expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Active");
+    expect(await text(page, "#fact-kind dd")).to.equal("Loan contract");
+    expect(page.url(), "the address bar holds the QR link").to.equal(`${baseUrl}/verify?leaf=${leaves.genuine}`);
+
+    // the Merkle path, recomputed in the browser, for experts
+    await page.click("#merkle summary");
+    expect(await page.getAttribute("#merkle-result", "data-matches")).to.equal("true");
+    expect(await page.$$eval("#merkle .merkle-steps tbody tr", (rows) => rows.length)).to.equal(bundles.genuine!.inclusionProof.length);
+    await page.screenshot({ path: join(ARTIFACTS, "genuine-en.png"), fullPage: true });
+
+    await page.click('button[data-lang="zh"]');
+    expect(await page.getAttribute("html", "lang")).to.equal("zh-CN");
+    expect(await text(page, "#verdict .verdict-title")).to.equal("核验通过");
+    expect(await text(page, "#fact-anchored")).to.contain(`${wallClock(time, 8)} 北京时间（UTC+8）`);
+    expect(await text(page, 'tr[data-check="digest"] .badge')).to.contain("通过");
+    await page.screenshot({ path: join(ARTIFACTS, "genuine-zh.png"), fullPage: true });
+
+    // only this service was asked, and the document itself never left the browser
+    const origin = new URL(baseUrl).origin;
+    expect(requests.filter((r) => new URL(r.url).origin !== origin).map((r) => r.url)).to.deep.equal([]);
+    const sent = requests.filter((r) => r.body !== null);
+    expect(sent.length, "the verification request").to.be.greaterThan(0);
+    for (const r of sent) expect(r.body!.includes(GENUINE.subarray(0, 24)), `${r.url} carried the document`).to.equal(false);
+    await page.click('button[data-lang="en"]');
+    await page.close();
+  });
+
+  it("prints a certificate: report id, QR code back to the verification, what it proves and what it does not", async function () {
+    const { page } = await openPage();
+    await page.setInputFiles("#document", { name: "loan-contract-LN-2026-0042.pdf", mimeType: "application/pdf", buffer: GENUINE });
+    await page.click("#verify");
+    await finished(page);
+    // the width of an A4 page at 96 dpi, so the screenshot looks like the paper
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: "print" });
+    expect(await page.isVisible("#certificate")).to.equal(true);
+    expect(await page.isVisible("#verify"), "the form is not printed").to.equal(false);
+    await page.waitForFunction(() => {
+      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+    const report = await text(page, "#cert-report dd");
+    expect(report).to.match(/^JLV-\d{8}-[0-9A-F]{10}$/);
+    expect(await page.getAttribute("#cert-qr", "src")).to.equal(`/verify/qr.svg?leaf=${leaves.genuine}`);
+    expect(await text(page, "#certificate figcaption")).to.contain(`${baseUrl}/verify?leaf=${leaves.genuine}`);
+    expect(await text(page, "#certificate .statement-proves")).to.contain("existed, unchanged byte for byte");
+    expect(await text(page, "#certificate .statement-not")).to.contain("does not prove that the content of the document is true");
+    expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("pass");
+    await page.screenshot({ path: join(ARTIFACTS, "certificate-en.png"), fullPage: true });
+
+    await page.emulateMedia({ media: "screen" });
+    await page.click('button[data-lang="zh"]');
+    await page.emulateMedia({ media: "print" });
+    expect(await text(page, "#certificate h1")).to.equal("电子证据核验证明");
+    expect(await text(page, "#cert-report dd"), "the report id does not change with the language").to.equal(report);
+    await page.screenshot({ path: join(ARTIFACTS, "certificate-zh.png"), fullPage: true });
+    // as the browser's print dialog does: the page size and margins of the print stylesheet
+    const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
+    await writeFile(join(ARTIFACTS, "certificate-zh.pdf"), pdf);
+    expect(pdf.subarray(0, 5).toString()).to.equal("%PDF-");
+    expect(pdf.toString("latin1").match(/\/Type\s*\/Page\b/g)?.length, "the certificate fits one A4 page").to.equal(1);
+    await page.emulateMedia({ media: "screen" });
+    await page.click('button[data-lang="en"]');
+    await page.close();
+  });
+
+  it("modified document: with the genuine bundle the digest check fails; without it, no evidence is found", async function () {
+    const { page } = await openPage();
+    const bundleFile = Buffer.from(JSON.stringify(bundles.genuine));
+    // the document and its bundle dropped together: the bundle is recognised by its format
+    await drop(page, "#drop-document", [
+      { name: "loan-contract-LN-2026-0042.pdf", type: "application/pdf", bytes: MODIFIED },
+      { name: "loan-contract-LN-2026-0042.pdf.evidence.json", type: "application/json", bytes: bundleFile },
+    ]);
+    expect(await text(page, "#bundle-chosen")).to.contain(".evidence.json");
+    await page.click("#verify");
+    await finished(page);
+    const rows = Object.fromEntries(await outcomes(page));
+    expect(rows.digest).to.equal("fail");
+    for (const id of CHECK_IDS.slice(1)) expect(rows[id], id).to.equal("pass");
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+    expect(await text(page, 'tr[data-check="digest"] .plain')).to.contain("differs from the one the evidence was made for");
+    await page.screenshot({ path: join(ARTIFACTS, "modified-en.png"), fullPage: true });
+
+    await page.click("#again");
+    await page.setInputFiles("#document", { name: "loan-contract-LN-2026-0042.pdf", mimeType: "application/pdf", buffer: MODIFIED });
+    await page.click("#verify");
+    await finished(page, "error");
+    expect(await text(page, "#message")).to.contain("No evidence record for this document was found");
+    expect(await page.isHidden("#result")).to.equal(true);
+    await page.screenshot({ path: join(ARTIFACTS, "modified-not-found-en.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("revoked document: the lifecycle check fails and the status says revoked, by whom", async function () {
+    const { page } = await openPage();
+    await page.setInputFiles("#document", { name: "consent-CS-2026-0042.pdf", mimeType: "application/pdf", buffer: REVOKED });
+    await page.click("#verify");
+    await finished(page);
+    const rows = Object.fromEntries(await outcomes(page));
+    expect(rows.lifecycle).to.equal("fail");
+    expect(rows.digest).to.equal("pass");
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+    expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Revoked");
+    expect(await text(page, "#fact-status")).to.contain("Revoked").and.contain("by Shangcheng Rural Bank");
+    expect(await text(page, 'tr[data-check="lifecycle"] .plain')).to.contain("revoked by its submitter or by a court");
+    await page.screenshot({ path: join(ARTIFACTS, "revoked-en.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("a verification link (the QR target) opens the verification at once, in the browser's language (Chinese); adding the document completes it", async function () {
+    const zh = await launchChromium({ locale: "zh-CN" });
+    try {
+      const page = await zh.context.newPage();
+      await page.goto(`${baseUrl}/verify?leaf=${leaves.held}`);
+      await finished(page);
+      expect(await page.getAttribute("html", "lang")).to.equal("zh-CN");
+      expect(await page.getAttribute("#verdict", "data-verdict"), "no document compared yet").to.equal("nodocument");
+      expect(Object.fromEntries(await outcomes(page)).digest).to.equal("indeterminate");
+      expect(await text(page, "#fact-hold")).to.contain("是").and.contain("Hangzhou Internet Court");
+      expect(await text(page, "#leaf-notice")).to.contain("请选择文件");
+      await page.screenshot({ path: join(ARTIFACTS, "link-legal-hold-zh.png"), fullPage: true });
+
+      await page.setInputFiles("#document", { name: "voucher-FV-2026-0042.pdf", mimeType: "application/pdf", buffer: HELD });
+      await page.click("#verify");
+      await finished(page);
+      expect(await outcomes(page)).to.deep.equal(CHECK_IDS.map((id) => [id, "pass"]));
+      expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
+      expect(await text(page, 'tr[data-check="lifecycle"] .technical')).to.contain("under legal hold");
+
+      const bad = await zh.context.newPage();
+      await bad.goto(`${baseUrl}/verify?leaf=0x12`);
+      await finished(bad, "error");
+      expect(await text(bad, "#message")).to.contain("叶哈希无效");
+    } finally {
+      await zh.close();
+    }
+  });
+
+  it("hashes the same without Web Crypto (plain-HTTP LAN pages): the built-in SHA-256 agrees with crypto.subtle", async function () {
+    const { page } = await openPage();
+    const random = randomBytes(200_003).toString("base64");
+    const agree = await page.evaluate(async (base64) => {
+      const module: string = "/verify/sha256.js";
+      const { sha256Portable, toHex } = await import(module);
+      const inputs = [new Uint8Array(0), new TextEncoder().encode("abc"), Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))];
+      for (let n = 50; n < 70; n++) inputs.push(new Uint8Array(n).fill(n));
+      const results = [];
+      for (const bytes of inputs) results.push([toHex(sha256Portable(bytes)), toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))]);
+      return results;
+    }, random);
+    expect(agree[1]![0]).to.equal("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    for (const [portable, webCrypto] of agree) expect(portable).to.equal(webCrypto);
+    await page.close();
+  });
+});
