@@ -141,11 +141,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: auth.memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
       });
       deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
-      const receipts = await deps.intake.submit({ ...auth, records });
+      const receipts = await deps.intake.submitIssued({ ...auth, records });
       deps.metrics.intakeRequests.inc();
-      // receipts are built by our own code to ReceiptSchema; re-encoding 10,000 of them through
-      // zod would cost more than the whole intake, so the documented schema is not re-applied
-      return reply.type("application/json").send(JSON.stringify({ receipts }) as never);
+      // receipts are written by our own code to ReceiptSchema (intake/receipt-json.ts); re-encoding
+      // 10,000 of them through zod would cost more than the whole intake, so it is not re-applied
+      return reply.type("application/json").send(receipts.json() as never);
     },
   });
 

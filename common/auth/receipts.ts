@@ -139,6 +139,20 @@ export async function signReceiptBatch(
   domain: ReceiptDomain,
   input: ReceiptBatchInput,
 ): Promise<{ batch: SignedReceiptBatch; receipts: Receipt[] }> {
+  const { batch, rangeHash } = await signReceiptBatchRoot(signer, domain, input);
+  const hex = input.leafHashHex !== undefined && input.leafHashHex.length === input.leafHashes.length ? input.leafHashHex : undefined;
+  return { batch, receipts: buildReceipts(batch, input.leafHashes, rangeHash, hex) };
+}
+
+/**
+ * signReceiptBatch without building the receipts: the signed batch, and the batch tree (a
+ * RangeHasher over the leaf hashes, filled) for whoever writes the receipts out.
+ */
+export async function signReceiptBatchRoot(
+  signer: TypedDataSigner,
+  domain: ReceiptDomain,
+  input: ReceiptBatchInput,
+): Promise<{ batch: SignedReceiptBatch; rangeHash: RangeHasher }> {
   const { logId, firstSequence, leafHashes, receivedAt, maxMergeDelaySeconds } = input;
   if (typeof logId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(logId) || /^0x0{64}$/.test(logId)) {
     throw new RangeError(`logId must be a non-zero 0x-prefixed bytes32, got ${String(logId)}`);
@@ -164,8 +178,7 @@ export async function signReceiptBatch(
   const service = getAddress(await signer.getAddress());
   const signed = await signer.signTypedData(domain, TYPES, structOf(unsigned));
   const batch: SignedReceiptBatch = { ...unsigned, signature: signed, service };
-  const hex = input.leafHashHex !== undefined && input.leafHashHex.length === leafHashes.length ? input.leafHashHex : undefined;
-  return { batch, receipts: buildReceipts(batch, leafHashes, rangeHash, hex) };
+  return { batch, rangeHash };
 }
 
 /**

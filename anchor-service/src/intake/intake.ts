@@ -2,8 +2,8 @@
 // written; the next write takes every queued request at once (one fsync for all of them), so
 // throughput grows with concurrency instead of being capped by the disk's sync rate. A reply
 // (the receipts) is released only after the batch holding its records is durable.
-import type { ReceiptDomain, Receipt, SignedReceiptBatch } from "../../../common/auth/receipts.ts";
-import { receiptsOf, signReceiptBatch } from "../../../common/auth/receipts.ts";
+import type { ReceiptDomain, Receipt } from "../../../common/auth/receipts.ts";
+import { receiptsOf, signReceiptBatchRoot } from "../../../common/auth/receipts.ts";
 import type { TypedDataSigner } from "../../../common/auth/eip712.ts";
 import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
 import { encodeLeaf, leafHashOfBytes } from "../../../common/evidence/leaf.ts";
@@ -14,6 +14,7 @@ import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, digestKey, seqKey } from "../store/keys.ts";
 import type { RecordStore } from "../store/records.ts";
 import { packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
 
 export type IntakeRequest = {
   /** The authenticated member account and its member id (records must be submitted as it). */
@@ -68,7 +69,7 @@ function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   return out;
 }
 
-type Pending = { request: IntakeRequest; resolve: (r: Receipt[]) => void; reject: (e: unknown) => void };
+type Pending = { request: IntakeRequest; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
 
 /** Where a leaf's receipt comes from: a batch written in this group, or an earlier one. */
 type Origin = { seq: number; group?: { index: number } };
@@ -85,7 +86,12 @@ export class Intake {
   }
 
   /** Queue a request; resolves with one receipt per record, in order, once durable. */
-  submit(request: IntakeRequest): Promise<Receipt[]> {
+  async submit(request: IntakeRequest): Promise<Receipt[]> {
+    return (await this.submitIssued(request)).list();
+  }
+
+  /** submit, with the receipts as IssuedReceipts (their reply JSON is written without objects). */
+  submitIssued(request: IntakeRequest): Promise<IssuedReceipts> {
     if (this.#closed) return Promise.reject(anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly"));
     if (this.deps.receiptDomain() === undefined) {
       return Promise.reject(anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet, so it cannot sign receipts; retry shortly"));
@@ -132,9 +138,9 @@ export class Intake {
   }
 
   /** Write one group in a single synced batch; returns receipts or an error per request. */
-  async #writeGroup(requests: IntakeRequest[]): Promise<Array<Receipt[] | Error>> {
+  async #writeGroup(requests: IntakeRequest[]): Promise<Array<IssuedReceipts | Error>> {
     const { db, records, merkle } = this.deps;
-    const results: Array<Receipt[] | Error> = requests.map(() => []);
+    const results: Array<IssuedReceipts | Error> = requests.map(() => new IssuedReceipts(0));
 
     // replays: a nonce seen before (stored) or twice in this group
     const nonces = await db.nonces.getMany(requests.map((r) => r.nonceKey));
@@ -201,12 +207,11 @@ export class Intake {
     const newHashes: Uint8Array[] = [];
     const prefix = prefixesOf(db);
     let next = merkle.size;
-    const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[]; hex: string[] } | undefined> = [];
+    const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[] } | undefined> = [];
     live.forEach((requestIndex, l) => {
       const request = requests[requestIndex]!;
       const first = next;
       const batchHashes: Uint8Array[] = [];
-      const batchHex: string[] = [];
       const hs = hashes[l]!;
       const xs = hexes[l]!;
       const ps = packs[l]!;
@@ -224,28 +229,26 @@ export class Intake {
         ops.push({ type: "put", key: prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), value: entry });
         ops.push({ type: "put", key: prefixed(prefix.digests, digestKey(ps[j]!.subarray(2, 34), next)), value: EMPTY });
         batchHashes.push(h);
-        batchHex.push(`0x${hex}`);
         newHashes.push(h);
         next++;
       }
-      groupBatches.push(batchHashes.length > 0 ? { firstSequence: first, hashes: batchHashes, hex: batchHex } : undefined);
+      groupBatches.push(batchHashes.length > 0 ? { firstSequence: first, hashes: batchHashes } : undefined);
     });
 
     // sign one receipt batch per request with new records
     const receivedAt = this.deps.now();
-    const signed: Array<{ batch: SignedReceiptBatch; receipts: Receipt[] } | undefined> = await Promise.all(
-      groupBatches.map((b) =>
-        b === undefined
-          ? undefined
-          : signReceiptBatch(this.deps.receiptSigner, this.deps.receiptDomain()!, {
-              logId: this.deps.logId,
-              firstSequence: b.firstSequence,
-              leafHashes: b.hashes,
-              leafHashHex: b.hex,
-              receivedAt,
-              maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
-            }),
-      ),
+    const signed: Array<BatchReceipts | undefined> = await Promise.all(
+      groupBatches.map(async (b) => {
+        if (b === undefined) return undefined;
+        const { batch, rangeHash } = await signReceiptBatchRoot(this.deps.receiptSigner, this.deps.receiptDomain()!, {
+          logId: this.deps.logId,
+          firstSequence: b.firstSequence,
+          leafHashes: b.hashes,
+          receivedAt,
+          maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
+        });
+        return new BatchReceipts(batch, b.hashes, rangeHash);
+      }),
     );
     signed.forEach((s) => {
       // the batches sublevel's JSON encoding: UTF-8 of JSON.stringify
@@ -285,12 +288,12 @@ export class Intake {
     const reissued = new Map<number, Receipt>();
     for (const [l, requestIndex] of live.entries()) {
       const xs = hexes[l]!;
-      const out: Receipt[] = new Array(xs.length);
+      const out = new IssuedReceipts(xs.length);
       for (let j = 0; j < xs.length; j++) {
         const { seq, group } = origin.get(xs[j]!)!;
         if (group !== undefined) {
           const s = signed[group.index]!;
-          out[j] = s.receipts[seq - s.batch.firstSequence]!;
+          out.set(j, s, seq - s.batch.firstSequence);
           continue;
         }
         let receipt = reissued.get(seq);
@@ -298,7 +301,7 @@ export class Intake {
           receipt = await this.receiptFor(seq);
           reissued.set(seq, receipt);
         }
-        out[j] = receipt;
+        out.set(j, receipt);
       }
       results[requestIndex] = out;
     }

@@ -1,0 +1,230 @@
+// The intake reply, `{"receipts":[…]}`, written straight into one Buffer: byte for byte what
+// JSON.stringify gives for the Receipt objects of common/auth/receipts.ts, without building them.
+// A 1,000-record reply is about 1.3 MB, nearly all of it proofs whose nodes are shared by many
+// receipts, so each node's JSON text is made once and copied; the parts every receipt of a batch
+// shares (log id, time, batch, service) are made once per batch.
+//
+// Every string in a receipt is hex, an ISO time or an address: nothing needs JSON escaping.
+import type { Receipt, SignedReceiptBatch } from "../../../common/auth/receipts.ts";
+import { isoSeconds, receiptsOf } from "../../../common/auth/receipts.ts";
+import type { RangeHasher } from "../../../common/merkle/rfc9162.ts";
+
+const ascii = (text: string): Buffer => Buffer.from(text, "latin1");
+const LEAF_HASH = ascii('{"leafHash":"');
+const SEQUENCE = ascii('","sequence":');
+const OPEN = ascii('{"receipts":[');
+const CLOSE = ascii("]}");
+const COMMA = 44;
+// "0x" + 64 hex digits, quoted
+const QUOTED_HASH = 68;
+
+const HEX = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  const h = b.toString(16).padStart(2, "0");
+  HEX[2 * b] = h.charCodeAt(0);
+  HEX[2 * b + 1] = h.charCodeAt(1);
+}
+
+/** Writes `0x` + the 32 bytes' lowercase hex at out[at..at+66). */
+function writeHex32(bytes: Uint8Array, out: Uint8Array, at: number): void {
+  out[at] = 48;
+  out[at + 1] = 120;
+  let o = at + 2;
+  for (let i = 0; i < 32; i++) {
+    const b = bytes[i]! << 1;
+    out[o++] = HEX[b]!;
+    out[o++] = HEX[b + 1]!;
+  }
+}
+
+/** Writes a non-negative safe integer in decimal; returns the new offset. */
+function writeUint(value: number, out: Uint8Array, at: number): number {
+  if (value < 10) {
+    out[at] = 48 + value;
+    return at + 1;
+  }
+  const text = String(value);
+  for (let i = 0; i < text.length; i++) out[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
+/** One signed receipt batch: the JSON of any of its receipts, and the receipt objects. */
+export class BatchReceipts {
+  readonly batch: SignedReceiptBatch;
+  readonly leafHashes: readonly Uint8Array[];
+  readonly #rangeHash: RangeHasher;
+  /** `","logId":…,"proof":[` — everything between a receipt's sequence and its proof. */
+  readonly #middle: Buffer;
+  /** `],"service":{"address":"…"}}` */
+  readonly #tail: Buffer;
+  /** JSON text (`"0x…"`) of complete subtrees by height and index, and of right-edge nodes. */
+  readonly #rows: Uint8Array[][] = [];
+  readonly #edge = new Map<number, Uint8Array>();
+  readonly #depth: number;
+  #objects: Receipt[] | undefined;
+
+  constructor(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[], rangeHash: RangeHasher) {
+    this.batch = batch;
+    this.leafHashes = leafHashes;
+    this.#rangeHash = rangeHash;
+    const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
+    const middle = JSON.stringify({ logId: batch.logId, receivedAt: isoSeconds(batch.receivedAt), maxMergeDelaySeconds: batch.maxMergeDelaySeconds, batch: batchPart });
+    this.#middle = ascii(`,${middle.slice(1, -1)},"proof":[`);
+    this.#tail = ascii(`],${JSON.stringify({ service: { address: batch.service } }).slice(1)}`);
+    let depth = 0;
+    while (2 ** depth < batch.count) depth++;
+    this.#depth = depth;
+  }
+
+  /** An upper bound of one receipt's JSON length. */
+  get maxJsonBytes(): number {
+    return LEAF_HASH.length + 66 + SEQUENCE.length + 16 + this.#middle.length + this.#depth * (QUOTED_HASH + 1) + this.#tail.length;
+  }
+
+  /** `"0x…"` of a hash. */
+  static #quoted(hash: Uint8Array): Uint8Array {
+    const text = new Uint8Array(QUOTED_HASH);
+    text[0] = 34;
+    writeHex32(hash, text, 1);
+    text[QUOTED_HASH - 1] = 34;
+    return text;
+  }
+
+  /** The complete subtree of height `height` at `index` (its leaves [index·2^h, (index+1)·2^h)). */
+  #complete(height: number, index: number): Uint8Array {
+    const row = (this.#rows[height] ??= []);
+    let text = row[index];
+    if (text === undefined) {
+      const width = 2 ** height;
+      text = BatchReceipts.#quoted(height === 0 ? this.leafHashes[index]! : this.#rangeHash(index * width, (index + 1) * width));
+      row[index] = text;
+    }
+    return text;
+  }
+
+  /** A node [begin, count) on the tree's right edge (ragged or not), by its begin. */
+  #rightEdge(begin: number): Uint8Array {
+    let text = this.#edge.get(begin);
+    if (text === undefined) {
+      text = BatchReceipts.#quoted(this.#rangeHash(begin, this.batch.count));
+      this.#edge.set(begin, text);
+    }
+    return text;
+  }
+
+  /**
+   * Writes receipt `index`'s JSON at out[at..]; returns the new offset. The proof is
+   * inclusionProof's walk (common/merkle/rfc9162.ts): top-down, then written bottom-up. In the
+   * RFC's left-heavy tree every node on the walk is a complete subtree of width k aligned to k,
+   * except right siblings that end at the batch's end.
+   */
+  writeJson(index: number, out: Uint8Array, at: number, path: Uint8Array[]): number {
+    let o = at;
+    out.set(LEAF_HASH, o);
+    o += LEAF_HASH.length;
+    writeHex32(this.leafHashes[index]!, out, o);
+    o += 66;
+    out.set(SEQUENCE, o);
+    o += SEQUENCE.length;
+    o = writeUint(this.batch.firstSequence + index, out, o);
+    out.set(this.#middle, o);
+    o += this.#middle.length;
+    const count = this.batch.count;
+    let n = 0;
+    let begin = 0;
+    let end = count;
+    while (end - begin > 1) {
+      const width = end - begin;
+      let k = 1;
+      let height = 0;
+      while (k * 2 < width) {
+        k *= 2;
+        height++;
+      }
+      if (index < begin + k) {
+        path[n++] = end === count ? this.#rightEdge(begin + k) : this.#complete(height, (begin + k) / k);
+        end = begin + k;
+      } else {
+        path[n++] = this.#complete(height, begin / k);
+        begin += k;
+      }
+    }
+    for (let p = n - 1; p >= 0; p--) {
+      out.set(path[p]!, o);
+      o += QUOTED_HASH;
+      if (p > 0) out[o++] = COMMA;
+    }
+    out.set(this.#tail, o);
+    return o + this.#tail.length;
+  }
+
+  /** The Receipt objects (built once, on demand). */
+  objects(): Receipt[] {
+    this.#objects ??= receiptsOf(this.batch, this.leafHashes);
+    return this.#objects;
+  }
+}
+
+/**
+ * One request's receipts, in the order of its records: each is receipt `index` of a batch of
+ * this group, or a receipt re-issued from storage.
+ */
+export class IssuedReceipts {
+  readonly #sources: Array<BatchReceipts | Receipt>;
+  readonly #indexes: Int32Array;
+
+  constructor(count: number) {
+    this.#sources = new Array(count);
+    this.#indexes = new Int32Array(count);
+  }
+
+  get length(): number {
+    return this.#sources.length;
+  }
+
+  set(position: number, source: BatchReceipts | Receipt, index = 0): void {
+    this.#sources[position] = source;
+    this.#indexes[position] = index;
+  }
+
+  /** The receipts as objects (ReceiptSchema). */
+  list(): Receipt[] {
+    return this.#sources.map((s, i) => (s instanceof BatchReceipts ? s.objects()[this.#indexes[i]!]! : s));
+  }
+
+  /** `{"receipts":[…]}` as UTF-8: equal to Buffer.from(JSON.stringify({ receipts: this.list() })). */
+  json(): Buffer {
+    const sources = this.#sources;
+    const other = new Map<Receipt, Buffer>();
+    let bound = OPEN.length + CLOSE.length + sources.length;
+    for (const s of sources) {
+      if (s instanceof BatchReceipts) {
+        bound += s.maxJsonBytes;
+      } else {
+        let text = other.get(s);
+        if (text === undefined) {
+          text = Buffer.from(JSON.stringify(s), "utf8");
+          other.set(s, text);
+        }
+        bound += text.length;
+      }
+    }
+    const out = Buffer.allocUnsafe(bound);
+    out.set(OPEN, 0);
+    let o = OPEN.length;
+    const path: Uint8Array[] = [];
+    for (let i = 0; i < sources.length; i++) {
+      if (i > 0) out[o++] = COMMA;
+      const s = sources[i]!;
+      if (s instanceof BatchReceipts) {
+        o = s.writeJson(this.#indexes[i]!, out, o, path);
+      } else {
+        const text = other.get(s)!;
+        out.set(text, o);
+        o += text.length;
+      }
+    }
+    out.set(CLOSE, o);
+    return out.subarray(0, o + CLOSE.length);
+  }
+}

@@ -1,0 +1,58 @@
+// The intake reply written straight into a Buffer (anchor-service/src/intake/receipt-json.ts)
+// must be byte for byte JSON.stringify of the receipts common/auth/receipts.ts builds, for any
+// batch size and any mix of this group's batches and receipts re-issued from storage.
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { Wallet } from "ethers";
+import type { Receipt } from "../../common/auth/receipts.ts";
+import { receiptDomain, signReceiptBatch, signReceiptBatchRoot, verifyReceipt } from "../../common/auth/receipts.ts";
+import { BatchReceipts, IssuedReceipts } from "../../anchor-service/src/intake/receipt-json.ts";
+
+const wallet = new Wallet(`0x${"42".repeat(32)}`);
+const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+const logId = `0x${"ab".repeat(32)}`;
+const hashes = (n: number, seed: string) => Array.from({ length: n }, (_, i) => new Uint8Array(createHash("sha256").update(`${seed} ${i}`).digest()));
+
+async function batchOf(firstSequence: number, leafHashes: Uint8Array[], receivedAt = 1_790_000_000): Promise<{ view: BatchReceipts; receipts: Receipt[] }> {
+  const input = { logId, firstSequence, leafHashes, receivedAt, maxMergeDelaySeconds: 60 };
+  const { batch, rangeHash } = await signReceiptBatchRoot(wallet, domain, input);
+  const { receipts } = await signReceiptBatch(wallet, domain, input); // the reference (deterministic signature)
+  return { view: new BatchReceipts(batch, leafHashes, rangeHash), receipts };
+}
+
+describe("anchor intake: receipts JSON written without objects", function () {
+  it("equals JSON.stringify({ receipts }) for batch sizes 1 to 1,025, at any sequence", async function () {
+    for (const [size, first] of [[1, 0], [2, 9], [3, 1_000_003], [7, 12], [64, 4_096], [1_000, 123_456_789], [1_025, 2 ** 40]] as const) {
+      const { view, receipts } = await batchOf(first, hashes(size, `batch ${size}`));
+      const issued = new IssuedReceipts(size);
+      for (let i = 0; i < size; i++) issued.set(i, view, i);
+      const json = issued.json();
+      expect(json.toString("utf8") === JSON.stringify({ receipts }), `size ${size}`).to.equal(true);
+      expect(issued.list()).to.deep.equal(receipts);
+    }
+  });
+
+  it("mixes receipts of several batches and re-issued ones, in the request's order, repeats included", async function () {
+    const a = await batchOf(0, hashes(5, "a"));
+    const b = await batchOf(5, hashes(3, "b"), 1_790_000_007);
+    const old = (await batchOf(100, hashes(4, "old"))).receipts[2]!;
+    const issued = new IssuedReceipts(6);
+    issued.set(0, b.view, 2);
+    issued.set(1, old);
+    issued.set(2, a.view, 0);
+    issued.set(3, a.view, 4);
+    issued.set(4, old);
+    issued.set(5, b.view, 0);
+    const expected = [b.receipts[2]!, old, a.receipts[0]!, a.receipts[4]!, old, b.receipts[0]!];
+    expect(issued.json().toString("utf8") === JSON.stringify({ receipts: expected })).to.equal(true);
+    expect(issued.list()).to.deep.equal(expected);
+    // what a member gets back verifies
+    for (const receipt of (JSON.parse(issued.json().toString("utf8")) as { receipts: Receipt[] }).receipts) {
+      expect(verifyReceipt(domain, receipt, wallet.address)).to.deep.equal({ ok: true });
+    }
+  });
+
+  it("an empty reply is {\"receipts\":[]}", function () {
+    expect(new IssuedReceipts(0).json().toString("utf8")).to.equal('{"receipts":[]}');
+  });
+});
