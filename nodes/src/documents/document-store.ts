@@ -380,12 +380,20 @@ function checkMeta(meta: unknown): DocumentMeta {
       bad(`meta.${key} must be a string, a finite number, a boolean or null`);
     }
     if (typeof value === "string" && value.length > MAX_META_STRING) bad(`meta.${key} is longer than ${MAX_META_STRING} characters`);
-    if ((typeof value === "string" || typeof value === "number") && findPiiPattern(String(value)) !== undefined) {
+    if ((typeof value === "string" || typeof value === "number") && findPiiPattern(withoutHexIds(String(value))) !== undefined) {
       throw new DocumentError("NODE_ERR_PII_IN_METADATA", `meta.${key} looks like an ID, phone or card number; document metadata holds no personal data`);
     }
     out[key] = value as DocumentMeta[string];
   }
   return out;
+}
+
+/**
+ * The value with its hex identifiers blanked: a run of 16+ hex digits holding a letter a–f is a
+ * digest or an id (0x…, app_…), and its digits can happen to look like a phone or card number.
+ */
+function withoutHexIds(value: string): string {
+  return value.replace(/[0-9a-fA-F]{16,}/g, (run) => (/[a-fA-F]/.test(run) ? " " : run));
 }
 
 function checkBytes32(value: unknown, name: string): string {

@@ -214,6 +214,9 @@ for (const backend of backends) {
         for (const meta of metas) expect(await codeOf(() => put({ kind: "contract", meta })), JSON.stringify(meta)).to.equal("NODE_ERR_PII_IN_METADATA");
         // ordinary numbers pass: timestamps, serials, wrong-check-digit lookalikes
         await put({ kind: "contract", meta: { file: "contract-20250101123000.pdf", serial: "2024000123", ref: "110101199003071234" } });
+        // digests and ids whose digits happen to look like a phone or a card number are not personal data
+        await put({ kind: "contract", meta: { reportDigest: `0x${"ab".repeat(10)}c13812345678d${"ef".repeat(21)}`, applicationId: "app_e4111111111111111e0a1b2c" } });
+        expect(await codeOf(() => put({ kind: "contract", meta: { note: "0x12 13812345678" } }))).to.equal("NODE_ERR_PII_IN_METADATA");
       });
     });
 
