@@ -1,11 +1,21 @@
 // The local chain: Anvil from the npm package, its whole state (blocks, receipts, logs and the
-// state at every block) kept in <dataDir>/chain/state.json. Anvil 1.7 reloads that file with the
-// same genesis hash, block numbers, block hashes, receipts and logs; historical `eth_call`s
-// (the verifier's "was the submitter a member at the anchoring block?") only work after a reload
-// with --preserve-historical-states, so it is always on. It does not reload the clock offset of
-// time travel (evm_increaseTime): after a reload the next block would be older than the last one,
-// so restoreClock() moves the clock to just after the last block.
-import { copyFile, readFile, rename, stat } from "node:fs/promises";
+// state at every block) kept in <dataDir>/chain/state.json. What Anvil 1.7 does with that file,
+// and what this module does about it:
+// - Blocks, block numbers, hashes, receipts and logs come back after a reload.
+// - Historical `eth_call`s (the verifier's "was the submitter a member at the anchoring block?")
+//   fail after a reload unless Anvil runs with --preserve-historical-states: always on here
+//   (about 100 kB of state file per block).
+// - At every start Anvil mints a new genesis block stamped with the current time and stores it
+//   beside the loaded ones; which of them then answers for block 0 depends on hash-map order, so
+//   the genesis hash would change at random between starts (and every service would see a chain
+//   reset). Starting Anvil with --timestamp set to the original genesis time makes the new
+//   genesis identical to the original one.
+// - The clock: --timestamp also restarts Anvil's clock at that time, and time travel
+//   (evm_increaseTime) is not saved at all, so restoreClock() sets it to the later of now and
+//   just after the last block.
+// - A crash (SIGKILL) loses what happened since the last periodic dump; the anchor service and
+//   the nodes detect the lost blocks and recover (re-commit heads, re-index).
+import { copyFile, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
 import { HOST } from "./ports.ts";
@@ -18,13 +28,14 @@ export const STATE_INTERVAL_SECONDS = 5;
 /** Anvil's first development account (mnemonic "test … junk"): funds the generated keys. */
 export const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-export type LocalChainOptions = { repoRoot: string; dataDir: string; port: number; logFile: string; extraArgs?: string[] };
+export type LocalChainOptions = { repoRoot: string; dataDir: string; port: number; logFile: string; genesisTimestamp: number; extraArgs?: string[] };
 
 export function stateFile(dataDir: string): string {
   return path.join(dataDir, "chain", "state.json");
 }
 
 export function localChainProcess(options: LocalChainOptions): ServiceProcess {
+  let starts = 0;
   const url = `http://${HOST}:${options.port}`;
   const args = [
     "--host", HOST,
@@ -33,6 +44,7 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     "--state", stateFile(options.dataDir),
     "--state-interval", String(STATE_INTERVAL_SECONDS),
     "--preserve-historical-states",
+    "--timestamp", String(options.genesisTimestamp),
     ...(options.extraArgs ?? []),
   ];
   return new ServiceProcess({
@@ -45,37 +57,69 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     ready: () => rpcReady(url),
     readyTimeoutMs: 120_000,
     stopSignal: "SIGINT",
+    // the first start follows the caller's guardStateFile(); a restart after a crash may find a dump cut short
+    beforeStart: async () => {
+      if (starts++ > 0) await guardStateFile(options.dataDir);
+    },
   });
 }
+
+export type StateFileStatus = { state: "fresh" | "loaded" | "restored-previous"; genesisTimestamp: number | undefined };
 
 /**
  * Before Anvil loads state.json: keep the last good dump as state.prev.json, and put it back
  * when state.json is damaged (a dump cut short by a crash), so Anvil never refuses to start.
- * Returns what it did, for the progress output.
+ * Also reads the original genesis block's time (the earliest of the block-0 entries).
  */
-export async function guardStateFile(dataDir: string): Promise<"fresh" | "loaded" | "restored-previous"> {
+export async function guardStateFile(dataDir: string): Promise<StateFileStatus> {
   const file = stateFile(dataDir);
   const previous = file.replace(/\.json$/, ".prev.json");
-  const size = await stat(file).then((s) => s.size, () => -1);
-  if (size < 0) return "fresh";
+  const exists = await stat(file).then(() => true, () => false);
+  if (!exists) return { state: "fresh", genesisTimestamp: undefined };
+  const parse = async (f: string) => JSON.parse(await readFile(f, "utf8")) as AnvilState;
   try {
-    JSON.parse(await readFile(file, "utf8"));
+    const state = await parse(file);
+    if (dropLaterGeneses(state)) {
+      // a state file written without --timestamp holds several block 0s: keep the original
+      await writeFile(`${file}.tmp`, JSON.stringify(state));
+      await rename(`${file}.tmp`, file);
+    }
     await copyFile(file, previous);
-    return "loaded";
+    return { state: "loaded", genesisTimestamp: genesisTimestampOf(state) };
   } catch {
     const hasPrevious = await stat(previous).then(() => true, () => false);
     await rename(file, `${file}.damaged-${Date.now()}`);
-    if (!hasPrevious) return "fresh";
+    if (!hasPrevious) return { state: "fresh", genesisTimestamp: undefined };
     await copyFile(previous, file);
-    return "restored-previous";
+    return { state: "restored-previous", genesisTimestamp: genesisTimestampOf(await parse(file)) };
   }
 }
 
-/** After a reload: move the clock past the last block if time travel had put that block in the future. */
+type AnvilBlock = { header?: { number?: string; timestamp?: string } };
+type AnvilState = { blocks?: AnvilBlock[] };
+
+const isGenesis = (b: AnvilBlock) => b.header?.number !== undefined && BigInt(b.header.number) === 0n && b.header.timestamp !== undefined;
+
+/** Removes every block-0 entry but the earliest; true if there were any. */
+function dropLaterGeneses(state: AnvilState): boolean {
+  const first = genesisTimestampOf(state);
+  const blocks = state.blocks ?? [];
+  const kept = blocks.filter((b) => !isGenesis(b) || Number(BigInt(b.header!.timestamp!)) === first);
+  if (kept.length === blocks.length || kept.filter(isGenesis).length !== 1) return false;
+  state.blocks = kept;
+  return true;
+}
+
+function genesisTimestampOf(state: AnvilState): number | undefined {
+  const times = (state.blocks ?? []).filter(isGenesis).map((b) => Number(BigInt(b.header!.timestamp!)));
+  return times.length === 0 ? undefined : Math.min(...times);
+}
+
+/** After a (re)start: the chain's clock continues from the later of now and just after the last block. */
 export async function restoreClock(provider: JsonRpcProvider): Promise<number> {
   const latest = await provider.getBlock("latest");
   const now = Math.floor(Date.now() / 1000);
-  if (latest === null || latest.timestamp <= now) return 0;
-  await provider.send("evm_setTime", [latest.timestamp + 1]);
-  return latest.timestamp + 1 - now;
+  const next = Math.max(now, (latest?.timestamp ?? 0) + 1);
+  await provider.send("evm_setTime", [next]);
+  return next - now;
 }

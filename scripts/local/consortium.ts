@@ -99,11 +99,18 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     // the chain
     let rpcUrl: string;
     if (local) {
-      const state = await guardStateFile(dataDir);
+      const { state, genesisTimestamp } = await guardStateFile(dataDir);
       if (state === "restored-previous") log("chain: WARNING state.json was damaged (a crash during a dump?); restored the previous dump, state.prev.json");
       rpcUrl = `http://${HOST}:${ports.chain}`;
       log(`chain: starting Anvil on ${rpcUrl} (${state === "fresh" ? "new chain" : "resuming"}; state saved to chain/state.json every ${STATE_INTERVAL_SECONDS} s and on stop)`);
-      const chain = localChainProcess({ repoRoot: REPO_ROOT, dataDir, port: ports.chain, logFile: logFile("chain"), extraArgs: options.anvilArgs ?? [] });
+      const chain = localChainProcess({
+        repoRoot: REPO_ROOT,
+        dataDir,
+        port: ports.chain,
+        logFile: logFile("chain"),
+        genesisTimestamp: genesisTimestamp ?? Math.floor(Date.now() / 1000),
+        extraArgs: options.anvilArgs ?? [],
+      });
       services.set("chain", chain);
       await startService(chain, lock, log);
     } else {
@@ -117,7 +124,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     if (genesis === null || genesis.hash === null) throw new LocalConsortiumError("LOCAL_CHAIN_UNREACHABLE", `the chain at ${rpcUrl} has no genesis block`);
     if (local) {
       const moved = await restoreClock(provider);
-      if (moved > 0) log(`chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`);
+      if (moved > 1) log(`chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`);
     }
     log(`chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}…`);
     await fundAccounts(provider, keys.wallets, local, log);

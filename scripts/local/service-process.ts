@@ -19,6 +19,8 @@ export type ServiceSpec = {
   readyTimeoutMs?: number;
   /** The signal that makes it shut down cleanly (Anvil dumps its state on SIGINT). */
   stopSignal?: NodeJS.Signals;
+  /** Runs before every spawn (first start and restarts). */
+  beforeStart?: () => Promise<void>;
 };
 
 export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
@@ -46,6 +48,7 @@ export class ServiceProcess {
   /** Spawn and wait until ready; a process that exits or stays unready fails with its log's tail. */
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
+    await this.spec.beforeStart?.();
     const fd = openSync(this.spec.logFile, "a", 0o600);
     writeSync(fd, `\n=== ${new Date().toISOString()} launcher: starting ${this.spec.name}: ${this.spec.command} ${this.spec.args.join(" ")}\n`);
     let child: ChildProcess;
