@@ -45,8 +45,9 @@ function render() {
   for (const button of document.querySelectorAll("[data-lang]")) button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
   document.body.dataset.phase = state.phase;
 
-  $("document-chosen").textContent = state.documentFile === null ? t("noFile") : `${state.documentFile.name} (${fileSize(state.documentFile.size, state.lang)})`;
-  $("bundle-chosen").textContent = state.bundleFile === null ? t("noFile") : `${state.bundleFile.name} (${fileSize(state.bundleFile.size, state.lang)})`;
+  const chosen = (file) => (file === null ? t("noFile") : t("fileWithSize", { name: file.name, size: fileSize(file.size, state.lang) }));
+  $("document-chosen").textContent = chosen(state.documentFile);
+  $("bundle-chosen").textContent = chosen(state.bundleFile);
   $("drop-document").classList.toggle("has-file", state.documentFile !== null);
   $("drop-bundle").classList.toggle("has-file", state.bundleFile !== null);
   const notice = $("leaf-notice");

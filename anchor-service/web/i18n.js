@@ -1,5 +1,5 @@
-// Every label of the verification page in Chinese and English. Keys are the same in both; a
-// missing key shows as the key itself, which the browser test would catch in a screenshot.
+// Every label of the verification page in Chinese and English. Keys are the same in both (the
+// browser test asserts it through missingKeys, and that no {placeholder} is left on the page).
 // {name} is replaced by the value given to t().
 
 export const LANGS = ["zh", "en"];
@@ -15,6 +15,7 @@ const en = {
   bundleHint: "The .evidence.json file delivered with the document. Without it, this page looks the document up in the log.",
   choose: "Choose file",
   noFile: "No file chosen",
+  fileWithSize: "{name} ({size})",
   verify: "Verify",
   printCertificate: "Print certificate / save as PDF",
   newVerification: "Verify another document",
@@ -41,9 +42,12 @@ const en = {
   verdictPass: "Verified",
   verdictPassText: "This document existed, unchanged byte for byte, no later than {time} (Beijing time).",
   verdictFail: "Not verified",
-  verdictFailText: "At least one check failed. See the rows marked “Fail” below.",
+  verdictFailText: "At least one check failed. See the rows marked \"Fail\" below.",
+  verdictFailDigestText: "The document you provided is not the one the evidence was made for, or it was changed after anchoring.",
+  verdictFailRevokedText: "The document is the anchored one, but the evidence was withdrawn. {status}.",
+  verdictFailSupersededText: "The document is the anchored one, but the evidence was replaced by newer evidence. {status}.",
   verdictIndeterminate: "Not fully verified",
-  verdictIndeterminateText: "Some checks could not be decided. See the rows marked “Undetermined” below.",
+  verdictIndeterminateText: "Some checks could not be decided. See the rows marked \"Undetermined\" below.",
   verdictNoDocument: "Evidence record found — document not compared",
   verdictNoDocumentText:
     "The evidence record is anchored on the chain at {time} (Beijing time). Choose the document itself to check that it is this one.",
@@ -57,6 +61,8 @@ const en = {
   utc: "UTC",
   factSubmitter: "Submitting institution",
   memberNumber: "member no. {id}",
+  memberLabel: "{name} ({kind}, member no. {id})",
+  digestDiffers: "differs from the digest in the evidence record",
   factKind: "Kind of evidence",
   factStatus: "Status",
   factLegalHold: "Legal hold",
@@ -158,6 +164,10 @@ const en = {
   certProvesHeading: "What this verification proves",
   certProves:
     "The document with the SHA-256 digest above existed, unchanged byte for byte, no later than the anchoring time stated above, when the submitting institution registered its digest on the consortium chain; and the evidence has not been withdrawn since.",
+  certProvesNoDocument:
+    "A file with the digest in the evidence record existed, unchanged byte for byte, no later than the anchoring time stated above, and the evidence has not been withdrawn since. No file was compared in this verification: choose the document to check that it is this file.",
+  certProvesFail: "Nothing about the document: at least one check failed (see the checks). This report must not be relied on as proof that the document existed unchanged.",
+  certProvesIndeterminate: "Not yet anything about the document: some checks could not be decided (see the checks). Verify again when the service and the chain can answer.",
   certNotHeading: "What it does not prove",
   certNot:
     "It does not prove that the content of the document is true, that its signatures are valid, or that the people named in it agreed to it. It does not show that the document did not exist earlier, nor who wrote it: the submitter is the institution that registered its digest.",
@@ -175,6 +185,7 @@ const zh = {
   bundleHint: "随文件提供的 .evidence.json 文件。没有证据包时，本页将在存证日志中查找该文件。",
   choose: "选择文件",
   noFile: "未选择文件",
+  fileWithSize: "{name}（{size}）",
   verify: "开始核验",
   printCertificate: "打印核验证明 / 另存为 PDF",
   newVerification: "核验其他文件",
@@ -201,6 +212,9 @@ const zh = {
   verdictPassText: "该文件最迟于 {time}（北京时间）已存在，且此后未被改动（逐字节一致）。",
   verdictFail: "核验未通过",
   verdictFailText: "至少一项检查未通过，请查看下方标为“不通过”的项目。",
+  verdictFailDigestText: "您提供的文件不是该证据所对应的文件，或在存证后被修改过。",
+  verdictFailRevokedText: "文件与存证一致，但该证据已被撤回。{status}。",
+  verdictFailSupersededText: "文件与存证一致，但该证据已被新的证据替代。{status}。",
   verdictIndeterminate: "未能完全核验",
   verdictIndeterminateText: "部分检查无法判定，请查看下方标为“无法判定”的项目。",
   verdictNoDocument: "已找到存证记录——未比对文件",
@@ -215,6 +229,8 @@ const zh = {
   utc: "协调世界时（UTC）",
   factSubmitter: "提交机构",
   memberNumber: "成员编号 {id}",
+  memberLabel: "{name}（{kind}，成员编号 {id}）",
+  digestDiffers: "与存证记录中的摘要不同",
   factKind: "证据类型",
   factStatus: "状态",
   factLegalHold: "司法冻结",
@@ -244,8 +260,8 @@ const zh = {
   stateActive: "有效：未被撤销或替代",
   stateRevoked: "已撤销",
   stateSuperseded: "已被替代",
-  revokedBy: "于 {time}（北京时间）由 {who} 撤销",
-  supersededBy: "于 {time}（北京时间）由 {who} 替代；替代证据为 {leaf}",
+  revokedBy: "已于 {time}（北京时间）由 {who} 撤销",
+  supersededBy: "已于 {time}（北京时间）由 {who} 替代；替代证据为 {leaf}",
   holdPlaced: "自 {time}（北京时间）起处于司法冻结，由 {who} 设置",
   otherLog: "该证据包属于另一个存证日志，不显示生命周期详情和机构名称。",
 
@@ -314,6 +330,9 @@ const zh = {
   certResult: "核验结果",
   certProvesHeading: "本核验证明的内容",
   certProves: "具有上述 SHA-256 摘要的文件，最迟于上述存证时间已存在且此后逐字节未被改动；提交机构于该时间在联盟链上登记了其摘要；且该证据此后未被撤回。",
+  certProvesNoDocument: "具有存证记录中摘要的文件，最迟于上述存证时间已存在且此后逐字节未被改动，且该证据此后未被撤回。本次核验未比对文件：请选择文件本身，以核验是否为该文件。",
+  certProvesFail: "不能证明任何关于该文件的内容：至少一项检查未通过（见检查项目）。不得以本报告证明该文件存在且未被改动。",
+  certProvesIndeterminate: "暂不能证明关于该文件的内容：部分检查无法判定（见检查项目）。请在服务和联盟链可以应答时重新核验。",
   certNotHeading: "本核验不能证明的内容",
   certNot: "本核验不证明文件内容真实，不证明其中签名有效，也不证明文件所涉各方同意其内容；不证明该文件在更早之前不存在，也不证明文件作者身份：提交机构仅是登记其摘要的机构。",
   certQr: "扫码可再次打开本核验：",
@@ -338,6 +357,11 @@ export function translator(lang) {
     const text = table[key] ?? en[key] ?? key;
     return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
   };
+}
+
+/** Keys present in one language but not the other ("en:key" / "zh:key"). */
+export function missingKeys() {
+  return [...Object.keys(en).filter((k) => !(k in zh)).map((k) => `zh:${k}`), ...Object.keys(zh).filter((k) => !(k in en)).map((k) => `en:${k}`)];
 }
 
 /** Whether a key exists in both languages (the page test checks every key it renders). */

@@ -29,7 +29,7 @@ function memberLabel(result, id, t) {
   const m = result.members.get(id);
   if (m === undefined || m === null) return t("unknownMember", { id });
   const kind = hasKey(`memberKind_${m.kind}`) ? t(`memberKind_${m.kind}`) : m.kind;
-  return `${m.name} (${kind}, ${t("memberNumber", { id })})`;
+  return t("memberLabel", { name: m.name, kind, id });
 }
 
 function hash(value) {
@@ -51,10 +51,10 @@ function statusOf(result, t) {
   const when = (record) => beijingTime(Date.parse(record.at) / 1000);
   if (state === "Revoked") {
     const r = lastRecord(lifecycle, "revoked");
-    if (r !== undefined) text += ` — ${t("revokedBy", { time: when(r), who: who(r) })}`;
+    if (r !== undefined) text = t("revokedBy", { time: when(r), who: who(r) });
   } else if (state === "Superseded") {
     const r = lastRecord(lifecycle, "superseded");
-    if (r !== undefined) text += ` — ${t("supersededBy", { time: when(r), who: who(r), leaf: r.replacement ?? lifecycle.replacement ?? "" })}`;
+    if (r !== undefined) text = t("supersededBy", { time: when(r), who: who(r), leaf: r.replacement ?? lifecycle.replacement ?? "" });
   }
   let hold = t("no");
   const legalHold = lifecycle?.legalHold ?? result.bundle.status.legalHold;
@@ -78,8 +78,18 @@ function facts(result, t, lang, { forCertificate }) {
     row("report", t("factReport"), el("strong", {}, result.reportId));
     row("verified", t("factVerifiedAt"), `${beijingTime(result.verifiedAt)} ${t("beijing")}`, el("br"), `${utcTime(result.verifiedAt)} ${t("utc")}`);
   }
-  row("document", t("factDocument"), document === null ? t("none") : `${document.name} (${fileSize(document.size, lang)})`);
-  if (document !== null) row("digest", t("factDigest"), hash(document.digest));
+  row("document", t("factDocument"), document === null ? t("none") : t("fileWithSize", { name: document.name, size: fileSize(document.size, lang) }));
+  if (document !== null) {
+    const differs = document.digest !== record.digest.toLowerCase();
+    rows.push(
+      el(
+        "div",
+        { class: differs ? "fact fact-mismatch" : "fact", id: `${forCertificate ? "cert" : "fact"}-digest`, "data-matches": String(!differs) },
+        el("dt", {}, t("factDigest")),
+        el("dd", {}, hash(document.digest), differs ? el("span", { class: "mismatch-note" }, el("span", { "aria-hidden": "true" }, "≠ "), t("digestDiffers")) : null),
+      ),
+    );
+  }
   row("recorded-digest", t("factRecordedDigest"), hash(record.digest.toLowerCase()));
   row(
     "anchored",
@@ -108,16 +118,31 @@ function facts(result, t, lang, { forCertificate }) {
   return el("dl", { class: "facts" }, rows);
 }
 
+const VERDICT_TITLES = { pass: "verdictPass", fail: "verdictFail", indeterminate: "verdictIndeterminate", nodocument: "verdictNoDocument" };
+
+/** The sentence under the verdict: says which failure when it is the only kind. */
+function verdictText(result, verdict, t) {
+  const time = beijingTime(evidenceTime(result.bundle));
+  if (verdict === "fail") {
+    const failed = result.verification.checks.filter((c) => c.outcome === "fail").map((c) => c.id);
+    if (failed.includes("digest")) return t("verdictFailDigestText");
+    if (failed.length === 1 && failed[0] === "lifecycle") {
+      const status = statusOf(result, t);
+      if (status.state === "Revoked") return t("verdictFailRevokedText", { status: status.text });
+      if (status.state === "Superseded") return t("verdictFailSupersededText", { status: status.text });
+    }
+  }
+  return t(`${VERDICT_TITLES[verdict]}Text`, { time });
+}
+
 function verdictBlock(result, t, id) {
   const verdict = verdictOf(result);
-  const time = `${beijingTime(evidenceTime(result.bundle))}`;
-  const titles = { pass: "verdictPass", fail: "verdictFail", indeterminate: "verdictIndeterminate", nodocument: "verdictNoDocument" };
   const symbol = { pass: "✓", fail: "✗", indeterminate: "?", nodocument: "?" }[verdict];
   return el(
     "div",
     { class: `verdict verdict-${verdict}`, id, "data-verdict": verdict },
     el("span", { class: "verdict-symbol", "aria-hidden": "true" }, symbol),
-    el("div", {}, el("p", { class: "verdict-title" }, t(titles[verdict])), el("p", { class: "verdict-text" }, t(`${titles[verdict]}Text`, { time }))),
+    el("div", {}, el("p", { class: "verdict-title" }, t(VERDICT_TITLES[verdict])), el("p", { class: "verdict-text" }, verdictText(result, verdict, t))),
   );
 }
 
@@ -156,11 +181,15 @@ function checksTable(result, t, { compact }) {
   );
 }
 
-function statements(t) {
+/** What the verification proves depends on its outcome: a failed one proves nothing. */
+const PROVES = { pass: "certProves", nodocument: "certProvesNoDocument", fail: "certProvesFail", indeterminate: "certProvesIndeterminate" };
+
+function statements(result, t) {
+  const verdict = verdictOf(result);
   return el(
     "div",
     { class: "statements" },
-    el("section", { class: "statement statement-proves" }, el("h3", {}, t("certProvesHeading")), el("p", {}, t("certProves"))),
+    el("section", { class: `statement statement-proves statement-${verdict}` }, el("h3", {}, t("certProvesHeading")), el("p", {}, t(PROVES[verdict]))),
     el("section", { class: "statement statement-not" }, el("h3", {}, t("certNotHeading")), el("p", {}, t("certNot"))),
   );
 }
@@ -223,7 +252,7 @@ export function renderResult(container, result, t, lang) {
     el("h2", {}, t("checksHeading")),
     checksTable(result, t, { compact: false }),
     othersBlock(result, t),
-    statements(t),
+    statements(result, t),
     merkleBlock(result, t),
     el(
       "div",
@@ -259,7 +288,7 @@ export function renderCertificate(container, result, t, lang) {
       ),
     ),
     checksTable(result, t, { compact: true }),
-    statements(t),
+    statements(result, t),
     el("p", { class: "cert-footer" }, t("certFooter")),
   );
 }

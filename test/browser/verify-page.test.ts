@@ -189,6 +189,17 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#fact-anchored")).to.contain(`${wallClock(time, 8)} 北京时间（UTC+8）`);
     expect(await text(page, 'tr[data-check="digest"] .badge')).to.contain("通过");
     await page.screenshot({ path: join(ARTIFACTS, "genuine-zh.png"), fullPage: true });
+    // both languages have every label, and none was left with an unfilled {placeholder}
+    const labels = await page.evaluate(async () => {
+      const module: string = "/verify/i18n.js";
+      const { missingKeys } = await import(module);
+      return missingKeys() as string[];
+    });
+    expect(labels).to.deep.equal([]);
+    for (const lang of ["zh", "en"]) {
+      await page.click(`button[data-lang="${lang}"]`);
+      expect(await text(page, "body"), lang).not.to.match(/\{\w+\}/);
+    }
 
     // only this service was asked, and the document itself never left the browser
     const origin = new URL(baseUrl).origin;
@@ -196,7 +207,6 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     const sent = requests.filter((r) => r.body !== null);
     expect(sent.length, "the verification request").to.be.greaterThan(0);
     for (const r of sent) expect(r.body!.includes(GENUINE.subarray(0, 24)), `${r.url} carried the document`).to.equal(false);
-    await page.click('button[data-lang="en"]');
     await page.close();
   });
 
@@ -255,6 +265,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     for (const id of CHECK_IDS.slice(1)) expect(rows[id], id).to.equal("pass");
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
     expect(await text(page, 'tr[data-check="digest"] .plain')).to.contain("differs from the one the evidence was made for");
+    expect(await page.getAttribute("#fact-digest", "data-matches")).to.equal("false");
+    expect(await text(page, "#verdict .verdict-text")).to.contain("not the one the evidence was made for");
+    expect(await text(page, "#result .statement-proves"), "a failed verification proves nothing").to.contain("must not be relied on");
     await page.screenshot({ path: join(ARTIFACTS, "modified-en.png"), fullPage: true });
 
     await page.click("#again");
@@ -277,9 +290,21 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(rows.digest).to.equal("pass");
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
     expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Revoked");
-    expect(await text(page, "#fact-status")).to.contain("Revoked").and.contain("by Shangcheng Rural Bank");
+    expect(await text(page, "#fact-status dd")).to.match(/^Revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Beijing time\) by Shangcheng Rural Bank \(member bank, member no\. 2\)$/);
+    expect(await text(page, "#verdict .verdict-text")).to.contain("the evidence was withdrawn. Revoked on");
     expect(await text(page, 'tr[data-check="lifecycle"] .plain')).to.contain("revoked by its submitter or by a court");
     await page.screenshot({ path: join(ARTIFACTS, "revoked-en.png"), fullPage: true });
+
+    // its certificate records the failure and claims nothing for the document
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: "print" });
+    expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("fail");
+    expect(await text(page, "#certificate .statement-proves")).to.contain("Nothing about the document");
+    await page.waitForFunction(() => {
+      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+    await page.screenshot({ path: join(ARTIFACTS, "certificate-revoked-en.png"), fullPage: true });
     await page.close();
   });
 
