@@ -215,6 +215,9 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(assigned.statusCode, assigned.body).to.equal(200);
     const { outbox } = assigned.json() as { outbox: { serial: string } };
     await waitConfirmed(union, outbox.serial);
+    // its serial (longer than a fund flow's) reads back through the outbox route
+    const state = await union.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(outbox.serial)}`, headers: as("clerk") });
+    expect((state.json() as { kind: string; state: string }), state.body).to.include({ kind: "assignCourt", state: "confirmed" });
     // the same request again is the same outbox entry
     expect(((await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } })).json() as { outbox: { serial: string; state: string } }).outbox).to.include({ serial: outbox.serial, state: "confirmed" });
     await syncAll();

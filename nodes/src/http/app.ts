@@ -117,7 +117,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     handler: async (request) => fenJson(await deps.ops.fundFlow(actorOf(request, ["clerk", "approver", "admin"]), request.params.loanId, { type: "repayment", serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
   });
   api.get("/v1/outbox/:serial", {
-    schema: { summary: "A chain write's state: queued, sent, confirmed or failed (with the contract's error)", params: z.strictObject({ serial: z.string().min(1).max(64) }) },
+    schema: { summary: "A chain write's state: queued, sent, confirmed or failed (with the contract's error)", params: z.strictObject({ serial: z.string().min(1).max(128) }) },
     handler: async (request) => fenJson(await deps.ops.outboxStatus(actorOf(request, ["clerk", "approver", "admin"]), request.params.serial)),
   });
   api.get("/v1/applications/:applicationId", {

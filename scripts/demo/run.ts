@@ -1,0 +1,30 @@
+// `npm run demo`: the five-node scenarios (scenarios.ts) against the consortium `npm start` runs,
+// found through <JL_DATA_DIR or ./data>/consortium.json. Ends with the durations, the checks and
+// links to one loan's evidence. Exit code 1 when a check fails.
+import path from "node:path";
+import { readManifest } from "../local/manifest.ts";
+import { runScenarios } from "./scenarios.ts";
+
+const dataDir = path.resolve(process.env.JL_DATA_DIR ?? "data");
+let manifest;
+try {
+  manifest = await readManifest(dataDir);
+} catch (error) {
+  console.error(`no running consortium found: ${(error as Error).message}\nstart one with \`npm start\` (data directory ${dataDir}; set JL_DATA_DIR for another)`);
+  process.exit(2);
+}
+
+const result = await runScenarios(manifest);
+console.log("\nscenarios");
+for (const s of result.scenarios) console.log(`  ${s.id.padEnd(9)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
+if ("skipped" in result.overdue) console.log(`  overdue   skipped: ${result.overdue.skipped}`);
+const balanced = result.reconciliations.every((r) => r.balanced && r.matched === r.rows);
+console.log(`\nreconciliation: ${result.reconciliations.length} books files, ${balanced ? "zero differences" : "DIFFERENCES FOUND"}`);
+console.log(`index agreement: ${result.digests.agree ? `all five nodes = the chain (${result.digests.chain.loans} loans, ${result.digests.chain.flows} fund flows)` : "NODES DISAGREE"}`);
+console.log(`\nevidence of loan ${result.evidence.loanId}`);
+for (const link of result.evidence.links) {
+  console.log(`  ${link.what} (${link.status})`);
+  console.log(`    bundle  ${link.bundleUrl}`);
+  console.log(`    verify  ${link.verifyUrl}`);
+}
+process.exit(balanced && result.digests.agree ? 0 : 1);

@@ -1,0 +1,444 @@
+// The five-node scenarios, driven over HTTP against the nodes a ConsortiumManifest lists:
+//   (a) a joint loan: a platform's application to the union's node, routed to branch A, consent,
+//       credit query, approval with a 30% platform share, disbursement by both funders from their
+//       own nodes, 12 repayments to settlement;
+//   (b) an assisted loan at branch B (the branch funds it alone), repaid in one bullet payment;
+//   (c) an overdue loan (local chain only: chain time is moved forward): keeper rounds take it
+//       through reminder, mediation and arbitration, the union assigns the court, the court
+//       fetches the documents, accepts, records a ruling and closes the case.
+// Then each funder's core-banking books of the days involved are reconciled on its node (zero
+// differences expected), and every node's index digest is compared with every other node's and
+// with the digest computed straight from the chain's events.
+import { JsonRpcProvider } from "ethers";
+import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
+import { splitByShares } from "../../common/lending/allocation.ts";
+import type { ConsortiumManifest, NodeName } from "../local/manifest.ts";
+import { NODE_NAMES } from "../local/manifest.ts";
+import { authorizationLetter, huinongApplication, jiedaibaoApplication, maskedAccount, newBorrower, personalData, rongyitongApplication, type Borrower } from "./borrowers.ts";
+import { chainLedgerDigest } from "./chain-digest.ts";
+import { CoreBanking } from "./core-banking.ts";
+import { NodeApi, NodeApiError, sleep } from "./node-api.ts";
+
+export type ScenarioHooks = {
+  /** Before scenario (a)'s repayments are submitted to branch A. */
+  beforeRepayments?: (context: { loanId: string }) => Promise<void>;
+  /** Once all 12 repayments are in branch A's outbox, before the driver waits for them. */
+  repaymentsEnqueued?: (context: { loanId: string; serials: string[] }) => Promise<void>;
+};
+
+export type ScenarioOptions = {
+  log?: (line: string) => void;
+  hooks?: ScenarioHooks;
+  /** Where the simulated core-banking books live (default <manifest.dataDir>/demo/books). */
+  booksDir?: string;
+};
+
+export type ScenarioId = "joint" | "assisted" | "overdue";
+export type ScenarioRun = { id: ScenarioId; title: string; ms: number; loanId: string };
+
+export type DemoResult = {
+  runId: string;
+  scenarios: ScenarioRun[];
+  joint: { loanId: string; repaymentSerials: string[]; state: string };
+  assisted: { loanId: string; state: string };
+  overdue: { loanId: string; caseId: string; ruling: string; rulingLeaf: string; stage: string; courtDocuments: Array<{ kind: string; from: number }>; keeper: Array<{ stage: string; escalated: boolean; remindersScheduled: number; remindersSent: number }> } | { skipped: string };
+  borrowers: Borrower[];
+  /** Every name, ID number, phone and account number the scenarios used. */
+  personalData: string[];
+  reconciliations: Array<{ node: NodeName; day: string; rows: number; matched: number; balanced: boolean }>;
+  digests: { chain: { digest: string; loans: number; flows: number; toBlock: number }; nodes: Record<NodeName, { digest: string; loans: number; flows: number; cursor: number }>; agree: boolean };
+  evidence: { loanId: string; links: Array<{ what: string; leafHash: string; status: string; bundleUrl: string; verifyUrl: string }> };
+};
+
+type Application = { applicationId: string; borrowerKey: string; assignedBranch: number; forwardedTo?: { member: number; applicationId: string } };
+type Approved = { loanId: string; serial: string; schedule: Array<{ dueDay: number; principalFen: string; interestFen: string; totalFen: string }> };
+type Flow = { serial: string; voucher: string; outbox: { serial: string } };
+type Readyz = { detail?: { indexer?: { cursor?: { blockNumber: number } } } };
+
+const JOINT_PLATFORM_SHARE_BPS = 3000;
+const COURT_STEP_TIMEOUT_MS = 120_000;
+
+export async function runScenarios(manifest: ConsortiumManifest, options: ScenarioOptions = {}): Promise<DemoResult> {
+  const driver = new Driver(manifest, options);
+  try {
+    return await driver.run();
+  } finally {
+    driver.close();
+  }
+}
+
+class Driver {
+  readonly manifest: ConsortiumManifest;
+  readonly log: (line: string) => void;
+  readonly hooks: ScenarioHooks;
+  readonly provider: JsonRpcProvider;
+  readonly api: Record<NodeName, NodeApi>;
+  readonly books: CoreBanking;
+  readonly runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36).padStart(3, "0")}`.toUpperCase();
+  readonly borrowers: Borrower[] = [];
+  /** (node, day) pairs this run booked flows on. */
+  readonly bookedDays = new Map<string, { node: NodeName; day: string }>();
+  /** Evidence anchored per loan beyond its contract and consent: vouchers (by digest), the ruling (by leaf). */
+  readonly anchored = new Map<string, Array<{ what: string; digest?: string; leafHash?: string }>>();
+  #serialSeq = 0;
+
+  constructor(manifest: ConsortiumManifest, options: ScenarioOptions) {
+    this.manifest = manifest;
+    this.log = options.log ?? ((line) => console.log(line));
+    this.hooks = options.hooks ?? {};
+    this.provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    this.api = Object.fromEntries(NODE_NAMES.map((n) => [n, new NodeApi(n, manifest.nodes[n].url, manifest.nodes[n].tokens)])) as Record<NodeName, NodeApi>;
+    this.books = new CoreBanking(options.booksDir ?? `${manifest.dataDir}/demo/books`);
+  }
+
+  close(): void {
+    this.provider.destroy();
+  }
+
+  async run(): Promise<DemoResult> {
+    this.log(`JointLedger five-node scenarios (run ${this.runId}) against ${this.manifest.chain.rpcUrl}, chain ${this.manifest.chain.chainId}`);
+    for (const n of NODE_NAMES) this.log(`  ${n.padEnd(8)} member ${this.manifest.nodes[n].memberId} (${this.manifest.nodes[n].kind}) ${this.manifest.nodes[n].url}`);
+    const scenarios: ScenarioRun[] = [];
+    const timed = async <T extends { loanId: string }>(id: ScenarioId, title: string, body: () => Promise<T>): Promise<T> => {
+      this.log(`\n(${String.fromCharCode(97 + scenarios.length)}) ${title}`);
+      const started = performance.now();
+      const result = await body();
+      const ms = Math.round(performance.now() - started);
+      scenarios.push({ id, title, ms, loanId: result.loanId });
+      this.log(`    done in ${(ms / 1000).toFixed(1)} s`);
+      return result;
+    };
+    const joint = await timed("joint", "joint loan: platform application → union → branch A, 30% platform share, 12 repayments", () => this.jointLoan());
+    const assisted = await timed("assisted", "assisted loan at branch B: the branch funds it alone", () => this.assistedLoan());
+    let overdue: DemoResult["overdue"];
+    if (this.manifest.chain.local) {
+      overdue = await timed("overdue", "overdue loan: reminder, mediation, arbitration, court", () => this.overdueLoan());
+    } else {
+      overdue = { skipped: "the chain is not a local Anvil the launcher started: its time cannot be moved forward" };
+      this.log(`\n(c) overdue loan skipped: ${overdue.skipped}`);
+    }
+    this.log("\nchecks");
+    const head = await this.provider.getBlockNumber();
+    await this.waitIndexed(NODE_NAMES, head);
+    const reconciliations = await this.reconcile();
+    const digests = await this.compareDigests(head);
+    const evidenceLoan = "loanId" in overdue ? overdue.loanId : joint.loanId;
+    const evidence = await this.evidenceLinks(evidenceLoan);
+    return {
+      runId: this.runId,
+      scenarios,
+      joint,
+      assisted,
+      overdue,
+      borrowers: this.borrowers,
+      personalData: this.borrowers.flatMap(personalData),
+      reconciliations,
+      digests,
+      evidence,
+    };
+  }
+
+  // ------------------------------------------------------------------ (a) joint loan
+
+  async jointLoan() {
+    const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
+    const applicationId = `JDB${this.runId}A`;
+    const letter = authorizationLetter(borrower, applicationId);
+    const payload = jiedaibaoApplication(borrower, { applicationId, principalYuan: "60000.00", termMonths: 12, annualPercent: "14.4", signedAt: new Date(Date.now() - 10 * 60_000), letterSha256: letter.sha256 });
+    const atBranch = await this.submit("jiedaibao", payload, "branchA");
+    const { loanId, schedule } = await this.consentQueryApprove("branchA", atBranch, letter.bytes, JOINT_PLATFORM_SHARE_BPS);
+    const principal = schedule.reduce((sum, i) => sum + BigInt(i.principalFen), 0n);
+    const [branchPart, platformPart] = splitByShares(principal, [10_000 - JOINT_PLATFORM_SHARE_BPS, JOINT_PLATFORM_SHARE_BPS]) as [bigint, bigint];
+    // each funder disburses its exact share from its own node, on the loan's start day
+    await Promise.all([
+      this.flow("branchA", loanId, "disbursement", branchPart, borrower, this.manifest.nodes.branchA.settlementAccounts[0]!),
+      this.flow("platform", loanId, "disbursement", platformPart, borrower, this.manifest.nodes.platform.settlementAccounts[0]!),
+    ]);
+    this.log(`    disbursed: branch A ${yuan(branchPart)} + platform ${yuan(platformPart)} = ${yuan(principal)} yuan; loan Active`);
+    await this.hooks.beforeRepayments?.({ loanId });
+    // the borrower repays the 12 installments; branch A services the loan and books them
+    const submitted: Array<{ flow: Flow; amount: bigint }> = [];
+    for (const installment of schedule) {
+      const amount = BigInt(installment.totalFen);
+      submitted.push({ flow: await this.submitFlow("branchA", loanId, "repayment", amount), amount });
+    }
+    const serials = submitted.map((s) => s.flow.serial);
+    this.log(`    12 repayments in branch A's outbox (${serials[0]} … ${serials.at(-1)})`);
+    await this.hooks.repaymentsEnqueued?.({ loanId, serials });
+    for (const s of submitted) await this.booked("branchA", loanId, "repayment", s.flow, s.amount, borrower);
+    const loan = await this.loanOn("branchA", loanId, "Settled");
+    this.log(`    12 repayments confirmed; loan ${loan.state}`);
+    return { loanId, repaymentSerials: serials, state: loan.state };
+  }
+
+  // ------------------------------------------------------------------ (b) assisted loan
+
+  async assistedLoan() {
+    const borrower = this.borrower(this.manifest.nodes.branchB.regionCode);
+    const orderNo = `HN-${this.runId}-B`;
+    const letter = authorizationLetter(borrower, orderNo);
+    const payload = huinongApplication(borrower, { orderNo, amountFen: 1_500_000n, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
+    const atBranch = await this.submit("huinong", payload, "branchB");
+    const { loanId, schedule } = await this.consentQueryApprove("branchB", atBranch, letter.bytes, 0);
+    await this.flow("branchB", loanId, "disbursement", 1_500_000n, borrower, this.manifest.nodes.branchB.settlementAccounts[0]!);
+    this.log("    branch B disbursed 15000.00 yuan alone");
+    await this.flow("branchB", loanId, "repayment", BigInt(schedule[0]!.totalFen), borrower);
+    const loan = await this.loanOn("branchB", loanId, "Settled");
+    this.log(`    bullet repayment ${yuan(BigInt(schedule[0]!.totalFen))} yuan; loan ${loan.state}`);
+    return { loanId, state: loan.state };
+  }
+
+  // ------------------------------------------------------------------ (c) overdue loan
+
+  async overdueLoan() {
+    const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
+    const applyNo = `RYT${this.runId}C`;
+    const letter = authorizationLetter(borrower, applyNo);
+    const payload = rongyitongApplication(borrower, { applyNo, amountFen: 2_000_000n, termMonths: 6, rateBps: 1500, signedAt: new Date(Date.now() - 3 * 60_000), letterSha256: letter.sha256 });
+    const atBranch = await this.submit("rongyitong", payload, "branchA");
+    const { loanId, schedule } = await this.consentQueryApprove("branchA", atBranch, letter.bytes, 0);
+    await this.flow("branchA", loanId, "disbursement", 2_000_000n, borrower, this.manifest.nodes.branchA.settlementAccounts[0]!);
+    const firstDue = schedule[0]!.dueDay;
+    this.log(`    disbursed 20000.00 yuan; the first installment (due ${dayToDate(firstDue)}) is never paid`);
+    const keeper: Array<{ stage: string; escalated: boolean; remindersScheduled: number; remindersSent: number }> = [];
+    for (const [days, expected] of [[4, "Reminder"], [8, "Mediation"], [16, "Arbitration"]] as const) {
+      await this.travelTo(firstDue + days, 10);
+      await this.waitIndexed(["union"], await this.provider.getBlockNumber());
+      const round = await this.api.union.post<{ checked: number; escalated: string[]; remindersScheduled: number; remindersSent: number }>("/v1/keeper/rounds", "admin");
+      const c = await this.api.union.get<{ stage: string }>(`/v1/cases/${loanId}`);
+      if (c.stage !== expected) throw new Error(`after the keeper round ${days} days past due the loan is at ${c.stage}, not ${expected}`);
+      keeper.push({ stage: c.stage, escalated: round.escalated.includes(loanId), remindersScheduled: round.remindersScheduled, remindersSent: round.remindersSent });
+      this.log(`    chain time ${dayToDate(firstDue + days)} 10:00 (${days} days past due): union's keeper round → ${c.stage}` + (expected === "Reminder" ? ` (${round.remindersScheduled} reminder scheduled, ${round.remindersSent} sent inside 08:00–21:00)` : ""));
+    }
+    const court = this.manifest.nodes.court.memberId;
+    const assigned = await this.api.union.post<{ caseId: string; outbox: { serial: string } }>(`/v1/cases/${loanId}/court`, "admin", { court });
+    const assignedAt = await this.api.union.confirmed(assigned.outbox.serial, COURT_STEP_TIMEOUT_MS);
+    this.log(`    union assigned case ${short(assigned.caseId)} to the court (member ${court})`);
+    // the members holding the documents check the assignment against their own index
+    await this.waitIndexed(["branchA", "court"], assignedAt.blockNumber!);
+    const refused = await this.api.branchB.post(`/v1/cases/${loanId}/document-fetches`, "admin").then(
+      () => undefined,
+      (error: unknown) => (error instanceof NodeApiError ? error.code : String(error)),
+    );
+    this.log(`    branch B's node asking for the case's documents: refused (${refused})`);
+    const fetched = await this.api.court.post<{ stored: Array<{ kind: string; from: number; sha256: string }>; sources: unknown[] }>(`/v1/cases/${loanId}/document-fetches`, "court-clerk");
+    this.log(`    court fetched ${fetched.stored.length} documents (${fetched.stored.map((d) => d.kind).join(", ")}) from branch A's node, stored encrypted`);
+    const accepted = await this.api.court.post<{ outbox: { serial: string } }>(`/v1/cases/${loanId}/acceptance`, "court-clerk");
+    await this.api.court.confirmed(accepted.outbox.serial, COURT_STEP_TIMEOUT_MS);
+    const rulingBytes = Buffer.from(`(${new Date().getUTCFullYear()}) 浙0192民初 demo ${this.runId} 民事判决书 — the borrower shall repay the outstanding principal with interest (demo document)\n`, "utf8");
+    const ruled = await this.api.court.post<{ ruling: string; leafHash: string; caseId: string; outbox: { serial: string } }>(`/v1/cases/${loanId}/ruling`, "court-clerk", { rulingBase64: rulingBytes.toString("base64") });
+    await this.api.court.confirmed(ruled.outbox.serial, COURT_STEP_TIMEOUT_MS);
+    const closed = await this.api.court.post<{ outbox: { serial: string } }>(`/v1/cases/${loanId}/closure`, "court-clerk");
+    await this.api.court.confirmed(closed.outbox.serial, COURT_STEP_TIMEOUT_MS);
+    const final = await this.api.union.get<{ stage: string; ruling: string | null }>(`/v1/cases/${loanId}`);
+    if (final.ruling !== ruled.ruling) throw new Error(`the chain holds ruling ${final.ruling}, not ${ruled.ruling}`);
+    this.#anchoredAbout(loanId, { what: "court ruling", leafHash: ruled.leafHash });
+    this.log(`    court accepted, recorded ruling ${short(ruled.ruling)} (anchored as leaf ${short(ruled.leafHash)}) and closed the case: stage ${final.stage}`);
+    return {
+      loanId,
+      caseId: ruled.caseId,
+      ruling: ruled.ruling,
+      rulingLeaf: ruled.leafHash,
+      stage: final.stage,
+      courtDocuments: fetched.stored.map((d) => ({ kind: d.kind, from: d.from })),
+      keeper,
+    };
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  borrower(regionCode: number): Borrower {
+    const b = newBorrower(regionCode);
+    this.borrowers.push(b);
+    return b;
+  }
+
+  /** The platform's application goes to the union's node, which routes it to the branch's node. */
+  async submit(channel: string, payload: unknown, expected: NodeName): Promise<Application> {
+    const platform = this.manifest.nodes.platform.memberId;
+    const routed = await this.api.union.post<Application>(`/v1/applications/${channel}?platform=${platform}`, "clerk", payload);
+    const branch = this.manifest.nodes[expected];
+    if (routed.assignedBranch !== branch.memberId || routed.forwardedTo === undefined) {
+      throw new Error(`the union routed the ${channel} application to member ${routed.assignedBranch} (forwarded: ${JSON.stringify(routed.forwardedTo)}), expected ${branch.memberId}`);
+    }
+    this.log(`    ${channel} application → union's node: routed by region to member ${routed.assignedBranch} (${branch.name}), forwarded as ${routed.forwardedTo.applicationId}`);
+    return { ...routed, applicationId: routed.forwardedTo.applicationId };
+  }
+
+  /** At the branch: consent stored and anchored, credit query, approval registered through the outbox. */
+  async consentQueryApprove(node: NodeName, application: Application, letter: Buffer, platformShareBps: number): Promise<Approved> {
+    const api = this.api[node];
+    const signedAt = new Date(Date.now() - 60_000);
+    const consent = await api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
+      applicationId: application.applicationId,
+      letterBase64: letter.toString("base64"),
+      signedAt: signedAt.toISOString(),
+      validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
+      scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
+    });
+    const query = await api.post<{ queryLeafHash: string }>("/v1/credit-queries", "approver", { applicationId: application.applicationId, purpose: "LOAN_APPROVAL" });
+    this.log(`    consent anchored (leaf ${short(consent.consent.leafHash)}), credit query anchored (leaf ${short(query.queryLeafHash)})`);
+    const contract = Buffer.from(`借款合同 / loan contract ${application.applicationId}\nCA-signed by the borrower and ${this.manifest.nodes[node].name} (demo document)\n`, "utf8");
+    const approved = await api.post<Approved>("/v1/loans", "approver", {
+      applicationId: application.applicationId,
+      contractBase64: contract.toString("base64"),
+      consentLeafHash: consent.consent.leafHash,
+      platformShareBps,
+      startDate: await this.chainToday(),
+    });
+    await api.confirmed(approved.serial);
+    this.log(`    approved (${platformShareBps === 0 ? "branch funds 100%" : `platform share ${platformShareBps / 100}%`}), contract anchored, loan ${short(approved.loanId)} registered on chain`);
+    return approved;
+  }
+
+  #serial(prefix: string): string {
+    this.#serialSeq += 1;
+    return `${prefix}-${this.runId}-${String(this.#serialSeq).padStart(3, "0")}`;
+  }
+
+  async submitFlow(node: NodeName, loanId: string, type: "disbursement" | "repayment", amount: bigint, accountHash?: string): Promise<Flow> {
+    const serial = this.#serial(type === "disbursement" ? "DSB" : "RPY");
+    const body = { serial, amountFen: amount.toString(), ...(accountHash === undefined ? {} : { accountHash }) };
+    return this.api[node].post<Flow>(`/v1/loans/${loanId}/${type === "disbursement" ? "disbursements" : "repayments"}`, "clerk", body);
+  }
+
+  /** Wait for the flow on chain, then book it in the member's core-banking books with its value date. */
+  async booked(node: NodeName, loanId: string, type: "disbursement" | "repayment", flow: Flow, amount: bigint, borrower: Borrower): Promise<void> {
+    const entry = await this.api[node].confirmed(flow.outbox.serial);
+    const day = await this.dayOfBlock(entry.blockNumber!);
+    await this.books.book(node, { serial: flow.serial, loanId, type, amountFen: amount.toString(), valueDate: day, accountMasked: maskedAccount(borrower) });
+    this.#anchoredAbout(loanId, { what: `${type} voucher ${flow.serial} (${node})`, digest: flow.voucher });
+    this.bookedDays.set(`${node}:${day}`, { node, day });
+  }
+
+  #anchoredAbout(loanId: string, item: { what: string; digest?: string; leafHash?: string }): void {
+    const list = this.anchored.get(loanId) ?? [];
+    list.push(item);
+    this.anchored.set(loanId, list);
+  }
+
+  async flow(node: NodeName, loanId: string, type: "disbursement" | "repayment", amount: bigint, borrower: Borrower, accountHash?: string): Promise<void> {
+    await this.booked(node, loanId, type, await this.submitFlow(node, loanId, type, amount, accountHash), amount, borrower);
+  }
+
+  /** The loan as `node` has indexed it, once it reaches `state`. */
+  async loanOn(node: NodeName, loanId: string, state: string): Promise<{ state: string }> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const loan = await this.api[node].get<{ state: string }>(`/v1/loans/${loanId}`).catch((error: unknown) => {
+        if (error instanceof NodeApiError && error.code === "NODE_ERR_UNKNOWN_LOAN") return { state: "not indexed" };
+        throw error;
+      });
+      if (loan.state === state) return loan;
+      if (Date.now() > deadline) throw new Error(`${node}: loan ${loanId} is ${loan.state}, expected ${state}`);
+      await sleep(200);
+    }
+  }
+
+  // ------------------------------------------------------------------ chain time and indexes
+
+  async chainToday(): Promise<string> {
+    const block = await this.provider.getBlock("latest");
+    return dayToDate(shanghaiDay(block!.timestamp));
+  }
+
+  async dayOfBlock(blockNumber: number): Promise<string> {
+    const block = await this.provider.getBlock(blockNumber);
+    return dayToDate(shanghaiDay(block!.timestamp));
+  }
+
+  /** Move the local chain's clock to `hour`:00 Beijing time of Shanghai day `day` (never backwards). */
+  async travelTo(day: number, hour: number): Promise<void> {
+    const target = day * 86_400 - 8 * 3600 + hour * 3600;
+    const now = (await this.provider.getBlock("latest"))!.timestamp;
+    if (target > now) await this.provider.send("evm_increaseTime", [target - now]);
+    await this.provider.send("evm_mine", []);
+  }
+
+  /** Until each node's index has committed `block`. */
+  async waitIndexed(nodes: readonly NodeName[], block: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const node of nodes) {
+      for (;;) {
+        const ready = await fetch(`${this.manifest.nodes[node].url}/readyz`).then((r) => r.json() as Promise<Readyz>).catch(() => undefined);
+        if ((ready?.detail?.indexer?.cursor?.blockNumber ?? -1) >= block) break;
+        if (Date.now() > deadline) throw new Error(`${node}'s index did not reach block ${block} within ${timeoutMs} ms`);
+        await sleep(150);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  /** Each funder's books of each day this run booked flows on, reconciled on its own node. */
+  async reconcile(): Promise<DemoResult["reconciliations"]> {
+    const out: DemoResult["reconciliations"] = [];
+    for (const { node, day } of this.bookedDays.values()) {
+      const { csv, rows } = await this.books.dayCsv(node, day);
+      const report = await this.api[node].postCsv<{ matched: number; balanced: boolean; missingOnChain: unknown[]; missingInBooks: unknown[]; amountMismatch: unknown[] }>(`/v1/reconciliations?day=${day}`, "clerk", csv);
+      out.push({ node, day, rows, matched: report.matched, balanced: report.balanced });
+      this.log(
+        `    对账 ${node} ${day}: ${rows} book rows, ${report.matched} matched, ${report.missingOnChain.length} missing on chain, ${report.missingInBooks.length} missing in books, ${report.amountMismatch.length} amount mismatches → ${report.balanced ? "balanced" : "DIFFERENCES"}`,
+      );
+    }
+    return out;
+  }
+
+  /** Every node's index digest against the others' and the one computed from the chain's events. */
+  async compareDigests(head: number): Promise<DemoResult["digests"]> {
+    const nodes = {} as DemoResult["digests"]["nodes"];
+    for (const node of NODE_NAMES) {
+      const d = await this.api[node].get<{ digest: string; loans: number; flows: number; cursor: { blockNumber: number } }>("/v1/index/digest");
+      nodes[node] = { digest: d.digest, loans: d.loans, flows: d.flows, cursor: d.cursor.blockNumber };
+    }
+    const chain = await chainLedgerDigest(this.provider, this.manifest.contracts.jointLoanLedger, this.manifest.contracts.deployBlock, { toBlock: head });
+    const agree = NODE_NAMES.every((n) => nodes[n].digest === chain.digest && nodes[n].loans === chain.loans && nodes[n].flows === chain.flows);
+    this.log(`    chain (events to block ${head}): ${chain.loans} loans, ${chain.flows} fund flows, digest ${short(chain.digest)}`);
+    for (const n of NODE_NAMES) this.log(`    ${n.padEnd(8)} index at block ${nodes[n].cursor}: ${nodes[n].loans} loans, ${nodes[n].flows} flows, digest ${short(nodes[n].digest)} ${nodes[n].digest === chain.digest ? "= chain" : "≠ chain"}`);
+    return { chain: { digest: chain.digest, loans: chain.loans, flows: chain.flows, toBlock: head }, nodes, agree };
+  }
+
+  /**
+   * The loan's evidence in the union's log: contract, consent, every voucher (found by digest)
+   * and the ruling, each with its bundle and verification-page links once anchored on chain.
+   */
+  async evidenceLinks(loanId: string): Promise<DemoResult["evidence"]> {
+    const anchor = this.manifest.anchor.url.replace(/\/$/, "");
+    const loan = await this.api.union.get<{ evidence: { contractLeaf: string; consentLeaf: string } }>(`/v1/loans/${loanId}`);
+    const items = [{ what: "loan contract", leafHash: loan.evidence.contractLeaf }, { what: "borrower consent", leafHash: loan.evidence.consentLeaf }];
+    for (const a of this.anchored.get(loanId) ?? []) {
+      if (a.leafHash !== undefined) items.push({ what: a.what, leafHash: a.leafHash });
+      else {
+        const found = await getJson<{ leaves?: Array<{ leafHash: string }> }>(`${anchor}/v1/digests/${a.digest}`);
+        if (found?.leaves?.[0] !== undefined) items.push({ what: a.what, leafHash: found.leaves[0].leafHash });
+      }
+    }
+    // the committer puts new leaves on chain every few seconds: give it a little time
+    const deadline = Date.now() + 30_000;
+    let statuses: string[] = [];
+    for (;;) {
+      statuses = await Promise.all(items.map(async (i) => (await getJson<{ status?: string }>(`${anchor}/v1/leaves/${i.leafHash}`))?.status ?? "unknown"));
+      if (statuses.every((s) => s === "anchored") || Date.now() > deadline) break;
+      await sleep(500);
+    }
+    const links = items.map((i, n) => ({ ...i, status: statuses[n]!, bundleUrl: `${anchor}/v1/bundles/${i.leafHash}`, verifyUrl: `${this.manifest.anchor.verifyPageUrl}?leaf=${i.leafHash}` }));
+    return { loanId, links };
+  }
+}
+
+async function getJson<T>(url: string): Promise<T | undefined> {
+  try {
+    const response = await fetch(url);
+    return response.ok ? ((await response.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function yuan(fen: bigint): string {
+  return `${fen / 100n}.${(fen % 100n).toString().padStart(2, "0")}`;
+}
+
+function short(hex: string): string {
+  return `${hex.slice(0, 10)}…`;
+}
