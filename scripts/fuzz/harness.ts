@@ -53,10 +53,12 @@ export type FuzzTarget = {
   /** The service's error catalogue (code → status): a 4xx must carry one of these codes. */
   catalogue: Readonly<Record<string, number>>;
   /**
-   * Keys a refused request may legitimately write (e.g. an access log that records refused
-   * reads); everything else must stay untouched.
+   * Keys a refused request may legitimately write, given the error code it was refused with
+   * (e.g. an access log that records refused reads); everything else must stay untouched.
    */
-  mayWrite?: (key: Buffer) => boolean;
+  mayWrite?: (key: Buffer, code: string) => boolean;
+  /** Keys left out of the database digest (those `mayWrite` can allow). */
+  unsnapshotted?: (key: Buffer) => boolean;
 };
 
 export type RouteFuzz<Case> = {
@@ -65,6 +67,8 @@ export type RouteFuzz<Case> = {
   arbitrary: fc.Arbitrary<Case>;
   /** Turns a generated case into a request; signing and authentication happen here. */
   build: (c: Case) => Promise<InjectOptions> | InjectOptions;
+  /** Cases run before the generated ones (e.g. one genuine request, so a route is shown to accept). */
+  examples?: Case[];
   /** Optional per-route assertion on a reply (beyond the harness's own). */
   check?: (c: Case, reply: { statusCode: number; body: string }) => void;
 };
@@ -91,14 +95,14 @@ function describe(request: InjectOptions): string {
 
 const toBuffer = (b: Bytes | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b));
 
-/** SHA-256 over every (key, value) of the root, skipping keys `mayWrite` allows; and the count. */
-export async function digestDb(db: RootDb, mayWrite?: (key: Buffer) => boolean): Promise<string> {
+/** SHA-256 over every (key, value) of the root, skipping keys `skip` names; and the count. */
+export async function digestDb(db: RootDb, skip?: (key: Buffer) => boolean): Promise<string> {
   const hash = createHash("sha256");
   let n = 0;
   const len = Buffer.alloc(4);
   for await (const [key, value] of db.iterator({ keyEncoding: "view", valueEncoding: "view" })) {
     const k = Buffer.from(key);
-    if (mayWrite?.(k) === true) continue;
+    if (skip?.(k) === true) continue;
     len.writeUInt32BE(k.length);
     hash.update(len).update(k);
     len.writeUInt32BE(value.length);
@@ -114,11 +118,7 @@ export class Watch {
   readonly crashes: string[] = [];
   readonly #target: FuzzTarget;
   readonly #onWrite = (operations: Array<{ encodedKey?: Bytes; key?: unknown }>) => {
-    for (const op of operations) {
-      const key = toBuffer((op.encodedKey ?? (op.key as Bytes | undefined)) as Bytes | undefined);
-      if (this.#target.mayWrite?.(key) === true) continue;
-      this.writes.push(key);
-    }
+    for (const op of operations) this.writes.push(toBuffer((op.encodedKey ?? (op.key as Bytes | undefined)) as Bytes | undefined));
   };
   readonly #onCrash = (error: unknown) => {
     this.crashes.push(error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : String(error));
@@ -146,7 +146,7 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
   const seed = routeSeed(options.seed, spec.route);
   const stats: RouteStats = { route: spec.route, runs: 0, seed, statuses: new Map(), codes: new Map(), accepted: 0, rejected: 0, snapshotsCompared: 0 };
   const watch = new Watch(target);
-  let baseline = await digestDb(target.db, target.mayWrite);
+  let baseline = await digestDb(target.db, target.unsnapshotted);
   let sinceHealth = 0;
   const property = fc.asyncProperty(spec.arbitrary, async (c) => {
     let request: InjectOptions;
@@ -158,7 +158,7 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
     // writes since the baseline (an accepted request, a background task) move the baseline
     if (watch.writes.length > 0) {
       watch.writes.length = 0;
-      baseline = await digestDb(target.db, target.mayWrite);
+      baseline = await digestDb(target.db, target.unsnapshotted);
     }
     const reply = await target.app.inject(request);
     const where = () => `${target.service} ${spec.route} (FUZZ_SEED=${options.seed}, route seed ${seed}): ${describe(request)} → ${reply.statusCode} ${reply.body.slice(0, MAX_SHOWN)}`;
@@ -172,10 +172,11 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
       const code = String(request.method).toUpperCase() === "HEAD" ? "(HEAD)" : errorCode(reply.body, where);
       stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
       if (code !== "(HEAD)" && !(code in target.catalogue)) throw new Error(`4xx with an uncatalogued error.code ${JSON.stringify(code)} for ${where()}`);
-      if (watch.writes.length > 0) {
-        throw new Error(`a rejected request wrote ${watch.writes.length} key(s) (${watch.writes.slice(0, 5).map((k) => JSON.stringify(k.toString("latin1").slice(0, 60))).join(", ")}) for ${where()}`);
+      const forbidden = watch.writes.filter((k) => target.mayWrite?.(k, code) !== true);
+      if (forbidden.length > 0) {
+        throw new Error(`a rejected request wrote ${forbidden.length} key(s) (${forbidden.slice(0, 5).map((k) => JSON.stringify(k.toString("latin1").slice(0, 60))).join(", ")}) for ${where()}`);
       }
-      const after = await digestDb(target.db, target.mayWrite);
+      const after = await digestDb(target.db, target.unsnapshotted);
       stats.snapshotsCompared++;
       if (after !== baseline) throw new Error(`a rejected request changed the database (digest ${baseline} → ${after}) for ${where()}`);
     } else {
@@ -188,7 +189,7 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
     }
   });
   try {
-    await fc.assert(property, { seed, numRuns: options.runs });
+    await fc.assert(property, { seed, numRuns: options.runs, ...(spec.examples === undefined ? {} : { examples: spec.examples.map((e) => [e] as [Case]) }) });
     await expectHealthy(target, () => `${target.service} after ${spec.route}`);
   } catch (error) {
     // the rule that broke first (fast-check keeps it as the cause), then its shrunk counterexample
