@@ -88,3 +88,15 @@ export function toEnvFile(lines: readonly EnvLine[]): string {
     })
     .join("\n")}\n`;
 }
+
+/** Read back flat TOML written by toToml (comments and blank lines skipped). */
+export function parseFlatToml(text: string): Record<string, TomlValue> {
+  const out: Record<string, TomlValue> = {};
+  for (const [i, line] of text.split("\n").entries()) {
+    if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
+    const match = /^([a-z0-9-]+)\s*=\s*(.+)$/.exec(line);
+    if (match === null) throw new Error(`line ${i + 1} is not key=value: ${line}`);
+    out[match[1]!] = JSON.parse(match[2]!) as TomlValue;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+// npx node scripts/network/deploy.ts --network <folder> [--rpc <url>]
+//
+// Deploys and bootstraps the consortium on a network written by `npm run network:besu`, with the
+// existing deployment code (scripts/deploy/consortium.ts): registry, governor, evidence log and
+// registry with the founding members; the union's evidence log opened for the anchor service;
+// ledger and dispute resolution with each branch's quotas — the governed steps approved by the
+// union and branch A. The contracts must land where the generator predicted (the env files
+// already point there); the deploy block is then written into the nodes' env files.
+// Run it once, on a fresh chain. Run again, it only checks the deployment.
+import { readFile, rename, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Contract, type JsonRpcProvider } from "ethers";
+import { EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
+import { deployEvidenceCore, deployLending, govern } from "../deploy/consortium.ts";
+import { UNION_LOG_ID, type ContractAddresses } from "./besu/consortium.ts";
+import { setEnvValue } from "./besu/env-files.ts";
+import { besuProvider, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
+
+export type DeployResult = { status: "deployed" | "already-deployed"; contracts: ContractAddresses; deployBlock: number };
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+function mismatch(expected: ContractAddresses, actual: Partial<ContractAddresses>): string[] {
+  return Object.entries(actual)
+    .filter(([name, address]) => address !== expected[name as keyof ContractAddresses])
+    .map(([name, address]) => `${name} at ${address}, expected ${expected[name as keyof ContractAddresses]}`);
+}
+
+async function alreadyDeployed(folder: NetworkFolder, provider: JsonRpcProvider): Promise<DeployResult> {
+  const { contracts, anchor } = folder.manifest;
+  const missing = [];
+  for (const [name, address] of Object.entries(contracts)) if ((await provider.getCode(address)) === "0x") missing.push(name);
+  const operator = missing.includes("evidenceLog") ? undefined : ((await new Contract(contracts.evidenceLog, EVIDENCE_LOG_ABI, provider).getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator;
+  if (missing.length > 0 || operator !== anchor.operator) {
+    throw new Error(
+      `a partial deployment is on this chain (missing: ${missing.join(", ") || "none"}; union log operator ${operator ?? "none"}). ` +
+        "Nothing depends on a consortium that was never completed: reset the chain (docker compose down -v, then up) and deploy again.",
+    );
+  }
+  const deployBlock = Number((await readEnvValue(folder, folder.manifest.members[0]!.node.envFile, "NODE_DEPLOY_BLOCK")) ?? 0);
+  return { status: "already-deployed", contracts, deployBlock };
+}
+
+async function readEnvValue(folder: NetworkFolder, file: string, name: string): Promise<string | undefined> {
+  return (await folder.env(file))[name];
+}
+
+/** Rewrite a file in place atomically, keeping its mode (env files are 0600). */
+async function replaceFile(file: string, content: string): Promise<void> {
+  const { mode } = await stat(file);
+  const temporary = `${file}.tmp-${process.pid}`;
+  await writeFile(temporary, content, { mode: mode & 0o777 });
+  await rename(temporary, file);
+}
+
+export async function deployNetwork(dir: string, rpcUrl?: string): Promise<DeployResult> {
+  const folder = await openNetworkFolder(dir);
+  const { manifest } = folder;
+  const provider = besuProvider(rpcUrl ?? manifest.anchor.rpcUrl);
+  try {
+    const chainId = Number((await provider.getNetwork()).chainId);
+    if (chainId !== manifest.chainId) throw new Error(`the RPC endpoint serves chain ${chainId}; ${dir} is for chain ${manifest.chainId}`);
+    const deployer = await folder.deployerWallet(provider);
+    const nonce = await provider.getTransactionCount(deployer.address);
+    if (nonce > 0) return await alreadyDeployed(folder, provider);
+
+    const approvers = [await folder.memberWallet("union", provider), await folder.memberWallet("branchA", provider)];
+    log(`deploying to chain ${chainId} as ${deployer.address} (approvals: union, branch A)`);
+    const founders = manifest.members.map((m) => ({ id: m.id, kind: m.kindCode, regionCode: m.regionCode, name: m.name, accounts: m.accounts }));
+    const core = await deployEvidenceCore(deployer, founders);
+    const coreWrong = mismatch(manifest.contracts, core.addresses);
+    if (coreWrong.length > 0) throw new Error(`contracts are not where the env files expect them: ${coreWrong.join("; ")}`);
+    log(`  consortium registry ${core.addresses.consortiumRegistry}, governor ${core.addresses.consortiumGovernor}, founders bootstrapped in block ${core.blockNumber}`);
+    await govern(core.governor, approvers, [{ target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, 1, manifest.anchor.operator]) }], `open evidence log ${manifest.anchor.logName}`);
+    log(`  evidence log ${manifest.anchor.logName} opened for the anchor service (${manifest.anchor.operator})`);
+    const limits = Object.fromEntries(Object.entries(manifest.branchLimits).map(([k, v]) => [k, BigInt(v)])) as { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint };
+    const branches = manifest.members.filter((m) => m.kind === "branch").map((m) => ({ memberId: m.id, limits, whitelist: [] }));
+    const lending = await deployLending(deployer, core, approvers, branches);
+    const lendingWrong = mismatch(manifest.contracts, lending.addresses);
+    if (lendingWrong.length > 0) throw new Error(`contracts are not where the env files expect them: ${lendingWrong.join("; ")}`);
+    log(`  joint loan ledger ${lending.addresses.jointLoanLedger}, dispute resolution ${lending.addresses.disputeResolution}; quotas set for ${branches.length} branch(es)`);
+
+    for (const member of manifest.members) {
+      const file = path.join(dir, member.node.envFile);
+      await replaceFile(file, setEnvValue(await readFile(file, "utf8"), "NODE_DEPLOY_BLOCK", core.blockNumber));
+    }
+    log(`  NODE_DEPLOY_BLOCK=${core.blockNumber} written to ${manifest.members.length} env files`);
+    return { status: "deployed", contracts: manifest.contracts, deployBlock: core.blockNumber };
+  } finally {
+    provider.destroy();
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { network: { type: "string" }, rpc: { type: "string" } }, strict: true });
+  if (values.network === undefined) {
+    process.stderr.write("usage: npx node scripts/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n");
+    process.exit(2);
+  }
+  try {
+    const result = await deployNetwork(values.network, values.rpc);
+    log(result.status === "deployed" ? `deployed; start the anchor service and the nodes with the env files in ${values.network}/env` : `already deployed (deploy block ${result.deployBlock}); nothing to do`);
+  } catch (error) {
+    process.stderr.write(`deploy: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,279 @@
+// npx node scripts/network/govern.ts <command> --network <folder> [--as <member> | --keystore F --password-file F] …
+//
+// Consortium governance from the command line, on a network written by `npm run network:besu`:
+// one governor member proposes (writing a proposal file to pass around), others approve it with
+// their own keys, anyone executes it once enough have approved. Commands:
+//
+//   propose <action> --file proposal.json [--description TEXT] [action options]
+//     add-member      --id N --kind union|branch|platform|court --region CODE --name TEXT --account ADDR…
+//     add-account     --member N --account ADDR
+//     remove-account  --member N --account ADDR
+//     rotate-key      --member N --old ADDR --new ADDR            (add the new account, remove the old, at once)
+//     rotate-anchor-operator --old ADDR --new ADDR                 (union account and the union log's operator)
+//     suspend | reinstate --member N
+//     whitelist       --branch N --account-hash 0x…32 bytes [--remove]
+//   approve  --file proposal.json
+//   execute  --file proposal.json
+//   show     --file proposal.json
+//   new-key  --out keystore.json                                  (a fresh account; password written beside it)
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { Contract, Interface, Wallet, getAddress, isError, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
+import { proposalIdOf } from "../../common/consortium/governance.ts";
+import { loadArtifact } from "../deploy/consortium.ts";
+import { KIND_CODE, UNION_LOG_ID, type MemberKey, type MemberKind } from "./besu/consortium.ts";
+import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
+
+export type Call = { target: string; data: string; summary: string };
+export type ProposalFile = { chainId: number; governor: string; description: string; id: string; calls: Call[] };
+
+export class GovernError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "GovernError";
+    this.code = code;
+  }
+}
+
+type Options = Record<string, string | string[] | boolean | undefined>;
+
+const need = (o: Options, name: string): string => {
+  const v = o[name];
+  if (typeof v !== "string" || v === "") throw new GovernError("GOVERN_BAD_ARGS", `--${name} is required`);
+  return v;
+};
+const memberId = (o: Options, name: string) => {
+  const n = Number(need(o, name));
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 32 - 1) throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a member id (a whole number from 1)`);
+  return n;
+};
+const address = (o: Options, name: string) => {
+  try {
+    return getAddress(need(o, name));
+  } catch (error) {
+    if (error instanceof GovernError) throw error;
+    throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a 0x-prefixed 20-byte address`);
+  }
+};
+
+type Interfaces = { registry: Interface; evidenceLog: Interface; ledger: Interface };
+
+async function interfaces(): Promise<Interfaces> {
+  const [registry, evidenceLog, ledger] = await Promise.all(["ConsortiumRegistry", "EvidenceLog", "JointLoanLedger"].map((name) => loadArtifact(name)));
+  return { registry: new Interface(registry!.abi as never), evidenceLog: new Interface(evidenceLog!.abi as never), ledger: new Interface(ledger!.abi as never) };
+}
+
+/** The governor calls an action stands for. */
+export async function actionCalls(folder: NetworkFolder, action: string, o: Options): Promise<Call[]> {
+  const { contracts } = folder.manifest;
+  const i = await interfaces();
+  const registry = (fn: string, args: unknown[], summary: string): Call => ({ target: contracts.consortiumRegistry, data: i.registry.encodeFunctionData(fn, args), summary });
+  switch (action) {
+    case "add-member": {
+      const kind = need(o, "kind") as MemberKind;
+      if (!(kind in KIND_CODE)) throw new GovernError("GOVERN_BAD_ARGS", "--kind must be union, branch, platform or court");
+      const region = Number(need(o, "region"));
+      if (!Number.isInteger(region) || region < 100000 || region > 999999) throw new GovernError("GOVERN_BAD_ARGS", "--region must be a six-digit administrative division code");
+      const accounts = ([] as string[]).concat((o.account as string[] | undefined) ?? []).map((a) => {
+        try {
+          return getAddress(a);
+        } catch {
+          throw new GovernError("GOVERN_BAD_ARGS", `--account ${a} is not an address`);
+        }
+      });
+      if (accounts.length === 0) throw new GovernError("GOVERN_BAD_ARGS", "--account is required (the new member's first account)");
+      const id = memberId(o, "id");
+      const name = need(o, "name");
+      return [registry("addMember", [{ id, kind: KIND_CODE[kind], regionCode: region, name, accounts }], `add member ${id} (${kind}, region ${region}) "${name}" with ${accounts.join(", ")}`)];
+    }
+    case "add-account":
+      return [registry("addAccount", [memberId(o, "member"), address(o, "account")], `add account ${address(o, "account")} to member ${memberId(o, "member")}`)];
+    case "remove-account":
+      return [registry("removeAccount", [memberId(o, "member"), address(o, "account")], `remove account ${address(o, "account")} from member ${memberId(o, "member")}`)];
+    case "rotate-key": {
+      const [member, old, fresh] = [memberId(o, "member"), address(o, "old"), address(o, "new")];
+      return [registry("addAccount", [member, fresh], `add account ${fresh} to member ${member}`), registry("removeAccount", [member, old], `remove account ${old} from member ${member}`)];
+    }
+    case "rotate-anchor-operator": {
+      const [old, fresh] = [address(o, "old"), address(o, "new")];
+      const union = folder.manifest.members.find((m) => m.kind === "union")!.id;
+      return [
+        registry("addAccount", [union, fresh], `add account ${fresh} to member ${union}`),
+        { target: contracts.evidenceLog, data: i.evidenceLog.encodeFunctionData("setLogOperator", [UNION_LOG_ID, fresh]), summary: `make ${fresh} the operator of evidence log ${folder.manifest.anchor.logName}` },
+        registry("removeAccount", [union, old], `remove account ${old} from member ${union}`),
+      ];
+    }
+    case "suspend":
+      return [registry("suspendMember", [memberId(o, "member")], `suspend member ${memberId(o, "member")}`)];
+    case "reinstate":
+      return [registry("reinstateMember", [memberId(o, "member")], `reinstate member ${memberId(o, "member")}`)];
+    case "whitelist": {
+      const hash = need(o, "account-hash");
+      if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new GovernError("GOVERN_BAD_ARGS", "--account-hash must be 0x followed by 64 hex digits (the salted account hash, never the account number)");
+      const allowed = o.remove !== true;
+      const branch = memberId(o, "branch");
+      return [{ target: contracts.jointLoanLedger, data: i.ledger.encodeFunctionData("setAccountWhitelisted", [branch, hash, allowed]), summary: `${allowed ? "whitelist" : "remove"} settlement account ${hash} ${allowed ? "for" : "from"} branch ${branch}` }];
+    }
+    default:
+      throw new GovernError("GOVERN_BAD_ARGS", `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist`);
+  }
+}
+
+async function governor(folder: NetworkFolder, runner: Wallet | JsonRpcProvider): Promise<Contract> {
+  const { abi } = await loadArtifact("ConsortiumGovernor");
+  return new Contract(folder.manifest.contracts.consortiumGovernor, abi as never, runner);
+}
+
+/** The contract error a failed call reverted with, by name, or the error's own message. */
+function reason(contract: Contract, error: unknown): string {
+  const data = (error as { data?: string }).data ?? (error as { info?: { error?: { data?: string } } }).info?.error?.data;
+  if (typeof data === "string" && data.length >= 10) {
+    const parsed = contract.interface.parseError(data);
+    if (parsed !== null) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
+  }
+  if (isError(error, "CALL_EXCEPTION") && error.revert !== null && error.revert !== undefined) return `${error.revert.name}(${error.revert.args.map(String).join(", ")})`;
+  return (error as Error).message;
+}
+
+async function send(contract: Contract, fn: string, args: unknown[]): Promise<string> {
+  try {
+    const tx = await contract.getFunction(fn)(...args);
+    const receipt = await tx.wait();
+    return receipt.hash as string;
+  } catch (error) {
+    throw new GovernError("GOVERN_REVERTED", `${fn} failed: ${reason(contract, error)}`);
+  }
+}
+
+export async function propose(folder: NetworkFolder, signer: Wallet, calls: Call[], description: string): Promise<ProposalFile> {
+  const g = await governor(folder, signer);
+  const targets = calls.map((c) => c.target);
+  const datas = calls.map((c) => c.data);
+  await send(g, "propose", [targets, datas, description]);
+  return { chainId: folder.manifest.chainId, governor: await g.getAddress(), description, id: proposalIdOf(targets, datas, description).toString(), calls };
+}
+
+export async function approve(folder: NetworkFolder, signer: Wallet, proposal: ProposalFile): Promise<void> {
+  await send(await governor(folder, signer), "approve", [proposal.id]);
+}
+
+export async function execute(folder: NetworkFolder, signer: Wallet, proposal: ProposalFile): Promise<void> {
+  const targets = proposal.calls.map((c) => c.target);
+  const datas = proposal.calls.map((c) => c.data);
+  if (proposalIdOf(targets, datas, proposal.description).toString() !== proposal.id) throw new GovernError("GOVERN_BAD_PROPOSAL", "the proposal file was changed: its calls do not hash to its id");
+  await send(await governor(folder, signer), "execute", [targets, datas, keccak256(toUtf8Bytes(proposal.description))]);
+}
+
+export async function status(folder: NetworkFolder, provider: JsonRpcProvider, proposal: ProposalFile) {
+  const g = await governor(folder, provider);
+  const [p, approvals, required] = await Promise.all([g.getFunction("proposal")(proposal.id), g.getFunction("validApprovals")(proposal.id), g.getFunction("approvalsRequired")()]);
+  return { executed: Boolean(p.executed), expiresAt: Number(p.expiresAt), approvals: Number(approvals), required: Number(required) };
+}
+
+/** A fresh account in an encrypted keystore; the password is written beside it (both 0600). */
+export async function newKey(out: string): Promise<{ address: string; passwordFile: string }> {
+  const wallet = Wallet.createRandom();
+  const password = randomBytes(32).toString("base64url");
+  await writeFile(out, `${await wallet.encrypt(password)}\n`, { mode: 0o600, flag: "wx" });
+  await writeFile(`${out}.password`, `${password}\n`, { mode: 0o600, flag: "wx" });
+  return { address: wallet.address, passwordFile: `${out}.password` };
+}
+
+async function signer(folder: NetworkFolder, o: Options, provider: JsonRpcProvider): Promise<Wallet> {
+  if (typeof o.keystore === "string") {
+    const password = (await readFile(need(o, "password-file"), "utf8")).trim();
+    return decrypt(o.keystore, password, provider);
+  }
+  return folder.memberWallet(folder.member(need(o, "as")).key as MemberKey, provider);
+}
+
+async function readProposal(file: string, folder: NetworkFolder): Promise<ProposalFile> {
+  const proposal = JSON.parse(await readFile(file, "utf8")) as ProposalFile;
+  if (proposal.chainId !== folder.manifest.chainId || proposal.governor !== folder.manifest.contracts.consortiumGovernor) {
+    throw new GovernError("GOVERN_BAD_PROPOSAL", `${file} is for chain ${proposal.chainId} governor ${proposal.governor}, not this network`);
+  }
+  return proposal;
+}
+
+/** Run one command; returns the lines to print. */
+export async function runGovern(argv: string[]): Promise<string[]> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      network: { type: "string" },
+      rpc: { type: "string" },
+      as: { type: "string" },
+      keystore: { type: "string" },
+      "password-file": { type: "string" },
+      file: { type: "string" },
+      out: { type: "string" },
+      description: { type: "string" },
+      id: { type: "string" },
+      kind: { type: "string" },
+      region: { type: "string" },
+      name: { type: "string" },
+      account: { type: "string", multiple: true },
+      member: { type: "string" },
+      old: { type: "string" },
+      new: { type: "string" },
+      branch: { type: "string" },
+      "account-hash": { type: "string" },
+      remove: { type: "boolean" },
+    },
+  });
+  const o = values as Options;
+  const [command, action] = positionals;
+  if (command === "new-key") {
+    const key = await newKey(need(o, "out"));
+    return [`new account ${key.address}`, `keystore ${o.out}, password ${key.passwordFile} (both secret)`];
+  }
+  const folder = await openNetworkFolder(need(o, "network"));
+  const provider = besuProvider((o.rpc as string | undefined) ?? folder.manifest.anchor.rpcUrl);
+  try {
+    switch (command) {
+      case "propose": {
+        if (action === undefined) throw new GovernError("GOVERN_BAD_ARGS", "propose needs an action (add-member, rotate-key, …)");
+        const calls = await actionCalls(folder, action, o);
+        const file = need(o, "file");
+        const description = (o.description as string | undefined) ?? `${action}: ${calls.map((c) => c.summary).join("; ")} (${new Date().toISOString()})`;
+        const proposal = await propose(folder, await signer(folder, o, provider), calls, description);
+        await writeFile(file, `${JSON.stringify(proposal, null, 2)}\n`, { flag: "wx" });
+        const s = await status(folder, provider, proposal);
+        return [`proposed ${proposal.id}`, ...calls.map((c) => `  ${c.summary}`), `approvals ${s.approvals}/${s.required}; pass ${file} to the other governors: govern.ts approve --file ${file}`];
+      }
+      case "approve": {
+        const proposal = await readProposal(need(o, "file"), folder);
+        await approve(folder, await signer(folder, o, provider), proposal);
+        const s = await status(folder, provider, proposal);
+        return [`approved ${proposal.id}: approvals ${s.approvals}/${s.required}${s.approvals >= s.required ? "; ready: govern.ts execute" : ""}`];
+      }
+      case "execute": {
+        const proposal = await readProposal(need(o, "file"), folder);
+        await execute(folder, await signer(folder, o, provider), proposal);
+        return [`executed ${proposal.id}`, ...proposal.calls.map((c) => `  ${c.summary}`)];
+      }
+      case "show": {
+        const proposal = await readProposal(need(o, "file"), folder);
+        const s = await status(folder, provider, proposal);
+        return [`proposal ${proposal.id}: ${s.executed ? "executed" : `approvals ${s.approvals}/${s.required}, expires ${new Date(s.expiresAt * 1000).toISOString()}`}`, ...proposal.calls.map((c) => `  ${c.summary}`)];
+      }
+      default:
+        throw new GovernError("GOVERN_BAD_ARGS", `unknown command ${String(command)}; one of propose, approve, execute, show, new-key`);
+    }
+  } finally {
+    provider.destroy();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    for (const line of await runGovern(process.argv.slice(2))) process.stdout.write(`${line}\n`);
+  } catch (error) {
+    process.stderr.write(`govern: ${(error as Error).message}\n`);
+    process.exitCode = error instanceof GovernError && error.code === "GOVERN_BAD_ARGS" ? 2 : 1;
+  }
+}
