@@ -68,3 +68,28 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { machine: number; s
   const children = (b.children - a.children) / seconds;
   return { machine, self, children, others: Math.max(0, machine - self - children) };
 }
+
+/** CPU seconds of this process's threads, summed by thread name (/proc/self/task/<tid>/comm). */
+export function threadCpuByName(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim().replace(/[0-9]+$/, "");
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+/** Per thread name, the CPU seconds used between two threadCpuByName snapshots (threads that ended are lost). */
+export function threadCpuBetween(a: Map<string, number>, b: Map<string, number>): Array<[string, number]> {
+  return [...b].map(([name, s]): [string, number] => [name, s - (a.get(name) ?? 0)]).filter(([, s]) => s > 0).sort((x, y) => y[1] - x[1]);
+}
