@@ -1,0 +1,188 @@
+// A generated network's runbook, run against a chain that behaves like it: Anvil as a free-gas
+// chain with the generated chain id, behind the Besu-rules proxy on the port the generated RPC
+// node would have. deploy.ts bootstraps the consortium with the generated (unfunded) keys at the
+// predicted addresses; the anchor service and a node start from the generated env files; a member
+// is added and a key rotated through govern.ts; allowlist.ts changes every node's allowlist.
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseEnv } from "node:util";
+import { Contract, Wallet } from "ethers";
+import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { configFromEnv } from "../../anchor-service/src/config.ts";
+import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
+import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import { changeAllowlists } from "../../scripts/network/allowlist.ts";
+import { UNION_LOG_ID } from "../../scripts/network/besu/consortium.ts";
+import { parseFlatToml } from "../../scripts/network/besu/formats.ts";
+import type { NetworkManifest } from "../../scripts/network/besu/generate.ts";
+import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
+import { GovernError, runGovern } from "../../scripts/network/govern.ts";
+import { freePort, startAnvil, type AnvilNode } from "../helpers/anvil.ts";
+import { recordFor } from "../helpers/consortium-chain.ts";
+
+const CHAIN_ID = 4243;
+const MAX_LOGS_RANGE = 5;
+
+function node(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [script, ...args], (error, stdout, stderr) => resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }));
+  });
+}
+
+describe("network operations on a generated network (deploy, services from env files, governance, allowlists)", function () {
+  this.timeout(240_000);
+  let dir: string;
+  let out: string;
+  let anvil: AnvilNode;
+  let proxy: BesuRulesProxy;
+  let manifest: NetworkManifest;
+  let registry: Contract;
+  let anchor: AnchorService | undefined;
+  let branch: NodeService | undefined;
+  const file = (name: string) => path.join(dir, name);
+  const env = async (relative: string) => parseEnv(await readFile(path.join(out, relative), "utf8")) as Record<string, string>;
+  const govern = (...argv: string[]) => runGovern([...argv, "--network", out]);
+
+  before(async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "besu-ops-"));
+    out = path.join(dir, "network");
+    anvil = await startAnvil({ args: ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee", "--chain-id", String(CHAIN_ID)] });
+    const rpcPort = await freePort();
+    proxy = await startBesuRulesProxy({ upstream: anvil.url, maxLogsRange: MAX_LOGS_RANGE, port: rpcPort });
+    const generated = await node("scripts/network/besu.ts", [
+      "--out", out, "--seed", "network-operations", "--scrypt-n", "1024", "--chain-id", String(CHAIN_ID), "--rpc-nodes", "1",
+      "--rpc-port", String(rpcPort), "--max-logs-range", String(MAX_LOGS_RANGE), "--anchor-port", String(await freePort()), "--node-port", "41001",
+    ]);
+    expect(generated.code, generated.stderr).to.equal(0);
+    manifest = JSON.parse(await readFile(path.join(out, "network.json"), "utf8")) as NetworkManifest;
+    expect(manifest.anchor.rpcUrl).to.equal(proxy.url);
+    registry = new Contract(manifest.contracts.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, anvil.provider);
+  });
+
+  after(async function () {
+    await branch?.close();
+    await anchor?.close();
+    await proxy?.close();
+    await anvil?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("deploy.ts bootstraps the consortium with the generated, unfunded keys where the env files expect it", async function () {
+    const result = await node("scripts/network/deploy.ts", ["--network", out]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.contain("deployed; start the anchor service");
+    for (const [name, address] of Object.entries(manifest.contracts)) expect(await anvil.provider.getCode(address), name).to.not.equal("0x");
+    for (const member of manifest.members) {
+      for (const account of member.accounts) {
+        const [id, status] = (await registry.getFunction("memberStatusOf")(account)) as [bigint, bigint];
+        expect([Number(id), Number(status)], `${member.key} ${account}`).to.deep.equal([member.id, 1]);
+        expect(await anvil.provider.getBalance(account), "no member account holds ether").to.equal(0n);
+      }
+    }
+    const log = new Contract(manifest.contracts.evidenceLog, EVIDENCE_LOG_ABI, anvil.provider);
+    expect(((await log.getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator).to.equal(manifest.anchor.operator);
+    const deployBlock = Number((await env(manifest.members[0]!.node.envFile)).NODE_DEPLOY_BLOCK);
+    expect(deployBlock).to.be.greaterThan(0);
+    for (const member of manifest.members) expect(Number((await env(member.node.envFile)).NODE_DEPLOY_BLOCK)).to.equal(deployBlock);
+    expect(proxy.calls.some((c) => c.method === "eth_sendTransaction")).to.equal(false);
+    expect(proxy.calls.filter((c) => c.refused !== undefined)).to.deep.equal([]);
+    expect(proxy.transactions.length).to.be.greaterThan(10);
+
+    const again = await node("scripts/network/deploy.ts", ["--network", out]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.contain(`already deployed (deploy block ${deployBlock})`);
+  });
+
+  it("the anchor service and a branch's node start from the generated env files and serve", async function () {
+    const anchorConfig = { ...configFromEnv(await env("env/anchor.env")), logLevel: "silent" as const, commitIntervalMs: 200 };
+    anchor = await createAnchorService({ config: anchorConfig, logger: false });
+    await anchor.start();
+    const anchorUrl = await anchor.app.listen({ host: anchorConfig.host, port: anchorConfig.port });
+    expect(anchorUrl).to.equal(manifest.anchor.url);
+
+    const branchA = manifest.members.find((m) => m.key === "branchA")!;
+    const config = { ...nodeConfigFromEnv(await env(branchA.node.envFile)), logLevel: "silent" as const, indexerPollMs: 100 };
+    branch = await createNodeService({ config, logger: false });
+    expect(branch.wallet.address).to.equal(branchA.node.account);
+    // the branch anchors a record with its key from the keystore
+    const body = JSON.stringify({ records: [recordFor("network operations")] });
+    const headers = await signRequest(branch.wallet, requestDomain(BigInt(CHAIN_ID), manifest.contracts.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+    const submitted = await fetch(`${anchorUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    expect(submitted.status, await submitted.clone().text()).to.equal(200);
+    const { receipts } = (await submitted.json()) as { receipts: Array<{ leafHash: string }> };
+    const deadline = Date.now() + 20_000;
+    while (((await (await fetch(`${anchorUrl}/v1/leaves/${receipts[0]!.leafHash}`)).json()) as { status: string }).status !== "anchored") {
+      if (Date.now() > deadline) throw new Error("not anchored");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // the node's back office accepts the generated token; its indexer reads the chain in 5-block pages
+    const tokens = JSON.parse(await readFile(path.join(out, "secrets", "branchA", "api-tokens.json"), "utf8")) as { tokens: Record<string, string> };
+    const head = await anvil.provider.getBlockNumber();
+    const sync = await branch.indexer.syncOnce();
+    expect(sync.cursor!.blockNumber).to.be.at.least(head);
+    expect(sync.pages, "read in pages of at most 5 blocks").to.be.at.least(Math.ceil((head - Number(config.deployBlock)) / MAX_LOGS_RANGE));
+    const loans = await branch.app.inject({ method: "GET", url: "/v1/loans", headers: { authorization: `Bearer ${tokens.tokens.clerk}` } });
+    expect(loans.statusCode, loans.body).to.equal(200);
+    const refused = await branch.app.inject({ method: "GET", url: "/v1/loans", headers: { authorization: "Bearer not-a-token" } });
+    expect(refused.statusCode).to.equal(401);
+    expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
+  });
+
+  it("adds a member through governance: union proposes, branch A approves, anyone executes; a non-governor cannot approve", async function () {
+    const newcomer = Wallet.createRandom();
+    const proposal = file("add-member.json");
+    const proposed = await govern("propose", "add-member", "--as", "union", "--file", proposal, "--id", "6", "--kind", "branch", "--region", "330782", "--name", "Yiwu Rural Bank", "--account", newcomer.address);
+    expect(proposed.at(-1)).to.contain("approvals 1/2");
+    let error: unknown;
+    await govern("approve", "--as", "platform", "--file", proposal).catch((e: unknown) => (error = e));
+    expect(error).to.be.instanceOf(GovernError);
+    expect((error as GovernError).code).to.equal("GOVERN_REVERTED");
+    expect((error as Error).message).to.contain("GovernorNotGovernorMember");
+    await govern("execute", "--as", "court", "--file", proposal).catch((e: unknown) => (error = e));
+    expect((error as Error).message).to.contain("GovernorThresholdNotMet");
+    expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/2; ready");
+    await govern("execute", "--as", "court", "--file", proposal);
+    const [id, status] = (await registry.getFunction("memberStatusOf")(newcomer.address)) as [bigint, bigint];
+    expect([Number(id), Number(status)]).to.deep.equal([6, 1]);
+    expect((await govern("show", "--file", proposal))[0]).to.contain("executed");
+  });
+
+  it("rotates branch B's key: new keystore, allowlisted on every node, swapped through governance", async function () {
+    const branchB = manifest.members.find((m) => m.key === "branchB")!;
+    const keystore = file("branchB-2027.json");
+    const created = await govern("new-key", "--out", keystore);
+    const fresh = /new account (0x[0-9a-fA-F]{40})/.exec(created[0]!)![1]!;
+    const wallet = await Wallet.fromEncryptedJson(await readFile(keystore, "utf8"), (await readFile(`${keystore}.password`, "utf8")).trim());
+    expect(wallet.address).to.equal(fresh);
+
+    await changeAllowlists(out, { addAccounts: [fresh] });
+    for (const n of manifest.nodes) {
+      const perms = parseFlatToml(await readFile(path.join(out, "nodes", n.name, "permissions_config.toml"), "utf8"));
+      expect(perms["accounts-allowlist"]).to.include(fresh.toLowerCase());
+      expect(perms["nodes-allowlist"]).to.deep.equal(manifest.nodes.map((x) => x.enode));
+    }
+    const proposal = file("rotate-branchB.json");
+    await govern("propose", "rotate-key", "--as", "union", "--file", proposal, "--member", "3", "--old", branchB.node.account, "--new", fresh);
+    // four governors now (member 6 is a branch): more than half is three approvals
+    expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/3");
+    // branch B approves its own rotation with the key it is giving up
+    expect((await govern("approve", "--as", "branchB", "--file", proposal))[0]).to.contain("approvals 3/3; ready");
+    await govern("execute", "--keystore", keystore, "--password-file", `${keystore}.password`, "--file", proposal);
+    expect(Number(await registry.getFunction("memberOf")(fresh))).to.equal(3);
+    expect(Number(await registry.getFunction("memberOf")(branchB.node.account)), "the old key is no longer branch B's").to.equal(0);
+
+    const after = await changeAllowlists(out, { removeAccounts: [branchB.node.account] });
+    expect(after.accounts).to.include(fresh.toLowerCase()).and.not.include(branchB.node.account.toLowerCase());
+    let error: unknown;
+    await changeAllowlists(out, { addNodes: ["enode://nothex@1.2.3.4:30303"] }).catch((e: unknown) => (error = e));
+    expect((error as Error).message).to.contain("is not an enode URL");
+    await govern("propose", "rotate-key", "--as", "union", "--file", file("bad.json"), "--member", "3", "--old", "0x123", "--new", fresh).catch((e: unknown) => (error = e));
+    expect((error as GovernError).code).to.equal("GOVERN_BAD_ARGS");
+    expect((error as Error).message).to.equal("--old must be a 0x-prefixed 20-byte address");
+  });
+});
