@@ -48,6 +48,8 @@ export type ServiceInfo = {
   consortiumRegistry: string;
   maxRecordsPerRequest: number;
   maxMergeDelaySeconds: number;
+  /** Where courts reach this service (ANCHOR_PUBLIC_URL), if configured. */
+  publicUrl?: string | undefined;
 };
 
 export type AppDeps = {

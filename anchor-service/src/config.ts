@@ -38,6 +38,8 @@ export const ConfigSchema = z.object({
   maxRequestTtlSeconds: int(10, 86_400).default(300),
   /** eth_getLogs page size, for RPC endpoints with range limits. */
   logPageBlocks: int(1, 1_000_000).default(5000),
+  /** The address courts reach this service on (https://evidence.example.org); the certificate's QR code and link use it. Unset: the address the browser used. */
+  publicUrl: z.string().url().optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -63,6 +65,7 @@ export const ENV: Record<keyof Config, string> = {
   maxBodyBytes: "ANCHOR_MAX_BODY_BYTES",
   maxRequestTtlSeconds: "ANCHOR_MAX_REQUEST_TTL_SECONDS",
   logPageBlocks: "ANCHOR_LOG_PAGE_BLOCKS",
+  publicUrl: "ANCHOR_PUBLIC_URL",
   logLevel: "ANCHOR_LOG_LEVEL",
 };
 

@@ -116,6 +116,7 @@ export async function createAnchorService(options: ServiceOptions) {
       consortiumRegistry: config.consortiumRegistry,
       maxRecordsPerRequest: config.maxRecordsPerRequest,
       maxMergeDelaySeconds: config.maxMergeDelaySeconds,
+      ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl.replace(/\/+$/, "") }),
     }),
     logger: logger === false ? false : (logger as never),
     intake,

@@ -266,7 +266,7 @@ export function renderResult(container, result, t, lang) {
 
 /** The printable certificate (shown only when printing). */
 export function renderCertificate(container, result, t, lang) {
-  const link = `${location.origin}/verify?leaf=${result.leafHash}`;
+  const link = `${result.publicUrl ?? location.origin}/verify?leaf=${result.leafHash}`;
   container.replaceChildren(
     el(
       "header",

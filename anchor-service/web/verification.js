@@ -81,7 +81,8 @@ export async function runVerification(input, info, progress) {
   const merkle = await recomputeRoot(bundle.log.leafIndex, bundle.head.treeSize, leafHash, bundle.inclusionProof, bundle.head.rootHash);
   const verifiedAt = Math.floor(Date.now() / 1000);
   const reportId = await reportIdOf({ leafHash, digest: document?.digest ?? null, verifiedAt, verification });
-  return { document, bundle, leafHash, others, verification, sameLog, lifecycle, members, merkle, verifiedAt, reportId };
+  const publicUrl = info?.publicUrl ?? null;
+  return { document, bundle, leafHash, others, verification, sameLog, lifecycle, members, merkle, verifiedAt, reportId, publicUrl };
 }
 
 /** The page's verdict: stricter than the service's overall, as the command-line verifier is. */

@@ -51,7 +51,7 @@ export function loadAssets(dir = WEB_DIR): Map<string, Asset> {
   return assets;
 }
 
-export function registerVerifyPage(app: FastifyInstance, deps: { chain: EvidenceLogClient }): void {
+export function registerVerifyPage(app: FastifyInstance, deps: { chain: EvidenceLogClient; info: () => { publicUrl?: string | undefined } }): void {
   const assets = loadAssets();
   const send = (reply: FastifyReply, asset: Asset) =>
     reply
@@ -70,7 +70,7 @@ export function registerVerifyPage(app: FastifyInstance, deps: { chain: Evidence
   app.withTypeProvider<ZodTypeProvider>().get("/verify/qr.svg", {
     schema: { hide: true, querystring: QrQuery },
     handler: async (request, reply) => {
-      const svg = await QRCode.toString(verificationUrl(request, request.query.leaf), { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+      const svg = await QRCode.toString(verificationUrl(request, request.query.leaf, deps.info().publicUrl), { type: "svg", errorCorrectionLevel: "M", margin: 2 });
       return send(reply, { body: Buffer.from(svg), type: CONTENT_TYPES[".svg"]! });
     },
   });
@@ -84,8 +84,9 @@ export function registerVerifyPage(app: FastifyInstance, deps: { chain: Evidence
   registerCourtReads(app, deps.chain);
 }
 
-/** Where the QR code leads: this page on the host the clerk reached, verifying that leaf. */
-export function verificationUrl(request: FastifyRequest, leafHash: string): string {
+/** Where the QR code leads: this page at the configured public address (else the host the clerk reached), verifying that leaf. */
+export function verificationUrl(request: FastifyRequest, leafHash: string, publicUrl?: string): string {
+  if (publicUrl !== undefined) return `${publicUrl}/verify?leaf=${leafHash.toLowerCase()}`;
   const host = request.host;
   if (!HOST.test(host)) throw anchorError("ANCHOR_ERR_VALIDATION", "the Host header is not a host name and port");
   return `${request.protocol}://${host}/verify?leaf=${leafHash.toLowerCase()}`;
