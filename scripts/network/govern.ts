@@ -12,6 +12,7 @@
 //     rotate-anchor-operator --old ADDR --new ADDR                 (union account and the union log's operator)
 //     suspend | reinstate --member N
 //     whitelist       --branch N --account-hash 0x…32 bytes [--remove]
+//     branch-limits   --branch N --single-loan-max F --daily-limit F --outstanding-limit F --net-tier1-capital F   (fen)
 //   approve  --file proposal.json
 //   execute  --file proposal.json
 //   show     --file proposal.json
@@ -116,8 +117,18 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
       const branch = memberId(o, "branch");
       return [{ target: contracts.jointLoanLedger, data: i.ledger.encodeFunctionData("setAccountWhitelisted", [branch, hash, allowed]), summary: `${allowed ? "whitelist" : "remove"} settlement account ${hash} ${allowed ? "for" : "from"} branch ${branch}` }];
     }
+    case "branch-limits": {
+      const fen = (name: string) => {
+        const v = need(o, name);
+        if (!/^[1-9][0-9]{0,17}$/.test(v)) throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of fen`);
+        return BigInt(v);
+      };
+      const branch = memberId(o, "branch");
+      const limits = { singleLoanMax: fen("single-loan-max"), dailyDisbursementLimit: fen("daily-limit"), outstandingLimit: fen("outstanding-limit"), netTier1Capital: fen("net-tier1-capital") };
+      return [{ target: contracts.jointLoanLedger, data: i.ledger.encodeFunctionData("setBranchLimits", [branch, limits]), summary: `set branch ${branch}'s quotas: ${Object.entries(limits).map(([k, v]) => `${k} ${v}`).join(", ")} (fen)` }];
+    }
     default:
-      throw new GovernError("GOVERN_BAD_ARGS", `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist`);
+      throw new GovernError("GOVERN_BAD_ARGS", `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits`);
   }
 }
 
@@ -223,6 +234,10 @@ export async function runGovern(argv: string[]): Promise<string[]> {
       branch: { type: "string" },
       "account-hash": { type: "string" },
       remove: { type: "boolean" },
+      "single-loan-max": { type: "string" },
+      "daily-limit": { type: "string" },
+      "outstanding-limit": { type: "string" },
+      "net-tier1-capital": { type: "string" },
     },
   });
   const o = values as Options;

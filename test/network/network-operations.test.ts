@@ -133,7 +133,7 @@ describe("network operations on a generated network (deploy, services from env f
     expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
   });
 
-  it("adds a member through governance: union proposes, branch A approves, anyone executes; a non-governor cannot approve", async function () {
+  it("adds a member through governance (union proposes, branch A approves, anyone executes; a non-governor cannot approve) and sets its quotas", async function () {
     const newcomer = Wallet.createRandom();
     const proposal = file("add-member.json");
     const proposed = await govern("propose", "add-member", "--as", "union", "--file", proposal, "--id", "6", "--kind", "branch", "--region", "330782", "--name", "Yiwu Rural Bank", "--account", newcomer.address);
@@ -150,6 +150,16 @@ describe("network operations on a generated network (deploy, services from env f
     const [id, status] = (await registry.getFunction("memberStatusOf")(newcomer.address)) as [bigint, bigint];
     expect([Number(id), Number(status)]).to.deep.equal([6, 1]);
     expect((await govern("show", "--file", proposal))[0]).to.contain("executed");
+
+    // the new branch's quotas, now with four governors (three approvals)
+    const limits = file("limits-6.json");
+    await govern("propose", "branch-limits", "--as", "union", "--file", limits, "--branch", "6", "--single-loan-max", "10000000", "--daily-limit", "50000000", "--outstanding-limit", "500000000", "--net-tier1-capital", "200000000");
+    await govern("approve", "--as", "branchA", "--file", limits);
+    expect((await govern("approve", "--as", "branchB", "--file", limits))[0]).to.contain("approvals 3/3; ready");
+    await govern("execute", "--as", "union", "--file", limits);
+    const ledger = new Contract(manifest.contracts.jointLoanLedger, ["function branchLimits(uint32) view returns (tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital))"], anvil.provider);
+    const set = (await ledger.getFunction("branchLimits")(6)) as { singleLoanMax: bigint; netTier1Capital: bigint };
+    expect([set.singleLoanMax, set.netTier1Capital]).to.deep.equal([10_000_000n, 200_000_000n]);
   });
 
   it("rotates branch B's key: new keystore, allowlisted on every node, swapped through governance", async function () {
