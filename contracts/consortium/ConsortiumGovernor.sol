@@ -84,6 +84,8 @@ contract ConsortiumGovernor is ConsortiumGoverned, IConsortiumGovernor {
         emit ProposalExecuted(proposalId, approvals);
         uint256 count = targets.length;
         for (uint256 i = 0; i < count; ++i) {
+            // executes M-of-N approved calls; success checked, revert data bubbled
+            // solhint-disable-next-line avoid-low-level-calls
             (bool ok, bytes memory result) = targets[i].call(calldatas[i]);
             if (!ok) {
                 if (result.length == 0) revert GovernorCallFailed(i, targets[i]);
@@ -191,6 +193,8 @@ contract ConsortiumGovernor is ConsortiumGoverned, IConsortiumGovernor {
     /// @dev Re-raise a failed call's revert data unchanged, so the target's custom error reaches
     /// the caller of `execute`.
     function _bubble(bytes memory result) private pure {
+        // the only way to re-raise revert data unchanged
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             revert(add(result, 0x20), mload(result))
         }

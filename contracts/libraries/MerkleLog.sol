@@ -23,6 +23,8 @@ library MerkleLog {
     /// so no memory is allocated per hash (this is the hot loop of every proof).
     function hashChildren(bytes32 left, bytes32 right) internal view returns (bytes32 result) {
         bool ok;
+        // SHA-256 precompile on scratch memory: the proof loop's gas budget
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore8(ptr, 0x01)
