@@ -124,6 +124,8 @@ describe("Besu network generator", function () {
       expect(config["permissions-nodes-config-file-enabled"]).to.equal(true);
       expect(config["permissions-accounts-config-file-enabled"]).to.equal(true);
       expect(config["genesis-file"]).to.equal("/genesis/genesis.json");
+      expect(`${String(config["p2p-host"])}:${String(config["p2p-port"])}`, "advertises its allowlisted address").to.equal(node.enode.split("@")[1]);
+      expect(config["nat-method"]).to.equal("NONE");
       const others = validators.filter((v) => v.name !== node.name).map((v) => v.enode);
       expect(config.bootnodes).to.deep.equal(others);
       expect(JSON.parse(await read(`nodes/${node.name}/static-nodes.json`))).to.deep.equal(others);

@@ -58,12 +58,17 @@ export function nodeConfigToml(node: BesuNode, all: readonly BesuNode[], options
     ["data-path", CONTAINER.data],
     // the node key: a validator's is also its QBFT signing key (secret; see README.md)
     ["node-private-key-file", `${CONTAINER.config}/key`],
-    // full sync, full history: courts verify evidence against old blocks
+    // full sync keeps every block and receipt (courts verify evidence against old blocks); Bonsai
+    // world state (FOREST is deprecated), whose trie-log limit Besu refuses with full sync
     ["sync-mode", "FULL"],
-    ["data-storage-format", "FOREST"],
+    ["data-storage-format", "BONSAI"],
+    ["bonsai-limit-trie-logs-enabled", false],
     "",
     "# peers: the validators, dialled at start; only allowlisted nodes may connect",
+    // advertise exactly the address in everyone's allowlist (no NAT guessing inside Docker)
+    ["p2p-host", node.ip],
     ["p2p-port", P2P_PORT],
+    ["nat-method", "NONE"],
     // (a lone validator has no one to dial)
     ...(validators.length === 0 ? [] : [["bootnodes", validators.map((v) => v.enode)] as const]),
     ["static-nodes-file", `${CONTAINER.config}/static-nodes.json`],
