@@ -1,0 +1,284 @@
+// `npm start`'s local consortium with real processes: Anvil with its state in a temporary data
+// directory, the anchor service and five institution nodes as child processes on ephemeral
+// ports. Started, a record anchored with a member key from the data directory, stopped, started
+// again: the same contracts (no redeploy), the bundle still verifies against the chain, every
+// node ready; one node killed and restarted; a taken port and a data directory in use refused.
+import { expect } from "chai";
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:net";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
+import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
+import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
+import { parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
+import { overall, verifyOnline } from "../../common/evidence/verify.ts";
+import { guardStateFile, stateFile } from "../../scripts/local/chain.ts";
+import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
+import { LocalConsortiumError } from "../../scripts/local/errors.ts";
+import { NODE_NAMES, readManifest, type ConsortiumManifest } from "../../scripts/local/manifest.ts";
+
+const EPHEMERAL = { chain: 0, anchor: 0, nodes: { union: 0, branchA: 0, branchB: 0, platform: 0, court: 0 } };
+
+async function status(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const response = await fetch(url, { headers });
+  await response.body?.cancel();
+  return response.status;
+}
+
+function rpcProvider(url: string): JsonRpcProvider {
+  return new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+}
+
+/** A keystore from the data directory, decrypted with the generated password. */
+async function memberWallet(dataDir: string, name: string): Promise<Wallet> {
+  const password = (await readFile(path.join(dataDir, "keys", ".password"), "utf8")).trim();
+  return (await Wallet.fromEncryptedJson(await readFile(path.join(dataDir, "keys", `${name}.json`), "utf8"), password)) as Wallet;
+}
+
+/** The leaf's bundle once its head is on chain (the committer runs every second) and the service has its chain. */
+async function anchoredBundle(client: AnchorClient, leafHash: string): Promise<EvidenceBundle> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return parseBundle(await client.bundle(leafHash));
+    } catch (error) {
+      const retryable = error instanceof AnchorClientError && (error.code === "ANCHOR_CLIENT_NOT_ANCHORED" || error.serviceCode === "ANCHOR_ERR_CHAIN_UNAVAILABLE");
+      if (!retryable || attempt > 300) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe("local chain state file", function () {
+  let dir: string;
+  beforeEach(async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "jl-state-"));
+    await mkdir(path.join(dir, "chain"));
+  });
+  afterEach(async function () {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const block = (number: number, timestamp: number) => ({ header: { number: `0x${number.toString(16)}`, timestamp: `0x${timestamp.toString(16)}` } });
+
+  it("keeps only the original genesis of a dump that holds several block 0s, and reports its time", async function () {
+    await writeFile(stateFile(dir), JSON.stringify({ blocks: [block(0, 2000), block(1, 1001), block(0, 1000), block(0, 3000)] }));
+    const result = await guardStateFile(dir);
+    expect(result).to.deep.equal({ state: "loaded", genesisTimestamp: 1000 });
+    const kept = JSON.parse(await readFile(stateFile(dir), "utf8")) as { blocks: unknown[] };
+    expect(kept.blocks).to.deep.equal([block(1, 1001), block(0, 1000)]);
+  });
+
+  it("puts the previous dump back when the state file is damaged, and starts fresh without one", async function () {
+    expect(await guardStateFile(dir)).to.deep.equal({ state: "fresh", genesisTimestamp: undefined });
+    await writeFile(stateFile(dir), JSON.stringify({ blocks: [block(0, 1000)] }));
+    await guardStateFile(dir);
+    await writeFile(stateFile(dir), '{"blocks": [{"hea');
+    expect(await guardStateFile(dir)).to.deep.equal({ state: "restored-previous", genesisTimestamp: 1000 });
+    expect((await readdir(path.join(dir, "chain"))).some((f) => f.startsWith("state.json.damaged-"))).to.equal(true);
+  });
+});
+
+describe("npm start: the local consortium (real processes, persistent data directory)", function () {
+  this.timeout(180_000);
+  let dataDir: string;
+  let consortium: LocalConsortium | undefined;
+  let first: ConsortiumManifest;
+  const lines: string[] = [];
+  const document = `loan contract ${randomBytes(8).toString("hex")}`;
+  const documentDigest = `0x${createHash("sha256").update(document).digest("hex")}`;
+  let leafHash: string;
+
+  before(async function () {
+    dataDir = await mkdtemp(path.join(tmpdir(), "jl-local-"));
+  });
+
+  after(async function () {
+    await consortium?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("starts the chain, the anchor service and five nodes, every one ready, with a complete manifest", async function () {
+    consortium = await startLocalConsortium({ dataDir, ports: EPHEMERAL, log: (line) => lines.push(line) });
+    first = await readManifest(dataDir);
+    expect(first).to.deep.equal(consortium.manifest);
+    expect(first.dataDir).to.equal(path.resolve(dataDir));
+    expect(first.chain.local).to.equal(true);
+    expect(first.chain.chainId).to.equal(31337);
+    expect(first.anchor.verifyPageUrl).to.equal(`${first.anchor.url}/verify`);
+    expect(first.anchor.docsUrl).to.equal(`${first.anchor.url}/docs`);
+    expect(first.governance.signers).to.have.length(2);
+
+    const provider = rpcProvider(first.chain.rpcUrl);
+    try {
+      expect((await provider.getBlock(0))!.hash).to.equal(first.chain.genesisHash);
+      for (const [field, hash] of Object.entries(first.contracts.codeHashes)) {
+        const address = (first.contracts as unknown as Record<string, string>)[field]!;
+        expect(keccak256(await provider.getCode(address)), field).to.equal(hash);
+      }
+      const registry = new Contract(first.contracts.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider);
+      const ledger = new Contract(first.contracts.jointLoanLedger, ["function isWhitelisted(uint32 branch, bytes32 accountHash) view returns (bool)"], provider);
+      for (const name of NODE_NAMES) {
+        const node = first.nodes[name];
+        const [memberId, memberStatus] = (await registry.getFunction("memberStatusOf")(node.account)) as [bigint, bigint];
+        expect([Number(memberId), Number(memberStatus)], name).to.deep.equal([node.memberId, 1]);
+        const [, , region] = (await registry.getFunction("profileOf")(node.memberId)) as [bigint, bigint, bigint];
+        expect(Number(region), name).to.equal(node.regionCode);
+      }
+      expect(first.nodes.branchA.regionCode).to.equal(110105);
+      // the platform co-funds both branches' loans: its settlement account is whitelisted for each
+      for (const branch of ["branchA", "branchB"] as const) {
+        for (const account of [...first.nodes[branch].settlementAccounts, ...first.nodes.platform.settlementAccounts]) {
+          expect(await ledger.getFunction("isWhitelisted")(first.nodes[branch].memberId, account), `${branch} ${account}`).to.equal(true);
+        }
+      }
+    } finally {
+      provider.destroy();
+    }
+
+    expect(await status(`${first.anchor.url}/readyz`)).to.equal(200);
+    const info = (await (await fetch(`${first.anchor.url}/v1/info`)).json()) as { logId: string; chainId: string };
+    expect(info.logId).to.equal(first.anchor.logId);
+    expect(info.chainId).to.equal("31337");
+    for (const name of NODE_NAMES) {
+      const node = first.nodes[name];
+      expect(await status(`${node.url}/readyz`), name).to.equal(200);
+      expect(Object.keys(node.tokens).sort(), name).to.deep.equal(name === "court" ? ["admin", "approver", "clerk", "court-clerk"] : ["admin", "approver", "clerk"]);
+      expect(await status(`${node.url}/v1/loans`, { authorization: `Bearer ${node.tokens.clerk}` }), name).to.equal(200);
+      expect(await status(`${node.url}/v1/loans`, { authorization: "Bearer not-a-token" }), name).to.equal(401);
+    }
+  });
+
+  it("keeps every secret in the data directory, readable by its owner only, and out of the logs", async function () {
+    expect((await stat(path.join(dataDir, "consortium.json"))).mode & 0o777).to.equal(0o600);
+    expect((await stat(path.join(dataDir, "keys"))).mode & 0o777).to.equal(0o700);
+    const keyFiles = await readdir(path.join(dataDir, "keys"));
+    expect(keyFiles).to.include.members([".password", "consortium.key", "union.json", "union-anchor.json", "court.master.key"]);
+    for (const file of keyFiles) expect((await stat(path.join(dataDir, "keys", file))).mode & 0o777, file).to.equal(0o600);
+    const secrets: string[] = [(await readFile(path.join(dataDir, "keys", "consortium.key"), "utf8")).trim()];
+    for (const file of keyFiles.filter((f) => f.endsWith(".json"))) {
+      const keystore = await readFile(path.join(dataDir, "keys", file), "utf8");
+      const wallet = await memberWallet(dataDir, file.replace(/\.json$/, ""));
+      expect(keystore.toLowerCase()).to.not.contain(wallet.privateKey.slice(2).toLowerCase());
+      secrets.push(wallet.privateKey.slice(2));
+    }
+    for (const node of NODE_NAMES) for (const token of Object.values(first.nodes[node].tokens)) secrets.push(token);
+    for (const log of await readdir(path.join(dataDir, "logs"))) {
+      const text = (await readFile(path.join(dataDir, "logs", log), "utf8")).toLowerCase();
+      for (const secret of secrets) expect(text.includes(secret.toLowerCase()), `a secret in logs/${log}`).to.equal(false);
+    }
+  });
+
+  it("anchors a record through the anchor service with a member key from the data directory", async function () {
+    const client = new AnchorClient(first.anchor.url, await memberWallet(dataDir, "branchB"));
+    const [receipt] = await client.submit([{ kind: 1, digestAlgorithm: 1, digest: documentDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: `0x${randomBytes(32).toString("hex")}` }]);
+    leafHash = receipt!.leafHash;
+    const bundle = await anchoredBundle(client, leafHash);
+    const provider = rpcProvider(first.chain.rpcUrl);
+    try {
+      const results = await verifyOnline(bundle, { providers: [provider], documentDigest });
+      expect(overall(results), JSON.stringify(results)).to.equal("pass");
+      // later blocks: after the reload, the anchoring block is history, not the chain's head
+      await provider.send("anvil_mine", ["0x3"]);
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("stops cleanly and resumes on a second start: same contracts, the bundle still verifies, every node ready", async function () {
+    await consortium!.stop();
+    consortium = undefined;
+    expect(await stat(path.join(dataDir, "launcher.lock")).then(() => true, () => false)).to.equal(false);
+    expect(await stat(path.join(dataDir, "chain", "state.json")).then((s) => s.size > 0)).to.equal(true);
+    let refused = false;
+    await fetch(`${first.anchor.url}/readyz`).catch(() => (refused = true));
+    expect(refused, "the anchor service still answers after stop()").to.equal(true);
+
+    const from = lines.length;
+    consortium = await startLocalConsortium({ dataDir, ports: EPHEMERAL, log: (line) => lines.push(line) });
+    const second = consortium.manifest;
+    const said = lines.slice(from).join("\n");
+    expect(said).to.contain("reusing the deployment");
+    expect(said).to.not.contain("REDEPLOYING");
+    expect(second.contracts).to.deep.equal(first.contracts);
+    expect(second.chain.genesisHash).to.equal(first.chain.genesisHash);
+    for (const name of NODE_NAMES) {
+      expect(second.nodes[name].tokens, name).to.deep.equal(first.nodes[name].tokens);
+      expect(second.nodes[name].account, name).to.equal(first.nodes[name].account);
+      expect(await status(`${second.nodes[name].url}/readyz`), name).to.equal(200);
+    }
+
+    const client = new AnchorClient(second.anchor.url, await memberWallet(dataDir, "branchB"));
+    const bundle = await anchoredBundle(client, leafHash);
+    const provider = rpcProvider(second.chain.rpcUrl);
+    try {
+      const results = await verifyOnline(bundle, { providers: [provider], documentDigest });
+      expect(overall(results), JSON.stringify(results)).to.equal("pass");
+      // membership at the anchoring block needs the chain's historical state after the reload
+      expect(results.find((r) => r.id === "submitterMembership")!.outcome, JSON.stringify(results)).to.equal("pass");
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("kills one node and restarts it with the same configuration", async function () {
+    const branchB = consortium!.manifest.nodes.branchB;
+    await consortium!.kill("branchB");
+    let refused = false;
+    await fetch(`${branchB.url}/readyz`).catch(() => (refused = true));
+    expect(refused, "branch B still answers after kill()").to.equal(true);
+    await consortium!.restart("branchB");
+    expect(await status(`${branchB.url}/readyz`)).to.equal(200);
+    expect(await status(`${branchB.url}/v1/loans`, { authorization: `Bearer ${branchB.tokens.clerk}` })).to.equal(200);
+    const starts = (await readFile(consortium!.logFile("branchB"), "utf8")).match(/launcher: starting branchB/g) ?? [];
+    expect(starts).to.have.length(3);
+  });
+
+  it("restarts the chain: same genesis, one genesis block in the state file, the services reconnect", async function () {
+    const m = consortium!.manifest;
+    // Ctrl-C makes Anvil dump; this session loaded a dump, and its own genesis must be the original
+    await consortium!.kill("chain", "SIGINT");
+    const state = JSON.parse(await readFile(path.join(dataDir, "chain", "state.json"), "utf8")) as { blocks: Array<{ header: { number: string } }> };
+    expect(state.blocks.filter((b) => BigInt(b.header.number) === 0n)).to.have.length(1);
+    await consortium!.restart("chain");
+    const provider = rpcProvider(m.chain.rpcUrl);
+    try {
+      expect((await provider.getBlock(0))!.hash).to.equal(first.chain.genesisHash);
+    } finally {
+      provider.destroy();
+    }
+    // the anchor service re-checks the chain after the outage and serves the bundle again
+    const client = new AnchorClient(m.anchor.url, await memberWallet(dataDir, "branchB"));
+    const bundle = await anchoredBundle(client, leafHash);
+    expect(bundle.leaf.leafHash).to.equal(leafHash);
+    for (const name of NODE_NAMES) expect(await status(`${m.nodes[name].url}/readyz`), name).to.equal(200);
+  });
+
+  it("refuses a port that is taken and a data directory another launcher uses, starting nothing", async function () {
+    const other = await mkdtemp(path.join(tmpdir(), "jl-local-refused-"));
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const taken = (blocker.address() as { port: number }).port;
+    try {
+      const error = await startLocalConsortium({ dataDir: other, ports: { ...EPHEMERAL, anchor: taken } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(LocalConsortiumError);
+      expect((error as LocalConsortiumError).code).to.equal("LOCAL_PORT_IN_USE");
+      expect((error as Error).message).to.contain(String(taken)).and.to.contain("JL_ANCHOR_PORT");
+      expect(await stat(path.join(other, "keys")).then(() => true, () => false), "keys were generated before the port check").to.equal(false);
+
+      // pid 1 is always alive: a lock naming it is a launcher still running
+      await writeFile(path.join(other, "launcher.lock"), JSON.stringify({ pid: 1, children: {} }));
+      const inUse = await startLocalConsortium({ dataDir: other, ports: EPHEMERAL }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((inUse as LocalConsortiumError).code).to.equal("LOCAL_ALREADY_RUNNING");
+    } finally {
+      blocker.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+});
