@@ -41,8 +41,12 @@ export const NodeConfigSchema = z.object({
   indexerPollMs: int(50, 3_600_000).default(1000),
   /** Other members' node URLs (JSON object: member id → base URL): where the union forwards applications. */
   directory: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().url())).default({}),
-  /** How often this node runs a keeper round on its own (escalation, reminders); unset: only on request (POST /v1/keeper/rounds). */
-  keeperIntervalMs: int(1000, 86_400_000).optional(),
+  /**
+   * How often this node runs a keeper round on its own (escalation, reminders); 0: only on request
+   * (POST /v1/keeper/rounds). Unset: hourly on the union's node (it keeps the escalation going by
+   * default), only on request elsewhere.
+   */
+  keeperIntervalMs: int(0, 86_400_000).refine((v) => v === 0 || v >= 1000, "0 (rounds only on request) or at least 1000 ms").optional(),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

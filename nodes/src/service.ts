@@ -182,9 +182,10 @@ export async function createNodeService(options: NodeServiceOptions) {
     async start(): Promise<void> {
       indexer.start();
       sender.start();
-      if (config.keeperIntervalMs !== undefined) {
+      const interval = config.keeperIntervalMs ?? (config.memberKind === "union" ? 3_600_000 : 0);
+      if (interval > 0) {
         const round = () => keeper.runOnce().catch((error) => log.warn({ err: (error as Error).message }, "keeper round failed; retried next interval"));
-        keeperTimer = setInterval(round, config.keeperIntervalMs);
+        keeperTimer = setInterval(round, interval);
         keeperTimer.unref();
       }
     },

@@ -44,8 +44,11 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
         // mining paused: branch A's sender gets its first repayment in flight and no further
         beforeRepayments: async () => void (await provider.send("evm_setAutomine", [false])),
         repaymentsEnqueued: async ({ serials }) => {
+          const deadline = Date.now() + 60_000;
           for (;;) {
-            if ((await branchA.get<OutboxEntryView>(`/v1/outbox/${serials[0]}`)).state === "sent") break;
+            const first = await branchA.get<OutboxEntryView>(`/v1/outbox/${serials[0]}`);
+            if (first.state === "sent") break;
+            if (Date.now() > deadline) throw new Error(`branch A's first repayment is still ${first.state} with mining paused: ${JSON.stringify(first)}`);
             await new Promise((r) => setTimeout(r, 50));
           }
           atKill = await Promise.all(serials.map((s) => branchA.get<OutboxEntryView>(`/v1/outbox/${s}`)));
