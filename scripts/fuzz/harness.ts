@@ -183,6 +183,8 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
       stats.accepted++;
     }
     spec.check?.(c, reply);
+    // long runs (npm run test:fuzz) say where they are
+    if (options.runs >= 5000 && stats.runs % 2500 === 0) console.log(`      … ${spec.route}: ${stats.runs} of ${options.runs}`);
     if (++sinceHealth >= 250) {
       sinceHealth = 0;
       await expectHealthy(target, where);
