@@ -4,7 +4,6 @@
 // verify; no leaf may appear twice; re-submitting returns the original receipts; the
 // document-digest index, written in the same batches, holds exactly the stored records.
 import { expect } from "chai";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,34 +11,13 @@ import type { Receipt } from "../../common/auth/receipts.ts";
 import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
-import { ENV, type Config } from "../../anchor-service/src/config.ts";
+import type { Config } from "../../anchor-service/src/config.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
 import { digestKey, seqKey } from "../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
+import { startAnchorProcess as startServer } from "../../scripts/testing/anchor-process.ts";
 import { freePort } from "../helpers/anvil.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-
-type Server = { process: ChildProcess; url: string; exited: Promise<number | null> };
-
-async function startServer(config: Config): Promise<Server> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [field, name] of Object.entries(ENV)) env[name] = String(config[field as keyof Config]);
-  const child = spawn(process.execPath, ["anchor-service/src/server.ts"], { env, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (d) => (stderr += String(d)));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const url = `http://127.0.0.1:${config.port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return { process: child, url, exited };
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`anchor service did not start: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe("anchor service: SIGKILL mid-submission loses nothing", function () {
   this.timeout(180_000);

@@ -1,0 +1,114 @@
+// What every anchor fault scenario checks at the end, against the promises the service made:
+// every receipt a client received is genuine, its record is stored at the receipt's sequence
+// number, anchored, and its bundle verifies against the chain (common/evidence/verify.ts); no
+// leaf is stored twice; the digest index holds exactly the stored records; no head is left lost.
+import type { Provider } from "ethers";
+import type { Receipt, ReceiptDomain } from "../../common/auth/receipts.ts";
+import { verifyReceipt } from "../../common/auth/receipts.ts";
+import { parseBundle } from "../../common/evidence/bundle.ts";
+import { overall, verifyOnline } from "../../common/evidence/verify.ts";
+import { openDb } from "../../anchor-service/src/store/db.ts";
+import { digestKey, seqKey } from "../../anchor-service/src/store/keys.ts";
+import { RecordStore } from "../../anchor-service/src/store/records.ts";
+import { until } from "./seeded.ts";
+
+export type ServedAudit = {
+  receipted: number;
+  /** Receipts whose signature or proof does not verify. */
+  badReceipts: number;
+  /** Receipted leaves the service does not know, or holds at another sequence number. */
+  lost: number;
+  /** Bundles served and verified (overall "pass"). */
+  bundlesVerified: number;
+  /** Up to 10 examples of what failed. */
+  problems: string[];
+};
+
+export type StoredAudit = { stored: number; uniqueLeaves: number; duplicates: number; receiptsAtSequence: number; digestIndexEntries: number; missingFromDigestIndex: number; heads: number; lostHeads: number };
+
+/** Wait until the service has anchored everything (readyz: chain ok, nothing pending). */
+export async function waitAllAnchored(url: string, timeoutMs = 120_000): Promise<void> {
+  await until(
+    async () => {
+      const response = await fetch(`${url}/readyz`);
+      const body = (await response.json()) as { ready: boolean; pendingLeaves: number };
+      return response.ok && body.ready && body.pendingLeaves === 0;
+    },
+    "every leaf anchored (readyz: ready, 0 pending)",
+    timeoutMs,
+  );
+}
+
+/** Every receipt against the running service and the chain (`concurrency` bundles at a time). */
+export async function auditServed(options: { url: string; receipts: Iterable<Receipt>; domain: ReceiptDomain; operator: string; provider: Provider; concurrency?: number }): Promise<ServedAudit> {
+  const all = [...options.receipts];
+  const out: ServedAudit = { receipted: all.length, badReceipts: 0, lost: 0, bundlesVerified: 0, problems: [] };
+  const note = (problem: string) => {
+    if (out.problems.length < 10) out.problems.push(problem);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < all.length) {
+      const receipt = all[next++]!;
+      const checked = verifyReceipt(options.domain, receipt, options.operator);
+      if (!checked.ok) {
+        out.badReceipts++;
+        note(`receipt ${receipt.leafHash}: ${JSON.stringify(checked)}`);
+      }
+      const response = await fetch(`${options.url}/v1/bundles/${receipt.leafHash}`);
+      const body = (await response.json()) as unknown;
+      if (response.status !== 200) {
+        const code = (body as { error?: { code?: string } }).error?.code;
+        if (code === "ANCHOR_ERR_UNKNOWN_LEAF") out.lost++;
+        note(`bundle ${receipt.leafHash}: ${response.status} ${code}`);
+        continue;
+      }
+      const bundle = parseBundle(body);
+      if (bundle.log.leafIndex !== receipt.sequence) {
+        out.lost++;
+        note(`leaf ${receipt.leafHash} is at ${bundle.log.leafIndex}, its receipt says ${receipt.sequence}`);
+        continue;
+      }
+      const checks = await verifyOnline(bundle, { providers: [options.provider] });
+      if (overall(checks) === "pass") out.bundlesVerified++;
+      else note(`bundle ${receipt.leafHash}: ${JSON.stringify(checks.filter((c) => c.outcome !== "pass"))}`);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  return out;
+}
+
+/** The stopped service's LevelDB directory, read directly. */
+export async function auditStored(dataDir: string, receipts: Iterable<Receipt>): Promise<StoredAudit> {
+  const db = await openDb(dataDir);
+  try {
+    const records = new RecordStore(db);
+    const count = await records.count();
+    const hashes = (await records.leafHashes(0, count)).map((h) => Buffer.from(h).toString("hex"));
+    const unique = new Set(hashes);
+    let atSequence = 0;
+    for (const receipt of receipts) if (hashes[receipt.sequence] === receipt.leafHash.slice(2).toLowerCase()) atSequence++;
+    let digestIndexEntries = 0;
+    for await (const _ of db.digests.keys()) digestIndexEntries++;
+    const stored = await db.records.getMany(Array.from({ length: count }, (_, seq) => seqKey(seq)));
+    const entries = await db.digests.getMany(stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)));
+    let heads = 0;
+    let lostHeads = 0;
+    for await (const head of db.heads.values()) {
+      heads++;
+      if (head.lost !== undefined) lostHeads++;
+    }
+    return {
+      stored: count,
+      uniqueLeaves: unique.size,
+      duplicates: count - unique.size,
+      receiptsAtSequence: atSequence,
+      digestIndexEntries,
+      missingFromDigestIndex: entries.filter((e) => e === undefined).length,
+      heads,
+      lostHeads,
+    };
+  } finally {
+    await db.root.close();
+  }
+}
