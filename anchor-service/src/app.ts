@@ -12,10 +12,9 @@ import {
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { RequestDomain } from "../../common/auth/request-signing.ts";
-import { AuthError, nonceKey, verifyRequest } from "../../common/auth/request-signing.ts";
+import { AuthError } from "../../common/auth/request-signing.ts";
 import { BundleFormatError, EvidenceBundleSchema, parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
-import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
 import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
 import { AnchorError, anchorError } from "./errors.ts";
@@ -23,6 +22,7 @@ import type { EvidenceQueries } from "./evidence/queries.ts";
 import type { Intake } from "./intake/intake.ts";
 import type { AnchorMetrics } from "./metrics.ts";
 import { registerDigestRoutes } from "./routes/digests.ts";
+import { registerSubmitRoute } from "./routes/leaves.ts";
 import { registerVerifyPage } from "./routes/verify-page.ts";
 import {
   ConsistencyQuery,
@@ -126,30 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const api = app.withTypeProvider<ZodTypeProvider>();
 
-  api.post("/v1/leaves", {
-    schema: { summary: "Submit evidence records (1–10,000); replies with a signed receipt per record once durable", body: SubmitBody, response: { 200: SubmitResponse, ...errors } },
-    preValidation: async (request) => {
-      const body = request.body as { records?: unknown };
-      if (Array.isArray(body?.records) && body.records.length > deps.limits.maxRecordsPerRequest) {
-        throw anchorError("ANCHOR_ERR_TOO_MANY_RECORDS", `at most ${deps.limits.maxRecordsPerRequest} records per request, got ${body.records.length}; split the submission`);
-      }
-    },
-    handler: async (request, reply) => {
-      const auth = await authenticate(request, deps);
-      const records: EvidenceRecord[] = request.body.records.map((r, i) => {
-        if (r.submitter !== undefined && r.submitter !== auth.memberId) {
-          throw anchorError("ANCHOR_ERR_SUBMITTER_MISMATCH", `records[${i}].submitter is ${r.submitter}, but the request is signed by member ${auth.memberId}`);
-        }
-        return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: auth.memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
-      });
-      deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
-      const receipts = await deps.intake.submitIssued({ ...auth, records });
-      deps.metrics.intakeRequests.inc();
-      // receipts are written by our own code to ReceiptSchema (intake/receipt-json.ts); re-encoding
-      // 10,000 of them through zod would cost more than the whole intake, so it is not re-applied
-      return reply.type("application/json").send(receipts.json() as never);
-    },
-  });
+  registerSubmitRoute(app, deps);
 
   api.get("/v1/leaves/:leafHash", {
     schema: { summary: "A leaf's status, its inclusion proof to the first head that contains it, and that head", params: LeafParams, response: { 200: LeafResponse, ...errors } },
@@ -207,27 +184,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // the court verification page (/verify) and the chain reads it shows
   registerVerifyPage(app, deps);
   return app;
-}
-
-/** Signature, expiry, membership and status of the request's signer. */
-async function authenticate(request: FastifyRequest, deps: AppDeps): Promise<{ signer: string; memberId: number; nonceKey: Uint8Array; expiresAt: number }> {
-  const domain = deps.requestDomain();
-  if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet; retry shortly");
-  const verified = verifyRequest(
-    domain,
-    // the path is signed as sent, query string included (common/auth/request-signing.ts)
-    { method: request.method, path: request.url, rawBody: request.rawBody ?? new Uint8Array(0), headers: request.headers },
-    { now: deps.now(), maxTtlSeconds: deps.limits.maxRequestTtlSeconds },
-  );
-  let status;
-  try {
-    status = await deps.chain.memberStatus(verified.signer);
-  } catch (e) {
-    throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot check membership on chain: ${(e as Error).message}`);
-  }
-  if (status.status === "none") throw anchorError("ANCHOR_ERR_NOT_MEMBER", `${verified.signer} is not an account of any consortium member`);
-  if (status.status === "suspended") throw anchorError("ANCHOR_ERR_MEMBER_SUSPENDED", `member ${status.memberId} is suspended`);
-  return { signer: verified.signer, memberId: status.memberId, nonceKey: nonceKey(verified.signer, verified.nonce), expiresAt: verified.expiresAt };
 }
 
 const AUTH_CODES: Record<string, AnchorError["code"]> = {

@@ -13,7 +13,7 @@ import type { MerkleStore } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, digestKey, seqKey } from "../store/keys.ts";
 import type { RecordStore } from "../store/records.ts";
-import { packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { RECORD_BYTES, leafHashOfPacked, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
 
 export type IntakeRequest = {
@@ -23,8 +23,34 @@ export type IntakeRequest = {
   /** Replay protection: remembered until `expiresAt`. */
   nonceKey: Uint8Array;
   expiresAt: number;
-  records: EvidenceRecord[];
+  /** The records, or the same packed back to back (store/records.ts layout, submitter written, valid). */
+  records: EvidenceRecord[] | Uint8Array;
 };
+
+/** A request's records packed back to back, and their leaf hashes. */
+function packAndHash(records: EvidenceRecord[] | Uint8Array): { packed: Uint8Array; hashes: Uint8Array[] } {
+  if (records instanceof Uint8Array) {
+    const hashes: Uint8Array[] = new Array(records.length / RECORD_BYTES);
+    for (let j = 0; j < hashes.length; j++) hashes[j] = leafHashOfPacked(records, j * RECORD_BYTES);
+    return { packed: records, hashes };
+  }
+  const packed = new Uint8Array(records.length * RECORD_BYTES);
+  const hashes: Uint8Array[] = new Array(records.length);
+  for (let j = 0; j < records.length; j++) {
+    const record = records[j]!;
+    let p = packRecordChecked(record);
+    if (p === undefined) {
+      // not the canonical hex form: encodeLeaf reports the fault (or, if it accepts the record,
+      // hashes it exactly as before)
+      hashes[j] = hashLeaf(encodeLeaf(record));
+      p = packRecord(record);
+    } else {
+      hashes[j] = leafHashOfBytes(packedRecordBytes(p, record)); // checks the numeric fields
+    }
+    packed.set(p, j * RECORD_BYTES);
+  }
+  return { packed, hashes };
+}
 
 export type IntakeDeps = {
   db: AnchorDb;
@@ -156,38 +182,24 @@ export class Intake {
       }
     });
 
-    // leaf hashes (each record's hex fields decoded once, straight into its packed form), their
-    // hex computed once, and which are stored already
+    // each request's records packed back to back (parsed that way, or packed here from objects),
+    // their leaf hashes, the hashes' hex (computed once), and which are stored already
     const hashes: Uint8Array[][] = [];
     const hexes: string[][] = [];
-    const packs: Uint8Array[][] = [];
+    const packs: Uint8Array[] = [];
     const unique = new Map<string, Uint8Array>();
     for (const i of live) {
-      const list = requests[i]!.records;
-      const hs: Uint8Array[] = new Array(list.length);
-      const xs: string[] = new Array(list.length);
-      const ps: Uint8Array[] = new Array(list.length);
-      for (let j = 0; j < list.length; j++) {
-        const record = list[j]!;
-        let packed = packRecordChecked(record);
-        let h: Uint8Array;
-        if (packed === undefined) {
-          // not the canonical hex form: encodeLeaf reports the fault (or, if it accepts the
-          // record, hashes it exactly as before)
-          h = hashLeaf(encodeLeaf(record));
-          packed = packRecord(record);
-        } else {
-          h = leafHashOfBytes(packedRecordBytes(packed, record)); // checks the numeric fields
-        }
+      const { packed, hashes: hs } = packAndHash(requests[i]!.records);
+      const xs: string[] = new Array(hs.length);
+      for (let j = 0; j < hs.length; j++) {
+        const h = hs[j]!;
         const hex = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString("hex");
-        hs[j] = h;
         xs[j] = hex;
-        ps[j] = packed;
         unique.set(hex, h);
       }
       hashes.push(hs);
       hexes.push(xs);
-      packs.push(ps);
+      packs.push(packed);
     }
     const uniqueHex = [...unique.keys()];
     const uniqueHashes = [...unique.values()];
@@ -215,7 +227,7 @@ export class Intake {
       const hs = hashes[l]!;
       const xs = hexes[l]!;
       const ps = packs[l]!;
-      for (let j = 0; j < request.records.length; j++) {
+      for (let j = 0; j < xs.length; j++) {
         const hex = xs[j]!;
         if (origin.has(hex)) continue;
         const h = hs[j]!;
@@ -225,9 +237,10 @@ export class Intake {
         const current = indexEntries.get(indexPrefix);
         const entry = current === undefined ? seq : Buffer.concat([current, seq]);
         indexEntries.set(indexPrefix, entry);
-        ops.push({ type: "put", key: prefixed(prefix.records, seq), value: ps[j]! });
+        const record = ps.subarray(j * RECORD_BYTES, (j + 1) * RECORD_BYTES);
+        ops.push({ type: "put", key: prefixed(prefix.records, seq), value: record });
         ops.push({ type: "put", key: prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), value: entry });
-        ops.push({ type: "put", key: prefixed(prefix.digests, digestKey(ps[j]!.subarray(2, 34), next)), value: EMPTY });
+        ops.push({ type: "put", key: prefixed(prefix.digests, digestKey(record.subarray(2, 34), next)), value: EMPTY });
         batchHashes.push(h);
         newHashes.push(h);
         next++;

@@ -1,8 +1,9 @@
 // Evidence records by sequence number, their lookup by leaf hash, and the intake batches that
 // hold their receipts' signatures. The leaf hash is never stored per record: it is recomputed
 // from the record (224-byte encoding, one SHA-256), which keeps the log near 200 bytes a leaf.
+import { hash } from "node:crypto";
 import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/evidence/leaf.ts";
-import { encodeLeaf } from "../../../common/evidence/leaf.ts";
+import { LEAF_LENGTH, LEAF_VERSION, encodeLeaf } from "../../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
@@ -59,6 +60,29 @@ export function packRecordChecked(record: EvidenceRecord): Uint8Array | undefine
   out[68] = (s >>> 8) & 0xff;
   out[69] = s & 0xff;
   return out;
+}
+
+// 0x00 ‖ leaf (common/evidence/LEAF.md: seven 32-byte words), reused: every byte that is not
+// constant zero padding is rewritten for each record, and hashing is synchronous
+const LEAF_INPUT = new Uint8Array(1 + LEAF_LENGTH);
+LEAF_INPUT[32] = LEAF_VERSION;
+
+/**
+ * The RFC 9162 leaf hash of the packed record at packed[at..at+102): hashLeaf(encodeLeaf(record))
+ * without unpacking it. The record must be valid (kind, algorithm and submitter in range, as the
+ * intake's parsers guarantee). Returns a 32-byte Buffer.
+ */
+export function leafHashOfPacked(packed: Uint8Array, at: number): Uint8Array {
+  const b = LEAF_INPUT;
+  b[64] = packed[at]!; // kind: word 1
+  b[96] = packed[at + 1]!; // digestAlgorithm: word 2
+  b.set(packed.subarray(at + 2, at + 66), 97); // digest, salt: words 3 and 4
+  b[189] = packed[at + 66]!; // submitter: last 4 bytes of word 5
+  b[190] = packed[at + 67]!;
+  b[191] = packed[at + 68]!;
+  b[192] = packed[at + 69]!;
+  b.set(packed.subarray(at + 70, at + 102), 193); // subject: word 6
+  return hash("sha256", b, "buffer");
 }
 
 /** The record fields of a packed record as bytes (views into `packed`), for encodeLeafBytes. */
