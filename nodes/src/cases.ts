@@ -182,7 +182,8 @@ export class CaseOperations {
       sources.push({ member, documents: count });
     }
     if (members.length > 0 && sources.every((s) => "error" in s)) {
-      throw nodeError("NODE_ERR_PEER_REFUSED", `no member holding loan ${c.loanId}'s documents answered`, sources);
+      const unreachable = sources.every((s) => "error" in s && s.error === "NODE_ERR_PEER_UNAVAILABLE");
+      throw nodeError(unreachable ? "NODE_ERR_PEER_UNAVAILABLE" : "NODE_ERR_PEER_REFUSED", `no member holding loan ${c.loanId}'s documents gave them (${unreachable ? "unreachable" : "refused"})`, sources);
     }
     return { loanId: c.loanId, caseId: c.caseId, stored, sources };
   }

@@ -38,6 +38,8 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   let loanId: string;
   let firstDueDay: number;
   let startDate: string;
+  let baseConfig: NodeConfig;
+  let anchorUrl: string;
   const contract = Buffer.from("借款合同 — signed PDF bytes of the case test");
   const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
 
@@ -52,7 +54,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     ]);
     anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
     await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
     const masterKeyFile = join(dir, "master.key");
     await createMasterKeyFile(masterKeyFile);
     const base = NodeConfigSchema.parse({
@@ -83,6 +85,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       node.sender.start();
       return node;
     };
+    baseConfig = base;
     branch = await start(base, chain.wallets.branchA);
     const branchUrl = await branch.app.listen({ host: "127.0.0.1", port: 0 });
     union = await start({ ...base, memberId: MEMBERS.union, memberKind: "union", dataDir: join(dir, "union") }, chain.wallets.unionOps);
@@ -244,6 +247,33 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     const path = `/v1/cases/${loanId}/documents`;
     const headers = await signRequest(chain.wallets.unionOps, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path, body: "" });
     expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
+  });
+
+  it("reports a member's node that cannot be reached (503) or refuses (502), with each source's code", async function () {
+    const { freePort } = await import("../helpers/anvil.ts");
+    const tryWith = async (url: string) => {
+      // the same court member, with another directory entry for branch A
+      const other = await createNodeService({
+        config: { ...baseConfig, memberId: MEMBERS.court, memberKind: "court", dataDir: join(dir, "court-other"), directory: { [String(MEMBERS.branchA)]: url } },
+        inMemory: true,
+        logger: false,
+        wallet: chain.wallets.court,
+        now: NOW,
+      });
+      try {
+        await other.indexer.syncOnce();
+        return await other.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court") });
+      } finally {
+        await other.close();
+      }
+    };
+    const dead = await tryWith(`http://127.0.0.1:${await freePort()}`);
+    expect(dead.statusCode).to.equal(503);
+    expect(dead.json()).to.deep.include({ error: { code: "NODE_ERR_PEER_UNAVAILABLE", message: (dead.json() as { error: { message: string } }).error.message, details: [{ member: MEMBERS.branchA, error: "NODE_ERR_PEER_UNAVAILABLE" }] } });
+    // the anchor service is no member's node: it answers 404 to the case route
+    const wrong = await tryWith(anchorUrl);
+    expect(wrong.statusCode).to.equal(502);
+    expect(code(wrong)).to.equal("NODE_ERR_PEER_REFUSED");
   });
 
   it("the court accepts, records a ruling (stored, anchored, its digest on chain) and closes the case", async function () {
