@@ -66,7 +66,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   let node: NodeService;
   let dir: string;
   let target: FuzzTarget;
-  const known = { applicationId: "", foreignApplicationId: "", documentId: "", consentLeaf: "", loanId: "", serial: "DSB-KNOWN-1", borrowerKey: "" };
+  const known = { applicationId: "", approvableApplicationId: "", foreignApplicationId: "", documentId: "", consentLeaf: "", loanId: "", serial: "DSB-KNOWN-1", borrowerKey: "" };
   const stats: RouteStats[] = [];
 
   before(async function () {
@@ -130,6 +130,9 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     await inject({ method: "POST", url: `/v1/loans/${known.loanId}/disbursements`, headers: bearer, payload: { serial: known.serial, amountFen: "3500000", accountHash: SETTLEMENT } });
     known.borrowerKey = (await inject({ method: "GET", url: `/v1/applications/${known.applicationId}`, headers: bearer })).borrowerKey;
     known.foreignApplicationId = `app_${"0".repeat(24)}`;
+    const second = jiedaibaoPayload();
+    second.shenqingBianhao = "JDB20261122000999";
+    known.approvableApplicationId = (await inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: bearer, payload: second })).applicationId;
     target = {
       service: "institution node",
       app: node.app,
@@ -166,7 +169,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     { weight: 1, arbitrary: hostileString },
   );
   const appIdText = applicationId.map((a) => JSON.stringify(a === "known" ? "__KNOWN_APP__" : a));
-  const resolve = (text: string) => text.replaceAll("__KNOWN_APP__", known.applicationId).replaceAll("__KNOWN_LEAF__", known.consentLeaf);
+  const resolve = (text: string) =>
+    text.replaceAll("__KNOWN_APP__", known.applicationId).replaceAll("__APPROVABLE_APP__", known.approvableApplicationId).replaceAll("__KNOWN_LEAF__", known.consentLeaf);
   const base64 = fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b).toString("base64")), fc.constantFrom("", "====", "not base64!", "\u0000", "YQ", "A".repeat(100_000)));
   const day = fc.oneof(
     { weight: 3, arbitrary: fc.date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2035-12-31T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)) },
@@ -244,6 +248,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         },
         { weight: 1, arbitrary: hostileBody },
       ),
+      { url: "/v1/loans", body: JSON.stringify({ applicationId: "__APPROVABLE_APP__", contractBase64: Buffer.from("借款合同 2").toString("base64"), consentLeafHash: "__KNOWN_LEAF__", platformShareBps: 3000, startDate: "2026-11-22" }) },
     ),
     ...(["disbursements", "repayments"] as const).map((kind) =>
       bodyRoute(
@@ -281,11 +286,17 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
             letterBase64: { valid: quoted(base64) },
             signedAt: { valid: quoted(isoTime) },
             validUntil: { valid: quoted(isoTime) },
-            scope: { valid: arrayText(fc.oneof(fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"'), quoted(hostileString)), 4) },
+            scope: {
+              valid: fc.oneof(
+                { weight: 6, arbitrary: fc.subarray(["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT", "GUARANTEE_REVIEW"], { minLength: 1 }).map((xs) => JSON.stringify(xs)) },
+                { weight: 1, arbitrary: arrayText(fc.oneof(fc.constantFrom('"LOAN_APPROVAL"', '"GUARANTEE_REVIEW"'), quoted(hostileString)), 4) },
+              ),
+            },
           }),
         },
         { weight: 1, arbitrary: hostileBody },
       ),
+      { url: "/v1/consents", body: JSON.stringify({ applicationId: "__KNOWN_APP__", letterBase64: Buffer.from("授权书 (example)").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] }) },
     ),
     bodyRoute(
       "POST /v1/credit-queries",
@@ -502,7 +513,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       expect(s.runs).to.be.at.least(RUNS);
     }
     // the genuine example of each of these routes was accepted (the fuzzer's requests were refused for what they changed)
-    for (const route of ["POST /v1/applications/:channel", "POST /v1/loans/:loanId/disbursements", "POST /v1/reconciliations", "POST /v1/forwarded-applications/:channel"]) {
+    for (const route of ["POST /v1/applications/:channel", "POST /v1/loans", "POST /v1/loans/:loanId/disbursements", "POST /v1/consents", "POST /v1/reconciliations", "POST /v1/forwarded-applications/:channel"]) {
       expect(stats.find((s) => s.route === route)!.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
     }
   });
