@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const m = consortium.manifest;
   console.log(`\n${serviceTable(m)}\n`);
   console.log(`API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`);
-  console.log(`logs: ${path.join(m.dataDir, "logs")}/<service>.log     stop: Ctrl-C`);
+  console.log(`logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`);
 }
 
 main().catch((error: unknown) => {
