@@ -140,6 +140,7 @@ export class NodeOperations {
     const letter = Buffer.from(input.letterBase64, "base64");
     const letterDigest = `0x${createHash("sha256").update(letter).digest("hex")}`;
     // the consent is checked (dates, scope, an earlier letter) before the letter is stored; a retry after a crash in between is idempotent
+    if (letter.length === 0) throw nodeError("NODE_ERR_VALIDATION", "letterBase64 holds no bytes; send the signed authorization letter");
     const consent = await recordConsent({ borrowerKey: stored.borrowerKey, letterDigest, signedAt: input.signedAt, validUntil: input.validUntil, scope: input.scope }, this.deps.consent);
     const document = await this.deps.documents.put({ kind: "authorization", bytes: letter, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, storedBy: actor.userId } });
     return { documentId: document.documentId, letterDigest, consent: { leafHash: consent.anchor.leafHash, sequence: consent.anchor.sequence } };

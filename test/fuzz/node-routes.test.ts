@@ -481,6 +481,16 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       );
     });
 
+    it("POST /v1/consents with a letter that decodes to no bytes: refused before the consent is recorded or anchored", async function () {
+      const leaves = anchor.merkle.size;
+      await refusedWithoutWrites(
+        { method: "POST", url: "/v1/consents", headers: approver(), payload: { applicationId: known.applicationId, letterBase64: "====", signedAt: "1970-01-01T00:00:00.001Z", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"] } },
+        400,
+        "NODE_ERR_VALIDATION",
+      );
+      expect(anchor.merkle.size, "nothing anchored").to.equal(leaves);
+    });
+
     it("a disbursement reusing another flow's serial: 409 before the voucher is stored or anchored", async function () {
       const leaves = anchor.merkle.size;
       await refusedWithoutWrites(
