@@ -1,0 +1,139 @@
+// The loan benchmark's consortium: a real Anvil with every contract (startConsortiumChain +
+// deployLending), and the anchor service, branch A's node and the platform's node, each its own
+// process started from its entry point with the ANCHOR_* / NODE_* variables an operator sets
+// (as scripts/local/services.ts does), logging to files in a temporary directory.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Wallet, encryptKeystoreJson } from "ethers";
+import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import { deployLending } from "../../scripts/deploy/consortium.ts";
+import { NodeApi } from "../../scripts/demo/node-api.ts";
+import { ServiceProcess, httpReady } from "../../scripts/local/service-process.ts";
+import { nodeUsers } from "../../scripts/local/services.ts";
+import { freePort } from "../../test/helpers/anvil.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../test/helpers/consortium-chain.ts";
+import { HOST, REPO_ROOT, anchorProcess } from "./anchor-process.ts";
+
+/**
+ * Limits high enough that a benchmark run never meets a quota (the demo's allow 1 million yuan of
+ * disbursements a day); the contract still checks each of them on every call.
+ */
+const BENCH_LIMITS = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 10n ** 13n, outstandingLimit: 10n ** 14n, netTier1Capital: 10n ** 15n };
+
+export type BenchNode = { api: NodeApi; wallet: Wallet; memberId: number; settlementAccount: string; process: ServiceProcess };
+
+export type LoanNetwork = {
+  chain: ConsortiumChain;
+  ledger: string;
+  regionCode: number;
+  anchorUrl: string;
+  branch: BenchNode;
+  platform: BenchNode;
+  dir: string;
+  /** Stop the nodes and the anchor service (the chain keeps running for the ceiling). */
+  stopServices(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+async function keystore(dir: string, name: string, wallet: Wallet, password: string): Promise<string> {
+  const file = path.join(dir, `${name}.keystore.json`);
+  // scrypt N = 2^14, as the local launcher's demo keystores: decrypts in ~0.1 s
+  await writeFile(file, await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 14 } }), { mode: 0o600 });
+  return file;
+}
+
+export async function startLoanNetwork(log: (line: string) => void): Promise<LoanNetwork> {
+  const dir = await mkdtemp(path.join(tmpdir(), "bench-loans-"));
+  const processes: ServiceProcess[] = [];
+  let chain: ConsortiumChain | undefined;
+  const stopServices = async () => {
+    for (const p of [...processes].reverse()) await p.stop();
+  };
+  try {
+    chain = await startConsortiumChain();
+    const { wallets } = chain;
+    const branchAccount = `0x${randomBytes(32).toString("hex")}`;
+    const platformAccount = `0x${randomBytes(32).toString("hex")}`;
+    // a disbursement goes to an account whitelisted for the loan's branch: both funders' accounts
+    const lending = await deployLending(wallets.deployer, chain.deployment, [wallets.unionOps, wallets.branchA], [
+      { memberId: MEMBERS.branchA, limits: BENCH_LIMITS, whitelist: [branchAccount, platformAccount] },
+    ]);
+    log(`loans: Anvil on ${chain.anvil.url}, contracts deployed (ledger ${lending.addresses.jointLoanLedger})`);
+    const logs = path.join(dir, "logs");
+    await mkdir(logs);
+
+    const { process: anchor, url: anchorUrl } = await anchorProcess(chain, path.join(dir, "anchor"), path.join(logs, "anchor.log"));
+    processes.push(anchor);
+    await anchor.start();
+    log(`loans: anchor service ready on ${anchorUrl}`);
+
+    const password = randomBytes(18).toString("base64url");
+    const consortiumKey = `0x${randomBytes(32).toString("hex")}`;
+    const startNode = async (name: "branchA" | "platform", memberId: number, kind: "branch" | "platform", wallet: Wallet, settlementAccount: string): Promise<BenchNode> => {
+      const port = await freePort();
+      const url = `http://${HOST}:${port}`;
+      const tokens = { clerk: `bench_${name}_clerk_${randomBytes(12).toString("hex")}`, approver: `bench_${name}_approver_${randomBytes(12).toString("hex")}` };
+      const masterKeyFile = path.join(dir, `${name}.master.key`);
+      await createMasterKeyFile(masterKeyFile);
+      const node = new ServiceProcess({
+        name,
+        command: process.execPath,
+        args: [path.join(REPO_ROOT, "nodes", "src", "server.ts")],
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          NODE_HOST: HOST,
+          NODE_PORT: String(port),
+          NODE_DATA_DIR: path.join(dir, name),
+          NODE_MEMBER_ID: String(memberId),
+          NODE_MEMBER_KIND: kind,
+          NODE_KEYSTORE_FILE: await keystore(dir, name, wallet, password),
+          NODE_KEYSTORE_PASSWORD: password,
+          NODE_MASTER_KEY_FILE: masterKeyFile,
+          NODE_CONSORTIUM_KEY: consortiumKey,
+          NODE_RPC_URL: chain!.anvil.url,
+          NODE_ANCHOR_URL: anchorUrl,
+          NODE_CONSORTIUM_REGISTRY: chain!.deployment.addresses.consortiumRegistry,
+          NODE_JOINT_LOAN_LEDGER: lending.addresses.jointLoanLedger,
+          NODE_DISPUTE_RESOLUTION: lending.addresses.disputeResolution,
+          NODE_EVIDENCE_REGISTRY: chain!.deployment.addresses.evidenceRegistry,
+          NODE_DEPLOY_BLOCK: String(chain!.deployment.blockNumber),
+          NODE_USERS: nodeUsers(name, tokens),
+        },
+        logFile: path.join(logs, `${name}.log`),
+        ready: () => httpReady(`${url}/readyz`),
+      });
+      processes.push(node);
+      await node.start();
+      log(`loans: ${name} node (member ${memberId}) ready on ${url}`);
+      return { api: new NodeApi(name, url, tokens), wallet, memberId, settlementAccount, process: node };
+    };
+    const [branch, platform] = await Promise.all([
+      startNode("branchA", MEMBERS.branchA, "branch", wallets.branchA, branchAccount),
+      startNode("platform", MEMBERS.platform, "platform", wallets.platform, platformAccount),
+    ]);
+    const c = chain;
+    return {
+      chain: c,
+      ledger: lending.addresses.jointLoanLedger,
+      regionCode: 330102, // branch A's region in startConsortiumChain's registry
+      anchorUrl,
+      branch,
+      platform,
+      dir,
+      stopServices,
+      async stop() {
+        await stopServices();
+        await c.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    const tails = await Promise.all(processes.map(async (p) => `--- ${p.spec.name} (${p.spec.logFile}):\n${await p.logTail(15)}`));
+    await stopServices().catch(() => undefined);
+    await chain?.stop();
+    throw new Error(`${(error as Error).message}\n${tails.join("\n")}`, { cause: error });
+  }
+}

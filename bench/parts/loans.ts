@@ -1,0 +1,316 @@
+// Part 2: loan registrations, disbursements and repayments per second through the institution
+// nodes' HTTP APIs into the chain, and the chain's own ceiling for the same calls.
+//
+// Node path: per operation, every POST is sent (8 in flight) and the clock runs from the first
+// send until the sender accounts' nonces show the last transaction mined (polled every 20 ms);
+// afterwards every outbox entry must read "confirmed". Ceiling: the nodes stopped, the nodes' own
+// calldata from the chain (fresh serials and loan ids) is signed in advance with the same keys
+// and gas limits and sent as raw transactions, 8 in flight, until the last one is mined.
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { type JsonRpcProvider, Transaction, type TransactionResponse, type Wallet } from "ethers";
+import { splitByShares } from "../../common/lending/allocation.ts";
+import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
+import { loanIdOf } from "../../common/lending/ids.ts";
+import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
+import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../scripts/demo/borrowers.ts";
+import type { NodeApi, OutboxEntryView } from "../../scripts/demo/node-api.ts";
+import { latency } from "../report/stats.ts";
+import type { CeilingPhase, LoanOp, LoanResult, NodePhase } from "../report/types.ts";
+import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";
+
+const IN_FLIGHT = 8;
+const PRINCIPAL_YUAN = 10_000;
+const PLATFORM_SHARE_BPS = 3000;
+const NONCE_POLL_MS = 20;
+const PHASE_TIMEOUT_MS = 15 * 60_000;
+
+type Log = (line: string) => void;
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in item order. */
+export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Watches accounts' mined nonces ("latest" transaction counts) and notes when each nonce was mined. */
+class NonceWatch {
+  readonly minedAt = new Map<string, number>(); // `${address}:${nonce}` → performance.now()
+  readonly #provider: JsonRpcProvider;
+  readonly #counts = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #busy = false;
+
+  constructor(provider: JsonRpcProvider) {
+    this.#provider = provider;
+  }
+
+  async start(addresses: string[]): Promise<void> {
+    for (const a of addresses) this.#counts.set(a, await this.#provider.getTransactionCount(a, "latest"));
+    this.#timer = setInterval(() => void this.#poll(), NONCE_POLL_MS);
+  }
+
+  count(address: string): number {
+    return this.#counts.get(address)!;
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (const [address, before] of this.#counts) {
+        const now = await this.#provider.getTransactionCount(address, "latest");
+        const at = performance.now();
+        for (let n = before; n < now; n++) this.minedAt.set(`${address}:${n}`, at);
+        this.#counts.set(address, now);
+      }
+    } catch {
+      // a missed poll only delays the observation
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Resolves once each address has mined `targets[address]` transactions; the moment it saw the last. */
+  async until(targets: Map<string, number>, timeoutMs: number, describe: () => Promise<string>): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ([...targets].every(([a, n]) => this.count(a) >= n)) {
+        return Math.max(...[...targets].map(([a, n]) => this.minedAt.get(`${a}:${n - 1}`) ?? performance.now()));
+      }
+      if (Date.now() > deadline) throw new Error(`not all transactions mined after ${timeoutMs / 1000} s: ${await describe()}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+type NodeRequest = { node: BenchNode; role: "clerk" | "approver"; path: string; body: unknown; serial: (reply: unknown) => string };
+
+/** One operation through the nodes. Returns the phase's figures and each request's reply and mined transaction. */
+async function nodePhase(op: LoanOp, net: LoanNetwork, requests: NodeRequest[], log: Log): Promise<{ phase: NodePhase; replies: unknown[]; txs: TransactionResponse[] }> {
+  const provider = net.chain.anvil.provider;
+  const watch = new NonceWatch(provider);
+  const senders = [...new Set(requests.map((r) => r.node.wallet.address))];
+  await watch.start(senders);
+  const before = new Map(senders.map((a) => [a, watch.count(a)]));
+  const targets = new Map(senders.map((a) => [a, before.get(a)! + requests.filter((r) => r.node.wallet.address === a).length]));
+  const sentAt: number[] = [];
+  const accepted: number[] = [];
+  const started = performance.now();
+  let done = 0;
+  const progress = setInterval(() => {
+    const mined = senders.reduce((sum, a) => sum + watch.count(a) - before.get(a)!, 0);
+    log(`loans: ${op}s through the nodes: ${done}/${requests.length} accepted, ${mined} mined`);
+  }, 5_000);
+  let replies: unknown[];
+  let end: number;
+  try {
+    replies = await pool(requests, IN_FLIGHT, async (r, i) => {
+      sentAt[i] = performance.now();
+      const reply = await r.node.api.post<unknown>(r.path, r.role, r.body);
+      accepted[i] = performance.now() - sentAt[i]!;
+      done++;
+      return reply;
+    });
+    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () => senders.map((a) => `${a} at ${watch.count(a) - before.get(a)!}/${targets.get(a)! - before.get(a)!}`).join(", "));
+  } finally {
+    clearInterval(progress);
+    watch.stop();
+  }
+  // every entry confirmed by its node, and its transaction among those just mined
+  const txs: TransactionResponse[] = [];
+  const onChain: number[] = [];
+  for (let i = 0; i < requests.length; i++) {
+    const r = requests[i]!;
+    const serial = r.serial(replies[i]);
+    const entry: OutboxEntryView = await r.node.api.confirmed(serial, 60_000);
+    const tx = await provider.getTransaction(entry.txHash!);
+    if (tx === null) throw new Error(`${op} ${serial}: transaction ${entry.txHash} not found`);
+    const mined = watch.minedAt.get(`${tx.from}:${tx.nonce}`);
+    if (mined === undefined) throw new Error(`${op} ${serial}: its transaction (nonce ${tx.nonce}) was not mined during the phase`);
+    txs.push(tx);
+    onChain.push(mined - sentAt[i]!);
+  }
+  const seconds = (end - started) / 1000;
+  const phase: NodePhase = { op, count: requests.length, seconds, perSecond: requests.length / seconds, acceptMs: latency(accepted), onChainMs: latency(onChain) };
+  log(`loans: ${requests.length} ${op}s through the nodes in ${seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms)`);
+  return { phase, replies, txs };
+}
+
+type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: TransactionResponse };
+
+/** The same calls as raw transactions signed in advance, sent 8 in flight, timed until the last is mined. */
+async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log: Log): Promise<CeilingPhase> {
+  const provider = net.chain.anvil.provider;
+  const nonces = new Map<string, number>();
+  for (const c of calls) if (!nonces.has(c.wallet.address)) nonces.set(c.wallet.address, await provider.getTransactionCount(c.wallet.address, "pending"));
+  const block = await provider.getBlock("latest");
+  const baseFee = block?.baseFeePerGas ?? 0n;
+  const signed: Array<{ raw: string; hash: string }> = [];
+  for (const c of calls) {
+    const nonce = nonces.get(c.wallet.address)!;
+    nonces.set(c.wallet.address, nonce + 1);
+    const t = c.template;
+    const fees = t.type === 2 ? { type: 2, maxFeePerGas: [t.maxFeePerGas ?? 0n, baseFee * 2n].reduce((a, b) => (a > b ? a : b)), maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? 0n } : { type: 0, gasPrice: [t.gasPrice, baseFee * 2n].reduce((a, b) => (a > b ? a : b)) };
+    const tx = Transaction.from({ to: net.ledger, data: c.data, gasLimit: c.gasLimit, nonce, chainId: net.chain.chainId, ...fees });
+    const raw = await c.wallet.signTransaction(tx);
+    signed.push({ raw, hash: Transaction.from(raw).hash! });
+  }
+  const targets = new Map([...nonces]);
+  const watch = new NonceWatch(provider);
+  await watch.start([...targets.keys()]);
+  const started = performance.now();
+  let end: number;
+  try {
+    await pool(signed, IN_FLIGHT, async (s) => {
+      await provider.send("eth_sendRawTransaction", [s.raw]);
+    });
+    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () => [...targets].map(([a, n]) => `${a} at ${watch.count(a)}/${n}`).join(", "));
+  } finally {
+    watch.stop();
+  }
+  let gas = 0n;
+  for (const s of signed) {
+    const receipt = await provider.getTransactionReceipt(s.hash);
+    if (receipt === null || receipt.status !== 1) throw new Error(`ceiling ${op}: transaction ${s.hash} ${receipt === null ? "not mined" : "reverted"}`);
+    gas += receipt.gasUsed;
+  }
+  const seconds = (end - started) / 1000;
+  const phase: CeilingPhase = { op, count: calls.length, seconds, perSecond: calls.length / seconds, gasPerCall: Number(gas) / calls.length };
+  log(`loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s`);
+  return phase;
+}
+
+const randomHex32 = () => `0x${randomBytes(32).toString("hex")}`;
+
+export async function runLoans(opts: { loans: number; ceilingLoans: number; log: Log }): Promise<LoanResult> {
+  const { log } = opts;
+  const K = opts.loans;
+  log(`loans: starting Anvil, the contracts, the anchor service, branch A's and the platform's nodes…`);
+  const net = await startLoanNetwork(log);
+  try {
+    const { branch, platform } = net;
+    const provider = net.chain.anvil.provider;
+    const runId = randomBytes(4).toString("hex").toUpperCase();
+
+    // -- preparation (not timed): applications at branch A, consents stored and anchored
+    const prepStarted = performance.now();
+    log(`loans: preparing ${K} applications and anchored consents at branch A (not timed)…`);
+    const prepared = await pool(Array.from({ length: K }, (_, i) => i), 4, async (i) => {
+      const borrower = newBorrower(net.regionCode);
+      const channelId = `BENCH-${runId}-${String(i).padStart(5, "0")}`;
+      const letter = authorizationLetter(borrower, channelId);
+      const signedAt = new Date(Date.now() - 10 * 60_000);
+      const payload = jiedaibaoApplication(borrower, { applicationId: channelId, principalYuan: `${PRINCIPAL_YUAN}.00`, termMonths: 12, annualPercent: "14.4", signedAt, letterSha256: letter.sha256 });
+      const app = await branch.api.post<{ applicationId: string; assignedBranch: number }>(`/v1/applications/jiedaibao?platform=${platform.memberId}`, "clerk", payload);
+      if (app.assignedBranch !== branch.memberId) throw new Error(`application ${channelId} was routed to member ${app.assignedBranch}, not branch A`);
+      const consent = await branch.api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
+        applicationId: app.applicationId,
+        letterBase64: letter.bytes.toString("base64"),
+        signedAt: signedAt.toISOString(),
+        validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
+        scope: ["LOAN_APPROVAL"],
+      });
+      return { applicationId: app.applicationId, consentLeaf: consent.consent.leafHash };
+    });
+    const prepareSeconds = (performance.now() - prepStarted) / 1000;
+    const today = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
+
+    // -- registrations
+    type Approved = { loanId: string; serial: string; schedule: Array<{ principalFen: string; totalFen: string }> };
+    const registration = await nodePhase(
+      "registration",
+      net,
+      prepared.map((p) => ({
+        node: branch,
+        role: "approver" as const,
+        path: "/v1/loans",
+        body: { applicationId: p.applicationId, contractBase64: Buffer.from(`loan contract ${p.applicationId} (benchmark document)`).toString("base64"), consentLeafHash: p.consentLeaf, platformShareBps: PLATFORM_SHARE_BPS, startDate: today },
+        serial: (reply: unknown) => (reply as Approved).serial,
+      })),
+      log,
+    );
+    const approved = registration.replies as Approved[];
+
+    // -- disbursements: each funder its exact share, from its own node
+    const shares = approved.map((a) => splitByShares(a.schedule.reduce((s, i) => s + BigInt(i.principalFen), 0n), [10_000 - PLATFORM_SHARE_BPS, PLATFORM_SHARE_BPS]) as [bigint, bigint]);
+    const flow = (node: BenchNode, kind: "disbursements" | "repayments", loanId: string, serial: string, amount: bigint, accountHash?: string): NodeRequest => ({
+      node,
+      role: "clerk",
+      path: `/v1/loans/${loanId}/${kind}`,
+      body: { serial, amountFen: amount.toString(), ...(accountHash === undefined ? {} : { accountHash }) },
+      serial: () => serial,
+    });
+    const disbursement = await nodePhase(
+      "disbursement",
+      net,
+      approved.flatMap((a, i) => [
+        flow(branch, "disbursements", a.loanId, `DSB-${runId}-B${i}`, shares[i]![0], branch.settlementAccount),
+        flow(platform, "disbursements", a.loanId, `DSB-${runId}-P${i}`, shares[i]![1], platform.settlementAccount),
+      ]),
+      log,
+    );
+
+    // -- repayments: the first installment of each loan, at the servicing branch
+    const repayment = await nodePhase("repayment", net, approved.map((a, i) => flow(branch, "repayments", a.loanId, `RPY-${runId}-${i}`, BigInt(a.schedule[0]!.totalFen))), log);
+
+    // -- the chain's ceiling for the same calls
+    log("loans: stopping the nodes and the anchor service; the chain alone from here");
+    await net.stopServices();
+    const registerCalls: RawCall[] = [];
+    const newLoanIds: string[] = [];
+    const fields = ledgerInterface.getFunction("registerLoan")!.inputs[0]!.components!.map((c) => c.name);
+    const at = (name: string) => {
+      const i = fields.indexOf(name);
+      if (i < 0) throw new Error(`registerLoan's terms have no field ${name}`);
+      return i;
+    };
+    // at least `ceilingLoans` loans, cycling through the nodes' calls: a few dozen transactions
+    // are over in milliseconds, too short to time
+    const copies = Math.max(K, opts.ceilingLoans);
+    const origin: number[] = []; // ceiling loan j copies the node path's loan origin[j]
+    for (let j = 0; j < copies; j++) {
+      const tx = registration.txs[j % K]!;
+      origin.push(j % K);
+      const terms = [...ledgerInterface.decodeFunctionData("registerLoan", tx.data)[0]] as unknown[];
+      const applicationSerial = randomHex32();
+      const fresh = [...terms];
+      fresh[at("applicationSerial")] = applicationSerial;
+      fresh[at("borrowerKey")] = randomHex32(); // a fresh borrower: each loan counts against its borrower's limit
+      newLoanIds.push(loanIdOf(Number(terms[at("originator")]), applicationSerial));
+      registerCalls.push({ wallet: branch.wallet, data: ledgerInterface.encodeFunctionData("registerLoan", [fresh]), gasLimit: tx.gasLimit, template: tx });
+    }
+    const loanIndex = new Map(approved.map((a, i) => [a.loanId.toLowerCase(), i]));
+    /** The node path's flow `tx` redone for ceiling loan j (a copy of the same node-path loan). */
+    const remap = (tx: TransactionResponse, fn: "disburse" | "repay", j: number): RawCall => {
+      const args = [...ledgerInterface.decodeFunctionData(fn, tx.data)];
+      const i = loanIndex.get(String(args[0]).toLowerCase());
+      if (i === undefined || origin[j] !== i) throw new Error(`${fn} transaction ${tx.hash} is not for the loan ceiling loan ${j} copies`);
+      args[0] = newLoanIds[j]!;
+      args[fn === "disburse" ? 3 : 2] = randomHex32(); // a fresh on-chain serial
+      const wallet = tx.from.toLowerCase() === branch.wallet.address.toLowerCase() ? branch.wallet : platform.wallet;
+      return { wallet, data: ledgerInterface.encodeFunctionData(fn, args), gasLimit: tx.gasLimit, template: tx };
+    };
+    const ceiling: CeilingPhase[] = [];
+    ceiling.push(await ceilingPhase("registration", net, registerCalls, log));
+    // the node path's flows in request order: disbursements 2i (branch) and 2i+1 (platform), repayment i, for loan i
+    const flowsOf = (j: number) => [disbursement.txs[2 * origin[j]!]!, disbursement.txs[2 * origin[j]! + 1]!];
+    ceiling.push(await ceilingPhase("disbursement", net, origin.flatMap((_, j) => flowsOf(j).map((tx) => remap(tx, "disburse", j))), log));
+    ceiling.push(await ceilingPhase("repayment", net, origin.map((i, j) => remap(repayment.txs[i]!, "repay", j)), log));
+    return { loans: K, ceilingLoans: copies, principalFen: PRINCIPAL_YUAN * 100, node: [registration.phase, disbursement.phase, repayment.phase], ceiling, prepareSeconds };
+  } finally {
+    await net.stop();
+  }
+}

@@ -1,0 +1,84 @@
+// What `npm run bench` measures, as the report formats it (bench/report/markdown.ts) and writes
+// to bench/report.json. Times in milliseconds unless a name says otherwise.
+import type { AnchorFigures, AnchorRow } from "./anchor-table.ts";
+import type { Latency } from "./stats.ts";
+
+/** A part of the report: measured, failed (the error is printed in its place), or skipped. */
+export type Section<T> = { status: "ok"; value: T } | { status: "failed"; error: string } | { status: "skipped"; reason: string };
+
+export type Meta = {
+  startedAt: string;
+  totalSeconds: number;
+  quick: boolean;
+  machine: string;
+  commit: string;
+  /** 1-minute load averages at start and end: a busy (shared) machine lowers every throughput. */
+  loadStart: number;
+  loadEnd: number;
+  cores: number;
+};
+
+/** Part 1: bench/anchor.ts, run as a child process, its table read back. */
+export type AnchorResult = { title: string; settings: string[]; rows: AnchorRow[]; figures: AnchorFigures; seconds: number; env: Record<string, string> };
+
+export type LoanOp = "registration" | "disbursement" | "repayment";
+
+/** One operation through the institution nodes' HTTP APIs, until every flow is mined. */
+export type NodePhase = {
+  op: LoanOp;
+  count: number;
+  seconds: number;
+  perSecond: number;
+  /** POST accepted (voucher/contract anchored, entry in the outbox). */
+  acceptMs: Latency;
+  /** POST sent → its transaction mined (observed by polling the sender's nonce every 20 ms). */
+  onChainMs: Latency;
+};
+
+/** The same contract calls from pre-signed raw transactions, sent straight to the chain. */
+export type CeilingPhase = { op: LoanOp; count: number; seconds: number; perSecond: number; gasPerCall: number };
+
+export type LoanResult = {
+  loans: number;
+  /** Loans in the ceiling run: the node path's calls cycled through with fresh serials and ids. */
+  ceilingLoans: number;
+  principalFen: number;
+  node: NodePhase[];
+  ceiling: CeilingPhase[];
+  /** Preparation outside the timing: applications, consents (anchored). */
+  prepareSeconds: number;
+};
+
+export type GasRow = { group: "commitHead" | "ledger"; name: string; gas: number; budget: number | undefined };
+export type GasResult = { solc: string; optimizerRuns: number; rows: GasRow[] };
+
+/** Part 4 (and 3): one fresh anchor service filled to `leaves` over HTTP. */
+export type ScalingRun = {
+  leaves: number;
+  seconds: number;
+  perSecond: number;
+  /** [log size, records/s over the preceding window] */
+  rateOverSize: Array<[number, number]>;
+  anchoredMs: Latency;
+  bytesBeforeCompaction: number;
+  bytesAfterCompaction: number;
+  heads: number;
+  lookupMs: Latency;
+  verifyMs: Latency;
+  /** Lookups whose inclusion proof verified against their head; bundles that verified offline. */
+  lookupsVerified: number;
+  bundlesVerified: number;
+};
+
+export type ScalingResult = { mode: "http"; concurrency: number; perRequest: number; runs: ScalingRun[] };
+
+export type ChartRef = { title: string; file: string };
+
+export type BenchResults = {
+  meta: Meta;
+  anchor: Section<AnchorResult>;
+  loans: Section<LoanResult>;
+  gas: Section<GasResult>;
+  scaling: Section<ScalingResult>;
+  charts: ChartRef[];
+};
