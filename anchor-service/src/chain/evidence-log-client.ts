@@ -1,7 +1,7 @@
 // The anchor service's view of the chain, through standard JSON-RPC only (ethers v6, local
 // signing), so one code path serves Hardhat, Anvil and Besu: chain identity, the log's heads on
 // chain, committing a head, and members' status (cached briefly: asked on every request).
-import { Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
+import { Contract, FetchRequest, JsonRpcProvider, Wallet, keccak256 } from "ethers";
 import type { JsonRpcApiProvider } from "ethers";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI } from "../../../common/chain/abi.ts";
 
@@ -30,6 +30,9 @@ export type ChainClientOptions = {
   logPageBlocks: number;
   /** Polling interval for receipts; short, since QBFT and local chains mine in about a second. */
   pollingMs?: number;
+  /** Timeout of one JSON-RPC request (default 5 s) and of waiting for a commit's receipt (default 60 s). */
+  rpcTimeoutMs?: number;
+  commitWaitMs?: number;
 };
 
 const STATUS = ["none", "active", "suspended"] as const;
@@ -50,7 +53,11 @@ export class EvidenceLogClient {
     if (options.provider !== undefined) {
       this.provider = options.provider;
     } else {
-      const provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+      // a timeout on every request: an endpoint cut off by a partition never answers, and a
+      // committer waiting on it forever would keep reporting the chain as reachable
+      const request = new FetchRequest(options.rpcUrl);
+      request.timeout = options.rpcTimeoutMs ?? 5_000;
+      const provider = new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
       provider.pollingInterval = options.pollingMs ?? 200;
       this.provider = provider;
     }
@@ -101,7 +108,9 @@ export class EvidenceLogClient {
   /** Send commitHead and wait for inclusion plus the configured confirmations. */
   async commitHead(treeSize: number, rootHash: string, proof: string[]): Promise<CommitResult> {
     const tx = await this.log.getFunction("commitHead")(this.options.logId, treeSize, rootHash, proof);
-    const receipt = await tx.wait(1 + this.options.confirmations);
+    // bounded: a transaction the chain lost (restored from an older state) is never mined; the
+    // committer's next round then re-syncs and adopts or re-commits the head
+    const receipt = await tx.wait(1 + this.options.confirmations, this.options.commitWaitMs ?? 60_000);
     if (receipt === null || receipt.status !== 1) throw new Error(`commitHead transaction ${tx.hash} failed`);
     const event = receipt.logs
       .map((l: { topics: string[]; data: string }) => this.log.interface.parseLog(l))
@@ -152,8 +161,13 @@ export class EvidenceLogClient {
       answer = await this.registry.getFunction("memberStatusOf")(account);
     } catch (error) {
       // the endpoint is down: intake keeps working on the last status the chain gave for this
-      // account (a member suspended meanwhile is refused once the chain answers again)
-      if (cached !== undefined) return cached.value;
+      // account (a member suspended meanwhile is refused once the chain answers again); the
+      // chain is asked again after another cache period, not on every request (each would wait
+      // for the RPC timeout)
+      if (cached !== undefined) {
+        cached.at = now;
+        return cached.value;
+      }
       throw error;
     }
     const [memberId, status] = answer;

@@ -33,7 +33,8 @@ export type ChainState =
   | { kind: "unavailable"; error: string; since: string }
   | { kind: "wrong-chain"; error: string };
 
-const MAX_BACKOFF_MS = 30_000;
+// short enough that heads waiting through an outage are committed within seconds of recovery
+const MAX_BACKOFF_MS = 4_000;
 
 export class Committer {
   readonly deps: CommitterDeps;
@@ -87,7 +88,7 @@ export class Committer {
       this.#timer = undefined;
       void this.runOnce().finally(() => {
         if (this.#failures > 0) {
-          // back off while the endpoint is down: 1 s, 2 s, 4 s … 30 s; intake keeps working
+          // back off while the endpoint is down: 1 s, 2 s, 4 s, 4 s …; intake keeps working
           this.#schedule(Math.min(MAX_BACKOFF_MS, 1000 * 2 ** (this.#failures - 1)));
         } else {
           this.#schedule(this.pendingLeaves() >= this.deps.commitLeaves ? 0 : this.deps.intervalMs);

@@ -1,0 +1,143 @@
+// Fault 3: the chain's RPC endpoint becomes unreachable under load. The anchor service talks to
+// Anvil through a TCP proxy (scripts/faults/tcp-proxy.ts) that is cut for FAULT_OUTAGE_SECONDS
+// (60 in `npm run test:faults`, 8 in `npm test`) — first as a partition (connections hang), as
+// a real network failure looks. Meanwhile intake keeps issuing receipts and /readyz reports the
+// outage (503, chain "unavailable"); after recovery the backlog is anchored: the time from
+// recovery until the last record received during the outage is anchored is printed (the
+// Guarantees promise ≤ 10 s; only a generous sanity bound is asserted here). Then every receipt
+// is audited like fault 1.
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Wallet } from "ethers";
+import type { Receipt } from "../../common/auth/receipts.ts";
+import { receiptDomain } from "../../common/auth/receipts.ts";
+import type { Config } from "../../anchor-service/src/config.ts";
+import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
+import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";
+import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
+import { sleep, until } from "../../scripts/faults/seeded.ts";
+import { TcpProxy, type CutMode } from "../../scripts/faults/tcp-proxy.ts";
+import { startAnchorProcess, type AnchorProcess } from "../../scripts/testing/anchor-process.ts";
+import { freePort } from "../helpers/anvil.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+
+const profile = faultProfile();
+
+type Readyz = { ready: boolean; chain: { kind: string }; pendingLeaves: number };
+
+describe("faults: the RPC endpoint unreachable under load", function () {
+  this.timeout(180_000 + 2 * profile.outageSeconds * 1000);
+  let chain: ConsortiumChain;
+  let proxy: TcpProxy;
+  let dataDir: string;
+  let config: Config;
+  let server: AnchorProcess | undefined;
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    proxy = await TcpProxy.start({ port: chain.anvil.port });
+    dataDir = await mkdtemp(join(tmpdir(), "fault-rpc-outage-"));
+    // the production commit interval and membership cache
+    config = chain.config({ dataDir, port: await freePort(), rpcUrl: proxy.url, commitIntervalMs: 1000, membershipCacheMs: 2000, logLevel: "warn" });
+  });
+
+  after(async function () {
+    await server?.kill();
+    await proxy?.close();
+    await chain?.stop();
+    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function readyz(): Promise<{ status: number; body: Readyz }> {
+    const response = await fetch(`${server!.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, body: (await response.json()) as Readyz };
+  }
+
+  async function anchored(receipt: Receipt): Promise<boolean> {
+    const response = await fetch(`${server!.url}/v1/leaves/${receipt.leafHash}`);
+    return response.ok && ((await response.json()) as { status: string }).status === "anchored";
+  }
+
+  for (const mode of ["blackhole", "reset"] as const satisfies CutMode[]) {
+    it(`keeps taking records through a ${profile.outageSeconds} s outage (${mode}), reports it on /readyz, and anchors the backlog after`, async function () {
+      server ??= await startAnchorProcess(config);
+      const members: Wallet[] = [chain.wallets.branchA, chain.wallets.branchB, chain.wallets.platform];
+      const load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body, c) => chain.sign(members[c % members.length]!, body) });
+      load.start();
+      let duringOutage = 0;
+      const readiness: Array<{ at: number; status: number; kind: string }> = [];
+      let recoveredAt = 0;
+      let backlogMs = 0;
+      let readyAgainMs = 0;
+      try {
+        await load.moreReceipts(50);
+        await until(async () => (await readyz()).status === 200, "ready before the outage", 30_000);
+
+        proxy.cut(mode);
+        const cutAt = Date.now();
+        const before = load.receipts.size;
+        while (Date.now() - cutAt < profile.outageSeconds * 1000) {
+          const r = await readyz();
+          readiness.push({ at: Date.now() - cutAt, status: r.status, kind: r.body.chain.kind });
+          await sleep(250);
+        }
+        duringOutage = load.receipts.size - before;
+        // the newest record received while the endpoint was away
+        const lastDuring = [...load.receipts.values()].reduce((a, b) => (b.sequence > a.sequence ? b : a));
+        proxy.restore();
+        recoveredAt = Date.now();
+        await until(() => anchored(lastDuring), "the outage's backlog anchored", 120_000, 50);
+        backlogMs = Date.now() - recoveredAt;
+        await until(async () => (await readyz()).status === 200, "ready after the outage", 60_000, 50);
+        readyAgainMs = Date.now() - recoveredAt;
+        await load.moreReceipts(10);
+      } finally {
+        proxy.restore();
+        await load.stop();
+      }
+
+      await waitAllAnchored(server.url);
+      const auditStarted = performance.now();
+      const served = await auditServed({ url: server.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider });
+      const reportedAfterMs = readiness.find((r) => r.status === 503)?.at;
+      printFigures(`RPC outage (${mode})`, profile, {
+        outageSeconds: profile.outageSeconds,
+        receiptsDuringOutage: duringOutage,
+        readyz503Samples: `${readiness.filter((r) => r.status === 503).length}/${readiness.length}`,
+        outageReportedAfterMs: reportedAfterMs ?? "never",
+        backlogAnchoredAfterRecoveryMs: backlogMs,
+        readyAgainAfterRecoveryMs: readyAgainMs,
+        receipted: served.receipted,
+        lost: served.lost,
+        bundlesVerified: served.bundlesVerified,
+        auditMs: Math.round(performance.now() - auditStarted),
+      });
+
+      expect(duringOutage, "receipts issued while the endpoint was unreachable").to.be.greaterThan(0);
+      // after the committer's first failed round (it runs every second) the outage shows on /readyz until the end
+      expect(reportedAfterMs, "/readyz reported the outage").to.not.equal(undefined);
+      const afterReport = readiness.filter((r) => r.at >= reportedAfterMs!);
+      expect(afterReport.every((r) => r.status === 503 && r.kind === "unavailable"), JSON.stringify(readiness)).to.equal(true);
+      expect(backlogMs, "backlog anchored (sanity bound only; the figure is printed)").to.be.lessThan(60_000);
+      expect(served.problems, served.problems.join("\n")).to.deep.equal([]);
+      expect(served.lost).to.equal(0);
+      expect(served.bundlesVerified).to.equal(served.receipted);
+    });
+  }
+
+  it("keeps everything it receipted through the outages (storage audit)", async function () {
+    const receipts = await (async () => {
+      const response = await fetch(`${server!.url}/v1/heads`);
+      return ((await response.json()) as { heads: unknown[] }).heads.length;
+    })();
+    expect(receipts).to.be.greaterThan(0);
+    await server!.kill("SIGTERM");
+    server = undefined;
+    const stored = await auditStored(dataDir, []);
+    expect(stored.duplicates).to.equal(0);
+    expect(stored.lostHeads).to.equal(0);
+    expect(stored.missingFromDigestIndex).to.equal(0);
+  });
+});
