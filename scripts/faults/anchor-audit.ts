@@ -2,7 +2,7 @@
 // every receipt a client received is genuine, its record is stored at the receipt's sequence
 // number, anchored, and its bundle verifies against the chain (common/evidence/verify.ts); no
 // leaf is stored twice; the digest index holds exactly the stored records; no head is left lost.
-import type { Provider } from "ethers";
+import { JsonRpcProvider, type Provider } from "ethers";
 import type { Receipt, ReceiptDomain } from "../../common/auth/receipts.ts";
 import { verifyReceipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
@@ -26,6 +26,27 @@ export type ServedAudit = {
 
 export type StoredAudit = { stored: number; uniqueLeaves: number; duplicates: number; receiptsAtSequence: number; digestIndexEntries: number; missingFromDigestIndex: number; heads: number; lostHeads: number };
 
+/**
+ * A provider for the audit: one snapshot of the chain, each distinct JSON-RPC request sent once
+ * (thousands of bundles share their head's block, the submitter's membership at that block and
+ * the chain id, so verifying each bundle in full costs a few requests, not a dozen).
+ */
+export function snapshotProvider(url: string): JsonRpcProvider {
+  const answers = new Map<string, Promise<unknown>>();
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const send = provider.send.bind(provider);
+  provider.send = (method: string, params: unknown[] | Record<string, unknown>) => {
+    const key = JSON.stringify([method, params]);
+    let answer = answers.get(key);
+    if (answer === undefined) {
+      answer = send(method, params);
+      answers.set(key, answer);
+    }
+    return answer as Promise<never>;
+  };
+  return provider;
+}
+
 /** Wait until the service has anchored everything (readyz: chain ok, nothing pending). */
 export async function waitAllAnchored(url: string, timeoutMs = 120_000): Promise<void> {
   await until(
@@ -41,6 +62,9 @@ export async function waitAllAnchored(url: string, timeoutMs = 120_000): Promise
 
 /** Every receipt against the running service and the chain (`concurrency` bundles at a time). */
 export async function auditServed(options: { url: string; receipts: Iterable<Receipt>; domain: ReceiptDomain; operator: string; provider: Provider; concurrency?: number }): Promise<ServedAudit> {
+  // the caller's provider for its identity; a fresh snapshot per audit (the chain may have moved)
+  const rpcUrl = (options.provider as JsonRpcProvider)._getConnection?.().url;
+  const provider = rpcUrl === undefined ? options.provider : snapshotProvider(rpcUrl);
   const all = [...options.receipts];
   const out: ServedAudit = { receipted: all.length, badReceipts: 0, lost: 0, bundlesVerified: 0, problems: [] };
   const note = (problem: string) => {
@@ -69,12 +93,16 @@ export async function auditServed(options: { url: string; receipts: Iterable<Rec
         note(`leaf ${receipt.leafHash} is at ${bundle.log.leafIndex}, its receipt says ${receipt.sequence}`);
         continue;
       }
-      const checks = await verifyOnline(bundle, { providers: [options.provider] });
+      const checks = await verifyOnline(bundle, { providers: [provider] });
       if (overall(checks) === "pass") out.bundlesVerified++;
       else note(`bundle ${receipt.leafHash}: ${JSON.stringify(checks.filter((c) => c.outcome !== "pass"))}`);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  try {
+    await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker));
+  } finally {
+    if (provider !== options.provider) provider.destroy?.();
+  }
   return out;
 }
 

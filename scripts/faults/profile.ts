@@ -13,11 +13,14 @@ export type FaultProfile = {
   outageSeconds: number;
   /** Scenario 4: SIGKILLs of an institution node during outbox sends. */
   nodeKills: number;
-  /** Load clients per scenario. */
+  /** Load clients per scenario, each sending requests of `recordsPerRequest` records `pauseMs` apart. */
   clients: number;
+  recordsPerRequest: number;
+  pauseMs: number;
 };
 
-const BOUNDED = { anchorKills: 3, chainRewinds: 2, outageSeconds: 4, nodeKills: 3, clients: 3 };
+// the bounded outage outlasts the anchor's 5 s RPC timeout, so a partition shows on /readyz
+const BOUNDED = { anchorKills: 3, chainRewinds: 2, outageSeconds: 8, nodeKills: 3, clients: 3 };
 const FULL = { anchorKills: 50, chainRewinds: 10, outageSeconds: 60, nodeKills: 20, clients: 4 };
 
 export function faultProfile(env: NodeJS.ProcessEnv = process.env): FaultProfile {
@@ -38,6 +41,10 @@ export function faultProfile(env: NodeJS.ProcessEnv = process.env): FaultProfile
     outageSeconds: count("FAULT_OUTAGE_SECONDS", base.outageSeconds),
     nodeKills: count("FAULT_NODE_KILLS", base.nodeKills),
     clients: count("FAULT_CLIENTS", base.clients),
+    // every receipted leaf's bundle is fetched and verified at the end (~50 a second here), so
+    // the load is kept to what the audit can check in minutes
+    recordsPerRequest: count("FAULT_RECORDS_PER_REQUEST", full ? 5 : 4),
+    pauseMs: count("FAULT_PAUSE_MS", 100),
   };
 }
 

@@ -43,7 +43,7 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
     const rng = seeded(profile.seed);
     const members: Wallet[] = [chain.wallets.branchA, chain.wallets.branchB, chain.wallets.platform, chain.wallets.court];
     server = await startAnchorProcess(config);
-    const load = new AnchorLoad({ url: server.url, clients: profile.clients, sign: (body, c) => chain.sign(members[c % members.length]!, body) });
+    const load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body, c) => chain.sign(members[c % members.length]!, body) });
     load.start();
     const restartMs: number[] = [];
     let cutOff = 0;
