@@ -11,7 +11,7 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
-import type { RequestDomain } from "../../common/auth/request-signing.ts";
+import type { PendingVerification, RequestDomain } from "../../common/auth/request-signing.ts";
 import { AuthError } from "../../common/auth/request-signing.ts";
 import { BundleFormatError, EvidenceBundleSchema, parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
@@ -62,6 +62,8 @@ export type AppDeps = {
   committer: Committer;
   chain: EvidenceLogClient;
   metrics: AnchorMetrics;
+  /** Recovers a signed request's signer (off the event loop); recoverSigner in place when absent. */
+  recoverSigner?: (pending: PendingVerification) => Promise<string>;
   /** EIP-712 domain of signed requests; undefined until the chain's id is known. */
   requestDomain: () => RequestDomain | undefined;
   limits: { maxRecordsPerRequest: number; maxBodyBytes: number; maxRequestTtlSeconds: number };

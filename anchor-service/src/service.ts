@@ -13,6 +13,7 @@ import { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import { Committer } from "./committer/committer.ts";
 import type { Config } from "./config.ts";
 import { EvidenceQueries } from "./evidence/queries.ts";
+import { CryptoPool } from "./intake/crypto-pool.ts";
 import { Intake } from "./intake/intake.ts";
 import { MerkleStore } from "./log/merkle-store.ts";
 import { createMetrics } from "./metrics.ts";
@@ -81,11 +82,13 @@ export async function createAnchorService(options: ServiceOptions) {
     onRpcError: () => metrics.rpcErrors.inc(),
     onSynced: (id) => setIdentity(id),
   });
+  // request signatures are recovered, and receipt batches signed, on a worker thread
+  const crypto = new CryptoPool(config.operatorKey);
   const intake = new Intake({
     db,
     records,
     merkle,
-    receiptSigner: chain.wallet,
+    receiptSigner: crypto.signer(),
     receiptDomain: () => domains?.receipt,
     logId: config.logId,
     maxMergeDelaySeconds: config.maxMergeDelaySeconds,
@@ -125,6 +128,7 @@ export async function createAnchorService(options: ServiceOptions) {
     committer,
     chain,
     metrics,
+    recoverSigner: (pending) => crypto.recover(pending),
     requestDomain: () => domains?.request,
     limits: { maxRecordsPerRequest: config.maxRecordsPerRequest, maxBodyBytes: config.maxBodyBytes, maxRequestTtlSeconds: config.maxRequestTtlSeconds },
     now,
@@ -156,6 +160,7 @@ export async function createAnchorService(options: ServiceOptions) {
     async close(): Promise<void> {
       await app.close();
       await intake.close();
+      await crypto.close();
       if (started) await committer.stop();
       await chain.destroy();
       await db.root.close();

@@ -183,6 +183,27 @@ export function verifyRequest(
   request: ReceivedRequest,
   options: VerifyOptions,
 ): VerifiedRequest {
+  const pending = prepareVerification(domain, request, options);
+  return completeVerification(pending, recoverSigner(pending));
+}
+
+/** A request whose headers passed every check but the signature (verifyRequest in two steps). */
+export type PendingVerification = {
+  signer: string;
+  nonce: bigint;
+  expiresAt: number;
+  domain: RequestDomain;
+  /** The signed value (SignedRequest) and the signature as sent. */
+  value: { method: string; path: string; bodyHash: string; nonce: bigint; expiresAt: number };
+  signature: string;
+};
+
+/**
+ * verifyRequest's checks up to the signature: presence, form, time window, body hash. The
+ * ecrecover (recoverSigner, a few milliseconds) can then run elsewhere, e.g. on a worker thread;
+ * completeVerification finishes. Plain data: it can be posted to a worker.
+ */
+export function prepareVerification(domain: RequestDomain, request: ReceivedRequest, options: VerifyOptions): PendingVerification {
   const { now, maxTtlSeconds } = options;
   if (!Number.isFinite(now) || !Number.isFinite(maxTtlSeconds) || maxTtlSeconds < 0) {
     throw new RangeError(`now and maxTtlSeconds must be finite, maxTtlSeconds >= 0; got ${now}, ${maxTtlSeconds}`);
@@ -223,19 +244,27 @@ export function verifyRequest(
   }
 
   const value = signedValue(request.method, request.path, bodyHashOf(request.rawBody), nonce, expiresAt);
-  let recovered: string;
+  return { signer, nonce, expiresAt, domain, value, signature: values[SIGNATURE_HEADER] };
+}
+
+/** The address that signed a pending request's value ("" if the signature recovers none). */
+export function recoverSigner(pending: Pick<PendingVerification, "domain" | "value" | "signature">): string {
   try {
-    recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, value), signature);
+    return recoverAddress(TypedDataEncoder.hash(pending.domain, TYPES, pending.value), pending.signature);
   } catch {
-    recovered = "";
+    return "";
   }
-  if (recovered !== signer) {
+}
+
+/** The last step of verifyRequest: the recovered address must be the claimed signer. */
+export function completeVerification(pending: PendingVerification, recovered: string): VerifiedRequest {
+  if (recovered !== pending.signer) {
     throw new AuthError(
       "AUTH_BAD_SIGNATURE",
-      `${SIGNATURE_HEADER} is not ${signer}'s signature of this method, path, body, nonce and expiry under this consortium's domain`,
+      `${SIGNATURE_HEADER} is not ${pending.signer}'s signature of this method, path, body, nonce and expiry under this consortium's domain`,
     );
   }
-  return { signer, nonce, expiresAt };
+  return { signer: pending.signer, nonce: pending.nonce, expiresAt: pending.expiresAt };
 }
 
 /**

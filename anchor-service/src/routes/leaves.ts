@@ -4,7 +4,7 @@
 // is parsed and validated the general way, with the same codes and messages as before.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { nonceKey, verifyRequest } from "../../../common/auth/request-signing.ts";
+import { completeVerification, nonceKey, prepareVerification, recoverSigner } from "../../../common/auth/request-signing.ts";
 import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
 import type { AppDeps } from "../app.ts";
 import { anchorError } from "../errors.ts";
@@ -78,12 +78,13 @@ function mismatch(index: number, submitter: number, memberId: number) {
 async function authenticate(request: FastifyRequest, deps: AppDeps): Promise<{ signer: string; memberId: number; nonceKey: Uint8Array; expiresAt: number }> {
   const domain = deps.requestDomain();
   if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet; retry shortly");
-  const verified = verifyRequest(
+  const pending = prepareVerification(
     domain,
     // the path is signed as sent, query string included (common/auth/request-signing.ts)
     { method: request.method, path: request.url, rawBody: request.rawBody ?? new Uint8Array(0), headers: request.headers },
     { now: deps.now(), maxTtlSeconds: deps.limits.maxRequestTtlSeconds },
   );
+  const verified = completeVerification(pending, deps.recoverSigner === undefined ? recoverSigner(pending) : await deps.recoverSigner(pending));
   let status;
   try {
     status = await deps.chain.memberStatus(verified.signer);

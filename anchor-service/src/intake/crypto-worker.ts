@@ -1,0 +1,22 @@
+// The worker thread behind CryptoPool (crypto-pool.ts): secp256k1 work off the service's event
+// loop — recovering the signer of a signed request, and signing receipt batches with the service
+// key (given in workerData; it never leaves this process).
+import { parentPort, workerData } from "node:worker_threads";
+import { Wallet } from "ethers";
+import { recoverSigner } from "../../../common/auth/request-signing.ts";
+import type { CryptoTask } from "./crypto-pool.ts";
+
+const wallet = typeof workerData?.privateKey === "string" ? new Wallet(workerData.privateKey as string) : undefined;
+
+parentPort!.on("message", async (task: CryptoTask) => {
+  try {
+    if (task.kind === "recover") {
+      parentPort!.postMessage({ id: task.id, ok: true, value: recoverSigner(task.pending) });
+    } else {
+      if (wallet === undefined) throw new Error("this worker has no signing key");
+      parentPort!.postMessage({ id: task.id, ok: true, value: await wallet.signTypedData(task.domain, task.types, task.value) });
+    }
+  } catch (error) {
+    parentPort!.postMessage({ id: task.id, ok: false, value: (error as Error).message });
+  }
+});
