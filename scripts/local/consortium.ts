@@ -178,7 +178,6 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         nodeProcess(context, node, {
           keystorePassword: keys.password,
           consortiumKey: keys.consortiumKey,
-          ...(node === "union" ? { keeperKey: keys.wallets["union-keeper"].privateKey } : {}),
         }),
       );
     }

@@ -33,9 +33,9 @@ export const UNION_LOG_ID = logIdOf("union.1");
 
 const KIND_ON_CHAIN = { union: MemberKind.Union, branch: MemberKind.Branch, platform: MemberKind.Platform, court: MemberKind.Court } as const;
 
-/** Each member's chain accounts: its node's key first; the union adds its governance, anchor and keeper keys, branch A its governance key. */
+/** Each member's chain accounts: its node's key first; the union adds its governance and anchor keys, branch A its governance key. */
 export const MEMBER_ACCOUNTS: Record<NodeName, AccountName[]> = {
-  union: ["union", "union-ops", "union-anchor", "union-keeper"],
+  union: ["union", "union-ops", "union-anchor"],
   branchA: ["branchA", "branchA-ops"],
   branchB: ["branchB"],
   platform: ["platform"],

@@ -13,8 +13,8 @@ import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { LocalConsortiumError } from "./errors.ts";
 import type { NodeName } from "./manifest.ts";
 
-/** Every chain account the launcher generates: each node's own key plus the union's and branch A's governance, anchor and keeper keys. */
-export const ACCOUNT_NAMES = ["deployer", "union-ops", "union-anchor", "union-keeper", "branchA-ops", "union", "branchA", "branchB", "platform", "court"] as const;
+/** Every chain account the launcher generates: each node's own key plus the union's and branch A's governance and anchor keys. */
+export const ACCOUNT_NAMES = ["deployer", "union-ops", "union-anchor", "branchA-ops", "union", "branchA", "branchB", "platform", "court"] as const;
 export type AccountName = (typeof ACCOUNT_NAMES)[number];
 
 const SCRYPT_N = 1 << 14;

@@ -51,7 +51,7 @@ export function nodeUsers(node: NodeName, tokens: Partial<Record<Role, string>>)
   return JSON.stringify(Object.entries(tokens).map(([role, token]) => ({ user: `${node}.${role}`, role, tokenSha256: tokenSha256(token) })));
 }
 
-export function nodeProcess(context: ServiceContext, node: NodeName, options: { keystorePassword: string; consortiumKey: string; keeperKey?: string }): ServiceProcess {
+export function nodeProcess(context: ServiceContext, node: NodeName, options: { keystorePassword: string; consortiumKey: string }): ServiceProcess {
   const { manifest } = context;
   const me = manifest.nodes[node];
   const directory = Object.fromEntries(Object.values(manifest.nodes).map((n) => [String(n.memberId), n.url]));
@@ -74,7 +74,6 @@ export function nodeProcess(context: ServiceContext, node: NodeName, options: { 
     NODE_DEPLOY_BLOCK: String(manifest.contracts.deployBlock),
     NODE_DIRECTORY: JSON.stringify(directory),
     NODE_USERS: nodeUsers(node, me.tokens),
-    ...(options.keeperKey === undefined ? {} : { NODE_KEEPER_KEY: options.keeperKey }),
   });
   return new ServiceProcess({
     name: node,
