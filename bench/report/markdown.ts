@@ -145,6 +145,8 @@ export function formatReport(r: BenchResults): string {
     out.push("| log size | lookup p50 / p99 | lookup max | proofs verified | offline verification p50 / p99 | bundles verified |");
     out.push("|---|---|---|---|---|---|");
     for (const run of s.value.runs) out.push(`| ${leaves(run.leaves)} | ${p50p99(run.lookupMs)} | ${ms(run.lookupMs.max)} | ${fmt(run.lookupsVerified)}/${fmt(run.lookupMs.count)} | ${p50p99(run.verifyMs)} | ${fmt(run.bundlesVerified)}/${fmt(run.verifyMs.count)} |`);
+    const chart = r.charts.find((c) => c.file.includes("lookup"));
+    if (chart !== undefined) out.push("", `![${chart.title}](${chart.file})`);
   } else out.push(failedOrSkipped(s)!);
   out.push("");
   const g = r.gas;
@@ -170,7 +172,7 @@ export function formatReport(r: BenchResults): string {
       out.push(`| ${leaves(run.leaves)} | **${fmt(run.perSecond)} records/s** (${fmt(run.seconds, 1)} s) | ${first === undefined ? "—" : ratio(run.perSecond, first.perSecond)} | ${p50p99(run.anchoredMs)} | ${fmt(run.heads)} | **${fmt(run.bytesAfterCompaction / run.leaves, 1)}** | ${fmt(run.bytesBeforeCompaction / run.leaves, 1)} |`);
     }
     out.push("");
-    for (const chart of r.charts.filter((c) => !c.file.includes("loan"))) out.push(`![${chart.title}](${chart.file})`);
+    for (const chart of r.charts.filter((c) => !c.file.includes("loan") && !c.file.includes("lookup"))) out.push(`![${chart.title}](${chart.file})`, "");
   } else out.push(failedOrSkipped(s)!);
   out.push("");
   out.push("Reproduce: `npm run bench` (full: 10^4, 10^5 and 10^6 leaves) or `BENCH_QUICK=1 npm run bench`; options in `bench/README.md`.");
