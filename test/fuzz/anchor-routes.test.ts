@@ -194,6 +194,17 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       },
     },
     getRoute("GET /v1/info", anyQuery.map((query) => `/v1/info${query}`)),
+    // the court's verification page (hidden from OpenAPI): the page, its assets, its QR code
+    getRoute("GET /verify", anyQuery.map((query) => `/verify${query}`)),
+    getRoute("GET /verify/:file", pathSegment(fc.constantFrom("index.html", "app.js", "style.css", "nosuch.js"), fc.oneof(hostileString, fc.constantFrom("../package.json", "..%2F..%2Fpackage.json", "%2e%2e%2fserver.ts", "qr.svg"))).map((f) => `/verify/${f}`)),
+    {
+      route: "GET /verify/qr.svg",
+      arbitrary: fc.record({
+        query: queryString({ leaf: { valid: fc.oneof(hex32, fc.constant(known.anchored)) } }),
+        host: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom("", "evil.example:99999", "a b", "127.0.0.1:9545", "[::1]:80", "x".repeat(300), "host\\path"), fc.string({ unit: "binary-ascii", maxLength: 30 }).map((h) => h.replace(/[^\x21-\x7e]/g, ""))) }),
+      }),
+      build: (c: { query: string; host: string | undefined }): InjectOptions => ({ method: "GET", url: `/verify/qr.svg${c.query}`, ...(c.host === undefined ? {} : { headers: { host: c.host } }) }),
+    },
     getRoute("GET /healthz", anyQuery.map((query) => `/healthz${query}`)),
     getRoute("GET /readyz", anyQuery.map((query) => `/readyz${query}`)),
     getRoute("GET /metrics", anyQuery.map((query) => `/metrics${query}`)),
