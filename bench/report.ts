@@ -50,7 +50,7 @@ const CEILING_LOANS = int("BENCH_CEILING_LOANS", QUICK ? 100 : 300);
 const SIZES = list("BENCH_SCALING_SIZES", QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]);
 const CONCURRENCY = int("BENCH_SCALING_CONCURRENCY", 8);
 const LOOKUPS = int("BENCH_SCALING_LOOKUPS", QUICK ? 500 : 2_000);
-const VERIFICATIONS = int("BENCH_SCALING_VERIFICATIONS", QUICK ? 200 : 1_000);
+const VERIFICATIONS = int("BENCH_SCALING_VERIFICATIONS", QUICK ? 100 : 300);
 const OUT = path.resolve(env.BENCH_OUT ?? path.join(REPO_ROOT, "bench", "report.md"));
 
 const started = performance.now();

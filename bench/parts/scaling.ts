@@ -17,7 +17,7 @@ import { type EvidenceRecord, encodeLeaf } from "../../common/evidence/leaf.ts";
 import { verifyOffline } from "../../common/evidence/verify.ts";
 import { hashLeaf, verifyInclusion } from "../../common/merkle/rfc9162.ts";
 import { MEMBERS, startConsortiumChain } from "../../test/helpers/consortium-chain.ts";
-import { latency } from "../report/stats.ts";
+import { latency, rateOverProgress } from "../report/stats.ts";
 import type { ScalingResult, ScalingRun } from "../report/types.ts";
 import { anchorProcess } from "./anchor-process.ts";
 import { HttpClient } from "./http.ts";
@@ -31,7 +31,6 @@ export type ScalingSamples = { leaves: number; anchoredMs: number[]; lookupMs: n
 const SEED = 96; // digest ‖ salt ‖ subject
 const TTL_SECONDS = 290; // the service accepts at most 300
 const HEAD_POLL_MS = 50;
-const RATE_WINDOW_MS = 250;
 const ANCHOR_TIMEOUT_MS = 180_000;
 
 const hex = (seeds: Buffer, o: number) => `0x${seeds.toString("hex", o, o + 32)}`;
@@ -119,14 +118,8 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     let acknowledged = 0;
     let next = 0;
     let resigned = 0;
-    const curve: Array<[number, number]> = [];
+    const completions: Array<[number, number]> = []; // [when, records acknowledged by then]
     const started = performance.now();
-    let window = { at: started, records: 0 };
-    const sampler = setInterval(() => {
-      const now = performance.now();
-      if (acknowledged > window.records) curve.push([acknowledged, ((acknowledged - window.records) * 1000) / (now - window.at)]);
-      window = { at: now, records: acknowledged };
-    }, RATE_WINDOW_MS);
     let polling = false;
     const settle = () => {
       const now = performance.now();
@@ -159,20 +152,17 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
         if (lastSeq < 0) throw new Error("POST /v1/leaves: no receipt sequence in the reply's tail");
         pending.push({ lastSeq, sentAt });
         acknowledged += r.count;
+        completions.push([performance.now(), acknowledged]);
         if (performance.now() - lastProgress > 5_000) {
           lastProgress = performance.now();
           log(`scaling ${leaves.toLocaleString("en-US")}: ${acknowledged.toLocaleString("en-US")} records durable, ${Math.round(acknowledged / ((lastProgress - started) / 1000)).toLocaleString("en-US")} records/s; anchored ${follower.anchored.toLocaleString("en-US")}`);
         }
       }
     };
-    try {
-      await Promise.all(Array.from({ length: opts.concurrency }, worker));
-    } finally {
-      clearInterval(sampler);
-    }
+    await Promise.all(Array.from({ length: opts.concurrency }, worker));
     const elapsed = performance.now() - started;
-    const now = performance.now();
-    if (acknowledged > window.records) curve.push([acknowledged, ((acknowledged - window.records) * 1000) / (now - window.at)]);
+    // windows of at least one request per client, and at most ~25 points a run
+    const curve = rateOverProgress(completions, started, Math.max(opts.concurrency * opts.perRequest, leaves / 25));
     const perSecond = leaves / (elapsed / 1000);
     log(`scaling ${leaves.toLocaleString("en-US")}: ingested in ${(elapsed / 1000).toFixed(2)} s = ${Math.round(perSecond).toLocaleString("en-US")} records/s${resigned > 0 ? ` (${resigned} requests re-signed near expiry)` : ""}; waiting until every leaf is anchored…`);
     const deadline = Date.now() + ANCHOR_TIMEOUT_MS;

@@ -80,7 +80,9 @@ function drawAxes(c: Canvas, f: Frame, a: AxisSpec): void {
 function legendBelow(c: Canvas, f: Frame, entries: Array<{ name: string; color: Color }>): void {
   const widths = entries.map((e) => textWidth(e.name, SCALE) + 36);
   const gap = 30;
-  let x = (f.left + f.right) / 2 - (widths.reduce((a, b) => a + b, 0) + gap * (entries.length - 1)) / 2;
+  const total = widths.reduce((a, b) => a + b, 0) + gap * (entries.length - 1);
+  // centred under the plot, moved left as far as needed to stay on the canvas
+  let x = Math.max(4, Math.min((f.left + f.right) / 2 - total / 2, c.width - 4 - total));
   entries.forEach((e, i) => {
     c.rect(x, f.bottom + 47, 28, 8, e.color);
     c.text(x + 36, f.bottom + 44, e.name, BLACK, SCALE);
@@ -200,7 +202,9 @@ export function histogram(spec: HistogramSpec): Canvas {
     const px = x(m.value);
     const markerColor = PALETTE[(i + 3) % PALETTE.length]!;
     c.line(px, f.top, px, f.bottom, markerColor, 2, [8, 5]);
-    c.text(px + 6, f.top + 6 + i * 20, m.label, markerColor, SCALE);
+    // the label on the right of its line, or on the left where it would run off the plot
+    const fits = px + 6 + textWidth(m.label, SCALE) <= f.right;
+    c.text(fits ? px + 6 : px - 6, f.top + 6 + i * 20, m.label, markerColor, SCALE, fits ? "left" : "right");
   });
   return c;
 }

@@ -19,7 +19,7 @@ export function loanChart(loans: LoanResult): ChartFile {
   const png = barChart({
     title,
     yLabel: "operations per second",
-    series: ["through the nodes' HTTP APIs", "chain ceiling (pre-signed raw transactions)"],
+    series: ["through the nodes' APIs", "chain ceiling (pre-signed txs)"],
     groups: loans.node.map((n) => ({ label: `${n.op}s`, values: [n.perSecond, loans.ceiling.find((c) => c.op === n.op)?.perSecond ?? Number.NaN] })),
     format: (v) => (v >= 100 ? fmt(v) : v >= 10 ? fmt(v, 1) : fmt(v, 2)),
   }).toPng();
@@ -31,7 +31,7 @@ export function ingestChart(scaling: ScalingResult): ChartFile {
   const png = lineChart({
     title,
     xLabel: "log size (leaves acknowledged)",
-    yLabel: "records per second (250 ms windows)",
+    yLabel: "records per second",
     xScale: "log",
     series: scaling.runs.map((r) => ({ name: `run to ${power(r.leaves)}: avg ${fmt(r.perSecond)}/s`, points: r.rateOverSize })),
   }).toPng();

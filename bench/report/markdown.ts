@@ -18,7 +18,8 @@ export const rate = (n: number): string => (!Number.isFinite(n) ? "—" : n >= 1
 export const ratio = (a: number, b: number): string => {
   if (!(Number.isFinite(a) && Number.isFinite(b)) || b === 0) return "—";
   const r = a / b;
-  return r >= 10 ? `${fmt(r, 1)}×` : r >= 0.1 ? `${fmt(r, 2)}×` : `${fmt(r, 4)}×`;
+  // a small ratio also as "1/N": 0.0194× reads better as 1/52
+  return r >= 10 ? `${fmt(r, 1)}×` : r >= 0.1 ? `${fmt(r, 2)}×` : `${fmt(r, 4)}× (1/${fmt(b / a)})`;
 };
 
 /** 10^4 → "10,000 (10^4)". */

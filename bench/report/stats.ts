@@ -36,3 +36,22 @@ export function bins(samples: readonly number[], count = 40): Bins {
   }
   return { edges: Array.from({ length: count + 1 }, (_, i) => i * width), counts, folded };
 }
+
+/**
+ * Rate over progress from completion events: for each stretch of at least `window` units (the
+ * last one if at least half that), [units done at its end, units per second over it]. Fixed-size
+ * windows smooth the bursts of concurrent requests finishing together.
+ */
+export function rateOverProgress(events: ReadonlyArray<readonly [atMs: number, done: number]>, startMs: number, window: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let from: readonly [number, number] = [startMs, 0];
+  for (const [i, e] of events.entries()) {
+    const isLast = i === events.length - 1;
+    const span = e[1] - from[1];
+    if (span >= window || (isLast && span >= window / 2)) {
+      if (e[0] > from[0]) out.push([e[1], (span * 1000) / (e[0] - from[0])]);
+      from = e;
+    }
+  }
+  return out;
+}
