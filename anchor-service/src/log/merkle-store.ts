@@ -104,6 +104,10 @@ export const MAX_STORED_FROM_LEVEL = 16;
 export const MAX_TREE_SIZE = 2 ** 48;
 
 const KEY_LENGTH = 7;
+/** Nodes of this level and above (2^8 leaves and more) are cached once read: few, and read by most proofs. */
+const CACHED_FROM_LEVEL = 8;
+/** At 32 bytes a node, about 4 MB of hashes (plus the map's own overhead). */
+const MAX_CACHED_NODES = 1 << 17;
 
 /** The 7-byte key of the node at (level, index). */
 export function nodeKey(level: number, index: number): Uint8Array {
@@ -146,6 +150,8 @@ export class MerkleStore {
    */
   #frontier: ReadonlyArray<Uint8Array | undefined>;
   #pending: object | undefined;
+  /** Stored nodes of the upper levels already read (see #readNodes). */
+  readonly #cache = new Map<string, Uint8Array>();
 
   private constructor(
     nodes: MerkleNodes,
@@ -376,10 +382,7 @@ export class MerkleStore {
     }
 
     const spans = mergeSpans(low.map((n) => [n.index * 2 ** n.level, (n.index + 1) * 2 ** n.level] as const));
-    const [values, ...spanLeaves] = await Promise.all([
-      stored.length > 0 ? this.#nodes.getMany(stored.map((n) => nodeKey(n.level, n.index))) : [],
-      ...spans.map(([from, to]) => readLeaves(this.#source, from, to)),
-    ]);
+    const [values, ...spanLeaves] = await Promise.all([this.#readNodes(stored), ...spans.map(([from, to]) => readLeaves(this.#source, from, to))]);
     stored.forEach((n, i) => known.set(nodeId(n), checkStoredNode(n, values[i])));
     for (const n of low) {
       const begin = n.index * 2 ** n.level;
@@ -402,6 +405,38 @@ export class MerkleStore {
       // A copy: frontier hashes are shared, and callers may mutate what they get.
       return h.slice();
     };
+  }
+
+  /**
+   * Stored nodes, from the cache of upper levels or the database. Where the store reads
+   * synchronously (LevelDB's getSync: a lookup in its caches, no trip through the thread pool,
+   * whose queue behind intake writes was the tail of proof lookups) each node is read so;
+   * otherwise in one getMany. A stored node never changes, so nodes of levels >=
+   * CACHED_FROM_LEVEL are kept (at most MAX_CACHED_NODES, oldest dropped first).
+   */
+  async #readNodes(nodes: readonly Node[]): Promise<Array<Uint8Array | undefined>> {
+    if (nodes.length === 0) return [];
+    const out: Array<Uint8Array | undefined> = new Array(nodes.length);
+    const missing: number[] = [];
+    nodes.forEach((n, i) => {
+      const cached = n.level >= CACHED_FROM_LEVEL ? this.#cache.get(nodeId(n)) : undefined;
+      if (cached !== undefined) out[i] = cached;
+      else missing.push(i);
+    });
+    if (missing.length === 0) return out;
+    const keys = missing.map((i) => nodeKey(nodes[i]!.level, nodes[i]!.index));
+    const sync = (this.#nodes.supports as { getSync?: boolean }).getSync === true;
+    const values = sync ? keys.map((k) => this.#nodes.getSync(k)) : await this.#nodes.getMany(keys);
+    missing.forEach((i, j) => {
+      const value = values[j];
+      out[i] = value;
+      const n = nodes[i]!;
+      if (value !== undefined && value.length === HASH_LENGTH && n.level >= CACHED_FROM_LEVEL) {
+        if (this.#cache.size >= MAX_CACHED_NODES) this.#cache.delete(this.#cache.keys().next().value!);
+        this.#cache.set(nodeId(n), new Uint8Array(value));
+      }
+    });
+    return out;
   }
 
   #put(level: number, index: number, value: Uint8Array): MerkleNodePut {

@@ -140,8 +140,11 @@ export class RecordStore {
     const out: Uint8Array[] = [];
     if (to <= from) return out;
     if (to - from <= 64) {
-      // short ranges (proofs' low levels): getMany is about twice as fast as an iterator here
-      const values = await this.db.records.getMany(Array.from({ length: to - from }, (_, i) => seqKey(from + i)));
+      // short ranges (proofs' low levels): getMany is about twice as fast as an iterator here, and
+      // getSync (where the store has it) skips the thread pool, whose queue was the lookups' tail
+      const keys = Array.from({ length: to - from }, (_, i) => seqKey(from + i));
+      const records = this.db.records;
+      const values = (records.supports as { getSync?: boolean }).getSync === true ? keys.map((k) => records.getSync(k)) : await records.getMany(keys);
       for (const value of values) if (value !== undefined) out.push(hashLeaf(encodeLeaf(unpackRecord(value))));
     } else {
       for await (const value of this.db.records.values({ gte: seqKey(from), lt: seqKey(to) })) {
