@@ -17,7 +17,7 @@ import { BundleFormatError, EvidenceBundleSchema, parseBundle } from "../../comm
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
-import { AnchorError, anchorError } from "./errors.ts";
+import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable } from "./errors.ts";
 import type { EvidenceQueries } from "./evidence/queries.ts";
 import type { Intake } from "./intake/intake.ts";
 import type { AnchorMetrics } from "./metrics.ts";
@@ -173,11 +173,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     handler: async () => deps.info(),
   });
 
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  // after a failed write the database takes no more writes until a restart (store/write-fence.ts):
+  // unhealthy, so a supervisor restarts it (the new process waits for a writable disk, 503 meanwhile)
+  const writeFailure = () => deps.intake.deps.db.writeFailure();
+  app.get("/healthz", { schema: { hide: true } }, async (_request, reply) =>
+    writeFailure() === undefined ? { status: "ok" } : reply.code(503).send({ status: "storage-failed", storage: storageReason(writeFailure()) }),
+  );
   app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
     const state = deps.committer.state;
-    const ready = state.kind === "ok";
-    return reply.code(ready ? 200 : 503).send({ ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth });
+    const failed = writeFailure();
+    const ready = state.kind === "ok" && failed === undefined;
+    return reply.code(ready ? 200 : 503).send({ ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth, ...(failed === undefined ? {} : { storage: storageReason(failed) }) });
   });
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
     deps.metrics.queueDepth.set(deps.intake.queueDepth);
@@ -213,5 +219,7 @@ function toAnchorError(error: unknown): AnchorError | undefined {
   if (code === "FST_ERR_CTP_EMPTY_JSON_BODY" || code === "FST_ERR_CTP_INVALID_JSON_BODY") return anchorError("ANCHOR_ERR_BAD_JSON", "the body is empty or not JSON");
   const status = (error as { statusCode?: number }).statusCode;
   if (status !== undefined && status >= 400 && status < 500) return anchorError("ANCHOR_ERR_VALIDATION", (error as Error).message);
+  // a full or failing disk: the write was not applied (intake answers only after a durable write)
+  if (isStorageFailure(error)) return storageUnavailable(error);
   return undefined;
 }

@@ -3,11 +3,13 @@
 import pino from "pino";
 import { configFromEnv } from "./config.ts";
 import { createAnchorService } from "./service.ts";
+import { openWhenStorageAllows } from "./storage-wait.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
 
 const config = configFromEnv(process.env);
 const logger = pino({ level: config.logLevel });
-const service = await createAnchorService({ config, logger, defaultMetrics: true });
+// a data directory that cannot be opened yet (read-only, full): 503s meanwhile, not a crash loop
+const service = await openWhenStorageAllows(() => createAnchorService({ config, logger, defaultMetrics: true }), { host: config.host, port: config.port, logger });
 await service.start();
 await service.app.listen({ host: config.host, port: config.port });
 logger.info({ url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` }, "anchor service listening");

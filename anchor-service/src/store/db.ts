@@ -4,6 +4,7 @@ import type { AbstractLevel, AbstractSublevel } from "abstract-level";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import type { SignedReceiptBatch } from "../../../common/auth/receipts.ts";
+import { fenceWrites } from "./write-fence.ts";
 
 // The root's own key/value types do not matter: each sublevel sets its own encodings.
 type Root = AbstractLevel<any, any, any>;
@@ -23,6 +24,8 @@ export type AnchorDb = {
   meta: AbstractSublevel<Root, any, string, unknown>;
   /** Whether writes are fsynced (real LevelDB) — in-memory tests have nothing to sync. */
   durable: boolean;
+  /** A write the disk refused, after which writes are stopped until a restart (write-fence.ts). */
+  writeFailure(): unknown;
 };
 
 /** One intake request's signed receipt batch (its leaf hashes are the records' own). */
@@ -58,6 +61,7 @@ const json = { keyEncoding: "view", valueEncoding: "json" } as const;
 export async function openDb(dir: string | null): Promise<AnchorDb> {
   const root: Root = dir === null ? new MemoryLevel() : new Level(dir);
   await root.open();
+  const fence = dir === null ? { failure: () => undefined } : fenceWrites(root);
   return {
     root,
     records: root.sublevel("records", bytes) as BytesSublevel,
@@ -69,5 +73,6 @@ export async function openDb(dir: string | null): Promise<AnchorDb> {
     nonces: root.sublevel("nonces", bytes) as BytesSublevel,
     meta: root.sublevel("meta", { keyEncoding: "utf8", valueEncoding: "json" }) as AbstractSublevel<Root, any, string, unknown>,
     durable: dir !== null,
+    writeFailure: fence.failure,
   };
 }
