@@ -107,7 +107,7 @@ export function formatReport(r: BenchResults): string {
   out.push("");
   const a = r.anchor;
   if (a.status === "ok") {
-    out.push(`Run as a child process${Object.keys(a.value.env).length > 0 ? ` with ${Object.entries(a.value.env).map(([k, v]) => `\`${k}=${v}\``).join(" ")}` : " with its defaults"} (${fmt(a.value.seconds)} s); its table, as it printed it (full report: \`bench/anchor-report.md\` format, details there):`);
+    out.push(`Run as a child process${Object.keys(a.value.env).length > 0 ? ` with ${Object.entries(a.value.env).map(([k, v]) => `\`${k}=${v}\``).join(" ")}` : " with its defaults"} (${fmt(a.value.seconds)} s). Its report's table, verbatim; the details it adds (CPU by thread, gas scenarios, storage by sublevel) are what \`npm run bench:anchor\` writes to \`bench/anchor-report.md\`:`);
     out.push("");
     for (const line of a.value.settings) out.push(`> ${line}`);
     out.push("");
@@ -164,13 +164,13 @@ export function formatReport(r: BenchResults): string {
   out.push("## 4. Scaling: ingest rate and bytes per leaf by log size");
   out.push("");
   if (s.status === "ok") {
-    out.push(`Each size is a fresh anchor service (its own process, production defaults, LevelDB on disk) on a fresh Anvil, filled **over HTTP** (signed \`POST /v1/leaves\`, ${fmt(s.value.perRequest)} records a request, ${s.value.concurrency} clients in the benchmark's process, requests signed before the clock starts) while its committer anchors heads on chain. Ingest rate: first send to last durable reply. Submit → anchored: from a request's send until a head covering its last record is listed by \`GET /v1/heads\` (polled every 50 ms). Bytes: the service's data directory after it stopped, then after LevelDB's \`compactRange\`.`);
+    out.push(`Each size is a fresh anchor service (its own process, production defaults, LevelDB on disk) on a fresh Anvil, filled **over HTTP** (signed \`POST /v1/leaves\`, ${fmt(s.value.perRequest)} records a request, ${s.value.concurrency} clients in the benchmark's process, requests signed before the clock starts) while its committer anchors heads on chain. The first 1–4 requests warm the fresh process up, one at a time, before the clock starts (they are in the log, not in the rate). Ingest rate: first timed send to last durable reply. Submit → anchored: from a request's send until a head covering its last record is listed by \`GET /v1/heads\` (polled every 50 ms). Bytes: the service's data directory after it stopped, then after LevelDB's \`compactRange\`.`);
     out.push("");
     out.push("| log size | ingest | vs the smallest | submit → anchored p50 / p99 | heads | bytes/leaf (compacted) | bytes/leaf (as left) |");
     out.push("|---|---|---|---|---|---|---|");
     const first = s.value.runs[0];
     for (const run of s.value.runs) {
-      out.push(`| ${leaves(run.leaves)} | **${fmt(run.perSecond)} records/s** (${fmt(run.seconds, 1)} s) | ${first === undefined ? "—" : ratio(run.perSecond, first.perSecond)} | ${p50p99(run.anchoredMs)} | ${fmt(run.heads)} | **${fmt(run.bytesAfterCompaction / run.leaves, 1)}** | ${fmt(run.bytesBeforeCompaction / run.leaves, 1)} |`);
+      out.push(`| ${leaves(run.leaves)} | **${fmt(run.perSecond)} records/s** (${fmt(run.leaves - run.warmupRecords)} in ${fmt(run.seconds, 1)} s) | ${first === undefined ? "—" : ratio(run.perSecond, first.perSecond)} | ${p50p99(run.anchoredMs)} | ${fmt(run.heads)} | **${fmt(run.bytesAfterCompaction / run.leaves, 1)}** | ${fmt(run.bytesBeforeCompaction / run.leaves, 1)} |`);
     }
     out.push("");
     for (const chart of r.charts.filter((c) => !c.file.includes("loan") && !c.file.includes("lookup"))) out.push(`![${chart.title}](${chart.file})`, "");

@@ -55,6 +55,8 @@ export type GasResult = { solc: string; optimizerRuns: number; rows: GasRow[] };
 /** Part 4 (and 3): one fresh anchor service filled to `leaves` over HTTP. */
 export type ScalingRun = {
   leaves: number;
+  /** The first records, sent one request at a time before the clock started (in the log, not in the rate). */
+  warmupRecords: number;
   seconds: number;
   perSecond: number;
   /** [log size, records/s over the preceding window] */
