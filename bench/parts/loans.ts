@@ -156,6 +156,7 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
   const provider = net.chain.anvil.provider;
   const nonces = new Map<string, number>();
   for (const c of calls) if (!nonces.has(c.wallet.address)) nonces.set(c.wallet.address, await provider.getTransactionCount(c.wallet.address, "pending"));
+  log(`loans: chain ceiling, signing ${calls.length} ${op} transactions in advance…`);
   const block = await provider.getBlock("latest");
   const baseFee = block?.baseFeePerGas ?? 0n;
   const signed: Array<{ raw: string; hash: string }> = [];
