@@ -39,6 +39,12 @@ export function fuzzRuns(fallback = 200): number {
   return runs;
 }
 
+/** FUZZ_ROUTES (comma-separated parts of route names) narrows a run to those routes; unset: all. */
+export function selectedRoutes<T extends { route: string }>(all: T[]): T[] {
+  const parts = (process.env.FUZZ_ROUTES ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
+  return parts.length === 0 ? all : all.filter((r) => parts.some((p) => r.route.includes(p)));
+}
+
 /** The route's own seed, derived from the run's seed and its name, so routes replay independently. */
 export function routeSeed(seed: number, route: string): number {
   return createHash("sha256").update(`${seed}:${route}`).digest().readUInt32BE(0) & 0x7fffffff;

@@ -17,7 +17,7 @@ import type { InjectOptions } from "fastify";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { formatStats, fuzzRoute, fuzzRuns, fuzzSeed, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
+import { formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
 import {
   arrayText,
   badHash,
@@ -237,15 +237,15 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
   });
 
   it("fuzzes every route: no 5xx, no crash, catalogued 4xx codes, nothing written by a rejected request", async function () {
-    for (const spec of routes()) {
+    for (const spec of selectedRoutes(routes())) {
       const s = await fuzzRoute(target, spec, { runs: RUNS, seed: SEED });
       stats.push(s);
       expect(s.runs).to.be.at.least(RUNS);
     }
     // the genuine example submission was accepted: refusals are for what the fuzzer changed
-    const leaves = stats.find((s) => s.route === "POST /v1/leaves")!;
-    expect(leaves.accepted, "accepted submissions").to.be.greaterThan(0);
+    const leaves = stats.find((s) => s.route === "POST /v1/leaves");
+    if (leaves !== undefined) expect(leaves.accepted, "accepted submissions").to.be.greaterThan(0);
     // the genuine bundle (among the mutations) still passes: the check above was exercised
-    expect(passes, "genuine bundles that passed").to.be.greaterThan(0);
+    if (stats.some((s) => s.route === "POST /v1/verify")) expect(passes, "genuine bundles that passed").to.be.greaterThan(0);
   });
 });

@@ -24,7 +24,7 @@ import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
-import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
+import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
 import {
   arrayText,
   badHash,
@@ -517,14 +517,15 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   });
 
   it("fuzzes every route: no 5xx, no crash, catalogued 4xx codes, nothing written by a rejected request", async function () {
-    for (const spec of routes()) {
+    for (const spec of selectedRoutes(routes())) {
       const s = await fuzzRoute(target, spec, { runs: RUNS, seed: SEED });
       stats.push(s);
       expect(s.runs).to.be.at.least(RUNS);
     }
     // the genuine example of each of these routes was accepted (the fuzzer's requests were refused for what they changed)
     for (const route of ["POST /v1/applications/:channel", "POST /v1/loans", "POST /v1/loans/:loanId/disbursements", "POST /v1/consents", "POST /v1/reconciliations", "POST /v1/forwarded-applications/:channel"]) {
-      expect(stats.find((s) => s.route === route)!.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
+      const s = stats.find((x) => x.route === route);
+      if (s !== undefined) expect(s.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
     }
   });
 });
