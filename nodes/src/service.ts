@@ -93,6 +93,20 @@ export async function createNodeService(options: NodeServiceOptions) {
     pageBlocks: config.logPageBlocks,
     pollMs: config.indexerPollMs,
     log,
+    // flows the outbox confirmed in blocks the chain lost go back to be sent again
+    onChainLoss: (reason: string) => {
+      log.warn({ reason }, "the chain lost blocks: rechecking the outbox's confirmed flows");
+      const recheck = (attempt: number): void => {
+        sender.recheck().then(
+          (back) => back.length > 0 && log.warn({ flows: back.length }, "flows the chain lost are sent again"),
+          (error: unknown) => {
+            log.warn({ err: (error as Error).message, attempt }, "outbox recheck failed; retrying");
+            if (attempt < 30) setTimeout(() => recheck(attempt + 1), 2_000).unref();
+          },
+        );
+      };
+      recheck(1);
+    },
   } as never);
   const outbox = new Outbox(sublevel("outbox", "json"), { sync: options.inMemory !== true });
   const sender = new OutboxSender({

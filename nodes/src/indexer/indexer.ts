@@ -46,6 +46,11 @@ export type IndexerOptions = {
   /** Clock for status and reset records, ms since the epoch. */
   now?: () => number;
   log?: IndexerLog;
+  /**
+   * Called when a sync finds that the chain lost blocks (a reset, or a head below one seen
+   * before): what this node wrote in those blocks may be gone (the outbox rechecks its flows).
+   */
+  onChainLoss?: (reason: string) => void;
 };
 
 /** The last indexed block: everything up to it is in the read model. */
@@ -93,6 +98,7 @@ export class LedgerIndexer {
   readonly pollMs: number;
   readonly log: IndexerLog;
   readonly #now: () => number;
+  readonly #onChainLoss: ((reason: string) => void) | undefined;
   readonly #chain: Omit<ChainRecord, "genesisHash">;
   readonly #sources: Map<string, { contract: SourceContract; iface: Interface }>;
   readonly #ledger: Contract;
@@ -124,6 +130,7 @@ export class LedgerIndexer {
     this.pollMs = pollMs;
     this.log = options.log ?? NOOP_LOG;
     this.#now = options.now ?? Date.now;
+    this.#onChainLoss = options.onChainLoss;
     this.#chain = { addresses, fromBlock: options.fromBlock };
     this.#sources = new Map([
       [addresses.jointLoanLedger, { contract: "ledger", iface: new Interface(JOINT_LOAN_LEDGER_ABI) }],
@@ -218,6 +225,12 @@ export class LedgerIndexer {
     }
 
     const head = await this.provider.getBlockNumber();
+    const previousHead = this.#status.head;
+    const loss = reset ?? (previousHead !== null && head < previousHead ? `the chain head went back from block ${previousHead} to ${head}` : null);
+    if (loss !== null) {
+      this.#status.head = head;
+      this.#onChainLoss?.(loss);
+    }
     const target = head - this.confirmations;
     const result: SyncResult = { head, target, cursor, pages: 0, logs: 0, skipped: 0, reset, interrupted: null };
     let next = cursor === undefined ? this.fromBlock : cursor.blockNumber + 1;

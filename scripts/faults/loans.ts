@@ -1,0 +1,46 @@
+// A disbursed loan at a branch of the local consortium, opened over the nodes' HTTP API the way
+// the demo does it (scripts/demo): a platform's application to the union's node, routed to the
+// branch by the borrower's region, consent, credit query, approval, disbursement. The fault
+// scenarios then send many small repayments against it: each one a fund flow through the
+// branch node's outbox.
+import { JsonRpcProvider } from "ethers";
+import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
+import { authorizationLetter, huinongApplication, newBorrower } from "../demo/borrowers.ts";
+import { NodeApi } from "../demo/node-api.ts";
+import type { ConsortiumManifest } from "../local/manifest.ts";
+
+export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {
+  const branch = manifest.nodes.branchB;
+  const union = new NodeApi("union", manifest.nodes.union.url, manifest.nodes.union.tokens);
+  const api = new NodeApi("branchB", branch.url, branch.tokens);
+  const borrower = newBorrower(branch.regionCode);
+  const orderNo = `HN-FAULT-${tag}`;
+  const letter = authorizationLetter(borrower, orderNo);
+  const principalFen = 1_500_000n;
+  const payload = huinongApplication(borrower, { orderNo, amountFen: principalFen, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
+  const routed = await union.post<{ forwardedTo?: { applicationId: string } }>(`/v1/applications/huinong?platform=${manifest.nodes.platform.memberId}`, "clerk", payload);
+  if (routed.forwardedTo === undefined) throw new Error("the union's node did not forward the application to branch B");
+  const applicationId = routed.forwardedTo.applicationId;
+  const signedAt = new Date(Date.now() - 60_000);
+  const consent = await api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
+    applicationId,
+    letterBase64: letter.bytes.toString("base64"),
+    signedAt: signedAt.toISOString(),
+    validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
+    scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
+  });
+  await api.post("/v1/credit-queries", "approver", { applicationId, purpose: "LOAN_APPROVAL" });
+  const provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  let startDate: string;
+  try {
+    startDate = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
+  } finally {
+    provider.destroy();
+  }
+  const contract = Buffer.from(`loan contract ${applicationId} (fault-test document)\n`, "utf8");
+  const approved = await api.post<{ loanId: string; serial: string }>("/v1/loans", "approver", { applicationId, contractBase64: contract.toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate });
+  await api.confirmed(approved.serial);
+  const disbursed = await api.post<{ outbox: { serial: string } }>(`/v1/loans/${approved.loanId}/disbursements`, "clerk", { serial: `DSB-FAULT-${tag}`, amountFen: principalFen.toString(), accountHash: branch.settlementAccounts[0]! });
+  await api.confirmed(disbursed.outbox.serial);
+  return { loanId: approved.loanId, principalFen };
+}
