@@ -20,7 +20,7 @@ export type FaultProfile = {
 };
 
 // the bounded outage outlasts the anchor's 5 s RPC timeout, so a partition shows on /readyz
-const BOUNDED = { anchorKills: 3, chainRewinds: 2, outageSeconds: 8, nodeKills: 3, clients: 3 };
+const BOUNDED = { anchorKills: 3, chainRewinds: 1, outageSeconds: 8, nodeKills: 2, clients: 2 };
 const FULL = { anchorKills: 50, chainRewinds: 10, outageSeconds: 60, nodeKills: 20, clients: 4 };
 
 export function faultProfile(env: NodeJS.ProcessEnv = process.env): FaultProfile {
@@ -44,7 +44,7 @@ export function faultProfile(env: NodeJS.ProcessEnv = process.env): FaultProfile
     // every receipted leaf's bundle is fetched and verified at the end (~50 a second here), so
     // the load is kept to what the audit can check in minutes
     recordsPerRequest: count("FAULT_RECORDS_PER_REQUEST", full ? 5 : 4),
-    pauseMs: count("FAULT_PAUSE_MS", 100),
+    pauseMs: count("FAULT_PAUSE_MS", full ? 100 : 200),
   };
 }
 
