@@ -110,6 +110,11 @@ export type ReceiptBatchInput = {
   /** Unix seconds: when the batch was durably accepted. */
   receivedAt: number;
   maxMergeDelaySeconds: number;
+  /**
+   * Optional: the batch tree over leafHashes, if the caller has built it (its root is signed and
+   * it is returned as is). Must answer exactly as memoRangeHasher(leafHashes).
+   */
+  rangeHash?: RangeHasher;
 };
 
 export type ReceiptFailureCode =
@@ -165,7 +170,7 @@ export async function signReceiptBatchRoot(
   checkSafe("receivedAt", receivedAt, MAX_RECEIVED_AT);
   checkSafe("maxMergeDelaySeconds", maxMergeDelaySeconds, MAX_UINT32);
 
-  const rangeHash = memoRangeHasher(leafHashes); // checks every hash is 32 bytes
+  const rangeHash = input.rangeHash ?? memoRangeHasher(leafHashes); // checks every hash is 32 bytes
   const root = toHex(rangeHash(0, leafHashes.length)); // = rootFromLeafHashes, and fills the cache
   const unsigned = {
     logId: logId.toLowerCase(),

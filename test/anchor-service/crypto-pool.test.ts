@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import { receiptDomain, signReceiptBatchRoot, verifyReceipt } from "../../common/auth/receipts.ts";
 import { prepareVerification, recoverSigner, requestDomain, signRequest } from "../../common/auth/request-signing.ts";
+import { BatchTree } from "../../anchor-service/src/intake/batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "../../anchor-service/src/intake/receipt-json.ts";
 import { CryptoPool } from "../../anchor-service/src/intake/crypto-pool.ts";
 
@@ -42,7 +43,7 @@ describe("anchor service: secp256k1 work on a worker thread", function () {
     const inThread = await signReceiptBatchRoot(service, rd, input);
     expect(viaPool.batch).to.deep.equal(inThread.batch);
     const issued = new IssuedReceipts(3);
-    const view = new BatchReceipts(viaPool.batch, input.leafHashes, viaPool.rangeHash);
+    const view = new BatchReceipts(viaPool.batch, new BatchTree(input.leafHashes));
     for (let i = 0; i < 3; i++) issued.set(i, view, i);
     for (const receipt of issued.list()) expect(verifyReceipt(rd, receipt, service.address)).to.deep.equal({ ok: true });
   });

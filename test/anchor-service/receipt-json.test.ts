@@ -1,11 +1,14 @@
 // The intake reply written straight into a Buffer (anchor-service/src/intake/receipt-json.ts)
 // must be byte for byte JSON.stringify of the receipts common/auth/receipts.ts builds, for any
-// batch size and any mix of this group's batches and receipts re-issued from storage.
+// batch size and any mix of this group's batches and receipts re-issued from storage; the flat
+// batch tree (batch-tree.ts) must answer every node a proof asks for as memoRangeHasher does.
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { Wallet } from "ethers";
 import type { Receipt } from "../../common/auth/receipts.ts";
 import { receiptDomain, signReceiptBatch, signReceiptBatchRoot, verifyReceipt } from "../../common/auth/receipts.ts";
+import { inclusionProof, memoRangeHasher } from "../../common/merkle/rfc9162.ts";
+import { BatchTree } from "../../anchor-service/src/intake/batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "../../anchor-service/src/intake/receipt-json.ts";
 
 const wallet = new Wallet(`0x${"42".repeat(32)}`);
@@ -15,9 +18,10 @@ const hashes = (n: number, seed: string) => Array.from({ length: n }, (_, i) => 
 
 async function batchOf(firstSequence: number, leafHashes: Uint8Array[], receivedAt = 1_790_000_000): Promise<{ view: BatchReceipts; receipts: Receipt[] }> {
   const input = { logId, firstSequence, leafHashes, receivedAt, maxMergeDelaySeconds: 60 };
-  const { batch, rangeHash } = await signReceiptBatchRoot(wallet, domain, input);
-  const { receipts } = await signReceiptBatch(wallet, domain, input); // the reference (deterministic signature)
-  return { view: new BatchReceipts(batch, leafHashes, rangeHash), receipts };
+  const tree = new BatchTree(leafHashes);
+  const { batch } = await signReceiptBatchRoot(wallet, domain, { ...input, rangeHash: tree.rangeHash });
+  const { receipts } = await signReceiptBatch(wallet, domain, input); // the reference: memoRangeHasher, deterministic signature
+  return { view: new BatchReceipts(batch, tree), receipts };
 }
 
 describe("anchor intake: receipts JSON written without objects", function () {
@@ -49,6 +53,20 @@ describe("anchor intake: receipts JSON written without objects", function () {
     // what a member gets back verifies
     for (const receipt of (JSON.parse(issued.json().toString("utf8")) as { receipts: Receipt[] }).receipts) {
       expect(verifyReceipt(domain, receipt, wallet.address)).to.deep.equal({ ok: true });
+    }
+  });
+
+  it("the flat batch tree answers every proof node and the root as memoRangeHasher does", function () {
+    for (const size of [1, 2, 3, 5, 8, 13, 100, 257, 1000]) {
+      const leaves = hashes(size, `tree ${size}`);
+      const tree = new BatchTree(leaves);
+      const memo = memoRangeHasher(leaves);
+      const asked = new Set<string>([`0:${size}`]);
+      for (let i = 0; i < size; i++) inclusionProof(i, size, (b, e) => (asked.add(`${b}:${e}`), memo(b, e)));
+      for (const range of asked) {
+        const [b, e] = range.split(":").map(Number) as [number, number];
+        expect(Buffer.from(tree.rangeHash(b, e)).toString("hex"), `size ${size} [${b}, ${e})`).to.equal(Buffer.from(memo(b, e)).toString("hex"));
+      }
     }
   });
 

@@ -9,11 +9,12 @@ import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
 import { encodeLeaf, leafHashOfBytes } from "../../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import { anchorError } from "../errors.ts";
-import type { MerkleStore } from "../log/merkle-store.ts";
+import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, digestKey, seqKey } from "../store/keys.ts";
 import type { RecordStore } from "../store/records.ts";
-import { RECORD_BYTES, leafHashOfPacked, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { RECORD_BYTES, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { BatchTree } from "./batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
 
 export type IntakeRequest = {
@@ -30,8 +31,14 @@ export type IntakeRequest = {
 /** A request's records packed back to back, and their leaf hashes. */
 function packAndHash(records: EvidenceRecord[] | Uint8Array): { packed: Uint8Array; hashes: Uint8Array[] } {
   if (records instanceof Uint8Array) {
-    const hashes: Uint8Array[] = new Array(records.length / RECORD_BYTES);
-    for (let j = 0; j < hashes.length; j++) hashes[j] = leafHashOfPacked(records, j * RECORD_BYTES);
+    // every hash in one array, each a view of its 32 bytes
+    const count = records.length / RECORD_BYTES;
+    const all = new Uint8Array(count * 32);
+    const hashes: Uint8Array[] = new Array(count);
+    for (let j = 0; j < count; j++) {
+      leafHashOfPackedInto(records, j * RECORD_BYTES, all, j * 32);
+      hashes[j] = all.subarray(j * 32, j * 32 + 32);
+    }
     return { packed: records, hashes };
   }
   const packed = new Uint8Array(records.length * RECORD_BYTES);
@@ -67,9 +74,6 @@ export type IntakeDeps = {
   onAppended?: (newLeaves: number, requests: number) => void;
 };
 
-/** A put on the root database whose key already carries its sublevel's prefix. */
-type RootPut = { type: "put"; key: Uint8Array; value: Uint8Array };
-
 type Prefixes = { records: Uint8Array; leafIndex: Uint8Array; digests: Uint8Array; batches: Uint8Array; nodes: Uint8Array; nonces: Uint8Array };
 const prefixCache = new WeakMap<AnchorDb, Prefixes>();
 
@@ -97,8 +101,14 @@ function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
 
 type Pending = { request: IntakeRequest; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
 
-/** Where a leaf's receipt comes from: a batch written in this group, or an earlier one. */
-type Origin = { seq: number; group?: { index: number } };
+/** The index of the batch (of this group's, by first sequence) that holds sequence `seq`. */
+function groupBatchOf(batches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>, seq: number): number {
+  for (let g = batches.length - 1; g >= 0; g--) {
+    const b = batches[g];
+    if (b !== undefined && seq >= b.firstSequence) return g;
+  }
+  throw new Error(`internal: sequence ${seq} is in none of this group's batches`);
+}
 
 export class Intake {
   readonly deps: IntakeDeps;
@@ -204,91 +214,109 @@ export class Intake {
     const uniqueHex = [...unique.keys()];
     const uniqueHashes = [...unique.values()];
     const existing = await records.lookupEntries(uniqueHashes, uniqueHex);
-    const origin = new Map<string, Origin>();
+    // each leaf hash's sequence number, once known: stored before, or given in this group
+    const origin = new Map<string, number>();
     // the current index entry of each new leaf hash's prefix (to append to on a collision)
     const indexEntries = new Map<string, Uint8Array | undefined>();
     for (let i = 0; i < uniqueHex.length; i++) {
       const seq = existing.seqs[i];
-      if (seq !== undefined) origin.set(uniqueHex[i]!, { seq });
+      if (seq !== undefined) origin.set(uniqueHex[i]!, seq);
       else indexEntries.set(uniqueHex[i]!.slice(0, 2 * INDEX_PREFIX_BYTES), existing.entries[i]);
     }
 
-    // new records get contiguous sequence numbers, request by request; the batch is written on
-    // the root with every key already prefixed with its sublevel (the same bytes on disk)
-    const ops: RootPut[] = [];
+    // new records get contiguous sequence numbers, request by request; their puts go straight
+    // into a chained batch on the root, every key already prefixed with its sublevel (the same
+    // bytes on disk; the store copies each key and value as it is put, so nothing here is kept
+    // alive until the write). After the write only each record's sequence number and batch are
+    // needed, kept in typed arrays.
+    const batch = db.root.batch();
     const newHashes: Uint8Array[] = [];
     const prefix = prefixesOf(db);
     let next = merkle.size;
+    const groupStart = next;
     const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[] } | undefined> = [];
-    live.forEach((requestIndex, l) => {
-      const request = requests[requestIndex]!;
-      const first = next;
-      const batchHashes: Uint8Array[] = [];
-      const hs = hashes[l]!;
-      const xs = hexes[l]!;
-      const ps = packs[l]!;
-      for (let j = 0; j < xs.length; j++) {
-        const hex = xs[j]!;
-        if (origin.has(hex)) continue;
-        const h = hs[j]!;
-        origin.set(hex, { seq: next, group: { index: l } });
-        const indexPrefix = hex.slice(0, 2 * INDEX_PREFIX_BYTES);
-        const seq = seqKey(next);
-        const current = indexEntries.get(indexPrefix);
-        const entry = current === undefined ? seq : Buffer.concat([current, seq]);
-        indexEntries.set(indexPrefix, entry);
-        const record = ps.subarray(j * RECORD_BYTES, (j + 1) * RECORD_BYTES);
-        ops.push({ type: "put", key: prefixed(prefix.records, seq), value: record });
-        ops.push({ type: "put", key: prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), value: entry });
-        ops.push({ type: "put", key: prefixed(prefix.digests, digestKey(record.subarray(2, 34), next)), value: EMPTY });
-        batchHashes.push(h);
-        newHashes.push(h);
-        next++;
-      }
-      groupBatches.push(batchHashes.length > 0 ? { firstSequence: first, hashes: batchHashes } : undefined);
-    });
-
-    // sign one receipt batch per request with new records
-    const receivedAt = this.deps.now();
-    const signed: Array<BatchReceipts | undefined> = await Promise.all(
-      groupBatches.map(async (b) => {
-        if (b === undefined) return undefined;
-        const { batch, rangeHash } = await signReceiptBatchRoot(this.deps.receiptSigner, this.deps.receiptDomain()!, {
-          logId: this.deps.logId,
-          firstSequence: b.firstSequence,
-          leafHashes: b.hashes,
-          receivedAt,
-          maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
-        });
-        return new BatchReceipts(batch, b.hashes, rangeHash);
-      }),
-    );
-    signed.forEach((s) => {
-      // the batches sublevel's JSON encoding: UTF-8 of JSON.stringify
-      if (s !== undefined) ops.push({ type: "put", key: prefixed(prefix.batches, seqKey(s.batch.firstSequence)), value: Buffer.from(JSON.stringify(s.batch), "utf8") });
-    });
-    live.forEach((i) => {
-      const expires = new Uint8Array(6);
-      let v = requests[i]!.expiresAt;
-      for (let k = 5; k >= 0; k--) {
-        expires[k] = v % 256;
-        v = Math.floor(v / 256);
-      }
-      ops.push({ type: "put", key: prefixed(prefix.nonces, requests[i]!.nonceKey), value: expires });
-    });
-
-    const append = newHashes.length > 0 ? merkle.prepareAppend(newHashes) : undefined;
-    if (append !== undefined) for (const op of append.ops) ops.push({ type: "put", key: prefixed(prefix.nodes, op.key), value: op.value });
+    const seqsOf: Float64Array[] = [];
+    const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
+    let append: PreparedAppend | undefined;
+    let signed: Array<BatchReceipts | undefined>;
     try {
-      // a chained batch: put() hands each key and value to the store directly, about half the
-      // main-thread cost of an array batch, whose store reads every op's fields back
-      const batch = db.root.batch();
-      try {
-        for (const op of ops) batch.put(op.key, op.value, VIEW);
-      } catch (error) {
-        await batch.close();
-        throw error;
+      live.forEach((_, l) => {
+        const first = next;
+        const batchHashes: Uint8Array[] = [];
+        const hs = hashes[l]!;
+        const xs = hexes[l]!;
+        const ps = packs[l]!;
+        const seqs = new Float64Array(xs.length);
+        const batches = new Int32Array(xs.length);
+        for (let j = 0; j < xs.length; j++) {
+          const hex = xs[j]!;
+          const known = origin.get(hex);
+          if (known !== undefined) {
+            seqs[j] = known;
+            // this request's own batch (a record sent twice in it), an earlier request's of this group, or none
+            batches[j] = known >= first ? l : known >= groupStart ? groupBatchOf(groupBatches, known) : -1;
+            continue;
+          }
+          const h = hs[j]!;
+          origin.set(hex, next);
+          seqs[j] = next;
+          batches[j] = l;
+          const indexPrefix = hex.slice(0, 2 * INDEX_PREFIX_BYTES);
+          const seq = seqKey(next);
+          const current = indexEntries.get(indexPrefix);
+          const entry = current === undefined ? seq : Buffer.concat([current, seq]);
+          indexEntries.set(indexPrefix, entry);
+          const record = ps.subarray(j * RECORD_BYTES, (j + 1) * RECORD_BYTES);
+          batch.put(prefixed(prefix.records, seq), record, VIEW);
+          batch.put(prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), entry, VIEW);
+          batch.put(prefixed(prefix.digests, digestKey(record.subarray(2, 34), next)), EMPTY, VIEW);
+          batchHashes.push(h);
+          newHashes.push(h);
+          next++;
+        }
+        groupBatches.push(batchHashes.length > 0 ? { firstSequence: first, hashes: batchHashes } : undefined);
+        seqsOf.push(seqs);
+        batchOf.push(batches);
+      });
+
+      // sign one receipt batch per request with new records (its tree built here, signed on the worker)
+      const receivedAt = this.deps.now();
+      signed = await Promise.all(
+        groupBatches.map(async (b) => {
+          if (b === undefined) return undefined;
+          const tree = new BatchTree(b.hashes);
+          const { batch } = await signReceiptBatchRoot(this.deps.receiptSigner, this.deps.receiptDomain()!, {
+            logId: this.deps.logId,
+            firstSequence: b.firstSequence,
+            leafHashes: b.hashes,
+            receivedAt,
+            maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
+            rangeHash: tree.rangeHash,
+          });
+          return new BatchReceipts(batch, tree);
+        }),
+      );
+      for (const s of signed) {
+        // the batches sublevel's JSON encoding: UTF-8 of JSON.stringify
+        if (s !== undefined) batch.put(prefixed(prefix.batches, seqKey(s.batch.firstSequence)), Buffer.from(JSON.stringify(s.batch), "utf8"), VIEW);
       }
+      for (const i of live) {
+        const expires = new Uint8Array(6);
+        let v = requests[i]!.expiresAt;
+        for (let k = 5; k >= 0; k--) {
+          expires[k] = v % 256;
+          v = Math.floor(v / 256);
+        }
+        batch.put(prefixed(prefix.nonces, requests[i]!.nonceKey), expires, VIEW);
+      }
+      append = newHashes.length > 0 ? merkle.prepareAppend(newHashes) : undefined;
+      if (append !== undefined) for (const op of append.ops) batch.put(prefixed(prefix.nodes, op.key), op.value, VIEW);
+    } catch (error) {
+      append?.abort();
+      await batch.close();
+      throw error;
+    }
+    try {
       await batch.write({ sync: db.durable } as never);
     } catch (error) {
       append?.abort(); // nothing was written: the log stays at its size for the next group
@@ -300,12 +328,14 @@ export class Intake {
     // receipts: this group's from its signed batches, earlier ones re-issued from storage
     const reissued = new Map<number, Receipt>();
     for (const [l, requestIndex] of live.entries()) {
-      const xs = hexes[l]!;
-      const out = new IssuedReceipts(xs.length);
-      for (let j = 0; j < xs.length; j++) {
-        const { seq, group } = origin.get(xs[j]!)!;
-        if (group !== undefined) {
-          const s = signed[group.index]!;
+      const seqs = seqsOf[l]!;
+      const batches = batchOf[l]!;
+      const out = new IssuedReceipts(seqs.length);
+      for (let j = 0; j < seqs.length; j++) {
+        const seq = seqs[j]!;
+        const g = batches[j]!;
+        if (g >= 0) {
+          const s = signed[g]!;
           out.set(j, s, seq - s.batch.firstSequence);
           continue;
         }

@@ -7,7 +7,7 @@
 // Every string in a receipt is hex, an ISO time or an address: nothing needs JSON escaping.
 import type { Receipt, SignedReceiptBatch } from "../../../common/auth/receipts.ts";
 import { isoSeconds, receiptsOf } from "../../../common/auth/receipts.ts";
-import type { RangeHasher } from "../../../common/merkle/rfc9162.ts";
+import type { BatchTree } from "./batch-tree.ts";
 
 const ascii = (text: string): Buffer => Buffer.from(text, "latin1");
 const LEAF_HASH = ascii('{"leafHash":"');
@@ -51,22 +51,26 @@ function writeUint(value: number, out: Uint8Array, at: number): number {
 /** One signed receipt batch: the JSON of any of its receipts, and the receipt objects. */
 export class BatchReceipts {
   readonly batch: SignedReceiptBatch;
-  readonly leafHashes: readonly Uint8Array[];
-  readonly #rangeHash: RangeHasher;
+  readonly tree: BatchTree;
   /** `","logId":…,"proof":[` — everything between a receipt's sequence and its proof. */
   readonly #middle: Buffer;
   /** `],"service":{"address":"…"}}` */
   readonly #tail: Buffer;
-  /** JSON text (`"0x…"`) of complete subtrees by height and index, and of right-edge nodes. */
-  readonly #rows: Uint8Array[][] = [];
+  /** `"0x…"` of each complete subtree, by height, made on first use (#made marks which). */
+  readonly #texts: Buffer[] = [];
+  readonly #made: Uint8Array[] = [];
+  /** `"0x…"` of the right-edge nodes, by begin. */
   readonly #edge = new Map<number, Uint8Array>();
   readonly #depth: number;
+  // the proof walk's nodes, top-down: height (-1 for a right-edge node) and index (or begin)
+  readonly #pathHeight = new Int32Array(64);
+  readonly #pathIndex = new Int32Array(64);
   #objects: Receipt[] | undefined;
 
-  constructor(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[], rangeHash: RangeHasher) {
+  constructor(batch: SignedReceiptBatch, tree: BatchTree) {
+    if (tree.count !== batch.count) throw new RangeError(`batch of ${batch.count} records, tree of ${tree.count} leaves`);
     this.batch = batch;
-    this.leafHashes = leafHashes;
-    this.#rangeHash = rangeHash;
+    this.tree = tree;
     const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
     const middle = JSON.stringify({ logId: batch.logId, receivedAt: isoSeconds(batch.receivedAt), maxMergeDelaySeconds: batch.maxMergeDelaySeconds, batch: batchPart });
     this.#middle = ascii(`,${middle.slice(1, -1)},"proof":[`);
@@ -81,35 +85,38 @@ export class BatchReceipts {
     return LEAF_HASH.length + 66 + SEQUENCE.length + 16 + this.#middle.length + this.#depth * (QUOTED_HASH + 1) + this.#tail.length;
   }
 
-  /** `"0x…"` of a hash. */
-  static #quoted(hash: Uint8Array): Uint8Array {
-    const text = new Uint8Array(QUOTED_HASH);
-    text[0] = 34;
-    writeHex32(hash, text, 1);
-    text[QUOTED_HASH - 1] = 34;
-    return text;
-  }
-
-  /** The complete subtree of height `height` at `index` (its leaves [index·2^h, (index+1)·2^h)). */
-  #complete(height: number, index: number): Uint8Array {
-    const row = (this.#rows[height] ??= []);
-    let text = row[index];
-    if (text === undefined) {
-      const width = 2 ** height;
-      text = BatchReceipts.#quoted(height === 0 ? this.leafHashes[index]! : this.#rangeHash(index * width, (index + 1) * width));
-      row[index] = text;
+  /** Copies the `"0x…"` of the complete subtree (height, index) to out[at..]. */
+  #copyComplete(height: number, index: number, out: Uint8Array, at: number): void {
+    let texts = this.#texts[height];
+    let made = this.#made[height];
+    if (texts === undefined || made === undefined) {
+      const nodes = this.tree.levels[height]!.length / 32;
+      texts = Buffer.allocUnsafe(nodes * QUOTED_HASH);
+      made = new Uint8Array(nodes);
+      this.#texts[height] = texts;
+      this.#made[height] = made;
     }
-    return text;
+    const start = index * QUOTED_HASH;
+    if (made[index] === 0) {
+      texts[start] = 34;
+      writeHex32(this.tree.complete(height, index), texts, start + 1);
+      texts[start + QUOTED_HASH - 1] = 34;
+      made[index] = 1;
+    }
+    texts.copy(out, at, start, start + QUOTED_HASH);
   }
 
-  /** A node [begin, count) on the tree's right edge (ragged or not), by its begin. */
-  #rightEdge(begin: number): Uint8Array {
+  /** Copies the `"0x…"` of the right-edge node [begin, count) to out[at..]. */
+  #copyEdge(begin: number, out: Uint8Array, at: number): void {
     let text = this.#edge.get(begin);
     if (text === undefined) {
-      text = BatchReceipts.#quoted(this.#rangeHash(begin, this.batch.count));
+      text = new Uint8Array(QUOTED_HASH);
+      text[0] = 34;
+      writeHex32(this.tree.rightEdge(begin), text, 1);
+      text[QUOTED_HASH - 1] = 34;
       this.#edge.set(begin, text);
     }
-    return text;
+    out.set(text, at);
   }
 
   /**
@@ -118,11 +125,11 @@ export class BatchReceipts {
    * RFC's left-heavy tree every node on the walk is a complete subtree of width k aligned to k,
    * except right siblings that end at the batch's end.
    */
-  writeJson(index: number, out: Uint8Array, at: number, path: Uint8Array[]): number {
+  writeJson(index: number, out: Uint8Array, at: number): number {
     let o = at;
     out.set(LEAF_HASH, o);
     o += LEAF_HASH.length;
-    writeHex32(this.leafHashes[index]!, out, o);
+    writeHex32(this.tree.complete(0, index), out, o);
     o += 66;
     out.set(SEQUENCE, o);
     o += SEQUENCE.length;
@@ -130,6 +137,8 @@ export class BatchReceipts {
     out.set(this.#middle, o);
     o += this.#middle.length;
     const count = this.batch.count;
+    const heights = this.#pathHeight;
+    const indexes = this.#pathIndex;
     let n = 0;
     let begin = 0;
     let end = count;
@@ -142,15 +151,23 @@ export class BatchReceipts {
         height++;
       }
       if (index < begin + k) {
-        path[n++] = end === count ? this.#rightEdge(begin + k) : this.#complete(height, (begin + k) / k);
+        if (end === count) {
+          heights[n] = -1;
+          indexes[n++] = begin + k;
+        } else {
+          heights[n] = height;
+          indexes[n++] = (begin + k) / k;
+        }
         end = begin + k;
       } else {
-        path[n++] = this.#complete(height, begin / k);
+        heights[n] = height;
+        indexes[n++] = begin / k;
         begin += k;
       }
     }
     for (let p = n - 1; p >= 0; p--) {
-      out.set(path[p]!, o);
+      if (heights[p] === -1) this.#copyEdge(indexes[p]!, out, o);
+      else this.#copyComplete(heights[p]!, indexes[p]!, out, o);
       o += QUOTED_HASH;
       if (p > 0) out[o++] = COMMA;
     }
@@ -160,7 +177,7 @@ export class BatchReceipts {
 
   /** The Receipt objects (built once, on demand). */
   objects(): Receipt[] {
-    this.#objects ??= receiptsOf(this.batch, this.leafHashes);
+    this.#objects ??= receiptsOf(this.batch, Array.from({ length: this.batch.count }, (_, i) => this.tree.complete(0, i).slice()));
     return this.#objects;
   }
 }
@@ -212,12 +229,11 @@ export class IssuedReceipts {
     const out = Buffer.allocUnsafe(bound);
     out.set(OPEN, 0);
     let o = OPEN.length;
-    const path: Uint8Array[] = [];
     for (let i = 0; i < sources.length; i++) {
       if (i > 0) out[o++] = COMMA;
       const s = sources[i]!;
       if (s instanceof BatchReceipts) {
-        o = s.writeJson(this.#indexes[i]!, out, o, path);
+        o = s.writeJson(this.#indexes[i]!, out, o);
       } else {
         const text = other.get(s)!;
         out.set(text, o);

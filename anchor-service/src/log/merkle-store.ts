@@ -35,11 +35,11 @@ import {
   EMPTY_ROOT,
   HASH_LENGTH,
   consistencyProof as rfcConsistencyProof,
-  hashChildren,
   inclusionProof as rfcInclusionProof,
   rootFromLeafHashes,
   type RangeHasher,
 } from "../../../common/merkle/rfc9162.ts";
+import { hashChildren } from "./sha256.ts";
 
 export type MerkleStoreErrorCode =
   /** A number that is not a non-negative safe integer, a hash that is not 32 bytes, a range

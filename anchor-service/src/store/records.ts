@@ -1,10 +1,10 @@
 // Evidence records by sequence number, their lookup by leaf hash, and the intake batches that
 // hold their receipts' signatures. The leaf hash is never stored per record: it is recomputed
 // from the record (224-byte encoding, one SHA-256), which keeps the log near 200 bytes a leaf.
-import { hash } from "node:crypto";
 import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/evidence/leaf.ts";
 import { LEAF_LENGTH, LEAF_VERSION, encodeLeaf } from "../../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
+import { sha256Into } from "../log/sha256.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
 
@@ -68,11 +68,11 @@ const LEAF_INPUT = new Uint8Array(1 + LEAF_LENGTH);
 LEAF_INPUT[32] = LEAF_VERSION;
 
 /**
- * The RFC 9162 leaf hash of the packed record at packed[at..at+102): hashLeaf(encodeLeaf(record))
- * without unpacking it. The record must be valid (kind, algorithm and submitter in range, as the
- * intake's parsers guarantee). Returns a 32-byte Buffer.
+ * The RFC 9162 leaf hash of the packed record at packed[at..at+102), hashLeaf(encodeLeaf(record))
+ * without unpacking it, written to out[outAt..outAt+32). The record must be valid (kind,
+ * algorithm and submitter in range, as the intake's parsers guarantee).
  */
-export function leafHashOfPacked(packed: Uint8Array, at: number): Uint8Array {
+export function leafHashOfPackedInto(packed: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
   const b = LEAF_INPUT;
   b[64] = packed[at]!; // kind: word 1
   b[96] = packed[at + 1]!; // digestAlgorithm: word 2
@@ -82,7 +82,14 @@ export function leafHashOfPacked(packed: Uint8Array, at: number): Uint8Array {
   b[191] = packed[at + 68]!;
   b[192] = packed[at + 69]!;
   b.set(packed.subarray(at + 70, at + 102), 193); // subject: word 6
-  return hash("sha256", b, "buffer");
+  sha256Into(b, out, outAt);
+}
+
+/** leafHashOfPackedInto, as a new 32-byte array. */
+export function leafHashOfPacked(packed: Uint8Array, at: number): Uint8Array {
+  const out = new Uint8Array(32);
+  leafHashOfPackedInto(packed, at, out, 0);
+  return out;
 }
 
 /** The record fields of a packed record as bytes (views into `packed`), for encodeLeafBytes. */
