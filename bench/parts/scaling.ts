@@ -130,6 +130,7 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     const warmupRecords = acknowledged;
     const completions: Array<[number, number]> = []; // [when, records acknowledged by then]
     const started = performance.now();
+    let lastSendAt = started;
     let polling = false;
     const settle = () => {
       const now = performance.now();
@@ -154,6 +155,7 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
           resigned++;
         }
         const sentAt = performance.now();
+        lastSendAt = sentAt;
         const reply = await http.request("POST", "/v1/leaves", r.headers, r.body);
         if (reply.status !== 200) throw new Error(`POST /v1/leaves: ${reply.status} ${reply.head.slice(0, 300)}`);
         const m = /"sequence":(\d+)/g;
@@ -171,9 +173,12 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     };
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
     const elapsed = performance.now() - started;
-    // windows of at least one request per client, and at most ~25 points a run
-    const timed = completions.map(([at, done]): [number, number] => [at, done - warmupRecords]);
-    const curve = rateOverProgress(timed, started, Math.max(opts.concurrency * opts.perRequest, leaves / 25)).map(([done, r]): [number, number] => [done + warmupRecords, r]);
+    // The curve: windows of at least one request per client (and at most ~25 points a run), over
+    // the steady part only — up to the last send; after it the clients drain and the last
+    // replies, of work begun earlier, would read as a burst. A run too short for one window
+    // gets its average at its size.
+    const steady = completions.filter(([at]) => at <= lastSendAt).map(([at, done]): [number, number] => [at, done - warmupRecords]);
+    const windowed = rateOverProgress(steady, started, Math.max(opts.concurrency * opts.perRequest, leaves / 25)).map(([done, r]): [number, number] => [done + warmupRecords, r]);
     const perSecond = (leaves - warmupRecords) / (elapsed / 1000);
     log(`scaling ${leaves.toLocaleString("en-US")}: ingested in ${(elapsed / 1000).toFixed(2)} s = ${Math.round(perSecond).toLocaleString("en-US")} records/s${resigned > 0 ? ` (${resigned} requests re-signed near expiry)` : ""}; waiting until every leaf is anchored…`);
     const deadline = Date.now() + ANCHOR_TIMEOUT_MS;
@@ -231,7 +236,7 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
       warmupRecords,
       seconds: elapsed / 1000,
       perSecond,
-      rateOverSize: curve,
+      rateOverSize: windowed.length > 0 ? windowed : [[leaves, perSecond]],
       anchoredMs: latency(anchoredMs),
       bytesBeforeCompaction,
       bytesAfterCompaction,
