@@ -178,28 +178,17 @@ export class Intake {
     const { db, records, merkle } = this.deps;
     const results: Array<IssuedReceipts | Error> = requests.map(() => new IssuedReceipts(0));
 
-    // replays: a nonce seen before (stored) or twice in this group
-    const nonces = await db.nonces.getMany(requests.map((r) => r.nonceKey));
-    const seenNonces = new Set<string>();
-    const live: number[] = [];
-    requests.forEach((r, i) => {
-      const key = Buffer.from(r.nonceKey).toString("hex");
-      if (nonces[i] !== undefined || seenNonces.has(key)) {
-        results[i] = anchorError("ANCHOR_ERR_REPLAY", "this request's nonce was used before; sign the request again with a new nonce");
-      } else {
-        seenNonces.add(key);
-        live.push(i);
-      }
-    });
-
-    // each request's records packed back to back (parsed that way, or packed here from objects),
-    // their leaf hashes, the hashes' hex (computed once), and which are stored already
+    // the nonces are read (replays: a nonce seen before) while the records are hashed; then which
+    // leaf hashes are stored already is read. Each request's records packed back to back (parsed
+    // that way, or packed here from objects), their leaf hashes and the hashes' hex (computed once).
+    const noncesRead = db.nonces.getMany(requests.map((r) => r.nonceKey));
+    noncesRead.catch(() => {}); // awaited below; a hashing error must not leave it unhandled
     const hashes: Uint8Array[][] = [];
     const hexes: string[][] = [];
     const packs: Uint8Array[] = [];
     const unique = new Map<string, Uint8Array>();
-    for (const i of live) {
-      const { packed, hashes: hs } = packAndHash(requests[i]!.records);
+    for (const request of requests) {
+      const { packed, hashes: hs } = packAndHash(request.records);
       const xs: string[] = new Array(hs.length);
       for (let j = 0; j < hs.length; j++) {
         const h = hs[j]!;
@@ -213,8 +202,20 @@ export class Intake {
     }
     const uniqueHex = [...unique.keys()];
     const uniqueHashes = [...unique.values()];
-    const existing = await records.lookupEntries(uniqueHashes, uniqueHex);
-    // each leaf hash's sequence number, once known: stored before, or given in this group
+    const [nonces, existing] = await Promise.all([noncesRead, records.lookupEntries(uniqueHashes, uniqueHex)]);
+
+    // replays: a nonce stored before, or twice in this group
+    const seenNonces = new Set<string>();
+    const live: number[] = [];
+    requests.forEach((r, i) => {
+      const key = Buffer.from(r.nonceKey).toString("hex");
+      if (nonces[i] !== undefined || seenNonces.has(key)) {
+        results[i] = anchorError("ANCHOR_ERR_REPLAY", "this request's nonce was used before; sign the request again with a new nonce");
+      } else {
+        seenNonces.add(key);
+        live.push(i);
+      }
+    });
     const origin = new Map<string, number>();
     // the current index entry of each new leaf hash's prefix (to append to on a collision)
     const indexEntries = new Map<string, Uint8Array | undefined>();
@@ -240,12 +241,12 @@ export class Intake {
     let append: PreparedAppend | undefined;
     let signed: Array<BatchReceipts | undefined>;
     try {
-      live.forEach((_, l) => {
+      live.forEach((requestIndex, l) => {
         const first = next;
         const batchHashes: Uint8Array[] = [];
-        const hs = hashes[l]!;
-        const xs = hexes[l]!;
-        const ps = packs[l]!;
+        const hs = hashes[requestIndex]!;
+        const xs = hexes[requestIndex]!;
+        const ps = packs[requestIndex]!;
         const seqs = new Float64Array(xs.length);
         const batches = new Int32Array(xs.length);
         for (let j = 0; j < xs.length; j++) {
