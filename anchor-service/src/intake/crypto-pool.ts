@@ -56,7 +56,9 @@ export class CryptoPool {
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      worker.postMessage({ ...task, id });
+      // one JSON string (bigints as decimal strings, which ethers reads the same): far cheaper to
+      // post than the structured clone of the nested objects
+      worker.postMessage(JSON.stringify({ ...task, id }, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)));
     });
   }
 

@@ -8,7 +8,8 @@ import type { CryptoTask } from "./crypto-pool.ts";
 
 const wallet = typeof workerData?.privateKey === "string" ? new Wallet(workerData.privateKey as string) : undefined;
 
-parentPort!.on("message", async (task: CryptoTask) => {
+parentPort!.on("message", async (message: string) => {
+  const task = JSON.parse(message) as CryptoTask;
   try {
     if (task.kind === "recover") {
       parentPort!.postMessage({ id: task.id, ok: true, value: recoverSigner(task.pending) });
