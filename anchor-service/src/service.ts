@@ -34,6 +34,9 @@ export type ServiceOptions = {
 
 export type AnchorService = Awaited<ReturnType<typeof createAnchorService>>;
 
+/** The lowest Merkle level the service stores (see MerkleStore). */
+export const MERKLE_STORED_FROM_LEVEL = 3;
+
 export async function createAnchorService(options: ServiceOptions) {
   const { config } = options;
   const logger = options.logger === undefined ? pino({ level: config.logLevel }) : options.logger;
@@ -43,7 +46,14 @@ export async function createAnchorService(options: ServiceOptions) {
   const records = new RecordStore(db);
   const digests = new DigestIndex(db, records);
   await digests.backfill(); // databases written before the digest index existed
-  const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count() });
+  // nodes are stored from level 3 (subtrees of 8 leaves): one node put per 4 records instead of
+  // per 2 (intake cost, ~12 bytes a leaf less); a proof recomputes its lowest levels from at
+  // most 8 leaves. A log is never opened below the level it was written with (meta): raising
+  // the level is harmless, lowering it would miss nodes.
+  const written = (await db.meta.get("merkleStoredFromLevel")) as number | undefined;
+  const storedFromLevel = Math.max(MERKLE_STORED_FROM_LEVEL, written ?? 0);
+  if (written !== storedFromLevel) await db.meta.put("merkleStoredFromLevel", storedFromLevel);
+  const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count(), storedFromLevel });
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   metrics.logSize.set(merkle.size);
   const chain = new EvidenceLogClient({
