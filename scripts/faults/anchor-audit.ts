@@ -8,7 +8,7 @@ import { verifyReceipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
-import { digestKey, seqKey } from "../../anchor-service/src/store/keys.ts";
+import { digestKey } from "../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
 import { until } from "./seeded.ts";
 
@@ -118,7 +118,7 @@ export async function auditStored(dataDir: string, receipts: Iterable<Receipt>):
     for (const receipt of receipts) if (hashes[receipt.sequence] === receipt.leafHash.slice(2).toLowerCase()) atSequence++;
     let digestIndexEntries = 0;
     for await (const _ of db.digests.keys()) digestIndexEntries++;
-    const stored = await db.records.getMany(Array.from({ length: count }, (_, seq) => seqKey(seq)));
+    const stored = await records.packedMany(Array.from({ length: count }, (_, seq) => seq));
     const entries = await db.digests.getMany(stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)));
     let heads = 0;
     let lostHeads = 0;

@@ -13,7 +13,7 @@ import { parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
-import { digestKey, seqKey } from "../../anchor-service/src/store/keys.ts";
+import { digestKey } from "../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
 import { startAnchorProcess as startServer } from "../../scripts/testing/anchor-process.ts";
 import { freePort } from "../helpers/anvil.ts";
@@ -126,7 +126,7 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
       let digestKeys = 0;
       for await (const _ of db.digests.keys()) digestKeys++;
       expect(digestKeys, "one digest index entry per record").to.equal(count);
-      const stored = await db.records.getMany(Array.from({ length: count }, (_, seq) => seqKey(seq)));
+      const stored = await records.packedMany(Array.from({ length: count }, (_, seq) => seq));
       const entries = await db.digests.getMany(stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)));
       expect(entries.filter((e) => e === undefined).length, "every record is in the digest index").to.equal(0);
       const heads = [];

@@ -79,7 +79,7 @@ export class EvidenceQueries {
     if (candidates.length === 0) throw unknown();
     const guess = candidates.length === 1 ? this.#headsFor(candidates[0]!) : undefined;
     guess?.catch(() => {}); // awaited below unless the candidate turns out not to match
-    const values = sync ? candidates.map((c) => records.getSync(seqKey(c))) : await records.getMany(candidates.map(seqKey));
+    const values = await this.deps.records.packedMany(candidates); // records are stored in blocks (store/records.ts)
     for (let i = 0; i < candidates.length; i++) {
       const value = values[i];
       if (value === undefined) continue;

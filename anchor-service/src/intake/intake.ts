@@ -12,8 +12,7 @@ import { anchorError } from "../errors.ts";
 import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, digestKey, seqKey } from "../store/keys.ts";
-import type { RecordStore } from "../store/records.ts";
-import { RECORD_BYTES, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 import { BatchTree } from "./batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
 
@@ -202,7 +201,7 @@ export class Intake {
     }
     const uniqueHex = [...unique.keys()];
     const uniqueHashes = [...unique.values()];
-    const [nonces, existing] = await Promise.all([noncesRead, records.lookupEntries(uniqueHashes, uniqueHex)]);
+    const [nonces, existing, tail] = await Promise.all([noncesRead, records.lookupEntries(uniqueHashes, uniqueHex), records.tailBlock(merkle.size)]);
 
     // replays: a nonce stored before, or twice in this group
     const seenNonces = new Set<string>();
@@ -235,6 +234,8 @@ export class Intake {
     const prefix = prefixesOf(db);
     let next = merkle.size;
     const groupStart = next;
+    // room for every record of the group, in sequence order (fewer if some are stored already)
+    const newRecords = new Uint8Array(live.reduce((n, i) => n + packs[i]!.length, 0));
     const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[] } | undefined> = [];
     const seqsOf: Float64Array[] = [];
     const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
@@ -268,7 +269,7 @@ export class Intake {
           const entry = current === undefined ? seq : Buffer.concat([current, seq]);
           indexEntries.set(indexPrefix, entry);
           const record = ps.subarray(j * RECORD_BYTES, (j + 1) * RECORD_BYTES);
-          batch.put(prefixed(prefix.records, seq), record, VIEW);
+          newRecords.set(record, (next - groupStart) * RECORD_BYTES);
           batch.put(prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), entry, VIEW);
           batch.put(prefixed(prefix.digests, digestKey(record.subarray(2, 34), next)), EMPTY, VIEW);
           batchHashes.push(h);
@@ -279,6 +280,10 @@ export class Intake {
         seqsOf.push(seqs);
         batchOf.push(batches);
       });
+      // the new records, in their blocks of 256 (the first rewritten with the records it holds)
+      for (const put of RecordStore.blockPuts(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES))) {
+        batch.put(prefixed(prefix.records, put.key), put.value, VIEW);
+      }
 
       // sign one receipt batch per request with new records (its tree built here, signed on the worker)
       const receivedAt = this.deps.now();

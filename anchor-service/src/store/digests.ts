@@ -9,7 +9,7 @@ import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import type { AnchorDb } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, digestKey, readSeq, seqKey } from "./keys.ts";
 import type { RecordStore } from "./records.ts";
-import { unpackRecord } from "./records.ts";
+import { BLOCK_RECORDS, RECORD_BYTES, unpackRecord } from "./records.ts";
 
 /** At most this many leaves are listed for one digest (oldest first). */
 export const MAX_DIGEST_LEAVES = 1000;
@@ -42,7 +42,7 @@ export class DigestIndex {
     const range = { gte: digestKey(prefix, 0), lte: digestKey(prefix, 2 ** (8 * SEQ_BYTES) - 1) };
     for await (const key of this.db.digests.keys(range)) seqs.push(readSeq(key, INDEX_PREFIX_BYTES));
     if (seqs.length === 0) return [];
-    const values = await this.db.records.getMany(seqs.map(seqKey));
+    const values = await this.records.packedMany(seqs);
     const out: DigestLeaf[] = [];
     for (let i = 0; i < seqs.length && out.length < MAX_DIGEST_LEAVES; i++) {
       const value = values[i];
@@ -70,11 +70,14 @@ export class DigestIndex {
     if ((await this.db.meta.get(META_KEY)) !== undefined) return 0;
     let done = 0;
     let batch = this.db.digests.batch();
-    for await (const [key, value] of this.db.records.iterator()) {
-      batch.put(digestKey(value.subarray(2, 34), readSeq(key)), new Uint8Array(0));
-      if (++done % 10_000 === 0) {
-        await batch.write();
-        batch = this.db.digests.batch();
+    for await (const [key, block] of this.db.records.iterator()) {
+      const first = readSeq(key) * BLOCK_RECORDS;
+      for (let at = 0; at < block.length; at += RECORD_BYTES) {
+        batch.put(digestKey(block.subarray(at + 2, at + 34), first + at / RECORD_BYTES), new Uint8Array(0));
+        if (++done % 10_000 === 0) {
+          await batch.write();
+          batch = this.db.digests.batch();
+        }
       }
     }
     await batch.write({ sync: this.db.durable } as never);

@@ -1,7 +1,8 @@
 // Every sublevel of the anchor service's LevelDB, with its key and value layout. Numeric keys
 // are big-endian and fixed width, so LevelDB's byte order is numeric order.
 //
-//   records   seq (6 bytes)                → compact evidence record (102 bytes, RECORD_LAYOUT)
+//   records   block = seq / 256 (6 bytes)  → the block's records, packed back to back (102 bytes each,
+//                                            records.ts); every block but the last holds 256
 //   leafIndex leafHash[0..8) (8 bytes)     → seq (6 bytes) per record with that prefix (almost
 //                                            always one; collisions are resolved by recomputing
 //                                            each candidate's leaf hash)
@@ -17,7 +18,7 @@
 //                                            it expires, so a signed request cannot be replayed
 //   meta      utf8 name                    → JSON (chain identity, service key address)
 //
-// A record and its index entries, its request's batch, its nonce and the Merkle nodes it
+// A record (its block) and its index entries, its request's batch, its nonce and the Merkle nodes it
 // completes are written in one synced batch: nothing is ever half-written.
 import { readUintBE, uintBE } from "../../../common/bytes.ts";
 

@@ -1,6 +1,8 @@
 // Evidence records by sequence number, their lookup by leaf hash, and the intake batches that
-// hold their receipts' signatures. The leaf hash is never stored per record: it is recomputed
-// from the record (224-byte encoding, one SHA-256), which keeps the log near 200 bytes a leaf.
+// hold their receipts' signatures. Records are packed (102 bytes) into aligned blocks of 256, one
+// LevelDB key a block: an intake write puts one key per 256 records instead of one per record,
+// and a proof's few low-level leaves are one read. The leaf hash is never stored per record: it
+// is recomputed from the record (224-byte encoding, one SHA-256).
 import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/evidence/leaf.ts";
 import { LEAF_LENGTH, LEAF_VERSION, encodeLeaf } from "../../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
@@ -120,7 +122,12 @@ export function unpackRecord(bytes: Uint8Array): EvidenceRecord {
 
 export type StoredRecord = { seq: number; record: EvidenceRecord; leafHash: Uint8Array };
 
-type Put = { type: "put"; key: Uint8Array; value: Uint8Array; sublevel: AnchorDb["records"] };
+/** Records are stored in aligned blocks of this many (keys.ts): one key per block, not per record. */
+export const BLOCK_RECORDS = 256;
+const BLOCK_BYTES = BLOCK_RECORDS * RECORD_BYTES;
+
+/** A block key (and the LevelDB put) for block `block` holding `bytes` (whole records from the block's start). */
+export type BlockPut = { key: Uint8Array; value: Uint8Array };
 
 export class RecordStore {
   readonly db: AnchorDb;
@@ -129,14 +136,31 @@ export class RecordStore {
     this.db = db;
   }
 
-  /** Number of durable records: the last sequence number + 1. */
+  /** Number of durable records: the last block's start plus its records. */
   async count(): Promise<number> {
-    for await (const key of this.db.records.keys({ reverse: true, limit: 1 })) return readSeq(key) + 1;
+    for await (const [key, value] of this.db.records.iterator({ reverse: true, limit: 1 })) return readSeq(key) * BLOCK_RECORDS + value.length / RECORD_BYTES;
     return 0;
   }
 
+  /**
+   * The packed records (102 bytes each, views) of the given sequence numbers, undefined where not
+   * stored: each block read once, synchronously where the store allows (no thread-pool hop).
+   */
+  async packedMany(seqs: readonly number[]): Promise<(Uint8Array | undefined)[]> {
+    const blocks = [...new Set(seqs.map((s) => Math.floor(s / BLOCK_RECORDS)))];
+    const records = this.db.records;
+    const keys = blocks.map(seqKey);
+    const values = (records.supports as { getSync?: boolean }).getSync === true ? keys.map((k) => records.getSync(k)) : await records.getMany(keys);
+    const byBlock = new Map<number, Uint8Array | undefined>(blocks.map((b, i) => [b, values[i]]));
+    return seqs.map((s) => {
+      const block = byBlock.get(Math.floor(s / BLOCK_RECORDS));
+      const at = (s % BLOCK_RECORDS) * RECORD_BYTES;
+      return block !== undefined && at + RECORD_BYTES <= block.length ? block.subarray(at, at + RECORD_BYTES) : undefined;
+    });
+  }
+
   async get(seq: number): Promise<StoredRecord | undefined> {
-    const value = await this.db.records.get(seqKey(seq));
+    const [value] = await this.packedMany([seq]);
     if (value === undefined) return undefined;
     const record = unpackRecord(value);
     return { seq, record, leafHash: hashLeaf(encodeLeaf(record)) };
@@ -146,25 +170,71 @@ export class RecordStore {
   async leafHashes(from: number, to: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
     if (to <= from) return out;
-    if (to - from <= 64) {
-      // short ranges (proofs' low levels): getMany is about twice as fast as an iterator here, and
-      // getSync (where the store has it) skips the thread pool, whose queue was the lookups' tail
-      const keys = Array.from({ length: to - from }, (_, i) => seqKey(from + i));
+    const firstBlock = Math.floor(from / BLOCK_RECORDS);
+    const lastBlock = Math.floor((to - 1) / BLOCK_RECORDS);
+    const take = (block: number, value: Uint8Array) => {
+      const start = Math.max(from, block * BLOCK_RECORDS);
+      const end = Math.min(to, block * BLOCK_RECORDS + value.length / RECORD_BYTES);
+      for (let s = start; s < end; s++) {
+        const h = new Uint8Array(32);
+        leafHashOfPackedInto(value, (s - block * BLOCK_RECORDS) * RECORD_BYTES, h, 0);
+        out.push(h);
+      }
+    };
+    if (lastBlock - firstBlock < 4) {
+      // short ranges (proofs' low levels: one block, almost always): read directly, synchronously
+      // where the store allows — the thread pool's queue behind intake writes was the lookups' tail
+      const blocks = Array.from({ length: lastBlock - firstBlock + 1 }, (_, i) => firstBlock + i);
+      const keys = blocks.map(seqKey);
       const records = this.db.records;
       const values = (records.supports as { getSync?: boolean }).getSync === true ? keys.map((k) => records.getSync(k)) : await records.getMany(keys);
-      for (const value of values) if (value !== undefined) out.push(hashLeaf(encodeLeaf(unpackRecord(value))));
+      values.forEach((value, i) => {
+        if (value !== undefined) take(blocks[i]!, value);
+      });
     } else {
-      for await (const value of this.db.records.values({ gte: seqKey(from), lt: seqKey(to) })) {
-        out.push(hashLeaf(encodeLeaf(unpackRecord(value))));
-      }
+      for await (const [key, value] of this.db.records.iterator({ gte: seqKey(firstBlock), lte: seqKey(lastBlock) })) take(readSeq(key), value);
     }
     if (out.length !== to - from) throw new Error(`records ${from}..${to} are not all stored (found ${out.length})`);
     return out;
   }
 
   /**
+   * The puts that store records [first, first + packed.length / RECORD_BYTES), given packed back
+   * to back, when `first` is the number of records stored: the block holding `first` is rewritten
+   * with its stored records (`tail`: that block's current value, if any) and the new ones, and
+   * blocks after it are written whole (the last one possibly partly filled).
+   */
+  static blockPuts(first: number, tail: Uint8Array | undefined, packed: Uint8Array): BlockPut[] {
+    const puts: BlockPut[] = [];
+    let block = Math.floor(first / BLOCK_RECORDS);
+    const held = (first % BLOCK_RECORDS) * RECORD_BYTES;
+    if (held > 0 && (tail === undefined || tail.length !== held)) {
+      throw new Error(`internal: block ${block} holds ${tail?.length ?? 0} bytes, expected ${held}`);
+    }
+    let at = 0;
+    let room = BLOCK_BYTES - held;
+    while (at < packed.length) {
+      const n = Math.min(room, packed.length - at);
+      const value = new Uint8Array((room === BLOCK_BYTES ? 0 : held) + n);
+      if (room !== BLOCK_BYTES) value.set(tail!, 0);
+      value.set(packed.subarray(at, at + n), value.length - n);
+      puts.push({ key: seqKey(block), value });
+      at += n;
+      block++;
+      room = BLOCK_BYTES;
+    }
+    return puts;
+  }
+
+  /** The stored part of the block that record `count` (the number stored) goes into; undefined if it starts a block. */
+  async tailBlock(count: number): Promise<Uint8Array | undefined> {
+    if (count % BLOCK_RECORDS === 0) return undefined;
+    return this.db.records.get(seqKey(Math.floor(count / BLOCK_RECORDS)));
+  }
+
+  /**
    * Sequence numbers of the given leaf hashes where stored (undefined where not): one getMany for
-   * the index, one for the candidate records, each candidate confirmed by recomputing its hash.
+   * the index, one read of the candidate records' blocks, each candidate confirmed by recomputing its hash.
    */
   async lookup(leafHashes: readonly Uint8Array[]): Promise<(number | undefined)[]> {
     return (await this.lookupEntries(leafHashes)).seqs;
@@ -192,7 +262,7 @@ export class RecordStore {
     const candidates: number[] = [];
     for (const entry of entries) if (entry !== undefined) for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
     if (candidates.length === 0) return { seqs: leafHashes.map(() => undefined), entries, records: leafHashes.map(() => undefined) };
-    const values = await this.db.records.getMany(candidates.map(seqKey));
+    const values = await this.packedMany(candidates);
     const bySeqHash = new Map<string, StoredRecord>();
     values.forEach((value, i) => {
       if (value === undefined) return;
@@ -207,16 +277,6 @@ export class RecordStore {
   /** The existing index entry for a leaf hash's prefix (to append to on a prefix collision). */
   async indexEntries(leafHashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return this.db.leafIndex.getMany(leafHashes.map(indexKey));
-  }
-
-  /** Batch ops writing one record and its index entry (`existing`: the prefix's current entry). */
-  recordOps(seq: number, record: EvidenceRecord, leafHash: Uint8Array, existing: Uint8Array | undefined): Put[] {
-    const key = seqKey(seq);
-    const entry = existing === undefined ? key : Buffer.concat([existing, key]);
-    return [
-      { type: "put", sublevel: this.db.records, key, value: packRecord(record) },
-      { type: "put", sublevel: this.db.leafIndex, key: indexKey(leafHash), value: entry },
-    ];
   }
 
   /** The intake batch (request) that holds record `seq`'s receipt. */

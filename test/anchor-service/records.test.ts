@@ -1,0 +1,100 @@
+// Records in aligned blocks of 256 (anchor-service/src/store/records.ts): written through the
+// intake in groups of odd sizes, so blocks are filled across writes, the last one partly; every
+// record reads back at its sequence, leaf hashes come back for ranges across block edges, and
+// the count survives reopening a real LevelDB directory.
+import { expect } from "chai";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Wallet } from "ethers";
+import { receiptDomain } from "../../common/auth/receipts.ts";
+import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
+import { encodeLeaf } from "../../common/evidence/leaf.ts";
+import { hashLeaf } from "../../common/merkle/rfc9162.ts";
+import { Intake } from "../../anchor-service/src/intake/intake.ts";
+import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
+import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
+import { BLOCK_RECORDS, RECORD_BYTES, RecordStore, packRecord } from "../../anchor-service/src/store/records.ts";
+
+const service = new Wallet(`0x${"44".repeat(32)}`);
+const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+const rec = (i: number): EvidenceRecord => ({ version: 1, kind: 1 + (i % 7), digestAlgorithm: 1, digest: `0x${createHash("sha256").update(`doc ${i}`).digest("hex")}`, salt: `0x${randomBytes(32).toString("hex")}`, submitter: 2, subject: `0x${"00".repeat(32)}` }) as EvidenceRecord;
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+async function fill(db: AnchorDb, sizes: number[], all: EvidenceRecord[]): Promise<void> {
+  const records = new RecordStore(db);
+  const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count(), storedFromLevel: 3 });
+  const intake = new Intake({ db, records, merkle, receiptSigner: service, receiptDomain: () => domain, logId: `0x${"ab".repeat(32)}`, maxMergeDelaySeconds: 60, now: () => 1_790_000_000 });
+  let nonce = all.length;
+  for (const size of sizes) {
+    const batch = Array.from({ length: size }, (_, i) => rec(all.length + i));
+    // two requests at once: the second is written in the first's group or the next one
+    const half = Math.floor(size / 2);
+    await Promise.all([batch.slice(0, half), batch.slice(half)].filter((b) => b.length > 0).map((b) => intake.submit({ signer: service.address, memberId: 2, nonceKey: new Uint8Array(36).fill(++nonce % 256).map((v, k) => (k < 4 ? (nonce >> (8 * k)) & 0xff : v)), expiresAt: 2_000_000_000, records: b })));
+    all.push(...batch);
+  }
+  await intake.close();
+}
+
+describe("anchor records: aligned blocks of 256", function () {
+  this.timeout(60_000);
+  const sizes = [1, 254, 2, 300, 512, 7, 255];
+
+  it("stores every record at its sequence across partly filled and rewritten blocks", async function () {
+    const db = await openDb(null);
+    const all: EvidenceRecord[] = [];
+    try {
+      await fill(db, sizes, all);
+      const records = new RecordStore(db);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      expect(await records.count()).to.equal(total);
+      let blocks = 0;
+      for await (const [, value] of db.records.iterator()) {
+        blocks++;
+        expect(value.length % RECORD_BYTES).to.equal(0);
+      }
+      expect(blocks).to.equal(Math.ceil(total / BLOCK_RECORDS));
+      const expected = all.map((r) => hex(hashLeaf(encodeLeaf(r))));
+      expect((await records.leafHashes(0, total)).map(hex)).to.deep.equal(expected);
+      for (const [from, to] of [[250, 260], [255, 257], [0, 1], [total - 3, total], [511, 1025]] as const) {
+        expect((await records.leafHashes(from, to)).map(hex), `[${from}, ${to})`).to.deep.equal(expected.slice(from, to));
+      }
+      const seqs = [0, 255, 256, 257, 511, 512, total - 1, total, total + 300];
+      const packed = await records.packedMany(seqs);
+      seqs.forEach((s, i) => {
+        if (s < total) expect(hex(packed[i]!)).to.equal(hex(packRecord(all[s]!)));
+        else expect(packed[i]).to.equal(undefined);
+      });
+      expect((await records.get(300))?.record).to.deep.equal(all[300]);
+    } finally {
+      await db.root.close();
+    }
+  });
+
+  it("keeps its count and contents in a real LevelDB directory across reopening, and appends after", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "anchor-records-"));
+    const all: EvidenceRecord[] = [];
+    try {
+      let db = await openDb(dir);
+      await fill(db, [300, 10], all);
+      await db.root.close();
+      db = await openDb(dir);
+      await fill(db, [250], all); // continues the partly filled second block
+      await db.root.close();
+      db = await openDb(dir);
+      const records = new RecordStore(db);
+      expect(await records.count()).to.equal(560);
+      expect((await records.leafHashes(0, 560)).map(hex)).to.deep.equal(all.map((r) => hex(hashLeaf(encodeLeaf(r)))));
+      await db.root.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to rewrite a block from the wrong stored part", function () {
+    const packed = new Uint8Array(RECORD_BYTES * 3);
+    expect(() => RecordStore.blockPuts(5, new Uint8Array(RECORD_BYTES * 4), packed)).to.throw(/internal/);
+    expect(RecordStore.blockPuts(254, new Uint8Array(RECORD_BYTES * 254), packed).map((p) => p.value.length / RECORD_BYTES)).to.deep.equal([256, 1]);
+  });
+});
