@@ -473,6 +473,13 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       }
     });
 
+    it("GET /v1/loans?branch= or ?platform= beyond uint32 (4294967296): 400, not 500", async function () {
+      for (const query of ["branch=4294967296", "platform=4294967296", "branch=9007199254740991"]) {
+        await refusedWithoutWrites({ method: "GET", url: `/v1/loans?${query}`, headers: approver() }, 400, "NODE_ERR_VALIDATION");
+      }
+      await refusedWithoutWrites({ method: "POST", url: "/v1/applications/jiedaibao?platform=4294967296", headers: approver(), payload: jiedaibaoPayload() }, 400, "NODE_ERR_VALIDATION");
+    });
+
     it("POST /v1/consents with validUntil before signedAt: refused before the letter is stored", async function () {
       await refusedWithoutWrites(
         { method: "POST", url: "/v1/consents", headers: approver(), payload: { applicationId: known.applicationId, letterBase64: Buffer.from("another letter").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2026-11-21T10:00:00+08:00", scope: ["LOAN_APPROVAL"] } },

@@ -32,6 +32,8 @@ export type NodeDeps = {
 };
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x followed by 64 hex digits");
+// member ids are uint32 on chain and in the index's keys (?branch=4294967296 answered 500)
+const memberIdQuery = z.coerce.number().int().min(1).max(0xffff_ffff);
 // a calendar day the chain can have: 2026-02-30 has the shape but is no day, and days before
 // 1970-01-01 have no unsigned day number (both reached the index's keys and answered 500)
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD").refine(isChainDay, "a calendar day from 1970-01-01 on");
@@ -85,7 +87,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     schema: {
       summary: "Submit a platform's application in its own format; converted, routed to the borrower's branch, stored encrypted",
       params: z.strictObject({ channel: z.string().min(1).max(64) }),
-      querystring: z.strictObject({ platform: z.coerce.number().int().min(1).optional().describe("the platform member that brought the application") }),
+      querystring: z.strictObject({ platform: memberIdQuery.optional().describe("the platform member that brought the application") }),
       body: z.unknown(),
     },
     handler: async (request) => fenJson(await deps.ops.submitApplication(actorOf(request, ["clerk", "approver", "admin"]), request.params.channel, request.body, request.query.platform)),
@@ -142,7 +144,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     handler: async (request) => fenJson(await deps.ops.creditQuery(actorOf(request, ["approver", "admin"]), request.body)),
   });
   api.get("/v1/loans", {
-    schema: { summary: "Loans from this node's index of the shared ledger", querystring: z.strictObject({ state: z.enum(["Registered", "Active", "Settled", "Cancelled"]).optional(), branch: z.coerce.number().int().min(1).optional(), platform: z.coerce.number().int().min(1).optional() }) },
+    schema: { summary: "Loans from this node's index of the shared ledger", querystring: z.strictObject({ state: z.enum(["Registered", "Active", "Settled", "Cancelled"]).optional(), branch: memberIdQuery.optional(), platform: memberIdQuery.optional() }) },
     handler: async (request) => fenJson({ loans: await deps.ops.loans(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]), request.query) }),
   });
   api.get("/v1/loans/:loanId", {
@@ -225,7 +227,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     schema: {
       summary: "An application forwarded by the union's node (signed with the union's chain key)",
       params: z.strictObject({ channel: z.string().min(1).max(64) }),
-      querystring: z.strictObject({ platform: z.coerce.number().int().min(1) }),
+      querystring: z.strictObject({ platform: memberIdQuery }),
       body: z.unknown(),
     },
     handler: async (request) =>
