@@ -19,6 +19,7 @@ import { MerkleStore } from "./log/merkle-store.ts";
 import { createMetrics } from "./metrics.ts";
 import { openDb } from "./store/db.ts";
 import { DigestIndex } from "./store/digests.ts";
+import { LeafFilter } from "./store/leaf-filter.ts";
 import { RecordStore } from "./store/records.ts";
 
 export type ServiceOptions = {
@@ -44,6 +45,7 @@ export async function createAnchorService(options: ServiceOptions) {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const db = await openDb(options.inMemory === true ? null : config.dataDir);
   const records = new RecordStore(db);
+  records.filter = await LeafFilter.load(db.leafIndex); // the intake reads only leaves that may be stored
   const digests = new DigestIndex(db, records);
   await digests.backfill(); // databases written before the digest index existed
   // nodes are stored from level 3 (subtrees of 8 leaves): one node put per 4 records instead of

@@ -329,6 +329,8 @@ export class Intake {
       throw error;
     }
     append?.commit();
+    const filter = records.filter;
+    if (filter !== undefined) for (const h of newHashes) filter.add(h);
     this.deps.onAppended?.(newHashes.length, live.length);
 
     // receipts: this group's from its signed batches, earlier ones re-issued from storage

@@ -9,6 +9,7 @@ import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import { sha256Into } from "../log/sha256.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
+import type { LeafFilter } from "./leaf-filter.ts";
 
 /** kind (1) ‖ digestAlgorithm (1) ‖ digest (32) ‖ salt (32) ‖ submitter (4, BE) ‖ subject (32). */
 export const RECORD_BYTES = 102;
@@ -131,6 +132,8 @@ export type BlockPut = { key: Uint8Array; value: Uint8Array };
 
 export class RecordStore {
   readonly db: AnchorDb;
+  /** Which leaf hashes are certainly not stored (lookups skip those reads); none: read them all. */
+  filter: LeafFilter | undefined;
 
   constructor(db: AnchorDb) {
     this.db = db;
@@ -252,13 +255,22 @@ export class RecordStore {
     // read on the root with the sublevel's prefix already on each key: the same entries, without
     // the sublevel re-prefixing (and re-allocating) every key
     const prefix = this.db.leafIndex.prefixKey(new Uint8Array(0), "view");
-    const keys = leafHashes.map((h) => {
+    const filter = this.filter;
+    const asked: number[] = []; // the leaf hashes that may be stored: only those are read
+    const keys: Uint8Array[] = [];
+    leafHashes.forEach((h, i) => {
+      if (filter !== undefined && !filter.mayHold(h)) return;
       const key = new Uint8Array(prefix.length + INDEX_PREFIX_BYTES);
       key.set(prefix, 0);
       key.set(h.subarray(0, INDEX_PREFIX_BYTES), prefix.length);
-      return key;
+      asked.push(i);
+      keys.push(key);
     });
-    const entries: (Uint8Array | undefined)[] = await this.db.root.getMany(keys, { keyEncoding: "view", valueEncoding: "view" });
+    const read: (Uint8Array | undefined)[] = keys.length === 0 ? [] : await this.db.root.getMany(keys, { keyEncoding: "view", valueEncoding: "view" });
+    const entries: (Uint8Array | undefined)[] = new Array(leafHashes.length).fill(undefined);
+    asked.forEach((i, j) => {
+      entries[i] = read[j];
+    });
     const candidates: number[] = [];
     for (const entry of entries) if (entry !== undefined) for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
     if (candidates.length === 0) return { seqs: leafHashes.map(() => undefined), entries, records: leafHashes.map(() => undefined) };
