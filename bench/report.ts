@@ -71,8 +71,9 @@ async function part<T>(name: string, enabled: boolean, body: () => Promise<T>): 
 function commit(): string {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "anchor-service", "nodes", "common", "contracts", "bench"], { encoding: "utf8" }).trim() !== "";
-    return `commit ${sha}${dirty ? " with uncommitted changes" : ""}`;
+    // the code measured (not this report's own output files)
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "anchor-service", "nodes", "common", "contracts", "scripts", "bench/*.ts", "bench/**/*.ts"], { encoding: "utf8" }).trim() !== "";
+    return `commit ${sha}${dirty ? " with uncommitted changes to the code" : ""}`;
   } catch {
     return "commit unknown (not a git checkout)";
   }
