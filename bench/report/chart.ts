@@ -133,7 +133,8 @@ export function lineChart(spec: LineChartSpec): Canvas {
   let xMin: number;
   let xMax: number;
   if (log) {
-    const lo = Math.floor(Math.log10(xs.length === 0 ? 1 : Math.min(...xs)));
+    // a point exactly on a power of ten gets a decade of room on its left, off the y axis
+    const lo = Math.floor(Math.log10(xs.length === 0 ? 1 : Math.min(...xs)) - 0.05);
     const hi = Math.max(lo + 1, Math.ceil(Math.log10(xs.length === 0 ? 10 : Math.max(...xs))));
     xMin = lo;
     xMax = hi;
@@ -148,7 +149,8 @@ export function lineChart(spec: LineChartSpec): Canvas {
     xMax = ticks[ticks.length - 1]!;
     xTicks = ticks.map((v) => ({ value: v, label: compact(v) }));
   }
-  const yValues = niceTicks(0, ys.length === 0 ? 1 : Math.max(...ys) * 1.1);
+  // headroom above the highest point for the legend
+  const yValues = niceTicks(0, ys.length === 0 ? 1 : Math.max(...ys) * 1.3);
   const yMax = yValues[yValues.length - 1]!;
   const x = (v: number) => f.left + ((log ? Math.log10(v) : v) - xMin) / (xMax - xMin) * (f.right - f.left);
   const y = (v: number) => f.bottom - (v / yMax) * (f.bottom - f.top);
