@@ -27,6 +27,7 @@ import { ConfigSchema } from "../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../anchor-service/src/service.ts";
 import { encodeLeaf } from "../common/evidence/leaf.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../test/helpers/consortium-chain.ts";
+import { startAllocationSampling } from "./alloc.ts";
 import { runBaseline, type BaselineResult } from "./baseline.ts";
 import { evidenceRecord, leafHashHex, percentile } from "./data.ts";
 import { cpuBetween, cpuSnapshot, threadCpuBetween, threadCpuByName } from "./cpu.ts";
@@ -200,8 +201,14 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     const threads0 = threadCpuByName();
     const anvilPid = chain.anvil.process.pid === undefined ? [] : [chain.anvil.process.pid];
     const snap0 = cpuSnapshot(anvilPid);
+    const stopSampling = process.env.BENCH_ALLOC_PROFILE === undefined ? undefined : await startAllocationSampling();
     worker.postMessage({ type: "go" });
     const ingested = await channel.next("ingested");
+    if (stopSampling !== undefined) {
+      const sites = await stopSampling();
+      const total = sites.reduce((a, [, b]) => a + b, 0);
+      log(`allocation sampling (${process.env.BENCH_ALLOC_PROFILE}): ${fmt(total / ingested.records)} sampled bytes/record; top: ${sites.slice(0, 12).map(([site, bytes]) => `${site} ${fmt((bytes / total) * 100)} %`).join("; ")}`);
+    }
     const elu = performance.eventLoopUtilization(elu0).utilization;
     const cpu = process.cpuUsage(cpu0);
     const thread = process.threadCpuUsage(thread0);

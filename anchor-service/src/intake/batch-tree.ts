@@ -3,7 +3,7 @@
 // they begin. It answers the same ranges with the same hashes as common/merkle's memoRangeHasher
 // (the tests compare them), without a separate object per node.
 import type { RangeHasher } from "../../../common/merkle/rfc9162.ts";
-import { hashChildrenInto } from "../log/sha256.ts";
+import { hashAdjacentInto, hashChildrenInto } from "../log/sha256.ts";
 
 export class BatchTree {
   readonly count: number;
@@ -23,7 +23,7 @@ export class BatchTree {
     this.levels = [leaves];
     for (let width = count >>> 1, below = leaves; width >= 1; width >>>= 1) {
       const level = new Uint8Array(width * 32);
-      for (let i = 0; i < width; i++) hashChildrenInto(below.subarray(64 * i, 64 * i + 32), below.subarray(64 * i + 32, 64 * i + 64), level, 32 * i);
+      for (let i = 0; i < width; i++) hashAdjacentInto(below, 64 * i, level, 32 * i);
       this.levels.push(level);
       below = level;
     }

@@ -11,7 +11,7 @@ import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
-import { INDEX_PREFIX_BYTES, digestKey, seqKey } from "../store/keys.ts";
+import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "../store/keys.ts";
 import { RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 import { BatchTree } from "./batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
@@ -90,6 +90,16 @@ function prefixesOf(db: AnchorDb): Prefixes {
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
 const EMPTY = new Uint8Array(0);
+
+/** prefix ‖ src[at..at+n) ‖ seq[0..seqBytes): a sublevel key built in one allocation. */
+function keyWith(prefix: Uint8Array, src: Uint8Array, at: number, n: number, seq: Uint8Array, seqBytes: number): Uint8Array {
+  const out = new Uint8Array(prefix.length + n + seqBytes);
+  out.set(prefix, 0);
+  const p = prefix.length;
+  for (let k = 0; k < n; k++) out[p + k] = src[at + k]!;
+  for (let k = 0; k < seqBytes; k++) out[p + n + k] = seq[k]!;
+  return out;
+}
 
 function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   const out = new Uint8Array(prefix.length + key.length);
@@ -268,10 +278,12 @@ export class Intake {
           const current = indexEntries.get(indexPrefix);
           const entry = current === undefined ? seq : Buffer.concat([current, seq]);
           indexEntries.set(indexPrefix, entry);
-          const record = ps.subarray(j * RECORD_BYTES, (j + 1) * RECORD_BYTES);
-          newRecords.set(record, (next - groupStart) * RECORD_BYTES);
-          batch.put(prefixed(prefix.leafIndex, h.subarray(0, INDEX_PREFIX_BYTES)), entry, VIEW);
-          batch.put(prefixed(prefix.digests, digestKey(record.subarray(2, 34), next)), EMPTY, VIEW);
+          // byte loops and keys built in place: no view objects per record on this path
+          const from = j * RECORD_BYTES;
+          const to = (next - groupStart) * RECORD_BYTES;
+          for (let k = 0; k < RECORD_BYTES; k++) newRecords[to + k] = ps[from + k]!;
+          batch.put(keyWith(prefix.leafIndex, h, 0, INDEX_PREFIX_BYTES, seq, 0), entry, VIEW);
+          batch.put(keyWith(prefix.digests, ps, from + 2, INDEX_PREFIX_BYTES, seq, SEQ_BYTES), EMPTY, VIEW); // digests: digest[0..8) ‖ seq
           batchHashes.push(h);
           newHashes.push(h);
           next++;

@@ -25,12 +25,12 @@ for (let b = 0; b < 256; b++) {
   HEX[2 * b + 1] = h.charCodeAt(1);
 }
 
-/** Writes `0x` + the 32 bytes' lowercase hex at out[at..at+66). */
-function writeHex32(bytes: Uint8Array, out: Uint8Array, at: number): void {
+/** Writes `0x` + the lowercase hex of bytes[from..from+32) at out[at..at+66). */
+function writeHex32(bytes: Uint8Array, out: Uint8Array, at: number, from = 0): void {
   out[at] = 48;
   out[at + 1] = 120;
   let o = at + 2;
-  for (let i = 0; i < 32; i++) {
+  for (let i = from; i < from + 32; i++) {
     const b = bytes[i]! << 1;
     out[o++] = HEX[b]!;
     out[o++] = HEX[b + 1]!;
@@ -99,7 +99,7 @@ export class BatchReceipts {
     const start = index * QUOTED_HASH;
     if (made[index] === 0) {
       texts[start] = 34;
-      writeHex32(this.tree.complete(height, index), texts, start + 1);
+      writeHex32(this.tree.levels[height]!, texts, start + 1, index * 32);
       texts[start + QUOTED_HASH - 1] = 34;
       made[index] = 1;
     }
@@ -129,7 +129,7 @@ export class BatchReceipts {
     let o = at;
     out.set(LEAF_HASH, o);
     o += LEAF_HASH.length;
-    writeHex32(this.tree.complete(0, index), out, o);
+    writeHex32(this.tree.levels[0]!, out, o, index * 32);
     o += 66;
     out.set(SEQUENCE, o);
     o += SEQUENCE.length;

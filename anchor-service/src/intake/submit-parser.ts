@@ -69,23 +69,24 @@ const SUBMITTER = 32;
 const SUBJECT = 64;
 const REQUIRED = KIND | ALGORITHM | DIGEST | SALT;
 
+/** Whether b[at..] is `name` followed by the closing quote. */
+function isName(b: Uint8Array, at: number, end: number, name: string): boolean {
+  if (at + name.length >= end || b[at + name.length] !== 34) return false;
+  for (let i = 0; i < name.length; i++) if (b[at + i] !== name.charCodeAt(i)) return false;
+  return true;
+}
+
 /** The field a key names (its bit), 0 for none. `at` is the byte after the opening quote. */
 function fieldAt(b: Uint8Array, at: number, end: number): number {
-  // keys are compared byte by byte against the seven names, then the closing quote
-  const is = (name: string): boolean => {
-    if (at + name.length >= end || b[at + name.length] !== 34) return false;
-    for (let i = 0; i < name.length; i++) if (b[at + i] !== name.charCodeAt(i)) return false;
-    return true;
-  };
   switch (b[at]) {
     case 118: // v
-      return is("version") ? VERSION : 0;
+      return isName(b, at, end, "version") ? VERSION : 0;
     case 107: // k
-      return is("kind") ? KIND : 0;
+      return isName(b, at, end, "kind") ? KIND : 0;
     case 100: // d
-      return is("digestAlgorithm") ? ALGORITHM : is("digest") ? DIGEST : 0;
+      return isName(b, at, end, "digestAlgorithm") ? ALGORITHM : isName(b, at, end, "digest") ? DIGEST : 0;
     case 115: // s
-      return is("salt") ? SALT : is("submitter") ? SUBMITTER : is("subject") ? SUBJECT : 0;
+      return isName(b, at, end, "salt") ? SALT : isName(b, at, end, "submitter") ? SUBMITTER : isName(b, at, end, "subject") ? SUBJECT : 0;
     default:
       return 0;
   }

@@ -118,11 +118,13 @@ export function nodeKey(level: number, index: number): Uint8Array {
     throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `node index must be an integer in [0, 2^48), got ${index}`);
   }
   const key = new Uint8Array(KEY_LENGTH);
-  const view = new DataView(key.buffer);
   key[0] = level;
-  // Arithmetic split: `>>` would truncate indices at 2^32.
-  view.setUint16(1, Math.floor(index / 2 ** 32));
-  view.setUint32(3, index % 2 ** 32);
+  // big-endian, by arithmetic: `>>` would truncate indices at 2^32
+  let v = index;
+  for (let i = KEY_LENGTH - 1; i >= 1; i--) {
+    key[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
   return key;
 }
 
@@ -244,13 +246,13 @@ export class MerkleStore {
     for (const leaf of leafHashes) {
       // Binary-counter carry: each set low bit of `size` is a complete node that the new leaf's
       // subtree now completes a parent with.
-      let carry: Uint8Array = new Uint8Array(leaf); // a plain copy: Buffer#slice would share memory
+      let carry: Uint8Array = leaf; // copied below only if it is kept (on the frontier or stored)
       let level = 0;
       let rest = size; // size / 2^level, floored
       for (;;) {
         if (level >= this.#storedFromLevel) {
           // exact: the node ends at size + 1, a multiple of 2^level
-          ops.push(this.#put(level, (size + 1) / 2 ** level - 1, carry));
+          ops.push(this.#put(level, (size + 1) / 2 ** level - 1, level === 0 ? new Uint8Array(carry) : carry));
         }
         if (rest % 2 === 0) break;
         carry = hashChildren(frontier[level]!, carry);
@@ -258,7 +260,7 @@ export class MerkleStore {
         level++;
         rest = (rest - 1) / 2;
       }
-      frontier[level] = carry;
+      frontier[level] = level === 0 ? new Uint8Array(carry) : carry; // a plain copy of a leaf: the caller's array may be a view or a Buffer
       size++;
     }
 

@@ -27,3 +27,9 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
   hashChildrenInto(left, right, out, 0);
   return out;
 }
+
+/** RFC 9162 SHA-256(0x01 ‖ src[at..at+64)) — two adjacent 32-byte nodes — written to out[outAt..outAt+32). */
+export function hashAdjacentInto(src: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
+  for (let k = 0; k < 64; k++) NODE_INPUT[1 + k] = src[at + k]!;
+  sha256Into(NODE_INPUT, out, outAt);
+}

@@ -79,12 +79,13 @@ export function leafHashOfPackedInto(packed: Uint8Array, at: number, out: Uint8A
   const b = LEAF_INPUT;
   b[64] = packed[at]!; // kind: word 1
   b[96] = packed[at + 1]!; // digestAlgorithm: word 2
-  b.set(packed.subarray(at + 2, at + 66), 97); // digest, salt: words 3 and 4
+  // byte loops rather than set(subarray(…)): no view objects on this path
+  for (let k = 0; k < 64; k++) b[97 + k] = packed[at + 2 + k]!; // digest, salt: words 3 and 4
   b[189] = packed[at + 66]!; // submitter: last 4 bytes of word 5
   b[190] = packed[at + 67]!;
   b[191] = packed[at + 68]!;
   b[192] = packed[at + 69]!;
-  b.set(packed.subarray(at + 70, at + 102), 193); // subject: word 6
+  for (let k = 0; k < 32; k++) b[193 + k] = packed[at + 70 + k]!; // subject: word 6
   sha256Into(b, out, outAt);
 }
 
