@@ -108,7 +108,7 @@ type ServiceResult = {
   /** CPU time of the service's main thread during the ingest, per record (µs). */
   mainCpuPerRecordUs: number;
   /** CPU per record (µs) of the process's threads during the ingest, by thread name. */
-  threadCpuPerRecordUs: Array<[string, number]>;
+  threadCpuPerRecordUs: Array<[string, number, number]>;
   processCores: number;
   /** Cores used by other processes on the machine during the ingest (Linux), if known. */
   otherCores: number | undefined;
@@ -212,13 +212,13 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     const elu = performance.eventLoopUtilization(elu0).utilization;
     const cpu = process.cpuUsage(cpu0);
     const thread = process.threadCpuUsage(thread0);
-    const threads = threadCpuBetween(threads0, threadCpuByName()).map(([name, seconds]): [string, number] => [name, (seconds * 1e6) / ingested.records]);
+    const threads = threadCpuBetween(threads0, threadCpuByName()).map(([name, seconds, system]): [string, number, number] => [name, (seconds * 1e6) / ingested.records, (system * 1e6) / ingested.records]);
     const mainCpuPerRecordUs = (thread.user + thread.system) / ingested.records;
     const processCores = (cpu.user + cpu.system) / 1000 / ingested.elapsedMs;
     const machine = cpuBetween(snap0, cpuSnapshot(anvilPid));
     const rate = ingested.records / (ingested.elapsedMs / 1000);
     log(`ingest: ${fmt(ingested.records)} records durable and acknowledged in ${fmt(ingested.elapsedMs / 1000, 2)} s = ${fmt(rate)} records/s (service event loop ${fmt(elu * 100)} % busy, its CPU ${fmt(mainCpuPerRecordUs, 1)} µs/record, process CPU ${fmt(processCores, 2)} cores${machine === undefined ? "" : `, Anvil ${fmt(machine.children, 2)}, other processes ${fmt(machine.others, 2)} cores`})`);
-    log(`ingest: CPU per record by thread: ${threads.map(([name, us]) => `${name} ${fmt(us, 1)} µs`).join(", ")}`);
+    log(`ingest: CPU per record by thread: ${threads.map(([name, us, sys]) => `${name} ${fmt(us, 1)} µs (system ${fmt(sys, 1)})`).join(", ")}`);
     if (machine !== undefined && machine.others > 0.25) log(`WARNING: other processes used ${fmt(machine.others, 2)} cores during the ingest; the figures are lower than on a quiet machine`);
 
     log("anchoring: waiting until every sampled record reads anchored…");
@@ -355,7 +355,7 @@ function report(r: {
   lines.push("");
   lines.push("## Details");
   lines.push("");
-  lines.push(`- Ingest: the service's event loop (main thread) was ${fmt(s.eventLoopUtilization * 100)} % busy and used ${fmt(s.mainCpuPerRecordUs, 1)} µs of CPU per record (all threads by name, µs/record: ${s.threadCpuPerRecordUs.map(([name, us]) => `${name} ${fmt(us, 1)}`).join(", ")}); the whole process (service, clients' worker thread, LevelDB and libuv threads) used ${fmt(s.processCores, 2)} of ${os.cpus().length} cores${s.otherCores === undefined ? "" : `; other processes on the machine used ${fmt(s.otherCores, 2)} cores${s.otherCores > 0.25 ? " (**a busy machine: these figures are low**)" : ""}`}. Load average at start: ${LOAD_AT_START.map((l) => l.toFixed(2)).join(", ")}.`);
+  lines.push(`- Ingest: the service's event loop (main thread) was ${fmt(s.eventLoopUtilization * 100)} % busy and used ${fmt(s.mainCpuPerRecordUs, 1)} µs of CPU per record (all threads by name, µs/record, of which in the kernel: ${s.threadCpuPerRecordUs.map(([name, us, sys]) => `${name} ${fmt(us, 1)} (${fmt(sys, 1)})`).join(", ")}); the whole process (service, clients' worker thread, LevelDB and libuv threads) used ${fmt(s.processCores, 2)} of ${os.cpus().length} cores${s.otherCores === undefined ? "" : `; other processes on the machine used ${fmt(s.otherCores, 2)} cores${s.otherCores > 0.25 ? " (**a busy machine: these figures are low**)" : ""}`}. Load average at start: ${LOAD_AT_START.map((l) => l.toFixed(2)).join(", ")}.`);
   lines.push(`- Ingest: ${fmt(s.requests)} requests; POST latency p50 ${ms(s.requestP50Ms)}, p99 ${ms(s.requestP99Ms)}; request body ${fmt(s.requestBytesPerRecord)} bytes/record, reply (signed receipts) ${fmt(s.responseBytesPerRecord)} bytes/record. Requests were pre-signed before timing (${ms(s.presignMs / s.requests)} each, ${fmt(s.presignMs / 1000, 1)} s in all)${s.resigned > 0 ? `; ${s.resigned} were re-signed during the run because they neared expiry` : ""}. Clients ran in a worker thread of the same process (own event loop, same cores).`);
   lines.push(`- Submit → anchored: p50 ${ms(a50)}, p90 ${ms(percentile(s.anchored, 90))}, p99 ${ms(a99)}, max ${ms(s.anchored[s.anchored.length - 1] ?? Number.NaN)} (one sample per request, polled every ${POLL_MS} ms).`);
   lines.push(`- Proof lookups: p50 ${ms(l50)}, p90 ${ms(percentile(s.lookups, 90))}, p99 ${ms(l99)}, max ${ms(s.lookups[s.lookups.length - 1] ?? Number.NaN)}${s.lookupFailures.length > 0 ? `; failures: ${s.lookupFailures.join("; ")}` : ""}.`);

@@ -69,16 +69,19 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { machine: number; s
   return { machine, self, children, others: Math.max(0, machine - self - children) };
 }
 
-/** CPU seconds of this process's threads, summed by thread name (/proc/self/task/<tid>/comm). */
-export function threadCpuByName(): Map<string, number> {
-  const out = new Map<string, number>();
+/** CPU seconds of this process's threads (user + system, and system alone), summed by thread name (/proc/self/task/<tid>/comm). */
+export function threadCpuByName(): Map<string, { total: number; system: number }> {
+  const out = new Map<string, { total: number; system: number }>();
   try {
     for (const tid of readdirSync("/proc/self/task")) {
       try {
         const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim().replace(/[0-9]+$/, "");
         const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
         const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+        const user = Number(fields[11]) / TICKS_PER_SECOND;
+        const system = Number(fields[12]) / TICKS_PER_SECOND;
+        const sum = out.get(name) ?? { total: 0, system: 0 };
+        out.set(name, { total: sum.total + user + system, system: sum.system + system });
       } catch {
         // the thread ended meanwhile
       }
@@ -89,7 +92,10 @@ export function threadCpuByName(): Map<string, number> {
   return out;
 }
 
-/** Per thread name, the CPU seconds used between two threadCpuByName snapshots (threads that ended are lost). */
-export function threadCpuBetween(a: Map<string, number>, b: Map<string, number>): Array<[string, number]> {
-  return [...b].map(([name, s]): [string, number] => [name, s - (a.get(name) ?? 0)]).filter(([, s]) => s > 0).sort((x, y) => y[1] - x[1]);
+/** Per thread name, the CPU seconds (and system seconds) used between two threadCpuByName snapshots (threads that ended are lost). */
+export function threadCpuBetween(a: Map<string, { total: number; system: number }>, b: Map<string, { total: number; system: number }>): Array<[string, number, number]> {
+  return [...b]
+    .map(([name, s]): [string, number, number] => [name, s.total - (a.get(name)?.total ?? 0), s.system - (a.get(name)?.system ?? 0)])
+    .filter(([, total]) => total > 0)
+    .sort((x, y) => y[1] - x[1]);
 }
