@@ -48,6 +48,9 @@ function writeUint(value: number, out: Uint8Array, at: number): number {
   return at + text.length;
 }
 
+/** Where in a reply each node's quoted text was written (offset + 1; 0: not yet), by height and index; right-edge nodes by begin. */
+type WrittenNodes = { complete: Float64Array[]; edge: Map<number, number> };
+
 /** One signed receipt batch: the JSON of any of its receipts, and the receipt objects. */
 export class BatchReceipts {
   readonly batch: SignedReceiptBatch;
@@ -56,11 +59,6 @@ export class BatchReceipts {
   readonly #middle: Buffer;
   /** `],"service":{"address":"…"}}` */
   readonly #tail: Buffer;
-  /** `"0x…"` of each complete subtree, by height, made on first use (#made marks which). */
-  readonly #texts: Buffer[] = [];
-  readonly #made: Uint8Array[] = [];
-  /** `"0x…"` of the right-edge nodes, by begin. */
-  readonly #edge = new Map<number, Uint8Array>();
   readonly #depth: number;
   // the proof walk's nodes, top-down: height (-1 for a right-edge node) and index (or begin)
   readonly #pathHeight = new Int32Array(64);
@@ -85,51 +83,27 @@ export class BatchReceipts {
     return LEAF_HASH.length + 66 + SEQUENCE.length + 16 + this.#middle.length + this.#depth * (QUOTED_HASH + 1) + this.#tail.length;
   }
 
-  /** Copies the `"0x…"` of the complete subtree (height, index) to out[at..]. */
-  #copyComplete(height: number, index: number, out: Uint8Array, at: number): void {
-    let texts = this.#texts[height];
-    let made = this.#made[height];
-    if (texts === undefined || made === undefined) {
-      const nodes = this.tree.levels[height]!.length / 32;
-      texts = Buffer.allocUnsafe(nodes * QUOTED_HASH);
-      made = new Uint8Array(nodes);
-      this.#texts[height] = texts;
-      this.#made[height] = made;
-    }
-    const start = index * QUOTED_HASH;
-    if (made[index] === 0) {
-      texts[start] = 34;
-      writeHex32(this.tree.levels[height]!, texts, start + 1, index * 32);
-      texts[start + QUOTED_HASH - 1] = 34;
-      made[index] = 1;
-    }
-    texts.copy(out, at, start, start + QUOTED_HASH);
-  }
-
-  /** Copies the `"0x…"` of the right-edge node [begin, count) to out[at..]. */
-  #copyEdge(begin: number, out: Uint8Array, at: number): void {
-    let text = this.#edge.get(begin);
-    if (text === undefined) {
-      text = new Uint8Array(QUOTED_HASH);
-      text[0] = 34;
-      writeHex32(this.tree.rightEdge(begin), text, 1);
-      text[QUOTED_HASH - 1] = 34;
-      this.#edge.set(begin, text);
-    }
-    out.set(text, at);
-  }
-
   /**
    * Writes receipt `index`'s JSON at out[at..]; returns the new offset. The proof is
    * inclusionProof's walk (common/merkle/rfc9162.ts): top-down, then written bottom-up. In the
    * RFC's left-heavy tree every node on the walk is a complete subtree of width k aligned to k,
    * except right siblings that end at the batch's end.
+   *
+   * Each node's `"0x…"` is written out once per reply; `seen` remembers where (offset + 1, by
+   * height and index; right-edge nodes by begin), and later uses copy it within `out`. A leaf's
+   * text is its receipt's quoted leafHash, so a sibling's proof reuses that too.
    */
-  writeJson(index: number, out: Uint8Array, at: number): number {
+  writeJson(index: number, out: Buffer, at: number, seen: WrittenNodes): number {
     let o = at;
     out.set(LEAF_HASH, o);
     o += LEAF_HASH.length;
-    writeHex32(this.tree.levels[0]!, out, o, index * 32);
+    const leaves = seen.complete[0]!;
+    if (leaves[index] === 0) {
+      writeHex32(this.tree.levels[0]!, out, o, index * 32);
+      leaves[index] = o; // the quoted text starts at the quote before: offset + 1 is o
+    } else {
+      out.copyWithin(o, leaves[index]!, leaves[index]! + 66);
+    }
     o += 66;
     out.set(SEQUENCE, o);
     o += SEQUENCE.length;
@@ -166,13 +140,29 @@ export class BatchReceipts {
       }
     }
     for (let p = n - 1; p >= 0; p--) {
-      if (heights[p] === -1) this.#copyEdge(indexes[p]!, out, o);
-      else this.#copyComplete(heights[p]!, indexes[p]!, out, o);
+      const h = heights[p]!;
+      const i = indexes[p]!;
+      const written = h === -1 ? (seen.edge.get(i) ?? 0) : seen.complete[h]![i]!;
+      if (written !== 0) {
+        out.copyWithin(o, written - 1, written - 1 + QUOTED_HASH);
+      } else {
+        out[o] = 34;
+        if (h === -1) writeHex32(this.tree.rightEdge(i), out, o + 1);
+        else writeHex32(this.tree.levels[h]!, out, o + 1, i * 32);
+        out[o + QUOTED_HASH - 1] = 34;
+        if (h === -1) seen.edge.set(i, o + 1);
+        else seen.complete[h]![i] = o + 1;
+      }
       o += QUOTED_HASH;
       if (p > 0) out[o++] = COMMA;
     }
     out.set(this.#tail, o);
     return o + this.#tail.length;
+  }
+
+  /** A fresh record of which of this batch's nodes a reply has written, and where. */
+  written(): WrittenNodes {
+    return { complete: this.tree.levels.map((level) => new Float64Array(level.length / 32)), edge: new Map() };
   }
 
   /** The Receipt objects (built once, on demand). */
@@ -229,11 +219,17 @@ export class IssuedReceipts {
     const out = Buffer.allocUnsafe(bound);
     out.set(OPEN, 0);
     let o = OPEN.length;
+    const written = new Map<BatchReceipts, WrittenNodes>();
     for (let i = 0; i < sources.length; i++) {
       if (i > 0) out[o++] = COMMA;
       const s = sources[i]!;
       if (s instanceof BatchReceipts) {
-        o = s.writeJson(this.#indexes[i]!, out, o);
+        let seen = written.get(s);
+        if (seen === undefined) {
+          seen = s.written();
+          written.set(s, seen);
+        }
+        o = s.writeJson(this.#indexes[i]!, out, o, seen);
       } else {
         const text = other.get(s)!;
         out.set(text, o);
