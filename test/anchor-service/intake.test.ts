@@ -10,6 +10,7 @@ import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
 import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
 import { encodeLeaf } from "../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../common/merkle/rfc9162.ts";
+import { HashTable } from "../../anchor-service/src/intake/hash-table.ts";
 import { Intake, type IntakeRequest } from "../../anchor-service/src/intake/intake.ts";
 import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
@@ -76,6 +77,24 @@ describe("anchor intake: group writes and duplicates", function () {
     expect(replies[2]!.map((r) => r.sequence)).to.deep.equal([3, 4, 1, 4]);
     expect(replies[2]![1]!.batch.firstSequence).to.equal(4);
     expect(replies[1]![0]!.batch.count).to.equal(2);
+  });
+
+  it("the group's hash table numbers distinct keys in order of first sight, prefixes apart from whole hashes", function () {
+    const h = (n: number) => new Uint8Array(createHash("sha256").update(String(n)).digest());
+    const table = new HashTable(32, 3000);
+    const keys = Array.from({ length: 3000 }, (_, i) => h(i % 1000)); // each key three times
+    const ids = keys.map((k) => table.intern(k.slice())); // copies: compared by content, not identity
+    expect(ids.slice(0, 1000)).to.deep.equal(Array.from({ length: 1000 }, (_, i) => i));
+    expect(ids.slice(1000, 2000)).to.deep.equal(ids.slice(0, 1000));
+    expect(table.keys).to.have.length(1000);
+    // two hashes sharing their first 8 bytes: one prefix, two hashes
+    const a = h(1);
+    const b = a.slice();
+    b[31] ^= 1;
+    const prefixes = new HashTable(8, 2);
+    expect([prefixes.intern(a), prefixes.intern(b)]).to.deep.equal([0, 0]);
+    const whole = new HashTable(32, 2);
+    expect([whole.intern(a), whole.intern(b)]).to.deep.equal([0, 1]);
   });
 
   it("a packed record and the same record as an object are one leaf", async function () {

@@ -14,6 +14,7 @@ import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "../store/keys.ts";
 import { RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 import { BatchTree } from "./batch-tree.ts";
+import { HashTable } from "./hash-table.ts";
 import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
 
 export type IntakeRequest = {
@@ -189,29 +190,23 @@ export class Intake {
 
     // the nonces are read (replays: a nonce seen before) while the records are hashed; then which
     // leaf hashes are stored already is read. Each request's records packed back to back (parsed
-    // that way, or packed here from objects), their leaf hashes and the hashes' hex (computed once).
+    // that way, or packed here from objects), their leaf hashes, and each hash's number among the
+    // group's distinct ones.
     const noncesRead = db.nonces.getMany(requests.map((r) => r.nonceKey));
     noncesRead.catch(() => {}); // awaited below; a hashing error must not leave it unhandled
     const hashes: Uint8Array[][] = [];
-    const hexes: string[][] = [];
+    const idsOf: Int32Array[] = [];
     const packs: Uint8Array[] = [];
-    const unique = new Map<string, Uint8Array>();
-    for (const request of requests) {
-      const { packed, hashes: hs } = packAndHash(request.records);
-      const xs: string[] = new Array(hs.length);
-      for (let j = 0; j < hs.length; j++) {
-        const h = hs[j]!;
-        const hex = Buffer.from(h.buffer, h.byteOffset, h.byteLength).toString("hex");
-        xs[j] = hex;
-        unique.set(hex, h);
-      }
+    const packed = requests.map((r) => packAndHash(r.records));
+    const distinct = new HashTable(32, packed.reduce((n, p) => n + p.hashes.length, 0));
+    for (const { packed: p, hashes: hs } of packed) {
+      const ids = new Int32Array(hs.length);
+      for (let j = 0; j < hs.length; j++) ids[j] = distinct.intern(hs[j]!);
       hashes.push(hs);
-      hexes.push(xs);
-      packs.push(packed);
+      idsOf.push(ids);
+      packs.push(p);
     }
-    const uniqueHex = [...unique.keys()];
-    const uniqueHashes = [...unique.values()];
-    const [nonces, existing, tail] = await Promise.all([noncesRead, records.lookupEntries(uniqueHashes, uniqueHex), records.tailBlock(merkle.size)]);
+    const [nonces, existing, tail] = await Promise.all([noncesRead, records.lookupEntries(distinct.keys), records.tailBlock(merkle.size)]);
 
     // replays: a nonce stored before, or twice in this group
     const seenNonces = new Set<string>();
@@ -225,13 +220,22 @@ export class Intake {
         live.push(i);
       }
     });
-    const origin = new Map<string, number>();
-    // the current index entry of each new leaf hash's prefix (to append to on a collision)
-    const indexEntries = new Map<string, Uint8Array | undefined>();
-    for (let i = 0; i < uniqueHex.length; i++) {
+    // each distinct leaf hash's sequence number once known (stored before, or given in this
+    // group; -1: not yet), and the current index entry of each 8-byte prefix (to append to on a
+    // prefix collision)
+    const origin = new Float64Array(distinct.keys.length).fill(-1);
+    const prefixes = new HashTable(INDEX_PREFIX_BYTES, distinct.keys.length);
+    const prefixOf = new Int32Array(distinct.keys.length);
+    const indexEntries: Array<Uint8Array | undefined> = [];
+    for (let i = 0; i < distinct.keys.length; i++) {
       const seq = existing.seqs[i];
-      if (seq !== undefined) origin.set(uniqueHex[i]!, seq);
-      else indexEntries.set(uniqueHex[i]!.slice(0, 2 * INDEX_PREFIX_BYTES), existing.entries[i]);
+      if (seq !== undefined) {
+        origin[i] = seq;
+        continue;
+      }
+      const p = prefixes.intern(distinct.keys[i]!);
+      prefixOf[i] = p;
+      if (p === indexEntries.length) indexEntries.push(existing.entries[i]);
     }
 
     // new records get contiguous sequence numbers, request by request; their puts go straight
@@ -256,28 +260,27 @@ export class Intake {
         const first = next;
         const batchHashes: Uint8Array[] = [];
         const hs = hashes[requestIndex]!;
-        const xs = hexes[requestIndex]!;
+        const ids = idsOf[requestIndex]!;
         const ps = packs[requestIndex]!;
-        const seqs = new Float64Array(xs.length);
-        const batches = new Int32Array(xs.length);
-        for (let j = 0; j < xs.length; j++) {
-          const hex = xs[j]!;
-          const known = origin.get(hex);
-          if (known !== undefined) {
+        const seqs = new Float64Array(ids.length);
+        const batches = new Int32Array(ids.length);
+        for (let j = 0; j < ids.length; j++) {
+          const id = ids[j]!;
+          const known = origin[id]!;
+          if (known >= 0) {
             seqs[j] = known;
             // this request's own batch (a record sent twice in it), an earlier request's of this group, or none
             batches[j] = known >= first ? l : known >= groupStart ? groupBatchOf(groupBatches, known) : -1;
             continue;
           }
           const h = hs[j]!;
-          origin.set(hex, next);
+          origin[id] = next;
           seqs[j] = next;
           batches[j] = l;
-          const indexPrefix = hex.slice(0, 2 * INDEX_PREFIX_BYTES);
           const seq = seqKey(next);
-          const current = indexEntries.get(indexPrefix);
+          const current = indexEntries[prefixOf[id]!];
           const entry = current === undefined ? seq : Buffer.concat([current, seq]);
-          indexEntries.set(indexPrefix, entry);
+          indexEntries[prefixOf[id]!] = entry;
           // byte loops and keys built in place: no view objects per record on this path
           const from = j * RECORD_BYTES;
           const to = (next - groupStart) * RECORD_BYTES;
