@@ -10,7 +10,6 @@
 // 10,000 per route. FUZZ_SEED replays a run (the seed is printed).
 import { expect } from "chai";
 import fc from "fast-check";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,12 +17,8 @@ import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { NodeConfigSchema } from "../../nodes/src/config.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
-import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
 import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
 import {
   arrayText,
@@ -41,13 +36,13 @@ import {
   quoted,
   uri,
 } from "../../scripts/fuzz/hostile.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../nodes/channels/fixtures.ts";
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();
 const TOKENS = { clerk: "fuzz-clerk", approver: "fuzz-approver", admin: "fuzz-admin", "court-clerk": "fuzz-court-clerk" } as const;
-const SETTLEMENT = `0x${"5e".repeat(32)}`;
 /** The document access log records refused reads too: a refused request may append to it. */
 const ACCESS_LOG_PREFIXES = ["!documents!!accessLog!", "!documents!!accessByDocument!"].map((p) => Buffer.from(p, "utf8"));
 /**
@@ -73,35 +68,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     console.log(`      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`);
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "fuzz-node-"));
-    const lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
-    ]);
-    await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
-    ]);
+    const lending = await deployBranchALending(chain);
     anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000, membershipCacheMs: 600_000 }), inMemory: true, logger: false });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const masterKeyFile = join(dir, "master.key");
-    await createMasterKeyFile(masterKeyFile);
-    const config = NodeConfigSchema.parse({
-      dataDir: join(dir, "node"),
-      memberId: MEMBERS.branchA,
-      memberKind: "branch",
-      keystoreFile: "unused",
-      keystorePassword: "unused",
-      masterKeyFile,
-      consortiumKey: `0x${randomBytes(32).toString("hex")}`,
-      rpcUrl: chain.anvil.url,
-      anchorUrl,
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      jointLoanLedger: lending.addresses.jointLoanLedger,
-      disputeResolution: lending.addresses.disputeResolution,
-      evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
-      deployBlock: chain.deployment.blockNumber,
-      users: Object.entries(TOKENS).map(([role, token]) => ({ user: `fuzz.${role}`, role, tokenSha256: tokenSha256(token) })),
-      logLevel: "silent",
-    });
+    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
     // a real LevelDB directory; neither the indexer nor the outbox sender runs, so only requests write
     node = await createNodeService({ config, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
     // known ids so generated requests hit existing records as well as missing ones

@@ -14,20 +14,15 @@ import type { Receipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
 import { overall, verifyOffline, verifyOnline } from "../../common/evidence/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { NodeConfigSchema } from "../../nodes/src/config.ts";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
-import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
 import { BESU_ERRORS, startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
 
 const MAX_LOGS_RANGE = 3;
 const FREE_GAS = ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"];
 const TOKENS = { clerk: "free-gas-clerk", approver: "free-gas-approver" } as const;
-/** Branch A's settlement account (a salted hash, whitelisted through governance). */
-const SETTLEMENT = `0x${"5e".repeat(32)}`;
 
 describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rule-enforcing proxy)", function () {
   this.timeout(180_000);
@@ -39,20 +34,13 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
   let node: NodeService;
   let dir: string;
   let deployBlock: number;
-  const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
+  const as = bearerAs(TOKENS);
   const rpc = (method: string, params: unknown[] = []) => chain.anvil.provider.send(method, params);
 
   before(async function () {
     chain = await startConsortiumChain({ anvilArgs: FREE_GAS });
-    const { deployer, unionOps, branchA } = chain.wallets;
     deployBlock = chain.deployment.blockNumber;
-    const lending = await deployLending(deployer, chain.deployment, [unionOps, branchA], [
-      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
-    ]);
-    // branch A serves Beijing Xicheng (110105), where the fixture borrower's ID number is from
-    await govern(chain.deployment.governor, [unionOps, branchA], [
-      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
-    ]);
+    const lending = await deployBranchALending(chain);
     // on the Besu network nobody holds ether: take it all away from every account the test uses
     for (const wallet of Object.values(chain.wallets)) await rpc("anvil_setBalance", [wallet.address, "0x0"]);
 
@@ -63,30 +51,11 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     await anchor.start();
     anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
 
-    const masterKeyFile = join(dir, "master.key");
-    await createMasterKeyFile(masterKeyFile);
-    const config = NodeConfigSchema.parse({
-      dataDir: join(dir, "node"),
-      memberId: MEMBERS.branchA,
-      memberKind: "branch",
-      keystoreFile: "unused",
-      keystorePassword: "unused",
-      masterKeyFile,
-      consortiumKey: `0x${"11".repeat(32)}`,
-      rpcUrl: proxy.url,
+    const config = await branchNodeConfig(chain, lending, {
+      dir,
       anchorUrl,
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      jointLoanLedger: lending.addresses.jointLoanLedger,
-      disputeResolution: lending.addresses.disputeResolution,
-      evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
-      deployBlock,
-      logPageBlocks: MAX_LOGS_RANGE,
-      indexerPollMs: 100,
-      users: [
-        { user: "clerk", role: "clerk", tokenSha256: tokenSha256(TOKENS.clerk) },
-        { user: "approver", role: "approver", tokenSha256: tokenSha256(TOKENS.approver) },
-      ],
-      logLevel: "silent",
+      tokens: TOKENS,
+      overrides: { rpcUrl: proxy.url, deployBlock, logPageBlocks: MAX_LOGS_RANGE, indexerPollMs: 100 },
     });
     node = await createNodeService({ config, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
     await node.start();

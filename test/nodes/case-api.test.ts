@@ -5,22 +5,20 @@
 // case's documents, accepts, records a ruling and closes the case. Every refusal has its code.
 // The nodes' index digests agree with each other and with the digest computed from the chain.
 import { expect } from "chai";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
-import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";
 
-const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", court: "court-clerk-token" } as const;
-const SETTLEMENT = `0x${"5e".repeat(32)}`;
+const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", "court-clerk": "court-clerk-token" } as const;
 const NOW = () => new Date("2026-11-22T02:05:30Z");
 
 type Reply = { statusCode: number; body: string; json(): unknown };
@@ -34,52 +32,23 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   let union: NodeService;
   let court: NodeService;
   let dir: string;
-  let lending: Awaited<ReturnType<typeof deployLending>>;
+  let lending: LendingDeployment;
   let loanId: string;
   let firstDueDay: number;
   let startDate: string;
   let baseConfig: NodeConfig;
   let anchorUrl: string;
   const contract = Buffer.from("借款合同 — signed PDF bytes of the case test");
-  const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
+  const as = bearerAs(TOKENS);
 
   before(async function () {
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "case-api-"));
-    lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
-    ]);
-    await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
-    ]);
+    lending = await deployBranchALending(chain);
     anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
     await anchor.start();
     anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const masterKeyFile = join(dir, "master.key");
-    await createMasterKeyFile(masterKeyFile);
-    const base = NodeConfigSchema.parse({
-      dataDir: join(dir, "branch"),
-      memberId: MEMBERS.branchA,
-      memberKind: "branch",
-      keystoreFile: "unused",
-      keystorePassword: "unused",
-      masterKeyFile,
-      consortiumKey: `0x${randomBytes(32).toString("hex")}`,
-      rpcUrl: chain.anvil.url,
-      anchorUrl,
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      jointLoanLedger: lending.addresses.jointLoanLedger,
-      disputeResolution: lending.addresses.disputeResolution,
-      evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
-      deployBlock: chain.deployment.blockNumber,
-      users: [
-        { user: "li.clerk", role: "clerk", tokenSha256: tokenSha256(TOKENS.clerk) },
-        { user: "wang.approver", role: "approver", tokenSha256: tokenSha256(TOKENS.approver) },
-        { user: "zhao.admin", role: "admin", tokenSha256: tokenSha256(TOKENS.admin) },
-        { user: "chen.court", role: "court-clerk", tokenSha256: tokenSha256(TOKENS.court) },
-      ],
-      logLevel: "silent",
-    });
+    const base = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS, overrides: { dataDir: join(dir, "branch") } });
     const start = async (config: NodeConfig, wallet: typeof chain.wallets.branchA) => {
       const node = await createNodeService({ config, inMemory: true, logger: false, wallet, now: NOW });
       node.sender.start();
@@ -203,13 +172,13 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(unknown.statusCode).to.equal(404);
     expect(code(unknown)).to.equal("NODE_ERR_UNKNOWN_LOAN");
     for (const step of ["document-fetches", "acceptance", "closure"]) {
-      const r = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/${step}`, headers: as("court") });
+      const r = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/${step}`, headers: as("court-clerk") });
       expect(r.statusCode, step).to.equal(409);
       expect(code(r), step).to.equal("NODE_ERR_CASE_NOT_ASSIGNED");
     }
-    const branchAccepts = await branch.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court") });
+    const branchAccepts = await branch.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court-clerk") });
     expect(code(branchAccepts)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const noRuling = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: "not base64!" } });
+    const noRuling = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: "not base64!" } });
     expect(code(noRuling)).to.equal("NODE_ERR_VALIDATION");
   });
 
@@ -224,7 +193,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     // the same request again is the same outbox entry
     expect(((await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } })).json() as { outbox: { serial: string; state: string } }).outbox).to.include({ serial: outbox.serial, state: "confirmed" });
     await syncAll();
-    const fetched = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court") });
+    const fetched = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court-clerk") });
     expect(fetched.statusCode, fetched.body).to.equal(200);
     const result = fetched.json() as { stored: Array<{ documentId: string; kind: string; sha256: string; from: number }>; sources: Array<{ member: number; documents?: number }> };
     expect(result.stored.map((d) => d.kind).sort()).to.deep.equal(["contract", "voucher"]);
@@ -232,15 +201,15 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     const contractCopy = result.stored.find((d) => d.kind === "contract")!;
     expect(contractCopy.sha256).to.equal(`0x${createHash("sha256").update(contract).digest("hex")}`);
     // the court's own copy, listed and readable by its clerk (the read is logged)
-    const listed = (await court.app.inject({ method: "GET", url: `/v1/loans/${loanId}/documents`, headers: as("court") })).json() as { documents: Array<{ documentId: string; owner: number; caseId: string }> };
+    const listed = (await court.app.inject({ method: "GET", url: `/v1/loans/${loanId}/documents`, headers: as("court-clerk") })).json() as { documents: Array<{ documentId: string; owner: number; caseId: string }> };
     expect(listed.documents.map((d) => d.documentId).sort()).to.deep.equal(result.stored.map((d) => d.documentId).sort());
     expect(listed.documents.every((d) => d.owner === MEMBERS.court)).to.equal(true);
-    const read = await court.app.inject({ method: "GET", url: `/v1/documents/${contractCopy.documentId}?purpose=arbitration`, headers: as("court") });
+    const read = await court.app.inject({ method: "GET", url: `/v1/documents/${contractCopy.documentId}?purpose=arbitration`, headers: as("court-clerk") });
     expect(read.statusCode).to.equal(200);
     expect(Buffer.from(read.rawPayload).equals(contract)).to.equal(true);
     expect((await court.documents.accessLog({ documentId: contractCopy.documentId })).map((e) => e.outcome)).to.deep.equal(["granted"]);
     // fetching again stores nothing twice
-    const again = (await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court") })).json() as { stored: unknown[] };
+    const again = (await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court-clerk") })).json() as { stored: unknown[] };
     expect(again.stored).to.deep.equal([]);
     // the union's node, not the assigned court, cannot take the case's documents from the branch
     const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
@@ -262,7 +231,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       });
       try {
         await other.indexer.syncOnce();
-        return await other.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court") });
+        return await other.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court-clerk") });
       } finally {
         await other.close();
       }
@@ -278,20 +247,20 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
 
   it("the court accepts, records a ruling (stored, anchored, its digest on chain) and closes the case", async function () {
     const ruling = Buffer.from("(2026)浙0192民初1234号 判决书 — ruling PDF bytes");
-    const tooEarly = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: ruling.toString("base64") } });
+    const tooEarly = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: ruling.toString("base64") } });
     expect(code(tooEarly)).to.equal("NODE_ERR_CASE_STAGE");
-    const accepted = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court") });
+    const accepted = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court-clerk") });
     expect(accepted.statusCode, accepted.body).to.equal(200);
     await waitConfirmed(court, (accepted.json() as { outbox: { serial: string } }).outbox.serial);
-    const ruled = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: ruling.toString("base64") } });
+    const ruled = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: ruling.toString("base64") } });
     expect(ruled.statusCode, ruled.body).to.equal(200);
     const r = ruled.json() as { ruling: string; leafHash: string; documentId: string; outbox: { serial: string } };
     expect(r.ruling).to.equal(`0x${createHash("sha256").update(ruling).digest("hex")}`);
     expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode).to.equal(200);
     await waitConfirmed(court, r.outbox.serial);
-    const other = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court"), payload: { rulingBase64: Buffer.from("another ruling").toString("base64") } });
+    const other = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: Buffer.from("another ruling").toString("base64") } });
     expect(code(other)).to.equal("NODE_ERR_CASE_STAGE");
-    const closed = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/closure`, headers: as("court") });
+    const closed = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/closure`, headers: as("court-clerk") });
     expect(closed.statusCode, closed.body).to.equal(200);
     await waitConfirmed(court, (closed.json() as { outbox: { serial: string } }).outbox.serial);
     await syncAll();

@@ -6,22 +6,18 @@ import { expect } from "chai";
 import { Contract, toUtf8Bytes, hexlify } from "ethers";
 import pino from "pino";
 import { PII_LOG_REDACT } from "../../nodes/src/privacy/mask.ts";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { NodeConfigSchema } from "../../nodes/src/config.ts";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
-import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
-/** The branch's settlement account (a salted hash; whitelisted through governance). */
-const SETTLEMENT = `0x${"5e".repeat(32)}`;
 
 describe("institution node API (inject) with a real chain and anchor service", function () {
   this.timeout(120_000);
@@ -29,49 +25,21 @@ describe("institution node API (inject) with a real chain and anchor service", f
   let anchor: AnchorService;
   let node: NodeService;
   let dir: string;
-  let lending: Awaited<ReturnType<typeof deployLending>>;
+  let lending: LendingDeployment;
   let disputesAddress: string;
-  let baseConfig: ReturnType<typeof NodeConfigSchema.parse>;
+  let baseConfig: NodeConfig;
   const logLines: string[] = [];
-  const as = (role: keyof typeof TOKENS) => ({ authorization: `Bearer ${TOKENS[role]}` });
+  const as = bearerAs(TOKENS);
 
   before(async function () {
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "node-api-"));
-    lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [SETTLEMENT] },
-    ]);
-    // branch A serves Beijing Xicheng (110105), where the fixture borrower's ID number is from
-    await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
-    ]);
+    lending = await deployBranchALending(chain);
     disputesAddress = lending.addresses.disputeResolution;
     anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const masterKeyFile = join(dir, "master.key");
-    await createMasterKeyFile(masterKeyFile);
-    const config = (baseConfig = NodeConfigSchema.parse({
-      dataDir: join(dir, "node"),
-      memberId: MEMBERS.branchA,
-      memberKind: "branch",
-      keystoreFile: "unused",
-      keystorePassword: "unused",
-      masterKeyFile,
-      consortiumKey: `0x${randomBytes(32).toString("hex")}`,
-      rpcUrl: chain.anvil.url,
-      anchorUrl,
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      jointLoanLedger: lending.addresses.jointLoanLedger,
-      disputeResolution: lending.addresses.disputeResolution,
-      evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
-      deployBlock: chain.deployment.blockNumber,
-      users: [
-        { user: "li.clerk", role: "clerk", tokenSha256: tokenSha256(TOKENS.clerk) },
-        { user: "wang.approver", role: "approver", tokenSha256: tokenSha256(TOKENS.approver) },
-      ],
-      logLevel: "silent",
-    }));
+    const config = (baseConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS }));
     // the node logs as in production (info, personal data redacted) into a buffer the privacy test reads
     const logger = pino({ level: "info", redact: PII_LOG_REDACT }, { write: (line: string) => void logLines.push(line) });
     node = await createNodeService({ config, inMemory: true, logger, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });

@@ -11,12 +11,10 @@ import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { NodeConfigSchema } from "../../nodes/src/config.ts";
-import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { deployLending, govern } from "../../scripts/deploy/consortium.ts";
 import { digestDb } from "../../scripts/fuzz/harness.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { branchNodeConfig, deployBranchALending } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
 
 type Reply = { statusCode: number; body: string; json(): unknown };
@@ -32,39 +30,12 @@ describe("security: signed requests — replay, cross-service replay, another ch
   before(async function () {
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "security-signed-"));
-    const lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [`0x${"5e".repeat(32)}`] },
-    ]);
-    await govern(chain.deployment.governor, [chain.wallets.unionOps, chain.wallets.branchA], [
-      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, 110105]) },
-    ]);
+    const lending = await deployBranchALending(chain);
     // membership is read from the chain on every request (no cache), so a suspension counts at once
     anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000, membershipCacheMs: 0 }), logger: false });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const masterKeyFile = join(dir, "master.key");
-    await createMasterKeyFile(masterKeyFile);
-    node = await createNodeService({
-      config: NodeConfigSchema.parse({
-        dataDir: join(dir, "node"),
-        memberId: MEMBERS.branchA,
-        memberKind: "branch",
-        keystoreFile: "unused",
-        keystorePassword: "unused",
-        masterKeyFile,
-        consortiumKey: `0x${randomBytes(32).toString("hex")}`,
-        rpcUrl: chain.anvil.url,
-        anchorUrl,
-        consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-        jointLoanLedger: lending.addresses.jointLoanLedger,
-        disputeResolution: lending.addresses.disputeResolution,
-        evidenceRegistry: chain.deployment.addresses.evidenceRegistry,
-        deployBlock: chain.deployment.blockNumber,
-        logLevel: "silent",
-      }),
-      logger: false,
-      wallet: chain.wallets.branchA,
-    });
+    node = await createNodeService({ config: await branchNodeConfig(chain, lending, { dir, anchorUrl }), logger: false, wallet: chain.wallets.branchA });
   });
 
   after(async function () {
