@@ -21,17 +21,14 @@ import { parseCsvTable } from "./csv.ts";
 import {
   type ChannelContext,
   DECIMAL,
-  accountOf,
+  borrowerOf,
   checkContext,
   consentSignedAt,
   digestOf,
-  idNumberOf,
+  feeOf,
   isoInstant,
-  mobileOf,
-  nameOf,
   percentToBps,
   positiveFen,
-  regionOf,
   termOf,
   textOf,
   yuanToFen,
@@ -94,8 +91,7 @@ function feesOf(row: Record<string, unknown>): CanonicalFee[] {
     for (const [value, column] of [[name, `fee${n}_name`], [yuan, `fee${n}_yuan`], [due, `fee${n}_due`]] as const) {
       if (value === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", column, `required when fee ${n} is given`);
     }
-    const amountFen = yuanToFen(yuan!, `fee${n}_yuan`);
-    if (amountFen > 0n) fees.push({ name: textOf(name!, `fee${n}_name`, 64), amountFen, due: due! });
+    fees.push(...feeOf([name!, `fee${n}_name`], yuanToFen(yuan!, `fee${n}_yuan`), due!));
   }
   return fees;
 }
@@ -107,20 +103,18 @@ export const csvBatch = defineChannel({
   schema: CsvApplicationRow,
   toCanonical(row, context): CanonicalApplication {
     const ctx = checkContext(context);
-    const idNumber = idNumberOf(row.id_type, row.id_number, "id_number");
     const method = METHOD[row.method];
     return canonical(ID, {
       channel: ID,
       applicationId: row.application_id,
       platformMemberId: ctx.platformMemberId,
-      borrower: {
-        name: nameOf(row.borrower_name, "borrower_name"),
-        idType: row.id_type,
-        idNumber,
-        phone: mobileOf(row.phone, "phone"),
-        regionCode: regionOf(row.region_code, row.id_type, idNumber, "region_code"),
-        bankAccount: accountOf(row.bank_account, "bank_account"),
-      },
+      borrower: borrowerOf(row.id_type, {
+        idNumber: [row.id_number, "id_number"],
+        name: [row.borrower_name, "borrower_name"],
+        phone: [row.phone, "phone"],
+        region: [row.region_code, "region_code"],
+        account: [row.bank_account, "bank_account"],
+      }),
       loan: {
         principalFen: positiveFen(yuanToFen(row.principal_yuan, "principal_yuan"), "principal_yuan"),
         ...termOf(

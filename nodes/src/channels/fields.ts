@@ -8,7 +8,7 @@ import { MAX_TERM_DAYS, MAX_TERM_MONTHS, MIN_TERM_DAYS, MIN_TERM_MONTHS, Repayme
 import { type IdType, compactIdNumber, idNumberProblem, isMainlandRegionCode, normalizeAccount, normalizeMobile, regionOfResidentId } from "./identity.ts";
 import { formatShanghaiIso, isPlausibleInstant, parseCompactShanghai, parseIsoWithOffset } from "./times.ts";
 import { ChannelError, fieldError } from "./errors.ts";
-import { MAX_APR_BPS } from "./canonical.ts";
+import { type CanonicalFee, type FeeDue, MAX_APR_BPS } from "./canonical.ts";
 
 /** A decimal string as the platforms write it: digits, optionally a point and more digits. */
 export const DECIMAL = /^\d+(\.\d+)?$/;
@@ -136,6 +136,35 @@ export function regionOf(given: string | number | undefined, idType: IdType, idN
   return derived;
 }
 
+/** A value of the channel's payload with the name of its field there (what an error names). */
+export type Given<T> = readonly [value: T, field: string];
+
+/**
+ * The canonical borrower from the channel's own values: name, ID number (checked for its type),
+ * mobile, region (given, or else from the resident ID) and bank account, in that order of checks
+ * after the ID number, each refusal naming the channel's field.
+ */
+export function borrowerOf(
+  idType: IdType,
+  given: { name: Given<string>; idNumber: Given<string>; phone: Given<string>; region: Given<string | number | undefined>; account: Given<string> },
+) {
+  const idNumber = idNumberOf(idType, ...given.idNumber);
+  return {
+    name: nameOf(...given.name),
+    idType,
+    idNumber,
+    phone: mobileOf(...given.phone),
+    regionCode: regionOf(given.region[0], idType, idNumber, given.region[1]),
+    bankAccount: accountOf(...given.account),
+  };
+}
+
+/** One fee as the canonical list holds it; a zero fee is no fee (an empty list). */
+export function feeOf(name: Given<string>, amountFen: bigint, due: FeeDue): CanonicalFee[] {
+  if (amountFen === 0n) return [];
+  return [{ name: textOf(name[0], name[1], 64), amountFen, due }];
+}
+
 // --- times and digests ---
 
 function instant(ms: number | undefined, field: string, expected: string, value: unknown): number {
@@ -223,4 +252,10 @@ export function termOf(
     fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.months, `${MIN_TERM_MONTHS} to ${MAX_TERM_MONTHS} months, got ${termMonths}`);
   }
   return { termMonths };
+}
+
+/** termOf for a channel that gives one count and its unit in one field. */
+export function termIn(method: number, count: number, unit: "months" | "days", field: string): { termMonths: number } | { termDays: number } {
+  const fields = { months: field, days: field };
+  return unit === "months" ? termOf(method, count, undefined, fields) : termOf(method, undefined, count, fields);
 }

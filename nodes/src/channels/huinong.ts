@@ -7,17 +7,14 @@ import type { FeeDue } from "./canonical.ts";
 import type { IdType } from "./identity.ts";
 import { canonical, codeOf, defineChannel } from "./channel.ts";
 import {
-  accountOf,
+  borrowerOf,
   checkContext,
   consentSignedAt,
   digestOf,
+  feeOf,
   fenOf,
-  idNumberOf,
-  mobileOf,
   monthlyPermilleToBps,
-  nameOf,
   positiveFen,
-  regionOf,
   termOf,
   textOf,
   unixMsInstant,
@@ -77,31 +74,27 @@ export const huinong = defineChannel({
     const ctx = checkContext(context);
     const { customer, loan, authorization } = input;
     const idType = CERTIFICATE_KIND[customer.certificate.kind];
-    const idNumber = idNumberOf(idType, customer.certificate.number, "customer.certificate.number");
     const method = REPAYMENT[loan.repayment];
     return canonical(ID, {
       channel: ID,
       applicationId: input.orderNo,
       platformMemberId: ctx.platformMemberId,
-      borrower: {
-        name: nameOf(customer.realName, "customer.realName"),
-        idType,
-        idNumber,
-        phone: mobileOf(customer.mobile, "customer.mobile"),
-        regionCode: regionOf(customer.areaCode, idType, idNumber, "customer.areaCode"),
-        bankAccount: accountOf(customer.repaymentCard, "customer.repaymentCard"),
-      },
+      borrower: borrowerOf(idType, {
+        idNumber: [customer.certificate.number, "customer.certificate.number"],
+        name: [customer.realName, "customer.realName"],
+        phone: [customer.mobile, "customer.mobile"],
+        region: [customer.areaCode, "customer.areaCode"],
+        account: [customer.repaymentCard, "customer.repaymentCard"],
+      }),
       loan: {
         principalFen: positiveFen(fenOf(loan.amountFen, "loan.amountFen"), "loan.amountFen"),
         ...termOf(method, loan.termMonths, loan.termDays, { months: "loan.termMonths", days: "loan.termDays" }),
         aprBps: monthlyPermilleToBps(loan.monthlyRatePermille, "loan.monthlyRatePermille"),
         method,
         purpose: textOf(loan.purpose, "loan.purpose"),
-        fees: loan.charges.flatMap((charge, i) => {
-          const amountFen = fenOf(charge.amountFen, `loan.charges[${i}].amountFen`);
-          if (amountFen === 0n) return []; // a zero fee is no fee
-          return [{ name: textOf(charge.title, `loan.charges[${i}].title`, 64), amountFen, due: CHARGE_AT[charge.chargeAt] }];
-        }),
+        fees: loan.charges.flatMap((charge, i) =>
+          feeOf([charge.title, `loan.charges[${i}].title`], fenOf(charge.amountFen, `loan.charges[${i}].amountFen`), CHARGE_AT[charge.chargeAt]),
+        ),
       },
       consent: {
         signedAt: consentSignedAt(unixMsInstant(authorization.signedAtMs, "authorization.signedAtMs"), ctx, "authorization.signedAtMs"),

@@ -7,18 +7,15 @@ import type { IdType } from "./identity.ts";
 import { canonical, codeOf, defineChannel } from "./channel.ts";
 import {
   DECIMAL,
-  accountOf,
+  borrowerOf,
   checkContext,
   consentSignedAt,
   digestOf,
-  idNumberOf,
+  feeOf,
   isoInstant,
-  mobileOf,
-  nameOf,
   percentToBps,
   positiveFen,
-  regionOf,
-  termOf,
+  termIn,
   textOf,
   yuanToFen,
 } from "./fields.ts";
@@ -85,33 +82,28 @@ export const jiedaibao = defineChannel({
     const ctx = checkContext(context);
     const { jiekuanren: p, daikuan: loan, shouquanshu: consent } = input;
     const idType = ID_TYPE[p.zhengjian.leixing];
-    const idNumber = idNumberOf(idType, p.zhengjian.haoma, "jiekuanren.zhengjian.haoma");
     const method = METHOD[loan.huankuanFangshi];
     const { shuzhi, danwei } = loan.qixian;
-    const termField = { months: "daikuan.qixian.shuzhi", days: "daikuan.qixian.shuzhi" };
     return canonical(ID, {
       channel: ID,
       applicationId: input.shenqingBianhao,
       platformMemberId: ctx.platformMemberId,
-      borrower: {
-        name: nameOf(p.xingming, "jiekuanren.xingming"),
-        idType,
-        idNumber,
-        phone: mobileOf(p.shoujiHaoma, "jiekuanren.shoujiHaoma"),
-        regionCode: regionOf(p.diquDaima, idType, idNumber, "jiekuanren.diquDaima"),
-        bankAccount: accountOf(p.yinhangZhanghao, "jiekuanren.yinhangZhanghao"),
-      },
+      borrower: borrowerOf(idType, {
+        idNumber: [p.zhengjian.haoma, "jiekuanren.zhengjian.haoma"],
+        name: [p.xingming, "jiekuanren.xingming"],
+        phone: [p.shoujiHaoma, "jiekuanren.shoujiHaoma"],
+        region: [p.diquDaima, "jiekuanren.diquDaima"],
+        account: [p.yinhangZhanghao, "jiekuanren.yinhangZhanghao"],
+      }),
       loan: {
         principalFen: positiveFen(yuanToFen(loan.jine, "daikuan.jine"), "daikuan.jine"),
-        ...(danwei === "yue" ? termOf(method, shuzhi, undefined, termField) : termOf(method, undefined, shuzhi, termField)),
+        ...termIn(method, shuzhi, danwei === "yue" ? "months" : "days", "daikuan.qixian.shuzhi"),
         aprBps: percentToBps(loan.nianLilv, "daikuan.nianLilv"),
         method,
         purpose: textOf(loan.yongtu, "daikuan.yongtu"),
-        fees: loan.feiyong.flatMap((fee, i) => {
-          const amountFen = yuanToFen(fee.jine, `daikuan.feiyong[${i}].jine`);
-          if (amountFen === 0n) return []; // a zero fee is no fee
-          return [{ name: textOf(fee.mingcheng, `daikuan.feiyong[${i}].mingcheng`, 64), amountFen, due: FEE_DUE[fee.shouquFangshi] }];
-        }),
+        fees: loan.feiyong.flatMap((fee, i) =>
+          feeOf([fee.mingcheng, `daikuan.feiyong[${i}].mingcheng`], yuanToFen(fee.jine, `daikuan.feiyong[${i}].jine`), FEE_DUE[fee.shouquFangshi]),
+        ),
       },
       consent: {
         signedAt: consentSignedAt(isoInstant(consent.qianshuShijian, "shouquanshu.qianshuShijian"), ctx, "shouquanshu.qianshuShijian"),

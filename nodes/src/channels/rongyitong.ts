@@ -8,19 +8,15 @@ import type { IdType } from "./identity.ts";
 import { canonical, codeOf, defineChannel } from "./channel.ts";
 import { fieldError } from "./errors.ts";
 import {
-  accountOf,
+  borrowerOf,
   bpsOf,
   checkContext,
   compactInstant,
   consentSignedAt,
   digestOf,
   fenOf,
-  idNumberOf,
-  mobileOf,
-  nameOf,
   positiveFen,
-  regionOf,
-  termOf,
+  termIn,
   textOf,
 } from "./fields.ts";
 
@@ -105,7 +101,13 @@ export const rongyitong = defineChannel({
   toCanonical(input, context) {
     const ctx = checkContext(context);
     const idType = CERT_TYPE[input.cert_type];
-    const idNumber = idNumberOf(idType, input.cert_no, "cert_no");
+    const borrower = borrowerOf(idType, {
+      idNumber: [input.cert_no, "cert_no"],
+      name: [input.cust_name, "cust_name"],
+      phone: [input.mobile_no, "mobile_no"],
+      region: [input.area_code, "area_code"],
+      account: [input.acct_no, "acct_no"],
+    });
     const method = REPAY_MODE[input.repay_mode];
     let purpose: string = PURPOSE[input.loan_purpose];
     if (input.loan_purpose === "99") {
@@ -117,19 +119,10 @@ export const rongyitong = defineChannel({
       channel: ID,
       applicationId: input.apply_no,
       platformMemberId: ctx.platformMemberId,
-      borrower: {
-        name: nameOf(input.cust_name, "cust_name"),
-        idType,
-        idNumber,
-        phone: mobileOf(input.mobile_no, "mobile_no"),
-        regionCode: regionOf(input.area_code, idType, idNumber, "area_code"),
-        bankAccount: accountOf(input.acct_no, "acct_no"),
-      },
+      borrower,
       loan: {
         principalFen: positiveFen(fenOf(input.loan_amt, "loan_amt"), "loan_amt"),
-        ...(input.term_unit === "M"
-          ? termOf(method, input.loan_term, undefined, { months: "loan_term", days: "loan_term" })
-          : termOf(method, undefined, input.loan_term, { months: "loan_term", days: "loan_term" })),
+        ...termIn(method, input.loan_term, input.term_unit === "M" ? "months" : "days", "loan_term"),
         aprBps: bpsOf(input.rate_bps, "rate_bps"),
         method,
         purpose,
