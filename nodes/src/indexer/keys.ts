@@ -24,6 +24,7 @@
 //
 // Everything but `meta` is the read model: wiped together on a chain reset and covered by
 // digest(). A page of blocks, its effects on every sublevel and the new cursor are one batch.
+import { readUintBE, uintBE } from "../../../common/bytes.ts";
 
 export const MODEL_SUBLEVELS = [
   "loans",
@@ -56,19 +57,11 @@ export function uintBytes(value: number, width: number): Uint8Array {
   if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** (8 * width)) {
     throw new RangeError(`${value} does not fit in ${width} unsigned bytes`);
   }
-  const out = new Uint8Array(width);
-  let v = value;
-  for (let i = width - 1; i >= 0; i--) {
-    out[i] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return out;
+  return uintBE(value, width);
 }
 
 export function readUint(bytes: Uint8Array, offset: number, width: number): number {
-  let v = 0;
-  for (let i = 0; i < width; i++) v = v * 256 + bytes[offset + i]!;
-  return v;
+  return readUintBE(bytes, width, offset);
 }
 
 /** A 0x-prefixed 32-byte hex id as its raw bytes. */
