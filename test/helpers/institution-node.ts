@@ -1,14 +1,17 @@
 // What the institution-node tests share on top of a consortium chain (./consortium-chain.ts):
 // lending deployed with branch A's limits and one whitelisted settlement account, branch A
 // serving Beijing Xicheng (110105, where the channel fixtures' borrower ID number is from), a
-// node configuration for branch A with its master key file, and back-office users and bearer
-// headers from a role → token map. (No describe/it here: Hardhat mocha loads it like a test.)
+// node configuration for branch A with its master key file, back-office users and bearer headers
+// from a role → token map, and the API steps to an approved loan (application, consent, approval
+// starting on the chain's today). (No describe/it here: Hardhat mocha loads it like a test.)
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
 import { tokenSha256, type Role } from "../../nodes/src/http/auth.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import type { NodeService } from "../../nodes/src/service.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
 import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
 
 /** Branch A's settlement account (a salted hash; whitelisted through governance). */
@@ -71,4 +74,42 @@ export async function branchNodeConfig(
     logLevel: "silent",
     ...options.overrides,
   });
+}
+
+/** The chain's today in Asia/Shanghai (YYYY-MM-DD): a loan starting on it can be disbursed now. */
+export async function chainToday(chain: ConsortiumChain): Promise<string> {
+  const block = await chain.anvil.provider.getBlock("latest");
+  return new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
+}
+
+type Reply = Awaited<ReturnType<NodeService["app"]["inject"]>>;
+
+/**
+ * Through `node`'s API: a jiedaibao application (clerk, at `applicationUrl`), the borrower's signed
+ * consent letter `letter` (clerk), and the approver's assisted loan with signed contract
+ * `contract` starting on the chain's today. The approval's reply is the caller's to check.
+ */
+export async function approveAssistedLoan(
+  node: NodeService,
+  chain: ConsortiumChain,
+  as: (role: "clerk" | "approver") => { authorization: string },
+  options: { letter: string | Uint8Array; contract: string | Uint8Array; applicationUrl?: string },
+): Promise<{ applicationId: string; consentLeafHash: string; startDate: string; approved: Reply }> {
+  const base64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64");
+  const url = options.applicationUrl ?? "/v1/applications/jiedaibao?platform=4";
+  const { applicationId } = (await node.app.inject({ method: "POST", url, headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
+  const consent = (await node.app.inject({
+    method: "POST",
+    url: "/v1/consents",
+    headers: as("clerk"),
+    payload: { applicationId, letterBase64: base64(options.letter), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+  })).json() as { consent: { leafHash: string } };
+  const startDate = await chainToday(chain);
+  const approved = await node.app.inject({
+    method: "POST",
+    url: "/v1/loans",
+    headers: as("approver"),
+    payload: { applicationId, contractBase64: base64(options.contract), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
+  });
+  return { applicationId, consentLeafHash: consent.consent.leafHash, startDate, approved };
 }

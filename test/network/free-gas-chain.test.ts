@@ -17,8 +17,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { BESU_ERRORS, startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
-import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 
 const MAX_LOGS_RANGE = 3;
 const FREE_GAS = ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"];
@@ -103,21 +102,7 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
   });
 
   it("a branch's node takes a loan from application to settled; its indexer pages 3 blocks at a time", async function () {
-    const created = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId: created.applicationId, letterBase64: Buffer.from("授权书 free gas").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    const block = await chain.anvil.provider.getBlock("latest");
-    const start = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
-    const approved = await node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId: created.applicationId, contractBase64: Buffer.from("借款合同 free gas").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: start },
-    });
+    const { approved } = await approveAssistedLoan(node, chain, as, { letter: "授权书 free gas", contract: "借款合同 free gas", applicationUrl: "/v1/applications/jiedaibao" });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, serial, schedule } = approved.json() as { loanId: string; serial: string; schedule: Array<{ totalFen: string }> };
     await waitConfirmed(serial);

@@ -15,8 +15,7 @@ import { createNodeService, type NodeService } from "../../nodes/src/service.ts"
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
-import { jiedaibaoPayload } from "./channels/fixtures.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", "court-clerk": "court-clerk-token" } as const;
 const NOW = () => new Date("2026-11-22T02:05:30Z");
@@ -86,21 +85,9 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   }
 
   it("registers and disburses an assisted loan at the branch (setting the scene)", async function () {
-    const created = (await branch.app.inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
-    const consent = (await branch.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId: created.applicationId, letterBase64: Buffer.from("授权书").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    const block = await chain.anvil.provider.getBlock("latest");
-    startDate = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
-    const approved = await branch.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId: created.applicationId, contractBase64: contract.toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
-    });
+    const opened = await approveAssistedLoan(branch, chain, as, { letter: "授权书", contract });
+    startDate = opened.startDate;
+    const approved = opened.approved;
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as { loanId: string; serial: string; schedule: Array<{ dueDay: number }> };
     loanId = body.loanId;

@@ -14,7 +14,7 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -111,22 +111,8 @@ describe("institution node API (inject) with a real chain and anchor service", f
   });
 
   it("approves an assisted loan, registers, disburses and repays it on chain through the outbox; the index and reconciliation agree", async function () {
-    const created = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId: created.applicationId, letterBase64: Buffer.from("授权书 2").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
     // the chain's today (Asia/Shanghai) is the loan's start day: disbursement happens on it
-    const block = await chain.anvil.provider.getBlock("latest");
-    const start = new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
-    const approved = await node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId: created.applicationId, contractBase64: Buffer.from("借款合同 signed").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: start },
-    });
+    const { approved, startDate: start } = await approveAssistedLoan(node, chain, as, { letter: "授权书 2", contract: "借款合同 signed" });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, serial, schedule } = approved.json() as { loanId: string; serial: string; schedule: Array<{ principalFen: string; interestFen: string; totalFen: string }> };
     await waitConfirmed(serial);
