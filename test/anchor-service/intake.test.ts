@@ -90,7 +90,7 @@ describe("anchor intake: group writes and duplicates", function () {
     // two hashes sharing their first 8 bytes: one prefix, two hashes
     const a = h(1);
     const b = a.slice();
-    b[31] ^= 1;
+    b[31] = b[31]! ^ 1;
     const prefixes = new HashTable(8, 2);
     expect([prefixes.intern(a), prefixes.intern(b)]).to.deep.equal([0, 0]);
     const whole = new HashTable(32, 2);
