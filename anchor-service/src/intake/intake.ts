@@ -29,7 +29,7 @@ export type IntakeRequest = {
 };
 
 /** A request's records packed back to back, and their leaf hashes. */
-function packAndHash(records: EvidenceRecord[] | Uint8Array): { packed: Uint8Array; hashes: Uint8Array[] } {
+function packAndHash(records: EvidenceRecord[] | Uint8Array): Prepared {
   if (records instanceof Uint8Array) {
     // every hash in one array, each a view of its 32 bytes
     const count = records.length / RECORD_BYTES;
@@ -109,7 +109,10 @@ function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   return out;
 }
 
-type Pending = { request: IntakeRequest; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
+/** A request's records packed back to back, and their leaf hashes. */
+type Prepared = { packed: Uint8Array; hashes: Uint8Array[] };
+
+type Pending = { request: IntakeRequest; prepared: Prepared; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
 
 /** The index of the batch (of this group's, by first sequence) that holds sequence `seq`. */
 function groupBatchOf(batches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>, seq: number): number {
@@ -142,8 +145,16 @@ export class Intake {
     if (this.deps.receiptDomain() === undefined) {
       return Promise.reject(anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet, so it cannot sign receipts; retry shortly"));
     }
+    // packed and hashed now, while it waits: the event loop is often idle during a group's fsync,
+    // and the next group then starts with its hashes ready
+    let prepared: Prepared;
+    try {
+      prepared = packAndHash(request.records);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, resolve, reject });
+      this.#queue.push({ request, prepared, resolve, reject });
       if (!this.#writing) void this.#drain();
     });
   }
@@ -167,7 +178,10 @@ export class Intake {
         const group = this.#queue;
         this.#queue = [];
         try {
-          const receipts = await this.#writeGroup(group.map((p) => p.request));
+          const receipts = await this.#writeGroup(
+            group.map((p) => p.request),
+            group.map((p) => p.prepared),
+          );
           group.forEach((p, i) => {
             const r = receipts[i]!;
             if (r instanceof Error) p.reject(r);
@@ -184,20 +198,18 @@ export class Intake {
   }
 
   /** Write one group in a single synced batch; returns receipts or an error per request. */
-  async #writeGroup(requests: IntakeRequest[]): Promise<Array<IssuedReceipts | Error>> {
+  async #writeGroup(requests: IntakeRequest[], packed: Prepared[]): Promise<Array<IssuedReceipts | Error>> {
     const { db, records, merkle } = this.deps;
     const results: Array<IssuedReceipts | Error> = requests.map(() => new IssuedReceipts(0));
 
-    // the nonces are read (replays: a nonce seen before) while the records are hashed; then which
-    // leaf hashes are stored already is read. Each request's records packed back to back (parsed
-    // that way, or packed here from objects), their leaf hashes, and each hash's number among the
-    // group's distinct ones.
+    // the nonces (replays: a nonce seen before), which leaf hashes are stored already and the
+    // block the group's first record goes into are read at once. Each request's records came
+    // packed and hashed (at submit); each hash gets its number among the group's distinct ones.
     const noncesRead = db.nonces.getMany(requests.map((r) => r.nonceKey));
-    noncesRead.catch(() => {}); // awaited below; a hashing error must not leave it unhandled
+    noncesRead.catch(() => {}); // awaited below; an error before then must not leave it unhandled
     const hashes: Uint8Array[][] = [];
     const idsOf: Int32Array[] = [];
     const packs: Uint8Array[] = [];
-    const packed = requests.map((r) => packAndHash(r.records));
     const distinct = new HashTable(32, packed.reduce((n, p) => n + p.hashes.length, 0));
     for (const { packed: p, hashes: hs } of packed) {
       const ids = new Int32Array(hs.length);
