@@ -19,6 +19,7 @@ import { MerkleStore } from "./log/merkle-store.ts";
 import { createMetrics } from "./metrics.ts";
 import { openDb } from "./store/db.ts";
 import { DigestIndex } from "./store/digests.ts";
+import { HeadsCache } from "./store/heads-cache.ts";
 import { LeafFilter } from "./store/leaf-filter.ts";
 import { RecordStore } from "./store/records.ts";
 
@@ -114,6 +115,7 @@ export async function createAnchorService(options: ServiceOptions) {
   const queries = new EvidenceQueries({
     db,
     records,
+    heads: HeadsCache.follow(db), // proof lookups find their head without a LevelDB iterator
     merkle,
     chain,
     receiptFor: (seq) => intake.receiptFor(seq),

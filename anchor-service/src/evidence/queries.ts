@@ -15,12 +15,15 @@ import { anchorError } from "../errors.ts";
 import type { MerkleStore } from "../log/merkle-store.ts";
 import type { AnchorDb, StoredHead } from "../store/db.ts";
 import { SEQ_BYTES, indexKey, readSeq, seqKey } from "../store/keys.ts";
+import type { HeadsCache } from "../store/heads-cache.ts";
 import type { RecordStore } from "../store/records.ts";
 import { unpackRecord } from "../store/records.ts";
 
 export type QueryDeps = {
   db: AnchorDb;
   records: RecordStore;
+  /** The heads in memory, if kept (otherwise they are read from LevelDB). */
+  heads?: HeadsCache;
   merkle: MerkleStore;
   chain: EvidenceLogClient;
   receiptFor: (seq: number) => Promise<Receipt>;
@@ -93,6 +96,8 @@ export class EvidenceQueries {
 
   /** The first live head containing leaf `seq`, and the earliest head (live or lost) that did. */
   async #headsFor(seq: number): Promise<{ live?: StoredHead; earliest?: StoredHead }> {
+    const cached = this.deps.heads?.headsFor(seq); // in memory when loaded (store/heads-cache.ts)
+    if (cached !== undefined) return cached;
     let earliest: StoredHead | undefined;
     for await (const head of this.deps.db.heads.values({ gte: seqKey(seq + 1) })) {
       earliest ??= head;
