@@ -46,6 +46,7 @@ export async function createAnchorService(options: ServiceOptions) {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const db = await openDb(options.inMemory === true ? null : config.dataDir);
   const records = new RecordStore(db);
+  await records.upgradeLayout(); // databases written before records were kept in blocks
   records.filter = await LeafFilter.load(db.leafIndex); // the intake reads only leaves that may be stored
   const digests = new DigestIndex(db, records);
   await digests.backfill(); // databases written before the digest index existed

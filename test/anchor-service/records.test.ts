@@ -15,6 +15,7 @@ import { hashLeaf } from "../../common/merkle/rfc9162.ts";
 import { Intake } from "../../anchor-service/src/intake/intake.ts";
 import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
+import { seqKey } from "../../anchor-service/src/store/keys.ts";
 import { BLOCK_RECORDS, RECORD_BYTES, RecordStore, packRecord } from "../../anchor-service/src/store/records.ts";
 
 const service = new Wallet(`0x${"44".repeat(32)}`);
@@ -86,6 +87,45 @@ describe("anchor records: aligned blocks of 256", function () {
       const records = new RecordStore(db);
       expect(await records.count()).to.equal(560);
       expect((await records.leafHashes(0, 560)).map(hex)).to.deep.equal(all.map((r) => hex(hashLeaf(encodeLeaf(r)))));
+      await db.root.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("moves a database from one key per record to blocks, also when an earlier move was cut short", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "anchor-upgrade-"));
+    try {
+      const all = Array.from({ length: 4500 }, (_, i) => rec(i)); // more than one run of 4,096
+      const expected = all.map((r) => hex(hashLeaf(encodeLeaf(r))));
+      // the old layout: seq → the packed record
+      let db = await openDb(dir);
+      await db.records.batch(all.map((r, i) => ({ type: "put" as const, key: seqKey(i), value: packRecord(r) })));
+      expect(await new RecordStore(db).upgradeLayout()).to.equal(4500);
+      let records = new RecordStore(db);
+      expect(await records.count()).to.equal(4500);
+      expect((await records.leafHashes(0, 4500)).map(hex)).to.deep.equal(expected);
+      expect(await records.upgradeLayout()).to.equal(0); // once
+      await db.root.close();
+
+      // a move cut short after its first run: 16 full blocks, then the records not yet moved
+      await rm(dir, { recursive: true, force: true });
+      db = await openDb(dir);
+      const firstRun = new Uint8Array(4096 * RECORD_BYTES);
+      all.slice(0, 4096).forEach((r, i) => firstRun.set(packRecord(r), i * RECORD_BYTES));
+      await db.records.batch([
+        ...RecordStore.blockPuts(0, undefined, firstRun).map((p) => ({ type: "put" as const, key: p.key, value: p.value })),
+        ...all.slice(4096).map((r, i) => ({ type: "put" as const, key: seqKey(4096 + i), value: packRecord(r) })),
+      ]);
+      await db.root.close();
+      db = await openDb(dir);
+      records = new RecordStore(db);
+      expect(await records.upgradeLayout()).to.equal(404);
+      expect(await records.count()).to.equal(4500);
+      expect((await records.leafHashes(0, 4500)).map(hex)).to.deep.equal(expected);
+      let keys = 0;
+      for await (const _ of db.records.keys()) keys++;
+      expect(keys).to.equal(Math.ceil(4500 / BLOCK_RECORDS));
       await db.root.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

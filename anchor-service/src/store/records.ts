@@ -124,6 +124,11 @@ export function unpackRecord(bytes: Uint8Array): EvidenceRecord {
 
 export type StoredRecord = { seq: number; record: EvidenceRecord; leafHash: Uint8Array };
 
+const LAYOUT_KEY = "recordLayout";
+const BLOCK_LAYOUT = "blocks-256";
+/** Records moved per batch by upgradeLayout: whole blocks. */
+const UPGRADE_RUN = 16 * 256;
+
 /** Records are stored in aligned blocks of this many (keys.ts): one key per block, not per record. */
 export const BLOCK_RECORDS = 256;
 const BLOCK_BYTES = BLOCK_RECORDS * RECORD_BYTES;
@@ -138,6 +143,55 @@ export class RecordStore {
 
   constructor(db: AnchorDb) {
     this.db = db;
+  }
+
+  /**
+   * Moves a database written before records were kept in blocks (one key per record: seq → 102
+   * bytes) to blocks of BLOCK_RECORDS, once; a new database is just marked (meta "recordLayout").
+   * Runs of UPGRADE_RUN records (whole blocks) each go in one synced batch that deletes their
+   * keys and puts their blocks, the last run with the mark: after a crash part way, the full
+   * blocks come first, then the records not yet moved, and the next start carries on from there.
+   * Block keys (seq / 256) stay below the keys not yet moved (seq), so the two never meet.
+   * Returns the number of records moved.
+   */
+  async upgradeLayout(): Promise<number> {
+    const { root, records, meta } = this.db;
+    if ((await meta.get(LAYOUT_KEY)) === BLOCK_LAYOUT) return 0;
+    const mark = { type: "put" as const, sublevel: meta, key: LAYOUT_KEY, value: BLOCK_LAYOUT };
+    // the records moved already: full blocks from key 0
+    let moved = 0;
+    for await (const [key, value] of records.iterator()) {
+      if (value.length !== BLOCK_BYTES || readSeq(key) !== moved / BLOCK_RECORDS) break;
+      moved += BLOCK_RECORDS;
+    }
+    let end = moved; // one past the last record not yet moved
+    for await (const [key, value] of records.iterator({ reverse: true, limit: 1 })) {
+      if (value.length === RECORD_BYTES && readSeq(key) >= moved) end = readSeq(key) + 1;
+    }
+    let total = 0;
+    for (let from = moved; from < end || total === 0; from += UPGRADE_RUN) {
+      const to = Math.min(end, from + UPGRADE_RUN);
+      const packed = new Uint8Array((to - from) * RECORD_BYTES);
+      const ops: Array<{ type: "put" | "del"; sublevel: typeof records | typeof meta; key: Uint8Array | string; value?: Uint8Array | string }> = [];
+      let seq = from;
+      if (to > from) {
+        for await (const [key, value] of records.iterator({ gte: seqKey(from), lt: seqKey(to) })) {
+          if (readSeq(key) !== seq || value.length !== RECORD_BYTES) throw new Error(`record ${seq} is missing from the old layout, or not a record`);
+          packed.set(value, (seq - from) * RECORD_BYTES);
+          ops.push({ type: "del", sublevel: records, key });
+          seq++;
+        }
+        if (seq !== to) throw new Error(`records ${seq}..${to} are missing from the old layout`);
+        // the deletes come first in the batch: from 0, a block's key (seq / 256) is also the key of
+        // a record of this run, and the put after the delete is what stays
+        for (const put of RecordStore.blockPuts(from, undefined, packed)) ops.push({ type: "put", sublevel: records, key: put.key, value: put.value });
+      }
+      if (to >= end) ops.push(mark);
+      await root.batch(ops as never, { sync: this.db.durable } as never);
+      total += to - from;
+      if (to >= end) break;
+    }
+    return total;
   }
 
   /** Number of durable records: the last block's start plus its records. */
