@@ -13,6 +13,7 @@ import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "../store/keys.ts";
 import { RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { PutArena } from "../store/put-arena.ts";
 import { BatchTree } from "./batch-tree.ts";
 import { HashTable } from "./hash-table.ts";
 import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
@@ -90,11 +91,13 @@ function prefixesOf(db: AnchorDb): Prefixes {
 }
 
 const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
+/** Arena bytes a new record's puts take: its two index keys (sublevel prefix, 8 and 14 bytes) and its sequence number. */
+const PUT_BYTES_PER_RECORD = 64;
 const EMPTY = new Uint8Array(0);
 
-/** prefix ‖ src[at..at+n) ‖ seq[0..seqBytes): a sublevel key built in one allocation. */
-function keyWith(prefix: Uint8Array, src: Uint8Array, at: number, n: number, seq: Uint8Array, seqBytes: number): Uint8Array {
-  const out = new Uint8Array(prefix.length + n + seqBytes);
+/** prefix ‖ src[at..at+n) ‖ seq[0..seqBytes): a sublevel key, in the group's arena. */
+function keyWith(arena: PutArena, prefix: Uint8Array, src: Uint8Array, at: number, n: number, seq: Uint8Array, seqBytes: number): Uint8Array {
+  const out = arena.take(prefix.length + n + seqBytes);
   out.set(prefix, 0);
   const p = prefix.length;
   for (let k = 0; k < n; k++) out[p + k] = src[at + k]!;
@@ -102,10 +105,14 @@ function keyWith(prefix: Uint8Array, src: Uint8Array, at: number, n: number, seq
   return out;
 }
 
-function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length);
-  out.set(prefix, 0);
-  out.set(key, prefix.length);
+/** seqKey(seq), in the group's arena. */
+function seqIn(arena: PutArena, seq: number): Uint8Array {
+  const out = arena.take(SEQ_BYTES);
+  let v = seq;
+  for (let k = SEQ_BYTES - 1; k >= 0; k--) {
+    out[k] = v % 256;
+    v = Math.floor(v / 256);
+  }
   return out;
 }
 
@@ -256,6 +263,7 @@ export class Intake {
     // alive until the write). After the write only each record's sequence number and batch are
     // needed, kept in typed arrays.
     const batch = db.root.batch();
+    const arena = new PutArena(live.reduce((n, i) => n + hashes[i]!.length, 0) * PUT_BYTES_PER_RECORD);
     const newHashes: Uint8Array[] = [];
     const prefix = prefixesOf(db);
     let next = merkle.size;
@@ -289,7 +297,7 @@ export class Intake {
           origin[id] = next;
           seqs[j] = next;
           batches[j] = l;
-          const seq = seqKey(next);
+          const seq = seqIn(arena, next);
           const current = indexEntries[prefixOf[id]!];
           const entry = current === undefined ? seq : Buffer.concat([current, seq]);
           indexEntries[prefixOf[id]!] = entry;
@@ -297,8 +305,8 @@ export class Intake {
           const from = j * RECORD_BYTES;
           const to = (next - groupStart) * RECORD_BYTES;
           for (let k = 0; k < RECORD_BYTES; k++) newRecords[to + k] = ps[from + k]!;
-          batch.put(keyWith(prefix.leafIndex, h, 0, INDEX_PREFIX_BYTES, seq, 0), entry, VIEW);
-          batch.put(keyWith(prefix.digests, ps, from + 2, INDEX_PREFIX_BYTES, seq, SEQ_BYTES), EMPTY, VIEW); // digests: digest[0..8) ‖ seq
+          batch.put(keyWith(arena, prefix.leafIndex, h, 0, INDEX_PREFIX_BYTES, seq, 0), entry, VIEW);
+          batch.put(keyWith(arena, prefix.digests, ps, from + 2, INDEX_PREFIX_BYTES, seq, SEQ_BYTES), EMPTY, VIEW); // digests: digest[0..8) ‖ seq
           batchHashes.push(h);
           newHashes.push(h);
           next++;
@@ -309,7 +317,7 @@ export class Intake {
       });
       // the new records, in their blocks of 256 (the first rewritten with the records it holds)
       for (const put of RecordStore.blockPuts(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES))) {
-        batch.put(prefixed(prefix.records, put.key), put.value, VIEW);
+        batch.put(arena.join(prefix.records, put.key), put.value, VIEW);
       }
 
       // sign one receipt batch per request with new records (its tree built here, signed on the worker)
@@ -331,19 +339,13 @@ export class Intake {
       );
       for (const s of signed) {
         // the batches sublevel's JSON encoding: UTF-8 of JSON.stringify
-        if (s !== undefined) batch.put(prefixed(prefix.batches, seqKey(s.batch.firstSequence)), Buffer.from(JSON.stringify(s.batch), "utf8"), VIEW);
+        if (s !== undefined) batch.put(arena.join(prefix.batches, seqKey(s.batch.firstSequence)), Buffer.from(JSON.stringify(s.batch), "utf8"), VIEW);
       }
       for (const i of live) {
-        const expires = new Uint8Array(6);
-        let v = requests[i]!.expiresAt;
-        for (let k = 5; k >= 0; k--) {
-          expires[k] = v % 256;
-          v = Math.floor(v / 256);
-        }
-        batch.put(prefixed(prefix.nonces, requests[i]!.nonceKey), expires, VIEW);
+        batch.put(arena.join(prefix.nonces, requests[i]!.nonceKey), seqIn(arena, requests[i]!.expiresAt), VIEW); // expiresAt, 6 bytes like a seq
       }
       append = newHashes.length > 0 ? merkle.prepareAppend(newHashes) : undefined;
-      if (append !== undefined) for (const op of append.ops) batch.put(prefixed(prefix.nodes, op.key), op.value, VIEW);
+      if (append !== undefined) for (const op of append.ops) batch.put(arena.join(prefix.nodes, op.key), arena.join(EMPTY, op.value), VIEW);
     } catch (error) {
       append?.abort();
       await batch.close();
