@@ -19,18 +19,29 @@ export class HashTable {
     this.#mask = size - 1;
   }
 
+  /** The number of `key` (its first `length` bytes), or -1 if it is not in the table. */
+  find(key: Uint8Array): number {
+    return this.#slots[this.#slotOf(key)]! - 1;
+  }
+
   /** The number of `key` (its first `length` bytes): new keys get the next number. */
   intern(key: Uint8Array): number {
     if (this.keys.length * 2 >= this.#slots.length) throw new RangeError("hash table full: sized for fewer keys");
+    const slot = this.#slotOf(key);
+    const held = this.#slots[slot]!;
+    if (held !== 0) return held - 1;
+    this.keys.push(key);
+    this.#slots[slot] = this.keys.length;
+    return this.keys.length - 1;
+  }
+
+  /** The slot holding `key`, or the empty slot it would take. */
+  #slotOf(key: Uint8Array): number {
     const n = this.#length;
     let slot = ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) & this.#mask;
     for (;;) {
       const held = this.#slots[slot]!;
-      if (held === 0) {
-        this.keys.push(key);
-        this.#slots[slot] = this.keys.length;
-        return this.keys.length - 1;
-      }
+      if (held === 0) return slot;
       const other = this.keys[held - 1]!;
       let same = true;
       for (let k = 0; k < n; k++) {
@@ -39,7 +50,7 @@ export class HashTable {
           break;
         }
       }
-      if (same) return held - 1;
+      if (same) return slot;
       slot = (slot + 1) & this.#mask;
     }
   }

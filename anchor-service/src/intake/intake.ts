@@ -12,7 +12,7 @@ import { anchorError } from "../errors.ts";
 import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "../store/keys.ts";
-import { RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
+import { BLOCK_RECORDS, RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 import { PutArena } from "../store/put-arena.ts";
 import { BatchTree } from "./batch-tree.ts";
 import { HashTable } from "./hash-table.ts";
@@ -105,8 +105,20 @@ function keyWith(arena: PutArena, prefix: Uint8Array, src: Uint8Array, at: numbe
   return out;
 }
 
+/** The sequence number a staged group gave (or found for) a leaf hash, if it holds that hash. */
+function seqIn(staged: StagedGroup, leafHash: Uint8Array): number | undefined {
+  const id = staged.leaves.find(leafHash);
+  return id < 0 || staged.origin[id]! < 0 ? undefined : staged.origin[id]!;
+}
+
+/** The leafIndex entry a staged group writes for a leaf hash's 8-byte prefix, if it writes one. */
+function entryIn(staged: StagedGroup, leafHash: Uint8Array): Uint8Array | undefined {
+  const p = staged.prefixes.find(leafHash);
+  return p < 0 ? undefined : staged.indexEntries[p];
+}
+
 /** seqKey(seq), in the group's arena. */
-function seqIn(arena: PutArena, seq: number): Uint8Array {
+function seqBytesIn(arena: PutArena, seq: number): Uint8Array {
   const out = arena.take(SEQ_BYTES);
   let v = seq;
   for (let k = SEQ_BYTES - 1; k >= 0; k--) {
@@ -130,12 +142,48 @@ function groupBatchOf(batches: ReadonlyArray<{ firstSequence: number; hashes: Ui
   throw new Error(`internal: sequence ${seq} is in none of this group's batches`);
 }
 
+/**
+ * A group prepared for its write: the batch holding all its puts, and what the receipts need
+ * once it is durable. While it is being written, the next group is prepared against it as if
+ * it were stored already (`size`, `tail`, `leaves`, `prefixes`, `nonces`).
+ */
+type StagedGroup = {
+  group: Pending[];
+  /** Per request: receipts to fill in, or the error it was refused with (a replay). */
+  results: Array<IssuedReceipts | Error>;
+  batch: ReturnType<AnchorDb["root"]["batch"]>;
+  append: PreparedAppend | undefined;
+  newHashes: Uint8Array[];
+  live: number[];
+  seqsOf: Float64Array[];
+  batchOf: Int32Array[];
+  signed: Array<BatchReceipts | undefined>;
+  /** Log size once written, and the stored part of the block that size falls into (undefined: it starts one). */
+  size: number;
+  tail: Uint8Array | undefined;
+  /** Every distinct leaf hash of the group and its sequence number (origin[id]). */
+  leaves: HashTable;
+  origin: Float64Array;
+  /** The leafIndex entry the group writes for each 8-byte prefix it touches. */
+  prefixes: HashTable;
+  indexEntries: Array<Uint8Array | undefined>;
+  /** The nonces it stores (hex). */
+  nonces: Set<string>;
+};
+
+/** A staged group whose write was issued: `written` settles once it is durable and its append committed. */
+type InFlight = { staged: StagedGroup; written: Promise<void>; settled: boolean; failure?: { error: unknown } };
+
 export class Intake {
   readonly deps: IntakeDeps;
   #queue: Pending[] = [];
   #writing = false;
   #closed = false;
   #idle: Array<() => void> = [];
+  /** Wakes the drain loop waiting on a write when a request is queued. */
+  #arrived: (() => void) | undefined;
+  /** Replies being built for durable groups (close() waits for them). */
+  readonly #replying = new Set<Promise<void>>();
 
   constructor(deps: IntakeDeps) {
     this.deps = deps;
@@ -163,6 +211,7 @@ export class Intake {
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, prepared, resolve, reject });
       if (!this.#writing) void this.#drain();
+      else this.#arrived?.();
     });
   }
 
@@ -171,32 +220,58 @@ export class Intake {
     return this.#queue.length;
   }
 
-  /** Stop accepting; resolves when the write in flight (if any) is done. */
+  /** Stop accepting; resolves when the writes in flight (if any) are done and replied to. */
   async close(): Promise<void> {
     this.#closed = true;
-    if (!this.#writing) return;
-    await new Promise<void>((resolve) => this.#idle.push(resolve));
+    if (this.#writing) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    await Promise.all(this.#replying);
   }
 
+  /**
+   * Group commit, pipelined two deep: while one group's synced batch is being written, the
+   * requests queued meanwhile are prepared as the next group (reads, sequence numbers, puts,
+   * receipt signatures, Merkle nodes) against it; its write is issued the moment the one before
+   * is durable. Writes themselves never overlap, so a crash leaves a prefix of the groups: the
+   * next group's batch is only handed to LevelDB after the previous one is on disk.
+   */
   async #drain(): Promise<void> {
     this.#writing = true;
+    let inFlight: InFlight | undefined;
     try {
-      while (this.#queue.length > 0) {
+      for (;;) {
+        if (this.#queue.length === 0) {
+          if (inFlight === undefined) break;
+          // until the write is durable or a request arrives (to be prepared while it is written)
+          const arrived = new Promise<void>((resolve) => (this.#arrived = resolve));
+          await Promise.race([inFlight.written, arrived]);
+          this.#arrived = undefined;
+          if (inFlight.settled) inFlight = undefined;
+          continue;
+        }
         const group = this.#queue;
         this.#queue = [];
+        const before = inFlight;
+        let staged: StagedGroup;
         try {
-          const receipts = await this.#writeGroup(
-            group.map((p) => p.request),
-            group.map((p) => p.prepared),
-          );
-          group.forEach((p, i) => {
-            const r = receipts[i]!;
-            if (r instanceof Error) p.reject(r);
-            else p.resolve(r);
-          });
+          staged = await this.#prepareGroup(group, before?.staged);
         } catch (error) {
+          if (before !== undefined) await before.written;
+          inFlight = undefined;
           for (const p of group) p.reject(error);
+          continue;
         }
+        if (before !== undefined) {
+          await before.written;
+          if (before.failure !== undefined) {
+            // prepared against a group that never reached the disk (its append's abort forgot this one's)
+            if (staged.append?.pending === true) staged.append.abort();
+            await staged.batch.close();
+            inFlight = undefined;
+            for (const p of group) p.reject(before.failure.error);
+            continue;
+          }
+        }
+        inFlight = this.#write(staged);
       }
     } finally {
       this.#writing = false;
@@ -204,10 +279,79 @@ export class Intake {
     }
   }
 
-  /** Write one group in a single synced batch; returns receipts or an error per request. */
-  async #writeGroup(requests: IntakeRequest[], packed: Prepared[]): Promise<Array<IssuedReceipts | Error>> {
+  /** Issues a staged group's write; once durable its append commits and its replies go out. */
+  #write(staged: StagedGroup): InFlight {
+    const { db, records } = this.deps;
+    const flight: InFlight = { staged, written: Promise.resolve(), settled: false };
+    const written = async (): Promise<void> => {
+      try {
+        await staged.batch.write({ sync: db.durable } as never);
+      } catch (error) {
+        if (staged.append?.pending === true) staged.append.abort(); // nothing was written: the log stays at its size
+        flight.failure = { error };
+        for (const p of staged.group) p.reject(error);
+        return;
+      }
+      staged.append?.commit();
+      const filter = records.filter;
+      if (filter !== undefined) for (const h of staged.newHashes) filter.add(h);
+      this.deps.onAppended?.(staged.newHashes.length, staged.live.length);
+      // the replies do not hold up the next group's write
+      const replying = this.#reply(staged).finally(() => this.#replying.delete(replying));
+      this.#replying.add(replying);
+    };
+    flight.written = written().finally(() => {
+      flight.settled = true;
+    });
+    return flight;
+  }
+
+  /** Receipts for a durable group: its own from its signed batches, earlier ones re-issued from storage. */
+  async #reply(staged: StagedGroup): Promise<void> {
+    const { group, results, live, seqsOf, batchOf, signed } = staged;
+    try {
+      const reissued = new Map<number, Receipt>();
+      for (const [l, requestIndex] of live.entries()) {
+        const seqs = seqsOf[l]!;
+        const batches = batchOf[l]!;
+        const out = new IssuedReceipts(seqs.length);
+        for (let j = 0; j < seqs.length; j++) {
+          const seq = seqs[j]!;
+          const g = batches[j]!;
+          if (g >= 0) {
+            const s = signed[g]!;
+            out.set(j, s, seq - s.batch.firstSequence);
+            continue;
+          }
+          let receipt = reissued.get(seq);
+          if (receipt === undefined) {
+            receipt = await this.receiptFor(seq);
+            reissued.set(seq, receipt);
+          }
+          out.set(j, receipt);
+        }
+        results[requestIndex] = out;
+      }
+    } catch (error) {
+      for (const p of group) p.reject(error);
+      return;
+    }
+    group.forEach((p, i) => {
+      const r = results[i]!;
+      if (r instanceof Error) p.reject(r);
+      else p.resolve(r);
+    });
+  }
+
+  /**
+   * Prepares one group's single synced batch against the stored log, or against `before` (the
+   * group being written, not yet durable) as if it were stored.
+   */
+  async #prepareGroup(group: Pending[], before: StagedGroup | undefined): Promise<StagedGroup> {
     const { db, records, merkle } = this.deps;
+    const requests = group.map((p) => p.request);
     const results: Array<IssuedReceipts | Error> = requests.map(() => new IssuedReceipts(0));
+    const base = before?.size ?? merkle.size;
 
     // the nonces (replays: a nonce seen before), which leaf hashes are stored already and the
     // block the group's first record goes into are read at once. Each request's records came
@@ -217,56 +361,61 @@ export class Intake {
     const hashes: Uint8Array[][] = [];
     const idsOf: Int32Array[] = [];
     const packs: Uint8Array[] = [];
-    const distinct = new HashTable(32, packed.reduce((n, p) => n + p.hashes.length, 0));
-    for (const { packed: p, hashes: hs } of packed) {
+    const distinct = new HashTable(32, group.reduce((n, p) => n + p.prepared.hashes.length, 0));
+    for (const { prepared } of group) {
+      const hs = prepared.hashes;
       const ids = new Int32Array(hs.length);
       for (let j = 0; j < hs.length; j++) ids[j] = distinct.intern(hs[j]!);
       hashes.push(hs);
       idsOf.push(ids);
-      packs.push(p);
+      packs.push(prepared.packed);
     }
-    const [nonces, existing, tail] = await Promise.all([noncesRead, records.lookupEntries(distinct.keys), records.tailBlock(merkle.size)]);
+    const [nonces, existing, tail] = await Promise.all([
+      noncesRead,
+      records.lookupEntries(distinct.keys),
+      before !== undefined ? before.tail : records.tailBlock(base),
+    ]);
 
-    // replays: a nonce stored before, or twice in this group
+    // replays: a nonce stored before (or by the group being written), or twice in this group
     const seenNonces = new Set<string>();
     const live: number[] = [];
     requests.forEach((r, i) => {
       const key = Buffer.from(r.nonceKey).toString("hex");
-      if (nonces[i] !== undefined || seenNonces.has(key)) {
+      if (nonces[i] !== undefined || seenNonces.has(key) || before?.nonces.has(key) === true) {
         results[i] = anchorError("ANCHOR_ERR_REPLAY", "this request's nonce was used before; sign the request again with a new nonce");
       } else {
         seenNonces.add(key);
         live.push(i);
       }
     });
-    // each distinct leaf hash's sequence number once known (stored before, or given in this
-    // group; -1: not yet), and the current index entry of each 8-byte prefix (to append to on a
-    // prefix collision)
+    // each distinct leaf hash's sequence number once known (stored before, in the group being
+    // written, or given in this group; -1: not yet), and the current index entry of each 8-byte
+    // prefix (to append to on a prefix collision; the group being written's, where it wrote one)
     const origin = new Float64Array(distinct.keys.length).fill(-1);
     const prefixes = new HashTable(INDEX_PREFIX_BYTES, distinct.keys.length);
     const prefixOf = new Int32Array(distinct.keys.length);
     const indexEntries: Array<Uint8Array | undefined> = [];
     for (let i = 0; i < distinct.keys.length; i++) {
-      const seq = existing.seqs[i];
+      const key = distinct.keys[i]!;
+      const seq = existing.seqs[i] ?? (before === undefined ? undefined : seqIn(before, key));
       if (seq !== undefined) {
         origin[i] = seq;
         continue;
       }
-      const p = prefixes.intern(distinct.keys[i]!);
+      const p = prefixes.intern(key);
       prefixOf[i] = p;
-      if (p === indexEntries.length) indexEntries.push(existing.entries[i]);
+      if (p === indexEntries.length) indexEntries.push(before === undefined ? existing.entries[i] : entryIn(before, key) ?? existing.entries[i]);
     }
 
     // new records get contiguous sequence numbers, request by request; their puts go straight
     // into a chained batch on the root, every key already prefixed with its sublevel (the same
-    // bytes on disk; the store copies each key and value as it is put, so nothing here is kept
-    // alive until the write). After the write only each record's sequence number and batch are
-    // needed, kept in typed arrays.
+    // bytes on disk; the store copies each key and value as it is put). After the write only
+    // each record's sequence number and batch are needed, kept in typed arrays.
     const batch = db.root.batch();
     const arena = new PutArena(live.reduce((n, i) => n + hashes[i]!.length, 0) * PUT_BYTES_PER_RECORD);
     const newHashes: Uint8Array[] = [];
     const prefix = prefixesOf(db);
-    let next = merkle.size;
+    let next = base;
     const groupStart = next;
     // room for every record of the group, in sequence order (fewer if some are stored already)
     const newRecords = new Uint8Array(live.reduce((n, i) => n + packs[i]!.length, 0));
@@ -275,6 +424,7 @@ export class Intake {
     const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
     let append: PreparedAppend | undefined;
     let signed: Array<BatchReceipts | undefined>;
+    let tailAfter = tail;
     try {
       live.forEach((requestIndex, l) => {
         const first = next;
@@ -297,7 +447,7 @@ export class Intake {
           origin[id] = next;
           seqs[j] = next;
           batches[j] = l;
-          const seq = seqIn(arena, next);
+          const seq = seqBytesIn(arena, next);
           const current = indexEntries[prefixOf[id]!];
           const entry = current === undefined ? seq : Buffer.concat([current, seq]);
           indexEntries[prefixOf[id]!] = entry;
@@ -315,10 +465,11 @@ export class Intake {
         seqsOf.push(seqs);
         batchOf.push(batches);
       });
-      // the new records, in their blocks of 256 (the first rewritten with the records it holds)
-      for (const put of RecordStore.blockPuts(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES))) {
-        batch.put(arena.join(prefix.records, put.key), put.value, VIEW);
-      }
+      // the new records, in their blocks of 256 (the first rewritten with the records it holds);
+      // the last block's value is the next group's tail unless it is full
+      const blocks = RecordStore.blockPuts(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES));
+      for (const put of blocks) batch.put(arena.join(prefix.records, put.key), put.value, VIEW);
+      if (next > groupStart) tailAfter = next % BLOCK_RECORDS === 0 ? undefined : blocks[blocks.length - 1]!.value;
 
       // sign one receipt batch per request with new records (its tree built here, signed on the worker)
       const receivedAt = this.deps.now();
@@ -342,50 +493,34 @@ export class Intake {
         if (s !== undefined) batch.put(arena.join(prefix.batches, seqKey(s.batch.firstSequence)), Buffer.from(JSON.stringify(s.batch), "utf8"), VIEW);
       }
       for (const i of live) {
-        batch.put(arena.join(prefix.nonces, requests[i]!.nonceKey), seqIn(arena, requests[i]!.expiresAt), VIEW); // expiresAt, 6 bytes like a seq
+        batch.put(arena.join(prefix.nonces, requests[i]!.nonceKey), seqBytesIn(arena, requests[i]!.expiresAt), VIEW); // expiresAt, 6 bytes like a seq
       }
-      append = newHashes.length > 0 ? merkle.prepareAppend(newHashes) : undefined;
+      // after the group being written, if it appends (else it was the last to, and is committed)
+      append = newHashes.length > 0 ? merkle.prepareAppend(newHashes, before?.append?.pending === true ? before.append : undefined) : undefined;
       if (append !== undefined) for (const op of append.ops) batch.put(arena.join(prefix.nodes, op.key), arena.join(EMPTY, op.value), VIEW);
     } catch (error) {
-      append?.abort();
+      if (append?.pending === true) append.abort();
       await batch.close();
       throw error;
     }
-    try {
-      await batch.write({ sync: db.durable } as never);
-    } catch (error) {
-      append?.abort(); // nothing was written: the log stays at its size for the next group
-      throw error;
-    }
-    append?.commit();
-    const filter = records.filter;
-    if (filter !== undefined) for (const h of newHashes) filter.add(h);
-    this.deps.onAppended?.(newHashes.length, live.length);
-
-    // receipts: this group's from its signed batches, earlier ones re-issued from storage
-    const reissued = new Map<number, Receipt>();
-    for (const [l, requestIndex] of live.entries()) {
-      const seqs = seqsOf[l]!;
-      const batches = batchOf[l]!;
-      const out = new IssuedReceipts(seqs.length);
-      for (let j = 0; j < seqs.length; j++) {
-        const seq = seqs[j]!;
-        const g = batches[j]!;
-        if (g >= 0) {
-          const s = signed[g]!;
-          out.set(j, s, seq - s.batch.firstSequence);
-          continue;
-        }
-        let receipt = reissued.get(seq);
-        if (receipt === undefined) {
-          receipt = await this.receiptFor(seq);
-          reissued.set(seq, receipt);
-        }
-        out.set(j, receipt);
-      }
-      results[requestIndex] = out;
-    }
-    return results;
+    return {
+      group,
+      results,
+      batch,
+      append,
+      newHashes,
+      live,
+      seqsOf,
+      batchOf,
+      signed,
+      size: next,
+      tail: tailAfter,
+      leaves: distinct,
+      origin,
+      prefixes,
+      indexEntries,
+      nonces: seenNonces,
+    };
   }
 
   /** The original receipt of stored record `seq`, re-issued from its batch. */

@@ -47,9 +47,11 @@ export type MerkleStoreErrorCode =
   | "MERKLE_BAD_ARGUMENT"
   /** A tree size, leaf index or range end beyond the committed size (or first > second). */
   | "MERKLE_SIZE_OUT_OF_RANGE"
-  /** prepareAppend() while an earlier prepared append is neither committed nor aborted. */
+  /** prepareAppend() without `after` while an earlier prepared append is neither committed nor
+   *  aborted; commit() of an append while one prepared before it is still pending. */
   | "MERKLE_APPEND_PENDING"
-  /** commit()/abort() of a prepared append that is no longer the pending one. */
+  /** commit()/abort() of a prepared append that is no longer pending; prepareAppend() after one
+   *  that is not the newest pending append. */
   | "MERKLE_APPEND_STALE"
   /** A node that must be stored is missing or malformed, or the leaf source returned the wrong
    *  number of leaves or a malformed hash: storage disagrees with the committed size. */
@@ -86,8 +88,10 @@ export type PreparedAppend = {
   readonly toSize: number;
   /** Call once the batch holding `ops` (and the caller's records) is durable. */
   commit(): void;
-  /** Call if that batch failed: forgets this append so another can be prepared. */
+  /** Call if that batch failed: forgets this append, and every append prepared after it. */
   abort(): void;
+  /** Neither committed nor aborted (nor forgotten with an earlier append's abort). */
+  readonly pending: boolean;
 };
 
 export type MerkleStoreOptions = {
@@ -151,7 +155,8 @@ export class MerkleStore {
    * never mutated, so a read can hold on to the one it started with.
    */
   #frontier: ReadonlyArray<Uint8Array | undefined>;
-  #pending: object | undefined;
+  /** Prepared appends not yet committed or aborted, oldest first, each with the tree it leads to. */
+  readonly #pending: Array<{ append: PreparedAppend; frontier: ReadonlyArray<Uint8Array | undefined>; toSize: number }> = [];
   /** Stored nodes of the upper levels already read (see #readNodes). */
   readonly #cache = new Map<string, Uint8Array>();
 
@@ -167,7 +172,6 @@ export class MerkleStore {
     this.#storedFromLevel = storedFromLevel;
     this.#size = size;
     this.#frontier = frontier;
-    this.#pending = undefined;
   }
 
   /**
@@ -220,27 +224,34 @@ export class MerkleStore {
 
   /**
    * Computes the nodes that appending `leafHashes` after the committed size completes, without
-   * reading anything: O(k + log n) hashes. Nothing changes until commit(); one append at a time.
+   * reading anything: O(k + log n) hashes. Nothing changes until commit(). Appends are
+   * serialized: while one is pending, another may only be prepared `after` it (the newest
+   * pending one), to land right behind it — so a caller can compute the next batch while the
+   * previous one is being written. Commits go in order; aborting one forgets the ones after it.
    */
-  prepareAppend(leafHashes: readonly Uint8Array[]): PreparedAppend {
-    if (this.#pending !== undefined) {
+  prepareAppend(leafHashes: readonly Uint8Array[], after?: PreparedAppend): PreparedAppend {
+    const newest = this.#pending[this.#pending.length - 1];
+    if (after === undefined && newest !== undefined) {
       throw new MerkleStoreError(
         "MERKLE_APPEND_PENDING",
-        "an earlier prepared append is neither committed nor aborted; appends must be serialized",
+        "an earlier prepared append is neither committed nor aborted; appends must be serialized (or prepared after it)",
       );
+    }
+    if (after !== undefined && (newest === undefined || newest.append !== after)) {
+      throw new MerkleStoreError("MERKLE_APPEND_STALE", "an append can only be prepared after the newest pending one");
     }
     leafHashes.forEach((h, i) => {
       if (!(h instanceof Uint8Array) || h.length !== HASH_LENGTH) {
         throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `leafHashes[${i}] must be a ${HASH_LENGTH}-byte hash`);
       }
     });
-    const fromSize = this.#size;
+    const fromSize = newest?.toSize ?? this.#size;
     const toSize = fromSize + leafHashes.length;
     if (toSize > MAX_TREE_SIZE) {
       throw new MerkleStoreError("MERKLE_SIZE_OUT_OF_RANGE", `appending ${leafHashes.length} leaves exceeds ${MAX_TREE_SIZE}`);
     }
 
-    const frontier = this.#frontier.slice();
+    const frontier = (newest?.frontier ?? this.#frontier).slice();
     const ops: MerkleNodePut[] = [];
     let size = fromSize;
     for (const leaf of leafHashes) {
@@ -264,25 +275,30 @@ export class MerkleStore {
       size++;
     }
 
-    const token = {};
-    this.#pending = token;
-    const settle = (verb: string): void => {
-      if (this.#pending !== token) {
-        throw new MerkleStoreError("MERKLE_APPEND_STALE", `cannot ${verb}: this append is already committed or aborted`);
-      }
-      this.#pending = undefined;
-    };
-    return {
+    const at = (): number => this.#pending.findIndex((p) => p.append === append);
+    const append: PreparedAppend = {
       ops,
       fromSize,
       toSize,
       commit: () => {
-        settle("commit");
+        const i = at();
+        if (i < 0) throw new MerkleStoreError("MERKLE_APPEND_STALE", "cannot commit: this append is already committed or aborted");
+        if (i > 0) throw new MerkleStoreError("MERKLE_APPEND_PENDING", `cannot commit: the append of leaves ${this.#size}.. before it is not committed yet`);
+        this.#pending.shift();
         this.#frontier = frontier;
         this.#size = toSize;
       },
-      abort: () => settle("abort"),
+      abort: () => {
+        const i = at();
+        if (i < 0) throw new MerkleStoreError("MERKLE_APPEND_STALE", "cannot abort: this append is already committed or aborted");
+        this.#pending.splice(i); // and every append prepared after it
+      },
+      get pending() {
+        return at() >= 0;
+      },
     };
+    this.#pending.push({ append, frontier, toSize });
+    return append;
   }
 
   /**

@@ -569,6 +569,49 @@ for (const backend of backends) {
         expect(() => service.store.prepareAppend(leavesOf("double", 3, 1))).not.to.throw();
       });
 
+      it("chains appends prepared after the newest pending one; commits in order; an abort forgets those after it", async () => {
+        const service = await create(2);
+        const { records, meta } = sublevels(service.backing.db);
+        await service.append(leavesOf("chain", 0, 7));
+        // three appends prepared before any is written: each lands right behind the one before
+        const a = service.store.prepareAppend(leavesOf("chain", 7, 5));
+        const b = service.store.prepareAppend(leavesOf("chain", 12, 9), a);
+        await expectCode(() => service.store.prepareAppend(leavesOf("chain", 21, 1), a), "MERKLE_APPEND_STALE"); // not the newest
+        const c = service.store.prepareAppend(leavesOf("chain", 21, 30), b);
+        expect([a.fromSize, a.toSize, b.fromSize, b.toSize, c.fromSize, c.toSize]).to.deep.equal([7, 12, 12, 21, 21, 51]);
+        await expectCode(() => b.commit(), "MERKLE_APPEND_PENDING"); // a first
+        expect(service.store.size).to.equal(7);
+        for (const [p, from, n] of [[a, 7, 5], [b, 12, 9], [c, 21, 30]] as const) {
+          const hs = leavesOf("chain", from, n);
+          await service.backing.db.batch([
+            ...hs.map((value, i) => ({ type: "put" as const, sublevel: records, key: u64(from + i), value })),
+            { type: "put", sublevel: meta, key: SIZE_KEY, value: u64(from + n) },
+            ...p.ops,
+          ]);
+          p.commit();
+          service.leaves.push(...hs);
+          expect(service.store.size).to.equal(from + n);
+        }
+        // the same tree as appends made one at a time
+        await checkStore(service.store, service.leaves, rng(11));
+        await service.restart();
+        await checkStore(service.store, service.leaves, rng(12));
+
+        // abort cascades: d aborted forgets e; f starts again from the committed size
+        const d = service.store.prepareAppend(leavesOf("gone", 51, 4));
+        const e = service.store.prepareAppend(leavesOf("gone", 55, 4), d);
+        d.abort();
+        expect([d.pending, e.pending]).to.deep.equal([false, false]);
+        await expectCode(() => e.commit(), "MERKLE_APPEND_STALE");
+        await expectCode(() => e.abort(), "MERKLE_APPEND_STALE");
+        const f = service.store.prepareAppend(leavesOf("chain", 51, 3));
+        expect(f.fromSize).to.equal(51);
+        expect(f.pending).to.equal(true);
+        f.abort();
+        await service.append(leavesOf("chain", 51, 3));
+        await checkStore(service.store, service.leaves, rng(13));
+      });
+
       it("refuses malformed leaf hashes, options and sublevels", async () => {
         const service = await create(2);
         await expectCode(() => service.store.prepareAppend([new Uint8Array(31)]), "MERKLE_BAD_ARGUMENT");
