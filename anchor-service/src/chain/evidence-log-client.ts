@@ -27,6 +27,8 @@ export type ChainClientOptions = {
   logId: string;
   confirmations: number;
   membershipCacheMs: number;
+  /** How long a request waits for a membership refresh before the last answer stands (default 250 ms). */
+  membershipWaitMs?: number;
   logPageBlocks: number;
   /** Polling interval for receipts; short, since QBFT and local chains mine in about a second. */
   pollingMs?: number;
@@ -45,6 +47,8 @@ export class EvidenceLogClient {
   readonly evidenceRegistry: Contract;
   readonly options: ChainClientOptions;
   readonly #members = new Map<string, { at: number; value: MemberStatus }>();
+  /** Open membership questions to the chain, one per account. */
+  readonly #refreshing = new Map<string, Promise<MemberStatus>>();
 
   constructor(options: ChainClientOptions) {
     this.options = options;
@@ -149,30 +153,48 @@ export class EvidenceLogClient {
   }
 
   /**
-   * A member account's id and status, cached for `membershipCacheMs`; while the endpoint is down,
-   * the last answer it gave stands.
+   * A member account's id and status, cached for `membershipCacheMs`. Once the cached answer is
+   * older, the chain is asked again (one question per account at a time); a request waits up to
+   * `membershipWaitMs` for the answer, then — if the chain gave one before — the last answer
+   * stands while the question stays open. So a partitioned endpoint costs each request at most
+   * that wait, not the RPC timeout, and a suspension takes effect as soon as the chain answers.
+   * An account the chain never answered for waits for the answer (and fails if there is none).
    */
   async memberStatus(account: string, now = Date.now()): Promise<MemberStatus> {
     const key = account.toLowerCase();
     const cached = this.#members.get(key);
     if (cached !== undefined && now - cached.at < this.options.membershipCacheMs) return cached.value;
+    let refresh = this.#refreshing.get(key);
+    if (refresh === undefined) {
+      refresh = this.#askMemberStatus(account, key).finally(() => this.#refreshing.delete(key));
+      refresh.catch(() => {}); // awaited below, or by a later request
+      this.#refreshing.set(key, refresh);
+    }
+    if (cached === undefined) return refresh;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.options.membershipWaitMs ?? 250)));
+    try {
+      // the endpoint down: the last status the chain gave stands (a member suspended meanwhile is
+      // refused once the chain answers again)
+      return (await Promise.race([refresh.catch(() => undefined), waited])) ?? cached.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #askMemberStatus(account: string, key: string): Promise<MemberStatus> {
     let answer: [bigint, bigint];
     try {
       answer = await this.registry.getFunction("memberStatusOf")(account);
     } catch (error) {
-      // the endpoint is down: intake keeps working on the last status the chain gave for this
-      // account (a member suspended meanwhile is refused once the chain answers again); the
-      // chain is asked again after another cache period, not on every request (each would wait
-      // for the RPC timeout)
-      if (cached !== undefined) {
-        cached.at = now;
-        return cached.value;
-      }
+      // not asked again for another cache period (each question may wait for the RPC timeout)
+      const cached = this.#members.get(key);
+      if (cached !== undefined) cached.at = Date.now();
       throw error;
     }
     const [memberId, status] = answer;
     const value: MemberStatus = { memberId: Number(memberId), status: Number(memberId) === 0 ? "none" : STATUS[Number(status)] ?? "none" };
-    this.#members.set(key, { at: now, value });
+    this.#members.set(key, { at: Date.now(), value });
     return value;
   }
 
