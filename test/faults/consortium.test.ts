@@ -2,8 +2,9 @@
 // anchor service and five institution nodes as child processes), under load: members' documents
 // anchored continuously, and small repayments of a disbursed loan sent through branch B's node.
 //   2. the chain node is killed and restarted from an older state dump (FAULT_CHAIN_REWINDS
-//      times): the anchor service re-commits the heads the chain lost, branch B's outbox sends
-//      again the flows the chain lost, and at the end every flow is on chain exactly once, every
+//      times; the dump is taken with mining paused, scripts/faults/anvil-state.ts): the anchor
+//      service re-commits the heads the chain lost, branch B's outbox sends again the flows the
+//      chain lost, and at the end every flow is on chain exactly once, every
 //      node's index equals the chain's ledger and every receipted document's bundle verifies;
 //   4. branch B's node is killed with SIGKILL during outbox sends (FAULT_NODE_KILLS times, blocks
 //      mined once a second so kills land between broadcast and receipt): every flow confirmed
@@ -19,6 +20,7 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { NodeApi, NodeApiError } from "../../scripts/demo/node-api.ts";
 import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
+import { dumpStateConsistently } from "../../scripts/faults/anvil-state.ts";
 import { auditServed, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";
 import { openDisbursedLoan } from "../../scripts/faults/loans.ts";
 import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
@@ -158,8 +160,7 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     try {
       for (let round = 0; round < profile.chainRewinds; round++) {
         await anchorLoad.moreReceipts(20, 120_000);
-        await sleep(5_500); // Anvil dumps its state every 5 s: this dump holds the last few seconds
-        await copyFile(stateFile, older);
+        await dumpStateConsistently(provider, older); // not Anvil's periodic dump: see anvil-state.ts
         await sleep(rng.int(2_000, 5_000)); // blocks mined after the dump: lost below
         const before = await provider.getBlockNumber();
         await consortium.kill("chain");
