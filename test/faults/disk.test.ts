@@ -147,5 +147,6 @@ describe("faults: a full or read-only data directory", function () {
     expect(stored.receiptsAtSequence).to.equal(served.receipted);
     expect(stored.duplicates).to.equal(0);
     expect(stored.missingFromDigestIndex).to.equal(0);
+    expect(stored.digestIndexEntries).to.equal(stored.stored);
   });
 });

@@ -34,6 +34,8 @@ describe("faults: the RPC endpoint unreachable under load", function () {
   let dataDir: string;
   let config: Config;
   let server: AnchorProcess | undefined;
+  /** Every receipt of both outages, for the storage audit at the end. */
+  const receipted: Receipt[] = [];
 
   before(async function () {
     chain = await startConsortiumChain();
@@ -96,6 +98,7 @@ describe("faults: the RPC endpoint unreachable under load", function () {
       } finally {
         proxy.restore();
         await load.stop();
+        receipted.push(...load.receipts.values());
       }
 
       await waitAllAnchored(server.url);
@@ -128,16 +131,16 @@ describe("faults: the RPC endpoint unreachable under load", function () {
   }
 
   it("keeps everything it receipted through the outages (storage audit)", async function () {
-    const receipts = await (async () => {
-      const response = await fetch(`${server!.url}/v1/heads`);
-      return ((await response.json()) as { heads: unknown[] }).heads.length;
-    })();
-    expect(receipts).to.be.greaterThan(0);
+    const heads = ((await (await fetch(`${server!.url}/v1/heads`)).json()) as { heads: unknown[] }).heads.length;
+    expect(heads).to.be.greaterThan(0);
     await server!.kill("SIGTERM");
     server = undefined;
-    const stored = await auditStored(dataDir, []);
+    const stored = await auditStored(dataDir, receipted);
+    printFigures("RPC outage storage audit", profile, { receipted: receipted.length, stored: stored.stored, atSequence: stored.receiptsAtSequence, duplicated: stored.duplicates, digestIndexEntries: stored.digestIndexEntries, missingFromDigestIndex: stored.missingFromDigestIndex });
+    expect(stored.receiptsAtSequence, "every receipted record at its receipt's sequence number").to.equal(receipted.length);
     expect(stored.duplicates).to.equal(0);
     expect(stored.lostHeads).to.equal(0);
     expect(stored.missingFromDigestIndex).to.equal(0);
+    expect(stored.digestIndexEntries).to.equal(stored.stored);
   });
 });
