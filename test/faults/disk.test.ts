@@ -55,7 +55,7 @@ describe("faults: a full or read-only data directory", function () {
     server = await startAnchorProcess(config);
     load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body) => chain.sign(chain.wallets.branchA, body) });
     load.start();
-    await load.moreReceipts(200);
+    await load.moreReceipts(profile.diskReceipts);
     await load.stop();
     await waitAllAnchored(server.url);
     const acknowledged = [...load.receipts.values()];
