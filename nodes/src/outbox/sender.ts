@@ -36,6 +36,8 @@ export type OutboxSenderOptions = {
   pollingMs?: number;
   /** Give up waiting for a receipt after this long and go round again (default 120 s). */
   receiptTimeoutMs?: number;
+  /** Go round again once the node has not known the transaction (not mined, not pooled) for this long (default 1 s). */
+  unknownTxMs?: number;
   /** Timeout of one JSON-RPC request when the sender builds its own provider (default 10 s). */
   rpcTimeoutMs?: number;
   /** Backoff after an RPC error: doubles from initialMs up to maxMs (defaults 500 ms, 30 s). */
@@ -510,14 +512,29 @@ export class OutboxSender {
     }
   }
 
-  /** Poll for the receipt, then for the configured confirmations. */
+  /**
+   * Poll for the receipt, then for the configured confirmations. A transaction the node no
+   * longer knows at all — neither mined nor in its pool, for `unknownTxMs` — was dropped from the
+   * pool or mined in blocks the chain lost (a rewind): the outbox looks again at once (#resume:
+   * the nonce, the flow's trace on chain, then the same bytes again) instead of waiting out the
+   * receipt timeout.
+   */
   async #waitMined(txHash: string): Promise<TransactionReceipt> {
     const deadline = Date.now() + (this.#options.receiptTimeoutMs ?? 120_000);
+    let unknownSince: number | undefined;
     for (;;) {
       if (this.#stopping) throw new Stopped();
       const receipt = await this.provider.getTransactionReceipt(txHash);
       if (receipt !== null) return this.#confirmations(receipt);
       if (Date.now() > deadline) throw new RetryLater(`transaction ${txHash} not mined within ${this.#options.receiptTimeoutMs ?? 120_000} ms; it will be re-broadcast`);
+      if ((await this.provider.getTransaction(txHash)) === null) {
+        unknownSince ??= Date.now();
+        if (Date.now() - unknownSince >= (this.#options.unknownTxMs ?? 1_000)) {
+          throw new RetryLater(`transaction ${txHash} is unknown to the node (dropped from its pool, or its block was lost); it will be re-broadcast`);
+        }
+      } else {
+        unknownSince = undefined;
+      }
       await new Promise((r) => setTimeout(r, this.#options.pollingMs ?? 250));
     }
   }

@@ -181,4 +181,32 @@ describe("outbox sender on a real ledger", function () {
       await provider.send("evm_setAutomine", [true]);
     }
   });
+  it("sends the same bytes again at once when the node forgets the transaction (dropped from its pool, or its block lost to a rewind)", async function () {
+    this.timeout(30_000);
+    const provider = lc.chain.anvil.provider;
+    await sender.stop();
+    // a receipt timeout far beyond this test's: only noticing the unknown transaction can finish it
+    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { receiptTimeoutMs: 600_000, unknownTxMs: 300 });
+    const address = lc.chain.wallets.branchA.address;
+    await provider.send("evm_setAutomine", [false]);
+    try {
+      const entry = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
+      sender.start();
+      await until(async () => (await store.outbox.status(entry.serial))?.state === "sent", 10_000, "sent");
+      const sent = (await store.outbox.status(entry.serial))!;
+      expect(await provider.getTransaction(sent.txHash!), "in the pool").to.not.equal(null);
+      await provider.send("anvil_dropTransaction", [sent.txHash]);
+      expect(await provider.getTransaction(sent.txHash!), "dropped").to.equal(null);
+      // the sender notices and puts the very same bytes back into the pool
+      await until(async () => (await provider.getTransaction(sent.txHash!)) !== null, 10_000, "re-broadcast");
+      await provider.send("evm_mine", []);
+      await until(async () => (await store.outbox.status(entry.serial))?.state === "confirmed", 10_000, "confirmed");
+      const confirmed = (await store.outbox.status(entry.serial))!;
+      expect(confirmed.txHash).to.equal(sent.txHash);
+      expect(confirmed.nonce).to.equal(sent.nonce);
+      expect(await nonceOf(address)).to.equal(sent.nonce! + 1);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+  });
 });
