@@ -32,6 +32,7 @@ import { runBaseline, type BaselineResult } from "./baseline.ts";
 import { evidenceRecord, leafHashHex, percentile } from "./data.ts";
 import { cpuBetween, cpuSnapshot, threadCpuBetween, threadCpuByName } from "./cpu.ts";
 import { dirBytes } from "./disk.ts";
+import { flag, int } from "./env.ts";
 import { measureGas, type GasResult } from "./gas.ts";
 import type { LoadClientInit, LoadClientMessage } from "./load-client.ts";
 import { measureStorage, type StorageResult } from "./storage.ts";
@@ -40,15 +41,6 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(ROOT); // Anvil and the artifacts are found relative to the repository
 
 const env = process.env;
-const int = (name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const v = Number(raw.replaceAll("_", ""));
-  if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return v;
-};
-const flag = (name: string): boolean => env[name] !== undefined && env[name] !== "" && env[name] !== "0";
-
 const SERVICE_DEFAULTS = {
   commitIntervalMs: ConfigSchema.shape.commitIntervalMs.parse(undefined),
   commitLeaves: ConfigSchema.shape.commitLeaves.parse(undefined),

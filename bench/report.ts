@@ -14,6 +14,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { flag, int, list } from "./env.ts";
 import { runAnchorBenchmark } from "./parts/anchor-child.ts";
 import { REPO_ROOT } from "./parts/anchor-process.ts";
 import { readGasSnapshot } from "./parts/gas.ts";
@@ -26,22 +27,6 @@ import type { BenchResults, Section } from "./report/types.ts";
 process.chdir(REPO_ROOT); // Anvil and the artifacts are found relative to the repository
 
 const env = process.env;
-const flag = (name: string) => env[name] !== undefined && env[name] !== "" && env[name] !== "0";
-const int = (name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const v = Number(raw.replaceAll("_", ""));
-  if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return v;
-};
-const list = (name: string, fallback: number[]): number[] => {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const values = raw.split(",").map((s) => Number(s.trim().replaceAll("_", "")));
-  if (values.some((v) => !Number.isSafeInteger(v) || v <= 0)) throw new Error(`${name} must be a comma-separated list of positive integers, got ${raw}`);
-  return values.sort((a, b) => a - b);
-};
-
 const QUICK = flag("BENCH_QUICK");
 const PARTS = new Set((env.BENCH_PARTS ?? "anchor,loans,scaling").split(",").map((s) => s.trim()));
 for (const p of PARTS) if (!["anchor", "loans", "scaling"].includes(p)) throw new Error(`BENCH_PARTS: unknown part ${p} (anchor, loans, scaling)`);
