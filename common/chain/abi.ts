@@ -33,6 +33,8 @@ export const CONSORTIUM_REGISTRY_ABI = [
   "function member(uint32 memberId) view returns (tuple(uint32 id, uint8 kind, uint8 status, uint32 regionCode, string name))",
   "function statusOf(uint32 memberId) view returns (uint8)",
   "function memberIds() view returns (uint32[])",
+  "function evidenceContracts() view returns (address evidenceLog, address evidenceRegistry)",
+  "function parameter(bytes32 key) view returns (uint256)",
   "function version() pure returns (string)",
 ] as const;
 

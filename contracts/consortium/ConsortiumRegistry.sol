@@ -3,6 +3,12 @@ pragma solidity ^0.8.28;
 
 import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
 
+/// @dev The two views a registry needs to check that an evidence pair belongs together.
+interface IEvidencePair {
+    function registry() external view returns (address);
+    function evidenceLog() external view returns (address);
+}
+
 /// @title ConsortiumRegistry
 /// @notice Members of the JointLedger consortium. See {IConsortiumRegistry}.
 contract ConsortiumRegistry is IConsortiumRegistry {
@@ -20,6 +26,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     mapping(address account => uint32 memberId) private _memberOfAccount;
     uint32[] private _memberIds;
     uint256 private _activeGovernors;
+    address private _evidenceLog;
+    address private _evidenceRegistry;
+    mapping(bytes32 key => uint256) private _parameters;
 
     modifier onlyGovernor() {
         if (msg.sender != _governor) revert ConsortiumNotGovernor(msg.sender, _governor);
@@ -114,6 +123,35 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function bootstrapEvidenceContracts(address evidenceLog, address evidenceRegistry) external {
+        if (msg.sender != _bootstrapper) revert RegistryNotBootstrapper(msg.sender, _bootstrapper);
+        if (_evidenceLog != address(0)) revert RegistryEvidenceContractsSet(_evidenceLog, _evidenceRegistry);
+        _setEvidenceContracts(evidenceLog, evidenceRegistry);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function setEvidenceContracts(address evidenceLog, address evidenceRegistry) external onlyGovernor {
+        _setEvidenceContracts(evidenceLog, evidenceRegistry);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function evidenceContracts() external view returns (address evidenceLog, address evidenceRegistry) {
+        return (_evidenceLog, _evidenceRegistry);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function setParameter(bytes32 key, uint256 value) external onlyGovernor {
+        uint256 previous = _parameters[key];
+        _parameters[key] = value;
+        emit ParameterChanged(key, previous, value);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function parameter(bytes32 key) external view returns (uint256) {
+        return _parameters[key];
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function governor() external view returns (address) {
         return _governor;
     }
@@ -182,9 +220,10 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _activeGovernors;
     }
 
-    /// @notice 1.0.0: members, kinds, regions, accounts, suspension.
+    /// @notice 1.1.0: members, kinds, regions, accounts, suspension; official evidence
+    /// contracts and governed parameters.
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     function _addMember(MemberInit calldata init) private {
@@ -224,6 +263,18 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         _memberOfAccount[account] = memberId;
         _accounts[memberId].push(account);
         emit AccountAdded(memberId, account);
+    }
+
+    function _setEvidenceContracts(address evidenceLog, address evidenceRegistry) private {
+        // a pair that does not belong together (or is not a contract) would make every verdict fail
+        if (
+            evidenceLog.code.length == 0 || evidenceRegistry.code.length == 0
+                || IEvidencePair(evidenceLog).registry() != address(this)
+                || IEvidencePair(evidenceRegistry).evidenceLog() != evidenceLog
+        ) revert RegistryInvalidEvidenceContracts(evidenceLog, evidenceRegistry);
+        _evidenceLog = evidenceLog;
+        _evidenceRegistry = evidenceRegistry;
+        emit EvidenceContractsChanged(evidenceLog, evidenceRegistry);
     }
 
     function _setGovernor(address newGovernor) private {

@@ -77,6 +77,11 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     error RegistryStatusUnchanged(uint32 memberId, MemberStatus status);
     /// @notice Suspending the last active governor would leave nobody able to govern.
     error RegistryLastGovernor(uint32 memberId);
+    /// @notice The deployer named the first evidence contracts already; later changes need governance.
+    error RegistryEvidenceContractsSet(address evidenceLog, address evidenceRegistry);
+    /// @notice The pair does not belong together: the log must read this registry and the
+    /// lifecycle registry must belong to the log.
+    error RegistryInvalidEvidenceContracts(address evidenceLog, address evidenceRegistry);
 
     /// @notice The governor was set (at bootstrap) or replaced (through governance).
     event GovernorChanged(address indexed previousGovernor, address indexed newGovernor);
@@ -90,6 +95,10 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     event MemberStatusChanged(uint32 indexed memberId, MemberStatus previousStatus, MemberStatus newStatus);
     /// @notice A member's region code changed.
     event MemberRegionChanged(uint32 indexed memberId, uint32 previousRegion, uint32 newRegion);
+    /// @notice The consortium's official evidence contracts were named (part of its trust anchor).
+    event EvidenceContractsChanged(address indexed evidenceLog, address indexed evidenceRegistry);
+    /// @notice A governed parameter changed.
+    event ParameterChanged(bytes32 indexed key, uint256 previousValue, uint256 newValue);
 
     /// @notice One-time, deployer-only: set the governor and admit the founding members.
     function bootstrap(address governor_, MemberInit[] calldata founders) external;
@@ -114,6 +123,25 @@ interface IConsortiumRegistry is IConsortiumGoverned {
 
     /// @notice Replace the governor (governor only).
     function setGovernor(address newGovernor) external;
+
+    /// @notice Deployer only, once: name the official EvidenceLog and EvidenceRegistry, which are
+    /// deployed after this registry. Later changes go through {setEvidenceContracts}.
+    function bootstrapEvidenceContracts(address evidenceLog, address evidenceRegistry) external;
+
+    /// @notice Name the consortium's official EvidenceLog and EvidenceRegistry (governor only). A
+    /// verifier holding only this registry's address reads them here: evidence anchored in any
+    /// other contract is not the consortium's, whatever registry that contract claims to use.
+    function setEvidenceContracts(address evidenceLog, address evidenceRegistry) external;
+
+    /// @notice The consortium's official EvidenceLog and EvidenceRegistry (zero until named).
+    function evidenceContracts() external view returns (address evidenceLog, address evidenceRegistry);
+
+    /// @notice Set a governed parameter (governor only); services read them by key, for example
+    /// keccak256("anchor.intake.recordsPerSecond").
+    function setParameter(bytes32 key, uint256 value) external;
+
+    /// @notice A governed parameter's value (0 if never set).
+    function parameter(bytes32 key) external view returns (uint256);
 
     /// @notice The consortium governor, the only address allowed to change consortium parameters.
     function governor() external view returns (address);

@@ -52,6 +52,8 @@ export async function deployEvidenceCore(signer: Signer, founders: FounderInit[]
   const governor = await deploy("ConsortiumGovernor", deployer, [registryAddress, 5000, 7 * 24 * 3600]);
   const evidenceLog = await deploy("EvidenceLog", deployer, [registryAddress]);
   const evidenceRegistry = await deploy("EvidenceRegistry", deployer, [registryAddress, await evidenceLog.getAddress()]);
+  // the official evidence pair is part of the trust anchor a court reads from the registry
+  await (await registry.getFunction("bootstrapEvidenceContracts")(await evidenceLog.getAddress(), await evidenceRegistry.getAddress())).wait();
   const receipt = await (await registry.getFunction("bootstrap")(await governor.getAddress(), founders)).wait();
   return {
     registry,
