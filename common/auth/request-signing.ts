@@ -3,11 +3,18 @@
 // address), the HTTP method, the request target, a hash of the exact body bytes, a random nonce
 // and an expiry. The signature travels in four headers.
 //
+// Two forms. A request to a service (the anchor) is a SignedRequest. A request from one member's
+// node to another's is a NodeRequest: the same fields plus the member id of the node meant to
+// serve it, sent in a fifth header (x-jl-target), so a request signed for one node is refused by
+// every other (each checks the target against its own member id). The two types hash differently:
+// a signature of one form never verifies as the other.
+//
 // This module is pure: it checks form, time window and signature. The service still has to
 //   1. refuse a replay: remember nonceKey(signer, nonce) until `expiresAt` has passed (a request
 //      is valid up to and including second `expiresAt`), and refuse a key it already holds;
 //      AUTH_TOO_FAR_AHEAD bounds that memory to maxTtlSeconds;
-//   2. check membership: the signer must be an active member's account in ConsortiumRegistry.
+//   2. check membership: the signer must be an active member's account in ConsortiumRegistry;
+//   3. at a member's node (requireTarget): refuse a request whose target is another member.
 // Verify first and record the nonce only after the signature holds, so unauthenticated callers
 // cannot fill the nonce store.
 import { hash, randomBytes } from "node:crypto";
@@ -22,6 +29,8 @@ export const SIGNER_HEADER = "x-jl-signer";
 export const NONCE_HEADER = "x-jl-nonce";
 export const EXPIRES_AT_HEADER = "x-jl-expires-at";
 export const SIGNATURE_HEADER = "x-jl-signature";
+/** Node-to-node form only: the member id whose node is to serve the request. */
+export const TARGET_HEADER = "x-jl-target";
 
 /** Every auth header, in the order they are checked and reported. */
 export const AUTH_HEADERS = [SIGNER_HEADER, NONCE_HEADER, EXPIRES_AT_HEADER, SIGNATURE_HEADER] as const;
@@ -56,8 +65,16 @@ export const REQUEST_TYPES = {
   ],
 } as const satisfies Record<string, readonly { name: string; type: string }[]>;
 
-// ethers wants mutable arrays; one shared copy.
+/** The node-to-node form (see top): SignedRequest's fields, then the target member (uint32 on chain). */
+export const NODE_REQUEST_TYPES = {
+  NodeRequest: [...REQUEST_TYPES.SignedRequest, { name: "target", type: "uint32" }],
+} as const satisfies Record<string, readonly { name: string; type: string }[]>;
+
+// ethers wants mutable arrays; one shared copy of each.
 const TYPES = { SignedRequest: REQUEST_TYPES.SignedRequest.map((f) => ({ ...f })) };
+const NODE_TYPES = { NodeRequest: NODE_REQUEST_TYPES.NodeRequest.map((f) => ({ ...f })) };
+const MAX_TARGET = 0xffff_ffff;
+const MAX_TARGET_DIGITS = 10;
 
 export type AuthErrorCode =
   | "AUTH_MISSING_HEADERS"
@@ -77,6 +94,11 @@ export type RequestToSign = {
   path: string;
   /** The exact body bytes sent; a string is sent, and hashed, as UTF-8. Empty for no body. */
   body: Uint8Array | string;
+  /**
+   * Node-to-node form: the member id (1..2^32-1) whose node is to serve the request; signed as a
+   * NodeRequest and sent in x-jl-target. Omit for a service such as the anchor.
+   */
+  target?: number;
 };
 
 export type SignOptions = {
@@ -105,6 +127,12 @@ export type VerifyOptions = {
   now: number;
   /** The longest lifetime accepted: also how long the service must remember a nonce. */
   maxTtlSeconds: number;
+  /**
+   * A member's node: the request must be in the node-to-node form (x-jl-target present, verified
+   * as a NodeRequest); the result's `target` is then for the node to compare with its own member
+   * id. Unset (a service): verified as a SignedRequest, x-jl-target not read.
+   */
+  requireTarget?: boolean;
 };
 
 export type VerifiedRequest = {
@@ -113,6 +141,8 @@ export type VerifiedRequest = {
   nonce: bigint;
   /** Unix seconds; remember nonceKey(signer, nonce) at least until this second has passed. */
   expiresAt: number;
+  /** The signed target member (node-to-node form, requireTarget); undefined otherwise. */
+  target?: number;
 };
 
 // Canonical decimals only (no sign, no leading zeros), so one value has one spelling.
@@ -160,17 +190,19 @@ export async function signRequest(
   if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
     throw new RangeError(`expiresAt must be non-negative whole unix seconds, got ${String(expiresAt)}`);
   }
+  const { target } = request;
+  if (target !== undefined && (!Number.isSafeInteger(target) || target < 1 || target > MAX_TARGET)) {
+    throw new RangeError(`target must be a member id in 1..2^32-1, got ${String(target)}`);
+  }
   const address = getAddress(await signer.getAddress());
-  const signature = await signer.signTypedData(
-    domain,
-    TYPES,
-    signedValue(request.method, request.path, bodyHashOf(request.body), nonce, expiresAt),
-  );
+  const value = signedValue(request.method, request.path, bodyHashOf(request.body), nonce, expiresAt, target);
+  const signature = await signer.signTypedData(domain, typesOf(value), value);
   return {
     [SIGNER_HEADER]: address,
     [NONCE_HEADER]: nonce.toString(10),
     [EXPIRES_AT_HEADER]: String(expiresAt),
     [SIGNATURE_HEADER]: signature,
+    ...(target === undefined ? {} : { [TARGET_HEADER]: String(target) }),
   };
 }
 
@@ -193,8 +225,8 @@ export type PendingVerification = {
   nonce: bigint;
   expiresAt: number;
   domain: RequestDomain;
-  /** The signed value (SignedRequest) and the signature as sent. */
-  value: { method: string; path: string; bodyHash: string; nonce: bigint; expiresAt: number };
+  /** The signed value (SignedRequest, or NodeRequest when it has a target) and the signature as sent. */
+  value: { method: string; path: string; bodyHash: string; nonce: bigint; expiresAt: number; target?: number };
   signature: string;
 };
 
@@ -208,7 +240,8 @@ export function prepareVerification(domain: RequestDomain, request: ReceivedRequ
   if (!Number.isFinite(now) || !Number.isFinite(maxTtlSeconds) || maxTtlSeconds < 0) {
     throw new RangeError(`now and maxTtlSeconds must be finite, maxTtlSeconds >= 0; got ${now}, ${maxTtlSeconds}`);
   }
-  const values = readHeaders(request.headers);
+  const requireTarget = options.requireTarget === true;
+  const values = readHeaders(request.headers, requireTarget ? [...AUTH_HEADERS, TARGET_HEADER] : AUTH_HEADERS);
 
   const signerText = values[SIGNER_HEADER];
   if (!isAddressHex(signerText)) {
@@ -233,6 +266,13 @@ export function prepareVerification(domain: RequestDomain, request: ReceivedRequ
   const signature = parseSignature(values[SIGNATURE_HEADER]);
   if (typeof signature === "string") throw badHeader(SIGNATURE_HEADER, signature);
 
+  let target: number | undefined;
+  if (requireTarget) {
+    const targetBig = parseDecimal(TARGET_HEADER, values[TARGET_HEADER]!, MAX_TARGET_DIGITS);
+    if (targetBig < 1n || targetBig > BigInt(MAX_TARGET)) throw badHeader(TARGET_HEADER, "must be a member id in 1..2^32-1");
+    target = Number(targetBig);
+  }
+
   if (expiresAt < now) {
     throw new AuthError("AUTH_EXPIRED", `request expired at ${expiresAt}, now is ${now}; sign it again`);
   }
@@ -243,14 +283,14 @@ export function prepareVerification(domain: RequestDomain, request: ReceivedRequ
     );
   }
 
-  const value = signedValue(request.method, request.path, bodyHashOf(request.rawBody), nonce, expiresAt);
+  const value = signedValue(request.method, request.path, bodyHashOf(request.rawBody), nonce, expiresAt, target);
   return { signer, nonce, expiresAt, domain, value, signature: values[SIGNATURE_HEADER] };
 }
 
 /** The address that signed a pending request's value ("" if the signature recovers none). */
 export function recoverSigner(pending: Pick<PendingVerification, "domain" | "value" | "signature">): string {
   try {
-    return recoverAddress(TypedDataEncoder.hash(pending.domain, TYPES, pending.value), pending.signature);
+    return recoverAddress(TypedDataEncoder.hash(pending.domain, typesOf(pending.value), pending.value), pending.signature);
   } catch {
     return "";
   }
@@ -261,10 +301,11 @@ export function completeVerification(pending: PendingVerification, recovered: st
   if (recovered !== pending.signer) {
     throw new AuthError(
       "AUTH_BAD_SIGNATURE",
-      `${SIGNATURE_HEADER} is not ${pending.signer}'s signature of this method, path, body, nonce and expiry under this consortium's domain`,
+      `${SIGNATURE_HEADER} is not ${pending.signer}'s signature of this method, path, body, nonce and expiry${pending.value.target === undefined ? "" : " and target"} under this consortium's domain`,
     );
   }
-  return { signer: pending.signer, nonce: pending.nonce, expiresAt: pending.expiresAt };
+  const { target } = pending.value;
+  return { signer: pending.signer, nonce: pending.nonce, expiresAt: pending.expiresAt, ...(target === undefined ? {} : { target }) };
 }
 
 /**
@@ -286,14 +327,22 @@ export function nonceKey(signer: string, nonce: bigint): Uint8Array {
   return key;
 }
 
-function signedValue(method: string, path: string, bodyHash: string, nonce: bigint, expiresAt: number) {
-  return { method: method.toUpperCase(), path, bodyHash, nonce, expiresAt };
+function signedValue(method: string, path: string, bodyHash: string, nonce: bigint, expiresAt: number, target?: number): PendingVerification["value"] {
+  const value = { method: method.toUpperCase(), path, bodyHash, nonce, expiresAt };
+  return target === undefined ? value : { ...value, target };
 }
 
-function readHeaders(headers: ReceivedRequest["headers"]): Record<(typeof AUTH_HEADERS)[number], string> {
+/** A value with a target is a NodeRequest; without, a SignedRequest. */
+function typesOf(value: PendingVerification["value"]) {
+  return value.target === undefined ? TYPES : NODE_TYPES;
+}
+
+type HeaderName = (typeof AUTH_HEADERS)[number] | typeof TARGET_HEADER;
+
+function readHeaders(headers: ReceivedRequest["headers"], names: readonly HeaderName[]): Record<(typeof AUTH_HEADERS)[number], string> & Partial<Record<typeof TARGET_HEADER, string>> {
   const missing: string[] = [];
-  const values: Partial<Record<(typeof AUTH_HEADERS)[number], string>> = {};
-  for (const name of AUTH_HEADERS) {
+  const values: Partial<Record<HeaderName, string>> = {};
+  for (const name of names) {
     let value = headers[name];
     if (Array.isArray(value)) {
       if (value.length > 1) throw badHeader(name, `appears ${value.length} times; send it once`);
@@ -309,10 +358,10 @@ function readHeaders(headers: ReceivedRequest["headers"]): Record<(typeof AUTH_H
   if (missing.length > 0) {
     throw new AuthError(
       "AUTH_MISSING_HEADERS",
-      `missing ${missing.join(", ")}; a signed request carries ${AUTH_HEADERS.join(", ")}`,
+      `missing ${missing.join(", ")}; a signed request carries ${names.join(", ")}`,
     );
   }
-  return values as Record<(typeof AUTH_HEADERS)[number], string>;
+  return values as Record<(typeof AUTH_HEADERS)[number], string> & Partial<Record<typeof TARGET_HEADER, string>>;
 }
 
 function parseDecimal(name: string, text: string, maxDigits: number): bigint {

@@ -33,6 +33,10 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_CHAIN_REFUSED: 409,
   /** The chain write did not settle within the wait; it stays in the outbox and completes later. */
   NODE_ERR_OUTBOX_PENDING: 504,
+  /** A signed node-to-node request names another member's node as its target (421 Misdirected Request). */
+  NODE_ERR_WRONG_TARGET: 421,
+  /** Too many refused API tokens from this address lately; Retry-After says when to try again. */
+  NODE_ERR_AUTH_RATE_LIMITED: 429,
 } as const;
 
 export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
+import { nonceKey, requestDomain, verifyRequest } from "../../common/auth/request-signing.ts";
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
@@ -72,58 +73,115 @@ export type SignedNodeRequest = { method: string; path: string; rawBody: Uint8Ar
 
 const UNION = 1;
 const BRANCH = 2;
+const PLATFORM = 3;
 const COURT = 4;
 const ACTIVE = 1;
 
+/** The active members this node routes by, from the registry. */
+type Members = { at: number; byRegion: Map<number, number>; kindOf: Map<number, number>; union: number | undefined };
+
 export class NodeOperations {
   readonly deps: OperationsDeps;
-  #branches: { at: number; byRegion: Map<number, number> } | undefined;
+  #members: Members | undefined;
+  /**
+   * Nonce keys of signed requests between their replay check and their durable write: claimed
+   * before any await, so of identical requests arriving together exactly one gets through.
+   */
+  readonly #claimedNonces = new Set<string>();
 
   constructor(deps: OperationsDeps) {
     this.deps = deps;
   }
 
-  /** The active branch of a region, from the registry (cached for 30 s). */
-  async branchForRegion(regionCode: number): Promise<number> {
+  /** Active members by region (branches), by kind, and the union, from the registry (cached for 30 s). */
+  async #activeMembers(): Promise<Members> {
     const now = Date.now();
-    if (this.#branches === undefined || now - this.#branches.at > 30_000) {
-      let ids: bigint[];
-      try {
-        ids = (await this.deps.registry.getFunction("memberIds")()) as bigint[];
-      } catch (error) {
-        throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);
-      }
-      const byRegion = new Map<number, number>();
+    if (this.#members !== undefined && now - this.#members.at <= 30_000) return this.#members;
+    try {
+      const ids = (await this.deps.registry.getFunction("memberIds")()) as bigint[];
+      const members: Members = { at: now, byRegion: new Map(), kindOf: new Map(), union: undefined };
       for (const id of ids) {
         const [kind, status, region] = (await this.deps.registry.getFunction("profileOf")(id)) as [bigint, bigint, bigint];
-        if (Number(kind) === BRANCH && Number(status) === ACTIVE) byRegion.set(Number(region), Number(id));
+        if (Number(status) !== ACTIVE) continue;
+        members.kindOf.set(Number(id), Number(kind));
+        if (Number(kind) === BRANCH) members.byRegion.set(Number(region), Number(id));
+        if (Number(kind) === UNION) members.union ??= Number(id);
       }
-      this.#branches = { at: now, byRegion };
+      this.#members = members;
+      return members;
+    } catch (error) {
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);
     }
-    const branch = this.#branches.byRegion.get(regionCode);
+  }
+
+  /** The active branch of a region, from the registry (cached for 30 s). */
+  async branchForRegion(regionCode: number): Promise<number> {
+    const branch = (await this.#activeMembers()).byRegion.get(regionCode);
     if (branch === undefined) throw nodeError("NODE_ERR_NO_BRANCH_FOR_REGION", `no active member branch serves region ${regionCode}; the application cannot be routed`);
     return branch;
   }
 
+  /**
+   * An application, credited to `platformMemberId`: the member that authenticated it (this node's
+   * own member for a back-office user; the signing platform at the union's node; the platform the
+   * union names when it forwards). A platform's node submits it to the union's node, signed; any
+   * other node routes it to the borrower's branch and forwards it there when that is another
+   * node. The copy here is stored only once the forward succeeded: a refused forward keeps no
+   * personal data on this node.
+   */
   async submitApplication(actor: Actor, channel: string, payload: unknown, platformMemberId = this.deps.memberId) {
     const now = this.deps.now?.() ?? new Date();
     const application = convertApplication(channel, payload, { platformMemberId, receivedAt: now.toISOString() });
     const borrowerKey = borrowerKeyOf(this.deps.consortiumKey, ID_TYPE_OF_CHANNEL[application.borrower.idType], application.borrower.idNumber);
+    const members = await this.#activeMembers();
+    if (members.kindOf.get(this.deps.memberId) === PLATFORM) {
+      if (members.union === undefined) throw nodeError("NODE_ERR_PEER_UNAVAILABLE", "the registry lists no active union member to submit the application to");
+      const reply = await this.deps.peers.call<{ applicationId?: string; assignedBranch?: number; forwardedTo?: { member: number; applicationId?: string } }>(
+        members.union,
+        "POST",
+        `/v1/platform-applications/${encodeURIComponent(channel)}`,
+        payload,
+      );
+      if (!Number.isSafeInteger(reply?.assignedBranch)) {
+        throw nodeError("NODE_ERR_PEER_REFUSED", `member ${members.union}'s node accepted the application but named no branch`, { member: members.union, status: 200, code: null });
+      }
+      const stored = await this.deps.applications.put({ borrowerKey, assignedBranch: reply.assignedBranch!, channel, application }, now);
+      return { ...this.#view(actor, stored), submittedTo: { member: members.union, applicationId: reply.applicationId }, ...(reply.forwardedTo === undefined ? {} : { forwardedTo: reply.forwardedTo }) };
+    }
     const assignedBranch = await this.branchForRegion(application.borrower.regionCode);
+    let forwardedTo: { member: number; applicationId: string | undefined } | undefined;
+    if (assignedBranch !== this.deps.memberId && this.deps.peers.urlOf(assignedBranch) !== undefined) {
+      // the union's node routes: the branch's node receives the platform's original payload,
+      // signed with this node's chain key, and keeps its own (encrypted) copy
+      const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}?platform=${platformMemberId}`;
+      const reply = await this.deps.peers.call<{ applicationId?: string }>(assignedBranch, "POST", path, payload);
+      forwardedTo = { member: assignedBranch, applicationId: reply?.applicationId };
+    }
     const stored = await this.deps.applications.put({ borrowerKey, assignedBranch, channel, application }, now);
-    if (assignedBranch === this.deps.memberId || this.deps.peers.urlOf(assignedBranch) === undefined) return this.#view(actor, stored);
-    // the union's node routes: the branch's node receives the platform's original payload,
-    // signed with this node's chain key, and keeps its own (encrypted) copy
-    const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}?platform=${platformMemberId}`;
-    const reply = await this.deps.peers.call<{ applicationId?: string }>(assignedBranch, "POST", path, payload);
-    return { ...this.#view(actor, stored), forwardedTo: { member: assignedBranch, applicationId: reply.applicationId } };
+    return { ...this.#view(actor, stored), ...(forwardedTo === undefined ? {} : { forwardedTo }) };
   }
 
-  /** An application forwarded by the union's node: accepted only when signed by an active union member. */
+  /**
+   * An application forwarded by the union's node: accepted only when signed by an active union
+   * member for this node. `platformMemberId` is the platform the union authenticated.
+   */
   async receiveForwarded(request: SignedNodeRequest, channel: string, payload: unknown, platformMemberId: number) {
     const { memberId } = await this.#verifyMemberRequest(request, UNION, "union");
     const actor: Actor = { userId: `union:${memberId}`, role: "clerk", memberId: this.deps.memberId };
     return this.submitApplication(actor, channel, payload, platformMemberId);
+  }
+
+  /**
+   * A platform's application, submitted by its node to the union's: signed by an active platform
+   * member, and credited to that member (no caller names the platform).
+   */
+  async receivePlatformApplication(request: SignedNodeRequest, channel: string, payload: unknown) {
+    if ((await this.#activeMembers()).kindOf.get(this.deps.memberId) !== UNION) {
+      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `platforms submit applications to the union's node; this node is member ${this.deps.memberId}`);
+    }
+    const { memberId } = await this.#verifyMemberRequest(request, PLATFORM, "platform");
+    const actor: Actor = { userId: `platform:${memberId}`, role: "clerk", memberId: this.deps.memberId };
+    return this.submitApplication(actor, channel, payload, memberId);
   }
 
   async application(actor: Actor, applicationId: string) {
@@ -349,19 +407,33 @@ export class NodeOperations {
   }
 
   /**
-   * A request from another member's node: EIP-712 signature over method, path and body with a
-   * nonce (refused a second time) and expiry, by an account of an active member of `kind`.
+   * A request from another member's node: EIP-712 signature over method, path, body, nonce
+   * (refused a second time), expiry and target member (this node's), by an account of an active
+   * member of `kind`.
    */
   async #verifyMemberRequest(request: SignedNodeRequest, kind: number, kindName: string): Promise<{ signer: string; memberId: number }> {
-    const { verifyRequest, nonceKey, requestDomain } = await import("../../common/auth/request-signing.ts");
-    const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300 });
+    const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true });
+    // a request signed for another member's node is not this node's to serve
+    if (verified.target !== this.deps.memberId) {
+      throw nodeError("NODE_ERR_WRONG_TARGET", `this request is signed for member ${verified.target}'s node; this is member ${this.deps.memberId}'s`, { target: verified.target, member: this.deps.memberId });
+    }
     const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
     const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
     const [actual] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
     if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active ${kindName} member`);
-    // the nonce is remembered only for a signer that is a member: any key can sign, and strangers must not fill the store
-    if ((await this.deps.nonces.get(key)) !== undefined) throw nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
-    await this.deps.nonces.put(key, String(verified.expiresAt));
+    // the nonce is remembered only for a signer that is a member: any key can sign, and strangers must not fill the store.
+    // Check and claim with no await in between, then the durable check and write: identical
+    // requests arriving together would otherwise all pass the check before any write lands.
+    const replay = () => nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
+    if (this.#claimedNonces.has(key)) throw replay();
+    this.#claimedNonces.add(key);
+    try {
+      if ((await this.deps.nonces.get(key)) !== undefined) throw replay();
+      await this.deps.nonces.put(key, String(verified.expiresAt));
+    } finally {
+      // once written, the durable store refuses it
+      this.#claimedNonces.delete(key);
+    }
     return { signer: verified.signer, memberId: Number(memberId) };
   }
 

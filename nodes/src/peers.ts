@@ -1,7 +1,9 @@
 // Calls to other members' nodes: each request is signed with this node's chain key (EIP-712 over
-// method, path, body hash, nonce and expiry; common/auth/request-signing.ts), sent to the URL the
-// directory lists for the member, and its reply read as JSON. The union's node forwards routed
-// applications this way; a court's node fetches a case's documents this way.
+// method, path, body hash, nonce, expiry and the target member, the node-to-node form of
+// common/auth/request-signing.ts, so no other member's node will serve it), sent to the URL the
+// directory lists for the member, and its reply read as JSON. A platform's node submits its
+// applications to the union's node, the union's node forwards routed applications to the
+// branch's, and a court's node fetches a case's documents, all this way.
 import { requestDomain, signRequest, type TypedDataSigner } from "../../common/auth/request-signing.ts";
 import { nodeError } from "./errors.ts";
 
@@ -38,7 +40,7 @@ export class PeerNodes {
     if (base === undefined) throw nodeError("NODE_ERR_PEER_UNAVAILABLE", `this node's directory lists no node for member ${memberId} (NODE_DIRECTORY)`);
     const text = body === undefined ? "" : JSON.stringify(body);
     const domain = requestDomain(await this.deps.chainId(), await this.deps.registryAddress());
-    const headers = await signRequest(this.deps.signer, domain, { method, path, body: text });
+    const headers = await signRequest(this.deps.signer, domain, { method, path, body: text, target: memberId });
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {

@@ -85,7 +85,8 @@ export async function chainToday(chain: ConsortiumChain): Promise<string> {
 type Reply = Awaited<ReturnType<NodeService["app"]["inject"]>>;
 
 /**
- * Through `node`'s API: a jiedaibao application (clerk, at `applicationUrl`), the borrower's signed
+ * Through `node`'s API: a jiedaibao application (clerk, at `applicationUrl`; credited to the node's own
+ * member, as a back-office user's application is), the borrower's signed
  * consent letter `letter` (clerk), and the approver's assisted loan with signed contract
  * `contract` starting on the chain's today. The approval's reply is the caller's to check.
  */
@@ -96,7 +97,7 @@ export async function approveAssistedLoan(
   options: { letter: string | Uint8Array; contract: string | Uint8Array; applicationUrl?: string },
 ): Promise<{ applicationId: string; consentLeafHash: string; startDate: string; approved: Reply }> {
   const base64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64");
-  const url = options.applicationUrl ?? "/v1/applications/jiedaibao?platform=4";
+  const url = options.applicationUrl ?? "/v1/applications/jiedaibao";
   const { applicationId } = (await node.app.inject({ method: "POST", url, headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
   const consent = (await node.app.inject({
     method: "POST",

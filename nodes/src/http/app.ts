@@ -10,7 +10,7 @@ import type { ApiUser } from "../config.ts";
 import { nodeError, renderError } from "../errors.ts";
 import type { CaseOperations } from "../cases.ts";
 import type { NodeOperations } from "../operations.ts";
-import { authenticate, requireRole, type Actor } from "./auth.ts";
+import { authenticateLimited, FailedTokenLimiter, requireRole, type Actor } from "./auth.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 
 function isChainDay(date: string): boolean {
@@ -29,6 +29,8 @@ export type NodeDeps = {
   cases: CaseOperations;
   ready: () => { ready: boolean; detail: unknown };
   metrics: () => Promise<string>;
+  /** Refused API tokens per source address before 429 (default 10 per 60 s: auth.ts). */
+  tokenLimiter?: FailedTokenLimiter;
 };
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x followed by 64 hex digits");
@@ -65,6 +67,8 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       return reply.code(400).send({ error: { code: "NODE_ERR_VALIDATION", message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`, details: { issues } } });
     }
     const rendered = renderError(error);
+    const retryAfter = (rendered?.body.error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
     if (rendered !== undefined) return reply.code(rendered.status).send(rendered.body);
     const code = (error as { code?: string }).code;
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: { code: "NODE_ERR_VALIDATION", message: "send JSON (application/json) or CSV (text/csv)" } });
@@ -77,20 +81,22 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   await app.register(swagger, { openapi: { info: { title: "JointLedger institution node", version: "1.0.0" } }, transform: jsonSchemaTransform });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   const api = app.withTypeProvider<ZodTypeProvider>();
+  const tokenLimiter = deps.tokenLimiter ?? new FailedTokenLimiter();
   const actorOf = (request: FastifyRequest, roles: Actor["role"][]): Actor => {
-    const actor = authenticate(request, deps.users, deps.memberId);
+    const actor = authenticateLimited(request, deps.users, deps.memberId, tokenLimiter);
     requireRole(actor, roles);
     return actor;
   };
 
   api.post("/v1/applications/:channel", {
     schema: {
-      summary: "Submit a platform's application in its own format; converted, routed to the borrower's branch, stored encrypted",
+      summary: "Submit an application in its channel's format, credited to this node's member: converted, routed to the borrower's branch (a platform's node submits it to the union's node), stored encrypted",
       params: z.strictObject({ channel: z.string().min(1).max(64) }),
-      querystring: z.strictObject({ platform: memberIdQuery.optional().describe("the platform member that brought the application") }),
+      // no ?platform: an application is credited to the member that authenticated it, never to one a caller names
+      querystring: z.strictObject({}),
       body: z.unknown(),
     },
-    handler: async (request) => fenJson(await deps.ops.submitApplication(actorOf(request, ["clerk", "approver", "admin"]), request.params.channel, request.body, request.query.platform)),
+    handler: async (request) => fenJson(await deps.ops.submitApplication(actorOf(request, ["clerk", "approver", "admin"]), request.params.channel, request.body)),
   });
   api.post("/v1/loans", {
     schema: {
@@ -227,7 +233,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     schema: {
       summary: "An application forwarded by the union's node (signed with the union's chain key)",
       params: z.strictObject({ channel: z.string().min(1).max(64) }),
-      querystring: z.strictObject({ platform: memberIdQuery }),
+      querystring: z.strictObject({ platform: memberIdQuery.describe("the member the union credited the application to: the platform whose node signed it to the union, or the union itself") }),
       body: z.unknown(),
     },
     handler: async (request) =>
@@ -237,6 +243,22 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
           request.params.channel,
           request.body,
           request.query.platform,
+        ),
+      ),
+  });
+  api.post("/v1/platform-applications/:channel", {
+    schema: {
+      summary: "A platform's application, submitted by the platform's node to the union's (signed with the platform's chain key); credited to that platform",
+      params: z.strictObject({ channel: z.string().min(1).max(64) }),
+      querystring: z.strictObject({}),
+      body: z.unknown(),
+    },
+    handler: async (request) =>
+      fenJson(
+        await deps.ops.receivePlatformApplication(
+          { method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers },
+          request.params.channel,
+          request.body,
         ),
       ),
   });
