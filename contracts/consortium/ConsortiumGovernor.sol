@@ -74,6 +74,7 @@ contract ConsortiumGovernor is ConsortiumGoverned, IConsortiumGovernor {
         bytes[] calldata calldatas,
         bytes32 descriptionHash
     ) external returns (uint256 proposalId) {
+        _requireGovernorMember();
         proposalId = hashProposal(targets, calldatas, descriptionHash);
         Proposal storage p = _requireOpen(proposalId);
         uint256 approvals = _validApprovals(p);
@@ -131,9 +132,9 @@ contract ConsortiumGovernor is ConsortiumGoverned, IConsortiumGovernor {
         return _approvalPeriod;
     }
 
-    /// @notice 1.0.0: threshold of active governors, expiry, execute once.
+    /// @notice 1.1.0: threshold of active governors, expiry, execute once; governance keys only.
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     function _approve(uint256 proposalId, Proposal storage p, uint32 memberId) private {
@@ -142,9 +143,12 @@ contract ConsortiumGovernor is ConsortiumGoverned, IConsortiumGovernor {
         emit ProposalApproved(proposalId, memberId);
     }
 
+    /// @dev Membership first, so a stranger learns only that it is not a governor; then the role.
     function _requireGovernorMember() private view returns (uint32 memberId) {
-        memberId = _registry.memberOf(msg.sender);
+        IConsortiumRegistry.AccountRole role;
+        (memberId,, role) = _registry.accountOf(msg.sender);
         if (!_registry.isGovernorMember(memberId)) revert GovernorNotGovernorMember(msg.sender);
+        if (role != IConsortiumRegistry.AccountRole.Governance) revert GovernorWrongRole(msg.sender, role);
     }
 
     function _requireOpen(uint256 proposalId) private view returns (Proposal storage p) {

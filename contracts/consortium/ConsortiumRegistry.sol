@@ -17,13 +17,19 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 public constant MAX_ACCOUNTS_PER_MEMBER = 16;
     uint256 private constant _MAX_NAME_BYTES = 128;
 
+    /// @dev Member and role of one account, one storage slot: every caller check is one read.
+    struct AccountEntry {
+        uint32 memberId;
+        AccountRole role;
+    }
+
     address private immutable _bootstrapper;
     bool private _bootstrapped;
     address private _governor;
 
     mapping(uint32 memberId => Member) private _members;
     mapping(uint32 memberId => address[]) private _accounts;
-    mapping(address account => uint32 memberId) private _memberOfAccount;
+    mapping(address account => AccountEntry) private _accountEntries;
     uint32[] private _memberIds;
     uint256 private _activeGovernors;
     address private _evidenceLog;
@@ -58,18 +64,18 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     }
 
     /// @inheritdoc IConsortiumRegistry
-    function addAccount(uint32 memberId, address account) external onlyGovernor {
-        _requireMember(memberId);
+    function addAccount(uint32 memberId, address account, AccountRole role) external onlyGovernor {
+        Member storage m = _requireMember(memberId);
         if (_accounts[memberId].length >= MAX_ACCOUNTS_PER_MEMBER) {
             revert RegistryInvalidAccountCount(_accounts[memberId].length + 1, MAX_ACCOUNTS_PER_MEMBER);
         }
-        _attach(memberId, account);
+        _attach(m, AccountInit({account: account, role: role}));
     }
 
     /// @inheritdoc IConsortiumRegistry
     function removeAccount(uint32 memberId, address account) external onlyGovernor {
         _requireMember(memberId);
-        if (_memberOfAccount[account] != memberId) revert RegistryAccountNotOfMember(account, memberId);
+        if (_accountEntries[account].memberId != memberId) revert RegistryAccountNotOfMember(account, memberId);
         address[] storage accounts = _accounts[memberId];
         uint256 count = accounts.length;
         if (count == 1) revert RegistryLastAccount(memberId);
@@ -81,7 +87,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
                 break;
             }
         }
-        delete _memberOfAccount[account];
+        delete _accountEntries[account];
         emit AccountRemoved(memberId, account);
     }
 
@@ -158,18 +164,31 @@ contract ConsortiumRegistry is IConsortiumRegistry {
 
     /// @inheritdoc IConsortiumRegistry
     function isActiveMember(address account) external view returns (bool) {
-        uint32 memberId = _memberOfAccount[account];
+        uint32 memberId = _accountEntries[account].memberId;
         return memberId != 0 && _members[memberId].status == MemberStatus.Active;
     }
 
     /// @inheritdoc IConsortiumRegistry
     function memberOf(address account) external view returns (uint32) {
-        return _memberOfAccount[account];
+        return _accountEntries[account].memberId;
     }
 
     /// @inheritdoc IConsortiumRegistry
     function memberStatusOf(address account) external view returns (uint32 memberId, MemberStatus status) {
-        memberId = _memberOfAccount[account];
+        memberId = _accountEntries[account].memberId;
+        status = _members[memberId].status;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function roleOf(address account) external view returns (AccountRole) {
+        return _accountEntries[account].role;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function accountOf(address account) external view returns (uint32 memberId, MemberStatus status, AccountRole role) {
+        AccountEntry storage entry = _accountEntries[account];
+        memberId = entry.memberId;
+        role = entry.role;
         status = _members[memberId].status;
     }
 
@@ -220,10 +239,10 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _activeGovernors;
     }
 
-    /// @notice 1.1.0: members, kinds, regions, accounts, suspension; official evidence
-    /// contracts and governed parameters.
+    /// @notice 1.2.0: members, kinds, regions, accounts with one role each, suspension;
+    /// official evidence contracts and governed parameters.
     function version() external pure returns (string memory) {
-        return "1.1.0";
+        return "1.2.0";
     }
 
     function _addMember(MemberInit calldata init) private {
@@ -239,7 +258,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         emit MemberAdded(init.id, init.kind, init.regionCode, init.name);
         uint256 count = init.accounts.length;
         for (uint256 i = 0; i < count; ++i) {
-            _attach(init.id, init.accounts[i]);
+            _attach(m, init.accounts[i]);
         }
     }
 
@@ -256,25 +275,44 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         }
     }
 
-    function _attach(uint32 memberId, address account) private {
+    function _attach(Member storage m, AccountInit memory init) private {
+        address account = init.account;
+        AccountRole role = init.role;
         if (account == address(0)) revert RegistryZeroAccount();
-        uint32 owner = _memberOfAccount[account];
+        uint32 owner = _accountEntries[account].memberId;
         if (owner != 0) revert RegistryAccountTaken(account, owner);
-        _memberOfAccount[account] = memberId;
+        if (role == AccountRole.None) revert RegistryInvalidRole(account, role);
+        // a governance key of a member that cannot govern could never vote: a misconfiguration
+        if (role == AccountRole.Governance && !_isGoverning(m)) revert RegistryRoleNotForKind(account, role, m.kind);
+        uint32 memberId = m.id;
+        _accountEntries[account] = AccountEntry({memberId: memberId, role: role});
         _accounts[memberId].push(account);
-        emit AccountAdded(memberId, account);
+        emit AccountAdded(memberId, account, role);
     }
 
     function _setEvidenceContracts(address evidenceLog, address evidenceRegistry) private {
         // a pair that does not belong together (or is not a contract) would make every verdict fail
-        if (
-            evidenceLog.code.length == 0 || evidenceRegistry.code.length == 0
-                || IEvidencePair(evidenceLog).registry() != address(this)
-                || IEvidencePair(evidenceRegistry).evidenceLog() != evidenceLog
-        ) revert RegistryInvalidEvidenceContracts(evidenceLog, evidenceRegistry);
+        if (!_belongTogether(evidenceLog, evidenceRegistry)) {
+            revert RegistryInvalidEvidenceContracts(evidenceLog, evidenceRegistry);
+        }
         _evidenceLog = evidenceLog;
         _evidenceRegistry = evidenceRegistry;
         emit EvidenceContractsChanged(evidenceLog, evidenceRegistry);
+    }
+
+    /// @dev A contract without the view (a swapped pair, say) answers false, not a bare revert.
+    function _belongTogether(address evidenceLog, address evidenceRegistry) private view returns (bool) {
+        if (evidenceLog.code.length == 0 || evidenceRegistry.code.length == 0) return false;
+        try IEvidencePair(evidenceLog).registry() returns (address logsRegistry) {
+            if (logsRegistry != address(this)) return false;
+        } catch {
+            return false;
+        }
+        try IEvidencePair(evidenceRegistry).evidenceLog() returns (address registrysLog) {
+            return registrysLog == evidenceLog;
+        } catch {
+            return false;
+        }
     }
 
     function _setGovernor(address newGovernor) private {

@@ -2,12 +2,14 @@
 pragma solidity ^0.8.28;
 
 import {IConsortiumGoverned} from "./IConsortiumGoverned.sol";
+import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
 
 /// @title IConsortiumGovernor
 /// @notice M-of-N governance of the consortium: an active governor member (the union or a
 /// branch) proposes a batch of calls on consortium contracts; other governor members approve;
-/// once the approvals of *currently active* governors reach the threshold, anyone may execute it,
-/// once, before it expires. Only the call hash is stored; the calls themselves are in the
+/// once the approvals of *currently active* governors reach the threshold, a governor member
+/// executes it, once, before it expires. Every call here comes from an account whose registry
+/// role is Governance: a member's operations or log-operator key cannot vote. Only the call hash is stored; the calls themselves are in the
 /// `ProposalCreated` event and must be supplied again to execute (as OpenZeppelin Governor does).
 interface IConsortiumGovernor is IConsortiumGoverned {
     /// @notice A proposal as stored.
@@ -21,6 +23,8 @@ interface IConsortiumGovernor is IConsortiumGoverned {
 
     /// @notice `account` is not an account of an active union or branch member.
     error GovernorNotGovernorMember(address account);
+    /// @notice `account` belongs to a governor member but its role is `role`, not Governance.
+    error GovernorWrongRole(address account, IConsortiumRegistry.AccountRole role);
     /// @notice Targets and calldatas must be non-empty and of equal length (at most `max`).
     error GovernorInvalidCalls(uint256 targets, uint256 calldatas, uint256 max);
     /// @notice A proposal with this id already exists.
@@ -70,17 +74,19 @@ interface IConsortiumGovernor is IConsortiumGoverned {
         bytes32 descriptionHash
     ) external pure returns (uint256);
 
-    /// @notice Create a proposal (active governor member only); the proposer approves it.
+    /// @notice Create a proposal (governance key of an active governor member); the proposer
+    /// approves it.
     function propose(
         address[] calldata targets,
         bytes[] calldata calldatas,
         string calldata description
     ) external returns (uint256 proposalId);
 
-    /// @notice Approve a proposal (active governor member only, once per member).
+    /// @notice Approve a proposal (governance key of an active governor member, once per member).
     function approve(uint256 proposalId) external;
 
-    /// @notice Execute a proposal whose approvals meet the threshold; anyone may call.
+    /// @notice Execute a proposal whose approvals meet the threshold (governance key of an active
+    /// governor member).
     function execute(
         address[] calldata targets,
         bytes[] calldata calldatas,

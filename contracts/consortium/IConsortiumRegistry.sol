@@ -9,6 +9,11 @@ import {IConsortiumGoverned} from "./IConsortiumGoverned.sol";
 /// a numeric id, a kind, a region code (GB/T 2260 administrative division, six digits), a public
 /// institution name, one or more chain accounts and a status. Every change after the one-time
 /// bootstrap goes through the consortium governor.
+///
+/// Each account has exactly one role, fixed when it is attached: a leaked key can act only in
+/// its own role (an operations key cannot commit log heads or vote, a governance key cannot
+/// submit evidence or write loans, the log operator's key can only commit heads). A key that
+/// needs another role is detached and a different key attached.
 interface IConsortiumRegistry is IConsortiumGoverned {
     /// @notice Member kinds. Union and Branch members govern (approve proposals).
     enum MemberKind {
@@ -27,6 +32,18 @@ interface IConsortiumRegistry is IConsortiumGoverned {
         Suspended
     }
 
+    /// @notice What an account may do for its member; exactly one per account.
+    /// Operations: submit evidence to the anchor intake, send ledger, dispute and evidence
+    /// lifecycle transactions, sign node-to-node requests. LogOperator: commit evidence log
+    /// heads and sign the anchor service's receipts. Governance: propose, approve and execute in
+    /// the consortium governor (only useful for Union and Branch members).
+    enum AccountRole {
+        None,
+        Operations,
+        LogOperator,
+        Governance
+    }
+
     /// @notice A member as stored.
     struct Member {
         uint32 id;
@@ -36,13 +53,19 @@ interface IConsortiumRegistry is IConsortiumGoverned {
         string name;
     }
 
+    /// @notice An account to attach and its role.
+    struct AccountInit {
+        address account;
+        AccountRole role;
+    }
+
     /// @notice What it takes to admit a member.
     struct MemberInit {
         uint32 id;
         MemberKind kind;
         uint32 regionCode;
         string name;
-        address[] accounts;
+        AccountInit[] accounts;
     }
 
     /// @notice The bootstrap was already done; it is allowed once.
@@ -67,6 +90,10 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     error RegistryInvalidAccountCount(uint256 count, uint256 max);
     /// @notice The zero address cannot be an account.
     error RegistryZeroAccount();
+    /// @notice An account's role must be Operations, LogOperator or Governance.
+    error RegistryInvalidRole(address account, AccountRole role);
+    /// @notice Governance keys belong to members that govern (Union, Branch) only.
+    error RegistryRoleNotForKind(address account, AccountRole role, MemberKind kind);
     /// @notice `account` already belongs to member `memberId`.
     error RegistryAccountTaken(address account, uint32 memberId);
     /// @notice `account` does not belong to member `memberId`.
@@ -87,8 +114,8 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     event GovernorChanged(address indexed previousGovernor, address indexed newGovernor);
     /// @notice A member was admitted.
     event MemberAdded(uint32 indexed memberId, MemberKind kind, uint32 regionCode, string name);
-    /// @notice An account was attached to a member.
-    event AccountAdded(uint32 indexed memberId, address indexed account);
+    /// @notice An account was attached to a member with its one role.
+    event AccountAdded(uint32 indexed memberId, address indexed account, AccountRole role);
     /// @notice An account was detached from a member.
     event AccountRemoved(uint32 indexed memberId, address indexed account);
     /// @notice A member's status changed (suspended or reinstated).
@@ -106,8 +133,8 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     /// @notice Admit a member (governor only).
     function addMember(MemberInit calldata init) external;
 
-    /// @notice Attach `account` to `memberId` (governor only).
-    function addAccount(uint32 memberId, address account) external;
+    /// @notice Attach `account` to `memberId` with `role` (governor only).
+    function addAccount(uint32 memberId, address account, AccountRole role) external;
 
     /// @notice Detach `account` from `memberId` (governor only); the last account cannot go.
     function removeAccount(uint32 memberId, address account) external;
@@ -154,6 +181,13 @@ interface IConsortiumRegistry is IConsortiumGoverned {
 
     /// @notice The member `account` belongs to and its status, in one call (0 and None if none).
     function memberStatusOf(address account) external view returns (uint32 memberId, MemberStatus status);
+
+    /// @notice The role of `account` (None if it belongs to no member).
+    function roleOf(address account) external view returns (AccountRole);
+
+    /// @notice The member `account` belongs to, the member's status and the account's role, in
+    /// one call (0, None, None if none): what a contract checks before acting for a caller.
+    function accountOf(address account) external view returns (uint32 memberId, MemberStatus status, AccountRole role);
 
     /// @notice Kind, status and region of `memberId` in one call (None, None, 0 if unknown).
     function profileOf(uint32 memberId) external view returns (MemberKind kind, MemberStatus status, uint32 regionCode);

@@ -106,9 +106,10 @@ contract EvidenceLog is ConsortiumGoverned, IEvidenceLog {
         return MerkleLog.verifyInclusion(leafIndex, treeSize, leafHash, proof, root);
     }
 
-    /// @notice 1.0.0: per-member logs, RFC 9162 consistency checked on every head.
+    /// @notice 1.1.0: per-member logs, RFC 9162 consistency checked on every head; operators
+    /// hold the LogOperator role.
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     function _appendHead(bytes32 logId, Head[] storage heads, uint256 headIndex, uint256 treeSize, bytes32 rootHash)
@@ -143,19 +144,24 @@ contract EvidenceLog is ConsortiumGoverned, IEvidenceLog {
     }
 
     /// @dev Order of checks gives each caller the error that names its problem: not a member at
-    /// all, a suspended member, then a member that is not this log's operator.
+    /// all, a suspended member, a member that is not this log's operator, then an operator whose
+    /// account was re-attached with another role since the log named it.
     function _checkCommitter(bytes32 logId, LogInfo storage info) private view {
-        (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+            _registry.accountOf(msg.sender);
         if (memberId == 0) revert EvidenceLogCallerNotMember(msg.sender);
         if (status != IConsortiumRegistry.MemberStatus.Active) revert EvidenceLogMemberInactive(memberId);
         address operator = info.operator;
         if (msg.sender != operator || memberId != info.memberId) {
             revert EvidenceLogNotOperator(logId, msg.sender, operator);
         }
+        if (role != IConsortiumRegistry.AccountRole.LogOperator) revert EvidenceLogWrongRole(msg.sender, role);
     }
 
     function _checkOperator(address operator, uint32 memberId) private view {
-        if (_registry.memberOf(operator) != memberId) revert EvidenceLogOperatorNotOfMember(operator, memberId);
+        (uint32 owner,, IConsortiumRegistry.AccountRole role) = _registry.accountOf(operator);
+        if (owner != memberId) revert EvidenceLogOperatorNotOfMember(operator, memberId);
+        if (role != IConsortiumRegistry.AccountRole.LogOperator) revert EvidenceLogWrongRole(operator, role);
     }
 
     function _requireLog(bytes32 logId) private view returns (LogInfo storage info) {

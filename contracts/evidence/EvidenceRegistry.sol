@@ -35,6 +35,7 @@ contract EvidenceRegistry is ConsortiumGoverned, IEvidenceRegistry {
     {
         EvidenceLeaf.Record memory record = EvidenceLeaf.decode(leaf);
         leafHash = MerkleLog.hashLeaf(leaf);
+        _checkRegistrant(leafHash, record.submitter);
         if (_status[leafHash].state != EvidenceState.Unknown) revert EvidenceRegistryAlreadyRegistered(leafHash);
         if (!_evidenceLog.verifyInclusion(logId, treeSize, leafIndex, leafHash, proof)) {
             revert EvidenceRegistryNotIncluded(logId, treeSize, leafIndex, leafHash);
@@ -117,9 +118,10 @@ contract EvidenceRegistry is ConsortiumGoverned, IEvidenceRegistry {
         return _endorsers[leafHash];
     }
 
-    /// @notice 1.0.0: registration by proof, revoke, supersede, legal hold, endorsements.
+    /// @notice 1.1.0: registration by proof (submitter or court), revoke, supersede, legal hold,
+    /// endorsements; operations accounts only.
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     function _append(
@@ -176,11 +178,21 @@ contract EvidenceRegistry is ConsortiumGoverned, IEvidenceRegistry {
         if (s.state == EvidenceState.Unknown) revert EvidenceRegistryUnknownEvidence(leafHash);
     }
 
+    /// @dev Register: an operations account of the submitter named inside the leaf, or of a court.
+    function _checkRegistrant(bytes32 leafHash, uint32 submitter) private view {
+        uint32 memberId = _requireActiveMember();
+        if (memberId != submitter && _registry.kindOf(memberId) != IConsortiumRegistry.MemberKind.Court) {
+            revert EvidenceRegistryNotRegistrant(leafHash, msg.sender, memberId, submitter);
+        }
+    }
+
     function _requireActiveMember() private view returns (uint32 memberId) {
         IConsortiumRegistry.MemberStatus memberStatus;
-        (memberId, memberStatus) = _registry.memberStatusOf(msg.sender);
+        IConsortiumRegistry.AccountRole role;
+        (memberId, memberStatus, role) = _registry.accountOf(msg.sender);
         if (memberId == 0 || memberStatus != IConsortiumRegistry.MemberStatus.Active) {
             revert EvidenceRegistryNotActiveMember(msg.sender);
         }
+        if (role != IConsortiumRegistry.AccountRole.Operations) revert EvidenceRegistryWrongRole(msg.sender, role);
     }
 }

@@ -2,12 +2,15 @@
 pragma solidity ^0.8.28;
 
 import {IConsortiumGoverned} from "../consortium/IConsortiumGoverned.sol";
+import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 
 /// @title IEvidenceLog
 /// @notice Heads of the consortium's append-only evidence logs (RFC 9162 Merkle trees kept by
 /// each operating member's anchor service). Every head after the first must carry a consistency
 /// proof from the previous head, verified here, so the chain itself refuses a rewritten history.
 /// Evidence time is the block timestamp of the first head whose tree includes the leaf.
+/// A log's operator is an account whose registry role is LogOperator, so a member's operations
+/// or governance key can never commit heads, and the operator's key can do nothing else.
 interface IEvidenceLog is IConsortiumGoverned {
     /// @notice An evidence log: which member operates it and which account may commit heads.
     struct LogInfo {
@@ -32,6 +35,8 @@ interface IEvidenceLog is IConsortiumGoverned {
     error EvidenceLogUnknownLog(bytes32 logId);
     /// @notice `account` is not an account of member `memberId`.
     error EvidenceLogOperatorNotOfMember(address account, uint32 memberId);
+    /// @notice `account`'s registry role is `role`, not LogOperator.
+    error EvidenceLogWrongRole(address account, IConsortiumRegistry.AccountRole role);
     /// @notice `account` is not an account of any consortium member.
     error EvidenceLogCallerNotMember(address account);
     /// @notice Member `memberId` is suspended (or unknown) and may not commit.
@@ -54,13 +59,16 @@ interface IEvidenceLog is IConsortiumGoverned {
     /// @notice Head number `headIndex` of log `logId` was committed.
     event HeadCommitted(bytes32 indexed logId, uint256 indexed headIndex, uint256 treeSize, bytes32 rootHash);
 
-    /// @notice Open a log operated by `memberId` through `operator` (governor only).
+    /// @notice Open a log operated by `memberId` through `operator`, an account of that member
+    /// with the LogOperator role (governor only).
     function openLog(bytes32 logId, uint32 memberId, address operator) external;
 
-    /// @notice Rotate a log's operator account (governor only).
+    /// @notice Rotate a log's operator account to another LogOperator account of the log's member
+    /// (governor only).
     function setLogOperator(bytes32 logId, address operator) external;
 
-    /// @notice Commit a new head. Only the log's operator, while its member is active. The first
+    /// @notice Commit a new head. Only the log's operator, while its member is active and its
+    /// role is LogOperator. The first
     /// head needs no proof; every later head must be larger and carry an RFC 9162 consistency
     /// proof from the previous head.
     function commitHead(bytes32 logId, uint256 treeSize, bytes32 rootHash, bytes32[] calldata consistencyProof)

@@ -2,18 +2,21 @@
 pragma solidity ^0.8.28;
 
 import {IConsortiumGoverned} from "../consortium/IConsortiumGoverned.sol";
+import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 
 /// @title IEvidenceRegistry
 /// @notice Lifecycle of anchored evidence, keyed by leaf hash. Evidence is append-only: a
 /// revocation, supersession, legal hold or release is a new record pointing at the old leaf, with
 /// a reason code; the old inclusion proof stays valid and a verifier reads the status here.
-/// A leaf enters the registry by `register`, which anyone may call with the leaf record and its
-/// inclusion proof against a committed EvidenceLog head, so the submitter recorded here is the one
-/// inside the anchored leaf, not whoever calls.
+/// A leaf enters the registry by `register`, called with the leaf record and its inclusion proof
+/// against a committed EvidenceLog head by the member the leaf names as its submitter or by a
+/// court; the submitter recorded here is the one inside the anchored leaf. Another member cannot
+/// start the lifecycle of someone else's evidence (and so fix when and under which log it counts).
 ///
-/// Who may do what: revoke and supersede — the original submitter (any of its accounts) or a
-/// court member; legal hold and release — a court member only (a hold the submitter could lift
-/// would protect nothing); endorse — any other active member, once.
+/// Who may do what: register, revoke and supersede — the original submitter (any of its
+/// operations accounts) or a court member; legal hold and release — a court member only (a hold
+/// the submitter could lift would protect nothing); endorse — any other active member, once.
+/// Every caller is an operations account (registry role Operations) of an active member.
 interface IEvidenceRegistry is IConsortiumGoverned {
     /// @notice Evidence state. Revoked and Superseded are final.
     enum EvidenceState {
@@ -63,6 +66,11 @@ interface IEvidenceRegistry is IConsortiumGoverned {
     error EvidenceRegistryNotIncluded(bytes32 logId, uint256 treeSize, uint256 leafIndex, bytes32 leafHash);
     /// @notice `account` is not an active member.
     error EvidenceRegistryNotActiveMember(address account);
+    /// @notice `account`'s registry role is `role`, not Operations.
+    error EvidenceRegistryWrongRole(address account, IConsortiumRegistry.AccountRole role);
+    /// @notice `caller` (of member `callerMember`) is neither of the leaf's submitter `submitter`
+    /// nor of a court, so it may not register the leaf.
+    error EvidenceRegistryNotRegistrant(bytes32 leafHash, address caller, uint32 callerMember, uint32 submitter);
     /// @notice Member `memberId` is neither the submitter nor a court.
     error EvidenceRegistryNotSubmitterOrCourt(bytes32 leafHash, uint32 memberId);
     /// @notice Member `memberId` is not a court.
@@ -99,7 +107,8 @@ interface IEvidenceRegistry is IConsortiumGoverned {
     /// @notice Member `memberId` endorsed (co-signed) the evidence.
     event EvidenceEndorsed(bytes32 indexed leafHash, uint32 indexed memberId);
 
-    /// @notice Register an anchored leaf (anyone may call; the proof decides).
+    /// @notice Register an anchored leaf (its submitter member or a court; the proof decides
+    /// where and since when it is anchored).
     function register(bytes calldata leaf, bytes32 logId, uint256 treeSize, uint256 leafIndex, bytes32[] calldata proof)
         external
         returns (bytes32 leafHash);

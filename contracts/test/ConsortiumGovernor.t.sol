@@ -20,11 +20,12 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     }
 
     function _propose() private returns (uint256 id) {
-        vm.prank(unionOps);
+        vm.prank(unionGov);
         id = governor.propose(_targets, _calldatas, _DESCRIPTION);
     }
 
     function _execute() private returns (uint256) {
+        vm.prank(unionGov);
         return governor.execute(_targets, _calldatas, keccak256(bytes(_DESCRIPTION)));
     }
 
@@ -42,7 +43,7 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
 
     function test_execute_atThresholdRunsTheCalls() external {
         uint256 id = _propose();
-        vm.prank(branchBOps);
+        vm.prank(branchBGov);
         governor.approve(id);
         _execute();
         assertTrue(registry.statusOf(PLATFORM) == IConsortiumRegistry.MemberStatus.Suspended, "platform suspended");
@@ -51,7 +52,7 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
 
     function test_execute_twiceReverts() external {
         uint256 id = _propose();
-        vm.prank(branchBOps);
+        vm.prank(branchBGov);
         governor.approve(id);
         _execute();
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorAlreadyExecuted.selector, id));
@@ -62,7 +63,7 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
         uint256 id = _propose();
         uint64 expiresAt = governor.proposal(id).expiresAt;
         vm.warp(expiresAt);
-        vm.prank(branchBOps);
+        vm.prank(branchBGov);
         vm.expectRevert(
             abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExpired.selector, id, expiresAt, expiresAt)
         );
@@ -71,7 +72,7 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
 
     function test_execute_afterExpiryReverts() external {
         uint256 id = _propose();
-        vm.prank(branchBOps);
+        vm.prank(branchBGov);
         governor.approve(id);
         uint64 expiresAt = governor.proposal(id).expiresAt;
         vm.warp(expiresAt + 1);
@@ -83,7 +84,7 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
 
     function test_execute_suspendedGovernorsApprovalStopsCounting() external {
         uint256 id = _propose();
-        vm.prank(branchBOps);
+        vm.prank(branchBGov);
         governor.approve(id);
         assertEq(governor.validApprovals(id), 2, "two approvals before");
         // suspend branch B through a separate proposal approved by union + branch A
@@ -96,8 +97,11 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
 
     function test_approve_twiceBySameMemberReverts() external {
         uint256 id = _propose();
-        // the union has two accounts; the second one is still the same member
-        vm.prank(unionAnchor);
+        // a second governance key of the union is still the same member
+        address secondKey = account("union.gov2");
+        vm.prank(address(governor));
+        registry.addAccount(UNION, secondKey, IConsortiumRegistry.AccountRole.Governance);
+        vm.prank(secondKey);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorAlreadyApproved.selector, id, UNION));
         governor.approve(id);
     }
@@ -117,14 +121,14 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     function test_approve_bySuspendedGovernorReverts() external {
         uint256 id = _propose();
         _govern(address(registry), abi.encodeCall(IConsortiumRegistry.suspendMember, (BRANCH_B)));
-        vm.prank(branchBOps);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, branchBOps));
+        vm.prank(branchBGov);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, branchBGov));
         governor.approve(id);
     }
 
     function test_propose_duplicateReverts() external {
         uint256 id = _propose();
-        vm.prank(branchAOps);
+        vm.prank(branchAGov);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExists.selector, id));
         governor.propose(_targets, _calldatas, _DESCRIPTION);
     }
@@ -132,10 +136,10 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     function test_propose_emptyOrMismatchedCallsRevert() external {
         address[] memory noTargets = new address[](0);
         bytes[] memory noCalls = new bytes[](0);
-        vm.prank(unionOps);
+        vm.prank(unionGov);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorInvalidCalls.selector, 0, 0, 32));
         governor.propose(noTargets, noCalls, "empty");
-        vm.prank(unionOps);
+        vm.prank(unionGov);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorInvalidCalls.selector, 1, 0, 32));
         governor.propose(_targets, noCalls, "mismatch");
     }
@@ -143,7 +147,7 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     function test_execute_bubblesTheTargetsCustomError() external {
         _calldatas[0] = abi.encodeCall(IConsortiumRegistry.suspendMember, (99));
         uint256 id = _propose();
-        vm.prank(branchAOps);
+        vm.prank(branchAGov);
         governor.approve(id);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryUnknownMember.selector, 99));
         _execute();
@@ -166,6 +170,77 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
         vm.prank(address(governor));
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorPeriodOutOfRange.selector, 59 minutes));
         governor.setApprovalPeriod(59 minutes);
+    }
+
+    function test_propose_refusesOperationsAndLogOperatorKeysOfGovernors() external {
+        vm.prank(unionOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumGovernor.GovernorWrongRole.selector, unionOps, IConsortiumRegistry.AccountRole.Operations
+            )
+        );
+        governor.propose(_targets, _calldatas, _DESCRIPTION);
+        vm.prank(unionAnchor);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumGovernor.GovernorWrongRole.selector, unionAnchor, IConsortiumRegistry.AccountRole.LogOperator
+            )
+        );
+        governor.propose(_targets, _calldatas, _DESCRIPTION);
+    }
+
+    function test_approveAndExecute_refuseNonGovernanceKeys() external {
+        uint256 id = _propose();
+        vm.prank(branchBOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumGovernor.GovernorWrongRole.selector, branchBOps, IConsortiumRegistry.AccountRole.Operations
+            )
+        );
+        governor.approve(id);
+        vm.prank(branchBGov);
+        governor.approve(id);
+        // executing is a governance act too: neither an operations key nor a stranger may do it
+        bytes32 descriptionHash = keccak256(bytes(_DESCRIPTION));
+        vm.prank(unionAnchor);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumGovernor.GovernorWrongRole.selector, unionAnchor, IConsortiumRegistry.AccountRole.LogOperator
+            )
+        );
+        governor.execute(_targets, _calldatas, descriptionHash);
+        vm.prank(outsider);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, outsider));
+        governor.execute(_targets, _calldatas, descriptionHash);
+        vm.prank(courtOps);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, courtOps));
+        governor.execute(_targets, _calldatas, descriptionHash);
+        assertTrue(registry.statusOf(PLATFORM) == IConsortiumRegistry.MemberStatus.Active, "nothing executed");
+        _execute();
+        assertTrue(registry.statusOf(PLATFORM) == IConsortiumRegistry.MemberStatus.Suspended, "the governance key executes");
+    }
+
+    /// @dev Any account of a governor member attached with a role other than Governance is
+    /// refused in every governor entry point with its role in the error.
+    function testFuzz_governorEntryPoints_refuseEveryOtherRole(uint256 keySeed, uint8 roleSeed, uint8 memberSeed) external {
+        address key = account(string(abi.encode("fuzz key", keySeed)));
+        IConsortiumRegistry.AccountRole role = roleSeed % 2 == 0
+            ? IConsortiumRegistry.AccountRole.Operations
+            : IConsortiumRegistry.AccountRole.LogOperator;
+        uint32 memberId = [UNION, BRANCH_A, BRANCH_B][memberSeed % 3];
+        vm.prank(address(governor));
+        registry.addAccount(memberId, key, role);
+        uint256 id = _propose();
+        bytes memory wrongRole = abi.encodeWithSelector(IConsortiumGovernor.GovernorWrongRole.selector, key, role);
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        governor.propose(_targets, _calldatas, "another");
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        governor.approve(id);
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        governor.execute(_targets, _calldatas, keccak256(bytes(_DESCRIPTION)));
     }
 
     function testFuzz_approvalsRequired_strictMajorityAtDefault(uint8 governorCount, uint8 others) external {

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {IConsortiumGoverned} from "../consortium/IConsortiumGoverned.sol";
 import {ConsortiumRegistry} from "../consortium/ConsortiumRegistry.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
+import {EvidenceLog} from "../evidence/EvidenceLog.sol";
+import {EvidenceRegistry} from "../evidence/EvidenceRegistry.sol";
 import {ConsortiumFixture} from "./utils/ConsortiumFixture.sol";
 
 contract ConsortiumRegistryTest is ConsortiumFixture {
+    IConsortiumRegistry.AccountRole private constant _NONE = IConsortiumRegistry.AccountRole.None;
+    IConsortiumRegistry.AccountRole private constant _OPS = IConsortiumRegistry.AccountRole.Operations;
+    IConsortiumRegistry.AccountRole private constant _LOG = IConsortiumRegistry.AccountRole.LogOperator;
+    IConsortiumRegistry.AccountRole private constant _GOV = IConsortiumRegistry.AccountRole.Governance;
+
     function test_bootstrap_admitsFoundersWithKindsRegionsAndAccounts() external view {
         assertEq(registry.memberIds().length, 5, "five founders");
         assertEq(registry.memberOf(unionAnchor), UNION, "second union account");
@@ -14,7 +22,7 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         assertEq(registry.memberOf(outsider), 0, "outsider has no member");
         assertTrue(registry.kindOf(PLATFORM) == IConsortiumRegistry.MemberKind.Platform, "platform kind");
         assertEq(registry.regionOf(BRANCH_B), 330681, "branch B region");
-        assertEq(registry.accountsOf(UNION).length, 2, "union accounts");
+        assertEq(registry.accountsOf(UNION).length, 3, "union accounts: operations, log operator, governance");
         assertEq(registry.governor(), address(governor), "governor set");
         assertTrue(registry.isGovernorMember(BRANCH_A), "branch governs");
         assertFalse(registry.isGovernorMember(COURT), "court does not govern");
@@ -49,11 +57,21 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryInvalidName.selector, 0));
         registry.addMember(_init(9, IConsortiumRegistry.MemberKind.Branch, 330100, "", _one(outsider)));
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryInvalidAccountCount.selector, 0, 16));
-        registry.addMember(_init(9, IConsortiumRegistry.MemberKind.Branch, 330100, "X", new address[](0)));
+        registry.addMember(
+            _init(9, IConsortiumRegistry.MemberKind.Branch, 330100, "X", new IConsortiumRegistry.AccountInit[](0))
+        );
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryAccountTaken.selector, courtOps, COURT));
         registry.addMember(_init(9, IConsortiumRegistry.MemberKind.Branch, 330100, "X", _one(courtOps)));
         vm.expectRevert(IConsortiumRegistry.RegistryZeroAccount.selector);
         registry.addMember(_init(9, IConsortiumRegistry.MemberKind.Branch, 330100, "X", _one(address(0))));
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryInvalidRole.selector, outsider, _NONE));
+        registry.addMember(_init(9, IConsortiumRegistry.MemberKind.Branch, 330100, "X", _one(outsider, _NONE)));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumRegistry.RegistryRoleNotForKind.selector, outsider, _GOV, IConsortiumRegistry.MemberKind.Court
+            )
+        );
+        registry.addMember(_init(9, IConsortiumRegistry.MemberKind.Court, 330100, "X", _one(outsider, _GOV)));
         vm.stopPrank();
         assertEq(registry.memberIds().length, 5, "nothing admitted");
     }
@@ -87,10 +105,12 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
     function test_accounts_addAndRemove() external {
         address extra = account("branchA.keeper");
         vm.startPrank(address(governor));
-        registry.addAccount(BRANCH_A, extra);
+        registry.addAccount(BRANCH_A, extra, _OPS);
         assertEq(registry.memberOf(extra), BRANCH_A, "attached");
         registry.removeAccount(BRANCH_A, branchAOps);
+        registry.removeAccount(BRANCH_A, branchAGov);
         assertEq(registry.memberOf(branchAOps), 0, "detached");
+        assertTrue(registry.roleOf(branchAOps) == _NONE, "and its role gone");
         assertEq(registry.accountsOf(BRANCH_A).length, 1, "one left");
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryLastAccount.selector, BRANCH_A));
         registry.removeAccount(BRANCH_A, extra);
@@ -102,6 +122,211 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
     function test_setRegion_changesRegion() external {
         _govern(address(registry), abi.encodeCall(IConsortiumRegistry.setRegion, (BRANCH_A, 330110)));
         assertEq(registry.regionOf(BRANCH_A), 330110, "moved");
+    }
+
+    // ------------------------------------------------------------------ account roles
+
+    function test_bootstrap_foundersAccountsCarryTheirRoles() external view {
+        assertTrue(registry.roleOf(unionOps) == _OPS, "union operations key");
+        assertTrue(registry.roleOf(unionAnchor) == _LOG, "union anchor key");
+        assertTrue(registry.roleOf(unionGov) == _GOV, "union governance key");
+        assertTrue(registry.roleOf(courtOps) == _OPS, "court operations key");
+        assertTrue(registry.roleOf(outsider) == _NONE, "no role without a member");
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+            registry.accountOf(unionAnchor);
+        assertEq(memberId, UNION, "member");
+        assertTrue(status == IConsortiumRegistry.MemberStatus.Active, "status");
+        assertTrue(role == _LOG, "role");
+        (memberId, status, role) = registry.accountOf(outsider);
+        assertEq(memberId, 0, "no member");
+        assertTrue(status == IConsortiumRegistry.MemberStatus.None && role == _NONE, "nothing");
+    }
+
+    function test_addAccount_recordsTheRoleAndEmitsIt() external {
+        address extra = account("branchB.anchor");
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IConsortiumRegistry.AccountAdded(BRANCH_B, extra, _LOG);
+        vm.prank(address(governor));
+        registry.addAccount(BRANCH_B, extra, _LOG);
+        assertTrue(registry.roleOf(extra) == _LOG, "log operator");
+    }
+
+    function test_addAccount_refusesNoRoleAndGovernanceForNonGoverningMembers() external {
+        address extra = account("extra");
+        vm.startPrank(address(governor));
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryInvalidRole.selector, extra, _NONE));
+        registry.addAccount(BRANCH_A, extra, _NONE);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumRegistry.RegistryRoleNotForKind.selector, extra, _GOV, IConsortiumRegistry.MemberKind.Platform
+            )
+        );
+        registry.addAccount(PLATFORM, extra, _GOV);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumRegistry.RegistryRoleNotForKind.selector, extra, _GOV, IConsortiumRegistry.MemberKind.Court
+            )
+        );
+        registry.addAccount(COURT, extra, _GOV);
+        vm.stopPrank();
+        assertEq(registry.memberOf(extra), 0, "nothing attached");
+    }
+
+    function test_addAccount_aKeyHasOneRoleUntilDetached() external {
+        vm.startPrank(address(governor));
+        // the same member cannot give its operations key a second role
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryAccountTaken.selector, unionOps, UNION));
+        registry.addAccount(UNION, unionOps, _GOV);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryAccountTaken.selector, unionAnchor, UNION));
+        registry.addAccount(UNION, unionAnchor, _OPS);
+        // a new role means detaching first: then the old role is gone
+        registry.removeAccount(UNION, unionAnchor);
+        registry.addAccount(UNION, unionAnchor, _OPS);
+        vm.stopPrank();
+        assertTrue(registry.roleOf(unionAnchor) == _OPS, "only the new role");
+    }
+
+    /// @dev Whatever role a key was attached with, attaching it again in any role, to any
+    /// member, is refused and leaves its one role unchanged.
+    function testFuzz_addAccount_oneRolePerKey(uint256 keySeed, uint8 firstSeed, uint8 secondSeed, uint8 memberSeed)
+        external
+    {
+        address key = account(string(abi.encode("fuzz key", keySeed)));
+        IConsortiumRegistry.AccountRole first = IConsortiumRegistry.AccountRole(1 + (firstSeed % 3));
+        IConsortiumRegistry.AccountRole second = IConsortiumRegistry.AccountRole(1 + (secondSeed % 3));
+        uint32 other = [UNION, BRANCH_A, BRANCH_B][memberSeed % 3];
+        vm.startPrank(address(governor));
+        registry.addAccount(BRANCH_B, key, first);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryAccountTaken.selector, key, BRANCH_B));
+        registry.addAccount(other, key, second);
+        vm.stopPrank();
+        assertTrue(registry.roleOf(key) == first, "first role kept");
+        assertEq(registry.memberOf(key), BRANCH_B, "first member kept");
+    }
+
+    // ------------------------------------------------------------------ official evidence contracts
+
+    function test_bootstrapEvidenceContracts_deployerOnlyAndOnce() external {
+        vm.prank(outsider);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumRegistry.RegistryNotBootstrapper.selector, outsider, address(this))
+        );
+        registry.bootstrapEvidenceContracts(address(evidenceLog), address(evidenceRegistry));
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IConsortiumRegistry.EvidenceContractsChanged(address(evidenceLog), address(evidenceRegistry));
+        registry.bootstrapEvidenceContracts(address(evidenceLog), address(evidenceRegistry));
+        (address log, address lifecycle) = registry.evidenceContracts();
+        assertEq(log, address(evidenceLog), "log named");
+        assertEq(lifecycle, address(evidenceRegistry), "registry named");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumRegistry.RegistryEvidenceContractsSet.selector, address(evidenceLog), address(evidenceRegistry)
+            )
+        );
+        registry.bootstrapEvidenceContracts(address(evidenceLog), address(evidenceRegistry));
+        // the governor cannot use the deployer's one-time door either
+        vm.prank(address(governor));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumRegistry.RegistryNotBootstrapper.selector, address(governor), address(this))
+        );
+        registry.bootstrapEvidenceContracts(address(evidenceLog), address(evidenceRegistry));
+    }
+
+    function test_evidenceContracts_zeroUntilNamed() external view {
+        (address log, address lifecycle) = registry.evidenceContracts();
+        assertEq(log, address(0), "no log");
+        assertEq(lifecycle, address(0), "no registry");
+    }
+
+    function test_bootstrapEvidenceContracts_refusesPairsThatDoNotBelongTogether() external {
+        ConsortiumRegistry otherRegistry = new ConsortiumRegistry();
+        EvidenceLog foreignLog = new EvidenceLog(otherRegistry);
+        EvidenceRegistry foreignLifecycle = new EvidenceRegistry(otherRegistry, foreignLog);
+        EvidenceLog secondLog = new EvidenceLog(registry);
+        EvidenceRegistry secondLifecycle = new EvidenceRegistry(registry, secondLog);
+        // a log that reads another consortium's registry
+        _expectInvalidPair(address(foreignLog), address(foreignLifecycle));
+        // a lifecycle registry that belongs to another log of this consortium
+        _expectInvalidPair(address(evidenceLog), address(secondLifecycle));
+        // swapped, and addresses without code
+        _expectInvalidPair(address(evidenceRegistry), address(evidenceLog));
+        _expectInvalidPair(outsider, address(evidenceRegistry));
+        _expectInvalidPair(address(evidenceLog), outsider);
+        (address log,) = registry.evidenceContracts();
+        assertEq(log, address(0), "nothing named");
+    }
+
+    function test_setEvidenceContracts_governorOnlyReplacesThePair() external {
+        registry.bootstrapEvidenceContracts(address(evidenceLog), address(evidenceRegistry));
+        EvidenceLog newLog = new EvidenceLog(registry);
+        EvidenceRegistry newLifecycle = new EvidenceRegistry(registry, newLog);
+        address[3] memory others = [address(this), unionGov, outsider];
+        for (uint256 i = 0; i < others.length; ++i) {
+            vm.prank(others[i]);
+            vm.expectRevert(
+                abi.encodeWithSelector(IConsortiumGoverned.ConsortiumNotGovernor.selector, others[i], address(governor))
+            );
+            registry.setEvidenceContracts(address(newLog), address(newLifecycle));
+        }
+        vm.prank(address(governor));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IConsortiumRegistry.RegistryInvalidEvidenceContracts.selector, address(newLog), address(evidenceRegistry)
+            )
+        );
+        registry.setEvidenceContracts(address(newLog), address(evidenceRegistry));
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IConsortiumRegistry.EvidenceContractsChanged(address(newLog), address(newLifecycle));
+        vm.prank(address(governor));
+        registry.setEvidenceContracts(address(newLog), address(newLifecycle));
+        (address log, address lifecycle) = registry.evidenceContracts();
+        assertEq(log, address(newLog), "new log");
+        assertEq(lifecycle, address(newLifecycle), "new registry");
+        // and through a proposal, back to the first pair
+        _govern(
+            address(registry),
+            abi.encodeCall(IConsortiumRegistry.setEvidenceContracts, (address(evidenceLog), address(evidenceRegistry)))
+        );
+        (log,) = registry.evidenceContracts();
+        assertEq(log, address(evidenceLog), "first log again");
+    }
+
+    // ------------------------------------------------------------------ governed parameters
+
+    function test_setParameter_governorOnlyAndEmitsPreviousValue() external {
+        bytes32 key = keccak256("anchor.intake.recordsPerSecond");
+        assertEq(registry.parameter(key), 0, "unset is zero");
+        vm.prank(unionGov);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumGoverned.ConsortiumNotGovernor.selector, unionGov, address(governor))
+        );
+        registry.setParameter(key, 5_000);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IConsortiumRegistry.ParameterChanged(key, 0, 5_000);
+        vm.prank(address(governor));
+        registry.setParameter(key, 5_000);
+        assertEq(registry.parameter(key), 5_000, "set");
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit IConsortiumRegistry.ParameterChanged(key, 5_000, 7_500);
+        vm.prank(address(governor));
+        registry.setParameter(key, 7_500);
+        assertEq(registry.parameter(key), 7_500, "changed");
+        _govern(address(registry), abi.encodeCall(IConsortiumRegistry.setParameter, (key, 9_000)));
+        assertEq(registry.parameter(key), 9_000, "through a proposal");
+        assertEq(registry.parameter(keccak256("other")), 0, "other keys untouched");
+    }
+
+    function testFuzz_setParameter_storesAnyValueByKey(bytes32 key, uint256 value) external {
+        vm.prank(address(governor));
+        registry.setParameter(key, value);
+        assertEq(registry.parameter(key), value, "stored");
+    }
+
+    function _expectInvalidPair(address log, address lifecycle) private {
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumRegistry.RegistryInvalidEvidenceContracts.selector, log, lifecycle)
+        );
+        registry.bootstrapEvidenceContracts(log, lifecycle);
     }
 
     function test_member_unknownReverts() external {

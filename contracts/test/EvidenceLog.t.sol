@@ -99,12 +99,13 @@ contract EvidenceLogTest is EvidenceFixture {
 
     function test_commitHead_wrongLogsOperatorReverts() external {
         bytes32 branchLog = keccak256("jointledger.log.branchA.1");
-        _govern(address(evidenceLog), abi.encodeCall(IEvidenceLog.openLog, (branchLog, BRANCH_A, branchAOps)));
+        address branchAAnchor = _attach(BRANCH_A, "branchA.anchor", IConsortiumRegistry.AccountRole.LogOperator);
+        _govern(address(evidenceLog), abi.encodeCall(IEvidenceLog.openLog, (branchLog, BRANCH_A, branchAAnchor)));
         bytes32[] memory none = new bytes32[](0);
-        vm.prank(branchAOps);
-        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, branchAOps, unionAnchor));
+        vm.prank(branchAAnchor);
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, branchAAnchor, unionAnchor));
         evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
-        vm.prank(branchAOps);
+        vm.prank(branchAAnchor);
         evidenceLog.commitHead(branchLog, 1, _hashes[0], none);
         assertEq(evidenceLog.headCount(branchLog), 1, "own log accepted");
         assertEq(evidenceLog.headCount(UNION_LOG), 0, "union log untouched");
@@ -120,13 +121,80 @@ contract EvidenceLogTest is EvidenceFixture {
     }
 
     function test_setLogOperator_rotatesTheKey() external {
-        _govern(address(evidenceLog), abi.encodeCall(IEvidenceLog.setLogOperator, (UNION_LOG, unionOps)));
+        address newAnchor = _attach(UNION, "union.anchor2", IConsortiumRegistry.AccountRole.LogOperator);
+        _govern(address(evidenceLog), abi.encodeCall(IEvidenceLog.setLogOperator, (UNION_LOG, newAnchor)));
         bytes32[] memory none = new bytes32[](0);
         vm.prank(unionAnchor);
-        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, unionAnchor, unionOps));
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, unionAnchor, newAnchor));
         evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
-        vm.prank(unionOps);
+        vm.prank(newAnchor);
         evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
+    }
+
+    function test_openLogAndSetLogOperator_refuseOperationsAndGovernanceKeys() external {
+        vm.startPrank(address(governor));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEvidenceLog.EvidenceLogWrongRole.selector, unionOps, IConsortiumRegistry.AccountRole.Operations)
+        );
+        evidenceLog.openLog(keccak256("x"), UNION, unionOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEvidenceLog.EvidenceLogWrongRole.selector, unionGov, IConsortiumRegistry.AccountRole.Governance)
+        );
+        evidenceLog.openLog(keccak256("x"), UNION, unionGov);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEvidenceLog.EvidenceLogWrongRole.selector, unionOps, IConsortiumRegistry.AccountRole.Operations)
+        );
+        evidenceLog.setLogOperator(UNION_LOG, unionOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEvidenceLog.EvidenceLogWrongRole.selector, unionGov, IConsortiumRegistry.AccountRole.Governance)
+        );
+        evidenceLog.setLogOperator(UNION_LOG, unionGov);
+        vm.stopPrank();
+        assertEq(evidenceLog.logInfo(UNION_LOG).operator, unionAnchor, "operator unchanged");
+    }
+
+    function test_commitHead_operatorReattachedWithAnotherRoleReverts() external {
+        // governance moves the anchor key to operations duty without rotating the log: the key
+        // is still named by the log but may no longer commit
+        vm.startPrank(address(governor));
+        registry.removeAccount(UNION, unionAnchor);
+        registry.addAccount(UNION, unionAnchor, IConsortiumRegistry.AccountRole.Operations);
+        vm.stopPrank();
+        bytes32[] memory none = new bytes32[](0);
+        vm.prank(unionAnchor);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEvidenceLog.EvidenceLogWrongRole.selector, unionAnchor, IConsortiumRegistry.AccountRole.Operations)
+        );
+        evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
+        assertEq(evidenceLog.headCount(UNION_LOG), 0, "nothing committed");
+    }
+
+    /// @dev A key of any role but LogOperator, of any member, cannot become a log operator.
+    function testFuzz_openLogAndSetLogOperator_refuseEveryOtherRole(uint256 keySeed, bool governance, uint8 memberSeed)
+        external
+    {
+        uint32 memberId = [UNION, BRANCH_A, BRANCH_B][memberSeed % 3];
+        IConsortiumRegistry.AccountRole role =
+            governance ? IConsortiumRegistry.AccountRole.Governance : IConsortiumRegistry.AccountRole.Operations;
+        address key = _attach(memberId, string(abi.encode("fuzz key", keySeed)), role);
+        bytes memory wrongRole = abi.encodeWithSelector(IEvidenceLog.EvidenceLogWrongRole.selector, key, role);
+        vm.prank(address(governor));
+        vm.expectRevert(wrongRole);
+        evidenceLog.openLog(keccak256(abi.encode("log", keySeed)), memberId, key);
+        if (memberId == UNION) {
+            vm.prank(address(governor));
+            vm.expectRevert(wrongRole);
+            evidenceLog.setLogOperator(UNION_LOG, key);
+        }
+    }
+
+    function _attach(uint32 memberId, string memory label, IConsortiumRegistry.AccountRole role)
+        private
+        returns (address key)
+    {
+        key = account(label);
+        vm.prank(address(governor));
+        registry.addAccount(memberId, key, role);
     }
 
     function testFuzz_verifyInclusion_everyLeafOfACommittedHead(uint256 seed, uint256 size, uint256 index) external {

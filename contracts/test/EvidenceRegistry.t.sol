@@ -28,24 +28,111 @@ contract EvidenceRegistryTest is EvidenceFixture {
     }
 
     /// @dev Leaf 0, 2, 4… are branch A's; 1, 3, 5… the platform's.
+    function _submitterOps(uint256 i) private view returns (address) {
+        return i % 2 == 0 ? branchAOps : platformOps;
+    }
+
+    /// @dev Registered by the submitter's operations key.
     function _register(uint256 i) private returns (bytes32) {
+        return _registerAs(_submitterOps(i), i);
+    }
+
+    function _registerAs(address caller, uint256 i) private returns (bytes32) {
         bytes32[] memory proof = MerkleReference.inclusion(_hashes, i, SIZE);
+        vm.prank(caller);
         return evidenceRegistry.register(_leaves[i], UNION_LOG, SIZE, i, proof);
     }
 
-    function test_register_recordsTheSubmitterFromTheLeaf() external {
-        vm.prank(outsider); // anyone may register: the proof decides
-        bytes32 leafHash = _register(3);
+    function test_register_bySubmitterRecordsTheLeaf() external {
+        bytes32 leafHash = _registerAs(platformOps, 3);
         assertEq(leafHash, _hashes[3], "leaf hash");
         IEvidenceRegistry.EvidenceStatus memory s = evidenceRegistry.status(leafHash);
         assertTrue(s.state == IEvidenceRegistry.EvidenceState.Active, "active");
-        assertEq(s.submitter, PLATFORM, "submitter from leaf, not caller");
+        assertEq(s.submitter, PLATFORM, "submitter");
         assertEq(s.leafIndex, 3, "index");
         assertEq(s.records, 1, "registered record");
+        assertEq(evidenceRegistry.records(leafHash)[0].byMember, PLATFORM, "recorded as the submitter's");
+    }
+
+    function test_register_byCourtRecordsTheSubmitterFromTheLeaf() external {
+        bytes32 leafHash = _registerAs(courtOps, 3);
+        assertEq(evidenceRegistry.status(leafHash).submitter, PLATFORM, "submitter from the leaf, not the court");
+    }
+
+    /// @dev Regression: registration was open to anyone, so another member could start the
+    /// lifecycle of someone else's evidence (choosing when, and under which log head, it counts).
+    function test_register_byAnotherMembersAccountReverts() external {
+        bytes32[] memory proof = MerkleReference.inclusion(_hashes, 3, SIZE);
+        vm.prank(branchAOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IEvidenceRegistry.EvidenceRegistryNotRegistrant.selector, _hashes[3], branchAOps, BRANCH_A, PLATFORM
+            )
+        );
+        evidenceRegistry.register(_leaves[3], UNION_LOG, SIZE, 3, proof);
+        vm.prank(unionOps);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IEvidenceRegistry.EvidenceRegistryNotRegistrant.selector, _hashes[3], unionOps, UNION, PLATFORM
+            )
+        );
+        evidenceRegistry.register(_leaves[3], UNION_LOG, SIZE, 3, proof);
+        vm.prank(outsider);
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceRegistry.EvidenceRegistryNotActiveMember.selector, outsider));
+        evidenceRegistry.register(_leaves[3], UNION_LOG, SIZE, 3, proof);
+        assertTrue(evidenceRegistry.status(_hashes[3]).state == IEvidenceRegistry.EvidenceState.Unknown, "not registered");
+    }
+
+    function test_register_bySuspendedSubmitterReverts() external {
+        _govern(address(registry), abi.encodeCall(IConsortiumRegistry.suspendMember, (PLATFORM)));
+        bytes32[] memory proof = MerkleReference.inclusion(_hashes, 3, SIZE);
+        vm.prank(platformOps);
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceRegistry.EvidenceRegistryNotActiveMember.selector, platformOps));
+        evidenceRegistry.register(_leaves[3], UNION_LOG, SIZE, 3, proof);
+    }
+
+    function test_register_bySubmittersNonOperationsKeysReverts() external {
+        bytes32[] memory proof = MerkleReference.inclusion(_hashes, 0, SIZE);
+        vm.prank(branchAGov);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IEvidenceRegistry.EvidenceRegistryWrongRole.selector, branchAGov, IConsortiumRegistry.AccountRole.Governance
+            )
+        );
+        evidenceRegistry.register(_leaves[0], UNION_LOG, SIZE, 0, proof);
+    }
+
+    /// @dev A submitter's key of any role but Operations is refused in every lifecycle entry
+    /// point, with its role in the error.
+    function testFuzz_lifecycle_refusesEveryNonOperationsRole(uint256 keySeed, bool governance, uint256 index) external {
+        uint256 i = bound(index, 0, SIZE / 2 - 1) * 2; // a branch A leaf
+        IConsortiumRegistry.AccountRole role =
+            governance ? IConsortiumRegistry.AccountRole.Governance : IConsortiumRegistry.AccountRole.LogOperator;
+        address key = account(string(abi.encode("fuzz key", keySeed)));
+        vm.prank(address(governor));
+        registry.addAccount(BRANCH_A, key, role);
+        bytes memory wrongRole = abi.encodeWithSelector(IEvidenceRegistry.EvidenceRegistryWrongRole.selector, key, role);
+        bytes32[] memory proof = MerkleReference.inclusion(_hashes, i, SIZE);
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        evidenceRegistry.register(_leaves[i], UNION_LOG, SIZE, i, proof);
+        bytes32 leafHash = _register(i);
+        bytes32 replacement = _register(i == 0 ? 2 : 0);
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        evidenceRegistry.revoke(leafHash, REASON_CLERICAL);
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        evidenceRegistry.supersede(leafHash, replacement, REASON_CLERICAL);
+        vm.prank(key);
+        vm.expectRevert(wrongRole);
+        evidenceRegistry.endorse(replacement);
+        assertTrue(evidenceRegistry.status(leafHash).state == IEvidenceRegistry.EvidenceState.Active, "unchanged");
     }
 
     function test_register_wrongProofReverts() external {
         bytes32[] memory proof = MerkleReference.inclusion(_hashes, 4, SIZE);
+        vm.prank(platformOps);
         vm.expectRevert(
             abi.encodeWithSelector(IEvidenceRegistry.EvidenceRegistryNotIncluded.selector, UNION_LOG, SIZE, 3, _hashes[3])
         );
@@ -55,6 +142,7 @@ contract EvidenceRegistryTest is EvidenceFixture {
     function test_register_twiceReverts() external {
         _register(0);
         bytes32[] memory proof = MerkleReference.inclusion(_hashes, 0, SIZE);
+        vm.prank(branchAOps);
         vm.expectRevert(
             abi.encodeWithSelector(IEvidenceRegistry.EvidenceRegistryAlreadyRegistered.selector, _hashes[0])
         );
@@ -173,7 +261,11 @@ contract EvidenceRegistryTest is EvidenceFixture {
         evidenceRegistry.endorse(leafHash);
         assertEq(evidenceRegistry.status(leafHash).endorsements, 2, "two endorsements");
         assertEq(evidenceRegistry.endorsers(leafHash)[0], PLATFORM, "platform first");
-        vm.prank(unionAnchor);
+        // another operations key of the union is still the same member
+        address unionOps2 = account("union.ops2");
+        vm.prank(address(governor));
+        registry.addAccount(UNION, unionOps2, IConsortiumRegistry.AccountRole.Operations);
+        vm.prank(unionOps2);
         vm.expectRevert(
             abi.encodeWithSelector(IEvidenceRegistry.EvidenceRegistryAlreadyEndorsed.selector, leafHash, UNION)
         );

@@ -10,6 +10,8 @@ import {TestBase} from "./TestBase.sol";
 
 /// @notice A demo consortium: the union (1, Zhejiang 330000), two branches in different
 /// counties (2: 330102, 3: 330681), a platform (4) and a court (5). Union and branches govern.
+/// Every key has one role: `*Ops` are operations keys, `*Gov` governance keys, `unionAnchor` the
+/// union's log operator.
 abstract contract ConsortiumFixture is TestBase {
     uint32 internal constant UNION = 1;
     uint32 internal constant BRANCH_A = 2;
@@ -19,8 +21,11 @@ abstract contract ConsortiumFixture is TestBase {
 
     address internal unionOps = account("union.ops");
     address internal unionAnchor = account("union.anchor");
+    address internal unionGov = account("union.gov");
     address internal branchAOps = account("branchA.ops");
+    address internal branchAGov = account("branchA.gov");
     address internal branchBOps = account("branchB.ops");
+    address internal branchBGov = account("branchB.gov");
     address internal platformOps = account("platform.ops");
     address internal courtOps = account("court.ops");
     address internal outsider = account("outsider");
@@ -40,30 +45,49 @@ abstract contract ConsortiumFixture is TestBase {
 
     function _founders() internal view returns (IConsortiumRegistry.MemberInit[] memory founders) {
         founders = new IConsortiumRegistry.MemberInit[](5);
-        address[] memory unionAccounts = new address[](2);
-        unionAccounts[0] = unionOps;
-        unionAccounts[1] = unionAnchor;
+        IConsortiumRegistry.AccountInit[] memory unionAccounts = new IConsortiumRegistry.AccountInit[](3);
+        unionAccounts[0] = IConsortiumRegistry.AccountInit(unionOps, IConsortiumRegistry.AccountRole.Operations);
+        unionAccounts[1] = IConsortiumRegistry.AccountInit(unionAnchor, IConsortiumRegistry.AccountRole.LogOperator);
+        unionAccounts[2] = IConsortiumRegistry.AccountInit(unionGov, IConsortiumRegistry.AccountRole.Governance);
         founders[0] = _init(UNION, IConsortiumRegistry.MemberKind.Union, 330000, "Provincial Rural Credit Union", unionAccounts);
-        founders[1] = _init(BRANCH_A, IConsortiumRegistry.MemberKind.Branch, 330102, "Shangcheng Rural Bank", _one(branchAOps));
-        founders[2] = _init(BRANCH_B, IConsortiumRegistry.MemberKind.Branch, 330681, "Zhuji Rural Bank", _one(branchBOps));
+        founders[1] = _init(BRANCH_A, IConsortiumRegistry.MemberKind.Branch, 330102, "Shangcheng Rural Bank", _opsAndGov(branchAOps, branchAGov));
+        founders[2] = _init(BRANCH_B, IConsortiumRegistry.MemberKind.Branch, 330681, "Zhuji Rural Bank", _opsAndGov(branchBOps, branchBGov));
         founders[3] = _init(PLATFORM, IConsortiumRegistry.MemberKind.Platform, 330106, "Example Lending Platform", _one(platformOps));
         founders[4] = _init(COURT, IConsortiumRegistry.MemberKind.Court, 330100, "Hangzhou Internet Court", _one(courtOps));
     }
 
-    function _init(uint32 id, IConsortiumRegistry.MemberKind kind, uint32 region, string memory name, address[] memory accounts)
-        internal
-        pure
-        returns (IConsortiumRegistry.MemberInit memory)
-    {
+    function _init(
+        uint32 id,
+        IConsortiumRegistry.MemberKind kind,
+        uint32 region,
+        string memory name,
+        IConsortiumRegistry.AccountInit[] memory accounts
+    ) internal pure returns (IConsortiumRegistry.MemberInit memory) {
         return IConsortiumRegistry.MemberInit({id: id, kind: kind, regionCode: region, name: name, accounts: accounts});
     }
 
-    function _one(address a) internal pure returns (address[] memory accounts) {
-        accounts = new address[](1);
-        accounts[0] = a;
+    /// @dev One operations account.
+    function _one(address a) internal pure returns (IConsortiumRegistry.AccountInit[] memory accounts) {
+        return _one(a, IConsortiumRegistry.AccountRole.Operations);
     }
 
-    /// @dev Pass one call through governance with the union and branch A approving (2 of 3).
+    function _one(address a, IConsortiumRegistry.AccountRole role)
+        internal
+        pure
+        returns (IConsortiumRegistry.AccountInit[] memory accounts)
+    {
+        accounts = new IConsortiumRegistry.AccountInit[](1);
+        accounts[0] = IConsortiumRegistry.AccountInit(a, role);
+    }
+
+    function _opsAndGov(address ops, address gov) internal pure returns (IConsortiumRegistry.AccountInit[] memory accounts) {
+        accounts = new IConsortiumRegistry.AccountInit[](2);
+        accounts[0] = IConsortiumRegistry.AccountInit(ops, IConsortiumRegistry.AccountRole.Operations);
+        accounts[1] = IConsortiumRegistry.AccountInit(gov, IConsortiumRegistry.AccountRole.Governance);
+    }
+
+    /// @dev Pass one call through governance with the union and branch A approving (2 of 3),
+    /// each through its governance key.
     function _govern(address target, bytes memory data) internal {
         _govern(target, data, string(abi.encodePacked("proposal ", _nextNonce())));
     }
@@ -73,11 +97,12 @@ abstract contract ConsortiumFixture is TestBase {
         targets[0] = target;
         bytes[] memory calldatas = new bytes[](1);
         calldatas[0] = data;
-        vm.prank(unionOps);
+        vm.prank(unionGov);
         governor.propose(targets, calldatas, description);
         uint256 id = governor.hashProposal(targets, calldatas, keccak256(bytes(description)));
-        vm.prank(branchAOps);
+        vm.prank(branchAGov);
         governor.approve(id);
+        vm.prank(unionGov);
         governor.execute(targets, calldatas, keccak256(bytes(description)));
     }
 
