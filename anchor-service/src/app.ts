@@ -13,8 +13,7 @@ import {
 import type { Logger } from "pino";
 import type { PendingVerification, RequestDomain } from "../../common/auth/request-signing.ts";
 import { AuthError } from "../../common/auth/request-signing.ts";
-import { BundleFormatError, EvidenceBundleSchema, parseBundle } from "../../common/evidence/bundle.ts";
-import { overall, verifyOnline } from "../../common/evidence/verify.ts";
+import { EvidenceBundleSchema } from "../../common/evidence/bundle.ts";
 import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
 import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable } from "./errors.ts";
@@ -23,6 +22,7 @@ import type { Intake } from "./intake/intake.ts";
 import type { AnchorMetrics } from "./metrics.ts";
 import { registerDigestRoutes } from "./routes/digests.ts";
 import { registerSubmitRoute } from "./routes/leaves.ts";
+import { registerVerifyRoutes } from "./routes/verify.ts";
 import { registerVerifyPage } from "./routes/verify-page.ts";
 import {
   ConsistencyQuery,
@@ -34,8 +34,6 @@ import {
   LeafResponse,
   SubmitBody,
   SubmitResponse,
-  VerifyBody,
-  VerifyResponse,
 } from "./schemas/leaves.ts";
 import type { DigestIndex } from "./store/digests.ts";
 
@@ -153,20 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     handler: async (request) => deps.queries.consistency(request.query.from, request.query.to),
   });
 
-  api.post("/v1/verify", {
-    schema: { summary: "Verify a bundle: each check pass / fail / indeterminate with a reason", body: VerifyBody, response: { 200: VerifyResponse, ...errors } },
-    handler: async (request) => {
-      let bundle;
-      try {
-        bundle = parseBundle(request.body.bundle);
-      } catch (e) {
-        if (e instanceof BundleFormatError) throw anchorError("ANCHOR_ERR_VALIDATION", e.message);
-        throw e;
-      }
-      const checks = await verifyOnline(bundle, { providers: [deps.chain.provider], ...(request.body.documentDigest === undefined ? {} : { documentDigest: request.body.documentDigest }) });
-      return { overall: overall(checks), checks };
-    },
-  });
+  // POST /v1/verify and the trust anchor it is bound to (GET /.well-known/jointledger-trust-anchor.json)
+  registerVerifyRoutes(app, deps);
 
   api.get("/v1/info", {
     schema: { summary: "The chain, contracts and log this service anchors to, and its limits (what a client needs to sign requests)" },

@@ -1,6 +1,9 @@
 // Verification of an evidence bundle (bundle.ts): offline by pure math, online against one or
 // more chain RPC endpoints that must all agree. Every check yields pass, fail or indeterminate
 // with a one-sentence reason; nothing here throws for a bad bundle or a failing endpoint.
+// Online, every chain answer is bound to the court's trust anchor (trust-anchor.ts): the chain
+// must be the anchor's, and the contracts the bundle names must be the ones the anchor's
+// ConsortiumRegistry names on chain — a bundle never chooses whom the verifier asks.
 // What each check means for a court: BUNDLE.md.
 import { Contract, isError, type Provider } from "ethers";
 import { bytesEqual, fromHex, toHex } from "../bytes.ts";
@@ -9,6 +12,7 @@ import { MemberStatus } from "../consortium/members.ts";
 import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
 import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
 import { DigestAlgorithm, encodeLeaf } from "./leaf.ts";
+import type { TrustAnchor } from "./trust-anchor.ts";
 
 /** Every check, in the order they are run and reported. Part of the API: append only. */
 export const CHECK_IDS = [
@@ -29,6 +33,8 @@ const CHAIN_CHECKS = ["headOnChain", "blockAndTime", "finality", "submitterMembe
 type ChainCheckId = (typeof CHAIN_CHECKS)[number];
 
 export const OFFLINE_REASON = "offline: not checked against a chain";
+export const NO_TRUST_ANCHOR_REASON =
+  "no trust anchor was given: without the consortium's chain and registry the verifier cannot tell its contracts from look-alikes, so nothing was checked against the chain";
 /** What `overall` needs to pass, besides no failure. */
 export const REQUIRED_FOR_PASS: readonly CheckId[] = ["leafEncoding", "merklePath", "headOnChain"];
 
@@ -43,6 +49,12 @@ export type OfflineOptions = {
 };
 
 export type OnlineOptions = OfflineOptions & {
+  /**
+   * The consortium's trust anchor, from a source the verifier trusts (a court's own file, the
+   * consortium's published URL), never from the bundle. null: none held — every chain check is
+   * indeterminate, so the verification cannot pass.
+   */
+  trustAnchor: TrustAnchor | null;
   /** Every endpoint is asked everything; their answers must agree. */
   providers: readonly Provider[];
   /** How endpoints are named in reasons (for example their URLs); default "endpoint N". */
@@ -61,14 +73,20 @@ export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = 
 }
 
 export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOptions): Promise<CheckResult[]> {
+  const { providers, trustAnchor } = options;
+  // also for callers without the type (plain JavaScript): no anchor, no online verdict; what
+  // offline math already refutes still fails
+  if (trustAnchor === null || trustAnchor === undefined) {
+    const chainChecks: readonly CheckId[] = CHAIN_CHECKS;
+    return verifyOffline(bundle, options).map((r) => (chainChecks.includes(r.id) && r.outcome !== "fail" ? result(r.id, "indeterminate", NO_TRUST_ANCHOR_REASON) : r));
+  }
   const offline = verifyOffline(bundle, options).slice(0, 3);
-  const { providers } = options;
   if (providers.length === 0) {
     return [...offline, ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", "no chain endpoint was given"))];
   }
   const names = providers.map((_, i) => options.endpointNames?.[i] ?? `endpoint ${i + 1}`);
   const minConfirmations = options.minConfirmations ?? 0;
-  const answers = await Promise.all(providers.map((p) => askEndpoint(bundle, p, minConfirmations)));
+  const answers = await Promise.all(providers.map((p) => askEndpoint(bundle, p, trustAnchor, minConfirmations)));
   const online = CHAIN_CHECKS.map((id) =>
     combine(
       id,
@@ -167,44 +185,80 @@ type HeadFacts = {
   stored?: { treeSize: number; timestamp: number; blockNumber: number; rootHash: string };
 };
 
+/**
+ * The endpoint and the bundle tied to the trust anchor: the anchor's chain (id and genesis), the
+ * anchor's ConsortiumRegistry, and the official evidence pair that registry names now.
+ */
+type Binding =
+  | { bound: true; chainId: bigint; registry: Contract; evidenceLog: string; evidenceRegistry: string }
+  | { bound: false; chainId: bigint; reason: string };
+
 async function askEndpoint(
   bundle: EvidenceBundle,
   provider: Provider,
+  anchor: TrustAnchor,
   minConfirmations: number,
 ): Promise<Record<ChainCheckId, Answer>> {
-  const log = new Contract(bundle.anchor.evidenceLog, EVIDENCE_LOG_ABI, provider);
-  const chainId = chainIdOf(provider);
-  const headFacts = readHead(bundle, provider, log, chainId);
+  const binding = bindToTrustAnchor(bundle, provider, anchor);
+  const headFacts = readHead(bundle, provider, binding);
   // Both are awaited by several checks; keep an early rejection from counting as unhandled.
-  chainId.catch(() => {});
+  binding.catch(() => {});
   headFacts.catch(() => {});
-  /** Registry questions only make sense on the bundle's chain; headOnChain reports a mismatch. */
-  const onBundleChain = async (ask: () => Promise<Answer>): Promise<Answer> =>
-    (await chainId) === BigInt(bundle.anchor.chainId)
-      ? ask()
-      : answered("indeterminate", "the endpoint serves another chain than the bundle names (see headOnChain)", `chain ${await chainId}`);
+  /** Chain questions only make sense on the anchor's chain and contracts; headOnChain says why not. */
+  const whenBound = async (ask: (b: Extract<Binding, { bound: true }>) => Promise<Answer>): Promise<Answer> => {
+    const b = await binding;
+    if (b.bound) return ask(b);
+    return answered("indeterminate", "not checked: the bundle or the endpoint is not bound to the trust anchor (see headOnChain)", `chain ${b.chainId}: ${b.reason}`);
+  };
   const [headOnChain, blockAndTime, finality, submitterMembership, lifecycle] = await Promise.all([
     settle(async () => answerHeadOnChain(bundle, await headFacts)),
     settle(async () => answerBlockAndTime(bundle, provider, await headFacts)),
-    settle(() => answerFinality(bundle, provider, minConfirmations)),
-    settle(() => onBundleChain(() => answerMembership(bundle, provider, log))),
-    settle(() => onBundleChain(() => answerLifecycle(bundle, provider))),
+    settle(() => whenBound(() => answerFinality(bundle, provider, minConfirmations))),
+    settle(() => whenBound((b) => answerMembership(bundle, b.registry))),
+    settle(() => whenBound((b) => answerLifecycle(bundle, provider, b.evidenceRegistry))),
   ]);
   return { headOnChain, blockAndTime, finality, submitterMembership, lifecycle };
 }
 
-async function readHead(bundle: EvidenceBundle, provider: Provider, log: Contract, chainIdAnswer: Promise<bigint>): Promise<HeadFacts> {
+async function bindToTrustAnchor(bundle: EvidenceBundle, provider: Provider, anchor: TrustAnchor): Promise<Binding> {
+  const [chainId, genesisHash] = await Promise.all([chainIdOf(provider), genesisHashOf(provider)]);
+  const unbound = (reason: string): Binding => ({ bound: false, chainId, reason });
+  if (chainId !== BigInt(anchor.chainId)) return unbound(`the endpoint serves chain ${chainId}, but the trust anchor names chain ${anchor.chainId}`);
+  const expectedGenesis = anchor.genesisHash.toLowerCase();
+  if (genesisHash !== expectedGenesis) {
+    return unbound(`the endpoint's genesis block is ${genesisHash}, but the trust anchor names ${expectedGenesis}: another chain that uses the same chain id`);
+  }
+  if (chainId !== BigInt(bundle.anchor.chainId)) return unbound(`the endpoint serves chain ${chainId}, but the bundle names chain ${bundle.anchor.chainId}`);
+  const registryAddress = anchor.consortiumRegistry.toLowerCase();
+  const named = bundle.anchor.consortiumRegistry.toLowerCase();
+  if (named !== registryAddress) return unbound(`the bundle names the ConsortiumRegistry ${named}, not the trust anchor's ${registryAddress}`);
+  if ((await provider.getCode(registryAddress)) === "0x") return unbound(`there is no contract at the trust anchor's ConsortiumRegistry ${registryAddress} on this chain`);
+  const registry = new Contract(registryAddress, CONSORTIUM_REGISTRY_ABI, provider);
+  const pair = await revertTolerant(registry.getFunction("evidenceContracts")() as Promise<[string, string]>, registry);
+  if ("revert" in pair) return unbound(`the ConsortiumRegistry ${registryAddress} does not name official evidence contracts (${pair.revert})`);
+  const [evidenceLog, evidenceRegistry] = pair.value.map((a) => String(a).toLowerCase()) as [string, string];
+  if (/^0x0{40}$/.test(evidenceLog)) return unbound(`the ConsortiumRegistry ${registryAddress} has not named the consortium's official evidence contracts`);
+  const problems: string[] = [];
+  const bundleLog = bundle.anchor.evidenceLog.toLowerCase();
+  const bundleRegistry = bundle.anchor.evidenceRegistry.toLowerCase();
+  if (bundleLog !== evidenceLog) problems.push(`the bundle's EvidenceLog ${bundleLog} is not the consortium's official EvidenceLog ${evidenceLog}`);
+  if (bundleRegistry !== evidenceRegistry) problems.push(`the bundle's EvidenceRegistry ${bundleRegistry} is not the consortium's official EvidenceRegistry ${evidenceRegistry}`);
+  if (problems.length > 0) return unbound(`${problems.join("; ")} (named by the trust anchor's ConsortiumRegistry ${registryAddress})`);
+  return { bound: true, chainId, registry, evidenceLog, evidenceRegistry };
+}
+
+async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Promise<Binding>): Promise<HeadFacts> {
   const { logId } = bundle.log;
   const { treeSize } = bundle.head;
-  const chainId = await chainIdAnswer;
-  if (chainId !== BigInt(bundle.anchor.chainId)) {
-    return { chainId, reason: `the endpoint serves chain ${chainId}, but the bundle names chain ${bundle.anchor.chainId}` };
-  }
-  if ((await provider.getCode(bundle.anchor.evidenceLog)) === "0x") {
-    return { chainId, reason: `there is no contract at the EvidenceLog address ${bundle.anchor.evidenceLog}` };
-  }
+  const b = await binding;
+  const { chainId } = b;
+  if (!b.bound) return { chainId, reason: b.reason };
+  // the official log, which the bundle's address was just checked to be
+  const log = new Contract(b.evidenceLog, EVIDENCE_LOG_ABI, provider);
   const info = await revertTolerant(log.getFunction("logInfo")(logId), log);
-  if ("revert" in info) return { chainId, reason: `the EvidenceLog has no log ${logId} (${info.revert})` };
+  if ("revert" in info) {
+    return { chainId, reason: `the official EvidenceLog has no log ${logId} (${info.revert}): consortium governance never opened it` };
+  }
   const operator = Number(info.value.memberId);
   if (operator !== bundle.log.operatorMember) {
     return { chainId, reason: `log ${logId} is operated by member ${operator}, not member ${bundle.log.operatorMember} as the bundle says` };
@@ -241,7 +295,7 @@ function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
   const note = facts.headIndex === bundle.head.headIndex ? "" : ` (the bundle says head #${bundle.head.headIndex})`;
   return answered(
     "pass",
-    `EvidenceLog ${bundle.anchor.evidenceLog} on chain ${facts.chainId} holds head #${facts.headIndex}${note} of log ${bundle.log.logId}: ${treeSize} leaves, root ${root}`,
+    `the consortium's official EvidenceLog ${bundle.anchor.evidenceLog.toLowerCase()} on chain ${facts.chainId} holds head #${facts.headIndex}${note} of log ${bundle.log.logId}: ${treeSize} leaves, root ${root}`,
     said,
   );
 }
@@ -318,20 +372,11 @@ async function answerFinality(bundle: EvidenceBundle, provider: Provider, minCon
   return answered("indeterminate", `${why}; ${minConfirmations} are required`, "");
 }
 
-async function answerMembership(bundle: EvidenceBundle, provider: Provider, log: Contract): Promise<Answer> {
+/** `registry` is the trust anchor's; the official log uses it (the registry checks that when the pair is named). */
+async function answerMembership(bundle: EvidenceBundle, registry: Contract): Promise<Answer> {
   const { submitter } = bundle.leaf.record;
   const { blockNumber } = effectiveAnchor(bundle);
-  // The bundle names the registry; the EvidenceLog says which one it trusts. They must match, or a
-  // forged bundle could point at a registry of its own making.
-  const registryAddress = String(await log.getFunction("registry")()).toLowerCase();
-  if (registryAddress !== bundle.anchor.consortiumRegistry.toLowerCase()) {
-    return answered(
-      "fail",
-      `the EvidenceLog uses the consortium registry ${registryAddress}, not ${bundle.anchor.consortiumRegistry.toLowerCase()} as the bundle says`,
-      `registry ${registryAddress}`,
-    );
-  }
-  const registry = new Contract(registryAddress, CONSORTIUM_REGISTRY_ABI, provider);
+  const registryAddress = String(registry.target).toLowerCase();
   let status: number;
   try {
     status = Number(await registry.getFunction("statusOf")(submitter, { blockTag: blockNumber }));
@@ -349,17 +394,10 @@ async function answerMembership(bundle: EvidenceBundle, provider: Provider, log:
   return answered("fail", `the submitter, ${submitter}, was not a consortium member at block ${blockNumber}`, said);
 }
 
-async function answerLifecycle(bundle: EvidenceBundle, provider: Provider): Promise<Answer> {
-  const address = bundle.anchor.evidenceRegistry;
+/** `address` is the official EvidenceRegistry, which the registry checked belongs to the official log. */
+async function answerLifecycle(bundle: EvidenceBundle, provider: Provider, address: string): Promise<Answer> {
   const leafHash = bundle.leaf.leafHash.toLowerCase();
-  if ((await provider.getCode(address)) === "0x") {
-    return answered("fail", `there is no contract at the EvidenceRegistry address ${address}`, "no EvidenceRegistry");
-  }
   const registry = new Contract(address, EVIDENCE_REGISTRY_VERIFY_ABI, provider);
-  const itsLog = String(await registry.getFunction("evidenceLog")()).toLowerCase();
-  if (itsLog !== bundle.anchor.evidenceLog.toLowerCase()) {
-    return answered("fail", `the EvidenceRegistry ${address} belongs to the EvidenceLog ${itsLog}, not the bundle's ${bundle.anchor.evidenceLog}`, `log ${itsLog}`);
-  }
   const s = await registry.getFunction("status")(leafHash);
   const state = EVIDENCE_STATES[Number(s.state)] ?? `state ${s.state}`;
   const endorsements = Number(s.endorsements);
@@ -458,6 +496,15 @@ async function revertTolerant<T>(call: Promise<T>, contract: Contract): Promise<
     }
     throw e;
   }
+}
+
+/** The hash of the endpoint's block 0, lowercase. */
+async function genesisHashOf(provider: Provider): Promise<string> {
+  const raw = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
+  const block =
+    typeof raw.send === "function" ? ((await raw.send("eth_getBlockByNumber", ["0x0", false])) as { hash?: unknown } | null) : await provider.getBlock(0);
+  if (block === null || typeof block.hash !== "string") throw new Error("the endpoint has no genesis block");
+  return block.hash.toLowerCase();
 }
 
 /** The chain id the endpoint reports now, not one a provider cached or was configured with. */

@@ -1,9 +1,11 @@
 // Verify a document against its evidence bundle, offline and optionally against chain endpoints:
 //
-//   node scripts/cli/verify.ts <file> <bundle.json> [--rpc URL]... [--json] [--min-confirmations N]
+//   node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]
 //
-// Exit codes: 0 pass, 1 fail, 2 bad input (arguments, unreadable file, invalid bundle),
-// 3 indeterminate. The checks and what they mean: common/evidence/BUNDLE.md.
+// Online checks need the consortium's trust anchor (--trust): without it they are indeterminate
+// and the result cannot pass. Exit codes: 0 pass, 1 fail, 2 bad input (arguments, unreadable
+// file, invalid bundle or trust anchor), 3 indeterminate. The checks and what they mean:
+// common/evidence/BUNDLE.md.
 import { createHash, getHashes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -11,14 +13,33 @@ import { parseArgs as parseNodeArgs } from "node:util";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { parseBundleJson, type EvidenceBundle } from "../../common/evidence/bundle.ts";
 import { DigestAlgorithm } from "../../common/evidence/leaf.ts";
+import { loadTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline, type CheckId, type CheckResult, type Outcome } from "../../common/evidence/verify.ts";
 
-export const USAGE = "usage: node scripts/cli/verify.ts <file> <bundle.json> [--rpc URL]... [--json] [--min-confirmations N]";
+export const USAGE = "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]";
+export const HELP = `${USAGE}
+
+Checks that <file> is the document <bundle.json> was made for and, with --rpc, that the chain
+agrees: the head is on the consortium's chain, in the consortium's official EvidenceLog, at the
+stated block and time; the submitter was an active member then; nobody revoked it since.
+
+  --trust FILE|URL         the consortium's trust anchor (chain id, genesis hash, ConsortiumRegistry):
+                           a file the court keeps, or the consortium's published URL, e.g.
+                           https://evidence.example.org/.well-known/jointledger-trust-anchor.json.
+                           Required for online checks: without it they are indeterminate, never pass.
+                           Its fingerprint is printed: compare it with the one the consortium publishes.
+  --rpc URL                a chain JSON-RPC endpoint; repeat for several (their answers must agree)
+  --json                   print { overall, leafHash, chainId, trustAnchor, checks } as JSON
+  --min-confirmations N    blocks required on top of the anchoring block (default 0)
+  -h, --help               this text
+
+Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate. Details: common/evidence/BUNDLE.md.
+`;
 export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, indeterminate: 3 } as const;
 /** Per request; a hung endpoint makes its checks indeterminate instead of hanging the CLI. */
 const RPC_TIMEOUT_MS = 30_000;
 
-export type CliArgs = { file: string; bundle: string; rpc: string[]; json: boolean; minConfirmations: number; help: boolean };
+export type CliArgs = { file: string; bundle: string; rpc: string[]; trust: string | undefined; json: boolean; minConfirmations: number; help: boolean };
 
 /** Throws an Error whose message says what to fix. */
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -28,6 +49,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     strict: true,
     options: {
       rpc: { type: "string", multiple: true },
+      trust: { type: "string" },
       json: { type: "boolean" },
       "min-confirmations": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -41,7 +63,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   for (const url of rpc) {
     if (!/^https?:\/\//.test(url)) throw new Error(`--rpc must be an http(s) URL, got "${url}"`);
   }
-  return { file: positionals[0] ?? "", bundle: positionals[1] ?? "", rpc, json: values.json === true, minConfirmations: Number(rawMin), help };
+  const trust = values.trust;
+  if (trust !== undefined && trust.trim() === "") throw new Error("--trust needs a file or an http(s) URL");
+  return { file: positionals[0] ?? "", bundle: positionals[1] ?? "", rpc, trust, json: values.json === true, minConfirmations: Number(rawMin), help };
 }
 
 /** The digest of the file under the leaf's algorithm, or undefined if this verifier lacks it. */
@@ -54,18 +78,29 @@ export async function digestFile(path: string, algorithm: number): Promise<strin
   return `0x${hash.digest("hex")}`;
 }
 
-export function renderTable(results: readonly CheckResult[], outcome: Outcome): string {
+/** The trust anchor in one line, for the report: a court compares the fingerprint with the published one. */
+export function trustAnchorLine(anchor: TrustAnchor | undefined): string {
+  if (anchor === undefined) return "trust anchor: none (--trust not given): the chain cannot be checked, so the result cannot pass";
+  return `trust anchor: ${anchor.name}, chain ${anchor.chainId}, ConsortiumRegistry ${anchor.consortiumRegistry.toLowerCase()}, fingerprint ${trustAnchorFingerprint(anchor)}`;
+}
+
+export function renderTable(results: readonly CheckResult[], outcome: Outcome, anchor?: TrustAnchor, online = false): string {
   const rows = [["check", "outcome", "reason"], ...results.map((r) => [r.id, r.outcome, r.reason])];
   const w0 = Math.max(...rows.map((r) => r[0]!.length));
   const w1 = Math.max(...rows.map((r) => r[1]!.length));
   const lines = rows.map(([a, b, c]) => `${a!.padEnd(w0)}  ${b!.padEnd(w1)}  ${c}`);
   lines.splice(1, 0, `${"-".repeat(w0)}  ${"-".repeat(w1)}  ------`);
-  return `${lines.join("\n")}\n\noverall: ${outcome.toUpperCase()}\n`;
+  const head = anchor !== undefined || online ? `${trustAnchorLine(anchor)}\n\n` : "";
+  return `${head}${lines.join("\n")}\n\noverall: ${outcome.toUpperCase()}\n`;
 }
 
-export function renderJson(results: readonly CheckResult[], outcome: Outcome, bundle: EvidenceBundle): string {
+export function renderJson(results: readonly CheckResult[], outcome: Outcome, bundle: EvidenceBundle, anchor?: TrustAnchor): string {
   const { leafHash } = bundle.leaf;
-  return `${JSON.stringify({ overall: outcome, leafHash, chainId: bundle.anchor.chainId, checks: results }, null, 2)}\n`;
+  const trustAnchor =
+    anchor === undefined
+      ? null
+      : { name: anchor.name, chainId: anchor.chainId, genesisHash: anchor.genesisHash.toLowerCase(), consortiumRegistry: anchor.consortiumRegistry.toLowerCase(), fingerprint: trustAnchorFingerprint(anchor) };
+  return `${JSON.stringify({ overall: outcome, leafHash, chainId: bundle.anchor.chainId, trustAnchor, checks: results }, null, 2)}\n`;
 }
 
 /**
@@ -87,14 +122,16 @@ export async function main(argv: readonly string[], out: Output = process.stdout
   let args: CliArgs;
   let bundle: EvidenceBundle;
   let documentDigest: string | undefined;
+  let anchor: TrustAnchor | undefined;
   try {
     args = parseArgs(argv);
     if (args.help) {
-      out.write(`${USAGE}\n`);
+      out.write(HELP);
       return EXIT_CODES.pass;
     }
     bundle = parseBundleJson(await readFile(args.bundle, "utf8"));
     documentDigest = await digestFile(args.file, bundle.leaf.record.digestAlgorithm);
+    if (args.trust !== undefined) anchor = await loadTrustAnchor(args.trust);
   } catch (e) {
     err.write(`verify: ${(e as Error).message}\n${USAGE}\n`);
     return EXIT_CODES.badInput;
@@ -111,7 +148,13 @@ export async function main(argv: readonly string[], out: Output = process.stdout
       return new JsonRpcProvider(request, network, { staticNetwork: network });
     });
     try {
-      results = await verifyOnline(bundle, { providers, documentDigest, endpointNames: args.rpc.map(endpointName), minConfirmations: args.minConfirmations });
+      results = await verifyOnline(bundle, {
+        trustAnchor: anchor ?? null,
+        providers,
+        documentDigest,
+        endpointNames: args.rpc.map(endpointName),
+        minConfirmations: args.minConfirmations,
+      });
     } finally {
       for (const p of providers) p.destroy();
     }
@@ -120,7 +163,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     results = results.map((r) => (r.id === "digest" ? { ...r, reason: "SM3 not supported by this verifier" } : r));
   }
   const outcome = overall(results, requiredChecks(args.rpc.length > 0));
-  out.write(args.json ? renderJson(results, outcome, bundle) : renderTable(results, outcome));
+  out.write(args.json ? renderJson(results, outcome, bundle, anchor) : renderTable(results, outcome, anchor, args.rpc.length > 0));
   return EXIT_CODES[outcome];
 }
 

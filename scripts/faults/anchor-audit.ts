@@ -6,6 +6,7 @@ import { JsonRpcProvider, type Provider } from "ethers";
 import type { Receipt, ReceiptDomain } from "../../common/auth/receipts.ts";
 import { verifyReceipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
+import { TRUST_ANCHOR_PATH, loadTrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
 import { digestKey } from "../../anchor-service/src/store/keys.ts";
@@ -66,6 +67,8 @@ export async function auditServed(options: { url: string; receipts: Iterable<Rec
   const rpcUrl = (options.provider as JsonRpcProvider)._getConnection?.().url;
   const provider = rpcUrl === undefined ? options.provider : snapshotProvider(rpcUrl);
   const all = [...options.receipts];
+  // the trust anchor the service publishes, as a court fetching the consortium's URL gets it
+  const trustAnchor = await loadTrustAnchor(`${options.url}${TRUST_ANCHOR_PATH}`);
   const out: ServedAudit = { receipted: all.length, badReceipts: 0, lost: 0, bundlesVerified: 0, problems: [] };
   const note = (problem: string) => {
     if (out.problems.length < 10) out.problems.push(problem);
@@ -93,7 +96,7 @@ export async function auditServed(options: { url: string; receipts: Iterable<Rec
         note(`leaf ${receipt.leafHash} is at ${bundle.log.leafIndex}, its receipt says ${receipt.sequence}`);
         continue;
       }
-      const checks = await verifyOnline(bundle, { providers: [provider] });
+      const checks = await verifyOnline(bundle, { trustAnchor, providers: [provider] });
       if (overall(checks) === "pass") out.bundlesVerified++;
       else note(`bundle ${receipt.leafHash}: ${JSON.stringify(checks.filter((c) => c.outcome !== "pass"))}`);
     }

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Receipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
@@ -68,17 +69,18 @@ describe("anchor service: the chain loses committed heads", function () {
     const heads = (await service.app.inject({ method: "GET", url: "/v1/heads" })).json() as { heads: Array<{ treeSize: number; recommitted: boolean; onChain: boolean }> };
     expect(heads.heads.map((h) => [h.treeSize, h.onChain, h.recommitted])).to.deep.equal([[2, true, false], [5, true, true]]);
 
+    const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
     for (const receipt of [...first, ...second]) {
       const { status, body } = await bundleOf(receipt.leafHash);
       expect(status).to.equal(200);
       const bundle = parseBundle(body);
-      const checks = await verifyOnline(bundle, { providers: [chain.anvil.provider] });
+      const checks = await verifyOnline(bundle, { trustAnchor, providers: [chain.anvil.provider] });
       expect(overall(checks), JSON.stringify(checks)).to.equal("pass");
       const isSecond = second.some((r) => r.leafHash === receipt.leafHash);
       expect(bundle.recommits.length, receipt.leafHash).to.equal(isSecond ? 1 : 0);
     }
     // the pre-loss bundle of a second-batch leaf no longer verifies: its block is gone
-    const stale = await verifyOnline(before, { providers: [chain.anvil.provider] });
+    const stale = await verifyOnline(before, { trustAnchor, providers: [chain.anvil.provider] });
     expect(overall(stale)).to.equal("fail");
   });
 

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Receipt } from "../../common/auth/receipts.ts";
 import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
@@ -85,6 +86,7 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
         if (Date.now() > deadline) throw new Error("not anchored after restart");
         await new Promise((r) => setTimeout(r, 200));
       }
+      const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
       for (const receipt of sample.filter((_, i) => i % 97 === 0)) {
         expect(verifyReceipt(domain, receipt, chain.wallets.anchor.address)).to.deep.equal({ ok: true });
         const view = await fetch(`${server.url}/v1/leaves/${receipt.leafHash}`);
@@ -93,7 +95,7 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
         expect(body.status).to.equal("anchored");
         expect(body.sequence).to.equal(receipt.sequence);
         const bundle = parseBundle(await (await fetch(`${server.url}/v1/bundles/${receipt.leafHash}`)).json());
-        expect(overall(await verifyOnline(bundle, { providers: [chain.anvil.provider] }))).to.equal("pass");
+        expect(overall(await verifyOnline(bundle, { trustAnchor, providers: [chain.anvil.provider] }))).to.equal("pass");
       }
 
       // re-submitting everything attempted returns the original receipts for what was receipted

@@ -13,6 +13,7 @@ import type { Receipt } from "../../common/auth/receipts.ts";
 import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
 import { fromHex } from "../../common/bytes.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline } from "../../common/evidence/verify.ts";
 import { hashLeaf, verifyInclusion } from "../../common/merkle/rfc9162.ts";
 import { encodeLeaf } from "../../common/evidence/leaf.ts";
@@ -99,7 +100,8 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
     const digest = records[0]!.digest;
     const offline = verifyOffline(bundle, { documentDigest: digest });
     expect(offline.filter((c) => c.outcome === "fail")).to.deep.equal([]);
-    const online = await verifyOnline(bundle, { providers: [anvil.provider], documentDigest: digest });
+    const trustAnchor = await readTrustAnchor(anvil.provider, { consortiumRegistry: deployment.addresses.consortiumRegistry, name: "test consortium" });
+    const online = await verifyOnline(bundle, { trustAnchor, providers: [anvil.provider], documentDigest: digest });
     expect(overall(online), JSON.stringify(online)).to.equal("pass");
 
     const verified = (await (await fetch(`${baseUrl}/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ bundle, documentDigest: digest }) })).json()) as { overall: string };

@@ -10,13 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Interface, type Contract, type Provider, type TransactionReceipt } from "ethers";
 import { toHex } from "../../common/bytes.ts";
-import { EVIDENCE_LOG_ABI, EVIDENCE_STATES } from "../../common/chain/abi.ts";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_STATES } from "../../common/chain/abi.ts";
 import { buildBundle, parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, type EvidenceRecord } from "../../common/evidence/leaf.ts";
 import { CHECK_IDS, overall, verifyOnline, type CheckId, type CheckResult } from "../../common/evidence/verify.ts";
+import { TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson, type TrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { consistencyProof, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/merkle/rfc9162.ts";
 import { EXIT_CODES, main } from "../../scripts/cli/verify.ts";
 import { sha256Hex } from "../common/bundle/bundle.fixture.ts";
+import { forgeLookalikeBundle } from "../security/forgery.fixture.ts";
 import { BRANCH_A, BRANCH_B, PLATFORM, UNION, UNION_LOG, deployConsortium, type Consortium } from "./consortium.fixture.ts";
 
 const DOCUMENT = new TextEncoder().encode("loan contract LN-2026-0042");
@@ -125,10 +127,14 @@ function brokenProvider(target: Provider): Provider {
 describe("evidence bundle, verified online (deployed)", function () {
   let c: Consortium;
   let provider: Provider;
+  let anchor: TrustAnchor;
 
   beforeEach(async function () {
     c = await deployConsortium();
     provider = c.ethers.provider as unknown as Provider;
+    // the deployer names the official evidence pair, as scripts/deploy/consortium.ts does
+    await (await c.registry.getFunction("bootstrapEvidenceContracts")(await c.evidenceLog.getAddress(), await c.evidenceRegistry.getAddress())).wait();
+    anchor = await readTrustAnchor(provider, { consortiumRegistry: await c.registry.getAddress(), name: "JointLedger test consortium" });
   });
 
   async function anchored(submitter = BRANCH_A) {
@@ -141,7 +147,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const { bundle } = await anchored();
     // a bundle written to JSON and read back is what a court receives
     const received = parseBundle(JSON.parse(JSON.stringify(bundle)));
-    const results = await verifyOnline(received, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    const results = await verifyOnline(received, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
     expect(overall(results)).to.equal("pass");
     expect(byId(results, "headOnChain").reason).to.include("2 endpoints agree").and.include(bundle.head.rootHash);
@@ -152,17 +158,17 @@ describe("evidence bundle, verified online (deployed)", function () {
 
   it("fails the digest online too for another document", async function () {
     const { bundle } = await anchored();
-    const results = await verifyOnline(bundle, { providers: [provider], documentDigest: sha256Hex("forged contract") });
+    const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider], documentDigest: sha256Hex("forged contract") });
     expect(outcomes(results)).to.deep.equal(except({ digest: "fail" }));
   });
 
   it("is indeterminate on finality until enough blocks are on top", async function () {
     const { bundle } = await anchored();
-    let results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
+    let results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
     expect(byId(results, "finality").outcome).to.equal("indeterminate");
     expect(overall(results)).to.equal("pass");
     await c.ethers.provider.send("hardhat_mine", ["0x3"]);
-    results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
+    results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST, minConfirmations: 3 });
     expect(byId(results, "finality")).to.include({ outcome: "pass" });
     expect(byId(results, "finality").reason).to.include("3 block(s) on top");
   });
@@ -172,7 +178,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     // A valid tree of 8 leaves that was never committed: the math holds, the chain says no.
     const eight = [...all, recordOf("late", sha256Hex("late document"), PLATFORM)];
     const bundle = await bundleOf(c, eight, TARGET, { ...head, treeSize: 8 });
-    const results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.include({ merklePath: "pass", headOnChain: "fail", blockAndTime: "indeterminate" });
     expect(byId(results, "headOnChain").reason).to.include("no head of 8 leaves");
     expect(overall(results)).to.equal("fail");
@@ -182,29 +188,29 @@ describe("evidence bundle, verified online (deployed)", function () {
     const { bundle } = await anchored();
     const resized = structuredClone(bundle);
     resized.head.treeSize = 8; // the proof still verifies offline (LOG.md): only the chain can tell
-    const results = await verifyOnline(resized, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    const results = await verifyOnline(resized, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.include({ merklePath: "pass", headOnChain: "fail" });
   });
 
-  it("fails headOnChain on another chain id, an unknown log or a wrong operator", async function () {
+  it("fails headOnChain on another chain id, an unknown log, a wrong operator or another EvidenceLog address", async function () {
     const { bundle } = await anchored();
     const cases: Array<[(b: EvidenceBundle) => void, string]> = [
       [(b) => (b.anchor.chainId = "1"), "the bundle names chain 1"],
       [(b) => (b.log.logId = sha256Hex("no such log")), "has no log"],
       [(b) => (b.log.operatorMember = BRANCH_B), `not member ${BRANCH_B}`],
-      [(b) => (b.anchor.evidenceLog = "0x000000000000000000000000000000000000dead"), "no contract"],
+      [(b) => (b.anchor.evidenceLog = "0x000000000000000000000000000000000000dead"), "is not the consortium's official EvidenceLog"],
     ];
     for (const [corrupt, reason] of cases) {
       const b = structuredClone(bundle);
       corrupt(b);
-      const results = await verifyOnline(b, { providers: [provider] });
+      const results = await verifyOnline(b, { trustAnchor: anchor, providers: [provider] });
       expect(byId(results, "headOnChain"), reason).to.include({ outcome: "fail" });
       expect(byId(results, "headOnChain").reason).to.include(reason);
       expect(overall(results)).to.equal("fail");
     }
     const otherChain = structuredClone(bundle);
     otherChain.anchor.chainId = "1";
-    const results = await verifyOnline(otherChain, { providers: [provider] });
+    const results = await verifyOnline(otherChain, { trustAnchor: anchor, providers: [provider] });
     expect(outcomes(results)).to.deep.include({ submitterMembership: "indeterminate", lifecycle: "indeterminate" });
   });
 
@@ -212,14 +218,14 @@ describe("evidence bundle, verified online (deployed)", function () {
     const { bundle } = await anchored();
     const wrongHash = structuredClone(bundle);
     wrongHash.anchor.blockHash = sha256Hex("some other block");
-    let results = await verifyOnline(wrongHash, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    let results = await verifyOnline(wrongHash, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
     expect(byId(results, "blockAndTime").reason).to.include(`block ${bundle.anchor.blockNumber} has hash`);
 
     const earlier = structuredClone(bundle);
     earlier.anchor.blockTimestamp -= 3600;
     earlier.anchor.anchoredAt = new Date(earlier.anchor.blockTimestamp * 1000).toISOString();
-    results = await verifyOnline(parseBundle(earlier), { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    results = await verifyOnline(parseBundle(earlier), { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
     expect(byId(results, "blockAndTime").reason).to.include("the chain recorded the head at");
   });
@@ -233,12 +239,12 @@ describe("evidence bundle, verified online (deployed)", function () {
     await (await (c.evidenceRegistry.connect(c.signers.platformOps) as Contract).getFunction("endorse")(leafHash)).wait();
     const bundle = await bundleOf(c, all, TARGET, head);
     expect(bundle.status).to.deep.include({ state: "Active", endorsements: [PLATFORM] });
-    let results = await verifyOnline(bundle, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    let results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
     expect(byId(results, "lifecycle")).to.include({ outcome: "pass" });
     expect(byId(results, "lifecycle").reason).to.include("endorsed by 1");
 
     await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("revoke")(leafHash, REVOKED_BY_SUBMITTER)).wait();
-    results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.equal(except({ lifecycle: "fail" }));
     expect(byId(results, "lifecycle").reason).to.include("revoked").and.include("it was Active");
     expect(overall(results)).to.equal("fail");
@@ -254,7 +260,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     }
     const replacement = toHex(hashes[6]!);
     await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("supersede")(toHex(hashes[TARGET]!), replacement, 2)).wait();
-    const results = await verifyOnline(await bundleOf(c, all, TARGET, head), { providers: [provider] });
+    const results = await verifyOnline(await bundleOf(c, all, TARGET, head), { trustAnchor: anchor, providers: [provider] });
     expect(byId(results, "lifecycle")).to.include({ outcome: "fail" });
     expect(byId(results, "lifecycle").reason).to.include(replacement);
   });
@@ -262,7 +268,7 @@ describe("evidence bundle, verified online (deployed)", function () {
   it("judges membership at the anchoring block: a later suspension passes, an earlier one fails", async function () {
     const { bundle } = await anchored(PLATFORM);
     await c.govern(c.registry, "suspendMember", [PLATFORM]);
-    let results = await verifyOnline(bundle, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    let results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(byId(results, "submitterMembership")).to.include({ outcome: "pass" });
     expect(overall(results)).to.equal("pass");
 
@@ -271,18 +277,18 @@ describe("evidence bundle, verified online (deployed)", function () {
     const later = records(PLATFORM, "b");
     const head = await commit(c, [...first, ...later], first.length);
     const suspended = await bundleOf(c, [...first, ...later], first.length + TARGET, head);
-    results = await verifyOnline(suspended, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    results = await verifyOnline(suspended, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.equal(except({ submitterMembership: "fail" }));
     expect(byId(results, "submitterMembership").reason).to.include("suspended at block");
   });
 
-  it("fails membership when the bundle names a registry the EvidenceLog does not use", async function () {
+  it("asks no registry the bundle names: another ConsortiumRegistry fails headOnChain, membership and lifecycle stay unasked", async function () {
     const { bundle } = await anchored();
     const forged = structuredClone(bundle);
     forged.anchor.consortiumRegistry = forged.anchor.evidenceRegistry;
-    const results = await verifyOnline(forged, { providers: [provider] });
-    expect(byId(results, "submitterMembership")).to.include({ outcome: "fail" });
-    expect(byId(results, "submitterMembership").reason).to.include(`the EvidenceLog uses the consortium registry ${(await c.registry.getAddress()).toLowerCase()}`);
+    const results = await verifyOnline(forged, { trustAnchor: anchor, providers: [provider] });
+    expect(outcomes(results)).to.deep.include({ headOnChain: "fail", submitterMembership: "indeterminate", lifecycle: "indeterminate" });
+    expect(byId(results, "headOnChain").reason).to.include(`not the trust anchor's ${(await c.registry.getAddress()).toLowerCase()}`);
   });
 
   it("fails headOnChain when two endpoints disagree about the head's root, naming both answers", async function () {
@@ -296,6 +302,7 @@ describe("evidence bundle, verified online (deployed)", function () {
       return abi.encodeFunctionResult("head", [[h.treeSize, h.timestamp, h.blockNumber, forgedRoot]]);
     });
     const results = await verifyOnline(bundle, {
+      trustAnchor: anchor,
       providers: [provider, liar],
       endpointNames: ["http://node-a:8545", "http://node-b:8545"],
       documentDigest: DOCUMENT_DIGEST,
@@ -309,7 +316,7 @@ describe("evidence bundle, verified online (deployed)", function () {
 
   it("turns an endpoint's errors into indeterminate checks, never an exception", async function () {
     const { bundle } = await anchored();
-    const results = await verifyOnline(bundle, { providers: [provider, brokenProvider(provider)], documentDigest: DOCUMENT_DIGEST });
+    const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider, brokenProvider(provider)], documentDigest: DOCUMENT_DIGEST });
     for (const id of ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"] as const) {
       expect(byId(results, id).outcome, id).to.equal("indeterminate");
       expect(byId(results, id).reason).to.include("endpoint 2: connect ECONNREFUSED");
@@ -317,10 +324,10 @@ describe("evidence bundle, verified online (deployed)", function () {
     expect(overall(results)).to.equal("indeterminate");
     // a revert-free failure inside one call is an error too
     const flaky = withCall(provider, (data, result) => {
-      if (data.startsWith(new Interface(EVIDENCE_LOG_ABI).getFunction("registry")!.selector)) throw new Error("request timeout");
+      if (data.startsWith(new Interface(CONSORTIUM_REGISTRY_ABI).getFunction("statusOf")!.selector)) throw new Error("request timeout");
       return result;
     });
-    const partial = await verifyOnline(bundle, { providers: [flaky], documentDigest: DOCUMENT_DIGEST });
+    const partial = await verifyOnline(bundle, { trustAnchor: anchor, providers: [flaky], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(partial)).to.deep.equal(except({ submitterMembership: "indeterminate" }));
   });
 
@@ -331,7 +338,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const original = await bundleOf(c, all, TARGET, lost);
     // The chain is restored from an older dump: the head and its block are gone.
     await c.ethers.provider.send("evm_revert", [snapshot]);
-    let results = await verifyOnline(original, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    let results = await verifyOnline(original, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
     expect(byId(results, "headOnChain").outcome).to.equal("fail");
 
     await c.ethers.provider.send("hardhat_mine", ["0x2"]);
@@ -351,12 +358,103 @@ describe("evidence bundle, verified online (deployed)", function () {
         },
       ],
     });
-    results = await verifyOnline(recommitted, { providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+    results = await verifyOnline(recommitted, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
     expect(byId(results, "blockAndTime").reason).to.include("re-committed");
     // without the recommit, the original block no longer holds the head
-    results = await verifyOnline(original, { providers: [provider], documentDigest: DOCUMENT_DIGEST });
+    results = await verifyOnline(original, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
     expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
+  });
+
+  describe("bound to the trust anchor", function () {
+    const forge = async () =>
+      forgeLookalikeBundle(c.signers.outsider, { consortiumRegistry: await c.registry.getAddress(), logId: UNION_LOG, operatorMember: UNION, submitter: BRANCH_A });
+
+    it("fails forged evidence in a look-alike EvidenceLog that names the real registry and operator (not the official log)", async function () {
+      const forged = await forge();
+      // every hash holds and the head is on this chain: the math alone cannot tell
+      const received = parseBundle(JSON.parse(JSON.stringify(forged.bundle)));
+      const results = await verifyOnline(received, { trustAnchor: anchor, providers: [provider, provider], documentDigest: sha256Hex(forged.document) });
+      expect(outcomes(results)).to.deep.include({ digest: "pass", leafEncoding: "pass", merklePath: "pass", headOnChain: "fail" });
+      expect(byId(results, "headOnChain").reason)
+        .to.include(`the bundle's EvidenceLog ${forged.evidenceLog} is not the consortium's official EvidenceLog ${(await c.evidenceLog.getAddress()).toLowerCase()}`);
+      for (const id of ["blockAndTime", "submitterMembership", "lifecycle"] as const) expect(byId(results, id).outcome, id).to.not.equal("pass");
+      expect(overall(results)).to.equal("fail");
+    });
+
+    it("is indeterminate without a trust anchor, never a pass, even for genuine evidence", async function () {
+      const { bundle } = await anchored();
+      const forged = await forge();
+      for (const [b, digest] of [[bundle, DOCUMENT_DIGEST], [forged.bundle, sha256Hex(forged.document)]] as const) {
+        const results = await verifyOnline(b, { trustAnchor: null, providers: [provider], documentDigest: digest });
+        for (const id of ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"] as const) {
+          expect(byId(results, id), id).to.include({ outcome: "indeterminate" });
+          expect(byId(results, id).reason).to.include("no trust anchor");
+        }
+        expect(overall(results)).to.equal("indeterminate");
+      }
+    });
+
+    it("fails headOnChain when the endpoint is not on the trust anchor's chain (chain id or genesis hash)", async function () {
+      const { bundle } = await anchored();
+      const cases: Array<[TrustAnchor, string]> = [
+        [{ ...anchor, chainId: "1" }, `the endpoint serves chain ${anchor.chainId}, but the trust anchor names chain 1`],
+        [{ ...anchor, genesisHash: sha256Hex("another genesis") }, `the endpoint's genesis block is ${anchor.genesisHash}, but the trust anchor names ${sha256Hex("another genesis")}`],
+      ];
+      for (const [wrong, reason] of cases) {
+        const results = await verifyOnline(bundle, { trustAnchor: wrong, providers: [provider], documentDigest: DOCUMENT_DIGEST });
+        expect(byId(results, "headOnChain"), reason).to.include({ outcome: "fail" });
+        expect(byId(results, "headOnChain").reason).to.include(reason);
+        for (const id of ["blockAndTime", "finality", "submitterMembership", "lifecycle"] as const) expect(byId(results, id).outcome, id).to.equal("indeterminate");
+        expect(overall(results)).to.equal("fail");
+      }
+    });
+
+    it("fails headOnChain for a bundle naming another ConsortiumRegistry, even a whole second consortium's", async function () {
+      const { bundle } = await anchored();
+      // an outsider deploys a registry, log and lifecycle registry of its own: all real contracts
+      const outsider = c.signers.outsider;
+      const registry = (await c.ethers.deployContract("ConsortiumRegistry", [], outsider)) as unknown as Contract;
+      const log = (await c.ethers.deployContract("EvidenceLog", [await registry.getAddress()], outsider)) as unknown as Contract;
+      const lifecycle = (await c.ethers.deployContract("EvidenceRegistry", [await registry.getAddress(), await log.getAddress()], outsider)) as unknown as Contract;
+      await (await registry.getFunction("bootstrapEvidenceContracts")(await log.getAddress(), await lifecycle.getAddress())).wait();
+      const forged = structuredClone(bundle);
+      forged.anchor.consortiumRegistry = (await registry.getAddress()).toLowerCase();
+      forged.anchor.evidenceLog = (await log.getAddress()).toLowerCase();
+      forged.anchor.evidenceRegistry = (await lifecycle.getAddress()).toLowerCase();
+      const results = await verifyOnline(forged, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
+      expect(byId(results, "headOnChain")).to.include({ outcome: "fail" });
+      expect(byId(results, "headOnChain").reason).to.include(`the bundle names the ConsortiumRegistry ${forged.anchor.consortiumRegistry}, not the trust anchor's ${anchor.consortiumRegistry}`);
+      expect(overall(results)).to.equal("fail");
+    });
+
+    it("fails headOnChain for the official log with another lifecycle registry, a log id not opened in it, or another operator", async function () {
+      const { bundle } = await anchored();
+      const cases: Array<[(b: EvidenceBundle) => void, string]> = [
+        [(b) => (b.anchor.evidenceRegistry = b.anchor.consortiumRegistry), `is not the consortium's official EvidenceRegistry ${(await c.evidenceRegistry.getAddress()).toLowerCase()}`],
+        [(b) => (b.log.logId = sha256Hex("a log governance never opened")), `the official EvidenceLog has no log ${sha256Hex("a log governance never opened")}`],
+        [(b) => (b.log.operatorMember = BRANCH_B), `is operated by member ${UNION}, not member ${BRANCH_B} as the bundle says`],
+      ];
+      for (const [corrupt, reason] of cases) {
+        const b = structuredClone(bundle);
+        corrupt(b);
+        const results = await verifyOnline(b, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
+        expect(byId(results, "headOnChain"), reason).to.include({ outcome: "fail" });
+        expect(byId(results, "headOnChain").reason).to.include(reason);
+        expect(overall(results)).to.equal("fail");
+      }
+    });
+
+    it("reads the official pair on chain: once governance names another pair, evidence in the old log no longer verifies", async function () {
+      const { bundle } = await anchored();
+      const log = (await c.ethers.deployContract("EvidenceLog", [await c.registry.getAddress()])) as unknown as Contract;
+      const lifecycle = (await c.ethers.deployContract("EvidenceRegistry", [await c.registry.getAddress(), await log.getAddress()])) as unknown as Contract;
+      await c.govern(c.registry, "setEvidenceContracts", [await log.getAddress(), await lifecycle.getAddress()]);
+      // the same trust anchor: the pair is read from the registry, not from the anchor file
+      const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
+      expect(byId(results, "headOnChain")).to.include({ outcome: "fail" });
+      expect(byId(results, "headOnChain").reason).to.include(`not the consortium's official EvidenceLog ${(await log.getAddress()).toLowerCase()}`);
+    });
   });
 
   describe("the CLI over HTTP JSON-RPC", function () {
@@ -368,6 +466,12 @@ describe("evidence bundle, verified online (deployed)", function () {
       // A minimal JSON-RPC bridge to the in-process network, so the CLI's JsonRpcProvider is real.
       const eip1193 = c.connection.provider;
       server = createServer((req, res) => {
+        // the consortium's published trust anchor, as an anchor service serves it
+        if (req.method === "GET" && req.url === TRUST_ANCHOR_PATH) {
+          res.setHeader("content-type", "application/json");
+          res.end(trustAnchorJson(anchor));
+          return;
+        }
         let body = "";
         req.on("data", (chunk: Buffer) => (body += chunk.toString()));
         req.on("end", async () => {
@@ -405,20 +509,55 @@ describe("evidence bundle, verified online (deployed)", function () {
       writeFileSync(join(dir, "contract.pdf"), DOCUMENT);
       writeFileSync(join(dir, "forged.pdf"), "forged contract");
       writeFileSync(join(dir, "bundle.json"), JSON.stringify(bundle, null, 2));
+      writeFileSync(join(dir, "trust-anchor.json"), trustAnchorJson(anchor));
+      const trust = ["--trust", join(dir, "trust-anchor.json")];
       const out = sink();
-      const code = await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--rpc", url, "--rpc", `${url}/`], out, sink());
+      const code = await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), ...trust, "--rpc", url, "--rpc", `${url}/`], out, sink());
       expect(code, out.text()).to.equal(EXIT_CODES.pass);
       expect(out.text()).to.include("overall: PASS").and.include("2 endpoints agree");
+      expect(out.text()).to.include(`fingerprint ${trustAnchorFingerprint(anchor)}`).and.include(`ConsortiumRegistry ${anchor.consortiumRegistry}`);
 
-      expect(await main([join(dir, "forged.pdf"), join(dir, "bundle.json"), "--rpc", url], sink(), sink())).to.equal(EXIT_CODES.fail);
+      expect(await main([join(dir, "forged.pdf"), join(dir, "bundle.json"), ...trust, "--rpc", url], sink(), sink())).to.equal(EXIT_CODES.fail);
 
       const dead = sink();
       const started = Date.now();
-      const deadCode = await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--rpc", url, "--rpc", "http://127.0.0.1:9", "--json"], dead, sink());
+      const deadCode = await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), ...trust, "--rpc", url, "--rpc", "http://127.0.0.1:9", "--json"], dead, sink());
       expect(deadCode, dead.text()).to.equal(EXIT_CODES.indeterminate);
       expect(Date.now() - started < 10_000).to.equal(true);
       const report = JSON.parse(dead.text()) as { checks: CheckResult[] };
       expect(report.checks.find((r) => r.id === "headOnChain")!.reason).to.include("http://127.0.0.1:9");
+    });
+
+    it("refuses the look-alike forgery (exit 1) with the trust anchor from the consortium's URL; without a trust anchor nothing passes (exit 3)", async function () {
+      const forged = await forgeLookalikeBundle(c.signers.outsider, { consortiumRegistry: await c.registry.getAddress(), logId: UNION_LOG, operatorMember: UNION, submitter: BRANCH_A });
+      writeFileSync(join(dir, "forged-contract.pdf"), forged.document);
+      writeFileSync(join(dir, "forged.json"), JSON.stringify(forged.bundle, null, 2));
+      const args = [join(dir, "forged-contract.pdf"), join(dir, "forged.json"), "--rpc", url];
+
+      const out = sink();
+      const code = await main([...args, "--trust", `${url}${TRUST_ANCHOR_PATH}`], out, sink());
+      expect(code, out.text()).to.equal(EXIT_CODES.fail);
+      expect(out.text()).to.include("overall: FAIL").and.include(`is not the consortium's official EvidenceLog ${(await c.evidenceLog.getAddress()).toLowerCase()}`);
+      expect(out.text()).to.include(`fingerprint ${trustAnchorFingerprint(anchor)}`);
+
+      // no trust anchor: the same forgery, and a genuine bundle, are indeterminate, and the report says why
+      const { bundle } = await anchored();
+      writeFileSync(join(dir, "contract.pdf"), DOCUMENT);
+      writeFileSync(join(dir, "bundle.json"), JSON.stringify(bundle, null, 2));
+      for (const files of [[join(dir, "forged-contract.pdf"), join(dir, "forged.json")], [join(dir, "contract.pdf"), join(dir, "bundle.json")]]) {
+        const without = sink();
+        expect(await main([...files, "--rpc", url], without, sink()), without.text()).to.equal(EXIT_CODES.indeterminate);
+        expect(without.text()).to.include("trust anchor: none (--trust not given)").and.include("overall: INDETERMINATE");
+      }
+
+      // a trust anchor that cannot be read or is not one is bad input, not a verdict
+      const err = sink();
+      expect(await main([...args, "--trust", join(dir, "missing.json")], sink(), err)).to.equal(EXIT_CODES.badInput);
+      expect(err.text()).to.include("cannot read the trust anchor file");
+      writeFileSync(join(dir, "bad-anchor.json"), JSON.stringify({ ...anchor, genesisHash: "0x12" }));
+      const bad = sink();
+      expect(await main([...args, "--trust", join(dir, "bad-anchor.json")], sink(), bad)).to.equal(EXIT_CODES.badInput);
+      expect(bad.text()).to.include("trustAnchor.genesisHash");
     });
   });
 });

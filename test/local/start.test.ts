@@ -13,6 +13,7 @@ import { Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
 import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { guardStateFile, stateFile } from "../../scripts/local/chain.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
@@ -176,7 +177,8 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(first.chain.rpcUrl);
     try {
-      const results = await verifyOnline(bundle, { providers: [provider], documentDigest });
+      const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: first.contracts.consortiumRegistry, name: "local consortium" });
+      const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
       // later blocks: after the reload, the anchoring block is history, not the chain's head
       await provider.send("anvil_mine", ["0x3"]);
@@ -212,7 +214,8 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(second.chain.rpcUrl);
     try {
-      const results = await verifyOnline(bundle, { providers: [provider], documentDigest });
+      const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: second.contracts.consortiumRegistry, name: "local consortium" });
+      const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
       // membership at the anchoring block needs the chain's historical state after the reload
       expect(results.find((r) => r.id === "submitterMembership")!.outcome, JSON.stringify(results)).to.equal("pass");

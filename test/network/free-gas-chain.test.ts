@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { JsonRpcProvider, type Wallet } from "ethers";
 import type { Receipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline } from "../../common/evidence/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
@@ -94,7 +95,8 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     const bundle = parseBundle(await (await fetch(`${anchorUrl}/v1/bundles/${receipts[0]!.leafHash}`)).json());
     const digest = records[0]!.digest;
     expect(verifyOffline(bundle, { documentDigest: digest }).filter((c) => c.outcome === "fail")).to.deep.equal([]);
-    const online = await verifyOnline(bundle, { providers: [proxied], documentDigest: digest });
+    const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+    const online = await verifyOnline(bundle, { trustAnchor, providers: [proxied], documentDigest: digest });
     expect(overall(online), JSON.stringify(online)).to.equal("pass");
     const verified = (await (await fetch(`${anchorUrl}/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ bundle, documentDigest: digest }) })).json()) as { overall: string };
     expect(verified.overall).to.equal("pass");
