@@ -18,7 +18,11 @@ import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
 import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable } from "./errors.ts";
 import type { EvidenceQueries } from "./evidence/queries.ts";
+import { jsonBodyParser, refuseDeclaredOversize } from "./http/body.ts";
+import { opsAccess, type OpsAccess } from "./http/ops-access.ts";
+import { DOCS_HEADERS } from "./http/security-headers.ts";
 import type { Intake } from "./intake/intake.ts";
+import type { IntakeQuotas, QuotaLimits } from "./intake/quota.ts";
 import type { AnchorMetrics } from "./metrics.ts";
 import { registerDigestRoutes } from "./routes/digests.ts";
 import { registerSubmitRoute } from "./routes/leaves.ts";
@@ -46,8 +50,8 @@ export type ServiceInfo = {
   consortiumRegistry: string;
   maxRecordsPerRequest: number;
   maxMergeDelaySeconds: number;
-  /** Where courts reach this service (ANCHOR_PUBLIC_URL), if configured. */
-  publicUrl?: string | undefined;
+  /** Where courts reach this service (config.publicUrlOf: ANCHOR_PUBLIC_URL, else the listen address). */
+  publicUrl: string;
 };
 
 export type AppDeps = {
@@ -65,6 +69,10 @@ export type AppDeps = {
   /** EIP-712 domain of signed requests; undefined until the chain's id is known. */
   requestDomain: () => RequestDomain | undefined;
   limits: { maxRecordsPerRequest: number; maxBodyBytes: number; maxRequestTtlSeconds: number };
+  /** Per-member intake quotas and the limits in force (governed, else defaults); absent: none. */
+  quotas?: { quotas: IntakeQuotas; limits: () => Promise<QuotaLimits> };
+  /** Who may read /metrics and /readyz (token, addresses); absent: anyone. */
+  ops?: OpsAccess;
   now: () => number;
 };
 
@@ -74,7 +82,7 @@ declare module "fastify" {
   }
 }
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse };
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // errors Fastify raises before routing (a malformed URL) still speak the catalogue
@@ -92,16 +100,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest("rawBody", undefined);
 
   // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
+  // (duplicate keys refused; a body over the limit is answered 413 without cutting the connection: http/body.ts)
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    request.rawBody = body as Buffer;
-    if ((body as Buffer).length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse((body as Buffer).toString("utf8")));
-    } catch (e) {
-      done(anchorError("ANCHOR_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`), undefined);
-    }
-  });
+  app.addContentTypeParser("application/json", jsonBodyParser(deps.limits.maxBodyBytes));
+  app.addHook("onRequest", refuseDeclaredOversize(deps.limits.maxBodyBytes));
 
   app.setErrorHandler((error, request, reply) => {
     const sent = toAnchorError(error);
@@ -110,6 +112,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return reply.code(500).send({ error: { code: "ANCHOR_ERR_INTERNAL", message: "internal error; the request was not applied" } });
     }
     deps.metrics.rejectedRequests.inc({ code: sent.code });
+    const retryAfter = (sent.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+    if (retryAfter !== undefined) void reply.header("retry-after", String(retryAfter));
+    if (sent.code === "ANCHOR_ERR_OPS_UNAUTHORIZED") void reply.header("www-authenticate", 'Bearer realm="anchor-ops"');
     return reply.code(sent.statusCode).send({ error: { code: sent.code, message: sent.message, ...(sent.details === undefined ? {} : { details: sent.details }) } });
   });
   app.setNotFoundHandler((request, reply) =>
@@ -122,7 +127,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
+  // the API docs get the verification page's security headers (http/security-headers.ts)
+  await app.register(async (docs) => {
+    docs.addHook("onRequest", (_request, reply, done) => void (reply.headers(DOCS_HEADERS), done()));
+    await docs.register(swaggerUi, { routePrefix: "/docs" });
+  });
 
   const api = app.withTypeProvider<ZodTypeProvider>();
 
@@ -165,13 +174,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get("/healthz", { schema: { hide: true } }, async (_request, reply) =>
     writeFailure() === undefined ? { status: "ok" } : reply.code(503).send({ status: "storage-failed", storage: storageReason(writeFailure()) }),
   );
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+  // /readyz and /metrics: restricted when ANCHOR_METRICS_TOKEN / ANCHOR_METRICS_ALLOWED_ADDRESSES are set (http/ops-access.ts)
+  const ops = opsAccess(deps.ops);
+  app.get("/readyz", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => {
     const state = deps.committer.state;
     const failed = writeFailure();
     const ready = state.kind === "ok" && failed === undefined;
     return reply.code(ready ? 200 : 503).send({ ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth, ...(failed === undefined ? {} : { storage: storageReason(failed) }) });
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/metrics", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => {
     deps.metrics.queueDepth.set(deps.intake.queueDepth);
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });

@@ -1,5 +1,6 @@
 // The anchor service's configuration, from environment variables, validated once. Only
 // server.ts reads the environment; everything else receives a Config.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseEnvConfig } from "../../common/config/env.ts";
 
@@ -38,8 +39,35 @@ export const ConfigSchema = z.object({
   maxRequestTtlSeconds: int(10, 86_400).default(300),
   /** eth_getLogs page size, for RPC endpoints with range limits. */
   logPageBlocks: int(1, 1_000_000).default(5000),
-  /** The address courts reach this service on (https://evidence.example.org); the certificate's QR code and link use it. Unset: the address the browser used. */
-  publicUrl: z.string().url().optional(),
+  /**
+   * Per-member intake quotas used while governance has not set the ConsortiumRegistry parameters
+   * `anchor.intake.recordsPerSecond` / `anchor.intake.recordsPerDay` (0 there means unset).
+   */
+  intakeRecordsPerSecond: int(1, 10_000_000).default(20_000),
+  intakeRecordsPerDay: int(1, 1_000_000_000_000).default(20_000_000),
+  /**
+   * The address courts reach this service on (https://evidence.example.org): the certificate's QR
+   * code and links lead there, never to the request's Host header. Unset: the listen address
+   * (right for local use only). An http(s) origin, optionally with a path; no query or fragment.
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .refine((u) => {
+      if (!URL.canParse(u)) return false;
+      const url = new URL(u);
+      return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "" && url.search === "" && url.hash === "";
+    }, "must be an http(s) URL without credentials, query or fragment")
+    .transform((u) => u.replace(/\/+$/, ""))
+    .optional(),
+  /** /metrics and /readyz: a bearer token they require (at least 16 characters). Unset: open. */
+  metricsToken: z.string().min(16).optional(),
+  /** /metrics and /readyz: the client addresses (IPs or CIDR blocks, comma-separated) they answer. Unset: any. */
+  metricsAllowedAddresses: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
+    .refine((list) => list.every(isAddressOrBlock), "must be IP addresses or CIDR blocks (10.0.0.0/8, ::1), comma-separated")
+    .optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -65,11 +93,34 @@ export const ENV: Record<keyof Config, string> = {
   maxBodyBytes: "ANCHOR_MAX_BODY_BYTES",
   maxRequestTtlSeconds: "ANCHOR_MAX_REQUEST_TTL_SECONDS",
   logPageBlocks: "ANCHOR_LOG_PAGE_BLOCKS",
+  intakeRecordsPerSecond: "ANCHOR_INTAKE_RECORDS_PER_SECOND",
+  intakeRecordsPerDay: "ANCHOR_INTAKE_RECORDS_PER_DAY",
   publicUrl: "ANCHOR_PUBLIC_URL",
+  metricsToken: "ANCHOR_METRICS_TOKEN",
+  metricsAllowedAddresses: "ANCHOR_METRICS_ALLOWED_ADDRESSES",
   logLevel: "ANCHOR_LOG_LEVEL",
 };
 
 /** Build a Config from an environment; throws a readable list of what is wrong. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   return parseEnvConfig(ConfigSchema, ENV, env, "anchor-service");
+}
+
+/** An IP address, or a CIDR block (address/prefix length). */
+function isAddressOrBlock(text: string): boolean {
+  const [address, prefix, ...rest] = text.split("/");
+  const family = isIP(address ?? "");
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Where courts reach this service: ANCHOR_PUBLIC_URL, else the listen address (a wildcard
+ * address as loopback). Links and QR codes are built from this, never from a request's Host.
+ */
+export function publicUrlOf(config: Pick<Config, "publicUrl" | "host" | "port">): string {
+  if (config.publicUrl !== undefined) return config.publicUrl;
+  const host = config.host === "0.0.0.0" || config.host === "" ? "127.0.0.1" : config.host === "::" ? "::1" : config.host;
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${config.port}`;
 }

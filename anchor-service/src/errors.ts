@@ -4,6 +4,8 @@ import { catalogueError } from "../../common/errors.ts";
 
 export const ANCHOR_ERRORS = {
   ANCHOR_ERR_BAD_JSON: 400,
+  /** A JSON object names one key twice (parsers disagree on which one counts). */
+  ANCHOR_ERR_DUPLICATE_KEY: 400,
   ANCHOR_ERR_VALIDATION: 400,
   ANCHOR_ERR_TOO_MANY_RECORDS: 413,
   ANCHOR_ERR_BODY_TOO_LARGE: 413,
@@ -14,7 +16,14 @@ export const ANCHOR_ERRORS = {
   ANCHOR_ERR_REPLAY: 409,
   ANCHOR_ERR_NOT_MEMBER: 403,
   ANCHOR_ERR_MEMBER_SUSPENDED: 403,
+  /** The signer is a member's log-operator or governance key: only operations keys submit evidence. */
+  ANCHOR_ERR_NOT_OPERATIONS_KEY: 403,
   ANCHOR_ERR_SUBMITTER_MISMATCH: 403,
+  /** The member's records-per-second or records-per-day quota (governed parameters); `Retry-After` says when. */
+  ANCHOR_ERR_QUOTA_EXCEEDED: 429,
+  /** /metrics and /readyz: the configured bearer token is missing or wrong, or the caller's address is not allowed. */
+  ANCHOR_ERR_OPS_UNAUTHORIZED: 401,
+  ANCHOR_ERR_OPS_FORBIDDEN: 403,
   ANCHOR_ERR_UNKNOWN_LEAF: 404,
   ANCHOR_ERR_UNKNOWN_DIGEST: 404,
   ANCHOR_ERR_NOT_ANCHORED: 409,

@@ -12,9 +12,11 @@ import type { ChainIdentity } from "./chain/evidence-log-client.ts";
 import { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import { Committer } from "./committer/committer.ts";
 import type { Config } from "./config.ts";
+import { publicUrlOf } from "./config.ts";
 import { EvidenceQueries } from "./evidence/queries.ts";
 import { CryptoPool } from "./intake/crypto-pool.ts";
 import { Intake } from "./intake/intake.ts";
+import { IntakeQuotas, quotaLimits, type QuotaLimits } from "./intake/quota.ts";
 import { MerkleStore } from "./log/merkle-store.ts";
 import { createMetrics } from "./metrics.ts";
 import { openDb } from "./store/db.ts";
@@ -124,6 +126,18 @@ export async function createAnchorService(options: ServiceOptions) {
     logId: config.logId,
     chainId: () => identity?.chainId,
   });
+  // per-member quotas: the governed parameters (read like membership), the configured defaults where unset
+  const quotaDefaults: QuotaLimits = { recordsPerSecond: config.intakeRecordsPerSecond, recordsPerDay: config.intakeRecordsPerDay };
+  let governed: Awaited<ReturnType<EvidenceLogClient["intakeQuota"]>>;
+  let limits = quotaDefaults;
+  const currentLimits = async (): Promise<QuotaLimits> => {
+    const read = await chain.intakeQuota();
+    if (read !== governed) {
+      governed = read;
+      limits = quotaLimits(read, quotaDefaults);
+    }
+    return limits;
+  };
   const app = await buildApp({
     info: () => ({
       chainId: identity?.chainId,
@@ -134,7 +148,8 @@ export async function createAnchorService(options: ServiceOptions) {
       consortiumRegistry: config.consortiumRegistry,
       maxRecordsPerRequest: config.maxRecordsPerRequest,
       maxMergeDelaySeconds: config.maxMergeDelaySeconds,
-      ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl.replace(/\/+$/, "") }),
+      // links and QR codes lead here, never to a request's Host header
+      publicUrl: publicUrlOf(config),
     }),
     logger: logger === false ? false : (logger as never),
     intake,
@@ -145,6 +160,8 @@ export async function createAnchorService(options: ServiceOptions) {
     metrics,
     recoverSigner: (pending) => crypto.recover(pending),
     requestDomain: () => domains?.request,
+    quotas: { quotas: new IntakeQuotas(() => performance.now(), now), limits: currentLimits },
+    ops: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     limits: { maxRecordsPerRequest: config.maxRecordsPerRequest, maxBodyBytes: config.maxBodyBytes, maxRequestTtlSeconds: config.maxRequestTtlSeconds },
     now,
   });

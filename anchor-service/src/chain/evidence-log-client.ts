@@ -1,7 +1,7 @@
 // The anchor service's view of the chain, through standard JSON-RPC only (ethers v6, local
 // signing), so one code path serves Hardhat, Anvil and Besu: chain identity, the log's heads on
 // chain, committing a head, and members' status (cached briefly: asked on every request).
-import { Contract, FetchRequest, JsonRpcProvider, Wallet, keccak256 } from "ethers";
+import { Contract, FetchRequest, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcApiProvider } from "ethers";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI } from "../../../common/chain/abi.ts";
 
@@ -14,7 +14,17 @@ export type CommitResult = {
   blockHash: string;
   blockTimestamp: number;
 };
-export type MemberStatus = { memberId: number; status: "none" | "active" | "suspended" };
+/** An account's member, the member's status and the account's one role (ConsortiumRegistry.accountOf). */
+export type MemberStatus = { memberId: number; status: "none" | "active" | "suspended"; role: AccountRoleName };
+export type AccountRoleName = "none" | "operations" | "logOperator" | "governance";
+/** Governed intake quotas per member (ConsortiumRegistry parameters); 0 means governance left it unset. */
+export type IntakeQuotaParameters = { recordsPerSecond: number; recordsPerDay: number };
+
+/** ConsortiumRegistry parameter keys of the intake quotas. */
+export const QUOTA_PARAMETER_KEYS = {
+  recordsPerSecond: keccak256(toUtf8Bytes("anchor.intake.recordsPerSecond")),
+  recordsPerDay: keccak256(toUtf8Bytes("anchor.intake.recordsPerDay")),
+} as const;
 
 export type ChainClientOptions = {
   /** A JSON-RPC URL, or a ready provider (tests pass Hardhat's in-process one). */
@@ -38,6 +48,8 @@ export type ChainClientOptions = {
 };
 
 const STATUS = ["none", "active", "suspended"] as const;
+/** ConsortiumRegistry.AccountRole, in enum order. */
+const ROLE: readonly AccountRoleName[] = ["none", "operations", "logOperator", "governance"];
 
 export class EvidenceLogClient {
   readonly provider: JsonRpcApiProvider;
@@ -49,6 +61,10 @@ export class EvidenceLogClient {
   readonly #members = new Map<string, { at: number; value: MemberStatus }>();
   /** Open membership questions to the chain, one per account. */
   readonly #refreshing = new Map<string, Promise<MemberStatus>>();
+  /** The quota parameters as last read, and the read in flight. */
+  #quota: { at: number; value: IntakeQuotaParameters } | undefined;
+  #quotaRefresh: Promise<IntakeQuotaParameters | undefined> | undefined;
+  #quotaFailed = false;
 
   constructor(options: ChainClientOptions) {
     this.options = options;
@@ -183,19 +199,69 @@ export class EvidenceLogClient {
   }
 
   async #askMemberStatus(account: string, key: string): Promise<MemberStatus> {
-    let answer: [bigint, bigint];
+    let answer: [bigint, bigint, bigint];
     try {
-      answer = await this.registry.getFunction("memberStatusOf")(account);
+      // member, status and role in one call, so the three are read from the same block
+      answer = await this.registry.getFunction("accountOf")(account);
     } catch (error) {
       // not asked again for another cache period (each question may wait for the RPC timeout)
       const cached = this.#members.get(key);
       if (cached !== undefined) cached.at = Date.now();
       throw error;
     }
-    const [memberId, status] = answer;
-    const value: MemberStatus = { memberId: Number(memberId), status: Number(memberId) === 0 ? "none" : STATUS[Number(status)] ?? "none" };
+    const [memberId, status, role] = answer;
+    const none = Number(memberId) === 0;
+    const value: MemberStatus = { memberId: Number(memberId), status: none ? "none" : STATUS[Number(status)] ?? "none", role: none ? "none" : ROLE[Number(role)] ?? "none" };
     this.#members.set(key, { at: Date.now(), value });
     return value;
+  }
+
+  /**
+   * The governed intake quotas, cached like membership (`membershipCacheMs`) but never waited for
+   * once known: an older answer is used while one refresh runs, so the intake's hot path does not
+   * wait on the chain and a governance change counts within a cache period (plus one request).
+   * Before the first answer a request waits up to `membershipWaitMs`; undefined if none came (the
+   * service then uses its configured defaults).
+   */
+  async intakeQuota(now = Date.now()): Promise<IntakeQuotaParameters | undefined> {
+    const cached = this.#quota;
+    if (cached !== undefined && now - cached.at < this.options.membershipCacheMs) return cached.value;
+    if (this.#quotaRefresh === undefined) {
+      this.#quotaRefresh = this.#askQuota().finally(() => (this.#quotaRefresh = undefined));
+    }
+    if (cached !== undefined) return cached.value;
+    // only the first read is waited for: after a failed one the defaults stand until an answer comes
+    if (this.#quotaFailed) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.options.membershipWaitMs ?? 250)));
+    try {
+      const answer = await Promise.race([this.#quotaRefresh, waited]);
+      if (answer === undefined) this.#quotaFailed = true;
+      return answer;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Reads the quota parameters now (tests, and after a governance change); undefined if the chain does not answer. */
+  refreshIntakeQuota(): Promise<IntakeQuotaParameters | undefined> {
+    return this.#askQuota();
+  }
+
+  async #askQuota(): Promise<IntakeQuotaParameters | undefined> {
+    const read = this.registry.getFunction("parameter");
+    try {
+      const [perSecond, perDay] = (await Promise.all([read(QUOTA_PARAMETER_KEYS.recordsPerSecond), read(QUOTA_PARAMETER_KEYS.recordsPerDay)])) as [bigint, bigint];
+      // values beyond 2^53 are as good as unlimited
+      const value = { recordsPerSecond: Number(perSecond), recordsPerDay: Number(perDay) };
+      this.#quota = { at: Date.now(), value };
+      return value;
+    } catch {
+      // not asked again for a cache period; the last answer (or the defaults) stands meanwhile
+      if (this.#quota !== undefined) this.#quota.at = Date.now();
+      else this.#quotaFailed = true;
+      return this.#quota?.value;
+    }
   }
 
   async destroy(): Promise<void> {

@@ -5,6 +5,11 @@
 // undefined for anything else, which then goes the general way (JSON.parse, then the zod schema
 // in schemas/leaves.ts), so every error keeps its code and message. What it accepts, the general
 // way accepts too, with the same values: the tests check the two agree.
+//
+// Duplicate keys: JSON.parse keeps the last of a repeated key, so `"kind":7,"kind":1` would be
+// stored as kind 1 while another reader of the same signed bytes may see 7. The fast path refuses
+// any repeated field (it goes the general way), and the general way refuses a body in which any
+// object repeats a key (duplicateKeyIn, run only off the hot path).
 import { DigestAlgorithm, EvidenceKind } from "../../../common/evidence/leaf.ts";
 import { RECORD_BYTES } from "../store/records.ts";
 
@@ -236,4 +241,59 @@ export function parseSubmitBody(b: Uint8Array, maxRecords: number): PackedSubmis
   ws();
   if (i !== end) return undefined;
   return new PackedSubmission(count, packed.subarray(0, count * RECORD_BYTES), submitters.subarray(0, count));
+}
+
+/**
+ * The path of the first key an object of `b` names twice (`records[0].kind`), or undefined. `b`
+ * must be valid JSON (JSON.parse accepted it). Keys are compared as decoded strings, so an
+ * escaped spelling of a key (`"kin\\u0064"`) repeats it too.
+ */
+export function duplicateKeyIn(b: Uint8Array): string | undefined {
+  // one frame per open object (its keys so far) or array (its index)
+  const stack: Array<{ keys: Set<string> | undefined; name: string; index: number }> = [];
+  const bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  let expectKey = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c === 34) {
+      const start = i;
+      let escaped = false;
+      for (i++; bytes[i] !== 34; i++) {
+        if (bytes[i] === 92) {
+          escaped = true;
+          i++;
+        }
+      }
+      if (!expectKey) continue;
+      expectKey = false;
+      const key = escaped ? (JSON.parse(bytes.toString("utf8", start, i + 1)) as string) : bytes.toString("utf8", start + 1, i);
+      const top = stack[stack.length - 1]!;
+      if (top.keys!.has(key)) return pathOf(stack, key);
+      top.keys!.add(key);
+      top.name = key;
+    } else if (c === 123) {
+      stack.push({ keys: new Set(), name: "", index: 0 });
+      expectKey = true;
+    } else if (c === 91) {
+      stack.push({ keys: undefined, name: "", index: 0 });
+      expectKey = false;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) {
+      const top = stack[stack.length - 1];
+      if (top?.keys !== undefined) expectKey = true;
+      else if (top !== undefined) top.index++;
+    }
+  }
+  return undefined;
+}
+
+function pathOf(stack: Array<{ keys: Set<string> | undefined; name: string; index: number }>, key: string): string {
+  let path = "";
+  for (let d = 0; d < stack.length - 1; d++) {
+    const f = stack[d]!;
+    path += f.keys === undefined ? `[${f.index}]` : `${path === "" ? "" : "."}${f.name}`;
+  }
+  return `${path}${path === "" ? "" : "."}${key}`;
 }

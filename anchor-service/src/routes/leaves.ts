@@ -1,32 +1,62 @@
 // POST /v1/leaves: signed submissions of 1–10,000 evidence records, answered once durable with a
-// receipt per record. It has its own JSON body parser (an encapsulated Fastify context): the plain
-// form clients send is read straight into packed records (intake/submit-parser.ts); any other body
-// is parsed and validated the general way, with the same codes and messages as before.
+// receipt per record. Checked in increasing cost, so a caller that fails a cheap check never
+// costs the service the expensive ones:
+//   1. onRequest, from the headers alone, before a byte of the body is read: the auth headers'
+//      form and time window, the named signer's membership (cached), the member's quota;
+//   2. once the body is read: its SHA-256 (the signed value covers it) and the signer recovered
+//      from the signature (on the crypto worker) — a body is parsed only under a valid signature;
+//   3. the body parsed: the plain form clients send straight into packed records
+//      (intake/submit-parser.ts), anything else strictly (no duplicate keys) and by the zod schema;
+//   4. the records counted against the member's quotas, then the intake.
+// Refusals found while the body is read are answered after it (the client is never cut off
+// mid-send) and keep the connection open.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { completeVerification, nonceKey, prepareVerification, recoverSigner } from "../../../common/auth/request-signing.ts";
+import type { PendingVerification } from "../../../common/auth/request-signing.ts";
+import { bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner } from "../../../common/auth/request-signing.ts";
 import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
 import type { AppDeps } from "../app.ts";
 import { anchorError } from "../errors.ts";
+import { parseStrictJson, readBody } from "../http/body.ts";
+import type { QuotaLimits } from "../intake/quota.ts";
 import { PackedSubmission, parseSubmitBody } from "../intake/submit-parser.ts";
 import { ErrorResponse, SubmitBody, SubmitResponse } from "../schemas/leaves.ts";
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse };
+const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
+
+const EMPTY = new Uint8Array(0);
+
+/** What the headers established (step 1); `verified` once the signature over the body holds (step 2). */
+type IntakeAuth = { pending: PendingVerification; memberId: number; limits: QuotaLimits | undefined; verified: boolean };
+
+/** A body refused while it was read or parsed: thrown in preValidation, so the connection stays open. */
+class RefusedBody {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    intakeAuth: IntakeAuth | undefined;
+  }
+}
 
 export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
   void app.register(async (child) => {
+    child.decorateRequest("intakeAuth", undefined);
     // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
     child.removeAllContentTypeParsers();
-    child.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-      const raw = body as Buffer;
-      request.rawBody = raw;
-      if (raw.length === 0) return done(null, undefined);
-      const packed = parseSubmitBody(raw, deps.limits.maxRecordsPerRequest);
-      if (packed !== undefined) return done(null, packed);
+    child.addContentTypeParser("application/json", async (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
       try {
-        done(null, JSON.parse(raw.toString("utf8")));
-      } catch (e) {
-        done(anchorError("ANCHOR_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`), undefined);
+        const raw = await readBody(payload, deps.limits.maxBodyBytes);
+        request.rawBody = raw;
+        await verifySignature(request, raw, deps);
+        if (raw.length === 0) return undefined;
+        return parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
+      } catch (error) {
+        return new RefusedBody(error);
       }
     });
 
@@ -37,28 +67,43 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         const zod = validatorCompiler(route as never);
         return (data: unknown) => (data instanceof PackedSubmission ? { value: data } : zod(data));
       },
+      onRequest: async (request) => {
+        request.intakeAuth = await authenticateHeaders(request, deps);
+      },
       preValidation: async (request) => {
-        const body = request.body as { records?: unknown };
-        if (Array.isArray(body?.records) && body.records.length > deps.limits.maxRecordsPerRequest) {
-          throw anchorError("ANCHOR_ERR_TOO_MANY_RECORDS", `at most ${deps.limits.maxRecordsPerRequest} records per request, got ${body.records.length}; split the submission`);
+        const body = request.body as { records?: unknown } | RefusedBody | undefined;
+        if (body instanceof RefusedBody) throw body.error;
+        // a request without a body (no content type) was not through the parser: its signature is over no bytes
+        if (!request.intakeAuth!.verified) await verifySignature(request, EMPTY, deps);
+        if (Array.isArray((body as { records?: unknown })?.records) && (body as { records: unknown[] }).records.length > deps.limits.maxRecordsPerRequest) {
+          throw anchorError("ANCHOR_ERR_TOO_MANY_RECORDS", `at most ${deps.limits.maxRecordsPerRequest} records per request, got ${(body as { records: unknown[] }).records.length}; split the submission`);
         }
       },
       handler: async (request, reply) => {
-        const auth = await authenticate(request, deps);
+        const auth = request.intakeAuth!;
+        const memberId = auth.memberId;
         const body = request.body as unknown as SubmitBody | PackedSubmission;
         let records: EvidenceRecord[] | Uint8Array;
+        let count: number;
         if (body instanceof PackedSubmission) {
-          const i = body.mismatch(auth.memberId);
-          if (i >= 0) throw mismatch(i, body.submitters[i]!, auth.memberId);
-          records = body.withSubmitter(auth.memberId);
+          const i = body.mismatch(memberId);
+          if (i >= 0) throw mismatch(i, body.submitters[i]!, memberId);
+          records = body.withSubmitter(memberId);
+          count = body.count;
         } else {
           records = body.records.map((r, i) => {
-            if (r.submitter !== undefined && r.submitter !== auth.memberId) throw mismatch(i, r.submitter, auth.memberId);
-            return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: auth.memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
+            if (r.submitter !== undefined && r.submitter !== memberId) throw mismatch(i, r.submitter, memberId);
+            return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
           });
+          count = records.length;
+        }
+        if (auth.limits !== undefined) {
+          const refused = deps.quotas!.quotas.charge(memberId, count, auth.limits);
+          if (refused !== undefined) throw refused;
         }
         deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
-        const receipts = await deps.intake.submitIssued({ ...auth, records });
+        const { pending } = auth;
+        const receipts = await deps.intake.submitIssued({ signer: pending.signer, memberId, nonceKey: nonceKey(pending.signer, pending.nonce), expiresAt: pending.expiresAt, records });
         deps.metrics.intakeRequests.inc();
         // receipts are written by our own code to ReceiptSchema (intake/receipt-json.ts); re-encoding
         // 10,000 of them through zod would cost more than the whole intake, so it is not re-applied
@@ -74,24 +119,50 @@ function mismatch(index: number, submitter: number, memberId: number) {
   return anchorError("ANCHOR_ERR_SUBMITTER_MISMATCH", `records[${index}].submitter is ${submitter}, but the request is signed by member ${memberId}`);
 }
 
-/** Signature, expiry, membership and status of the request's signer. */
-async function authenticate(request: FastifyRequest, deps: AppDeps): Promise<{ signer: string; memberId: number; nonceKey: Uint8Array; expiresAt: number }> {
+/**
+ * Step 1, from the headers alone: their form and time window (the body hash is filled in once
+ * the body is read), the named signer's membership and status, and whether the member has
+ * quota left. The signature itself is checked in step 2: until then the signer is only named.
+ */
+async function authenticateHeaders(request: FastifyRequest, deps: AppDeps): Promise<IntakeAuth> {
   const domain = deps.requestDomain();
   if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet; retry shortly");
   const pending = prepareVerification(
     domain,
     // the path is signed as sent, query string included (common/auth/request-signing.ts)
-    { method: request.method, path: request.url, rawBody: request.rawBody ?? new Uint8Array(0), headers: request.headers },
+    { method: request.method, path: request.url, rawBody: EMPTY, headers: request.headers },
     { now: deps.now(), maxTtlSeconds: deps.limits.maxRequestTtlSeconds },
   );
-  const verified = completeVerification(pending, deps.recoverSigner === undefined ? recoverSigner(pending) : await deps.recoverSigner(pending));
+  const memberId = await activeMemberOf(pending.signer, deps);
+  let limits: QuotaLimits | undefined;
+  if (deps.quotas !== undefined) {
+    limits = await deps.quotas.limits();
+    const refused = deps.quotas.quotas.admits(memberId, limits);
+    if (refused !== undefined) throw refused;
+  }
+  return { pending, memberId, limits, verified: false };
+}
+
+/** The member id of an operations account of an active member; refused otherwise. */
+async function activeMemberOf(account: string, deps: AppDeps): Promise<number> {
   let status;
   try {
-    status = await deps.chain.memberStatus(verified.signer);
+    status = await deps.chain.memberStatus(account);
   } catch (e) {
     throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot check membership on chain: ${(e as Error).message}`);
   }
-  if (status.status === "none") throw anchorError("ANCHOR_ERR_NOT_MEMBER", `${verified.signer} is not an account of any consortium member`);
+  if (status.status === "none") throw anchorError("ANCHOR_ERR_NOT_MEMBER", `${account} is not an account of any consortium member`);
   if (status.status === "suspended") throw anchorError("ANCHOR_ERR_MEMBER_SUSPENDED", `member ${status.memberId} is suspended`);
-  return { signer: verified.signer, memberId: status.memberId, nonceKey: nonceKey(verified.signer, verified.nonce), expiresAt: verified.expiresAt };
+  // one role per key: a member's log-operator or governance key never submits evidence
+  if (status.role !== "operations") throw anchorError("ANCHOR_ERR_NOT_OPERATIONS_KEY", `${account} is member ${status.memberId}'s ${status.role} key; only its operations keys submit evidence`);
+  return status.memberId;
+}
+
+/** Step 2: the signature over the body's SHA-256 must recover the signer the headers named. */
+async function verifySignature(request: FastifyRequest, raw: Uint8Array, deps: AppDeps): Promise<void> {
+  const auth = request.intakeAuth!;
+  const pending = auth.pending;
+  pending.value.bodyHash = bodyHashOf(raw);
+  completeVerification(pending, deps.recoverSigner === undefined ? recoverSigner(pending) : await deps.recoverSigner(pending));
+  auth.verified = true;
 }

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import QRCode from "qrcode";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
@@ -35,9 +35,6 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-// host[:port] as a browser sends it; anything else is not put into a QR code
-const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/;
-
 type Asset = { body: Buffer; type: string };
 
 /** The page's files, read once: a handful of small files, served from memory. */
@@ -51,7 +48,7 @@ export function loadAssets(dir = WEB_DIR): Map<string, Asset> {
   return assets;
 }
 
-export function registerVerifyPage(app: FastifyInstance, deps: { chain: EvidenceLogClient; info: () => { publicUrl?: string | undefined } }): void {
+export function registerVerifyPage(app: FastifyInstance, deps: { chain: EvidenceLogClient; info: () => { publicUrl: string } }): void {
   const assets = loadAssets();
   const send = (reply: FastifyReply, asset: Asset) =>
     reply
@@ -70,7 +67,7 @@ export function registerVerifyPage(app: FastifyInstance, deps: { chain: Evidence
   app.withTypeProvider<ZodTypeProvider>().get("/verify/qr.svg", {
     schema: { hide: true, querystring: QrQuery },
     handler: async (request, reply) => {
-      const svg = await QRCode.toString(verificationUrl(request, request.query.leaf, deps.info().publicUrl), { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+      const svg = await QRCode.toString(verificationUrl(request.query.leaf, deps.info().publicUrl), { type: "svg", errorCorrectionLevel: "M", margin: 2 });
       return send(reply, { body: Buffer.from(svg), type: CONTENT_TYPES[".svg"]! });
     },
   });
@@ -84,10 +81,7 @@ export function registerVerifyPage(app: FastifyInstance, deps: { chain: Evidence
   registerCourtReads(app, deps.chain);
 }
 
-/** Where the QR code leads: this page at the configured public address (else the host the clerk reached), verifying that leaf. */
-export function verificationUrl(request: FastifyRequest, leafHash: string, publicUrl?: string): string {
-  if (publicUrl !== undefined) return `${publicUrl}/verify?leaf=${leafHash.toLowerCase()}`;
-  const host = request.host;
-  if (!HOST.test(host)) throw anchorError("ANCHOR_ERR_VALIDATION", "the Host header is not a host name and port");
-  return `${request.protocol}://${host}/verify?leaf=${leafHash.toLowerCase()}`;
+/** Where the QR code leads: this page at the service's public address (config.publicUrlOf, never the request's Host), verifying that leaf. */
+export function verificationUrl(leafHash: string, publicUrl: string): string {
+  return `${publicUrl}/verify?leaf=${leafHash.toLowerCase()}`;
 }
