@@ -29,7 +29,7 @@ import type { PeerNodes } from "./peers.ts";
 import { borrowerKeyOf } from "./privacy/borrower-key.ts";
 import { maskApplication } from "./privacy/mask.ts";
 import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
-import { reconcileDay, reportToJson, toCsv } from "./reconcile/reconcile.ts";
+import { reconcileOffLoop } from "./reconcile/off-thread.ts";
 
 export type OperationsDeps = {
   memberId: number;
@@ -361,8 +361,8 @@ export class NodeOperations {
       if (branchOf.get(f.loanId) === me) ours.push(f);
     }
     const chain = ours.map((f) => ({ serial: f.serial, loanId: f.loanId, type: f.type, amountFen: f.amountFen, day: f.date }));
-    const report = reconcileDay(day, booksCsv, chain);
-    return { json: reportToJson(report), csv: toCsv(report) };
+    // a large day's books take seconds: reconciled in a worker thread, off the event loop
+    return reconcileOffLoop(day, booksCsv, chain);
   }
 
   /** 征信报送 for this member's loans, with days overdue and the next due day read from the ledger. */

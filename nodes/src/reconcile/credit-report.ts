@@ -11,8 +11,8 @@
 // reported; the summary counts them.
 import { dayToDate } from "../../../common/lending/dates.ts";
 import { formatYuan } from "../../../common/lending/money.ts";
-import { formatCsv } from "../channels/csv.ts";
 import { ReconcileError, type ReconcileErrorDetail } from "./errors.ts";
+import { formatSafeCsv } from "./safe-csv.ts";
 
 /** JointLoanLedger.LoanState, by name; the chain's enum value is the index in LOAN_STATES. */
 export const LOAN_STATES = ["None", "Registered", "Active", "Settled", "Cancelled"] as const;
@@ -156,7 +156,8 @@ export function buildCreditReport(month: string, loans: readonly CreditLoan[]): 
     summary.balanceFen += row.balanceFen;
     if (row.status !== "N" && row.status !== "C") summary.overdueBalanceFen += row.balanceFen;
   }
-  const csv = formatCsv([
+  // every cell is the node's own (keys, amounts, dates), but every CSV the node writes goes through one writer
+  const csv = formatSafeCsv([
     CREDIT_REPORT_COLUMNS,
     ...rows.map((r) => [r.month, r.loanId, r.borrowerKey, formatYuan(r.principalFen), formatYuan(r.balanceFen), r.status, String(r.daysOverdue), r.nextDueDate ?? ""]),
   ]);

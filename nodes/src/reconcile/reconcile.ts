@@ -12,8 +12,9 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import { MoneyFormatError, formatYuan, parseYuan } from "../../../common/lending/money.ts";
-import { formatCsv, parseCsvTable } from "../channels/csv.ts";
+import { parseCsvTable } from "../channels/csv.ts";
 import { ReconcileError, type ReconcileErrorDetail } from "./errors.ts";
+import { formatSafeCsv } from "./safe-csv.ts";
 
 export type FlowType = "disbursement" | "repayment";
 const FLOW_TYPES: ReadonlySet<string> = new Set(["disbursement", "repayment"]);
@@ -118,25 +119,27 @@ export function parseBooksCsv(text: string, day: string): Books {
   const entries: BooksEntry[] = [];
   const errors: BooksErrorRow[] = [];
   const rowsOfKey = new Map<string, number[]>();
-  for (const { row, values } of table.rows) {
+  // keccak256 is most of the cost of a large file: each row's key is computed once
+  const keys = table.rows.map(({ row, values }) => {
     const serial = values.get("serial")!.trim();
-    if (serialProblem(serial) === undefined) {
-      const key = serialKey(serial);
-      rowsOfKey.set(key, [...(rowsOfKey.get(key) ?? []), row]);
-    }
-  }
+    if (serialProblem(serial) !== undefined) return undefined;
+    const key = serialKey(serial);
+    const rows = rowsOfKey.get(key);
+    if (rows === undefined) rowsOfKey.set(key, [row]);
+    else rows.push(row);
+    return key;
+  });
 
-  for (const { row, values } of table.rows) {
+  for (const [index, { row, values }] of table.rows.entries()) {
     const cell = (name: (typeof BOOKS_COLUMNS)[number]): string => values.get(name)!.trim();
     const serial = cell("serial");
     const fail = (code: BooksProblem, message: string): void => void errors.push({ row, serial, code, message, onChain: false });
 
-    const badSerial = serialProblem(serial);
-    if (badSerial !== undefined) {
-      fail("BAD_SERIAL", badSerial);
+    const key = keys[index];
+    if (key === undefined) {
+      fail("BAD_SERIAL", serialProblem(serial)!);
       continue;
     }
-    const key = serialKey(serial);
     const sameSerial = rowsOfKey.get(key)!;
     if (sameSerial.length > 1) {
       fail("DUPLICATE_SERIAL", `serial ${serial} is on rows ${sameSerial.join(", ")}; the rows are not merged or matched`);
@@ -323,7 +326,8 @@ export const REPORT_CSV_COLUMNS = [
 /**
  * Every discrepancy, one per line, for the people who clear them: error rows, then missing on
  * chain, missing in books, amount, type and loan mismatches. Amounts in yuan with two decimals.
- * A balanced day is the header alone.
+ * A balanced day is the header alone. A serial is the uploader's free text: a formula-like cell
+ * is written as text (./safe-csv.ts).
  */
 export function toCsv(report: ReconcileReport): string {
   type Line = Partial<Record<(typeof REPORT_CSV_COLUMNS)[number], string | number>>;
@@ -346,5 +350,13 @@ export function toCsv(report: ReconcileReport): string {
   for (const m of report.loanMismatch) {
     lines.push({ kind: "loan_mismatch", row: m.row, serial: m.serial, serial_key: m.serialKey, books_loan_id: m.books, chain_loan_id: m.chain });
   }
-  return formatCsv([REPORT_CSV_COLUMNS, ...lines.map((l) => REPORT_CSV_COLUMNS.map((c) => (c === "day" ? report.day : String(l[c] ?? ""))))]);
+  return formatSafeCsv([REPORT_CSV_COLUMNS, ...lines.map((l) => REPORT_CSV_COLUMNS.map((c) => (c === "day" ? report.day : String(l[c] ?? ""))))]);
+}
+
+export type RenderedReconciliation = { json: string; csv: string };
+
+/** reconcileDay, rendered both ways (reportToJson, toCsv): what the API answers. */
+export function renderReconciliation(day: string, booksCsv: string, chain: readonly ChainFlow[]): RenderedReconciliation {
+  const report = reconcileDay(day, booksCsv, chain);
+  return { json: reportToJson(report), csv: toCsv(report) };
 }
