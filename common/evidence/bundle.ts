@@ -106,7 +106,7 @@ export type EvidenceBundle = z.infer<typeof EvidenceBundleSchema>;
 export type BundleStatus = EvidenceBundle["status"];
 export type Recommit = EvidenceBundle["recommits"][number];
 
-/** The transaction and block that currently hold the head: the last recommit, else the anchor. */
+/** A transaction and block that committed the head; the effective one holds it now: the last recommit, else the anchor. */
 export type EffectiveAnchor = {
   transactionHash: string;
   blockNumber: number;
@@ -117,15 +117,21 @@ export type EffectiveAnchor = {
 };
 
 export function effectiveAnchor(bundle: EvidenceBundle): EffectiveAnchor {
-  const n = bundle.recommits.length;
-  const from = n > 0 ? bundle.recommits[n - 1]! : bundle.anchor;
-  return {
+  return anchoringClaims(bundle).at(-1)!;
+}
+
+/**
+ * Every commit the bundle claims for its head, oldest first: the anchor, then each recommit.
+ * The last is the effective anchor; the others are checked by anchor-claims.ts.
+ */
+export function anchoringClaims(bundle: EvidenceBundle): EffectiveAnchor[] {
+  return [bundle.anchor, ...bundle.recommits].map((from, i) => ({
     transactionHash: from.transactionHash,
     blockNumber: from.blockNumber,
     blockHash: from.blockHash,
     blockTimestamp: from.blockTimestamp,
-    source: n > 0 ? `recommit ${n}` : "anchor",
-  };
+    source: i === 0 ? "anchor" : `recommit ${i}`,
+  }));
 }
 
 /** Validates an already-parsed JSON value; throws BundleFormatError naming every bad field. */

@@ -11,6 +11,7 @@ import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI, EVIDE
 import { MemberStatus } from "../consortium/members.ts";
 import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
 import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
+import { checkReceipt, judgeAnchorClaims, offlineClaimProblems, readAnchorClaims } from "./anchor-claims.ts";
 import { DigestAlgorithm, encodeLeaf } from "./leaf.ts";
 import type { TrustAnchor } from "./trust-anchor.ts";
 
@@ -68,7 +69,7 @@ export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = 
     guarded("digest", () => checkDigest(bundle, options.documentDigest)),
     guarded("leafEncoding", () => checkLeafEncoding(bundle)),
     guarded("merklePath", () => checkMerklePath(bundle)),
-    ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", OFFLINE_REASON)),
+    ...CHAIN_CHECKS.map((id) => (id === "blockAndTime" ? guarded(id, () => offlineBlockAndTime(bundle)) : result(id, "indeterminate", OFFLINE_REASON))),
   ];
 }
 
@@ -148,6 +149,12 @@ function checkLeafEncoding(bundle: EvidenceBundle): CheckResult {
   }
   if (problems.length > 0) return result("leafEncoding", "fail", `${problems.join("; ")}`);
   return result("leafEncoding", "pass", `the evidence record encodes to the 224-byte leaf, whose hash is ${computed}`);
+}
+
+/** The intake receipt is offline math: a forged one, or one the anchor time breaks, fails here already. */
+function offlineBlockAndTime(bundle: EvidenceBundle): CheckResult {
+  const problems = offlineClaimProblems(bundle);
+  return problems.length > 0 ? result("blockAndTime", "fail", problems.join("; ")) : result("blockAndTime", "indeterminate", OFFLINE_REASON);
 }
 
 function checkMerklePath(bundle: EvidenceBundle): CheckResult {
@@ -310,12 +317,16 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
     provider.getTransactionReceipt(at.transactionHash),
   ]);
   const { stored } = facts;
+  // the anchor, earlier recommits and the intake receipt (anchor-claims.ts)
+  const receiptCheck = checkReceipt(bundle);
+  const claims = judgeAnchorClaims(bundle, receiptCheck, await readAnchorClaims(bundle, provider, receiptCheck, at.blockNumber));
   const said = [
     `head recorded at block ${stored.blockNumber}, time ${stored.timestamp}`,
     block === null ? `no block ${at.blockNumber}` : `block ${at.blockNumber} has hash ${block.hash} and time ${block.timestamp}`,
     receipt === null
       ? `transaction ${at.transactionHash} not found`
       : `transaction in block ${receipt.blockHash}, to ${receipt.to}, status ${receipt.status}`,
+    ...claims.said,
   ].join("; ");
   const bundleSays = at.source === "anchor" ? "the bundle says" : `the bundle's ${at.source} says`;
   const problems: string[] = [];
@@ -351,11 +362,13 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
     }
     if (receipt.status !== 1) problems.push(`transaction ${at.transactionHash} failed on the chain`);
   }
+  problems.push(...claims.problems);
   if (problems.length > 0) return answered("fail", problems.join("; "), said);
+  if (claims.undecided.length > 0) return answered("indeterminate", claims.undecided.join("; "), said);
   const recommit = at.source === "anchor" ? "" : ` (re-committed: ${bundle.recommits[bundle.recommits.length - 1]!.reason})`;
   return answered(
     "pass",
-    `the head was committed in block ${at.blockNumber} (hash ${at.blockHash.toLowerCase()}) at ${isoOfUnixSeconds(at.blockTimestamp)}${recommit}${note}`,
+    `the head was committed in block ${at.blockNumber} (hash ${at.blockHash.toLowerCase()}) at ${isoOfUnixSeconds(at.blockTimestamp)}${recommit}${note}${claims.notes.map((n) => `; ${n}`).join("")}`,
     said,
   );
 }

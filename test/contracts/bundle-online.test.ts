@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Interface, type Contract, type Provider, type TransactionReceipt } from "ethers";
+import { receiptDomain, signReceiptBatch } from "../../common/auth/receipts.ts";
 import { toHex } from "../../common/bytes.ts";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_STATES } from "../../common/chain/abi.ts";
 import { buildBundle, parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
@@ -89,7 +90,14 @@ async function bundleOf(c: Consortium, all: readonly EvidenceRecord[], index: nu
       endorsements: endorsers.map(Number),
       checkedAtBlock: await provider.getBlockNumber(),
     },
-    receipt: { note: "intake receipt passed through" },
+    // the union's intake receipt, as its anchor service signs it (verified by blockAndTime)
+    receipt: (await signReceiptBatch(c.signers.unionAnchor, receiptDomain((await provider.getNetwork()).chainId, await c.evidenceLog.getAddress()), {
+      logId: UNION_LOG,
+      firstSequence: 0,
+      leafHashes: hashes,
+      receivedAt: block.timestamp - 2,
+      maxMergeDelaySeconds: 60,
+    })).receipts[index],
   });
 }
 

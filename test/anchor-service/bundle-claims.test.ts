@@ -1,0 +1,158 @@
+// A real anchor service on Anvil hands out a genuine bundle; each attack on its time claims is
+// then verified online (common/evidence/verify.ts with anchor-claims.ts): a fabricated anchor
+// dated 2020 in front of the genuine one (moved into recommits), receipts forged or dated 1999,
+// and a head the service committed seven weeks after the receipt promised 60 s. Each passed
+// before the anchor's claims and the receipt were checked.
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Wallet } from "ethers";
+import { receiptDomain, signReceiptBatch, type Receipt } from "../../common/auth/receipts.ts";
+import { fromHex } from "../../common/bytes.ts";
+import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor, type TrustAnchor } from "../../common/evidence/trust-anchor.ts";
+import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/evidence/verify.ts";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+
+const WEEK = 7 * 86_400;
+const SECONDS_1999 = Date.parse("1999-01-01T00:00:00Z") / 1000;
+
+describe("anchor service bundles: the anchor's claims and the intake receipt are verified", function () {
+  this.timeout(120_000);
+  let chain: ConsortiumChain;
+  let service: AnchorService;
+  let dir: string;
+  let trustAnchor: TrustAnchor;
+  let bundle: EvidenceBundle;
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dir = await mkdtemp(join(tmpdir(), "bundle-claims-"));
+    // rounds run when the test says so
+    service = await createAnchorService({ config: chain.config({ dataDir: dir, commitIntervalMs: 3_600_000 }), logger: false });
+    await service.start();
+    trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+    const [receipt] = await submit(["loan contract CL-0001", "consent CL-0001"]);
+    await service.committer.runOnce();
+    bundle = await bundleOf(receipt!.leafHash);
+  });
+
+  after(async function () {
+    await service?.close();
+    await chain?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function submit(documents: string[]): Promise<Receipt[]> {
+    const body = JSON.stringify({ records: documents.map((d) => recordFor(d)) });
+    const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) } });
+    expect(reply.statusCode, reply.body).to.equal(200);
+    return (reply.json() as { receipts: Receipt[] }).receipts;
+  }
+
+  async function bundleOf(leafHash: string): Promise<EvidenceBundle> {
+    const reply = await service.app.inject({ method: "GET", url: `/v1/bundles/${leafHash}` });
+    expect(reply.statusCode, reply.body).to.equal(200);
+    return parseBundle(reply.json());
+  }
+
+  const online = (b: EvidenceBundle) => verifyOnline(parseBundle(JSON.parse(JSON.stringify(b))), { trustAnchor, providers: [chain.anvil.provider, chain.anvil.provider] });
+  const blockAndTime = (results: readonly CheckResult[]) => results.find((r) => r.id === "blockAndTime")!;
+
+  /** The genuine bundle with its anchor moved into recommits and `anchor` put in front (with or without its receipt). */
+  function backdated(anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string }, keepReceipt = true): EvidenceBundle {
+    const { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, anchoredAt: _, ...real } = bundle.anchor;
+    const { receipt: __, ...rest } = bundle;
+    return parseBundle({
+      ...rest,
+      ...(keepReceipt ? { receipt: bundle.receipt } : {}),
+      anchor: { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, ...anchor, anchoredAt: isoOfUnixSeconds(anchor.blockTimestamp) },
+      recommits: [{ at: isoOfUnixSeconds(real.blockTimestamp), reason: "the chain lost the head; re-anchored", ...real }],
+    });
+  }
+
+  /** A receipt for the bundle's leaf alone, signed by `signer`, received at `receivedAt`. */
+  async function receiptBy(signer: Wallet, receivedAt: number): Promise<Receipt> {
+    const domain = receiptDomain(chain.chainId, chain.deployment.addresses.evidenceLog);
+    const signed = await signReceiptBatch(signer, domain, { logId: bundle.log.logId, firstSequence: bundle.log.leafIndex, leafHashes: [fromHex(bundle.leaf.leafHash)], receivedAt, maxMergeDelaySeconds: 60 });
+    return signed.receipts[0]!;
+  }
+
+  it("passes the genuine bundle, stating when it was received, the promise, and the delay", async function () {
+    const results = await online(bundle);
+    expect(overall(results), JSON.stringify(results, null, 1)).to.equal("pass");
+    const receivedAt = (bundle.receipt as Receipt).receivedAt.replace("Z", ".000Z");
+    expect(blockAndTime(results).reason).to.include(bundle.anchor.anchoredAt).and.include(`received at ${receivedAt} under a 60 s promise`);
+  });
+
+  describe("backdating: a fabricated anchor in front of the genuine one, which becomes a recommit", function () {
+    const fabricated = { blockNumber: 3, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: Date.parse("2020-01-01T00:00:00Z") / 1000, transactionHash: `0x${"cd".repeat(32)}` };
+
+    it("fails: the chain does not hold the 2020 block, and the operator's receipt dates the leaf in the present", async function () {
+      const results = await online(backdated(fabricated));
+      expect(blockAndTime(results).outcome).to.equal("fail");
+      expect(blockAndTime(results).reason).to.include("2020-01-01T00:00:00.000Z").and.include("before the intake receipt's time");
+      expect(overall(results)).to.equal("fail");
+    });
+
+    it("fails without the receipt: nothing vouches for an anchor the chain does not hold", async function () {
+      const results = await online(backdated(fabricated, false));
+      expect(blockAndTime(results).outcome).to.equal("fail");
+      expect(blockAndTime(results).reason).to.include("the chain does not hold the bundle's anchor (block 3, 2020-01-01T00:00:00.000Z)");
+    });
+
+    it("fails an anchor naming a real earlier block whose transaction committed no head with the leaf", async function () {
+      // the block that opened the log: real, held by the chain, earlier than the anchor
+      const opened = await chain.anvil.provider.getBlock(bundle.anchor.blockNumber - 1, false);
+      const tx = opened!.transactions[0]!;
+      const results = await online(backdated({ blockNumber: opened!.number, blockHash: opened!.hash!, blockTimestamp: opened!.timestamp, transactionHash: tx }, false));
+      expect(blockAndTime(results).outcome).to.equal("fail");
+      expect(blockAndTime(results).reason).to.include(`committed no head of log ${bundle.log.logId.toLowerCase()} that contains leaf ${bundle.log.leafIndex}`);
+    });
+  });
+
+  describe("receipts", function () {
+    it("fails a receipt dated 1999 signed by a member's key: not the log's operator, and out of its promise", async function () {
+      const forged = parseBundle({ ...bundle, receipt: await receiptBy(chain.wallets.branchA, SECONDS_1999) });
+      const results = await online(forged);
+      expect(blockAndTime(results).outcome).to.equal("fail");
+      expect(blockAndTime(results).reason)
+        .to.include(`signed by ${chain.wallets.branchA.address}, not by the log's operator ${chain.wallets.anchor.address}`)
+        .and.include("1999-01-01T00:00:00.000Z");
+    });
+
+    it("fails a receipt dated 1999 even when the operator's key signed it: the head came decades after the promised 60 s", async function () {
+      const late = parseBundle({ ...bundle, receipt: await receiptBy(chain.wallets.anchor, SECONDS_1999) });
+      const results = await online(late);
+      expect(blockAndTime(results).outcome).to.equal("fail");
+      expect(blockAndTime(results).reason).to.include("beyond its promised merge delay of 60 s").and.not.include("not by the log's operator");
+      expect(blockAndTime(verifyOffline(late)).outcome, "offline too").to.equal("fail");
+    });
+
+    it("fails the genuine receipt with its time edited, offline and online", async function () {
+      const edited = parseBundle({ ...bundle, receipt: { ...(bundle.receipt as Receipt), receivedAt: "1999-01-01T00:00:00Z" } });
+      expect(blockAndTime(verifyOffline(edited)).reason).to.include("RECEIPT_BAD_SIGNATURE");
+      expect(blockAndTime(await online(edited)).outcome).to.equal("fail");
+    });
+  });
+
+  // last (mocha runs a describe's own tests before its nested ones): the chain's clock moves seven weeks ahead
+  describe("a head committed long after the receipt's promise", function () {
+    it("fails a head anchored seven weeks after a receipt that promised 60 s, with the figures", async function () {
+      const [receipt] = await submit(["loan contract CL-0002"]);
+      await chain.anvil.provider.send("evm_increaseTime", [7 * WEEK]);
+      await service.committer.runOnce();
+      const late = await bundleOf(receipt!.leafHash);
+      const receivedAt = Date.parse(receipt!.receivedAt) / 1000;
+      expect(late.anchor.blockTimestamp - receivedAt).to.be.at.least(7 * WEEK);
+      const results = await online(late);
+      expect(blockAndTime(results).outcome).to.equal("fail");
+      expect(blockAndTime(results).reason)
+        .to.include(`${late.anchor.blockTimestamp - receivedAt} s after the intake receipt's time ${isoOfUnixSeconds(receivedAt)}`)
+        .and.include("beyond its promised merge delay of 60 s");
+      expect(overall(results)).to.equal("fail");
+    });
+  });
+});
