@@ -52,6 +52,14 @@ interface IJointLoanLedger is IConsortiumGoverned {
         uint32 interest;
     }
 
+    /// @notice A fee the borrower pays besides interest (service, guarantee, platform fees), due at
+    /// disbursement (`installment` 0: it reduces the cash received, as a deduction would) or with
+    /// installment `installment` (1-based). Counted in the all-in annual cost.
+    struct Fee {
+        uint8 installment;
+        uint32 amount;
+    }
+
     /// @notice What `registerLoan` takes.
     struct LoanTerms {
         uint32 originator;
@@ -66,6 +74,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
         RepaymentMethod method;
         uint16 startDay;
         Installment[] schedule;
+        Fee[] fees;
         bytes32 contractLeaf;
         bytes32 consentLeaf;
     }
@@ -139,8 +148,21 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerBadMember(uint32 memberId, uint8 expectedKind);
     /// @notice A loan with this id exists already.
     error LedgerDuplicateLoan(bytes32 loanId);
-    /// @notice All-in APR above the consortium cap.
+    /// @notice The contract (nominal) rate is above the consortium cap.
     error LedgerRateAboveCap(uint256 aprBps, uint256 capBps);
+    /// @notice The all-in annual cost (interest and every fee, by the method's convention) is above
+    /// the cap; `allInAprBps` is what common/lending/apr.ts `allInAprBps` reports for these terms
+    /// (type(uint256).max beyond 2^53 − 1).
+    error LedgerAllInAprAboveCap(uint256 allInAprBps, uint256 capBps);
+    /// @notice Fee `index` is zero, due with an installment the schedule does not have, or one
+    /// too many (`index` = the maximum).
+    error LedgerBadFee(uint256 index);
+    /// @notice Fees due at disbursement use up the principal: the borrower would receive nothing.
+    error LedgerUpfrontFeesTooHigh(uint256 upfrontFees, uint256 principal);
+    /// @notice A joint loan needs its platform co-funder's agreement: an EIP-712 signature over
+    /// the terms (see `agreementDigest`) by an account of the platform, while both are active.
+    /// `signer` is who signed (zero if the signature does not parse).
+    error LedgerPlatformAgreementMissing(bytes32 loanId, uint32 platform, address signer);
     /// @notice Funders must be [branch] or [branch, platform], shares non-zero and summing to 10,000.
     error LedgerBadFunders(uint256 count, uint256 shareSum);
     /// @notice The platform's share of a joint loan is below the floor.
@@ -212,6 +234,8 @@ interface IJointLoanLedger is IConsortiumGoverned {
         bytes32 contractLeaf,
         bytes32 consentLeaf
     );
+    /// @notice The loan's fees as registered, in order (emitted with LoanRegistered when it has any).
+    event LoanFeesRegistered(bytes32 indexed loanId, Fee[] fees);
     event FundsDisbursed(
         bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher
     );
@@ -234,8 +258,16 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// Mirrored by `loanIdOf` in common/lending/ids.ts.
     function loanIdOf(uint32 originator, bytes32 applicationSerial) external pure returns (bytes32);
 
-    /// @notice Register an approved loan, enforcing every registration rule.
-    function registerLoan(LoanTerms calldata terms) external returns (bytes32 loanId);
+    /// @notice Register an approved loan, enforcing every registration rule. A joint loan also
+    /// takes `platformAgreement`, the platform's 65-byte signature over `agreementDigest(terms)`;
+    /// it is ignored for a loan the branch funds alone.
+    function registerLoan(LoanTerms calldata terms, bytes calldata platformAgreement) external returns (bytes32 loanId);
+
+    /// @notice What a joint loan's platform signs to agree to `terms`: the EIP-712 digest (domain
+    /// "JointLoanLedger", version "1", this chain and contract) of
+    /// `LoanAgreement(bytes32 loanId, bytes32 termsHash)` with termsHash = keccak256(abi.encode(terms)).
+    /// Mirrored by `loanAgreementTypedData` in common/lending/agreement.ts.
+    function agreementDigest(LoanTerms calldata terms) external view returns (bytes32);
 
     /// @notice Cancel a registered loan nobody has disbursed (its branch or the union), releasing
     /// its quotas.

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {Allocation} from "../libraries/Allocation.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
+import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 
 /// @title JointLoanLedger
 /// @notice Loans, shares, limits and fund flows of the consortium. See {IJointLoanLedger}.
@@ -13,12 +16,16 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 /// installments per slot (80 bits each). Funding word layout, low bits first: funder 0
 /// (memberId 32 | share 16), funder 1 (48), principal repaid (40), next installment (8), the
 /// current installment's principal and interest paid (32 each), its penalty due (32) and the
-/// day penalty was last accrued (16).
+/// day penalty was last accrued (16). Fees are recorded in the LoanFeesRegistered event (nothing
+/// on chain reads them back, and a slot each would cost 22,100 gas). The calendar, fee and
+/// all-in cost checks and the agreement digest run in a LoanTermsVerifier this contract creates
+/// (its code would not fit under the 24 KiB limit here).
 contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     uint256 private constant _BPS = 10_000;
-    uint256 private constant _MAX_INSTALLMENTS = 60;
     uint256 private constant _INSTALLMENTS_PER_WORD = 3;
     uint256 private constant _SHANGHAI_OFFSET = 8 hours;
+
+    LoanTermsVerifier private immutable _verifier;
 
     mapping(bytes32 loanId => Loan) private _loans;
     mapping(bytes32 loanId => uint256) private _fundingWord;
@@ -33,6 +40,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     address private _disputeResolution;
 
     constructor(IConsortiumRegistry registry_, LedgerParams memory params_) ConsortiumGoverned(registry_) {
+        _verifier = new LoanTermsVerifier();
         _setParams(params_);
     }
 
@@ -44,14 +52,16 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function registerLoan(LoanTerms calldata terms) external returns (bytes32 loanId) {
+    function registerLoan(LoanTerms calldata terms, bytes calldata platformAgreement) external returns (bytes32 loanId) {
         _checkServicer(terms.branch);
         loanId = loanIdOf(terms.originator, terms.applicationSerial);
         if (_loans[loanId].state != LoanState.None) revert LedgerDuplicateLoan(loanId);
         if (terms.borrowerKey == 0 || terms.contractLeaf == 0 || terms.consentLeaf == 0) revert LedgerMissingReference();
         _checkParties(terms);
         uint16[] memory shares = _checkFunders(terms);
-        _checkEconomics(terms);
+        bytes32 digest = _checkEconomics(terms);
+        // a co-funder is bound to fund its share: it must have agreed to exactly these terms
+        if (shares.length == 2) _checkPlatformAgreement(loanId, terms.platform, digest, platformAgreement);
         _reserveQuotas(terms, Allocation.split(terms.principal, shares)[0]);
         _storeLoan(loanId, terms);
         emit LoanRegistered(
@@ -65,6 +75,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
             terms.contractLeaf,
             terms.consentLeaf
         );
+        if (terms.fees.length != 0) emit LoanFeesRegistered(loanId, terms.fees);
     }
 
     // ------------------------------------------------------------------ fund flows
@@ -206,6 +217,12 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
+    function agreementDigest(LoanTerms calldata) external view returns (bytes32) {
+        // the same arguments, forwarded as they came (re-encoding them here would cost code size)
+        return abi.decode(_forward(bytes.concat(LoanTermsVerifier.agreementDigest.selector, msg.data[4:])), (bytes32));
+    }
+
+    /// @inheritdoc IJointLoanLedger
     function evidenceChain(bytes32 loanId) external view returns (bytes32) {
         return _loans[loanId].evidenceChain;
     }
@@ -286,9 +303,10 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         return (block.timestamp + _SHANGHAI_OFFSET) / 1 days;
     }
 
-    /// @notice 1.0.0: registration rules, exact fund flows, overdue stages.
+    /// @notice 2.0.0: fees registered and the all-in cost capped on chain; a joint loan needs its
+    /// platform's signed agreement (1.0.0: registration rules, exact fund flows, overdue stages).
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "2.0.0";
     }
 
     // ------------------------------------------------------------------ registration internals
@@ -308,6 +326,25 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         uint32 branchRegion = _requireActive(terms.branch, IConsortiumRegistry.MemberKind.Branch);
         if (terms.borrowerRegion != branchRegion) revert LedgerRegionMismatch(terms.borrowerRegion, branchRegion);
         if (terms.platform != 0) _requireActive(terms.platform, IConsortiumRegistry.MemberKind.Platform);
+    }
+
+    /// @dev The signature must recover to an account of the loan's platform while the platform is
+    /// active (its kind and status are checked in _checkParties).
+    function _checkPlatformAgreement(bytes32 loanId, uint32 platform, bytes32 digest, bytes calldata agreement)
+        private
+        view
+    {
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, agreement);
+        if (error == ECDSA.RecoverError.NoError) {
+            (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(signer);
+            if (memberId == platform && status == IConsortiumRegistry.MemberStatus.Active) return;
+        }
+        revert LedgerPlatformAgreementMissing(loanId, platform, signer);
+    }
+
+    /// @dev Call the verifier; its revert (one of this contract's errors) is passed on as it is.
+    function _forward(bytes memory data) private view returns (bytes memory) {
+        return Address.functionStaticCall(address(_verifier), data);
     }
 
     function _requireActive(uint32 memberId, IConsortiumRegistry.MemberKind expected) private view returns (uint32) {
@@ -340,7 +377,9 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
     }
 
-    function _checkEconomics(LoanTerms calldata terms) private view {
+    /// @dev Rate, amount, quota and term rules here; the schedule, fees and the all-in cost in the
+    /// verifier, which returns the agreement digest and the term in days.
+    function _checkEconomics(LoanTerms calldata terms) private view returns (bytes32 digest) {
         LedgerParams memory p = _params;
         if (terms.aprBps > p.aprCapBps) revert LedgerRateAboveCap(terms.aprBps, p.aprCapBps);
         uint256 principal = terms.principal;
@@ -349,31 +388,16 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
         uint256 singleMax = _limits[terms.branch].singleLoanMax;
         if (principal > singleMax) revert LedgerAboveSingleLoanMax(principal, singleMax);
-        uint256 lastDue = _checkSchedule(terms);
-        uint256 termDays = lastDue - terms.startDay;
+        // registerLoan's own calldata with the cap in place of the agreement's offset: the terms'
+        // offset and bytes are unchanged, so the verifier decodes exactly these terms
+        uint256 termDays;
+        (digest, termDays) = abi.decode(
+            _forward(bytes.concat(LoanTermsVerifier.check.selector, msg.data[4:36], bytes32(uint256(p.aprCapBps)), msg.data[68:])),
+            (bytes32, uint256)
+        );
         if (termDays < p.minTermDays || termDays > p.maxTermDays) {
             revert LedgerTermOutOfRange(termDays, p.minTermDays, p.maxTermDays);
         }
-    }
-
-    /// @dev Strictly increasing due days after the start, principals summing to the loan's,
-    /// and the method's shape: bullet = one installment, interest-first = principal only last.
-    function _checkSchedule(LoanTerms calldata terms) private pure returns (uint256 lastDue) {
-        Installment[] calldata list = terms.schedule;
-        uint256 count = list.length;
-        if (count == 0 || count > _MAX_INSTALLMENTS) revert LedgerBadSchedule(count);
-        if (terms.method == RepaymentMethod.Bullet && count != 1) revert LedgerBadSchedule(1);
-        lastDue = terms.startDay;
-        uint256 sum;
-        for (uint256 i = 0; i < count; ++i) {
-            if (list[i].dueDay <= lastDue) revert LedgerBadSchedule(i);
-            if (terms.method == RepaymentMethod.InterestFirst && i + 1 < count && list[i].principal != 0) {
-                revert LedgerBadSchedule(i);
-            }
-            lastDue = list[i].dueDay;
-            sum += list[i].principal;
-        }
-        if (sum != terms.principal) revert LedgerScheduleSumMismatch(sum, terms.principal);
     }
 
     /// @dev Branch outstanding, the branch's funded outstanding with this platform, and the

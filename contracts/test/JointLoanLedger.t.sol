@@ -78,7 +78,7 @@ contract JointLoanLedgerTest is LendingFixture {
         );
 
         t = _terms("R", 1_000_000, 3000, 37);
-        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerTermOutOfRange.selector, 1110, 7, 1096));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerTermOutOfRange.selector, 1126, 7, 1096));
 
         t = _terms("R", 1_000_000, 3000, 6);
         t.schedule[5].principal -= 1;
@@ -138,20 +138,23 @@ contract JointLoanLedgerTest is LendingFixture {
         IJointLoanLedger.LoanTerms memory t = _terms("D", 1_000_000, 3000, 6);
         bytes32 loanId = _register(t);
         _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerDuplicateLoan.selector, loanId));
+        IJointLoanLedger.LoanTerms memory d2 = _terms("D2", 1_000_000, 3000, 6);
+        bytes memory agreement = _agreement(d2);
         vm.prank(platformOps);
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOrUnion.selector, platformOps, BRANCH_A));
-        ledger.registerLoan(_terms("D2", 1_000_000, 3000, 6));
+        ledger.registerLoan(d2, agreement);
         vm.prank(branchBOps);
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOrUnion.selector, branchBOps, BRANCH_A));
-        ledger.registerLoan(_terms("D2", 1_000_000, 3000, 6));
+        ledger.registerLoan(d2, agreement);
         vm.prank(unionOps); // the union may register on the branch's behalf
-        ledger.registerLoan(_terms("D2", 1_000_000, 3000, 6));
+        ledger.registerLoan(d2, agreement);
     }
 
-    function _expectRegisterRevert(IJointLoanLedger.LoanTerms memory t, bytes memory err) private {
+    function _expectRegisterRevert(IJointLoanLedger.LoanTerms memory t, bytes memory err) internal {
+        bytes memory agreement = _agreement(t);
         vm.prank(branchAOps);
         vm.expectRevert(err);
-        ledger.registerLoan(t);
+        ledger.registerLoan(t, agreement);
     }
 
     function test_disburse_rejectsDeductionWrongAccountReusedSerialAndStrangers() external {
@@ -187,8 +190,7 @@ contract JointLoanLedgerTest is LendingFixture {
         ledger.setBranchLimits(BRANCH_A, limits);
         bytes32 a = _register(_terms("L1", 1_000_000, 0, 6));
         bytes32 b = _register(_terms("L2", 1_000_000, 0, 6));
-        IJointLoanLedger.LoanTerms memory tomorrow = _terms("L3", 1_000_000, 0, 6);
-        tomorrow.startDay = START_DAY + 1;
+        IJointLoanLedger.LoanTerms memory tomorrow = _termsFrom("L3", 1_000_000, 0, 6, START_DAY + 1);
         tomorrow.borrowerKey = keccak256("another borrower");
         bytes32 c = _register(tomorrow);
         vm.warp(_dayStart(START_DAY) + 23 hours); // 23:00 Beijing time, still the same day

@@ -3,20 +3,25 @@ pragma solidity ^0.8.28;
 
 import {DisputeResolution} from "../../lending/DisputeResolution.sol";
 import {IDisputeResolution} from "../../lending/IDisputeResolution.sol";
+import {IConsortiumRegistry} from "../../consortium/IConsortiumRegistry.sol";
 import {IJointLoanLedger} from "../../lending/IJointLoanLedger.sol";
 import {JointLoanLedger} from "../../lending/JointLoanLedger.sol";
+import {AllInCost} from "../../libraries/AllInCost.sol";
 import {ConsortiumFixture} from "./ConsortiumFixture.sol";
 
 /// @notice The consortium plus the ledger and dispute resolution, with DOMAIN.md defaults:
 /// cap 24%, platform floor 30%, co-funding 25% of capital, 3,000–200,000 yuan, 7 days–36 months.
-/// Branch A (region 330102) has capital 4,000,000 yuan and generous quotas.
+/// Branch A (region 330102) has capital 4,000,000 yuan and generous quotas. The platform has a
+/// second operations account with a known key (`platformSigner`) that signs its loan agreements.
 abstract contract LendingFixture is ConsortiumFixture {
+    uint256 internal constant PLATFORM_SIGNER_KEY = uint256(keccak256("jointledger.test.platform.signer"));
     bytes32 internal constant ACCOUNT = keccak256("salted hash of a borrower account");
     uint32 internal constant REGION_A = 330102;
     uint16 internal constant START_DAY = 20_000; // 2024-10-04
 
     JointLoanLedger internal ledger;
     DisputeResolution internal disputes;
+    address internal platformSigner;
     uint256 private _serialNonce;
 
     function setUp() public virtual override {
@@ -29,6 +34,8 @@ abstract contract LendingFixture is ConsortiumFixture {
         ledger.setDisputeResolution(address(disputes));
         ledger.setBranchLimits(BRANCH_A, defaultLimits());
         ledger.setAccountWhitelisted(BRANCH_A, ACCOUNT, true);
+        platformSigner = vm.addr(PLATFORM_SIGNER_KEY);
+        registry.addAccount(PLATFORM, platformSigner, IConsortiumRegistry.AccountRole.Operations);
         vm.stopPrank();
         vm.warp(_dayStart(START_DAY));
     }
@@ -67,6 +74,15 @@ abstract contract LendingFixture is ConsortiumFixture {
         pure
         returns (IJointLoanLedger.LoanTerms memory t)
     {
+        return _termsFrom(applicationSerial, principal, platformShare, n, START_DAY);
+    }
+
+    /// @dev The same, starting on `startDay`: installment k due addMonths(start, k), no fees.
+    function _termsFrom(bytes32 applicationSerial, uint64 principal, uint16 platformShare, uint256 n, uint16 startDay)
+        internal
+        pure
+        returns (IJointLoanLedger.LoanTerms memory t)
+    {
         t.originator = PLATFORM;
         t.applicationSerial = applicationSerial;
         t.borrowerKey = keccak256(abi.encode("borrower", applicationSerial));
@@ -84,14 +100,16 @@ abstract contract LendingFixture is ConsortiumFixture {
         t.principal = principal;
         t.aprBps = 1800;
         t.method = IJointLoanLedger.RepaymentMethod.EqualInstallment;
-        t.startDay = START_DAY;
+        t.startDay = startDay;
         t.schedule = new IJointLoanLedger.Installment[](n);
         uint256 remaining = principal;
         for (uint256 i = 0; i < n; ++i) {
             uint256 part = i + 1 == n ? remaining : principal / n;
             uint256 interest = (remaining * 1800) / 120_000;
             // cannot truncate: test amounts are far below 2^32 fen
-            t.schedule[i] = IJointLoanLedger.Installment(uint16(START_DAY + 30 * (i + 1)), uint32(part), uint32(interest));
+            t.schedule[i] = IJointLoanLedger.Installment(
+                uint16(AllInCost.addMonthsDay(startDay, i + 1)), uint32(part), uint32(interest)
+            );
             remaining -= part;
         }
         t.contractLeaf = keccak256(abi.encode("contract", applicationSerial));
@@ -99,8 +117,20 @@ abstract contract LendingFixture is ConsortiumFixture {
     }
 
     function _register(IJointLoanLedger.LoanTerms memory t) internal returns (bytes32 loanId) {
+        bytes memory agreement = _agreement(t);
         vm.prank(branchAOps);
-        loanId = ledger.registerLoan(t);
+        loanId = ledger.registerLoan(t, agreement);
+    }
+
+    /// @dev The platform's agreement to a joint loan's terms (empty for a loan the branch funds alone).
+    function _agreement(IJointLoanLedger.LoanTerms memory t) internal view returns (bytes memory) {
+        if (t.funders.length != 2) return "";
+        return _signDigest(PLATFORM_SIGNER_KEY, ledger.agreementDigest(t));
+    }
+
+    function _signDigest(uint256 key, bytes32 digest) internal pure returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, digest);
+        return abi.encodePacked(r, s, v);
     }
 
     function _serial() internal returns (bytes32) {

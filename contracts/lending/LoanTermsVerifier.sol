@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {AllInCost} from "../libraries/AllInCost.sol";
+import {IJointLoanLedger} from "./IJointLoanLedger.sol";
+
+/// @title LoanTermsVerifier
+/// @notice The registration checks of JointLoanLedger that are code-heavy but stateless: the
+/// schedule (its shape, sum and monthly calendar), the fees, the all-in cost cap (AllInCost) and the EIP-712
+/// digest a joint loan's platform signs. The ledger creates it in its constructor and forwards
+/// `registerLoan`'s calldata to it, so the ledger's own code stays under the 24 KiB contract
+/// size limit; it reverts with the ledger's errors (IJointLoanLedger), which the ledger passes on.
+/// @dev Stateless apart from immutables; `ledger` is the contract that created it, and the
+/// EIP-712 domain names that ledger as the verifying contract.
+contract LoanTermsVerifier {
+    uint256 private constant _MAX_INSTALLMENTS = 60;
+    uint256 private constant _MAX_FEES = 120;
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _AGREEMENT_TYPEHASH = keccak256("LoanAgreement(bytes32 loanId,bytes32 termsHash)");
+
+    /// @notice The ledger this verifier serves (its creator).
+    address public immutable ledger;
+
+    constructor() {
+        ledger = msg.sender;
+    }
+
+    /// @notice Every stateless registration check of `terms` at cap `capBps` (reverting with the
+    /// ledger's error); returns the digest the platform must have signed and the term in days
+    /// (start to the last due day).
+    function check(IJointLoanLedger.LoanTerms calldata terms, uint256 capBps)
+        external
+        view
+        returns (bytes32 digest, uint256 termDays)
+    {
+        termDays = _checkSchedule(terms);
+        _checkAllInCost(terms, termDays, capBps);
+        digest = agreementDigest(terms);
+    }
+
+    /// @notice See {IJointLoanLedger-agreementDigest}.
+    function agreementDigest(IJointLoanLedger.LoanTerms calldata terms) public view returns (bytes32) {
+        bytes32 loanId = keccak256(abi.encode("JointLedger.loan.v1", terms.originator, terms.applicationSerial));
+        bytes32 domain = keccak256(
+            abi.encode(_DOMAIN_TYPEHASH, keccak256("JointLoanLedger"), keccak256("1"), block.chainid, ledger)
+        );
+        bytes32 structHash = keccak256(abi.encode(_AGREEMENT_TYPEHASH, loanId, keccak256(abi.encode(terms))));
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    /// @dev Due days strictly increasing after the start — for the monthly methods exactly
+    /// addMonths(start, k), the period the all-in cost counts installment k in —, principals
+    /// summing to the loan's, and the method's shape: bullet = one installment, interest-first =
+    /// principal only with the last. Returns the term in days.
+    function _checkSchedule(IJointLoanLedger.LoanTerms calldata terms) private pure returns (uint256) {
+        IJointLoanLedger.Installment[] calldata list = terms.schedule;
+        uint256 count = list.length;
+        if (count == 0 || count > _MAX_INSTALLMENTS) revert IJointLoanLedger.LedgerBadSchedule(count);
+        bool monthly = terms.method != IJointLoanLedger.RepaymentMethod.Bullet;
+        if (!monthly && count != 1) revert IJointLoanLedger.LedgerBadSchedule(1);
+        uint256 lastDue = terms.startDay;
+        uint256 sum;
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 due = list[i].dueDay;
+            if (due <= lastDue || (monthly && due != AllInCost.addMonthsDay(terms.startDay, i + 1))) {
+                revert IJointLoanLedger.LedgerBadSchedule(i);
+            }
+            if (terms.method == IJointLoanLedger.RepaymentMethod.InterestFirst && i + 1 < count && list[i].principal != 0) {
+                revert IJointLoanLedger.LedgerBadSchedule(i);
+            }
+            lastDue = due;
+            sum += list[i].principal;
+        }
+        if (sum != terms.principal) revert IJointLoanLedger.LedgerScheduleSumMismatch(sum, terms.principal);
+        return lastDue - terms.startDay;
+    }
+
+    /// @dev All-in annual cost ≤ cap (AllInCost; SCHEDULE.md "The cap on chain"): per period,
+    /// twice what the borrower pays less one fen per non-zero installment (the half-fen
+    /// allowance); fees at disbursement reduce the cash received.
+    function _checkAllInCost(IJointLoanLedger.LoanTerms calldata terms, uint256 termDays, uint256 capBps) private pure {
+        IJointLoanLedger.Installment[] calldata list = terms.schedule;
+        IJointLoanLedger.Fee[] calldata feeList = terms.fees;
+        uint256 count = list.length;
+        if (feeList.length > _MAX_FEES) revert IJointLoanLedger.LedgerBadFee(_MAX_FEES);
+        uint256[] memory doubled = new uint256[](count + 1);
+        for (uint256 i = 0; i < count; ++i) {
+            uint256 total = uint256(list[i].principal) + list[i].interest;
+            if (total != 0) doubled[i + 1] = 2 * total - 1;
+        }
+        uint256 upfront;
+        for (uint256 j = 0; j < feeList.length; ++j) {
+            uint256 k = feeList[j].installment;
+            uint256 amount = feeList[j].amount;
+            if (amount == 0 || k > count) revert IJointLoanLedger.LedgerBadFee(j);
+            if (k == 0) upfront += amount;
+            else doubled[k] += 2 * amount;
+        }
+        if (upfront >= terms.principal) revert IJointLoanLedger.LedgerUpfrontFeesTooHigh(upfront, terms.principal);
+        uint256 received = terms.principal - upfront;
+        if (terms.method == IJointLoanLedger.RepaymentMethod.Bullet) {
+            (bool above, uint256 aprBps) = AllInCost.simpleAprAbove(doubled[1], received, termDays, capBps);
+            if (above) revert IJointLoanLedger.LedgerAllInAprAboveCap(aprBps, capBps);
+        } else if (!AllInCost.monthlyWithin(doubled, received, capBps)) {
+            revert IJointLoanLedger.LedgerAllInAprAboveCap(AllInCost.monthlyAprAbove(doubled, received, capBps), capBps);
+        }
+    }
+}

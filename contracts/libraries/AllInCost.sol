@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+/// @title AllInCost
+/// @notice Whether a loan's all-in annual cost (interest and every fee, 年化综合资金成本) is at
+/// most a cap, decided in integers without solving for the IRR; and, for the refusal message, the
+/// all-in APR itself. Mirrors `allInAprBps` / `exceedsCap` / `allInWithinCap` in
+/// common/lending/apr.ts exactly: the convention and its rounding are specified in
+/// common/lending/SCHEDULE.md ("All-in APR", "The cap on chain").
+/// @dev Inputs are per-period payments. `doubled[k]` (k = 1..n) is twice what the borrower pays
+/// in period k, less one half-fen allowance (one fen of the doubled value) per non-zero
+/// installment: see SCHEDULE.md for why. `received` is the cash the borrower receives (the
+/// principal less every fee due at disbursement).
+///
+/// monthly-irr (EqualInstallment, InterestFirst): at R bps the monthly discount factor is
+/// D / x with D = 120000 and x = D + R. The present value is evaluated backwards in fixed point
+/// with SCALE = 2^128, every division rounded UP:
+///     V_{n+1} = 0;  V_k = doubled[k]·SCALE + ⌈V_{k+1}·D / x⌉;  PV = ⌈V_1·D / x⌉
+/// and the loan is within the cap R when PV ≤ 2·received·SCALE. Rounding up overstates the
+/// present value by less than n·2^-128 half-fen, so the check errs (negligibly) against the
+/// lender, and PV is non-increasing in R, so the all-in APR (the least R within) is well defined.
+///
+/// simple (Bullet): within the cap R when (2·excess − allowance)·3650000 ≤ R·2·received·days,
+/// excess = everything paid − received: exactly ⌈APR⌉ ≤ R.
+library AllInCost {
+    /// @notice Monthly rate per bps of APR: i = R / 120000 (12 months × 10000 bps).
+    uint256 internal constant MONTHLY_DENOMINATOR = 120_000;
+    /// @notice Simple annual rate: 365 days × 10000 bps.
+    uint256 internal constant SIMPLE_NUMERATOR = 3_650_000;
+    /// @notice Fixed-point scale of the monthly present value.
+    uint256 internal constant SCALE = 1 << 128;
+    /// @notice The largest APR reported (2^53 − 1, as in TypeScript); above it, type(uint256).max.
+    uint256 internal constant MAX_BPS = (1 << 53) - 1;
+
+    /// @notice Monthly-irr: the present value at `rateBps` of the doubled payments does not exceed
+    /// twice the cash received.
+    function monthlyWithin(uint256[] memory doubled, uint256 received, uint256 rateBps) internal pure returns (bool) {
+        return _presentValueUp(doubled, MONTHLY_DENOMINATOR + rateBps) <= 2 * received * SCALE;
+    }
+
+    /// @notice Monthly-irr all-in APR, for a loan known to be above `capBps`: the least R within.
+    /// Bisection between a failing and a holding rate; only called on the refusal path.
+    function monthlyAprAbove(uint256[] memory doubled, uint256 received, uint256 capBps) internal pure returns (uint256) {
+        uint256 lo = capBps; // fails
+        uint256 hi = capBps;
+        do {
+            lo = hi;
+            hi = 2 * hi + 1;
+            if (hi > 2 * MAX_BPS) return type(uint256).max;
+        } while (!monthlyWithin(doubled, received, hi));
+        while (hi - lo > 1) {
+            uint256 mid = lo + (hi - lo) / 2;
+            if (monthlyWithin(doubled, received, mid)) hi = mid;
+            else lo = mid;
+        }
+        return hi;
+    }
+
+    /// @notice Simple: ⌈(2·paid − 2·received − allowance)·3650000 / (2·received·days)⌉ ≤ capBps,
+    /// where `doubledPaid` = 2·paid − allowance. Returns the all-in APR when above the cap, else 0.
+    function simpleAprAbove(uint256 doubledPaid, uint256 received, uint256 days_, uint256 capBps)
+        internal
+        pure
+        returns (bool above, uint256 aprBps)
+    {
+        // paid at most received (less the allowance): a zero or negative rate, never above a cap
+        if (doubledPaid <= 2 * received) return (false, 0);
+        uint256 numerator = (doubledPaid - 2 * received) * SIMPLE_NUMERATOR;
+        uint256 denominator = 2 * received * days_;
+        if (numerator <= capBps * denominator) return (false, 0);
+        aprBps = (numerator + denominator - 1) / denominator;
+        if (aprBps > MAX_BPS) aprBps = type(uint256).max;
+        return (true, aprBps);
+    }
+
+    /// @notice The Shanghai day number of `addMonths(dayToDate(startDay), months)`: the same day
+    /// of the month, clamped to the month's end (proleptic Gregorian, as common/lending/dates.ts).
+    function addMonthsDay(uint256 startDay, uint256 months) internal pure returns (uint256) {
+        (uint256 year, uint256 month, uint256 day) = _civilFromDays(startDay);
+        uint256 index = year * 12 + (month - 1) + months;
+        year = index / 12;
+        month = index % 12 + 1;
+        uint256 dim = _daysInMonth(year, month);
+        return _daysFromCivil(year, month, day < dim ? day : dim);
+    }
+
+    /// @dev The backward fixed-point evaluation specified above, x = D + R > 0.
+    function _presentValueUp(uint256[] memory doubled, uint256 x) private pure returns (uint256 v) {
+        for (uint256 k = doubled.length - 1; k >= 1; --k) {
+            // cannot overflow: v < 2^44·2^128 (60 installments and 255 fees below 2^33 fen each)
+            v = doubled[k] * SCALE + _ceilDiv(v * MONTHLY_DENOMINATOR, x);
+        }
+        v = _ceilDiv(v * MONTHLY_DENOMINATOR, x);
+    }
+
+    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
+        return a == 0 ? 0 : (a - 1) / b + 1;
+    }
+
+    function _daysInMonth(uint256 year, uint256 month) private pure returns (uint256) {
+        if (month == 2) return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28;
+        return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
+    }
+
+    // H. Hinnant's days_from_civil / civil_from_days for days ≥ 0 (1970 on): years start in March
+    // so the leap day is last; an era is 400 years = 146097 days; 719468 = 1970-01-01 from 0000-03-01.
+    function _daysFromCivil(uint256 year, uint256 month, uint256 day) private pure returns (uint256) {
+        uint256 y = month <= 2 ? year - 1 : year;
+        uint256 era = y / 400;
+        uint256 yoe = y - era * 400;
+        uint256 doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+        uint256 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146_097 + doe - 719_468;
+    }
+
+    function _civilFromDays(uint256 days_) private pure returns (uint256 year, uint256 month, uint256 day) {
+        uint256 z = days_ + 719_468;
+        uint256 era = z / 146_097;
+        uint256 doe = z - era * 146_097;
+        uint256 yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        uint256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        uint256 mp = (5 * doy + 2) / 153;
+        day = doy - (153 * mp + 2) / 5 + 1;
+        month = mp < 10 ? mp + 3 : mp - 9;
+        year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+    }
+}
