@@ -2,12 +2,13 @@
 // pino logs with personal data redacted, listen, indexer and outbox running, clean shutdown.
 import pino from "pino";
 import { nodeConfigFromEnv } from "./config.ts";
-import { PII_LOG_REDACT } from "./privacy/mask.ts";
+import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { createNodeService } from "./service.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
 
 const config = nodeConfigFromEnv(process.env);
-const logger = pino({ level: config.logLevel, redact: PII_LOG_REDACT });
+// personal fields masked by name, request URLs (query strings) scrubbed, bodies masked at any depth
+const logger = pino({ level: config.logLevel, ...PII_LOG_OPTIONS });
 const node = await createNodeService({ config, logger });
 await node.start();
 await node.app.listen({ host: config.host, port: config.port });

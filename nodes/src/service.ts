@@ -28,7 +28,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
-import { PII_LOG_REDACT } from "./privacy/mask.ts";
+import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 
 export type NodeServiceOptions = {
   config: NodeConfig;
@@ -45,7 +45,7 @@ export type NodeService = Awaited<ReturnType<typeof createNodeService>>;
 
 export async function createNodeService(options: NodeServiceOptions) {
   const { config } = options;
-  const logger = options.logger === undefined ? pino({ level: config.logLevel, redact: PII_LOG_REDACT }) : options.logger;
+  const logger = options.logger === undefined ? pino({ level: config.logLevel, ...PII_LOG_OPTIONS }) : options.logger;
   const log = logger === false ? pino({ level: "silent" }) : logger;
   const root = options.inMemory === true ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" }) : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
   await root.open();
