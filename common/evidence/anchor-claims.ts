@@ -183,15 +183,15 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
     } else if ("error" in operator) {
       out.undecided.push(`the log's operator at block ${operator.atBlock} could not be read (${operator.error}), so the receipt's signer cannot be confirmed`);
     } else {
-      out.said.push(`operator ${operator.address} at block ${operator.atBlock}`);
+      // not in `said`: an endpoint without historical state must not read as a disagreement
       if (getAddress(operator.address) !== receipt.signer) {
         out.problems.push(`the intake receipt is signed by ${receipt.signer}, not by the log's operator ${getAddress(operator.address)} (at block ${operator.atBlock})`);
       }
     }
     const gap = anchor.blockTimestamp - receipt.receivedAt;
     const when = gap >= 0 ? `${gap} s after it` : `${-gap} s before it, within the clock tolerance`;
-    const vouched = anchorLost ? ", which vouches for the lost anchor's time" : "";
-    out.notes.push(`received at ${isoOfUnixSeconds(receipt.receivedAt)} under a ${receipt.maxMergeDelaySeconds} s promise and anchored ${when}, by the operator's receipt${vouched}`);
+    const vouched = anchorLost ? "; that receipt vouches for the lost anchor's time" : "";
+    out.notes.push(`received at ${isoOfUnixSeconds(receipt.receivedAt)} under a ${receipt.maxMergeDelaySeconds} s promise (the log operator's receipt) and anchored ${when}${vouched}`);
   } else if (receipt.kind === "absent") {
     out.notes.push("no intake receipt in the bundle");
   }

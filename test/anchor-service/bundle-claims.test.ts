@@ -87,6 +87,26 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     expect(blockAndTime(results).reason).to.include(bundle.anchor.anchoredAt).and.include(`received at ${receivedAt} under a 60 s promise`);
   });
 
+  it("is indeterminate, not a disagreement, when one endpoint keeps no historical state to name the receipt's signer", async function () {
+    const target = chain.anvil.provider;
+    // a node that prunes old state: every call at a past block fails
+    const pruned = new Proxy(target, {
+      get(t, prop) {
+        if (prop === "call") {
+          return async (tx: { blockTag?: unknown }) => {
+            if (tx.blockTag !== undefined && tx.blockTag !== "latest") throw new Error("missing trie node");
+            return t.call(tx as never);
+          };
+        }
+        const value = Reflect.get(t, prop, t) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+      },
+    });
+    const results = await verifyOnline(bundle, { trustAnchor, providers: [target, pruned] });
+    expect(blockAndTime(results).outcome).to.equal("indeterminate");
+    expect(blockAndTime(results).reason).to.include("could not be read (missing trie node)");
+  });
+
   describe("backdating: a fabricated anchor in front of the genuine one, which becomes a recommit", function () {
     const fabricated = { blockNumber: 3, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: Date.parse("2020-01-01T00:00:00Z") / 1000, transactionHash: `0x${"cd".repeat(32)}` };
 

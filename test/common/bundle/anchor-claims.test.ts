@@ -147,7 +147,7 @@ describe("anchor claims and the intake receipt", function () {
       const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), { earlier: [], operator: operatorIs(OPERATOR.address) });
       expect(judged.problems).to.deep.equal([]);
       expect(judged.undecided).to.deep.equal([]);
-      expect(judged.notes.join(" ")).to.include("under a 60 s promise and anchored 20 s after it");
+      expect(judged.notes.join(" ")).to.include("under a 60 s promise (the log operator's receipt) and anchored 20 s after it");
     });
 
     it("fails a receipt signed by a key that is not the log's operator, naming both", async function () {
