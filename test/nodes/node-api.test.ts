@@ -1,7 +1,9 @@
 // The institution node's API with app.inject(), over a real chain (Anvil) and a real anchor
 // service listening on a port: a platform's application is converted and routed to the
 // borrower's branch, stored encrypted, shown masked; the borrower's consent is stored and
-// anchored before the credit query, which is anchored too; roles are enforced.
+// anchored before the credit query, which is anchored too; roles are enforced; an application is
+// credited to the member that authenticated it; a refused forward keeps nothing; refused API
+// tokens are rate-limited per address.
 import { expect } from "chai";
 import { Contract, toUtf8Bytes, hexlify } from "ethers";
 import pino from "pino";
@@ -151,7 +153,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
     const loanId = loans.loans[0]!.loanId;
     const fetchAs = async (wallet: typeof chain.wallets.court) => {
       const path = `/v1/cases/${loanId}/documents`;
-      const headers = await signRequest(wallet, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path, body: "" });
+      const headers = await signRequest(wallet, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path, body: "", target: MEMBERS.branchA });
       lastHeaders = { path, headers };
       return node.app.inject({ method: "GET", url: path, headers });
     };
@@ -170,6 +172,12 @@ describe("institution node API (inject) with a real chain and anchor service", f
     await (await lendingDisputes.getFunction("escalate")(loanId)).wait();
     await (await lendingDisputes.getFunction("assignCourt")(loanId, MEMBERS.court)).wait();
     await node.indexer.syncOnce();
+    // ten identical signed fetches at once: exactly one is served, nine are replays
+    const samePath = `/v1/cases/${loanId}/documents`;
+    const sameHeaders = await signRequest(chain.wallets.court, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path: samePath, body: "", target: MEMBERS.branchA });
+    const concurrent = await Promise.all(Array.from({ length: 10 }, () => node.app.inject({ method: "GET", url: samePath, headers: sameHeaders })));
+    expect(concurrent.filter((r) => r.statusCode === 200).length, concurrent.map((r) => r.statusCode).join(" ")).to.equal(1);
+    expect(concurrent.filter((r) => (r.json() as { error?: { code: string } }).error?.code === "NODE_ERR_AUTH").length).to.equal(9);
     const fetched = await fetchAs(chain.wallets.court);
     expect(fetched.statusCode, fetched.body).to.equal(200);
     const docs = (fetched.json() as { documents: Array<{ kind: string; sha256: string; bytesBase64: string }> }).documents;
@@ -196,35 +204,150 @@ describe("institution node API (inject) with a real chain and anchor service", f
     }
   }
 
-  it("the union's node routes an application and forwards it, signed, to the branch's node", async function () {
-    const branchUrl = await node.app.listen({ host: "127.0.0.1", port: 0 });
-    const union = await createNodeService({
-      config: { ...baseConfig, memberId: MEMBERS.union, memberKind: "union", dataDir: join(dir, "union"), directory: { [String(MEMBERS.branchA)]: branchUrl } },
+  /** A node of another member on the same chain and anchor, in memory, with `directory`. */
+  async function memberNode(member: "union" | "platform", name: string, directory: Record<string, string>): Promise<NodeService> {
+    const kind = member === "union" ? { memberId: MEMBERS.union, memberKind: "union" as const } : { memberId: MEMBERS.platform, memberKind: "platform" as const };
+    return createNodeService({
+      config: { ...baseConfig, ...kind, dataDir: join(dir, name), directory },
       inMemory: true,
       logger: false,
-      wallet: chain.wallets.unionOps,
+      wallet: member === "union" ? chain.wallets.unionOps : chain.wallets.platform,
       now: () => new Date("2026-11-22T02:05:30Z"),
     });
+  }
+
+  /** How many applications `service` holds. */
+  async function applicationCount(service: NodeService): Promise<number> {
+    let count = 0;
+    for await (const key of (service.root as unknown as { keys(o: unknown): AsyncIterable<string> }).keys({ keyEncoding: "utf8" })) if (key.startsWith("!applications!")) count++;
+    return count;
+  }
+
+  let branchUrl: string;
+
+  it("a platform submits through its own node, signed to the union's, which routes it to the branch: credited to that platform", async function () {
+    branchUrl = await node.app.listen({ host: "127.0.0.1", port: 0 });
+    const union = await memberNode("union", "union", { [String(MEMBERS.branchA)]: branchUrl });
+    const unionUrl = await union.app.listen({ host: "127.0.0.1", port: 0 });
+    const platform = await memberNode("platform", "platform", { [String(MEMBERS.union)]: unionUrl });
     try {
-      const reply = await union.app.inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: as("clerk"), payload: jiedaibaoPayload() });
+      const reply = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
       expect(reply.statusCode, reply.body).to.equal(200);
-      const routed = reply.json() as { assignedBranch: number; forwardedTo: { member: number; applicationId: string } };
+      const routed = reply.json() as { applicationId: string; assignedBranch: number; submittedTo: { member: number; applicationId: string }; forwardedTo: { member: number; applicationId: string } };
       expect(routed.assignedBranch).to.equal(MEMBERS.branchA);
+      expect(routed.submittedTo.member).to.equal(MEMBERS.union);
       expect(routed.forwardedTo.member).to.equal(MEMBERS.branchA);
-      // the branch's node has its own copy, ready for its approver
-      const atBranch = await node.app.inject({ method: "GET", url: `/v1/applications/${routed.forwardedTo.applicationId}`, headers: as("approver") });
-      expect(atBranch.statusCode, atBranch.body).to.equal(200);
-      expect((atBranch.json() as { application: { platformMemberId: number } }).application.platformMemberId).to.equal(4);
-      // a forwarded application signed by a non-union key is refused
+      // every node on the way keeps its own copy, credited to the platform that signed it
+      const credited = async (at: NodeService, applicationId: string) =>
+        ((await at.app.inject({ method: "GET", url: `/v1/applications/${applicationId}`, headers: as("approver") })).json() as { application: { platformMemberId: number } }).application.platformMemberId;
+      expect(await credited(node, routed.forwardedTo.applicationId)).to.equal(MEMBERS.platform);
+      expect(await credited(union, routed.submittedTo.applicationId)).to.equal(MEMBERS.platform);
+      expect(await credited(platform, routed.applicationId)).to.equal(MEMBERS.platform);
+
       const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
-      const path = "/v1/forwarded-applications/jiedaibao?platform=4";
+      const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
       const body = JSON.stringify(jiedaibaoPayload());
-      const headers = await signRequest(chain.wallets.branchB, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "POST", path, body });
-      const refused = await node.app.inject({ method: "POST", url: path, headers: { "content-type": "application/json", ...headers }, payload: body });
-      expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
+      const signedPost = async (to: NodeService, wallet: typeof chain.wallets.branchB, path: string, target: number) =>
+        to.app.inject({ method: "POST", url: path, headers: { "content-type": "application/json", ...(await signRequest(wallet, domain, { method: "POST", path, body, target })) }, payload: body });
+      // a branch cannot submit as a platform; a platform cannot name itself the credited member of a forward
+      expect((await signedPost(union, chain.wallets.branchB, "/v1/platform-applications/jiedaibao", MEMBERS.union)).json()).to.have.nested.property("error.code", "NODE_ERR_ROLE");
+      const platformPath = "/v1/platform-applications/jiedaibao?platform=5";
+      const named = await signedPost(union, chain.wallets.platform, platformPath, MEMBERS.union);
+      expect(named.statusCode, named.body).to.equal(400);
+      expect((named.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_VALIDATION");
+      // only the union's node takes platforms' applications
+      const atBranch = await signedPost(node, chain.wallets.platform, "/v1/platform-applications/jiedaibao", MEMBERS.branchA);
+      expect((atBranch.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
+      // a forwarded application signed by a non-union key is refused
+      const forwardPath = "/v1/forwarded-applications/jiedaibao?platform=4";
+      expect((await signedPost(node, chain.wallets.branchB, forwardPath, MEMBERS.branchA)).json()).to.have.nested.property("error.code", "NODE_ERR_ROLE");
+      expect((await signedPost(node, chain.wallets.platform, forwardPath, MEMBERS.branchA)).json()).to.have.nested.property("error.code", "NODE_ERR_ROLE");
+    } finally {
+      await platform.close();
+      await union.close();
+    }
+  });
+
+  it("a union clerk cannot credit an application to a platform (?platform= refused); its own application is the union's", async function () {
+    const union = await memberNode("union", "union-clerk", { [String(MEMBERS.branchA)]: branchUrl });
+    try {
+      const atBranch = await applicationCount(node);
+      for (const platform of ["3", "4", "5", "999"]) {
+        const refused = await union.app.inject({ method: "POST", url: `/v1/applications/jiedaibao?platform=${platform}`, headers: as("clerk"), payload: jiedaibaoPayload() });
+        expect(refused.statusCode, refused.body).to.equal(400);
+        expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_VALIDATION");
+      }
+      expect(await applicationCount(union)).to.equal(0);
+      expect(await applicationCount(node)).to.equal(atBranch);
+      const own = await union.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+      expect(own.statusCode, own.body).to.equal(200);
+      const { forwardedTo } = own.json() as { forwardedTo: { applicationId: string } };
+      const copy = (await node.app.inject({ method: "GET", url: `/v1/applications/${forwardedTo.applicationId}`, headers: as("approver") })).json() as { application: { platformMemberId: number } };
+      expect(copy.application.platformMemberId).to.equal(MEMBERS.union);
     } finally {
       await union.close();
     }
+  });
+
+  it("a node whose forward is refused keeps nothing: no copy at the union's node, none at the platform's", async function () {
+    // branch A's entry in the union's directory points at the anchor service, which answers 404
+    const anchorUrl = baseConfig.anchorUrl;
+    const union = await memberNode("union", "union-refused", { [String(MEMBERS.branchA)]: anchorUrl });
+    const unionUrl = await union.app.listen({ host: "127.0.0.1", port: 0 });
+    const platform = await memberNode("platform", "platform-refused", { [String(MEMBERS.union)]: unionUrl });
+    try {
+      const byClerk = await union.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+      expect(byClerk.statusCode, byClerk.body).to.equal(502);
+      expect((byClerk.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_PEER_REFUSED");
+      const byPlatform = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+      expect(byPlatform.statusCode, byPlatform.body).to.equal(502);
+      expect(byPlatform.json()).to.have.nested.property("error.details.code", "NODE_ERR_PEER_REFUSED");
+      expect(await applicationCount(union), "the union's node kept the borrower's application").to.equal(0);
+      expect(await applicationCount(platform), "the platform's node kept the borrower's application").to.equal(0);
+    } finally {
+      await platform.close();
+      await union.close();
+    }
+    // with no union node to reach at all, the same
+    const { freePort } = await import("../helpers/anvil.ts");
+    const stranded = await memberNode("platform", "platform-stranded", { [String(MEMBERS.union)]: `http://127.0.0.1:${await freePort()}` });
+    try {
+      const unreachable = await stranded.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+      expect(unreachable.statusCode, unreachable.body).to.equal(503);
+      expect((unreachable.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_PEER_UNAVAILABLE");
+      expect(await applicationCount(stranded)).to.equal(0);
+    } finally {
+      await stranded.close();
+    }
+  });
+
+  it("rate-limits refused API tokens per source address (429, Retry-After) and logs them without the token", async function () {
+    const attacker = "203.0.113.7";
+    const guess = (n: number) => `guessed-token-${n}`;
+    const from = (remoteAddress: string, headers: Record<string, string>) => node.app.inject({ method: "GET", url: "/v1/loans", remoteAddress, headers });
+    // requests without a token are not token attempts: never limited
+    for (let i = 0; i < 12; i++) expect((await from(attacker, {})).statusCode).to.equal(401);
+    for (let i = 0; i < 10; i++) {
+      const refused = await from(attacker, { authorization: `Bearer ${guess(i)}` });
+      expect(refused.statusCode).to.equal(401);
+      expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH");
+    }
+    // the 11th attempt, even with a valid token, waits
+    for (const authorization of [`Bearer ${guess(10)}`, as("clerk").authorization]) {
+      const limited = await from(attacker, { authorization });
+      expect(limited.statusCode, limited.body).to.equal(429);
+      expect((limited.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH_RATE_LIMITED");
+      const retryAfter = Number(limited.headers["retry-after"]);
+      expect(retryAfter).to.be.within(1, 60);
+    }
+    // other addresses are not affected
+    expect((await from("198.51.100.20", as("clerk"))).statusCode).to.equal(200);
+    // each refusal was logged with its address, and no token appears in the log
+    const refusals = logLines.filter((l) => l.includes("API token refused"));
+    expect(refusals.length).to.equal(10);
+    expect(refusals.every((l) => l.includes(attacker))).to.equal(true);
+    for (let i = 0; i <= 10; i++) expect(logLines.some((l) => l.includes(guess(i))), `token ${guess(i)} logged`).to.equal(false);
+    expect(logLines.some((l) => l.includes(TOKENS.clerk))).to.equal(false);
   });
 
   it("answers the indexed ledger's read routes and reconciles an empty day", async function () {

@@ -91,7 +91,7 @@ export function authenticateLimited(request: FastifyRequest, users: readonly Api
   } catch (error) {
     if (request.headers.authorization !== undefined) {
       const failures = limiter.fail(address);
-      request.log.warn({ address, method: request.method, route: request.routeOptions.url, failures, limit: limiter.maxFailures }, "API token refused");
+      request.log.warn({ sourceIp: address, method: request.method, route: request.routeOptions.url, failures, limit: limiter.maxFailures }, "API token refused");
     }
     throw error;
   }
