@@ -201,8 +201,14 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     // the union's node, not the assigned court, cannot take the case's documents from the branch
     const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
     const path = `/v1/cases/${loanId}/documents`;
-    const headers = await signRequest(chain.wallets.unionOps, requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry), { method: "GET", path, body: "" });
+    const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
+    const headers = await signRequest(chain.wallets.unionOps, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
     expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
+    // the assigned court's own request, signed for branch A's node, is not served by the union's node
+    const courtForBranch = await signRequest(chain.wallets.court, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
+    const misdirected = await union.app.inject({ method: "GET", url: path, headers: courtForBranch });
+    expect(misdirected.statusCode).to.equal(421);
+    expect(code(misdirected)).to.equal("NODE_ERR_WRONG_TARGET");
   });
 
   it("reports a member's node that cannot be reached (503) or refuses (502), with each source's code", async function () {
