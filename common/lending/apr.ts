@@ -18,9 +18,11 @@
 // nominal rate, and exactly that rate for ordinary principals (SCHEDULE.md, "Rounding": from
 // 3,000 yuan for monthly methods); a lender gains at most half a fen an installment.
 //
-// The result is decided exactly: it is the smallest integer R such that, at the rate R bps, the
-// present value of what the borrower pays does not exceed the cash received, compared in bigint
-// rationals and found by bisection on R. No floating point, no tolerance, no boundary straddled.
+// The result is decided in integers: it is the smallest integer R such that, at the rate R bps,
+// the present value of what the borrower pays does not exceed the cash received, found by
+// bisection on R. The monthly present value is evaluated in 2^-128 fixed point rounded up at every
+// step, the very procedure the ledger runs once at the cap on chain, so `exceedsCap(allInAprBps(x),
+// cap)` and the chain's decision agree for every schedule. No floating point, no tolerance.
 
 import { CodedError } from "../errors.ts";
 import { DateError, addMonths, dateToDay, dayToDate } from "./dates.ts";
@@ -162,20 +164,13 @@ function monthlyIrrBps(installments: readonly AprCashflow[], fees: readonly AprF
 
   while (doubled[doubled.length - 1] === 0n) doubled.pop(); // trailing empty periods
   const n = doubled.length - 1; // ≥ 1: something is paid after the start day
-  const twiceReceived = 2n * received;
-  // At R bps the monthly rate is R/D, 1 + i = x/D with x = D + R > 0, and
-  //   Σ a_k / (1+i)^k ≤ 2·received   ⟺   Σ a_k · D^k · x^(n−k) ≤ 2·received · x^n   (Horner).
-  // False at x = 0 (a_n > 0), and once true stays true as R grows: PV falls as the rate rises.
-  const coversAt = (bps: bigint): boolean => {
-    const x = MONTHLY_DENOMINATOR + bps;
-    let pv = 0n;
-    let dk = 1n;
-    for (let k = 1; k <= n; k++) {
-      dk *= MONTHLY_DENOMINATOR;
-      pv = pv * x + doubled[k]! * dk;
-    }
-    return pv <= twiceReceived * x ** BigInt(n);
-  };
+  // At R bps the monthly rate is R/D and the discount factor D/x with x = D + R > 0. The present
+  // value Σ a_k·(D/x)^k is evaluated backwards in fixed point (PV_SCALE), every division rounded
+  // up, exactly as the ledger does on chain (contracts/libraries/AllInCost.sol), so the chain's
+  // one evaluation at the cap and this bisection decide identically (SCHEDULE.md, "The cap on
+  // chain"). Rounding up only overstates PV (by < n·2^-128 half-fen: against the lender), and PV
+  // is non-increasing in R, so once true coversAt stays true as R grows.
+  const coversAt = (bps: bigint): boolean => monthlyPresentValueUp(doubled, MONTHLY_DENOMINATOR + bps) <= 2n * received * PV_SCALE;
 
   // Bisection on integer bps, lo failing and hi holding; lo = −D is a rate of −100% a month.
   let lo = -MONTHLY_DENOMINATOR;
@@ -217,6 +212,19 @@ function simpleBps(installments: readonly AprCashflow[], fees: readonly AprFee[]
   // ceil((excess − ½·[one rounded installment]) · 3650000 / (received · days)), doubled to stay integer.
   const allowance = repayment.totalFen > 0n ? 1n : 0n;
   return toBps(ceilDiv((2n * excess - allowance) * SIMPLE_NUMERATOR, 2n * received * BigInt(days)));
+}
+
+/** Fixed-point scale of the monthly present value (as AllInCost.SCALE on chain). */
+const PV_SCALE = 1n << 128n;
+
+/**
+ * V_{n+1} = 0, V_k = a_k·SCALE + ⌈V_{k+1}·D / x⌉, PV = ⌈V_1·D / x⌉ (a_0 is not used): the
+ * present value of the doubled period payments at discount factor D/x, scaled and rounded up.
+ */
+function monthlyPresentValueUp(doubled: readonly bigint[], x: bigint): bigint {
+  let v = 0n;
+  for (let k = doubled.length - 1; k >= 1; k--) v = doubled[k]! * PV_SCALE + ceilDiv(v * MONTHLY_DENOMINATOR, x);
+  return ceilDiv(v * MONTHLY_DENOMINATOR, x);
 }
 
 /** ⌈a / b⌉ for b > 0 (bigint division truncates towards zero). */

@@ -377,8 +377,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
     }
 
-    /// @dev Rate, amount, quota and term rules here; the schedule, fees and the all-in cost in the
-    /// verifier, which returns the agreement digest and the term in days.
+    /// @dev Rate, amount and quota rules here; the schedule, term, fees and the all-in cost in the
+    /// verifier, which returns the agreement digest.
     function _checkEconomics(LoanTerms calldata terms) private view returns (bytes32 digest) {
         LedgerParams memory p = _params;
         if (terms.aprBps > p.aprCapBps) revert LedgerRateAboveCap(terms.aprBps, p.aprCapBps);
@@ -388,16 +388,12 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
         uint256 singleMax = _limits[terms.branch].singleLoanMax;
         if (principal > singleMax) revert LedgerAboveSingleLoanMax(principal, singleMax);
-        // registerLoan's own calldata with the cap in place of the agreement's offset: the terms'
-        // offset and bytes are unchanged, so the verifier decodes exactly these terms
-        uint256 termDays;
-        (digest, termDays) = abi.decode(
-            _forward(bytes.concat(LoanTermsVerifier.check.selector, msg.data[4:36], bytes32(uint256(p.aprCapBps)), msg.data[68:])),
-            (bytes32, uint256)
+        // registerLoan's own calldata with the rule parameters in place of the agreement's
+        // offset: the terms' offset and bytes are unchanged, so the verifier decodes these terms
+        uint256 rules = uint256(p.aprCapBps) | uint256(p.minTermDays) << 16 | uint256(p.maxTermDays) << 32;
+        digest = abi.decode(
+            _forward(bytes.concat(LoanTermsVerifier.check.selector, msg.data[4:36], bytes32(rules), msg.data[68:])), (bytes32)
         );
-        if (termDays < p.minTermDays || termDays > p.maxTermDays) {
-            revert LedgerTermOutOfRange(termDays, p.minTermDays, p.maxTermDays);
-        }
     }
 
     /// @dev Branch outstanding, the branch's funded outstanding with this platform, and the

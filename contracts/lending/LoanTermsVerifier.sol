@@ -26,17 +26,18 @@ contract LoanTermsVerifier {
         ledger = msg.sender;
     }
 
-    /// @notice Every stateless registration check of `terms` at cap `capBps` (reverting with the
-    /// ledger's error); returns the digest the platform must have signed and the term in days
-    /// (start to the last due day).
-    function check(IJointLoanLedger.LoanTerms calldata terms, uint256 capBps)
-        external
-        view
-        returns (bytes32 digest, uint256 termDays)
-    {
-        termDays = _checkSchedule(terms);
-        _checkAllInCost(terms, termDays, capBps);
-        digest = agreementDigest(terms);
+    /// @notice Every stateless registration check of `terms` (reverting with the ledger's error)
+    /// under the ledger's parameters `rules` = aprCapBps | minTermDays << 16 | maxTermDays << 32;
+    /// returns the digest the platform must have signed.
+    function check(IJointLoanLedger.LoanTerms calldata terms, uint256 rules) external view returns (bytes32) {
+        uint256 termDays = _checkSchedule(terms);
+        uint256 minDays = (rules >> 16) & 0xffff;
+        uint256 maxDays = (rules >> 32) & 0xffff;
+        if (termDays < minDays || termDays > maxDays) {
+            revert IJointLoanLedger.LedgerTermOutOfRange(termDays, minDays, maxDays);
+        }
+        _checkAllInCost(terms, termDays, rules & 0xffff);
+        return agreementDigest(terms);
     }
 
     /// @notice See {IJointLoanLedger-agreementDigest}.

@@ -468,7 +468,7 @@ describe("JointLoanLedger flows (deployed)", function () {
 
     async function refused(terms: ReturnType<typeof joint>, error: string, args: unknown[], as: number = terms.branch) {
       const before = await books(l);
-      await expect(l.ledgerAs(as).getFunction("registerLoan")(terms))
+      await expect(l.ledgerAs(as).getFunction("registerLoan")(terms, await l.agreementOf(terms)))
         .to.be.revertedWithCustomError(l.ledger, error)
         .withArgs(...args);
       expect(await books(l), `${error} changed nothing`).to.deep.equal(before);
@@ -565,7 +565,7 @@ describe("JointLoanLedger flows (deployed)", function () {
       await refused(terms, "LedgerNotBranchOrUnion", [l.signers.branchBOps.address, BRANCH_A], BRANCH_B);
       await refused(terms, "LedgerNotBranchOrUnion", [l.signers.courtOps.address, BRANCH_A], COURT);
       const before = await books(l);
-      await expect(l.ledgerAs(l.signers.outsider).getFunction("registerLoan")(terms))
+      await expect(l.ledgerAs(l.signers.outsider).getFunction("registerLoan")(terms, await l.agreementOf(terms)))
         .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOrUnion")
         .withArgs(l.signers.outsider.address, BRANCH_A);
       expect(await books(l)).to.deep.equal(before);

@@ -13,6 +13,8 @@ import { encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { splitByShares } from "../../common/lending/allocation.ts";
 import { dateToDay, dayToDate, SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../common/lending/dates.ts";
 import { generateSchedule, type RepaymentMethod } from "../../common/lending/schedule.ts";
+import { signLoanAgreement } from "../../common/lending/agreement.ts";
+import type { ChainFee } from "../../common/lending/fees.ts";
 import { BRANCH_A, BRANCH_B, COURT, deployConsortium, PLATFORM, UNION } from "./consortium.fixture.ts";
 import { DEFAULT_LEDGER_PARAMS } from "../../scripts/deploy/consortium.ts";
 
@@ -126,6 +128,7 @@ export function voucherOf(serial: string): string {
 
 export type Funder = { memberId: number; shareBps: number };
 export type InstallmentTerms = { dueDay: number; principal: bigint; interest: bigint };
+export type FeeTerms = ChainFee;
 /** IJointLoanLedger.LoanTerms, field for field. */
 export type LoanTerms = {
   originator: number;
@@ -140,6 +143,7 @@ export type LoanTerms = {
   method: RepaymentMethod;
   startDay: number;
   schedule: InstallmentTerms[];
+  fees: FeeTerms[];
   contractLeaf: string;
   consentLeaf: string;
 };
@@ -158,6 +162,8 @@ export type TermsInput = {
   platformShareBps: number;
   branch: number;
   borrower?: FakeBorrower;
+  /** Fees as the ledger registers them (default none). */
+  fees?: FeeTerms[];
 };
 
 /**
@@ -196,6 +202,7 @@ export function termsFor(input: TermsInput): LoanTerms {
     method,
     startDay: dateToDay(startDate),
     schedule: installments.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+    fees: input.fees ?? [],
     contractLeaf: keccak256(toUtf8Bytes(`contract leaf of ${serial}`)),
     consentLeaf: keccak256(toUtf8Bytes(`consent leaf of ${serial}`)),
   };
@@ -255,11 +262,22 @@ export async function deployLending() {
     flows.set(loanId, list);
   }
 
-  /** Register `terms` as the branch's operator; returns the loan id and the transaction. */
-  async function register(terms: LoanTerms, as: number | HardhatEthersSigner = terms.branch) {
+  /** The platform operator's agreement to a joint loan's terms ("0x" for a loan the branch funds alone). */
+  async function agreementOf(terms: LoanTerms, signer: HardhatEthersSigner = signers.platformOps): Promise<string> {
+    if (terms.funders.length !== 2) return "0x";
+    const { chainId } = await ethers.provider.getNetwork();
+    return signLoanAgreement(signer, chainId, await ledger.getAddress(), terms);
+  }
+
+  /**
+   * Register `terms` as the branch's operator, with the platform's agreement for a joint loan
+   * (or `agreement` as given); returns the loan id and the transaction.
+   */
+  async function register(terms: LoanTerms, as: number | HardhatEthersSigner = terms.branch, agreement?: string) {
     const l = ledgerAs(as);
-    const loanId: string = await l.getFunction("registerLoan").staticCall(terms);
-    const tx: ContractTransactionResponse = await l.getFunction("registerLoan")(terms);
+    const signature = agreement ?? (await agreementOf(terms));
+    const loanId: string = await l.getFunction("registerLoan").staticCall(terms, signature);
+    const tx: ContractTransactionResponse = await l.getFunction("registerLoan")(terms, signature);
     await tx.wait();
     return { loanId, tx };
   }
@@ -338,6 +356,7 @@ export async function deployLending() {
     ledgerAs,
     disputesAs,
     register,
+    agreementOf,
     disburseAll,
     repay,
     flows,

@@ -44,10 +44,13 @@ export type LoanTermsArgs = {
   method: number;
   startDay: number;
   schedule: Array<{ dueDay: number; principal: string; interest: string }>;
+  /** installment 0 = at disbursement, k = with installment k (IJointLoanLedger.Fee). */
+  fees: Array<{ installment: number; amount: string }>;
   contractLeaf: string;
   consentLeaf: string;
 };
-export type RegisterLoanArgs = { terms: LoanTermsArgs };
+/** `platformAgreement`: a joint loan's platform signature (common/lending/agreement.ts), "0x" for none. */
+export type RegisterLoanArgs = { terms: LoanTermsArgs; platformAgreement: string };
 /** The funder is whoever signs: the node's own member. */
 export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
 export type RepayArgs = { loanId: string; amount: string; voucher: string };
@@ -135,12 +138,13 @@ const LoanTermsInput = z.strictObject({
   method: uintNumber(8),
   startDay: uintNumber(16),
   schedule: z.array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) })).min(1),
+  fees: z.array(z.strictObject({ installment: uintNumber(8), amount: uintString(32) })).max(120).default([]),
   contractLeaf: bytes32,
   consentLeaf: bytes32,
 });
 
 const ARGS = {
-  registerLoan: z.strictObject({ terms: LoanTermsInput }),
+  registerLoan: z.strictObject({ terms: LoanTermsInput, platformAgreement: z.string().regex(/^0x([0-9a-fA-F]{130})?$/, "0x, or 0x and a 65-byte signature").transform((v) => v.toLowerCase()).default("0x") }),
   disburse: z.strictObject({ loanId: bytes32, amount: uintString(256), accountHash: bytes32, voucher: bytes32 }),
   repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
@@ -154,7 +158,7 @@ const ARGS = {
 
 /** What enqueue takes: amounts may be bigints; the registerLoan application serial is optional. */
 export type EnqueueInput =
-  | { serial: string; kind: "registerLoan"; args: { terms: z.input<typeof LoanTermsInput> } }
+  | { serial: string; kind: "registerLoan"; args: { terms: z.input<typeof LoanTermsInput>; platformAgreement?: string } }
   | { serial: string; kind: "disburse"; args: z.input<(typeof ARGS)["disburse"]> }
   | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
   | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
@@ -184,7 +188,7 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
   const onChain = onChainSerial(serial);
   switch (kind as OutboxKind) {
     case "registerLoan": {
-      const t = (parsed.data as z.output<(typeof ARGS)["registerLoan"]>).terms;
+      const { terms: t, platformAgreement } = parsed.data as z.output<(typeof ARGS)["registerLoan"]>;
       if (t.applicationSerial !== undefined && t.applicationSerial !== onChain) {
         throw bad(`terms.applicationSerial must be keccak256(utf8(serial)) = ${onChain}, or be left out`);
       }
@@ -201,10 +205,11 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
         method: t.method,
         startDay: t.startDay,
         schedule: t.schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principal, interest: i.interest })),
+        fees: t.fees.map((f) => ({ installment: f.installment, amount: f.amount })),
         contractLeaf: t.contractLeaf,
         consentLeaf: t.consentLeaf,
       };
-      return { serial, kind: "registerLoan", args: { terms } };
+      return { serial, kind: "registerLoan", args: { terms, platformAgreement } };
     }
     case "disburse": {
       const a = parsed.data as DisburseArgs;
@@ -264,13 +269,16 @@ export function loanIdOfEntry(entry: Pick<NormalizedEntry, "kind" | "args">): st
 export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "args">): string {
   switch (entry.kind) {
     case "registerLoan": {
-      const { terms } = entry.args as RegisterLoanArgs;
+      const { terms, platformAgreement } = entry.args as RegisterLoanArgs;
       return ledgerInterface.encodeFunctionData("registerLoan", [
         {
           ...terms,
           principal: BigInt(terms.principal),
           schedule: terms.schedule.map((i) => ({ dueDay: i.dueDay, principal: BigInt(i.principal), interest: BigInt(i.interest) })),
+          // entries stored before fees were registered have none
+          fees: (terms.fees ?? []).map((f) => ({ installment: f.installment, amount: BigInt(f.amount) })),
         },
+        platformAgreement ?? "0x",
       ]);
     }
     case "disburse": {

@@ -4,13 +4,14 @@
 // test/nodes/outbox/outbox.test.ts checks each fragment against the compiled artifact.
 
 const LOAN_TERMS =
-  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, bytes32 contractLeaf, bytes32 consentLeaf)";
+  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, tuple(uint8 installment, uint32 amount)[] fees, bytes32 contractLeaf, bytes32 consentLeaf)";
 
 const LOAN =
   "tuple(uint32 branch, uint32 platform, uint64 principal, uint16 aprBps, uint8 method, uint8 state, uint8 stage, uint8 funderCount, uint8 installmentCount, uint8 disbursedMask, uint16 startDay, uint40 stageChangedAt, bytes32 borrowerKey, bytes32 evidenceChain)";
 
 export const JOINT_LOAN_LEDGER_ABI = [
-  `function registerLoan(${LOAN_TERMS} terms) returns (bytes32 loanId)`,
+  `function registerLoan(${LOAN_TERMS} terms, bytes platformAgreement) returns (bytes32 loanId)`,
+  `function agreementDigest(${LOAN_TERMS} terms) view returns (bytes32)`,
   "function cancelLoan(bytes32 loanId, uint16 reasonCode)",
   "function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
   "function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher)",
@@ -22,6 +23,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "function schedule(bytes32 loanId) view returns (tuple(uint16 dueDay, uint32 principal, uint32 interest)[])",
   "function progress(bytes32 loanId) view returns (tuple(uint40 principalRepaid, uint8 nextInstallment, uint32 currentPrincipalPaid, uint32 currentInterestPaid, uint32 penaltyDue, uint16 penaltyAccruedDay))",
   "event LoanRegistered(bytes32 indexed loanId, uint32 indexed branch, uint32 indexed platform, bytes32 borrowerKey, uint256 principal, uint256 aprBps, uint8 method, bytes32 contractLeaf, bytes32 consentLeaf)",
+  "event LoanFeesRegistered(bytes32 indexed loanId, tuple(uint8 installment, uint32 amount)[] fees)",
   "event FundsDisbursed(bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
   "event RepaymentReceived(bytes32 indexed loanId, bytes32 serial, bytes32 voucher, uint256 penalty, uint256 interest, uint256 principal)",
   "event LoanCancelled(bytes32 indexed loanId, uint16 reasonCode)",
@@ -29,6 +31,10 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "error LedgerBadMember(uint32 memberId, uint8 expectedKind)",
   "error LedgerDuplicateLoan(bytes32 loanId)",
   "error LedgerRateAboveCap(uint256 aprBps, uint256 capBps)",
+  "error LedgerAllInAprAboveCap(uint256 allInAprBps, uint256 capBps)",
+  "error LedgerBadFee(uint256 index)",
+  "error LedgerUpfrontFeesTooHigh(uint256 upfrontFees, uint256 principal)",
+  "error LedgerPlatformAgreementMissing(bytes32 loanId, uint32 platform, address signer)",
   "error LedgerBadFunders(uint256 count, uint256 shareSum)",
   "error LedgerPlatformShareBelowFloor(uint256 shareBps, uint256 floorBps)",
   "error LedgerRegionMismatch(uint32 borrowerRegion, uint32 branchRegion)",

@@ -15,6 +15,7 @@ import { SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../../
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
 import { deployLending, govern, type LendingDeployment } from "../../../scripts/deploy/consortium.ts";
 import { ACCOUNT_OF, DEFAULT_LIMITS, serialGenerator, voucherOf, type LoanTerms } from "../../contracts/lending.fixture.ts";
+import { signLoanAgreement } from "../../../common/lending/agreement.ts";
 import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../../helpers/consortium-chain.ts";
 
 export const PLATFORM = 4;
@@ -45,7 +46,7 @@ export async function startLendingChain() {
   const { anvil, deployment, wallets } = chain;
   // the harness's founders include the platform (member 4, region 330106)
   const platform = wallets.platform;
-  const lending: LendingDeployment = await deployLending(wallets.deployer, deployment, [wallets.unionOps, wallets.branchA], [
+  const lending: LendingDeployment = await deployLending(wallets.deployer, deployment, chain.approvers, [
     { memberId: BRANCH_A, limits: { ...DEFAULT_LIMITS }, whitelist: [ACCOUNT_OF[BRANCH_A]!] },
     { memberId: BRANCH_B, limits: { ...DEFAULT_LIMITS }, whitelist: [ACCOUNT_OF[BRANCH_B]!] },
   ]);
@@ -109,10 +110,13 @@ export async function startLendingChain() {
     async today(): Promise<number> {
       return shanghaiDay((await latest()).timestamp);
     },
+    /** Register as the branch, with the platform's signed agreement for a joint loan. */
     async register(terms: LoanTerms): Promise<{ loanId: string; receipt: TransactionReceipt }> {
       const l = ledgerAs(terms.branch);
-      const loanId: string = await l.getFunction("registerLoan").staticCall(terms);
-      return { loanId, receipt: await send(l.getFunction("registerLoan")(terms)) };
+      const { chainId } = await provider.getNetwork();
+      const agreement = terms.funders.length === 2 ? await signLoanAgreement(platform, chainId, await lending.ledger.getAddress(), terms) : "0x";
+      const loanId: string = await l.getFunction("registerLoan").staticCall(terms, agreement);
+      return { loanId, receipt: await send(l.getFunction("registerLoan")(terms, agreement)) };
     },
     /** Every funder disburses exactly its share to the branch's whitelisted account. */
     async disburseAll(loanId: string): Promise<TransactionReceipt[]> {

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, keccak256, toUtf8Bytes } from "ethers";
+import { addMonths, dateToDay, dayToDate } from "../../../common/lending/dates.ts";
 import type { Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
@@ -45,7 +46,7 @@ export type LendingChain = {
 
 export async function startLendingChain(options: { anvilArgs?: string[] } = {}): Promise<LendingChain> {
   const chain = await startConsortiumChain(options);
-  const { deployer, unionOps, branchA } = chain.wallets;
+  const { deployer } = chain.wallets;
   // keep clear of midnight in Shanghai: every loan here is disbursed on its start day
   const latest = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
   const intoDay = (latest + 8 * 3600) % 86_400;
@@ -53,7 +54,7 @@ export async function startLendingChain(options: { anvilArgs?: string[] } = {}):
     await chain.anvil.provider.send("evm_increaseTime", [86_400 - intoDay + 60]);
     await chain.anvil.provider.send("evm_mine", []);
   }
-  const lending = await deployLending(deployer, chain.deployment, [unionOps, branchA], [
+  const lending = await deployLending(deployer, chain.deployment, chain.approvers, [
     { memberId: MEMBERS.branchA, limits: LIMITS[MEMBERS.branchA]!, whitelist: [ACCOUNT[MEMBERS.branchA]!] },
     { memberId: MEMBERS.branchB, limits: LIMITS[MEMBERS.branchB]!, whitelist: [ACCOUNT[MEMBERS.branchB]!] },
   ]);
@@ -98,7 +99,8 @@ export function registerLoan(applicationSerial: string, startDay: number, option
     const part = i + 1 === n ? remaining : principal / BigInt(n);
     const interest = (remaining * BigInt(aprBps)) / 120_000n;
     remaining -= part;
-    return { dueDay: startDay + 30 * (i + 1), principal: part, interest };
+    // monthly methods fall due on addMonths(start, k): the ledger counts installment k as month k
+    return { dueDay: dateToDay(addMonths(dayToDate(startDay), i + 1)), principal: part, interest };
   });
   return {
     serial: applicationSerial,
