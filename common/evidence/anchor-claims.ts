@@ -166,7 +166,7 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
   for (let i = 1; i < claims.length; i++) {
     const [a, b] = [claims[i - 1]!, claims[i]!];
     if (a.blockTimestamp > b.blockTimestamp) {
-      out.problems.push(`the bundle's ${a.source} (${isoOfUnixSeconds(a.blockTimestamp)}) is later than its ${b.source} (${isoOfUnixSeconds(b.blockTimestamp)})`);
+      out.problems.push(`the bundle's ${a.source} (${timeOf(a.blockTimestamp)}) is later than its ${b.source} (${timeOf(b.blockTimestamp)})`);
     }
   }
 
@@ -222,6 +222,11 @@ export async function readAnchorClaims(bundle: EvidenceBundle, provider: Provide
 }
 
 const EVIDENCE_LOG = new Interface(EVIDENCE_LOG_ABI);
+
+/** ISO 8601 when Date can say it; a recommit's time is any safe integer, beyond Date's range. */
+function timeOf(seconds: number): string {
+  return Math.abs(seconds) <= 8_640_000_000_000 ? isoOfUnixSeconds(seconds) : `${seconds} s`;
+}
 
 async function claimFacts(bundle: EvidenceBundle, provider: Provider, claim: EffectiveAnchor): Promise<ClaimFacts> {
   const [block, tx] = await Promise.all([provider.getBlock(claim.blockNumber), provider.getTransactionReceipt(claim.transactionHash)]);

@@ -223,6 +223,15 @@ describe("anchor claims and the intake receipt", function () {
     });
   });
 
+  it("reports a recommit dated beyond what a Date can hold as out of order, never throwing", async function () {
+    const bundle = await withReceipt(30);
+    const original = { blockNumber: 900, blockHash: sha256Hex("block 900"), blockTimestamp: bundle.anchor.blockTimestamp - 25, transactionHash: sha256Hex("first commit") };
+    const b = recommitted(bundle, original);
+    const far = parseBundle({ ...b, recommits: [{ ...b.recommits[0]!, blockTimestamp: Number.MAX_SAFE_INTEGER }, { ...b.recommits[0]! }] });
+    const judged = judgeAnchorClaims(far, checkReceipt(far), { earlier: [lost, lost], operator: operatorIs(OPERATOR.address) });
+    expect(judged.problems.join(" ")).to.include(`recommit 1 (${Number.MAX_SAFE_INTEGER} s) is later than its recommit 2`);
+  });
+
   it("headsCommitted reads the EvidenceLog's HeadCommitted events and nothing else", function () {
     const abi = new Interface(EVIDENCE_LOG_ABI);
     const evidenceLog = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
