@@ -110,7 +110,7 @@ export function offlineClaimProblems(bundle: EvidenceBundle, receipt = checkRece
  * block's time, its transaction in it, sent to the EvidenceLog, successful, committing a head of
  * this log that contains the leaf. A claim whose block the chain does not hold was lost with the
  * chain's history — the reason recommits exist — and is accepted only when checkable: claims in
- * time order, and a lost anchor's time within the promise of a receipt signed by the log's
+ * time order (within the clock tolerance), and a lost anchor's time within the promise of a receipt signed by the log's
  * operator. Anything else fails.
  */
 export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck, chain: ChainSaid): ClaimsJudgement {
@@ -163,9 +163,10 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
     }
   });
 
+  // a chain restored from an older state may stamp its next blocks a little behind the lost ones
   for (let i = 1; i < claims.length; i++) {
     const [a, b] = [claims[i - 1]!, claims[i]!];
-    if (a.blockTimestamp > b.blockTimestamp) {
+    if (a.blockTimestamp > b.blockTimestamp + CLOCK_TOLERANCE_SECONDS) {
       out.problems.push(`the bundle's ${a.source} (${timeOf(a.blockTimestamp)}) is later than its ${b.source} (${timeOf(b.blockTimestamp)})`);
     }
   }
