@@ -1,11 +1,21 @@
 // The institution node's configuration, from environment variables, validated once. Only
 // server.ts reads the environment.
 import { z } from "zod";
+import { isIP } from "node:net";
 import { parseEnvConfig } from "../../common/config/env.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** An IP address or a CIDR block (10.0.0.0/8, ::1/128). */
+function isAddressOrBlock(text: string): boolean {
+  const [address, prefix, ...rest] = text.split("/");
+  const family = isIP(address ?? "");
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /** A back-office user: a bearer token stored only as its SHA-256, and a role. */
 export const ApiUser = z.strictObject({
@@ -49,6 +59,18 @@ export const NodeConfigSchema = z.object({
   keeperIntervalMs: int(0, 86_400_000).refine((v) => v === 0 || v >= 1000, "0 (rounds only on request) or at least 1000 ms").optional(),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
+  /** Largest request body a route takes unless it says otherwise (bytes): 16 MiB. */
+  maxBodyBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Largest books file POST /v1/reconciliations takes (bytes): 32 MiB, about 290,000 rows. */
+  reconcileMaxBodyBytes: int(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** /metrics and /readyz: a bearer token they require (at least 16 characters). Unset: open. */
+  metricsToken: z.string().min(16).optional(),
+  /** /metrics and /readyz: the client addresses (IPs or CIDR blocks, comma-separated) they answer. Unset: any. */
+  metricsAllowedAddresses: z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
+    .refine((list) => list.every(isAddressOrBlock), "must be IP addresses or CIDR blocks (10.0.0.0/8, ::1), comma-separated")
+    .optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
@@ -75,6 +97,10 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   directory: "NODE_DIRECTORY",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   users: "NODE_USERS",
+  maxBodyBytes: "NODE_MAX_BODY_BYTES",
+  reconcileMaxBodyBytes: "NODE_RECONCILE_MAX_BODY_BYTES",
+  metricsToken: "NODE_METRICS_TOKEN",
+  metricsAllowedAddresses: "NODE_METRICS_ALLOWED_ADDRESSES",
   logLevel: "NODE_LOG_LEVEL",
 };
 

@@ -37,6 +37,12 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_WRONG_TARGET: 421,
   /** Too many refused API tokens from this address lately; Retry-After says when to try again. */
   NODE_ERR_AUTH_RATE_LIMITED: 429,
+  /** The body is larger than the route accepts (the limit in details); answered without cutting the connection. */
+  NODE_ERR_BODY_TOO_LARGE: 413,
+  /** /metrics or /readyz without the configured metrics token (NODE_METRICS_TOKEN). */
+  NODE_ERR_OPS_UNAUTHORIZED: 401,
+  /** /metrics or /readyz from an address not in NODE_METRICS_ALLOWED_ADDRESSES. */
+  NODE_ERR_OPS_FORBIDDEN: 403,
 } as const;
 
 export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({

@@ -174,6 +174,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     users: config.users,
     ops,
     cases,
+    limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
+    opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),
     metrics: async () => {
       const counts = await outbox.counts();

@@ -11,6 +11,8 @@ import { nodeError, renderError } from "../errors.ts";
 import type { CaseOperations } from "../cases.ts";
 import type { NodeOperations } from "../operations.ts";
 import { authenticateLimited, FailedTokenLimiter, requireRole, type Actor } from "./auth.ts";
+import { limitBody, refuseDeclaredOversize } from "./body.ts";
+import { opsAccess, type OpsAccess } from "./ops-access.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 
 function isChainDay(date: string): boolean {
@@ -31,6 +33,10 @@ export type NodeDeps = {
   metrics: () => Promise<string>;
   /** Refused API tokens per source address before 429 (default 10 per 60 s: auth.ts). */
   tokenLimiter?: FailedTokenLimiter;
+  /** Body limits in bytes: every route (default 16 MiB), POST /v1/reconciliations (default 32 MiB). */
+  limits?: { maxBodyBytes?: number; reconcileMaxBodyBytes?: number };
+  /** Who may read /metrics and /readyz (token, addresses); absent: anyone. */
+  opsAccess?: OpsAccess;
 };
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x followed by 64 hex digits");
@@ -51,11 +57,15 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
     void reply.code(400).send({ error: { code: "NODE_ERR_VALIDATION", message: `malformed request: ${error.message}` } });
   };
+  const bodyLimit = deps.limits?.maxBodyBytes ?? 16 * 1024 * 1024;
   const app = (
     deps.logger === false
-      ? Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, frameworkErrors: frameworkErrors as never })
-      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit: 16 * 1024 * 1024, frameworkErrors: frameworkErrors as never })
+      ? Fastify({ logger: false, bodyLimit, frameworkErrors: frameworkErrors as never })
+      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit, frameworkErrors: frameworkErrors as never })
   ) as unknown as FastifyInstance;
+  // a body over the route's limit is answered 413 without cutting the connection (body.ts)
+  app.addHook("onRequest", refuseDeclaredOversize(bodyLimit));
+  app.addHook("preParsing", limitBody(bodyLimit));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("actor", undefined);
@@ -71,6 +81,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     if (typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
     if (rendered !== undefined) return reply.code(rendered.status).send(rendered.body);
     const code = (error as { code?: string }).code;
+    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send({ error: { code: "NODE_ERR_BODY_TOO_LARGE", message: "the body is larger than this route accepts" } });
     if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: { code: "NODE_ERR_VALIDATION", message: "send JSON (application/json) or CSV (text/csv)" } });
     if (code?.startsWith("FST_ERR_CTP") === true) return reply.code(400).send({ error: { code: "NODE_ERR_BAD_JSON", message: (error as Error).message } });
     request.log.error({ err: error }, "unexpected error");
@@ -166,6 +177,8 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     handler: async (request) => fenJson(await deps.ops.exposure(actorOf(request, ["approver", "admin"]), request.params.borrowerKey)),
   });
   api.post("/v1/reconciliations", {
+    // a large branch's day is tens of MiB of books (reconciled off the event loop: reconcile/off-thread.ts)
+    bodyLimit: deps.limits?.reconcileMaxBodyBytes ?? 32 * 1024 * 1024,
     schema: { summary: "对账: reconcile a day's core-banking transactions (CSV body) against the chain", querystring: z.strictObject({ day, format: z.enum(["json", "csv"]).default("json") }) },
     handler: async (request, reply) => {
       if (typeof request.body !== "string") throw nodeError("NODE_ERR_VALIDATION", "send the day's core-banking transactions as text/csv");
@@ -269,10 +282,12 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   });
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
-  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+  // /readyz and /metrics: restricted when NODE_METRICS_TOKEN / NODE_METRICS_ALLOWED_ADDRESSES are set (ops-access.ts)
+  const ops = opsAccess(deps.opsAccess);
+  app.get("/readyz", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => {
     const state = deps.ready();
     return reply.code(state.ready ? 200 : 503).send(state);
   });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
+  app.get("/metrics", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
   return app;
 }
