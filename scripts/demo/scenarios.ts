@@ -1,5 +1,6 @@
 // The five-node scenarios, driven over HTTP against the nodes a ConsortiumManifest lists:
-//   (a) a joint loan: a platform's application to the union's node, routed to branch A, consent,
+//   (a) a joint loan: a platform's application through its own node to the union's (signed with
+//       the platform's chain key, so it is credited to the platform), routed to branch A, consent,
 //       credit query, approval with a 30% platform share, disbursement by both funders from their
 //       own nodes, 12 repayments to settlement;
 //   (b) an assisted loan at branch B (the branch funds it alone), repaid in one bullet payment;
@@ -50,7 +51,7 @@ export type DemoResult = {
   evidence: { loanId: string; links: Array<{ what: string; leafHash: string; status: string; bundleUrl: string; verifyUrl: string }> };
 };
 
-type Application = { applicationId: string; borrowerKey: string; assignedBranch: number; forwardedTo?: { member: number; applicationId: string } };
+type Application = { applicationId: string; borrowerKey: string; assignedBranch: number; submittedTo?: { member: number; applicationId: string }; forwardedTo?: { member: number; applicationId: string } };
 type Approved = { loanId: string; serial: string; schedule: Array<{ dueDay: number; principalFen: string; interestFen: string; totalFen: string }> };
 type Flow = { serial: string; voucher: string; outbox: { serial: string } };
 type Readyz = { detail?: { indexer?: { cursor?: { blockNumber: number } } } };
@@ -253,15 +254,18 @@ class Driver {
     return b;
   }
 
-  /** The platform's application goes to the union's node, which routes it to the branch's node. */
+  /**
+   * The platform's clerk submits the application on the platform's own node, which sends it,
+   * signed with the platform's chain key, to the union's node; the union credits it to that
+   * platform and routes it to the branch's node.
+   */
   async submit(channel: string, payload: unknown, expected: NodeName): Promise<Application> {
-    const platform = this.manifest.nodes.platform.memberId;
-    const routed = await this.api.union.post<Application>(`/v1/applications/${channel}?platform=${platform}`, "clerk", payload);
+    const routed = await this.api.platform.post<Application>(`/v1/applications/${channel}`, "clerk", payload);
     const branch = this.manifest.nodes[expected];
     if (routed.assignedBranch !== branch.memberId || routed.forwardedTo === undefined) {
       throw new Error(`the union routed the ${channel} application to member ${routed.assignedBranch} (forwarded: ${JSON.stringify(routed.forwardedTo)}), expected ${branch.memberId}`);
     }
-    this.log(`    ${channel} application → union's node: routed by region to member ${routed.assignedBranch} (${branch.name}), forwarded as ${routed.forwardedTo.applicationId}`);
+    this.log(`    ${channel} application → platform's node → union's node (signed by the platform): routed by region to member ${routed.assignedBranch} (${branch.name}), forwarded as ${routed.forwardedTo.applicationId}`);
     return { ...routed, applicationId: routed.forwardedTo.applicationId };
   }
 
