@@ -260,7 +260,7 @@ export const junkHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.dictionary(
-      fc.constantFrom("x-jl-signer", "x-jl-nonce", "authorization", "accept", "x-forwarded-for", "content-length", "transfer-encoding", "x-junk", "accept-encoding", "cookie"),
+      fc.constantFrom("x-jl-signer", "x-jl-nonce", "x-jl-target", "authorization", "accept", "x-forwarded-for", "content-length", "transfer-encoding", "x-junk", "accept-encoding", "cookie"),
       fc.oneof(fc.string({ unit: "binary-ascii", maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")), fc.constantFrom("", "0", "-1", "gzip", "Bearer ", "chunked", "99999999999")),
       { maxKeys: 3 },
     ),

@@ -4,7 +4,9 @@
 // directory. Per request: no 5xx, no crash, a catalogued error code on every 4xx, and nothing
 // written by a rejected request — except the document access log, which records refused reads
 // on purpose (nodes/src/documents/README.md). Most requests carry a valid back-office token (or
-// a valid chain-key signature on node-to-node routes), so fuzzing reaches past authentication.
+// a valid chain-key signature for this node's member on node-to-node routes), so fuzzing reaches
+// past authentication; node-to-node requests are also signed for other members' nodes, without a
+// target, or with a hostile x-jl-target, and none of those may be served.
 //
 // Bounded inside `npm test` (FUZZ_HTTP_RUNS, default 200 per route); `npm run test:fuzz` runs
 // 10,000 per route. FUZZ_SEED replays a run (the seed is printed).
@@ -15,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
-import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
+import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
@@ -36,7 +38,7 @@ import {
   quoted,
   uri,
 } from "../../scripts/fuzz/hostile.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../nodes/channels/fixtures.ts";
 
@@ -51,7 +53,13 @@ const ACCESS_LOG_PREFIXES = ["!documents!!accessLog!", "!documents!!accessByDocu
  * request cannot be replayed either). A request refused at authentication writes nothing.
  */
 const NONCE_PREFIX = Buffer.from("!request-nonces!", "utf8");
-const AUTH_CODES = new Set(["NODE_ERR_AUTH", "NODE_ERR_ROLE", "NODE_ERR_VALIDATION", "NODE_ERR_BAD_JSON", "NODE_ERR_NOT_FOUND"]);
+const AUTH_CODES = new Set(["NODE_ERR_AUTH", "NODE_ERR_ROLE", "NODE_ERR_VALIDATION", "NODE_ERR_BAD_JSON", "NODE_ERR_NOT_FOUND", "NODE_ERR_WRONG_TARGET", "NODE_ERR_WRONG_MEMBER_KIND"]);
+/**
+ * Requests with a wrong or malformed API token come from their own address: the node rate-limits
+ * refused tokens per address (429 after 10), and the valid-token requests from 127.0.0.1 must
+ * keep reaching past authentication.
+ */
+const GUESSER = "203.0.113.66";
 const startsWith = (key: Buffer, prefix: Buffer) => key.subarray(0, prefix.length).equals(prefix);
 
 describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
@@ -82,7 +90,13 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       return reply.json() as Record<string, any>;
     };
     const bearer = { authorization: `Bearer ${TOKENS.approver}` };
-    known.applicationId = (await inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: bearer, payload: jiedaibaoPayload() })).applicationId;
+    // the platform's applications, as the union's node forwards them (credited to platform 4 by the union's signature)
+    const forwarded = async (payload: unknown) => {
+      const url = "/v1/forwarded-applications/jiedaibao?platform=4";
+      const body = JSON.stringify(payload);
+      return (await inject({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(await signed("union", "POST", url, body)) } })).applicationId as string;
+    };
+    known.applicationId = await forwarded(jiedaibaoPayload());
     const consent = await inject({
       method: "POST",
       url: "/v1/consents",
@@ -103,7 +117,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     known.foreignApplicationId = `app_${"0".repeat(24)}`;
     const second = jiedaibaoPayload();
     second.shenqingBianhao = "JDB20261122000999";
-    known.approvableApplicationId = (await inject({ method: "POST", url: "/v1/applications/jiedaibao?platform=4", headers: bearer, payload: second })).applicationId;
+    known.approvableApplicationId = await forwarded(second);
     target = {
       service: "institution node",
       app: node.app,
@@ -133,6 +147,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   );
   const authorization = (t: Token): Record<string, string> =>
     t === "none" ? {} : t === "unknown" ? { authorization: "Bearer not-a-user" } : t === "malformed" ? { authorization: "Basic Zm9vOmJhcg==" } : { authorization: `Bearer ${TOKENS[t]}` };
+  /** Where a request comes from: refused tokens from GUESSER (see above). */
+  const origin = (t: Token): { remoteAddress?: string } => (t === "unknown" || t === "malformed" ? { remoteAddress: GUESSER } : {});
 
   const applicationId = fc.oneof(
     { weight: 4, arbitrary: fc.constant("known") },
@@ -167,6 +183,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       ...(example === undefined ? {} : { examples: [{ token: "approver", type: "application/json", headers: {}, ...example }] }),
       arbitrary: fc.record({ token, type: contentType, body, url, headers: junkHeaders }),
       build: (c) => ({
+        ...origin(c.token),
         method,
         url: c.url,
         payload: typeof c.body === "string" ? resolve(c.body) : c.body,
@@ -179,28 +196,52 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     return {
       route,
       arbitrary: fc.record({ token, url, headers: junkHeaders }),
-      build: (c) => ({ method: "GET", url: resolve(c.url), headers: { ...c.headers, ...authorization(c.token) } }),
+      build: (c) => ({ ...origin(c.token), method: "GET", url: resolve(c.url), headers: { ...c.headers, ...authorization(c.token) } }),
     };
   }
 
-  type Signer = "union" | "court" | "branchB" | "outsider" | "none" | "expired";
-  /** Node-to-node routes: signed with a member's chain key (EIP-712). */
-  async function signed(who: Signer, method: string, url: string, body: string | Buffer): Promise<Record<string, string>> {
-    const wallets: Record<string, Wallet> = { union: chain.wallets.unionOps, court: chain.wallets.court, branchB: chain.wallets.branchB, outsider: chain.wallets.outsider };
+ type SignedCase = { url: string; body: string | Buffer; type: string | undefined; signer: Signer; target: Target; headers: Record<string, string> };
+  type Signer = "union" | "court" | "branchB" | "platform" | "outsider" | "none" | "expired";
+  /**
+   * The node-to-node target: this node's member (branch A), another member's, the service form
+   * (no target, as the anchor's requests), or a signed target with x-jl-target then replaced by
+   * hostile text.
+   */
+  type Target = { kind: "this" } | { kind: "other"; member: number } | { kind: "service" } | { kind: "header"; value: string };
+  const nodeTarget: fc.Arbitrary<Target> = fc.oneof(
+    { weight: 12, arbitrary: fc.constant<Target>({ kind: "this" }) },
+    { weight: 1, arbitrary: fc.constantFrom(MEMBERS.union, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court, 0xffff_ffff).map((member): Target => ({ kind: "other", member })) },
+    { weight: 1, arbitrary: fc.constant<Target>({ kind: "service" }) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .oneof(fc.constantFrom("", "0", "02", "-2", "+2", "2.0", "2 ", " 2", "0x2", "4294967296", "99999999999", "2,2", "２"), hostileString)
+        .map((value): Target => ({ kind: "header", value })),
+    },
+  );
+  /** Node-to-node routes: signed with a member's chain key (EIP-712), for branch A's node unless `to` says otherwise. */
+  async function signed(who: Signer, method: string, url: string, body: string | Buffer, to: Target = { kind: "this" }): Promise<Record<string, string>> {
+    const wallets: Record<string, Wallet> = { union: chain.wallets.unionOps, court: chain.wallets.court, branchB: chain.wallets.branchB, platform: chain.wallets.platform, outsider: chain.wallets.outsider };
     if (who === "none") return {};
     const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
-    if (who === "expired") return signRequest(chain.wallets.unionOps, domain, { method, path: url, body }, { expiresAt: Math.floor(Date.now() / 1000) - 5 });
-    return signRequest(wallets[who]!, domain, { method, path: url, body });
+    const targetMember = to.kind === "other" ? to.member : to.kind === "service" ? undefined : MEMBERS.branchA;
+    const request = { method, path: url, body, ...(targetMember === undefined ? {} : { target: targetMember }) };
+    const headers = who === "expired" ? await signRequest(chain.wallets.unionOps, domain, request, { expiresAt: Math.floor(Date.now() / 1000) - 5 }) : await signRequest(wallets[who]!, domain, request);
+    return to.kind === "header" ? { ...headers, [TARGET_HEADER]: to.value } : headers;
   }
 
   const routes = (): Array<RouteFuzz<any>> => [
     {
       route: "POST /v1/applications/:channel",
+      // ?platform= is refused (an application is credited to the member that authenticated it): sometimes sent, never accepted
       arbitrary: fc
-        .tuple(channel, queryString({ platform: { valid: fc.constantFrom("4", "2", "1") } }))
+        .tuple(channel, fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 1, arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "2", "1", "999") } }) }))
         .chain(([ch, query]) => fc.record({ token, type: contentType, body: applicationBody(ch), url: fc.constant(`/v1/applications/${ch}${query}`), headers: junkHeaders })),
-      build: (c: BodyCase): InjectOptions => ({ method: "POST", url: c.url, payload: c.body, headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...authorization(c.token) } }),
-      examples: [{ token: "clerk", type: "application/json", body: JSON.stringify(jiedaibaoPayload()), url: "/v1/applications/jiedaibao?platform=4", headers: {} }],
+      build: (c: BodyCase): InjectOptions => ({ ...origin(c.token), method: "POST", url: c.url, payload: c.body, headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...authorization(c.token) } }),
+      examples: [{ token: "clerk", type: "application/json", body: JSON.stringify(jiedaibaoPayload()), url: "/v1/applications/jiedaibao", headers: {} }],
+      check: (c: BodyCase, reply) => {
+        if (c.url.includes("platform") && reply.statusCode < 400) throw new Error(`a back-office user named the credited platform and was accepted: ${c.url}`);
+      },
     },
     bodyRoute(
       "POST /v1/loans",
@@ -315,6 +356,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         url: c.url,
         payload: c.body,
         headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...authorization(c.token) },
+        ...origin(c.token),
       }),
       examples: [{ token: "clerk", url: "/v1/reconciliations?day=2026-11-22", type: "text/csv", body: "serial,loan_id,type,amount,value_date,account_masked\n", headers: {} }],
     },
@@ -337,26 +379,60 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
             url: fc.constant(`/v1/forwarded-applications/${ch}${query}`),
             body: applicationBody(ch),
             type: contentType,
-            signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("union") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("court", "branchB", "outsider", "none", "expired") }),
+            signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("union") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("court", "branchB", "platform", "outsider", "none", "expired") }),
+            target: nodeTarget,
             headers: junkHeaders,
           }),
         ),
-      examples: [{ url: "/v1/forwarded-applications/jiedaibao?platform=4", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "union", headers: {} }],
-      build: async (c: { url: string; body: string | Buffer; type: string | undefined; signer: Signer; headers: Record<string, string> }): Promise<InjectOptions> => ({
+      examples: [{ url: "/v1/forwarded-applications/jiedaibao?platform=4", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "union", target: { kind: "this" }, headers: {} }],
+      build: async (c: SignedCase): Promise<InjectOptions> => ({
         method: "POST",
         url: c.url,
         payload: c.body,
-        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body)) },
+        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
       }),
+      check: (c: SignedCase, reply) => {
+        if (c.target.kind !== "this" && reply.statusCode < 400) throw new Error(`a request not signed for this node's member was served: ${JSON.stringify(c.target)}`);
+      },
+    },
+    {
+      // branch A's node is no union: every platform submission is refused, before anything is verified or written
+      route: "POST /v1/platform-applications/:channel",
+      arbitrary: fc
+        .tuple(channel, fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 1, arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "5") } }) }))
+        .chain(([ch, query]) =>
+          fc.record({
+            url: fc.constant(`/v1/platform-applications/${ch}${query}`),
+            body: applicationBody(ch),
+            type: contentType,
+            signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("platform") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired") }),
+            target: nodeTarget,
+            headers: junkHeaders,
+          }),
+        ),
+      examples: [{ url: "/v1/platform-applications/jiedaibao", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "platform", target: { kind: "this" }, headers: {} }],
+      build: async (c: SignedCase): Promise<InjectOptions> => ({
+        method: "POST",
+        url: c.url,
+        payload: c.body,
+        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
+      }),
+      check: (_c: SignedCase, reply) => {
+        if (reply.statusCode < 400) throw new Error("a branch's node accepted a platform's application meant for the union's");
+      },
     },
     {
       route: "GET /v1/cases/:loanId/documents",
       arbitrary: fc.record({
         url: loanSegment.map((l) => `/v1/cases/${l}/documents`),
         signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("court") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired") }),
+        target: nodeTarget,
         headers: junkHeaders,
       }),
-      build: async (c: { url: string; signer: Signer; headers: Record<string, string> }): Promise<InjectOptions> => ({ method: "GET", url: c.url, headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "")) } }),
+      build: async (c: { url: string; signer: Signer; target: Target; headers: Record<string, string> }): Promise<InjectOptions> => ({ method: "GET", url: c.url, headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) } }),
+      check: (c: { target: Target }, reply: { statusCode: number }) => {
+        if (c.target.kind !== "this" && reply.statusCode < 400) throw new Error(`a document fetch not signed for this node's member was served: ${JSON.stringify(c.target)}`);
+      },
     },
     getRoute("GET /v1/loans/:loanId/documents", loanSegment.map((l) => `/v1/loans/${l}/documents`)),
     getRoute("GET /v1/index/digest", anyQuery.map((query) => `/v1/index/digest${query}`)),
@@ -393,6 +469,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         body: fc.option(hostileBody, { nil: undefined }),
       }),
       build: (c: { method: string; path: string; token: Token; body: string | Buffer | undefined }): InjectOptions => ({
+        ...origin(c.token),
         method: c.method as InjectOptions["method"],
         url: c.path,
         headers: { ...authorization(c.token), ...(c.body === undefined || c.method === "GET" || c.method === "HEAD" ? {} : { "content-type": "application/json" }) },
@@ -477,6 +554,12 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         "NODE_ERR_OUTBOX_CONFLICT",
       );
       expect(anchor.merkle.size, "nothing anchored").to.equal(leaves);
+    });
+
+    it("a forwarded application signed for another member's node: 421 and its nonce is not stored", async function () {
+      const url = "/v1/forwarded-applications/jiedaibao?platform=4";
+      const body = JSON.stringify(jiedaibaoPayload());
+      await refusedWithoutWrites({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(await signed("union", "POST", url, body, { kind: "other", member: MEMBERS.branchB })) } }, 421, "NODE_ERR_WRONG_TARGET");
     });
 
     it("a forwarded application signed by a non-member's key: 403 and its nonce is not stored", async function () {
