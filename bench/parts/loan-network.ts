@@ -57,7 +57,7 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
     const branchAccount = `0x${randomBytes(32).toString("hex")}`;
     const platformAccount = `0x${randomBytes(32).toString("hex")}`;
     // a disbursement goes to an account whitelisted for the loan's branch: both funders' accounts
-    const lending = await deployLending(wallets.deployer, chain.deployment, [wallets.unionOps, wallets.branchA], [
+    const lending = await deployLending(wallets.deployer, chain.deployment, chain.approvers, [
       { memberId: MEMBERS.branchA, limits: BENCH_LIMITS, whitelist: [branchAccount, platformAccount] },
     ]);
     log(`loans: Anvil on ${chain.anvil.url}, contracts deployed (ledger ${lending.addresses.jointLoanLedger})`);

@@ -29,6 +29,8 @@ export const CONSORTIUM_REGISTRY_ABI = [
   "function isActiveMember(address account) view returns (bool)",
   "function memberOf(address account) view returns (uint32)",
   "function memberStatusOf(address account) view returns (uint32 memberId, uint8 status)",
+  "function roleOf(address account) view returns (uint8)",
+  "function accountOf(address account) view returns (uint32 memberId, uint8 status, uint8 role)",
   "function profileOf(uint32 memberId) view returns (uint8 kind, uint8 status, uint32 regionCode)",
   "function member(uint32 memberId) view returns (tuple(uint32 id, uint8 kind, uint8 status, uint32 regionCode, string name))",
   "function statusOf(uint32 memberId) view returns (uint8)",

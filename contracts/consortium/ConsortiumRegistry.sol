@@ -17,10 +17,13 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     uint256 public constant MAX_ACCOUNTS_PER_MEMBER = 16;
     uint256 private constant _MAX_NAME_BYTES = 128;
 
-    /// @dev Member and role of one account, one storage slot: every caller check is one read.
+    /// @dev Member and role of one account, and a copy of its member's status (kept equal to
+    /// `_members[memberId].status` by {_setStatus}): one storage slot, so the caller check every
+    /// contract makes on its hot path ({accountOf}) is a single read.
     struct AccountEntry {
         uint32 memberId;
         AccountRole role;
+        MemberStatus memberStatus;
     }
 
     address private immutable _bootstrapper;
@@ -100,7 +103,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             if (_activeGovernors == 1) revert RegistryLastGovernor(memberId);
             --_activeGovernors;
         }
-        m.status = MemberStatus.Suspended;
+        _setStatus(memberId, m, MemberStatus.Suspended);
         emit MemberStatusChanged(memberId, MemberStatus.Active, MemberStatus.Suspended);
     }
 
@@ -108,7 +111,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     function reinstateMember(uint32 memberId) external onlyGovernor {
         Member storage m = _requireMember(memberId);
         if (m.status == MemberStatus.Active) revert RegistryStatusUnchanged(memberId, MemberStatus.Active);
-        m.status = MemberStatus.Active;
+        _setStatus(memberId, m, MemberStatus.Active);
         if (_isGoverning(m)) ++_activeGovernors;
         emit MemberStatusChanged(memberId, MemberStatus.Suspended, MemberStatus.Active);
     }
@@ -187,9 +190,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @inheritdoc IConsortiumRegistry
     function accountOf(address account) external view returns (uint32 memberId, MemberStatus status, AccountRole role) {
         AccountEntry storage entry = _accountEntries[account];
-        memberId = entry.memberId;
-        role = entry.role;
-        status = _members[memberId].status;
+        (memberId, status, role) = (entry.memberId, entry.memberStatus, entry.role);
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -285,7 +286,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         // a governance key of a member that cannot govern could never vote: a misconfiguration
         if (role == AccountRole.Governance && !_isGoverning(m)) revert RegistryRoleNotForKind(account, role, m.kind);
         uint32 memberId = m.id;
-        _accountEntries[account] = AccountEntry({memberId: memberId, role: role});
+        _accountEntries[account] = AccountEntry({memberId: memberId, role: role, memberStatus: m.status});
         _accounts[memberId].push(account);
         emit AccountAdded(memberId, account, role);
     }
@@ -312,6 +313,16 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             return registrysLog == evidenceLog;
         } catch {
             return false;
+        }
+    }
+
+    /// @dev The member's status and its copy in each of its accounts (at most 16) change together.
+    function _setStatus(uint32 memberId, Member storage m, MemberStatus status) private {
+        m.status = status;
+        address[] storage accounts = _accounts[memberId];
+        uint256 count = accounts.length;
+        for (uint256 i = 0; i < count; ++i) {
+            _accountEntries[accounts[i]].memberStatus = status;
         }
     }
 

@@ -204,7 +204,34 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         assertEq(registry.memberOf(key), BRANCH_B, "first member kept");
     }
 
-    // ------------------------------------------------------------------ official evidence contracts
+    /// @dev accountOf answers from the account's own slot: its copy of the member's status follows
+    /// every suspension and reinstatement, for accounts attached before and during a suspension.
+    function testFuzz_accountOf_statusFollowsTheMember(uint8 steps, uint256 seed) external {
+        address late = account("branchB.late");
+        bool attached;
+        vm.startPrank(address(governor));
+        for (uint256 i = 0; i < bound(steps, 1, 12); ++i) {
+            uint256 action = uint256(keccak256(abi.encode(seed, i))) % 3;
+            bool suspended = registry.statusOf(BRANCH_B) == IConsortiumRegistry.MemberStatus.Suspended;
+            if (action == 0 && !suspended) registry.suspendMember(BRANCH_B);
+            else if (action == 1 && suspended) registry.reinstateMember(BRANCH_B);
+            else if (!attached) {
+                registry.addAccount(BRANCH_B, late, _OPS);
+                attached = true;
+            }
+            IConsortiumRegistry.MemberStatus expected = registry.statusOf(BRANCH_B);
+            address[] memory accounts = registry.accountsOf(BRANCH_B);
+            for (uint256 j = 0; j < accounts.length; ++j) {
+                (uint32 memberId, IConsortiumRegistry.MemberStatus status,) = registry.accountOf(accounts[j]);
+                assertEq(memberId, BRANCH_B, "member");
+                assertTrue(status == expected, "status copy equals the member's");
+                assertTrue(registry.isActiveMember(accounts[j]) == (expected == IConsortiumRegistry.MemberStatus.Active), "views agree");
+            }
+        }
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------------ official evidence contracts    // ------------------------------------------------------------------ official evidence contracts
 
     function test_bootstrapEvidenceContracts_deployerOnlyAndOnce() external {
         vm.prank(outsider);

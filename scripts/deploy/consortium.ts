@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import type { Signer } from "ethers";
 import { Contract, ContractFactory, NonceManager, keccak256, toUtf8Bytes } from "ethers";
+import type { AccountInit } from "../../common/consortium/members.ts";
 
 type Artifact = { abi: unknown[]; bytecode: string };
 
@@ -25,7 +26,8 @@ export async function loadArtifact(name: string, root = "artifacts/contracts"): 
   }
 }
 
-export type FounderInit = { id: number; kind: number; regionCode: number; name: string; accounts: string[] };
+/** A founding member; each account carries its one role (operations, log operator, governance). */
+export type FounderInit = { id: number; kind: number; regionCode: number; name: string; accounts: AccountInit[] };
 
 export type Deployment = {
   registry: Contract;
@@ -73,8 +75,8 @@ export async function deployEvidenceCore(signer: Signer, founders: FounderInit[]
 let proposals = 0;
 
 /**
- * Pass calls through the governor: the first approver proposes, the rest approve, then execute.
- * `approvers` must be enough active governors' accounts to meet the threshold.
+ * Pass calls through the governor: the first approver proposes, the rest approve, then the first
+ * executes. `approvers` must be governance keys of enough active governors to meet the threshold.
  */
 export async function govern(governor: Contract, approvers: Signer[], calls: Array<{ target: string; data: string }>, description?: string): Promise<void> {
   const text = description ?? `proposal ${Date.now()}-${++proposals}`;

@@ -4,6 +4,7 @@
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../common/bytes.ts";
+import { logOperator } from "../../common/consortium/members.ts";
 import { consistencyProof, hashLeaf, memoRangeHasher, type RangeHasher } from "../../common/merkle/rfc9162.ts";
 
 /** One measured commit: the log had a head of size `from`; the new head has size `to`. */
@@ -37,7 +38,7 @@ export function syntheticRange(size: number): RangeHasher {
 type Ethers = { deployContract: (name: string, args?: unknown[]) => Promise<unknown>; getSigners: () => Promise<{ address: string }[]> };
 
 /**
- * Deploy a one-member consortium whose member's account is the first signer, open one log per
+ * Deploy a one-member consortium whose log-operator account is the first signer, open one log per
  * scenario, commit the `from` head (if any) and measure the commit of the `to` head.
  */
 export async function measureCommitHeadGas(
@@ -49,7 +50,7 @@ export async function measureCommitHeadGas(
   const registry = (await ethers.deployContract("ConsortiumRegistry")) as Contract;
   const evidenceLog = (await ethers.deployContract("EvidenceLog", [await registry.getAddress()])) as Contract;
   // the deployer acts as governor here: this measures commitHead, not governance
-  const founders = [{ id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [operator!.address] }];
+  const founders = [{ id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [logOperator(operator!.address)] }];
   await (await registry.getFunction("bootstrap")(operator!.address, founders)).wait();
 
   const largest = Math.max(...scenarios.map((s) => s.to));

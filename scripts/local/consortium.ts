@@ -160,7 +160,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
           ];
         }),
       ) as ConsortiumManifest["nodes"],
-      governance: { signers: [keys.wallets["union-ops"].privateKey, keys.wallets["branchA-ops"].privateKey] },
+      governance: { signers: [keys.wallets["union-governance"].privateKey, keys.wallets["branchA-governance"].privateKey] },
     };
     await writeManifest(manifest);
     log(`manifest: ${manifestPath(dataDir)} (API tokens and demo governance keys; mode 0600)`);

@@ -8,7 +8,7 @@ import { MemberKind } from "../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern, logIdOf } from "../../scripts/deploy/consortium.ts";
 import { ANVIL_DEV_KEY } from "./chain.ts";
 import { LocalConsortiumError } from "./errors.ts";
-import type { AccountName } from "./keys.ts";
+import { ACCOUNT_ROLES, type AccountName } from "./keys.ts";
 import type { ConsortiumManifest, NodeName } from "./manifest.ts";
 
 export type DemoMember = { memberId: number; kind: "union" | "branch" | "platform" | "court"; name: string; regionCode: number };
@@ -33,10 +33,10 @@ export const UNION_LOG_ID = logIdOf("union.1");
 
 const KIND_ON_CHAIN = { union: MemberKind.Union, branch: MemberKind.Branch, platform: MemberKind.Platform, court: MemberKind.Court } as const;
 
-/** Each member's chain accounts: its node's key first; the union adds its governance and anchor keys, branch A its governance key. */
-export const MEMBER_ACCOUNTS: Record<NodeName, AccountName[]> = {
-  union: ["union", "union-ops", "union-anchor"],
-  branchA: ["branchA", "branchA-ops"],
+/** Each member's chain accounts: its node's (operations) key first; the union adds its governance and anchor keys, branch A its governance key. */
+export const MEMBER_ACCOUNTS: Record<NodeName, Exclude<AccountName, "deployer">[]> = {
+  union: ["union", "union-governance", "union-anchor"],
+  branchA: ["branchA", "branchA-governance"],
   branchB: ["branchB"],
   platform: ["platform"],
   court: ["court"],
@@ -57,14 +57,14 @@ function settlementAccount(): string {
 export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: Record<AccountName, Wallet>, log: (line: string) => void): Promise<DeployedConsortium> {
   const signer = (name: AccountName) => wallets[name].connect(provider);
   const deployer = new NonceManager(signer("deployer"));
-  const approvers = [signer("union-ops"), signer("branchA-ops")];
+  const approvers = [signer("union-governance"), signer("branchA-governance")];
   const deployBlock = (await provider.getBlockNumber()) + 1;
   log("contracts: deploying ConsortiumRegistry, ConsortiumGovernor, EvidenceLog, EvidenceRegistry and bootstrapping the five founders");
   const core = await deployEvidenceCore(
     deployer,
     (Object.keys(DEMO_MEMBERS) as NodeName[]).map((node) => {
       const m = DEMO_MEMBERS[node];
-      return { id: m.memberId, kind: KIND_ON_CHAIN[m.kind], regionCode: m.regionCode, name: m.name, accounts: MEMBER_ACCOUNTS[node].map((a) => wallets[a].address) };
+      return { id: m.memberId, kind: KIND_ON_CHAIN[m.kind], regionCode: m.regionCode, name: m.name, accounts: MEMBER_ACCOUNTS[node].map((a) => ({ account: wallets[a].address, role: ACCOUNT_ROLES[a] })) };
     }),
   );
   const settlementAccounts: Record<NodeName, string[]> = { union: [], branchA: [settlementAccount()], branchB: [settlementAccount()], platform: [settlementAccount()], court: [] };

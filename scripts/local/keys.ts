@@ -9,13 +9,30 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, encryptKeystoreJson } from "ethers";
+import { AccountRole } from "../../common/consortium/members.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { LocalConsortiumError } from "./errors.ts";
 import type { NodeName } from "./manifest.ts";
 
-/** Every chain account the launcher generates: each node's own key plus the union's and branch A's governance and anchor keys. */
-export const ACCOUNT_NAMES = ["deployer", "union-ops", "union-anchor", "branchA-ops", "union", "branchA", "branchB", "platform", "court"] as const;
+/**
+ * Every chain account the launcher generates, one key per role: each node's own key (its
+ * member's operations key), the union's and branch A's governance keys, the union's anchor key
+ * (its evidence log's operator), and the deployer, who belongs to no member.
+ */
+export const ACCOUNT_NAMES = ["deployer", "union-governance", "union-anchor", "branchA-governance", "union", "branchA", "branchB", "platform", "court"] as const;
 export type AccountName = (typeof ACCOUNT_NAMES)[number];
+
+/** The one role each member account is attached with (ConsortiumRegistry.AccountRole). */
+export const ACCOUNT_ROLES: Record<Exclude<AccountName, "deployer">, AccountRole> = {
+  union: AccountRole.Operations,
+  branchA: AccountRole.Operations,
+  branchB: AccountRole.Operations,
+  platform: AccountRole.Operations,
+  court: AccountRole.Operations,
+  "union-anchor": AccountRole.LogOperator,
+  "union-governance": AccountRole.Governance,
+  "branchA-governance": AccountRole.Governance,
+};
 
 const SCRYPT_N = 1 << 14;
 

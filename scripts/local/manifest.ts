@@ -44,7 +44,7 @@ export type ConsortiumManifest = {
       settlementAccounts: string[];
     }
   >;
-  /** Private keys of governance signers for the demo only (union ops + branch A ops), so scripts can pass proposals; stored only in data/ (0600). */
+  /** Private keys of governance signers for the demo only (the union's and branch A's governance keys), so scripts can pass proposals; stored only in data/ (0600). */
   governance: { signers: string[] };
 };
 

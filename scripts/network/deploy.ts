@@ -4,7 +4,8 @@
 // existing deployment code (scripts/deploy/consortium.ts): registry, governor, evidence log and
 // registry with the founding members; the union's evidence log opened for the anchor service;
 // ledger and dispute resolution with each branch's quotas — the governed steps approved by the
-// union and branch A. The contracts must land where the generator predicted (the env files
+// union's and branch A's governance keys. Every founding account gets its one role: the node's
+// account operations, the anchor operator's log operator, the governance key governance. The contracts must land where the generator predicted (the env files
 // already point there); the deploy block is then written into the nodes' env files.
 // Run it once, on a fresh chain. Run again, it only checks the deployment.
 import { readFile, rename, stat, writeFile } from "node:fs/promises";
@@ -12,8 +13,10 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Contract, type JsonRpcProvider } from "ethers";
 import { EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
+import { AccountRole, type AccountInit } from "../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern } from "../deploy/consortium.ts";
 import { UNION_LOG_ID, type ContractAddresses } from "./besu/consortium.ts";
+import type { NetworkManifest } from "./besu/generate.ts";
 import { setEnvValue } from "./besu/env-files.ts";
 import { besuProvider, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
 
@@ -54,6 +57,16 @@ async function replaceFile(file: string, content: string): Promise<void> {
   await rename(temporary, file);
 }
 
+/** A founding member's accounts with their roles, as the manifest names them. */
+export function founderAccounts(manifest: NetworkManifest, member: NetworkManifest["members"][number]): AccountInit[] {
+  return member.accounts.map((account) => {
+    if (account === member.node.account) return { account, role: AccountRole.Operations };
+    if (account === member.governance?.account) return { account, role: AccountRole.Governance };
+    if (account === manifest.anchor.operator) return { account, role: AccountRole.LogOperator };
+    throw new Error(`network.json: ${account} of member ${member.key} is neither its node's, its governance nor the anchor operator's account`);
+  });
+}
+
 export async function deployNetwork(dir: string, rpcUrl?: string): Promise<DeployResult> {
   const folder = await openNetworkFolder(dir);
   const { manifest } = folder;
@@ -65,9 +78,9 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
     const nonce = await provider.getTransactionCount(deployer.address);
     if (nonce > 0) return await alreadyDeployed(folder, provider);
 
-    const approvers = [await folder.memberWallet("union", provider), await folder.memberWallet("branchA", provider)];
-    log(`deploying to chain ${chainId} as ${deployer.address} (approvals: union, branch A)`);
-    const founders = manifest.members.map((m) => ({ id: m.id, kind: m.kindCode, regionCode: m.regionCode, name: m.name, accounts: m.accounts }));
+    const approvers = [await folder.governanceWallet("union", provider), await folder.governanceWallet("branchA", provider)];
+    log(`deploying to chain ${chainId} as ${deployer.address} (approvals: union's and branch A's governance keys)`);
+    const founders = manifest.members.map((m) => ({ id: m.id, kind: m.kindCode, regionCode: m.regionCode, name: m.name, accounts: founderAccounts(manifest, m) }));
     const core = await deployEvidenceCore(deployer, founders);
     const coreWrong = mismatch(manifest.contracts, core.addresses);
     if (coreWrong.length > 0) throw new Error(`contracts are not where the env files expect them: ${coreWrong.join("; ")}`);

@@ -2,14 +2,17 @@
 //
 // Consortium governance from the command line, on a network written by `npm run network:besu`:
 // one governor member proposes (writing a proposal file to pass around), others approve it with
-// their own keys, anyone executes it once enough have approved. Commands:
+// their own keys, a governor executes it once enough have approved. Every governance step is
+// signed by a governance key (`--as <member>` uses the member's; a member's node key cannot vote).
+// Each account has one role on chain: operations (the default), log-operator or governance.
+// Commands:
 //
 //   propose <action> --file proposal.json [--description TEXT] [action options]
-//     add-member      --id N --kind union|branch|platform|court --region CODE --name TEXT --account ADDR…
-//     add-account     --member N --account ADDR
+//     add-member      --id N --kind union|branch|platform|court --region CODE --name TEXT --account ADDR… [--governance-account ADDR]
+//     add-account     --member N --account ADDR [--role operations|log-operator|governance]
 //     remove-account  --member N --account ADDR
-//     rotate-key      --member N --old ADDR --new ADDR            (add the new account, remove the old, at once)
-//     rotate-anchor-operator --old ADDR --new ADDR                 (union account and the union log's operator)
+//     rotate-key      --member N --old ADDR --new ADDR [--role …]  (add the new account — give the old one's role — and remove the old, at once)
+//     rotate-anchor-operator --old ADDR --new ADDR                 (union log-operator account and the union log's operator)
 //     suspend | reinstate --member N
 //     whitelist       --branch N --account-hash 0x…32 bytes [--remove]
 //     branch-limits   --branch N --single-loan-max F --daily-limit F --outstanding-limit F --net-tier1-capital F   (fen)
@@ -22,6 +25,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { Contract, Interface, Wallet, getAddress, isError, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
 import { proposalIdOf } from "../../common/consortium/governance.ts";
+import { AccountRole } from "../../common/consortium/members.ts";
 import { loadArtifact } from "../deploy/consortium.ts";
 import { KIND_CODE, UNION_LOG_ID, type MemberKey, type MemberKind } from "./besu/consortium.ts";
 import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
@@ -59,6 +63,15 @@ const address = (o: Options, name: string) => {
   }
 };
 
+const ROLES = { operations: AccountRole.Operations, "log-operator": AccountRole.LogOperator, governance: AccountRole.Governance } as const;
+
+/** `--role`, operations unless given. */
+const role = (o: Options): { code: AccountRole; name: string } => {
+  const name = (o.role as string | undefined) ?? "operations";
+  if (!(name in ROLES)) throw new GovernError("GOVERN_BAD_ARGS", "--role must be operations, log-operator or governance");
+  return { code: ROLES[name as keyof typeof ROLES], name };
+};
+
 type Interfaces = { registry: Interface; evidenceLog: Interface; ledger: Interface };
 
 async function interfaces(): Promise<Interfaces> {
@@ -87,21 +100,25 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
       if (accounts.length === 0) throw new GovernError("GOVERN_BAD_ARGS", "--account is required (the new member's first account)");
       const id = memberId(o, "id");
       const name = need(o, "name");
-      return [registry("addMember", [{ id, kind: KIND_CODE[kind], regionCode: region, name, accounts }], `add member ${id} (${kind}, region ${region}) "${name}" with ${accounts.join(", ")}`)];
+      const governance = o["governance-account"] === undefined ? [] : [address(o, "governance-account")];
+      const inits = [...accounts.map((account) => ({ account, role: AccountRole.Operations })), ...governance.map((account) => ({ account, role: AccountRole.Governance }))];
+      return [registry("addMember", [{ id, kind: KIND_CODE[kind], regionCode: region, name, accounts: inits }], `add member ${id} (${kind}, region ${region}) "${name}" with operations account(s) ${accounts.join(", ")}${governance.length > 0 ? ` and governance account ${governance[0]}` : ""}`)];
     }
-    case "add-account":
-      return [registry("addAccount", [memberId(o, "member"), address(o, "account")], `add account ${address(o, "account")} to member ${memberId(o, "member")}`)];
+    case "add-account": {
+      const r = role(o);
+      return [registry("addAccount", [memberId(o, "member"), address(o, "account"), r.code], `add ${r.name} account ${address(o, "account")} to member ${memberId(o, "member")}`)];
+    }
     case "remove-account":
       return [registry("removeAccount", [memberId(o, "member"), address(o, "account")], `remove account ${address(o, "account")} from member ${memberId(o, "member")}`)];
     case "rotate-key": {
-      const [member, old, fresh] = [memberId(o, "member"), address(o, "old"), address(o, "new")];
-      return [registry("addAccount", [member, fresh], `add account ${fresh} to member ${member}`), registry("removeAccount", [member, old], `remove account ${old} from member ${member}`)];
+      const [member, old, fresh, r] = [memberId(o, "member"), address(o, "old"), address(o, "new"), role(o)];
+      return [registry("addAccount", [member, fresh, r.code], `add ${r.name} account ${fresh} to member ${member}`), registry("removeAccount", [member, old], `remove account ${old} from member ${member}`)];
     }
     case "rotate-anchor-operator": {
       const [old, fresh] = [address(o, "old"), address(o, "new")];
       const union = folder.manifest.members.find((m) => m.kind === "union")!.id;
       return [
-        registry("addAccount", [union, fresh], `add account ${fresh} to member ${union}`),
+        registry("addAccount", [union, fresh, AccountRole.LogOperator], `add log-operator account ${fresh} to member ${union}`),
         { target: contracts.evidenceLog, data: i.evidenceLog.encodeFunctionData("setLogOperator", [UNION_LOG_ID, fresh]), summary: `make ${fresh} the operator of evidence log ${folder.manifest.anchor.logName}` },
         registry("removeAccount", [union, old], `remove account ${old} from member ${union}`),
       ];
@@ -197,7 +214,11 @@ async function signer(folder: NetworkFolder, o: Options, provider: JsonRpcProvid
     const password = (await readFile(need(o, "password-file"), "utf8")).trim();
     return decrypt(o.keystore, password, provider);
   }
-  return folder.memberWallet(folder.member(need(o, "as")).key as MemberKey, provider);
+  // a governing member votes with its governance key; a member without one (platform, court)
+  // signs with its node key, which the governor refuses as a non-governor
+  const member = folder.member(need(o, "as"));
+  if (member.governance !== undefined) return folder.governanceWallet(member.key as MemberKey, provider);
+  return folder.memberWallet(member.key as MemberKey, provider);
 }
 
 async function readProposal(file: string, folder: NetworkFolder): Promise<ProposalFile> {
@@ -228,6 +249,8 @@ export async function runGovern(argv: string[]): Promise<string[]> {
       region: { type: "string" },
       name: { type: "string" },
       account: { type: "string", multiple: true },
+      "governance-account": { type: "string" },
+      role: { type: "string" },
       member: { type: "string" },
       old: { type: "string" },
       new: { type: "string" },

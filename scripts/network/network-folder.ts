@@ -24,6 +24,8 @@ export type NetworkFolder = {
   member(key: string): NetworkManifest["members"][number];
   /** A founding member's node account, decrypted from its keystore with the password in its env file. */
   memberWallet(key: MemberKey, provider: JsonRpcProvider): Promise<Wallet>;
+  /** A governing founder's governance key (union and branches; others have none). */
+  governanceWallet(key: MemberKey, provider: JsonRpcProvider): Promise<Wallet>;
   deployerWallet(provider: JsonRpcProvider): Promise<Wallet>;
 };
 
@@ -54,6 +56,12 @@ export async function openNetworkFolder(dir: string): Promise<NetworkFolder> {
       const password = (await env(m.node.envFile)).NODE_KEYSTORE_PASSWORD;
       if (password === undefined) throw new NetworkFolderError("NETWORK_NO_PASSWORD", `${m.node.envFile} has no NODE_KEYSTORE_PASSWORD`);
       return decrypt(path.join(dir, m.node.keystoreFile), password, provider);
+    },
+    async governanceWallet(key, provider) {
+      const g = member(key).governance;
+      if (g === undefined) throw new NetworkFolderError("NETWORK_NO_GOVERNANCE_KEY", `member ${key} does not govern: it has no governance key`);
+      const password = (await readFile(path.join(dir, g.passwordFile), "utf8")).trim();
+      return decrypt(path.join(dir, g.keystoreFile), password, provider);
     },
     async deployerWallet(provider) {
       const password = (await readFile(path.join(dir, manifest.deployer.passwordFile), "utf8")).trim();

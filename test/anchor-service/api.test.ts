@@ -462,6 +462,17 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       await expectNothingWritten(before);
     });
 
+    it("ANCHOR_ERR_NOT_OPERATIONS_KEY for a member's log-operator or governance key (one role per key)", async function () {
+      const before = await snapshot();
+      // the union's anchor key and its governance key are the union's, but neither submits evidence
+      for (const key of [chain.wallets.anchor, chain.governors.union]) {
+        const error = expectError(await submit(key, [record(`by ${key.address}`)]), 403, "ANCHOR_ERR_NOT_OPERATIONS_KEY");
+        expect(error.message).to.include(`member ${MEMBERS.union}'s`);
+      }
+      await expectNothingWritten(before);
+      await submitOk(chain.wallets.unionOps, [record("the union's operations key")]);
+    });
+
     it("ANCHOR_ERR_SUBMITTER_MISMATCH for a record naming another member as submitter", async function () {
       const before = await snapshot();
       const good = record("own");

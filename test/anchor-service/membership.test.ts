@@ -40,7 +40,7 @@ describe("anchor membership during an RPC partition", function () {
     registry.getFunction = (name: string) => {
       const f = getFunction(name);
       return (...args: unknown[]) => {
-        if (name === "memberStatusOf") questions++;
+        if (name === "accountOf") questions++;
         return f(...args);
       };
     };
@@ -54,7 +54,7 @@ describe("anchor membership during an RPC partition", function () {
 
   it("the last answer stands while the chain does not answer; one open question per account; a suspension counts once it answers", async function () {
     const branchB = chain.wallets.branchB.address;
-    expect(await client.memberStatus(branchB)).to.deep.equal({ memberId: MEMBERS.branchB, status: "active" });
+    expect(await client.memberStatus(branchB)).to.deep.equal({ memberId: MEMBERS.branchB, status: "active", role: "operations" });
     proxy.cut("blackhole");
     await sleep(150); // past the cache period
     questions = 0;
@@ -75,7 +75,7 @@ describe("anchor membership during an RPC partition", function () {
     proxy.restore(); // held connections are dropped: the open questions fail, the next ones reach the chain
     // its question dies with the partition's connections: the request fails (the route answers 503), it is not let in
     expect(await unknown.then(() => "answered", () => "failed")).to.equal("failed");
-    expect(await client.memberStatus(chain.wallets.outsider.address)).to.deep.equal({ memberId: 0, status: "none" });
+    expect(await client.memberStatus(chain.wallets.outsider.address)).to.deep.equal({ memberId: 0, status: "none", role: "none" });
     let status = "active";
     for (let i = 0; i < 50 && status === "active"; i++) {
       await sleep(50);

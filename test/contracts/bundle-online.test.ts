@@ -243,7 +243,8 @@ describe("evidence bundle, verified online (deployed)", function () {
     const hashes = all.map(leafHashOf);
     const proof = inclusionProof(TARGET, all.length, memoRangeHasher(hashes)).map(toHex);
     const leafHash = toHex(hashes[TARGET]!);
-    await (await c.evidenceRegistry.getFunction("register")(encodeLeaf(all[TARGET]!), UNION_LOG, all.length, TARGET, proof)).wait();
+    // registered by its submitter, branch A
+    await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("register")(encodeLeaf(all[TARGET]!), UNION_LOG, all.length, TARGET, proof)).wait();
     await (await (c.evidenceRegistry.connect(c.signers.platformOps) as Contract).getFunction("endorse")(leafHash)).wait();
     const bundle = await bundleOf(c, all, TARGET, head);
     expect(bundle.status).to.deep.include({ state: "Active", endorsements: [PLATFORM] });
@@ -264,7 +265,9 @@ describe("evidence bundle, verified online (deployed)", function () {
     const hasher = memoRangeHasher(hashes);
     for (const i of [TARGET, 6]) {
       const proof = inclusionProof(i, all.length, hasher).map(toHex);
-      await (await c.evidenceRegistry.getFunction("register")(encodeLeaf(all[i]!), UNION_LOG, all.length, i, proof)).wait();
+      // each by its submitter: branch A's document, the platform's leaf 6
+      const submitter = i === TARGET ? c.signers.branchAOps : c.signers.platformOps;
+      await (await (c.evidenceRegistry.connect(submitter) as Contract).getFunction("register")(encodeLeaf(all[i]!), UNION_LOG, all.length, i, proof)).wait();
     }
     const replacement = toHex(hashes[6]!);
     await (await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("supersede")(toHex(hashes[TARGET]!), replacement, 2)).wait();

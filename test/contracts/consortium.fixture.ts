@@ -1,11 +1,12 @@
 // A deployed demo consortium on the in-process Hardhat network: the union (1), two branches in
 // different regions (2, 3), a platform (4) and a court (5); the union's evidence log opened
-// through governance. Used by the contract tests in this folder.
+// through governance. Used by the contract tests in this folder. Every key has one role: `*Ops`
+// operations, `*Gov` governance, `unionAnchor` the union log's operator.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
-import { MemberKind, type MemberInit } from "../../common/consortium/members.ts";
+import { MemberKind, governance, logOperator, operations, type MemberInit } from "../../common/consortium/members.ts";
 
 export const UNION = 1;
 export const BRANCH_A = 2;
@@ -19,10 +20,11 @@ export type Consortium = Awaited<ReturnType<typeof deployConsortium>>;
 export async function deployConsortium() {
   const connection = await network.create();
   const { ethers } = connection;
-  const [deployer, unionOps, unionAnchor, branchAOps, branchBOps, platformOps, courtOps, outsider] =
+  const [deployer, unionOps, unionAnchor, branchAOps, branchBOps, platformOps, courtOps, outsider, unionGov, branchAGov, branchBGov] =
     (await ethers.getSigners()) as HardhatEthersSigner[] as [
       HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner,
       HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner,
+      HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner,
     ];
   const registry = (await ethers.deployContract("ConsortiumRegistry", [], deployer)) as unknown as Contract;
   const governor = (await ethers.deployContract("ConsortiumGovernor", [await registry.getAddress(), 5000, 7 * 24 * 3600])) as unknown as Contract;
@@ -32,24 +34,24 @@ export async function deployConsortium() {
     await evidenceLog.getAddress(),
   ])) as unknown as Contract;
   const founders: MemberInit[] = [
-    { id: UNION, kind: MemberKind.Union, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [unionOps.address, unionAnchor.address] },
-    { id: BRANCH_A, kind: MemberKind.Branch, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [branchAOps.address] },
-    { id: BRANCH_B, kind: MemberKind.Branch, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [branchBOps.address] },
-    { id: PLATFORM, kind: MemberKind.Platform, regionCode: 330106, name: "Example Lending Platform", accounts: [platformOps.address] },
-    { id: COURT, kind: MemberKind.Court, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [courtOps.address] },
+    { id: UNION, kind: MemberKind.Union, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [operations(unionOps.address), logOperator(unionAnchor.address), governance(unionGov.address)] },
+    { id: BRANCH_A, kind: MemberKind.Branch, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [operations(branchAOps.address), governance(branchAGov.address)] },
+    { id: BRANCH_B, kind: MemberKind.Branch, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [operations(branchBOps.address), governance(branchBGov.address)] },
+    { id: PLATFORM, kind: MemberKind.Platform, regionCode: 330106, name: "Example Lending Platform", accounts: [operations(platformOps.address)] },
+    { id: COURT, kind: MemberKind.Court, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [operations(courtOps.address)] },
   ];
   await (await registry.getFunction("bootstrap")(await governor.getAddress(), founders)).wait();
 
   let proposals = 0;
-  /** Pass calls through governance with the union and branch A approving (2 of 3). */
+  /** Pass calls through governance with the union's and branch A's governance keys (2 of 3). */
   async function govern(target: Contract, method: string, args: unknown[]): Promise<void> {
     const targets = [await target.getAddress()];
     const calldatas = [target.interface.encodeFunctionData(method, args)];
     const description = `test proposal ${++proposals}: ${method}`;
     const id: bigint = await governor.getFunction("hashProposal")(targets, calldatas, keccak256(toUtf8Bytes(description)));
-    await (await (governor.connect(unionOps) as Contract).getFunction("propose")(targets, calldatas, description)).wait();
-    await (await (governor.connect(branchAOps) as Contract).getFunction("approve")(id)).wait();
-    await (await governor.getFunction("execute")(targets, calldatas, keccak256(toUtf8Bytes(description)))).wait();
+    await (await (governor.connect(unionGov) as Contract).getFunction("propose")(targets, calldatas, description)).wait();
+    await (await (governor.connect(branchAGov) as Contract).getFunction("approve")(id)).wait();
+    await (await (governor.connect(unionGov) as Contract).getFunction("execute")(targets, calldatas, keccak256(toUtf8Bytes(description)))).wait();
   }
 
   await govern(evidenceLog, "openLog", [UNION_LOG, UNION, unionAnchor.address]);
@@ -61,6 +63,6 @@ export async function deployConsortium() {
     evidenceLog,
     evidenceRegistry,
     govern,
-    signers: { deployer, unionOps, unionAnchor, branchAOps, branchBOps, platformOps, courtOps, outsider },
+    signers: { deployer, unionOps, unionAnchor, branchAOps, branchBOps, platformOps, courtOps, outsider, unionGov, branchAGov, branchBGov },
   };
 }

@@ -5,6 +5,7 @@ import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../common/bytes.ts";
 import { proposalIdOf } from "../../common/consortium/governance.ts";
+import { AccountRole } from "../../common/consortium/members.ts";
 import { hashLeaf } from "../../common/merkle/rfc9162.ts";
 import { BRANCH_A, deployConsortium, UNION, UNION_LOG, type Consortium } from "./consortium.fixture.ts";
 
@@ -33,11 +34,17 @@ describe("EvidenceLog access and governance (deployed)", function () {
 
   it("refuses the wrong log's operator with EvidenceLogNotOperator", async function () {
     const branchLog = keccak256(toUtf8Bytes("jointledger.log.branchA.1"));
-    await c.govern(c.evidenceLog, "openLog", [branchLog, BRANCH_A, c.signers.branchAOps.address]);
-    const log = c.evidenceLog.connect(c.signers.branchAOps) as Contract;
+    const branchAnchor = (await c.ethers.getSigners())[11]!;
+    await c.govern(c.registry, "addAccount", [BRANCH_A, branchAnchor.address, AccountRole.LogOperator]);
+    // a branch's operations key cannot be named operator: the log needs a LogOperator key
+    await expect(c.govern(c.evidenceLog, "openLog", [branchLog, BRANCH_A, c.signers.branchAOps.address]))
+      .to.be.revertedWithCustomError(c.evidenceLog, "EvidenceLogWrongRole")
+      .withArgs(c.signers.branchAOps.address, AccountRole.Operations);
+    await c.govern(c.evidenceLog, "openLog", [branchLog, BRANCH_A, branchAnchor.address]);
+    const log = c.evidenceLog.connect(branchAnchor) as Contract;
     await expect(log.getFunction("commitHead")(UNION_LOG, 1, root, []))
       .to.be.revertedWithCustomError(c.evidenceLog, "EvidenceLogNotOperator")
-      .withArgs(UNION_LOG, c.signers.branchAOps.address, c.signers.unionAnchor.address);
+      .withArgs(UNION_LOG, branchAnchor.address, c.signers.unionAnchor.address);
     await (await log.getFunction("commitHead")(branchLog, 1, root, [])).wait();
     expect(await c.evidenceLog.getFunction("headCount")(branchLog)).to.equal(1n);
   });
@@ -59,7 +66,7 @@ describe("EvidenceLog access and governance (deployed)", function () {
     const description = "suspend platform 4 for a data breach (案号 2026-001)";
     const onChain: bigint = await c.governor.getFunction("hashProposal")(targets, calldatas, keccak256(toUtf8Bytes(description)));
     expect(proposalIdOf(targets, calldatas, description)).to.equal(onChain);
-    const tx = await (c.governor.connect(c.signers.unionOps) as Contract).getFunction("propose")(targets, calldatas, description);
+    const tx = await (c.governor.connect(c.signers.unionGov) as Contract).getFunction("propose")(targets, calldatas, description);
     await expect(tx).to.emit(c.governor, "ProposalCreated");
     const proposal = await c.governor.getFunction("proposal")(onChain);
     expect(Number(proposal.proposer)).to.equal(UNION);

@@ -2,9 +2,10 @@
 // artifacts, the demo founders bootstrapped, and the union's evidence log opened through
 // governance. Shared by the anchor-service tests and benchmarks.
 import { createHash, randomBytes } from "node:crypto";
-import type { Wallet } from "ethers";
+import { parseEther, type Wallet } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ConfigSchema, type Config } from "../../anchor-service/src/config.ts";
+import { governance, logOperator, operations } from "../../common/consortium/members.ts";
 import { deployEvidenceCore, govern, logIdOf, type Deployment } from "../../scripts/deploy/consortium.ts";
 import { startAnvil, type AnvilNode } from "./anvil.ts";
 
@@ -17,10 +18,15 @@ export type ConsortiumChain = {
   anvil: AnvilNode;
   deployment: Deployment;
   chainId: bigint;
+  /** One key per role: `unionOps`, `branchA`, `branchB`, `platform`, `court` are operations keys, `anchor` the union's log operator. */
   wallets: { deployer: Wallet; unionOps: Wallet; anchor: Wallet; branchA: Wallet; branchB: Wallet; court: Wallet; platform: Wallet; outsider: Wallet };
+  /** Governance keys of the union and the two branches (they alone propose, approve and execute). */
+  governors: { union: Wallet; branchA: Wallet; branchB: Wallet };
+  /** Enough governance keys to pass a proposal: the union's and branch A's (2 of 3). */
+  approvers: Wallet[];
   /** A valid anchor-service configuration for this chain (override fields as needed). */
   config(overrides: Partial<Config> & { dataDir: string }): Config;
-  /** Suspend a member through governance (union + branch A approve). */
+  /** Suspend a member through governance (the union's and both branches' governance keys approve). */
   suspend(memberId: number): Promise<void>;
   /** Signed headers for POST /v1/leaves with this body. */
   sign(signer: Wallet, body: string, path?: string): Promise<Record<string, string>>;
@@ -32,14 +38,18 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
   const [deployer, unionOps, anchor, branchA, branchB, court] = [0, 1, 2, 3, 4, 5].map((i) => anvil.wallet(i)) as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
   const outsider = anvil.wallet(9);
   const platform = anvil.wallet(6);
+  // governance keys beyond Anvil's ten funded accounts (7 and 8 serve the benchmarks), funded here
+  const governors = { union: anvil.wallet(10), branchA: anvil.wallet(11), branchB: anvil.wallet(12) };
+  for (const wallet of Object.values(governors)) await (await deployer.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
+  const approvers = [governors.union, governors.branchA];
   const deployment = await deployEvidenceCore(deployer, [
-    { id: MEMBERS.union, kind: 1, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [unionOps.address, anchor.address] },
-    { id: MEMBERS.branchA, kind: 2, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [branchA.address] },
-    { id: MEMBERS.branchB, kind: 2, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [branchB.address] },
-    { id: MEMBERS.platform, kind: 3, regionCode: 330106, name: "Example Lending Platform", accounts: [platform.address] },
-    { id: MEMBERS.court, kind: 4, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [court.address] },
+    { id: MEMBERS.union, kind: 1, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [operations(unionOps.address), logOperator(anchor.address), governance(governors.union.address)] },
+    { id: MEMBERS.branchA, kind: 2, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [operations(branchA.address), governance(governors.branchA.address)] },
+    { id: MEMBERS.branchB, kind: 2, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [operations(branchB.address), governance(governors.branchB.address)] },
+    { id: MEMBERS.platform, kind: 3, regionCode: 330106, name: "Example Lending Platform", accounts: [operations(platform.address)] },
+    { id: MEMBERS.court, kind: 4, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [operations(court.address)] },
   ]);
-  await govern(deployment.governor, [unionOps, branchA], [
+  await govern(deployment.governor, approvers, [
     { target: deployment.addresses.evidenceLog, data: deployment.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG, MEMBERS.union, anchor.address]) },
   ]);
   const chainId = (await anvil.provider.getNetwork()).chainId;
@@ -48,6 +58,8 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
     deployment,
     chainId,
     wallets: { deployer, unionOps, anchor, branchA, branchB, court, platform, outsider },
+    governors,
+    approvers,
     config: (overrides) =>
       ConfigSchema.parse({
         rpcUrl: anvil.url,
@@ -60,7 +72,7 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
         ...overrides,
       }),
     suspend: (memberId) =>
-      govern(deployment.governor, [unionOps, branchA, branchB], [
+      govern(deployment.governor, [governors.union, governors.branchA, governors.branchB], [
         { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("suspendMember", [memberId]) },
       ]),
     sign: (signer, body, path = "/v1/leaves") => signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path, body }),

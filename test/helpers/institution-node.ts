@@ -25,9 +25,8 @@ export type RoleTokens = Partial<Record<Role, string>>;
 
 /** Deploys lending for branch A (limits, settlement whitelist) and sets its region through governance. */
 export async function deployBranchALending(chain: ConsortiumChain): Promise<LendingDeployment> {
-  const { deployer, unionOps, branchA } = chain.wallets;
-  const lending = await deployLending(deployer, chain.deployment, [unionOps, branchA], [{ memberId: MEMBERS.branchA, limits: BRANCH_A_LIMITS, whitelist: [SETTLEMENT] }]);
-  await govern(chain.deployment.governor, [unionOps, branchA], [
+  const lending = await deployLending(chain.wallets.deployer, chain.deployment, chain.approvers, [{ memberId: MEMBERS.branchA, limits: BRANCH_A_LIMITS, whitelist: [SETTLEMENT] }]);
+  await govern(chain.deployment.governor, chain.approvers, [
     { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, BRANCH_A_REGION]) },
   ]);
   return lending;

@@ -5,7 +5,7 @@
 // is added and a key rotated through govern.ts; allowlist.ts changes every node's allowlist.
 import { expect } from "chai";
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
@@ -18,6 +18,7 @@ import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { changeAllowlists } from "../../scripts/network/allowlist.ts";
 import { UNION_LOG_ID } from "../../scripts/network/besu/consortium.ts";
+import { founderAccounts } from "../../scripts/network/deploy.ts";
 import { parseFlatToml } from "../../scripts/network/besu/formats.ts";
 import type { NetworkManifest } from "../../scripts/network/besu/generate.ts";
 import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
@@ -78,12 +79,16 @@ describe("network operations on a generated network (deploy, services from env f
     expect(result.stdout).to.contain("deployed; start the anchor service");
     for (const [name, address] of Object.entries(manifest.contracts)) expect(await anvil.provider.getCode(address), name).to.not.equal("0x");
     for (const member of manifest.members) {
-      for (const account of member.accounts) {
-        const [id, status] = (await registry.getFunction("memberStatusOf")(account)) as [bigint, bigint];
-        expect([Number(id), Number(status)], `${member.key} ${account}`).to.deep.equal([member.id, 1]);
+      for (const { account, role } of founderAccounts(manifest, member)) {
+        const [id, status, roleOnChain] = (await registry.getFunction("accountOf")(account)) as [bigint, bigint, bigint];
+        expect([Number(id), Number(status), Number(roleOnChain)], `${member.key} ${account}`).to.deep.equal([member.id, 1, role]);
         expect(await anvil.provider.getBalance(account), "no member account holds ether").to.equal(0n);
       }
+      // one role per key: the node's, the anchor's and the governance key are three accounts
+      expect(member.governance !== undefined, member.key).to.equal(member.kind === "union" || member.kind === "branch");
+      if (member.governance !== undefined) expect(member.governance.account).to.not.equal(member.node.account);
     }
+    expect(Number(await registry.getFunction("roleOf")(manifest.anchor.operator)), "the anchor operator is a log operator").to.equal(2);
     const log = new Contract(manifest.contracts.evidenceLog, EVIDENCE_LOG_ABI, anvil.provider);
     expect(((await log.getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator).to.equal(manifest.anchor.operator);
     const deployBlock = Number((await env(manifest.members[0]!.node.envFile)).NODE_DEPLOY_BLOCK);
@@ -133,7 +138,7 @@ describe("network operations on a generated network (deploy, services from env f
     expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
   });
 
-  it("adds a member through governance (union proposes, branch A approves, anyone executes; a non-governor cannot approve) and sets its quotas", async function () {
+  it("adds a member through governance (union proposes, branch A approves, a governor executes; a non-governor or a node key cannot vote) and sets its quotas", async function () {
     const newcomer = Wallet.createRandom();
     const proposal = file("add-member.json");
     const proposed = await govern("propose", "add-member", "--as", "union", "--file", proposal, "--id", "6", "--kind", "branch", "--region", "330782", "--name", "Yiwu Rural Bank", "--account", newcomer.address);
@@ -143,10 +148,18 @@ describe("network operations on a generated network (deploy, services from env f
     expect(error).to.be.instanceOf(GovernError);
     expect((error as GovernError).code).to.equal("GOVERN_REVERTED");
     expect((error as Error).message).to.contain("GovernorNotGovernorMember");
+    // branch A's node key is branch A's, but an operations key: it cannot approve
+    const branchA = manifest.members.find((m) => m.key === "branchA")!;
+    const nodePassword = file("branchA-node.password");
+    await writeFile(nodePassword, `${(await env(branchA.node.envFile)).NODE_KEYSTORE_PASSWORD}\n`, { mode: 0o600 });
+    await govern("approve", "--keystore", path.join(out, branchA.node.keystoreFile), "--password-file", nodePassword, "--file", proposal).catch((e: unknown) => (error = e));
+    expect((error as Error).message).to.contain(`GovernorWrongRole(${branchA.node.account}, 1)`);
     await govern("execute", "--as", "court", "--file", proposal).catch((e: unknown) => (error = e));
+    expect((error as Error).message).to.contain("GovernorNotGovernorMember");
+    await govern("execute", "--as", "union", "--file", proposal).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.contain("GovernorThresholdNotMet");
     expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/2; ready");
-    await govern("execute", "--as", "court", "--file", proposal);
+    await govern("execute", "--as", "union", "--file", proposal);
     const [id, status] = (await registry.getFunction("memberStatusOf")(newcomer.address)) as [bigint, bigint];
     expect([Number(id), Number(status)]).to.deep.equal([6, 1]);
     expect((await govern("show", "--file", proposal))[0]).to.contain("executed");
@@ -180,9 +193,11 @@ describe("network operations on a generated network (deploy, services from env f
     await govern("propose", "rotate-key", "--as", "union", "--file", proposal, "--member", "3", "--old", branchB.node.account, "--new", fresh);
     // four governors now (member 6 is a branch): more than half is three approvals
     expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/3");
-    // branch B approves its own rotation with the key it is giving up
+    // branch B approves its own node key's rotation with its governance key
     expect((await govern("approve", "--as", "branchB", "--file", proposal))[0]).to.contain("approvals 3/3; ready");
-    await govern("execute", "--keystore", keystore, "--password-file", `${keystore}.password`, "--file", proposal);
+    // an institution holding its own governance keystore executes with it
+    await govern("execute", "--keystore", path.join(out, branchB.governance!.keystoreFile), "--password-file", path.join(out, branchB.governance!.passwordFile), "--file", proposal);
+    expect(Number(await registry.getFunction("roleOf")(fresh)), "the new node key is an operations key").to.equal(1);
     expect(Number(await registry.getFunction("memberOf")(fresh))).to.equal(3);
     expect(Number(await registry.getFunction("memberOf")(branchB.node.account)), "the old key is no longer branch B's").to.equal(0);
 

@@ -7,8 +7,9 @@
 import { expect } from "chai";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Wallet, type Contract } from "ethers";
-import { deployLending, logIdOf, type LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import { Wallet, keccak256, toUtf8Bytes, type Contract } from "ethers";
+import { AccountRole, operations } from "../../common/consortium/members.ts";
+import { deployLending, govern, logIdOf, type LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 
 type Call = { contract: string; fn: string; target: () => Contract; args: () => Promise<unknown[]> | unknown[]; access: "governor" | "self" };
@@ -28,20 +29,29 @@ describe("security: governance-only functions refuse every other role (deployed 
   let chain: ConsortiumChain;
   let lending: LendingDeployment;
   let roles: Record<string, string>;
+  /** A second log-operator key of the union, so that rotating the log's operator can succeed. */
+  const spareAnchor = Wallet.createRandom().address;
 
   before(async function () {
     chain = await startConsortiumChain();
-    lending = await deployLending(chain.wallets.deployer, chain.deployment, [chain.wallets.unionOps, chain.wallets.branchA], [
+    lending = await deployLending(chain.wallets.deployer, chain.deployment, chain.approvers, [
       { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [`0x${"5e".repeat(32)}`] },
     ]);
     // the platform is suspended so that reinstating it is a call the governor can make
     await chain.suspend(MEMBERS.platform);
+    await govern(chain.deployment.governor, chain.approvers, [
+      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("addAccount", [MEMBERS.union, spareAnchor, AccountRole.LogOperator]) },
+    ]);
     const w = chain.wallets;
     // every account that is not the governor: each member's operations key, the anchor operator,
-    // the deployer (who bootstrapped the registry), a stranger, and the other contracts themselves
+    // the governance keys (they vote in the governor, they are not it), the deployer (who
+    // bootstrapped the registry), a stranger, and the other contracts themselves
     roles = {
       "union ops": w.unionOps.address,
       "union anchor operator": w.anchor.address,
+      "union governance key": chain.governors.union.address,
+      "branch A governance key": chain.governors.branchA.address,
+      "branch B governance key": chain.governors.branchB.address,
       "branch A": w.branchA.address,
       "branch B": w.branchB.address,
       "platform (suspended)": w.platform.address,
@@ -63,17 +73,19 @@ describe("security: governance-only functions refuse every other role (deployed 
   const d = () => chain.deployment;
   const fresh = () => Wallet.createRandom().address;
   const calls = (): Call[] => [
-    { contract: "ConsortiumRegistry", fn: "addMember", target: () => d().registry, access: "governor", args: () => [{ id: 6, kind: 2, regionCode: 330200, name: "New Rural Bank", accounts: [fresh()] }] },
-    { contract: "ConsortiumRegistry", fn: "addAccount", target: () => d().registry, access: "governor", args: () => [MEMBERS.branchA, fresh()] },
+    { contract: "ConsortiumRegistry", fn: "addMember", target: () => d().registry, access: "governor", args: () => [{ id: 6, kind: 2, regionCode: 330200, name: "New Rural Bank", accounts: [operations(fresh())] }] },
+    { contract: "ConsortiumRegistry", fn: "addAccount", target: () => d().registry, access: "governor", args: () => [MEMBERS.branchA, fresh(), AccountRole.Operations] },
     { contract: "ConsortiumRegistry", fn: "removeAccount", target: () => d().registry, access: "governor", args: () => [MEMBERS.union, chain.wallets.anchor.address] },
     { contract: "ConsortiumRegistry", fn: "suspendMember", target: () => d().registry, access: "governor", args: () => [MEMBERS.court] },
     { contract: "ConsortiumRegistry", fn: "reinstateMember", target: () => d().registry, access: "governor", args: () => [MEMBERS.platform] },
     { contract: "ConsortiumRegistry", fn: "setRegion", target: () => d().registry, access: "governor", args: () => [MEMBERS.branchB, 330682] },
     { contract: "ConsortiumRegistry", fn: "setGovernor", target: () => d().registry, access: "governor", args: () => [fresh()] },
+    { contract: "ConsortiumRegistry", fn: "setEvidenceContracts", target: () => d().registry, access: "governor", args: () => [d().addresses.evidenceLog, d().addresses.evidenceRegistry] },
+    { contract: "ConsortiumRegistry", fn: "setParameter", target: () => d().registry, access: "governor", args: () => [keccak256(toUtf8Bytes("anchor.intake.recordsPerSecond")), 5_000] },
     { contract: "ConsortiumGovernor", fn: "setThreshold", target: () => d().governor, access: "self", args: () => [6_000] },
     { contract: "ConsortiumGovernor", fn: "setApprovalPeriod", target: () => d().governor, access: "self", args: () => [3 * 86_400] },
-    { contract: "EvidenceLog", fn: "openLog", target: () => d().evidenceLog, access: "governor", args: () => [logIdOf("branchB.1"), MEMBERS.branchB, chain.wallets.branchB.address] },
-    { contract: "EvidenceLog", fn: "setLogOperator", target: () => d().evidenceLog, access: "governor", args: () => [UNION_LOG, chain.wallets.unionOps.address] },
+    { contract: "EvidenceLog", fn: "openLog", target: () => d().evidenceLog, access: "governor", args: () => [logIdOf("union.2"), MEMBERS.union, spareAnchor] },
+    { contract: "EvidenceLog", fn: "setLogOperator", target: () => d().evidenceLog, access: "governor", args: () => [UNION_LOG, spareAnchor] },
     { contract: "JointLoanLedger", fn: "setParams", target: () => lending.ledger, access: "governor", args: async () => [await lending.ledger.getFunction("params")()] },
     { contract: "JointLoanLedger", fn: "setBranchLimits", target: () => lending.ledger, access: "governor", args: async () => [MEMBERS.branchA, await lending.ledger.getFunction("branchLimits")(MEMBERS.branchA)] },
     { contract: "JointLoanLedger", fn: "setAccountWhitelisted", target: () => lending.ledger, access: "governor", args: () => [MEMBERS.branchA, `0x${"77".repeat(32)}`, true] },
@@ -132,10 +144,24 @@ describe("security: governance-only functions refuse every other role (deployed 
   });
 
   it("the registry's one-time bootstrap is refused for everyone once done, the deployer included", async function () {
-    const data = d().registry.interface.encodeFunctionData("bootstrap", [fresh(), [{ id: 9, kind: 1, regionCode: 330000, name: "Usurper", accounts: [fresh()] }]]);
+    const data = d().registry.interface.encodeFunctionData("bootstrap", [fresh(), [{ id: 9, kind: 1, regionCode: 330000, name: "Usurper", accounts: [operations(fresh())] }]]);
     for (const [role, from] of Object.entries(roles)) {
       const revert = await revertOf(from, d().addresses.consortiumRegistry, data);
       expect(d().registry.interface.parseError(revert!)?.name, role).to.equal("RegistryAlreadyBootstrapped");
+    }
+  });
+
+  it("the deployer's one-time naming of the evidence contracts is refused for everyone once done, the deployer included", async function () {
+    const data = d().registry.interface.encodeFunctionData("bootstrapEvidenceContracts", [d().addresses.evidenceLog, d().addresses.evidenceRegistry]);
+    for (const [role, from] of [...Object.entries(roles), ["governor", d().addresses.consortiumGovernor] as const]) {
+      const decoded = d().registry.interface.parseError((await revertOf(from, d().addresses.consortiumRegistry, data))!);
+      if (from === chain.wallets.deployer.address) {
+        expect(decoded?.name, role).to.equal("RegistryEvidenceContractsSet");
+        expect([...decoded!.args], role).to.deep.equal([d().addresses.evidenceLog, d().addresses.evidenceRegistry]);
+      } else {
+        expect(decoded?.name, role).to.equal("RegistryNotBootstrapper");
+        expect([...decoded!.args], role).to.deep.equal([from, chain.wallets.deployer.address]);
+      }
     }
   });
 

@@ -40,9 +40,14 @@ export type NetworkManifest = {
     kindCode: number;
     regionCode: number;
     name: string;
-    /** Founding accounts registered for the member (the node's account first). */
+    /**
+     * Founding accounts registered for the member, one role each: the node's account first
+     * (operations), then the anchor operator's (the union's log operator) and the governance key.
+     */
     accounts: string[];
     node: { url: string; account: string; envFile: string; keystoreFile: string; rpcUrl: string };
+    /** Union and branches: the key that proposes, approves and executes governance (never the node's). */
+    governance?: { account: string; keystoreFile: string; passwordFile: string };
   }>;
   /** Quotas each founding branch gets through governance at deployment (fen, decimal strings). */
   branchLimits: Record<keyof typeof DEFAULT_BRANCH_LIMITS, string>;
@@ -87,9 +92,14 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
 
   const members: NetworkManifest["members"] = [];
   const memberKeys = new Map<MemberKey, KeyPair>();
+  const governanceKeys = new Map<MemberKey, KeyPair>();
   FOUNDERS.forEach((f: FounderPlan, i) => {
     const key = account(f.key);
     memberKeys.set(f.key, key);
+    // one role per key: the governing members' votes come from a key of their own
+    const governs = f.kind === "union" || f.kind === "branch";
+    const governanceKey = governs ? account(`${f.key}/governance`) : undefined;
+    if (governanceKey !== undefined) governanceKeys.set(f.key, governanceKey);
     members.push({
       key: f.key,
       id: f.id,
@@ -97,8 +107,9 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
       kindCode: KIND_CODE[f.kind],
       regionCode: f.regionCode,
       name: f.name,
-      accounts: f.key === "union" ? [key.address, anchorOperator.address] : [key.address],
+      accounts: [key.address, ...(f.key === "union" ? [anchorOperator.address] : []), ...(governanceKey === undefined ? [] : [governanceKey.address])],
       node: { url: `http://127.0.0.1:${options.nodePort + i}`, account: key.address, envFile: `env/node-${f.key}.env`, keystoreFile: `secrets/${f.key}/keystore.json`, rpcUrl: serviceRpc(i + 1) },
+      ...(governanceKey === undefined ? {} : { governance: { account: governanceKey.address, keystoreFile: `secrets/${f.key}/governance.json`, passwordFile: `secrets/${f.key}/governance.password` } }),
     });
   });
 
@@ -144,6 +155,12 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
     add(member.node.keystoreFile, await keystore(secrets, member.key, key, password, options.scryptN), true);
     add(`secrets/${member.key}/master.key`, `${secrets.bytes32(`master-key/${member.key}`).slice(2)}\n`, true);
     add(`secrets/${member.key}/api-tokens.json`, `${JSON.stringify({ node: member.node.url, tokens }, null, 2)}\n`, true);
+    const governanceKey = governanceKeys.get(member.key);
+    if (governanceKey !== undefined && member.governance !== undefined) {
+      const governancePassword = base64url(secrets.bytes32(`password/${member.key}/governance`));
+      add(member.governance.keystoreFile, await keystore(secrets, `${member.key}/governance`, governanceKey, governancePassword, options.scryptN), true);
+      add(member.governance.passwordFile, `${governancePassword}\n`, true);
+    }
     const directory = member.kind === "union" ? Object.fromEntries(members.filter((m) => m.key !== member.key).map((m) => [String(m.id), m.node.url])) : {};
     add(
       member.node.envFile,

@@ -3,6 +3,7 @@
 // disburses and repays.
 import { expect } from "chai";
 import { Wallet } from "ethers";
+import { AccountRole } from "../../../common/consortium/members.ts";
 import { govern } from "../../../scripts/deploy/consortium.ts";
 import { MEMBERS } from "../../helpers/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
@@ -25,8 +26,8 @@ describe("outbox sender on a zero-gas-price chain", function () {
     const provider = lc.chain.anvil.provider;
     // a new operator account of branch A, never funded
     const operator = Wallet.createRandom().connect(provider) as unknown as Wallet;
-    await govern(deployment.governor, [wallets.unionOps, wallets.branchA], [
-      { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("addAccount", [MEMBERS.branchA, operator.address]) },
+    await govern(deployment.governor, lc.chain.approvers, [
+      { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("addAccount", [MEMBERS.branchA, operator.address, AccountRole.Operations]) },
     ]);
     expect(await provider.getBalance(operator.address)).to.equal(0n);
 
