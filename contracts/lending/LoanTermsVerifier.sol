@@ -61,10 +61,12 @@ contract LoanTermsVerifier {
         bool monthly = terms.method != IJointLoanLedger.RepaymentMethod.Bullet;
         if (!monthly && count != 1) revert IJointLoanLedger.LedgerBadSchedule(1);
         uint256 lastDue = terms.startDay;
+        // the start date converted once; each due date from it (never chained: SCHEDULE.md)
+        (uint256 startMonth, uint256 startDom) = AllInCost.monthIndexOf(lastDue);
         uint256 sum;
         for (uint256 i = 0; i < count; ++i) {
             uint256 due = list[i].dueDay;
-            if (due <= lastDue || (monthly && due != AllInCost.addMonthsDay(terms.startDay, i + 1))) {
+            if (due <= lastDue || (monthly && due != AllInCost.addMonthsCivil(startMonth, startDom, i + 1))) {
                 revert IJointLoanLedger.LedgerBadSchedule(i);
             }
             if (terms.method == IJointLoanLedger.RepaymentMethod.InterestFirst && i + 1 < count && list[i].principal != 0) {

@@ -77,11 +77,23 @@ library AllInCost {
     /// of the month, clamped to the month's end (proleptic Gregorian, as common/lending/dates.ts).
     function addMonthsDay(uint256 startDay, uint256 months) internal pure returns (uint256) {
         (uint256 year, uint256 month, uint256 day) = _civilFromDays(startDay);
-        uint256 index = year * 12 + (month - 1) + months;
-        year = index / 12;
-        month = index % 12 + 1;
+        return addMonthsCivil(year * 12 + (month - 1), day, months);
+    }
+
+    /// @notice addMonthsDay for a start given as its month index (year·12 + month − 1) and day of
+    /// the month, so a schedule converts its start date once.
+    function addMonthsCivil(uint256 monthIndex, uint256 day, uint256 months) internal pure returns (uint256) {
+        uint256 index = monthIndex + months;
+        uint256 year = index / 12;
+        uint256 month = index % 12 + 1;
         uint256 dim = _daysInMonth(year, month);
         return _daysFromCivil(year, month, day < dim ? day : dim);
+    }
+
+    /// @notice The month index (year·12 + month − 1) and day of the month of Shanghai day `day_`.
+    function monthIndexOf(uint256 day_) internal pure returns (uint256 monthIndex, uint256 dayOfMonth) {
+        (uint256 year, uint256 month, uint256 d) = _civilFromDays(day_);
+        return (year * 12 + (month - 1), d);
     }
 
     /// @dev The backward fixed-point evaluation specified above, x = D + R > 0.

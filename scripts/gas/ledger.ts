@@ -1,20 +1,23 @@
-// Gas of the ledger's hot paths: registerLoan (2 funders, 12 installments), disburse (each
+// Gas of the ledger's hot paths: registerLoan (2 funders, 12 installments, two fees, the
+// platform's signed agreement), disburse (each
 // funder), repay (2 funders, on time and late), escalate (first stage and straight to
 // arbitration). Shared by `npm run gas:snapshot` and the gas test.
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
+import { operations } from "../../common/consortium/members.ts";
 import { dueTimestamp } from "../../common/lending/dates.ts";
 import { RepaymentMethod, generateSchedule } from "../../common/lending/schedule.ts";
+import { signLoanAgreement } from "../../common/lending/agreement.ts";
 
 /** Budgets from the ledger issue. */
 export const LEDGER_GAS_BUDGET: Record<string, number> = {
-  registerLoan: 350_000,
+  registerLoan: 380_000,
   disburse: 90_000,
   repay: 120_000,
   escalate: 60_000,
 };
 
-type Signer = { address: string };
+type Signer = { address: string; signTypedData: (domain: never, types: never, value: never) => Promise<string>; getAddress: () => Promise<string> };
 type Ethers = {
   deployContract: (name: string, args?: unknown[], signer?: Signer) => Promise<unknown>;
   getSigners: () => Promise<Signer[]>;
@@ -32,12 +35,13 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   const [governorAndUnion, branch, platform, court] = (await ethers.getSigners()) as [Signer, Signer, Signer, Signer];
   const registry = (await ethers.deployContract("ConsortiumRegistry")) as Contract;
   const members = [
-    { id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [governorAndUnion.address] },
-    { id: BRANCH, kind: 2, regionCode: 330102, name: "Branch", accounts: [branch.address] },
-    { id: PLATFORM, kind: 3, regionCode: 330106, name: "Platform", accounts: [platform.address] },
-    { id: COURT, kind: 4, regionCode: 330100, name: "Court", accounts: [court.address] },
+    { id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [operations(governorAndUnion.address)] },
+    { id: BRANCH, kind: 2, regionCode: 330102, name: "Branch", accounts: [operations(branch.address)] },
+    { id: PLATFORM, kind: 3, regionCode: 330106, name: "Platform", accounts: [operations(platform.address)] },
+    { id: COURT, kind: 4, regionCode: 330100, name: "Court", accounts: [operations(court.address)] },
   ];
-  // the first signer acts as governor: this measures the ledger, not governance
+  // the first signer acts as governor (the registry's governor address, not a member role):
+  // this measures the ledger, not governance
   await (await registry.getFunction("bootstrap")(governorAndUnion.address, members)).wait();
   const params = {
     aprCapBps: 2400, platformShareFloorBps: 3000, coFundingCapitalRatioBps: 2500, penaltyAprBps: 1200,
@@ -70,6 +74,8 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
     method: RepaymentMethod.EqualInstallment,
     startDay,
     schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+    // a service fee at disbursement and a guarantee fee with the first installment
+    fees: [{ installment: 0, amount: 20_000n }, { installment: 1, amount: 10_000n }],
     contractLeaf: bytes32(`contract ${serial}`),
     consentLeaf: bytes32(`consent ${serial}`),
   });
@@ -81,12 +87,14 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   const asUnion = disputes.connect(governorAndUnion as never) as Contract;
 
   await time.increaseTo(dueTimestamp(startDay) - 3600);
+  const chainId = BigInt(await (ledger.runner as { provider: { send: (m: string, p: unknown[]) => Promise<string> } }).provider.send("eth_chainId", []));
   const gas: Record<string, number> = {};
   const ids: string[] = [];
   for (const serial of ["A", "B"]) {
     const id = await ledger.getFunction("loanIdOf")(PLATFORM, bytes32(serial));
     ids.push(id);
-    gas[`registerLoan (2 funders, 12 installments) #${serial}`] = await gasOf(asBranch.getFunction("registerLoan")(terms(serial)));
+    const agreement = await signLoanAgreement(platform as never, chainId, await ledger.getAddress(), terms(serial));
+    gas[`registerLoan (2 funders, 12 installments, 2 fees) #${serial}`] = await gasOf(asBranch.getFunction("registerLoan")(terms(serial), agreement));
     gas[`disburse (branch 70%) #${serial}`] = await gasOf(asBranch.getFunction("disburse")(id, 7_000_000n, ACCOUNT, nextSerial(), bytes32("voucher")));
     gas[`disburse (platform 30%, activates) #${serial}`] = await gasOf(asPlatform.getFunction("disburse")(id, 3_000_000n, ACCOUNT, nextSerial(), bytes32("voucher")));
   }
