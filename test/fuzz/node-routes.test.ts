@@ -567,6 +567,12 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       const body = JSON.stringify(jiedaibaoPayload());
       await refusedWithoutWrites({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(await signed("outsider", "POST", url, body)) } }, 403, "NODE_ERR_ROLE");
     });
+
+    it("a body over the route's limit: 413 NODE_ERR_BODY_TOO_LARGE (was 400 NODE_ERR_BAD_JSON), nothing written", async function () {
+      const letter = JSON.stringify({ applicationId: known.applicationId, letterBase64: "A".repeat(17 * 1024 * 1024), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] });
+      await refusedWithoutWrites({ method: "POST", url: "/v1/consents", headers: { ...approver(), "content-type": "application/json" }, payload: letter }, 413, "NODE_ERR_BODY_TOO_LARGE");
+      await refusedWithoutWrites({ method: "POST", url: "/v1/reconciliations?day=2026-11-22", headers: { ...approver(), "content-type": "text/csv" }, payload: "serial,loan_id,type,amount,value_date,account_masked\n".padEnd(33 * 1024 * 1024, "\n") }, 413, "NODE_ERR_BODY_TOO_LARGE");
+    });
   });
 
   it("fuzzes every documented route (the OpenAPI document lists no route the fuzzer skips)", async function () {
