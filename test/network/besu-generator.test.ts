@@ -198,7 +198,17 @@ describe("Besu network generator", function () {
       const tokens = JSON.parse(await read(`secrets/${member.key}/api-tokens.json`)) as { tokens: Record<string, string> };
       expect(config.users.map((u) => u.tokenSha256)).to.deep.equal(config.users.map((u) => tokenSha256(tokens.tokens[u.user]!)));
       if (member.kind === "union") expect(Object.keys(config.directory)).to.have.members(["2", "3", "4", "5"]);
+      // one key per role: governing members vote with a key of their own, never the node's
+      if (member.kind === "union" || member.kind === "branch") {
+        const g = member.governance!;
+        const governance = await Wallet.fromEncryptedJson(await read(g.keystoreFile), (await read(g.passwordFile)).trim());
+        expect(governance.address).to.equal(g.account);
+        expect(member.accounts).to.include(g.account);
+        expect(g.account).to.not.equal(member.node.account);
+      } else expect(member.governance, member.key).to.equal(undefined);
     }
+    const allAccounts = [manifest.deployer.address, ...manifest.members.flatMap((m) => m.accounts)];
+    expect(new Set(allAccounts).size, "no account serves two roles or two members").to.equal(allAccounts.length);
     // one consortium key shared by every node
     const keys = new Set(await Promise.all(manifest.members.map(async (m) => nodeConfigFromEnv(parseEnv(await read(m.node.envFile))).consortiumKey)));
     expect(keys.size).to.equal(1);

@@ -45,15 +45,16 @@ export type ContractAddresses = {
 
 /**
  * The deployer's nonces in scripts/deploy/consortium.ts: registry 0, governor 1, evidence log 2,
- * evidence registry 3, bootstrap call 4, ledger 5, dispute resolution 6.
+ * evidence registry 3, naming the official evidence pair 4, bootstrap call 5, ledger 6, dispute
+ * resolution 7.
  */
 export const DEPLOYER_NONCES: Record<keyof ContractAddresses, number> = {
   consortiumRegistry: 0,
   consortiumGovernor: 1,
   evidenceLog: 2,
   evidenceRegistry: 3,
-  jointLoanLedger: 5,
-  disputeResolution: 6,
+  jointLoanLedger: 6,
+  disputeResolution: 7,
 };
 
 export function predictedAddresses(deployer: string): ContractAddresses {

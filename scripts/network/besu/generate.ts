@@ -28,7 +28,7 @@ export type NetworkManifest = {
   contractSizeLimit: number;
   maxLogsRange: number;
   nodes: Array<{ name: string; role: "validator" | "rpc"; address: string; enode: string; ip: string; rpcUrl: string }>;
-  /** Creates the contracts (nonces 0–6); not a member. Paths relative to this folder. */
+  /** Creates the contracts (nonces 0–7); not a member. Paths relative to this folder. */
   deployer: { address: string; keystoreFile: string; passwordFile: string };
   /** Where scripts/network/deploy.ts will create the contracts. */
   contracts: ContractAddresses;

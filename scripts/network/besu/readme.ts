@@ -14,7 +14,7 @@ the JointLedger repository.
 
 > **This folder holds secrets.** \`nodes/*/key\` are the nodes' private keys (a validator's key
 > signs blocks), \`secrets/\` holds every founding member's account keystore, master key and API
-> tokens, and \`env/\` holds keystore passwords, the anchor operator's key and the consortium's
+> tokens (and the union's and branches' governance keystores), and \`env/\` holds keystore passwords, the anchor operator's key and the consortium's
 > borrower-key secret. Never commit this folder. Give each institution only its own files
 > (its validator's \`nodes/validator-N/\`, its \`env/node-<member>.env\` and \`secrets/<member>/\`)
 > and keep an encrypted offline copy of the rest.
@@ -38,9 +38,13 @@ the services use the RPC nodes.
 
 ## The consortium (deployed by scripts/network/deploy.ts)
 
-| member | id | kind | region | node | account |
-|---|---|---|---|---|---|
-${m.members.map((x) => `| ${x.name} | ${x.id} | ${x.kind} | ${x.regionCode} | ${x.node.url} | \`${x.node.account}\` |`).join("\n")}
+| member | id | kind | region | node | operations account (the node's) | governance account |
+|---|---|---|---|---|---|---|
+${m.members.map((x) => `| ${x.name} | ${x.id} | ${x.kind} | ${x.regionCode} | ${x.node.url} | \`${x.node.account}\` | ${x.governance === undefined ? "—" : `\`${x.governance.account}\``} |`).join("\n")}
+
+Each account has one role on chain: the nodes' accounts are operations keys, the anchor
+operator's \`${m.anchor.operator}\` is the union log's operator, the governance accounts alone
+propose, approve and execute (\`govern.ts --as <member>\` signs with them).
 
 Contracts (created by the deployer \`${m.deployer.address}\` with its first nonces):
 ${Object.entries(m.contracts).map(([k, v]) => `\`${k}\` ${v}`).join(", ")}.
