@@ -92,7 +92,7 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     expect(onChain.acceptedAt > 0n && onChain.closedAt > 0n).to.equal(true);
   });
 
-  it("gave the court the case's documents, and refuses them to any node that is not the assigned court", async function () {
+  it("gave the court the case's documents, and refuses them to any node that is not the assigned court, and the court's request to any node it was not signed for", async function () {
     const overdue = result.overdue as Exclude<DemoResult["overdue"], { skipped: string }>;
     const m = consortium.manifest;
     expect(overdue.courtDocuments.map((d) => d.kind).sort()).to.deep.equal(["contract", "voucher"]);
@@ -107,12 +107,20 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     expect((refused as NodeApiError).code).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
     // … or signing the node-to-node request with its own chain key
     const password = (await readFile(join(dir, "keys", ".password"), "utf8")).trim();
-    const platformKey = await Wallet.fromEncryptedJson(await readFile(join(dir, "keys", "platform.json"), "utf8"), password);
+    const key = async (name: string) => Wallet.fromEncryptedJson(await readFile(join(dir, "keys", `${name}.json`), "utf8"), password);
+    const domain = requestDomain(BigInt(m.chain.chainId), m.contracts.consortiumRegistry);
     const path = `/v1/cases/${overdue.loanId}/documents`;
-    const headers = await signRequest(platformKey, requestDomain(BigInt(m.chain.chainId), m.contracts.consortiumRegistry), { method: "GET", path, body: "" });
+    const headers = await signRequest(await key("platform"), domain, { method: "GET", path, body: "", target: m.nodes.branchA.memberId });
     const response = await fetch(`${m.nodes.branchA.url}${path}`, { headers });
     expect(response.status).to.equal(403);
     expect(((await response.json()) as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
+    // the court's own request, signed for branch A's node, is served by no other node
+    const forBranchA = await signRequest(await key("court"), domain, { method: "GET", path, body: "", target: m.nodes.branchA.memberId });
+    for (const name of NODE_NAMES.filter((n) => n !== "branchA")) {
+      const misdirected = await fetch(`${m.nodes[name].url}${path}`, { headers: forBranchA });
+      expect(misdirected.status, name).to.equal(421);
+      expect(((await misdirected.json()) as { error: { code: string } }).error.code, name).to.equal("NODE_ERR_WRONG_TARGET");
+    }
   });
 
   it("every node's index agrees with every other node's and with the chain on every loan and fund flow", function () {
