@@ -1,6 +1,8 @@
 // Security checks against a real anchor service (Anvil, real LevelDB, app.inject): forged
-// receipts, forged or tampered evidence bundles, and proofs for a head that is not on chain are
-// all refused — by common/auth/receipts.ts, by POST /v1/verify (online) and by verifyOffline.
+// receipts, forged or tampered evidence bundles, proofs for a head that is not on chain, and
+// evidence anchored in a look-alike EvidenceLog outside the consortium are all refused — by
+// common/auth/receipts.ts, by POST /v1/verify (online, bound to the service's trust anchor) and
+// by verifyOffline.
 // Replay of a signed submission and a submission signed by a suspended member are covered in
 // test/anchor-service/api.test.ts ("ANCHOR_ERR_REPLAY …", "suspension"); see THREATS.md.
 import { expect } from "chai";
@@ -14,12 +16,18 @@ import { fromHex, toHex } from "../../common/bytes.ts";
 import type { EvidenceBundle } from "../../common/evidence/bundle.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
 import { encodeLeaf, type EvidenceRecord } from "../../common/evidence/leaf.ts";
-import { overall, verifyOffline } from "../../common/evidence/verify.ts";
+import { TRUST_ANCHOR_PATH, parseTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../common/evidence/trust-anchor.ts";
+import { overall, verifyOffline, verifyOnline as verifyWithLibrary } from "../../common/evidence/verify.ts";
 import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/merkle/rfc9162.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { forgeLookalikeBundle } from "./forgery.fixture.ts";
 
-type Verdict = { overall: string; checks: Array<{ id: string; outcome: string; reason: string }> };
+type Verdict = {
+  overall: string;
+  checks: Array<{ id: string; outcome: string; reason: string }>;
+  trustAnchor: { chainId: string; genesisHash: string; consortiumRegistry: string; fingerprint: string; url: string };
+};
 
 describe("security: forged receipts, forged bundles, heads not on chain (real anchor service)", function () {
   this.timeout(120_000);
@@ -153,6 +161,46 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
         expect((await verifyOnline(reparsed)).overall).to.equal("fail");
         expect(overall(verifyOffline(reparsed, { documentDigest }))).to.not.equal("pass");
       }
+    });
+  });
+
+  describe("a look-alike EvidenceLog outside the consortium (trust anchor)", function () {
+    it("the service publishes its trust anchor: this chain's id and genesis hash, its ConsortiumRegistry and the official pair", async function () {
+      const reply = await service.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
+      expect(reply.statusCode, reply.body).to.equal(200);
+      const published = parseTrustAnchor(reply.json());
+      const expected = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: published.name });
+      expect(published).to.deep.equal(expected);
+      expect(published.evidenceContracts).to.deep.equal({
+        evidenceLog: chain.deployment.addresses.evidenceLog.toLowerCase(),
+        evidenceRegistry: chain.deployment.addresses.evidenceRegistry.toLowerCase(),
+      });
+      const verdict = await verifyOnline(bundle);
+      expect(verdict.trustAnchor).to.deep.include({ chainId: expected.chainId, genesisHash: expected.genesisHash, fingerprint: trustAnchorFingerprint(expected), url: TRUST_ANCHOR_PATH });
+    });
+
+    it("forged evidence a non-member anchored in its own look-alike contracts (naming the real registry and member 1) fails POST /v1/verify and the library", async function () {
+      const forged = await forgeLookalikeBundle(chain.wallets.outsider, {
+        consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+        logId: UNION_LOG,
+        operatorMember: MEMBERS.union,
+        submitter: MEMBERS.branchA,
+      });
+      const digest = `0x${createHash("sha256").update(forged.document).digest("hex")}`;
+      const offline = verifyOffline(forged.bundle, { documentDigest: digest });
+      expect(offline.slice(0, 3).map((c) => c.outcome), "the forgery is internally consistent").to.deep.equal(["pass", "pass", "pass"]);
+
+      const verdict = await verifyOnline(forged.bundle, digest);
+      expect(verdict.overall, JSON.stringify(verdict.checks)).to.equal("fail");
+      expect(outcome(verdict, "headOnChain")).to.equal("fail");
+      expect(verdict.checks.find((c) => c.id === "headOnChain")!.reason).to.include(`is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`);
+      for (const id of ["blockAndTime", "finality", "submitterMembership", "lifecycle"]) expect(outcome(verdict, id), id).to.not.equal("pass");
+
+      const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "court copy" });
+      const library = await verifyWithLibrary(forged.bundle, { trustAnchor, providers: [chain.anvil.provider], documentDigest: digest });
+      expect(overall(library)).to.equal("fail");
+      const unanchored = await verifyWithLibrary(forged.bundle, { trustAnchor: null, providers: [chain.anvil.provider], documentDigest: digest });
+      expect(overall(unanchored), "no trust anchor: never a pass").to.equal("indeterminate");
     });
   });
 
