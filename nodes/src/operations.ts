@@ -5,6 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { nonceKey, requestDomain, verifyRequest } from "../../common/auth/request-signing.ts";
+import { AccountRole } from "../../common/consortium/members.ts";
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
@@ -408,8 +409,8 @@ export class NodeOperations {
 
   /**
    * A request from another member's node: EIP-712 signature over method, path, body, nonce
-   * (refused a second time), expiry and target member (this node's), by an account of an active
-   * member of `kind`.
+   * (refused a second time), expiry and target member (this node's), by an operations key of an
+   * active member of `kind` (its governance and log-operator keys sign nothing between nodes).
    */
   async #verifyMemberRequest(request: SignedNodeRequest, kind: number, kindName: string): Promise<{ signer: string; memberId: number }> {
     const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true });
@@ -418,9 +419,10 @@ export class NodeOperations {
       throw nodeError("NODE_ERR_WRONG_TARGET", `this request is signed for member ${verified.target}'s node; this is member ${this.deps.memberId}'s`, { target: verified.target, member: this.deps.memberId });
     }
     const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
-    const [memberId, status] = (await this.deps.registry.getFunction("memberStatusOf")(verified.signer)) as [bigint, bigint];
+    const [memberId, status, role] = (await this.deps.registry.getFunction("accountOf")(verified.signer)) as [bigint, bigint, bigint];
     const [actual] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
     if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active ${kindName} member`);
+    if (Number(role) !== AccountRole.Operations) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not one of member ${memberId}'s operations keys; node-to-node requests are signed with the node's operations key`);
     // the nonce is remembered only for a signer that is a member: any key can sign, and strangers must not fill the store.
     // Check and claim with no await in between, then the durable check and write: identical
     // requests arriving together would otherwise all pass the check before any write lands.

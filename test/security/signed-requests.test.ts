@@ -150,6 +150,17 @@ describe("security: signed requests — replay, cross-service replay, another ch
     expect(await applicationCount(otherNode)).to.equal(0);
   });
 
+  it("a forward signed by the union's governance or log-operator key (not its operations key): 403 NODE_ERR_ROLE, nothing written", async function () {
+    const body = JSON.stringify(jiedaibaoPayload());
+    const before = await nodeDigest();
+    for (const wallet of [chain.approvers[0]!, chain.wallets.anchor]) {
+      const refused = await forward(await sign(wallet, "POST", FORWARD, body), body);
+      expect(refused.statusCode, refused.body).to.equal(403);
+      expect(code(refused).code).to.equal("NODE_ERR_ROLE");
+    }
+    expect(await nodeDigest()).to.equal(before);
+  });
+
   it("ten identical signed requests at once: exactly one forwarded application is stored, exactly one document fetch gets past the nonce", async function () {
     const body = JSON.stringify(jiedaibaoPayload());
     const headers = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
