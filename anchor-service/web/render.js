@@ -115,6 +115,20 @@ function facts(result, t, lang, { forCertificate }) {
     row("status", t("factStatus"), t("otherLog"));
   }
   row("leaf", t("factLeaf"), hash(result.leafHash));
+  // what every chain check was bound to: a court compares the fingerprint with the published one
+  const anchor = result.verification.trustAnchor;
+  if (anchor !== undefined && anchor !== null) {
+    row(
+      "trust-anchor",
+      t("factTrustAnchor"),
+      `${t("trustAnchorValue", { name: anchor.name, chain: anchor.chainId })} · `,
+      el("span", { class: "fingerprint" }, t("trustAnchorFingerprint", { fingerprint: anchor.fingerprint })),
+      el("br"),
+      `${t("trustAnchorRegistry")} `,
+      hash(anchor.consortiumRegistry.toLowerCase()),
+      forCertificate ? null : el("span", { class: "small trust-anchor-note" }, el("br"), t("trustAnchorCompare")),
+    );
+  }
   return el("dl", { class: "facts" }, rows);
 }
 

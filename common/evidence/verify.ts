@@ -220,7 +220,8 @@ async function askEndpoint(
   const [headOnChain, blockAndTime, finality, submitterMembership, lifecycle] = await Promise.all([
     settle(async () => answerHeadOnChain(bundle, await headFacts)),
     settle(async () => answerBlockAndTime(bundle, provider, await headFacts)),
-    settle(() => whenBound(() => answerFinality(bundle, provider, minConfirmations))),
+    // depth only: it says nothing about whose chain or contracts, and headOnChain decides those
+    settle(() => answerFinality(bundle, provider, minConfirmations)),
     settle(() => whenBound((b) => answerMembership(bundle, b.registry))),
     settle(() => whenBound((b) => answerLifecycle(bundle, provider, b.evidenceRegistry))),
   ]);

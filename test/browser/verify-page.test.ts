@@ -1,9 +1,10 @@
 // The court verification page in a real browser: Debian's Chromium (playwright-core) against the
 // anchor service listening on a port, over a real Anvil chain with the consortium's contracts.
 // A genuine document (dropped onto the page) passes every check; a modified one fails the digest;
-// a revoked one shows as revoked; a verification link (the certificate's QR target) opens the
-// verification directly, in the browser's language. Screenshots and the certificate PDF are
-// written to test-artifacts/browser/.
+// a revoked one shows as revoked; evidence a non-member anchored in a look-alike contract fails
+// against the service's trust anchor, which the result and the certificate name; a verification
+// link (the certificate's QR target) opens the verification directly, in the browser's language.
+// Screenshots and the certificate PDF are written to test-artifacts/browser/.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,9 +14,12 @@ import type { Page } from "playwright-core";
 import QRCode from "qrcode";
 import type { Receipt } from "../../common/auth/receipts.ts";
 import type { EvidenceBundle } from "../../common/evidence/bundle.ts";
+import { readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/evidence/trust-anchor.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { launchChromium, type Chromium } from "../../scripts/testing/chromium.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { freePort } from "../helpers/anvil.ts";
+import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { forgeLookalikeBundle } from "../security/forgery.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 const CHECK_IDS = ["digest", "leafEncoding", "merklePath", "headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
@@ -40,6 +44,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   let browser: Chromium;
   const leaves: { genuine?: string; revoked?: string; held?: string } = {};
   const bundles: { genuine?: EvidenceBundle } = {};
+  let anchor: TrustAnchor;
 
   before(async function () {
     // fails (not skips) with install instructions when /usr/bin/chromium is missing
@@ -47,9 +52,13 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await mkdir(ARTIFACTS, { recursive: true });
     chain = await startConsortiumChain();
     dataDir = await mkdtemp(join(tmpdir(), "verify-page-"));
-    service = await createAnchorService({ config: chain.config({ dataDir }), logger: false });
+    // a port known before the service is built: its QR code and links name the listen address
+    const port = await freePort();
+    service = await createAnchorService({ config: chain.config({ dataDir, host: "127.0.0.1", port }), logger: false });
     await service.start();
-    baseUrl = await service.app.listen({ host: "127.0.0.1", port: 0 });
+    baseUrl = await service.app.listen({ host: "127.0.0.1", port });
+    // what a court keeps: read here from the chain, independently of the service
+    anchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "court copy" });
 
     // branch A anchors three documents
     const body = JSON.stringify({ records: [recordFor(GENUINE, 1), recordFor(REVOKED, 2), recordFor(HELD, 4)] });
@@ -175,6 +184,10 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#fact-endorsements")).to.contain("Zhuji Rural Bank");
     expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Active");
     expect(await text(page, "#fact-kind dd")).to.equal("Loan contract");
+    expect(await text(page, "#fact-trust-anchor dd"))
+      .to.contain(`chain ${anchor.chainId}`)
+      .and.contain(anchor.consortiumRegistry)
+      .and.contain(`fingerprint ${trustAnchorFingerprint(anchor)}`);
     expect(page.url(), "the address bar holds the QR link").to.equal(`${baseUrl}/verify?leaf=${leaves.genuine}`);
 
     // the Merkle path, recomputed in the browser, for experts
@@ -231,6 +244,10 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#certificate .statement-proves")).to.contain("existed, unchanged byte for byte");
     expect(await text(page, "#certificate .statement-not")).to.contain("does not prove that the content of the document is true");
     expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("pass");
+    expect(await text(page, "#cert-trust-anchor dd"), "the certificate names its trust anchor")
+      .to.contain(`chain ${anchor.chainId}`)
+      .and.contain(anchor.consortiumRegistry)
+      .and.contain(trustAnchorFingerprint(anchor));
     await page.screenshot({ path: join(ARTIFACTS, "certificate-en.png"), fullPage: true });
 
     await page.emulateMedia({ media: "screen" });
@@ -305,6 +322,46 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       return img !== null && img.complete && img.naturalWidth > 0;
     });
     await page.screenshot({ path: join(ARTIFACTS, "certificate-revoked-en.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("forged evidence in a look-alike contract outside the consortium: every hash holds, yet it is not the official log — red, and the certificate claims nothing", async function () {
+    const forged = await forgeLookalikeBundle(chain.wallets.outsider, {
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+      logId: UNION_LOG,
+      operatorMember: MEMBERS.union,
+      submitter: MEMBERS.branchA,
+      document: Buffer.from("Joint loan contract LN-2026-0777\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 900,000.00 CNY (made up by a non-member)\n"),
+    });
+    const { page } = await openPage();
+    await drop(page, "#drop-document", [
+      { name: "loan-contract-LN-2026-0777.pdf", type: "application/pdf", bytes: forged.document },
+      { name: "loan-contract-LN-2026-0777.pdf.evidence.json", type: "application/json", bytes: Buffer.from(JSON.stringify(forged.bundle)) },
+    ]);
+    await page.click("#verify");
+    await finished(page);
+    const rows = Object.fromEntries(await outcomes(page));
+    expect([rows.digest, rows.leafEncoding, rows.merklePath], "the forgery is internally consistent").to.deep.equal(["pass", "pass", "pass"]);
+    expect(rows.headOnChain).to.equal("fail");
+    for (const id of ["blockAndTime", "submitterMembership", "lifecycle"]) expect(rows[id], id).to.not.equal("pass");
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+    expect(await text(page, 'tr[data-check="headOnChain"] .plain')).to.contain("look-alike contract");
+    expect(await text(page, 'tr[data-check="headOnChain"] .technical')).to.contain(`is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`);
+    expect(await text(page, "#fact-status dd"), "no lifecycle or names from the service's registry").to.contain("another evidence log");
+    expect(await text(page, "#fact-trust-anchor dd")).to.contain(trustAnchorFingerprint(anchor));
+    expect(await text(page, "#result .statement-proves")).to.contain("must not be relied on");
+    await page.screenshot({ path: join(ARTIFACTS, "forged-lookalike-en.png"), fullPage: true });
+
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: "print" });
+    expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("fail");
+    expect(await text(page, "#certificate .statement-proves")).to.contain("Nothing about the document");
+    expect(await text(page, "#cert-trust-anchor dd")).to.contain(anchor.consortiumRegistry).and.contain(trustAnchorFingerprint(anchor));
+    await page.waitForFunction(() => {
+      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+    await page.screenshot({ path: join(ARTIFACTS, "certificate-forged-lookalike-en.png"), fullPage: true });
     await page.close();
   });
 

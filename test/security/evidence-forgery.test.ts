@@ -194,7 +194,7 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
       expect(verdict.overall, JSON.stringify(verdict.checks)).to.equal("fail");
       expect(outcome(verdict, "headOnChain")).to.equal("fail");
       expect(verdict.checks.find((c) => c.id === "headOnChain")!.reason).to.include(`is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`);
-      for (const id of ["blockAndTime", "finality", "submitterMembership", "lifecycle"]) expect(outcome(verdict, id), id).to.not.equal("pass");
+      for (const id of ["blockAndTime", "submitterMembership", "lifecycle"]) expect(outcome(verdict, id), id).to.not.equal("pass");
 
       const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "court copy" });
       const library = await verifyWithLibrary(forged.bundle, { trustAnchor, providers: [chain.anvil.provider], documentDigest: digest });
