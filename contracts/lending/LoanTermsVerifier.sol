@@ -30,13 +30,13 @@ contract LoanTermsVerifier {
     /// under the ledger's parameters `rules` = aprCapBps | minTermDays << 16 | maxTermDays << 32;
     /// returns the digest the platform must have signed.
     function check(IJointLoanLedger.LoanTerms calldata terms, uint256 rules) external view returns (bytes32) {
-        uint256 termDays = _checkSchedule(terms);
+        (uint256 termDays, uint256[] memory doubled) = _checkSchedule(terms);
         uint256 minDays = (rules >> 16) & 0xffff;
         uint256 maxDays = (rules >> 32) & 0xffff;
         if (termDays < minDays || termDays > maxDays) {
             revert IJointLoanLedger.LedgerTermOutOfRange(termDays, minDays, maxDays);
         }
-        _checkAllInCost(terms, termDays, rules & 0xffff);
+        _checkAllInCost(terms, termDays, rules & 0xffff, doubled);
         return agreementDigest(terms);
     }
 
@@ -46,52 +46,75 @@ contract LoanTermsVerifier {
         bytes32 domain = keccak256(
             abi.encode(_DOMAIN_TYPEHASH, keccak256("JointLoanLedger"), keccak256("1"), block.chainid, ledger)
         );
-        bytes32 structHash = keccak256(abi.encode(_AGREEMENT_TYPEHASH, loanId, keccak256(abi.encode(terms))));
+        bytes32 structHash = keccak256(abi.encode(_AGREEMENT_TYPEHASH, loanId, _termsHash(terms)));
         return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    /// @dev keccak256(abi.encode(terms)), hashed from the calldata as it came instead of
+    /// re-encoded (which cost ~15,000 gas): abi.encode(terms) is the word 0x20 and the terms'
+    /// canonical encoding, whose length follows from the array lengths. The terms are this call's
+    /// first argument (every caller passes them first). Non-canonical calldata hashes to something
+    /// else, so its signature fails; and bytes equal to a canonical encoding decode to exactly the
+    /// terms that were signed, because every offset and length the decoder follows lies in them.
+    function _termsHash(IJointLoanLedger.LoanTerms calldata terms) private pure returns (bytes32) {
+        uint256 start = 4 + uint256(bytes32(msg.data[4:36]));
+        uint256 length = 15 * 32 + (3 + 2 * terms.funders.length + 3 * terms.schedule.length + 2 * terms.fees.length) * 32;
+        return keccak256(bytes.concat(bytes32(uint256(0x20)), msg.data[start:start + length]));
     }
 
     /// @dev Due days strictly increasing after the start — for the monthly methods exactly
     /// addMonths(start, k), the period the all-in cost counts installment k in —, principals
     /// summing to the loan's, and the method's shape: bullet = one installment, interest-first =
-    /// principal only with the last. Returns the term in days.
-    function _checkSchedule(IJointLoanLedger.LoanTerms calldata terms) private pure returns (uint256) {
+    /// principal only with the last. Returns the term in days and, per period k, twice the
+    /// installment's total less the half-fen allowance (one fen doubled) if it is not zero.
+    function _checkSchedule(IJointLoanLedger.LoanTerms calldata terms)
+        private
+        pure
+        returns (uint256 termDays, uint256[] memory doubled)
+    {
         IJointLoanLedger.Installment[] calldata list = terms.schedule;
         uint256 count = list.length;
         if (count == 0 || count > _MAX_INSTALLMENTS) revert IJointLoanLedger.LedgerBadSchedule(count);
         bool monthly = terms.method != IJointLoanLedger.RepaymentMethod.Bullet;
         if (!monthly && count != 1) revert IJointLoanLedger.LedgerBadSchedule(1);
         uint256 lastDue = terms.startDay;
-        // the start date converted once; each due date from it (never chained: SCHEDULE.md)
-        (uint256 startMonth, uint256 startDom) = AllInCost.monthIndexOf(lastDue);
+        // the start date converted once, then month by month (same as addMonths(start, k))
+        AllInCost.MonthWalk memory walk = AllInCost.monthWalk(lastDue);
+        bool interestFirst = terms.method == IJointLoanLedger.RepaymentMethod.InterestFirst;
+        doubled = new uint256[](count + 1);
         uint256 sum;
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 due = list[i].dueDay;
-            if (due <= lastDue || (monthly && due != AllInCost.addMonthsCivil(startMonth, startDom, i + 1))) {
+        for (uint256 i = 0; i < count;) {
+            IJointLoanLedger.Installment calldata inst = list[i];
+            uint256 due = inst.dueDay;
+            uint256 principal = inst.principal;
+            if (due <= lastDue || (monthly && due != AllInCost.nextDueDay(walk))) {
                 revert IJointLoanLedger.LedgerBadSchedule(i);
             }
-            if (terms.method == IJointLoanLedger.RepaymentMethod.InterestFirst && i + 1 < count && list[i].principal != 0) {
-                revert IJointLoanLedger.LedgerBadSchedule(i);
-            }
+            if (interestFirst && i + 1 < count && principal != 0) revert IJointLoanLedger.LedgerBadSchedule(i);
             lastDue = due;
-            sum += list[i].principal;
+            // cannot overflow: 32-bit amounts, at most 60 installments
+            unchecked {
+                uint256 total = principal + inst.interest;
+                if (total != 0) doubled[i + 1] = 2 * total - 1;
+                sum += principal;
+                ++i;
+            }
         }
         if (sum != terms.principal) revert IJointLoanLedger.LedgerScheduleSumMismatch(sum, terms.principal);
-        return lastDue - terms.startDay;
+        termDays = lastDue - terms.startDay;
     }
 
-    /// @dev All-in annual cost ≤ cap (AllInCost; SCHEDULE.md "The cap on chain"): per period,
-    /// twice what the borrower pays less one fen per non-zero installment (the half-fen
-    /// allowance); fees at disbursement reduce the cash received.
-    function _checkAllInCost(IJointLoanLedger.LoanTerms calldata terms, uint256 termDays, uint256 capBps) private pure {
-        IJointLoanLedger.Installment[] calldata list = terms.schedule;
+    /// @dev All-in annual cost ≤ cap (AllInCost; SCHEDULE.md "The cap on chain"): the doubled
+    /// installments plus twice each fee in its period; fees at disbursement reduce the cash received.
+    function _checkAllInCost(
+        IJointLoanLedger.LoanTerms calldata terms,
+        uint256 termDays,
+        uint256 capBps,
+        uint256[] memory doubled
+    ) private pure {
         IJointLoanLedger.Fee[] calldata feeList = terms.fees;
-        uint256 count = list.length;
+        uint256 count = doubled.length - 1;
         if (feeList.length > _MAX_FEES) revert IJointLoanLedger.LedgerBadFee(_MAX_FEES);
-        uint256[] memory doubled = new uint256[](count + 1);
-        for (uint256 i = 0; i < count; ++i) {
-            uint256 total = uint256(list[i].principal) + list[i].interest;
-            if (total != 0) doubled[i + 1] = 2 * total - 1;
-        }
         uint256 upfront;
         for (uint256 j = 0; j < feeList.length; ++j) {
             uint256 k = feeList[j].installment;

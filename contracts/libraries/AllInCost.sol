@@ -77,36 +77,61 @@ library AllInCost {
     /// of the month, clamped to the month's end (proleptic Gregorian, as common/lending/dates.ts).
     function addMonthsDay(uint256 startDay, uint256 months) internal pure returns (uint256) {
         (uint256 year, uint256 month, uint256 day) = _civilFromDays(startDay);
-        return addMonthsCivil(year * 12 + (month - 1), day, months);
-    }
-
-    /// @notice addMonthsDay for a start given as its month index (year·12 + month − 1) and day of
-    /// the month, so a schedule converts its start date once.
-    function addMonthsCivil(uint256 monthIndex, uint256 day, uint256 months) internal pure returns (uint256) {
-        uint256 index = monthIndex + months;
-        uint256 year = index / 12;
-        uint256 month = index % 12 + 1;
+        uint256 index = year * 12 + (month - 1) + months;
+        year = index / 12;
+        month = index % 12 + 1;
         uint256 dim = _daysInMonth(year, month);
         return _daysFromCivil(year, month, day < dim ? day : dim);
     }
 
-    /// @notice The month index (year·12 + month − 1) and day of the month of Shanghai day `day_`.
-    function monthIndexOf(uint256 day_) internal pure returns (uint256 monthIndex, uint256 dayOfMonth) {
-        (uint256 year, uint256 month, uint256 d) = _civilFromDays(day_);
-        return (year * 12 + (month - 1), d);
+    /// @notice A walk over a monthly schedule's due days from `startDay`: the month index
+    /// (year·12 + month − 1) of the current month, the day number of its 1st, and the start's day
+    /// of the month. `nextDueDay` moves it one month on and returns that month's due day, which
+    /// equals addMonthsDay(startDay, k) at step k without converting a date each time.
+    struct MonthWalk {
+        uint256 monthIndex;
+        uint256 monthStart;
+        uint256 monthDays;
+        uint256 dayOfMonth;
+    }
+
+    function monthWalk(uint256 startDay) internal pure returns (MonthWalk memory walk) {
+        (uint256 year, uint256 month, uint256 day) = _civilFromDays(startDay);
+        walk.monthIndex = year * 12 + (month - 1);
+        walk.monthStart = startDay - (day - 1);
+        walk.monthDays = _daysInMonth(year, month);
+        walk.dayOfMonth = day;
+    }
+
+    function nextDueDay(MonthWalk memory walk) internal pure returns (uint256) {
+        // cannot overflow: day numbers and month indexes of 16-bit days are tiny
+        unchecked {
+            uint256 start = walk.monthStart + walk.monthDays;
+            uint256 index = walk.monthIndex + 1;
+            uint256 dim = _daysInMonth(index / 12, index % 12 + 1);
+            (walk.monthStart, walk.monthIndex, walk.monthDays) = (start, index, dim);
+            uint256 day = walk.dayOfMonth;
+            return start + (day < dim ? day : dim) - 1;
+        }
     }
 
     /// @dev The backward fixed-point evaluation specified above, x = D + R > 0.
     function _presentValueUp(uint256[] memory doubled, uint256 x) private pure returns (uint256 v) {
-        for (uint256 k = doubled.length - 1; k >= 1; --k) {
-            // cannot overflow: v < 2^44·2^128 (60 installments and 255 fees below 2^33 fen each)
-            v = doubled[k] * SCALE + _ceilDiv(v * MONTHLY_DENOMINATOR, x);
+        // cannot overflow: with x ≥ D, v < 2^45·2^128 (at most 60 periods, each payment below
+        // 2^44 doubled fen: 32-bit installment amounts and at most 120 32-bit fees), times D < 2^17
+        unchecked {
+            for (uint256 k = doubled.length - 1; k != 0; --k) {
+                v = doubled[k] * SCALE + _ceilDiv(v * MONTHLY_DENOMINATOR, x);
+            }
+            v = _ceilDiv(v * MONTHLY_DENOMINATOR, x);
         }
-        v = _ceilDiv(v * MONTHLY_DENOMINATOR, x);
     }
 
     function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
-        return a == 0 ? 0 : (a - 1) / b + 1;
+        // cannot underflow: a ≥ 1 in the second branch
+        unchecked {
+            return a == 0 ? 0 : (a - 1) / b + 1;
+        }
     }
 
     function _daysInMonth(uint256 year, uint256 month) private pure returns (uint256) {
@@ -116,24 +141,29 @@ library AllInCost {
 
     // H. Hinnant's days_from_civil / civil_from_days for days ≥ 0 (1970 on): years start in March
     // so the leap day is last; an era is 400 years = 146097 days; 719468 = 1970-01-01 from 0000-03-01.
+    // Both unchecked: for dates from 1970 every intermediate is non-negative and far below 2^64.
     function _daysFromCivil(uint256 year, uint256 month, uint256 day) private pure returns (uint256) {
-        uint256 y = month <= 2 ? year - 1 : year;
-        uint256 era = y / 400;
-        uint256 yoe = y - era * 400;
-        uint256 doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-        uint256 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        return era * 146_097 + doe - 719_468;
+        unchecked {
+            uint256 y = month <= 2 ? year - 1 : year;
+            uint256 era = y / 400;
+            uint256 yoe = y - era * 400;
+            uint256 doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+            uint256 doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+            return era * 146_097 + doe - 719_468;
+        }
     }
 
     function _civilFromDays(uint256 days_) private pure returns (uint256 year, uint256 month, uint256 day) {
-        uint256 z = days_ + 719_468;
-        uint256 era = z / 146_097;
-        uint256 doe = z - era * 146_097;
-        uint256 yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        uint256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        uint256 mp = (5 * doy + 2) / 153;
-        day = doy - (153 * mp + 2) / 5 + 1;
-        month = mp < 10 ? mp + 3 : mp - 9;
-        year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+        unchecked {
+            uint256 z = days_ + 719_468;
+            uint256 era = z / 146_097;
+            uint256 doe = z - era * 146_097;
+            uint256 yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            uint256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            uint256 mp = (5 * doy + 2) / 153;
+            day = doy - (153 * mp + 2) / 5 + 1;
+            month = mp < 10 ? mp + 3 : mp - 9;
+            year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+        }
     }
 }
