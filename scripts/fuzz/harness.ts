@@ -3,6 +3,7 @@
 //   - status < 500 (a 5xx is a bug: bad input must be a 4xx),
 //   - the process saw no uncaught exception or unhandled rejection, and /healthz still answers,
 //   - a 4xx carries the error envelope { error: { code, message } } with a code of the service's catalogue,
+//     and a 429 says when to retry (Retry-After),
 //   - a rejected request wrote nothing: no write reached the service's root LevelDB while it ran
 //     (the root's 'write' event), and a digest of every key and value of the root equals the one
 //     taken before it.
@@ -202,6 +203,7 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
       const code = String(request.method).toUpperCase() === "HEAD" ? "(HEAD)" : errorCode(reply.body, where);
       stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
       if (code !== "(HEAD)" && !(code in target.catalogue)) throw new Error(`4xx with an uncatalogued error.code ${JSON.stringify(code)} for ${where()}`);
+      if (reply.statusCode === 429 && reply.headers["retry-after"] === undefined) throw new Error(`429 without Retry-After for ${where()}`);
       const forbidden = watch.writes.filter((k) => target.mayWrite?.(k, code) !== true);
       if (forbidden.length > 0) {
         throw new Error(`a rejected request wrote ${forbidden.length} key(s) (${forbidden.slice(0, 5).map((k) => JSON.stringify(k.toString("latin1").slice(0, 60))).join(", ")}) for ${where()}`);

@@ -9,11 +9,13 @@
 // 10,000 per route. FUZZ_SEED replays a run (the seed is printed).
 import { expect } from "chai";
 import fc from "fast-check";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
+import QRCode from "qrcode";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
@@ -38,6 +40,11 @@ import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helper
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();
+/** Small enough that bodies over it are cheap to send, large enough for 10,001 records (413 too many records). */
+const MAX_BODY = 4 * 1024 * 1024;
+/** Low enough that a member's quota is spent now and then, so 429s are fuzzed too. */
+const RECORDS_PER_SECOND = 200;
+const METRICS_TOKEN = randomBytes(24).toString("hex");
 
 describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
   this.timeout(0);
@@ -45,7 +52,7 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
   let service: AnchorService;
   let dir: string;
   let target: FuzzTarget;
-  let known: { anchored: string; pending: string; bundle: unknown; digest: string };
+  let known: { anchored: string; pending: string; bundle: unknown; digest: string; qr: string };
   const stats: RouteStats[] = [];
 
   before(async function () {
@@ -54,7 +61,16 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
     dir = await mkdtemp(join(tmpdir(), "fuzz-anchor-"));
     service = await createAnchorService({
       // heads only when the test commits; membership cached so each signed request costs no RPC
-      config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000, commitLeaves: 1_000_000, membershipCacheMs: 600_000 }),
+      // /metrics and /readyz closed by a token; a small body limit and quota (both fuzzed)
+      config: chain.config({
+        dataDir: join(dir, "anchor"),
+        commitIntervalMs: 3_600_000,
+        commitLeaves: 1_000_000,
+        membershipCacheMs: 600_000,
+        maxBodyBytes: MAX_BODY,
+        intakeRecordsPerSecond: RECORDS_PER_SECOND,
+        metricsToken: METRICS_TOKEN,
+      }),
       logger: false,
     });
     await service.start();
@@ -70,7 +86,10 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
     await service.committer.runOnce();
     const [pending] = await submit([recordFor("fuzz: pending")]);
     const bundle = (await service.app.inject({ method: "GET", url: `/v1/bundles/${anchored!.leafHash}` })).json();
-    known = { anchored: anchored!.leafHash, pending: pending!.leafHash, bundle, digest: anchoredRecord.digest };
+    // the anchored leaf's QR code: the same whatever Host a request names (it leads to the configured address)
+    const info = (await service.app.inject({ method: "GET", url: "/v1/info" })).json() as { publicUrl: string };
+    const qr = await QRCode.toString(`${info.publicUrl}/verify?leaf=${anchored!.leafHash.toLowerCase()}`, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+    known = { anchored: anchored!.leafHash, pending: pending!.leafHash, bundle, digest: anchoredRecord.digest, qr };
     target = { service: "anchor service", app: service.app, db: service.db.root as never, catalogue: ANCHOR_ERRORS };
   });
 
@@ -121,8 +140,16 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
     submitter: { valid: fc.constantFrom("2", "2", "3", "5"), bad: hostileNumberText, optional: true },
     subject: { valid: quoted(hex32), bad: quoted(badHash), optional: true },
   }, { validWeight: 40 });
+  // a record or the body naming a key twice (400 ANCHOR_ERR_DUPLICATE_KEY; JSON.parse would keep the last)
+  const duplicated = fc
+    .tuple(recordText, fc.constantFrom('"kind":3', `"salt":"0x${"ab".repeat(32)}"`, '"version":1', '"kin\\u0064":2', '"submitter":2'), fc.boolean())
+    .map(([r, dup, top]) => (top ? `{"records":[${r}],"records":[${r}]}` : `{"records":[${r.replace(/^\{/, `{${dup},`)}]}`));
+  // a body over the limit (413 ANCHOR_ERR_BODY_TOO_LARGE): valid JSON padded past it
+  const oversize = fc.integer({ min: 1, max: 64 * 1024 }).map((extra) => `{"records":[${JSON.stringify(recordFor("oversize"))}]${" ".repeat(MAX_BODY + extra)}}`);
   const submitBody: fc.Arbitrary<string | Buffer> = fc.oneof(
     { weight: 10, arbitrary: objectText({ records: { valid: arrayText(recordText, 3) } }) },
+    { weight: 2, arbitrary: duplicated },
+    { weight: 1, arbitrary: oversize },
     { weight: 3, arbitrary: hostileBody },
     // more records than a request may carry (10,001 of one valid record)
     { weight: 1, arbitrary: fc.constant(10_001).map((n) => `{"records":[${Array.from({ length: n }, () => JSON.stringify(recordFor("many"))).join(",")}]}`) },
@@ -136,6 +163,24 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       route,
       arbitrary: fc.record({ url, headers: junkHeaders, body: fc.option(fc.oneof(fc.constant("{}"), fc.constant("x")), { freq: 10, nil: undefined }) }),
       build: (c): InjectOptions => ({ method: "GET", url: c.url, headers: { ...c.headers, ...(c.body === undefined ? {} : { "content-type": "application/json" }) }, ...(c.body === undefined ? {} : { payload: c.body }) }),
+    };
+  }
+
+  /** /metrics and /readyz, closed by the token: sent right, wrong, malformed or not at all (401 ANCHOR_ERR_OPS_UNAUTHORIZED). */
+  function opsRoute(route: string, path: string): RouteFuzz<{ query: string; authorization: string | undefined; headers: Record<string, string> }> {
+    const authorization = fc.oneof(
+      { weight: 3, arbitrary: fc.constant(`Bearer ${METRICS_TOKEN}`) },
+      { weight: 2, arbitrary: fc.constantFrom(undefined, "", "Bearer", "Bearer ", `bearer ${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`, `Bearer ${METRICS_TOKEN.slice(1)}`, `Basic ${METRICS_TOKEN}`) },
+      { weight: 1, arbitrary: hostileString.map((s) => `Bearer ${s.replace(/[^\x20-\x7e]/g, "")}`) },
+    );
+    return {
+      route,
+      arbitrary: fc.record({ query: anyQuery, authorization, headers: junkHeaders }),
+      build: (c): InjectOptions => ({ method: "GET", url: `${path}${c.query}`, headers: { ...c.headers, ...(c.authorization === undefined ? {} : { authorization: c.authorization }) } }),
+      check: (c, reply) => {
+        // the scheme is case-insensitive (RFC 9110 §11.1), the token is not
+        if (c.authorization?.replace(/^bearer /i, "Bearer ") !== `Bearer ${METRICS_TOKEN}`) expect(reply.statusCode, `${path} without the token`).to.equal(401);
+      },
     };
   }
 
@@ -171,6 +216,8 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
         body: fc.oneof(
           { weight: 10, arbitrary: objectText({ bundle: { valid: mutatedJson(known.bundle) }, documentDigest: { valid: quoted(hex32), bad: quoted(badHash), optional: true } }) },
           { weight: 2, arbitrary: hostileBody },
+          { weight: 1, arbitrary: fc.constant(known.bundle).map((b) => `{"bundle":${JSON.stringify(b)},"bundle":{}}`) },
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: 1024 }).map((extra) => `{"bundle":{}${" ".repeat(MAX_BODY + extra)}}`) },
         ),
         type: contentType,
         headers: junkHeaders,
@@ -194,6 +241,7 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       },
     },
     getRoute("GET /v1/info", anyQuery.map((query) => `/v1/info${query}`)),
+    getRoute("GET /.well-known/jointledger-trust-anchor.json", anyQuery.map((query) => `/.well-known/jointledger-trust-anchor.json${query}`)),
     // the court's verification page (hidden from OpenAPI): the page, its assets, its QR code
     getRoute("GET /verify", anyQuery.map((query) => `/verify${query}`)),
     getRoute("GET /verify/:file", pathSegment(fc.constantFrom("index.html", "app.js", "style.css", "nosuch.js"), fc.oneof(hostileString, fc.constantFrom("../package.json", "..%2F..%2Fpackage.json", "%2e%2e%2fserver.ts", "qr.svg"))).map((f) => `/verify/${f}`)),
@@ -204,10 +252,14 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
         host: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom("", "evil.example:99999", "a b", "127.0.0.1:9545", "[::1]:80", "x".repeat(300), "host\\path"), fc.string({ unit: "binary-ascii", maxLength: 30 }).map((h) => h.replace(/[^\x21-\x7e]/g, ""))) }),
       }),
       build: (c: { query: string; host: string | undefined }): InjectOptions => ({ method: "GET", url: `/verify/qr.svg${c.query}`, ...(c.host === undefined ? {} : { headers: { host: c.host } }) }),
+      check: (c: { query: string; host: string | undefined }, reply) => {
+        // the Host header never decides where the QR code leads
+        if (c.query === `?leaf=${known.anchored}`) expect(reply.body, `QR code for Host ${String(c.host)}`).to.equal(known.qr);
+      },
     },
     getRoute("GET /healthz", anyQuery.map((query) => `/healthz${query}`)),
-    getRoute("GET /readyz", anyQuery.map((query) => `/readyz${query}`)),
-    getRoute("GET /metrics", anyQuery.map((query) => `/metrics${query}`)),
+    opsRoute("GET /readyz", "/readyz"),
+    opsRoute("GET /metrics", "/metrics"),
     getRoute("GET /docs/json", anyQuery.map((query) => `/docs/json${query}`)),
     {
       route: "any other method or path",

@@ -31,7 +31,8 @@ export function opsAccess(access: OpsAccess | undefined) {
     }
     if (token !== undefined) {
       const header = request.headers.authorization;
-      const sent = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
+      // the scheme is case-insensitive (RFC 9110 §11.1)
+      const sent = typeof header === "string" && /^bearer /i.test(header) ? header.slice(7) : undefined;
       // compared as digests: constant time, whatever the length sent
       if (sent === undefined || !timingSafeEqual(digest(sent), token)) {
         throw anchorError("ANCHOR_ERR_OPS_UNAUTHORIZED", `${request.url.split("?")[0]} needs Authorization: Bearer with the configured token`);

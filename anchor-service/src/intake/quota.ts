@@ -5,9 +5,13 @@
 // before anything is stored — so one member flooding the intake cannot take the group commits
 // (and the other members' latency) for itself.
 //
-// Two checks: `admits` before the body is read (a member already out of records is turned away
-// for the cost of its headers), and `charge` once the request's signature holds and its records
-// are counted. Every record of a signed request counts, whether new, a re-submission or refused
+// Three steps: `admits` before the body is read (a member already out of records is turned away
+// for the cost of its headers); `reserve` once the signature holds, before the body is parsed
+// (it sets aside what the member's last refused request needed, 1 record otherwise); `charge`
+// once the records are counted (the reservation returned, the count taken or refused). A member
+// refused by `charge` is turned away by `admits` and `reserve` until its bucket holds what that
+// request needed, and the reservation lets only as many of its concurrent requests be parsed as
+// the bucket can take: a flood of large requests costs one parse per refill, not one per request. Every record of a signed request counts, whether new, a re-submission or refused
 // later (a replay): what a member sends is what loads the service.
 import { anchorError, type AnchorError } from "../errors.ts";
 
@@ -15,8 +19,11 @@ export type QuotaLimits = { recordsPerSecond: number; recordsPerDay: number };
 
 const DAY_SECONDS = 86_400;
 
-/** One member's state: the bucket (records, may be negative after a large request) and the day's count. */
-type Usage = { tokens: number; atMs: number; day: number; used: number };
+/**
+ * One member's state: the bucket (records, may be negative after a large request), what its
+ * last refused request needed (1 once one is taken), and the day's count.
+ */
+type Usage = { tokens: number; atMs: number; need: number; day: number; used: number };
 
 export class IntakeQuotas {
   readonly #usage = new Map<number, Usage>();
@@ -36,7 +43,7 @@ export class IntakeQuotas {
     const day = Math.floor(this.nowSeconds() / DAY_SECONDS);
     let u = this.#usage.get(memberId);
     if (u === undefined) {
-      u = { tokens: limits.recordsPerSecond, atMs: now, day, used: 0 };
+      u = { tokens: limits.recordsPerSecond, atMs: now, need: 1, day, used: 0 };
       this.#usage.set(memberId, u);
       return u;
     }
@@ -55,19 +62,42 @@ export class IntakeQuotas {
   admits(memberId: number, limits: QuotaLimits): AnchorError | undefined {
     const u = this.#usageOf(memberId, limits);
     if (u.used >= limits.recordsPerDay) return this.#overDay(memberId, limits, u);
-    if (u.tokens < 1) return this.#overSecond(memberId, limits, u, 1);
+    const need = Math.min(u.need, limits.recordsPerSecond);
+    if (u.tokens < need) return this.#overSecond(memberId, limits, u, need);
     return undefined;
   }
 
-  /**
-   * Counts `records` against the member's quotas, or refuses them (nothing counted). A request
-   * larger than one second's worth is taken when the bucket is full and paid back over time.
-   */
-  charge(memberId: number, records: number, limits: QuotaLimits): AnchorError | undefined {
+  /** Once the signature holds, before parsing: sets aside what the member needs now (returned), or refuses. */
+  reserve(memberId: number, limits: QuotaLimits): number | AnchorError {
+    const refused = this.admits(memberId, limits);
+    if (refused !== undefined) return refused;
+    const u = this.#usage.get(memberId)!;
+    const need = Math.min(u.need, limits.recordsPerSecond);
+    u.tokens -= need;
+    return need;
+  }
+
+  /** Gives back a reservation no charge used (the body was refused before its records were counted). */
+  release(memberId: number, reserved: number, limits: QuotaLimits): void {
     const u = this.#usageOf(memberId, limits);
+    u.tokens = Math.min(limits.recordsPerSecond, u.tokens + reserved);
+  }
+
+  /**
+   * Counts `records` against the member's quotas, or refuses them (nothing counted); `reserved`
+   * (from reserve) is returned to the bucket first. A request larger than one second's worth is
+   * taken when the bucket is full and paid back over time.
+   */
+  charge(memberId: number, records: number, limits: QuotaLimits, reserved = 0): AnchorError | undefined {
+    const u = this.#usageOf(memberId, limits);
+    u.tokens += reserved;
     if (u.used + records > limits.recordsPerDay) return this.#overDay(memberId, limits, u);
     const needed = Math.min(records, limits.recordsPerSecond);
-    if (u.tokens < needed) return this.#overSecond(memberId, limits, u, needed);
+    if (u.tokens < needed) {
+      u.need = needed;
+      return this.#overSecond(memberId, limits, u, needed);
+    }
+    u.need = 1;
     u.tokens -= records;
     u.used += records;
     return undefined;

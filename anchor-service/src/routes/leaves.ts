@@ -5,9 +5,10 @@
 //      form and time window, the named signer's membership (cached), the member's quota;
 //   2. once the body is read: its SHA-256 (the signed value covers it) and the signer recovered
 //      from the signature (on the crypto worker) — a body is parsed only under a valid signature;
-//   3. the body parsed: the plain form clients send straight into packed records
-//      (intake/submit-parser.ts), anything else strictly (no duplicate keys) and by the zod schema;
-//   4. the records counted against the member's quotas, then the intake.
+//   3. the body parsed — the plain form clients send straight into packed records
+//      (intake/submit-parser.ts), anything else strictly (no duplicate keys) — with the member's
+//      quota reserved meanwhile (intake/quota.ts), and its records counted against it;
+//   4. the zod schema (for a body not in the plain form), then the intake.
 // Refusals found while the body is read are answered after it (the client is never cut off
 // mid-send) and keep the connection open.
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -54,7 +55,7 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         request.rawBody = raw;
         await verifySignature(request, raw, deps);
         if (raw.length === 0) return undefined;
-        return parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
+        return parseCounted(raw, request.intakeAuth!, deps);
       } catch (error) {
         return new RefusedBody(error);
       }
@@ -84,22 +85,15 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         const memberId = auth.memberId;
         const body = request.body as unknown as SubmitBody | PackedSubmission;
         let records: EvidenceRecord[] | Uint8Array;
-        let count: number;
         if (body instanceof PackedSubmission) {
           const i = body.mismatch(memberId);
           if (i >= 0) throw mismatch(i, body.submitters[i]!, memberId);
           records = body.withSubmitter(memberId);
-          count = body.count;
         } else {
           records = body.records.map((r, i) => {
             if (r.submitter !== undefined && r.submitter !== memberId) throw mismatch(i, r.submitter, memberId);
             return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
           });
-          count = records.length;
-        }
-        if (auth.limits !== undefined) {
-          const refused = deps.quotas!.quotas.charge(memberId, count, auth.limits);
-          if (refused !== undefined) throw refused;
         }
         deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
         const { pending } = auth;
@@ -156,6 +150,32 @@ async function activeMemberOf(account: string, deps: AppDeps): Promise<number> {
   // one role per key: a member's log-operator or governance key never submits evidence
   if (status.role !== "operations") throw anchorError("ANCHOR_ERR_NOT_OPERATIONS_KEY", `${account} is member ${status.memberId}'s ${status.role} key; only its operations keys submit evidence`);
   return status.memberId;
+}
+
+/**
+ * Step 3: the body parsed, the member's quota reserved while it is (so a member's concurrent
+ * requests beyond its quota are refused before they cost a parse) and its records then counted.
+ * A body with more records than a request may carry is left to preValidation's 413, uncounted.
+ */
+function parseCounted(raw: Buffer, auth: IntakeAuth, deps: AppDeps): unknown {
+  const quotas = deps.quotas?.quotas;
+  if (quotas === undefined || auth.limits === undefined) return parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
+  const reservation = quotas.reserve(auth.memberId, auth.limits);
+  if (typeof reservation !== "number") throw reservation;
+  let reserved = reservation;
+  try {
+    const body = parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
+    const list = body instanceof PackedSubmission ? undefined : (body as { records?: unknown } | null)?.records;
+    const count = body instanceof PackedSubmission ? body.count : Array.isArray(list) ? list.length : 0;
+    if (count <= deps.limits.maxRecordsPerRequest) {
+      reserved = 0;
+      const refused = quotas.charge(auth.memberId, count, auth.limits, reservation);
+      if (refused !== undefined) throw refused;
+    }
+    return body;
+  } finally {
+    if (reserved > 0) quotas.release(auth.memberId, reserved, auth.limits);
+  }
 }
 
 /** Step 2: the signature over the body's SHA-256 must recover the signer the headers named. */
