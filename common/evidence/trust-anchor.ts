@@ -12,6 +12,8 @@ import { CONSORTIUM_REGISTRY_ABI } from "../chain/abi.ts";
 import { CodedError } from "../errors.ts";
 
 export const TRUST_ANCHOR_FORMAT = "jointledger.trust-anchor/1";
+/** The name an anchor service and `npm start` give their trust anchor (for people; not fingerprinted). */
+export const DEFAULT_TRUST_ANCHOR_NAME = "JointLedger consortium";
 /** Where an anchor service publishes its trust anchor. */
 export const TRUST_ANCHOR_PATH = "/.well-known/jointledger-trust-anchor.json";
 

@@ -1,7 +1,13 @@
 // `npm run demo`: the five-node scenarios (scenarios.ts) against the consortium `npm start` runs,
 // found through <JL_DATA_DIR or ./data>/consortium.json. Ends with the durations, the checks and
-// links to one loan's evidence. Exit code 1 when a check fails.
+// links to one loan's evidence, each anchored bundle verified against the chain with the
+// consortium's trust anchor (<data>/trust-anchor.json), as a court would. Exit code 1 when a
+// check fails.
 import path from "node:path";
+import { JsonRpcProvider } from "ethers";
+import { parseBundle } from "../../common/evidence/bundle.ts";
+import { loadTrustAnchor, trustAnchorFingerprint } from "../../common/evidence/trust-anchor.ts";
+import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { readManifest } from "../local/manifest.ts";
 import { runScenarios } from "./scenarios.ts";
 
@@ -21,10 +27,21 @@ if ("skipped" in result.overdue) console.log(`  overdue   skipped: ${result.over
 const balanced = result.reconciliations.every((r) => r.balanced && r.matched === r.rows);
 console.log(`\nreconciliation: ${result.reconciliations.length} books files, ${balanced ? "zero differences" : "DIFFERENCES FOUND"}`);
 console.log(`index agreement: ${result.digests.agree ? `all five nodes = the chain (${result.digests.chain.loans} loans, ${result.digests.chain.flows} fund flows)` : "NODES DISAGREE"}`);
-console.log(`\nevidence of loan ${result.evidence.loanId}`);
+const trustAnchor = await loadTrustAnchor(manifest.trustAnchor.file);
+console.log(`\nevidence of loan ${result.evidence.loanId}, verified with the trust anchor ${manifest.trustAnchor.file} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
+const provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true });
+let evidenceOk = true;
 for (const link of result.evidence.links) {
   console.log(`  ${link.what} (${link.status})`);
   console.log(`    bundle  ${link.bundleUrl}`);
   console.log(`    verify  ${link.verifyUrl}`);
+  if (link.status !== "anchored") continue;
+  // no document here: the chain checks decide (the CLI and the page also compare the document)
+  const checks = await verifyOnline(parseBundle(await (await fetch(link.bundleUrl)).json()), { trustAnchor, providers: [provider] });
+  const outcome = overall(checks);
+  if (outcome !== "pass") evidenceOk = false;
+  console.log(`    chain   ${outcome.toUpperCase()}${outcome === "pass" ? "" : `: ${checks.filter((c) => c.outcome !== "pass").map((c) => `${c.id} ${c.reason}`).join("; ")}`}`);
 }
-process.exit(balanced && result.digests.agree ? 0 : 1);
+provider.destroy();
+console.log(`\na court verifies a saved bundle with: npm run verify -- <document> <bundle.json> --trust ${manifest.trustAnchor.file} --rpc ${manifest.chain.rpcUrl}`);
+process.exit(balanced && result.digests.agree && evidenceOk ? 0 : 1);

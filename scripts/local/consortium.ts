@@ -12,7 +12,8 @@ import { CONTRACT_FIELDS, DEMO_MEMBERS, UNION_LOG_ID, type DeployedConsortium, d
 import { LocalConsortiumError } from "./errors.ts";
 import { type KeyMaterial, loadOrCreateKeys, newApiToken } from "./keys.ts";
 import { LauncherLock } from "./lock.ts";
-import { type ConsortiumManifest, MANIFEST_FILE, NODE_NAMES, type NodeName, type Role, manifestPath, readManifest } from "./manifest.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../common/evidence/trust-anchor.ts";
+import { type ConsortiumManifest, MANIFEST_FILE, NODE_NAMES, type NodeName, type Role, manifestPath, readManifest, trustAnchorPath } from "./manifest.ts";
 import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
@@ -131,6 +132,10 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
 
     // the contracts: reuse the recorded deployment while its code is unchanged
     const deployed = await deployOrReuse(provider, keys, previous, dataDir, log);
+    // the trust anchor a court keeps: this chain and its registry (the registry names the official evidence pair)
+    const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: deployed.contracts.consortiumRegistry, name: DEFAULT_TRUST_ANCHOR_NAME });
+    await writeFile(trustAnchorPath(dataDir), trustAnchorJson(trustAnchor), { mode: 0o644 });
+    log(`trust anchor: ${trustAnchorPath(dataDir)} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
 
     // the manifest: URLs of this run, tokens and settlement accounts kept from earlier runs
     const regions = regionsOnChain();
@@ -141,6 +146,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       chain: { rpcUrl, chainId, genesisHash: genesis.hash, local },
       contracts: deployed.contracts,
       anchor: { url: anchorUrl, logId: UNION_LOG_ID, docsUrl: `${anchorUrl}/docs`, verifyPageUrl: `${anchorUrl}/verify` },
+      trustAnchor: { file: trustAnchorPath(dataDir), fingerprint: trustAnchorFingerprint(trustAnchor) },
       nodes: Object.fromEntries(
         NODE_NAMES.map((node) => {
           const member = DEMO_MEMBERS[node];

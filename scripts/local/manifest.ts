@@ -29,6 +29,8 @@ export type ConsortiumManifest = {
   };
   /** `verifyPageUrl` is `${url}/verify`. */
   anchor: { url: string; logId: string; docsUrl: string; verifyPageUrl: string };
+  /** The consortium's trust anchor for courts (`npm run verify -- … --trust <file>`): its file and fingerprint. */
+  trustAnchor: { file: string; fingerprint: string };
   nodes: Record<
     NodeName,
     {
@@ -49,6 +51,12 @@ export type ConsortiumManifest = {
 };
 
 export const MANIFEST_FILE = "consortium.json";
+/** Public (no secrets): what a court keeps to verify this consortium's evidence. */
+export const TRUST_ANCHOR_FILE = "trust-anchor.json";
+
+export function trustAnchorPath(dataDir: string): string {
+  return path.join(path.resolve(dataDir), TRUST_ANCHOR_FILE);
+}
 
 export function manifestPath(dataDir: string): string {
   return path.join(path.resolve(dataDir), MANIFEST_FILE);

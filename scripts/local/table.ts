@@ -1,5 +1,5 @@
 // The one table `npm start` prints once everything is ready: each service, its URL, its member,
-// where its API docs are, and the court verification page.
+// where its API docs are, the court verification page and the trust anchor courts verify with.
 import type { ConsortiumManifest, NodeName } from "./manifest.ts";
 
 export function serviceTable(manifest: ConsortiumManifest): string {
@@ -15,6 +15,7 @@ export function serviceTable(manifest: ConsortiumManifest): string {
       `${n.url}/docs`,
     ]),
     ["verification page", manifest.anchor.verifyPageUrl, "for courts: drop a document, check its evidence", ""],
+    ["trust anchor", manifest.trustAnchor.file, `for courts: npm run verify -- <file> <bundle> --trust <this file> --rpc ${manifest.chain.rpcUrl}`, `fingerprint ${manifest.trustAnchor.fingerprint}`],
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();

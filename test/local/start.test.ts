@@ -13,7 +13,7 @@ import { Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
 import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
-import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
+import { TRUST_ANCHOR_PATH, loadTrustAnchor, trustAnchorFingerprint } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { guardStateFile, stateFile } from "../../scripts/local/chain.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
@@ -141,6 +141,13 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const info = (await (await fetch(`${first.anchor.url}/v1/info`)).json()) as { logId: string; chainId: string };
     expect(info.logId).to.equal(first.anchor.logId);
     expect(info.chainId).to.equal("31337");
+    // the trust anchor a court takes from data/: the chain's, and the one the anchor service publishes
+    expect(first.trustAnchor.file).to.equal(path.join(path.resolve(dataDir), "trust-anchor.json"));
+    const kept = await loadTrustAnchor(first.trustAnchor.file);
+    expect(trustAnchorFingerprint(kept)).to.equal(first.trustAnchor.fingerprint);
+    expect(kept).to.deep.include({ chainId: "31337", genesisHash: first.chain.genesisHash.toLowerCase(), consortiumRegistry: first.contracts.consortiumRegistry.toLowerCase() });
+    expect(trustAnchorFingerprint(await loadTrustAnchor(`${first.anchor.url}${TRUST_ANCHOR_PATH}`))).to.equal(first.trustAnchor.fingerprint);
+    expect(lines.join("\n")).to.contain(`trust anchor: ${first.trustAnchor.file} (fingerprint ${first.trustAnchor.fingerprint})`);
     for (const name of NODE_NAMES) {
       const node = first.nodes[name];
       expect(await status(`${node.url}/readyz`), name).to.equal(200);
@@ -177,7 +184,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(first.chain.rpcUrl);
     try {
-      const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: first.contracts.consortiumRegistry, name: "local consortium" });
+      const trustAnchor = await loadTrustAnchor(first.trustAnchor.file);
       const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
       // later blocks: after the reload, the anchoring block is history, not the chain's head
@@ -214,7 +221,8 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(second.chain.rpcUrl);
     try {
-      const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: second.contracts.consortiumRegistry, name: "local consortium" });
+      const trustAnchor = await loadTrustAnchor(second.trustAnchor.file);
+      expect(trustAnchorFingerprint(trustAnchor), "the same trust anchor after a restart").to.equal(first.trustAnchor.fingerprint);
       const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
       // membership at the anchoring block needs the chain's historical state after the reload

@@ -7,15 +7,13 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { BundleFormatError, parseBundle } from "../../../common/evidence/bundle.ts";
-import { TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../../common/evidence/trust-anchor.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../../common/evidence/verify.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { ErrorResponse, VerifyBody } from "../schemas/leaves.ts";
 import { TrustAnchorResponse, VerifyWithTrustAnchorResponse } from "../schemas/trust-anchor.ts";
 
-/** For people only: the name is not part of the fingerprint. */
-export const TRUST_ANCHOR_NAME = "JointLedger consortium";
 
 const errors = { 400: ErrorResponse, 503: ErrorResponse };
 
@@ -40,7 +38,7 @@ export function trustAnchorSource(chain: EvidenceLogClient, name: string): Trust
 
 export function registerVerifyRoutes(app: FastifyInstance, deps: { chain: EvidenceLogClient }): TrustAnchorSource {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const source = trustAnchorSource(deps.chain, TRUST_ANCHOR_NAME);
+  const source = trustAnchorSource(deps.chain, DEFAULT_TRUST_ANCHOR_NAME);
   const trustAnchor = async (): Promise<TrustAnchor> => {
     try {
       return await source.get();
