@@ -2,13 +2,14 @@
 // with the general way (JSON.parse, the zod SubmitBody schema, then packing): whatever it accepts,
 // the general way accepts with the same packed bytes and submitters; what it declines (escapes,
 // repeated or unknown keys, fractions, exponents, empty lists, too many records) goes the general
-// way, which keeps every error code and message.
+// way, which keeps every error code and message. The general way refuses any object that names
+// a key twice (duplicateKeyIn), which JSON.parse would otherwise resolve to the last.
 import { expect } from "chai";
 import fc from "fast-check";
 import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
 import { encodeLeaf } from "../../common/evidence/leaf.ts";
 import { hashLeaf } from "../../common/merkle/rfc9162.ts";
-import { parseSubmitBody } from "../../anchor-service/src/intake/submit-parser.ts";
+import { duplicateKeyIn, parseSubmitBody } from "../../anchor-service/src/intake/submit-parser.ts";
 import { SubmitBody } from "../../anchor-service/src/schemas/leaves.ts";
 import { RECORD_BYTES, leafHashOfPacked, packRecord } from "../../anchor-service/src/store/records.ts";
 
@@ -108,6 +109,33 @@ describe("anchor intake: the fast body parser agrees with JSON.parse + zod", fun
     // more records than allowed: declined, so the general way answers ANCHOR_ERR_TOO_MANY_RECORDS
     expect(parseSubmitBody(enc(`{"records":[{${r}},{${r}}]}`), 2)?.count).to.equal(2);
     expect(parseSubmitBody(enc(`{"records":[{${r}},{${r}}]}`), 1)).to.equal(undefined);
+  });
+
+  it("duplicateKeyIn finds the first key an object repeats (decoded, at any depth) and nothing else", function () {
+    const cases: Array<[string, string | undefined]> = [
+      ['{"records":[{"kind":7,"kind":1}]}', "records[0].kind"],
+      ['{"records":[],"records":[]}', "records"],
+      ['{"a":{"b":[1,{"c":1,"d":{"e":1,"e":2}}]}}', "a.b[1].d.e"],
+      ['[{"x":1},{"x":1,"x":2}]', "[1].x"],
+      ['{"kind":1,"kin\\u0064":2}', "kind"],
+      ['{"a\\"b":1,"a\\u0022b":2}', 'a"b'],
+      ['{"k":"\\"k\\":1,","k2":["k","k"]}', undefined],
+      ['{"a":{"x":1},"b":{"x":1},"c":[{"x":1},{"x":1}]}', undefined],
+      ['{"":1,"":2}', ""],
+      ['[[],{},[{}],{"a":[]}]', undefined],
+      ['{"a":[{},{}],"b":1}', undefined],
+    ];
+    for (const [text, path] of cases) {
+      JSON.parse(text); // every case is valid JSON
+      expect(duplicateKeyIn(enc(text)), text).to.equal(path);
+    }
+    // JSON written by a serializer, whatever its strings and nesting, repeats no key: none is found
+    fc.assert(
+      fc.property(fc.json({ depthSize: "small" }), (text) => {
+        expect(duplicateKeyIn(enc(text))).to.equal(undefined);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("leafHashOfPacked is hashLeaf(encodeLeaf(record)) for every kind, algorithm and submitter edge", function () {
