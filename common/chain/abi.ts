@@ -17,6 +17,7 @@ export const EVIDENCE_LOG_ABI = [
   "error EvidenceLogCallerNotMember(address account)",
   "error EvidenceLogMemberInactive(uint32 memberId)",
   "error EvidenceLogNotOperator(bytes32 logId, address caller, address operator)",
+  "error EvidenceLogWrongRole(address account, uint8 role)",
   "error EvidenceLogTreeNotGrowing(bytes32 logId, uint256 previousSize, uint256 newSize)",
   "error EvidenceLogUnexpectedProof(bytes32 logId, uint256 proofLength)",
   "error EvidenceLogInconsistent(bytes32 logId, uint256 previousSize, bytes32 previousRoot, uint256 newSize, bytes32 newRoot)",
