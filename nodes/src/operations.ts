@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
-import { nonceKey, requestDomain, verifyRequest } from "../../common/auth/request-signing.ts";
+import { AuthError, nonceKey, requestDomain, verifyRequest } from "../../common/auth/request-signing.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
@@ -72,6 +72,14 @@ const ID_TYPE_OF_CHANNEL = {
 /** A request from another member's node, as received (raw body for the signature). */
 export type SignedNodeRequest = { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> };
 
+/** How often served node-to-node requests trigger a sweep of expired nonces. */
+const NONCE_SWEEP_INTERVAL_MS = 10 * 60_000;
+/**
+ * A nonce is swept this long after its request expired: a replay checked its expiry moments
+ * before its nonce lookup, and must not find the nonce swept in between.
+ */
+const NONCE_SWEEP_SLACK_S = 60;
+
 const UNION = 1;
 const BRANCH = 2;
 const PLATFORM = 3;
@@ -89,6 +97,9 @@ export class NodeOperations {
    * before any await, so of identical requests arriving together exactly one gets through.
    */
   readonly #claimedNonces = new Set<string>();
+  /** When expired nonces were last swept (ms; 0: not yet), and the sweep under way. */
+  #noncesSweptAt = 0;
+  #nonceSweep: Promise<number> | undefined;
 
   constructor(deps: OperationsDeps) {
     this.deps = deps;
@@ -430,13 +441,40 @@ export class NodeOperations {
     if (this.#claimedNonces.has(key)) throw replay();
     this.#claimedNonces.add(key);
     try {
+      // expiry again, now: the sweep may drop the nonce of a request expired for NONCE_SWEEP_SLACK_S
+      if (verified.expiresAt < Math.floor(Date.now() / 1000)) throw new AuthError("AUTH_EXPIRED", `request expired at ${verified.expiresAt} while it was being checked; sign it again`);
       if ((await this.deps.nonces.get(key)) !== undefined) throw replay();
       await this.deps.nonces.put(key, String(verified.expiresAt));
     } finally {
       // once written, the durable store refuses it
       this.#claimedNonces.delete(key);
     }
+    // inside the request that triggers it, so its deletions belong to a request that spent a nonce
+    if (Date.now() - this.#noncesSweptAt >= NONCE_SWEEP_INTERVAL_MS) await this.sweepExpiredNonces().catch(() => 0);
     return { signer: verified.signer, memberId: Number(memberId) };
+  }
+
+  /**
+   * Deletes the nonces of requests expired more than NONCE_SWEEP_SLACK_S ago (an expired request
+   * is refused before its nonce is looked at, so they are no longer needed); the store would otherwise grow with every
+   * request ever served. Runs in a request whose nonce was just recorded, at most every
+   * NONCE_SWEEP_INTERVAL_MS.
+   * Returns how many it deleted.
+   */
+  async sweepExpiredNonces(nowSeconds = Math.floor(Date.now() / 1000)): Promise<number> {
+    if (this.#nonceSweep !== undefined) return this.#nonceSweep;
+    this.#noncesSweptAt = Date.now();
+    this.#nonceSweep = (async () => {
+      const expired: string[] = [];
+      for await (const [key, expiresAt] of this.deps.nonces.iterator()) if (Number(expiresAt) + NONCE_SWEEP_SLACK_S < nowSeconds) expired.push(key);
+      if (expired.length > 0) await this.deps.nonces.batch(expired.map((key) => ({ type: "del" as const, key })));
+      return expired.length;
+    })();
+    try {
+      return await this.#nonceSweep;
+    } finally {
+      this.#nonceSweep = undefined;
+    }
   }
 
   async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {

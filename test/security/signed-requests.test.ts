@@ -161,6 +161,25 @@ describe("security: signed requests — replay, cross-service replay, another ch
     expect(await nodeDigest()).to.equal(before);
   });
 
+  it("the nonces of requests expired over a minute ago are swept; those still valid, or just expired, are kept", async function () {
+    const nonces = node.ops.deps.nonces;
+    const now = Math.floor(Date.now() / 1000);
+    const entries = { long: now - 1_000, recent: now - 30, valid: now + 100 };
+    const keyOf = (name: string) => `${"ee".repeat(20)}${Buffer.from(name.padEnd(16, "-")).toString("hex")}`;
+    for (const [name, expiresAt] of Object.entries(entries)) await nonces.put(keyOf(name), String(expiresAt));
+    expect(await node.ops.sweepExpiredNonces(now)).to.be.at.least(1);
+    expect(await nonces.get(keyOf("long"))).to.equal(undefined);
+    expect(await nonces.get(keyOf("recent"))).to.equal(String(entries.recent));
+    expect(await nonces.get(keyOf("valid"))).to.equal(String(entries.valid));
+    // a request served just now keeps its nonce through a sweep: its replay is still refused
+    const body = JSON.stringify(jiedaibaoPayload());
+    const headers = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
+    expect((await forward(headers, body)).statusCode).to.equal(200);
+    await node.ops.sweepExpiredNonces();
+    expect(code(await forward(headers, body)).code).to.equal("NODE_ERR_AUTH");
+    for (const name of Object.keys(entries)) await nonces.del(keyOf(name));
+  });
+
   it("ten identical signed requests at once: exactly one forwarded application is stored, exactly one document fetch gets past the nonce", async function () {
     const body = JSON.stringify(jiedaibaoPayload());
     const headers = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
