@@ -63,6 +63,10 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "error LedgerBadParams()",
   "error LedgerNotDisputeResolution(address caller)",
   "error ConsortiumNotGovernor(address caller, address governor)",
+  // OpenZeppelin Address, around the call to the ledger's LoanTermsVerifier (never expected: the
+  // ledger creates the verifier and passes its errors on)
+  "error AddressEmptyCode(address target)",
+  "error FailedCall()",
 ] as const;
 
 /** IJointLoanLedger.LoanState, in enum order. */
