@@ -87,7 +87,7 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   const asUnion = disputes.connect(governorAndUnion as never) as Contract;
 
   await time.increaseTo(dueTimestamp(startDay) - 3600);
-  const chainId = BigInt(await (ledger.runner as { provider: { send: (m: string, p: unknown[]) => Promise<string> } }).provider.send("eth_chainId", []));
+  const chainId = BigInt(await (ledger.runner as unknown as { provider: { send: (m: string, p: unknown[]) => Promise<string> } }).provider.send("eth_chainId", []));
   const gas: Record<string, number> = {};
   const ids: string[] = [];
   for (const serial of ["A", "B"]) {
