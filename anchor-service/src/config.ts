@@ -41,10 +41,12 @@ export const ConfigSchema = z.object({
   logPageBlocks: int(1, 1_000_000).default(5000),
   /**
    * Per-member intake quotas used while governance has not set the ConsortiumRegistry parameters
-   * `anchor.intake.recordsPerSecond` / `anchor.intake.recordsPerDay` (0 there means unset).
+   * `anchor.intake.recordsPerSecond` / `anchor.intake.recordsPerDay` (0 there means unset). The
+   * per-second default is above one service's measured capacity (a member alone may use it all;
+   * governance sets the consortium's share); the per-day default ends a flood within minutes.
    */
-  intakeRecordsPerSecond: int(1, 10_000_000).default(20_000),
-  intakeRecordsPerDay: int(1, 1_000_000_000_000).default(20_000_000),
+  intakeRecordsPerSecond: int(1, 10_000_000).default(100_000),
+  intakeRecordsPerDay: int(1, 1_000_000_000_000).default(5_000_000),
   /**
    * The address courts reach this service on (https://evidence.example.org): the certificate's QR
    * code and links lead there, never to the request's Host header. Unset: the listen address
