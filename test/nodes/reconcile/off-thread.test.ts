@@ -4,6 +4,12 @@
 // through the real route and NodeOperations.reconcile over a stub index; a 5 ms interval probe
 // and perf_hooks' event-loop-delay histogram watch the loop meanwhile. The reply must be the
 // report the inline path renders for the same input, byte for byte.
+//
+// Wall-clock gaps also count the time the OS gives other processes: on a CI machine at load 11
+// on 2 cores they reached 345 ms with nothing blocking the loop. So the tight bound is on the
+// main thread's own CPU time between two probe ticks (process.threadCpuUsage) — what a
+// computation on the loop costs every other request — and wall-clock gaps get a looser one. The
+// inline path fails both by seconds.
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -20,8 +26,10 @@ const MEMBER = 2;
 const LOAN = `0x${"ab".repeat(32)}`;
 const OTHER_LOAN = `0x${"cd".repeat(32)}`;
 const ROWS = 30_000;
-/** Generous: the probe's own timer slack and a busy CI machine, far below the inline seconds. */
+/** Longest main-thread CPU time between two 5 ms probe ticks: generous, far below the inline seconds. */
 const MAX_STALL_MS = 250;
+/** Longest wall-clock gap (probe and histogram): includes other processes' turns on a loaded machine. */
+const MAX_WALL_STALL_MS = 1000;
 
 const serial = (i: number) => `JL${DAY.replaceAll("-", "")}${String(i).padStart(6, "0")}`;
 
@@ -65,23 +73,39 @@ async function appOver(flows: Array<Record<string, unknown>>): Promise<FastifyIn
   });
 }
 
-/** Runs `work` while a 5 ms interval and the event-loop-delay histogram watch the loop; the longest stall in ms. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; probeMs: number; histogramMs: number }> {
+const threadCpuMs = (): number => {
+  const { user, system } = process.threadCpuUsage();
+  return (user + system) / 1000;
+};
+
+/**
+ * Runs `work` while a 5 ms interval and the event-loop-delay histogram watch the loop: the
+ * longest wall-clock gap between ticks, the histogram's maximum, and the most CPU time the main
+ * thread spent between two ticks, in ms.
+ */
+async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; probeMs: number; histogramMs: number; cpuMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   let last = performance.now();
+  let lastCpu = threadCpuMs();
   let probeMs = 0;
+  let cpuMs = 0;
   const probe = setInterval(() => {
     const now = performance.now();
+    const cpu = threadCpuMs();
     probeMs = Math.max(probeMs, now - last);
+    cpuMs = Math.max(cpuMs, cpu - lastCpu);
     last = now;
+    lastCpu = cpu;
   }, 5);
   histogram.enable();
   try {
+    // the histogram records a delay from its second sample on: let it take its first
+    await new Promise((resolve) => setTimeout(resolve, 30));
     const result = await work();
     // a stall that ends with the work resolves it before the timers run: let the probe and the
     // histogram see the loop once more before reading them
     await new Promise((resolve) => setTimeout(resolve, 30));
-    return { result, probeMs, histogramMs: histogram.max / 1e6 };
+    return { result, probeMs, histogramMs: histogram.max / 1e6, cpuMs };
   } finally {
     histogram.disable();
     clearInterval(probe);
@@ -93,7 +117,7 @@ describe("reconciliation off the event loop", function () {
   const books = largeBooks();
   const flows = indexedFlows();
 
-  it(`a ${ROWS.toLocaleString("en")}-row books file through POST /v1/reconciliations stalls the loop under ${MAX_STALL_MS} ms, and the report is the inline one`, async function () {
+  it(`a ${ROWS.toLocaleString("en")}-row books file through POST /v1/reconciliations blocks the loop under ${MAX_STALL_MS} ms, and the report is the inline one`, async function () {
     expect(books.length).to.be.greaterThan(3 * 1024 * 1024).and.greaterThan(INLINE_MAX_CHARS);
     const app = await appOver(flows);
     try {
@@ -103,15 +127,16 @@ describe("reconciliation off the event loop", function () {
       const csv = await longestStall(() => request("csv"));
       for (const run of [json, csv]) {
         expect(run.result.statusCode, run.result.body.slice(0, 300)).to.equal(200);
-        expect(run.probeMs, "longest gap between 5 ms ticks").to.be.below(MAX_STALL_MS);
-        expect(run.histogramMs, "monitorEventLoopDelay max").to.be.below(MAX_STALL_MS);
+        expect(run.cpuMs, "most main-thread CPU time between 5 ms ticks").to.be.below(MAX_STALL_MS);
+        expect(run.probeMs, "longest wall-clock gap between 5 ms ticks").to.be.below(MAX_WALL_STALL_MS);
+        expect(run.histogramMs, "monitorEventLoopDelay max").to.be.below(MAX_WALL_STALL_MS);
       }
       const expected = renderReconciliation(DAY, books, asChain(flows));
       expect(json.result.body).to.equal(expected.json);
       expect(csv.result.body).to.equal(expected.csv);
       // the fixture exercises more than matches
       const report = JSON.parse(expected.json) as { matched: number; missingOnChain: unknown[]; missingInBooks: unknown[]; amountMismatch: unknown[]; loanMismatch: unknown[]; errors: unknown[] };
-      expect(report.matched).to.be.greaterThan(10_000);
+      expect(report.matched).to.be.greaterThan(5_000);
       for (const list of [report.missingOnChain, report.missingInBooks, report.amountMismatch, report.loanMismatch, report.errors]) expect(list).to.not.be.empty;
     } finally {
       await app.close();
