@@ -121,10 +121,16 @@ describe("npm start: the local consortium (real processes, persistent data direc
       const ledger = new Contract(first.contracts.jointLoanLedger, ["function isWhitelisted(uint32 branch, bytes32 accountHash) view returns (bool)"], provider);
       for (const name of NODE_NAMES) {
         const node = first.nodes[name];
-        const [memberId, memberStatus] = (await registry.getFunction("memberStatusOf")(node.account)) as [bigint, bigint];
-        expect([Number(memberId), Number(memberStatus)], name).to.deep.equal([node.memberId, 1]);
+        // each node's key is its member's operations key (role 1)
+        const [memberId, memberStatus, role] = (await registry.getFunction("accountOf")(node.account)) as [bigint, bigint, bigint];
+        expect([Number(memberId), Number(memberStatus), Number(role)], name).to.deep.equal([node.memberId, 1, 1]);
         const [, , region] = (await registry.getFunction("profileOf")(node.memberId)) as [bigint, bigint, bigint];
         expect(Number(region), name).to.equal(node.regionCode);
+      }
+      // one key per role: the governance signers are the union's and branch A's governance keys (role 3)
+      for (const [i, key] of first.governance.signers.entries()) {
+        const [memberId, , role] = (await registry.getFunction("accountOf")(new Wallet(key).address)) as [bigint, bigint, bigint];
+        expect([Number(memberId), Number(role)], `governance signer ${i}`).to.deep.equal([[first.nodes.union.memberId, first.nodes.branchA.memberId][i], 3]);
       }
       expect(first.nodes.branchA.regionCode).to.equal(110105);
       // the platform co-funds both branches' loans: its settlement account is whitelisted for each
