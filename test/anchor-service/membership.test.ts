@@ -2,7 +2,8 @@
 // after the cache period a request waits at most membershipWaitMs for the chain, then the last
 // answer stands while the question stays open; one question per account at a time; an account
 // the chain never answered for is refused rather than guessed; a suspension counts as soon as
-// the chain answers again.
+// the chain answers again. The intake quota parameters are read the same way, but never waited
+// for once known.
 import { expect } from "chai";
 import { EvidenceLogClient } from "../../anchor-service/src/chain/evidence-log-client.ts";
 import { TcpProxy } from "../../scripts/faults/tcp-proxy.ts";
@@ -82,5 +83,27 @@ describe("anchor membership during an RPC partition", function () {
       status = (await client.memberStatus(branchB)).status;
     }
     expect(status).to.equal("suspended");
+  });
+
+  it("intake quota parameters: an older answer serves at once while the chain is cut; never answered, the defaults (undefined) after membershipWaitMs, then at once", async function () {
+    const unset = { recordsPerSecond: 0, recordsPerDay: 0 };
+    expect(await client.intakeQuota()).to.deep.equal(unset);
+    const fresh = new EvidenceLogClient({ ...client.options });
+    proxy.cut("blackhole");
+    try {
+      await sleep(150); // past the cache period: a refresh starts and hangs in the partition
+      let t = Date.now();
+      expect(await client.intakeQuota()).to.deep.equal(unset);
+      expect(Date.now() - t, "the older answer, without waiting for the refresh").to.be.lessThan(200);
+      t = Date.now();
+      expect(await fresh.intakeQuota(), "never answered: the service's defaults").to.equal(undefined);
+      expect(Date.now() - t, "waited about membershipWaitMs, not the RPC timeout").to.be.lessThan(5_000);
+      t = Date.now();
+      expect(await fresh.intakeQuota()).to.equal(undefined);
+      expect(Date.now() - t, "a second request does not wait again").to.be.lessThan(200);
+    } finally {
+      proxy.restore();
+      await fresh.destroy();
+    }
   });
 });
