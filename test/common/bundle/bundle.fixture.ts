@@ -1,11 +1,12 @@
 // A valid evidence bundle built in memory: seven leaves, the document's leaf at index 5, a fake
-// anchor block. Deterministic (salts derived from labels), so BUNDLE.md's example can be
-// regenerated from it. Used by the tests in this folder.
+// anchor block, and the trust anchor of its fictitious chain. Deterministic (salts derived from
+// labels), so BUNDLE.md's examples can be regenerated from it. Used by the tests in this folder.
 import { createHash } from "node:crypto";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../../common/evidence/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../../common/evidence/trust-anchor.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
 
 export const sha256Hex = (data: string | Uint8Array): string => `0x${createHash("sha256").update(data).digest("hex")}`;
@@ -64,4 +65,19 @@ export const clone = (b: EvidenceBundle): EvidenceBundle => structuredClone(b);
 export function flipHex(hex: string): string {
   const last = Number.parseInt(hex.at(-1)!, 16) ^ 1;
   return `${hex.slice(0, -1)}${last.toString(16)}`;
+}
+
+/**
+ * The trust anchor of the example's fictitious chain 20251 (BUNDLE.md, "Trust anchor"): its
+ * registry and official pair are the example bundle's; the genesis hash is made up.
+ */
+export function sampleTrustAnchor(): TrustAnchor {
+  return parseTrustAnchor({
+    format: TRUST_ANCHOR_FORMAT,
+    name: "JointLedger consortium",
+    chainId: "20251",
+    genesisHash: sha256Hex("genesis block of the example chain 20251"),
+    consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
+    evidenceContracts: { evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3", evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" },
+  });
 }

@@ -10,7 +10,15 @@ import { promisify } from "node:util";
 import { DigestAlgorithm } from "../../../common/evidence/leaf.ts";
 import { CHECK_IDS, overall, verifyOffline, type CheckResult } from "../../../common/evidence/verify.ts";
 import { EXIT_CODES, digestFile, endpointName, main, parseArgs, renderJson, renderTable, requiredChecks } from "../../../scripts/cli/verify.ts";
-import { DOCUMENT, DOCUMENT_DIGEST, clone, sampleBundle } from "./bundle.fixture.ts";
+import { trustAnchorFingerprint, trustAnchorJson } from "../../../common/evidence/trust-anchor.ts";
+import { DOCUMENT, DOCUMENT_DIGEST, clone, sampleBundle, sampleTrustAnchor } from "./bundle.fixture.ts";
+
+const SAMPLE_TRUST_ANCHOR_SUMMARY = {
+  name: "JointLedger consortium",
+  chainId: "20251",
+  genesisHash: sampleTrustAnchor().genesisHash,
+  consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
+};
 
 const CLI = new URL("../../../scripts/cli/verify.ts", import.meta.url).pathname;
 
@@ -33,15 +41,16 @@ describe("verify CLI", function () {
 
   describe("parseArgs", function () {
     it("takes the file, the bundle and defaults", function () {
-      expect(parseArgs(["doc.pdf", "b.json"])).to.deep.equal({ file: "doc.pdf", bundle: "b.json", rpc: [], json: false, minConfirmations: 0, help: false });
+      expect(parseArgs(["doc.pdf", "b.json"])).to.deep.equal({ file: "doc.pdf", bundle: "b.json", rpc: [], trust: undefined, json: false, minConfirmations: 0, help: false });
     });
 
-    it("takes several --rpc, --json and --min-confirmations in any order", function () {
-      const args = parseArgs(["--rpc", "http://a:8545", "doc.pdf", "--json", "b.json", "--rpc=https://b.example/rpc", "--min-confirmations", "12"]);
+    it("takes several --rpc, --trust, --json and --min-confirmations in any order", function () {
+      const args = parseArgs(["--rpc", "http://a:8545", "doc.pdf", "--json", "b.json", "--rpc=https://b.example/rpc", "--min-confirmations", "12", "--trust", "court/trust-anchor.json"]);
       expect(args).to.deep.equal({
         file: "doc.pdf",
         bundle: "b.json",
         rpc: ["http://a:8545", "https://b.example/rpc"],
+        trust: "court/trust-anchor.json",
         json: true,
         minConfirmations: 12,
         help: false,
@@ -57,10 +66,16 @@ describe("verify CLI", function () {
       expect(() => parseArgs(["a", "b", "--rpc", "localhost:8545"])).to.throw(/http/);
       expect(() => parseArgs(["a", "b", "--rpc", "ws://node:8546"])).to.throw(/http\(s\)/);
       expect(() => parseArgs(["a", "b", "--rpc"])).to.throw();
+      expect(() => parseArgs(["a", "b", "--trust"])).to.throw();
+      expect(() => parseArgs(["a", "b", "--trust", " "])).to.throw(/--trust needs a file or an http\(s\) URL/);
     });
 
-    it("accepts --help alone", function () {
+    it("accepts --help alone, and the help documents every option and the exit codes", async function () {
       expect(parseArgs(["--help"]).help).to.equal(true);
+      const out = sink();
+      expect(await main(["--help"], out, sink())).to.equal(EXIT_CODES.pass);
+      for (const option of ["--trust FILE|URL", "--rpc URL", "--json", "--min-confirmations N", "--help"]) expect(out.text(), option).to.include(option);
+      expect(out.text()).to.include("without it they are indeterminate, never pass").and.include("Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate");
     });
   });
 
@@ -80,11 +95,25 @@ describe("verify CLI", function () {
       expect(lines.at(-1)).to.equal("overall: INDETERMINATE");
     });
 
-    it("prints JSON with the overall outcome and every check", function () {
-      const parsed = JSON.parse(renderJson(results, "pass", sampleBundle())) as { overall: string; leafHash: string; checks: CheckResult[] };
+    it("prints JSON with the overall outcome, the trust anchor and every check", function () {
+      const parsed = JSON.parse(renderJson(results, "pass", sampleBundle())) as { overall: string; leafHash: string; trustAnchor: unknown; checks: CheckResult[] };
       expect(parsed.overall).to.equal("pass");
       expect(parsed.leafHash).to.equal(sampleBundle().leaf.leafHash);
+      expect(parsed.trustAnchor).to.equal(null);
       expect(parsed.checks).to.deep.equal(results);
+      const anchored = JSON.parse(renderJson(results, "pass", sampleBundle(), sampleTrustAnchor())) as { trustAnchor: Record<string, string> };
+      expect(anchored.trustAnchor).to.deep.equal({ ...SAMPLE_TRUST_ANCHOR_SUMMARY, fingerprint: trustAnchorFingerprint(sampleTrustAnchor()) });
+    });
+
+    it("names the trust anchor above the table (fingerprint), or says online checks had none", function () {
+      const anchor = sampleTrustAnchor();
+      expect(renderTable(results, "indeterminate", anchor).split("\n")[0]).to.equal(
+        `trust anchor: ${anchor.name}, chain ${anchor.chainId}, ConsortiumRegistry ${anchor.consortiumRegistry}, fingerprint ${trustAnchorFingerprint(anchor)}`,
+      );
+      expect(renderTable(results, "indeterminate", undefined, true).split("\n")[0]).to.equal(
+        "trust anchor: none (--trust not given): the chain cannot be checked, so the result cannot pass",
+      );
+      expect(renderTable(results, "indeterminate").split("\n")[0], "offline without one: the table only").to.match(/^check\s+outcome\s+reason$/);
     });
 
     it("keeps credentials in an endpoint URL out of the report", function () {
@@ -115,6 +144,17 @@ describe("verify CLI", function () {
   });
 
   describe("main, offline", function () {
+    it("with --trust FILE prints the trust anchor's fingerprint above the checks; a bad trust anchor is bad input (exit 2)", async function () {
+      writeFileSync(join(dir, "trust-anchor.json"), trustAnchorJson(sampleTrustAnchor()));
+      const out = sink();
+      expect(await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--trust", join(dir, "trust-anchor.json")], out, sink())).to.equal(EXIT_CODES.indeterminate);
+      expect(out.text().split("\n")[0]).to.include(`fingerprint ${trustAnchorFingerprint(sampleTrustAnchor())}`);
+      writeFileSync(join(dir, "not-an-anchor.json"), JSON.stringify({ ...sampleTrustAnchor(), chainId: "0" }));
+      const err = sink();
+      expect(await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--trust", join(dir, "not-an-anchor.json")], sink(), err)).to.equal(EXIT_CODES.badInput);
+      expect(err.text()).to.include("trustAnchor.chainId");
+    });
+
     it("is indeterminate (exit 3) for the right document: the chain was not asked", async function () {
       const out = sink();
       const code = await main([join(dir, "contract.pdf"), join(dir, "bundle.json")], out, sink());
