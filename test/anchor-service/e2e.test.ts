@@ -118,12 +118,15 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
       const anchored = await run(["scripts/cli/anchor.ts", folder, "--timeout", "30"], env);
       expect(anchored.code, anchored.stderr).to.equal(0);
       expect(anchored.stdout).to.contain("3 file(s) anchored");
-      const verified = await run(["scripts/cli/verify.ts", join(folder, "consent.pdf"), join(folder, "consent.pdf.evidence.json"), "--rpc", anvil.url], env);
+      // the trust anchor from the service's published URL, as a court takes it from the consortium
+      const trust = ["--trust", `${baseUrl}/.well-known/jointledger-trust-anchor.json`];
+      const verified = await run(["scripts/cli/verify.ts", join(folder, "consent.pdf"), join(folder, "consent.pdf.evidence.json"), ...trust, "--rpc", anvil.url], env);
       expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+      expect(verified.stdout).to.match(/^trust anchor: .*, chain \d+, ConsortiumRegistry 0x[0-9a-f]{40}, fingerprint [0-9a-f]{4}( [0-9a-f]{4}){7}\n/);
       const offline = await run(["scripts/cli/verify.ts", join(folder, "voucher.txt"), join(folder, "voucher.txt.evidence.json")], env);
       expect(offline.code, "offline: chain checks are indeterminate").to.equal(3);
       await writeFile(join(folder, "contract.pdf"), "a different document");
-      const changed = await run(["scripts/cli/verify.ts", join(folder, "contract.pdf"), join(folder, "contract.pdf.evidence.json"), "--rpc", anvil.url], env);
+      const changed = await run(["scripts/cli/verify.ts", join(folder, "contract.pdf"), join(folder, "contract.pdf.evidence.json"), ...trust, "--rpc", anvil.url], env);
       expect(changed.code).to.equal(1);
     } finally {
       await rm(folder, { recursive: true, force: true });
