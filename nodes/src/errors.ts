@@ -18,6 +18,8 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_UNKNOWN_APPLICATION: 404,
   NODE_ERR_UNKNOWN_LOAN: 404,
   NODE_ERR_NO_BRANCH_FOR_REGION: 422,
+  /** The loan's all-in annual cost (interest and every fee) is above the ledger's cap (figure in details). */
+  NODE_ERR_ALL_IN_APR_ABOVE_CAP: 422,
   NODE_ERR_WRONG_MEMBER_KIND: 409,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,

@@ -12,7 +12,9 @@ import type { AnchorEvidence } from "./bureau/consent.ts";
 import { EvidenceKind, DigestAlgorithm } from "../../common/evidence/leaf.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
-import { generateSchedule, ScheduleError } from "../../common/lending/schedule.ts";
+import { generateSchedule, ScheduleError, type RepaymentMethod } from "../../common/lending/schedule.ts";
+import { allInAprBps, AprError, exceedsCap } from "../../common/lending/apr.ts";
+import { aprFeesOf, chainFeesOf, type ChainFee } from "../../common/lending/fees.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { OutboxError } from "./outbox/errors.ts";
 import type { BureauPurpose } from "./bureau/bureau.ts";
@@ -251,6 +253,9 @@ export class NodeOperations {
       if (error instanceof ScheduleError) throw nodeError("NODE_ERR_VALIDATION", `cannot build the schedule: ${error.message}`, { code: error.code });
       throw error;
     }
+    // every fee goes on chain with the loan, and the all-in cost is capped there: refuse here first, with the figure
+    const fees = chainFeesOf(application.loan.fees, schedule.length);
+    const allInApr = await this.#allInAprWithinCap(application.loan, schedule, fees, dateToDay(input.startDate));
     const taken = await this.deps.outbox.status(application.applicationId);
     if (taken !== undefined) {
       // the contract leaf is freshly salted, so a second approval can never equal the first
@@ -281,12 +286,44 @@ export class NodeOperations {
           method: application.loan.method,
           startDay: dateToDay(input.startDate),
           schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+          fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
           contractLeaf: contractReceipt!.leafHash,
           consentLeaf: input.consentLeafHash,
         },
       },
     } as never);
-    return { loanId, serial: application.applicationId, outbox: entry, schedule };
+    return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr };
+  }
+
+  /**
+   * The loan's all-in APR (common/lending/apr.ts, every fee included), refused with
+   * NODE_ERR_ALL_IN_APR_ABOVE_CAP above the ledger's cap, which the chain would refuse too.
+   */
+  async #allInAprWithinCap(loan: { principalFen: bigint; method: RepaymentMethod }, schedule: ReturnType<typeof generateSchedule>, fees: ChainFee[], startDay: number): Promise<number> {
+    let apr: number;
+    try {
+      apr = allInAprBps({
+        method: loan.method,
+        principalFen: loan.principalFen,
+        installments: schedule.map((i) => ({ dueDay: i.dueDay, totalFen: i.totalFen })),
+        fees: aprFeesOf(fees, schedule, startDay),
+        startDay,
+      });
+    } catch (error) {
+      // fees at disbursement that use up the loan have no rate: the borrower would receive nothing
+      if (error instanceof AprError) throw nodeError("NODE_ERR_ALL_IN_APR_ABOVE_CAP", `the all-in annual cost cannot be computed: ${error.message}`, { code: error.code });
+      throw error;
+    }
+    let cap: number;
+    try {
+      cap = Number(((await this.deps.ledger.getFunction("params")()) as { aprCapBps: bigint }).aprCapBps);
+    } catch (error) {
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the ledger's rate cap: ${(error as Error).message}`);
+    }
+    if (exceedsCap(apr, cap)) {
+      throw nodeError("NODE_ERR_ALL_IN_APR_ABOVE_CAP", `the loan's all-in annual cost, interest and every fee, is ${apr / 100}% (${apr} bps), above the ${cap / 100}% cap`, { allInAprBps: apr, capBps: cap });
+    }
+    return apr;
   }
 
   /** Record a disbursement or repayment: anchor its voucher, then write it through the outbox. */

@@ -19,6 +19,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   `function loan(bytes32 loanId) view returns (${LOAN})`,
   "function serialUsed(bytes32 serial) view returns (bool)",
   "function today() view returns (uint256)",
+  "function params() view returns (tuple(uint16 aprCapBps, uint16 platformShareFloorBps, uint16 coFundingCapitalRatioBps, uint16 penaltyAprBps, uint16 minTermDays, uint16 maxTermDays, uint64 minPrincipal, uint64 maxPrincipal, uint64 borrowerOutstandingLimit))",
   "function overdue(bytes32 loanId) view returns (uint256 daysPastDue, uint8 state, uint8 stage)",
   "function schedule(bytes32 loanId) view returns (tuple(uint16 dueDay, uint32 principal, uint32 interest)[])",
   "function progress(bytes32 loanId) view returns (tuple(uint40 principalRepaid, uint8 nextInstallment, uint32 currentPrincipalPaid, uint32 currentInterestPaid, uint32 penaltyDue, uint16 penaltyAccruedDay))",
