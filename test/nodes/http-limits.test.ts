@@ -10,6 +10,7 @@ import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import { buildNodeApp, type NodeDeps } from "../../nodes/src/http/app.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
+import { DRAIN_BYTES } from "../../nodes/src/http/body.ts";
 
 const MiB = 1024 * 1024;
 const CLERK = { authorization: "Bearer clerk-token" };
@@ -116,6 +117,15 @@ describe("node HTTP: body limits", function () {
       expect(result.responses[0]!.status).to.equal(413);
       expect(JSON.parse(result.responses[0]!.body)).to.deep.equal({ error: { code: "NODE_ERR_BODY_TOO_LARGE", message: `the body is larger than this route accepts (${16 * MiB} bytes)`, details: { limitBytes: 16 * MiB } } });
       expect(result.responses[1]?.status, "the same connection answers the next request").to.equal(200);
+    });
+
+    it("a declared body beyond the drain allowance (limit + 64 MiB): answered 413 before any of it is read, then the connection closes", async function () {
+      const head = `POST /v1/consents HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer clerk-token\r\nContent-Type: application/json\r\nContent-Length: ${16 * MiB + DRAIN_BYTES + 1}\r\n\r\n`;
+      const result = await exchange(port, head, 0);
+      expect(result.responses[0]!.status).to.equal(413);
+      expect(result.responses[0]!.headers.toLowerCase()).to.include("connection: close");
+      expect((JSON.parse(result.responses[0]!.body) as { error: { code: string } }).error.code).to.equal("NODE_ERR_BODY_TOO_LARGE");
+      expect(result.closed).to.equal(true);
     });
 
     it("a chunked 20 MiB body: read to its end, then 413 NODE_ERR_BODY_TOO_LARGE, no reset", async function () {
