@@ -128,6 +128,16 @@ export class NodeOperations {
     }
   }
 
+  /** A member's kind on chain, active or not (0: no such member). */
+  async #kindOf(memberId: number): Promise<number> {
+    try {
+      const [kind] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
+      return Number(kind);
+    } catch (error) {
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);
+    }
+  }
+
   /** The active branch of a region, from the registry (cached for 30 s). */
   async branchForRegion(regionCode: number): Promise<number> {
     const branch = (await this.#activeMembers()).byRegion.get(regionCode);
@@ -256,6 +266,12 @@ export class NodeOperations {
     // every fee goes on chain with the loan, and the all-in cost is capped there: refuse here first, with the figure
     const fees = chainFeesOf(application.loan.fees, schedule.length);
     const allInApr = await this.#allInAprWithinCap(application.loan, schedule, fees, dateToDay(input.startDate));
+    // the ledger's `platform` is the platform that brought the loan; an application credited to a
+    // member of another kind (the union's or this branch's own) has none, and no co-funder
+    const viaPlatform = application.platformMemberId !== this.deps.memberId && (await this.#kindOf(application.platformMemberId)) === PLATFORM;
+    if (!viaPlatform && input.platformShareBps !== 0) {
+      throw nodeError("NODE_ERR_VALIDATION", `application ${input.applicationId} was not brought by a platform (credited to member ${application.platformMemberId}): platformShareBps must be 0`);
+    }
     const taken = await this.deps.outbox.status(application.applicationId);
     if (taken !== undefined) {
       // the contract leaf is freshly salted, so a second approval can never equal the first
@@ -279,7 +295,7 @@ export class NodeOperations {
           borrowerKey: stored.borrowerKey,
           borrowerRegion: application.borrower.regionCode,
           branch,
-          platform: platform === branch ? 0 : platform,
+          platform: viaPlatform ? platform : 0,
           funders,
           principal: application.loan.principalFen,
           aprBps: application.loan.aprBps,

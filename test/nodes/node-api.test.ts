@@ -16,7 +16,7 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -279,11 +279,34 @@ describe("institution node API (inject) with a real chain and anchor service", f
       }
       expect(await applicationCount(union)).to.equal(0);
       expect(await applicationCount(node)).to.equal(atBranch);
-      const own = await union.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+      const payload = jiedaibaoPayload();
+      payload.shenqingBianhao = "JDB20261122000777"; // a fresh application id: it is the loan's outbox serial
+      const own = await union.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload });
       expect(own.statusCode, own.body).to.equal(200);
       const { forwardedTo } = own.json() as { forwardedTo: { applicationId: string } };
       const copy = (await node.app.inject({ method: "GET", url: `/v1/applications/${forwardedTo.applicationId}`, headers: as("approver") })).json() as { application: { platformMemberId: number } };
       expect(copy.application.platformMemberId).to.equal(MEMBERS.union);
+      // no platform brought it: no platform share, and the loan registers with no platform (the union is no co-funder)
+      const startDate = await chainToday(chain);
+      const approve = (platformShareBps: number) =>
+        node.app.inject({
+          method: "POST",
+          url: "/v1/loans",
+          headers: as("approver"),
+          payload: { applicationId: forwardedTo.applicationId, contractBase64: Buffer.from("借款合同 (union)").toString("base64"), consentLeafHash: `0x${"c0".repeat(32)}`, platformShareBps, startDate },
+        });
+      const joint = await approve(3000);
+      expect(joint.statusCode, joint.body).to.equal(400);
+      expect((joint.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_VALIDATION");
+      const assisted = await approve(0);
+      expect(assisted.statusCode, assisted.body).to.equal(200);
+      const { loanId, serial } = assisted.json() as { loanId: string; serial: string };
+      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${serial}`, headers: as("clerk") })).json() as { args: { terms: { platform: number; originator: number } } };
+      expect(entry.args.terms).to.include({ platform: 0, originator: MEMBERS.union });
+      await waitConfirmed(serial);
+      // the refused joint approval stored no contract
+      const contracts = (await node.documents.listByLoan(loanId, { userId: "test.admin", role: "admin", memberId: MEMBERS.branchA })).filter((d) => d.kind === "contract");
+      expect(contracts.length).to.equal(1);
     } finally {
       await union.close();
     }
