@@ -204,6 +204,25 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
     });
   });
 
+  describe("a service that has not reached its chain yet", function () {
+    it("publishes no trust anchor and verifies nothing (503 ANCHOR_ERR_CHAIN_UNAVAILABLE), refusing a malformed bundle first (400)", async function () {
+      const cut = await createAnchorService({ config: chain.config({ dataDir: join(dir, "unreachable"), rpcUrl: "http://127.0.0.1:9" }), inMemory: true, logger: false });
+      try {
+        const anchor = await cut.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
+        expect(anchor.statusCode, anchor.body).to.equal(503);
+        expect((anchor.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_CHAIN_UNAVAILABLE");
+        const verdict = await cut.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle, documentDigest } });
+        expect(verdict.statusCode, verdict.body).to.equal(503);
+        expect((verdict.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_CHAIN_UNAVAILABLE");
+        const malformed = await cut.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle: { ...bundle, format: "x" } } });
+        expect(malformed.statusCode).to.equal(400);
+        expect((malformed.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_VALIDATION");
+      } finally {
+        await cut.close();
+      }
+    });
+  });
+
   describe("a proof for a head that is not on chain", function () {
     /** A self-consistent tree of the genuine leaf and fabricated ones: its root was never committed. */
     function offChainBundle(extraLeaves: number): EvidenceBundle {
