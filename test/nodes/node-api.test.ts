@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { Contract, toUtf8Bytes, hexlify } from "ethers";
 import pino from "pino";
+import { FailedTokenLimiter } from "../../nodes/src/http/auth.ts";
 import { PII_LOG_REDACT } from "../../nodes/src/privacy/mask.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -404,5 +405,41 @@ describe("institution node API (inject) with a real chain and anchor service", f
         if (text.includes(personal) || text.includes(asHex)) expect.fail(`${personal} found in ${text.slice(0, 120)}`);
       }
     }
+  });
+});
+
+describe("FailedTokenLimiter (refused API tokens per address, sliding window)", function () {
+  it("refuses an address after maxFailures in the window, counts down Retry-After, and lets it in once the oldest refusal leaves", function () {
+    let now = 1_000_000;
+    const limiter = new FailedTokenLimiter({ maxFailures: 3, windowMs: 60_000, now: () => now });
+    for (let i = 0; i < 3; i++) {
+      expect(limiter.retryAfterSeconds("a")).to.equal(0);
+      limiter.fail("a");
+      now += 10_000;
+    }
+    // refusals at 0 s, 10 s, 20 s; now 30 s: the first leaves the window at 60 s
+    expect(limiter.retryAfterSeconds("a")).to.equal(30);
+    expect(limiter.retryAfterSeconds("b")).to.equal(0);
+    now += 29_000;
+    expect(limiter.retryAfterSeconds("a")).to.equal(1);
+    now += 1_000;
+    expect(limiter.retryAfterSeconds("a")).to.equal(0);
+    // one more refusal fills the window again (10 s, 20 s, 60 s): blocked until 70 s
+    limiter.fail("a");
+    expect(limiter.retryAfterSeconds("a")).to.equal(10);
+  });
+
+  it("keeps at most maxAddresses addresses, dropping expired ones first", function () {
+    let now = 0;
+    const limiter = new FailedTokenLimiter({ maxFailures: 1, windowMs: 1_000, maxAddresses: 2, now: () => now });
+    limiter.fail("old");
+    now = 5_000;
+    limiter.fail("x");
+    limiter.fail("y"); // "old" has expired and goes; x and y stay blocked
+    expect(limiter.retryAfterSeconds("x")).to.equal(1);
+    expect(limiter.retryAfterSeconds("y")).to.equal(1);
+    limiter.fail("z"); // all recent: the oldest entry (x) makes room
+    expect(limiter.retryAfterSeconds("x")).to.equal(0);
+    expect(limiter.retryAfterSeconds("z")).to.equal(1);
   });
 });
