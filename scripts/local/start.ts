@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   const m = consortium.manifest;
   console.log(`\n${serviceTable(m)}\n`);
   console.log(`API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`);
+  console.log(`verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl}`);
   console.log(`logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`);
 }
 

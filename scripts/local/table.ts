@@ -15,7 +15,7 @@ export function serviceTable(manifest: ConsortiumManifest): string {
       `${n.url}/docs`,
     ]),
     ["verification page", manifest.anchor.verifyPageUrl, "for courts: drop a document, check its evidence", ""],
-    ["trust anchor", manifest.trustAnchor.file, `for courts: npm run verify -- <file> <bundle> --trust <this file> --rpc ${manifest.chain.rpcUrl}`, `fingerprint ${manifest.trustAnchor.fingerprint}`],
+    ["trust anchor", manifest.trustAnchor.file, "for courts: npm run verify -- … --trust <this file>", `fingerprint ${manifest.trustAnchor.fingerprint}`],
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd();
