@@ -43,7 +43,7 @@ const SEED = fuzzSeed();
 /** Small enough that bodies over it are cheap to send, large enough for 10,001 records (413 too many records). */
 const MAX_BODY = 4 * 1024 * 1024;
 /** Low enough that a member's quota is spent now and then, so 429s are fuzzed too. */
-const RECORDS_PER_SECOND = 200;
+const RECORDS_PER_SECOND = 20;
 const METRICS_TOKEN = randomBytes(24).toString("hex");
 
 describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
