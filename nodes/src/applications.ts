@@ -9,6 +9,10 @@ import { open, seal } from "./privacy/crypto-box.ts";
 
 type Sublevel = AbstractSublevel<any, any, string, Uint8Array>;
 
+/** Index of a platform node's submitted applications: the platform's own application id → this node's id. */
+const SUBMITTED = "submitted!";
+const STORE_ID = /^app_[0-9a-f]{24}$/;
+
 export type StoredApplication = {
   applicationId: string;
   borrowerKey: string;
@@ -33,15 +37,30 @@ export class ApplicationStore {
     this.#key = key;
   }
 
-  async put(entry: Omit<StoredApplication, "applicationId" | "createdAt">, now = new Date()): Promise<StoredApplication> {
+  /**
+   * Store an application. `indexSubmitted`: a platform's node indexes the applications it
+   * submitted by the platform's own application id, to find the one a branch asks it to co-fund.
+   */
+  async put(entry: Omit<StoredApplication, "applicationId" | "createdAt">, now = new Date(), options: { indexSubmitted?: boolean } = {}): Promise<StoredApplication> {
     const applicationId = `app_${randomBytes(12).toString("hex")}`;
     const stored: StoredApplication = { ...entry, applicationId, createdAt: now.toISOString() };
     const plaintext = new TextEncoder().encode(JSON.stringify(stored, replacer));
-    await this.#db.put(applicationId, seal(this.#key, plaintext, new TextEncoder().encode(applicationId)));
+    const record = { type: "put" as const, key: applicationId, value: seal(this.#key, plaintext, new TextEncoder().encode(applicationId)) };
+    const index = { type: "put" as const, key: `${SUBMITTED}${entry.application.applicationId}`, value: new TextEncoder().encode(applicationId) };
+    await this.#db.batch(options.indexSubmitted === true ? [record, index] : [record]);
     return stored;
   }
 
+  /** The application this (platform's) node submitted under the platform's own id `platformApplicationId`. */
+  async getSubmitted(platformApplicationId: string): Promise<StoredApplication> {
+    const id = await this.#db.get(`${SUBMITTED}${platformApplicationId}`);
+    if (id === undefined) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `this node submitted no application ${platformApplicationId}`);
+    return this.get(new TextDecoder().decode(id));
+  }
+
   async get(applicationId: string): Promise<StoredApplication> {
+    // only this store's own ids: an index key is no application
+    if (!STORE_ID.test(applicationId)) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
     const sealed = await this.#db.get(applicationId);
     if (sealed === undefined) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
     const plaintext = open(this.#key, sealed, new TextEncoder().encode(applicationId));

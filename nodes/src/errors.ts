@@ -20,6 +20,10 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_NO_BRANCH_FOR_REGION: 422,
   /** The loan's all-in annual cost (interest and every fee) is above the ledger's cap (figure in details). */
   NODE_ERR_ALL_IN_APR_ABOVE_CAP: 422,
+  /** A platform's node does not agree to a joint loan's terms: not the loan of an application it submitted (the term in the message). */
+  NODE_ERR_AGREEMENT_REFUSED: 409,
+  /** A joint loan needs its platform's agreement, and this node's directory lists no node for that platform. */
+  NODE_ERR_NO_PLATFORM_NODE: 422,
   NODE_ERR_WRONG_MEMBER_KIND: 409,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,

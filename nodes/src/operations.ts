@@ -7,14 +7,16 @@ import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { AuthError, nonceKey, requestDomain, verifyRequest } from "../../common/auth/request-signing.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
 import type { Contract } from "ethers";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
-import { EvidenceKind, DigestAlgorithm } from "../../common/evidence/leaf.ts";
+import { EvidenceKind, DigestAlgorithm, LEAF_VERSION, leafHashOf } from "../../common/evidence/leaf.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
 import { generateSchedule, ScheduleError, type RepaymentMethod } from "../../common/lending/schedule.ts";
 import { allInAprBps, AprError, exceedsCap } from "../../common/lending/apr.ts";
 import { aprFeesOf, chainFeesOf, type ChainFee } from "../../common/lending/fees.ts";
+import { signLoanAgreement, type LoanTermsForAgreement } from "../../common/lending/agreement.ts";
+import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { OutboxError } from "./outbox/errors.ts";
 import type { BureauPurpose } from "./bureau/bureau.ts";
@@ -169,7 +171,8 @@ export class NodeOperations {
       if (!Number.isSafeInteger(reply?.assignedBranch)) {
         throw nodeError("NODE_ERR_PEER_REFUSED", `member ${members.union}'s node accepted the application but named no branch`, { member: members.union, status: 200, code: null });
       }
-      const stored = await this.deps.applications.put({ borrowerKey, assignedBranch: reply.assignedBranch!, channel, application }, now);
+      // indexed by the platform's own id: a branch asking this node to co-fund the loan names it
+      const stored = await this.deps.applications.put({ borrowerKey, assignedBranch: reply.assignedBranch!, channel, application }, now, { indexSubmitted: true });
       return { ...this.#view(actor, stored), submittedTo: { member: members.union, applicationId: reply.applicationId }, ...(reply.forwardedTo === undefined ? {} : { forwardedTo: reply.forwardedTo }) };
     }
     const assignedBranch = await this.branchForRegion(application.borrower.regionCode);
@@ -280,35 +283,69 @@ export class NodeOperations {
         existing: { kind: taken.kind, state: taken.state },
       });
     }
-    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
-    const [contractReceipt] = await this.deps.anchor([{ kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256, digest: contractDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId }]);
+    // the contract's leaf is known before it is anchored (its fields are ours), so a joint loan's
+    // platform agrees to the terms before anything is stored: a refusal writes nothing
+    const contractRecord = { kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256, digest: contractDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId };
+    const contractLeaf = hexlify(leafHashOf({ version: LEAF_VERSION, ...contractRecord, submitter: this.deps.memberId }));
     const branch = this.deps.memberId;
     const platform = application.platformMemberId;
     const funders = input.platformShareBps === 0 ? [{ memberId: branch, shareBps: 10_000 }] : [{ memberId: branch, shareBps: 10_000 - input.platformShareBps }, { memberId: platform, shareBps: input.platformShareBps }];
-    const entry = await this.deps.outbox.enqueue({
-      serial: application.applicationId,
-      kind: "registerLoan",
-      args: {
-        terms: {
-          originator: platform,
-          applicationSerial,
-          borrowerKey: stored.borrowerKey,
-          borrowerRegion: application.borrower.regionCode,
-          branch,
-          platform: viaPlatform ? platform : 0,
-          funders,
-          principal: application.loan.principalFen,
-          aprBps: application.loan.aprBps,
-          method: application.loan.method,
-          startDay: dateToDay(input.startDate),
-          schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
-          fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
-          contractLeaf: contractReceipt!.leafHash,
-          consentLeaf: input.consentLeafHash,
-        },
-      },
-    } as never);
+    const terms = {
+      originator: platform,
+      applicationSerial,
+      borrowerKey: stored.borrowerKey,
+      borrowerRegion: application.borrower.regionCode,
+      branch,
+      platform: viaPlatform ? platform : 0,
+      funders,
+      principal: application.loan.principalFen,
+      aprBps: application.loan.aprBps,
+      method: application.loan.method,
+      startDay: dateToDay(input.startDate),
+      schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+      fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
+      contractLeaf,
+      consentLeaf: input.consentLeafHash,
+    };
+    // a co-funder must agree on chain to exactly these terms: the platform's node signs them
+    const platformAgreement = funders.length === 2 ? await this.#platformAgreement(platform, application.applicationId, terms) : "0x";
+    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
+    const [contractReceipt] = await this.deps.anchor([contractRecord]);
+    if (contractReceipt?.leafHash.toLowerCase() !== contractLeaf) {
+      throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", `the anchor service recorded the contract as leaf ${String(contractReceipt?.leafHash)}, not ${contractLeaf}`);
+    }
+    const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } } as never);
     return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr };
+  }
+
+  /** The platform's signed agreement to a joint loan's `terms`, from its node (loan-agreement.ts). */
+  async #platformAgreement(platform: number, platformApplicationId: string, terms: LoanTermsForAgreement): Promise<string> {
+    if (this.deps.peers.urlOf(platform) === undefined) {
+      throw nodeError("NODE_ERR_NO_PLATFORM_NODE", `a joint loan needs platform ${platform}'s agreement from its node, which this node's directory (NODE_DIRECTORY) does not list; approve it with platformShareBps 0, or list the node`);
+    }
+    const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(platform, "POST", "/v1/loan-agreements", { applicationId: platformApplicationId, terms: termsToJson(terms) });
+    const signature = reply?.platformAgreement;
+    if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
+      throw nodeError("NODE_ERR_PEER_REFUSED", `member ${platform}'s node answered without an agreement signature`, { member: platform, status: 200, code: null });
+    }
+    return signature;
+  }
+
+  /**
+   * A branch's node asks this platform's node to agree to a joint loan: signed by an active
+   * branch's operations key; signed back only for the loan of an application this node
+   * submitted, built exactly as the branch must build it (loan-agreement.ts).
+   */
+  async agreeToLoan(request: SignedNodeRequest, body: { applicationId: string; terms: LoanTermsJson }) {
+    if ((await this.#activeMembers()).kindOf.get(this.deps.memberId) !== PLATFORM) {
+      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a platform's node agrees to co-fund loans; this node is member ${this.deps.memberId}`);
+    }
+    const { memberId: branch } = await this.#verifyMemberRequest(request, BRANCH, "branch");
+    const stored = await this.deps.applications.getSubmitted(body.applicationId);
+    const terms = termsFromJson(body.terms);
+    checkAgreementTerms(stored, terms, this.deps.memberId, branch);
+    const platformAgreement = await signLoanAgreement(this.deps.signer, await this.deps.chainId(), await this.deps.ledger.getAddress(), terms);
+    return { platformAgreement };
   }
 
   /**

@@ -109,7 +109,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       method: "POST",
       url: "/v1/loans",
       headers: bearer,
-      payload: { applicationId: known.applicationId, contractBase64: Buffer.from("借款合同").toString("base64"), consentLeafHash: known.consentLeaf, platformShareBps: 3000, startDate: "2026-11-22" },
+      // assisted: a joint loan's approval asks the platform's node to agree (test/nodes/loan-agreement.test.ts), and this node is alone
+      payload: { applicationId: known.applicationId, contractBase64: Buffer.from("借款合同").toString("base64"), consentLeafHash: known.consentLeaf, platformShareBps: 0, startDate: "2026-11-22" },
     });
     known.loanId = approved.loanId;
     await inject({ method: "POST", url: `/v1/loans/${known.loanId}/disbursements`, headers: bearer, payload: { serial: known.serial, amountFen: "3500000", accountHash: SETTLEMENT } });
@@ -260,7 +261,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         },
         { weight: 1, arbitrary: hostileBody },
       ),
-      { url: "/v1/loans", body: JSON.stringify({ applicationId: "__APPROVABLE_APP__", contractBase64: Buffer.from("借款合同 2").toString("base64"), consentLeafHash: "__KNOWN_LEAF__", platformShareBps: 3000, startDate: "2026-11-22" }) },
+      // assisted: a joint loan needs the platform's node, which this lone node does not list (422 NODE_ERR_NO_PLATFORM_NODE)
+      { url: "/v1/loans", body: JSON.stringify({ applicationId: "__APPROVABLE_APP__", contractBase64: Buffer.from("借款合同 2").toString("base64"), consentLeafHash: "__KNOWN_LEAF__", platformShareBps: 0, startDate: "2026-11-22" }) },
     ),
     ...(["disbursements", "repayments"] as const).map((kind) =>
       bodyRoute(
@@ -419,6 +421,30 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       }),
       check: (_c: SignedCase, reply) => {
         if (reply.statusCode < 400) throw new Error("a branch's node accepted a platform's application meant for the union's");
+      },
+    },
+    {
+      // branch A's node is no platform: every agreement request is refused, before anything is verified or written
+      route: "POST /v1/loan-agreements",
+      arbitrary: fc.record({
+        url: fc.constant("/v1/loan-agreements"),
+        body: fc.oneof(
+          { weight: 6, arbitrary: mutatedJson({ applicationId: "JDB20261122000123", terms: { originator: 4, applicationSerial: `0x${"ab".repeat(32)}`, principal: "5000000", fees: [] } }) },
+          { weight: 2, arbitrary: hostileBody },
+        ),
+        type: contentType,
+        signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("branchB") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired") }),
+        target: nodeTarget,
+        headers: junkHeaders,
+      }),
+      build: async (c: SignedCase): Promise<InjectOptions> => ({
+        method: "POST",
+        url: c.url,
+        payload: c.body,
+        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
+      }),
+      check: (_c: SignedCase, reply) => {
+        if (reply.statusCode < 400) throw new Error("a branch's node signed a platform's loan agreement");
       },
     },
     {

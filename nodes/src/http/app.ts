@@ -10,6 +10,7 @@ import type { ApiUser } from "../config.ts";
 import { nodeError, renderError } from "../errors.ts";
 import type { CaseOperations } from "../cases.ts";
 import type { NodeOperations } from "../operations.ts";
+import { LoanTermsJsonSchema } from "../loan-agreement.ts";
 import { authenticateLimited, FailedTokenLimiter, requireRole, type Actor } from "./auth.ts";
 import { limitBody, refuseDeclaredOversize } from "./body.ts";
 import { opsAccess, type OpsAccess } from "./ops-access.ts";
@@ -273,6 +274,17 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
           request.params.channel,
           request.body,
         ),
+      ),
+  });
+  api.post("/v1/loan-agreements", {
+    schema: {
+      summary: "A branch's node asks this platform's node to agree to a joint loan's exact terms (signed with the branch's chain key); answers the platform's EIP-712 agreement signature",
+      body: z.strictObject({ applicationId: z.string().min(1).max(64), terms: LoanTermsJsonSchema }),
+    },
+    handler: async (request) =>
+      deps.ops.agreeToLoan(
+        { method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers },
+        request.body,
       ),
   });
   api.get("/v1/cases/:loanId/documents", {
