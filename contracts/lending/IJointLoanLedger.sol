@@ -160,7 +160,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice Fees due at disbursement use up the principal: the borrower would receive nothing.
     error LedgerUpfrontFeesTooHigh(uint256 upfrontFees, uint256 principal);
     /// @notice A joint loan needs its platform co-funder's agreement: an EIP-712 signature over
-    /// the terms (see `agreementDigest`) by an account of the platform, while both are active.
+    /// the terms (see `agreementDigest`) by an operations account of the platform, while both are active.
     /// `signer` is who signed (zero if the signature does not parse).
     error LedgerPlatformAgreementMissing(bytes32 loanId, uint32 platform, address signer);
     /// @notice Funders must be [branch] or [branch, platform], shares non-zero and summing to 10,000.

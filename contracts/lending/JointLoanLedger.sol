@@ -328,16 +328,21 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         if (terms.platform != 0) _requireActive(terms.platform, IConsortiumRegistry.MemberKind.Platform);
     }
 
-    /// @dev The signature must recover to an account of the loan's platform while the platform is
-    /// active (its kind and status are checked in _checkParties).
+    /// @dev The signature must recover to an operations account of the loan's platform while the
+    /// platform is active (its kind and status are checked in _checkParties): its node's key, not
+    /// a log-operator key.
     function _checkPlatformAgreement(bytes32 loanId, uint32 platform, bytes32 digest, bytes calldata agreement)
         private
         view
     {
         (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, agreement);
         if (error == ECDSA.RecoverError.NoError) {
-            (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(signer);
-            if (memberId == platform && status == IConsortiumRegistry.MemberStatus.Active) return;
+            (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+                _registry.accountOf(signer);
+            if (
+                memberId == platform && status == IConsortiumRegistry.MemberStatus.Active
+                    && role == IConsortiumRegistry.AccountRole.Operations
+            ) return;
         }
         revert LedgerPlatformAgreementMissing(loanId, platform, signer);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {IJointLoanLedger} from "../lending/IJointLoanLedger.sol";
 import {LendingFixture} from "./utils/LendingFixture.sol";
 
@@ -50,6 +51,14 @@ contract JointLoanLedgerAgreementTest is LendingFixture {
         vm.prank(address(governor));
         registry.removeAccount(PLATFORM, platformSigner);
         _expectMissing(t, agreement, platformSigner);
+    }
+
+    function test_registerLoan_agreementByThePlatformsLogOperatorKeyIsRefused() external {
+        uint256 key = uint256(keccak256("jointledger.test.platform log operator"));
+        vm.prank(address(governor));
+        registry.addAccount(PLATFORM, vm.addr(key), IConsortiumRegistry.AccountRole.LogOperator);
+        IJointLoanLedger.LoanTerms memory t = _terms("LOGKEY", 1_000_000, 3000, 6);
+        _expectMissing(t, _signDigest(key, ledger.agreementDigest(t)), vm.addr(key));
     }
 
     function test_registerLoan_assistedLoanNeedsNoAgreement() external {
