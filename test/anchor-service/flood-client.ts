@@ -1,12 +1,11 @@
-// A flooding member for test/anchor-service/quota.test.ts, run as a child process at the lowest
-// CPU priority (nice 19) so that on the test's shared cores its own clients do not take the CPU
-// the service needs (a real member calls from another machine). C keep-alive connections POST
-// the given signed requests back to back, each re-sent until accepted (a refused request spends
-// no nonce), ignoring Retry-After, until told to stop or `maxRequests`. Protocol over IPC: init
-// in, "started", "stop" in, the counts out.
+// A flooding member for test/anchor-service/quota.test.ts, in its own process (a real member
+// calls from another machine; here its clients at least do not share the service's event loop).
+// C keep-alive connections POST the given signed requests back to back, each re-sent until
+// accepted (a refused request spends no nonce) after `pauseMs`, ignoring Retry-After, until told
+// to stop or `maxRequests`. Protocol over IPC: init in, "started", "stop" in, the counts out.
 import http from "node:http";
 
-export type FloodInit = { url: string; clients: number; maxRequests: number; requests: Array<{ body: string; headers: Record<string, string> }> };
+export type FloodInit = { url: string; clients: number; maxRequests: number; pauseMs: number; requests: Array<{ body: string; headers: Record<string, string> }> };
 export type FloodCounts = { sent: number; accepted: number; quota: number; other: number; otherCodes: string[] };
 
 const counts: FloodCounts = { sent: 0, accepted: 0, quota: 0, other: 0, otherCodes: [] };
@@ -40,6 +39,7 @@ async function flood(init: FloodInit): Promise<void> {
         i = next++;
       } else if (reply.status === 429 && reply.retryAfter !== undefined && reply.body.includes('"ANCHOR_ERR_QUOTA_EXCEEDED"')) {
         counts.quota++;
+        if (init.pauseMs > 0) await new Promise((r) => setTimeout(r, init.pauseMs));
       } else {
         counts.other++;
         if (counts.otherCodes.length < 5) counts.otherCodes.push(`${reply.status} ${reply.body.slice(0, 200)}`);

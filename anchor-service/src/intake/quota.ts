@@ -90,7 +90,8 @@ export class IntakeQuotas {
    */
   charge(memberId: number, records: number, limits: QuotaLimits, reserved = 0): AnchorError | undefined {
     const u = this.#usageOf(memberId, limits);
-    u.tokens += reserved;
+    // the reservation was part of the bucket: returned, it cannot lift the bucket past one second's worth
+    u.tokens = Math.min(limits.recordsPerSecond, u.tokens + reserved);
     if (u.used + records > limits.recordsPerDay) return this.#overDay(memberId, limits, u);
     const needed = Math.min(records, limits.recordsPerSecond);
     if (u.tokens < needed) {
