@@ -35,7 +35,7 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
     const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
     node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    node.sender.start();
+    await node.start(); // outbox sender and indexer
   });
 
   after(async function () {
@@ -81,14 +81,24 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     expect(body.fees).to.deep.equal([{ installment: 1, amount: "30050" }]);
     expect(body.allInAprBps).to.be.within(1826, 2400);
     const ledger = new Contract(lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, chain.anvil.provider);
-    for (let i = 0; i < 100; i++) {
+    let onChain = false;
+    for (let i = 0; i < 100 && !onChain; i++) {
       const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
       if (logs.length > 0) {
         expect((logs[0] as unknown as { args: unknown[] }).args[1]).to.deep.equal([[1n, 30_050n]]);
+        onChain = true;
+      } else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(onChain, "the loan's fees reached the chain").to.equal(true);
+    // the indexed loan shows them too
+    for (let i = 0; i < 100; i++) {
+      const loan = await node.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") });
+      if (loan.statusCode === 200) {
+        expect((loan.json() as { fees?: unknown }).fees).to.deep.equal([{ installment: 1, amountFen: "30050" }]);
         return;
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect.fail("the loan's fees never reached the chain");
+    expect.fail("the loan never reached the node's index");
   });
 });

@@ -60,6 +60,11 @@ export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMa
   switch (e.name) {
     case "LoanRegistered":
       return loanRegistered(w, e, facts);
+    case "LoanFeesRegistered":
+      // emitted right after LoanRegistered in the same transaction
+      return withLoan(w, e, (loan) => {
+        loan.fees = (e.args.fees as Array<[unknown, unknown]>).map(([installment, amount]) => ({ installment: num(installment), amountFen: big(amount) }));
+      });
     case "FundsDisbursed":
       return fundsDisbursed(w, e);
     case "LoanActivated":

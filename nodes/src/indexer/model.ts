@@ -47,6 +47,8 @@ export type Loan = {
   stageChangedAt: number | null;
   startDay: number;
   funders: LoanFunder[];
+  /** The fees registered with the loan (installment 0 = at disbursement, k = with installment k); absent: none. */
+  fees?: Array<{ installment: number; amountFen: bigint }>;
   registeredBlock: number;
   registeredAt: number;
   registeredTx: string;
