@@ -5,10 +5,11 @@
 // to stop or `maxRequests`. Protocol over IPC: init in, "started", "stop" in, the counts out.
 import http from "node:http";
 
-export type FloodInit = { url: string; clients: number; maxRequests: number; pauseMs: number; requests: Array<{ body: string; headers: Record<string, string> }> };
-export type FloodCounts = { sent: number; accepted: number; quota: number; other: number; otherCodes: string[] };
+export type FloodInit = { url: string; clients: number; maxRequests: number; pauseMs: number; refusal?: { status: number; code: string }; requests: Array<{ body: string; headers: Record<string, string> }> };
+/** `closed`: the connection ended before an answer was read (the service leaves a refused large body unread). */
+export type FloodCounts = { sent: number; accepted: number; quota: number; closed: number; other: number; otherCodes: string[] };
 
-const counts: FloodCounts = { sent: 0, accepted: 0, quota: 0, other: 0, otherCodes: [] };
+const counts: FloodCounts = { sent: 0, accepted: 0, quota: 0, closed: 0, other: 0, otherCodes: [] };
 let stop = false;
 
 function post(agent: http.Agent, url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string; retryAfter: string | undefined }> {
@@ -33,11 +34,17 @@ async function flood(init: FloodInit): Promise<void> {
     let i = next++;
     while (i < bodies.length && !stop && counts.sent < init.maxRequests) {
       counts.sent++;
-      const reply = await post(agent, init.url, bodies[i]!, init.requests[i]!.headers);
+      let reply;
+      try {
+        reply = await post(agent, init.url, bodies[i]!, init.requests[i]!.headers);
+      } catch {
+        counts.closed++;
+        continue;
+      }
       if (reply.status === 200) {
         counts.accepted++;
         i = next++;
-      } else if (reply.status === 429 && reply.retryAfter !== undefined && reply.body.includes('"ANCHOR_ERR_QUOTA_EXCEEDED"')) {
+      } else if (init.refusal !== undefined ? reply.status === init.refusal.status && reply.body.includes(`"${init.refusal.code}"`) : reply.status === 429 && reply.retryAfter !== undefined && reply.body.includes('"ANCHOR_ERR_QUOTA_EXCEEDED"')) {
         counts.quota++;
         if (init.pauseMs > 0) await new Promise((r) => setTimeout(r, init.pauseMs));
       } else {

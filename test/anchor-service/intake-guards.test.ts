@@ -178,6 +178,15 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
           socket.destroy();
         }
       }
+      // a larger body (here chunked, of unknown length) is not read at all: the connection closes after the answer
+      const socket = await connect();
+      try {
+        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(chain.wallets.outsider, body)), Buffer.concat([body, declared]), { chunked: true, stopAfter: 1024, timeoutMs: 3_000 });
+        expectCode(reply.status, reply.body, 403, "ANCHOR_ERR_NOT_MEMBER");
+        expect(reply.headers.connection).to.equal("close");
+      } finally {
+        socket.destroy();
+      }
       expect(await snapshot()).to.deep.equal(before);
     });
 

@@ -200,22 +200,19 @@ describe("anchor intake quotas", function () {
       }
     });
 
-    it("fairness: a member flooding 1,000-record requests from its own process, retrying every 50 ms, gets 429s, stores no more than its quota allows, and another member's p99 stays within 3× its baseline + 50 ms", async function () {
-      const PER_SECOND = 2_000;
-      // the flooder retries a refused request after 50 ms on each of its 8 connections, whatever
-      // Retry-After says; back to back without a pause it is a request-rate flood, which a quota
-      // on records does not answer (THREATS.md: a connection-rate limit in front of the service)
-      const RETRY_MS = 50;
-      await setQuota(PER_SECOND, 0);
-      // the victim's own rate stays well within the quota: 5 records a request, one after another
-      const VICTIM_REQUESTS = 200;
-      const VICTIM_RECORDS = 5;
-      const victim = chain.wallets.branchB;
-      const flooder = chain.wallets.branchA;
-      await service.app.listen({ host: "127.0.0.1", port: 0 });
+    // the victim's own rate stays well within any quota here: 5 records a request, one after another
+    const VICTIM_REQUESTS = 200;
+    const VICTIM_RECORDS = 5;
+    const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.99 * xs.length) - 1]!;
+
+    /**
+     * Branch B's p99 alone, then while `requests` are flooded from another process over 8
+     * connections (each re-sent until accepted, after `pauseMs` when refused; Retry-After ignored).
+     */
+    async function underFlood(flood: Omit<FloodInit, "url" | "clients" | "maxRequests">): Promise<{ baseline: number; flooded: number; counts: FloodCounts; seconds: number; records: number }> {
+      if (service.app.server.address() === null) await service.app.listen({ host: "127.0.0.1", port: 0 });
       const url = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
       const post = (r: { body: string; headers: Record<string, string> }): Promise<number> =>
         new Promise((resolve, reject) => {
           const req = http.request(`${url}/v1/leaves`, { method: "POST", agent, headers: r.headers }, (res) => {
@@ -226,8 +223,8 @@ describe("anchor intake quotas", function () {
           req.end(r.body);
         });
       /** The victim's requests one after another (signed first); each latency in ms. */
-      async function victimRun(prefix: string): Promise<number[]> {
-        const requests = await Promise.all(Array.from({ length: VICTIM_REQUESTS }, (_, i) => signed(victim, VICTIM_RECORDS, `${prefix} ${i}`)));
+      const victimRun = async (prefix: string): Promise<number[]> => {
+        const requests = await Promise.all(Array.from({ length: VICTIM_REQUESTS }, (_, i) => signed(chain.wallets.branchB, VICTIM_RECORDS, `${prefix} ${i}`)));
         const latencies: number[] = [];
         for (const r of requests) {
           const t0 = performance.now();
@@ -235,47 +232,71 @@ describe("anchor intake quotas", function () {
           latencies.push(performance.now() - t0);
         }
         return latencies;
+      };
+      try {
+        await victimRun("warm-up");
+        const baseline = p99(await victimRun("baseline"));
+        const sizeBefore = service.merkle.size;
+        // its own process: its clients do not share the service's event loop (a member calls from elsewhere)
+        const flooder = spawn(process.execPath, [fileURLToPath(new URL("./flood-client.ts", import.meta.url))], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const started = new Promise((resolve) => flooder.once("message", resolve));
+        const finished = new Promise<FloodCounts>((resolve, reject) => {
+          flooder.on("message", (m: unknown) => m !== "started" && resolve(m as FloodCounts));
+          flooder.on("error", reject);
+        });
+        flooder.send({ url, clients: 8, maxRequests: 200_000, ...flood } satisfies FloodInit);
+        await started;
+        const floodStart = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the flood under way (a quota's first second spent)
+        const flooded = p99(await victimRun("under the flood"));
+        flooder.send("stop");
+        const counts = await finished;
+        const seconds = (performance.now() - floodStart) / 1000;
+        flooder.kill();
+        return { baseline, flooded, counts, seconds, records: service.merkle.size - sizeBefore - VICTIM_REQUESTS * VICTIM_RECORDS };
+      } finally {
+        agent.destroy();
       }
-      const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.99 * xs.length) - 1]!;
+    }
 
-      await victimRun("fairness warm-up");
-      const baseline = p99(await victimRun("fairness baseline"));
+    // generous for a shared two-core machine, and far below what the member flood below does
+    // without a quota (measured there: the victim's p99 8 ms alone, 805 ms under it; 19 ms with it)
+    const bound = (baseline: number) => 3 * baseline + 50;
 
-      // the flood: 8 connections of signed 1,000-record requests, re-sent until accepted, Retry-After ignored
-      const pool = await Promise.all(Array.from({ length: 60 }, (_, i) => signed(flooder, 1_000, `flood ${i}`)));
-      const sizeBefore = service.merkle.size;
-      // its own process: its clients do not share the service's event loop (a member calls from elsewhere)
-      const flooderProcess = spawn(process.execPath, [fileURLToPath(new URL("./flood-client.ts", import.meta.url))], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-      const started = new Promise((resolve) => flooderProcess.once("message", resolve));
-      const finished = new Promise<FloodCounts>((resolve, reject) => {
-        flooderProcess.on("message", (m: unknown) => m !== "started" && resolve(m as FloodCounts));
-        flooderProcess.on("error", reject);
-      });
-      flooderProcess.send({ url, clients: 8, maxRequests: 200_000, pauseMs: RETRY_MS, requests: pool } satisfies FloodInit);
-      await started;
-      const floodStart = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the flood under way, its first second's quota spent
-      const underFlood = p99(await victimRun("fairness under flood"));
-      flooderProcess.send("stop");
-      const counts = await finished;
-      const floodSeconds = (performance.now() - floodStart) / 1000;
-      flooderProcess.kill();
-      agent.destroy();
-      const flooded = service.merkle.size - sizeBefore - VICTIM_REQUESTS * VICTIM_RECORDS;
-
-      // generous for a shared two-core machine, and far below what the same flood does without a
-      // quota (measured there: the victim's p99 8 ms alone, 805 ms under it; 8 → 19 ms with the quota)
-      const bound = 3 * baseline + 50;
+    it("fairness: a member flooding 1,000-record requests from its own process, retrying every 50 ms, gets 429s, stores no more than its quota allows, and another member's p99 stays within 3× its baseline + 50 ms", async function () {
+      const PER_SECOND = 2_000;
+      await setQuota(PER_SECOND, 0);
+      const pool = await Promise.all(Array.from({ length: 60 }, (_, i) => signed(chain.wallets.branchA, 1_000, `flood ${i}`)));
+      // each refusal retried after 50 ms on each of the 8 connections, whatever Retry-After says;
+      // re-sent back to back it is a request-rate flood, which a quota on records does not answer
+      // (THREATS.md: a connection-rate limit in front of the service)
+      const { baseline, flooded, counts, seconds, records } = await underFlood({ pauseMs: 50, requests: pool });
       console.log(
-        `      victim p99 ${baseline.toFixed(1)} ms alone, ${underFlood.toFixed(1)} ms under the flood (bound ${bound.toFixed(1)} ms); ` +
-          `flooder: ${counts.sent} requests in ${floodSeconds.toFixed(2)} s, ${counts.accepted} accepted (${flooded} records), ${counts.quota} refused 429`,
+        `      victim p99 ${baseline.toFixed(1)} ms alone, ${flooded.toFixed(1)} ms under the flood (bound ${bound(baseline).toFixed(1)} ms); ` +
+          `flooder: ${counts.sent} requests in ${seconds.toFixed(2)} s, ${counts.accepted} accepted (${records} records), ${counts.quota} refused 429`,
       );
       expect(counts.other, `flood requests refused for anything but the quota: ${counts.otherCodes.join("; ")}`).to.equal(0);
       expect(counts.quota, "the flooder receives 429s").to.be.greaterThan(0);
       // the bucket's second of records, then the rate (a request is taken whole from a full bucket)
-      expect(flooded).to.equal(counts.accepted * 1_000);
-      expect(flooded).to.be.at.most(PER_SECOND + Math.ceil(PER_SECOND * floodSeconds));
-      expect(underFlood, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound);
+      expect(records).to.equal(counts.accepted * 1_000);
+      expect(records).to.be.at.most(PER_SECOND + Math.ceil(PER_SECOND * seconds));
+      expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound(baseline));
+    });
+
+    it("a non-member flooding 1.8 MB bodies under bad signatures, back to back, is refused from the headers (403) and another member's p99 stays within 3× its baseline + 50 ms", async function () {
+      // 7,000 records (≈1.8 MB) signed by a non-member over another body: refused before the body is read or parsed
+      const body = JSON.stringify({ records: records(7_000, "non-member flood") });
+      expect(Buffer.byteLength(body)).to.be.within(1_700_000, 2_000_000);
+      const headers = { "content-type": "application/json", ...(await signRequest(chain.wallets.outsider, domain(), { method: "POST", path: "/v1/leaves", body: "{}" })) };
+      const size = service.merkle.size;
+      const pool = Array.from({ length: 8 }, () => ({ body, headers }));
+      const { baseline, flooded, counts, seconds } = await underFlood({ pauseMs: 0, refusal: { status: 403, code: "ANCHOR_ERR_NOT_MEMBER" }, requests: pool });
+      console.log(`      victim p99 ${baseline.toFixed(1)} ms alone, ${flooded.toFixed(1)} ms under the flood (bound ${bound(baseline).toFixed(1)} ms); non-member: ${counts.sent} requests of 1.8 MB in ${seconds.toFixed(2)} s, ${counts.quota} refused 403`);
+      expect(counts.other, counts.otherCodes.join("; ")).to.equal(0);
+      expect(counts.accepted).to.equal(0);
+      expect(counts.quota, "the non-member's requests were refused").to.be.greaterThan(0);
+      expect(service.merkle.size - size).to.equal(3 * VICTIM_REQUESTS * VICTIM_RECORDS); // the victim's records only
+      expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound(baseline));
     });
   });
 });

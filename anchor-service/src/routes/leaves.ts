@@ -10,7 +10,8 @@
 //      quota reserved meanwhile (intake/quota.ts), and its records counted against it;
 //   4. the zod schema (for a body not in the plain form), then the intake.
 // Refusals found while the body is read are answered after it (the client is never cut off
-// mid-send) and keep the connection open.
+// mid-send) and keep the connection open. Refusals from the headers alone leave a body of more
+// than 64 KiB unread and close the connection after the answer.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { PendingVerification } from "../../../common/auth/request-signing.ts";
@@ -68,8 +69,15 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         const zod = validatorCompiler(route as never);
         return (data: unknown) => (data instanceof PackedSubmission ? { value: data } : zod(data));
       },
-      onRequest: async (request) => {
-        request.intakeAuth = await authenticateHeaders(request, deps);
+      onRequest: async (request, reply) => {
+        try {
+          request.intakeAuth = await authenticateHeaders(request, deps);
+        } catch (error) {
+          // refused from the headers: a large body is not read at all — the connection closes after
+          // the answer (draining 1.8 MB bodies from a flood of them costs as much as reading them)
+          if (largeBody(request)) void reply.header("connection", "close");
+          throw error;
+        }
       },
       preValidation: async (request) => {
         const body = request.body as { records?: unknown } | RefusedBody | undefined;
@@ -105,6 +113,14 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
       },
     });
   });
+}
+
+/** Past this many declared (or undeclared, chunked) bytes a refused body is left unread. */
+const UNREAD_BODY_BYTES = 64 * 1024;
+
+function largeBody(request: FastifyRequest): boolean {
+  const length = request.headers["content-length"];
+  return length === undefined ? request.headers["transfer-encoding"] !== undefined : Number(length) > UNREAD_BODY_BYTES;
 }
 
 type SubmitBody = { records: Array<{ kind: number; digestAlgorithm: number; digest: string; salt: string; submitter?: number | undefined; subject: string }> };
