@@ -267,6 +267,18 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       expect(await snapshot()).to.deep.equal(before);
     });
 
+    it("a non-member's body over the limit is refused from its headers (403) and left unread, not drained for a 413", async function () {
+      const body = oversize();
+      const socket = await connect();
+      try {
+        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(chain.wallets.outsider, body)), body, { stopAfter: 1024, timeoutMs: 3_000 });
+        expectCode(reply.status, reply.body, 403, "ANCHOR_ERR_NOT_MEMBER");
+        expect(reply.headers.connection).to.equal("close");
+      } finally {
+        socket.destroy();
+      }
+    });
+
     it("a chunked body that grows past the limit: 413 after it is read, never a reset; the submit route keeps the connection", async function () {
       const body = oversize();
       const before = await snapshot();

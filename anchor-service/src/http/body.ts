@@ -14,11 +14,21 @@ export function bodyTooLarge(limit: number): AnchorError {
   return anchorError("ANCHOR_ERR_BODY_TOO_LARGE", `the body is larger than this service accepts (${limit} bytes); send fewer records per request`);
 }
 
-/** onRequest: a declared Content-Length over the limit is refused before a byte of the body is read. */
+/** ANCHOR_ERR_BODY_TOO_LARGE if the request declares a Content-Length over the limit. */
+export function declaredOversize(request: FastifyRequest, limit: number): AnchorError | undefined {
+  const length = request.headers["content-length"];
+  return length !== undefined && Number(length) > limit ? bodyTooLarge(limit) : undefined;
+}
+
+/**
+ * onRequest: a declared Content-Length over the limit is refused before a byte of the body is
+ * read. Routes whose config says `checksBodyLimit` do it themselves (POST /v1/leaves: after the
+ * signature headers, so a non-member's oversized body is not drained either).
+ */
 export function refuseDeclaredOversize(limit: number) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
-    const length = request.headers["content-length"];
-    done(length !== undefined && Number(length) > limit ? bodyTooLarge(limit) : undefined);
+    if ((request.routeOptions.config as { checksBodyLimit?: boolean } | undefined)?.checksBodyLimit === true) return done();
+    done(declaredOversize(request, limit));
   };
 }
 

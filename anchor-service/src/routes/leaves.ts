@@ -19,7 +19,7 @@ import { bodyHashOf, completeVerification, nonceKey, prepareVerification, recove
 import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
 import type { AppDeps } from "../app.ts";
 import { anchorError } from "../errors.ts";
-import { parseStrictJson, readBody } from "../http/body.ts";
+import { declaredOversize, parseStrictJson, readBody } from "../http/body.ts";
 import type { QuotaLimits } from "../intake/quota.ts";
 import { PackedSubmission, parseSubmitBody } from "../intake/submit-parser.ts";
 import { ErrorResponse, SubmitBody, SubmitResponse } from "../schemas/leaves.ts";
@@ -69,6 +69,8 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         const zod = validatorCompiler(route as never);
         return (data: unknown) => (data instanceof PackedSubmission ? { value: data } : zod(data));
       },
+      // the declared body size is checked here, after the signature headers (http/body.ts)
+      config: { checksBodyLimit: true },
       onRequest: async (request, reply) => {
         try {
           request.intakeAuth = await authenticateHeaders(request, deps);
@@ -78,6 +80,9 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
           if (largeBody(request)) void reply.header("connection", "close");
           throw error;
         }
+        // a member's body over the limit: 413 before it is read, and Node drops it keeping the connection
+        const oversize = declaredOversize(request, deps.limits.maxBodyBytes);
+        if (oversize !== undefined) throw oversize;
       },
       preValidation: async (request) => {
         const body = request.body as { records?: unknown } | RefusedBody | undefined;
