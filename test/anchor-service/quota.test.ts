@@ -260,10 +260,11 @@ describe("anchor intake quotas", function () {
     }
 
     // generous for a shared two-core machine, and far below what the member flood below does
-    // without a quota (measured there: the victim's p99 8 ms alone, 805 ms under it; 19 ms with it)
-    const bound = (baseline: number) => 3 * baseline + 50;
+    // without a quota (measured there: the victim's p99 8 ms alone, 805 ms under it; 12–78 ms with it),
+    // or the non-member flood while its bodies were drained (8 → 168 ms) or parsed (36 → 255 ms)
+    const bound = (baseline: number) => 4 * baseline + 100;
 
-    it("fairness: a member flooding 1,000-record requests from its own process, retrying every 50 ms, gets 429s, stores no more than its quota allows, and another member's p99 stays within 3× its baseline + 50 ms", async function () {
+    it("fairness: a member flooding 1,000-record requests from its own process, retrying every 50 ms, gets 429s, stores no more than its quota allows, and another member's p99 stays within 4× its baseline + 100 ms", async function () {
       const PER_SECOND = 2_000;
       await setQuota(PER_SECOND, 0);
       const pool = await Promise.all(Array.from({ length: 60 }, (_, i) => signed(chain.wallets.branchA, 1_000, `flood ${i}`)));
@@ -283,7 +284,7 @@ describe("anchor intake quotas", function () {
       expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound(baseline));
     });
 
-    it("a non-member flooding 1.8 MB bodies under bad signatures, back to back, is refused from the headers (403) and another member's p99 stays within 3× its baseline + 50 ms", async function () {
+    it("a non-member flooding 1.8 MB bodies under bad signatures, back to back, is refused from the headers (403) and another member's p99 stays within 4× its baseline + 100 ms", async function () {
       // 7,000 records (≈1.8 MB) signed by a non-member over another body: refused before the body is read or parsed
       const body = JSON.stringify({ records: records(7_000, "non-member flood") });
       expect(Buffer.byteLength(body)).to.be.within(1_700_000, 2_000_000);
