@@ -7,7 +7,7 @@
 // way accepts too, with the same values: the tests check the two agree.
 //
 // Duplicate keys: JSON.parse keeps the last of a repeated key, so `"kind":7,"kind":1` would be
-// stored as kind 1 while another reader of the same signed bytes may see 7. The fast path refuses
+// stored as kind 1 while another reader of the same signed bytes may see 7. The fast path declines
 // any repeated field (it goes the general way), and the general way refuses a body in which any
 // object repeats a key (duplicateKeyIn, run only off the hot path).
 import { DigestAlgorithm, EvidenceKind } from "../../../common/evidence/leaf.ts";
@@ -246,7 +246,7 @@ export function parseSubmitBody(b: Uint8Array, maxRecords: number): PackedSubmis
 /**
  * The path of the first key an object of `b` names twice (`records[0].kind`), or undefined. `b`
  * must be valid JSON (JSON.parse accepted it). Keys are compared as decoded strings, so an
- * escaped spelling of a key (`"kin\\u0064"`) repeats it too.
+ * escaped spelling of a key (`"kin\u0064"`) repeats it too.
  */
 export function duplicateKeyIn(b: Uint8Array): string | undefined {
   // one frame per open object (its keys so far) or array (its index)
