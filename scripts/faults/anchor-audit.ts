@@ -1,12 +1,14 @@
 // What every anchor fault scenario checks at the end, against the promises the service made:
 // every receipt a client received is genuine, its record is stored at the receipt's sequence
-// number, anchored, and its bundle verifies against the chain (common/evidence/verify.ts); no
-// leaf is stored twice; the digest index holds exactly the stored records; no head is left lost.
+// number, anchored, and its bundle verifies against the chain (common/evidence/verify.ts) bound
+// to the consortium's trust anchor (the harness's own chain and registry; the service must
+// publish the same one); no leaf is stored twice; the digest index holds exactly the stored
+// records; no head is left lost.
 import { JsonRpcProvider, type Provider } from "ethers";
 import type { Receipt, ReceiptDomain } from "../../common/auth/receipts.ts";
 import { verifyReceipt } from "../../common/auth/receipts.ts";
 import { parseBundle } from "../../common/evidence/bundle.ts";
-import { TRUST_ANCHOR_PATH, loadTrustAnchor } from "../../common/evidence/trust-anchor.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, loadTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../common/evidence/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/evidence/verify.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
 import { digestKey } from "../../anchor-service/src/store/keys.ts";
@@ -61,18 +63,27 @@ export async function waitAllAnchored(url: string, timeoutMs = 120_000): Promise
   );
 }
 
-/** Every receipt against the running service and the chain (`concurrency` bundles at a time). */
-export async function auditServed(options: { url: string; receipts: Iterable<Receipt>; domain: ReceiptDomain; operator: string; provider: Provider; concurrency?: number }): Promise<ServedAudit> {
+/**
+ * Every receipt against the running service and the chain (`concurrency` bundles at a time).
+ * `consortiumRegistry`: the registry the harness deployed, which with the chain makes the trust
+ * anchor every bundle is verified with.
+ */
+export async function auditServed(options: { url: string; receipts: Iterable<Receipt>; domain: ReceiptDomain; operator: string; provider: Provider; consortiumRegistry: string; concurrency?: number }): Promise<ServedAudit> {
   // the caller's provider for its identity; a fresh snapshot per audit (the chain may have moved)
   const rpcUrl = (options.provider as JsonRpcProvider)._getConnection?.().url;
   const provider = rpcUrl === undefined ? options.provider : snapshotProvider(rpcUrl);
   const all = [...options.receipts];
-  // the trust anchor the service publishes, as a court fetching the consortium's URL gets it
-  const trustAnchor = await loadTrustAnchor(`${options.url}${TRUST_ANCHOR_PATH}`);
+  // the consortium's trust anchor from what the harness set up, not from the audited service
+  const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: options.consortiumRegistry, name: DEFAULT_TRUST_ANCHOR_NAME });
   const out: ServedAudit = { receipted: all.length, badReceipts: 0, lost: 0, bundlesVerified: 0, problems: [] };
   const note = (problem: string) => {
     if (out.problems.length < 10) out.problems.push(problem);
   };
+  // what a court fetching the service's URL gets must be that same anchor
+  const published = await loadTrustAnchor(`${options.url}${TRUST_ANCHOR_PATH}`);
+  if (trustAnchorFingerprint(published) !== trustAnchorFingerprint(trustAnchor)) {
+    note(`the service publishes trust anchor ${trustAnchorFingerprint(published)} (${JSON.stringify(published)}), not the consortium's ${trustAnchorFingerprint(trustAnchor)}`);
+  }
   let next = 0;
   const worker = async () => {
     while (next < all.length) {

@@ -1,6 +1,7 @@
 // A disbursed loan at a branch of the local consortium, opened over the nodes' HTTP API the way
-// the demo does it (scripts/demo): a platform's application to the union's node, routed to the
-// branch by the borrower's region, consent, credit query, approval, disbursement. The fault
+// the demo does it (scripts/demo): a platform's application submitted on the platform's own node,
+// which signs it to the union's node (so it is credited to the platform); the union routes it to
+// the branch by the borrower's region; consent, credit query, approval, disbursement. The fault
 // scenarios then send many small repayments against it: each one a fund flow through the
 // branch node's outbox.
 import { JsonRpcProvider } from "ethers";
@@ -11,14 +12,14 @@ import type { ConsortiumManifest } from "../local/manifest.ts";
 
 export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {
   const branch = manifest.nodes.branchB;
-  const union = new NodeApi("union", manifest.nodes.union.url, manifest.nodes.union.tokens);
+  const platform = new NodeApi("platform", manifest.nodes.platform.url, manifest.nodes.platform.tokens);
   const api = new NodeApi("branchB", branch.url, branch.tokens);
   const borrower = newBorrower(branch.regionCode);
   const orderNo = `HN-FAULT-${tag}`;
   const letter = authorizationLetter(borrower, orderNo);
   const principalFen = 1_500_000n;
   const payload = huinongApplication(borrower, { orderNo, amountFen: principalFen, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
-  const routed = await union.post<{ forwardedTo?: { applicationId: string } }>(`/v1/applications/huinong?platform=${manifest.nodes.platform.memberId}`, "clerk", payload);
+  const routed = await platform.post<{ forwardedTo?: { applicationId: string } }>("/v1/applications/huinong", "clerk", payload);
   if (routed.forwardedTo === undefined) throw new Error("the union's node did not forward the application to branch B");
   const applicationId = routed.forwardedTo.applicationId;
   const signedAt = new Date(Date.now() - 60_000);

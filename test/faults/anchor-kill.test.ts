@@ -64,7 +64,7 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
     }
 
     await waitAllAnchored(server.url);
-    const served = await auditServed({ url: server.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider });
+    const served = await auditServed({ url: server.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider, consortiumRegistry: chain.deployment.addresses.consortiumRegistry });
     await server.kill("SIGTERM");
     server = undefined;
     const stored = await auditStored(dataDir, load.receipts.values());

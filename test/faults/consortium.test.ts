@@ -176,7 +176,7 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     const bySerial = await settleAndCount();
     const once = exactlyOnce(bySerial);
     await waitAllAnchored(m.anchor.url, 180_000);
-    const served = await auditServed({ url: m.anchor.url, receipts: anchorLoad.receipts.values(), domain: receiptDomain(BigInt(m.chain.chainId), m.contracts.evidenceLog), operator: ((await (await fetch(`${m.anchor.url}/v1/info`)).json()) as { operator: string }).operator, provider });
+    const served = await auditServed({ url: m.anchor.url, receipts: anchorLoad.receipts.values(), domain: receiptDomain(BigInt(m.chain.chainId), m.contracts.evidenceLog), operator: ((await (await fetch(`${m.anchor.url}/v1/info`)).json()) as { operator: string }).operator, provider, consortiumRegistry: m.contracts.consortiumRegistry });
     // heads the chain lost stay listed, marked; their leaves are anchored under a later head
     const heads = ((await (await fetch(`${m.anchor.url}/v1/heads?limit=1000`)).json()) as { heads: Array<{ onChain: boolean }> }).heads;
     const indexes = await indexesAgree();

@@ -136,7 +136,7 @@ describe("faults: a full or read-only data directory", function () {
 
   it("lost nothing it acknowledged: every receipt stored once, anchored, its bundle verifying", async function () {
     await waitAllAnchored(server!.url);
-    const served = await auditServed({ url: server!.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider });
+    const served = await auditServed({ url: server!.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider, consortiumRegistry: chain.deployment.addresses.consortiumRegistry });
     await server!.kill("SIGTERM");
     server = undefined;
     const stored = await auditStored(config.dataDir, load.receipts.values());
