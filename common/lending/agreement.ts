@@ -1,4 +1,5 @@
-// A joint loan's platform agreement (JointLoanLedger.agreementDigest): the platform co-funder
+// A joint loan's platform agreement (LoanTermsVerifier.agreementDigest, the verifier at
+// JointLoanLedger.termsVerifier()): the platform co-funder
 // signs, with an account of its own, the EIP-712 typed data
 //   LoanAgreement(bytes32 loanId, bytes32 termsHash),  termsHash = keccak256(abi.encode(terms))
 // in the domain { name "JointLoanLedger", version "1", chainId, verifyingContract: the ledger }.
@@ -48,7 +49,7 @@ export function loanAgreementTypedData(chainId: bigint | number, ledger: string,
   };
 }
 
-/** The digest JointLoanLedger.agreementDigest(terms) returns. */
+/** The digest the ledger's LoanTermsVerifier.agreementDigest(terms) returns. */
 export function loanAgreementDigest(chainId: bigint | number, ledger: string, terms: LoanTermsForAgreement): string {
   const { domain, types, value } = loanAgreementTypedData(chainId, ledger, terms);
   return TypedDataEncoder.hash(domain, types, value);

@@ -160,7 +160,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice Fees due at disbursement use up the principal: the borrower would receive nothing.
     error LedgerUpfrontFeesTooHigh(uint256 upfrontFees, uint256 principal);
     /// @notice A joint loan needs its platform co-funder's agreement: an EIP-712 signature over
-    /// the terms (see `agreementDigest`) by an operations account of the platform, while both are active.
+    /// the terms (see `termsVerifier`) by an operations account of the platform, while both are active.
     /// `signer` is who signed (zero if the signature does not parse).
     error LedgerPlatformAgreementMissing(bytes32 loanId, uint32 platform, address signer);
     /// @notice Funders must be [branch] or [branch, platform], shares non-zero and summing to 10,000.
@@ -214,6 +214,8 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerOverpayment(bytes32 loanId, uint256 amount, uint256 owed);
     /// @notice A repayment of zero.
     error LedgerZeroRepayment(bytes32 loanId);
+    /// @notice An early settlement must pay exactly what settles the loan today (`settlementOwed`).
+    error LedgerSettlementMismatch(bytes32 loanId, uint256 amount, uint256 owed);
     /// @notice Voucher digests and serials must be non-zero.
     error LedgerMissingVoucher();
 
@@ -259,15 +261,17 @@ interface IJointLoanLedger is IConsortiumGoverned {
     function loanIdOf(uint32 originator, bytes32 applicationSerial) external pure returns (bytes32);
 
     /// @notice Register an approved loan, enforcing every registration rule. A joint loan also
-    /// takes `platformAgreement`, the platform's 65-byte signature over `agreementDigest(terms)`;
+    /// takes `platformAgreement`, the platform's 65-byte signature over the verifier's
+    /// `agreementDigest(terms)` (see `termsVerifier`);
     /// it is ignored for a loan the branch funds alone.
     function registerLoan(LoanTerms calldata terms, bytes calldata platformAgreement) external returns (bytes32 loanId);
 
-    /// @notice What a joint loan's platform signs to agree to `terms`: the EIP-712 digest (domain
-    /// "JointLoanLedger", version "1", this chain and contract) of
+    /// @notice The LoanTermsVerifier this ledger created. Its `agreementDigest(terms)` is what a
+    /// joint loan's platform signs to agree to `terms`: the EIP-712 digest (domain
+    /// "JointLoanLedger", version "1", this chain and this ledger) of
     /// `LoanAgreement(bytes32 loanId, bytes32 termsHash)` with termsHash = keccak256(abi.encode(terms)).
     /// Mirrored by `loanAgreementTypedData` in common/lending/agreement.ts.
-    function agreementDigest(LoanTerms calldata terms) external view returns (bytes32);
+    function termsVerifier() external view returns (address);
 
     /// @notice Cancel a registered loan nobody has disbursed (its branch or the union), releasing
     /// its quotas.
@@ -278,6 +282,12 @@ interface IJointLoanLedger is IConsortiumGoverned {
 
     /// @notice Record a repayment received by the branch (or the union on its behalf).
     function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;
+
+    /// @notice Settle the loan early, in full (提前结清), with a repayment received by the branch (or
+    /// the union): `amount` must be exactly `settlementOwed` today — every installment already due
+    /// in full (penalty, interest, principal), the installment in progress with its interest
+    /// accrued to the day, and the rest of the principal; no later interest.
+    function settle(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;
 
     /// @notice Set a loan's dispute stage (the DisputeResolution contract only). Moving up several
     /// stages at once emits one DisputeStageChanged per stage.
@@ -309,6 +319,11 @@ interface IJointLoanLedger is IConsortiumGoverned {
     function borrowerOutstanding(bytes32 borrowerKey) external view returns (uint256);
     function isWhitelisted(uint32 branch, bytes32 accountHash) external view returns (bool);
     function serialUsed(bytes32 serial) external view returns (bool);
+    /// @notice What settles the loan today (see `settle`): the installment in progress owes its
+    /// interest pro rata by days, round_half_up(interest × (today − period start) / (due day −
+    /// period start)), the period starting at the previous due day (or the start day); mirrored
+    /// by `settlementOwed` in common/lending/settlement.ts.
+    function settlementOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal);
     /// @notice What is owed now (penalty at today's date, interest, principal), for overpayment checks.
     function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal);
     /// @notice Days past the earliest unpaid due day (0 if none is late), the loan state and stage.

@@ -117,23 +117,12 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     /// @inheritdoc IJointLoanLedger
     function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external {
-        Loan storage entry = _requireState(loanId, LoanState.Active);
-        _checkServicer(entry.branch);
-        if (amount == 0) revert LedgerZeroRepayment(loanId);
-        _useSerial(serial, voucher);
-        uint256 word = _fundingWord[loanId];
-        Progress memory p = _unpackProgress(word);
-        uint256 principalBefore = p.principalRepaid;
-        (uint256 penalty, uint256 interest, uint256 principal) = _allocate(loanId, entry, p, amount, today());
-        _fundingWord[loanId] = _packProgress(word, p);
-        emit RepaymentReceived(loanId, serial, voucher, penalty, interest, principal);
-        _share(loanId, entry, serial, principalBefore, principal, penalty + interest);
-        _chainVoucher(loanId, voucher);
-        if (p.nextInstallment == entry.installmentCount) {
-            entry.state = LoanState.Settled;
-            emit LoanSettled(loanId);
-        }
-        _endEscalationIfCured(loanId, entry, p);
+        _receive(loanId, amount, serial, voucher, false);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function settle(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external {
+        _receive(loanId, amount, serial, voucher, true);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -217,9 +206,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function agreementDigest(LoanTerms calldata) external view returns (bytes32) {
-        // the same arguments, forwarded as they came (re-encoding them here would cost code size)
-        return abi.decode(_forward(bytes.concat(LoanTermsVerifier.agreementDigest.selector, msg.data[4:])), (bytes32));
+    function termsVerifier() external view returns (address) {
+        return address(_verifier);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -268,26 +256,17 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
+    function settlementOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal) {
+        Loan storage entry = _requireLoan(loanId);
+        if (entry.state != LoanState.Active) return (0, 0, 0);
+        return _owed(loanId, entry, _fundingWord[loanId], today(), false);
+    }
+
+    /// @inheritdoc IJointLoanLedger
     function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal) {
         Loan storage entry = _requireLoan(loanId);
         if (entry.state != LoanState.Active) return (0, 0, 0);
-        Progress memory p = _unpackProgress(_fundingWord[loanId]);
-        uint256 day = today();
-        uint256 penaltyApr = _penaltyApr(entry.aprBps);
-        for (uint256 i = p.nextInstallment; i < entry.installmentCount; ++i) {
-            (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, i);
-            if (i != p.nextInstallment) {
-                // a later installment: nothing paid, no penalty accrued yet
-                p.currentPrincipalPaid = 0;
-                p.currentInterestPaid = 0;
-                p.penaltyDue = 0;
-                p.penaltyAccruedDay = 0;
-            }
-            if (day > dueDay) _accruePenalty(p, iP, dueDay, day, penaltyApr);
-            penalty += p.penaltyDue;
-            interest += iI - p.currentInterestPaid;
-            principal += iP - p.currentPrincipalPaid;
-        }
+        return _owed(loanId, entry, _fundingWord[loanId], today(), true);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -304,7 +283,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @notice 2.0.0: fees registered and the all-in cost capped on chain; a joint loan needs its
-    /// platform's signed agreement (1.0.0: registration rules, exact fund flows, overdue stages).
+    /// platform's signed agreement; early settlement with interest accrued to the day (1.0.0:
+    /// registration rules, exact fund flows, overdue stages).
     function version() external pure returns (string memory) {
         return "2.0.0";
     }
@@ -467,6 +447,49 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     // ------------------------------------------------------------------ fund-flow internals
 
+    /// @dev A repayment received by the loan's branch (or the union): allocated over the earliest
+    /// unpaid installments, or — `settlement` — exactly what settles the loan today; then booked
+    /// and split among the funders (one path, so both book alike).
+    function _receive(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher, bool settlement) private {
+        Loan storage entry = _requireState(loanId, LoanState.Active);
+        _checkServicer(entry.branch);
+        if (amount == 0) revert LedgerZeroRepayment(loanId);
+        _useSerial(serial, voucher);
+        uint256 word = _fundingWord[loanId];
+        Progress memory p = _unpackProgress(word);
+        uint256 principalBefore = p.principalRepaid;
+        (uint256 penalty, uint256 interest, uint256 principal) =
+            settlement ? _settleAll(loanId, entry, p, word, amount) : _allocate(loanId, entry, p, amount, today());
+        _fundingWord[loanId] = _packProgress(word, p);
+        emit RepaymentReceived(loanId, serial, voucher, penalty, interest, principal);
+        _share(loanId, entry, serial, principalBefore, principal, penalty + interest);
+        _chainVoucher(loanId, voucher);
+        if (p.nextInstallment == entry.installmentCount) {
+            entry.state = LoanState.Settled;
+            emit LoanSettled(loanId);
+        }
+        _endEscalationIfCured(loanId, entry, p);
+    }
+
+    /// @dev Early settlement: `amount` must be exactly what settles the loan today; the progress
+    /// then says every installment is paid.
+    function _settleAll(bytes32 loanId, Loan storage entry, Progress memory p, uint256 word, uint256 amount)
+        private
+        view
+        returns (uint256 penalty, uint256 interest, uint256 principal)
+    {
+        (penalty, interest, principal) = _owed(loanId, entry, word, today(), false);
+        uint256 owed = penalty + interest + principal;
+        if (amount != owed) revert LedgerSettlementMismatch(loanId, amount, owed);
+        // cannot truncate: the principal repaid in total is the loan's principal, < 2^40
+        p.principalRepaid += uint40(principal);
+        p.nextInstallment = entry.installmentCount;
+        p.currentPrincipalPaid = 0;
+        p.currentInterestPaid = 0;
+        p.penaltyDue = 0;
+        p.penaltyAccruedDay = 0;
+    }
+
     function _callerFunder(bytes32 loanId, Loan storage entry) private view returns (uint256 index, uint32 funder) {
         (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
         if (status == IConsortiumRegistry.MemberStatus.Active) {
@@ -605,6 +628,25 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         ) revert LedgerBadParams();
         _params = p;
         emit ParamsChanged(p);
+    }
+
+    /// @dev What the loan owes on `day` — in full, or (`!fullInterest`) what settles it early —,
+    /// computed by the verifier from this loan's packed schedule and progress (LoanTermsVerifier.owed;
+    /// the layouts are this contract's).
+    function _owed(bytes32 loanId, Loan storage entry, uint256 progressWord, uint256 day, bool fullInterest)
+        private
+        view
+        returns (uint256, uint256, uint256)
+    {
+        uint256 count = entry.installmentCount;
+        uint256[] memory words = new uint256[]((count + _INSTALLMENTS_PER_WORD - 1) / _INSTALLMENTS_PER_WORD);
+        for (uint256 w = 0; w < words.length; ++w) {
+            words[w] = _scheduleWords[loanId][w];
+        }
+        return _verifier.owed(
+            words,
+            LoanTermsVerifier.OwedState(count, progressWord, entry.startDay, _penaltyApr(entry.aprBps), day, fullInterest)
+        );
     }
 
     /// @dev Penalty interest (罚息) accrues on late principal at the governed penalty rate, but

@@ -19,6 +19,18 @@ contract LoanTermsVerifier {
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant _AGREEMENT_TYPEHASH = keccak256("LoanAgreement(bytes32 loanId,bytes32 termsHash)");
 
+    /// @notice A loan's state for `owed`: its installment count, the ledger's funding word
+    /// (progress), start day, effective penalty rate, the day, and whether every installment's
+    /// interest counts in full (what is owed now) or only up to the day (early settlement).
+    struct OwedState {
+        uint256 count;
+        uint256 progressWord;
+        uint256 startDay;
+        uint256 penaltyAprBps;
+        uint256 day;
+        bool fullInterest;
+    }
+
     /// @notice The ledger this verifier serves (its creator).
     address public immutable ledger;
 
@@ -38,6 +50,73 @@ contract LoanTermsVerifier {
         }
         _checkAllInCost(terms, termDays, rules & 0xffff, doubled);
         return agreementDigest(terms);
+    }
+
+    /// @notice What a loan owes on `day` — all of it (`fullInterest`, {IJointLoanLedger-amountOwed})
+    /// or what settles it early ({IJointLoanLedger-settlementOwed}) —, from the
+    /// ledger's packed state: `scheduleWords` (three 80-bit installments a word: due day 16 |
+    /// principal 32 | interest 32, low first), `progressWord` (the ledger's funding word: principal
+    /// repaid from bit 96, next installment 136, current principal paid 144, interest paid 176,
+    /// penalty due 208, penalty accrued day 240) and the loan's effective penalty rate. Installments
+    /// due by `day` count in full, penalty accrued to the day as the ledger accrues it; the one in
+    /// progress its interest pro rata by days (half up) less what was paid of it; later ones their
+    /// principal only.
+    function owed(uint256[] calldata scheduleWords, OwedState calldata state) external pure returns (uint256, uint256, uint256) {
+        uint256[3] memory sums; // penalty, interest, principal
+        OwedState memory st = state;
+        uint256 next = uint8(st.progressWord >> 136);
+        // the start of the period in progress; type(uint256).max once that installment is counted
+        uint256 periodStart = next == 0 ? st.startDay : (_packed(scheduleWords, next - 1) >> 64) & 0xffff;
+        for (uint256 i = next; i < st.count; ++i) {
+            // only the next installment can be partly paid or have accrued penalty
+            periodStart = _owedOne(sums, i == next ? st.progressWord : 0, _packed(scheduleWords, i), periodStart, st);
+        }
+        return (sums[0], sums[1], sums[2]);
+    }
+
+    /// @dev Add one installment (packed: due day 16 | principal 32 | interest 32) to `sums`;
+    /// returns the next period's start.
+    function _owedOne(uint256[3] memory sums, uint256 word, uint256 packed, uint256 periodStart, OwedState memory st)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 day = st.day;
+        uint256 dueDay = (packed >> 64) & 0xffff;
+        uint256 unpaid = ((packed >> 32) & 0xffffffff) - uint32(word >> 144);
+        uint256 interest = packed & 0xffffffff;
+        uint256 interestPaid = uint32(word >> 176);
+        sums[2] += unpaid;
+        if (dueDay <= day || st.fullInterest) {
+            sums[0] += _penaltyDue(word, unpaid, dueDay, day, st.penaltyAprBps);
+            sums[1] += interest - interestPaid;
+            return dueDay;
+        }
+        if (periodStart == type(uint256).max) return periodStart;
+        // a period not begun yet (an earlier installment paid ahead) has accrued nothing
+        uint256 elapsed = day > periodStart ? day - periodStart : 0;
+        uint256 period = dueDay - periodStart;
+        uint256 accrued = (2 * interest * elapsed + period) / (2 * period);
+        if (accrued > interestPaid) sums[1] += accrued - interestPaid;
+        return type(uint256).max;
+    }
+
+    /// @dev As JointLoanLedger._accruePenalty: the penalty due plus whole days since it was last
+    /// accrued (or since the due day) on the unpaid principal, truncated to the fen.
+    function _penaltyDue(uint256 word, uint256 unpaid, uint256 dueDay, uint256 day, uint256 rate)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 due = uint32(word >> 208);
+        uint256 accruedDay = uint16(word >> 240);
+        uint256 from = accruedDay > dueDay ? accruedDay : dueDay;
+        if (day <= from) return due;
+        return due + (unpaid * rate * (day - from)) / (365 * 10_000);
+    }
+
+    function _packed(uint256[] calldata words, uint256 index) private pure returns (uint256) {
+        return words[index / 3] >> (80 * (index % 3));
     }
 
     /// @notice See {IJointLoanLedger-agreementDigest}.

@@ -30,7 +30,7 @@ contract JointLoanLedgerAgreementTest is LendingFixture {
 
     function test_registerLoan_agreementSignedByAnotherMemberIsRefused() external {
         IJointLoanLedger.LoanTerms memory t = _terms("OTHER", 1_000_000, 3000, 6);
-        _expectMissing(t, _signDigest(BRANCH_KEY, ledger.agreementDigest(t)), vm.addr(BRANCH_KEY));
+        _expectMissing(t, _signDigest(BRANCH_KEY, _digest(t)), vm.addr(BRANCH_KEY));
     }
 
     function test_registerLoan_agreementToOtherTermsIsRefused() external {
@@ -38,10 +38,10 @@ contract JointLoanLedgerAgreementTest is LendingFixture {
         bytes memory agreement = _agreement(agreed);
         // the branch raises the platform's share after the platform signed
         IJointLoanLedger.LoanTerms memory t = _terms("CHANGED", 1_000_000, 4000, 6);
-        _expectMissing(t, agreement, _recover(ledger.agreementDigest(t), agreement));
+        _expectMissing(t, agreement, _recover(_digest(t), agreement));
         // or reuses the platform's signature for another application
         t = _terms("CHANGED-2", 1_000_000, 3000, 6);
-        _expectMissing(t, agreement, _recover(ledger.agreementDigest(t), agreement));
+        _expectMissing(t, agreement, _recover(_digest(t), agreement));
         _register(agreed);
     }
 
@@ -58,7 +58,7 @@ contract JointLoanLedgerAgreementTest is LendingFixture {
         vm.prank(address(governor));
         registry.addAccount(PLATFORM, vm.addr(key), IConsortiumRegistry.AccountRole.LogOperator);
         IJointLoanLedger.LoanTerms memory t = _terms("LOGKEY", 1_000_000, 3000, 6);
-        _expectMissing(t, _signDigest(key, ledger.agreementDigest(t)), vm.addr(key));
+        _expectMissing(t, _signDigest(key, _digest(t)), vm.addr(key));
     }
 
     function test_registerLoan_assistedLoanNeedsNoAgreement() external {
@@ -66,7 +66,7 @@ contract JointLoanLedgerAgreementTest is LendingFixture {
         assertTrue(ledger.loan(loanId).state == IJointLoanLedger.LoanState.Registered, "registered");
     }
 
-    function test_agreementDigest_isTheDocumentedEip712Hash() external view {
+    function test_agreementDigest_isTheDocumentedEip712HashForThisLedger() external view {
         IJointLoanLedger.LoanTerms memory t = _terms("DIGEST", 1_000_000, 3000, 6);
         bytes32 domain = keccak256(
             abi.encode(
@@ -84,7 +84,7 @@ contract JointLoanLedgerAgreementTest is LendingFixture {
                 keccak256(abi.encode(t))
             )
         );
-        assertEq(ledger.agreementDigest(t), keccak256(abi.encodePacked("\x19\x01", domain, structHash)), "digest");
+        assertEq(_digest(t), keccak256(abi.encodePacked("\x19\x01", domain, structHash)), "digest");
     }
 
     function _recover(bytes32 digest, bytes memory signature) private pure returns (address) {

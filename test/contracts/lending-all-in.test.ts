@@ -55,10 +55,11 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
     expect(Number((await l.ledger.getFunction("loan")(registered)).state)).to.equal(LoanState.Registered);
   });
 
-  it("agreementDigest equals the TypeScript typed-data digest", async function () {
+  it("the ledger's verifier's agreementDigest equals the TypeScript typed-data digest", async function () {
     const terms = joint(l, { fees: [{ installment: 0, amount: 1_000n }, { installment: 6, amount: 2_000n }] });
     const { chainId } = await l.ethers.provider.getNetwork();
-    expect(await l.ledger.getFunction("agreementDigest")(terms)).to.equal(loanAgreementDigest(chainId, await l.ledger.getAddress(), terms));
+    const verifier = await l.ethers.getContractAt("LoanTermsVerifier", await l.ledger.getFunction("termsVerifier")());
+    expect(await verifier.getFunction("agreementDigest")(terms)).to.equal(loanAgreementDigest(chainId, await l.ledger.getAddress(), terms));
   });
 
   it("refuses 100,000 yuan at 23% nominal for 12 months with a 6,000-yuan fee: all-in 34.88% (was registered on the nominal rate)", async function () {

@@ -6,6 +6,7 @@ import {IDisputeResolution} from "../../lending/IDisputeResolution.sol";
 import {IConsortiumRegistry} from "../../consortium/IConsortiumRegistry.sol";
 import {IJointLoanLedger} from "../../lending/IJointLoanLedger.sol";
 import {JointLoanLedger} from "../../lending/JointLoanLedger.sol";
+import {LoanTermsVerifier} from "../../lending/LoanTermsVerifier.sol";
 import {AllInCost} from "../../libraries/AllInCost.sol";
 import {ConsortiumFixture} from "./ConsortiumFixture.sol";
 
@@ -125,7 +126,12 @@ abstract contract LendingFixture is ConsortiumFixture {
     /// @dev The platform's agreement to a joint loan's terms (empty for a loan the branch funds alone).
     function _agreement(IJointLoanLedger.LoanTerms memory t) internal view returns (bytes memory) {
         if (t.funders.length != 2) return "";
-        return _signDigest(PLATFORM_SIGNER_KEY, ledger.agreementDigest(t));
+        return _signDigest(PLATFORM_SIGNER_KEY, _digest(t));
+    }
+
+    /// @dev What the platform signs: the ledger's verifier's agreement digest of `t`.
+    function _digest(IJointLoanLedger.LoanTerms memory t) internal view returns (bytes32) {
+        return LoanTermsVerifier(ledger.termsVerifier()).agreementDigest(t);
     }
 
     function _signDigest(uint256 key, bytes32 digest) internal pure returns (bytes memory) {

@@ -11,10 +11,12 @@ const LOAN =
 
 export const JOINT_LOAN_LEDGER_ABI = [
   `function registerLoan(${LOAN_TERMS} terms, bytes platformAgreement) returns (bytes32 loanId)`,
-  `function agreementDigest(${LOAN_TERMS} terms) view returns (bytes32)`,
+  "function termsVerifier() view returns (address)",
   "function cancelLoan(bytes32 loanId, uint16 reasonCode)",
   "function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
   "function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher)",
+  "function settle(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher)",
+  "function settlementOwed(bytes32 loanId) view returns (uint256 penalty, uint256 interest, uint256 principal)",
   "function loanIdOf(uint32 originator, bytes32 applicationSerial) pure returns (bytes32)",
   `function loan(bytes32 loanId) view returns (${LOAN})`,
   "function serialUsed(bytes32 serial) view returns (bool)",
@@ -60,6 +62,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "error LedgerDailyLimitExceeded(uint32 branch, uint256 day, uint256 disbursedAfter, uint256 limit)",
   "error LedgerOverpayment(bytes32 loanId, uint256 amount, uint256 owed)",
   "error LedgerZeroRepayment(bytes32 loanId)",
+  "error LedgerSettlementMismatch(bytes32 loanId, uint256 amount, uint256 owed)",
   "error LedgerMissingVoucher()",
   "error LedgerBadParams()",
   "error LedgerNotDisputeResolution(address caller)",
