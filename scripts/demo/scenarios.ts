@@ -6,7 +6,10 @@
 //   (b) an assisted loan at branch B (the branch funds it alone), repaid in one bullet payment;
 //   (c) an overdue loan (local chain only: chain time is moved forward): keeper rounds take it
 //       through reminder, mediation and arbitration, the union assigns the court, the court
-//       fetches the documents, accepts, records a ruling and closes the case.
+//       fetches the documents, accepts, records a ruling and closes the case. Before the chain's
+//       clock first moves, everything the anchor service received is anchored, so that evidence
+//       is anchored on real time and keeps its receipts' merge-delay promise; what is anchored
+//       later is stamped weeks after its receipt (result.chainClockMovedAt says from when).
 // Then each funder's core-banking books of the days involved are reconciled on its node (zero
 // differences expected), and every node's index digest is compared with every other node's and
 // with the digest computed straight from the chain's events.
@@ -49,6 +52,13 @@ export type DemoResult = {
   reconciliations: Array<{ node: NodeName; day: string; rows: number; matched: number; balanced: boolean }>;
   digests: { chain: { digest: string; loans: number; flows: number; toBlock: number }; nodes: Record<NodeName, { digest: string; loans: number; flows: number; cursor: number }>; agree: boolean };
   evidence: { loanId: string; links: Array<{ what: string; leafHash: string; status: string; bundleUrl: string; verifyUrl: string }> };
+  /**
+   * The chain time (unix seconds) from which blocks are stamped on a clock moved ahead of real
+   * time: the overdue scenario's first move, or this run's start when an earlier run had moved it
+   * already; undefined if the chain's clock kept real time. A record anchored from then on is
+   * anchored, by the chain's clock, long after its intake receipt's time.
+   */
+  chainClockMovedAt?: number;
 };
 
 type Application = { applicationId: string; borrowerKey: string; assignedBranch: number; submittedTo?: { member: number; applicationId: string }; forwardedTo?: { member: number; applicationId: string } };
@@ -58,6 +68,8 @@ type Readyz = { detail?: { indexer?: { cursor?: { blockNumber: number } } } };
 
 const JOINT_PLATFORM_SHARE_BPS = 3000;
 const COURT_STEP_TIMEOUT_MS = 120_000;
+/** A chain whose latest block is this far ahead of real time had its clock moved (Anvil stamps blocks at real time otherwise). */
+const CLOCK_AHEAD_SECONDS = 300;
 
 export async function runScenarios(manifest: ConsortiumManifest, options: ScenarioOptions = {}): Promise<DemoResult> {
   const driver = new Driver(manifest, options);
@@ -82,6 +94,7 @@ class Driver {
   /** Evidence anchored per loan beyond its contract and consent: vouchers (by digest), the ruling (by leaf). */
   readonly anchored = new Map<string, Array<{ what: string; digest?: string; leafHash?: string }>>();
   #serialSeq = 0;
+  #clockMovedAt: number | undefined;
 
   constructor(manifest: ConsortiumManifest, options: ScenarioOptions) {
     this.manifest = manifest;
@@ -99,6 +112,11 @@ class Driver {
   async run(): Promise<DemoResult> {
     this.log(`JointLedger five-node scenarios (run ${this.runId}) against ${this.manifest.chain.rpcUrl}, chain ${this.manifest.chain.chainId}`);
     for (const n of NODE_NAMES) this.log(`  ${n.padEnd(8)} member ${this.manifest.nodes[n].memberId} (${this.manifest.nodes[n].kind}) ${this.manifest.nodes[n].url}`);
+    const latest = (await this.provider.getBlock("latest"))!.timestamp;
+    if (latest > Date.now() / 1000 + CLOCK_AHEAD_SECONDS) {
+      this.#clockMovedAt = latest;
+      this.log(`  the chain's clock is ${((latest - Date.now() / 1000) / 86_400).toFixed(1)} days ahead of real time (an earlier run moved it): evidence anchored on it is stamped long after its receipts`);
+    }
     const scenarios: ScenarioRun[] = [];
     const timed = async <T extends { loanId: string }>(id: ScenarioId, title: string, body: () => Promise<T>): Promise<T> => {
       this.log(`\n(${String.fromCharCode(97 + scenarios.length)}) ${title}`);
@@ -136,6 +154,7 @@ class Driver {
       reconciliations,
       digests,
       evidence,
+      ...(this.#clockMovedAt === undefined ? {} : { chainClockMovedAt: this.#clockMovedAt }),
     };
   }
 
@@ -351,12 +370,33 @@ class Driver {
     return dayToDate(shanghaiDay(block!.timestamp));
   }
 
-  /** Move the local chain's clock to `hour`:00 Beijing time of Shanghai day `day` (never backwards). */
+  /**
+   * Move the local chain's clock to `hour`:00 Beijing time of Shanghai day `day` (never
+   * backwards). The first move waits until the anchor service has anchored everything it
+   * received: anchored afterwards, a record would be stamped weeks after its receipt.
+   */
   async travelTo(day: number, hour: number): Promise<void> {
     const target = day * 86_400 - 8 * 3600 + hour * 3600;
     const now = (await this.provider.getBlock("latest"))!.timestamp;
-    if (target > now) await this.provider.send("evm_increaseTime", [target - now]);
+    if (target > now) {
+      if (this.#clockMovedAt === undefined) {
+        await this.allAnchored();
+        this.#clockMovedAt = target;
+      }
+      await this.provider.send("evm_increaseTime", [target - now]);
+    }
     await this.provider.send("evm_mine", []);
+  }
+
+  /** Until the anchor service reports nothing waiting to be anchored. */
+  async allAnchored(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ready = await getJson<{ ready?: boolean; pendingLeaves?: number }>(`${this.manifest.anchor.url.replace(/\/$/, "")}/readyz`);
+      if (ready?.ready === true && ready.pendingLeaves === 0) return;
+      if (Date.now() > deadline) throw new Error(`the anchor service still had ${ready?.pendingLeaves ?? "an unknown number of"} records to anchor after ${timeoutMs} ms`);
+      await sleep(200);
+    }
   }
 
   /** Until each node's index has committed `block`. */
