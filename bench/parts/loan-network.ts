@@ -1,7 +1,9 @@
 // The loan benchmark's consortium: a real Anvil with every contract (startConsortiumChain +
-// deployLending), and the anchor service, branch A's node and the platform's node, each its own
-// process started from its entry point with the ANCHOR_* / NODE_* variables an operator sets
-// (as scripts/local/services.ts does), logging to files in a temporary directory.
+// deployLending), and the anchor service, the union's, branch A's and the platform's nodes, each
+// its own process started from its entry point with the ANCHOR_* / NODE_* variables an operator
+// sets (as scripts/local/services.ts does), logging to files in a temporary directory. The nodes
+// know each other (NODE_DIRECTORY): the platform's node submits its applications to the union's,
+// which forwards them to branch A, and branch A asks the platform's node to agree to each joint loan.
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -29,6 +31,8 @@ export type LoanNetwork = {
   ledger: string;
   regionCode: number;
   anchorUrl: string;
+  /** Routes the platform's applications to branch A; funds nothing, so no settlement account. */
+  union: Omit<BenchNode, "settlementAccount">;
   branch: BenchNode;
   platform: BenchNode;
   dir: string;
@@ -71,9 +75,12 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
 
     const password = randomBytes(18).toString("base64url");
     const consortiumKey = `0x${randomBytes(32).toString("hex")}`;
-    const startNode = async (name: "branchA" | "platform", memberId: number, kind: "branch" | "platform", wallet: Wallet, settlementAccount: string): Promise<BenchNode> => {
-      const port = await freePort();
-      const url = `http://${HOST}:${port}`;
+    const ports = { union: await freePort(), branchA: await freePort(), platform: await freePort() };
+    const urlOf = (name: keyof typeof ports) => `http://${HOST}:${ports[name]}`;
+    const directory = JSON.stringify({ [MEMBERS.union]: urlOf("union"), [MEMBERS.branchA]: urlOf("branchA"), [MEMBERS.platform]: urlOf("platform") });
+    const startNode = async (name: keyof typeof ports, memberId: number, kind: "union" | "branch" | "platform", wallet: Wallet): Promise<Omit<BenchNode, "settlementAccount">> => {
+      const port = ports[name];
+      const url = urlOf(name);
       const tokens = { clerk: `bench_${name}_clerk_${randomBytes(12).toString("hex")}`, approver: `bench_${name}_approver_${randomBytes(12).toString("hex")}` };
       const masterKeyFile = path.join(dir, `${name}.master.key`);
       await createMasterKeyFile(masterKeyFile);
@@ -100,6 +107,7 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
           NODE_DISPUTE_RESOLUTION: lending.addresses.disputeResolution,
           NODE_EVIDENCE_REGISTRY: chain!.deployment.addresses.evidenceRegistry,
           NODE_DEPLOY_BLOCK: String(chain!.deployment.blockNumber),
+          NODE_DIRECTORY: directory,
           NODE_USERS: nodeUsers(name, tokens),
         },
         logFile: path.join(logs, `${name}.log`),
@@ -108,11 +116,12 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
       processes.push(node);
       await node.start();
       log(`loans: ${name} node (member ${memberId}) ready on ${url}`);
-      return { api: new NodeApi(name, url, tokens), wallet, memberId, settlementAccount, process: node };
+      return { api: new NodeApi(name, url, tokens), wallet, memberId, process: node };
     };
-    const [branch, platform] = await Promise.all([
-      startNode("branchA", MEMBERS.branchA, "branch", wallets.branchA, branchAccount),
-      startNode("platform", MEMBERS.platform, "platform", wallets.platform, platformAccount),
+    const [union, branch, platform] = await Promise.all([
+      startNode("union", MEMBERS.union, "union", wallets.unionOps),
+      startNode("branchA", MEMBERS.branchA, "branch", wallets.branchA).then((node) => ({ ...node, settlementAccount: branchAccount })),
+      startNode("platform", MEMBERS.platform, "platform", wallets.platform).then((node) => ({ ...node, settlementAccount: platformAccount })),
     ]);
     const c = chain;
     return {
@@ -120,6 +129,7 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
       ledger: lending.addresses.jointLoanLedger,
       regionCode: 330102, // branch A's region in startConsortiumChain's registry
       anchorUrl,
+      union,
       branch,
       platform,
       dir,

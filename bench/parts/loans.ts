@@ -5,11 +5,14 @@
 // send until the sender accounts' nonces show the last transaction mined (polled every 20 ms);
 // afterwards every outbox entry must read "confirmed". Ceiling: the nodes stopped, the nodes' own
 // calldata from the chain (fresh serials and loan ids) is signed in advance with the same keys
-// and gas limits and sent as raw transactions, 8 in flight, until the last one is mined.
+// and gas limits and sent as raw transactions, 8 in flight, until the last one is mined. A joint
+// loan's terms change with the fresh serials, so the platform's agreement to them is signed again
+// with the platform's key, as its node signs it.
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { type JsonRpcProvider, Transaction, type TransactionResponse, type Wallet } from "ethers";
 import { splitByShares } from "../../common/lending/allocation.ts";
+import { type LoanTermsForAgreement, signLoanAgreement } from "../../common/lending/agreement.ts";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
@@ -199,32 +202,34 @@ const randomHex32 = () => `0x${randomBytes(32).toString("hex")}`;
 export async function runLoans(opts: { loans: number; ceilingLoans: number; log: Log }): Promise<LoanResult> {
   const { log } = opts;
   const K = opts.loans;
-  log(`loans: starting Anvil, the contracts, the anchor service, branch A's and the platform's nodes…`);
+  log(`loans: starting Anvil, the contracts, the anchor service, the union's, branch A's and the platform's nodes…`);
   const net = await startLoanNetwork(log);
   try {
     const { branch, platform } = net;
     const provider = net.chain.anvil.provider;
     const runId = randomBytes(4).toString("hex").toUpperCase();
 
-    // -- preparation (not timed): applications at branch A, consents stored and anchored
+    // -- preparation (not timed): the platform's applications, submitted on its own node to the
+    // union's, which forwards them to branch A; consents stored and anchored at branch A
     const prepStarted = performance.now();
-    log(`loans: preparing ${K} applications and anchored consents at branch A (not timed)…`);
+    log(`loans: preparing ${K} platform applications (platform → union → branch A) and anchored consents at branch A (not timed)…`);
     const prepared = await pool(Array.from({ length: K }, (_, i) => i), 4, async (i) => {
       const borrower = newBorrower(net.regionCode);
       const channelId = `BENCH-${runId}-${String(i).padStart(5, "0")}`;
       const letter = authorizationLetter(borrower, channelId);
       const signedAt = new Date(Date.now() - 10 * 60_000);
       const payload = jiedaibaoApplication(borrower, { applicationId: channelId, principalYuan: `${PRINCIPAL_YUAN}.00`, termMonths: 12, annualPercent: "14.4", signedAt, letterSha256: letter.sha256 });
-      const app = await branch.api.post<{ applicationId: string; assignedBranch: number }>(`/v1/applications/jiedaibao?platform=${platform.memberId}`, "clerk", payload);
-      if (app.assignedBranch !== branch.memberId) throw new Error(`application ${channelId} was routed to member ${app.assignedBranch}, not branch A`);
+      const app = await platform.api.post<{ assignedBranch: number; forwardedTo?: { member: number; applicationId?: string } }>("/v1/applications/jiedaibao", "clerk", payload);
+      const applicationId = app.forwardedTo?.applicationId;
+      if (app.assignedBranch !== branch.memberId || applicationId === undefined) throw new Error(`application ${channelId} was routed to member ${app.assignedBranch} (forwarded: ${JSON.stringify(app.forwardedTo)}), not to branch A's node`);
       const consent = await branch.api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
-        applicationId: app.applicationId,
+        applicationId,
         letterBase64: letter.bytes.toString("base64"),
         signedAt: signedAt.toISOString(),
         validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
         scope: ["LOAN_APPROVAL"],
       });
-      return { applicationId: app.applicationId, consentLeaf: consent.consent.leafHash };
+      return { applicationId, consentLeaf: consent.consent.leafHash };
     });
     const prepareSeconds = (performance.now() - prepStarted) / 1000;
     const today = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
@@ -285,13 +290,16 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
     for (let j = 0; j < copies; j++) {
       const tx = registration.txs[j % K]!;
       origin.push(j % K);
-      const terms = [...ledgerInterface.decodeFunctionData("registerLoan", tx.data)[0]] as unknown[];
+      const [decoded, agreement] = ledgerInterface.decodeFunctionData("registerLoan", tx.data);
+      const terms = [...decoded] as unknown[];
       const applicationSerial = randomHex32();
       const fresh = [...terms];
       fresh[at("applicationSerial")] = applicationSerial;
       fresh[at("borrowerKey")] = randomHex32(); // a fresh borrower: each loan counts against its borrower's limit
       newLoanIds.push(loanIdOf(Number(terms[at("originator")]), applicationSerial));
-      registerCalls.push({ wallet: branch.wallet, data: ledgerInterface.encodeFunctionData("registerLoan", [fresh]), gasLimit: tx.gasLimit, template: tx });
+      const joint = agreement !== "0x";
+      const freshAgreement = joint ? await signLoanAgreement(platform.wallet, net.chain.chainId, net.ledger, Object.fromEntries(fields.map((name, i) => [name, fresh[i]])) as LoanTermsForAgreement) : "0x";
+      registerCalls.push({ wallet: branch.wallet, data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, freshAgreement]), gasLimit: tx.gasLimit, template: tx });
     }
     const loanIndex = new Map(approved.map((a, i) => [a.loanId.toLowerCase(), i]));
     /** The node path's flow `tx` redone for ceiling loan j (a copy of the same node-path loan). */
