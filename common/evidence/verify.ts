@@ -190,14 +190,25 @@ type HeadFacts = {
   reason?: string; // set when the head is not (verifiably) on this chain
   headIndex?: number;
   stored?: { treeSize: number; timestamp: number; blockNumber: number; rootHash: string };
+  /** The pair was official when the head was stored, and has been replaced since. */
+  officialUntilReplaced?: number;
 };
 
 /**
  * The endpoint and the bundle tied to the trust anchor: the anchor's chain (id and genesis), the
- * anchor's ConsortiumRegistry, and the official evidence pair that registry names now.
+ * anchor's ConsortiumRegistry, and the official evidence pair that registry names now (or named
+ * when the bundle's head was stored, if governance has replaced the pair since).
  */
 type Binding =
-  | { bound: true; chainId: bigint; registry: Contract; evidenceLog: string; evidenceRegistry: string }
+  | {
+      bound: true;
+      chainId: bigint;
+      registry: Contract;
+      evidenceLog: string;
+      evidenceRegistry: string;
+      /** Set when the pair was official at this block (the head's) but has been replaced since. */
+      officialUntilReplaced?: number;
+    }
   | { bound: false; chainId: bigint; reason: string };
 
 async function askEndpoint(
@@ -251,8 +262,41 @@ async function bindToTrustAnchor(bundle: EvidenceBundle, provider: Provider, anc
   const bundleRegistry = bundle.anchor.evidenceRegistry.toLowerCase();
   if (bundleLog !== evidenceLog) problems.push(`the bundle's EvidenceLog ${bundleLog} is not the consortium's official EvidenceLog ${evidenceLog}`);
   if (bundleRegistry !== evidenceRegistry) problems.push(`the bundle's EvidenceRegistry ${bundleRegistry} is not the consortium's official EvidenceRegistry ${evidenceRegistry}`);
-  if (problems.length > 0) return unbound(`${problems.join("; ")} (named by the trust anchor's ConsortiumRegistry ${registryAddress})`);
-  return { bound: true, chainId, registry, evidenceLog, evidenceRegistry };
+  if (problems.length === 0) return { bound: true, chainId, registry, evidenceLog, evidenceRegistry };
+  // Governance may have named a new pair since: evidence committed while the bundle's pair was
+  // official stays the consortium's. Asked at the block the head was stored in, so a head added
+  // to a retired log later, or to a log that was never official, is still refused.
+  const formerBlock = await officialAtHeadBlock(bundle, provider, registry, bundleLog, bundleRegistry);
+  if (formerBlock !== undefined) {
+    return { bound: true, chainId, registry, evidenceLog: bundleLog, evidenceRegistry: bundleRegistry, officialUntilReplaced: formerBlock };
+  }
+  return unbound(`${problems.join("; ")} (named by the trust anchor's ConsortiumRegistry ${registryAddress}), nor was it official when the bundle's head was stored`);
+}
+
+/**
+ * The block the bundle's head was stored in, if the registry named the bundle's pair as official
+ * at that block; undefined otherwise. The head's block is read from the bundle's log, which may be
+ * anyone's contract: whatever block it claims, the registry's answer at that block decides, and a
+ * contract that was never official is named at no block. Needs the endpoint's historical state.
+ */
+async function officialAtHeadBlock(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  registry: Contract,
+  bundleLog: string,
+  bundleRegistry: string,
+): Promise<number | undefined> {
+  if ((await provider.getCode(bundleLog)) === "0x") return undefined;
+  const log = new Contract(bundleLog, EVIDENCE_LOG_ABI, provider);
+  const index = await revertTolerant(log.getFunction("headIndexOf")(bundle.log.logId, bundle.head.treeSize), log);
+  if ("revert" in index) return undefined;
+  const head = await revertTolerant(log.getFunction("head")(bundle.log.logId, index.value), log);
+  if ("revert" in head) return undefined;
+  const blockNumber = Number(head.value.blockNumber);
+  if (!Number.isSafeInteger(blockNumber) || blockNumber > (await provider.getBlockNumber())) return undefined;
+  const then = (await registry.getFunction("evidenceContracts")({ blockTag: blockNumber })) as [string, string];
+  const [logThen, registryThen] = then.map((a) => String(a).toLowerCase());
+  return logThen === bundleLog && registryThen === bundleRegistry ? blockNumber : undefined;
 }
 
 async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Promise<Binding>): Promise<HeadFacts> {
@@ -283,7 +327,7 @@ async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Pro
     blockNumber: Number(h.blockNumber),
     rootHash: String(h.rootHash).toLowerCase(),
   };
-  return { chainId, headIndex, stored };
+  return { chainId, headIndex, stored, officialUntilReplaced: b.officialUntilReplaced };
 }
 
 function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
@@ -301,9 +345,13 @@ function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
     );
   }
   const note = facts.headIndex === bundle.head.headIndex ? "" : ` (the bundle says head #${bundle.head.headIndex})`;
+  const official =
+    facts.officialUntilReplaced === undefined
+      ? "the consortium's official EvidenceLog"
+      : `the EvidenceLog that was the consortium's official one at block ${facts.officialUntilReplaced}, when the head was stored (governance has named another since),`;
   return answered(
     "pass",
-    `the consortium's official EvidenceLog ${bundle.anchor.evidenceLog.toLowerCase()} on chain ${facts.chainId} holds head #${facts.headIndex}${note} of log ${bundle.log.logId}: ${treeSize} leaves, root ${root}`,
+    `${official} ${bundle.anchor.evidenceLog.toLowerCase()} on chain ${facts.chainId} holds head #${facts.headIndex}${note} of log ${bundle.log.logId}: ${treeSize} leaves, root ${root}`,
     said,
   );
 }

@@ -456,15 +456,26 @@ describe("evidence bundle, verified online (deployed)", function () {
       }
     });
 
-    it("reads the official pair on chain: once governance names another pair, evidence in the old log no longer verifies", async function () {
-      const { bundle } = await anchored();
+    it("reads the official pair on chain: evidence stored while a pair was official still verifies after governance names another; a head added to the retired log later does not", async function () {
+      const { all, bundle } = await anchored();
       const log = (await c.ethers.deployContract("EvidenceLog", [await c.registry.getAddress()])) as unknown as Contract;
       const lifecycle = (await c.ethers.deployContract("EvidenceRegistry", [await c.registry.getAddress(), await log.getAddress()])) as unknown as Contract;
       await c.govern(c.registry, "setEvidenceContracts", [await log.getAddress(), await lifecycle.getAddress()]);
-      // the same trust anchor: the pair is read from the registry, not from the anchor file
+      // the same trust anchor: the pair is read from the registry (at the head's block), not from the anchor file
       const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
-      expect(byId(results, "headOnChain")).to.include({ outcome: "fail" });
-      expect(byId(results, "headOnChain").reason).to.include(`not the consortium's official EvidenceLog ${(await log.getAddress()).toLowerCase()}`);
+      expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
+      expect(byId(results, "headOnChain").reason).to.include(`official one at block ${bundle.anchor.blockNumber}`).and.include("governance has named another since");
+
+      // the retired log's operator keeps committing: those heads are not the consortium's evidence
+      const more = [...all, ...records(BRANCH_A, "b")];
+      const later = await commit(c, more, all.length);
+      const laterBundle = await bundleOf(c, more, all.length + TARGET, later);
+      const refused = await verifyOnline(laterBundle, { trustAnchor: anchor, providers: [provider], documentDigest: DOCUMENT_DIGEST });
+      expect(byId(refused, "headOnChain")).to.include({ outcome: "fail" });
+      expect(byId(refused, "headOnChain").reason)
+        .to.include(`not the consortium's official EvidenceLog ${(await log.getAddress()).toLowerCase()}`)
+        .and.include("nor was it official when the bundle's head was stored");
+      expect(overall(refused)).to.equal("fail");
     });
   });
 
