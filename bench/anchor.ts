@@ -25,7 +25,7 @@ import { Worker } from "node:worker_threads";
 import type { ChainIdentity } from "../anchor-service/src/chain/evidence-log-client.ts";
 import { ConfigSchema } from "../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../anchor-service/src/service.ts";
-import { encodeLeaf } from "../common/evidence/leaf.ts";
+import { encodeLeaf } from "../common/formats/leaf/leaf.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../test/helpers/consortium-chain.ts";
 import { startAllocationSampling } from "./alloc.ts";
 import { runBaseline, type BaselineResult } from "./baseline.ts";

@@ -1,8 +1,8 @@
 // Benchmark data shared by the service run, the load client (a worker thread) and the baseline:
 // record i is derived from 96 random "seed" bytes (digest ‖ salt ‖ subject), so every part of
 // the benchmark works on exactly the same records and the same leaf hashes.
-import { encodeLeaf, type EvidenceRecord } from "../common/evidence/leaf.ts";
-import { hashLeaf } from "../common/merkle/rfc9162.ts";
+import { encodeLeaf, type EvidenceRecord } from "../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../common/formats/merkle/rfc9162.ts";
 
 export const SEED_BYTES = 96;
 

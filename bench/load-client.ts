@@ -11,7 +11,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { Wallet } from "ethers";
 import { requestDomain, signRequest } from "../common/auth/request-signing.ts";
 import { fromHex } from "../common/bytes.ts";
-import { verifyInclusion } from "../common/merkle/rfc9162.ts";
+import { verifyInclusion } from "../common/formats/merkle/rfc9162.ts";
 import { asBuffer, leafHashHex, submittedRecord } from "./data.ts";
 
 export type LoadClientInit = {

@@ -13,7 +13,7 @@ import {
 import type { Logger } from "pino";
 import type { PendingVerification, RequestDomain } from "../../common/auth/request-signing.ts";
 import { AuthError } from "../../common/auth/request-signing.ts";
-import { EvidenceBundleSchema } from "../../common/evidence/bundle.ts";
+import { EvidenceBundleSchema } from "../../common/formats/bundle/bundle.ts";
 import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
 import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable } from "./errors.ts";

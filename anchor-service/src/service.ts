@@ -3,8 +3,8 @@
 import type { JsonRpcApiProvider } from "ethers";
 import type { Logger } from "pino";
 import pino from "pino";
-import type { ReceiptDomain } from "../../common/auth/receipts.ts";
-import { receiptDomain } from "../../common/auth/receipts.ts";
+import type { ReceiptDomain } from "../../common/formats/receipt/receipts.ts";
+import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import type { RequestDomain } from "../../common/auth/request-signing.ts";
 import { requestDomain } from "../../common/auth/request-signing.ts";
 import { buildApp } from "./app.ts";

@@ -1,12 +1,12 @@
 // A member's client of the anchor service: signs each submission with the member's chain key
 // (EIP-712, common/auth/request-signing.ts), checks every receipt it gets back against the
 // service's key, and fetches bundles. Institution nodes and the CLI use it.
-import type { Receipt } from "../auth/receipts.ts";
-import { receiptDomain, verifyReceipt } from "../auth/receipts.ts";
+import type { Receipt } from "../formats/receipt/receipts.ts";
+import { receiptDomain, verifyReceipt } from "../formats/receipt/receipts.ts";
 import type { TypedDataSigner } from "../auth/eip712.ts";
 import { requestDomain, signRequest } from "../auth/request-signing.ts";
 import { CodedError } from "../errors.ts";
-import type { EvidenceRecord } from "../evidence/leaf.ts";
+import type { EvidenceRecord } from "../formats/leaf/leaf.ts";
 
 export type AnchorClientErrorCode = "ANCHOR_CLIENT_REFUSED" | "ANCHOR_CLIENT_UNAVAILABLE" | "ANCHOR_CLIENT_BAD_RECEIPT" | "ANCHOR_CLIENT_NOT_ANCHORED";
 export class AnchorClientError extends CodedError<AnchorClientErrorCode> {

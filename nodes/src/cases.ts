@@ -6,7 +6,7 @@
 // step the contract would allow.
 import { createHash, randomBytes } from "node:crypto";
 import type { Contract } from "ethers";
-import { DigestAlgorithm, EvidenceKind } from "../../common/evidence/leaf.ts";
+import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { isDocumentKind } from "./documents/policy.ts";

@@ -13,9 +13,9 @@ import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs as parseNodeArgs } from "node:util";
 import { Wallet } from "ethers";
-import type { Receipt } from "../../common/auth/receipts.ts";
+import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
-import { DigestAlgorithm, EvidenceKind } from "../../common/evidence/leaf.ts";
+import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 
 export const USAGE =
   "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE]";

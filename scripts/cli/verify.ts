@@ -11,10 +11,10 @@ import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs as parseNodeArgs } from "node:util";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
-import { parseBundleJson, type EvidenceBundle } from "../../common/evidence/bundle.ts";
-import { DigestAlgorithm } from "../../common/evidence/leaf.ts";
-import { loadTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/evidence/trust-anchor.ts";
-import { overall, verifyOffline, verifyOnline, type CheckId, type CheckResult, type Outcome } from "../../common/evidence/verify.ts";
+import { parseBundleJson, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
+import { loadTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+import { overall, verifyOffline, verifyOnline, type CheckId, type CheckResult, type Outcome } from "../../common/formats/bundle/verify.ts";
 
 export const USAGE = "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]";
 export const HELP = `${USAGE}

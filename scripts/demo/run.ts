@@ -7,9 +7,9 @@
 // merge delay); for it every other check must pass. Exit code 1 when a check fails.
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { parseBundle } from "../../common/evidence/bundle.ts";
-import { loadTrustAnchor, trustAnchorFingerprint } from "../../common/evidence/trust-anchor.ts";
-import { type CheckResult, overall, verifyOnline } from "../../common/evidence/verify.ts";
+import { parseBundle } from "../../common/formats/bundle/bundle.ts";
+import { loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
+import { type CheckResult, overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { readManifest } from "../local/manifest.ts";
 import { runScenarios } from "./scenarios.ts";
 

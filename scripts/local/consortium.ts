@@ -12,7 +12,7 @@ import { CONTRACT_FIELDS, DEMO_MEMBERS, UNION_LOG_ID, type DeployedConsortium, d
 import { LocalConsortiumError } from "./errors.ts";
 import { type KeyMaterial, loadOrCreateKeys, newApiToken } from "./keys.ts";
 import { LauncherLock } from "./lock.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../common/evidence/trust-anchor.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../common/formats/bundle/trust-anchor.ts";
 import { type ConsortiumManifest, MANIFEST_FILE, NODE_NAMES, type NodeName, type Role, manifestPath, readManifest, trustAnchorPath } from "./manifest.ts";
 import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";

@@ -8,11 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
-import { receiptDomain, signReceiptBatch, type Receipt } from "../../common/auth/receipts.ts";
+import { receiptDomain, signReceiptBatch, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import { fromHex } from "../../common/bytes.ts";
-import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
-import { readTrustAnchor, type TrustAnchor } from "../../common/evidence/trust-anchor.ts";
-import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/evidence/verify.ts";
+import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { readTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 

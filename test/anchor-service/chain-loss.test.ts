@@ -6,10 +6,10 @@ import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Receipt } from "../../common/auth/receipts.ts";
-import { parseBundle } from "../../common/evidence/bundle.ts";
-import { readTrustAnchor } from "../../common/evidence/trust-anchor.ts";
-import { overall, verifyOnline } from "../../common/evidence/verify.ts";
+import type { Receipt } from "../../common/formats/receipt/receipts.ts";
+import { parseBundle } from "../../common/formats/bundle/bundle.ts";
+import { readTrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 

@@ -3,10 +3,10 @@
 // forged signature), and receipt-batch signatures identical to the service wallet's.
 import { expect } from "chai";
 import { Wallet } from "ethers";
-import { receiptDomain, signReceiptBatchRoot, verifyReceipt } from "../../common/auth/receipts.ts";
+import { receiptDomain, signReceiptBatchRoot, verifyReceipt } from "../../common/formats/receipt/receipts.ts";
 import { prepareVerification, recoverSigner, requestDomain, signRequest } from "../../common/auth/request-signing.ts";
-import { BatchTree } from "../../anchor-service/src/intake/batch-tree.ts";
-import { BatchReceipts, IssuedReceipts } from "../../anchor-service/src/intake/receipt-json.ts";
+import { BatchTree } from "../../common/formats/receipt/batch-tree.ts";
+import { BatchReceipts, IssuedReceipts } from "../../common/formats/receipt/receipt-json.ts";
 import { CryptoPool } from "../../anchor-service/src/intake/crypto-pool.ts";
 
 describe("anchor service: secp256k1 work on a worker thread", function () {

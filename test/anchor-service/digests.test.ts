@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import type { Wallet } from "ethers";
-import type { Receipt } from "../../common/auth/receipts.ts";
+import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";

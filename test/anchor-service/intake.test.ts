@@ -5,11 +5,11 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { Wallet } from "ethers";
-import type { Receipt } from "../../common/auth/receipts.ts";
-import { receiptDomain, verifyReceipt } from "../../common/auth/receipts.ts";
-import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
-import { encodeLeaf } from "../../common/evidence/leaf.ts";
-import { hashLeaf, rootFromLeafHashes } from "../../common/merkle/rfc9162.ts";
+import type { Receipt } from "../../common/formats/receipt/receipts.ts";
+import { receiptDomain, verifyReceipt } from "../../common/formats/receipt/receipts.ts";
+import type { EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
+import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
+import { hashLeaf, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
 import { HashTable } from "../../anchor-service/src/intake/hash-table.ts";
 import { Intake, type IntakeRequest } from "../../anchor-service/src/intake/intake.ts";
 import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";

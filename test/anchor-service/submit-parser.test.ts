@@ -6,9 +6,9 @@
 // a key twice (duplicateKeyIn), which JSON.parse would otherwise resolve to the last.
 import { expect } from "chai";
 import fc from "fast-check";
-import type { EvidenceRecord } from "../../common/evidence/leaf.ts";
-import { encodeLeaf } from "../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../common/merkle/rfc9162.ts";
+import type { EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
+import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../common/formats/merkle/rfc9162.ts";
 import { duplicateKeyIn, parseSubmitBody } from "../../anchor-service/src/intake/submit-parser.ts";
 import { SubmitBody } from "../../anchor-service/src/schemas/leaves.ts";
 import { RECORD_BYTES, leafHashOfPacked, packRecord } from "../../anchor-service/src/store/records.ts";

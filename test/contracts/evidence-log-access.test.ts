@@ -6,7 +6,7 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../common/bytes.ts";
 import { proposalIdOf } from "../../common/consortium/governance.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
-import { hashLeaf } from "../../common/merkle/rfc9162.ts";
+import { hashLeaf } from "../../common/formats/merkle/rfc9162.ts";
 import { BRANCH_A, deployConsortium, UNION, UNION_LOG, type Consortium } from "./consortium.fixture.ts";
 
 describe("EvidenceLog access and governance (deployed)", function () {

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import type { Contract } from "ethers";
 import { fromHex, toHex } from "../../common/bytes.ts";
-import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, newSalt, type EvidenceRecord } from "../../common/evidence/leaf.ts";
+import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, newSalt, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import {
   consistencyProof,
   hashChildren,
@@ -14,7 +14,7 @@ import {
   inclusionProof,
   memoRangeHasher,
   rootFromLeafHashes,
-} from "../../common/merkle/rfc9162.ts";
+} from "../../common/formats/merkle/rfc9162.ts";
 import { deployConsortium, UNION, UNION_LOG, type Consortium } from "./consortium.fixture.ts";
 
 const MAX_SIZE = 64;

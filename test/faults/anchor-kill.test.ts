@@ -8,7 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
-import { receiptDomain } from "../../common/auth/receipts.ts";
+import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
 import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";

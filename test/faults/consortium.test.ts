@@ -15,7 +15,7 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Interface, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { receiptDomain } from "../../common/auth/receipts.ts";
+import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { NodeApi, NodeApiError } from "../../scripts/demo/node-api.ts";

@@ -9,7 +9,7 @@
 // database and serves. Nothing acknowledged before is lost: every receipt is audited at the end.
 import { expect } from "chai";
 import type { Wallet } from "ethers";
-import { receiptDomain, type Receipt } from "../../common/auth/receipts.ts";
+import { receiptDomain, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
 import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ContractFactory, type Contract, type Signer, type TransactionReceipt } from "ethers";
 import { toHex } from "../../common/bytes.ts";
-import { buildBundle, type EvidenceBundle } from "../../common/evidence/bundle.ts";
-import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/evidence/leaf.ts";
+import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 
 const ARTIFACTS = "artifacts/contracts/test/LookalikeEvidence.sol";
 

@@ -2,14 +2,14 @@
 // the heads, and consistency between two heads. A bundle is only built for a head the chain
 // holds right now (checked at request time): the service never silently serves a proof whose
 // head is not on the chain it talks to.
-import type { Receipt } from "../../../common/auth/receipts.ts";
+import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
 import { EVIDENCE_STATES } from "../../../common/chain/abi.ts";
-import type { EvidenceBundle, Recommit } from "../../../common/evidence/bundle.ts";
-import { buildBundle, isoOfUnixSeconds } from "../../../common/evidence/bundle.ts";
-import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
-import { encodeLeaf } from "../../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
+import type { EvidenceBundle, Recommit } from "../../../common/formats/bundle/bundle.ts";
+import { buildBundle, isoOfUnixSeconds } from "../../../common/formats/bundle/bundle.ts";
+import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
+import { encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore } from "../log/merkle-store.ts";

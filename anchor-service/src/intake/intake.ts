@@ -2,21 +2,21 @@
 // written; the next write takes every queued request at once (one fsync for all of them), so
 // throughput grows with concurrency instead of being capped by the disk's sync rate. A reply
 // (the receipts) is released only after the batch holding its records is durable.
-import type { ReceiptDomain, Receipt } from "../../../common/auth/receipts.ts";
-import { receiptsOf, signReceiptBatchRoot } from "../../../common/auth/receipts.ts";
+import type { ReceiptDomain, Receipt } from "../../../common/formats/receipt/receipts.ts";
+import { receiptsOf, signReceiptBatchRoot } from "../../../common/formats/receipt/receipts.ts";
 import type { TypedDataSigner } from "../../../common/auth/eip712.ts";
-import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
-import { encodeLeaf, leafHashOfBytes } from "../../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
+import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
+import { encodeLeaf, leafHashOfBytes } from "../../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
 import type { AnchorDb } from "../store/db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "../store/keys.ts";
 import { BLOCK_RECORDS, RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
 import { PutArena } from "../store/put-arena.ts";
-import { BatchTree } from "./batch-tree.ts";
+import { BatchTree } from "../../../common/formats/receipt/batch-tree.ts";
 import { HashTable } from "./hash-table.ts";
-import { BatchReceipts, IssuedReceipts } from "./receipt-json.ts";
+import { BatchReceipts, IssuedReceipts } from "../../../common/formats/receipt/receipt-json.ts";
 
 export type IntakeRequest = {
   /** The authenticated member account and its member id (records must be submitted as it). */

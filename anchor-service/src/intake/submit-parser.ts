@@ -10,7 +10,7 @@
 // stored as kind 1 while another reader of the same signed bytes may see 7. The fast path declines
 // any repeated field (it goes the general way), and the general way refuses a body in which any
 // object repeats a key (duplicateKeyIn, run only off the hot path).
-import { DigestAlgorithm, EvidenceKind } from "../../../common/evidence/leaf.ts";
+import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
 import { RECORD_BYTES } from "../store/records.ts";
 
 /** A parsed submission: records packed back to back; the submitter is written by withSubmitter. */

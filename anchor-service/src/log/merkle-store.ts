@@ -38,8 +38,8 @@ import {
   inclusionProof as rfcInclusionProof,
   rootFromLeafHashes,
   type RangeHasher,
-} from "../../../common/merkle/rfc9162.ts";
-import { hashChildren } from "./sha256.ts";
+} from "../../../common/formats/merkle/rfc9162.ts";
+import { hashChildren } from "../../../common/formats/merkle/sha256.ts";
 
 export type MerkleStoreErrorCode =
   /** A number that is not a non-negative safe integer, a hash that is not 32 bytes, a range

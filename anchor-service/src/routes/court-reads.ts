@@ -6,7 +6,7 @@ import { Contract } from "ethers";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../../../common/chain/abi.ts";
-import { isoOfUnixSeconds } from "../../../common/evidence/bundle.ts";
+import { isoOfUnixSeconds } from "../../../common/formats/bundle/bundle.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { LIFECYCLE_ACTIONS, LifecycleResponse, MEMBER_KINDS, MEMBER_STATUSES, MemberParams, MemberResponse } from "../schemas/court.ts";

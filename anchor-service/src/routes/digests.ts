@@ -2,7 +2,7 @@
 // holds only the document (the court's verification page hashes it in the browser).
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { isoSeconds } from "../../../common/auth/receipts.ts";
+import { isoSeconds } from "../../../common/formats/receipt/receipts.ts";
 import { fromHex, toHex } from "../../../common/bytes.ts";
 import { anchorError } from "../errors.ts";
 import { DigestParams, DigestResponse } from "../schemas/digests.ts";

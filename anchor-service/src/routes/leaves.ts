@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { PendingVerification } from "../../../common/auth/request-signing.ts";
 import { bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner } from "../../../common/auth/request-signing.ts";
-import type { EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import type { AppDeps } from "../app.ts";
 import { anchorError } from "../errors.ts";
 import { declaredOversize, parseStrictJson, readBody } from "../http/body.ts";

@@ -6,9 +6,9 @@
 // changes under the service afterwards fails verification instead of silently becoming trusted.
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { BundleFormatError, parseBundle } from "../../../common/evidence/bundle.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../../common/evidence/trust-anchor.ts";
-import { overall, verifyOnline } from "../../../common/evidence/verify.ts";
+import { BundleFormatError, parseBundle } from "../../../common/formats/bundle/bundle.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
+import { overall, verifyOnline } from "../../../common/formats/bundle/verify.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { ErrorResponse, VerifyBody } from "../schemas/leaves.ts";

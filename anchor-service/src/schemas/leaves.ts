@@ -1,7 +1,7 @@
 // Request and response schemas of the evidence routes (zod, turned into OpenAPI at /docs).
 import { z } from "zod";
-import { ReceiptSchema } from "../../../common/auth/receipts.ts";
-import { DigestAlgorithm, EvidenceKind } from "../../../common/evidence/leaf.ts";
+import { ReceiptSchema } from "../../../common/formats/receipt/receipts.ts";
+import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
 
 export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (32 bytes)");
 

@@ -1,7 +1,7 @@
 // Schemas of the trust anchor this service publishes (GET /.well-known/jointledger-trust-anchor.json)
 // and of POST /v1/verify's answer, which names the trust anchor its verdict is bound to.
 import { z } from "zod";
-import { TrustAnchorSchema } from "../../../common/evidence/trust-anchor.ts";
+import { TrustAnchorSchema } from "../../../common/formats/bundle/trust-anchor.ts";
 import { VerifyResponse } from "./leaves.ts";
 
 export const TrustAnchorResponse = TrustAnchorSchema.describe(

@@ -3,7 +3,7 @@
 import type { AbstractLevel, AbstractSublevel } from "abstract-level";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
-import type { SignedReceiptBatch } from "../../../common/auth/receipts.ts";
+import type { SignedReceiptBatch } from "../../../common/formats/receipt/receipts.ts";
 import { fenceWrites } from "./write-fence.ts";
 
 // The root's own key/value types do not matter: each sublevel sets its own encodings.

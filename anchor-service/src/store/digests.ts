@@ -4,8 +4,8 @@
 // in the same synced batch as the record; a lookup reads the prefix range and confirms each
 // candidate against its record's full digest.
 import { bytesEqual } from "../../../common/bytes.ts";
-import { encodeLeaf } from "../../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
+import { encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { AnchorDb } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, digestKey, readSeq, seqKey } from "./keys.ts";
 import type { RecordStore } from "./records.ts";

@@ -3,10 +3,10 @@
 // LevelDB key a block: an intake write puts one key per 256 records instead of one per record,
 // and a proof's few low-level leaves are one read. The leaf hash is never stored per record: it
 // is recomputed from the record (224-byte encoding, one SHA-256).
-import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/evidence/leaf.ts";
-import { LEAF_LENGTH, LEAF_VERSION, encodeLeaf } from "../../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
-import { sha256Into } from "../log/sha256.ts";
+import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/formats/leaf/leaf.ts";
+import { LEAF_LENGTH, LEAF_VERSION, encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
+import { sha256Into } from "../../../common/formats/merkle/sha256.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
 import type { LeafFilter } from "./leaf-filter.ts";

@@ -33,7 +33,7 @@ import {
   rootFromLeafHashes,
   verifyConsistency,
   verifyInclusion,
-} from "../../../common/merkle/rfc9162.ts";
+} from "../../../common/formats/merkle/rfc9162.ts";
 
 // ---- Backends ---------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 // encrypted document store, and anchors the query log.
 import { expect } from "chai";
 import { MemoryLevel } from "memory-level";
-import { EvidenceKind } from "../../../common/evidence/leaf.ts";
+import { EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
 import type { BureauPurpose } from "../../../nodes/src/bureau/bureau.ts";
 import { BureauClient } from "../../../nodes/src/bureau/client.ts";
 import type { ConsentInput, CreditQueryDeps } from "../../../nodes/src/bureau/consent.ts";

@@ -9,7 +9,7 @@ import { ZeroHash, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EvidenceKind } from "../../../common/evidence/leaf.ts";
+import { EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
 import { principalCredits } from "../../../common/lending/allocation.ts";
 import { dayToDate } from "../../../common/lending/dates.ts";
 import { caseIdOf, loanIdOf } from "../../../common/lending/ids.ts";

@@ -9,10 +9,10 @@ import type { Contract, ContractTransactionResponse, TransactionReceipt, Wallet 
 import { JsonRpcProvider } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
 import { MemberKind } from "../../../common/consortium/members.ts";
-import { DigestAlgorithm, encodeLeaf, leafHashOf, type EvidenceKind, type EvidenceRecord } from "../../../common/evidence/leaf.ts";
+import { DigestAlgorithm, encodeLeaf, leafHashOf, type EvidenceKind, type EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import { splitByShares } from "../../../common/lending/allocation.ts";
 import { SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../../common/lending/dates.ts";
-import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
+import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/formats/merkle/rfc9162.ts";
 import { deployLending, govern, type LendingDeployment } from "../../../scripts/deploy/consortium.ts";
 import { ACCOUNT_OF, DEFAULT_LIMITS, serialGenerator, voucherOf, type LoanTerms } from "../../contracts/lending.fixture.ts";
 import { signLoanAgreement } from "../../../common/lending/agreement.ts";

@@ -4,9 +4,9 @@
 // vouched for or not, and an earlier claim the chain holds but that does not say what it claims.
 import { expect } from "chai";
 import { Interface, Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { receiptDomain, signReceiptBatch, type Receipt } from "../../../common/auth/receipts.ts";
-import { fromHex } from "../../../common/bytes.ts";
-import { EVIDENCE_LOG_ABI } from "../../../common/chain/abi.ts";
+import { receiptDomain, signReceiptBatch, type Receipt } from "../../../../common/formats/receipt/receipts.ts";
+import { fromHex } from "../../../../common/bytes.ts";
+import { EVIDENCE_LOG_ABI } from "../../../../common/chain/abi.ts";
 import {
   CLOCK_TOLERANCE_SECONDS,
   checkReceipt,
@@ -15,10 +15,10 @@ import {
   receiptTimingProblems,
   type ChainSaid,
   type ClaimFacts,
-} from "../../../common/evidence/anchor-claims.ts";
-import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../../common/evidence/bundle.ts";
-import { leafHashOf } from "../../../common/evidence/leaf.ts";
-import { OFFLINE_REASON, verifyOffline } from "../../../common/evidence/verify.ts";
+} from "../../../../common/formats/bundle/anchor-claims.ts";
+import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
+import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
+import { OFFLINE_REASON, verifyOffline } from "../../../../common/formats/bundle/verify.ts";
 import { LEAF_INDEX, TREE_SIZE, clone, recordFor, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
 
 const OPERATOR = new Wallet(keccak256(toUtf8Bytes("anchor-claims test operator")));

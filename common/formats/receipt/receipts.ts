@@ -17,9 +17,9 @@
 // job; a receipt whose promise is broken is the member's signed proof of the breach.
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
-import { fromHex, toHex } from "../bytes.ts";
+import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, parseSignature, type TypedDataSigner } from "./eip712.ts";
+import { checkedAddress, checkedChainId, parseSignature, type TypedDataSigner } from "../../auth/eip712.ts";
 
 export type ReceiptDomain = {
   readonly name: "JointLedger Anchor Receipt";

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { AbiCoder } from "ethers";
-import { bytesEqual, fromHex, toHex } from "../../common/bytes.ts";
+import { bytesEqual, fromHex, toHex } from "../../../../common/bytes.ts";
 import {
   DigestAlgorithm,
   EvidenceKind,
@@ -18,8 +18,8 @@ import {
   newSalt,
   type EvidenceRecord,
   type LeafErrorCode,
-} from "../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../common/merkle/rfc9162.ts";
+} from "../../../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../../../common/formats/merkle/rfc9162.ts";
 
 const sha256Hex = (...parts: Uint8Array[]): string => {
   const h = createHash("sha256");
@@ -76,7 +76,7 @@ function withByte(leaf: Uint8Array, index: number, value: number): Uint8Array {
 // Vectors as LEAF.md publishes them; their hashes are pinned here too, since v1 is frozen and an
 // edit to the document alone must not be able to move them.
 type Vector = { name: string; record: EvidenceRecord; leaf: string; leafHash: string };
-const leafMd = readFileSync(new URL("../../common/evidence/LEAF.md", import.meta.url), "utf8");
+const leafMd = readFileSync(new URL("../../../../common/formats/leaf/LEAF.md", import.meta.url), "utf8");
 const jsonBlock = /```json\n([\s\S]*?)\n```/.exec(leafMd);
 const VECTORS: Vector[] = jsonBlock ? (JSON.parse(jsonBlock[1]!) as Vector[]) : [];
 const PINNED_HASHES = [
@@ -364,7 +364,7 @@ describe("encodeLeaf agrees with ethers' ABI encoder", () => {
   it("for 500 random records, byte for byte", async () => {
     const { AbiCoder, getBytes } = await import("ethers");
     const { randomBytes, randomInt } = await import("node:crypto");
-    const { encodeLeaf: encode, LEAF_TYPES } = await import("../../common/evidence/leaf.ts");
+    const { encodeLeaf: encode, LEAF_TYPES } = await import("../../../../common/formats/leaf/leaf.ts");
     const hex = (n: number) => `0x${randomBytes(n).toString("hex")}`;
     for (let i = 0; i < 500; i++) {
       const record = {

@@ -2,8 +2,8 @@
 // each level of complete subtrees in one array, the few ragged nodes on the right edge by where
 // they begin. It answers the same ranges with the same hashes as common/merkle's memoRangeHasher
 // (the tests compare them), without a separate object per node.
-import type { RangeHasher } from "../../../common/merkle/rfc9162.ts";
-import { hashAdjacentInto, hashChildrenInto } from "../log/sha256.ts";
+import type { RangeHasher } from "../merkle/rfc9162.ts";
+import { hashAdjacentInto, hashChildrenInto } from "../merkle/sha256.ts";
 
 export class BatchTree {
   readonly count: number;

@@ -1,11 +1,11 @@
 // verifyOffline and overall (common/evidence/verify.ts): a valid bundle passes the three offline
 // checks, and every single corruption makes exactly the expected checks fail.
 import { expect } from "chai";
-import { toHex } from "../../../common/bytes.ts";
-import { buildBundle, type EvidenceBundle } from "../../../common/evidence/bundle.ts";
-import { leafHashOf } from "../../../common/evidence/leaf.ts";
-import { CHECK_IDS, OFFLINE_REASON, overall, verifyOffline, type CheckId, type CheckResult } from "../../../common/evidence/verify.ts";
-import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
+import { toHex } from "../../../../common/bytes.ts";
+import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
+import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
+import { CHECK_IDS, OFFLINE_REASON, overall, verifyOffline, type CheckId, type CheckResult } from "../../../../common/formats/bundle/verify.ts";
+import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
 import { DOCUMENT_DIGEST, LEAF_INDEX, clone, flipHex, recordFor, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
 
 const CHAIN_CHECKS: CheckId[] = ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];

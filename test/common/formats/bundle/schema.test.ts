@@ -3,7 +3,7 @@
 // message naming the field.
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import { fromHex } from "../../../common/bytes.ts";
+import { fromHex } from "../../../../common/bytes.ts";
 import {
   BUNDLE_FORMAT,
   BundleFormatError,
@@ -12,11 +12,11 @@ import {
   parseBundle,
   parseBundleJson,
   type BundleErrorCode,
-} from "../../../common/evidence/bundle.ts";
-import { encodeLeaf } from "../../../common/evidence/leaf.ts";
-import { hashLeaf } from "../../../common/merkle/rfc9162.ts";
-import { toHex } from "../../../common/bytes.ts";
-import { verifyOffline } from "../../../common/evidence/verify.ts";
+} from "../../../../common/formats/bundle/bundle.ts";
+import { encodeLeaf } from "../../../../common/formats/leaf/leaf.ts";
+import { hashLeaf } from "../../../../common/formats/merkle/rfc9162.ts";
+import { toHex } from "../../../../common/bytes.ts";
+import { verifyOffline } from "../../../../common/formats/bundle/verify.ts";
 import { DOCUMENT_DIGEST, clone, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
 
 type Json = Record<string, unknown>;
@@ -47,7 +47,7 @@ describe("evidence bundle schema", function () {
   });
 
   it("matches the example in BUNDLE.md, which verifies offline with the document", function () {
-    const spec = readFileSync(new URL("../../../common/evidence/BUNDLE.md", import.meta.url), "utf8");
+    const spec = readFileSync(new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url), "utf8");
     const json = /```json\n([\s\S]*?)\n```/.exec(spec)?.[1];
     expect(json, "BUNDLE.md has a json block").to.be.a("string");
     const example = parseBundleJson(json!);

@@ -3,11 +3,11 @@
 // labels), so BUNDLE.md's examples can be regenerated from it. Used by the tests in this folder.
 import { createHash } from "node:crypto";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { toHex } from "../../../common/bytes.ts";
-import { buildBundle, type EvidenceBundle } from "../../../common/evidence/bundle.ts";
-import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../common/evidence/leaf.ts";
-import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../../common/evidence/trust-anchor.ts";
-import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
+import { toHex } from "../../../../common/bytes.ts";
+import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
+import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../../common/formats/leaf/leaf.ts";
+import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../../../common/formats/bundle/trust-anchor.ts";
+import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
 
 export const sha256Hex = (data: string | Uint8Array): string => `0x${createHash("sha256").update(data).digest("hex")}`;
 

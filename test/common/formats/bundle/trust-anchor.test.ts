@@ -15,10 +15,10 @@ import {
   parseTrustAnchor,
   trustAnchorFingerprint,
   trustAnchorJson,
-} from "../../../common/evidence/trust-anchor.ts";
+} from "../../../../common/formats/bundle/trust-anchor.ts";
 import { sampleTrustAnchor } from "./bundle.fixture.ts";
 
-const BUNDLE_MD = new URL("../../../common/evidence/BUNDLE.md", import.meta.url);
+const BUNDLE_MD = new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url);
 
 async function refused(promise: Promise<unknown>): Promise<TrustAnchorError> {
   try {

@@ -6,7 +6,7 @@
 // (0x00, 0x01, …), so L(i) = SHA-256(0x00 || i).
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { bytesEqual, fromHex, toHex } from "../../common/bytes.ts";
+import { bytesEqual, fromHex, toHex } from "../../../../common/bytes.ts";
 import {
   EMPTY_ROOT,
   consistencyProof,
@@ -20,7 +20,7 @@ import {
   verifyConsistency,
   verifyInclusion,
   type RangeHasher,
-} from "../../common/merkle/rfc9162.ts";
+} from "../../../../common/formats/merkle/rfc9162.ts";
 
 // ---- Independent helpers: node:crypto directly, nothing from the module under test. --------
 

@@ -8,8 +8,8 @@
 // The judging functions are pure: they take what the chain said (readAnchorClaims asks it), so
 // every rule is tested without a chain.
 import { Contract, Interface, getAddress, type Provider, type TransactionReceipt } from "ethers";
-import { ReceiptSchema, receiptDomain, verifyReceipt } from "../auth/receipts.ts";
-import { EVIDENCE_LOG_ABI } from "../chain/abi.ts";
+import { ReceiptSchema, receiptDomain, verifyReceipt } from "../receipt/receipts.ts";
+import { EVIDENCE_LOG_ABI } from "../../chain/abi.ts";
 import { anchoringClaims, isoOfUnixSeconds, type EffectiveAnchor, type EvidenceBundle } from "./bundle.ts";
 
 /**

@@ -6,13 +6,13 @@
 // ConsortiumRegistry names on chain — a bundle never chooses whom the verifier asks.
 // What each check means for a court: BUNDLE.md.
 import { Contract, isError, type Provider } from "ethers";
-import { bytesEqual, fromHex, toHex } from "../bytes.ts";
-import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../chain/abi.ts";
-import { MemberStatus } from "../consortium/members.ts";
+import { bytesEqual, fromHex, toHex } from "../../bytes.ts";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../../chain/abi.ts";
+import { MemberStatus } from "../../consortium/members.ts";
 import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
 import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
 import { checkReceipt, judgeAnchorClaims, offlineClaimProblems, readAnchorClaims } from "./anchor-claims.ts";
-import { DigestAlgorithm, encodeLeaf } from "./leaf.ts";
+import { DigestAlgorithm, encodeLeaf } from "../leaf/leaf.ts";
 import type { TrustAnchor } from "./trust-anchor.ts";
 
 /** Every check, in the order they are run and reported. Part of the API: append only. */

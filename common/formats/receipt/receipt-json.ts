@@ -5,8 +5,8 @@
 // shares (log id, time, batch, service) are made once per batch.
 //
 // Every string in a receipt is hex, an ISO time or an address: nothing needs JSON escaping.
-import type { Receipt, SignedReceiptBatch } from "../../../common/auth/receipts.ts";
-import { isoSeconds, receiptsOf } from "../../../common/auth/receipts.ts";
+import type { Receipt, SignedReceiptBatch } from "./receipts.ts";
+import { isoSeconds, receiptsOf } from "./receipts.ts";
 import type { BatchTree } from "./batch-tree.ts";
 
 const ascii = (text: string): Buffer => Buffer.from(text, "latin1");

@@ -8,8 +8,8 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Contract, isAddress, type Provider } from "ethers";
 import { z } from "zod";
-import { CONSORTIUM_REGISTRY_ABI } from "../chain/abi.ts";
-import { CodedError } from "../errors.ts";
+import { CONSORTIUM_REGISTRY_ABI } from "../../chain/abi.ts";
+import { CodedError } from "../../errors.ts";
 
 export const TRUST_ANCHOR_FORMAT = "jointledger.trust-anchor/1";
 /** The name an anchor service and `npm start` give their trust anchor (for people; not fingerprinted). */

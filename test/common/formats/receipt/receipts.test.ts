@@ -5,9 +5,9 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { Signature, TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
-import { toHex } from "../../../common/bytes.ts";
-import { DigestAlgorithm, EvidenceKind, leafHashOf } from "../../../common/evidence/leaf.ts";
-import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/merkle/rfc9162.ts";
+import { toHex } from "../../../../common/bytes.ts";
+import { DigestAlgorithm, EvidenceKind, leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
+import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
 import {
   RECEIPT_TYPES,
   ReceiptSchema,
@@ -21,7 +21,7 @@ import {
   type ReceiptFailureCode,
   type ReceiptVerification,
   type SignedReceiptBatch,
-} from "../../../common/auth/receipts.ts";
+} from "../../../../common/formats/receipt/receipts.ts";
 
 // ---- Fixtures ---------------------------------------------------------------------------------
 

@@ -4,11 +4,11 @@
 // verification: verify.ts.
 import { isAddress } from "ethers";
 import { z } from "zod";
-import { toHex } from "../bytes.ts";
-import { EVIDENCE_STATES } from "../chain/abi.ts";
-import { CodedError } from "../errors.ts";
+import { toHex } from "../../bytes.ts";
+import { EVIDENCE_STATES } from "../../chain/abi.ts";
+import { CodedError } from "../../errors.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
-import { DigestAlgorithm, EvidenceKind, LEAF_LENGTH, LEAF_VERSION, encodeLeaf, type EvidenceRecord } from "./leaf.ts";
+import { DigestAlgorithm, EvidenceKind, LEAF_LENGTH, LEAF_VERSION, encodeLeaf, type EvidenceRecord } from "../leaf/leaf.ts";
 
 export const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
 

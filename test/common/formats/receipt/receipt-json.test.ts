@@ -5,11 +5,11 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { Wallet } from "ethers";
-import type { Receipt } from "../../common/auth/receipts.ts";
-import { receiptDomain, signReceiptBatch, signReceiptBatchRoot, verifyReceipt } from "../../common/auth/receipts.ts";
-import { inclusionProof, memoRangeHasher } from "../../common/merkle/rfc9162.ts";
-import { BatchTree } from "../../anchor-service/src/intake/batch-tree.ts";
-import { BatchReceipts, IssuedReceipts } from "../../anchor-service/src/intake/receipt-json.ts";
+import type { Receipt } from "../../../../common/formats/receipt/receipts.ts";
+import { receiptDomain, signReceiptBatch, signReceiptBatchRoot, verifyReceipt } from "../../../../common/formats/receipt/receipts.ts";
+import { inclusionProof, memoRangeHasher } from "../../../../common/formats/merkle/rfc9162.ts";
+import { BatchTree } from "../../../../common/formats/receipt/batch-tree.ts";
+import { BatchReceipts, IssuedReceipts } from "../../../../common/formats/receipt/receipt-json.ts";
 
 const wallet = new Wallet(`0x${"42".repeat(32)}`);
 const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");

@@ -5,7 +5,7 @@
 // Tree sizes and indices are JS numbers (safe integers); shifts are done with arithmetic, never
 // with `>>`, which would silently truncate sizes at 2^32.
 import { hash } from "node:crypto";
-import { bytesEqual } from "../bytes.ts";
+import { bytesEqual } from "../../bytes.ts";
 
 /** Every hash in this module is SHA-256. */
 export const HASH_LENGTH = 32;
