@@ -25,6 +25,12 @@ export const NODE_OWN_ERRORS = {
   /** A joint loan needs its platform's agreement, and this node's directory lists no node for that platform. */
   NODE_ERR_NO_PLATFORM_NODE: 422,
   NODE_ERR_WRONG_MEMBER_KIND: 409,
+  /** The loan's state on chain does not allow this step (its state in details): settling a loan that is not active, cancelling a settled one. */
+  NODE_ERR_LOAN_STATE: 409,
+  /** A loan cannot be cancelled once any of it is disbursed (the chain's LedgerPartlyDisbursed / LedgerWrongState; details). */
+  NODE_ERR_LOAN_DISBURSED: 409,
+  /** An early settlement's amount is not what settles the loan today (the amount owed, by part, in details). */
+  NODE_ERR_SETTLEMENT_MISMATCH: 409,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
   /** Another member's node is not in this node's directory, or does not answer. */

@@ -11,7 +11,7 @@ import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import { EvidenceKind, DigestAlgorithm, LEAF_VERSION, leafHashOf } from "../../common/evidence/leaf.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
-import { dateToDay } from "../../common/lending/dates.ts";
+import { dateToDay, dayToDate } from "../../common/lending/dates.ts";
 import { generateSchedule, ScheduleError, type RepaymentMethod } from "../../common/lending/schedule.ts";
 import { allInAprBps, AprError, exceedsCap } from "../../common/lending/apr.ts";
 import { aprFeesOf, chainFeesOf, type ChainFee } from "../../common/lending/fees.ts";
@@ -27,7 +27,8 @@ import { nodeError } from "./errors.ts";
 import type { Actor } from "./http/auth.ts";
 import { UNMASKED_ROLES } from "./http/auth.ts";
 import type { ApplicationStore } from "./applications.ts";
-import type { LedgerModel } from "./indexer/model.ts";
+import { LOAN_STATES, REPAYMENT_METHODS, type Loan, type LedgerModel } from "./indexer/model.ts";
+import type { OutboxEntry, SettleArgs } from "./outbox/entry.ts";
 import { modelLedgerDigest } from "./indexer/ledger-digest.ts";
 import type { Cursor } from "./indexer/indexer.ts";
 import type { PeerNodes } from "./peers.ts";
@@ -63,7 +64,19 @@ export type OperationsDeps = {
   /** Anchors evidence records (contracts, vouchers) through the anchor service. */
   anchor: AnchorEvidence;
   now?: () => Date;
+  /** How long a cancellation waits for the chain's answer before NODE_ERR_OUTBOX_PENDING (default 60 s). */
+  chainWriteTimeoutMs?: number;
 };
+
+/** A loan as the ledger's `loan(loanId)` view states it (the fields the node's checks read). */
+type ChainLoan = { branch: number; state: (typeof LOAN_STATES)[number]; disbursedMask: number };
+
+/** The ledger refusals that mean a cancellation came after money moved (LoanState: 2 Active, 3 Settled). */
+function cancelRefusedAsDisbursed(failure: { code: string; args: unknown[] } | undefined): boolean {
+  if (failure === undefined) return false;
+  if (failure.code === "LedgerPartlyDisbursed") return true;
+  return failure.code === "LedgerWrongState" && ["2", "3"].includes(String(failure.args[1]));
+}
 
 /** The canonical application's ID types in the borrower-key module's spelling. */
 const ID_TYPE_OF_CHANNEL = {
@@ -104,6 +117,8 @@ export class NodeOperations {
   /** When expired nonces were last swept (ms; 0: not yet), and the sweep under way. */
   #noncesSweptAt = 0;
   #nonceSweep: Promise<number> | undefined;
+  /** A registered loan's all-in APR by loan id: its schedule and fees never change. */
+  readonly #allInApr = new Map<string, number>();
 
   constructor(deps: OperationsDeps) {
     this.deps = deps;
@@ -379,21 +394,121 @@ export class NodeOperations {
     return apr;
   }
 
-  /** Record a disbursement or repayment: anchor its voucher, then write it through the outbox. */
-  async fundFlow(actor: Actor, loanId: string, input: { type: "disbursement" | "repayment"; serial: string; amountFen: bigint; accountHash?: string }) {
+  /** Record a disbursement, repayment or early settlement: anchor its voucher, then write it through the outbox. */
+  async fundFlow(actor: Actor, loanId: string, input: { type: "disbursement" | "repayment" | "settlement"; serial: string; amountFen: bigint; accountHash?: string }) {
     const voucher = { type: input.type, serial: input.serial, loanId: loanId.toLowerCase(), amountFen: input.amountFen.toString(), member: this.deps.memberId, recordedBy: actor.userId };
     const voucherBytes = Buffer.from(JSON.stringify(voucher));
     const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
     const flow =
       input.type === "disbursement"
         ? { serial: input.serial, kind: "disburse", args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest } }
-        : { serial: input.serial, kind: "repay", args: { loanId, amount: input.amountFen, voucher: digest } };
+        : { serial: input.serial, kind: input.type === "settlement" ? "settle" : "repay", args: { loanId, amount: input.amountFen, voucher: digest } };
     // a serial taken by another flow is refused before the voucher is stored or anchored
     await this.deps.outbox.refuseConflict(flow as never);
     await this.deps.documents.put({ kind: "voucher", bytes: voucherBytes, loanId: loanId.toLowerCase(), owner: this.deps.memberId, meta: { serial: input.serial } });
     await this.deps.anchor([{ kind: EvidenceKind.FundFlowVoucher, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId.toLowerCase() }]);
     const entry = await this.deps.outbox.enqueue(flow as never);
     return { serial: input.serial, voucher: digest, outbox: entry };
+  }
+
+  /** The loan as the ledger states it now; NODE_ERR_UNKNOWN_LOAN if it has none. */
+  async #chainLoan(loanId: string): Promise<ChainLoan> {
+    let loan: { branch: bigint; state: bigint; disbursedMask: bigint };
+    try {
+      loan = (await this.deps.ledger.getFunction("loan")(loanId)) as typeof loan;
+    } catch (error) {
+      if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);
+    }
+    return { branch: Number(loan.branch), state: LOAN_STATES[Number(loan.state)] ?? "None", disbursedMask: Number(loan.disbursedMask) };
+  }
+
+  /** The ledger takes settlements and cancellations only from the loan's branch or the union: refused here first. */
+  async #requireServicer(loanId: string, loan: ChainLoan): Promise<void> {
+    if (loan.branch === this.deps.memberId || (await this.#kindOf(this.deps.memberId)) === UNION) return;
+    throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `loan ${loanId} is serviced by branch ${loan.branch}; only its node or the union's settles or cancels it (this node is member ${this.deps.memberId})`);
+  }
+
+  /**
+   * What settles the loan in full today (提前结清, the ledger's settlementOwed): installments due
+   * by today in full, the one in progress with its interest to the day, then principal only.
+   */
+  async settlementQuote(_actor: Actor, loanId: string) {
+    const id = loanId.toLowerCase();
+    const loan = await this.#chainLoan(id);
+    if (loan.state !== "Active") throw nodeError("NODE_ERR_LOAN_STATE", `loan ${id} is ${loan.state}; only an active loan is settled early`, { state: loan.state });
+    let owed: [bigint, bigint, bigint];
+    let today: bigint;
+    try {
+      owed = (await this.deps.ledger.getFunction("settlementOwed")(id)) as [bigint, bigint, bigint];
+      today = (await this.deps.ledger.getFunction("today")()) as bigint;
+    } catch (error) {
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read what settles loan ${id}: ${(error as Error).message}`);
+    }
+    const [penaltyFen, interestFen, principalFen] = owed.map(BigInt) as [bigint, bigint, bigint];
+    const day = Number(today);
+    return { loanId: id, day, date: dayToDate(day), penaltyFen, interestFen, principalFen, totalFen: penaltyFen + interestFen + principalFen };
+  }
+
+  /**
+   * Settle a loan early, in full: the amount received must be exactly today's settlementOwed
+   * (refused otherwise, nothing written); the voucher is anchored and `settle` goes through the
+   * outbox. The chain checks the amount again on the day it is mined (LedgerSettlementMismatch
+   * if the day turned in between: the entry fails and a new serial settles at the new figure).
+   */
+  async settleLoan(actor: Actor, loanId: string, input: { serial: string; amountFen: bigint }) {
+    const id = loanId.toLowerCase();
+    // a retry of a settlement already taken answers it again (the loan is settled by now, so the quote would refuse it)
+    const existing = await this.deps.outbox.status(input.serial);
+    if (existing !== undefined) {
+      const args = existing.args as SettleArgs;
+      if (existing.kind === "settle" && args.loanId === id && args.amount === input.amountFen.toString()) return { serial: input.serial, voucher: args.voucher, outbox: existing };
+      throw new OutboxError("NODE_ERR_OUTBOX_CONFLICT", `serial ${input.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`, {
+        serial: input.serial,
+        existing: { kind: existing.kind, state: existing.state },
+      });
+    }
+    await this.#requireServicer(id, await this.#chainLoan(id));
+    const owed = await this.settlementQuote(actor, id);
+    if (input.amountFen !== owed.totalFen) {
+      throw nodeError("NODE_ERR_SETTLEMENT_MISMATCH", `loan ${id} is settled today (${owed.date}) by ${owed.totalFen} fen, not ${input.amountFen}`, {
+        amountFen: input.amountFen.toString(),
+        owedFen: owed.totalFen.toString(),
+        penaltyFen: owed.penaltyFen.toString(),
+        interestFen: owed.interestFen.toString(),
+        principalFen: owed.principalFen.toString(),
+        date: owed.date,
+      });
+    }
+    return { ...(await this.fundFlow(actor, id, { type: "settlement", serial: input.serial, amountFen: input.amountFen })), owed };
+  }
+
+  /**
+   * Cancel a registered loan nobody has disbursed (the branch's or the union's node), through the
+   * outbox under the serial `cancel:<loanId>`, and wait for the chain's answer: a loan with money
+   * out is refused before anything is written, and a disbursement that landed first comes back
+   * as the same NODE_ERR_LOAN_DISBURSED (the ledger's LedgerPartlyDisbursed / LedgerWrongState).
+   */
+  async cancelLoan(actor: Actor, loanId: string, reasonCode: number) {
+    const id = loanId.toLowerCase();
+    const serial = `cancel:${id}`;
+    if ((await this.deps.outbox.status(serial)) === undefined) {
+      const loan = await this.#chainLoan(id);
+      await this.#requireServicer(id, loan);
+      if (loan.state === "Active" || loan.state === "Settled" || loan.disbursedMask !== 0) {
+        throw nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${id} is ${loan.state}${loan.state === "Registered" ? " and partly disbursed" : ""}: a loan with money out is not cancelled; it is repaid or settled`, { state: loan.state, disbursedMask: loan.disbursedMask });
+      }
+      if (loan.state !== "Registered") throw nodeError("NODE_ERR_LOAN_STATE", `loan ${id} is ${loan.state}; only a registered loan is cancelled`, { state: loan.state });
+    }
+    // same serial and reason: the stored entry; another reason: NODE_ERR_OUTBOX_CONFLICT
+    await this.deps.outbox.enqueue({ serial, kind: "cancelLoan", args: { loanId: id, reasonCode } });
+    const entry: OutboxEntry = await this.deps.outbox.settled(serial, this.deps.chainWriteTimeoutMs ?? 60_000);
+    if (entry.state === "failed") {
+      if (cancelRefusedAsDisbursed(entry.failure)) throw nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${id} was disbursed before the cancellation reached the chain (${entry.failure!.code})`, entry.failure);
+      throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused cancelling loan ${id}: ${entry.failure?.code}`, entry.failure);
+    }
+    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `cancelling loan ${id} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`, { serial });
+    return { loanId: id, reasonCode, cancelledBy: actor.userId, serial, outbox: entry };
   }
 
   async outboxStatus(_actor: Actor, serial: string) {
@@ -410,10 +525,42 @@ export class NodeOperations {
     return model.loansByBranch(this.deps.memberId);
   }
 
+  /**
+   * One indexed loan with its all-in APR (interest and every registered fee, common/lending/apr.ts,
+   * as approval computed it; null while the chain's schedule cannot be read) and, once settled,
+   * the flow that settled it.
+   */
   async loan(_actor: Actor, loanId: string) {
     const loan = await this.deps.model.loan(loanId.toLowerCase());
     if (loan === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${loanId} in this node's index (yet)`);
-    return loan;
+    const allInAprBps = await this.#loanAllInApr(loan);
+    if (loan.settled === undefined) return { ...loan, allInAprBps };
+    const flow = (await this.deps.model.flowsByLoan(loan.loanId)).find((f) => f.type === "repayment" && f.txHash === loan.settled!.txHash);
+    return { ...loan, allInAprBps, settlement: flow === undefined || flow.type !== "repayment" ? null : { serial: flow.serial, date: flow.date, amountFen: flow.amountFen, penaltyFen: flow.penaltyFen, interestFen: flow.interestFen, principalFen: flow.principalFen, txHash: flow.txHash } };
+  }
+
+  /** The all-in APR of a registered loan from its schedule on chain and its indexed fees (cached: neither changes). */
+  async #loanAllInApr(loan: Loan): Promise<number | null> {
+    const cached = this.#allInApr.get(loan.loanId);
+    if (cached !== undefined) return cached;
+    let schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }>;
+    try {
+      schedule = (await this.deps.ledger.getFunction("schedule")(loan.loanId)) as typeof schedule;
+    } catch {
+      return null;
+    }
+    const installments = schedule.map((i) => ({ dueDay: Number(i.dueDay), totalFen: BigInt(i.principal) + BigInt(i.interest) }));
+    const fees = (loan.fees ?? []).map((f) => ({ installment: f.installment, amount: BigInt(f.amountFen) }));
+    let apr: number;
+    try {
+      apr = allInAprBps({ method: REPAYMENT_METHODS.indexOf(loan.method) as RepaymentMethod, principalFen: BigInt(loan.principalFen), installments, fees: aprFeesOf(fees, installments, loan.startDay), startDay: loan.startDay });
+    } catch (error) {
+      // a loan the ledger registered always has a rate; anything else is shown as unknown, not a 500
+      if (error instanceof AprError || error instanceof RangeError) return null;
+      throw error;
+    }
+    this.#allInApr.set(loan.loanId, apr);
+    return apr;
   }
 
   async flowsByDay(_actor: Actor, day: string) {

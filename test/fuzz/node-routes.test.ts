@@ -283,6 +283,33 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         { url: `/v1/loans/${known.loanId}/${kind}`, body: JSON.stringify({ serial: `${kind}-EXAMPLE-1`, amountFen: "100", ...(kind === "disbursements" ? { accountHash: SETTLEMENT } : {}) }) },
       ),
     ),
+    // early settlement and cancellation: the known loan is queued, not on chain (no sender runs), so
+    // the ledger answers LedgerUnknownLoan (404) and nothing is written; a taken serial is a conflict
+    getRoute("GET /v1/loans/:loanId/settlement", loanSegment.map((l) => `/v1/loans/${l}/settlement`)),
+    bodyRoute(
+      "POST /v1/loans/:loanId/settlements",
+      "POST",
+      loanSegment.map((l) => `/v1/loans/${l}/settlements`),
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: objectText({
+            serial: { valid: quoted(serial) },
+            amountFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText },
+          }),
+        },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    bodyRoute(
+      "POST /v1/loans/:loanId/cancellation",
+      "POST",
+      loanSegment.map((l) => `/v1/loans/${l}/cancellation`),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ reasonCode: { valid: fc.integer({ min: 0, max: 0xffff }).map(String), bad: fc.constantFrom("-1", "65536", "1.5", '"3"', "1e3", "null") } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
     getRoute("GET /v1/outbox/:serial", pathSegment(serial.map(uri), hostileString).map((s) => `/v1/outbox/${s}`)),
     getRoute(
       "GET /v1/applications/:applicationId",

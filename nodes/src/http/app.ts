@@ -46,6 +46,8 @@ const memberIdQuery = z.coerce.number().int().min(1).max(0xffff_ffff);
 // a calendar day the chain can have: 2026-02-30 has the shape but is no day, and days before
 // 1970-01-01 have no unsigned day number (both reached the index's keys and answered 500)
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD").refine(isChainDay, "a calendar day from 1970-01-01 on");
+const fenString = z.string().regex(/^(0|[1-9][0-9]*)$/);
+const SettlementQuote = z.object({ loanId: hex32, day: z.int(), date: z.string(), penaltyFen: fenString, interestFen: fenString, principalFen: fenString, totalFen: fenString });
 const fenJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 
 declare module "fastify" {
@@ -135,6 +137,33 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   api.post("/v1/loans/:loanId/repayments", {
     schema: { summary: "Record a repayment received: voucher anchored, written through the outbox", params: z.strictObject({ loanId: hex32 }), body: flowBody },
     handler: async (request) => fenJson(await deps.ops.fundFlow(actorOf(request, ["clerk", "approver", "admin"]), request.params.loanId, { type: "repayment", serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
+  });
+  api.get("/v1/loans/:loanId/settlement", {
+    schema: {
+      summary: "提前结清: what settles an active loan in full today — installments due by today in full, the one in progress with its interest accrued to the day, the rest of the principal (the ledger's settlementOwed)",
+      params: z.strictObject({ loanId: hex32 }),
+      response: { 200: SettlementQuote },
+    },
+    handler: async (request) => fenJson(await deps.ops.settlementQuote(actorOf(request, ["clerk", "approver", "admin"]), request.params.loanId)) as z.infer<typeof SettlementQuote>,
+  });
+  api.post("/v1/loans/:loanId/settlements", {
+    schema: {
+      summary: "Settle an active loan early, in full: the amount received must be exactly what settles it today (else 409 NODE_ERR_SETTLEMENT_MISMATCH with the figure); voucher anchored, `settle` written through the outbox",
+      params: z.strictObject({ loanId: hex32 }),
+      body: flowBody.omit({ accountHash: true }),
+      response: { 200: z.object({ serial: z.string(), voucher: z.string(), outbox: z.unknown(), owed: SettlementQuote.optional() }) },
+    },
+    handler: async (request) =>
+      fenJson(await deps.ops.settleLoan(actorOf(request, ["clerk", "approver", "admin"]), request.params.loanId, { serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })) as { serial: string; voucher: string; outbox: unknown },
+  });
+  api.post("/v1/loans/:loanId/cancellation", {
+    schema: {
+      summary: "Cancel a registered loan nobody has disbursed (the loan's branch or the union), through the outbox, awaited; a loan with money out: 409 NODE_ERR_LOAN_DISBURSED",
+      params: z.strictObject({ loanId: hex32 }),
+      body: z.strictObject({ reasonCode: z.int().min(0).max(0xffff) }),
+      response: { 200: z.object({ loanId: z.string(), reasonCode: z.int(), cancelledBy: z.string(), serial: z.string(), outbox: z.unknown() }) },
+    },
+    handler: async (request) => fenJson(await deps.ops.cancelLoan(actorOf(request, ["approver", "admin"]), request.params.loanId, request.body.reasonCode)) as { loanId: string; reasonCode: number; cancelledBy: string; serial: string; outbox: unknown },
   });
   api.get("/v1/outbox/:serial", {
     schema: { summary: "A chain write's state: queued, sent, confirmed or failed (with the contract's error)", params: z.strictObject({ serial: z.string().min(1).max(128) }) },

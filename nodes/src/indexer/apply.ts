@@ -74,7 +74,11 @@ export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMa
     case "RepaymentShared":
       return repaymentShared(w, e);
     case "LoanSettled":
-      return withLoan(w, e, (loan) => setState(w, loan, "Settled"));
+      return withLoan(w, e, (loan) => {
+        const day = shanghaiDay(e.timestamp);
+        loan.settled = { day, date: dayToDate(day), timestamp: e.timestamp, blockNumber: e.blockNumber, txHash: e.txHash };
+        setState(w, loan, "Settled");
+      });
     case "LoanCancelled":
       return withLoan(w, e, async (loan) => {
         loan.cancelReason = num(e.args.reasonCode);

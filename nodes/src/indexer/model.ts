@@ -65,6 +65,8 @@ export type Loan = {
   penaltyRepaidFen: bigint;
   /** Day of the latest disbursement or repayment (null: none yet). */
   lastFlowDay: number | null;
+  /** When LoanSettled was emitted (absent: not settled): an early settlement or the last repayment, by the flow in the same transaction. */
+  settled?: { day: number; date: string; timestamp: number; blockNumber: number; txHash: string };
   /** LoanCancelled's reason code (null unless cancelled). */
   cancelReason: number | null;
   /** The latest arbitration case triggered for this loan. */

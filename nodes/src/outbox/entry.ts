@@ -11,7 +11,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan"] as const;
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle"] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -55,6 +55,8 @@ export type RegisterLoanArgs = { terms: LoanTermsArgs; platformAgreement: string
 export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
 export type RepayArgs = { loanId: string; amount: string; voucher: string };
 export type CancelLoanArgs = { loanId: string; reasonCode: number };
+/** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
+export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
 export type EscalateArgs = { loanId: string; stage: number };
 export type AssignCourtArgs = { loanId: string; court: number };
@@ -66,6 +68,7 @@ export type OutboxArgs = {
   disburse: DisburseArgs;
   repay: RepayArgs;
   cancelLoan: CancelLoanArgs;
+  settle: SettleArgs;
   escalate: EscalateArgs;
   assignCourt: AssignCourtArgs;
   acceptCase: CaseArgs;
@@ -148,6 +151,7 @@ const ARGS = {
   disburse: z.strictObject({ loanId: bytes32, amount: uintString(256), accountHash: bytes32, voucher: bytes32 }),
   repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
+  settle: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
@@ -162,6 +166,7 @@ export type EnqueueInput =
   | { serial: string; kind: "disburse"; args: z.input<(typeof ARGS)["disburse"]> }
   | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
   | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
+  | { serial: string; kind: "settle"; args: z.input<(typeof ARGS)["settle"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
@@ -222,6 +227,10 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     case "cancelLoan": {
       const a = parsed.data as CancelLoanArgs;
       return { serial, kind: "cancelLoan", args: { loanId: a.loanId, reasonCode: a.reasonCode } };
+    }
+    case "settle": {
+      const a = parsed.data as SettleArgs;
+      return { serial, kind: "settle", args: { loanId: a.loanId, amount: a.amount, voucher: a.voucher } };
     }
     case "escalate": {
       const a = parsed.data as EscalateArgs;
@@ -292,6 +301,10 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     case "cancelLoan": {
       const a = entry.args as CancelLoanArgs;
       return ledgerInterface.encodeFunctionData("cancelLoan", [a.loanId, a.reasonCode]);
+    }
+    case "settle": {
+      const a = entry.args as SettleArgs;
+      return ledgerInterface.encodeFunctionData("settle", [a.loanId, BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
     }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);

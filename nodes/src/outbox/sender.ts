@@ -412,7 +412,8 @@ export class OutboxSender {
         return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
       }
       case "disburse":
-      case "repay": {
+      case "repay":
+      case "settle": {
         const serial = onChainSerial(entry.serial);
         const used = ledgerInterface.decodeFunctionResult("serialUsed", await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("serialUsed", [serial]) }))[0] as boolean;
         if (!used) return { kind: "none" };
@@ -425,7 +426,8 @@ export class OutboxSender {
               ? BigInt(args.amount) === BigInt((entry.args as DisburseArgs).amount) &&
                 String(args.accountHash).toLowerCase() === (entry.args as DisburseArgs).accountHash &&
                 String(args.voucher).toLowerCase() === (entry.args as DisburseArgs).voucher
-              : BigInt(args.penalty) + BigInt(args.interest) + BigInt(args.principal) === BigInt((entry.args as RepayArgs).amount) &&
+              : // a settlement is booked like a repayment: one RepaymentReceived with its serial
+                BigInt(args.penalty) + BigInt(args.interest) + BigInt(args.principal) === BigInt((entry.args as RepayArgs).amount) &&
                 String(args.voucher).toLowerCase() === (entry.args as RepayArgs).voucher;
           if (ours) return { kind: "done", txHash: log.transactionHash, blockNumber: log.blockNumber };
         }
