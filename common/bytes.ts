@@ -3,6 +3,25 @@
 
 const HEX_BODY = /^[0-9a-fA-F]*$/;
 
+/**
+ * The one hex table of the hot paths (records parsed from request bytes, receipts written into a
+ * Buffer), where a string per value would cost more than the work: HEX_VALUE[c] is the value of
+ * the hex digit with char code c (either case), 255 for any other c < 256; HEX_DIGITS[2b] and
+ * HEX_DIGITS[2b + 1] are the char codes of byte b's two lowercase hex digits.
+ */
+export const HEX_VALUE = new Uint8Array(256).fill(255);
+export const HEX_DIGITS = new Uint8Array(512);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) {
+  HEX_VALUE[65 + i] = 10 + i;
+  HEX_VALUE[97 + i] = 10 + i;
+}
+for (let b = 0; b < 256; b++) {
+  const digits = "0123456789abcdef";
+  HEX_DIGITS[2 * b] = digits.charCodeAt(b >> 4);
+  HEX_DIGITS[2 * b + 1] = digits.charCodeAt(b & 15);
+}
+
 /** Lowercase, "0x"-prefixed hex, the form ethers and block explorers print. */
 export function toHex(bytes: Uint8Array): string {
   return `0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;

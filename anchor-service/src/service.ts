@@ -121,7 +121,6 @@ export async function createAnchorService(options: ServiceOptions) {
     heads: HeadsCache.follow(db), // proof lookups find their head without a LevelDB iterator
     merkle,
     chain,
-    receiptFor: (seq) => intake.receiptFor(seq),
     addresses: { evidenceLog: config.evidenceLog, evidenceRegistry: config.evidenceRegistry, consortiumRegistry: config.consortiumRegistry },
     logId: config.logId,
     chainId: () => identity?.chainId,

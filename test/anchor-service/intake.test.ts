@@ -14,7 +14,8 @@ import { HashTable } from "../../anchor-service/src/intake/hash-table.ts";
 import { Intake, type IntakeRequest } from "../../anchor-service/src/intake/intake.ts";
 import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
-import { RECORD_BYTES, RecordStore, packRecord } from "../../anchor-service/src/store/records.ts";
+import { RECORD_BYTES, packRecord } from "../../common/formats/leaf/packed.ts";
+import { RecordStore } from "../../anchor-service/src/store/records.ts";
 
 const service = new Wallet(`0x${"33".repeat(32)}`);
 const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");

@@ -16,7 +16,8 @@ import { Intake } from "../../anchor-service/src/intake/intake.ts";
 import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
 import { seqKey } from "../../anchor-service/src/store/keys.ts";
-import { BLOCK_RECORDS, RECORD_BYTES, RecordStore, packRecord } from "../../anchor-service/src/store/records.ts";
+import { RECORD_BYTES, packRecord } from "../../common/formats/leaf/packed.ts";
+import { BLOCK_RECORDS, RecordStore } from "../../anchor-service/src/store/records.ts";
 
 const service = new Wallet(`0x${"44".repeat(32)}`);
 const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");

@@ -11,7 +11,7 @@ import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../common/formats/merkle/rfc9162.ts";
 import { duplicateKeyIn, parseSubmitBody } from "../../anchor-service/src/intake/submit-parser.ts";
 import { SubmitBody } from "../../anchor-service/src/schemas/leaves.ts";
-import { RECORD_BYTES, leafHashOfPacked, packRecord } from "../../anchor-service/src/store/records.ts";
+import { RECORD_BYTES, leafHashOfPacked, packRecord } from "../../common/formats/leaf/packed.ts";
 
 const enc = (text: string) => Buffer.from(text, "utf8");
 const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString("hex")}`;

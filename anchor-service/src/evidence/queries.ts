@@ -2,7 +2,6 @@
 // the heads, and consistency between two heads. A bundle is only built for a head the chain
 // holds right now (checked at request time): the service never silently serves a proof whose
 // head is not on the chain it talks to.
-import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
 import { EVIDENCE_STATES } from "../../../common/chain/abi.ts";
 import type { EvidenceBundle, Recommit } from "../../../common/formats/bundle/bundle.ts";
@@ -17,7 +16,7 @@ import type { AnchorDb, StoredHead } from "../store/db.ts";
 import { SEQ_BYTES, indexKey, readSeq, seqKey } from "../store/keys.ts";
 import type { HeadsCache } from "../store/heads-cache.ts";
 import type { RecordStore } from "../store/records.ts";
-import { unpackRecord } from "../store/records.ts";
+import { unpackRecord } from "../../../common/formats/leaf/packed.ts";
 
 export type QueryDeps = {
   db: AnchorDb;
@@ -26,7 +25,6 @@ export type QueryDeps = {
   heads?: HeadsCache;
   merkle: MerkleStore;
   chain: EvidenceLogClient;
-  receiptFor: (seq: number) => Promise<Receipt>;
   addresses: { evidenceLog: string; evidenceRegistry: string; consortiumRegistry: string };
   logId: string;
   chainId: () => string | undefined;
@@ -152,7 +150,7 @@ export class EvidenceQueries {
       anchor: { chainId, ...this.deps.addresses, ...pick(original) },
       recommits,
       status,
-      receipt: await this.deps.receiptFor(seq),
+      receipt: await this.deps.records.receiptOf(seq),
     });
   }
 

@@ -3,20 +3,21 @@
 // throughput grows with concurrency instead of being capped by the disk's sync rate. A reply
 // (the receipts) is released only after the batch holding its records is durable.
 import type { ReceiptDomain, Receipt } from "../../../common/formats/receipt/receipts.ts";
-import { receiptsOf, signReceiptBatchRoot } from "../../../common/formats/receipt/receipts.ts";
+import { signReceiptBatchRoot } from "../../../common/formats/receipt/receipts.ts";
 import type { TypedDataSigner } from "../../../common/auth/eip712.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import { encodeLeaf, leafHashOfBytes } from "../../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
-import type { AnchorDb } from "../store/db.ts";
-import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "../store/keys.ts";
-import { BLOCK_RECORDS, RECORD_BYTES, RecordStore, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../store/records.ts";
-import { PutArena } from "../store/put-arena.ts";
+import { RECORD_BYTES, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../../../common/formats/leaf/packed.ts";
 import { BatchTree } from "../../../common/formats/receipt/batch-tree.ts";
-import { HashTable } from "./hash-table.ts";
 import { BatchReceipts, IssuedReceipts } from "../../../common/formats/receipt/receipt-json.ts";
+import type { AnchorDb } from "../store/db.ts";
+import { GroupBatch } from "../store/group-batch.ts";
+import { INDEX_PREFIX_BYTES } from "../store/keys.ts";
+import type { RecordStore } from "../store/records.ts";
+import { HashTable } from "./hash-table.ts";
 
 export type IntakeRequest = {
   /** The authenticated member account and its member id (records must be submitted as it). */
@@ -25,7 +26,7 @@ export type IntakeRequest = {
   /** Replay protection: remembered until `expiresAt`. */
   nonceKey: Uint8Array;
   expiresAt: number;
-  /** The records, or the same packed back to back (store/records.ts layout, submitter written, valid). */
+  /** The records, or the same packed back to back (common/formats/leaf/packed.ts layout, submitter written, valid). */
   records: EvidenceRecord[] | Uint8Array;
 };
 
@@ -75,36 +76,6 @@ export type IntakeDeps = {
   onAppended?: (newLeaves: number, requests: number) => void;
 };
 
-type Prefixes = { records: Uint8Array; leafIndex: Uint8Array; digests: Uint8Array; batches: Uint8Array; nodes: Uint8Array; nonces: Uint8Array };
-const prefixCache = new WeakMap<AnchorDb, Prefixes>();
-
-/** Each sublevel's key prefix on the root, as abstract-level writes it (prefixKey of an empty key). */
-function prefixesOf(db: AnchorDb): Prefixes {
-  let p = prefixCache.get(db);
-  if (p === undefined) {
-    const empty = new Uint8Array(0);
-    const of = (sub: { prefixKey(key: Uint8Array, format: "view"): Uint8Array }) => new Uint8Array(sub.prefixKey(empty, "view"));
-    p = { records: of(db.records), leafIndex: of(db.leafIndex), digests: of(db.digests), batches: of(db.batches), nodes: of(db.nodes), nonces: of(db.nonces) };
-    prefixCache.set(db, p);
-  }
-  return p;
-}
-
-const VIEW = { keyEncoding: "view", valueEncoding: "view" } as const;
-/** Arena bytes a new record's puts take: its two index keys (sublevel prefix, 8 and 14 bytes) and its sequence number. */
-const PUT_BYTES_PER_RECORD = 64;
-const EMPTY = new Uint8Array(0);
-
-/** prefix ‖ src[at..at+n) ‖ seq[0..seqBytes): a sublevel key, in the group's arena. */
-function keyWith(arena: PutArena, prefix: Uint8Array, src: Uint8Array, at: number, n: number, seq: Uint8Array, seqBytes: number): Uint8Array {
-  const out = arena.take(prefix.length + n + seqBytes);
-  out.set(prefix, 0);
-  const p = prefix.length;
-  for (let k = 0; k < n; k++) out[p + k] = src[at + k]!;
-  for (let k = 0; k < seqBytes; k++) out[p + n + k] = seq[k]!;
-  return out;
-}
-
 /** The sequence number a staged group gave (or found for) a leaf hash, if it holds that hash. */
 function seqIn(staged: StagedGroup, leafHash: Uint8Array): number | undefined {
   const id = staged.leaves.find(leafHash);
@@ -115,17 +86,6 @@ function seqIn(staged: StagedGroup, leafHash: Uint8Array): number | undefined {
 function entryIn(staged: StagedGroup, leafHash: Uint8Array): Uint8Array | undefined {
   const p = staged.prefixes.find(leafHash);
   return p < 0 ? undefined : staged.indexEntries[p];
-}
-
-/** seqKey(seq), in the group's arena. */
-function seqBytesIn(arena: PutArena, seq: number): Uint8Array {
-  const out = arena.take(SEQ_BYTES);
-  let v = seq;
-  for (let k = SEQ_BYTES - 1; k >= 0; k--) {
-    out[k] = v % 256;
-    v = Math.floor(v / 256);
-  }
-  return out;
 }
 
 /** A request's records packed back to back, and their leaf hashes. */
@@ -151,7 +111,7 @@ type StagedGroup = {
   group: Pending[];
   /** Per request: receipts to fill in, or the error it was refused with (a replay). */
   results: Array<IssuedReceipts | Error>;
-  batch: ReturnType<AnchorDb["root"]["batch"]>;
+  batch: GroupBatch;
   append: PreparedAppend | undefined;
   newHashes: Uint8Array[];
   live: number[];
@@ -281,11 +241,11 @@ export class Intake {
 
   /** Issues a staged group's write; once durable its append commits and its replies go out. */
   #write(staged: StagedGroup): InFlight {
-    const { db, records } = this.deps;
+    const { records } = this.deps;
     const flight: InFlight = { staged, written: Promise.resolve(), settled: false };
     const written = async (): Promise<void> => {
       try {
-        await staged.batch.write({ sync: db.durable } as never);
+        await staged.batch.write();
       } catch (error) {
         if (staged.append?.pending === true) staged.append.abort(); // nothing was written: the log stays at its size
         flight.failure = { error };
@@ -325,7 +285,7 @@ export class Intake {
           }
           let receipt = reissued.get(seq);
           if (receipt === undefined) {
-            receipt = await this.receiptFor(seq);
+            receipt = await this.deps.records.receiptOf(seq);
             reissued.set(seq, receipt);
           }
           out.set(j, receipt);
@@ -407,14 +367,11 @@ export class Intake {
       if (p === indexEntries.length) indexEntries.push(before === undefined ? existing.entries[i] : entryIn(before, key) ?? existing.entries[i]);
     }
 
-    // new records get contiguous sequence numbers, request by request; their puts go straight
-    // into a chained batch on the root, every key already prefixed with its sublevel (the same
-    // bytes on disk; the store copies each key and value as it is put). After the write only
+    // new records get contiguous sequence numbers, request by request; their puts go into the
+    // group's one batch (store/group-batch.ts, the layout of store/keys.ts). After the write only
     // each record's sequence number and batch are needed, kept in typed arrays.
-    const batch = db.root.batch();
-    const arena = new PutArena(live.reduce((n, i) => n + hashes[i]!.length, 0) * PUT_BYTES_PER_RECORD);
+    const batch = new GroupBatch(db, live.reduce((n, i) => n + hashes[i]!.length, 0));
     const newHashes: Uint8Array[] = [];
-    const prefix = prefixesOf(db);
     let next = base;
     const groupStart = next;
     // room for every record of the group, in sequence order (fewer if some are stored already)
@@ -447,16 +404,15 @@ export class Intake {
           origin[id] = next;
           seqs[j] = next;
           batches[j] = l;
-          const seq = seqBytesIn(arena, next);
+          const seq = batch.seq(next);
           const current = indexEntries[prefixOf[id]!];
           const entry = current === undefined ? seq : Buffer.concat([current, seq]);
           indexEntries[prefixOf[id]!] = entry;
-          // byte loops and keys built in place: no view objects per record on this path
+          // byte loops: no view objects per record on this path
           const from = j * RECORD_BYTES;
           const to = (next - groupStart) * RECORD_BYTES;
           for (let k = 0; k < RECORD_BYTES; k++) newRecords[to + k] = ps[from + k]!;
-          batch.put(keyWith(arena, prefix.leafIndex, h, 0, INDEX_PREFIX_BYTES, seq, 0), entry, VIEW);
-          batch.put(keyWith(arena, prefix.digests, ps, from + 2, INDEX_PREFIX_BYTES, seq, SEQ_BYTES), EMPTY, VIEW); // digests: digest[0..8) ‖ seq
+          batch.putIndexes(h, entry, ps, from, seq);
           batchHashes.push(h);
           newHashes.push(h);
           next++;
@@ -465,11 +421,8 @@ export class Intake {
         seqsOf.push(seqs);
         batchOf.push(batches);
       });
-      // the new records, in their blocks of 256 (the first rewritten with the records it holds);
-      // the last block's value is the next group's tail unless it is full
-      const blocks = RecordStore.blockPuts(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES));
-      for (const put of blocks) batch.put(arena.join(prefix.records, put.key), put.value, VIEW);
-      if (next > groupStart) tailAfter = next % BLOCK_RECORDS === 0 ? undefined : blocks[blocks.length - 1]!.value;
+      // the new records, in their blocks; what the last holds is the next group's tail
+      tailAfter = batch.putRecords(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES));
 
       // sign one receipt batch per request with new records (its tree built here, signed on the worker)
       const receivedAt = this.deps.now();
@@ -488,16 +441,11 @@ export class Intake {
           return new BatchReceipts(batch, tree);
         }),
       );
-      for (const s of signed) {
-        // the batches sublevel's JSON encoding: UTF-8 of JSON.stringify
-        if (s !== undefined) batch.put(arena.join(prefix.batches, seqKey(s.batch.firstSequence)), Buffer.from(JSON.stringify(s.batch), "utf8"), VIEW);
-      }
-      for (const i of live) {
-        batch.put(arena.join(prefix.nonces, requests[i]!.nonceKey), seqBytesIn(arena, requests[i]!.expiresAt), VIEW); // expiresAt, 6 bytes like a seq
-      }
+      for (const s of signed) if (s !== undefined) batch.putReceiptBatch(s.batch);
+      for (const i of live) batch.putNonce(requests[i]!.nonceKey, requests[i]!.expiresAt);
       // after the group being written, if it appends (else it was the last to, and is committed)
       append = newHashes.length > 0 ? merkle.prepareAppend(newHashes, before?.append?.pending === true ? before.append : undefined) : undefined;
-      if (append !== undefined) for (const op of append.ops) batch.put(arena.join(prefix.nodes, op.key), arena.join(EMPTY, op.value), VIEW);
+      if (append !== undefined) batch.putNodes(append.ops);
     } catch (error) {
       if (append?.pending === true) append.abort();
       await batch.close();
@@ -521,15 +469,5 @@ export class Intake {
       indexEntries,
       nonces: seenNonces,
     };
-  }
-
-  /** The original receipt of stored record `seq`, re-issued from its batch. */
-  async receiptFor(seq: number): Promise<Receipt> {
-    const found = await this.deps.records.batchOf(seq);
-    if (found === undefined) throw new Error(`record ${seq} has no receipt batch`);
-    const { batch } = found;
-    const leafHashes = await this.deps.records.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
-    const receipts = receiptsOf(batch, leafHashes);
-    return receipts[seq - batch.firstSequence]!;
   }
 }

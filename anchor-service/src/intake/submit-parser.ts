@@ -1,5 +1,5 @@
 // The fast path of POST /v1/leaves: reads the raw JSON body straight into packed records (the
-// 102-byte layout of store/records.ts), without JSON.parse's objects, zod's copies or hex strings.
+// 102-byte layout of common/formats/leaf/packed.ts), without JSON.parse's objects, zod's copies or hex strings.
 // It accepts only the plain form clients send — `{"records":[{…},…]}`, each record's fields once,
 // bytes32 values as "0x" + 64 hex digits, integers in plain digits, no escapes — and answers
 // undefined for anything else, which then goes the general way (JSON.parse, then the zod schema
@@ -11,7 +11,8 @@
 // any repeated field (it goes the general way), and the general way refuses a body in which any
 // object repeats a key (duplicateKeyIn, run only off the hot path).
 import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
-import { RECORD_BYTES } from "../store/records.ts";
+import { RECORD_BYTES } from "../../../common/formats/leaf/packed.ts";
+import { HEX_VALUE } from "../../../common/bytes.ts";
 
 /** A parsed submission: records packed back to back; the submitter is written by withSubmitter. */
 export class PackedSubmission {
@@ -56,13 +57,6 @@ const KINDS = new Set<number>(Object.values(EvidenceKind));
 const ALGORITHMS = new Set<number>(Object.values(DigestAlgorithm));
 const MAX_SUBMITTER = 0xffff_ffff;
 
-// hex digit → value, 255 otherwise
-const HEX = new Uint8Array(256).fill(255);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) {
-  HEX[65 + i] = 10 + i;
-  HEX[97 + i] = 10 + i;
-}
 
 // field bits
 const VERSION = 1;
@@ -137,8 +131,8 @@ export function parseSubmitBody(b: Uint8Array, maxRecords: number): PackedSubmis
     if (i + 68 > end || b[i] !== 34 || b[i + 1] !== 48 || b[i + 2] !== 120 || b[i + 67] !== 34) return false;
     let p = i + 3;
     for (let k = 0; k < 32; k++) {
-      const h = HEX[b[p]!]!;
-      const l = HEX[b[p + 1]!]!;
+      const h = HEX_VALUE[b[p]!]!;
+      const l = HEX_VALUE[b[p + 1]!]!;
       if ((h | l) === 255) return false;
       out[at + k] = (h << 4) | l;
       p += 2;

@@ -9,7 +9,8 @@ import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { AnchorDb } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, digestKey, readSeq, seqKey } from "./keys.ts";
 import type { RecordStore } from "./records.ts";
-import { BLOCK_RECORDS, RECORD_BYTES, unpackRecord } from "./records.ts";
+import { BLOCK_RECORDS } from "./records.ts";
+import { RECORD_BYTES, unpackRecord } from "../../../common/formats/leaf/packed.ts";
 
 /** At most this many leaves are listed for one digest (oldest first). */
 export const MAX_DIGEST_LEAVES = 1000;

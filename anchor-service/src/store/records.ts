@@ -1,126 +1,18 @@
 // Evidence records by sequence number, their lookup by leaf hash, and the intake batches that
-// hold their receipts' signatures. Records are packed (102 bytes) into aligned blocks of 256, one
+// hold their receipts' signatures (a stored record's receipt is re-issued from here: reads never
+// go through the intake). Records are packed (102 bytes, common/formats/leaf/packed.ts) into aligned blocks of 256, one
 // LevelDB key a block: an intake write puts one key per 256 records instead of one per record,
 // and a proof's few low-level leaves are one read. The leaf hash is never stored per record: it
 // is recomputed from the record (224-byte encoding, one SHA-256).
-import type { EvidenceRecord, EvidenceRecordBytes } from "../../../common/formats/leaf/leaf.ts";
-import { LEAF_LENGTH, LEAF_VERSION, encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
+import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
+import { encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
+import { RECORD_BYTES, leafHashOfPackedInto, unpackRecord } from "../../../common/formats/leaf/packed.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
-import { sha256Into } from "../../../common/formats/merkle/sha256.ts";
+import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
+import { receiptsOf } from "../../../common/formats/receipt/receipts.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
 import type { LeafFilter } from "./leaf-filter.ts";
-
-/** kind (1) ‖ digestAlgorithm (1) ‖ digest (32) ‖ salt (32) ‖ submitter (4, BE) ‖ subject (32). */
-export const RECORD_BYTES = 102;
-
-export function packRecord(record: EvidenceRecord): Uint8Array {
-  const out = new Uint8Array(RECORD_BYTES);
-  out[0] = record.kind;
-  out[1] = record.digestAlgorithm;
-  out.set(Buffer.from(record.digest.slice(2), "hex"), 2);
-  out.set(Buffer.from(record.salt.slice(2), "hex"), 34);
-  new DataView(out.buffer).setUint32(66, record.submitter);
-  out.set(Buffer.from(record.subject.slice(2), "hex"), 70);
-  return out;
-}
-
-// hex digit → value, 255 for anything else (indexed by char code < 128)
-const HEX_VALUE = new Uint8Array(128).fill(255);
-for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
-for (let i = 0; i < 6; i++) {
-  HEX_VALUE[65 + i] = 10 + i;
-  HEX_VALUE[97 + i] = 10 + i;
-}
-
-/** Decodes "0x" + 64 hex digits (either case) into out[at..at+32); false (out partly written) if it is not that. */
-function decodeBytes32Hex(hex: unknown, out: Uint8Array, at: number): boolean {
-  if (typeof hex !== "string" || hex.length !== 66 || hex.charCodeAt(0) !== 48 || hex.charCodeAt(1) !== 120) return false;
-  for (let i = 0; i < 32; i++) {
-    const hi = hex.charCodeAt(2 + 2 * i);
-    const lo = hex.charCodeAt(3 + 2 * i);
-    const h = hi < 128 ? HEX_VALUE[hi]! : 255;
-    const l = lo < 128 ? HEX_VALUE[lo]! : 255;
-    if ((h | l) === 255 || h > 15 || l > 15) return false;
-    out[at + i] = (h << 4) | l;
-  }
-  return true;
-}
-
-/**
- * packRecord for the hot path: the same bytes, decoded straight from the hex, or undefined when a
- * bytes32 field is not "0x" + 64 hex digits (the caller then lets encodeLeaf report it). The
- * numeric fields are written as given: check them (encodeLeafBytes does) before storing.
- */
-export function packRecordChecked(record: EvidenceRecord): Uint8Array | undefined {
-  const out = new Uint8Array(RECORD_BYTES);
-  if (!decodeBytes32Hex(record.digest, out, 2) || !decodeBytes32Hex(record.salt, out, 34) || !decodeBytes32Hex(record.subject, out, 70)) return undefined;
-  out[0] = record.kind;
-  out[1] = record.digestAlgorithm;
-  const s = record.submitter;
-  out[66] = Math.floor(s / 0x100_0000) & 0xff;
-  out[67] = (s >>> 16) & 0xff;
-  out[68] = (s >>> 8) & 0xff;
-  out[69] = s & 0xff;
-  return out;
-}
-
-// 0x00 ‖ leaf (common/evidence/LEAF.md: seven 32-byte words), reused: every byte that is not
-// constant zero padding is rewritten for each record, and hashing is synchronous
-const LEAF_INPUT = new Uint8Array(1 + LEAF_LENGTH);
-LEAF_INPUT[32] = LEAF_VERSION;
-
-/**
- * The RFC 9162 leaf hash of the packed record at packed[at..at+102), hashLeaf(encodeLeaf(record))
- * without unpacking it, written to out[outAt..outAt+32). The record must be valid (kind,
- * algorithm and submitter in range, as the intake's parsers guarantee).
- */
-export function leafHashOfPackedInto(packed: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
-  const b = LEAF_INPUT;
-  b[64] = packed[at]!; // kind: word 1
-  b[96] = packed[at + 1]!; // digestAlgorithm: word 2
-  // byte loops rather than set(subarray(…)): no view objects on this path
-  for (let k = 0; k < 64; k++) b[97 + k] = packed[at + 2 + k]!; // digest, salt: words 3 and 4
-  b[189] = packed[at + 66]!; // submitter: last 4 bytes of word 5
-  b[190] = packed[at + 67]!;
-  b[191] = packed[at + 68]!;
-  b[192] = packed[at + 69]!;
-  for (let k = 0; k < 32; k++) b[193 + k] = packed[at + 70 + k]!; // subject: word 6
-  sha256Into(b, out, outAt);
-}
-
-/** leafHashOfPackedInto, as a new 32-byte array. */
-export function leafHashOfPacked(packed: Uint8Array, at: number): Uint8Array {
-  const out = new Uint8Array(32);
-  leafHashOfPackedInto(packed, at, out, 0);
-  return out;
-}
-
-/** The record fields of a packed record as bytes (views into `packed`), for encodeLeafBytes. */
-export function packedRecordBytes(packed: Uint8Array, record: Pick<EvidenceRecord, "version" | "kind" | "digestAlgorithm" | "submitter">): EvidenceRecordBytes {
-  return {
-    version: record.version,
-    kind: record.kind,
-    digestAlgorithm: record.digestAlgorithm,
-    digest: packed.subarray(2, 34),
-    salt: packed.subarray(34, 66),
-    submitter: record.submitter,
-    subject: packed.subarray(70, 102),
-  };
-}
-
-export function unpackRecord(bytes: Uint8Array): EvidenceRecord {
-  const hex = (from: number, to: number) => `0x${Buffer.from(bytes.subarray(from, to)).toString("hex")}`;
-  return {
-    version: 1,
-    kind: bytes[0] as EvidenceRecord["kind"],
-    digestAlgorithm: bytes[1] as EvidenceRecord["digestAlgorithm"],
-    digest: hex(2, 34),
-    salt: hex(34, 66),
-    submitter: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(66),
-    subject: hex(70, 102),
-  };
-}
 
 export type StoredRecord = { seq: number; record: EvidenceRecord; leafHash: Uint8Array };
 
@@ -344,6 +236,16 @@ export class RecordStore {
   /** The existing index entry for a leaf hash's prefix (to append to on a prefix collision). */
   async indexEntries(leafHashes: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
     return this.db.leafIndex.getMany(leafHashes.map(indexKey));
+  }
+
+  /** The original receipt of stored record `seq`, re-issued from its batch. */
+  async receiptOf(seq: number): Promise<Receipt> {
+    const found = await this.batchOf(seq);
+    if (found === undefined) throw new Error(`record ${seq} has no receipt batch`);
+    const { batch } = found;
+    const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
+    const receipts = receiptsOf(batch, leafHashes);
+    return receipts[seq - batch.firstSequence]!;
   }
 
   /** The intake batch (request) that holds record `seq`'s receipt. */

@@ -7,6 +7,7 @@
 // Every string in a receipt is hex, an ISO time or an address: nothing needs JSON escaping.
 import type { Receipt, SignedReceiptBatch } from "./receipts.ts";
 import { isoSeconds, receiptsOf } from "./receipts.ts";
+import { HEX_DIGITS } from "../../bytes.ts";
 import type { BatchTree } from "./batch-tree.ts";
 
 const ascii = (text: string): Buffer => Buffer.from(text, "latin1");
@@ -18,13 +19,6 @@ const COMMA = 44;
 // "0x" + 64 hex digits, quoted
 const QUOTED_HASH = 68;
 
-const HEX = new Uint8Array(512);
-for (let b = 0; b < 256; b++) {
-  const h = b.toString(16).padStart(2, "0");
-  HEX[2 * b] = h.charCodeAt(0);
-  HEX[2 * b + 1] = h.charCodeAt(1);
-}
-
 /** Writes `0x` + the lowercase hex of bytes[from..from+32) at out[at..at+66). */
 function writeHex32(bytes: Uint8Array, out: Uint8Array, at: number, from = 0): void {
   out[at] = 48;
@@ -32,8 +26,8 @@ function writeHex32(bytes: Uint8Array, out: Uint8Array, at: number, from = 0): v
   let o = at + 2;
   for (let i = from; i < from + 32; i++) {
     const b = bytes[i]! << 1;
-    out[o++] = HEX[b]!;
-    out[o++] = HEX[b + 1]!;
+    out[o++] = HEX_DIGITS[b]!;
+    out[o++] = HEX_DIGITS[b + 1]!;
   }
 }
 
