@@ -94,7 +94,10 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     for (let i = 0; i < 100; i++) {
       const loan = await node.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") });
       if (loan.statusCode === 200) {
-        expect((loan.json() as { fees?: unknown }).fees).to.deep.equal([{ installment: 1, amountFen: "30050" }]);
+        const indexed = loan.json() as { fees?: unknown; allInAprBps?: unknown };
+        expect(indexed.fees).to.deep.equal([{ installment: 1, amountFen: "30050" }]);
+        // the loan's output shows the all-in APR approval computed, recomputed from the chain's schedule and the indexed fees
+        expect(indexed.allInAprBps).to.equal(body.allInAprBps);
         return;
       }
       await new Promise((r) => setTimeout(r, 100));

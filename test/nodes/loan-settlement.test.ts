@@ -3,12 +3,14 @@
 // (10,000 yuan at 24% for 12 months: 6.45 yuan, where a full payoff owed 1,347.15); the amount
 // must be exactly what settles it today; the index, the loan's output and the day's
 // reconciliation show the settlement. A registered, undisbursed loan is cancelled by its branch's
-// approver; a disbursed one is refused with NODE_ERR_LOAN_DISBURSED, writing nothing.
+// approver; a disbursed one is refused with NODE_ERR_LOAN_DISBURSED, writing nothing, and so is a
+// cancellation the chain refuses because a disbursement landed first.
 import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { NodeOperations } from "../../nodes/src/operations.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
@@ -200,4 +202,35 @@ describe("node API: early settlement and cancellation", function () {
   async function startDay(loanId: string): Promise<number> {
     return Number(((await node.ops.deps.ledger.getFunction("loan")(loanId)) as { startDay: bigint }).startDay);
   }
+});
+
+describe("cancellation: the chain's refusal after the node's checks passed", function () {
+  const loanId = `0x${"cd".repeat(32)}`;
+  const actor = { userId: "test.approver", role: "approver" as const, memberId: 2 };
+  /** Branch 2's node; the ledger shows the loan registered and undisbursed, and the outbox ends the write as `final`. */
+  function opsEndingWith(final: Record<string, unknown>): NodeOperations {
+    const ledger = { getFunction: (name: string) => async () => (name === "loan" ? { branch: 2n, state: 1n, disbursedMask: 0n } : undefined) };
+    const outbox = { status: async () => undefined, enqueue: async () => ({}), settled: async () => ({ serial: `cancel:${loanId}`, kind: "cancelLoan", ...final }) };
+    return new NodeOperations({ memberId: 2, ledger, outbox, chainWriteTimeoutMs: 10 } as never);
+  }
+  async function codeOf(final: Record<string, unknown>): Promise<string> {
+    try {
+      await opsEndingWith(final).cancelLoan(actor, loanId, 3);
+    } catch (error) {
+      return (error as { code: string }).code;
+    }
+    return "accepted";
+  }
+
+  it("maps a disbursement that landed first (LedgerPartlyDisbursed, LedgerWrongState Active or Settled) to NODE_ERR_LOAN_DISBURSED", async function () {
+    expect(await codeOf({ state: "failed", failure: { code: "LedgerPartlyDisbursed", args: [loanId] } })).to.equal("NODE_ERR_LOAN_DISBURSED");
+    expect(await codeOf({ state: "failed", failure: { code: "LedgerWrongState", args: [loanId, "2"] } })).to.equal("NODE_ERR_LOAN_DISBURSED");
+    expect(await codeOf({ state: "failed", failure: { code: "LedgerWrongState", args: [loanId, "3"] } })).to.equal("NODE_ERR_LOAN_DISBURSED");
+  });
+
+  it("answers any other refusal as NODE_ERR_CHAIN_REFUSED, a write still under way as NODE_ERR_OUTBOX_PENDING, a confirmed one with the entry", async function () {
+    expect(await codeOf({ state: "failed", failure: { code: "LedgerNotBranchOrUnion", args: ["0x0", "2"] } })).to.equal("NODE_ERR_CHAIN_REFUSED");
+    expect(await codeOf({ state: "sent" })).to.equal("NODE_ERR_OUTBOX_PENDING");
+    expect(await codeOf({ state: "confirmed" })).to.equal("accepted");
+  });
 });
