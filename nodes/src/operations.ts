@@ -9,7 +9,7 @@ import { AccountRole } from "../../common/consortium/members.ts";
 import type { Contract } from "ethers";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import type { AnchorEvidence } from "./bureau/consent.ts";
-import { EvidenceKind, DigestAlgorithm, LEAF_VERSION, leafHashOf } from "../../common/evidence/leaf.ts";
+import { EvidenceKind, DigestAlgorithm, LEAF_VERSION, leafHashOf } from "../../common/formats/leaf/leaf.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { dateToDay, dayToDate } from "../../common/lending/dates.ts";
 import { generateSchedule, ScheduleError, type RepaymentMethod } from "../../common/lending/schedule.ts";
