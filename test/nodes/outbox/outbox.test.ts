@@ -235,6 +235,10 @@ describe("outbox: ledger calls", function () {
     const cancel = ledgerInterface.decodeFunctionData("cancelLoan", calldataOf({ serial: "CAN-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 3 } }));
     expect(cancel[1]).to.equal(3n);
     expect(targetOf({ kind: "cancelLoan" })).to.equal("ledger");
+    const voucher = `0x${"ee".repeat(32)}`;
+    const settle = ledgerInterface.decodeFunctionData("settle", calldataOf({ serial: "STL-1", kind: "settle", args: { loanId: LOAN, amount: "1000645", voucher } }));
+    expect([settle[0], settle[1], settle[2], settle[3]]).to.deep.equal([LOAN, 1_000_645n, keccak256(toUtf8Bytes("STL-1")), voucher]);
+    expect(targetOf({ kind: "settle" })).to.equal("ledger");
   });
 
   it("encodes the dispute kinds as DisputeResolution calls", function () {
