@@ -154,6 +154,28 @@ describe("outbox sender: crashes at any point send each flow once", function () 
     expect(await nonceOf(), "nothing sent").to.equal(nonce0);
   });
 
+  it("(3b) an early settlement on chain but recorded as queued: found by its RepaymentReceived, confirmed, nothing sent", async function () {
+    const loanId = await registeredLoan();
+    const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    await restartAndDrain();
+    expect((await store.outbox.status(dis.serial))!.state).to.equal("confirmed");
+    const ledger = lc.ledgerAs(wallet);
+    const [penalty, interest, principal] = (await ledger.getFunction("settlementOwed")(loanId)) as [bigint, bigint, bigint];
+    const owed = penalty + interest + principal;
+    const stl = serial("STL");
+    const voucher = bytes32(`voucher of ${stl}`);
+    await store.outbox.enqueue({ serial: stl, kind: "settle", args: { loanId, amount: owed, voucher } });
+    const tx = await ledger.getFunction("settle")(loanId, owed, keccak256(toUtf8Bytes(stl)), voucher);
+    await tx.wait();
+    const nonce0 = await nonceOf();
+    const outbox = await restartAndDrain();
+    const e = (await outbox.status(stl))!;
+    expect(e.state).to.equal("confirmed");
+    expect(e.txHash, "the transaction found on chain").to.equal(tx.hash);
+    expect(e.attempts).to.equal(0);
+    expect(await nonceOf(), "nothing sent").to.equal(nonce0);
+  });
+
   it("a stale serialUsed answer lets a duplicate through to the estimate; LedgerDuplicateSerial with our own flow on chain counts as done", async function () {
     const loanId = await registeredLoan();
     const dis = serial("DIS");
