@@ -119,8 +119,8 @@ export function memoRangeHasher(leafHashes: readonly Uint8Array[]): RangeHasher 
 }
 
 /**
- * PATH(m, D[n]) of RFC 9162 §2.1.3.1, bottom-up as the RFC emits it. Walks down from the root
- * collecting siblings top-down, then reverses.
+ * PATH(m, D[n]) of RFC 9162 §2.1.3.1, bottom-up as the RFC emits it: inclusionPath's nodes,
+ * hashed, in reverse.
  */
 export function inclusionProof(leafIndex: number, treeSize: number, rangeHash: RangeHasher): Uint8Array[] {
   checkCount("leafIndex", leafIndex);
@@ -128,20 +128,39 @@ export function inclusionProof(leafIndex: number, treeSize: number, rangeHash: R
   if (leafIndex >= treeSize) {
     throw new RangeError(`leafIndex ${leafIndex} is not below treeSize ${treeSize}`);
   }
-  const topDown: Uint8Array[] = [];
+  const begins: number[] = [];
+  const ends: number[] = [];
+  const n = inclusionPath(leafIndex, treeSize, begins, ends);
+  const topDown: Uint8Array[] = new Array(n);
+  for (let p = 0; p < n; p++) topDown[p] = rangeHash(begins[p]!, ends[p]!);
+  return topDown.reverse();
+}
+
+/**
+ * The one walk of PATH(m, D[n]), without hashing: walks down from the root and writes the range
+ * [begins[p], ends[p]) of each proof node, top-down (the proof lists them bottom-up), into the
+ * caller's arrays; returns how many. inclusionProof, the receipt builders and the anchor's reply
+ * writer (common/formats/receipt/) all take their proofs' nodes from here. Only a right sibling
+ * can end at treeSize; every other node is a complete subtree of width k aligned to k. The
+ * arguments are trusted (leafIndex < treeSize; inclusionProof checks them).
+ */
+export function inclusionPath(leafIndex: number, treeSize: number, begins: { [p: number]: number }, ends: { [p: number]: number }): number {
+  let n = 0;
   let begin = 0;
   let end = treeSize;
   while (end - begin > 1) {
     const k = largestPowerOfTwoBelow(end - begin);
     if (leafIndex < begin + k) {
-      topDown.push(rangeHash(begin + k, end));
+      begins[n] = begin + k;
+      ends[n++] = end;
       end = begin + k;
     } else {
-      topDown.push(rangeHash(begin, begin + k));
+      begins[n] = begin;
+      ends[n++] = begin + k;
       begin += k;
     }
   }
-  return topDown.reverse();
+  return n;
 }
 
 /**

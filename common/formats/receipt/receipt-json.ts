@@ -8,6 +8,7 @@
 import type { Receipt, SignedReceiptBatch } from "./receipts.ts";
 import { isoSeconds, receiptsOf } from "./receipts.ts";
 import { HEX_DIGITS } from "../../bytes.ts";
+import { inclusionPath } from "../merkle/rfc9162.ts";
 import type { BatchTree } from "./batch-tree.ts";
 
 const ascii = (text: string): Buffer => Buffer.from(text, "latin1");
@@ -55,8 +56,8 @@ export class BatchReceipts {
   readonly #tail: Buffer;
   readonly #depth: number;
   // the proof walk's nodes, top-down: height (-1 for a right-edge node) and index (or begin)
-  readonly #pathHeight = new Int32Array(64);
-  readonly #pathIndex = new Int32Array(64);
+  readonly #pathBegin = new Int32Array(64);
+  readonly #pathEnd = new Int32Array(64);
   #objects: Receipt[] | undefined;
 
   constructor(batch: SignedReceiptBatch, tree: BatchTree) {
@@ -78,10 +79,8 @@ export class BatchReceipts {
   }
 
   /**
-   * Writes receipt `index`'s JSON at out[at..]; returns the new offset. The proof is
-   * inclusionProof's walk (common/merkle/rfc9162.ts): top-down, then written bottom-up. In the
-   * RFC's left-heavy tree every node on the walk is a complete subtree of width k aligned to k,
-   * except right siblings that end at the batch's end.
+   * Writes receipt `index`'s JSON at out[at..]; returns the new offset. The proof's nodes are
+   * inclusionProof's (inclusionPath, ../merkle/rfc9162.ts): found top-down, written bottom-up.
    *
    * Each node's `"0x…"` is written out once per reply; `seen` remembers where (offset + 1, by
    * height and index; right-edge nodes by begin), and later uses copy it within `out`. A leaf's
@@ -105,37 +104,16 @@ export class BatchReceipts {
     out.set(this.#middle, o);
     o += this.#middle.length;
     const count = this.batch.count;
-    const heights = this.#pathHeight;
-    const indexes = this.#pathIndex;
-    let n = 0;
-    let begin = 0;
-    let end = count;
-    while (end - begin > 1) {
-      const width = end - begin;
-      let k = 1;
-      let height = 0;
-      while (k * 2 < width) {
-        k *= 2;
-        height++;
-      }
-      if (index < begin + k) {
-        if (end === count) {
-          heights[n] = -1;
-          indexes[n++] = begin + k;
-        } else {
-          heights[n] = height;
-          indexes[n++] = (begin + k) / k;
-        }
-        end = begin + k;
-      } else {
-        heights[n] = height;
-        indexes[n++] = begin / k;
-        begin += k;
-      }
-    }
+    const begins = this.#pathBegin;
+    const ends = this.#pathEnd;
+    const n = inclusionPath(index, count, begins, ends);
     for (let p = n - 1; p >= 0; p--) {
-      const h = heights[p]!;
-      const i = indexes[p]!;
+      // a node ending at the batch's end is a right-edge node, known by where it begins; any
+      // other is the complete subtree of height log2(width) at index begin / width
+      const begin = begins[p]!;
+      const width = ends[p]! - begin;
+      const h = ends[p] === count ? -1 : 31 - Math.clz32(width);
+      const i = h === -1 ? begin : begin / width;
       const written = h === -1 ? (seen.edge.get(i) ?? 0) : seen.complete[h]![i]!;
       if (written !== 0) {
         out.copyWithin(o, written - 1, written - 1 + QUOTED_HASH);

@@ -18,7 +18,7 @@
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
-import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
+import { inclusionPath, inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
 import { checkedAddress, checkedChainId, parseSignature, type TypedDataSigner } from "../../auth/eip712.ts";
 
 export type ReceiptDomain = {
@@ -283,8 +283,8 @@ function buildReceipts(
   if (size >= 67_108_864) return buildReceiptsGeneric(batch, leafHashes, rangeHash);
   const receivedAt = isoSeconds(batch.receivedAt);
   const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
-  // Each node appears in many proofs; convert it to hex once, keyed by its range. The walk below
-  // is inclusionProof's (common/merkle/rfc9162.ts), step for step, over hex instead of bytes.
+  // Each node appears in many proofs; convert it to hex once, keyed by its range. The nodes are
+  // inclusionProof's (inclusionPath, ../merkle/rfc9162.ts), over hex instead of bytes.
   const hexOf = new Map<number, string>();
   const stride = size + 1;
   const nodeHex = (begin: number, end: number): string => {
@@ -298,25 +298,12 @@ function buildReceipts(
     return hex;
   };
   const receipts: Receipt[] = new Array(size);
-  const topDown: string[] = [];
+  const begins = new Float64Array(64);
+  const ends = new Float64Array(64);
   for (let i = 0; i < size; i++) {
-    topDown.length = 0;
-    let begin = 0;
-    let end = size;
-    while (end - begin > 1) {
-      const width = end - begin;
-      let k = 1;
-      while (k * 2 < width) k *= 2; // largest power of two strictly below width
-      if (i < begin + k) {
-        topDown.push(nodeHex(begin + k, end));
-        end = begin + k;
-      } else {
-        topDown.push(nodeHex(begin, begin + k));
-        begin += k;
-      }
-    }
-    const proof: string[] = new Array(topDown.length);
-    for (let p = 0; p < topDown.length; p++) proof[p] = topDown[topDown.length - 1 - p]!;
+    const n = inclusionPath(i, size, begins, ends);
+    const proof: string[] = new Array(n);
+    for (let p = 0; p < n; p++) proof[p] = nodeHex(begins[n - 1 - p]!, ends[n - 1 - p]!);
     receipts[i] = {
       leafHash: leafHex !== undefined ? leafHex[i]! : toHex(leafHashes[i]!),
       sequence: batch.firstSequence + i,
