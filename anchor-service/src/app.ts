@@ -144,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   api.get("/v1/bundles/:leafHash", {
-    schema: { summary: "The self-contained evidence bundle of an anchored leaf (see common/evidence/BUNDLE.md)", params: LeafParams, response: { 200: EvidenceBundleSchema, ...errors } },
+    schema: { summary: "The self-contained evidence bundle of an anchored leaf (see common/formats/bundle/BUNDLE.md)", params: LeafParams, response: { 200: EvidenceBundleSchema, ...errors } },
     handler: async (request) => deps.queries.bundle(request.params.leafHash),
   });
 

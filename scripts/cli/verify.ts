@@ -5,7 +5,7 @@
 // Online checks need the consortium's trust anchor (--trust): without it they are indeterminate
 // and the result cannot pass. Exit codes: 0 pass, 1 fail, 2 bad input (arguments, unreadable
 // file, invalid bundle or trust anchor), 3 indeterminate. The checks and what they mean:
-// common/evidence/BUNDLE.md.
+// common/formats/bundle/BUNDLE.md.
 import { createHash, getHashes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -33,7 +33,7 @@ stated block and time; the submitter was an active member then; nobody revoked i
   --min-confirmations N    blocks required on top of the anchoring block (default 0)
   -h, --help               this text
 
-Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate. Details: common/evidence/BUNDLE.md.
+Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate. Details: common/formats/bundle/BUNDLE.md.
 `;
 export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, indeterminate: 3 } as const;
 /** Per request; a hung endpoint makes its checks indeterminate instead of hanging the CLI. */

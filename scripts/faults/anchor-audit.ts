@@ -1,6 +1,6 @@
 // What every anchor fault scenario checks at the end, against the promises the service made:
 // every receipt a client received is genuine, its record is stored at the receipt's sequence
-// number, anchored, and its bundle verifies against the chain (common/evidence/verify.ts) bound
+// number, anchored, and its bundle verifies against the chain (common/formats/bundle/verify.ts) bound
 // to the consortium's trust anchor (the harness's own chain and registry; the service must
 // publish the same one); no leaf is stored twice; the digest index holds exactly the stored
 // records; no head is left lost.

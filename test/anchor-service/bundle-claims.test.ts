@@ -1,5 +1,5 @@
 // A real anchor service on Anvil hands out a genuine bundle; each attack on its time claims is
-// then verified online (common/evidence/verify.ts with anchor-claims.ts): a fabricated anchor
+// then verified online (common/formats/bundle/verify.ts with anchor-claims.ts): a fabricated anchor
 // dated 2020 in front of the genuine one (moved into recommits), receipts forged or dated 1999,
 // and a head the service committed seven weeks after the receipt promised 60 s. Each passed
 // before the anchor's claims and the receipt were checked.

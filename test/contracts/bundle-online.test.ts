@@ -1,4 +1,4 @@
-// verifyOnline (common/evidence/verify.ts) against the deployed consortium: a real bundle built
+// verifyOnline (common/formats/bundle/verify.ts) against the deployed consortium: a real bundle built
 // from a committed head passes every check with two agreeing endpoints; a head the chain lacks,
 // a wrong block, a revoked or superseded leaf, a suspended submitter, endpoints that disagree or
 // fail, a chain that lost the head and got it re-committed; and the CLI over HTTP JSON-RPC.

@@ -1,4 +1,4 @@
-// The TypeScript RFC 9162 implementation (common/merkle) and the Solidity one (MerkleLog, as
+// The TypeScript RFC 9162 implementation (common/formats/merkle) and the Solidity one (MerkleLog, as
 // deployed inside EvidenceLog and a test harness) must agree on every vector: proofs generated
 // in TypeScript verify on chain, corrupted ones are refused on chain, and leaf encodings decode
 // to the same fields.

@@ -1,7 +1,7 @@
 // Security checks against a real anchor service (Anvil, real LevelDB, app.inject): forged
 // receipts, forged or tampered evidence bundles, proofs for a head that is not on chain, and
 // evidence anchored in a look-alike EvidenceLog outside the consortium are all refused — by
-// common/auth/receipts.ts, by POST /v1/verify (online, bound to the service's trust anchor) and
+// common/formats/receipt/receipts.ts, by POST /v1/verify (online, bound to the service's trust anchor) and
 // by verifyOffline.
 // Replay of a signed submission and a submission signed by a suspended member are covered in
 // test/anchor-service/api.test.ts ("ANCHOR_ERR_REPLAY …", "suspension"); see THREATS.md.

@@ -328,7 +328,7 @@ export class MerkleStore {
     return this.rangeHash(0, size);
   }
 
-  /** RFC 9162 §2.1.3.1 PATH(leafIndex, D[treeSize]), exactly as common/merkle produces it. */
+  /** RFC 9162 §2.1.3.1 PATH(leafIndex, D[treeSize]), exactly as common/formats/merkle produces it. */
   async inclusionProof(leafIndex: number, treeSize: number): Promise<Uint8Array[]> {
     checkCount("leafIndex", leafIndex);
     checkCount("treeSize", treeSize);
@@ -339,7 +339,7 @@ export class MerkleStore {
     return this.#twice((hasher) => rfcInclusionProof(leafIndex, treeSize, hasher));
   }
 
-  /** RFC 9162 §2.1.4.1 PROOF(first, D[second]), exactly as common/merkle produces it. */
+  /** RFC 9162 §2.1.4.1 PROOF(first, D[second]), exactly as common/formats/merkle produces it. */
   async consistencyProof(first: number, second: number): Promise<Uint8Array[]> {
     checkCount("first", first);
     checkCount("second", second);

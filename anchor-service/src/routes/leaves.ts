@@ -112,7 +112,7 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         const { pending } = auth;
         const receipts = await deps.intake.submitIssued({ signer: pending.signer, memberId, nonceKey: nonceKey(pending.signer, pending.nonce), expiresAt: pending.expiresAt, records });
         deps.metrics.intakeRequests.inc();
-        // receipts are written by our own code to ReceiptSchema (intake/receipt-json.ts); re-encoding
+        // receipts are written by our own code to ReceiptSchema (common/formats/receipt/receipt-json.ts); re-encoding
         // 10,000 of them through zod would cost more than the whole intake, so it is not re-applied
         return reply.type("application/json").send(receipts.json() as never);
       },

@@ -5,7 +5,7 @@ import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf
 
 export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (32 bytes)");
 
-/** One evidence record as a member submits it (the leaf record of common/evidence/LEAF.md). */
+/** One evidence record as a member submits it (the leaf record of common/formats/leaf/LEAF.md). */
 export const SubmittedRecord = z.strictObject({
   version: z.literal(1).default(1).describe("leaf format version; 1"),
   kind: z.literal(Object.values(EvidenceKind)).describe("1 contract, 2 consent, 3 credit query, 4 fund-flow voucher, 5 ruling, 6 lifecycle notice, 7 document"),

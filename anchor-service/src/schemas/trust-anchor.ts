@@ -5,7 +5,7 @@ import { TrustAnchorSchema } from "../../../common/formats/bundle/trust-anchor.t
 import { VerifyResponse } from "./leaves.ts";
 
 export const TrustAnchorResponse = TrustAnchorSchema.describe(
-  "the consortium's trust anchor (format jointledger.trust-anchor/1): chain id, genesis block hash, ConsortiumRegistry; see common/evidence/BUNDLE.md",
+  "the consortium's trust anchor (format jointledger.trust-anchor/1): chain id, genesis block hash, ConsortiumRegistry; see common/formats/bundle/BUNDLE.md",
 );
 
 export const TrustAnchorSummary = z.object({

@@ -21,7 +21,7 @@ export function hashChildrenInto(left: Uint8Array, right: Uint8Array, out: Uint8
   sha256Into(NODE_INPUT, out, at);
 }
 
-/** RFC 9162 SHA-256(0x01 ‖ left ‖ right) as a new 32-byte array (common/merkle's hashChildren, same bytes). */
+/** RFC 9162 SHA-256(0x01 ‖ left ‖ right) as a new 32-byte array (common/formats/merkle's hashChildren, same bytes). */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
   hashChildrenInto(left, right, out, 0);

@@ -1,6 +1,6 @@
-// The RFC 9162 tree over one receipt batch's leaf hashes (common/auth/receipts.ts), kept flat:
+// The RFC 9162 tree over one receipt batch's leaf hashes (common/formats/receipt/receipts.ts), kept flat:
 // each level of complete subtrees in one array, the few ragged nodes on the right edge by where
-// they begin. It answers the same ranges with the same hashes as common/merkle's memoRangeHasher
+// they begin. It answers the same ranges with the same hashes as common/formats/merkle's memoRangeHasher
 // (the tests compare them), without a separate object per node.
 import type { RangeHasher } from "../merkle/rfc9162.ts";
 import { hashAdjacentInto, hashChildrenInto } from "../merkle/sha256.ts";

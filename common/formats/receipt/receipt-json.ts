@@ -1,5 +1,5 @@
 // The intake reply, `{"receipts":[…]}`, written straight into one Buffer: byte for byte what
-// JSON.stringify gives for the Receipt objects of common/auth/receipts.ts, without building them.
+// JSON.stringify gives for the Receipt objects of common/formats/receipt/receipts.ts, without building them.
 // A 1,000-record reply is about 1.3 MB, nearly all of it proofs whose nodes are shared by many
 // receipts, so each node's JSON text is made once and copied; the parts every receipt of a batch
 // shares (log id, time, batch, service) are made once per batch.

@@ -1,7 +1,7 @@
 // MerkleStore: the anchor service's LevelDB Merkle log. One suite body runs against an in-memory
-// level and a real LevelDB in a temp directory. Expected values come from common/merkle's
+// level and a real LevelDB in a temp directory. Expected values come from common/formats/merkle's
 // in-memory functions (themselves checked against a recursive RFC reference in
-// test/common/merkle.test.ts); every proof is also verified.
+// test/common/formats/merkle/rfc9162.test.ts); every proof is also verified.
 //
 // The harness plays the anchor service: leaf hashes are its "records" (a sublevel keyed by
 // index), its committed size is a "meta" entry, and records, size and Merkle nodes go into one
@@ -198,7 +198,7 @@ function rng(seed: number): (below: number) => number {
 const EXHAUSTIVE_UP_TO = 40;
 
 /**
- * After a commit: roots, inclusion and consistency proofs equal common/merkle's and verify.
+ * After a commit: roots, inclusion and consistency proofs equal common/formats/merkle's and verify.
  * When n <= 40: every (index, size) and (m, size) pair of the sizes checked, and every size
  * <= n at every 4th n; otherwise a sample that always includes the edges (size n, n - 1, powers
  * of two, first and last leaves).

@@ -1,4 +1,4 @@
-// The anchoring claims and the intake receipt of a bundle (common/evidence/anchor-claims.ts),
+// The anchoring claims and the intake receipt of a bundle (common/formats/bundle/anchor-claims.ts),
 // judged against what a chain is made to say: a backdated anchor in front of a genuine recommit,
 // a receipt that is forged, for another leaf or broken by the anchor's time, a lost anchor that is
 // vouched for or not, and an earlier claim the chain holds but that does not say what it claims.

@@ -1,4 +1,4 @@
-// EvidenceBundleSchema (common/evidence/bundle.ts): a valid bundle round-trips through JSON;
+// EvidenceBundleSchema (common/formats/bundle/bundle.ts): a valid bundle round-trips through JSON;
 // unknown keys, bad hex lengths, missing fields and inconsistent times are refused with a
 // message naming the field.
 import { expect } from "chai";

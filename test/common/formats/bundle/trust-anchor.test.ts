@@ -1,4 +1,4 @@
-// common/evidence/trust-anchor.ts: the schema (every bad field named), the canonical form and
+// common/formats/bundle/trust-anchor.ts: the schema (every bad field named), the canonical form and
 // fingerprint (what binds a verdict, and only that), loading from a file or a URL, and
 // BUNDLE.md's trust-anchor example, which must stay what sampleTrustAnchor() builds.
 import { expect } from "chai";

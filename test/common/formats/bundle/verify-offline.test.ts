@@ -1,4 +1,4 @@
-// verifyOffline and overall (common/evidence/verify.ts): a valid bundle passes the three offline
+// verifyOffline and overall (common/formats/bundle/verify.ts): a valid bundle passes the three offline
 // checks, and every single corruption makes exactly the expected checks fail.
 import { expect } from "chai";
 import { toHex } from "../../../../common/bytes.ts";

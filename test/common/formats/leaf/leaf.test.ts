@@ -1,4 +1,4 @@
-// The v1 evidence leaf (common/evidence/LEAF.md): layout, vectors, round trips and every
+// The v1 evidence leaf (common/formats/leaf/LEAF.md): layout, vectors, round trips and every
 // rejection code. Expected bytes are assembled by hand with Buffer writes and hashed with
 // node:crypto, independently of ethers and of the module under test.
 import { expect } from "chai";
@@ -85,7 +85,7 @@ const PINNED_HASHES = [
   "0x55aa03d22c3e4015639703e3b0af76c4e7893bc8b6c12d09d8bb745582de8ef6",
 ];
 
-describe("common/evidence/leaf", () => {
+describe("common/formats/leaf", () => {
   describe("constants", () => {
     it("version, length and the numbering of kinds and algorithms are the spec's", () => {
       expect(LEAF_VERSION).to.equal(1);

@@ -189,7 +189,7 @@ describe("common/bytes", () => {
   });
 });
 
-describe("common/merkle/rfc9162", function () {
+describe("common/formats/merkle/rfc9162", function () {
   // The exhaustive sections hash a few million times; leave room for slow CI machines.
   this.timeout(120_000);
 

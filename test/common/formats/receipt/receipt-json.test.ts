@@ -1,5 +1,5 @@
-// The intake reply written straight into a Buffer (anchor-service/src/intake/receipt-json.ts)
-// must be byte for byte JSON.stringify of the receipts common/auth/receipts.ts builds, for any
+// The intake reply written straight into a Buffer (common/formats/receipt/receipt-json.ts)
+// must be byte for byte JSON.stringify of the receipts common/formats/receipt/receipts.ts builds, for any
 // batch size and any mix of this group's batches and receipts re-issued from storage; the flat
 // batch tree (batch-tree.ts) must answer every node a proof asks for as memoRangeHasher does.
 import { expect } from "chai";

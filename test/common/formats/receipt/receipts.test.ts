@@ -1,4 +1,4 @@
-// Anchor intake receipts (common/auth/receipts.ts): one signature per batch, a receipt per record
+// Anchor intake receipts (common/formats/receipt/receipts.ts): one signature per batch, a receipt per record
 // that verifies alone; the EIP-712 format written out by hand; every receipt of batches of
 // 1, 2, 3, … 1000 records verifying; each signed or proven field tampered; malformed JSON; and
 // the batch signing and receipt verification rates (printed, not asserted).
