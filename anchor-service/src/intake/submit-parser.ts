@@ -14,6 +14,9 @@ import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf
 import { RECORD_BYTES } from "../../../common/formats/leaf/packed.ts";
 import { HEX_VALUE } from "../../../common/bytes.ts";
 
+// the general way's duplicate-key check lives in common/ (the node refuses repeated keys too)
+export { duplicateKeyIn } from "../../../common/json/duplicate-keys.ts";
+
 /** A parsed submission: records packed back to back; the submitter is written by withSubmitter. */
 export class PackedSubmission {
   readonly count: number;
@@ -235,59 +238,4 @@ export function parseSubmitBody(b: Uint8Array, maxRecords: number): PackedSubmis
   ws();
   if (i !== end) return undefined;
   return new PackedSubmission(count, packed.subarray(0, count * RECORD_BYTES), submitters.subarray(0, count));
-}
-
-/**
- * The path of the first key an object of `b` names twice (`records[0].kind`), or undefined. `b`
- * must be valid JSON (JSON.parse accepted it). Keys are compared as decoded strings, so an
- * escaped spelling of a key (`"kin\u0064"`) repeats it too.
- */
-export function duplicateKeyIn(b: Uint8Array): string | undefined {
-  // one frame per open object (its keys so far) or array (its index)
-  const stack: Array<{ keys: Set<string> | undefined; name: string; index: number }> = [];
-  const bytes = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  let expectKey = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i]!;
-    if (c === 34) {
-      const start = i;
-      let escaped = false;
-      for (i++; bytes[i] !== 34; i++) {
-        if (bytes[i] === 92) {
-          escaped = true;
-          i++;
-        }
-      }
-      if (!expectKey) continue;
-      expectKey = false;
-      const key = escaped ? (JSON.parse(bytes.toString("utf8", start, i + 1)) as string) : bytes.toString("utf8", start + 1, i);
-      const top = stack[stack.length - 1]!;
-      if (top.keys!.has(key)) return pathOf(stack, key);
-      top.keys!.add(key);
-      top.name = key;
-    } else if (c === 123) {
-      stack.push({ keys: new Set(), name: "", index: 0 });
-      expectKey = true;
-    } else if (c === 91) {
-      stack.push({ keys: undefined, name: "", index: 0 });
-      expectKey = false;
-    } else if (c === 125 || c === 93) {
-      stack.pop();
-      expectKey = false;
-    } else if (c === 44) {
-      const top = stack[stack.length - 1];
-      if (top?.keys !== undefined) expectKey = true;
-      else if (top !== undefined) top.index++;
-    }
-  }
-  return undefined;
-}
-
-function pathOf(stack: Array<{ keys: Set<string> | undefined; name: string; index: number }>, key: string): string {
-  let path = "";
-  for (let d = 0; d < stack.length - 1; d++) {
-    const f = stack[d]!;
-    path += f.keys === undefined ? `[${f.index}]` : `${path === "" ? "" : "."}${f.name}`;
-  }
-  return `${path}${path === "" ? "" : "."}${key}`;
 }
