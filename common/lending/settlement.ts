@@ -9,7 +9,10 @@
 //     period start)), less what was paid of it; the period starts at the previous installment's
 //     due day (or the start day), and one not begun yet (an earlier installment paid ahead) has
 //     accrued nothing;
-//   - every later installment: its principal only.
+//   - every later installment: its principal only;
+//   - interest and principal together at most the all-in allowance (`settlementAllowance`, when
+//     the loan's cap and headroom are given): what keeps the realised all-in cost, fees included,
+//     within the cap; the excess comes off the interest, then the principal.
 // Example (SCHEDULE.md, "Early settlement"): 10,000 yuan at 24% for 12 months from 2026-01-15,
 // settled on 2026-01-16, owes 10,000 yuan and round(200 × 1/31) = 6.45 yuan of interest.
 import { divRoundHalfUp } from "./money.ts";
@@ -33,6 +36,11 @@ export type SettlementInput = {
   penaltyAprBps: number;
   /** Shanghai day number of the settlement. */
   day: number;
+  /**
+   * The all-in cap and the loan's headroom under it at registration (the ledger's
+   * `loan(loanId).allInSlack`), and whether it is a bullet; without them no allowance applies.
+   */
+  allIn?: { capBps: number; slackFen: bigint; bullet: boolean };
 };
 
 export type SettlementOwed = { penaltyFen: bigint; interestFen: bigint; principalFen: bigint; totalFen: bigint };
@@ -67,5 +75,62 @@ export function settlementOwed(input: SettlementInput): SettlementOwed {
       periodStart = null;
     }
   }
+  if (input.allIn) {
+    const allowance = settlementAllowance(input, input.allIn);
+    const due = interestFen + principalFen;
+    if (due > allowance) {
+      const cut = due - allowance;
+      const fromInterest = cut < interestFen ? cut : interestFen;
+      interestFen -= fromInterest;
+      principalFen -= cut - fromInterest;
+    }
+  }
   return { penaltyFen, interestFen, principalFen, totalFen: penaltyFen + interestFen + principalFen };
+}
+
+const FP = 1n << 64n;
+
+/**
+ * The most an early settlement may take besides penalty (LoanTermsVerifier.settlementAllowance,
+ * SCHEDULE.md "Early settlement"): the headroom plus the present value at the cap, as of the start
+ * day, of the installments still unpaid, less what was paid of the next one (at its period's
+ * start, rounded up), grown at the cap to the day — whole months compounded, the month in
+ * progress linearly by days (30-day months after the last due day); a bullet by simple interest
+ * from the start. Fixed point 2^64, every step rounded down (up for what was paid).
+ */
+export function settlementAllowance(
+  input: SettlementInput,
+  allIn: { capBps: number; slackFen: bigint; bullet: boolean },
+): bigint {
+  const { schedule, startDay, progress, day } = input;
+  const cap = BigInt(allIn.capBps);
+  const next = progress.nextInstallment;
+  const paidOfNext = progress.currentPrincipalPaid + progress.currentInterestPaid;
+  if (allIn.bullet) {
+    const only = schedule[0]!;
+    const pv =
+      next === 0 ? ((only.principal + only.interest) * FP * 3_650_000n) / (3_650_000n + cap * BigInt(only.dueDay - startDay)) : 0n;
+    const total = pv + allIn.slackFen * FP;
+    const paid = paidOfNext * FP;
+    if (total <= paid) return 0n;
+    const elapsed = BigInt(day > startDay ? day - startDay : 0);
+    return ((total - paid) * (3_650_000n + cap * elapsed)) / 3_650_000n / FP;
+  }
+  const x = 120_000n + cap;
+  let v = 0n;
+  let months = 0;
+  for (let k = schedule.length; k !== 0; k--) {
+    const inst = schedule[k - 1]!;
+    if (months === 0 && inst.dueDay <= day) months = k;
+    if (k - 1 >= next) v += (inst.principal + inst.interest) * FP;
+    v = (v * 120_000n) / x;
+  }
+  let q = paidOfNext * FP;
+  for (let k = 0; k < next; k++) q = (q * 120_000n + x - 1n) / x;
+  v += allIn.slackFen * FP;
+  v = v > q ? v - q : 0n;
+  for (let k = 0; k < months; k++) v = (v * x) / 120_000n;
+  const from = months === 0 ? startDay : schedule[months - 1]!.dueDay;
+  const period = BigInt(months < schedule.length ? schedule[months]!.dueDay - from : 30);
+  return (v * (120_000n * period + cap * BigInt(day - from))) / (120_000n * period) / FP;
 }

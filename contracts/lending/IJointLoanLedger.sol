@@ -80,11 +80,14 @@ interface IJointLoanLedger is IConsortiumGoverned {
     }
 
     /// @notice A loan's fixed facts and state: one storage slot, plus the borrower key and the
-    /// loan's evidence chain (see `evidenceChain`).
+    /// loan's evidence chain (see `evidenceChain`). `allInSlack` is the loan's headroom under the
+    /// all-in cap at registration — the cash received less the present value at the cap of
+    /// everything the borrower pays, fees included, in fen (capped at 2^32 − 1) —, which early
+    /// settlement may not exceed (see `settlementOwed`).
     struct Loan {
         uint32 branch;
         uint32 platform;
-        uint64 principal;
+        uint40 principal;
         uint16 aprBps;
         RepaymentMethod method;
         LoanState state;
@@ -94,6 +97,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
         uint8 disbursedMask;
         uint16 startDay;
         uint40 stageChangedAt;
+        uint32 allInSlack;
         bytes32 borrowerKey;
         bytes32 evidenceChain;
     }
@@ -321,8 +325,10 @@ interface IJointLoanLedger is IConsortiumGoverned {
     function serialUsed(bytes32 serial) external view returns (bool);
     /// @notice What settles the loan today (see `settle`): the installment in progress owes its
     /// interest pro rata by days, round_half_up(interest × (today − period start) / (due day −
-    /// period start)), the period starting at the previous due day (or the start day); mirrored
-    /// by `settlementOwed` in common/lending/settlement.ts.
+    /// period start)), the period starting at the previous due day (or the start day); interest
+    /// and principal together never more than the verifier's `settlementAllowance` — what keeps
+    /// the realised all-in cost, fees included, within the cap (what fees took up front comes off
+    /// the interest, then the principal); mirrored by `settlementOwed` in common/lending/settlement.ts.
     function settlementOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal);
     /// @notice What is owed now (penalty at today's date, interest, principal), for overpayment checks.
     function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal);

@@ -2,7 +2,6 @@
 pragma solidity ^0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {Allocation} from "../libraries/Allocation.sol";
@@ -40,7 +39,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     address private _disputeResolution;
 
     constructor(IConsortiumRegistry registry_, LedgerParams memory params_) ConsortiumGoverned(registry_) {
-        _verifier = new LoanTermsVerifier();
+        _verifier = new LoanTermsVerifier(registry_);
         _setParams(params_);
     }
 
@@ -52,18 +51,20 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function registerLoan(LoanTerms calldata terms, bytes calldata platformAgreement) external returns (bytes32 loanId) {
+    function registerLoan(LoanTerms calldata terms, bytes calldata) external returns (bytes32 loanId) {
         _checkServicer(terms.branch);
         loanId = loanIdOf(terms.originator, terms.applicationSerial);
         if (_loans[loanId].state != LoanState.None) revert LedgerDuplicateLoan(loanId);
         if (terms.borrowerKey == 0 || terms.contractLeaf == 0 || terms.consentLeaf == 0) revert LedgerMissingReference();
-        _checkParties(terms);
-        uint16[] memory shares = _checkFunders(terms);
-        bytes32 digest = _checkEconomics(terms);
-        // a co-funder is bound to fund its share: it must have agreed to exactly these terms
-        if (shares.length == 2) _checkPlatformAgreement(loanId, terms.platform, digest, platformAgreement);
+        // parties, funders, schedule, fees, all-in cost and the platform's agreement: in the verifier
+        uint256 slack = _checkEconomics(terms);
+        uint256 count = terms.funders.length;
+        uint16[] memory shares = new uint16[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            shares[i] = terms.funders[i].shareBps;
+        }
         _reserveQuotas(terms, Allocation.split(terms.principal, shares)[0]);
-        _storeLoan(loanId, terms);
+        _storeLoan(loanId, terms, slack);
         emit LoanRegistered(
             loanId,
             terms.branch,
@@ -302,69 +303,15 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         revert LedgerNotBranchOrUnion(msg.sender, branch);
     }
 
-    function _checkParties(LoanTerms calldata terms) private view {
-        uint32 branchRegion = _requireActive(terms.branch, IConsortiumRegistry.MemberKind.Branch);
-        if (terms.borrowerRegion != branchRegion) revert LedgerRegionMismatch(terms.borrowerRegion, branchRegion);
-        if (terms.platform != 0) _requireActive(terms.platform, IConsortiumRegistry.MemberKind.Platform);
-    }
-
-    /// @dev The signature must recover to an operations account of the loan's platform while the
-    /// platform is active (its kind and status are checked in _checkParties): its node's key, not
-    /// a log-operator key.
-    function _checkPlatformAgreement(bytes32 loanId, uint32 platform, bytes32 digest, bytes calldata agreement)
-        private
-        view
-    {
-        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, agreement);
-        if (error == ECDSA.RecoverError.NoError) {
-            (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
-                _registry.accountOf(signer);
-            if (
-                memberId == platform && status == IConsortiumRegistry.MemberStatus.Active
-                    && role == IConsortiumRegistry.AccountRole.Operations
-            ) return;
-        }
-        revert LedgerPlatformAgreementMissing(loanId, platform, signer);
-    }
-
     /// @dev Call the verifier; its revert (one of this contract's errors) is passed on as it is.
     function _forward(bytes memory data) private view returns (bytes memory) {
         return Address.functionStaticCall(address(_verifier), data);
     }
 
-    function _requireActive(uint32 memberId, IConsortiumRegistry.MemberKind expected) private view returns (uint32) {
-        (IConsortiumRegistry.MemberKind kind, IConsortiumRegistry.MemberStatus status, uint32 region) =
-            _registry.profileOf(memberId);
-        if (kind != expected || status != IConsortiumRegistry.MemberStatus.Active) {
-            revert LedgerBadMember(memberId, uint8(expected));
-        }
-        return region;
-    }
-
-    /// @dev [branch 10000] for an assisted or direct loan; [branch, platform] for a joint loan,
-    /// with the platform's share at least the floor.
-    function _checkFunders(LoanTerms calldata terms) private view returns (uint16[] memory shares) {
-        Funder[] calldata list = terms.funders;
-        uint256 count = list.length;
-        shares = new uint16[](count);
-        uint256 sum;
-        for (uint256 i = 0; i < count; ++i) {
-            shares[i] = list[i].shareBps;
-            sum += list[i].shareBps;
-            if (list[i].shareBps == 0) revert LedgerBadFunders(count, sum);
-        }
-        bool joint = count == 2 && terms.platform != 0 && list[1].memberId == terms.platform;
-        if (sum != _BPS || list[0].memberId != terms.branch || (count != 1 && !joint)) {
-            revert LedgerBadFunders(count, sum);
-        }
-        if (joint && list[1].shareBps < _params.platformShareFloorBps) {
-            revert LedgerPlatformShareBelowFloor(list[1].shareBps, _params.platformShareFloorBps);
-        }
-    }
-
-    /// @dev Rate, amount and quota rules here; the schedule, term, fees and the all-in cost in the
-    /// verifier, which returns the agreement digest.
-    function _checkEconomics(LoanTerms calldata terms) private view returns (bytes32 digest) {
+    /// @dev Rate, amount and quota rules here; the parties, funders, schedule, term, fees, the
+    /// all-in cost and a joint loan's platform agreement in the verifier, which returns the loan's
+    /// headroom under the cap.
+    function _checkEconomics(LoanTerms calldata terms) private view returns (uint256) {
         LedgerParams memory p = _params;
         if (terms.aprBps > p.aprCapBps) revert LedgerRateAboveCap(terms.aprBps, p.aprCapBps);
         uint256 principal = terms.principal;
@@ -373,11 +320,22 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
         uint256 singleMax = _limits[terms.branch].singleLoanMax;
         if (principal > singleMax) revert LedgerAboveSingleLoanMax(principal, singleMax);
-        // registerLoan's own calldata with the rule parameters in place of the agreement's
-        // offset: the terms' offset and bytes are unchanged, so the verifier decodes these terms
-        uint256 rules = uint256(p.aprCapBps) | uint256(p.minTermDays) << 16 | uint256(p.maxTermDays) << 32;
-        digest = abi.decode(
-            _forward(bytes.concat(LoanTermsVerifier.check.selector, msg.data[4:36], bytes32(rules), msg.data[68:])), (bytes32)
+        uint256 rules = uint256(p.aprCapBps) | uint256(p.minTermDays) << 16 | uint256(p.maxTermDays) << 32
+            | uint256(p.platformShareFloorBps) << 48;
+        // registerLoan's own calldata with the rules as a second argument: the head grows by a
+        // word, so both offsets move by 32 and the terms' bytes are unchanged (the verifier hashes
+        // them as sent)
+        return abi.decode(
+            _forward(
+                bytes.concat(
+                    LoanTermsVerifier.check.selector,
+                    bytes32(uint256(bytes32(msg.data[4:36])) + 32),
+                    bytes32(rules),
+                    bytes32(uint256(bytes32(msg.data[36:68])) + 32),
+                    msg.data[68:]
+                )
+            ),
+            (uint256)
         );
     }
 
@@ -408,11 +366,14 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         _borrowerOutstanding[terms.borrowerKey] = uint64(borrower);
     }
 
-    function _storeLoan(bytes32 loanId, LoanTerms calldata terms) private {
+    function _storeLoan(bytes32 loanId, LoanTerms calldata terms, uint256 slack) private {
         Loan storage entry = _loans[loanId];
         entry.branch = terms.branch;
         entry.platform = terms.platform;
-        entry.principal = terms.principal;
+        // cannot truncate: at most maxPrincipal, below 2^40 (see _setParams)
+        entry.principal = uint40(terms.principal);
+        // saturating: less headroom only lowers what an early settlement may take
+        entry.allInSlack = slack > type(uint32).max ? type(uint32).max : uint32(slack);
         entry.aprBps = terms.aprBps;
         entry.method = terms.method;
         entry.state = LoanState.Registered;
@@ -453,7 +414,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     function _receive(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher, bool settlement) private {
         Loan storage entry = _requireState(loanId, LoanState.Active);
         _checkServicer(entry.branch);
-        if (amount == 0) revert LedgerZeroRepayment(loanId);
+        // a settlement may owe nothing: what was paid ahead already reached the all-in cap
+        if (amount == 0 && !settlement) revert LedgerZeroRepayment(loanId);
         _useSerial(serial, voucher);
         uint256 word = _fundingWord[loanId];
         Progress memory p = _unpackProgress(word);
@@ -462,7 +424,9 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
             settlement ? _settleAll(loanId, entry, p, word, amount) : _allocate(loanId, entry, p, amount, today());
         _fundingWord[loanId] = _packProgress(word, p);
         emit RepaymentReceived(loanId, serial, voucher, penalty, interest, principal);
-        _share(loanId, entry, serial, principalBefore, principal, penalty + interest);
+        // a settlement capped by the all-in cost may return less principal than was open: the
+        // quotas still release all of it
+        _share(loanId, entry, serial, principalBefore, principal, penalty + interest, p.principalRepaid - principalBefore);
         _chainVoucher(loanId, voucher);
         if (p.nextInstallment == entry.installmentCount) {
             entry.state = LoanState.Settled;
@@ -481,8 +445,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         (penalty, interest, principal) = _owed(loanId, entry, word, today(), false);
         uint256 owed = penalty + interest + principal;
         if (amount != owed) revert LedgerSettlementMismatch(loanId, amount, owed);
-        // cannot truncate: the principal repaid in total is the loan's principal, < 2^40
-        p.principalRepaid += uint40(principal);
+        p.principalRepaid = entry.principal;
         p.nextInstallment = entry.installmentCount;
         p.currentPrincipalPaid = 0;
         p.currentInterestPaid = 0;
@@ -583,9 +546,15 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     /// funders. Principal is split *cumulatively* (each funder's running total is its
     /// largest-remainder share of the running total), so at settlement every funder has
     /// recovered exactly what it disbursed; income (interest + penalty) is split per repayment.
-    function _share(bytes32 loanId, Loan storage entry, bytes32 serial, uint256 principalBefore, uint256 principal, uint256 income)
-        private
-    {
+    function _share(
+        bytes32 loanId,
+        Loan storage entry,
+        bytes32 serial,
+        uint256 principalBefore,
+        uint256 principal,
+        uint256 income,
+        uint256 released
+    ) private {
         uint256 count = entry.funderCount;
         uint16[] memory shares = _shares(loanId, count);
         uint256[] memory before = Allocation.split(principalBefore, shares);
@@ -594,7 +563,11 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         for (uint256 i = 0; i < count; ++i) {
             emit RepaymentShared(loanId, _funder(loanId, i).memberId, serial, afterwards[i] - before[i], incomes[i]);
         }
-        if (principal != 0) _release(entry, principal, afterwards[0] - before[0]);
+        if (released != 0) {
+            uint256 branchAfter =
+                released == principal ? afterwards[0] : Allocation.split(principalBefore + released, shares)[0];
+            _release(entry, released, branchAfter - before[0]);
+        }
     }
 
     /// @dev Release quotas: `principal` from the branch and the borrower, `branchPart` (the
@@ -645,7 +618,17 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
         return _verifier.owed(
             words,
-            LoanTermsVerifier.OwedState(count, progressWord, entry.startDay, _penaltyApr(entry.aprBps), day, fullInterest)
+            LoanTermsVerifier.OwedState(
+                count,
+                progressWord,
+                entry.startDay,
+                _penaltyApr(entry.aprBps),
+                day,
+                fullInterest,
+                _params.aprCapBps,
+                entry.allInSlack,
+                entry.method == RepaymentMethod.Bullet
+            )
         );
     }
 

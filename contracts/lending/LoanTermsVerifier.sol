@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {AllInCost} from "../libraries/AllInCost.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 
@@ -21,7 +23,9 @@ contract LoanTermsVerifier {
 
     /// @notice A loan's state for `owed`: its installment count, the ledger's funding word
     /// (progress), start day, effective penalty rate, the day, and whether every installment's
-    /// interest counts in full (what is owed now) or only up to the day (early settlement).
+    /// interest counts in full (what is owed now) or only up to the day (early settlement). For
+    /// early settlement also the all-in cap, the loan's headroom under it at registration
+    /// (`Loan.allInSlack`) and whether it is a bullet (simple convention).
     struct OwedState {
         uint256 count;
         uint256 progressWord;
@@ -29,27 +33,103 @@ contract LoanTermsVerifier {
         uint256 penaltyAprBps;
         uint256 day;
         bool fullInterest;
+        uint256 capBps;
+        uint256 slack;
+        bool bullet;
     }
+
+    /// @dev Fixed-point scale of the settlement allowance.
+    uint256 private constant _FP = 1 << 64;
 
     /// @notice The ledger this verifier serves (its creator).
     address public immutable ledger;
+    /// @notice The consortium registry the ledger reads members from.
+    IConsortiumRegistry public immutable registry;
 
-    constructor() {
+    constructor(IConsortiumRegistry registry_) {
         ledger = msg.sender;
+        registry = registry_;
     }
 
-    /// @notice Every stateless registration check of `terms` (reverting with the ledger's error)
-    /// under the ledger's parameters `rules` = aprCapBps | minTermDays << 16 | maxTermDays << 32;
-    /// returns the digest the platform must have signed.
-    function check(IJointLoanLedger.LoanTerms calldata terms, uint256 rules) external view returns (bytes32) {
+    /// @notice Every registration check of `terms` that needs no ledger state (reverting with the
+    /// ledger's error) under the ledger's parameters `rules` = aprCapBps | minTermDays << 16 |
+    /// maxTermDays << 32 | platformShareFloorBps << 48: the parties (active, the borrower in the
+    /// branch's region), the funders, the schedule, term, fees and all-in cost, and a joint loan's
+    /// `platformAgreement`. Returns the loan's headroom under the cap: the cash received less the
+    /// present value at the cap of everything the borrower pays (fees included), in fen, rounded down.
+    function check(IJointLoanLedger.LoanTerms calldata terms, uint256 rules, bytes calldata platformAgreement)
+        external
+        view
+        returns (uint256 slack)
+    {
+        _checkParties(terms);
+        bool joint = _checkFunders(terms, (rules >> 48) & 0xffff);
         (uint256 termDays, uint256[] memory doubled) = _checkSchedule(terms);
         uint256 minDays = (rules >> 16) & 0xffff;
         uint256 maxDays = (rules >> 32) & 0xffff;
         if (termDays < minDays || termDays > maxDays) {
             revert IJointLoanLedger.LedgerTermOutOfRange(termDays, minDays, maxDays);
         }
-        _checkAllInCost(terms, termDays, rules & 0xffff, doubled);
-        return agreementDigest(terms);
+        slack = _checkAllInCost(terms, termDays, rules & 0xffff, doubled);
+        // a co-funder is bound to fund its share: it must have agreed to exactly these terms
+        if (joint) _checkPlatformAgreement(terms, platformAgreement);
+    }
+
+    function _checkParties(IJointLoanLedger.LoanTerms calldata terms) private view {
+        uint32 branchRegion = _requireActive(terms.branch, IConsortiumRegistry.MemberKind.Branch);
+        if (terms.borrowerRegion != branchRegion) {
+            revert IJointLoanLedger.LedgerRegionMismatch(terms.borrowerRegion, branchRegion);
+        }
+        if (terms.platform != 0) _requireActive(terms.platform, IConsortiumRegistry.MemberKind.Platform);
+    }
+
+    function _requireActive(uint32 memberId, IConsortiumRegistry.MemberKind expected) private view returns (uint32) {
+        (IConsortiumRegistry.MemberKind kind, IConsortiumRegistry.MemberStatus status, uint32 region) =
+            registry.profileOf(memberId);
+        if (kind != expected || status != IConsortiumRegistry.MemberStatus.Active) {
+            revert IJointLoanLedger.LedgerBadMember(memberId, uint8(expected));
+        }
+        return region;
+    }
+
+    /// @dev [branch 10000] for an assisted or direct loan; [branch, platform] for a joint loan,
+    /// with the platform's share at least the floor. Returns whether it is a joint loan.
+    function _checkFunders(IJointLoanLedger.LoanTerms calldata terms, uint256 floorBps) private pure returns (bool joint) {
+        IJointLoanLedger.Funder[] calldata list = terms.funders;
+        uint256 count = list.length;
+        uint256 sum;
+        for (uint256 i = 0; i < count; ++i) {
+            sum += list[i].shareBps;
+            if (list[i].shareBps == 0) revert IJointLoanLedger.LedgerBadFunders(count, sum);
+        }
+        joint = count == 2 && terms.platform != 0 && list[1].memberId == terms.platform;
+        if (sum != 10_000 || list[0].memberId != terms.branch || (count != 1 && !joint)) {
+            revert IJointLoanLedger.LedgerBadFunders(count, sum);
+        }
+        if (joint && list[1].shareBps < floorBps) {
+            revert IJointLoanLedger.LedgerPlatformShareBelowFloor(list[1].shareBps, floorBps);
+        }
+    }
+
+    /// @dev The signature must recover to an operations account of the loan's platform while the
+    /// platform is active (its kind and status are checked in _checkParties): its node's key, not
+    /// a log-operator key.
+    function _checkPlatformAgreement(IJointLoanLedger.LoanTerms calldata terms, bytes calldata agreement) private view {
+        bytes32 digest = agreementDigest(terms);
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, agreement);
+        if (error == ECDSA.RecoverError.NoError) {
+            (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+                registry.accountOf(signer);
+            if (
+                memberId == terms.platform && status == IConsortiumRegistry.MemberStatus.Active
+                    && role == IConsortiumRegistry.AccountRole.Operations
+            ) return;
+        }
+        revert IJointLoanLedger.LedgerPlatformAgreementMissing(_loanId(terms), terms.platform, signer);
+    }
+
+    function _loanId(IJointLoanLedger.LoanTerms calldata terms) private pure returns (bytes32) {
+        return keccak256(abi.encode("JointLedger.loan.v1", terms.originator, terms.applicationSerial));
     }
 
     /// @notice What a loan owes on `day` — all of it (`fullInterest`, {IJointLoanLedger-amountOwed})
@@ -71,7 +151,93 @@ contract LoanTermsVerifier {
             // only the next installment can be partly paid or have accrued penalty
             periodStart = _owedOne(sums, i == next ? st.progressWord : 0, _packed(scheduleWords, i), periodStart, st);
         }
+        if (!st.fullInterest) {
+            uint256 paidOfNext = uint32(st.progressWord >> 144) + uint32(st.progressWord >> 176);
+            uint256 allowance = _settlementAllowance(scheduleWords, st, next, paidOfNext);
+            uint256 due = sums[1] + sums[2];
+            if (due > allowance) {
+                // the cap is on the all-in cost: what fees took up front comes off the interest,
+                // then off the principal
+                uint256 cut = due - allowance;
+                uint256 fromInterest = cut < sums[1] ? cut : sums[1];
+                sums[1] -= fromInterest;
+                sums[2] -= cut - fromInterest;
+            }
+        }
         return (sums[0], sums[1], sums[2]);
+    }
+
+    /// @notice The most an early settlement on `st.day` may take besides penalty so that the
+    /// borrower's realised all-in cost stays within the cap (SCHEDULE.md, "Early settlement"):
+    /// the headroom at registration plus the present value at the cap, as of the start day, of the
+    /// installments still unpaid, less what was paid of the next one (counted at its period's
+    /// start), grown at the cap to the day — whole months compounded, the month in progress
+    /// linearly by days (a bullet: simple interest by days). Fees with installments after the
+    /// settlement are not owed. Every step rounds down: the allowance errs against the lender.
+    function settlementAllowance(uint256[] calldata scheduleWords, OwedState calldata state) external pure returns (uint256) {
+        OwedState memory st = state;
+        uint256 paidOfNext = uint32(st.progressWord >> 144) + uint32(st.progressWord >> 176);
+        return _settlementAllowance(scheduleWords, st, uint8(st.progressWord >> 136), paidOfNext);
+    }
+
+    function _settlementAllowance(uint256[] calldata words, OwedState memory st, uint256 next, uint256 paidOfNext)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 cap = st.capBps;
+        uint256 day = st.day;
+        // cannot overflow: 32-bit amounts at most 60 installments, scaled by 2^64, grown by at
+        // most (1 + cap)^60 with a 16-bit cap
+        unchecked {
+            if (st.bullet) {
+                uint256 packedB = _packed(words, 0);
+                uint256 dueB = (packedB >> 64) & 0xffff;
+                uint256 pvB = next == 0
+                    ? (((packedB >> 32) & 0xffffffff) + (packedB & 0xffffffff)) * _FP * 3_650_000
+                        / (3_650_000 + cap * (dueB - st.startDay))
+                    : 0;
+                uint256 totalB = pvB + st.slack * _FP;
+                uint256 paidB = paidOfNext * _FP;
+                if (totalB <= paidB) return 0;
+                uint256 elapsed = day > st.startDay ? day - st.startDay : 0;
+                return (totalB - paidB) * (3_650_000 + cap * elapsed) / 3_650_000 / _FP;
+            }
+            (uint256 v, uint256 months) = _netPresentValue(words, st, next, paidOfNext);
+            uint256 x = 120_000 + cap;
+            for (uint256 k = 0; k < months; ++k) {
+                v = v * x / 120_000;
+            }
+            uint256 from = months == 0 ? st.startDay : (_packed(words, months - 1) >> 64) & 0xffff;
+            uint256 period = months < st.count ? ((_packed(words, months) >> 64) & 0xffff) - from : 30;
+            return v * (120_000 * period + cap * (day - from)) / (120_000 * period) / _FP;
+        }
+    }
+
+    /// @dev Monthly: the headroom plus the present value at the cap, as of the start day, of the
+    /// unpaid installments less what was paid of the next (at its period's start, rounded up),
+    /// scaled by 2^64, floored at 0; and how many due days fall on or before `st.day`.
+    function _netPresentValue(uint256[] calldata words, OwedState memory st, uint256 next, uint256 paidOfNext)
+        private
+        pure
+        returns (uint256 v, uint256 months)
+    {
+        uint256 x = 120_000 + st.capBps;
+        // cannot overflow: see _settlementAllowance
+        unchecked {
+            for (uint256 k = st.count; k != 0; --k) {
+                uint256 packed = _packed(words, k - 1);
+                if (months == 0 && ((packed >> 64) & 0xffff) <= st.day) months = k;
+                if (k - 1 >= next) v += (((packed >> 32) & 0xffffffff) + (packed & 0xffffffff)) * _FP;
+                v = v * 120_000 / x;
+            }
+            uint256 q = paidOfNext * _FP;
+            for (uint256 k = 0; k < next; ++k) {
+                q = (q * 120_000 + x - 1) / x;
+            }
+            v += st.slack * _FP;
+            v = v > q ? v - q : 0;
+        }
     }
 
     /// @dev Add one installment (packed: due day 16 | principal 32 | interest 32) to `sums`;
@@ -121,7 +287,7 @@ contract LoanTermsVerifier {
 
     /// @notice See {IJointLoanLedger-agreementDigest}.
     function agreementDigest(IJointLoanLedger.LoanTerms calldata terms) public view returns (bytes32) {
-        bytes32 loanId = keccak256(abi.encode("JointLedger.loan.v1", terms.originator, terms.applicationSerial));
+        bytes32 loanId = _loanId(terms);
         bytes32 domain = keccak256(
             abi.encode(_DOMAIN_TYPEHASH, keccak256("JointLoanLedger"), keccak256("1"), block.chainid, ledger)
         );
@@ -190,7 +356,7 @@ contract LoanTermsVerifier {
         uint256 termDays,
         uint256 capBps,
         uint256[] memory doubled
-    ) private pure {
+    ) private pure returns (uint256 slack) {
         IJointLoanLedger.Fee[] calldata feeList = terms.fees;
         uint256 count = doubled.length - 1;
         if (feeList.length > _MAX_FEES) revert IJointLoanLedger.LedgerBadFee(_MAX_FEES);
@@ -207,8 +373,13 @@ contract LoanTermsVerifier {
         if (terms.method == IJointLoanLedger.RepaymentMethod.Bullet) {
             (bool above, uint256 aprBps) = AllInCost.simpleAprAbove(doubled[1], received, termDays, capBps);
             if (above) revert IJointLoanLedger.LedgerAllInAprAboveCap(aprBps, capBps);
-        } else if (!AllInCost.monthlyWithin(doubled, received, capBps)) {
-            revert IJointLoanLedger.LedgerAllInAprAboveCap(AllInCost.monthlyAprAbove(doubled, received, capBps), capBps);
+            slack = AllInCost.simpleSlack(doubled[1], received, termDays, capBps);
+        } else {
+            bool within;
+            (within, slack) = AllInCost.monthlySlack(doubled, received, capBps);
+            if (!within) {
+                revert IJointLoanLedger.LedgerAllInAprAboveCap(AllInCost.monthlyAprAbove(doubled, received, capBps), capBps);
+            }
         }
     }
 }

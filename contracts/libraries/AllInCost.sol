@@ -38,6 +38,29 @@ library AllInCost {
         return _presentValueUp(doubled, MONTHLY_DENOMINATOR + rateBps) <= 2 * received * SCALE;
     }
 
+    /// @notice Monthly-irr headroom: the cash received less the present value at `rateBps` of what
+    /// the borrower pays (allowance included), in fen rounded down, and whether it is within
+    /// the rate at all (`monthlyWithin`).
+    function monthlySlack(uint256[] memory doubled, uint256 received, uint256 rateBps)
+        internal
+        pure
+        returns (bool within, uint256 slack)
+    {
+        uint256 pv = _presentValueUp(doubled, MONTHLY_DENOMINATOR + rateBps);
+        uint256 twice = 2 * received * SCALE;
+        if (pv > twice) return (false, 0);
+        return (true, (twice - pv) / (2 * SCALE));
+    }
+
+    /// @notice Simple headroom: the cash received less what is paid (`doubledPaid` / 2) discounted
+    /// by simple interest at `rateBps` over `days_`, in fen rounded down; 0 when above the rate.
+    function simpleSlack(uint256 doubledPaid, uint256 received, uint256 days_, uint256 rateBps) internal pure returns (uint256) {
+        uint256 grown = SIMPLE_NUMERATOR + rateBps * days_;
+        uint256 a = 2 * received * grown;
+        uint256 b = doubledPaid * SIMPLE_NUMERATOR;
+        return b > a ? 0 : (a - b) / (2 * grown);
+    }
+
     /// @notice Monthly-irr all-in APR, for a loan known to be above `capBps`: the least R within.
     /// Bisection between a failing and a holding rate; only called on the refusal path.
     function monthlyAprAbove(uint256[] memory doubled, uint256 received, uint256 capBps) internal pure returns (uint256) {

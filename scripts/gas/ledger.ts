@@ -1,7 +1,7 @@
 // Gas of the ledger's hot paths: registerLoan (2 funders, 12 installments, two fees, the
 // platform's signed agreement), disburse (each
 // funder), repay (2 funders, on time and late), escalate (first stage and straight to
-// arbitration). Shared by `npm run gas:snapshot` and the gas test.
+// arbitration), settle (early, in full). Shared by `npm run gas:snapshot` and the gas test.
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
 import { operations } from "../../common/consortium/members.ts";
@@ -13,7 +13,8 @@ import { signLoanAgreement } from "../../common/lending/agreement.ts";
 export const LEDGER_GAS_BUDGET: Record<string, number> = {
   registerLoan: 380_000,
   disburse: 90_000,
-  repay: 120_000,
+  repay: 125_000,
+  settle: 150_000,
   escalate: 60_000,
 };
 
@@ -111,6 +112,12 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   const [penalty] = (await ledger.getFunction("amountOwed")(b)) as [bigint, bigint, bigint];
   gas["repay (2 funders, late: penalty, interest, principal)"] = await gasOf(
     asBranch.getFunction("repay")(b, penalty + first.interestFen + first.principalFen, nextSerial(), bytes32("late repayment")),
+  );
+  // loan A, its first installment paid on time, settled in full 16 days into the second month
+  // (interest to the day, the all-in allowance evaluated)
+  const owed = (await ledger.getFunction("settlementOwed")(a)) as [bigint, bigint, bigint];
+  gas["settle (2 funders, early in full, 11 installments left)"] = await gasOf(
+    asBranch.getFunction("settle")(a, owed[0] + owed[1] + owed[2], nextSerial(), bytes32("settlement")),
   );
   return gas;
 }

@@ -89,7 +89,8 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
   describe("the chain's decision equals exceedsCap(allInAprBps(…), cap) for every schedule", function () {
     let verifier: Contract;
     before(async function () {
-      verifier = (await l.ethers.deployContract("LoanTermsVerifier")) as unknown as Contract;
+      // the ledger's own verifier: the parties it checks (branch A, no co-funder) are members
+      verifier = (await l.ethers.getContractAt("LoanTermsVerifier", await l.ledger.getFunction("termsVerifier")())) as unknown as Contract;
     });
 
     const feeArb = (n: number, principal: bigint) =>
@@ -151,7 +152,7 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
           const rules = BigInt(loan.capBps) | (1n << 16n) | (65_535n << 32n);
           let refusal: { name: string; args: readonly unknown[] } | undefined;
           try {
-            await verifier.getFunction("check").staticCall(terms, rules);
+            await verifier.getFunction("check").staticCall(terms, rules, "0x");
           } catch (error) {
             const data = (error as { data?: string }).data;
             const parsed = data === undefined ? null : ledgerErrors.parseError(data);

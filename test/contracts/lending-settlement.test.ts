@@ -30,7 +30,9 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
   async function tsOwed(loanId: string, t: ReturnType<typeof terms>) {
     const p = await l.ledger.getFunction("progress")(loanId);
     const penaltyAprBps = Math.min(DEFAULT_PARAMS.penaltyAprBps, Math.max(0, DEFAULT_PARAMS.aprCapBps - t.aprBps));
+    const loan = await l.ledger.getFunction("loan")(loanId);
     return settlementOwed({
+      allIn: { capBps: DEFAULT_PARAMS.aprCapBps, slackFen: loan.allInSlack as bigint, bullet: t.method === RepaymentMethod.Bullet },
       schedule: t.schedule,
       startDay: t.startDay,
       progress: { nextInstallment: Number(p.nextInstallment), currentPrincipalPaid: p.currentPrincipalPaid, currentInterestPaid: p.currentInterestPaid, penaltyDue: p.penaltyDue, penaltyAccruedDay: Number(p.penaltyAccruedDay) },

@@ -7,7 +7,7 @@ const LOAN_TERMS =
   "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, tuple(uint8 installment, uint32 amount)[] fees, bytes32 contractLeaf, bytes32 consentLeaf)";
 
 const LOAN =
-  "tuple(uint32 branch, uint32 platform, uint64 principal, uint16 aprBps, uint8 method, uint8 state, uint8 stage, uint8 funderCount, uint8 installmentCount, uint8 disbursedMask, uint16 startDay, uint40 stageChangedAt, bytes32 borrowerKey, bytes32 evidenceChain)";
+  "tuple(uint32 branch, uint32 platform, uint40 principal, uint16 aprBps, uint8 method, uint8 state, uint8 stage, uint8 funderCount, uint8 installmentCount, uint8 disbursedMask, uint16 startDay, uint40 stageChangedAt, uint32 allInSlack, bytes32 borrowerKey, bytes32 evidenceChain)";
 
 export const JOINT_LOAN_LEDGER_ABI = [
   `function registerLoan(${LOAN_TERMS} terms, bytes platformAgreement) returns (bytes32 loanId)`,
