@@ -88,6 +88,59 @@ function entryIn(staged: StagedGroup, leafHash: Uint8Array): Uint8Array | undefi
   return p < 0 ? undefined : staged.indexEntries[p];
 }
 
+/**
+ * Replays: a request whose nonce is stored (or stored by the group being written), or used twice
+ * in this group, is refused in `results`. Returns the others' indexes and the nonces they store (hex).
+ */
+function refuseReplays(
+  requests: readonly IntakeRequest[],
+  stored: ReadonlyArray<Uint8Array | undefined>,
+  before: StagedGroup | undefined,
+  results: Array<IssuedReceipts | Error>,
+): { live: number[]; seenNonces: Set<string> } {
+  const seenNonces = new Set<string>();
+  const live: number[] = [];
+  requests.forEach((r, i) => {
+    const key = Buffer.from(r.nonceKey).toString("hex");
+    if (stored[i] !== undefined || seenNonces.has(key) || before?.nonces.has(key) === true) {
+      results[i] = anchorError("ANCHOR_ERR_REPLAY", "this request's nonce was used before; sign the request again with a new nonce");
+    } else {
+      seenNonces.add(key);
+      live.push(i);
+    }
+  });
+  return { live, seenNonces };
+}
+
+/**
+ * Each distinct leaf hash's sequence number once known (stored before, in the group being
+ * written, or given in this group; -1: not yet), and the current index entry of each 8-byte
+ * prefix a new leaf hash has (to append to on a prefix collision; the group being written's,
+ * where it wrote one).
+ */
+function knownLeaves(
+  distinct: HashTable,
+  existing: { seqs: ReadonlyArray<number | undefined>; entries: ReadonlyArray<Uint8Array | undefined> },
+  before: StagedGroup | undefined,
+): { origin: Float64Array; prefixes: HashTable; prefixOf: Int32Array; indexEntries: Array<Uint8Array | undefined> } {
+  const origin = new Float64Array(distinct.keys.length).fill(-1);
+  const prefixes = new HashTable(INDEX_PREFIX_BYTES, distinct.keys.length);
+  const prefixOf = new Int32Array(distinct.keys.length);
+  const indexEntries: Array<Uint8Array | undefined> = [];
+  for (let i = 0; i < distinct.keys.length; i++) {
+    const key = distinct.keys[i]!;
+    const seq = existing.seqs[i] ?? (before === undefined ? undefined : seqIn(before, key));
+    if (seq !== undefined) {
+      origin[i] = seq;
+      continue;
+    }
+    const p = prefixes.intern(key);
+    prefixOf[i] = p;
+    if (p === indexEntries.length) indexEntries.push(before === undefined ? existing.entries[i] : entryIn(before, key) ?? existing.entries[i]);
+  }
+  return { origin, prefixes, prefixOf, indexEntries };
+}
+
 /** A request's records packed back to back, and their leaf hashes. */
 type Prepared = { packed: Uint8Array; hashes: Uint8Array[] };
 
@@ -303,6 +356,26 @@ export class Intake {
     });
   }
 
+  /** Signs one receipt batch per request with new records (its tree built here, signed on the worker). */
+  #sign(groupBatches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>): Promise<Array<BatchReceipts | undefined>> {
+    const receivedAt = this.deps.now();
+    return Promise.all(
+      groupBatches.map(async (b) => {
+        if (b === undefined) return undefined;
+        const tree = new BatchTree(b.hashes);
+        const { batch } = await signReceiptBatchRoot(this.deps.receiptSigner, this.deps.receiptDomain()!, {
+          logId: this.deps.logId,
+          firstSequence: b.firstSequence,
+          leafHashes: b.hashes,
+          receivedAt,
+          maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
+          rangeHash: tree.rangeHash,
+        });
+        return new BatchReceipts(batch, tree);
+      }),
+    );
+  }
+
   /**
    * Prepares one group's single synced batch against the stored log, or against `before` (the
    * group being written, not yet durable) as if it were stored.
@@ -336,36 +409,8 @@ export class Intake {
       before !== undefined ? before.tail : records.tailBlock(base),
     ]);
 
-    // replays: a nonce stored before (or by the group being written), or twice in this group
-    const seenNonces = new Set<string>();
-    const live: number[] = [];
-    requests.forEach((r, i) => {
-      const key = Buffer.from(r.nonceKey).toString("hex");
-      if (nonces[i] !== undefined || seenNonces.has(key) || before?.nonces.has(key) === true) {
-        results[i] = anchorError("ANCHOR_ERR_REPLAY", "this request's nonce was used before; sign the request again with a new nonce");
-      } else {
-        seenNonces.add(key);
-        live.push(i);
-      }
-    });
-    // each distinct leaf hash's sequence number once known (stored before, in the group being
-    // written, or given in this group; -1: not yet), and the current index entry of each 8-byte
-    // prefix (to append to on a prefix collision; the group being written's, where it wrote one)
-    const origin = new Float64Array(distinct.keys.length).fill(-1);
-    const prefixes = new HashTable(INDEX_PREFIX_BYTES, distinct.keys.length);
-    const prefixOf = new Int32Array(distinct.keys.length);
-    const indexEntries: Array<Uint8Array | undefined> = [];
-    for (let i = 0; i < distinct.keys.length; i++) {
-      const key = distinct.keys[i]!;
-      const seq = existing.seqs[i] ?? (before === undefined ? undefined : seqIn(before, key));
-      if (seq !== undefined) {
-        origin[i] = seq;
-        continue;
-      }
-      const p = prefixes.intern(key);
-      prefixOf[i] = p;
-      if (p === indexEntries.length) indexEntries.push(before === undefined ? existing.entries[i] : entryIn(before, key) ?? existing.entries[i]);
-    }
+    const { live, seenNonces } = refuseReplays(requests, nonces, before, results);
+    const { origin, prefixes, prefixOf, indexEntries } = knownLeaves(distinct, existing, before);
 
     // new records get contiguous sequence numbers, request by request; their puts go into the
     // group's one batch (store/group-batch.ts, the layout of store/keys.ts). After the write only
@@ -424,23 +469,7 @@ export class Intake {
       // the new records, in their blocks; what the last holds is the next group's tail
       tailAfter = batch.putRecords(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES));
 
-      // sign one receipt batch per request with new records (its tree built here, signed on the worker)
-      const receivedAt = this.deps.now();
-      signed = await Promise.all(
-        groupBatches.map(async (b) => {
-          if (b === undefined) return undefined;
-          const tree = new BatchTree(b.hashes);
-          const { batch } = await signReceiptBatchRoot(this.deps.receiptSigner, this.deps.receiptDomain()!, {
-            logId: this.deps.logId,
-            firstSequence: b.firstSequence,
-            leafHashes: b.hashes,
-            receivedAt,
-            maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
-            rangeHash: tree.rangeHash,
-          });
-          return new BatchReceipts(batch, tree);
-        }),
-      );
+      signed = await this.#sign(groupBatches);
       for (const s of signed) if (s !== undefined) batch.putReceiptBatch(s.batch);
       for (const i of live) batch.putNonce(requests[i]!.nonceKey, requests[i]!.expiresAt);
       // after the group being written, if it appends (else it was the last to, and is committed)

@@ -2,7 +2,7 @@
 // are big-endian and fixed width, so LevelDB's byte order is numeric order.
 //
 //   records   block = seq / 256 (6 bytes)  → the block's records, packed back to back (102 bytes each,
-//                                            records.ts); every block but the last holds 256
+//                                            common/formats/leaf/packed.ts); every block but the last holds 256
 //   leafIndex leafHash[0..8) (8 bytes)     → seq (6 bytes) per record with that prefix (almost
 //                                            always one; collisions are resolved by recomputing
 //                                            each candidate's leaf hash)
@@ -19,7 +19,8 @@
 //   meta      utf8 name                    → JSON (chain identity, service key address)
 //
 // A record (its block) and its index entries, its request's batch, its nonce and the Merkle nodes it
-// completes are written in one synced batch: nothing is ever half-written.
+// completes are written in one synced batch (group-batch.ts, the only place the intake's writes
+// become keys and values): nothing is ever half-written.
 import { readUintBE, uintBE } from "../../../common/bytes.ts";
 
 export const SUBLEVELS = ["records", "leafIndex", "digests", "batches", "nodes", "heads", "nonces", "meta"] as const;
