@@ -42,7 +42,8 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
 
     /// @inheritdoc IDisputeResolution
     function escalate(bytes32 loanId) external returns (IJointLoanLedger.DisputeStage) {
-        if (!_registry.isActiveMember(msg.sender)) revert DisputeNotActiveMember(msg.sender);
+        (, IConsortiumRegistry.MemberStatus status) = _operations();
+        if (status != IConsortiumRegistry.MemberStatus.Active) revert DisputeNotActiveMember(msg.sender);
         (uint256 daysPastDue, IJointLoanLedger.LoanState state, IJointLoanLedger.DisputeStage stage) =
             _ledger.overdue(loanId);
         if (state != IJointLoanLedger.LoanState.Active || stage >= IJointLoanLedger.DisputeStage.Arbitration) {
@@ -59,7 +60,7 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
 
     /// @inheritdoc IDisputeResolution
     function assignCourt(bytes32 loanId, uint32 court) external {
-        (uint32 caller, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
+        (uint32 caller, IConsortiumRegistry.MemberStatus status) = _operations();
         (IConsortiumRegistry.MemberKind callerKind,,) = _registry.profileOf(caller);
         if (status != IConsortiumRegistry.MemberStatus.Active || callerKind != IConsortiumRegistry.MemberKind.Union) {
             revert DisputeNotUnion(msg.sender);
@@ -155,9 +156,17 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         return IJointLoanLedger.DisputeStage.None;
     }
 
+    /// @dev The caller's member and its status if the caller is an operations account (a
+    /// log-operator or governance key sends no lending writes); status None otherwise.
+    function _operations() private view returns (uint32 memberId, IConsortiumRegistry.MemberStatus status) {
+        IConsortiumRegistry.AccountRole role;
+        (memberId, status, role) = _registry.accountOf(msg.sender);
+        if (role != IConsortiumRegistry.AccountRole.Operations) return (0, IConsortiumRegistry.MemberStatus.None);
+    }
+
     function _requireCourt(bytes32 loanId) private view returns (CaseRecord storage c) {
         c = _cases[loanId];
-        (uint32 caller, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
+        (uint32 caller, IConsortiumRegistry.MemberStatus status) = _operations();
         if (c.court == 0 || caller != c.court || status != IConsortiumRegistry.MemberStatus.Active) {
             revert DisputeNotAssignedCourt(loanId, msg.sender, c.court);
         }

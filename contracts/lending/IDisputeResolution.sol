@@ -30,13 +30,13 @@ interface IDisputeResolution is IConsortiumGoverned {
         bytes32 ruling;
     }
 
-    /// @notice `account` is not an active member.
+    /// @notice `account` is not an operations account of an active member.
     error DisputeNotActiveMember(address account);
-    /// @notice Only the union may assign courts.
+    /// @notice Only an operations account of the union may assign courts.
     error DisputeNotUnion(address account);
     /// @notice `memberId` is not an active court.
     error DisputeNotCourt(uint32 memberId);
-    /// @notice The caller is not the court assigned to the loan's case.
+    /// @notice The caller is not an operations account of the court assigned to the loan's case.
     error DisputeNotAssignedCourt(bytes32 loanId, address caller, uint32 assignedCourt);
     /// @notice The loan's case is in stage `stage`, which does not allow this.
     error DisputeWrongStage(bytes32 loanId, IJointLoanLedger.DisputeStage stage);

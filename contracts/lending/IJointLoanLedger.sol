@@ -146,8 +146,13 @@ interface IJointLoanLedger is IConsortiumGoverned {
     }
 
     // --- registration errors ---
-    /// @notice Only an active branch (for itself) or the union may register or service loans.
-    error LedgerNotBranchOrUnion(address caller, uint32 branch);
+    /// @notice Only an operations account of the loan's branch, while the branch is active, may
+    /// register or service its loans — or an operations account of an active member holding the
+    /// branch's unexpired mandate for that loan (`grantMandate`). The union builds shared systems;
+    /// it does not run a branch's business.
+    error LedgerNotBranchOperations(address caller, uint32 branch);
+    /// @notice A mandate must name an agent and expire in the future.
+    error LedgerBadMandate(bytes32 loanId, address agent, uint256 expiresAt);
     /// @notice Member `memberId` is not an active member of kind `expectedKind`.
     error LedgerBadMember(uint32 memberId, uint8 expectedKind);
     /// @notice A loan with this id exists already.
@@ -198,7 +203,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerUnknownLoan(bytes32 loanId);
     /// @notice The loan is in state `state`, which does not allow this.
     error LedgerWrongState(bytes32 loanId, LoanState state);
-    /// @notice The caller is not an account of one of the loan's funders.
+    /// @notice The caller is not an operations account of one of the loan's (active) funders.
     error LedgerNotFunder(bytes32 loanId, address caller);
     /// @notice Disbursement happens on the loan's start day, so the term matches the registration.
     error LedgerDisbursementDateMismatch(bytes32 loanId, uint256 today, uint256 startDay);
@@ -259,6 +264,11 @@ interface IJointLoanLedger is IConsortiumGoverned {
     event BranchLimitsChanged(uint32 indexed branch, BranchLimits limits);
     event AccountWhitelisted(uint32 indexed branch, bytes32 indexed accountHash, bool allowed);
     event DisputeResolutionSet(address disputeResolution);
+    /// @notice Branch `branch` let `agent` register and service loan `loanId` (register, repay,
+    /// settle, cancel) on its behalf until `expiresAt` (unix seconds).
+    event MandateGranted(bytes32 indexed loanId, uint32 indexed branch, address indexed agent, uint256 expiresAt);
+    /// @notice The branch withdrew `agent`'s mandate for `loanId`.
+    event MandateRevoked(bytes32 indexed loanId, uint32 indexed branch, address indexed agent);
 
     /// @notice The loan id: keccak256(abi.encode("JointLedger.loan.v1", originator, applicationSerial)).
     /// Mirrored by `loanIdOf` in common/lending/ids.ts.
@@ -277,18 +287,31 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// Mirrored by `loanAgreementTypedData` in common/lending/agreement.ts.
     function termsVerifier() external view returns (address);
 
-    /// @notice Cancel a registered loan nobody has disbursed (its branch or the union), releasing
-    /// its quotas.
+    /// @notice Let `agent` (an operations account of an active member, typically the union's)
+    /// register and service loan `loanId` for the caller's branch until `expiresAt`: scoped to one
+    /// loan, expiring, revocable. The caller must be an operations account of the branch (of the
+    /// loan's branch, once registered). Granting again replaces the expiry.
+    function grantMandate(bytes32 loanId, address agent, uint40 expiresAt) external;
+
+    /// @notice Withdraw `agent`'s mandate for `loanId` (the branch's operations account).
+    function revokeMandate(bytes32 loanId, address agent) external;
+
+    /// @notice The branch that granted `agent` a mandate for `loanId`, and until when (0, 0 if none).
+    function mandate(bytes32 loanId, address agent) external view returns (uint32 branch, uint40 expiresAt);
+
+    /// @notice Cancel a registered loan nobody has disbursed (its branch, or its mandated agent),
+    /// releasing its quotas.
     function cancelLoan(bytes32 loanId, uint16 reasonCode) external;
 
-    /// @notice Record funder `msg.sender`'s disbursement of exactly its share to a whitelisted account.
+    /// @notice Record funder `msg.sender`'s disbursement (an operations account of the funder) of
+    /// exactly its share to a whitelisted account.
     function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external;
 
-    /// @notice Record a repayment received by the branch (or the union on its behalf).
+    /// @notice Record a repayment received by the branch (or its mandated agent).
     function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;
 
     /// @notice Settle the loan early, in full (提前结清), with a repayment received by the branch (or
-    /// the union): `amount` must be exactly `settlementOwed` today — every installment already due
+    /// its mandated agent): `amount` must be exactly `settlementOwed` today — every installment already due
     /// in full (penalty, interest, principal), the installment in progress with its interest
     /// accrued to the day, and the rest of the principal; no later interest.
     function settle(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;

@@ -35,6 +35,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     mapping(bytes32 borrowerKey => uint64) private _borrowerOutstanding;
     mapping(uint32 branch => mapping(bytes32 accountHash => bool)) private _whitelist;
     mapping(bytes32 serial => bool) private _serials;
+    /// @dev A branch's mandate to an agent for one loan: expiresAt << 32 | branch.
+    mapping(bytes32 loanId => mapping(address agent => uint256)) private _mandates;
     LedgerParams private _params;
     address private _disputeResolution;
 
@@ -52,8 +54,8 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     /// @inheritdoc IJointLoanLedger
     function registerLoan(LoanTerms calldata terms, bytes calldata) external returns (bytes32 loanId) {
-        _checkServicer(terms.branch);
         loanId = loanIdOf(terms.originator, terms.applicationSerial);
+        _checkServicer(loanId, terms.branch);
         if (_loans[loanId].state != LoanState.None) revert LedgerDuplicateLoan(loanId);
         if (terms.borrowerKey == 0 || terms.contractLeaf == 0 || terms.consentLeaf == 0) revert LedgerMissingReference();
         // parties, funders, schedule, fees, all-in cost and the platform's agreement: in the verifier
@@ -84,12 +86,36 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     /// @inheritdoc IJointLoanLedger
     function cancelLoan(bytes32 loanId, uint16 reasonCode) external {
         Loan storage entry = _requireState(loanId, LoanState.Registered);
-        _checkServicer(entry.branch);
+        _checkServicer(loanId, entry.branch);
         if (entry.disbursedMask != 0) revert LedgerPartlyDisbursed(loanId);
         uint256 principal = entry.principal;
         entry.state = LoanState.Cancelled;
         _release(entry, principal, Allocation.split(principal, _shares(loanId, entry.funderCount))[0]);
         emit LoanCancelled(loanId, reasonCode);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function grantMandate(bytes32 loanId, address agent, uint40 expiresAt) external {
+        uint32 branch = _callerBranch(_loans[loanId].branch);
+        if (agent == address(0) || expiresAt <= block.timestamp) revert LedgerBadMandate(loanId, agent, expiresAt);
+        _mandates[loanId][agent] = uint256(expiresAt) << 32 | branch;
+        emit MandateGranted(loanId, branch, agent, expiresAt);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function revokeMandate(bytes32 loanId, address agent) external {
+        uint256 m = _mandates[loanId][agent];
+        // cannot truncate: the low 32 bits are the granting branch
+        uint32 branch = _callerBranch(uint32(m));
+        delete _mandates[loanId][agent];
+        emit MandateRevoked(loanId, branch, agent);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function mandate(bytes32 loanId, address agent) external view returns (uint32 branch, uint40 expiresAt) {
+        uint256 m = _mandates[loanId][agent];
+        // cannot truncate: packed as expiresAt 40 | branch 32
+        return (uint32(m), uint40(m >> 32));
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -292,15 +318,31 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     // ------------------------------------------------------------------ registration internals
 
-    /// @dev The loan's branch itself (any of its accounts, while active) or the union.
-    function _checkServicer(uint32 branch) private view {
-        (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
-        if (status == IConsortiumRegistry.MemberStatus.Active) {
+    /// @dev An operations account of the loan's branch, while active; or an operations account of
+    /// an active member holding the branch's unexpired mandate for this loan.
+    function _checkServicer(bytes32 loanId, uint32 branch) private view {
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+            _registry.accountOf(msg.sender);
+        if (status == IConsortiumRegistry.MemberStatus.Active && role == IConsortiumRegistry.AccountRole.Operations) {
             if (memberId == branch) return;
-            (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(memberId);
-            if (kind == IConsortiumRegistry.MemberKind.Union) return;
+            uint256 m = _mandates[loanId][msg.sender];
+            if (uint32(m) == branch && m >> 32 > block.timestamp) return;
         }
-        revert LedgerNotBranchOrUnion(msg.sender, branch);
+        revert LedgerNotBranchOperations(msg.sender, branch);
+    }
+
+    /// @dev The caller's branch: an operations account of an active branch, which must be `branch`
+    /// when that is given (non-zero).
+    function _callerBranch(uint32 branch) private view returns (uint32 memberId) {
+        IConsortiumRegistry.MemberStatus status;
+        IConsortiumRegistry.AccountRole role;
+        (memberId, status, role) = _registry.accountOf(msg.sender);
+        if (
+            status != IConsortiumRegistry.MemberStatus.Active || role != IConsortiumRegistry.AccountRole.Operations
+                || (branch != 0 && memberId != branch)
+        ) revert LedgerNotBranchOperations(msg.sender, branch);
+        (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(memberId);
+        if (kind != IConsortiumRegistry.MemberKind.Branch) revert LedgerNotBranchOperations(msg.sender, branch);
     }
 
     /// @dev Call the verifier; its revert (one of this contract's errors) is passed on as it is.
@@ -413,7 +455,7 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     /// and split among the funders (one path, so both book alike).
     function _receive(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher, bool settlement) private {
         Loan storage entry = _requireState(loanId, LoanState.Active);
-        _checkServicer(entry.branch);
+        _checkServicer(loanId, entry.branch);
         // a settlement may owe nothing: what was paid ahead already reached the all-in cap
         if (amount == 0 && !settlement) revert LedgerZeroRepayment(loanId);
         _useSerial(serial, voucher);
@@ -454,8 +496,9 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     function _callerFunder(bytes32 loanId, Loan storage entry) private view returns (uint256 index, uint32 funder) {
-        (uint32 memberId, IConsortiumRegistry.MemberStatus status) = _registry.memberStatusOf(msg.sender);
-        if (status == IConsortiumRegistry.MemberStatus.Active) {
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+            _registry.accountOf(msg.sender);
+        if (status == IConsortiumRegistry.MemberStatus.Active && role == IConsortiumRegistry.AccountRole.Operations) {
             uint256 count = entry.funderCount;
             for (index = 0; index < count; ++index) {
                 funder = _funder(loanId, index).memberId;

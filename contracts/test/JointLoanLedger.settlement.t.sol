@@ -71,7 +71,7 @@ contract JointLoanLedgerSettlementTest is LendingFixture {
         ledger.settle(loanId, 1_000_000, "S1", "V1");
         _disburseAll(loanId);
         vm.prank(platformOps);
-        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOrUnion.selector, platformOps, BRANCH_A));
+        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, platformOps, BRANCH_A));
         ledger.settle(loanId, 1_000_000, "S1", "V1");
     }
 }

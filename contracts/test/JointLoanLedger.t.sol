@@ -141,12 +141,15 @@ contract JointLoanLedgerTest is LendingFixture {
         IJointLoanLedger.LoanTerms memory d2 = _terms("D2", 1_000_000, 3000, 6);
         bytes memory agreement = _agreement(d2);
         vm.prank(platformOps);
-        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOrUnion.selector, platformOps, BRANCH_A));
+        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, platformOps, BRANCH_A));
         ledger.registerLoan(d2, agreement);
         vm.prank(branchBOps);
-        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOrUnion.selector, branchBOps, BRANCH_A));
+        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, branchBOps, BRANCH_A));
         ledger.registerLoan(d2, agreement);
-        vm.prank(unionOps); // the union may register on the branch's behalf
+        vm.prank(unionOps); // the union does not run a branch's business (no mandate)
+        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, unionOps, BRANCH_A));
+        ledger.registerLoan(d2, agreement);
+        vm.prank(branchAOps);
         ledger.registerLoan(d2, agreement);
     }
 

@@ -559,17 +559,21 @@ describe("JointLoanLedger flows (deployed)", function () {
       await refused(three, "LedgerBadFunders", [3, 10_000]);
     });
 
-    it("LedgerNotBranchOrUnion: only the loan's branch or the union registers", async function () {
+    it("LedgerNotBranchOperations: only the loan's branch registers (the union only under the branch's mandate)", async function () {
       const terms = joint(l);
-      await refused(terms, "LedgerNotBranchOrUnion", [l.signers.platformOps.address, BRANCH_A], PLATFORM);
-      await refused(terms, "LedgerNotBranchOrUnion", [l.signers.branchBOps.address, BRANCH_A], BRANCH_B);
-      await refused(terms, "LedgerNotBranchOrUnion", [l.signers.courtOps.address, BRANCH_A], COURT);
+      await refused(terms, "LedgerNotBranchOperations", [l.signers.platformOps.address, BRANCH_A], PLATFORM);
+      await refused(terms, "LedgerNotBranchOperations", [l.signers.branchBOps.address, BRANCH_A], BRANCH_B);
+      await refused(terms, "LedgerNotBranchOperations", [l.signers.courtOps.address, BRANCH_A], COURT);
       const before = await books(l);
       await expect(l.ledgerAs(l.signers.outsider).getFunction("registerLoan")(terms, await l.agreementOf(terms)))
-        .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOrUnion")
+        .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOperations")
         .withArgs(l.signers.outsider.address, BRANCH_A);
       expect(await books(l)).to.deep.equal(before);
-      const { loanId } = await l.register(terms, UNION); // the union may register on the branch's behalf
+      await refused(terms, "LedgerNotBranchOperations", [l.signers.unionOps.address, BRANCH_A], UNION);
+      const id = await l.ledger.getFunction("loanIdOf")(terms.originator, terms.applicationSerial);
+      const expiry = (await l.ethers.provider.getBlock("latest"))!.timestamp + 3600;
+      await (await l.ledgerAs(BRANCH_A).getFunction("grantMandate")(id, l.signers.unionOps.address, expiry)).wait();
+      const { loanId } = await l.register(terms, UNION); // under the branch's mandate for this loan
       expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Registered);
     });
   });
@@ -705,7 +709,7 @@ describe("JointLoanLedger flows (deployed)", function () {
         .withArgs(loanId, LoanState.Settled);
     });
 
-    it("LedgerNotBranchOrUnion: only the loan's branch or the union records repayments", async function () {
+    it("LedgerNotBranchOperations: only the loan's branch (or its mandated agent) records repayments", async function () {
       const { loanId } = await l.register(joint(l));
       await l.disburseAll(loanId);
       const before = await books(l);
@@ -713,15 +717,18 @@ describe("JointLoanLedger flows (deployed)", function () {
         [l.signers.branchBOps, BRANCH_B],
         [l.signers.platformOps, PLATFORM],
         [l.signers.courtOps, COURT],
+        [l.signers.unionOps, UNION],
         [l.signers.outsider, 0],
       ] as const) {
         const serial = l.serial("REP");
         await expect(l.ledgerAs(signer).getFunction("repay")(loanId, 1000n, serial, voucherOf(serial)), `member ${id}`)
-          .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOrUnion")
+          .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOperations")
           .withArgs(signer.address, BRANCH_A);
       }
       expect(await books(l)).to.deep.equal(before);
-      const { receipt } = await l.repay(loanId, 1000n, UNION); // on the branch's behalf
+      const expiry = (await l.ethers.provider.getBlock("latest"))!.timestamp + 3600;
+      await (await l.ledgerAs(BRANCH_A).getFunction("grantMandate")(loanId, l.signers.unionOps.address, expiry)).wait();
+      const { receipt } = await l.repay(loanId, 1000n, UNION); // on the branch's behalf, under its mandate
       expect(await eventsOf(receipt, l.ledger, "RepaymentReceived")).to.have.length(1);
     });
   });

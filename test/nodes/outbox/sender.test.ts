@@ -161,12 +161,15 @@ describe("outbox sender on a real ledger", function () {
     const entry = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
     await sender.drain();
     const loanId = loanIdOfEntry(entry);
+    // the branch lets the union act on this loan (a mandate): without one the union runs no branch business
+    const expiry = (await provider.getBlock("latest"))!.timestamp + 86_400;
+    await (await lc.ledgerAs(lc.chain.wallets.branchA).getFunction("grantMandate")(loanId, lc.chain.wallets.unionOps.address, expiry)).wait();
     await provider.send("evm_setAutomine", [false]);
     try {
       const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
       sender.start();
       await until(async () => (await store.outbox.status(dis.serial))?.state === "sent", 10_000, "sent");
-      // the union cancels the loan in the same block, ahead of the disbursement (higher tip)
+      // the union, under the branch's mandate, cancels the loan in the same block, ahead of the disbursement (higher tip)
       const union = lc.ledgerAs(lc.chain.wallets.unionOps);
       await union.getFunction("cancelLoan")(loanId, 9, { maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n, gasLimit: 200_000n });
       await provider.send("evm_mine", []);
