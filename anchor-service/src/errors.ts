@@ -24,6 +24,8 @@ export const ANCHOR_ERRORS = {
   /** /metrics and /readyz: the configured bearer token is missing or wrong, or the caller's address is not allowed. */
   ANCHOR_ERR_OPS_UNAUTHORIZED: 401,
   ANCHOR_ERR_OPS_FORBIDDEN: 403,
+  /** /metrics and /readyz: too many refused tokens from this address lately; `Retry-After` says when. */
+  ANCHOR_ERR_OPS_RATE_LIMITED: 429,
   ANCHOR_ERR_UNKNOWN_LEAF: 404,
   ANCHOR_ERR_UNKNOWN_DIGEST: 404,
   ANCHOR_ERR_NOT_ANCHORED: 409,

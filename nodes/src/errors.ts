@@ -14,6 +14,8 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_ROLE: 403,
   NODE_ERR_VALIDATION: 400,
   NODE_ERR_BAD_JSON: 400,
+  /** A signed node-to-node JSON body names one key twice (JSON.parse would keep the last; the path in details). */
+  NODE_ERR_DUPLICATE_KEY: 400,
   NODE_ERR_NOT_FOUND: 404,
   NODE_ERR_UNKNOWN_APPLICATION: 404,
   NODE_ERR_UNKNOWN_LOAN: 404,

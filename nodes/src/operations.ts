@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
-import { AuthError, nonceKey, requestDomain, verifyRequest } from "../../common/auth/request-signing.ts";
+import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
 import type { Contract } from "ethers";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
@@ -89,6 +89,24 @@ const ID_TYPE_OF_CHANNEL = {
 /** A request from another member's node, as received (raw body for the signature). */
 export type SignedNodeRequest = { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> };
 
+/** Member kinds as the registry numbers them (common/consortium/members.ts). */
+export const UNION = 1;
+export const BRANCH = 2;
+export const PLATFORM = 3;
+export const COURT = 4;
+const KIND_NAMES: Record<number, string> = { [UNION]: "union", [BRANCH]: "branch", [PLATFORM]: "platform", [COURT]: "court" };
+
+/**
+ * A node-to-node request whose headers passed (form, time window, target, the named signer an
+ * operations key of an active member of the route's kind): what is known before its body is read.
+ * The signature over the body is checked next (signedBody); the operation spends the nonce once
+ * its own checks hold, so a refused request writes nothing.
+ */
+export type SignedHeaders = { pending: PendingVerification; kind: number; memberId: number; bodyVerified: boolean };
+
+/** The SignedHeaders this node's signedHeaders made: the operations take one of these, or a raw request they verify themselves. */
+const issuedHeaders = new WeakSet<SignedHeaders>();
+
 /** How often served node-to-node requests trigger a sweep of expired nonces. */
 const NONCE_SWEEP_INTERVAL_MS = 10 * 60_000;
 /**
@@ -97,11 +115,8 @@ const NONCE_SWEEP_INTERVAL_MS = 10 * 60_000;
  */
 const NONCE_SWEEP_SLACK_S = 60;
 
-const UNION = 1;
-const BRANCH = 2;
-const PLATFORM = 3;
-const COURT = 4;
 const ACTIVE = 1;
+const EMPTY_BODY = new Uint8Array(0);
 
 /** The active members this node routes by, from the registry. */
 type Members = { at: number; byRegion: Map<number, number>; kindOf: Map<number, number>; union: number | undefined };
@@ -195,7 +210,8 @@ export class NodeOperations {
     if (assignedBranch !== this.deps.memberId && this.deps.peers.urlOf(assignedBranch) !== undefined) {
       // the union's node routes: the branch's node receives the platform's original payload,
       // signed with this node's chain key, and keeps its own (encrypted) copy
-      const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}?platform=${platformMemberId}`;
+      // ?platform names the platform that brought it; the union's own application names none
+      const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}${platformMemberId === this.deps.memberId ? "" : `?platform=${platformMemberId}`}`;
       const reply = await this.deps.peers.call<{ applicationId?: string }>(assignedBranch, "POST", path, payload);
       forwardedTo = { member: assignedBranch, applicationId: reply?.applicationId };
     }
@@ -205,23 +221,33 @@ export class NodeOperations {
 
   /**
    * An application forwarded by the union's node: accepted only when signed by an active union
-   * member for this node. `platformMemberId` is the platform the union authenticated.
+   * member for this node. `platformMemberId` is the platform the union authenticated: it must be
+   * an active platform member (the union signs the query, but a union key must not credit an
+   * application to a branch, a court or a stranger); absent, the application is the union's own.
+   * Refused before anything is stored.
    */
-  async receiveForwarded(request: SignedNodeRequest, channel: string, payload: unknown, platformMemberId: number) {
-    const { memberId } = await this.#verifyMemberRequest(request, UNION, "union");
+  async receiveForwarded(request: SignedNodeRequest | SignedHeaders, channel: string, payload: unknown, platformMemberId: number | undefined) {
+    // before the nonce is spent: a refused request writes nothing
+    if (platformMemberId !== undefined) {
+      const kind = (await this.#activeMembers()).kindOf.get(platformMemberId);
+      if (kind !== PLATFORM) {
+        throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${platformMemberId} is not an active platform member: a forwarded application is credited to the platform that brought it, or (no ?platform) to the union`, { member: platformMemberId, kind: kind === undefined ? null : (KIND_NAMES[kind] ?? kind) });
+      }
+    }
+    const { memberId } = await this.#verifyMemberRequest(request, UNION);
     const actor: Actor = { userId: `union:${memberId}`, role: "clerk", memberId: this.deps.memberId };
-    return this.submitApplication(actor, channel, payload, platformMemberId);
+    return this.submitApplication(actor, channel, payload, platformMemberId ?? memberId);
   }
 
   /**
    * A platform's application, submitted by its node to the union's: signed by an active platform
    * member, and credited to that member (no caller names the platform).
    */
-  async receivePlatformApplication(request: SignedNodeRequest, channel: string, payload: unknown) {
+  async receivePlatformApplication(request: SignedNodeRequest | SignedHeaders, channel: string, payload: unknown) {
     if ((await this.#activeMembers()).kindOf.get(this.deps.memberId) !== UNION) {
       throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `platforms submit applications to the union's node; this node is member ${this.deps.memberId}`);
     }
-    const { memberId } = await this.#verifyMemberRequest(request, PLATFORM, "platform");
+    const { memberId } = await this.#verifyMemberRequest(request, PLATFORM);
     const actor: Actor = { userId: `platform:${memberId}`, role: "clerk", memberId: this.deps.memberId };
     return this.submitApplication(actor, channel, payload, memberId);
   }
@@ -324,11 +350,13 @@ export class NodeOperations {
     };
     // a co-funder must agree on chain to exactly these terms: the platform's node signs them
     const platformAgreement = funders.length === 2 ? await this.#platformAgreement(platform, application.applicationId, terms) : "0x";
-    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
+    // anchored first, stored after: an anchoring that fails leaves no contract behind (an anchored
+    // leaf whose store then fails is a salted hash nothing refers to: no loan is registered)
     const [contractReceipt] = await this.deps.anchor([contractRecord]);
     if (contractReceipt?.leafHash.toLowerCase() !== contractLeaf) {
       throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", `the anchor service recorded the contract as leaf ${String(contractReceipt?.leafHash)}, not ${contractLeaf}`);
     }
+    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
     const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } } as never);
     return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr };
   }
@@ -351,11 +379,11 @@ export class NodeOperations {
    * branch's operations key; signed back only for the loan of an application this node
    * submitted, built exactly as the branch must build it (loan-agreement.ts).
    */
-  async agreeToLoan(request: SignedNodeRequest, body: { applicationId: string; terms: LoanTermsJson }) {
+  async agreeToLoan(request: SignedNodeRequest | SignedHeaders, body: { applicationId: string; terms: LoanTermsJson }) {
     if ((await this.#activeMembers()).kindOf.get(this.deps.memberId) !== PLATFORM) {
       throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a platform's node agrees to co-fund loans; this node is member ${this.deps.memberId}`);
     }
-    const { memberId: branch } = await this.#verifyMemberRequest(request, BRANCH, "branch");
+    const { memberId: branch } = await this.#verifyMemberRequest(request, BRANCH);
     const stored = await this.deps.applications.getSubmitted(body.applicationId);
     const terms = termsFromJson(body.terms);
     checkAgreementTerms(stored, terms, this.deps.memberId, branch);
@@ -648,30 +676,56 @@ export class NodeOperations {
    * chain key (EIP-712, nonce, expiry); the signer must be an active court member, and the
    * document store's policy lets it read only loans whose arbitration case is assigned to it.
    */
-  async caseDocuments(request: SignedNodeRequest, loanId: string) {
-    const { signer, memberId } = await this.#verifyMemberRequest(request, COURT, "court");
+  async caseDocuments(request: SignedNodeRequest | SignedHeaders, loanId: string) {
+    const { signer, memberId } = await this.#verifyMemberRequest(request, COURT);
     const actor: Actor = { userId: signer, role: "court-clerk", memberId };
     const documents = await this.deps.documents.exportCaseDocuments({ loanId: loanId.toLowerCase() }, actor);
     return { loanId: loanId.toLowerCase(), documents: documents.map((d) => ({ documentId: d.documentId, kind: d.kind, sha256: d.sha256, bytesBase64: Buffer.from(d.bytes).toString("base64") })) };
   }
 
   /**
-   * A request from another member's node: EIP-712 signature over method, path, body, nonce
-   * (refused a second time), expiry and target member (this node's), by an operations key of an
-   * active member of `kind` (its governance and log-operator keys sign nothing between nodes).
+   * A request from another member's node, checked in three steps so that a caller who fails a
+   * cheap check never has its body read (http/app.ts runs them as the request arrives):
+   *   1. signedHeaders, from the headers alone: form, time window, the target (this node's
+   *      member), and the named signer an operations key of an active member of `kind` (its
+   *      governance and log-operator keys sign nothing between nodes);
+   *   2. signedBody, once the body is read and before it is parsed: the EIP-712 signature over
+   *      method, path, the body's SHA-256, nonce, expiry and target;
+   *   3. the operation, once its own checks hold: the nonce spent (a replay is refused).
    */
-  async #verifyMemberRequest(request: SignedNodeRequest, kind: number, kindName: string): Promise<{ signer: string; memberId: number }> {
-    const verified = verifyRequest(requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress()), request, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true });
+  async signedHeaders(request: Pick<SignedNodeRequest, "method" | "path" | "headers">, kind: number): Promise<SignedHeaders> {
+    const domain = requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress());
+    const pending = prepareVerification(domain, { ...request, rawBody: EMPTY_BODY }, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true });
+    const target = pending.value.target!;
     // a request signed for another member's node is not this node's to serve
-    if (verified.target !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_WRONG_TARGET", `this request is signed for member ${verified.target}'s node; this is member ${this.deps.memberId}'s`, { target: verified.target, member: this.deps.memberId });
+    if (target !== this.deps.memberId) {
+      throw nodeError("NODE_ERR_WRONG_TARGET", `this request is signed for member ${target}'s node; this is member ${this.deps.memberId}'s`, { target, member: this.deps.memberId });
     }
-    const key = Buffer.from(nonceKey(verified.signer, verified.nonce)).toString("hex");
-    const [memberId, status, role] = (await this.deps.registry.getFunction("accountOf")(verified.signer)) as [bigint, bigint, bigint];
+    const kindName = KIND_NAMES[kind] ?? `kind ${kind}`;
+    const [memberId, status, role] = (await this.deps.registry.getFunction("accountOf")(pending.signer)) as [bigint, bigint, bigint];
     const [actual] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
-    if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not an account of an active ${kindName} member`);
-    if (Number(role) !== AccountRole.Operations) throw nodeError("NODE_ERR_ROLE", `${verified.signer} is not one of member ${memberId}'s operations keys; node-to-node requests are signed with the node's operations key`);
-    // the nonce is remembered only for a signer that is a member: any key can sign, and strangers must not fill the store.
+    if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not an account of an active ${kindName} member`);
+    if (Number(role) !== AccountRole.Operations) throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not one of member ${memberId}'s operations keys; node-to-node requests are signed with the node's operations key`);
+    const headers: SignedHeaders = { pending, kind, memberId: Number(memberId), bodyVerified: false };
+    issuedHeaders.add(headers);
+    return headers;
+  }
+
+  /** Step 2: the named signer's signature over the exact body bytes (AUTH_BAD_SIGNATURE otherwise). */
+  signedBody(headers: SignedHeaders, rawBody: Uint8Array): void {
+    const pending = { ...headers.pending, value: { ...headers.pending.value, bodyHash: bodyHashOf(rawBody) } };
+    completeVerification(pending, recoverSigner(pending));
+    headers.bodyVerified = true;
+  }
+
+  /**
+   * Step 3: the nonce, refused a second time. Remembered only for a request a member signed (any
+   * key can sign, and strangers must not fill the store).
+   */
+  async #spendNonce(headers: SignedHeaders): Promise<{ signer: string; memberId: number }> {
+    if (!headers.bodyVerified) throw new AuthError("AUTH_BAD_SIGNATURE", "the signature over the body was not checked");
+    const { signer, nonce, expiresAt } = headers.pending;
+    const key = Buffer.from(nonceKey(signer, nonce)).toString("hex");
     // Check and claim with no await in between, then the durable check and write: identical
     // requests arriving together would otherwise all pass the check before any write lands.
     const replay = () => nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
@@ -679,16 +733,32 @@ export class NodeOperations {
     this.#claimedNonces.add(key);
     try {
       // expiry again, now: the sweep may drop the nonce of a request expired for NONCE_SWEEP_SLACK_S
-      if (verified.expiresAt < Math.floor(Date.now() / 1000)) throw new AuthError("AUTH_EXPIRED", `request expired at ${verified.expiresAt} while it was being checked; sign it again`);
+      if (expiresAt < Math.floor(Date.now() / 1000)) throw new AuthError("AUTH_EXPIRED", `request expired at ${expiresAt} while it was being checked; sign it again`);
       if ((await this.deps.nonces.get(key)) !== undefined) throw replay();
-      await this.deps.nonces.put(key, String(verified.expiresAt));
+      await this.deps.nonces.put(key, String(expiresAt));
     } finally {
       // once written, the durable store refuses it
       this.#claimedNonces.delete(key);
     }
     // inside the request that triggers it, so its deletions belong to a request that spent a nonce
     if (Date.now() - this.#noncesSweptAt >= NONCE_SWEEP_INTERVAL_MS) await this.sweepExpiredNonces().catch(() => 0);
-    return { signer: verified.signer, memberId: Number(memberId) };
+    return { signer, memberId: headers.memberId };
+  }
+
+  /**
+   * The caller of a node-to-node operation, its nonce spent: headers this node checked for `kind`
+   * (steps 1 and 2 done as the request arrived), or a raw request checked here in full.
+   */
+  async #verifyMemberRequest(caller: SignedNodeRequest | SignedHeaders, kind: number): Promise<{ signer: string; memberId: number }> {
+    if (issuedHeaders.has(caller as SignedHeaders)) {
+      const headers = caller as SignedHeaders;
+      if (headers.kind !== kind) throw nodeError("NODE_ERR_ROLE", `${headers.pending.signer} is not an account of an active ${KIND_NAMES[kind] ?? `kind ${kind}`} member`);
+      return this.#spendNonce(headers);
+    }
+    const request = caller as SignedNodeRequest;
+    const headers = await this.signedHeaders(request, kind);
+    this.signedBody(headers, request.rawBody);
+    return this.#spendNonce(headers);
   }
 
   /**

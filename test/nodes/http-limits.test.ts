@@ -6,6 +6,7 @@ import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { connect, type Socket } from "node:net";
 import { Readable } from "node:stream";
+import pino from "pino";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import { buildNodeApp, type NodeDeps } from "../../nodes/src/http/app.ts";
@@ -204,6 +205,35 @@ describe("node HTTP: /metrics and /readyz access", function () {
     }
     expect((await get(app, "/metrics", { token: TOKEN })).body).to.include("node_outbox_entries");
     expect((await get(app, "/healthz")).statusCode).to.equal(200);
+    await app.close();
+  });
+
+  it("refused metrics tokens count per address with refused API tokens: after 10, 429 NODE_ERR_AUTH_RATE_LIMITED (Retry-After) even with the right token; logged without the token", async function () {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    const app = await appWith({ opsAccess: { token: TOKEN }, logger });
+    const guess = (i: number) => `guess-${i}-metrics`;
+    // no header is no guess: not counted
+    for (let i = 0; i < 12; i++) expect((await get(app, "/metrics", { from: "192.0.2.60" })).statusCode).to.equal(401);
+    for (let i = 0; i < 9; i++) {
+      const reply = await get(app, i % 2 === 0 ? "/metrics" : "/readyz", { from: "192.0.2.60", token: guess(i) });
+      expect((reply.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_OPS_UNAUTHORIZED");
+    }
+    // a refused API token from the same address is the tenth guess: one budget per address
+    const api = await app.inject({ method: "GET", url: "/v1/loans", remoteAddress: "192.0.2.60", headers: { authorization: `Bearer ${guess(9)}` } });
+    expect((api.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH");
+    for (const token of [TOKEN, guess(10)]) {
+      const limited = await get(app, "/metrics", { from: "192.0.2.60", token });
+      expect(limited.statusCode, limited.body).to.equal(429);
+      expect((limited.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH_RATE_LIMITED");
+      expect(Number(limited.headers["retry-after"])).to.be.within(1, 60);
+    }
+    expect((await get(app, "/metrics", { from: "192.0.2.61", token: TOKEN })).statusCode).to.equal(200);
+    const refusals = lines.filter((l) => l.includes("metrics token refused"));
+    expect(refusals).to.have.length(9);
+    expect(JSON.parse(refusals.at(-1)!)).to.include({ sourceIp: "192.0.2.60", failures: 9, limit: 10 });
+    for (let i = 0; i <= 10; i++) expect(lines.some((l) => l.includes(guess(i))), `guess ${i} logged`).to.equal(false);
+    expect(lines.some((l) => l.includes(TOKEN))).to.equal(false);
     await app.close();
   });
 

@@ -9,12 +9,13 @@ import { z } from "zod";
 import type { ApiUser } from "../config.ts";
 import { nodeError, renderError } from "../errors.ts";
 import type { CaseOperations } from "../cases.ts";
-import type { NodeOperations } from "../operations.ts";
+import { BRANCH, COURT, PLATFORM, UNION, type NodeOperations, type SignedHeaders } from "../operations.ts";
 import { LoanTermsJsonSchema } from "../loan-agreement.ts";
 import { authenticateLimited, FailedTokenLimiter, requireRole, type Actor } from "./auth.ts";
 import { limitBody, refuseDeclaredOversize } from "./body.ts";
 import { opsAccess, type OpsAccess } from "./ops-access.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
+import { duplicateKeyIn } from "../../../common/json/duplicate-keys.ts";
 
 function isChainDay(date: string): boolean {
   try {
@@ -52,8 +53,40 @@ const fenJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value, (_
 
 declare module "fastify" {
   interface FastifyRequest {
+    /** The API user, authenticated from the headers before the body is read (token routes). */
     actor: Actor | undefined;
+    /** A node-to-node request's headers, checked before the body is read, then its signature over the body (signed routes). */
+    signedHeaders: SignedHeaders | undefined;
+    /** A JSON body's exact bytes (the signature covers them). */
+    rawBody: Buffer | undefined;
   }
+  interface FastifyContextConfig {
+    /**
+     * Who may call the route: "token" (the default) an API user's bearer token; "signed" another
+     * member's node of `signedKind`, by its chain key; "open" anyone (/healthz, /docs; /metrics
+     * and /readyz have their own rules, ops-access.ts).
+     */
+    auth?: "token" | "signed" | "open";
+    signedKind?: number;
+  }
+}
+
+/** Past this many declared (or undeclared, chunked) bytes a body refused from its headers is left unread. */
+const UNREAD_BODY_BYTES = 64 * 1024;
+
+function largeBody(request: FastifyRequest): boolean {
+  const length = request.headers["content-length"];
+  return length === undefined ? request.headers["transfer-encoding"] !== undefined : Number(length) > UNREAD_BODY_BYTES;
+}
+
+/** JSON.parse, refusing an object that repeats a key (a signed body must read the same to every parser). */
+function parseStrictJson(raw: Buffer): unknown {
+  const value: unknown = JSON.parse(raw.toString("utf8"));
+  if (typeof value === "object" && value !== null) {
+    const duplicate = duplicateKeyIn(raw);
+    if (duplicate !== undefined) throw nodeError("NODE_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, { path: duplicate });
+  }
+  return value;
 }
 
 export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
@@ -66,13 +99,65 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       ? Fastify({ logger: false, bodyLimit, frameworkErrors: frameworkErrors as never })
       : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit, frameworkErrors: frameworkErrors as never })
   ) as unknown as FastifyInstance;
+  const tokenLimiter = deps.tokenLimiter ?? new FailedTokenLimiter();
+  // the caller is authenticated from the headers before a byte of the body is read: the bearer
+  // token (behind its rate limit), or a node's signed-request headers (form, expiry, target, the
+  // signer an active member of the route's kind); a refused caller's large body is never read
+  app.addHook("onRoute", (route) => {
+    // the OpenAPI page and its assets are public
+    if (route.url.startsWith("/docs")) route.config = { ...route.config, auth: "open" };
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    const config = request.routeOptions.config;
+    try {
+      // an unknown route is answered before its body is read too
+      if (request.is404) throw nodeError("NODE_ERR_NOT_FOUND", `no route ${request.method} ${request.url}`);
+      if (config.auth === "open") return;
+      if (config.auth === "signed") {
+        request.signedHeaders = await deps.ops.signedHeaders({ method: request.method, path: request.url, headers: request.headers }, config.signedKind!);
+        return;
+      }
+      request.actor = authenticateLimited(request, deps.users, deps.memberId, tokenLimiter);
+    } catch (error) {
+      // refused from the headers: a large body is not read at all; the connection closes after the answer
+      if (largeBody(request)) void reply.header("connection", "close");
+      throw error;
+    }
+  });
   // a body over the route's limit is answered 413 without cutting the connection (body.ts)
   app.addHook("onRequest", refuseDeclaredOversize(bodyLimit));
   app.addHook("preParsing", limitBody(bodyLimit));
+  // a signed request without a body (a GET) has its signature checked here; the operation spends its nonce
+  app.addHook("preHandler", async (request) => {
+    const signed = request.signedHeaders;
+    if (signed === undefined || signed.bodyVerified) return;
+    // only a JSON body goes through the signature check in the parser; anything else is refused
+    if (request.body !== undefined) throw nodeError("NODE_ERR_VALIDATION", "a signed node-to-node request carries a JSON body (application/json) or none");
+    deps.ops.signedBody(signed, new Uint8Array(0));
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("actor", undefined);
+  app.decorateRequest("signedHeaders", undefined);
+  app.decorateRequest("rawBody", undefined);
   app.addContentTypeParser("text/csv", { parseAs: "string" }, (_request, body, done) => done(null, body));
+  // JSON keeps its exact bytes; a signed request's body is checked against its signature before
+  // it is parsed, and parsed strictly (a repeated key is refused, not resolved to its last value)
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    try {
+      if (request.signedHeaders !== undefined) {
+        deps.ops.signedBody(request.signedHeaders, raw);
+        done(null, raw.length === 0 ? undefined : parseStrictJson(raw));
+        return;
+      }
+      done(null, raw.length === 0 ? undefined : JSON.parse(raw.toString("utf8")));
+    } catch (e) {
+      if (e instanceof SyntaxError) done(nodeError("NODE_ERR_BAD_JSON", `the body is not valid JSON: ${e.message}`), undefined);
+      else done(e as Error, undefined);
+    }
+  });
 
   app.setErrorHandler((error, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -95,9 +180,10 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   await app.register(swagger, { openapi: { info: { title: "JointLedger institution node", version: "1.0.0" } }, transform: jsonSchemaTransform });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const tokenLimiter = deps.tokenLimiter ?? new FailedTokenLimiter();
+  // the user was authenticated in onRequest; the role is the route's to check
   const actorOf = (request: FastifyRequest, roles: Actor["role"][]): Actor => {
-    const actor = authenticateLimited(request, deps.users, deps.memberId, tokenLimiter);
+    const actor = request.actor;
+    if (actor === undefined) throw nodeError("NODE_ERR_AUTH", "send the user's API token as 'Authorization: Bearer <token>'");
     requireRole(actor, roles);
     return actor;
   };
@@ -263,31 +349,16 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     handler: async (request) => fenJson(await deps.cases.closeCase(actorOf(request, ["court-clerk", "admin"]), request.params.loanId)),
   });
 
-  // node-to-node: a court member's node, authenticated by its chain key rather than a user token
-  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
-    (request as FastifyRequest & { rawBody?: Buffer }).rawBody = body as Buffer;
-    try {
-      done(null, (body as Buffer).length === 0 ? undefined : JSON.parse((body as Buffer).toString("utf8")));
-    } catch (e) {
-      done(nodeError("NODE_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`), undefined);
-    }
-  });
+  // node-to-node: other members' nodes, authenticated by their chain keys rather than a user token
   api.post("/v1/forwarded-applications/:channel", {
     schema: {
       summary: "An application forwarded by the union's node (signed with the union's chain key)",
       params: z.strictObject({ channel: z.string().min(1).max(64) }),
-      querystring: z.strictObject({ platform: memberIdQuery.describe("the member the union credited the application to: the platform whose node signed it to the union, or the union itself") }),
+      querystring: z.strictObject({ platform: memberIdQuery.optional().describe("the active platform member the union credited the application to (the platform whose node signed it to the union); absent: the union's own") }),
       body: z.unknown(),
     },
-    handler: async (request) =>
-      fenJson(
-        await deps.ops.receiveForwarded(
-          { method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers },
-          request.params.channel,
-          request.body,
-          request.query.platform,
-        ),
-      ),
+    config: { auth: "signed", signedKind: UNION },
+    handler: async (request) => fenJson(await deps.ops.receiveForwarded(request.signedHeaders!, request.params.channel, request.body, request.query.platform)),
   });
   api.post("/v1/platform-applications/:channel", {
     schema: {
@@ -296,39 +367,31 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       querystring: z.strictObject({}),
       body: z.unknown(),
     },
-    handler: async (request) =>
-      fenJson(
-        await deps.ops.receivePlatformApplication(
-          { method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers },
-          request.params.channel,
-          request.body,
-        ),
-      ),
+    config: { auth: "signed", signedKind: PLATFORM },
+    handler: async (request) => fenJson(await deps.ops.receivePlatformApplication(request.signedHeaders!, request.params.channel, request.body)),
   });
   api.post("/v1/loan-agreements", {
     schema: {
       summary: "A branch's node asks this platform's node to agree to a joint loan's exact terms (signed with the branch's chain key); answers the platform's EIP-712 agreement signature",
       body: z.strictObject({ applicationId: z.string().min(1).max(64), terms: LoanTermsJsonSchema }),
     },
-    handler: async (request) =>
-      deps.ops.agreeToLoan(
-        { method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers },
-        request.body,
-      ),
+    config: { auth: "signed", signedKind: BRANCH },
+    handler: async (request) => deps.ops.agreeToLoan(request.signedHeaders!, request.body),
   });
   api.get("/v1/cases/:loanId/documents", {
     schema: { summary: "A court member's node fetches an assigned case's documents (signed with the court's chain key)", params: z.strictObject({ loanId: hex32 }) },
-    handler: async (request) =>
-      deps.ops.caseDocuments({ method: request.method, path: request.url, rawBody: (request as FastifyRequest & { rawBody?: Buffer }).rawBody ?? new Uint8Array(0), headers: request.headers }, request.params.loanId),
+    config: { auth: "signed", signedKind: COURT },
+    handler: async (request) => deps.ops.caseDocuments(request.signedHeaders!, request.params.loanId),
   });
 
-  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+  app.get("/healthz", { schema: { hide: true }, config: { auth: "open" } }, async () => ({ status: "ok" }));
   // /readyz and /metrics: restricted when NODE_METRICS_TOKEN / NODE_METRICS_ALLOWED_ADDRESSES are set (ops-access.ts)
-  const ops = opsAccess(deps.opsAccess);
-  app.get("/readyz", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => {
+  // refused metrics tokens count with refused API tokens: one budget of guesses per address
+  const ops = opsAccess(deps.opsAccess, tokenLimiter);
+  app.get("/readyz", { schema: { hide: true }, config: { auth: "open" }, onRequest: ops }, async (_request, reply) => {
     const state = deps.ready();
     return reply.code(state.ready ? 200 : 503).send(state);
   });
-  app.get("/metrics", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
+  app.get("/metrics", { schema: { hide: true }, config: { auth: "open" }, onRequest: ops }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
   return app;
 }

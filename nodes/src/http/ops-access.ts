@@ -2,18 +2,21 @@
 // /readyz (indexer position, chain id). By default anyone (local development); NODE_METRICS_TOKEN
 // requires `Authorization: Bearer <token>`, NODE_METRICS_ALLOWED_ADDRESSES a client address in
 // the list (the socket's address: forwarded headers are not trusted). With both set, both must
-// hold. /healthz stays open for supervisors. The same rules as the anchor service's.
+// hold. /healthz stays open for supervisors. The same rules as the anchor service's. Refused
+// tokens count per source address with the API tokens' (FailedTokenLimiter, common/auth/): an
+// address over the limit gets 429 NODE_ERR_AUTH_RATE_LIMITED; each refusal is logged without the token.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
 import { nodeError } from "../errors.ts";
 
 export type OpsAccess = { token?: string | undefined; allowedAddresses?: readonly string[] | undefined };
 
 const digest = (text: string) => createHash("sha256").update(text, "utf8").digest();
 
-/** An onRequest hook enforcing `access` (a no-op when neither is configured). */
-export function opsAccess(access: OpsAccess | undefined) {
+/** An onRequest hook enforcing `access` (a no-op when neither is configured); refused tokens count in `limiter`. */
+export function opsAccess(access: OpsAccess | undefined, limiter: FailedTokenLimiter = new FailedTokenLimiter()) {
   const token = access?.token === undefined ? undefined : digest(access.token);
   let allowed: BlockList | undefined;
   if (access?.allowedAddresses !== undefined && access.allowedAddresses.length > 0) {
@@ -31,10 +34,19 @@ export function opsAccess(access: OpsAccess | undefined) {
       throw nodeError("NODE_ERR_OPS_FORBIDDEN", `${path} is not served to this address`);
     }
     if (token !== undefined) {
+      const address = request.ip;
+      const wait = limiter.retryAfterSeconds(address);
+      // before the token is looked at: an address over its limit learns nothing from trying
+      if (wait > 0) throw nodeError("NODE_ERR_AUTH_RATE_LIMITED", `too many refused tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
       const header = request.headers.authorization;
       const sent = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
       // compared as digests: constant time, whatever the length sent
       if (sent === undefined || !timingSafeEqual(digest(sent), token)) {
+        // a request without the header is no guess and is not counted
+        if (header !== undefined) {
+          const failures = limiter.fail(address);
+          request.log.warn({ sourceIp: address, method: request.method, route: path, failures, limit: limiter.maxFailures }, "metrics token refused");
+        }
         void reply.header("www-authenticate", 'Bearer realm="node-ops"');
         throw nodeError("NODE_ERR_OPS_UNAUTHORIZED", `${path} needs Authorization: Bearer with the configured metrics token`);
       }
