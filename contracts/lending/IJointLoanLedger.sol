@@ -207,6 +207,10 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerNotFunder(bytes32 loanId, address caller);
     /// @notice Disbursement happens on the loan's start day, so the term matches the registration.
     error LedgerDisbursementDateMismatch(bytes32 loanId, uint256 today, uint256 startDay);
+    /// @notice A registered loan expires only after its start day (`today` > `startDay`).
+    error LedgerNotExpired(bytes32 loanId, uint256 today, uint256 startDay);
+    /// @notice Keeper calls come from an operations account of an active member.
+    error LedgerNotKeeper(address caller);
     /// @notice A loan some funder has disbursed cannot be cancelled.
     error LedgerPartlyDisbursed(bytes32 loanId);
     /// @notice This funder has disbursed already.
@@ -258,7 +262,10 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice One funder's part of a repayment, so each node can book it.
     event RepaymentShared(bytes32 indexed loanId, uint32 indexed funder, bytes32 serial, uint256 principal, uint256 income);
     event LoanSettled(bytes32 indexed loanId);
+    /// @notice The loan was cancelled before disbursement; `reasonCode` 65535 = it expired (see `expireLoan`).
     event LoanCancelled(bytes32 indexed loanId, uint16 reasonCode);
+    /// @notice The loan missed its start day undisbursed and was expired by a keeper (with LoanCancelled, reason 65535).
+    event LoanExpired(bytes32 indexed loanId, uint256 startDay);
     event DisputeStageChanged(bytes32 indexed loanId, DisputeStage previousStage, DisputeStage newStage);
     event ParamsChanged(LedgerParams params);
     event BranchLimitsChanged(uint32 indexed branch, BranchLimits limits);
@@ -302,6 +309,12 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice Cancel a registered loan nobody has disbursed (its branch, or its mandated agent),
     /// releasing its quotas.
     function cancelLoan(bytes32 loanId, uint16 reasonCode) external;
+
+    /// @notice Expire a registered loan nobody has disbursed that missed its start day (it can no
+    /// longer be disbursed): any active member's operations account (a keeper). Releases its quotas
+    /// — branch outstanding, co-funding, the borrower's consortium-wide exposure — as a
+    /// cancellation does; emits LoanExpired and LoanCancelled(loanId, 65535).
+    function expireLoan(bytes32 loanId) external;
 
     /// @notice Record funder `msg.sender`'s disbursement (an operations account of the funder) of
     /// exactly its share to a whitelisted account.

@@ -87,6 +87,25 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     function cancelLoan(bytes32 loanId, uint16 reasonCode) external {
         Loan storage entry = _requireState(loanId, LoanState.Registered);
         _checkServicer(loanId, entry.branch);
+        _cancel(loanId, entry, reasonCode);
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function expireLoan(bytes32 loanId) external {
+        Loan storage entry = _requireState(loanId, LoanState.Registered);
+        (, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) = _registry.accountOf(msg.sender);
+        if (status != IConsortiumRegistry.MemberStatus.Active || role != IConsortiumRegistry.AccountRole.Operations) {
+            revert LedgerNotKeeper(msg.sender);
+        }
+        uint256 day = today();
+        uint256 startDay = entry.startDay;
+        if (day <= startDay) revert LedgerNotExpired(loanId, day, startDay);
+        emit LoanExpired(loanId, startDay);
+        _cancel(loanId, entry, type(uint16).max);
+    }
+
+    /// @dev Cancel a loan no funder has disbursed, releasing the quotas it holds.
+    function _cancel(bytes32 loanId, Loan storage entry, uint16 reasonCode) private {
         if (entry.disbursedMask != 0) revert LedgerPartlyDisbursed(loanId);
         uint256 principal = entry.principal;
         entry.state = LoanState.Cancelled;

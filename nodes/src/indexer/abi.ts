@@ -14,6 +14,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "event RepaymentShared(bytes32 indexed loanId, uint32 indexed funder, bytes32 serial, uint256 principal, uint256 income)",
   "event LoanSettled(bytes32 indexed loanId)",
   "event LoanCancelled(bytes32 indexed loanId, uint16 reasonCode)",
+  "event LoanExpired(bytes32 indexed loanId, uint256 startDay)",
   "event DisputeStageChanged(bytes32 indexed loanId, uint8 previousStage, uint8 newStage)",
   "event ParamsChanged(tuple(uint16 aprCapBps, uint16 platformShareFloorBps, uint16 coFundingCapitalRatioBps, uint16 penaltyAprBps, uint16 minTermDays, uint16 maxTermDays, uint64 minPrincipal, uint64 maxPrincipal, uint64 borrowerOutstandingLimit) params)",
   "event BranchLimitsChanged(uint32 indexed branch, tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital) limits)",
