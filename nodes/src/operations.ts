@@ -625,7 +625,7 @@ export class NodeOperations {
    * member) and the repayments it collected as the loan's servicing branch (full amount). Other
    * members' flows of the day are not in its books.
    */
-  async reconcile(_actor: Actor, day: string, booksCsv: string): Promise<{ json: string; csv: string }> {
+  async reconcile(_actor: Actor, day: string, books: Uint8Array | string, format: "json" | "csv"): Promise<Uint8Array> {
     const me = this.deps.memberId;
     const branchOf = new Map<string, number | undefined>();
     const ours = [];
@@ -639,7 +639,7 @@ export class NodeOperations {
     }
     const chain = ours.map((f) => ({ serial: f.serial, loanId: f.loanId, type: f.type, amountFen: f.amountFen, day: f.date }));
     // a large day's books take seconds: reconciled in a worker thread, off the event loop
-    return reconcileOffLoop(day, booksCsv, chain);
+    return reconcileOffLoop(day, books, chain, format);
   }
 
   /** 征信报送 for this member's loans, with days overdue and the next due day read from the ledger. */

@@ -19,7 +19,7 @@ const DAY = "2026-11-22";
 const BOOKS_HEADER = "serial,loan_id,type,amount,value_date,account_masked\r\n";
 
 async function appWith(extra: Partial<NodeDeps> = {}): Promise<FastifyInstance> {
-  const ops = { reconcile: async () => ({ json: '{"balanced":true}\n', csv: "day\r\n" }), recordConsent: async () => ({ ok: true }) };
+  const ops = { reconcile: async (_actor: unknown, _day: string, _books: Uint8Array, format: string) => Buffer.from(format === "csv" ? "day\r\n" : '{"balanced":true}\n'), recordConsent: async () => ({ ok: true }) };
   return buildNodeApp({
     logger: false,
     memberId: 2,

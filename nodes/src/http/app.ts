@@ -140,7 +140,8 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   app.decorateRequest("actor", undefined);
   app.decorateRequest("signedHeaders", undefined);
   app.decorateRequest("rawBody", undefined);
-  app.addContentTypeParser("text/csv", { parseAs: "string" }, (_request, body, done) => done(null, body));
+  // kept as bytes: a large books file goes to its worker thread as they are (reconcile/off-thread.ts)
+  app.addContentTypeParser("text/csv", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
   // JSON keeps its exact bytes; a signed request's body is checked against its signature before
   // it is parsed, and parsed strictly (a repeated key is refused, not resolved to its last value)
   app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
@@ -297,9 +298,10 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     bodyLimit: deps.limits?.reconcileMaxBodyBytes ?? 32 * 1024 * 1024,
     schema: { summary: "对账: reconcile a day's core-banking transactions (CSV body) against the chain", querystring: z.strictObject({ day, format: z.enum(["json", "csv"]).default("json") }) },
     handler: async (request, reply) => {
-      if (typeof request.body !== "string") throw nodeError("NODE_ERR_VALIDATION", "send the day's core-banking transactions as text/csv");
-      const report = await deps.ops.reconcile(actorOf(request, ["clerk", "approver", "admin"]), request.query.day, request.body);
-      return request.query.format === "csv" ? reply.type("text/csv").send(report.csv) : reply.type("application/json").send(report.json);
+      if (!Buffer.isBuffer(request.body)) throw nodeError("NODE_ERR_VALIDATION", "send the day's core-banking transactions as text/csv");
+      const { format } = request.query;
+      const report = await deps.ops.reconcile(actorOf(request, ["clerk", "approver", "admin"]), request.query.day, request.body, format);
+      return reply.type(format === "csv" ? "text/csv" : "application/json").send(Buffer.from(report.buffer, report.byteOffset, report.byteLength));
     },
   });
   api.get("/v1/credit-report", {

@@ -1,17 +1,21 @@
 // A large books file through POST /v1/reconciliations must not stall the node's event loop: a
 // 15.5 MiB file of 142,296 rows blocked branch A's loop for 5.9 s when it was reconciled inline.
-// Here a smaller file of the same shape (30,000 rows, ~3.5 MiB: seconds of work inline) goes
-// through the real route and NodeOperations.reconcile over a stub index; a 5 ms interval probe
-// and perf_hooks' event-loop-delay histogram watch the loop meanwhile. The reply must be the
-// report the inline path renders for the same input, byte for byte.
+// Here a file of that many rows and the same shape (about 18 MiB) goes through the real route and
+// NodeOperations.reconcile over a stub index, as JSON and as CSV at once (two worker threads); a
+// 5 ms interval probe and perf_hooks' event-loop-delay histogram watch the loop meanwhile. The
+// replies must be the reports the inline path renders for the same input, byte for byte.
 //
 // Wall-clock gaps also count the time the OS gives other processes: on a CI machine at load 11
 // on 2 cores they reached 345 ms with nothing blocking the loop. So the tight bound is on the
 // main thread's own CPU time between two probe ticks (process.threadCpuUsage) — what a
 // computation on the loop costs every other request — and wall-clock gaps get a looser one. The
-// inline path fails both by seconds.
+// inline path fails both by seconds. The requirement is no stall over 100 ms; measured on a
+// 2-core machine at load 5 the worker path's longest was about 60 ms of main-thread CPU, once
+// the books went to the worker as bytes (transferred) and only the report asked for came back
+// encoded (it was 290 ms when the books went as a string and both reports came back as strings).
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
+import { connect } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
 import { buildNodeApp } from "../../../nodes/src/http/app.ts";
@@ -25,9 +29,9 @@ const DAY = "2026-11-22";
 const MEMBER = 2;
 const LOAN = `0x${"ab".repeat(32)}`;
 const OTHER_LOAN = `0x${"cd".repeat(32)}`;
-const ROWS = 30_000;
-/** Longest main-thread CPU time between two 5 ms probe ticks: generous, far below the inline seconds. */
-const MAX_STALL_MS = 250;
+const ROWS = 142_296;
+/** Longest main-thread CPU time between two 5 ms probe ticks: the requirement's "no stall over 100 ms". */
+const MAX_STALL_MS = 100;
 /** Longest wall-clock gap (probe and histogram): includes other processes' turns on a loaded machine. */
 const MAX_WALL_STALL_MS = 1000;
 
@@ -112,19 +116,60 @@ async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; pro
   }
 }
 
+/**
+ * POST `body` as text/csv over a real connection, as a core-banking system would: the reply's
+ * status and its body's chunks, joined only after the loop has been measured (app.inject would
+ * copy and decode tens of MiB of request and reply on this thread, the client's work, not the node's).
+ */
+async function post(port: number, path: string, body: Buffer): Promise<{ status: number; chunks: Buffer[] }> {
+  const socket = connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  return new Promise((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    let status = 0;
+    let remaining = -1;
+    const chunks: Buffer[] = [];
+    const take = (chunk: Buffer) => {
+      chunks.push(chunk);
+      remaining -= chunk.length;
+      if (remaining <= 0) {
+        socket.destroy();
+        resolve({ status, chunks });
+      }
+    };
+    socket.on("data", (chunk: Buffer) => {
+      if (remaining >= 0) return take(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      const text = head.subarray(0, end).toString("latin1");
+      status = Number(text.split(" ")[1]);
+      remaining = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? 0);
+      take(head.subarray(end + 4));
+    });
+    socket.once("error", reject);
+    socket.write(`POST ${path} HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer clerk-token\r\nContent-Type: text/csv\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    socket.write(body);
+  });
+}
+
 describe("reconciliation off the event loop", function () {
-  this.timeout(120_000);
+  // about 25 s on an idle 2-core machine (two workers, then the inline report to compare with); more under load
+  this.timeout(180_000);
   const books = largeBooks();
   const flows = indexedFlows();
 
   it(`a ${ROWS.toLocaleString("en")}-row books file through POST /v1/reconciliations blocks the loop under ${MAX_STALL_MS} ms, and the report is the inline one`, async function () {
-    expect(books.length).to.be.greaterThan(3 * 1024 * 1024).and.greaterThan(INLINE_MAX_CHARS);
+    expect(books.length).to.be.greaterThan(15.5 * 1024 * 1024).and.greaterThan(INLINE_MAX_CHARS);
     const app = await appOver(flows);
     try {
-      const request = (format: "json" | "csv") =>
-        app.inject({ method: "POST", url: `/v1/reconciliations?day=${DAY}&format=${format}`, headers: { authorization: "Bearer clerk-token", "content-type": "text/csv" }, payload: books });
-      const json = await longestStall(() => request("json"));
-      const csv = await longestStall(() => request("csv"));
+      await app.listen({ host: "127.0.0.1", port: 0 });
+      const port = (app.server.address() as { port: number }).port;
+      const body = Buffer.from(books);
+      const both = await longestStall(() => Promise.all([post(port, `/v1/reconciliations?day=${DAY}&format=json`, body), post(port, `/v1/reconciliations?day=${DAY}&format=csv`, body)]));
+      const run = (reply: { status: number; chunks: Buffer[] }) => ({ ...both, result: { statusCode: reply.status, body: Buffer.concat(reply.chunks).toString("utf8") } });
+      const json = run(both.result[0]);
+      const csv = run(both.result[1]);
       for (const run of [json, csv]) {
         expect(run.result.statusCode, run.result.body.slice(0, 300)).to.equal(200);
         expect(run.cpuMs, "most main-thread CPU time between 5 ms ticks").to.be.below(MAX_STALL_MS);
@@ -148,17 +193,21 @@ describe("reconciliation off the event loop", function () {
     const padding = "x".repeat(INLINE_MAX_CHARS);
     // past the inline size, so these run in a worker
     const unreadable = `${header}"${padding}`;
-    const caught = await reconcileOffLoop(DAY, unreadable, []).catch((e: unknown) => e);
+    const caught = await reconcileOffLoop(DAY, unreadable, [], "json").catch((e: unknown) => e);
     expect(caught).to.be.instanceOf(ChannelError);
     expect((caught as ChannelError).code).to.equal("NODE_ERR_CSV");
     expect((caught as ChannelError).details[0]).to.include({ row: 2 });
-    const badChain = await reconcileOffLoop(DAY, `${header}${serial(1)},${LOAN},repayment,1.00,${DAY},622202******0001\r\n`.padEnd(INLINE_MAX_CHARS + 10, "\n"), [{ serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: "2026-11-21" }]).catch((e: unknown) => e);
+    const badChain = await reconcileOffLoop(DAY, `${header}${serial(1)},${LOAN},repayment,1.00,${DAY},622202******0001\r\n`.padEnd(INLINE_MAX_CHARS + 10, "\n"), [{ serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: "2026-11-21" }], "json").catch((e: unknown) => e);
     expect(badChain).to.be.instanceOf(ReconcileError);
     expect((badChain as ReconcileError).code).to.equal("NODE_ERR_RECONCILE_INPUT");
     expect((badChain as ReconcileError).details[0]).to.include({ index: 0, field: "day" });
     // inline and worker give the same bytes
     const small = `${header}${serial(1)},${LOAN},repayment,1.00,${DAY},622202******0001\r\n`;
     const chain: ChainFlow[] = [{ serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: DAY }];
-    expect(await reconcileOffLoop(DAY, small, chain)).to.deep.equal(await reconcileOffLoop(DAY, small, chain, { inlineMaxChars: 0 }));
+    for (const format of ["json", "csv"] as const) {
+      const inline = await reconcileOffLoop(DAY, small, chain, format);
+      expect(Buffer.from(inline).toString("utf8")).to.equal(renderReconciliation(DAY, small, chain)[format]);
+      expect(Buffer.from(await reconcileOffLoop(DAY, Buffer.from(small), chain, format, { inlineMaxChars: 0 }))).to.deep.equal(Buffer.from(inline));
+    }
   });
 });
