@@ -130,7 +130,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
         uint64 borrowerOutstandingLimit;
     }
 
-    /// @notice Per-branch quotas (额度管控), set by governance.
+    /// @notice Per-branch quotas (额度管控): set by the branch at or below governance's ceilings.
     struct BranchLimits {
         uint64 singleLoanMax;
         uint64 dailyDisbursementLimit;
@@ -233,6 +233,9 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerMissingVoucher();
 
     // --- parameter and dispute errors ---
+    /// @notice A branch's own quota `field` (0 single-loan maximum, 1 daily disbursement limit,
+    /// 2 outstanding limit) above the ceiling governance set for it.
+    error LedgerLimitAboveCeiling(uint32 branch, uint8 field, uint256 value, uint256 ceiling);
     /// @notice A parameter set is inconsistent (e.g. min above max, a share above 100%).
     error LedgerBadParams();
     /// @notice Only the DisputeResolution contract may change dispute stages.
@@ -268,7 +271,10 @@ interface IJointLoanLedger is IConsortiumGoverned {
     event LoanExpired(bytes32 indexed loanId, uint256 startDay);
     event DisputeStageChanged(bytes32 indexed loanId, DisputeStage previousStage, DisputeStage newStage);
     event ParamsChanged(LedgerParams params);
+    /// @notice The branch's quotas in force (the capital is governance's).
     event BranchLimitsChanged(uint32 indexed branch, BranchLimits limits);
+    /// @notice Governance's ceilings on the branch's quotas, and its capital.
+    event BranchCeilingsChanged(uint32 indexed branch, BranchLimits ceilings);
     event AccountWhitelisted(uint32 indexed branch, bytes32 indexed accountHash, bool allowed);
     event DisputeResolutionSet(address disputeResolution);
     /// @notice Branch `branch` let `agent` register and service loan `loanId` (register, repay,
@@ -335,7 +341,13 @@ interface IJointLoanLedger is IConsortiumGoverned {
 
     /// @notice Governance setters.
     function setParams(LedgerParams calldata params) external;
-    function setBranchLimits(uint32 branch, BranchLimits calldata limits) external;
+    /// @notice Governance: the ceilings on a branch's quotas (and its net tier-1 capital). The
+    /// branch's own quotas in force are lowered to them (or set to them if it set none).
+    function setBranchLimits(uint32 branch, BranchLimits calldata ceilings) external;
+    /// @notice The branch's own admin (an account with the Governance role of an active branch)
+    /// sets its quotas (额度管控) at or below the ceilings, without a vote:
+    /// `LedgerLimitAboveCeiling` carries the ceiling a value passes.
+    function setOwnBranchLimits(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit) external;
     function setAccountWhitelisted(uint32 branch, bytes32 accountHash, bool allowed) external;
     function setDisputeResolution(address disputeResolution) external;
 
@@ -353,7 +365,10 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice keccak256(abi.encode("JointLedger.evidence.v1", contractLeaf, consentLeaf)).
     function evidenceChainStart(bytes32 contractLeaf, bytes32 consentLeaf) external pure returns (bytes32);
     function params() external view returns (LedgerParams memory);
+    /// @notice The branch's quotas in force.
     function branchLimits(uint32 branch) external view returns (BranchLimits memory);
+    /// @notice Governance's ceilings on them.
+    function branchCeilings(uint32 branch) external view returns (BranchLimits memory);
     function branchBook(uint32 branch) external view returns (BranchBook memory);
     function coFundedOutstanding(uint32 branch, uint32 platform) external view returns (uint256);
     function borrowerOutstanding(bytes32 borrowerKey) external view returns (uint256);

@@ -2,10 +2,11 @@
 pragma solidity ^0.8.28;
 
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {Allocation} from "../libraries/Allocation.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
+import {JointLoanLedgerBase} from "./JointLoanLedgerBase.sol";
+import {LedgerExtension} from "./LedgerExtension.sol";
 import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 
 /// @title JointLoanLedger
@@ -19,29 +20,15 @@ import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 /// on chain reads them back, and a slot each would cost 22,100 gas). The calendar, fee and
 /// all-in cost checks and the agreement digest run in a LoanTermsVerifier this contract creates
 /// (its code would not fit under the 24 KiB limit here).
-contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
-    uint256 private constant _BPS = 10_000;
+contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     uint256 private constant _INSTALLMENTS_PER_WORD = 3;
-    uint256 private constant _SHANGHAI_OFFSET = 8 hours;
 
     LoanTermsVerifier private immutable _verifier;
+    address private immutable _extension;
 
-    mapping(bytes32 loanId => Loan) private _loans;
-    mapping(bytes32 loanId => uint256) private _fundingWord;
-    mapping(bytes32 loanId => mapping(uint256 word => uint256)) private _scheduleWords;
-    mapping(uint32 branch => BranchLimits) private _limits;
-    mapping(uint32 branch => BranchBook) private _books;
-    mapping(uint32 branch => mapping(uint32 platform => uint64)) private _coFunded;
-    mapping(bytes32 borrowerKey => uint64) private _borrowerOutstanding;
-    mapping(uint32 branch => mapping(bytes32 accountHash => bool)) private _whitelist;
-    mapping(bytes32 serial => bool) private _serials;
-    /// @dev A branch's mandate to an agent for one loan: expiresAt << 32 | branch.
-    mapping(bytes32 loanId => mapping(address agent => uint256)) private _mandates;
-    LedgerParams private _params;
-    address private _disputeResolution;
-
-    constructor(IConsortiumRegistry registry_, LedgerParams memory params_) ConsortiumGoverned(registry_) {
+    constructor(IConsortiumRegistry registry_, LedgerParams memory params_) JointLoanLedgerBase(registry_) {
         _verifier = new LoanTermsVerifier(registry_);
+        _extension = address(new LedgerExtension(registry_));
         _setParams(params_);
     }
 
@@ -84,50 +71,23 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     // ------------------------------------------------------------------ fund flows
 
     /// @inheritdoc IJointLoanLedger
-    function cancelLoan(bytes32 loanId, uint16 reasonCode) external {
-        Loan storage entry = _requireState(loanId, LoanState.Registered);
-        _checkServicer(loanId, entry.branch);
-        _cancel(loanId, entry, reasonCode);
+    function cancelLoan(bytes32, uint16) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
-    function expireLoan(bytes32 loanId) external {
-        Loan storage entry = _requireState(loanId, LoanState.Registered);
-        (, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) = _registry.accountOf(msg.sender);
-        if (status != IConsortiumRegistry.MemberStatus.Active || role != IConsortiumRegistry.AccountRole.Operations) {
-            revert LedgerNotKeeper(msg.sender);
-        }
-        uint256 day = today();
-        uint256 startDay = entry.startDay;
-        if (day <= startDay) revert LedgerNotExpired(loanId, day, startDay);
-        emit LoanExpired(loanId, startDay);
-        _cancel(loanId, entry, type(uint16).max);
-    }
-
-    /// @dev Cancel a loan no funder has disbursed, releasing the quotas it holds.
-    function _cancel(bytes32 loanId, Loan storage entry, uint16 reasonCode) private {
-        if (entry.disbursedMask != 0) revert LedgerPartlyDisbursed(loanId);
-        uint256 principal = entry.principal;
-        entry.state = LoanState.Cancelled;
-        _release(entry, principal, Allocation.split(principal, _shares(loanId, entry.funderCount))[0]);
-        emit LoanCancelled(loanId, reasonCode);
+    function expireLoan(bytes32) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
-    function grantMandate(bytes32 loanId, address agent, uint40 expiresAt) external {
-        uint32 branch = _callerBranch(_loans[loanId].branch);
-        if (agent == address(0) || expiresAt <= block.timestamp) revert LedgerBadMandate(loanId, agent, expiresAt);
-        _mandates[loanId][agent] = uint256(expiresAt) << 32 | branch;
-        emit MandateGranted(loanId, branch, agent, expiresAt);
+    function grantMandate(bytes32, address, uint40) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
-    function revokeMandate(bytes32 loanId, address agent) external {
-        uint256 m = _mandates[loanId][agent];
-        // cannot truncate: the low 32 bits are the granting branch
-        uint32 branch = _callerBranch(uint32(m));
-        delete _mandates[loanId][agent];
-        emit MandateRevoked(loanId, branch, agent);
+    function revokeMandate(bytes32, address) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -198,19 +158,18 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function setBranchLimits(uint32 branch, BranchLimits calldata limits) external onlyGovernor {
-        (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(branch);
-        if (kind != IConsortiumRegistry.MemberKind.Branch) {
-            revert LedgerBadMember(branch, uint8(IConsortiumRegistry.MemberKind.Branch));
-        }
-        _limits[branch] = limits;
-        emit BranchLimitsChanged(branch, limits);
+    function setBranchLimits(uint32, BranchLimits calldata) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
-    function setAccountWhitelisted(uint32 branch, bytes32 accountHash, bool allowed) external onlyGovernor {
-        _whitelist[branch][accountHash] = allowed;
-        emit AccountWhitelisted(branch, accountHash, allowed);
+    function setOwnBranchLimits(uint64, uint64, uint64) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function setAccountWhitelisted(uint32, bytes32, bool) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -325,44 +284,25 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
 
     /// @inheritdoc IJointLoanLedger
     function today() public view returns (uint256) {
-        return (block.timestamp + _SHANGHAI_OFFSET) / 1 days;
+        return _today();
     }
 
-    /// @notice 2.0.0: fees registered and the all-in cost capped on chain; a joint loan needs its
-    /// platform's signed agreement; early settlement with interest accrued to the day (1.0.0:
-    /// registration rules, exact fund flows, overdue stages).
+    /// @inheritdoc IJointLoanLedger
+    function branchCeilings(uint32 branch) external view returns (BranchLimits memory) {
+        return _ceilings[branch];
+    }
+
+    /// @notice 3.0.0: early settlement within the all-in cap (Loan.allInSlack, the settlement
+    /// allowance); lending writes by operations accounts of the loan's branch or under its mandate;
+    /// quotas set by the branch under governance's ceilings; expiry of loans that missed their
+    /// start day; the less frequent writes in a LedgerExtension run by DELEGATECALL (2.0.0: fees
+    /// and the all-in cap, the platform's agreement, settlement to the day; 1.0.0: registration
+    /// rules, exact fund flows, overdue stages).
     function version() external pure returns (string memory) {
-        return "2.0.0";
+        return "3.0.0";
     }
 
     // ------------------------------------------------------------------ registration internals
-
-    /// @dev An operations account of the loan's branch, while active; or an operations account of
-    /// an active member holding the branch's unexpired mandate for this loan.
-    function _checkServicer(bytes32 loanId, uint32 branch) private view {
-        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
-            _registry.accountOf(msg.sender);
-        if (status == IConsortiumRegistry.MemberStatus.Active && role == IConsortiumRegistry.AccountRole.Operations) {
-            if (memberId == branch) return;
-            uint256 m = _mandates[loanId][msg.sender];
-            if (uint32(m) == branch && m >> 32 > block.timestamp) return;
-        }
-        revert LedgerNotBranchOperations(msg.sender, branch);
-    }
-
-    /// @dev The caller's branch: an operations account of an active branch, which must be `branch`
-    /// when that is given (non-zero).
-    function _callerBranch(uint32 branch) private view returns (uint32 memberId) {
-        IConsortiumRegistry.MemberStatus status;
-        IConsortiumRegistry.AccountRole role;
-        (memberId, status, role) = _registry.accountOf(msg.sender);
-        if (
-            status != IConsortiumRegistry.MemberStatus.Active || role != IConsortiumRegistry.AccountRole.Operations
-                || (branch != 0 && memberId != branch)
-        ) revert LedgerNotBranchOperations(msg.sender, branch);
-        (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(memberId);
-        if (kind != IConsortiumRegistry.MemberKind.Branch) revert LedgerNotBranchOperations(msg.sender, branch);
-    }
 
     /// @dev Call the verifier; its revert (one of this contract's errors) is passed on as it is.
     function _forward(bytes memory data) private view returns (bytes memory) {
@@ -632,16 +572,6 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         }
     }
 
-    /// @dev Release quotas: `principal` from the branch and the borrower, `branchPart` (the
-    /// branch-funded part) from the branch's co-funding with the platform of a joint loan.
-    function _release(Loan storage entry, uint256 principal, uint256 branchPart) private {
-        uint32 branch = entry.branch;
-        // cannot underflow: each was increased by at least this loan's remaining principal
-        _books[branch].outstanding -= uint64(principal);
-        _borrowerOutstanding[entry.borrowerKey] -= uint64(principal);
-        if (entry.funderCount == 2) _coFunded[branch][entry.platform] -= uint64(branchPart);
-    }
-
     /// @dev Full repayment of what was late, before a court accepted the case, ends escalation.
     function _endEscalationIfCured(bytes32 loanId, Loan storage entry, Progress memory p) private {
         DisputeStage stage = entry.stage;
@@ -759,26 +689,22 @@ contract JointLoanLedger is ConsortiumGoverned, IJointLoanLedger {
         return Funder(uint32(packed >> 16), uint16(packed));
     }
 
-    function _shares(bytes32 loanId, uint256 count) private view returns (uint16[] memory shares) {
-        uint256 word = _fundingWord[loanId];
-        shares = new uint16[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            // cannot truncate: the low 16 bits of each 48-bit funder field are its share
-            shares[i] = uint16(word >> (48 * i));
-        }
-    }
-
-    function _requireLoan(bytes32 loanId) private view returns (Loan storage entry) {
-        entry = _loans[loanId];
-        if (entry.state == LoanState.None) revert LedgerUnknownLoan(loanId);
-    }
-
-    function _requireState(bytes32 loanId, LoanState state) private view returns (Loan storage entry) {
-        entry = _requireLoan(loanId);
-        if (entry.state != state) revert LedgerWrongState(loanId, entry.state);
-    }
-
     function _min(uint256 a, uint256 b) private pure returns (uint256) {
         return a < b ? a : b;
+    }
+
+    /// @dev Run this call's calldata on the LedgerExtension against this contract's storage and
+    /// return or revert with what it did.
+    function _delegate() private {
+        address extension = _extension;
+        // a proxy's forwarding: the extension's return data or revert reason passed on unchanged
+        // solhint-disable-next-line no-inline-assembly
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), extension, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 }

@@ -18,6 +18,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "event DisputeStageChanged(bytes32 indexed loanId, uint8 previousStage, uint8 newStage)",
   "event ParamsChanged(tuple(uint16 aprCapBps, uint16 platformShareFloorBps, uint16 coFundingCapitalRatioBps, uint16 penaltyAprBps, uint16 minTermDays, uint16 maxTermDays, uint64 minPrincipal, uint64 maxPrincipal, uint64 borrowerOutstandingLimit) params)",
   "event BranchLimitsChanged(uint32 indexed branch, tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital) limits)",
+  "event BranchCeilingsChanged(uint32 indexed branch, tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital) ceilings)",
   "event AccountWhitelisted(uint32 indexed branch, bytes32 indexed accountHash, bool allowed)",
   "event DisputeResolutionSet(address disputeResolution)",
   "event MandateGranted(bytes32 indexed loanId, uint32 indexed branch, address indexed agent, uint256 expiresAt)",

@@ -52,8 +52,11 @@ export type Applied = "applied" | "ignored" | { skipped: string };
 
 const ZERO32 = `0x${"00".repeat(32)}`;
 
-/** Governance events the read model does not keep (parameters are read from the chain when needed). */
-const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged"]);
+/**
+ * Governance, quota and mandate events the read model does not keep (parameters are read from the
+ * chain when needed); LoanExpired comes with the LoanCancelled that books the expiry.
+ */
+const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "BranchCeilingsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged", "MandateGranted", "MandateRevoked", "LoanExpired"]);
 
 export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMap<string, RegistrationFacts>): Promise<Applied> {
   if (IGNORED.has(e.name)) return "ignored";

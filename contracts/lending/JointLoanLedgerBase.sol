@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
+import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
+import {Allocation} from "../libraries/Allocation.sol";
+import {IJointLoanLedger} from "./IJointLoanLedger.sol";
+
+/// @title JointLoanLedgerBase
+/// @notice The ledger's storage and the helpers both of its code contracts use: JointLoanLedger
+/// itself, and the LedgerExtension it creates and delegates its less frequent writes to (mandates,
+/// cancellation and expiry, quotas and the whitelist), so that the ledger's code stays under the
+/// 24 KiB contract size limit. Both inherit this one layout, so the extension, run by
+/// DELEGATECALL, reads and writes the ledger's own storage.
+abstract contract JointLoanLedgerBase is ConsortiumGoverned {
+    uint256 internal constant _BPS = 10_000;
+    uint256 internal constant _SHANGHAI_OFFSET = 8 hours;
+
+    mapping(bytes32 loanId => IJointLoanLedger.Loan) internal _loans;
+    mapping(bytes32 loanId => uint256) internal _fundingWord;
+    mapping(bytes32 loanId => mapping(uint256 word => uint256)) internal _scheduleWords;
+    mapping(uint32 branch => IJointLoanLedger.BranchLimits) internal _limits;
+    mapping(uint32 branch => IJointLoanLedger.BranchBook) internal _books;
+    mapping(uint32 branch => mapping(uint32 platform => uint64)) internal _coFunded;
+    mapping(bytes32 borrowerKey => uint64) internal _borrowerOutstanding;
+    mapping(uint32 branch => mapping(bytes32 accountHash => bool)) internal _whitelist;
+    mapping(bytes32 serial => bool) internal _serials;
+    /// @dev A branch's mandate to an agent for one loan: expiresAt << 32 | branch.
+    mapping(bytes32 loanId => mapping(address agent => uint256)) internal _mandates;
+    /// @dev Governance's ceilings on each branch's quotas (and its capital).
+    mapping(uint32 branch => IJointLoanLedger.BranchLimits) internal _ceilings;
+    /// @dev Whether the branch set its own quotas (below the ceilings) since the ceilings were set.
+    mapping(uint32 branch => bool) internal _ownLimits;
+    IJointLoanLedger.LedgerParams internal _params;
+    address internal _disputeResolution;
+
+    constructor(IConsortiumRegistry registry_) ConsortiumGoverned(registry_) {}
+
+    /// @dev Today's Asia/Shanghai day number.
+    function _today() internal view returns (uint256) {
+        return (block.timestamp + _SHANGHAI_OFFSET) / 1 days;
+    }
+
+    /// @dev An operations account of the loan's branch, while active; or an operations account of
+    /// an active member holding the branch's unexpired mandate for this loan.
+    function _checkServicer(bytes32 loanId, uint32 branch) internal view {
+        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
+            _registry.accountOf(msg.sender);
+        if (status == IConsortiumRegistry.MemberStatus.Active && role == IConsortiumRegistry.AccountRole.Operations) {
+            if (memberId == branch) return;
+            uint256 m = _mandates[loanId][msg.sender];
+            if (uint32(m) == branch && m >> 32 > block.timestamp) return;
+        }
+        revert IJointLoanLedger.LedgerNotBranchOperations(msg.sender, branch);
+    }
+
+    /// @dev The caller's branch: an account with `role` of an active branch, which must be
+    /// `branch` when that is given (non-zero).
+    function _callerBranch(uint32 branch, IConsortiumRegistry.AccountRole role) internal view returns (uint32 memberId) {
+        IConsortiumRegistry.MemberStatus status;
+        IConsortiumRegistry.AccountRole callerRole;
+        (memberId, status, callerRole) = _registry.accountOf(msg.sender);
+        if (status != IConsortiumRegistry.MemberStatus.Active || callerRole != role || (branch != 0 && memberId != branch)) {
+            revert IJointLoanLedger.LedgerNotBranchOperations(msg.sender, branch);
+        }
+        (IConsortiumRegistry.MemberKind kind,,) = _registry.profileOf(memberId);
+        if (kind != IConsortiumRegistry.MemberKind.Branch) revert IJointLoanLedger.LedgerNotBranchOperations(msg.sender, branch);
+    }
+
+    /// @dev Release quotas: `principal` from the branch and the borrower, `branchPart` (the
+    /// branch-funded part) from the branch's co-funding with the platform of a joint loan.
+    function _release(IJointLoanLedger.Loan storage entry, uint256 principal, uint256 branchPart) internal {
+        uint32 branch = entry.branch;
+        // cannot underflow: each was increased by at least this loan's remaining principal
+        _books[branch].outstanding -= uint64(principal);
+        _borrowerOutstanding[entry.borrowerKey] -= uint64(principal);
+        if (entry.funderCount == 2) _coFunded[branch][entry.platform] -= uint64(branchPart);
+    }
+
+    /// @dev Cancel a loan no funder has disbursed, releasing the quotas it holds.
+    function _cancel(bytes32 loanId, IJointLoanLedger.Loan storage entry, uint16 reasonCode) internal {
+        if (entry.disbursedMask != 0) revert IJointLoanLedger.LedgerPartlyDisbursed(loanId);
+        uint256 principal = entry.principal;
+        entry.state = IJointLoanLedger.LoanState.Cancelled;
+        _release(entry, principal, Allocation.split(principal, _shares(loanId, entry.funderCount))[0]);
+        emit IJointLoanLedger.LoanCancelled(loanId, reasonCode);
+    }
+
+    function _shares(bytes32 loanId, uint256 count) internal view returns (uint16[] memory shares) {
+        uint256 word = _fundingWord[loanId];
+        shares = new uint16[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            // cannot truncate: the low 16 bits of each 48-bit funder field are its share
+            shares[i] = uint16(word >> (48 * i));
+        }
+    }
+
+    function _requireLoan(bytes32 loanId) internal view returns (IJointLoanLedger.Loan storage entry) {
+        entry = _loans[loanId];
+        if (entry.state == IJointLoanLedger.LoanState.None) revert IJointLoanLedger.LedgerUnknownLoan(loanId);
+    }
+
+    function _requireState(bytes32 loanId, IJointLoanLedger.LoanState state)
+        internal
+        view
+        returns (IJointLoanLedger.Loan storage entry)
+    {
+        entry = _requireLoan(loanId);
+        if (entry.state != state) revert IJointLoanLedger.LedgerWrongState(loanId, entry.state);
+    }
+}
