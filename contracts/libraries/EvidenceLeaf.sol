@@ -2,10 +2,10 @@
 pragma solidity ^0.8.28;
 
 /// @title EvidenceLeaf
-/// @notice Decoder for the versioned evidence leaf record (spec: common/evidence/LEAF.md). A leaf
+/// @notice Decoder for the versioned evidence leaf record (spec: common/formats/leaf/LEAF.md). A leaf
 /// is abi.encode(uint8 version, uint8 kind, uint8 digestAlgorithm, bytes32 digest, bytes32 salt,
 /// uint32 submitter, bytes32 subject): seven static words, 224 bytes. Mirrors
-/// `decodeLeaf` in common/evidence/leaf.ts; both reject the same inputs.
+/// `decodeLeaf` in common/formats/leaf/leaf.ts; both reject the same inputs.
 library EvidenceLeaf {
     uint8 internal constant VERSION = 1;
     uint8 internal constant MAX_KIND = 7;

@@ -9,7 +9,7 @@ pragma solidity ^0.8.28;
 /// generation algorithm produces: an extra element hits `sn == 0`, a missing one leaves `sn != 0`.
 /// Note that RFC 9162 hashes do not commit to the tree size: two sizes whose proofs have the same
 /// shape (e.g. consistency 4→6 and 4→7) are indistinguishable to any verifier; the size is bound
-/// by the operator who commits it (see common/evidence/LOG.md).
+/// by the operator who commits it (see common/formats/merkle/LOG.md).
 library MerkleLog {
     /// @notice The SHA-256 precompile failed (out of gas); never happens with enough gas.
     error MerkleLogHashFailed();
