@@ -60,3 +60,34 @@ export async function signLoanAgreement(signer: TypedDataSigner, chainId: bigint
   const { domain, types, value } = loanAgreementTypedData(chainId, ledger, terms);
   return signer.signTypedData(domain, types, value);
 }
+
+/**
+ * A joint loan's agreed income split (LoanTermsVerifier.incomeSplitDigest): the platform signs
+ *   IncomeSplit(bytes32 loanId, uint16 platformIncomeShareBps)
+ * in the same domain, and the branch sends it with JointLoanLedger.agreeIncomeSplit before any
+ * disbursement; the loan's income (interest and penalty) then splits by these shares, principal
+ * still by funding share (`incomeShares`).
+ */
+export const INCOME_SPLIT_TYPES = {
+  IncomeSplit: [{ name: "loanId", type: "bytes32" }, { name: "platformIncomeShareBps", type: "uint16" }],
+} as const;
+
+export function incomeSplitTypedData(chainId: bigint | number, ledger: string, loanId: string, platformIncomeShareBps: number) {
+  return {
+    domain: { name: "JointLoanLedger", version: "1", chainId, verifyingContract: ledger },
+    types: { IncomeSplit: [...INCOME_SPLIT_TYPES.IncomeSplit] },
+    value: { loanId, platformIncomeShareBps },
+  };
+}
+
+/** The digest the ledger's LoanTermsVerifier.incomeSplitDigest(loanId, bps) returns. */
+export function incomeSplitDigest(chainId: bigint | number, ledger: string, loanId: string, platformIncomeShareBps: number): string {
+  const { domain, types, value } = incomeSplitTypedData(chainId, ledger, loanId, platformIncomeShareBps);
+  return TypedDataEncoder.hash(domain, types, value);
+}
+
+/** The income shares of a loan: [branch, platform] as agreed, or its funding shares. */
+export function incomeShares(fundingShares: readonly number[], platformIncomeShareBps?: number): number[] {
+  if (platformIncomeShareBps === undefined || fundingShares.length !== 2) return [...fundingShares];
+  return [10_000 - platformIncomeShareBps, platformIncomeShareBps];
+}

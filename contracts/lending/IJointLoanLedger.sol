@@ -236,6 +236,8 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice A branch's own quota `field` (0 single-loan maximum, 1 daily disbursement limit,
     /// 2 outstanding limit) above the ceiling governance set for it.
     error LedgerLimitAboveCeiling(uint32 branch, uint8 field, uint256 value, uint256 ceiling);
+    /// @notice An income split needs a joint loan and a platform share of at most 10,000 bps.
+    error LedgerBadIncomeSplit(bytes32 loanId, uint256 platformIncomeShareBps);
     /// @notice A parameter set is inconsistent (e.g. min above max, a share above 100%).
     error LedgerBadParams();
     /// @notice Only the DisputeResolution contract may change dispute stages.
@@ -280,6 +282,9 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice Branch `branch` let `agent` register and service loan `loanId` (register, repay,
     /// settle, cancel) on its behalf until `expiresAt` (unix seconds).
     event MandateGranted(bytes32 indexed loanId, uint32 indexed branch, address indexed agent, uint256 expiresAt);
+    /// @notice The loan's funders agreed that the platform takes `platformIncomeShareBps` of its
+    /// income (interest and penalty); principal still returns by funding share.
+    event IncomeSplitAgreed(bytes32 indexed loanId, uint256 platformIncomeShareBps);
     /// @notice The branch withdrew `agent`'s mandate for `loanId`.
     event MandateRevoked(bytes32 indexed loanId, uint32 indexed branch, address indexed agent);
 
@@ -305,6 +310,18 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// loan, expiring, revocable. The caller must be an operations account of the branch (of the
     /// loan's branch, once registered). Granting again replaces the expiry.
     function grantMandate(bytes32 loanId, address agent, uint40 expiresAt) external;
+
+    /// @notice Agree, before any disbursement, that a joint loan's income (interest and penalty)
+    /// splits by `platformIncomeShareBps` for the platform (the branch the rest) instead of by
+    /// funding share (联合贷: 收益根据事先约定或出资比例划分): the loan's branch (or its mandated
+    /// agent) sends it with the platform's signature over the verifier's `incomeSplitDigest`.
+    /// Principal always returns by funding share; each repayment's income splits exactly
+    /// (largest remainder) by the agreed shares.
+    function agreeIncomeSplit(bytes32 loanId, uint16 platformIncomeShareBps, bytes calldata platformSignature) external;
+
+    /// @notice The platform's agreed income share of a joint loan, and whether one was agreed
+    /// (otherwise income splits by funding share).
+    function incomeShare(bytes32 loanId) external view returns (bool agreed, uint16 platformIncomeShareBps);
 
     /// @notice Withdraw `agent`'s mandate for `loanId` (the branch's operations account).
     function revokeMandate(bytes32 loanId, address agent) external;

@@ -27,8 +27,9 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     address private immutable _extension;
 
     constructor(IConsortiumRegistry registry_, LedgerParams memory params_) JointLoanLedgerBase(registry_) {
-        _verifier = new LoanTermsVerifier(registry_);
-        _extension = address(new LedgerExtension(registry_));
+        LoanTermsVerifier verifier = new LoanTermsVerifier(registry_);
+        _verifier = verifier;
+        _extension = address(new LedgerExtension(registry_, verifier));
         _setParams(params_);
     }
 
@@ -88,6 +89,18 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     /// @inheritdoc IJointLoanLedger
     function revokeMandate(bytes32, address) external {
         _delegate();
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function agreeIncomeSplit(bytes32, uint16, bytes calldata) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function incomeShare(bytes32 loanId) external view returns (bool agreed, uint16 platformIncomeShareBps) {
+        uint256 stored = _incomeShare[loanId];
+        // cannot truncate: at most 10,000 + 1
+        return (stored != 0, stored == 0 ? 0 : uint16(stored - 1));
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -561,7 +574,7 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         uint16[] memory shares = _shares(loanId, count);
         uint256[] memory before = Allocation.split(principalBefore, shares);
         uint256[] memory afterwards = Allocation.split(principalBefore + principal, shares);
-        uint256[] memory incomes = Allocation.split(income, shares);
+        uint256[] memory incomes = Allocation.split(income, count == 2 ? _incomeShares(loanId, shares) : shares);
         for (uint256 i = 0; i < count; ++i) {
             emit RepaymentShared(loanId, _funder(loanId, i).memberId, serial, afterwards[i] - before[i], incomes[i]);
         }
@@ -570,6 +583,17 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
                 released == principal ? afterwards[0] : Allocation.split(principalBefore + released, shares)[0];
             _release(entry, released, branchAfter - before[0]);
         }
+    }
+
+    /// @dev A joint loan's income shares: as agreed (`agreeIncomeSplit`), else its funding shares.
+    function _incomeShares(bytes32 loanId, uint16[] memory shares) private view returns (uint16[] memory) {
+        uint256 stored = _incomeShare[loanId];
+        if (stored == 0) return shares;
+        uint16[] memory agreed = new uint16[](2);
+        // cannot truncate or underflow: stored − 1 ≤ 10,000
+        agreed[1] = uint16(stored - 1);
+        agreed[0] = uint16(_BPS - (stored - 1));
+        return agreed;
     }
 
     /// @dev Full repayment of what was late, before a court accepted the case, ends escalation.

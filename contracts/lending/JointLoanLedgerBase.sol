@@ -31,6 +31,8 @@ abstract contract JointLoanLedgerBase is ConsortiumGoverned {
     mapping(uint32 branch => IJointLoanLedger.BranchLimits) internal _ceilings;
     /// @dev Whether the branch set its own quotas (below the ceilings) since the ceilings were set.
     mapping(uint32 branch => bool) internal _ownLimits;
+    /// @dev A joint loan's agreed income share of its platform, plus one (0: income by funding share).
+    mapping(bytes32 loanId => uint256) internal _incomeShare;
     IJointLoanLedger.LedgerParams internal _params;
     address internal _disputeResolution;
 

@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 import {JointLoanLedgerBase} from "./JointLoanLedgerBase.sol";
+import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 
 /// @title LedgerExtension
 /// @notice JointLoanLedger's less frequent writes — cancellation and expiry, mandates, branch
@@ -11,7 +12,24 @@ import {JointLoanLedgerBase} from "./JointLoanLedgerBase.sol";
 /// own storage (JointLoanLedgerBase), so the ledger's code stays under the 24 KiB limit. Called
 /// directly it would only write its own, unused storage. Semantics: {IJointLoanLedger}.
 contract LedgerExtension is JointLoanLedgerBase {
-    constructor(IConsortiumRegistry registry_) JointLoanLedgerBase(registry_) {}
+    LoanTermsVerifier private immutable _verifier;
+
+    constructor(IConsortiumRegistry registry_, LoanTermsVerifier verifier_) JointLoanLedgerBase(registry_) {
+        _verifier = verifier_;
+    }
+
+    /// @notice See {IJointLoanLedger-agreeIncomeSplit}.
+    function agreeIncomeSplit(bytes32 loanId, uint16 platformIncomeShareBps, bytes calldata platformSignature) external {
+        IJointLoanLedger.Loan storage entry = _requireState(loanId, IJointLoanLedger.LoanState.Registered);
+        _checkServicer(loanId, entry.branch);
+        if (entry.disbursedMask != 0) revert IJointLoanLedger.LedgerPartlyDisbursed(loanId);
+        if (entry.funderCount != 2 || platformIncomeShareBps > _BPS) {
+            revert IJointLoanLedger.LedgerBadIncomeSplit(loanId, platformIncomeShareBps);
+        }
+        _verifier.checkIncomeSplit(loanId, entry.platform, platformIncomeShareBps, platformSignature);
+        _incomeShare[loanId] = uint256(platformIncomeShareBps) + 1;
+        emit IJointLoanLedger.IncomeSplitAgreed(loanId, platformIncomeShareBps);
+    }
 
     /// @notice See {IJointLoanLedger-cancelLoan}.
     function cancelLoan(bytes32 loanId, uint16 reasonCode) external {

@@ -20,6 +20,8 @@ contract LoanTermsVerifier {
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant _AGREEMENT_TYPEHASH = keccak256("LoanAgreement(bytes32 loanId,bytes32 termsHash)");
+    bytes32 private constant _INCOME_SPLIT_TYPEHASH =
+        keccak256("IncomeSplit(bytes32 loanId,uint16 platformIncomeShareBps)");
 
     /// @notice A loan's state for `owed`: its installment count, the ledger's funding word
     /// (progress), start day, effective penalty rate, the day, and whether every installment's
@@ -115,17 +117,23 @@ contract LoanTermsVerifier {
     /// platform is active (its kind and status are checked in _checkParties): its node's key, not
     /// a log-operator key.
     function _checkPlatformAgreement(IJointLoanLedger.LoanTerms calldata terms, bytes calldata agreement) private view {
-        bytes32 digest = agreementDigest(terms);
-        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, agreement);
+        _checkPlatformSignature(_loanId(terms), terms.platform, agreementDigest(terms), agreement);
+    }
+
+    function _checkPlatformSignature(bytes32 loanId, uint32 platform, bytes32 digest, bytes calldata signature)
+        private
+        view
+    {
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (error == ECDSA.RecoverError.NoError) {
             (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
                 registry.accountOf(signer);
             if (
-                memberId == terms.platform && status == IConsortiumRegistry.MemberStatus.Active
+                memberId == platform && status == IConsortiumRegistry.MemberStatus.Active
                     && role == IConsortiumRegistry.AccountRole.Operations
             ) return;
         }
-        revert IJointLoanLedger.LedgerPlatformAgreementMissing(_loanId(terms), terms.platform, signer);
+        revert IJointLoanLedger.LedgerPlatformAgreementMissing(loanId, platform, signer);
     }
 
     function _loanId(IJointLoanLedger.LoanTerms calldata terms) private pure returns (bytes32) {
@@ -287,12 +295,29 @@ contract LoanTermsVerifier {
 
     /// @notice See {IJointLoanLedger-agreementDigest}.
     function agreementDigest(IJointLoanLedger.LoanTerms calldata terms) public view returns (bytes32) {
-        bytes32 loanId = _loanId(terms);
-        bytes32 domain = keccak256(
-            abi.encode(_DOMAIN_TYPEHASH, keccak256("JointLoanLedger"), keccak256("1"), block.chainid, ledger)
-        );
-        bytes32 structHash = keccak256(abi.encode(_AGREEMENT_TYPEHASH, loanId, _termsHash(terms)));
-        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+        bytes32 structHash = keccak256(abi.encode(_AGREEMENT_TYPEHASH, _loanId(terms), _termsHash(terms)));
+        return keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash));
+    }
+
+    /// @notice What a joint loan's platform signs to agree that it takes `platformIncomeShareBps`
+    /// of the loan's income (interest and penalty) instead of its funding share: the EIP-712
+    /// digest (the agreement's domain) of `IncomeSplit(bytes32 loanId, uint16 platformIncomeShareBps)`.
+    function incomeSplitDigest(bytes32 loanId, uint16 platformIncomeShareBps) public view returns (bytes32) {
+        bytes32 structHash = keccak256(abi.encode(_INCOME_SPLIT_TYPEHASH, loanId, platformIncomeShareBps));
+        return keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash));
+    }
+
+    /// @notice Refuses (LedgerPlatformAgreementMissing) unless `signature` over
+    /// `incomeSplitDigest` is by an operations account of `platform` while it is active.
+    function checkIncomeSplit(bytes32 loanId, uint32 platform, uint16 platformIncomeShareBps, bytes calldata signature)
+        external
+        view
+    {
+        _checkPlatformSignature(loanId, platform, incomeSplitDigest(loanId, platformIncomeShareBps), signature);
+    }
+
+    function _domainSeparator() private view returns (bytes32) {
+        return keccak256(abi.encode(_DOMAIN_TYPEHASH, keccak256("JointLoanLedger"), keccak256("1"), block.chainid, ledger));
     }
 
     /// @dev keccak256(abi.encode(terms)), hashed from the calldata as it came instead of

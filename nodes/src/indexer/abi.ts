@@ -23,6 +23,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "event DisputeResolutionSet(address disputeResolution)",
   "event MandateGranted(bytes32 indexed loanId, uint32 indexed branch, address indexed agent, uint256 expiresAt)",
   "event MandateRevoked(bytes32 indexed loanId, uint32 indexed branch, address indexed agent)",
+  "event IncomeSplitAgreed(bytes32 indexed loanId, uint256 platformIncomeShareBps)",
   "function loan(bytes32 loanId) view returns (tuple(uint32 branch, uint32 platform, uint40 principal, uint16 aprBps, uint8 method, uint8 state, uint8 stage, uint8 funderCount, uint8 installmentCount, uint8 disbursedMask, uint16 startDay, uint40 stageChangedAt, uint32 allInSlack, bytes32 borrowerKey, bytes32 evidenceChain))",
   "function funders(bytes32 loanId) view returns (tuple(uint32 memberId, uint16 shareBps)[])",
   "error LedgerUnknownLoan(bytes32 loanId)",

@@ -53,10 +53,11 @@ export type Applied = "applied" | "ignored" | { skipped: string };
 const ZERO32 = `0x${"00".repeat(32)}`;
 
 /**
- * Governance, quota and mandate events the read model does not keep (parameters are read from the
- * chain when needed); LoanExpired comes with the LoanCancelled that books the expiry.
+ * Governance, quota, mandate and income-split events the read model does not keep (parameters are read from the
+ * chain when needed; an agreed income split shows in each RepaymentShared); LoanExpired comes with the
+ * LoanCancelled that books the expiry.
  */
-const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "BranchCeilingsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged", "MandateGranted", "MandateRevoked", "LoanExpired"]);
+const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "BranchCeilingsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged", "MandateGranted", "MandateRevoked", "IncomeSplitAgreed", "LoanExpired"]);
 
 export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMap<string, RegistrationFacts>): Promise<Applied> {
   if (IGNORED.has(e.name)) return "ignored";

@@ -62,6 +62,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "error LedgerNotExpired(bytes32 loanId, uint256 today, uint256 startDay)",
   "error LedgerNotKeeper(address caller)",
   "error LedgerLimitAboveCeiling(uint32 branch, uint8 field, uint256 value, uint256 ceiling)",
+  "error LedgerBadIncomeSplit(bytes32 loanId, uint256 platformIncomeShareBps)",
   "error LedgerAlreadyDisbursed(bytes32 loanId, uint32 funder)",
   "error LedgerDisbursementMismatch(bytes32 loanId, uint32 funder, uint256 amount, uint256 expected)",
   "error LedgerAccountNotWhitelisted(uint32 branch, bytes32 accountHash)",
