@@ -87,8 +87,9 @@ describe("security: governance-only functions refuse every other role (deployed 
     { contract: "EvidenceLog", fn: "openLog", target: () => d().evidenceLog, access: "governor", args: () => [logIdOf("union.2"), MEMBERS.union, spareAnchor] },
     { contract: "EvidenceLog", fn: "setLogOperator", target: () => d().evidenceLog, access: "governor", args: () => [UNION_LOG, spareAnchor] },
     { contract: "JointLoanLedger", fn: "setParams", target: () => lending.ledger, access: "governor", args: async () => [await lending.ledger.getFunction("params")()] },
-    { contract: "JointLoanLedger", fn: "setBranchLimits", target: () => lending.ledger, access: "governor", args: async () => [MEMBERS.branchA, await lending.ledger.getFunction("branchLimits")(MEMBERS.branchA)] },
-    { contract: "JointLoanLedger", fn: "setAccountWhitelisted", target: () => lending.ledger, access: "governor", args: () => [MEMBERS.branchA, `0x${"77".repeat(32)}`, true] },
+    // declared onlyGovernor in LedgerExtension, which the ledger delegates these calls to
+    { contract: "LedgerExtension", fn: "setBranchLimits", target: () => lending.ledger, access: "governor", args: async () => [MEMBERS.branchA, await lending.ledger.getFunction("branchLimits")(MEMBERS.branchA)] },
+    { contract: "LedgerExtension", fn: "setAccountWhitelisted", target: () => lending.ledger, access: "governor", args: () => [MEMBERS.branchA, `0x${"77".repeat(32)}`, true] },
     { contract: "JointLoanLedger", fn: "setDisputeResolution", target: () => lending.ledger, access: "governor", args: () => [fresh()] },
     { contract: "DisputeResolution", fn: "setThresholds", target: () => lending.disputes, access: "governor", args: async () => [await lending.disputes.getFunction("thresholds")()] },
   ];
