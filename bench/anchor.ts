@@ -26,7 +26,7 @@ import type { ChainIdentity } from "../anchor-service/src/chain/evidence-log-cli
 import { ConfigSchema } from "../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../anchor-service/src/service.ts";
 import { encodeLeaf } from "../common/formats/leaf/leaf.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../test/helpers/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, startConsortiumChain, type ConsortiumChain } from "../test/helpers/consortium-chain.ts";
 import { startAllocationSampling } from "./alloc.ts";
 import { runBaseline, type BaselineResult } from "./baseline.ts";
 import { evidenceRecord, leafHashHex, percentile } from "./data.ts";
@@ -172,6 +172,8 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     privateKey: branch.privateKey,
     chainId: chain.chainId.toString(),
     registry: chain.deployment.addresses.consortiumRegistry,
+    evidenceLog: chain.deployment.addresses.evidenceLog,
+    logId: UNION_LOG,
     submitter: MEMBERS.branchA,
     ttlSeconds: REQUEST_TTL_SECONDS,
     pollMs: POLL_MS,

@@ -13,6 +13,7 @@ import { requestDomain, signRequest } from "../common/auth/request-signing.ts";
 import { fromHex } from "../common/bytes.ts";
 import { verifyInclusion } from "../common/formats/merkle/rfc9162.ts";
 import { asBuffer, leafHashHex, submittedRecord } from "./data.ts";
+import { submissionHeaders } from "../common/anchor/client.ts";
 
 export type LoadClientInit = {
   url: string;
@@ -23,6 +24,9 @@ export type LoadClientInit = {
   privateKey: string;
   chainId: string;
   registry: string;
+  /** The EvidenceLog and log the records go to (the submission signature's domain and message). */
+  evidenceLog: string;
+  logId: string;
   submitter: number;
   ttlSeconds: number;
   pollMs: number;
@@ -73,14 +77,18 @@ function exchange(method: string, path: string, headers: Record<string, string>,
   });
 }
 
-type Prepared = { body: Buffer; headers: Record<string, string>; expiresAt: number; count: number; sampleIndex: number; sampleHash: string };
+type Prepared = { body: Buffer; submission: Record<string, string>; headers: Record<string, string>; expiresAt: number; count: number; sampleIndex: number; sampleHash: string };
 
 const wallet = new Wallet(init.privateKey);
 const domain = requestDomain(BigInt(init.chainId), init.registry);
 
-async function sign(body: Buffer): Promise<{ headers: Record<string, string>; expiresAt: number }> {
+/** The member's submission signature over a request's records (it does not expire: a re-signed request keeps it). */
+const submissionOf = (records: Parameters<typeof submissionHeaders>[3]) =>
+  submissionHeaders(wallet, { chainId: init.chainId, evidenceLog: init.evidenceLog, logId: init.logId }, init.submitter, records);
+
+async function sign(body: Buffer, submission: Record<string, string>): Promise<{ headers: Record<string, string>; expiresAt: number }> {
   const signed = await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body }, { ttlSeconds: init.ttlSeconds });
-  return { headers: { "content-type": "application/json", ...signed }, expiresAt: Number(signed["x-jl-expires-at"]) };
+  return { headers: { "content-type": "application/json", ...signed, ...submission }, expiresAt: Number(signed["x-jl-expires-at"]) };
 }
 
 async function prepare(): Promise<Prepared[]> {
@@ -91,7 +99,8 @@ async function prepare(): Promise<Prepared[]> {
     for (let i = first; i < first + count; i++) records.push(submittedRecord(seeds, i));
     const body = Buffer.from(JSON.stringify({ records }), "utf8");
     const sampleIndex = count - 1; // the request's last record
-    out.push({ body, ...(await sign(body)), count, sampleIndex, sampleHash: leafHashHex(seeds, first + sampleIndex, init.submitter) });
+    const submission = await submissionOf(records);
+    out.push({ body, submission, ...(await sign(body, submission)), count, sampleIndex, sampleHash: leafHashHex(seeds, first + sampleIndex, init.submitter) });
   }
   return out;
 }
@@ -177,7 +186,7 @@ async function ingest(requests: Prepared[], sampler: Sampler): Promise<void> {
       const p = requests[r]!;
       // a request pre-signed long ago would be refused as expired: sign it again (counted)
       if (Date.now() / 1000 > p.expiresAt - 15) {
-        Object.assign(p, await sign(p.body));
+        Object.assign(p, await sign(p.body, p.submission));
         resigned++;
       }
       const sentAt = performance.now();
@@ -212,7 +221,7 @@ async function light(requests: number, intervalMs: number): Promise<void> {
     const seedsK = randomBytes(init.perRequest * 96);
     const records = Array.from({ length: init.perRequest }, (_, i) => submittedRecord(seedsK, i));
     const body = Buffer.from(JSON.stringify({ records }), "utf8");
-    const { headers } = await sign(body);
+    const { headers } = await sign(body, await submissionOf(records));
     const sentAt = performance.now();
     inFlight.push(
       exchange("POST", "/v1/leaves", headers, body).then((res) => {

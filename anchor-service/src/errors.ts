@@ -19,6 +19,11 @@ export const ANCHOR_ERRORS = {
   /** The signer is a member's log-operator or governance key: only operations keys submit evidence. */
   ANCHOR_ERR_NOT_OPERATIONS_KEY: 403,
   ANCHOR_ERR_SUBMITTER_MISMATCH: 403,
+  /**
+   * The x-jl-submission-signature header is missing, malformed, or is not the request signer's
+   * EvidenceSubmission signature over the root of the request's leaf hashes.
+   */
+  ANCHOR_ERR_SUBMISSION_SIGNATURE: 401,
   /** The member's records-per-second or records-per-day quota (governed parameters); `Retry-After` says when. */
   ANCHOR_ERR_QUOTA_EXCEEDED: 429,
   /** /metrics and /readyz: the configured bearer token is missing or wrong, or the caller's address is not allowed. */

@@ -15,6 +15,7 @@ import type { Config } from "./config.ts";
 import { publicUrlOf } from "./config.ts";
 import { EvidenceQueries } from "./evidence/queries.ts";
 import { CryptoPool } from "./intake/crypto-pool.ts";
+import { submissionDomain, type SubmissionDomain } from "../../common/formats/receipt/submission.ts";
 import { Intake } from "./intake/intake.ts";
 import { IntakeQuotas, quotaLimits, type QuotaLimits } from "./intake/quota.ts";
 import { MerkleStore } from "./log/merkle-store.ts";
@@ -77,10 +78,10 @@ export async function createAnchorService(options: ServiceOptions) {
 
   // the chain's id fixes both EIP-712 domains; known from the last run until the chain answers
   let identity = (await db.meta.get("chainIdentity")) as ChainIdentity | undefined;
-  let domains: { request: RequestDomain; receipt: ReceiptDomain } | undefined;
+  let domains: { request: RequestDomain; receipt: ReceiptDomain; submission: SubmissionDomain } | undefined;
   const setIdentity = (id: ChainIdentity | undefined) => {
     identity = id;
-    domains = id === undefined ? undefined : { request: requestDomain(BigInt(id.chainId), config.consortiumRegistry), receipt: receiptDomain(BigInt(id.chainId), config.evidenceLog) };
+    domains = id === undefined ? undefined : { request: requestDomain(BigInt(id.chainId), config.consortiumRegistry), receipt: receiptDomain(BigInt(id.chainId), config.evidenceLog), submission: submissionDomain(BigInt(id.chainId), config.evidenceLog) };
   };
   setIdentity(identity);
 
@@ -106,6 +107,8 @@ export async function createAnchorService(options: ServiceOptions) {
     merkle,
     receiptSigner: crypto.signer(),
     receiptDomain: () => domains?.receipt,
+    submissionDomain: () => domains?.submission,
+    recoverSubmission: (domain, logId, batchRoot, signature) => crypto.recoverSubmission(domain, logId, batchRoot, signature),
     logId: config.logId,
     maxMergeDelaySeconds: config.maxMergeDelaySeconds,
     now,

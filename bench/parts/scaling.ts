@@ -16,7 +16,8 @@ import { parseBundleJson } from "../../common/formats/bundle/bundle.ts";
 import { type EvidenceRecord, encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { verifyOffline } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
-import { MEMBERS, startConsortiumChain } from "../../test/helpers/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, startConsortiumChain } from "../../test/helpers/consortium-chain.ts";
+import { submissionHeaders } from "../../common/anchor/client.ts";
 import { latency, rateOverProgress } from "../report/stats.ts";
 import type { ScalingResult, ScalingRun } from "../report/types.ts";
 import { anchorProcess } from "./anchor-process.ts";
@@ -55,7 +56,7 @@ async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
-type Prepared = { body: Buffer; headers: Record<string, string>; expiresAt: number; count: number };
+type Prepared = { body: Buffer; submission: Record<string, string>; headers: Record<string, string>; expiresAt: number; count: number };
 
 /** Heads as GET /v1/heads lists them, followed incrementally: the anchored tree size. */
 class HeadFollower {
@@ -97,17 +98,20 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     const seeds = randomBytes(leaves * SEED);
     const wallet = chain.wallets.branchA;
     const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
-    const sign = async (body: Buffer) => {
+    // the member's submission signature does not expire: a re-signed request keeps it
+    const sign = async (body: Buffer, submission: Record<string, string>) => {
       const h = await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body }, { ttlSeconds: TTL_SECONDS });
-      return { headers: { "content-type": "application/json", ...h }, expiresAt: Number(h["x-jl-expires-at"]) };
+      return { headers: { "content-type": "application/json", ...h, ...submission }, expiresAt: Number(h["x-jl-expires-at"]) };
     };
+    const info = { chainId: chain.chainId.toString(), evidenceLog: chain.deployment.addresses.evidenceLog, logId: UNION_LOG };
     const signStarted = performance.now();
     const requests: Prepared[] = [];
     for (let first = 0; first < leaves; first += opts.perRequest) {
       const count = Math.min(opts.perRequest, leaves - first);
       const records = Array.from({ length: count }, (_, k) => submitted(seeds, first + k));
       const body = Buffer.from(JSON.stringify({ records }), "utf8");
-      requests.push({ body, ...(await sign(body)), count });
+      const submission = await submissionHeaders(wallet, info, MEMBERS.branchA, records);
+      requests.push({ body, submission, ...(await sign(body, submission)), count });
     }
     log(`scaling ${leaves.toLocaleString("en-US")}: ${requests.length} requests signed in ${((performance.now() - signStarted) / 1000).toFixed(1)} s; ingest with ${opts.concurrency} clients…`);
 
@@ -151,7 +155,7 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
       while (next < requests.length) {
         const r = requests[next++]!;
         if (r.expiresAt - Date.now() / 1000 < 20) {
-          Object.assign(r, await sign(r.body));
+          Object.assign(r, await sign(r.body, r.submission));
           resigned++;
         }
         const sentAt = performance.now();

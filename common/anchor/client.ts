@@ -1,12 +1,15 @@
 // A member's client of the anchor service: signs each submission with the member's chain key
-// (EIP-712, common/auth/request-signing.ts), checks every receipt it gets back against the
-// service's key, and fetches bundles. Institution nodes and the CLI use it.
+// (EIP-712, common/auth/request-signing.ts) and signs what it submits (EvidenceSubmission over
+// its records' leaf hashes, common/formats/receipt/submission.ts — what lets a bundle show the
+// member, not only the log's operator, put the leaf in its name), checks every receipt it gets
+// back against the service's key, and fetches bundles. Institution nodes and the CLI use it.
 import type { Receipt } from "../formats/receipt/receipts.ts";
 import { receiptDomain, verifyReceipt } from "../formats/receipt/receipts.ts";
 import type { TypedDataSigner } from "../auth/eip712.ts";
 import { requestDomain, signRequest } from "../auth/request-signing.ts";
 import { CodedError } from "../errors.ts";
-import type { EvidenceRecord } from "../formats/leaf/leaf.ts";
+import { leafHashOf, type EvidenceRecord } from "../formats/leaf/leaf.ts";
+import { SUBMISSION_SIGNATURE_HEADER, signSubmission, submissionDomain } from "../formats/receipt/submission.ts";
 
 export type AnchorClientErrorCode = "ANCHOR_CLIENT_REFUSED" | "ANCHOR_CLIENT_UNAVAILABLE" | "ANCHOR_CLIENT_BAD_RECEIPT" | "ANCHOR_CLIENT_NOT_ANCHORED";
 export class AnchorClientError extends CodedError<AnchorClientErrorCode> {
@@ -20,15 +23,38 @@ export class AnchorClientError extends CodedError<AnchorClientErrorCode> {
 
 export type AnchorInfo = { chainId: string; logId: string; operator: string; evidenceLog: string; consortiumRegistry: string; evidenceRegistry: string; maxRecordsPerRequest: number };
 export type RecordInput = Pick<EvidenceRecord, "kind" | "digestAlgorithm" | "digest" | "salt" | "subject">;
+const NO_SUBJECT = `0x${"00".repeat(32)}`;
+
+/**
+ * The x-jl-submission-signature header for submitting `records` as member `memberId` to the
+ * service described by `info`: the signer's EvidenceSubmission over the records' leaf hashes in
+ * request order. Every intake client sends it with the signed request.
+ */
+export async function submissionHeaders(
+  signer: TypedDataSigner,
+  info: Pick<AnchorInfo, "chainId" | "evidenceLog" | "logId">,
+  memberId: number,
+  records: ReadonlyArray<{ kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string }>,
+): Promise<Record<string, string>> {
+  // as the service completes them: lowercase hex, the signer's member, no subject = zero
+  const hashes = records.map((r) =>
+    leafHashOf({ version: 1, kind: r.kind as EvidenceRecord["kind"], digestAlgorithm: r.digestAlgorithm as EvidenceRecord["digestAlgorithm"], digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: (r.subject ?? NO_SUBJECT).toLowerCase() }),
+  );
+  const { signature } = await signSubmission(signer, submissionDomain(BigInt(info.chainId), info.evidenceLog), info.logId, hashes);
+  return { [SUBMISSION_SIGNATURE_HEADER]: signature };
+}
 
 export class AnchorClient {
   readonly baseUrl: string;
   readonly signer: TypedDataSigner;
+  /** The member the signer's key belongs to: the records' submitter, part of each leaf hash it signs. */
+  readonly memberId: number;
   #info: AnchorInfo | undefined;
 
-  constructor(baseUrl: string, signer: TypedDataSigner) {
+  constructor(baseUrl: string, signer: TypedDataSigner, memberId: number) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.signer = signer;
+    this.memberId = memberId;
   }
 
   async info(): Promise<AnchorInfo> {
@@ -44,8 +70,12 @@ export class AnchorClient {
     const info = await this.info();
     const out: Receipt[] = [];
     for (let i = 0; i < records.length; i += info.maxRecordsPerRequest) {
-      const body = JSON.stringify({ records: records.slice(i, i + info.maxRecordsPerRequest) });
-      const headers = await signRequest(this.signer, requestDomain(BigInt(info.chainId), info.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+      const part = records.slice(i, i + info.maxRecordsPerRequest).map((r) => ({ ...r, submitter: this.memberId }));
+      const body = JSON.stringify({ records: part });
+      const headers = {
+        ...(await signRequest(this.signer, requestDomain(BigInt(info.chainId), info.consortiumRegistry), { method: "POST", path: "/v1/leaves", body })),
+        ...(await submissionHeaders(this.signer, info, this.memberId, part)),
+      };
       const reply = (await this.#json("POST", "/v1/leaves", body, headers)) as { receipts: Receipt[] };
       const domain = receiptDomain(BigInt(info.chainId), info.evidenceLog);
       for (const receipt of reply.receipts) {

@@ -59,7 +59,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   const chainId = (await provider.getNetwork()).chainId;
   const registry = new Contract(config.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider);
-  const anchor = new AnchorClient(config.anchorUrl, wallet);
+  const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
 
   const documents = await DocumentStore.open({
     sublevels: documentSublevels(root as never),

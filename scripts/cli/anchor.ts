@@ -3,9 +3,11 @@
 // bundle per file plus a summary table.
 //
 //   node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N]
-//        [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE]
+//        [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID]
 //
 // The member's key: JL_PRIVATE_KEY, or --keystore FILE with its password in JL_KEYSTORE_PASSWORD.
+// The member's id: --member, or JL_MEMBER_ID (the records' submitter: each batch is signed as the
+// member's own EvidenceSubmission over the records' leaf hashes, which carry it).
 // The service: --service, or JL_ANCHOR_URL (default http://127.0.0.1:9545).
 import { createHash, getHashes, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -15,10 +17,11 @@ import { parseArgs as parseNodeArgs } from "node:util";
 import { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
+import { submissionHeaders } from "../../common/anchor/client.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 
 export const USAGE =
-  "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE]";
+  "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID]";
 
 export type AnchorArgs = {
   paths: string[];
@@ -29,6 +32,7 @@ export type AnchorArgs = {
   batch: number;
   timeoutSeconds: number;
   keystore: string | undefined;
+  memberId: number;
 };
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AnchorArgs {
@@ -44,6 +48,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
       batch: { type: "string" },
       timeout: { type: "string" },
       keystore: { type: "string" },
+      member: { type: "string" },
     },
   });
   if (positionals.length === 0) throw new Error("name at least one file or folder to anchor");
@@ -61,7 +66,14 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
     batch: int("batch", values.batch, 1000, 1, 10_000),
     timeoutSeconds: int("timeout", values.timeout, 120, 1, 86_400),
     keystore: values.keystore,
+    memberId: memberIdOf(values.member ?? env.JL_MEMBER_ID),
   };
+}
+
+function memberIdOf(raw: string | undefined): number {
+  if (raw === undefined) throw new Error("set --member (or JL_MEMBER_ID) to the member id the key belongs to: the records are signed as that member's");
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > 0xffff_ffff) throw new Error(`--member must be a whole number in 1..4294967295, got "${raw}"`);
+  return Number(raw);
 }
 
 /** Every regular file under the given paths (folders recursively), sorted, deduplicated. */
@@ -119,7 +131,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 2;
   }
   const wallet = await loadWallet(args, env);
-  const info = (await (await fetch(`${args.service}/v1/info`)).json()) as { chainId?: string; consortiumRegistry: string };
+  const info = (await (await fetch(`${args.service}/v1/info`)).json()) as { chainId?: string; consortiumRegistry: string; evidenceLog: string; logId: string };
   if (info.chainId === undefined) throw new Error(`${args.service} has not reached its chain yet; retry shortly`);
   const domain = requestDomain(BigInt(info.chainId), info.consortiumRegistry);
   const files = await listFiles(args.paths);
@@ -144,7 +156,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       });
     }
     const body = JSON.stringify({ records });
-    const headers = await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body });
+    const headers = {
+      ...(await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body })),
+      ...(await submissionHeaders(wallet, { chainId: info.chainId, evidenceLog: info.evidenceLog, logId: info.logId }, args.memberId, records)),
+    };
     const response = await fetch(`${args.service}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
     const reply = (await response.json()) as { receipts?: Receipt[]; error?: { code: string; message: string } };
     if (!response.ok || reply.receipts === undefined) throw new Error(`the service refused the batch: ${reply.error?.code} ${reply.error?.message}`);

@@ -22,6 +22,9 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { logIdOf } from "../../scripts/deploy/consortium.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 
+/** The log of the second, unstarted instance ("limits and lifecycle"). */
+const SECOND_LOG = logIdOf("api-test.second");
+
 type Reply = LightMyRequestResponse;
 type SubmittedRecord = ReturnType<typeof recordFor> & Record<string, unknown>;
 type Head = { treeSize: number; rootHash: string; chainIndex: number; onChain: boolean };
@@ -71,9 +74,10 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   const receiptDom = () => receiptDomain(chain.chainId, chain.deployment.addresses.evidenceLog);
 
   /** Auth headers for `body`, signed by `signer` for POST `path` (default /v1/leaves). */
-  function sign(signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string } = {}): Promise<Record<string, string>> {
-    const { path = "/v1/leaves", ...rest } = options;
-    return signRequest(signer, signDomain(), { method: "POST", path, body }, rest);
+  async function sign(signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string; logId?: string } = {}): Promise<Record<string, string>> {
+    const { path = "/v1/leaves", logId, ...rest } = options;
+    const submission = path === "/v1/leaves" ? await chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8"), logId === undefined ? {} : { logId }) : {};
+    return { ...(await signRequest(signer, signDomain(), { method: "POST", path, body }, rest)), ...submission };
   }
 
   function post(body: string | Buffer, headers: Record<string, string>, url = "/v1/leaves", app = service.app): Promise<Reply> {
@@ -82,10 +86,10 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
   const get = (url: string, app = service.app): Promise<Reply> => app.inject({ method: "GET", url });
 
-  /** A signed submission of `records` (any shape) by `signer`. */
+  /** A signed submission of `records` (any shape) by `signer` (to the second instance's log when sent there). */
   async function submit(signer: Wallet, records: unknown[], app = service.app): Promise<Reply> {
     const body = JSON.stringify({ records });
-    return post(body, await sign(signer, body), "/v1/leaves", app);
+    return post(body, await sign(signer, body, app === service.app ? {} : { logId: SECOND_LOG }), "/v1/leaves", app);
   }
 
   async function submitOk(signer: Wallet, records: unknown[]): Promise<Receipt[]> {
@@ -483,6 +487,28 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const [receipt] = await submitOk(branchA, [{ ...good, submitter: MEMBERS.branchA }]);
       expect(receipt!.leafHash).to.equal(leafHashOf(good, MEMBERS.branchA));
     });
+
+    it("ANCHOR_ERR_SUBMISSION_SIGNATURE without the submitter's signature over its records, or with another key's or over other records; nothing stored", async function () {
+      const before = await snapshot();
+      const body = JSON.stringify({ records: [record("signed by whom")] });
+      const request = await signRequest(branchA, signDomain(), { method: "POST", path: "/v1/leaves", body });
+      const other = JSON.stringify({ records: [record("another record")] });
+      const cases: Array<[string, Record<string, string>]> = [
+        ["missing", {}],
+        ["the log operator's", await chain.submission(chain.wallets.anchor, body, { memberId: MEMBERS.branchA })],
+        ["branch B's", await chain.submission(chain.wallets.branchB, body, { memberId: MEMBERS.branchA })],
+        ["over other records", await chain.submission(branchA, other)],
+        ["as another member", await chain.submission(branchA, body, { memberId: MEMBERS.branchB })],
+        ["malformed", { "x-jl-submission-signature": "0x1234" }],
+      ];
+      for (const [what, submission] of cases) {
+        const reply = await post(body, { ...request, ...submission });
+        expect(expectError(reply, 401, "ANCHOR_ERR_SUBMISSION_SIGNATURE").message, what).to.include("x-jl-submission-signature");
+        await expectNothingWritten(before);
+      }
+      // the nonce was not spent: the same request with the signer's own submission signature is taken
+      expect((await post(body, { ...request, ...(await chain.submission(branchA, body)) })).statusCode).to.equal(200);
+    });
   });
 
   describe("limits and lifecycle (a second, unstarted instance on another log)", function () {
@@ -491,7 +517,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     before(async function () {
       second = await createAnchorService({
-        config: chain.config({ dataDir: "unused", logId: logIdOf("api-test.second"), maxBodyBytes: MAX_BODY, maxRecordsPerRequest: 3 }),
+        config: chain.config({ dataDir: "unused", logId: SECOND_LOG, maxBodyBytes: MAX_BODY, maxRecordsPerRequest: 3 }),
         inMemory: true,
         logger: false,
       });
@@ -506,7 +532,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(ready.statusCode).to.equal(503);
       expect((ready.json() as { ready: boolean }).ready).to.equal(false);
       const body = JSON.stringify({ records: [record("before sync")] });
-      const headers = await sign(branchA, body);
+      const headers = await sign(branchA, body, { logId: SECOND_LOG });
       const before = await snapshot(second);
       expectError(await post(body, headers, "/v1/leaves", second.app), 503, "ANCHOR_ERR_CHAIN_UNAVAILABLE");
       await expectNothingWritten(before, second);
@@ -519,7 +545,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const body = JSON.stringify({ records: records(10, "large") });
       expect(Buffer.byteLength(body)).to.be.greaterThan(MAX_BODY);
       const before = await snapshot(second);
-      expectError(await post(body, await sign(branchA, body), "/v1/leaves", second.app), 413, "ANCHOR_ERR_BODY_TOO_LARGE");
+      expectError(await post(body, await sign(branchA, body, { logId: SECOND_LOG }), "/v1/leaves", second.app), 413, "ANCHOR_ERR_BODY_TOO_LARGE");
       await expectNothingWritten(before, second);
     });
 
@@ -527,7 +553,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const four = JSON.stringify({ records: records(4, "four") });
       expect(Buffer.byteLength(four)).to.be.lessThan(MAX_BODY);
       const before = await snapshot(second);
-      expectError(await post(four, await sign(branchA, four), "/v1/leaves", second.app), 413, "ANCHOR_ERR_TOO_MANY_RECORDS");
+      expectError(await post(four, await sign(branchA, four, { logId: SECOND_LOG }), "/v1/leaves", second.app), 413, "ANCHOR_ERR_TOO_MANY_RECORDS");
       await expectNothingWritten(before, second);
       const three = await submit(branchA, records(3, "three"), second.app);
       expect(three.statusCode).to.equal(200);
@@ -600,6 +626,8 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(bundle.head.treeSize).to.equal(firstHead.treeSize);
       expect(bundle.anchor.chainId).to.equal(chain.chainId.toString());
       expect(bundle.receipt).to.deep.equal(receipt);
+      // the member's own signature over its request, with the leaf's place in it
+      expect(bundle.submission).to.include({ signer: branchA.address, count: 1, index: 0, batchRoot: receipt.batch.root });
       const checks = verifyOffline(bundle, { documentDigest: rec.digest });
       expect(checks.map((c) => c.id)).to.deep.equal([...CHECK_IDS]);
       for (const id of ["digest", "leafEncoding", "merklePath"]) expect(checks.find((c) => c.id === id)!.outcome, id).to.equal("pass");
@@ -702,6 +730,20 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       for (const query of ["from=abc&to=5", "from=1&to=xyz", "from=1", "to=5", "", "from=1.5&to=4", "from=1&to=4&extra=1"]) {
         expectError(await get(`/v1/consistency?${query}`), 400, "ANCHOR_ERR_VALIDATION");
       }
+    });
+
+    it("GET /v1/bundles/:leafHash: a request that repeats a stored record proves its new record into the tree the member signed, not the receipt batch's", async function () {
+      const fresh = record("next to a stored one");
+      const receipts = await submitOk(branchA, [rec, fresh]);
+      expect(receipts[0]).to.deep.equal(receipt); // the stored record keeps its original receipt
+      await service.committer.runOnce();
+      const reply = await get(`/v1/bundles/${receipts[1]!.leafHash}`);
+      expect(reply.statusCode).to.equal(200);
+      const b = parseBundle(reply.json());
+      expect(b.receipt).to.deep.include({ batch: receipts[1]!.batch }); // a batch of the one new record
+      expect(b.submission).to.include({ signer: branchA.address, count: 2, index: 1 });
+      expect(b.submission!.batchRoot).to.not.equal(receipts[1]!.batch.root);
+      expect(verifyOffline(b).filter((c) => c.outcome === "fail")).to.deep.equal([]);
     });
   });
 

@@ -19,7 +19,7 @@ import { hashLeaf, verifyInclusion } from "../../common/formats/merkle/rfc9162.t
 import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import type { AnvilNode } from "../helpers/anvil.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -114,7 +114,7 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
     const folder = await mkdtemp(join(tmpdir(), "anchor-cli-"));
     try {
       for (const name of ["contract.pdf", "consent.pdf", "voucher.txt"]) await writeFile(join(folder, name), `document ${name} ${randomBytes(8).toString("hex")}`);
-      const env = { ...process.env, JL_PRIVATE_KEY: (branch as unknown as { privateKey: string }).privateKey, JL_ANCHOR_URL: baseUrl };
+      const env = { ...process.env, JL_PRIVATE_KEY: (branch as unknown as { privateKey: string }).privateKey, JL_MEMBER_ID: String(MEMBERS.branchA), JL_ANCHOR_URL: baseUrl };
       const anchored = await run(["scripts/cli/anchor.ts", folder, "--timeout", "30"], env);
       expect(anchored.code, anchored.stderr).to.equal(0);
       expect(anchored.stdout).to.contain("3 file(s) anchored");

@@ -48,9 +48,10 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
   });
 
   const domain = () => requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
-  const sign = (signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string } = {}) => {
+  const sign = async (signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string } = {}) => {
     const { path = "/v1/leaves", ...rest } = options;
-    return signRequest(signer, domain(), { method: "POST", path, body }, rest);
+    const submission = path === "/v1/leaves" ? await chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8")) : {};
+    return { ...(await signRequest(signer, domain(), { method: "POST", path, body }, rest)), ...submission };
   };
   const records = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => recordFor(`${prefix} ${i} ${randomBytes(8).toString("hex")}`));
 

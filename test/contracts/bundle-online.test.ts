@@ -10,11 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Interface, type Contract, type Provider, type TransactionReceipt } from "ethers";
 import { receiptDomain, signReceiptBatch } from "../../common/formats/receipt/receipts.ts";
+import { signSubmission, submissionDomain, submissionProofOf } from "../../common/formats/receipt/submission.ts";
+import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { toHex } from "../../common/bytes.ts";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_STATES } from "../../common/chain/abi.ts";
 import { buildBundle, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
-import { CHECK_IDS, overall, verifyOnline, type CheckId, type CheckResult } from "../../common/formats/bundle/verify.ts";
+import { CHECK_IDS, overall, verifyOffline, verifyOnline, type CheckId, type CheckResult } from "../../common/formats/bundle/verify.ts";
 import { TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { consistencyProof, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
 import { EXIT_CODES, main } from "../../scripts/cli/verify.ts";
@@ -59,9 +61,27 @@ async function commit(c: Consortium, all: readonly EvidenceRecord[], previousSiz
   return { treeSize: all.length, headIndex, receipt };
 }
 
-/** A bundle for leaf `index` of `all` in the committed head, as the anchor service would build it. */
-async function bundleOf(c: Consortium, all: readonly EvidenceRecord[], index: number, head: Committed): Promise<EvidenceBundle> {
+/** The operations key each member submits with. */
+function opsOf(c: Consortium, member: number): TypedDataSigner {
+  return { [UNION]: c.signers.unionOps, [BRANCH_A]: c.signers.branchAOps, [BRANCH_B]: c.signers.branchBOps, [PLATFORM]: c.signers.platformOps }[member]!;
+}
+
+/**
+ * A bundle for leaf `index` of `all` in the committed head, as the anchor service would build it.
+ * The leaf's submission is signed by `submittedBy` (default: its submitter's operations key) over
+ * a request of every leaf of `all` with the same submitter; null: no submission signature.
+ */
+async function bundleOf(c: Consortium, all: readonly EvidenceRecord[], index: number, head: Committed, submittedBy?: TypedDataSigner | null): Promise<EvidenceBundle> {
   const provider = c.ethers.provider;
+  const network = await provider.getNetwork();
+  const request = all.filter((r) => r.submitter === all[index]!.submitter);
+  const signer = submittedBy === undefined ? opsOf(c, all[index]!.submitter) : submittedBy;
+  let submission;
+  if (signer !== null) {
+    const requestHashes = request.map(leafHashOf);
+    const signed = await signSubmission(signer, submissionDomain(network.chainId, await c.evidenceLog.getAddress()), UNION_LOG, requestHashes);
+    submission = submissionProofOf(requestHashes, request.indexOf(all[index]!), { signature: signed.signature, signer: await signer.getAddress() });
+  }
   const hashes = all.slice(0, head.treeSize).map(leafHashOf);
   const block = (await provider.getBlock(head.receipt.blockNumber))!;
   const leafHash = toHex(hashes[index]!);
@@ -98,6 +118,7 @@ async function bundleOf(c: Consortium, all: readonly EvidenceRecord[], index: nu
       receivedAt: block.timestamp - 2,
       maxMergeDelaySeconds: 60,
     })).receipts[index],
+    ...(submission === undefined ? {} : { submission }),
   });
 }
 
@@ -162,6 +183,38 @@ describe("evidence bundle, verified online (deployed)", function () {
     expect(byId(results, "blockAndTime").reason).to.include(bundle.anchor.anchoredAt);
     expect(byId(results, "lifecycle").reason).to.equal("anchored; not registered in the lifecycle registry (no revocation recorded) (2 endpoints agree)");
     expect(byId(results, "submitterMembership").reason).to.include(`member ${BRANCH_A}`);
+  });
+
+  it("fails submitterMembership for a leaf the log's operator put in a member's name: unsigned, signed by the operator, or by another member", async function () {
+    // The union's anchor key commits a leaf with submitter = branch A: head, receipt and lifecycle
+    // are all genuine, since the operator decides what its log holds.
+    const all = records(BRANCH_A);
+    const head = await commit(c, all);
+    const cases: Array<[TypedDataSigner | null, string]> = [
+      [null, `the bundle carries no signature of the submitter, member ${BRANCH_A}, over the leaf`],
+      [c.signers.unionAnchor, `signed by ${c.signers.unionAnchor.address}, member ${UNION}'s log-operator key at block ${head.receipt.blockNumber}, not an operations key of member ${BRANCH_A}`],
+      [c.signers.unionOps, `signed by ${c.signers.unionOps.address}, member ${UNION}'s operations key`],
+      [c.signers.branchBOps, `signed by ${c.signers.branchBOps.address}, member ${BRANCH_B}'s operations key`],
+      [c.signers.branchAGov, `member ${BRANCH_A}'s governance key`],
+      [c.signers.outsider, `signed by ${c.signers.outsider.address}, no member's key`],
+    ];
+    for (const [signer, reason] of cases) {
+      const bundle = await bundleOf(c, all, TARGET, head, signer);
+      const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [provider, provider], documentDigest: DOCUMENT_DIGEST });
+      expect(outcomes(results), reason).to.deep.equal(except({ submitterMembership: "fail" }));
+      expect(byId(results, "submitterMembership").reason).to.include(reason);
+      expect(overall(results)).to.equal("fail");
+    }
+    // the operator's signature relabelled as branch A's does not recover to branch A's key (offline too)
+    const relabelled = await bundleOf(c, all, TARGET, head, c.signers.unionAnchor);
+    relabelled.submission!.signer = c.signers.branchAOps.address;
+    const offline = verifyOffline(relabelled);
+    expect(byId(offline, "submitterMembership")).to.include({ outcome: "fail" });
+    expect(byId(offline, "submitterMembership").reason).to.include(`recovers to ${c.signers.unionAnchor.address}, not to the signer it names, ${c.signers.branchAOps.address}`);
+    // another member's genuine submission proof moved onto branch A's leaf
+    const moved = await bundleOf(c, all, TARGET, head);
+    moved.submission = (await bundleOf(c, all, 0, head)).submission;
+    expect(byId(await verifyOnline(moved, { trustAnchor: anchor, providers: [provider] }), "submitterMembership").reason).to.include("does not place leaf");
   });
 
   it("fails the digest online too for another document", async function () {

@@ -27,6 +27,8 @@ import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
 import { seeded, sleep, until } from "../../scripts/faults/seeded.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
 import { NODE_NAMES } from "../../scripts/local/manifest.ts";
+import { DEMO_MEMBERS } from "../../scripts/local/deployment.ts";
+import { submissionHeaders } from "../../common/anchor/client.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
 
 const profile = faultProfile();
@@ -151,7 +153,10 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     const password = (await readFile(path.join(dataDir, "keys", ".password"), "utf8")).trim();
     const member = (await Wallet.fromEncryptedJson(await readFile(path.join(dataDir, "keys", "branchA.json"), "utf8"), password)) as Wallet;
     const domain = requestDomain(BigInt(m.chain.chainId), m.contracts.consortiumRegistry);
-    const anchorLoad = new AnchorLoad({ url: m.anchor.url, clients: 2, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body) => signRequest(member, domain, { method: "POST", path: "/v1/leaves", body }) });
+    const anchorLoad = new AnchorLoad({ url: m.anchor.url, clients: 2, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: async (body) => ({
+        ...(await signRequest(member, domain, { method: "POST", path: "/v1/leaves", body })),
+        ...(await submissionHeaders(member, { chainId: String(m.chain.chainId), evidenceLog: m.contracts.evidenceLog, logId: m.anchor.logId }, DEMO_MEMBERS.branchA.memberId, JSON.parse(body).records)),
+      }) });
     const stateFile = path.join(dataDir, "chain", "state.json");
     const older = path.join(dataDir, "chain", "older.json");
     anchorLoad.start();

@@ -127,7 +127,11 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       case "other-path":
         return sign(chain.wallets.branchA, { method, path: "/v1/verify", body });
       default:
-        return sign(signer[mode]!, { method, path: url, body });
+        // a submission also carries the signer's own signature over its records (when they hash)
+        return {
+          ...(await sign(signer[mode]!, { method, path: url, body })),
+          ...(url.split("?")[0] === "/v1/leaves" ? await chain.submission(signer[mode]!, body.toString()) : {}),
+        };
     }
   }
 

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { parseEther, type Wallet } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
+import { submissionHeaders, type RecordInput } from "../../common/anchor/client.ts";
 import { ConfigSchema, type Config } from "../../anchor-service/src/config.ts";
 import { governance, logOperator, operations } from "../../common/consortium/members.ts";
 import { deployEvidenceCore, govern, logIdOf, type Deployment } from "../../scripts/deploy/consortium.ts";
@@ -29,7 +30,14 @@ export type ConsortiumChain = {
   /** Suspend a member through governance (the union's and both branches' governance keys approve). */
   suspend(memberId: number): Promise<void>;
   /** Signed headers for POST /v1/leaves with this body. */
+  /**
+   * A signed request's headers; for POST /v1/leaves with records, also the signer's submission
+   * signature over them (as its member; left out for a body whose records cannot be hashed, which
+   * the service refuses before it looks for one).
+   */
   sign(signer: Wallet, body: string, path?: string): Promise<Record<string, string>>;
+  /** The x-jl-submission-signature header for `body`'s records, signed by `signer` as `memberId` (default: the signer's member) for `logId` (default: the union's). */
+  submission(signer: Wallet, body: string, options?: { memberId?: number; logId?: string }): Promise<Record<string, string>>;
   stop(): Promise<void>;
 };
 
@@ -53,6 +61,22 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
     { target: deployment.addresses.evidenceLog, data: deployment.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG, MEMBERS.union, anchor.address]) },
   ]);
   const chainId = (await anvil.provider.getNetwork()).chainId;
+  const memberOf = new Map<string, number>([
+    [unionOps.address, MEMBERS.union],
+    [branchA.address, MEMBERS.branchA],
+    [branchB.address, MEMBERS.branchB],
+    [platform.address, MEMBERS.platform],
+    [court.address, MEMBERS.court],
+  ]);
+  const submission = async (signer: Wallet, body: string, memberId = memberOf.get(signer.address) ?? 0, logId = UNION_LOG): Promise<Record<string, string>> => {
+    try {
+      const { records } = JSON.parse(body) as { records: RecordInput[] };
+      const info = { chainId: String(chainId), evidenceLog: deployment.addresses.evidenceLog, logId };
+      return await submissionHeaders(signer, info, memberId, records);
+    } catch {
+      return {};
+    }
+  };
   return {
     anvil,
     deployment,
@@ -75,7 +99,11 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
       govern(deployment.governor, [governors.union, governors.branchA, governors.branchB], [
         { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("suspendMember", [memberId]) },
       ]),
-    sign: (signer, body, path = "/v1/leaves") => signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path, body }),
+    sign: async (signer, body, path = "/v1/leaves") => ({
+      ...(await signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path, body })),
+      ...(path.split("?")[0] === "/v1/leaves" ? await submission(signer, body) : {}),
+    }),
+    submission: (signer, body, options = {}) => submission(signer, body, options.memberId, options.logId),
     stop: () => anvil.stop(),
   };
 }

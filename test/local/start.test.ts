@@ -19,6 +19,7 @@ import { guardStateFile, stateFile } from "../../scripts/local/chain.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
 import { LocalConsortiumError } from "../../scripts/local/errors.ts";
 import { NODE_NAMES, readManifest, type ConsortiumManifest } from "../../scripts/local/manifest.ts";
+import { DEMO_MEMBERS } from "../../scripts/local/deployment.ts";
 
 const EPHEMERAL = { chain: 0, anchor: 0, nodes: { union: 0, branchA: 0, branchB: 0, platform: 0, court: 0 } };
 
@@ -184,7 +185,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
   });
 
   it("anchors a record through the anchor service with a member key from the data directory", async function () {
-    const client = new AnchorClient(first.anchor.url, await memberWallet(dataDir, "branchB"));
+    const client = new AnchorClient(first.anchor.url, await memberWallet(dataDir, "branchB"), DEMO_MEMBERS.branchB.memberId);
     const [receipt] = await client.submit([{ kind: 1, digestAlgorithm: 1, digest: documentDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: `0x${randomBytes(32).toString("hex")}` }]);
     leafHash = receipt!.leafHash;
     const bundle = await anchoredBundle(client, leafHash);
@@ -223,7 +224,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
       expect(await status(`${second.nodes[name].url}/readyz`), name).to.equal(200);
     }
 
-    const client = new AnchorClient(second.anchor.url, await memberWallet(dataDir, "branchB"));
+    const client = new AnchorClient(second.anchor.url, await memberWallet(dataDir, "branchB"), DEMO_MEMBERS.branchB.memberId);
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(second.chain.rpcUrl);
     try {
@@ -265,7 +266,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
       provider.destroy();
     }
     // the anchor service re-checks the chain after the outage and serves the bundle again
-    const client = new AnchorClient(m.anchor.url, await memberWallet(dataDir, "branchB"));
+    const client = new AnchorClient(m.anchor.url, await memberWallet(dataDir, "branchB"), DEMO_MEMBERS.branchB.memberId);
     const bundle = await anchoredBundle(client, leafHash);
     expect(bundle.leaf.leafHash).to.equal(leafHash);
     for (const name of NODE_NAMES) expect(await status(`${m.nodes[name].url}/readyz`), name).to.equal(200);

@@ -21,6 +21,7 @@ import { UNION_LOG_ID } from "../../scripts/network/besu/consortium.ts";
 import { founderAccounts } from "../../scripts/network/deploy.ts";
 import { parseFlatToml } from "../../scripts/network/besu/formats.ts";
 import type { NetworkManifest } from "../../scripts/network/besu/generate.ts";
+import { submissionHeaders } from "../../common/anchor/client.ts";
 import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
 import { GovernError, runGovern } from "../../scripts/network/govern.ts";
 import { freePort, startAnvil, type AnvilNode } from "../helpers/anvil.ts";
@@ -116,7 +117,10 @@ describe("network operations on a generated network (deploy, services from env f
     expect(branch.wallet.address).to.equal(branchA.node.account);
     // the branch anchors a record with its key from the keystore
     const body = JSON.stringify({ records: [recordFor("network operations")] });
-    const headers = await signRequest(branch.wallet, requestDomain(BigInt(CHAIN_ID), manifest.contracts.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+    const headers = {
+      ...(await signRequest(branch.wallet, requestDomain(BigInt(CHAIN_ID), manifest.contracts.consortiumRegistry), { method: "POST", path: "/v1/leaves", body })),
+      ...(await submissionHeaders(branch.wallet, { chainId: String(CHAIN_ID), evidenceLog: manifest.contracts.evidenceLog, logId: manifest.anchor.logId }, config.memberId, JSON.parse(body).records)),
+    };
     const submitted = await fetch(`${anchorUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
     expect(submitted.status, await submitted.clone().text()).to.equal(200);
     const { receipts } = (await submitted.json()) as { receipts: Array<{ leafHash: string }> };

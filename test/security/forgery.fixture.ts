@@ -10,6 +10,7 @@ import { ContractFactory, type Contract, type Signer, type TransactionReceipt } 
 import { toHex } from "../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
+import { signSubmission, submissionDomain, submissionProofOf } from "../../common/formats/receipt/submission.ts";
 
 const ARTIFACTS = "artifacts/contracts/test/LookalikeEvidence.sol";
 
@@ -43,6 +44,9 @@ export async function forgeLookalikeBundle(
   const receipt = (await (await log.getFunction("commitHead")(options.logId, 1, root, [])).wait()) as TransactionReceipt;
   const provider = forger.provider!;
   const block = (await provider.getBlock(receipt.blockNumber))!;
+  // the forger signs the submission with its own key: self-consistent offline, nobody's member key
+  const chainId = (await provider.getNetwork()).chainId;
+  const signed = await signSubmission(forger, submissionDomain(chainId, await log.getAddress()), options.logId, [leafHashOf(record)]);
   const bundle = buildBundle({
     record,
     log: { logId: options.logId, operatorMember: options.operatorMember, leafIndex: 0 },
@@ -59,6 +63,7 @@ export async function forgeLookalikeBundle(
       blockTimestamp: block.timestamp,
     },
     status: { state: "Unknown", legalHold: false, replacement: null, endorsements: [], checkedAtBlock: receipt.blockNumber },
+    submission: submissionProofOf([leafHashOf(record)], 0, { signature: signed.signature, signer: await forger.getAddress() }),
   });
   return { bundle, document, evidenceLog: bundle.anchor.evidenceLog, evidenceRegistry: bundle.anchor.evidenceRegistry };
 }

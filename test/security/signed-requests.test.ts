@@ -207,7 +207,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
     const fetchAsCourt = async () => node.app.inject({ method: "GET", url: path, headers: await sign(chain.wallets.court, "GET", path, "") });
     const submitAsCourt = async () => {
       const body = JSON.stringify({ records: [recordFor(`ruling ${randomBytes(4).toString("hex")}`)] });
-      return anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await signForService(chain.wallets.court, "POST", "/v1/leaves", body)) } });
+      return anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await signForService(chain.wallets.court, "POST", "/v1/leaves", body)), ...(await chain.submission(chain.wallets.court, body)) } });
     };
     // while active: authenticated (this loan has no case for it, so the node forbids; the anchor accepts)
     expect(code(await fetchAsCourt()).code).to.equal("NODE_ERR_FORBIDDEN");

@@ -151,6 +151,7 @@ export class EvidenceQueries {
       recommits,
       status,
       receipt: await this.deps.records.receiptOf(seq),
+      submission: await this.deps.records.submissionOf(seq),
     });
   }
 

@@ -7,9 +7,11 @@ import type { TypedDataDomain, TypedDataField } from "ethers";
 import { Wallet } from "ethers";
 import type { TypedDataSigner } from "../../../common/auth/eip712.ts";
 import type { PendingVerification } from "../../../common/auth/request-signing.ts";
+import type { SubmissionDomain } from "../../../common/formats/receipt/submission.ts";
 
 type Task =
   | { kind: "recover"; pending: Pick<PendingVerification, "domain" | "value" | "signature"> }
+  | { kind: "recoverSubmission"; domain: SubmissionDomain; logId: string; batchRoot: string; signature: string }
   | { kind: "sign"; domain: TypedDataDomain; types: Record<string, TypedDataField[]>; value: Record<string, unknown> };
 export type CryptoTask = Task & { id: number };
 
@@ -65,6 +67,11 @@ export class CryptoPool {
   /** recoverSigner(pending) on the worker. */
   recover(pending: PendingVerification): Promise<string> {
     return this.#run({ kind: "recover", pending: { domain: pending.domain, value: pending.value, signature: pending.signature } });
+  }
+
+  /** recoverSubmitter on the worker: the account that signed EvidenceSubmission(logId, batchRoot); rejects with the reason if none. */
+  recoverSubmission(domain: SubmissionDomain, logId: string, batchRoot: string, signature: string): Promise<string> {
+    return this.#run({ kind: "recoverSubmission", domain, logId, batchRoot, signature });
   }
 
   /** A TypedDataSigner for the pool's key whose signing runs on the worker. */

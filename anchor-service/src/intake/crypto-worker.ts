@@ -4,6 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { Wallet } from "ethers";
 import { recoverSigner } from "../../../common/auth/request-signing.ts";
+import { recoverSubmitter } from "../../../common/formats/receipt/submission.ts";
 import type { CryptoTask } from "./crypto-pool.ts";
 
 const wallet = typeof workerData?.privateKey === "string" ? new Wallet(workerData.privateKey as string) : undefined;
@@ -13,6 +14,11 @@ parentPort!.on("message", async (message: string) => {
   try {
     if (task.kind === "recover") {
       parentPort!.postMessage({ id: task.id, ok: true, value: recoverSigner(task.pending) });
+    } else if (task.kind === "recoverSubmission") {
+      const { domain, logId, batchRoot, signature } = task;
+      const recovered = recoverSubmitter({ ...domain, chainId: BigInt(domain.chainId) }, logId, batchRoot, signature);
+      if ("error" in recovered) throw new Error(recovered.error);
+      parentPort!.postMessage({ id: task.id, ok: true, value: recovered.signer });
     } else {
       if (wallet === undefined) throw new Error("this worker has no signing key");
       parentPort!.postMessage({ id: task.id, ok: true, value: await wallet.signTypedData(task.domain, task.types, task.value) });

@@ -18,6 +18,9 @@ import { GroupBatch } from "../store/group-batch.ts";
 import { INDEX_PREFIX_BYTES } from "../store/keys.ts";
 import type { RecordStore } from "../store/records.ts";
 import { HashTable } from "./hash-table.ts";
+import { recoverSubmitter, type SubmissionDomain } from "../../../common/formats/receipt/submission.ts";
+import { toHex } from "../../../common/bytes.ts";
+import type { StoredSubmission } from "../store/db.ts";
 
 export type IntakeRequest = {
   /** The authenticated member account and its member id (records must be submitted as it). */
@@ -28,6 +31,14 @@ export type IntakeRequest = {
   expiresAt: number;
   /** The records, or the same packed back to back (common/formats/leaf/packed.ts layout, submitter written, valid). */
   records: EvidenceRecord[] | Uint8Array;
+  /**
+   * The signer's EIP-712 EvidenceSubmission(logId, batchRoot) signature, batchRoot the RFC 9162
+   * root of the records' leaf hashes in request order (common/formats/receipt/submission.ts),
+   * checked and stored with the receipt batch. POST /v1/leaves refuses a request without one;
+   * in-process callers (tests, the storage benchmark) may leave it out, and their leaves' bundles
+   * then fail submitterMembership.
+   */
+  submissionSignature?: string;
 };
 
 /** A request's records packed back to back, and their leaf hashes. */
@@ -68,6 +79,10 @@ export type IntakeDeps = {
   receiptSigner: TypedDataSigner;
   /** The receipts' EIP-712 domain; undefined until the chain's id is known. */
   receiptDomain: () => ReceiptDomain | undefined;
+  /** The submission signatures' EIP-712 domain; undefined until the chain's id is known (needed only by requests that carry one). */
+  submissionDomain?: () => SubmissionDomain | undefined;
+  /** Recovers a submission signature's signer (on the crypto worker); default: here, on the event loop. */
+  recoverSubmission?: (domain: SubmissionDomain, logId: string, batchRoot: string, signature: string) => Promise<string>;
   logId: string;
   maxMergeDelaySeconds: number;
   /** Unix seconds. */
@@ -144,7 +159,10 @@ function knownLeaves(
 /** A request's records packed back to back, and their leaf hashes. */
 type Prepared = { packed: Uint8Array; hashes: Uint8Array[] };
 
-type Pending = { request: IntakeRequest; prepared: Prepared; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
+/** A request's own tree (its leaf hashes in request order) and the submission signature over its root. */
+type Submitted = { tree: BatchTree; signature: string; signer: string };
+
+type Pending = { request: IntakeRequest; prepared: Prepared; submitted: Submitted | undefined; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
 
 /** The index of the batch (of this group's, by first sequence) that holds sequence `seq`. */
 function groupBatchOf(batches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>, seq: number): number {
@@ -208,24 +226,55 @@ export class Intake {
   }
 
   /** submit, with the receipts as IssuedReceipts (their reply JSON is written without objects). */
-  submitIssued(request: IntakeRequest): Promise<IssuedReceipts> {
+  async submitIssued(request: IntakeRequest): Promise<IssuedReceipts> {
     if (this.#closed) return Promise.reject(anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly"));
     if (this.deps.receiptDomain() === undefined) {
       return Promise.reject(anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet, so it cannot sign receipts; retry shortly"));
     }
     // packed and hashed now, while it waits: the event loop is often idle during a group's fsync,
     // and the next group then starts with its hashes ready
-    let prepared: Prepared;
-    try {
-      prepared = packAndHash(request.records);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const prepared = packAndHash(request.records);
+    const submitted = await this.#checkSubmission(request, prepared.hashes);
+    if (this.#closed) throw anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly");
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request, prepared, resolve, reject });
+      this.#queue.push({ request, prepared, submitted, resolve, reject });
       if (!this.#writing) void this.#drain();
       else this.#arrived?.();
     });
+  }
+
+  /**
+   * The submitter's signature over its request must be the request signer's: it is what lets a
+   * bundle show that the member, not just the log's operator, put the leaf in its name. The
+   * request's tree is built here (the receipt batch reuses it when every record is new) and the
+   * signature recovered on the crypto worker; nothing is written for a refused request.
+   */
+  async #checkSubmission(request: IntakeRequest, hashes: Uint8Array[]): Promise<Submitted | undefined> {
+    const signature = request.submissionSignature;
+    if (signature === undefined || hashes.length === 0) return undefined;
+    const tree = new BatchTree(hashes);
+    const batchRoot = toHex(tree.rightEdge(0));
+    const domain = this.deps.submissionDomain?.();
+    if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet, so it cannot check submission signatures; retry shortly");
+    let signer: string;
+    try {
+      if (this.deps.recoverSubmission !== undefined) {
+        signer = await this.deps.recoverSubmission(domain, this.deps.logId, batchRoot, signature);
+      } else {
+        const recovered = recoverSubmitter(domain, this.deps.logId, batchRoot, signature);
+        if ("error" in recovered) throw new Error(recovered.error);
+        signer = recovered.signer;
+      }
+    } catch (error) {
+      throw anchorError("ANCHOR_ERR_SUBMISSION_SIGNATURE", `x-jl-submission-signature: ${(error as Error).message}`);
+    }
+    if (signer.toLowerCase() !== request.signer.toLowerCase()) {
+      throw anchorError(
+        "ANCHOR_ERR_SUBMISSION_SIGNATURE",
+        `x-jl-submission-signature over batch root ${batchRoot} of log ${this.deps.logId} recovers to ${signer}, not to the request's signer ${request.signer}`,
+      );
+    }
+    return { tree, signature, signer };
   }
 
   /** Number of requests waiting for the next group write. */
@@ -357,12 +406,12 @@ export class Intake {
   }
 
   /** Signs one receipt batch per request with new records (its tree built here, signed on the worker). */
-  #sign(groupBatches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>): Promise<Array<BatchReceipts | undefined>> {
+  #sign(groupBatches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[]; tree?: BatchTree } | undefined>): Promise<Array<BatchReceipts | undefined>> {
     const receivedAt = this.deps.now();
     return Promise.all(
       groupBatches.map(async (b) => {
         if (b === undefined) return undefined;
-        const tree = new BatchTree(b.hashes);
+        const tree = b.tree ?? new BatchTree(b.hashes);
         const { batch } = await signReceiptBatchRoot(this.deps.receiptSigner, this.deps.receiptDomain()!, {
           logId: this.deps.logId,
           firstSequence: b.firstSequence,
@@ -421,7 +470,7 @@ export class Intake {
     const groupStart = next;
     // room for every record of the group, in sequence order (fewer if some are stored already)
     const newRecords = new Uint8Array(live.reduce((n, i) => n + packs[i]!.length, 0));
-    const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[] } | undefined> = [];
+    const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[]; tree?: BatchTree; submission?: StoredSubmission } | undefined> = [];
     const seqsOf: Float64Array[] = [];
     const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
     let append: PreparedAppend | undefined;
@@ -462,7 +511,20 @@ export class Intake {
           newHashes.push(h);
           next++;
         }
-        groupBatches.push(batchHashes.length > 0 ? { firstSequence: first, hashes: batchHashes } : undefined);
+        // every record new: the receipt batch is the request, in order, and shares its tree;
+        // else the request's sequences say which stored records its signed tree is over
+        const submitted = group[requestIndex]!.submitted;
+        const allNew = batchHashes.length === hs.length;
+        let submission: StoredSubmission | undefined;
+        if (submitted !== undefined) {
+          const { signature, signer } = submitted;
+          submission = allNew ? { signature, signer } : { signature, signer, sequences: Array.from(seqs) };
+        }
+        groupBatches.push(
+          batchHashes.length > 0
+            ? { firstSequence: first, hashes: batchHashes, ...(allNew && submitted !== undefined ? { tree: submitted.tree } : {}), ...(submission === undefined ? {} : { submission }) }
+            : undefined,
+        );
         seqsOf.push(seqs);
         batchOf.push(batches);
       });
@@ -470,7 +532,10 @@ export class Intake {
       tailAfter = batch.putRecords(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES));
 
       signed = await this.#sign(groupBatches);
-      for (const s of signed) if (s !== undefined) batch.putReceiptBatch(s.batch);
+      signed.forEach((s, g) => {
+        const submission = groupBatches[g]?.submission;
+        if (s !== undefined) batch.putReceiptBatch(submission === undefined ? s.batch : { ...s.batch, submission });
+      });
       for (const i of live) batch.putNonce(requests[i]!.nonceKey, requests[i]!.expiresAt);
       // after the group being written, if it appends (else it was the last to, and is committed)
       append = newHashes.length > 0 ? merkle.prepareAppend(newHashes, before?.append?.pending === true ? before.append : undefined) : undefined;

@@ -8,7 +8,9 @@
 //   3. the body parsed — the plain form clients send straight into packed records
 //      (intake/submit-parser.ts), anything else strictly (no duplicate keys) — with the member's
 //      quota reserved meanwhile (intake/quota.ts), and its records counted against it;
-//   4. the zod schema (for a body not in the plain form), then the intake.
+//   4. the zod schema (for a body not in the plain form), then the intake, which checks the
+//      x-jl-submission-signature header: the signer's own EvidenceSubmission signature over the
+//      records' leaf hashes (recovered on the crypto worker), kept for the leaves' bundles.
 // Refusals found while the body is read are answered after it (the client is never cut off
 // mid-send) and keep the connection open. Refusals from the headers alone leave a body of more
 // than 64 KiB unread and close the connection after the answer.
@@ -23,6 +25,7 @@ import { declaredOversize, parseStrictJson, readBody } from "../http/body.ts";
 import type { QuotaLimits } from "../intake/quota.ts";
 import { PackedSubmission, parseSubmitBody } from "../intake/submit-parser.ts";
 import { ErrorResponse, SubmitBody, SubmitResponse } from "../schemas/leaves.ts";
+import { SUBMISSION_SIGNATURE_HEADER } from "../../../common/formats/receipt/submission.ts";
 
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
@@ -110,7 +113,12 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         }
         deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
         const { pending } = auth;
-        const receipts = await deps.intake.submitIssued({ signer: pending.signer, memberId, nonceKey: nonceKey(pending.signer, pending.nonce), expiresAt: pending.expiresAt, records });
+        const header = request.headers[SUBMISSION_SIGNATURE_HEADER];
+        if (typeof header !== "string") {
+          throw anchorError("ANCHOR_ERR_SUBMISSION_SIGNATURE", `the ${SUBMISSION_SIGNATURE_HEADER} header is missing: sign EvidenceSubmission(logId, batchRoot) over the records' leaf hashes in request order`);
+        }
+        const submissionSignature = header;
+        const receipts = await deps.intake.submitIssued({ signer: pending.signer, memberId, nonceKey: nonceKey(pending.signer, pending.nonce), expiresAt: pending.expiresAt, records, submissionSignature });
         deps.metrics.intakeRequests.inc();
         // receipts are written by our own code to ReceiptSchema (common/formats/receipt/receipt-json.ts); re-encoding
         // 10,000 of them through zod would cost more than the whole intake, so it is not re-applied

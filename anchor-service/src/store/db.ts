@@ -29,7 +29,13 @@ export type AnchorDb = {
 };
 
 /** One intake request's signed receipt batch (its leaf hashes are the records' own). */
-export type StoredBatch = SignedReceiptBatch;
+/**
+ * The submitter's EvidenceSubmission signature over its request (common/formats/receipt/submission.ts).
+ * `sequences`: each request record's sequence number, in request order, when the request held
+ * records stored before (then the signed tree is not the receipt batch's); absent otherwise.
+ */
+export type StoredSubmission = { signature: string; signer: string; sequences?: number[] };
+export type StoredBatch = SignedReceiptBatch & { submission?: StoredSubmission };
 
 /** One landing of a head on chain. */
 export type HeadCommit = {

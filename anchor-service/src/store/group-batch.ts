@@ -5,7 +5,7 @@
 // The per-record puts build no objects: byte loops, no views, no arrays.
 import type { SignedReceiptBatch } from "../../../common/formats/receipt/receipts.ts";
 import { PACKED_DIGEST_AT, RECORD_BYTES } from "../../../common/formats/leaf/packed.ts";
-import type { AnchorDb } from "./db.ts";
+import type { AnchorDb, StoredSubmission } from "./db.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "./keys.ts";
 import { PutArena } from "./put-arena.ts";
 import { BLOCK_RECORDS, RecordStore } from "./records.ts";
@@ -80,7 +80,7 @@ export class GroupBatch {
   }
 
   /** One request's signed receipt batch, keyed by its first sequence number (the batches sublevel's JSON: UTF-8 of JSON.stringify). */
-  putReceiptBatch(batch: SignedReceiptBatch): void {
+  putReceiptBatch(batch: SignedReceiptBatch & { submission?: StoredSubmission }): void {
     this.#batch.put(this.#arena.join(this.#prefix.batches, seqKey(batch.firstSequence)), Buffer.from(JSON.stringify(batch), "utf8"), VIEW);
   }
 

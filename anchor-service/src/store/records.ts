@@ -11,6 +11,7 @@ import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
 import { receiptsOf } from "../../../common/formats/receipt/receipts.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
+import { submissionProofOf, type SubmissionProof } from "../../../common/formats/receipt/submission.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
 import type { LeafFilter } from "./leaf-filter.ts";
 
@@ -246,6 +247,26 @@ export class RecordStore {
     const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
     const receipts = receiptsOf(batch, leafHashes);
     return receipts[seq - batch.firstSequence]!;
+  }
+
+  /**
+   * The submitter's signature over the request that first stored record `seq`, with the record's
+   * place in that request's tree (common/formats/receipt/submission.ts); undefined for a batch
+   * stored without one.
+   */
+  async submissionOf(seq: number): Promise<SubmissionProof | undefined> {
+    const found = await this.batchOf(seq);
+    const submission = found?.batch.submission;
+    if (found === undefined || submission === undefined) return undefined;
+    const { batch } = found;
+    const signed = { signature: submission.signature, signer: submission.signer };
+    if (submission.sequences === undefined) {
+      const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
+      return submissionProofOf(leafHashes, seq - batch.firstSequence, signed);
+    }
+    // a request that repeated stored records: its tree is over each record's leaf hash in request order
+    const leafHashes = await Promise.all(submission.sequences.map(async (s) => (await this.leafHashes(s, s + 1))[0]!));
+    return submissionProofOf(leafHashes, submission.sequences.indexOf(seq), signed);
   }
 
   /** The intake batch (request) that holds record `seq`'s receipt. */

@@ -9,6 +9,7 @@ import { EVIDENCE_STATES } from "../../chain/abi.ts";
 import { CodedError } from "../../errors.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
 import { DigestAlgorithm, EvidenceKind, LEAF_LENGTH, LEAF_VERSION, encodeLeaf, type EvidenceRecord } from "../leaf/leaf.ts";
+import { SubmissionProofSchema, type SubmissionProof } from "../receipt/submission.ts";
 
 export const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
 
@@ -99,6 +100,12 @@ export const EvidenceBundleSchema = z.strictObject({
     checkedAtBlock: count,
   }),
   receipt: z.unknown().optional(),
+  /**
+   * The submitter's own signature over its intake request and the leaf's place in it
+   * (receipt/submission.ts). Optional in the schema so an older bundle still parses; without it
+   * submitterMembership fails.
+   */
+  submission: SubmissionProofSchema.optional(),
   generatedAt: isoUtc,
 });
 
@@ -171,6 +178,7 @@ export type BundleInput = {
   recommits?: readonly Recommit[];
   status: BundleStatus;
   receipt?: unknown;
+  submission?: SubmissionProof;
   /** Defaults to now. */
   generatedAt?: Date;
 };
@@ -202,6 +210,7 @@ export function buildBundle(input: BundleInput): EvidenceBundle {
     recommits: (input.recommits ?? []).map((r) => ({ ...r })),
     status: { ...input.status, endorsements: [...input.status.endorsements] },
     ...(input.receipt === undefined ? {} : { receipt: input.receipt }),
+    ...(input.submission === undefined ? {} : { submission: { ...input.submission, proof: [...input.submission.proof] } }),
     generatedAt: (input.generatedAt ?? new Date()).toISOString(),
   };
   return parseBundle(bundle);

@@ -8,7 +8,8 @@
 import { Contract, isError, type Provider } from "ethers";
 import { bytesEqual, fromHex, toHex } from "../../bytes.ts";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../../chain/abi.ts";
-import { MemberStatus } from "../../consortium/members.ts";
+import { AccountRole, MemberStatus } from "../../consortium/members.ts";
+import { checkSubmissionProof, submissionDomain, type SubmissionCheck } from "../receipt/submission.ts";
 import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
 import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
 import { checkReceipt, judgeAnchorClaims, offlineClaimProblems, readAnchorClaims } from "./anchor-claims.ts";
@@ -43,6 +44,7 @@ export const REQUIRED_FOR_PASS: readonly CheckId[] = ["leafEncoding", "merklePat
 const EVIDENCE_REGISTRY_VERIFY_ABI = EVIDENCE_REGISTRY_ABI;
 const LEAF_FIELDS = ["version", "kind", "digestAlgorithm", "digest", "salt", "submitter", "subject"] as const;
 const MEMBER_STATUS_NAMES = ["None", "Active", "Suspended"] as const;
+const ACCOUNT_ROLE_NAMES = ["unattached", "operations", "log-operator", "governance"] as const;
 
 export type OfflineOptions = {
   /** 0x + 64 hex digits: the document's digest under the leaf's digestAlgorithm. */
@@ -69,7 +71,13 @@ export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = 
     guarded("digest", () => checkDigest(bundle, options.documentDigest)),
     guarded("leafEncoding", () => checkLeafEncoding(bundle)),
     guarded("merklePath", () => checkMerklePath(bundle)),
-    ...CHAIN_CHECKS.map((id) => (id === "blockAndTime" ? guarded(id, () => offlineBlockAndTime(bundle)) : result(id, "indeterminate", OFFLINE_REASON))),
+    ...CHAIN_CHECKS.map((id) =>
+      id === "blockAndTime"
+        ? guarded(id, () => offlineBlockAndTime(bundle))
+        : id === "submitterMembership"
+          ? guarded(id, () => offlineSubmission(bundle))
+          : result(id, "indeterminate", OFFLINE_REASON),
+    ),
   ];
 }
 
@@ -155,6 +163,29 @@ function checkLeafEncoding(bundle: EvidenceBundle): CheckResult {
 function offlineBlockAndTime(bundle: EvidenceBundle): CheckResult {
   const problems = offlineClaimProblems(bundle);
   return problems.length > 0 ? result("blockAndTime", "fail", problems.join("; ")) : result("blockAndTime", "indeterminate", OFFLINE_REASON);
+}
+
+/**
+ * The submitter's signature over its request, as far as math can tell (receipt/submission.ts): the
+ * leaf is in the signed root and the signature recovers to the signer named. Whose key that is
+ * needs the chain.
+ */
+export function checkSubmission(bundle: EvidenceBundle): SubmissionCheck {
+  if (bundle.submission === undefined) {
+    return { ok: false, reason: `the bundle carries no signature of the submitter, member ${bundle.leaf.record.submitter}, over the leaf: only the log's operator vouches that the member submitted it` };
+  }
+  let domain;
+  try {
+    domain = submissionDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
+  } catch (e) {
+    return { ok: false, reason: `the submission signature cannot be checked under the bundle's chain and EvidenceLog (${(e as Error).message})` };
+  }
+  return checkSubmissionProof(domain, bundle.log.logId, bundle.leaf.leafHash, bundle.submission);
+}
+
+function offlineSubmission(bundle: EvidenceBundle): CheckResult {
+  const check = checkSubmission(bundle);
+  return check.ok ? result("submitterMembership", "indeterminate", OFFLINE_REASON) : result("submitterMembership", "fail", check.reason);
 }
 
 function checkMerklePath(bundle: EvidenceBundle): CheckResult {
@@ -434,26 +465,54 @@ async function answerFinality(bundle: EvidenceBundle, provider: Provider, minCon
   return answered("indeterminate", `${why}; ${minConfirmations} are required`, "");
 }
 
-/** `registry` is the trust anchor's; the official log uses it (the registry checks that when the pair is named). */
+/**
+ * `registry` is the trust anchor's; the official log uses it (the registry checks that when the
+ * pair is named). The submitter must have been an active member at the anchoring block, and the
+ * leaf must be signed by one of its operations keys then: the log's operator commits whatever it
+ * likes, so without the member's own signature a leaf in its name proves nothing of the member.
+ */
 async function answerMembership(bundle: EvidenceBundle, registry: Contract): Promise<Answer> {
   const { submitter } = bundle.leaf.record;
   const { blockNumber } = effectiveAnchor(bundle);
   const registryAddress = String(registry.target).toLowerCase();
+  const signed = checkSubmission(bundle);
+  if (!signed.ok) return answered("fail", signed.reason, `no valid submission signature`);
   let status: number;
+  let account: { memberId: number; status: number; role: number };
   try {
-    status = Number(await registry.getFunction("statusOf")(submitter, { blockTag: blockNumber }));
+    const [memberStatus, of] = await Promise.all([
+      registry.getFunction("statusOf")(submitter, { blockTag: blockNumber }),
+      registry.getFunction("accountOf")(signed.signer, { blockTag: blockNumber }),
+    ]);
+    status = Number(memberStatus);
+    account = { memberId: Number(of.memberId), status: Number(of.status), role: Number(of.role) };
   } catch (e) {
     // Typically a node that keeps no historical state: an error, not an answer to compare.
     throw new Error(`the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`);
   }
-  const said = `registry ${registryAddress}: member ${submitter} ${MEMBER_STATUS_NAMES[status] ?? status} at block ${blockNumber}`;
-  if (status === MemberStatus.Active) {
-    return answered("pass", `the submitter, member ${submitter}, was an active consortium member at block ${blockNumber}`, said);
-  }
+  const roleName = ACCOUNT_ROLE_NAMES[account.role] ?? String(account.role);
+  const said =
+    `registry ${registryAddress}: member ${submitter} ${MEMBER_STATUS_NAMES[status] ?? status} at block ${blockNumber}; ` +
+    `account ${signed.signer} is member ${account.memberId}'s ${roleName} key`;
   if (status === MemberStatus.Suspended) {
     return answered("fail", `the submitter, member ${submitter}, was suspended at block ${blockNumber}`, said);
   }
-  return answered("fail", `the submitter, ${submitter}, was not a consortium member at block ${blockNumber}`, said);
+  if (status !== MemberStatus.Active) {
+    return answered("fail", `the submitter, ${submitter}, was not a consortium member at block ${blockNumber}`, said);
+  }
+  if (account.memberId !== submitter || account.role !== AccountRole.Operations) {
+    const whose = account.memberId === 0 ? "no member's key" : `member ${account.memberId}'s ${roleName} key`;
+    return answered(
+      "fail",
+      `the leaf names member ${submitter} as submitter, but its submission is signed by ${signed.signer}, ${whose} at block ${blockNumber}, not an operations key of member ${submitter}`,
+      said,
+    );
+  }
+  return answered(
+    "pass",
+    `the submitter, member ${submitter}, was an active consortium member at block ${blockNumber} and signed the submission with its operations key ${signed.signer}`,
+    said,
+  );
 }
 
 /** `address` is the official EvidenceRegistry, which the registry checked belongs to the official log. */

@@ -2,18 +2,24 @@
 // anchor block, and the trust anchor of its fictitious chain. Deterministic (salts derived from
 // labels), so BUNDLE.md's examples can be regenerated from it. Used by the tests in this folder.
 import { createHash } from "node:crypto";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { SigningKey, computeAddress, keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../../common/formats/leaf/leaf.ts";
 import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../../../common/formats/bundle/trust-anchor.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
+import { submissionDigest, submissionDomain, submissionProofOf, submissionRoot } from "../../../../common/formats/receipt/submission.ts";
 
 export const sha256Hex = (data: string | Uint8Array): string => `0x${createHash("sha256").update(data).digest("hex")}`;
 
 export const DOCUMENT = new TextEncoder().encode("loan contract LN-2025-0001");
 export const DOCUMENT_DIGEST = sha256Hex(DOCUMENT);
 export const TREE_SIZE = 7;
+/** Member 2's operations key in the example (made up; RFC 6979 signing keeps its signature fixed). */
+export const MEMBER_KEY = new SigningKey(sha256Hex("example operations key of member 2"));
+export const MEMBER_ACCOUNT = computeAddress(MEMBER_KEY.publicKey);
+const LOG_ID = keccak256(toUtf8Bytes("jointledger.log.union.1"));
+const EVIDENCE_LOG = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 export const LEAF_INDEX = 5;
 
 export function recordFor(label: string, digest: string, submitter = 2, digestAlgorithm: DigestAlgorithm = DigestAlgorithm.Sha256): EvidenceRecord {
@@ -40,12 +46,12 @@ export function sampleBundle(
   const leafHashes = records.map(leafHashOf);
   return buildBundle({
     record: records[LEAF_INDEX]!,
-    log: { logId: keccak256(toUtf8Bytes("jointledger.log.union.1")), operatorMember: 1, leafIndex: LEAF_INDEX },
+    log: { logId: LOG_ID, operatorMember: 1, leafIndex: LEAF_INDEX },
     head: { treeSize: TREE_SIZE, rootHash: toHex(rootFromLeafHashes(leafHashes)), headIndex: 0 },
     inclusionProof: inclusionProof(LEAF_INDEX, TREE_SIZE, memoRangeHasher(leafHashes)),
     anchor: {
       chainId: 20251n,
-      evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      evidenceLog: EVIDENCE_LOG,
       evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
       consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
       transactionHash: sha256Hex("fake transaction"),
@@ -54,8 +60,16 @@ export function sampleBundle(
       blockTimestamp: 1_767_225_600, // 2026-01-01T00:00:00Z
     },
     status: { state: "Unknown", legalHold: false, replacement: null, endorsements: [], checkedAtBlock: 1240 },
+    // member 2 submitted its one record in a request of its own
+    submission: signedSubmission([leafHashes[LEAF_INDEX]!], 0),
     generatedAt: new Date("2026-01-01T00:05:00Z"),
   });
+}
+
+/** Member 2's submission proof of leaf `index` of a request of `request` leaf hashes, signed with MEMBER_KEY for the example's log. */
+export function signedSubmission(request: readonly Uint8Array[], index: number) {
+  const signature = MEMBER_KEY.sign(submissionDigest(submissionDomain(20251n, EVIDENCE_LOG), LOG_ID, submissionRoot(request))).serialized;
+  return submissionProofOf(request, index, { signature, signer: MEMBER_ACCOUNT });
 }
 
 /** A deep copy to corrupt. */

@@ -6,7 +6,7 @@ import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bun
 import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
 import { CHECK_IDS, OFFLINE_REASON, overall, verifyOffline, type CheckId, type CheckResult } from "../../../../common/formats/bundle/verify.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
-import { DOCUMENT_DIGEST, LEAF_INDEX, clone, flipHex, recordFor, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
+import { DOCUMENT_DIGEST, LEAF_INDEX, clone, flipHex, recordFor, sampleBundle, sha256Hex, signedSubmission } from "./bundle.fixture.ts";
 
 const CHAIN_CHECKS: CheckId[] = ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
 
@@ -59,8 +59,11 @@ describe("verifyOffline", function () {
       ["record submitter", (b) => (b.leaf.record.submitter = 3), ["leafEncoding"]],
       ["record kind", (b) => (b.leaf.record.kind = 2), ["leafEncoding"]],
       ["encoded leaf", (b) => (b.leaf.encoded = flipHex(b.leaf.encoded)), ["leafEncoding"]],
-      ["leaf hash", (b) => (b.leaf.leafHash = flipHex(b.leaf.leafHash)), ["leafEncoding", "merklePath"]],
+      ["leaf hash", (b) => (b.leaf.leafHash = flipHex(b.leaf.leafHash)), ["leafEncoding", "merklePath", "submitterMembership"]],
       ["root hash", (b) => (b.head.rootHash = flipHex(b.head.rootHash)), ["merklePath"]],
+      ["submission signature removed", (b) => delete b.submission, ["submitterMembership"]],
+      ["submission signer renamed", (b) => (b.submission!.signer = "0x5fbdb2315678afecb367f032d93f642f64180aa3"), ["submitterMembership"]],
+      ["submission root", (b) => (b.submission!.batchRoot = flipHex(b.submission!.batchRoot)), ["submitterMembership"]],
       ["leaf index 5 → 4", (b) => (b.log.leafIndex = 4), ["merklePath"]],
       ["leaf index 5 → 7 (beyond the tree)", (b) => (b.log.leafIndex = 7), ["merklePath"]],
       ["tree size 7 → 6", (b) => (b.head.treeSize = 6), ["merklePath"]],
@@ -127,6 +130,7 @@ describe("verifyOffline", function () {
           log: { ...base.log, leafIndex: index },
           head: { treeSize: size, rootHash: root, headIndex: 0 },
           inclusionProof: inclusionProof(index, size, hasher),
+          submission: signedSubmission(hashes, index),
         });
         const results = verifyOffline(bundle, { documentDigest: sha256Hex(`doc ${index}`) });
         expect(failing(results), `size ${size}, index ${index}`).to.deep.equal([]);
