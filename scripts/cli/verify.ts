@@ -25,7 +25,8 @@ stated block and time; the submitter was an active member then; nobody revoked i
 
   --trust FILE|URL         the consortium's trust anchor (chain id, genesis hash, ConsortiumRegistry):
                            a file the court keeps, or the consortium's published URL, e.g.
-                           https://evidence.example.org/.well-known/jointledger-trust-anchor.json.
+                           https://evidence.example.org/.well-known/jointledger-trust-anchor.json
+                           (plain http:// only from this machine: localhost, 127.x, [::1]).
                            Required for online checks: without it they are indeterminate, never pass.
                            Its fingerprint is printed: compare it with the one the consortium publishes.
   --rpc URL                a chain JSON-RPC endpoint; repeat for several (their answers must agree)

@@ -21,7 +21,7 @@ export const TRUST_ANCHOR_PATH = "/.well-known/jointledger-trust-anchor.json";
 const MAX_BYTES = 64 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
 
-export type TrustAnchorErrorCode = "TRUST_ANCHOR_UNREADABLE" | "TRUST_ANCHOR_NOT_JSON" | "TRUST_ANCHOR_INVALID";
+export type TrustAnchorErrorCode = "TRUST_ANCHOR_UNREADABLE" | "TRUST_ANCHOR_NOT_JSON" | "TRUST_ANCHOR_INVALID" | "TRUST_ANCHOR_INSECURE";
 
 /** A trust anchor that cannot be read or does not match the schema; the message says which field. */
 export class TrustAnchorError extends CodedError<TrustAnchorErrorCode> {}
@@ -95,13 +95,22 @@ export function trustAnchorJson(anchor: TrustAnchor): string {
   return `${JSON.stringify(parseTrustAnchor(anchor), null, 2)}\n`;
 }
 
+/** This machine itself: a local consortium's anchor service, where plain HTTP crosses no network. */
+function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 /**
- * Reads a trust anchor from a file path or an http(s) URL (the consortium's published address,
+ * Reads a trust anchor from a file path, an https URL, or an http URL on this machine (the consortium's published address,
  * e.g. https://evidence.example.org/.well-known/jointledger-trust-anchor.json).
  */
 export async function loadTrustAnchor(source: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<TrustAnchor> {
   let text: string;
   if (/^https?:\/\//i.test(source)) {
+    // whoever sits on the path of a plain-HTTP answer could hand the court its own consortium
+    if (/^http:/i.test(source) && !isLoopback(new URL(source).hostname)) {
+      throw new TrustAnchorError("TRUST_ANCHOR_INSECURE", `refusing to fetch the trust anchor over plain HTTP from ${source}: use https://, or a file the consortium handed over`);
+    }
     const doFetch = options.fetch ?? fetch;
     let response: Response;
     try {

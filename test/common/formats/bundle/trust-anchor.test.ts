@@ -130,5 +130,21 @@ describe("trust anchor", function () {
       expect((await refused(loadTrustAnchor(`${base}/big`))).message).to.include("larger than");
       expect((await refused(loadTrustAnchor("http://127.0.0.1:9/trust-anchor.json"))).code).to.equal("TRUST_ANCHOR_UNREADABLE");
     });
+
+    it("fetches over plain HTTP only from this machine: another host needs https", async function () {
+      let fetched = 0;
+      const fetchSpy = (async () => {
+        fetched++;
+        return new Response(JSON.stringify(sampleTrustAnchor()));
+      }) as typeof fetch;
+      for (const url of ["http://evidence.example.org/.well-known/jointledger-trust-anchor.json", "http://10.0.0.9:9545/x", "http://127.example.org/x"]) {
+        expect((await refused(loadTrustAnchor(url, { fetch: fetchSpy }))).code, url).to.equal("TRUST_ANCHOR_INSECURE");
+      }
+      expect(fetched, "nothing was fetched over plain HTTP from another host").to.equal(0);
+      for (const url of ["https://evidence.example.org/.well-known/jointledger-trust-anchor.json", "http://localhost:9545/x", "http://127.0.0.1:9545/x", "http://[::1]:9545/x"]) {
+        expect(await loadTrustAnchor(url, { fetch: fetchSpy }), url).to.deep.equal(sampleTrustAnchor());
+      }
+      expect(fetched).to.equal(4);
+    });
   });
 });
