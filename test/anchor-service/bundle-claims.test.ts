@@ -107,6 +107,17 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     expect(blockAndTime(results).reason).to.include("could not be read (missing trie node)");
   });
 
+  it("never passes blockAndTime for the genuine bundle with its receipt removed: the merge-delay check cannot be stripped", async function () {
+    expect(bundle.receipt, "the service puts its receipt in every bundle").to.not.equal(undefined);
+    const { receipt: _, ...stripped } = bundle;
+    const results = await online(parseBundle(stripped));
+    expect(blockAndTime(results).outcome, blockAndTime(results).reason).to.equal("indeterminate");
+    expect(blockAndTime(results).reason).to.match(/^no intake receipt: /);
+    // the CLI, handed the document, needs blockAndTime: it cannot pass such a bundle
+    expect(overall(results, ["leafEncoding", "merklePath", "headOnChain", "blockAndTime"])).to.equal("indeterminate");
+    expect(blockAndTime(verifyOffline(parseBundle(stripped))).outcome).to.equal("indeterminate");
+  });
+
   describe("backdating: a fabricated anchor in front of the genuine one, which becomes a recommit", function () {
     const fabricated = { blockNumber: 3, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: Date.parse("2020-01-01T00:00:00Z") / 1000, transactionHash: `0x${"cd".repeat(32)}` };
 

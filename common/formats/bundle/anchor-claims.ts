@@ -111,7 +111,7 @@ export function offlineClaimProblems(bundle: EvidenceBundle, receipt = checkRece
  * this log that contains the leaf. A claim whose block the chain does not hold was lost with the
  * chain's history — the reason recommits exist — and is accepted only when checkable: claims in
  * time order (within the clock tolerance), and a lost anchor's time within the promise of a receipt signed by the log's
- * operator. Anything else fails.
+ * operator. Anything else fails. A bundle without a receipt is undecided at best.
  */
 export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck, chain: ChainSaid): ClaimsJudgement {
   const out: ClaimsJudgement = { problems: [], undecided: [], notes: [], said: [] };
@@ -194,7 +194,11 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
     const vouched = anchorLost ? "; that receipt vouches for the lost anchor's time" : "";
     out.notes.push(`received at ${isoOfUnixSeconds(receipt.receivedAt)} under a ${receipt.maxMergeDelaySeconds} s promise (the log operator's receipt) and anchored ${when}${vouched}`);
   } else if (receipt.kind === "absent") {
-    out.notes.push("no intake receipt in the bundle");
+    // Without the receipt nothing bounds how long the service held the leaf before anchoring it,
+    // and removing it is open to whoever holds the bundle; the service puts it in every bundle.
+    out.undecided.push(
+      "no intake receipt: the bundle carries none, so the anchor's time cannot be held to the service's merge-delay promise (the anchor service puts its receipt in every bundle it builds)",
+    );
   }
   return out;
 }

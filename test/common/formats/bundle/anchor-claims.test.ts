@@ -157,6 +157,15 @@ describe("anchor claims and the intake receipt", function () {
       expect(judged.problems.join(" ")).to.include(`signed by ${MEMBER.address}, not by the log's operator ${OPERATOR.address}`);
     });
 
+    it("leaves a bundle without a receipt undecided, never passing: stripping the receipt must not remove the merge-delay check", function () {
+      const bundle = sampleBundle();
+      expect(checkReceipt(bundle).kind).to.equal("absent");
+      const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), { earlier: [] });
+      expect(judged.problems).to.deep.equal([]);
+      expect(judged.undecided).to.have.length(1);
+      expect(judged.undecided[0]).to.match(/^no intake receipt: /);
+    });
+
     it("leaves the signer undecided when the operator cannot be read", async function () {
       const bundle = await withReceipt();
       const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), { earlier: [], operator: { error: "missing trie node", atBlock: 1234 } });
