@@ -213,6 +213,16 @@ export class CaseOperations {
  * change), awaited until the chain has it. A refusal or a write that does not settle in time is
  * an error of the round (the entry stays in the outbox and completes on its own).
  */
+/** The keeper's `expire` port in a node: expireLoan through the outbox, awaited (one entry per loan). */
+export function outboxExpirer(outbox: Outbox, timeoutMs = 60_000) {
+  return async (loanId: string): Promise<void> => {
+    const queued = await outbox.enqueue({ serial: `expire:${loanId.toLowerCase()}`, kind: "expireLoan", args: { loanId } });
+    const entry = await outbox.settled(queued.serial, timeoutMs);
+    if (entry.state === "failed") throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused expiring loan ${loanId}: ${entry.failure?.code}`, entry.failure);
+    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `expiring loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`);
+  };
+}
+
 export function outboxEscalator(outbox: Outbox, ledger: Contract, timeoutMs = 60_000) {
   return async (loanId: string, stage: number): Promise<void> => {
     const { stageChangedAt } = (await ledger.getFunction("loan")(loanId)) as { stageChangedAt: bigint };

@@ -23,7 +23,7 @@ import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
 import { Keeper } from "./keeper/keeper.ts";
-import { CaseOperations, outboxEscalator } from "./cases.ts";
+import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
 import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
@@ -147,6 +147,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     ledger,
     disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_ABI, new VoidSigner(wallet.address, provider)),
     escalate: outboxEscalator(outbox, ledger),
+    expire: outboxExpirer(outbox),
     reminders: sublevel("reminders", "json"),
     // no SMS gateway here: reminders are logged (the borrower key only) for the back office
     send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),

@@ -1,5 +1,6 @@
 // buildNodeApp: the institution node's back-office API, not listening. Handlers are a few lines;
 // the work is in the modules under nodes/src, passed in through NodeDeps.
+import type { KeeperRound } from "../keeper/keeper.ts";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -322,8 +323,11 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     handler: async (request) => fenJson(await deps.ops.indexDigest(actorOf(request, ["clerk", "approver", "admin", "court-clerk"]))),
   });
   api.post("/v1/keeper/rounds", {
-    schema: { summary: "Run a keeper round now: escalate overdue loans (through the outbox, awaited) and schedule or send borrower reminders" },
-    handler: async (request) => fenJson(await deps.cases.keeperRound(actorOf(request, ["admin"]))),
+    schema: {
+      summary: "Run a keeper round now: expire registered loans that missed their start day undisbursed, escalate overdue loans (both through the outbox, awaited) and schedule or send borrower reminders",
+      response: { 200: z.object({ checked: z.int(), escalated: z.array(z.string()), expired: z.array(z.string()), remindersScheduled: z.int(), remindersSent: z.int() }) },
+    },
+    handler: async (request) => fenJson(await deps.cases.keeperRound(actorOf(request, ["admin"]))) as KeeperRound,
   });
   const loanParams = z.strictObject({ loanId: hex32 });
   api.get("/v1/cases/:loanId", {

@@ -2,7 +2,8 @@
 // loans of the index, asks the ledger how many days each is past due, calls
 // DisputeResolution.escalate where a stage threshold is reached, and schedules a reminder to the
 // borrower for each loan at the Reminder stage — only inside the 08:00–21:00 Asia/Shanghai
-// contact window (seed 003). It writes nothing itself: each escalation goes through the `escalate`
+// contact window (seed 003). It also expires registered loans nobody disbursed whose start day has
+// passed (JointLoanLedger.expireLoan), releasing their quotas. It writes nothing itself: each escalation goes through the `escalate`
 // port, which in a node is the durable outbox (one sender per key, so no nonce contention).
 import type { Contract } from "ethers";
 import type { AbstractSublevel } from "abstract-level";
@@ -20,6 +21,8 @@ export type KeeperDeps = {
   disputes: Contract;
   /** Moves the loan to `stage` on chain and resolves once that is done (the node: its outbox). */
   escalate: (loanId: string, stage: number) => Promise<void>;
+  /** Expires a loan that missed its start day undisbursed and resolves once done (the node: its outbox); none: not expired. */
+  expire?: (loanId: string) => Promise<void>;
   /** Reminders scheduled and sent, by `loanId!stageChangedAt` (one per entry into Reminder). */
   reminders: AbstractSublevel<any, any, string, { loanId: string; at: number; sentAt?: number }>;
   send: ReminderSender;
@@ -30,7 +33,7 @@ export type KeeperDeps = {
 
 const STAGES = ["None", "Reminder", "Mediation", "Arbitration", "Accepted", "Ruled", "Closed"] as const;
 
-export type KeeperRound = { checked: number; escalated: string[]; remindersScheduled: number; remindersSent: number };
+export type KeeperRound = { checked: number; escalated: string[]; expired: string[]; remindersScheduled: number; remindersSent: number };
 
 export class Keeper {
   readonly deps: KeeperDeps;
@@ -41,8 +44,9 @@ export class Keeper {
 
   /** One round: escalate what is due, schedule reminders, send the ones whose time has come. */
   async runOnce(): Promise<KeeperRound> {
-    const round: KeeperRound = { checked: 0, escalated: [], remindersScheduled: 0, remindersSent: 0 };
+    const round: KeeperRound = { checked: 0, escalated: [], expired: [], remindersScheduled: 0, remindersSent: 0 };
     const now = this.deps.now();
+    if (this.deps.expire !== undefined) round.expired = await this.#expireMissed(this.deps.expire);
     for (const loan of await this.deps.model.loansByState("Active")) {
       round.checked++;
       const [days, , stageBefore] = (await this.deps.ledger.getFunction("overdue")(loan.loanId)) as [bigint, bigint, bigint];
@@ -70,6 +74,26 @@ export class Keeper {
     }
     round.remindersSent = await this.#sendDue(now);
     return round;
+  }
+
+  /**
+   * Registered loans whose start day is behind the ledger's today and that nobody disbursed can
+   * never be disbursed: expiring them gives their quotas back. The chain's own state decides (the
+   * index may lag a disbursement).
+   */
+  async #expireMissed(expire: (loanId: string) => Promise<void>): Promise<string[]> {
+    const expired: string[] = [];
+    const today = Number(await this.deps.ledger.getFunction("today")());
+    for (const loan of await this.deps.model.loansByState("Registered")) {
+      if (loan.startDay >= today || loan.disbursedFen > 0n) continue;
+      const onChain = (await this.deps.ledger.getFunction("loan")(loan.loanId)) as { state: bigint; disbursedMask: bigint; startDay: bigint };
+      // 1 = Registered on the ledger
+      if (Number(onChain.state) !== 1 || onChain.disbursedMask !== 0n || Number(onChain.startDay) >= today) continue;
+      await expire(loan.loanId);
+      expired.push(loan.loanId);
+      this.deps.log?.info({ loanId: loan.loanId, startDay: loan.startDay, today }, "expired a loan that missed its start day");
+    }
+    return expired;
   }
 
   /** Send every scheduled reminder whose time (always inside the contact window) has come. */

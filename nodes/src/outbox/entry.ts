@@ -11,7 +11,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle"] as const;
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan"] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -55,6 +55,8 @@ export type RegisterLoanArgs = { terms: LoanTermsArgs; platformAgreement: string
 export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
 export type RepayArgs = { loanId: string; amount: string; voucher: string };
 export type CancelLoanArgs = { loanId: string; reasonCode: number };
+/** A keeper expiring a loan that missed its start day undisbursed (any member may). */
+export type ExpireLoanArgs = { loanId: string };
 /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
 export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
@@ -69,6 +71,7 @@ export type OutboxArgs = {
   repay: RepayArgs;
   cancelLoan: CancelLoanArgs;
   settle: SettleArgs;
+  expireLoan: ExpireLoanArgs;
   escalate: EscalateArgs;
   assignCourt: AssignCourtArgs;
   acceptCase: CaseArgs;
@@ -152,6 +155,7 @@ const ARGS = {
   repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
   settle: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
+  expireLoan: z.strictObject({ loanId: bytes32 }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
@@ -167,6 +171,7 @@ export type EnqueueInput =
   | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
   | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
   | { serial: string; kind: "settle"; args: z.input<(typeof ARGS)["settle"]> }
+  | { serial: string; kind: "expireLoan"; args: z.input<(typeof ARGS)["expireLoan"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
@@ -232,6 +237,8 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
       const a = parsed.data as SettleArgs;
       return { serial, kind: "settle", args: { loanId: a.loanId, amount: a.amount, voucher: a.voucher } };
     }
+    case "expireLoan":
+      return { serial, kind: "expireLoan", args: { loanId: (parsed.data as ExpireLoanArgs).loanId } };
     case "escalate": {
       const a = parsed.data as EscalateArgs;
       return { serial, kind: "escalate", args: { loanId: a.loanId, stage: a.stage } };
@@ -306,6 +313,8 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
       const a = entry.args as SettleArgs;
       return ledgerInterface.encodeFunctionData("settle", [a.loanId, BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
     }
+    case "expireLoan":
+      return ledgerInterface.encodeFunctionData("expireLoan", [(entry.args as ExpireLoanArgs).loanId]);
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);
     case "assignCourt": {

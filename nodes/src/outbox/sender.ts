@@ -405,6 +405,8 @@ export class OutboxSender {
         const log = await this.#findLog(entry, "LoanRegistered", loanId, () => true);
         return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
       }
+      // an expiry is done once the loan is cancelled, whoever did it (another keeper, its branch)
+      case "expireLoan":
       case "cancelLoan": {
         const loan = await this.#loan(loanId);
         if (loan === undefined || Number(loan.state) !== CANCELLED) return { kind: "none" };
