@@ -10,6 +10,7 @@ import { JsonRpcProvider } from "ethers";
 import { LOCAL_CHAIN_ID, STATE_INTERVAL_SECONDS, guardStateFile, localChainProcess, restoreClock } from "./chain.ts";
 import { CONTRACT_FIELDS, DEMO_MEMBERS, UNION_LOG_ID, type DeployedConsortium, deployDemoConsortium, deploymentProblem, fundAccounts, regionsOnChain } from "./deployment.ts";
 import { LocalConsortiumError } from "./errors.ts";
+import { describeIntakeQuotas, intakeQuotasOnChain } from "./intake-quotas.ts";
 import { type KeyMaterial, loadOrCreateKeys, newApiToken } from "./keys.ts";
 import { LauncherLock } from "./lock.ts";
 import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../common/formats/bundle/trust-anchor.ts";
@@ -132,6 +133,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
 
     // the contracts: reuse the recorded deployment while its code is unchanged
     const deployed = await deployOrReuse(provider, keys, previous, dataDir, log);
+    // set at first deployment; governance may have changed them since, so this reads the chain
+    log(describeIntakeQuotas(await intakeQuotasOnChain(provider, deployed.contracts.consortiumRegistry)));
     // the trust anchor a court keeps: this chain and its registry (the registry names the official evidence pair)
     const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: deployed.contracts.consortiumRegistry, name: DEFAULT_TRUST_ANCHOR_NAME });
     await writeFile(trustAnchorPath(dataDir), trustAnchorJson(trustAnchor), { mode: 0o644 });

@@ -1,6 +1,6 @@
 // The demo consortium on chain: its five founders, the contracts deployed once and bootstrapped
 // (union's evidence log, branch limits, settlement-account whitelists, branch A also serving
-// Beijing Xicheng), and the check that decides on a later start whether that deployment is still
+// Beijing Xicheng, each member's anchor intake quota), and the check that decides on a later start whether that deployment is still
 // there (the code at every recorded address has the recorded hash) or must be done again.
 import { randomBytes } from "node:crypto";
 import { type JsonRpcProvider, NonceManager, Wallet, keccak256, parseEther } from "ethers";
@@ -8,6 +8,7 @@ import { MemberKind } from "../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern, logIdOf } from "../../scripts/deploy/consortium.ts";
 import { ANVIL_DEV_KEY } from "./chain.ts";
 import { LocalConsortiumError } from "./errors.ts";
+import { INITIAL_INTAKE_QUOTAS, intakeQuotaCalls } from "./intake-quotas.ts";
 import { ACCOUNT_ROLES, type AccountName } from "./keys.ts";
 import type { ConsortiumManifest, NodeName } from "./manifest.ts";
 
@@ -75,8 +76,11 @@ export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: R
     { memberId: DEMO_MEMBERS.branchA.memberId, limits: BRANCH_LIMITS, whitelist: [...settlementAccounts.branchA, ...settlementAccounts.platform] },
     { memberId: DEMO_MEMBERS.branchB.memberId, limits: BRANCH_LIMITS, whitelist: [...settlementAccounts.branchB, ...settlementAccounts.platform] },
   ]);
-  log(`contracts: governance opens the union's evidence log and moves branch A to region ${BRANCH_A_SERVED_REGION}`);
+  log(
+    `contracts: governance opens the union's evidence log, moves branch A to region ${BRANCH_A_SERVED_REGION} and sets each member's anchor intake quota (${INITIAL_INTAKE_QUOTAS.recordsPerSecond} records/s, ${INITIAL_INTAKE_QUOTAS.recordsPerDay} records/day)`,
+  );
   await govern(core.governor, approvers, [
+    ...intakeQuotaCalls(core.addresses.consortiumRegistry),
     { target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, DEMO_MEMBERS.union.memberId, wallets["union-anchor"].address]) },
     { target: core.addresses.consortiumRegistry, data: core.registry.interface.encodeFunctionData("setRegion", [DEMO_MEMBERS.branchA.memberId, BRANCH_A_SERVED_REGION]) },
     ...settlementAccounts.platform.map((account) => ({

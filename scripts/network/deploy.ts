@@ -2,7 +2,8 @@
 //
 // Deploys and bootstraps the consortium on a network written by `npm run network:besu`, with the
 // existing deployment code (scripts/deploy/consortium.ts): registry, governor, evidence log and
-// registry with the founding members; the union's evidence log opened for the anchor service;
+// registry with the founding members; the union's evidence log opened for the anchor service and
+// each member's anchor intake quota set (scripts/local/intake-quotas.ts);
 // ledger and dispute resolution with each branch's quotas — the governed steps approved by the
 // union's and branch A's governance keys. Every founding account gets its one role: the node's
 // account operations, the anchor operator's log operator, the governance key governance. The contracts must land where the generator predicted (the env files
@@ -15,6 +16,7 @@ import { Contract, type JsonRpcProvider } from "ethers";
 import { EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
 import { AccountRole, type AccountInit } from "../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern } from "../deploy/consortium.ts";
+import { describeIntakeQuotas, intakeQuotaCalls, intakeQuotasOnChain } from "../local/intake-quotas.ts";
 import { UNION_LOG_ID, type ContractAddresses } from "./besu/consortium.ts";
 import type { NetworkManifest } from "./besu/generate.ts";
 import { setEnvValue } from "./besu/env-files.ts";
@@ -85,8 +87,14 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
     const coreWrong = mismatch(manifest.contracts, core.addresses);
     if (coreWrong.length > 0) throw new Error(`contracts are not where the env files expect them: ${coreWrong.join("; ")}`);
     log(`  consortium registry ${core.addresses.consortiumRegistry}, governor ${core.addresses.consortiumGovernor}, founders bootstrapped in block ${core.blockNumber}`);
-    await govern(core.governor, approvers, [{ target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, 1, manifest.anchor.operator]) }], `open evidence log ${manifest.anchor.logName}`);
+    await govern(
+      core.governor,
+      approvers,
+      [{ target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, 1, manifest.anchor.operator]) }, ...intakeQuotaCalls(core.addresses.consortiumRegistry)],
+      `open evidence log ${manifest.anchor.logName}; set the anchor intake quotas`,
+    );
     log(`  evidence log ${manifest.anchor.logName} opened for the anchor service (${manifest.anchor.operator})`);
+    log(`  ${describeIntakeQuotas(await intakeQuotasOnChain(provider, core.addresses.consortiumRegistry))}`);
     const limits = Object.fromEntries(Object.entries(manifest.branchLimits).map(([k, v]) => [k, BigInt(v)])) as { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint };
     const branches = manifest.members.filter((m) => m.kind === "branch").map((m) => ({ memberId: m.id, limits, whitelist: [] }));
     const lending = await deployLending(deployer, core, approvers, branches);

@@ -16,6 +16,7 @@
 //     suspend | reinstate --member N
 //     whitelist       --branch N --account-hash 0x…32 bytes [--remove]
 //     branch-limits   --branch N --single-loan-max F --daily-limit F --outstanding-limit F --net-tier1-capital F   (fen)
+//     intake-quotas   --records-per-second N --records-per-day N   (each member's anchor intake quota)
 //   approve  --file proposal.json
 //   execute  --file proposal.json
 //   show     --file proposal.json
@@ -27,6 +28,7 @@ import { Contract, Interface, Wallet, getAddress, isError, keccak256, toUtf8Byte
 import { proposalIdOf } from "../../common/consortium/governance.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
 import { loadArtifact } from "../deploy/consortium.ts";
+import { intakeQuotaCalls } from "../local/intake-quotas.ts";
 import { KIND_CODE, UNION_LOG_ID, type MemberKey, type MemberKind } from "./besu/consortium.ts";
 import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
 
@@ -144,8 +146,21 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
       const limits = { singleLoanMax: fen("single-loan-max"), dailyDisbursementLimit: fen("daily-limit"), outstandingLimit: fen("outstanding-limit"), netTier1Capital: fen("net-tier1-capital") };
       return [{ target: contracts.jointLoanLedger, data: i.ledger.encodeFunctionData("setBranchLimits", [branch, limits]), summary: `set branch ${branch}'s quotas: ${Object.entries(limits).map(([k, v]) => `${k} ${v}`).join(", ")} (fen)` }];
     }
+    case "intake-quotas": {
+      const count = (name: string) => {
+        const v = need(o, name);
+        if (!/^[1-9][0-9]{0,14}$/.test(v)) throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of records`);
+        return Number(v);
+      };
+      const quotas = { recordsPerSecond: count("records-per-second"), recordsPerDay: count("records-per-day") };
+      const [perSecond, perDay] = intakeQuotaCalls(contracts.consortiumRegistry, quotas);
+      return [
+        { ...perSecond!, summary: `set each member's anchor intake quota to ${quotas.recordsPerSecond} records per second` },
+        { ...perDay!, summary: `set each member's anchor intake quota to ${quotas.recordsPerDay} records per day` },
+      ];
+    }
     default:
-      throw new GovernError("GOVERN_BAD_ARGS", `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits`);
+      throw new GovernError("GOVERN_BAD_ARGS", `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits, intake-quotas`);
   }
 }
 
@@ -261,6 +276,8 @@ export async function runGovern(argv: string[]): Promise<string[]> {
       "daily-limit": { type: "string" },
       "outstanding-limit": { type: "string" },
       "net-tier1-capital": { type: "string" },
+      "records-per-second": { type: "string" },
+      "records-per-day": { type: "string" },
     },
   });
   const o = values as Options;

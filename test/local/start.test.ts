@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Contract, JsonRpcProvider, Wallet, keccak256 } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
 import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
@@ -134,6 +134,11 @@ describe("npm start: the local consortium (real processes, persistent data direc
         expect([Number(memberId), Number(role)], `governance signer ${i}`).to.deep.equal([[first.nodes.union.memberId, first.nodes.branchA.memberId][i], 3]);
       }
       expect(first.nodes.branchA.regionCode).to.equal(110105);
+      // each member's anchor intake quota is set by governance at first deployment, not left to the service's defaults
+      const parameter = (name: string) => registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
+      expect(await parameter("anchor.intake.recordsPerSecond")).to.equal(10_000n);
+      expect(await parameter("anchor.intake.recordsPerDay")).to.equal(5_000_000n);
+      expect(lines.join("\n")).to.contain("anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day");
       // the platform co-funds both branches' loans: its settlement account is whitelisted for each
       for (const branch of ["branchA", "branchB"] as const) {
         for (const account of [...first.nodes[branch].settlementAccounts, ...first.nodes.platform.settlementAccounts]) {
@@ -216,6 +221,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const said = lines.slice(from).join("\n");
     expect(said).to.contain("reusing the deployment");
     expect(said).to.not.contain("REDEPLOYING");
+    expect(said, "the quotas are read from the chain on a reused deployment").to.contain("10,000 records/s, 5,000,000 records/day");
     expect(second.contracts).to.deep.equal(first.contracts);
     expect(second.chain.genesisHash).to.equal(first.chain.genesisHash);
     for (const name of NODE_NAMES) {

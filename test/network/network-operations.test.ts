@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
-import { Contract, Wallet } from "ethers";
+import { Contract, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
@@ -47,6 +47,7 @@ describe("network operations on a generated network (deploy, services from env f
   let anchor: AnchorService | undefined;
   let branch: NodeService | undefined;
   const file = (name: string) => path.join(dir, name);
+  const quotaOnChain = (name: string) => registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
   const env = async (relative: string) => parseEnv(await readFile(path.join(out, relative), "utf8")) as Record<string, string>;
   const govern = (...argv: string[]) => runGovern([...argv, "--network", out]);
 
@@ -92,6 +93,10 @@ describe("network operations on a generated network (deploy, services from env f
     expect(Number(await registry.getFunction("roleOf")(manifest.anchor.operator)), "the anchor operator is a log operator").to.equal(2);
     const log = new Contract(manifest.contracts.evidenceLog, EVIDENCE_LOG_ABI, anvil.provider);
     expect(((await log.getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator).to.equal(manifest.anchor.operator);
+    // each member's anchor intake quota is governed from the start, not left to the service's defaults
+    expect(await quotaOnChain("anchor.intake.recordsPerSecond")).to.equal(10_000n);
+    expect(await quotaOnChain("anchor.intake.recordsPerDay")).to.equal(5_000_000n);
+    expect(result.stdout).to.contain("anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day");
     const deployBlock = Number((await env(manifest.members[0]!.node.envFile)).NODE_DEPLOY_BLOCK);
     expect(deployBlock).to.be.greaterThan(0);
     for (const member of manifest.members) expect(Number((await env(member.node.envFile)).NODE_DEPLOY_BLOCK)).to.equal(deployBlock);
@@ -177,6 +182,18 @@ describe("network operations on a generated network (deploy, services from env f
     const ledger = new Contract(manifest.contracts.jointLoanLedger, ["function branchLimits(uint32) view returns (tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital))"], anvil.provider);
     const set = (await ledger.getFunction("branchLimits")(6)) as { singleLoanMax: bigint; netTier1Capital: bigint };
     expect([set.singleLoanMax, set.netTier1Capital]).to.deep.equal([10_000_000n, 200_000_000n]);
+
+    // the intake quotas are governed too: a sixth member shares the capacity
+    const quotas = file("quotas.json");
+    const said = await govern("propose", "intake-quotas", "--as", "union", "--file", quotas, "--records-per-second", "8000", "--records-per-day", "4000000");
+    expect(said.join("\n")).to.contain("set each member's anchor intake quota to 8000 records per second");
+    await govern("approve", "--as", "branchA", "--file", quotas);
+    await govern("approve", "--as", "branchB", "--file", quotas);
+    await govern("execute", "--as", "union", "--file", quotas);
+    expect([await quotaOnChain("anchor.intake.recordsPerSecond"), await quotaOnChain("anchor.intake.recordsPerDay")]).to.deep.equal([8_000n, 4_000_000n]);
+    await govern("propose", "intake-quotas", "--as", "union", "--file", file("bad-quotas.json"), "--records-per-second", "0", "--records-per-day", "4000000").catch((e: unknown) => (error = e));
+    expect((error as GovernError).code).to.equal("GOVERN_BAD_ARGS");
+    expect((error as Error).message).to.contain("--records-per-second must be a positive whole number");
   });
 
   it("rotates branch B's key: new keystore, allowlisted on every node, swapped through governance", async function () {
