@@ -1,6 +1,7 @@
 // The README written into a generated network folder: what each file is, which are secret, the
 // network's fault tolerance, and the first commands. The full runbook is nodes/network/besu/README.md.
 import type { NetworkManifest } from "./generate.ts";
+import { INITIAL_INTAKE_QUOTAS } from "../../local/intake-quotas.ts";
 
 export function networkReadme(m: NetworkManifest, warnings: readonly string[], files: readonly string[], secret: ReadonlySet<string>): string {
   const validators = m.nodes.filter((n) => n.role === "validator");
@@ -44,7 +45,9 @@ ${m.members.map((x) => `| ${x.name} | ${x.id} | ${x.kind} | ${x.regionCode} | ${
 
 Each account has one role on chain: the nodes' accounts are operations keys, the anchor
 operator's \`${m.anchor.operator}\` is the union log's operator, the governance accounts alone
-propose, approve and execute (\`govern.ts --as <member>\` signs with them).
+propose, approve and execute (\`govern.ts --as <member>\` signs with them). deploy.ts also sets
+each member's anchor intake quota through governance (${INITIAL_INTAKE_QUOTAS.recordsPerSecond.toLocaleString("en-US")} records/s, ${INITIAL_INTAKE_QUOTAS.recordsPerDay.toLocaleString("en-US")} records/day;
+change them with \`govern.ts propose intake-quotas\`).
 
 Contracts (created by the deployer \`${m.deployer.address}\` with its first nonces):
 ${Object.entries(m.contracts).map(([k, v]) => `\`${k}\` ${v}`).join(", ")}.
