@@ -27,6 +27,10 @@ export const NODE_OWN_ERRORS = {
   /** A joint loan needs its platform's agreement, and this node's directory lists no node for that platform. */
   NODE_ERR_NO_PLATFORM_NODE: 422,
   NODE_ERR_WRONG_MEMBER_KIND: 409,
+  /** A mandate's agent is not an operations account of another active member (its registry entry in details). */
+  NODE_ERR_BAD_MANDATE_AGENT: 422,
+  /** This node is not the loan's branch and holds no unexpired mandate for it (a settlement or cancellation the ledger would refuse). */
+  NODE_ERR_NO_MANDATE: 403,
   /** The loan's state on chain does not allow this step (its state in details): settling a loan that is not active, cancelling a settled one. */
   NODE_ERR_LOAN_STATE: 409,
   /** A loan cannot be cancelled once any of it is disbursed (the chain's LedgerPartlyDisbursed / LedgerWrongState; details). */

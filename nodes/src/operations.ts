@@ -2,6 +2,7 @@
 // route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
 import { createHash, randomBytes } from "node:crypto";
+import { MANDATE_VIEW } from "./outbox/sender.ts";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
@@ -451,10 +452,24 @@ export class NodeOperations {
     return { branch: Number(loan.branch), state: LOAN_STATES[Number(loan.state)] ?? "None", disbursedMask: Number(loan.disbursedMask) };
   }
 
-  /** The ledger takes settlements and cancellations only from the loan's branch or the union: refused here first. */
+  /**
+   * The ledger takes settlements and cancellations only from the loan's branch or from a member
+   * holding the branch's unexpired mandate for the loan (the union's node, typically): refused
+   * here first, nothing written.
+   */
   async #requireServicer(loanId: string, loan: ChainLoan): Promise<void> {
-    if (loan.branch === this.deps.memberId || (await this.#kindOf(this.deps.memberId)) === UNION) return;
-    throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `loan ${loanId} is serviced by branch ${loan.branch}; only its node or the union's settles or cancels it (this node is member ${this.deps.memberId})`);
+    if (loan.branch === this.deps.memberId) return;
+    const me = await this.deps.signer.getAddress();
+    let branch: bigint, expiresAt: bigint, now: number;
+    try {
+      const data = await this.deps.ledger.runner!.provider!.call({ to: await this.deps.ledger.getAddress(), data: MANDATE_VIEW.encodeFunctionData("mandate", [loanId, me]) });
+      [branch, expiresAt] = MANDATE_VIEW.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
+      now = (await this.deps.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
+    } catch (error) {
+      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read this node's mandate for loan ${loanId}: ${(error as Error).message}`);
+    }
+    if (Number(branch) === loan.branch && Number(expiresAt) > now) return;
+    throw nodeError("NODE_ERR_NO_MANDATE", `loan ${loanId} is serviced by branch ${loan.branch}; this node (member ${this.deps.memberId}, account ${me}) holds no unexpired mandate for it`, { branch: loan.branch, agent: me.toLowerCase(), expiresAt: Number(expiresAt) });
   }
 
   /**

@@ -24,6 +24,7 @@ import { Outbox } from "./outbox/outbox.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
 import { Keeper } from "./keeper/keeper.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
+import { MandateOperations } from "./mandates.ts";
 import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
@@ -167,6 +168,14 @@ export async function createNodeService(options: NodeServiceOptions) {
     peers,
     keeper,
   });
+  const mandates = new MandateOperations({
+    memberId: config.memberId,
+    ledger,
+    registry,
+    outbox,
+    chainNow: async () => (await provider.getBlock("latest"))!.timestamp,
+    call: (data) => provider.call({ to: config.jointLoanLedger, data }),
+  });
   let keeperTimer: NodeJS.Timeout | undefined;
 
   const app = await buildNodeApp({
@@ -175,6 +184,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     users: config.users,
     ops,
     cases,
+    mandates,
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),

@@ -1,6 +1,5 @@
 // buildNodeApp: the institution node's back-office API, not listening. Handlers are a few lines;
 // the work is in the modules under nodes/src, passed in through NodeDeps.
-import type { KeeperRound } from "../keeper/keeper.ts";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -17,6 +16,8 @@ import { limitBody, refuseDeclaredOversize } from "./body.ts";
 import { opsAccess, type OpsAccess } from "./ops-access.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import { duplicateKeyIn } from "../../../common/json/duplicate-keys.ts";
+import type { KeeperRound } from "../keeper/keeper.ts";
+import type { MandateOperations } from "../mandates.ts";
 
 function isChainDay(date: string): boolean {
   try {
@@ -32,6 +33,8 @@ export type NodeDeps = {
   users: readonly ApiUser[];
   ops: NodeOperations;
   cases: CaseOperations;
+  /** Mandates for this branch's loans (absent: the routes are not served). */
+  mandates?: MandateOperations;
   ready: () => { ready: boolean; detail: unknown };
   metrics: () => Promise<string>;
   /** Refused API tokens per source address before 429 (default 10 per 60 s: auth.ts). */
@@ -253,6 +256,38 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     },
     handler: async (request) => fenJson(await deps.ops.cancelLoan(actorOf(request, ["approver", "admin"]), request.params.loanId, request.body.reasonCode)) as { loanId: string; reasonCode: number; cancelledBy: string; serial: string; outbox: unknown },
   });
+  if (deps.mandates !== undefined) {
+    const mandates = deps.mandates;
+    const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "0x followed by 40 hex digits (an account address)");
+    const Mandate = z.object({ loanId: z.string(), agent: z.string(), branch: z.int().nullable(), expiresAt: z.string().nullable(), active: z.boolean() });
+    const MandateWrite = z.object({ mandate: Mandate, serial: z.string(), outbox: z.unknown() });
+    api.get("/v1/loans/:loanId/mandates/:agent", {
+      schema: { summary: "The mandate an account holds for a loan, as the ledger states it (none: branch and expiresAt null)", params: z.strictObject({ loanId: hex32, agent: address }), response: { 200: Mandate } },
+      handler: async (request) => {
+        actorOf(request, ["clerk", "approver", "admin"]);
+        return mandates.view(request.params.loanId, request.params.agent);
+      },
+    });
+    api.post("/v1/loans/:loanId/mandates", {
+      schema: {
+        summary: "Let another member's operations account service one of this branch's loans (cancel, repay, settle) until expiresAt: grantMandate through the outbox, awaited",
+        params: z.strictObject({ loanId: hex32 }),
+        body: z.strictObject({ agent: address, expiresAt: z.iso.datetime({ offset: true }) }),
+        response: { 200: MandateWrite },
+      },
+      handler: async (request) => {
+        actorOf(request, ["admin"]);
+        return fenJson(await mandates.grant(request.params.loanId, request.body.agent, request.body.expiresAt)) as z.infer<typeof MandateWrite>;
+      },
+    });
+    api.delete("/v1/loans/:loanId/mandates/:agent", {
+      schema: { summary: "Revoke an account's mandate for one of this branch's loans: revokeMandate through the outbox, awaited", params: z.strictObject({ loanId: hex32, agent: address }), response: { 200: MandateWrite } },
+      handler: async (request) => {
+        actorOf(request, ["admin"]);
+        return fenJson(await mandates.revoke(request.params.loanId, request.params.agent)) as z.infer<typeof MandateWrite>;
+      },
+    });
+  }
   api.get("/v1/outbox/:serial", {
     schema: { summary: "A chain write's state: queued, sent, confirmed or failed (with the contract's error)", params: z.strictObject({ serial: z.string().min(1).max(128) }) },
     handler: async (request) => fenJson(await deps.ops.outboxStatus(actorOf(request, ["clerk", "approver", "admin"]), request.params.serial)),

@@ -11,7 +11,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan"] as const;
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate"] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -57,6 +57,9 @@ export type RepayArgs = { loanId: string; amount: string; voucher: string };
 export type CancelLoanArgs = { loanId: string; reasonCode: number };
 /** A keeper expiring a loan that missed its start day undisbursed (any member may). */
 export type ExpireLoanArgs = { loanId: string };
+/** The branch lets `agent` (another member's operations account) service one loan until `expiresAt` (unix seconds). */
+export type GrantMandateArgs = { loanId: string; agent: string; expiresAt: number };
+export type RevokeMandateArgs = { loanId: string; agent: string };
 /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
 export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
@@ -72,6 +75,8 @@ export type OutboxArgs = {
   cancelLoan: CancelLoanArgs;
   settle: SettleArgs;
   expireLoan: ExpireLoanArgs;
+  grantMandate: GrantMandateArgs;
+  revokeMandate: RevokeMandateArgs;
   escalate: EscalateArgs;
   assignCourt: AssignCourtArgs;
   acceptCase: CaseArgs;
@@ -117,6 +122,11 @@ const bytes32 = z
   .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (32 bytes)")
   .transform((s) => s.toLowerCase());
 
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be 0x followed by 40 hex digits (an account address)")
+  .transform((s) => s.toLowerCase());
+
 function uintNumber(bits: number) {
   return z.int().min(0).max(2 ** bits - 1);
 }
@@ -156,6 +166,8 @@ const ARGS = {
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
   settle: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   expireLoan: z.strictObject({ loanId: bytes32 }),
+  grantMandate: z.strictObject({ loanId: bytes32, agent: address, expiresAt: uintNumber(40).min(1) }),
+  revokeMandate: z.strictObject({ loanId: bytes32, agent: address }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
@@ -172,6 +184,8 @@ export type EnqueueInput =
   | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
   | { serial: string; kind: "settle"; args: z.input<(typeof ARGS)["settle"]> }
   | { serial: string; kind: "expireLoan"; args: z.input<(typeof ARGS)["expireLoan"]> }
+  | { serial: string; kind: "grantMandate"; args: z.input<(typeof ARGS)["grantMandate"]> }
+  | { serial: string; kind: "revokeMandate"; args: z.input<(typeof ARGS)["revokeMandate"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
@@ -239,6 +253,14 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     }
     case "expireLoan":
       return { serial, kind: "expireLoan", args: { loanId: (parsed.data as ExpireLoanArgs).loanId } };
+    case "grantMandate": {
+      const a = parsed.data as GrantMandateArgs;
+      return { serial, kind: "grantMandate", args: { loanId: a.loanId, agent: a.agent, expiresAt: a.expiresAt } };
+    }
+    case "revokeMandate": {
+      const a = parsed.data as RevokeMandateArgs;
+      return { serial, kind: "revokeMandate", args: { loanId: a.loanId, agent: a.agent } };
+    }
     case "escalate": {
       const a = parsed.data as EscalateArgs;
       return { serial, kind: "escalate", args: { loanId: a.loanId, stage: a.stage } };
@@ -315,6 +337,14 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     }
     case "expireLoan":
       return ledgerInterface.encodeFunctionData("expireLoan", [(entry.args as ExpireLoanArgs).loanId]);
+    case "grantMandate": {
+      const a = entry.args as GrantMandateArgs;
+      return ledgerInterface.encodeFunctionData("grantMandate", [a.loanId, a.agent, a.expiresAt]);
+    }
+    case "revokeMandate": {
+      const a = entry.args as RevokeMandateArgs;
+      return ledgerInterface.encodeFunctionData("revokeMandate", [a.loanId, a.agent]);
+    }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);
     case "assignCourt": {

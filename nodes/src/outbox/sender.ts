@@ -10,9 +10,9 @@
 //   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
 //      state are unique there) and the revert is recognised as "done" when the chain holds a
 //      matching flow.
-import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
+import { FetchRequest, Interface, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AssignCourtArgs, DisburseArgs, EscalateArgs, JsonValue, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import type { AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
 import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { LOAN_STATES } from "./ledger-abi.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
@@ -65,6 +65,8 @@ class RetryLater extends Error {}
 class Stopped extends Error {}
 
 const CANCELLED = LOAN_STATES.indexOf("Cancelled");
+// the mandate view (IJointLoanLedger.mandate): what a grantMandate/revokeMandate flow left on chain
+export const MANDATE_VIEW = new Interface(["function mandate(bytes32 loanId, address agent) view returns (uint32 branch, uint40 expiresAt)"]);
 
 export class OutboxSender {
   readonly outbox: Outbox;
@@ -404,6 +406,14 @@ export class OutboxSender {
         if (!same) return { kind: "conflict", failure: { code: "LedgerDuplicateLoan", args: [loanId], message: "a loan with this id and other terms is on chain" } };
         const log = await this.#findLog(entry, "LoanRegistered", loanId, () => true);
         return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
+      }
+      case "grantMandate":
+      case "revokeMandate": {
+        // the mandate as the ledger holds it: granted with this expiry, or gone
+        const data = await this.provider.call({ to: this.ledger, data: MANDATE_VIEW.encodeFunctionData("mandate", [loanId, (entry.args as { agent: string }).agent]) });
+        const [, expiresAt] = MANDATE_VIEW.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
+        const want = entry.kind === "grantMandate" ? BigInt((entry.args as GrantMandateArgs).expiresAt) : 0n;
+        return BigInt(expiresAt) === want ? { kind: "done" } : { kind: "none" };
       }
       // an expiry is done once the loan is cancelled, whoever did it (another keeper, its branch)
       case "expireLoan":
