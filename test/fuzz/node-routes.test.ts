@@ -193,13 +193,17 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     };
   }
   type GetCase = { token: Token; url: string; headers: Record<string, string> };
-  function getRoute(route: string, url: fc.Arbitrary<string>): RouteFuzz<GetCase> {
+  function getRoute(route: string, url: fc.Arbitrary<string>, method: "GET" | "DELETE" = "GET"): RouteFuzz<GetCase> {
     return {
       route,
       arbitrary: fc.record({ token, url, headers: junkHeaders }),
-      build: (c) => ({ ...origin(c.token), method: "GET", url: resolve(c.url), headers: { ...c.headers, ...authorization(c.token) } }),
+      build: (c) => ({ ...origin(c.token), method, url: resolve(c.url), headers: { ...c.headers, ...authorization(c.token) } }),
     };
   }
+  // a mandate's agent: an account address, this node's own, or malformed
+  const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
+  const agentText = fc.oneof(address, fc.constantFrom("union", "self").map((w) => (w === "union" ? chain.wallets.unionOps : chain.wallets.branchA).address));
+  const badAgent = fc.oneof(badHash, fc.constantFrom("0x", "0x123", `0x${"g".repeat(40)}`, `${"a".repeat(40)}`), hostileString);
 
  type SignedCase = { url: string; body: string | Buffer; type: string | undefined; signer: Signer; target: Target; headers: Record<string, string> };
   type Signer = "union" | "court" | "branchB" | "platform" | "outsider" | "none" | "expired";
@@ -307,6 +311,18 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       loanSegment.map((l) => `/v1/loans/${l}/cancellation`),
       fc.oneof(
         { weight: 6, arbitrary: objectText({ reasonCode: { valid: fc.integer({ min: 0, max: 0xffff }).map(String), bad: fc.constantFrom("-1", "65536", "1.5", '"3"', "1e3", "null") } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    // mandates: the known loan is not on chain (no sender runs), so the ledger answers LedgerUnknownLoan (404), nothing written
+    getRoute("GET /v1/loans/:loanId/mandates/:agent", fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`)),
+    getRoute("DELETE /v1/loans/:loanId/mandates/:agent", fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`), "DELETE"),
+    bodyRoute(
+      "POST /v1/loans/:loanId/mandates",
+      "POST",
+      loanSegment.map((l) => `/v1/loans/${l}/mandates`),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ agent: { valid: quoted(agentText), bad: quoted(badAgent) }, expiresAt: { valid: quoted(isoTime) } }) },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
