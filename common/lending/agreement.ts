@@ -12,7 +12,7 @@ import { loanIdOf } from "./ids.ts";
 
 /** IJointLoanLedger.LoanTerms as an ABI tuple type, field for field. */
 export const LOAN_TERMS_TUPLE =
-  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, tuple(uint8 installment, uint32 amount)[] fees, bytes32 contractLeaf, bytes32 consentLeaf)";
+  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, tuple(uint8 installment, uint32 amount)[] fees, bytes32 contractLeaf, bytes32 consentLeaf, bytes32 receivingAccount)";
 
 /** LoanTerms as registerLoan takes them (amounts as bigint or decimal strings). */
 export type LoanTermsForAgreement = {
@@ -31,6 +31,8 @@ export type LoanTermsForAgreement = {
   fees: ReadonlyArray<{ installment: number; amount: bigint | string }>;
   contractLeaf: string;
   consentLeaf: string;
+  /** Salted hash of the account disbursements are paid into (the borrower's, or an entrusted payee's). */
+  receivingAccount: string;
 };
 
 export const LOAN_AGREEMENT_TYPES = { LoanAgreement: [{ name: "loanId", type: "bytes32" }, { name: "termsHash", type: "bytes32" }] } as const;

@@ -77,6 +77,11 @@ interface IJointLoanLedger is IConsortiumGoverned {
         Fee[] fees;
         bytes32 contractLeaf;
         bytes32 consentLeaf;
+        /// @dev The salted hash of the account the principal is paid into: the borrower's own
+        /// receiving account, or for entrusted payment (受托支付) the payee named in the contract.
+        /// Bound at registration (and covered by the platform's agreement): every funder's
+        /// disbursement of this loan goes there and nowhere else.
+        bytes32 receivingAccount;
     }
 
     /// @notice A loan's fixed facts and state: one storage slot, plus the borrower key and the
@@ -195,7 +200,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice The schedule is empty, too long, not strictly increasing after the start, or does not
     /// match the repayment method.
     error LedgerBadSchedule(uint256 index);
-    /// @notice Borrower key, contract leaf and consent leaf must be non-zero.
+    /// @notice Borrower key, contract leaf, consent leaf and receiving account must be non-zero.
     error LedgerMissingReference();
 
     // --- fund-flow errors ---
@@ -217,8 +222,9 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerAlreadyDisbursed(bytes32 loanId, uint32 funder);
     /// @notice A disbursement must equal the funder's share of principal: no deduction (砍头息).
     error LedgerDisbursementMismatch(bytes32 loanId, uint32 funder, uint256 amount, uint256 expected);
-    /// @notice The receiving account hash is not on the branch's whitelist.
-    error LedgerAccountNotWhitelisted(uint32 branch, bytes32 accountHash);
+    /// @notice The source account hash is not one of the disbursing funder's own whitelisted
+    /// settlement accounts.
+    error LedgerAccountNotWhitelisted(uint32 funder, bytes32 accountHash);
     /// @notice The serial number was used before, anywhere in the consortium.
     error LedgerDuplicateSerial(bytes32 serial);
     /// @notice The branch's disbursements today would exceed its daily limit.
@@ -252,10 +258,13 @@ interface IJointLoanLedger is IConsortiumGoverned {
         uint256 aprBps,
         RepaymentMethod method,
         bytes32 contractLeaf,
-        bytes32 consentLeaf
+        bytes32 consentLeaf,
+        bytes32 receivingAccount
     );
     /// @notice The loan's fees as registered, in order (emitted with LoanRegistered when it has any).
     event LoanFeesRegistered(bytes32 indexed loanId, Fee[] fees);
+    /// @notice Funder `funder` paid `amount` from its own settlement account `accountHash` into the
+    /// loan's bound receiving account (LoanRegistered.receivingAccount).
     event FundsDisbursed(
         bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher
     );
@@ -277,7 +286,8 @@ interface IJointLoanLedger is IConsortiumGoverned {
     event BranchLimitsChanged(uint32 indexed branch, BranchLimits limits);
     /// @notice Governance's ceilings on the branch's quotas, and its capital.
     event BranchCeilingsChanged(uint32 indexed branch, BranchLimits ceilings);
-    event AccountWhitelisted(uint32 indexed branch, bytes32 indexed accountHash, bool allowed);
+    /// @notice `accountHash` is (or no longer is) a settlement account of member `member`.
+    event AccountWhitelisted(uint32 indexed member, bytes32 indexed accountHash, bool allowed);
     event DisputeResolutionSet(address disputeResolution);
     /// @notice Branch `branch` let `agent` register and service loan `loanId` (register, repay,
     /// settle, cancel) on its behalf until `expiresAt` (unix seconds).
@@ -340,7 +350,8 @@ interface IJointLoanLedger is IConsortiumGoverned {
     function expireLoan(bytes32 loanId) external;
 
     /// @notice Record funder `msg.sender`'s disbursement (an operations account of the funder) of
-    /// exactly its share to a whitelisted account.
+    /// exactly its share, paid from `accountHash` — one of that funder's own whitelisted settlement
+    /// accounts — into the loan's receiving account bound at registration (nowhere else).
     function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external;
 
     /// @notice Record a repayment received by the branch (or its mandated agent).
@@ -365,7 +376,9 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// sets its quotas (额度管控) at or below the ceilings, without a vote:
     /// `LedgerLimitAboveCeiling` carries the ceiling a value passes.
     function setOwnBranchLimits(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit) external;
-    function setAccountWhitelisted(uint32 branch, bytes32 accountHash, bool allowed) external;
+    /// @notice Governance: whitelist (or remove) a settlement account of member `member` (a branch
+    /// or a platform); a funder disburses only from its own.
+    function setAccountWhitelisted(uint32 member, bytes32 accountHash, bool allowed) external;
     function setDisputeResolution(address disputeResolution) external;
 
     /// @notice Views.
@@ -389,7 +402,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     function branchBook(uint32 branch) external view returns (BranchBook memory);
     function coFundedOutstanding(uint32 branch, uint32 platform) external view returns (uint256);
     function borrowerOutstanding(bytes32 borrowerKey) external view returns (uint256);
-    function isWhitelisted(uint32 branch, bytes32 accountHash) external view returns (bool);
+    function isWhitelisted(uint32 member, bytes32 accountHash) external view returns (bool);
     function serialUsed(bytes32 serial) external view returns (bool);
     /// @notice What settles the loan today (see `settle`): the installment in progress owes its
     /// interest pro rata by days, round_half_up(interest × (today − period start) / (due day −

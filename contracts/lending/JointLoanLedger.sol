@@ -45,7 +45,9 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         loanId = loanIdOf(terms.originator, terms.applicationSerial);
         _checkServicer(loanId, terms.branch);
         if (_loans[loanId].state != LoanState.None) revert LedgerDuplicateLoan(loanId);
-        if (terms.borrowerKey == 0 || terms.contractLeaf == 0 || terms.consentLeaf == 0) revert LedgerMissingReference();
+        if (terms.borrowerKey == 0 || terms.contractLeaf == 0 || terms.consentLeaf == 0 || terms.receivingAccount == 0) {
+            revert LedgerMissingReference();
+        }
         // parties, funders, schedule, fees, all-in cost and the platform's agreement: in the verifier
         uint256 slack = _checkEconomics(terms);
         uint256 count = terms.funders.length;
@@ -55,6 +57,10 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         }
         _reserveQuotas(terms, Allocation.split(terms.principal, shares)[0]);
         _storeLoan(loanId, terms, slack);
+        _emitRegistered(loanId, terms);
+    }
+
+    function _emitRegistered(bytes32 loanId, LoanTerms calldata terms) private {
         emit LoanRegistered(
             loanId,
             terms.branch,
@@ -64,7 +70,8 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
             terms.aprBps,
             terms.method,
             terms.contractLeaf,
-            terms.consentLeaf
+            terms.consentLeaf,
+            terms.receivingAccount
         );
         if (terms.fees.length != 0) emit LoanFeesRegistered(loanId, terms.fees);
     }
@@ -119,10 +126,11 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         if (entry.disbursedMask & (1 << index) != 0) revert LedgerAlreadyDisbursed(loanId, funder);
         uint256 expected = Allocation.split(entry.principal, _shares(loanId, entry.funderCount))[index];
         if (amount != expected) revert LedgerDisbursementMismatch(loanId, funder, amount, expected);
-        uint32 branch = entry.branch;
-        if (!_whitelist[branch][accountHash]) revert LedgerAccountNotWhitelisted(branch, accountHash);
+        // the source must be the funder's own settlement account; the destination is the loan's
+        // receiving account, bound at registration, so no funder can pay its share anywhere else
+        if (!_whitelist[funder][accountHash]) revert LedgerAccountNotWhitelisted(funder, accountHash);
         _useSerial(serial, voucher);
-        _countDailyDisbursement(branch, amount, day);
+        _countDailyDisbursement(entry.branch, amount, day);
         // cannot overflow: at most two funders, so the mask has two bits
         uint8 mask = entry.disbursedMask | uint8(1 << index);
         entry.disbursedMask = mask;
@@ -264,8 +272,8 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function isWhitelisted(uint32 branch, bytes32 accountHash) external view returns (bool) {
-        return _whitelist[branch][accountHash];
+    function isWhitelisted(uint32 member, bytes32 accountHash) external view returns (bool) {
+        return _whitelist[member][accountHash];
     }
 
     /// @inheritdoc IJointLoanLedger

@@ -23,7 +23,8 @@ abstract contract JointLoanLedgerBase is ConsortiumGoverned {
     mapping(uint32 branch => IJointLoanLedger.BranchBook) internal _books;
     mapping(uint32 branch => mapping(uint32 platform => uint64)) internal _coFunded;
     mapping(bytes32 borrowerKey => uint64) internal _borrowerOutstanding;
-    mapping(uint32 branch => mapping(bytes32 accountHash => bool)) internal _whitelist;
+    /// @dev Each member's own settlement accounts (salted hashes), from which it disburses.
+    mapping(uint32 member => mapping(bytes32 accountHash => bool)) internal _whitelist;
     mapping(bytes32 serial => bool) internal _serials;
     /// @dev A branch's mandate to an agent for one loan: expiresAt << 32 | branch.
     mapping(bytes32 loanId => mapping(address agent => uint256)) internal _mandates;

@@ -106,9 +106,9 @@ contract LedgerExtension is JointLoanLedgerBase {
     }
 
     /// @notice See {IJointLoanLedger-setAccountWhitelisted}.
-    function setAccountWhitelisted(uint32 branch, bytes32 accountHash, bool allowed) external onlyGovernor {
-        _whitelist[branch][accountHash] = allowed;
-        emit IJointLoanLedger.AccountWhitelisted(branch, accountHash, allowed);
+    function setAccountWhitelisted(uint32 member, bytes32 accountHash, bool allowed) external onlyGovernor {
+        _whitelist[member][accountHash] = allowed;
+        emit IJointLoanLedger.AccountWhitelisted(member, accountHash, allowed);
     }
 
     /// @notice The extension of JointLoanLedger 3.0.0.

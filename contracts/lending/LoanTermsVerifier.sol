@@ -328,7 +328,7 @@ contract LoanTermsVerifier {
     /// terms that were signed, because every offset and length the decoder follows lies in them.
     function _termsHash(IJointLoanLedger.LoanTerms calldata terms) private pure returns (bytes32) {
         uint256 start = 4 + uint256(bytes32(msg.data[4:36]));
-        uint256 length = 15 * 32 + (3 + 2 * terms.funders.length + 3 * terms.schedule.length + 2 * terms.fees.length) * 32;
+        uint256 length = 16 * 32 + (3 + 2 * terms.funders.length + 3 * terms.schedule.length + 2 * terms.fees.length) * 32;
         return keccak256(bytes.concat(bytes32(uint256(0x20)), msg.data[start:start + length]));
     }
 

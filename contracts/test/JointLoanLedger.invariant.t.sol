@@ -22,7 +22,7 @@ contract JointLoanLedgerInvariantTest is LendingFixture {
         for (uint256 i = 0; i < 6; ++i) {
             loanIds[i] = _register(_terms(bytes32(i + 1), principals[i], shares[i], 3 + 3 * i));
         }
-        _handler = new LedgerHandler(ledger, BRANCH_A, branchAOps, platformOps, ACCOUNT, loanIds);
+        _handler = new LedgerHandler(ledger, BRANCH_A, branchAOps, platformOps, ACCOUNT, PLATFORM_ACCOUNT, loanIds);
     }
 
     function targetContracts() public view returns (address[] memory targets) {

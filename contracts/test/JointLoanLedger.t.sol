@@ -176,7 +176,7 @@ contract JointLoanLedgerTest is LendingFixture {
         ledger.disburse(loanId, 700_000, ACCOUNT, "S1", "V1");
         vm.prank(platformOps);
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerDuplicateSerial.selector, bytes32("S1")));
-        ledger.disburse(loanId, 300_000, ACCOUNT, "S1", "V2");
+        ledger.disburse(loanId, 300_000, PLATFORM_ACCOUNT, "S1", "V2");
         vm.prank(courtOps);
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotFunder.selector, loanId, courtOps));
         ledger.disburse(loanId, 300_000, ACCOUNT, "S2", "V2");

@@ -43,6 +43,7 @@ export const LoanTermsJsonSchema = z.strictObject({
   fees: z.array(z.strictObject({ installment: uint(8), amount: decimal })).max(120),
   contractLeaf: hex32,
   consentLeaf: hex32,
+  receivingAccount: hex32,
 });
 
 export function termsToJson(terms: LoanTermsForAgreement): LoanTermsJson {
@@ -68,7 +69,7 @@ export function termsFromJson(json: LoanTermsJson): LoanTermsForAgreement {
  * Refuses (NODE_ERR_AGREEMENT_REFUSED, naming the first term that differs) terms that are not
  * exactly the joint loan of `stored` — an application this platform submitted — at `branch`.
  */
-export function checkAgreementTerms(stored: StoredApplication, terms: LoanTermsForAgreement, platform: number, branch: number): void {
+export function checkAgreementTerms(stored: StoredApplication, terms: LoanTermsForAgreement, platform: number, branch: number, receivingAccount: string): void {
   const { application } = stored;
   const loan = application.loan;
   const refuse = (what: string, details?: unknown): never => {
@@ -79,6 +80,8 @@ export function checkAgreementTerms(stored: StoredApplication, terms: LoanTermsF
   if (terms.branch !== branch || stored.assignedBranch !== branch) refuse(`the application was routed to branch ${stored.assignedBranch}, not ${branch}`);
   if (terms.funders.length !== 2 || terms.funders[0]!.memberId !== branch || terms.funders[1]!.memberId !== platform) refuse("the funders must be the branch and this platform");
   if (terms.borrowerKey.toLowerCase() !== stored.borrowerKey.toLowerCase()) refuse("the borrower is not this application's");
+  // the platform's share is paid to the borrower's own account, and only there
+  if (terms.receivingAccount.toLowerCase() !== receivingAccount.toLowerCase()) refuse("the receiving account is not the borrower's account in this application");
   if (terms.borrowerRegion !== application.borrower.regionCode) refuse("the borrower's region is not this application's");
   if (BigInt(terms.principal) !== loan.principalFen || terms.aprBps !== loan.aprBps || terms.method !== loan.method) refuse("principal, rate or method differ from the application");
   let schedule: ReturnType<typeof generateSchedule>;

@@ -1,7 +1,7 @@
 // What the node's API does, as plain methods over injected dependencies: applications (convert,
 // route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { MANDATE_VIEW } from "./outbox/sender.ts";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
@@ -33,7 +33,7 @@ import type { OutboxEntry, SettleArgs } from "./outbox/entry.ts";
 import { modelLedgerDigest } from "./indexer/ledger-digest.ts";
 import type { Cursor } from "./indexer/indexer.ts";
 import type { PeerNodes } from "./peers.ts";
-import { borrowerKeyOf } from "./privacy/borrower-key.ts";
+import { accountHashOf, borrowerKeyOf } from "./privacy/borrower-key.ts";
 import { maskApplication } from "./privacy/mask.ts";
 import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
 import { reconcileOffLoop } from "./reconcile/off-thread.ts";
@@ -348,6 +348,8 @@ export class NodeOperations {
       fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
       contractLeaf,
       consentLeaf: input.consentLeafHash,
+      // bound on chain: every funder's disbursement goes to the borrower's own account
+      receivingAccount: receivingAccountOf(this.deps.consortiumKey, applicationSerial, application.borrower.bankAccount),
     };
     // a co-funder must agree on chain to exactly these terms: the platform's node signs them
     const platformAgreement = funders.length === 2 ? await this.#platformAgreement(platform, application.applicationId, terms) : "0x";
@@ -387,7 +389,7 @@ export class NodeOperations {
     const { memberId: branch } = await this.#verifyMemberRequest(request, BRANCH);
     const stored = await this.deps.applications.getSubmitted(body.applicationId);
     const terms = termsFromJson(body.terms);
-    checkAgreementTerms(stored, terms, this.deps.memberId, branch);
+    checkAgreementTerms(stored, terms, this.deps.memberId, branch, receivingAccountOf(this.deps.consortiumKey, terms.applicationSerial, stored.application.borrower.bankAccount));
     const platformAgreement = await signLoanAgreement(this.deps.signer, await this.deps.chainId(), await this.deps.ledger.getAddress(), terms);
     return { platformAgreement };
   }
@@ -802,4 +804,15 @@ export class NodeOperations {
   async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {
     return this.deps.documents.get(documentId, { actor, purpose });
   }
+}
+
+/**
+ * The salted hash of a loan's receiving account (the borrower's bank account in its application):
+ * SHA-256(salt ‖ digits) with a salt every member derives alike from the consortium key and the
+ * application serial, so the branch that registers and the platform that agrees compute the same
+ * value, and the chain learns nothing enumerable about the account.
+ */
+export function receivingAccountOf(consortiumKey: Uint8Array, applicationSerial: string, bankAccount: string): string {
+  const salt = createHmac("sha256", consortiumKey).update(`JointLedger.receiving-account.v1:${applicationSerial.toLowerCase()}`, "utf8").digest();
+  return accountHashOf(salt, bankAccount);
 }

@@ -117,13 +117,14 @@ export type LendingDeployment = {
 
 /**
  * Deploy JointLoanLedger and DisputeResolution on an existing consortium and, through the
- * governor (with `approvers`), connect them and set each branch's quotas and whitelist.
+ * governor (with `approvers`), connect them and set each branch's quotas and each member's
+ * whitelisted settlement accounts (a funder disburses only from its own; a platform has no quotas).
  */
 export async function deployLending(
   signer: Signer,
   core: Deployment,
   approvers: Signer[],
-  branches: Array<{ memberId: number; limits: { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint }; whitelist: string[] }>,
+  branches: Array<{ memberId: number; limits?: { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint }; whitelist: string[] }>,
 ): Promise<LendingDeployment> {
   const deployer = signer instanceof NonceManager ? signer : new NonceManager(signer);
   const registry = core.addresses.consortiumRegistry;
@@ -133,7 +134,7 @@ export async function deployLending(
   const disputesAddress = await disputes.getAddress();
   const calls = [{ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setDisputeResolution", [disputesAddress]) }];
   for (const b of branches) {
-    calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setBranchLimits", [b.memberId, b.limits]) });
+    if (b.limits !== undefined) calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setBranchLimits", [b.memberId, b.limits]) });
     for (const account of b.whitelist) {
       calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setAccountWhitelisted", [b.memberId, account, true]) });
     }

@@ -70,11 +70,12 @@ export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: R
   );
   const settlementAccounts: Record<NodeName, string[]> = { union: [], branchA: [settlementAccount()], branchB: [settlementAccount()], platform: [settlementAccount()], court: [] };
   log("contracts: deploying JointLoanLedger and DisputeResolution; branch limits and settlement accounts through governance");
-  // a disbursement goes to an account whitelisted for the loan's branch: the platform's
-  // settlement account is whitelisted for both branches, whose joint loans it co-funds
+  // each funder disburses from its own whitelisted settlement account into the loan's bound
+  // receiving account: the platform's account is whitelisted for the platform alone
   const lending = await deployLending(deployer, core, approvers, [
-    { memberId: DEMO_MEMBERS.branchA.memberId, limits: BRANCH_LIMITS, whitelist: [...settlementAccounts.branchA, ...settlementAccounts.platform] },
-    { memberId: DEMO_MEMBERS.branchB.memberId, limits: BRANCH_LIMITS, whitelist: [...settlementAccounts.branchB, ...settlementAccounts.platform] },
+    { memberId: DEMO_MEMBERS.branchA.memberId, limits: BRANCH_LIMITS, whitelist: settlementAccounts.branchA },
+    { memberId: DEMO_MEMBERS.branchB.memberId, limits: BRANCH_LIMITS, whitelist: settlementAccounts.branchB },
+    { memberId: DEMO_MEMBERS.platform.memberId, whitelist: settlementAccounts.platform },
   ]);
   log(
     `contracts: governance opens the union's evidence log, moves branch A to region ${BRANCH_A_SERVED_REGION} and sets each member's anchor intake quota (${INITIAL_INTAKE_QUOTAS.recordsPerSecond} records/s, ${INITIAL_INTAKE_QUOTAS.recordsPerDay} records/day)`,

@@ -135,6 +135,7 @@ describe("JointLoanLedger flows (deployed)", function () {
           RepaymentMethod.EqualInstallment,
           terms.contractLeaf,
           terms.consentLeaf,
+          terms.receivingAccount,
         );
       const [branchPart, platformPart] = splitByShares(principal, shares) as [bigint, bigint];
       expect(platformPart).to.equal(3_000_000n);
@@ -158,10 +159,10 @@ describe("JointLoanLedger flows (deployed)", function () {
       await expect(txBranch).not.to.emit(l.ledger, "LoanActivated");
       expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Registered);
       const sPlatform = l.serial("DIS");
-      const txPlatform = await l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, platformPart, ACCOUNT_OF[BRANCH_A], sPlatform, voucherOf(sPlatform));
+      const txPlatform = await l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, platformPart, ACCOUNT_OF[PLATFORM], sPlatform, voucherOf(sPlatform));
       await expect(txPlatform)
         .to.emit(l.ledger, "FundsDisbursed")
-        .withArgs(loanId, PLATFORM, platformPart, ACCOUNT_OF[BRANCH_A], sPlatform, voucherOf(sPlatform));
+        .withArgs(loanId, PLATFORM, platformPart, ACCOUNT_OF[PLATFORM], sPlatform, voucherOf(sPlatform));
       await expect(txPlatform).to.emit(l.ledger, "LoanActivated").withArgs(loanId);
       loan = await l.ledger.getFunction("loan")(loanId);
       expect(Number(loan.state)).to.equal(LoanState.Active);
@@ -596,7 +597,7 @@ describe("JointLoanLedger flows (deployed)", function () {
       await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, branchPart - deduction, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial)))
         .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementMismatch")
         .withArgs(loanId, BRANCH_A, branchPart - deduction, branchPart);
-      await expect(l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, platformPart + 1n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial)))
+      await expect(l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, platformPart + 1n, ACCOUNT_OF[PLATFORM], serial, voucherOf(serial)))
         .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementMismatch")
         .withArgs(loanId, PLATFORM, platformPart + 1n, platformPart);
       expect(await books(l)).to.deep.equal(before);
@@ -604,6 +605,18 @@ describe("JointLoanLedger flows (deployed)", function () {
       const loan = await l.ledger.getFunction("loan")(loanId);
       expect([Number(loan.state), loan.disbursedMask]).to.deep.equal([LoanState.Registered, 0n]);
       expect(await l.ledger.getFunction("evidenceChain")(loanId)).to.equal(evidenceChainOf(terms, []));
+    });
+
+    it("LedgerAccountNotWhitelisted: a branch cannot disburse its share from (or to) the platform's account", async function () {
+      const { loanId } = await l.register(joint(l));
+      const serial = l.serial("DIS");
+      await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, 700_000n, ACCOUNT_OF[PLATFORM], serial, voucherOf(serial)))
+        .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
+        .withArgs(BRANCH_A, ACCOUNT_OF[PLATFORM]);
+      await expect(l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, 300_000n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial)))
+        .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
+        .withArgs(PLATFORM, ACCOUNT_OF[BRANCH_A]);
+      expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(false);
     });
 
     it("LedgerAccountNotWhitelisted: another branch's whitelisted account does not count", async function () {

@@ -104,13 +104,18 @@ export function saltedAccountHash(salt: string, accountNumber: string): string {
 const ACCOUNT_SALT: Readonly<Record<number, string>> = Object.freeze({
   [BRANCH_A]: "branch-a account salt 7f3c",
   [BRANCH_B]: "branch-b account salt 19d2",
+  [PLATFORM]: "platform account salt 5b81",
 });
 
-/** The account hash each branch whitelists (BORROWER's account under the branch's salt). */
+/** Each funder's own settlement account, whitelisted for it: the account its disbursements leave. */
 export const ACCOUNT_OF: Readonly<Record<number, string>> = Object.freeze({
-  [BRANCH_A]: saltedAccountHash(ACCOUNT_SALT[BRANCH_A]!, BORROWER.accountNumber),
-  [BRANCH_B]: saltedAccountHash(ACCOUNT_SALT[BRANCH_B]!, BORROWER.accountNumber),
+  [BRANCH_A]: saltedAccountHash(ACCOUNT_SALT[BRANCH_A]!, "33010200000000000001"),
+  [BRANCH_B]: saltedAccountHash(ACCOUNT_SALT[BRANCH_B]!, "33068100000000000001"),
+  [PLATFORM]: saltedAccountHash(ACCOUNT_SALT[PLATFORM]!, "33010600000000000001"),
 });
+
+/** The receiving account every test loan is bound to: BORROWER's bank account, salted. */
+export const RECEIVING_ACCOUNT = saltedAccountHash("receiving account salt 4e0a", BORROWER.accountNumber);
 
 // ------------------------------------------------------------------ serials and loan terms
 
@@ -146,6 +151,7 @@ export type LoanTerms = {
   fees: FeeTerms[];
   contractLeaf: string;
   consentLeaf: string;
+  receivingAccount: string;
 };
 
 export type TermsInput = {
@@ -205,6 +211,7 @@ export function termsFor(input: TermsInput): LoanTerms {
     fees: input.fees ?? [],
     contractLeaf: keccak256(toUtf8Bytes(`contract leaf of ${serial}`)),
     consentLeaf: keccak256(toUtf8Bytes(`consent leaf of ${serial}`)),
+    receivingAccount: RECEIVING_ACCOUNT,
   };
 }
 
@@ -233,6 +240,7 @@ export async function deployLending() {
     await c.govern(ledger, "setBranchLimits", [branch, DEFAULT_LIMITS]);
     await c.govern(ledger, "setAccountWhitelisted", [branch, ACCOUNT_OF[branch], true]);
   }
+  await c.govern(ledger, "setAccountWhitelisted", [PLATFORM, ACCOUNT_OF[PLATFORM], true]);
 
   const signerOfMember: Readonly<Record<number, HardhatEthersSigner>> = {
     [UNION]: signers.unionOps,
@@ -282,7 +290,7 @@ export async function deployLending() {
     return { loanId, tx };
   }
 
-  /** Every funder disburses exactly its share (split as the ledger splits) to the branch's account. */
+  /** Every funder disburses exactly its share (split as the ledger splits) from its own account. */
   async function disburseAll(loanId: string): Promise<ContractTransactionResponse[]> {
     const loan = await ledger.getFunction("loan")(loanId);
     const funders = (await ledger.getFunction("funders")(loanId)) as { memberId: bigint; shareBps: bigint }[];
@@ -296,7 +304,7 @@ export async function deployLending() {
       const tx: ContractTransactionResponse = await ledgerAs(funder).getFunction("disburse")(
         loanId,
         parts[i]!,
-        ACCOUNT_OF[branch],
+        ACCOUNT_OF[funder],
         serial,
         voucher,
       );

@@ -3,7 +3,7 @@
 // platform's node signs only the loan of an application it submitted, exactly as built from it;
 // the loan registers on chain with that agreement (without it the ledger refuses a joint loan).
 import { expect } from "chai";
-import { Contract } from "ethers";
+import { Contract, getBytes } from "ethers";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +15,12 @@ import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../helpers/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";
+import { receivingAccountOf } from "../../nodes/src/operations.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+/** The borrower's bank account in jiedaibaoPayload(). */
+const BORROWER_BANK_ACCOUNT = "6222021001123456789";
+let consortiumKey: string;
 
 describe("joint loan: the platform's node agrees, the loan registers with its agreement", function () {
   this.timeout(120_000);
@@ -38,6 +42,7 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
     const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
+    consortiumKey = base.consortiumKey;
     // one directory object for the three nodes, filled in as each listens
     const node = (name: string, kind: Partial<NodeConfig>, wallet: typeof chain.wallets.branchA) =>
       createNodeService({ config: { ...base, ...kind, dataDir: join(dir, name), directory }, inMemory: true, logger: false, wallet });
@@ -120,6 +125,8 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
       fees: [{ installment: 1, amount: 30_050n }],
       contractLeaf: `0x${"11".repeat(32)}`,
       consentLeaf: `0x${"22".repeat(32)}`,
+      // the borrower's own account from the application, salted as every member salts it
+      receivingAccount: receivingAccountOf(getBytes(consortiumKey), keccak256(toUtf8Bytes("JDB-JOINT-REFUSED")), BORROWER_BANK_ACCOUNT),
     };
     const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
     const ask = async (wallet: typeof chain.wallets.branchA, body: unknown) => {
@@ -135,6 +142,9 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
     // the branch lowers the fee, raises the principal, or drops the platform's application id
     const fee = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, fees: [] }) });
     expect([fee.statusCode, code(fee)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
+    // the branch names another account (the platform's settlement account, say) to be paid into
+    const elsewhere = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, receivingAccount: `0x${"33".repeat(32)}` }) });
+    expect([elsewhere.statusCode, code(elsewhere)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
     const bigger = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, principal: 6_000_000n }) });
     expect([bigger.statusCode, code(bigger)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
     const unknown = await ask(chain.wallets.branchA, { applicationId: "JDB-NEVER-SUBMITTED", terms: termsToJson({ ...terms, applicationSerial: keccak256(toUtf8Bytes("JDB-NEVER-SUBMITTED")) }) });

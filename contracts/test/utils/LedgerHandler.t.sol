@@ -16,6 +16,7 @@ contract LedgerHandler is TestBase {
     address public immutable branchOps;
     address public immutable platformOps;
     bytes32 public immutable account;
+    bytes32 public immutable platformAccount;
     uint32 public immutable branch;
 
     bytes32[] public loanIds;
@@ -33,6 +34,7 @@ contract LedgerHandler is TestBase {
         address branchOps_,
         address platformOps_,
         bytes32 account_,
+        bytes32 platformAccount_,
         bytes32[] memory loanIds_
     ) {
         ledger = ledger_;
@@ -41,6 +43,7 @@ contract LedgerHandler is TestBase {
         branchOps = branchOps_;
         platformOps = platformOps_;
         account = account_;
+        platformAccount = platformAccount_;
     }
 
     function loanCount() external view returns (uint256) {
@@ -59,7 +62,7 @@ contract LedgerHandler is TestBase {
         IJointLoanLedger.BranchLimits memory limits = ledger.branchLimits(branch);
         uint256 day = ledger.today();
         vm.prank(index == 0 ? branchOps : platformOps);
-        try ledger.disburse(loanId, amount, account, _serial(), keccak256("voucher")) {
+        try ledger.disburse(loanId, amount, index == 0 ? account : platformAccount, _serial(), keccak256("voucher")) {
             disbursedOnDay[day] += amount;
             ++disbursements;
         } catch (bytes memory reason) {

@@ -16,7 +16,12 @@ import {ConsortiumFixture} from "./ConsortiumFixture.sol";
 /// second operations account with a known key (`platformSigner`) that signs its loan agreements.
 abstract contract LendingFixture is ConsortiumFixture {
     uint256 internal constant PLATFORM_SIGNER_KEY = uint256(keccak256("jointledger.test.platform.signer"));
-    bytes32 internal constant ACCOUNT = keccak256("salted hash of a borrower account");
+    /// @dev Branch A's settlement account, whitelisted for branch A (a salted hash).
+    bytes32 internal constant ACCOUNT = keccak256("salted hash of branch A's settlement account");
+    /// @dev The platform's settlement account, whitelisted for the platform.
+    bytes32 internal constant PLATFORM_ACCOUNT = keccak256("salted hash of the platform's settlement account");
+    /// @dev The borrower's receiving account every test loan is bound to.
+    bytes32 internal constant BORROWER_ACCOUNT = keccak256("salted hash of a borrower's receiving account");
     uint32 internal constant REGION_A = 330102;
     uint16 internal constant START_DAY = 20_000; // 2024-10-04
 
@@ -35,6 +40,7 @@ abstract contract LendingFixture is ConsortiumFixture {
         ledger.setDisputeResolution(address(disputes));
         ledger.setBranchLimits(BRANCH_A, defaultLimits());
         ledger.setAccountWhitelisted(BRANCH_A, ACCOUNT, true);
+        ledger.setAccountWhitelisted(PLATFORM, PLATFORM_ACCOUNT, true);
         platformSigner = vm.addr(PLATFORM_SIGNER_KEY);
         registry.addAccount(PLATFORM, platformSigner, IConsortiumRegistry.AccountRole.Operations);
         vm.stopPrank();
@@ -115,6 +121,7 @@ abstract contract LendingFixture is ConsortiumFixture {
         }
         t.contractLeaf = keccak256(abi.encode("contract", applicationSerial));
         t.consentLeaf = keccak256(abi.encode("consent", applicationSerial));
+        t.receivingAccount = BORROWER_ACCOUNT;
     }
 
     function _register(IJointLoanLedger.LoanTerms memory t) internal returns (bytes32 loanId) {
@@ -153,7 +160,7 @@ abstract contract LendingFixture is ConsortiumFixture {
         if (list.length == 2) {
             uint256 platformPart = principal - branchPart;
             vm.prank(platformOps);
-            ledger.disburse(loanId, platformPart, ACCOUNT, _serial(), keccak256("voucher"));
+            ledger.disburse(loanId, platformPart, PLATFORM_ACCOUNT, _serial(), keccak256("voucher"));
         }
     }
 

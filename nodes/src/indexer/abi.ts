@@ -6,7 +6,7 @@
 // Solidity enums are uint8 in the ABI.
 
 export const JOINT_LOAN_LEDGER_ABI = [
-  "event LoanRegistered(bytes32 indexed loanId, uint32 indexed branch, uint32 indexed platform, bytes32 borrowerKey, uint256 principal, uint256 aprBps, uint8 method, bytes32 contractLeaf, bytes32 consentLeaf)",
+  "event LoanRegistered(bytes32 indexed loanId, uint32 indexed branch, uint32 indexed platform, bytes32 borrowerKey, uint256 principal, uint256 aprBps, uint8 method, bytes32 contractLeaf, bytes32 consentLeaf, bytes32 receivingAccount)",
   "event LoanFeesRegistered(bytes32 indexed loanId, tuple(uint8 installment, uint32 amount)[] fees)",
   "event FundsDisbursed(bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
   "event LoanActivated(bytes32 indexed loanId)",
@@ -19,7 +19,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "event ParamsChanged(tuple(uint16 aprCapBps, uint16 platformShareFloorBps, uint16 coFundingCapitalRatioBps, uint16 penaltyAprBps, uint16 minTermDays, uint16 maxTermDays, uint64 minPrincipal, uint64 maxPrincipal, uint64 borrowerOutstandingLimit) params)",
   "event BranchLimitsChanged(uint32 indexed branch, tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital) limits)",
   "event BranchCeilingsChanged(uint32 indexed branch, tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital) ceilings)",
-  "event AccountWhitelisted(uint32 indexed branch, bytes32 indexed accountHash, bool allowed)",
+  "event AccountWhitelisted(uint32 indexed member, bytes32 indexed accountHash, bool allowed)",
   "event DisputeResolutionSet(address disputeResolution)",
   "event MandateGranted(bytes32 indexed loanId, uint32 indexed branch, address indexed agent, uint256 expiresAt)",
   "event MandateRevoked(bytes32 indexed loanId, uint32 indexed branch, address indexed agent)",

@@ -11,7 +11,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate"] as const;
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits"] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -48,10 +48,12 @@ export type LoanTermsArgs = {
   fees: Array<{ installment: number; amount: string }>;
   contractLeaf: string;
   consentLeaf: string;
+  /** Salted hash of the account every disbursement goes to (bound on chain at registration). */
+  receivingAccount: string;
 };
 /** `platformAgreement`: a joint loan's platform signature (common/lending/agreement.ts), "0x" for none. */
 export type RegisterLoanArgs = { terms: LoanTermsArgs; platformAgreement: string };
-/** The funder is whoever signs: the node's own member. */
+/** The funder is whoever signs: the node's own member; `accountHash` is its own settlement account the money leaves (the destination is the loan's bound receiving account). */
 export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
 export type RepayArgs = { loanId: string; amount: string; voucher: string };
 export type CancelLoanArgs = { loanId: string; reasonCode: number };
@@ -60,6 +62,8 @@ export type ExpireLoanArgs = { loanId: string };
 /** The branch lets `agent` (another member's operations account) service one loan until `expiresAt` (unix seconds). */
 export type GrantMandateArgs = { loanId: string; agent: string; expiresAt: number };
 export type RevokeMandateArgs = { loanId: string; agent: string };
+/** The branch's own quotas in fen, sent with its governance key; `branch` is for finding the effect only (the ledger takes the caller's). */
+export type SetOwnBranchLimitsArgs = { branch: number; singleLoanMax: string; dailyDisbursementLimit: string; outstandingLimit: string };
 /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
 export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
@@ -77,6 +81,7 @@ export type OutboxArgs = {
   expireLoan: ExpireLoanArgs;
   grantMandate: GrantMandateArgs;
   revokeMandate: RevokeMandateArgs;
+  setOwnBranchLimits: SetOwnBranchLimitsArgs;
   escalate: EscalateArgs;
   assignCourt: AssignCourtArgs;
   acceptCase: CaseArgs;
@@ -157,6 +162,7 @@ const LoanTermsInput = z.strictObject({
   fees: z.array(z.strictObject({ installment: uintNumber(8), amount: uintString(32) })).max(120).default([]),
   contractLeaf: bytes32,
   consentLeaf: bytes32,
+  receivingAccount: bytes32,
 });
 
 const ARGS = {
@@ -168,6 +174,7 @@ const ARGS = {
   expireLoan: z.strictObject({ loanId: bytes32 }),
   grantMandate: z.strictObject({ loanId: bytes32, agent: address, expiresAt: uintNumber(40).min(1) }),
   revokeMandate: z.strictObject({ loanId: bytes32, agent: address }),
+  setOwnBranchLimits: z.strictObject({ branch: uintNumber(32).min(1), singleLoanMax: uintString(64), dailyDisbursementLimit: uintString(64), outstandingLimit: uintString(64) }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
@@ -186,6 +193,7 @@ export type EnqueueInput =
   | { serial: string; kind: "expireLoan"; args: z.input<(typeof ARGS)["expireLoan"]> }
   | { serial: string; kind: "grantMandate"; args: z.input<(typeof ARGS)["grantMandate"]> }
   | { serial: string; kind: "revokeMandate"; args: z.input<(typeof ARGS)["revokeMandate"]> }
+  | { serial: string; kind: "setOwnBranchLimits"; args: z.input<(typeof ARGS)["setOwnBranchLimits"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
@@ -232,6 +240,7 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
         fees: t.fees.map((f) => ({ installment: f.installment, amount: f.amount })),
         contractLeaf: t.contractLeaf,
         consentLeaf: t.consentLeaf,
+        receivingAccount: t.receivingAccount,
       };
       return { serial, kind: "registerLoan", args: { terms, platformAgreement } };
     }
@@ -261,6 +270,10 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
       const a = parsed.data as RevokeMandateArgs;
       return { serial, kind: "revokeMandate", args: { loanId: a.loanId, agent: a.agent } };
     }
+    case "setOwnBranchLimits": {
+      const a = parsed.data as SetOwnBranchLimitsArgs;
+      return { serial, kind: "setOwnBranchLimits", args: { branch: a.branch, singleLoanMax: a.singleLoanMax, dailyDisbursementLimit: a.dailyDisbursementLimit, outstandingLimit: a.outstandingLimit } };
+    }
     case "escalate": {
       const a = parsed.data as EscalateArgs;
       return { serial, kind: "escalate", args: { loanId: a.loanId, stage: a.stage } };
@@ -283,6 +296,13 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
 
 export const ledgerInterface = new Interface(JOINT_LOAN_LEDGER_ABI as unknown as string[]);
 export const disputeInterface = new Interface(DISPUTE_RESOLUTION_ABI as unknown as string[]);
+const LIMITS = "tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital)";
+/** The ledger's branch-quota fragments (IJointLoanLedger), not in the outbox's ledger ABI. */
+export const BRANCH_LIMITS_INTERFACE = new Interface([
+  "function setOwnBranchLimits(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit)",
+  `function branchLimits(uint32 branch) view returns (${LIMITS})`,
+  `function branchCeilings(uint32 branch) view returns (${LIMITS})`,
+]);
 
 /** Which contract an entry's call goes to. */
 export function targetOf(entry: Pick<NormalizedEntry, "kind">): "ledger" | "disputes" {
@@ -344,6 +364,10 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     case "revokeMandate": {
       const a = entry.args as RevokeMandateArgs;
       return ledgerInterface.encodeFunctionData("revokeMandate", [a.loanId, a.agent]);
+    }
+    case "setOwnBranchLimits": {
+      const a = entry.args as SetOwnBranchLimitsArgs;
+      return BRANCH_LIMITS_INTERFACE.encodeFunctionData("setOwnBranchLimits", [BigInt(a.singleLoanMax), BigInt(a.dailyDisbursementLimit), BigInt(a.outstandingLimit)]);
     }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);

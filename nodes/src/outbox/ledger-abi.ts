@@ -4,7 +4,7 @@
 // test/nodes/outbox/outbox.test.ts checks each fragment against the compiled artifact.
 
 const LOAN_TERMS =
-  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, tuple(uint8 installment, uint32 amount)[] fees, bytes32 contractLeaf, bytes32 consentLeaf)";
+  "tuple(uint32 originator, bytes32 applicationSerial, bytes32 borrowerKey, uint32 borrowerRegion, uint32 branch, uint32 platform, tuple(uint32 memberId, uint16 shareBps)[] funders, uint64 principal, uint16 aprBps, uint8 method, uint16 startDay, tuple(uint16 dueDay, uint32 principal, uint32 interest)[] schedule, tuple(uint8 installment, uint32 amount)[] fees, bytes32 contractLeaf, bytes32 consentLeaf, bytes32 receivingAccount)";
 
 const LOAN =
   "tuple(uint32 branch, uint32 platform, uint40 principal, uint16 aprBps, uint8 method, uint8 state, uint8 stage, uint8 funderCount, uint8 installmentCount, uint8 disbursedMask, uint16 startDay, uint40 stageChangedAt, uint32 allInSlack, bytes32 borrowerKey, bytes32 evidenceChain)";
@@ -28,7 +28,7 @@ export const JOINT_LOAN_LEDGER_ABI = [
   "function overdue(bytes32 loanId) view returns (uint256 daysPastDue, uint8 state, uint8 stage)",
   "function schedule(bytes32 loanId) view returns (tuple(uint16 dueDay, uint32 principal, uint32 interest)[])",
   "function progress(bytes32 loanId) view returns (tuple(uint40 principalRepaid, uint8 nextInstallment, uint32 currentPrincipalPaid, uint32 currentInterestPaid, uint32 penaltyDue, uint16 penaltyAccruedDay))",
-  "event LoanRegistered(bytes32 indexed loanId, uint32 indexed branch, uint32 indexed platform, bytes32 borrowerKey, uint256 principal, uint256 aprBps, uint8 method, bytes32 contractLeaf, bytes32 consentLeaf)",
+  "event LoanRegistered(bytes32 indexed loanId, uint32 indexed branch, uint32 indexed platform, bytes32 borrowerKey, uint256 principal, uint256 aprBps, uint8 method, bytes32 contractLeaf, bytes32 consentLeaf, bytes32 receivingAccount)",
   "event LoanFeesRegistered(bytes32 indexed loanId, tuple(uint8 installment, uint32 amount)[] fees)",
   "event FundsDisbursed(bytes32 indexed loanId, uint32 indexed funder, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher)",
   "event RepaymentReceived(bytes32 indexed loanId, bytes32 serial, bytes32 voucher, uint256 penalty, uint256 interest, uint256 principal)",

@@ -49,6 +49,7 @@ export async function startLendingChain() {
   const lending: LendingDeployment = await deployLending(wallets.deployer, deployment, chain.approvers, [
     { memberId: BRANCH_A, limits: { ...DEFAULT_LIMITS }, whitelist: [ACCOUNT_OF[BRANCH_A]!] },
     { memberId: BRANCH_B, limits: { ...DEFAULT_LIMITS }, whitelist: [ACCOUNT_OF[BRANCH_B]!] },
+    { memberId: PLATFORM, whitelist: [ACCOUNT_OF[PLATFORM]!] },
   ]);
   const provider = anvil.provider;
   const walletOf: Record<number, Wallet> = {
@@ -118,7 +119,7 @@ export async function startLendingChain() {
       const loanId: string = await l.getFunction("registerLoan").staticCall(terms, agreement);
       return { loanId, receipt: await send(l.getFunction("registerLoan")(terms, agreement)) };
     },
-    /** Every funder disburses exactly its share to the branch's whitelisted account. */
+    /** Every funder disburses exactly its share from its own whitelisted settlement account. */
     async disburseAll(loanId: string): Promise<TransactionReceipt[]> {
       const loan = await lending.ledger.getFunction("loan")(loanId);
       const funders = (await lending.ledger.getFunction("funders")(loanId)) as Array<{ memberId: bigint; shareBps: bigint }>;
@@ -126,7 +127,7 @@ export async function startLendingChain() {
       const receipts: TransactionReceipt[] = [];
       for (const [i, f] of funders.entries()) {
         const s = serial("DIS");
-        receipts.push(await send(ledgerAs(Number(f.memberId)).getFunction("disburse")(loanId, parts[i]!, ACCOUNT_OF[Number(loan.branch)]!, s, voucherOf(s))));
+        receipts.push(await send(ledgerAs(Number(f.memberId)).getFunction("disburse")(loanId, parts[i]!, ACCOUNT_OF[Number(f.memberId)]!, s, voucherOf(s))));
       }
       return receipts;
     },

@@ -21,9 +21,10 @@ import { OutboxSender, type OutboxSenderOptions } from "../../../nodes/src/outbo
 import type { EnqueueInput } from "../../../nodes/src/outbox/entry.ts";
 
 export const REGION = { [MEMBERS.branchA]: 330102, [MEMBERS.branchB]: 330681 } as Record<number, number>;
+/** Each branch's own settlement account (salted hash), whitelisted for it: its disbursements leave it. */
 export const ACCOUNT = {
-  [MEMBERS.branchA]: keccak256(toUtf8Bytes("salted hash of a borrower account at branch A")),
-  [MEMBERS.branchB]: keccak256(toUtf8Bytes("salted hash of a borrower account at branch B")),
+  [MEMBERS.branchA]: keccak256(toUtf8Bytes("salted hash of branch A's settlement account")),
+  [MEMBERS.branchB]: keccak256(toUtf8Bytes("salted hash of branch B's settlement account")),
 } as Record<number, string>;
 export const LIMITS = {
   [MEMBERS.branchA]: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n },
@@ -120,6 +121,7 @@ export function registerLoan(applicationSerial: string, startDay: number, option
         schedule,
         contractLeaf: bytes32(`contract leaf of ${applicationSerial}`),
         consentLeaf: bytes32(`consent leaf of ${applicationSerial}`),
+        receivingAccount: bytes32(`receiving account of ${applicationSerial}`),
       },
     },
   };
