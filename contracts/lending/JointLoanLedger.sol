@@ -313,14 +313,15 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         return _ceilings[branch];
     }
 
-    /// @notice 3.0.0: early settlement within the all-in cap (Loan.allInSlack, the settlement
+    /// @notice 4.0.0: each loan's receiving account bound at registration, funders disburse from
+    /// their own whitelisted settlement accounts. 3.0.0: early settlement within the all-in cap (Loan.allInSlack, the settlement
     /// allowance); lending writes by operations accounts of the loan's branch or under its mandate;
     /// quotas set by the branch under governance's ceilings; expiry of loans that missed their
     /// start day; the less frequent writes in a LedgerExtension run by DELEGATECALL (2.0.0: fees
     /// and the all-in cap, the platform's agreement, settlement to the day; 1.0.0: registration
     /// rules, exact fund flows, overdue stages).
     function version() external pure returns (string memory) {
-        return "3.0.0";
+        return "4.0.0";
     }
 
     // ------------------------------------------------------------------ registration internals

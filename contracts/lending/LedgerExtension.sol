@@ -111,9 +111,9 @@ contract LedgerExtension is JointLoanLedgerBase {
         emit IJointLoanLedger.AccountWhitelisted(member, accountHash, allowed);
     }
 
-    /// @notice The extension of JointLoanLedger 3.0.0.
+    /// @notice The extension of JointLoanLedger 4.0.0.
     function version() external pure returns (string memory) {
-        return "3.0.0";
+        return "4.0.0";
     }
 
     function _checkCeiling(uint32 branch, uint8 field, uint256 value, uint256 ceiling) private pure {
