@@ -35,6 +35,13 @@ export const NodeConfigSchema = z.object({
   /** The member's chain key: an encrypted JSON keystore file; its password in NODE_KEYSTORE_PASSWORD. */
   keystoreFile: z.string().min(1),
   keystorePassword: z.string().min(1),
+  /**
+   * The branch's governance-role key (an encrypted JSON keystore), for the one ledger write the
+   * branch makes in that role: its own quotas (setOwnBranchLimits). Unset: that route answers
+   * 503 NODE_ERR_NO_GOVERNANCE_KEY. Its password: NODE_GOVERNANCE_KEYSTORE_PASSWORD, else NODE_KEYSTORE_PASSWORD.
+   */
+  governanceKeystoreFile: z.string().min(1).optional(),
+  governanceKeystorePassword: z.string().min(1).optional(),
   /** 32-byte master key file (0600) for encryption at rest; created by `npm run node:keys`. */
   masterKeyFile: z.string().min(1),
   /** The consortium's borrower-key secret (HMAC key), shared by members out of band. */
@@ -83,6 +90,8 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   memberKind: "NODE_MEMBER_KIND",
   keystoreFile: "NODE_KEYSTORE_FILE",
   keystorePassword: "NODE_KEYSTORE_PASSWORD",
+  governanceKeystoreFile: "NODE_GOVERNANCE_KEYSTORE_FILE",
+  governanceKeystorePassword: "NODE_GOVERNANCE_KEYSTORE_PASSWORD",
   masterKeyFile: "NODE_MASTER_KEY_FILE",
   consortiumKey: "NODE_CONSORTIUM_KEY",
   rpcUrl: "NODE_RPC_URL",

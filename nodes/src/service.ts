@@ -25,6 +25,7 @@ import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
 import { Keeper } from "./keeper/keeper.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
 import { MandateOperations } from "./mandates.ts";
+import { BranchLimitsOperations } from "./branch-limits.ts";
 import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
@@ -40,6 +41,8 @@ export type NodeServiceOptions = {
   /** The credit bureau adapter; a deterministic simulator by default (no real bureau here). */
   bureau?: CreditBureau;
   now?: () => Date;
+  /** The branch's governance-role key (tests); else from config.governanceKeystoreFile, if set. */
+  governanceWallet?: Wallet;
 };
 
 export type NodeService = Awaited<ReturnType<typeof createNodeService>>;
@@ -176,6 +179,24 @@ export async function createNodeService(options: NodeServiceOptions) {
     chainNow: async () => (await provider.getBlock("latest"))!.timestamp,
     call: (data) => provider.call({ to: config.jointLoanLedger, data }),
   });
+  // the governance key writes through its own outbox and sender: one sender per key, so no nonce contention
+  const governanceWallet =
+    options.governanceWallet ??
+    (config.governanceKeystoreFile === undefined
+      ? undefined
+      : ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.governanceKeystoreFile, "utf8"), config.governanceKeystorePassword ?? config.keystorePassword)) as Wallet));
+  const governanceOutbox = governanceWallet === undefined ? undefined : new Outbox(sublevel("outbox-governance", "json"), { sync: options.inMemory !== true });
+  const governanceSender =
+    governanceWallet === undefined || governanceOutbox === undefined
+      ? undefined
+      : new OutboxSender({ outbox: governanceOutbox, provider, chainId, privateKey: governanceWallet.privateKey, ledger: config.jointLoanLedger, disputeResolution: config.disputeResolution, fromBlock: config.deployBlock, logPageBlocks: config.logPageBlocks });
+  const branchLimits = new BranchLimitsOperations({
+    memberId: config.memberId,
+    memberKind: config.memberKind,
+    call: (data) => provider.call({ to: config.jointLoanLedger, data }),
+    ...(governanceWallet === undefined || governanceOutbox === undefined ? {} : { governance: { outbox: governanceOutbox, address: governanceWallet.address } }),
+    blockNumber: () => provider.getBlockNumber(),
+  });
   let keeperTimer: NodeJS.Timeout | undefined;
 
   const app = await buildNodeApp({
@@ -185,6 +206,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     ops,
     cases,
     mandates,
+    branchLimits,
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),
@@ -209,6 +231,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     async start(): Promise<void> {
       indexer.start();
       sender.start();
+      governanceSender?.start();
       const interval = config.keeperIntervalMs ?? (config.memberKind === "union" ? 3_600_000 : 0);
       if (interval > 0) {
         const round = () => keeper.runOnce().catch((error) => log.warn({ err: (error as Error).message }, "keeper round failed; retried next interval"));
@@ -220,6 +243,7 @@ export async function createNodeService(options: NodeServiceOptions) {
       if (keeperTimer !== undefined) clearInterval(keeperTimer);
       await app.close();
       await sender.stop();
+      await governanceSender?.stop();
       await indexer.stop();
       provider.destroy();
       await root.close();

@@ -178,7 +178,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
 
   type BodyCase = { token: Token; type: string | undefined; body: string | Buffer; url: string; headers: Record<string, string> };
   /** A JSON-body route under back-office auth. */
-  function bodyRoute(route: string, method: "POST", url: fc.Arbitrary<string>, body: fc.Arbitrary<string | Buffer>, example?: { url: string; body: string }): RouteFuzz<BodyCase> {
+  function bodyRoute(route: string, method: "POST" | "PUT", url: fc.Arbitrary<string>, body: fc.Arbitrary<string | Buffer>, example?: { url: string; body: string }): RouteFuzz<BodyCase> {
     return {
       route,
       ...(example === undefined ? {} : { examples: [{ token: "approver", type: "application/json", headers: {}, ...example }] }),
@@ -323,6 +323,24 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       loanSegment.map((l) => `/v1/loans/${l}/mandates`),
       fc.oneof(
         { weight: 6, arbitrary: objectText({ agent: { valid: quoted(agentText), bad: quoted(badAgent) }, expiresAt: { valid: quoted(isoTime) } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    // the branch's quotas: this node has no governance key, so a valid PUT is 503 NODE_ERR_NO_GOVERNANCE_KEY, nothing sent
+    getRoute("GET /v1/branch-limits", anyQuery.map((query) => `/v1/branch-limits${query}`)),
+    bodyRoute(
+      "PUT /v1/branch-limits",
+      "PUT",
+      fc.constant("/v1/branch-limits"),
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: objectText({
+            singleLoanMaxFen: { valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)), bad: hostileAmountText },
+            dailyDisbursementLimitFen: { valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)), bad: hostileAmountText },
+            outstandingLimitFen: { valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)), bad: hostileAmountText },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),

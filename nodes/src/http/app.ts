@@ -18,6 +18,7 @@ import { dateToDay } from "../../../common/lending/dates.ts";
 import { duplicateKeyIn } from "../../../common/json/duplicate-keys.ts";
 import type { KeeperRound } from "../keeper/keeper.ts";
 import type { MandateOperations } from "../mandates.ts";
+import type { BranchLimitsOperations } from "../branch-limits.ts";
 
 function isChainDay(date: string): boolean {
   try {
@@ -35,6 +36,8 @@ export type NodeDeps = {
   cases: CaseOperations;
   /** Mandates for this branch's loans (absent: the routes are not served). */
   mandates?: MandateOperations;
+  /** The branch's own quotas (absent: the routes are not served). */
+  branchLimits?: BranchLimitsOperations;
   ready: () => { ready: boolean; detail: unknown };
   metrics: () => Promise<string>;
   /** Refused API tokens per source address before 429 (default 10 per 60 s: auth.ts). */
@@ -285,6 +288,31 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       handler: async (request) => {
         actorOf(request, ["admin"]);
         return fenJson(await mandates.revoke(request.params.loanId, request.params.agent)) as z.infer<typeof MandateWrite>;
+      },
+    });
+  }
+  if (deps.branchLimits !== undefined) {
+    const branchLimits = deps.branchLimits;
+    const LimitsFen = z.object({ singleLoanMaxFen: fenString, dailyDisbursementLimitFen: fenString, outstandingLimitFen: fenString, netTier1CapitalFen: fenString });
+    const BranchLimitsView = z.object({ branch: z.int(), ceilings: LimitsFen, limits: LimitsFen, governanceAccount: z.string().nullable() });
+    const uint64Fen = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, "a decimal amount in fen").refine((v) => BigInt(v) < 1n << 64n, "at most 2^64 - 1 fen");
+    api.get("/v1/branch-limits", {
+      schema: { summary: "This branch's quotas on the ledger: governance's ceilings and the limits in force, and the governance account that sets them (null: none configured)", response: { 200: BranchLimitsView } },
+      handler: async (request) => {
+        actorOf(request, ["approver", "admin"]);
+        return branchLimits.view();
+      },
+    });
+    api.put("/v1/branch-limits", {
+      schema: {
+        summary: "Set this branch's own quotas (each at most its ceiling: else 422 NODE_ERR_LIMIT_ABOVE_CEILING with the ceiling) with the branch's governance key, through its outbox, awaited",
+        body: z.strictObject({ singleLoanMaxFen: uint64Fen, dailyDisbursementLimitFen: uint64Fen, outstandingLimitFen: uint64Fen }),
+        response: { 200: BranchLimitsView.extend({ serial: z.string(), outbox: z.unknown() }) },
+      },
+      handler: async (request) => {
+        actorOf(request, ["admin"]);
+        const b = request.body;
+        return fenJson(await branchLimits.set({ singleLoanMaxFen: BigInt(b.singleLoanMaxFen), dailyDisbursementLimitFen: BigInt(b.dailyDisbursementLimitFen), outstandingLimitFen: BigInt(b.outstandingLimitFen) })) as z.infer<typeof BranchLimitsView> & { serial: string; outbox: unknown };
       },
     });
   }

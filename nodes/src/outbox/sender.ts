@@ -12,8 +12,8 @@
 //      matching flow.
 import { FetchRequest, Interface, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
-import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
+import type { AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import { BRANCH_LIMITS_INTERFACE, calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { LOAN_STATES } from "./ledger-abi.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
 
@@ -414,6 +414,14 @@ export class OutboxSender {
         const [, expiresAt] = MANDATE_VIEW.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
         const want = entry.kind === "grantMandate" ? BigInt((entry.args as GrantMandateArgs).expiresAt) : 0n;
         return BigInt(expiresAt) === want ? { kind: "done" } : { kind: "none" };
+      }
+      case "setOwnBranchLimits": {
+        // the quotas as the ledger holds them: these three values
+        const a = entry.args as SetOwnBranchLimitsArgs;
+        const data = await this.provider.call({ to: this.ledger, data: BRANCH_LIMITS_INTERFACE.encodeFunctionData("branchLimits", [a.branch]) });
+        const [l] = BRANCH_LIMITS_INTERFACE.decodeFunctionResult("branchLimits", data) as unknown as [{ singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint }];
+        const same = BigInt(l.singleLoanMax) === BigInt(a.singleLoanMax) && BigInt(l.dailyDisbursementLimit) === BigInt(a.dailyDisbursementLimit) && BigInt(l.outstandingLimit) === BigInt(a.outstandingLimit);
+        return same ? { kind: "done" } : { kind: "none" };
       }
       // an expiry is done once the loan is cancelled, whoever did it (another keeper, its branch)
       case "expireLoan":
