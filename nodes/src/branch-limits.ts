@@ -4,7 +4,7 @@
 // key). A value above its ceiling is refused before anything is written, with the ceiling.
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import { BRANCH_LIMITS_INTERFACE, type OutboxEntry } from "./outbox/entry.ts";
+import { ledgerInterface, type OutboxEntry } from "./outbox/entry.ts";
 
 export const LIMIT_FIELDS = ["singleLoanMax", "dailyDisbursementLimit", "outstandingLimit"] as const;
 type Limits = Record<(typeof LIMIT_FIELDS)[number], bigint> & { netTier1Capital: bigint };
@@ -80,7 +80,7 @@ export class BranchLimitsOperations {
 
   async #read(view: "branchLimits" | "branchCeilings"): Promise<Limits> {
     try {
-      const [l] = BRANCH_LIMITS_INTERFACE.decodeFunctionResult(view, await this.deps.call(BRANCH_LIMITS_INTERFACE.encodeFunctionData(view, [this.deps.memberId]))) as unknown as [Limits];
+      const [l] = ledgerInterface.decodeFunctionResult(view, await this.deps.call(ledgerInterface.encodeFunctionData(view, [this.deps.memberId]))) as unknown as [Limits];
       return { singleLoanMax: BigInt(l.singleLoanMax), dailyDisbursementLimit: BigInt(l.dailyDisbursementLimit), outstandingLimit: BigInt(l.outstandingLimit), netTier1Capital: BigInt(l.netTier1Capital) };
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the branch's ${view} from the ledger: ${(error as Error).message}`);

@@ -6,8 +6,7 @@
 import type { Contract } from "ethers";
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import type { OutboxEntry } from "./outbox/entry.ts";
-import { MANDATE_VIEW } from "./outbox/sender.ts";
+import { ledgerInterface, type OutboxEntry } from "./outbox/entry.ts";
 
 const ACTIVE = 1;
 const OPERATIONS = 1;
@@ -43,7 +42,7 @@ export class MandateOperations {
     let branch: bigint;
     let expiresAt: bigint;
     try {
-      [branch, expiresAt] = MANDATE_VIEW.decodeFunctionResult("mandate", await this.deps.call(MANDATE_VIEW.encodeFunctionData("mandate", [id, who]))) as unknown as [bigint, bigint];
+      [branch, expiresAt] = ledgerInterface.decodeFunctionResult("mandate", await this.deps.call(ledgerInterface.encodeFunctionData("mandate", [id, who]))) as unknown as [bigint, bigint];
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the mandate of ${who} for loan ${id}: ${(error as Error).message}`);
     }

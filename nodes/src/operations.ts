@@ -2,7 +2,6 @@
 // route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { MANDATE_VIEW } from "./outbox/sender.ts";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
@@ -29,7 +28,7 @@ import type { Actor } from "./http/auth.ts";
 import { UNMASKED_ROLES } from "./http/auth.ts";
 import type { ApplicationStore } from "./applications.ts";
 import { LOAN_STATES, REPAYMENT_METHODS, type Loan, type LedgerModel } from "./indexer/model.ts";
-import type { OutboxEntry, SettleArgs } from "./outbox/entry.ts";
+import { ledgerInterface, type OutboxEntry, type SettleArgs } from "./outbox/entry.ts";
 import { modelLedgerDigest } from "./indexer/ledger-digest.ts";
 import type { Cursor } from "./indexer/indexer.ts";
 import type { PeerNodes } from "./peers.ts";
@@ -464,8 +463,8 @@ export class NodeOperations {
     const me = await this.deps.signer.getAddress();
     let branch: bigint, expiresAt: bigint, now: number;
     try {
-      const data = await this.deps.ledger.runner!.provider!.call({ to: await this.deps.ledger.getAddress(), data: MANDATE_VIEW.encodeFunctionData("mandate", [loanId, me]) });
-      [branch, expiresAt] = MANDATE_VIEW.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
+      const data = await this.deps.ledger.runner!.provider!.call({ to: await this.deps.ledger.getAddress(), data: ledgerInterface.encodeFunctionData("mandate", [loanId, me]) });
+      [branch, expiresAt] = ledgerInterface.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
       now = (await this.deps.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read this node's mandate for loan ${loanId}: ${(error as Error).message}`);

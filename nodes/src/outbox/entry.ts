@@ -296,14 +296,6 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
 
 export const ledgerInterface = new Interface(JOINT_LOAN_LEDGER_ABI as unknown as string[]);
 export const disputeInterface = new Interface(DISPUTE_RESOLUTION_ABI as unknown as string[]);
-const LIMITS = "tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital)";
-/** The ledger's branch-quota fragments (IJointLoanLedger), not in the outbox's ledger ABI. */
-export const BRANCH_LIMITS_INTERFACE = new Interface([
-  "function setOwnBranchLimits(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit)",
-  `function branchLimits(uint32 branch) view returns (${LIMITS})`,
-  `function branchCeilings(uint32 branch) view returns (${LIMITS})`,
-]);
-
 /** Which contract an entry's call goes to. */
 export function targetOf(entry: Pick<NormalizedEntry, "kind">): "ledger" | "disputes" {
   return (DISPUTE_KINDS as readonly string[]).includes(entry.kind) ? "disputes" : "ledger";
@@ -367,7 +359,7 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     }
     case "setOwnBranchLimits": {
       const a = entry.args as SetOwnBranchLimitsArgs;
-      return BRANCH_LIMITS_INTERFACE.encodeFunctionData("setOwnBranchLimits", [BigInt(a.singleLoanMax), BigInt(a.dailyDisbursementLimit), BigInt(a.outstandingLimit)]);
+      return ledgerInterface.encodeFunctionData("setOwnBranchLimits", [BigInt(a.singleLoanMax), BigInt(a.dailyDisbursementLimit), BigInt(a.outstandingLimit)]);
     }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);

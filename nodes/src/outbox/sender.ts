@@ -10,10 +10,10 @@
 //   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
 //      state are unique there) and the revert is recognised as "done" when the chain holds a
 //      matching flow.
-import { FetchRequest, Interface, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
+import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
 import type { AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
-import { BRANCH_LIMITS_INTERFACE, calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
+import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { LOAN_STATES } from "./ledger-abi.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
 
@@ -66,7 +66,6 @@ class Stopped extends Error {}
 
 const CANCELLED = LOAN_STATES.indexOf("Cancelled");
 // the mandate view (IJointLoanLedger.mandate): what a grantMandate/revokeMandate flow left on chain
-export const MANDATE_VIEW = new Interface(["function mandate(bytes32 loanId, address agent) view returns (uint32 branch, uint40 expiresAt)"]);
 
 export class OutboxSender {
   readonly outbox: Outbox;
@@ -410,16 +409,16 @@ export class OutboxSender {
       case "grantMandate":
       case "revokeMandate": {
         // the mandate as the ledger holds it: granted with this expiry, or gone
-        const data = await this.provider.call({ to: this.ledger, data: MANDATE_VIEW.encodeFunctionData("mandate", [loanId, (entry.args as { agent: string }).agent]) });
-        const [, expiresAt] = MANDATE_VIEW.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
+        const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("mandate", [loanId, (entry.args as { agent: string }).agent]) });
+        const [, expiresAt] = ledgerInterface.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
         const want = entry.kind === "grantMandate" ? BigInt((entry.args as GrantMandateArgs).expiresAt) : 0n;
         return BigInt(expiresAt) === want ? { kind: "done" } : { kind: "none" };
       }
       case "setOwnBranchLimits": {
         // the quotas as the ledger holds them: these three values
         const a = entry.args as SetOwnBranchLimitsArgs;
-        const data = await this.provider.call({ to: this.ledger, data: BRANCH_LIMITS_INTERFACE.encodeFunctionData("branchLimits", [a.branch]) });
-        const [l] = BRANCH_LIMITS_INTERFACE.decodeFunctionResult("branchLimits", data) as unknown as [{ singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint }];
+        const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("branchLimits", [a.branch]) });
+        const [l] = ledgerInterface.decodeFunctionResult("branchLimits", data) as unknown as [{ singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint }];
         const same = BigInt(l.singleLoanMax) === BigInt(a.singleLoanMax) && BigInt(l.dailyDisbursementLimit) === BigInt(a.dailyDisbursementLimit) && BigInt(l.outstandingLimit) === BigInt(a.outstandingLimit);
         return same ? { kind: "done" } : { kind: "none" };
       }
