@@ -38,7 +38,7 @@ export const NodeConfigSchema = z.object({
   /**
    * The branch's governance-role key (an encrypted JSON keystore), for the one ledger write the
    * branch makes in that role: its own quotas (setOwnBranchLimits). Unset: that route answers
-   * 503 NODE_ERR_NO_GOVERNANCE_KEY. Its password: NODE_GOVERNANCE_KEYSTORE_PASSWORD, else NODE_KEYSTORE_PASSWORD.
+   * 409 NODE_ERR_NO_GOVERNANCE_KEY. Its password: NODE_GOVERNANCE_KEYSTORE_PASSWORD, else NODE_KEYSTORE_PASSWORD.
    */
   governanceKeystoreFile: z.string().min(1).optional(),
   governanceKeystorePassword: z.string().min(1).optional(),

@@ -34,7 +34,7 @@ export const NODE_OWN_ERRORS = {
   /** A branch quota above governance's ceiling (field, value and ceiling in details; the ledger's LedgerLimitAboveCeiling). */
   NODE_ERR_LIMIT_ABOVE_CEILING: 422,
   /** The write needs the branch's governance-role key and the node has none (NODE_GOVERNANCE_KEYSTORE_FILE). */
-  NODE_ERR_NO_GOVERNANCE_KEY: 503,
+  NODE_ERR_NO_GOVERNANCE_KEY: 409,
   /** The loan's state on chain does not allow this step (its state in details): settling a loan that is not active, cancelling a settled one. */
   NODE_ERR_LOAN_STATE: 409,
   /** A loan cannot be cancelled once any of it is disbursed (the chain's LedgerPartlyDisbursed / LedgerWrongState; details). */

@@ -326,7 +326,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
-    // the branch's quotas: this node has no governance key, so a valid PUT is 503 NODE_ERR_NO_GOVERNANCE_KEY, nothing sent
+    // the branch's quotas: this node has no governance key, so a valid PUT is 409 NODE_ERR_NO_GOVERNANCE_KEY, nothing sent
     getRoute("GET /v1/branch-limits", anyQuery.map((query) => `/v1/branch-limits${query}`)),
     bodyRoute(
       "PUT /v1/branch-limits",

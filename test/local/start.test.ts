@@ -139,10 +139,16 @@ describe("npm start: the local consortium (real processes, persistent data direc
       expect(await parameter("anchor.intake.recordsPerSecond")).to.equal(10_000n);
       expect(await parameter("anchor.intake.recordsPerDay")).to.equal(5_000_000n);
       expect(lines.join("\n")).to.contain("anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day");
-      // the platform co-funds both branches' loans: its settlement account is whitelisted for each
+      // each funder disburses only from its own settlement accounts: the platform's are whitelisted
+      // for the platform, never for a branch
+      for (const funder of ["branchA", "branchB", "platform"] as const) {
+        for (const account of first.nodes[funder].settlementAccounts) {
+          expect(await ledger.getFunction("isWhitelisted")(first.nodes[funder].memberId, account), `${funder} ${account}`).to.equal(true);
+        }
+      }
       for (const branch of ["branchA", "branchB"] as const) {
-        for (const account of [...first.nodes[branch].settlementAccounts, ...first.nodes.platform.settlementAccounts]) {
-          expect(await ledger.getFunction("isWhitelisted")(first.nodes[branch].memberId, account), `${branch} ${account}`).to.equal(true);
+        for (const account of first.nodes.platform.settlementAccounts) {
+          expect(await ledger.getFunction("isWhitelisted")(first.nodes[branch].memberId, account), `${branch} ${account}`).to.equal(false);
         }
       }
     } finally {

@@ -2,7 +2,7 @@
 // governance's ceilings and the limits in force; PUT tightens them at once with the branch's
 // governance key (setOwnBranchLimits through the governance outbox); a value above its ceiling is
 // refused with 422 NODE_ERR_LIMIT_ABOVE_CEILING naming the ceiling, nothing sent; a node without a
-// governance key answers 503 NODE_ERR_NO_GOVERNANCE_KEY.
+// governance key answers 409 NODE_ERR_NO_GOVERNANCE_KEY.
 import { expect } from "chai";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -76,9 +76,9 @@ describe("node API: the branch's own quotas under governance's ceilings", functi
     expect((await node.app.inject({ method: "GET", url: "/v1/branch-limits", headers: as("approver") })).statusCode).to.equal(200);
     expect((await node.app.inject({ method: "PUT", url: "/v1/branch-limits", headers: as("approver"), payload: tighter })).statusCode).to.equal(403);
 
-    // no governance key configured: a clear 503, nothing sent
+    // no governance key configured: a clear 409 (this node cannot set them; a client's error, not the service's), nothing sent
     const noKey = await keyless.app.inject({ method: "PUT", url: "/v1/branch-limits", headers: as("admin"), payload: { ...tighter, singleLoanMaxFen: "4000000" } });
-    expect(noKey.statusCode, noKey.body).to.equal(503);
+    expect(noKey.statusCode, noKey.body).to.equal(409);
     expect(noKey.json()).to.have.nested.property("error.code", "NODE_ERR_NO_GOVERNANCE_KEY");
     expect(await onChainLimits()).to.deep.equal([5_000_000n, 50_000_000n, 500_000_000n]);
     expect(((await keyless.app.inject({ method: "GET", url: "/v1/branch-limits", headers: as("admin") })).json() as { governanceAccount: unknown }).governanceAccount).to.equal(null);

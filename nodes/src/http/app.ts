@@ -295,7 +295,9 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     const branchLimits = deps.branchLimits;
     const LimitsFen = z.object({ singleLoanMaxFen: fenString, dailyDisbursementLimitFen: fenString, outstandingLimitFen: fenString, netTier1CapitalFen: fenString });
     const BranchLimitsView = z.object({ branch: z.int(), ceilings: LimitsFen, limits: LimitsFen, governanceAccount: z.string().nullable() });
-    const uint64Fen = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, "a decimal amount in fen").refine((v) => BigInt(v) < 1n << 64n, "at most 2^64 - 1 fen");
+    const decimalFen = /^(0|[1-9][0-9]{0,19})$/;
+    // zod runs the refinement even when the pattern failed: only a decimal reaches BigInt
+    const uint64Fen = z.string().regex(decimalFen, "a decimal amount in fen").refine((v) => !decimalFen.test(v) || BigInt(v) < 1n << 64n, "at most 2^64 - 1 fen");
     api.get("/v1/branch-limits", {
       schema: { summary: "This branch's quotas on the ledger: governance's ceilings and the limits in force, and the governance account that sets them (null: none configured)", response: { 200: BranchLimitsView } },
       handler: async (request) => {
