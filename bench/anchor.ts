@@ -26,7 +26,7 @@ import type { ChainIdentity } from "../anchor-service/src/chain/evidence-log-cli
 import { ConfigSchema } from "../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../anchor-service/src/service.ts";
 import { encodeLeaf } from "../common/formats/leaf/leaf.ts";
-import { MEMBERS, UNION_LOG, startConsortiumChain, type ConsortiumChain } from "../test/helpers/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, startConsortiumChain, type ConsortiumChain } from "../test/support/consortium-chain.ts";
 import { startAllocationSampling } from "./alloc.ts";
 import { runBaseline, type BaselineResult } from "./baseline.ts";
 import { evidenceRecord, leafHashHex, percentile } from "./data.ts";

@@ -3,8 +3,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ServiceProcess, httpReady } from "../../scripts/local/service-process.ts";
-import { freePort } from "../../test/helpers/anvil.ts";
-import { UNION_LOG, type ConsortiumChain } from "../../test/helpers/consortium-chain.ts";
+import { freePort } from "../../test/support/anvil.ts";
+import { UNION_LOG, type ConsortiumChain } from "../../test/support/consortium-chain.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const HOST = "127.0.0.1";

@@ -14,8 +14,8 @@ import { deployLending } from "../../scripts/deploy/consortium.ts";
 import { NodeApi } from "../../scripts/demo/node-api.ts";
 import { ServiceProcess, httpReady } from "../../scripts/local/service-process.ts";
 import { nodeUsers } from "../../scripts/local/services.ts";
-import { freePort } from "../../test/helpers/anvil.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../test/helpers/consortium-chain.ts";
+import { freePort } from "../../test/support/anvil.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../test/support/consortium-chain.ts";
 import { HOST, REPO_ROOT, anchorProcess } from "./anchor-process.ts";
 
 /**

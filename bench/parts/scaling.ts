@@ -16,7 +16,7 @@ import { parseBundleJson } from "../../common/formats/bundle/bundle.ts";
 import { type EvidenceRecord, encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { verifyOffline } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
-import { MEMBERS, UNION_LOG, startConsortiumChain } from "../../test/helpers/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, startConsortiumChain } from "../../test/support/consortium-chain.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
 import { latency, rateOverProgress } from "../report/stats.ts";
 import type { ScalingResult, ScalingRun } from "../report/types.ts";

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 describe("anchor service API: edges (media types, malformed URLs, root issues, ranges, signed paths)", function () {
   this.timeout(60_000);

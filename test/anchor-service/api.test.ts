@@ -20,7 +20,7 @@ import { hashLeaf, verifyConsistency, verifyInclusion } from "../../common/forma
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { logIdOf } from "../../scripts/deploy/consortium.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 /** The log of the second, unstarted instance ("limits and lifecycle"). */
 const SECOND_LOG = logIdOf("api-test.second");

@@ -14,7 +14,7 @@ import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common
 import { readTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const WEEK = 7 * 86_400;
 const SECONDS_1999 = Date.parse("1999-01-01T00:00:00Z") / 1000;

@@ -11,7 +11,7 @@ import { parseBundle } from "../../common/formats/bundle/bundle.ts";
 import { readTrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 describe("anchor service: the chain loses committed heads", function () {
   this.timeout(120_000);

@@ -17,8 +17,8 @@ import { openDb } from "../../anchor-service/src/store/db.ts";
 import { digestKey } from "../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
 import { startAnchorProcess as startServer } from "../../scripts/testing/anchor-process.ts";
-import { freePort } from "../helpers/anvil.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { freePort } from "../support/anvil.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 describe("anchor service: SIGKILL mid-submission loses nothing", function () {
   this.timeout(180_000);

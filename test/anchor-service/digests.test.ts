@@ -9,7 +9,7 @@ import type { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 type DigestView = { digest: string; leaves: Array<{ leafHash: string; status: string; submitter: number; receivedAt: string }> };
 

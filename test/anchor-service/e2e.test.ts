@@ -18,8 +18,8 @@ import { overall, verifyOffline, verifyOnline } from "../../common/formats/bundl
 import { hashLeaf, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
 import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import type { AnvilNode } from "../helpers/anvil.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import type { AnvilNode } from "../support/anvil.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

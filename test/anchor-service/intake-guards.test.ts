@@ -13,7 +13,7 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { DOCS_CSP } from "../../anchor-service/src/http/security-headers.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const MAX_BODY = 64 * 1024;
 type Snapshot = { size: number; records: number; nonces: number };

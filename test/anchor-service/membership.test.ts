@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { EvidenceLogClient } from "../../anchor-service/src/chain/evidence-log-client.ts";
 import { TcpProxy } from "../../scripts/faults/tcp-proxy.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

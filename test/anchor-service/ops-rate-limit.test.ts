@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { createAnchorService } from "../../anchor-service/src/service.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 describe("anchor service: refused metrics tokens are rate-limited and logged", function () {
   this.timeout(60_000);

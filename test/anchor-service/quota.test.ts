@@ -20,7 +20,7 @@ import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { IntakeQuotas, quotaLimits } from "../../anchor-service/src/intake/quota.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { govern } from "../../scripts/deploy/consortium.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import type { FloodCounts, FloodInit } from "./flood-client.ts";
 
 type Reply = LightMyRequestResponse;

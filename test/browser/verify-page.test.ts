@@ -17,8 +17,8 @@ import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { launchChromium, type Chromium } from "../../scripts/testing/chromium.ts";
-import { freePort } from "../helpers/anvil.ts";
-import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { freePort } from "../support/anvil.ts";
+import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { forgeLookalikeBundle } from "../security/forgery.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");

@@ -15,8 +15,8 @@ import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/
 import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
 import { seeded, sleep } from "../../scripts/faults/seeded.ts";
 import { startAnchorProcess, type AnchorProcess } from "../../scripts/testing/anchor-process.ts";
-import { freePort } from "../helpers/anvil.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { freePort } from "../support/anvil.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const profile = faultProfile();
 

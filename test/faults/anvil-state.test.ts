@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { dumpStateConsistently } from "../../scripts/faults/anvil-state.ts";
 import { sleep } from "../../scripts/faults/seeded.ts";
-import { startAnvil, type AnvilNode } from "../helpers/anvil.ts";
+import { startAnvil, type AnvilNode } from "../support/anvil.ts";
 
 type Dump = {
   best_block_number: number;

@@ -36,7 +36,7 @@ import {
   quoted,
   uri,
 } from "../../scripts/fuzz/hostile.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();

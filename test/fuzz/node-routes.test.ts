@@ -38,8 +38,8 @@ import {
   quoted,
   uri,
 } from "../../scripts/fuzz/hostile.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../nodes/channels/fixtures.ts";
 
 const RUNS = fuzzRuns(200);

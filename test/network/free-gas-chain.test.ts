@@ -17,8 +17,8 @@ import { overall, verifyOffline, verifyOnline } from "../../common/formats/bundl
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { BESU_ERRORS, startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 
 const MAX_LOGS_RANGE = 3;
 const FREE_GAS = ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"];

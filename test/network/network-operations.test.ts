@@ -24,8 +24,8 @@ import type { NetworkManifest } from "../../scripts/network/besu/generate.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
 import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
 import { GovernError, runGovern } from "../../scripts/network/govern.ts";
-import { freePort, startAnvil, type AnvilNode } from "../helpers/anvil.ts";
-import { recordFor } from "../helpers/consortium-chain.ts";
+import { freePort, startAnvil, type AnvilNode } from "../support/anvil.ts";
+import { recordFor } from "../support/consortium-chain.ts";
 
 const CHAIN_ID = 4243;
 const MAX_LOGS_RANGE = 5;

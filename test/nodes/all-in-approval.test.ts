@@ -11,8 +11,8 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../helpers/institution-node.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;

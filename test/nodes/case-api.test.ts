@@ -14,8 +14,8 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", "court-clerk": "court-clerk-token" } as const;
 const NOW = () => new Date("2026-11-22T02:05:30Z");
@@ -212,7 +212,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   });
 
   it("reports a member's node that cannot be reached (503) or refuses (502), with each source's code", async function () {
-    const { freePort } = await import("../helpers/anvil.ts");
+    const { freePort } = await import("../support/anvil.ts");
     const tryWith = async (url: string) => {
       // the same court member, with another directory entry for branch A
       const other = await createNodeService({

@@ -12,8 +12,8 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../helpers/institution-node.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";
 import { receivingAccountOf } from "../../nodes/src/operations.ts";
 

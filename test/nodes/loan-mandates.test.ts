@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending } from "../helpers/institution-node.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 

@@ -13,8 +13,8 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;

@@ -16,8 +16,8 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../helpers/institution-node.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -333,7 +333,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
       await union.close();
     }
     // with no union node to reach at all, the same
-    const { freePort } = await import("../helpers/anvil.ts");
+    const { freePort } = await import("../support/anvil.ts");
     const stranded = await memberNode("platform", "platform-stranded", { [String(MEMBERS.union)]: `http://127.0.0.1:${await freePort()}` });
     try {
       const unreachable = await stranded.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });

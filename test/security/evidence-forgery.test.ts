@@ -20,7 +20,7 @@ import { TRUST_ANCHOR_PATH, parseTrustAnchor, readTrustAnchor, trustAnchorFinger
 import { overall, verifyOffline, verifyOnline as verifyWithLibrary } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { forgeLookalikeBundle } from "./forgery.fixture.ts";
 
 type Verdict = {

@@ -14,8 +14,8 @@ import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/req
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { digestDb } from "../../scripts/fuzz/harness.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../helpers/consortium-chain.ts";
-import { branchNodeConfig, deployBranchALending } from "../helpers/institution-node.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
 
 type Reply = { statusCode: number; body: string; json(): unknown };

@@ -1,4 +1,4 @@
-// A real lending chain for the indexer tests: the Anvil consortium (test/helpers/consortium-chain.ts)
+// A real lending chain for the indexer tests: the Anvil consortium (test/support/consortium-chain.ts)
 // plus a platform member added through governance, the ledger and dispute resolution deployed
 // with deployLending, and helpers that move chain time to an Asia/Shanghai day (evm_increaseTime +
 // evm_mine), register, disburse, repay, escalate, and anchor and register evidence leaves.
@@ -16,7 +16,7 @@ import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../co
 import { deployLending, govern, type LendingDeployment } from "../../../scripts/deploy/consortium.ts";
 import { ACCOUNT_OF, DEFAULT_LIMITS, serialGenerator, voucherOf, type LoanTerms } from "../../contracts/lending.fixture.ts";
 import { signLoanAgreement } from "../../../common/lending/agreement.ts";
-import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../../helpers/consortium-chain.ts";
+import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../../support/consortium-chain.ts";
 
 export const PLATFORM = 4;
 export const { union: UNION, branchA: BRANCH_A, branchB: BRANCH_B, court: COURT } = MEMBERS;

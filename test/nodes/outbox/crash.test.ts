@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { JsonRpcProvider, Network, keccak256, toUtf8Bytes } from "ethers";
 import type { Wallet } from "ethers";
-import { MEMBERS } from "../../helpers/consortium-chain.ts";
+import { MEMBERS } from "../../support/consortium-chain.ts";
 import { calldataOf, ledgerInterface, loanIdOfEntry, type EnqueueInput, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
 import { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
 import { ACCOUNT, bytes32, disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, startLendingChain, type LendingChain, type Store } from "./fixture.ts";

@@ -1,4 +1,4 @@
-// A real ledger on Anvil for the outbox tests: the demo consortium (test/helpers) plus
+// A real ledger on Anvil for the outbox tests: the demo consortium (test/support) plus
 // JointLoanLedger through deployLending, branch A (member 2, region 330102) with generous limits
 // and branch B (member 3, region 330681) with a small daily disbursement limit, one whitelisted
 // account hash each. Loan terms are built as contracts/test/utils/LendingFixture.sol builds
@@ -14,7 +14,7 @@ import type { Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { deployLending } from "../../../scripts/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../helpers/consortium-chain.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../../nodes/src/outbox/ledger-abi.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import { OutboxSender, type OutboxSenderOptions } from "../../../nodes/src/outbox/sender.ts";

@@ -4,7 +4,7 @@
 // exactly one transaction once the endpoint answers again.
 import { expect } from "chai";
 import { createServer, type Server } from "node:http";
-import { freePort } from "../../helpers/anvil.ts";
+import { freePort } from "../../support/anvil.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import { disburse, memoryOutbox, registerLoan, senderFor, serial, startLendingChain, until, type LendingChain, type Store } from "./fixture.ts";
 

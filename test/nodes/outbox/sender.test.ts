@@ -4,7 +4,7 @@
 // transaction reverts; a serial another flow used on chain.
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { MEMBERS } from "../../helpers/consortium-chain.ts";
+import { MEMBERS } from "../../support/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
 import { ACCOUNT, bytes32, disburse, memoryOutbox, registerLoan, repay, senderFor, serial, startLendingChain, until, type LendingChain, type Store } from "./fixture.ts";
