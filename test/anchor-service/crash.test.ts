@@ -16,7 +16,7 @@ import type { Config } from "../../anchor-service/src/config.ts";
 import { openDb } from "../../anchor-service/src/store/db.ts";
 import { digestKey } from "../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
-import { startAnchorProcess as startServer } from "../../scripts/testing/anchor-process.ts";
+import { startAnchorProcess as startServer } from "../support/anchor-process.ts";
 import { freePort } from "../support/anvil.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 

@@ -16,7 +16,7 @@ import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { launchChromium, type Chromium } from "../../scripts/testing/chromium.ts";
+import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/anvil.ts";
 import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { forgeLookalikeBundle } from "../security/forgery.fixture.ts";

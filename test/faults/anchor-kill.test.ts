@@ -14,7 +14,7 @@ import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
 import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";
 import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
 import { seeded, sleep } from "../../scripts/faults/seeded.ts";
-import { startAnchorProcess, type AnchorProcess } from "../../scripts/testing/anchor-process.ts";
+import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
 import { freePort } from "../support/anvil.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 

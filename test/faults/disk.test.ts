@@ -16,7 +16,7 @@ import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/
 import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
 import { sleep, until } from "../../scripts/faults/seeded.ts";
 import { mountSmallFs, type SmallFs } from "../../scripts/faults/small-fs.ts";
-import { startAnchorProcess, type AnchorProcess } from "../../scripts/testing/anchor-process.ts";
+import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
 import { freePort } from "../support/anvil.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 

@@ -10,7 +10,7 @@ import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import { disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, startLendingChain, type LendingChain } from "./fixture.ts";
 
 function startSender(lc: LendingChain, dir: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
-  const child = spawn(process.execPath, ["scripts/testing/outbox-sender-process.ts"], {
+  const child = spawn(process.execPath, ["test/support/outbox-sender-process.ts"], {
     env: {
       ...process.env,
       OUTBOX_DIR: dir,
