@@ -41,6 +41,18 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_LOAN_DISBURSED: 409,
   /** An early settlement's amount is not what settles the loan today (the amount owed, by part, in details). */
   NODE_ERR_SETTLEMENT_MISMATCH: 409,
+  /** An approval's entrusted payee the node refuses: the borrower's own account under another name. */
+  NODE_ERR_BAD_PAYEE: 422,
+  /** A disbursement names a destination other than the loan's receiving account bound on chain (which account it is, as a salted hash, in details). */
+  NODE_ERR_RECEIVING_ACCOUNT_MISMATCH: 422,
+  /** A disbursement's source is not this funder's own whitelisted settlement account (the ledger's LedgerAccountNotWhitelisted; funder and account in details). */
+  NODE_ERR_ACCOUNT_NOT_WHITELISTED: 422,
+  /** This node's member is not the loan's branch or one of its funders, as the step requires (the loan's funders in details). */
+  NODE_ERR_NOT_FUNDER: 403,
+  /** An income split that does not name exactly the joint loan's funders with shares summing to 10,000 bps (the ledger's LedgerBadIncomeSplit; details). */
+  NODE_ERR_BAD_INCOME_SPLIT: 422,
+  /** A partial prepayment the ledger would refuse: zero, not below the principal outstanding, or an unknown mode (its figures in details). */
+  NODE_ERR_BAD_PREPAYMENT: 422,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
   /** Another member's node is not in this node's directory, or does not answer. */
