@@ -1,6 +1,5 @@
 // The anchor service as a child process (anchor-service/src/server.ts with its ANCHOR_*
 // variables), for tests that kill it: test/anchor-service/crash.test.ts and test/faults/.
-// Kept outside test/ because Hardhat's mocha runner loads every .ts file there as a test file.
 import { type ChildProcess, spawn } from "node:child_process";
 import { ENV, type Config } from "../../anchor-service/src/config.ts";
 

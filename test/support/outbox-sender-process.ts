@@ -1,7 +1,6 @@
-// Child process for test/nodes/outbox/crash-kill.test.ts: kept outside test/ because Hardhat's
-// mocha runner loads every .ts file there as a test file.
-// A node's outbox sender as its own process, for the SIGKILL test (crash-kill.test.ts): opens
-// the LevelDB directory, drains in the background, and is killed at random moments.
+// A node's outbox sender as its own process, for the SIGKILL test (test/nodes/outbox/crash-kill.test.ts):
+// opens the LevelDB directory, drains in the background, and is killed at random moments. It starts
+// only when run as a program: Hardhat's mocha runner also imports every .ts file under test/.
 import { Level } from "level";
 import { Outbox } from "../../nodes/src/outbox/outbox.ts";
 import { OutboxSender } from "../../nodes/src/outbox/sender.ts";
@@ -12,18 +11,20 @@ const env = (name: string): string => {
   return value;
 };
 
-const root = new Level(env("OUTBOX_DIR"));
-await root.open();
-const outbox = new Outbox(root.sublevel("outbox", { valueEncoding: "json" }));
-const sender = new OutboxSender({
-  outbox,
-  rpcUrl: env("OUTBOX_RPC"),
-  chainId: BigInt(env("OUTBOX_CHAIN_ID")),
-  privateKey: env("OUTBOX_KEY"),
-  ledger: env("OUTBOX_LEDGER"),
-  fromBlock: Number(env("OUTBOX_FROM_BLOCK")),
-  pollingMs: 50,
-  retry: { initialMs: 50, maxMs: 400 },
-});
-sender.start();
-process.stdout.write("ready\n");
+if (import.meta.main) {
+  const root = new Level(env("OUTBOX_DIR"));
+  await root.open();
+  const outbox = new Outbox(root.sublevel("outbox", { valueEncoding: "json" }));
+  const sender = new OutboxSender({
+    outbox,
+    rpcUrl: env("OUTBOX_RPC"),
+    chainId: BigInt(env("OUTBOX_CHAIN_ID")),
+    privateKey: env("OUTBOX_KEY"),
+    ledger: env("OUTBOX_LEDGER"),
+    fromBlock: Number(env("OUTBOX_FROM_BLOCK")),
+    pollingMs: 50,
+    retry: { initialMs: 50, maxMs: 400 },
+  });
+  sender.start();
+  process.stdout.write("ready\n");
+}
