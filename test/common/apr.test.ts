@@ -15,17 +15,9 @@ import {
 import { addMonths, dateToDay, dayToDate } from "../../common/lending/dates.ts";
 import { parseYuan } from "../../common/lending/money.ts";
 import { RepaymentMethod, generateSchedule, type Installment } from "../../common/lending/schedule.ts";
+import { expectCode as expectErrorCode } from "../support/expect-error.ts";
 
-function expectCode(fn: () => unknown, code: AprErrorCode, label = ""): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${label}: expected ${code}, nothing thrown`).to.be.instanceOf(AprError);
-  expect((caught as AprError).code, label).to.equal(code);
-}
+const expectCode = (fn: () => unknown, code: AprErrorCode, label = ""): void => void expectErrorCode(fn, AprError, code, label);
 
 /** Newton's method on Σ amount·(1+x)^-period = received; returns the rate per period. */
 function newtonRate(flows: { period: number; amount: number }[], received: number): number {

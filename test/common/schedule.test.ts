@@ -27,19 +27,8 @@ import {
   type ScheduleErrorCode,
   type ScheduleInput,
 } from "../../common/lending/schedule.ts";
+import { expectCode } from "../support/expect-error.ts";
 
-type Coded = { code: string };
-
-function expectCode(fn: () => unknown, cls: new (...args: never[]) => Error, code: string, label = ""): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${label}: expected ${code}, nothing thrown`).to.be.instanceOf(cls);
-  expect((caught as Coded).code, label).to.equal(code);
-}
 
 // Written out independently of divRoundHalfUp: floor((n + d/2) / d) with the half kept exact.
 const roundHalfUp = (n: bigint, d: bigint): bigint => (n * 2n + d) / (d * 2n);

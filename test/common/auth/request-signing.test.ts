@@ -26,13 +26,13 @@ import {
   type RequestToSign,
   type SignOptions,
 } from "../../../common/auth/request-signing.ts";
+import { typesOf } from "../../support/eip712.ts";
+import { expectCode } from "../../support/expect-error.ts";
 
 // ---- Fixtures ---------------------------------------------------------------------------------
 
-const BRANCH_KEY = "0x8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f";
-const PLATFORM_KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
-const branch = new Wallet(BRANCH_KEY);
-const platform = new Wallet(PLATFORM_KEY);
+const branch = new Wallet("0x8da4ef21b864d2cc526dbdb2a120bd2874c36c9d0a1fb7f8c63d7f7a8b41de8f");
+const platform = new Wallet("0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
 
 const CHAIN_ID = 31337n;
 const REGISTRY = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
@@ -65,17 +65,7 @@ function withHeaders(request: ReceivedRequest, changes: ReceivedRequest["headers
   return { ...request, headers: { ...request.headers, ...changes } };
 }
 
-function expectAuthError(fn: () => unknown, code: AuthErrorCode, label = ""): AuthError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${label}: expected ${code}, nothing thrown`).to.be.instanceOf(AuthError);
-  expect((caught as AuthError).code, `${label}: ${(caught as Error).message}`).to.equal(code);
-  return caught as AuthError;
-}
+const expectAuthError = (fn: () => unknown, code: AuthErrorCode, label = ""): AuthError => expectCode(fn, AuthError, code, label);
 
 const sha256Hex = (bytes: Uint8Array): string => `0x${createHash("sha256").update(bytes).digest("hex")}`;
 
@@ -112,15 +102,7 @@ describe("request signing: format", () => {
     expect(bodyHashOf(BODY)).to.equal(bodyHash);
     const recovered = verifyTypedData(
       { name: "JointLedger", version: "1", chainId: 31337, verifyingContract: REGISTRY },
-      {
-        SignedRequest: [
-          { name: "method", type: "string" },
-          { name: "path", type: "string" },
-          { name: "bodyHash", type: "bytes32" },
-          { name: "nonce", type: "uint256" },
-          { name: "expiresAt", type: "uint64" },
-        ],
-      },
+      typesOf("SignedRequest(string method,string path,bytes32 bodyHash,uint256 nonce,uint64 expiresAt)"),
       { method: "POST", path: PATH, bodyHash, nonce: NONCE, expiresAt: NOW + DEFAULT_TTL_SECONDS },
       headers[SIGNATURE_HEADER]!,
     );

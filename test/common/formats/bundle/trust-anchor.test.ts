@@ -17,18 +17,11 @@ import {
   trustAnchorJson,
 } from "../../../../common/formats/bundle/trust-anchor.ts";
 import { sampleTrustAnchor } from "./bundle.fixture.ts";
+import { rejectedBy } from "../../../support/expect-error.ts";
 
 const BUNDLE_MD = new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url);
 
-async function refused(promise: Promise<unknown>): Promise<TrustAnchorError> {
-  try {
-    await promise;
-  } catch (e) {
-    expect(e).to.be.instanceOf(TrustAnchorError);
-    return e as TrustAnchorError;
-  }
-  throw new Error("expected a TrustAnchorError");
-}
+const refused = (promise: Promise<unknown>): Promise<TrustAnchorError> => rejectedBy(promise, TrustAnchorError);
 
 describe("trust anchor", function () {
   describe("schema", function () {

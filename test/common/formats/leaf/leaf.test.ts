@@ -20,6 +20,7 @@ import {
   type LeafErrorCode,
 } from "../../../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../../../common/formats/merkle/rfc9162.ts";
+import { expectCode as expectErrorCode } from "../../../support/expect-error.ts";
 
 const sha256Hex = (...parts: Uint8Array[]): string => {
   const h = createHash("sha256");
@@ -43,16 +44,7 @@ function handEncode(r: EvidenceRecord): Uint8Array {
 /** RFC 9162 leaf hash, by hand. */
 const handLeafHash = (leaf: Uint8Array): string => sha256Hex(Uint8Array.of(0x00), leaf);
 
-function expectCode(fn: () => unknown, code: LeafErrorCode, label = ""): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `${label}: expected ${code}, nothing thrown`).to.be.instanceOf(LeafFormatError);
-  expect((caught as LeafFormatError).code, label).to.equal(code);
-}
+const expectCode = (fn: () => unknown, code: LeafErrorCode, label = ""): void => void expectErrorCode(fn, LeafFormatError, code, label);
 
 const ZERO32 = `0x${"00".repeat(32)}`;
 

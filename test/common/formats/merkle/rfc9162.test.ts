@@ -421,13 +421,18 @@ describe("common/formats/merkle/rfc9162", function () {
   });
 
   describe("verifiers reject what they must", () => {
-    it("inclusion: index >= size, the neighbouring leaf, every other index, other sizes", () => {
-      const wronglyAccepted: string[] = [];
-      let checked = 0;
+    /** `mustFail(ok, what)` for each case a verifier must reject: the tally counts them and keeps those it accepted. */
+    const rejections = () => {
+      const tally = { checked: 0, wronglyAccepted: [] as string[] };
       const mustFail = (ok: boolean, what: string): void => {
-        checked++;
-        if (ok) wronglyAccepted.push(what);
+        tally.checked++;
+        if (ok) tally.wronglyAccepted.push(what);
       };
+      return { mustFail, tally };
+    };
+
+    it("inclusion: index >= size, the neighbouring leaf, every other index, other sizes", () => {
+      const { mustFail, tally } = rejections();
       for (let n = 1; n <= MAX; n++) {
         for (let m = 0; m < n; m++) {
           const proof = inclusionProof(m, n, HASHER);
@@ -447,17 +452,12 @@ describe("common/formats/merkle/rfc9162", function () {
           mustFail(verifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n - 1]!), `root of ${n - 1} for ${m} of ${n}`);
         }
       }
-      expect(wronglyAccepted).to.deep.equal([]);
-      expect(checked).to.be.greaterThan(90_000);
+      expect(tally.wronglyAccepted).to.deep.equal([]);
+      expect(tally.checked).to.be.greaterThan(90_000);
     });
 
     it("consistency: other first sizes, other second sizes, swapped roots, first > second", () => {
-      const wronglyAccepted: string[] = [];
-      let checked = 0;
-      const mustFail = (ok: boolean, what: string): void => {
-        checked++;
-        if (ok) wronglyAccepted.push(what);
-      };
+      const { mustFail, tally } = rejections();
       for (let n = 2; n <= MAX; n++) {
         for (let m = 1; m < n; m++) {
           const proof = consistencyProof(m, n, HASHER);
@@ -472,8 +472,8 @@ describe("common/formats/merkle/rfc9162", function () {
           mustFail(verifyConsistency(m, n, ROOTS[m]!, ROOTS[n]!, []), `empty proof ${m}->${n}`);
         }
       }
-      expect(wronglyAccepted).to.deep.equal([]);
-      expect(checked).to.be.greaterThan(100_000);
+      expect(tally.wronglyAccepted).to.deep.equal([]);
+      expect(tally.checked).to.be.greaterThan(100_000);
     });
 
     it("consistency edge cases: first == 0, first == second, first > second", () => {

@@ -22,13 +22,12 @@ import {
   type ReceiptVerification,
   type SignedReceiptBatch,
 } from "../../../../common/formats/receipt/receipts.ts";
+import { typesOf } from "../../../support/eip712.ts";
 
 // ---- Fixtures ---------------------------------------------------------------------------------
 
-const SERVICE_KEY = "0x6c4f1d8b0b9e0f3c2a7d5e9b1c3a8f0e2d4b6a8c0e1f3a5b7c9d1e3f5a7b9c1d";
-const IMPOSTOR_KEY = "0x2f5e8a1c4b7d0e3f6a9c2b5e8d1f4a7c0b3e6d9f2a5c8b1e4d7f0a3c6b9e2d5f";
-const service = new Wallet(SERVICE_KEY);
-const impostor = new Wallet(IMPOSTOR_KEY);
+const service = new Wallet("0x6c4f1d8b0b9e0f3c2a7d5e9b1c3a8f0e2d4b6a8c0e1f3a5b7c9d1e3f5a7b9c1d");
+const impostor = new Wallet("0x2f5e8a1c4b7d0e3f6a9c2b5e8d1f4a7c0b3e6d9f2a5c8b1e4d7f0a3c6b9e2d5f");
 
 const CHAIN_ID = 31337n;
 const EVIDENCE_LOG = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
@@ -182,16 +181,7 @@ describe("receipts: format", () => {
     });
     const recovered = verifyTypedData(
       { name: "JointLedger Anchor Receipt", version: "1", chainId: 31337, verifyingContract: EVIDENCE_LOG },
-      {
-        ReceiptBatch: [
-          { name: "logId", type: "bytes32" },
-          { name: "firstSequence", type: "uint64" },
-          { name: "count", type: "uint64" },
-          { name: "batchRoot", type: "bytes32" },
-          { name: "receivedAt", type: "uint64" },
-          { name: "maxMergeDelaySeconds", type: "uint32" },
-        ],
-      },
+      typesOf("ReceiptBatch(bytes32 logId,uint64 firstSequence,uint64 count,bytes32 batchRoot,uint64 receivedAt,uint32 maxMergeDelaySeconds)"),
       {
         logId: LOG_ID,
         firstSequence: FIRST_SEQUENCE,
