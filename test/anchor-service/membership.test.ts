@@ -6,7 +6,7 @@
 // for once known.
 import { expect } from "chai";
 import { EvidenceLogClient } from "../../anchor-service/src/chain/evidence-log-client.ts";
-import { TcpProxy } from "../../scripts/faults/tcp-proxy.ts";
+import { TcpProxy } from "../support/faults/tcp-proxy.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

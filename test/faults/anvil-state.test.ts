@@ -1,4 +1,4 @@
-// The chain-rewind fault restarts Anvil from dumpStateConsistently's dump (scripts/faults/anvil-state.ts).
+// The chain-rewind fault restarts Anvil from dumpStateConsistently's dump (test/support/faults/anvil-state.ts).
 // Here, under continuous transactions from two accounts: every dump holds exactly the state of
 // its blocks (each sender's nonce equals its transactions in the dump; no block past the head),
 // the transactions sent while mining was paused are mined afterwards, and an Anvil started from
@@ -8,8 +8,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
-import { dumpStateConsistently } from "../../scripts/faults/anvil-state.ts";
-import { sleep } from "../../scripts/faults/seeded.ts";
+import { dumpStateConsistently } from "../support/faults/anvil-state.ts";
+import { sleep } from "../support/faults/seeded.ts";
 import { startAnvil, type AnvilNode } from "../support/anvil.ts";
 
 type Dump = {

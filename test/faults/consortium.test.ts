@@ -2,7 +2,7 @@
 // anchor service and five institution nodes as child processes), under load: members' documents
 // anchored continuously, and small repayments of a disbursed loan sent through branch B's node.
 //   2. the chain node is killed and restarted from an older state dump (FAULT_CHAIN_REWINDS
-//      times; the dump is taken with mining paused, scripts/faults/anvil-state.ts): the anchor
+//      times; the dump is taken with mining paused, test/support/faults/anvil-state.ts): the anchor
 //      service re-commits the heads the chain lost, branch B's outbox sends again the flows the
 //      chain lost, and at the end every flow is on chain exactly once, every
 //      node's index equals the chain's ledger and every receipted document's bundle verifies;
@@ -19,12 +19,12 @@ import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { NodeApi, NodeApiError } from "../../scripts/demo/node-api.ts";
-import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
-import { dumpStateConsistently } from "../../scripts/faults/anvil-state.ts";
-import { auditServed, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";
-import { openDisbursedLoan } from "../../scripts/faults/loans.ts";
-import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
-import { seeded, sleep, until } from "../../scripts/faults/seeded.ts";
+import { AnchorLoad } from "../support/faults/anchor-load.ts";
+import { dumpStateConsistently } from "../support/faults/anvil-state.ts";
+import { auditServed, waitAllAnchored } from "../support/faults/anchor-audit.ts";
+import { openDisbursedLoan } from "../support/faults/loans.ts";
+import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { seeded, sleep, until } from "../support/faults/seeded.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
 import { NODE_NAMES } from "../../scripts/local/manifest.ts";
 import { DEMO_MEMBERS } from "../../scripts/local/deployment.ts";

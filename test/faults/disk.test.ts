@@ -1,5 +1,5 @@
 // Fault 5: the anchor service's data directory runs out of space, or is read-only. Its LevelDB
-// lives on a small tmpfs of its own (scripts/faults/small-fs.ts; root can write through chmod,
+// lives on a small tmpfs of its own (test/support/faults/small-fs.ts; root can write through chmod,
 // so permission bits cannot simulate this here). With the disk full the service stays up,
 // refuses submissions with 503 ANCHOR_ERR_STORAGE_UNAVAILABLE (no 500, no crash) and still
 // serves what it stored; after a failed write it takes no more writes (/healthz 503) until it
@@ -11,11 +11,11 @@ import { expect } from "chai";
 import type { Wallet } from "ethers";
 import { receiptDomain, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
-import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
-import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";
-import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
-import { sleep, until } from "../../scripts/faults/seeded.ts";
-import { mountSmallFs, type SmallFs } from "../../scripts/faults/small-fs.ts";
+import { AnchorLoad } from "../support/faults/anchor-load.ts";
+import { auditServed, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
+import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { sleep, until } from "../support/faults/seeded.ts";
+import { mountSmallFs, type SmallFs } from "../support/faults/small-fs.ts";
 import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
 import { freePort } from "../support/anvil.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";

@@ -1,5 +1,5 @@
 // Fault 3: the chain's RPC endpoint becomes unreachable under load. The anchor service talks to
-// Anvil through a TCP proxy (scripts/faults/tcp-proxy.ts) that is cut for FAULT_OUTAGE_SECONDS
+// Anvil through a TCP proxy (test/support/faults/tcp-proxy.ts) that is cut for FAULT_OUTAGE_SECONDS
 // (60 in `npm run test:faults`, 8 in `npm test`) — first as a partition (connections hang), as
 // a real network failure looks. Meanwhile intake keeps issuing receipts and /readyz reports the
 // outage (503, chain "unavailable"); after recovery the backlog is anchored: the time from
@@ -17,11 +17,11 @@ import type { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
-import { AnchorLoad } from "../../scripts/faults/anchor-load.ts";
-import { auditServed, auditStored, waitAllAnchored } from "../../scripts/faults/anchor-audit.ts";
-import { faultProfile, printFigures } from "../../scripts/faults/profile.ts";
-import { sleep, until } from "../../scripts/faults/seeded.ts";
-import { TcpProxy, type CutMode } from "../../scripts/faults/tcp-proxy.ts";
+import { AnchorLoad } from "../support/faults/anchor-load.ts";
+import { auditServed, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
+import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { sleep, until } from "../support/faults/seeded.ts";
+import { TcpProxy, type CutMode } from "../support/faults/tcp-proxy.ts";
 import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
 import { freePort } from "../support/anvil.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";

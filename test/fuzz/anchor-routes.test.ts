@@ -1,4 +1,4 @@
-// Route fuzzing of the anchor service (scripts/fuzz/harness.ts): every HTTP route driven through
+// Route fuzzing of the anchor service (test/support/fuzz/harness.ts): every HTTP route driven through
 // app.inject() with fast-check-generated hostile requests over a real chain (Anvil) and a real
 // LevelDB directory. Per request: no 5xx, no crash, a catalogued error code on every 4xx, and
 // nothing written by a rejected request. Signed submissions are signed correctly over their
@@ -19,7 +19,7 @@ import QRCode from "qrcode";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
+import { formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, type FuzzTarget, type RouteFuzz, type RouteStats } from "../support/fuzz/harness.ts";
 import {
   arrayText,
   badHash,
@@ -35,7 +35,7 @@ import {
   queryString,
   quoted,
   uri,
-} from "../../scripts/fuzz/hostile.ts";
+} from "../support/fuzz/hostile.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const RUNS = fuzzRuns(200);

@@ -1,4 +1,4 @@
-// Route fuzzing of the institution node (scripts/fuzz/harness.ts): every route of
+// Route fuzzing of the institution node (test/support/fuzz/harness.ts): every route of
 // nodes/src/http/app.ts driven through app.inject() with fast-check-generated hostile requests,
 // over a real chain (Anvil), a real anchor service listening on a port and a real LevelDB
 // directory. Per request: no 5xx, no crash, a catalogued error code on every 4xx, and nothing
@@ -21,7 +21,7 @@ import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/req
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../../scripts/fuzz/harness.ts";
+import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../support/fuzz/harness.ts";
 import {
   arrayText,
   badHash,
@@ -37,7 +37,7 @@ import {
   queryString,
   quoted,
   uri,
-} from "../../scripts/fuzz/hostile.ts";
+} from "../support/fuzz/hostile.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../nodes/channels/fixtures.ts";

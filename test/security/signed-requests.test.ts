@@ -13,7 +13,7 @@ import type { Wallet } from "ethers";
 import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { digestDb } from "../../scripts/fuzz/harness.ts";
+import { digestDb } from "../support/fuzz/harness.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";

@@ -5,14 +5,14 @@
 // publish the same one); no leaf is stored twice; the digest index holds exactly the stored
 // records; no head is left lost.
 import { JsonRpcProvider, type Provider } from "ethers";
-import type { Receipt, ReceiptDomain } from "../../common/formats/receipt/receipts.ts";
-import { verifyReceipt } from "../../common/formats/receipt/receipts.ts";
-import { parseBundle } from "../../common/formats/bundle/bundle.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, loadTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
-import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
-import { openDb } from "../../anchor-service/src/store/db.ts";
-import { digestKey } from "../../anchor-service/src/store/keys.ts";
-import { RecordStore } from "../../anchor-service/src/store/records.ts";
+import type { Receipt, ReceiptDomain } from "../../../common/formats/receipt/receipts.ts";
+import { verifyReceipt } from "../../../common/formats/receipt/receipts.ts";
+import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, loadTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../../common/formats/bundle/trust-anchor.ts";
+import { overall, verifyOnline } from "../../../common/formats/bundle/verify.ts";
+import { openDb } from "../../../anchor-service/src/store/db.ts";
+import { digestKey } from "../../../anchor-service/src/store/keys.ts";
+import { RecordStore } from "../../../anchor-service/src/store/records.ts";
 import { until } from "./seeded.ts";
 
 export type ServedAudit = {

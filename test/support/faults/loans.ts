@@ -5,10 +5,10 @@
 // scenarios then send many small repayments against it: each one a fund flow through the
 // branch node's outbox.
 import { JsonRpcProvider } from "ethers";
-import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
-import { authorizationLetter, huinongApplication, newBorrower } from "../demo/borrowers.ts";
-import { NodeApi } from "../demo/node-api.ts";
-import type { ConsortiumManifest } from "../local/manifest.ts";
+import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
+import { authorizationLetter, huinongApplication, newBorrower } from "../../../scripts/demo/borrowers.ts";
+import { NodeApi } from "../../../scripts/demo/node-api.ts";
+import type { ConsortiumManifest } from "../../../scripts/local/manifest.ts";
 
 export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {
   const branch = manifest.nodes.branchB;

@@ -3,7 +3,7 @@
 // — killed, restarting, cut off from its chain. Every receipt a client gets is kept: that is
 // what the service promised and what the audit (anchor-audit.ts) checks afterwards.
 import { createHash, randomBytes } from "node:crypto";
-import type { Receipt } from "../../common/formats/receipt/receipts.ts";
+import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
 import { sleep } from "./seeded.ts";
 
 /** Signed-request headers for `body`, as client number `client` (clients may be different members). */
