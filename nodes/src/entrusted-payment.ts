@@ -80,7 +80,7 @@ export class ReceivingAccounts {
 export type DisbursementCheckDeps = {
   memberId: number;
   consortiumKey: Uint8Array;
-  accounts: ReceivingAccounts;
+  accounts: Pick<ReceivingAccounts, "get">;
   /** eth_call on the ledger. */
   call: (data: string) => Promise<string>;
 };

@@ -1,7 +1,7 @@
 // What the node's API does, as plain methods over injected dependencies: applications (convert,
 // route, store encrypted), consent and credit queries (anchored evidence), the indexed ledger,
 // reconciliation, the credit-reporting file and documents. Handlers in http/app.ts call these.
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
@@ -32,7 +32,8 @@ import { ledgerInterface, type OutboxEntry, type SettleArgs } from "./outbox/ent
 import { modelLedgerDigest } from "./indexer/ledger-digest.ts";
 import type { Cursor } from "./indexer/indexer.ts";
 import type { PeerNodes } from "./peers.ts";
-import { accountHashOf, borrowerKeyOf } from "./privacy/borrower-key.ts";
+import { borrowerKeyOf } from "./privacy/borrower-key.ts";
+import { bindReceivingAccount, checkDisbursement, receivingAccountOf, type EntrustedPayee, type ReceivingAccounts } from "./entrusted-payment.ts";
 import { maskApplication } from "./privacy/mask.ts";
 import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
 import { reconcileOffLoop } from "./reconcile/off-thread.ts";
@@ -66,6 +67,10 @@ export type OperationsDeps = {
   now?: () => Date;
   /** How long a cancellation waits for the chain's answer before NODE_ERR_OUTBOX_PENDING (default 60 s). */
   chainWriteTimeoutMs?: number;
+  /** Which account each loan this node approved or agreed to pays (entrusted-payment.ts); absent: not kept. */
+  receiving?: ReceivingAccounts;
+  /** More of one loan's API output, each from its own module (receiving account, income split, prepayments). */
+  loanDetails?: Array<(loan: Loan) => Promise<Record<string, unknown>>>;
 };
 
 /** A loan as the ledger's `loan(loanId)` view states it (the fields the node's checks read). */
@@ -281,7 +286,7 @@ export class NodeOperations {
    * Approve an application: anchor the signed contract as evidence, build the schedule, and
    * register the loan on chain through the outbox (serial = the platform's application id).
    */
-  async approveLoan(actor: Actor, input: { applicationId: string; contractBase64: string; consentLeafHash: string; platformShareBps: number; startDate: string }) {
+  async approveLoan(actor: Actor, input: { applicationId: string; contractBase64: string; consentLeafHash: string; platformShareBps: number; startDate: string; entrustedPayee?: EntrustedPayee }) {
     const stored = await this.deps.applications.get(input.applicationId);
     const { application } = stored;
     if (stored.assignedBranch !== this.deps.memberId) {
@@ -310,6 +315,8 @@ export class NodeOperations {
     // every fee goes on chain with the loan, and the all-in cost is capped there: refuse here first, with the figure
     const fees = chainFeesOf(application.loan.fees, schedule.length);
     const allInApr = await this.#allInAprWithinCap(application.loan, schedule, fees, dateToDay(input.startDate));
+    // the borrower's own account, or the entrusted payee the approval names (受托支付)
+    const receiving = bindReceivingAccount(this.deps.consortiumKey, applicationSerial, application.borrower.bankAccount, input.entrustedPayee);
     // the ledger's `platform` is the platform that brought the loan; an application credited to a
     // member of another kind (the union's or this branch's own) has none, and no co-funder
     const viaPlatform = application.platformMemberId !== this.deps.memberId && (await this.#kindOf(application.platformMemberId)) === PLATFORM;
@@ -347,11 +354,11 @@ export class NodeOperations {
       fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
       contractLeaf,
       consentLeaf: input.consentLeafHash,
-      // bound on chain: every funder's disbursement goes to the borrower's own account
-      receivingAccount: receivingAccountOf(this.deps.consortiumKey, applicationSerial, application.borrower.bankAccount),
+      // bound on chain: every funder's disbursement goes to this account and nowhere else
+      receivingAccount: receiving.receivingAccount,
     };
     // a co-funder must agree on chain to exactly these terms: the platform's node signs them
-    const platformAgreement = funders.length === 2 ? await this.#platformAgreement(platform, application.applicationId, terms) : "0x";
+    const platformAgreement = funders.length === 2 ? await this.#platformAgreement(platform, application.applicationId, terms, input.entrustedPayee) : "0x";
     // anchored first, stored after: an anchoring that fails leaves no contract behind (an anchored
     // leaf whose store then fails is a salted hash nothing refers to: no loan is registered)
     const [contractReceipt] = await this.deps.anchor([contractRecord]);
@@ -360,15 +367,16 @@ export class NodeOperations {
     }
     await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
     const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } } as never);
-    return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr };
+    await this.deps.receiving?.record({ loanId, applicationSerial, ...receiving });
+    return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr, receiving };
   }
 
   /** The platform's signed agreement to a joint loan's `terms`, from its node (loan-agreement.ts). */
-  async #platformAgreement(platform: number, platformApplicationId: string, terms: LoanTermsForAgreement): Promise<string> {
+  async #platformAgreement(platform: number, platformApplicationId: string, terms: LoanTermsForAgreement, entrustedPayee: EntrustedPayee | undefined): Promise<string> {
     if (this.deps.peers.urlOf(platform) === undefined) {
       throw nodeError("NODE_ERR_NO_PLATFORM_NODE", `a joint loan needs platform ${platform}'s agreement from its node, which this node's directory (NODE_DIRECTORY) does not list; approve it with platformShareBps 0, or list the node`);
     }
-    const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(platform, "POST", "/v1/loan-agreements", { applicationId: platformApplicationId, terms: termsToJson(terms) });
+    const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(platform, "POST", "/v1/loan-agreements", { applicationId: platformApplicationId, terms: termsToJson(terms), ...(entrustedPayee === undefined ? {} : { entrustedPayee }) });
     const signature = reply?.platformAgreement;
     if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
       throw nodeError("NODE_ERR_PEER_REFUSED", `member ${platform}'s node answered without an agreement signature`, { member: platform, status: 200, code: null });
@@ -381,15 +389,18 @@ export class NodeOperations {
    * branch's operations key; signed back only for the loan of an application this node
    * submitted, built exactly as the branch must build it (loan-agreement.ts).
    */
-  async agreeToLoan(request: SignedNodeRequest | SignedHeaders, body: { applicationId: string; terms: LoanTermsJson }) {
+  async agreeToLoan(request: SignedNodeRequest | SignedHeaders, body: { applicationId: string; terms: LoanTermsJson; entrustedPayee?: EntrustedPayee }) {
     if ((await this.#activeMembers()).kindOf.get(this.deps.memberId) !== PLATFORM) {
       throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a platform's node agrees to co-fund loans; this node is member ${this.deps.memberId}`);
     }
     const { memberId: branch } = await this.#verifyMemberRequest(request, BRANCH);
     const stored = await this.deps.applications.getSubmitted(body.applicationId);
     const terms = termsFromJson(body.terms);
-    checkAgreementTerms(stored, terms, this.deps.memberId, branch, receivingAccountOf(this.deps.consortiumKey, terms.applicationSerial, stored.application.borrower.bankAccount));
+    // the platform's share goes to the borrower's own account, or to the entrusted payee the branch names here
+    const receiving = bindReceivingAccount(this.deps.consortiumKey, terms.applicationSerial, stored.application.borrower.bankAccount, body.entrustedPayee);
+    checkAgreementTerms(stored, terms, this.deps.memberId, branch, receiving.receivingAccount);
     const platformAgreement = await signLoanAgreement(this.deps.signer, await this.deps.chainId(), await this.deps.ledger.getAddress(), terms);
+    await this.deps.receiving?.record({ loanId: loanIdOf(terms.originator, terms.applicationSerial), applicationSerial: terms.applicationSerial, ...receiving });
     return { platformAgreement };
   }
 
@@ -425,7 +436,12 @@ export class NodeOperations {
   }
 
   /** Record a disbursement, repayment or early settlement: anchor its voucher, then write it through the outbox. */
-  async fundFlow(actor: Actor, loanId: string, input: { type: "disbursement" | "repayment" | "settlement"; serial: string; amountFen: bigint; accountHash?: string }) {
+  async fundFlow(actor: Actor, loanId: string, input: { type: "disbursement" | "repayment" | "settlement"; serial: string; amountFen: bigint; accountHash?: string; toAccount?: string }) {
+    // money leaves this funder's own settlement account for the loan's bound receiving account only
+    const paidTo =
+      input.type === "disbursement"
+        ? (await checkDisbursement({ memberId: this.deps.memberId, consortiumKey: this.deps.consortiumKey, accounts: this.#receiving(), call: (data) => this.#ledgerCall(data) }, loanId, { accountHash: input.accountHash!, ...(input.toAccount === undefined ? {} : { toAccount: input.toAccount }) })).paidTo
+        : undefined;
     const voucher = { type: input.type, serial: input.serial, loanId: loanId.toLowerCase(), amountFen: input.amountFen.toString(), member: this.deps.memberId, recordedBy: actor.userId };
     const voucherBytes = Buffer.from(JSON.stringify(voucher));
     const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
@@ -438,7 +454,16 @@ export class NodeOperations {
     await this.deps.documents.put({ kind: "voucher", bytes: voucherBytes, loanId: loanId.toLowerCase(), owner: this.deps.memberId, meta: { serial: input.serial } });
     await this.deps.anchor([{ kind: EvidenceKind.FundFlowVoucher, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId.toLowerCase() }]);
     const entry = await this.deps.outbox.enqueue(flow as never);
-    return { serial: input.serial, voucher: digest, outbox: entry };
+    return { serial: input.serial, voucher: digest, outbox: entry, ...(paidTo === undefined ? {} : { paidTo }) };
+  }
+
+  /** Receiving records (an empty store when none is configured: nothing approved here is known). */
+  #receiving(): Pick<ReceivingAccounts, "get"> {
+    return this.deps.receiving ?? { get: async () => undefined };
+  }
+
+  async #ledgerCall(data: string): Promise<string> {
+    return this.deps.ledger.runner!.provider!.call({ to: await this.deps.ledger.getAddress(), data });
   }
 
   /** The loan as the ledger states it now; NODE_ERR_UNKNOWN_LOAN if it has none. */
@@ -578,9 +603,10 @@ export class NodeOperations {
     const loan = await this.deps.model.loan(loanId.toLowerCase());
     if (loan === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${loanId} in this node's index (yet)`);
     const allInAprBps = await this.#loanAllInApr(loan);
-    if (loan.settled === undefined) return { ...loan, allInAprBps };
+    const details = Object.assign({}, ...(await Promise.all((this.deps.loanDetails ?? []).map((detail) => detail(loan))))) as Record<string, unknown>;
+    if (loan.settled === undefined) return { ...loan, allInAprBps, ...details };
     const flow = (await this.deps.model.flowsByLoan(loan.loanId)).find((f) => f.type === "repayment" && f.txHash === loan.settled!.txHash);
-    return { ...loan, allInAprBps, settlement: flow === undefined || flow.type !== "repayment" ? null : { serial: flow.serial, date: flow.date, amountFen: flow.amountFen, penaltyFen: flow.penaltyFen, interestFen: flow.interestFen, principalFen: flow.principalFen, txHash: flow.txHash } };
+    return { ...loan, allInAprBps, ...details, settlement: flow === undefined || flow.type !== "repayment" ? null : { serial: flow.serial, date: flow.date, amountFen: flow.amountFen, penaltyFen: flow.penaltyFen, interestFen: flow.interestFen, principalFen: flow.principalFen, txHash: flow.txHash } };
   }
 
   /** The all-in APR of a registered loan from its schedule on chain and its indexed fees (cached: neither changes). */
@@ -805,13 +831,5 @@ export class NodeOperations {
   }
 }
 
-/**
- * The salted hash of a loan's receiving account (the borrower's bank account in its application):
- * SHA-256(salt ‖ digits) with a salt every member derives alike from the consortium key and the
- * application serial, so the branch that registers and the platform that agrees compute the same
- * value, and the chain learns nothing enumerable about the account.
- */
-export function receivingAccountOf(consortiumKey: Uint8Array, applicationSerial: string, bankAccount: string): string {
-  const salt = createHmac("sha256", consortiumKey).update(`JointLedger.receiving-account.v1:${applicationSerial.toLowerCase()}`, "utf8").digest();
-  return accountHashOf(salt, bankAccount);
-}
+// where the salted receiving-account hash is computed now; kept exported here for existing callers
+export { receivingAccountOf };

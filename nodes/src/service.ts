@@ -26,6 +26,7 @@ import { Keeper } from "./keeper/keeper.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
 import { MandateOperations } from "./mandates.ts";
 import { BranchLimitsOperations } from "./branch-limits.ts";
+import { ReceivingAccounts } from "./entrusted-payment.ts";
 import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
@@ -125,6 +126,8 @@ export async function createNodeService(options: NodeServiceOptions) {
   });
 
   const ledger = new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider);
+  // which account each loan approved or agreed to here pays (受托支付 or the borrower's own)
+  const receiving = new ReceivingAccounts(sublevel("receiving-accounts", "json"));
   const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
   const ops = new NodeOperations({
     memberId: config.memberId,
@@ -143,6 +146,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     peers,
     cursor: () => indexer.cursor(),
     nonces: sublevel("request-nonces", "utf8"),
+    receiving,
+    loanDetails: [async (loan) => ({ receiving: await receiving.view(loan.loanId) })],
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // any node may run the keeper: it previews escalate as this member and writes through the outbox
