@@ -11,7 +11,7 @@ import path from "node:path";
 import { type Wallet, encryptKeystoreJson } from "ethers";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { deployLending } from "../../scripts/deploy/consortium.ts";
-import { NodeApi } from "../../scripts/demo/node-api.ts";
+import { NodeApi } from "../../nodes/client/node-api.ts";
 import { ServiceProcess, httpReady } from "../../scripts/local/service-process.ts";
 import { nodeUsers } from "../../scripts/local/services.ts";
 import { freePort } from "../../test/support/anvil.ts";

@@ -16,8 +16,8 @@ import { type LoanTermsForAgreement, signLoanAgreement } from "../../common/lend
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
-import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../scripts/demo/borrowers.ts";
-import type { NodeApi, OutboxEntryView } from "../../scripts/demo/node-api.ts";
+import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
+import type { NodeApi, OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { latency } from "../report/stats.ts";
 import type { CeilingPhase, LoanOp, LoanResult, NodePhase } from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";

@@ -18,10 +18,10 @@ import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { splitByShares } from "../../common/lending/allocation.ts";
 import type { ConsortiumManifest, NodeName } from "../local/manifest.ts";
 import { NODE_NAMES } from "../local/manifest.ts";
-import { authorizationLetter, huinongApplication, jiedaibaoApplication, maskedAccount, newBorrower, personalData, rongyitongApplication, type Borrower } from "./borrowers.ts";
+import { authorizationLetter, huinongApplication, jiedaibaoApplication, maskedAccount, newBorrower, personalData, rongyitongApplication, type Borrower } from "../../nodes/client/borrowers.ts";
 import { chainLedgerDigest } from "./chain-digest.ts";
 import { CoreBanking } from "./core-banking.ts";
-import { NodeApi, NodeApiError, sleep } from "./node-api.ts";
+import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
 
 export type ScenarioHooks = {
   /** Before scenario (a)'s repayments are submitted to branch A. */

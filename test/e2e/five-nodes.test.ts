@@ -16,7 +16,7 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { DISPUTE_RESOLUTION_ABI } from "../../nodes/src/outbox/dispute-abi.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
 import { NODE_NAMES } from "../../scripts/local/manifest.ts";
-import { NodeApi, NodeApiError, type OutboxEntryView } from "../../scripts/demo/node-api.ts";
+import { NodeApi, NodeApiError, type OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { runScenarios, type DemoResult } from "../../scripts/demo/scenarios.ts";
 
 const REPAYMENT_RECEIVED = topicOf("RepaymentReceived(bytes32,bytes32,bytes32,uint256,uint256,uint256)");

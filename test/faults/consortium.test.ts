@@ -18,7 +18,7 @@ import { Interface, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethe
 import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
-import { NodeApi, NodeApiError } from "../../scripts/demo/node-api.ts";
+import { NodeApi, NodeApiError } from "../../nodes/client/node-api.ts";
 import { AnchorLoad } from "../support/faults/anchor-load.ts";
 import { dumpStateConsistently } from "../support/faults/anvil-state.ts";
 import { auditServed, waitAllAnchored } from "../support/faults/anchor-audit.ts";

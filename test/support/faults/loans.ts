@@ -6,8 +6,8 @@
 // branch node's outbox.
 import { JsonRpcProvider } from "ethers";
 import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
-import { authorizationLetter, huinongApplication, newBorrower } from "../../../scripts/demo/borrowers.ts";
-import { NodeApi } from "../../../scripts/demo/node-api.ts";
+import { authorizationLetter, huinongApplication, newBorrower } from "../../../nodes/client/borrowers.ts";
+import { NodeApi } from "../../../nodes/client/node-api.ts";
 import type { ConsortiumManifest } from "../../../scripts/local/manifest.ts";
 
 export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {

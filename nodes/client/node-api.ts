@@ -1,6 +1,7 @@
-// A small client for one institution node's back-office API over real HTTP (fetch), with the
-// demo user tokens from the consortium manifest; errors carry the node's stable error code.
-import type { NodeName, Role } from "../local/manifest.ts";
+// A small client for one institution node's back-office API over real HTTP (fetch), with a bearer
+// token per role; errors carry the node's stable error code. Used by the demo, the benchmark and
+// the tests, which all drive nodes as their back-office users would.
+import type { Role } from "../src/actor.ts";
 
 export class NodeApiError extends Error {
   readonly status: number;
@@ -18,11 +19,12 @@ export class NodeApiError extends Error {
 export type OutboxEntryView = { serial: string; kind: string; state: "queued" | "sent" | "confirmed" | "failed"; blockNumber?: number; txHash?: string; failure?: { code: string; args: unknown[] }; lastError?: string };
 
 export class NodeApi {
-  readonly name: NodeName;
+  /** The node's name in messages (the local consortium's `union`, `branchA`, …). */
+  readonly name: string;
   readonly url: string;
   readonly tokens: Partial<Record<Role, string>>;
 
-  constructor(name: NodeName, url: string, tokens: Partial<Record<Role, string>>) {
+  constructor(name: string, url: string, tokens: Partial<Record<Role, string>>) {
     this.name = name;
     this.url = url.replace(/\/$/, "");
     this.tokens = tokens;
@@ -42,7 +44,7 @@ export class NodeApi {
 
   async request<T>(method: string, path: string, role: Role, body?: { type: string; text: string }): Promise<T> {
     const token = this.tokens[role];
-    if (token === undefined) throw new Error(`the manifest has no ${role} token for the ${this.name} node`);
+    if (token === undefined) throw new Error(`no ${role} token for the ${this.name} node`);
     const response = await fetch(`${this.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": body.type }) },

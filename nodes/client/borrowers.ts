@@ -1,9 +1,9 @@
-// Synthetic borrowers for the demo (never real people): a resident ID of the given region with a
+// Synthetic borrowers for the demo, the benchmark and the tests (never real people): a resident ID of the given region with a
 // valid GB 11643 check digit, a mobile number, a Luhn-valid bank card, a common name; fresh for
 // every run, so repeated runs on one chain never hit one borrower's consortium-wide limit. And
 // each platform's application in its own channel format (nodes/src/channels).
 import { createHash, randomInt } from "node:crypto";
-import { residentIdCheckDigit } from "../../nodes/src/channels/identity.ts";
+import { residentIdCheckDigit } from "../src/channels/identity.ts";
 
 export type Borrower = { name: string; idNumber: string; phone: string; bankAccount: string; regionCode: number };
 
