@@ -1,37 +1,44 @@
-// The hand-kept ABIs in common/chain/abi.ts must match the compiled contracts exactly: every
-// fragment must exist in the artifact with the same signature and outputs.
+// The generated chain layer (common/chain/generated) is what regenerating it from today's build
+// artifacts and Solidity sources writes, file for file: a contract change without
+// `npm run chain:types` fails here. And the generated handles decode real calls and reverts.
 import { expect } from "chai";
-import { Interface } from "ethers";
 import { readFile } from "node:fs/promises";
-import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI } from "../../common/chain/abi.ts";
+import { GENERATED_DIR, generateToMemory, readTree } from "../../../common/chain/generate.ts";
+import { CONTRACTS, DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import { LOAN_STATES, LoanState, MEMBER_KINDS, MemberKind } from "../../../common/chain/generated/enums.ts";
+import { decodeRevertData, toJson } from "../../../common/chain/revert.ts";
 
-async function artifactInterface(path: string, name: string): Promise<Interface> {
-  const artifact = JSON.parse(await readFile(`artifacts/contracts/${path}/${name}.json`, "utf8")) as { abi: unknown[] };
-  return new Interface(artifact.abi as never);
-}
+describe("common/chain: the generated chain layer", function () {
+  this.timeout(60_000);
 
-describe("hand-kept ABIs match the compiled contracts", function () {
-  const cases: Array<[string, string, readonly string[]]> = [
-    ["evidence/EvidenceLog.sol", "EvidenceLog", EVIDENCE_LOG_ABI],
-    ["consortium/ConsortiumRegistry.sol", "ConsortiumRegistry", CONSORTIUM_REGISTRY_ABI],
-    ["evidence/EvidenceRegistry.sol", "EvidenceRegistry", EVIDENCE_REGISTRY_ABI],
-  ];
-  for (const [path, name, abi] of cases) {
-    it(`${name}: every fragment exists with the same signature and outputs`, async function () {
-      const compiled = await artifactInterface(path, name);
-      const mine = new Interface(abi as never);
-      mine.forEachFunction((f) => {
-        const theirs = compiled.getFunction(f.selector);
-        expect(theirs, `${name}.${f.format()}`).to.not.equal(null);
-        expect(theirs!.outputs.map((o) => o.format()), f.format()).to.deep.equal(f.outputs.map((o) => o.format()));
-      });
-      mine.forEachEvent((e) => {
-        const theirs = compiled.getEvent(e.topicHash);
-        expect(theirs, e.format()).to.not.equal(null);
-        // the topic hash ignores `indexed`; compare it too (ethers: null in human-readable ABIs, false in JSON)
-        expect(theirs!.inputs.map((i) => i.indexed === true), e.format()).to.deep.equal(e.inputs.map((i) => i.indexed === true));
-      });
-      mine.forEachError((e) => expect(compiled.getError(e.selector), e.format()).to.not.equal(null));
-    });
-  }
+  it("is what `npm run chain:types` generates from the current build (run it after a contract change)", async function () {
+    const [committed, fresh] = await Promise.all([readTree(GENERATED_DIR), generateToMemory()]);
+    expect([...committed.keys()].sort(), "generated files").to.deep.equal([...fresh.keys()].sort());
+    for (const [path, text] of fresh) expect(committed.get(path) === text, `${path} is stale: run npm run chain:types`).to.equal(true);
+  });
+
+  it("covers every deployable contract's ABI exactly as compiled", async function () {
+    for (const contract of Object.values(CONTRACTS)) {
+      const artifact = JSON.parse(await readFile(`artifacts/${contract.source}/${contract.name}.json`, "utf8")) as { abi: unknown };
+      expect(contract.abi, contract.name).to.deep.equal(artifact.abi);
+    }
+  });
+
+  it("numbers the enums as Solidity does", function () {
+    expect(LOAN_STATES[LoanState.Cancelled]).to.equal("Cancelled");
+    expect(LoanState).to.deep.equal({ None: 0, Registered: 1, Active: 2, Settled: 3, Cancelled: 4 });
+    expect(MEMBER_KINDS[MemberKind.Court]).to.equal("Court");
+    expect(Object.isFrozen(MemberKind)).to.equal(true);
+  });
+
+  it("decodes a custom error to its name and arguments, from any contract's interface", function () {
+    const loanId = `0x${"ab".repeat(32)}`;
+    const data = JointLoanLedger.interface.encodeErrorResult("LedgerWrongState", [loanId, 3]);
+    expect(decodeRevertData(data)).to.deep.equal({ name: "LedgerWrongState", args: [loanId, "3"], signature: "LedgerWrongState(bytes32,uint8)" });
+    // a ledger error met through DisputeResolution decodes with the ledger's interface in the list
+    expect(decodeRevertData(data, [DisputeResolution.interface])).to.equal(undefined);
+    expect(decodeRevertData(data, [DisputeResolution.interface, JointLoanLedger.interface])?.name).to.equal("LedgerWrongState");
+    expect(decodeRevertData("0xdeadbeef")).to.equal(undefined);
+    expect(toJson([1n, ["x", true]])).to.deep.equal(["1", ["x", true]]);
+  });
 });
