@@ -359,7 +359,7 @@ function report(r: {
   if (runOthers !== undefined) lines.push(`- Other processes on the machine used ${fmt(runOthers, 2)} cores on average over the whole run.`);
   if (gas !== undefined) {
     lines.push("");
-    lines.push(`## Gas (measured on this Anvil${gas.hardfork === undefined ? "" : `, hardfork ${gas.hardfork}`}; scenarios from scripts/gas/commit-head.ts)`);
+    lines.push(`## Gas (measured on this Anvil${gas.hardfork === undefined ? "" : `, hardfork ${gas.hardfork}`}; scenarios from scripts/ops/gas/commit-head.ts)`);
     lines.push("");
     lines.push("| scenario | leaves in head | gas | gas per leaf |");
     lines.push("|---|---|---|---|");

@@ -1,13 +1,13 @@
 // Gas per anchored leaf on the benchmark's Anvil chain: EvidenceLog.commitHead measured with the
-// same scenario code as `npm run gas:snapshot` (scripts/gas/commit-head.ts) at batch sizes of
+// same scenario code as `npm run gas:snapshot` (scripts/ops/gas/commit-head.ts) at batch sizes of
 // 100, 1,000 and 10,000 leaves appended between heads, against two "one record per transaction"
 // alternatives: a size-1 head per document, and a plain transaction that carries the 224-byte
 // leaf as calldata (21,000 + calldata, no contract at all: a lower bound for any per-document
 // transaction).
 import type { Contract, JsonRpcProvider, Wallet } from "ethers";
 import { ContractFactory, NonceManager } from "ethers";
-import { measureCommitHeadGas, type CommitScenario } from "../scripts/gas/commit-head.ts";
-import { loadArtifact } from "../scripts/deploy/consortium.ts";
+import { measureCommitHeadGas, type CommitScenario } from "../scripts/ops/gas/commit-head.ts";
+import { loadArtifact } from "../scripts/ops/deploy/consortium.ts";
 
 export type GasRow = { name: string; leaves: number; logSize: number; gas: number; gasPerLeaf: number };
 export type GasResult = { rows: GasRow[]; plainTx: { gas: number; calldataBytes: number; zeroBytes: number }; hardfork: string | undefined };

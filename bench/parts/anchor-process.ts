@@ -2,7 +2,7 @@
 // an operator sets (production defaults otherwise), on a chain from startConsortiumChain.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ServiceProcess, httpReady } from "../../scripts/local/service-process.ts";
+import { ServiceProcess, httpReady } from "../../scripts/ops/local/service-process.ts";
 import { freePort } from "../../test/support/anvil.ts";
 import { UNION_LOG, type ConsortiumChain } from "../../test/support/consortium-chain.ts";
 

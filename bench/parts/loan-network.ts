@@ -1,7 +1,7 @@
 // The loan benchmark's consortium: a real Anvil with every contract (startConsortiumChain +
 // deployLending), and the anchor service, the union's, branch A's and the platform's nodes, each
 // its own process started from its entry point with the ANCHOR_* / NODE_* variables an operator
-// sets (as scripts/local/services.ts does), logging to files in a temporary directory. The nodes
+// sets (as scripts/ops/local/services.ts does), logging to files in a temporary directory. The nodes
 // know each other (NODE_DIRECTORY): the platform's node submits its applications to the union's,
 // which forwards them to branch A, and branch A asks the platform's node to agree to each joint loan.
 import { randomBytes } from "node:crypto";
@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type Wallet, encryptKeystoreJson } from "ethers";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
-import { deployLending } from "../../scripts/deploy/consortium.ts";
+import { deployLending } from "../../scripts/ops/deploy/consortium.ts";
 import { NodeApi } from "../../nodes/client/node-api.ts";
-import { ServiceProcess, httpReady } from "../../scripts/local/service-process.ts";
-import { nodeUsers } from "../../scripts/local/services.ts";
+import { ServiceProcess, httpReady } from "../../scripts/ops/local/service-process.ts";
+import { nodeUsers } from "../../scripts/ops/local/services.ts";
 import { freePort } from "../../test/support/anvil.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../test/support/consortium-chain.ts";
 import { HOST, REPO_ROOT, anchorProcess } from "./anchor-process.ts";

@@ -7,7 +7,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { formatYuan } from "../../common/lending/money.ts";
-import type { NodeName } from "../local/manifest.ts";
+import type { NodeName } from "../ops/local/manifest.ts";
 
 export type BookedFlow = { serial: string; loanId: string; type: "disbursement" | "repayment"; amountFen: string; valueDate: string; accountMasked: string };
 

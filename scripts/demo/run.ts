@@ -10,7 +10,7 @@ import { JsonRpcProvider } from "ethers";
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
 import { loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
 import { type CheckResult, overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
-import { readManifest } from "../local/manifest.ts";
+import { readManifest } from "../ops/local/manifest.ts";
 import { runScenarios } from "./scenarios.ts";
 
 const dataDir = path.resolve(process.env.JL_DATA_DIR ?? "data");

@@ -16,8 +16,8 @@
 import { JsonRpcProvider } from "ethers";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { splitByShares } from "../../common/lending/allocation.ts";
-import type { ConsortiumManifest, NodeName } from "../local/manifest.ts";
-import { NODE_NAMES } from "../local/manifest.ts";
+import type { ConsortiumManifest, NodeName } from "../ops/local/manifest.ts";
+import { NODE_NAMES } from "../ops/local/manifest.ts";
 import { authorizationLetter, huinongApplication, jiedaibaoApplication, maskedAccount, newBorrower, personalData, rongyitongApplication, type Borrower } from "../../nodes/client/borrowers.ts";
 import { chainLedgerDigest } from "./chain-digest.ts";
 import { CoreBanking } from "./core-banking.ts";

@@ -19,7 +19,7 @@ import { CHECK_IDS, overall, verifyOffline } from "../../common/formats/bundle/v
 import { hashLeaf, verifyConsistency, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { logIdOf } from "../../scripts/deploy/consortium.ts";
+import { logIdOf } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 /** The log of the second, unstarted instance ("limits and lifecycle"). */

@@ -19,7 +19,7 @@ import { QUOTA_PARAMETER_KEYS } from "../../anchor-service/src/chain/evidence-lo
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { IntakeQuotas, quotaLimits } from "../../anchor-service/src/intake/quota.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { govern } from "../../scripts/deploy/consortium.ts";
+import { govern } from "../../scripts/ops/deploy/consortium.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import type { FloodCounts, FloodInit } from "./flood-client.ts";
 

@@ -161,7 +161,7 @@ describe("evidence bundle, verified online (deployed)", function () {
   beforeEach(async function () {
     c = await deployConsortium();
     provider = c.ethers.provider as unknown as Provider;
-    // the deployer names the official evidence pair, as scripts/deploy/consortium.ts does
+    // the deployer names the official evidence pair, as scripts/ops/deploy/consortium.ts does
     await (await c.registry.getFunction("bootstrapEvidenceContracts")(await c.evidenceLog.getAddress(), await c.evidenceRegistry.getAddress())).wait();
     anchor = await readTrustAnchor(provider, { consortiumRegistry: await c.registry.getAddress(), name: "JointLedger test consortium" });
   });

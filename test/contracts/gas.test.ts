@@ -4,8 +4,8 @@
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "../../scripts/gas/commit-head.ts";
-import { ledgerBudgetFor, measureLedgerGas } from "../../scripts/gas/ledger.ts";
+import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "../../scripts/ops/gas/commit-head.ts";
+import { ledgerBudgetFor, measureLedgerGas } from "../../scripts/ops/gas/ledger.ts";
 
 type Snapshot = { commitHead: Record<string, number>; ledger: Record<string, number> };
 const UPDATE = "gas moved: run `npm run gas:snapshot` and commit the new snapshot";

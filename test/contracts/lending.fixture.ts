@@ -16,7 +16,7 @@ import { generateSchedule, type RepaymentMethod } from "../../common/lending/sch
 import { signLoanAgreement } from "../../common/lending/agreement.ts";
 import type { ChainFee } from "../../common/lending/fees.ts";
 import { BRANCH_A, BRANCH_B, COURT, deployConsortium, PLATFORM, UNION } from "./consortium.fixture.ts";
-import { DEFAULT_LEDGER_PARAMS } from "../../scripts/deploy/consortium.ts";
+import { DEFAULT_LEDGER_PARAMS } from "../../scripts/ops/deploy/consortium.ts";
 
 export const REGION_A = 330102;
 export const REGION_B = 330681;

@@ -1,5 +1,5 @@
 // Five institution nodes on one chain, end to end over real sockets: the local consortium
-// (scripts/local: Anvil, the anchor service and the union, branch A, branch B, platform and court
+// (scripts/ops/local: Anvil, the anchor service and the union, branch A, branch B, platform and court
 // nodes as child processes) started in a temp directory on ephemeral ports, and the three
 // scenarios of scripts/demo driven over HTTP. Branch A is SIGKILLed while its 12 repayments sit in
 // its outbox (mining paused, so one is in flight and eleven are queued) and restarted. Then: every
@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { DISPUTE_RESOLUTION_ABI } from "../../nodes/src/outbox/dispute-abi.ts";
-import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
-import { NODE_NAMES } from "../../scripts/local/manifest.ts";
+import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
+import { NODE_NAMES } from "../../scripts/ops/local/manifest.ts";
 import { NodeApi, NodeApiError, type OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { runScenarios, type DemoResult } from "../../scripts/demo/scenarios.ts";
 

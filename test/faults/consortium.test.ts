@@ -1,4 +1,4 @@
-// Faults 2 and 4 on the whole local consortium (scripts/local: Anvil with its state file, the
+// Faults 2 and 4 on the whole local consortium (scripts/ops/local: Anvil with its state file, the
 // anchor service and five institution nodes as child processes), under load: members' documents
 // anchored continuously, and small repayments of a disbursed loan sent through branch B's node.
 //   2. the chain node is killed and restarted from an older state dump (FAULT_CHAIN_REWINDS
@@ -25,9 +25,9 @@ import { auditServed, waitAllAnchored } from "../support/faults/anchor-audit.ts"
 import { openDisbursedLoan } from "../support/faults/loans.ts";
 import { faultProfile, printFigures } from "../support/faults/profile.ts";
 import { seeded, sleep, until } from "../support/faults/seeded.ts";
-import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
-import { NODE_NAMES } from "../../scripts/local/manifest.ts";
-import { DEMO_MEMBERS } from "../../scripts/local/deployment.ts";
+import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
+import { NODE_NAMES } from "../../scripts/ops/local/manifest.ts";
+import { DEMO_MEMBERS } from "../../scripts/ops/local/deployment.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
 

@@ -15,11 +15,11 @@ import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { TRUST_ANCHOR_PATH, loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
-import { guardStateFile, stateFile } from "../../scripts/local/chain.ts";
-import { startLocalConsortium, type LocalConsortium } from "../../scripts/local/consortium.ts";
-import { LocalConsortiumError } from "../../scripts/local/errors.ts";
-import { NODE_NAMES, readManifest, type ConsortiumManifest } from "../../scripts/local/manifest.ts";
-import { DEMO_MEMBERS } from "../../scripts/local/deployment.ts";
+import { guardStateFile, stateFile } from "../../scripts/ops/local/chain.ts";
+import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
+import { LocalConsortiumError } from "../../scripts/ops/local/errors.ts";
+import { NODE_NAMES, readManifest, type ConsortiumManifest } from "../../scripts/ops/local/manifest.ts";
+import { DEMO_MEMBERS } from "../../scripts/ops/local/deployment.ts";
 
 const EPHEMERAL = { chain: 0, anchor: 0, nodes: { union: 0, branchA: 0, branchB: 0, platform: 0, court: 0 } };
 

@@ -16,14 +16,14 @@ import { configFromEnv } from "../../anchor-service/src/config.ts";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { loadMasterKey } from "../../nodes/src/privacy/crypto-box.ts";
-import { FOUNDERS, predictedAddresses } from "../../scripts/network/besu/consortium.ts";
-import { generateBesuNetwork, writeNetwork, type NetworkManifest } from "../../scripts/network/besu/generate.ts";
-import { decodeQbftExtraData, qbftExtraData } from "../../scripts/network/besu/genesis.ts";
-import { BesuOptionsError, besuWarnings, parseBesuArgs, qbftTolerance } from "../../scripts/network/besu/options.ts";
+import { FOUNDERS, predictedAddresses } from "../../scripts/ops/network/besu/consortium.ts";
+import { generateBesuNetwork, writeNetwork, type NetworkManifest } from "../../scripts/ops/network/besu/generate.ts";
+import { decodeQbftExtraData, qbftExtraData } from "../../scripts/ops/network/besu/genesis.ts";
+import { BesuOptionsError, besuWarnings, parseBesuArgs, qbftTolerance } from "../../scripts/ops/network/besu/options.ts";
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["scripts/network/besu.ts", ...args], (error, stdout, stderr) =>
+    execFile(process.execPath, ["scripts/ops/network/besu.ts", ...args], (error, stdout, stderr) =>
       resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }),
     );
   });

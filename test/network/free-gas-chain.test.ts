@@ -16,7 +16,7 @@ import { readTrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { BESU_ERRORS, startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
+import { BESU_ERRORS, startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/ops/network/besu-rules-proxy.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 

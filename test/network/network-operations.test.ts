@@ -16,14 +16,14 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { configFromEnv } from "../../anchor-service/src/config.ts";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { changeAllowlists } from "../../scripts/network/allowlist.ts";
-import { UNION_LOG_ID } from "../../scripts/network/besu/consortium.ts";
-import { founderAccounts } from "../../scripts/network/deploy.ts";
-import { parseFlatToml } from "../../scripts/network/besu/formats.ts";
-import type { NetworkManifest } from "../../scripts/network/besu/generate.ts";
+import { changeAllowlists } from "../../scripts/ops/network/allowlist.ts";
+import { UNION_LOG_ID } from "../../scripts/ops/network/besu/consortium.ts";
+import { founderAccounts } from "../../scripts/ops/network/deploy.ts";
+import { parseFlatToml } from "../../scripts/ops/network/besu/formats.ts";
+import type { NetworkManifest } from "../../scripts/ops/network/besu/generate.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
-import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/network/besu-rules-proxy.ts";
-import { GovernError, runGovern } from "../../scripts/network/govern.ts";
+import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/ops/network/besu-rules-proxy.ts";
+import { GovernError, runGovern } from "../../scripts/ops/network/govern.ts";
 import { freePort, startAnvil, type AnvilNode } from "../support/anvil.ts";
 import { recordFor } from "../support/consortium-chain.ts";
 
@@ -57,7 +57,7 @@ describe("network operations on a generated network (deploy, services from env f
     anvil = await startAnvil({ args: ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee", "--chain-id", String(CHAIN_ID)] });
     const rpcPort = await freePort();
     proxy = await startBesuRulesProxy({ upstream: anvil.url, maxLogsRange: MAX_LOGS_RANGE, port: rpcPort });
-    const generated = await node("scripts/network/besu.ts", [
+    const generated = await node("scripts/ops/network/besu.ts", [
       "--out", out, "--seed", "network-operations", "--scrypt-n", "1024", "--chain-id", String(CHAIN_ID), "--rpc-nodes", "1",
       "--rpc-port", String(rpcPort), "--max-logs-range", String(MAX_LOGS_RANGE), "--anchor-port", String(await freePort()), "--node-port", "41001",
     ]);
@@ -76,7 +76,7 @@ describe("network operations on a generated network (deploy, services from env f
   });
 
   it("deploy.ts bootstraps the consortium with the generated, unfunded keys where the env files expect it", async function () {
-    const result = await node("scripts/network/deploy.ts", ["--network", out]);
+    const result = await node("scripts/ops/network/deploy.ts", ["--network", out]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain("deployed; start the anchor service");
     for (const [name, address] of Object.entries(manifest.contracts)) expect(await anvil.provider.getCode(address), name).to.not.equal("0x");
@@ -104,7 +104,7 @@ describe("network operations on a generated network (deploy, services from env f
     expect(proxy.calls.filter((c) => c.refused !== undefined)).to.deep.equal([]);
     expect(proxy.transactions.length).to.be.greaterThan(10);
 
-    const again = await node("scripts/network/deploy.ts", ["--network", out]);
+    const again = await node("scripts/ops/network/deploy.ts", ["--network", out]);
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).to.contain(`already deployed (deploy block ${deployBlock})`);
   });

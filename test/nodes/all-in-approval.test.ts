@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
-import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";

@@ -11,7 +11,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
 

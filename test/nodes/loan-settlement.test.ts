@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";

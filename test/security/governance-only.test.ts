@@ -9,7 +9,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, type Contract } from "ethers";
 import { AccountRole, operations } from "../../common/consortium/members.ts";
-import { deployLending, govern, logIdOf, type LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import { deployLending, govern, logIdOf, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 type Call = { contract: string; fn: string; target: () => Contract; args: () => Promise<unknown[]> | unknown[]; access: "governor" | "self" };

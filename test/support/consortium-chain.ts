@@ -7,7 +7,7 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { submissionHeaders, type RecordInput } from "../../common/anchor/client.ts";
 import { ConfigSchema, type Config } from "../../anchor-service/src/config.ts";
 import { governance, logOperator, operations } from "../../common/consortium/members.ts";
-import { deployEvidenceCore, govern, logIdOf, type Deployment } from "../../scripts/deploy/consortium.ts";
+import { deployEvidenceCore, govern, logIdOf, type Deployment } from "../../scripts/ops/deploy/consortium.ts";
 import { startAnvil, type AnvilNode } from "./anvil.ts";
 
 export const UNION_LOG = logIdOf("union.1");

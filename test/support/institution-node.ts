@@ -10,7 +10,7 @@ import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
 import { tokenSha256, type Role } from "../../nodes/src/http/auth.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
-import { deployLending, govern, type LendingDeployment } from "../../scripts/deploy/consortium.ts";
+import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
 import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
 

@@ -13,7 +13,7 @@ import { DigestAlgorithm, encodeLeaf, leafHashOf, type EvidenceKind, type Eviden
 import { splitByShares } from "../../../common/lending/allocation.ts";
 import { SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../../common/lending/dates.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/formats/merkle/rfc9162.ts";
-import { deployLending, govern, type LendingDeployment } from "../../../scripts/deploy/consortium.ts";
+import { deployLending, govern, type LendingDeployment } from "../../../scripts/ops/deploy/consortium.ts";
 import { ACCOUNT_OF, DEFAULT_LIMITS, serialGenerator, voucherOf, type LoanTerms } from "../../contracts/lending.fixture.ts";
 import { signLoanAgreement } from "../../../common/lending/agreement.ts";
 import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../../support/consortium-chain.ts";

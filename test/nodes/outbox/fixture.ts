@@ -13,7 +13,7 @@ import { addMonths, dateToDay, dayToDate } from "../../../common/lending/dates.t
 import type { Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
-import { deployLending } from "../../../scripts/deploy/consortium.ts";
+import { deployLending } from "../../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../../nodes/src/outbox/ledger-abi.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { AccountRole } from "../../../common/consortium/members.ts";
-import { govern } from "../../../scripts/deploy/consortium.ts";
+import { govern } from "../../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import { disburse, memoryOutbox, registerLoan, repay, senderFor, serial, startLendingChain, type LendingChain } from "./fixture.ts";

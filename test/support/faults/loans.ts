@@ -8,7 +8,7 @@ import { JsonRpcProvider } from "ethers";
 import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
 import { authorizationLetter, huinongApplication, newBorrower } from "../../../nodes/client/borrowers.ts";
 import { NodeApi } from "../../../nodes/client/node-api.ts";
-import type { ConsortiumManifest } from "../../../scripts/local/manifest.ts";
+import type { ConsortiumManifest } from "../../../scripts/ops/local/manifest.ts";
 
 export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {
   const branch = manifest.nodes.branchB;

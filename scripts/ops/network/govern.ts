@@ -1,4 +1,4 @@
-// npx node scripts/network/govern.ts <command> --network <folder> [--as <member> | --keystore F --password-file F] …
+// npx node scripts/ops/network/govern.ts <command> --network <folder> [--as <member> | --keystore F --password-file F] …
 //
 // Consortium governance from the command line, on a network written by `npm run network:besu`:
 // one governor member proposes (writing a proposal file to pass around), others approve it with
@@ -25,8 +25,8 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { Contract, Interface, Wallet, getAddress, isError, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
-import { proposalIdOf } from "../../common/consortium/governance.ts";
-import { AccountRole } from "../../common/consortium/members.ts";
+import { proposalIdOf } from "../../../common/consortium/governance.ts";
+import { AccountRole } from "../../../common/consortium/members.ts";
 import { loadArtifact } from "../deploy/consortium.ts";
 import { intakeQuotaCalls } from "../local/intake-quotas.ts";
 import { KIND_CODE, UNION_LOG_ID, type MemberKey, type MemberKind } from "./besu/consortium.ts";

@@ -1,13 +1,13 @@
 // `npm start`: compile the contracts if needed, start the local consortium, print where
 // everything is, and on Ctrl-C (SIGINT) or SIGTERM stop it cleanly. Configuration by environment
-// variables (scripts/local/README.md):
+// variables (scripts/ops/local/README.md):
 //   JL_DATA_DIR (./data)  JL_CHAIN_PORT (8545)  JL_ANCHOR_PORT (9545)  JL_NODE_PORT_BASE (9600)
 //   JL_RPC_URL (unset: a local Anvil)  JL_KEYSTORE_PASSWORD (unset: generated into the data dir)
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { parseEnvConfig } from "../../common/config/env.ts";
+import { parseEnvConfig } from "../../../common/config/env.ts";
 import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./consortium.ts";
 import { NODE_NAMES } from "./manifest.ts";
 import { serviceTable } from "./table.ts";
@@ -22,7 +22,7 @@ const LauncherConfig = z.object({
 });
 const ENV = { dataDir: "JL_DATA_DIR", chainPort: "JL_CHAIN_PORT", anchorPort: "JL_ANCHOR_PORT", nodePortBase: "JL_NODE_PORT_BASE", rpcUrl: "JL_RPC_URL" };
 
-const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const started = Date.now();
 const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 

@@ -1,4 +1,4 @@
-// npx node scripts/network/allowlist.ts --network <folder> (--add-account A | --remove-account A | --add-node ENODE | --remove-node ENODE)… [--apply]
+// npx node scripts/ops/network/allowlist.ts --network <folder> (--add-account A | --remove-account A | --add-node ENODE | --remove-node ENODE)… [--apply]
 //
 // Changes the local-permissioning allowlists of every node in a network folder at once (Besu
 // recommends identical allowlists on every node): rewrites each nodes/*/permissions_config.toml.
@@ -57,7 +57,7 @@ if (import.meta.main) {
     },
   });
   if (values.network === undefined) {
-    process.stderr.write("usage: npx node scripts/network/allowlist.ts --network <folder> (--add-account A | --remove-account A | --add-node ENODE | --remove-node ENODE)… [--apply]\n");
+    process.stderr.write("usage: npx node scripts/ops/network/allowlist.ts --network <folder> (--add-account A | --remove-account A | --add-node ENODE | --remove-node ENODE)… [--apply]\n");
     process.exit(2);
   }
   try {

@@ -1,6 +1,6 @@
 // What can stop the local consortium from starting, each with a stable code and a message that
 // says what to do about it.
-import { CodedError } from "../../common/errors.ts";
+import { CodedError } from "../../../common/errors.ts";
 
 export type LocalErrorCode =
   | "LOCAL_PORT_IN_USE"

@@ -35,5 +35,5 @@ export function composeFile(nodes: readonly BesuNode[], options: BesuOptions) {
 }
 
 export function composeYaml(nodes: readonly BesuNode[], options: BesuOptions): string {
-  return toYaml(composeFile(nodes, options) as never, "JointLedger consortium chain: QBFT validators and RPC nodes (scripts/network/besu.ts).\nStart: docker compose up -d    Runbook: nodes/network/besu/README.md");
+  return toYaml(composeFile(nodes, options) as never, "JointLedger consortium chain: QBFT validators and RPC nodes (scripts/ops/network/besu.ts).\nStart: docker compose up -d    Runbook: nodes/network/besu/README.md");
 }

@@ -4,8 +4,8 @@
 // there (the code at every recorded address has the recorded hash) or must be done again.
 import { randomBytes } from "node:crypto";
 import { type JsonRpcProvider, NonceManager, Wallet, keccak256, parseEther } from "ethers";
-import { MemberKind } from "../../common/consortium/members.ts";
-import { deployEvidenceCore, deployLending, govern, logIdOf } from "../../scripts/deploy/consortium.ts";
+import { MemberKind } from "../../../common/consortium/members.ts";
+import { deployEvidenceCore, deployLending, govern, logIdOf } from "../deploy/consortium.ts";
 import { ANVIL_DEV_KEY } from "./chain.ts";
 import { LocalConsortiumError } from "./errors.ts";
 import { INITIAL_INTAKE_QUOTAS, intakeQuotaCalls } from "./intake-quotas.ts";

@@ -9,8 +9,8 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, encryptKeystoreJson } from "ethers";
-import { AccountRole } from "../../common/consortium/members.ts";
-import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import { AccountRole } from "../../../common/consortium/members.ts";
+import { createMasterKeyFile } from "../../../nodes/src/privacy/crypto-box.ts";
 import { LocalConsortiumError } from "./errors.ts";
 import type { NodeName } from "./manifest.ts";
 

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import type { Signer } from "ethers";
 import { Contract, ContractFactory, NonceManager, keccak256, toUtf8Bytes } from "ethers";
-import type { AccountInit } from "../../common/consortium/members.ts";
+import type { AccountInit } from "../../../common/consortium/members.ts";
 
 type Artifact = { abi: unknown[]; bytecode: string };
 

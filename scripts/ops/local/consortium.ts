@@ -13,7 +13,7 @@ import { LocalConsortiumError } from "./errors.ts";
 import { describeIntakeQuotas, intakeQuotasOnChain } from "./intake-quotas.ts";
 import { type KeyMaterial, loadOrCreateKeys, newApiToken } from "./keys.ts";
 import { LauncherLock } from "./lock.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../common/formats/bundle/trust-anchor.ts";
+import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../../common/formats/bundle/trust-anchor.ts";
 import { type ConsortiumManifest, MANIFEST_FILE, NODE_NAMES, type NodeName, type Role, manifestPath, readManifest, trustAnchorPath } from "./manifest.ts";
 import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";
@@ -47,7 +47,7 @@ export type LocalConsortium = {
 
 export const DEFAULT_PORTS = { chain: 8545, anchor: 9545, nodeBase: 9600 } as const;
 
-const REPO_ROOT = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
 const ROLES_OF: Record<NodeName, Role[]> = {
   union: ["clerk", "approver", "admin"],

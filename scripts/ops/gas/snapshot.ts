@@ -3,8 +3,8 @@
 // the snapshot deliberately and commit it with the change that caused it.
 import { mkdir, writeFile } from "node:fs/promises";
 import { network } from "hardhat";
-import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "./gas/commit-head.ts";
-import { LEDGER_GAS_BUDGET, measureLedgerGas } from "./gas/ledger.ts";
+import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "./commit-head.ts";
+import { LEDGER_GAS_BUDGET, measureLedgerGas } from "./ledger.ts";
 
 const evidence = await network.create();
 const commitHead = await measureCommitHeadGas(evidence.ethers as never, undefined, (line) => console.log(line));

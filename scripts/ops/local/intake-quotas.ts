@@ -2,11 +2,11 @@
 // parameters the anchor service reads; anchor-service/src/intake/quota.ts). Without them the
 // service's own defaults apply, which are sized so one member can load the whole capacity (the
 // benchmarks, which build their own chains, rely on that); a consortium wants each member held to
-// its share. `npm start` (deployment.ts) and the Besu deployment (scripts/network/deploy.ts) set
-// the same values; why these: scripts/local/README.md, "Anchor intake quotas".
+// its share. `npm start` (deployment.ts) and the Besu deployment (scripts/ops/network/deploy.ts) set
+// the same values; why these: scripts/ops/local/README.md, "Anchor intake quotas".
 import { Contract, Interface, type Provider } from "ethers";
-import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
-import { QUOTA_PARAMETER_KEYS, type IntakeQuotaParameters } from "../../anchor-service/src/chain/evidence-log-client.ts";
+import { CONSORTIUM_REGISTRY_ABI } from "../../../common/chain/abi.ts";
+import { QUOTA_PARAMETER_KEYS, type IntakeQuotaParameters } from "../../../anchor-service/src/chain/evidence-log-client.ts";
 
 /**
  * Five members share ≈ 60,000 records/s of measured capacity: 10,000/s each keeps all five at

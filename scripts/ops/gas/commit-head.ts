@@ -3,9 +3,9 @@
 // against it), so both measure exactly the same scenarios.
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { toHex } from "../../common/bytes.ts";
-import { logOperator } from "../../common/consortium/members.ts";
-import { consistencyProof, hashLeaf, memoRangeHasher, type RangeHasher } from "../../common/formats/merkle/rfc9162.ts";
+import { toHex } from "../../../common/bytes.ts";
+import { logOperator } from "../../../common/consortium/members.ts";
+import { consistencyProof, hashLeaf, memoRangeHasher, type RangeHasher } from "../../../common/formats/merkle/rfc9162.ts";
 
 /** One measured commit: the log had a head of size `from`; the new head has size `to`. */
 export type CommitScenario = { name: string; from: number; to: number };

@@ -3,7 +3,7 @@
 // nodes/README.md), filled in from the manifest and the keys in the data directory.
 import path from "node:path";
 import type { Wallet } from "ethers";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
+import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
 import { keystoreFile, masterKeyFile } from "./keys.ts";
 import type { ConsortiumManifest, NodeName, Role } from "./manifest.ts";
 import { HOST } from "./ports.ts";

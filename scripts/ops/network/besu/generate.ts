@@ -4,8 +4,8 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { encryptKeystoreJson, getBytes, hexlify } from "ethers";
-import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
-import type { ApiUser } from "../../../nodes/src/config.ts";
+import { tokenSha256 } from "../../../../nodes/src/http/auth.ts";
+import type { ApiUser } from "../../../../nodes/src/config.ts";
 import { nodeConfigToml, permissionsToml, planNodes, staticNodesJson, type BesuNode } from "./besu-config.ts";
 import { besuImage, composeYaml } from "./compose.ts";
 import { DEFAULT_BRANCH_LIMITS, FOUNDERS, KIND_CODE, UNION_LOG_ID, UNION_LOG_NAME, predictedAddresses, type ContractAddresses, type FounderPlan, type MemberKey, type MemberKind } from "./consortium.ts";
@@ -30,7 +30,7 @@ export type NetworkManifest = {
   nodes: Array<{ name: string; role: "validator" | "rpc"; address: string; enode: string; ip: string; rpcUrl: string }>;
   /** Creates the contracts (nonces 0–7); not a member. Paths relative to this folder. */
   deployer: { address: string; keystoreFile: string; passwordFile: string };
-  /** Where scripts/network/deploy.ts will create the contracts. */
+  /** Where scripts/ops/network/deploy.ts will create the contracts. */
   contracts: ContractAddresses;
   anchor: { url: string; logName: string; logId: string; operator: string; envFile: string; rpcUrl: string };
   members: Array<{

@@ -1,6 +1,6 @@
 // The local consortium's manifest: everything a script needs to talk to the consortium that
 // `npm start` runs (chain, contracts, anchor service, the five nodes and their demo tokens).
-// Written by scripts/local/consortium.ts to <dataDir>/consortium.json (mode 0600: it holds the
+// Written by scripts/ops/local/consortium.ts to <dataDir>/consortium.json (mode 0600: it holds the
 // demo's plain API tokens and governance keys, which never leave data/).
 import { readFile } from "node:fs/promises";
 import path from "node:path";

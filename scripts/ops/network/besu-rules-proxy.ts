@@ -5,7 +5,7 @@
 //   - a transaction offering any gas price is refused: on the free-gas network no account holds
 //     ether, so Besu would refuse it for its upfront cost (-32004).
 // Used by test/network/free-gas-chain.test.ts; also handy to try a service against a strict RPC:
-//   node scripts/network/besu-rules-proxy.ts <upstream URL> <max logs range> [port]
+//   node scripts/ops/network/besu-rules-proxy.ts <upstream URL> <max logs range> [port]
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Transaction } from "ethers";
@@ -124,7 +124,7 @@ export async function startBesuRulesProxy(options: { upstream: string; maxLogsRa
 if (import.meta.main) {
   const [upstream, range, port] = process.argv.slice(2);
   if (upstream === undefined || range === undefined || !(Number(range) >= 1)) {
-    process.stderr.write("usage: node scripts/network/besu-rules-proxy.ts <upstream URL> <max logs range> [port]\n");
+    process.stderr.write("usage: node scripts/ops/network/besu-rules-proxy.ts <upstream URL> <max logs range> [port]\n");
     process.exit(2);
   }
   const proxy = await startBesuRulesProxy({ upstream, maxLogsRange: Number(range), port: Number(port ?? 0) });

@@ -1,9 +1,9 @@
-// npx node scripts/network/deploy.ts --network <folder> [--rpc <url>]
+// npx node scripts/ops/network/deploy.ts --network <folder> [--rpc <url>]
 //
 // Deploys and bootstraps the consortium on a network written by `npm run network:besu`, with the
-// existing deployment code (scripts/deploy/consortium.ts): registry, governor, evidence log and
+// existing deployment code (scripts/ops/deploy/consortium.ts): registry, governor, evidence log and
 // registry with the founding members; the union's evidence log opened for the anchor service and
-// each member's anchor intake quota set (scripts/local/intake-quotas.ts);
+// each member's anchor intake quota set (scripts/ops/local/intake-quotas.ts);
 // ledger and dispute resolution with each branch's quotas — the governed steps approved by the
 // union's and branch A's governance keys. Every founding account gets its one role: the node's
 // account operations, the anchor operator's log operator, the governance key governance. The contracts must land where the generator predicted (the env files
@@ -13,8 +13,8 @@ import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Contract, type JsonRpcProvider } from "ethers";
-import { EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
-import { AccountRole, type AccountInit } from "../../common/consortium/members.ts";
+import { EVIDENCE_LOG_ABI } from "../../../common/chain/abi.ts";
+import { AccountRole, type AccountInit } from "../../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern } from "../deploy/consortium.ts";
 import { describeIntakeQuotas, intakeQuotaCalls, intakeQuotasOnChain } from "../local/intake-quotas.ts";
 import { UNION_LOG_ID, type ContractAddresses } from "./besu/consortium.ts";
@@ -116,7 +116,7 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
 if (import.meta.main) {
   const { values } = parseArgs({ options: { network: { type: "string" }, rpc: { type: "string" } }, strict: true });
   if (values.network === undefined) {
-    process.stderr.write("usage: npx node scripts/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n");
+    process.stderr.write("usage: npx node scripts/ops/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n");
     process.exit(2);
   }
   try {

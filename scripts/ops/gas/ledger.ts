@@ -4,10 +4,10 @@
 // arbitration), settle (early, in full). Shared by `npm run gas:snapshot` and the gas test.
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
-import { operations } from "../../common/consortium/members.ts";
-import { dueTimestamp } from "../../common/lending/dates.ts";
-import { RepaymentMethod, generateSchedule } from "../../common/lending/schedule.ts";
-import { signLoanAgreement } from "../../common/lending/agreement.ts";
+import { operations } from "../../../common/consortium/members.ts";
+import { dueTimestamp } from "../../../common/lending/dates.ts";
+import { RepaymentMethod, generateSchedule } from "../../../common/lending/schedule.ts";
+import { signLoanAgreement } from "../../../common/lending/agreement.ts";
 
 /** Budgets from the ledger issue. */
 export const LEDGER_GAS_BUDGET: Record<string, number> = {

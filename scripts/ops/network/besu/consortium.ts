@@ -2,7 +2,7 @@
 // branches in different regions, one lending platform and one court (the same founders as the
 // local consortium), their chain accounts, and the contract addresses the deployment will have.
 // The addresses are known in advance because a fresh deployer account creates the contracts with
-// nonces 0, 1, 2, …; scripts/network/deploy.ts checks the chain agrees.
+// nonces 0, 1, 2, …; scripts/ops/network/deploy.ts checks the chain agrees.
 import { getCreateAddress } from "ethers";
 import { logIdOf } from "../../deploy/consortium.ts";
 
@@ -44,7 +44,7 @@ export type ContractAddresses = {
 };
 
 /**
- * The deployer's nonces in scripts/deploy/consortium.ts: registry 0, governor 1, evidence log 2,
+ * The deployer's nonces in scripts/ops/deploy/consortium.ts: registry 0, governor 1, evidence log 2,
  * evidence registry 3, naming the official evidence pair 4, bootstrap call 5, ledger 6, dispute
  * resolution 7.
  */
