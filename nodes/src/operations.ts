@@ -24,8 +24,8 @@ import { queryWithConsent, recordConsent, type ConsentDeps, type CreditQueryDeps
 import { convertApplication } from "./channels/registry.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { nodeError } from "./errors.ts";
-import type { Actor } from "./http/auth.ts";
-import { UNMASKED_ROLES } from "./http/auth.ts";
+import type { Actor } from "./actor.ts";
+import { UNMASKED_ROLES } from "./actor.ts";
 import type { ApplicationStore } from "./applications.ts";
 import { LOAN_STATES, REPAYMENT_METHODS, type Loan, type LedgerModel } from "./indexer/model.ts";
 import { ledgerInterface, type OutboxEntry, type SettleArgs } from "./outbox/entry.ts";
@@ -801,6 +801,11 @@ export class NodeOperations {
     const headers = await this.signedHeaders(request, kind);
     this.signedBody(headers, request.rawBody);
     return this.#spendNonce(headers);
+  }
+
+  /** The caller of another room's node-to-node operation (income-split.ts), its nonce spent, once that operation's own checks held. */
+  async verifyMemberRequest(caller: SignedNodeRequest | SignedHeaders, kind: number): Promise<{ signer: string; memberId: number }> {
+    return this.#verifyMemberRequest(caller, kind);
   }
 
   /**

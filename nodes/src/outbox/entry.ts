@@ -11,7 +11,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits"] as const;
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits", "agreeIncomeSplit"] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -64,6 +64,8 @@ export type GrantMandateArgs = { loanId: string; agent: string; expiresAt: numbe
 export type RevokeMandateArgs = { loanId: string; agent: string };
 /** The branch's own quotas in fen, sent with its governance key; `branch` is for finding the effect only (the ledger takes the caller's). */
 export type SetOwnBranchLimitsArgs = { branch: number; singleLoanMax: string; dailyDisbursementLimit: string; outstandingLimit: string };
+/** A joint loan's agreed income split, with the platform's EIP-712 IncomeSplit signature (done once incomeShare shows it). */
+export type AgreeIncomeSplitArgs = { loanId: string; platformIncomeShareBps: number; platformSignature: string };
 /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
 export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
@@ -82,6 +84,7 @@ export type OutboxArgs = {
   grantMandate: GrantMandateArgs;
   revokeMandate: RevokeMandateArgs;
   setOwnBranchLimits: SetOwnBranchLimitsArgs;
+  agreeIncomeSplit: AgreeIncomeSplitArgs;
   escalate: EscalateArgs;
   assignCourt: AssignCourtArgs;
   acceptCase: CaseArgs;
@@ -175,6 +178,7 @@ const ARGS = {
   grantMandate: z.strictObject({ loanId: bytes32, agent: address, expiresAt: uintNumber(40).min(1) }),
   revokeMandate: z.strictObject({ loanId: bytes32, agent: address }),
   setOwnBranchLimits: z.strictObject({ branch: uintNumber(32).min(1), singleLoanMax: uintString(64), dailyDisbursementLimit: uintString(64), outstandingLimit: uintString(64) }),
+  agreeIncomeSplit: z.strictObject({ loanId: bytes32, platformIncomeShareBps: z.int().min(0).max(10_000), platformSignature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "0x and a 65-byte signature").transform((v) => v.toLowerCase()) }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
@@ -194,6 +198,7 @@ export type EnqueueInput =
   | { serial: string; kind: "grantMandate"; args: z.input<(typeof ARGS)["grantMandate"]> }
   | { serial: string; kind: "revokeMandate"; args: z.input<(typeof ARGS)["revokeMandate"]> }
   | { serial: string; kind: "setOwnBranchLimits"; args: z.input<(typeof ARGS)["setOwnBranchLimits"]> }
+  | { serial: string; kind: "agreeIncomeSplit"; args: z.input<(typeof ARGS)["agreeIncomeSplit"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
@@ -273,6 +278,10 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     case "setOwnBranchLimits": {
       const a = parsed.data as SetOwnBranchLimitsArgs;
       return { serial, kind: "setOwnBranchLimits", args: { branch: a.branch, singleLoanMax: a.singleLoanMax, dailyDisbursementLimit: a.dailyDisbursementLimit, outstandingLimit: a.outstandingLimit } };
+    }
+    case "agreeIncomeSplit": {
+      const a = parsed.data as AgreeIncomeSplitArgs;
+      return { serial, kind: "agreeIncomeSplit", args: { loanId: a.loanId, platformIncomeShareBps: a.platformIncomeShareBps, platformSignature: a.platformSignature } };
     }
     case "escalate": {
       const a = parsed.data as EscalateArgs;
@@ -360,6 +369,10 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     case "setOwnBranchLimits": {
       const a = entry.args as SetOwnBranchLimitsArgs;
       return ledgerInterface.encodeFunctionData("setOwnBranchLimits", [BigInt(a.singleLoanMax), BigInt(a.dailyDisbursementLimit), BigInt(a.outstandingLimit)]);
+    }
+    case "agreeIncomeSplit": {
+      const a = entry.args as AgreeIncomeSplitArgs;
+      return ledgerInterface.encodeFunctionData("agreeIncomeSplit", [a.loanId, a.platformIncomeShareBps, a.platformSignature]);
     }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);

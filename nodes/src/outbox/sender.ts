@@ -12,7 +12,7 @@
 //      matching flow.
 import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
 import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { LOAN_STATES } from "./ledger-abi.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
@@ -421,6 +421,12 @@ export class OutboxSender {
         const [l] = ledgerInterface.decodeFunctionResult("branchLimits", data) as unknown as [{ singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint }];
         const same = BigInt(l.singleLoanMax) === BigInt(a.singleLoanMax) && BigInt(l.dailyDisbursementLimit) === BigInt(a.dailyDisbursementLimit) && BigInt(l.outstandingLimit) === BigInt(a.outstandingLimit);
         return same ? { kind: "done" } : { kind: "none" };
+      }
+      case "agreeIncomeSplit": {
+        // the split as the ledger holds it: agreed at this share
+        const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]) });
+        const [agreed, bps] = ledgerInterface.decodeFunctionResult("incomeShare", data) as unknown as [boolean, bigint];
+        return agreed && Number(bps) === (entry.args as AgreeIncomeSplitArgs).platformIncomeShareBps ? { kind: "done" } : { kind: "none" };
       }
       // an expiry is done once the loan is cancelled, whoever did it (another keeper, its branch)
       case "expireLoan":
