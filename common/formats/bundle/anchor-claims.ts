@@ -7,9 +7,9 @@
 //
 // The judging functions are pure: they take what the chain said (readAnchorClaims asks it), so
 // every rule is tested without a chain.
-import { Contract, Interface, getAddress, type Provider, type TransactionReceipt } from "ethers";
+import { getAddress, type Provider, type TransactionReceipt } from "ethers";
 import { ReceiptSchema, receiptDomain, verifyReceipt } from "../receipt/receipts.ts";
-import { EVIDENCE_LOG_ABI } from "../../chain/abi.ts";
+import { EvidenceLog } from "../../chain/generated/contracts.ts";
 import { anchoringClaims, isoOfUnixSeconds, type EffectiveAnchor, type EvidenceBundle } from "./bundle.ts";
 
 /**
@@ -215,8 +215,7 @@ export async function readAnchorClaims(bundle: EvidenceBundle, provider: Provide
   const anchorHeld = earlier.length === 0 || earlier[0]!.block?.hash.toLowerCase() === bundle.anchor.blockHash.toLowerCase();
   const atBlock = earlier.length > 0 && anchorHeld ? bundle.anchor.blockNumber : effectiveBlock;
   try {
-    const log = new Contract(bundle.anchor.evidenceLog, EVIDENCE_LOG_ABI, provider);
-    const info = await log.getFunction("logInfo")(bundle.log.logId, { blockTag: atBlock });
+    const info = await EvidenceLog.at(bundle.anchor.evidenceLog, provider).logInfo(bundle.log.logId, { blockTag: atBlock });
     return { earlier, operator: { address: getAddress(String(info.operator)), atBlock } };
   } catch (e) {
     // Typically a node without historical state: the signer stays unconfirmed, nothing else.
@@ -226,7 +225,7 @@ export async function readAnchorClaims(bundle: EvidenceBundle, provider: Provide
   }
 }
 
-const EVIDENCE_LOG = new Interface(EVIDENCE_LOG_ABI);
+const EVIDENCE_LOG = EvidenceLog.interface;
 
 /** ISO 8601 when Date can say it; a recommit's time is any safe integer, beyond Date's range. */
 function timeOf(seconds: number): string {

@@ -5,7 +5,7 @@
 import { isAddress } from "ethers";
 import { z } from "zod";
 import { toHex } from "../../bytes.ts";
-import { EVIDENCE_STATES } from "../../chain/abi.ts";
+import { EVIDENCE_STATES } from "../../chain/generated/enums.ts";
 import { CodedError } from "../../errors.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
 import { DigestAlgorithm, EvidenceKind, LEAF_LENGTH, LEAF_VERSION, encodeLeaf, type EvidenceRecord } from "../leaf/leaf.ts";

@@ -6,9 +6,9 @@
 // the consortium's own (BUNDLE.md, "Trust anchor").
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Contract, isAddress, type Provider } from "ethers";
+import { isAddress, type Provider } from "ethers";
 import { z } from "zod";
-import { CONSORTIUM_REGISTRY_ABI } from "../../chain/abi.ts";
+import { RegistryReader } from "../../chain/registry.ts";
 import { CodedError } from "../../errors.ts";
 
 export const TRUST_ANCHOR_FORMAT = "jointledger.trust-anchor/1";
@@ -144,8 +144,7 @@ export async function readTrustAnchor(provider: Provider, options: { consortiumR
     provider.getBlock(0),
   ]);
   if (genesis === null || genesis.hash === null) throw new Error("the chain endpoint has no genesis block");
-  const registry = new Contract(options.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider);
-  const [evidenceLog, evidenceRegistry] = (await registry.getFunction("evidenceContracts")()) as [string, string];
+  const { evidenceLog, evidenceRegistry } = await new RegistryReader(options.consortiumRegistry, provider).evidenceContracts();
   const named = !/^0x0{40}$/.test(evidenceLog);
   return parseTrustAnchor({
     format: TRUST_ANCHOR_FORMAT,

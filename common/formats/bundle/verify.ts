@@ -5,10 +5,11 @@
 // must be the anchor's, and the contracts the bundle names must be the ones the anchor's
 // ConsortiumRegistry names on chain — a bundle never chooses whom the verifier asks.
 // What each check means for a court: BUNDLE.md.
-import { Contract, isError, type Provider } from "ethers";
+import { isError, type Provider } from "ethers";
 import { bytesEqual, fromHex, toHex } from "../../bytes.ts";
-import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../../chain/abi.ts";
-import { AccountRole, MemberStatus } from "../../consortium/members.ts";
+import { ConsortiumRegistry, EvidenceLog, EvidenceRegistry } from "../../chain/generated/contracts.ts";
+import { AccountRole, EVIDENCE_STATES, MEMBER_STATUSES, MemberStatus } from "../../chain/generated/enums.ts";
+import { decodeRevertData } from "../../chain/revert.ts";
 import { checkSubmissionProof, submissionDomain, type SubmissionCheck } from "../receipt/submission.ts";
 import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
 import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
@@ -40,10 +41,7 @@ export const NO_TRUST_ANCHOR_REASON =
 /** What `overall` needs to pass, besides no failure. */
 export const REQUIRED_FOR_PASS: readonly CheckId[] = ["leafEncoding", "merklePath", "headOnChain"];
 
-// EvidenceRegistry's link to its log: not in the shared ABI, which lists what services call.
-const EVIDENCE_REGISTRY_VERIFY_ABI = EVIDENCE_REGISTRY_ABI;
 const LEAF_FIELDS = ["version", "kind", "digestAlgorithm", "digest", "salt", "submitter", "subject"] as const;
-const MEMBER_STATUS_NAMES = ["None", "Active", "Suspended"] as const;
 const ACCOUNT_ROLE_NAMES = ["unattached", "operations", "log-operator", "governance"] as const;
 
 export type OfflineOptions = {
@@ -234,7 +232,7 @@ type Binding =
   | {
       bound: true;
       chainId: bigint;
-      registry: Contract;
+      registry: ConsortiumRegistry;
       evidenceLog: string;
       evidenceRegistry: string;
       /** Set when the pair was official at this block (the head's) but has been replaced since. */
@@ -283,8 +281,8 @@ async function bindToTrustAnchor(bundle: EvidenceBundle, provider: Provider, anc
   const named = bundle.anchor.consortiumRegistry.toLowerCase();
   if (named !== registryAddress) return unbound(`the bundle names the ConsortiumRegistry ${named}, not the trust anchor's ${registryAddress}`);
   if ((await provider.getCode(registryAddress)) === "0x") return unbound(`there is no contract at the trust anchor's ConsortiumRegistry ${registryAddress} on this chain`);
-  const registry = new Contract(registryAddress, CONSORTIUM_REGISTRY_ABI, provider);
-  const pair = await revertTolerant(registry.getFunction("evidenceContracts")() as Promise<[string, string]>, registry);
+  const registry = ConsortiumRegistry.at(registryAddress, provider);
+  const pair = await revertTolerant(registry.evidenceContracts());
   if ("revert" in pair) return unbound(`the ConsortiumRegistry ${registryAddress} does not name official evidence contracts (${pair.revert})`);
   const [evidenceLog, evidenceRegistry] = pair.value.map((a) => String(a).toLowerCase()) as [string, string];
   if (/^0x0{40}$/.test(evidenceLog)) return unbound(`the ConsortiumRegistry ${registryAddress} has not named the consortium's official evidence contracts`);
@@ -313,19 +311,19 @@ async function bindToTrustAnchor(bundle: EvidenceBundle, provider: Provider, anc
 async function officialAtHeadBlock(
   bundle: EvidenceBundle,
   provider: Provider,
-  registry: Contract,
+  registry: ConsortiumRegistry,
   bundleLog: string,
   bundleRegistry: string,
 ): Promise<number | undefined> {
   if ((await provider.getCode(bundleLog)) === "0x") return undefined;
-  const log = new Contract(bundleLog, EVIDENCE_LOG_ABI, provider);
-  const index = await revertTolerant(log.getFunction("headIndexOf")(bundle.log.logId, bundle.head.treeSize), log);
+  const log = EvidenceLog.at(bundleLog, provider);
+  const index = await revertTolerant(log.headIndexOf(bundle.log.logId, bundle.head.treeSize));
   if ("revert" in index) return undefined;
-  const head = await revertTolerant(log.getFunction("head")(bundle.log.logId, index.value), log);
+  const head = await revertTolerant(log.head(bundle.log.logId, index.value));
   if ("revert" in head) return undefined;
   const blockNumber = Number(head.value.blockNumber);
   if (!Number.isSafeInteger(blockNumber) || blockNumber > (await provider.getBlockNumber())) return undefined;
-  const then = (await registry.getFunction("evidenceContracts")({ blockTag: blockNumber })) as [string, string];
+  const then = await registry.evidenceContracts({ blockTag: blockNumber });
   const [logThen, registryThen] = then.map((a) => String(a).toLowerCase());
   return logThen === bundleLog && registryThen === bundleRegistry ? blockNumber : undefined;
 }
@@ -337,8 +335,8 @@ async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Pro
   const { chainId } = b;
   if (!b.bound) return { chainId, reason: b.reason };
   // the official log, which the bundle's address was just checked to be
-  const log = new Contract(b.evidenceLog, EVIDENCE_LOG_ABI, provider);
-  const info = await revertTolerant(log.getFunction("logInfo")(logId), log);
+  const log = EvidenceLog.at(b.evidenceLog, provider);
+  const info = await revertTolerant(log.logInfo(logId));
   if ("revert" in info) {
     return { chainId, reason: `the official EvidenceLog has no log ${logId} (${info.revert}): consortium governance never opened it` };
   }
@@ -346,12 +344,12 @@ async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Pro
   if (operator !== bundle.log.operatorMember) {
     return { chainId, reason: `log ${logId} is operated by member ${operator}, not member ${bundle.log.operatorMember} as the bundle says` };
   }
-  const index = await revertTolerant(log.getFunction("headIndexOf")(logId, treeSize), log);
+  const index = await revertTolerant(log.headIndexOf(logId, treeSize));
   if ("revert" in index) {
     return { chainId, reason: `the chain has no head of ${treeSize} leaves in log ${logId}: it was never committed, or the chain lost it` };
   }
   const headIndex = Number(index.value);
-  const h = await log.getFunction("head")(logId, headIndex);
+  const h = await log.head(logId, headIndex);
   const stored = {
     treeSize: Number(h.treeSize),
     timestamp: Number(h.timestamp),
@@ -471,7 +469,7 @@ async function answerFinality(bundle: EvidenceBundle, provider: Provider, minCon
  * leaf must be signed by one of its operations keys then: the log's operator commits whatever it
  * likes, so without the member's own signature a leaf in its name proves nothing of the member.
  */
-async function answerMembership(bundle: EvidenceBundle, registry: Contract): Promise<Answer> {
+async function answerMembership(bundle: EvidenceBundle, registry: ConsortiumRegistry): Promise<Answer> {
   const { submitter } = bundle.leaf.record;
   const { blockNumber } = effectiveAnchor(bundle);
   const registryAddress = String(registry.target).toLowerCase();
@@ -481,8 +479,8 @@ async function answerMembership(bundle: EvidenceBundle, registry: Contract): Pro
   let account: { memberId: number; status: number; role: number };
   try {
     const [memberStatus, of] = await Promise.all([
-      registry.getFunction("statusOf")(submitter, { blockTag: blockNumber }),
-      registry.getFunction("accountOf")(signed.signer, { blockTag: blockNumber }),
+      registry.statusOf(submitter, { blockTag: blockNumber }),
+      registry.accountOf(signed.signer, { blockTag: blockNumber }),
     ]);
     status = Number(memberStatus);
     account = { memberId: Number(of.memberId), status: Number(of.status), role: Number(of.role) };
@@ -492,7 +490,7 @@ async function answerMembership(bundle: EvidenceBundle, registry: Contract): Pro
   }
   const roleName = ACCOUNT_ROLE_NAMES[account.role] ?? String(account.role);
   const said =
-    `registry ${registryAddress}: member ${submitter} ${MEMBER_STATUS_NAMES[status] ?? status} at block ${blockNumber}; ` +
+    `registry ${registryAddress}: member ${submitter} ${MEMBER_STATUSES[status] ?? status} at block ${blockNumber}; ` +
     `account ${signed.signer} is member ${account.memberId}'s ${roleName} key`;
   if (status === MemberStatus.Suspended) {
     return answered("fail", `the submitter, member ${submitter}, was suspended at block ${blockNumber}`, said);
@@ -518,8 +516,8 @@ async function answerMembership(bundle: EvidenceBundle, registry: Contract): Pro
 /** `address` is the official EvidenceRegistry, which the registry checked belongs to the official log. */
 async function answerLifecycle(bundle: EvidenceBundle, provider: Provider, address: string): Promise<Answer> {
   const leafHash = bundle.leaf.leafHash.toLowerCase();
-  const registry = new Contract(address, EVIDENCE_REGISTRY_VERIFY_ABI, provider);
-  const s = await registry.getFunction("status")(leafHash);
+  const registry = EvidenceRegistry.at(address, provider);
+  const s = await registry.status(leafHash);
   const state = EVIDENCE_STATES[Number(s.state)] ?? `state ${s.state}`;
   const endorsements = Number(s.endorsements);
   const replacement = String(s.replacement).toLowerCase();
@@ -600,7 +598,7 @@ async function settle(ask: () => Promise<Answer> | Answer): Promise<Answer> {
  * reports a revert as CALL_EXCEPTION; other providers (Hardhat's) pass the node's JSON-RPC error
  * through: code 3 or a "revert" message, with the revert data in `data`.
  */
-async function revertTolerant<T>(call: Promise<T>, contract: Contract): Promise<{ value: T } | { revert: string }> {
+async function revertTolerant<T>(call: Promise<T>): Promise<{ value: T } | { revert: string }> {
   try {
     return { value: await call };
   } catch (e) {
@@ -609,7 +607,7 @@ async function revertTolerant<T>(call: Promise<T>, contract: Contract): Promise<
     if (node.code === 3 || (typeof node.message === "string" && /\brevert/i.test(node.message))) {
       let name: string | undefined;
       try {
-        name = typeof node.data === "string" ? contract.interface.parseError(node.data)?.name : undefined;
+        name = typeof node.data === "string" ? decodeRevertData(node.data)?.name : undefined;
       } catch {
         // no decodable revert data: still a revert
       }
