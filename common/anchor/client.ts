@@ -2,16 +2,19 @@
 // (EIP-712, common/auth/request-signing.ts) and signs what it submits (EvidenceSubmission over
 // its records' leaf hashes, common/formats/receipt/submission.ts — what lets a bundle show the
 // member, not only the log's operator, put the leaf in its name), checks every receipt it gets
-// back against the service's key, and fetches bundles. Institution nodes and the CLI use it.
+// back (common/formats/receipt/receipts.ts: signed by the service's key, the leaf's place in the
+// signed batch; and that it is the receipt of the record sent, in this log), and fetches bundles.
+// Institution nodes and the anchor CLI (scripts/cli/anchor.ts) use it.
 import type { Receipt } from "../formats/receipt/receipts.ts";
 import { receiptDomain, verifyReceipt } from "../formats/receipt/receipts.ts";
 import type { TypedDataSigner } from "../auth/eip712.ts";
 import { requestDomain, signRequest } from "../auth/request-signing.ts";
+import { toHex } from "../bytes.ts";
 import { CodedError } from "../errors.ts";
 import { leafHashOf, type EvidenceRecord } from "../formats/leaf/leaf.ts";
 import { SUBMISSION_SIGNATURE_HEADER, signSubmission, submissionDomain } from "../formats/receipt/submission.ts";
 
-export type AnchorClientErrorCode = "ANCHOR_CLIENT_REFUSED" | "ANCHOR_CLIENT_UNAVAILABLE" | "ANCHOR_CLIENT_BAD_RECEIPT" | "ANCHOR_CLIENT_NOT_ANCHORED";
+export type AnchorClientErrorCode = "ANCHOR_CLIENT_REFUSED" | "ANCHOR_CLIENT_UNAVAILABLE" | "ANCHOR_CLIENT_BAD_RECEIPT" | "ANCHOR_CLIENT_BAD_BUNDLE" | "ANCHOR_CLIENT_NOT_ANCHORED";
 export class AnchorClientError extends CodedError<AnchorClientErrorCode> {
   readonly serviceCode: string | undefined;
 
@@ -36,12 +39,33 @@ export async function submissionHeaders(
   memberId: number,
   records: ReadonlyArray<{ kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string }>,
 ): Promise<Record<string, string>> {
-  // as the service completes them: lowercase hex, the signer's member, no subject = zero
-  const hashes = records.map((r) =>
+  const { signature } = await signSubmission(signer, submissionDomain(BigInt(info.chainId), info.evidenceLog), info.logId, leafHashesOf(records, memberId));
+  return { [SUBMISSION_SIGNATURE_HEADER]: signature };
+}
+
+/** The records' leaf hashes as the service completes them: lowercase hex, submitted by `memberId`, no subject = zero. */
+function leafHashesOf(records: ReadonlyArray<{ kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string }>, memberId: number): Uint8Array[] {
+  return records.map((r) =>
     leafHashOf({ version: 1, kind: r.kind as EvidenceRecord["kind"], digestAlgorithm: r.digestAlgorithm as EvidenceRecord["digestAlgorithm"], digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: (r.subject ?? NO_SUBJECT).toLowerCase() }),
   );
-  const { signature } = await signSubmission(signer, submissionDomain(BigInt(info.chainId), info.evidenceLog), info.logId, hashes);
-  return { [SUBMISSION_SIGNATURE_HEADER]: signature };
+}
+
+/**
+ * The receipts of one request, each checked: well formed, signed by the operator the service
+ * names, the leaf in its signed batch, in this log, and the receipt of the record sent at its
+ * position (a genuine receipt for another record proves nothing about this one).
+ */
+function checkReceipts(receipts: unknown, domain: ReturnType<typeof receiptDomain>, info: Pick<AnchorInfo, "operator" | "logId">, expected: readonly string[]): Receipt[] {
+  const bad = (reason: string) => new AnchorClientError("ANCHOR_CLIENT_BAD_RECEIPT", `the anchor service returned a receipt that does not verify: ${reason}`);
+  if (!Array.isArray(receipts) || receipts.length !== expected.length) throw bad(`${expected.length} record(s) sent, ${Array.isArray(receipts) ? receipts.length : "no"} receipt(s) back`);
+  return receipts.map((receipt: unknown, i) => {
+    const verified = verifyReceipt(domain, receipt, info.operator);
+    if (!verified.ok) throw bad(verified.reason);
+    const r = receipt as Receipt;
+    if (r.logId.toLowerCase() !== info.logId.toLowerCase()) throw bad(`receipt ${i} is for log ${r.logId}, not ${info.logId}`);
+    if (r.leafHash.toLowerCase() !== expected[i]) throw bad(`receipt ${i} is for leaf ${r.leafHash}, not the record sent (${expected[i]})`);
+    return r;
+  });
 }
 
 export class AnchorClient {
@@ -76,13 +100,8 @@ export class AnchorClient {
         ...(await signRequest(this.signer, requestDomain(BigInt(info.chainId), info.consortiumRegistry), { method: "POST", path: "/v1/leaves", body })),
         ...(await submissionHeaders(this.signer, info, this.memberId, part)),
       };
-      const reply = (await this.#json("POST", "/v1/leaves", body, headers)) as { receipts: Receipt[] };
-      const domain = receiptDomain(BigInt(info.chainId), info.evidenceLog);
-      for (const receipt of reply.receipts) {
-        const verified = verifyReceipt(domain, receipt, info.operator);
-        if (!verified.ok) throw new AnchorClientError("ANCHOR_CLIENT_BAD_RECEIPT", `the anchor service returned a receipt that does not verify: ${verified.reason}`);
-      }
-      out.push(...reply.receipts);
+      const reply = (await this.#json("POST", "/v1/leaves", body, headers)) as { receipts?: unknown };
+      out.push(...checkReceipts(reply.receipts, receiptDomain(BigInt(info.chainId), info.evidenceLog), info, leafHashesOf(part, this.memberId).map(toHex)));
     }
     return out;
   }

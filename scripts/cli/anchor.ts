@@ -1,6 +1,8 @@
 // Anchor documents: hash each file locally (the document never leaves this machine), submit the
-// digests in signed batches, wait until they are anchored on chain, and write one evidence
-// bundle per file plus a summary table.
+// digests through the member's anchor client (common/anchor/client.ts: signed requests, and every
+// receipt checked: the service key's signature, the record's place in the signed batch, the
+// record it was sent for), wait until they are anchored on chain, and write one evidence bundle
+// per file, each checked offline against its file first, plus a summary table.
 //
 //   node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N]
 //        [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID]
@@ -16,12 +18,41 @@ import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs as parseNodeArgs } from "node:util";
 import { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
-import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
-import { submissionHeaders } from "../../common/anchor/client.ts";
+import { AnchorClient, AnchorClientError, type RecordInput } from "../../common/anchor/client.ts";
+import { parseBundle } from "../../common/formats/bundle/bundle.ts";
+import { verifyOffline, type CheckId } from "../../common/formats/bundle/verify.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 
 export const USAGE =
   "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID]";
+export const HELP = `${USAGE}
+
+Hashes each file locally (the document never leaves this machine), anchors the digests through the
+anchor service and writes <file>.evidence.json beside each file (or into --out) and
+anchor-summary.md. Every receipt is checked before anything is written: signed by the service's
+key, the record's place in the signed batch, the record it was sent for.
+
+  --service URL        the anchor service (default: JL_ANCHOR_URL, else http://127.0.0.1:9545)
+  --out DIR            where the bundles and the summary go (default: beside each file)
+  --kind N             the evidence kind, 1..7 (default ${EvidenceKind.Document}, a document)
+  --sm3                digest with SM3 instead of SHA-256 (needs a Node whose OpenSSL has SM3)
+  --batch N            records per request, 1..10000 (default 1000; the service's limit applies)
+  --timeout SECONDS    how long to wait for anchoring (default 120)
+  --keystore FILE      the member's key as an encrypted JSON keystore, its password in
+                       JL_KEYSTORE_PASSWORD (default: the key in JL_PRIVATE_KEY)
+  --member ID          the member id the key belongs to (default: JL_MEMBER_ID)
+  -h, --help           this text
+
+Exit codes: 0 anchored, 1 failed (service refused, a receipt or bundle did not verify, timeout), 2 bad input.
+`;
+/** A document anchored on its own, for no loan or case. */
+const NO_SUBJECT = `0x${"00".repeat(32)}`;
+/** The offline checks a bundle must pass before it is written: it is this file's, and it hangs together. */
+const BUNDLE_CHECKS: readonly CheckId[] = ["digest", "leafEncoding", "merklePath"];
+
+/** Where the CLI writes; tests pass their own. */
+export type Io = { out(text: string): void; err(text: string): void; tty: boolean };
+const processIo: Io = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), tty: process.stderr.isTTY === true };
 
 export type AnchorArgs = {
   paths: string[];
@@ -33,6 +64,7 @@ export type AnchorArgs = {
   timeoutSeconds: number;
   keystore: string | undefined;
   memberId: number;
+  help: boolean;
 };
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AnchorArgs {
@@ -49,8 +81,10 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
       timeout: { type: "string" },
       keystore: { type: "string" },
       member: { type: "string" },
+      help: { type: "boolean", short: "h" },
     },
   });
+  if (values.help === true) return { ...HELP_ONLY, help: true };
   if (positionals.length === 0) throw new Error("name at least one file or folder to anchor");
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
     if (raw === undefined) return fallback;
@@ -67,8 +101,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
     timeoutSeconds: int("timeout", values.timeout, 120, 1, 86_400),
     keystore: values.keystore,
     memberId: memberIdOf(values.member ?? env.JL_MEMBER_ID),
+    help: false,
   };
 }
+
+const HELP_ONLY: AnchorArgs = { paths: [], service: "", out: undefined, kind: EvidenceKind.Document, sm3: false, batch: 1000, timeoutSeconds: 120, keystore: undefined, memberId: 0, help: true };
 
 function memberIdOf(raw: string | undefined): number {
   if (raw === undefined) throw new Error("set --member (or JL_MEMBER_ID) to the member id the key belongs to: the records are signed as that member's");
@@ -118,77 +155,70 @@ async function loadWallet(args: AnchorArgs, env: NodeJS.ProcessEnv): Promise<Wal
 
 type Row = { file: string; digest: string; leafHash: string; sequence: number; anchoredAt: string; bundle: string };
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io = processIo): Promise<number> {
   let args: AnchorArgs;
   try {
     args = parseArgs(argv, env);
   } catch (e) {
-    console.error(`${(e as Error).message}\n${USAGE}`);
+    io.err(`${(e as Error).message}\n${USAGE}\n`);
     return 2;
+  }
+  if (args.help) {
+    io.out(HELP);
+    return 0;
   }
   if (args.sm3 && !getHashes().includes("sm3")) {
-    console.error("this Node's OpenSSL has no SM3; drop --sm3 to use SHA-256");
+    io.err("this Node's OpenSSL has no SM3; drop --sm3 to use SHA-256\n");
     return 2;
   }
-  const wallet = await loadWallet(args, env);
-  const info = (await (await fetch(`${args.service}/v1/info`)).json()) as { chainId?: string; consortiumRegistry: string; evidenceLog: string; logId: string };
-  if (info.chainId === undefined) throw new Error(`${args.service} has not reached its chain yet; retry shortly`);
-  const domain = requestDomain(BigInt(info.chainId), info.consortiumRegistry);
+  const client = new AnchorClient(args.service, await loadWallet(args, env), args.memberId);
+  await client.info();
   const files = await listFiles(args.paths);
-  const tty = process.stderr.isTTY;
   const show = (label: string, done: number) => {
     const line = progressLine(label, done, files.length);
-    if (tty) process.stderr.write(`\r${line}`);
-    else if (done === files.length) process.stderr.write(`${line}\n`);
+    if (io.tty) io.err(`\r${line}`);
+    else if (done === files.length) io.err(`${line}\n`);
   };
 
-  // hash locally and submit in batches; keep each file's salt for its bundle
+  // hash locally and submit in batches; the client refuses any receipt that does not verify
   const pending: Array<{ file: string; digest: string; receipt: Receipt }> = [];
   for (let i = 0; i < files.length; i += args.batch) {
     const slice = files.slice(i, i + args.batch);
-    const records: Array<{ kind: number; digestAlgorithm: number; digest: string; salt: string }> = [];
+    const records: RecordInput[] = [];
     for (const file of slice) {
       records.push({
-        kind: args.kind,
+        kind: args.kind as RecordInput["kind"],
         digestAlgorithm: args.sm3 ? DigestAlgorithm.Sm3 : DigestAlgorithm.Sha256,
         digest: await digestFile(file, args.sm3 ? "sm3" : "sha256"),
         salt: `0x${randomBytes(32).toString("hex")}`,
+        subject: NO_SUBJECT,
       });
     }
-    const body = JSON.stringify({ records });
-    const headers = {
-      ...(await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body })),
-      ...(await submissionHeaders(wallet, { chainId: info.chainId, evidenceLog: info.evidenceLog, logId: info.logId }, args.memberId, records)),
-    };
-    const response = await fetch(`${args.service}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
-    const reply = (await response.json()) as { receipts?: Receipt[]; error?: { code: string; message: string } };
-    if (!response.ok || reply.receipts === undefined) throw new Error(`the service refused the batch: ${reply.error?.code} ${reply.error?.message}`);
-    reply.receipts.forEach((receipt, j) => pending.push({ file: slice[j]!, digest: records[j]!.digest, receipt }));
+    const receipts = await client.submit(records);
+    receipts.forEach((receipt, j) => pending.push({ file: slice[j]!, digest: records[j]!.digest, receipt }));
     show("submitted", Math.min(files.length, i + args.batch));
   }
-  if (tty) process.stderr.write("\n");
+  if (io.tty) io.err("\n");
 
-  // wait for anchoring, then fetch and write each bundle
+  // wait for anchoring, then fetch, check and write each bundle
   const rows: Row[] = [];
   const deadline = Date.now() + args.timeoutSeconds * 1000;
   for (const item of pending) {
-    for (;;) {
-      const response = await fetch(`${args.service}/v1/bundles/${item.receipt.leafHash}`);
-      if (response.ok) {
-        const bundle = (await response.json()) as { anchor: { anchoredAt: string } };
-        const outDir = args.out ?? dirname(item.file);
-        await mkdir(outDir, { recursive: true });
-        const path = join(outDir, `${basename(item.file)}.evidence.json`);
-        await writeFile(path, `${JSON.stringify(bundle, null, 2)}\n`);
-        rows.push({ file: item.file, digest: item.digest, leafHash: item.receipt.leafHash, sequence: item.receipt.sequence, anchoredAt: bundle.anchor.anchoredAt, bundle: path });
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`${item.file} was not anchored within ${args.timeoutSeconds} s (its receipt is valid; retry later)`);
-      await new Promise((r) => setTimeout(r, 250));
+    const raw = await anchoredBundle(client, item.receipt.leafHash, item.file, deadline, args.timeoutSeconds);
+    const bundle = parseBundle(raw);
+    const failed = verifyOffline(bundle, { documentDigest: item.digest }).filter((r) => BUNDLE_CHECKS.includes(r.id) && r.outcome !== "pass");
+    if (bundle.leaf.leafHash.toLowerCase() !== item.receipt.leafHash.toLowerCase() || failed.length > 0) {
+      const why = failed.map((r) => `${r.id}: ${r.reason}`).join("; ") || `it is for leaf ${bundle.leaf.leafHash}`;
+      throw new AnchorClientError("ANCHOR_CLIENT_BAD_BUNDLE", `the anchor service returned a bundle for ${item.file} that does not verify (${why}); nothing written for it`);
     }
+    const outDir = args.out ?? dirname(item.file);
+    await mkdir(outDir, { recursive: true });
+    const path = join(outDir, `${basename(item.file)}.evidence.json`);
+    await writeFile(path, `${JSON.stringify(raw, null, 2)}\n`);
+    rows.push({ file: item.file, digest: item.digest, leafHash: item.receipt.leafHash, sequence: item.receipt.sequence, anchoredAt: bundle.anchor.anchoredAt, bundle: path });
     show("anchored", rows.length);
   }
-  if (tty) process.stderr.write("\n");
+  if (io.tty) io.err("\n");
 
   const table = [
     "| file | sha-256 / sm3 digest | leaf hash | sequence | anchored (UTC) | bundle |",
@@ -200,12 +230,24 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   const summaryDir = args.out ?? ((await stat(first)).isDirectory() ? first : dirname(first));
   const summary = join(summaryDir, "anchor-summary.md");
   await writeFile(summary, `${table}\n`);
-  console.log(table);
-  console.log(`\n${rows.length} file(s) anchored; summary written to ${summary}`);
+  io.out(`${table}\n\n${rows.length} file(s) anchored; summary written to ${summary}\n`);
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** The leaf's bundle once it is anchored, polling every 250 ms until the deadline. */
+async function anchoredBundle(client: AnchorClient, leafHash: string, file: string, deadline: number, timeoutSeconds: number): Promise<unknown> {
+  for (;;) {
+    try {
+      return await client.bundle(leafHash);
+    } catch (error) {
+      if (!(error instanceof AnchorClientError) || error.code !== "ANCHOR_CLIENT_NOT_ANCHORED") throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`${file} was not anchored within ${timeoutSeconds} s (its receipt is valid; retry later)`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+if (import.meta.main) {
   main(process.argv.slice(2), process.env).then(
     (code) => process.exit(code),
     (error) => {
