@@ -53,6 +53,12 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_BAD_INCOME_SPLIT: 422,
   /** A partial prepayment the ledger would refuse: zero, not below the principal outstanding, or an unknown mode (its figures in details). */
   NODE_ERR_BAD_PREPAYMENT: 422,
+  /** A partial prepayment while the installment in progress is partly paid, owes penalty or is past due (the ledger's LedgerInstallmentOpen; the installment in details). */
+  NODE_ERR_INSTALLMENT_OPEN: 409,
+  /** A prepayment fee above what the all-in cap allows today (the ledger's LedgerPrepaymentFeeAboveCap; fee and the most that fits in details). */
+  NODE_ERR_PREPAYMENT_FEE_ABOVE_CAP: 422,
+  /** The amount received for a partial prepayment is not what it takes today (the figure by part in details; the ledger's LedgerPrepaymentMismatch). */
+  NODE_ERR_PREPAYMENT_MISMATCH: 409,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
   /** Another member's node is not in this node's directory, or does not answer. */

@@ -10,6 +10,7 @@
 // a loan with money out.
 import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
+import { decodeRevert } from "../../common/chain/revert.ts";
 import { incomeSplitTypedData } from "../../common/lending/agreement.ts";
 import { nodeError } from "./errors.ts";
 import type { Loan } from "./indexer/model.ts";
@@ -148,7 +149,7 @@ export class IncomeSplitOperations {
     try {
       [loan] = ledgerInterface.decodeFunctionResult("loan", await this.deps.call(ledgerInterface.encodeFunctionData("loan", [loanId]))) as unknown as [typeof loan];
     } catch (error) {
-      if (isUnknownLoan(error)) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
+      if (decodeRevert(error, [ledgerInterface])?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);
     }
     return { branch: Number(loan.branch), platform: Number(loan.platform), state: LOAN_STATES[Number(loan.state)] ?? "None", disbursedMask: Number(loan.disbursedMask) };
@@ -217,14 +218,4 @@ function refusalOf(loanId: string, failure: OutboxFailure | undefined) {
     return nodeError("NODE_ERR_BAD_INCOME_SPLIT", `the ledger refused the income split of loan ${loanId}`, { loanId: String(failure!.args[0]), platformIncomeShareBps: Number(failure!.args[1]) });
   }
   return nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused the income split of loan ${loanId}: ${code}`, failure);
-}
-
-function isUnknownLoan(error: unknown): boolean {
-  const data = (error as { data?: unknown; info?: { error?: { data?: unknown } } }).data ?? (error as { info?: { error?: { data?: unknown } } }).info?.error?.data;
-  if (typeof data !== "string") return false;
-  try {
-    return ledgerInterface.parseError(data)?.name === "LedgerUnknownLoan";
-  } catch {
-    return false;
-  }
 }

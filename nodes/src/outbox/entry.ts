@@ -11,7 +11,7 @@ import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits", "agreeIncomeSplit"] as const;
+export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits", "agreeIncomeSplit", "prepay"] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -66,6 +66,12 @@ export type RevokeMandateArgs = { loanId: string; agent: string };
 export type SetOwnBranchLimitsArgs = { branch: number; singleLoanMax: string; dailyDisbursementLimit: string; outstandingLimit: string };
 /** A joint loan's agreed income split, with the platform's EIP-712 IncomeSplit signature (done once incomeShare shows it). */
 export type AgreeIncomeSplitArgs = { loanId: string; platformIncomeShareBps: number; platformSignature: string };
+/**
+ * A partial prepayment: `principal` off the open principal, `mode` IJointLoanLedger.PrepaymentMode
+ * (0 shorten the term, 1 lower the installments), `fee` the prepayment fee; `amount` must be the
+ * ledger's prepaymentOwed (interest + principal paid + fee) on the day it is mined.
+ */
+export type PrepayArgs = { loanId: string; principal: string; mode: number; fee: string; amount: string; voucher: string };
 /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
 export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
@@ -85,6 +91,7 @@ export type OutboxArgs = {
   revokeMandate: RevokeMandateArgs;
   setOwnBranchLimits: SetOwnBranchLimitsArgs;
   agreeIncomeSplit: AgreeIncomeSplitArgs;
+  prepay: PrepayArgs;
   escalate: EscalateArgs;
   assignCourt: AssignCourtArgs;
   acceptCase: CaseArgs;
@@ -179,6 +186,7 @@ const ARGS = {
   revokeMandate: z.strictObject({ loanId: bytes32, agent: address }),
   setOwnBranchLimits: z.strictObject({ branch: uintNumber(32).min(1), singleLoanMax: uintString(64), dailyDisbursementLimit: uintString(64), outstandingLimit: uintString(64) }),
   agreeIncomeSplit: z.strictObject({ loanId: bytes32, platformIncomeShareBps: z.int().min(0).max(10_000), platformSignature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "0x and a 65-byte signature").transform((v) => v.toLowerCase()) }),
+  prepay: z.strictObject({ loanId: bytes32, principal: uintString(256), mode: z.int().min(0).max(1), fee: uintString(256), amount: uintString(256), voucher: bytes32 }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
@@ -199,6 +207,7 @@ export type EnqueueInput =
   | { serial: string; kind: "revokeMandate"; args: z.input<(typeof ARGS)["revokeMandate"]> }
   | { serial: string; kind: "setOwnBranchLimits"; args: z.input<(typeof ARGS)["setOwnBranchLimits"]> }
   | { serial: string; kind: "agreeIncomeSplit"; args: z.input<(typeof ARGS)["agreeIncomeSplit"]> }
+  | { serial: string; kind: "prepay"; args: z.input<(typeof ARGS)["prepay"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
@@ -282,6 +291,10 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     case "agreeIncomeSplit": {
       const a = parsed.data as AgreeIncomeSplitArgs;
       return { serial, kind: "agreeIncomeSplit", args: { loanId: a.loanId, platformIncomeShareBps: a.platformIncomeShareBps, platformSignature: a.platformSignature } };
+    }
+    case "prepay": {
+      const a = parsed.data as PrepayArgs;
+      return { serial, kind: "prepay", args: { loanId: a.loanId, principal: a.principal, mode: a.mode, fee: a.fee, amount: a.amount, voucher: a.voucher } };
     }
     case "escalate": {
       const a = parsed.data as EscalateArgs;
@@ -373,6 +386,10 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     case "agreeIncomeSplit": {
       const a = entry.args as AgreeIncomeSplitArgs;
       return ledgerInterface.encodeFunctionData("agreeIncomeSplit", [a.loanId, a.platformIncomeShareBps, a.platformSignature]);
+    }
+    case "prepay": {
+      const a = entry.args as PrepayArgs;
+      return ledgerInterface.encodeFunctionData("prepay", [a.loanId, BigInt(a.principal), a.mode, BigInt(a.fee), BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
     }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);

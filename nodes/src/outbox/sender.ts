@@ -12,7 +12,7 @@
 //      matching flow.
 import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
 import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { LOAN_STATES } from "./ledger-abi.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
@@ -435,6 +435,24 @@ export class OutboxSender {
         if (loan === undefined || Number(loan.state) !== CANCELLED) return { kind: "none" };
         const log = await this.#findLog(entry, "LoanCancelled", loanId, () => true);
         return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
+      }
+      case "prepay": {
+        const serial = onChainSerial(entry.serial);
+        const used = ledgerInterface.decodeFunctionResult("serialUsed", await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("serialUsed", [serial]) }))[0] as boolean;
+        if (!used) return { kind: "none" };
+        const log = await this.#findLog(entry, "PrepaymentReceived", loanId, (args) => String(args.serial).toLowerCase() === serial);
+        const a = entry.args as PrepayArgs;
+        if (log !== undefined) {
+          const args = ledgerInterface.parseLog(log)!.args;
+          const ours =
+            BigInt(args.principal) === BigInt(a.principal) &&
+            Number(args.mode) === a.mode &&
+            BigInt(args.fee) === BigInt(a.fee) &&
+            BigInt(args.principalPaid) + BigInt(args.interest) + BigInt(args.fee) === BigInt(a.amount) &&
+            String(args.voucher).toLowerCase() === a.voucher;
+          if (ours) return { kind: "done", txHash: log.transactionHash, blockNumber: log.blockNumber };
+        }
+        return { kind: "conflict", failure: { code: "LedgerDuplicateSerial", args: [serial], message: "the serial was used on chain by another flow (other loan, amount, mode or voucher)" } };
       }
       case "disburse":
       case "repay":
