@@ -11,7 +11,7 @@ import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { isDocumentKind } from "./documents/policy.ts";
 import { nodeError } from "./errors.ts";
-import type { Actor } from "./http/auth.ts";
+import type { Actor } from "./actor.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import type { Keeper } from "./keeper/keeper.ts";
 import { DISPUTE_STAGES } from "./outbox/dispute-abi.ts";

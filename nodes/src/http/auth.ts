@@ -4,11 +4,20 @@ import type { FastifyRequest } from "fastify";
 import type { ApiUser } from "../config.ts";
 import { nodeError } from "../errors.ts";
 import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
+import { requireRole, UNMASKED_ROLES, type Actor, type Role } from "../actor.ts";
 
 export { FailedTokenLimiter };
 
-export type Role = ApiUser["role"];
-export type Actor = { userId: string; role: Role; memberId: number };
+export type { Actor, Role };
+export { requireRole, UNMASKED_ROLES };
+
+/** The role sets routes declare in `config.roles` (the authorization hook checks them). */
+export const STAFF: readonly Role[] = ["clerk", "approver", "admin"];
+/** STAFF and the court's clerk: the indexed ledger, documents, cases. */
+export const ANY_USER: readonly Role[] = ["clerk", "approver", "admin", "court-clerk"];
+export const APPROVERS: readonly Role[] = ["approver", "admin"];
+export const ADMIN: readonly Role[] = ["admin"];
+export const COURT_STAFF: readonly Role[] = ["court-clerk", "admin"];
 
 export function tokenSha256(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
@@ -47,10 +56,3 @@ export function authenticateLimited(request: FastifyRequest, users: readonly Api
     throw error;
   }
 }
-
-export function requireRole(actor: Actor, roles: readonly Role[]): void {
-  if (!roles.includes(actor.role)) throw nodeError("NODE_ERR_ROLE", `this needs one of the roles ${roles.join(", ")}; ${actor.userId} is ${actor.role}`);
-}
-
-/** Roles that may see personal data unmasked in API output. */
-export const UNMASKED_ROLES: readonly Role[] = ["approver", "admin"];

@@ -1,0 +1,39 @@
+// What the node's HTTP layer is built from: the domain rooms (plain modules under nodes/src),
+// the API users, limits and the operations routes' callbacks. service.ts builds one; tests pass
+// stubs of the rooms a test reaches.
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import type { ApiUser } from "../config.ts";
+import type { CaseOperations } from "../cases.ts";
+import type { NodeOperations } from "../operations.ts";
+import type { MandateOperations } from "../mandates.ts";
+import type { BranchLimitsOperations } from "../branch-limits.ts";
+import type { FailedTokenLimiter } from "./auth.ts";
+import type { OpsAccess } from "./ops-access.ts";
+
+export type NodeDeps = {
+  logger: Logger | false;
+  memberId: number;
+  users: readonly ApiUser[];
+  ops: NodeOperations;
+  cases: CaseOperations;
+  /** Mandates for this branch's loans (absent: the routes are not served). */
+  mandates?: MandateOperations;
+  /** The branch's own quotas (absent: the routes are not served). */
+  branchLimits?: BranchLimitsOperations;
+  ready: () => { ready: boolean; detail: unknown };
+  metrics: () => Promise<string>;
+  /** Refused API tokens per source address before 429 (default 10 per 60 s: auth.ts). */
+  tokenLimiter?: FailedTokenLimiter;
+  /** Body limits in bytes: every route (default 16 MiB), POST /v1/reconciliations (default 32 MiB). */
+  limits?: { maxBodyBytes?: number; reconcileMaxBodyBytes?: number };
+  /** Who may read /metrics and /readyz (token, addresses); absent: anyone. */
+  opsAccess?: OpsAccess;
+};
+
+/** The app as route files see it: zod schemas type each handler's request and reply. */
+export type NodeApi = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** One resource's routes: registers them on `api` (and registers none when its room is absent from `deps`). */
+export type RouteFile = (api: NodeApi, deps: NodeDeps) => void;

@@ -1,0 +1,27 @@
+// Every API route file, registered in this order by buildNodeApp (http/app.ts). A new resource:
+// add routes/<resource>.ts exporting a RouteFile and schemas/<resource>.ts, then list it here.
+import type { RouteFile } from "../deps.ts";
+import { applicationRoutes } from "./applications.ts";
+import { approvalRoutes } from "./approval.ts";
+import { branchLimitRoutes } from "./branch-limits.ts";
+import { caseRoutes } from "./cases.ts";
+import { creditRoutes } from "./credit.ts";
+import { documentRoutes } from "./documents.ts";
+import { fundFlowRoutes } from "./fund-flows.ts";
+import { ledgerRoutes } from "./ledger.ts";
+import { mandateRoutes } from "./mandates.ts";
+import { reportRoutes } from "./reports.ts";
+
+/** The loan road's order: applications, credit, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
+export const ROUTE_FILES: readonly RouteFile[] = [
+  applicationRoutes,
+  creditRoutes,
+  approvalRoutes,
+  fundFlowRoutes,
+  mandateRoutes,
+  branchLimitRoutes,
+  ledgerRoutes,
+  reportRoutes,
+  documentRoutes,
+  caseRoutes,
+];
