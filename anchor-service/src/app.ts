@@ -1,25 +1,18 @@
 // buildApp: the anchor service's HTTP API, not listening. Every dependency is passed in; only
 // server.ts reads the environment and listens.
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from "fastify-type-provider-zod";
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { PendingVerification, RequestDomain } from "../../common/auth/request-signing.ts";
 import { AuthError } from "../../common/auth/request-signing.ts";
 import { EvidenceBundleSchema } from "../../common/formats/bundle/bundle.ts";
 import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
-import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable } from "./errors.ts";
+import type { OpsAccess, OpsRefusal } from "../../common/service/ops-access.ts";
+import { buildServiceShell } from "../../common/service/shell.ts";
+import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable, type AnchorErrorCode } from "./errors.ts";
 import type { EvidenceQueries } from "./evidence/queries.ts";
 import { jsonBodyParser, refuseDeclaredOversize } from "./http/body.ts";
-import { opsAccess, type OpsAccess } from "./http/ops-access.ts";
 import { DOCS_HEADERS } from "./http/security-headers.ts";
 import type { Intake } from "./intake/intake.ts";
 import type { IntakeQuotas, QuotaLimits } from "./intake/quota.ts";
@@ -85,52 +78,48 @@ declare module "fastify" {
 const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  // errors Fastify raises before routing (a malformed URL) still speak the catalogue
-  const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-    void reply.code(400).send({ error: { code: "ANCHOR_ERR_VALIDATION", message: `malformed request: ${error.message}` } });
-  };
-  // Fastify 5 takes a ready pino instance as loggerInstance
-  const app = (
-    deps.logger === false
-      ? Fastify({ logger: false, bodyLimit: deps.limits.maxBodyBytes, frameworkErrors: frameworkErrors as never })
-      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit: deps.limits.maxBodyBytes, frameworkErrors: frameworkErrors as never })
-  ) as unknown as FastifyInstance;
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  app.decorateRequest("rawBody", undefined);
-
-  // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
-  // (duplicate keys refused; a body over the limit is answered 413 without cutting the connection: http/body.ts)
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("application/json", jsonBodyParser(deps.limits.maxBodyBytes));
-  app.addHook("onRequest", refuseDeclaredOversize(deps.limits.maxBodyBytes));
-
-  app.setErrorHandler((error, request, reply) => {
-    const sent = toAnchorError(error);
-    if (sent === undefined) {
-      request.log.error({ err: error }, "unexpected error");
-      return reply.code(500).send({ error: { code: "ANCHOR_ERR_INTERNAL", message: "internal error; the request was not applied" } });
-    }
-    deps.metrics.rejectedRequests.inc({ code: sent.code });
-    const retryAfter = (sent.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
-    if (retryAfter !== undefined) void reply.header("retry-after", String(retryAfter));
-    if (sent.code === "ANCHOR_ERR_OPS_UNAUTHORIZED") void reply.header("www-authenticate", 'Bearer realm="anchor-ops"');
-    return reply.code(sent.statusCode).send({ error: { code: sent.code, message: sent.message, ...(sent.details === undefined ? {} : { details: sent.details }) } });
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: "ANCHOR_ERR_NOT_FOUND", message: `no route ${request.method} ${request.url}` } }),
-  );
-
-  await app.register(swagger, {
-    openapi: {
-      info: { title: "JointLedger anchor service", description: "Durable evidence intake, RFC 9162 log, on-chain heads, proofs, bundles and verification.", version: "1.0.0" },
+  // after a failed write the database takes no more writes until a restart (store/write-fence.ts):
+  // unhealthy, so a supervisor restarts it (the new process waits for a writable disk, 503 meanwhile)
+  const writeFailure = () => deps.intake.deps.db.writeFailure();
+  const { app } = await buildServiceShell({
+    logger: deps.logger,
+    bodyLimit: deps.limits.maxBodyBytes,
+    openapi: { title: "JointLedger anchor service", description: "Durable evidence intake, RFC 9162 log, on-chain heads, proofs, bundles and verification.", version: "1.0.0" },
+    // the API docs get the verification page's security headers (http/security-headers.ts)
+    docsHeaders: DOCS_HEADERS,
+    errors: {
+      validation: "ANCHOR_ERR_VALIDATION",
+      notFound: "ANCHOR_ERR_NOT_FOUND",
+      internal: "ANCHOR_ERR_INTERNAL",
+      render: (error) => {
+        const sent = toAnchorError(error);
+        return sent === undefined ? undefined : { status: sent.statusCode, code: sent.code, message: sent.message, details: sent.details };
+      },
+      onRendered: (sent) => deps.metrics.rejectedRequests.inc({ code: sent.code }),
     },
-    transform: jsonSchemaTransform,
-  });
-  // the API docs get the verification page's security headers (http/security-headers.ts)
-  await app.register(async (docs) => {
-    docs.addHook("onRequest", (_request, reply, done) => void (reply.headers(DOCS_HEADERS), done()));
-    await docs.register(swaggerUi, { routePrefix: "/docs" });
+    health: {
+      live: () => {
+        const failed = writeFailure();
+        return failed === undefined ? { ok: true, body: { status: "ok" } } : { ok: false, body: { status: "storage-failed", storage: storageReason(failed) } };
+      },
+      ready: () => {
+        const state = deps.committer.state;
+        const failed = writeFailure();
+        const ready = state.kind === "ok" && failed === undefined;
+        return { ok: ready, body: { ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth, ...(failed === undefined ? {} : { storage: storageReason(failed) }) } };
+      },
+    },
+    metrics: { registry: deps.metrics.registry, beforeScrape: () => deps.metrics.queueDepth.set(deps.intake.queueDepth) },
+    // /readyz and /metrics: restricted when ANCHOR_METRICS_TOKEN / ANCHOR_METRICS_ALLOWED_ADDRESSES are set
+    ops: { access: deps.ops, realm: "anchor-ops", refuse: (reason, message, details) => anchorError(OPS_CODES[reason], message, details) },
+    prepare: (app) => {
+      app.decorateRequest("rawBody", undefined);
+      // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
+      // (duplicate keys refused; a body over the limit is answered 413 without cutting the connection: http/body.ts)
+      app.removeAllContentTypeParsers();
+      app.addContentTypeParser("application/json", jsonBodyParser(deps.limits.maxBodyBytes));
+      app.addHook("onRequest", refuseDeclaredOversize(deps.limits.maxBodyBytes));
+    },
   });
 
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -168,24 +157,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     handler: async () => deps.info(),
   });
 
-  // after a failed write the database takes no more writes until a restart (store/write-fence.ts):
-  // unhealthy, so a supervisor restarts it (the new process waits for a writable disk, 503 meanwhile)
-  const writeFailure = () => deps.intake.deps.db.writeFailure();
-  app.get("/healthz", { schema: { hide: true } }, async (_request, reply) =>
-    writeFailure() === undefined ? { status: "ok" } : reply.code(503).send({ status: "storage-failed", storage: storageReason(writeFailure()) }),
-  );
-  // /readyz and /metrics: restricted when ANCHOR_METRICS_TOKEN / ANCHOR_METRICS_ALLOWED_ADDRESSES are set (http/ops-access.ts)
-  const ops = opsAccess(deps.ops);
-  app.get("/readyz", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => {
-    const state = deps.committer.state;
-    const failed = writeFailure();
-    const ready = state.kind === "ok" && failed === undefined;
-    return reply.code(ready ? 200 : 503).send({ ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth, ...(failed === undefined ? {} : { storage: storageReason(failed) }) });
-  });
-  app.get("/metrics", { schema: { hide: true }, onRequest: ops }, async (_request, reply) => {
-    deps.metrics.queueDepth.set(deps.intake.queueDepth);
-    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
   // the court verification page (/verify) and the chain reads it shows
   registerVerifyPage(app, deps);
   return app;
@@ -199,17 +170,16 @@ const AUTH_CODES: Record<string, AnchorError["code"]> = {
   AUTH_TOO_FAR_AHEAD: "ANCHOR_ERR_AUTH_INVALID",
 };
 
-/** Map what can go wrong in a request to the catalogue; undefined means a bug (500). */
+const OPS_CODES: Record<OpsRefusal, AnchorErrorCode> = {
+  forbidden: "ANCHOR_ERR_OPS_FORBIDDEN",
+  unauthorized: "ANCHOR_ERR_OPS_UNAUTHORIZED",
+  "rate-limited": "ANCHOR_ERR_OPS_RATE_LIMITED",
+};
+
+/** Map what can go wrong in a request to the catalogue (schema failures are the shell's); undefined means a bug (500). */
 function toAnchorError(error: unknown): AnchorError | undefined {
   if (error instanceof AnchorError) return error;
   if (error instanceof AuthError) return anchorError(AUTH_CODES[error.code] ?? "ANCHOR_ERR_AUTH_INVALID", error.message, { auth: error.code });
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const issues = error.validation.map((v) => {
-      const inner = v.instancePath.replace(/^\//, "").replaceAll("/", ".");
-      return { path: inner === "" ? (error.validationContext ?? "body") : `${error.validationContext ?? "body"}.${inner}`, message: v.message };
-    });
-    return anchorError("ANCHOR_ERR_VALIDATION", `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`, { issues: issues.slice(0, 100) });
-  }
   const code = (error as { code?: string }).code;
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return anchorError("ANCHOR_ERR_BODY_TOO_LARGE", "the body is larger than this service accepts; send fewer records per request");
   if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return anchorError("ANCHOR_ERR_UNSUPPORTED_MEDIA", "send the body as application/json");
