@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { DigestAlgorithm } from "../../../../common/formats/leaf/leaf.ts";
-import { CHECK_IDS, overall, verifyOffline, type CheckResult } from "../../../../common/formats/bundle/verify.ts";
-import { EXIT_CODES, digestFile, endpointName, main, parseArgs, renderJson, renderTable, requiredChecks } from "../../../../scripts/cli/verify.ts";
-import { trustAnchorFingerprint, trustAnchorJson } from "../../../../common/formats/bundle/trust-anchor.ts";
-import { DOCUMENT, DOCUMENT_DIGEST, clone, sampleBundle, sampleTrustAnchor } from "./bundle.fixture.ts";
+import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
+import { CHECK_IDS, overall, verifyOffline, type CheckResult } from "../../common/formats/bundle/verify.ts";
+import { EXIT_CODES, digestFile, endpointName, main, parseArgs, renderJson, renderTable, requiredChecks } from "../../scripts/cli/verify.ts";
+import { trustAnchorFingerprint, trustAnchorJson } from "../../common/formats/bundle/trust-anchor.ts";
+import { DOCUMENT, DOCUMENT_DIGEST, clone, sampleBundle, sampleTrustAnchor } from "../common/formats/bundle/bundle.fixture.ts";
 
 const SAMPLE_TRUST_ANCHOR_SUMMARY = {
   name: "JointLedger consortium",
@@ -20,7 +20,7 @@ const SAMPLE_TRUST_ANCHOR_SUMMARY = {
   consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
 };
 
-const CLI = new URL("../../../../scripts/cli/verify.ts", import.meta.url).pathname;
+const CLI = new URL("../../scripts/cli/verify.ts", import.meta.url).pathname;
 
 function sink(): { write(text: string): boolean; text: () => string } {
   let text = "";
