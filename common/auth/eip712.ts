@@ -1,4 +1,4 @@
-// EIP-712 helpers shared by request signatures and anchor receipts.
+// EIP-712 helpers shared by the signed formats: request signatures, anchor receipts, submissions.
 //
 // Signatures are parsed strictly: the 65-byte r ‖ s ‖ v form that EIP-712 signers (ethers,
 // wallets, HSM adapters) produce, v 27 or 28, low s. ethers' own Signature.from is lenient (it
@@ -53,4 +53,23 @@ export function checkedChainId(chainId: bigint): bigint {
     throw new RangeError(`chainId must be a positive bigint, got ${String(chainId)}`);
   }
   return chainId;
+}
+
+/**
+ * The EIP-712 domain of one of the system's signed formats: its name, version 1, the chain and
+ * the contract that binds a signature to one consortium (a signature for one is void in another).
+ */
+export type Eip712Domain<Name extends string> = {
+  readonly name: Name;
+  readonly version: "1";
+  readonly chainId: bigint;
+  readonly verifyingContract: string;
+};
+
+/** A signed format's EIP-712 struct types; field order is part of the format. */
+export type Eip712Types = Record<string, readonly { readonly name: string; readonly type: string }[]>;
+
+/** The same types as the mutable arrays ethers wants (one shared copy per format). */
+export function mutableTypes<T extends Eip712Types>(types: T): Record<keyof T & string, Array<{ name: string; type: string }>> {
+  return Object.fromEntries(Object.entries(types).map(([struct, fields]) => [struct, fields.map((f) => ({ ...f }))])) as Record<keyof T & string, Array<{ name: string; type: string }>>;
 }

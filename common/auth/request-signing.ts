@@ -21,7 +21,7 @@ import { hash, randomBytes } from "node:crypto";
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { toHex } from "../bytes.ts";
 import { CodedError } from "../errors.ts";
-import { checkedAddress, checkedChainId, isAddressHex, parseSignature, type TypedDataSigner } from "./eip712.ts";
+import { checkedAddress, checkedChainId, isAddressHex, mutableTypes, parseSignature, type Eip712Domain, type Eip712Types, type TypedDataSigner } from "./eip712.ts";
 
 export type { TypedDataSigner } from "./eip712.ts";
 
@@ -46,13 +46,8 @@ const ADDRESS_BYTES = 20;
 /** Length of a nonceKey: 20-byte signer address ‖ 16-byte big-endian nonce. */
 export const NONCE_KEY_LENGTH = ADDRESS_BYTES + NONCE_BYTES;
 
-export type RequestDomain = {
-  readonly name: "JointLedger";
-  readonly version: "1";
-  readonly chainId: bigint;
-  /** The consortium's ConsortiumRegistry: a signature for one consortium is void in another. */
-  readonly verifyingContract: string;
-};
+/** verifyingContract: the consortium's ConsortiumRegistry. */
+export type RequestDomain = Eip712Domain<"JointLedger">;
 
 /** The EIP-712 type of what a member signs; field order is part of the format. */
 export const REQUEST_TYPES = {
@@ -63,16 +58,15 @@ export const REQUEST_TYPES = {
     { name: "nonce", type: "uint256" },
     { name: "expiresAt", type: "uint64" },
   ],
-} as const satisfies Record<string, readonly { name: string; type: string }[]>;
+} as const satisfies Eip712Types;
 
 /** The node-to-node form (see top): SignedRequest's fields, then the target member (uint32 on chain). */
 export const NODE_REQUEST_TYPES = {
   NodeRequest: [...REQUEST_TYPES.SignedRequest, { name: "target", type: "uint32" }],
-} as const satisfies Record<string, readonly { name: string; type: string }[]>;
+} as const satisfies Eip712Types;
 
-// ethers wants mutable arrays; one shared copy of each.
-const TYPES = { SignedRequest: REQUEST_TYPES.SignedRequest.map((f) => ({ ...f })) };
-const NODE_TYPES = { NodeRequest: NODE_REQUEST_TYPES.NodeRequest.map((f) => ({ ...f })) };
+const TYPES = mutableTypes(REQUEST_TYPES);
+const NODE_TYPES = mutableTypes(NODE_REQUEST_TYPES);
 const MAX_TARGET = 0xffff_ffff;
 const MAX_TARGET_DIGITS = 10;
 

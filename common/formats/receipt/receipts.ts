@@ -19,15 +19,10 @@ import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionPath, inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, parseSignature, type TypedDataSigner } from "../../auth/eip712.ts";
+import { checkedAddress, checkedChainId, mutableTypes, parseSignature, type Eip712Domain, type Eip712Types, type TypedDataSigner } from "../../auth/eip712.ts";
 
-export type ReceiptDomain = {
-  readonly name: "JointLedger Anchor Receipt";
-  readonly version: "1";
-  readonly chainId: bigint;
-  /** The EvidenceLog contract the service commits heads to. */
-  readonly verifyingContract: string;
-};
+/** verifyingContract: the EvidenceLog contract the service commits heads to. */
+export type ReceiptDomain = Eip712Domain<"JointLedger Anchor Receipt">;
 
 /** The EIP-712 type the service signs once per batch; field order is part of the format. */
 export const RECEIPT_TYPES = {
@@ -39,10 +34,9 @@ export const RECEIPT_TYPES = {
     { name: "receivedAt", type: "uint64" },
     { name: "maxMergeDelaySeconds", type: "uint32" },
   ],
-} as const satisfies Record<string, readonly { name: string; type: string }[]>;
+} as const satisfies Eip712Types;
 
-// ethers wants mutable arrays; one shared copy.
-const TYPES = { ReceiptBatch: RECEIPT_TYPES.ReceiptBatch.map((f) => ({ ...f })) };
+const TYPES = mutableTypes(RECEIPT_TYPES);
 
 const MAX_UINT32 = 0xffff_ffff;
 /** 9999-12-31T23:59:59Z: the last second a four-digit ISO 8601 year can state. */

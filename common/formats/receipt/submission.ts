@@ -8,18 +8,13 @@ import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, parseSignature, type TypedDataSigner } from "../../auth/eip712.ts";
+import { checkedAddress, checkedChainId, mutableTypes, parseSignature, type Eip712Domain, type Eip712Types, type TypedDataSigner } from "../../auth/eip712.ts";
 
 /** The header the submitting client sends its submission signature in. */
 export const SUBMISSION_SIGNATURE_HEADER = "x-jl-submission-signature";
 
-export type SubmissionDomain = {
-  readonly name: "JointLedger Evidence Submission";
-  readonly version: "1";
-  readonly chainId: bigint;
-  /** The EvidenceLog the records are submitted to. */
-  readonly verifyingContract: string;
-};
+/** verifyingContract: the EvidenceLog the records are submitted to. */
+export type SubmissionDomain = Eip712Domain<"JointLedger Evidence Submission">;
 
 /** Field order is part of the format. */
 export const SUBMISSION_TYPES = {
@@ -27,9 +22,9 @@ export const SUBMISSION_TYPES = {
     { name: "logId", type: "bytes32" },
     { name: "batchRoot", type: "bytes32" },
   ],
-} as const satisfies Record<string, readonly { name: string; type: string }[]>;
+} as const satisfies Eip712Types;
 
-const TYPES = { EvidenceSubmission: SUBMISSION_TYPES.EvidenceSubmission.map((f) => ({ ...f })) };
+const TYPES = mutableTypes(SUBMISSION_TYPES);
 const MAX_PROOF_LENGTH = 64;
 
 const hash32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
