@@ -19,7 +19,7 @@ export const approvalRoutes: RouteFile = (api, deps) => {
     schema: {
       summary: "A branch's node asks this platform's node to agree to a joint loan's exact terms (signed with the branch's chain key); answers the platform's EIP-712 agreement signature",
       body: LoanAgreementBody,
-      response: { 200: LoanAgreement, ...signedErrors(409, 503) },
+      response: { 200: LoanAgreement, ...signedErrors(409, 422, 503) },
     },
     config: { auth: "signed", signedKind: BRANCH },
     handler: async (request) => deps.ops.agreeToLoan(request.signedHeaders!, request.body),

@@ -2,20 +2,20 @@
 import { APPROVERS, STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
 import { fenJson, loanParams, tokenErrors } from "../schemas/common.ts";
-import { Cancelled, CancellationBody, DisbursementBody, FlowBody, FlowRecorded, SettlementBody, SettlementQuote, SettlementRecorded } from "../schemas/fund-flows.ts";
+import { Cancelled, CancellationBody, DisbursementBody, DisbursementRecorded, FlowBody, FlowRecorded, SettlementBody, SettlementQuote, SettlementRecorded } from "../schemas/fund-flows.ts";
 
 export const fundFlowRoutes: RouteFile = (api, deps) => {
   api.post("/v1/loans/:loanId/disbursements", {
     schema: {
-      summary: "Record this member's disbursement (its exact share, to a whitelisted account): voucher anchored, written through the outbox",
+      summary: "Record this member's disbursement (its exact share, from its own whitelisted settlement account, into the loan's bound receiving account): voucher anchored, written through the outbox",
       params: loanParams,
       body: DisbursementBody,
-      response: { 200: FlowRecorded, ...tokenErrors(409, 503) },
+      response: { 200: DisbursementRecorded, ...tokenErrors(409, 422, 503) },
     },
     config: { roles: STAFF },
     handler: async (request) => {
-      const { serial, amountFen, accountHash } = request.body;
-      return fenJson(FlowRecorded, await deps.ops.fundFlow(request.actor, request.params.loanId, { type: "disbursement", serial, amountFen: BigInt(amountFen), accountHash }));
+      const { serial, amountFen, accountHash, toAccount } = request.body;
+      return fenJson(DisbursementRecorded, await deps.ops.fundFlow(request.actor, request.params.loanId, { type: "disbursement", serial, amountFen: BigInt(amountFen), accountHash, ...(toAccount === undefined ? {} : { toAccount }) }));
     },
   });
   api.post("/v1/loans/:loanId/repayments", {
