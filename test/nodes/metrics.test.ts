@@ -15,11 +15,15 @@ const QUERY: BureauQuery = { borrowerKey: keyN(2), purpose: "LOAN_APPROVAL", ope
 /** Answers after 40 ms of the fake clock, hangs until aborted, or refuses, as scripted per call. */
 class ScriptedBureau implements CreditBureau {
   calls = 0;
-  constructor(
-    readonly script: ("ok" | "hang" | "not-found")[],
-    readonly clock: FakeClock,
-    readonly report: BureauReport,
-  ) {}
+  readonly script: ("ok" | "hang" | "not-found")[];
+  readonly clock: FakeClock;
+  readonly report: BureauReport;
+
+  constructor(script: ("ok" | "hang" | "not-found")[], clock: FakeClock, report: BureauReport) {
+    this.script = script;
+    this.clock = clock;
+    this.report = report;
+  }
 
   async query(_request: BureauQuery, options: { signal?: AbortSignal }): Promise<BureauReport> {
     const step = this.script[Math.min(this.calls++, this.script.length - 1)]!;
