@@ -5,7 +5,7 @@ import {IConsortiumGoverned} from "../consortium/IConsortiumGoverned.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 
 /// @title IDisputeResolution
-/// @notice The road from an overdue installment to a court (seed 004): any active member's
+/// @notice The road from an overdue installment to a court: any active member's
 /// keeper calls `escalate`, which moves the loan through reminder (≥ 3 days past the earliest
 /// unpaid due day) → mediation (≥ 7) → arbitration (≥ 15); thresholds are governed parameters.
 /// Arbitration opens a case carrying the loan's evidence chain (committing to the contract leaf,

@@ -1,4 +1,4 @@
-// The overdue road from the nodes' side (seed 004): a keeper round on request, the union assigning
+// The overdue road from the nodes' side: a keeper round on request, the union assigning
 // a court, the court fetching the case's documents from the members that hold them (signed
 // node-to-node requests) and keeping its own encrypted copies, then accepting the case, recording
 // a ruling (stored, anchored, its digest on chain) and closing it. Every chain write goes through

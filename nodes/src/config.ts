@@ -42,7 +42,7 @@ export const NodeConfigSchema = z.object({
    */
   governanceKeystoreFile: z.string().min(1).optional(),
   governanceKeystorePassword: z.string().min(1).optional(),
-  /** 32-byte master key file (0600) for encryption at rest; created by `npm run node:keys`. */
+  /** 32-byte master key file (0600) for encryption at rest; `npm start` and the network generator create one per member. */
   masterKeyFile: z.string().min(1),
   /** The consortium's borrower-key secret (HMAC key), shared by members out of band. */
   consortiumKey: hex32,

@@ -266,7 +266,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
 
   it("restarts the chain: same genesis, one genesis block in the state file, the services reconnect", async function () {
     const m = consortium!.manifest;
-    // Ctrl-C makes Anvil dump; this session loaded a dump, and its own genesis must be the original
+    // Ctrl-C makes Anvil dump; this run started from a dump, and its own genesis must be the original
     await consortium!.kill("chain", "SIGINT");
     const state = JSON.parse(await readFile(path.join(dataDir, "chain", "state.json"), "utf8")) as { blocks: Array<{ header: { number: string } }> };
     expect(state.blocks.filter((b) => BigInt(b.header.number) === 0n)).to.have.length(1);

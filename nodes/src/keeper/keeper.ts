@@ -2,7 +2,7 @@
 // loans of the index, asks the ledger how many days each is past due, calls
 // DisputeResolution.escalate where a stage threshold is reached, and schedules a reminder to the
 // borrower for each loan at the Reminder stage — only inside the 08:00–21:00 Asia/Shanghai
-// contact window (seed 003). It also expires registered loans nobody disbursed whose start day has
+// contact window. It also expires registered loans nobody disbursed whose start day has
 // passed (JointLoanLedger.expireLoan), releasing their quotas. It writes nothing itself: each escalation goes through the `escalate`
 // port, which in a node is the durable outbox (one sender per key, so no nonce contention).
 import type { Contract } from "ethers";

@@ -1,5 +1,5 @@
-// Reminders and collection contacts only from 08:00 to 21:00 Asia/Shanghai (DOMAIN.md, seed 003:
-// never between 21:00 and 08:00). The window is [08:00:00, 21:00:00): 20:59:59 is the last
+// Reminders and collection contacts only from 08:00 to 21:00 Asia/Shanghai (borrowers may not be
+// contacted between 21:00 and 08:00). The window is [08:00:00, 21:00:00): 20:59:59 is the last
 // allowed second, 21:00:00 the first refused one. Shanghai is UTC+8 all year (no DST), so this is
 // integer arithmetic on Unix seconds; the host time zone never matters.
 import { SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS } from "../../../common/lending/dates.ts";

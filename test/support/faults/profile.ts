@@ -1,6 +1,6 @@
 // How much each fault scenario does. `npm test` runs the bounded profile (two rounds of each
-// fault); `npm run test:faults` sets FAULT_ROUNDS=full, the counts the Guarantees promise
-// (issue 7). Each count can be overridden on its own; FAULT_SEED fixes
+// fault); `npm run test:faults` sets FAULT_ROUNDS=full, the counts behind the README's guarantees
+// table. Each count can be overridden on its own; FAULT_SEED fixes
 // every random choice (kill moments, outage placement).
 export type FaultProfile = {
   name: "bounded" | "full";
