@@ -7,7 +7,7 @@ import { MemoryLevel } from "memory-level";
 import type { Logger } from "pino";
 import pino from "pino";
 import { AnchorClient } from "../../common/anchor/client.ts";
-import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
+import { ConsortiumRegistry, DisputeResolution, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { ApplicationStore } from "./applications.ts";
 import type { CreditBureau } from "./bureau/bureau.ts";
 import { BureauClient } from "./bureau/client.ts";
@@ -21,13 +21,11 @@ import { indexerSublevels } from "./indexer/db.ts";
 import { LedgerIndexer } from "./indexer/indexer.ts";
 import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
-import { JOINT_LOAN_LEDGER_ABI } from "./outbox/ledger-abi.ts";
 import { Keeper } from "./keeper/keeper.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
 import { MandateOperations } from "./mandates.ts";
 import { BranchLimitsOperations } from "./branch-limits.ts";
 import { ReceivingAccounts } from "./entrusted-payment.ts";
-import { DISPUTE_RESOLUTION_ABI } from "./outbox/dispute-abi.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
@@ -63,7 +61,7 @@ export async function createNodeService(options: NodeServiceOptions) {
 
   const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   const chainId = (await provider.getNetwork()).chainId;
-  const registry = new Contract(config.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider);
+  const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
   const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
 
   const documents = await DocumentStore.open({
@@ -125,7 +123,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     logPageBlocks: config.logPageBlocks,
   });
 
-  const ledger = new Contract(config.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, provider);
+  const ledger = JointLoanLedger.at(config.jointLoanLedger, provider);
   // which account each loan approved or agreed to here pays (受托支付 or the borrower's own)
   const receiving = new ReceivingAccounts(sublevel("receiving-accounts", "json"));
   const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
@@ -137,10 +135,11 @@ export async function createNodeService(options: NodeServiceOptions) {
     consent: consentDeps,
     creditQuery: creditDeps,
     model: indexer.model,
-    registry,
+    // NodeOperations still takes plain ethers Contracts (the generated ABIs); the other rooms take the typed ones
+    registry: new Contract(config.consortiumRegistry, ConsortiumRegistry.abi, provider),
     outbox,
     anchor: anchorRecords,
-    ledger,
+    ledger: new Contract(config.jointLoanLedger, JointLoanLedger.abi, provider),
     chainId: async () => chainId,
     signer: wallet,
     peers,
@@ -154,7 +153,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   const keeper = new Keeper({
     model: indexer.model,
     ledger,
-    disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_ABI, new VoidSigner(wallet.address, provider)),
+    disputes: DisputeResolution.at(config.disputeResolution, new VoidSigner(wallet.address, provider)),
     escalate: outboxEscalator(outbox, ledger),
     expire: outboxExpirer(outbox),
     reminders: sublevel("reminders", "json"),
@@ -170,7 +169,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     outbox,
     model: indexer.model,
     ledger,
-    disputes: new Contract(config.disputeResolution, DISPUTE_RESOLUTION_ABI, provider),
+    disputes: DisputeResolution.at(config.disputeResolution, provider),
     registry,
     anchor: anchorRecords,
     peers,
