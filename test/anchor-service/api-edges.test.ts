@@ -1,35 +1,25 @@
 import { expect } from "chai";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
 
 describe("anchor service API: edges (media types, malformed URLs, root issues, ranges, signed paths)", function () {
   this.timeout(60_000);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
-  before(async function () {
-    chain = await startConsortiumChain();
-    service = await createAnchorService({ config: chain.config({ dataDir: "unused", commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await service.start();
-  });
-  after(async function () {
-    await service?.close();
-    await chain?.stop();
-  });
+  const suite = anchorServiceSuite();
 
   it("ANCHOR_ERR_UNSUPPORTED_MEDIA (415) for a text/plain body", async function () {
-    const size = service.merkle.size;
+    const size = suite.service.merkle.size;
     const body = JSON.stringify({ records: [recordFor("plain text")] });
-    const headers = await chain.sign(chain.wallets.branchA, body);
-    const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { ...headers, "content-type": "text/plain" } });
+    const headers = await suite.chain.sign(suite.chain.wallets.branchA, body);
+    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { ...headers, "content-type": "text/plain" } });
     expect(reply.statusCode, reply.body).to.equal(415);
     expect((reply.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_UNSUPPORTED_MEDIA");
-    expect(service.merkle.size).to.equal(size);
+    expect(suite.service.merkle.size).to.equal(size);
   });
 
   it("a malformed percent-encoding in the path gets a 400 with a catalogued error.code", async function () {
     for (const url of ["/v1/leaves/%E0%A4%A", "/v1/bundles/%zz", "/%"]) {
-      const reply = await service.app.inject({ method: "GET", url });
+      const reply = await suite.service.app.inject({ method: "GET", url });
       expect(reply.statusCode, url).to.equal(400);
       const error = (reply.json() as { error: unknown }).error as { code?: string };
       expect(Object.keys(ANCHOR_ERRORS), `${url} → ${reply.body}`).to.include(error.code);
@@ -39,7 +29,7 @@ describe("anchor service API: edges (media types, malformed URLs, root issues, r
   it("details.issues names the body's root as \"body\" (not \"body.\") for a root-level issue", async function () {
     for (const value of [{ records: [recordFor("x")], priority: "high" }, [recordFor("y")]]) {
       const body = JSON.stringify(value);
-      const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) } });
+      const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await suite.chain.sign(suite.chain.wallets.branchA, body)) } });
       expect(reply.statusCode).to.equal(400);
       const issues = (reply.json() as { error: { details: { issues: Array<{ path: string }> } } }).error.details.issues;
       expect(issues.map((i) => i.path), reply.body).to.include("body");
@@ -47,19 +37,19 @@ describe("anchor service API: edges (media types, malformed URLs, root issues, r
   });
 
   it("GET /v1/consistency?to=0 is ANCHOR_ERR_BAD_RANGE", async function () {
-    const reply = await service.app.inject({ method: "GET", url: "/v1/consistency?from=0&to=0" });
+    const reply = await suite.service.app.inject({ method: "GET", url: "/v1/consistency?from=0&to=0" });
     expect(reply.statusCode).to.equal(400);
     expect((reply.json() as { error: { code: string } }).error.code, reply.body).to.equal("ANCHOR_ERR_BAD_RANGE");
   });
 
   it("the signed path is the request target with its query string (request-signing.ts)", async function () {
     const body = JSON.stringify({ records: [recordFor("query")] });
-    const withQuery = await chain.sign(chain.wallets.branchA, body, "/v1/leaves?trace=1");
-    const ok = await service.app.inject({ method: "POST", url: "/v1/leaves?trace=1", payload: body, headers: { "content-type": "application/json", ...withQuery } });
+    const withQuery = await suite.chain.sign(suite.chain.wallets.branchA, body, "/v1/leaves?trace=1");
+    const ok = await suite.service.app.inject({ method: "POST", url: "/v1/leaves?trace=1", payload: body, headers: { "content-type": "application/json", ...withQuery } });
     expect(ok.statusCode, ok.body).to.equal(200);
     const body2 = JSON.stringify({ records: [recordFor("query 2")] });
-    const withoutQuery = await chain.sign(chain.wallets.branchA, body2, "/v1/leaves");
-    const bad = await service.app.inject({ method: "POST", url: "/v1/leaves?trace=1", payload: body2, headers: { "content-type": "application/json", ...withoutQuery } });
+    const withoutQuery = await suite.chain.sign(suite.chain.wallets.branchA, body2, "/v1/leaves");
+    const bad = await suite.service.app.inject({ method: "POST", url: "/v1/leaves?trace=1", payload: body2, headers: { "content-type": "application/json", ...withoutQuery } });
     expect(bad.statusCode, bad.body).to.equal(401);
   });
 });

@@ -20,7 +20,8 @@ import { hashLeaf, verifyConsistency, verifyInclusion } from "../../common/forma
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { logIdOf } from "../../scripts/ops/deploy/consortium.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { anchorServiceSuite, systemNow } from "../support/anchor-suite.ts";
+import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
 
 /** The log of the second, unstarted instance ("limits and lifecycle"). */
 const SECOND_LOG = logIdOf("api-test.second");
@@ -36,60 +37,37 @@ const JSON_TYPE = { "content-type": "application/json" };
 
 describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
+  // heads are committed only when a test calls committer.runOnce()
+  const suite = anchorServiceSuite({ config: { commitLeaves: 1_000_000 }, settleFirstRound: true });
   let branchA: Wallet;
   let branchB: Wallet;
   let court: Wallet;
   let outsider: Wallet;
-  /** The service's clock (unix seconds); undefined follows the system clock. */
-  let frozenNow: number | undefined;
-  const systemNow = () => Math.floor(Date.now() / 1000);
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    ({ branchA, branchB, court, outsider } = chain.wallets);
-    service = await createAnchorService({
-      // heads are committed only when a test calls committer.runOnce()
-      config: chain.config({ dataDir: "unused", commitIntervalMs: 3_600_000, commitLeaves: 1_000_000 }),
-      inMemory: true,
-      logger: false,
-      now: () => frozenNow ?? systemNow(),
-    });
-    await service.start();
-    // let the round start() scheduled run (nothing to commit yet), so no commit happens behind a test's back
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await service.committer.runOnce();
-  });
-
-  after(async function () {
-    await service?.close();
-    await chain?.stop();
-  });
+  before(() => ({ branchA, branchB, court, outsider } = suite.chain.wallets));
 
   // -------------------------------------------------------------------------------------------
   // helpers
 
-  const signDomain = () => requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
-  const receiptDom = () => receiptDomain(chain.chainId, chain.deployment.addresses.evidenceLog);
+  const signDomain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+  const receiptDom = () => receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
 
   /** Auth headers for `body`, signed by `signer` for POST `path` (default /v1/leaves). */
   async function sign(signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string; logId?: string } = {}): Promise<Record<string, string>> {
     const { path = "/v1/leaves", logId, ...rest } = options;
-    const submission = path === "/v1/leaves" ? await chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8"), logId === undefined ? {} : { logId }) : {};
+    const submission = path === "/v1/leaves" ? await suite.chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8"), logId === undefined ? {} : { logId }) : {};
     return { ...(await signRequest(signer, signDomain(), { method: "POST", path, body }, rest)), ...submission };
   }
 
-  function post(body: string | Buffer, headers: Record<string, string>, url = "/v1/leaves", app = service.app): Promise<Reply> {
+  function post(body: string | Buffer, headers: Record<string, string>, url = "/v1/leaves", app = suite.service.app): Promise<Reply> {
     return app.inject({ method: "POST", url, payload: body, headers: { ...JSON_TYPE, ...headers } });
   }
 
-  const get = (url: string, app = service.app): Promise<Reply> => app.inject({ method: "GET", url });
+  const get = (url: string, app = suite.service.app): Promise<Reply> => app.inject({ method: "GET", url });
 
   /** A signed submission of `records` (any shape) by `signer` (to the second instance's log when sent there). */
-  async function submit(signer: Wallet, records: unknown[], app = service.app): Promise<Reply> {
+  async function submit(signer: Wallet, records: unknown[], app = suite.service.app): Promise<Reply> {
     const body = JSON.stringify({ records });
-    return post(body, await sign(signer, body, app === service.app ? {} : { logId: SECOND_LOG }), "/v1/leaves", app);
+    return post(body, await sign(signer, body, app === suite.service.app ? {} : { logId: SECOND_LOG }), "/v1/leaves", app);
   }
 
   async function submitOk(signer: Wallet, records: unknown[]): Promise<Receipt[]> {
@@ -116,12 +94,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     return n;
   }
 
-  async function snapshot(s: AnchorService = service): Promise<Snapshot> {
+  async function snapshot(s: AnchorService = suite.service): Promise<Snapshot> {
     return { size: s.merkle.size, records: await s.records.count(), batches: await countKeys(s.db.batches), nonces: await countKeys(s.db.nonces) };
   }
 
   /** Asserts that nothing was written since `before`. */
-  async function expectNothingWritten(before: Snapshot, s: AnchorService = service): Promise<void> {
+  async function expectNothingWritten(before: Snapshot, s: AnchorService = suite.service): Promise<void> {
     expect(await snapshot(s)).to.deep.equal(before);
   }
 
@@ -135,7 +113,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
    */
   function expectReceiptsVerify(receipts: Receipt[]): void {
     const domain = receiptDom();
-    const operator = service.chain.operator;
+    const operator = suite.service.chain.operator;
     const sample = new Set([0, receipts.length - 1, ...Array.from({ length: 20 }, (_, k) => Math.floor((k * receipts.length) / 20))]);
     for (const [i, receipt] of receipts.entries()) {
       if (sample.has(i)) {
@@ -156,7 +134,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
   describe("POST /v1/leaves: accepted submissions", function () {
     it("accepts one record and replies with a receipt that verifies against the service's key", async function () {
-      expect(service.chain.operator).to.equal(chain.wallets.anchor.address);
+      expect(suite.service.chain.operator).to.equal(suite.chain.wallets.anchor.address);
       const before = await snapshot();
       const rec = record("one record");
       const receipts = await submitOk(branchA, [rec]);
@@ -165,7 +143,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(receipts[0]!.leafHash).to.equal(leafHashOf(rec, MEMBERS.branchA));
       expect(receipts[0]!.sequence).to.equal(before.size);
       expect(receipts[0]!.batch.count).to.equal(1);
-      expect(service.merkle.size).to.equal(before.size + 1);
+      expect(suite.service.merkle.size).to.equal(before.size + 1);
       const after = await snapshot();
       expect(after.nonces).to.equal(before.nonces + 1);
       expect(after.batches).to.equal(before.batches + 1);
@@ -176,7 +154,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const recs = records(10_000, "bulk");
       const receipts = await submitOk(court, recs);
       expect(receipts).to.have.length(10_000);
-      expect(service.merkle.size).to.equal(before.size + 10_000);
+      expect(suite.service.merkle.size).to.equal(before.size + 10_000);
       receipts.forEach((r, i) => {
         if (r.sequence !== before.size + i) expect.fail(`receipt ${i} has sequence ${r.sequence}, expected ${before.size + i}`);
       });
@@ -212,7 +190,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(receipts[0]).to.deep.equal(receipts[2]);
       expect(receipts[1]).to.deep.equal(oldReceipt);
       expect(receipts[0]!.batch.count).to.equal(1);
-      expect(service.merkle.size).to.equal(before.size + 1);
+      expect(suite.service.merkle.size).to.equal(before.size + 1);
       expectReceiptsVerify(receipts);
     });
 
@@ -236,8 +214,8 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(new Set(sequences).size).to.equal(1_000);
       expect(sequences[0]).to.equal(before.size);
       expect(sequences[999]).to.equal(before.size + 999);
-      expect(service.merkle.size).to.equal(before.size + 1_000);
-      expect(await service.records.count()).to.equal(before.size + 1_000);
+      expect(suite.service.merkle.size).to.equal(before.size + 1_000);
+      expect(await suite.service.records.count()).to.equal(before.size + 1_000);
       expectReceiptsVerify(replies.map((reply) => (reply.json() as { receipts: Receipt[] }).receipts[49]!));
     });
 
@@ -250,7 +228,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         return (reply.json() as { receipts: Receipt[] }).receipts[0]!;
       });
       for (const r of receipts) expect(r).to.deep.equal(receipts[0]);
-      expect(service.merkle.size).to.equal(before.size + 1);
+      expect(suite.service.merkle.size).to.equal(before.size + 1);
     });
   });
 
@@ -316,7 +294,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       for (const type of ["application/xml", "application/x-www-form-urlencoded", "application/octet-stream", "multipart/form-data; boundary=x", "application/jsonx"]) {
         expectError(await post(body, { ...headers, "content-type": type }), 415, "ANCHOR_ERR_UNSUPPORTED_MEDIA");
       }
-      expectError(await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers }), 415, "ANCHOR_ERR_UNSUPPORTED_MEDIA");
+      expectError(await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers }), 415, "ANCHOR_ERR_UNSUPPORTED_MEDIA");
       await expectNothingWritten(before);
       // the nonce was not spent: the same signed request, as JSON, is accepted
       expect((await post(body, headers)).statusCode).to.equal(200);
@@ -370,9 +348,9 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const asPut = await signRequest(branchA, signDomain(), { method: "PUT", path: "/v1/leaves", body });
       expectError(await post(body, asPut), 401, "ANCHOR_ERR_AUTH_INVALID");
       // signed for another consortium (another registry address) or another chain
-      const elsewhere = await signRequest(branchA, requestDomain(chain.chainId, chain.deployment.addresses.evidenceLog), { method: "POST", path: "/v1/leaves", body });
+      const elsewhere = await signRequest(branchA, requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog), { method: "POST", path: "/v1/leaves", body });
       expectError(await post(body, elsewhere), 401, "ANCHOR_ERR_AUTH_INVALID");
-      const otherChain = await signRequest(branchA, requestDomain(chain.chainId + 1n, chain.deployment.addresses.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+      const otherChain = await signRequest(branchA, requestDomain(suite.chain.chainId + 1n, suite.chain.deployment.addresses.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
       expectError(await post(body, otherChain), 401, "ANCHOR_ERR_AUTH_INVALID");
       await expectNothingWritten(before);
     });
@@ -421,15 +399,15 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const headers = await sign(branchA, body, { now: t, expiresAt: t + 30 });
       const before = await snapshot();
       try {
-        frozenNow = t + 31;
+        suite.frozenNow = t + 31;
         expectError(await post(body, headers), 401, "ANCHOR_ERR_AUTH_EXPIRED");
-        frozenNow = t + 10_000;
+        suite.frozenNow = t + 10_000;
         expectError(await post(body, headers), 401, "ANCHOR_ERR_AUTH_EXPIRED");
         await expectNothingWritten(before);
-        frozenNow = t + 30; // valid up to and including second expiresAt
+        suite.frozenNow = t + 30; // valid up to and including second expiresAt
         expect((await post(body, headers)).statusCode).to.equal(200);
       } finally {
-        frozenNow = undefined;
+        suite.frozenNow = undefined;
       }
     });
 
@@ -469,12 +447,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     it("ANCHOR_ERR_NOT_OPERATIONS_KEY for a member's log-operator or governance key (one role per key)", async function () {
       const before = await snapshot();
       // the union's anchor key and its governance key are the union's, but neither submits evidence
-      for (const key of [chain.wallets.anchor, chain.governors.union]) {
+      for (const key of [suite.chain.wallets.anchor, suite.chain.governors.union]) {
         const error = expectError(await submit(key, [record(`by ${key.address}`)]), 403, "ANCHOR_ERR_NOT_OPERATIONS_KEY");
         expect(error.message).to.include(`member ${MEMBERS.union}'s`);
       }
       await expectNothingWritten(before);
-      await submitOk(chain.wallets.unionOps, [record("the union's operations key")]);
+      await submitOk(suite.chain.wallets.unionOps, [record("the union's operations key")]);
     });
 
     it("ANCHOR_ERR_SUBMITTER_MISMATCH for a record naming another member as submitter", async function () {
@@ -495,10 +473,10 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const other = JSON.stringify({ records: [record("another record")] });
       const cases: Array<[string, Record<string, string>]> = [
         ["missing", {}],
-        ["the log operator's", await chain.submission(chain.wallets.anchor, body, { memberId: MEMBERS.branchA })],
-        ["branch B's", await chain.submission(chain.wallets.branchB, body, { memberId: MEMBERS.branchA })],
-        ["over other records", await chain.submission(branchA, other)],
-        ["as another member", await chain.submission(branchA, body, { memberId: MEMBERS.branchB })],
+        ["the log operator's", await suite.chain.submission(suite.chain.wallets.anchor, body, { memberId: MEMBERS.branchA })],
+        ["branch B's", await suite.chain.submission(suite.chain.wallets.branchB, body, { memberId: MEMBERS.branchA })],
+        ["over other records", await suite.chain.submission(branchA, other)],
+        ["as another member", await suite.chain.submission(branchA, body, { memberId: MEMBERS.branchB })],
         ["malformed", { "x-jl-submission-signature": "0x1234" }],
       ];
       for (const [what, submission] of cases) {
@@ -507,7 +485,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         await expectNothingWritten(before);
       }
       // the nonce was not spent: the same request with the signer's own submission signature is taken
-      expect((await post(body, { ...request, ...(await chain.submission(branchA, body)) })).statusCode).to.equal(200);
+      expect((await post(body, { ...request, ...(await suite.chain.submission(branchA, body)) })).statusCode).to.equal(200);
     });
   });
 
@@ -517,7 +495,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     before(async function () {
       second = await createAnchorService({
-        config: chain.config({ dataDir: "unused", logId: SECOND_LOG, maxBodyBytes: MAX_BODY, maxRecordsPerRequest: 3 }),
+        config: suite.chain.config({ dataDir: "unused", logId: SECOND_LOG, maxBodyBytes: MAX_BODY, maxRecordsPerRequest: 3 }),
         inMemory: true,
         logger: false,
       });
@@ -596,16 +574,16 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     });
 
     it("GET /v1/leaves/:leafHash: anchored after a commit, with an inclusion proof to the head's root, which is on chain", async function () {
-      await service.committer.runOnce();
+      await suite.service.committer.runOnce();
       const view = (await get(`/v1/leaves/${receipt.leafHash}`)).json() as LeafView;
       expect(view.status).to.equal("anchored");
       const head = view.head!;
       firstHead = head;
-      expect(head.treeSize).to.equal(service.merkle.size);
+      expect(head.treeSize).to.equal(suite.service.merkle.size);
       expect(head.onChain).to.equal(true);
       const ok = verifyInclusion(view.sequence, head.treeSize, fromHex(receipt.leafHash), view.inclusionProof!.map(fromHex), fromHex(head.rootHash));
       expect(ok).to.equal(true);
-      const onChain = await service.chain.head(head.chainIndex);
+      const onChain = await suite.service.chain.head(head.chainIndex);
       expect(onChain.treeSize).to.equal(head.treeSize);
       expect(onChain.rootHash.toLowerCase()).to.equal(head.rootHash.toLowerCase());
     });
@@ -624,7 +602,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(bundle.leaf.leafHash).to.equal(receipt.leafHash);
       expect(bundle.log.leafIndex).to.equal(receipt.sequence);
       expect(bundle.head.treeSize).to.equal(firstHead.treeSize);
-      expect(bundle.anchor.chainId).to.equal(chain.chainId.toString());
+      expect(bundle.anchor.chainId).to.equal(suite.chain.chainId.toString());
       expect(bundle.receipt).to.deep.equal(receipt);
       // the member's own signature over its request, with the leaf's place in it
       expect(bundle.submission).to.include({ signer: branchA.address, count: 1, index: 0, batchRoot: receipt.batch.root });
@@ -681,8 +659,8 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     it("GET /v1/heads: heads by tree size, with from and limit", async function () {
       await submitOk(branchA, records(5, "second head"));
-      await service.committer.runOnce();
-      const secondSize = service.merkle.size;
+      await suite.service.committer.runOnce();
+      const secondSize = suite.service.merkle.size;
       const all = (await get("/v1/heads")).json() as { heads: Head[] };
       expect(all.heads.map((h) => h.treeSize)).to.deep.equal([firstHead.treeSize, secondSize]);
       expect(all.heads[0]!.rootHash).to.equal(firstHead.rootHash);
@@ -723,7 +701,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const zero = (await get(`/v1/consistency?from=0&to=${h1.treeSize}`)).json() as typeof body;
       expect(zero.proof).to.deep.equal([]);
 
-      const size = service.merkle.size;
+      const size = suite.service.merkle.size;
       expectError(await get(`/v1/consistency?from=${h2.treeSize}&to=${h1.treeSize}`), 400, "ANCHOR_ERR_BAD_RANGE");
       expectError(await get(`/v1/consistency?from=1&to=${size + 1}`), 400, "ANCHOR_ERR_BAD_RANGE");
       expectError(await get(`/v1/consistency?from=${size + 1}&to=${size + 2}`), 400, "ANCHOR_ERR_BAD_RANGE");
@@ -736,7 +714,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const fresh = record("next to a stored one");
       const receipts = await submitOk(branchA, [rec, fresh]);
       expect(receipts[0]).to.deep.equal(receipt); // the stored record keeps its original receipt
-      await service.committer.runOnce();
+      await suite.service.committer.runOnce();
       const reply = await get(`/v1/bundles/${receipts[1]!.leafHash}`);
       expect(reply.statusCode).to.equal(200);
       const b = parseBundle(reply.json());
@@ -760,7 +738,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const body = reply.json() as { ready: boolean; chain: { kind: string }; pendingLeaves: number; queueDepth: number };
       expect(body.ready).to.equal(true);
       expect(body.chain.kind).to.equal("ok");
-      expect(body.pendingLeaves).to.equal(service.committer.pendingLeaves());
+      expect(body.pendingLeaves).to.equal(suite.service.committer.pendingLeaves());
     });
 
     it("/metrics counts the accepted records and the rejections by code", async function () {
@@ -769,7 +747,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(reply.headers["content-type"]).to.match(/^text\/plain/);
       const line = reply.body.split("\n").find((l) => l.startsWith("anchor_intake_records_total "));
       expect(line, reply.body).to.not.equal(undefined);
-      expect(Number(line!.split(" ")[1])).to.equal(service.merkle.size);
+      expect(Number(line!.split(" ")[1])).to.equal(suite.service.merkle.size);
       expect(reply.body).to.match(/^anchor_rejected_requests_total\{code="ANCHOR_ERR_REPLAY"\} [1-9]/m);
       expect(reply.body).to.match(/^anchor_log_size \d+/m);
     });
@@ -786,7 +764,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     it("404 ANCHOR_ERR_NOT_FOUND for an unknown route or method", async function () {
       expectError(await get("/v1/nothing-here"), 404, "ANCHOR_ERR_NOT_FOUND");
       expectError(await get("/v1/leaves"), 404, "ANCHOR_ERR_NOT_FOUND");
-      expectError(await service.app.inject({ method: "DELETE", url: `/v1/leaves/${hex32()}` }), 404, "ANCHOR_ERR_NOT_FOUND");
+      expectError(await suite.service.app.inject({ method: "DELETE", url: `/v1/leaves/${hex32()}` }), 404, "ANCHOR_ERR_NOT_FOUND");
       expectError(await post("{}", {}, "/v2/leaves"), 404, "ANCHOR_ERR_NOT_FOUND");
     });
   });
@@ -874,13 +852,13 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
       // a well-formed bundle to mutate
       const [r0] = await submitOk(branchA, [record("fuzz bundle")]);
-      await service.committer.runOnce();
+      await suite.service.committer.runOnce();
       const wellFormedBundle = (await get(`/v1/bundles/${r0!.leafHash}`)).json() as Record<string, unknown>;
 
       const before = await snapshot();
       for (let i = 0; i < 200; i++) {
         const options = await cases[i % cases.length]!();
-        const reply = await service.app.inject(options);
+        const reply = await suite.service.app.inject(options);
         const where = `seed ${seed}, case ${i}: ${options.method} ${String(options.url).slice(0, 120)} ${String(options.payload ?? "").slice(0, 200)}`;
         const is4xx = reply.statusCode >= 400 && reply.statusCode < 500;
         expect(is4xx, `${where} → ${reply.statusCode} ${reply.body.slice(0, 300)}`).to.equal(true);
@@ -895,7 +873,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     it("ANCHOR_ERR_MEMBER_SUSPENDED once branch B is suspended on chain; other members continue", async function () {
       const [ok] = await submitOk(branchB, [record("before suspension")]);
       expectReceiptsVerify([ok!]);
-      await chain.suspend(MEMBERS.branchB);
+      await suite.chain.suspend(MEMBERS.branchB);
       const body = JSON.stringify({ records: [record("after suspension")] });
       const headers = await sign(branchB, body);
       const before = await snapshot();

@@ -4,61 +4,46 @@
 // and a head the service committed seven weeks after the receipt promised 60 s. Each passed
 // before the anchor's claims and the receipt were checked.
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { receiptDomain, signReceiptBatch, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import { fromHex } from "../../common/bytes.ts";
 import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { readTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/formats/bundle/verify.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
 
 const WEEK = 7 * 86_400;
 const SECONDS_1999 = Date.parse("1999-01-01T00:00:00Z") / 1000;
 
 describe("anchor service bundles: the anchor's claims and the intake receipt are verified", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
-  let dir: string;
+  // rounds run when the test says so
+  const suite = anchorServiceSuite({ onDisk: "bundle-claims-" });
   let trustAnchor: TrustAnchor;
   let bundle: EvidenceBundle;
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "bundle-claims-"));
-    // rounds run when the test says so
-    service = await createAnchorService({ config: chain.config({ dataDir: dir, commitIntervalMs: 3_600_000 }), logger: false });
-    await service.start();
-    trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+    trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
     const [receipt] = await submit(["loan contract CL-0001", "consent CL-0001"]);
-    await service.committer.runOnce();
+    await suite.service.committer.runOnce();
     bundle = await bundleOf(receipt!.leafHash);
-  });
-
-  after(async function () {
-    await service?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   async function submit(documents: string[]): Promise<Receipt[]> {
     const body = JSON.stringify({ records: documents.map((d) => recordFor(d)) });
-    const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) } });
+    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await suite.chain.sign(suite.chain.wallets.branchA, body)) } });
     expect(reply.statusCode, reply.body).to.equal(200);
     return (reply.json() as { receipts: Receipt[] }).receipts;
   }
 
   async function bundleOf(leafHash: string): Promise<EvidenceBundle> {
-    const reply = await service.app.inject({ method: "GET", url: `/v1/bundles/${leafHash}` });
+    const reply = await suite.service.app.inject({ method: "GET", url: `/v1/bundles/${leafHash}` });
     expect(reply.statusCode, reply.body).to.equal(200);
     return parseBundle(reply.json());
   }
 
-  const online = (b: EvidenceBundle) => verifyOnline(parseBundle(JSON.parse(JSON.stringify(b))), { trustAnchor, providers: [chain.anvil.provider, chain.anvil.provider] });
+  const online = (b: EvidenceBundle) => verifyOnline(parseBundle(JSON.parse(JSON.stringify(b))), { trustAnchor, providers: [suite.chain.anvil.provider, suite.chain.anvil.provider] });
   const blockAndTime = (results: readonly CheckResult[]) => results.find((r) => r.id === "blockAndTime")!;
 
   /** The genuine bundle with its anchor moved into recommits and `anchor` put in front (with or without its receipt). */
@@ -75,7 +60,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
   /** A receipt for the bundle's leaf alone, signed by `signer`, received at `receivedAt`. */
   async function receiptBy(signer: Wallet, receivedAt: number): Promise<Receipt> {
-    const domain = receiptDomain(chain.chainId, chain.deployment.addresses.evidenceLog);
+    const domain = receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
     const signed = await signReceiptBatch(signer, domain, { logId: bundle.log.logId, firstSequence: bundle.log.leafIndex, leafHashes: [fromHex(bundle.leaf.leafHash)], receivedAt, maxMergeDelaySeconds: 60 });
     return signed.receipts[0]!;
   }
@@ -88,7 +73,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
   });
 
   it("is indeterminate, not a disagreement, when one endpoint keeps no historical state to name the receipt's signer", async function () {
-    const target = chain.anvil.provider;
+    const target = suite.chain.anvil.provider;
     // a node that prunes old state: every call at a past block fails
     const pruned = new Proxy(target, {
       get(t, prop) {
@@ -136,7 +121,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
     it("fails an anchor naming a real earlier block whose transaction committed no head with the leaf", async function () {
       // the block that opened the log: real, held by the chain, earlier than the anchor
-      const opened = await chain.anvil.provider.getBlock(bundle.anchor.blockNumber - 1, false);
+      const opened = await suite.chain.anvil.provider.getBlock(bundle.anchor.blockNumber - 1, false);
       const tx = opened!.transactions[0]!;
       const results = await online(backdated({ blockNumber: opened!.number, blockHash: opened!.hash!, blockTimestamp: opened!.timestamp, transactionHash: tx }, false));
       expect(blockAndTime(results).outcome).to.equal("fail");
@@ -146,16 +131,16 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
   describe("receipts", function () {
     it("fails a receipt dated 1999 signed by a member's key: not the log's operator, and out of its promise", async function () {
-      const forged = parseBundle({ ...bundle, receipt: await receiptBy(chain.wallets.branchA, SECONDS_1999) });
+      const forged = parseBundle({ ...bundle, receipt: await receiptBy(suite.chain.wallets.branchA, SECONDS_1999) });
       const results = await online(forged);
       expect(blockAndTime(results).outcome).to.equal("fail");
       expect(blockAndTime(results).reason)
-        .to.include(`signed by ${chain.wallets.branchA.address}, not by the log's operator ${chain.wallets.anchor.address}`)
+        .to.include(`signed by ${suite.chain.wallets.branchA.address}, not by the log's operator ${suite.chain.wallets.anchor.address}`)
         .and.include("1999-01-01T00:00:00.000Z");
     });
 
     it("fails a receipt dated 1999 even when the operator's key signed it: the head came decades after the promised 60 s", async function () {
-      const late = parseBundle({ ...bundle, receipt: await receiptBy(chain.wallets.anchor, SECONDS_1999) });
+      const late = parseBundle({ ...bundle, receipt: await receiptBy(suite.chain.wallets.anchor, SECONDS_1999) });
       const results = await online(late);
       expect(blockAndTime(results).outcome).to.equal("fail");
       expect(blockAndTime(results).reason).to.include("beyond its promised merge delay of 60 s").and.not.include("not by the log's operator");
@@ -171,12 +156,12 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
   describe("a chain that lost the anchor's block (restored from an older state)", function () {
     it("passes the service's re-committed bundle, saying the anchor was lost and the operator's receipt vouches for its time; without the receipt it fails", async function () {
-      const snapshot = (await chain.anvil.provider.send("evm_snapshot", [])) as string;
+      const snapshot = (await suite.chain.anvil.provider.send("evm_snapshot", [])) as string;
       const [receipt] = await submit(["loan contract CL-0003"]);
-      await service.committer.runOnce();
+      await suite.service.committer.runOnce();
       const original = await bundleOf(receipt!.leafHash);
-      expect(await chain.anvil.provider.send("evm_revert", [snapshot])).to.equal(true);
-      await service.committer.runOnce();
+      expect(await suite.chain.anvil.provider.send("evm_revert", [snapshot])).to.equal(true);
+      await suite.service.committer.runOnce();
       const recommitted = await bundleOf(receipt!.leafHash);
       expect(recommitted.recommits).to.have.length(1);
       expect(recommitted.anchor.blockHash).to.equal(original.anchor.blockHash);
@@ -196,8 +181,8 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
   describe("a head committed long after the receipt's promise", function () {
     it("fails a head anchored seven weeks after a receipt that promised 60 s, with the figures", async function () {
       const [receipt] = await submit(["loan contract CL-0002"]);
-      await chain.anvil.provider.send("evm_increaseTime", [7 * WEEK]);
-      await service.committer.runOnce();
+      await suite.chain.anvil.provider.send("evm_increaseTime", [7 * WEEK]);
+      await suite.service.committer.runOnce();
       const late = await bundleOf(receipt!.leafHash);
       const receivedAt = Date.parse(receipt!.receivedAt) / 1000;
       // Anvil's clock may lag the service's by a second after the revert above

@@ -8,8 +8,8 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
 
 type DigestView = { digest: string; leaves: Array<{ leafHash: string; status: string; submitter: number; receivedAt: string }> };
 
@@ -18,36 +18,18 @@ const sha256 = (text: string) => `0x${createHash("sha256").update(text).digest("
 
 describe("anchor service: GET /v1/digests/:digest (document-digest index)", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    service = await createAnchorService({
-      config: chain.config({ dataDir: "unused", commitIntervalMs: 3_600_000, commitLeaves: 1_000_000 }),
-      inMemory: true,
-      logger: false,
-    });
-    await service.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    await service.committer.runOnce();
-  });
-
-  after(async function () {
-    await service?.close();
-    await chain?.stop();
-  });
+  const suite = anchorServiceSuite({ config: { commitLeaves: 1_000_000 }, settleFirstRound: true });
 
   async function submit(signer: Wallet, records: Array<Record<string, unknown>>): Promise<Receipt[]> {
     const body = JSON.stringify({ records });
-    const headers = await chain.sign(signer, body);
-    const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...headers } });
+    const headers = await suite.chain.sign(signer, body);
+    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...headers } });
     expect(reply.statusCode, reply.body.slice(0, 300)).to.equal(200);
     return (reply.json() as { receipts: Receipt[] }).receipts;
   }
 
   const recordOf = (digest: string, kind = 7) => ({ kind, digestAlgorithm: 1, digest, salt: hex32(), subject: hex32() });
-  const get = (digest: string) => service.app.inject({ method: "GET", url: `/v1/digests/${digest}` });
+  const get = (digest: string) => suite.service.app.inject({ method: "GET", url: `/v1/digests/${digest}` });
 
   function expectError(reply: { statusCode: number; body: string; json(): unknown }, status: number, code: keyof typeof ANCHOR_ERRORS): void {
     expect(reply.statusCode, reply.body).to.equal(status);
@@ -59,8 +41,8 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
 
   it("finds every record carrying a document's digest, oldest first, pending until a head anchors them", async function () {
     const digest = sha256(`loan contract ${hex32()}`);
-    const [first] = await submit(chain.wallets.branchA, [recordOf(digest), recordOf(sha256("another document"))]);
-    const [second] = await submit(chain.wallets.court, [recordOf(digest, 5)]);
+    const [first] = await submit(suite.chain.wallets.branchA, [recordOf(digest), recordOf(sha256("another document"))]);
+    const [second] = await submit(suite.chain.wallets.court, [recordOf(digest, 5)]);
 
     const reply = await get(digest);
     expect(reply.statusCode, reply.body).to.equal(200);
@@ -72,13 +54,13 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
       { leafHash: second!.leafHash, status: "pending", submitter: MEMBERS.court, receivedAt: second!.receivedAt },
     ]);
 
-    await service.committer.runOnce();
+    await suite.service.committer.runOnce();
     const anchored = (await get(digest.toUpperCase().replace(/^0X/, "0x"))).json() as DigestView;
     expect(anchored.digest).to.equal(digest);
     expect(anchored.leaves.map((l) => l.status)).to.deep.equal(["anchored", "anchored"]);
     // each leaf hash leads to its proof
     for (const leaf of anchored.leaves) {
-      const detail = await service.app.inject({ method: "GET", url: `/v1/leaves/${leaf.leafHash}` });
+      const detail = await suite.service.app.inject({ method: "GET", url: `/v1/leaves/${leaf.leafHash}` });
       expect((detail.json() as { status: string; record: { digest: string } }).record.digest).to.equal(digest);
     }
   });
@@ -86,8 +68,8 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
   it("a record submitted again is listed once", async function () {
     const digest = sha256(`consent ${hex32()}`);
     const record = recordOf(digest, 2);
-    await submit(chain.wallets.branchB, [record]);
-    await submit(chain.wallets.branchB, [record]);
+    await submit(suite.chain.wallets.branchB, [record]);
+    await submit(suite.chain.wallets.branchB, [record]);
     const view = (await get(digest)).json() as DigestView;
     expect(view.leaves).to.have.length(1);
     expect(view.leaves[0]!.submitter).to.equal(MEMBERS.branchB);
@@ -97,7 +79,7 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
     const prefix = randomBytes(8).toString("hex");
     const a = `0x${prefix}${randomBytes(24).toString("hex")}`;
     const b = `0x${prefix}${randomBytes(24).toString("hex")}`;
-    const [ra] = await submit(chain.wallets.branchA, [recordOf(a)]);
+    const [ra] = await submit(suite.chain.wallets.branchA, [recordOf(a)]);
     expect(((await get(a)).json() as DigestView).leaves.map((l) => l.leafHash)).to.deep.equal([ra!.leafHash]);
     expectError(await get(b), 404, "ANCHOR_ERR_UNKNOWN_DIGEST");
   });
@@ -116,14 +98,14 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
 
   it("backfill (run at every start, once per database) indexes records written before the index existed", async function () {
     const digest = sha256(`older ${hex32()}`);
-    const [receipt] = await submit(chain.wallets.branchA, [recordOf(digest)]);
+    const [receipt] = await submit(suite.chain.wallets.branchA, [recordOf(digest)]);
     // make the database look like one from before the index: no digest keys, no marker
-    await service.db.digests.clear();
-    await service.db.meta.del("digestIndex");
+    await suite.service.db.digests.clear();
+    await suite.service.db.meta.del("digestIndex");
     expectError(await get(digest), 404, "ANCHOR_ERR_UNKNOWN_DIGEST");
-    const indexed = await service.digests.backfill();
-    expect(indexed).to.equal(await service.records.count());
+    const indexed = await suite.service.digests.backfill();
+    expect(indexed).to.equal(await suite.service.records.count());
     expect(((await get(digest)).json() as DigestView).leaves.map((l) => l.leafHash)).to.deep.equal([receipt!.leafHash]);
-    expect(await service.digests.backfill()).to.equal(0); // once
+    expect(await suite.service.digests.backfill()).to.equal(0); // once
   });
 });

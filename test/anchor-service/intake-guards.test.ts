@@ -12,8 +12,9 @@ import type { SignOptions } from "../../common/auth/request-signing.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { DOCS_CSP } from "../../anchor-service/src/http/security-headers.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { createAnchorService } from "../../anchor-service/src/service.ts";
+import { anchorServiceSuite, systemNow } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
 
 const MAX_BODY = 64 * 1024;
 type Snapshot = { size: number; records: number; nonces: number };
@@ -23,34 +24,12 @@ type RawReply = { status: number; headers: Record<string, string>; body: string;
 
 describe("anchor intake guards and HTTP surface (real socket)", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
-  let port: number;
-  let frozenNow: number | undefined;
-  const systemNow = () => Math.floor(Date.now() / 1000);
+  const suite = anchorServiceSuite({ config: { commitLeaves: 1_000_000, maxBodyBytes: MAX_BODY, membershipCacheMs: 600_000 }, listen: true });
 
-  before(async function () {
-    chain = await startConsortiumChain();
-    service = await createAnchorService({
-      config: chain.config({ dataDir: "unused", commitIntervalMs: 3_600_000, commitLeaves: 1_000_000, maxBodyBytes: MAX_BODY, membershipCacheMs: 600_000 }),
-      inMemory: true,
-      logger: false,
-      now: () => frozenNow ?? systemNow(),
-    });
-    await service.start();
-    await service.app.listen({ host: "127.0.0.1", port: 0 });
-    port = (service.app.server.address() as net.AddressInfo).port;
-  });
-
-  after(async function () {
-    await service?.close();
-    await chain?.stop();
-  });
-
-  const domain = () => requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
+  const domain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
   const sign = async (signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string } = {}) => {
     const { path = "/v1/leaves", ...rest } = options;
-    const submission = path === "/v1/leaves" ? await chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8")) : {};
+    const submission = path === "/v1/leaves" ? await suite.chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8")) : {};
     return { ...(await signRequest(signer, domain(), { method: "POST", path, body }, rest)), ...submission };
   };
   const records = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => recordFor(`${prefix} ${i} ${randomBytes(8).toString("hex")}`));
@@ -60,7 +39,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
     for await (const _ of sublevel.keys()) n++;
     return n;
   }
-  const snapshot = async (): Promise<Snapshot> => ({ size: service.merkle.size, records: await service.records.count(), nonces: await countKeys(service.db.nonces) });
+  const snapshot = async (): Promise<Snapshot> => ({ size: suite.service.merkle.size, records: await suite.service.records.count(), nonces: await countKeys(suite.service.db.nonces) });
 
   function expectCode(status: number, body: string, expectedStatus: number, code: keyof typeof ANCHOR_ERRORS): void {
     expect(status, body.slice(0, 300)).to.equal(expectedStatus);
@@ -147,7 +126,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
 
   const connect = (): Promise<net.Socket> =>
     new Promise((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(s));
+      const s = net.connect(suite.port, "127.0.0.1", () => resolve(s));
       s.once("error", reject);
     });
 
@@ -162,10 +141,10 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       const body = Buffer.from(JSON.stringify({ records: records(1, "never read") }));
       const t = systemNow();
       const cases: Array<[string, Record<string, string>, number, keyof typeof ANCHOR_ERRORS]> = [
-        ["a non-member", await sign(chain.wallets.outsider, body), 403, "ANCHOR_ERR_NOT_MEMBER"],
-        ["a malformed signer", { ...(await sign(chain.wallets.branchA, body)), "x-jl-signer": "0x1234" }, 401, "ANCHOR_ERR_AUTH_INVALID"],
+        ["a non-member", await sign(suite.chain.wallets.outsider, body), 403, "ANCHOR_ERR_NOT_MEMBER"],
+        ["a malformed signer", { ...(await sign(suite.chain.wallets.branchA, body)), "x-jl-signer": "0x1234" }, 401, "ANCHOR_ERR_AUTH_INVALID"],
         ["no auth headers", {}, 401, "ANCHOR_ERR_AUTH_MISSING"],
-        ["an expired request", await sign(chain.wallets.branchA, body, { now: t - 100, expiresAt: t - 10 }), 401, "ANCHOR_ERR_AUTH_EXPIRED"],
+        ["an expired request", await sign(suite.chain.wallets.branchA, body, { now: t - 100, expiresAt: t - 10 }), 401, "ANCHOR_ERR_AUTH_EXPIRED"],
       ];
       const before = await snapshot();
       for (const [what, headers, status, code] of cases) {
@@ -182,7 +161,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       // a larger body (here chunked, of unknown length) is not read at all: the connection closes after the answer
       const socket = await connect();
       try {
-        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(chain.wallets.outsider, body)), Buffer.concat([body, declared]), { chunked: true, stopAfter: 1024, timeoutMs: 3_000 });
+        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(suite.chain.wallets.outsider, body)), Buffer.concat([body, declared]), { chunked: true, stopAfter: 1024, timeoutMs: 3_000 });
         expectCode(reply.status, reply.body, 403, "ANCHOR_ERR_NOT_MEMBER");
         expect(reply.headers.connection).to.equal("close");
       } finally {
@@ -193,27 +172,27 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
 
     it("checks a member's signature before parsing: a bad signature over malformed JSON is 401, not 400", async function () {
       const malformed = '{"records": [{"kind": 1,';
-      const headers = await sign(chain.wallets.branchA, JSON.stringify({ records: records(1, "the signed body") }));
+      const headers = await sign(suite.chain.wallets.branchA, JSON.stringify({ records: records(1, "the signed body") }));
       const before = await snapshot();
-      const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: malformed, headers: { "content-type": "application/json", ...headers } });
+      const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: malformed, headers: { "content-type": "application/json", ...headers } });
       expectCode(reply.statusCode, reply.body, 401, "ANCHOR_ERR_AUTH_INVALID");
       // signed correctly, the same body is malformed JSON
-      const signed = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: malformed, headers: { "content-type": "application/json", ...(await sign(chain.wallets.branchA, malformed)) } });
+      const signed = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: malformed, headers: { "content-type": "application/json", ...(await sign(suite.chain.wallets.branchA, malformed)) } });
       expectCode(signed.statusCode, signed.body, 400, "ANCHOR_ERR_BAD_JSON");
       expect(await snapshot()).to.deep.equal(before);
     });
 
     it("a member's request without a body is checked against the signature of no bytes", async function () {
-      const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", headers: await sign(chain.wallets.branchA, "") });
+      const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", headers: await sign(suite.chain.wallets.branchA, "") });
       expectCode(reply.statusCode, reply.body, 400, "ANCHOR_ERR_VALIDATION");
-      const forged = await service.app.inject({ method: "POST", url: "/v1/leaves", headers: await sign(chain.wallets.branchA, "{}") });
+      const forged = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", headers: await sign(suite.chain.wallets.branchA, "{}") });
       expectCode(forged.statusCode, forged.body, 401, "ANCHOR_ERR_AUTH_INVALID");
     });
   });
 
   describe("duplicate JSON keys", function () {
     const inject = async (body: string, url = "/v1/leaves", signed = true) =>
-      service.app.inject({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(signed ? await sign(chain.wallets.branchA, body) : {}) } });
+      suite.service.app.inject({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(signed ? await sign(suite.chain.wallets.branchA, body) : {}) } });
 
     it("ANCHOR_ERR_DUPLICATE_KEY for a record naming a field twice, records twice or a key spelt with an escape; nothing stored", async function () {
       const [r, s] = records(2, "duplicate");
@@ -251,7 +230,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       const body = oversize();
       expect(body.length).to.be.greaterThan(MAX_BODY);
       const before = await snapshot();
-      for (const [path, headers] of [["/v1/leaves", await sign(chain.wallets.branchA, body)], ["/v1/verify", {}]] as const) {
+      for (const [path, headers] of [["/v1/leaves", await sign(suite.chain.wallets.branchA, body)], ["/v1/verify", {}]] as const) {
         const socket = await connect();
         try {
           const reply = await rawExchange(socket, headText(path, headers), body);
@@ -272,7 +251,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       const body = oversize();
       const socket = await connect();
       try {
-        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(chain.wallets.outsider, body)), body, { stopAfter: 1024, timeoutMs: 3_000 });
+        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(suite.chain.wallets.outsider, body)), body, { stopAfter: 1024, timeoutMs: 3_000 });
         expectCode(reply.status, reply.body, 403, "ANCHOR_ERR_NOT_MEMBER");
         expect(reply.headers.connection).to.equal("close");
       } finally {
@@ -285,7 +264,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       const before = await snapshot();
       const socket = await connect();
       try {
-        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(chain.wallets.branchA, body)), body, { chunked: true });
+        const reply = await rawExchange(socket, headText("/v1/leaves", await sign(suite.chain.wallets.branchA, body)), body, { chunked: true });
         expect(reply.socketError, "the connection was cut").to.equal(undefined);
         expectCode(reply.status, reply.body, 413, "ANCHOR_ERR_BODY_TOO_LARGE");
         const next = await rawExchange(socket, headText("/v1/verify", {}), Buffer.from("{}"));
@@ -308,22 +287,22 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
   describe("HTTP surface", function () {
     it("the QR code and /v1/info lead to the configured address (here the listen address), whatever Host the request names", async function () {
       const leaf = `0x${"ab".repeat(32)}`;
-      const info = (await service.app.inject({ method: "GET", url: "/v1/info", headers: { host: "evil.example" } })).json() as { publicUrl: string };
-      const config = chain.config({ dataDir: "unused" });
+      const info = (await suite.service.app.inject({ method: "GET", url: "/v1/info", headers: { host: "evil.example" } })).json() as { publicUrl: string };
+      const config = suite.chain.config({ dataDir: "unused" });
       expect(info.publicUrl).to.equal(`http://${config.host}:${config.port}`);
       const expected = await QRCode.toString(`${info.publicUrl}/verify?leaf=${leaf}`, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
       for (const host of ["evil.example", "127.0.0.1:1", "[::1]:80"]) {
-        const reply = await service.app.inject({ method: "GET", url: `/verify/qr.svg?leaf=${leaf}`, headers: { host } });
+        const reply = await suite.service.app.inject({ method: "GET", url: `/verify/qr.svg?leaf=${leaf}`, headers: { host } });
         expect(reply.statusCode).to.equal(200);
         expect(reply.body, `Host ${host}`).to.equal(expected);
       }
     });
 
     it("/docs carries the verification page's security headers (its CSP with data: images for Swagger UI's icons)", async function () {
-      const page = await service.app.inject({ method: "GET", url: "/verify" });
+      const page = await suite.service.app.inject({ method: "GET", url: "/verify" });
       const directives = (csp: string) => new Map(csp.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values.join(" ")]));
       for (const url of ["/docs", "/docs/", "/docs/json", "/docs/static/index.html", "/docs/static/swagger-ui.css"]) {
-        const docs = await service.app.inject({ method: "GET", url });
+        const docs = await suite.service.app.inject({ method: "GET", url });
         expect(docs.statusCode, url).to.be.oneOf([200, 302]);
         expect(docs.headers["content-security-policy"], url).to.equal(DOCS_CSP);
         for (const name of ["x-content-type-options", "referrer-policy"]) expect(docs.headers[name], `${url} ${name}`).to.equal(page.headers[name]);
@@ -335,10 +314,10 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
     });
 
     it("/metrics and /readyz: open by default; with a token or an address list, refused without (401/403 with codes), /healthz stays open", async function () {
-      expect((await service.app.inject({ method: "GET", url: "/metrics" })).statusCode).to.equal(200);
+      expect((await suite.service.app.inject({ method: "GET", url: "/metrics" })).statusCode).to.equal(200);
       const token = randomBytes(24).toString("hex");
       const closed = await createAnchorService({
-        config: chain.config({ dataDir: "unused", metricsToken: token, metricsAllowedAddresses: "10.0.0.0/8, ::1" as never }),
+        config: suite.chain.config({ dataDir: "unused", metricsToken: token, metricsAllowedAddresses: "10.0.0.0/8, ::1" as never }),
         inMemory: true,
         logger: false,
       });

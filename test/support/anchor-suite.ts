@@ -1,0 +1,69 @@
+// One anchor service on a fresh consortium chain for a describe block: anchorServiceSuite()
+// registers the block's before and after hooks and returns the suite's handle, whose fields are
+// set once `before` has run. Heads are committed only when a test runs a round (the commit
+// interval is an hour) unless the options say otherwise. (No describe/it here: Hardhat mocha
+// loads it like a test.)
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../../anchor-service/src/config.ts";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
+
+export type AnchorSuite = {
+  chain: ConsortiumChain;
+  service: AnchorService;
+  /** The service's data directory: a fresh temporary one (removed after) with `onDisk`, else "unused". */
+  dataDir: string;
+  /** The port it listens on, with `listen`. */
+  port: number;
+  /** The service's clock (unix seconds) while set; undefined follows the system clock. */
+  frozenNow: number | undefined;
+};
+
+export type AnchorSuiteOptions = {
+  /** Configuration beyond the chain's own (dataDir and the hour-long commit interval are set here). */
+  config?: Partial<Config>;
+  /** Keep the service's data on disk in a fresh temporary directory named with this prefix (default: in memory). */
+  onDisk?: string;
+  /** Let the round start() schedules run (nothing to commit yet), then one more, so no commit happens behind a test's back. */
+  settleFirstRound?: boolean;
+  /** Listen on a free local port (a real socket); `port` holds it. */
+  listen?: boolean;
+};
+
+/** The system clock in unix seconds, the service's clock while `frozenNow` is unset. */
+export const systemNow = (): number => Math.floor(Date.now() / 1000);
+
+export function anchorServiceSuite(options: AnchorSuiteOptions = {}): AnchorSuite {
+  const suite = { frozenNow: undefined } as AnchorSuite;
+
+  before(async function () {
+    suite.chain = await startConsortiumChain();
+    suite.dataDir = options.onDisk === undefined ? "unused" : await mkdtemp(join(tmpdir(), options.onDisk));
+    suite.service = await createAnchorService({
+      config: suite.chain.config({ dataDir: suite.dataDir, commitIntervalMs: 3_600_000, ...options.config }),
+      inMemory: options.onDisk === undefined,
+      logger: false,
+      now: () => suite.frozenNow ?? systemNow(),
+    });
+    await suite.service.start();
+    if (options.settleFirstRound === true) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await suite.service.committer.runOnce();
+    }
+    if (options.listen === true) {
+      await suite.service.app.listen({ host: "127.0.0.1", port: 0 });
+      suite.port = (suite.service.app.server.address() as AddressInfo).port;
+    }
+  });
+
+  after(async function () {
+    await suite.service?.close();
+    await suite.chain?.stop();
+    if (options.onDisk !== undefined && suite.dataDir !== undefined) await rm(suite.dataDir, { recursive: true, force: true });
+  });
+
+  return suite;
+}
