@@ -1,12 +1,12 @@
 // Prometheus metrics of the anchor service, on a registry of its own (no globals: each app
-// instance — and each test — has its own).
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+// instance — and each test — has its own: common/service/metrics.ts).
+import { Counter, Gauge, Histogram } from "prom-client";
+import { metricsRegistry } from "../../common/service/metrics.ts";
 
 export type AnchorMetrics = ReturnType<typeof createMetrics>;
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
-  const registry = new Registry();
-  if (options.defaultMetrics ?? false) collectDefaultMetrics({ register: registry });
+  const registry = metricsRegistry(options);
   return {
     registry,
     intakeRecords: new Counter({ name: "anchor_intake_records_total", help: "Evidence records made durable (new leaves)", registers: [registry] }),
