@@ -295,8 +295,8 @@ describe("node: a forwarded application is credited to an active platform member
       peers: { urlOf: () => "http://branch", call: async (_member: number, _method: string, path: string) => (paths.push(path), { applicationId: "app_x" }) },
       applications: { put: async (entry: object) => ({ ...entry, applicationId: "app_000000000000000000000001", createdAt: "" }) },
     } as never);
-    await ops.submitApplication({ userId: "clerk", role: "clerk", memberId: ID.union }, "jiedaibao", jiedaibaoPayload());
-    await ops.submitApplication({ userId: "clerk", role: "clerk", memberId: ID.union }, "jiedaibao", jiedaibaoPayload(), ID.platform);
+    await ops.applications.submit({ userId: "clerk", role: "clerk", memberId: ID.union }, "jiedaibao", jiedaibaoPayload());
+    await ops.applications.submit({ userId: "clerk", role: "clerk", memberId: ID.union }, "jiedaibao", jiedaibaoPayload(), ID.platform);
     expect(paths).to.deep.equal(["/v1/forwarded-applications/jiedaibao", `/v1/forwarded-applications/jiedaibao?platform=${ID.platform}`]);
   });
 });
@@ -310,7 +310,7 @@ describe("node: an approval stores the contract only once it is anchored", funct
     node.stored.push({ applicationId: "app_000000000000000000000000", borrowerKey: `0x${"bb".repeat(32)}`, assignedBranch: ID.branch, channel: "jiedaibao", application } as Stored);
     const today = new Date().toISOString().slice(0, 10);
     const input = { applicationId: "app_000000000000000000000000", contractBase64: Buffer.from("借款合同 signed").toString("base64"), consentLeafHash: `0x${"c0".repeat(32)}`, platformShareBps: 0, startDate: today };
-    const outcome = await node.ops.approveLoan({ userId: "approver", role: "approver", memberId: ID.branch }, input).catch((e: unknown) => e);
+    const outcome = await node.ops.approval.approve({ userId: "approver", role: "approver", memberId: ID.branch }, input).catch((e: unknown) => e);
     await node.app.close();
     return { node, outcome };
   }

@@ -19,7 +19,10 @@ const DAY = "2026-11-22";
 const BOOKS_HEADER = "serial,loan_id,type,amount,value_date,account_masked\r\n";
 
 async function appWith(extra: Partial<NodeDeps> = {}): Promise<FastifyInstance> {
-  const ops = { reconcile: async (_actor: unknown, _day: string, _books: Uint8Array, format: string) => Buffer.from(format === "csv" ? "day\r\n" : '{"balanced":true}\n'), recordConsent: async () => ({ ok: true }) };
+  const ops = {
+    reconciliation: { reconcile: async (_actor: unknown, _day: string, _books: Uint8Array, format: string) => Buffer.from(format === "csv" ? "day\r\n" : '{"balanced":true}\n') },
+    credit: { recordConsent: async () => ({ documentId: `0x${"dd".repeat(32)}`, letterDigest: `0x${"ee".repeat(32)}`, consent: { leafHash: `0x${"ff".repeat(32)}`, sequence: 1 } }) },
+  };
   return buildNodeApp({
     logger: false,
     memberId: 2,

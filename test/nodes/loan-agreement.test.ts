@@ -15,7 +15,7 @@ import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "./channels/fixtures.ts";
-import { receivingAccountOf } from "../../nodes/src/operations.ts";
+import { receivingAccountOf } from "../../nodes/src/approval.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 /** The borrower's bank account in jiedaibaoPayload(). */

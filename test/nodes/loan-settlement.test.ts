@@ -215,7 +215,7 @@ describe("cancellation: the chain's refusal after the node's checks passed", fun
   }
   async function codeOf(final: Record<string, unknown>): Promise<string> {
     try {
-      await opsEndingWith(final).cancelLoan(actor, loanId, 3);
+      await opsEndingWith(final).flows.cancel(actor, loanId, 3);
     } catch (error) {
       return (error as { code: string }).code;
     }

@@ -50,7 +50,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   // read: the bearer token (behind its rate limit) and the route's roles, or a node's
   // signed-request headers (form, expiry, target, the signer an active member of the route's
   // kind); a refused caller's large body is never read (authorize.ts)
-  installAuthorization(app, { users: deps.users, memberId: deps.memberId, tokenLimiter, signedHeaders: (request, kind) => deps.ops.signedHeaders(request, kind) });
+  installAuthorization(app, { users: deps.users, memberId: deps.memberId, tokenLimiter, signedHeaders: (request, kind) => deps.ops.requests.signedHeaders(request, kind) });
   // a body over the route's limit is answered 413 without cutting the connection (body.ts)
   app.addHook("onRequest", refuseDeclaredOversize(bodyLimit));
   app.addHook("preParsing", limitBody(bodyLimit));
@@ -60,7 +60,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     if (signed === undefined || signed.bodyVerified) return;
     // only a JSON body goes through the signature check in the parser; anything else is refused
     if (request.body !== undefined) throw nodeError("NODE_ERR_VALIDATION", "a signed node-to-node request carries a JSON body (application/json) or none");
-    deps.ops.signedBody(signed, new Uint8Array(0));
+    deps.ops.requests.signedBody(signed, new Uint8Array(0));
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -74,7 +74,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     request.rawBody = raw;
     try {
       if (request.signedHeaders !== undefined) {
-        deps.ops.signedBody(request.signedHeaders, raw);
+        deps.ops.requests.signedBody(request.signedHeaders, raw);
         done(null, raw.length === 0 ? undefined : parseStrictJson(raw));
         return;
       }

@@ -8,7 +8,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 import type { ApiUser } from "../config.ts";
 import { nodeError } from "../errors.ts";
-import type { SignedHeaders } from "../operations.ts";
+import type { SignedHeaders } from "../node-requests.ts";
 import { authenticateLimited, requireRole, type Actor, type FailedTokenLimiter, type Role } from "./auth.ts";
 
 declare module "fastify" {

@@ -28,7 +28,7 @@ function capture(): { log: pino.Logger; raw: () => string; lines: () => Array<Re
 }
 
 async function appWith(log: pino.Logger): Promise<FastifyInstance> {
-  const ops = { document: async () => new Uint8Array([1, 2, 3]) };
+  const ops = { documents: { document: async () => new Uint8Array([1, 2, 3]) } };
   return buildNodeApp({
     logger: log,
     memberId: 2,

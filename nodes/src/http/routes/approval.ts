@@ -1,5 +1,5 @@
 // Approval: the branch registers the loan (a joint loan with its platform's signed agreement).
-import { BRANCH } from "../../operations.ts";
+import { BRANCH } from "../../members.ts";
 import { APPROVERS } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
 import { ApproveLoanBody, LoanAgreement, LoanAgreementBody, LoanApproved } from "../schemas/approval.ts";
@@ -13,7 +13,7 @@ export const approvalRoutes: RouteFile = (api, deps) => {
       response: { 200: LoanApproved, ...tokenErrors(409, 422, 502, 503) },
     },
     config: { roles: APPROVERS },
-    handler: async (request) => fenJson(LoanApproved, await deps.ops.approveLoan(request.actor, request.body)),
+    handler: async (request) => fenJson(LoanApproved, await deps.ops.approval.approve(request.actor, request.body)),
   });
   api.post("/v1/loan-agreements", {
     schema: {
@@ -22,6 +22,6 @@ export const approvalRoutes: RouteFile = (api, deps) => {
       response: { 200: LoanAgreement, ...signedErrors(409, 422, 503) },
     },
     config: { auth: "signed", signedKind: BRANCH },
-    handler: async (request) => deps.ops.agreeToLoan(request.signedHeaders!, request.body),
+    handler: async (request) => deps.ops.approval.agreeToLoan(request.signedHeaders!, request.body),
   });
 };

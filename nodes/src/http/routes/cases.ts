@@ -1,5 +1,5 @@
 // The overdue road: keeper rounds, the arbitration case, and the court's steps (fetch, accept, rule, close).
-import { COURT } from "../../operations.ts";
+import { COURT } from "../../members.ts";
 import { ADMIN, ANY_USER, APPROVERS, COURT_STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
 import { AssignCourtBody, CaseDocumentsFetched, CaseStep, CaseView, KeeperRoundResult, RulingBody } from "../schemas/cases.ts";
@@ -58,6 +58,6 @@ export const caseRoutes: RouteFile = (api, deps) => {
   api.get("/v1/cases/:loanId/documents", {
     schema: { summary: "A court member's node fetches an assigned case's documents (signed with the court's chain key)", params: loanParams, response: { 200: CaseDocumentsExport, ...signedErrors() } },
     config: { auth: "signed", signedKind: COURT },
-    handler: async (request) => deps.ops.caseDocuments(request.signedHeaders!, request.params.loanId),
+    handler: async (request) => deps.ops.documents.caseDocuments(request.signedHeaders!, request.params.loanId),
   });
 };

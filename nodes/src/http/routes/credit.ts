@@ -8,7 +8,7 @@ export const creditRoutes: RouteFile = (api, deps) => {
   api.post("/v1/consents", {
     schema: { summary: "Store the borrower's signed authorization letter (encrypted) and anchor it as consent evidence", body: RecordConsentBody, response: { 200: ConsentRecorded, ...tokenErrors(409, 503) } },
     config: { roles: STAFF },
-    handler: async (request) => fenJson(ConsentRecorded, await deps.ops.recordConsent(request.actor, request.body)),
+    handler: async (request) => fenJson(ConsentRecorded, await deps.ops.credit.recordConsent(request.actor, request.body)),
   });
   api.post("/v1/credit-queries", {
     schema: {
@@ -17,6 +17,6 @@ export const creditRoutes: RouteFile = (api, deps) => {
       response: { 200: CreditQueryResult, ...tokenErrors(409, 503) },
     },
     config: { roles: APPROVERS },
-    handler: async (request) => fenJson(CreditQueryResult, await deps.ops.creditQuery(request.actor, request.body)),
+    handler: async (request) => fenJson(CreditQueryResult, await deps.ops.credit.query(request.actor, request.body)),
   });
 };

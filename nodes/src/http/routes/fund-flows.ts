@@ -15,13 +15,13 @@ export const fundFlowRoutes: RouteFile = (api, deps) => {
     config: { roles: STAFF },
     handler: async (request) => {
       const { serial, amountFen, accountHash, toAccount } = request.body;
-      return fenJson(DisbursementRecorded, await deps.ops.fundFlow(request.actor, request.params.loanId, { type: "disbursement", serial, amountFen: BigInt(amountFen), accountHash, ...(toAccount === undefined ? {} : { toAccount }) }));
+      return fenJson(DisbursementRecorded, await deps.ops.flows.record(request.actor, request.params.loanId, { type: "disbursement", serial, amountFen: BigInt(amountFen), accountHash, ...(toAccount === undefined ? {} : { toAccount }) }));
     },
   });
   api.post("/v1/loans/:loanId/repayments", {
     schema: { summary: "Record a repayment received: voucher anchored, written through the outbox", params: loanParams, body: FlowBody, response: { 200: FlowRecorded, ...tokenErrors(409, 503) } },
     config: { roles: STAFF },
-    handler: async (request) => fenJson(FlowRecorded, await deps.ops.fundFlow(request.actor, request.params.loanId, { type: "repayment", serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
+    handler: async (request) => fenJson(FlowRecorded, await deps.ops.flows.record(request.actor, request.params.loanId, { type: "repayment", serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
   });
   api.get("/v1/loans/:loanId/settlement", {
     schema: {
@@ -30,7 +30,7 @@ export const fundFlowRoutes: RouteFile = (api, deps) => {
       response: { 200: SettlementQuote, ...tokenErrors(409, 503) },
     },
     config: { roles: STAFF },
-    handler: async (request) => fenJson(SettlementQuote, await deps.ops.settlementQuote(request.actor, request.params.loanId)),
+    handler: async (request) => fenJson(SettlementQuote, await deps.ops.flows.settlementQuote(request.actor, request.params.loanId)),
   });
   api.post("/v1/loans/:loanId/settlements", {
     schema: {
@@ -40,7 +40,7 @@ export const fundFlowRoutes: RouteFile = (api, deps) => {
       response: { 200: SettlementRecorded, ...tokenErrors(409, 503) },
     },
     config: { roles: STAFF },
-    handler: async (request) => fenJson(SettlementRecorded, await deps.ops.settleLoan(request.actor, request.params.loanId, { serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
+    handler: async (request) => fenJson(SettlementRecorded, await deps.ops.flows.settle(request.actor, request.params.loanId, { serial: request.body.serial, amountFen: BigInt(request.body.amountFen) })),
   });
   api.post("/v1/loans/:loanId/cancellation", {
     schema: {
@@ -50,6 +50,6 @@ export const fundFlowRoutes: RouteFile = (api, deps) => {
       response: { 200: Cancelled, ...tokenErrors(409, 503, 504) },
     },
     config: { roles: APPROVERS },
-    handler: async (request) => fenJson(Cancelled, await deps.ops.cancelLoan(request.actor, request.params.loanId, request.body.reasonCode)),
+    handler: async (request) => fenJson(Cancelled, await deps.ops.flows.cancel(request.actor, request.params.loanId, request.body.reasonCode)),
   });
 };
