@@ -8,7 +8,7 @@ import type { BureauQuery, BureauReport, CreditBureau } from "../../../nodes/src
 /** The consortium's HMAC key for borrower keys (test value). */
 const CONSORTIUM_KEY = Buffer.from("jointledger test consortium key", "utf8");
 
-/** borrowerKey = HMAC-SHA256(consortium key, normalized ID number), as ARCHITECTURE.md says. */
+/** borrowerKey = HMAC-SHA256(consortium key, normalized ID number), written out here independently of nodes/src/privacy/borrower-key.ts. */
 export function borrowerKeyOf(idNumber: string): string {
   return toHex(createHmac("sha256", CONSORTIUM_KEY).update(idNumber.trim().toUpperCase()).digest());
 }
