@@ -70,7 +70,7 @@ export class NodeApi {
    */
   async confirmed(serial: string, timeoutMs = 120_000): Promise<OutboxEntryView> {
     const deadline = Date.now() + timeoutMs;
-    let last: OutboxEntryView | string = "no answer yet";
+    let last: OutboxEntryView | string;
     for (;;) {
       try {
         const entry = await this.get<OutboxEntryView>(`/v1/outbox/${encodeURIComponent(serial)}`);
