@@ -30,6 +30,8 @@ import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
+import { createNodeMetrics } from "./metrics.ts";
+import { NODE_SUBLEVELS, type NodeSublevel } from "./keys.ts";
 
 export type NodeServiceOptions = {
   config: NodeConfig;
@@ -54,7 +56,11 @@ export async function createNodeService(options: NodeServiceOptions) {
   await root.open();
   // each module declares the sublevel types it needs; the root hands them out by name and encoding
   const rootLevel = root as unknown as { sublevel(name: string, options?: { valueEncoding: string }): never };
-  const sublevel = (name: string, valueEncoding?: "json" | "view" | "utf8") => rootLevel.sublevel(name, valueEncoding === undefined ? undefined : { valueEncoding });
+  // every root sublevel is named, with its layout, in keys.ts
+  const sublevel = (which: NodeSublevel) => {
+    const { name, valueEncoding } = NODE_SUBLEVELS[which];
+    return rootLevel.sublevel(name, valueEncoding === undefined ? undefined : { valueEncoding });
+  };
   const master = await loadMasterKey(config.masterKeyFile);
   const dataKey = deriveKey(master, "documents");
   const wallet = options.wallet ?? ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.keystoreFile, "utf8"), config.keystorePassword)) as Wallet);
@@ -74,7 +80,9 @@ export async function createNodeService(options: NodeServiceOptions) {
     },
   });
   const bureauDb = openBureauSublevels(root as never);
-  const bureau = new BureauClient(options.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), {});
+  // the node's Prometheus metrics: the bureau client's events as they happen, the outbox and the index before each scrape
+  const metrics = createNodeMetrics({ defaultMetrics: true });
+  const bureau = new BureauClient(options.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent: (event) => metrics.bureauEvent(event) });
   const anchorRecords = async (records: Parameters<AnchorClient["submit"]>[0]) => (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
   const consentDeps = { consents: bureauDb.consents, anchor: anchorRecords, log };
   const creditDeps = {
@@ -111,7 +119,7 @@ export async function createNodeService(options: NodeServiceOptions) {
       recheck(1);
     },
   } as never);
-  const outbox = new Outbox(sublevel("outbox", "json"), { sync: options.inMemory !== true });
+  const outbox = new Outbox(sublevel("outbox"), { sync: options.inMemory !== true });
   const sender = new OutboxSender({
     outbox,
     provider,
@@ -125,12 +133,12 @@ export async function createNodeService(options: NodeServiceOptions) {
 
   const ledger = JointLoanLedger.at(config.jointLoanLedger, provider);
   // which account each loan approved or agreed to here pays (受托支付 or the borrower's own)
-  const receiving = new ReceivingAccounts(sublevel("receiving-accounts", "json"));
+  const receiving = new ReceivingAccounts(sublevel("receivingAccounts"));
   const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
   const ops = new NodeOperations({
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
-    applications: new ApplicationStore(sublevel("applications", "view"), dataKey),
+    applications: new ApplicationStore(sublevel("applications"), dataKey),
     documents,
     consent: consentDeps,
     creditQuery: creditDeps,
@@ -144,7 +152,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     signer: wallet,
     peers,
     cursor: () => indexer.cursor(),
-    nonces: sublevel("request-nonces", "utf8"),
+    nonces: sublevel("requestNonces"),
     receiving,
     loanDetails: [async (loan) => ({ receiving: await receiving.view(loan.loanId) })],
     ...(options.now === undefined ? {} : { now: options.now }),
@@ -156,7 +164,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     disputes: DisputeResolution.at(config.disputeResolution, new VoidSigner(wallet.address, provider)),
     escalate: outboxEscalator(outbox, ledger),
     expire: outboxExpirer(outbox),
-    reminders: sublevel("reminders", "json"),
+    reminders: sublevel("reminders"),
     // no SMS gateway here: reminders are logged (the borrower key only) for the back office
     send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),
     now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
@@ -189,7 +197,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     (config.governanceKeystoreFile === undefined
       ? undefined
       : ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.governanceKeystoreFile, "utf8"), config.governanceKeystorePassword ?? config.keystorePassword)) as Wallet));
-  const governanceOutbox = governanceWallet === undefined ? undefined : new Outbox(sublevel("outbox-governance", "json"), { sync: options.inMemory !== true });
+  const governanceOutbox = governanceWallet === undefined ? undefined : new Outbox(sublevel("governanceOutbox"), { sync: options.inMemory !== true });
   const governanceSender =
     governanceWallet === undefined || governanceOutbox === undefined
       ? undefined
@@ -214,10 +222,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),
-    metrics: async () => {
-      const counts = await outbox.counts();
-      return Object.entries(counts).map(([state, n]) => `node_outbox_entries{state="${state}"} ${n}`).join("\n") + "\n";
-    },
+    metrics,
+    metricSources: { outboxCounts: () => outbox.counts(), indexerStatus: () => indexer.status() },
   });
 
   return {

@@ -105,7 +105,6 @@ async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Pro
     ops,
     cases: {} as never,
     ready: () => ({ ready: true, detail: {} }),
-    metrics: async () => "",
   });
   const spentNonces = async () => (await nonces.keys().all()).length;
   return { app, ops, stored, documents, calls, spentNonces };

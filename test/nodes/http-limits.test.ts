@@ -30,7 +30,6 @@ async function appWith(extra: Partial<NodeDeps> = {}): Promise<FastifyInstance> 
     ops: ops as never,
     cases: {} as never,
     ready: () => ({ ready: true, detail: { indexer: "at block 7" } }),
-    metrics: async () => 'node_outbox_entries{state="queued"} 0\n',
     ...extra,
   });
 }

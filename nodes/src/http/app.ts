@@ -1,19 +1,20 @@
-// buildNodeApp: the institution node's back-office API, not listening. The app is the
-// infrastructure every route shares (authorization hook, body limits, parsers, error envelope,
-// OpenAPI); the routes live one file per resource under routes/ (listed in routes/index.ts),
-// their request and response schemas under schemas/, and the work in the domain modules under
+// buildNodeApp: the institution node's back-office API, not listening, on the consortium's one
+// service shell (common/service/shell.ts: zod compilers, OpenAPI at /docs, the error envelope,
+// 404, /healthz, /readyz and /metrics on the node's prom-client registry, metrics.ts). What is the
+// node's own: the authorization hook (authorize.ts), body limits, the parsers that keep a signed
+// body's exact bytes, and the routes, one file per resource under routes/ (listed in
+// routes/index.ts) with their schemas under schemas/; the work is in the domain rooms under
 // nodes/src, passed in through NodeDeps.
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
-import { nodeError, renderError } from "../errors.ts";
+import type { FastifyInstance } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { buildServiceShell, type RenderedError } from "../../../common/service/shell.ts";
 import { duplicateKeyIn } from "../../../common/json/duplicate-keys.ts";
+import { nodeError, renderError } from "../errors.ts";
+import { createNodeMetrics } from "../metrics.ts";
 import { FailedTokenLimiter } from "./auth.ts";
 import { installAuthorization } from "./authorize.ts";
 import { limitBody, refuseDeclaredOversize } from "./body.ts";
 import type { NodeDeps } from "./deps.ts";
-import { registerHealthRoutes } from "./routes/health.ts";
 import { ROUTE_FILES } from "./routes/index.ts";
 
 export type { NodeDeps } from "./deps.ts";
@@ -35,22 +36,55 @@ function parseStrictJson(raw: Buffer): unknown {
   return value;
 }
 
+/** Anything a route or hook throws, in the node's catalogue (errors.ts); Fastify's own body errors too. undefined: a bug (500). */
+function renderNodeError(error: unknown): RenderedError | undefined {
+  const rendered = renderError(error);
+  if (rendered !== undefined) return { status: rendered.status, ...rendered.body.error };
+  const code = (error as { code?: string }).code;
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return { status: 413, code: "NODE_ERR_BODY_TOO_LARGE", message: "the body is larger than this route accepts" };
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return { status: 415, code: "NODE_ERR_VALIDATION", message: "send JSON (application/json) or CSV (text/csv)" };
+  if (code?.startsWith("FST_ERR_CTP") === true) return { status: 400, code: "NODE_ERR_BAD_JSON", message: (error as Error).message };
+  return undefined;
+}
+
+const OPS_REFUSALS = { forbidden: "NODE_ERR_OPS_FORBIDDEN", unauthorized: "NODE_ERR_OPS_UNAUTHORIZED", "rate-limited": "NODE_ERR_AUTH_RATE_LIMITED" } as const;
+
 export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
-  const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-    void reply.code(400).send({ error: { code: "NODE_ERR_VALIDATION", message: `malformed request: ${error.message}` } });
-  };
   const bodyLimit = deps.limits?.maxBodyBytes ?? 16 * 1024 * 1024;
-  const app = (
-    deps.logger === false
-      ? Fastify({ logger: false, bodyLimit, frameworkErrors: frameworkErrors as never })
-      : Fastify({ loggerInstance: deps.logger as unknown as FastifyBaseLogger, bodyLimit, frameworkErrors: frameworkErrors as never })
-  ) as unknown as FastifyInstance;
   const tokenLimiter = deps.tokenLimiter ?? new FailedTokenLimiter();
+  const metrics = deps.metrics ?? createNodeMetrics();
+  const sources = deps.metricSources;
+  const { app } = await buildServiceShell({
+    logger: deps.logger,
+    bodyLimit,
+    openapi: { title: "JointLedger institution node", version: "1.0.0" },
+    errors: { validation: "NODE_ERR_VALIDATION", notFound: "NODE_ERR_NOT_FOUND", internal: "NODE_ERR_INTERNAL", render: renderNodeError },
+    health: {
+      ready: () => {
+        const state = deps.ready();
+        return { ok: state.ready, body: state };
+      },
+    },
+    metrics: { registry: metrics.registry, httpPrefix: "node", ...(sources === undefined ? {} : { beforeScrape: () => metrics.refresh(sources) }) },
+    // /readyz and /metrics: restricted when NODE_METRICS_TOKEN / NODE_METRICS_ALLOWED_ADDRESSES are set;
+    // refused metrics tokens count with refused API tokens: one budget of guesses per address
+    ops: { access: deps.opsAccess, realm: "node-ops", limiter: tokenLimiter, refuse: (reason, message, details) => nodeError(OPS_REFUSALS[reason], message, details) },
+    routeConfig: { auth: "open" },
+    prepare: (app) => prepare(app, deps, bodyLimit, tokenLimiter),
+  });
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  for (const routes of ROUTE_FILES) routes(api, deps);
+  return app;
+}
+
+/** What must cover every request, /docs included: authorization, body limits, the body parsers. */
+function prepare(app: FastifyInstance, deps: NodeDeps, bodyLimit: number, tokenLimiter: FailedTokenLimiter): void {
+  const requests = deps.ops.requests;
   // the caller is authenticated and authorized from the headers before a byte of the body is
   // read: the bearer token (behind its rate limit) and the route's roles, or a node's
   // signed-request headers (form, expiry, target, the signer an active member of the route's
   // kind); a refused caller's large body is never read (authorize.ts)
-  installAuthorization(app, { users: deps.users, memberId: deps.memberId, tokenLimiter, signedHeaders: (request, kind) => deps.ops.requests.signedHeaders(request, kind) });
+  installAuthorization(app, { users: deps.users, memberId: deps.memberId, tokenLimiter, signedHeaders: (request, kind) => requests.signedHeaders(request, kind) });
   // a body over the route's limit is answered 413 without cutting the connection (body.ts)
   app.addHook("onRequest", refuseDeclaredOversize(bodyLimit));
   app.addHook("preParsing", limitBody(bodyLimit));
@@ -60,10 +94,8 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     if (signed === undefined || signed.bodyVerified) return;
     // only a JSON body goes through the signature check in the parser; anything else is refused
     if (request.body !== undefined) throw nodeError("NODE_ERR_VALIDATION", "a signed node-to-node request carries a JSON body (application/json) or none");
-    deps.ops.requests.signedBody(signed, new Uint8Array(0));
+    requests.signedBody(signed, new Uint8Array(0));
   });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest("rawBody", undefined);
   // kept as bytes: a large books file goes to its worker thread as they are (reconcile/off-thread.ts)
   app.addContentTypeParser("text/csv", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
@@ -74,7 +106,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     request.rawBody = raw;
     try {
       if (request.signedHeaders !== undefined) {
-        deps.ops.requests.signedBody(request.signedHeaders, raw);
+        requests.signedBody(request.signedHeaders, raw);
         done(null, raw.length === 0 ? undefined : parseStrictJson(raw));
         return;
       }
@@ -84,29 +116,4 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       else done(e as Error, undefined);
     }
   });
-
-  app.setErrorHandler((error, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const issues = error.validation.map((v) => ({ path: `${error.validationContext ?? "body"}${v.instancePath.replaceAll("/", ".")}`, message: v.message }));
-      return reply.code(400).send({ error: { code: "NODE_ERR_VALIDATION", message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`, details: { issues } } });
-    }
-    const rendered = renderError(error);
-    const retryAfter = (rendered?.body.error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
-    if (rendered !== undefined) return reply.code(rendered.status).send(rendered.body);
-    const code = (error as { code?: string }).code;
-    if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return reply.code(413).send({ error: { code: "NODE_ERR_BODY_TOO_LARGE", message: "the body is larger than this route accepts" } });
-    if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return reply.code(415).send({ error: { code: "NODE_ERR_VALIDATION", message: "send JSON (application/json) or CSV (text/csv)" } });
-    if (code?.startsWith("FST_ERR_CTP") === true) return reply.code(400).send({ error: { code: "NODE_ERR_BAD_JSON", message: (error as Error).message } });
-    request.log.error({ err: error }, "unexpected error");
-    return reply.code(500).send({ error: { code: "NODE_ERR_INTERNAL", message: "internal error; the request was not applied" } });
-  });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: "NODE_ERR_NOT_FOUND", message: `no route ${request.method} ${request.url}` } }));
-
-  await app.register(swagger, { openapi: { info: { title: "JointLedger institution node", version: "1.0.0" } }, transform: jsonSchemaTransform });
-  await app.register(swaggerUi, { routePrefix: "/docs" });
-  const api = app.withTypeProvider<ZodTypeProvider>();
-  for (const routes of ROUTE_FILES) routes(api, deps);
-  registerHealthRoutes(api, deps, tokenLimiter);
-  return app;
 }

@@ -1,5 +1,5 @@
 // What the node's HTTP layer is built from: the domain rooms (plain modules under nodes/src),
-// the API users, limits and the operations routes' callbacks. service.ts builds one; tests pass
+// the API users, limits, metrics and readiness. service.ts builds one; tests pass
 // stubs of the rooms a test reaches.
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -10,7 +10,8 @@ import type { NodeOperations } from "../operations.ts";
 import type { MandateOperations } from "../mandates.ts";
 import type { BranchLimitsOperations } from "../branch-limits.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
-import type { OpsAccess } from "./ops-access.ts";
+import type { OpsAccess } from "../../../common/service/ops-access.ts";
+import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
 
 export type NodeDeps = {
   logger: Logger | false;
@@ -23,7 +24,10 @@ export type NodeDeps = {
   /** The branch's own quotas (absent: the routes are not served). */
   branchLimits?: BranchLimitsOperations;
   ready: () => { ready: boolean; detail: unknown };
-  metrics: () => Promise<string>;
+  /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
+  metrics?: NodeMetrics;
+  /** What /metrics reads before each scrape: the outbox's counts, the indexer's position. */
+  metricSources?: NodeMetricSources;
   /** Refused API tokens per source address before 429 (default 10 per 60 s: auth.ts). */
   tokenLimiter?: FailedTokenLimiter;
   /** Body limits in bytes: every route (default 16 MiB), POST /v1/reconciliations (default 32 MiB). */

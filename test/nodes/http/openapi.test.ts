@@ -20,7 +20,6 @@ async function openApi() {
     mandates: {} as never,
     branchLimits: {} as never,
     ready: () => ({ ready: true, detail: {} }),
-    metrics: async () => "",
   });
   await app.ready();
   const document = app.swagger() as { paths: Record<string, Record<string, Operation>> };

@@ -36,7 +36,6 @@ async function appWith(log: pino.Logger): Promise<FastifyInstance> {
     ops: ops as never,
     cases: {} as never,
     ready: () => ({ ready: true, detail: {} }),
-    metrics: async () => "",
   });
 }
 

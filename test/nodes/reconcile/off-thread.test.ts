@@ -73,7 +73,6 @@ async function appOver(flows: Array<Record<string, unknown>>): Promise<FastifyIn
     ops,
     cases: {} as never,
     ready: () => ({ ready: true, detail: {} }),
-    metrics: async () => "",
   });
 }
 

@@ -1,0 +1,54 @@
+// Every sublevel of the node's LevelDB (`<NODE_DATA_DIR>/node`), with its key and value layout.
+// The modules that own a sublevel keep its inner layout beside their code (named below); this is
+// the one list of what the root holds. Numeric keys are big-endian or zero-padded, so LevelDB's
+// byte order is numeric order. Personal data is only ever stored sealed (AES-256-GCM under the
+// node's data key); everything in the clear is hashes, ids and amounts.
+//
+//   applications              applicationId (utf8)                 → sealed canonical application
+//                                                                    (applications.ts; aad = the id)
+//                             "submitted!" ‖ platform's own id     → applicationId: a platform node's
+//                                                                    index of what it submitted
+//   documents                 (documents/keys.ts)                  → originals sealed, records, loan
+//                                                                    index, access log
+//   bureau-consents           borrowerKey!letterDigest             → StoredConsent (JSON, with its
+//                                                                    anchor receipt; bureau/consent.ts)
+//   bureau-query-logs         borrowerKey!when!reportDigest        → StoredQueryLog (JSON), in time order
+//   outbox                    (outbox/outbox.ts: entries, order,   → every chain write of the member's
+//                             pending)                               operations key, before it is sent
+//   outbox-governance         (as outbox)                          → the branch's governance-key writes
+//                                                                    (setOwnBranchLimits)
+//   indexer                   (indexer/keys.ts; meta)              → the read model of the shared ledger
+//                                                                    and the indexer's cursor
+//   request-nonces            signer ‖ nonce (hex of nonceKey)     → expiresAt, unix seconds (utf8):
+//                                                                    node-to-node requests served; swept
+//                                                                    after expiry (node-requests.ts)
+//   reminders                 loanId!stageChangedAt                → { loanId, at, sentAt? } (JSON): one
+//                                                                    borrower reminder per overdue stage
+//                                                                    (keeper/keeper.ts)
+//   receiving-accounts        loanId                               → ReceivingRecord (JSON): the account
+//                                                                    kind and salted hash a loan pays
+//                                                                    (entrusted-payment.ts)
+//   income-split-acceptances  loanId                               → the platform admin's acceptance of
+//                                                                    an income split (JSON; income-split.ts)
+//
+// A record and its index entries are always written in one batch (the outbox's synced).
+import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
+
+type Encoding = "json" | "view" | "utf8";
+
+/** Each root sublevel's name and value encoding (undefined: the module sets its own below it). */
+export const NODE_SUBLEVELS = {
+  applications: { name: "applications", valueEncoding: "view" },
+  documents: { name: "documents", valueEncoding: undefined },
+  bureauConsents: { name: BUREAU_SUBLEVELS.consents, valueEncoding: "json" },
+  bureauQueryLogs: { name: BUREAU_SUBLEVELS.queryLogs, valueEncoding: "json" },
+  outbox: { name: "outbox", valueEncoding: "json" },
+  governanceOutbox: { name: "outbox-governance", valueEncoding: "json" },
+  indexer: { name: "indexer", valueEncoding: undefined },
+  requestNonces: { name: "request-nonces", valueEncoding: "utf8" },
+  reminders: { name: "reminders", valueEncoding: "json" },
+  receivingAccounts: { name: "receiving-accounts", valueEncoding: "json" },
+  incomeSplitAcceptances: { name: "income-split-acceptances", valueEncoding: "json" },
+} as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
+
+export type NodeSublevel = keyof typeof NODE_SUBLEVELS;
