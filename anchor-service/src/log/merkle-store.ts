@@ -29,7 +29,6 @@
 // entirely inside the committed size was written by the append that crossed its end, which is
 // committed; nodes beyond the committed size (an append whose batch landed while the caller did
 // not count it) are never read, and are overwritten by the next append that completes them.
-import type { AbstractSublevel } from "abstract-level";
 import { CodedError } from "../../../common/errors.ts";
 import {
   EMPTY_ROOT,
@@ -40,6 +39,7 @@ import {
   type RangeHasher,
 } from "../../../common/formats/merkle/rfc9162.ts";
 import { hashChildren } from "../../../common/formats/merkle/sha256.ts";
+import type { Sublevel } from "../../../common/level.ts";
 
 export type MerkleStoreErrorCode =
   /** A number that is not a non-negative safe integer, a hash that is not 32 bytes, a range
@@ -68,8 +68,8 @@ export interface LeafSource {
  * The sublevel that holds the nodes, typed with Uint8Array keys and values (see the layout
  * above); with the "buffer" encodings, type it `sublevel<Uint8Array, Uint8Array>` as well.
  */
-// `any` for the parent and storage format: the store works under any database or sublevel.
-export type MerkleNodes = AbstractSublevel<any, any, Uint8Array, Uint8Array>;
+// under any database or sublevel (common/level.ts)
+export type MerkleNodes = Sublevel<Uint8Array, Uint8Array>;
 
 /** Options to create the nodes sublevel with: `db.sublevel<Uint8Array, Uint8Array>(name, …)`. */
 export const MERKLE_NODES_SUBLEVEL_OPTIONS = { keyEncoding: "view", valueEncoding: "view" } as const;
@@ -434,7 +434,7 @@ export class MerkleStore {
    */
   async #readNodes(nodes: readonly Node[]): Promise<Array<Uint8Array | undefined>> {
     if (nodes.length === 0) return [];
-    const out: Array<Uint8Array | undefined> = new Array(nodes.length);
+    const out = new Array<Uint8Array | undefined>(nodes.length);
     const missing: number[] = [];
     nodes.forEach((n, i) => {
       const cached = n.level >= CACHED_FROM_LEVEL ? this.#cache.get(nodeId(n)) : undefined;

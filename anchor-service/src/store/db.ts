@@ -1,15 +1,15 @@
 // Opens the anchor service's database: a real LevelDB directory, or an in-memory level for
 // tests (same code paths, same sublevels; see keys.ts for the layout).
-import type { AbstractLevel, AbstractSublevel } from "abstract-level";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import type { SignedReceiptBatch } from "../../../common/formats/receipt/receipts.ts";
+import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import { fenceWrites } from "./write-fence.ts";
 
 // The root's own key/value types do not matter: each sublevel sets its own encodings.
-type Root = AbstractLevel<any, any, any>;
-export type BytesSublevel = AbstractSublevel<Root, any, Uint8Array, Uint8Array>;
-export type JsonSublevel<V> = AbstractSublevel<Root, any, Uint8Array, V>;
+type Root = LevelRoot;
+export type BytesSublevel = Sublevel<Uint8Array, Uint8Array>;
+export type JsonSublevel<V> = Sublevel<Uint8Array, V>;
 
 export type AnchorDb = {
   root: Root;
@@ -21,7 +21,7 @@ export type AnchorDb = {
   nodes: BytesSublevel;
   heads: JsonSublevel<StoredHead>;
   nonces: BytesSublevel;
-  meta: AbstractSublevel<Root, any, string, unknown>;
+  meta: Sublevel<string, unknown>;
   /** Whether writes are fsynced (real LevelDB) — in-memory tests have nothing to sync. */
   durable: boolean;
   /** A write the disk refused, after which writes are stopped until a restart (write-fence.ts). */
@@ -70,14 +70,14 @@ export async function openDb(dir: string | null): Promise<AnchorDb> {
   const fence = dir === null ? { failure: () => undefined } : fenceWrites(root);
   return {
     root,
-    records: root.sublevel("records", bytes) as BytesSublevel,
-    leafIndex: root.sublevel("leafIndex", bytes) as BytesSublevel,
-    digests: root.sublevel("digests", bytes) as BytesSublevel,
-    batches: root.sublevel("batches", json) as JsonSublevel<StoredBatch>,
-    nodes: root.sublevel("nodes", bytes) as BytesSublevel,
-    heads: root.sublevel("heads", json) as JsonSublevel<StoredHead>,
-    nonces: root.sublevel("nonces", bytes) as BytesSublevel,
-    meta: root.sublevel("meta", { keyEncoding: "utf8", valueEncoding: "json" }) as AbstractSublevel<Root, any, string, unknown>,
+    records: root.sublevel<Uint8Array, Uint8Array>("records", bytes),
+    leafIndex: root.sublevel<Uint8Array, Uint8Array>("leafIndex", bytes),
+    digests: root.sublevel<Uint8Array, Uint8Array>("digests", bytes),
+    batches: root.sublevel<Uint8Array, StoredBatch>("batches", json),
+    nodes: root.sublevel<Uint8Array, Uint8Array>("nodes", bytes),
+    heads: root.sublevel<Uint8Array, StoredHead>("heads", json),
+    nonces: root.sublevel<Uint8Array, Uint8Array>("nonces", bytes),
+    meta: root.sublevel<string, unknown>("meta", { keyEncoding: "utf8", valueEncoding: "json" }),
     durable: dir !== null,
     writeFailure: fence.failure,
   };

@@ -81,8 +81,8 @@ export class DigestIndex {
         }
       }
     }
-    await batch.write({ sync: this.db.durable } as never);
-    await this.db.meta.put(META_KEY, { version: 1 }, { sync: this.db.durable } as never);
+    await batch.write({ sync: this.db.durable });
+    await this.db.meta.put(META_KEY, { version: 1 }, { sync: this.db.durable });
     return done;
   }
 }

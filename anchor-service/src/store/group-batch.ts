@@ -96,7 +96,7 @@ export class GroupBatch {
 
   /** Writes the batch, synced where the store is durable. */
   write(): Promise<void> {
-    return this.#batch.write({ sync: this.#db.durable } as never);
+    return this.#batch.write({ sync: this.#db.durable });
   }
 
   /** Drops the batch unwritten. */

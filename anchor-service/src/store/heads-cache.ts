@@ -47,7 +47,7 @@ export class HeadsCache {
     if (heads === undefined) return;
     for (const op of operations) {
       const size = readSeq(op.key);
-      let at = lowerBound(heads, size);
+      const at = lowerBound(heads, size);
       const here = heads[at]?.treeSize === size;
       if (op.type === "del") {
         if (here) heads.splice(at, 1);
@@ -55,7 +55,6 @@ export class HeadsCache {
         heads[at] = structuredClone(op.value!); // a copy: the writer's object is its own
       } else {
         heads.splice(at, 0, structuredClone(op.value!));
-        at++;
       }
     }
     if (heads.length > MAX_CACHED_HEADS) this.#heads = undefined; // the caller reads LevelDB from now on

@@ -10,6 +10,8 @@ import { RECORD_BYTES, leafHashOfPackedInto, unpackRecord } from "../../../commo
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
 import { receiptsOf } from "../../../common/formats/receipt/receipts.ts";
+import type { AbstractBatchOperation } from "abstract-level";
+import type { LevelRoot } from "../../../common/level.ts";
 import type { AnchorDb, StoredBatch } from "./db.ts";
 import { submissionProofOf, type SubmissionProof } from "../../../common/formats/receipt/submission.ts";
 import { INDEX_PREFIX_BYTES, SEQ_BYTES, indexKey, readSeq, seqKey } from "./keys.ts";
@@ -65,7 +67,7 @@ export class RecordStore {
     for (let from = moved; from < end || total === 0; from += UPGRADE_RUN) {
       const to = Math.min(end, from + UPGRADE_RUN);
       const packed = new Uint8Array((to - from) * RECORD_BYTES);
-      const ops: Array<{ type: "put" | "del"; sublevel: typeof records | typeof meta; key: Uint8Array | string; value?: Uint8Array | string }> = [];
+      const ops: Array<AbstractBatchOperation<LevelRoot, Uint8Array | string, Uint8Array | string>> = [];
       let seq = from;
       if (to > from) {
         for await (const [key, value] of records.iterator({ gte: seqKey(from), lt: seqKey(to) })) {
@@ -80,7 +82,7 @@ export class RecordStore {
         for (const put of RecordStore.blockPuts(from, undefined, packed)) ops.push({ type: "put", sublevel: records, key: put.key, value: put.value });
       }
       if (to >= end) ops.push(mark);
-      await root.batch(ops as never, { sync: this.db.durable } as never);
+      await root.batch(ops, { sync: this.db.durable });
       total += to - from;
       if (to >= end) break;
     }
@@ -215,7 +217,7 @@ export class RecordStore {
       keys.push(key);
     });
     const read: (Uint8Array | undefined)[] = keys.length === 0 ? [] : await this.db.root.getMany(keys, { keyEncoding: "view", valueEncoding: "view" });
-    const entries: (Uint8Array | undefined)[] = new Array(leafHashes.length).fill(undefined);
+    const entries = new Array<Uint8Array | undefined>(leafHashes.length).fill(undefined);
     asked.forEach((i, j) => {
       entries[i] = read[j];
     });

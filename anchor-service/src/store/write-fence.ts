@@ -16,7 +16,7 @@ type Writable = {
 
 export type WriteFence = {
   /** The write failure that fenced the database, if one did. */
-  failure(): unknown;
+  failure: () => unknown;
 };
 
 export function fenceWrites(root: object): WriteFence {
