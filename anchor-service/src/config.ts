@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseEnvConfig } from "../../common/config/env.ts";
+import { OPS_CONFIG_FIELDS } from "../../common/config/ops.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
@@ -62,15 +63,7 @@ export const ConfigSchema = z.object({
     }, "must be an http(s) URL without credentials, query or fragment")
     .transform((u) => u.replace(/\/+$/, ""))
     .optional(),
-  /** /metrics and /readyz: a bearer token they require (at least 16 characters). Unset: open. */
-  metricsToken: z.string().min(16).optional(),
-  /** /metrics and /readyz: the client addresses (IPs or CIDR blocks, comma-separated) they answer. Unset: any. */
-  metricsAllowedAddresses: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
-    .refine((list) => list.every(isAddressOrBlock), "must be IP addresses or CIDR blocks (10.0.0.0/8, ::1), comma-separated")
-    .optional(),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ...OPS_CONFIG_FIELDS,
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -106,15 +99,6 @@ export const ENV: Record<keyof Config, string> = {
 /** Build a Config from an environment; throws a readable list of what is wrong. */
 export function configFromEnv(env: NodeJS.ProcessEnv): Config {
   return parseEnvConfig(ConfigSchema, ENV, env, "anchor-service");
-}
-
-/** An IP address, or a CIDR block (address/prefix length). */
-function isAddressOrBlock(text: string): boolean {
-  const [address, prefix, ...rest] = text.split("/");
-  const family = isIP(address ?? "");
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /**

@@ -1,21 +1,12 @@
 // The institution node's configuration, from environment variables, validated once. Only
 // server.ts reads the environment.
 import { z } from "zod";
-import { isIP } from "node:net";
 import { parseEnvConfig } from "../../common/config/env.ts";
+import { OPS_CONFIG_FIELDS } from "../../common/config/ops.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
-/** An IP address or a CIDR block (10.0.0.0/8, ::1/128). */
-function isAddressOrBlock(text: string): boolean {
-  const [address, prefix, ...rest] = text.split("/");
-  const family = isIP(address ?? "");
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-}
 
 /** A back-office user: a bearer token stored only as its SHA-256, and a role. */
 export const ApiUser = z.strictObject({
@@ -70,15 +61,7 @@ export const NodeConfigSchema = z.object({
   maxBodyBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Largest books file POST /v1/reconciliations takes (bytes): 32 MiB, about 290,000 rows. */
   reconcileMaxBodyBytes: int(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
-  /** /metrics and /readyz: a bearer token they require (at least 16 characters). Unset: open. */
-  metricsToken: z.string().min(16).optional(),
-  /** /metrics and /readyz: the client addresses (IPs or CIDR blocks, comma-separated) they answer. Unset: any. */
-  metricsAllowedAddresses: z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
-    .refine((list) => list.every(isAddressOrBlock), "must be IP addresses or CIDR blocks (10.0.0.0/8, ::1), comma-separated")
-    .optional(),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ...OPS_CONFIG_FIELDS,
 });
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 
