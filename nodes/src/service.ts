@@ -1,7 +1,7 @@
 // Wires an institution node: its LevelDB (applications, documents, consents, query logs, outbox,
 // index), the chain key, the anchor client, the credit bureau (simulator), the indexer, the
 // outbox sender and the HTTP API. server.ts and the tests start nodes through here.
-import { Contract, JsonRpcProvider, VoidSigner, Wallet } from "ethers";
+import { JsonRpcProvider, VoidSigner, Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import type { Logger } from "pino";
@@ -19,13 +19,15 @@ import { documentSublevels } from "./documents/keys.ts";
 import { buildNodeApp } from "./http/app.ts";
 import { indexerSublevels } from "./indexer/db.ts";
 import { LedgerIndexer } from "./indexer/indexer.ts";
-import { NodeOperations } from "./operations.ts";
+import { BRANCH, NodeOperations, type SignedHeaders } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
 import { Keeper } from "./keeper/keeper.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
 import { MandateOperations } from "./mandates.ts";
 import { BranchLimitsOperations } from "./branch-limits.ts";
 import { ReceivingAccounts } from "./entrusted-payment.ts";
+import { IncomeSplitOperations } from "./income-split.ts";
+import { PrepaymentOperations } from "./prepayment.ts";
 import { OutboxSender } from "./outbox/sender.ts";
 import { PeerNodes } from "./peers.ts";
 import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
@@ -135,6 +137,33 @@ export async function createNodeService(options: NodeServiceOptions) {
   // which account each loan approved or agreed to here pays (受托支付 or the borrower's own)
   const receiving = new ReceivingAccounts(sublevel("receivingAccounts"));
   const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
+  const ledgerCall = (data: string) => provider.call({ to: config.jointLoanLedger, data });
+  const chainNow = async () => (await provider.getBlock("latest"))!.timestamp;
+  const incomeSplit = new IncomeSplitOperations({
+    memberId: config.memberId,
+    call: ledgerCall,
+    outbox,
+    peers,
+    signer: wallet,
+    chainId: async () => chainId,
+    ledgerAddress: config.jointLoanLedger,
+    // a branch's signed request, its nonce spent by the operations' one nonce store
+    verifyBranchRequest: (request): Promise<{ memberId: number }> => ops.verifyMemberRequest(request as SignedHeaders, BRANCH),
+    acceptances: sublevel("incomeSplitAcceptances"),
+    blockNumber: () => provider.getBlockNumber(),
+  });
+  const prepayments = new PrepaymentOperations({
+    memberId: config.memberId,
+    call: ledgerCall,
+    provider,
+    ledgerAddress: config.jointLoanLedger,
+    logPageBlocks: config.logPageBlocks,
+    outbox,
+    documents,
+    anchor: anchorRecords,
+    account: async () => wallet.address,
+    chainNow,
+  });
   const ops = new NodeOperations({
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
@@ -144,17 +173,17 @@ export async function createNodeService(options: NodeServiceOptions) {
     creditQuery: creditDeps,
     model: indexer.model,
     // NodeOperations still takes plain ethers Contracts (the generated ABIs); the other rooms take the typed ones
-    registry: new Contract(config.consortiumRegistry, ConsortiumRegistry.abi, provider),
+    registry,
     outbox,
     anchor: anchorRecords,
-    ledger: new Contract(config.jointLoanLedger, JointLoanLedger.abi, provider),
+    ledger,
     chainId: async () => chainId,
     signer: wallet,
     peers,
     cursor: () => indexer.cursor(),
     nonces: sublevel("requestNonces"),
     receiving,
-    loanDetails: [async (loan) => ({ receiving: await receiving.view(loan.loanId) })],
+    loanDetails: [async (loan) => ({ receiving: await receiving.view(loan.loanId) }), (loan) => incomeSplit.loanDetail(loan), (loan) => prepayments.loanDetail(loan)],
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // any node may run the keeper: it previews escalate as this member and writes through the outbox
@@ -219,6 +248,9 @@ export async function createNodeService(options: NodeServiceOptions) {
     cases,
     mandates,
     branchLimits,
+    receiving,
+    incomeSplit,
+    prepayments,
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),

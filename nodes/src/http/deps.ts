@@ -9,6 +9,9 @@ import type { CaseOperations } from "../cases.ts";
 import type { NodeOperations } from "../operations.ts";
 import type { MandateOperations } from "../mandates.ts";
 import type { BranchLimitsOperations } from "../branch-limits.ts";
+import type { ReceivingAccounts } from "../entrusted-payment.ts";
+import type { IncomeSplitOperations } from "../income-split.ts";
+import type { PrepaymentOperations } from "../prepayment.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
@@ -23,6 +26,12 @@ export type NodeDeps = {
   mandates?: MandateOperations;
   /** The branch's own quotas (absent: the routes are not served). */
   branchLimits?: BranchLimitsOperations;
+  /** Which account each loan approved or agreed to here pays (absent: the route is not served). */
+  receiving?: ReceivingAccounts;
+  /** Joint loans' income splits (absent: the routes are not served). */
+  incomeSplit?: IncomeSplitOperations;
+  /** Partial prepayments (absent: the routes are not served). */
+  prepayments?: PrepaymentOperations;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

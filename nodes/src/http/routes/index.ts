@@ -7,9 +7,12 @@ import { branchLimitRoutes } from "./branch-limits.ts";
 import { caseRoutes } from "./cases.ts";
 import { creditRoutes } from "./credit.ts";
 import { documentRoutes } from "./documents.ts";
+import { entrustedPaymentRoutes } from "./entrusted-payment.ts";
 import { fundFlowRoutes } from "./fund-flows.ts";
+import { incomeSplitRoutes } from "./income-split.ts";
 import { ledgerRoutes } from "./ledger.ts";
 import { mandateRoutes } from "./mandates.ts";
+import { prepaymentRoutes } from "./prepayments.ts";
 import { reportRoutes } from "./reports.ts";
 
 /** The loan road's order: applications, credit, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
@@ -18,6 +21,9 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   creditRoutes,
   approvalRoutes,
   fundFlowRoutes,
+  entrustedPaymentRoutes,
+  prepaymentRoutes,
+  incomeSplitRoutes,
   mandateRoutes,
   branchLimitRoutes,
   ledgerRoutes,

@@ -13,3 +13,5 @@ export const ReceivingView = z.object({
   kind: z.enum(RECEIVING_KINDS).nullable(),
   receivingAccount: z.string().nullable(),
 });
+
+export const ReceivingAccount = ReceivingView.extend({ loanId: z.string() });

@@ -1,0 +1,201 @@
+// A joint loan's agreed income split through the nodes over a real Anvil chain: the branch's node
+// proposes a per-funder split, the platform's node signs it (its income share at least its
+// funding share, or what its admin accepted at its own node), agreeIncomeSplit goes through the
+// outbox and the loan's output shows each funder's funding and income share. Refused before
+// anything is written, with the ledger's values: shares that do not sum to 10,000 bps or name a
+// non-funder, a node whose member is no funder, a split after money went out. The joint loan pays
+// an entrusted payee, which the platform's node checks with the agreement. Unit part: the share
+// check and the view.
+import { expect } from "chai";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import type { NodeConfig } from "../../nodes/src/config.ts";
+import { receivingAccountOf } from "../../nodes/src/entrusted-payment.ts";
+import { checkShares, splitView } from "../../nodes/src/income-split.ts";
+import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
+import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { jiedaibaoPayload } from "./channels/fixtures.ts";
+
+const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+const PAYEE_ACCOUNT = "6217000010012345678";
+type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
+
+describe("income split: the share check and the view", function () {
+  const loanId = `0x${"ab".repeat(32)}`;
+  const funders = [{ memberId: 2, shareBps: 7000 }, { memberId: 4, shareBps: 3000 }];
+  const codeOf = (f: () => unknown) => {
+    try {
+      f();
+    } catch (error) {
+      return { code: (error as { code: string }).code, details: (error as { details: unknown }).details };
+    }
+    return "accepted";
+  };
+
+  it("takes the two funders once each summing to 10,000 bps, and answers the platform's share", function () {
+    expect(checkShares(loanId, funders, 4, [{ memberId: 4, incomeShareBps: 2000 }, { memberId: 2, incomeShareBps: 8000 }])).to.equal(2000);
+    expect(codeOf(() => checkShares(loanId, funders, 4, [{ memberId: 2, incomeShareBps: 5000 }, { memberId: 4, incomeShareBps: 4000 }]))).to.deep.equal({
+      code: "NODE_ERR_BAD_INCOME_SPLIT",
+      details: { loanId, platformIncomeShareBps: 4000, sumBps: 9000, funders: [2, 4] },
+    });
+    expect(codeOf(() => checkShares(loanId, funders, 4, [{ memberId: 2, incomeShareBps: 5000 }, { memberId: 3, incomeShareBps: 5000 }]))).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+    expect(codeOf(() => checkShares(loanId, funders, 4, [{ memberId: 2, incomeShareBps: 5000 }, { memberId: 2, incomeShareBps: 5000 }]))).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+    // a loan the branch funds alone takes no split (the ledger's LedgerBadIncomeSplit)
+    expect(codeOf(() => checkShares(loanId, [{ memberId: 2, shareBps: 10_000 }], 4, [{ memberId: 2, incomeShareBps: 10_000 }]))).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+  });
+
+  it("shows income by funding share until a split is agreed, then the agreed shares", function () {
+    expect(splitView(loanId, funders, undefined).shares).to.deep.equal([
+      { memberId: 2, fundingShareBps: 7000, incomeShareBps: 7000 },
+      { memberId: 4, fundingShareBps: 3000, incomeShareBps: 3000 },
+    ]);
+    expect(splitView(loanId, funders, 2000)).to.deep.equal({
+      loanId,
+      agreed: true,
+      shares: [
+        { memberId: 2, fundingShareBps: 7000, incomeShareBps: 8000 },
+        { memberId: 4, fundingShareBps: 3000, incomeShareBps: 2000 },
+      ],
+    });
+  });
+});
+
+describe("node API: a joint loan's income split over Anvil", function () {
+  this.timeout(180_000);
+  let chain: ConsortiumChain;
+  let anchor: AnchorService;
+  let dir: string;
+  let lending: LendingDeployment;
+  let branch: NodeService;
+  let union: NodeService;
+  let platform: NodeService;
+  const directory: Record<string, string> = {};
+  const as = bearerAs(TOKENS);
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dir = await mkdtemp(join(tmpdir(), "node-income-split-"));
+    lending = await deployBranchALending(chain);
+    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    await anchor.start();
+    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
+    const node = (name: string, kind: Partial<NodeConfig>, wallet: typeof chain.wallets.branchA) =>
+      createNodeService({ config: { ...base, ...kind, dataDir: join(dir, name), directory }, inMemory: true, logger: false, wallet });
+    branch = await node("branch", {}, chain.wallets.branchA);
+    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps);
+    platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, chain.wallets.platform);
+    for (const [member, service] of [[MEMBERS.branchA, branch], [MEMBERS.union, union], [MEMBERS.platform, platform]] as const) {
+      directory[String(member)] = await service.app.listen({ host: "127.0.0.1", port: 0 });
+    }
+    branch.sender.start();
+  });
+
+  after(async function () {
+    for (const service of [branch, union, platform]) await service?.close();
+    await anchor?.close();
+    await chain?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function confirmed(serial: string): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const status = (await branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
+      if (status.state === "failed") expect.fail(`${serial} failed: ${JSON.stringify(status.failure)}`);
+      if (status.state === "confirmed") return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect.fail(`${serial} never confirmed`);
+  }
+
+  /** Split writes in the branch's outbox (a refused request writes none). */
+  async function splitWrites(): Promise<number> {
+    return (await branch.outbox.list()).filter((e) => e.kind === "agreeIncomeSplit").length;
+  }
+
+  const put = (service: NodeService, loanId: string, shares: Array<[number, number]>) =>
+    service.app.inject({ method: "PUT", url: `/v1/loans/${loanId}/income-split`, headers: as("approver"), payload: { shares: shares.map(([memberId, incomeShareBps]) => ({ memberId, incomeShareBps })) } });
+
+  it("agrees 80/20 on a 70/30 joint loan paying an entrusted payee, after refusing what the ledger would, and refuses once money is out", async function () {
+    const payload = jiedaibaoPayload();
+    payload.shenqingBianhao = "JDB-SPLIT-1";
+    const routed = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload });
+    expect(routed.statusCode, routed.body).to.equal(200);
+    const atBranch = (routed.json() as { forwardedTo: { applicationId: string } }).forwardedTo.applicationId;
+    const consent = (await branch.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId: atBranch, letterBase64: Buffer.from("授权书 split").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    })).json() as { consent: { leafHash: string } };
+    const approved = await branch.app.inject({
+      method: "POST",
+      url: "/v1/loans",
+      headers: as("approver"),
+      payload: { applicationId: atBranch, contractBase64: Buffer.from("联合贷合同 受托支付").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 3000, startDate: await chainToday(chain), entrustedPayee: { accountNumber: PAYEE_ACCOUNT } },
+    });
+    expect(approved.statusCode, approved.body).to.equal(200);
+    const { loanId, serial, receiving } = approved.json() as { loanId: string; serial: string; receiving: { kind: string; receivingAccount: string } };
+    // the platform's node agreed to pay its share to the payee, and keeps which account the loan pays
+    const payeeHash = receivingAccountOf(branch.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-SPLIT-1")), PAYEE_ACCOUNT);
+    expect(receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
+    const atPlatform = await platform.app.inject({ method: "GET", url: `/v1/loans/${loanId}/receiving-account`, headers: as("clerk") });
+    expect(atPlatform.json()).to.deep.equal({ loanId, kind: "entrusted-payee", receivingAccount: payeeHash });
+    await confirmed(serial);
+
+    const before = await branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/income-split`, headers: as("clerk") });
+    expect(before.json()).to.deep.include({ agreed: false });
+
+    // shares that do not sum to 10,000 bps, or name a member that does not fund the loan
+    const short = await put(branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.platform, 4000]]);
+    expect(short.statusCode, short.body).to.equal(422);
+    expect((short.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_BAD_INCOME_SPLIT", details: { loanId, platformIncomeShareBps: 4000, sumBps: 9000, funders: [MEMBERS.branchA, MEMBERS.platform] } });
+    const stranger = await put(branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.branchB, 5000]]);
+    expect([stranger.statusCode, (stranger.json() as ErrorBody).error.code]).to.deep.equal([422, "NODE_ERR_BAD_INCOME_SPLIT"]);
+    // the union funds nothing of this loan
+    const byUnion = await put(union, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    expect(byUnion.statusCode, byUnion.body).to.equal(403);
+    expect((byUnion.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_NOT_FUNDER", details: { funders: [MEMBERS.branchA, MEMBERS.platform] } });
+    // less income for the platform than its 30% funding share: its node does not sign unasked
+    const unasked = await put(branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    expect(unasked.statusCode, unasked.body).to.equal(502);
+    expect((unasked.json() as ErrorBody).error.details).to.deep.include({ code: "NODE_ERR_AGREEMENT_REFUSED" });
+    expect(await splitWrites()).to.equal(0);
+
+    // the platform's admin accepts 20% at its own node; then the branch's request is signed and sent
+    const accepted = await put(platform, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    expect(accepted.statusCode, accepted.body).to.equal(200);
+    expect(accepted.json()).to.deep.include({ platformIncomeShareBps: 2000 });
+    const agreed = await put(branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    expect(agreed.statusCode, agreed.body).to.equal(200);
+    const body = agreed.json() as { outbox: { kind: string; state: string }; incomeSplit: unknown };
+    expect(body.outbox).to.include({ kind: "agreeIncomeSplit", state: "confirmed" });
+    const shares = [
+      { memberId: MEMBERS.branchA, fundingShareBps: 7000, incomeShareBps: 8000 },
+      { memberId: MEMBERS.platform, fundingShareBps: 3000, incomeShareBps: 2000 },
+    ];
+    expect(body.incomeSplit).to.deep.equal({ loanId, agreed: true, shares });
+    const onChain = ledgerInterface.decodeFunctionResult("incomeShare", await chain.anvil.provider.call({ to: lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]) }));
+    expect([onChain[0], Number(onChain[1])]).to.deep.equal([true, 2000]);
+
+    await branch.indexer.syncOnce();
+    const loan = (await branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
+    expect(loan.incomeSplit).to.deep.equal({ agreed: true, shares });
+    expect(loan.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
+
+    // the branch's share goes out: the split is fixed from then on
+    const disbursed = await branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-SPLIT-1", amountFen: "3500000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
+    expect(disbursed.statusCode, disbursed.body).to.equal(200);
+    await confirmed("DSB-SPLIT-1");
+    const late = await put(branch, loanId, [[MEMBERS.branchA, 7000], [MEMBERS.platform, 3000]]);
+    expect(late.statusCode, late.body).to.equal(409);
+    expect((late.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_LOAN_DISBURSED", details: { state: "Registered", disbursedMask: 1 } });
+    expect(await splitWrites()).to.equal(1);
+  });
+});

@@ -1,0 +1,188 @@
+// Partial prepayment (提前部分还款) through the node over a real Anvil chain: the quote is the
+// ledger's own prepaymentOwed (interest to the day on the part prepaid, the principal paid, the
+// largest fee the cap allows, the schedule it leaves); lower-installments keeps the term,
+// shorten-term ends sooner; the prepayment goes through the outbox once by serial (the same
+// request again answers the same entry) and the loan's output shows the new schedule and the
+// prepayment. Refused before anything is written, with the ledger's values: all of the principal
+// (that is an early settlement), a fee above what the cap allows, an amount received that is not
+// the quote, a loan that is not active. Unit part: every ledger refusal mapped to its code.
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { normalizeEntry, ledgerInterface } from "../../nodes/src/outbox/entry.ts";
+import { refusalOf } from "../../nodes/src/prepayment.ts";
+import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { jiedaibaoPayload } from "./channels/fixtures.ts";
+
+const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
+type Quote = { principalFen: string; principalPaidFen: string; interestFen: string; feeFen: string; maxFeeFen: string; totalFen: string; date: string; schedule: Array<{ installment: number; dueDay: number; principalFen: string; interestFen: string; totalFen: string }> };
+
+describe("partial prepayment: the ledger's refusals as the node's codes", function () {
+  const loanId = `0x${"ab".repeat(32)}`;
+  it("maps each refusal of prepaymentOwed / prepay to a stable code carrying the ledger's values", function () {
+    const map = (name: string, args: unknown[]) => {
+      const e = refusalOf(loanId, { name, args }, new Error("reverted"));
+      return { code: e.code, details: e.details };
+    };
+    expect(map("LedgerBadPrepayment", [loanId, 1_000_000n, 1_000_000n])).to.deep.equal({ code: "NODE_ERR_BAD_PREPAYMENT", details: { principalFen: "1000000", outstandingFen: "1000000" } });
+    expect(map("LedgerInstallmentOpen", [loanId, 2n])).to.deep.equal({ code: "NODE_ERR_INSTALLMENT_OPEN", details: { installment: 2 } });
+    expect(map("LedgerPrepaymentFeeAboveCap", [loanId, 5000n, 1234n])).to.deep.equal({ code: "NODE_ERR_PREPAYMENT_FEE_ABOVE_CAP", details: { feeFen: "5000", maxFeeFen: "1234" } });
+    expect(map("LedgerPrepaymentMismatch", [loanId, 10n, 11n])).to.deep.equal({ code: "NODE_ERR_PREPAYMENT_MISMATCH", details: { receivedFen: "10", owedFen: "11" } });
+    expect(map("LedgerWrongState", [loanId, 1n])).to.deep.equal({ code: "NODE_ERR_LOAN_STATE", details: { state: "Registered" } });
+    expect(map("LedgerUnknownLoan", [loanId]).code).to.equal("NODE_ERR_UNKNOWN_LOAN");
+    expect(map("LedgerNotBranchOperations", ["0x0", 2n]).code).to.equal("NODE_ERR_CHAIN_REFUSED");
+    expect(refusalOf(loanId, undefined, new Error("connection refused")).code).to.equal("NODE_ERR_CHAIN_UNAVAILABLE");
+  });
+
+  it("stores a prepay entry canonically and encodes the ledger's prepay call", function () {
+    const voucher = `0x${"11".repeat(32)}`;
+    const entry = normalizeEntry({ serial: "PRE-1", kind: "prepay", args: { loanId: loanId.toUpperCase().replace("0X", "0x"), principal: 300_000n, mode: 1, fee: 0, amount: "300645", voucher } });
+    expect(entry.args).to.deep.equal({ loanId, principal: "300000", mode: 1, fee: "0", amount: "300645", voucher });
+    expect(() => normalizeEntry({ serial: "PRE-2", kind: "prepay", args: { loanId, principal: 1n, mode: 2, fee: 0n, amount: 1n, voucher } })).to.throw().with.property("code", "NODE_ERR_OUTBOX_BAD_ENTRY");
+  });
+});
+
+describe("node API: partial prepayment over Anvil", function () {
+  this.timeout(180_000);
+  let chain: ConsortiumChain;
+  let anchor: AnchorService;
+  let node: NodeService;
+  let dir: string;
+  let lending: LendingDeployment;
+  const as = bearerAs(TOKENS);
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dir = await mkdtemp(join(tmpdir(), "node-prepayment-"));
+    lending = await deployBranchALending(chain);
+    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    await anchor.start();
+    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
+    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
+    await node.start();
+  });
+
+  after(async function () {
+    await node?.close();
+    await anchor?.close();
+    await chain?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function settled(serial: string): Promise<{ state: string; failure?: unknown }> {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
+      if (entry.state === "confirmed" || entry.state === "failed") return entry;
+      if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** 10,000 yuan at 12% for 12 months, equal installments, no fees, registered on the chain's today (and disbursed unless told). */
+  async function loan(applicationSerial: string, disburse = true): Promise<string> {
+    const payload = jiedaibaoPayload();
+    payload.shenqingBianhao = applicationSerial;
+    payload.daikuan.jine = "10000.00";
+    payload.daikuan.nianLilv = "12.00";
+    payload.daikuan.feiyong = [];
+    const { applicationId } = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload })).json() as { applicationId: string };
+    const consent = (await node.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId, letterBase64: Buffer.from(`授权书 ${applicationSerial}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    })).json() as { consent: { leafHash: string } };
+    const approved = await node.app.inject({
+      method: "POST",
+      url: "/v1/loans",
+      headers: as("approver"),
+      payload: { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationSerial}`).toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: await chainToday(chain) },
+    });
+    expect(approved.statusCode, approved.body).to.equal(200);
+    const { loanId, serial } = approved.json() as { loanId: string; serial: string };
+    expect((await settled(serial)).state).to.equal("confirmed");
+    if (disburse) {
+      const paid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: `DSB-${applicationSerial}`, amountFen: "1000000", accountHash: SETTLEMENT } });
+      expect(paid.statusCode, paid.body).to.equal(200);
+      expect((await settled(`DSB-${applicationSerial}`)).state).to.equal("confirmed");
+    }
+    return loanId;
+  }
+
+  const quote = (loanId: string, query: string) => node.app.inject({ method: "GET", url: `/v1/loans/${loanId}/prepayment-quote?${query}`, headers: as("clerk") });
+  const outboxStatus = async (serial: string) => (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
+
+  it("quotes from the chain, refuses what the ledger would, prepays once and shows the new schedule", async function () {
+    const registered = await loan("JDB-PREPAY-REGISTERED", false);
+    const early = await quote(registered, "amount=100000&mode=lower-installments");
+    expect([early.statusCode, (early.json() as ErrorBody).error.code]).to.deep.equal([409, "NODE_ERR_LOAN_STATE"]);
+    const unknown = await quote(`0x${"ef".repeat(32)}`, "amount=100000&mode=lower-installments");
+    expect([unknown.statusCode, (unknown.json() as ErrorBody).error.code]).to.deep.equal([404, "NODE_ERR_UNKNOWN_LOAN"]);
+
+    const loanId = await loan("JDB-PREPAY-1");
+    await chain.anvil.provider.send("evm_increaseTime", [86_400]);
+    await chain.anvil.provider.send("evm_mine", []);
+
+    // the quote is the ledger's prepaymentOwed, read as it stands
+    const lower = await quote(loanId, "amount=300000&mode=lower-installments");
+    expect(lower.statusCode, lower.body).to.equal(200);
+    const q = lower.json() as Quote;
+    const [interest, principalPaid, maxFee, installments] = ledgerInterface.decodeFunctionResult(
+      "prepaymentOwed",
+      await chain.anvil.provider.call({ to: lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("prepaymentOwed", [loanId, 300_000n, 1, 0n]) }),
+    ) as unknown as [bigint, bigint, bigint, Array<{ dueDay: bigint; principal: bigint; interest: bigint }>];
+    expect(q).to.deep.include({ principalFen: "300000", principalPaidFen: principalPaid.toString(), interestFen: interest.toString(), feeFen: "0", maxFeeFen: maxFee.toString(), totalFen: (interest + principalPaid).toString(), date: await chainToday(chain) });
+    // one day of interest on 3,000 yuan: far below a month's
+    expect(BigInt(q.interestFen)).to.be.greaterThan(0n).and.lessThan(3_000n);
+    // lower installments keep the twelve; shortening the term keeps the installment and ends sooner
+    expect(q.schedule.map((i) => i.dueDay)).to.deep.equal(installments.map((i) => Number(i.dueDay)));
+    expect(q.schedule).to.have.length(12);
+    expect(q.schedule.reduce((sum, i) => sum + BigInt(i.principalFen), 0n)).to.equal(700_000n);
+    const shorter = (await quote(loanId, "amount=300000&mode=shorten-term")).json() as Quote;
+    expect(shorter.schedule.length).to.be.lessThan(12);
+    expect(shorter.schedule.reduce((sum, i) => sum + BigInt(i.principalFen), 0n)).to.equal(700_000n);
+
+    // all of the principal is an early settlement; a fee above what the cap allows; the wrong amount received
+    const all = await quote(loanId, "amount=1000000&mode=lower-installments");
+    expect([all.statusCode, (all.json() as ErrorBody).error]).to.deep.equal([422, { code: "NODE_ERR_BAD_PREPAYMENT", message: (all.json() as ErrorBody & { error: { message: string } }).error.message, details: { principalFen: "1000000", outstandingFen: "1000000" } }]);
+    const dearFee = (BigInt(q.maxFeeFen) + 1n).toString();
+    const fee = await quote(loanId, `amount=300000&mode=lower-installments&fee=${dearFee}`);
+    expect(fee.statusCode, fee.body).to.equal(422);
+    expect((fee.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_PREPAYMENT_FEE_ABOVE_CAP", details: { feeFen: dearFee, maxFeeFen: q.maxFeeFen } });
+    const wrong = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: { serial: "PRE-WRONG", amountFen: "300000", mode: "lower-installments", receivedFen: "300000" } });
+    expect(wrong.statusCode, wrong.body).to.equal(409);
+    expect((wrong.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_PREPAYMENT_MISMATCH" });
+    expect((wrong.json() as ErrorBody).error.details).to.include({ receivedFen: "300000", owedFen: q.totalFen });
+    expect(await outboxStatus("PRE-WRONG")).to.equal(404);
+    const badMode = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: { serial: "PRE-MODE", amountFen: "300000", mode: "ShortenTerm" } });
+    expect([badMode.statusCode, (badMode.json() as ErrorBody).error.code]).to.deep.equal([400, "NODE_ERR_VALIDATION"]);
+
+    const body = { serial: "PRE-0001", amountFen: "300000", mode: "lower-installments", receivedFen: q.totalFen };
+    const prepaid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: body });
+    expect(prepaid.statusCode, prepaid.body).to.equal(200);
+    const reply = prepaid.json() as { voucher: string; outbox: { kind: string } };
+    expect(reply.outbox.kind).to.equal("prepay");
+    expect((await settled("PRE-0001")).state).to.equal("confirmed");
+    // the same request again: the same entry, nothing sent twice
+    const again = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: body });
+    expect(again.statusCode, again.body).to.equal(200);
+    expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
+    const ledger = lending.addresses.jointLoanLedger;
+    const events = await chain.anvil.provider.getLogs({ address: ledger, topics: [ledgerInterface.getEvent("PrepaymentReceived")!.topicHash, loanId], fromBlock: 0 });
+    expect(events).to.have.length(1);
+
+    await node.indexer.syncOnce();
+    const view = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { schedule: Quote["schedule"]; prepayments: Array<Record<string, unknown>> };
+    expect(view.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen])).to.deep.equal(q.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen]));
+    expect(view.prepayments).to.have.length(1);
+    expect(view.prepayments[0]).to.deep.include({ mode: "lower-installments", principalFen: "300000", principalPaidFen: q.principalPaidFen, interestFen: q.interestFen, feeFen: "0" });
+  });
+});
