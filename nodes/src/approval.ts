@@ -4,9 +4,9 @@
 // refusal before anything is written. The platform's side (agreeToLoan) signs only the loan of
 // an application it submitted, built exactly from it (loan-agreement.ts).
 import { createHash, randomBytes } from "node:crypto";
-import type { Contract } from "ethers";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { DigestAlgorithm, EvidenceKind, LEAF_VERSION, leafHashOf } from "../../common/formats/leaf/leaf.ts";
 import { signLoanAgreement, type LoanTermsForAgreement } from "../../common/lending/agreement.ts";
 import { allInAprBps, AprError, exceedsCap } from "../../common/lending/apr.ts";
@@ -37,7 +37,7 @@ export type LoanApprovalDeps = {
   /** Every chain write goes through the durable outbox. */
   outbox: Outbox;
   /** JointLoanLedger (read-only here): the rate cap, the agreement's domain. */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   /** The chain's id (the platform's agreement is bound to it). */
   chainId: () => Promise<bigint>;
   /** This node's chain key (a platform's node signs agreements with it). */
@@ -145,7 +145,7 @@ export class LoanApproval {
       throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", `the anchor service recorded the contract as leaf ${String(contractReceipt?.leafHash)}, not ${contractLeaf}`);
     }
     await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
-    const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } } as never);
+    const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } });
     await this.deps.receiving?.record({ loanId, applicationSerial, ...receiving });
     return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr, receiving };
   }
@@ -204,7 +204,7 @@ export class LoanApproval {
     }
     let cap: number;
     try {
-      cap = Number(((await this.deps.ledger.getFunction("params")()) as { aprCapBps: bigint }).aprCapBps);
+      cap = Number((await this.deps.ledger.params()).aprCapBps);
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the ledger's rate cap: ${(error as Error).message}`);
     }

@@ -4,8 +4,8 @@
 // this node's unexpired mandate on chain (mandates.ts grants them). Expiry of a loan that missed
 // its start day is the keeper's (keeper/keeper.ts, through cases.ts's outboxExpirer).
 import { createHash, randomBytes } from "node:crypto";
-import type { Contract } from "ethers";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import { dayToDate } from "../../common/lending/dates.ts";
 import type { Actor } from "./actor.ts";
@@ -14,7 +14,7 @@ import type { DocumentStore } from "./documents/document-store.ts";
 import { checkDisbursement, type ReceivingAccounts } from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
 import { LOAN_STATES } from "./indexer/model.ts";
-import { ledgerInterface, type OutboxEntry, type SettleArgs } from "./outbox/entry.ts";
+import { type EnqueueInput, type OutboxEntry, type SettleArgs } from "./outbox/entry.ts";
 import { OutboxError } from "./outbox/errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 
@@ -25,7 +25,7 @@ export type FundFlowsDeps = {
   /** Every chain write goes through the durable outbox. */
   outbox: Outbox;
   /** JointLoanLedger (read-only here): the loan's state, settlementOwed, this node's mandate. */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   /** This node's chain key (its address is the mandate's agent). */
   signer: TypedDataSigner;
   /** Anchors evidence records (vouchers) through the anchor service. */
@@ -65,15 +65,15 @@ export class FundFlows {
     const voucher = { type: input.type, serial: input.serial, loanId: loanId.toLowerCase(), amountFen: input.amountFen.toString(), member: this.deps.memberId, recordedBy: actor.userId };
     const voucherBytes = Buffer.from(JSON.stringify(voucher));
     const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
-    const flow =
+    const flow: EnqueueInput =
       input.type === "disbursement"
         ? { serial: input.serial, kind: "disburse", args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest } }
         : { serial: input.serial, kind: input.type === "settlement" ? "settle" : "repay", args: { loanId, amount: input.amountFen, voucher: digest } };
     // a serial taken by another flow is refused before the voucher is stored or anchored
-    await this.deps.outbox.refuseConflict(flow as never);
+    await this.deps.outbox.refuseConflict(flow);
     await this.deps.documents.put({ kind: "voucher", bytes: voucherBytes, loanId: loanId.toLowerCase(), owner: this.deps.memberId, meta: { serial: input.serial } });
     await this.deps.anchor([{ kind: EvidenceKind.FundFlowVoucher, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId.toLowerCase() }]);
-    const entry = await this.deps.outbox.enqueue(flow as never);
+    const entry = await this.deps.outbox.enqueue(flow);
     return { serial: input.serial, voucher: digest, outbox: entry, ...(paidTo === undefined ? {} : { paidTo }) };
   }
 
@@ -90,7 +90,7 @@ export class FundFlows {
   async #chainLoan(loanId: string): Promise<ChainLoan> {
     let loan: { branch: bigint; state: bigint; disbursedMask: bigint };
     try {
-      loan = (await this.deps.ledger.getFunction("loan")(loanId)) as typeof loan;
+      loan = await this.deps.ledger.loan(loanId);
     } catch (error) {
       if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);
@@ -108,8 +108,7 @@ export class FundFlows {
     const me = await this.deps.signer.getAddress();
     let branch: bigint, expiresAt: bigint, now: number;
     try {
-      const data = await this.deps.ledger.runner!.provider!.call({ to: await this.deps.ledger.getAddress(), data: ledgerInterface.encodeFunctionData("mandate", [loanId, me]) });
-      [branch, expiresAt] = ledgerInterface.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
+      [branch, expiresAt] = await this.deps.ledger.mandate(loanId, me);
       now = (await this.deps.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read this node's mandate for loan ${loanId}: ${(error as Error).message}`);
@@ -129,8 +128,9 @@ export class FundFlows {
     let owed: [bigint, bigint, bigint];
     let today: bigint;
     try {
-      owed = (await this.deps.ledger.getFunction("settlementOwed")(id)) as [bigint, bigint, bigint];
-      today = (await this.deps.ledger.getFunction("today")()) as bigint;
+      const [penalty, interest, principal] = await this.deps.ledger.settlementOwed(id);
+      owed = [penalty, interest, principal];
+      today = await this.deps.ledger.today();
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read what settles loan ${id}: ${(error as Error).message}`);
     }

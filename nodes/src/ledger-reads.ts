@@ -1,7 +1,7 @@
 // The shared ledger as this node indexed it, for the back office: loans (one with its all-in
 // APR and, once settled, the flow that settled it), a day's fund flows, a borrower's exposure,
 // the index digest every node can compare, and the outbox's entries.
-import type { Contract } from "ethers";
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { allInAprBps, AprError } from "../../common/lending/apr.ts";
 import { aprFeesOf } from "../../common/lending/fees.ts";
 import type { RepaymentMethod } from "../../common/lending/schedule.ts";
@@ -16,7 +16,7 @@ export type LedgerReadsDeps = {
   memberId: number;
   model: LedgerModel;
   /** JointLoanLedger (read-only): a loan's schedule for its all-in APR. */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   outbox: Outbox;
   /** The indexer's committed cursor (the last block in the read model). */
   cursor: () => Promise<Cursor | undefined>;
@@ -64,7 +64,7 @@ export class LedgerReads {
     if (cached !== undefined) return cached;
     let schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }>;
     try {
-      schedule = (await this.deps.ledger.getFunction("schedule")(loan.loanId)) as typeof schedule;
+      schedule = await this.deps.ledger.schedule(loan.loanId);
     } catch {
       return null;
     }

@@ -1,6 +1,6 @@
 // The consortium's members as this node routes by them: kinds as the registry numbers them, and
 // the active members by region and kind, read from ConsortiumRegistry (cached for 30 s).
-import type { Contract } from "ethers";
+import type { ConsortiumRegistry } from "../../common/chain/generated/contracts.ts";
 import { nodeError } from "./errors.ts";
 
 /** Member kinds as the registry numbers them (common/consortium/members.ts). */
@@ -17,11 +17,11 @@ const CACHE_MS = 30_000;
 export type ActiveMembers = { at: number; byRegion: Map<number, number>; kindOf: Map<number, number>; union: number | undefined };
 
 export class ConsortiumMembers {
-  readonly #registry: Contract;
+  readonly #registry: ConsortiumRegistry;
   #members: ActiveMembers | undefined;
 
   /** `registry`: ConsortiumRegistry, read-only. */
-  constructor(registry: Contract) {
+  constructor(registry: ConsortiumRegistry) {
     this.#registry = registry;
   }
 
@@ -30,10 +30,10 @@ export class ConsortiumMembers {
     const now = Date.now();
     if (this.#members !== undefined && now - this.#members.at <= CACHE_MS) return this.#members;
     try {
-      const ids = (await this.#registry.getFunction("memberIds")()) as bigint[];
+      const ids = await this.#registry.memberIds();
       const members: ActiveMembers = { at: now, byRegion: new Map(), kindOf: new Map(), union: undefined };
       for (const id of ids) {
-        const [kind, status, region] = (await this.#registry.getFunction("profileOf")(id)) as [bigint, bigint, bigint];
+        const [kind, status, region] = await this.#registry.profileOf(id);
         if (Number(status) !== ACTIVE) continue;
         members.kindOf.set(Number(id), Number(kind));
         if (Number(kind) === BRANCH) members.byRegion.set(Number(region), Number(id));
@@ -49,7 +49,7 @@ export class ConsortiumMembers {
   /** A member's kind on chain, active or not (0: no such member). */
   async kindOf(memberId: number): Promise<number> {
     try {
-      const [kind] = (await this.#registry.getFunction("profileOf")(memberId)) as [bigint];
+      const [kind] = await this.#registry.profileOf(memberId);
       return Number(kind);
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);

@@ -10,8 +10,8 @@
 //   3. verify, by the operation once its own checks hold: the nonce spent (a replay is refused),
 //      so a refused request writes nothing.
 import type { AbstractSublevel } from "abstract-level";
-import type { Contract } from "ethers";
 import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
+import type { ConsortiumRegistry } from "../../common/chain/generated/contracts.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
 import { nodeError } from "./errors.ts";
 import { KIND_NAMES } from "./members.ts";
@@ -28,7 +28,7 @@ export type SignedHeaders = { pending: PendingVerification; kind: number; member
 export type NodeRequestsDeps = {
   memberId: number;
   /** ConsortiumRegistry (read-only): the signer's account and member. */
-  registry: Contract;
+  registry: ConsortiumRegistry;
   /** The chain's id (signed requests are bound to it). */
   chainId: () => Promise<bigint>;
   /** Nonces of signed requests already served, remembered until they expire (keys.ts: request-nonces). */
@@ -74,8 +74,8 @@ export class NodeRequests {
       throw nodeError("NODE_ERR_WRONG_TARGET", `this request is signed for member ${target}'s node; this is member ${this.deps.memberId}'s`, { target, member: this.deps.memberId });
     }
     const kindName = KIND_NAMES[kind] ?? `kind ${kind}`;
-    const [memberId, status, role] = (await this.deps.registry.getFunction("accountOf")(pending.signer)) as [bigint, bigint, bigint];
-    const [actual] = (await this.deps.registry.getFunction("profileOf")(memberId)) as [bigint];
+    const [memberId, status, role] = await this.deps.registry.accountOf(pending.signer);
+    const [actual] = await this.deps.registry.profileOf(memberId);
     if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not an account of an active ${kindName} member`);
     if (Number(role) !== AccountRole.Operations) throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not one of member ${memberId}'s operations keys; node-to-node requests are signed with the node's operations key`);
     const headers: SignedHeaders = { pending, kind, memberId: Number(memberId), bodyVerified: false };

@@ -2,7 +2,7 @@
 // dependencies (nodes/src/README.md maps each step to its file). The HTTP routes call the rooms;
 // nothing here decides anything.
 import type { AbstractSublevel } from "abstract-level";
-import type { Contract } from "ethers";
+import type { ConsortiumRegistry, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { ApplicationRouting } from "./application-routing.ts";
 import type { ApplicationStore } from "./applications.ts";
@@ -32,11 +32,11 @@ export type OperationsDeps = {
   creditQuery: CreditQueryDeps;
   model: LedgerModel;
   /** ConsortiumRegistry (read-only): routing applications, node-to-node signers. */
-  registry: Contract;
+  registry: ConsortiumRegistry;
   /** Every chain write goes through the durable outbox. */
   outbox: Outbox;
   /** JointLoanLedger (read-only here). */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   /** The chain's id (signed requests from other members' nodes are bound to it). */
   chainId: () => Promise<bigint>;
   /** Nonces of signed requests already served, remembered until they expire. */

@@ -1,6 +1,6 @@
 // 征信报送: the month's credit-reporting file for this member's loans, with days overdue and the
 // next due day read from the ledger (the file's format: reconcile/credit-report.ts).
-import type { Contract } from "ethers";
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import type { Actor } from "./actor.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
@@ -9,7 +9,7 @@ export type CreditReportingDeps = {
   memberId: number;
   model: LedgerModel;
   /** JointLoanLedger (read-only): days overdue, schedule, progress. */
-  ledger: Contract;
+  ledger: JointLoanLedger;
 };
 
 export class CreditReporting {
@@ -28,9 +28,9 @@ export class CreditReporting {
       let daysOverdue = 0;
       let nextDueDay: number | null = null;
       if (l.state === "Active") {
-        const [days] = (await this.deps.ledger.getFunction("overdue")(l.loanId)) as [bigint, bigint, bigint];
-        const schedule = (await this.deps.ledger.getFunction("schedule")(l.loanId)) as Array<{ dueDay: bigint }>;
-        const progress = (await this.deps.ledger.getFunction("progress")(l.loanId)) as { nextInstallment: bigint };
+        const [days] = await this.deps.ledger.overdue(l.loanId);
+        const schedule = await this.deps.ledger.schedule(l.loanId);
+        const progress = await this.deps.ledger.progress(l.loanId);
         daysOverdue = Number(days);
         nextDueDay = Number(schedule[Number(progress.nextInstallment)]?.dueDay ?? 0) || null;
       }

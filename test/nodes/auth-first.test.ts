@@ -58,7 +58,7 @@ function fakeRegistry() {
     profileOf: (id) => (profiles.get(Number(id)) ?? [0, 0, 0]).map(BigInt),
     accountOf: (account) => (accounts.get(String(account)) ?? [0, 0, 0]).map(BigInt),
   };
-  return { getAddress: async () => REGISTRY, getFunction: (name: string) => async (...args: unknown[]) => functions[name]!(...args) };
+  return { getAddress: async () => REGISTRY, ...functions };
 }
 
 type Stored = { applicationId: string; borrowerKey: string; assignedBranch: number; channel: string; application: { platformMemberId: number } };
@@ -91,7 +91,7 @@ async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Pro
         return { documentId: `0x${"dd".repeat(32)}`, sha256: `0x${"ee".repeat(32)}` };
       },
     },
-    ledger: { getFunction: () => async () => ({ aprCapBps: 2400n }) },
+    ledger: { params: async () => ({ aprCapBps: 2400n }) },
     outbox: { status: async () => undefined, enqueue: async (entry: unknown) => (calls.push("enqueue"), entry) },
     anchor: async (records: EvidenceRecord[]) => {
       calls.push("anchor");

@@ -209,7 +209,7 @@ describe("cancellation: the chain's refusal after the node's checks passed", fun
   const actor = { userId: "test.approver", role: "approver" as const, memberId: 2 };
   /** Branch 2's node; the ledger shows the loan registered and undisbursed, and the outbox ends the write as `final`. */
   function opsEndingWith(final: Record<string, unknown>): NodeOperations {
-    const ledger = { getFunction: (name: string) => async () => (name === "loan" ? { branch: 2n, state: 1n, disbursedMask: 0n } : undefined) };
+    const ledger = { loan: async () => ({ branch: 2n, state: 1n, disbursedMask: 0n }) };
     const outbox = { status: async () => undefined, enqueue: async () => ({}), settled: async () => ({ serial: `cancel:${loanId}`, kind: "cancelLoan", ...final }) };
     return new NodeOperations({ memberId: 2, ledger, outbox, chainWriteTimeoutMs: 10 } as never);
   }
