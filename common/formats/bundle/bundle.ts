@@ -82,7 +82,7 @@ export const EvidenceBundleSchema = z.strictObject({
     })
     // anchoredAt is what a person reads; it must say the same as the number that is checked.
     .refine((a) => Date.parse(a.anchoredAt) === a.blockTimestamp * 1000, {
-      message: "must be blockTimestamp as ISO 8601 UTC",
+      error: "must be blockTimestamp as ISO 8601 UTC",
       path: ["anchoredAt"],
     }),
   recommits: z.array(

@@ -472,7 +472,7 @@ async function answerFinality(bundle: EvidenceBundle, provider: Provider, minCon
 async function answerMembership(bundle: EvidenceBundle, registry: ConsortiumRegistry): Promise<Answer> {
   const { submitter } = bundle.leaf.record;
   const { blockNumber } = effectiveAnchor(bundle);
-  const registryAddress = String(registry.target).toLowerCase();
+  const registryAddress = (await registry.getAddress()).toLowerCase();
   const signed = checkSubmission(bundle);
   if (!signed.ok) return answered("fail", signed.reason, `no valid submission signature`);
   let status: number;
@@ -486,7 +486,9 @@ async function answerMembership(bundle: EvidenceBundle, registry: ConsortiumRegi
     account = { memberId: Number(of.memberId), status: Number(of.status), role: Number(of.role) };
   } catch (e) {
     // Typically a node that keeps no historical state: an error, not an answer to compare.
-    throw new Error(`the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`);
+    throw new Error(`the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`, {
+      cause: e,
+    });
   }
   const roleName = ACCOUNT_ROLE_NAMES[account.role] ?? String(account.role);
   const said =

@@ -131,7 +131,7 @@ export function inclusionProof(leafIndex: number, treeSize: number, rangeHash: R
   const begins: number[] = [];
   const ends: number[] = [];
   const n = inclusionPath(leafIndex, treeSize, begins, ends);
-  const topDown: Uint8Array[] = new Array(n);
+  const topDown = new Array<Uint8Array>(n);
   for (let p = 0; p < n; p++) topDown[p] = rangeHash(begins[p]!, ends[p]!);
   return topDown.reverse();
 }

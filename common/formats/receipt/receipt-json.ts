@@ -153,7 +153,7 @@ export class IssuedReceipts {
   readonly #indexes: Int32Array;
 
   constructor(count: number) {
-    this.#sources = new Array(count);
+    this.#sources = new Array<BatchReceipts | Receipt>(count);
     this.#indexes = new Int32Array(count);
   }
 

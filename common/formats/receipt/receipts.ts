@@ -291,12 +291,12 @@ function buildReceipts(
     }
     return hex;
   };
-  const receipts: Receipt[] = new Array(size);
+  const receipts = new Array<Receipt>(size);
   const begins = new Float64Array(64);
   const ends = new Float64Array(64);
   for (let i = 0; i < size; i++) {
     const n = inclusionPath(i, size, begins, ends);
-    const proof: string[] = new Array(n);
+    const proof = new Array<string>(n);
     for (let p = 0; p < n; p++) proof[p] = nodeHex(begins[n - 1 - p]!, ends[n - 1 - p]!);
     receipts[i] = {
       leafHash: leafHex !== undefined ? leafHex[i]! : toHex(leafHashes[i]!),
@@ -330,7 +330,7 @@ function buildReceiptsGeneric(batch: SignedReceiptBatch, leafHashes: readonly Ui
     }
     return node;
   };
-  const receipts: Receipt[] = new Array(leafHashes.length);
+  const receipts = new Array<Receipt>(leafHashes.length);
   for (let i = 0; i < leafHashes.length; i++) {
     receipts[i] = {
       leafHash: toHex(leafHashes[i]!),
