@@ -16,6 +16,7 @@ import { BureauSimulator } from "./bureau/simulator.ts";
 import type { NodeConfig } from "./config.ts";
 import { DocumentStore } from "./documents/document-store.ts";
 import { documentSublevels } from "./documents/keys.ts";
+import type { DocumentKind } from "./documents/policy.ts";
 import { buildNodeApp } from "./http/app.ts";
 import { indexerSublevels } from "./indexer/db.ts";
 import { LedgerIndexer } from "./indexer/indexer.ts";
@@ -73,7 +74,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
 
   const documents = await DocumentStore.open({
-    sublevels: documentSublevels(root as never),
+    sublevels: documentSublevels(root),
     key: dataKey,
     // a court reads a loan's documents once the loan's case is assigned to it (from the index)
     courtMayRead: async (court, loanId) => {
@@ -81,7 +82,7 @@ export async function createNodeService(options: NodeServiceOptions) {
       return c !== undefined && c !== null && (c as { court: number | null }).court === court;
     },
   });
-  const bureauDb = openBureauSublevels(root as never);
+  const bureauDb = openBureauSublevels(root);
   // the node's Prometheus metrics: the bureau client's events as they happen, the outbox and the index before each scrape
   const metrics = createNodeMetrics({ defaultMetrics: true });
   const bureau = new BureauClient(options.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent: (event) => metrics.bureauEvent(event) });
@@ -93,8 +94,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     client: bureau,
     institution: config.memberId,
     documents: {
-      put: async (kind: string, bytes: Uint8Array, meta: Record<string, string>) =>
-        (await documents.put({ kind: kind as never, bytes, owner: config.memberId, meta })).documentId,
+      put: async (kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>) => (await documents.put({ kind, bytes, owner: config.memberId, meta })).documentId,
     },
   };
 
@@ -120,7 +120,7 @@ export async function createNodeService(options: NodeServiceOptions) {
       };
       recheck(1);
     },
-  } as never);
+  });
   const outbox = new Outbox(sublevel("outbox"), { sync: options.inMemory !== true });
   const sender = new OutboxSender({
     outbox,
@@ -241,7 +241,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   let keeperTimer: NodeJS.Timeout | undefined;
 
   const app = await buildNodeApp({
-    logger: logger === false ? false : (logger as never),
+    logger,
     memberId: config.memberId,
     users: config.users,
     ops,

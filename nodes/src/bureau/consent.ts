@@ -16,6 +16,7 @@ import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import { DigestAlgorithm, EvidenceKind, newSalt } from "../../../common/formats/leaf/leaf.ts";
 import type { BureauPurpose, BureauReportSummary, CreditBureau } from "./bureau.ts";
 import { BUREAU_PURPOSES, BureauError, bureauError, checkBureauQuery, reportDigest, summarizeReport } from "./bureau.ts";
+import type { DocumentKind } from "../documents/policy.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { Now } from "./timers.ts";
 import { systemNow } from "./timers.ts";
@@ -34,7 +35,7 @@ export type AnchorEvidence = (records: EvidenceRecordInput[]) => Promise<AnchorR
 
 /** The node's encrypted document store (AES-256-GCM at rest); the only place a credit report is kept. */
 export type EncryptedDocumentStore = {
-  put(kind: string, bytes: Uint8Array, meta: Record<string, string>): Promise<string>;
+  put(kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>): Promise<string>;
 };
 
 /** The slice of a pino logger this module uses. */
