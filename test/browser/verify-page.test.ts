@@ -18,8 +18,8 @@ import { readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../..
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/anvil.ts";
-import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { forgeLookalikeBundle } from "../security/forgery.fixture.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { forgeUnionLookalike } from "../security/forgery.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 const CHECK_IDS = ["digest", "leafEncoding", "merklePath", "headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
@@ -130,6 +130,20 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
 
   const outcomes = (page: Page) => page.$$eval("#result tr[data-check]", (rows) => rows.map((r) => [r.getAttribute("data-check"), r.getAttribute("data-outcome")]));
   const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").replace(/\s+/g, " ").trim();
+  /** The whole page into test-artifacts/browser/`name`. */
+  const screenshot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+  /** The page as printed: the width of an A4 page at 96 dpi, so the screenshot looks like the paper. */
+  async function printedOnA4(page: Page): Promise<void> {
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: "print" });
+  }
+  /** Until the certificate's QR code image has loaded. */
+  async function certificateQrLoaded(page: Page): Promise<void> {
+    await page.waitForFunction(() => {
+      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+  }
 
   it("serves the page, its assets and the QR code from the service only, under a strict CSP; member and lifecycle reads", async function () {
     const page = await fetch(`${baseUrl}/verify`);
@@ -194,14 +208,14 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await page.click("#merkle summary");
     expect(await page.getAttribute("#merkle-result", "data-matches")).to.equal("true");
     expect(await page.$$eval("#merkle .merkle-steps tbody tr", (rows) => rows.length)).to.equal(bundles.genuine!.inclusionProof.length);
-    await page.screenshot({ path: join(ARTIFACTS, "genuine-en.png"), fullPage: true });
+    await screenshot(page, "genuine-en.png");
 
     await page.click('button[data-lang="zh"]');
     expect(await page.getAttribute("html", "lang")).to.equal("zh-CN");
     expect(await text(page, "#verdict .verdict-title")).to.equal("核验通过");
     expect(await text(page, "#fact-anchored")).to.contain(`${wallClock(time, 8)} 北京时间（UTC+8）`);
     expect(await text(page, 'tr[data-check="digest"] .badge')).to.contain("通过");
-    await page.screenshot({ path: join(ARTIFACTS, "genuine-zh.png"), fullPage: true });
+    await screenshot(page, "genuine-zh.png");
     // both languages have every label, and none was left with an unfilled {placeholder}
     const labels = await page.evaluate(async () => {
       const module: string = "/verify/i18n.js";
@@ -228,15 +242,10 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await page.setInputFiles("#document", { name: "loan-contract-LN-2026-0042.pdf", mimeType: "application/pdf", buffer: GENUINE });
     await page.click("#verify");
     await finished(page);
-    // the width of an A4 page at 96 dpi, so the screenshot looks like the paper
-    await page.setViewportSize({ width: 794, height: 1123 });
-    await page.emulateMedia({ media: "print" });
+    await printedOnA4(page);
     expect(await page.isVisible("#certificate")).to.equal(true);
     expect(await page.isVisible("#verify"), "the form is not printed").to.equal(false);
-    await page.waitForFunction(() => {
-      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
-      return img !== null && img.complete && img.naturalWidth > 0;
-    });
+    await certificateQrLoaded(page);
     const report = await text(page, "#cert-report dd");
     expect(report).to.match(/^JLV-\d{8}-[0-9A-F]{10}$/);
     expect(await page.getAttribute("#cert-qr", "src")).to.equal(`/verify/qr.svg?leaf=${leaves.genuine}`);
@@ -248,14 +257,14 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       .to.contain(`chain ${anchor.chainId}`)
       .and.contain(anchor.consortiumRegistry)
       .and.contain(trustAnchorFingerprint(anchor));
-    await page.screenshot({ path: join(ARTIFACTS, "certificate-en.png"), fullPage: true });
+    await screenshot(page, "certificate-en.png");
 
     await page.emulateMedia({ media: "screen" });
     await page.click('button[data-lang="zh"]');
     await page.emulateMedia({ media: "print" });
     expect(await text(page, "#certificate h1")).to.equal("电子证据核验证明");
     expect(await text(page, "#cert-report dd"), "the report id does not change with the language").to.equal(report);
-    await page.screenshot({ path: join(ARTIFACTS, "certificate-zh.png"), fullPage: true });
+    await screenshot(page, "certificate-zh.png");
     // as the browser's print dialog does: the page size and margins of the print stylesheet
     const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
     await writeFile(join(ARTIFACTS, "certificate-zh.pdf"), pdf);
@@ -285,7 +294,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await page.getAttribute("#fact-digest", "data-matches")).to.equal("false");
     expect(await text(page, "#verdict .verdict-text")).to.contain("not the one the evidence was made for");
     expect(await text(page, "#result .statement-proves"), "a failed verification proves nothing").to.contain("must not be relied on");
-    await page.screenshot({ path: join(ARTIFACTS, "modified-en.png"), fullPage: true });
+    await screenshot(page, "modified-en.png");
 
     await page.click("#again");
     await page.setInputFiles("#document", { name: "loan-contract-LN-2026-0042.pdf", mimeType: "application/pdf", buffer: MODIFIED });
@@ -293,7 +302,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await finished(page, "error");
     expect(await text(page, "#message")).to.contain("No evidence record for this document was found");
     expect(await page.isHidden("#result")).to.equal(true);
-    await page.screenshot({ path: join(ARTIFACTS, "modified-not-found-en.png"), fullPage: true });
+    await screenshot(page, "modified-not-found-en.png");
     await page.close();
   });
 
@@ -310,29 +319,19 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#fact-status dd")).to.match(/^Revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Beijing time\) by Shangcheng Rural Bank \(member bank, member no\. 2\)$/);
     expect(await text(page, "#verdict .verdict-text")).to.contain("the evidence was withdrawn. Revoked on");
     expect(await text(page, 'tr[data-check="lifecycle"] .plain')).to.contain("revoked by its submitter or by a court");
-    await page.screenshot({ path: join(ARTIFACTS, "revoked-en.png"), fullPage: true });
+    await screenshot(page, "revoked-en.png");
 
     // its certificate records the failure and claims nothing for the document
-    await page.setViewportSize({ width: 794, height: 1123 });
-    await page.emulateMedia({ media: "print" });
+    await printedOnA4(page);
     expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("fail");
     expect(await text(page, "#certificate .statement-proves")).to.contain("Nothing about the document");
-    await page.waitForFunction(() => {
-      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
-      return img !== null && img.complete && img.naturalWidth > 0;
-    });
-    await page.screenshot({ path: join(ARTIFACTS, "certificate-revoked-en.png"), fullPage: true });
+    await certificateQrLoaded(page);
+    await screenshot(page, "certificate-revoked-en.png");
     await page.close();
   });
 
   it("forged evidence in a look-alike contract outside the consortium: every hash holds, yet it is not the official log — red, and the certificate claims nothing", async function () {
-    const forged = await forgeLookalikeBundle(chain.wallets.outsider, {
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      logId: UNION_LOG,
-      operatorMember: MEMBERS.union,
-      submitter: MEMBERS.branchA,
-      document: Buffer.from("Joint loan contract LN-2026-0777\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 900,000.00 CNY (made up by a non-member)\n"),
-    });
+    const forged = await forgeUnionLookalike(chain, Buffer.from("Joint loan contract LN-2026-0777\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 900,000.00 CNY (made up by a non-member)\n"));
     const { page } = await openPage();
     await drop(page, "#drop-document", [
       { name: "loan-contract-LN-2026-0777.pdf", type: "application/pdf", bytes: forged.document },
@@ -350,18 +349,14 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#fact-status dd"), "no lifecycle or names from the service's registry").to.contain("another evidence log");
     expect(await text(page, "#fact-trust-anchor dd")).to.contain(trustAnchorFingerprint(anchor));
     expect(await text(page, "#result .statement-proves")).to.contain("must not be relied on");
-    await page.screenshot({ path: join(ARTIFACTS, "forged-lookalike-en.png"), fullPage: true });
+    await screenshot(page, "forged-lookalike-en.png");
 
-    await page.setViewportSize({ width: 794, height: 1123 });
-    await page.emulateMedia({ media: "print" });
+    await printedOnA4(page);
     expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("fail");
     expect(await text(page, "#certificate .statement-proves")).to.contain("Nothing about the document");
     expect(await text(page, "#cert-trust-anchor dd")).to.contain(anchor.consortiumRegistry).and.contain(trustAnchorFingerprint(anchor));
-    await page.waitForFunction(() => {
-      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
-      return img !== null && img.complete && img.naturalWidth > 0;
-    });
-    await page.screenshot({ path: join(ARTIFACTS, "certificate-forged-lookalike-en.png"), fullPage: true });
+    await certificateQrLoaded(page);
+    await screenshot(page, "certificate-forged-lookalike-en.png");
     await page.close();
   });
 
@@ -376,7 +371,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       expect(Object.fromEntries(await outcomes(page)).digest).to.equal("indeterminate");
       expect(await text(page, "#fact-hold")).to.contain("是").and.contain("Hangzhou Internet Court");
       expect(await text(page, "#leaf-notice")).to.contain("请选择文件");
-      await page.screenshot({ path: join(ARTIFACTS, "link-legal-hold-zh.png"), fullPage: true });
+      await screenshot(page, "link-legal-hold-zh.png");
 
       await page.setInputFiles("#document", { name: "voucher-FV-2026-0042.pdf", mimeType: "application/pdf", buffer: HELD });
       await page.click("#verify");

@@ -20,8 +20,8 @@ import { TRUST_ANCHOR_PATH, parseTrustAnchor, readTrustAnchor, trustAnchorFinger
 import { overall, verifyOffline, verifyOnline as verifyWithLibrary } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { MEMBERS, UNION_LOG, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { forgeLookalikeBundle } from "./forgery.fixture.ts";
+import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { forgeUnionLookalike } from "./forgery.fixture.ts";
 
 type Verdict = {
   overall: string;
@@ -180,12 +180,7 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
     });
 
     it("forged evidence a non-member anchored in its own look-alike contracts (naming the real registry and member 1) fails POST /v1/verify and the library", async function () {
-      const forged = await forgeLookalikeBundle(chain.wallets.outsider, {
-        consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-        logId: UNION_LOG,
-        operatorMember: MEMBERS.union,
-        submitter: MEMBERS.branchA,
-      });
+      const forged = await forgeUnionLookalike(chain);
       const digest = `0x${createHash("sha256").update(forged.document).digest("hex")}`;
       const offline = verifyOffline(forged.bundle, { documentDigest: digest });
       expect(offline.slice(0, 3).map((c) => c.outcome), "the forgery is internally consistent").to.deep.equal(["pass", "pass", "pass"]);

@@ -11,6 +11,7 @@ import { toHex } from "../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { signSubmission, submissionDomain, submissionProofOf } from "../../common/formats/receipt/submission.ts";
+import { MEMBERS, UNION_LOG, type ConsortiumChain } from "../support/consortium-chain.ts";
 
 const ARTIFACTS = "artifacts/contracts/test/LookalikeEvidence.sol";
 
@@ -66,4 +67,15 @@ export async function forgeLookalikeBundle(
     submission: submissionProofOf([leafHashOf(record)], 0, { signature: signed.signature, signer: await forger.getAddress() }),
   });
   return { bundle, document, evidenceLog: bundle.anchor.evidenceLog, evidenceRegistry: bundle.anchor.evidenceRegistry };
+}
+
+/** The forgery on a test consortium chain: the outsider's look-alike of the union's log, naming the real registry, crediting `document` to branch A. */
+export function forgeUnionLookalike(chain: ConsortiumChain, document?: Buffer): Promise<Forgery> {
+  return forgeLookalikeBundle(chain.wallets.outsider, {
+    consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+    logId: UNION_LOG,
+    operatorMember: MEMBERS.union,
+    submitter: MEMBERS.branchA,
+    ...(document === undefined ? {} : { document }),
+  });
 }
