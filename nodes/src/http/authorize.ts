@@ -3,7 +3,7 @@
 // read. Handlers never check roles themselves.
 //   config: { roles: STAFF }                       an API user's bearer token with one of the roles
 //   config: { auth: "signed", signedKind: BRANCH } another member's node of that kind, by its chain key
-//   config: { auth: "open" }                       anyone (/healthz, /docs; /metrics and /readyz add ops-access.ts)
+//   config: { auth: "open" }                       anyone (/healthz, /docs; /metrics and /readyz add common/service/ops-access.ts)
 // A token route that declares no roles is refused when the app is built, not served to anyone.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 import type { ApiUser } from "../config.ts";
