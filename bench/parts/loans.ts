@@ -17,7 +17,7 @@ import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
-import type { NodeApi, OutboxEntryView } from "../../nodes/client/node-api.ts";
+import type { OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { latency } from "../report/stats.ts";
 import type { CeilingPhase, LoanOp, LoanResult, NodePhase } from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";

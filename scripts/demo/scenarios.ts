@@ -171,8 +171,8 @@ class Driver {
     const [branchPart, platformPart] = splitByShares(principal, [10_000 - JOINT_PLATFORM_SHARE_BPS, JOINT_PLATFORM_SHARE_BPS]) as [bigint, bigint];
     // each funder disburses its exact share from its own node, on the loan's start day
     await Promise.all([
-      this.flow("branchA", loanId, "disbursement", branchPart, borrower, this.manifest.nodes.branchA.settlementAccounts[0]!),
-      this.flow("platform", loanId, "disbursement", platformPart, borrower, this.manifest.nodes.platform.settlementAccounts[0]!),
+      this.flow("branchA", loanId, "disbursement", branchPart, borrower, this.manifest.nodes.branchA.settlementAccounts[0]),
+      this.flow("platform", loanId, "disbursement", platformPart, borrower, this.manifest.nodes.platform.settlementAccounts[0]),
     ]);
     this.log(`    disbursed: branch A ${yuan(branchPart)} + platform ${yuan(platformPart)} = ${yuan(principal)} yuan; loan Active`);
     await this.hooks.beforeRepayments?.({ loanId });
@@ -200,7 +200,7 @@ class Driver {
     const payload = huinongApplication(borrower, { orderNo, amountFen: 1_500_000n, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
     const atBranch = await this.submit("huinong", payload, "branchB");
     const { loanId, schedule } = await this.consentQueryApprove("branchB", atBranch, letter.bytes, 0);
-    await this.flow("branchB", loanId, "disbursement", 1_500_000n, borrower, this.manifest.nodes.branchB.settlementAccounts[0]!);
+    await this.flow("branchB", loanId, "disbursement", 1_500_000n, borrower, this.manifest.nodes.branchB.settlementAccounts[0]);
     this.log("    branch B disbursed 15000.00 yuan alone");
     await this.flow("branchB", loanId, "repayment", BigInt(schedule[0]!.totalFen), borrower);
     const loan = await this.loanOn("branchB", loanId, "Settled");
@@ -217,7 +217,7 @@ class Driver {
     const payload = rongyitongApplication(borrower, { applyNo, amountFen: 2_000_000n, termMonths: 6, rateBps: 1500, signedAt: new Date(Date.now() - 3 * 60_000), letterSha256: letter.sha256 });
     const atBranch = await this.submit("rongyitong", payload, "branchA");
     const { loanId, schedule } = await this.consentQueryApprove("branchA", atBranch, letter.bytes, 0);
-    await this.flow("branchA", loanId, "disbursement", 2_000_000n, borrower, this.manifest.nodes.branchA.settlementAccounts[0]!);
+    await this.flow("branchA", loanId, "disbursement", 2_000_000n, borrower, this.manifest.nodes.branchA.settlementAccounts[0]);
     const firstDue = schedule[0]!.dueDay;
     this.log(`    disbursed 20000.00 yuan; the first installment (due ${dayToDate(firstDue)}) is never paid`);
     const keeper: Array<{ stage: string; escalated: boolean; remindersScheduled: number; remindersSent: number }> = [];

@@ -74,7 +74,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
   process.on("exit", killAllNow);
 
   const stopAll = async () => {
-    await Promise.all(NODE_NAMES.map((n) => services.get(n)?.stop()));
+    await Promise.all(NODE_NAMES.flatMap((n) => services.get(n)?.stop() ?? []));
     await services.get("anchor")?.stop();
     await services.get("chain")?.stop();
     provider?.destroy();

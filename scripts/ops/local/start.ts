@@ -18,7 +18,7 @@ const LauncherConfig = z.object({
   chainPort: port.default(DEFAULT_PORTS.chain),
   anchorPort: port.default(DEFAULT_PORTS.anchor),
   nodePortBase: port.max(65535 - NODE_NAMES.length).default(DEFAULT_PORTS.nodeBase),
-  rpcUrl: z.string().url().optional(),
+  rpcUrl: z.url().optional(),
 });
 const ENV = { dataDir: "JL_DATA_DIR", chainPort: "JL_CHAIN_PORT", anchorPort: "JL_ANCHOR_PORT", nodePortBase: "JL_NODE_PORT_BASE", rpcUrl: "JL_RPC_URL" };
 
@@ -37,6 +37,8 @@ async function main(): Promise<void> {
   const config = parseEnvConfig(LauncherConfig, ENV, process.env, "npm start");
   const nodePort = (i: number) => (config.nodePortBase === 0 ? 0 : config.nodePortBase + i);
   buildContracts();
+  // assigned once start-up begins; a signal before that finds it undefined (const would throw there)
+  // eslint-disable-next-line prefer-const
   let starting: Promise<LocalConsortium> | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -73,7 +73,7 @@ export async function openNetworkFolder(dir: string): Promise<NetworkFolder> {
 /** Decrypt a JSON keystore and connect it to `provider`. */
 export async function decrypt(file: string, password: string, provider: JsonRpcProvider): Promise<Wallet> {
   const wallet = await Wallet.fromEncryptedJson(await readFile(file, "utf8"), password);
-  return (wallet as Wallet).connect(provider) as Wallet;
+  return wallet.connect(provider) as Wallet;
 }
 
 /** A provider for a Besu RPC endpoint: one request at a time, no caching (ethers v6 nonce safety). */

@@ -103,9 +103,9 @@ export type RouteStats = {
 const MAX_SHOWN = 600;
 
 function describe(request: InjectOptions): string {
-  const payload = request.payload === undefined ? "" : Buffer.isBuffer(request.payload) ? `<${request.payload.length} bytes> ${request.payload.subarray(0, 200).toString("hex")}` : String(request.payload);
+  const payload = request.payload === undefined ? "" : Buffer.isBuffer(request.payload) ? `<${request.payload.length} bytes> ${request.payload.subarray(0, 200).toString("hex")}` : typeof request.payload === "string" ? request.payload : JSON.stringify(request.payload);
   const headers = JSON.stringify(request.headers ?? {});
-  return `${request.method} ${String(request.url).slice(0, 300)} headers=${headers.slice(0, 400)} body(${payload.length})=${payload.slice(0, MAX_SHOWN)}`;
+  return `${request.method} ${(typeof request.url === "string" ? request.url : JSON.stringify(request.url)).slice(0, 300)} headers=${headers.slice(0, 400)} body(${payload.length})=${payload.slice(0, MAX_SHOWN)}`;
 }
 
 const toBuffer = (b: Bytes | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b));

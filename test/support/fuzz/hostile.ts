@@ -304,7 +304,9 @@ export function mutatedJson(document: unknown, replacement: fc.Arbitrary<string>
     // a genuine-looking value swapped in: a different 32-byte hex where there was one (tampering)
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.nat({ max: paths.length - 1 }), hex32).map(([i, h]) => JSON.stringify(at(paths[i]!, (p, k) => void (typeof p[k] === "string" && /^0x[0-9a-f]{64}$/i.test(p[k] as string) ? (p[k] = h) : (p[k] = p[k]))))),
+      arbitrary: fc.tuple(fc.nat({ max: paths.length - 1 }), hex32).map(([i, h]) => JSON.stringify(at(paths[i]!, (p, k) => {
+        if (typeof p[k] === "string" && /^0x[0-9a-f]{64}$/i.test(p[k])) p[k] = h;
+      }))),
     },
   );
 }

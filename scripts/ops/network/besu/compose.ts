@@ -3,7 +3,7 @@
 // folder mounted as /config, the shared genesis read-only, a named volume for the chain data.
 // Validators' admin RPC is published on the host's loopback only; RPC nodes on --rpc-host.
 import { CONTAINER, RPC_PORT, type BesuNode } from "./besu-config.ts";
-import { toYaml } from "./formats.ts";
+import { toYaml, type Yaml } from "./formats.ts";
 import type { BesuOptions } from "./options.ts";
 
 export const COMPOSE_PROJECT = "jointledger-besu";
@@ -13,8 +13,8 @@ export function besuImage(options: BesuOptions): string {
   return `hyperledger/besu:${options.besuVersion}`;
 }
 
-export function composeFile(nodes: readonly BesuNode[], options: BesuOptions) {
-  const services: Record<string, unknown> = {};
+export function composeFile(nodes: readonly BesuNode[], options: BesuOptions): Yaml {
+  const services: Record<string, Yaml> = {};
   for (const node of nodes) {
     services[node.name] = {
       image: besuImage(options),
@@ -35,5 +35,5 @@ export function composeFile(nodes: readonly BesuNode[], options: BesuOptions) {
 }
 
 export function composeYaml(nodes: readonly BesuNode[], options: BesuOptions): string {
-  return toYaml(composeFile(nodes, options) as never, "JointLedger consortium chain: QBFT validators and RPC nodes (scripts/ops/network/besu.ts).\nStart: docker compose up -d    Runbook: nodes/network/besu/README.md");
+  return toYaml(composeFile(nodes, options), "JointLedger consortium chain: QBFT validators and RPC nodes (scripts/ops/network/besu.ts).\nStart: docker compose up -d    Runbook: nodes/network/besu/README.md");
 }

@@ -51,7 +51,7 @@ export function nodeEnv(s: Partial<NodeConfig>, title: string): string {
     if (value === undefined) continue;
     const note = NODE_NOTES[field];
     if (note !== undefined) lines.push(`# ${note}`);
-    lines.push([name, typeof value === "object" ? JSON.stringify(value) : (value as string | number)]);
+    lines.push([name, typeof value === "object" ? JSON.stringify(value) : value]);
   }
   return toEnvFile(lines);
 }

@@ -23,7 +23,8 @@ export function toToml(lines: readonly TomlLine[]): string {
     .join("\n")}\n`;
 }
 
-type Yaml = string | number | boolean | null | readonly Yaml[] | { readonly [key: string]: Yaml };
+export type Yaml = YamlScalar | readonly Yaml[] | { readonly [key: string]: Yaml };
+type YamlScalar = string | number | boolean | null;
 
 /** Block-style YAML; strings double-quoted (JSON escapes are valid YAML), keys plain. */
 export function toYaml(value: Yaml, comment?: string): string {
@@ -31,7 +32,7 @@ export function toYaml(value: Yaml, comment?: string): string {
   return `${header}${block(value, 0)}\n`;
 }
 
-function scalar(value: Exclude<Yaml, readonly Yaml[] | { readonly [key: string]: Yaml }>): string {
+function scalar(value: YamlScalar): string {
   if (value === null) return "null";
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number" && !Number.isFinite(value)) throw new Error("YAML numbers must be finite");
@@ -42,17 +43,22 @@ function isMap(value: Yaml): value is { readonly [key: string]: Yaml } {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// Array.isArray narrows a readonly array to any[]; this keeps the element type
+function isList(value: Yaml): value is readonly Yaml[] {
+  return Array.isArray(value);
+}
+
 function block(value: Yaml, indent: number): string {
   const pad = " ".repeat(indent);
-  if (Array.isArray(value)) {
+  if (isList(value)) {
     if (value.length === 0) return `${pad}[]`;
-    return (value as readonly Yaml[])
+    return value
       .map((item) => {
-        if (isMap(item) || Array.isArray(item)) {
+        if (isMap(item) || isList(item)) {
           const inner = block(item, indent + 2);
           return `${pad}- ${inner.slice(indent + 2)}`;
         }
-        return `${pad}- ${scalar(item as never)}`;
+        return `${pad}- ${scalar(item)}`;
       })
       .join("\n");
   }
@@ -62,14 +68,14 @@ function block(value: Yaml, indent: number): string {
     return entries
       .map(([key, item]) => {
         if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`YAML key ${key} needs quoting`);
-        if ((isMap(item) && Object.keys(item).length > 0) || (Array.isArray(item) && item.length > 0)) return `${pad}${key}:\n${block(item, indent + 2)}`;
+        if ((isMap(item) && Object.keys(item).length > 0) || (isList(item) && item.length > 0)) return `${pad}${key}:\n${block(item, indent + 2)}`;
         if (isMap(item)) return `${pad}${key}: {}`;
-        if (Array.isArray(item)) return `${pad}${key}: []`;
-        return `${pad}${key}: ${scalar(item as never)}`;
+        if (isList(item)) return `${pad}${key}: []`;
+        return `${pad}${key}: ${scalar(item)}`;
       })
       .join("\n");
   }
-  return `${pad}${scalar(value as never)}`;
+  return `${pad}${scalar(value)}`;
 }
 
 /** A dotenv line: a variable and value, or a comment ('#…'), or a blank line (""). */

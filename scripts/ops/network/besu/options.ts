@@ -138,7 +138,7 @@ export function parseBesuArgs(argv: string[]): BesuOptions {
       allowPositionals: false,
       options: Object.fromEntries(Object.values(OPTIONS).map((flag) => [flag.slice(2), { type: "string" as const }])),
     });
-    values = parsed.values as Record<string, string | undefined>;
+    values = parsed.values;
   } catch (error) {
     throw new BesuOptionsError([(error as Error).message.replace(/\. To specify.*$/s, "")]);
   }
