@@ -61,7 +61,6 @@ function summaryRows(r: BenchResults): SummaryRow[] {
   if (r.scaling.status === "ok" && r.scaling.value.runs.length > 0) {
     const runs = r.scaling.value.runs;
     const big = runs[runs.length - 1]!;
-    const small = runs[0]!;
     rows.push({ part: "3", measure: `proof lookup p99 at ${fmt(big.leaves)} leaves`, value: ms(big.lookupMs.p99), baseline: `target ${TARGETS.lookupP99Ms} ms`, ratio: ratio(big.lookupMs.p99, TARGETS.lookupP99Ms) });
     rows.push({ part: "3", measure: `offline bundle verification p99 at ${fmt(big.leaves)} leaves`, value: ms(big.verifyMs.p99), baseline: `proof lookup p99 ${ms(big.lookupMs.p99)}`, ratio: ratio(big.verifyMs.p99, big.lookupMs.p99) });
   }
