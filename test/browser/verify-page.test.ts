@@ -19,7 +19,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/anvil.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { forgeUnionLookalike } from "../security/forgery.fixture.ts";
+import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 const CHECK_IDS = ["digest", "leafEncoding", "merklePath", "headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];

@@ -11,7 +11,7 @@ import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
 import { CHECK_IDS, overall, verifyOffline, type CheckResult } from "../../common/formats/bundle/verify.ts";
 import { EXIT_CODES, digestFile, endpointName, main, parseArgs, renderJson, renderTable, requiredChecks } from "../../scripts/cli/verify.ts";
 import { trustAnchorFingerprint, trustAnchorJson } from "../../common/formats/bundle/trust-anchor.ts";
-import { DOCUMENT, DOCUMENT_DIGEST, sampleBundle, sampleTrustAnchor } from "../common/formats/bundle/bundle.fixture.ts";
+import { DOCUMENT, DOCUMENT_DIGEST, sampleBundle, sampleTrustAnchor } from "../support/bundle.fixture.ts";
 
 const SAMPLE_TRUST_ANCHOR_SUMMARY = {
   name: "JointLedger consortium",

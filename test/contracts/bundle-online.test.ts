@@ -20,8 +20,8 @@ import { CHECK_IDS, overall, verifyOffline, verifyOnline, type CheckId, type Che
 import { TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { consistencyProof, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
 import { EXIT_CODES, main } from "../../scripts/cli/verify.ts";
-import { sha256Hex } from "../common/formats/bundle/bundle.fixture.ts";
-import { forgeLookalikeBundle } from "../security/forgery.fixture.ts";
+import { sha256Hex } from "../support/bundle.fixture.ts";
+import { forgeLookalikeBundle } from "../support/forgery.fixture.ts";
 import { BRANCH_A, BRANCH_B, PLATFORM, UNION, UNION_LOG, deployConsortium, type Consortium } from "./consortium.fixture.ts";
 
 const DOCUMENT = new TextEncoder().encode("loan contract LN-2026-0042");

@@ -40,7 +40,7 @@ import {
 } from "../support/fuzz/hostile.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
-import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../nodes/channels/fixtures.ts";
+import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../support/channel-fixtures.ts";
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();

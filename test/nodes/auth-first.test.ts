@@ -25,7 +25,7 @@ import { buildNodeApp } from "../../nodes/src/http/app.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { nodeError } from "../../nodes/src/errors.ts";
-import { jiedaibaoPayload } from "./channels/fixtures.ts";
+import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const CHAIN_ID = 31337n;
 const REGISTRY = `0x${"22".repeat(20)}`;

@@ -14,7 +14,7 @@ import { createNodeService, type NodeService } from "../../nodes/src/service.ts"
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
-import { jiedaibaoPayload } from "./channels/fixtures.ts";
+import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { receivingAccountOf } from "../../nodes/src/approval.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;

@@ -18,7 +18,7 @@ import { createNodeService, type NodeService } from "../../nodes/src/service.ts"
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
-import { jiedaibaoPayload, PERSONAL } from "./channels/fixtures.ts";
+import { jiedaibaoPayload, PERSONAL } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 

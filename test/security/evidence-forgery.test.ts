@@ -21,7 +21,7 @@ import { overall, verifyOffline, verifyOnline as verifyWithLibrary } from "../..
 import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { forgeUnionLookalike } from "./forgery.fixture.ts";
+import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 
 type Verdict = {
   overall: string;

@@ -13,7 +13,7 @@ import type { NodeService } from "../../nodes/src/service.ts";
 import { digestDb } from "../support/fuzz/harness.ts";
 import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
+import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 type Reply = { statusCode: number; body: string; json(): unknown };
 

@@ -11,7 +11,7 @@ import { tokenSha256, type Role } from "../../nodes/src/http/auth.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
+import { jiedaibaoPayload } from "./channel-fixtures.ts";
 import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
 
 /** Branch A's settlement account (a salted hash; whitelisted through governance). */

@@ -12,7 +12,7 @@ import {
   jiedaibaoPayload,
   rongyitongExpected,
   rongyitongPayload,
-} from "./fixtures.ts";
+} from "../../support/channel-fixtures.ts";
 
 type Payload = Record<string, unknown>;
 /** A copy of `payload` with `edit` applied to it. */

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { parseApplicationsCsv } from "../../../nodes/src/channels/csv-batch.ts";
 import type { CanonicalApplication } from "../../../nodes/src/channels/canonical.ts";
-import { DIGEST, context, receivedAt } from "./fixtures.ts";
+import { DIGEST, context, receivedAt } from "../../support/channel-fixtures.ts";
 import { channelError } from "./helpers.ts";
 
 const HEADER =

@@ -1,7 +1,7 @@
 // Assertions shared by the channel tests.
 import { expect } from "chai";
 import { ChannelError, type ChannelErrorCode } from "../../../nodes/src/channels/errors.ts";
-import { PERSONAL } from "./fixtures.ts";
+import { PERSONAL } from "../../support/channel-fixtures.ts";
 
 /** The ChannelError `fn` throws; fails the test if it throws nothing or something else. */
 export function channelError(fn: () => unknown): ChannelError {

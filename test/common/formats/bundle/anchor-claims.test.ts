@@ -19,7 +19,7 @@ import {
 import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
 import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
 import { OFFLINE_REASON, verifyOffline } from "../../../../common/formats/bundle/verify.ts";
-import { LEAF_INDEX, TREE_SIZE, clone, recordFor, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
+import { LEAF_INDEX, TREE_SIZE, clone, recordFor, sampleBundle, sha256Hex } from "../../../support/bundle.fixture.ts";
 
 const OPERATOR = new Wallet(keccak256(toUtf8Bytes("anchor-claims test operator")));
 const MEMBER = new Wallet(keccak256(toUtf8Bytes("anchor-claims test member")));

@@ -17,7 +17,7 @@ import { encodeLeaf } from "../../../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../../../common/formats/merkle/rfc9162.ts";
 import { toHex } from "../../../../common/bytes.ts";
 import { verifyOffline } from "../../../../common/formats/bundle/verify.ts";
-import { DOCUMENT_DIGEST, clone, sampleBundle, sha256Hex } from "./bundle.fixture.ts";
+import { DOCUMENT_DIGEST, clone, sampleBundle, sha256Hex } from "../../../support/bundle.fixture.ts";
 
 type Json = Record<string, unknown>;
 

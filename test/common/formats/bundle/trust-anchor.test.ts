@@ -16,7 +16,7 @@ import {
   trustAnchorFingerprint,
   trustAnchorJson,
 } from "../../../../common/formats/bundle/trust-anchor.ts";
-import { sampleTrustAnchor } from "./bundle.fixture.ts";
+import { sampleTrustAnchor } from "../../../support/bundle.fixture.ts";
 import { rejectedBy } from "../../../support/expect-error.ts";
 
 const BUNDLE_MD = new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url);

@@ -6,7 +6,7 @@ import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bun
 import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
 import { CHECK_IDS, OFFLINE_REASON, overall, verifyOffline, type CheckId, type CheckResult } from "../../../../common/formats/bundle/verify.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
-import { DOCUMENT_DIGEST, LEAF_INDEX, clone, flipHex, recordFor, sampleBundle, sha256Hex, signedSubmission } from "./bundle.fixture.ts";
+import { DOCUMENT_DIGEST, LEAF_INDEX, clone, flipHex, recordFor, sampleBundle, sha256Hex, signedSubmission } from "../../../support/bundle.fixture.ts";
 
 const CHAIN_CHECKS: CheckId[] = ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
 

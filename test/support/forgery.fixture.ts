@@ -11,7 +11,7 @@ import { toHex } from "../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { signSubmission, submissionDomain, submissionProofOf } from "../../common/formats/receipt/submission.ts";
-import { MEMBERS, UNION_LOG, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { MEMBERS, UNION_LOG, type ConsortiumChain } from "./consortium-chain.ts";
 
 const ARTIFACTS = "artifacts/contracts/test/LookalikeEvidence.sol";
 

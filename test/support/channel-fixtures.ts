@@ -3,8 +3,8 @@
 // definitions (18.25% = 1825 bps; 12.5‰ a month × 12 = 15% = 1500 bps), times by reading the
 // wall clock in Beijing. The resident IDs are GB 11643's own example (11010519491231002X) and
 // numbers whose check digit was computed from that standard.
-import type { CanonicalApplication } from "../../../nodes/src/channels/canonical.ts";
-import type { ChannelContext } from "../../../nodes/src/channels/channel.ts";
+import type { CanonicalApplication } from "../../nodes/src/channels/canonical.ts";
+import type { ChannelContext } from "../../nodes/src/channels/channel.ts";
 
 export const context: ChannelContext = { platformMemberId: 7, receivedAt: "2026-11-22T02:05:30Z" };
 /** context.receivedAt in Beijing time. */

@@ -1,14 +1,14 @@
 // A valid evidence bundle built in memory: seven leaves, the document's leaf at index 5, a fake
 // anchor block, and the trust anchor of its fictitious chain. Deterministic (salts derived from
-// labels), so BUNDLE.md's examples can be regenerated from it. Used by the tests in this folder.
+// labels), so BUNDLE.md's examples can be regenerated from it. Used by the bundle, CLI and contract tests.
 import { createHash } from "node:crypto";
 import { SigningKey, computeAddress, keccak256, toUtf8Bytes } from "ethers";
-import { toHex } from "../../../../common/bytes.ts";
-import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
-import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../../../common/formats/leaf/leaf.ts";
-import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../../../common/formats/bundle/trust-anchor.ts";
-import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
-import { submissionDigest, submissionDomain, submissionProofOf, submissionRoot } from "../../../../common/formats/receipt/submission.ts";
+import { toHex } from "../../common/bytes.ts";
+import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
+import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
+import { submissionDigest, submissionDomain, submissionProofOf, submissionRoot } from "../../common/formats/receipt/submission.ts";
 
 export const sha256Hex = (data: string | Uint8Array): string => `0x${createHash("sha256").update(data).digest("hex")}`;
 
