@@ -9,10 +9,10 @@
 // so routes and tests wire them as they need. Nothing about the borrower but the HMAC key reaches
 // the anchor, the logs, the errors or plain LevelDB.
 import { createHash } from "node:crypto";
-import type { AbstractSublevel } from "abstract-level";
 import { z } from "zod";
 import { toHex } from "../../../common/bytes.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
+import type { Sublevel } from "../../../common/level.ts";
 import { DigestAlgorithm, EvidenceKind, newSalt } from "../../../common/formats/leaf/leaf.ts";
 import type { BureauPurpose, BureauReportSummary, CreditBureau } from "./bureau.ts";
 import { BUREAU_PURPOSES, BureauError, bureauError, checkBureauQuery, reportDigest, summarizeReport } from "./bureau.ts";
@@ -24,7 +24,7 @@ import { systemNow } from "./timers.ts";
 // ---- Dependencies ------------------------------------------------------------------------------
 
 /** A LevelDB sublevel with string keys and JSON values (`valueEncoding: "json"`). */
-export type JsonSublevel<V> = AbstractSublevel<any, any, string, V>;
+export type JsonSublevel<V> = Sublevel<string, V>;
 
 /** An evidence record as the node hands it to its anchor client, which adds version and submitter. */
 export type EvidenceRecordInput = Pick<EvidenceRecord, "kind" | "digestAlgorithm" | "digest" | "salt" | "subject">;
@@ -70,7 +70,7 @@ export const BUREAU_SUBLEVELS = Object.freeze({
   queryLogs: "bureau-query-logs",
 });
 
-type SublevelParent = { sublevel<K, V>(name: string, options: { keyEncoding?: string; valueEncoding: string }): AbstractSublevel<any, any, K, V> };
+type SublevelParent = { sublevel<K, V>(name: string, options: { keyEncoding?: string; valueEncoding: string }): Sublevel<K, V> };
 
 /** Opens this module's two sublevels with the right encodings. */
 export function openBureauSublevels(root: SublevelParent): {
@@ -144,7 +144,7 @@ export type CreditQueryResult = {
 export const CREDIT_REPORT_DOCUMENT_KIND = "credit-report";
 
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
-const isoTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+08:00" });
+const isoTime = z.iso.datetime({ offset: true, error: "must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+08:00" });
 // z.object strips unknown keys: whatever else the caller passed (a name, an ID number) is dropped here.
 const ConsentInputSchema = z.object({
   borrowerKey: bytes32,
@@ -393,7 +393,7 @@ const locks = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 async function withLock<T>(store: object, key: string, fn: () => Promise<T>): Promise<T> {
   let held = locks.get(store);
-  if (held === undefined) locks.set(store, (held = new Map()));
+  if (held === undefined) locks.set(store, (held = new Map<string, Promise<unknown>>()));
   const previous = held.get(key) ?? Promise.resolve();
   const run = previous.then(fn, fn);
   const tail = run.catch(() => {});

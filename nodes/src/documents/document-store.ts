@@ -4,8 +4,9 @@
 // personal data. Every read attempt, granted or refused, is appended to an access log before
 // any byte is returned: there is no unlogged read. Layout: keys.ts; policy: policy.ts.
 import { createHash, randomBytes } from "node:crypto";
-import type { AbstractLevel } from "abstract-level";
+import type { AbstractBatchOperation } from "abstract-level";
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
+import type { LevelRoot } from "../../../common/level.ts";
 import { open, seal } from "../privacy/crypto-box.ts";
 import { PrivacyError } from "../privacy/errors.ts";
 import { findPiiPattern, piiKindOf, scrubFreeText } from "../privacy/mask.ts";
@@ -84,7 +85,9 @@ const MAX_PURPOSE = 256;
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_LOG_LIMIT = 1000;
 
-type Root = AbstractLevel<any, any, any>;
+type Root = LevelRoot;
+/** One put of the store's batches: view keys, view or JSON values, each naming its sublevel. */
+type Op = AbstractBatchOperation<Root, Uint8Array, unknown>;
 type LogDraft = Omit<AccessLogEntry, "seq" | "at">;
 
 export class DocumentStore {
@@ -137,12 +140,12 @@ export class DocumentStore {
       createdAt: new Date(this.#now()).toISOString(),
       meta: doc.meta,
     };
-    const ops: object[] = [
+    const ops: Op[] = [
       { type: "put", sublevel: this.#sub.blobs, key: id, value: seal(this.#key, doc.bytes, id) },
       { type: "put", sublevel: this.#sub.records, key: id, value: record },
     ];
     if (doc.loanId !== undefined) ops.push({ type: "put", sublevel: this.#sub.byLoan, key: concatKey(fromHex(doc.loanId), id), value: EMPTY });
-    await this.#root.batch(ops as never);
+    await this.#root.batch(ops);
     return { documentId, sha256 };
   }
 
@@ -230,7 +233,7 @@ export class DocumentStore {
     const courtMayRead = async () => true; // asked once above
     const entries: LogDraft[] = [];
     const out: ExportedDocument[] = [];
-    let failure: unknown;
+    let failure: { error: unknown } | undefined;
     for (const record of records) {
       const decision = await decideAccess(actor, record, courtMayRead);
       if (!decision.granted) {
@@ -242,14 +245,14 @@ export class DocumentStore {
         out.push({ documentId: record.documentId, kind: record.kind, sha256: record.sha256, bytes });
         entries.push({ ...base, documentId: record.documentId, outcome: "granted" });
       } catch (error) {
-        failure ??= error;
+        failure ??= { error };
         entries.push({ ...base, documentId: record.documentId, outcome: "failed", reason: "decrypt-failed" });
       }
     }
     if (failure !== undefined) {
       // all or nothing: nothing was handed out, so granted entries become aborted ones
       await this.#log(entries.map((e) => (e.outcome === "granted" ? { ...e, outcome: "failed", reason: "export-aborted" } : e)));
-      throw failure;
+      throw failure.error;
     }
     await this.#log(entries);
     return out;
@@ -306,7 +309,7 @@ export class DocumentStore {
   #log(drafts: LogDraft[]): Promise<void> {
     if (drafts.length === 0) return Promise.resolve();
     const at = new Date(this.#now()).toISOString();
-    const ops: object[] = [];
+    const ops: Op[] = [];
     for (const draft of drafts) {
       const seq = this.#nextSeq++;
       const entry: AccessLogEntry = { seq, at, ...draft };
@@ -315,7 +318,7 @@ export class DocumentStore {
         ops.push({ type: "put", sublevel: this.#sub.accessByDocument, key: concatKey(fromHex(draft.documentId), seqKey(seq)), value: EMPTY });
       }
     }
-    const write = this.#logTail.then(() => this.#root.batch(ops as never));
+    const write = this.#logTail.then(() => this.#root.batch(ops));
     this.#logTail = write.catch(() => {});
     return write;
   }
@@ -324,7 +327,7 @@ export class DocumentStore {
 function checkSublevels(sub: DocumentSublevels): void {
   const names = ["blobs", "records", "byLoan", "accessLog", "accessByDocument"] as const;
   const binary = (name: string): boolean => name === "view" || name === "buffer";
-  const root = sub?.blobs?.db;
+  const root: unknown = sub?.blobs?.db;
   for (const name of names) {
     const level = sub?.[name];
     if (level === undefined) throw new TypeError(`sublevels.${name} is missing`);

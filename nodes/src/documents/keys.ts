@@ -14,15 +14,14 @@
 //
 // A document's blob, record and loan index are written in one batch; so is every access-log
 // entry with its index entry. Nothing is ever half-written.
-import type { AbstractLevel, AbstractSublevel } from "abstract-level";
 import { readUintBE, uintBE } from "../../../common/bytes.ts";
+import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 
 export const ID_BYTES = 32;
 export const SEQ_BYTES = 6;
 
-type Parent = AbstractLevel<any, any, any>;
-export type BytesSublevel = AbstractSublevel<any, any, Uint8Array, Uint8Array>;
-export type JsonSublevel<V> = AbstractSublevel<any, any, Uint8Array, V>;
+export type BytesSublevel = Sublevel<Uint8Array, Uint8Array>;
+export type JsonSublevel<V> = Sublevel<Uint8Array, V>;
 
 export type DocumentSublevels = {
   blobs: BytesSublevel;
@@ -45,14 +44,14 @@ export const DOCUMENT_SUBLEVELS = {
 } as const;
 
 /** Creates the store's sublevels under `parent.sublevel(name)` (default "documents"). */
-export function documentSublevels(parent: Parent, name = "documents"): DocumentSublevels {
-  const docs = parent.sublevel(name, bytes);
+export function documentSublevels(parent: LevelRoot, name = "documents"): DocumentSublevels {
+  const docs = parent.sublevel<Uint8Array, Uint8Array>(name, bytes);
   return {
-    blobs: docs.sublevel("blobs", DOCUMENT_SUBLEVELS.blobs) as BytesSublevel,
-    records: docs.sublevel("records", DOCUMENT_SUBLEVELS.records) as JsonSublevel<unknown>,
-    byLoan: docs.sublevel("byLoan", DOCUMENT_SUBLEVELS.byLoan) as BytesSublevel,
-    accessLog: docs.sublevel("accessLog", DOCUMENT_SUBLEVELS.accessLog) as JsonSublevel<unknown>,
-    accessByDocument: docs.sublevel("accessByDocument", DOCUMENT_SUBLEVELS.accessByDocument) as BytesSublevel,
+    blobs: docs.sublevel<Uint8Array, Uint8Array>("blobs", DOCUMENT_SUBLEVELS.blobs),
+    records: docs.sublevel<Uint8Array, unknown>("records", DOCUMENT_SUBLEVELS.records),
+    byLoan: docs.sublevel<Uint8Array, Uint8Array>("byLoan", DOCUMENT_SUBLEVELS.byLoan),
+    accessLog: docs.sublevel<Uint8Array, unknown>("accessLog", DOCUMENT_SUBLEVELS.accessLog),
+    accessByDocument: docs.sublevel<Uint8Array, Uint8Array>("accessByDocument", DOCUMENT_SUBLEVELS.accessByDocument),
   };
 }
 

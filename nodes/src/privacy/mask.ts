@@ -286,7 +286,7 @@ function walk(value: unknown, seen: WeakSet<object>, depth: number): unknown {
     seen.delete(value);
     return out;
   }
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   if (seen.has(value)) return "[Circular]";
   seen.add(value);

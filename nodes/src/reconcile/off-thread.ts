@@ -66,7 +66,7 @@ function inWorker(day: string, books: Uint8Array, chain: readonly ChainFlow[], f
       if (reply.ok) resolve(reply.report);
       else reject(rethrown(reply.error));
     });
-    worker.once("error", (error) => {
+    worker.once("error", (error: Error) => {
       if (settled) return;
       settled = true;
       reject(new Error(`reconciliation worker failed: ${error.message}`));

@@ -92,6 +92,7 @@ function serialProblem(serial: string): string | undefined {
   if (serial === "") return "the serial is empty";
   if (BYTES32.test(serial)) return undefined; // already a key
   if (serial.length > MAX_SERIAL_LENGTH) return `a serial has at most ${MAX_SERIAL_LENGTH} characters`;
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
   if (/[\u0000-\u001f\u007f]/.test(serial)) return "the serial contains a control character";
   return undefined;
 }
