@@ -58,13 +58,13 @@ export class LedgerReads {
     return { ...loan, allInAprBps, ...details, settlement: flow === undefined || flow.type !== "repayment" ? null : { serial: flow.serial, date: flow.date, amountFen: flow.amountFen, penaltyFen: flow.penaltyFen, interestFen: flow.interestFen, principalFen: flow.principalFen, txHash: flow.txHash } };
   }
 
-  /** The all-in APR of a registered loan from its schedule on chain and its indexed fees (cached: neither changes). */
+  /** The all-in APR of a registered loan from the schedule it was registered with and its indexed fees (cached: neither changes). */
   async #loanAllInApr(loan: Loan): Promise<number | null> {
     const cached = this.#allInApr.get(loan.loanId);
     if (cached !== undefined) return cached;
-    let schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }>;
+    let schedule: ReadonlyArray<{ dueDay: bigint; principal: bigint; interest: bigint }>;
     try {
-      schedule = await this.deps.ledger.schedule(loan.loanId);
+      schedule = await this.#registeredSchedule(loan);
     } catch {
       return null;
     }
@@ -80,6 +80,23 @@ export class LedgerReads {
     }
     this.#allInApr.set(loan.loanId, apr);
     return apr;
+  }
+
+  /**
+   * The schedule in the loan's registerLoan call: a partial prepayment rewrites the ledger's
+   * schedule, and the APR approval computed is the one of the loan as registered. A registration
+   * whose call cannot be read as registerLoan falls back to the ledger's schedule.
+   */
+  async #registeredSchedule(loan: Loan): Promise<ReadonlyArray<{ dueDay: bigint; principal: bigint; interest: bigint }>> {
+    const tx = await this.deps.ledger.runner?.provider?.getTransaction(loan.registeredTx);
+    let call: ReturnType<JointLoanLedger["interface"]["parseTransaction"]> = null;
+    try {
+      call = tx === null || tx === undefined ? null : this.deps.ledger.interface.parseTransaction({ data: tx.data });
+    } catch {
+      call = null;
+    }
+    if (call?.name === "registerLoan") return (call.args[0] as { schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }> }).schedule;
+    return this.deps.ledger.schedule(loan.loanId);
   }
 
   async flowsByDay(_actor: Actor, day: string) {

@@ -87,7 +87,7 @@ describe("node API: partial prepayment over Anvil", function () {
   }
 
   /** 10,000 yuan at 12% for 12 months, equal installments, no fees, registered on the chain's today (and disbursed unless told). */
-  async function loan(applicationSerial: string, disburse = true): Promise<string> {
+  async function loan(applicationSerial: string, disburse = true): Promise<{ loanId: string; allInAprBps: number }> {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = applicationSerial;
     payload.daikuan.jine = "10000.00";
@@ -107,27 +107,27 @@ describe("node API: partial prepayment over Anvil", function () {
       payload: { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationSerial}`).toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: await chainToday(chain) },
     });
     expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial } = approved.json() as { loanId: string; serial: string };
+    const { loanId, serial, allInAprBps } = approved.json() as { loanId: string; serial: string; allInAprBps: number };
     expect((await settled(serial)).state).to.equal("confirmed");
     if (disburse) {
       const paid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: `DSB-${applicationSerial}`, amountFen: "1000000", accountHash: SETTLEMENT } });
       expect(paid.statusCode, paid.body).to.equal(200);
       expect((await settled(`DSB-${applicationSerial}`)).state).to.equal("confirmed");
     }
-    return loanId;
+    return { loanId, allInAprBps };
   }
 
   const quote = (loanId: string, query: string) => node.app.inject({ method: "GET", url: `/v1/loans/${loanId}/prepayment-quote?${query}`, headers: as("clerk") });
   const outboxStatus = async (serial: string) => (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
 
   it("quotes from the chain, refuses what the ledger would, prepays once and shows the new schedule", async function () {
-    const registered = await loan("JDB-PREPAY-REGISTERED", false);
+    const { loanId: registered } = await loan("JDB-PREPAY-REGISTERED", false);
     const early = await quote(registered, "amount=100000&mode=lower-installments");
     expect([early.statusCode, (early.json() as ErrorBody).error.code]).to.deep.equal([409, "NODE_ERR_LOAN_STATE"]);
     const unknown = await quote(`0x${"ef".repeat(32)}`, "amount=100000&mode=lower-installments");
     expect([unknown.statusCode, (unknown.json() as ErrorBody).error.code]).to.deep.equal([404, "NODE_ERR_UNKNOWN_LOAN"]);
 
-    const loanId = await loan("JDB-PREPAY-1");
+    const { loanId, allInAprBps } = await loan("JDB-PREPAY-1");
     await chain.anvil.provider.send("evm_increaseTime", [86_400]);
     await chain.anvil.provider.send("evm_mine", []);
 
@@ -180,7 +180,9 @@ describe("node API: partial prepayment over Anvil", function () {
     expect(events).to.have.length(1);
 
     await node.indexer.syncOnce();
-    const view = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { schedule: Quote["schedule"]; prepayments: Array<Record<string, unknown>> };
+    const view = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { schedule: Quote["schedule"]; prepayments: Array<Record<string, unknown>>; allInAprBps: number };
+    // the all-in APR approval computed, from the schedule as registered (not the rewritten one)
+    expect(view.allInAprBps).to.equal(allInAprBps);
     expect(view.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen])).to.deep.equal(q.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen]));
     expect(view.prepayments).to.have.length(1);
     expect(view.prepayments[0]).to.deep.include({ mode: "lower-installments", principalFen: "300000", principalPaidFen: q.principalPaidFen, interestFen: q.interestFen, feeFen: "0" });
