@@ -10,7 +10,14 @@ import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
 import type { OpsAccess, OpsRefusal } from "../../common/service/ops-access.ts";
 import { buildServiceShell } from "../../common/service/shell.ts";
-import { AnchorError, anchorError, isStorageFailure, storageReason, storageUnavailable, type AnchorErrorCode } from "./errors.ts";
+import {
+  AnchorError,
+  anchorError,
+  isStorageFailure,
+  storageReason,
+  storageUnavailable,
+  type AnchorErrorCode,
+} from "./errors.ts";
 import type { EvidenceQueries } from "./evidence/queries.ts";
 import { jsonBodyParser, refuseDeclaredOversize } from "./http/body.ts";
 import { DOCS_HEADERS } from "./http/security-headers.ts";
@@ -73,7 +80,16 @@ declare module "fastify" {
   }
 }
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  413: ErrorResponse,
+  429: ErrorResponse,
+  503: ErrorResponse,
+};
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // after a failed write the database takes no more writes until a restart (store/write-fence.ts):
@@ -82,7 +98,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { app } = await buildServiceShell({
     logger: deps.logger,
     bodyLimit: deps.limits.maxBodyBytes,
-    openapi: { title: "JointLedger anchor service", description: "Durable evidence intake, RFC 9162 log, on-chain heads, proofs, bundles and verification.", version: "1.0.0" },
+    openapi: {
+      title: "JointLedger anchor service",
+      description: "Durable evidence intake, RFC 9162 log, on-chain heads, proofs, bundles and verification.",
+      version: "1.0.0",
+    },
     // the API docs get the verification page's security headers (http/security-headers.ts)
     docsHeaders: DOCS_HEADERS,
     errors: {
@@ -91,25 +111,45 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       internal: "ANCHOR_ERR_INTERNAL",
       render: (error) => {
         const sent = toAnchorError(error);
-        return sent === undefined ? undefined : { status: sent.statusCode, code: sent.code, message: sent.message, details: sent.details };
+        return sent === undefined
+          ? undefined
+          : { status: sent.statusCode, code: sent.code, message: sent.message, details: sent.details };
       },
       onRendered: (sent) => deps.metrics.rejectedRequests.inc({ code: sent.code }),
     },
     health: {
       live: () => {
         const failed = writeFailure();
-        return failed === undefined ? { ok: true, body: { status: "ok" } } : { ok: false, body: { status: "storage-failed", storage: storageReason(failed) } };
+        return failed === undefined
+          ? { ok: true, body: { status: "ok" } }
+          : { ok: false, body: { status: "storage-failed", storage: storageReason(failed) } };
       },
       ready: () => {
         const state = deps.committer.state;
         const failed = writeFailure();
         const ready = state.kind === "ok" && failed === undefined;
-        return { ok: ready, body: { ready, chain: state, pendingLeaves: deps.committer.pendingLeaves(), queueDepth: deps.intake.queueDepth, ...(failed === undefined ? {} : { storage: storageReason(failed) }) } };
+        return {
+          ok: ready,
+          body: {
+            ready,
+            chain: state,
+            pendingLeaves: deps.committer.pendingLeaves(),
+            queueDepth: deps.intake.queueDepth,
+            ...(failed === undefined ? {} : { storage: storageReason(failed) }),
+          },
+        };
       },
     },
-    metrics: { registry: deps.metrics.registry, beforeScrape: () => deps.metrics.queueDepth.set(deps.intake.queueDepth) },
+    metrics: {
+      registry: deps.metrics.registry,
+      beforeScrape: () => deps.metrics.queueDepth.set(deps.intake.queueDepth),
+    },
     // /readyz and /metrics: restricted when ANCHOR_METRICS_TOKEN / ANCHOR_METRICS_ALLOWED_ADDRESSES are set
-    ops: { access: deps.ops, realm: "anchor-ops", refuse: (reason, message, details) => anchorError(OPS_CODES[reason], message, details) },
+    ops: {
+      access: deps.ops,
+      realm: "anchor-ops",
+      refuse: (reason, message, details) => anchorError(OPS_CODES[reason], message, details),
+    },
     prepare: (app) => {
       app.decorateRequest("rawBody", undefined);
       // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
@@ -127,24 +167,43 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // the hot lookup path: serialized directly (its shape is LeafResponse, built by queries.ts), so
   // declared without the zod type provider, which would type the reply as LeafResponse's input
   app.get<{ Params: { leafHash: string } }>("/v1/leaves/:leafHash", {
-    schema: { summary: "A leaf's status, its inclusion proof to the first head that contains it, and that head", params: LeafParams, response: { 200: LeafResponse, ...errors } },
-    handler: async (request, reply) => reply.type("application/json").send(JSON.stringify(await deps.queries.leaf(request.params.leafHash))),
+    schema: {
+      summary: "A leaf's status, its inclusion proof to the first head that contains it, and that head",
+      params: LeafParams,
+      response: { 200: LeafResponse, ...errors },
+    },
+    handler: async (request, reply) =>
+      reply.type("application/json").send(JSON.stringify(await deps.queries.leaf(request.params.leafHash))),
   });
 
   api.get("/v1/bundles/:leafHash", {
-    schema: { summary: "The self-contained evidence bundle of an anchored leaf (see common/formats/bundle/BUNDLE.md)", params: LeafParams, response: { 200: EvidenceBundleSchema, ...errors } },
+    schema: {
+      summary: "The self-contained evidence bundle of an anchored leaf (see common/formats/bundle/BUNDLE.md)",
+      params: LeafParams,
+      response: { 200: EvidenceBundleSchema, ...errors },
+    },
     handler: async (request) => deps.queries.bundle(request.params.leafHash),
   });
 
   registerDigestRoutes(app, deps.digests);
 
   api.get("/v1/heads", {
-    schema: { summary: "Committed heads, by tree size", querystring: HeadsQuery, response: { 200: HeadsResponse, ...errors } },
-    handler: async (request) => ({ heads: await deps.queries.heads(request.query.limit, request.query.from) }),
+    schema: {
+      summary: "Committed heads, by tree size",
+      querystring: HeadsQuery,
+      response: { 200: HeadsResponse, ...errors },
+    },
+    handler: async (request) => ({
+      heads: await deps.queries.heads(request.query.limit, request.query.from),
+    }),
   });
 
   api.get("/v1/consistency", {
-    schema: { summary: "RFC 9162 consistency proof between two tree sizes", querystring: ConsistencyQuery, response: { 200: ConsistencyResponse, ...errors } },
+    schema: {
+      summary: "RFC 9162 consistency proof between two tree sizes",
+      querystring: ConsistencyQuery,
+      response: { 200: ConsistencyResponse, ...errors },
+    },
     handler: async (request) => deps.queries.consistency(request.query.from, request.query.to),
   });
 
@@ -152,7 +211,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerVerifyRoutes(app, deps);
 
   api.get("/v1/info", {
-    schema: { summary: "The chain, contracts and log this service anchors to, and its limits (what a client needs to sign requests)" },
+    schema: {
+      summary:
+        "The chain, contracts and log this service anchors to, and its limits (what a client needs to sign requests)",
+    },
     handler: async () => deps.info(),
   });
 
@@ -178,13 +240,23 @@ const OPS_CODES: Record<OpsRefusal, AnchorErrorCode> = {
 /** Map what can go wrong in a request to the catalogue (schema failures are the shell's); undefined means a bug (500). */
 function toAnchorError(error: unknown): AnchorError | undefined {
   if (error instanceof AnchorError) return error;
-  if (error instanceof AuthError) return anchorError(AUTH_CODES[error.code] ?? "ANCHOR_ERR_AUTH_INVALID", error.message, { auth: error.code });
+  if (error instanceof AuthError)
+    return anchorError(AUTH_CODES[error.code] ?? "ANCHOR_ERR_AUTH_INVALID", error.message, {
+      auth: error.code,
+    });
   const code = (error as { code?: string }).code;
-  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return anchorError("ANCHOR_ERR_BODY_TOO_LARGE", "the body is larger than this service accepts; send fewer records per request");
-  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return anchorError("ANCHOR_ERR_UNSUPPORTED_MEDIA", "send the body as application/json");
-  if (code === "FST_ERR_CTP_EMPTY_JSON_BODY" || code === "FST_ERR_CTP_INVALID_JSON_BODY") return anchorError("ANCHOR_ERR_BAD_JSON", "the body is empty or not JSON");
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return anchorError(
+      "ANCHOR_ERR_BODY_TOO_LARGE",
+      "the body is larger than this service accepts; send fewer records per request",
+    );
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+    return anchorError("ANCHOR_ERR_UNSUPPORTED_MEDIA", "send the body as application/json");
+  if (code === "FST_ERR_CTP_EMPTY_JSON_BODY" || code === "FST_ERR_CTP_INVALID_JSON_BODY")
+    return anchorError("ANCHOR_ERR_BAD_JSON", "the body is empty or not JSON");
   const status = (error as { statusCode?: number }).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) return anchorError("ANCHOR_ERR_VALIDATION", (error as Error).message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return anchorError("ANCHOR_ERR_VALIDATION", (error as Error).message);
   // a full or failing disk: the write was not applied (intake answers only after a durable write)
   if (isStorageFailure(error)) return storageUnavailable(error);
   return undefined;

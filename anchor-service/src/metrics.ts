@@ -9,18 +9,43 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = metricsRegistry(options);
   return {
     registry,
-    intakeRecords: new Counter({ name: "anchor_intake_records_total", help: "Evidence records made durable (new leaves)", registers: [registry] }),
-    intakeRequests: new Counter({ name: "anchor_intake_requests_total", help: "Accepted submit requests", registers: [registry] }),
-    rejectedRequests: new Counter({ name: "anchor_rejected_requests_total", help: "Requests answered with an error, by code", labelNames: ["code"], registers: [registry] }),
-    queueDepth: new Gauge({ name: "anchor_intake_queue_depth", help: "Requests waiting for the next group write", registers: [registry] }),
+    intakeRecords: new Counter({
+      name: "anchor_intake_records_total",
+      help: "Evidence records made durable (new leaves)",
+      registers: [registry],
+    }),
+    intakeRequests: new Counter({
+      name: "anchor_intake_requests_total",
+      help: "Accepted submit requests",
+      registers: [registry],
+    }),
+    rejectedRequests: new Counter({
+      name: "anchor_rejected_requests_total",
+      help: "Requests answered with an error, by code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "anchor_intake_queue_depth",
+      help: "Requests waiting for the next group write",
+      registers: [registry],
+    }),
     logSize: new Gauge({ name: "anchor_log_size", help: "Leaves in the log", registers: [registry] }),
-    committedSize: new Gauge({ name: "anchor_committed_size", help: "Leaves in the latest head on chain", registers: [registry] }),
+    committedSize: new Gauge({
+      name: "anchor_committed_size",
+      help: "Leaves in the latest head on chain",
+      registers: [registry],
+    }),
     commitLatency: new Histogram({
       name: "anchor_commit_latency_seconds",
       help: "Time to commit a head: proof, transaction, confirmations",
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
-    rpcErrors: new Counter({ name: "anchor_rpc_errors_total", help: "Failed chain RPC rounds", registers: [registry] }),
+    rpcErrors: new Counter({
+      name: "anchor_rpc_errors_total",
+      help: "Failed chain RPC rounds",
+      registers: [registry],
+    }),
   };
 }

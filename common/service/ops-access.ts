@@ -31,7 +31,10 @@ const digest = (text: string) => createHash("sha256").update(text, "utf8").diges
 export function opsAccess(access: OpsAccess | undefined, options: OpsAccessOptions) {
   const limiter = options.limiter ?? new FailedTokenLimiter();
   const token = access?.token === undefined ? undefined : digest(access.token);
-  const allowed = access?.allowedAddresses === undefined || access.allowedAddresses.length === 0 ? undefined : blockListOf(access.allowedAddresses);
+  const allowed =
+    access?.allowedAddresses === undefined || access.allowedAddresses.length === 0
+      ? undefined
+      : blockListOf(access.allowedAddresses);
   const challenge = `Bearer realm="${options.realm}"`;
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const path = request.url.split("?")[0];
@@ -42,7 +45,12 @@ export function opsAccess(access: OpsAccess | undefined, options: OpsAccessOptio
     const address = request.ip;
     const wait = limiter.retryAfterSeconds(address);
     // before the token is looked at: an address over its limit learns nothing from trying
-    if (wait > 0) throw options.refuse("rate-limited", `too many refused tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+    if (wait > 0)
+      throw options.refuse(
+        "rate-limited",
+        `too many refused tokens from this address; try again in ${wait} s`,
+        { retryAfterSeconds: wait },
+      );
     const header = request.headers.authorization;
     // the scheme is case-insensitive (RFC 9110 §11.1)
     const sent = typeof header === "string" && /^bearer /i.test(header) ? header.slice(7) : undefined;
@@ -51,10 +59,16 @@ export function opsAccess(access: OpsAccess | undefined, options: OpsAccessOptio
     // a request without the header is no guess and is not counted
     if (header !== undefined) {
       const failures = limiter.fail(address);
-      request.log.warn({ sourceIp: address, method: request.method, route: path, failures, limit: limiter.maxFailures }, "metrics token refused");
+      request.log.warn(
+        { sourceIp: address, method: request.method, route: path, failures, limit: limiter.maxFailures },
+        "metrics token refused",
+      );
     }
     void reply.header("www-authenticate", challenge);
-    throw options.refuse("unauthorized", `${path} needs Authorization: Bearer with the configured metrics token`);
+    throw options.refuse(
+      "unauthorized",
+      `${path} needs Authorization: Bearer with the configured metrics token`,
+    );
   };
 }
 

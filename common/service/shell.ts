@@ -5,8 +5,20 @@
 // adds its routes to the instance it gets back, which is not listening.
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyBaseLogger, type FastifyContextConfig, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyContextConfig,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { httpMetrics, recordHttpMetrics, type HttpMetrics } from "./metrics.ts";
@@ -61,7 +73,9 @@ export type ServiceShellOptions = {
 export type ServiceShell = { app: FastifyInstance; http: HttpMetrics | undefined };
 
 /** Each failing field as `<where>.<path>` ("body.records.0.leafHash", "querystring"), with zod's message. */
-export function validationIssues(error: unknown): { path: string; message: string | undefined }[] | undefined {
+export function validationIssues(
+  error: unknown,
+): { path: string; message: string | undefined }[] | undefined {
   if (!hasZodFastifySchemaValidationErrors(error)) return undefined;
   const where = error.validationContext ?? "body";
   return error.validation.map((v) => {
@@ -77,18 +91,27 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
   const { errors } = options;
   // errors Fastify raises before routing (a malformed URL) still speak the catalogue
   const frameworkErrors = (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
-    void reply.code(400).send({ error: { code: errors.validation, message: `malformed request: ${error.message}` } });
+    void reply
+      .code(400)
+      .send({ error: { code: errors.validation, message: `malformed request: ${error.message}` } });
   };
   // Fastify 5 takes a ready pino instance as loggerInstance
   const app: FastifyInstance =
     options.logger === false
       ? Fastify({ logger: false, bodyLimit: options.bodyLimit, frameworkErrors })
-      : Fastify({ loggerInstance: options.logger as unknown as FastifyBaseLogger, bodyLimit: options.bodyLimit, frameworkErrors });
+      : Fastify({
+          loggerInstance: options.logger as unknown as FastifyBaseLogger,
+          bodyLimit: options.bodyLimit,
+          frameworkErrors,
+        });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await options.prepare?.(app);
 
-  const http = options.metrics.httpPrefix === undefined ? undefined : httpMetrics(options.metrics.registry, options.metrics.httpPrefix);
+  const http =
+    options.metrics.httpPrefix === undefined
+      ? undefined
+      : httpMetrics(options.metrics.registry, options.metrics.httpPrefix);
   if (http !== undefined) recordHttpMetrics(app, http);
 
   app.setErrorHandler((error, request, reply) => {
@@ -99,34 +122,51 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
         : {
             status: 400,
             code: errors.validation,
-            message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).slice(0, 5).join("; ")}`,
+            message: `invalid request: ${issues
+              .map((i) => `${i.path}: ${i.message}`)
+              .slice(0, 5)
+              .join("; ")}`,
             details: { issues: issues.slice(0, MAX_ISSUES) },
           };
     if (rendered === undefined) {
       request.log.error({ err: error }, "unexpected error");
-      return reply.code(500).send({ error: { code: errors.internal, message: "internal error; the request was not applied" } });
+      return reply
+        .code(500)
+        .send({ error: { code: errors.internal, message: "internal error; the request was not applied" } });
     }
     errors.onRendered?.(rendered);
     const retryAfter = (rendered.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
     if (typeof retryAfter === "number") void reply.header("retry-after", String(retryAfter));
     const { status, code, message, details } = rendered;
-    return reply.code(status).send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
+    return reply
+      .code(status)
+      .send({ error: { code, message, ...(details === undefined ? {} : { details }) } });
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: errors.notFound, message: `no route ${request.method} ${request.url}` } }));
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send({ error: { code: errors.notFound, message: `no route ${request.method} ${request.url}` } }),
+  );
 
   await app.register(swagger, { openapi: { info: options.openapi }, transform: jsonSchemaTransform });
   await app.register(async (docs) => {
     const headers = options.docsHeaders;
-    if (headers !== undefined) docs.addHook("onRequest", (_request, reply, done) => void (reply.headers(headers), done()));
+    if (headers !== undefined)
+      docs.addHook("onRequest", (_request, reply, done) => void (reply.headers(headers), done()));
     await docs.register(swaggerUi, { routePrefix: "/docs" });
   });
 
   const config = options.routeConfig ?? {};
-  const answer = async (reply: FastifyReply, health: Health) => reply.code(health.ok ? 200 : 503).send(health.body);
+  const answer = async (reply: FastifyReply, health: Health) =>
+    reply.code(health.ok ? 200 : 503).send(health.body);
   const live = options.health.live ?? (() => ({ ok: true, body: { status: "ok" } }));
-  app.get("/healthz", { schema: { hide: true }, config }, async (_request, reply) => answer(reply, await live()));
+  app.get("/healthz", { schema: { hide: true }, config }, async (_request, reply) =>
+    answer(reply, await live()),
+  );
   const ops = opsAccess(options.ops.access, options.ops);
-  app.get("/readyz", { schema: { hide: true }, config, onRequest: ops }, async (_request, reply) => answer(reply, await options.health.ready()));
+  app.get("/readyz", { schema: { hide: true }, config, onRequest: ops }, async (_request, reply) =>
+    answer(reply, await options.health.ready()),
+  );
   app.get("/metrics", { schema: { hide: true }, config, onRequest: ops }, async (_request, reply) => {
     const { registry, beforeScrape } = options.metrics;
     await beforeScrape?.();

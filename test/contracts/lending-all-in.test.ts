@@ -11,7 +11,7 @@ import { addMonths, dateToDay, dayToDate } from "../../common/lending/dates.ts";
 import { aprFeesOf, chainFeesOf, type ChainFee } from "../../common/lending/fees.ts";
 import { generateSchedule, RepaymentMethod } from "../../common/lending/schedule.ts";
 import { loanAgreementDigest } from "../../common/lending/agreement.ts";
-import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
 import { DEFAULT_PARAMS, deployLending, type Lending, LoanState, termsFor, type TermsInput } from "./lending.fixture.ts";
 

@@ -13,7 +13,7 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
-import { DISPUTE_RESOLUTION_ABI } from "../../nodes/src/outbox/dispute-abi.ts";
+import { DISPUTE_RESOLUTION_ABI } from "../../common/chain/generated/abis.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
 import { NODE_NAMES } from "../../scripts/ops/local/manifest.ts";
 import { NodeApi, NodeApiError, type OutboxEntryView } from "../../nodes/client/node-api.ts";

@@ -29,7 +29,7 @@ import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/lo
 import { NODE_NAMES } from "../../scripts/ops/local/manifest.ts";
 import { DEMO_MEMBERS } from "../../scripts/ops/local/deployment.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
-import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 
 const profile = faultProfile();
 const EPHEMERAL = { chain: 0, anchor: 0, nodes: { union: 0, branchA: 0, branchB: 0, platform: 0, court: 0 } };

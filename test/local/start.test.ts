@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
-import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/abi.ts";
+import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/generated/abis.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { TRUST_ANCHOR_PATH, loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";

@@ -11,7 +11,7 @@ import path from "node:path";
 import { parseEnv } from "node:util";
 import { Contract, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
-import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI } from "../../common/chain/abi.ts";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI } from "../../common/chain/generated/abis.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { configFromEnv } from "../../anchor-service/src/config.ts";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";

@@ -10,7 +10,12 @@ import type { IndexerStatus } from "../../nodes/src/indexer/indexer.ts";
 import { createNodeMetrics } from "../../nodes/src/metrics.ts";
 import { FakeClock, keyN } from "./bureau/fixtures.ts";
 
-const QUERY: BureauQuery = { borrowerKey: keyN(2), purpose: "LOAN_APPROVAL", operator: "officer-03", institution: 3 };
+const QUERY: BureauQuery = {
+  borrowerKey: keyN(2),
+  purpose: "LOAN_APPROVAL",
+  operator: "officer-03",
+  institution: 3,
+};
 
 /** Answers after 40 ms of the fake clock, hangs until aborted, or refuses, as scripted per call. */
 class ScriptedBureau implements CreditBureau {
@@ -28,7 +33,10 @@ class ScriptedBureau implements CreditBureau {
   async query(_request: BureauQuery, options: { signal?: AbortSignal }): Promise<BureauReport> {
     const step = this.script[Math.min(this.calls++, this.script.length - 1)]!;
     if (step === "not-found") throw bureauError("NODE_ERR_BUREAU_NOT_FOUND", "no such borrower");
-    if (step === "hang") return new Promise((_, reject) => options.signal?.addEventListener("abort", () => reject(options.signal!.reason)));
+    if (step === "hang")
+      return new Promise((_, reject) =>
+        options.signal?.addEventListener("abort", () => reject(options.signal!.reason)),
+      );
     await this.clock.sleep(40, options.signal);
     return this.report;
   }
@@ -57,7 +65,13 @@ describe("node metrics (prom-client)", function () {
       random: () => 0.5,
       onEvent: (event) => metrics.bureauEvent(event),
     });
-    const outcome = async () => clock.run(client.query(QUERY).then(() => "ok", (e: { code?: string }) => e.code ?? "?"));
+    const outcome = async () =>
+      clock.run(
+        client.query(QUERY).then(
+          () => "ok",
+          (e: { code?: string }) => e.code ?? "?",
+        ),
+      );
 
     expect(await outcome()).to.equal("ok");
     // two tries, both timed out (the second after one retry)
@@ -74,8 +88,12 @@ describe("node metrics (prom-client)", function () {
     expect(sample(text, "node_bureau_attempts_total")).to.equal(7);
     expect(sample(text, "node_bureau_successes_total")).to.equal(1);
     expect(sample(text, "node_bureau_timeouts_total")).to.equal(5);
-    expect(sample(text, 'node_bureau_failures_total{code="NODE_ERR_BUREAU_TIMEOUT",transient="true"}')).to.equal(5);
-    expect(sample(text, 'node_bureau_failures_total{code="NODE_ERR_BUREAU_NOT_FOUND",transient="false"}')).to.equal(1);
+    expect(
+      sample(text, 'node_bureau_failures_total{code="NODE_ERR_BUREAU_TIMEOUT",transient="true"}'),
+    ).to.equal(5);
+    expect(
+      sample(text, 'node_bureau_failures_total{code="NODE_ERR_BUREAU_NOT_FOUND",transient="false"}'),
+    ).to.equal(1);
     expect(sample(text, "node_bureau_retries_total")).to.equal(2);
     expect(sample(text, "node_bureau_rejected_total")).to.equal(1);
     expect(sample(text, 'node_bureau_breaker_state{state="open"}')).to.equal(1);
@@ -89,10 +107,17 @@ describe("node metrics (prom-client)", function () {
   it("reads the outbox by state and the index's lag behind the chain head before a scrape", async function () {
     const metrics = createNodeMetrics();
     const before = await metrics.registry.metrics();
-    for (const state of ["queued", "sent", "confirmed", "failed"]) expect(before).to.include(`node_outbox_entries{state="${state}"} 0`);
+    for (const state of ["queued", "sent", "confirmed", "failed"])
+      expect(before).to.include(`node_outbox_entries{state="${state}"} 0`);
     expect(sample(before, 'node_bureau_breaker_state{state="closed"}')).to.equal(1);
 
-    let status: IndexerStatus = { cursor: undefined, head: 120, lastSyncAt: null, lastError: null, resets: 0 };
+    let status: IndexerStatus = {
+      cursor: undefined,
+      head: 120,
+      lastSyncAt: null,
+      lastError: null,
+      resets: 0,
+    };
     const counts = { queued: 2, sent: 1, confirmed: 40, failed: 3 };
     const sources = { outboxCounts: async () => counts, indexerStatus: () => status };
     await metrics.refresh(sources);
@@ -103,7 +128,13 @@ describe("node metrics (prom-client)", function () {
     // nothing indexed yet: the whole chain is behind
     expect(sample(text, "node_indexer_lag_blocks")).to.equal(120);
 
-    status = { cursor: { blockNumber: 117, blockHash: `0x${"ab".repeat(32)}` }, head: 125, lastSyncAt: 1_700_000_000_500, lastError: null, resets: 1 };
+    status = {
+      cursor: { blockNumber: 117, blockHash: `0x${"ab".repeat(32)}` },
+      head: 125,
+      lastSyncAt: 1_700_000_000_500,
+      lastError: null,
+      resets: 1,
+    };
     counts.queued = 0;
     await metrics.refresh(sources);
     text = await metrics.registry.metrics();

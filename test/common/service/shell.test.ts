@@ -12,7 +12,12 @@ import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts
 import { catalogueError } from "../../../common/errors.ts";
 import { metricsRegistry } from "../../../common/service/metrics.ts";
 import type { OpsAccess, OpsRefusal } from "../../../common/service/ops-access.ts";
-import { buildServiceShell, type Health, type RenderedError, type ServiceShellOptions } from "../../../common/service/shell.ts";
+import {
+  buildServiceShell,
+  type Health,
+  type RenderedError,
+  type ServiceShellOptions,
+} from "../../../common/service/shell.ts";
 
 const TEST_ERRORS = {
   TEST_ERR_VALIDATION: 400,
@@ -33,7 +38,15 @@ const TOKEN = "shell-metrics-token-0123";
 
 type Built = { app: FastifyInstance; rendered: RenderedError[]; ready: { now: Health } };
 
-async function shell(overrides: { access?: OpsAccess; limiter?: FailedTokenLimiter; logger?: pino.Logger; httpPrefix?: string; live?: () => Health } = {}): Promise<Built> {
+async function shell(
+  overrides: {
+    access?: OpsAccess;
+    limiter?: FailedTokenLimiter;
+    logger?: pino.Logger;
+    httpPrefix?: string;
+    live?: () => Health;
+  } = {},
+): Promise<Built> {
   const rendered: RenderedError[] = [];
   const ready = { now: { ok: true, body: { ready: true } } as Health };
   const registry = metricsRegistry();
@@ -47,11 +60,18 @@ async function shell(overrides: { access?: OpsAccess; limiter?: FailedTokenLimit
       validation: "TEST_ERR_VALIDATION",
       notFound: "TEST_ERR_NOT_FOUND",
       internal: "TEST_ERR_INTERNAL",
-      render: (error) => (error instanceof TestError ? { status: error.statusCode, code: error.code, message: error.message, details: error.details } : undefined),
+      render: (error) =>
+        error instanceof TestError
+          ? { status: error.statusCode, code: error.code, message: error.message, details: error.details }
+          : undefined,
       onRendered: (r) => void rendered.push(r),
     },
     health: { ready: () => ready.now, ...(overrides.live === undefined ? {} : { live: overrides.live }) },
-    metrics: { registry, beforeScrape: () => scrapes.inc(), ...(overrides.httpPrefix === undefined ? {} : { httpPrefix: overrides.httpPrefix }) },
+    metrics: {
+      registry,
+      beforeScrape: () => scrapes.inc(),
+      ...(overrides.httpPrefix === undefined ? {} : { httpPrefix: overrides.httpPrefix }),
+    },
     ops: {
       access: overrides.access,
       realm: "test-ops",
@@ -62,7 +82,11 @@ async function shell(overrides: { access?: OpsAccess; limiter?: FailedTokenLimit
   const { app } = await buildServiceShell(options);
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.post("/v1/things/:id", {
-    schema: { params: z.strictObject({ id: z.string().regex(/^[a-z]+$/) }), body: z.strictObject({ count: z.int().min(1) }), response: { 200: z.object({ id: z.string(), count: z.int() }) } },
+    schema: {
+      params: z.strictObject({ id: z.string().regex(/^[a-z]+$/) }),
+      body: z.strictObject({ count: z.int().min(1) }),
+      response: { 200: z.object({ id: z.string(), count: z.int() }) },
+    },
     handler: async (request) => ({ id: request.params.id, count: request.body.count }),
   });
   app.get("/v1/conflict", async () => {
@@ -77,12 +101,21 @@ async function shell(overrides: { access?: OpsAccess; limiter?: FailedTokenLimit
   return { app, rendered, ready };
 }
 
-const get = (app: FastifyInstance, url: string, options: { from?: string; token?: string; authorization?: string } = {}) =>
+const get = (
+  app: FastifyInstance,
+  url: string,
+  options: { from?: string; token?: string; authorization?: string } = {},
+) =>
   app.inject({
     method: "GET",
     url,
     remoteAddress: options.from ?? "127.0.0.1",
-    headers: options.authorization !== undefined ? { authorization: options.authorization } : options.token === undefined ? {} : { authorization: `Bearer ${options.token}` },
+    headers:
+      options.authorization !== undefined
+        ? { authorization: options.authorization }
+        : options.token === undefined
+          ? {}
+          : { authorization: `Bearer ${options.token}` },
   });
 
 describe("common/service: the service shell", function () {
@@ -90,7 +123,9 @@ describe("common/service: the service shell", function () {
     const { app, rendered } = await shell();
     const reply = await get(app, "/v1/conflict");
     expect(reply.statusCode).to.equal(409);
-    expect(reply.json()).to.deep.equal({ error: { code: "TEST_ERR_CONFLICT", message: "already there", details: { other: "x" } } });
+    expect(reply.json()).to.deep.equal({
+      error: { code: "TEST_ERR_CONFLICT", message: "already there", details: { other: "x" } },
+    });
     expect(rendered.map((r) => r.code)).to.deep.equal(["TEST_ERR_CONFLICT"]);
   });
 
@@ -105,30 +140,45 @@ describe("common/service: the service shell", function () {
     const { app, rendered } = await shell();
     const reply = await get(app, "/v1/bug");
     expect(reply.statusCode).to.equal(500);
-    expect(reply.json()).to.deep.equal({ error: { code: "TEST_ERR_INTERNAL", message: "internal error; the request was not applied" } });
+    expect(reply.json()).to.deep.equal({
+      error: { code: "TEST_ERR_INTERNAL", message: "internal error; the request was not applied" },
+    });
     expect(reply.body).not.to.include("secret");
     expect(rendered).to.deep.equal([]);
   });
 
   it("answers an unknown route 404 with the catalogue's not-found code", async function () {
     const { app } = await shell();
-    for (const [method, url] of [["GET", "/nowhere"], ["POST", "/v1/conflict"], ["DELETE", "/v1/things/abc"]] as const) {
+    for (const [method, url] of [
+      ["GET", "/nowhere"],
+      ["POST", "/v1/conflict"],
+      ["DELETE", "/v1/things/abc"],
+    ] as const) {
       const reply = await app.inject({ method, url });
       expect(reply.statusCode, `${method} ${url}`).to.equal(404);
-      expect(reply.json()).to.deep.equal({ error: { code: "TEST_ERR_NOT_FOUND", message: `no route ${method} ${url}` } });
+      expect(reply.json()).to.deep.equal({
+        error: { code: "TEST_ERR_NOT_FOUND", message: `no route ${method} ${url}` },
+      });
     }
   });
 
   it("answers a request failing its zod schema 400 with the validation code and each issue's path", async function () {
     const { app, rendered } = await shell();
-    const badBody = await app.inject({ method: "POST", url: "/v1/things/abc", payload: { count: 0, extra: true } });
+    const badBody = await app.inject({
+      method: "POST",
+      url: "/v1/things/abc",
+      payload: { count: 0, extra: true },
+    });
     expect(badBody.statusCode).to.equal(400);
     const body = badBody.json() as { error: { code: string; details: { issues: { path: string }[] } } };
     expect(body.error.code).to.equal("TEST_ERR_VALIDATION");
     expect(body.error.details.issues.map((i) => i.path)).to.include("body.count");
     const badParams = await app.inject({ method: "POST", url: "/v1/things/ABC", payload: { count: 1 } });
     expect(badParams.statusCode).to.equal(400);
-    expect((badParams.json() as { error: { code: string; details: { issues: { path: string }[] } } }).error.details.issues[0]!.path).to.equal("params.id");
+    expect(
+      (badParams.json() as { error: { code: string; details: { issues: { path: string }[] } } }).error.details
+        .issues[0]!.path,
+    ).to.equal("params.id");
     expect(rendered.map((r) => r.code)).to.deep.equal(["TEST_ERR_VALIDATION", "TEST_ERR_VALIDATION"]);
     const ok = await app.inject({ method: "POST", url: "/v1/things/abc", payload: { count: 2 } });
     expect(ok.json()).to.deep.equal({ id: "abc", count: 2 });
@@ -173,7 +223,9 @@ describe("common/service: the service shell", function () {
     expect(text).to.include('test_http_requests_total{method="POST",route="/v1/things/:id",status="400"} 1');
     expect(text).to.include('test_http_requests_total{method="GET",route="unmatched",status="404"} 1');
     expect(text).not.to.include("x1");
-    expect(text).to.include('test_http_request_duration_seconds_count{method="POST",route="/v1/things/:id"} 2');
+    expect(text).to.include(
+      'test_http_request_duration_seconds_count{method="POST",route="/v1/things/:id"} 2',
+    );
   });
 
   it("restricts /metrics and /readyz to the token (the caller's codes, WWW-Authenticate with its realm); /healthz stays open", async function () {
@@ -182,7 +234,9 @@ describe("common/service: the service shell", function () {
       for (const options of [{}, { token: "wrong-token-0123456789" }, { authorization: `Basic ${TOKEN}` }]) {
         const reply = await get(app, url, options);
         expect(reply.statusCode, url).to.equal(401);
-        expect((reply.json() as { error: { code: string } }).error.code).to.equal("TEST_ERR_OPS_UNAUTHORIZED");
+        expect((reply.json() as { error: { code: string } }).error.code).to.equal(
+          "TEST_ERR_OPS_UNAUTHORIZED",
+        );
         expect(reply.headers["www-authenticate"]).to.equal('Bearer realm="test-ops"');
       }
       expect((await get(app, url, { token: TOKEN })).statusCode, url).to.equal(200);
@@ -194,7 +248,8 @@ describe("common/service: the service shell", function () {
 
   it("restricts /metrics and /readyz to allowed addresses (IPv4 mapped into IPv6 too); with a token both must hold", async function () {
     const { app } = await shell({ access: { allowedAddresses: ["10.0.0.0/8", "::1"] } });
-    for (const from of ["10.1.2.3", "::ffff:10.1.2.3", "::1"]) expect((await get(app, "/metrics", { from })).statusCode, from).to.equal(200);
+    for (const from of ["10.1.2.3", "::ffff:10.1.2.3", "::1"])
+      expect((await get(app, "/metrics", { from })).statusCode, from).to.equal(200);
     const refused = await get(app, "/readyz", { from: "192.168.0.1" });
     expect(refused.statusCode).to.equal(403);
     expect((refused.json() as { error: { code: string } }).error.code).to.equal("TEST_ERR_OPS_FORBIDDEN");
@@ -207,11 +262,22 @@ describe("common/service: the service shell", function () {
 
   it("after the limiter's refused tokens an address gets 429 with Retry-After, even with the right token; refusals logged without the token", async function () {
     const lines: string[] = [];
-    const logger = pino({ level: "warn" }, new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(chunk.toString()), done()) }));
-    const { app } = await shell({ access: { token: TOKEN }, limiter: new FailedTokenLimiter({ maxFailures: 3 }), logger });
+    const logger = pino(
+      { level: "warn" },
+      new Writable({ write: (chunk: Buffer, _e, done) => void (lines.push(chunk.toString()), done()) }),
+    );
+    const { app } = await shell({
+      access: { token: TOKEN },
+      limiter: new FailedTokenLimiter({ maxFailures: 3 }),
+      logger,
+    });
     // no Authorization header is no guess
-    for (let i = 0; i < 5; i++) expect((await get(app, "/metrics", { from: "192.0.2.7" })).statusCode).to.equal(401);
-    for (let i = 0; i < 3; i++) expect((await get(app, "/metrics", { from: "192.0.2.7", token: `guess-${i}-abcdefgh` })).statusCode).to.equal(401);
+    for (let i = 0; i < 5; i++)
+      expect((await get(app, "/metrics", { from: "192.0.2.7" })).statusCode).to.equal(401);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await get(app, "/metrics", { from: "192.0.2.7", token: `guess-${i}-abcdefgh` })).statusCode,
+      ).to.equal(401);
     const limited = await get(app, "/readyz", { from: "192.0.2.7", token: TOKEN });
     expect(limited.statusCode).to.equal(429);
     expect((limited.json() as { error: { code: string } }).error.code).to.equal("TEST_ERR_OPS_RATE_LIMITED");
@@ -231,6 +297,7 @@ describe("common/service: the service shell", function () {
     const document = app.swagger() as { paths: Record<string, unknown>; info: { title: string } };
     expect(document.info.title).to.equal("shell test");
     expect(Object.keys(document.paths)).to.include("/v1/things/{id}");
-    for (const hidden of ["/healthz", "/readyz", "/metrics"]) expect(Object.keys(document.paths)).not.to.include(hidden);
+    for (const hidden of ["/healthz", "/readyz", "/metrics"])
+      expect(Object.keys(document.paths)).not.to.include(hidden);
   });
 });

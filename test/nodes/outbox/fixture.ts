@@ -15,7 +15,7 @@ import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { deployLending } from "../../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
-import { JOINT_LOAN_LEDGER_ABI } from "../../../nodes/src/outbox/ledger-abi.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "../../../common/chain/generated/abis.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import { OutboxSender, type OutboxSenderOptions } from "../../../nodes/src/outbox/sender.ts";
 import type { EnqueueInput } from "../../../nodes/src/outbox/entry.ts";
