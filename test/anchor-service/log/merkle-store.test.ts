@@ -7,12 +7,7 @@
 // index), its committed size is a "meta" entry, and records, size and Merkle nodes go into one
 // atomic batch on the root database.
 import { expect } from "chai";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { AbstractLevel } from "abstract-level";
-import { Level } from "level";
-import { MemoryLevel } from "memory-level";
 import { toHex } from "../../../common/bytes.ts";
 import {
   MERKLE_NODES_SUBLEVEL_OPTIONS,
@@ -34,70 +29,17 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../../common/formats/merkle/rfc9162.ts";
+import { levelBackends, type Backend as LevelBackend, type Backing as LevelBacking } from "../../support/level-backends.ts";
 
 // ---- Backends ---------------------------------------------------------------------------------
 
 type Root = AbstractLevel<string | Buffer | Uint8Array, Uint8Array, Uint8Array>;
-
-/** A database that can be closed and reopened on the same data, and removed at the end. */
-interface Backing {
-  db: Root;
-  reopen(): Promise<void>;
-  dispose(): Promise<void>;
-  /** Bytes on disk, where there is a disk; closes the database. */
-  diskBytes(): Promise<number | undefined>;
-}
-
-type Backend = { name: string; create(): Promise<Backing> };
+type Backing = LevelBacking<Uint8Array, Uint8Array>;
+type Backend = LevelBackend<Uint8Array, Uint8Array>;
 
 const ROOT_OPTIONS = { keyEncoding: "view", valueEncoding: "view" } as const;
 
-const backends: Backend[] = [
-  {
-    name: "memory-level",
-    async create() {
-      const db: Root = new MemoryLevel<Uint8Array, Uint8Array>(ROOT_OPTIONS);
-      await db.open();
-      return {
-        db,
-        // memory-level keeps its data across close() and open().
-        reopen: async () => {
-          await db.close();
-          await db.open();
-        },
-        dispose: () => db.close(),
-        diskBytes: async () => undefined,
-      };
-    },
-  },
-  {
-    name: "level (LevelDB on disk)",
-    async create() {
-      const dir = await mkdtemp(join(tmpdir(), "merkle-store-"));
-      const backing: Backing = {
-        db: new Level<Uint8Array, Uint8Array>(dir, ROOT_OPTIONS),
-        reopen: async () => {
-          await backing.db.close();
-          backing.db = new Level<Uint8Array, Uint8Array>(dir, ROOT_OPTIONS);
-          await backing.db.open();
-        },
-        dispose: async () => {
-          await backing.db.close();
-          await rm(dir, { recursive: true, force: true });
-        },
-        diskBytes: async () => {
-          // Closed first, so no compaction renames files under us.
-          await backing.db.close();
-          let total = 0;
-          for (const f of await readdir(dir)) total += (await stat(join(dir, f))).size;
-          return total;
-        },
-      };
-      await backing.db.open();
-      return backing;
-    },
-  },
-];
+const backends = levelBackends<Uint8Array, Uint8Array>("merkle-store-", ROOT_OPTIONS);
 
 // ---- The harness: a minimal anchor service ----------------------------------------------------
 
