@@ -51,6 +51,16 @@ function frameFor(width: number, height: number): Frame {
   return { left: 110, top: 60, right: width - 30, bottom: height - 80 };
 }
 
+/** A chart's size in pixels: 960 × 540 unless its spec says otherwise. */
+export type ChartSize = { width?: number; height?: number };
+
+/** The chart's canvas and the frame its plot is drawn in. */
+function chartCanvas(size: ChartSize): { c: Canvas; f: Frame } {
+  const width = size.width ?? 960;
+  const height = size.height ?? 540;
+  return { c: new Canvas(width, height), f: frameFor(width, height) };
+}
+
 function drawAxes(c: Canvas, f: Frame, a: AxisSpec): void {
   c.text(c.width / 2, 18, a.title, BLACK, SCALE, "center");
   for (const t of a.yTicks) {
@@ -109,21 +119,16 @@ function legend(c: Canvas, f: Frame, entries: Array<{ name: string; color: Color
 
 export type LineSeries = { name: string; points: ReadonlyArray<readonly [number, number]>; color?: Color };
 
-export type LineChartSpec = {
+export type LineChartSpec = ChartSize & {
   title: string;
   xLabel: string;
   yLabel: string;
   series: LineSeries[];
   xScale?: "linear" | "log";
-  width?: number;
-  height?: number;
 };
 
 export function lineChart(spec: LineChartSpec): Canvas {
-  const width = spec.width ?? 960;
-  const height = spec.height ?? 540;
-  const c = new Canvas(width, height);
-  const f = frameFor(width, height);
+  const { c, f } = chartCanvas(spec);
   const all = spec.series.flatMap((s) => s.points);
   const log = spec.xScale === "log";
   const xs = all.map(([x]) => x).filter((x) => (log ? x > 0 : Number.isFinite(x)));
@@ -166,7 +171,7 @@ export function lineChart(spec: LineChartSpec): Canvas {
   return c;
 }
 
-export type HistogramSpec = {
+export type HistogramSpec = ChartSize & {
   title: string;
   xLabel: string;
   yLabel: string;
@@ -174,17 +179,12 @@ export type HistogramSpec = {
   counts: readonly number[];
   edges: readonly number[];
   markers?: Array<{ value: number; label: string }>;
-  width?: number;
-  height?: number;
   color?: Color;
 };
 
 export function histogram(spec: HistogramSpec): Canvas {
   if (spec.edges.length !== spec.counts.length + 1) throw new RangeError(`a histogram needs counts.length + 1 edges, got ${spec.counts.length} counts and ${spec.edges.length} edges`);
-  const width = spec.width ?? 960;
-  const height = spec.height ?? 540;
-  const c = new Canvas(width, height);
-  const f = frameFor(width, height);
+  const { c, f } = chartCanvas(spec);
   const xTicksValues = niceTicks(spec.edges[0]!, spec.edges[spec.edges.length - 1]!);
   const xMin = xTicksValues[0]!;
   const xMax = xTicksValues[xTicksValues.length - 1]!;
@@ -211,7 +211,7 @@ export function histogram(spec: HistogramSpec): Canvas {
   return c;
 }
 
-export type BarChartSpec = {
+export type BarChartSpec = ChartSize & {
   title: string;
   yLabel: string;
   /** One group per category (x axis), one bar per series in it. */
@@ -219,15 +219,10 @@ export type BarChartSpec = {
   series: string[];
   /** Printed above each bar. */
   format?: (v: number) => string;
-  width?: number;
-  height?: number;
 };
 
 export function barChart(spec: BarChartSpec): Canvas {
-  const width = spec.width ?? 960;
-  const height = spec.height ?? 540;
-  const c = new Canvas(width, height);
-  const f = frameFor(width, height);
+  const { c, f } = chartCanvas(spec);
   const values = spec.groups.flatMap((g) => g.values).filter(Number.isFinite);
   const yValues = niceTicks(0, Math.max(1, ...values) * 1.15);
   const yMax = yValues[yValues.length - 1]!;

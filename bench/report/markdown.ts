@@ -38,6 +38,13 @@ function failedOrSkipped(s: Section<unknown>): string | undefined {
   return undefined;
 }
 
+/** A part's details from its value, or in their place why it failed or was skipped; then a blank line. */
+function partOrReason<T>(out: string[], s: Section<T>, details: (value: T) => void): void {
+  if (s.status === "ok") details(s.value);
+  else out.push(failedOrSkipped(s)!);
+  out.push("");
+}
+
 type SummaryRow = { part: string; measure: string; value: string; baseline: string; ratio: string };
 
 function summaryRows(r: BenchResults): SummaryRow[] {
@@ -105,24 +112,20 @@ export function formatReport(r: BenchResults): string {
   // 1 ----------------------------------------------------------------------------------------
   out.push("## 1. Anchor service benchmark (`bench/anchor.ts`)");
   out.push("");
-  const a = r.anchor;
-  if (a.status === "ok") {
-    out.push(`Run as a child process${Object.keys(a.value.env).length > 0 ? ` with ${Object.entries(a.value.env).map(([k, v]) => `\`${k}=${v}\``).join(" ")}` : " with its defaults"} (${fmt(a.value.seconds)} s). Its report's table, verbatim; the details it adds (CPU by thread, gas scenarios, storage by sublevel) are what \`npm run bench:anchor\` writes to \`bench/anchor-report.md\`:`);
+  partOrReason(out, r.anchor, (a) => {
+    out.push(`Run as a child process${Object.keys(a.env).length > 0 ? ` with ${Object.entries(a.env).map(([k, v]) => `\`${k}=${v}\``).join(" ")}` : " with its defaults"} (${fmt(a.seconds)} s). Its report's table, verbatim; the details it adds (CPU by thread, gas scenarios, storage by sublevel) are what \`npm run bench:anchor\` writes to \`bench/anchor-report.md\`:`);
     out.push("");
-    for (const line of a.value.settings) out.push(`> ${line}`);
+    for (const line of a.settings) out.push(`> ${line}`);
     out.push("");
     out.push("| # | metric | this run | target | met |");
     out.push("|---|---|---|---|---|");
-    for (const row of a.value.rows) out.push(`| ${row.id} | ${row.metric} | ${row.value} | ${row.target} | ${row.met} |`);
-  } else out.push(failedOrSkipped(a)!);
-  out.push("");
+    for (const row of a.rows) out.push(`| ${row.id} | ${row.metric} | ${row.value} | ${row.target} | ${row.met} |`);
+  });
 
   // 2 ----------------------------------------------------------------------------------------
   out.push("## 2. Loan throughput through the institution nodes");
   out.push("");
-  const l = r.loans;
-  if (l.status === "ok") {
-    const v = l.value;
+  partOrReason(out, r.loans, (v) => {
     out.push(`Real Anvil (automine), the anchor service and the union's, branch A's and the platform's nodes, each its own process started the way an operator starts them (\`anchor-service/src/server.ts\`, \`nodes/src/server.ts\`, LevelDB on disk). ${fmt(v.loans)} joint loans of ${fmt(v.principalFen / 100)} yuan (branch 70 %, platform 30 %, 12 monthly installments). Applications (submitted on the platform's node, which signs them to the union's node, which forwards them to branch A) and anchored consents were prepared first (${fmt(v.prepareSeconds, 1)} s, not timed). Then, per operation, every request was sent at once (8 in flight) and the clock stopped when the last transaction was mined: registrations (\`POST /v1/loans\` at the branch, which first gets the platform's signed agreement to the terms from its node), disbursements (each funder from its own node: 2 per loan), repayments (the first installment, at the branch). The nodes' exactly-once outbox sends one transaction at a time per node and waits for its receipt.`);
     out.push("");
     out.push(`The chain ceiling, on the same Anvil with the nodes and the anchor service stopped: the same contract calls — the nodes' own calldata read back from the chain, with fresh application serials, borrower keys, flow serials and so loan ids, cycled to ${fmt(v.ceilingLoans)} loans (each joint loan's agreement signed again over its new terms with the platform's key) — signed in advance with the same member keys and gas limits, sent as raw transactions (\`eth_sendRawTransaction\`, 8 in flight) until the last one was mined.`);
@@ -133,49 +136,43 @@ export function formatReport(r: BenchResults): string {
     out.push("");
     const chart = r.charts.find((c) => c.file.includes("loan"));
     if (chart !== undefined) out.push(`![${chart.title}](${chart.file})`);
-  } else out.push(failedOrSkipped(l)!);
-  out.push("");
+  });
 
   // 3 ----------------------------------------------------------------------------------------
   out.push("## 3. Proof lookup, offline verification, gas per operation");
   out.push("");
-  const s = r.scaling;
-  if (s.status === "ok") {
+  partOrReason(out, r.scaling, (v) => {
     out.push("Measured on each scaling run's log (part 4) once every leaf was anchored: random leaves, one request at a time. *Lookup*: `GET /v1/leaves/:hash` (status, inclusion proof, head) over HTTP, send to last byte; each proof then checked against its head outside the timing. *Offline verification*: a bundle from `GET /v1/bundles/:hash` parsed (`parseBundleJson`) and checked without a chain (`verifyOffline`: leaf encoding and Merkle path), in-process.");
     out.push("");
     out.push("| log size | lookup p50 / p99 | lookup max | proofs verified | offline verification p50 / p99 | bundles verified |");
     out.push("|---|---|---|---|---|---|");
-    for (const run of s.value.runs) out.push(`| ${leaves(run.leaves)} | ${p50p99(run.lookupMs)} | ${ms(run.lookupMs.max)} | ${fmt(run.lookupsVerified)}/${fmt(run.lookupMs.count)} | ${p50p99(run.verifyMs)} | ${fmt(run.bundlesVerified)}/${fmt(run.verifyMs.count)} |`);
+    for (const run of v.runs) out.push(`| ${leaves(run.leaves)} | ${p50p99(run.lookupMs)} | ${ms(run.lookupMs.max)} | ${fmt(run.lookupsVerified)}/${fmt(run.lookupMs.count)} | ${p50p99(run.verifyMs)} | ${fmt(run.bundlesVerified)}/${fmt(run.verifyMs.count)} |`);
     const chart = r.charts.find((c) => c.file.includes("lookup"));
     if (chart !== undefined) out.push("", `![${chart.title}](${chart.file})`);
-  } else out.push(failedOrSkipped(s)!);
-  out.push("");
-  const g = r.gas;
-  if (g.status === "ok") {
-    out.push(`Gas per operation from \`gas/snapshot.json\` (solc ${g.value.solc}, ${fmt(g.value.optimizerRuns)} optimizer runs; checked against the contracts by \`test/contracts/gas.test.ts\`, re-measured by \`npm run gas:snapshot\`), not re-measured here:`);
+  });
+  partOrReason(out, r.gas, (v) => {
+    out.push(`Gas per operation from \`gas/snapshot.json\` (solc ${v.solc}, ${fmt(v.optimizerRuns)} optimizer runs; checked against the contracts by \`test/contracts/gas.test.ts\`, re-measured by \`npm run gas:snapshot\`), not re-measured here:`);
     out.push("");
     out.push("| operation | gas | budget | of budget |");
     out.push("|---|---|---|---|");
-    for (const row of g.value.rows) out.push(`| ${row.name} | ${fmt(row.gas)} | ${row.budget === undefined ? "—" : fmt(row.budget)} | ${row.budget === undefined ? "—" : `${fmt((row.gas / row.budget) * 100)} %`} |`);
-  } else out.push(failedOrSkipped(g)!);
-  out.push("");
+    for (const row of v.rows) out.push(`| ${row.name} | ${fmt(row.gas)} | ${row.budget === undefined ? "—" : fmt(row.budget)} | ${row.budget === undefined ? "—" : `${fmt((row.gas / row.budget) * 100)} %`} |`);
+  });
 
   // 4 ----------------------------------------------------------------------------------------
   out.push("## 4. Scaling: ingest rate and bytes per leaf by log size");
   out.push("");
-  if (s.status === "ok") {
-    out.push(`Each size is a fresh anchor service (its own process, production defaults, LevelDB on disk) on a fresh Anvil, filled **over HTTP** (signed \`POST /v1/leaves\`, ${fmt(s.value.perRequest)} records a request, ${s.value.concurrency} clients in the benchmark's process, requests signed before the clock starts) while its committer anchors heads on chain. The first 1–4 requests warm the fresh process up, one at a time, before the clock starts (they are in the log, not in the rate). Ingest rate: first timed send to last durable reply. Submit → anchored: from a request's send until a head covering its last record is listed by \`GET /v1/heads\` (polled every 50 ms). Bytes: the service's data directory after it stopped, then after LevelDB's \`compactRange\`.`);
+  partOrReason(out, r.scaling, (v) => {
+    out.push(`Each size is a fresh anchor service (its own process, production defaults, LevelDB on disk) on a fresh Anvil, filled **over HTTP** (signed \`POST /v1/leaves\`, ${fmt(v.perRequest)} records a request, ${v.concurrency} clients in the benchmark's process, requests signed before the clock starts) while its committer anchors heads on chain. The first 1–4 requests warm the fresh process up, one at a time, before the clock starts (they are in the log, not in the rate). Ingest rate: first timed send to last durable reply. Submit → anchored: from a request's send until a head covering its last record is listed by \`GET /v1/heads\` (polled every 50 ms). Bytes: the service's data directory after it stopped, then after LevelDB's \`compactRange\`.`);
     out.push("");
     out.push("| log size | ingest | vs the smallest | submit → anchored p50 / p99 | heads | bytes/leaf (compacted) | bytes/leaf (as left) |");
     out.push("|---|---|---|---|---|---|---|");
-    const first = s.value.runs[0];
-    for (const run of s.value.runs) {
+    const first = v.runs[0];
+    for (const run of v.runs) {
       out.push(`| ${leaves(run.leaves)} | **${fmt(run.perSecond)} records/s** (${fmt(run.leaves - run.warmupRecords)} in ${fmt(run.seconds, 1)} s) | ${first === undefined ? "—" : ratio(run.perSecond, first.perSecond)} | ${p50p99(run.anchoredMs)} | ${fmt(run.heads)} | **${fmt(run.bytesAfterCompaction / run.leaves, 1)}** | ${fmt(run.bytesBeforeCompaction / run.leaves, 1)} |`);
     }
     out.push("");
     for (const chart of r.charts.filter((c) => !c.file.includes("loan") && !c.file.includes("lookup"))) out.push(`![${chart.title}](${chart.file})`, "");
-  } else out.push(failedOrSkipped(s)!);
-  out.push("");
+  });
   out.push("Reproduce: `npm run bench` (full: 10^4, 10^5 and 10^6 leaves) or `BENCH_QUICK=1 npm run bench`; options in `bench/README.md`.");
   out.push("");
   return out.join("\n");
