@@ -11,7 +11,7 @@ export function exitOnSignals(log: Log, close: () => Promise<void>): void {
       log.info({ signal }, "shutting down");
       close().then(
         () => process.exit(0),
-        (error) => {
+        (error: unknown) => {
           log.error({ err: error }, "shutdown failed");
           process.exit(1);
         },

@@ -178,7 +178,7 @@ export class Committer {
       ops.push({ type: "put", key: seqKey(h.treeSize), value });
       log.info({ chainIndex: i, treeSize: h.treeSize }, "adopted a head found on chain");
     }
-    if (ops.length > 0) await db.heads.batch(ops, { sync: db.durable } as never);
+    if (ops.length > 0) await db.heads.batch(ops, { sync: db.durable });
     this.#committedSize = (await this.#liveTop())?.treeSize ?? 0;
     this.state = { kind: "ok", identity, checkedAt: now };
     this.#needsSync = false;
@@ -214,7 +214,7 @@ export class Committer {
     const commit: HeadCommit = { ...result, chainIndex: result.headIndex, committedAt: now };
     if (existing !== undefined || lost.length > 0) commit.reason = `re-anchored after the chain lost ${lost.length} head(s)`;
     const head: StoredHead = existing === undefined ? { treeSize: size, rootHash: root, commits: [commit] } : { treeSize: size, rootHash: root, commits: [...existing.commits, commit] };
-    await db.heads.put(seqKey(size), head, { sync: db.durable } as never);
+    await db.heads.put(seqKey(size), head, { sync: db.durable });
     this.#committedSize = size;
     this.deps.onCommit?.(head, Date.now() - started);
     this.deps.log.info({ treeSize: size, chainIndex: result.headIndex, tx: result.transactionHash }, "head committed");

@@ -7,7 +7,8 @@ import { recoverSigner } from "../../../common/auth/request-signing.ts";
 import { recoverSubmitter } from "../../../common/formats/receipt/submission.ts";
 import type { CryptoTask } from "./crypto-pool.ts";
 
-const wallet = typeof workerData?.privateKey === "string" ? new Wallet(workerData.privateKey as string) : undefined;
+const { privateKey } = (workerData ?? {}) as { privateKey?: unknown };
+const wallet = typeof privateKey === "string" ? new Wallet(privateKey) : undefined;
 
 parentPort!.on("message", async (message: string) => {
   const task = JSON.parse(message) as CryptoTask;

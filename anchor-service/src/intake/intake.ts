@@ -47,7 +47,7 @@ function packAndHash(records: EvidenceRecord[] | Uint8Array): Prepared {
     // every hash in one array, each a view of its 32 bytes
     const count = records.length / RECORD_BYTES;
     const all = new Uint8Array(count * 32);
-    const hashes: Uint8Array[] = new Array(count);
+    const hashes = new Array<Uint8Array>(count);
     for (let j = 0; j < count; j++) {
       leafHashOfPackedInto(records, j * RECORD_BYTES, all, j * 32);
       hashes[j] = all.subarray(j * 32, j * 32 + 32);
@@ -55,7 +55,7 @@ function packAndHash(records: EvidenceRecord[] | Uint8Array): Prepared {
     return { packed: records, hashes };
   }
   const packed = new Uint8Array(records.length * RECORD_BYTES);
-  const hashes: Uint8Array[] = new Array(records.length);
+  const hashes = new Array<Uint8Array>(records.length);
   for (let j = 0; j < records.length; j++) {
     const record = records[j]!;
     let p = packRecordChecked(record);
@@ -475,7 +475,7 @@ export class Intake {
     const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
     let append: PreparedAppend | undefined;
     let signed: Array<BatchReceipts | undefined>;
-    let tailAfter = tail;
+    let tailAfter: typeof tail;
     try {
       live.forEach((requestIndex, l) => {
         const first = next;
