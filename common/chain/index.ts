@@ -5,3 +5,4 @@ export * from "./provider.ts";
 export * from "./logs.ts";
 export * from "./revert.ts";
 export * from "./registry.ts";
+export * from "./names.ts";

@@ -5,7 +5,8 @@
 // the node's durable outbox; the stage checks read the chain, so a lagging index never blocks a
 // step the contract would allow.
 import { createHash, randomBytes } from "node:crypto";
-import type { Contract } from "ethers";
+import type { ConsortiumRegistry, DisputeResolution, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
+import { DISPUTE_STAGES, MemberKind as ChainMemberKind, MemberStatus } from "../../common/chain/generated/enums.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
@@ -14,7 +15,6 @@ import { nodeError } from "./errors.ts";
 import type { Actor } from "./actor.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import type { Keeper } from "./keeper/keeper.ts";
-import { DISPUTE_STAGES } from "./outbox/dispute-abi.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { revertFailure } from "./outbox/sender.ts";
 import type { PeerNodes } from "./peers.ts";
@@ -28,11 +28,11 @@ export type CaseDeps = {
   outbox: Outbox;
   model: LedgerModel;
   /** JointLoanLedger, read-only: the loan's stage. */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   /** DisputeResolution, read-only: caseOf. */
-  disputes: Contract;
+  disputes: DisputeResolution;
   /** ConsortiumRegistry, read-only: is a member an active court. */
-  registry: Contract;
+  registry: ConsortiumRegistry;
   anchor: AnchorEvidence;
   peers: PeerNodes;
   keeper: Keeper;
@@ -53,8 +53,6 @@ export type ChainCase = {
 type FetchedDocument = { documentId: string; kind: string; sha256: string; bytesBase64: string };
 
 const ZERO32 = /^0x0{64}$/;
-const COURT_KIND = 4;
-const ACTIVE = 1;
 
 export class CaseOperations {
   readonly deps: CaseDeps;
@@ -72,12 +70,12 @@ export class CaseOperations {
     const id = loanId.toLowerCase();
     let loan: { stage: bigint };
     try {
-      loan = (await this.deps.ledger.getFunction("loan")(id)) as { stage: bigint };
+      loan = await this.deps.ledger.loan(id);
     } catch (error) {
       if (revertFailure(error)?.code === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${id}`);
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${id} from the ledger: ${(error as Error).message}`);
     }
-    const c = (await this.deps.disputes.getFunction("caseOf")(id)) as { caseId: string; court: bigint; triggeredAt: bigint; acceptedAt: bigint; closedAt: bigint; ruling: string };
+    const c = await this.deps.disputes.caseOf(id);
     const open = !ZERO32.test(c.caseId);
     const time = (t: bigint) => (t === 0n ? null : Number(t));
     return {
@@ -103,8 +101,8 @@ export class CaseOperations {
   async assignCourt(actor: Actor, loanId: string, court: number) {
     this.#requireKind("union", "assign courts");
     const c = await this.#requireStage(loanId, ["Arbitration"]);
-    const [kind, status] = (await this.deps.registry.getFunction("profileOf")(court)) as [bigint, bigint];
-    if (Number(kind) !== COURT_KIND || Number(status) !== ACTIVE) throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${court} is not an active court`);
+    const [kind, status] = await this.deps.registry.profileOf(court);
+    if (Number(kind) !== ChainMemberKind.Court || Number(status) !== MemberStatus.Active) throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${court} is not an active court`);
     const entry = await this.deps.outbox.enqueue({ serial: `court:${c.caseId}:${court}`, kind: "assignCourt", args: { loanId: c.loanId, court } });
     return { loanId: c.loanId, caseId: c.caseId, court, assignedBy: actor.userId, outbox: entry };
   }
@@ -223,9 +221,9 @@ export function outboxExpirer(outbox: Outbox, timeoutMs = 60_000) {
   };
 }
 
-export function outboxEscalator(outbox: Outbox, ledger: Contract, timeoutMs = 60_000) {
+export function outboxEscalator(outbox: Outbox, ledger: JointLoanLedger, timeoutMs = 60_000) {
   return async (loanId: string, stage: number): Promise<void> => {
-    const { stageChangedAt } = (await ledger.getFunction("loan")(loanId)) as { stageChangedAt: bigint };
+    const { stageChangedAt } = await ledger.loan(loanId);
     const queued = await outbox.enqueue({ serial: `escalate:${loanId.toLowerCase()}:${stage}:${stageChangedAt}`, kind: "escalate", args: { loanId, stage } });
     const entry = await outbox.settled(queued.serial, timeoutMs);
     if (entry.state === "failed") throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused escalating loan ${loanId}: ${entry.failure?.code}`, entry.failure);

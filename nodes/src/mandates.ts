@@ -3,20 +3,18 @@
 // grantMandate / revokeMandate / mandate). The branch's node checks what the chain would refuse
 // before writing anything (the loan is its own, the agent is an operations account of another
 // active member, the expiry is ahead of the chain's clock), then writes through the outbox.
-import type { Contract } from "ethers";
+import type { ConsortiumRegistry, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
+import { AccountRole, MemberStatus } from "../../common/chain/generated/enums.ts";
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { ledgerInterface, type OutboxEntry } from "./outbox/entry.ts";
 
-const ACTIVE = 1;
-const OPERATIONS = 1;
-
 export type MandateDeps = {
   memberId: number;
   /** JointLoanLedger, read-only (loan). */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   /** ConsortiumRegistry, read-only (accountOf). */
-  registry: Contract;
+  registry: ConsortiumRegistry;
   outbox: Outbox;
   /** Unix seconds of the chain's latest block: the clock the ledger compares expiries with. */
   chainNow: () => Promise<number>;
@@ -61,11 +59,11 @@ export class MandateOperations {
     if (!(expiresAt > now)) throw nodeError("NODE_ERR_VALIDATION", `expiresAt ${expiresAtIso} is not after the chain's time ${new Date(now * 1000).toISOString()}`, { expiresAt, chainNow: now });
     let memberId: bigint, status: bigint, role: bigint;
     try {
-      [memberId, status, role] = (await this.deps.registry.getFunction("accountOf")(who)) as [bigint, bigint, bigint];
+      [memberId, status, role] = await this.deps.registry.accountOf(who);
     } catch (error) {
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read account ${who} from the registry: ${(error as Error).message}`);
     }
-    if (Number(status) !== ACTIVE || Number(role) !== OPERATIONS || Number(memberId) === this.deps.memberId) {
+    if (Number(status) !== MemberStatus.Active || Number(role) !== AccountRole.Operations || Number(memberId) === this.deps.memberId) {
       throw nodeError("NODE_ERR_BAD_MANDATE_AGENT", `${who} is not an operations account of another active member (member ${memberId}, status ${status}, role ${role})`, { agent: who, memberId: Number(memberId), status: Number(status), role: Number(role) });
     }
     // within the outbox's 128 characters: the agent without its 0x
@@ -108,7 +106,7 @@ export class MandateOperations {
   async #loanBranch(loanId: string): Promise<number> {
     let loan: { branch: bigint };
     try {
-      loan = (await this.deps.ledger.getFunction("loan")(loanId)) as { branch: bigint };
+      loan = await this.deps.ledger.loan(loanId);
     } catch (error) {
       if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
       throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);

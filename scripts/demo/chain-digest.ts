@@ -3,8 +3,9 @@
 // chain and funders from the ledger's own views at the same block. A node's GET /v1/index/digest
 // must give the same digest once it has indexed that block (nodes/src/indexer/ledger-digest.ts
 // defines the records and the hashing).
-import { Contract, Interface, type JsonRpcProvider } from "ethers";
-import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/indexer/abi.ts";
+import type { JsonRpcProvider } from "ethers";
+import { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
+import { pagedLogs } from "../../common/chain/logs.ts";
 import { ledgerDigest, type DigestFlow, type DigestLoan, type LedgerDigest } from "../../nodes/src/indexer/ledger-digest.ts";
 import { DISPUTE_STAGES, LOAN_STATES, REPAYMENT_METHODS } from "../../nodes/src/indexer/model.ts";
 
@@ -18,8 +19,8 @@ export async function chainLedgerDigest(
   fromBlock: number,
   options: { toBlock?: number; pageBlocks?: number } = {},
 ): Promise<ChainDigest> {
-  const iface = new Interface(JOINT_LOAN_LEDGER_ABI);
-  const ledger = new Contract(ledgerAddress, JOINT_LOAN_LEDGER_ABI, provider);
+  const iface = JointLoanLedger.interface;
+  const ledger = JointLoanLedger.at(ledgerAddress, provider);
   const toBlock = options.toBlock ?? (await provider.getBlockNumber());
   const page = options.pageBlocks ?? 2000;
   const registered = new Map<string, { branch: number; platform: number; borrowerKey: string; principal: bigint; aprBps: number; method: number }>();
@@ -35,8 +36,7 @@ export async function chainLedgerDigest(
     if (f === undefined) t.funders.set(member, (f = { disbursed: 0n, principal: 0n, income: 0n }));
     return f;
   };
-  for (let start = fromBlock; start <= toBlock; start += page) {
-    const logs = await provider.getLogs({ address: ledgerAddress, fromBlock: start, toBlock: Math.min(toBlock, start + page - 1) });
+  for await (const logs of pagedLogs(provider, { address: ledgerAddress }, { fromBlock, toBlock, pageBlocks: page })) {
     for (const log of logs) {
       const parsed = iface.parseLog(log);
       if (parsed === null) continue;
@@ -88,8 +88,8 @@ export async function chainLedgerDigest(
   }
   const loans: DigestLoan[] = [];
   for (const [loanId, r] of registered) {
-    const view = (await ledger.getFunction("loan")(loanId, { blockTag: toBlock })) as { state: bigint; stage: bigint; startDay: bigint; evidenceChain: string };
-    const shares = (await ledger.getFunction("funders")(loanId, { blockTag: toBlock })) as Array<{ memberId: bigint; shareBps: bigint }>;
+    const view = await ledger.loan(loanId, { blockTag: toBlock });
+    const shares = await ledger.funders(loanId, { blockTag: toBlock });
     const t = totalsOf(loanId);
     loans.push({
       loanId,

@@ -2,12 +2,12 @@
 // target stage and last stage change, awaited; a refusal of the chain and a write that does not
 // settle in time are errors of the round with their codes. Storage only (memory-level), no chain.
 import { expect } from "chai";
-import type { Contract } from "ethers";
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { outboxEscalator } from "../../nodes/src/cases.ts";
 import { memoryOutbox, bytes32, type Store } from "./outbox/fixture.ts";
 
 const LOAN = bytes32("an overdue loan");
-const ledger = { getFunction: () => async () => ({ stageChangedAt: 1_800_000_000n }) } as unknown as Contract;
+const ledger = { loan: async () => ({ stageChangedAt: 1_800_000_000n }) } as unknown as JointLoanLedger;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

@@ -1,9 +1,13 @@
 // The anchor service's view of the chain, through standard JSON-RPC only (ethers v6, local
 // signing), so one code path serves Hardhat, Anvil and Besu: chain identity, the log's heads on
 // chain, committing a head, and members' status (cached briefly: asked on every request).
-import { Contract, FetchRequest, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcApiProvider } from "ethers";
-import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_REGISTRY_ABI } from "../../../common/chain/abi.ts";
+import { ConsortiumRegistry, EvidenceLog, EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
+import { ACCOUNT_ROLES, MEMBER_STATUSES } from "../../../common/chain/generated/enums.ts";
+import { findLog } from "../../../common/chain/logs.ts";
+import { uncapitalized } from "../../../common/chain/names.ts";
+import { jsonRpcProvider } from "../../../common/chain/provider.ts";
 
 export type ChainIdentity = { chainId: string; genesisHash: string; evidenceLogCodeHash: string };
 export type ChainHead = { index: number; treeSize: number; rootHash: string; timestamp: number; blockNumber: number };
@@ -15,8 +19,8 @@ export type CommitResult = {
   blockTimestamp: number;
 };
 /** An account's member, the member's status and the account's one role (ConsortiumRegistry.accountOf). */
-export type MemberStatus = { memberId: number; status: "none" | "active" | "suspended"; role: AccountRoleName };
-export type AccountRoleName = "none" | "operations" | "logOperator" | "governance";
+export type MemberStatus = { memberId: number; status: (typeof STATUS)[number]; role: AccountRoleName };
+export type AccountRoleName = (typeof ROLE)[number];
 /** Governed intake quotas per member (ConsortiumRegistry parameters); 0 means governance left it unset. */
 export type IntakeQuotaParameters = { recordsPerSecond: number; recordsPerDay: number };
 
@@ -47,16 +51,15 @@ export type ChainClientOptions = {
   commitWaitMs?: number;
 };
 
-const STATUS = ["none", "active", "suspended"] as const;
-/** ConsortiumRegistry.AccountRole, in enum order. */
-const ROLE: readonly AccountRoleName[] = ["none", "operations", "logOperator", "governance"];
+const STATUS = uncapitalized(MEMBER_STATUSES);
+const ROLE = uncapitalized(ACCOUNT_ROLES);
 
 export class EvidenceLogClient {
   readonly provider: JsonRpcApiProvider;
   readonly wallet: Wallet;
-  readonly log: Contract;
-  readonly registry: Contract;
-  readonly evidenceRegistry: Contract;
+  readonly log: EvidenceLog;
+  readonly registry: ConsortiumRegistry;
+  readonly evidenceRegistry: EvidenceRegistry;
   readonly options: ChainClientOptions;
   readonly #members = new Map<string, { at: number; value: MemberStatus }>();
   /** Open membership questions to the chain, one per account. */
@@ -75,16 +78,12 @@ export class EvidenceLogClient {
     } else {
       // a timeout on every request: an endpoint cut off by a partition never answers, and a
       // committer waiting on it forever would keep reporting the chain as reachable
-      const request = new FetchRequest(options.rpcUrl);
-      request.timeout = options.rpcTimeoutMs ?? 5_000;
-      const provider = new JsonRpcProvider(request, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
-      provider.pollingInterval = options.pollingMs ?? 200;
-      this.provider = provider;
+      this.provider = jsonRpcProvider(options.rpcUrl, { timeoutMs: options.rpcTimeoutMs ?? 5_000, pollingMs: options.pollingMs ?? 200 });
     }
     this.wallet = new Wallet(options.operatorKey, this.provider);
-    this.log = new Contract(options.evidenceLog, EVIDENCE_LOG_ABI, this.wallet);
-    this.registry = new Contract(options.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, this.provider);
-    this.evidenceRegistry = new Contract(options.evidenceRegistry, EVIDENCE_REGISTRY_ABI, this.provider);
+    this.log = EvidenceLog.at(options.evidenceLog, this.wallet);
+    this.registry = ConsortiumRegistry.at(options.consortiumRegistry, this.provider);
+    this.evidenceRegistry = EvidenceRegistry.at(options.evidenceRegistry, this.provider);
   }
 
   get operator(): string {
@@ -105,36 +104,36 @@ export class EvidenceLogClient {
 
   /** The log's latest head on chain (treeSize 0 and index −1 if none). */
   async latestHead(): Promise<ChainHead> {
-    const count = Number(await this.log.getFunction("headCount")(this.options.logId));
+    const count = Number(await this.log.headCount(this.options.logId));
     if (count === 0) return { index: -1, treeSize: 0, rootHash: `0x${"00".repeat(32)}`, timestamp: 0, blockNumber: 0 };
     return this.head(count - 1);
   }
 
   async head(index: number): Promise<ChainHead> {
-    const h = await this.log.getFunction("head")(this.options.logId, index);
+    const h = await this.log.head(this.options.logId, index);
     return {
       index,
       treeSize: Number(h.treeSize),
-      rootHash: h.rootHash as string,
+      rootHash: h.rootHash,
       timestamp: Number(h.timestamp),
       blockNumber: Number(h.blockNumber),
     };
   }
 
   async headCount(): Promise<number> {
-    return Number(await this.log.getFunction("headCount")(this.options.logId));
+    return Number(await this.log.headCount(this.options.logId));
   }
 
   /** Send commitHead and wait for inclusion plus the configured confirmations. */
   async commitHead(treeSize: number, rootHash: string, proof: string[]): Promise<CommitResult> {
-    const tx = await this.log.getFunction("commitHead")(this.options.logId, treeSize, rootHash, proof);
+    const tx = await this.log.commitHead(this.options.logId, treeSize, rootHash, proof);
     // bounded: a transaction the chain lost (restored from an older state) is never mined; the
     // committer's next round then re-syncs and adopts or re-commits the head
     const receipt = await tx.wait(1 + this.options.confirmations, this.options.commitWaitMs ?? 60_000);
     if (receipt === null || receipt.status !== 1) throw new Error(`commitHead transaction ${tx.hash} failed`);
     const event = receipt.logs
-      .map((l: { topics: string[]; data: string }) => this.log.interface.parseLog(l))
-      .find((e: { name: string } | null) => e !== null && e.name === "HeadCommitted");
+      .map((l) => this.log.interface.parseLog(l))
+      .find((e) => e !== null && e.name === "HeadCommitted");
     const block = await this.provider.getBlock(receipt.blockNumber);
     if (block === null || block.hash === null) throw new Error(`block ${receipt.blockNumber} not found`);
     return {
@@ -148,24 +147,17 @@ export class EvidenceLogClient {
 
   /** Where head `headIndex` was committed, from HeadCommitted events (paged by block range). */
   async findCommit(headIndex: number, fromBlock: number): Promise<CommitResult | undefined> {
-    const latest = await this.provider.getBlockNumber();
-    const filter = this.log.filters.HeadCommitted!(this.options.logId, headIndex);
-    for (let start = fromBlock; start <= latest; start += this.options.logPageBlocks) {
-      const end = Math.min(latest, start + this.options.logPageBlocks - 1);
-      const logs = await this.log.queryFilter(filter, start, end);
-      const found = logs[0];
-      if (found !== undefined) {
-        const block = await this.provider.getBlock(found.blockNumber);
-        return {
-          headIndex,
-          transactionHash: found.transactionHash,
-          blockNumber: found.blockNumber,
-          blockHash: block!.hash!,
-          blockTimestamp: block!.timestamp,
-        };
-      }
-    }
-    return undefined;
+    const topics = await this.log.filters.HeadCommitted(this.options.logId, headIndex).getTopicFilter();
+    const found = await findLog(this.provider, { address: this.options.evidenceLog, topics }, { fromBlock, pageBlocks: this.options.logPageBlocks });
+    if (found === undefined) return undefined;
+    const block = await this.provider.getBlock(found.blockNumber);
+    return {
+      headIndex,
+      transactionHash: found.transactionHash,
+      blockNumber: found.blockNumber,
+      blockHash: block!.hash!,
+      blockTimestamp: block!.timestamp,
+    };
   }
 
   /**
@@ -202,7 +194,7 @@ export class EvidenceLogClient {
     let answer: [bigint, bigint, bigint];
     try {
       // member, status and role in one call, so the three are read from the same block
-      answer = await this.registry.getFunction("accountOf")(account);
+      answer = await this.registry.accountOf(account);
     } catch (error) {
       // not asked again for another cache period (each question may wait for the RPC timeout)
       const cached = this.#members.get(key);
@@ -249,9 +241,8 @@ export class EvidenceLogClient {
   }
 
   async #askQuota(): Promise<IntakeQuotaParameters | undefined> {
-    const read = this.registry.getFunction("parameter");
     try {
-      const [perSecond, perDay] = (await Promise.all([read(QUOTA_PARAMETER_KEYS.recordsPerSecond), read(QUOTA_PARAMETER_KEYS.recordsPerDay)])) as [bigint, bigint];
+      const [perSecond, perDay] = await Promise.all([this.registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerSecond), this.registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerDay)]);
       // values beyond 2^53 are as good as unlimited
       const value = { recordsPerSecond: Number(perSecond), recordsPerDay: Number(perDay) };
       this.#quota = { at: Date.now(), value };

@@ -3,7 +3,7 @@
 // holds right now (checked at request time): the service never silently serves a proof whose
 // head is not on the chain it talks to.
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
-import { EVIDENCE_STATES } from "../../../common/chain/abi.ts";
+import { EVIDENCE_STATES } from "../../../common/chain/generated/enums.ts";
 import type { EvidenceBundle, Recommit } from "../../../common/formats/bundle/bundle.ts";
 import { buildBundle, isoOfUnixSeconds } from "../../../common/formats/bundle/bundle.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
@@ -178,16 +178,16 @@ export class EvidenceQueries {
   async #status(leafHashHex: string): Promise<EvidenceBundle["status"]> {
     const chain = this.deps.chain;
     const block = await chain.provider.getBlockNumber();
-    const s = await chain.evidenceRegistry.getFunction("status")(leafHashHex, { blockTag: block });
+    const s = await chain.evidenceRegistry.status(leafHashHex, { blockTag: block });
     const state = EVIDENCE_STATES[Number(s.state)] ?? "Unknown";
-    const endorsements = state === "Unknown" ? [] : ((await chain.evidenceRegistry.getFunction("endorsers")(leafHashHex, { blockTag: block })) as bigint[]).map(Number);
+    const endorsements = state === "Unknown" ? [] : (await chain.evidenceRegistry.endorsers(leafHashHex, { blockTag: block })).map(Number);
     const replacement = /^0x0{64}$/.test(s.replacement) ? null : (s.replacement as string);
     return { state, legalHold: Boolean(s.legalHold), replacement, endorsements, checkedAtBlock: block };
   }
 
   async #operator(): Promise<number> {
     if (this.#operatorMember === undefined) {
-      const info = await this.deps.chain.log.getFunction("logInfo")(this.deps.logId);
+      const info = await this.deps.chain.log.logInfo(this.deps.logId);
       this.#operatorMember = Number(info.memberId);
     }
     return this.#operatorMember;

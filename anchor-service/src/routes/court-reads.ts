@@ -2,21 +2,15 @@
 //   GET /v1/members/:memberId     an institution's registered name, kind and status (ConsortiumRegistry)
 //   GET /v1/lifecycle/:leafHash   a leaf's lifecycle now: state, legal hold, endorsers, records (EvidenceRegistry)
 // Both read the contracts this service is configured with, at one block, and hold nothing.
-import { Contract } from "ethers";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
-import { EVIDENCE_REGISTRY_ABI, EVIDENCE_STATES } from "../../../common/chain/abi.ts";
+import type { EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
+import { EVIDENCE_STATES } from "../../../common/chain/generated/enums.ts";
 import { isoOfUnixSeconds } from "../../../common/formats/bundle/bundle.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { LIFECYCLE_ACTIONS, LifecycleResponse, MEMBER_KINDS, MEMBER_STATUSES, MemberParams, MemberResponse } from "../schemas/court.ts";
 import { ErrorResponse, LeafParams } from "../schemas/leaves.ts";
-
-// The lifecycle history is read only here (not by the services), so its fragment stays local.
-const LIFECYCLE_ABI = [
-  ...EVIDENCE_REGISTRY_ABI,
-  "function records(bytes32 leafHash) view returns (tuple(uint8 action, uint16 reasonCode, uint32 byMember, uint64 timestamp, bytes32 replacement)[])",
-] as const;
 
 const ZERO32 = /^0x0{64}$/;
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse };
@@ -25,7 +19,6 @@ export type Member = { id: number; name: string; kind: (typeof MEMBER_KINDS)[num
 
 export function registerCourtReads(app: FastifyInstance, chain: EvidenceLogClient): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const lifecycleRegistry = new Contract(chain.options.evidenceRegistry, LIFECYCLE_ABI, chain.provider);
 
   api.get("/v1/members/:memberId", {
     schema: { summary: "A consortium member's registered name, kind, region and status now", params: MemberParams, response: { 200: MemberResponse, ...errors } },
@@ -38,16 +31,16 @@ export function registerCourtReads(app: FastifyInstance, chain: EvidenceLogClien
       params: LeafParams,
       response: { 200: LifecycleResponse, ...errors },
     },
-    handler: async (request) => onChain(() => readLifecycle(chain, lifecycleRegistry, request.params.leafHash.toLowerCase())),
+    handler: async (request) => onChain(() => readLifecycle(chain, chain.evidenceRegistry, request.params.leafHash.toLowerCase())),
   });
 }
 
 async function readMember(chain: EvidenceLogClient, memberId: number): Promise<Member> {
   const block = await chain.provider.getBlockNumber();
-  const [kind, status, regionCode] = (await chain.registry.getFunction("profileOf")(memberId, { blockTag: block })) as [bigint, bigint, bigint];
+  const [kind, status, regionCode] = await chain.registry.profileOf(memberId, { blockTag: block });
   // profileOf answers zeros for an unknown id; member() would revert
   if (Number(status) === 0) throw anchorError("ANCHOR_ERR_NOT_FOUND", `no consortium member with id ${memberId}`);
-  const m = await chain.registry.getFunction("member")(memberId, { blockTag: block });
+  const m = await chain.registry.member(memberId, { blockTag: block });
   return {
     id: memberId,
     name: String(m.name),
@@ -57,13 +50,13 @@ async function readMember(chain: EvidenceLogClient, memberId: number): Promise<M
   };
 }
 
-async function readLifecycle(chain: EvidenceLogClient, registry: Contract, leafHash: string) {
+async function readLifecycle(chain: EvidenceLogClient, registry: EvidenceRegistry, leafHash: string) {
   const block = await chain.provider.getBlockNumber();
   const at = { blockTag: block };
   const [s, endorsers, records] = await Promise.all([
-    registry.getFunction("status")(leafHash, at),
-    registry.getFunction("endorsers")(leafHash, at) as Promise<bigint[]>,
-    registry.getFunction("records")(leafHash, at) as Promise<{ action: bigint; reasonCode: bigint; byMember: bigint; timestamp: bigint; replacement: string }[]>,
+    registry.status(leafHash, at),
+    registry.endorsers(leafHash, at),
+    registry.records(leafHash, at),
   ]);
   const state = EVIDENCE_STATES[Number(s.state)] ?? "Unknown";
   const registered = state !== "Unknown";

@@ -10,9 +10,9 @@
 // Within a page, the hash of the page's last block is read before and after the reads: a block
 // hash commits to every block below it, so an unchanged hash means every read of the page saw
 // one and the same chain (otherwise the page is dropped and the next sync starts over).
-import { Contract, Interface, type Log, type Provider } from "ethers";
+import type { Interface, Log, Provider } from "ethers";
 import { CodedError } from "../../../common/errors.ts";
-import { DISPUTE_RESOLUTION_ABI, EVIDENCE_REGISTRY_EVENTS_ABI, JOINT_LOAN_LEDGER_ABI } from "./abi.ts";
+import { DisputeResolution, EvidenceRegistry, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { applyEvent, type ChainEvent, type RegistrationFacts, type SourceContract } from "./apply.ts";
 import { PageWriter, type IndexerDb } from "./db.ts";
 import { META_CHAIN, META_CURSOR, MODEL_SUBLEVELS } from "./keys.ts";
@@ -101,7 +101,7 @@ export class LedgerIndexer {
   readonly #onChainLoss: ((reason: string) => void) | undefined;
   readonly #chain: Omit<ChainRecord, "genesisHash">;
   readonly #sources: Map<string, { contract: SourceContract; iface: Interface }>;
-  readonly #ledger: Contract;
+  readonly #ledger: JointLoanLedger;
   #running: Promise<unknown> = Promise.resolve();
   #loop: Promise<void> | null = null;
   #stopping = false;
@@ -133,11 +133,11 @@ export class LedgerIndexer {
     this.#onChainLoss = options.onChainLoss;
     this.#chain = { addresses, fromBlock: options.fromBlock };
     this.#sources = new Map([
-      [addresses.jointLoanLedger, { contract: "ledger", iface: new Interface(JOINT_LOAN_LEDGER_ABI) }],
-      [addresses.disputeResolution, { contract: "disputes", iface: new Interface(DISPUTE_RESOLUTION_ABI) }],
-      [addresses.evidenceRegistry, { contract: "evidence", iface: new Interface(EVIDENCE_REGISTRY_EVENTS_ABI) }],
+      [addresses.jointLoanLedger, { contract: "ledger", iface: JointLoanLedger.interface }],
+      [addresses.disputeResolution, { contract: "disputes", iface: DisputeResolution.interface }],
+      [addresses.evidenceRegistry, { contract: "evidence", iface: EvidenceRegistry.interface }],
     ]);
-    this.#ledger = new Contract(addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, this.provider);
+    this.#ledger = JointLoanLedger.at(addresses.jointLoanLedger, this.provider);
   }
 
   status(): IndexerStatus {
@@ -343,8 +343,8 @@ export class LedgerIndexer {
 
   async #registrationFacts(loanId: string): Promise<RegistrationFacts> {
     const [funders, loan] = await Promise.all([
-      this.#ledger.getFunction("funders")(loanId) as Promise<Array<{ memberId: bigint; shareBps: bigint }>>,
-      this.#ledger.getFunction("loan")(loanId) as Promise<{ startDay: bigint }>,
+      this.#ledger.funders(loanId),
+      this.#ledger.loan(loanId),
     ]);
     return { funders: funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })), startDay: Number(loan.startDay) };
   }

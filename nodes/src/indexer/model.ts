@@ -7,19 +7,26 @@ import { dateToDay } from "../../../common/lending/dates.ts";
 import type { IndexerDb } from "./db.ts";
 import { MODEL_SUBLEVELS, hex32, id32, prefixRange, uintBytes } from "./keys.ts";
 
-/** IJointLoanLedger enums, in chain order (the index is the on-chain number). */
-export const LOAN_STATES = ["None", "Registered", "Active", "Settled", "Cancelled"] as const;
-export const DISPUTE_STAGES = ["None", "Reminder", "Mediation", "Arbitration", "Accepted", "Ruled", "Closed"] as const;
-export const REPAYMENT_METHODS = ["EqualInstallment", "InterestFirst", "Bullet"] as const;
-/** IEvidenceRegistry enums, in chain order. */
-export const EVIDENCE_STATES = ["Unknown", "Active", "Revoked", "Superseded"] as const;
-export const LIFECYCLE_ACTIONS = ["Registered", "Revoked", "Superseded", "LegalHoldPlaced", "LegalHoldReleased"] as const;
+import {
+  DISPUTE_STAGES,
+  EVIDENCE_STATES,
+  LIFECYCLE_ACTIONS,
+  LOAN_STATES,
+  REPAYMENT_METHODS,
+  type DisputeStageName,
+  type EvidenceStateName,
+  type LifecycleActionName,
+  type LoanStateName,
+  type RepaymentMethodName,
+} from "../../../common/chain/generated/enums.ts";
 
-export type LoanState = (typeof LOAN_STATES)[number];
-export type DisputeStage = (typeof DISPUTE_STAGES)[number];
-export type RepaymentMethodName = (typeof REPAYMENT_METHODS)[number];
-export type EvidenceState = (typeof EVIDENCE_STATES)[number];
-export type LifecycleAction = (typeof LIFECYCLE_ACTIONS)[number];
+/** The contracts' enums (generated; the index is the on-chain number); the model stores their names. */
+export { DISPUTE_STAGES, EVIDENCE_STATES, LIFECYCLE_ACTIONS, LOAN_STATES, REPAYMENT_METHODS };
+export type LoanState = LoanStateName;
+export type DisputeStage = DisputeStageName;
+export type { RepaymentMethodName };
+export type EvidenceState = EvidenceStateName;
+export type LifecycleAction = LifecycleActionName;
 
 /** One funder of a loan and what it has disbursed and got back (from its own events). */
 export type LoanFunder = {

@@ -5,7 +5,8 @@
 // contact window. It also expires registered loans nobody disbursed whose start day has
 // passed (JointLoanLedger.expireLoan), releasing their quotas. It writes nothing itself: each escalation goes through the `escalate`
 // port, which in a node is the durable outbox (one sender per key, so no nonce contention).
-import type { Contract } from "ethers";
+import type { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import { DISPUTE_STAGES, LoanState } from "../../../common/chain/generated/enums.ts";
 import type { AbstractSublevel } from "abstract-level";
 import type { LedgerModel } from "../indexer/model.ts";
 import { nextContactTime } from "../reconcile/contact-window.ts";
@@ -16,9 +17,9 @@ export type ReminderSender = (reminder: { loanId: string; borrowerKey: string; d
 export type KeeperDeps = {
   model: LedgerModel;
   /** JointLoanLedger, read-only: `overdue(loanId)` and `loan(loanId)`. */
-  ledger: Contract;
+  ledger: JointLoanLedger;
   /** DisputeResolution, read-only: `escalate.staticCall` from a member's account previews the move. */
-  disputes: Contract;
+  disputes: DisputeResolution;
   /** Moves the loan to `stage` on chain and resolves once that is done (the node: its outbox). */
   escalate: (loanId: string, stage: number) => Promise<void>;
   /** Expires a loan that missed its start day undisbursed and resolves once done (the node: its outbox); none: not expired. */
@@ -30,8 +31,6 @@ export type KeeperDeps = {
   now: () => number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 };
-
-const STAGES = ["None", "Reminder", "Mediation", "Arbitration", "Accepted", "Ruled", "Closed"] as const;
 
 export type KeeperRound = { checked: number; escalated: string[]; expired: string[]; remindersScheduled: number; remindersSent: number };
 
@@ -49,22 +48,22 @@ export class Keeper {
     if (this.deps.expire !== undefined) round.expired = await this.#expireMissed(this.deps.expire);
     for (const loan of await this.deps.model.loansByState("Active")) {
       round.checked++;
-      const [days, , stageBefore] = (await this.deps.ledger.getFunction("overdue")(loan.loanId)) as [bigint, bigint, bigint];
+      const [days, , stageBefore] = await this.deps.ledger.overdue(loan.loanId);
       if (days === 0n) continue;
-      let stage = STAGES[Number(stageBefore)] ?? "None";
+      let stage = DISPUTE_STAGES[Number(stageBefore)] ?? "None";
       if (stage === "None" || stage === "Reminder" || stage === "Mediation") {
         // escalate is idempotent on chain: a call that changes nothing costs a little gas only
-        const after = await this.deps.disputes.getFunction("escalate").staticCall(loan.loanId);
+        const after = await this.deps.disputes.escalate.staticCall(loan.loanId);
         if (Number(after) > Number(stageBefore)) {
           await this.deps.escalate(loan.loanId, Number(after));
           round.escalated.push(loan.loanId);
-          stage = STAGES[Number(after)] ?? stage;
+          stage = DISPUTE_STAGES[Number(after)] ?? stage;
           this.deps.log?.info({ loanId: loan.loanId, stage }, "escalated an overdue loan");
         }
       }
       if (stage === "Reminder") {
         // one reminder per time the loan reached the Reminder stage
-        const onChain = (await this.deps.ledger.getFunction("loan")(loan.loanId)) as { stageChangedAt: bigint };
+        const onChain = await this.deps.ledger.loan(loan.loanId);
         const key = `${loan.loanId}!${onChain.stageChangedAt}`;
         if ((await this.deps.reminders.get(key)) === undefined) {
           await this.deps.reminders.put(key, { loanId: loan.loanId, at: nextContactTime(now) });
@@ -83,12 +82,11 @@ export class Keeper {
    */
   async #expireMissed(expire: (loanId: string) => Promise<void>): Promise<string[]> {
     const expired: string[] = [];
-    const today = Number(await this.deps.ledger.getFunction("today")());
+    const today = Number(await this.deps.ledger.today());
     for (const loan of await this.deps.model.loansByState("Registered")) {
       if (loan.startDay >= today || loan.disbursedFen > 0n) continue;
-      const onChain = (await this.deps.ledger.getFunction("loan")(loan.loanId)) as { state: bigint; disbursedMask: bigint; startDay: bigint };
-      // 1 = Registered on the ledger
-      if (Number(onChain.state) !== 1 || onChain.disbursedMask !== 0n || Number(onChain.startDay) >= today) continue;
+      const onChain = await this.deps.ledger.loan(loan.loanId);
+      if (Number(onChain.state) !== LoanState.Registered || onChain.disbursedMask !== 0n || Number(onChain.startDay) >= today) continue;
       await expire(loan.loanId);
       expired.push(loan.loanId);
       this.deps.log?.info({ loanId: loan.loanId, startDay: loan.startDay, today }, "expired a loan that missed its start day");
@@ -103,7 +101,7 @@ export class Keeper {
       if (reminder.sentAt !== undefined || reminder.at > now) continue;
       const loan = await this.deps.model.loan(reminder.loanId);
       if (loan === undefined) continue;
-      const [days] = (await this.deps.ledger.getFunction("overdue")(reminder.loanId)) as [bigint];
+      const [days] = await this.deps.ledger.overdue(reminder.loanId);
       if (days === 0n) {
         await this.deps.reminders.put(key, { ...reminder, sentAt: -1 }); // cured before the window opened
         continue;

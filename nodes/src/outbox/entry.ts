@@ -3,12 +3,11 @@
 // the stored entry is exactly what will be sent and two requests compare by their JSON. Also the
 // calldata each kind becomes (and which contract it goes to), and the on-chain serial derived
 // from the human one.
-import { Interface, keccak256, toUtf8Bytes } from "ethers";
+import { keccak256, toUtf8Bytes, type Interface } from "ethers";
 import { z } from "zod";
+import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { loanIdOf } from "../../../common/lending/ids.ts";
 import { OutboxError } from "./errors.ts";
-import { DISPUTE_RESOLUTION_ABI } from "./dispute-abi.ts";
-import { JOINT_LOAN_LEDGER_ABI } from "./ledger-abi.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
 export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits", "agreeIncomeSplit", "prepay"] as const;
@@ -316,8 +315,9 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
 
 // ------------------------------------------------------------------ on-chain form
 
-export const ledgerInterface = new Interface(JOINT_LOAN_LEDGER_ABI as unknown as string[]);
-export const disputeInterface = new Interface(DISPUTE_RESOLUTION_ABI as unknown as string[]);
+// as plain Interfaces: calldata is built from each kind's stored JSON arguments, checked by the schemas above
+export const ledgerInterface: Interface = JointLoanLedger.interface;
+export const disputeInterface: Interface = DisputeResolution.interface;
 /** Which contract an entry's call goes to. */
 export function targetOf(entry: Pick<NormalizedEntry, "kind">): "ledger" | "disputes" {
   return (DISPUTE_KINDS as readonly string[]).includes(entry.kind) ? "disputes" : "ledger";

@@ -10,11 +10,14 @@
 //   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
 //      state are unique there) and the revert is recognised as "done" when the chain holds a
 //      matching flow.
-import { FetchRequest, JsonRpcProvider, Network, Wallet, isError, keccak256 } from "ethers";
+import { Wallet, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, JsonValue, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
 import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
-import { LOAN_STATES } from "./ledger-abi.ts";
+import { LoanState } from "../../../common/chain/generated/enums.ts";
+import { pagedLogs } from "../../../common/chain/logs.ts";
+import { jsonRpcProvider } from "../../../common/chain/provider.ts";
+import { decodeRevertData, revertDataOf } from "../../../common/chain/revert.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
 
 export type OutboxSenderOptions = {
@@ -64,7 +67,6 @@ class RetryLater extends Error {}
 
 class Stopped extends Error {}
 
-const CANCELLED = LOAN_STATES.indexOf("Cancelled");
 // the mandate view (IJointLoanLedger.mandate): what a grantMandate/revokeMandate flow left on chain
 
 export class OutboxSender {
@@ -95,12 +97,7 @@ export class OutboxSender {
       this.provider = options.provider;
     } else {
       if (options.rpcUrl === undefined) throw new Error("OutboxSender needs rpcUrl or provider");
-      const request = new FetchRequest(options.rpcUrl);
-      request.timeout = options.rpcTimeoutMs ?? 10_000;
-      // cacheTimeout −1: ethers would otherwise cache eth_getTransactionCount and reuse nonces
-      const provider = new JsonRpcProvider(request, Network.from(this.chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
-      provider.pollingInterval = options.pollingMs ?? 250;
-      this.provider = provider;
+      this.provider = jsonRpcProvider(options.rpcUrl, { chainId: this.chainId, timeoutMs: options.rpcTimeoutMs ?? 10_000, pollingMs: options.pollingMs ?? 250 });
     }
     try {
       this.wallet = new Wallet(options.privateKey);
@@ -432,7 +429,7 @@ export class OutboxSender {
       case "expireLoan":
       case "cancelLoan": {
         const loan = await this.#loan(loanId);
-        if (loan === undefined || Number(loan.state) !== CANCELLED) return { kind: "none" };
+        if (loan === undefined || Number(loan.state) !== LoanState.Cancelled) return { kind: "none" };
         const log = await this.#findLog(entry, "LoanCancelled", loanId, () => true);
         return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
       }
@@ -526,8 +523,7 @@ export class OutboxSender {
     const page = this.#options.logPageBlocks ?? 2_000;
     // a fromBlock above the head means the chain lost blocks since: search all of the ledger's life
     const from = entry.fromBlock !== undefined && entry.fromBlock <= latest ? entry.fromBlock : (this.#options.fromBlock ?? 0);
-    for (let start = from; start <= latest; start += page) {
-      const logs = await this.provider.getLogs({ address: this.ledger, topics, fromBlock: start, toBlock: Math.min(latest, start + page - 1) });
+    for await (const logs of pagedLogs(this.provider, { address: this.ledger, topics }, { fromBlock: from, toBlock: latest, pageBlocks: page })) {
       for (const log of logs) {
         const parsed = ledgerInterface.parseLog(log);
         if (parsed !== null && match(parsed.args as unknown as Record<string, unknown>)) return log;
@@ -607,28 +603,11 @@ export class OutboxSender {
 
 /** A revert the ledger explains (custom error, Error(string), Panic), or undefined for anything else. */
 export function revertFailure(error: unknown): OutboxFailure | undefined {
-  // ethers turns every JSON-RPC error of eth_call/eth_estimateGas into CALL_EXCEPTION, transport
-  // failures included: only revert data that decodes is a verdict of the chain
-  if (!isError(error, "CALL_EXCEPTION")) return undefined;
-  const data = error.data;
-  if (typeof data !== "string" || !/^0x[0-9a-fA-F]{8}/.test(data)) return undefined;
+  const data = revertDataOf(error);
+  if (data === undefined) return undefined;
   // DisputeResolution calls into the ledger, so either contract's errors can come back
-  for (const iface of [ledgerInterface, disputeInterface]) {
-    try {
-      const parsed = iface.parseError(data);
-      if (parsed !== null) return { code: parsed.name, args: jsonArgs(parsed.args) as JsonValue[] };
-    } catch {
-      // malformed arguments or not this contract's error: try the next, then report the raw data
-    }
-  }
-  return { code: "UnknownRevert", args: [data] };
-}
-
-function jsonArgs(value: unknown): JsonValue {
-  if (typeof value === "bigint") return value.toString();
-  if (Array.isArray(value)) return Array.from(value, jsonArgs);
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) return value;
-  return String(value);
+  const decoded = decodeRevertData(data, [ledgerInterface, disputeInterface]);
+  return decoded === undefined ? { code: "UnknownRevert", args: [data] } : { code: decoded.name, args: decoded.args };
 }
 
 function rpcMessage(error: unknown): string {

@@ -9,13 +9,13 @@
 // Status: N normal; 1–7 by days overdue in 30-day buckets (1–30 → 1, 31–60 → 2, …, 151–180 → 6,
 // more than 180 → 7); C settled. Loans not yet disbursed (Registered) or Cancelled are not
 // reported; the summary counts them.
+import { LOAN_STATES } from "../../../common/chain/generated/enums.ts";
 import { dayToDate } from "../../../common/lending/dates.ts";
 import { formatYuan } from "../../../common/lending/money.ts";
 import { ReconcileError, type ReconcileErrorDetail } from "./errors.ts";
 import { formatSafeCsv } from "./safe-csv.ts";
 
-/** JointLoanLedger.LoanState, by name; the chain's enum value is the index in LOAN_STATES. */
-export const LOAN_STATES = ["None", "Registered", "Active", "Settled", "Cancelled"] as const;
+/** JointLoanLedger.LoanState by name, except None (a report never holds an unregistered loan). */
 export type LoanStateName = Exclude<(typeof LOAN_STATES)[number], "None">;
 
 /** The chain's LoanState enum value → its name. */

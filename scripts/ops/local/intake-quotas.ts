@@ -4,8 +4,9 @@
 // benchmarks, which build their own chains, rely on that); a consortium wants each member held to
 // its share. `npm start` (deployment.ts) and the Besu deployment (scripts/ops/network/deploy.ts) set
 // the same values; why these: scripts/ops/local/README.md, "Anchor intake quotas".
-import { Contract, Interface, type Provider } from "ethers";
-import { CONSORTIUM_REGISTRY_ABI } from "../../../common/chain/abi.ts";
+import type { Provider } from "ethers";
+import { ConsortiumRegistry } from "../../../common/chain/generated/contracts.ts";
+import { RegistryReader } from "../../../common/chain/registry.ts";
 import { QUOTA_PARAMETER_KEYS, type IntakeQuotaParameters } from "../../../anchor-service/src/chain/evidence-log-client.ts";
 
 /**
@@ -15,21 +16,18 @@ import { QUOTA_PARAMETER_KEYS, type IntakeQuotaParameters } from "../../../ancho
  */
 export const INITIAL_INTAKE_QUOTAS: IntakeQuotaParameters = { recordsPerSecond: 10_000, recordsPerDay: 5_000_000 };
 
-// the common ABI is the services' read-only view; governance writes need this one call too
-const REGISTRY = new Interface(["function setParameter(bytes32 key, uint256 value)"]);
-
 /** The governance calls that set the quotas on `consortiumRegistry`. */
 export function intakeQuotaCalls(consortiumRegistry: string, quotas: IntakeQuotaParameters = INITIAL_INTAKE_QUOTAS): Array<{ target: string; data: string }> {
   return [
-    { target: consortiumRegistry, data: REGISTRY.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerSecond, quotas.recordsPerSecond]) },
-    { target: consortiumRegistry, data: REGISTRY.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerDay, quotas.recordsPerDay]) },
+    { target: consortiumRegistry, data: ConsortiumRegistry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerSecond, quotas.recordsPerSecond]) },
+    { target: consortiumRegistry, data: ConsortiumRegistry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerDay, quotas.recordsPerDay]) },
   ];
 }
 
 /** The quotas on chain now; 0 means unset (the anchor service's defaults apply). */
 export async function intakeQuotasOnChain(provider: Provider, consortiumRegistry: string): Promise<IntakeQuotaParameters> {
-  const read = new Contract(consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider).getFunction("parameter");
-  const [perSecond, perDay] = (await Promise.all([read(QUOTA_PARAMETER_KEYS.recordsPerSecond), read(QUOTA_PARAMETER_KEYS.recordsPerDay)])) as [bigint, bigint];
+  const registry = new RegistryReader(consortiumRegistry, provider);
+  const [perSecond, perDay] = await Promise.all([registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerSecond), registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerDay)]);
   return { recordsPerSecond: Number(perSecond), recordsPerDay: Number(perDay) };
 }
 

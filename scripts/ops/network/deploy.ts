@@ -12,8 +12,8 @@
 import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Contract, type JsonRpcProvider } from "ethers";
-import { EVIDENCE_LOG_ABI } from "../../../common/chain/abi.ts";
+import type { JsonRpcProvider } from "ethers";
+import { EvidenceLog } from "../../../common/chain/generated/contracts.ts";
 import { AccountRole, type AccountInit } from "../../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern } from "../deploy/consortium.ts";
 import { describeIntakeQuotas, intakeQuotaCalls, intakeQuotasOnChain } from "../local/intake-quotas.ts";
@@ -36,7 +36,7 @@ async function alreadyDeployed(folder: NetworkFolder, provider: JsonRpcProvider)
   const { contracts, anchor } = folder.manifest;
   const missing = [];
   for (const [name, address] of Object.entries(contracts)) if ((await provider.getCode(address)) === "0x") missing.push(name);
-  const operator = missing.includes("evidenceLog") ? undefined : ((await new Contract(contracts.evidenceLog, EVIDENCE_LOG_ABI, provider).getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator;
+  const operator = missing.includes("evidenceLog") ? undefined : (await EvidenceLog.at(contracts.evidenceLog, provider).logInfo(UNION_LOG_ID)).operator;
   if (missing.length > 0 || operator !== anchor.operator) {
     throw new Error(
       `a partial deployment is on this chain (missing: ${missing.join(", ") || "none"}; union log operator ${operator ?? "none"}). ` +

@@ -5,6 +5,7 @@ import { Contract } from "ethers";
 import { MemoryLevel } from "memory-level";
 import { LedgerIndexer } from "../../../nodes/src/indexer/indexer.ts";
 import { indexerSublevels } from "../../../nodes/src/indexer/db.ts";
+import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { Keeper } from "../../../nodes/src/keeper/keeper.ts";
 import { isContactAllowed } from "../../../nodes/src/reconcile/contact-window.ts";
 import { termsFor } from "../../contracts/lending.fixture.ts";
@@ -33,8 +34,8 @@ describe("keeper: daily escalation and reminders in the contact window", functio
     let clock = 0;
     const keeper = new Keeper({
       model: indexer.model,
-      ledger: lc.ledger,
-      disputes: lc.disputes.connect(lc.wallets.unionOps) as Contract,
+      ledger: JointLoanLedger.at(await lc.ledger.getAddress(), lc.ledger.runner),
+      disputes: DisputeResolution.at(await lc.disputes.getAddress(), lc.wallets.unionOps),
       escalate: async (loanId) => void (await (await (lc.disputes.connect(lc.wallets.unionOps) as Contract).getFunction("escalate")(loanId)).wait()),
       reminders: db.sublevel("reminders", { valueEncoding: "json" }) as never,
       send: async (r) => void sent.push({ loanId: r.loanId, at: r.at }),
