@@ -3,7 +3,7 @@ import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-et
 import { defineConfig } from "hardhat/config";
 
 // Solidity is compiled offline with the WASM compiler shipped by the pinned `solc` npm package;
-// Hardhat's default would download solc, which these machines cannot do (TOOLCHAIN.md).
+// Hardhat's default would download solc, and the build must work with the npm registry as its only source.
 const require = createRequire(import.meta.url);
 const SOLC_VERSION = "0.8.28";
 

@@ -5,7 +5,7 @@
 // `engines` exclude that Node as inert. Hardhat's native EDR package needs Node >= 22, so on a
 // Node 20 machine it is silently skipped. When the pinned Node 24 from devDependencies is
 // present, we re-run npm under it (node_modules/.bin is first on PATH inside npm scripts) so the
-// platform package gets installed. See ../shared/TOOLCHAIN.md.
+// platform package gets installed.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
