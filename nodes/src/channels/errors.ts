@@ -2,7 +2,7 @@
 // shape ("daikuan.jine", "loan_amt", a CSV column), because that is what the platform's engineers
 // can fix. Messages never repeat personal data (names, ID numbers, phones, accounts): they end up
 // in logs (DOMAIN.md, "Privacy").
-import { CodedError } from "../../../common/errors.ts";
+import { catalogueError } from "../../../common/errors.ts";
 
 /** Code → HTTP status, for the node's error catalogue. */
 export const CHANNEL_ERRORS = {
@@ -27,16 +27,7 @@ export type ChannelErrorDetail = {
   code?: ChannelErrorCode;
 };
 
-export class ChannelError extends CodedError<ChannelErrorCode> {
-  readonly statusCode: number;
-  readonly details: ChannelErrorDetail[];
-
-  constructor(code: ChannelErrorCode, message: string, details: ChannelErrorDetail[] = []) {
-    super(code, message);
-    this.statusCode = CHANNEL_ERRORS[code];
-    this.details = details;
-  }
-}
+export class ChannelError extends catalogueError(CHANNEL_ERRORS, (): ChannelErrorDetail[] => []) {}
 
 /** Throws a single-field error whose message starts with the field: "loan_amt: …". */
 export function fieldError(code: ChannelErrorCode, field: string, message: string): never {

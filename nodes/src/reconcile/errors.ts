@@ -2,7 +2,7 @@
 // readable CSV (quotes, header, field counts) fails with the CSV reader's ChannelError
 // NODE_ERR_CSV (../channels/csv.ts); a readable file's bad rows are not errors but error rows
 // of the reconciliation report.
-import { CodedError } from "../../../common/errors.ts";
+import { catalogueError } from "../../../common/errors.ts";
 
 /** Code → HTTP status, for the node's error catalogue. */
 export const RECONCILE_ERRORS = {
@@ -15,13 +15,4 @@ export type ReconcileErrorCode = keyof typeof RECONCILE_ERRORS;
 
 export type ReconcileErrorDetail = { index?: number; field: string; message: string };
 
-export class ReconcileError extends CodedError<ReconcileErrorCode> {
-  readonly statusCode: number;
-  readonly details: ReconcileErrorDetail[];
-
-  constructor(code: ReconcileErrorCode, message: string, details: ReconcileErrorDetail[] = []) {
-    super(code, message);
-    this.statusCode = RECONCILE_ERRORS[code];
-    this.details = details;
-  }
-}
+export class ReconcileError extends catalogueError(RECONCILE_ERRORS, (): ReconcileErrorDetail[] => []) {}
