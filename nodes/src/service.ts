@@ -1,6 +1,7 @@
 // Wires an institution node: its LevelDB (applications, documents, consents, query logs, outbox,
 // index), the chain key, the anchor client, the credit bureau (simulator), the indexer, the
 // outbox sender and the HTTP API. server.ts and the tests start nodes through here.
+import { readFile } from "node:fs/promises";
 import { JsonRpcProvider, VoidSigner, Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
@@ -20,7 +21,9 @@ import type { DocumentKind } from "./documents/policy.ts";
 import { buildNodeApp } from "./http/app.ts";
 import { indexerSublevels } from "./indexer/db.ts";
 import { LedgerIndexer } from "./indexer/indexer.ts";
-import { BRANCH, NodeOperations, type SignedHeaders } from "./operations.ts";
+import { BRANCH } from "./members.ts";
+import type { SignedHeaders } from "./node-requests.ts";
+import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
 import { Keeper } from "./keeper/keeper.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "./cases.ts";
@@ -35,6 +38,8 @@ import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { createNodeMetrics } from "./metrics.ts";
 import { NODE_SUBLEVELS, type NodeSublevel } from "./keys.ts";
+import type { NodeMetrics } from "./metrics.ts";
+import type { AnchorEvidence } from "./bureau/consent.ts";
 
 export type NodeServiceOptions = {
   config: NodeConfig;
@@ -55,18 +60,10 @@ export async function createNodeService(options: NodeServiceOptions) {
   const { config } = options;
   const logger = options.logger === undefined ? pino({ level: config.logLevel, ...PII_LOG_OPTIONS }) : options.logger;
   const log = logger === false ? pino({ level: "silent" }) : logger;
-  const root = options.inMemory === true ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" }) : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
-  await root.open();
-  // each module declares the sublevel types it needs; the root hands them out by name and encoding
-  const rootLevel = root as unknown as { sublevel(name: string, options?: { valueEncoding: string }): never };
-  // every root sublevel is named, with its layout, in keys.ts
-  const sublevel = (which: NodeSublevel) => {
-    const { name, valueEncoding } = NODE_SUBLEVELS[which];
-    return rootLevel.sublevel(name, valueEncoding === undefined ? undefined : { valueEncoding });
-  };
+  const { root, sublevel } = await openStore(config, options.inMemory === true);
   const master = await loadMasterKey(config.masterKeyFile);
   const dataKey = deriveKey(master, "documents");
-  const wallet = options.wallet ?? ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.keystoreFile, "utf8"), config.keystorePassword)) as Wallet);
+  const wallet = options.wallet ?? (await loadWallet(config.keystoreFile, config.keystorePassword));
 
   const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   const chainId = (await provider.getNetwork()).chainId;
@@ -82,21 +79,10 @@ export async function createNodeService(options: NodeServiceOptions) {
       return c !== undefined && c !== null && (c as { court: number | null }).court === court;
     },
   });
-  const bureauDb = openBureauSublevels(root);
   // the node's Prometheus metrics: the bureau client's events as they happen, the outbox and the index before each scrape
   const metrics = createNodeMetrics({ defaultMetrics: true });
-  const bureau = new BureauClient(options.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent: (event) => metrics.bureauEvent(event) });
   const anchorRecords = async (records: Parameters<AnchorClient["submit"]>[0]) => (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
-  const consentDeps = { consents: bureauDb.consents, anchor: anchorRecords, log };
-  const creditDeps = {
-    ...consentDeps,
-    queryLogs: bureauDb.queryLogs,
-    client: bureau,
-    institution: config.memberId,
-    documents: {
-      put: async (kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>) => (await documents.put({ kind, bytes, owner: config.memberId, meta })).documentId,
-    },
-  };
+  const { consentDeps, creditDeps } = bureauDeps({ root, config, documents, anchor: anchorRecords, log, metrics, ...(options.bureau === undefined ? {} : { bureau: options.bureau }) });
 
   const indexer = new LedgerIndexer({
     provider,
@@ -107,19 +93,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     pollMs: config.indexerPollMs,
     log,
     // flows the outbox confirmed in blocks the chain lost go back to be sent again
-    onChainLoss: (reason: string) => {
-      log.warn({ reason }, "the chain lost blocks: rechecking the outbox's confirmed flows");
-      const recheck = (attempt: number): void => {
-        sender.recheck().then(
-          (back) => back.length > 0 && log.warn({ flows: back.length }, "flows the chain lost are sent again"),
-          (error: unknown) => {
-            log.warn({ err: (error as Error).message, attempt }, "outbox recheck failed; retrying");
-            if (attempt < 30) setTimeout(() => recheck(attempt + 1), 2_000).unref();
-          },
-        );
-      };
-      recheck(1);
-    },
+    onChainLoss: (reason: string) => recheckAfterChainLoss(sender, log, reason),
   });
   const outbox = new Outbox(sublevel("outbox"), { sync: options.inMemory !== true });
   const sender = new OutboxSender({
@@ -148,7 +122,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     chainId: async () => chainId,
     ledgerAddress: config.jointLoanLedger,
     // a branch's signed request, its nonce spent by the operations' one nonce store
-    verifyBranchRequest: (request): Promise<{ memberId: number }> => ops.verifyMemberRequest(request as SignedHeaders, BRANCH),
+    verifyBranchRequest: (request): Promise<{ memberId: number }> => ops.requests.verify(request as SignedHeaders, BRANCH),
     acceptances: sublevel("incomeSplitAcceptances"),
     blockNumber: () => provider.getBlockNumber(),
   });
@@ -172,7 +146,6 @@ export async function createNodeService(options: NodeServiceOptions) {
     consent: consentDeps,
     creditQuery: creditDeps,
     model: indexer.model,
-    // NodeOperations still takes plain ethers Contracts (the generated ABIs); the other rooms take the typed ones
     registry,
     outbox,
     anchor: anchorRecords,
@@ -221,21 +194,13 @@ export async function createNodeService(options: NodeServiceOptions) {
     call: (data) => provider.call({ to: config.jointLoanLedger, data }),
   });
   // the governance key writes through its own outbox and sender: one sender per key, so no nonce contention
-  const governanceWallet =
-    options.governanceWallet ??
-    (config.governanceKeystoreFile === undefined
-      ? undefined
-      : ((await Wallet.fromEncryptedJson(await (await import("node:fs/promises")).readFile(config.governanceKeystoreFile, "utf8"), config.governanceKeystorePassword ?? config.keystorePassword)) as Wallet));
-  const governanceOutbox = governanceWallet === undefined ? undefined : new Outbox(sublevel("governanceOutbox"), { sync: options.inMemory !== true });
-  const governanceSender =
-    governanceWallet === undefined || governanceOutbox === undefined
-      ? undefined
-      : new OutboxSender({ outbox: governanceOutbox, provider, chainId, privateKey: governanceWallet.privateKey, ledger: config.jointLoanLedger, disputeResolution: config.disputeResolution, fromBlock: config.deployBlock, logPageBlocks: config.logPageBlocks });
+  const governance = await governanceWriter(options, sublevel, provider, chainId);
+  const governanceSender = governance?.sender;
   const branchLimits = new BranchLimitsOperations({
     memberId: config.memberId,
     memberKind: config.memberKind,
     call: (data) => provider.call({ to: config.jointLoanLedger, data }),
-    ...(governanceWallet === undefined || governanceOutbox === undefined ? {} : { governance: { outbox: governanceOutbox, address: governanceWallet.address } }),
+    ...(governance === undefined ? {} : { governance: { outbox: governance.outbox, address: governance.address } }),
     blockNumber: () => provider.getBlockNumber(),
   });
   let keeperTimer: NodeJS.Timeout | undefined;
@@ -291,4 +256,65 @@ export async function createNodeService(options: NodeServiceOptions) {
       await root.close();
     },
   };
+}
+
+/** The node's LevelDB (in memory for tests), and its root sublevels by their catalogue names (keys.ts). */
+async function openStore(config: NodeConfig, inMemory: boolean) {
+  const root = inMemory ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" }) : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
+  await root.open();
+  // each module declares the sublevel types it needs; the root hands them out by name and encoding
+  const rootLevel = root as unknown as { sublevel(name: string, options?: { valueEncoding: string }): never };
+  const sublevel = (which: NodeSublevel) => {
+    const { name, valueEncoding } = NODE_SUBLEVELS[which];
+    return rootLevel.sublevel(name, valueEncoding === undefined ? undefined : { valueEncoding });
+  };
+  return { root, sublevel };
+}
+
+async function loadWallet(file: string, password: string): Promise<Wallet> {
+  return (await Wallet.fromEncryptedJson(await readFile(file, "utf8"), password)) as Wallet;
+}
+
+/** Consent and credit-query dependencies: their sublevels, the bureau client (its events counted), the anchor, the document store. */
+function bureauDeps(deps: { root: Parameters<typeof openBureauSublevels>[0]; config: NodeConfig; documents: DocumentStore; anchor: AnchorEvidence; log: Logger; metrics: NodeMetrics; bureau?: CreditBureau }) {
+  const { config, documents } = deps;
+  const bureauDb = openBureauSublevels(deps.root);
+  const client = new BureauClient(deps.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent: (event) => deps.metrics.bureauEvent(event) });
+  const consentDeps = { consents: bureauDb.consents, anchor: deps.anchor, log: deps.log };
+  const creditDeps = {
+    ...consentDeps,
+    queryLogs: bureauDb.queryLogs,
+    client,
+    institution: config.memberId,
+    documents: {
+      put: async (kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>) => (await documents.put({ kind, bytes, owner: config.memberId, meta })).documentId,
+    },
+  };
+  return { consentDeps, creditDeps };
+}
+
+/** After the chain lost blocks: the outbox's confirmed flows are checked again (retried every 2 s, 30 times). */
+function recheckAfterChainLoss(sender: OutboxSender, log: Logger, reason: string): void {
+  log.warn({ reason }, "the chain lost blocks: rechecking the outbox's confirmed flows");
+  const recheck = (attempt: number): void => {
+    sender.recheck().then(
+      (back) => back.length > 0 && log.warn({ flows: back.length }, "flows the chain lost are sent again"),
+      (error: unknown) => {
+        log.warn({ err: (error as Error).message, attempt }, "outbox recheck failed; retrying");
+        if (attempt < 30) setTimeout(() => recheck(attempt + 1), 2_000).unref();
+      },
+    );
+  };
+  recheck(1);
+}
+
+/** A branch's governance-role key with its own outbox and sender, when one is given or configured. */
+async function governanceWriter(options: NodeServiceOptions, sublevel: (which: NodeSublevel) => never, provider: JsonRpcProvider, chainId: bigint) {
+  const { config } = options;
+  const file = config.governanceKeystoreFile;
+  const wallet = options.governanceWallet ?? (file === undefined ? undefined : await loadWallet(file, config.governanceKeystorePassword ?? config.keystorePassword));
+  if (wallet === undefined) return undefined;
+  const outbox = new Outbox(sublevel("governanceOutbox"), { sync: options.inMemory !== true });
+  const sender = new OutboxSender({ outbox, provider, chainId, privateKey: wallet.privateKey, ledger: config.jointLoanLedger, disputeResolution: config.disputeResolution, fromBlock: config.deployBlock, logPageBlocks: config.logPageBlocks });
+  return { address: wallet.address, outbox, sender };
 }
