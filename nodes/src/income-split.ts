@@ -40,7 +40,7 @@ export type IncomeSplitDeps = {
   signer: TypedDataSigner;
   chainId: () => Promise<bigint>;
   ledgerAddress: string;
-  /** A signed node-to-node request's caller, its nonce spent (NodeOperations.verifyMemberRequest). */
+  /** A signed node-to-node request's caller, its nonce spent (NodeRequests.verify, node-requests.ts). */
   verifyBranchRequest: (request: unknown) => Promise<{ memberId: number }>;
   /** The platform admin's acceptances, by loan id. */
   acceptances: AbstractSublevel<any, any, string, IncomeSplitAcceptance>;

@@ -17,7 +17,7 @@ import type { Cursor } from "./indexer/indexer.ts";
 import type { LedgerModel, Loan } from "./indexer/model.ts";
 import { LedgerReads } from "./ledger-reads.ts";
 import { ConsortiumMembers } from "./members.ts";
-import { NodeRequests, type SignedHeaders, type SignedNodeRequest } from "./node-requests.ts";
+import { NodeRequests } from "./node-requests.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { PeerNodes } from "./peers.ts";
 import { Reconciliation } from "./reconciliation.ts";
@@ -95,13 +95,5 @@ export class NodeOperations {
     this.reconciliation = new Reconciliation(shared);
     this.documents = new DocumentAccess(shared);
   }
-
-  /** The caller of another room's node-to-node operation, its nonce spent (NodeRequests.verify). */
-  async verifyMemberRequest(caller: SignedNodeRequest | SignedHeaders, kind: number): Promise<{ signer: string; memberId: number }> {
-    return this.requests.verify(caller, kind);
-  }
 }
 
-// kinds and the signed-request types where service.ts and the rooms' wiring have imported them
-export { BRANCH, COURT, PLATFORM, UNION } from "./members.ts";
-export type { SignedHeaders, SignedNodeRequest } from "./node-requests.ts";

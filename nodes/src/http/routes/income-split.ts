@@ -1,5 +1,5 @@
 // A joint loan's agreed income split (联合贷收益约定): the branch proposes, the platform's node signs.
-import { BRANCH } from "../../operations.ts";
+import { BRANCH } from "../../members.ts";
 import { ANY_USER, APPROVERS } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
 import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
