@@ -194,6 +194,15 @@ describe("node: the caller is authenticated before its body is read", function (
     expect(await node.spentNonces()).to.equal(0);
   });
 
+  it("a valid token without the route's role (a clerk approving a loan): 403 NODE_ERR_ROLE before a byte of the 8 MiB body is sent", async function () {
+    const answer = await answerBeforeBody(port, head("/v1/loans", { authorization: "Bearer clerk-token" }));
+    expect(answer, "answered while the body was still unsent").to.not.equal(undefined);
+    expect(answer!.status, answer!.body).to.equal(403);
+    expect(JSON.parse(answer!.body)).to.have.nested.property("error.code", "NODE_ERR_ROLE");
+    expect(answer!.closed, "a refused large body is not drained").to.equal(true);
+    expect(node.stored).to.have.length(0);
+  });
+
   it("an unknown route is answered 404 from its headers too", async function () {
     const answer = await answerBeforeBody(port, head("/v1/no-such-route", { authorization: "Bearer clerk-token" }));
     expect(answer?.status).to.equal(404);
