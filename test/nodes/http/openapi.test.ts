@@ -61,3 +61,18 @@ describe("node HTTP: the OpenAPI document", function () {
     await app.close();
   });
 });
+
+describe("node layering: the domain does not reach up into HTTP", function () {
+  it("no module under nodes/src outside http/ imports from http/ (only the wiring, service.ts, builds the app)", async function () {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const root = new URL("../../../nodes/src/", import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith(".ts") && !f.startsWith("http/") && f !== "service.ts");
+    const offenders: string[] = [];
+    for (const file of files) {
+      const text = await readFile(new URL(file, root), "utf8");
+      if (/from "(\.\.?\/)+(src\/)?http\//.test(text) || /from "\.\/http\//.test(text)) offenders.push(file);
+    }
+    expect(files.length).to.be.greaterThan(50);
+    expect(offenders).to.deep.equal([]);
+  });
+});
