@@ -29,7 +29,7 @@ describe("anchor service API: edges (media types, malformed URLs, root issues, r
   it("details.issues names the body's root as \"body\" (not \"body.\") for a root-level issue", async function () {
     for (const value of [{ records: [recordFor("x")], priority: "high" }, [recordFor("y")]]) {
       const body = JSON.stringify(value);
-      const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await suite.chain.sign(suite.chain.wallets.branchA, body)) } });
+      const reply = await suite.postLeaves(body);
       expect(reply.statusCode).to.equal(400);
       const issues = (reply.json() as { error: { details: { issues: Array<{ path: string }> } } }).error.details.issues;
       expect(issues.map((i) => i.path), reply.body).to.include("body");

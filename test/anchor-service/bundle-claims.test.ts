@@ -32,7 +32,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
   async function submit(documents: string[]): Promise<Receipt[]> {
     const body = JSON.stringify({ records: documents.map((d) => recordFor(d)) });
-    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await suite.chain.sign(suite.chain.wallets.branchA, body)) } });
+    const reply = await suite.postLeaves(body);
     expect(reply.statusCode, reply.body).to.equal(200);
     return (reply.json() as { receipts: Receipt[] }).receipts;
   }

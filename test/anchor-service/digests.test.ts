@@ -22,8 +22,7 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
 
   async function submit(signer: Wallet, records: Array<Record<string, unknown>>): Promise<Receipt[]> {
     const body = JSON.stringify({ records });
-    const headers = await suite.chain.sign(signer, body);
-    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...headers } });
+    const reply = await suite.postLeaves(body, signer);
     expect(reply.statusCode, reply.body.slice(0, 300)).to.equal(200);
     return (reply.json() as { receipts: Receipt[] }).receipts;
   }

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
-import { receiptDomain, verifyReceipt } from "../../common/formats/receipt/receipts.ts";
+import { verifyReceipt } from "../../common/formats/receipt/receipts.ts";
 import type { EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { hashLeaf, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
@@ -16,9 +16,10 @@ import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
 import { RECORD_BYTES, packRecord } from "../../common/formats/leaf/packed.ts";
 import { RecordStore } from "../../anchor-service/src/store/records.ts";
+import { TEST_RECEIPT_DOMAIN, testIntake } from "../support/intake.ts";
 
 const service = new Wallet(`0x${"33".repeat(32)}`);
-const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+const domain = TEST_RECEIPT_DOMAIN;
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
 const rec = (n: string, submitter = 2): EvidenceRecord => ({ version: 1, kind: 7, digestAlgorithm: 1, digest: `0x${createHash("sha256").update(n).digest("hex")}`, salt: hex32(), submitter, subject: hex32() });
 const leafHex = (r: EvidenceRecord) => `0x${Buffer.from(hashLeaf(encodeLeaf(r))).toString("hex")}`;
@@ -40,7 +41,7 @@ describe("anchor intake: group writes and duplicates", function () {
     db = await openDb(null);
     const records = new RecordStore(db);
     merkle = await MerkleStore.open(db.nodes, records, { size: 0 });
-    intake = new Intake({ db, records, merkle, receiptSigner: service, receiptDomain: () => domain, logId: `0x${"ab".repeat(32)}`, maxMergeDelaySeconds: 60, now: () => 1_790_000_000, onAppended: (leaves, requests) => writes.push([leaves, requests]) });
+    intake = testIntake({ db, records, merkle }, service, { onAppended: (leaves, requests) => writes.push([leaves, requests]) });
   });
   afterEach(async function () {
     await intake.close();

@@ -8,26 +8,24 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import type { EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../common/formats/merkle/rfc9162.ts";
-import { Intake } from "../../anchor-service/src/intake/intake.ts";
 import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
 import { seqKey } from "../../anchor-service/src/store/keys.ts";
 import { RECORD_BYTES, packRecord } from "../../common/formats/leaf/packed.ts";
 import { BLOCK_RECORDS, RecordStore } from "../../anchor-service/src/store/records.ts";
+import { testIntake } from "../support/intake.ts";
 
 const service = new Wallet(`0x${"44".repeat(32)}`);
-const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
 const rec = (i: number): EvidenceRecord => ({ version: 1, kind: 1 + (i % 7), digestAlgorithm: 1, digest: `0x${createHash("sha256").update(`doc ${i}`).digest("hex")}`, salt: `0x${randomBytes(32).toString("hex")}`, submitter: 2, subject: `0x${"00".repeat(32)}` }) as EvidenceRecord;
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 async function fill(db: AnchorDb, sizes: number[], all: EvidenceRecord[]): Promise<void> {
   const records = new RecordStore(db);
   const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count(), storedFromLevel: 3 });
-  const intake = new Intake({ db, records, merkle, receiptSigner: service, receiptDomain: () => domain, logId: `0x${"ab".repeat(32)}`, maxMergeDelaySeconds: 60, now: () => 1_790_000_000 });
+  const intake = testIntake({ db, records, merkle }, service);
   let nonce = all.length;
   for (const size of sizes) {
     const batch = Array.from({ length: size }, (_, i) => rec(all.length + i));

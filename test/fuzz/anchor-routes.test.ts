@@ -10,15 +10,11 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
 import QRCode from "qrcode";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, type FuzzTarget, type RouteFuzz, type RouteStats } from "../support/fuzz/harness.ts";
 import {
   arrayText,
@@ -36,7 +32,8 @@ import {
   quoted,
   uri,
 } from "../support/fuzz/hostile.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();
@@ -48,36 +45,22 @@ const METRICS_TOKEN = randomBytes(24).toString("hex");
 
 describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
   this.timeout(0);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
-  let dir: string;
+  // heads only when the test commits; membership cached so each signed request costs no RPC
+  // /metrics and /readyz closed by a token; a small body limit and quota (both fuzzed)
+  const suite = anchorServiceSuite({
+    onDisk: "fuzz-anchor-",
+    config: { commitLeaves: 1_000_000, membershipCacheMs: 600_000, maxBodyBytes: MAX_BODY, intakeRecordsPerSecond: RECORDS_PER_SECOND, metricsToken: METRICS_TOKEN },
+    settleFirstRound: true,
+  });
   let target: FuzzTarget;
   let known: { anchored: string; pending: string; bundle: unknown; digest: string; qr: string };
   const stats: RouteStats[] = [];
 
   before(async function () {
     console.log(`      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`);
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "fuzz-anchor-"));
-    service = await createAnchorService({
-      // heads only when the test commits; membership cached so each signed request costs no RPC
-      // /metrics and /readyz closed by a token; a small body limit and quota (both fuzzed)
-      config: chain.config({
-        dataDir: join(dir, "anchor"),
-        commitIntervalMs: 3_600_000,
-        commitLeaves: 1_000_000,
-        membershipCacheMs: 600_000,
-        maxBodyBytes: MAX_BODY,
-        intakeRecordsPerSecond: RECORDS_PER_SECOND,
-        metricsToken: METRICS_TOKEN,
-      }),
-      logger: false,
-    });
-    await service.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    const { service } = suite;
     const submit = async (records: unknown[]) => {
-      const body = JSON.stringify({ records });
-      const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) } });
+      const reply = await suite.postLeaves(JSON.stringify({ records }));
       expect(reply.statusCode, reply.body).to.equal(200);
       return (reply.json() as { receipts: Array<{ leafHash: string }> }).receipts;
     };
@@ -93,14 +76,11 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
     target = { service: "anchor service", app: service.app, db: service.db.root as never, catalogue: ANCHOR_ERRORS };
   });
 
-  after(async function () {
+  after(function () {
     if (stats.length > 0) console.log(formatStats("anchor service", stats));
-    await service?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  const domain = () => requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
+  const domain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
 
   type Auth = "member" | "court" | "platform" | "outsider" | "none" | "garbage" | "other-body" | "expired" | "too-far" | "other-path";
   const auth: fc.Arbitrary<Auth> = fc.oneof(
@@ -111,7 +91,7 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
 
   /** Auth headers for `body` at `url` under the chosen mode. */
   async function authHeaders(mode: Auth, method: string, url: string, body: string | Buffer): Promise<Record<string, string>> {
-    const signer: Record<string, Wallet> = { member: chain.wallets.branchA, court: chain.wallets.court, platform: chain.wallets.platform, outsider: chain.wallets.outsider };
+    const signer: Record<string, Wallet> = { member: suite.chain.wallets.branchA, court: suite.chain.wallets.court, platform: suite.chain.wallets.platform, outsider: suite.chain.wallets.outsider };
     const sign = (wallet: Wallet, what: { method: string; path: string; body: string | Buffer }, options = {}) => signRequest(wallet, domain(), what, options);
     switch (mode) {
       case "none":
@@ -119,18 +99,18 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       case "garbage":
         return { "x-jl-signer": "0x1234", "x-jl-nonce": "-1", "x-jl-expires-at": "soon", "x-jl-signature": `0x${"ab".repeat(65)}` };
       case "other-body":
-        return sign(chain.wallets.branchA, { method, path: url, body: `${body.toString()} ` });
+        return sign(suite.chain.wallets.branchA, { method, path: url, body: `${body.toString()} ` });
       case "expired":
-        return sign(chain.wallets.branchA, { method, path: url, body }, { expiresAt: Math.floor(Date.now() / 1000) - 5 });
+        return sign(suite.chain.wallets.branchA, { method, path: url, body }, { expiresAt: Math.floor(Date.now() / 1000) - 5 });
       case "too-far":
-        return sign(chain.wallets.branchA, { method, path: url, body }, { ttlSeconds: 100_000 });
+        return sign(suite.chain.wallets.branchA, { method, path: url, body }, { ttlSeconds: 100_000 });
       case "other-path":
-        return sign(chain.wallets.branchA, { method, path: "/v1/verify", body });
+        return sign(suite.chain.wallets.branchA, { method, path: "/v1/verify", body });
       default:
         // a submission also carries the signer's own signature over its records (when they hash)
         return {
           ...(await sign(signer[mode]!, { method, path: url, body })),
-          ...(url.split("?")[0] === "/v1/leaves" ? await chain.submission(signer[mode]!, body.toString()) : {}),
+          ...(url.split("?")[0] === "/v1/leaves" ? await suite.chain.submission(signer[mode]!, body.toString()) : {}),
         };
     }
   }
@@ -287,7 +267,7 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
 
   it("fuzzes every documented route (the OpenAPI document lists no route the fuzzer skips)", async function () {
     const fuzzed = new Set(routes().map((r) => r.route));
-    const doc = (await service.app.inject({ method: "GET", url: "/docs/json" })).json() as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await suite.service.app.inject({ method: "GET", url: "/docs/json" })).json() as { paths: Record<string, Record<string, unknown>> };
     const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`));
     expect(documented.length).to.be.greaterThan(5);
     expect([...fuzzed]).to.include.members(documented);

@@ -7,9 +7,6 @@
 // test/anchor-service/api.test.ts ("ANCHOR_ERR_REPLAY …", "suspension"); see THREATS.md.
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { receiptDomain, signReceiptBatch, verifyReceipt } from "../../common/formats/receipt/receipts.ts";
 import { fromHex, toHex } from "../../common/bytes.ts";
@@ -19,8 +16,9 @@ import { encodeLeaf, type EvidenceRecord } from "../../common/formats/leaf/leaf.
 import { TRUST_ANCHOR_PATH, parseTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline as verifyWithLibrary } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { createAnchorService } from "../../anchor-service/src/service.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
 import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 
 type Verdict = {
@@ -31,38 +29,24 @@ type Verdict = {
 
 describe("security: forged receipts, forged bundles, heads not on chain (real anchor service)", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let service: AnchorService;
-  let dir: string;
+  const suite = anchorServiceSuite({ onDisk: "security-evidence-", config: { commitLeaves: 1_000_000 }, settleFirstRound: true });
   let receipts: Receipt[];
   let bundle: EvidenceBundle;
   const document = `loan contract ${randomBytes(8).toString("hex")}`;
   const documentDigest = `0x${createHash("sha256").update(document).digest("hex")}`;
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "security-evidence-"));
-    service = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000, commitLeaves: 1_000_000 }), logger: false });
-    await service.start();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const body = JSON.stringify({ records: [recordFor(document), recordFor("another document"), recordFor("a third document")] });
-    const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) } });
+    const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor(document), recordFor("another document"), recordFor("a third document")] }));
     expect(reply.statusCode, reply.body).to.equal(200);
     receipts = (reply.json() as { receipts: Receipt[] }).receipts;
-    await service.committer.runOnce();
-    bundle = parseBundle((await service.app.inject({ method: "GET", url: `/v1/bundles/${receipts[0]!.leafHash}` })).json());
+    await suite.service.committer.runOnce();
+    bundle = parseBundle((await suite.service.app.inject({ method: "GET", url: `/v1/bundles/${receipts[0]!.leafHash}` })).json());
   });
 
-  after(async function () {
-    await service?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  const domain = () => receiptDomain(chain.chainId, chain.deployment.addresses.evidenceLog);
-  const operator = async () => ((await service.app.inject({ method: "GET", url: "/v1/info" })).json() as { operator: string }).operator;
+  const domain = () => receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
+  const operator = async () => ((await suite.service.app.inject({ method: "GET", url: "/v1/info" })).json() as { operator: string }).operator;
   const verifyOnline = async (b: unknown, digest = documentDigest): Promise<Verdict> => {
-    const reply = await service.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle: b, documentDigest: digest } });
+    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle: b, documentDigest: digest } });
     expect(reply.statusCode, reply.body).to.equal(200);
     return reply.json() as Verdict;
   };
@@ -96,14 +80,14 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
         const result = verifyReceipt(domain(), forged, expected);
         expect(result.ok, `forged ${what} verified`).to.equal(false);
       }
-      const denied = await service.app.inject({ method: "GET", url: `/v1/leaves/${forgedLeaf}` });
+      const denied = await suite.service.app.inject({ method: "GET", url: `/v1/leaves/${forgedLeaf}` });
       expect(denied.statusCode).to.equal(404);
       expect((denied.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_UNKNOWN_LEAF");
     });
 
     it("a receipt a member signs itself fails: RECEIPT_WRONG_SERVICE under its own address, a bad signature under the operator's", async function () {
       const expected = await operator();
-      const fake = await signReceiptBatch(chain.wallets.branchA, domain(), {
+      const fake = await signReceiptBatch(suite.chain.wallets.branchA, domain(), {
         logId: receipts[0]!.logId,
         firstSequence: 0,
         leafHashes: [fromHex(`0x${createHash("sha256").update("backdated").digest("hex")}`)],
@@ -166,21 +150,21 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
 
   describe("a look-alike EvidenceLog outside the consortium (trust anchor)", function () {
     it("the service publishes its trust anchor: this chain's id and genesis hash, its ConsortiumRegistry and the official pair", async function () {
-      const reply = await service.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
+      const reply = await suite.service.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
       expect(reply.statusCode, reply.body).to.equal(200);
       const published = parseTrustAnchor(reply.json());
-      const expected = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: published.name });
+      const expected = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: published.name });
       expect(published).to.deep.equal(expected);
       expect(published.evidenceContracts).to.deep.equal({
-        evidenceLog: chain.deployment.addresses.evidenceLog.toLowerCase(),
-        evidenceRegistry: chain.deployment.addresses.evidenceRegistry.toLowerCase(),
+        evidenceLog: suite.chain.deployment.addresses.evidenceLog.toLowerCase(),
+        evidenceRegistry: suite.chain.deployment.addresses.evidenceRegistry.toLowerCase(),
       });
       const verdict = await verifyOnline(bundle);
       expect(verdict.trustAnchor).to.deep.include({ chainId: expected.chainId, genesisHash: expected.genesisHash, fingerprint: trustAnchorFingerprint(expected), url: TRUST_ANCHOR_PATH });
     });
 
     it("forged evidence a non-member anchored in its own look-alike contracts (naming the real registry and member 1) fails POST /v1/verify and the library", async function () {
-      const forged = await forgeUnionLookalike(chain);
+      const forged = await forgeUnionLookalike(suite.chain);
       const digest = `0x${createHash("sha256").update(forged.document).digest("hex")}`;
       const offline = verifyOffline(forged.bundle, { documentDigest: digest });
       expect(offline.slice(0, 3).map((c) => c.outcome), "the forgery is internally consistent").to.deep.equal(["pass", "pass", "pass"]);
@@ -188,20 +172,20 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
       const verdict = await verifyOnline(forged.bundle, digest);
       expect(verdict.overall, JSON.stringify(verdict.checks)).to.equal("fail");
       expect(outcome(verdict, "headOnChain")).to.equal("fail");
-      expect(verdict.checks.find((c) => c.id === "headOnChain")!.reason).to.include(`is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`);
+      expect(verdict.checks.find((c) => c.id === "headOnChain")!.reason).to.include(`is not the consortium's official EvidenceLog ${suite.chain.deployment.addresses.evidenceLog.toLowerCase()}`);
       for (const id of ["blockAndTime", "submitterMembership", "lifecycle"]) expect(outcome(verdict, id), id).to.not.equal("pass");
 
-      const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "court copy" });
-      const library = await verifyWithLibrary(forged.bundle, { trustAnchor, providers: [chain.anvil.provider], documentDigest: digest });
+      const trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: "court copy" });
+      const library = await verifyWithLibrary(forged.bundle, { trustAnchor, providers: [suite.chain.anvil.provider], documentDigest: digest });
       expect(overall(library)).to.equal("fail");
-      const unanchored = await verifyWithLibrary(forged.bundle, { trustAnchor: null, providers: [chain.anvil.provider], documentDigest: digest });
+      const unanchored = await verifyWithLibrary(forged.bundle, { trustAnchor: null, providers: [suite.chain.anvil.provider], documentDigest: digest });
       expect(overall(unanchored), "no trust anchor: never a pass").to.equal("indeterminate");
     });
   });
 
   describe("a service that has not reached its chain yet", function () {
     it("publishes no trust anchor and verifies nothing (503 ANCHOR_ERR_CHAIN_UNAVAILABLE), refusing a malformed bundle first (400)", async function () {
-      const cut = await createAnchorService({ config: chain.config({ dataDir: join(dir, "unreachable"), rpcUrl: "http://127.0.0.1:9" }), inMemory: true, logger: false });
+      const cut = await createAnchorService({ config: suite.chain.config({ dataDir: "unused", rpcUrl: "http://127.0.0.1:9" }), inMemory: true, logger: false });
       try {
         const anchor = await cut.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
         expect(anchor.statusCode, anchor.body).to.equal(503);
@@ -256,10 +240,9 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
     });
 
     it("the service itself serves no bundle for a leaf whose head is not on chain yet (ANCHOR_ERR_NOT_ANCHORED)", async function () {
-      const body = JSON.stringify({ records: [recordFor("pending document")] });
-      const reply = await service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) } });
+      const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor("pending document")] }));
       const [pending] = (reply.json() as { receipts: Receipt[] }).receipts;
-      const refused = await service.app.inject({ method: "GET", url: `/v1/bundles/${pending!.leafHash}` });
+      const refused = await suite.service.app.inject({ method: "GET", url: `/v1/bundles/${pending!.leafHash}` });
       expect(refused.statusCode).to.equal(409);
       expect((refused.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_ANCHORED");
     });

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Wallet } from "ethers";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
@@ -20,6 +21,8 @@ export type AnchorSuite = {
   port: number;
   /** The service's clock (unix seconds) while set; undefined follows the system clock. */
   frozenNow: number | undefined;
+  /** postLeaves to the suite's service. */
+  postLeaves(body: string, signer?: Wallet): ReturnType<AnchorService["app"]["inject"]>;
 };
 
 export type AnchorSuiteOptions = {
@@ -33,11 +36,16 @@ export type AnchorSuiteOptions = {
   listen?: boolean;
 };
 
+/** POST /v1/leaves of `body` (JSON text) to a service's `app`, signed for `chain` by `signer` (default: branch A's operations key). */
+export async function postLeaves(app: AnchorService["app"], chain: ConsortiumChain, body: string, signer: Wallet = chain.wallets.branchA) {
+  return app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(signer, body)) } });
+}
+
 /** The system clock in unix seconds, the service's clock while `frozenNow` is unset. */
 export const systemNow = (): number => Math.floor(Date.now() / 1000);
 
 export function anchorServiceSuite(options: AnchorSuiteOptions = {}): AnchorSuite {
-  const suite = { frozenNow: undefined } as AnchorSuite;
+  const suite = { frozenNow: undefined, postLeaves: (body, signer) => postLeaves(suite.service.app, suite.chain, body, signer) } as AnchorSuite;
 
   before(async function () {
     suite.chain = await startConsortiumChain();
