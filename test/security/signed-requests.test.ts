@@ -16,7 +16,7 @@ import { createNodeService, type NodeService } from "../../nodes/src/service.ts"
 import { digestDb } from "../support/fuzz/harness.ts";
 import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
-import { jiedaibaoPayload } from "../nodes/channels/fixtures.ts";
+import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 type Reply = { statusCode: number; body: string; json(): unknown };
 
