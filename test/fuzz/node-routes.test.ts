@@ -234,6 +234,13 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     const headers = who === "expired" ? await signRequest(chain.wallets.unionOps, domain, request, { expiresAt: Math.floor(Date.now() / 1000) - 5 }) : await signRequest(wallets[who]!, domain, request);
     return to.kind === "header" ? { ...headers, [TARGET_HEADER]: to.value } : headers;
   }
+  /** A node-to-node POST of the case's body, its content type and junk headers, signed as the case says. */
+  const signedPost = async (c: SignedCase): Promise<InjectOptions> => ({
+    method: "POST",
+    url: c.url,
+    payload: c.body,
+    headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
+  });
 
   const routes = (): Array<RouteFuzz<any>> => [
     {
@@ -323,6 +330,50 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       loanSegment.map((l) => `/v1/loans/${l}/mandates`),
       fc.oneof(
         { weight: 6, arbitrary: objectText({ agent: { valid: quoted(agentText), bad: quoted(badAgent) }, expiresAt: { valid: quoted(isoTime) } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    // where a loan's money goes, its income split and its prepayments: the known loan is queued,
+    // not on chain (no sender runs), so the ledger answers LedgerUnknownLoan (404), nothing written
+    getRoute("GET /v1/loans/:loanId/receiving-account", loanSegment.map((l) => `/v1/loans/${l}/receiving-account`)),
+    getRoute("GET /v1/loans/:loanId/income-split", loanSegment.map((l) => `/v1/loans/${l}/income-split`)),
+    bodyRoute(
+      "PUT /v1/loans/:loanId/income-split",
+      "PUT",
+      loanSegment.map((l) => `/v1/loans/${l}/income-split`),
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: objectText({
+            shares: {
+              valid: arrayText(objectText({ memberId: { valid: fc.constantFrom("2", "4", "3", "0", "4294967296") }, incomeShareBps: { valid: fc.integer({ min: 0, max: 10_000 }).map(String), bad: fc.constantFrom("-1", "10001", "1.5", '"5000"') } }), 3),
+            },
+          }),
+        },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    getRoute(
+      "GET /v1/loans/:loanId/prepayment-quote",
+      fc
+        .tuple(loanSegment, queryString({ amount: { valid: fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String) }, mode: { valid: fc.constantFrom("shorten-term", "lower-installments") }, fee: { valid: fc.constantFrom("0", "100") } }))
+        .map(([l, query]) => `/v1/loans/${l}/prepayment-quote${query}`),
+    ),
+    bodyRoute(
+      "POST /v1/loans/:loanId/prepayments",
+      "POST",
+      loanSegment.map((l) => `/v1/loans/${l}/prepayments`),
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: objectText({
+            serial: { valid: quoted(serial) },
+            amountFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText },
+            mode: { valid: fc.constantFrom('"shorten-term"', '"lower-installments"'), bad: fc.constantFrom('"ShortenTerm"', "0", '""') },
+            feeFen: { valid: quoted(fc.constantFrom("0", "100")), bad: hostileAmountText, optional: true },
+            receivedFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText, optional: true },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
@@ -448,12 +499,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           }),
         ),
       examples: [{ url: "/v1/forwarded-applications/jiedaibao?platform=4", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "union", target: { kind: "this" }, headers: {} }],
-      build: async (c: SignedCase): Promise<InjectOptions> => ({
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
-      }),
+      build: signedPost,
       check: (c: SignedCase, reply) => {
         if (c.target.kind !== "this" && reply.statusCode < 400) throw new Error(`a request not signed for this node's member was served: ${JSON.stringify(c.target)}`);
       },
@@ -474,12 +520,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           }),
         ),
       examples: [{ url: "/v1/platform-applications/jiedaibao", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "platform", target: { kind: "this" }, headers: {} }],
-      build: async (c: SignedCase): Promise<InjectOptions> => ({
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
-      }),
+      build: signedPost,
       check: (_c: SignedCase, reply) => {
         if (reply.statusCode < 400) throw new Error("a branch's node accepted a platform's application meant for the union's");
       },
@@ -498,14 +539,28 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         target: nodeTarget,
         headers: junkHeaders,
       }),
-      build: async (c: SignedCase): Promise<InjectOptions> => ({
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
-      }),
+      build: signedPost,
       check: (_c: SignedCase, reply) => {
         if (reply.statusCode < 400) throw new Error("a branch's node signed a platform's loan agreement");
+      },
+    },
+    {
+      // branch A's node is no platform and the known loan is not on chain: every income-split signature request is refused, nothing written
+      route: "POST /v1/income-split-agreements",
+      arbitrary: fc.record({
+        url: fc.constant("/v1/income-split-agreements"),
+        body: fc.oneof(
+          { weight: 6, arbitrary: objectText({ loanId: { valid: fc.oneof(quoted(hex32), fc.constant("__KNOWN_LOAN__")), bad: quoted(badHash) }, platformIncomeShareBps: { valid: fc.integer({ min: 0, max: 10_000 }).map(String) } }) },
+          { weight: 2, arbitrary: hostileBody },
+        ),
+        type: contentType,
+        signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("branchB") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired") }),
+        target: nodeTarget,
+        headers: junkHeaders,
+      }),
+      build: async (c: SignedCase) => signedPost({ ...c, body: typeof c.body === "string" ? c.body.replaceAll("__KNOWN_LOAN__", JSON.stringify(known.loanId)) : c.body }),
+      check: (_c: SignedCase, reply) => {
+        if (reply.statusCode < 400) throw new Error("a branch's node signed a platform's income split");
       },
     },
     {
