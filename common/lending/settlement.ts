@@ -90,47 +90,112 @@ export function settlementOwed(input: SettlementInput): SettlementOwed {
 
 const FP = 1n << 64n;
 
+type AllIn = { capBps: number; slackFen: bigint; bullet: boolean };
+
 /**
- * The most an early settlement may take besides penalty (LoanTermsVerifier.settlementAllowance,
- * SCHEDULE.md "Early settlement"): the headroom plus the present value at the cap, as of the start
- * day, of the installments still unpaid, less what was paid of the next one (at its period's
- * start, rounded up), grown at the cap to the day — whole months compounded, the month in
- * progress linearly by days (30-day months after the last due day); a bullet by simple interest
+ * The most an early settlement may take besides penalty (Settlement._settlementAllowance in
+ * contracts/libraries/Settlement.sol, SCHEDULE.md "Early settlement"): the headroom plus the
+ * present value at the cap, as of the start day, of the installments still unpaid, less what was
+ * paid of the next one (at its due day, rounded up: what of it was paid before that day was
+ * charged to the headroom then), grown at the cap to the day — whole months compounded, the month
+ * in progress linearly by days (30-day months after the last due day); a bullet by simple interest
  * from the start. Fixed point 2^64, every step rounded down (up for what was paid).
  */
-export function settlementAllowance(
-  input: SettlementInput,
-  allIn: { capBps: number; slackFen: bigint; bullet: boolean },
-): bigint {
+export function settlementAllowance(input: SettlementInput, allIn: AllIn): bigint {
   const { schedule, startDay, progress, day } = input;
   const cap = BigInt(allIn.capBps);
   const next = progress.nextInstallment;
-  const paidOfNext = progress.currentPrincipalPaid + progress.currentInterestPaid;
+  const v = allIn.slackFen * FP + presentValue(schedule, startDay, allIn, next, false);
+  let q = (progress.currentPrincipalPaid + progress.currentInterestPaid) * FP;
+  if (allIn.bullet) q = ceilDiv(q * 3_650_000n, 3_650_000n + cap * BigInt(schedule[0]!.dueDay - startDay));
+  else for (let k = 0; k <= next; k++) q = ceilDiv(q * 120_000n, 120_000n + cap);
+  return grow(schedule, startDay, allIn, day, v > q ? v - q : 0n) / FP;
+}
+
+export function ceilDiv(a: bigint, b: bigint): bigint {
+  return a === 0n ? 0n : (a - 1n) / b + 1n;
+}
+
+/**
+ * The present value at the cap, as of the start day, of installments `from`… of `schedule`,
+ * scaled by 2^64, rounded down or `up` (Settlement._presentValue).
+ */
+export function presentValue(
+  schedule: readonly SettlementInstallment[],
+  startDay: number,
+  allIn: AllIn,
+  from: number,
+  up: boolean,
+): bigint {
+  const cap = BigInt(allIn.capBps);
   if (allIn.bullet) {
+    if (from !== 0) return 0n;
     const only = schedule[0]!;
-    const pv =
-      next === 0 ? ((only.principal + only.interest) * FP * 3_650_000n) / (3_650_000n + cap * BigInt(only.dueDay - startDay)) : 0n;
-    const total = pv + allIn.slackFen * FP;
-    const paid = paidOfNext * FP;
-    if (total <= paid) return 0n;
-    const elapsed = BigInt(day > startDay ? day - startDay : 0);
-    return ((total - paid) * (3_650_000n + cap * elapsed)) / 3_650_000n / FP;
+    const grown = 3_650_000n + cap * BigInt(only.dueDay - startDay);
+    const amount = (only.principal + only.interest) * FP * 3_650_000n;
+    return up ? ceilDiv(amount, grown) : amount / grown;
   }
   const x = 120_000n + cap;
   let v = 0n;
-  let months = 0;
   for (let k = schedule.length; k !== 0; k--) {
-    const inst = schedule[k - 1]!;
-    if (months === 0 && inst.dueDay <= day) months = k;
-    if (k - 1 >= next) v += (inst.principal + inst.interest) * FP;
-    v = (v * 120_000n) / x;
+    if (k - 1 >= from) v += (schedule[k - 1]!.principal + schedule[k - 1]!.interest) * FP;
+    v = up ? ceilDiv(v * 120_000n, x) : (v * 120_000n) / x;
   }
-  let q = paidOfNext * FP;
-  for (let k = 0; k < next; k++) q = (q * 120_000n + x - 1n) / x;
-  v += allIn.slackFen * FP;
-  v = v > q ? v - q : 0n;
-  for (let k = 0; k < months; k++) v = (v * x) / 120_000n;
+  return v;
+}
+
+/** How many due days fall on or before `day`, the last of them (or the start day), and the period after it. */
+function position(schedule: readonly SettlementInstallment[], startDay: number, day: number): [number, number, bigint] {
+  let months = 0;
+  while (months < schedule.length && schedule[months]!.dueDay <= day) months++;
   const from = months === 0 ? startDay : schedule[months - 1]!.dueDay;
   const period = BigInt(months < schedule.length ? schedule[months]!.dueDay - from : 30);
-  return (v * (120_000n * period + cap * BigInt(day - from))) / (120_000n * period) / FP;
+  return [months, from, period];
+}
+
+/** `v` (start-day value) grown at the cap to `day`, rounded down (Settlement._grow). */
+export function grow(schedule: readonly SettlementInstallment[], startDay: number, allIn: AllIn, day: number, v: bigint): bigint {
+  const cap = BigInt(allIn.capBps);
+  if (allIn.bullet) return (v * (3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0))) / 3_650_000n;
+  const [months, from, period] = position(schedule, startDay, day);
+  for (let k = 0; k < months; k++) v = (v * (120_000n + cap)) / 120_000n;
+  return (v * (120_000n * period + cap * BigInt(day - from))) / (120_000n * period);
+}
+
+/** `v` paid on `day` discounted at the cap to the start day, rounded up (Settlement._discountUp). */
+export function discountUp(schedule: readonly SettlementInstallment[], startDay: number, allIn: AllIn, day: number, v: bigint): bigint {
+  const cap = BigInt(allIn.capBps);
+  if (allIn.bullet) return ceilDiv(v * 3_650_000n, 3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0));
+  const [months, from, period] = position(schedule, startDay, day);
+  v = ceilDiv(v * 120_000n * period, 120_000n * period + cap * BigInt(day - from));
+  for (let k = 0; k < months; k++) v = ceilDiv(v * 120_000n, 120_000n + cap);
+  return v;
+}
+
+/**
+ * What paying ahead of the schedule costs under the cap (Settlement.earlyCharge, the ledger's
+ * `repay`): `amounts[i]` paid of installment i on `day` counts amounts[i] × (the discount at the cap
+ * from `day` − from installment i's due day), start-day values scaled by 2^64; the ledger takes it
+ * from the loan's headroom (`LedgerPaymentAheadAboveCap` beyond it).
+ */
+export function earlyCharge(
+  schedule: readonly SettlementInstallment[],
+  startDay: number,
+  allIn: AllIn,
+  day: number,
+  amounts: readonly bigint[],
+): bigint {
+  const cap = BigInt(allIn.capBps);
+  const today = discountUp(schedule, startDay, allIn, day, FP);
+  if (allIn.bullet) {
+    const atDue = (FP * 3_650_000n) / (3_650_000n + cap * BigInt(schedule[0]!.dueDay - startDay));
+    return today > atDue ? amounts[0]! * (today - atDue) : 0n;
+  }
+  let v = FP;
+  let charge = 0n;
+  for (let i = 0; i < amounts.length; i++) {
+    v = (v * 120_000n) / (120_000n + cap);
+    if (amounts[i] !== 0n && today > v) charge += amounts[i]! * (today - v);
+  }
+  return charge;
 }

@@ -122,6 +122,14 @@ interface IJointLoanLedger is IConsortiumGoverned {
         uint16 penaltyAccruedDay;
     }
 
+    /// @notice What a partial prepayment (提前部分还款) does to the rest of the schedule, the
+    /// borrower's choice: keep each later installment's total and end sooner (`ShortenTerm`,
+    /// 缩短期限), or keep the term and lower the installments (`LowerInstallments`, 减少月供).
+    enum PrepaymentMode {
+        ShortenTerm,
+        LowerInstallments
+    }
+
     /// @notice Consortium-wide rule parameters (DOMAIN.md), set by governance.
     struct LedgerParams {
         uint16 aprCapBps;
@@ -235,6 +243,24 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerZeroRepayment(bytes32 loanId);
     /// @notice An early settlement must pay exactly what settles the loan today (`settlementOwed`).
     error LedgerSettlementMismatch(bytes32 loanId, uint256 amount, uint256 owed);
+    /// @notice A partial prepayment prepays more than nothing and less than the principal still
+    /// open (`outstanding`); prepaying all of it is `settle`.
+    error LedgerBadPrepayment(bytes32 loanId, uint256 principal, uint256 outstanding);
+    /// @notice A partial prepayment needs the installment in progress untouched and not late:
+    /// installment `installment` (0-based) is partly paid, owes penalty or is past its due day;
+    /// repay it first.
+    error LedgerInstallmentOpen(bytes32 loanId, uint256 installment);
+    /// @notice The prepayment fee would take the borrower's all-in cost above the cap: at most
+    /// `maxFee` fits today (see `prepaymentOwed`).
+    error LedgerPrepaymentFeeAboveCap(bytes32 loanId, uint256 fee, uint256 maxFee);
+    /// @notice A prepayment must be exactly what `prepaymentOwed` says: interest, principal and fee.
+    error LedgerPrepaymentMismatch(bytes32 loanId, uint256 amount, uint256 owed);
+    /// @notice Paying an installment before its due day would take the borrower's realised
+    /// all-in cost above the cap: it costs `charge` fen of the loan's `headroom` (present values at
+    /// the cap, as of the start day). Prepay principal instead (`prepay`: interest to the day only).
+    error LedgerPaymentAheadAboveCap(bytes32 loanId, uint256 charge, uint256 headroom);
+    /// @notice No such function (the extension's views are reached only through the ledger's own).
+    error LedgerUnknownCall(bytes4 selector);
     /// @notice Voucher digests and serials must be non-zero.
     error LedgerMissingVoucher();
 
@@ -276,6 +302,24 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice One funder's part of a repayment, so each node can book it.
     event RepaymentShared(bytes32 indexed loanId, uint32 indexed funder, bytes32 serial, uint256 principal, uint256 income);
     event LoanSettled(bytes32 indexed loanId);
+    /// @notice A partial prepayment: `principal` came off the principal still open, of which the
+    /// borrower paid `principalPaid` (less only where the all-in cap forgave part of it, as in an
+    /// early settlement), with `interest` accrued to the day on `principal` and a prepayment `fee`
+    /// (income, split like interest). The new schedule follows in LoanRescheduled.
+    event PrepaymentReceived(
+        bytes32 indexed loanId,
+        bytes32 serial,
+        bytes32 voucher,
+        PrepaymentMode mode,
+        uint256 principal,
+        uint256 principalPaid,
+        uint256 interest,
+        uint256 fee
+    );
+    /// @notice The loan's schedule from installment `fromInstallment` (0-based) on, as it now
+    /// stands after a prepayment; earlier installments are unchanged, and the loan now has
+    /// `fromInstallment + installments.length` installments (`schedule(loanId)` returns the same).
+    event LoanRescheduled(bytes32 indexed loanId, uint256 fromInstallment, Installment[] installments);
     /// @notice The loan was cancelled before disbursement; `reasonCode` 65535 = it expired (see `expireLoan`).
     event LoanCancelled(bytes32 indexed loanId, uint16 reasonCode);
     /// @notice The loan missed its start day undisbursed and was expired by a keeper (with LoanCancelled, reason 65535).
@@ -354,7 +398,13 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// accounts — into the loan's receiving account bound at registration (nowhere else).
     function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external;
 
-    /// @notice Record a repayment received by the branch (or its mandated agent).
+    /// @notice Record a repayment received by the branch (or its mandated agent), allocated penalty →
+    /// interest → principal over the earliest unpaid installments. What is paid of an installment
+    /// before its due day is worth more to the lender than the schedule counts, so it is charged to
+    /// the loan's headroom under the all-in cap (`Loan.allInSlack`): amount × (discount at the cap
+    /// to the start day from today − from the installment's due day), present values as of the start
+    /// day; beyond the headroom the repayment is refused (`LedgerPaymentAheadAboveCap`) — prepay
+    /// principal instead (`prepay`), which charges interest to the day only.
     function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;
 
     /// @notice Settle the loan early, in full (提前结清), with a repayment received by the branch (or
@@ -362,6 +412,44 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// in full (penalty, interest, principal), the installment in progress with its interest
     /// accrued to the day, and the rest of the principal; no later interest.
     function settle(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external;
+
+    /// @notice Prepay part of the principal (提前部分还款), with a repayment received by the branch
+    /// (or its mandated agent), any day while the installment in progress is untouched and not
+    /// late (`LedgerInstallmentOpen`). `principal` comes off the principal still open
+    /// (0 < principal < open, `LedgerBadPrepayment`); the borrower pays it with interest accrued to
+    /// the day on it — round_half_up(interest_k × principal × (today − period start) / (open ×
+    /// (due_k − period start))), installment k the one in progress — and `fee`, the prepayment fee
+    /// (0 if none). The rest of the schedule is recomputed on chain (`mode`; common/lending/
+    /// SCHEDULE.md "Partial prepayment"): LowerInstallments scales every later installment's
+    /// principal by open′ / open (cumulatively, half up) and ShortenTerm keeps each installment's
+    /// total and ends when the principal is repaid; either way each installment's interest is
+    /// scaled by its new balance over its old, half up. The prepayment, fee included, and the new
+    /// schedule must keep the borrower's all-in cost within the cap: a fee above what fits is
+    /// refused (`LedgerPrepaymentFeeAboveCap` with the most that fits); without a fee, what the cap
+    /// does not allow comes off the interest, then the principal paid (forgiven, as in `settle`).
+    /// `amount` must equal interest + principal paid + fee (`LedgerPrepaymentMismatch`). Principal
+    /// is split by funding share (cumulatively, exact to the fen), interest and fee by the agreed
+    /// income split; quotas release `principal`. Emits PrepaymentReceived, RepaymentShared per
+    /// funder and LoanRescheduled.
+    function prepay(
+        bytes32 loanId,
+        uint256 principal,
+        PrepaymentMode mode,
+        uint256 fee,
+        uint256 amount,
+        bytes32 serial,
+        bytes32 voucher
+    ) external;
+
+    /// @notice What `prepay(loanId, principal, mode, fee, …)` would take today and the schedule it
+    /// would leave: the interest accrued on `principal`, the principal paid (less than `principal`
+    /// only where the cap forgives some), the largest fee the cap allows today, and the installments
+    /// from the one in progress on. Reverts as `prepay` would. Mirrored by `prepaymentOwed` in
+    /// common/lending/prepayment.ts.
+    function prepaymentOwed(bytes32 loanId, uint256 principal, PrepaymentMode mode, uint256 fee)
+        external
+        view
+        returns (uint256 interest, uint256 principalPaid, uint256 maxFee, Installment[] memory installments);
 
     /// @notice Set a loan's dispute stage (the DisputeResolution contract only). Moving up several
     /// stages at once emits one DisputeStageChanged per stage.

@@ -21,8 +21,6 @@ import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 /// all-in cost checks and the agreement digest run in a LoanTermsVerifier this contract creates
 /// (its code would not fit under the 24 KiB limit here).
 contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
-    uint256 private constant _INSTALLMENTS_PER_WORD = 3;
-
     LoanTermsVerifier private immutable _verifier;
     address private immutable _extension;
 
@@ -118,38 +116,40 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external {
-        Loan storage entry = _requireState(loanId, LoanState.Registered);
-        (uint256 index, uint32 funder) = _callerFunder(loanId, entry);
-        uint256 day = today();
-        if (day != entry.startDay) revert LedgerDisbursementDateMismatch(loanId, day, entry.startDay);
-        if (entry.disbursedMask & (1 << index) != 0) revert LedgerAlreadyDisbursed(loanId, funder);
-        uint256 expected = Allocation.split(entry.principal, _shares(loanId, entry.funderCount))[index];
-        if (amount != expected) revert LedgerDisbursementMismatch(loanId, funder, amount, expected);
-        // the source must be the funder's own settlement account; the destination is the loan's
-        // receiving account, bound at registration, so no funder can pay its share anywhere else
-        if (!_whitelist[funder][accountHash]) revert LedgerAccountNotWhitelisted(funder, accountHash);
-        _useSerial(serial, voucher);
-        _countDailyDisbursement(entry.branch, amount, day);
-        // cannot overflow: at most two funders, so the mask has two bits
-        uint8 mask = entry.disbursedMask | uint8(1 << index);
-        entry.disbursedMask = mask;
-        _chainVoucher(loanId, voucher);
-        emit FundsDisbursed(loanId, funder, amount, accountHash, serial, voucher);
-        if (mask == (1 << entry.funderCount) - 1) {
-            entry.state = LoanState.Active;
-            emit LoanActivated(loanId);
-        }
+    function disburse(bytes32, uint256, bytes32, bytes32, bytes32) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
-    function repay(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external {
-        _receive(loanId, amount, serial, voucher, false);
+    function repay(bytes32, uint256, bytes32, bytes32) external {
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
-    function settle(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher) external {
-        _receive(loanId, amount, serial, voucher, true);
+    function settle(bytes32, uint256, bytes32, bytes32) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function prepay(bytes32, uint256, PrepaymentMode, uint256, uint256, bytes32, bytes32) external {
+        _delegate();
+    }
+
+    /// @inheritdoc IJointLoanLedger
+    function prepaymentOwed(bytes32, uint256, PrepaymentMode, uint256)
+        external
+        view
+        returns (uint256, uint256, uint256, Installment[] memory)
+    {
+        _selfQuote(LedgerExtension.prepaymentQuote.selector);
+    }
+
+    /// @dev The extension's views (`prepaymentQuote`, `settlementQuote`, `amountQuote`), run by
+    /// this contract's own views through a static call to itself, and by nothing else.
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        if (msg.sender != address(this)) revert LedgerUnknownCall(msg.sig);
+        _delegate();
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -282,17 +282,13 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     }
 
     /// @inheritdoc IJointLoanLedger
-    function settlementOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal) {
-        Loan storage entry = _requireLoan(loanId);
-        if (entry.state != LoanState.Active) return (0, 0, 0);
-        return _owed(loanId, entry, _fundingWord[loanId], today(), false);
+    function settlementOwed(bytes32) external view returns (uint256, uint256, uint256) {
+        _selfQuote(LedgerExtension.settlementQuote.selector);
     }
 
     /// @inheritdoc IJointLoanLedger
-    function amountOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal) {
-        Loan storage entry = _requireLoan(loanId);
-        if (entry.state != LoanState.Active) return (0, 0, 0);
-        return _owed(loanId, entry, _fundingWord[loanId], today(), true);
+    function amountOwed(bytes32) external view returns (uint256, uint256, uint256) {
+        _selfQuote(LedgerExtension.amountQuote.selector);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -431,190 +427,6 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
 
     // ------------------------------------------------------------------ fund-flow internals
 
-    /// @dev A repayment received by the loan's branch (or the union): allocated over the earliest
-    /// unpaid installments, or — `settlement` — exactly what settles the loan today; then booked
-    /// and split among the funders (one path, so both book alike).
-    function _receive(bytes32 loanId, uint256 amount, bytes32 serial, bytes32 voucher, bool settlement) private {
-        Loan storage entry = _requireState(loanId, LoanState.Active);
-        _checkServicer(loanId, entry.branch);
-        // a settlement may owe nothing: what was paid ahead already reached the all-in cap
-        if (amount == 0 && !settlement) revert LedgerZeroRepayment(loanId);
-        _useSerial(serial, voucher);
-        uint256 word = _fundingWord[loanId];
-        Progress memory p = _unpackProgress(word);
-        uint256 principalBefore = p.principalRepaid;
-        (uint256 penalty, uint256 interest, uint256 principal) =
-            settlement ? _settleAll(loanId, entry, p, word, amount) : _allocate(loanId, entry, p, amount, today());
-        _fundingWord[loanId] = _packProgress(word, p);
-        emit RepaymentReceived(loanId, serial, voucher, penalty, interest, principal);
-        // a settlement capped by the all-in cost may return less principal than was open: the
-        // quotas still release all of it
-        _share(loanId, entry, serial, principalBefore, principal, penalty + interest, p.principalRepaid - principalBefore);
-        _chainVoucher(loanId, voucher);
-        if (p.nextInstallment == entry.installmentCount) {
-            entry.state = LoanState.Settled;
-            emit LoanSettled(loanId);
-        }
-        _endEscalationIfCured(loanId, entry, p);
-    }
-
-    /// @dev Early settlement: `amount` must be exactly what settles the loan today; the progress
-    /// then says every installment is paid.
-    function _settleAll(bytes32 loanId, Loan storage entry, Progress memory p, uint256 word, uint256 amount)
-        private
-        view
-        returns (uint256 penalty, uint256 interest, uint256 principal)
-    {
-        (penalty, interest, principal) = _owed(loanId, entry, word, today(), false);
-        uint256 owed = penalty + interest + principal;
-        if (amount != owed) revert LedgerSettlementMismatch(loanId, amount, owed);
-        p.principalRepaid = entry.principal;
-        p.nextInstallment = entry.installmentCount;
-        p.currentPrincipalPaid = 0;
-        p.currentInterestPaid = 0;
-        p.penaltyDue = 0;
-        p.penaltyAccruedDay = 0;
-    }
-
-    function _callerFunder(bytes32 loanId, Loan storage entry) private view returns (uint256 index, uint32 funder) {
-        (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
-            _registry.accountOf(msg.sender);
-        if (status == IConsortiumRegistry.MemberStatus.Active && role == IConsortiumRegistry.AccountRole.Operations) {
-            uint256 count = entry.funderCount;
-            for (index = 0; index < count; ++index) {
-                funder = _funder(loanId, index).memberId;
-                if (funder == memberId) return (index, funder);
-            }
-        }
-        revert LedgerNotFunder(loanId, msg.sender);
-    }
-
-    function _useSerial(bytes32 serial, bytes32 voucher) private {
-        if (serial == 0 || voucher == 0) revert LedgerMissingVoucher();
-        if (_serials[serial]) revert LedgerDuplicateSerial(serial);
-        _serials[serial] = true;
-    }
-
-    function _countDailyDisbursement(uint32 branch, uint256 amount, uint256 day) private {
-        BranchBook storage book = _books[branch];
-        uint256 sofar = book.day == day ? book.disbursedToday : 0;
-        uint256 total = sofar + amount;
-        uint256 limit = _limits[branch].dailyDisbursementLimit;
-        if (total > limit) revert LedgerDailyLimitExceeded(branch, day, total, limit);
-        // cannot truncate: total is bounded by the uint64 limit; days fit in 32 bits for 11 million years
-        book.disbursedToday = uint64(total);
-        book.day = uint32(day);
-    }
-
-    function _chainVoucher(bytes32 loanId, bytes32 voucher) private {
-        Loan storage entry = _loans[loanId];
-        entry.evidenceChain = keccak256(abi.encode(entry.evidenceChain, voucher));
-    }
-
-    /// @dev Walk the earliest unpaid installments: each one's penalty (if late), then its
-    /// interest, then its principal. Refuses to take more than is owed now.
-    function _allocate(bytes32 loanId, Loan storage entry, Progress memory p, uint256 amount, uint256 day)
-        private
-        view
-        returns (uint256 penalty, uint256 interest, uint256 principal)
-    {
-        uint256[3] memory paid; // penalty, interest, principal
-        uint256 left = amount;
-        uint256 count = entry.installmentCount;
-        uint256 aprBps = entry.aprBps;
-        while (left != 0 && p.nextInstallment < count) {
-            left = _payInstallment(loanId, p, left, day, aprBps, paid);
-        }
-        if (left != 0) revert LedgerOverpayment(loanId, amount, amount - left);
-        (penalty, interest, principal) = (paid[0], paid[1], paid[2]);
-        // cannot truncate: cumulative principal repaid is at most the principal, < 2^40 (see _setParams)
-        p.principalRepaid += uint40(principal);
-    }
-
-    /// @dev Pay what `left` allows of installment `p.nextInstallment`, adding to `paid`; moves
-    /// to the next installment once its interest and principal are paid.
-    function _payInstallment(
-        bytes32 loanId,
-        Progress memory p,
-        uint256 left,
-        uint256 day,
-        uint256 aprBps,
-        uint256[3] memory paid
-    ) private view returns (uint256) {
-        (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, p.nextInstallment);
-        // the penalty rate is read only for a late installment: on-time repayments skip the load
-        if (day > dueDay) _accruePenalty(p, iP, dueDay, day, _penaltyApr(aprBps));
-        uint256 pay = _min(p.penaltyDue, left);
-        // cannot truncate or underflow: pay is at most the 32-bit penalty due
-        p.penaltyDue -= uint32(pay);
-        paid[0] += pay;
-        left -= pay;
-        pay = _min(iI - p.currentInterestPaid, left);
-        p.currentInterestPaid += uint32(pay);
-        paid[1] += pay;
-        left -= pay;
-        pay = _min(iP - p.currentPrincipalPaid, left);
-        p.currentPrincipalPaid += uint32(pay);
-        paid[2] += pay;
-        left -= pay;
-        if (p.currentPrincipalPaid == iP && p.currentInterestPaid == iI) {
-            ++p.nextInstallment;
-            p.currentPrincipalPaid = 0;
-            p.currentInterestPaid = 0;
-            p.penaltyAccruedDay = 0;
-        }
-        return left;
-    }
-
-    /// @dev Book the repayment: release quotas by the principal repaid, and split it among the
-    /// funders. Principal is split *cumulatively* (each funder's running total is its
-    /// largest-remainder share of the running total), so at settlement every funder has
-    /// recovered exactly what it disbursed; income (interest + penalty) is split per repayment.
-    function _share(
-        bytes32 loanId,
-        Loan storage entry,
-        bytes32 serial,
-        uint256 principalBefore,
-        uint256 principal,
-        uint256 income,
-        uint256 released
-    ) private {
-        uint256 count = entry.funderCount;
-        uint16[] memory shares = _shares(loanId, count);
-        uint256[] memory before = Allocation.split(principalBefore, shares);
-        uint256[] memory afterwards = Allocation.split(principalBefore + principal, shares);
-        uint256[] memory incomes = Allocation.split(income, count == 2 ? _incomeShares(loanId, shares) : shares);
-        for (uint256 i = 0; i < count; ++i) {
-            emit RepaymentShared(loanId, _funder(loanId, i).memberId, serial, afterwards[i] - before[i], incomes[i]);
-        }
-        if (released != 0) {
-            uint256 branchAfter =
-                released == principal ? afterwards[0] : Allocation.split(principalBefore + released, shares)[0];
-            _release(entry, released, branchAfter - before[0]);
-        }
-    }
-
-    /// @dev A joint loan's income shares: as agreed (`agreeIncomeSplit`), else its funding shares.
-    function _incomeShares(bytes32 loanId, uint16[] memory shares) private view returns (uint16[] memory) {
-        uint256 stored = _incomeShare[loanId];
-        if (stored == 0) return shares;
-        uint16[] memory agreed = new uint16[](2);
-        // cannot truncate or underflow: stored − 1 ≤ 10,000
-        agreed[1] = uint16(stored - 1);
-        agreed[0] = uint16(_BPS - (stored - 1));
-        return agreed;
-    }
-
-    /// @dev Full repayment of what was late, before a court accepted the case, ends escalation.
-    function _endEscalationIfCured(bytes32 loanId, Loan storage entry, Progress memory p) private {
-        DisputeStage stage = entry.stage;
-        if (stage == DisputeStage.None || stage >= DisputeStage.Accepted) return;
-        if (entry.state == LoanState.Active && _daysPastDue(loanId, p.nextInstallment) != 0) return;
-        entry.stage = DisputeStage.None;
-        entry.stageChangedAt = uint40(block.timestamp);
-        emit DisputeStageChanged(loanId, stage, DisputeStage.None);
-    }
-
     // ------------------------------------------------------------------ small helpers
 
     function _setParams(LedgerParams memory p) private {
@@ -628,102 +440,19 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         emit ParamsChanged(p);
     }
 
-    /// @dev What the loan owes on `day` — in full, or (`!fullInterest`) what settles it early —,
-    /// computed by the verifier from this loan's packed schedule and progress (LoanTermsVerifier.owed;
-    /// the layouts are this contract's).
-    function _owed(bytes32 loanId, Loan storage entry, uint256 progressWord, uint256 day, bool fullInterest)
-        private
-        view
-        returns (uint256, uint256, uint256)
-    {
-        uint256 count = entry.installmentCount;
-        uint256[] memory words = new uint256[]((count + _INSTALLMENTS_PER_WORD - 1) / _INSTALLMENTS_PER_WORD);
-        for (uint256 w = 0; w < words.length; ++w) {
-            words[w] = _scheduleWords[loanId][w];
+    /// @dev Answer this view with the extension's view `selector` of the same arguments, run on this
+    /// contract's storage: a static call to itself, which the fallback delegates (a view cannot
+    /// DELEGATECALL, and the verifier's arithmetic would not fit in this contract).
+    function _selfQuote(bytes4 selector) private view {
+        // solhint-disable-next-line no-inline-assembly
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            mstore(0, or(and(mload(0), not(shl(224, 0xffffffff))), selector))
+            let ok := staticcall(gas(), address(), 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
         }
-        return _verifier.owed(
-            words,
-            LoanTermsVerifier.OwedState(
-                count,
-                progressWord,
-                entry.startDay,
-                _penaltyApr(entry.aprBps),
-                day,
-                fullInterest,
-                _params.aprCapBps,
-                entry.allInSlack,
-                entry.method == RepaymentMethod.Bullet
-            )
-        );
-    }
-
-    /// @dev Penalty interest (罚息) accrues on late principal at the governed penalty rate, but
-    /// never so high that contract rate plus penalty passes the all-in cap.
-    function _penaltyApr(uint256 aprBps) private view returns (uint256) {
-        uint256 cap = _params.aprCapBps;
-        uint256 headroom = cap > aprBps ? cap - aprBps : 0;
-        uint256 rate = _params.penaltyAprBps;
-        return rate < headroom ? rate : headroom;
-    }
-
-    /// @dev Accrue penalty on the current installment's unpaid principal for the whole days
-    /// since it was last accrued (or since it fell due), truncated to the fen.
-    function _accruePenalty(Progress memory p, uint256 installmentPrincipal, uint256 dueDay, uint256 day, uint256 penaltyApr)
-        private
-        pure
-    {
-        uint256 from = p.penaltyAccruedDay > dueDay ? p.penaltyAccruedDay : dueDay;
-        if (day <= from) return;
-        uint256 accrued = ((installmentPrincipal - p.currentPrincipalPaid) * penaltyApr * (day - from)) / (365 * _BPS);
-        // cannot truncate: penalty on a 32-bit principal at ≤ 100% a year stays below 2^32 for
-        // decades, and days fit in 16 bits until 2149 (the schedule's own limit)
-        p.penaltyDue += uint32(accrued);
-        p.penaltyAccruedDay = uint16(day);
-    }
-
-    function _daysPastDue(bytes32 loanId, uint256 next) private view returns (uint256) {
-        if (next >= _loans[loanId].installmentCount) return 0;
-        (uint256 dueDay,,) = _installment(loanId, next);
-        uint256 day = today();
-        return day > dueDay ? day - dueDay : 0;
-    }
-
-    function _installment(bytes32 loanId, uint256 index)
-        private
-        view
-        returns (uint256 dueDay, uint256 principal, uint256 interest)
-    {
-        uint256 packed = _scheduleWords[loanId][index / _INSTALLMENTS_PER_WORD] >> (80 * (index % _INSTALLMENTS_PER_WORD));
-        dueDay = (packed >> 64) & 0xffff;
-        principal = (packed >> 32) & 0xffffffff;
-        interest = packed & 0xffffffff;
-    }
-
-    function _unpackProgress(uint256 word) private pure returns (Progress memory p) {
-        // cannot truncate: each field is masked to its width by the cast
-        p.principalRepaid = uint40(word >> 96);
-        p.nextInstallment = uint8(word >> 136);
-        p.currentPrincipalPaid = uint32(word >> 144);
-        p.currentInterestPaid = uint32(word >> 176);
-        p.penaltyDue = uint32(word >> 208);
-        p.penaltyAccruedDay = uint16(word >> 240);
-    }
-
-    /// @dev Replace the progress bits of `word`, keeping the funders in its low 96 bits.
-    function _packProgress(uint256 word, Progress memory p) private pure returns (uint256) {
-        return (word & type(uint96).max) | uint256(p.principalRepaid) << 96 | uint256(p.nextInstallment) << 136
-            | uint256(p.currentPrincipalPaid) << 144 | uint256(p.currentInterestPaid) << 176
-            | uint256(p.penaltyDue) << 208 | uint256(p.penaltyAccruedDay) << 240;
-    }
-
-    function _funder(bytes32 loanId, uint256 index) private view returns (Funder memory) {
-        uint256 packed = _fundingWord[loanId] >> (48 * index);
-        // cannot truncate: masked to the packed widths
-        return Funder(uint32(packed >> 16), uint16(packed));
-    }
-
-    function _min(uint256 a, uint256 b) private pure returns (uint256) {
-        return a < b ? a : b;
     }
 
     /// @dev Run this call's calldata on the LedgerExtension against this contract's storage and

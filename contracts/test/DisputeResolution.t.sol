@@ -97,9 +97,8 @@ contract DisputeResolutionTest is LendingFixture {
         vm.stopPrank();
         assertTrue(_stage() == IJointLoanLedger.DisputeStage.Closed, "closed");
         assertEq(disputes.caseOf(_loanId).ruling, keccak256("ruling"), "ruling digest kept");
-        // repaying after acceptance does not undo the case
-        (uint256 pen, uint256 inte, uint256 prin) = ledger.amountOwed(_loanId);
-        _repay(_loanId, pen + inte + prin);
+        // settling after acceptance does not undo the case
+        _settle(_loanId);
         assertTrue(_stage() == IJointLoanLedger.DisputeStage.Closed, "still closed");
         assertTrue(ledger.loan(_loanId).state == IJointLoanLedger.LoanState.Settled, "settled");
     }

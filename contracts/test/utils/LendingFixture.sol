@@ -174,6 +174,33 @@ abstract contract LendingFixture is ConsortiumFixture {
         return platformPart;
     }
 
+    /// @dev What can be repaid today without paying ahead of a due day: penalty, interest and
+    /// principal of the installments due by today (paying ahead is charged to the loan's headroom
+    /// under the all-in cap, or refused beyond it).
+    function _dueNow(bytes32 loanId) internal view returns (uint256 total) {
+        (uint256 pen, uint256 interest, uint256 principal) = ledger.amountOwed(loanId);
+        total = pen + interest + principal;
+        IJointLoanLedger.Installment[] memory s = ledger.schedule(loanId);
+        IJointLoanLedger.Progress memory p = ledger.progress(loanId);
+        uint256 day = ledger.today();
+        uint256 firstFuture = p.nextInstallment;
+        while (firstFuture < s.length && s[firstFuture].dueDay <= day) ++firstFuture;
+        for (uint256 i = firstFuture; i < s.length; ++i) {
+            total -= uint256(s[i].principal) + s[i].interest;
+        }
+        if (firstFuture == p.nextInstallment && firstFuture < s.length) {
+            total += uint256(p.currentPrincipalPaid) + p.currentInterestPaid;
+        }
+    }
+
+    /// @dev Settle the loan today for exactly what settles it.
+    function _settle(bytes32 loanId) internal returns (uint256 amount) {
+        (uint256 pen, uint256 interest, uint256 principal) = ledger.settlementOwed(loanId);
+        amount = pen + interest + principal;
+        vm.prank(branchAOps);
+        ledger.settle(loanId, amount, _serial(), keccak256(abi.encode("settlement voucher", amount)));
+    }
+
     function _repay(bytes32 loanId, uint256 amount) internal {
         vm.prank(branchAOps);
         ledger.repay(loanId, amount, _serial(), keccak256(abi.encode("repayment voucher", amount)));
