@@ -1,7 +1,7 @@
 // The indexer's sublevels (layout in keys.ts) under any parent level — the node's own LevelDB or
 // a sublevel of it — plus PageWriter, which stages one page of blocks' effects (read-your-writes
 // over the database) and turns them, with the new cursor, into one atomic batch.
-import type { AbstractLevel, AbstractSublevel } from "abstract-level";
+import type { AbstractBatchOperation, AbstractLevel, AbstractSublevel } from "abstract-level";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { JSON_SUBLEVELS, MODEL_SUBLEVELS, type ModelSublevel } from "./keys.ts";
@@ -41,7 +41,7 @@ export function indexerSublevels(parent: Root): IndexerDb {
   const model = {} as Record<ModelSublevel, ModelSublevelDb>;
   for (const name of MODEL_SUBLEVELS) {
     model[name] = JSON_SUBLEVELS.has(name)
-      ? (parent.sublevel(name, records as never) as RecordSublevel)
+      ? (parent.sublevel<Uint8Array, unknown>(name, records) as RecordSublevel)
       : (parent.sublevel(name, bytes) as BytesSublevel);
   }
   const meta = parent.sublevel("meta", { keyEncoding: "utf8", valueEncoding: "json" }) as MetaSublevel;
@@ -94,13 +94,13 @@ export class PageWriter {
 
   /** Every staged write plus `meta` entries, in one batch. */
   async commit(meta: Record<string, unknown>): Promise<void> {
-    const ops: unknown[] = [];
+    const ops: Array<AbstractBatchOperation<Root, unknown, unknown>> = [];
     for (const s of this.#staged.values()) {
       const sublevel = this.db.model[s.sublevel];
       ops.push(s.value === undefined ? { type: "del", sublevel, key: s.key } : { type: "put", sublevel, key: s.key, value: s.value });
     }
     for (const [key, value] of Object.entries(meta)) ops.push({ type: "put", sublevel: this.db.meta, key, value });
-    await this.db.root.batch(ops as never);
+    await this.db.root.batch(ops);
     this.#staged.clear();
   }
 }

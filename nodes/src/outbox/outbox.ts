@@ -13,7 +13,7 @@
 // An entry and its index keys are written in one synced batch. Enqueues are group-committed (as
 // the anchor service's intake): requests arriving while a batch is being written go together
 // into the next one, which is also what makes "same serial twice at once" create one entry.
-import type { AbstractLevel, AbstractSublevel } from "abstract-level";
+import type { AbstractBatchOperation, AbstractBatchOptions, AbstractLevel, AbstractSublevel } from "abstract-level";
 import { OutboxError } from "./errors.ts";
 import type { EnqueueInput, NormalizedEntry, OutboxEntry, OutboxState } from "./entry.ts";
 import { normalizeEntry, OUTBOX_STATES } from "./entry.ts";
@@ -21,6 +21,9 @@ import { normalizeEntry, OUTBOX_STATES } from "./entry.ts";
 // The parent's own encodings do not matter: each child sublevel sets its own.
 type Parent = AbstractLevel<any, any, any>;
 type Sub<V> = AbstractSublevel<Parent, any, string, V>;
+type BatchOp = AbstractBatchOperation<Parent, string, unknown>;
+// classic-level takes `sync` (fsync before the batch resolves); abstract-level's types do not list it
+type BatchOptions = AbstractBatchOptions<string, unknown> & { sync?: boolean };
 
 export type OutboxOptions = {
   /** fsync every write (default true; an in-memory level has nothing to sync). */
@@ -61,10 +64,10 @@ function withoutUndefined<T extends object>(value: T): T {
 
 export class Outbox {
   readonly db: Parent;
+  readonly #batchOptions: BatchOptions;
   readonly entries: Sub<OutboxEntry>;
   readonly order: Sub<string>;
   readonly pending: Sub<string>;
-  readonly #sync: boolean;
   readonly #now: () => number;
   readonly #listeners = new Set<OutboxChangeListener>();
   #queue: PendingEnqueue[] = [];
@@ -80,7 +83,7 @@ export class Outbox {
     this.entries = db.sublevel<string, OutboxEntry>("entries", { keyEncoding: "utf8", valueEncoding: "json" }) as Sub<OutboxEntry>;
     this.order = db.sublevel<string, string>("order", { keyEncoding: "utf8", valueEncoding: "utf8" }) as Sub<string>;
     this.pending = db.sublevel<string, string>("pending", { keyEncoding: "utf8", valueEncoding: "utf8" }) as Sub<string>;
-    this.#sync = options.sync ?? true;
+    this.#batchOptions = { sync: options.sync ?? true };
     this.#now = options.now ?? Date.now;
   }
 
@@ -255,12 +258,12 @@ export class Outbox {
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
     const next = withoutUndefined({ ...current, ...patch, updatedAt: new Date(this.#now()).toISOString() }) as OutboxEntry;
-    const ops: unknown[] = [{ type: "put", sublevel: this.entries, key: next.serial, value: next }];
+    const ops: BatchOp[] = [{ type: "put", sublevel: this.entries, key: next.serial, value: next }];
     const wasPending = !FINAL.has(current.state);
     const isPending = !FINAL.has(next.state);
     if (wasPending && !isPending) ops.push({ type: "del", sublevel: this.pending, key: seqKey(next.seq) });
     if (!wasPending && isPending) ops.push({ type: "put", sublevel: this.pending, key: seqKey(next.seq), value: next.serial });
-    await this.db.batch(ops as never, { sync: this.#sync } as never);
+    await this.db.batch(ops, this.#batchOptions);
     this.#emit(next);
     return next;
   }
@@ -306,13 +309,13 @@ export class Outbox {
         results.push(fresh);
       }
       if (created.length > 0) {
-        const ops: unknown[] = [];
+        const ops: BatchOp[] = [];
         for (const e of created) {
           ops.push({ type: "put", sublevel: this.entries, key: e.serial, value: e });
           ops.push({ type: "put", sublevel: this.order, key: seqKey(e.seq), value: e.serial });
           ops.push({ type: "put", sublevel: this.pending, key: seqKey(e.seq), value: e.serial });
         }
-        await this.db.batch(ops as never, { sync: this.#sync } as never);
+        await this.db.batch(ops, this.#batchOptions);
         this.#nextSeq = seq;
       }
       group.forEach((p, i) => {
