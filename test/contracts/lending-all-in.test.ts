@@ -13,24 +13,10 @@ import { generateSchedule, RepaymentMethod } from "../../common/lending/schedule
 import { loanAgreementDigest } from "../../common/lending/agreement.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
-import { DEFAULT_PARAMS, deployLending, type Lending, LoanState, termsFor, type TermsInput } from "./lending.fixture.ts";
+import { DEFAULT_PARAMS, deployLending, jointTerms as joint, type Lending, LoanState, termsFor } from "./lending.fixture.ts";
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const ledgerErrors = new Interface(JOINT_LOAN_LEDGER_ABI as never);
-
-function joint(l: Lending, overrides: Partial<TermsInput> = {}) {
-  return termsFor({
-    serial: l.serial("APP"),
-    principalFen: 1_000_000n,
-    aprBps: 1800,
-    method: RepaymentMethod.EqualInstallment,
-    startDate: l.startDate,
-    termMonths: 6,
-    platformShareBps: 3000,
-    branch: BRANCH_A,
-    ...overrides,
-  });
-}
 
 describe("JointLoanLedger: the platform's agreement and the all-in cost cap (deployed)", function () {
   let l: Lending;

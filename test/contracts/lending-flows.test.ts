@@ -21,12 +21,12 @@ import {
   deployLending,
   DisputeStage,
   type FlowRecord,
+  jointTerms as joint,
   type Lending,
   LoanState,
   REGION_A,
   REGION_B,
   termsFor,
-  type TermsInput,
   voucherOf,
 } from "./lending.fixture.ts";
 
@@ -62,20 +62,6 @@ async function eventsOf(receipt: TransactionReceipt, contract: Contract, name: s
 function evidenceChainOf(terms: { contractLeaf: string; consentLeaf: string }, flows: readonly FlowRecord[]): string {
   const start = keccak256(abi.encode(["string", "bytes32", "bytes32"], ["JointLedger.evidence.v1", terms.contractLeaf, terms.consentLeaf]));
   return flows.reduce((head, f) => keccak256(abi.encode(["bytes32", "bytes32"], [head, f.voucher])), start);
-}
-
-function joint(l: Lending, overrides: Partial<TermsInput> = {}) {
-  return termsFor({
-    serial: l.serial("APP"),
-    principalFen: 1_000_000n,
-    aprBps: 1800,
-    method: RepaymentMethod.EqualInstallment,
-    startDate: l.startDate,
-    termMonths: 6,
-    platformShareBps: 3000,
-    branch: BRANCH_A,
-    ...overrides,
-  });
 }
 
 /** The quota books a rejected call must leave untouched. */

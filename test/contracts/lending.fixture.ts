@@ -12,7 +12,7 @@ import type { Contract, ContractTransactionResponse } from "ethers";
 import { encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { splitByShares } from "../../common/lending/allocation.ts";
 import { dateToDay, dayToDate, SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../common/lending/dates.ts";
-import { generateSchedule, type RepaymentMethod } from "../../common/lending/schedule.ts";
+import { generateSchedule, RepaymentMethod } from "../../common/lending/schedule.ts";
 import { signLoanAgreement } from "../../common/lending/agreement.ts";
 import type { ChainFee } from "../../common/lending/fees.ts";
 import { BRANCH_A, BRANCH_B, COURT, deployConsortium, PLATFORM, UNION } from "./consortium.fixture.ts";
@@ -177,6 +177,21 @@ export type TermsInput = {
  * the borrower as an HMAC key, the borrower in the branch's region, and contract and consent
  * leaves standing in for anchored evidence leaves.
  */
+/** The tests' usual joint loan: 10,000 yuan at 18% for 6 months, equal installments, the platform funding 30%, at branch A from the ledger's today; `overrides` change any of it. */
+export function jointTerms(l: Lending, overrides: Partial<TermsInput> = {}): LoanTerms {
+  return termsFor({
+    serial: l.serial("APP"),
+    principalFen: 1_000_000n,
+    aprBps: 1800,
+    method: RepaymentMethod.EqualInstallment,
+    startDate: l.startDate,
+    termMonths: 6,
+    platformShareBps: 3000,
+    branch: BRANCH_A,
+    ...overrides,
+  });
+}
+
 export function termsFor(input: TermsInput): LoanTerms {
   const { serial, principalFen, aprBps, method, startDate, platformShareBps, branch } = input;
   const borrower = input.borrower ?? BORROWER;
