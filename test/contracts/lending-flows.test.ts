@@ -700,9 +700,17 @@ describe("JointLoanLedger flows (deployed)", function () {
         .to.be.revertedWithCustomError(l.ledger, "LedgerZeroRepayment")
         .withArgs(loanId);
 
-      // exactly what is owed settles early
-      const { receipt } = await l.repay(loanId, owed);
-      expect(await eventsOf(receipt, l.ledger, "LoanSettled")).to.have.length(1);
+      // every installment's interest paid on the day of disbursement is far above the all-in cap:
+      // refused (the borrower settles early, with interest to the day, instead)
+      const ahead = l.serial("REP");
+      await expect(l.ledgerAs(BRANCH_A).getFunction("repay")(loanId, owed, ahead, voucherOf(ahead))).to.be.revertedWithCustomError(
+        l.ledger,
+        "LedgerPaymentAheadAboveCap",
+      );
+      const [sp, si, sq] = (await l.ledger.getFunction("settlementOwed")(loanId)) as [bigint, bigint, bigint];
+      const settled = l.serial("SET");
+      const receipt = await (await l.ledgerAs(BRANCH_A).getFunction("settle")(loanId, sp + si + sq, settled, voucherOf(settled))).wait();
+      expect(await eventsOf(receipt!, l.ledger, "LoanSettled")).to.have.length(1);
       await expect(l.ledgerAs(BRANCH_A).getFunction("repay")(loanId, 1n, l.serial("REP"), voucherOf("late")))
         .to.be.revertedWithCustomError(l.ledger, "LedgerWrongState")
         .withArgs(loanId, LoanState.Settled);

@@ -41,6 +41,16 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
     });
   }
 
+  async function withinCap(loanId: string, amount: bigint): Promise<boolean> {
+    try {
+      await l.ledgerAs(BRANCH_A).getFunction("repay").staticCall(loanId, amount, l.serial("TRY"), voucherOf("try"));
+      return true;
+    } catch (e) {
+      if (String(e).includes("LedgerPaymentAheadAboveCap")) return false;
+      throw e;
+    }
+  }
+
   async function settle(loanId: string, amount: bigint) {
     const serial = l.serial("SET");
     return l.ledgerAs(BRANCH_A).getFunction("settle")(loanId, amount, serial, voucherOf(serial));
@@ -101,7 +111,9 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
             if (Number((await l.ledger.getFunction("loan")(loanId)).state) !== LoanState.Active) return;
             const [p, i, q] = (await l.ledger.getFunction("amountOwed")(loanId)) as [bigint, bigint, bigint];
             const amount = ((p + i + q) * BigInt(step.perMille)) / 1000n;
-            if (amount > 0n) await l.repay(loanId, amount);
+            // paying ahead of a due day is charged to the loan's headroom under the cap; beyond
+            // it the repayment is refused and the history goes on without it
+            if (amount > 0n && (await withinCap(loanId, amount))) await l.repay(loanId, amount);
           }
           if (Number((await l.ledger.getFunction("loan")(loanId)).state) !== LoanState.Active) return;
           if (finalDays > 0) await l.timeTo(day + finalDays, 11);

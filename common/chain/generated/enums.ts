@@ -43,6 +43,12 @@ export type MemberStatusName = (typeof MEMBER_STATUSES)[number];
 export const MemberStatus = Object.freeze({ None: 0, Active: 1, Suspended: 2 } as const);
 export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
 
+/** IJointLoanLedger.PrepaymentMode (contracts/lending/IJointLoanLedger.sol). */
+export const PREPAYMENT_MODES = ["ShortenTerm", "LowerInstallments"] as const;
+export type PrepaymentModeName = (typeof PREPAYMENT_MODES)[number];
+export const PrepaymentMode = Object.freeze({ ShortenTerm: 0, LowerInstallments: 1 } as const);
+export type PrepaymentMode = (typeof PrepaymentMode)[keyof typeof PrepaymentMode];
+
 /** IJointLoanLedger.RepaymentMethod (contracts/lending/IJointLoanLedger.sol). */
 export const REPAYMENT_METHODS = ["EqualInstallment", "InterestFirst", "Bullet"] as const;
 export type RepaymentMethodName = (typeof REPAYMENT_METHODS)[number];

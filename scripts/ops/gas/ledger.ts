@@ -1,7 +1,8 @@
 // Gas of the ledger's hot paths: registerLoan (2 funders, 12 installments, two fees, the
 // platform's signed agreement), disburse (each
 // funder), repay (2 funders, on time and late), escalate (first stage and straight to
-// arbitration), settle (early, in full). Shared by `npm run gas:snapshot` and the gas test.
+// arbitration), prepay (part of the principal, a new schedule of 11 installments), settle (early,
+// in full). Shared by `npm run gas:snapshot` and the gas test.
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
 import { operations } from "../../../common/consortium/members.ts";
@@ -15,6 +16,7 @@ export const LEDGER_GAS_BUDGET: Record<string, number> = {
   disburse: 90_000,
   repay: 125_000,
   settle: 150_000,
+  prepay: 250_000,
   escalate: 60_000,
 };
 
@@ -116,10 +118,18 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   gas["repay (2 funders, late: penalty, interest, principal)"] = await gasOf(
     asBranch.getFunction("repay")(b, penalty + first.interestFen + first.principalFen, nextSerial(), bytes32("late repayment")),
   );
-  // loan A, its first installment paid on time, settled in full 16 days into the second month
-  // (interest to the day, the all-in allowance evaluated)
+  // loan A, its first installment paid on time: 20,000 yuan of principal prepaid 16 days into the
+  // second month (interest to the day on it, the 11 installments left recomputed on chain: lower
+  // installments, then a shorter term), then settled in full the same day (interest to the day,
+  // the all-in allowance evaluated)
+  for (const [mode, label] of [[1, "lower installments"], [0, "shorter term"]] as const) {
+    const [interest, principalPaid] = (await ledger.getFunction("prepaymentOwed")(a, 2_000_000n, mode, 0n)) as [bigint, bigint, bigint, unknown];
+    gas[`prepay (2 funders, part of the principal, ${label}, 11 installments recomputed)`] = await gasOf(
+      asBranch.getFunction("prepay")(a, 2_000_000n, mode, 0n, interest + principalPaid, nextSerial(), bytes32(`prepayment ${label}`)),
+    );
+  }
   const owed = (await ledger.getFunction("settlementOwed")(a)) as [bigint, bigint, bigint];
-  gas["settle (2 funders, early in full, 11 installments left)"] = await gasOf(
+  gas["settle (2 funders, early in full, after the prepayments)"] = await gasOf(
     asBranch.getFunction("settle")(a, owed[0] + owed[1] + owed[2], nextSerial(), bytes32("settlement")),
   );
   return gas;

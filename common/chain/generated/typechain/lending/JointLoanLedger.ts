@@ -84,6 +84,18 @@ export declare namespace IJointLoanLedger {
     amount: bigint;
   };
 
+  export type InstallmentStruct = {
+    dueDay: BigNumberish;
+    principal: BigNumberish;
+    interest: BigNumberish;
+  };
+
+  export type InstallmentStructOutput = [
+    dueDay: bigint,
+    principal: bigint,
+    interest: bigint
+  ] & { dueDay: bigint; principal: bigint; interest: bigint };
+
   export type BranchBookStruct = {
     outstanding: BigNumberish;
     disbursedToday: BigNumberish;
@@ -180,18 +192,6 @@ export declare namespace IJointLoanLedger {
     penaltyAccruedDay: bigint;
   };
 
-  export type InstallmentStruct = {
-    dueDay: BigNumberish;
-    principal: BigNumberish;
-    interest: BigNumberish;
-  };
-
-  export type InstallmentStructOutput = [
-    dueDay: bigint,
-    principal: bigint,
-    interest: bigint
-  ] & { dueDay: bigint; principal: bigint; interest: bigint };
-
   export type LoanTermsStruct = {
     originator: BigNumberish;
     applicationSerial: BytesLike;
@@ -272,6 +272,8 @@ export interface JointLoanLedgerInterface extends Interface {
       | "mandate"
       | "overdue"
       | "params"
+      | "prepay"
+      | "prepaymentOwed"
       | "progress"
       | "registerLoan"
       | "registry"
@@ -306,10 +308,12 @@ export interface JointLoanLedgerInterface extends Interface {
       | "LoanExpired"
       | "LoanFeesRegistered"
       | "LoanRegistered"
+      | "LoanRescheduled"
       | "LoanSettled"
       | "MandateGranted"
       | "MandateRevoked"
       | "ParamsChanged"
+      | "PrepaymentReceived"
       | "RepaymentReceived"
       | "RepaymentShared"
   ): EventFragment;
@@ -386,6 +390,22 @@ export interface JointLoanLedgerInterface extends Interface {
   ): string;
   encodeFunctionData(functionFragment: "overdue", values: [BytesLike]): string;
   encodeFunctionData(functionFragment: "params", values?: undefined): string;
+  encodeFunctionData(
+    functionFragment: "prepay",
+    values: [
+      BytesLike,
+      BigNumberish,
+      BigNumberish,
+      BigNumberish,
+      BigNumberish,
+      BytesLike,
+      BytesLike
+    ]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "prepaymentOwed",
+    values: [BytesLike, BigNumberish, BigNumberish, BigNumberish]
+  ): string;
   encodeFunctionData(functionFragment: "progress", values: [BytesLike]): string;
   encodeFunctionData(
     functionFragment: "registerLoan",
@@ -495,6 +515,11 @@ export interface JointLoanLedgerInterface extends Interface {
   decodeFunctionResult(functionFragment: "mandate", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "overdue", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "params", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "prepay", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "prepaymentOwed",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "progress", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "registerLoan",
@@ -783,6 +808,28 @@ export namespace LoanRegisteredEvent {
   export type LogDescription = TypedLogDescription<Event>;
 }
 
+export namespace LoanRescheduledEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    fromInstallment: BigNumberish,
+    installments: IJointLoanLedger.InstallmentStruct[]
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    fromInstallment: bigint,
+    installments: IJointLoanLedger.InstallmentStructOutput[]
+  ];
+  export interface OutputObject {
+    loanId: string;
+    fromInstallment: bigint;
+    installments: IJointLoanLedger.InstallmentStructOutput[];
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
 export namespace LoanSettledEvent {
   export type InputTuple = [loanId: BytesLike];
   export type OutputTuple = [loanId: string];
@@ -843,6 +890,43 @@ export namespace ParamsChangedEvent {
   export type OutputTuple = [params: IJointLoanLedger.LedgerParamsStructOutput];
   export interface OutputObject {
     params: IJointLoanLedger.LedgerParamsStructOutput;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace PrepaymentReceivedEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    serial: BytesLike,
+    voucher: BytesLike,
+    mode: BigNumberish,
+    principal: BigNumberish,
+    principalPaid: BigNumberish,
+    interest: BigNumberish,
+    fee: BigNumberish
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    serial: string,
+    voucher: string,
+    mode: bigint,
+    principal: bigint,
+    principalPaid: bigint,
+    interest: bigint,
+    fee: bigint
+  ];
+  export interface OutputObject {
+    loanId: string;
+    serial: string;
+    voucher: string;
+    mode: bigint;
+    principal: bigint;
+    principalPaid: bigint;
+    interest: bigint;
+    fee: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -959,14 +1043,8 @@ export interface JointLoanLedger extends BaseContract {
   >;
 
   amountOwed: TypedContractMethod<
-    [loanId: BytesLike],
-    [
-      [bigint, bigint, bigint] & {
-        penalty: bigint;
-        interest: bigint;
-        principal: bigint;
-      }
-    ],
+    [arg0: BytesLike],
+    [[bigint, bigint, bigint]],
     "view"
   >;
 
@@ -1008,11 +1086,11 @@ export interface JointLoanLedger extends BaseContract {
 
   disburse: TypedContractMethod<
     [
-      loanId: BytesLike,
-      amount: BigNumberish,
-      accountHash: BytesLike,
-      serial: BytesLike,
-      voucher: BytesLike
+      arg0: BytesLike,
+      arg1: BigNumberish,
+      arg2: BytesLike,
+      arg3: BytesLike,
+      arg4: BytesLike
     ],
     [void],
     "nonpayable"
@@ -1088,6 +1166,31 @@ export interface JointLoanLedger extends BaseContract {
     "view"
   >;
 
+  prepay: TypedContractMethod<
+    [
+      arg0: BytesLike,
+      arg1: BigNumberish,
+      arg2: BigNumberish,
+      arg3: BigNumberish,
+      arg4: BigNumberish,
+      arg5: BytesLike,
+      arg6: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
+
+  prepaymentOwed: TypedContractMethod<
+    [
+      arg0: BytesLike,
+      arg1: BigNumberish,
+      arg2: BigNumberish,
+      arg3: BigNumberish
+    ],
+    [[bigint, bigint, bigint, IJointLoanLedger.InstallmentStructOutput[]]],
+    "view"
+  >;
+
   progress: TypedContractMethod<
     [loanId: BytesLike],
     [IJointLoanLedger.ProgressStructOutput],
@@ -1103,12 +1206,7 @@ export interface JointLoanLedger extends BaseContract {
   registry: TypedContractMethod<[], [string], "view">;
 
   repay: TypedContractMethod<
-    [
-      loanId: BytesLike,
-      amount: BigNumberish,
-      serial: BytesLike,
-      voucher: BytesLike
-    ],
+    [arg0: BytesLike, arg1: BigNumberish, arg2: BytesLike, arg3: BytesLike],
     [void],
     "nonpayable"
   >;
@@ -1164,25 +1262,14 @@ export interface JointLoanLedger extends BaseContract {
   >;
 
   settle: TypedContractMethod<
-    [
-      loanId: BytesLike,
-      amount: BigNumberish,
-      serial: BytesLike,
-      voucher: BytesLike
-    ],
+    [arg0: BytesLike, arg1: BigNumberish, arg2: BytesLike, arg3: BytesLike],
     [void],
     "nonpayable"
   >;
 
   settlementOwed: TypedContractMethod<
-    [loanId: BytesLike],
-    [
-      [bigint, bigint, bigint] & {
-        penalty: bigint;
-        interest: bigint;
-        principal: bigint;
-      }
-    ],
+    [arg0: BytesLike],
+    [[bigint, bigint, bigint]],
     "view"
   >;
 
@@ -1205,17 +1292,7 @@ export interface JointLoanLedger extends BaseContract {
   >;
   getFunction(
     nameOrSignature: "amountOwed"
-  ): TypedContractMethod<
-    [loanId: BytesLike],
-    [
-      [bigint, bigint, bigint] & {
-        penalty: bigint;
-        interest: bigint;
-        principal: bigint;
-      }
-    ],
-    "view"
-  >;
+  ): TypedContractMethod<[arg0: BytesLike], [[bigint, bigint, bigint]], "view">;
   getFunction(
     nameOrSignature: "borrowerOutstanding"
   ): TypedContractMethod<[borrowerKey: BytesLike], [bigint], "view">;
@@ -1258,11 +1335,11 @@ export interface JointLoanLedger extends BaseContract {
     nameOrSignature: "disburse"
   ): TypedContractMethod<
     [
-      loanId: BytesLike,
-      amount: BigNumberish,
-      accountHash: BytesLike,
-      serial: BytesLike,
-      voucher: BytesLike
+      arg0: BytesLike,
+      arg1: BigNumberish,
+      arg2: BytesLike,
+      arg3: BytesLike,
+      arg4: BytesLike
     ],
     [void],
     "nonpayable"
@@ -1350,6 +1427,33 @@ export interface JointLoanLedger extends BaseContract {
     "view"
   >;
   getFunction(
+    nameOrSignature: "prepay"
+  ): TypedContractMethod<
+    [
+      arg0: BytesLike,
+      arg1: BigNumberish,
+      arg2: BigNumberish,
+      arg3: BigNumberish,
+      arg4: BigNumberish,
+      arg5: BytesLike,
+      arg6: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "prepaymentOwed"
+  ): TypedContractMethod<
+    [
+      arg0: BytesLike,
+      arg1: BigNumberish,
+      arg2: BigNumberish,
+      arg3: BigNumberish
+    ],
+    [[bigint, bigint, bigint, IJointLoanLedger.InstallmentStructOutput[]]],
+    "view"
+  >;
+  getFunction(
     nameOrSignature: "progress"
   ): TypedContractMethod<
     [loanId: BytesLike],
@@ -1369,12 +1473,7 @@ export interface JointLoanLedger extends BaseContract {
   getFunction(
     nameOrSignature: "repay"
   ): TypedContractMethod<
-    [
-      loanId: BytesLike,
-      amount: BigNumberish,
-      serial: BytesLike,
-      voucher: BytesLike
-    ],
+    [arg0: BytesLike, arg1: BigNumberish, arg2: BytesLike, arg3: BytesLike],
     [void],
     "nonpayable"
   >;
@@ -1440,28 +1539,13 @@ export interface JointLoanLedger extends BaseContract {
   getFunction(
     nameOrSignature: "settle"
   ): TypedContractMethod<
-    [
-      loanId: BytesLike,
-      amount: BigNumberish,
-      serial: BytesLike,
-      voucher: BytesLike
-    ],
+    [arg0: BytesLike, arg1: BigNumberish, arg2: BytesLike, arg3: BytesLike],
     [void],
     "nonpayable"
   >;
   getFunction(
     nameOrSignature: "settlementOwed"
-  ): TypedContractMethod<
-    [loanId: BytesLike],
-    [
-      [bigint, bigint, bigint] & {
-        penalty: bigint;
-        interest: bigint;
-        principal: bigint;
-      }
-    ],
-    "view"
-  >;
+  ): TypedContractMethod<[arg0: BytesLike], [[bigint, bigint, bigint]], "view">;
   getFunction(
     nameOrSignature: "termsVerifier"
   ): TypedContractMethod<[], [string], "view">;
@@ -1557,6 +1641,13 @@ export interface JointLoanLedger extends BaseContract {
     LoanRegisteredEvent.OutputObject
   >;
   getEvent(
+    key: "LoanRescheduled"
+  ): TypedContractEvent<
+    LoanRescheduledEvent.InputTuple,
+    LoanRescheduledEvent.OutputTuple,
+    LoanRescheduledEvent.OutputObject
+  >;
+  getEvent(
     key: "LoanSettled"
   ): TypedContractEvent<
     LoanSettledEvent.InputTuple,
@@ -1583,6 +1674,13 @@ export interface JointLoanLedger extends BaseContract {
     ParamsChangedEvent.InputTuple,
     ParamsChangedEvent.OutputTuple,
     ParamsChangedEvent.OutputObject
+  >;
+  getEvent(
+    key: "PrepaymentReceived"
+  ): TypedContractEvent<
+    PrepaymentReceivedEvent.InputTuple,
+    PrepaymentReceivedEvent.OutputTuple,
+    PrepaymentReceivedEvent.OutputObject
   >;
   getEvent(
     key: "RepaymentReceived"
@@ -1732,6 +1830,17 @@ export interface JointLoanLedger extends BaseContract {
       LoanRegisteredEvent.OutputObject
     >;
 
+    "LoanRescheduled(bytes32,uint256,tuple[])": TypedContractEvent<
+      LoanRescheduledEvent.InputTuple,
+      LoanRescheduledEvent.OutputTuple,
+      LoanRescheduledEvent.OutputObject
+    >;
+    LoanRescheduled: TypedContractEvent<
+      LoanRescheduledEvent.InputTuple,
+      LoanRescheduledEvent.OutputTuple,
+      LoanRescheduledEvent.OutputObject
+    >;
+
     "LoanSettled(bytes32)": TypedContractEvent<
       LoanSettledEvent.InputTuple,
       LoanSettledEvent.OutputTuple,
@@ -1774,6 +1883,17 @@ export interface JointLoanLedger extends BaseContract {
       ParamsChangedEvent.InputTuple,
       ParamsChangedEvent.OutputTuple,
       ParamsChangedEvent.OutputObject
+    >;
+
+    "PrepaymentReceived(bytes32,bytes32,bytes32,uint8,uint256,uint256,uint256,uint256)": TypedContractEvent<
+      PrepaymentReceivedEvent.InputTuple,
+      PrepaymentReceivedEvent.OutputTuple,
+      PrepaymentReceivedEvent.OutputObject
+    >;
+    PrepaymentReceived: TypedContractEvent<
+      PrepaymentReceivedEvent.InputTuple,
+      PrepaymentReceivedEvent.OutputTuple,
+      PrepaymentReceivedEvent.OutputObject
     >;
 
     "RepaymentReceived(bytes32,bytes32,bytes32,uint256,uint256,uint256)": TypedContractEvent<

@@ -42,20 +42,39 @@ export declare namespace IJointLoanLedger {
     outstandingLimit: bigint;
     netTier1Capital: bigint;
   };
+
+  export type InstallmentStruct = {
+    dueDay: BigNumberish;
+    principal: BigNumberish;
+    interest: BigNumberish;
+  };
+
+  export type InstallmentStructOutput = [
+    dueDay: bigint,
+    principal: bigint,
+    interest: bigint
+  ] & { dueDay: bigint; principal: bigint; interest: bigint };
 }
 
 export interface LedgerExtensionInterface extends Interface {
   getFunction(
     nameOrSignature:
       | "agreeIncomeSplit"
+      | "amountQuote"
       | "cancelLoan"
+      | "disburse"
       | "expireLoan"
       | "grantMandate"
+      | "prepay"
+      | "prepaymentQuote"
       | "registry"
+      | "repay"
       | "revokeMandate"
       | "setAccountWhitelisted"
       | "setBranchLimits"
       | "setOwnBranchLimits"
+      | "settle"
+      | "settlementQuote"
       | "version"
   ): FunctionFragment;
 
@@ -64,11 +83,19 @@ export interface LedgerExtensionInterface extends Interface {
       | "AccountWhitelisted"
       | "BranchCeilingsChanged"
       | "BranchLimitsChanged"
+      | "DisputeStageChanged"
+      | "FundsDisbursed"
       | "IncomeSplitAgreed"
+      | "LoanActivated"
       | "LoanCancelled"
       | "LoanExpired"
+      | "LoanRescheduled"
+      | "LoanSettled"
       | "MandateGranted"
       | "MandateRevoked"
+      | "PrepaymentReceived"
+      | "RepaymentReceived"
+      | "RepaymentShared"
   ): EventFragment;
 
   encodeFunctionData(
@@ -76,8 +103,16 @@ export interface LedgerExtensionInterface extends Interface {
     values: [BytesLike, BigNumberish, BytesLike]
   ): string;
   encodeFunctionData(
+    functionFragment: "amountQuote",
+    values: [BytesLike]
+  ): string;
+  encodeFunctionData(
     functionFragment: "cancelLoan",
     values: [BytesLike, BigNumberish]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "disburse",
+    values: [BytesLike, BigNumberish, BytesLike, BytesLike, BytesLike]
   ): string;
   encodeFunctionData(
     functionFragment: "expireLoan",
@@ -87,7 +122,27 @@ export interface LedgerExtensionInterface extends Interface {
     functionFragment: "grantMandate",
     values: [BytesLike, AddressLike, BigNumberish]
   ): string;
+  encodeFunctionData(
+    functionFragment: "prepay",
+    values: [
+      BytesLike,
+      BigNumberish,
+      BigNumberish,
+      BigNumberish,
+      BigNumberish,
+      BytesLike,
+      BytesLike
+    ]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "prepaymentQuote",
+    values: [BytesLike, BigNumberish, BigNumberish, BigNumberish]
+  ): string;
   encodeFunctionData(functionFragment: "registry", values?: undefined): string;
+  encodeFunctionData(
+    functionFragment: "repay",
+    values: [BytesLike, BigNumberish, BytesLike, BytesLike]
+  ): string;
   encodeFunctionData(
     functionFragment: "revokeMandate",
     values: [BytesLike, AddressLike]
@@ -104,19 +159,38 @@ export interface LedgerExtensionInterface extends Interface {
     functionFragment: "setOwnBranchLimits",
     values: [BigNumberish, BigNumberish, BigNumberish]
   ): string;
+  encodeFunctionData(
+    functionFragment: "settle",
+    values: [BytesLike, BigNumberish, BytesLike, BytesLike]
+  ): string;
+  encodeFunctionData(
+    functionFragment: "settlementQuote",
+    values: [BytesLike]
+  ): string;
   encodeFunctionData(functionFragment: "version", values?: undefined): string;
 
   decodeFunctionResult(
     functionFragment: "agreeIncomeSplit",
     data: BytesLike
   ): Result;
+  decodeFunctionResult(
+    functionFragment: "amountQuote",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "cancelLoan", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "disburse", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "expireLoan", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "grantMandate",
     data: BytesLike
   ): Result;
+  decodeFunctionResult(functionFragment: "prepay", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "prepaymentQuote",
+    data: BytesLike
+  ): Result;
   decodeFunctionResult(functionFragment: "registry", data: BytesLike): Result;
+  decodeFunctionResult(functionFragment: "repay", data: BytesLike): Result;
   decodeFunctionResult(
     functionFragment: "revokeMandate",
     data: BytesLike
@@ -131,6 +205,11 @@ export interface LedgerExtensionInterface extends Interface {
   ): Result;
   decodeFunctionResult(
     functionFragment: "setOwnBranchLimits",
+    data: BytesLike
+  ): Result;
+  decodeFunctionResult(functionFragment: "settle", data: BytesLike): Result;
+  decodeFunctionResult(
+    functionFragment: "settlementQuote",
     data: BytesLike
   ): Result;
   decodeFunctionResult(functionFragment: "version", data: BytesLike): Result;
@@ -196,6 +275,59 @@ export namespace BranchLimitsChangedEvent {
   export type LogDescription = TypedLogDescription<Event>;
 }
 
+export namespace DisputeStageChangedEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    previousStage: BigNumberish,
+    newStage: BigNumberish
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    previousStage: bigint,
+    newStage: bigint
+  ];
+  export interface OutputObject {
+    loanId: string;
+    previousStage: bigint;
+    newStage: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace FundsDisbursedEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    funder: BigNumberish,
+    amount: BigNumberish,
+    accountHash: BytesLike,
+    serial: BytesLike,
+    voucher: BytesLike
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    funder: bigint,
+    amount: bigint,
+    accountHash: string,
+    serial: string,
+    voucher: string
+  ];
+  export interface OutputObject {
+    loanId: string;
+    funder: bigint;
+    amount: bigint;
+    accountHash: string;
+    serial: string;
+    voucher: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
 export namespace IncomeSplitAgreedEvent {
   export type InputTuple = [
     loanId: BytesLike,
@@ -205,6 +337,18 @@ export namespace IncomeSplitAgreedEvent {
   export interface OutputObject {
     loanId: string;
     platformIncomeShareBps: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace LoanActivatedEvent {
+  export type InputTuple = [loanId: BytesLike];
+  export type OutputTuple = [loanId: string];
+  export interface OutputObject {
+    loanId: string;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -231,6 +375,40 @@ export namespace LoanExpiredEvent {
   export interface OutputObject {
     loanId: string;
     startDay: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace LoanRescheduledEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    fromInstallment: BigNumberish,
+    installments: IJointLoanLedger.InstallmentStruct[]
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    fromInstallment: bigint,
+    installments: IJointLoanLedger.InstallmentStructOutput[]
+  ];
+  export interface OutputObject {
+    loanId: string;
+    fromInstallment: bigint;
+    installments: IJointLoanLedger.InstallmentStructOutput[];
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace LoanSettledEvent {
+  export type InputTuple = [loanId: BytesLike];
+  export type OutputTuple = [loanId: string];
+  export interface OutputObject {
+    loanId: string;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -274,6 +452,102 @@ export namespace MandateRevokedEvent {
     loanId: string;
     branch: bigint;
     agent: string;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace PrepaymentReceivedEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    serial: BytesLike,
+    voucher: BytesLike,
+    mode: BigNumberish,
+    principal: BigNumberish,
+    principalPaid: BigNumberish,
+    interest: BigNumberish,
+    fee: BigNumberish
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    serial: string,
+    voucher: string,
+    mode: bigint,
+    principal: bigint,
+    principalPaid: bigint,
+    interest: bigint,
+    fee: bigint
+  ];
+  export interface OutputObject {
+    loanId: string;
+    serial: string;
+    voucher: string;
+    mode: bigint;
+    principal: bigint;
+    principalPaid: bigint;
+    interest: bigint;
+    fee: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace RepaymentReceivedEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    serial: BytesLike,
+    voucher: BytesLike,
+    penalty: BigNumberish,
+    interest: BigNumberish,
+    principal: BigNumberish
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    serial: string,
+    voucher: string,
+    penalty: bigint,
+    interest: bigint,
+    principal: bigint
+  ];
+  export interface OutputObject {
+    loanId: string;
+    serial: string;
+    voucher: string;
+    penalty: bigint;
+    interest: bigint;
+    principal: bigint;
+  }
+  export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
+  export type Filter = TypedDeferredTopicFilter<Event>;
+  export type Log = TypedEventLog<Event>;
+  export type LogDescription = TypedLogDescription<Event>;
+}
+
+export namespace RepaymentSharedEvent {
+  export type InputTuple = [
+    loanId: BytesLike,
+    funder: BigNumberish,
+    serial: BytesLike,
+    principal: BigNumberish,
+    income: BigNumberish
+  ];
+  export type OutputTuple = [
+    loanId: string,
+    funder: bigint,
+    serial: string,
+    principal: bigint,
+    income: bigint
+  ];
+  export interface OutputObject {
+    loanId: string;
+    funder: bigint;
+    serial: string;
+    principal: bigint;
+    income: bigint;
   }
   export type Event = TypedContractEvent<InputTuple, OutputTuple, OutputObject>;
   export type Filter = TypedDeferredTopicFilter<Event>;
@@ -334,8 +608,26 @@ export interface LedgerExtension extends BaseContract {
     "nonpayable"
   >;
 
+  amountQuote: TypedContractMethod<
+    [loanId: BytesLike],
+    [[bigint, bigint, bigint]],
+    "view"
+  >;
+
   cancelLoan: TypedContractMethod<
     [loanId: BytesLike, reasonCode: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+
+  disburse: TypedContractMethod<
+    [
+      loanId: BytesLike,
+      amount: BigNumberish,
+      accountHash: BytesLike,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
     [void],
     "nonpayable"
   >;
@@ -348,7 +640,43 @@ export interface LedgerExtension extends BaseContract {
     "nonpayable"
   >;
 
+  prepay: TypedContractMethod<
+    [
+      loanId: BytesLike,
+      principal: BigNumberish,
+      mode: BigNumberish,
+      fee: BigNumberish,
+      amount: BigNumberish,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
+
+  prepaymentQuote: TypedContractMethod<
+    [
+      loanId: BytesLike,
+      principal: BigNumberish,
+      mode: BigNumberish,
+      fee: BigNumberish
+    ],
+    [[bigint, bigint, bigint, IJointLoanLedger.InstallmentStructOutput[]]],
+    "view"
+  >;
+
   registry: TypedContractMethod<[], [string], "view">;
+
+  repay: TypedContractMethod<
+    [
+      loanId: BytesLike,
+      amount: BigNumberish,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
 
   revokeMandate: TypedContractMethod<
     [loanId: BytesLike, agent: AddressLike],
@@ -378,6 +706,23 @@ export interface LedgerExtension extends BaseContract {
     "nonpayable"
   >;
 
+  settle: TypedContractMethod<
+    [
+      loanId: BytesLike,
+      amount: BigNumberish,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
+
+  settlementQuote: TypedContractMethod<
+    [loanId: BytesLike],
+    [[bigint, bigint, bigint]],
+    "view"
+  >;
+
   version: TypedContractMethod<[], [string], "view">;
 
   getFunction<T extends ContractMethod = ContractMethod>(
@@ -396,9 +741,29 @@ export interface LedgerExtension extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "amountQuote"
+  ): TypedContractMethod<
+    [loanId: BytesLike],
+    [[bigint, bigint, bigint]],
+    "view"
+  >;
+  getFunction(
     nameOrSignature: "cancelLoan"
   ): TypedContractMethod<
     [loanId: BytesLike, reasonCode: BigNumberish],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "disburse"
+  ): TypedContractMethod<
+    [
+      loanId: BytesLike,
+      amount: BigNumberish,
+      accountHash: BytesLike,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
     [void],
     "nonpayable"
   >;
@@ -413,8 +778,47 @@ export interface LedgerExtension extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "prepay"
+  ): TypedContractMethod<
+    [
+      loanId: BytesLike,
+      principal: BigNumberish,
+      mode: BigNumberish,
+      fee: BigNumberish,
+      amount: BigNumberish,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "prepaymentQuote"
+  ): TypedContractMethod<
+    [
+      loanId: BytesLike,
+      principal: BigNumberish,
+      mode: BigNumberish,
+      fee: BigNumberish
+    ],
+    [[bigint, bigint, bigint, IJointLoanLedger.InstallmentStructOutput[]]],
+    "view"
+  >;
+  getFunction(
     nameOrSignature: "registry"
   ): TypedContractMethod<[], [string], "view">;
+  getFunction(
+    nameOrSignature: "repay"
+  ): TypedContractMethod<
+    [
+      loanId: BytesLike,
+      amount: BigNumberish,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
   getFunction(
     nameOrSignature: "revokeMandate"
   ): TypedContractMethod<
@@ -448,6 +852,25 @@ export interface LedgerExtension extends BaseContract {
     "nonpayable"
   >;
   getFunction(
+    nameOrSignature: "settle"
+  ): TypedContractMethod<
+    [
+      loanId: BytesLike,
+      amount: BigNumberish,
+      serial: BytesLike,
+      voucher: BytesLike
+    ],
+    [void],
+    "nonpayable"
+  >;
+  getFunction(
+    nameOrSignature: "settlementQuote"
+  ): TypedContractMethod<
+    [loanId: BytesLike],
+    [[bigint, bigint, bigint]],
+    "view"
+  >;
+  getFunction(
     nameOrSignature: "version"
   ): TypedContractMethod<[], [string], "view">;
 
@@ -473,11 +896,32 @@ export interface LedgerExtension extends BaseContract {
     BranchLimitsChangedEvent.OutputObject
   >;
   getEvent(
+    key: "DisputeStageChanged"
+  ): TypedContractEvent<
+    DisputeStageChangedEvent.InputTuple,
+    DisputeStageChangedEvent.OutputTuple,
+    DisputeStageChangedEvent.OutputObject
+  >;
+  getEvent(
+    key: "FundsDisbursed"
+  ): TypedContractEvent<
+    FundsDisbursedEvent.InputTuple,
+    FundsDisbursedEvent.OutputTuple,
+    FundsDisbursedEvent.OutputObject
+  >;
+  getEvent(
     key: "IncomeSplitAgreed"
   ): TypedContractEvent<
     IncomeSplitAgreedEvent.InputTuple,
     IncomeSplitAgreedEvent.OutputTuple,
     IncomeSplitAgreedEvent.OutputObject
+  >;
+  getEvent(
+    key: "LoanActivated"
+  ): TypedContractEvent<
+    LoanActivatedEvent.InputTuple,
+    LoanActivatedEvent.OutputTuple,
+    LoanActivatedEvent.OutputObject
   >;
   getEvent(
     key: "LoanCancelled"
@@ -494,6 +938,20 @@ export interface LedgerExtension extends BaseContract {
     LoanExpiredEvent.OutputObject
   >;
   getEvent(
+    key: "LoanRescheduled"
+  ): TypedContractEvent<
+    LoanRescheduledEvent.InputTuple,
+    LoanRescheduledEvent.OutputTuple,
+    LoanRescheduledEvent.OutputObject
+  >;
+  getEvent(
+    key: "LoanSettled"
+  ): TypedContractEvent<
+    LoanSettledEvent.InputTuple,
+    LoanSettledEvent.OutputTuple,
+    LoanSettledEvent.OutputObject
+  >;
+  getEvent(
     key: "MandateGranted"
   ): TypedContractEvent<
     MandateGrantedEvent.InputTuple,
@@ -506,6 +964,27 @@ export interface LedgerExtension extends BaseContract {
     MandateRevokedEvent.InputTuple,
     MandateRevokedEvent.OutputTuple,
     MandateRevokedEvent.OutputObject
+  >;
+  getEvent(
+    key: "PrepaymentReceived"
+  ): TypedContractEvent<
+    PrepaymentReceivedEvent.InputTuple,
+    PrepaymentReceivedEvent.OutputTuple,
+    PrepaymentReceivedEvent.OutputObject
+  >;
+  getEvent(
+    key: "RepaymentReceived"
+  ): TypedContractEvent<
+    RepaymentReceivedEvent.InputTuple,
+    RepaymentReceivedEvent.OutputTuple,
+    RepaymentReceivedEvent.OutputObject
+  >;
+  getEvent(
+    key: "RepaymentShared"
+  ): TypedContractEvent<
+    RepaymentSharedEvent.InputTuple,
+    RepaymentSharedEvent.OutputTuple,
+    RepaymentSharedEvent.OutputObject
   >;
 
   filters: {
@@ -542,6 +1021,28 @@ export interface LedgerExtension extends BaseContract {
       BranchLimitsChangedEvent.OutputObject
     >;
 
+    "DisputeStageChanged(bytes32,uint8,uint8)": TypedContractEvent<
+      DisputeStageChangedEvent.InputTuple,
+      DisputeStageChangedEvent.OutputTuple,
+      DisputeStageChangedEvent.OutputObject
+    >;
+    DisputeStageChanged: TypedContractEvent<
+      DisputeStageChangedEvent.InputTuple,
+      DisputeStageChangedEvent.OutputTuple,
+      DisputeStageChangedEvent.OutputObject
+    >;
+
+    "FundsDisbursed(bytes32,uint32,uint256,bytes32,bytes32,bytes32)": TypedContractEvent<
+      FundsDisbursedEvent.InputTuple,
+      FundsDisbursedEvent.OutputTuple,
+      FundsDisbursedEvent.OutputObject
+    >;
+    FundsDisbursed: TypedContractEvent<
+      FundsDisbursedEvent.InputTuple,
+      FundsDisbursedEvent.OutputTuple,
+      FundsDisbursedEvent.OutputObject
+    >;
+
     "IncomeSplitAgreed(bytes32,uint256)": TypedContractEvent<
       IncomeSplitAgreedEvent.InputTuple,
       IncomeSplitAgreedEvent.OutputTuple,
@@ -551,6 +1052,17 @@ export interface LedgerExtension extends BaseContract {
       IncomeSplitAgreedEvent.InputTuple,
       IncomeSplitAgreedEvent.OutputTuple,
       IncomeSplitAgreedEvent.OutputObject
+    >;
+
+    "LoanActivated(bytes32)": TypedContractEvent<
+      LoanActivatedEvent.InputTuple,
+      LoanActivatedEvent.OutputTuple,
+      LoanActivatedEvent.OutputObject
+    >;
+    LoanActivated: TypedContractEvent<
+      LoanActivatedEvent.InputTuple,
+      LoanActivatedEvent.OutputTuple,
+      LoanActivatedEvent.OutputObject
     >;
 
     "LoanCancelled(bytes32,uint16)": TypedContractEvent<
@@ -575,6 +1087,28 @@ export interface LedgerExtension extends BaseContract {
       LoanExpiredEvent.OutputObject
     >;
 
+    "LoanRescheduled(bytes32,uint256,tuple[])": TypedContractEvent<
+      LoanRescheduledEvent.InputTuple,
+      LoanRescheduledEvent.OutputTuple,
+      LoanRescheduledEvent.OutputObject
+    >;
+    LoanRescheduled: TypedContractEvent<
+      LoanRescheduledEvent.InputTuple,
+      LoanRescheduledEvent.OutputTuple,
+      LoanRescheduledEvent.OutputObject
+    >;
+
+    "LoanSettled(bytes32)": TypedContractEvent<
+      LoanSettledEvent.InputTuple,
+      LoanSettledEvent.OutputTuple,
+      LoanSettledEvent.OutputObject
+    >;
+    LoanSettled: TypedContractEvent<
+      LoanSettledEvent.InputTuple,
+      LoanSettledEvent.OutputTuple,
+      LoanSettledEvent.OutputObject
+    >;
+
     "MandateGranted(bytes32,uint32,address,uint256)": TypedContractEvent<
       MandateGrantedEvent.InputTuple,
       MandateGrantedEvent.OutputTuple,
@@ -595,6 +1129,39 @@ export interface LedgerExtension extends BaseContract {
       MandateRevokedEvent.InputTuple,
       MandateRevokedEvent.OutputTuple,
       MandateRevokedEvent.OutputObject
+    >;
+
+    "PrepaymentReceived(bytes32,bytes32,bytes32,uint8,uint256,uint256,uint256,uint256)": TypedContractEvent<
+      PrepaymentReceivedEvent.InputTuple,
+      PrepaymentReceivedEvent.OutputTuple,
+      PrepaymentReceivedEvent.OutputObject
+    >;
+    PrepaymentReceived: TypedContractEvent<
+      PrepaymentReceivedEvent.InputTuple,
+      PrepaymentReceivedEvent.OutputTuple,
+      PrepaymentReceivedEvent.OutputObject
+    >;
+
+    "RepaymentReceived(bytes32,bytes32,bytes32,uint256,uint256,uint256)": TypedContractEvent<
+      RepaymentReceivedEvent.InputTuple,
+      RepaymentReceivedEvent.OutputTuple,
+      RepaymentReceivedEvent.OutputObject
+    >;
+    RepaymentReceived: TypedContractEvent<
+      RepaymentReceivedEvent.InputTuple,
+      RepaymentReceivedEvent.OutputTuple,
+      RepaymentReceivedEvent.OutputObject
+    >;
+
+    "RepaymentShared(bytes32,uint32,bytes32,uint256,uint256)": TypedContractEvent<
+      RepaymentSharedEvent.InputTuple,
+      RepaymentSharedEvent.OutputTuple,
+      RepaymentSharedEvent.OutputObject
+    >;
+    RepaymentShared: TypedContractEvent<
+      RepaymentSharedEvent.InputTuple,
+      RepaymentSharedEvent.OutputTuple,
+      RepaymentSharedEvent.OutputObject
     >;
   };
 }

@@ -103,42 +103,6 @@ export declare namespace IJointLoanLedger {
   };
 }
 
-export declare namespace LoanTermsVerifier {
-  export type OwedStateStruct = {
-    count: BigNumberish;
-    progressWord: BigNumberish;
-    startDay: BigNumberish;
-    penaltyAprBps: BigNumberish;
-    day: BigNumberish;
-    fullInterest: boolean;
-    capBps: BigNumberish;
-    slack: BigNumberish;
-    bullet: boolean;
-  };
-
-  export type OwedStateStructOutput = [
-    count: bigint,
-    progressWord: bigint,
-    startDay: bigint,
-    penaltyAprBps: bigint,
-    day: bigint,
-    fullInterest: boolean,
-    capBps: bigint,
-    slack: bigint,
-    bullet: boolean
-  ] & {
-    count: bigint;
-    progressWord: bigint;
-    startDay: bigint;
-    penaltyAprBps: bigint;
-    day: bigint;
-    fullInterest: boolean;
-    capBps: bigint;
-    slack: bigint;
-    bullet: boolean;
-  };
-}
-
 export interface LoanTermsVerifierInterface extends Interface {
   getFunction(
     nameOrSignature:
@@ -147,9 +111,7 @@ export interface LoanTermsVerifierInterface extends Interface {
       | "checkIncomeSplit"
       | "incomeSplitDigest"
       | "ledger"
-      | "owed"
       | "registry"
-      | "settlementAllowance"
   ): FunctionFragment;
 
   encodeFunctionData(
@@ -169,15 +131,7 @@ export interface LoanTermsVerifierInterface extends Interface {
     values: [BytesLike, BigNumberish]
   ): string;
   encodeFunctionData(functionFragment: "ledger", values?: undefined): string;
-  encodeFunctionData(
-    functionFragment: "owed",
-    values: [BigNumberish[], LoanTermsVerifier.OwedStateStruct]
-  ): string;
   encodeFunctionData(functionFragment: "registry", values?: undefined): string;
-  encodeFunctionData(
-    functionFragment: "settlementAllowance",
-    values: [BigNumberish[], LoanTermsVerifier.OwedStateStruct]
-  ): string;
 
   decodeFunctionResult(
     functionFragment: "agreementDigest",
@@ -193,12 +147,7 @@ export interface LoanTermsVerifierInterface extends Interface {
     data: BytesLike
   ): Result;
   decodeFunctionResult(functionFragment: "ledger", data: BytesLike): Result;
-  decodeFunctionResult(functionFragment: "owed", data: BytesLike): Result;
   decodeFunctionResult(functionFragment: "registry", data: BytesLike): Result;
-  decodeFunctionResult(
-    functionFragment: "settlementAllowance",
-    data: BytesLike
-  ): Result;
 }
 
 export interface LoanTermsVerifier extends BaseContract {
@@ -279,19 +228,7 @@ export interface LoanTermsVerifier extends BaseContract {
 
   ledger: TypedContractMethod<[], [string], "view">;
 
-  owed: TypedContractMethod<
-    [scheduleWords: BigNumberish[], state: LoanTermsVerifier.OwedStateStruct],
-    [[bigint, bigint, bigint]],
-    "view"
-  >;
-
   registry: TypedContractMethod<[], [string], "view">;
-
-  settlementAllowance: TypedContractMethod<
-    [scheduleWords: BigNumberish[], state: LoanTermsVerifier.OwedStateStruct],
-    [bigint],
-    "view"
-  >;
 
   getFunction<T extends ContractMethod = ContractMethod>(
     key: string | FunctionFragment
@@ -338,22 +275,8 @@ export interface LoanTermsVerifier extends BaseContract {
     nameOrSignature: "ledger"
   ): TypedContractMethod<[], [string], "view">;
   getFunction(
-    nameOrSignature: "owed"
-  ): TypedContractMethod<
-    [scheduleWords: BigNumberish[], state: LoanTermsVerifier.OwedStateStruct],
-    [[bigint, bigint, bigint]],
-    "view"
-  >;
-  getFunction(
     nameOrSignature: "registry"
   ): TypedContractMethod<[], [string], "view">;
-  getFunction(
-    nameOrSignature: "settlementAllowance"
-  ): TypedContractMethod<
-    [scheduleWords: BigNumberish[], state: LoanTermsVerifier.OwedStateStruct],
-    [bigint],
-    "view"
-  >;
 
   filters: {};
 }
