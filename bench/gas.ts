@@ -27,7 +27,7 @@ export async function measureGas(
   const ethersLike = {
     deployContract: async (name: string, args: unknown[] = []): Promise<Contract> => {
       const { abi, bytecode } = await loadArtifact(name);
-      const contract = await new ContractFactory(abi as never, bytecode, signer).deploy(...args);
+      const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args);
       await contract.waitForDeployment();
       return contract as unknown as Contract;
     },

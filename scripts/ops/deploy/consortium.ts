@@ -2,11 +2,12 @@
 // (run `npx hardhat build` first), bootstraps the founding members and passes the first
 // governance decisions. Used by the end-to-end tests and the local consortium (`npm start`).
 import { readFile } from "node:fs/promises";
-import type { Signer } from "ethers";
+import type { JsonFragment, Signer } from "ethers";
 import { Contract, ContractFactory, NonceManager, keccak256, toUtf8Bytes } from "ethers";
+import { ConsortiumGovernor, ConsortiumRegistry } from "../../../common/chain/generated/contracts.ts";
 import type { AccountInit } from "../../../common/consortium/members.ts";
 
-type Artifact = { abi: unknown[]; bytecode: string };
+type Artifact = { abi: JsonFragment[]; bytecode: string };
 
 const ARTIFACTS: Record<string, string> = {
   ConsortiumRegistry: "consortium/ConsortiumRegistry.sol",
@@ -40,7 +41,7 @@ export type Deployment = {
 
 async function deploy(name: string, signer: Signer, args: unknown[]): Promise<Contract> {
   const { abi, bytecode } = await loadArtifact(name);
-  const contract = await new ContractFactory(abi as never, bytecode, signer).deploy(...args);
+  const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args);
   await contract.waitForDeployment();
   return contract as unknown as Contract;
 }
@@ -55,8 +56,9 @@ export async function deployEvidenceCore(signer: Signer, founders: FounderInit[]
   const evidenceLog = await deploy("EvidenceLog", deployer, [registryAddress]);
   const evidenceRegistry = await deploy("EvidenceRegistry", deployer, [registryAddress, await evidenceLog.getAddress()]);
   // the official evidence pair is part of the trust anchor a court reads from the registry
-  await (await registry.getFunction("bootstrapEvidenceContracts")(await evidenceLog.getAddress(), await evidenceRegistry.getAddress())).wait();
-  const receipt = await (await registry.getFunction("bootstrap")(await governor.getAddress(), founders)).wait();
+  const typedRegistry = ConsortiumRegistry.at(registryAddress, deployer);
+  await (await typedRegistry.bootstrapEvidenceContracts(await evidenceLog.getAddress(), await evidenceRegistry.getAddress())).wait();
+  const receipt = await (await typedRegistry.bootstrap(await governor.getAddress(), founders)).wait();
   return {
     registry,
     governor,
@@ -82,10 +84,11 @@ export async function govern(governor: Contract, approvers: Signer[], calls: Arr
   const text = description ?? `proposal ${Date.now()}-${++proposals}`;
   const targets = calls.map((c) => c.target);
   const datas = calls.map((c) => c.data);
-  const id = await governor.getFunction("hashProposal")(targets, datas, keccak256(toUtf8Bytes(text)));
-  await (await (governor.connect(approvers[0]!) as Contract).getFunction("propose")(targets, datas, text)).wait();
-  for (const approver of approvers.slice(1)) await (await (governor.connect(approver) as Contract).getFunction("approve")(id)).wait();
-  await (await (governor.connect(approvers[0]!) as Contract).getFunction("execute")(targets, datas, keccak256(toUtf8Bytes(text)))).wait();
+  const g = ConsortiumGovernor.at(await governor.getAddress(), governor.runner);
+  const id = await g.hashProposal(targets, datas, keccak256(toUtf8Bytes(text)));
+  await (await g.connect(approvers[0]!).propose(targets, datas, text)).wait();
+  for (const approver of approvers.slice(1)) await (await g.connect(approver).approve(id)).wait();
+  await (await g.connect(approvers[0]!).execute(targets, datas, keccak256(toUtf8Bytes(text)))).wait();
 }
 
 /** keccak256("jointledger.log." + name): the id of a member's evidence log. */

@@ -27,6 +27,7 @@ import { parseArgs } from "node:util";
 import { Contract, Interface, Wallet, getAddress, isError, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
 import { proposalIdOf } from "../../../common/consortium/governance.ts";
 import { AccountRole } from "../../../common/consortium/members.ts";
+import { ConsortiumGovernor } from "../../../common/chain/generated/contracts.ts";
 import { loadArtifact } from "../deploy/consortium.ts";
 import { intakeQuotaCalls } from "../local/intake-quotas.ts";
 import { KIND_CODE, UNION_LOG_ID, type MemberKey, type MemberKind } from "./besu/consortium.ts";
@@ -78,7 +79,7 @@ type Interfaces = { registry: Interface; evidenceLog: Interface; ledger: Interfa
 
 async function interfaces(): Promise<Interfaces> {
   const [registry, evidenceLog, ledger] = await Promise.all(["ConsortiumRegistry", "EvidenceLog", "JointLoanLedger"].map((name) => loadArtifact(name)));
-  return { registry: new Interface(registry!.abi as never), evidenceLog: new Interface(evidenceLog!.abi as never), ledger: new Interface(ledger!.abi as never) };
+  return { registry: new Interface(registry!.abi), evidenceLog: new Interface(evidenceLog!.abi), ledger: new Interface(ledger!.abi) };
 }
 
 /** The governor calls an action stands for. */
@@ -166,7 +167,7 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
 
 async function governor(folder: NetworkFolder, runner: Wallet | JsonRpcProvider): Promise<Contract> {
   const { abi } = await loadArtifact("ConsortiumGovernor");
-  return new Contract(folder.manifest.contracts.consortiumGovernor, abi as never, runner);
+  return new Contract(folder.manifest.contracts.consortiumGovernor, abi, runner);
 }
 
 /** The contract error a failed call reverted with, by name, or the error's own message. */
@@ -210,8 +211,8 @@ export async function execute(folder: NetworkFolder, signer: Wallet, proposal: P
 }
 
 export async function status(folder: NetworkFolder, provider: JsonRpcProvider, proposal: ProposalFile) {
-  const g = await governor(folder, provider);
-  const [p, approvals, required] = await Promise.all([g.getFunction("proposal")(proposal.id), g.getFunction("validApprovals")(proposal.id), g.getFunction("approvalsRequired")()]);
+  const g = ConsortiumGovernor.at(folder.manifest.contracts.consortiumGovernor, provider);
+  const [p, approvals, required] = await Promise.all([g.proposal(proposal.id), g.validApprovals(proposal.id), g.approvalsRequired()]);
   return { executed: Boolean(p.executed), expiresAt: Number(p.expiresAt), approvals: Number(approvals), required: Number(required) };
 }
 
