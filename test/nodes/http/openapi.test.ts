@@ -39,7 +39,7 @@ describe("node HTTP: the OpenAPI document", function () {
       expect(success, `${route}: a 2xx response`).to.have.length.greaterThan(0);
       for (const status of success) expect(Object.values(responses[status]!.content ?? {}).some((c) => c.schema !== undefined), `${route}: ${status} has a schema`).to.equal(true);
       const caller = SIGNED_ROUTES.includes(route) ? ["401", "403", "421"] : ["401", "403", "429"];
-      for (const status of ["400", "404", "413", "500", ...caller]) {
+      for (const status of ["400", "404", "413", "415", "500", ...caller]) {
         const schema = Object.values(responses[status]?.content ?? {})[0]?.schema as { properties?: { error?: { properties?: object } } } | undefined;
         expect(schema?.properties?.error?.properties, `${route}: ${status} answers the error envelope`).to.include.keys("code", "message");
       }

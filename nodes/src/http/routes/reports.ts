@@ -14,7 +14,7 @@ export const reportRoutes: RouteFile = (api, deps) => {
       consumes: ["text/csv"],
       produces: ["application/json", "text/csv"],
       querystring: ReconcileQuery,
-      response: { 200: ReconciliationReport, ...tokenErrors(415) },
+      response: { 200: ReconciliationReport, ...tokenErrors() },
     },
     config: { roles: STAFF },
     handler: async (request, reply) => {

@@ -33,8 +33,8 @@ export const ErrorReply = z
   .looseObject({ error: z.looseObject({ code: z.string(), message: z.string(), details: z.unknown().optional() }) })
   .describe("{ error: { code, message, details? } } with a code from the node's error catalogue (errors.ts)");
 
-/** Error statuses every API route can answer. */
-const BASE_ERRORS = [400, 404, 413, 500] as const;
+/** Error statuses every API route can answer (415: a body in a type the node does not parse, on any method). */
+const BASE_ERRORS = [400, 404, 413, 415, 500] as const;
 /** A token route's caller can be refused: 401 (no or unknown token), 403 (role), 429 (too many refused tokens). */
 const TOKEN_ERRORS = [401, 403, 429] as const;
 /** A signed route's caller can be refused: 401 (signature, nonce, expiry), 403 (not a member of the route's kind), 421 (signed for another node). */
