@@ -6,52 +6,33 @@
 // (Replay at the anchor service itself: test/anchor-service/api.test.ts, "ANCHOR_ERR_REPLAY …".)
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import type { NodeService } from "../../nodes/src/service.ts";
 import { digestDb } from "../support/fuzz/harness.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
+import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 type Reply = { statusCode: number; body: string; json(): unknown };
 
 describe("security: signed requests — replay, cross-service replay, another chain, suspended members (real node and anchor)", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
+  // membership is read from the chain on every request (no cache), so a suspension counts at once
+  const suite = lendingSuite("security-signed-", { anchor: { onDisk: true, config: { membershipCacheMs: 0 } } });
   let node: NodeService;
   /** Branch B's node, on the same chain: requests signed for branch A's node must not work here. */
   let otherNode: NodeService;
-  let dir: string;
   const FORWARD = "/v1/forwarded-applications/jiedaibao?platform=4";
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "security-signed-"));
-    const lending = await deployBranchALending(chain);
-    // membership is read from the chain on every request (no cache), so a suspension counts at once
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000, membershipCacheMs: 0 }), logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl });
-    node = await createNodeService({ config, logger: false, wallet: chain.wallets.branchA });
-    otherNode = await createNodeService({ config: { ...config, memberId: MEMBERS.branchB, dataDir: join(dir, "branch-b") }, logger: false, wallet: chain.wallets.branchB });
+    const config = await suite.config();
+    node = await suite.node({ config, inMemory: false, wallet: suite.chain.wallets.branchA });
+    otherNode = await suite.node({ config: { ...config, memberId: MEMBERS.branchB, dataDir: join(suite.dir, "branch-b") }, inMemory: false, wallet: suite.chain.wallets.branchB });
   });
 
-  after(async function () {
-    await otherNode?.close();
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  const domain = (chainId = chain.chainId) => requestDomain(chainId, chain.deployment.addresses.consortiumRegistry);
+  const domain = (chainId = suite.chain.chainId) => requestDomain(chainId, suite.chain.deployment.addresses.consortiumRegistry);
   /** Node-to-node form, for branch A's node unless `target` says otherwise. */
   const sign = (wallet: Wallet, method: string, path: string, body: string, chainId?: bigint, target: number = MEMBERS.branchA) => signRequest(wallet, domain(chainId), { method, path, body, target });
   /** The service form (the anchor's): no target. */
@@ -59,7 +40,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
   const code = (reply: Reply) => (reply.json() as { error: { code: string; details?: { auth?: string } } }).error;
   const digestOf = (service: NodeService) => digestDb(service.root as never, (key) => key.subarray(0, 18).toString("latin1") === "!documents!!access");
   const nodeDigest = () => digestOf(node);
-  const anchorDigest = () => digestDb(anchor.db.root as never);
+  const anchorDigest = () => digestDb(suite.anchor.db.root as never);
   /** How many applications `service` holds (sealed, under their random ids). */
   async function applicationCount(service: NodeService): Promise<number> {
     let count = 0;
@@ -73,7 +54,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
 
   it("a replayed forwarded application: the first is accepted, the same signed request again is 401 and stores nothing", async function () {
     const body = JSON.stringify(jiedaibaoPayload());
-    const headers = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
+    const headers = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const first = await forward(headers, body);
     expect(first.statusCode, first.body).to.equal(200);
     const before = await nodeDigest();
@@ -85,7 +66,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
 
   it("a request signed for the anchor service, replayed to a node (and back): refused by the form and the signature over method and path", async function () {
     const body = JSON.stringify({ records: [recordFor("signed for the anchor")] });
-    const forAnchor = await signForService(chain.wallets.unionOps, "POST", "/v1/leaves", body);
+    const forAnchor = await signForService(suite.chain.wallets.unionOps, "POST", "/v1/leaves", body);
     const nodeBefore = await nodeDigest();
     // the service form names no target node: a node refuses it outright …
     const atNode = await forward(forAnchor, body);
@@ -98,15 +79,15 @@ describe("security: signed requests — replay, cross-service replay, another ch
     expect(code(withTarget).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     // a service-form signature of the node's own route, with the target added, is refused the same way
     const application = JSON.stringify(jiedaibaoPayload());
-    const serviceForm = await signForService(chain.wallets.unionOps, "POST", FORWARD, application);
+    const serviceForm = await signForService(suite.chain.wallets.unionOps, "POST", FORWARD, application);
     const relabelled = await forward({ ...serviceForm, [TARGET_HEADER]: String(MEMBERS.branchA) }, application);
     expect(code(relabelled).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     expect(await nodeDigest()).to.equal(nodeBefore);
 
     // the same bytes signed for the node's route, sent to the anchor's (a body valid there, so it reaches authentication)
-    const forNode = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
+    const forNode = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const anchorBefore = await anchorDigest();
-    const atAnchor = await anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...forNode } });
+    const atAnchor = await suite.anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...forNode } });
     expect(atAnchor.statusCode).to.equal(401);
     expect(code(atAnchor).code).to.equal("ANCHOR_ERR_AUTH_INVALID");
     expect(await anchorDigest()).to.equal(anchorBefore);
@@ -114,11 +95,11 @@ describe("security: signed requests — replay, cross-service replay, another ch
 
   it("a request signed under another chain's domain is refused by the node and the anchor service", async function () {
     const application = JSON.stringify(jiedaibaoPayload());
-    const atNode = await forward(await sign(chain.wallets.unionOps, "POST", FORWARD, application, 1n), application);
+    const atNode = await forward(await sign(suite.chain.wallets.unionOps, "POST", FORWARD, application, 1n), application);
     expect(atNode.statusCode).to.equal(401);
     expect(code(atNode).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     const records = JSON.stringify({ records: [recordFor("another chain")] });
-    const atAnchor = await anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: records, headers: { "content-type": "application/json", ...(await signForService(chain.wallets.branchA, "POST", "/v1/leaves", records, 1n)) } });
+    const atAnchor = await suite.anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: records, headers: { "content-type": "application/json", ...(await signForService(suite.chain.wallets.branchA, "POST", "/v1/leaves", records, 1n)) } });
     expect(code(atAnchor).code).to.equal("ANCHOR_ERR_AUTH_INVALID");
   });
 
@@ -126,14 +107,14 @@ describe("security: signed requests — replay, cross-service replay, another ch
     // a court's document fetch for branch A, sent to branch B's node
     const loanId = `0x${randomBytes(32).toString("hex")}`;
     const path = `/v1/cases/${loanId}/documents`;
-    const fetchHeaders = await sign(chain.wallets.court, "GET", path, "");
+    const fetchHeaders = await sign(suite.chain.wallets.court, "GET", path, "");
     const otherBefore = await digestOf(otherNode);
     const misdirectedFetch = await otherNode.app.inject({ method: "GET", url: path, headers: fetchHeaders });
     expect(misdirectedFetch.statusCode, misdirectedFetch.body).to.equal(421);
     expect(code(misdirectedFetch)).to.deep.include({ code: "NODE_ERR_WRONG_TARGET", details: { target: MEMBERS.branchA, member: MEMBERS.branchB } });
     // a union-signed application forwarded to branch A, sent to branch B's node
     const body = JSON.stringify(jiedaibaoPayload());
-    const forwardHeaders = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
+    const forwardHeaders = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const misdirectedForward = await forward(forwardHeaders, body, FORWARD, otherNode);
     expect(misdirectedForward.statusCode, misdirectedForward.body).to.equal(421);
     expect(code(misdirectedForward).code).to.equal("NODE_ERR_WRONG_TARGET");
@@ -144,7 +125,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
     const served = await forward(forwardHeaders, body);
     expect(served.statusCode, served.body).to.equal(200);
     // the same signature with the target header changed to branch B's: the signature no longer holds
-    const relabelled = await forward({ ...(await sign(chain.wallets.unionOps, "POST", FORWARD, body)), [TARGET_HEADER]: String(MEMBERS.branchB) }, body, FORWARD, otherNode);
+    const relabelled = await forward({ ...(await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body)), [TARGET_HEADER]: String(MEMBERS.branchB) }, body, FORWARD, otherNode);
     expect(relabelled.statusCode).to.equal(401);
     expect(code(relabelled).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     expect(await applicationCount(otherNode)).to.equal(0);
@@ -153,7 +134,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
   it("a forward signed by the union's governance or log-operator key (not its operations key): 403 NODE_ERR_ROLE, nothing written", async function () {
     const body = JSON.stringify(jiedaibaoPayload());
     const before = await nodeDigest();
-    for (const wallet of [chain.approvers[0]!, chain.wallets.anchor]) {
+    for (const wallet of [suite.chain.approvers[0]!, suite.chain.wallets.anchor]) {
       const refused = await forward(await sign(wallet, "POST", FORWARD, body), body);
       expect(refused.statusCode, refused.body).to.equal(403);
       expect(code(refused).code).to.equal("NODE_ERR_ROLE");
@@ -173,7 +154,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
     expect(await nonces.get(keyOf("valid"))).to.equal(String(entries.valid));
     // a request served just now keeps its nonce through a sweep: its replay is still refused
     const body = JSON.stringify(jiedaibaoPayload());
-    const headers = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
+    const headers = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     expect((await forward(headers, body)).statusCode).to.equal(200);
     await node.ops.requests.sweepExpiredNonces();
     expect(code(await forward(headers, body)).code).to.equal("NODE_ERR_AUTH");
@@ -182,7 +163,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
 
   it("ten identical signed requests at once: exactly one forwarded application is stored, exactly one document fetch gets past the nonce", async function () {
     const body = JSON.stringify(jiedaibaoPayload());
-    const headers = await sign(chain.wallets.unionOps, "POST", FORWARD, body);
+    const headers = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const before = await applicationCount(node);
     const replies = await Promise.all(Array.from({ length: 10 }, () => forward(headers, body)));
     expect(replies.filter((r) => r.statusCode === 200).length, replies.map((r) => r.statusCode).join(" ")).to.equal(1);
@@ -194,7 +175,7 @@ describe("security: signed requests — replay, cross-service replay, another ch
 
     // the court's fetch: one reaches the document policy (no case: NODE_ERR_FORBIDDEN), nine are replays
     const path = `/v1/cases/0x${randomBytes(32).toString("hex")}/documents`;
-    const fetchHeaders = await sign(chain.wallets.court, "GET", path, "");
+    const fetchHeaders = await sign(suite.chain.wallets.court, "GET", path, "");
     const fetches = await Promise.all(Array.from({ length: 10 }, () => node.app.inject({ method: "GET", url: path, headers: fetchHeaders })));
     const codes = fetches.map((r) => code(r).code);
     expect(codes.filter((c) => c === "NODE_ERR_FORBIDDEN").length, codes.join(" ")).to.equal(1);
@@ -204,16 +185,16 @@ describe("security: signed requests — replay, cross-service replay, another ch
   it("a suspended member's signed requests: refused by the node (NODE_ERR_ROLE) and the anchor (ANCHOR_ERR_MEMBER_SUSPENDED), nothing stored", async function () {
     const loanId = `0x${randomBytes(32).toString("hex")}`;
     const path = `/v1/cases/${loanId}/documents`;
-    const fetchAsCourt = async () => node.app.inject({ method: "GET", url: path, headers: await sign(chain.wallets.court, "GET", path, "") });
+    const fetchAsCourt = async () => node.app.inject({ method: "GET", url: path, headers: await sign(suite.chain.wallets.court, "GET", path, "") });
     const submitAsCourt = async () => {
       const body = JSON.stringify({ records: [recordFor(`ruling ${randomBytes(4).toString("hex")}`)] });
-      return anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await signForService(chain.wallets.court, "POST", "/v1/leaves", body)), ...(await chain.submission(chain.wallets.court, body)) } });
+      return suite.anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await signForService(suite.chain.wallets.court, "POST", "/v1/leaves", body)), ...(await suite.chain.submission(suite.chain.wallets.court, body)) } });
     };
     // while active: authenticated (this loan has no case for it, so the node forbids; the anchor accepts)
     expect(code(await fetchAsCourt()).code).to.equal("NODE_ERR_FORBIDDEN");
     expect((await submitAsCourt()).statusCode).to.equal(200);
 
-    await chain.suspend(MEMBERS.court);
+    await suite.chain.suspend(MEMBERS.court);
     const nodeBefore = await nodeDigest();
     const anchorBefore = await anchorDigest();
     const refusedByNode = await fetchAsCourt();

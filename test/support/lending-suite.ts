@@ -1,0 +1,114 @@
+// The world the node API tests run in, for one describe block: a consortium chain with lending
+// deployed for branch A (./institution-node.ts), a live anchor service on it (heads committed
+// only when a test runs a round) and the institution nodes the block starts. lendingSuite()
+// registers the block's before and after hooks and returns the suite's handle, whose fields are
+// set once `before` has run; the nodes it starts are closed after the block, the last first, then
+// the anchor service and the chain, and its temporary directory is removed. (No describe/it
+// here: Hardhat mocha loads it like a test.)
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../../anchor-service/src/config.ts";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import type { NodeConfig } from "../../nodes/src/config.ts";
+import { createNodeService, type NodeService, type NodeServiceOptions } from "../../nodes/src/service.ts";
+import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import type { Wallet } from "ethers";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
+import { branchNodeConfig, deployBranchALending, type RoleTokens } from "./institution-node.ts";
+
+export type LendingSuite = {
+  chain: ConsortiumChain;
+  lending: LendingDeployment;
+  anchor: AnchorService;
+  anchorUrl: string;
+  /** The suite's temporary directory (the anchor's, the nodes' and their master keys' files). */
+  dir: string;
+  /**
+   * Branch A's node configuration (branchNodeConfig) with `tokens`' users, its files under
+   * `<dir>/<sub>` (default: the suite's directory itself); `overrides` replace any field.
+   */
+  config(options?: { tokens?: RoleTokens; sub?: string; overrides?: Partial<NodeConfig> }): Promise<NodeConfig>;
+  /** A node service, in memory and silent unless `options` say otherwise; closed after the block. */
+  node(options: NodeServiceOptions): Promise<NodeService>;
+  /** With the `branch` or the `joint` option: branch A's node. */
+  branch: NodeService;
+  /** With the `joint` option: the union's and the platform's nodes, the configuration the three share, and their directory (member → URL). */
+  union: NodeService;
+  platform: NodeService;
+  jointConfig: NodeConfig;
+  directory: Record<string, string>;
+};
+
+export type LendingSuiteOptions = {
+  /**
+   * Start branch A's node in `before` (its operations wallet, `tokens`' users, its files in the
+   * suite's directory; other service options as given), with its outbox sender and indexer
+   * (`start: "node"`, the default) or its sender alone.
+   */
+  branch?: { tokens: RoleTokens; start?: "node" | "sender" } & Partial<NodeServiceOptions>;
+  /**
+   * Start a joint loan's three nodes in `before` instead: branch A's, the union's and the
+   * platform's (files in `<dir>/branch`, `union`, `platform`; `tokens`' users on each), each
+   * listening, with one directory of their URLs; the branch's outbox sender started.
+   */
+  joint?: { tokens: RoleTokens };
+  /** The anchor service's data in `<dir>/anchor` on disk (default: in memory) and configuration beyond the chain's own. */
+  anchor?: { onDisk?: boolean; config?: Partial<Config> };
+};
+
+export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = {}): LendingSuite {
+  const nodes: NodeService[] = [];
+  const suite = {
+    directory: {},
+    async config(options = {}) {
+      const dir = options.sub === undefined ? suite.dir : join(suite.dir, options.sub);
+      await mkdir(dir, { recursive: true });
+      return branchNodeConfig(suite.chain, suite.lending, { dir, anchorUrl: suite.anchorUrl, tokens: options.tokens ?? {}, ...(options.overrides === undefined ? {} : { overrides: options.overrides }) });
+    },
+    async node(options) {
+      const node = await createNodeService({ inMemory: true, logger: false, ...options });
+      nodes.push(node);
+      return node;
+    },
+  } as LendingSuite;
+
+  before(async function () {
+    suite.chain = await startConsortiumChain();
+    suite.dir = await mkdtemp(join(tmpdir(), tempPrefix));
+    suite.lending = await deployBranchALending(suite.chain);
+    suite.anchor = await createAnchorService({
+      config: suite.chain.config({ dataDir: join(suite.dir, "anchor"), commitIntervalMs: 3_600_000, ...options.anchor?.config }),
+      inMemory: options.anchor?.onDisk !== true,
+      logger: false,
+    });
+    await suite.anchor.start();
+    suite.anchorUrl = await suite.anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    if (options.branch !== undefined) {
+      const { tokens, start = "node", ...serviceOptions } = options.branch;
+      suite.branch = await suite.node({ config: await suite.config({ tokens }), wallet: suite.chain.wallets.branchA, ...serviceOptions });
+      await (start === "node" ? suite.branch.start() : suite.branch.sender.start());
+    }
+    if (options.joint !== undefined) {
+      const base = (suite.jointConfig = await suite.config({ tokens: options.joint.tokens }));
+      const node = (name: string, member: Partial<NodeConfig>, wallet: Wallet) =>
+        suite.node({ config: { ...base, ...member, dataDir: join(suite.dir, name), directory: suite.directory }, wallet });
+      suite.branch = await node("branch", {}, suite.chain.wallets.branchA);
+      suite.union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, suite.chain.wallets.unionOps);
+      suite.platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, suite.chain.wallets.platform);
+      for (const [member, service] of [[MEMBERS.branchA, suite.branch], [MEMBERS.union, suite.union], [MEMBERS.platform, suite.platform]] as const) {
+        suite.directory[String(member)] = await service.app.listen({ host: "127.0.0.1", port: 0 });
+      }
+      suite.branch.sender.start();
+    }
+  });
+
+  after(async function () {
+    for (const node of nodes.reverse()) await node.close();
+    await suite.anchor?.close();
+    await suite.chain?.stop();
+    if (suite.dir !== undefined) await rm(suite.dir, { recursive: true, force: true });
+  });
+
+  return suite;
+}
