@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import { parseApplicationsCsv } from "../../../nodes/src/channels/csv-batch.ts";
 import type { CanonicalApplication } from "../../../nodes/src/channels/canonical.ts";
-import { DIGEST, context, receivedAt } from "../../support/channel-fixtures.ts";
+import { DIGEST, context, jiedaibaoExpected, receivedAt } from "../../support/channel-fixtures.ts";
 import { channelError } from "./helpers.ts";
 
 const HEADER =
@@ -21,12 +21,8 @@ const file = (rows: string[], eol = "\r\n"): string => `\uFEFF${[HEADER, ...rows
 const base = (id: string) => ({ channel: "csv-batch", applicationId: id, platformMemberId: 7, receivedAt });
 
 const EXPECTED: CanonicalApplication[] = [
-  {
-    ...base("B-001"),
-    borrower: { name: "张伟", idType: "RESIDENT_ID", idNumber: "11010519491231002X", phone: "13800138000", regionCode: 110105, bankAccount: "6222021001123456789" },
-    loan: { principalFen: 5_000_000n, termMonths: 12, aprBps: 1825, method: 0, purpose: '装修, 含"软装"', fees: [{ name: "担保费", amountFen: 30_050n, due: "with-first-installment" }] },
-    consent: { signedAt: "2026-11-22T10:00:00+08:00", documentDigest: `0x${DIGEST}` },
-  },
+  // the jiedaibao fixture's application, with another purpose
+  { ...jiedaibaoExpected, ...base("B-001"), loan: { ...jiedaibaoExpected.loan, purpose: '装修, 含"软装"' } },
   {
     ...base("B-002"),
     borrower: { name: "李娜", idType: "RESIDENT_ID", idNumber: "330106198805121536", phone: "13912345678", regionCode: 330110, bankAccount: "6217000010001234567" },
