@@ -69,7 +69,8 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
       schema: { summary: "Submit evidence records (1–10,000); replies with a signed receipt per record once durable", body: SubmitBody, response: { 200: SubmitResponse, ...errors } },
       // a packed body was fully checked by its parser; the schema checks everything else
       validatorCompiler: (route) => {
-        const zod = validatorCompiler(route as never);
+        // this route declares a body schema only, so the body is the one part compiled here
+        const zod = validatorCompiler({ ...route, schema: SubmitBody });
         return (data: unknown) => (data instanceof PackedSubmission ? { value: data } : zod(data));
       },
       // the declared body size is checked here, after the signature headers (http/body.ts)
