@@ -13,7 +13,8 @@ import { receiptDomain, signReceiptBatch } from "../../common/formats/receipt/re
 import { signSubmission, submissionDomain, submissionProofOf } from "../../common/formats/receipt/submission.ts";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { toHex } from "../../common/bytes.ts";
-import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI, EVIDENCE_STATES } from "../../common/chain/abi.ts";
+import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI } from "../../common/chain/generated/abis.ts";
+import { EVIDENCE_STATES } from "../../common/chain/generated/enums.ts";
 import { buildBundle, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { CHECK_IDS, overall, verifyOffline, verifyOnline, type CheckId, type CheckResult } from "../../common/formats/bundle/verify.ts";

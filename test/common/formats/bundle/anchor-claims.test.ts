@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { Interface, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { receiptDomain, signReceiptBatch, type Receipt } from "../../../../common/formats/receipt/receipts.ts";
 import { fromHex } from "../../../../common/bytes.ts";
-import { EVIDENCE_LOG_ABI } from "../../../../common/chain/abi.ts";
+import { EVIDENCE_LOG_ABI } from "../../../../common/chain/generated/abis.ts";
 import {
   CLOCK_TOLERANCE_SECONDS,
   checkReceipt,
