@@ -14,7 +14,7 @@ import { MemoryLevel } from "memory-level";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { bindReceivingAccount, checkDisbursement, ReceivingAccounts, receivingAccountOf } from "../../nodes/src/entrusted-payment.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
-import { JOINT_LOAN_LEDGER_ABI } from "../../nodes/src/outbox/ledger-abi.ts";
+import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
