@@ -495,7 +495,7 @@ interface IJointLoanLedger is IConsortiumGoverned {
     /// @notice What settles the loan today (see `settle`): the installment in progress owes its
     /// interest pro rata by days, round_half_up(interest × (today − period start) / (due day −
     /// period start)), the period starting at the previous due day (or the start day); interest
-    /// and principal together never more than the verifier's `settlementAllowance` — what keeps
+    /// and principal together never more than the settlement allowance (the Settlement library) — what keeps
     /// the realised all-in cost, fees included, within the cap (what fees took up front comes off
     /// the interest, then the principal); mirrored by `settlementOwed` in common/lending/settlement.ts.
     function settlementOwed(bytes32 loanId) external view returns (uint256 penalty, uint256 interest, uint256 principal);

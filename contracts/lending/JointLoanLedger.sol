@@ -309,7 +309,9 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         return _ceilings[branch];
     }
 
-    /// @notice 4.0.0: each loan's receiving account bound at registration, funders disburse from
+    /// @notice 4.1.0: partial prepayment with a new schedule computed on chain (`prepay`,
+    /// `prepaymentOwed`), payments ahead of a due day charged to the loan's headroom under the
+    /// all-in cap, fund flows run by the extension. 4.0.0: each loan's receiving account bound at registration, funders disburse from
     /// their own whitelisted settlement accounts. 3.0.0: early settlement within the all-in cap (Loan.allInSlack, the settlement
     /// allowance); lending writes by operations accounts of the loan's branch or under its mandate;
     /// quotas set by the branch under governance's ceilings; expiry of loans that missed their
@@ -317,7 +319,7 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     /// and the all-in cap, the platform's agreement, settlement to the day; 1.0.0: registration
     /// rules, exact fund flows, overdue stages).
     function version() external pure returns (string memory) {
-        return "4.0.0";
+        return "4.1.0";
     }
 
     // ------------------------------------------------------------------ registration internals

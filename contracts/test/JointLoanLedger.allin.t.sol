@@ -6,8 +6,8 @@ import {Allocation} from "../libraries/Allocation.sol";
 import {LendingFixture} from "./utils/LendingFixture.sol";
 import {Vm} from "./utils/Vm.sol";
 
-/// @notice The all-in cap holds however a loan is repaid: on time, late, in part, or settled
-/// early. The borrower's realised all-in cost is checked here independently of the ledger: the
+/// @notice The all-in cap holds however a loan is repaid: on time, late, in part, ahead of the
+/// schedule, prepaid in part (either mode) or settled early. The borrower's realised all-in cost is checked here independently of the ledger: the
 /// present value at the cap of every amount actually paid, on the day it was paid (whole months
 /// of the schedule compounded, the month in progress by days, common/lending/SCHEDULE.md "Early
 /// settlement"), fees included, never exceeds the cash received.
@@ -22,8 +22,11 @@ contract JointLoanLedgerAllInTest is LendingFixture {
 
     Paid[] private _paid;
     uint256 private _feesPV;
-    uint256 private _principalPaid;
+    uint256 private _paidPV;
     uint256[2] private _credited;
+    uint256[2] private _forgiven;
+    uint256 private _prepayments;
+    uint256 private _aheadTaken;
 
     function _withFees(IJointLoanLedger.LoanTerms memory t, uint32 upfront, uint32 perInstallment)
         private
@@ -86,8 +89,10 @@ contract JointLoanLedgerAllInTest is LendingFixture {
         }
     }
 
-    /// @dev Any sequence of on-time, late and partial repayments of what is due, then — unless repaid in full — early settlement: the realised all-in
-    /// cost stays within the cap, and the funders' principal shares add up exactly.
+    /// @dev Any sequence of on-time, late and partial repayments of what is due, repayments ahead of
+    /// the schedule (refused only beyond the headroom), partial prepayments in either mode with a
+    /// fee up to what the cap allows, then — unless repaid in full — early settlement: the realised
+    /// all-in cost stays within the cap, and the funders' principal shares add up exactly.
     function testFuzz_anyRepaymentPathStaysWithinTheCap(uint256 seed, uint32 upfront, uint32 perInstallment, uint16 share)
         external
     {
@@ -118,41 +123,104 @@ contract JointLoanLedgerAllInTest is LendingFixture {
         for (uint256 step = 0; step < 24 && ledger.loan(loanId).state == IJointLoanLedger.LoanState.Active; ++step) {
             seed = uint256(keccak256(abi.encode(seed, step)));
             vm.warp(block.timestamp + (seed % 45) * 1 days);
-            if ((seed >> 8) % 4 == 3) {
-                (uint256 pen, uint256 interest, uint256 principal) = ledger.settlementOwed(loanId);
-                vm.prank(branchAOps);
-                ledger.settle(loanId, pen + interest + principal, _serial(), "settle");
-                _paid.push(Paid(ledger.today(), interest + principal));
-                _principalPaid += principal;
-                _readLogs(loanId, t);
+            uint256 action = (seed >> 8) % 6;
+            if (action == 3) {
+                _settleStep(loanId, t);
                 break;
             }
-            _repayStep(loanId, t, seed, perFee);
+            if (action == 4) _prepayStep(loanId, t, seed);
+            else _repayStep(loanId, t, seed, perFee, action == 5);
         }
         uint256 upfront = t.fees.length != 0 && t.fees[0].installment == 0 ? t.fees[0].amount : 0;
-        uint256 pv = _feesPV;
-        for (uint256 i = 0; i < _paid.length; ++i) {
-            pv += _pvUp(t.schedule, t.startDay, _paid[i].day, _paid[i].amount);
-        }
         // the registration convention counts half a fen less per installment (SCHEDULE.md)
-        assertTrue(pv <= (t.principal - upfront) * _FP + (t.schedule.length * _FP) / 2, "realised all-in cost above the cap");
-        _checkSplits(t, _principalPaid);
+        assertTrue(
+            _feesPV + _paidPV <= (t.principal - upfront) * _FP + (t.schedule.length * _FP) / 2,
+            "realised all-in cost above the cap"
+        );
+        _checkSplits(t, ledger.progress(loanId).principalRepaid);
     }
 
-    /// @dev One repayment of everything due (action 0) or a random part of it, never completing
-    /// an installment ahead of its due day; the fees of installments it completes count as paid.
-    function _repayStep(bytes32 loanId, IJointLoanLedger.LoanTerms memory t, uint256 seed, uint256 perFee) private {
+    function _settleStep(bytes32 loanId, IJointLoanLedger.LoanTerms memory t) private {
+        uint256 before = ledger.progress(loanId).principalRepaid;
+        (uint256 pen, uint256 interest, uint256 principal) = ledger.settlementOwed(loanId);
+        vm.prank(branchAOps);
+        ledger.settle(loanId, pen + interest + principal, _serial(), "settle");
+        _record(loanId, interest + principal);
+        _readLogs(loanId, t);
+        _forgive(t, before + principal, t.principal);
+    }
+
+    /// @dev A partial prepayment of a random part of the principal in a random mode, with a random
+    /// fee up to what the cap allows; refused only while the installment in progress is open.
+    function _prepayStep(bytes32 loanId, IJointLoanLedger.LoanTerms memory t, uint256 seed) private {
+        IJointLoanLedger.Progress memory p = ledger.progress(loanId);
+        uint256 open = t.principal - p.principalRepaid;
+        if (open < 2) return;
+        uint256 principal = bound(seed >> 24, 1, open - 1);
+        IJointLoanLedger.PrepaymentMode mode = IJointLoanLedger.PrepaymentMode((seed >> 64) % 2);
+        try ledger.prepaymentOwed(loanId, principal, mode, 0) returns (uint256, uint256, uint256 maxFee, IJointLoanLedger.Installment[] memory) {
+            uint256 fee = (seed >> 72) % 3 == 0 ? 0 : bound(seed >> 80, 0, maxFee);
+            (uint256 interest, uint256 paid,,) = ledger.prepaymentOwed(loanId, principal, mode, fee);
+            vm.prank(branchAOps);
+            ledger.prepay(loanId, principal, mode, fee, interest + paid + fee, _serial(), "prepay");
+            _record(loanId, interest + paid + fee);
+            _readLogs(loanId, t);
+            _forgive(t, p.principalRepaid + paid, p.principalRepaid + principal);
+            ++_prepayments;
+        } catch (bytes memory err) {
+            assertEq(bytes4(err), IJointLoanLedger.LedgerInstallmentOpen.selector, "only while an installment is open");
+        }
+    }
+
+    /// @dev One repayment of everything due (action 0), a random part of it, or (`ahead`) a random
+    /// amount up to everything the schedule still holds, which pays installments before their due
+    /// days and is refused only beyond the loan's headroom; the fees of installments it completes
+    /// count as paid.
+    function _repayStep(bytes32 loanId, IJointLoanLedger.LoanTerms memory t, uint256 seed, uint256 perFee, bool ahead)
+        private
+    {
         uint256 day = ledger.today();
-        uint256 maxPay = _maxWithoutPayingAhead(loanId, t.schedule, day);
+        uint256 maxPay = _dueNow(loanId);
+        if (ahead) {
+            (uint256 pen, uint256 interest, uint256 principal) = ledger.amountOwed(loanId);
+            maxPay = pen + interest + principal;
+        }
         if (maxPay == 0) return;
-        uint256 amount = (seed >> 8) % 4 == 0 ? maxPay : bound(seed >> 16, 1, maxPay);
+        uint256 amount = (seed >> 8) % 6 == 0 ? maxPay : bound(seed >> 16, 1, maxPay);
         IJointLoanLedger.Progress memory before = ledger.progress(loanId);
-        _repay(loanId, amount);
-        _paid.push(Paid(day, amount - _readLogs(loanId, t)));
+        vm.prank(branchAOps);
+        try ledger.repay(loanId, amount, _serial(), keccak256(abi.encode("repayment voucher", amount))) {
+            if (ahead) ++_aheadTaken;
+        } catch (bytes memory err) {
+            assertTrue(ahead, "what is due is always taken");
+            assertEq(bytes4(err), IJointLoanLedger.LedgerPaymentAheadAboveCap.selector, "refused only above the cap");
+            return;
+        }
+        _record(loanId, amount - _readLogs(loanId, t));
         IJointLoanLedger.Progress memory afterwards = ledger.progress(loanId);
-        _principalPaid += afterwards.principalRepaid - before.principalRepaid;
         uint256 completed = afterwards.nextInstallment - before.nextInstallment;
-        _feesPV += _pvUp(t.schedule, t.startDay, day, perFee * completed);
+        _feesPV += _pvUp(ledger.schedule(loanId), t.startDay, day, perFee * completed);
+    }
+
+    /// @dev An amount paid today, at its present value under the schedule as it stands.
+    function _record(bytes32 loanId, uint256 amount) private {
+        _paid.push(Paid(ledger.today(), amount));
+        _paidPV += _pvUp(ledger.schedule(loanId), ledger.loan(loanId).startDay, ledger.today(), amount);
+    }
+
+    /// @dev Principal the cap forgave: the quotas release it, the funders bear it by their
+    /// cumulative shares (`paidTo` is the running total actually paid, `releasedTo` what it released).
+    function _forgive(IJointLoanLedger.LoanTerms memory t, uint256 paidTo, uint256 releasedTo) private {
+        if (paidTo == releasedTo) return;
+        uint16[] memory shares = new uint16[](t.funders.length);
+        for (uint256 i = 0; i < shares.length; ++i) {
+            shares[i] = t.funders[i].shareBps;
+        }
+        uint256[] memory a = Allocation.split(paidTo, shares);
+        uint256[] memory b = Allocation.split(releasedTo, shares);
+        for (uint256 i = 0; i < shares.length; ++i) {
+            _forgiven[i] += b[i] - a[i];
+        }
     }
 
     /// @dev Book the repayment's events: each funder's principal credit, and the penalty it paid
@@ -175,39 +243,17 @@ contract JointLoanLedgerAllInTest is LendingFixture {
         }
     }
 
-    /// @dev Each funder's principal credits add up to its largest-remainder share of everything
-    /// repaid as principal, to the fen.
-    function _checkSplits(IJointLoanLedger.LoanTerms memory t, uint256 principalPaid) private view {
+    /// @dev Each funder's principal credits add up to its largest-remainder share of all the
+    /// principal repaid, less its share of what the cap forgave, to the fen.
+    function _checkSplits(IJointLoanLedger.LoanTerms memory t, uint256 principalRepaid) private view {
         uint16[] memory shares = new uint16[](t.funders.length);
         for (uint256 i = 0; i < shares.length; ++i) {
             shares[i] = t.funders[i].shareBps;
         }
-        uint256[] memory expected = Allocation.split(principalPaid, shares);
+        uint256[] memory expected = Allocation.split(principalRepaid, shares);
         for (uint256 i = 0; i < shares.length; ++i) {
-            assertEq(_credited[i], expected[i], "funder principal to the fen");
+            assertEq(_credited[i] + _forgiven[i], expected[i], "funder principal to the fen");
         }
-    }
-
-    /// @dev What can be repaid on `day` without paying ahead: what is due by then (penalty,
-    /// interest, principal), none of a later installment. Paying a later installment's interest
-    /// before its due day is not modelled by the allowance (see SCHEDULE.md, "Early settlement").
-    function _maxWithoutPayingAhead(bytes32 loanId, IJointLoanLedger.Installment[] memory s, uint256 day)
-        private
-        view
-        returns (uint256)
-    {
-        (uint256 pen, uint256 interest, uint256 principal) = ledger.amountOwed(loanId);
-        uint256 total = pen + interest + principal;
-        IJointLoanLedger.Progress memory p = ledger.progress(loanId);
-        uint256 firstFuture = p.nextInstallment;
-        while (firstFuture < s.length && s[firstFuture].dueDay <= day) ++firstFuture;
-        for (uint256 i = firstFuture; i < s.length; ++i) {
-            total -= uint256(s[i].principal) + s[i].interest;
-        }
-        if (firstFuture == p.nextInstallment && firstFuture < s.length) {
-            total += uint256(p.currentPrincipalPaid) + p.currentInterestPaid;
-        }
-        return total;
     }
 
     /// @dev `amount` paid on `day`, discounted at the cap to the start day, scaled by 2^64 and

@@ -179,18 +179,15 @@ abstract contract LendingFixture is ConsortiumFixture {
     /// under the all-in cap, or refused beyond it).
     function _dueNow(bytes32 loanId) internal view returns (uint256 total) {
         (uint256 pen, uint256 interest, uint256 principal) = ledger.amountOwed(loanId);
-        total = pen + interest + principal;
         IJointLoanLedger.Installment[] memory s = ledger.schedule(loanId);
         IJointLoanLedger.Progress memory p = ledger.progress(loanId);
         uint256 day = ledger.today();
-        uint256 firstFuture = p.nextInstallment;
-        while (firstFuture < s.length && s[firstFuture].dueDay <= day) ++firstFuture;
-        for (uint256 i = firstFuture; i < s.length; ++i) {
-            total -= uint256(s[i].principal) + s[i].interest;
+        total = pen;
+        for (uint256 i = p.nextInstallment; i < s.length && s[i].dueDay <= day; ++i) {
+            total += uint256(s[i].principal) + s[i].interest;
+            if (i == p.nextInstallment) total -= uint256(p.currentPrincipalPaid) + p.currentInterestPaid;
         }
-        if (firstFuture == p.nextInstallment && firstFuture < s.length) {
-            total += uint256(p.currentPrincipalPaid) + p.currentInterestPaid;
-        }
+        require(total <= pen + interest + principal, "due now is part of what is owed");
     }
 
     /// @dev Settle the loan today for exactly what settles it.
