@@ -18,9 +18,9 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { QUOTA_PARAMETER_KEYS } from "../../anchor-service/src/chain/evidence-log-client.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { IntakeQuotas, quotaLimits } from "../../anchor-service/src/intake/quota.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { govern } from "../../scripts/ops/deploy/consortium.ts";
-import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { anchorServiceSuite, systemNow } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
 import type { FloodCounts, FloodInit } from "./flood-client.ts";
 
 type Reply = LightMyRequestResponse;
@@ -113,45 +113,26 @@ describe("anchor intake quotas", function () {
 
   describe("over HTTP, governed on chain", function () {
     this.timeout(180_000);
-    let chain: ConsortiumChain;
-    let service: AnchorService;
-    let frozenNow: number | undefined;
-    const systemNow = () => Math.floor(Date.now() / 1000);
-
-    before(async function () {
-      chain = await startConsortiumChain();
-      service = await createAnchorService({
-        // the quota parameters are read once a cache period (re-read by hand after governance changes them)
-        config: chain.config({ dataDir: "unused", commitIntervalMs: 3_600_000, commitLeaves: 1_000_000, membershipCacheMs: 600_000 }),
-        inMemory: true,
-        logger: false,
-        now: () => frozenNow ?? systemNow(),
-      });
-      await service.start();
-    });
-
-    after(async function () {
-      await service?.close();
-      await chain?.stop();
-    });
+    // the quota parameters are read once a cache period (re-read by hand after governance changes them)
+    const suite = anchorServiceSuite({ config: { commitLeaves: 1_000_000, membershipCacheMs: 600_000 } });
 
     async function setQuota(recordsPerSecond: number, recordsPerDay: number): Promise<void> {
-      const registry = chain.deployment.registry;
-      await govern(chain.deployment.governor, chain.approvers, [
-        { target: chain.deployment.addresses.consortiumRegistry, data: registry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerSecond, recordsPerSecond]) },
-        { target: chain.deployment.addresses.consortiumRegistry, data: registry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerDay, recordsPerDay]) },
+      const registry = suite.chain.deployment.registry;
+      await govern(suite.chain.deployment.governor, suite.chain.approvers, [
+        { target: suite.chain.deployment.addresses.consortiumRegistry, data: registry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerSecond, recordsPerSecond]) },
+        { target: suite.chain.deployment.addresses.consortiumRegistry, data: registry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerDay, recordsPerDay]) },
       ]);
-      expect(await service.chain.refreshIntakeQuota()).to.deep.equal({ recordsPerSecond, recordsPerDay });
+      expect(await suite.service.chain.refreshIntakeQuota()).to.deep.equal({ recordsPerSecond, recordsPerDay });
     }
 
-    const domain = () => requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
+    const domain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
     const records = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => recordFor(`${prefix} ${i} ${randomBytes(8).toString("hex")}`));
     /** A signed submission ready to send (signed before any timing). */
     async function signed(signer: Wallet, n: number, prefix: string, options: SignOptions = {}): Promise<{ body: string; headers: Record<string, string> }> {
       const body = JSON.stringify({ records: records(n, prefix) });
-      return { body, headers: { "content-type": "application/json", ...(await signRequest(signer, domain(), { method: "POST", path: "/v1/leaves", body }, options)), ...(await chain.submission(signer, body)) } };
+      return { body, headers: { "content-type": "application/json", ...(await signRequest(signer, domain(), { method: "POST", path: "/v1/leaves", body }, options)), ...(await suite.chain.submission(signer, body)) } };
     }
-    const send = (r: { body: string; headers: Record<string, string> }): Promise<Reply> => service.app.inject({ method: "POST", url: "/v1/leaves", payload: r.body, headers: r.headers });
+    const send = (r: { body: string; headers: Record<string, string> }): Promise<Reply> => suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: r.body, headers: r.headers });
 
     function expectQuota(reply: Reply, quota: "recordsPerSecond" | "recordsPerDay"): { retryAfterSeconds: number } {
       expect(reply.statusCode, reply.body.slice(0, 300)).to.equal(429);
@@ -166,14 +147,14 @@ describe("anchor intake quotas", function () {
 
     it("records per second: 429 with Retry-After, nothing stored, the same signed request accepted once the bucket refills; other members unaffected", async function () {
       await setQuota(1_000, 0);
-      const full = await signed(chain.wallets.branchA, 1_000, "per second: full");
-      const over = await signed(chain.wallets.branchA, 600, "per second: over");
-      const other = await signed(chain.wallets.branchB, 1_000, "per second: other member");
+      const full = await signed(suite.chain.wallets.branchA, 1_000, "per second: full");
+      const over = await signed(suite.chain.wallets.branchA, 600, "per second: over");
+      const other = await signed(suite.chain.wallets.branchB, 1_000, "per second: other member");
       expect((await send(full)).statusCode).to.equal(200);
-      const size = service.merkle.size;
+      const size = suite.service.merkle.size;
       const refused = expectQuota(await send(over), "recordsPerSecond");
       expect(refused.retryAfterSeconds).to.equal(1);
-      expect(service.merkle.size, "nothing stored").to.equal(size);
+      expect(suite.service.merkle.size, "nothing stored").to.equal(size);
       expect((await send(other)).statusCode, "branch B has its own quota").to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect((await send(over)).statusCode, "the nonce was not spent by the refusal").to.equal(200);
@@ -182,21 +163,21 @@ describe("anchor intake quotas", function () {
     it("records per day: counted per member per UTC day, 429 until midnight with Retry-After, then accepted", async function () {
       await setQuota(1_000_000, 50);
       const day = Math.floor(systemNow() / 86_400);
-      frozenNow = day * 86_400 + 7_200; // 02:00 UTC today
+      suite.frozenNow = day * 86_400 + 7_200; // 02:00 UTC today
       try {
-        const at = { now: frozenNow, ttlSeconds: 60 };
-        expect((await send(await signed(chain.wallets.court, 40, "per day", at))).statusCode).to.equal(200);
-        const size = service.merkle.size;
-        const refused = expectQuota(await send(await signed(chain.wallets.court, 20, "per day: over", at)), "recordsPerDay");
+        const at = { now: suite.frozenNow, ttlSeconds: 60 };
+        expect((await send(await signed(suite.chain.wallets.court, 40, "per day", at))).statusCode).to.equal(200);
+        const size = suite.service.merkle.size;
+        const refused = expectQuota(await send(await signed(suite.chain.wallets.court, 20, "per day: over", at)), "recordsPerDay");
         expect(refused.retryAfterSeconds).to.equal(86_400 - 7_200);
-        expect(service.merkle.size).to.equal(size);
-        expect((await send(await signed(chain.wallets.court, 10, "per day: up to the quota", at))).statusCode).to.equal(200);
-        expectQuota(await send(await signed(chain.wallets.court, 1, "per day: one more", at)), "recordsPerDay");
-        expect((await send(await signed(chain.wallets.platform, 50, "per day: another member", at))).statusCode).to.equal(200);
-        frozenNow = (day + 1) * 86_400; // midnight UTC
-        expect((await send(await signed(chain.wallets.court, 1, "per day: the next day", { now: frozenNow, ttlSeconds: 60 }))).statusCode).to.equal(200);
+        expect(suite.service.merkle.size).to.equal(size);
+        expect((await send(await signed(suite.chain.wallets.court, 10, "per day: up to the quota", at))).statusCode).to.equal(200);
+        expectQuota(await send(await signed(suite.chain.wallets.court, 1, "per day: one more", at)), "recordsPerDay");
+        expect((await send(await signed(suite.chain.wallets.platform, 50, "per day: another member", at))).statusCode).to.equal(200);
+        suite.frozenNow = (day + 1) * 86_400; // midnight UTC
+        expect((await send(await signed(suite.chain.wallets.court, 1, "per day: the next day", { now: suite.frozenNow, ttlSeconds: 60 }))).statusCode).to.equal(200);
       } finally {
-        frozenNow = undefined;
+        suite.frozenNow = undefined;
       }
     });
 
@@ -210,8 +191,8 @@ describe("anchor intake quotas", function () {
      * connections (each re-sent until accepted, after `pauseMs` when refused; Retry-After ignored).
      */
     async function underFlood(flood: Omit<FloodInit, "url" | "clients" | "maxRequests">): Promise<{ baseline: number; flooded: number; counts: FloodCounts; seconds: number; records: number }> {
-      if (service.app.server.address() === null) await service.app.listen({ host: "127.0.0.1", port: 0 });
-      const url = `http://127.0.0.1:${(service.app.server.address() as AddressInfo).port}`;
+      if (suite.service.app.server.address() === null) await suite.service.app.listen({ host: "127.0.0.1", port: 0 });
+      const url = `http://127.0.0.1:${(suite.service.app.server.address() as AddressInfo).port}`;
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const post = (r: { body: string; headers: Record<string, string> }): Promise<number> =>
         new Promise((resolve, reject) => {
@@ -224,7 +205,7 @@ describe("anchor intake quotas", function () {
         });
       /** The victim's requests one after another (signed first); each latency in ms. */
       const victimRun = async (prefix: string): Promise<number[]> => {
-        const requests = await Promise.all(Array.from({ length: VICTIM_REQUESTS }, (_, i) => signed(chain.wallets.branchB, VICTIM_RECORDS, `${prefix} ${i}`)));
+        const requests = await Promise.all(Array.from({ length: VICTIM_REQUESTS }, (_, i) => signed(suite.chain.wallets.branchB, VICTIM_RECORDS, `${prefix} ${i}`)));
         const latencies: number[] = [];
         for (const r of requests) {
           const t0 = performance.now();
@@ -236,7 +217,7 @@ describe("anchor intake quotas", function () {
       try {
         await victimRun("warm-up");
         const baseline = p99(await victimRun("baseline"));
-        const sizeBefore = service.merkle.size;
+        const sizeBefore = suite.service.merkle.size;
         // its own process: its clients do not share the service's event loop (a member calls from elsewhere)
         const flooder = spawn(process.execPath, [fileURLToPath(new URL("./flood-client.ts", import.meta.url))], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
         const started = new Promise((resolve) => flooder.once("message", resolve));
@@ -253,7 +234,7 @@ describe("anchor intake quotas", function () {
         const counts = await finished;
         const seconds = (performance.now() - floodStart) / 1000;
         flooder.kill();
-        return { baseline, flooded, counts, seconds, records: service.merkle.size - sizeBefore - VICTIM_REQUESTS * VICTIM_RECORDS };
+        return { baseline, flooded, counts, seconds, records: suite.service.merkle.size - sizeBefore - VICTIM_REQUESTS * VICTIM_RECORDS };
       } finally {
         agent.destroy();
       }
@@ -272,7 +253,7 @@ describe("anchor intake quotas", function () {
       this.retries(RETRIES);
       const PER_SECOND = 2_000;
       await setQuota(PER_SECOND, 0);
-      const pool = await Promise.all(Array.from({ length: 60 }, (_, i) => signed(chain.wallets.branchA, 1_000, `flood ${i}`)));
+      const pool = await Promise.all(Array.from({ length: 60 }, (_, i) => signed(suite.chain.wallets.branchA, 1_000, `flood ${i}`)));
       // each refusal retried after 50 ms on each of the 8 connections, whatever Retry-After says;
       // re-sent back to back it is a request-rate flood, which a quota on records does not answer
       // (THREATS.md: a connection-rate limit in front of the service)
@@ -294,15 +275,15 @@ describe("anchor intake quotas", function () {
       // 7,000 records (≈1.8 MB) signed by a non-member over another body: refused before the body is read or parsed
       const body = JSON.stringify({ records: records(7_000, "non-member flood") });
       expect(Buffer.byteLength(body)).to.be.within(1_700_000, 2_000_000);
-      const headers = { "content-type": "application/json", ...(await signRequest(chain.wallets.outsider, domain(), { method: "POST", path: "/v1/leaves", body: "{}" })) };
-      const size = service.merkle.size;
+      const headers = { "content-type": "application/json", ...(await signRequest(suite.chain.wallets.outsider, domain(), { method: "POST", path: "/v1/leaves", body: "{}" })) };
+      const size = suite.service.merkle.size;
       const pool = Array.from({ length: 8 }, () => ({ body, headers }));
       const { baseline, flooded, counts, seconds } = await underFlood({ pauseMs: 0, refusal: { status: 403, code: "ANCHOR_ERR_NOT_MEMBER" }, requests: pool });
       console.log(`      victim p99 ${baseline.toFixed(1)} ms alone, ${flooded.toFixed(1)} ms under the flood (bound ${bound(baseline).toFixed(1)} ms); non-member: ${counts.sent} requests of 1.8 MB in ${seconds.toFixed(2)} s, ${counts.quota} refused 403`);
       expect(counts.other, counts.otherCodes.join("; ")).to.equal(0);
       expect(counts.accepted).to.equal(0);
       expect(counts.quota, "the non-member's requests were refused").to.be.greaterThan(0);
-      expect(service.merkle.size - size).to.equal(3 * VICTIM_REQUESTS * VICTIM_RECORDS); // the victim's records only
+      expect(suite.service.merkle.size - size).to.equal(3 * VICTIM_REQUESTS * VICTIM_RECORDS); // the victim's records only
       expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound(baseline));
     });
   });
