@@ -26,6 +26,8 @@ export class AnchorClientError extends CodedError<AnchorClientErrorCode> {
 
 export type AnchorInfo = { chainId: string; logId: string; operator: string; evidenceLog: string; consortiumRegistry: string; evidenceRegistry: string; maxRecordsPerRequest: number };
 export type RecordInput = Pick<EvidenceRecord, "kind" | "digestAlgorithm" | "digest" | "salt" | "subject">;
+/** A record as a client sends it (hex strings in either case; no subject = zero). */
+type SubmittedRecord = { kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string };
 const NO_SUBJECT = `0x${"00".repeat(32)}`;
 
 /**
@@ -37,14 +39,14 @@ export async function submissionHeaders(
   signer: TypedDataSigner,
   info: Pick<AnchorInfo, "chainId" | "evidenceLog" | "logId">,
   memberId: number,
-  records: ReadonlyArray<{ kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string }>,
+  records: ReadonlyArray<SubmittedRecord>,
 ): Promise<Record<string, string>> {
   const { signature } = await signSubmission(signer, submissionDomain(BigInt(info.chainId), info.evidenceLog), info.logId, leafHashesOf(records, memberId));
   return { [SUBMISSION_SIGNATURE_HEADER]: signature };
 }
 
 /** The records' leaf hashes as the service completes them: lowercase hex, submitted by `memberId`, no subject = zero. */
-function leafHashesOf(records: ReadonlyArray<{ kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string }>, memberId: number): Uint8Array[] {
+function leafHashesOf(records: ReadonlyArray<SubmittedRecord>, memberId: number): Uint8Array[] {
   return records.map((r) =>
     leafHashOf({ version: 1, kind: r.kind as EvidenceRecord["kind"], digestAlgorithm: r.digestAlgorithm as EvidenceRecord["digestAlgorithm"], digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: (r.subject ?? NO_SUBJECT).toLowerCase() }),
   );

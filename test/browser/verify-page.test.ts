@@ -15,6 +15,8 @@ import QRCode from "qrcode";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+// the page shows the library's checks in the library's order (pinned in common/formats/bundle/verify-offline.test.ts)
+import { CHECK_IDS } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/anvil.ts";
@@ -22,7 +24,6 @@ import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "
 import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
-const CHECK_IDS = ["digest", "leafEncoding", "merklePath", "headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
 
 // court documents are files; these stand in for PDFs (no personal data)
 const GENUINE = Buffer.from("Joint loan contract LN-2026-0042\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 200,000.00 CNY; term 12 months; APR 7.20%\n");
@@ -130,6 +131,12 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
 
   const outcomes = (page: Page) => page.$$eval("#result tr[data-check]", (rows) => rows.map((r) => [r.getAttribute("data-check"), r.getAttribute("data-outcome")]));
   const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").replace(/\s+/g, " ").trim();
+  /** Drops the PDF `name` with `bytes` on the page's document field and verifies it, until the page shows `phase`. */
+  async function verifyPdf(page: Page, name: string, bytes: Buffer, phase: "done" | "error" = "done"): Promise<void> {
+    await page.setInputFiles("#document", { name, mimeType: "application/pdf", buffer: bytes });
+    await page.click("#verify");
+    await finished(page, phase);
+  }
   /** The whole page into test-artifacts/browser/`name`. */
   const screenshot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
   /** The page as printed: the width of an A4 page at 96 dpi, so the screenshot looks like the paper. */
@@ -239,9 +246,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
 
   it("prints a certificate: report id, QR code back to the verification, what it proves and what it does not", async function () {
     const { page } = await openPage();
-    await page.setInputFiles("#document", { name: "loan-contract-LN-2026-0042.pdf", mimeType: "application/pdf", buffer: GENUINE });
-    await page.click("#verify");
-    await finished(page);
+    await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE);
     await printedOnA4(page);
     expect(await page.isVisible("#certificate")).to.equal(true);
     expect(await page.isVisible("#verify"), "the form is not printed").to.equal(false);
@@ -297,9 +302,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await screenshot(page, "modified-en.png");
 
     await page.click("#again");
-    await page.setInputFiles("#document", { name: "loan-contract-LN-2026-0042.pdf", mimeType: "application/pdf", buffer: MODIFIED });
-    await page.click("#verify");
-    await finished(page, "error");
+    await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", MODIFIED, "error");
     expect(await text(page, "#message")).to.contain("No evidence record for this document was found");
     expect(await page.isHidden("#result")).to.equal(true);
     await screenshot(page, "modified-not-found-en.png");
@@ -308,9 +311,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
 
   it("revoked document: the lifecycle check fails and the status says revoked, by whom", async function () {
     const { page } = await openPage();
-    await page.setInputFiles("#document", { name: "consent-CS-2026-0042.pdf", mimeType: "application/pdf", buffer: REVOKED });
-    await page.click("#verify");
-    await finished(page);
+    await verifyPdf(page, "consent-CS-2026-0042.pdf", REVOKED);
     const rows = Object.fromEntries(await outcomes(page));
     expect(rows.lifecycle).to.equal("fail");
     expect(rows.digest).to.equal("pass");
@@ -373,9 +374,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       expect(await text(page, "#leaf-notice")).to.contain("请选择文件");
       await screenshot(page, "link-legal-hold-zh.png");
 
-      await page.setInputFiles("#document", { name: "voucher-FV-2026-0042.pdf", mimeType: "application/pdf", buffer: HELD });
-      await page.click("#verify");
-      await finished(page);
+      await verifyPdf(page, "voucher-FV-2026-0042.pdf", HELD);
       expect(await outcomes(page)).to.deep.equal(CHECK_IDS.map((id) => [id, "pass"]));
       expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
       expect(await text(page, 'tr[data-check="lifecycle"] .technical')).to.contain("under legal hold");
