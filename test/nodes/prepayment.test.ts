@@ -11,7 +11,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { normalizeEntry, ledgerInterface } from "../../nodes/src/outbox/entry.ts";
+import { calldataOf, ledgerInterface, normalizeEntry, onChainSerial } from "../../nodes/src/outbox/entry.ts";
 import { refusalOf } from "../../nodes/src/prepayment.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
@@ -44,6 +44,8 @@ describe("partial prepayment: the ledger's refusals as the node's codes", functi
     const voucher = `0x${"11".repeat(32)}`;
     const entry = normalizeEntry({ serial: "PRE-1", kind: "prepay", args: { loanId: loanId.toUpperCase().replace("0X", "0x"), principal: 300_000n, mode: 1, fee: 0, amount: "300645", voucher } });
     expect(entry.args).to.deep.equal({ loanId, principal: "300000", mode: 1, fee: "0", amount: "300645", voucher });
+    const call = ledgerInterface.decodeFunctionData("prepay", calldataOf(entry));
+    expect(call.toArray()).to.deep.equal([loanId, 300_000n, 1n, 0n, 300_645n, onChainSerial("PRE-1"), voucher]);
     expect(() => normalizeEntry({ serial: "PRE-2", kind: "prepay", args: { loanId, principal: 1n, mode: 2, fee: 0n, amount: 1n, voucher } })).to.throw().with.property("code", "NODE_ERR_OUTBOX_BAD_ENTRY");
   });
 });
