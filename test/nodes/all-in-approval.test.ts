@@ -13,6 +13,7 @@ import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
+import { dateToDay } from "../../common/lending/dates.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -103,5 +104,49 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       await new Promise((r) => setTimeout(r, 100));
     }
     expect.fail("the loan never reached the node's index");
+  });
+
+  it("sends an upfront fee and a monthly fee to the chain as the application states them, and shows the all-in APR apr.ts computes from them", async function () {
+    const payload = jiedaibaoPayload();
+    payload.shenqingBianhao = "JDB-ALL-IN-FEES";
+    payload.daikuan.feiyong = [
+      { mingcheng: "服务费", jine: "100", shouquFangshi: "fangkuan" },
+      { mingcheng: "账户管理费", jine: "10", shouquFangshi: "anyue" },
+    ];
+    const { applicationId } = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload })).json() as { applicationId: string };
+    const consent = (await node.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId, letterBase64: Buffer.from("授权书 3").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    })).json() as { consent: { leafHash: string } };
+    const startDate = await chainToday(chain);
+    const approved = await node.app.inject({
+      method: "POST",
+      url: "/v1/loans",
+      headers: as("approver"),
+      payload: { applicationId, contractBase64: Buffer.from("借款合同 3").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
+    });
+    expect(approved.statusCode, approved.body).to.equal(200);
+    const body = approved.json() as { loanId: string; allInAprBps: number; schedule: Array<{ dueDay: number; totalFen: string }> };
+    // 100 yuan at disbursement, 10 yuan with each of the twelve installments: nothing dropped, merged or moved
+    const expected = [[0n, 10_000n], ...Array.from({ length: 12 }, (_, k) => [BigInt(k + 1), 1_000n])];
+    const { allInAprBps } = await import("../../common/lending/apr.ts");
+    const installments = body.schedule.map((i) => ({ dueDay: i.dueDay, totalFen: BigInt(i.totalFen) }));
+    const fees = [{ dueDay: dateToDay(startDate), amountFen: 10_000n }, ...installments.map((i) => ({ dueDay: i.dueDay, amountFen: 1_000n }))];
+    expect(body.allInAprBps).to.equal(allInAprBps({ method: 0, principalFen: 5_000_000n, installments, fees, startDay: dateToDay(startDate) }));
+    const ledger = new Contract(lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, chain.anvil.provider);
+    for (let i = 0; i < 100; i++) {
+      const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
+      if (logs.length > 0) {
+        expect((logs[0] as unknown as { args: unknown[] }).args[1]).to.deep.equal(expected);
+        await node.indexer.syncOnce();
+        const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") })).json() as { allInAprBps: number };
+        expect(loan.allInAprBps).to.equal(body.allInAprBps);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect.fail("the loan's fees never reached the chain");
   });
 });
