@@ -1,9 +1,9 @@
 // Gas of EvidenceLog.commitHead, the anchor service's hot path on chain, at realistic log
 // sizes. Shared by `npm run gas:snapshot` (writes gas/snapshot.json) and the gas test (compares
 // against it), so both measure exactly the same scenarios.
-import type { Contract } from "ethers";
-import { keccak256, toUtf8Bytes } from "ethers";
+import { keccak256, toUtf8Bytes, type BaseContract, type ContractRunner } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
+import { ConsortiumRegistry, EvidenceLog } from "../../../common/chain/generated/contracts.ts";
 import { logOperator } from "../../../common/consortium/members.ts";
 import { consistencyProof, hashLeaf, memoRangeHasher, type RangeHasher } from "../../../common/formats/merkle/rfc9162.ts";
 
@@ -37,6 +37,12 @@ export function syntheticRange(size: number): RangeHasher {
 
 type Ethers = { deployContract: (name: string, args?: unknown[]) => Promise<unknown>; getSigners: () => Promise<{ address: string }[]> };
 
+/** A contract Hardhat (or the bench's deployer) deployed, as its generated typed handle. */
+async function typed<T>(deployed: Promise<unknown>, contract: { at(address: string, runner?: ContractRunner | null): T }): Promise<T> {
+  const c = (await deployed) as BaseContract;
+  return contract.at(await c.getAddress(), c.runner);
+}
+
 /**
  * Deploy a one-member consortium whose log-operator account is the first signer, open one log per
  * scenario, commit the `from` head (if any) and measure the commit of the `to` head.
@@ -47,11 +53,11 @@ export async function measureCommitHeadGas(
   onProgress: (line: string) => void = () => {},
 ): Promise<Record<string, number>> {
   const [operator] = await ethers.getSigners();
-  const registry = (await ethers.deployContract("ConsortiumRegistry")) as Contract;
-  const evidenceLog = (await ethers.deployContract("EvidenceLog", [await registry.getAddress()])) as Contract;
+  const registry = await typed(ethers.deployContract("ConsortiumRegistry"), ConsortiumRegistry);
+  const evidenceLog = await typed(ethers.deployContract("EvidenceLog", [await registry.getAddress()]), EvidenceLog);
   // the deployer acts as governor here: this measures commitHead, not governance
   const founders = [{ id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [logOperator(operator!.address)] }];
-  await (await registry.getFunction("bootstrap")(operator!.address, founders)).wait();
+  await (await registry.bootstrap(operator!.address, founders)).wait();
 
   const largest = Math.max(...scenarios.map((s) => s.to));
   onProgress(`building a synthetic log of ${largest.toLocaleString("en-US")} leaves…`);
@@ -59,13 +65,14 @@ export async function measureCommitHeadGas(
   const gas: Record<string, number> = {};
   for (const [i, s] of scenarios.entries()) {
     const logId = keccak256(toUtf8Bytes(`gas.${i}`));
-    await (await evidenceLog.getFunction("openLog")(logId, 1, operator!.address)).wait();
+    await (await evidenceLog.openLog(logId, 1, operator!.address)).wait();
     if (s.from > 0) {
-      await (await evidenceLog.getFunction("commitHead")(logId, s.from, toHex(range(0, s.from)), [])).wait();
+      await (await evidenceLog.commitHead(logId, s.from, toHex(range(0, s.from)), [])).wait();
     }
     const proof = s.from === 0 ? [] : consistencyProof(s.from, s.to, range).map(toHex);
-    const tx = await evidenceLog.getFunction("commitHead")(logId, s.to, toHex(range(0, s.to)), proof);
+    const tx = await evidenceLog.commitHead(logId, s.to, toHex(range(0, s.to)), proof);
     const receipt = await tx.wait();
+    if (receipt === null) throw new Error(`commitHead of ${s.name} was not mined`);
     gas[s.name] = Number(receipt.gasUsed);
     onProgress(`${s.name}: ${gas[s.name]} gas (proof of ${proof.length} hashes)`);
   }
