@@ -21,7 +21,8 @@ import { hash, randomBytes } from "node:crypto";
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { toHex } from "../bytes.ts";
 import { CodedError } from "../errors.ts";
-import { checkedAddress, checkedChainId, isAddressHex, mutableTypes, parseSignature, type Eip712Domain, type Eip712Types, type TypedDataSigner } from "./eip712.ts";
+import { checkedAddress, checkedChainId, isAddressHex, mutableTypes, parseSignature } from "./eip712.ts";
+import type { Eip712Domain, Eip712Types, TypedDataSigner } from "./eip712.ts";
 
 export type { TypedDataSigner } from "./eip712.ts";
 

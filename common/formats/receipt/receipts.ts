@@ -19,7 +19,8 @@ import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionPath, inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, mutableTypes, parseSignature, type Eip712Domain, type Eip712Types, type TypedDataSigner } from "../../auth/eip712.ts";
+import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
+import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
 /** verifyingContract: the EvidenceLog contract the service commits heads to. */
 export type ReceiptDomain = Eip712Domain<"JointLedger Anchor Receipt">;

@@ -8,7 +8,8 @@ import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, mutableTypes, parseSignature, type Eip712Domain, type Eip712Types, type TypedDataSigner } from "../../auth/eip712.ts";
+import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
+import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
 /** The header the submitting client sends its submission signature in. */
 export const SUBMISSION_SIGNATURE_HEADER = "x-jl-submission-signature";
