@@ -1,0 +1,107 @@
+// The local demo CA (演示用): a root and the two kinds of end-entity certificates a loan contract
+// needs, a branch's seal certificate (机构电子签章) and a borrower's signing certificate (个人签名).
+// Everything it issues says "Demo" and 演示用 in the subject, so a demo certificate can never be
+// mistaken for one from a licensed CA; production trusts the real CA's roots instead
+// (`trust-anchors.ts`). Certificates are built by @peculiar/x509 over WebCrypto: RSA-2048 with
+// SHA-256, which every ordinary PDF reader verifies.
+import { x509 } from "./x509.ts";
+
+/** Certificate policy OIDs the demo CA asserts; the verifier reads a signer's role from them. */
+export const DEMO_POLICY = {
+  /** A branch's seal (机构电子签章). */
+  branchSeal: "1.3.6.1.4.1.61000.1.1",
+  /** A borrower's personal signature (个人签名). */
+  borrowerSignature: "1.3.6.1.4.1.61000.1.2",
+} as const;
+
+export const DEMO_ORGANIZATION = "JointLedger Demo CA 演示用";
+
+const SIGNING_ALGORITHM = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
+const KEY_ALGORITHM = { ...SIGNING_ALGORITHM, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+const DAY_MS = 86_400_000;
+
+export type IssuedCertificate = {
+  certificate: x509.X509Certificate;
+  privateKey: CryptoKey;
+  /** PEM of the certificate, for files and configuration. */
+  certificatePem: string;
+};
+
+export type DemoCa = IssuedCertificate & {
+  /** Issues a branch's seal certificate for `branchName` (the organisation that seals). */
+  issueBranchSeal(branchName: string, now?: Date): Promise<IssuedCertificate>;
+  /** Issues a borrower's signing certificate for `borrowerName`. */
+  issueBorrowerCertificate(borrowerName: string, now?: Date): Promise<IssuedCertificate>;
+};
+
+/** A distinguished name component: commas, plus signs and the like escaped as RFC 4514 asks. */
+function rdnValue(value: string): string {
+  return value.replace(/[\\,+"<>;=#]/g, (c) => `\\${c}`);
+}
+
+async function newKeys(): Promise<CryptoKeyPair> {
+  return globalThis.crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"]);
+}
+
+function serialNumber(): string {
+  // A positive 16-byte serial: the top bit cleared so DER keeps it unsigned.
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = bytes[0]! & 0x7f;
+  return Buffer.from(bytes).toString("hex");
+}
+
+/**
+ * A new demo root CA, valid `validDays` from `now` (a day back, so clocks a little behind still
+ * accept it), with the issuing functions for seal and signing certificates.
+ */
+export async function createDemoCa(opts: { now?: Date; validDays?: number; name?: string } = {}): Promise<DemoCa> {
+  const now = opts.now ?? new Date();
+  const validDays = opts.validDays ?? 3650;
+  const keys = await newKeys();
+  const name = `CN=${rdnValue(opts.name ?? "JointLedger Demo Root CA 演示用")}, O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`;
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name,
+    notBefore: new Date(now.getTime() - DAY_MS),
+    notAfter: new Date(now.getTime() + validDays * DAY_MS),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  const root: IssuedCertificate = { certificate, privateKey: keys.privateKey, certificatePem: certificate.toString("pem") };
+
+  const issue = async (subject: string, policy: string, at: Date | undefined): Promise<IssuedCertificate> => {
+    const t = at ?? new Date();
+    const leafKeys = await newKeys();
+    const leaf = await x509.X509CertificateGenerator.create({
+      serialNumber: serialNumber(),
+      subject,
+      issuer: certificate.subject,
+      notBefore: new Date(t.getTime() - DAY_MS),
+      notAfter: new Date(Math.min(t.getTime() + 2 * 365 * DAY_MS, certificate.notAfter.getTime())),
+      signingAlgorithm: SIGNING_ALGORITHM,
+      publicKey: leafKeys.publicKey,
+      signingKey: keys.privateKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+        new x509.CertificatePolicyExtension([policy]),
+        await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(certificate),
+      ],
+    });
+    return { certificate: leaf, privateKey: leafKeys.privateKey, certificatePem: leaf.toString("pem") };
+  };
+
+  return {
+    ...root,
+    issueBranchSeal: (branchName, at) =>
+      issue(`CN=${rdnValue(branchName)} 电子签章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`, DEMO_POLICY.branchSeal, at),
+    issueBorrowerCertificate: (borrowerName, at) =>
+      issue(`CN=${rdnValue(borrowerName)} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`, DEMO_POLICY.borrowerSignature, at),
+  };
+}
