@@ -12,8 +12,9 @@
 //      matching flow.
 import { Wallet, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
+import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, RevokeMandateArgs, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
 import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
+import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { LoanState } from "../../../common/chain/generated/enums.ts";
 import { pagedLogs } from "../../../common/chain/logs.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
@@ -406,23 +407,20 @@ export class OutboxSender {
       case "grantMandate":
       case "revokeMandate": {
         // the mandate as the ledger holds it: granted with this expiry, or gone
-        const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("mandate", [loanId, (entry.args as { agent: string }).agent]) });
-        const [, expiresAt] = ledgerInterface.decodeFunctionResult("mandate", data) as unknown as [bigint, bigint];
+        const [, expiresAt] = await this.#ledgerView().mandate(loanId, (entry.args as GrantMandateArgs | RevokeMandateArgs).agent);
         const want = entry.kind === "grantMandate" ? BigInt((entry.args as GrantMandateArgs).expiresAt) : 0n;
         return BigInt(expiresAt) === want ? { kind: "done" } : { kind: "none" };
       }
       case "setOwnBranchLimits": {
         // the quotas as the ledger holds them: these three values
         const a = entry.args as SetOwnBranchLimitsArgs;
-        const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("branchLimits", [a.branch]) });
-        const [l] = ledgerInterface.decodeFunctionResult("branchLimits", data) as unknown as [{ singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint }];
+        const l = await this.#ledgerView().branchLimits(a.branch);
         const same = BigInt(l.singleLoanMax) === BigInt(a.singleLoanMax) && BigInt(l.dailyDisbursementLimit) === BigInt(a.dailyDisbursementLimit) && BigInt(l.outstandingLimit) === BigInt(a.outstandingLimit);
         return same ? { kind: "done" } : { kind: "none" };
       }
       case "agreeIncomeSplit": {
         // the split as the ledger holds it: agreed at this share
-        const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]) });
-        const [agreed, bps] = ledgerInterface.decodeFunctionResult("incomeShare", data) as unknown as [boolean, bigint];
+        const [agreed, bps] = await this.#ledgerView().incomeShare(loanId);
         return agreed && Number(bps) === (entry.args as AgreeIncomeSplitArgs).platformIncomeShareBps ? { kind: "done" } : { kind: "none" };
       }
       // an expiry is done once the loan is cancelled, whoever did it (another keeper, its branch)
@@ -435,7 +433,7 @@ export class OutboxSender {
       }
       case "prepay": {
         const serial = onChainSerial(entry.serial);
-        const used = ledgerInterface.decodeFunctionResult("serialUsed", await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("serialUsed", [serial]) }))[0] as boolean;
+        const used = await this.#ledgerView().serialUsed(serial);
         if (!used) return { kind: "none" };
         const log = await this.#findLog(entry, "PrepaymentReceived", loanId, (args) => String(args.serial).toLowerCase() === serial);
         const a = entry.args as PrepayArgs;
@@ -455,7 +453,7 @@ export class OutboxSender {
       case "repay":
       case "settle": {
         const serial = onChainSerial(entry.serial);
-        const used = ledgerInterface.decodeFunctionResult("serialUsed", await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("serialUsed", [serial]) }))[0] as boolean;
+        const used = await this.#ledgerView().serialUsed(serial);
         if (!used) return { kind: "none" };
         const event = entry.kind === "disburse" ? "FundsDisbursed" : "RepaymentReceived";
         const log = await this.#findLog(entry, event, loanId, (args) => String(args.serial).toLowerCase() === serial);
@@ -485,8 +483,7 @@ export class OutboxSender {
    */
   async #caseEffect(entry: OutboxEntry, loanId: string): Promise<Effect> {
     if (this.disputeResolution === undefined) return { kind: "none" };
-    const data = await this.provider.call({ to: this.disputeResolution, data: disputeInterface.encodeFunctionData("caseOf", [loanId]) });
-    const c = disputeInterface.decodeFunctionResult("caseOf", data)[0] as { caseId: string; court: bigint; acceptedAt: bigint; closedAt: bigint; ruling: string };
+    const c = await DisputeResolution.at(this.disputeResolution, this.provider).caseOf(loanId);
     if (/^0x0{64}$/.test(c.caseId)) return { kind: "none" };
     switch (entry.kind) {
       case "assignCourt":
@@ -504,11 +501,15 @@ export class OutboxSender {
     }
   }
 
+  /** The ledger's views, read through this sender's provider. */
+  #ledgerView(): JointLoanLedger {
+    return JointLoanLedger.at(this.ledger, this.provider);
+  }
+
   /** loan(loanId), or undefined if the ledger does not know it. */
-  async #loan(loanId: string): Promise<Record<string, unknown> | undefined> {
+  async #loan(loanId: string): Promise<Awaited<ReturnType<JointLoanLedger["loan"]>> | undefined> {
     try {
-      const data = await this.provider.call({ to: this.ledger, data: ledgerInterface.encodeFunctionData("loan", [loanId]) });
-      return ledgerInterface.decodeFunctionResult("loan", data)[0] as Record<string, unknown>;
+      return await this.#ledgerView().loan(loanId);
     } catch (error) {
       if (revertFailure(error)?.code === "LedgerUnknownLoan") return undefined;
       throw error;
