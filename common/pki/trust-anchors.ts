@@ -46,6 +46,11 @@ export function subjectOf(cert: Certificate): string {
   return new x509.X509Certificate(cert.toSchema().toBER(false)).subject;
 }
 
+/** A certificate's issuer as an RFC 4514 string. */
+export function issuerOf(cert: Certificate): string {
+  return new x509.X509Certificate(cert.toSchema().toBER(false)).issuer;
+}
+
 /**
  * Verifies that `leaf` chains to one of `anchors` through `intermediates`, every certificate valid
  * at `at`. Throws PKI_NOT_VALID_AT when the leaf itself was outside its validity then (the usual
