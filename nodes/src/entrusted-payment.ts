@@ -7,7 +7,6 @@
 // own whitelisted settlement account, and goes to the loan's bound account when the clerk names
 // the destination.
 import { createHmac } from "node:crypto";
-import type { AbstractSublevel } from "abstract-level";
 import { nodeError } from "./errors.ts";
 import { ledgerInterface } from "./outbox/entry.ts";
 import { accountHashOf, normalizeAccount } from "./privacy/borrower-key.ts";
@@ -54,11 +53,14 @@ export type ReceivingRecord = { loanId: string; applicationSerial: string; kind:
 /** The loan's API output: which account it pays, as its salted hash (null: this node neither approved nor agreed to it). */
 export type ReceivingView = { kind: ReceivingKind | null; receivingAccount: string | null };
 
+/** A JSON sublevel as this module uses it (keys.ts: receiving-accounts). */
+export type RecordStore<V> = { get(key: string): Promise<V | undefined>; put(key: string, value: V): Promise<void> };
+
 /** Receiving records by loan id (sublevel "receiving-accounts", JSON). */
 export class ReceivingAccounts {
-  readonly #db: AbstractSublevel<any, any, string, ReceivingRecord>;
+  readonly #db: RecordStore<ReceivingRecord>;
 
-  constructor(db: AbstractSublevel<any, any, string, ReceivingRecord>) {
+  constructor(db: RecordStore<ReceivingRecord>) {
     this.#db = db;
   }
 

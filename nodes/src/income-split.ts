@@ -8,10 +8,10 @@
 // refusal the ledger would make is made first, with the ledger's values, before anything is
 // written: not a funder, shares that do not name the two funders or do not sum to 10,000 bps,
 // a loan with money out.
-import type { AbstractSublevel } from "abstract-level";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import { decodeRevert } from "../../common/chain/revert.ts";
 import { incomeSplitTypedData } from "../../common/lending/agreement.ts";
+import type { RecordStore } from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
 import type { Loan } from "./indexer/model.ts";
 import { LOAN_STATES } from "./indexer/model.ts";
@@ -43,7 +43,7 @@ export type IncomeSplitDeps = {
   /** A signed node-to-node request's caller, its nonce spent (NodeRequests.verify, node-requests.ts). */
   verifyBranchRequest: (request: unknown) => Promise<{ memberId: number }>;
   /** The platform admin's acceptances, by loan id. */
-  acceptances: AbstractSublevel<any, any, string, IncomeSplitAcceptance>;
+  acceptances: RecordStore<IncomeSplitAcceptance>;
   /** A fresh part of each write's serial (the chain's block number). */
   blockNumber: () => Promise<number>;
   chainWriteTimeoutMs?: number;
@@ -178,7 +178,7 @@ export function splitView(loanId: string, funders: ReadonlyArray<{ memberId: num
     shares: funders.map((f, i) => ({
       memberId: f.memberId,
       fundingShareBps: f.shareBps,
-      incomeShareBps: !agreed ? f.shareBps : i === 1 ? platformIncomeShareBps! : BPS - platformIncomeShareBps!,
+      incomeShareBps: !agreed ? f.shareBps : i === 1 ? platformIncomeShareBps : BPS - platformIncomeShareBps,
     })),
   };
 }
@@ -211,11 +211,13 @@ function requireUndisbursed(loanId: string, loan: ChainLoan): void {
 /** A chain refusal of agreeIncomeSplit as the node's code, with the ledger's values. */
 function refusalOf(loanId: string, failure: OutboxFailure | undefined) {
   const code = failure?.code;
-  if (code === "LedgerPartlyDisbursed" || (code === "LedgerWrongState" && ["2", "3"].includes(String(failure!.args[1])))) {
+  // the ledger's arguments as the outbox keeps them: integers as decimal strings
+  const args = (failure?.args ?? []).map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)));
+  if (code === "LedgerPartlyDisbursed" || (code === "LedgerWrongState" && ["2", "3"].includes(args[1] ?? ""))) {
     return nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${loanId} was disbursed before its income split reached the chain (${code})`, failure);
   }
   if (code === "LedgerBadIncomeSplit") {
-    return nodeError("NODE_ERR_BAD_INCOME_SPLIT", `the ledger refused the income split of loan ${loanId}`, { loanId: String(failure!.args[0]), platformIncomeShareBps: Number(failure!.args[1]) });
+    return nodeError("NODE_ERR_BAD_INCOME_SPLIT", `the ledger refused the income split of loan ${loanId}`, { loanId: args[0], platformIncomeShareBps: Number(args[1]) });
   }
   return nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused the income split of loan ${loanId}: ${code}`, failure);
 }

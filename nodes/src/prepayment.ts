@@ -171,14 +171,14 @@ export class PrepaymentOperations {
       const filter = { address: this.deps.ledgerAddress, topics: [ledgerInterface.getEvent("PrepaymentReceived")!.topicHash, loan.loanId] };
       for await (const page of pagedLogs(this.deps.provider, filter, { fromBlock: loan.registeredBlock, pageBlocks: this.deps.logPageBlocks })) {
         for (const log of page) {
-          const a = ledgerInterface.parseLog(log)!.args;
+          const a = ledgerInterface.parseLog(log)!.args as unknown as { serial: string; mode: bigint; principal: bigint; principalPaid: bigint; interest: bigint; fee: bigint };
           prepayments.push({
             serial: String(a.serial).toLowerCase(),
             mode: PREPAYMENT_MODES[Number(a.mode)] ?? Number(a.mode),
-            principalFen: BigInt(a.principal),
-            principalPaidFen: BigInt(a.principalPaid),
-            interestFen: BigInt(a.interest),
-            feeFen: BigInt(a.fee),
+            principalFen: a.principal,
+            principalPaidFen: a.principalPaid,
+            interestFen: a.interest,
+            feeFen: a.fee,
             blockNumber: log.blockNumber,
             txHash: log.transactionHash,
           });
