@@ -44,5 +44,6 @@ export function toJson(value: unknown): JsonValue {
   if (typeof value === "bigint") return value.toString();
   if (Array.isArray(value)) return Array.from(value, toJson);
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) return value;
-  return String(value);
+  // the ABI decoder yields only the kinds above; anything else is named by its type, never dumped
+  return `[${typeof value}]`;
 }

@@ -8,7 +8,7 @@ pragma solidity ^0.8.28;
 /// `decodeLeaf` in common/formats/leaf/leaf.ts; both reject the same inputs.
 library EvidenceLeaf {
     uint8 internal constant VERSION = 1;
-    uint8 internal constant MAX_KIND = 7;
+    uint8 internal constant MAX_KIND = 8;
     uint8 internal constant MAX_DIGEST_ALGORITHM = 2;
     uint256 internal constant LENGTH = 224;
 
@@ -29,7 +29,7 @@ library EvidenceLeaf {
     error EvidenceLeafNonCanonical(uint256 wordIndex);
     /// @notice Only version 1 exists.
     error EvidenceLeafUnknownVersion(uint8 version);
-    /// @notice Kind outside 1–7.
+    /// @notice Kind outside 1–8.
     error EvidenceLeafUnknownKind(uint8 kind);
     /// @notice Digest algorithm outside 1 (SHA-256) – 2 (SM3).
     error EvidenceLeafUnknownAlgorithm(uint8 digestAlgorithm);

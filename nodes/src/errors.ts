@@ -59,6 +59,27 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_PREPAYMENT_FEE_ABOVE_CAP: 422,
   /** The amount received for a partial prepayment is not what it takes today (the figure by part in details; the ledger's LedgerPrepaymentMismatch). */
   NODE_ERR_PREPAYMENT_MISMATCH: 409,
+  /** Approval of an application without an approving credit decision (none yet, or referred and not reviewed). */
+  NODE_ERR_DECISION_REQUIRED: 409,
+  /** Approval of an application whose credit decision declined it. */
+  NODE_ERR_DECISION_DECLINED: 409,
+  /** A second automatic decision for an application already decided. */
+  NODE_ERR_DECISION_EXISTS: 409,
+  /** A manual answer for an application not waiting in the review queue. */
+  NODE_ERR_DECISION_NOT_REFERRED: 409,
+  /** The maker of an approval tried to be its checker too. */
+  NODE_ERR_SAME_APPROVER: 409,
+  /** No anchored credit query within the policy's freshness window (or its report is unreadable). */
+  NODE_ERR_CREDIT_QUERY_STALE: 409,
+  /** The consent a decision or approval rests on is not anchored, has expired or does not cover the credit query. */
+  NODE_ERR_DECISION_CONSENT: 409,
+  /** An approval naming a consent leaf other than the one its credit query was made under. */
+  NODE_ERR_CONSENT_MISMATCH: 409,
+  /** A credit policy that breaks the policy schema. */
+  NODE_ERR_BAD_POLICY: 422,
+  /** A new credit policy whose version is not the next one. */
+  NODE_ERR_POLICY_VERSION: 409,
+  NODE_ERR_UNKNOWN_DECISION: 404,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
   /** Another member's node is not in this node's directory, or does not answer. */

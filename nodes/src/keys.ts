@@ -30,6 +30,14 @@
 //                                                                    (entrusted-payment.ts)
 //   income-split-acceptances  loanId                               → the platform admin's acceptance of
 //                                                                    an income split (JSON; income-split.ts)
+//   credit-policies           version, zero-padded to 10 digits    → StoredPolicy (JSON): each anchored
+//                                                                    version of the credit policy; the
+//                                                                    last is in force (credit-decision/)
+//   credit-decisions          "d!" ‖ decisionId                    → DecisionRecord (JSON, anchored)
+//                             "a!" ‖ applicationId!at!decisionId   → decisionId: an application's
+//                                                                    decisions in time order
+//   credit-review-queue       applicationId                        → QueuedReview (JSON): a referred
+//                                                                    application waiting for approvers
 //
 // A record and its index entries are always written in one batch (the outbox's synced).
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
@@ -49,6 +57,9 @@ export const NODE_SUBLEVELS = {
   reminders: { name: "reminders", valueEncoding: "json" },
   receivingAccounts: { name: "receiving-accounts", valueEncoding: "json" },
   incomeSplitAcceptances: { name: "income-split-acceptances", valueEncoding: "json" },
+  creditPolicies: { name: "credit-policies", valueEncoding: "json" },
+  creditDecisions: { name: "credit-decisions", valueEncoding: "json" },
+  creditReviewQueue: { name: "credit-review-queue", valueEncoding: "json" },
 } as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
 
 export type NodeSublevel = keyof typeof NODE_SUBLEVELS;

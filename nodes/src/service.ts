@@ -38,6 +38,10 @@ import { deriveKey, loadMasterKey } from "./privacy/crypto-box.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { createNodeMetrics } from "./metrics.ts";
 import { NODE_SUBLEVELS, type NodeSublevel } from "./keys.ts";
+import { CreditDecisions } from "./credit-decision/decisions.ts";
+import { CreditPolicies } from "./credit-decision/policy.ts";
+import { DecisionRecords } from "./credit-decision/records.ts";
+import { ReviewQueue } from "./credit-decision/review-queue.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 
@@ -138,10 +142,23 @@ export async function createNodeService(options: NodeServiceOptions) {
     account: async () => wallet.address,
     chainNow,
   });
+  const applications = new ApplicationStore(sublevel("applications"), dataKey);
+  // 授信决策: the engine under the anchored policy, the review queue, the records; approval asks it first
+  const decisions = new CreditDecisions({
+    memberId: config.memberId,
+    applications,
+    policies: new CreditPolicies(sublevel("creditPolicies"), anchorRecords, () => options.now?.() ?? new Date()),
+    records: new DecisionRecords(sublevel("creditDecisions"), anchorRecords),
+    queue: new ReviewQueue(sublevel("creditReviewQueue")),
+    bureau: creditDeps,
+    documents,
+    exposure: (borrowerKey) => indexer.model.borrowerExposure(borrowerKey),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const ops = new NodeOperations({
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
-    applications: new ApplicationStore(sublevel("applications"), dataKey),
+    applications,
     documents,
     consent: consentDeps,
     creditQuery: creditDeps,
@@ -216,6 +233,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     receiving,
     incomeSplit,
     prepayments,
+    decisions,
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import type { Contract } from "ethers";
 import { fromHex, toHex } from "../../common/bytes.ts";
-import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf, newSalt, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
+import { decodeLeaf, DigestAlgorithm, EvidenceKind, encodeLeaf, LeafFormatError, leafHashOf, newSalt, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import {
   consistencyProof,
   hashChildren,
@@ -112,6 +112,17 @@ describe("Merkle vectors: TypeScript and Solidity agree", function () {
     expect(Number(decoded.submitter)).to.equal(record.submitter);
     expect(decoded.subject).to.equal(record.subject);
     expect(await harness.getFunction("hashLeaf")(leaf)).to.equal(toHex(leafHashOf(record)));
+  });
+
+  it("every kind the TypeScript side knows decodes on chain (CreditDecision, 8, too); the next number is refused on both sides", async function () {
+    const record = (kind: number) => ({ version: 1, kind, digestAlgorithm: DigestAlgorithm.Sha256, digest: toHex(new Uint8Array(32).fill(1)), salt: newSalt(), submitter: 2, subject: toHex(new Uint8Array(32)) }) as EvidenceRecord;
+    const kinds = Object.values(EvidenceKind);
+    for (const kind of kinds) expect(Number((await harness.getFunction("decodeLeaf")(encodeLeaf(record(kind)))).kind)).to.equal(kind);
+    const next = Math.max(...kinds) + 1;
+    const leaf = encodeLeaf(record(1));
+    leaf[63] = next;
+    expect(() => decodeLeaf(leaf)).to.throw(LeafFormatError);
+    await expect(harness.getFunction("decodeLeaf")(leaf)).to.be.revertedWithCustomError(harness, "EvidenceLeafUnknownKind").withArgs(next);
   });
 
   it("rejects on chain what the TypeScript decoder rejects", async function () {

@@ -8,7 +8,7 @@ export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x follo
 /** One evidence record as a member submits it (the leaf record of common/formats/leaf/LEAF.md). */
 export const SubmittedRecord = z.strictObject({
   version: z.literal(1).default(1).describe("leaf format version; 1"),
-  kind: z.literal(Object.values(EvidenceKind)).describe("1 contract, 2 consent, 3 credit query, 4 fund-flow voucher, 5 ruling, 6 lifecycle notice, 7 document"),
+  kind: z.literal(Object.values(EvidenceKind)).describe("1 contract, 2 consent, 3 credit query, 4 fund-flow voucher, 5 ruling, 6 lifecycle notice, 7 document, 8 credit decision"),
   digestAlgorithm: z.literal(Object.values(DigestAlgorithm)).describe("1 SHA-256, 2 SM3"),
   digest: bytes32.describe("the document's digest"),
   salt: bytes32.describe("32 random bytes chosen by the submitter; keep it with the document"),

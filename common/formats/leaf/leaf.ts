@@ -21,6 +21,7 @@ export const EvidenceKind = Object.freeze({
   Ruling: 5,
   LifecycleNotice: 6,
   Document: 7,
+  CreditDecision: 8, // a credit decision record or a version of the credit policy (授信决策)
 } as const);
 export type EvidenceKind = (typeof EvidenceKind)[keyof typeof EvidenceKind];
 

@@ -12,6 +12,7 @@ import type { BranchLimitsOperations } from "../branch-limits.ts";
 import type { ReceivingAccounts } from "../entrusted-payment.ts";
 import type { IncomeSplitOperations } from "../income-split.ts";
 import type { PrepaymentOperations } from "../prepayment.ts";
+import type { CreditDecisions } from "../credit-decision/decisions.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
@@ -32,6 +33,8 @@ export type NodeDeps = {
   incomeSplit?: IncomeSplitOperations;
   /** Partial prepayments (absent: the routes are not served). */
   prepayments?: PrepaymentOperations;
+  /** Credit decisions, the review queue and the policy (absent: the routes are not served). */
+  decisions?: CreditDecisions;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

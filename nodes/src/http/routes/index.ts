@@ -6,6 +6,7 @@ import { approvalRoutes } from "./approval.ts";
 import { branchLimitRoutes } from "./branch-limits.ts";
 import { caseRoutes } from "./cases.ts";
 import { creditRoutes } from "./credit.ts";
+import { decisionRoutes } from "./decisions.ts";
 import { documentRoutes } from "./documents.ts";
 import { entrustedPaymentRoutes } from "./entrusted-payment.ts";
 import { fundFlowRoutes } from "./fund-flows.ts";
@@ -15,10 +16,11 @@ import { mandateRoutes } from "./mandates.ts";
 import { prepaymentRoutes } from "./prepayments.ts";
 import { reportRoutes } from "./reports.ts";
 
-/** The loan road's order: applications, credit, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
+/** The loan road's order: applications, credit, decisions, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
 export const ROUTE_FILES: readonly RouteFile[] = [
   applicationRoutes,
   creditRoutes,
+  decisionRoutes,
   approvalRoutes,
   fundFlowRoutes,
   entrustedPaymentRoutes,

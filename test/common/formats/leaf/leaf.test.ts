@@ -83,7 +83,7 @@ describe("common/formats/leaf", () => {
       expect(LEAF_VERSION).to.equal(1);
       expect(LEAF_LENGTH).to.equal(224);
       expect(EvidenceKind).to.deep.equal({
-        Contract: 1, Consent: 2, CreditQuery: 3, FundFlowVoucher: 4, Ruling: 5, LifecycleNotice: 6, Document: 7,
+        Contract: 1, Consent: 2, CreditQuery: 3, FundFlowVoucher: 4, Ruling: 5, LifecycleNotice: 6, Document: 7, CreditDecision: 8,
       });
       expect(DigestAlgorithm).to.deep.equal({ Sha256: 1, Sm3: 2 });
     });
@@ -272,7 +272,7 @@ describe("common/formats/leaf", () => {
 
     it("LEAF_UNKNOWN_VERSION, LEAF_UNKNOWN_KIND, LEAF_UNKNOWN_ALGORITHM, LEAF_BAD_SUBMITTER", () => {
       for (const v of [0, 2, 255]) expectCode(() => decodeLeaf(withByte(valid, 31, v)), "LEAF_UNKNOWN_VERSION", `version ${v}`);
-      for (const k of [0, 8, 255]) expectCode(() => decodeLeaf(withByte(valid, 63, k)), "LEAF_UNKNOWN_KIND", `kind ${k}`);
+      for (const k of [0, 9, 255]) expectCode(() => decodeLeaf(withByte(valid, 63, k)), "LEAF_UNKNOWN_KIND", `kind ${k}`);
       for (const a of [0, 3, 255]) expectCode(() => decodeLeaf(withByte(valid, 95, a)), "LEAF_UNKNOWN_ALGORITHM", `algorithm ${a}`);
       const zeroSubmitter = valid.slice();
       zeroSubmitter.fill(0, 188, 192);
@@ -315,7 +315,7 @@ describe("common/formats/leaf", () => {
 
     it("rejects unknown version, kind and algorithm", () => {
       for (const version of [0, 2, "1"]) expectCode(() => encodeLeaf(bad({ version })), "LEAF_UNKNOWN_VERSION", String(version));
-      for (const kind of [0, 8, 1.5, "1"]) expectCode(() => encodeLeaf(bad({ kind })), "LEAF_UNKNOWN_KIND", String(kind));
+      for (const kind of [0, 9, 1.5, "1"]) expectCode(() => encodeLeaf(bad({ kind })), "LEAF_UNKNOWN_KIND", String(kind));
       for (const digestAlgorithm of [0, 3, "1"]) {
         expectCode(() => encodeLeaf(bad({ digestAlgorithm })), "LEAF_UNKNOWN_ALGORITHM", String(digestAlgorithm));
       }
