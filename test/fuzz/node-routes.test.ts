@@ -463,6 +463,36 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
+    bodyRoute(
+      "POST /v1/decisions",
+      "POST",
+      fc.constant("/v1/decisions"),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, monthlyIncomeFen: { valid: quoted(fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)), bad: hostileAmountText } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    getRoute("GET /v1/decisions/queue", fc.constant("/v1/decisions/queue")),
+    bodyRoute(
+      "POST /v1/decisions/queue/:applicationId",
+      "POST",
+      pathSegment(applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))), hostileString).map((s) => `/v1/decisions/queue/${s}`),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ outcome: { valid: fc.constantFrom('"approve"', '"decline"') }, reasons: { valid: arrayText(fc.constantFrom('"SCORE_TOO_LOW"', '"MANUAL_DECLINE"'), 3) } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    getRoute("GET /v1/decisions/:decisionId", pathSegment(hex32, badHash).map((h) => `/v1/decisions/${h}`)),
+    getRoute("GET /v1/credit-policy", fc.constant("/v1/credit-policy")),
+    bodyRoute(
+      "PUT /v1/credit-policy",
+      "PUT",
+      fc.constant("/v1/credit-policy"),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ version: { valid: fc.integer({ min: 0, max: 5 }).map(String) }, name: { valid: quoted(fc.string({ maxLength: 10 })) }, minScore: { valid: fc.integer({ min: 200, max: 1000 }).map(String) } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
     getRoute(
       "GET /v1/loans",
       queryString({
