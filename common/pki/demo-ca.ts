@@ -4,6 +4,7 @@
 // mistaken for one from a licensed CA; production trusts the real CA's roots instead
 // (`trust-anchors.ts`). Certificates are built by @peculiar/x509 over WebCrypto: RSA-2048 with
 // SHA-256, which every ordinary PDF reader verifies.
+import type { webcrypto } from "node:crypto";
 import { x509 } from "./x509.ts";
 
 /** Certificate policy OIDs the demo CA asserts; the verifier reads a signer's role from them. */
@@ -17,12 +18,16 @@ export const DEMO_POLICY = {
 export const DEMO_ORGANIZATION = "JointLedger Demo CA 演示用";
 
 const SIGNING_ALGORITHM = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
-const KEY_ALGORITHM = { ...SIGNING_ALGORITHM, publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 } as const;
+const KEY_ALGORITHM = {
+  ...SIGNING_ALGORITHM,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048,
+} as const;
 const DAY_MS = 86_400_000;
 
 export type IssuedCertificate = {
   certificate: x509.X509Certificate;
-  privateKey: CryptoKey;
+  privateKey: webcrypto.CryptoKey;
   /** PEM of the certificate, for files and configuration. */
   certificatePem: string;
 };
@@ -39,7 +44,7 @@ function rdnValue(value: string): string {
   return value.replace(/[\\,+"<>;=#]/g, (c) => `\\${c}`);
 }
 
-async function newKeys(): Promise<CryptoKeyPair> {
+async function newKeys(): Promise<webcrypto.CryptoKeyPair> {
   return globalThis.crypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"]);
 }
 
@@ -54,7 +59,9 @@ function serialNumber(): string {
  * A new demo root CA, valid `validDays` from `now` (a day back, so clocks a little behind still
  * accept it), with the issuing functions for seal and signing certificates.
  */
-export async function createDemoCa(opts: { now?: Date; validDays?: number; name?: string } = {}): Promise<DemoCa> {
+export async function createDemoCa(
+  opts: { now?: Date; validDays?: number; name?: string } = {},
+): Promise<DemoCa> {
   const now = opts.now ?? new Date();
   const validDays = opts.validDays ?? 3650;
   const keys = await newKeys();
@@ -72,7 +79,11 @@ export async function createDemoCa(opts: { now?: Date; validDays?: number; name?
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const root: IssuedCertificate = { certificate, privateKey: keys.privateKey, certificatePem: certificate.toString("pem") };
+  const root: IssuedCertificate = {
+    certificate,
+    privateKey: keys.privateKey,
+    certificatePem: certificate.toString("pem"),
+  };
 
   const issue = async (subject: string, policy: string, at: Date | undefined): Promise<IssuedCertificate> => {
     const t = at ?? new Date();
@@ -88,7 +99,10 @@ export async function createDemoCa(opts: { now?: Date; validDays?: number; name?
       signingKey: keys.privateKey,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+          true,
+        ),
         new x509.CertificatePolicyExtension([policy]),
         await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(certificate),
@@ -100,8 +114,16 @@ export async function createDemoCa(opts: { now?: Date; validDays?: number; name?
   return {
     ...root,
     issueBranchSeal: (branchName, at) =>
-      issue(`CN=${rdnValue(branchName)} 电子签章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`, DEMO_POLICY.branchSeal, at),
+      issue(
+        `CN=${rdnValue(branchName)} 电子签章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
+        DEMO_POLICY.branchSeal,
+        at,
+      ),
     issueBorrowerCertificate: (borrowerName, at) =>
-      issue(`CN=${rdnValue(borrowerName)} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`, DEMO_POLICY.borrowerSignature, at),
+      issue(
+        `CN=${rdnValue(borrowerName)} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
+        DEMO_POLICY.borrowerSignature,
+        at,
+      ),
   };
 }

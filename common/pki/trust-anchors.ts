@@ -77,13 +77,18 @@ export async function verifyChain(
   });
   const result = await engine.verify();
   if (!result.result) {
-    throw new PkiError("PKI_UNTRUSTED_CHAIN", `certificate ${subjectOf(leaf)} does not chain to a trusted root: ${result.resultMessage}`);
+    throw new PkiError(
+      "PKI_UNTRUSTED_CHAIN",
+      `certificate ${subjectOf(leaf)} does not chain to a trusted root: ${result.resultMessage}`,
+    );
   }
   return result.certificatePath ?? [leaf];
 }
 
 /** The certificate policy OIDs a certificate asserts (empty when it has none). */
 export function policiesOf(cert: Certificate): string[] {
-  const ext = new x509.X509Certificate(cert.toSchema().toBER(false)).getExtension(x509.CertificatePolicyExtension);
-  return ext?.policies ?? [];
+  const ext = new x509.X509Certificate(cert.toSchema().toBER(false)).getExtension(
+    x509.CertificatePolicyExtension,
+  );
+  return [...(ext?.policies ?? [])];
 }

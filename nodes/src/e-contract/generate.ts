@@ -8,7 +8,14 @@ import { createRequire } from "node:module";
 import fontkit from "@pdf-lib/fontkit";
 import { PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
 import { formatYuan } from "../../../common/lending/money.ts";
-import { type ContractFigures, type ContractTerms, FEE_DUE_NAMES, METHOD_NAMES, contractFigures, percentOf } from "./terms.ts";
+import {
+  type ContractFigures,
+  type ContractTerms,
+  FEE_DUE_NAMES,
+  METHOD_NAMES,
+  contractFigures,
+  percentOf,
+} from "./terms.ts";
 
 const FONT_FILE = "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf";
 const A4: [number, number] = [595.28, 841.89];
@@ -51,7 +58,13 @@ class Writer {
   private newPage(): PDFPage {
     const page = this.doc.addPage(A4);
     this.pageCount += 1;
-    page.drawText(`${this.footer}  第 ${this.pageCount} 页`, { x: MARGIN, y: MARGIN / 2, size: 8, font: this.font, color: rgb(0.4, 0.4, 0.4) });
+    page.drawText(`${this.footer}  第 ${this.pageCount} 页`, {
+      x: MARGIN,
+      y: MARGIN / 2,
+      size: 8,
+      font: this.font,
+      color: rgb(0.4, 0.4, 0.4),
+    });
     return page;
   }
 
@@ -95,7 +108,8 @@ class Writer {
     this.room(size * 1.6);
     cells.forEach((cell, i) => {
       const col = columns[i]!;
-      const x = col.right === true ? MARGIN + col.x - this.font.widthOfTextAtSize(cell, size) : MARGIN + col.x;
+      const x =
+        col.right === true ? MARGIN + col.x - this.font.widthOfTextAtSize(cell, size) : MARGIN + col.x;
       this.page.drawText(cell, { x, y: this.y - size, size, font: this.font });
     });
     this.y -= size * 1.6;
@@ -135,7 +149,9 @@ function disputeText(terms: ContractTerms): string {
 }
 
 function lenderNames(terms: ContractTerms): string {
-  return terms.lenders.map((l) => (terms.lenders.length > 1 ? `${l.name}（出资 ${percentOf(l.shareBps)}）` : l.name)).join("、");
+  return terms.lenders
+    .map((l) => (terms.lenders.length > 1 ? `${l.name}（出资 ${percentOf(l.shareBps)}）` : l.name))
+    .join("、");
 }
 
 /** The key-facts sheet (关键信息摘要): the figures a borrower must see before signing, on one page. */
@@ -158,7 +174,12 @@ function writeKeyFacts(w: Writer, terms: ContractTerms, figures: ContractFigures
     ["首期还款", `${first.dueDate} 应还 ${yuan(first.totalFen)}`],
     ["逾期罚息", `逾期本金按年利率 ${percentOf(terms.penaltyAprBps)} 按日计收`],
     ["提前还款", "可随时提前结清或部分提前还款，不收违约金"],
-    ["争议解决", terms.disputeResolution.kind === "court" ? `${terms.disputeResolution.body}诉讼` : `${terms.disputeResolution.body}仲裁`],
+    [
+      "争议解决",
+      terms.disputeResolution.kind === "court"
+        ? `${terms.disputeResolution.body}诉讼`
+        : `${terms.disputeResolution.body}仲裁`,
+    ],
     ["收款账户", terms.receivingAccountMasked],
   ];
   for (const [label, value] of facts) {
@@ -178,24 +199,41 @@ function writeKeyFacts(w: Writer, terms: ContractTerms, figures: ContractFigures
 function writeContract(w: Writer, terms: ContractTerms, figures: ContractFigures): void {
   w.text("个人借款合同", { size: 18, center: true, gap: 4 });
   w.text(`合同编号：${terms.contractNumber}`, { size: 9, center: true, gap: 10 });
-  w.text(`借款人（甲方）：${terms.borrower.name}，证件号码：${terms.borrower.identifier}${terms.borrower.address === undefined ? "" : `，住所：${terms.borrower.address}`}`);
-  terms.lenders.forEach((l, i) =>
-    w.text(`贷款人（乙方${terms.lenders.length > 1 ? i + 1 : ""}）：${l.name}，统一社会信用代码：${l.identifier}${terms.lenders.length > 1 ? `，出资比例 ${percentOf(l.shareBps)}` : ""}`),
+  w.text(
+    `借款人（甲方）：${terms.borrower.name}，证件号码：${terms.borrower.identifier}${terms.borrower.address === undefined ? "" : `，住所：${terms.borrower.address}`}`,
   );
-  if (terms.platform !== undefined) w.text(`合作平台：${terms.platform.name}，统一社会信用代码：${terms.platform.identifier}`);
+  terms.lenders.forEach((l, i) =>
+    w.text(
+      `贷款人（乙方${terms.lenders.length > 1 ? i + 1 : ""}）：${l.name}，统一社会信用代码：${l.identifier}${terms.lenders.length > 1 ? `，出资比例 ${percentOf(l.shareBps)}` : ""}`,
+    ),
+  );
+  if (terms.platform !== undefined)
+    w.text(`合作平台：${terms.platform.name}，统一社会信用代码：${terms.platform.identifier}`);
   w.space(6);
   w.text("甲乙双方经平等协商，就甲方向乙方借款事宜订立本合同，共同遵守。", { gap: 4 });
 
   const articles: Array<[string, string]> = [
-    ["第一条 借款金额与用途", `借款本金为${yuan(terms.principalFen)}。借款用途：${terms.purpose}。甲方不得将借款用于购房、证券、期货等投资及法律法规禁止的用途。`],
-    ["第二条 借款期限与发放", `借款期限为${termText(terms, figures)}，自 ${terms.startDate} 起算。乙方将借款足额发放至甲方指定账户 ${terms.receivingAccountMasked}，不预先扣除利息。`],
+    [
+      "第一条 借款金额与用途",
+      `借款本金为${yuan(terms.principalFen)}。借款用途：${terms.purpose}。甲方不得将借款用于购房、证券、期货等投资及法律法规禁止的用途。`,
+    ],
+    [
+      "第二条 借款期限与发放",
+      `借款期限为${termText(terms, figures)}，自 ${terms.startDate} 起算。乙方将借款足额发放至甲方指定账户 ${terms.receivingAccountMasked}，不预先扣除利息。`,
+    ],
     [
       "第三条 利率与综合年化成本",
       `合同年利率为 ${percentOf(terms.aprBps)}。本借款的综合年化成本为 ${percentOf(figures.allInAprBps)}，已包括利息及本合同约定的全部费用（按内部收益率法计算）。` +
         `利息总额${yuan(figures.totalInterestFen)}，费用总额${yuan(figures.totalFeesFen)}，还款总额${yuan(figures.totalRepaidFen)}。`,
     ],
-    ["第四条 还款方式", `还款方式为${METHOD_NAMES[terms.method]}，共 ${figures.schedule.length} 期，各期应还金额和日期见本合同所附还款计划表。每期应还款项须于还款日 24 时（北京时间）前足额存入还款账户。`],
-    ["第五条 费用", `${feeLines(terms).join("；")}${terms.fees.length === 0 ? "" : "。"}除上述费用外，乙方及合作机构不收取其他任何费用。`],
+    [
+      "第四条 还款方式",
+      `还款方式为${METHOD_NAMES[terms.method]}，共 ${figures.schedule.length} 期，各期应还金额和日期见本合同所附还款计划表。每期应还款项须于还款日 24 时（北京时间）前足额存入还款账户。`,
+    ],
+    [
+      "第五条 费用",
+      `${feeLines(terms).join("；")}${terms.fees.length === 0 ? "" : "。"}除上述费用外，乙方及合作机构不收取其他任何费用。`,
+    ],
     ["第六条 提前还款", prepaymentText()],
     [
       "第七条 逾期与违约",
@@ -217,18 +255,40 @@ function writeContract(w: Writer, terms: ContractTerms, figures: ContractFigures
 
   w.breakPage();
   w.text("附件：还款计划表", { size: 13, center: true, gap: 6 });
-  const columns = [{ x: 0 }, { x: 40 }, { x: 210, right: true }, { x: 310, right: true }, { x: 410, right: true }] as const;
+  const columns = [
+    { x: 0 },
+    { x: 40 },
+    { x: 210, right: true },
+    { x: 310, right: true },
+    { x: 410, right: true },
+  ] as const;
   w.row(["期数", "还款日", "本金（元）", "利息（元）", "应还合计（元）"], columns, 9.5);
   for (const i of figures.schedule) {
-    w.row([String(i.index), i.dueDate, formatYuan(i.principalFen), formatYuan(i.interestFen), formatYuan(i.totalFen)], columns);
+    w.row(
+      [
+        String(i.index),
+        i.dueDate,
+        formatYuan(i.principalFen),
+        formatYuan(i.interestFen),
+        formatYuan(i.totalFen),
+      ],
+      columns,
+    );
   }
   w.space(4);
-  w.text(`合计：本金 ${formatYuan(terms.principalFen)} 元，利息 ${formatYuan(figures.totalInterestFen)} 元；另有费用 ${formatYuan(figures.totalFeesFen)} 元（见第五条）。`, { size: 9.5, gap: 16 });
+  w.text(
+    `合计：本金 ${formatYuan(terms.principalFen)} 元，利息 ${formatYuan(figures.totalInterestFen)} 元；另有费用 ${formatYuan(figures.totalFeesFen)} 元（见第五条）。`,
+    { size: 9.5, gap: 16 },
+  );
   w.text("甲方（电子签名）：", { gap: 18 });
   w.text("乙方（电子签章）：");
 }
 
-async function newDocument(title: string, terms: ContractTerms, createdAt: Date): Promise<{ doc: PDFDocument; font: PDFFont }> {
+async function newDocument(
+  title: string,
+  terms: ContractTerms,
+  createdAt: Date,
+): Promise<{ doc: PDFDocument; font: PDFFont }> {
   const doc = await PDFDocument.create();
   doc.registerFontkit(fontkit);
   const font = await doc.embedFont(await cjkFont(), { subset: true });
@@ -247,7 +307,10 @@ async function newDocument(title: string, terms: ContractTerms, createdAt: Date)
  * terms and date give the same bytes). Refuses terms the lending code refuses
  * (NODE_ERR_CONTRACT_BAD_TERMS).
  */
-export async function generateContract(terms: ContractTerms, createdAt: Date = new Date()): Promise<GeneratedContract> {
+export async function generateContract(
+  terms: ContractTerms,
+  createdAt: Date = new Date(),
+): Promise<GeneratedContract> {
   const figures = contractFigures(terms);
   const footer = `合同编号 ${terms.contractNumber}`;
 
@@ -267,4 +330,3 @@ export async function generateContract(terms: ContractTerms, createdAt: Date = n
     figures,
   };
 }
-

@@ -4,11 +4,20 @@
 // signature field and its placeholder, @signpdf/signpdf fills the byte range, and the CMS
 // SignedData is built and signed by pkijs over WebCrypto keys (signing certificate and chain
 // included, content type, signing time and message digest as signed attributes).
+import type { webcrypto } from "node:crypto";
 import { plainAddPlaceholder } from "@signpdf/placeholder-plain";
 import { SignPdf } from "@signpdf/signpdf";
 import { SUBFILTER_ADOBE_PKCS7_DETACHED, Signer } from "@signpdf/utils";
 import { ObjectIdentifier, OctetString, UTCTime } from "asn1js";
-import { Attribute, ContentInfo, EncapsulatedContentInfo, IssuerAndSerialNumber, SignedAndUnsignedAttributes, SignedData, SignerInfo } from "pkijs";
+import {
+  Attribute,
+  ContentInfo,
+  EncapsulatedContentInfo,
+  IssuerAndSerialNumber,
+  SignedAndUnsignedAttributes,
+  SignedData,
+  SignerInfo,
+} from "pkijs";
 import { certificatesFromPem } from "../../../common/pki/trust-anchors.ts";
 
 /** CMS object identifiers (RFC 5652 §11, PKCS #9). */
@@ -27,7 +36,7 @@ export type SigningIdentity = {
   /** The signer's certificate, PEM. */
   certificatePem: string;
   /** The signer's private key (WebCrypto, RSASSA-PKCS1-v1_5 / SHA-256). */
-  privateKey: CryptoKey;
+  privateKey: webcrypto.CryptoKey;
   /** Intermediate CA certificates to include, PEM (the root is the verifier's to have). */
   chainPem?: readonly string[];
 };
@@ -53,7 +62,9 @@ class PkijsSigner extends Signer {
 
   override async sign(content: Buffer, signingTime?: Date): Promise<Buffer> {
     const [certificate] = certificatesFromPem(this.identity.certificatePem, "signing certificate");
-    const chain = (this.identity.chainPem ?? []).flatMap((pem) => certificatesFromPem(pem, "chain certificate"));
+    const chain = (this.identity.chainPem ?? []).flatMap((pem) =>
+      certificatesFromPem(pem, "chain certificate"),
+    );
     const digest = await globalThis.crypto.subtle.digest("SHA-256", content);
     const signedData = new SignedData({
       version: 1,
@@ -61,12 +72,21 @@ class PkijsSigner extends Signer {
       signerInfos: [
         new SignerInfo({
           version: 1,
-          sid: new IssuerAndSerialNumber({ issuer: certificate!.issuer, serialNumber: certificate!.serialNumber }),
+          sid: new IssuerAndSerialNumber({
+            issuer: certificate!.issuer,
+            serialNumber: certificate!.serialNumber,
+          }),
           signedAttrs: new SignedAndUnsignedAttributes({
             type: 0,
             attributes: [
-              new Attribute({ type: CMS_OID.contentType, values: [new ObjectIdentifier({ value: CMS_OID.data })] }),
-              new Attribute({ type: CMS_OID.signingTime, values: [new UTCTime({ valueDate: signingTime ?? new Date() })] }),
+              new Attribute({
+                type: CMS_OID.contentType,
+                values: [new ObjectIdentifier({ value: CMS_OID.data })],
+              }),
+              new Attribute({
+                type: CMS_OID.signingTime,
+                values: [new UTCTime({ valueDate: signingTime ?? new Date() })],
+              }),
               new Attribute({ type: CMS_OID.messageDigest, values: [new OctetString({ valueHex: digest })] }),
             ],
           }),
@@ -84,7 +104,11 @@ class PkijsSigner extends Signer {
  * `pdf` with one more signature by `identity`, appended as an incremental update: every earlier
  * signature still covers exactly the bytes it covered.
  */
-export async function signPdf(pdf: Uint8Array, identity: SigningIdentity, fields: SignatureFields): Promise<Uint8Array> {
+export async function signPdf(
+  pdf: Uint8Array,
+  identity: SigningIdentity,
+  fields: SignatureFields,
+): Promise<Uint8Array> {
   const signingTime = fields.signingTime ?? new Date();
   const withPlaceholder = plainAddPlaceholder({
     pdfBuffer: Buffer.from(pdf),

@@ -5,7 +5,12 @@
 import { allInAprBps } from "../../../common/lending/apr.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import { type ChainFee, type FeeDue, aprFeesOf, chainFeesOf } from "../../../common/lending/fees.ts";
-import { type Installment, RepaymentMethod, generateSchedule, scheduleTotals } from "../../../common/lending/schedule.ts";
+import {
+  type Installment,
+  RepaymentMethod,
+  generateSchedule,
+  scheduleTotals,
+} from "../../../common/lending/schedule.ts";
 import { EContractError } from "./errors.ts";
 
 export type ContractParty = {
@@ -91,7 +96,10 @@ export function contractFigures(terms: ContractTerms): ContractFigures {
     };
   } catch (e) {
     if (e instanceof EContractError) throw e;
-    throw new EContractError("NODE_ERR_CONTRACT_BAD_TERMS", `contract terms refused: ${(e as Error).message}`);
+    throw new EContractError(
+      "NODE_ERR_CONTRACT_BAD_TERMS",
+      `contract terms refused: ${(e as Error).message}`,
+    );
   }
 }
 

@@ -4,10 +4,16 @@
 // trust anchor at the signing time the signature states — and the signers' roles read from their
 // certificates' policies. The contract passes only with a borrower's signature and a branch's seal,
 // both valid, and nothing appended after the last signature.
-import { fromBER } from "asn1js";
+import { GeneralizedTime, OctetString, UTCTime, fromBER } from "asn1js";
 import { type Certificate, ContentInfo, SignedData } from "pkijs";
 import { PkiError } from "../../../common/pki/errors.ts";
-import { type TrustAnchors, issuerOf, policiesOf, subjectOf, verifyChain } from "../../../common/pki/trust-anchors.ts";
+import {
+  type TrustAnchors,
+  issuerOf,
+  policiesOf,
+  subjectOf,
+  verifyChain,
+} from "../../../common/pki/trust-anchors.ts";
 import { EContractError } from "./errors.ts";
 import { CMS_OID } from "./sign.ts";
 
@@ -42,8 +48,13 @@ const DIGESTS: Readonly<Record<string, string>> = {
   "2.16.840.1.101.3.4.2.3": "SHA-512",
 };
 
-const latin1 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-const refuse = (code: ConstructorParameters<typeof EContractError>[0], message: string, details?: unknown): never => {
+const latin1 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+const refuse = (
+  code: ConstructorParameters<typeof EContractError>[0],
+  message: string,
+  details?: unknown,
+): never => {
   throw new EContractError(code, message, details);
 };
 
@@ -63,10 +74,19 @@ function byteRangesOf(pdf: Uint8Array): ByteRange[] {
 function cmsOf(pdf: Uint8Array, range: ByteRange, index: number): Uint8Array {
   const [a, b, c, d] = range;
   const gapIsValue =
-    a === 0 && b > 0 && c > b + 1 && c + d <= pdf.length && pdf[b] === 0x3c /* < */ && pdf[c - 1] === 0x3e /* > */ &&
+    a === 0 &&
+    b > 0 &&
+    c > b + 1 &&
+    c + d <= pdf.length &&
+    pdf[b] === 0x3c /* < */ &&
+    pdf[c - 1] === 0x3e /* > */ &&
     /^[0-9a-fA-F]*$/.test(latin1(pdf.subarray(b + 1, c - 1)));
   if (!gapIsValue) {
-    refuse("NODE_ERR_CONTRACT_MALFORMED_SIGNATURE", `signature ${index + 1}: its byte range [${range.join(" ")}] does not leave out exactly its own value`, { signature: index + 1 });
+    refuse(
+      "NODE_ERR_CONTRACT_MALFORMED_SIGNATURE",
+      `signature ${index + 1}: its byte range [${range.join(" ")}] does not leave out exactly its own value`,
+      { signature: index + 1 },
+    );
   }
   return Buffer.from(latin1(pdf.subarray(b + 1, c - 1)), "hex");
 }
@@ -82,15 +102,28 @@ function signedDataOf(cms: Uint8Array, index: number): SignedData {
     if (signed.signerInfos.length !== 1) throw new Error(`${signed.signerInfos.length} signer infos`);
     return signed;
   } catch (e) {
-    return refuse("NODE_ERR_CONTRACT_MALFORMED_SIGNATURE", `signature ${index + 1}: not a CMS SignedData: ${(e as Error).message}`, { signature: index + 1 });
+    return refuse(
+      "NODE_ERR_CONTRACT_MALFORMED_SIGNATURE",
+      `signature ${index + 1}: not a CMS SignedData: ${(e as Error).message}`,
+      { signature: index + 1 },
+    );
   }
 }
 
-function attribute(signed: SignedData, oid: string) {
-  return signed.signerInfos[0]!.signedAttrs?.attributes.find((a) => a.type === oid)?.values[0];
+function attribute(signed: SignedData, oid: string): unknown {
+  const values: unknown[] | undefined = signed.signerInfos[0]!.signedAttrs?.attributes.find(
+    (a) => a.type === oid,
+  )?.values;
+  return values?.[0];
 }
 
-async function verifyOne(pdf: Uint8Array, range: ByteRange, index: number, anchors: TrustAnchors, roles: RolePolicies): Promise<VerifiedSignature> {
+async function verifyOne(
+  pdf: Uint8Array,
+  range: ByteRange,
+  index: number,
+  anchors: TrustAnchors,
+  roles: RolePolicies,
+): Promise<VerifiedSignature> {
   const signed = signedDataOf(cmsOf(pdf, range, index), index);
   const [a, b, c, d] = range;
   const data = Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]);
@@ -98,41 +131,78 @@ async function verifyOne(pdf: Uint8Array, range: ByteRange, index: number, ancho
 
   const signer = signed.signerInfos[0]!;
   const hash = DIGESTS[signer.digestAlgorithm.algorithmId];
-  if (hash === undefined) return refuse("NODE_ERR_CONTRACT_MALFORMED_SIGNATURE", `signature ${index + 1}: digest algorithm ${signer.digestAlgorithm.algorithmId} not accepted`, at);
+  if (hash === undefined)
+    return refuse(
+      "NODE_ERR_CONTRACT_MALFORMED_SIGNATURE",
+      `signature ${index + 1}: digest algorithm ${signer.digestAlgorithm.algorithmId} not accepted`,
+      at,
+    );
   const stated = attribute(signed, CMS_OID.messageDigest);
   const time = attribute(signed, CMS_OID.signingTime);
-  if (stated === undefined || time === undefined || !("toDate" in time)) {
-    return refuse("NODE_ERR_CONTRACT_MALFORMED_SIGNATURE", `signature ${index + 1}: no message digest or signing time among its signed attributes`, at);
+  if (!(stated instanceof OctetString) || !(time instanceof UTCTime || time instanceof GeneralizedTime)) {
+    return refuse(
+      "NODE_ERR_CONTRACT_MALFORMED_SIGNATURE",
+      `signature ${index + 1}: no message digest or signing time among its signed attributes`,
+      at,
+    );
   }
   const actual = Buffer.from(await globalThis.crypto.subtle.digest(hash, data));
-  const statedBytes = Buffer.from((stated as { valueBlock: { valueHexView: Uint8Array } }).valueBlock.valueHexView);
-  if (!actual.equals(statedBytes)) {
-    return refuse("NODE_ERR_CONTRACT_DIGEST_MISMATCH", `signature ${index + 1}: the signed bytes changed after signing`, at);
+  if (!actual.equals(stated.valueBlock.valueHexView)) {
+    return refuse(
+      "NODE_ERR_CONTRACT_DIGEST_MISMATCH",
+      `signature ${index + 1}: the signed bytes changed after signing`,
+      at,
+    );
   }
-  const signingTime = (time as { toDate(): Date }).toDate();
+  const signingTime = time.toDate();
 
   let result;
   try {
-    result = await signed.verify({ signer: 0, data: new Uint8Array(data).buffer, checkChain: false, extendedMode: true });
+    result = await signed.verify({
+      signer: 0,
+      data: new Uint8Array(data).buffer,
+      checkChain: false,
+      extendedMode: true,
+    });
   } catch (e) {
-    const err = e as { signatureVerified?: boolean | null; signerCertificate?: Certificate | null; message?: string };
-    result = { signatureVerified: err.signatureVerified ?? false, signerCertificate: err.signerCertificate ?? null, message: err.message };
+    const err = e as {
+      signatureVerified?: boolean | null;
+      signerCertificate?: Certificate | null;
+      message?: string;
+    };
+    result = {
+      signatureVerified: err.signatureVerified ?? false,
+      signerCertificate: err.signerCertificate ?? null,
+      message: err.message,
+    };
   }
   const certificate = result.signerCertificate;
   if (result.signatureVerified !== true || certificate == null) {
-    return refuse("NODE_ERR_CONTRACT_BAD_SIGNATURE", `signature ${index + 1}: does not verify under its signer's certificate`, at);
+    return refuse(
+      "NODE_ERR_CONTRACT_BAD_SIGNATURE",
+      `signature ${index + 1}: does not verify under its signer's certificate`,
+      at,
+    );
   }
 
-  const others = (signed.certificates ?? []).filter((x): x is Certificate => "subjectPublicKeyInfo" in x && x !== certificate);
+  const others = (signed.certificates ?? []).filter(
+    (x): x is Certificate => "subjectPublicKeyInfo" in x && x !== certificate,
+  );
   let path: Certificate[];
   try {
     path = await verifyChain(certificate, others, anchors, signingTime);
   } catch (e) {
     if (e instanceof PkiError && e.code === "PKI_NOT_VALID_AT") {
-      return refuse("NODE_ERR_CONTRACT_CERT_NOT_VALID", `signature ${index + 1}: ${e.message}`, { ...at, subject: subjectOf(certificate) });
+      return refuse("NODE_ERR_CONTRACT_CERT_NOT_VALID", `signature ${index + 1}: ${e.message}`, {
+        ...at,
+        subject: subjectOf(certificate),
+      });
     }
     if (e instanceof PkiError) {
-      return refuse("NODE_ERR_CONTRACT_UNTRUSTED_CA", `signature ${index + 1}: ${e.message}`, { ...at, subject: subjectOf(certificate) });
+      return refuse("NODE_ERR_CONTRACT_UNTRUSTED_CA", `signature ${index + 1}: ${e.message}`, {
+        ...at,
+        subject: subjectOf(certificate),
+      });
     }
     throw e;
   }
@@ -158,7 +228,11 @@ async function verifyOne(pdf: Uint8Array, range: ByteRange, index: number, ancho
  * (errors.ts) unless all verify, one is a borrower's and one a branch's seal, and the last covers
  * the file to its end.
  */
-export async function verifySignedContract(pdf: Uint8Array, anchors: TrustAnchors, roles: RolePolicies): Promise<ContractVerification> {
+export async function verifySignedContract(
+  pdf: Uint8Array,
+  anchors: TrustAnchors,
+  roles: RolePolicies,
+): Promise<ContractVerification> {
   if (latin1(pdf.subarray(0, 5)) !== "%PDF-") refuse("NODE_ERR_CONTRACT_UNSIGNED", "not a PDF");
   const ranges = byteRangesOf(pdf);
   if (ranges.length === 0) refuse("NODE_ERR_CONTRACT_UNSIGNED", "the PDF carries no signature");
@@ -168,11 +242,21 @@ export async function verifySignedContract(pdf: Uint8Array, anchors: TrustAnchor
   const end = Math.max(...signatures.map((s) => s.coversTo));
   // A trailing end-of-line after %%EOF is not content; anything more was added after the last signature.
   if (pdf.length - end > 2 || !/^\r?\n?$/.test(latin1(pdf.subarray(end)))) {
-    refuse("NODE_ERR_CONTRACT_UNSIGNED_CHANGES", `bytes ${end}..${pdf.length} were added after the last signature`, { signedTo: end, length: pdf.length });
+    refuse(
+      "NODE_ERR_CONTRACT_UNSIGNED_CHANGES",
+      `bytes ${end}..${pdf.length} were added after the last signature`,
+      { signedTo: end, length: pdf.length },
+    );
   }
   const borrower = signatures.find((s) => s.role === "borrower");
   const branchSeal = signatures.find((s) => s.role === "branchSeal");
-  if (borrower === undefined) return refuse("NODE_ERR_CONTRACT_MISSING_BORROWER_SIGNATURE", "no borrower's signature", { signers: signatures.map((s) => s.subject) });
-  if (branchSeal === undefined) return refuse("NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL", "no branch's seal", { signers: signatures.map((s) => s.subject) });
+  if (borrower === undefined)
+    return refuse("NODE_ERR_CONTRACT_MISSING_BORROWER_SIGNATURE", "no borrower's signature", {
+      signers: signatures.map((s) => s.subject),
+    });
+  if (branchSeal === undefined)
+    return refuse("NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL", "no branch's seal", {
+      signers: signatures.map((s) => s.subject),
+    });
   return { signatures, borrower, branchSeal };
 }

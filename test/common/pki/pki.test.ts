@@ -4,7 +4,13 @@ import { expect } from "chai";
 import { Certificate } from "pkijs";
 import { DEMO_ORGANIZATION, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
 import { PkiError } from "../../../common/pki/errors.ts";
-import { certificatesFromPem, policiesOf, subjectOf, trustAnchorsFromPem, verifyChain } from "../../../common/pki/trust-anchors.ts";
+import {
+  certificatesFromPem,
+  policiesOf,
+  subjectOf,
+  trustAnchorsFromPem,
+  verifyChain,
+} from "../../../common/pki/trust-anchors.ts";
 
 const pkijsOf = (pem: string): Certificate => certificatesFromPem(pem)[0]!;
 
@@ -46,19 +52,32 @@ describe("common/pki: demo CA and chain verification", function () {
     const trusted = await createDemoCa();
     const other = await createDemoCa({ name: "Impostor Root CA 演示用" });
     const leaf = pkijsOf((await other.issueBorrowerCertificate("张三")).certificatePem);
-    await refusedWith(verifyChain(leaf, [], trustAnchorsFromPem([trusted.certificatePem]), new Date()), "PKI_UNTRUSTED_CHAIN");
+    await refusedWith(
+      verifyChain(leaf, [], trustAnchorsFromPem([trusted.certificatePem]), new Date()),
+      "PKI_UNTRUSTED_CHAIN",
+    );
   });
 
   it("refuses a certificate at a time outside its validity", async () => {
     const ca = await createDemoCa();
     const leaf = pkijsOf((await ca.issueBorrowerCertificate("张三")).certificatePem);
     const anchors = trustAnchorsFromPem([ca.certificatePem]);
-    await refusedWith(verifyChain(leaf, [], anchors, new Date(leaf.notAfter.value.getTime() + 1000)), "PKI_NOT_VALID_AT");
-    await refusedWith(verifyChain(leaf, [], anchors, new Date(leaf.notBefore.value.getTime() - 1000)), "PKI_NOT_VALID_AT");
+    await refusedWith(
+      verifyChain(leaf, [], anchors, new Date(leaf.notAfter.value.getTime() + 1000)),
+      "PKI_NOT_VALID_AT",
+    );
+    await refusedWith(
+      verifyChain(leaf, [], anchors, new Date(leaf.notBefore.value.getTime() - 1000)),
+      "PKI_NOT_VALID_AT",
+    );
   });
 
   it("refuses PEM that is not a certificate and an empty set of anchors", () => {
-    expect(() => trustAnchorsFromPem(["not a pem"])).to.throw(PkiError).with.property("code", "PKI_BAD_PEM");
-    expect(() => trustAnchorsFromPem([])).to.throw(PkiError).with.property("code", "PKI_NO_TRUST_ANCHORS");
+    expect(() => trustAnchorsFromPem(["not a pem"]))
+      .to.throw(PkiError)
+      .with.property("code", "PKI_BAD_PEM");
+    expect(() => trustAnchorsFromPem([]))
+      .to.throw(PkiError)
+      .with.property("code", "PKI_NO_TRUST_ANCHORS");
   });
 });

@@ -16,12 +16,17 @@ import { jointLoanTerms } from "./fixtures.ts";
 
 /** The text of every page, as a PDF reader extracts it (items joined, whitespace dropped). */
 async function pdfText(pdf: Uint8Array): Promise<{ pages: string[] }> {
-  const task = getDocument({ data: new Uint8Array(pdf), useSystemFonts: false, isEvalSupported: false });
+  const task = getDocument({ data: new Uint8Array(pdf), useSystemFonts: false });
   const doc = await task.promise;
   const pages: string[] = [];
   for (let n = 1; n <= doc.numPages; n++) {
     const content = await (await doc.getPage(n)).getTextContent();
-    pages.push(content.items.map((i) => ("str" in i ? i.str : "")).join("").replace(/\s+/g, ""));
+    pages.push(
+      content.items
+        .map((i) => ("str" in i ? i.str : ""))
+        .join("")
+        .replace(/\s+/g, ""),
+    );
   }
   await task.destroy();
   return { pages };
@@ -37,7 +42,13 @@ describe("e-contract: generating the contract PDF and the key-facts sheet", func
     const { contractPdf, keyFactsPdf, figures } = await generateContract(terms);
 
     // The all-in cost computed here independently of the module, from the lending code.
-    const schedule = generateSchedule({ principalFen: terms.principalFen, aprBps: terms.aprBps, method: terms.method, startDate: terms.startDate, termMonths: 12 });
+    const schedule = generateSchedule({
+      principalFen: terms.principalFen,
+      aprBps: terms.aprBps,
+      method: terms.method,
+      startDate: terms.startDate,
+      termMonths: 12,
+    });
     const startDay = dateToDay(terms.startDate);
     const expectedApr = allInAprBps({
       method: terms.method,
@@ -70,7 +81,10 @@ describe("e-contract: generating the contract PDF and the key-facts sheet", func
     ]) {
       expect(text, needle).to.contain(squash(needle));
     }
-    for (const i of schedule) expect(text).to.contain(`${i.dueDate}${formatYuan(i.principalFen)}${formatYuan(i.interestFen)}${formatYuan(i.totalFen)}`);
+    for (const i of schedule)
+      expect(text).to.contain(
+        `${i.dueDate}${formatYuan(i.principalFen)}${formatYuan(i.interestFen)}${formatYuan(i.totalFen)}`,
+      );
 
     const sheet = await pdfText(keyFactsPdf);
     expect(sheet.pages).to.have.length(1);
@@ -80,7 +94,13 @@ describe("e-contract: generating the contract PDF and the key-facts sheet", func
 
   it("names an arbitration body when disputes go to arbitration", async () => {
     const { contractPdf } = await generateContract(
-      jointLoanTerms({ disputeResolution: { kind: "arbitration", body: "杭州仲裁委员会" }, method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 90, fees: [] }),
+      jointLoanTerms({
+        disputeResolution: { kind: "arbitration", body: "杭州仲裁委员会" },
+        method: RepaymentMethod.Bullet,
+        termMonths: undefined,
+        termDays: 90,
+        fees: [],
+      }),
     );
     const text = (await pdfText(contractPdf)).pages.join("");
     expect(text).to.contain("提交杭州仲裁委员会");
@@ -95,7 +115,12 @@ describe("e-contract: generating the contract PDF and the key-facts sheet", func
     const fonts = doc.context
       .enumerateIndirectObjects()
       .map(([, o]) => o)
-      .filter((o): o is PDFDict => o instanceof PDFDict && o.get(PDFName.of("Type")) === PDFName.of("Font") && o.get(PDFName.of("Subtype")) === PDFName.of("CIDFontType2"));
+      .filter(
+        (o): o is PDFDict =>
+          o instanceof PDFDict &&
+          o.get(PDFName.of("Type")) === PDFName.of("Font") &&
+          o.get(PDFName.of("Subtype")) === PDFName.of("CIDFontType2"),
+      );
     expect(fonts).to.have.length(1);
     const name = fonts[0]!.get(PDFName.of("BaseFont"))!.toString();
     expect(name).to.match(/^\/NotoSansSC-Regular/);

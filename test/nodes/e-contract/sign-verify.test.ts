@@ -15,19 +15,38 @@ import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
 import { type RolePolicies, verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
 import { jointLoanTerms } from "./fixtures.ts";
 
-const ROLES: RolePolicies = { borrower: [DEMO_POLICY.borrowerSignature], branchSeal: [DEMO_POLICY.branchSeal] };
+const ROLES: RolePolicies = {
+  borrower: [DEMO_POLICY.borrowerSignature],
+  branchSeal: [DEMO_POLICY.branchSeal],
+};
 
-type Parties = { ca: DemoCa; borrower: Awaited<ReturnType<DemoCa["issueBorrowerCertificate"]>>; seal: Awaited<ReturnType<DemoCa["issueBranchSeal"]>> };
+type Parties = {
+  ca: DemoCa;
+  borrower: Awaited<ReturnType<DemoCa["issueBorrowerCertificate"]>>;
+  seal: Awaited<ReturnType<DemoCa["issueBranchSeal"]>>;
+};
 
 async function parties(ca?: DemoCa): Promise<Parties> {
   const authority = ca ?? (await createDemoCa());
-  return { ca: authority, borrower: await authority.issueBorrowerCertificate("张三"), seal: await authority.issueBranchSeal("杭州西湖农村商业银行") };
+  return {
+    ca: authority,
+    borrower: await authority.issueBorrowerCertificate("张三"),
+    seal: await authority.issueBranchSeal("杭州西湖农村商业银行"),
+  };
 }
 
 const borrowerSigns = (pdf: Uint8Array, p: Parties) =>
-  signPdf(pdf, { certificatePem: p.borrower.certificatePem, privateKey: p.borrower.privateKey }, { name: "Zhang San", reason: "Borrower signature", location: "Hangzhou" });
+  signPdf(
+    pdf,
+    { certificatePem: p.borrower.certificatePem, privateKey: p.borrower.privateKey },
+    { name: "Zhang San", reason: "Borrower signature", location: "Hangzhou" },
+  );
 const branchSeals = (pdf: Uint8Array, p: Parties) =>
-  signPdf(pdf, { certificatePem: p.seal.certificatePem, privateKey: p.seal.privateKey }, { name: "Branch A", reason: "Lender seal", location: "Hangzhou" });
+  signPdf(
+    pdf,
+    { certificatePem: p.seal.certificatePem, privateKey: p.seal.privateKey },
+    { name: "Branch A", reason: "Lender seal", location: "Hangzhou" },
+  );
 
 /** Independently of verify.ts: each /ByteRange's CMS, checked by pkijs over exactly its bytes. */
 async function pkijsVerifies(pdf: Uint8Array, rootPem: string): Promise<boolean[]> {
@@ -40,8 +59,16 @@ async function pkijsVerifies(pdf: Uint8Array, rootPem: string): Promise<boolean[
     const signed = new SignedData({ schema: info.content });
     const data = Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]);
     const ok = await signed
-      .verify({ signer: 0, data: new Uint8Array(data).buffer, trustedCerts: certificatesFromPem(rootPem), checkChain: true })
-      .then((r) => r === true, () => false);
+      .verify({
+        signer: 0,
+        data: new Uint8Array(data).buffer,
+        trustedCerts: certificatesFromPem(rootPem),
+        checkChain: true,
+      })
+      .then(
+        (r) => r === true,
+        () => false,
+      );
     out.push(ok);
   }
   return out;
@@ -73,13 +100,22 @@ describe("e-contract: PAdES signatures by the borrower and the branch, verified 
 
   it("adds the seal as an incremental update: the borrower-signed file is a prefix of the sealed one", async () => {
     const once = await borrowerSigns(contract, p);
-    expect(Buffer.from(once.subarray(0, contract.length - 1)).equals(Buffer.from(contract.subarray(0, contract.length - 1)))).to.equal(true);
+    expect(
+      Buffer.from(once.subarray(0, contract.length - 1)).equals(
+        Buffer.from(contract.subarray(0, contract.length - 1)),
+      ),
+    ).to.equal(true);
     const twice = await branchSeals(once, p);
     const prefix = Buffer.from(once).toString("latin1").trimEnd();
     expect(Buffer.from(twice.subarray(0, prefix.length)).toString("latin1")).to.equal(prefix);
     // Still a PDF a reader opens, with two signature fields.
     const doc = await PDFDocument.load(twice);
-    expect(doc.getForm().getFields().map((f) => f.constructor.name)).to.deep.equal(["PDFSignature", "PDFSignature"]);
+    expect(
+      doc
+        .getForm()
+        .getFields()
+        .map((f) => f.constructor.name),
+    ).to.deep.equal(["PDFSignature", "PDFSignature"]);
   });
 
   it("both CMS signatures verify with pkijs over the extracted byte ranges, chaining to the demo root", async () => {
@@ -98,9 +134,12 @@ describe("e-contract: PAdES signatures by the borrower and the branch, verified 
   it("a one-byte change in the contract breaks both signatures (pkijs and the node's verifier)", async () => {
     const tampered = new Uint8Array(signed);
     const at = Buffer.from(signed).indexOf("/MediaBox");
-    tampered[at + 1] ^= 0x01;
+    tampered[at + 1] = tampered[at + 1]! ^ 0x01;
     expect(await pkijsVerifies(tampered, p.ca.certificatePem)).to.deep.equal([false, false]);
-    await refused(verifySignedContract(tampered, trustAnchorsFromPem([p.ca.certificatePem]), ROLES), "NODE_ERR_CONTRACT_DIGEST_MISMATCH");
+    await refused(
+      verifySignedContract(tampered, trustAnchorsFromPem([p.ca.certificatePem]), ROLES),
+      "NODE_ERR_CONTRACT_DIGEST_MISMATCH",
+    );
   });
 
   it("a one-byte change in a signature value breaks it", async () => {
@@ -112,34 +151,58 @@ describe("e-contract: PAdES signatures by the borrower and the branch, verified 
     const der = text.slice(b + 1, Number(m[3]) - 1).replace(/(00)+$/, "");
     const at = b + 1 + der.length - 10;
     tampered[at] = tampered[at] === 0x30 ? 0x31 : 0x30;
-    const e = await refused(verifySignedContract(tampered, trustAnchorsFromPem([p.ca.certificatePem]), ROLES), "NODE_ERR_CONTRACT_BAD_SIGNATURE");
+    const e = await refused(
+      verifySignedContract(tampered, trustAnchorsFromPem([p.ca.certificatePem]), ROLES),
+      "NODE_ERR_CONTRACT_BAD_SIGNATURE",
+    );
     expect(e.details).to.deep.equal({ signature: 1 });
   });
 
   it("refuses a contract signed by an untrusted CA", async () => {
     const impostor = await parties(await createDemoCa({ name: "Impostor Root CA 演示用" }));
     const forged = await branchSeals(await borrowerSigns(contract, impostor), impostor);
-    const e = await refused(verifySignedContract(forged, trustAnchorsFromPem([p.ca.certificatePem]), ROLES), "NODE_ERR_CONTRACT_UNTRUSTED_CA");
+    const e = await refused(
+      verifySignedContract(forged, trustAnchorsFromPem([p.ca.certificatePem]), ROLES),
+      "NODE_ERR_CONTRACT_UNTRUSTED_CA",
+    );
     expect((e.details as { subject: string }).subject).to.contain("张三");
     // A borrower signature from the trusted CA does not cover an impostor's seal either.
     const mixed = await branchSeals(await borrowerSigns(contract, p), impostor);
-    const e2 = await refused(verifySignedContract(mixed, trustAnchorsFromPem([p.ca.certificatePem]), ROLES), "NODE_ERR_CONTRACT_UNTRUSTED_CA");
+    const e2 = await refused(
+      verifySignedContract(mixed, trustAnchorsFromPem([p.ca.certificatePem]), ROLES),
+      "NODE_ERR_CONTRACT_UNTRUSTED_CA",
+    );
     expect(e2.details).to.deep.include({ signature: 2 });
   });
 
   it("refuses an unsigned contract, one without the branch's seal, and one without the borrower's signature", async () => {
     const anchors = trustAnchorsFromPem([p.ca.certificatePem]);
     await refused(verifySignedContract(contract, anchors, ROLES), "NODE_ERR_CONTRACT_UNSIGNED");
-    await refused(verifySignedContract(new TextEncoder().encode("not a pdf"), anchors, ROLES), "NODE_ERR_CONTRACT_UNSIGNED");
-    await refused(verifySignedContract(await borrowerSigns(contract, p), anchors, ROLES), "NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL");
-    await refused(verifySignedContract(await branchSeals(contract, p), anchors, ROLES), "NODE_ERR_CONTRACT_MISSING_BORROWER_SIGNATURE");
+    await refused(
+      verifySignedContract(new TextEncoder().encode("not a pdf"), anchors, ROLES),
+      "NODE_ERR_CONTRACT_UNSIGNED",
+    );
+    await refused(
+      verifySignedContract(await borrowerSigns(contract, p), anchors, ROLES),
+      "NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL",
+    );
+    await refused(
+      verifySignedContract(await branchSeals(contract, p), anchors, ROLES),
+      "NODE_ERR_CONTRACT_MISSING_BORROWER_SIGNATURE",
+    );
     // Two borrower signatures are still no seal.
-    await refused(verifySignedContract(await borrowerSigns(await borrowerSigns(contract, p), p), anchors, ROLES), "NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL");
+    await refused(
+      verifySignedContract(await borrowerSigns(await borrowerSigns(contract, p), p), anchors, ROLES),
+      "NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL",
+    );
   });
 
   it("refuses bytes appended after the last signature", async () => {
     const appended = Buffer.concat([Buffer.from(signed), Buffer.from("\n1 0 obj\n(unsigned)\nendobj\n")]);
-    await refused(verifySignedContract(appended, trustAnchorsFromPem([p.ca.certificatePem]), ROLES), "NODE_ERR_CONTRACT_UNSIGNED_CHANGES");
+    await refused(
+      verifySignedContract(appended, trustAnchorsFromPem([p.ca.certificatePem]), ROLES),
+      "NODE_ERR_CONTRACT_UNSIGNED_CHANGES",
+    );
   });
 
   it("refuses a signature stated at a time its certificate was not valid", async () => {
@@ -149,6 +212,13 @@ describe("e-contract: PAdES signatures by the borrower and the branch, verified 
       { certificatePem: p.borrower.certificatePem, privateKey: p.borrower.privateKey },
       { name: "Zhang San", reason: "Borrower signature", location: "Hangzhou", signingTime: late },
     );
-    await refused(verifySignedContract(await branchSeals(backdated, p), trustAnchorsFromPem([p.ca.certificatePem]), ROLES), "NODE_ERR_CONTRACT_CERT_NOT_VALID");
+    await refused(
+      verifySignedContract(
+        await branchSeals(backdated, p),
+        trustAnchorsFromPem([p.ca.certificatePem]),
+        ROLES,
+      ),
+      "NODE_ERR_CONTRACT_CERT_NOT_VALID",
+    );
   });
 });
