@@ -166,7 +166,7 @@ function writeKeyFacts(w: Writer, terms: ContractTerms, figures: ContractFigures
     ["借款本金", yuan(terms.principalFen)],
     ["借款期限", `${termText(terms, figures)}，自 ${terms.startDate} 起`],
     ["还款方式", `${METHOD_NAMES[terms.method]}，共 ${figures.schedule.length} 期`],
-    ["合同年利率（单利）", percentOf(terms.aprBps)],
+    ["合同年利率", percentOf(terms.aprBps)],
     ["综合年化成本", `${percentOf(figures.allInAprBps)}（含利息及全部费用，按 IRR 年化）`],
     ["利息总额", yuan(figures.totalInterestFen)],
     ["费用总额", yuan(figures.totalFeesFen)],
