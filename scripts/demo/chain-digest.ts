@@ -76,6 +76,16 @@ export async function chainLedgerDigest(
           });
           break;
         }
+        case "PrepaymentReceived": {
+          // as the node's indexer books it (nodes/src/indexer/apply.ts): a repayment of what was paid, the whole principal off the loan
+          const t = totalsOf(loanId);
+          const [principal, principalPaid, income] = [a.principal as bigint, a.principalPaid as bigint, (a.interest as bigint) + (a.fee as bigint)];
+          t.interest += income;
+          t.principal += principal;
+          const serial = String(a.serial).toLowerCase();
+          flows.set(serial, { serial, loanId, type: "repayment", amountFen: String(principalPaid + income), voucher: String(a.voucher).toLowerCase(), ...at, penaltyFen: "0", interestFen: String(income), principalFen: String(principalPaid), split: [] });
+          break;
+        }
         case "RepaymentShared": {
           const f = funderOf(totalsOf(loanId), Number(a.funder));
           f.principal += a.principal as bigint;

@@ -14,6 +14,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { calldataOf, ledgerInterface, normalizeEntry, onChainSerial } from "../../nodes/src/outbox/entry.ts";
 import { refusalOf } from "../../nodes/src/prepayment.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
@@ -188,5 +189,17 @@ describe("node API: partial prepayment over Anvil", function () {
     expect(view.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen])).to.deep.equal(q.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen]));
     expect(view.prepayments).to.have.length(1);
     expect(view.prepayments[0]).to.deep.include({ mode: "lower-installments", principalFen: "300000", principalPaidFen: q.principalPaidFen, interestFen: q.interestFen, feeFen: "0" });
+    // the index books it as a repayment: principal off the loan and the borrower's exposure, the flow on the day, the same digest as the chain's
+    const indexed = view as unknown as { principalRepaidFen: string; interestRepaidFen: string; borrowerKey: string; funders: Array<{ principalRepaidFen: string; incomeFen: string }> };
+    expect({ principalRepaidFen: indexed.principalRepaidFen, interestRepaidFen: indexed.interestRepaidFen }).to.deep.equal({ principalRepaidFen: "300000", interestRepaidFen: q.interestFen });
+    expect(indexed.funders[0]).to.deep.include({ principalRepaidFen: "300000", incomeFen: q.interestFen });
+    const exposure = (await node.app.inject({ method: "GET", url: `/v1/exposure/${indexed.borrowerKey}`, headers: as("approver") })).json() as { outstandingFen: string };
+    // 7,000 yuan still open here, and the same borrower's 10,000-yuan loan registered above
+    expect(exposure.outstandingFen).to.equal("1700000");
+    const flows = (await node.app.inject({ method: "GET", url: `/v1/flows?day=${q.date}`, headers: as("clerk") })).json() as { flows: Array<{ loanId: string; type: string; amountFen: string }> };
+    expect(flows.flows.filter((f) => f.loanId === loanId && f.type === "repayment").map((f) => f.amountFen)).to.deep.equal([q.totalFen]);
+    const digest = (await node.app.inject({ method: "GET", url: "/v1/index/digest", headers: as("clerk") })).json() as { digest: string; cursor: { blockNumber: number } };
+    const fromChain = await chainLedgerDigest(chain.anvil.provider, ledger, chain.deployment.blockNumber, { toBlock: digest.cursor.blockNumber });
+    expect(digest.digest).to.equal(fromChain.digest);
   });
 });

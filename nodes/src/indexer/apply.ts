@@ -55,9 +55,9 @@ const ZERO32 = `0x${"00".repeat(32)}`;
 /**
  * Governance, quota, mandate and income-split events the read model does not keep (parameters are read from the
  * chain when needed; an agreed income split shows in each RepaymentShared); LoanExpired comes with the
- * LoanCancelled that books the expiry.
+ * LoanCancelled that books the expiry; a prepayment's new schedule (LoanRescheduled) is read from the chain.
  */
-const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "BranchCeilingsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged", "MandateGranted", "MandateRevoked", "IncomeSplitAgreed", "LoanExpired"]);
+const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "BranchCeilingsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged", "MandateGranted", "MandateRevoked", "IncomeSplitAgreed", "LoanExpired", "LoanRescheduled"]);
 
 export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMap<string, RegistrationFacts>): Promise<Applied> {
   if (IGNORED.has(e.name)) return "ignored";
@@ -75,6 +75,8 @@ export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMa
       return withLoan(w, e, (loan) => setState(w, loan, "Active"));
     case "RepaymentReceived":
       return repaymentReceived(w, e);
+    case "PrepaymentReceived":
+      return prepaymentReceived(w, e);
     case "RepaymentShared":
       return repaymentShared(w, e);
     case "LoanSettled":
@@ -196,7 +198,28 @@ async function repaymentReceived(w: PageWriter, e: ChainEvent): Promise<Applied>
   });
 }
 
-/** RepaymentShared follows its RepaymentReceived in the same transaction: same serial. */
+/**
+ * A partial prepayment, booked as a repayment of what the borrower paid: the principal paid, and
+ * as income the interest to the day with the prepayment fee (the ledger splits both like
+ * interest). The principal that came off the loan — what the all-in cap forgave included — leaves
+ * the loan's outstanding and the borrower's exposure, as the ledger releases it. Its
+ * RepaymentShared events follow with the same serial; its voucher extends the evidence chain.
+ */
+async function prepaymentReceived(w: PageWriter, e: ChainEvent): Promise<Applied> {
+  return withLoan(w, e, async (loan) => {
+    const principal = big(e.args.principal);
+    const principalPaid = big(e.args.principalPaid);
+    const income = big(e.args.interest) + big(e.args.fee);
+    const flow: Repayment = { ...flowBase(e, loan.loanId, principalPaid + income), type: "repayment", penaltyFen: 0n, interestFen: income, principalFen: principalPaid, split: [] };
+    putFlow(w, flow);
+    loan.interestRepaidFen += income;
+    loan.principalRepaidFen += principal;
+    bookFlow(loan, flow);
+    await addExposure(w, loan.borrowerKey, -principal);
+  });
+}
+
+/** RepaymentShared follows its RepaymentReceived (or PrepaymentReceived) in the same transaction: same serial. */
 async function repaymentShared(w: PageWriter, e: ChainEvent): Promise<Applied> {
   return withLoan(w, e, async (loan) => {
     const serial = str(e.args.serial);
