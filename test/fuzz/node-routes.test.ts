@@ -418,6 +418,21 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
                 { weight: 1, arbitrary: arrayText(fc.oneof(fc.constantFrom('"LOAN_APPROVAL"', '"GUARANTEE_REVIEW"'), quoted(hostileString)), 4) },
               ),
             },
+          }),
+        },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+      { url: "/v1/consents", body: JSON.stringify({ applicationId: "__KNOWN_APP__", letterBase64: Buffer.from("授权书 (example)").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] }) },
+    ),
+    bodyRoute(
+      "POST /v1/credit-queries",
+      "POST",
+      fc.constant("/v1/credit-queries"),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, purpose: { valid: fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"') } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
     bodyRoute(
       "POST /v1/decisions",
       "POST",
@@ -445,21 +460,6 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       fc.constant("/v1/credit-policy"),
       fc.oneof(
         { weight: 6, arbitrary: objectText({ version: { valid: fc.integer({ min: 0, max: 5 }).map(String) }, name: { valid: quoted(fc.string({ maxLength: 10 })) }, minScore: { valid: fc.integer({ min: 200, max: 1000 }).map(String) } }) },
-        { weight: 1, arbitrary: hostileBody },
-      ),
-    ),
-          }),
-        },
-        { weight: 1, arbitrary: hostileBody },
-      ),
-      { url: "/v1/consents", body: JSON.stringify({ applicationId: "__KNOWN_APP__", letterBase64: Buffer.from("授权书 (example)").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] }) },
-    ),
-    bodyRoute(
-      "POST /v1/credit-queries",
-      "POST",
-      fc.constant("/v1/credit-queries"),
-      fc.oneof(
-        { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, purpose: { valid: fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"') } }) },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
