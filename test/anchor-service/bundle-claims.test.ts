@@ -12,6 +12,7 @@ import { readTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/t
 import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/formats/bundle/verify.ts";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
 import { recordFor } from "../support/consortium-chain.ts";
+import { recommitted } from "../support/bundle.fixture.ts";
 
 const WEEK = 7 * 86_400;
 const SECONDS_1999 = Date.parse("1999-01-01T00:00:00Z") / 1000;
@@ -48,14 +49,8 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
   /** The genuine bundle with its anchor moved into recommits and `anchor` put in front (with or without its receipt). */
   function backdated(anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string }, keepReceipt = true): EvidenceBundle {
-    const { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, anchoredAt: _, ...real } = bundle.anchor;
-    const { receipt: __, ...rest } = bundle;
-    return parseBundle({
-      ...rest,
-      ...(keepReceipt ? { receipt: bundle.receipt } : {}),
-      anchor: { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, ...anchor, anchoredAt: isoOfUnixSeconds(anchor.blockTimestamp) },
-      recommits: [{ at: isoOfUnixSeconds(real.blockTimestamp), reason: "the chain lost the head; re-anchored", ...real }],
-    });
+    const { receipt: _, ...withoutReceipt } = bundle;
+    return recommitted(keepReceipt ? bundle : withoutReceipt, anchor);
   }
 
   /** A receipt for the bundle's leaf alone, signed by `signer`, received at `receivedAt`. */

@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { SigningKey, computeAddress, keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../common/bytes.ts";
-import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { buildBundle, isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
@@ -93,5 +93,15 @@ export function sampleTrustAnchor(): TrustAnchor {
     genesisHash: sha256Hex("genesis block of the example chain 20251"),
     consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
     evidenceContracts: { evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3", evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" },
+  });
+}
+
+/** `bundle` with its anchor moved into recommits and `anchor` put in front: what a chain that lost the head, or a fabricated earlier anchor, looks like. */
+export function recommitted(bundle: EvidenceBundle, anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string }): EvidenceBundle {
+  const { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, anchoredAt: _, ...real } = bundle.anchor;
+  return parseBundle({
+    ...bundle,
+    anchor: { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, ...anchor, anchoredAt: isoOfUnixSeconds(anchor.blockTimestamp) },
+    recommits: [{ at: isoOfUnixSeconds(real.blockTimestamp), reason: "the chain lost the head; re-anchored", ...real }, ...bundle.recommits],
   });
 }

@@ -19,7 +19,7 @@ import {
 import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
 import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
 import { OFFLINE_REASON, verifyOffline } from "../../../../common/formats/bundle/verify.ts";
-import { LEAF_INDEX, TREE_SIZE, clone, recordFor, sampleBundle, sha256Hex } from "../../../support/bundle.fixture.ts";
+import { LEAF_INDEX, TREE_SIZE, clone, recommitted, recordFor, sampleBundle, sha256Hex } from "../../../support/bundle.fixture.ts";
 
 const OPERATOR = new Wallet(keccak256(toUtf8Bytes("anchor-claims test operator")));
 const MEMBER = new Wallet(keccak256(toUtf8Bytes("anchor-claims test member")));
@@ -43,16 +43,6 @@ async function receiptFor(bundle: EvidenceBundle, receivedAt: number, signer: Wa
 async function withReceipt(before = 20): Promise<EvidenceBundle> {
   const bundle = sampleBundle();
   return parseBundle({ ...bundle, receipt: await receiptFor(bundle, bundle.anchor.blockTimestamp - before) });
-}
-
-/** `bundle` with its anchor moved into recommits and `anchor` put in front. */
-function recommitted(bundle: EvidenceBundle, anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string }): EvidenceBundle {
-  const { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, anchoredAt: _, ...real } = bundle.anchor;
-  return parseBundle({
-    ...bundle,
-    anchor: { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, ...anchor, anchoredAt: isoOfUnixSeconds(anchor.blockTimestamp) },
-    recommits: [{ at: isoOfUnixSeconds(real.blockTimestamp), reason: "the chain lost the head; re-anchored", ...real }, ...bundle.recommits],
-  });
 }
 
 const FABRICATED_2020 = {
