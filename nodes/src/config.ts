@@ -47,6 +47,12 @@ export const NodeConfigSchema = z.object({
   deployBlock: int(0, Number.MAX_SAFE_INTEGER).default(0),
   logPageBlocks: int(1, 1_000_000).default(2000),
   indexerPollMs: int(50, 3_600_000).default(1000),
+  /**
+   * Where this branch's credit queries go: "union", the union's credit-query service (signed
+   * requests; the union's node must be in the directory), or "bureau", its own bureau line. The
+   * union's node always uses its own (two channels); platforms' and courts' nodes query nothing.
+   */
+  creditQueryVia: z.enum(["union", "bureau"]).default("bureau"),
   /** Other members' node URLs (JSON object: member id → base URL): where the union forwards applications. */
   directory: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().url())).default({}),
   /**
@@ -87,6 +93,7 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   logPageBlocks: "NODE_LOG_PAGE_BLOCKS",
   indexerPollMs: "NODE_INDEXER_POLL_MS",
   directory: "NODE_DIRECTORY",
+  creditQueryVia: "NODE_CREDIT_QUERY_VIA",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   users: "NODE_USERS",
   maxBodyBytes: "NODE_MAX_BODY_BYTES",

@@ -13,6 +13,11 @@
 //   bureau-consents           borrowerKey!letterDigest             → StoredConsent (JSON, with its
 //                                                                    anchor receipt; bureau/consent.ts)
 //   bureau-query-logs         borrowerKey!when!reportDigest        → StoredQueryLog (JSON), in time order
+//   credit-service-reports    borrowerKey                          → CachedReport (JSON): the union's one
+//                                                                    report per borrower (its bytes in
+//                                                                    documents; credit-service/)
+//   credit-service-logs       borrowerKey!when!asker               → StoredUnionQueryLog (JSON, anchored):
+//                                                                    each branch's ask at the union
 //   outbox                    (outbox/outbox.ts: entries, order,   → every chain write of the member's
 //                             pending)                               operations key, before it is sent
 //   outbox-governance         (as outbox)                          → the branch's governance-key writes
@@ -41,6 +46,7 @@
 //
 // A record and its index entries are always written in one batch (the outbox's synced).
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
+import { UNION_CREDIT_SUBLEVELS } from "./credit-service/union-credit.ts";
 
 type Encoding = "json" | "view" | "utf8";
 
@@ -50,6 +56,8 @@ export const NODE_SUBLEVELS = {
   documents: { name: "documents", valueEncoding: undefined },
   bureauConsents: { name: BUREAU_SUBLEVELS.consents, valueEncoding: "json" },
   bureauQueryLogs: { name: BUREAU_SUBLEVELS.queryLogs, valueEncoding: "json" },
+  creditServiceReports: { name: UNION_CREDIT_SUBLEVELS.reports, valueEncoding: "json" },
+  creditServiceLogs: { name: UNION_CREDIT_SUBLEVELS.logs, valueEncoding: "json" },
   outbox: { name: "outbox", valueEncoding: "json" },
   governanceOutbox: { name: "outbox-governance", valueEncoding: "json" },
   indexer: { name: "indexer", valueEncoding: undefined },

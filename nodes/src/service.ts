@@ -11,8 +11,11 @@ import { AnchorClient } from "../../common/anchor/client.ts";
 import { ConsortiumRegistry, DisputeResolution, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { ApplicationStore } from "./applications.ts";
 import type { CreditBureau } from "./bureau/bureau.ts";
-import { BureauClient } from "./bureau/client.ts";
-import { openBureauSublevels } from "./bureau/consent.ts";
+import { BureauClient, type BureauClientEvent } from "./bureau/client.ts";
+import { openBureauSublevels, type CreditQueryDeps } from "./bureau/consent.ts";
+import { FallbackBureau } from "./bureau/fallback.ts";
+import { unionCreditQuery } from "./credit-service/union-client.ts";
+import { UnionCreditService } from "./credit-service/union-credit.ts";
 import { BureauSimulator } from "./bureau/simulator.ts";
 import type { NodeConfig } from "./config.ts";
 import { DocumentStore } from "./documents/document-store.ts";
@@ -21,7 +24,7 @@ import type { DocumentKind } from "./documents/policy.ts";
 import { buildNodeApp } from "./http/app.ts";
 import { indexerSublevels } from "./indexer/db.ts";
 import { LedgerIndexer } from "./indexer/indexer.ts";
-import { BRANCH } from "./members.ts";
+import { BRANCH, ConsortiumMembers } from "./members.ts";
 import type { SignedHeaders } from "./node-requests.ts";
 import { NodeOperations } from "./operations.ts";
 import { Outbox } from "./outbox/outbox.ts";
@@ -53,6 +56,8 @@ export type NodeServiceOptions = {
   wallet?: Wallet;
   /** The credit bureau adapter; a deterministic simulator by default (no real bureau here). */
   bureau?: CreditBureau;
+  /** The union's fallback bureau channel (备用查询通道); a simulator of its own by default. */
+  bureauFallback?: CreditBureau;
   now?: () => Date;
   /** The branch's governance-role key (tests); else from config.governanceKeystoreFile, if set. */
   governanceWallet?: Wallet;
@@ -86,7 +91,28 @@ export async function createNodeService(options: NodeServiceOptions) {
   // the node's Prometheus metrics: the bureau client's events as they happen, the outbox and the index before each scrape
   const metrics = createNodeMetrics({ defaultMetrics: true });
   const anchorRecords = async (records: Parameters<AnchorClient["submit"]>[0]) => (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
-  const { consentDeps, creditDeps } = bureauDeps({ root, config, documents, anchor: anchorRecords, log, metrics, ...(options.bureau === undefined ? {} : { bureau: options.bureau }) });
+  const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
+  const { consentDeps, creditDeps, channels } = bureauDeps({ root, config, documents, anchor: anchorRecords, log, metrics, bureau: options.bureau, bureauFallback: options.bureauFallback });
+  // a branch configured so queries the bureau through the union's credit-query service
+  if (config.memberKind === "branch" && config.creditQueryVia === "union") {
+    const members = new ConsortiumMembers(registry);
+    creditDeps.viaUnion = unionCreditQuery(peers, async () => (await members.active()).union);
+  }
+  // the union's credit-query service for branches, on its two bureau channels
+  const creditService =
+    config.memberKind === "union"
+      ? new UnionCreditService({
+          memberId: config.memberId,
+          bureau: channels,
+          leafKnown: async (leafHash) => (await fetch(`${config.anchorUrl.replace(/\/$/, "")}/v1/leaves/${leafHash}`, { signal: AbortSignal.timeout(10_000) })).status === 200,
+          anchor: anchorRecords,
+          documents,
+          reports: sublevel("creditServiceReports"),
+          logs: sublevel("creditServiceLogs"),
+          log,
+          ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
+        })
+      : undefined;
 
   const indexer = new LedgerIndexer({
     provider,
@@ -114,7 +140,6 @@ export async function createNodeService(options: NodeServiceOptions) {
   const ledger = JointLoanLedger.at(config.jointLoanLedger, provider);
   // which account each loan approved or agreed to here pays (受托支付 or the borrower's own)
   const receiving = new ReceivingAccounts(sublevel("receivingAccounts"));
-  const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
   const ledgerCall = (data: string) => provider.call({ to: config.jointLoanLedger, data });
   const chainNow = async () => (await provider.getBlock("latest"))!.timestamp;
   const incomeSplit = new IncomeSplitOperations({
@@ -159,6 +184,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
     applications,
+    decisionGate: (applicationId, borrowerKey) => decisions.approvalGate(applicationId, borrowerKey),
     documents,
     consent: consentDeps,
     creditQuery: creditDeps,
@@ -234,6 +260,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     incomeSplit,
     prepayments,
     decisions,
+    ...(creditService === undefined ? {} : { creditService }),
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),
@@ -245,6 +272,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     app,
     root,
     ops,
+    creditService,
     cases,
     indexer,
     outbox,
@@ -294,12 +322,28 @@ async function loadWallet(file: string, password: string): Promise<Wallet> {
 }
 
 /** Consent and credit-query dependencies: their sublevels, the bureau client (its events counted), the anchor, the document store. */
-function bureauDeps(deps: { root: Parameters<typeof openBureauSublevels>[0]; config: NodeConfig; documents: DocumentStore; anchor: AnchorEvidence; log: Logger; metrics: NodeMetrics; bureau?: CreditBureau }) {
+function bureauDeps(deps: {
+  root: Parameters<typeof openBureauSublevels>[0];
+  config: NodeConfig;
+  documents: DocumentStore;
+  anchor: AnchorEvidence;
+  log: Logger;
+  metrics: NodeMetrics;
+  bureau: CreditBureau | undefined;
+  bureauFallback: CreditBureau | undefined;
+}) {
   const { config, documents } = deps;
   const bureauDb = openBureauSublevels(deps.root);
-  const client = new BureauClient(deps.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent: (event) => deps.metrics.bureauEvent(event) });
+  const onEvent = (event: BureauClientEvent) => deps.metrics.bureauEvent(event);
+  const primary = new BureauClient(deps.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent });
+  // the fallback channel: its own line, client and breaker, so the primary's trouble is not its own
+  const fallback = new BureauClient(deps.bureauFallback ?? new BureauSimulator({ seed: `node-${config.memberId}-fallback`, latencyMs: [5, 20], mode: "normal" }), { onEvent });
+  const channels = new FallbackBureau(primary, fallback, { onFallback: (error) => deps.log.warn({ code: error.code }, "credit bureau primary channel down: querying on the fallback channel") });
+  const client = config.memberKind === "union" ? channels : primary;
   const consentDeps = { consents: bureauDb.consents, anchor: deps.anchor, log: deps.log };
-  const creditDeps = {
+  const refused = config.memberKind === "platform" || config.memberKind === "court" ? `member ${config.memberId} is a ${config.memberKind}: only branches query the credit bureau, through the union's node` : undefined;
+  const creditDeps: CreditQueryDeps = {
+    ...(refused === undefined ? {} : { queriesRefused: refused }),
     ...consentDeps,
     queryLogs: bureauDb.queryLogs,
     client,
@@ -308,7 +352,7 @@ function bureauDeps(deps: { root: Parameters<typeof openBureauSublevels>[0]; con
       put: async (kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>) => (await documents.put({ kind, bytes, owner: config.memberId, meta })).documentId,
     },
   };
-  return { consentDeps, creditDeps };
+  return { consentDeps, creditDeps, channels };
 }
 
 /** After the chain lost blocks: the outbox's confirmed flows are checked again (retried every 2 s, 30 times). */

@@ -91,7 +91,9 @@ export type BureauErrorCode =
   /** A valid authorization exists but does not cover this purpose. */
   | "NODE_ERR_CONSENT_SCOPE"
   /** The consent submitted for recording is malformed or contradicts one already recorded. */
-  | "NODE_ERR_CONSENT_INVALID";
+  | "NODE_ERR_CONSENT_INVALID"
+  /** This node's member may not query the bureau (platforms and courts: queries go through the union for branches only). */
+  | "NODE_ERR_CREDIT_QUERY_NOT_ALLOWED";
 
 export class BureauError extends CodedError<BureauErrorCode> {}
 
@@ -112,6 +114,7 @@ export const BUREAU_ERROR_STATUS: Readonly<Record<BureauErrorCode, number>> = Ob
   NODE_ERR_CONSENT_EXPIRED: 403,
   NODE_ERR_CONSENT_SCOPE: 403,
   NODE_ERR_CONSENT_INVALID: 400,
+  NODE_ERR_CREDIT_QUERY_NOT_ALLOWED: 403,
 });
 
 const TRANSIENT: ReadonlySet<string> = new Set(["NODE_ERR_BUREAU_TIMEOUT", "NODE_ERR_BUREAU_UNAVAILABLE"]);

@@ -11,11 +11,12 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { toHex } from "../../../common/bytes.ts";
+import { CodedError } from "../../../common/errors.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import type { Sublevel } from "../../../common/level.ts";
 import { DigestAlgorithm, EvidenceKind, newSalt } from "../../../common/formats/leaf/leaf.ts";
-import type { BureauPurpose, BureauReportSummary, CreditBureau } from "./bureau.ts";
-import { BUREAU_PURPOSES, BureauError, bureauError, checkBureauQuery, reportDigest, summarizeReport } from "./bureau.ts";
+import type { BureauPurpose, BureauQuery, BureauReport, BureauReportSummary, CreditBureau } from "./bureau.ts";
+import { BUREAU_PURPOSES, bureauError, checkBureauQuery, reportDigest, summarizeReport } from "./bureau.ts";
 import type { DocumentKind } from "../documents/policy.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { Now } from "./timers.ts";
@@ -60,6 +61,13 @@ export type CreditQueryDeps = ConsentDeps & {
   documents: EncryptedDocumentStore;
   /** This node's consortium member id, sent to the bureau with each query. */
   institution: number;
+  /**
+   * A branch's way to the bureau through the union's credit-query service: when set, the query
+   * goes there with the consent that permits it, instead of to `client`.
+   */
+  viaUnion?: (request: BureauQuery, consent: StoredConsent & { anchor: AnchorRef }) => Promise<BureauReport>;
+  /** Set on a node whose member may not query at all (a platform's, a court's): why; every query is refused before anything is read. */
+  queriesRefused?: string;
 };
 
 /** Sublevel names, for the node's store layout (keys.ts). */
@@ -248,6 +256,7 @@ export async function queryWithConsent(
     operator: input.operator,
     institution: deps.institution,
   };
+  if (deps.queriesRefused !== undefined) throw bureauError("NODE_ERR_CREDIT_QUERY_NOT_ALLOWED", deps.queriesRefused);
   checkBureauQuery(request);
   const now = deps.now ?? systemNow;
   const consent = await consentFor(request.borrowerKey, request.purpose, now(), deps);
@@ -255,10 +264,10 @@ export async function queryWithConsent(
   const when = new Date(now()).toISOString();
   let report;
   try {
-    report = await deps.client.query(request, options);
+    report = deps.viaUnion === undefined ? await deps.client.query(request, options) : await deps.viaUnion(request, consent);
   } catch (error) {
     deps.log?.warn(
-      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: error instanceof BureauError ? error.code : "UNEXPECTED" },
+      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: error instanceof CodedError ? error.code : "UNEXPECTED" },
       "credit query failed",
     );
     throw error;

@@ -13,6 +13,7 @@ import type { ReceivingAccounts } from "../entrusted-payment.ts";
 import type { IncomeSplitOperations } from "../income-split.ts";
 import type { PrepaymentOperations } from "../prepayment.ts";
 import type { CreditDecisions } from "../credit-decision/decisions.ts";
+import type { UnionCreditService } from "../credit-service/union-credit.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
@@ -35,6 +36,8 @@ export type NodeDeps = {
   prepayments?: PrepaymentOperations;
   /** Credit decisions, the review queue and the policy (absent: the routes are not served). */
   decisions?: CreditDecisions;
+  /** The union's credit-query service for branches (the union's node only; absent: the route is not served). */
+  creditService?: UnionCreditService;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

@@ -6,6 +6,7 @@ import { approvalRoutes } from "./approval.ts";
 import { branchLimitRoutes } from "./branch-limits.ts";
 import { caseRoutes } from "./cases.ts";
 import { creditRoutes } from "./credit.ts";
+import { creditServiceRoutes } from "./credit-service.ts";
 import { decisionRoutes } from "./decisions.ts";
 import { documentRoutes } from "./documents.ts";
 import { entrustedPaymentRoutes } from "./entrusted-payment.ts";
@@ -21,6 +22,7 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   applicationRoutes,
   creditRoutes,
   decisionRoutes,
+  creditServiceRoutes,
   approvalRoutes,
   fundFlowRoutes,
   entrustedPaymentRoutes,

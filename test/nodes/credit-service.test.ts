@@ -1,0 +1,178 @@
+// The union's credit-query service (征信查询系统单元) over Anvil: branches' nodes query the bureau
+// through the union's node with signed requests carrying their consent; platforms' and courts'
+// nodes are refused; one borrower gets one report, whichever branch asks; the fallback channel
+// answers when the primary is down, and the union's anchored log says which channel did.
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Wallet } from "ethers";
+import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
+import { queryWithConsent, recordConsent } from "../../nodes/src/bureau/consent.ts";
+import { BureauSimulator } from "../../nodes/src/bureau/simulator.ts";
+import type { NodeConfig } from "../../nodes/src/config.ts";
+import { UNION_CREDIT_QUERY_PATH } from "../../nodes/src/credit-service/union-client.ts";
+import type { UnionCreditService } from "../../nodes/src/credit-service/union-credit.ts";
+import { toHex } from "../../common/bytes.ts";
+import { DigestAlgorithm, EvidenceKind, leafHashOf } from "../../common/formats/leaf/leaf.ts";
+import { PeerNodes } from "../../nodes/src/peers.ts";
+import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import { bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
+
+const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+const borrower = () => `0x${randomBytes(32).toString("hex")}`;
+const DAY = 86_400_000;
+
+describe("the union's credit-query service: branches query through the union's node", function () {
+  this.timeout(120_000);
+  let chain: ConsortiumChain;
+  let anchor: AnchorService;
+  let dir: string;
+  let union: NodeService;
+  let branchA: NodeService;
+  let branchB: NodeService;
+  let platform: NodeService;
+  const primary = new BureauSimulator({ seed: "union-primary", latencyMs: 1, notFoundRate: 0 });
+  const fallback = new BureauSimulator({ seed: "union-fallback", latencyMs: 1, notFoundRate: 0 });
+  const directory: Record<string, string> = {};
+  const as = bearerAs(TOKENS);
+  let unionService: UnionCreditService;
+
+  before(async function () {
+    chain = await startConsortiumChain();
+    dir = await mkdtemp(join(tmpdir(), "node-credit-service-"));
+    const lending = await deployBranchALending(chain);
+    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    await anchor.start();
+    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
+    const node = (name: string, kind: Partial<NodeConfig>, wallet: Wallet, extra: { bureau?: BureauSimulator; bureauFallback?: BureauSimulator } = {}) =>
+      createNodeService({ config: { ...base, ...kind, dataDir: join(dir, name), directory }, inMemory: true, logger: false, wallet, ...extra });
+    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps, { bureau: primary, bureauFallback: fallback });
+    branchA = await node("branchA", { creditQueryVia: "union" }, chain.wallets.branchA);
+    branchB = await node("branchB", { memberId: MEMBERS.branchB, creditQueryVia: "union" }, chain.wallets.branchB);
+    platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, chain.wallets.platform);
+    for (const [member, svc] of [[MEMBERS.union, union], [MEMBERS.branchA, branchA], [MEMBERS.branchB, branchB], [MEMBERS.platform, platform]] as const) {
+      directory[String(member)] = await svc.app.listen({ host: "127.0.0.1", port: 0 });
+    }
+    unionService = union.creditService!;
+  });
+
+  after(async function () {
+    for (const svc of [branchA, branchB, union, platform]) await svc?.close();
+    await anchor?.close();
+    await chain?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The borrower's consent, recorded and anchored at `node`. */
+  async function consentAt(node: NodeService, borrowerKey: string, letter = randomBytes(32)) {
+    const now = Date.now();
+    return recordConsent(
+      { borrowerKey, letterDigest: `0x${Buffer.from(await crypto.subtle.digest("SHA-256", letter)).toString("hex")}`, signedAt: new Date(now - 60_000).toISOString(), validUntil: new Date(now + 365 * DAY).toISOString(), scope: ["LOAN_APPROVAL"] },
+      node.ops.credit.deps.consent,
+    );
+  }
+
+  const signedBy = (wallet: Wallet) => new PeerNodes({ signer: wallet, directory, chainId: async () => chain.chainId, registryAddress: async () => chain.deployment.addresses.consortiumRegistry });
+
+  it("a branch's credit query goes through the union: the union checks the consent, queries the bureau and anchors its log; the branch logs and anchors its own", async function () {
+    const submitted = await branchA.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+    const { applicationId } = submitted.json() as { applicationId: string };
+    const consent = await branchA.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: { applicationId, letterBase64: Buffer.from("授权书 union query").toString("base64"), signedAt: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 365 * DAY).toISOString(), scope: ["LOAN_APPROVAL"] },
+    });
+    expect(consent.statusCode, consent.body).to.equal(200);
+    const before = primary.stats.received;
+    const query = await branchA.app.inject({ method: "POST", url: "/v1/credit-queries", headers: as("approver"), payload: { applicationId, purpose: "LOAN_APPROVAL" } });
+    expect(query.statusCode, query.body).to.equal(200);
+    const result = query.json() as { reportDigest: string; queryLeafHash: string; consentLeafHash: string; documentId: string };
+    expect(primary.stats.received).to.equal(before + 1);
+    // the branch's own query log, as a direct query writes it (the decision's freshness check reads it)
+    const borrowerKey = (await branchA.ops.credit.deps.applications.get(applicationId)).borrowerKey;
+    const branchLogs = await branchA.ops.credit.deps.creditQuery.queryLogs.values({ gt: `${borrowerKey}!`, lt: `${borrowerKey}!~` }).all();
+    expect(branchLogs).to.have.length(1);
+    expect(branchLogs[0]!.anchor?.leafHash).to.equal(result.queryLeafHash);
+    expect(branchLogs[0]!.entry.reportDigest).to.equal(result.reportDigest);
+    // the union's log of the ask: branch A, under that consent, from the primary channel
+    const unionLogs = await unionService.logsOf(borrowerKey);
+    expect(unionLogs.map((l) => [l.entry.asker, l.entry.channel, l.entry.cached, l.entry.consentLeafHash, l.entry.reportDigest])).to.deep.equal([[MEMBERS.branchA, "primary", false, result.consentLeafHash, result.reportDigest]]);
+    for (const leaf of [unionLogs[0]!.anchor!.leafHash, result.queryLeafHash]) {
+      expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode).to.equal(200);
+    }
+  });
+
+  it("one borrower gets one report: a second branch asking within the window gets the union's report, logged with its own name", async function () {
+    const key = borrower();
+    await consentAt(branchA, key);
+    await consentAt(branchB, key);
+    const before = primary.stats.received + fallback.stats.received;
+    const first = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.a" }, branchA.ops.credit.deps.creditQuery);
+    const second = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.b" }, branchB.ops.credit.deps.creditQuery);
+    expect(primary.stats.received + fallback.stats.received).to.equal(before + 1);
+    expect(second.reportDigest).to.equal(first.reportDigest);
+    expect(second.report.reportId).to.equal(first.report.reportId);
+    const logs = await unionService.logsOf(key);
+    expect(logs.map((l) => [l.entry.asker, l.entry.who, l.entry.cached])).to.deep.equal([
+      [MEMBERS.branchA, "officer.a", false],
+      [MEMBERS.branchB, "officer.b", true],
+    ]);
+  });
+
+  it("uses the fallback channel when the primary is down, and the union's log records it", async function () {
+    const key = borrower();
+    await consentAt(branchA, key);
+    primary.setMode("outage");
+    try {
+      const before = fallback.stats.served;
+      const answer = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.a" }, branchA.ops.credit.deps.creditQuery);
+      expect(fallback.stats.served).to.equal(before + 1);
+      const logs = await unionService.logsOf(key);
+      expect(logs.map((l) => [l.entry.channel, l.entry.reportDigest])).to.deep.equal([["fallback", answer.reportDigest]]);
+    } finally {
+      primary.setMode("normal");
+    }
+  });
+
+  it("refuses a platform's and a court's node (NODE_ERR_ROLE), and a platform node's own query (NODE_ERR_CREDIT_QUERY_NOT_ALLOWED), writing nothing", async function () {
+    const key = borrower();
+    const anchored = await consentAt(branchA, key);
+    const body = { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "someone", consent: { leafHash: anchored.anchor.leafHash, letterDigest: anchored.letterDigest, salt: anchored.salt, signedAt: anchored.signedAt, validUntil: anchored.validUntil, scope: anchored.scope } };
+    for (const wallet of [chain.wallets.platform, chain.wallets.court]) {
+      const reply = await signedBy(wallet).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, body);
+      expect(reply.status, JSON.stringify(reply.body)).to.equal(403);
+      expect((reply.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
+    }
+    const own = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "p" }, platform.ops.credit.deps.creditQuery).then(() => undefined, (e: unknown) => e as { code: string });
+    expect(own?.code).to.equal("NODE_ERR_CREDIT_QUERY_NOT_ALLOWED");
+    expect(await unionService.logsOf(key)).to.deep.equal([]);
+  });
+
+  it("refuses a consent that is not the leaf the branch anchored (another salt), and one the anchor service never saw", async function () {
+    const key = borrower();
+    const anchored = await consentAt(branchA, key);
+    const consent = { leafHash: anchored.anchor.leafHash, letterDigest: anchored.letterDigest, salt: anchored.salt, signedAt: anchored.signedAt, validUntil: anchored.validUntil, scope: anchored.scope };
+    const before = primary.stats.received;
+    const forged = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent: { ...consent, salt: `0x${"11".repeat(32)}` } });
+    expect(forged.status).to.equal(403);
+    expect((forged.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
+    // branch A's consent shown by branch B: not the leaf B would have anchored
+    const elsewhere = await signedBy(chain.wallets.branchB).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent });
+    expect((elsewhere.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
+    // a well-formed leaf for another letter that was never anchored
+    const salt = `0x${"22".repeat(32)}`;
+    const letterDigest = `0x${"33".repeat(32)}`;
+    const leafHash = toHex(leafHashOf({ version: 1, kind: EvidenceKind.Consent, digestAlgorithm: DigestAlgorithm.Sha256, digest: letterDigest, salt, submitter: MEMBERS.branchA, subject: key }));
+    const unanchored = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent: { ...consent, salt, letterDigest, leafHash } });
+    expect(unanchored.status).to.equal(403);
+    expect((unanchored.body as { error: { message: string } }).error.message).to.match(/is not anchored/);
+    expect(primary.stats.received).to.equal(before);
+    expect(await unionService.logsOf(key)).to.deep.equal([]);
+  });
+});
