@@ -5,6 +5,7 @@ import { CodedError } from "../../common/errors.ts";
 import { BUREAU_ERROR_STATUS } from "./bureau/bureau.ts";
 import { CHANNEL_ERRORS } from "./channels/errors.ts";
 import { DOCUMENT_ERRORS } from "./documents/errors.ts";
+import { E_CONTRACT_ERRORS } from "./e-contract/errors.ts";
 import { OUTBOX_ERRORS } from "./outbox/errors.ts";
 import { PRIVACY_ERRORS } from "./privacy/errors.ts";
 import { RECONCILE_ERRORS } from "./reconcile/errors.ts";
@@ -110,6 +111,7 @@ export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
   ...CHANNEL_ERRORS,
   ...PRIVACY_ERRORS,
   ...DOCUMENT_ERRORS,
+  ...E_CONTRACT_ERRORS,
   ...BUREAU_ERROR_STATUS,
   ...RECONCILE_ERRORS,
   ...OUTBOX_ERRORS,

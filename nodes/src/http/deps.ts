@@ -14,6 +14,7 @@ import type { IncomeSplitOperations } from "../income-split.ts";
 import type { PrepaymentOperations } from "../prepayment.ts";
 import type { CreditDecisions } from "../credit-decision/decisions.ts";
 import type { UnionCreditService } from "../credit-service/union-credit.ts";
+import type { LoanContracts } from "../e-contract/contracts.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
@@ -38,6 +39,8 @@ export type NodeDeps = {
   decisions?: CreditDecisions;
   /** The union's credit-query service for branches (the union's node only; absent: the route is not served). */
   creditService?: UnionCreditService;
+  /** Electronic contracts: drafts and signed-contract verification (absent: no trust anchors configured; the routes are not served). */
+  eContracts?: LoanContracts;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

@@ -9,6 +9,7 @@ import { creditRoutes } from "./credit.ts";
 import { creditServiceRoutes } from "./credit-service.ts";
 import { decisionRoutes } from "./decisions.ts";
 import { documentRoutes } from "./documents.ts";
+import { eContractRoutes } from "./e-contracts.ts";
 import { entrustedPaymentRoutes } from "./entrusted-payment.ts";
 import { fundFlowRoutes } from "./fund-flows.ts";
 import { incomeSplitRoutes } from "./income-split.ts";
@@ -22,6 +23,7 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   applicationRoutes,
   creditRoutes,
   decisionRoutes,
+  eContractRoutes,
   creditServiceRoutes,
   approvalRoutes,
   fundFlowRoutes,

@@ -1,0 +1,63 @@
+// Electronic contracts: the branch drafts a loan's contract from its application, and checks a
+// signed one (borrower's signature and branch's seal, chains to the configured CA) before approval
+// anchors it.
+import { createHash } from "node:crypto";
+import { STAFF } from "../auth.ts";
+import type { RouteFile } from "../deps.ts";
+import { tokenErrors } from "../schemas/common.ts";
+import {
+  ApplicationIdParams,
+  ContractDraft,
+  ContractDraftBody,
+  ContractVerified,
+  SignedContractBody,
+} from "../schemas/e-contracts.ts";
+
+export const eContractRoutes: RouteFile = (api, deps) => {
+  const contracts = deps.eContracts;
+  if (contracts === undefined) return; // no trust anchors configured: the routes are not served
+  api.post("/v1/applications/:applicationId/contract-draft", {
+    schema: {
+      summary:
+        "电子合同: the loan contract and its one-page key-facts sheet (PDF, Chinese, embedded font) from the application's terms and the approval's start date and platform share; the all-in annual cost printed is apr.ts's",
+      params: ApplicationIdParams,
+      body: ContractDraftBody,
+      response: { 200: ContractDraft, ...tokenErrors(422) },
+    },
+    config: { roles: STAFF },
+    handler: async (request) => {
+      const d = await contracts.draft(request.params.applicationId, request.body);
+      return {
+        contractNumber: d.contractNumber,
+        contractPdfBase64: Buffer.from(d.contractPdf).toString("base64"),
+        keyFactsPdfBase64: Buffer.from(d.keyFactsPdf).toString("base64"),
+        contractDigest: d.contractDigest,
+        allInAprBps: d.figures.allInAprBps,
+        totalRepaidFen: d.figures.totalRepaidFen.toString(),
+      };
+    },
+  });
+  api.post("/v1/contract-verifications", {
+    schema: {
+      summary:
+        "CA加签: verify a signed contract's PAdES signatures (digest over each byte range, the CMS signature, the chain to a configured CA at the signing time); needs the borrower's signature and the branch's seal (422 NODE_ERR_CONTRACT_* otherwise)",
+      body: SignedContractBody,
+      response: { 200: ContractVerified, ...tokenErrors(422) },
+    },
+    config: { roles: STAFF },
+    handler: async (request) => {
+      const pdf = Buffer.from(request.body.contractBase64, "base64");
+      const result = await contracts.verify(pdf);
+      return {
+        contractDigest: `0x${createHash("sha256").update(pdf).digest("hex")}`,
+        signatures: result.signatures.map((s) => ({
+          subject: s.subject,
+          issuer: s.issuer,
+          ...(s.role === undefined ? {} : { role: s.role }),
+          signingTime: s.signingTime.toISOString(),
+          chain: s.chain,
+        })),
+      };
+    },
+  });
+};

@@ -1,0 +1,41 @@
+// Electronic contracts (电子合同): a draft generated from an application, and a signed contract's verification.
+import { z } from "zod";
+import { hex32 } from "./common.ts";
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");
+
+export const ApplicationIdParams = z.strictObject({ applicationId: z.string().min(1).max(64) });
+
+export const ContractDraftBody = z.strictObject({
+  startDate: day.describe("the disbursement date the approval will use (Asia/Shanghai)"),
+  platformShareBps: z
+    .int()
+    .min(0)
+    .max(10_000)
+    .describe("the platform co-funder's share, as the approval will register it (0: the branch alone)"),
+});
+
+export const ContractDraft = z.object({
+  contractNumber: z.string(),
+  contractPdfBase64: z.string().describe("the contract: the key-facts sheet, the articles and the schedule"),
+  keyFactsPdfBase64: z.string().describe("the one-page key-facts sheet (关键信息摘要)"),
+  contractDigest: hex32.describe("SHA-256 of the unsigned contract"),
+  allInAprBps: z.int().describe("综合年化成本, as the ledger caps it"),
+  totalRepaidFen: z.string(),
+});
+
+export const SignedContractBody = z.strictObject({
+  contractBase64: z
+    .string()
+    .min(1)
+    .describe("the contract signed by the borrower and sealed by the branch (PAdES)"),
+});
+
+const Signer = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  role: z.enum(["borrower", "branchSeal"]).optional(),
+  signingTime: z.string(),
+  chain: z.array(z.string()),
+});
+export const ContractVerified = z.object({ contractDigest: hex32, signatures: z.array(Signer) });
