@@ -18,6 +18,9 @@
 //                                                                    documents; credit-service/)
 //   credit-service-logs       borrowerKey!when!asker               → StoredUnionQueryLog (JSON, anchored):
 //                                                                    each branch's ask at the union
+//   credit-objections         objectionId                          → BranchObjection at a branch,
+//                                                                    UnionObjection at the union (JSON;
+//                                                                    texts in documents; credit-service/)
 //   outbox                    (outbox/outbox.ts: entries, order,   → every chain write of the member's
 //                             pending)                               operations key, before it is sent
 //   outbox-governance         (as outbox)                          → the branch's governance-key writes
@@ -58,6 +61,7 @@ export const NODE_SUBLEVELS = {
   bureauQueryLogs: { name: BUREAU_SUBLEVELS.queryLogs, valueEncoding: "json" },
   creditServiceReports: { name: UNION_CREDIT_SUBLEVELS.reports, valueEncoding: "json" },
   creditServiceLogs: { name: UNION_CREDIT_SUBLEVELS.logs, valueEncoding: "json" },
+  creditObjections: { name: "credit-objections", valueEncoding: "json" },
   outbox: { name: "outbox", valueEncoding: "json" },
   governanceOutbox: { name: "outbox-governance", valueEncoding: "json" },
   indexer: { name: "indexer", valueEncoding: undefined },

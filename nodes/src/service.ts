@@ -16,6 +16,7 @@ import { openBureauSublevels, type CreditQueryDeps } from "./bureau/consent.ts";
 import { FallbackBureau } from "./bureau/fallback.ts";
 import { unionCreditQuery } from "./credit-service/union-client.ts";
 import { UnionCreditService } from "./credit-service/union-credit.ts";
+import { BranchObjections, UnionObjections } from "./credit-service/objections.ts";
 import { BureauSimulator } from "./bureau/simulator.ts";
 import type { NodeConfig } from "./config.ts";
 import { DocumentStore } from "./documents/document-store.ts";
@@ -94,11 +95,13 @@ export async function createNodeService(options: NodeServiceOptions) {
   const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
   const { consentDeps, creditDeps, channels } = bureauDeps({ root, config, documents, anchor: anchorRecords, log, metrics, bureau: options.bureau, bureauFallback: options.bureauFallback });
   // a branch configured so queries the bureau through the union's credit-query service
-  if (config.memberKind === "branch" && config.creditQueryVia === "union") {
-    const members = new ConsortiumMembers(registry);
-    creditDeps.viaUnion = unionCreditQuery(peers, async () => (await members.active()).union);
-  }
-  // the union's credit-query service for branches, on its two bureau channels
+  const members = new ConsortiumMembers(registry);
+  const unionId = async () => (await members.active()).union;
+  const viaUnion = config.memberKind === "branch" && config.creditQueryVia === "union";
+  if (viaUnion) creditDeps.viaUnion = unionCreditQuery(peers, unionId);
+  // the union's credit-query service for branches, on its two bureau channels, and the credit objections (征信异议) sent to it
+  const creditServiceReports = sublevel("creditServiceReports");
+  const creditServiceLogs = sublevel("creditServiceLogs");
   const creditService =
     config.memberKind === "union"
       ? new UnionCreditService({
@@ -107,11 +110,15 @@ export async function createNodeService(options: NodeServiceOptions) {
           leafKnown: async (leafHash) => (await fetch(`${config.anchorUrl.replace(/\/$/, "")}/v1/leaves/${leafHash}`, { signal: AbortSignal.timeout(10_000) })).status === 200,
           anchor: anchorRecords,
           documents,
-          reports: sublevel("creditServiceReports"),
-          logs: sublevel("creditServiceLogs"),
+          reports: creditServiceReports,
+          logs: creditServiceLogs,
           log,
           ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
         })
+      : undefined;
+  const unionObjections =
+    config.memberKind === "union"
+      ? new UnionObjections({ memberId: config.memberId, logs: creditServiceLogs, reports: creditServiceReports, objections: sublevel("creditObjections"), documents, anchor: anchorRecords })
       : undefined;
 
   const indexer = new LedgerIndexer({
@@ -168,6 +175,10 @@ export async function createNodeService(options: NodeServiceOptions) {
     chainNow,
   });
   const applications = new ApplicationStore(sublevel("applications"), dataKey);
+  // a branch that queries through the union sends its borrowers' credit objections there too
+  const branchObjections = viaUnion
+    ? new BranchObjections({ memberId: config.memberId, applications, queryLogs: creditDeps.queryLogs, objections: sublevel("creditObjections"), documents, anchor: anchorRecords, peers, unionId })
+    : undefined;
   // 授信决策: the engine under the anchored policy, the review queue, the records; approval asks it first
   const decisions = new CreditDecisions({
     memberId: config.memberId,
@@ -261,6 +272,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     prepayments,
     decisions,
     ...(creditService === undefined ? {} : { creditService }),
+    ...(unionObjections === undefined ? {} : { unionObjections }),
+    ...(branchObjections === undefined ? {} : { branchObjections }),
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chainId.toString() } }),

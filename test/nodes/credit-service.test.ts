@@ -22,7 +22,7 @@ import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
 
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 const borrower = () => `0x${randomBytes(32).toString("hex")}`;
 const DAY = 86_400_000;
 
@@ -40,6 +40,8 @@ describe("the union's credit-query service: branches query through the union's n
   const directory: Record<string, string> = {};
   const as = bearerAs(TOKENS);
   let unionService: UnionCreditService;
+  /** Branch A's application queried through the union in the first test, and that query's leaf. */
+  let queried: { applicationId: string; queryLeafHash: string; borrowerKey: string };
 
   before(async function () {
     chain = await startConsortiumChain();
@@ -101,6 +103,7 @@ describe("the union's credit-query service: branches query through the union's n
     expect(branchLogs[0]!.anchor?.leafHash).to.equal(result.queryLeafHash);
     expect(branchLogs[0]!.entry.reportDigest).to.equal(result.reportDigest);
     // the union's log of the ask: branch A, under that consent, from the primary channel
+    queried = { applicationId, queryLeafHash: result.queryLeafHash, borrowerKey };
     const unionLogs = await unionService.logsOf(borrowerKey);
     expect(unionLogs.map((l) => [l.entry.asker, l.entry.channel, l.entry.cached, l.entry.consentLeafHash, l.entry.reportDigest])).to.deep.equal([[MEMBERS.branchA, "primary", false, result.consentLeafHash, result.reportDigest]]);
     for (const leaf of [unionLogs[0]!.anchor!.leafHash, result.queryLeafHash]) {
@@ -174,5 +177,39 @@ describe("the union's credit-query service: branches query through the union's n
     expect((unanchored.body as { error: { message: string } }).error.message).to.match(/is not anchored/);
     expect(primary.stats.received).to.equal(before);
     expect(await unionService.logsOf(key)).to.deep.equal([]);
+  });
+
+  it("a credit objection (征信异议): filed at the branch and anchored, sent to the union, answered by the union's admin and anchored; the branch reads the answer", async function () {
+    const unknown = await branchA.app.inject({ method: "POST", url: "/v1/credit-objections", headers: as("clerk"), payload: { applicationId: queried.applicationId, queryLeafHash: `0x${"44".repeat(32)}`, entry: "account 1", reason: "不是我的贷款" } });
+    expect(unknown.statusCode).to.equal(404);
+    expect((unknown.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_UNKNOWN_QUERY");
+    const filed = await branchA.app.inject({ method: "POST", url: "/v1/credit-objections", headers: as("clerk"), payload: { applicationId: queried.applicationId, queryLeafHash: queried.queryLeafHash, entry: "account 1", reason: "这笔贷款不是我的 (not my loan)" } });
+    expect(filed.statusCode, filed.body).to.equal(200);
+    const objection = filed.json() as { objectionId: string; anchor: { leafHash: string } };
+    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${objection.anchor.leafHash}` })).statusCode).to.equal(200);
+
+    // at the union: the admin sees it with its text; another role may not
+    expect((await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("approver") })).statusCode).to.equal(403);
+    const listed = (await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("admin") })).json() as { objections: { objectionId: string; branch: number; objection: { reason: string } }[] };
+    const atUnion = listed.objections.find((o) => o.objectionId === objection.objectionId);
+    expect(atUnion?.branch).to.equal(MEMBERS.branchA);
+    expect(atUnion?.objection.reason).to.equal("这笔贷款不是我的 (not my loan)");
+    // another branch cannot read it
+    const other = await signedBy(chain.wallets.branchB).request(MEMBERS.union, "GET", `/v1/union/credit-objections/${objection.objectionId}`);
+    expect((other.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_NOT_FOUND");
+
+    expect(await unionService.deps.reports.get(queried.borrowerKey)).to.not.equal(undefined);
+    const answered = await union.app.inject({ method: "POST", url: `/v1/union/credit-objections/${objection.objectionId}/answer`, headers: as("admin"), payload: { outcome: "upheld", answer: "经核实，该账户记录有误，已提请征信中心更正" } });
+    expect(answered.statusCode, answered.body).to.equal(200);
+    const answerLeaf = (answered.json() as { answer: { answerLeafHash: string } }).answer.answerLeafHash;
+    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${answerLeaf}` })).statusCode).to.equal(200);
+    // upheld: the union's report is dropped, so the next query asks the bureau again
+    expect(await unionService.deps.reports.get(queried.borrowerKey)).to.equal(undefined);
+    const again = await union.app.inject({ method: "POST", url: `/v1/union/credit-objections/${objection.objectionId}/answer`, headers: as("admin"), payload: { outcome: "rejected", answer: "x" } });
+    expect(again.statusCode).to.equal(409);
+    expect((again.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_ANSWERED");
+
+    const atBranch = (await branchA.app.inject({ method: "GET", url: `/v1/credit-objections?applicationId=${queried.applicationId}`, headers: as("clerk") })).json() as { objections: { objectionId: string; answer?: { outcome: string; answerLeafHash: string }; answerText?: string }[] };
+    expect(atBranch.objections.map((o) => [o.objectionId, o.answer?.outcome, o.answer?.answerLeafHash, o.answerText])).to.deep.equal([[objection.objectionId, "upheld", answerLeaf, "经核实，该账户记录有误，已提请征信中心更正"]]);
   });
 });

@@ -93,7 +93,13 @@ export type BureauErrorCode =
   /** The consent submitted for recording is malformed or contradicts one already recorded. */
   | "NODE_ERR_CONSENT_INVALID"
   /** This node's member may not query the bureau (platforms and courts: queries go through the union for branches only). */
-  | "NODE_ERR_CREDIT_QUERY_NOT_ALLOWED";
+  | "NODE_ERR_CREDIT_QUERY_NOT_ALLOWED"
+  /** A credit objection names a query this branch (or, at the union, the asking branch) never made or was never served. */
+  | "NODE_ERR_OBJECTION_UNKNOWN_QUERY"
+  /** No such credit objection (at the union: none filed by the asking branch). */
+  | "NODE_ERR_OBJECTION_NOT_FOUND"
+  /** The credit objection is already answered. */
+  | "NODE_ERR_OBJECTION_ANSWERED";
 
 export class BureauError extends CodedError<BureauErrorCode> {}
 
@@ -115,6 +121,9 @@ export const BUREAU_ERROR_STATUS: Readonly<Record<BureauErrorCode, number>> = Ob
   NODE_ERR_CONSENT_SCOPE: 403,
   NODE_ERR_CONSENT_INVALID: 400,
   NODE_ERR_CREDIT_QUERY_NOT_ALLOWED: 403,
+  NODE_ERR_OBJECTION_UNKNOWN_QUERY: 404,
+  NODE_ERR_OBJECTION_NOT_FOUND: 404,
+  NODE_ERR_OBJECTION_ANSWERED: 409,
 });
 
 const TRANSIENT: ReadonlySet<string> = new Set(["NODE_ERR_BUREAU_TIMEOUT", "NODE_ERR_BUREAU_UNAVAILABLE"]);

@@ -14,6 +14,7 @@ import type { IncomeSplitOperations } from "../income-split.ts";
 import type { PrepaymentOperations } from "../prepayment.ts";
 import type { CreditDecisions } from "../credit-decision/decisions.ts";
 import type { UnionCreditService } from "../credit-service/union-credit.ts";
+import type { BranchObjections, UnionObjections } from "../credit-service/objections.ts";
 import type { LoanContracts } from "../e-contract/contracts.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
@@ -39,6 +40,9 @@ export type NodeDeps = {
   decisions?: CreditDecisions;
   /** The union's credit-query service for branches (the union's node only; absent: the route is not served). */
   creditService?: UnionCreditService;
+  /** Credit objections at the union (its node only) and at a branch that queries through it (absent: the routes are not served). */
+  unionObjections?: UnionObjections;
+  branchObjections?: BranchObjections;
   /** Electronic contracts: drafts and signed-contract verification (absent: no trust anchors configured; the routes are not served). */
   eContracts?: LoanContracts;
   ready: () => { ready: boolean; detail: unknown };
