@@ -12,15 +12,12 @@
 // 10,000 per route. FUZZ_SEED replays a run (the seed is printed).
 import { expect } from "chai";
 import fc from "fast-check";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
 import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
+import type { NodeService } from "../../nodes/src/service.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../support/fuzz/harness.ts";
 import {
   arrayText,
@@ -38,8 +35,9 @@ import {
   quoted,
   uri,
 } from "../support/fuzz/hostile.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
+import { SETTLEMENT } from "../support/institution-node.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
 import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../support/channel-fixtures.ts";
 
 const RUNS = fuzzRuns(200);
@@ -64,25 +62,17 @@ const startsWith = (key: Buffer, prefix: Buffer) => key.subarray(0, prefix.lengt
 
 describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
   this.timeout(0);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
+  const suite = lendingSuite("fuzz-node-", { anchor: { config: { membershipCacheMs: 600_000 } } });
   let node: NodeService;
-  let dir: string;
   let target: FuzzTarget;
   const known = { applicationId: "", approvableApplicationId: "", foreignApplicationId: "", documentId: "", consentLeaf: "", loanId: "", serial: "DSB-KNOWN-1", borrowerKey: "" };
   const stats: RouteStats[] = [];
 
   before(async function () {
     console.log(`      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`);
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "fuzz-node-"));
-    const lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000, membershipCacheMs: 600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
+    const config = await suite.config({ tokens: TOKENS });
     // a real LevelDB directory; neither the indexer nor the outbox sender runs, so only requests write
-    node = await createNodeService({ config, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
+    node = await suite.node({ config, inMemory: false, wallet: suite.chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
     // known ids so generated requests hit existing records as well as missing ones
     const inject = async (options: InjectOptions) => {
       const reply = await node.app.inject(options);
@@ -105,6 +95,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     });
     known.documentId = consent.documentId;
     known.consentLeaf = consent.consent.leafHash;
+    await approvingDecision(injectAs(node.app, () => bearer), known.applicationId);
     const approved = await inject({
       method: "POST",
       url: "/v1/loans",
@@ -129,12 +120,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     };
   });
 
-  after(async function () {
+  after(function () {
     if (stats.length > 0) console.log(formatStats("institution node", stats));
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   // ------------------------------------------------------------------------------------------
@@ -202,7 +189,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   }
   // a mandate's agent: an account address, this node's own, or malformed
   const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
-  const agentText = fc.oneof(address, fc.constantFrom("union", "self").map((w) => (w === "union" ? chain.wallets.unionOps : chain.wallets.branchA).address));
+  const agentText = fc.oneof(address, fc.constantFrom("union", "self").map((w) => (w === "union" ? suite.chain.wallets.unionOps : suite.chain.wallets.branchA).address));
   const badAgent = fc.oneof(badHash, fc.constantFrom("0x", "0x123", `0x${"g".repeat(40)}`, `${"a".repeat(40)}`), hostileString);
 
  type SignedCase = { url: string; body: string | Buffer; type: string | undefined; signer: Signer; target: Target; headers: Record<string, string> };
@@ -226,12 +213,12 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   );
   /** Node-to-node routes: signed with a member's chain key (EIP-712), for branch A's node unless `to` says otherwise. */
   async function signed(who: Signer, method: string, url: string, body: string | Buffer, to: Target = { kind: "this" }): Promise<Record<string, string>> {
-    const wallets: Record<string, Wallet> = { union: chain.wallets.unionOps, court: chain.wallets.court, branchB: chain.wallets.branchB, platform: chain.wallets.platform, outsider: chain.wallets.outsider };
+    const wallets: Record<string, Wallet> = { union: suite.chain.wallets.unionOps, court: suite.chain.wallets.court, branchB: suite.chain.wallets.branchB, platform: suite.chain.wallets.platform, outsider: suite.chain.wallets.outsider };
     if (who === "none") return {};
-    const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
+    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
     const targetMember = to.kind === "other" ? to.member : to.kind === "service" ? undefined : MEMBERS.branchA;
     const request = { method, path: url, body, ...(targetMember === undefined ? {} : { target: targetMember }) };
-    const headers = who === "expired" ? await signRequest(chain.wallets.unionOps, domain, request, { expiresAt: Math.floor(Date.now() / 1000) - 5 }) : await signRequest(wallets[who]!, domain, request);
+    const headers = who === "expired" ? await signRequest(suite.chain.wallets.unionOps, domain, request, { expiresAt: Math.floor(Date.now() / 1000) - 5 }) : await signRequest(wallets[who]!, domain, request);
     return to.kind === "header" ? { ...headers, [TARGET_HEADER]: to.value } : headers;
   }
   /** A node-to-node POST of the case's body, its content type and junk headers, signed as the case says. */
@@ -430,36 +417,6 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       fc.constant("/v1/credit-queries"),
       fc.oneof(
         { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, purpose: { valid: fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"') } }) },
-        { weight: 1, arbitrary: hostileBody },
-      ),
-    ),
-    bodyRoute(
-      "POST /v1/decisions",
-      "POST",
-      fc.constant("/v1/decisions"),
-      fc.oneof(
-        { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, monthlyIncomeFen: { valid: quoted(fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)), bad: hostileAmountText } }) },
-        { weight: 1, arbitrary: hostileBody },
-      ),
-    ),
-    getRoute("GET /v1/decisions/queue", fc.constant("/v1/decisions/queue")),
-    bodyRoute(
-      "POST /v1/decisions/queue/:applicationId",
-      "POST",
-      pathSegment(applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))), hostileString).map((s) => `/v1/decisions/queue/${s}`),
-      fc.oneof(
-        { weight: 6, arbitrary: objectText({ outcome: { valid: fc.constantFrom('"approve"', '"decline"') }, reasons: { valid: arrayText(fc.constantFrom('"SCORE_TOO_LOW"', '"MANUAL_DECLINE"'), 3) } }) },
-        { weight: 1, arbitrary: hostileBody },
-      ),
-    ),
-    getRoute("GET /v1/decisions/:decisionId", pathSegment(hex32, badHash).map((h) => `/v1/decisions/${h}`)),
-    getRoute("GET /v1/credit-policy", fc.constant("/v1/credit-policy")),
-    bodyRoute(
-      "PUT /v1/credit-policy",
-      "PUT",
-      fc.constant("/v1/credit-policy"),
-      fc.oneof(
-        { weight: 6, arbitrary: objectText({ version: { valid: fc.integer({ min: 0, max: 5 }).map(String) }, name: { valid: quoted(fc.string({ maxLength: 10 })) }, minScore: { valid: fc.integer({ min: 200, max: 1000 }).map(String) } }) },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
@@ -699,13 +656,13 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
 
   describe("regressions: each request the fuzzer found answered 500 or wrote before it was refused", function () {
     it("POST /v1/loans for an application already approved: 409 before the contract is stored or anchored", async function () {
-      const leaves = anchor.merkle.size;
+      const leaves = suite.anchor.merkle.size;
       await refusedWithoutWrites(
         { method: "POST", url: "/v1/loans", headers: approver(), payload: { applicationId: known.applicationId, contractBase64: "AA==", consentLeafHash: known.consentLeaf, platformShareBps: 0, startDate: "2026-11-22" } },
         409,
         "NODE_ERR_OUTBOX_CONFLICT",
       );
-      expect(anchor.merkle.size, "nothing anchored").to.equal(leaves);
+      expect(suite.anchor.merkle.size, "nothing anchored").to.equal(leaves);
     });
 
     it("POST /v1/loans with startDate 2026-02-30: 400, not 500", async function () {
@@ -739,23 +696,23 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     });
 
     it("POST /v1/consents with a letter that decodes to no bytes: refused before the consent is recorded or anchored", async function () {
-      const leaves = anchor.merkle.size;
+      const leaves = suite.anchor.merkle.size;
       await refusedWithoutWrites(
         { method: "POST", url: "/v1/consents", headers: approver(), payload: { applicationId: known.applicationId, letterBase64: "====", signedAt: "1970-01-01T00:00:00.001Z", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"] } },
         400,
         "NODE_ERR_VALIDATION",
       );
-      expect(anchor.merkle.size, "nothing anchored").to.equal(leaves);
+      expect(suite.anchor.merkle.size, "nothing anchored").to.equal(leaves);
     });
 
     it("a disbursement reusing another flow's serial: 409 before the voucher is stored or anchored", async function () {
-      const leaves = anchor.merkle.size;
+      const leaves = suite.anchor.merkle.size;
       await refusedWithoutWrites(
         { method: "POST", url: `/v1/loans/${known.loanId}/disbursements`, headers: approver(), payload: { serial: known.serial, amountFen: "1", accountHash: SETTLEMENT } },
         409,
         "NODE_ERR_OUTBOX_CONFLICT",
       );
-      expect(anchor.merkle.size, "nothing anchored").to.equal(leaves);
+      expect(suite.anchor.merkle.size, "nothing anchored").to.equal(leaves);
     });
 
     it("a forwarded application signed for another member's node: 421 and its nonce is not stored", async function () {

@@ -224,9 +224,8 @@ describe("Besu network generator", function () {
   });
 
   it("is deterministic with a seed and random without one", async function () {
-    const options = parseBesuArgs(["--out", path.join(dir, "a"), "--install-dir", "/opt/jl", "--seed", SEED, "--scrypt-n", "1024"]);
-    const again = parseBesuArgs(["--out", path.join(dir, "b"), "--install-dir", "/opt/jl", "--seed", SEED, "--scrypt-n", "1024"]);
-    const [one, two] = [await generateBesuNetwork(options), await generateBesuNetwork(again)];
+    const seeded = (out: string) => parseBesuArgs(["--out", path.join(dir, out), "--install-dir", "/opt/jl", "--seed", SEED, "--scrypt-n", "1024"]);
+    const [one, two] = [await generateBesuNetwork(seeded("a")), await generateBesuNetwork(seeded("b"))];
     expect(two.files).to.deep.equal(one.files);
     const random = await generateBesuNetwork(parseBesuArgs(["--out", path.join(dir, "c"), "--install-dir", "/opt/jl", "--scrypt-n", "1024"]));
     expect(random.manifest.nodes[0]!.enode).to.not.equal(one.manifest.nodes[0]!.enode);

@@ -210,8 +210,10 @@ describe("network operations on a generated network (deploy, services from env f
       expect(perms["accounts-allowlist"]).to.include(fresh.toLowerCase());
       expect(perms["nodes-allowlist"]).to.deep.equal(manifest.nodes.map((x) => x.enode));
     }
+    /** The union proposes moving branch B's operations key `old` to `fresh`, into `proposalFile`. */
+    const proposeRotation = (proposalFile: string, old: string) => govern("propose", "rotate-key", "--as", "union", "--file", proposalFile, "--member", "3", "--old", old, "--new", fresh);
     const proposal = file("rotate-branchB.json");
-    await govern("propose", "rotate-key", "--as", "union", "--file", proposal, "--member", "3", "--old", branchB.node.account, "--new", fresh);
+    await proposeRotation(proposal, branchB.node.account);
     // four governors now (member 6 is a branch): more than half is three approvals
     expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/3");
     // branch B approves its own node key's rotation with its governance key
@@ -227,7 +229,7 @@ describe("network operations on a generated network (deploy, services from env f
     let error: unknown;
     await changeAllowlists(out, { addNodes: ["enode://nothex@1.2.3.4:30303"] }).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.contain("is not an enode URL");
-    await govern("propose", "rotate-key", "--as", "union", "--file", file("bad.json"), "--member", "3", "--old", "0x123", "--new", fresh).catch((e: unknown) => (error = e));
+    await proposeRotation(file("bad.json"), "0x123").catch((e: unknown) => (error = e));
     expect((error as GovernError).code).to.equal("GOVERN_BAD_ARGS");
     expect((error as Error).message).to.equal("--old must be a 0x-prefixed 20-byte address");
   });
