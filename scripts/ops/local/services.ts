@@ -73,6 +73,8 @@ export function nodeProcess(context: ServiceContext, node: NodeName, options: { 
     NODE_EVIDENCE_REGISTRY: manifest.contracts.evidenceRegistry,
     NODE_DEPLOY_BLOCK: String(manifest.contracts.deployBlock),
     NODE_DIRECTORY: JSON.stringify(directory),
+    // branches query the credit bureau through the union's credit-query service
+    ...(me.kind === "branch" ? { NODE_CREDIT_QUERY_VIA: "union" } : {}),
     NODE_USERS: nodeUsers(node, me.tokens),
   });
   return new ServiceProcess({
