@@ -47,6 +47,12 @@ export type LoanApprovalDeps = {
   anchor: AnchorEvidence;
   /** Which account each loan this node approved or agreed to pays (entrusted-payment.ts); absent: not kept. */
   receiving?: ReceivingAccounts;
+  /**
+   * Checks a signed contract before it is anchored (e-contract/contracts.ts verify: the borrower's
+   * signature and the branch's seal, chains to the configured CA), throwing its refusal; absent: the
+   * contract's bytes are anchored unchecked.
+   */
+  verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
 };
 
 export type ApproveLoanInput = { applicationId: string; contractBase64: string; consentLeafHash: string; platformShareBps: number; startDate: string; entrustedPayee?: EntrustedPayee };
@@ -72,6 +78,8 @@ export class LoanApproval {
       throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`);
     }
     const contract = Buffer.from(input.contractBase64, "base64");
+    // a contract whose signatures do not hold is refused before anything is written
+    await this.deps.verifyContract?.(contract);
     const contractDigest = `0x${createHash("sha256").update(contract).digest("hex")}`;
     const applicationSerial = keccak256(toUtf8Bytes(application.applicationId));
     const loanId = loanIdOf(application.platformMemberId, applicationSerial);

@@ -54,6 +54,8 @@ export type OperationsDeps = {
   chainWriteTimeoutMs?: number;
   /** Which account each loan this node approved or agreed to pays (entrusted-payment.ts); absent: not kept. */
   receiving?: ReceivingAccounts;
+  /** Checks a signed contract before approval anchors it (e-contract/contracts.ts); absent: unchecked. */
+  verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
   /** More of one loan's API output, each from its own module (receiving account, income split, prepayments). */
   loanDetails?: Array<(loan: Loan) => Promise<Record<string, unknown>>>;
 };
