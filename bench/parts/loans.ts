@@ -229,6 +229,11 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
         validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
         scope: ["LOAN_APPROVAL"],
       });
+      // the credit query and decision approval needs (a referral answered by the approver)
+      await branch.api.post("/v1/credit-queries", "approver", { applicationId, purpose: "LOAN_APPROVAL" });
+      const decided = await branch.api.post<{ record: { outcome: string; reasons: string[] } }>("/v1/decisions", "approver", { applicationId, monthlyIncomeFen: "1000000000" });
+      if (decided.record.outcome === "decline") throw new Error(`the credit decision declined ${applicationId}: ${decided.record.reasons.join(", ")}`);
+      if (decided.record.outcome === "refer") await branch.api.post(`/v1/decisions/queue/${applicationId}`, "approver", { outcome: "approve" });
       return { applicationId, consentLeaf: consent.consent.leafHash };
     });
     const prepareSeconds = (performance.now() - prepStarted) / 1000;

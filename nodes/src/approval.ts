@@ -53,9 +53,15 @@ export type LoanApprovalDeps = {
    * contract's bytes are anchored unchecked.
    */
   verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
+  /**
+   * The credit decision's word on an application (credit-decision/decisions.ts approvalGate): an
+   * approving decision, a fresh credit query, its consent in force; answers the consent's leaf.
+   * Absent: every approval is refused (NODE_ERR_DECISION_REQUIRED).
+   */
+  decisionGate?: (applicationId: string, borrowerKey: string) => Promise<{ consentLeafHash: string; decisionId: string }>;
 };
 
-export type ApproveLoanInput = { applicationId: string; contractBase64: string; consentLeafHash: string; platformShareBps: number; startDate: string; entrustedPayee?: EntrustedPayee };
+export type ApproveLoanInput = { applicationId: string; contractBase64: string; consentLeafHash?: string | undefined; platformShareBps: number; startDate: string; entrustedPayee?: EntrustedPayee };
 
 // where the salted receiving-account hash is computed (entrusted-payment.ts), for existing callers
 export { receivingAccountOf };
@@ -76,6 +82,13 @@ export class LoanApproval {
     const { application } = stored;
     if (stored.assignedBranch !== this.deps.memberId) {
       throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`);
+    }
+    // no loan without an approving credit decision made on a fresh query under a consent in force;
+    // the consent leaf registered with the loan is that consent's, not the caller's word
+    if (this.deps.decisionGate === undefined) throw nodeError("NODE_ERR_DECISION_REQUIRED", "this node has no credit decisions: it approves no loan");
+    const gate = await this.deps.decisionGate(stored.applicationId, stored.borrowerKey);
+    if (input.consentLeafHash !== undefined && input.consentLeafHash.toLowerCase() !== gate.consentLeafHash.toLowerCase()) {
+      throw nodeError("NODE_ERR_CONSENT_MISMATCH", `consentLeafHash ${input.consentLeafHash} is not the consent ${gate.consentLeafHash} the application's credit query was made under`, { given: input.consentLeafHash, consentLeafHash: gate.consentLeafHash });
     }
     const contract = Buffer.from(input.contractBase64, "base64");
     // a contract whose signatures do not hold is refused before anything is written
@@ -140,7 +153,7 @@ export class LoanApproval {
       schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
       fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
       contractLeaf,
-      consentLeaf: input.consentLeafHash,
+      consentLeaf: gate.consentLeafHash,
       // bound on chain: every funder's disbursement goes to this account and nowhere else
       receivingAccount: receiving.receivingAccount,
     };
@@ -152,10 +165,10 @@ export class LoanApproval {
     if (contractReceipt?.leafHash.toLowerCase() !== contractLeaf) {
       throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", `the anchor service recorded the contract as leaf ${String(contractReceipt?.leafHash)}, not ${contractLeaf}`);
     }
-    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId } });
+    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId, decisionId: gate.decisionId } });
     const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } });
     await this.deps.receiving?.record({ loanId, applicationSerial, ...receiving });
-    return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr, receiving };
+    return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr, receiving, decisionId: gate.decisionId, consentLeafHash: gate.consentLeafHash };
   }
 
   /** The platform's signed agreement to a joint loan's `terms`, from its node (loan-agreement.ts). */

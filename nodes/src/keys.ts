@@ -42,8 +42,8 @@
 //                                                                    version of the credit policy; the
 //                                                                    last is in force (credit-decision/)
 //   credit-decisions          "d!" ‖ decisionId                    → DecisionRecord (JSON, anchored)
-//                             "a!" ‖ applicationId!at!decisionId   → decisionId: an application's
-//                                                                    decisions in time order
+//                             "a!" ‖ applicationId!n (6 digits)    → decisionId: an application's
+//                                                                    decisions in order
 //   credit-review-queue       applicationId                        → QueuedReview (JSON): a referred
 //                                                                    application waiting for approvers
 //

@@ -56,6 +56,8 @@ export type OperationsDeps = {
   receiving?: ReceivingAccounts;
   /** Checks a signed contract before approval anchors it (e-contract/contracts.ts); absent: unchecked. */
   verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
+  /** Whether an application may be approved and under which consent (credit-decision/decisions.ts); absent: no approval. */
+  decisionGate?: (applicationId: string, borrowerKey: string) => Promise<{ consentLeafHash: string; decisionId: string }>;
   /** More of one loan's API output, each from its own module (receiving account, income split, prepayments). */
   loanDetails?: Array<(loan: Loan) => Promise<Record<string, unknown>>>;
 };

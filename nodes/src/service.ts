@@ -112,6 +112,7 @@ export async function createNodeService(options: NodeServiceOptions) {
           documents,
           reports: creditServiceReports,
           logs: creditServiceLogs,
+          freshnessDays: config.creditReportFreshnessDays,
           log,
           ...(options.now === undefined ? {} : { now: () => options.now!().getTime() }),
         })

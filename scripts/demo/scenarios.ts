@@ -68,6 +68,8 @@ type Readyz = { detail?: { indexer?: { cursor?: { blockNumber: number } } } };
 
 const JOINT_PLATFORM_SHARE_BPS = 3000;
 const COURT_STEP_TIMEOUT_MS = 120_000;
+/** The borrower's monthly income as the demo's clerk verified it (100,000 yuan): no debt-to-income rule refuses it. */
+const DEMO_MONTHLY_INCOME_FEN = "10000000";
 /** A chain whose latest block is this far ahead of real time had its clock moved (Anvil stamps blocks at real time otherwise). */
 const CLOCK_AHEAD_SECONDS = 300;
 
@@ -301,6 +303,12 @@ class Driver {
     });
     const query = await api.post<{ queryLeafHash: string }>("/v1/credit-queries", "approver", { applicationId: application.applicationId, purpose: "LOAN_APPROVAL" });
     this.log(`    consent anchored (leaf ${short(consent.consent.leafHash)}), credit query anchored (leaf ${short(query.queryLeafHash)})`);
+    // the branch's credit decision (授信决策), recorded and anchored; a referral is answered by the approver
+    const decided = await api.post<{ record: { outcome: string; reasons: string[]; decisionId: string } }>("/v1/decisions", "approver", { applicationId: application.applicationId, monthlyIncomeFen: DEMO_MONTHLY_INCOME_FEN });
+    if (decided.record.outcome === "decline") throw new Error(`the credit decision declined ${application.applicationId}: ${decided.record.reasons.join(", ")}`);
+    const decision = decided.record.outcome === "approve" ? decided.record : (await api.post<{ record?: { outcome: string; decisionId: string } }>(`/v1/decisions/queue/${application.applicationId}`, "approver", { outcome: "approve" })).record;
+    if (decision?.outcome !== "approve") throw new Error(`the referred application ${application.applicationId} needs a second approver`);
+    this.log(`    credit decision: ${decided.record.outcome}${decided.record.outcome === "refer" ? ` (${decided.record.reasons.join(", ")}) → approved by the approver` : ""}, record ${short(decision.decisionId)} anchored`);
     const contract = Buffer.from(`借款合同 / loan contract ${application.applicationId}\nCA-signed by the borrower and ${this.manifest.nodes[node].name} (demo document)\n`, "utf8");
     const approved = await api.post<Approved>("/v1/loans", "approver", {
       applicationId: application.applicationId,

@@ -11,6 +11,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
@@ -59,6 +60,7 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       headers: as("clerk"),
       payload: { applicationId, letterBase64: Buffer.from("授权书").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
+    await approvingDecision(injectAs(node.app, as), applicationId);
     const refused = await node.app.inject({
       method: "POST",
       url: "/v1/loans",
@@ -120,6 +122,7 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       headers: as("clerk"),
       payload: { applicationId, letterBase64: Buffer.from("授权书 3").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
+    await approvingDecision(injectAs(node.app, as), applicationId);
     const startDate = await chainToday(chain);
     const approved = await node.app.inject({
       method: "POST",

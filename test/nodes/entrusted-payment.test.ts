@@ -17,6 +17,7 @@ import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
@@ -103,6 +104,7 @@ describe("node API: entrusted payment over Anvil", function () {
       headers: as("clerk"),
       payload: { applicationId, letterBase64: Buffer.from(`授权书 ${applicationSerial}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
+    await approvingDecision(injectAs(node.app, as), applicationId);
     return node.app.inject({
       method: "POST",
       url: "/v1/loans",

@@ -18,6 +18,7 @@ import { checkShares, splitView } from "../../nodes/src/income-split.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
@@ -134,6 +135,7 @@ describe("node API: a joint loan's income split over Anvil", function () {
       headers: as("clerk"),
       payload: { applicationId: atBranch, letterBase64: Buffer.from("授权书 split").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
+    await approvingDecision(injectAs(branch.app, as), atBranch);
     const approved = await branch.app.inject({
       method: "POST",
       url: "/v1/loans",

@@ -12,6 +12,7 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
@@ -74,6 +75,7 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
       headers: as("clerk"),
       payload: { applicationId: atBranch, letterBase64: Buffer.from(`授权书 ${applicationId}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
+    await approvingDecision(injectAs(branch.app, as), atBranch);
     return { atBranch, consentLeafHash: consent.consent.leafHash };
   }
 

@@ -13,6 +13,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
@@ -65,6 +66,7 @@ describe("node API: early settlement and cancellation", function () {
       headers: as("clerk"),
       payload: { applicationId, letterBase64: Buffer.from(`授权书 ${applicationSerial}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
     })).json() as { consent: { leafHash: string } };
+    await approvingDecision(injectAs(node.app, as), applicationId);
     const startDate = await chainToday(chain);
     const approved = await node.app.inject({
       method: "POST",

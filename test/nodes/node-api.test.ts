@@ -16,6 +16,7 @@ import { createAnchorService, type AnchorService } from "../../anchor-service/sr
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
+import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "../support/channel-fixtures.ts";
@@ -287,6 +288,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
       const { forwardedTo } = own.json() as { forwardedTo: { applicationId: string } };
       const copy = (await node.app.inject({ method: "GET", url: `/v1/applications/${forwardedTo.applicationId}`, headers: as("approver") })).json() as { application: { platformMemberId: number } };
       expect(copy.application.platformMemberId).to.equal(MEMBERS.union);
+      const letter = { applicationId: forwardedTo.applicationId, letterBase64: Buffer.from("授权书 (union)").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] };
+      expect((await node.app.inject({ method: "POST", url: "/v1/consents", headers: as("clerk"), payload: letter })).statusCode).to.equal(200);
+      await approvingDecision(injectAs(node.app, as), forwardedTo.applicationId);
       // no platform brought it: no platform share, and the loan registers with no platform (the union is no co-funder)
       const startDate = await chainToday(chain);
       const approve = (platformShareBps: number) =>
@@ -294,7 +298,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
           method: "POST",
           url: "/v1/loans",
           headers: as("approver"),
-          payload: { applicationId: forwardedTo.applicationId, contractBase64: Buffer.from("借款合同 (union)").toString("base64"), consentLeafHash: `0x${"c0".repeat(32)}`, platformShareBps, startDate },
+          payload: { applicationId: forwardedTo.applicationId, contractBase64: Buffer.from("借款合同 (union)").toString("base64"), platformShareBps, startDate },
         });
       const joint = await approve(3000);
       expect(joint.statusCode, joint.body).to.equal(400);

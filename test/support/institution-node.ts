@@ -12,6 +12,7 @@ import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { jiedaibaoPayload } from "./channel-fixtures.ts";
+import { approvingDecision, injectAs } from "./credit-decision.ts";
 import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
 
 /** Branch A's settlement account (a salted hash; whitelisted through governance). */
@@ -104,6 +105,7 @@ export async function approveAssistedLoan(
     headers: as("clerk"),
     payload: { applicationId, letterBase64: base64(options.letter), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
   })).json() as { consent: { leafHash: string } };
+  await approvingDecision(injectAs(node.app, as), applicationId);
   const startDate = await chainToday(chain);
   const approved = await node.app.inject({
     method: "POST",

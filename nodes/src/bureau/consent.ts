@@ -366,8 +366,9 @@ async function consentFor(
   if (covering.length === 0) {
     return refuse("NODE_ERR_CONSENT_SCOPE", `the consents in force for borrower ${borrowerKey} do not cover ${purpose}: obtain an authorization for that purpose`);
   }
-  // The most recently signed letter is the one the borrower last agreed to.
-  return covering.sort((a, b) => Date.parse(b.signedAt) - Date.parse(a.signedAt))[0]!;
+  // The most recently signed letter is the one the borrower last agreed to; of letters signed at
+  // the same moment, the one anchored last (a stable choice, not the letter digests' order).
+  return covering.sort((a, b) => Date.parse(b.signedAt) - Date.parse(a.signedAt) || b.anchor.sequence - a.anchor.sequence)[0]!;
 }
 
 function anchorQueryLog(stored: StoredQueryLog, deps: Pick<ConsentDeps, "anchor" | "now">): Promise<AnchorRef> {

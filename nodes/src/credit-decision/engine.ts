@@ -20,6 +20,7 @@ export const DECISION_REASONS = {
   // reasons for a referral: an approver looks; never the sole text of a decline notice
   SCORE_BORDERLINE: { zh: "征信评分需人工复核", en: "Your credit score needs a manual review" },
   DEBT_TO_INCOME_BORDERLINE: { zh: "收入负债比需人工复核", en: "Your debt-to-income ratio needs a manual review" },
+  OVERDUE_HISTORY: { zh: "征信报告中的逾期记录需人工复核", en: "The overdue records in your credit report need a manual review" },
   MANY_RECENT_INQUIRIES: { zh: "近六个月征信查询次数较多", en: "Many lenders queried your credit in the last six months" },
   LARGE_AMOUNT: { zh: "大额借款需人工审核", en: "A loan of this size is reviewed by an approver" },
   MANUAL_DECLINE: { zh: "经人工审核未予通过", en: "An approver reviewed the application and declined it" },
@@ -80,6 +81,8 @@ export function decide(inputs: DecisionInputs, policy: CreditPolicy): Decision {
 
   if (report.score < policy.referBelowScore && report.score >= policy.minScore) refers.push("SCORE_BORDERLINE");
   if (dti !== null && dti > policy.referAboveDebtToIncomeBps && dti <= policy.maxDebtToIncomeBps) refers.push("DEBT_TO_INCOME_BORDERLINE");
+  const overdueWithinMax = report.overdueAccounts <= policy.maxOverdueAccounts && report.worstOverdueDays <= policy.maxWorstOverdueDays;
+  if (overdueWithinMax && (report.overdueAccounts > policy.referAboveOverdueAccounts || report.worstOverdueDays > policy.referAboveWorstOverdueDays)) refers.push("OVERDUE_HISTORY");
   if (report.queriesLast6Months > policy.referAboveQueriesLast6Months) refers.push("MANY_RECENT_INQUIRIES");
   if (inputs.principalFen > BigInt(policy.referAbovePrincipalFen) && inputs.principalFen <= BigInt(policy.maxPrincipalFen)) refers.push("LARGE_AMOUNT");
 

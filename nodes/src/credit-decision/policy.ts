@@ -31,6 +31,9 @@ export const CreditPolicy = z
     /** Declined above: accounts with an overdue record, the longest overdue in days. */
     maxOverdueAccounts: z.int().min(0),
     maxWorstOverdueDays: z.int().min(0),
+    /** Referred above (within the maximums): overdue accounts, the longest overdue in days. */
+    referAboveOverdueAccounts: z.int().min(0),
+    referAboveWorstOverdueDays: z.int().min(0),
     /** Referred above: hard inquiries in the last six months (many lenders asked at once). */
     referAboveQueriesLast6Months: z.int().min(0),
     /** Debt-to-income (monthly debt service ÷ monthly income) in bps: declined above the first, referred above the second. */
@@ -46,6 +49,8 @@ export const CreditPolicy = z
     reportFreshnessDays: z.int().min(1).max(90),
   })
   .superRefine((p, ctx) => {
+    if (p.referAboveOverdueAccounts > p.maxOverdueAccounts) ctx.addIssue({ code: "custom", path: ["referAboveOverdueAccounts"], message: "must be at most maxOverdueAccounts" });
+    if (p.referAboveWorstOverdueDays > p.maxWorstOverdueDays) ctx.addIssue({ code: "custom", path: ["referAboveWorstOverdueDays"], message: "must be at most maxWorstOverdueDays" });
     if (p.referBelowScore < p.minScore) ctx.addIssue({ code: "custom", path: ["referBelowScore"], message: "must be at least minScore" });
     if (p.referAboveDebtToIncomeBps > p.maxDebtToIncomeBps) ctx.addIssue({ code: "custom", path: ["referAboveDebtToIncomeBps"], message: "must be at most maxDebtToIncomeBps" });
     if (BigInt(p.referAbovePrincipalFen) > BigInt(p.maxPrincipalFen)) ctx.addIssue({ code: "custom", path: ["referAbovePrincipalFen"], message: "must be at most maxPrincipalFen" });

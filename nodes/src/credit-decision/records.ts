@@ -45,10 +45,11 @@ export type DecisionRecord = DecisionContent & {
   notice?: ReturnType<typeof declineNotice>;
 };
 
-/** `d!decisionId` → the record; `a!applicationId!at!decisionId` → decisionId (an application's decisions in time order). */
+/** `d!decisionId` → the record; `a!applicationId!n` (n zero-padded, from 0) → decisionId: an application's decisions in order. */
 export class DecisionRecords {
   readonly #db: Sublevel<string, DecisionRecord | string>;
   readonly #anchor: AnchorEvidence;
+  #writing: Promise<unknown> = Promise.resolve();
 
   constructor(db: Sublevel<string, DecisionRecord | string>, anchor: AnchorEvidence) {
     this.#db = db;
@@ -71,11 +72,21 @@ export class DecisionRecords {
       anchor: { leafHash: receipt.leafHash, sequence: receipt.sequence, anchoredAt: content.at },
       ...(content.outcome === "decline" ? { notice: declineNotice(content.reasons) } : {}),
     };
-    await this.#db.batch([
-      { type: "put", key: `d!${decisionId}`, value: record },
-      { type: "put", key: `a!${content.applicationId}!${content.at}!${decisionId}`, value: decisionId },
-    ]);
+    // numbered per application, not by time: a manual decision made in the same millisecond as its referral still comes after it
+    await this.#serial(async () => {
+      const earlier = await this.#db.keys({ gt: `a!${content.applicationId}!`, lt: `a!${content.applicationId}!~` }).all();
+      await this.#db.batch([
+        { type: "put", key: `d!${decisionId}`, value: record },
+        { type: "put", key: `a!${content.applicationId}!${String(earlier.length).padStart(6, "0")}`, value: decisionId },
+      ]);
+    });
     return record;
+  }
+
+  #serial(fn: () => Promise<void>): Promise<void> {
+    const run = this.#writing.then(fn, fn);
+    this.#writing = run.catch(() => {});
+    return run;
   }
 
   /** One record, or NODE_ERR_UNKNOWN_DECISION. */

@@ -11,7 +11,7 @@ import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
 import { createNodeService, type NodeService } from "../../../nodes/src/service.ts";
 import { defaultPolicy, type CreditPolicy } from "../../../nodes/src/credit-decision/policy.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, deployBranchALending, usersFor } from "../../support/institution-node.ts";
+import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, usersFor } from "../../support/institution-node.ts";
 import { jiedaibaoPayload } from "../../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
@@ -28,6 +28,8 @@ describe("node API: credit decisions", function () {
   const as = bearerAs(TOKENS);
   const second = { authorization: `Bearer ${SECOND_APPROVER}` };
   let version = 1;
+  // the node's clock, moved forward to age a credit query or outlive a consent
+  let clockOffsetMs = 0;
 
   const inject = (method: "GET" | "POST" | "PUT", url: string, headers: { authorization: string }, payload?: object) =>
     node.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
@@ -35,7 +37,7 @@ describe("node API: credit decisions", function () {
   /** The next policy version: every rule the default's, loosened so the simulator's borrower passes, then `changes`. */
   async function putPolicy(changes: Partial<CreditPolicy>) {
     version++;
-    const reply = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), minScore: 300, referBelowScore: 300, maxOverdueAccounts: 10, maxWorstOverdueDays: 10_000, referAboveQueriesLast6Months: 100, ...changes, version });
+    const reply = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), referBelowScore: 300, referAboveOverdueAccounts: 10, referAboveWorstOverdueDays: 10_000, maxOverdueAccounts: 10, maxWorstOverdueDays: 10_000, referAboveQueriesLast6Months: 100, ...changes, version });
     expect(reply.statusCode, reply.body).to.equal(200);
   }
 
@@ -68,7 +70,7 @@ describe("node API: credit decisions", function () {
       anchorUrl,
       overrides: { users: [...usersFor(TOKENS), { user: "test.approver2", role: "approver", tokenSha256: tokenSha256(SECOND_APPROVER) }] },
     });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
+    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA, now: () => new Date(Date.now() + clockOffsetMs) });
     await node.start();
   });
 
@@ -88,7 +90,7 @@ describe("node API: credit decisions", function () {
     const skipped = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), version: 3 });
     expect(skipped.statusCode).to.equal(409);
     expect((skipped.json() as { error: { code: string; details: unknown } }).error).to.deep.include({ code: "NODE_ERR_POLICY_VERSION", details: { current: 1, given: 3 } });
-    const bad = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), version: 2, referBelowScore: 300 });
+    const bad = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), version: 2, referBelowScore: 200 });
     expect(bad.statusCode).to.equal(422);
     expect((bad.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_BAD_POLICY");
     const byApprover = await inject("PUT", "/v1/credit-policy", as("approver"), { ...defaultPolicy(), version: 2 });
@@ -189,5 +191,93 @@ describe("node API: credit decisions", function () {
     const { record } = answer.json() as { record: Record_ };
     expect(record).to.deep.include({ outcome: "decline", mode: "manual", reasons: ["DEBT_TO_INCOME_TOO_HIGH"] });
     expect(record.notice!.reasons.map((r) => r.code)).to.deep.equal(["DEBT_TO_INCOME_TOO_HIGH"]);
+  });
+  describe("approval (POST /v1/loans) needs an approving decision, a fresh credit query and its consent", function () {
+    const approve = async (applicationId: string, extra: Record<string, unknown> = {}) =>
+      inject("POST", "/v1/loans", as("approver"), { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationId}`).toString("base64"), platformShareBps: 0, startDate: await chainToday(chain), ...extra });
+    const codeOf = (reply: { json(): unknown }) => (reply.json() as { error: { code: string } }).error.code;
+    const outboxOf = (serial: string) => inject("GET", `/v1/outbox/${serial}`, as("approver"));
+
+    before(async function () {
+      await putPolicy({});
+    });
+
+    afterEach(function () {
+      clockOffsetMs = 0;
+    });
+
+    it("without a consent there is no query and no decision, and approval is refused (NODE_ERR_DECISION_REQUIRED), writing nothing", async function () {
+      const payload = jiedaibaoPayload();
+      payload.shenqingBianhao = "JDB-GATE-NO-CONSENT";
+      const { applicationId } = (await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)).json() as { applicationId: string };
+      const refused = await approve(applicationId);
+      expect(refused.statusCode, refused.body).to.equal(409);
+      expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_REQUIRED");
+      expect((await outboxOf("JDB-GATE-NO-CONSENT")).statusCode).to.equal(404);
+    });
+
+    it("a declined or a referred, unreviewed application is refused (NODE_ERR_DECISION_DECLINED / _REQUIRED)", async function () {
+      const declined = await queriedApplication("JDB-GATE-DECLINED");
+      await run(declined, "0");
+      const refused = await approve(declined);
+      expect(refused.statusCode).to.equal(409);
+      expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_DECLINED");
+      await putPolicy({ referAbovePrincipalFen: "4000000" });
+      const referred = await queriedApplication("JDB-GATE-REFERRED");
+      expect(((await run(referred)).json() as { record: Record_ }).record.outcome).to.equal("refer");
+      const waiting = await approve(referred);
+      expect(waiting.statusCode).to.equal(409);
+      expect(codeOf(waiting)).to.equal("NODE_ERR_DECISION_REQUIRED");
+      // the approver's manual approval opens the way
+      await inject("POST", `/v1/decisions/queue/${referred}`, as("approver"), { outcome: "approve" });
+      const approved = await approve(referred);
+      expect(approved.statusCode, approved.body).to.equal(200);
+      await putPolicy({});
+    });
+
+    it("registers the consent its credit query was made under, whatever leaf the caller names: another leaf is refused (NODE_ERR_CONSENT_MISMATCH)", async function () {
+      const applicationId = await queriedApplication("JDB-GATE-APPROVED");
+      const { record } = (await run(applicationId)).json() as { record: Record_ & { consentLeafHash: string } };
+      expect(record.outcome).to.equal("approve");
+      const forged = await approve(applicationId, { consentLeafHash: `0x${"c0".repeat(32)}` });
+      expect(forged.statusCode).to.equal(409);
+      expect(codeOf(forged)).to.equal("NODE_ERR_CONSENT_MISMATCH");
+      expect((await outboxOf("JDB-GATE-APPROVED")).statusCode).to.equal(404);
+      const approved = await approve(applicationId);
+      expect(approved.statusCode, approved.body).to.equal(200);
+      const body = approved.json() as { serial: string; decisionId: string; consentLeafHash: string };
+      expect(body.decisionId).to.equal(record.decisionId);
+      const entry = (await outboxOf(body.serial)).json() as { args: { terms: { consentLeaf: string } } };
+      expect(entry.args.terms.consentLeaf).to.equal(record.consentLeafHash);
+      expect(body.consentLeafHash).to.equal(record.consentLeafHash);
+    });
+
+    it("a decision on a credit query older than the policy's freshness window is refused at approval (NODE_ERR_CREDIT_QUERY_STALE)", async function () {
+      const applicationId = await queriedApplication("JDB-GATE-STALE");
+      expect(((await run(applicationId)).json() as { record: Record_ }).record.outcome).to.equal("approve");
+      clockOffsetMs = (defaultPolicy().reportFreshnessDays + 1) * 86_400_000;
+      const refused = await approve(applicationId);
+      expect(refused.statusCode, refused.body).to.equal(409);
+      expect(codeOf(refused)).to.equal("NODE_ERR_CREDIT_QUERY_STALE");
+      expect((await outboxOf("JDB-GATE-STALE")).statusCode).to.equal(404);
+    });
+
+    it("a consent that expired after the decision is refused at approval (NODE_ERR_DECISION_CONSENT)", async function () {
+      const payload = jiedaibaoPayload();
+      payload.shenqingBianhao = "JDB-GATE-CONSENT-EXPIRED";
+      const { applicationId } = (await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)).json() as { applicationId: string };
+      // the borrower's latest letter, valid for one day: the query is made under it
+      const signedAt = new Date(Date.now() - 60_000);
+      const consent = await inject("POST", "/v1/consents", as("clerk"), { applicationId, letterBase64: Buffer.from("授权书 one day").toString("base64"), signedAt: signedAt.toISOString(), validUntil: new Date(signedAt.getTime() + 86_400_000).toISOString(), scope: ["LOAN_APPROVAL"] });
+      expect(consent.statusCode, consent.body).to.equal(200);
+      expect((await inject("POST", "/v1/credit-queries", as("approver"), { applicationId, purpose: "LOAN_APPROVAL" })).statusCode).to.equal(200);
+      const { record } = (await run(applicationId)).json() as { record: Record_ & { consentLeafHash: string } };
+      expect(record.consentLeafHash).to.equal((consent.json() as { consent: { leafHash: string } }).consent.leafHash);
+      clockOffsetMs = 2 * 86_400_000;
+      const refused = await approve(applicationId);
+      expect(refused.statusCode, refused.body).to.equal(409);
+      expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_CONSENT");
+      expect((await outboxOf("JDB-GATE-CONSENT-EXPIRED")).statusCode).to.equal(404);
+    });
   });
 });

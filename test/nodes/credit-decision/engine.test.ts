@@ -17,8 +17,10 @@ const good: DecisionInputs = {
 };
 
 describe("credit-decision/engine", () => {
-  it("the committed default policy is version 1 and valid", () => {
+  it("the committed default policy is version 1 and valid; below its hard limits a weak credit history goes to an approver, not to a decline", () => {
     expect(policy.version).to.equal(1);
+    const weak = decide({ ...good, report: { score: 300, totalOutstandingFen: 0n, overdueAccounts: 4, worstOverdueDays: 181, queriesLast6Months: 20 } }, policy);
+    expect(weak.outcome).to.equal("refer");
     expect(CreditPolicy.safeParse(policy).success).to.equal(true);
   });
 
@@ -32,7 +34,8 @@ describe("credit-decision/engine", () => {
   });
 
   it("declines with every broken rule as a reason the borrower is told", () => {
-    const d = decide({ ...good, principalFen: 40_000_000n, termMonths: 48, report: { ...good.report, score: 400, overdueAccounts: 4, worstOverdueDays: 120 }, consortiumExposureFen: 20_000_000n }, policy);
+    const strict = { ...policy, minScore: 450 };
+    const d = decide({ ...good, principalFen: 40_000_000n, termMonths: 48, report: { ...good.report, score: 400, overdueAccounts: 7, worstOverdueDays: 400 }, consortiumExposureFen: 80_000_000n }, strict);
     expect(d.outcome).to.equal("decline");
     expect(d.reasons).to.deep.equal(["AMOUNT_ABOVE_LIMIT", "TERM_ABOVE_LIMIT", "EXPOSURE_ABOVE_LIMIT", "SCORE_TOO_LOW", "OVERDUE_ACCOUNTS", "SERIOUS_DELINQUENCY", "DEBT_TO_INCOME_TOO_HIGH"]);
   });
@@ -40,9 +43,9 @@ describe("credit-decision/engine", () => {
   it("declines an unverified income and a debt-to-income above the maximum; refers the borderline", () => {
     expect(decide({ ...good, monthlyIncomeFen: 0n }, policy).reasons).to.deep.equal(["INCOME_NOT_VERIFIED"]);
     expect(decide({ ...good, monthlyIncomeFen: 600_000n }, policy)).to.include({ outcome: "decline" });
-    const borderline = decide({ ...good, monthlyIncomeFen: 900_000n, report: { ...good.report, score: 550, queriesLast6Months: 9 } }, policy);
+    const borderline = decide({ ...good, monthlyIncomeFen: 900_000n, report: { ...good.report, score: 550, queriesLast6Months: 9, overdueAccounts: 2, worstOverdueDays: 120 } }, policy);
     expect(borderline.outcome).to.equal("refer");
-    expect(borderline.reasons).to.deep.equal(["SCORE_BORDERLINE", "DEBT_TO_INCOME_BORDERLINE", "MANY_RECENT_INQUIRIES"]);
+    expect(borderline.reasons).to.deep.equal(["SCORE_BORDERLINE", "DEBT_TO_INCOME_BORDERLINE", "OVERDUE_HISTORY", "MANY_RECENT_INQUIRIES"]);
     expect(decide({ ...good, principalFen: 25_000_000n, monthlyIncomeFen: 10_000_000n }, policy).reasons).to.deep.equal(["LARGE_AMOUNT"]);
   });
 
@@ -65,7 +68,7 @@ describe("credit-decision/engine", () => {
   });
 
   it("a policy breaking the schema is NODE_ERR_BAD_POLICY, naming the rule", () => {
-    expectCode(() => parsePolicy({ ...policy, referBelowScore: 400 }), NodeError, "NODE_ERR_BAD_POLICY");
+    expectCode(() => parsePolicy({ ...policy, minScore: 700 }), NodeError, "NODE_ERR_BAD_POLICY");
     expectCode(() => parsePolicy({ ...policy, extra: 1 }), NodeError, "NODE_ERR_BAD_POLICY");
     expectCode(() => parsePolicy({ ...policy, maxPrincipalFen: 1 }), NodeError, "NODE_ERR_BAD_POLICY");
   });

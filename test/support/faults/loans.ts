@@ -9,6 +9,7 @@ import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
 import { authorizationLetter, huinongApplication, newBorrower } from "../../../nodes/client/borrowers.ts";
 import { NodeApi } from "../../../nodes/client/node-api.ts";
 import type { ConsortiumManifest } from "../../../scripts/ops/local/manifest.ts";
+import { approvingDecision } from "../credit-decision.ts";
 
 export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {
   const branch = manifest.nodes.branchB;
@@ -30,7 +31,7 @@ export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: strin
     validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
     scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
   });
-  await api.post("/v1/credit-queries", "approver", { applicationId, purpose: "LOAN_APPROVAL" });
+  await approvingDecision(async (_method, url, role, body) => ({ status: 200, body: await api.post(url, role, body) }), applicationId);
   const provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
   let startDate: string;
   try {

@@ -7,7 +7,7 @@ import { EntrustedPayeeSchema, ReceivingView } from "./entrusted-payment.ts";
 export const ApproveLoanBody = z.strictObject({
   applicationId: z.string(),
   contractBase64: z.string().min(1),
-  consentLeafHash: hex32,
+  consentLeafHash: hex32.optional().describe("checked, not taken: the leaf registered is the consent the application's credit query was made under (NODE_ERR_CONSENT_MISMATCH if another)"),
   platformShareBps: z.int().min(0).max(7000),
   startDate: day,
   entrustedPayee: EntrustedPayeeSchema.optional().describe("受托支付: the payee the principal is paid into instead of the borrower's own account; bound on chain as a salted hash"),
