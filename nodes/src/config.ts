@@ -53,6 +53,8 @@ export const NodeConfigSchema = z.object({
    * union's node always uses its own (two channels); platforms' and courts' nodes query nothing.
    */
   creditQueryVia: z.enum(["union", "bureau"]).default("bureau"),
+  /** The union's node: how many days one credit report serves every branch asking about that borrower. */
+  creditReportFreshnessDays: int(1, 365).default(30),
   /** Other members' node URLs (JSON object: member id → base URL): where the union forwards applications. */
   directory: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().url())).default({}),
   /**
@@ -94,6 +96,7 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   indexerPollMs: "NODE_INDEXER_POLL_MS",
   directory: "NODE_DIRECTORY",
   creditQueryVia: "NODE_CREDIT_QUERY_VIA",
+  creditReportFreshnessDays: "NODE_CREDIT_REPORT_FRESHNESS_DAYS",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   users: "NODE_USERS",
   maxBodyBytes: "NODE_MAX_BODY_BYTES",

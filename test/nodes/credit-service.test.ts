@@ -126,6 +126,13 @@ describe("the union's credit-query service: branches query through the union's n
       [MEMBERS.branchA, "officer.a", false],
       [MEMBERS.branchB, "officer.b", true],
     ]);
+    // past the union's freshness window (30 days) the next ask queries the bureau again
+    const cached = (await unionService.deps.reports.get(key))!;
+    await unionService.deps.reports.put(key, { ...cached, queriedAt: new Date(Date.now() - 31 * DAY).toISOString() });
+    const third = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.b" }, branchB.ops.credit.deps.creditQuery);
+    expect(primary.stats.received + fallback.stats.received).to.equal(before + 2);
+    expect(third.report.reportId).to.not.equal(first.report.reportId);
+    expect((await unionService.logsOf(key)).map((l) => l.entry.cached)).to.deep.equal([false, true, false]);
   });
 
   it("uses the fallback channel when the primary is down, and the union's log records it", async function () {
