@@ -16,7 +16,7 @@ export const ConfigSchema = z.object({
   /** LevelDB directory; created if missing. */
   dataDir: z.string().min(1),
   /** Chain JSON-RPC endpoint. */
-  rpcUrl: z.string().url(),
+  rpcUrl: z.url(),
   /** Contract addresses. */
   evidenceLog: address,
   consortiumRegistry: address,
@@ -54,7 +54,6 @@ export const ConfigSchema = z.object({
    * (right for local use only). An http(s) origin, optionally with a path; no query or fragment.
    */
   publicUrl: z
-    .string()
     .url()
     .refine((u) => {
       if (!URL.canParse(u)) return false;

@@ -153,7 +153,7 @@ export async function createAnchorService(options: ServiceOptions) {
       // links and QR codes lead here, never to a request's Host header
       publicUrl: publicUrlOf(config),
     }),
-    logger: logger === false ? false : (logger as never),
+    logger,
     intake,
     queries,
     digests,

@@ -15,7 +15,7 @@ import { fromHex } from "../../common/bytes.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
 import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
-import { CHECK_IDS, overall, verifyOffline } from "../../common/formats/bundle/verify.ts";
+import { CHECK_IDS, verifyOffline } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, verifyConsistency, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";

@@ -181,7 +181,7 @@ export class EvidenceQueries {
     const s = await chain.evidenceRegistry.status(leafHashHex, { blockTag: block });
     const state = EVIDENCE_STATES[Number(s.state)] ?? "Unknown";
     const endorsements = state === "Unknown" ? [] : (await chain.evidenceRegistry.endorsers(leafHashHex, { blockTag: block })).map(Number);
-    const replacement = /^0x0{64}$/.test(s.replacement) ? null : (s.replacement as string);
+    const replacement = /^0x0{64}$/.test(s.replacement) ? null : s.replacement;
     return { state, legalHold: Boolean(s.legalHold), replacement, endorsements, checkedAtBlock: block };
   }
 
