@@ -36,6 +36,7 @@ const NODE_NOTES: Partial<Record<keyof NodeConfig, string>> = {
   logPageBlocks: "at most the RPC nodes' rpc-max-logs-range",
   directory: "other members' nodes: where the union forwards routed applications",
   keeperIntervalMs: "keeper rounds (overdue escalation, reminders) on this node",
+  creditQueryVia: "union: this branch's credit queries go through the union's node (in the directory)",
   users: "back-office users; their tokens are in secrets/<member>/api-tokens.json",
 };
 

@@ -187,6 +187,8 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
           directory,
           // the union runs the consortium's keeper rounds (any member may; one is enough)
           ...(member.kind === "union" ? { keeperIntervalMs: 3_600_000 } : {}),
+          // branches query the credit bureau through the union's credit-query service
+          ...(member.kind === "branch" ? { creditQueryVia: "union" as const } : {}),
           users: usersOf(member.kind).map((u) => ({ ...u, tokenSha256: tokenSha256(tokens[u.user]!) })),
         },
         member.name,
