@@ -110,6 +110,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     const second = jiedaibaoPayload();
     second.shenqingBianhao = "JDB20261122000999";
     known.approvableApplicationId = await forwarded(second);
+    // its credit decision too, so the approval route's genuine example is accepted
+    await approvingDecision(injectAs(node.app, () => bearer), known.approvableApplicationId);
     target = {
       service: "institution node",
       app: node.app,
