@@ -169,6 +169,8 @@ describe("the union's credit-query service: branches query through the union's n
     const anchored = await consentAt(branchA, key);
     const consent = { leafHash: anchored.anchor.leafHash, letterDigest: anchored.letterDigest, salt: anchored.salt, signedAt: anchored.signedAt, validUntil: anchored.validUntil, scope: anchored.scope };
     const before = primary.stats.received;
+    const nonces = async () => (await union.ops.requests.deps.nonces.keys().all()).length;
+    const noncesBefore = await nonces();
     const forged = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent: { ...consent, salt: `0x${"11".repeat(32)}` } });
     expect(forged.status).to.equal(403);
     expect((forged.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
@@ -184,6 +186,8 @@ describe("the union's credit-query service: branches query through the union's n
     expect((unanchored.body as { error: { message: string } }).error.message).to.match(/is not anchored/);
     expect(primary.stats.received).to.equal(before);
     expect(await unionService.logsOf(key)).to.deep.equal([]);
+    // refused before the nonce is spent: nothing written, not even that
+    expect(await nonces()).to.equal(noncesBefore);
   });
 
   it("a credit objection (征信异议): filed at the branch and anchored, sent to the union, answered by the union's admin and anchored; the branch reads the answer", async function () {
