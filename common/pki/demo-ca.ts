@@ -5,6 +5,8 @@
 // (`trust-anchors.ts`). Certificates are built by @peculiar/x509 over WebCrypto: RSA-2048 with
 // SHA-256, which every ordinary PDF reader verifies.
 import type { webcrypto } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { x509 } from "./x509.ts";
 
 /** Certificate policy OIDs the demo CA asserts; the verifier reads a signer's role from them. */
@@ -79,12 +81,12 @@ export async function createDemoCa(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const root: IssuedCertificate = {
-    certificate,
-    privateKey: keys.privateKey,
-    certificatePem: certificate.toString("pem"),
-  };
+  return demoCaOf({ certificate, privateKey: keys.privateKey, certificatePem: certificate.toString("pem") });
+}
 
+/** The issuing functions over a root certificate and its key (a new CA's, or one loaded from files). */
+function demoCaOf(root: IssuedCertificate): DemoCa {
+  const { certificate } = root;
   const issue = async (subject: string, policy: string, at: Date | undefined): Promise<IssuedCertificate> => {
     const t = at ?? new Date();
     const leafKeys = await newKeys();
@@ -96,7 +98,7 @@ export async function createDemoCa(
       notAfter: new Date(Math.min(t.getTime() + 2 * 365 * DAY_MS, certificate.notAfter.getTime())),
       signingAlgorithm: SIGNING_ALGORITHM,
       publicKey: leafKeys.publicKey,
-      signingKey: keys.privateKey,
+      signingKey: root.privateKey,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(
@@ -110,7 +112,6 @@ export async function createDemoCa(
     });
     return { certificate: leaf, privateKey: leafKeys.privateKey, certificatePem: leaf.toString("pem") };
   };
-
   return {
     ...root,
     issueBranchSeal: (branchName, at) =>
@@ -126,4 +127,31 @@ export async function createDemoCa(
         at,
       ),
   };
+}
+
+const ROOT_CERT_FILE = "demo-root-ca.pem";
+const ROOT_KEY_FILE = "demo-root-ca.key";
+
+/**
+ * Keeps the demo root in `dir` (its certificate, the file a verifier trusts, and its PKCS #8 key,
+ * mode 0600), so a restarted local consortium issues under the same root; returns the certificate's path.
+ */
+export async function saveDemoCa(ca: DemoCa, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", ca.privateKey);
+  await writeFile(join(dir, ROOT_KEY_FILE), x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
+  const certPath = join(dir, ROOT_CERT_FILE);
+  await writeFile(certPath, ca.certificatePem);
+  return certPath;
+}
+
+/** The demo root kept by `saveDemoCa`, ready to issue again. */
+export async function loadDemoCa(dir: string): Promise<DemoCa> {
+  const certificatePem = await readFile(join(dir, ROOT_CERT_FILE), "utf8");
+  const [der] = x509.PemConverter.decode(await readFile(join(dir, ROOT_KEY_FILE), "utf8"));
+  if (der === undefined) throw new TypeError(`${join(dir, ROOT_KEY_FILE)} holds no key`);
+  const privateKey = await globalThis.crypto.subtle.importKey("pkcs8", der, SIGNING_ALGORITHM, false, [
+    "sign",
+  ]);
+  return demoCaOf({ certificate: new x509.X509Certificate(certificatePem), privateKey, certificatePem });
 }

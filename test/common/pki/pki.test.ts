@@ -1,11 +1,21 @@
 // The demo CA and chain verification (common/pki): what it issues is labelled a demo, chains to
 // its own root and to no other, and is refused outside its validity.
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
 import { Certificate } from "pkijs";
-import { DEMO_ORGANIZATION, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
+import {
+  DEMO_ORGANIZATION,
+  DEMO_POLICY,
+  createDemoCa,
+  loadDemoCa,
+  saveDemoCa,
+} from "../../../common/pki/demo-ca.ts";
 import { PkiError } from "../../../common/pki/errors.ts";
 import {
   certificatesFromPem,
+  loadTrustAnchors,
   policiesOf,
   subjectOf,
   trustAnchorsFromPem,
@@ -79,5 +89,20 @@ describe("common/pki: demo CA and chain verification", function () {
     expect(() => trustAnchorsFromPem([]))
       .to.throw(PkiError)
       .with.property("code", "PKI_NO_TRUST_ANCHORS");
+  });
+
+  it("keeps the demo root in a folder (key mode 0600) and issues under the same root after loading it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "jl-demo-ca-"));
+    try {
+      const ca = await createDemoCa();
+      const certPath = await saveDemoCa(ca, dir);
+      expect((await stat(join(dir, "demo-root-ca.key"))).mode & 0o777).to.equal(0o600);
+      const loaded = await loadDemoCa(dir);
+      expect(loaded.certificatePem).to.equal(ca.certificatePem);
+      const leaf = pkijsOf((await loaded.issueBranchSeal("Branch B")).certificatePem);
+      expect(await verifyChain(leaf, [], await loadTrustAnchors([certPath]), new Date())).to.have.length(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
