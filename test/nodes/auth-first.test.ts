@@ -93,6 +93,8 @@ async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Pro
     },
     ledger: { params: async () => ({ aprCapBps: 2400n }) },
     outbox: { status: async () => undefined, enqueue: async (entry: unknown) => (calls.push("enqueue"), entry) },
+    // the credit decision approves, on the consent these tests name (credit-decision/ is tested on its own)
+    decisionGate: async () => ({ consentLeafHash: `0x${"c0".repeat(32)}`, decisionId: `0x${"de".repeat(32)}` }),
     anchor: async (records: EvidenceRecord[]) => {
       calls.push("anchor");
       return (options.anchor ?? (async (r) => r.map((x) => ({ leafHash: hexlify(leafHashOf({ ...x, version: LEAF_VERSION, submitter: ID.branch })) }))))(records);
