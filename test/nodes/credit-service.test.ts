@@ -20,6 +20,7 @@ import { PeerNodes } from "../../nodes/src/peers.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import { AMPLE_MONTHLY_INCOME_FEN } from "../support/credit-decision.ts";
 import { bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
@@ -109,6 +110,10 @@ describe("the union's credit-query service: branches query through the union's n
     for (const leaf of [unionLogs[0]!.anchor!.leafHash, result.queryLeafHash]) {
       expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode).to.equal(200);
     }
+    // the credit decision reads the report the union answered, as it reads one queried directly
+    const decision = await branchA.app.inject({ method: "POST", url: "/v1/decisions", headers: as("approver"), payload: { applicationId, monthlyIncomeFen: AMPLE_MONTHLY_INCOME_FEN } });
+    expect(decision.statusCode, decision.body).to.equal(200);
+    expect((decision.json() as { record: { queryLeafHash: string } }).record.queryLeafHash).to.equal(result.queryLeafHash);
   });
 
   it("one borrower gets one report: a second branch asking within the window gets the union's report, logged with its own name", async function () {
