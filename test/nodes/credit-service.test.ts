@@ -191,6 +191,9 @@ describe("the union's credit-query service: branches query through the union's n
     expect((unanchored.body as { error: { message: string } }).error.message).to.match(/is not anchored/);
     expect(primary.stats.received).to.equal(before);
     expect(await unionService.logsOf(key)).to.deep.equal([]);
+    // a field the request does not define (a name, an ID number) is refused, not passed on
+    const extra = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent, name: "张三" });
+    expect(extra.status).to.equal(400);
     // refused before the nonce is spent: nothing written, not even that
     expect(await nonces()).to.equal(noncesBefore);
   });
