@@ -267,7 +267,7 @@ export async function queryWithConsent(
     report = deps.viaUnion === undefined ? await deps.client.query(request, options) : await deps.viaUnion(request, consent);
   } catch (error) {
     deps.log?.warn(
-      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: error instanceof CodedError ? error.code : "UNEXPECTED" },
+      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: error instanceof CodedError ? (error as CodedError<string>).code : "UNEXPECTED" },
       "credit query failed",
     );
     throw error;
