@@ -7,15 +7,10 @@
 import type { webcrypto } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DEMO_POLICY } from "./policies.ts";
 import { x509 } from "./x509.ts";
 
-/** Certificate policy OIDs the demo CA asserts; the verifier reads a signer's role from them. */
-export const DEMO_POLICY = {
-  /** A branch's seal (机构电子签章). */
-  branchSeal: "1.3.6.1.4.1.61000.1.1",
-  /** A borrower's personal signature (个人签名). */
-  borrowerSignature: "1.3.6.1.4.1.61000.1.2",
-} as const;
+export { DEMO_POLICY };
 
 export const DEMO_ORGANIZATION = "JointLedger Demo CA 演示用";
 

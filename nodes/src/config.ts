@@ -3,10 +3,13 @@
 import { z } from "zod";
 import { parseEnvConfig } from "../../common/config/env.ts";
 import { OPS_CONFIG_FIELDS } from "../../common/config/ops.ts";
+import { DEMO_POLICY } from "../../common/pki/policies.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** An environment variable holding JSON, parsed (a value that is not a string is taken as it is). */
+const jsonText = (v: unknown): unknown => (typeof v === "string" ? (JSON.parse(v) as unknown) : v);
 
 /** A back-office user: a bearer token stored only as its SHA-256, and a role. */
 export const ApiUser = z.strictObject({
@@ -63,6 +66,24 @@ export const NodeConfigSchema = z.object({
    * default), only on request elsewhere.
    */
   keeperIntervalMs: int(0, 86_400_000).refine((v) => v === 0 || v >= 1000, "0 (rounds only on request) or at least 1000 ms").optional(),
+  /**
+   * Electronic contracts (电子合同): the CA root certificates a signed contract must chain to, PEM
+   * files, comma-separated (production: the licensed CA's; `npm start`: the demo CA's). Unset: no
+   * contract routes, and approval anchors a contract's bytes unchecked.
+   */
+  contractTrustAnchorFiles: z.preprocess((v) => (typeof v === "string" ? v.split(",").map((f) => f.trim()).filter((f) => f !== "") : v), z.array(z.string().min(1)).min(1)).optional(),
+  /** Certificate policy OIDs marking a borrower's signing certificate and a branch's seal certificate (default: the demo CA's). */
+  contractRolePolicies: z
+    .preprocess(jsonText, z.strictObject({ borrower: z.array(z.string().regex(/^\d+(\.\d+)+$/)).min(1), branchSeal: z.array(z.string().regex(/^\d+(\.\d+)+$/)).min(1) }))
+    .default({ borrower: [DEMO_POLICY.borrowerSignature], branchSeal: [DEMO_POLICY.branchSeal] }),
+  /** Names printed on contracts (JSON object: member id → { name, identifier }, the identifier a unified social credit code). */
+  contractParties: z.preprocess(jsonText, z.record(z.string().regex(/^[1-9][0-9]*$/), z.strictObject({ name: z.string().min(1), identifier: z.string().min(1) }))).default({}),
+  /** The contracts' dispute-resolution clause (JSON { kind: "court" | "arbitration", body }). */
+  contractDispute: z
+    .preprocess(jsonText, z.strictObject({ kind: z.enum(["court", "arbitration"]), body: z.string().min(1) }))
+    .default({ kind: "court", body: "合同签订地有管辖权的人民法院" }),
+  /** Where this branch signs its contracts (签订地). */
+  contractPlace: z.string().min(1).default("贷款人住所地"),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
   /** Largest request body a route takes unless it says otherwise (bytes): 16 MiB. */
@@ -98,6 +119,11 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   creditQueryVia: "NODE_CREDIT_QUERY_VIA",
   creditReportFreshnessDays: "NODE_CREDIT_REPORT_FRESHNESS_DAYS",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
+  contractTrustAnchorFiles: "NODE_CONTRACT_TRUST_ANCHOR_FILES",
+  contractRolePolicies: "NODE_CONTRACT_ROLE_POLICIES",
+  contractParties: "NODE_CONTRACT_PARTIES",
+  contractDispute: "NODE_CONTRACT_DISPUTE",
+  contractPlace: "NODE_CONTRACT_PLACE",
   users: "NODE_USERS",
   maxBodyBytes: "NODE_MAX_BODY_BYTES",
   reconcileMaxBodyBytes: "NODE_RECONCILE_MAX_BODY_BYTES",

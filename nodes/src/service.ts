@@ -48,6 +48,8 @@ import { DecisionRecords } from "./credit-decision/records.ts";
 import { ReviewQueue } from "./credit-decision/review-queue.ts";
 import type { NodeMetrics } from "./metrics.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
+import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
+import { LoanContracts } from "./e-contract/contracts.ts";
 
 export type NodeServiceOptions = {
   config: NodeConfig;
@@ -192,11 +194,30 @@ export async function createNodeService(options: NodeServiceOptions) {
     exposure: (borrowerKey) => indexer.model.borrowerExposure(borrowerKey),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  // 电子合同: drafts and signed-contract verification, when the node names the CA roots it trusts
+  const eContracts =
+    config.contractTrustAnchorFiles === undefined
+      ? undefined
+      : new LoanContracts({
+          memberId: config.memberId,
+          applications,
+          partyOf: async (memberId) => config.contractParties[String(memberId)] ?? { name: `成员 ${memberId}`, identifier: "—" },
+          disputeResolution: config.contractDispute,
+          // the ledger charges min(governed penalty rate, cap − contract rate): the contract says the same
+          penaltyAprBps: async (contractAprBps) => {
+            const p = await ledger.params();
+            return Math.max(0, Math.min(Number(p.penaltyAprBps), Number(p.aprCapBps) - contractAprBps));
+          },
+          place: config.contractPlace,
+          anchors: await loadTrustAnchors(config.contractTrustAnchorFiles),
+          roles: config.contractRolePolicies,
+        });
   const ops = new NodeOperations({
     memberId: config.memberId,
     consortiumKey: Buffer.from(config.consortiumKey.slice(2), "hex"),
     applications,
     decisionGate: (applicationId, borrowerKey) => decisions.approvalGate(applicationId, borrowerKey),
+    ...(eContracts === undefined ? {} : { verifyContract: (pdf: Uint8Array) => eContracts.verify(pdf) }),
     documents,
     consent: consentDeps,
     creditQuery: creditDeps,
@@ -273,6 +294,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     prepayments,
     decisions,
     ...(creditService === undefined ? {} : { creditService }),
+    ...(eContracts === undefined ? {} : { eContracts }),
     ...(unionObjections === undefined ? {} : { unionObjections }),
     ...(branchObjections === undefined ? {} : { branchObjections }),
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },

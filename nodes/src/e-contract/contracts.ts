@@ -17,8 +17,8 @@ export type LoanContractsDeps = {
   partyOf: (memberId: number) => Promise<ContractParty>;
   /** The court or arbitration body this branch's contracts name. */
   disputeResolution: DisputeResolution;
-  /** The governed penalty rate printed in the contract. */
-  penaltyAprBps: number;
+  /** The penalty rate a loan at this contract rate is charged (the ledger's: min(governed rate, cap − contract rate)). */
+  penaltyAprBps: (contractAprBps: number) => Promise<number>;
   /** Where this branch signs its contracts. */
   place: string;
   /** The CA roots a signed contract must chain to, and the policies that mark each signer's role. */
@@ -75,7 +75,7 @@ export class LoanContracts {
       ...(application.loan.termMonths === undefined ? {} : { termMonths: application.loan.termMonths }),
       ...(application.loan.termDays === undefined ? {} : { termDays: application.loan.termDays }),
       fees: application.loan.fees,
-      penaltyAprBps: this.deps.penaltyAprBps,
+      penaltyAprBps: await this.deps.penaltyAprBps(application.loan.aprBps),
       purpose: application.loan.purpose,
       receivingAccountMasked: masked(application.borrower.bankAccount),
       disputeResolution: this.deps.disputeResolution,

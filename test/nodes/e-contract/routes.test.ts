@@ -66,7 +66,7 @@ describe("node HTTP: e-contract routes", function () {
           ? { name: "西湖农商银行", identifier: "91330100MA27XXXX1A" }
           : { name: "联合金融科技", identifier: "91330100MA27YYYY2B" },
       disputeResolution: { kind: "court", body: "杭州市西湖区人民法院" },
-      penaltyAprBps: 600,
+      penaltyAprBps: async () => 600,
       place: "杭州",
       anchors: trustAnchorsFromPem([ca.certificatePem]),
       roles: { borrower: [DEMO_POLICY.borrowerSignature], branchSeal: [DEMO_POLICY.branchSeal] },

@@ -1,0 +1,10 @@
+// The certificate policies the demo CA asserts, apart from the CA itself so configuration can
+// name them as defaults without loading the certificate libraries.
+
+/** Certificate policy OIDs the demo CA asserts (under 2.999, the arc X.660 reserves for examples, so no real CA's policy is borrowed); the verifier reads a signer's role from them. */
+export const DEMO_POLICY = {
+  /** A branch's seal (机构电子签章). */
+  branchSeal: "2.999.7100.1",
+  /** A borrower's personal signature (个人签名). */
+  borrowerSignature: "2.999.7100.2",
+} as const;
