@@ -2,12 +2,12 @@
 // personal data) sealed with AES-256-GCM under the node's data key, keyed by a random id. Only
 // the HMAC borrower key and the routing decision sit beside it in the clear.
 import { randomBytes } from "node:crypto";
-import type { AbstractSublevel } from "abstract-level";
+import type { Sublevel as LevelSublevel } from "../../common/level.ts";
 import type { CanonicalApplication } from "./channels/canonical.ts";
 import { nodeError } from "./errors.ts";
 import { open, seal } from "./privacy/crypto-box.ts";
 
-type Sublevel = AbstractSublevel<any, any, string, Uint8Array>;
+type Sublevel = LevelSublevel<string, Uint8Array>;
 
 /** Index of a platform node's submitted applications: the platform's own application id → this node's id. */
 const SUBMITTED = "submitted!";

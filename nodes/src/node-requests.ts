@@ -9,7 +9,7 @@
 //      method, path, the body's SHA-256, nonce, expiry and target;
 //   3. verify, by the operation once its own checks hold: the nonce spent (a replay is refused),
 //      so a refused request writes nothing.
-import type { AbstractSublevel } from "abstract-level";
+import type { Sublevel } from "../../common/level.ts";
 import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
 import type { ConsortiumRegistry } from "../../common/chain/generated/contracts.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
@@ -32,7 +32,7 @@ export type NodeRequestsDeps = {
   /** The chain's id (signed requests are bound to it). */
   chainId: () => Promise<bigint>;
   /** Nonces of signed requests already served, remembered until they expire (keys.ts: request-nonces). */
-  nonces: AbstractSublevel<any, any, string, string>;
+  nonces: Sublevel<string, string>;
 };
 
 /** The SignedHeaders this node's signedHeaders made: the operations take one of these, or a raw request they verify themselves. */

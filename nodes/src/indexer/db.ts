@@ -1,17 +1,18 @@
 // The indexer's sublevels (layout in keys.ts) under any parent level — the node's own LevelDB or
 // a sublevel of it — plus PageWriter, which stages one page of blocks' effects (read-your-writes
 // over the database) and turns them, with the new cursor, into one atomic batch.
-import type { AbstractBatchOperation, AbstractLevel, AbstractSublevel } from "abstract-level";
+import type { AbstractBatchOperation } from "abstract-level";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
+import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import { JSON_SUBLEVELS, MODEL_SUBLEVELS, type ModelSublevel } from "./keys.ts";
 
-type Root = AbstractLevel<any, any, any>;
-export type BytesSublevel = AbstractSublevel<Root, any, Uint8Array, Uint8Array>;
-export type RecordSublevel = AbstractSublevel<Root, any, Uint8Array, unknown>;
-export type MetaSublevel = AbstractSublevel<Root, any, string, unknown>;
+type Root = LevelRoot;
+export type BytesSublevel = Sublevel<Uint8Array, Uint8Array>;
+export type RecordSublevel = Sublevel<Uint8Array, unknown>;
+export type MetaSublevel = Sublevel<string, unknown>;
 /** A model sublevel: JSON records (RecordSublevel) or key-only indexes (BytesSublevel). */
-export type ModelSublevelDb = AbstractSublevel<Root, any, Uint8Array, any>;
+export type ModelSublevelDb = Sublevel<Uint8Array, unknown>;
 
 export type IndexerDb = {
   /** The top-most database: batches across the sublevels are issued on it. */
@@ -37,12 +38,11 @@ const records = { keyEncoding: "view", valueEncoding: FEN_JSON } as const;
 
 /** The indexer's sublevels under `parent` (a root database or a sublevel of one). */
 export function indexerSublevels(parent: Root): IndexerDb {
-  const root = ((parent as { db?: Root }).db ?? parent) as Root;
+  const root = (parent as { db?: Root }).db ?? parent;
   const model = {} as Record<ModelSublevel, ModelSublevelDb>;
   for (const name of MODEL_SUBLEVELS) {
-    model[name] = JSON_SUBLEVELS.has(name)
-      ? (parent.sublevel<Uint8Array, unknown>(name, records) as RecordSublevel)
-      : (parent.sublevel(name, bytes) as BytesSublevel);
+    // an index's values are empty bytes that no reader looks at, so both kinds hold unknown values
+    model[name] = JSON_SUBLEVELS.has(name) ? parent.sublevel<Uint8Array, unknown>(name, records) : parent.sublevel<Uint8Array, unknown>(name, bytes);
   }
   const meta = parent.sublevel("meta", { keyEncoding: "utf8", valueEncoding: "json" }) as MetaSublevel;
   return { root, model, meta };

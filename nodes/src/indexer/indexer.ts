@@ -337,7 +337,7 @@ export class LedgerIndexer {
     const parsed = source.iface.parseLog({ topics: [...log.topics], data: log.data });
     if (parsed === null) return null;
     const args: Record<string, unknown> = {};
-    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]));
+    for (const [i, input] of parsed.fragment.inputs.entries()) args[input.name] = parsed.args[i];
     return { contract: source.contract, name: parsed.name, args, blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash, timestamp };
   }
 

@@ -231,7 +231,7 @@ export class LedgerModel {
   async evidenceOf(subject: string): Promise<Evidence[]> {
     const out: Evidence[] = [];
     for await (const key of this.db.model.evidenceBySubject.keys(prefixRange(id32(subject)))) {
-      const e = await this.evidence(hex32(key as Uint8Array, 32));
+      const e = await this.evidence(hex32(key, 32));
       if (e !== undefined) out.push(e);
     }
     return out;
@@ -246,7 +246,7 @@ export class LedgerModel {
     for (const name of MODEL_SUBLEVELS) {
       hash.update(`${name}\n`);
       for await (const [key, value] of this.db.model[name].iterator()) {
-        hash.update(Buffer.from(key as Uint8Array).toString("hex"));
+        hash.update(Buffer.from(key).toString("hex"));
         hash.update("=");
         hash.update(value instanceof Uint8Array ? Buffer.from(value).toString("hex") : canonicalJson(value));
         hash.update("\n");
@@ -258,8 +258,7 @@ export class LedgerModel {
   async #loansUnder(index: "loansByState" | "loansByBranch" | "loansByPlatform" | "loansByBorrower", prefix: Uint8Array): Promise<Loan[]> {
     const out: Loan[] = [];
     for await (const key of this.db.model[index].keys(prefixRange(prefix))) {
-      const k = key as Uint8Array;
-      const loan = await this.loan(hex32(k, k.length - 32));
+      const loan = await this.loan(hex32(key, key.length - 32));
       if (loan !== undefined) out.push(loan);
     }
     return out;

@@ -7,7 +7,7 @@
 // port, which in a node is the durable outbox (one sender per key, so no nonce contention).
 import type { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { DISPUTE_STAGES, LoanState } from "../../../common/chain/generated/enums.ts";
-import type { AbstractSublevel } from "abstract-level";
+import type { Sublevel } from "../../../common/level.ts";
 import type { LedgerModel } from "../indexer/model.ts";
 import { nextContactTime } from "../reconcile/contact-window.ts";
 
@@ -25,7 +25,7 @@ export type KeeperDeps = {
   /** Expires a loan that missed its start day undisbursed and resolves once done (the node: its outbox); none: not expired. */
   expire?: (loanId: string) => Promise<void>;
   /** Reminders scheduled and sent, by `loanId!stageChangedAt` (one per entry into Reminder). */
-  reminders: AbstractSublevel<any, any, string, { loanId: string; at: number; sentAt?: number }>;
+  reminders: Sublevel<string, { loanId: string; at: number; sentAt?: number }>;
   send: ReminderSender;
   /** Unix seconds. */
   now: () => number;

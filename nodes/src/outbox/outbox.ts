@@ -13,14 +13,15 @@
 // An entry and its index keys are written in one synced batch. Enqueues are group-committed (as
 // the anchor service's intake): requests arriving while a batch is being written go together
 // into the next one, which is also what makes "same serial twice at once" create one entry.
-import type { AbstractBatchOperation, AbstractBatchOptions, AbstractLevel, AbstractSublevel } from "abstract-level";
+import type { AbstractBatchOperation, AbstractBatchOptions } from "abstract-level";
+import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import { OutboxError } from "./errors.ts";
 import type { EnqueueInput, NormalizedEntry, OutboxEntry, OutboxState } from "./entry.ts";
 import { normalizeEntry, OUTBOX_STATES } from "./entry.ts";
 
 // The parent's own encodings do not matter: each child sublevel sets its own.
-type Parent = AbstractLevel<any, any, any>;
-type Sub<V> = AbstractSublevel<Parent, any, string, V>;
+type Parent = LevelRoot;
+type Sub<V> = Sublevel<string, V>;
 type BatchOp = AbstractBatchOperation<Parent, string, unknown>;
 // classic-level takes `sync` (fsync before the batch resolves); abstract-level's types do not list it
 type BatchOptions = AbstractBatchOptions<string, unknown> & { sync?: boolean };
@@ -50,7 +51,7 @@ export function seqKey(seq: number): string {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value as object)
+    const keys = Object.keys(value)
       .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
       .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
@@ -257,7 +258,7 @@ export class Outbox {
   }
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
-    const next = withoutUndefined({ ...current, ...patch, updatedAt: new Date(this.#now()).toISOString() }) as OutboxEntry;
+    const next = withoutUndefined<OutboxEntry>({ ...current, ...patch, updatedAt: new Date(this.#now()).toISOString() });
     const ops: BatchOp[] = [{ type: "put", sublevel: this.entries, key: next.serial, value: next }];
     const wasPending = !FINAL.has(current.state);
     const isPending = !FINAL.has(next.state);

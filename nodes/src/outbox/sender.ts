@@ -15,6 +15,7 @@ import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
 import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, RevokeMandateArgs, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
 import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import type { FundsDisbursedEvent, PrepaymentReceivedEvent, RepaymentReceivedEvent } from "../../../common/chain/generated/typechain/lending/JointLoanLedger.ts";
 import { LoanState } from "../../../common/chain/generated/enums.ts";
 import { pagedLogs } from "../../../common/chain/logs.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
@@ -395,7 +396,7 @@ export class OutboxSender {
         const same =
           Number(loan.branch) === t.branch &&
           Number(loan.platform) === t.platform &&
-          BigInt(loan.principal as bigint) === BigInt(t.principal) &&
+          BigInt(loan.principal) === BigInt(t.principal) &&
           Number(loan.aprBps) === t.aprBps &&
           Number(loan.method) === t.method &&
           Number(loan.startDay) === t.startDay &&
@@ -438,7 +439,7 @@ export class OutboxSender {
         const log = await this.#findLog(entry, "PrepaymentReceived", loanId, (args) => String(args.serial).toLowerCase() === serial);
         const a = entry.args as PrepayArgs;
         if (log !== undefined) {
-          const args = ledgerInterface.parseLog(log)!.args;
+          const args = ledgerInterface.parseLog(log)!.args.toObject() as PrepaymentReceivedEvent.OutputObject;
           const ours =
             BigInt(args.principal) === BigInt(a.principal) &&
             Number(args.mode) === a.mode &&
@@ -458,15 +459,12 @@ export class OutboxSender {
         const event = entry.kind === "disburse" ? "FundsDisbursed" : "RepaymentReceived";
         const log = await this.#findLog(entry, event, loanId, (args) => String(args.serial).toLowerCase() === serial);
         if (log !== undefined) {
-          const args = ledgerInterface.parseLog(log)!.args;
+          const decoded = ledgerInterface.parseLog(log)!.args.toObject();
           const ours =
             entry.kind === "disburse"
-              ? BigInt(args.amount) === BigInt((entry.args as DisburseArgs).amount) &&
-                String(args.accountHash).toLowerCase() === (entry.args as DisburseArgs).accountHash &&
-                String(args.voucher).toLowerCase() === (entry.args as DisburseArgs).voucher
+              ? disbursedOurs(decoded as FundsDisbursedEvent.OutputObject, entry.args as DisburseArgs)
               : // a settlement is booked like a repayment: one RepaymentReceived with its serial
-                BigInt(args.penalty) + BigInt(args.interest) + BigInt(args.principal) === BigInt((entry.args as RepayArgs).amount) &&
-                String(args.voucher).toLowerCase() === (entry.args as RepayArgs).voucher;
+                repaidOurs(decoded as RepaymentReceivedEvent.OutputObject, entry.args as RepayArgs);
           if (ours) return { kind: "done", txHash: log.transactionHash, blockNumber: log.blockNumber };
         }
         return {
@@ -527,7 +525,7 @@ export class OutboxSender {
     for await (const logs of pagedLogs(this.provider, { address: this.ledger, topics }, { fromBlock: from, toBlock: latest, pageBlocks: page })) {
       for (const log of logs) {
         const parsed = ledgerInterface.parseLog(log);
-        if (parsed !== null && match(parsed.args as unknown as Record<string, unknown>)) return log;
+        if (parsed !== null && match(parsed.args)) return log;
       }
     }
     return undefined;
@@ -623,4 +621,12 @@ function describe(error: unknown): string {
   const inner = rpcMessage(error);
   const detail = inner !== "" && !text.includes(inner) ? `: ${inner}` : "";
   return `${typeof e?.code === "string" ? `${e.code}: ` : ""}${text}${detail}`.slice(0, 500);
+}
+
+function disbursedOurs(args: FundsDisbursedEvent.OutputObject, a: DisburseArgs): boolean {
+  return args.amount === BigInt(a.amount) && args.accountHash.toLowerCase() === a.accountHash && args.voucher.toLowerCase() === a.voucher;
+}
+
+function repaidOurs(args: RepaymentReceivedEvent.OutputObject, a: RepayArgs): boolean {
+  return args.penalty + args.interest + args.principal === BigInt(a.amount) && args.voucher.toLowerCase() === a.voucher;
 }

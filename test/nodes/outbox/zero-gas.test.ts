@@ -22,7 +22,7 @@ describe("outbox sender on a zero-gas-price chain", function () {
   });
 
   it("sends every flow from an account with no ether, at zero fees", async function () {
-    const { deployment, wallets } = lc.chain;
+    const { deployment } = lc.chain;
     const provider = lc.chain.anvil.provider;
     // a new operator account of branch A, never funded
     const operator = Wallet.createRandom().connect(provider) as unknown as Wallet;
