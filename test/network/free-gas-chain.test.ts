@@ -2,7 +2,8 @@
 // chain (base fee 0, gas price 0, no minimum tip) behind a proxy that enforces what Besu enforces
 // (no eth_sendTransaction, eth_getLogs over at most 3 blocks, no gas price above 0), with the
 // services' accounts holding no ether at all. The anchor service submits, anchors, bundles and
-// verifies; a branch's node registers, disburses and repays a loan until it is settled, its
+// verifies; a branch's node registers, disburses and repays a loan, each installment on its due
+// day (the chain's clock moved there), until it is settled, its
 // indexer paging 3 blocks at a time. Every transaction on the chain paid gas price 0, and no call
 // broke a rule.
 import { expect } from "chai";
@@ -106,7 +107,7 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
   it("a branch's node takes a loan from application to settled; its indexer pages 3 blocks at a time", async function () {
     const { approved } = await approveAssistedLoan(node, chain, as, { letter: "授权书 free gas", contract: "借款合同 free gas", applicationUrl: "/v1/applications/jiedaibao" });
     expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial, schedule } = approved.json() as { loanId: string; serial: string; schedule: Array<{ totalFen: string }> };
+    const { loanId, serial, schedule } = approved.json() as { loanId: string; serial: string; schedule: Array<{ dueDay: number; totalFen: string }> };
     await waitConfirmed(serial);
     // empty blocks between the loan's events: the indexer must page across them
     await rpc("anvil_mine", ["0x7"]);
@@ -114,13 +115,18 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed("FG-DSB-1");
     await rpc("anvil_mine", ["0x5"]);
-    const first = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/repayments`, headers: as("clerk"), payload: { serial: "FG-RPY-1", amountFen: schedule[0]!.totalFen } });
-    expect(first.statusCode, first.body).to.equal(200);
-    await waitConfirmed("FG-RPY-1");
-    const rest = schedule.slice(1).reduce((sum, i) => sum + BigInt(i.totalFen), 0n);
-    const last = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/repayments`, headers: as("clerk"), payload: { serial: "FG-RPY-2", amountFen: rest.toString() } });
-    expect(last.statusCode, last.body).to.equal(200);
-    await waitConfirmed("FG-RPY-2");
+    // the borrower pays each installment on its due day (this disposable chain's clock moved
+    // there): paid on time it costs nothing under the all-in cap, unlike paying the schedule ahead
+    for (const [k, installment] of schedule.entries()) {
+      const dueAt = installment.dueDay * 86_400 - 8 * 3600 + 10 * 3600; // 10:00 Beijing time
+      const now = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
+      if (dueAt > now) await rpc("evm_increaseTime", [dueAt - now]);
+      await rpc("evm_mine");
+      const serial = `FG-RPY-${k + 1}`;
+      const paid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/repayments`, headers: as("clerk"), payload: { serial, amountFen: installment.totalFen } });
+      expect(paid.statusCode, paid.body).to.equal(200);
+      await waitConfirmed(serial);
+    }
 
     await waitFor(async () => ((await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string }).state === "Settled", "loan indexed as Settled");
     const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string; disbursedFen: string; principalRepaidFen: string };
@@ -136,7 +142,7 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     expect(methods.has("eth_sendTransaction")).to.equal(false);
     expect(methods.has("eth_sendRawTransaction")).to.equal(true);
     expect(proxy.calls.filter((c) => c.refused !== undefined), "refused calls").to.deep.equal([]);
-    // the anchor's heads and the node's register, disburse and two repayments at least
+    // the anchor's heads and the node's register, disburse and the loan's repayments at least
     expect(proxy.transactions.length).to.be.at.least(5);
     for (const tx of proxy.transactions) {
       expect(tx.gasPrice ?? 0n).to.equal(0n);
