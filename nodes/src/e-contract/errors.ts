@@ -19,6 +19,8 @@ export const E_CONTRACT_ERRORS = {
   NODE_ERR_CONTRACT_CERT_NOT_VALID: 422,
   /** Bytes after the last signature: something was added that nobody signed. */
   NODE_ERR_CONTRACT_UNSIGNED_CHANGES: 422,
+  /** A later signature's incremental update changes what an earlier signer signed (an object re-defined, or a visible annotation added). */
+  NODE_ERR_CONTRACT_CHANGED_AFTER_SIGNING: 422,
   /** No valid signature by a borrower signing certificate. */
   NODE_ERR_CONTRACT_MISSING_BORROWER_SIGNATURE: 422,
   /** No valid seal by a branch seal certificate. */

@@ -16,6 +16,7 @@ import {
 } from "../../../common/pki/trust-anchors.ts";
 import { EContractError } from "./errors.ts";
 import { CMS_OID } from "./sign.ts";
+import { visibleChange } from "./revisions.ts";
 
 export type SignerRole = "borrower" | "branchSeal";
 
@@ -247,6 +248,24 @@ export async function verifySignedContract(
       `bytes ${end}..${pdf.length} were added after the last signature`,
       { signedTo: end, length: pdf.length },
     );
+  }
+  // each later signer may only add its own signature field to what the earlier signers signed
+  const byCoverage = [...signatures].sort((x, y) => x.coversTo - y.coversTo);
+  for (let i = 1; i < byCoverage.length; i++) {
+    const change = await visibleChange(
+      pdf.subarray(0, byCoverage[i - 1]!.coversTo),
+      pdf.subarray(0, byCoverage[i]!.coversTo),
+    );
+    if (change !== undefined) {
+      refuse(
+        "NODE_ERR_CONTRACT_CHANGED_AFTER_SIGNING",
+        `the update signed by ${byCoverage[i]!.subject} changes what ${byCoverage[i - 1]!.subject} signed: ${change}`,
+        {
+          signer: byCoverage[i]!.subject,
+          change,
+        },
+      );
+    }
   }
   const borrower = signatures.find((s) => s.role === "borrower");
   const branchSeal = signatures.find((s) => s.role === "branchSeal");

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { fromBER } from "asn1js";
 import { ContentInfo, SignedData } from "pkijs";
-import { PDFDocument } from "pdf-lib";
+import { PDFArray, PDFDocument, PDFName, PDFRef } from "pdf-lib";
 import { type DemoCa, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
 import { certificatesFromPem, trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
 import { EContractError, type EContractErrorCode } from "../../../nodes/src/e-contract/errors.ts";
@@ -219,6 +219,47 @@ describe("e-contract: PAdES signatures by the borrower and the branch, verified 
         ROLES,
       ),
       "NODE_ERR_CONTRACT_CERT_NOT_VALID",
+    );
+  });
+
+  /**
+   * An incremental update after `pdf` that re-defines object `num` as a stream holding `content`
+   * (the classic way to change a signed PDF's page without touching the signed bytes).
+   */
+  function redefineStream(pdf: Uint8Array, num: number, content: string): Uint8Array {
+    const text = Buffer.from(pdf).toString("latin1");
+    const prev = [...text.matchAll(/startxref\s+(\d+)/g)].at(-1)![1];
+    const root = [...text.matchAll(/\/Root (\d+ \d+ R)/g)].at(-1)![1];
+    const size = Math.max(...[...text.matchAll(/\/Size (\d+)/g)].map((m) => Number(m[1])));
+    const base = text.endsWith("\n") ? text : `${text}\n`;
+    const object = `${num} 0 obj\n<< /Length ${content.length} >>\nstream\n${content}\nendstream\nendobj\n`;
+    const xrefAt = base.length + object.length;
+    const xref = `xref\n0 1\n0000000000 65535 f \n${num} 1\n${String(base.length).padStart(10, "0")} 00000 n \n`;
+    const trailer = `trailer\n<< /Size ${size} /Root ${root} /Prev ${prev} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+    return Buffer.from(base + object + xref + trailer, "latin1");
+  }
+
+  it("refuses a seal over an update that changed the page the borrower signed", async () => {
+    const once = await borrowerSigns(contract, p);
+    const doc = await PDFDocument.load(once);
+    const contents = doc.getPages()[0]!.node.get(PDFName.of("Contents"));
+    const ref = contents instanceof PDFArray ? contents.get(0) : contents;
+    expect(ref).to.be.instanceOf(PDFRef);
+    const altered = redefineStream(
+      once,
+      (ref as PDFRef).objectNumber,
+      "BT /F1 24 Tf 100 700 Td (1000000.00) Tj ET",
+    );
+    // the borrower's signature alone still verifies: its bytes are untouched
+    expect(await pkijsVerifies(altered, p.ca.certificatePem)).to.deep.equal([true]);
+    const sealed = await branchSeals(altered, p);
+    expect(await pkijsVerifies(sealed, p.ca.certificatePem)).to.deep.equal([true, true]);
+    const e = await refused(
+      verifySignedContract(sealed, trustAnchorsFromPem([p.ca.certificatePem]), ROLES),
+      "NODE_ERR_CONTRACT_CHANGED_AFTER_SIGNING",
+    );
+    expect((e.details as { change: string }).change).to.contain(
+      `object ${(ref as PDFRef).objectNumber} 0 R changed`,
     );
   });
 });
