@@ -2,8 +2,10 @@
 //   (a) a joint loan: a platform's application through its own node to the union's (signed with
 //       the platform's chain key, so it is credited to the platform), routed to branch A, consent,
 //       credit query, approval with a 30% platform share, disbursement by both funders from their
-//       own nodes, 12 repayments to settlement;
-//   (b) an assisted loan at branch B (the branch funds it alone), repaid in one bullet payment;
+//       own nodes, then the borrower settles it early, in full, at branch A (提前结清: exactly the
+//       figure branch A's node quotes for the day; paying the schedule's installments ahead is
+//       refused by the ledger beyond the all-in cap's headroom);
+//   (b) an assisted loan at branch B (the branch funds it alone), settled early in full the same way;
 //   (c) an overdue loan (local chain only: chain time is moved forward): keeper rounds take it
 //       through reminder, mediation and arbitration, the union assigns the court, the court
 //       fetches the documents, accepts, records a ruling and closes the case. Before the chain's
@@ -24,9 +26,9 @@ import { CoreBanking } from "./core-banking.ts";
 import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
 
 export type ScenarioHooks = {
-  /** Before scenario (a)'s repayments are submitted to branch A. */
+  /** Before scenario (a)'s early settlement is submitted to branch A. */
   beforeRepayments?: (context: { loanId: string }) => Promise<void>;
-  /** Once all 12 repayments are in branch A's outbox, before the driver waits for them. */
+  /** Once scenario (a)'s early settlement is in branch A's outbox, before the driver waits for it. */
   repaymentsEnqueued?: (context: { loanId: string; serials: string[] }) => Promise<void>;
 };
 
@@ -43,6 +45,7 @@ export type ScenarioRun = { id: ScenarioId; title: string; ms: number; loanId: s
 export type DemoResult = {
   runId: string;
   scenarios: ScenarioRun[];
+  /** repaymentSerials: the early settlement's. */
   joint: { loanId: string; repaymentSerials: string[]; state: string };
   assisted: { loanId: string; state: string };
   overdue: { loanId: string; caseId: string; ruling: string; rulingLeaf: string; stage: string; courtDocuments: Array<{ kind: string; from: number }>; keeper: Array<{ stage: string; escalated: boolean; remindersScheduled: number; remindersSent: number }> } | { skipped: string };
@@ -64,6 +67,8 @@ export type DemoResult = {
 type Application = { applicationId: string; borrowerKey: string; assignedBranch: number; submittedTo?: { member: number; applicationId: string }; forwardedTo?: { member: number; applicationId: string } };
 type Approved = { loanId: string; serial: string; schedule: Array<{ dueDay: number; principalFen: string; interestFen: string; totalFen: string }> };
 type Flow = { serial: string; voucher: string; outbox: { serial: string } };
+/** A fund flow's route under /v1/loans/:loanId/ is its type with an s. */
+type FlowType = "disbursement" | "repayment" | "settlement";
 type Readyz = { detail?: { indexer?: { cursor?: { blockNumber: number } } } };
 
 const JOINT_PLATFORM_SHARE_BPS = 3000;
@@ -129,8 +134,8 @@ class Driver {
       this.log(`    done in ${(ms / 1000).toFixed(1)} s`);
       return result;
     };
-    const joint = await timed("joint", "joint loan: platform application → union → branch A, 30% platform share, 12 repayments", () => this.jointLoan());
-    const assisted = await timed("assisted", "assisted loan at branch B: the branch funds it alone", () => this.assistedLoan());
+    const joint = await timed("joint", "joint loan: platform application → union → branch A, 30% platform share, settled early", () => this.jointLoan());
+    const assisted = await timed("assisted", "assisted loan at branch B: the branch funds it alone, settled early", () => this.assistedLoan());
     let overdue: DemoResult["overdue"];
     if (this.manifest.chain.local) {
       overdue = await timed("overdue", "overdue loan: reminder, mediation, arbitration, court", () => this.overdueLoan());
@@ -178,19 +183,15 @@ class Driver {
     ]);
     this.log(`    disbursed: branch A ${yuan(branchPart)} + platform ${yuan(platformPart)} = ${yuan(principal)} yuan; loan Active`);
     await this.hooks.beforeRepayments?.({ loanId });
-    // the borrower repays the 12 installments; branch A services the loan and books them
-    const submitted: Array<{ flow: Flow; amount: bigint }> = [];
-    for (const installment of schedule) {
-      const amount = BigInt(installment.totalFen);
-      submitted.push({ flow: await this.submitFlow("branchA", loanId, "repayment", amount), amount });
-    }
-    const serials = submitted.map((s) => s.flow.serial);
-    this.log(`    12 repayments in branch A's outbox (${serials[0]} … ${serials.at(-1)})`);
-    await this.hooks.repaymentsEnqueued?.({ loanId, serials });
-    for (const s of submitted) await this.booked("branchA", loanId, "repayment", s.flow, s.amount, borrower);
+    // the borrower settles early, in full: branch A services the loan, quotes today's figure and books it
+    const amount = await this.settlementFigure("branchA", loanId);
+    const settlement = await this.submitFlow("branchA", loanId, "settlement", amount);
+    this.log(`    early settlement of ${yuan(amount)} yuan in branch A's outbox (${settlement.serial})`);
+    await this.hooks.repaymentsEnqueued?.({ loanId, serials: [settlement.serial] });
+    await this.booked("branchA", loanId, "repayment", settlement, amount, borrower);
     const loan = await this.loanOn("branchA", loanId, "Settled");
-    this.log(`    12 repayments confirmed; loan ${loan.state}`);
-    return { loanId, repaymentSerials: serials, state: loan.state };
+    this.log(`    early settlement confirmed; loan ${loan.state}`);
+    return { loanId, repaymentSerials: [settlement.serial], state: loan.state };
   }
 
   // ------------------------------------------------------------------ (b) assisted loan
@@ -201,12 +202,14 @@ class Driver {
     const letter = authorizationLetter(borrower, orderNo);
     const payload = huinongApplication(borrower, { orderNo, amountFen: 1_500_000n, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
     const atBranch = await this.submit("huinong", payload, "branchB");
-    const { loanId, schedule } = await this.consentQueryApprove("branchB", atBranch, letter.bytes, 0);
+    const { loanId } = await this.consentQueryApprove("branchB", atBranch, letter.bytes, 0);
     await this.flow("branchB", loanId, "disbursement", 1_500_000n, borrower, this.manifest.nodes.branchB.settlementAccounts[0]);
     this.log("    branch B disbursed 15000.00 yuan alone");
-    await this.flow("branchB", loanId, "repayment", BigInt(schedule[0]!.totalFen), borrower);
+    // the bullet falls due in 30 days: the borrower settles early at today's figure instead
+    const amount = await this.settlementFigure("branchB", loanId);
+    await this.flow("branchB", loanId, "settlement", amount, borrower);
     const loan = await this.loanOn("branchB", loanId, "Settled");
-    this.log(`    bullet repayment ${yuan(BigInt(schedule[0]!.totalFen))} yuan; loan ${loan.state}`);
+    this.log(`    early settlement ${yuan(amount)} yuan; loan ${loan.state}`);
     return { loanId, state: loan.state };
   }
 
@@ -327,10 +330,16 @@ class Driver {
     return `${prefix}-${this.runId}-${String(this.#serialSeq).padStart(3, "0")}`;
   }
 
-  async submitFlow(node: NodeName, loanId: string, type: "disbursement" | "repayment", amount: bigint, accountHash?: string): Promise<Flow> {
-    const serial = this.#serial(type === "disbursement" ? "DSB" : "RPY");
+  async submitFlow(node: NodeName, loanId: string, type: FlowType, amount: bigint, accountHash?: string): Promise<Flow> {
+    const serial = this.#serial(type === "disbursement" ? "DSB" : type === "repayment" ? "RPY" : "STL");
     const body = { serial, amountFen: amount.toString(), ...(accountHash === undefined ? {} : { accountHash }) };
-    return this.api[node].post<Flow>(`/v1/loans/${loanId}/${type === "disbursement" ? "disbursements" : "repayments"}`, "clerk", body);
+    return this.api[node].post<Flow>(`/v1/loans/${loanId}/${type}s`, "clerk", body);
+  }
+
+  /** What settles the loan in full today (the ledger's settlementOwed), as `node` quotes it. */
+  async settlementFigure(node: NodeName, loanId: string): Promise<bigint> {
+    const quote = await this.api[node].get<{ totalFen: string }>(`/v1/loans/${loanId}/settlement`);
+    return BigInt(quote.totalFen);
   }
 
   /** Wait for the flow on chain, then book it in the member's core-banking books with its value date. */
@@ -348,8 +357,9 @@ class Driver {
     this.anchored.set(loanId, list);
   }
 
-  async flow(node: NodeName, loanId: string, type: "disbursement" | "repayment", amount: bigint, borrower: Borrower, accountHash?: string): Promise<void> {
-    await this.booked(node, loanId, type, await this.submitFlow(node, loanId, type, amount, accountHash), amount, borrower);
+  async flow(node: NodeName, loanId: string, type: FlowType, amount: bigint, borrower: Borrower, accountHash?: string): Promise<void> {
+    // an early settlement is money received: the books hold it as a repayment
+    await this.booked(node, loanId, type === "disbursement" ? "disbursement" : "repayment", await this.submitFlow(node, loanId, type, amount, accountHash), amount, borrower);
   }
 
   /** The loan as `node` has indexed it, once it reaches `state`. */
