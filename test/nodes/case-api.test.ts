@@ -6,16 +6,13 @@
 // The nodes' index digests agree with each other and with the digest computed from the chain.
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { approveAssistedLoan, bearerAs, SETTLEMENT } from "../support/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", "court-clerk": "court-clerk-token" } as const;
 const NOW = () => new Date("2026-11-22T02:05:30Z");
@@ -25,46 +22,29 @@ const code = (r: Reply) => (r.json() as { error?: { code: string } }).error?.cod
 
 describe("arbitration case through the nodes' API (inject): keeper, court assignment, documents, ruling", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
+  const suite = lendingSuite("case-api-");
   let branch: NodeService;
   let union: NodeService;
   let court: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
   let loanId: string;
   let firstDueDay: number;
   let startDate: string;
   let baseConfig: NodeConfig;
-  let anchorUrl: string;
   const contract = Buffer.from("借款合同 — signed PDF bytes of the case test");
   const as = bearerAs(TOKENS);
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "case-api-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const base = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS, overrides: { dataDir: join(dir, "branch") } });
-    const start = async (config: NodeConfig, wallet: typeof chain.wallets.branchA) => {
-      const node = await createNodeService({ config, inMemory: true, logger: false, wallet, now: NOW });
+    const base = await suite.config({ tokens: TOKENS, overrides: { dataDir: join(suite.dir, "branch") } });
+    const start = async (config: NodeConfig, wallet: typeof suite.chain.wallets.branchA) => {
+      const node = await suite.node({ config, wallet, now: NOW });
       node.sender.start();
       return node;
     };
     baseConfig = base;
-    branch = await start(base, chain.wallets.branchA);
+    branch = await start(base, suite.chain.wallets.branchA);
     const branchUrl = await branch.app.listen({ host: "127.0.0.1", port: 0 });
-    union = await start({ ...base, memberId: MEMBERS.union, memberKind: "union", dataDir: join(dir, "union") }, chain.wallets.unionOps);
-    court = await start({ ...base, memberId: MEMBERS.court, memberKind: "court", dataDir: join(dir, "court"), directory: { [String(MEMBERS.branchA)]: branchUrl } }, chain.wallets.court);
-  });
-
-  after(async function () {
-    for (const node of [court, union, branch]) await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    union = await start({ ...base, memberId: MEMBERS.union, memberKind: "union", dataDir: join(suite.dir, "union") }, suite.chain.wallets.unionOps);
+    court = await start({ ...base, memberId: MEMBERS.court, memberKind: "court", dataDir: join(suite.dir, "court"), directory: { [String(MEMBERS.branchA)]: branchUrl } }, suite.chain.wallets.court);
   });
 
   async function waitConfirmed(node: NodeService, serial: string): Promise<void> {
@@ -79,13 +59,13 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   /** Chain time to 10:00 Beijing on `daysAfterDue` days after the first due day. */
   async function travel(daysAfterDue: number): Promise<void> {
     const target = (firstDueDay + daysAfterDue) * 86_400 - 8 * 3600 + 10 * 3600;
-    const now = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
-    await chain.anvil.provider.send("evm_increaseTime", [target - now]);
-    await chain.anvil.provider.send("evm_mine", []);
+    const now = (await suite.chain.anvil.provider.getBlock("latest"))!.timestamp;
+    await suite.chain.anvil.provider.send("evm_increaseTime", [target - now]);
+    await suite.chain.anvil.provider.send("evm_mine", []);
   }
 
   it("registers and disburses an assisted loan at the branch (setting the scene)", async function () {
-    const opened = await approveAssistedLoan(branch, chain, as, { letter: "授权书", contract });
+    const opened = await approveAssistedLoan(branch, suite.chain, as, { letter: "授权书", contract });
     startDate = opened.startDate;
     const approved = opened.approved;
     expect(approved.statusCode, approved.body).to.equal(200);
@@ -201,11 +181,11 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     // the union's node, not the assigned court, cannot take the case's documents from the branch
     const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
     const path = `/v1/cases/${loanId}/documents`;
-    const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
-    const headers = await signRequest(chain.wallets.unionOps, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
+    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+    const headers = await signRequest(suite.chain.wallets.unionOps, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
     expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
     // the assigned court's own request, signed for branch A's node, is not served by the union's node
-    const courtForBranch = await signRequest(chain.wallets.court, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
+    const courtForBranch = await signRequest(suite.chain.wallets.court, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
     const misdirected = await union.app.inject({ method: "GET", url: path, headers: courtForBranch });
     expect(misdirected.statusCode).to.equal(421);
     expect(code(misdirected)).to.equal("NODE_ERR_WRONG_TARGET");
@@ -216,10 +196,10 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     const tryWith = async (url: string) => {
       // the same court member, with another directory entry for branch A
       const other = await createNodeService({
-        config: { ...baseConfig, memberId: MEMBERS.court, memberKind: "court", dataDir: join(dir, "court-other"), directory: { [String(MEMBERS.branchA)]: url } },
+        config: { ...baseConfig, memberId: MEMBERS.court, memberKind: "court", dataDir: join(suite.dir, "court-other"), directory: { [String(MEMBERS.branchA)]: url } },
         inMemory: true,
         logger: false,
-        wallet: chain.wallets.court,
+        wallet: suite.chain.wallets.court,
         now: NOW,
       });
       try {
@@ -233,7 +213,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(dead.statusCode).to.equal(503);
     expect(dead.json()).to.deep.include({ error: { code: "NODE_ERR_PEER_UNAVAILABLE", message: (dead.json() as { error: { message: string } }).error.message, details: [{ member: MEMBERS.branchA, error: "NODE_ERR_PEER_UNAVAILABLE" }] } });
     // the anchor service is no member's node: it answers 404 to the case route
-    const wrong = await tryWith(anchorUrl);
+    const wrong = await tryWith(suite.anchorUrl);
     expect(wrong.statusCode).to.equal(502);
     expect(code(wrong)).to.equal("NODE_ERR_PEER_REFUSED");
   });
@@ -249,7 +229,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(ruled.statusCode, ruled.body).to.equal(200);
     const r = ruled.json() as { ruling: string; leafHash: string; documentId: string; outbox: { serial: string } };
     expect(r.ruling).to.equal(`0x${createHash("sha256").update(ruling).digest("hex")}`);
-    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode).to.equal(200);
+    expect((await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode).to.equal(200);
     await waitConfirmed(court, r.outbox.serial);
     const other = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: Buffer.from("another ruling").toString("base64") } });
     expect(code(other)).to.equal("NODE_ERR_CASE_STAGE");
@@ -274,7 +254,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       expect(reply.statusCode, reply.body).to.equal(200);
       digests.push(reply.json() as { digest: string; loans: number; flows: number; cursor: { blockNumber: number } });
     }
-    const fromChain = await chainLedgerDigest(chain.anvil.provider, lending.addresses.jointLoanLedger, chain.deployment.blockNumber, { toBlock: digests[0]!.cursor.blockNumber });
+    const fromChain = await chainLedgerDigest(suite.chain.anvil.provider, suite.lending.addresses.jointLoanLedger, suite.chain.deployment.blockNumber, { toBlock: digests[0]!.cursor.blockNumber });
     expect(fromChain.loans).to.equal(1);
     expect(fromChain.flows).to.equal(1);
     for (const d of digests) expect({ digest: d.digest, loans: d.loans, flows: d.flows }).to.deep.equal({ digest: fromChain.digest, loans: 1, flows: 1 });

@@ -4,44 +4,16 @@
 // gives back the branch's outstanding quota and the borrower's exposure, and the index books the
 // loan as cancelled with reason 65535 (expired). A second round finds nothing more to do.
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 
 describe("node API: the keeper expires loans that missed their start day", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let node: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
+  const suite = lendingSuite("node-expiry-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-expiry-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    await node.start();
-  });
-
-  after(async function () {
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
 
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + 20_000;
@@ -54,20 +26,20 @@ describe("node API: the keeper expires loans that missed their start day", funct
   }
 
   async function indexedState(loanId: string): Promise<{ state: string; cancelReason?: number | null } | undefined> {
-    const reply = await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") });
+    const reply = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") });
     return reply.statusCode === 200 ? (reply.json() as { state: string; cancelReason?: number | null }) : undefined;
   }
 
   async function round(): Promise<{ checked: number; escalated: string[]; expired: string[] }> {
-    const reply = await node.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") });
+    const reply = await suite.branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") });
     expect(reply.statusCode, reply.body).to.equal(200);
     return reply.json() as { checked: number; escalated: string[]; expired: string[] };
   }
 
   it("expires the registered loan the day after its start day and releases its quotas", async function () {
-    const ledger = lending.ledger;
+    const ledger = suite.lending.ledger;
     const outstandingBefore = BigInt(((await ledger.getFunction("branchBook")(MEMBERS.branchA)) as { outstanding: bigint }).outstanding);
-    const { approved } = await approveAssistedLoan(node, chain, as, { letter: "授权书 EXPIRE", contract: "借款合同 EXPIRE" });
+    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { letter: "授权书 EXPIRE", contract: "借款合同 EXPIRE" });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId } = approved.json() as { loanId: string };
     await waitFor("the loan in the index", async () => ((await indexedState(loanId))?.state === "Registered" ? true : undefined));
@@ -81,13 +53,13 @@ describe("node API: the keeper expires loans that missed their start day", funct
     expect(Number(((await ledger.getFunction("loan")(loanId)) as { state: bigint }).state)).to.equal(1);
 
     // the day after: expired through the outbox, quotas back
-    await chain.anvil.provider.send("evm_increaseTime", [86_400]);
-    await chain.anvil.provider.send("evm_mine", []);
+    await suite.chain.anvil.provider.send("evm_increaseTime", [86_400]);
+    await suite.chain.anvil.provider.send("evm_mine", []);
     expect((await round()).expired).to.deep.equal([loanId]);
     expect(Number(((await ledger.getFunction("loan")(loanId)) as { state: bigint }).state)).to.equal(4); // Cancelled
     expect(BigInt(((await ledger.getFunction("branchBook")(MEMBERS.branchA)) as { outstanding: bigint }).outstanding)).to.equal(outstandingBefore);
     expect(BigInt(await ledger.getFunction("borrowerOutstanding")(onChain.borrowerKey))).to.equal(0n);
-    const outbox = await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(`expire:${loanId}`)}`, headers: as("clerk") });
+    const outbox = await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(`expire:${loanId}`)}`, headers: as("clerk") });
     expect(outbox.statusCode, outbox.body).to.equal(200);
     expect((outbox.json() as { kind: string; state: string })).to.include({ kind: "expireLoan", state: "confirmed" });
 

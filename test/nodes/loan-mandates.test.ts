@@ -5,53 +5,27 @@
 // union's node cancels the loan on chain. An agent that is not another active member's operations
 // account, an expiry in the past and another branch's loan are refused before anything is written.
 import { expect } from "chai";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
+import { type NodeService } from "../../nodes/src/service.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 
 describe("node API: mandates let another member's node service one loan", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let branch: NodeService;
+  const suite = lendingSuite("node-mandates-", { branch: { tokens: TOKENS } });
   let union: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
   const as = bearerAs(TOKENS);
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-mandates-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    branch = await createNodeService({ config: await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS }), inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    await branch.start();
-    const unionDir = join(dir, "union");
-    await mkdir(unionDir, { recursive: true });
-    const unionConfig = await branchNodeConfig(chain, lending, { dir: unionDir, anchorUrl, tokens: TOKENS, overrides: { memberId: MEMBERS.union, memberKind: "union" } });
-    union = await createNodeService({ config: unionConfig, inMemory: true, logger: false, wallet: chain.wallets.unionOps });
+    const unionConfig = await suite.config({ tokens: TOKENS, sub: "union", overrides: { memberId: MEMBERS.union, memberKind: "union" } });
+    union = await suite.node({ config: unionConfig, wallet: suite.chain.wallets.unionOps });
     await union.start();
   });
 
-  after(async function () {
-    await union?.close();
-    await branch?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
   async function chainNow(): Promise<number> {
-    return (await chain.anvil.provider.getBlock("latest"))!.timestamp;
+    return (await suite.chain.anvil.provider.getBlock("latest"))!.timestamp;
   }
 
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
@@ -61,12 +35,12 @@ describe("node API: mandates let another member's node service one loan", functi
   }
 
   it("the union's node cancels the loan only while it holds the branch's mandate", async function () {
-    const { approved } = await approveAssistedLoan(branch, chain, as, { letter: "授权书 MANDATE", contract: "借款合同 MANDATE" });
+    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { letter: "授权书 MANDATE", contract: "借款合同 MANDATE" });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, serial } = approved.json() as { loanId: string; serial: string };
-    const registered = await branch.outbox.settled(serial, 20_000);
+    const registered = await suite.branch.outbox.settled(serial, 20_000);
     expect(registered.state, JSON.stringify(registered)).to.equal("confirmed");
-    const agent = chain.wallets.unionOps.address.toLowerCase();
+    const agent = suite.chain.wallets.unionOps.address.toLowerCase();
     const mandateUrl = `/v1/loans/${loanId}/mandates`;
 
     // no mandate: refused before anything is written
@@ -74,42 +48,42 @@ describe("node API: mandates let another member's node service one loan", functi
     expect(before.statusCode, before.body).to.equal(403);
     expect(before.json()).to.have.nested.property("error.code", "NODE_ERR_NO_MANDATE");
     expect((await union.outbox.status(`cancel:${loanId}`))).to.equal(undefined);
-    const none = await branch.app.inject({ method: "GET", url: `${mandateUrl}/${agent}`, headers: as("clerk") });
+    const none = await suite.branch.app.inject({ method: "GET", url: `${mandateUrl}/${agent}`, headers: as("clerk") });
     expect(none.statusCode, none.body).to.equal(200);
     expect(none.json()).to.deep.equal({ loanId, agent, branch: null, expiresAt: null, active: false });
 
     // refused grants: not another member's operations account, an expiry already past, a clerk
-    const countBefore = (await branch.outbox.list()).length;
+    const countBefore = (await suite.branch.outbox.list()).length;
     for (const [who, code, status] of [
-      [chain.wallets.outsider.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
-      [chain.wallets.branchA.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
+      [suite.chain.wallets.outsider.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
+      [suite.chain.wallets.branchA.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
     ] as const) {
-      const reply = await branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent: who, expiresAt: iso((await chainNow()) + 86_400) } });
+      const reply = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent: who, expiresAt: iso((await chainNow()) + 86_400) } });
       expect(reply.statusCode, reply.body).to.equal(status);
       expect(reply.json()).to.have.nested.property("error.code", code);
     }
-    const past = await branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso((await chainNow()) - 60) } });
+    const past = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso((await chainNow()) - 60) } });
     expect(past.statusCode, past.body).to.equal(400);
     expect(past.json()).to.have.nested.property("error.code", "NODE_ERR_VALIDATION");
-    const byClerk = await branch.app.inject({ method: "POST", url: mandateUrl, headers: as("clerk"), payload: { agent, expiresAt: iso((await chainNow()) + 86_400) } });
+    const byClerk = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("clerk"), payload: { agent, expiresAt: iso((await chainNow()) + 86_400) } });
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
     // the union's node cannot grant a mandate for branch A's loan
-    const foreign = await union.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent: chain.wallets.branchB.address, expiresAt: iso((await chainNow()) + 86_400) } });
+    const foreign = await union.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent: suite.chain.wallets.branchB.address, expiresAt: iso((await chainNow()) + 86_400) } });
     expect(foreign.statusCode, foreign.body).to.equal(409);
     expect(foreign.json()).to.have.nested.property("error.code", "NODE_ERR_WRONG_MEMBER_KIND");
-    expect((await branch.outbox.list()).length).to.equal(countBefore);
+    expect((await suite.branch.outbox.list()).length).to.equal(countBefore);
 
     // granted, then revoked: still refused
     const expiresAt = (await chainNow()) + 86_400;
-    const granted = await branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso(expiresAt) } });
+    const granted = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso(expiresAt) } });
     expect(granted.statusCode, granted.body).to.equal(200);
     expect((granted.json() as { mandate: unknown }).mandate).to.deep.equal({ loanId, agent, branch: MEMBERS.branchA, expiresAt: iso(expiresAt), active: true });
-    const [onChainBranch, onChainExpiry] = (await lending.ledger.getFunction("mandate")(loanId, agent)) as [bigint, bigint];
+    const [onChainBranch, onChainExpiry] = (await suite.lending.ledger.getFunction("mandate")(loanId, agent)) as [bigint, bigint];
     expect([Number(onChainBranch), Number(onChainExpiry)]).to.deep.equal([MEMBERS.branchA, expiresAt]);
-    const revoked = await branch.app.inject({ method: "DELETE", url: `${mandateUrl}/${agent}`, headers: as("admin") });
+    const revoked = await suite.branch.app.inject({ method: "DELETE", url: `${mandateUrl}/${agent}`, headers: as("admin") });
     expect(revoked.statusCode, revoked.body).to.equal(200);
     expect((revoked.json() as { mandate: { active: boolean } }).mandate.active).to.equal(false);
-    const again = await branch.app.inject({ method: "DELETE", url: `${mandateUrl}/${agent}`, headers: as("admin") });
+    const again = await suite.branch.app.inject({ method: "DELETE", url: `${mandateUrl}/${agent}`, headers: as("admin") });
     expect(again.statusCode, again.body).to.equal(404); // nothing left to revoke
     expect(again.json()).to.have.nested.property("error.code", "NODE_ERR_NOT_FOUND");
     const afterRevoke = await unionCancels(loanId);
@@ -117,10 +91,10 @@ describe("node API: mandates let another member's node service one loan", functi
     expect(afterRevoke.json()).to.have.nested.property("error.code", "NODE_ERR_NO_MANDATE");
 
     // granted again: the union's node cancels the loan on chain
-    const regranted = await branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso(expiresAt + 3600) } });
+    const regranted = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso(expiresAt + 3600) } });
     expect(regranted.statusCode, regranted.body).to.equal(200);
     const cancelled = await unionCancels(loanId);
     expect(cancelled.statusCode, cancelled.body).to.equal(200);
-    expect(Number(((await lending.ledger.getFunction("loan")(loanId)) as { state: bigint }).state)).to.equal(4); // Cancelled
+    expect(Number(((await suite.lending.ledger.getFunction("loan")(loanId)) as { state: bigint }).state)).to.equal(4); // Cancelled
   });
 });

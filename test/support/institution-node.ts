@@ -4,6 +4,7 @@
 // node configuration for branch A with its master key file, back-office users and bearer headers
 // from a role → token map, and the API steps to an approved loan (application, consent, approval
 // starting on the chain's today). (No describe/it here: Hardhat mocha loads it like a test.)
+import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
@@ -11,8 +12,8 @@ import { tokenSha256, type Role } from "../../nodes/src/http/auth.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { jiedaibaoPayload } from "./channel-fixtures.ts";
 import { approvingDecision, injectAs } from "./credit-decision.ts";
+import { jiedaibaoPayload } from "./channel-fixtures.ts";
 import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
 
 /** Branch A's settlement account (a salted hash; whitelisted through governance). */
@@ -84,34 +85,96 @@ export async function chainToday(chain: ConsortiumChain): Promise<string> {
 
 type Reply = Awaited<ReturnType<NodeService["app"]["inject"]>>;
 
-/**
- * Through `node`'s API: a jiedaibao application (clerk, at `applicationUrl`; credited to the node's own
- * member, as a back-office user's application is), the borrower's signed
- * consent letter `letter` (clerk), and the approver's assisted loan with signed contract
- * `contract` starting on the chain's today. The approval's reply is the caller's to check.
- */
-export async function approveAssistedLoan(
-  node: NodeService,
-  chain: ConsortiumChain,
-  as: (role: "clerk" | "approver") => { authorization: string },
-  options: { letter: string | Uint8Array; contract: string | Uint8Array; applicationUrl?: string },
-): Promise<{ applicationId: string; consentLeafHash: string; startDate: string; approved: Reply }> {
-  const base64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64");
-  const url = options.applicationUrl ?? "/v1/applications/jiedaibao";
-  const { applicationId } = (await node.app.inject({ method: "POST", url, headers: as("clerk"), payload: jiedaibaoPayload() })).json() as { applicationId: string };
+type As = (role: "clerk" | "approver") => { authorization: string };
+const base64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64");
+
+/** Through `node`'s API (clerk): the borrower's signed consent letter `letter` to the application; its leaf hash. */
+export async function storeConsent(node: NodeService, as: As, applicationId: string, letter: string | Uint8Array): Promise<string> {
   const consent = (await node.app.inject({
     method: "POST",
     url: "/v1/consents",
     headers: as("clerk"),
-    payload: { applicationId, letterBase64: base64(options.letter), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+    payload: { applicationId, letterBase64: base64(letter), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
   })).json() as { consent: { leafHash: string } };
-  await approvingDecision(injectAs(node.app, as), applicationId);
+  return consent.consent.leafHash;
+}
+
+/**
+ * Through `node`'s API (approver): the loan of a consented application with signed contract
+ * `contract`, the platform funding `platformShareBps` (default 0: assisted), starting on the
+ * chain's today; `extra` adds to the request (an entrusted payee, …). The reply is the caller's to check.
+ */
+export async function approveLoan(
+  node: NodeService,
+  chain: ConsortiumChain,
+  as: As,
+  loan: { applicationId: string; consentLeafHash: string; contract: string | Uint8Array; platformShareBps?: number; extra?: Record<string, unknown> },
+): Promise<{ startDate: string; approved: Reply }> {
+  await approvingDecision(injectAs(node.app, as), loan.applicationId);
   const startDate = await chainToday(chain);
   const approved = await node.app.inject({
     method: "POST",
     url: "/v1/loans",
     headers: as("approver"),
-    payload: { applicationId, contractBase64: base64(options.contract), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
+    payload: { applicationId: loan.applicationId, contractBase64: base64(loan.contract), consentLeafHash: loan.consentLeafHash, platformShareBps: loan.platformShareBps ?? 0, startDate, ...loan.extra },
   });
-  return { applicationId, consentLeafHash: consent.consent.leafHash, startDate, approved };
+  return { startDate, approved };
+}
+
+/**
+ * Through `node`'s API: a jiedaibao application (clerk, at `applicationUrl`; `payload`, default the
+ * channel fixtures' jiedaibaoPayload(); credited to the node's own member, as a back-office user's
+ * application is), the borrower's signed consent letter `letter` (clerk), and the approver's
+ * assisted loan with signed contract `contract` starting on the chain's today (approveLoan). The
+ * application's and the approval's replies are the caller's to check.
+ */
+export async function approveAssistedLoan(
+  node: NodeService,
+  chain: ConsortiumChain,
+  as: As,
+  options: { letter: string | Uint8Array; contract: string | Uint8Array; applicationUrl?: string; payload?: ReturnType<typeof jiedaibaoPayload>; extra?: Record<string, unknown> },
+): Promise<{ submitted: Reply; applicationId: string; consentLeafHash: string; startDate: string; approved: Reply }> {
+  const url = options.applicationUrl ?? "/v1/applications/jiedaibao";
+  const submitted = await node.app.inject({ method: "POST", url, headers: as("clerk"), payload: options.payload ?? jiedaibaoPayload() });
+  const { applicationId } = submitted.json() as { applicationId: string };
+  const consentLeafHash = await storeConsent(node, as, applicationId, options.letter);
+  const { startDate, approved } = await approveLoan(node, chain, as, { applicationId, consentLeafHash, contract: options.contract, ...(options.extra === undefined ? {} : { extra: options.extra }) });
+  return { submitted, applicationId, consentLeafHash, startDate, approved };
+}
+
+/**
+ * Through the nodes' APIs, a joint loan's application: `payload` submitted at the platform's node
+ * (clerk), which must forward it to the borrower's branch, where the borrower's consent letter
+ * `letter` is stored (clerk); `atBranch` is the application's id at the branch.
+ */
+export async function submitJointApplication(
+  platform: NodeService,
+  branch: NodeService,
+  as: As,
+  options: { payload: ReturnType<typeof jiedaibaoPayload>; letter: string | Uint8Array },
+): Promise<{ atBranch: string; consentLeafHash: string }> {
+  const routed = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: options.payload });
+  expect(routed.statusCode, routed.body).to.equal(200);
+  const atBranch = (routed.json() as { forwardedTo: { applicationId: string } }).forwardedTo.applicationId;
+  return { atBranch, consentLeafHash: await storeConsent(branch, as, atBranch, options.letter) };
+}
+
+/** An outbox entry as GET /v1/outbox/:serial shows it. */
+export type OutboxEntryView = { state: string; failure?: { code: string; args: string[] } };
+
+/** Polls `node`'s GET /v1/outbox/:serial (clerk) until the entry is confirmed or failed; throws after `timeoutMs`. */
+export async function outboxSettled(node: NodeService, as: (role: "clerk") => { authorization: string }, serial: string, timeoutMs = 20_000): Promise<OutboxEntryView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as OutboxEntryView;
+    if (entry.state === "confirmed" || entry.state === "failed") return entry;
+    if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** outboxSettled, and it must be confirmed (throws with the failure otherwise). */
+export async function outboxConfirmed(node: NodeService, as: (role: "clerk") => { authorization: string }, serial: string, timeoutMs = 20_000): Promise<void> {
+  const entry = await outboxSettled(node, as, serial, timeoutMs);
+  if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
 }

@@ -31,12 +31,12 @@ export type LendingSuite = {
   config(options?: { tokens?: RoleTokens; sub?: string; overrides?: Partial<NodeConfig> }): Promise<NodeConfig>;
   /** A node service, in memory and silent unless `options` say otherwise; closed after the block. */
   node(options: NodeServiceOptions): Promise<NodeService>;
-  /** With the `branch` or the `joint` option: branch A's node. */
+  /** With the `branch` or the `joint` option: branch A's node, and its configuration (the joint loan's nodes share it). */
   branch: NodeService;
-  /** With the `joint` option: the union's and the platform's nodes, the configuration the three share, and their directory (member → URL). */
+  baseConfig: NodeConfig;
+  /** With the `joint` option: the union's and the platform's nodes, and the three nodes' directory (member → URL). */
   union: NodeService;
   platform: NodeService;
-  jointConfig: NodeConfig;
   directory: Record<string, string>;
 };
 
@@ -86,11 +86,12 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     suite.anchorUrl = await suite.anchor.app.listen({ host: "127.0.0.1", port: 0 });
     if (options.branch !== undefined) {
       const { tokens, start = "node", ...serviceOptions } = options.branch;
-      suite.branch = await suite.node({ config: await suite.config({ tokens }), wallet: suite.chain.wallets.branchA, ...serviceOptions });
+      suite.baseConfig = await suite.config({ tokens });
+      suite.branch = await suite.node({ config: suite.baseConfig, wallet: suite.chain.wallets.branchA, ...serviceOptions });
       await (start === "node" ? suite.branch.start() : suite.branch.sender.start());
     }
     if (options.joint !== undefined) {
-      const base = (suite.jointConfig = await suite.config({ tokens: options.joint.tokens }));
+      const base = (suite.baseConfig = await suite.config({ tokens: options.joint.tokens }));
       const node = (name: string, member: Partial<NodeConfig>, wallet: Wallet) =>
         suite.node({ config: { ...base, ...member, dataDir: join(suite.dir, name), directory: suite.directory }, wallet });
       suite.branch = await node("branch", {}, suite.chain.wallets.branchA);
