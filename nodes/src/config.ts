@@ -40,8 +40,8 @@ export const NodeConfigSchema = z.object({
   masterKeyFile: z.string().min(1),
   /** The consortium's borrower-key secret (HMAC key), shared by members out of band. */
   consortiumKey: hex32,
-  rpcUrl: z.string().url(),
-  anchorUrl: z.string().url(),
+  rpcUrl: z.url(),
+  anchorUrl: z.url(),
   consortiumRegistry: address,
   jointLoanLedger: address,
   disputeResolution: address,
@@ -59,7 +59,7 @@ export const NodeConfigSchema = z.object({
   /** The union's node: how many days one credit report serves every branch asking about that borrower. */
   creditReportFreshnessDays: int(1, 365).default(30),
   /** Other members' node URLs (JSON object: member id → base URL): where the union forwards applications. */
-  directory: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.record(z.string().regex(/^[1-9][0-9]*$/), z.string().url())).default({}),
+  directory: z.preprocess(jsonText, z.record(z.string().regex(/^[1-9][0-9]*$/), z.url())).default({}),
   /**
    * How often this node runs a keeper round on its own (escalation, reminders); 0: only on request
    * (POST /v1/keeper/rounds). Unset: hourly on the union's node (it keeps the escalation going by
@@ -85,7 +85,7 @@ export const NodeConfigSchema = z.object({
   /** Where this branch signs its contracts (签订地). */
   contractPlace: z.string().min(1).default("贷款人住所地"),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
-  users: z.preprocess((v) => (typeof v === "string" ? JSON.parse(v) : v), z.array(ApiUser)).default([]),
+  users: z.preprocess(jsonText, z.array(ApiUser)).default([]),
   /** Largest request body a route takes unless it says otherwise (bytes): 16 MiB. */
   maxBodyBytes: int(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Largest books file POST /v1/reconciliations takes (bytes): 32 MiB, about 290,000 rows. */

@@ -133,9 +133,14 @@ export function nodeError(code: NodeOwnErrorCode, message: string, details?: unk
   return new NodeError(code, message, details);
 }
 
+/** Any catalogue's coded error (`instanceof` alone would type its code as any). */
+export function isCodedError(error: unknown): error is CodedError<string> {
+  return error instanceof CodedError;
+}
+
 /** Status and body for any error a route can throw; undefined for a bug (500). */
 export function renderError(error: unknown): { status: number; body: { error: { code: string; message: string; details?: unknown } } } | undefined {
-  if (!(error instanceof CodedError)) return undefined;
+  if (!isCodedError(error)) return undefined;
   // a node-to-node request whose signature, expiry or headers are wrong (common/auth)
   if (error.code.startsWith("AUTH_")) return { status: 401, body: { error: { code: "NODE_ERR_AUTH", message: error.message, details: { auth: error.code } } } };
   const status = NODE_ERRORS[error.code];

@@ -89,7 +89,7 @@ export class LedgerReads {
    */
   async #registeredSchedule(loan: Loan): Promise<ReadonlyArray<{ dueDay: bigint; principal: bigint; interest: bigint }>> {
     const tx = await this.deps.ledger.runner?.provider?.getTransaction(loan.registeredTx);
-    let call: ReturnType<JointLoanLedger["interface"]["parseTransaction"]> = null;
+    let call: ReturnType<JointLoanLedger["interface"]["parseTransaction"]>;
     try {
       call = tx === null || tx === undefined ? null : this.deps.ledger.interface.parseTransaction({ data: tx.data });
     } catch {

@@ -1,9 +1,9 @@
 // The node's rooms, composed: one instance of each step of the loan road over the node's shared
 // dependencies (nodes/src/README.md maps each step to its file). The HTTP routes call the rooms;
 // nothing here decides anything.
-import type { AbstractSublevel } from "abstract-level";
 import type { ConsortiumRegistry, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
+import type { Sublevel } from "../../common/level.ts";
 import { ApplicationRouting } from "./application-routing.ts";
 import type { ApplicationStore } from "./applications.ts";
 import { LoanApproval } from "./approval.ts";
@@ -40,7 +40,7 @@ export type OperationsDeps = {
   /** The chain's id (signed requests from other members' nodes are bound to it). */
   chainId: () => Promise<bigint>;
   /** Nonces of signed requests already served, remembered until they expire. */
-  nonces: AbstractSublevel<any, any, string, string>;
+  nonces: Sublevel<string, string>;
   /** This node's chain key (signs requests to other members' nodes). */
   signer: TypedDataSigner;
   /** Other members' nodes (signed requests), by member id. */

@@ -76,11 +76,10 @@ describe("faults: the RPC endpoint unreachable under load", function () {
       const members: Wallet[] = [chain.wallets.branchA, chain.wallets.branchB, chain.wallets.platform];
       const load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body, c) => chain.sign(members[c % members.length]!, body) });
       load.start();
-      let duringOutage = 0;
+      let duringOutage: number;
       const readiness: Array<{ at: number; status: number; kind: string }> = [];
-      let recoveredAt = 0;
-      let backlogMs = 0;
-      let readyAgainMs = 0;
+      let backlogMs: number;
+      let readyAgainMs: number;
       try {
         await load.moreReceipts(50);
         await until(async () => (await readyz()).status === 200, "ready before the outage", 30_000);
@@ -97,7 +96,7 @@ describe("faults: the RPC endpoint unreachable under load", function () {
         // the newest record received while the endpoint was away
         const lastDuring = [...load.receipts.values()].reduce((a, b) => (b.sequence > a.sequence ? b : a));
         proxy.restore();
-        recoveredAt = Date.now();
+        const recoveredAt = Date.now();
         await until(() => anchored(lastDuring), "the outage's backlog anchored", 2 * BACKLOG_BOUND_SECONDS * 1000, 50);
         backlogMs = Date.now() - recoveredAt;
         await until(async () => (await readyz()).status === 200, "ready after the outage", 60_000, 50);

@@ -13,7 +13,6 @@
 // stub anchor: these are properties of the node's request handling, not of the chain.
 import { expect } from "chai";
 import { Wallet, hexlify } from "ethers";
-import type { FastifyInstance } from "fastify";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { MemoryLevel } from "memory-level";
@@ -145,8 +144,6 @@ async function answerBeforeBody(port: number, head: string, waitMs = 3000): Prom
   if (end === -1) return undefined;
   return { status: Number(buffer.split(" ")[1]), headers: buffer.slice(0, end).toLowerCase(), body: buffer.slice(end + 4), closed };
 }
-
-const codeOf = (reply: { json(): unknown }) => (reply.json() as { error?: { code?: string } }).error?.code;
 
 describe("node: the caller is authenticated before its body is read", function () {
   this.timeout(30_000);

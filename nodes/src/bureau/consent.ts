@@ -11,13 +11,13 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { toHex } from "../../../common/bytes.ts";
-import { CodedError } from "../../../common/errors.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import type { Sublevel } from "../../../common/level.ts";
 import { DigestAlgorithm, EvidenceKind, newSalt } from "../../../common/formats/leaf/leaf.ts";
 import type { BureauPurpose, BureauQuery, BureauReport, BureauReportSummary, CreditBureau } from "./bureau.ts";
 import { BUREAU_PURPOSES, bureauError, checkBureauQuery, reportDigest, summarizeReport } from "./bureau.ts";
 import type { DocumentKind } from "../documents/policy.ts";
+import { isCodedError } from "../errors.ts";
 import { canonicalJson } from "./canonical-json.ts";
 import type { Now } from "./timers.ts";
 import { systemNow } from "./timers.ts";
@@ -267,7 +267,7 @@ export async function queryWithConsent(
     report = deps.viaUnion === undefined ? await deps.client.query(request, options) : await deps.viaUnion(request, consent);
   } catch (error) {
     deps.log?.warn(
-      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: error instanceof CodedError ? (error as CodedError<string>).code : "UNEXPECTED" },
+      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: isCodedError(error) ? error.code : "UNEXPECTED" },
       "credit query failed",
     );
     throw error;

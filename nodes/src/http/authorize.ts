@@ -55,8 +55,9 @@ export function installAuthorization(app: FastifyInstance, options: AuthorizeOpt
     if (route.url.startsWith("/docs")) route.config = { ...route.config, auth: "open" };
     const config = route.config as { auth?: string; roles?: readonly Role[]; signedKind?: number } | undefined;
     const auth = config?.auth ?? "token";
-    if (auth === "token" && (config?.roles === undefined || config.roles.length === 0)) throw new Error(`route ${route.method} ${route.url} declares no roles (config.roles)`);
-    if (auth === "signed" && config?.signedKind === undefined) throw new Error(`signed route ${route.method} ${route.url} declares no signedKind`);
+    const method = String(route.method);
+    if (auth === "token" && (config?.roles === undefined || config.roles.length === 0)) throw new Error(`route ${method} ${route.url} declares no roles (config.roles)`);
+    if (auth === "signed" && config?.signedKind === undefined) throw new Error(`signed route ${method} ${route.url} declares no signedKind`);
   });
   app.addHook("onRequest", async (request, reply) => {
     const config = request.routeOptions.config;
