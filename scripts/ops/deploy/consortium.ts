@@ -23,7 +23,7 @@ export async function loadArtifact(name: string, root = "artifacts/contracts"): 
   try {
     return JSON.parse(await readFile(path, "utf8")) as Artifact;
   } catch (error) {
-    throw new Error(`cannot read ${path}: run \`npx hardhat build\` first (${(error as Error).message})`);
+    throw new Error(`cannot read ${path}: run \`npx hardhat build\` first (${(error as Error).message})`, { cause: error });
   }
 }
 
@@ -86,9 +86,9 @@ export async function govern(governor: Contract, approvers: Signer[], calls: Arr
   const datas = calls.map((c) => c.data);
   const g = ConsortiumGovernor.at(await governor.getAddress(), governor.runner);
   const id = await g.hashProposal(targets, datas, keccak256(toUtf8Bytes(text)));
-  await (await g.connect(approvers[0]!).propose(targets, datas, text)).wait();
+  await (await g.connect(approvers[0]).propose(targets, datas, text)).wait();
   for (const approver of approvers.slice(1)) await (await g.connect(approver).approve(id)).wait();
-  await (await g.connect(approvers[0]!).execute(targets, datas, keccak256(toUtf8Bytes(text)))).wait();
+  await (await g.connect(approvers[0]).execute(targets, datas, keccak256(toUtf8Bytes(text)))).wait();
 }
 
 /** keccak256("jointledger.log." + name): the id of a member's evidence log. */

@@ -30,7 +30,7 @@ import { AccountRole } from "../../../common/consortium/members.ts";
 import { ConsortiumGovernor } from "../../../common/chain/generated/contracts.ts";
 import { loadArtifact } from "../deploy/consortium.ts";
 import { intakeQuotaCalls } from "../local/intake-quotas.ts";
-import { KIND_CODE, UNION_LOG_ID, type MemberKey, type MemberKind } from "./besu/consortium.ts";
+import { KIND_CODE, UNION_LOG_ID, type MemberKind } from "./besu/consortium.ts";
 import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
 
 export type Call = { target: string; data: string; summary: string };
@@ -183,9 +183,9 @@ function reason(contract: Contract, error: unknown): string {
 
 async function send(contract: Contract, fn: string, args: unknown[]): Promise<string> {
   try {
-    const tx = await contract.getFunction(fn)(...args);
-    const receipt = await tx.wait();
-    return receipt.hash as string;
+    const tx = await contract.getFunction(fn).send(...args);
+    const receipt = (await tx.wait())!;
+    return receipt.hash;
   } catch (error) {
     throw new GovernError("GOVERN_REVERTED", `${fn} failed: ${reason(contract, error)}`);
   }
@@ -233,8 +233,8 @@ async function signer(folder: NetworkFolder, o: Options, provider: JsonRpcProvid
   // a governing member votes with its governance key; a member without one (platform, court)
   // signs with its node key, which the governor refuses as a non-governor
   const member = folder.member(need(o, "as"));
-  if (member.governance !== undefined) return folder.governanceWallet(member.key as MemberKey, provider);
-  return folder.memberWallet(member.key as MemberKey, provider);
+  if (member.governance !== undefined) return folder.governanceWallet(member.key, provider);
+  return folder.memberWallet(member.key, provider);
 }
 
 async function readProposal(file: string, folder: NetworkFolder): Promise<ProposalFile> {
@@ -284,8 +284,9 @@ export async function runGovern(argv: string[]): Promise<string[]> {
   const o = values as Options;
   const [command, action] = positionals;
   if (command === "new-key") {
-    const key = await newKey(need(o, "out"));
-    return [`new account ${key.address}`, `keystore ${o.out}, password ${key.passwordFile} (both secret)`];
+    const out = need(o, "out");
+    const key = await newKey(out);
+    return [`new account ${key.address}`, `keystore ${out}, password ${key.passwordFile} (both secret)`];
   }
   const folder = await openNetworkFolder(need(o, "network"));
   const provider = besuProvider((o.rpc as string | undefined) ?? folder.manifest.anchor.rpcUrl);
