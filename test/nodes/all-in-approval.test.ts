@@ -4,16 +4,9 @@
 // ledger would refuse it too, LedgerAllInAprAboveCap); one within it is registered with its fees.
 import { expect } from "chai";
 import { Contract } from "ethers";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
@@ -21,31 +14,8 @@ const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const
 
 describe("node approval: the all-in cost cap and the fees on chain", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let node: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
+  const suite = lendingSuite("node-all-in-", { branch: { tokens: TOKENS } }); // outbox sender and indexer
   const as = bearerAs(TOKENS);
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-all-in-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    await node.start(); // outbox sender and indexer
-  });
-
-  after(async function () {
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
 
   it("refuses 100,000 yuan at 23% for 12 months with a 6,000-yuan fee with the first installment: 3488 bps (was registered on its nominal 23%)", async function () {
     const payload = jiedaibaoPayload();
@@ -53,37 +23,24 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     payload.daikuan.jine = "100000.00";
     payload.daikuan.nianLilv = "23.00";
     payload.daikuan.feiyong = [{ mingcheng: "服务费", jine: "6000", shouquFangshi: "shouqi" }];
-    const { applicationId } = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload })).json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId, letterBase64: Buffer.from("授权书").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(node.app, as), applicationId);
-    const refused = await node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId, contractBase64: Buffer.from("借款合同").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: await chainToday(chain) },
-    });
+    const { approved: refused } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: "授权书", contract: "借款合同" });
     expect(refused.statusCode, refused.body).to.equal(422);
     const { error } = refused.json() as { error: { code: string; details: unknown } };
     expect(error.code).to.equal("NODE_ERR_ALL_IN_APR_ABOVE_CAP");
     expect(error.details).to.deep.equal({ allInAprBps: 3488, capBps: 2400 });
     // nothing written: no outbox entry for the application
-    const status = await node.app.inject({ method: "GET", url: "/v1/outbox/JDB-ALL-IN-OVER-CAP", headers: as("approver") });
+    const status = await suite.branch.app.inject({ method: "GET", url: "/v1/outbox/JDB-ALL-IN-OVER-CAP", headers: as("approver") });
     expect(status.statusCode).to.equal(404);
   });
 
   it("registers a loan within the cap with the application's fees, and reports its all-in APR", async function () {
-    const { approved } = await approveAssistedLoan(node, chain, as, { letter: "授权书 2", contract: "借款合同 signed" });
+    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { letter: "授权书 2", contract: "借款合同 signed" });
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as { loanId: string; serial: string; allInAprBps: number; fees: Array<{ installment: number; amount: string }> };
     // 50,000 yuan at 18.25% with 300.50 yuan of guarantee fee with the first installment
     expect(body.fees).to.deep.equal([{ installment: 1, amount: "30050" }]);
     expect(body.allInAprBps).to.be.within(1826, 2400);
-    const ledger = new Contract(lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, chain.anvil.provider);
+    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
     let onChain = false;
     for (let i = 0; i < 100 && !onChain; i++) {
       const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
@@ -95,7 +52,7 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     expect(onChain, "the loan's fees reached the chain").to.equal(true);
     // the indexed loan shows them too
     for (let i = 0; i < 100; i++) {
-      const loan = await node.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") });
+      const loan = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") });
       if (loan.statusCode === 200) {
         const indexed = loan.json() as { fees?: unknown; allInAprBps?: unknown };
         expect(indexed.fees).to.deep.equal([{ installment: 1, amountFen: "30050" }]);
@@ -115,21 +72,7 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       { mingcheng: "服务费", jine: "100", shouquFangshi: "fangkuan" },
       { mingcheng: "账户管理费", jine: "10", shouquFangshi: "anyue" },
     ];
-    const { applicationId } = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload })).json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId, letterBase64: Buffer.from("授权书 3").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(node.app, as), applicationId);
-    const startDate = await chainToday(chain);
-    const approved = await node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId, contractBase64: Buffer.from("借款合同 3").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
-    });
+    const { startDate, approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: "授权书 3", contract: "借款合同 3" });
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as { loanId: string; allInAprBps: number; schedule: Array<{ dueDay: number; totalFen: string }> };
     // 100 yuan at disbursement, 10 yuan with each of the twelve installments: nothing dropped, merged or moved
@@ -138,13 +81,13 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     const installments = body.schedule.map((i) => ({ dueDay: i.dueDay, totalFen: BigInt(i.totalFen) }));
     const fees = [{ dueDay: dateToDay(startDate), amountFen: 10_000n }, ...installments.map((i) => ({ dueDay: i.dueDay, amountFen: 1_000n }))];
     expect(body.allInAprBps).to.equal(allInAprBps({ method: 0, principalFen: 5_000_000n, installments, fees, startDay: dateToDay(startDate) }));
-    const ledger = new Contract(lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, chain.anvil.provider);
+    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
     for (let i = 0; i < 100; i++) {
       const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
       if (logs.length > 0) {
         expect((logs[0] as unknown as { args: unknown[] }).args[1]).to.deep.equal(expected);
-        await node.indexer.syncOnce();
-        const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") })).json() as { allInAprBps: number };
+        await suite.branch.indexer.syncOnce();
+        const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") })).json() as { allInAprBps: number };
         expect(loan.allInAprBps).to.equal(body.allInAprBps);
         return;
       }

@@ -7,19 +7,12 @@
 // disbursement check without a chain.
 import { expect } from "chai";
 import { Contract, keccak256, toUtf8Bytes } from "ethers";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { MemoryLevel } from "memory-level";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { bindReceivingAccount, checkDisbursement, ReceivingAccounts, receivingAccountOf } from "../../nodes/src/entrusted-payment.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { bearerAs, SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -65,31 +58,8 @@ describe("entrusted payment: binding and the disbursement check", function () {
 
 describe("node API: entrusted payment over Anvil", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let node: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
+  const suite = lendingSuite("node-entrusted-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-entrusted-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    await node.start();
-  });
-
-  after(async function () {
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
 
   /** An application with consent, and its approval (the caller's to check), starting on the chain's today. */
   async function approve(applicationSerial: string, extra: Record<string, unknown>) {
@@ -97,45 +67,24 @@ describe("node API: entrusted payment over Anvil", function () {
     payload.shenqingBianhao = applicationSerial;
     payload.daikuan.jine = "10000.00";
     payload.daikuan.feiyong = [];
-    const { applicationId } = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload })).json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId, letterBase64: Buffer.from(`授权书 ${applicationSerial}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(node.app, as), applicationId);
-    return node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationSerial}`).toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: await chainToday(chain), ...extra },
-    });
+    return (await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: `授权书 ${applicationSerial}`, contract: `借款合同 ${applicationSerial}`, extra })).approved;
   }
 
-  async function settled(serial: string): Promise<{ state: string; failure?: { code: string; args: string[] } }> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as { state: string; failure?: { code: string; args: string[] } };
-      if (entry.state === "confirmed" || entry.state === "failed") return entry;
-      if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const settled = (serial: string) => outboxSettled(suite.branch, as, serial);
 
   async function outboxStatus(serial: string): Promise<number> {
-    return (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
+    return (await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
   }
 
   async function indexedLoan(loanId: string): Promise<Record<string, unknown>> {
-    await node.indexer.syncOnce();
-    const reply = await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") });
+    await suite.branch.indexer.syncOnce();
+    const reply = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") });
     expect(reply.statusCode, reply.body).to.equal(200);
     return reply.json() as Record<string, unknown>;
   }
 
   it("binds the payee on chain, shows which account without its number, and pays only there", async function () {
-    const consortiumKey = node.ops.deps.consortiumKey;
+    const consortiumKey = suite.branch.ops.deps.consortiumKey;
     const serial = keccak256(toUtf8Bytes("JDB-ENTRUSTED-1"));
     const payeeHash = receivingAccountOf(consortiumKey, serial, PAYEE_ACCOUNT);
 
@@ -150,7 +99,7 @@ describe("node API: entrusted payment over Anvil", function () {
     const body = approved.json() as { loanId: string; serial: string; receiving: unknown };
     expect(body.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
     expect((await settled(body.serial)).state).to.equal("confirmed");
-    const ledger = new Contract(lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, chain.anvil.provider);
+    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
     const [registered] = await ledger.queryFilter(ledger.filters.LoanRegistered!(body.loanId));
     expect(String((registered as unknown as { args: { receivingAccount: string } }).args.receivingAccount).toLowerCase()).to.equal(payeeHash);
 
@@ -160,22 +109,22 @@ describe("node API: entrusted payment over Anvil", function () {
     for (const digits of [PAYEE_ACCOUNT, BORROWER_ACCOUNT, PAYEE_ACCOUNT.slice(-4)]) expect(shown).to.not.include(digits);
 
     // paid to the borrower's own account instead of the payee: refused, nothing written
-    const toBorrower = await node.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-WRONG", amountFen: "1000000", accountHash: SETTLEMENT, toAccount: BORROWER_ACCOUNT } });
+    const toBorrower = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-WRONG", amountFen: "1000000", accountHash: SETTLEMENT, toAccount: BORROWER_ACCOUNT } });
     expect(toBorrower.statusCode, toBorrower.body).to.equal(422);
     expect((toBorrower.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_RECEIVING_ACCOUNT_MISMATCH", details: { kind: "entrusted-payee", receivingAccount: payeeHash } });
     expect(await outboxStatus("DSB-ENT-WRONG")).to.equal(404);
     // the money leaving from an account that is not branch A's own settlement account: refused by the node…
-    const fromPayee = await node.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-SOURCE", amountFen: "1000000", accountHash: payeeHash } });
+    const fromPayee = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-SOURCE", amountFen: "1000000", accountHash: payeeHash } });
     expect(fromPayee.statusCode, fromPayee.body).to.equal(422);
     expect((fromPayee.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_ACCOUNT_NOT_WHITELISTED", details: { funder: 2, accountHash: payeeHash } });
     expect(await outboxStatus("DSB-ENT-SOURCE")).to.equal(404);
     // …and by the chain when sent past the node
-    await node.outbox.enqueue({ serial: "DSB-ENT-PAST-NODE", kind: "disburse", args: { loanId: body.loanId, amount: 1_000_000n, accountHash: payeeHash, voucher: `0x${"11".repeat(32)}` } });
+    await suite.branch.outbox.enqueue({ serial: "DSB-ENT-PAST-NODE", kind: "disburse", args: { loanId: body.loanId, amount: 1_000_000n, accountHash: payeeHash, voucher: `0x${"11".repeat(32)}` } });
     const refused = await settled("DSB-ENT-PAST-NODE");
     expect(refused.state).to.equal("failed");
     expect(refused.failure).to.deep.include({ code: "LedgerAccountNotWhitelisted", args: ["2", payeeHash] });
 
-    const paid = await node.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-1", amountFen: "1000000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
+    const paid = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-1", amountFen: "1000000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
     expect(paid.statusCode, paid.body).to.equal(200);
     expect((paid.json() as { paidTo: unknown }).paidTo).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
     expect((await settled("DSB-ENT-1")).state).to.equal("confirmed");
@@ -187,7 +136,7 @@ describe("node API: entrusted payment over Anvil", function () {
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as { loanId: string; serial: string };
     expect((await settled(body.serial)).state).to.equal("confirmed");
-    const borrowerHash = receivingAccountOf(node.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-ENTRUSTED-NONE")), BORROWER_ACCOUNT);
+    const borrowerHash = receivingAccountOf(suite.branch.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-ENTRUSTED-NONE")), BORROWER_ACCOUNT);
     expect((await indexedLoan(body.loanId)).receiving).to.deep.equal({ kind: "borrower-account", receivingAccount: borrowerHash });
   });
 });

@@ -8,19 +8,13 @@
 // check and the view.
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import type { NodeConfig } from "../../nodes/src/config.ts";
 import { receivingAccountOf } from "../../nodes/src/entrusted-payment.ts";
 import { checkShares, splitView } from "../../nodes/src/income-split.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { type NodeService } from "../../nodes/src/service.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { bearerAs, SETTLEMENT, approveLoan, submitJointApplication, outboxConfirmed } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -69,55 +63,14 @@ describe("income split: the share check and the view", function () {
 
 describe("node API: a joint loan's income split over Anvil", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let dir: string;
-  let lending: LendingDeployment;
-  let branch: NodeService;
-  let union: NodeService;
-  let platform: NodeService;
-  const directory: Record<string, string> = {};
+  const suite = lendingSuite("node-income-split-", { joint: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
 
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-income-split-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    const node = (name: string, kind: Partial<NodeConfig>, wallet: typeof chain.wallets.branchA) =>
-      createNodeService({ config: { ...base, ...kind, dataDir: join(dir, name), directory }, inMemory: true, logger: false, wallet });
-    branch = await node("branch", {}, chain.wallets.branchA);
-    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps);
-    platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, chain.wallets.platform);
-    for (const [member, service] of [[MEMBERS.branchA, branch], [MEMBERS.union, union], [MEMBERS.platform, platform]] as const) {
-      directory[String(member)] = await service.app.listen({ host: "127.0.0.1", port: 0 });
-    }
-    branch.sender.start();
-  });
-
-  after(async function () {
-    for (const service of [branch, union, platform]) await service?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function confirmed(serial: string): Promise<void> {
-    for (let i = 0; i < 200; i++) {
-      const status = (await branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
-      if (status.state === "failed") expect.fail(`${serial} failed: ${JSON.stringify(status.failure)}`);
-      if (status.state === "confirmed") return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect.fail(`${serial} never confirmed`);
-  }
+  const confirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 
   /** Split writes in the branch's outbox (a refused request writes none). */
   async function splitWrites(): Promise<number> {
-    return (await branch.outbox.list()).filter((e) => e.kind === "agreeIncomeSplit").length;
+    return (await suite.branch.outbox.list()).filter((e) => e.kind === "agreeIncomeSplit").length;
   }
 
   const put = (service: NodeService, loanId: string, shares: Array<[number, number]>) =>
@@ -126,55 +79,41 @@ describe("node API: a joint loan's income split over Anvil", function () {
   it("agrees 80/20 on a 70/30 joint loan paying an entrusted payee, after refusing what the ledger would, and refuses once money is out", async function () {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = "JDB-SPLIT-1";
-    const routed = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload });
-    expect(routed.statusCode, routed.body).to.equal(200);
-    const atBranch = (routed.json() as { forwardedTo: { applicationId: string } }).forwardedTo.applicationId;
-    const consent = (await branch.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId: atBranch, letterBase64: Buffer.from("授权书 split").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(branch.app, as), atBranch);
-    const approved = await branch.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId: atBranch, contractBase64: Buffer.from("联合贷合同 受托支付").toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 3000, startDate: await chainToday(chain), entrustedPayee: { accountNumber: PAYEE_ACCOUNT } },
-    });
+    const { atBranch, consentLeafHash } = await submitJointApplication(suite.platform, suite.branch, as, { payload, letter: "授权书 split" });
+    const { approved } = await approveLoan(suite.branch, suite.chain, as, { applicationId: atBranch, consentLeafHash, contract: "联合贷合同 受托支付", platformShareBps: 3000, extra: { entrustedPayee: { accountNumber: PAYEE_ACCOUNT } } });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, serial, receiving } = approved.json() as { loanId: string; serial: string; receiving: { kind: string; receivingAccount: string } };
     // the platform's node agreed to pay its share to the payee, and keeps which account the loan pays
-    const payeeHash = receivingAccountOf(branch.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-SPLIT-1")), PAYEE_ACCOUNT);
+    const payeeHash = receivingAccountOf(suite.branch.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-SPLIT-1")), PAYEE_ACCOUNT);
     expect(receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
-    const atPlatform = await platform.app.inject({ method: "GET", url: `/v1/loans/${loanId}/receiving-account`, headers: as("clerk") });
+    const atPlatform = await suite.platform.app.inject({ method: "GET", url: `/v1/loans/${loanId}/receiving-account`, headers: as("clerk") });
     expect(atPlatform.json()).to.deep.equal({ loanId, kind: "entrusted-payee", receivingAccount: payeeHash });
     await confirmed(serial);
 
-    const before = await branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/income-split`, headers: as("clerk") });
+    const before = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/income-split`, headers: as("clerk") });
     expect(before.json()).to.deep.include({ agreed: false });
 
     // shares that do not sum to 10,000 bps, or name a member that does not fund the loan
-    const short = await put(branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.platform, 4000]]);
+    const short = await put(suite.branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.platform, 4000]]);
     expect(short.statusCode, short.body).to.equal(422);
     expect((short.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_BAD_INCOME_SPLIT", details: { loanId, platformIncomeShareBps: 4000, sumBps: 9000, funders: [MEMBERS.branchA, MEMBERS.platform] } });
-    const stranger = await put(branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.branchB, 5000]]);
+    const stranger = await put(suite.branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.branchB, 5000]]);
     expect([stranger.statusCode, (stranger.json() as ErrorBody).error.code]).to.deep.equal([422, "NODE_ERR_BAD_INCOME_SPLIT"]);
     // the union funds nothing of this loan
-    const byUnion = await put(union, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const byUnion = await put(suite.union, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
     expect(byUnion.statusCode, byUnion.body).to.equal(403);
     expect((byUnion.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_NOT_FUNDER", details: { funders: [MEMBERS.branchA, MEMBERS.platform] } });
     // less income for the platform than its 30% funding share: its node does not sign unasked
-    const unasked = await put(branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const unasked = await put(suite.branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
     expect(unasked.statusCode, unasked.body).to.equal(502);
     expect((unasked.json() as ErrorBody).error.details).to.deep.include({ code: "NODE_ERR_AGREEMENT_REFUSED" });
     expect(await splitWrites()).to.equal(0);
 
     // the platform's admin accepts 20% at its own node; then the branch's request is signed and sent
-    const accepted = await put(platform, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const accepted = await put(suite.platform, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
     expect(accepted.statusCode, accepted.body).to.equal(200);
     expect(accepted.json()).to.deep.include({ platformIncomeShareBps: 2000 });
-    const agreed = await put(branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const agreed = await put(suite.branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
     expect(agreed.statusCode, agreed.body).to.equal(200);
     const body = agreed.json() as { outbox: { kind: string; state: string }; incomeSplit: unknown };
     expect(body.outbox).to.include({ kind: "agreeIncomeSplit", state: "confirmed" });
@@ -183,19 +122,19 @@ describe("node API: a joint loan's income split over Anvil", function () {
       { memberId: MEMBERS.platform, fundingShareBps: 3000, incomeShareBps: 2000 },
     ];
     expect(body.incomeSplit).to.deep.equal({ loanId, agreed: true, shares });
-    const onChain = ledgerInterface.decodeFunctionResult("incomeShare", await chain.anvil.provider.call({ to: lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]) }));
+    const onChain = ledgerInterface.decodeFunctionResult("incomeShare", await suite.chain.anvil.provider.call({ to: suite.lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]) }));
     expect([onChain[0], Number(onChain[1])]).to.deep.equal([true, 2000]);
 
-    await branch.indexer.syncOnce();
-    const loan = (await branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
+    await suite.branch.indexer.syncOnce();
+    const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
     expect(loan.incomeSplit).to.deep.equal({ agreed: true, shares });
     expect(loan.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
 
     // the branch's share goes out: the split is fixed from then on
-    const disbursed = await branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-SPLIT-1", amountFen: "3500000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
+    const disbursed = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-SPLIT-1", amountFen: "3500000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await confirmed("DSB-SPLIT-1");
-    const late = await put(branch, loanId, [[MEMBERS.branchA, 7000], [MEMBERS.platform, 3000]]);
+    const late = await put(suite.branch, loanId, [[MEMBERS.branchA, 7000], [MEMBERS.platform, 3000]]);
     expect(late.statusCode, late.body).to.equal(409);
     expect((late.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_LOAN_DISBURSED", details: { state: "Registered", disbursedMask: 1 } });
     expect(await splitWrites()).to.equal(1);

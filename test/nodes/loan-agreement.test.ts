@@ -4,95 +4,45 @@
 // the loan registers on chain with that agreement (without it the ledger refuses a joint loan).
 import { expect } from "chai";
 import { Contract, getBytes } from "ethers";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import type { NodeConfig } from "../../nodes/src/config.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending } from "../support/institution-node.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { bearerAs, chainToday, submitJointApplication } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { receivingAccountOf } from "../../nodes/src/approval.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 /** The borrower's bank account in jiedaibaoPayload(). */
 const BORROWER_BANK_ACCOUNT = "6222021001123456789";
-let consortiumKey: string;
 
 describe("joint loan: the platform's node agrees, the loan registers with its agreement", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let dir: string;
-  let lending: LendingDeployment;
-  let branch: NodeService;
-  let union: NodeService;
-  let platform: NodeService;
-  const directory: Record<string, string> = {};
+  const suite = lendingSuite("node-agreement-", { joint: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-agreement-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    consortiumKey = base.consortiumKey;
-    // one directory object for the three nodes, filled in as each listens
-    const node = (name: string, kind: Partial<NodeConfig>, wallet: typeof chain.wallets.branchA) =>
-      createNodeService({ config: { ...base, ...kind, dataDir: join(dir, name), directory }, inMemory: true, logger: false, wallet });
-    branch = await node("branch", {}, chain.wallets.branchA);
-    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps);
-    platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, chain.wallets.platform);
-    for (const [member, service] of [[MEMBERS.branchA, branch], [MEMBERS.union, union], [MEMBERS.platform, platform]] as const) {
-      directory[String(member)] = await service.app.listen({ host: "127.0.0.1", port: 0 });
-    }
-    branch.sender.start();
-  });
-
-  after(async function () {
-    for (const service of [branch, union, platform]) await service?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
 
   async function submitAndConsent(applicationId: string) {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = applicationId;
-    const routed = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload });
-    expect(routed.statusCode, routed.body).to.equal(200);
-    const atBranch = (routed.json() as { forwardedTo: { applicationId: string } }).forwardedTo.applicationId;
-    const consent = (await branch.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId: atBranch, letterBase64: Buffer.from(`授权书 ${applicationId}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(branch.app, as), atBranch);
-    return { atBranch, consentLeafHash: consent.consent.leafHash };
+    const submitted = await submitJointApplication(suite.platform, suite.branch, as, { payload, letter: `授权书 ${applicationId}` });
+    await approvingDecision(injectAs(suite.branch.app, as), submitted.atBranch);
+    return submitted;
   }
 
   it("approves a 70/30 joint loan: the outbox entry carries the platform's signature and the loan registers with both funders", async function () {
     const { atBranch, consentLeafHash } = await submitAndConsent("JDB-JOINT-AGREED");
-    const approved = await branch.app.inject({
+    const approved = await suite.branch.app.inject({
       method: "POST",
       url: "/v1/loans",
       headers: as("approver"),
-      payload: { applicationId: atBranch, contractBase64: Buffer.from("联合贷合同").toString("base64"), consentLeafHash, platformShareBps: 3000, startDate: await chainToday(chain) },
+      payload: { applicationId: atBranch, contractBase64: Buffer.from("联合贷合同").toString("base64"), consentLeafHash, platformShareBps: 3000, startDate: await chainToday(suite.chain) },
     });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, outbox } = approved.json() as { loanId: string; outbox: { args: { platformAgreement: string } } };
     expect(outbox.args.platformAgreement).to.match(/^0x[0-9a-f]{130}$/);
-    const ledger = new Contract(lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, chain.anvil.provider);
+    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
     for (let i = 0; i < 100; i++) {
-      const status = (await branch.app.inject({ method: "GET", url: "/v1/outbox/JDB-JOINT-AGREED", headers: as("approver") })).json() as { state: string; failure?: unknown };
+      const status = (await suite.branch.app.inject({ method: "GET", url: "/v1/outbox/JDB-JOINT-AGREED", headers: as("approver") })).json() as { state: string; failure?: unknown };
       if (status.state === "failed") expect.fail(`the chain refused the joint loan: ${JSON.stringify(status.failure)}`);
       if (status.state === "confirmed") break;
       await new Promise((r) => setTimeout(r, 100));
@@ -105,11 +55,11 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
     const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
     const { termsToJson } = await import("../../nodes/src/loan-agreement.ts");
     const { atBranch } = await submitAndConsent("JDB-JOINT-REFUSED");
-    const stored = (await branch.app.inject({ method: "GET", url: `/v1/applications/${atBranch}`, headers: as("approver") })).json() as { borrowerKey: string };
+    const stored = (await suite.branch.app.inject({ method: "GET", url: `/v1/applications/${atBranch}`, headers: as("approver") })).json() as { borrowerKey: string };
     const { generateSchedule } = await import("../../common/lending/schedule.ts");
     const { dateToDay } = await import("../../common/lending/dates.ts");
     const { keccak256, toUtf8Bytes } = await import("ethers");
-    const startDate = await chainToday(chain);
+    const startDate = await chainToday(suite.chain);
     const schedule = generateSchedule({ principalFen: 5_000_000n, aprBps: 1825, method: 0, startDate, termMonths: 12 });
     const terms = {
       originator: MEMBERS.platform,
@@ -128,34 +78,34 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
       contractLeaf: `0x${"11".repeat(32)}`,
       consentLeaf: `0x${"22".repeat(32)}`,
       // the borrower's own account from the application, salted as every member salts it
-      receivingAccount: receivingAccountOf(getBytes(consortiumKey), keccak256(toUtf8Bytes("JDB-JOINT-REFUSED")), BORROWER_BANK_ACCOUNT),
+      receivingAccount: receivingAccountOf(getBytes(suite.baseConfig.consortiumKey), keccak256(toUtf8Bytes("JDB-JOINT-REFUSED")), BORROWER_BANK_ACCOUNT),
     };
-    const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
-    const ask = async (wallet: typeof chain.wallets.branchA, body: unknown) => {
+    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+    const ask = async (wallet: typeof suite.chain.wallets.branchA, body: unknown) => {
       const text = JSON.stringify(body);
       const path = "/v1/loan-agreements";
       const headers = { "content-type": "application/json", ...(await signRequest(wallet, domain, { method: "POST", path, body: text, target: MEMBERS.platform })) };
-      return platform.app.inject({ method: "POST", url: path, headers, payload: text });
+      return suite.platform.app.inject({ method: "POST", url: path, headers, payload: text });
     };
     const code = (reply: { json: () => unknown }) => (reply.json() as { error?: { code: string } }).error?.code;
     // as built from the application: agreed
-    const agreed = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson(terms) });
+    const agreed = await ask(suite.chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson(terms) });
     expect(agreed.statusCode, agreed.body).to.equal(200);
     // the branch lowers the fee, raises the principal, or drops the platform's application id
-    const fee = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, fees: [] }) });
+    const fee = await ask(suite.chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, fees: [] }) });
     expect([fee.statusCode, code(fee)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
     // the branch names another account (the platform's settlement account, say) to be paid into
-    const elsewhere = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, receivingAccount: `0x${"33".repeat(32)}` }) });
+    const elsewhere = await ask(suite.chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, receivingAccount: `0x${"33".repeat(32)}` }) });
     expect([elsewhere.statusCode, code(elsewhere)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
-    const bigger = await ask(chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, principal: 6_000_000n }) });
+    const bigger = await ask(suite.chain.wallets.branchA, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson({ ...terms, principal: 6_000_000n }) });
     expect([bigger.statusCode, code(bigger)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
-    const unknown = await ask(chain.wallets.branchA, { applicationId: "JDB-NEVER-SUBMITTED", terms: termsToJson({ ...terms, applicationSerial: keccak256(toUtf8Bytes("JDB-NEVER-SUBMITTED")) }) });
+    const unknown = await ask(suite.chain.wallets.branchA, { applicationId: "JDB-NEVER-SUBMITTED", terms: termsToJson({ ...terms, applicationSerial: keccak256(toUtf8Bytes("JDB-NEVER-SUBMITTED")) }) });
     expect([unknown.statusCode, code(unknown)]).to.deep.equal([404, "NODE_ERR_UNKNOWN_APPLICATION"]);
     // branch B is a branch, but the application went to branch A
-    const other = await ask(chain.wallets.branchB, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson(terms) });
+    const other = await ask(suite.chain.wallets.branchB, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson(terms) });
     expect([other.statusCode, code(other)]).to.deep.equal([409, "NODE_ERR_AGREEMENT_REFUSED"]);
     // the union is no branch
-    const byUnion = await ask(chain.wallets.unionOps, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson(terms) });
+    const byUnion = await ask(suite.chain.wallets.unionOps, { applicationId: "JDB-JOINT-REFUSED", terms: termsToJson(terms) });
     expect([byUnion.statusCode, code(byUnion)]).to.deep.equal([403, "NODE_ERR_ROLE"]);
   });
 });

@@ -6,16 +6,9 @@
 // approver; a disbursed one is refused with NODE_ERR_LOAN_DISBURSED, writing nothing, and so is a
 // cancellation the chain refuses because a disbursement landed first.
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { NodeOperations } from "../../nodes/src/operations.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { bearerAs, chainToday, SETTLEMENT, approveAssistedLoan, outboxConfirmed } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -24,31 +17,8 @@ type Approved = { loanId: string; serial: string; schedule: Array<{ principalFen
 
 describe("node API: early settlement and cancellation", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let node: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
+  const suite = lendingSuite("node-settlement-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
-
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-settlement-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    await node.start();
-  });
-
-  after(async function () {
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
 
   /** An assisted loan of `yuan` at `rate`% for 12 months, equal installments, no fees, starting on the chain's today; registered. */
   async function registeredLoan(applicationSerial: string, yuan: string, rate: string): Promise<Approved & { startDate: string }> {
@@ -57,48 +27,24 @@ describe("node API: early settlement and cancellation", function () {
     payload.daikuan.jine = yuan;
     payload.daikuan.nianLilv = rate;
     payload.daikuan.feiyong = [];
-    const submitted = await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload });
+    const { submitted, startDate, approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: `授权书 ${applicationSerial}`, contract: `借款合同 ${applicationSerial}` });
     expect(submitted.statusCode, submitted.body).to.equal(200);
-    const { applicationId } = submitted.json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId, letterBase64: Buffer.from(`授权书 ${applicationSerial}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(node.app, as), applicationId);
-    const startDate = await chainToday(chain);
-    const approved = await node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationSerial}`).toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate },
-    });
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as Approved;
     await waitConfirmed(body.serial);
     return { ...body, startDate };
   }
 
-  async function waitConfirmed(serial: string): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
-      if (entry.state === "confirmed") return;
-      if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
-      if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const waitConfirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 
   async function disburse(loanId: string, serial: string, amountFen: string): Promise<void> {
-    const disbursed = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial, amountFen, accountHash: SETTLEMENT } });
+    const disbursed = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial, amountFen, accountHash: SETTLEMENT } });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(serial);
   }
 
   async function outboxStatus(serial: string): Promise<number> {
-    return (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
+    return (await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
   }
 
   it("settles 10,000 yuan at 24% the day after disbursement for one day of interest (6.45 yuan, not the schedule's 1,347.15)", async function () {
@@ -106,17 +52,17 @@ describe("node API: early settlement and cancellation", function () {
     // the schedule's interest over twelve months: what a payoff in full owed before
     expect(schedule.reduce((sum, i) => sum + BigInt(i.interestFen), 0n)).to.equal(134_715n);
     // nothing to settle before the money is out
-    const early = await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}/settlement`, headers: as("clerk") });
+    const early = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/settlement`, headers: as("clerk") });
     expect(early.statusCode, early.body).to.equal(409);
     expect((early.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_LOAN_STATE");
     await disburse(loanId, "DSB-SETTLE-1", "1000000");
 
     // the next day on the chain's clock
-    await chain.anvil.provider.send("evm_increaseTime", [86_400]);
-    await chain.anvil.provider.send("evm_mine", []);
-    const settlementDate = await chainToday(chain);
+    await suite.chain.anvil.provider.send("evm_increaseTime", [86_400]);
+    await suite.chain.anvil.provider.send("evm_mine", []);
+    const settlementDate = await chainToday(suite.chain);
 
-    const quote = await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}/settlement`, headers: as("clerk") });
+    const quote = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/settlement`, headers: as("clerk") });
     expect(quote.statusCode, quote.body).to.equal(200);
     // round_half_up(20,000 fen × 1 day / 31 days) = 645 fen: the first period is 31 days from the start day
     const owed = quote.json() as { penaltyFen: string; interestFen: string; principalFen: string; totalFen: string; date: string };
@@ -129,66 +75,66 @@ describe("node API: early settlement and cancellation", function () {
     if (firstPeriodDays === 31) expect(owed.interestFen).to.equal("645");
 
     // a fen short is refused with the figure, and nothing is written
-    const short = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-SHORT", amountFen: (BigInt(owed.totalFen) - 1n).toString() } });
+    const short = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-SHORT", amountFen: (BigInt(owed.totalFen) - 1n).toString() } });
     expect(short.statusCode, short.body).to.equal(409);
     const refusal = short.json() as { error: { code: string; details: Record<string, string> } };
     expect(refusal.error.code).to.equal("NODE_ERR_SETTLEMENT_MISMATCH");
     expect(refusal.error.details).to.include({ owedFen: owed.totalFen, interestFen: owed.interestFen, principalFen: "1000000" });
     expect(await outboxStatus("STL-SHORT")).to.equal(404);
 
-    const settled = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0001", amountFen: owed.totalFen } });
+    const settled = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0001", amountFen: owed.totalFen } });
     expect(settled.statusCode, settled.body).to.equal(200);
     const reply = settled.json() as { serial: string; voucher: string; outbox: { kind: string } };
     expect(reply.outbox.kind).to.equal("settle");
     await waitConfirmed("STL-0001");
     // the same request again answers the same entry (the loan is settled by now)
-    const again = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0001", amountFen: owed.totalFen } });
+    const again = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0001", amountFen: owed.totalFen } });
     expect(again.statusCode, again.body).to.equal(200);
     expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
 
-    await node.indexer.syncOnce();
-    const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
+    await suite.branch.indexer.syncOnce();
+    const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
     expect(loan.state).to.equal("Settled");
     expect(loan.interestRepaidFen).to.equal(owed.interestFen);
     expect(loan.principalRepaidFen).to.equal("1000000");
     expect(loan.settlement).to.deep.include({ serial: (loan.settlement as { serial: string }).serial, date: settlementDate, amountFen: owed.totalFen, interestFen: owed.interestFen, principalFen: "1000000", penaltyFen: "0" });
     expect((loan.settled as { date: string }).date).to.equal(settlementDate);
     // settled: nothing more to quote or settle
-    const after = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0002", amountFen: "1" } });
+    const after = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0002", amountFen: "1" } });
     expect((after.json() as { error: { code: string } }).error.code, after.body).to.equal("NODE_ERR_LOAN_STATE");
 
     // the branch's books of the settlement day book it as a repayment: they reconcile
     const books = ["serial,loan_id,type,amount,value_date,account_masked", `STL-0001,${loanId},repayment,${(Number(owed.totalFen) / 100).toFixed(2)},${settlementDate},**** **** **** 6789`].join("\n");
-    const report = (await node.app.inject({ method: "POST", url: `/v1/reconciliations?day=${settlementDate}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books })).json() as { matched: number; balanced: boolean };
+    const report = (await suite.branch.app.inject({ method: "POST", url: `/v1/reconciliations?day=${settlementDate}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books })).json() as { matched: number; balanced: boolean };
     expect(report, JSON.stringify(report)).to.include({ matched: 1, balanced: true });
   });
 
   it("cancels a registered, undisbursed loan through the approver, and refuses a disbursed one with NODE_ERR_LOAN_DISBURSED, writing nothing", async function () {
     const { loanId } = await registeredLoan("JDB-CANCEL-1", "10000.00", "12.00");
-    const byClerk = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("clerk"), payload: { reasonCode: 3 } });
+    const byClerk = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("clerk"), payload: { reasonCode: 3 } });
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
-    const cancelled = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
+    const cancelled = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
     expect(cancelled.statusCode, cancelled.body).to.equal(200);
     expect((cancelled.json() as { outbox: { state: string; kind: string } }).outbox).to.include({ state: "confirmed", kind: "cancelLoan" });
     // the same request again: the same answer; another reason for the same loan: a conflict
-    const again = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
+    const again = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
     expect(again.statusCode, again.body).to.equal(200);
-    const otherReason = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 4 } });
+    const otherReason = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 4 } });
     expect((otherReason.json() as { error: { code: string } }).error.code, otherReason.body).to.equal("NODE_ERR_OUTBOX_CONFLICT");
-    await node.indexer.syncOnce();
-    const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string; cancelReason: number };
+    await suite.branch.indexer.syncOnce();
+    const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string; cancelReason: number };
     expect(loan).to.include({ state: "Cancelled", cancelReason: 3 });
 
     const { loanId: disbursedLoan } = await registeredLoan("JDB-CANCEL-2", "10000.00", "12.00");
     await disburse(disbursedLoan, "DSB-CANCEL-2", "1000000");
-    const refused = await node.app.inject({ method: "POST", url: `/v1/loans/${disbursedLoan}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
+    const refused = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${disbursedLoan}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
     expect(refused.statusCode, refused.body).to.equal(409);
     expect((refused.json() as { error: { code: string; details: unknown } }).error).to.deep.include({ code: "NODE_ERR_LOAN_DISBURSED", details: { state: "Active", disbursedMask: 1 } });
     expect(await outboxStatus(`cancel:${disbursedLoan}`)).to.equal(404);
 
     const unknown = `0x${"ab".repeat(32)}`;
     for (const [url, payload] of [[`/v1/loans/${unknown}/cancellation`, { reasonCode: 1 }], [`/v1/loans/${unknown}/settlements`, { serial: "STL-UNKNOWN", amountFen: "1" }]] as const) {
-      const reply = await node.app.inject({ method: "POST", url, headers: as("approver"), payload });
+      const reply = await suite.branch.app.inject({ method: "POST", url, headers: as("approver"), payload });
       expect(reply.statusCode, reply.body).to.equal(404);
       expect((reply.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_UNKNOWN_LOAN");
     }
@@ -196,13 +142,13 @@ describe("node API: early settlement and cancellation", function () {
   });
 
   async function firstDueDay(loanId: string): Promise<number> {
-    const ledger = node.ops.deps.ledger;
+    const ledger = suite.branch.ops.deps.ledger;
     const schedule = (await ledger.getFunction("schedule")(loanId)) as Array<{ dueDay: bigint }>;
     return Number(schedule[0]!.dueDay);
   }
 
   async function startDay(loanId: string): Promise<number> {
-    return Number(((await node.ops.deps.ledger.getFunction("loan")(loanId)) as { startDay: bigint }).startDay);
+    return Number(((await suite.branch.ops.deps.ledger.getFunction("loan")(loanId)) as { startDay: bigint }).startDay);
   }
 });
 

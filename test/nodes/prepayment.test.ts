@@ -7,18 +7,11 @@
 // (that is an early settlement), a fee above what the cap allows, an amount received that is not
 // the quote, a loan that is not active. Unit part: every ledger refusal mapped to its code.
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { calldataOf, ledgerInterface, normalizeEntry, onChainSerial } from "../../nodes/src/outbox/entry.ts";
 import { refusalOf } from "../../nodes/src/prepayment.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
-import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
+import { bearerAs, chainToday, SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -54,41 +47,10 @@ describe("partial prepayment: the ledger's refusals as the node's codes", functi
 
 describe("node API: partial prepayment over Anvil", function () {
   this.timeout(180_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let node: NodeService;
-  let dir: string;
-  let lending: LendingDeployment;
+  const suite = lendingSuite("node-prepayment-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
 
-  before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-prepayment-"));
-    lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA });
-    await node.start();
-  });
-
-  after(async function () {
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  async function settled(serial: string): Promise<{ state: string; failure?: unknown }> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
-      if (entry.state === "confirmed" || entry.state === "failed") return entry;
-      if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const settled = (serial: string) => outboxSettled(suite.branch, as, serial);
 
   /** 10,000 yuan at 12% for 12 months, equal installments, no fees, registered on the chain's today (and disbursed unless told). */
   async function loan(applicationSerial: string, disburse = true): Promise<{ loanId: string; allInAprBps: number }> {
@@ -97,33 +59,20 @@ describe("node API: partial prepayment over Anvil", function () {
     payload.daikuan.jine = "10000.00";
     payload.daikuan.nianLilv = "12.00";
     payload.daikuan.feiyong = [];
-    const { applicationId } = (await node.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload })).json() as { applicationId: string };
-    const consent = (await node.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: { applicationId, letterBase64: Buffer.from(`授权书 ${applicationSerial}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-    })).json() as { consent: { leafHash: string } };
-    await approvingDecision(injectAs(node.app, as), applicationId);
-    const approved = await node.app.inject({
-      method: "POST",
-      url: "/v1/loans",
-      headers: as("approver"),
-      payload: { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationSerial}`).toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate: await chainToday(chain) },
-    });
+    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: `授权书 ${applicationSerial}`, contract: `借款合同 ${applicationSerial}` });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, serial, allInAprBps } = approved.json() as { loanId: string; serial: string; allInAprBps: number };
     expect((await settled(serial)).state).to.equal("confirmed");
     if (disburse) {
-      const paid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: `DSB-${applicationSerial}`, amountFen: "1000000", accountHash: SETTLEMENT } });
+      const paid = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: `DSB-${applicationSerial}`, amountFen: "1000000", accountHash: SETTLEMENT } });
       expect(paid.statusCode, paid.body).to.equal(200);
       expect((await settled(`DSB-${applicationSerial}`)).state).to.equal("confirmed");
     }
     return { loanId, allInAprBps };
   }
 
-  const quote = (loanId: string, query: string) => node.app.inject({ method: "GET", url: `/v1/loans/${loanId}/prepayment-quote?${query}`, headers: as("clerk") });
-  const outboxStatus = async (serial: string) => (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
+  const quote = (loanId: string, query: string) => suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/prepayment-quote?${query}`, headers: as("clerk") });
+  const outboxStatus = async (serial: string) => (await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
 
   it("quotes from the chain, refuses what the ledger would, prepays once and shows the new schedule", async function () {
     const { loanId: registered } = await loan("JDB-PREPAY-REGISTERED", false);
@@ -133,8 +82,8 @@ describe("node API: partial prepayment over Anvil", function () {
     expect([unknown.statusCode, (unknown.json() as ErrorBody).error.code]).to.deep.equal([404, "NODE_ERR_UNKNOWN_LOAN"]);
 
     const { loanId, allInAprBps } = await loan("JDB-PREPAY-1");
-    await chain.anvil.provider.send("evm_increaseTime", [86_400]);
-    await chain.anvil.provider.send("evm_mine", []);
+    await suite.chain.anvil.provider.send("evm_increaseTime", [86_400]);
+    await suite.chain.anvil.provider.send("evm_mine", []);
 
     // the quote is the ledger's prepaymentOwed, read as it stands
     const lower = await quote(loanId, "amount=300000&mode=lower-installments");
@@ -142,9 +91,9 @@ describe("node API: partial prepayment over Anvil", function () {
     const q = lower.json() as Quote;
     const [interest, principalPaid, maxFee, installments] = ledgerInterface.decodeFunctionResult(
       "prepaymentOwed",
-      await chain.anvil.provider.call({ to: lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("prepaymentOwed", [loanId, 300_000n, 1, 0n]) }),
+      await suite.chain.anvil.provider.call({ to: suite.lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("prepaymentOwed", [loanId, 300_000n, 1, 0n]) }),
     ) as unknown as [bigint, bigint, bigint, Array<{ dueDay: bigint; principal: bigint; interest: bigint }>];
-    expect(q).to.deep.include({ principalFen: "300000", principalPaidFen: principalPaid.toString(), interestFen: interest.toString(), feeFen: "0", maxFeeFen: maxFee.toString(), totalFen: (interest + principalPaid).toString(), date: await chainToday(chain) });
+    expect(q).to.deep.include({ principalFen: "300000", principalPaidFen: principalPaid.toString(), interestFen: interest.toString(), feeFen: "0", maxFeeFen: maxFee.toString(), totalFen: (interest + principalPaid).toString(), date: await chainToday(suite.chain) });
     // one day of interest on 3,000 yuan: far below a month's
     expect(BigInt(q.interestFen)).to.be.greaterThan(0n).and.lessThan(3_000n);
     // lower installments keep the twelve; shortening the term keeps the installment and ends sooner
@@ -162,30 +111,30 @@ describe("node API: partial prepayment over Anvil", function () {
     const fee = await quote(loanId, `amount=300000&mode=lower-installments&fee=${dearFee}`);
     expect(fee.statusCode, fee.body).to.equal(422);
     expect((fee.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_PREPAYMENT_FEE_ABOVE_CAP", details: { feeFen: dearFee, maxFeeFen: q.maxFeeFen } });
-    const wrong = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: { serial: "PRE-WRONG", amountFen: "300000", mode: "lower-installments", receivedFen: "300000" } });
+    const wrong = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: { serial: "PRE-WRONG", amountFen: "300000", mode: "lower-installments", receivedFen: "300000" } });
     expect(wrong.statusCode, wrong.body).to.equal(409);
     expect((wrong.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_PREPAYMENT_MISMATCH" });
     expect((wrong.json() as ErrorBody).error.details).to.include({ receivedFen: "300000", owedFen: q.totalFen });
     expect(await outboxStatus("PRE-WRONG")).to.equal(404);
-    const badMode = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: { serial: "PRE-MODE", amountFen: "300000", mode: "ShortenTerm" } });
+    const badMode = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: { serial: "PRE-MODE", amountFen: "300000", mode: "ShortenTerm" } });
     expect([badMode.statusCode, (badMode.json() as ErrorBody).error.code]).to.deep.equal([400, "NODE_ERR_VALIDATION"]);
 
     const body = { serial: "PRE-0001", amountFen: "300000", mode: "lower-installments", receivedFen: q.totalFen };
-    const prepaid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: body });
+    const prepaid = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: body });
     expect(prepaid.statusCode, prepaid.body).to.equal(200);
     const reply = prepaid.json() as { voucher: string; outbox: { kind: string } };
     expect(reply.outbox.kind).to.equal("prepay");
     expect((await settled("PRE-0001")).state).to.equal("confirmed");
     // the same request again: the same entry, nothing sent twice
-    const again = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: body });
+    const again = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/prepayments`, headers: as("clerk"), payload: body });
     expect(again.statusCode, again.body).to.equal(200);
     expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
-    const ledger = lending.addresses.jointLoanLedger;
-    const events = await chain.anvil.provider.getLogs({ address: ledger, topics: [ledgerInterface.getEvent("PrepaymentReceived")!.topicHash, loanId], fromBlock: 0 });
+    const ledger = suite.lending.addresses.jointLoanLedger;
+    const events = await suite.chain.anvil.provider.getLogs({ address: ledger, topics: [ledgerInterface.getEvent("PrepaymentReceived")!.topicHash, loanId], fromBlock: 0 });
     expect(events).to.have.length(1);
 
-    await node.indexer.syncOnce();
-    const view = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { schedule: Quote["schedule"]; prepayments: Array<Record<string, unknown>>; allInAprBps: number };
+    await suite.branch.indexer.syncOnce();
+    const view = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { schedule: Quote["schedule"]; prepayments: Array<Record<string, unknown>>; allInAprBps: number };
     // the all-in APR approval computed, from the schedule as registered (not the rewritten one)
     expect(view.allInAprBps).to.equal(allInAprBps);
     expect(view.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen])).to.deep.equal(q.schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen]));
@@ -195,13 +144,13 @@ describe("node API: partial prepayment over Anvil", function () {
     const indexed = view as unknown as { principalRepaidFen: string; interestRepaidFen: string; borrowerKey: string; funders: Array<{ principalRepaidFen: string; incomeFen: string }> };
     expect({ principalRepaidFen: indexed.principalRepaidFen, interestRepaidFen: indexed.interestRepaidFen }).to.deep.equal({ principalRepaidFen: "300000", interestRepaidFen: q.interestFen });
     expect(indexed.funders[0]).to.deep.include({ principalRepaidFen: "300000", incomeFen: q.interestFen });
-    const exposure = (await node.app.inject({ method: "GET", url: `/v1/exposure/${indexed.borrowerKey}`, headers: as("approver") })).json() as { outstandingFen: string };
+    const exposure = (await suite.branch.app.inject({ method: "GET", url: `/v1/exposure/${indexed.borrowerKey}`, headers: as("approver") })).json() as { outstandingFen: string };
     // 7,000 yuan still open here, and the same borrower's 10,000-yuan loan registered above
     expect(exposure.outstandingFen).to.equal("1700000");
-    const flows = (await node.app.inject({ method: "GET", url: `/v1/flows?day=${q.date}`, headers: as("clerk") })).json() as { flows: Array<{ loanId: string; type: string; amountFen: string }> };
+    const flows = (await suite.branch.app.inject({ method: "GET", url: `/v1/flows?day=${q.date}`, headers: as("clerk") })).json() as { flows: Array<{ loanId: string; type: string; amountFen: string }> };
     expect(flows.flows.filter((f) => f.loanId === loanId && f.type === "repayment").map((f) => f.amountFen)).to.deep.equal([q.totalFen]);
-    const digest = (await node.app.inject({ method: "GET", url: "/v1/index/digest", headers: as("clerk") })).json() as { digest: string; cursor: { blockNumber: number } };
-    const fromChain = await chainLedgerDigest(chain.anvil.provider, ledger, chain.deployment.blockNumber, { toBlock: digest.cursor.blockNumber });
+    const digest = (await suite.branch.app.inject({ method: "GET", url: "/v1/index/digest", headers: as("clerk") })).json() as { digest: string; cursor: { blockNumber: number } };
+    const fromChain = await chainLedgerDigest(suite.chain.anvil.provider, ledger, suite.chain.deployment.blockNumber, { toBlock: digest.cursor.blockNumber });
     expect(digest.digest).to.equal(fromChain.digest);
   });
 });
