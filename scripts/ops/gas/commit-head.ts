@@ -25,7 +25,7 @@ export const COMMIT_HEAD_GAS_BUDGET = 120_000;
 
 /** Deterministic leaf hashes: leaf i is its 4-byte big-endian index. */
 export function syntheticRange(size: number): RangeHasher {
-  const hashes: Uint8Array[] = new Array(size);
+  const hashes = new Array<Uint8Array>(size);
   const leaf = new Uint8Array(4);
   const view = new DataView(leaf.buffer);
   for (let i = 0; i < size; i++) {
@@ -35,7 +35,7 @@ export function syntheticRange(size: number): RangeHasher {
   return memoRangeHasher(hashes);
 }
 
-type Ethers = { deployContract: (name: string, args?: unknown[]) => Promise<unknown>; getSigners: () => Promise<{ address: string }[]> };
+type Ethers = { deployContract: (name: string, args: unknown[]) => Promise<unknown>; getSigners: () => Promise<{ address: string }[]> };
 
 /** A contract Hardhat (or the bench's deployer) deployed, as its generated typed handle. */
 async function typed<T>(deployed: Promise<unknown>, contract: { at(address: string, runner?: ContractRunner | null): T }): Promise<T> {
@@ -53,7 +53,7 @@ export async function measureCommitHeadGas(
   onProgress: (line: string) => void = () => {},
 ): Promise<Record<string, number>> {
   const [operator] = await ethers.getSigners();
-  const registry = await typed(ethers.deployContract("ConsortiumRegistry"), ConsortiumRegistry);
+  const registry = await typed(ethers.deployContract("ConsortiumRegistry", []), ConsortiumRegistry);
   const evidenceLog = await typed(ethers.deployContract("EvidenceLog", [await registry.getAddress()]), EvidenceLog);
   // the deployer acts as governor here: this measures commitHead, not governance
   const founders = [{ id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [logOperator(operator!.address)] }];

@@ -3,8 +3,8 @@
 // funder), repay (2 funders, on time and late), escalate (first stage and straight to
 // arbitration), prepay (part of the principal, a new schedule of 11 installments), settle (early,
 // in full). Shared by `npm run gas:snapshot` and the gas test.
-import type { Contract } from "ethers";
-import { keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
+import { keccak256, toUtf8Bytes, zeroPadValue, type BaseContract, type ContractRunner, type Signer } from "ethers";
+import { ConsortiumRegistry, DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { operations } from "../../../common/consortium/members.ts";
 import { dueTimestamp } from "../../../common/lending/dates.ts";
 import { RepaymentMethod, generateSchedule } from "../../../common/lending/schedule.ts";
@@ -20,10 +20,10 @@ export const LEDGER_GAS_BUDGET: Record<string, number> = {
   escalate: 60_000,
 };
 
-type Signer = { address: string; signTypedData: (domain: never, types: never, value: never) => Promise<string>; getAddress: () => Promise<string> };
+type Account = Signer & { address: string };
 type Ethers = {
-  deployContract: (name: string, args?: unknown[], signer?: Signer) => Promise<unknown>;
-  getSigners: () => Promise<Signer[]>;
+  deployContract: (name: string, args: unknown[]) => Promise<unknown>;
+  getSigners: () => Promise<Account[]>;
 };
 type TimeHelpers = { increaseTo: (timestamp: number) => Promise<void> };
 
@@ -34,10 +34,16 @@ const ACCOUNT = keccak256(toUtf8Bytes("salted hash of the branch's settlement ac
 const PLATFORM_ACCOUNT = keccak256(toUtf8Bytes("salted hash of the platform's settlement account"));
 const bytes32 = (s: string) => keccak256(toUtf8Bytes(s));
 
+/** A contract Hardhat deployed, as its generated typed handle. */
+async function typed<T>(deployed: Promise<unknown>, contract: { at(address: string, runner?: ContractRunner | null): T }): Promise<T> {
+  const c = (await deployed) as BaseContract;
+  return contract.at(await c.getAddress(), c.runner);
+}
+
 /** Measure each operation once on a fresh ledger; names are the snapshot's keys. */
 export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promise<Record<string, number>> {
-  const [governorAndUnion, branch, platform, court] = (await ethers.getSigners()) as [Signer, Signer, Signer, Signer];
-  const registry = (await ethers.deployContract("ConsortiumRegistry")) as Contract;
+  const [governorAndUnion, branch, platform, court] = (await ethers.getSigners()) as [Account, Account, Account, Account];
+  const registry = await typed(ethers.deployContract("ConsortiumRegistry", []), ConsortiumRegistry);
   const members = [
     { id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [operations(governorAndUnion.address)] },
     { id: BRANCH, kind: 2, regionCode: 330102, name: "Branch", accounts: [operations(branch.address)] },
@@ -46,20 +52,21 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   ];
   // the first signer acts as governor (the registry's governor address, not a member role):
   // this measures the ledger, not governance
-  await (await registry.getFunction("bootstrap")(governorAndUnion.address, members)).wait();
+  await (await registry.bootstrap(governorAndUnion.address, members)).wait();
   const params = {
     aprCapBps: 2400, platformShareFloorBps: 3000, coFundingCapitalRatioBps: 2500, penaltyAprBps: 1200,
     minTermDays: 7, maxTermDays: 1096, minPrincipal: 300_000n, maxPrincipal: 20_000_000n, borrowerOutstandingLimit: 30_000_000n,
   };
-  const ledger = (await ethers.deployContract("JointLoanLedger", [await registry.getAddress(), params])) as Contract;
-  const disputes = (await ethers.deployContract("DisputeResolution", [
-    await registry.getAddress(), await ledger.getAddress(), { reminderDays: 3, mediationDays: 7, arbitrationDays: 15 },
-  ])) as Contract;
-  await (await ledger.getFunction("setDisputeResolution")(await disputes.getAddress())).wait();
+  const ledger = await typed(ethers.deployContract("JointLoanLedger", [await registry.getAddress(), params]), JointLoanLedger);
+  const disputes = await typed(
+    ethers.deployContract("DisputeResolution", [await registry.getAddress(), await ledger.getAddress(), { reminderDays: 3, mediationDays: 7, arbitrationDays: 15 }]),
+    DisputeResolution,
+  );
+  await (await ledger.setDisputeResolution(await disputes.getAddress())).wait();
   const limits = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n };
-  await (await ledger.getFunction("setBranchLimits")(BRANCH, limits)).wait();
-  await (await ledger.getFunction("setAccountWhitelisted")(BRANCH, ACCOUNT, true)).wait();
-  await (await ledger.getFunction("setAccountWhitelisted")(PLATFORM, PLATFORM_ACCOUNT, true)).wait();
+  await (await ledger.setBranchLimits(BRANCH, limits)).wait();
+  await (await ledger.setAccountWhitelisted(BRANCH, ACCOUNT, true)).wait();
+  await (await ledger.setAccountWhitelisted(PLATFORM, PLATFORM_ACCOUNT, true)).wait();
 
   // a fixed day in the future, so the chain can always be moved to it (a past day broke this the
   // day after it was written); 28 years on from 2026-11-22, the same calendar, so the same schedule
@@ -87,50 +94,50 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   });
   let serials = 0;
   const nextSerial = () => zeroPadValue(`0x${(++serials).toString(16).padStart(2, "0")}`, 32);
-  const gasOf = async (promise: Promise<{ wait: () => Promise<{ gasUsed: bigint }> }>) => Number((await (await promise).wait()).gasUsed);
-  const asBranch = ledger.connect(branch as never) as Contract;
-  const asPlatform = ledger.connect(platform as never) as Contract;
-  const asUnion = disputes.connect(governorAndUnion as never) as Contract;
+  const gasOf = async (promise: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) => Number((await (await promise).wait())!.gasUsed);
+  const asBranch = ledger.connect(branch);
+  const asPlatform = ledger.connect(platform);
+  const asUnion = disputes.connect(governorAndUnion);
 
   await time.increaseTo(dueTimestamp(startDay) - 3600);
   const chainId = BigInt(await (ledger.runner as unknown as { provider: { send: (m: string, p: unknown[]) => Promise<string> } }).provider.send("eth_chainId", []));
   const gas: Record<string, number> = {};
   const ids: string[] = [];
   for (const serial of ["A", "B"]) {
-    const id = await ledger.getFunction("loanIdOf")(PLATFORM, bytes32(serial));
+    const id = await ledger.loanIdOf(PLATFORM, bytes32(serial));
     ids.push(id);
-    const agreement = await signLoanAgreement(platform as never, chainId, await ledger.getAddress(), terms(serial));
-    gas[`registerLoan (2 funders, 12 installments, 2 fees) #${serial}`] = await gasOf(asBranch.getFunction("registerLoan")(terms(serial), agreement));
-    gas[`disburse (branch 70%) #${serial}`] = await gasOf(asBranch.getFunction("disburse")(id, 7_000_000n, ACCOUNT, nextSerial(), bytes32("voucher")));
-    gas[`disburse (platform 30%, activates) #${serial}`] = await gasOf(asPlatform.getFunction("disburse")(id, 3_000_000n, PLATFORM_ACCOUNT, nextSerial(), bytes32("voucher")));
+    const agreement = await signLoanAgreement(platform, chainId, await ledger.getAddress(), terms(serial));
+    gas[`registerLoan (2 funders, 12 installments, 2 fees) #${serial}`] = await gasOf(asBranch.registerLoan(terms(serial), agreement));
+    gas[`disburse (branch 70%) #${serial}`] = await gasOf(asBranch.disburse(id, 7_000_000n, ACCOUNT, nextSerial(), bytes32("voucher")));
+    gas[`disburse (platform 30%, activates) #${serial}`] = await gasOf(asPlatform.disburse(id, 3_000_000n, PLATFORM_ACCOUNT, nextSerial(), bytes32("voucher")));
   }
   const [a, b] = ids as [string, string];
   const first = schedule[0]!;
   await time.increaseTo(dueTimestamp(first.dueDay) - 3600);
-  gas["repay (2 funders, one installment on time)"] = await gasOf(asBranch.getFunction("repay")(a, first.totalFen, nextSerial(), bytes32("repayment")));
+  gas["repay (2 funders, one installment on time)"] = await gasOf(asBranch.repay(a, first.totalFen, nextSerial(), bytes32("repayment")));
   await time.increaseTo(dueTimestamp(first.dueDay + 4));
-  gas["escalate (to reminder)"] = await gasOf(asUnion.getFunction("escalate")(b));
+  gas["escalate (to reminder)"] = await gasOf(asUnion.escalate(b));
   await time.increaseTo(dueTimestamp(first.dueDay + 8));
-  gas["escalate (reminder to mediation)"] = await gasOf(asUnion.getFunction("escalate")(b));
+  gas["escalate (reminder to mediation)"] = await gasOf(asUnion.escalate(b));
   await time.increaseTo(dueTimestamp(first.dueDay + 16));
-  gas["escalate (mediation to arbitration, opens the case)"] = await gasOf(asUnion.getFunction("escalate")(b));
-  const [penalty] = (await ledger.getFunction("amountOwed")(b)) as [bigint, bigint, bigint];
+  gas["escalate (mediation to arbitration, opens the case)"] = await gasOf(asUnion.escalate(b));
+  const [penalty] = await ledger.amountOwed(b);
   gas["repay (2 funders, late: penalty, interest, principal)"] = await gasOf(
-    asBranch.getFunction("repay")(b, penalty + first.interestFen + first.principalFen, nextSerial(), bytes32("late repayment")),
+    asBranch.repay(b, penalty + first.interestFen + first.principalFen, nextSerial(), bytes32("late repayment")),
   );
   // loan A, its first installment paid on time: 20,000 yuan of principal prepaid 16 days into the
   // second month (interest to the day on it, the 11 installments left recomputed on chain: lower
   // installments, then a shorter term), then settled in full the same day (interest to the day,
   // the all-in allowance evaluated)
   for (const [mode, label] of [[1, "lower installments"], [0, "shorter term"]] as const) {
-    const [interest, principalPaid] = (await ledger.getFunction("prepaymentOwed")(a, 2_000_000n, mode, 0n)) as [bigint, bigint, bigint, unknown];
+    const [interest, principalPaid] = await ledger.prepaymentOwed(a, 2_000_000n, mode, 0n);
     gas[`prepay (2 funders, part of the principal, ${label}, 11 installments recomputed)`] = await gasOf(
-      asBranch.getFunction("prepay")(a, 2_000_000n, mode, 0n, interest + principalPaid, nextSerial(), bytes32(`prepayment ${label}`)),
+      asBranch.prepay(a, 2_000_000n, mode, 0n, interest + principalPaid, nextSerial(), bytes32(`prepayment ${label}`)),
     );
   }
-  const owed = (await ledger.getFunction("settlementOwed")(a)) as [bigint, bigint, bigint];
+  const owed = await ledger.settlementOwed(a);
   gas["settle (2 funders, early in full, after the prepayments)"] = await gasOf(
-    asBranch.getFunction("settle")(a, owed[0] + owed[1] + owed[2], nextSerial(), bytes32("settlement")),
+    asBranch.settle(a, owed[0] + owed[1] + owed[2], nextSerial(), bytes32("settlement")),
   );
   return gas;
 }

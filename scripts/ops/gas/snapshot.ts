@@ -7,9 +7,9 @@ import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "./commit-head.ts";
 import { LEDGER_GAS_BUDGET, measureLedgerGas } from "./ledger.ts";
 
 const evidence = await network.create();
-const commitHead = await measureCommitHeadGas(evidence.ethers as never, undefined, (line) => console.log(line));
+const commitHead = await measureCommitHeadGas(evidence.ethers, undefined, (line) => console.log(line));
 const lending = await network.create();
-const ledger = await measureLedgerGas(lending.ethers as never, lending.networkHelpers.time);
+const ledger = await measureLedgerGas(lending.ethers, lending.networkHelpers.time);
 for (const [name, gas] of Object.entries(ledger)) console.log(`${name}: ${gas} gas`);
 const snapshot = {
   solc: "0.8.28",
