@@ -8,6 +8,7 @@ import { connect, type Socket } from "node:net";
 import { Readable } from "node:stream";
 import pino from "pino";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
+import { NODE_ENV_EXAMPLE } from "../support/node-env.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import { buildNodeApp, type NodeDeps } from "../../nodes/src/http/app.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
@@ -256,21 +257,7 @@ describe("node HTTP: /metrics and /readyz access", function () {
   });
 
   it("the configuration: NODE_METRICS_TOKEN of 16+ characters, addresses or CIDR blocks, body limits", function () {
-    const env = {
-      NODE_DATA_DIR: "data/node",
-      NODE_MEMBER_ID: "2",
-      NODE_MEMBER_KIND: "branch",
-      NODE_KEYSTORE_FILE: "k.json",
-      NODE_KEYSTORE_PASSWORD: "p",
-      NODE_MASTER_KEY_FILE: "m.key",
-      NODE_CONSORTIUM_KEY: `0x${"11".repeat(32)}`,
-      NODE_RPC_URL: "http://127.0.0.1:8545",
-      NODE_ANCHOR_URL: "http://127.0.0.1:9545",
-      NODE_CONSORTIUM_REGISTRY: `0x${"22".repeat(20)}`,
-      NODE_JOINT_LOAN_LEDGER: `0x${"33".repeat(20)}`,
-      NODE_DISPUTE_RESOLUTION: `0x${"44".repeat(20)}`,
-      NODE_EVIDENCE_REGISTRY: `0x${"55".repeat(20)}`,
-    };
+    const env = NODE_ENV_EXAMPLE;
     const defaults = nodeConfigFromEnv(env);
     expect(defaults).to.include({ maxBodyBytes: 16 * MiB, reconcileMaxBodyBytes: 32 * MiB });
     expect([defaults.metricsToken, defaults.metricsAllowedAddresses]).to.deep.equal([undefined, undefined]);

@@ -5,11 +5,7 @@
 // exports, input validation and the log's order across concurrency and reopening.
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { AbstractLevel } from "abstract-level";
-import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { DocumentError } from "../../../nodes/src/documents/errors.ts";
 import type { DocumentErrorCode } from "../../../nodes/src/documents/errors.ts";
@@ -18,6 +14,7 @@ import { DocumentStore } from "../../../nodes/src/documents/document-store.ts";
 import { documentSublevels, type DocumentSublevels } from "../../../nodes/src/documents/keys.ts";
 import type { Actor, DocumentKind, Role } from "../../../nodes/src/documents/policy.ts";
 import { ROLES } from "../../../nodes/src/documents/policy.ts";
+import { levelBackends } from "../../support/level-backends.ts";
 import { deriveKey, generateKey } from "../../../nodes/src/privacy/crypto-box.ts";
 import { PrivacyError } from "../../../nodes/src/privacy/errors.ts";
 import type { PrivacyErrorCode } from "../../../nodes/src/privacy/errors.ts";
@@ -28,43 +25,7 @@ type Root = AbstractLevel<any, any, any>;
 type Backing = { db: Root; reopen(): Promise<void>; dispose(): Promise<void> };
 type Backend = { name: string; create(): Promise<Backing> };
 
-const backends: Backend[] = [
-  {
-    name: "memory-level",
-    async create() {
-      const db: Root = new MemoryLevel();
-      await db.open();
-      return {
-        db,
-        reopen: async () => {
-          await db.close();
-          await db.open();
-        },
-        dispose: () => db.close(),
-      };
-    },
-  },
-  {
-    name: "level (LevelDB on disk)",
-    async create() {
-      const dir = await mkdtemp(join(tmpdir(), "document-store-"));
-      const backing: Backing = {
-        db: new Level(dir),
-        reopen: async () => {
-          await backing.db.close();
-          backing.db = new Level(dir);
-          await backing.db.open();
-        },
-        dispose: async () => {
-          await backing.db.close();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-      await backing.db.open();
-      return backing;
-    },
-  },
-];
+const backends: Backend[] = levelBackends("document-store-");
 
 // ---- Fixtures ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, startLendingChain, type LendingChain } from "./fixture.ts";
+import { disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, lendingChainSuite, type LendingChain } from "./fixture.ts";
 
 function startSender(lc: LendingChain, dir: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
   const child = spawn(process.execPath, ["test/support/outbox-sender-process.ts"], {
@@ -36,16 +36,14 @@ function startSender(lc: LendingChain, dir: string): { child: ChildProcess; read
 
 describe("outbox sender: SIGKILL at random moments", function () {
   this.timeout(240_000);
-  let lc: LendingChain;
+  const lc = lendingChainSuite();
   let dir: Awaited<ReturnType<typeof levelDir>>;
 
   before(async function () {
-    lc = await startLendingChain();
     dir = await levelDir();
   });
 
   after(async function () {
-    await lc?.stop();
     await dir?.remove();
   });
 

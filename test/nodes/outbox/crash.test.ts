@@ -10,22 +10,17 @@ import type { Wallet } from "ethers";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { calldataOf, ledgerInterface, loanIdOfEntry, type EnqueueInput, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
 import { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
-import { ACCOUNT, bytes32, disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, startLendingChain, type LendingChain, type Store } from "./fixture.ts";
+import { ACCOUNT, bytes32, disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, lendingChainSuite, type Store } from "./fixture.ts";
 
 describe("outbox sender: crashes at any point send each flow once", function () {
   this.timeout(120_000);
-  let lc: LendingChain;
+  const lc = lendingChainSuite();
   let dir: Awaited<ReturnType<typeof levelDir>>;
   let store: Store;
   let wallet: Wallet;
 
-  before(async function () {
-    lc = await startLendingChain();
+  before(function () {
     wallet = lc.chain.wallets.branchA;
-  });
-
-  after(async function () {
-    await lc?.stop();
   });
 
   beforeEach(async function () {

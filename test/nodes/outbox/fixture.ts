@@ -73,6 +73,18 @@ export async function startLendingChain(options: { anvilArgs?: string[] } = {}):
   };
 }
 
+/** A lending chain for a describe block: started before its tests and stopped after them; the object is filled once `before` has run. */
+export function lendingChainSuite(options: { anvilArgs?: string[] } = {}): LendingChain {
+  const lc = {} as LendingChain;
+  before(async function () {
+    Object.assign(lc, await startLendingChain(options));
+  });
+  after(async function () {
+    await lc.stop?.();
+  });
+  return lc;
+}
+
 export function privateKeyOf(wallet: Wallet): string {
   return (wallet as unknown as { privateKey: string }).privateKey;
 }

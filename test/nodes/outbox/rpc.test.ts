@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import { freePort } from "../../support/anvil.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, memoryOutbox, registerLoan, senderFor, serial, startLendingChain, until, type LendingChain, type Store } from "./fixture.ts";
+import { disburse, memoryOutbox, registerLoan, senderFor, serial, lendingChainSuite, until, type Store } from "./fixture.ts";
 
 type Mode = "up" | "down" | "lose-send-answer" | "drop-send";
 
@@ -50,17 +50,10 @@ async function relay(target: string): Promise<{ url: string; mode: Mode; request
 
 describe("outbox sender: RPC outages", function () {
   this.timeout(120_000);
-  let lc: LendingChain;
+  const lc = lendingChainSuite();
   let store: Store;
   let loanId: string;
 
-  before(async function () {
-    lc = await startLendingChain();
-  });
-
-  after(async function () {
-    await lc?.stop();
-  });
 
   beforeEach(async function () {
     store = await memoryOutbox();

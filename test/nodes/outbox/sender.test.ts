@@ -7,21 +7,14 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
-import { ACCOUNT, bytes32, disburse, memoryOutbox, registerLoan, repay, senderFor, serial, startLendingChain, until, type LendingChain, type Store } from "./fixture.ts";
+import { ACCOUNT, bytes32, disburse, memoryOutbox, registerLoan, repay, senderFor, serial, lendingChainSuite, until, type Store } from "./fixture.ts";
 
 describe("outbox sender on a real ledger", function () {
   this.timeout(120_000);
-  let lc: LendingChain;
+  const lc = lendingChainSuite();
   let store: Store;
   let sender: OutboxSender;
 
-  before(async function () {
-    lc = await startLendingChain();
-  });
-
-  after(async function () {
-    await lc?.stop();
-  });
 
   beforeEach(async function () {
     store = await memoryOutbox();

@@ -2,21 +2,11 @@
 // real pino lines captured from a stream: personal data is masked wherever it sits, the line
 // keeps its shape, and pino's own fields are untouched.
 import { expect } from "chai";
-import { Writable } from "node:stream";
 import pino from "pino";
 import { PII_LOG_REDACT, PII_LOG_REDACT_PATHS, redactForLog } from "../../../nodes/src/privacy/mask.ts";
+import { capturedLog } from "../../support/captured-log.ts";
 
-function capture(options: pino.LoggerOptions = {}): { log: pino.Logger; lines: () => Record<string, unknown>[]; raw: () => string } {
-  let raw = "";
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      raw += String(chunk);
-      done();
-    },
-  });
-  const log = pino({ name: "institution-node", redact: PII_LOG_REDACT, serializers: { application: redactForLog }, ...options }, stream);
-  return { log, raw: () => raw, lines: () => raw.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+const capture = (options: pino.LoggerOptions = {}) => capturedLog({ name: "institution-node", redact: PII_LOG_REDACT, serializers: { application: redactForLog }, ...options });
 
 const ORIGINALS = ["110101199003071233", "13812345678", "6222021234567890123", "欧阳娜娜", "中关村"];
 

@@ -4,28 +4,18 @@
 // query value with the privacy masks; the lines are captured from a real pino stream.
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
-import { Writable } from "node:stream";
 import pino from "pino";
 import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
 import { buildNodeApp } from "../../../nodes/src/http/app.ts";
 import { PII_LOG_OPTIONS, redactUrl } from "../../../nodes/src/privacy/mask.ts";
+import { capturedLog } from "../../support/captured-log.ts";
 
 const ID_NUMBER = "110101199003071233";
 const PHONE = "13812345678";
 const CARD = "6222021234567890123";
 const DOCUMENT = `0x${"3c".repeat(32)}`;
 
-function capture(): { log: pino.Logger; raw: () => string; lines: () => Array<Record<string, unknown>> } {
-  let raw = "";
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      raw += String(chunk);
-      done();
-    },
-  });
-  const log = pino({ level: "info", ...PII_LOG_OPTIONS }, stream);
-  return { log, raw: () => raw, lines: () => raw.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+const capture = () => capturedLog({ level: "info", ...PII_LOG_OPTIONS });
 
 async function appWith(log: pino.Logger): Promise<FastifyInstance> {
   const ops = { documents: { document: async () => new Uint8Array([1, 2, 3]) } };
