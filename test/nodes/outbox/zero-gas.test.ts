@@ -7,19 +7,11 @@ import { AccountRole } from "../../../common/consortium/members.ts";
 import { govern } from "../../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, memoryOutbox, registerLoan, repay, senderFor, serial, startLendingChain, type LendingChain } from "./fixture.ts";
+import { disburse, memoryOutbox, registerLoan, repay, senderFor, serial, lendingChainSuite } from "./fixture.ts";
 
 describe("outbox sender on a zero-gas-price chain", function () {
   this.timeout(120_000);
-  let lc: LendingChain;
-
-  before(async function () {
-    lc = await startLendingChain({ anvilArgs: ["--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee"] });
-  });
-
-  after(async function () {
-    await lc?.stop();
-  });
+  const lc = lendingChainSuite({ anvilArgs: ["--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee"] });
 
   it("sends every flow from an account with no ether, at zero fees", async function () {
     const { deployment } = lc.chain;
