@@ -34,3 +34,14 @@ export async function rejectedBy<E extends Error>(promise: Promise<unknown>, cls
   }
   throw new Error(`${label}: expected a ${cls.name}, but the promise resolved`);
 }
+
+/** The code of the `cls` error `fn` throws (another error fails the test), or undefined when it throws nothing. */
+export function codeThrown<E extends Error & { code: string }>(fn: () => unknown, cls: ErrorClass<E>): E["code"] | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(cls);
+    return (error as E).code;
+  }
+  return undefined;
+}

@@ -13,18 +13,11 @@ import {
   type IdType,
 } from "../../../nodes/src/privacy/borrower-key.ts";
 import { PrivacyError, type PrivacyErrorCode } from "../../../nodes/src/privacy/errors.ts";
+import { codeThrown } from "../../support/expect-error.ts";
 
 const KEY = new Uint8Array(Array.from({ length: 32 }, (_, i) => i)); // 00 01 … 1f
 
-function codeOf(fn: () => unknown): PrivacyErrorCode | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(PrivacyError);
-    return (error as PrivacyError).code;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown): PrivacyErrorCode | undefined => codeThrown(fn, PrivacyError);
 
 /** The check character from the standard's definition (weights 2^(18-i) mod 11), not the module's table. */
 function referenceCheck(first17: string): string {

@@ -19,18 +19,11 @@ import {
   seal,
 } from "../../../nodes/src/privacy/crypto-box.ts";
 import { PrivacyError, type PrivacyErrorCode } from "../../../nodes/src/privacy/errors.ts";
+import { codeThrown } from "../../support/expect-error.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-function codeOf(fn: () => unknown): PrivacyErrorCode | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(PrivacyError);
-    return (error as PrivacyError).code;
-  }
-  return undefined;
-}
+const codeOf = (fn: () => unknown): PrivacyErrorCode | undefined => codeThrown(fn, PrivacyError);
 
 async function asyncCodeOf(fn: () => Promise<unknown>): Promise<PrivacyErrorCode | undefined> {
   try {
