@@ -310,7 +310,6 @@ export async function deployLending() {
     const loan = await ledger.getFunction("loan")(loanId);
     const funders = (await ledger.getFunction("funders")(loanId)) as { memberId: bigint; shareBps: bigint }[];
     const parts = splitByShares(loan.principal as bigint, funders.map((f) => Number(f.shareBps)));
-    const branch = Number(loan.branch);
     const txs: ContractTransactionResponse[] = [];
     for (const [i, f] of funders.entries()) {
       const funder = Number(f.memberId);

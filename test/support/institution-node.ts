@@ -41,7 +41,7 @@ export function usersFor(tokens: RoleTokens): NodeConfig["users"] {
 
 /** `as(role)`: the authorization header of that role's token. */
 export function bearerAs<T extends RoleTokens>(tokens: T): (role: keyof T) => { authorization: string } {
-  return (role) => ({ authorization: `Bearer ${tokens[role]}` });
+  return (role) => ({ authorization: `Bearer ${String(tokens[role])}` });
 }
 
 /**
