@@ -14,7 +14,7 @@ import { AUTH_HEADERS, requestDomain, signRequest } from "../../common/auth/requ
 import { fromHex } from "../../common/bytes.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
-import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
+import { EvidenceKind, encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { CHECK_IDS, verifyOffline } from "../../common/formats/bundle/verify.ts";
 import { hashLeaf, verifyConsistency, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
@@ -250,7 +250,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       ["subject without 0x", (r) => ({ records: [{ ...r, subject: r.subject.slice(2) }] }), "body.records.0.subject"],
       ["an unknown top-level field", (r) => ({ records: [r], priority: "high" }), undefined],
       ["an unknown field in a record", (r) => ({ records: [r, { ...r, note: "x" }] }), "body.records.1"],
-      ["unknown kind 8", (r) => ({ records: [{ ...r, kind: 8 }] }), "body.records.0.kind"],
+      // the first number past the last defined kind
+      [
+        "unknown kind",
+        (r) => ({ records: [{ ...r, kind: Math.max(...Object.values(EvidenceKind)) + 1 }] }),
+        "body.records.0.kind",
+      ],
       ["kind 0", (r) => ({ records: [{ ...r, kind: 0 }] }), "body.records.0.kind"],
       ["unknown digestAlgorithm 3", (r) => ({ records: [{ ...r, digestAlgorithm: 3 }] }), "body.records.0.digestAlgorithm"],
       ["version 2", (r) => ({ records: [{ ...r, version: 2 }] }), "body.records.0.version"],
