@@ -13,7 +13,7 @@ import {
   parseBundleJson,
   type BundleErrorCode,
 } from "../../../../common/formats/bundle/bundle.ts";
-import { encodeLeaf } from "../../../../common/formats/leaf/leaf.ts";
+import { EvidenceKind, encodeLeaf } from "../../../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../../../common/formats/merkle/rfc9162.ts";
 import { toHex } from "../../../../common/bytes.ts";
 import { verifyOffline } from "../../../../common/formats/bundle/verify.ts";
@@ -135,7 +135,9 @@ describe("evidence bundle schema", function () {
   }
 
   it("refuses values outside the format: kind, algorithm, submitter 0, zero-size tree, fractional numbers", function () {
-    expect(rejection((b) => (at(b, "leaf.record").kind = 8))).to.include("bundle.leaf.record.kind");
+    // the first number past the last defined kind
+    const unknownKind = Math.max(...Object.values(EvidenceKind)) + 1;
+    expect(rejection((b) => (at(b, "leaf.record").kind = unknownKind))).to.include("bundle.leaf.record.kind");
     expect(rejection((b) => (at(b, "leaf.record").digestAlgorithm = 3))).to.include("bundle.leaf.record.digestAlgorithm");
     expect(rejection((b) => (at(b, "leaf.record").version = 2))).to.include("bundle.leaf.record.version");
     expect(rejection((b) => (at(b, "leaf.record").submitter = 0))).to.include("bundle.leaf.record.submitter");
