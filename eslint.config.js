@@ -9,13 +9,20 @@ import { defineConfig, globalIgnores } from "eslint/config";
 import globals from "globals";
 import tseslint from "typescript-eslint";
 
-const PRODUCTION = ["nodes/src/**/*.ts", "anchor-service/src/**/*.ts", "common/**/*.ts", "scripts/**/*.ts", "*.ts"];
+const PRODUCTION = [
+  "nodes/src/**/*.ts",
+  "anchor-service/src/**/*.ts",
+  "common/**/*.ts",
+  "scripts/**/*.ts",
+  "*.ts",
+];
 const TESTS = ["test/**/*.ts", "bench/**/*.ts"];
 
 const noNeverCast = [
   {
     selector: "TSAsExpression > TSNeverKeyword.typeAnnotation",
-    message: "`as never` switches the type checker off; use the real type (typed ABIs live in common/chain/).",
+    message:
+      "`as never` switches the type checker off; use the real type (typed ABIs live in common/chain/).",
   },
   {
     selector: "TSTypeAssertion > TSNeverKeyword.typeAnnotation",
@@ -52,10 +59,19 @@ export default defineConfig(
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none", ignoreRestSiblings: true },
       ],
       "@typescript-eslint/no-floating-promises": ["error", { ignoreVoid: true }],
-      "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false, attributes: false } }],
-      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true }],
+      "@typescript-eslint/no-misused-promises": [
+        "error",
+        { checksVoidReturn: { arguments: false, attributes: false } },
+      ],
+      "@typescript-eslint/switch-exhaustiveness-check": [
+        "error",
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       // an AbortSignal's reason, or a caught value passed on, is rejected or thrown as it came
-      "@typescript-eslint/prefer-promise-reject-errors": ["error", { allowThrowingAny: true, allowThrowingUnknown: true }],
+      "@typescript-eslint/prefer-promise-reject-errors": [
+        "error",
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
       // async for the interface it implements (a hook, a provider callback), not a forgotten await
       "@typescript-eslint/require-await": "off",
       // a promise returned un-awaited inside try escapes its catch and finally

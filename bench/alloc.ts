@@ -5,14 +5,24 @@
 import { Session } from "node:inspector/promises";
 import { writeFile } from "node:fs/promises";
 
-type ProfileNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: ProfileNode[] };
+type ProfileNode = {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+};
 
 export async function startAllocationSampling(): Promise<() => Promise<Array<[string, number]>>> {
   const session = new Session();
   session.connect();
-  await session.post("HeapProfiler.startSampling", { samplingInterval: 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  } as never);
   return async () => {
-    const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as { profile: { head: ProfileNode } };
+    const { profile } = (await session.post("HeapProfiler.stopSampling")) as unknown as {
+      profile: { head: ProfileNode };
+    };
     session.disconnect();
     const path = process.env.BENCH_ALLOC_PROFILE!;
     await writeFile(path, JSON.stringify(profile));

@@ -26,7 +26,12 @@ import type { ChainIdentity } from "../anchor-service/src/chain/evidence-log-cli
 import { ConfigSchema } from "../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../anchor-service/src/service.ts";
 import { encodeLeaf } from "../common/formats/leaf/leaf.ts";
-import { MEMBERS, UNION_LOG, startConsortiumChain, type ConsortiumChain } from "../test/support/consortium-chain.ts";
+import {
+  MEMBERS,
+  UNION_LOG,
+  startConsortiumChain,
+  type ConsortiumChain,
+} from "../test/support/consortium-chain.ts";
 import { startAllocationSampling } from "./alloc.ts";
 import { runBaseline, type BaselineResult } from "./baseline.ts";
 import { evidenceRecord, leafHashHex, percentile } from "./data.ts";
@@ -70,12 +75,19 @@ const TARGETS = { ingest: 50_000, ratio: 15, anchoredP99Ms: 2_000, lookupP99Ms: 
 const started = performance.now();
 const LOAD_AT_START = os.loadavg();
 let CODE_VERSION = "commit unknown";
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
-const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const ms = (n: number) => (n >= 100 ? `${fmt(n)} ms` : n >= 10 ? `${fmt(n, 1)} ms` : `${fmt(n, 2)} ms`);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-const REQUIRED_ARTIFACTS = ["consortium/ConsortiumRegistry.sol/ConsortiumRegistry.json", "consortium/ConsortiumGovernor.sol/ConsortiumGovernor.json", "evidence/EvidenceLog.sol/EvidenceLog.json", "evidence/EvidenceRegistry.sol/EvidenceRegistry.json"];
+const REQUIRED_ARTIFACTS = [
+  "consortium/ConsortiumRegistry.sol/ConsortiumRegistry.json",
+  "consortium/ConsortiumGovernor.sol/ConsortiumGovernor.json",
+  "evidence/EvidenceLog.sol/EvidenceLog.json",
+  "evidence/EvidenceRegistry.sol/EvidenceRegistry.json",
+];
 
 // ---------------------------------------------------------------------------------------------
 // (a) the service over HTTP
@@ -107,7 +119,14 @@ type ServiceResult = {
   lookups: number[];
   lookupsVerified: number;
   lookupFailures: string[];
-  heads: { count: number; minLeaves: number; medianLeaves: number; maxLeaves: number; totalGas: number; gasPerLeaf: number };
+  heads: {
+    count: number;
+    minLeaves: number;
+    medianLeaves: number;
+    maxLeaves: number;
+    totalGas: number;
+    gasPerLeaf: number;
+  };
   dbBytesPerLeaf: number;
   dbLeaves: number;
   identity: ChainIdentity;
@@ -156,11 +175,17 @@ class WorkerChannel {
 async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[]): Promise<ServiceResult> {
   const dataDir = await mkdtemp(join(os.tmpdir(), "bench-anchor-"));
   dirs.push(dataDir);
-  const config = chain.config({ dataDir, commitIntervalMs: COMMIT_INTERVAL_MS, membershipCacheMs: SERVICE_DEFAULTS.membershipCacheMs });
+  const config = chain.config({
+    dataDir,
+    commitIntervalMs: COMMIT_INTERVAL_MS,
+    membershipCacheMs: SERVICE_DEFAULTS.membershipCacheMs,
+  });
   const service: AnchorService = await createAnchorService({ config, logger: false });
   await service.start();
   const url = await service.app.listen({ host: "127.0.0.1", port: 0 });
-  log(`service listening on ${url}, LevelDB in ${dataDir}, commit every ${config.commitIntervalMs} ms or ${fmt(config.commitLeaves)} leaves`);
+  log(
+    `service listening on ${url}, LevelDB in ${dataDir}, commit every ${config.commitIntervalMs} ms or ${fmt(config.commitLeaves)} leaves`,
+  );
 
   const branch = chain.wallets.branchA as unknown as { privateKey: string };
   const init: LoadClientInit = {
@@ -181,12 +206,18 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
   const worker = new Worker(new URL("./load-client.ts", import.meta.url), { workerData: init });
   const channel = new WorkerChannel(worker, (m) => {
     const committed = service.merkle.size - service.committer.pendingLeaves();
-    log(`ingest: ${fmt(m.records)} records acknowledged, ${fmt(m.records / (m.elapsedMs / 1000))} records/s; log size ${fmt(service.merkle.size)}, anchored ${fmt(committed)}`);
+    log(
+      `ingest: ${fmt(m.records)} records acknowledged, ${fmt(m.records / (m.elapsedMs / 1000))} records/s; log size ${fmt(service.merkle.size)}, anchored ${fmt(committed)}`,
+    );
   });
   try {
-    log(`load client: pre-signing ${fmt(Math.ceil(N / PER_REQUEST))} requests of ${fmt(PER_REQUEST)} records (branch A's key, EIP-712) before timing…`);
+    log(
+      `load client: pre-signing ${fmt(Math.ceil(N / PER_REQUEST))} requests of ${fmt(PER_REQUEST)} records (branch A's key, EIP-712) before timing…`,
+    );
     const ready = await channel.next("ready");
-    log(`load client: ${fmt(ready.requests)} requests signed in ${ms(ready.presignMs)} (${ms(ready.presignMs / ready.requests)} each), ${fmt(ready.bodyBytes / 1e6, 1)} MB of bodies`);
+    log(
+      `load client: ${fmt(ready.requests)} requests signed in ${ms(ready.presignMs)} (${ms(ready.presignMs / ready.requests)} each), ${fmt(ready.bodyBytes / 1e6, 1)} MB of bodies`,
+    );
 
     log(`ingest: ${C} concurrent clients, ${fmt(N)} records…`);
     const elu0 = performance.eventLoopUtilization();
@@ -195,31 +226,51 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     const threads0 = threadCpuByName();
     const anvilPid = chain.anvil.process.pid === undefined ? [] : [chain.anvil.process.pid];
     const snap0 = cpuSnapshot(anvilPid);
-    const stopSampling = process.env.BENCH_ALLOC_PROFILE === undefined ? undefined : await startAllocationSampling();
+    const stopSampling =
+      process.env.BENCH_ALLOC_PROFILE === undefined ? undefined : await startAllocationSampling();
     worker.postMessage({ type: "go" });
     const ingested = await channel.next("ingested");
     if (stopSampling !== undefined) {
       const sites = await stopSampling();
       const total = sites.reduce((a, [, b]) => a + b, 0);
-      log(`allocation sampling (${process.env.BENCH_ALLOC_PROFILE}): ${fmt(total / ingested.records)} sampled bytes/record; top: ${sites.slice(0, 12).map(([site, bytes]) => `${site} ${fmt((bytes / total) * 100)} %`).join("; ")}`);
+      log(
+        `allocation sampling (${process.env.BENCH_ALLOC_PROFILE}): ${fmt(total / ingested.records)} sampled bytes/record; top: ${sites
+          .slice(0, 12)
+          .map(([site, bytes]) => `${site} ${fmt((bytes / total) * 100)} %`)
+          .join("; ")}`,
+      );
     }
     const elu = performance.eventLoopUtilization(elu0).utilization;
     const cpu = process.cpuUsage(cpu0);
     const thread = process.threadCpuUsage(thread0);
-    const threads = threadCpuBetween(threads0, threadCpuByName()).map(([name, seconds, system]): [string, number, number] => [name, (seconds * 1e6) / ingested.records, (system * 1e6) / ingested.records]);
+    const threads = threadCpuBetween(threads0, threadCpuByName()).map(
+      ([name, seconds, system]): [string, number, number] => [
+        name,
+        (seconds * 1e6) / ingested.records,
+        (system * 1e6) / ingested.records,
+      ],
+    );
     const mainCpuPerRecordUs = (thread.user + thread.system) / ingested.records;
     const processCores = (cpu.user + cpu.system) / 1000 / ingested.elapsedMs;
     const machine = cpuBetween(snap0, cpuSnapshot(anvilPid));
     const rate = ingested.records / (ingested.elapsedMs / 1000);
-    log(`ingest: ${fmt(ingested.records)} records durable and acknowledged in ${fmt(ingested.elapsedMs / 1000, 2)} s = ${fmt(rate)} records/s (service event loop ${fmt(elu * 100)} % busy, its CPU ${fmt(mainCpuPerRecordUs, 1)} µs/record, process CPU ${fmt(processCores, 2)} cores${machine === undefined ? "" : `, Anvil ${fmt(machine.children, 2)}, other processes ${fmt(machine.others, 2)} cores`})`);
-    log(`ingest: CPU per record by thread: ${threads.map(([name, us, sys]) => `${name} ${fmt(us, 1)} µs (system ${fmt(sys, 1)})`).join(", ")}`);
-    if (machine !== undefined && machine.others > 0.25) log(`WARNING: other processes used ${fmt(machine.others, 2)} cores during the ingest; the figures are lower than on a quiet machine`);
+    log(
+      `ingest: ${fmt(ingested.records)} records durable and acknowledged in ${fmt(ingested.elapsedMs / 1000, 2)} s = ${fmt(rate)} records/s (service event loop ${fmt(elu * 100)} % busy, its CPU ${fmt(mainCpuPerRecordUs, 1)} µs/record, process CPU ${fmt(processCores, 2)} cores${machine === undefined ? "" : `, Anvil ${fmt(machine.children, 2)}, other processes ${fmt(machine.others, 2)} cores`})`,
+    );
+    log(
+      `ingest: CPU per record by thread: ${threads.map(([name, us, sys]) => `${name} ${fmt(us, 1)} µs (system ${fmt(sys, 1)})`).join(", ")}`,
+    );
+    if (machine !== undefined && machine.others > 0.25)
+      log(
+        `WARNING: other processes used ${fmt(machine.others, 2)} cores during the ingest; the figures are lower than on a quiet machine`,
+      );
 
     log("anchoring: waiting until every sampled record reads anchored…");
     const latency = await channel.next("latency");
     const deadline = Date.now() + 120_000;
     while (service.committer.pendingLeaves() > 0) {
-      if (Date.now() > deadline) throw new Error(`${service.committer.pendingLeaves()} leaves still not anchored after 120 s`);
+      if (Date.now() > deadline)
+        throw new Error(`${service.committer.pendingLeaves()} leaves still not anchored after 120 s`);
       await sleep(100);
     }
     const heads = await service.committer.heads(); // the run's N records only (light load comes later)
@@ -229,13 +280,19 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     worker.postMessage({ type: "lookups", count: LOOKUPS });
     const lookups = await channel.next("lookups");
     const sortedLookups = [...lookups.latencies].sort((a, b) => a - b);
-    log(`proof lookups: p50 ${ms(percentile(sortedLookups, 50))}, p99 ${ms(percentile(sortedLookups, 99))}, ${fmt(lookups.verified)}/${fmt(LOOKUPS)} proofs verified client-side`);
+    log(
+      `proof lookups: p50 ${ms(percentile(sortedLookups, 50))}, p99 ${ms(percentile(sortedLookups, 99))}, ${fmt(lookups.verified)}/${fmt(LOOKUPS)} proofs verified client-side`,
+    );
 
-    log(`light load: ${LIGHT_REQUESTS} requests of ${fmt(PER_REQUEST)} fresh records, one every ${LIGHT_INTERVAL_MS} ms, submit → anchored…`);
+    log(
+      `light load: ${LIGHT_REQUESTS} requests of ${fmt(PER_REQUEST)} fresh records, one every ${LIGHT_INTERVAL_MS} ms, submit → anchored…`,
+    );
     worker.postMessage({ type: "light", count: LIGHT_REQUESTS, intervalMs: LIGHT_INTERVAL_MS });
     const light = await channel.next("light");
     const sortedLight = [...light.samples].sort((a, b) => a - b);
-    log(`light load: submit → anchored p50 ${ms(percentile(sortedLight, 50))}, p99 ${ms(percentile(sortedLight, 99))}`);
+    log(
+      `light load: submit → anchored p50 ${ms(percentile(sortedLight, 50))}, p99 ${ms(percentile(sortedLight, 99))}`,
+    );
 
     // gas the service actually paid for its heads during the run
     const leavesPerHead: number[] = [];
@@ -321,62 +378,115 @@ function report(r: {
   lines.push("");
   lines.push(`${r.machine}`);
   lines.push(`Code: ${CODE_VERSION}.`);
-  lines.push(`Run: ${new Date().toISOString()}, ${fmt(r.totalSeconds)} s in total. N = ${fmt(N)} records, C = ${C} concurrent clients, ${fmt(PER_REQUEST)} records per signed request, commit interval ${fmt(COMMIT_INTERVAL_MS)} ms (service default; a head is also committed as soon as ${fmt(SERVICE_DEFAULTS.commitLeaves)} leaves wait).`);
+  lines.push(
+    `Run: ${new Date().toISOString()}, ${fmt(r.totalSeconds)} s in total. N = ${fmt(N)} records, C = ${C} concurrent clients, ${fmt(PER_REQUEST)} records per signed request, commit interval ${fmt(COMMIT_INTERVAL_MS)} ms (service default; a head is also committed as soon as ${fmt(SERVICE_DEFAULTS.commitLeaves)} leaves wait).`,
+  );
   lines.push("");
   lines.push("| # | metric | this run | target | met |");
   lines.push("|---|---|---|---|---|");
-  lines.push(`| a | durable ingest through HTTP (signed requests, fsynced LevelDB, receipts returned) | **${fmt(s.recordsPerSecond)} records/s** (${fmt(s.records)} records in ${fmt(s.elapsedMs / 1000, 2)} s) | ≥ ${fmt(TARGETS.ingest)} records/s | ${yes(s.recordsPerSecond >= TARGETS.ingest)} |`);
-  lines.push(`| b | baseline: OZ StandardMerkleTree per 1,000 + all proofs + LevelDB synced batch, in-process | **${fmt(b.recordsPerSecond)} records/s** (N = ${fmt(b.records)} of ${fmt(N)}, ${fmt(b.elapsedMs / 1000, 1)} s) | — | — |`);
-  lines.push(`| a/b | ratio service / baseline | **${fmt(ratio, 1)}×** | ≥ ${TARGETS.ratio}× | ${yes(ratio >= TARGETS.ratio)} |`);
-  lines.push(`| a | submit → anchored (GET says anchored), ${fmt(s.anchored.length)} samples during the ingest | p50 ${ms(a50)}, **p99 ${ms(a99)}**${s.unanchored > 0 ? `, ${s.unanchored} never anchored` : ""} | p99 ≤ ${fmt(TARGETS.anchoredP99Ms)} ms | ${yes(a99 <= TARGETS.anchoredP99Ms && s.unanchored === 0)} |`);
+  lines.push(
+    `| a | durable ingest through HTTP (signed requests, fsynced LevelDB, receipts returned) | **${fmt(s.recordsPerSecond)} records/s** (${fmt(s.records)} records in ${fmt(s.elapsedMs / 1000, 2)} s) | ≥ ${fmt(TARGETS.ingest)} records/s | ${yes(s.recordsPerSecond >= TARGETS.ingest)} |`,
+  );
+  lines.push(
+    `| b | baseline: OZ StandardMerkleTree per 1,000 + all proofs + LevelDB synced batch, in-process | **${fmt(b.recordsPerSecond)} records/s** (N = ${fmt(b.records)} of ${fmt(N)}, ${fmt(b.elapsedMs / 1000, 1)} s) | — | — |`,
+  );
+  lines.push(
+    `| a/b | ratio service / baseline | **${fmt(ratio, 1)}×** | ≥ ${TARGETS.ratio}× | ${yes(ratio >= TARGETS.ratio)} |`,
+  );
+  lines.push(
+    `| a | submit → anchored (GET says anchored), ${fmt(s.anchored.length)} samples during the ingest | p50 ${ms(a50)}, **p99 ${ms(a99)}**${s.unanchored > 0 ? `, ${s.unanchored} never anchored` : ""} | p99 ≤ ${fmt(TARGETS.anchoredP99Ms)} ms | ${yes(a99 <= TARGETS.anchoredP99Ms && s.unanchored === 0)} |`,
+  );
   const g50 = percentile(s.light, 50);
   const g99 = percentile(s.light, 99);
-  lines.push(`| a | submit → anchored at light load (${fmt(s.light.length)} requests, one every ${LIGHT_INTERVAL_MS} ms; for reference) | p50 ${ms(g50)}, p99 ${ms(g99)}${s.lightUnanchored > 0 ? `, ${s.lightUnanchored} never anchored` : ""} | (p99 ≤ ${fmt(TARGETS.anchoredP99Ms)} ms) | (${g99 <= TARGETS.anchoredP99Ms && s.lightUnanchored === 0 ? "yes" : "no"}) |`);
-  lines.push(`| a | proof lookup GET /v1/leaves/:hash, ${fmt(s.lookups.length)} random, sequential, all anchored | p50 ${ms(l50)}, **p99 ${ms(l99)}** (${fmt(s.lookupsVerified)} proofs verified) | p99 ≤ ${TARGETS.lookupP99Ms} ms | ${yes(l99 <= TARGETS.lookupP99Ms && s.lookupFailures.length === 0)} |`);
-  lines.push(`| c | gas per anchored leaf, the service's own heads in this run (${s.heads.count} heads, median ${fmt(s.heads.medianLeaves)} leaves) | **${fmt(s.heads.gasPerLeaf, 2)} gas/leaf** | — | — |`);
+  lines.push(
+    `| a | submit → anchored at light load (${fmt(s.light.length)} requests, one every ${LIGHT_INTERVAL_MS} ms; for reference) | p50 ${ms(g50)}, p99 ${ms(g99)}${s.lightUnanchored > 0 ? `, ${s.lightUnanchored} never anchored` : ""} | (p99 ≤ ${fmt(TARGETS.anchoredP99Ms)} ms) | (${g99 <= TARGETS.anchoredP99Ms && s.lightUnanchored === 0 ? "yes" : "no"}) |`,
+  );
+  lines.push(
+    `| a | proof lookup GET /v1/leaves/:hash, ${fmt(s.lookups.length)} random, sequential, all anchored | p50 ${ms(l50)}, **p99 ${ms(l99)}** (${fmt(s.lookupsVerified)} proofs verified) | p99 ≤ ${TARGETS.lookupP99Ms} ms | ${yes(l99 <= TARGETS.lookupP99Ms && s.lookupFailures.length === 0)} |`,
+  );
+  lines.push(
+    `| c | gas per anchored leaf, the service's own heads in this run (${s.heads.count} heads, median ${fmt(s.heads.medianLeaves)} leaves) | **${fmt(s.heads.gasPerLeaf, 2)} gas/leaf** | — | — |`,
+  );
   if (gas !== undefined) {
     const largest = Math.max(...gas.rows.map((x) => x.logSize));
     const at1k = gas.rows.find((g) => g.leaves === 1_000 && g.logSize === largest)!;
     const single = gas.rows.find((g) => g.leaves === 1 && g.logSize === largest)!;
-    lines.push(`| c | one transaction per document: a plain tx carrying the 224-byte leaf as calldata (lower bound) / a size-1 head per document | **${fmt(gas.plainTx.gas)} gas/leaf** / ${fmt(single.gas)} gas/leaf — the plain tx is ${fmt(gas.plainTx.gas / s.heads.gasPerLeaf)}× this run's heads, ${fmt(gas.plainTx.gas / at1k.gasPerLeaf)}× a 1,000-leaf head | — | — |`);
+    lines.push(
+      `| c | one transaction per document: a plain tx carrying the 224-byte leaf as calldata (lower bound) / a size-1 head per document | **${fmt(gas.plainTx.gas)} gas/leaf** / ${fmt(single.gas)} gas/leaf — the plain tx is ${fmt(gas.plainTx.gas / s.heads.gasPerLeaf)}× this run's heads, ${fmt(gas.plainTx.gas / at1k.gasPerLeaf)}× a 1,000-leaf head | — | — |`,
+    );
   }
   if (storage !== undefined) {
     const perLeaf = storage.bytesAfterCompaction / storage.leaves;
-    lines.push(`| d | storage on disk at ${fmt(storage.leaves)} leaves, after compactRange | **${fmt(perLeaf, 1)} bytes/leaf** (${fmt(storage.bytesBeforeCompaction / storage.leaves, 1)} before compaction) | ≤ ${TARGETS.bytesPerLeaf} bytes/leaf | ${yes(perLeaf <= TARGETS.bytesPerLeaf)} |`);
+    lines.push(
+      `| d | storage on disk at ${fmt(storage.leaves)} leaves, after compactRange | **${fmt(perLeaf, 1)} bytes/leaf** (${fmt(storage.bytesBeforeCompaction / storage.leaves, 1)} before compaction) | ≤ ${TARGETS.bytesPerLeaf} bytes/leaf | ${yes(perLeaf <= TARGETS.bytesPerLeaf)} |`,
+    );
   } else {
-    lines.push(`| d | storage on disk at 1,000,000 leaves | skipped (BENCH_SKIP_STORAGE) | ≤ ${TARGETS.bytesPerLeaf} bytes/leaf | — |`);
+    lines.push(
+      `| d | storage on disk at 1,000,000 leaves | skipped (BENCH_SKIP_STORAGE) | ≤ ${TARGETS.bytesPerLeaf} bytes/leaf | — |`,
+    );
   }
   lines.push("");
   lines.push("## Details");
   lines.push("");
-  lines.push(`- Ingest: the service's event loop (main thread) was ${fmt(s.eventLoopUtilization * 100)} % busy and used ${fmt(s.mainCpuPerRecordUs, 1)} µs of CPU per record (all threads by name, µs/record, of which in the kernel: ${s.threadCpuPerRecordUs.map(([name, us, sys]) => `${name} ${fmt(us, 1)} (${fmt(sys, 1)})`).join(", ")}); the whole process (service, clients' worker thread, LevelDB and libuv threads) used ${fmt(s.processCores, 2)} of ${os.cpus().length} cores${s.otherCores === undefined ? "" : `; other processes on the machine used ${fmt(s.otherCores, 2)} cores${s.otherCores > 0.25 ? " (**a busy machine: these figures are low**)" : ""}`}. Load average at start: ${LOAD_AT_START.map((l) => l.toFixed(2)).join(", ")}.`);
-  lines.push(`- Ingest: ${fmt(s.requests)} requests; POST latency p50 ${ms(s.requestP50Ms)}, p99 ${ms(s.requestP99Ms)}; request body ${fmt(s.requestBytesPerRecord)} bytes/record, reply (signed receipts) ${fmt(s.responseBytesPerRecord)} bytes/record. Requests were pre-signed before timing (${ms(s.presignMs / s.requests)} each, ${fmt(s.presignMs / 1000, 1)} s in all)${s.resigned > 0 ? `; ${s.resigned} were re-signed during the run because they neared expiry` : ""}. Clients ran in a worker thread of the same process (own event loop, same cores).`);
-  lines.push(`- Submit → anchored: p50 ${ms(a50)}, p90 ${ms(percentile(s.anchored, 90))}, p99 ${ms(a99)}, max ${ms(s.anchored[s.anchored.length - 1] ?? Number.NaN)} (one sample per request, polled every ${POLL_MS} ms).`);
-  lines.push(`- Proof lookups: p50 ${ms(l50)}, p90 ${ms(percentile(s.lookups, 90))}, p99 ${ms(l99)}, max ${ms(s.lookups[s.lookups.length - 1] ?? Number.NaN)}${s.lookupFailures.length > 0 ? `; failures: ${s.lookupFailures.join("; ")}` : ""}.`);
-  lines.push(`- Heads committed by the service: ${s.heads.count} (leaves per head min ${fmt(s.heads.minLeaves)}, median ${fmt(s.heads.medianLeaves)}, max ${fmt(s.heads.maxLeaves)}), ${fmt(s.heads.totalGas)} gas in all = ${fmt(s.heads.gasPerLeaf, 2)} gas/leaf.`);
-  lines.push(`- Service database after the run (${fmt(s.dbLeaves)} leaves, not compacted): ${fmt(s.dbBytesPerLeaf, 1)} bytes/leaf.`);
-  lines.push(`- Baseline time split: tree build ${fmt((b.buildMs / b.elapsedMs) * 100)} %, proofs ${fmt((b.proofMs / b.elapsedMs) * 100)} %, LevelDB synced write ${fmt((b.writeMs / b.elapsedMs) * 100)} %; its database: ${fmt(b.bytesPerLeaf)} bytes/leaf. Its leaf values (the records' SHA-256 leaf hashes) were computed before timing.${baselineOthers === undefined ? "" : ` Other processes used ${fmt(baselineOthers, 2)} cores meanwhile.`}`);
-  if (runOthers !== undefined) lines.push(`- Other processes on the machine used ${fmt(runOthers, 2)} cores on average over the whole run.`);
+  lines.push(
+    `- Ingest: the service's event loop (main thread) was ${fmt(s.eventLoopUtilization * 100)} % busy and used ${fmt(s.mainCpuPerRecordUs, 1)} µs of CPU per record (all threads by name, µs/record, of which in the kernel: ${s.threadCpuPerRecordUs.map(([name, us, sys]) => `${name} ${fmt(us, 1)} (${fmt(sys, 1)})`).join(", ")}); the whole process (service, clients' worker thread, LevelDB and libuv threads) used ${fmt(s.processCores, 2)} of ${os.cpus().length} cores${s.otherCores === undefined ? "" : `; other processes on the machine used ${fmt(s.otherCores, 2)} cores${s.otherCores > 0.25 ? " (**a busy machine: these figures are low**)" : ""}`}. Load average at start: ${LOAD_AT_START.map((l) => l.toFixed(2)).join(", ")}.`,
+  );
+  lines.push(
+    `- Ingest: ${fmt(s.requests)} requests; POST latency p50 ${ms(s.requestP50Ms)}, p99 ${ms(s.requestP99Ms)}; request body ${fmt(s.requestBytesPerRecord)} bytes/record, reply (signed receipts) ${fmt(s.responseBytesPerRecord)} bytes/record. Requests were pre-signed before timing (${ms(s.presignMs / s.requests)} each, ${fmt(s.presignMs / 1000, 1)} s in all)${s.resigned > 0 ? `; ${s.resigned} were re-signed during the run because they neared expiry` : ""}. Clients ran in a worker thread of the same process (own event loop, same cores).`,
+  );
+  lines.push(
+    `- Submit → anchored: p50 ${ms(a50)}, p90 ${ms(percentile(s.anchored, 90))}, p99 ${ms(a99)}, max ${ms(s.anchored[s.anchored.length - 1] ?? Number.NaN)} (one sample per request, polled every ${POLL_MS} ms).`,
+  );
+  lines.push(
+    `- Proof lookups: p50 ${ms(l50)}, p90 ${ms(percentile(s.lookups, 90))}, p99 ${ms(l99)}, max ${ms(s.lookups[s.lookups.length - 1] ?? Number.NaN)}${s.lookupFailures.length > 0 ? `; failures: ${s.lookupFailures.join("; ")}` : ""}.`,
+  );
+  lines.push(
+    `- Heads committed by the service: ${s.heads.count} (leaves per head min ${fmt(s.heads.minLeaves)}, median ${fmt(s.heads.medianLeaves)}, max ${fmt(s.heads.maxLeaves)}), ${fmt(s.heads.totalGas)} gas in all = ${fmt(s.heads.gasPerLeaf, 2)} gas/leaf.`,
+  );
+  lines.push(
+    `- Service database after the run (${fmt(s.dbLeaves)} leaves, not compacted): ${fmt(s.dbBytesPerLeaf, 1)} bytes/leaf.`,
+  );
+  lines.push(
+    `- Baseline time split: tree build ${fmt((b.buildMs / b.elapsedMs) * 100)} %, proofs ${fmt((b.proofMs / b.elapsedMs) * 100)} %, LevelDB synced write ${fmt((b.writeMs / b.elapsedMs) * 100)} %; its database: ${fmt(b.bytesPerLeaf)} bytes/leaf. Its leaf values (the records' SHA-256 leaf hashes) were computed before timing.${baselineOthers === undefined ? "" : ` Other processes used ${fmt(baselineOthers, 2)} cores meanwhile.`}`,
+  );
+  if (runOthers !== undefined)
+    lines.push(
+      `- Other processes on the machine used ${fmt(runOthers, 2)} cores on average over the whole run.`,
+    );
   if (gas !== undefined) {
     lines.push("");
-    lines.push(`## Gas (measured on this Anvil${gas.hardfork === undefined ? "" : `, hardfork ${gas.hardfork}`}; scenarios from scripts/ops/gas/commit-head.ts)`);
+    lines.push(
+      `## Gas (measured on this Anvil${gas.hardfork === undefined ? "" : `, hardfork ${gas.hardfork}`}; scenarios from scripts/ops/gas/commit-head.ts)`,
+    );
     lines.push("");
     lines.push("| scenario | leaves in head | gas | gas per leaf |");
     lines.push("|---|---|---|---|");
-    for (const g of gas.rows) lines.push(`| ${g.name}${g.leaves === 1 ? " (a size-1 head per document)" : ""} | ${fmt(g.leaves)} | ${fmt(g.gas)} | ${fmt(g.gasPerLeaf, g.gasPerLeaf < 10 ? 2 : 1)} |`);
-    lines.push(`| plain transaction, 224-byte leaf as calldata to an EOA (${gas.plainTx.zeroBytes} zero bytes) | 1 | ${fmt(gas.plainTx.gas)} | ${fmt(gas.plainTx.gas)} |`);
-    lines.push(`| the service's own heads in this run (${s.heads.count} heads) | median ${fmt(s.heads.medianLeaves)} | ${fmt(s.heads.totalGas)} total | ${fmt(s.heads.gasPerLeaf, 2)} |`);
+    for (const g of gas.rows)
+      lines.push(
+        `| ${g.name}${g.leaves === 1 ? " (a size-1 head per document)" : ""} | ${fmt(g.leaves)} | ${fmt(g.gas)} | ${fmt(g.gasPerLeaf, g.gasPerLeaf < 10 ? 2 : 1)} |`,
+      );
+    lines.push(
+      `| plain transaction, 224-byte leaf as calldata to an EOA (${gas.plainTx.zeroBytes} zero bytes) | 1 | ${fmt(gas.plainTx.gas)} | ${fmt(gas.plainTx.gas)} |`,
+    );
+    lines.push(
+      `| the service's own heads in this run (${s.heads.count} heads) | median ${fmt(s.heads.medianLeaves)} | ${fmt(s.heads.totalGas)} total | ${fmt(s.heads.gasPerLeaf, 2)} |`,
+    );
   }
   if (storage !== undefined) {
     lines.push("");
     lines.push(`## Storage at ${fmt(storage.leaves)} leaves`);
     lines.push("");
-    lines.push(`Filled in-process in ${fmt(storage.fillMs / 1000, 1)} s (${fmt(storage.leaves / (storage.fillMs / 1000))} leaves/s, 1,000 records per IntakeRequest, synced batches); compactRange took ${fmt(storage.compactionMs / 1000, 1)} s. After compaction: ${fmt(storage.bytesAfterCompaction)} bytes in ${storage.files.files} files (tables ${fmt(storage.files.tables)}, log ${fmt(storage.files.log)}, other ${fmt(storage.files.other)}).`);
+    lines.push(
+      `Filled in-process in ${fmt(storage.fillMs / 1000, 1)} s (${fmt(storage.leaves / (storage.fillMs / 1000))} leaves/s, 1,000 records per IntakeRequest, synced batches); compactRange took ${fmt(storage.compactionMs / 1000, 1)} s. After compaction: ${fmt(storage.bytesAfterCompaction)} bytes in ${storage.files.files} files (tables ${fmt(storage.files.tables)}, log ${fmt(storage.files.log)}, other ${fmt(storage.files.other)}).`,
+    );
     lines.push("");
     lines.push("| sublevel | approx. bytes | bytes per leaf |");
     lines.push("|---|---|---|");
-    for (const [name, bytes] of Object.entries(storage.sublevels)) lines.push(`| ${name} | ${fmt(bytes)} | ${fmt(bytes / storage.leaves, 1)} |`);
-    lines.push(`| **all files** | ${fmt(storage.bytesAfterCompaction)} | **${fmt(storage.bytesAfterCompaction / storage.leaves, 1)}** |`);
+    for (const [name, bytes] of Object.entries(storage.sublevels))
+      lines.push(`| ${name} | ${fmt(bytes)} | ${fmt(bytes / storage.leaves, 1)} |`);
+    lines.push(
+      `| **all files** | ${fmt(storage.bytesAfterCompaction)} | **${fmt(storage.bytesAfterCompaction / storage.leaves, 1)}** |`,
+    );
   }
   lines.push("");
   return lines.join("\n");
@@ -388,7 +498,10 @@ function report(r: {
 function codeVersion(): string {
   try {
     const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "anchor-service", "common", "contracts"], { encoding: "utf8" }).trim() !== "";
+    const dirty =
+      execFileSync("git", ["status", "--porcelain", "--", "anchor-service", "common", "contracts"], {
+        encoding: "utf8",
+      }).trim() !== "";
     return `commit ${commit}${dirty ? " with uncommitted changes in anchor-service/, common/ or contracts/" : ""}`;
   } catch {
     return "commit unknown (not a git checkout)";
@@ -401,7 +514,9 @@ let runOthers: number | undefined;
 async function main(): Promise<void> {
   const missing = REQUIRED_ARTIFACTS.filter((a) => !existsSync(join("artifacts/contracts", a)));
   if (missing.length > 0) {
-    console.error(`The contracts are not built (missing ${missing.map((m) => `artifacts/contracts/${m}`).join(", ")}).\nRun \`npx hardhat build\` (or \`npm run build\`) first, then \`npm run bench:anchor\` again.`);
+    console.error(
+      `The contracts are not built (missing ${missing.map((m) => `artifacts/contracts/${m}`).join(", ")}).\nRun \`npx hardhat build\` (or \`npm run build\`) first, then \`npm run bench:anchor\` again.`,
+    );
     process.exit(2);
   }
   CODE_VERSION = codeVersion();
@@ -409,7 +524,9 @@ async function main(): Promise<void> {
   const machine = `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${fmt(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}.`;
   log(machine);
   log(`code: ${CODE_VERSION}`);
-  log(`records: ${fmt(N)} over HTTP, baseline up to ${fmt(BASELINE_RECORDS)} (≥ ${fmt(BASELINE_MIN)}, ~${BASELINE_SECONDS} s budget), storage ${SKIP_STORAGE ? "skipped" : fmt(STORAGE_RECORDS)}`);
+  log(
+    `records: ${fmt(N)} over HTTP, baseline up to ${fmt(BASELINE_RECORDS)} (≥ ${fmt(BASELINE_MIN)}, ~${BASELINE_SECONDS} s budget), storage ${SKIP_STORAGE ? "skipped" : fmt(STORAGE_RECORDS)}`,
+  );
   const seeds = randomBytes(N * 96);
   const dirs: string[] = [];
   const runSnap = cpuSnapshot();
@@ -426,20 +543,40 @@ async function main(): Promise<void> {
     log(`baseline: computing ${fmt(BASELINE_RECORDS)} leaf values (outside the timing)…`);
     const values: string[] = new Array(BASELINE_RECORDS);
     for (let i = 0; i < BASELINE_RECORDS; i++) values[i] = leafHashHex(seeds, i, MEMBERS.branchA);
-    log(`baseline: StandardMerkleTree.of(values, ["bytes32"]) per ${fmt(PER_REQUEST)}, getProof(i) for every i, tree dump + proofs in one synced LevelDB batch…`);
+    log(
+      `baseline: StandardMerkleTree.of(values, ["bytes32"]) per ${fmt(PER_REQUEST)}, getProof(i) for every i, tree dump + proofs in one synced LevelDB batch…`,
+    );
     const anvilPid = chain.anvil.process.pid === undefined ? [] : [chain.anvil.process.pid];
     const baseSnap = cpuSnapshot(anvilPid);
-    const baseline = await runBaseline(values, { perBatch: PER_REQUEST, budgetMs: BASELINE_SECONDS * 1000, minRecords: BASELINE_MIN, keepData: KEEP_DATA, log });
+    const baseline = await runBaseline(values, {
+      perBatch: PER_REQUEST,
+      budgetMs: BASELINE_SECONDS * 1000,
+      minRecords: BASELINE_MIN,
+      keepData: KEEP_DATA,
+      log,
+    });
     const baseCpu = cpuBetween(baseSnap, cpuSnapshot(anvilPid));
     baselineOthers = baseCpu?.others;
-    log(`baseline: ${fmt(baseline.records)} records in ${fmt(baseline.elapsedMs / 1000, 1)} s = ${fmt(baseline.recordsPerSecond)} records/s → ratio ${fmt(service.recordsPerSecond / baseline.recordsPerSecond, 1)}×`);
+    log(
+      `baseline: ${fmt(baseline.records)} records in ${fmt(baseline.elapsedMs / 1000, 1)} s = ${fmt(baseline.recordsPerSecond)} records/s → ratio ${fmt(service.recordsPerSecond / baseline.recordsPerSecond, 1)}×`,
+    );
 
     // (c)
     let gas: GasResult | undefined;
     if (!SKIP_GAS) {
-      log("gas: commitHead at 100 / 1,000 / 10,000 leaves per head (and 1, a head per document), logs of 200,000 and 1,000,000 leaves…");
+      log(
+        "gas: commitHead at 100 / 1,000 / 10,000 leaves per head (and 1, a head per document), logs of 200,000 and 1,000,000 leaves…",
+      );
       const leaf = encodeLeaf(evidenceRecord(seeds, 0, MEMBERS.branchA));
-      gas = await measureGas(chain.anvil.provider, chain.anvil.wallet(7), chain.anvil.wallet(8), chain.anvil.wallet(6).address, leaf, [200_000, 1_000_000], log);
+      gas = await measureGas(
+        chain.anvil.provider,
+        chain.anvil.wallet(7),
+        chain.anvil.wallet(8),
+        chain.anvil.wallet(6).address,
+        leaf,
+        [200_000, 1_000_000],
+        log,
+      );
     }
 
     // (d)
@@ -448,7 +585,12 @@ async function main(): Promise<void> {
       log(`storage: filling a fresh service database to ${fmt(STORAGE_RECORDS)} leaves in-process…`);
       const c = chain;
       storage = await measureStorage({
-        config: (dataDir) => c.config({ dataDir, commitIntervalMs: COMMIT_INTERVAL_MS, membershipCacheMs: SERVICE_DEFAULTS.membershipCacheMs }),
+        config: (dataDir) =>
+          c.config({
+            dataDir,
+            commitIntervalMs: COMMIT_INTERVAL_MS,
+            membershipCacheMs: SERVICE_DEFAULTS.membershipCacheMs,
+          }),
         identity: service.identity,
         signer: chain.wallets.branchA.address,
         memberId: MEMBERS.branchA,
@@ -458,7 +600,9 @@ async function main(): Promise<void> {
         keepData: KEEP_DATA,
         log,
       });
-      log(`storage: ${fmt(storage.bytesAfterCompaction / storage.leaves, 1)} bytes/leaf after compaction (${fmt(storage.bytesBeforeCompaction / storage.leaves, 1)} before)`);
+      log(
+        `storage: ${fmt(storage.bytesAfterCompaction / storage.leaves, 1)} bytes/leaf after compaction (${fmt(storage.bytesBeforeCompaction / storage.leaves, 1)} before)`,
+      );
     }
 
     const totalSeconds = (performance.now() - started) / 1000;

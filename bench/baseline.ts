@@ -29,7 +29,13 @@ export type BaselineResult = {
  */
 export async function runBaseline(
   values: readonly string[],
-  opts: { perBatch: number; budgetMs: number; minRecords: number; keepData: boolean; log: (line: string) => void },
+  opts: {
+    perBatch: number;
+    budgetMs: number;
+    minRecords: number;
+    keepData: boolean;
+    log: (line: string) => void;
+  },
 ): Promise<BaselineResult> {
   const dir = await mkdtemp(join(tmpdir(), "bench-baseline-"));
   const db = new Level<string, string>(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
@@ -52,8 +58,16 @@ export async function runBaseline(
       const t1 = performance.now();
       const proofs = slice.map((_, i) => tree.getProof(i));
       const t2 = performance.now();
-      const ops: Array<{ type: "put"; key: string; value: string }> = [{ type: "put", key: `tree:${String(batches).padStart(8, "0")}`, value: JSON.stringify(tree.dump()) }];
-      slice.forEach((v, i) => ops.push({ type: "put", key: `proof:${v}`, value: JSON.stringify({ batch: batches, index: i, root: tree.root, proof: proofs[i] }) }));
+      const ops: Array<{ type: "put"; key: string; value: string }> = [
+        { type: "put", key: `tree:${String(batches).padStart(8, "0")}`, value: JSON.stringify(tree.dump()) },
+      ];
+      slice.forEach((v, i) =>
+        ops.push({
+          type: "put",
+          key: `proof:${v}`,
+          value: JSON.stringify({ batch: batches, index: i, root: tree.root, proof: proofs[i] }),
+        }),
+      );
       await db.batch(ops, { sync: true });
       const t3 = performance.now();
       buildMs += t1 - t0;
@@ -64,7 +78,9 @@ export async function runBaseline(
       const now = performance.now();
       if (now - lastLog > 5000) {
         lastLog = now;
-        opts.log(`baseline: ${done.toLocaleString("en-US")} records, ${Math.round(done / ((now - started) / 1000)).toLocaleString("en-US")} records/s`);
+        opts.log(
+          `baseline: ${done.toLocaleString("en-US")} records, ${Math.round(done / ((now - started) / 1000)).toLocaleString("en-US")} records/s`,
+        );
       }
       if (now - started > opts.budgetMs && done >= opts.minRecords) break;
     }
@@ -74,5 +90,14 @@ export async function runBaseline(
   const elapsedMs = performance.now() - started;
   const bytes = await dirBytes(dir);
   if (!opts.keepData) await rm(dir, { recursive: true, force: true });
-  return { records: done, batches, elapsedMs, recordsPerSecond: done / (elapsedMs / 1000), buildMs, proofMs, writeMs, bytesPerLeaf: bytes / done };
+  return {
+    records: done,
+    batches,
+    elapsedMs,
+    recordsPerSecond: done / (elapsedMs / 1000),
+    buildMs,
+    proofMs,
+    writeMs,
+    bytesPerLeaf: bytes / done,
+  };
 }

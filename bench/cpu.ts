@@ -4,7 +4,8 @@
 import { readFileSync, readdirSync } from "node:fs";
 import os from "node:os";
 
-export type CpuSnapshot = { busy: number; total: number; self: NodeJS.CpuUsage; children: number; at: number } | undefined;
+export type CpuSnapshot =
+  { busy: number; total: number; self: NodeJS.CpuUsage; children: number; at: number } | undefined;
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -51,14 +52,23 @@ export function cpuSnapshot(children: readonly number[] = []): CpuSnapshot {
     const v = line.trim().split(/\s+/).slice(1).map(Number);
     const idle = (v[3] ?? 0) + (v[4] ?? 0);
     const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total, self: process.cpuUsage(), children: withDescendants(children).reduce((a, pid) => a + processSeconds(pid), 0), at: Date.now() };
+    return {
+      busy: total - idle,
+      total,
+      self: process.cpuUsage(),
+      children: withDescendants(children).reduce((a, pid) => a + processSeconds(pid), 0),
+      at: Date.now(),
+    };
   } catch {
     return undefined;
   }
 }
 
 /** Cores used between two snapshots: by the whole machine, by the benchmark, by everything else. */
-export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot): { machine: number; self: number; children: number; others: number } | undefined {
+export function cpuBetween(
+  a: CpuSnapshot,
+  b: CpuSnapshot,
+): { machine: number; self: number; children: number; others: number } | undefined {
   if (a === undefined || b === undefined || b.total === a.total) return undefined;
   const cores = os.cpus().length;
   const machine = ((b.busy - a.busy) / (b.total - a.total)) * cores;
@@ -75,7 +85,9 @@ export function threadCpuByName(): Map<string, { total: number; system: number }
   try {
     for (const tid of readdirSync("/proc/self/task")) {
       try {
-        const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim().replace(/[0-9]+$/, "");
+        const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8")
+          .trim()
+          .replace(/[0-9]+$/, "");
         const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
         const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
         const user = Number(fields[11]) / TICKS_PER_SECOND;
@@ -93,9 +105,16 @@ export function threadCpuByName(): Map<string, { total: number; system: number }
 }
 
 /** Per thread name, the CPU seconds (and system seconds) used between two threadCpuByName snapshots (threads that ended are lost). */
-export function threadCpuBetween(a: Map<string, { total: number; system: number }>, b: Map<string, { total: number; system: number }>): Array<[string, number, number]> {
+export function threadCpuBetween(
+  a: Map<string, { total: number; system: number }>,
+  b: Map<string, { total: number; system: number }>,
+): Array<[string, number, number]> {
   return [...b]
-    .map(([name, s]): [string, number, number] => [name, s.total - (a.get(name)?.total ?? 0), s.system - (a.get(name)?.system ?? 0)])
+    .map(([name, s]): [string, number, number] => [
+      name,
+      s.total - (a.get(name)?.total ?? 0),
+      s.system - (a.get(name)?.system ?? 0),
+    ])
     .filter(([, total]) => total > 0)
     .sort((x, y) => y[1] - x[1]);
 }

@@ -7,7 +7,13 @@ import { hashLeaf } from "../common/formats/merkle/rfc9162.ts";
 export const SEED_BYTES = 96;
 
 /** The record as a member submits it over HTTP (body of POST /v1/leaves). */
-export type SubmittedRecord = { kind: number; digestAlgorithm: number; digest: string; salt: string; subject: string };
+export type SubmittedRecord = {
+  kind: number;
+  digestAlgorithm: number;
+  digest: string;
+  salt: string;
+  subject: string;
+};
 
 function hexAt(seeds: Buffer, offset: number): string {
   return `0x${seeds.toString("hex", offset, offset + 32)}`;
@@ -15,7 +21,13 @@ function hexAt(seeds: Buffer, offset: number): string {
 
 export function submittedRecord(seeds: Buffer, i: number): SubmittedRecord {
   const o = i * SEED_BYTES;
-  return { kind: 1 + (i % 7), digestAlgorithm: 1, digest: hexAt(seeds, o), salt: hexAt(seeds, o + 32), subject: hexAt(seeds, o + 64) };
+  return {
+    kind: 1 + (i % 7),
+    digestAlgorithm: 1,
+    digest: hexAt(seeds, o),
+    salt: hexAt(seeds, o + 32),
+    subject: hexAt(seeds, o + 64),
+  };
 }
 
 /** The stored evidence record (what the service derives from a submission by `submitter`). */

@@ -13,7 +13,9 @@ export async function dirBytes(dir: string): Promise<number> {
 }
 
 /** Files by kind, for the report: LevelDB tables (.ldb/.sst), the write-ahead log, the rest. */
-export async function dirBreakdown(dir: string): Promise<{ tables: number; log: number; other: number; files: number }> {
+export async function dirBreakdown(
+  dir: string,
+): Promise<{ tables: number; log: number; other: number; files: number }> {
   const out = { tables: 0, log: 0, other: 0, files: 0 };
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (!entry.isFile()) continue;

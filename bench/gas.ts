@@ -10,7 +10,11 @@ import { measureCommitHeadGas, type CommitScenario } from "../scripts/ops/gas/co
 import { loadArtifact } from "../scripts/ops/deploy/consortium.ts";
 
 export type GasRow = { name: string; leaves: number; logSize: number; gas: number; gasPerLeaf: number };
-export type GasResult = { rows: GasRow[]; plainTx: { gas: number; calldataBytes: number; zeroBytes: number }; hardfork: string | undefined };
+export type GasResult = {
+  rows: GasRow[];
+  plainTx: { gas: number; calldataBytes: number; zeroBytes: number };
+  hardfork: string | undefined;
+};
 
 export const BATCH_SIZES = [1, 100, 1_000, 10_000] as const;
 
@@ -36,15 +40,31 @@ export async function measureGas(
   const scenarios: Array<CommitScenario & { leaves: number; logSize: number }> = [];
   for (const size of logSizes) {
     for (const b of BATCH_SIZES) {
-      scenarios.push({ name: `commitHead ${(size - b).toLocaleString("en-US")} → ${size.toLocaleString("en-US")}`, from: size - b, to: size, leaves: b, logSize: size });
+      scenarios.push({
+        name: `commitHead ${(size - b).toLocaleString("en-US")} → ${size.toLocaleString("en-US")}`,
+        from: size - b,
+        to: size,
+        leaves: b,
+        logSize: size,
+      });
     }
   }
   const gas = await measureCommitHeadGas(ethersLike, scenarios, (line) => log(`gas: ${line}`));
-  const rows = scenarios.map((s) => ({ name: s.name, leaves: s.leaves, logSize: s.logSize, gas: gas[s.name]!, gasPerLeaf: gas[s.name]! / s.leaves }));
+  const rows = scenarios.map((s) => ({
+    name: s.name,
+    leaves: s.leaves,
+    logSize: s.logSize,
+    gas: gas[s.name]!,
+    gasPerLeaf: gas[s.name]! / s.leaves,
+  }));
 
   const tx = await sender.sendTransaction({ to: recipient, data: `0x${Buffer.from(leaf).toString("hex")}` });
   const receipt = await tx.wait();
-  const plainTx = { gas: Number(receipt!.gasUsed), calldataBytes: leaf.length, zeroBytes: leaf.filter((b) => b === 0).length };
+  const plainTx = {
+    gas: Number(receipt!.gasUsed),
+    calldataBytes: leaf.length,
+    zeroBytes: leaf.filter((b) => b === 0).length,
+  };
   log(`gas: plain transaction with the ${leaf.length}-byte leaf as calldata: ${plainTx.gas} gas`);
 
   let hardfork: string | undefined;

@@ -35,7 +35,15 @@ export type LoadClientInit = {
 export type LoadClientMessage =
   | { type: "ready"; requests: number; presignMs: number; bodyBytes: number }
   | { type: "progress"; records: number; elapsedMs: number }
-  | { type: "ingested"; records: number; requests: number; elapsedMs: number; resigned: number; responseBytes: number; requestLatencies: number[] }
+  | {
+      type: "ingested";
+      records: number;
+      requests: number;
+      elapsedMs: number;
+      resigned: number;
+      responseBytes: number;
+      requestLatencies: number[];
+    }
   | { type: "latency"; samples: number[]; unanchored: number }
   | { type: "light"; samples: number[]; unanchored: number }
   | { type: "lookups"; latencies: number[]; verified: number; failures: string[] }
@@ -50,10 +58,23 @@ const post = (m: LoadClientMessage) => parentPort!.postMessage(m);
 type Response = { status: number; head: string; bytes: number; text?: string };
 
 /** One HTTP exchange; keeps only the first few KB of a 200 reply (receipts are ~1 MB a request). */
-function exchange(method: string, path: string, headers: Record<string, string>, body?: Buffer, keepAll = false): Promise<Response> {
+function exchange(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+  keepAll = false,
+): Promise<Response> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, host: target.hostname, port: target.port, method, path, headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) } },
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method,
+        path,
+        headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         let kept = 0;
@@ -67,7 +88,12 @@ function exchange(method: string, path: string, headers: Record<string, string>,
         });
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
-          resolve({ status: res.statusCode ?? 0, head: text.slice(0, 4096), bytes, ...(keepAll || res.statusCode !== 200 ? { text } : {}) });
+          resolve({
+            status: res.statusCode ?? 0,
+            head: text.slice(0, 4096),
+            bytes,
+            ...(keepAll || res.statusCode !== 200 ? { text } : {}),
+          });
         });
         res.on("error", reject);
       },
@@ -77,18 +103,42 @@ function exchange(method: string, path: string, headers: Record<string, string>,
   });
 }
 
-type Prepared = { body: Buffer; submission: Record<string, string>; headers: Record<string, string>; expiresAt: number; count: number; sampleIndex: number; sampleHash: string };
+type Prepared = {
+  body: Buffer;
+  submission: Record<string, string>;
+  headers: Record<string, string>;
+  expiresAt: number;
+  count: number;
+  sampleIndex: number;
+  sampleHash: string;
+};
 
 const wallet = new Wallet(init.privateKey);
 const domain = requestDomain(BigInt(init.chainId), init.registry);
 
 /** The member's submission signature over a request's records (it does not expire: a re-signed request keeps it). */
 const submissionOf = (records: Parameters<typeof submissionHeaders>[3]) =>
-  submissionHeaders(wallet, { chainId: init.chainId, evidenceLog: init.evidenceLog, logId: init.logId }, init.submitter, records);
+  submissionHeaders(
+    wallet,
+    { chainId: init.chainId, evidenceLog: init.evidenceLog, logId: init.logId },
+    init.submitter,
+    records,
+  );
 
-async function sign(body: Buffer, submission: Record<string, string>): Promise<{ headers: Record<string, string>; expiresAt: number }> {
-  const signed = await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body }, { ttlSeconds: init.ttlSeconds });
-  return { headers: { "content-type": "application/json", ...signed, ...submission }, expiresAt: Number(signed["x-jl-expires-at"]) };
+async function sign(
+  body: Buffer,
+  submission: Record<string, string>,
+): Promise<{ headers: Record<string, string>; expiresAt: number }> {
+  const signed = await signRequest(
+    wallet,
+    domain,
+    { method: "POST", path: "/v1/leaves", body },
+    { ttlSeconds: init.ttlSeconds },
+  );
+  return {
+    headers: { "content-type": "application/json", ...signed, ...submission },
+    expiresAt: Number(signed["x-jl-expires-at"]),
+  };
 }
 
 async function prepare(): Promise<Prepared[]> {
@@ -100,7 +150,14 @@ async function prepare(): Promise<Prepared[]> {
     const body = Buffer.from(JSON.stringify({ records }), "utf8");
     const sampleIndex = count - 1; // the request's last record
     const submission = await submissionOf(records);
-    out.push({ body, submission, ...(await sign(body, submission)), count, sampleIndex, sampleHash: leafHashHex(seeds, first + sampleIndex, init.submitter) });
+    out.push({
+      body,
+      submission,
+      ...(await sign(body, submission)),
+      count,
+      sampleIndex,
+      sampleHash: leafHashHex(seeds, first + sampleIndex, init.submitter),
+    });
   }
   return out;
 }
@@ -156,14 +213,18 @@ class Sampler {
         await Promise.all(
           covered.map(async (c) => {
             const v = await leafStatus(c.hash);
-            if (v.status !== "anchored") throw new Error(`${c.hash} (sequence ${c.seq}) reads ${v.status} although head ${view.head!.treeSize} covers it`);
+            if (v.status !== "anchored")
+              throw new Error(
+                `${c.hash} (sequence ${c.seq}) reads ${v.status} although head ${view.head!.treeSize} covers it`,
+              );
             latencies.push(performance.now() - c.sentAt);
           }),
         );
       }
       if (this.closed) {
         closedAt ??= performance.now();
-        if (pending.length === 0 || performance.now() - closedAt > 120_000) return { samples: latencies, unanchored: pending.length };
+        if (pending.length === 0 || performance.now() - closedAt > 120_000)
+          return { samples: latencies, unanchored: pending.length };
       }
       await sleep(init.pollMs);
     }
@@ -178,7 +239,10 @@ async function ingest(requests: Prepared[], sampler: Sampler): Promise<void> {
   let responseBytes = 0;
   const requestLatencies: number[] = [];
   const started = performance.now();
-  const progress = setInterval(() => post({ type: "progress", records, elapsedMs: performance.now() - started }), 2000);
+  const progress = setInterval(
+    () => post({ type: "progress", records, elapsedMs: performance.now() - started }),
+    2000,
+  );
   const client = async () => {
     for (;;) {
       const r = next++;
@@ -192,10 +256,12 @@ async function ingest(requests: Prepared[], sampler: Sampler): Promise<void> {
       const sentAt = performance.now();
       const res = await exchange("POST", "/v1/leaves", p.headers, p.body);
       requestLatencies.push(performance.now() - sentAt);
-      if (res.status !== 200) throw new Error(`POST /v1/leaves (request ${r}): ${res.status} ${res.text?.slice(0, 500)}`);
+      if (res.status !== 200)
+        throw new Error(`POST /v1/leaves (request ${r}): ${res.status} ${res.text?.slice(0, 500)}`);
       responseBytes += res.bytes;
       const first = /"firstSequence":(\d+)/.exec(res.head);
-      if (first === null) throw new Error(`request ${r}: no firstSequence in the reply: ${res.head.slice(0, 300)}`);
+      if (first === null)
+        throw new Error(`request ${r}: no firstSequence in the reply: ${res.head.slice(0, 300)}`);
       sampler.add({ seq: Number(first[1]) + p.sampleIndex, hash: p.sampleHash, sentAt });
       records += p.count;
     }
@@ -207,7 +273,15 @@ async function ingest(requests: Prepared[], sampler: Sampler): Promise<void> {
   }
   const elapsedMs = performance.now() - started;
   sampler.closed = true;
-  post({ type: "ingested", records, requests: requests.length, elapsedMs, resigned, responseBytes, requestLatencies });
+  post({
+    type: "ingested",
+    records,
+    requests: requests.length,
+    elapsedMs,
+    resigned,
+    responseBytes,
+    requestLatencies,
+  });
 }
 
 // ---- light load: submit-to-anchored when the service is not saturated --------------------------
@@ -225,10 +299,15 @@ async function light(requests: number, intervalMs: number): Promise<void> {
     const sentAt = performance.now();
     inFlight.push(
       exchange("POST", "/v1/leaves", headers, body).then((res) => {
-        if (res.status !== 200) throw new Error(`POST /v1/leaves (light ${k}): ${res.status} ${res.text?.slice(0, 500)}`);
+        if (res.status !== 200)
+          throw new Error(`POST /v1/leaves (light ${k}): ${res.status} ${res.text?.slice(0, 500)}`);
         const first = /"firstSequence":(\d+)/.exec(res.head);
         if (first === null) throw new Error(`light ${k}: no firstSequence in the reply`);
-        sampler.add({ seq: Number(first[1]) + init.perRequest - 1, hash: leafHashHex(seedsK, init.perRequest - 1, init.submitter), sentAt });
+        sampler.add({
+          seq: Number(first[1]) + init.perRequest - 1,
+          hash: leafHashHex(seedsK, init.perRequest - 1, init.submitter),
+          sentAt,
+        });
       }),
     );
     await sleep(Math.max(0, intervalMs - (performance.now() - sentAt)));
@@ -251,12 +330,26 @@ async function lookups(count: number): Promise<void> {
     const r = await exchange("GET", `/v1/leaves/${hash}`, {}, undefined, true);
     times.push(performance.now() - t);
     // outside the timing: the answer must be an anchored leaf whose proof verifies
-    const view = JSON.parse(r.text!) as { status: string; sequence: number; head?: { treeSize: number; rootHash: string }; inclusionProof?: string[] };
+    const view = JSON.parse(r.text!) as {
+      status: string;
+      sequence: number;
+      head?: { treeSize: number; rootHash: string };
+      inclusionProof?: string[];
+    };
     if (r.status !== 200 || view.status !== "anchored" || view.head === undefined) {
       if (failures.length < 5) failures.push(`${hash}: ${r.status} ${view.status}`);
       continue;
     }
-    if (verifyInclusion(view.sequence, view.head.treeSize, fromHex(hash), view.inclusionProof!.map(fromHex), fromHex(view.head.rootHash))) verified++;
+    if (
+      verifyInclusion(
+        view.sequence,
+        view.head.treeSize,
+        fromHex(hash),
+        view.inclusionProof!.map(fromHex),
+        fromHex(view.head.rootHash),
+      )
+    )
+      verified++;
     else if (failures.length < 5) failures.push(`${hash}: inclusion proof does not verify`);
   }
   post({ type: "lookups", latencies: times, verified, failures });
@@ -265,17 +358,29 @@ async function lookups(count: number): Promise<void> {
 async function main(): Promise<void> {
   const t = performance.now();
   const requests = await prepare();
-  post({ type: "ready", requests: requests.length, presignMs: performance.now() - t, bodyBytes: requests.reduce((a, p) => a + p.body.length, 0) });
+  post({
+    type: "ready",
+    requests: requests.length,
+    presignMs: performance.now() - t,
+    bodyBytes: requests.reduce((a, p) => a + p.body.length, 0),
+  });
   parentPort!.on("message", (m: { type: string; count?: number; intervalMs?: number }) => {
     let run: Promise<unknown> = Promise.resolve();
     if (m.type === "go") {
       const sampler = new Sampler();
-      run = Promise.all([ingest(requests, sampler), sampler.run().then((r) => post({ type: "latency", ...r }))]);
+      run = Promise.all([
+        ingest(requests, sampler),
+        sampler.run().then((r) => post({ type: "latency", ...r })),
+      ]);
     } else if (m.type === "light") run = light(m.count!, m.intervalMs!);
     else if (m.type === "lookups") run = lookups(m.count!);
-    run.catch((e: unknown) => post({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
+    run.catch((e: unknown) =>
+      post({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+    );
     if (m.type === "close") agent.destroy();
   });
 }
 
-main().catch((e: unknown) => post({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }));
+main().catch((e: unknown) =>
+  post({ type: "error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
+);

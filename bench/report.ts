@@ -29,7 +29,9 @@ process.chdir(REPO_ROOT); // Anvil and the artifacts are found relative to the r
 const env = process.env;
 const QUICK = flag("BENCH_QUICK");
 const PARTS = new Set((env.BENCH_PARTS ?? "anchor,loans,scaling").split(",").map((s) => s.trim()));
-for (const p of PARTS) if (!["anchor", "loans", "scaling"].includes(p)) throw new Error(`BENCH_PARTS: unknown part ${p} (anchor, loans, scaling)`);
+for (const p of PARTS)
+  if (!["anchor", "loans", "scaling"].includes(p))
+    throw new Error(`BENCH_PARTS: unknown part ${p} (anchor, loans, scaling)`);
 const LOANS = int("BENCH_LOANS", QUICK ? 20 : 100);
 // 300 loans (1,200 transactions) time the ceiling well; at 1,000 Anvil 1.7 grew past 22 GB of
 // memory and stalled while the 2,000 disbursements were being signed (seen 2026-11-22)
@@ -41,7 +43,8 @@ const VERIFICATIONS = int("BENCH_SCALING_VERIFICATIONS", QUICK ? 100 : 300);
 const OUT = path.resolve(env.BENCH_OUT ?? path.join(REPO_ROOT, "bench", "report.md"));
 
 const started = performance.now();
-const log = (line: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
 async function part<T>(name: string, enabled: boolean, body: () => Promise<T>): Promise<Section<T>> {
   if (!enabled) return { status: "skipped", reason: `not in BENCH_PARTS (${[...PARTS].join(",")})` };
@@ -59,7 +62,23 @@ function commit(): string {
   try {
     const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
     // the code measured (not this report's own output files)
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "anchor-service", "nodes", "common", "contracts", "scripts", "bench/*.ts", "bench/**/*.ts"], { encoding: "utf8" }).trim() !== "";
+    const dirty =
+      execFileSync(
+        "git",
+        [
+          "status",
+          "--porcelain",
+          "--",
+          "anchor-service",
+          "nodes",
+          "common",
+          "contracts",
+          "scripts",
+          "bench/*.ts",
+          "bench/**/*.ts",
+        ],
+        { encoding: "utf8" },
+      ).trim() !== "";
     return `commit ${sha}${dirty ? " with uncommitted changes to the code" : ""}`;
   } catch {
     return "commit unknown (not a git checkout)";
@@ -67,34 +86,79 @@ function commit(): string {
 }
 
 async function main(): Promise<number> {
-  if (!existsSync(path.join(REPO_ROOT, "artifacts", "contracts", "lending", "JointLoanLedger.sol", "JointLoanLedger.json"))) {
-    console.error("The contracts are not built: run `npx hardhat build` (or `npm run build`) first, then `npm run bench` again.");
+  if (
+    !existsSync(
+      path.join(
+        REPO_ROOT,
+        "artifacts",
+        "contracts",
+        "lending",
+        "JointLoanLedger.sol",
+        "JointLoanLedger.json",
+      ),
+    )
+  ) {
+    console.error(
+      "The contracts are not built: run `npx hardhat build` (or `npm run build`) first, then `npm run bench` again.",
+    );
     return 2;
   }
   const cpus = os.cpus();
   const machine = `Machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}.`;
   const loadStart = os.loadavg()[0]!;
   const startedAt = new Date().toISOString();
-  log(`${QUICK ? "quick mode (BENCH_QUICK=1)" : "full run"}: parts ${[...PARTS].join(", ")}; loans ${LOANS} (ceiling ${CEILING_LOANS}); scaling sizes ${SIZES.join(", ")}; ${machine}`);
+  log(
+    `${QUICK ? "quick mode (BENCH_QUICK=1)" : "full run"}: parts ${[...PARTS].join(", ")}; loans ${LOANS} (ceiling ${CEILING_LOANS}); scaling sizes ${SIZES.join(", ")}; ${machine}`,
+  );
 
   const gas = await part("gas per operation (gas/snapshot.json)", true, () => readGasSnapshot(REPO_ROOT));
-  const anchor = await part("1. anchor benchmark (bench/anchor.ts)", PARTS.has("anchor"), () => runAnchorBenchmark({ quick: QUICK, log }));
-  const loans = await part("2. loan throughput through the nodes vs the chain ceiling", PARTS.has("loans"), () => runLoans({ loans: LOANS, ceilingLoans: CEILING_LOANS, log }));
+  const anchor = await part("1. anchor benchmark (bench/anchor.ts)", PARTS.has("anchor"), () =>
+    runAnchorBenchmark({ quick: QUICK, log }),
+  );
+  const loans = await part(
+    "2. loan throughput through the nodes vs the chain ceiling",
+    PARTS.has("loans"),
+    () => runLoans({ loans: LOANS, ceilingLoans: CEILING_LOANS, log }),
+  );
   let samples: ScalingSamples[] = [];
-  const scaling = await part("3/4. scaling, lookups and offline verification", PARTS.has("scaling"), async () => {
-    const r = await runScaling({ sizes: SIZES, concurrency: CONCURRENCY, perRequest: 1_000, lookups: LOOKUPS, verifications: VERIFICATIONS, log });
-    samples = r.samples;
-    return r.result;
-  });
+  const scaling = await part(
+    "3/4. scaling, lookups and offline verification",
+    PARTS.has("scaling"),
+    async () => {
+      const r = await runScaling({
+        sizes: SIZES,
+        concurrency: CONCURRENCY,
+        perRequest: 1_000,
+        lookups: LOOKUPS,
+        verifications: VERIFICATIONS,
+        log,
+      });
+      samples = r.samples;
+      return r.result;
+    },
+  );
 
   const charts: ChartFile[] = [];
   if (loans.status === "ok") charts.push(loanChart(loans.value));
   if (scaling.status === "ok" && samples.length > 0) {
     const largest = samples[samples.length - 1]!;
-    charts.push(latencyChart("lookup", largest), ingestChart(scaling.value), latencyChart("anchored", largest));
+    charts.push(
+      latencyChart("lookup", largest),
+      ingestChart(scaling.value),
+      latencyChart("anchored", largest),
+    );
   }
   const results: BenchResults = {
-    meta: { startedAt, totalSeconds: (performance.now() - started) / 1000, quick: QUICK, machine, commit: commit(), loadStart, loadEnd: os.loadavg()[0]!, cores: cpus.length },
+    meta: {
+      startedAt,
+      totalSeconds: (performance.now() - started) / 1000,
+      quick: QUICK,
+      machine,
+      commit: commit(),
+      loadStart,
+      loadEnd: os.loadavg()[0]!,
+      cores: cpus.length,
+    },
     anchor,
     loans,
     gas,
@@ -108,7 +172,9 @@ async function main(): Promise<number> {
   await writeFile(OUT, text);
   await writeFile(OUT.replace(/\.md$/, "") + ".json", `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${text}`);
-  log(`report written to ${path.relative(process.cwd(), OUT)} (+ .json, ${charts.length} charts in ${path.relative(process.cwd(), path.join(dir, "charts"))}/)`);
+  log(
+    `report written to ${path.relative(process.cwd(), OUT)} (+ .json, ${charts.length} charts in ${path.relative(process.cwd(), path.join(dir, "charts"))}/)`,
+  );
   const failed = [anchor, loans, scaling, gas].filter((s) => s.status === "failed").length;
   if (failed > 0) log(`${failed} part(s) failed: see the report`);
   return failed > 0 ? 1 : 0;

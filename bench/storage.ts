@@ -70,24 +70,36 @@ export async function measureStorage(opts: {
       new DataView(nonceKey.buffer).setUint32(32, requestNo++);
       const seeds = randomBytes(count * 96);
       const records = Array.from({ length: count }, (_, i) => evidenceRecord(seeds, i, opts.memberId));
-      const request: IntakeRequest = { signer: opts.signer, memberId: opts.memberId, nonceKey, expiresAt, records };
+      const request: IntakeRequest = {
+        signer: opts.signer,
+        memberId: opts.memberId,
+        nonceKey,
+        expiresAt,
+        records,
+      };
       await service.intake.submit(request);
       done += count;
       if (done - lastLog >= 100_000 || done === opts.total) {
         lastLog = done;
         const s = (performance.now() - started) / 1000;
-        opts.log(`storage: ${done.toLocaleString("en-US")} leaves durable (${Math.round(done / s).toLocaleString("en-US")} leaves/s in-process)`);
+        opts.log(
+          `storage: ${done.toLocaleString("en-US")} leaves durable (${Math.round(done / s).toLocaleString("en-US")} leaves/s in-process)`,
+        );
       }
     }
   };
   await Promise.all(Array.from({ length: opts.inFlight }, next));
   const fillMs = performance.now() - started;
-  if (service.merkle.size !== opts.total) throw new Error(`expected ${opts.total} leaves, the log has ${service.merkle.size}`);
+  if (service.merkle.size !== opts.total)
+    throw new Error(`expected ${opts.total} leaves, the log has ${service.merkle.size}`);
   await service.close();
 
   const bytesBeforeCompaction = await dirBytes(dir);
   // level's Level is classic-level's ClassicLevel on Node, which adds compactRange and approximateSize
-  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" }) as unknown as LevelDbExtras;
+  const db = new Level<Uint8Array, Uint8Array>(dir, {
+    keyEncoding: "view",
+    valueEncoding: "view",
+  }) as unknown as LevelDbExtras;
   await db.open();
   const c0 = performance.now();
   await db.compactRange(new Uint8Array([0x00]), new Uint8Array(64).fill(0xff));
@@ -101,5 +113,13 @@ export async function measureStorage(opts: {
   const bytesAfterCompaction = await dirBytes(dir);
   const files = await dirBreakdown(dir);
   if (!opts.keepData) await rm(dir, { recursive: true, force: true });
-  return { leaves: opts.total, fillMs, bytesBeforeCompaction, bytesAfterCompaction, compactionMs, files, sublevels };
+  return {
+    leaves: opts.total,
+    fillMs,
+    bytesBeforeCompaction,
+    bytesAfterCompaction,
+    compactionMs,
+    files,
+    sublevels,
+  };
 }

@@ -19,7 +19,10 @@ export class CodedError<Code extends string> extends Error {
  *   export class OutboxError extends catalogueError(OUTBOX_ERRORS) {}
  *   export class ChannelError extends catalogueError(CHANNEL_ERRORS, (): ChannelErrorDetail[] => []) {}
  */
-export function catalogueError<const Catalogue extends Record<string, number>, Details = unknown>(catalogue: Catalogue, noDetails?: () => Details) {
+export function catalogueError<const Catalogue extends Record<string, number>, Details = unknown>(
+  catalogue: Catalogue,
+  noDetails?: () => Details,
+) {
   return class extends CodedError<keyof Catalogue & string> {
     readonly statusCode: number;
     readonly details: Details;

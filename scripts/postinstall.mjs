@@ -33,9 +33,7 @@ if (!existsSync(pinned)) {
 }
 console.log("postinstall: re-running npm under the pinned Node so Hardhat's native EDR installs");
 const npmCli = process.env.npm_execpath;
-const args = npmCli
-  ? [npmCli, "install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund"]
-  : null;
+const args = npmCli ? [npmCli, "install", "--no-save", "--ignore-scripts", "--no-audit", "--no-fund"] : null;
 const result = args
   ? spawnSync(pinned, args, {
       stdio: "inherit",

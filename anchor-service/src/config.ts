@@ -58,7 +58,13 @@ export const ConfigSchema = z.object({
     .refine((u) => {
       if (!URL.canParse(u)) return false;
       const url = new URL(u);
-      return (url.protocol === "https:" || url.protocol === "http:") && url.username === "" && url.password === "" && url.search === "" && url.hash === "";
+      return (
+        (url.protocol === "https:" || url.protocol === "http:") &&
+        url.username === "" &&
+        url.password === "" &&
+        url.search === "" &&
+        url.hash === ""
+      );
     }, "must be an http(s) URL without credentials, query or fragment")
     .transform((u) => u.replace(/\/+$/, ""))
     .optional(),
@@ -106,6 +112,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Config {
  */
 export function publicUrlOf(config: Pick<Config, "publicUrl" | "host" | "port">): string {
   if (config.publicUrl !== undefined) return config.publicUrl;
-  const host = config.host === "0.0.0.0" || config.host === "" ? "127.0.0.1" : config.host === "::" ? "::1" : config.host;
+  const host =
+    config.host === "0.0.0.0" || config.host === ""
+      ? "127.0.0.1"
+      : config.host === "::"
+        ? "::1"
+        : config.host;
   return `http://${isIP(host) === 6 ? `[${host}]` : host}:${config.port}`;
 }

@@ -55,20 +55,35 @@ export function anchorError(code: AnchorErrorCode, message: string, details?: un
  * LevelDB's errors, or the filesystem's own codes underneath them.
  */
 export function isStorageFailure(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 4; e = e.cause as typeof e, depth++) {
-    if (typeof e.code === "string" && /^(LEVEL_IO_ERROR|LEVEL_DATABASE_NOT_OPEN|LEVEL_CORRUPTION|ENOSPC|EROFS|EIO|EDQUOT|EACCES|EPERM)$/.test(e.code)) return true;
+  for (
+    let e = error as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e !== undefined && e !== null && depth < 4;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (
+      typeof e.code === "string" &&
+      /^(LEVEL_IO_ERROR|LEVEL_DATABASE_NOT_OPEN|LEVEL_CORRUPTION|ENOSPC|EROFS|EIO|EDQUOT|EACCES|EPERM)$/.test(
+        e.code,
+      )
+    )
+      return true;
   }
   return false;
 }
 
 /** What a caller is told when the data directory refuses work: retry later, nothing was applied. */
 export function storageUnavailable(error: unknown): AnchorError {
-  return anchorError("ANCHOR_ERR_STORAGE_UNAVAILABLE", `the service cannot use its data directory (${storageReason(error)}); nothing was applied, retry later`);
+  return anchorError(
+    "ANCHOR_ERR_STORAGE_UNAVAILABLE",
+    `the service cannot use its data directory (${storageReason(error)}); nothing was applied, retry later`,
+  );
 }
 
 /** The failure in a few words, without the server's file paths. */
 export function storageReason(error: unknown): string {
-  const text = [error, (error as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : String(e))).join(" ");
+  const text = [error, (error as { cause?: unknown })?.cause]
+    .map((e) => (e instanceof Error ? e.message : String(e)))
+    .join(" ");
   if (/no space left|ENOSPC|EDQUOT|quota/i.test(text)) return "no space left on its disk";
   if (/read-only|EROFS/i.test(text)) return "its filesystem is read-only";
   if (/permission|EACCES|EPERM/i.test(text)) return "permission denied";

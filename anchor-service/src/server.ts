@@ -9,9 +9,15 @@ import { exitOnSignals } from "../../common/process/shutdown.ts";
 const config = configFromEnv(process.env);
 const logger = pino({ level: config.logLevel });
 // a data directory that cannot be opened yet (read-only, full): 503s meanwhile, not a crash loop
-const service = await openWhenStorageAllows(() => createAnchorService({ config, logger, defaultMetrics: true }), { host: config.host, port: config.port, logger });
+const service = await openWhenStorageAllows(
+  () => createAnchorService({ config, logger, defaultMetrics: true }),
+  { host: config.host, port: config.port, logger },
+);
 await service.start();
 await service.app.listen({ host: config.host, port: config.port });
-logger.info({ url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` }, "anchor service listening");
+logger.info(
+  { url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` },
+  "anchor service listening",
+);
 
 exitOnSignals(logger, () => service.close());

@@ -81,7 +81,14 @@ export async function createAnchorService(options: ServiceOptions) {
   let domains: { request: RequestDomain; receipt: ReceiptDomain; submission: SubmissionDomain } | undefined;
   const setIdentity = (id: ChainIdentity | undefined) => {
     identity = id;
-    domains = id === undefined ? undefined : { request: requestDomain(BigInt(id.chainId), config.consortiumRegistry), receipt: receiptDomain(BigInt(id.chainId), config.evidenceLog), submission: submissionDomain(BigInt(id.chainId), config.evidenceLog) };
+    domains =
+      id === undefined
+        ? undefined
+        : {
+            request: requestDomain(BigInt(id.chainId), config.consortiumRegistry),
+            receipt: receiptDomain(BigInt(id.chainId), config.evidenceLog),
+            submission: submissionDomain(BigInt(id.chainId), config.evidenceLog),
+          };
   };
   setIdentity(identity);
 
@@ -108,7 +115,8 @@ export async function createAnchorService(options: ServiceOptions) {
     receiptSigner: crypto.signer(),
     receiptDomain: () => domains?.receipt,
     submissionDomain: () => domains?.submission,
-    recoverSubmission: (domain, logId, batchRoot, signature) => crypto.recoverSubmission(domain, logId, batchRoot, signature),
+    recoverSubmission: (domain, logId, batchRoot, signature) =>
+      crypto.recoverSubmission(domain, logId, batchRoot, signature),
     logId: config.logId,
     maxMergeDelaySeconds: config.maxMergeDelaySeconds,
     now,
@@ -124,12 +132,19 @@ export async function createAnchorService(options: ServiceOptions) {
     heads: HeadsCache.follow(db), // proof lookups find their head without a LevelDB iterator
     merkle,
     chain,
-    addresses: { evidenceLog: config.evidenceLog, evidenceRegistry: config.evidenceRegistry, consortiumRegistry: config.consortiumRegistry },
+    addresses: {
+      evidenceLog: config.evidenceLog,
+      evidenceRegistry: config.evidenceRegistry,
+      consortiumRegistry: config.consortiumRegistry,
+    },
     logId: config.logId,
     chainId: () => identity?.chainId,
   });
   // per-member quotas: the governed parameters (read like membership), the configured defaults where unset
-  const quotaDefaults: QuotaLimits = { recordsPerSecond: config.intakeRecordsPerSecond, recordsPerDay: config.intakeRecordsPerDay };
+  const quotaDefaults: QuotaLimits = {
+    recordsPerSecond: config.intakeRecordsPerSecond,
+    recordsPerDay: config.intakeRecordsPerDay,
+  };
   let governed: Awaited<ReturnType<EvidenceLogClient["intakeQuota"]>>;
   let limits = quotaDefaults;
   const currentLimits = async (): Promise<QuotaLimits> => {
@@ -164,7 +179,11 @@ export async function createAnchorService(options: ServiceOptions) {
     requestDomain: () => domains?.request,
     quotas: { quotas: new IntakeQuotas(() => performance.now(), now), limits: currentLimits },
     ops: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
-    limits: { maxRecordsPerRequest: config.maxRecordsPerRequest, maxBodyBytes: config.maxBodyBytes, maxRequestTtlSeconds: config.maxRequestTtlSeconds },
+    limits: {
+      maxRecordsPerRequest: config.maxRecordsPerRequest,
+      maxBodyBytes: config.maxBodyBytes,
+      maxRequestTtlSeconds: config.maxRequestTtlSeconds,
+    },
     now,
   });
 
@@ -185,7 +204,10 @@ export async function createAnchorService(options: ServiceOptions) {
       try {
         await committer.sync();
       } catch (error) {
-        log.warn({ err: (error as Error).message }, "chain not reachable at start; intake continues, heads wait");
+        log.warn(
+          { err: (error as Error).message },
+          "chain not reachable at start; intake continues, heads wait",
+        );
       }
       committer.start();
       started = true;

@@ -9,7 +9,10 @@ import { isStorageFailure, storageReason } from "./errors.ts";
 
 export type StorageWaitOptions = { host: string; port: number; logger: Logger; retryMs?: number };
 
-export async function openWhenStorageAllows<T>(open: () => Promise<T>, options: StorageWaitOptions): Promise<T> {
+export async function openWhenStorageAllows<T>(
+  open: () => Promise<T>,
+  options: StorageWaitOptions,
+): Promise<T> {
   try {
     return await open();
   } catch (error) {
@@ -17,7 +20,12 @@ export async function openWhenStorageAllows<T>(open: () => Promise<T>, options: 
     let reason = storageReason(error);
     options.logger.error({ reason }, "cannot open the data directory; answering 503 until it can be opened");
     const app = Fastify({ loggerInstance: options.logger as unknown as FastifyBaseLogger });
-    const refusal = () => ({ error: { code: "ANCHOR_ERR_STORAGE_UNAVAILABLE", message: `the service cannot open its data directory (${reason}); it retries every few seconds` } });
+    const refusal = () => ({
+      error: {
+        code: "ANCHOR_ERR_STORAGE_UNAVAILABLE",
+        message: `the service cannot open its data directory (${reason}); it retries every few seconds`,
+      },
+    });
     app.get("/healthz", async () => ({ status: "ok" }));
     app.get("/readyz", async (_request, reply) => reply.code(503).send({ ready: false, storage: reason }));
     app.setNotFoundHandler((_request, reply) => reply.code(503).send(refusal()));

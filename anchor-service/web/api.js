@@ -21,11 +21,19 @@ async function call(path, init) {
   try {
     body = text === "" ? undefined : JSON.parse(text);
   } catch {
-    throw new ApiError(response.status, "NOT_JSON", `${path} answered ${response.status} with a body that is not JSON`);
+    throw new ApiError(
+      response.status,
+      "NOT_JSON",
+      `${path} answered ${response.status} with a body that is not JSON`,
+    );
   }
   if (!response.ok) {
     const error = body?.error ?? {};
-    throw new ApiError(response.status, error.code ?? `HTTP_${response.status}`, error.message ?? `${path} answered ${response.status}`);
+    throw new ApiError(
+      response.status,
+      error.code ?? `HTTP_${response.status}`,
+      error.message ?? `${path} answered ${response.status}`,
+    );
   }
   return body;
 }

@@ -41,11 +41,16 @@ function render() {
   document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
   document.title = t("pageTitle");
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
-  for (const button of document.querySelectorAll("[data-lang]")) button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
+  for (const node of document.querySelectorAll("[data-i18n-label]"))
+    node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+  for (const button of document.querySelectorAll("[data-lang]"))
+    button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
   document.body.dataset.phase = state.phase;
 
-  const chosen = (file) => (file === null ? t("noFile") : t("fileWithSize", { name: file.name, size: fileSize(file.size, state.lang) }));
+  const chosen = (file) =>
+    file === null
+      ? t("noFile")
+      : t("fileWithSize", { name: file.name, size: fileSize(file.size, state.lang) });
   $("document-chosen").textContent = chosen(state.documentFile);
   $("bundle-chosen").textContent = chosen(state.bundleFile);
   $("drop-document").classList.toggle("has-file", state.documentFile !== null);
@@ -80,7 +85,11 @@ async function verify(leafOverride = null) {
   try {
     if (state.badLeaf && leafOverride === null) throw new PageError("errBadLeaf");
     await state.infoReady;
-    const input = { documentFile: state.documentFile, bundleFile: leafOverride === null ? state.bundleFile : null, leaf: leafOverride ?? state.leaf };
+    const input = {
+      documentFile: state.documentFile,
+      bundleFile: leafOverride === null ? state.bundleFile : null,
+      leaf: leafOverride ?? state.leaf,
+    };
     state.result = await runVerification(input, state.info, (key) => {
       state.message = { key };
       render();
@@ -91,7 +100,10 @@ async function verify(leafOverride = null) {
     history.replaceState(null, "", `/verify?leaf=${state.result.leafHash}`);
   } catch (e) {
     state.phase = "error";
-    state.message = e instanceof PageError ? { key: e.key, vars: e.vars } : { key: "errService", vars: { message: e instanceof Error ? e.message : String(e) } };
+    state.message =
+      e instanceof PageError
+        ? { key: e.key, vars: e.vars }
+        : { key: "errService", vars: { message: e instanceof Error ? e.message : String(e) } };
   }
   render();
   if (state.phase === "done") $("result").focus();

@@ -10,9 +10,11 @@ const en = {
   intro:
     "Check that a document is the one anchored on the consortium chain, and since when. Choose or drop the document; the evidence bundle is optional. The document is hashed on this computer and is never uploaded.",
   documentLabel: "Document",
-  documentHint: "Drop the file here or choose it. It stays on this computer: only its SHA-256 digest is used.",
+  documentHint:
+    "Drop the file here or choose it. It stays on this computer: only its SHA-256 digest is used.",
   bundleLabel: "Evidence bundle (optional)",
-  bundleHint: "The .evidence.json file delivered with the document. Without it, this page looks the document up in the log.",
+  bundleHint:
+    "The .evidence.json file delivered with the document. Without it, this page looks the document up in the log.",
   choose: "Choose file",
   noFile: "No file chosen",
   fileWithSize: "{name} ({size})",
@@ -20,10 +22,12 @@ const en = {
   printCertificate: "Print certificate / save as PDF",
   newVerification: "Verify another document",
   languageGroup: "Language",
-  leafNotice: "Opened from a verification link for evidence {leaf}. Choose the document to compare it with this evidence.",
+  leafNotice:
+    "Opened from a verification link for evidence {leaf}. Choose the document to compare it with this evidence.",
 
   hashing: "Computing the document's SHA-256 digest on this computer…",
-  hashingPortable: "Computing the document's SHA-256 digest on this computer (built-in implementation: this page is not served over HTTPS)…",
+  hashingPortable:
+    "Computing the document's SHA-256 digest on this computer (built-in implementation: this page is not served over HTTPS)…",
   lookingUp: "Looking up the document's digest in the evidence log…",
   fetchingBundle: "Fetching the evidence bundle…",
   checking: "Checking the evidence against the consortium chain…",
@@ -42,12 +46,14 @@ const en = {
   verdictPass: "Verified",
   verdictPassText: "This document existed, unchanged byte for byte, no later than {time} (Beijing time).",
   verdictFail: "Not verified",
-  verdictFailText: "At least one check failed. See the rows marked \"Fail\" below.",
-  verdictFailDigestText: "The document you provided is not the one the evidence was made for, or it was changed after anchoring.",
+  verdictFailText: 'At least one check failed. See the rows marked "Fail" below.',
+  verdictFailDigestText:
+    "The document you provided is not the one the evidence was made for, or it was changed after anchoring.",
   verdictFailRevokedText: "The document is the anchored one, but the evidence was withdrawn. {status}.",
-  verdictFailSupersededText: "The document is the anchored one, but the evidence was replaced by newer evidence. {status}.",
+  verdictFailSupersededText:
+    "The document is the anchored one, but the evidence was replaced by newer evidence. {status}.",
   verdictIndeterminate: "Not fully verified",
-  verdictIndeterminateText: "Some checks could not be decided. See the rows marked \"Undetermined\" below.",
+  verdictIndeterminateText: 'Some checks could not be decided. See the rows marked "Undetermined" below.',
   verdictNoDocument: "Evidence record found — document not compared",
   verdictNoDocumentText:
     "The evidence record is anchored on the chain at {time} (Beijing time). Choose the document itself to check that it is this one.",
@@ -72,7 +78,8 @@ const en = {
   trustAnchorValue: "{name}, chain {chain}",
   trustAnchorFingerprint: "fingerprint {fingerprint}",
   trustAnchorRegistry: "consortium registry",
-  trustAnchorCompare: "Every chain check was bound to this trust anchor: compare its fingerprint with the one the consortium publishes.",
+  trustAnchorCompare:
+    "Every chain check was bound to this trust anchor: compare its fingerprint with the one the consortium publishes.",
   factReport: "Report number",
   factVerifiedAt: "Verified at",
   none: "None",
@@ -100,7 +107,8 @@ const en = {
   revokedBy: "Revoked on {time} (Beijing time) by {who}",
   supersededBy: "Superseded on {time} (Beijing time) by {who}; replaced by evidence {leaf}",
   holdPlaced: "Under legal hold since {time} (Beijing time), placed by {who}",
-  otherLog: "This bundle belongs to another evidence log than this service's; lifecycle details and names are not shown.",
+  otherLog:
+    "This bundle belongs to another evidence log than this service's; lifecycle details and names are not shown.",
 
   checksHeading: "Checks",
   colCheck: "Check",
@@ -113,7 +121,8 @@ const en = {
 
   check_digest: "The document is unchanged",
   check_digest_pass: "The document you provided is, byte for byte, the one the evidence was made for.",
-  check_digest_fail: "The document you provided differs from the one the evidence was made for: it is another file, or it was changed.",
+  check_digest_fail:
+    "The document you provided differs from the one the evidence was made for: it is another file, or it was changed.",
   check_digest_indeterminate: "No document was provided, so it was not compared.",
   check_leafEncoding: "The evidence record is intact",
   check_leafEncoding_pass: "The evidence record is exactly what was entered into the log.",
@@ -132,8 +141,10 @@ const en = {
   check_finality_pass: "The block that holds the evidence is final and cannot be reversed.",
   check_finality_indeterminate: "The block is too recent to count as final yet.",
   check_submitterMembership: "The submitter was a member in good standing",
-  check_submitterMembership_pass: "The submitting institution was an active consortium member when the evidence was anchored.",
-  check_submitterMembership_fail: "The submitting institution was suspended, or not a member, when the evidence was anchored.",
+  check_submitterMembership_pass:
+    "The submitting institution was an active consortium member when the evidence was anchored.",
+  check_submitterMembership_fail:
+    "The submitting institution was suspended, or not a member, when the evidence was anchored.",
   check_lifecycle: "The evidence has not been withdrawn",
   check_lifecycle_pass: "Nobody has revoked or superseded this evidence.",
   check_lifecycle_fail_revoked: "The evidence was revoked by its submitter or by a court.",
@@ -172,19 +183,23 @@ const en = {
     "The document with the SHA-256 digest above existed, unchanged byte for byte, no later than the anchoring time stated above, when the submitting institution registered its digest on the consortium chain; and the evidence has not been withdrawn since.",
   certProvesNoDocument:
     "A file with the digest in the evidence record existed, unchanged byte for byte, no later than the anchoring time stated above, and the evidence has not been withdrawn since. No file was compared in this verification: choose the document to check that it is this file.",
-  certProvesFail: "Nothing about the document: at least one check failed (see the checks). This report must not be relied on as proof that the document existed unchanged.",
-  certProvesIndeterminate: "Not yet anything about the document: some checks could not be decided (see the checks). Verify again when the service and the chain can answer.",
+  certProvesFail:
+    "Nothing about the document: at least one check failed (see the checks). This report must not be relied on as proof that the document existed unchanged.",
+  certProvesIndeterminate:
+    "Not yet anything about the document: some checks could not be decided (see the checks). Verify again when the service and the chain can answer.",
   certNotHeading: "What it does not prove",
   certNot:
     "It does not prove that the content of the document is true, that its signatures are valid, or that the people named in it agreed to it. It does not show that the document did not exist earlier, nor who wrote it: the submitter is the institution that registered its digest.",
   certQr: "Scan to open this verification again:",
-  certFooter: "This certificate was produced by software; its authority is the consortium chain it names, which anyone can check again.",
+  certFooter:
+    "This certificate was produced by software; its authority is the consortium chain it names, which anyone can check again.",
 };
 
 const zh = {
   pageTitle: "电子证据核验",
   consortium: "JointLedger 证据联盟链",
-  intro: "核验一份文件是否与联盟链上存证的文件一致，以及最迟于何时存在。请选择或拖入文件；证据包可选。文件只在本机计算摘要，不会上传。",
+  intro:
+    "核验一份文件是否与联盟链上存证的文件一致，以及最迟于何时存在。请选择或拖入文件；证据包可选。文件只在本机计算摘要，不会上传。",
   documentLabel: "待核验文件",
   documentHint: "将文件拖到此处或点击选择。文件不离开本机，仅使用其 SHA-256 摘要。",
   bundleLabel: "证据包（可选）",
@@ -206,7 +221,8 @@ const zh = {
   done: "核验完成。",
 
   errNoInput: "请先选择文件（或打开核验链接）。",
-  errUnknownDigest: "在本存证日志中未找到该文件的存证记录。文件即使只改动一个字节，摘要也会不同。如有证据包，请一并提供后重新核验。",
+  errUnknownDigest:
+    "在本存证日志中未找到该文件的存证记录。文件即使只改动一个字节，摘要也会不同。如有证据包，请一并提供后重新核验。",
   errPending: "该文件已被接收，但尚未锚定到链上。请一分钟后重试。",
   errBundleJson: "证据包不是有效的 JSON 文件：{message}",
   errBundleInvalid: "证据包格式无效：{message}",
@@ -297,7 +313,8 @@ const zh = {
   check_merklePath_fail: "证明无法推导出日志的树头：证据包被篡改。",
   check_headOnChain: "日志状态已记录在联盟链上",
   check_headOnChain_pass: "联盟链上存有日志运营方提交的该树头。",
-  check_headOnChain_fail: "信任锚所指定的联盟官方存证日志中没有该树头：未曾提交、已丢失、存证于联盟之外的仿冒合约，或证据包系伪造。",
+  check_headOnChain_fail:
+    "信任锚所指定的联盟官方存证日志中没有该树头：未曾提交、已丢失、存证于联盟之外的仿冒合约，或证据包系伪造。",
   check_blockAndTime: "存证时间由链本身记录",
   check_blockAndTime_pass: "链在所述区块、所述时间记录了该树头。",
   check_blockAndTime_fail: "证据包所述区块或时间与链上记录不符。",
@@ -322,7 +339,8 @@ const zh = {
   pending: "尚未锚定",
 
   merkleHeading: "默克尔路径（供专家查阅）",
-  merkleIntro: "该证据叶是日志（共 {size} 个叶）中的第 {index} 个（从 0 开始计数）。本浏览器已根据叶哈希和审计路径中的 {count} 个哈希重新计算根哈希（RFC 9162）：",
+  merkleIntro:
+    "该证据叶是日志（共 {size} 个叶）中的第 {index} 个（从 0 开始计数）。本浏览器已根据叶哈希和审计路径中的 {count} 个哈希重新计算根哈希（RFC 9162）：",
   merkleStep: "步骤",
   merkleSibling: "兄弟节点哈希",
   merkleSide: "位置",
@@ -340,12 +358,17 @@ const zh = {
   certSubtitle: "由 JointLedger 证据联盟链核验页面出具",
   certResult: "核验结果",
   certProvesHeading: "本核验证明的内容",
-  certProves: "具有上述 SHA-256 摘要的文件，最迟于上述存证时间已存在且此后逐字节未被改动；提交机构于该时间在联盟链上登记了其摘要；且该证据此后未被撤回。",
-  certProvesNoDocument: "具有存证记录中摘要的文件，最迟于上述存证时间已存在且此后逐字节未被改动，且该证据此后未被撤回。本次核验未比对文件：请选择文件本身，以核验是否为该文件。",
-  certProvesFail: "不能证明任何关于该文件的内容：至少一项检查未通过（见检查项目）。不得以本报告证明该文件存在且未被改动。",
-  certProvesIndeterminate: "暂不能证明关于该文件的内容：部分检查无法判定（见检查项目）。请在服务和联盟链可以应答时重新核验。",
+  certProves:
+    "具有上述 SHA-256 摘要的文件，最迟于上述存证时间已存在且此后逐字节未被改动；提交机构于该时间在联盟链上登记了其摘要；且该证据此后未被撤回。",
+  certProvesNoDocument:
+    "具有存证记录中摘要的文件，最迟于上述存证时间已存在且此后逐字节未被改动，且该证据此后未被撤回。本次核验未比对文件：请选择文件本身，以核验是否为该文件。",
+  certProvesFail:
+    "不能证明任何关于该文件的内容：至少一项检查未通过（见检查项目）。不得以本报告证明该文件存在且未被改动。",
+  certProvesIndeterminate:
+    "暂不能证明关于该文件的内容：部分检查无法判定（见检查项目）。请在服务和联盟链可以应答时重新核验。",
   certNotHeading: "本核验不能证明的内容",
-  certNot: "本核验不证明文件内容真实，不证明其中签名有效，也不证明文件所涉各方同意其内容；不证明该文件在更早之前不存在，也不证明文件作者身份：提交机构仅是登记其摘要的机构。",
+  certNot:
+    "本核验不证明文件内容真实，不证明其中签名有效，也不证明文件所涉各方同意其内容；不证明该文件在更早之前不存在，也不证明文件作者身份：提交机构仅是登记其摘要的机构。",
   certQr: "扫码可再次打开本核验：",
   certFooter: "本证明由软件生成；其依据为上述联盟链，任何人均可再次核验。",
 };
@@ -372,7 +395,14 @@ export function translator(lang) {
 
 /** Keys present in one language but not the other ("en:key" / "zh:key"). */
 export function missingKeys() {
-  return [...Object.keys(en).filter((k) => !(k in zh)).map((k) => `zh:${k}`), ...Object.keys(zh).filter((k) => !(k in en)).map((k) => `en:${k}`)];
+  return [
+    ...Object.keys(en)
+      .filter((k) => !(k in zh))
+      .map((k) => `zh:${k}`),
+    ...Object.keys(zh)
+      .filter((k) => !(k in en))
+      .map((k) => `en:${k}`),
+  ];
 }
 
 /** Whether a key exists in both languages (the page test checks every key it renders). */

@@ -22,7 +22,13 @@ export function el(tag, attributes = {}, ...children) {
 }
 
 function badge(outcome, t) {
-  return el("span", { class: `badge badge-${outcome}` }, el("span", { class: "symbol", "aria-hidden": "true" }, SYMBOL[outcome]), " ", t(`outcome_${outcome}`));
+  return el(
+    "span",
+    { class: `badge badge-${outcome}` },
+    el("span", { class: "symbol", "aria-hidden": "true" }, SYMBOL[outcome]),
+    " ",
+    t(`outcome_${outcome}`),
+  );
 }
 
 function memberLabel(result, id, t) {
@@ -54,7 +60,12 @@ function statusOf(result, t) {
     if (r !== undefined) text = t("revokedBy", { time: when(r), who: who(r) });
   } else if (state === "Superseded") {
     const r = lastRecord(lifecycle, "superseded");
-    if (r !== undefined) text = t("supersededBy", { time: when(r), who: who(r), leaf: r.replacement ?? lifecycle.replacement ?? "" });
+    if (r !== undefined)
+      text = t("supersededBy", {
+        time: when(r),
+        who: who(r),
+        leaf: r.replacement ?? lifecycle.replacement ?? "",
+      });
   }
   let hold = t("no");
   const legalHold = lifecycle?.legalHold ?? result.bundle.status.legalHold;
@@ -73,20 +84,56 @@ function facts(result, t, lang, { forCertificate }) {
   const record = bundle.leaf.record;
   const status = statusOf(result, t);
   const rows = [];
-  const row = (id, label, ...value) => rows.push(el("div", { class: "fact", id: `${forCertificate ? "cert" : "fact"}-${id}` }, el("dt", {}, label), el("dd", {}, ...value)));
+  const row = (id, label, ...value) =>
+    rows.push(
+      el(
+        "div",
+        { class: "fact", id: `${forCertificate ? "cert" : "fact"}-${id}` },
+        el("dt", {}, label),
+        el("dd", {}, ...value),
+      ),
+    );
   if (forCertificate) {
     row("report", t("factReport"), el("strong", {}, result.reportId));
-    row("verified", t("factVerifiedAt"), `${beijingTime(result.verifiedAt)} ${t("beijing")}`, el("br"), `${utcTime(result.verifiedAt)} ${t("utc")}`);
+    row(
+      "verified",
+      t("factVerifiedAt"),
+      `${beijingTime(result.verifiedAt)} ${t("beijing")}`,
+      el("br"),
+      `${utcTime(result.verifiedAt)} ${t("utc")}`,
+    );
   }
-  row("document", t("factDocument"), document === null ? t("none") : t("fileWithSize", { name: document.name, size: fileSize(document.size, lang) }));
+  row(
+    "document",
+    t("factDocument"),
+    document === null
+      ? t("none")
+      : t("fileWithSize", { name: document.name, size: fileSize(document.size, lang) }),
+  );
   if (document !== null) {
     const differs = document.digest !== record.digest.toLowerCase();
     rows.push(
       el(
         "div",
-        { class: differs ? "fact fact-mismatch" : "fact", id: `${forCertificate ? "cert" : "fact"}-digest`, "data-matches": String(!differs) },
+        {
+          class: differs ? "fact fact-mismatch" : "fact",
+          id: `${forCertificate ? "cert" : "fact"}-digest`,
+          "data-matches": String(!differs),
+        },
         el("dt", {}, t("factDigest")),
-        el("dd", {}, hash(document.digest), differs ? el("span", { class: "mismatch-note" }, el("span", { "aria-hidden": "true" }, "≠ "), t("digestDiffers")) : null),
+        el(
+          "dd",
+          {},
+          hash(document.digest),
+          differs
+            ? el(
+                "span",
+                { class: "mismatch-note" },
+                el("span", { "aria-hidden": "true" }, "≠ "),
+                t("digestDiffers"),
+              )
+            : null,
+        ),
       ),
     );
   }
@@ -110,7 +157,13 @@ function facts(result, t, lang, { forCertificate }) {
       ),
     );
     row("hold", t("factLegalHold"), status.hold);
-    row("endorsements", t("factEndorsements"), status.endorsers.length === 0 ? t("none") : status.endorsers.map((id) => memberLabel(result, id, t)).join(lang === "zh" ? "、" : "; "));
+    row(
+      "endorsements",
+      t("factEndorsements"),
+      status.endorsers.length === 0
+        ? t("none")
+        : status.endorsers.map((id) => memberLabel(result, id, t)).join(lang === "zh" ? "、" : "; "),
+    );
   } else {
     row("status", t("factStatus"), t("otherLog"));
   }
@@ -126,13 +179,20 @@ function facts(result, t, lang, { forCertificate }) {
       el("br"),
       `${t("trustAnchorRegistry")} `,
       hash(anchor.consortiumRegistry.toLowerCase()),
-      forCertificate ? null : el("span", { class: "small trust-anchor-note" }, el("br"), t("trustAnchorCompare")),
+      forCertificate
+        ? null
+        : el("span", { class: "small trust-anchor-note" }, el("br"), t("trustAnchorCompare")),
     );
   }
   return el("dl", { class: "facts" }, rows);
 }
 
-const VERDICT_TITLES = { pass: "verdictPass", fail: "verdictFail", indeterminate: "verdictIndeterminate", nodocument: "verdictNoDocument" };
+const VERDICT_TITLES = {
+  pass: "verdictPass",
+  fail: "verdictFail",
+  indeterminate: "verdictIndeterminate",
+  nodocument: "verdictNoDocument",
+};
 
 /** The sentence under the verdict: says which failure when it is the only kind. */
 function verdictText(result, verdict, t) {
@@ -156,7 +216,12 @@ function verdictBlock(result, t, id) {
     "div",
     { class: `verdict verdict-${verdict}`, id, "data-verdict": verdict },
     el("span", { class: "verdict-symbol", "aria-hidden": "true" }, symbol),
-    el("div", {}, el("p", { class: "verdict-title" }, t(VERDICT_TITLES[verdict])), el("p", { class: "verdict-text" }, verdictText(result, verdict, t))),
+    el(
+      "div",
+      {},
+      el("p", { class: "verdict-title" }, t(VERDICT_TITLES[verdict])),
+      el("p", { class: "verdict-text" }, verdictText(result, verdict, t)),
+    ),
   );
 }
 
@@ -169,7 +234,9 @@ function explanation(check, result, t) {
   }
   const key = `check_${check.id}_${check.outcome}`;
   if (hasKey(key)) return t(key);
-  return t(check.outcome === "fail" ? "check_fail" : check.outcome === "indeterminate" ? "check_indeterminate" : key);
+  return t(
+    check.outcome === "fail" ? "check_fail" : check.outcome === "indeterminate" ? "check_indeterminate" : key,
+  );
 }
 
 function checksTable(result, t, { compact }) {
@@ -183,28 +250,60 @@ function checksTable(result, t, { compact }) {
         "td",
         {},
         el("p", { class: "plain" }, explanation(check, result, t)),
-        compact ? null : el("p", { class: "technical" }, el("span", { class: "technical-label" }, `${t("technical")}: `), check.reason),
+        compact
+          ? null
+          : el(
+              "p",
+              { class: "technical" },
+              el("span", { class: "technical-label" }, `${t("technical")}: `),
+              check.reason,
+            ),
       ),
     ),
   );
   return el(
     "table",
     { class: "checks" },
-    el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("colCheck")), el("th", { scope: "col" }, t("colResult")), el("th", { scope: "col" }, t("colExplanation")))),
+    el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", { scope: "col" }, t("colCheck")),
+        el("th", { scope: "col" }, t("colResult")),
+        el("th", { scope: "col" }, t("colExplanation")),
+      ),
+    ),
     el("tbody", {}, rows),
   );
 }
 
 /** What the verification proves depends on its outcome: a failed one proves nothing. */
-const PROVES = { pass: "certProves", nodocument: "certProvesNoDocument", fail: "certProvesFail", indeterminate: "certProvesIndeterminate" };
+const PROVES = {
+  pass: "certProves",
+  nodocument: "certProvesNoDocument",
+  fail: "certProvesFail",
+  indeterminate: "certProvesIndeterminate",
+};
 
 function statements(result, t) {
   const verdict = verdictOf(result);
   return el(
     "div",
     { class: "statements" },
-    el("section", { class: `statement statement-proves statement-${verdict}` }, el("h3", {}, t("certProvesHeading")), el("p", {}, t(PROVES[verdict]))),
-    el("section", { class: "statement statement-not" }, el("h3", {}, t("certNotHeading")), el("p", {}, t("certNot"))),
+    el(
+      "section",
+      { class: `statement statement-proves statement-${verdict}` },
+      el("h3", {}, t("certProvesHeading")),
+      el("p", {}, t(PROVES[verdict])),
+    ),
+    el(
+      "section",
+      { class: "statement statement-not" },
+      el("h3", {}, t("certNotHeading")),
+      el("p", {}, t("certNot")),
+    ),
   );
 }
 
@@ -214,13 +313,22 @@ function othersBlock(result, t) {
   const items = others.map((leaf) => {
     const current = leaf.leafHash.toLowerCase() === result.leafHash;
     const who = memberLabel(result, leaf.submitter, t);
-    const when = leaf.status === "anchored" ? t("receivedAt", { time: beijingTime(Date.parse(leaf.receivedAt) / 1000) }) : t("pending");
+    const when =
+      leaf.status === "anchored"
+        ? t("receivedAt", { time: beijingTime(Date.parse(leaf.receivedAt) / 1000) })
+        : t("pending");
     return el(
       "li",
       {},
       hash(shortHash(leaf.leafHash)),
       ` — ${who}, ${when} `,
-      current || leaf.status !== "anchored" ? null : el("button", { type: "button", class: "link-button", "data-verify-leaf": leaf.leafHash }, t("verifyThis")),
+      current || leaf.status !== "anchored"
+        ? null
+        : el(
+            "button",
+            { type: "button", class: "link-button", "data-verify-leaf": leaf.leafHash },
+            t("verifyThis"),
+          ),
     );
   });
   return el(
@@ -235,24 +343,67 @@ function othersBlock(result, t) {
 function merkleBlock(result, t) {
   const { bundle, merkle } = result;
   const steps = merkle.steps.map((s, i) =>
-    el("tr", {}, el("td", {}, String(i + 1)), el("td", {}, hash(s.sibling)), el("td", {}, t(s.side === "left" ? "sideLeft" : "sideRight")), el("td", {}, hash(s.result))),
+    el(
+      "tr",
+      {},
+      el("td", {}, String(i + 1)),
+      el("td", {}, hash(s.sibling)),
+      el("td", {}, t(s.side === "left" ? "sideLeft" : "sideRight")),
+      el("td", {}, hash(s.result)),
+    ),
   );
   const anchor = bundle.recommits.length > 0 ? bundle.recommits[bundle.recommits.length - 1] : bundle.anchor;
   return el(
     "details",
     { class: "merkle", id: "merkle" },
     el("summary", {}, t("merkleHeading")),
-    el("p", {}, t("merkleIntro", { index: bundle.log.leafIndex, size: bundle.head.treeSize, count: bundle.inclusionProof.length })),
+    el(
+      "p",
+      {},
+      t("merkleIntro", {
+        index: bundle.log.leafIndex,
+        size: bundle.head.treeSize,
+        count: bundle.inclusionProof.length,
+      }),
+    ),
     el("p", {}, `${t("merkleLeaf")}: `, hash(result.leafHash)),
     el(
       "table",
       { class: "merkle-steps" },
-      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, t("merkleStep")), el("th", { scope: "col" }, t("merkleSibling")), el("th", { scope: "col" }, t("merkleSide")), el("th", { scope: "col" }, t("merkleResult")))),
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", { scope: "col" }, t("merkleStep")),
+          el("th", { scope: "col" }, t("merkleSibling")),
+          el("th", { scope: "col" }, t("merkleSide")),
+          el("th", { scope: "col" }, t("merkleResult")),
+        ),
+      ),
       el("tbody", {}, steps),
     ),
     el("p", {}, `${t("merkleRoot")}: `, hash(bundle.head.rootHash.toLowerCase())),
-    el("p", { class: merkle.matches ? "merkle-match" : "merkle-mismatch", id: "merkle-result", "data-matches": String(merkle.matches) }, t(merkle.matches ? "merkleMatch" : "merkleMismatch")),
-    el("p", { class: "small" }, t("merkleChain", { chain: bundle.anchor.chainId, log: bundle.anchor.evidenceLog, block: anchor.blockNumber, tx: anchor.transactionHash })),
+    el(
+      "p",
+      {
+        class: merkle.matches ? "merkle-match" : "merkle-mismatch",
+        id: "merkle-result",
+        "data-matches": String(merkle.matches),
+      },
+      t(merkle.matches ? "merkleMatch" : "merkleMismatch"),
+    ),
+    el(
+      "p",
+      { class: "small" },
+      t("merkleChain", {
+        chain: bundle.anchor.chainId,
+        log: bundle.anchor.evidenceLog,
+        block: anchor.blockNumber,
+        tx: anchor.transactionHash,
+      }),
+    ),
     el("p", { class: "small" }, `${t("merkleLogId")}: `, hash(bundle.log.logId)),
   );
 }
@@ -297,7 +448,13 @@ export function renderCertificate(container, result, t, lang) {
       el(
         "figure",
         { class: "cert-qr" },
-        el("img", { src: `/verify/qr.svg?leaf=${result.leafHash}`, alt: t("certQr"), id: "cert-qr", width: "152", height: "152" }),
+        el("img", {
+          src: `/verify/qr.svg?leaf=${result.leafHash}`,
+          alt: t("certQr"),
+          id: "cert-qr",
+          width: "152",
+          height: "152",
+        }),
         el("figcaption", {}, t("certQr"), el("br"), el("code", { class: "hash" }, link)),
       ),
     ),

@@ -32,7 +32,11 @@ export async function runVerification(input, info, progress) {
   if (input.documentFile !== null) {
     progress(hasWebCrypto() ? "hashing" : "hashingPortable");
     const bytes = new Uint8Array(await input.documentFile.arrayBuffer());
-    document = { name: input.documentFile.name, size: input.documentFile.size, digest: toHex(await sha256(bytes)) };
+    document = {
+      name: input.documentFile.name,
+      size: input.documentFile.size,
+      digest: toHex(await sha256(bytes)),
+    };
   }
 
   let bundle;
@@ -44,7 +48,9 @@ export async function runVerification(input, info, progress) {
     if (leaf === null) {
       if (document === null) throw new PageError("errNoInput");
       progress("lookingUp");
-      const found = await expect(() => api.digest(document.digest), { ANCHOR_ERR_UNKNOWN_DIGEST: ["errUnknownDigest"] });
+      const found = await expect(() => api.digest(document.digest), {
+        ANCHOR_ERR_UNKNOWN_DIGEST: ["errUnknownDigest"],
+      });
       others = found.leaves;
       const anchored = found.leaves.find((l) => l.status === "anchored");
       if (anchored === undefined) throw new PageError("errPending");
@@ -72,17 +78,42 @@ export async function runVerification(input, info, progress) {
     same(info.evidenceRegistry, bundle.anchor.evidenceRegistry) &&
     same(info.consortiumRegistry, bundle.anchor.consortiumRegistry);
   const lifecycle = sameLog ? await api.lifecycle(leafHash).catch(() => null) : null;
-  const memberIds = new Set([bundle.leaf.record.submitter, ...(lifecycle?.endorsers ?? []), ...(lifecycle?.records ?? []).map((r) => r.byMember)]);
+  const memberIds = new Set([
+    bundle.leaf.record.submitter,
+    ...(lifecycle?.endorsers ?? []),
+    ...(lifecycle?.records ?? []).map((r) => r.byMember),
+  ]);
   const members = new Map();
   if (sameLog) {
-    await Promise.all([...memberIds].map(async (id) => members.set(id, await api.member(id).catch(() => null))));
+    await Promise.all(
+      [...memberIds].map(async (id) => members.set(id, await api.member(id).catch(() => null))),
+    );
   }
 
-  const merkle = await recomputeRoot(bundle.log.leafIndex, bundle.head.treeSize, leafHash, bundle.inclusionProof, bundle.head.rootHash);
+  const merkle = await recomputeRoot(
+    bundle.log.leafIndex,
+    bundle.head.treeSize,
+    leafHash,
+    bundle.inclusionProof,
+    bundle.head.rootHash,
+  );
   const verifiedAt = Math.floor(Date.now() / 1000);
   const reportId = await reportIdOf({ leafHash, digest: document?.digest ?? null, verifiedAt, verification });
   const publicUrl = info?.publicUrl ?? null;
-  return { document, bundle, leafHash, others, verification, sameLog, lifecycle, members, merkle, verifiedAt, reportId, publicUrl };
+  return {
+    document,
+    bundle,
+    leafHash,
+    others,
+    verification,
+    sameLog,
+    lifecycle,
+    members,
+    merkle,
+    verifiedAt,
+    reportId,
+    publicUrl,
+  };
 }
 
 /** The page's verdict: stricter than the service's overall, as the command-line verifier is. */
@@ -133,7 +164,12 @@ function same(a, b) {
  * the moment and the outcomes), so a printed certificate can be referred to.
  */
 async function reportIdOf({ leafHash, digest, verifiedAt, verification }) {
-  const summary = JSON.stringify({ leafHash, digest, verifiedAt, checks: verification.checks.map((c) => [c.id, c.outcome]) });
+  const summary = JSON.stringify({
+    leafHash,
+    digest,
+    verifiedAt,
+    checks: verification.checks.map((c) => [c.id, c.outcome]),
+  });
   const hash = toHex(await sha256(new TextEncoder().encode(summary)));
   return `JLV-${beijingTime(verifiedAt).slice(0, 10).replaceAll("-", "")}-${hash.slice(2, 12).toUpperCase()}`;
 }

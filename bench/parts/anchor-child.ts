@@ -18,15 +18,24 @@ export const ANCHOR_QUICK_ENV: Record<string, string> = {
   BENCH_LOOKUPS: "1000",
 };
 
-export async function runAnchorBenchmark(opts: { quick: boolean; log: (line: string) => void }): Promise<AnchorResult> {
+export async function runAnchorBenchmark(opts: {
+  quick: boolean;
+  log: (line: string) => void;
+}): Promise<AnchorResult> {
   const dir = await mkdtemp(path.join(tmpdir(), "bench-anchor-report-"));
   const reportFile = path.join(dir, "anchor-report.md");
   const env: Record<string, string> = {};
-  if (opts.quick) for (const [k, v] of Object.entries(ANCHOR_QUICK_ENV)) if (process.env[k] === undefined || process.env[k] === "") env[k] = v;
+  if (opts.quick)
+    for (const [k, v] of Object.entries(ANCHOR_QUICK_ENV))
+      if (process.env[k] === undefined || process.env[k] === "") env[k] = v;
   const started = performance.now();
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bench", "anchor.ts")], { cwd: REPO_ROOT, env: { ...process.env, ...env, BENCH_REPORT: reportFile }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [path.join(REPO_ROOT, "bench", "anchor.ts")], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, ...env, BENCH_REPORT: reportFile },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let printingReport = false;
       const relay = (stream: NodeJS.ReadableStream, isErr: boolean) => {
         let buffered = "";
@@ -50,7 +59,14 @@ export async function runAnchorBenchmark(opts: { quick: boolean; log: (line: str
     if (code !== 0) throw new Error(`bench/anchor.ts exited with code ${code}`);
     const parsed = parseAnchorReport(await readFile(reportFile, "utf8"));
     if (parsed.rows.length === 0) throw new Error("bench/anchor.ts's report has no table to read");
-    return { title: parsed.title, settings: parsed.preamble, rows: parsed.rows, figures: parsed.figures, seconds: (performance.now() - started) / 1000, env };
+    return {
+      title: parsed.title,
+      settings: parsed.preamble,
+      rows: parsed.rows,
+      figures: parsed.figures,
+      seconds: (performance.now() - started) / 1000,
+      env,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,11 @@ import { UNION_LOG, type ConsortiumChain } from "../../test/support/consortium-c
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const HOST = "127.0.0.1";
 
-export async function anchorProcess(chain: ConsortiumChain, dataDir: string, logFile: string): Promise<{ process: ServiceProcess; url: string }> {
+export async function anchorProcess(
+  chain: ConsortiumChain,
+  dataDir: string,
+  logFile: string,
+): Promise<{ process: ServiceProcess; url: string }> {
   const port = await freePort();
   const url = `http://${HOST}:${port}`;
   const process_ = new ServiceProcess({

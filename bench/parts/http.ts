@@ -4,7 +4,14 @@
 import http from "node:http";
 import { performance } from "node:perf_hooks";
 
-export type Reply = { status: number; bytes: number; head: string; tail: string; text?: string; doneAt: number };
+export type Reply = {
+  status: number;
+  bytes: number;
+  head: string;
+  tail: string;
+  text?: string;
+  doneAt: number;
+};
 
 const KEEP = 8192;
 
@@ -20,10 +27,23 @@ export class HttpClient {
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   }
 
-  request(method: string, path: string, headers: Record<string, string> = {}, body?: Buffer, keepAll = false): Promise<Reply> {
+  request(
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: Buffer,
+    keepAll = false,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { agent: this.#agent, host: this.#host, port: this.#port, method, path, headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) } },
+        {
+          agent: this.#agent,
+          host: this.#host,
+          port: this.#port,
+          method,
+          path,
+          headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) },
+        },
         (res) => {
           const all: Buffer[] = [];
           let head = Buffer.alloc(0);

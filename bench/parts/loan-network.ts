@@ -22,9 +22,20 @@ import { HOST, REPO_ROOT, anchorProcess } from "./anchor-process.ts";
  * Limits high enough that a benchmark run never meets a quota (the demo's allow 1 million yuan of
  * disbursements a day); the contract still checks each of them on every call.
  */
-const BENCH_LIMITS = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 10n ** 13n, outstandingLimit: 10n ** 14n, netTier1Capital: 10n ** 15n };
+const BENCH_LIMITS = {
+  singleLoanMax: 20_000_000n,
+  dailyDisbursementLimit: 10n ** 13n,
+  outstandingLimit: 10n ** 14n,
+  netTier1Capital: 10n ** 15n,
+};
 
-export type BenchNode = { api: NodeApi; wallet: Wallet; memberId: number; settlementAccount: string; process: ServiceProcess };
+export type BenchNode = {
+  api: NodeApi;
+  wallet: Wallet;
+  memberId: number;
+  settlementAccount: string;
+  process: ServiceProcess;
+};
 
 export type LoanNetwork = {
   chain: ConsortiumChain;
@@ -44,7 +55,13 @@ export type LoanNetwork = {
 async function keystore(dir: string, name: string, wallet: Wallet, password: string): Promise<string> {
   const file = path.join(dir, `${name}.keystore.json`);
   // scrypt N = 2^14, as the local launcher's demo keystores: decrypts in ~0.1 s
-  await writeFile(file, await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: 1 << 14 } }), { mode: 0o600 });
+  await writeFile(
+    file,
+    await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, {
+      scrypt: { N: 1 << 14 },
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -64,11 +81,17 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
     const lending = await deployLending(wallets.deployer, chain.deployment, chain.approvers, [
       { memberId: MEMBERS.branchA, limits: BENCH_LIMITS, whitelist: [branchAccount, platformAccount] },
     ]);
-    log(`loans: Anvil on ${chain.anvil.url}, contracts deployed (ledger ${lending.addresses.jointLoanLedger})`);
+    log(
+      `loans: Anvil on ${chain.anvil.url}, contracts deployed (ledger ${lending.addresses.jointLoanLedger})`,
+    );
     const logs = path.join(dir, "logs");
     await mkdir(logs);
 
-    const { process: anchor, url: anchorUrl } = await anchorProcess(chain, path.join(dir, "anchor"), path.join(logs, "anchor.log"));
+    const { process: anchor, url: anchorUrl } = await anchorProcess(
+      chain,
+      path.join(dir, "anchor"),
+      path.join(logs, "anchor.log"),
+    );
     processes.push(anchor);
     await anchor.start();
     log(`loans: anchor service ready on ${anchorUrl}`);
@@ -77,11 +100,23 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
     const consortiumKey = `0x${randomBytes(32).toString("hex")}`;
     const ports = { union: await freePort(), branchA: await freePort(), platform: await freePort() };
     const urlOf = (name: keyof typeof ports) => `http://${HOST}:${ports[name]}`;
-    const directory = JSON.stringify({ [MEMBERS.union]: urlOf("union"), [MEMBERS.branchA]: urlOf("branchA"), [MEMBERS.platform]: urlOf("platform") });
-    const startNode = async (name: keyof typeof ports, memberId: number, kind: "union" | "branch" | "platform", wallet: Wallet): Promise<Omit<BenchNode, "settlementAccount">> => {
+    const directory = JSON.stringify({
+      [MEMBERS.union]: urlOf("union"),
+      [MEMBERS.branchA]: urlOf("branchA"),
+      [MEMBERS.platform]: urlOf("platform"),
+    });
+    const startNode = async (
+      name: keyof typeof ports,
+      memberId: number,
+      kind: "union" | "branch" | "platform",
+      wallet: Wallet,
+    ): Promise<Omit<BenchNode, "settlementAccount">> => {
       const port = ports[name];
       const url = urlOf(name);
-      const tokens = { clerk: `bench_${name}_clerk_${randomBytes(12).toString("hex")}`, approver: `bench_${name}_approver_${randomBytes(12).toString("hex")}` };
+      const tokens = {
+        clerk: `bench_${name}_clerk_${randomBytes(12).toString("hex")}`,
+        approver: `bench_${name}_approver_${randomBytes(12).toString("hex")}`,
+      };
       const masterKeyFile = path.join(dir, `${name}.master.key`);
       await createMasterKeyFile(masterKeyFile);
       const node = new ServiceProcess({
@@ -120,8 +155,14 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
     };
     const [union, branch, platform] = await Promise.all([
       startNode("union", MEMBERS.union, "union", wallets.unionOps),
-      startNode("branchA", MEMBERS.branchA, "branch", wallets.branchA).then((node) => ({ ...node, settlementAccount: branchAccount })),
-      startNode("platform", MEMBERS.platform, "platform", wallets.platform).then((node) => ({ ...node, settlementAccount: platformAccount })),
+      startNode("branchA", MEMBERS.branchA, "branch", wallets.branchA).then((node) => ({
+        ...node,
+        settlementAccount: branchAccount,
+      })),
+      startNode("platform", MEMBERS.platform, "platform", wallets.platform).then((node) => ({
+        ...node,
+        settlementAccount: platformAccount,
+      })),
     ]);
     const c = chain;
     return {
@@ -141,7 +182,9 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
       },
     };
   } catch (error) {
-    const tails = await Promise.all(processes.map(async (p) => `--- ${p.spec.name} (${p.spec.logFile}):\n${await p.logTail(15)}`));
+    const tails = await Promise.all(
+      processes.map(async (p) => `--- ${p.spec.name} (${p.spec.logFile}):\n${await p.logTail(15)}`),
+    );
     await stopServices().catch(() => undefined);
     await chain?.stop();
     throw new Error(`${(error as Error).message}\n${tails.join("\n")}`, { cause: error });

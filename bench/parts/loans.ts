@@ -31,7 +31,11 @@ const PHASE_TIMEOUT_MS = 15 * 60_000;
 type Log = (line: string) => void;
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in item order. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -83,13 +87,20 @@ class NonceWatch {
   }
 
   /** Resolves once each address has mined `targets[address]` transactions; the moment it saw the last. */
-  async until(targets: Map<string, number>, timeoutMs: number, describe: () => Promise<string>): Promise<number> {
+  async until(
+    targets: Map<string, number>,
+    timeoutMs: number,
+    describe: () => Promise<string>,
+  ): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if ([...targets].every(([a, n]) => this.count(a) >= n)) {
-        return Math.max(...[...targets].map(([a, n]) => this.minedAt.get(`${a}:${n - 1}`) ?? performance.now()));
+        return Math.max(
+          ...[...targets].map(([a, n]) => this.minedAt.get(`${a}:${n - 1}`) ?? performance.now()),
+        );
       }
-      if (Date.now() > deadline) throw new Error(`not all transactions mined after ${timeoutMs / 1000} s: ${await describe()}`);
+      if (Date.now() > deadline)
+        throw new Error(`not all transactions mined after ${timeoutMs / 1000} s: ${await describe()}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -99,16 +110,29 @@ class NonceWatch {
   }
 }
 
-type NodeRequest = { node: BenchNode; role: "clerk" | "approver"; path: string; body: unknown; serial: (reply: unknown) => string };
+type NodeRequest = {
+  node: BenchNode;
+  role: "clerk" | "approver";
+  path: string;
+  body: unknown;
+  serial: (reply: unknown) => string;
+};
 
 /** One operation through the nodes. Returns the phase's figures and each request's reply and mined transaction. */
-async function nodePhase(op: LoanOp, net: LoanNetwork, requests: NodeRequest[], log: Log): Promise<{ phase: NodePhase; replies: unknown[]; txs: TransactionResponse[] }> {
+async function nodePhase(
+  op: LoanOp,
+  net: LoanNetwork,
+  requests: NodeRequest[],
+  log: Log,
+): Promise<{ phase: NodePhase; replies: unknown[]; txs: TransactionResponse[] }> {
   const provider = net.chain.anvil.provider;
   const watch = new NonceWatch(provider);
   const senders = [...new Set(requests.map((r) => r.node.wallet.address))];
   await watch.start(senders);
   const before = new Map(senders.map((a) => [a, watch.count(a)]));
-  const targets = new Map(senders.map((a) => [a, before.get(a)! + requests.filter((r) => r.node.wallet.address === a).length]));
+  const targets = new Map(
+    senders.map((a) => [a, before.get(a)! + requests.filter((r) => r.node.wallet.address === a).length]),
+  );
   const sentAt: number[] = [];
   const accepted: number[] = [];
   const started = performance.now();
@@ -127,7 +151,11 @@ async function nodePhase(op: LoanOp, net: LoanNetwork, requests: NodeRequest[], 
       done++;
       return reply;
     });
-    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () => senders.map((a) => `${a} at ${watch.count(a) - before.get(a)!}/${targets.get(a)! - before.get(a)!}`).join(", "));
+    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () =>
+      senders
+        .map((a) => `${a} at ${watch.count(a) - before.get(a)!}/${targets.get(a)! - before.get(a)!}`)
+        .join(", "),
+    );
   } finally {
     clearInterval(progress);
     watch.stop();
@@ -142,13 +170,23 @@ async function nodePhase(op: LoanOp, net: LoanNetwork, requests: NodeRequest[], 
     const tx = await provider.getTransaction(entry.txHash!);
     if (tx === null) throw new Error(`${op} ${serial}: transaction ${entry.txHash} not found`);
     const mined = watch.minedAt.get(`${tx.from}:${tx.nonce}`);
-    if (mined === undefined) throw new Error(`${op} ${serial}: its transaction (nonce ${tx.nonce}) was not mined during the phase`);
+    if (mined === undefined)
+      throw new Error(`${op} ${serial}: its transaction (nonce ${tx.nonce}) was not mined during the phase`);
     txs.push(tx);
     onChain.push(mined - sentAt[i]!);
   }
   const seconds = (end - started) / 1000;
-  const phase: NodePhase = { op, count: requests.length, seconds, perSecond: requests.length / seconds, acceptMs: latency(accepted), onChainMs: latency(onChain) };
-  log(`loans: ${requests.length} ${op}s through the nodes in ${seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms)`);
+  const phase: NodePhase = {
+    op,
+    count: requests.length,
+    seconds,
+    perSecond: requests.length / seconds,
+    acceptMs: latency(accepted),
+    onChainMs: latency(onChain),
+  };
+  log(
+    `loans: ${requests.length} ${op}s through the nodes in ${seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms)`,
+  );
   return { phase, replies, txs };
 }
 
@@ -158,7 +196,9 @@ type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: Trans
 async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log: Log): Promise<CeilingPhase> {
   const provider = net.chain.anvil.provider;
   const nonces = new Map<string, number>();
-  for (const c of calls) if (!nonces.has(c.wallet.address)) nonces.set(c.wallet.address, await provider.getTransactionCount(c.wallet.address, "pending"));
+  for (const c of calls)
+    if (!nonces.has(c.wallet.address))
+      nonces.set(c.wallet.address, await provider.getTransactionCount(c.wallet.address, "pending"));
   log(`loans: chain ceiling, signing ${calls.length} ${op} transactions in advance…`);
   const block = await provider.getBlock("latest");
   const baseFee = block?.baseFeePerGas ?? 0n;
@@ -167,8 +207,22 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
     const nonce = nonces.get(c.wallet.address)!;
     nonces.set(c.wallet.address, nonce + 1);
     const t = c.template;
-    const fees = t.type === 2 ? { type: 2, maxFeePerGas: [t.maxFeePerGas ?? 0n, baseFee * 2n].reduce((a, b) => (a > b ? a : b)), maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? 0n } : { type: 0, gasPrice: [t.gasPrice, baseFee * 2n].reduce((a, b) => (a > b ? a : b)) };
-    const tx = Transaction.from({ to: net.ledger, data: c.data, gasLimit: c.gasLimit, nonce, chainId: net.chain.chainId, ...fees });
+    const fees =
+      t.type === 2
+        ? {
+            type: 2,
+            maxFeePerGas: [t.maxFeePerGas ?? 0n, baseFee * 2n].reduce((a, b) => (a > b ? a : b)),
+            maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? 0n,
+          }
+        : { type: 0, gasPrice: [t.gasPrice, baseFee * 2n].reduce((a, b) => (a > b ? a : b)) };
+    const tx = Transaction.from({
+      to: net.ledger,
+      data: c.data,
+      gasLimit: c.gasLimit,
+      nonce,
+      chainId: net.chain.chainId,
+      ...fees,
+    });
     const raw = await c.wallet.signTransaction(tx);
     signed.push({ raw, hash: Transaction.from(raw).hash! });
   }
@@ -181,19 +235,30 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
     await pool(signed, IN_FLIGHT, async (s) => {
       await provider.send("eth_sendRawTransaction", [s.raw]);
     });
-    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () => [...targets].map(([a, n]) => `${a} at ${watch.count(a)}/${n}`).join(", "));
+    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () =>
+      [...targets].map(([a, n]) => `${a} at ${watch.count(a)}/${n}`).join(", "),
+    );
   } finally {
     watch.stop();
   }
   let gas = 0n;
   for (const s of signed) {
     const receipt = await provider.getTransactionReceipt(s.hash);
-    if (receipt === null || receipt.status !== 1) throw new Error(`ceiling ${op}: transaction ${s.hash} ${receipt === null ? "not mined" : "reverted"}`);
+    if (receipt === null || receipt.status !== 1)
+      throw new Error(`ceiling ${op}: transaction ${s.hash} ${receipt === null ? "not mined" : "reverted"}`);
     gas += receipt.gasUsed;
   }
   const seconds = (end - started) / 1000;
-  const phase: CeilingPhase = { op, count: calls.length, seconds, perSecond: calls.length / seconds, gasPerCall: Number(gas) / calls.length };
-  log(`loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s`);
+  const phase: CeilingPhase = {
+    op,
+    count: calls.length,
+    seconds,
+    perSecond: calls.length / seconds,
+    gasPerCall: Number(gas) / calls.length,
+  };
+  log(
+    `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s`,
+  );
   return phase;
 }
 
@@ -202,7 +267,9 @@ const randomHex32 = () => `0x${randomBytes(32).toString("hex")}`;
 export async function runLoans(opts: { loans: number; ceilingLoans: number; log: Log }): Promise<LoanResult> {
   const { log } = opts;
   const K = opts.loans;
-  log(`loans: starting Anvil, the contracts, the anchor service, the union's, branch A's and the platform's nodes…`);
+  log(
+    `loans: starting Anvil, the contracts, the anchor service, the union's, branch A's and the platform's nodes…`,
+  );
   const net = await startLoanNetwork(log);
   try {
     const { branch, platform } = net;
@@ -212,35 +279,66 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
     // -- preparation (not timed): the platform's applications, submitted on its own node to the
     // union's, which forwards them to branch A; consents stored and anchored at branch A
     const prepStarted = performance.now();
-    log(`loans: preparing ${K} platform applications (platform → union → branch A) and anchored consents at branch A (not timed)…`);
-    const prepared = await pool(Array.from({ length: K }, (_, i) => i), 4, async (i) => {
-      const borrower = newBorrower(net.regionCode);
-      const channelId = `BENCH-${runId}-${String(i).padStart(5, "0")}`;
-      const letter = authorizationLetter(borrower, channelId);
-      const signedAt = new Date(Date.now() - 10 * 60_000);
-      const payload = jiedaibaoApplication(borrower, { applicationId: channelId, principalYuan: `${PRINCIPAL_YUAN}.00`, termMonths: 12, annualPercent: "14.4", signedAt, letterSha256: letter.sha256 });
-      const app = await platform.api.post<{ assignedBranch: number; forwardedTo?: { member: number; applicationId?: string } }>("/v1/applications/jiedaibao", "clerk", payload);
-      const applicationId = app.forwardedTo?.applicationId;
-      if (app.assignedBranch !== branch.memberId || applicationId === undefined) throw new Error(`application ${channelId} was routed to member ${app.assignedBranch} (forwarded: ${JSON.stringify(app.forwardedTo)}), not to branch A's node`);
-      const consent = await branch.api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
-        applicationId,
-        letterBase64: letter.bytes.toString("base64"),
-        signedAt: signedAt.toISOString(),
-        validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
-        scope: ["LOAN_APPROVAL"],
-      });
-      // the credit query and decision approval needs (a referral answered by the approver)
-      await branch.api.post("/v1/credit-queries", "approver", { applicationId, purpose: "LOAN_APPROVAL" });
-      const decided = await branch.api.post<{ record: { outcome: string; reasons: string[] } }>("/v1/decisions", "approver", { applicationId, monthlyIncomeFen: "1000000000" });
-      if (decided.record.outcome === "decline") throw new Error(`the credit decision declined ${applicationId}: ${decided.record.reasons.join(", ")}`);
-      if (decided.record.outcome === "refer") await branch.api.post(`/v1/decisions/queue/${applicationId}`, "approver", { outcome: "approve" });
-      return { applicationId, consentLeaf: consent.consent.leafHash };
-    });
+    log(
+      `loans: preparing ${K} platform applications (platform → union → branch A) and anchored consents at branch A (not timed)…`,
+    );
+    const prepared = await pool(
+      Array.from({ length: K }, (_, i) => i),
+      4,
+      async (i) => {
+        const borrower = newBorrower(net.regionCode);
+        const channelId = `BENCH-${runId}-${String(i).padStart(5, "0")}`;
+        const letter = authorizationLetter(borrower, channelId);
+        const signedAt = new Date(Date.now() - 10 * 60_000);
+        const payload = jiedaibaoApplication(borrower, {
+          applicationId: channelId,
+          principalYuan: `${PRINCIPAL_YUAN}.00`,
+          termMonths: 12,
+          annualPercent: "14.4",
+          signedAt,
+          letterSha256: letter.sha256,
+        });
+        const app = await platform.api.post<{
+          assignedBranch: number;
+          forwardedTo?: { member: number; applicationId?: string };
+        }>("/v1/applications/jiedaibao", "clerk", payload);
+        const applicationId = app.forwardedTo?.applicationId;
+        if (app.assignedBranch !== branch.memberId || applicationId === undefined)
+          throw new Error(
+            `application ${channelId} was routed to member ${app.assignedBranch} (forwarded: ${JSON.stringify(app.forwardedTo)}), not to branch A's node`,
+          );
+        const consent = await branch.api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
+          applicationId,
+          letterBase64: letter.bytes.toString("base64"),
+          signedAt: signedAt.toISOString(),
+          validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
+          scope: ["LOAN_APPROVAL"],
+        });
+        // the credit query and decision approval needs (a referral answered by the approver)
+        await branch.api.post("/v1/credit-queries", "approver", { applicationId, purpose: "LOAN_APPROVAL" });
+        const decided = await branch.api.post<{ record: { outcome: string; reasons: string[] } }>(
+          "/v1/decisions",
+          "approver",
+          { applicationId, monthlyIncomeFen: "1000000000" },
+        );
+        if (decided.record.outcome === "decline")
+          throw new Error(
+            `the credit decision declined ${applicationId}: ${decided.record.reasons.join(", ")}`,
+          );
+        if (decided.record.outcome === "refer")
+          await branch.api.post(`/v1/decisions/queue/${applicationId}`, "approver", { outcome: "approve" });
+        return { applicationId, consentLeaf: consent.consent.leafHash };
+      },
+    );
     const prepareSeconds = (performance.now() - prepStarted) / 1000;
     const today = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
 
     // -- registrations
-    type Approved = { loanId: string; serial: string; schedule: Array<{ principalFen: string; totalFen: string }> };
+    type Approved = {
+      loanId: string;
+      serial: string;
+      schedule: Array<{ principalFen: string; totalFen: string }>;
+    };
     const registration = await nodePhase(
       "registration",
       net,
@@ -248,7 +346,15 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
         node: branch,
         role: "approver" as const,
         path: "/v1/loans",
-        body: { applicationId: p.applicationId, contractBase64: Buffer.from(`loan contract ${p.applicationId} (benchmark document)`).toString("base64"), consentLeafHash: p.consentLeaf, platformShareBps: PLATFORM_SHARE_BPS, startDate: today },
+        body: {
+          applicationId: p.applicationId,
+          contractBase64: Buffer.from(`loan contract ${p.applicationId} (benchmark document)`).toString(
+            "base64",
+          ),
+          consentLeafHash: p.consentLeaf,
+          platformShareBps: PLATFORM_SHARE_BPS,
+          startDate: today,
+        },
         serial: (reply: unknown) => (reply as Approved).serial,
       })),
       log,
@@ -256,8 +362,21 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
     const approved = registration.replies as Approved[];
 
     // -- disbursements: each funder its exact share, from its own node
-    const shares = approved.map((a) => splitByShares(a.schedule.reduce((s, i) => s + BigInt(i.principalFen), 0n), [10_000 - PLATFORM_SHARE_BPS, PLATFORM_SHARE_BPS]) as [bigint, bigint]);
-    const flow = (node: BenchNode, kind: "disbursements" | "repayments", loanId: string, serial: string, amount: bigint, accountHash?: string): NodeRequest => ({
+    const shares = approved.map(
+      (a) =>
+        splitByShares(
+          a.schedule.reduce((s, i) => s + BigInt(i.principalFen), 0n),
+          [10_000 - PLATFORM_SHARE_BPS, PLATFORM_SHARE_BPS],
+        ) as [bigint, bigint],
+    );
+    const flow = (
+      node: BenchNode,
+      kind: "disbursements" | "repayments",
+      loanId: string,
+      serial: string,
+      amount: bigint,
+      accountHash?: string,
+    ): NodeRequest => ({
       node,
       role: "clerk",
       path: `/v1/loans/${loanId}/${kind}`,
@@ -268,14 +387,35 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
       "disbursement",
       net,
       approved.flatMap((a, i) => [
-        flow(branch, "disbursements", a.loanId, `DSB-${runId}-B${i}`, shares[i]![0], branch.settlementAccount),
-        flow(platform, "disbursements", a.loanId, `DSB-${runId}-P${i}`, shares[i]![1], platform.settlementAccount),
+        flow(
+          branch,
+          "disbursements",
+          a.loanId,
+          `DSB-${runId}-B${i}`,
+          shares[i]![0],
+          branch.settlementAccount,
+        ),
+        flow(
+          platform,
+          "disbursements",
+          a.loanId,
+          `DSB-${runId}-P${i}`,
+          shares[i]![1],
+          platform.settlementAccount,
+        ),
       ]),
       log,
     );
 
     // -- repayments: the first installment of each loan, at the servicing branch
-    const repayment = await nodePhase("repayment", net, approved.map((a, i) => flow(branch, "repayments", a.loanId, `RPY-${runId}-${i}`, BigInt(a.schedule[0]!.totalFen))), log);
+    const repayment = await nodePhase(
+      "repayment",
+      net,
+      approved.map((a, i) =>
+        flow(branch, "repayments", a.loanId, `RPY-${runId}-${i}`, BigInt(a.schedule[0]!.totalFen)),
+      ),
+      log,
+    );
 
     // -- the chain's ceiling for the same calls
     log("loans: stopping the nodes and the anchor service; the chain alone from here");
@@ -303,27 +443,67 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
       fresh[at("borrowerKey")] = randomHex32(); // a fresh borrower: each loan counts against its borrower's limit
       newLoanIds.push(loanIdOf(Number(terms[at("originator")]), applicationSerial));
       const joint = agreement !== "0x";
-      const freshAgreement = joint ? await signLoanAgreement(platform.wallet, net.chain.chainId, net.ledger, Object.fromEntries(fields.map((name, i) => [name, fresh[i]])) as LoanTermsForAgreement) : "0x";
-      registerCalls.push({ wallet: branch.wallet, data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, freshAgreement]), gasLimit: tx.gasLimit, template: tx });
+      const freshAgreement = joint
+        ? await signLoanAgreement(
+            platform.wallet,
+            net.chain.chainId,
+            net.ledger,
+            Object.fromEntries(fields.map((name, i) => [name, fresh[i]])) as LoanTermsForAgreement,
+          )
+        : "0x";
+      registerCalls.push({
+        wallet: branch.wallet,
+        data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, freshAgreement]),
+        gasLimit: tx.gasLimit,
+        template: tx,
+      });
     }
     const loanIndex = new Map(approved.map((a, i) => [a.loanId.toLowerCase(), i]));
     /** The node path's flow `tx` redone for ceiling loan j (a copy of the same node-path loan). */
     const remap = (tx: TransactionResponse, fn: "disburse" | "repay", j: number): RawCall => {
       const args = [...ledgerInterface.decodeFunctionData(fn, tx.data)];
       const i = loanIndex.get(String(args[0]).toLowerCase());
-      if (i === undefined || origin[j] !== i) throw new Error(`${fn} transaction ${tx.hash} is not for the loan ceiling loan ${j} copies`);
+      if (i === undefined || origin[j] !== i)
+        throw new Error(`${fn} transaction ${tx.hash} is not for the loan ceiling loan ${j} copies`);
       args[0] = newLoanIds[j]!;
       args[fn === "disburse" ? 3 : 2] = randomHex32(); // a fresh on-chain serial
-      const wallet = tx.from.toLowerCase() === branch.wallet.address.toLowerCase() ? branch.wallet : platform.wallet;
-      return { wallet, data: ledgerInterface.encodeFunctionData(fn, args), gasLimit: tx.gasLimit, template: tx };
+      const wallet =
+        tx.from.toLowerCase() === branch.wallet.address.toLowerCase() ? branch.wallet : platform.wallet;
+      return {
+        wallet,
+        data: ledgerInterface.encodeFunctionData(fn, args),
+        gasLimit: tx.gasLimit,
+        template: tx,
+      };
     };
     const ceiling: CeilingPhase[] = [];
     ceiling.push(await ceilingPhase("registration", net, registerCalls, log));
     // the node path's flows in request order: disbursements 2i (branch) and 2i+1 (platform), repayment i, for loan i
     const flowsOf = (j: number) => [disbursement.txs[2 * origin[j]!]!, disbursement.txs[2 * origin[j]! + 1]!];
-    ceiling.push(await ceilingPhase("disbursement", net, origin.flatMap((_, j) => flowsOf(j).map((tx) => remap(tx, "disburse", j))), log));
-    ceiling.push(await ceilingPhase("repayment", net, origin.map((i, j) => remap(repayment.txs[i]!, "repay", j)), log));
-    return { loans: K, ceilingLoans: copies, principalFen: PRINCIPAL_YUAN * 100, node: [registration.phase, disbursement.phase, repayment.phase], ceiling, prepareSeconds };
+    ceiling.push(
+      await ceilingPhase(
+        "disbursement",
+        net,
+        origin.flatMap((_, j) => flowsOf(j).map((tx) => remap(tx, "disburse", j))),
+        log,
+      ),
+    );
+    ceiling.push(
+      await ceilingPhase(
+        "repayment",
+        net,
+        origin.map((i, j) => remap(repayment.txs[i]!, "repay", j)),
+        log,
+      ),
+    );
+    return {
+      loans: K,
+      ceilingLoans: copies,
+      principalFen: PRINCIPAL_YUAN * 100,
+      node: [registration.phase, disbursement.phase, repayment.phase],
+      ceiling,
+      prepareSeconds,
+    };
   } finally {
     await net.stop();
   }

@@ -25,7 +25,14 @@ import { HttpClient } from "./http.ts";
 
 type Log = (line: string) => void;
 
-export type ScalingOptions = { sizes: number[]; concurrency: number; perRequest: number; lookups: number; verifications: number; log: Log };
+export type ScalingOptions = {
+  sizes: number[];
+  concurrency: number;
+  perRequest: number;
+  lookups: number;
+  verifications: number;
+  log: Log;
+};
 /** Raw samples for the charts (not in the report's JSON). */
 export type ScalingSamples = { leaves: number; anchoredMs: number[]; lookupMs: number[]; verifyMs: number[] };
 
@@ -38,7 +45,13 @@ const hex = (seeds: Buffer, o: number) => `0x${seeds.toString("hex", o, o + 32)}
 
 function submitted(seeds: Buffer, i: number) {
   const o = i * SEED;
-  return { kind: 1 + (i % 7), digestAlgorithm: 1, digest: hex(seeds, o), salt: hex(seeds, o + 32), subject: hex(seeds, o + 64) };
+  return {
+    kind: 1 + (i % 7),
+    digestAlgorithm: 1,
+    digest: hex(seeds, o),
+    salt: hex(seeds, o + 32),
+    subject: hex(seeds, o + 64),
+  };
 }
 
 function leafHashOf(seeds: Buffer, i: number, submitter: number): string {
@@ -56,7 +69,13 @@ async function dirBytes(dir: string): Promise<number> {
   return total;
 }
 
-type Prepared = { body: Buffer; submission: Record<string, string>; headers: Record<string, string>; expiresAt: number; count: number };
+type Prepared = {
+  body: Buffer;
+  submission: Record<string, string>;
+  headers: Record<string, string>;
+  expiresAt: number;
+  count: number;
+};
 
 /** Heads as GET /v1/heads lists them, followed incrementally: the anchored tree size. */
 class HeadFollower {
@@ -70,7 +89,9 @@ class HeadFollower {
 
   async poll(): Promise<void> {
     for (;;) {
-      const { heads } = await this.#client.json<{ heads: Array<{ treeSize: number }> }>(`/v1/heads?from=${this.anchored + 1}&limit=1000`);
+      const { heads } = await this.#client.json<{ heads: Array<{ treeSize: number }> }>(
+        `/v1/heads?from=${this.anchored + 1}&limit=1000`,
+      );
       for (const h of heads) {
         this.anchored = Math.max(this.anchored, h.treeSize);
         this.heads++;
@@ -80,7 +101,10 @@ class HeadFollower {
   }
 }
 
-async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: ScalingRun; samples: ScalingSamples }> {
+async function runSize(
+  leaves: number,
+  opts: ScalingOptions,
+): Promise<{ run: ScalingRun; samples: ScalingSamples }> {
   const { log } = opts;
   const dir = await mkdtemp(path.join(tmpdir(), `bench-scale-${leaves}-`));
   const chain = await startConsortiumChain();
@@ -92,7 +116,9 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     await service.start();
     client = new HttpClient(url, opts.concurrency + 2);
     const http = client;
-    log(`scaling ${leaves.toLocaleString("en-US")}: anchor service on ${url} (fresh Anvil and data directory)`);
+    log(
+      `scaling ${leaves.toLocaleString("en-US")}: anchor service on ${url} (fresh Anvil and data directory)`,
+    );
 
     // pre-sign every request (branch A's key) before the clock starts
     const seeds = randomBytes(leaves * SEED);
@@ -100,10 +126,22 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
     // the member's submission signature does not expire: a re-signed request keeps it
     const sign = async (body: Buffer, submission: Record<string, string>) => {
-      const h = await signRequest(wallet, domain, { method: "POST", path: "/v1/leaves", body }, { ttlSeconds: TTL_SECONDS });
-      return { headers: { "content-type": "application/json", ...h, ...submission }, expiresAt: Number(h["x-jl-expires-at"]) };
+      const h = await signRequest(
+        wallet,
+        domain,
+        { method: "POST", path: "/v1/leaves", body },
+        { ttlSeconds: TTL_SECONDS },
+      );
+      return {
+        headers: { "content-type": "application/json", ...h, ...submission },
+        expiresAt: Number(h["x-jl-expires-at"]),
+      };
     };
-    const info = { chainId: chain.chainId.toString(), evidenceLog: chain.deployment.addresses.evidenceLog, logId: UNION_LOG };
+    const info = {
+      chainId: chain.chainId.toString(),
+      evidenceLog: chain.deployment.addresses.evidenceLog,
+      logId: UNION_LOG,
+    };
     const signStarted = performance.now();
     const requests: Prepared[] = [];
     for (let first = 0; first < leaves; first += opts.perRequest) {
@@ -113,7 +151,9 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
       const submission = await submissionHeaders(wallet, info, MEMBERS.branchA, records);
       requests.push({ body, submission, ...(await sign(body, submission)), count });
     }
-    log(`scaling ${leaves.toLocaleString("en-US")}: ${requests.length} requests signed in ${((performance.now() - signStarted) / 1000).toFixed(1)} s; ingest with ${opts.concurrency} clients…`);
+    log(
+      `scaling ${leaves.toLocaleString("en-US")}: ${requests.length} requests signed in ${((performance.now() - signStarted) / 1000).toFixed(1)} s; ingest with ${opts.concurrency} clients…`,
+    );
 
     // ingest, sampling the acknowledged count for the rate-over-size curve
     const follower = new HeadFollower(http);
@@ -124,10 +164,14 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     let resigned = 0;
     // warm-up: a fresh process runs its first requests cold (JIT, first chain reads); the first
     // 1–4 requests go one at a time before the clock starts. They are part of the log.
-    const warmRequests = Math.min(requests.length - 1, Math.max(1, Math.min(4, Math.floor(requests.length / 10))));
+    const warmRequests = Math.min(
+      requests.length - 1,
+      Math.max(1, Math.min(4, Math.floor(requests.length / 10))),
+    );
     for (const r of requests.slice(0, warmRequests)) {
       const reply = await http.request("POST", "/v1/leaves", r.headers, r.body);
-      if (reply.status !== 200) throw new Error(`POST /v1/leaves (warm-up): ${reply.status} ${reply.head.slice(0, 300)}`);
+      if (reply.status !== 200)
+        throw new Error(`POST /v1/leaves (warm-up): ${reply.status} ${reply.head.slice(0, 300)}`);
       acknowledged += r.count;
     }
     next = warmRequests;
@@ -148,7 +192,10 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     headPoller = setInterval(() => {
       if (polling) return;
       polling = true;
-      follower.poll().then(settle, () => undefined).finally(() => (polling = false));
+      follower
+        .poll()
+        .then(settle, () => undefined)
+        .finally(() => (polling = false));
     }, HEAD_POLL_MS);
     let lastProgress = started;
     const worker = async () => {
@@ -161,17 +208,21 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
         const sentAt = performance.now();
         lastSendAt = sentAt;
         const reply = await http.request("POST", "/v1/leaves", r.headers, r.body);
-        if (reply.status !== 200) throw new Error(`POST /v1/leaves: ${reply.status} ${reply.head.slice(0, 300)}`);
+        if (reply.status !== 200)
+          throw new Error(`POST /v1/leaves: ${reply.status} ${reply.head.slice(0, 300)}`);
         const m = /"sequence":(\d+)/g;
         let lastSeq = -1;
-        for (let hit = m.exec(reply.tail); hit !== null; hit = m.exec(reply.tail)) lastSeq = Math.max(lastSeq, Number(hit[1]));
+        for (let hit = m.exec(reply.tail); hit !== null; hit = m.exec(reply.tail))
+          lastSeq = Math.max(lastSeq, Number(hit[1]));
         if (lastSeq < 0) throw new Error("POST /v1/leaves: no receipt sequence in the reply's tail");
         pending.push({ lastSeq, sentAt });
         acknowledged += r.count;
         completions.push([performance.now(), acknowledged]);
         if (performance.now() - lastProgress > 5_000) {
           lastProgress = performance.now();
-          log(`scaling ${leaves.toLocaleString("en-US")}: ${acknowledged.toLocaleString("en-US")} records durable, ${Math.round(acknowledged / ((lastProgress - started) / 1000)).toLocaleString("en-US")} records/s; anchored ${follower.anchored.toLocaleString("en-US")}`);
+          log(
+            `scaling ${leaves.toLocaleString("en-US")}: ${acknowledged.toLocaleString("en-US")} records durable, ${Math.round(acknowledged / ((lastProgress - started) / 1000)).toLocaleString("en-US")} records/s; anchored ${follower.anchored.toLocaleString("en-US")}`,
+          );
         }
       }
     };
@@ -181,13 +232,24 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     // the steady part only — up to the last send; after it the clients drain and the last
     // replies, of work begun earlier, would read as a burst. A run too short for one window
     // gets its average at its size.
-    const steady = completions.filter(([at]) => at <= lastSendAt).map(([at, done]): [number, number] => [at, done - warmupRecords]);
-    const windowed = rateOverProgress(steady, started, Math.max(opts.concurrency * opts.perRequest, leaves / 25)).map(([done, r]): [number, number] => [done + warmupRecords, r]);
+    const steady = completions
+      .filter(([at]) => at <= lastSendAt)
+      .map(([at, done]): [number, number] => [at, done - warmupRecords]);
+    const windowed = rateOverProgress(
+      steady,
+      started,
+      Math.max(opts.concurrency * opts.perRequest, leaves / 25),
+    ).map(([done, r]): [number, number] => [done + warmupRecords, r]);
     const perSecond = (leaves - warmupRecords) / (elapsed / 1000);
-    log(`scaling ${leaves.toLocaleString("en-US")}: ingested in ${(elapsed / 1000).toFixed(2)} s = ${Math.round(perSecond).toLocaleString("en-US")} records/s${resigned > 0 ? ` (${resigned} requests re-signed near expiry)` : ""}; waiting until every leaf is anchored…`);
+    log(
+      `scaling ${leaves.toLocaleString("en-US")}: ingested in ${(elapsed / 1000).toFixed(2)} s = ${Math.round(perSecond).toLocaleString("en-US")} records/s${resigned > 0 ? ` (${resigned} requests re-signed near expiry)` : ""}; waiting until every leaf is anchored…`,
+    );
     const deadline = Date.now() + ANCHOR_TIMEOUT_MS;
     while (pending.length > 0 || follower.anchored < leaves) {
-      if (Date.now() > deadline) throw new Error(`after ${ANCHOR_TIMEOUT_MS / 1000} s the anchored tree size is ${follower.anchored} of ${leaves}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `after ${ANCHOR_TIMEOUT_MS / 1000} s the anchored tree size is ${follower.anchored} of ${leaves}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
     clearInterval(headPoller);
@@ -195,7 +257,9 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     await follower.poll();
 
     // proof lookups over HTTP, one at a time, each proof checked afterwards
-    log(`scaling ${leaves.toLocaleString("en-US")}: ${follower.heads} heads; ${opts.lookups} proof lookups, ${opts.verifications} offline bundle verifications…`);
+    log(
+      `scaling ${leaves.toLocaleString("en-US")}: ${follower.heads} heads; ${opts.lookups} proof lookups, ${opts.verifications} offline bundle verifications…`,
+    );
     const pick = () => Math.floor(Math.random() * leaves);
     const lookupMs: number[] = [];
     const answers: Array<{ leafHash: string; text: string }> = [];
@@ -204,13 +268,31 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
       const t0 = performance.now();
       const r = await http.request("GET", `/v1/leaves/${leafHash}`, {}, undefined, true);
       lookupMs.push(r.doneAt - t0);
-      if (r.status !== 200) throw new Error(`GET /v1/leaves/${leafHash}: ${r.status} ${r.text?.slice(0, 300)}`);
+      if (r.status !== 200)
+        throw new Error(`GET /v1/leaves/${leafHash}: ${r.status} ${r.text?.slice(0, 300)}`);
       answers.push({ leafHash, text: r.text! });
     }
     let lookupsVerified = 0;
     for (const a of answers) {
-      const v = JSON.parse(a.text) as { status: string; sequence: number; head?: { treeSize: number; rootHash: string }; inclusionProof?: string[] };
-      if (v.status === "anchored" && v.head !== undefined && v.inclusionProof !== undefined && verifyInclusion(v.sequence, v.head.treeSize, fromHex(a.leafHash), v.inclusionProof.map(fromHex), fromHex(v.head.rootHash))) lookupsVerified++;
+      const v = JSON.parse(a.text) as {
+        status: string;
+        sequence: number;
+        head?: { treeSize: number; rootHash: string };
+        inclusionProof?: string[];
+      };
+      if (
+        v.status === "anchored" &&
+        v.head !== undefined &&
+        v.inclusionProof !== undefined &&
+        verifyInclusion(
+          v.sequence,
+          v.head.treeSize,
+          fromHex(a.leafHash),
+          v.inclusionProof.map(fromHex),
+          fromHex(v.head.rootHash),
+        )
+      )
+        lookupsVerified++;
     }
     // offline verification: a bundle fetched (not timed), then parsed and checked without a chain
     const verifyMs: number[] = [];
@@ -218,11 +300,16 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     for (let k = 0; k < opts.verifications; k++) {
       const leafHash = leafHashOf(seeds, pick(), MEMBERS.branchA);
       const r = await http.request("GET", `/v1/bundles/${leafHash}`, {}, undefined, true);
-      if (r.status !== 200) throw new Error(`GET /v1/bundles/${leafHash}: ${r.status} ${r.text?.slice(0, 300)}`);
+      if (r.status !== 200)
+        throw new Error(`GET /v1/bundles/${leafHash}: ${r.status} ${r.text?.slice(0, 300)}`);
       const t0 = performance.now();
       const checks = verifyOffline(parseBundleJson(r.text!));
       verifyMs.push(performance.now() - t0);
-      if (["leafEncoding", "merklePath"].every((id) => checks.find((c) => c.id === id)?.outcome === "pass") && !checks.some((c) => c.outcome === "fail")) bundlesVerified++;
+      if (
+        ["leafEncoding", "merklePath"].every((id) => checks.find((c) => c.id === id)?.outcome === "pass") &&
+        !checks.some((c) => c.outcome === "fail")
+      )
+        bundlesVerified++;
     }
 
     // bytes on disk: as the service left them, then compacted
@@ -230,7 +317,14 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
     client = undefined;
     await service.stop();
     const bytesBeforeCompaction = await dirBytes(dataDir);
-    const db = new Level<Uint8Array, Uint8Array>(dataDir, { keyEncoding: "view", valueEncoding: "view" }) as unknown as { open(): Promise<void>; close(): Promise<void>; compactRange(a: Uint8Array, b: Uint8Array): Promise<void> };
+    const db = new Level<Uint8Array, Uint8Array>(dataDir, {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    }) as unknown as {
+      open(): Promise<void>;
+      close(): Promise<void>;
+      compactRange(a: Uint8Array, b: Uint8Array): Promise<void>;
+    };
     await db.open();
     await db.compactRange(new Uint8Array([0x00]), new Uint8Array(64).fill(0xff));
     await db.close();
@@ -250,10 +344,15 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
       lookupsVerified,
       bundlesVerified,
     };
-    log(`scaling ${leaves.toLocaleString("en-US")}: submit → anchored p99 ${run.anchoredMs.p99.toFixed(0)} ms; lookup p50/p99 ${run.lookupMs.p50.toFixed(2)}/${run.lookupMs.p99.toFixed(2)} ms (${lookupsVerified} proofs verified); offline verification p99 ${run.verifyMs.p99.toFixed(2)} ms; ${(bytesAfterCompaction / leaves).toFixed(1)} bytes/leaf compacted (${(bytesBeforeCompaction / leaves).toFixed(1)} as left)`);
+    log(
+      `scaling ${leaves.toLocaleString("en-US")}: submit → anchored p99 ${run.anchoredMs.p99.toFixed(0)} ms; lookup p50/p99 ${run.lookupMs.p50.toFixed(2)}/${run.lookupMs.p99.toFixed(2)} ms (${lookupsVerified} proofs verified); offline verification p99 ${run.verifyMs.p99.toFixed(2)} ms; ${(bytesAfterCompaction / leaves).toFixed(1)} bytes/leaf compacted (${(bytesBeforeCompaction / leaves).toFixed(1)} as left)`,
+    );
     return { run, samples: { leaves, anchoredMs, lookupMs, verifyMs } };
   } catch (error) {
-    throw new Error(`${(error as Error).message}\n--- anchor service log (${path.join(dir, "anchor.log")}):\n${await service.logTail(15)}`, { cause: error });
+    throw new Error(
+      `${(error as Error).message}\n--- anchor service log (${path.join(dir, "anchor.log")}):\n${await service.logTail(15)}`,
+      { cause: error },
+    );
   } finally {
     clearInterval(headPoller);
     client?.close();
@@ -263,7 +362,9 @@ async function runSize(leaves: number, opts: ScalingOptions): Promise<{ run: Sca
   }
 }
 
-export async function runScaling(opts: ScalingOptions): Promise<{ result: ScalingResult; samples: ScalingSamples[] }> {
+export async function runScaling(
+  opts: ScalingOptions,
+): Promise<{ result: ScalingResult; samples: ScalingSamples[] }> {
   const runs: ScalingRun[] = [];
   const samples: ScalingSamples[] = [];
   for (const size of opts.sizes) {
@@ -271,5 +372,8 @@ export async function runScaling(opts: ScalingOptions): Promise<{ result: Scalin
     runs.push(run);
     samples.push(s);
   }
-  return { result: { mode: "http", concurrency: opts.concurrency, perRequest: opts.perRequest, runs }, samples };
+  return {
+    result: { mode: "http", concurrency: opts.concurrency, perRequest: opts.perRequest, runs },
+    samples,
+  };
 }

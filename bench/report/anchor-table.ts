@@ -44,14 +44,22 @@ export function parseAnchorReport(markdown: string): AnchorReport {
   const lines = markdown.split(/\r?\n/);
   const title = (lines.find((l) => l.startsWith("# ")) ?? "# Anchor service benchmark").slice(2).trim();
   const firstTable = lines.findIndex((l) => l.trim().startsWith("|"));
-  const preamble = lines.slice(0, firstTable < 0 ? lines.length : firstTable).filter((l) => l.trim() !== "" && !l.startsWith("# "));
+  const preamble = lines
+    .slice(0, firstTable < 0 ? lines.length : firstTable)
+    .filter((l) => l.trim() !== "" && !l.startsWith("# "));
   const rows: AnchorRow[] = [];
   if (firstTable >= 0) {
     for (let i = firstTable; i < lines.length && lines[i]!.trim().startsWith("|"); i++) {
       const c = cells(lines[i]!);
       if (c.every((x) => /^:?-+:?$/.test(x))) continue; // the separator row
       if (i === firstTable) continue; // the header row
-      rows.push({ id: c[0] ?? "", metric: c[1] ?? "", value: c[2] ?? "", target: c[3] ?? "", met: c[4] ?? "" });
+      rows.push({
+        id: c[0] ?? "",
+        metric: c[1] ?? "",
+        value: c[2] ?? "",
+        target: c[3] ?? "",
+        met: c[4] ?? "",
+      });
     }
   }
   const find = (test: (r: AnchorRow) => boolean) => rows.find(test);
@@ -59,7 +67,9 @@ export function parseAnchorReport(markdown: string): AnchorReport {
   const ingest = find((r) => r.id === "a" && /ingest/i.test(r.metric));
   const baseline = find((r) => r.id === "b" || /baseline/i.test(r.metric));
   const ratio = find((r) => r.id === "a/b" || /ratio/i.test(r.metric));
-  const anchored = find((r) => /submit → anchored|submit -> anchored/i.test(r.metric) && !/light/i.test(r.metric));
+  const anchored = find(
+    (r) => /submit → anchored|submit -> anchored/i.test(r.metric) && !/light/i.test(r.metric),
+  );
   const lookup = find((r) => /proof lookup/i.test(r.metric));
   const gas = find((r) => /gas per anchored leaf/i.test(r.metric));
   const storage = find((r) => /storage/i.test(r.metric));
@@ -67,7 +77,8 @@ export function parseAnchorReport(markdown: string): AnchorReport {
     if (value !== undefined) figures[key] = value;
   };
   if (ingest !== undefined) set("ingestPerSecond", numberBefore(ingest.value, "records/s"));
-  if (baseline !== undefined && baseline !== ingest) set("baselinePerSecond", numberBefore(baseline.value, "records/s"));
+  if (baseline !== undefined && baseline !== ingest)
+    set("baselinePerSecond", numberBefore(baseline.value, "records/s"));
   if (ratio !== undefined) set("ratio", numberBefore(ratio.value, "×"));
   if (anchored !== undefined) set("anchoredP99Ms", numberBefore(anchored.value.replace(/^.*p99/, ""), "ms"));
   if (lookup !== undefined) set("lookupP99Ms", numberBefore(lookup.value.replace(/^.*p99/, ""), "ms"));

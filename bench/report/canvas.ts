@@ -26,7 +26,8 @@ export class Canvas {
   readonly data: Buffer;
 
   constructor(width: number, height: number, background: Color = WHITE) {
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) throw new RangeError(`canvas size must be positive integers, got ${width}×${height}`);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0)
+      throw new RangeError(`canvas size must be positive integers, got ${width}×${height}`);
     this.width = width;
     this.height = height;
     this.data = Buffer.alloc(width * height * 4);
@@ -59,7 +60,15 @@ export class Canvas {
   }
 
   /** A line `thickness` pixels wide; `dash` = [on, off] lengths in pixels for a dashed line. */
-  line(x0: number, y0: number, x1: number, y1: number, c: Color, thickness = 1, dash?: readonly [number, number]): void {
+  line(
+    x0: number,
+    y0: number,
+    x1: number,
+    y1: number,
+    c: Color,
+    thickness = 1,
+    dash?: readonly [number, number],
+  ): void {
     const length = Math.hypot(x1 - x0, y1 - y0);
     const steps = Math.max(1, Math.ceil(length * 2));
     const half = (thickness - 1) / 2;
@@ -82,7 +91,8 @@ export class Canvas {
       const rows = glyph(char);
       for (let gy = 0; gy < GLYPH_HEIGHT; gy++) {
         for (let gx = 0; gx < GLYPH_WIDTH; gx++) {
-          if ((rows[gy]! >> (GLYPH_WIDTH - 1 - gx)) & 1) this.rect(left + gx * scale, top + gy * scale, scale, scale, c);
+          if ((rows[gy]! >> (GLYPH_WIDTH - 1 - gx)) & 1)
+            this.rect(left + gx * scale, top + gy * scale, scale, scale, c);
         }
       }
       left += ADVANCE * scale;
@@ -99,7 +109,8 @@ export class Canvas {
       for (let gy = 0; gy < GLYPH_HEIGHT; gy++) {
         for (let gx = 0; gx < GLYPH_WIDTH; gx++) {
           // glyph column gx runs up from `bottom`, glyph row gy runs right from `left`
-          if ((rows[gy]! >> (GLYPH_WIDTH - 1 - gx)) & 1) this.rect(left + gy * scale, bottom - (gx + 1) * scale, scale, scale, c);
+          if ((rows[gy]! >> (GLYPH_WIDTH - 1 - gx)) & 1)
+            this.rect(left + gy * scale, bottom - (gx + 1) * scale, scale, scale, c);
         }
       }
       bottom -= ADVANCE * scale;

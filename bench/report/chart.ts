@@ -11,7 +11,8 @@ export type Tick = { value: number; label: string };
 
 /** "Nice" linear ticks covering [min, max] with about `count` intervals (1, 2, 2.5, 5 × 10^k steps). */
 export function niceTicks(min: number, max: number, count = 5): number[] {
-  if (!(Number.isFinite(min) && Number.isFinite(max))) throw new RangeError(`ticks need finite bounds, got ${min}..${max}`);
+  if (!(Number.isFinite(min) && Number.isFinite(max)))
+    throw new RangeError(`ticks need finite bounds, got ${min}..${max}`);
   if (max <= min) max = min + 1;
   const raw = (max - min) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
@@ -157,17 +158,31 @@ export function lineChart(spec: LineChartSpec): Canvas {
   // headroom above the highest point for the legend
   const yValues = niceTicks(0, ys.length === 0 ? 1 : Math.max(...ys) * 1.3);
   const yMax = yValues[yValues.length - 1]!;
-  const x = (v: number) => f.left + ((log ? Math.log10(v) : v) - xMin) / (xMax - xMin) * (f.right - f.left);
+  const x = (v: number) => f.left + (((log ? Math.log10(v) : v) - xMin) / (xMax - xMin)) * (f.right - f.left);
   const y = (v: number) => f.bottom - (v / yMax) * (f.bottom - f.top);
   minorX = minorX.filter((v) => x(v) > f.left && x(v) < f.right);
-  drawAxes(c, f, { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xTicks, yTicks: yValues.map((v) => ({ value: v, label: compact(v) })), x, y, minorX });
+  drawAxes(c, f, {
+    title: spec.title,
+    xLabel: spec.xLabel,
+    yLabel: spec.yLabel,
+    xTicks,
+    yTicks: yValues.map((v) => ({ value: v, label: compact(v) })),
+    x,
+    y,
+    minorX,
+  });
   spec.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length]!;
     const pts = s.points.filter(([px, py]) => Number.isFinite(py) && (log ? px > 0 : Number.isFinite(px)));
-    for (let k = 1; k < pts.length; k++) c.line(x(pts[k - 1]![0]), y(pts[k - 1]![1]), x(pts[k]![0]), y(pts[k]![1]), color, 3);
+    for (let k = 1; k < pts.length; k++)
+      c.line(x(pts[k - 1]![0]), y(pts[k - 1]![1]), x(pts[k]![0]), y(pts[k]![1]), color, 3);
     for (const [px, py] of pts) c.rect(x(px) - 4, y(py) - 4, 9, 9, color);
   });
-  legend(c, f, spec.series.map((s, i) => ({ name: s.name, color: s.color ?? PALETTE[i % PALETTE.length]! })));
+  legend(
+    c,
+    f,
+    spec.series.map((s, i) => ({ name: s.name, color: s.color ?? PALETTE[i % PALETTE.length]! })),
+  );
   return c;
 }
 
@@ -183,7 +198,10 @@ export type HistogramSpec = ChartSize & {
 };
 
 export function histogram(spec: HistogramSpec): Canvas {
-  if (spec.edges.length !== spec.counts.length + 1) throw new RangeError(`a histogram needs counts.length + 1 edges, got ${spec.counts.length} counts and ${spec.edges.length} edges`);
+  if (spec.edges.length !== spec.counts.length + 1)
+    throw new RangeError(
+      `a histogram needs counts.length + 1 edges, got ${spec.counts.length} counts and ${spec.edges.length} edges`,
+    );
   const { c, f } = chartCanvas(spec);
   const xTicksValues = niceTicks(spec.edges[0]!, spec.edges[spec.edges.length - 1]!);
   const xMin = xTicksValues[0]!;
@@ -192,7 +210,15 @@ export function histogram(spec: HistogramSpec): Canvas {
   const yMax = yValues[yValues.length - 1]!;
   const x = (v: number) => f.left + ((v - xMin) / (xMax - xMin)) * (f.right - f.left);
   const y = (v: number) => f.bottom - (v / yMax) * (f.bottom - f.top);
-  drawAxes(c, f, { title: spec.title, xLabel: spec.xLabel, yLabel: spec.yLabel, xTicks: xTicksValues.map((v) => ({ value: v, label: compact(v) })), yTicks: yValues.map((v) => ({ value: v, label: compact(v) })), x, y });
+  drawAxes(c, f, {
+    title: spec.title,
+    xLabel: spec.xLabel,
+    yLabel: spec.yLabel,
+    xTicks: xTicksValues.map((v) => ({ value: v, label: compact(v) })),
+    yTicks: yValues.map((v) => ({ value: v, label: compact(v) })),
+    x,
+    y,
+  });
   const color = spec.color ?? PALETTE[0]!;
   spec.counts.forEach((n, i) => {
     if (n === 0) return;
@@ -229,7 +255,15 @@ export function barChart(spec: BarChartSpec): Canvas {
   const y = (v: number) => f.bottom - (v / yMax) * (f.bottom - f.top);
   const slot = (f.right - f.left) / Math.max(1, spec.groups.length);
   const x = (i: number) => f.left + slot * (i + 0.5);
-  drawAxes(c, f, { title: spec.title, xLabel: "", yLabel: spec.yLabel, xTicks: spec.groups.map((g, i) => ({ value: i, label: g.label })), yTicks: yValues.map((v) => ({ value: v, label: compact(v) })), x, y });
+  drawAxes(c, f, {
+    title: spec.title,
+    xLabel: "",
+    yLabel: spec.yLabel,
+    xTicks: spec.groups.map((g, i) => ({ value: i, label: g.label })),
+    yTicks: yValues.map((v) => ({ value: v, label: compact(v) })),
+    x,
+    y,
+  });
   const barWidth = Math.min(80, (slot * 0.7) / Math.max(1, spec.series.length));
   const format = spec.format ?? compact;
   spec.groups.forEach((g, gi) => {
@@ -241,6 +275,10 @@ export function barChart(spec: BarChartSpec): Canvas {
       c.text(bx + barWidth / 2, y(v) - CHAR_H - 4, format(v), BLACK, SCALE, "center");
     });
   });
-  legendBelow(c, f, spec.series.map((name, i) => ({ name, color: PALETTE[i % PALETTE.length]! })));
+  legendBelow(
+    c,
+    f,
+    spec.series.map((name, i) => ({ name, color: PALETTE[i % PALETTE.length]! })),
+  );
   return c;
 }

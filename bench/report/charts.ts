@@ -20,7 +20,10 @@ export function loanChart(loans: LoanResult): ChartFile {
     title,
     yLabel: "operations per second",
     series: ["through the nodes' APIs", "chain ceiling (pre-signed txs)"],
-    groups: loans.node.map((n) => ({ label: `${n.op}s`, values: [n.perSecond, loans.ceiling.find((c) => c.op === n.op)?.perSecond ?? Number.NaN] })),
+    groups: loans.node.map((n) => ({
+      label: `${n.op}s`,
+      values: [n.perSecond, loans.ceiling.find((c) => c.op === n.op)?.perSecond ?? Number.NaN],
+    })),
     format: (v) => (v >= 100 ? fmt(v) : v >= 10 ? fmt(v, 1) : fmt(v, 2)),
   }).toPng();
   return { title, file: "charts/loan-throughput.png", png };
@@ -33,7 +36,10 @@ export function ingestChart(scaling: ScalingResult): ChartFile {
     xLabel: "log size (leaves acknowledged)",
     yLabel: "records per second",
     xScale: "log",
-    series: scaling.runs.map((r) => ({ name: `run to ${power(r.leaves)}: avg ${fmt(r.perSecond)}/s`, points: r.rateOverSize })),
+    series: scaling.runs.map((r) => ({
+      name: `run to ${power(r.leaves)}: avg ${fmt(r.perSecond)}/s`,
+      points: r.rateOverSize,
+    })),
   }).toPng();
   return { title, file: "charts/ingest-rate.png", png };
 }
@@ -57,5 +63,9 @@ export function latencyChart(kind: "anchored" | "lookup", samples: LatencySample
       { value: l.p99, label: `p99 ${ms(l.p99)}` },
     ],
   }).toPng();
-  return { title, file: kind === "anchored" ? "charts/anchored-latency.png" : "charts/lookup-latency.png", png };
+  return {
+    title,
+    file: kind === "anchored" ? "charts/anchored-latency.png" : "charts/lookup-latency.png",
+    png,
+  };
 }

@@ -105,7 +105,7 @@ const RAW: Record<string, string> = {
   "|": "..#..|..#..|..#..|..#..|..#..|..#..|..#..",
   "}": ".#...|..#..|..#..|...#.|..#..|..#..|.#...",
   "~": ".....|.....|.#...|#.#.#|...#.|.....|.....",
-  "µ": ".....|.....|#...#|#...#|#...#|#..##|###.#|#....|#....",
+  µ: ".....|.....|#...#|#...#|#...#|#..##|###.#|#....|#....",
   "×": ".....|#...#|.#.#.|..#..|.#.#.|#...#|.....",
   "→": ".....|..#..|...#.|#####|...#.|..#..|.....",
   "≥": ".#...|..#..|...#.|..#..|.#...|.....|#####",
@@ -117,8 +117,14 @@ const GLYPHS = new Map<string, number[]>();
 for (const [char, rows] of Object.entries(RAW)) {
   const parts = rows.split("|");
   if (parts.length === CAP_HEIGHT) parts.push(".....", ".....");
-  if (parts.length !== GLYPH_HEIGHT || parts.some((p) => p.length !== GLYPH_WIDTH)) throw new Error(`font: glyph ${JSON.stringify(char)} is not ${GLYPH_WIDTH}×${CAP_HEIGHT} (+2 descender rows)`);
-  GLYPHS.set(char, parts.map((p) => [...p].reduce((bits, c) => (bits << 1) | (c === "#" ? 1 : 0), 0)));
+  if (parts.length !== GLYPH_HEIGHT || parts.some((p) => p.length !== GLYPH_WIDTH))
+    throw new Error(
+      `font: glyph ${JSON.stringify(char)} is not ${GLYPH_WIDTH}×${CAP_HEIGHT} (+2 descender rows)`,
+    );
+  GLYPHS.set(
+    char,
+    parts.map((p) => [...p].reduce((bits, c) => (bits << 1) | (c === "#" ? 1 : 0), 0)),
+  );
 }
 
 /** The glyph of `char` (rows of bit masks), '?' for characters the font lacks. */

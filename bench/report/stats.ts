@@ -12,17 +12,28 @@ export type Latency = { count: number; p50: number; p90: number; p99: number; ma
 /** Summary of latency samples (any order), in the samples' unit. */
 export function latency(samples: readonly number[]): Latency {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { count: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN };
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
 }
 
-export type Bins = { edges: number[]; counts: number[]; /** samples above the last edge, counted in the last bin */ folded: number };
+export type Bins = {
+  edges: number[];
+  counts: number[];
+  /** samples above the last edge, counted in the last bin */ folded: number;
+};
 
 /**
  * `count` equal bins from 0 up to the largest sample, or up to 3 × p99 when the tail is longer
  * than that (the samples beyond are counted in the last bin and reported as `folded`).
  */
 export function bins(samples: readonly number[], count = 40): Bins {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`bins: count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`bins: count must be a positive integer, got ${count}`);
   const sorted = [...samples].sort((a, b) => a - b);
   const max = sorted[sorted.length - 1] ?? 1;
   const cap = 3 * percentile(sorted, 99);
@@ -42,7 +53,11 @@ export function bins(samples: readonly number[], count = 40): Bins {
  * last one if at least half that), [units done at its end, units per second over it]. Fixed-size
  * windows smooth the bursts of concurrent requests finishing together.
  */
-export function rateOverProgress(events: ReadonlyArray<readonly [atMs: number, done: number]>, startMs: number, window: number): Array<[number, number]> {
+export function rateOverProgress(
+  events: ReadonlyArray<readonly [atMs: number, done: number]>,
+  startMs: number,
+  window: number,
+): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let from: readonly [number, number] = [startMs, 0];
   for (const [i, e] of events.entries()) {

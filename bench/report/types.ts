@@ -4,7 +4,8 @@ import type { AnchorFigures, AnchorRow } from "./anchor-table.ts";
 import type { Latency } from "./stats.ts";
 
 /** A part of the report: measured, failed (the error is printed in its place), or skipped. */
-export type Section<T> = { status: "ok"; value: T } | { status: "failed"; error: string } | { status: "skipped"; reason: string };
+export type Section<T> =
+  { status: "ok"; value: T } | { status: "failed"; error: string } | { status: "skipped"; reason: string };
 
 export type Meta = {
   startedAt: string;
@@ -19,7 +20,14 @@ export type Meta = {
 };
 
 /** Part 1: bench/anchor.ts, run as a child process, its table read back. */
-export type AnchorResult = { title: string; settings: string[]; rows: AnchorRow[]; figures: AnchorFigures; seconds: number; env: Record<string, string> };
+export type AnchorResult = {
+  title: string;
+  settings: string[];
+  rows: AnchorRow[];
+  figures: AnchorFigures;
+  seconds: number;
+  env: Record<string, string>;
+};
 
 export type LoanOp = "registration" | "disbursement" | "repayment";
 
@@ -36,7 +44,13 @@ export type NodePhase = {
 };
 
 /** The same contract calls from pre-signed raw transactions, sent straight to the chain. */
-export type CeilingPhase = { op: LoanOp; count: number; seconds: number; perSecond: number; gasPerCall: number };
+export type CeilingPhase = {
+  op: LoanOp;
+  count: number;
+  seconds: number;
+  perSecond: number;
+  gasPerCall: number;
+};
 
 export type LoanResult = {
   loans: number;
@@ -49,7 +63,12 @@ export type LoanResult = {
   prepareSeconds: number;
 };
 
-export type GasRow = { group: "commitHead" | "ledger"; name: string; gas: number; budget: number | undefined };
+export type GasRow = {
+  group: "commitHead" | "ledger";
+  name: string;
+  gas: number;
+  budget: number | undefined;
+};
 export type GasResult = { solc: string; optimizerRuns: number; rows: GasRow[] };
 
 /** Part 4 (and 3): one fresh anchor service filled to `leaves` over HTTP. */

@@ -12,9 +12,18 @@ import { requestDomain, signRequest } from "../auth/request-signing.ts";
 import { toHex } from "../bytes.ts";
 import { CodedError } from "../errors.ts";
 import { leafHashOf, type EvidenceRecord } from "../formats/leaf/leaf.ts";
-import { SUBMISSION_SIGNATURE_HEADER, signSubmission, submissionDomain } from "../formats/receipt/submission.ts";
+import {
+  SUBMISSION_SIGNATURE_HEADER,
+  signSubmission,
+  submissionDomain,
+} from "../formats/receipt/submission.ts";
 
-export type AnchorClientErrorCode = "ANCHOR_CLIENT_REFUSED" | "ANCHOR_CLIENT_UNAVAILABLE" | "ANCHOR_CLIENT_BAD_RECEIPT" | "ANCHOR_CLIENT_BAD_BUNDLE" | "ANCHOR_CLIENT_NOT_ANCHORED";
+export type AnchorClientErrorCode =
+  | "ANCHOR_CLIENT_REFUSED"
+  | "ANCHOR_CLIENT_UNAVAILABLE"
+  | "ANCHOR_CLIENT_BAD_RECEIPT"
+  | "ANCHOR_CLIENT_BAD_BUNDLE"
+  | "ANCHOR_CLIENT_NOT_ANCHORED";
 export class AnchorClientError extends CodedError<AnchorClientErrorCode> {
   readonly serviceCode: string | undefined;
 
@@ -24,10 +33,24 @@ export class AnchorClientError extends CodedError<AnchorClientErrorCode> {
   }
 }
 
-export type AnchorInfo = { chainId: string; logId: string; operator: string; evidenceLog: string; consortiumRegistry: string; evidenceRegistry: string; maxRecordsPerRequest: number };
+export type AnchorInfo = {
+  chainId: string;
+  logId: string;
+  operator: string;
+  evidenceLog: string;
+  consortiumRegistry: string;
+  evidenceRegistry: string;
+  maxRecordsPerRequest: number;
+};
 export type RecordInput = Pick<EvidenceRecord, "kind" | "digestAlgorithm" | "digest" | "salt" | "subject">;
 /** A record as a client sends it (hex strings in either case; no subject = zero). */
-type SubmittedRecord = { kind: number; digestAlgorithm: number; digest: string; salt: string; subject?: string };
+type SubmittedRecord = {
+  kind: number;
+  digestAlgorithm: number;
+  digest: string;
+  salt: string;
+  subject?: string;
+};
 const NO_SUBJECT = `0x${"00".repeat(32)}`;
 
 /**
@@ -41,14 +64,27 @@ export async function submissionHeaders(
   memberId: number,
   records: ReadonlyArray<SubmittedRecord>,
 ): Promise<Record<string, string>> {
-  const { signature } = await signSubmission(signer, submissionDomain(BigInt(info.chainId), info.evidenceLog), info.logId, leafHashesOf(records, memberId));
+  const { signature } = await signSubmission(
+    signer,
+    submissionDomain(BigInt(info.chainId), info.evidenceLog),
+    info.logId,
+    leafHashesOf(records, memberId),
+  );
   return { [SUBMISSION_SIGNATURE_HEADER]: signature };
 }
 
 /** The records' leaf hashes as the service completes them: lowercase hex, submitted by `memberId`, no subject = zero. */
 function leafHashesOf(records: ReadonlyArray<SubmittedRecord>, memberId: number): Uint8Array[] {
   return records.map((r) =>
-    leafHashOf({ version: 1, kind: r.kind as EvidenceRecord["kind"], digestAlgorithm: r.digestAlgorithm as EvidenceRecord["digestAlgorithm"], digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: (r.subject ?? NO_SUBJECT).toLowerCase() }),
+    leafHashOf({
+      version: 1,
+      kind: r.kind as EvidenceRecord["kind"],
+      digestAlgorithm: r.digestAlgorithm as EvidenceRecord["digestAlgorithm"],
+      digest: r.digest.toLowerCase(),
+      salt: r.salt.toLowerCase(),
+      submitter: memberId,
+      subject: (r.subject ?? NO_SUBJECT).toLowerCase(),
+    }),
   );
 }
 
@@ -57,15 +93,29 @@ function leafHashesOf(records: ReadonlyArray<SubmittedRecord>, memberId: number)
  * names, the leaf in its signed batch, in this log, and the receipt of the record sent at its
  * position (a genuine receipt for another record proves nothing about this one).
  */
-function checkReceipts(receipts: unknown, domain: ReturnType<typeof receiptDomain>, info: Pick<AnchorInfo, "operator" | "logId">, expected: readonly string[]): Receipt[] {
-  const bad = (reason: string) => new AnchorClientError("ANCHOR_CLIENT_BAD_RECEIPT", `the anchor service returned a receipt that does not verify: ${reason}`);
-  if (!Array.isArray(receipts) || receipts.length !== expected.length) throw bad(`${expected.length} record(s) sent, ${Array.isArray(receipts) ? receipts.length : "no"} receipt(s) back`);
+function checkReceipts(
+  receipts: unknown,
+  domain: ReturnType<typeof receiptDomain>,
+  info: Pick<AnchorInfo, "operator" | "logId">,
+  expected: readonly string[],
+): Receipt[] {
+  const bad = (reason: string) =>
+    new AnchorClientError(
+      "ANCHOR_CLIENT_BAD_RECEIPT",
+      `the anchor service returned a receipt that does not verify: ${reason}`,
+    );
+  if (!Array.isArray(receipts) || receipts.length !== expected.length)
+    throw bad(
+      `${expected.length} record(s) sent, ${Array.isArray(receipts) ? receipts.length : "no"} receipt(s) back`,
+    );
   return receipts.map((receipt: unknown, i) => {
     const verified = verifyReceipt(domain, receipt, info.operator);
     if (!verified.ok) throw bad(verified.reason);
     const r = receipt as Receipt;
-    if (r.logId.toLowerCase() !== info.logId.toLowerCase()) throw bad(`receipt ${i} is for log ${r.logId}, not ${info.logId}`);
-    if (r.leafHash.toLowerCase() !== expected[i]) throw bad(`receipt ${i} is for leaf ${r.leafHash}, not the record sent (${expected[i]})`);
+    if (r.logId.toLowerCase() !== info.logId.toLowerCase())
+      throw bad(`receipt ${i} is for log ${r.logId}, not ${info.logId}`);
+    if (r.leafHash.toLowerCase() !== expected[i])
+      throw bad(`receipt ${i} is for leaf ${r.leafHash}, not the record sent (${expected[i]})`);
     return r;
   });
 }
@@ -86,7 +136,11 @@ export class AnchorClient {
   async info(): Promise<AnchorInfo> {
     if (this.#info !== undefined) return this.#info;
     const info = (await this.#json("GET", "/v1/info")) as Partial<AnchorInfo>;
-    if (info.chainId === undefined) throw new AnchorClientError("ANCHOR_CLIENT_UNAVAILABLE", "the anchor service has not reached its chain yet");
+    if (info.chainId === undefined)
+      throw new AnchorClientError(
+        "ANCHOR_CLIENT_UNAVAILABLE",
+        "the anchor service has not reached its chain yet",
+      );
     this.#info = info as AnchorInfo;
     return this.#info;
   }
@@ -96,14 +150,27 @@ export class AnchorClient {
     const info = await this.info();
     const out: Receipt[] = [];
     for (let i = 0; i < records.length; i += info.maxRecordsPerRequest) {
-      const part = records.slice(i, i + info.maxRecordsPerRequest).map((r) => ({ ...r, submitter: this.memberId }));
+      const part = records
+        .slice(i, i + info.maxRecordsPerRequest)
+        .map((r) => ({ ...r, submitter: this.memberId }));
       const body = JSON.stringify({ records: part });
       const headers = {
-        ...(await signRequest(this.signer, requestDomain(BigInt(info.chainId), info.consortiumRegistry), { method: "POST", path: "/v1/leaves", body })),
+        ...(await signRequest(this.signer, requestDomain(BigInt(info.chainId), info.consortiumRegistry), {
+          method: "POST",
+          path: "/v1/leaves",
+          body,
+        })),
         ...(await submissionHeaders(this.signer, info, this.memberId, part)),
       };
       const reply = (await this.#json("POST", "/v1/leaves", body, headers)) as { receipts?: unknown };
-      out.push(...checkReceipts(reply.receipts, receiptDomain(BigInt(info.chainId), info.evidenceLog), info, leafHashesOf(part, this.memberId).map(toHex)));
+      out.push(
+        ...checkReceipts(
+          reply.receipts,
+          receiptDomain(BigInt(info.chainId), info.evidenceLog),
+          info,
+          leafHashesOf(part, this.memberId).map(toHex),
+        ),
+      );
     }
     return out;
   }
@@ -114,23 +181,45 @@ export class AnchorClient {
       return await this.#json("GET", `/v1/bundles/${leafHash}`);
     } catch (error) {
       if (error instanceof AnchorClientError && error.serviceCode === "ANCHOR_ERR_NOT_ANCHORED") {
-        throw new AnchorClientError("ANCHOR_CLIENT_NOT_ANCHORED", `${leafHash} is not anchored yet`, error.serviceCode);
+        throw new AnchorClientError(
+          "ANCHOR_CLIENT_NOT_ANCHORED",
+          `${leafHash} is not anchored yet`,
+          error.serviceCode,
+        );
       }
       throw error;
     }
   }
 
-  async #json(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<unknown> {
+  async #json(
+    method: string,
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, { method, headers: body === undefined ? headers : { "content-type": "application/json", ...headers }, ...(body === undefined ? {} : { body }) });
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+        ...(body === undefined ? {} : { body }),
+      });
     } catch (error) {
-      throw new AnchorClientError("ANCHOR_CLIENT_UNAVAILABLE", `cannot reach the anchor service at ${this.baseUrl}: ${(error as Error).message}`);
+      throw new AnchorClientError(
+        "ANCHOR_CLIENT_UNAVAILABLE",
+        `cannot reach the anchor service at ${this.baseUrl}: ${(error as Error).message}`,
+      );
     }
-    const payload = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+    const payload = (await response.json().catch(() => ({}))) as {
+      error?: { code: string; message: string };
+    };
     if (!response.ok) {
       const code = response.status >= 500 ? "ANCHOR_CLIENT_UNAVAILABLE" : "ANCHOR_CLIENT_REFUSED";
-      throw new AnchorClientError(code, `anchor service: ${payload.error?.code ?? response.status} ${payload.error?.message ?? ""}`.trim(), payload.error?.code);
+      throw new AnchorClientError(
+        code,
+        `anchor service: ${payload.error?.code ?? response.status} ${payload.error?.message ?? ""}`.trim(),
+        payload.error?.code,
+      );
     }
     return payload;
   }

@@ -70,6 +70,10 @@ export type Eip712Domain<Name extends string> = {
 export type Eip712Types = Record<string, readonly { readonly name: string; readonly type: string }[]>;
 
 /** The same types as the mutable arrays ethers wants (one shared copy per format). */
-export function mutableTypes<T extends Eip712Types>(types: T): Record<keyof T & string, Array<{ name: string; type: string }>> {
-  return Object.fromEntries(Object.entries(types).map(([struct, fields]) => [struct, fields.map((f) => ({ ...f }))])) as Record<keyof T & string, Array<{ name: string; type: string }>>;
+export function mutableTypes<T extends Eip712Types>(
+  types: T,
+): Record<keyof T & string, Array<{ name: string; type: string }>> {
+  return Object.fromEntries(
+    Object.entries(types).map(([struct, fields]) => [struct, fields.map((f) => ({ ...f }))]),
+  ) as Record<keyof T & string, Array<{ name: string; type: string }>>;
 }

@@ -15,7 +15,9 @@ export class FailedTokenLimiter {
   /** Per address, the times of its recent refusals (at most maxFailures, oldest first). */
   readonly #failures = new Map<string, number[]>();
 
-  constructor(options: { maxFailures?: number; windowMs?: number; maxAddresses?: number; now?: () => number } = {}) {
+  constructor(
+    options: { maxFailures?: number; windowMs?: number; maxAddresses?: number; now?: () => number } = {},
+  ) {
     this.maxFailures = options.maxFailures ?? 10;
     this.windowMs = options.windowMs ?? 60_000;
     this.maxAddresses = options.maxAddresses ?? 10_000;

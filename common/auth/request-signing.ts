@@ -72,11 +72,7 @@ const MAX_TARGET = 0xffff_ffff;
 const MAX_TARGET_DIGITS = 10;
 
 export type AuthErrorCode =
-  | "AUTH_MISSING_HEADERS"
-  | "AUTH_BAD_HEADER"
-  | "AUTH_EXPIRED"
-  | "AUTH_TOO_FAR_AHEAD"
-  | "AUTH_BAD_SIGNATURE";
+  "AUTH_MISSING_HEADERS" | "AUTH_BAD_HEADER" | "AUTH_EXPIRED" | "AUTH_TOO_FAR_AHEAD" | "AUTH_BAD_SIGNATURE";
 
 /** A request that fails authentication; services map every code to 401. */
 export class AuthError extends CodedError<AuthErrorCode> {}
@@ -221,7 +217,14 @@ export type PendingVerification = {
   expiresAt: number;
   domain: RequestDomain;
   /** The signed value (SignedRequest, or NodeRequest when it has a target) and the signature as sent. */
-  value: { method: string; path: string; bodyHash: string; nonce: bigint; expiresAt: number; target?: number };
+  value: {
+    method: string;
+    path: string;
+    bodyHash: string;
+    nonce: bigint;
+    expiresAt: number;
+    target?: number;
+  };
   signature: string;
 };
 
@@ -230,13 +233,22 @@ export type PendingVerification = {
  * ecrecover (recoverSigner, a few milliseconds) can then run elsewhere, e.g. on a worker thread;
  * completeVerification finishes. Plain data: it can be posted to a worker.
  */
-export function prepareVerification(domain: RequestDomain, request: ReceivedRequest, options: VerifyOptions): PendingVerification {
+export function prepareVerification(
+  domain: RequestDomain,
+  request: ReceivedRequest,
+  options: VerifyOptions,
+): PendingVerification {
   const { now, maxTtlSeconds } = options;
   if (!Number.isFinite(now) || !Number.isFinite(maxTtlSeconds) || maxTtlSeconds < 0) {
-    throw new RangeError(`now and maxTtlSeconds must be finite, maxTtlSeconds >= 0; got ${now}, ${maxTtlSeconds}`);
+    throw new RangeError(
+      `now and maxTtlSeconds must be finite, maxTtlSeconds >= 0; got ${now}, ${maxTtlSeconds}`,
+    );
   }
   const requireTarget = options.requireTarget === true;
-  const values = readHeaders(request.headers, requireTarget ? [...AUTH_HEADERS, TARGET_HEADER] : AUTH_HEADERS);
+  const values = readHeaders(
+    request.headers,
+    requireTarget ? [...AUTH_HEADERS, TARGET_HEADER] : AUTH_HEADERS,
+  );
 
   const signerText = values[SIGNER_HEADER];
   if (!isAddressHex(signerText)) {
@@ -264,7 +276,8 @@ export function prepareVerification(domain: RequestDomain, request: ReceivedRequ
   let target: number | undefined;
   if (requireTarget) {
     const targetBig = parseDecimal(TARGET_HEADER, values[TARGET_HEADER]!, MAX_TARGET_DIGITS);
-    if (targetBig < 1n || targetBig > BigInt(MAX_TARGET)) throw badHeader(TARGET_HEADER, "must be a member id in 1..2^32-1");
+    if (targetBig < 1n || targetBig > BigInt(MAX_TARGET))
+      throw badHeader(TARGET_HEADER, "must be a member id in 1..2^32-1");
     target = Number(targetBig);
   }
 
@@ -278,14 +291,24 @@ export function prepareVerification(domain: RequestDomain, request: ReceivedRequ
     );
   }
 
-  const value = signedValue(request.method, request.path, bodyHashOf(request.rawBody), nonce, expiresAt, target);
+  const value = signedValue(
+    request.method,
+    request.path,
+    bodyHashOf(request.rawBody),
+    nonce,
+    expiresAt,
+    target,
+  );
   return { signer, nonce, expiresAt, domain, value, signature: values[SIGNATURE_HEADER] };
 }
 
 /** The address that signed a pending request's value ("" if the signature recovers none). */
 export function recoverSigner(pending: Pick<PendingVerification, "domain" | "value" | "signature">): string {
   try {
-    return recoverAddress(TypedDataEncoder.hash(pending.domain, typesOf(pending.value), pending.value), pending.signature);
+    return recoverAddress(
+      TypedDataEncoder.hash(pending.domain, typesOf(pending.value), pending.value),
+      pending.signature,
+    );
   } catch {
     return "";
   }
@@ -300,7 +323,12 @@ export function completeVerification(pending: PendingVerification, recovered: st
     );
   }
   const { target } = pending.value;
-  return { signer: pending.signer, nonce: pending.nonce, expiresAt: pending.expiresAt, ...(target === undefined ? {} : { target }) };
+  return {
+    signer: pending.signer,
+    nonce: pending.nonce,
+    expiresAt: pending.expiresAt,
+    ...(target === undefined ? {} : { target }),
+  };
 }
 
 /**
@@ -322,7 +350,14 @@ export function nonceKey(signer: string, nonce: bigint): Uint8Array {
   return key;
 }
 
-function signedValue(method: string, path: string, bodyHash: string, nonce: bigint, expiresAt: number, target?: number): PendingVerification["value"] {
+function signedValue(
+  method: string,
+  path: string,
+  bodyHash: string,
+  nonce: bigint,
+  expiresAt: number,
+  target?: number,
+): PendingVerification["value"] {
   const value = { method: method.toUpperCase(), path, bodyHash, nonce, expiresAt };
   return target === undefined ? value : { ...value, target };
 }
@@ -334,7 +369,10 @@ function typesOf(value: PendingVerification["value"]) {
 
 type HeaderName = (typeof AUTH_HEADERS)[number] | typeof TARGET_HEADER;
 
-function readHeaders(headers: ReceivedRequest["headers"], names: readonly HeaderName[]): Record<(typeof AUTH_HEADERS)[number], string> & Partial<Record<typeof TARGET_HEADER, string>> {
+function readHeaders(
+  headers: ReceivedRequest["headers"],
+  names: readonly HeaderName[],
+): Record<(typeof AUTH_HEADERS)[number], string> & Partial<Record<typeof TARGET_HEADER, string>> {
   const missing: string[] = [];
   const values: Partial<Record<HeaderName, string>> = {};
   for (const name of names) {
@@ -356,7 +394,8 @@ function readHeaders(headers: ReceivedRequest["headers"], names: readonly Header
       `missing ${missing.join(", ")}; a signed request carries ${names.join(", ")}`,
     );
   }
-  return values as Record<(typeof AUTH_HEADERS)[number], string> & Partial<Record<typeof TARGET_HEADER, string>>;
+  return values as Record<(typeof AUTH_HEADERS)[number], string> &
+    Partial<Record<typeof TARGET_HEADER, string>>;
 }
 
 function parseDecimal(name: string, text: string, maxDigits: number): bigint {

@@ -12,16 +12,30 @@ export type PagedLogsOptions = {
 };
 
 /** The logs matching `filter` (address, topics) from `fromBlock` to `toBlock`, one page of blocks at a time, in chain order. */
-export async function* pagedLogs(provider: Provider, filter: Pick<Filter, "address" | "topics">, options: PagedLogsOptions): AsyncGenerator<Log[]> {
-  if (!(options.pageBlocks >= 1)) throw new RangeError(`pageBlocks must be at least 1, got ${options.pageBlocks}`);
+export async function* pagedLogs(
+  provider: Provider,
+  filter: Pick<Filter, "address" | "topics">,
+  options: PagedLogsOptions,
+): AsyncGenerator<Log[]> {
+  if (!(options.pageBlocks >= 1))
+    throw new RangeError(`pageBlocks must be at least 1, got ${options.pageBlocks}`);
   const last = options.toBlock ?? (await provider.getBlockNumber());
   for (let start = options.fromBlock; start <= last; start += options.pageBlocks) {
-    yield await provider.getLogs({ ...filter, fromBlock: start, toBlock: Math.min(last, start + options.pageBlocks - 1) });
+    yield await provider.getLogs({
+      ...filter,
+      fromBlock: start,
+      toBlock: Math.min(last, start + options.pageBlocks - 1),
+    });
   }
 }
 
 /** The first log matching `filter` for which `match` holds, searched page by page; undefined when none. */
-export async function findLog(provider: Provider, filter: Pick<Filter, "address" | "topics">, options: PagedLogsOptions, match: (log: Log) => boolean = () => true): Promise<Log | undefined> {
+export async function findLog(
+  provider: Provider,
+  filter: Pick<Filter, "address" | "topics">,
+  options: PagedLogsOptions,
+  match: (log: Log) => boolean = () => true,
+): Promise<Log | undefined> {
   for await (const page of pagedLogs(provider, filter, options)) {
     const found = page.find(match);
     if (found !== undefined) return found;

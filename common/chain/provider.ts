@@ -20,7 +20,11 @@ export function jsonRpcProvider(url: string, options: ProviderOptions = {}): Jso
   const request = new FetchRequest(url);
   if (options.timeoutMs !== undefined) request.timeout = options.timeoutMs;
   const network = options.chainId === undefined ? undefined : Network.from(BigInt(options.chainId));
-  const provider = new JsonRpcProvider(request, network, { staticNetwork: network ?? true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(request, network, {
+    staticNetwork: network ?? true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   if (options.pollingMs !== undefined) provider.pollingInterval = options.pollingMs;
   return provider;
 }

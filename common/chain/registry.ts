@@ -3,7 +3,14 @@
 // anchoring block"). Numbers come back as the generated enums, not bigints.
 import type { BlockTag, ContractRunner } from "ethers";
 import { ConsortiumRegistry } from "./generated/contracts.ts";
-import { ACCOUNT_ROLES, MEMBER_KINDS, MEMBER_STATUSES, type AccountRole, type MemberKind, type MemberStatus } from "./generated/enums.ts";
+import {
+  ACCOUNT_ROLES,
+  MEMBER_KINDS,
+  MEMBER_STATUSES,
+  type AccountRole,
+  type MemberKind,
+  type MemberStatus,
+} from "./generated/enums.ts";
 
 /** What an account is to the registry: its member (0: none), that member's status, and the account's role. */
 export type AccountInfo = { memberId: number; status: MemberStatus; role: AccountRole };
@@ -14,7 +21,8 @@ export type MemberRecord = MemberProfile & { id: number; name: string };
 
 function enumValue<T extends number>(names: readonly string[], value: bigint, what: string): T {
   const n = Number(value);
-  if (!(n >= 0 && n < names.length)) throw new RangeError(`${what} ${value} is not one the registry numbers (${names.join(", ")})`);
+  if (!(n >= 0 && n < names.length))
+    throw new RangeError(`${what} ${value} is not one the registry numbers (${names.join(", ")})`);
   return n as T;
 }
 
@@ -55,7 +63,11 @@ export class RegistryReader {
   }
 
   async statusOf(memberId: number | bigint, blockTag?: BlockTag): Promise<MemberStatus> {
-    return enumValue<MemberStatus>(MEMBER_STATUSES, await this.contract.statusOf(memberId, { blockTag }), "member status");
+    return enumValue<MemberStatus>(
+      MEMBER_STATUSES,
+      await this.contract.statusOf(memberId, { blockTag }),
+      "member status",
+    );
   }
 
   async memberIds(blockTag?: BlockTag): Promise<number[]> {

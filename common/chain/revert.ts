@@ -21,11 +21,15 @@ export function revertDataOf(error: unknown): string | undefined {
 }
 
 /** Revert data → the error it encodes, tried against `interfaces` (every contract's by default); undefined when none knows it. */
-export function decodeRevertData(data: string, interfaces: readonly Interface[] = ALL_INTERFACES): DecodedRevert | undefined {
+export function decodeRevertData(
+  data: string,
+  interfaces: readonly Interface[] = ALL_INTERFACES,
+): DecodedRevert | undefined {
   for (const iface of interfaces) {
     try {
       const parsed = iface.parseError(data);
-      if (parsed !== null) return { name: parsed.name, args: Array.from(parsed.args, toJson), signature: parsed.signature };
+      if (parsed !== null)
+        return { name: parsed.name, args: Array.from(parsed.args, toJson), signature: parsed.signature };
     } catch {
       // malformed arguments or not this contract's error: try the next
     }
@@ -34,7 +38,10 @@ export function decodeRevertData(data: string, interfaces: readonly Interface[] 
 }
 
 /** A thrown ethers error → the revert it carries, decoded; undefined for anything that is not a decodable revert. */
-export function decodeRevert(error: unknown, interfaces: readonly Interface[] = ALL_INTERFACES): DecodedRevert | undefined {
+export function decodeRevert(
+  error: unknown,
+  interfaces: readonly Interface[] = ALL_INTERFACES,
+): DecodedRevert | undefined {
   const data = revertDataOf(error);
   return data === undefined ? undefined : decodeRevertData(data, interfaces);
 }
@@ -43,7 +50,8 @@ export function decodeRevert(error: unknown, interfaces: readonly Interface[] = 
 export function toJson(value: unknown): JsonValue {
   if (typeof value === "bigint") return value.toString();
   if (Array.isArray(value)) return Array.from(value, toJson);
-  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null) return value;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean" || value === null)
+    return value;
   // the ABI decoder yields only the kinds above; anything else is named by its type, never dumped
   return `[${typeof value}]`;
 }

@@ -9,10 +9,13 @@ export function parseEnvConfig<S extends z.ZodType>(
   service: string,
 ): z.output<S> {
   const raw: Record<string, unknown> = {};
-  for (const [field, name] of Object.entries(names)) if (env[name] !== undefined && env[name] !== "") raw[field] = env[name];
+  for (const [field, name] of Object.entries(names))
+    if (env[name] !== undefined && env[name] !== "") raw[field] = env[name];
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${names[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`);
+    const lines = parsed.error.issues.map(
+      (i) => `  ${names[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`,
+    );
     throw new Error(`invalid ${service} configuration:\n${lines.join("\n")}`);
   }
   return parsed.data;

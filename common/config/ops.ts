@@ -20,7 +20,10 @@ export const OPS_CONFIG_FIELDS = {
   metricsAllowedAddresses: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
-    .refine((list) => list.every(isAddressOrBlock), "must be IP addresses or CIDR blocks (10.0.0.0/8, ::1), comma-separated")
+    .refine(
+      (list) => list.every(isAddressOrBlock),
+      "must be IP addresses or CIDR blocks (10.0.0.0/8, ::1), comma-separated",
+    )
     .optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 };

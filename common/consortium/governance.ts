@@ -3,7 +3,11 @@
 import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
 
 /** keccak256(abi.encode(address[] targets, bytes[] calldatas, bytes32 descriptionHash)). */
-export function proposalIdOf(targets: readonly string[], calldatas: readonly string[], description: string): bigint {
+export function proposalIdOf(
+  targets: readonly string[],
+  calldatas: readonly string[],
+  description: string,
+): bigint {
   const descriptionHash = keccak256(toUtf8Bytes(description));
   const encoded = AbiCoder.defaultAbiCoder().encode(
     ["address[]", "bytes[]", "bytes32"],

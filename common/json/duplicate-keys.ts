@@ -26,7 +26,9 @@ export function duplicateKeyIn(b: Uint8Array): string | undefined {
       }
       if (!expectKey) continue;
       expectKey = false;
-      const key = escaped ? (JSON.parse(bytes.toString("utf8", start, i + 1)) as string) : bytes.toString("utf8", start + 1, i);
+      const key = escaped
+        ? (JSON.parse(bytes.toString("utf8", start, i + 1)) as string)
+        : bytes.toString("utf8", start + 1, i);
       const top = stack[stack.length - 1]!;
       if (top.keys!.has(key)) return pathOf(stack, key);
       top.keys!.add(key);
@@ -49,7 +51,10 @@ export function duplicateKeyIn(b: Uint8Array): string | undefined {
   return undefined;
 }
 
-function pathOf(stack: Array<{ keys: Set<string> | undefined; name: string; index: number }>, key: string): string {
+function pathOf(
+  stack: Array<{ keys: Set<string> | undefined; name: string; index: number }>,
+  key: string,
+): string {
   let path = "";
   for (let d = 0; d < stack.length - 1; d++) {
     const f = stack[d]!;

@@ -35,7 +35,12 @@ export type LoanTermsForAgreement = {
   receivingAccount: string;
 };
 
-export const LOAN_AGREEMENT_TYPES = { LoanAgreement: [{ name: "loanId", type: "bytes32" }, { name: "termsHash", type: "bytes32" }] } as const;
+export const LOAN_AGREEMENT_TYPES = {
+  LoanAgreement: [
+    { name: "loanId", type: "bytes32" },
+    { name: "termsHash", type: "bytes32" },
+  ],
+} as const;
 
 /** keccak256(abi.encode(terms)). */
 export function loanTermsHash(terms: LoanTermsForAgreement): string {
@@ -43,7 +48,11 @@ export function loanTermsHash(terms: LoanTermsForAgreement): string {
 }
 
 /** The typed data the platform signs (ethers' signTypedData(domain, types, value)). */
-export function loanAgreementTypedData(chainId: bigint | number, ledger: string, terms: LoanTermsForAgreement) {
+export function loanAgreementTypedData(
+  chainId: bigint | number,
+  ledger: string,
+  terms: LoanTermsForAgreement,
+) {
   return {
     domain: { name: "JointLoanLedger", version: "1", chainId, verifyingContract: ledger },
     types: { LoanAgreement: [...LOAN_AGREEMENT_TYPES.LoanAgreement] },
@@ -52,13 +61,22 @@ export function loanAgreementTypedData(chainId: bigint | number, ledger: string,
 }
 
 /** The digest the ledger's LoanTermsVerifier.agreementDigest(terms) returns. */
-export function loanAgreementDigest(chainId: bigint | number, ledger: string, terms: LoanTermsForAgreement): string {
+export function loanAgreementDigest(
+  chainId: bigint | number,
+  ledger: string,
+  terms: LoanTermsForAgreement,
+): string {
   const { domain, types, value } = loanAgreementTypedData(chainId, ledger, terms);
   return TypedDataEncoder.hash(domain, types, value);
 }
 
 /** The platform's 65-byte agreement signature over `terms`. */
-export async function signLoanAgreement(signer: TypedDataSigner, chainId: bigint | number, ledger: string, terms: LoanTermsForAgreement): Promise<string> {
+export async function signLoanAgreement(
+  signer: TypedDataSigner,
+  chainId: bigint | number,
+  ledger: string,
+  terms: LoanTermsForAgreement,
+): Promise<string> {
   const { domain, types, value } = loanAgreementTypedData(chainId, ledger, terms);
   return signer.signTypedData(domain, types, value);
 }
@@ -71,10 +89,18 @@ export async function signLoanAgreement(signer: TypedDataSigner, chainId: bigint
  * still by funding share (`incomeShares`).
  */
 export const INCOME_SPLIT_TYPES = {
-  IncomeSplit: [{ name: "loanId", type: "bytes32" }, { name: "platformIncomeShareBps", type: "uint16" }],
+  IncomeSplit: [
+    { name: "loanId", type: "bytes32" },
+    { name: "platformIncomeShareBps", type: "uint16" },
+  ],
 } as const;
 
-export function incomeSplitTypedData(chainId: bigint | number, ledger: string, loanId: string, platformIncomeShareBps: number) {
+export function incomeSplitTypedData(
+  chainId: bigint | number,
+  ledger: string,
+  loanId: string,
+  platformIncomeShareBps: number,
+) {
   return {
     domain: { name: "JointLoanLedger", version: "1", chainId, verifyingContract: ledger },
     types: { IncomeSplit: [...INCOME_SPLIT_TYPES.IncomeSplit] },
@@ -83,7 +109,12 @@ export function incomeSplitTypedData(chainId: bigint | number, ledger: string, l
 }
 
 /** The digest the ledger's LoanTermsVerifier.incomeSplitDigest(loanId, bps) returns. */
-export function incomeSplitDigest(chainId: bigint | number, ledger: string, loanId: string, platformIncomeShareBps: number): string {
+export function incomeSplitDigest(
+  chainId: bigint | number,
+  ledger: string,
+  loanId: string,
+  platformIncomeShareBps: number,
+): string {
   const { domain, types, value } = incomeSplitTypedData(chainId, ledger, loanId, platformIncomeShareBps);
   return TypedDataEncoder.hash(domain, types, value);
 }

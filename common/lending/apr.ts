@@ -85,15 +85,23 @@ export function allInAprBps(input: AllInAprInput): number {
   const convention = aprConvention(method);
   const disbursedFen = input.disbursedFen ?? principalFen;
   if (typeof principalFen !== "bigint" || principalFen <= 0n) {
-    throw new AprError("APR_BAD_AMOUNT", `principal must be a positive bigint of fen, got ${String(principalFen)}`);
+    throw new AprError(
+      "APR_BAD_AMOUNT",
+      `principal must be a positive bigint of fen, got ${String(principalFen)}`,
+    );
   }
   if (typeof disbursedFen !== "bigint" || disbursedFen <= 0n || disbursedFen > principalFen) {
-    throw new AprError("APR_BAD_AMOUNT", `disbursed must be in 1..principal fen, got ${String(disbursedFen)}`);
+    throw new AprError(
+      "APR_BAD_AMOUNT",
+      `disbursed must be in 1..principal fen, got ${String(disbursedFen)}`,
+    );
   }
-  if (!Number.isSafeInteger(startDay)) throw new AprError("APR_BAD_DAY", `startDay must be an integer, got ${startDay}`);
+  if (!Number.isSafeInteger(startDay))
+    throw new AprError("APR_BAD_DAY", `startDay must be an integer, got ${startDay}`);
 
   const check = (dueDay: number, fen: bigint, what: string): void => {
-    if (typeof fen !== "bigint" || fen < 0n) throw new AprError("APR_BAD_AMOUNT", `${what} must be a bigint >= 0, got ${String(fen)}`);
+    if (typeof fen !== "bigint" || fen < 0n)
+      throw new AprError("APR_BAD_AMOUNT", `${what} must be a bigint >= 0, got ${String(fen)}`);
     if (!Number.isSafeInteger(dueDay) || dueDay < startDay) {
       throw new AprError("APR_BAD_DAY", `${what} is due on day ${dueDay}, before the start day ${startDay}`);
     }
@@ -101,7 +109,8 @@ export function allInAprBps(input: AllInAprInput): number {
   installments.forEach((i, n) => check(i.dueDay, i.totalFen, `installment ${n + 1}`));
   fees.forEach((f, n) => check(f.dueDay, f.amountFen, `fee ${n + 1}`));
   const paysLater =
-    installments.some((i) => i.dueDay > startDay && i.totalFen > 0n) || fees.some((f) => f.dueDay > startDay && f.amountFen > 0n);
+    installments.some((i) => i.dueDay > startDay && i.totalFen > 0n) ||
+    fees.some((f) => f.dueDay > startDay && f.amountFen > 0n);
   if (!paysLater) throw new AprError("APR_NO_CASHFLOWS", "nothing is repaid after the start day");
 
   // A fee due on the disbursement day does not depend on the rate: it only reduces the cash received.
@@ -121,7 +130,12 @@ export function exceedsCap(aprBps: number, capBps: number): boolean {
   return aprBps > capBps;
 }
 
-function monthlyIrrBps(installments: readonly AprCashflow[], fees: readonly AprFee[], startDay: number, received: bigint): number {
+function monthlyIrrBps(
+  installments: readonly AprCashflow[],
+  fees: readonly AprFee[],
+  startDay: number,
+  received: bigint,
+): number {
   // Installment k must fall on addMonths(start, k), as generateSchedule puts it; anything else
   // is not a monthly schedule (or not this loan's), and periods would be guesses.
   const startDate = withDateErrors(() => dayToDate(startDay));
@@ -158,19 +172,20 @@ function monthlyIrrBps(installments: readonly AprCashflow[], fees: readonly AprF
     doubled[k]! += 2n * f.amountFen;
     paid += f.amountFen;
   });
-  if (received <= 0n) throw new AprError("APR_OUT_OF_RANGE", "payments due at disbursement use up all the cash received");
+  if (received <= 0n)
+    throw new AprError("APR_OUT_OF_RANGE", "payments due at disbursement use up all the cash received");
   // Paying back exactly the cash received costs nothing: exactly 0, whatever the allowance says.
   if (paid === received) return 0;
 
   while (doubled[doubled.length - 1] === 0n) doubled.pop(); // trailing empty periods
-  const n = doubled.length - 1; // ≥ 1: something is paid after the start day
   // At R bps the monthly rate is R/D and the discount factor D/x with x = D + R > 0. The present
   // value Σ a_k·(D/x)^k is evaluated backwards in fixed point (PV_SCALE), every division rounded
   // up, exactly as the ledger does on chain (contracts/libraries/AllInCost.sol), so the chain's
   // one evaluation at the cap and this bisection decide identically (SCHEDULE.md, "The cap on
-  // chain"). Rounding up only overstates PV (by < n·2^-128 half-fen: against the lender), and PV
+  // chain"). Rounding up only overstates PV (by < 2^-128 half-fen a period: against the lender), and PV
   // is non-increasing in R, so once true coversAt stays true as R grows.
-  const coversAt = (bps: bigint): boolean => monthlyPresentValueUp(doubled, MONTHLY_DENOMINATOR + bps) <= 2n * received * PV_SCALE;
+  const coversAt = (bps: bigint): boolean =>
+    monthlyPresentValueUp(doubled, MONTHLY_DENOMINATOR + bps) <= 2n * received * PV_SCALE;
 
   // Bisection on integer bps, lo failing and hi holding; lo = −D is a rate of −100% a month.
   let lo = -MONTHLY_DENOMINATOR;
@@ -180,7 +195,8 @@ function monthlyIrrBps(installments: readonly AprCashflow[], fees: readonly AprF
     while (!coversAt(hi)) {
       lo = hi;
       hi *= 2n;
-      if (hi > 2n * MAX_BPS) throw new AprError("APR_OUT_OF_RANGE", "the all-in rate is too large to report in bps");
+      if (hi > 2n * MAX_BPS)
+        throw new AprError("APR_OUT_OF_RANGE", "the all-in rate is too large to report in bps");
     }
   }
   while (hi - lo > 1n) {
@@ -191,22 +207,35 @@ function monthlyIrrBps(installments: readonly AprCashflow[], fees: readonly AprF
   return toBps(hi);
 }
 
-function simpleBps(installments: readonly AprCashflow[], fees: readonly AprFee[], startDay: number, received: bigint): number {
+function simpleBps(
+  installments: readonly AprCashflow[],
+  fees: readonly AprFee[],
+  startDay: number,
+  received: bigint,
+): number {
   if (installments.length !== 1) {
-    throw new AprError("APR_BAD_SCHEDULE", `a bullet loan repays in one installment, got ${installments.length}`);
+    throw new AprError(
+      "APR_BAD_SCHEDULE",
+      `a bullet loan repays in one installment, got ${installments.length}`,
+    );
   }
   const repayment = installments[0]!;
   const days = repayment.dueDay - startDay;
-  if (days <= 0) throw new AprError("APR_BAD_SCHEDULE", "a bullet loan's repayment is due after the start day");
+  if (days <= 0)
+    throw new AprError("APR_BAD_SCHEDULE", "a bullet loan's repayment is due after the start day");
   let paid = repayment.totalFen;
   fees.forEach((f, n) => {
     if (f.amountFen === 0n || f.dueDay === startDay) return;
     if (f.dueDay > repayment.dueDay) {
-      throw new AprError("APR_BAD_SCHEDULE", `fee ${n + 1} is due on day ${f.dueDay}, after the repayment on day ${repayment.dueDay}`);
+      throw new AprError(
+        "APR_BAD_SCHEDULE",
+        `fee ${n + 1} is due on day ${f.dueDay}, after the repayment on day ${repayment.dueDay}`,
+      );
     }
     paid += f.amountFen;
   });
-  if (received <= 0n) throw new AprError("APR_OUT_OF_RANGE", "payments due at disbursement use up all the cash received");
+  if (received <= 0n)
+    throw new AprError("APR_OUT_OF_RANGE", "payments due at disbursement use up all the cash received");
   const excess = paid - received;
   if (excess === 0n) return 0;
   // ceil((excess − ½·[one rounded installment]) · 3650000 / (received · days)), doubled to stay integer.
@@ -223,7 +252,8 @@ const PV_SCALE = 1n << 128n;
  */
 function monthlyPresentValueUp(doubled: readonly bigint[], x: bigint): bigint {
   let v = 0n;
-  for (let k = doubled.length - 1; k >= 1; k--) v = doubled[k]! * PV_SCALE + ceilDiv(v * MONTHLY_DENOMINATOR, x);
+  for (let k = doubled.length - 1; k >= 1; k--)
+    v = doubled[k]! * PV_SCALE + ceilDiv(v * MONTHLY_DENOMINATOR, x);
   return ceilDiv(v * MONTHLY_DENOMINATOR, x);
 }
 
@@ -233,7 +263,8 @@ function ceilDiv(a: bigint, b: bigint): bigint {
 }
 
 function toBps(bps: bigint): number {
-  if (bps > MAX_BPS || bps < -MAX_BPS) throw new AprError("APR_OUT_OF_RANGE", "the all-in rate is too large to report in bps");
+  if (bps > MAX_BPS || bps < -MAX_BPS)
+    throw new AprError("APR_OUT_OF_RANGE", "the all-in rate is too large to report in bps");
   return Number(bps);
 }
 

@@ -65,12 +65,16 @@ export function dayToDate(day: number): string {
  */
 export function addMonths(date: string, n: number): string {
   const { year, month, day } = parseDate(date);
-  if (!Number.isSafeInteger(n)) throw new DateError("DATE_OUT_OF_RANGE", `month count must be an integer, got ${n}`);
+  if (!Number.isSafeInteger(n))
+    throw new DateError("DATE_OUT_OF_RANGE", `month count must be an integer, got ${n}`);
   const monthIndex = year * 12 + (month - 1) + n;
   const newYear = Math.floor(monthIndex / 12);
   const newMonth = monthIndex - newYear * 12 + 1;
   if (newYear < MIN_YEAR || newYear > MAX_YEAR) {
-    throw new DateError("DATE_OUT_OF_RANGE", `${date} + ${n} months is outside years ${MIN_YEAR}..${MAX_YEAR}`);
+    throw new DateError(
+      "DATE_OUT_OF_RANGE",
+      `${date} + ${n} months is outside years ${MIN_YEAR}..${MAX_YEAR}`,
+    );
   }
   return formatDate(newYear, newMonth, Math.min(day, daysInMonth(newYear, newMonth)));
 }
@@ -108,8 +112,7 @@ function daysFromCivil(year: number, month: number, day: number): number {
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
   const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
   return era * 146_097 + dayOfEra - 719_468;
 }
 
@@ -118,7 +121,11 @@ function civilFromDays(days: number): { year: number; month: number; day: number
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
   const yearOfEra = Math.floor(
-    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+    (dayOfEra -
+      Math.floor(dayOfEra / 1460) +
+      Math.floor(dayOfEra / 36_524) -
+      Math.floor(dayOfEra / 146_096)) /
+      365,
   );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const mp = Math.floor((5 * dayOfYear + 2) / 153);

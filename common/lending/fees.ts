@@ -9,7 +9,10 @@ export type ChainFee = { installment: number; amount: bigint };
 export type FeeDue = "upfront" | "with-first-installment" | "monthly";
 
 /** An application's fees as the ledger's list: a monthly fee becomes one fee per installment. */
-export function chainFeesOf(fees: ReadonlyArray<{ amountFen: bigint; due: FeeDue }>, installmentCount: number): ChainFee[] {
+export function chainFeesOf(
+  fees: ReadonlyArray<{ amountFen: bigint; due: FeeDue }>,
+  installmentCount: number,
+): ChainFee[] {
   const out: ChainFee[] = [];
   for (const f of fees) {
     if (f.amountFen <= 0n) continue; // a zero fee is no fee (the ledger refuses zero amounts)
@@ -21,11 +24,18 @@ export function chainFeesOf(fees: ReadonlyArray<{ amountFen: bigint; due: FeeDue
 }
 
 /** The ledger's fees as allInAprBps takes them: at the start day, or on installment k's due day. */
-export function aprFeesOf(fees: readonly ChainFee[], schedule: ReadonlyArray<{ dueDay: number }>, startDay: number): AprFee[] {
+export function aprFeesOf(
+  fees: readonly ChainFee[],
+  schedule: ReadonlyArray<{ dueDay: number }>,
+  startDay: number,
+): AprFee[] {
   return fees.map((f) => {
     if (f.installment === 0) return { dueDay: startDay, amountFen: f.amount };
     const inst = schedule[f.installment - 1];
-    if (inst === undefined) throw new RangeError(`fee due with installment ${f.installment}, but the schedule has ${schedule.length}`);
+    if (inst === undefined)
+      throw new RangeError(
+        `fee due with installment ${f.installment}, but the schedule has ${schedule.length}`,
+      );
     return { dueDay: inst.dueDay, amountFen: f.amount };
   });
 }

@@ -6,7 +6,9 @@ const abi = AbiCoder.defaultAbiCoder();
 
 /** keccak256(abi.encode("JointLedger.loan.v1", uint32 originator, bytes32 applicationSerial)). */
 export function loanIdOf(originator: number, applicationSerial: string): string {
-  return keccak256(abi.encode(["string", "uint32", "bytes32"], ["JointLedger.loan.v1", originator, applicationSerial]));
+  return keccak256(
+    abi.encode(["string", "uint32", "bytes32"], ["JointLedger.loan.v1", originator, applicationSerial]),
+  );
 }
 
 /**
@@ -14,12 +16,16 @@ export function loanIdOf(originator: number, applicationSerial: string): string 
  * opened when the loan reached arbitration at block time `triggeredAt` (unix seconds).
  */
 export function caseIdOf(loanId: string, triggeredAt: number | bigint): string {
-  return keccak256(abi.encode(["string", "bytes32", "uint256"], ["JointLedger.case.v1", loanId, triggeredAt]));
+  return keccak256(
+    abi.encode(["string", "bytes32", "uint256"], ["JointLedger.case.v1", loanId, triggeredAt]),
+  );
 }
 
 /** keccak256(abi.encode("JointLedger.evidence.v1", contractLeaf, consentLeaf)): a loan's evidence chain at registration. */
 export function evidenceChainStart(contractLeaf: string, consentLeaf: string): string {
-  return keccak256(abi.encode(["string", "bytes32", "bytes32"], ["JointLedger.evidence.v1", contractLeaf, consentLeaf]));
+  return keccak256(
+    abi.encode(["string", "bytes32", "bytes32"], ["JointLedger.evidence.v1", contractLeaf, consentLeaf]),
+  );
 }
 
 /** The evidence chain after one more fund-flow voucher: keccak256(abi.encode(chain, voucher)). */

@@ -13,7 +13,13 @@
 //     what is left of it is refused, and without a fee what does not fit comes off the interest,
 //     then the principal paid (forgiven, as in an early settlement).
 import { CodedError } from "../errors.ts";
-import { type SettlementInstallment, type SettlementProgress, discountUp, grow, presentValue } from "./settlement.ts";
+import {
+  type SettlementInstallment,
+  type SettlementProgress,
+  discountUp,
+  grow,
+  presentValue,
+} from "./settlement.ts";
 
 /** IJointLoanLedger.PrepaymentMode: keep each later installment's total and end sooner (缩短期限), or keep the term and lower the installments (减少月供). */
 export const PrepaymentMode = { ShortenTerm: 0, LowerInstallments: 1 } as const;
@@ -73,12 +79,26 @@ export function prepaymentOwed(input: PrepaymentInput): PrepaymentOwed {
   const { schedule, startDay, progress, day, principalFen: principal, allIn } = input;
   const k = progress.nextInstallment;
   const current = schedule[k]!;
-  if (progress.currentPrincipalPaid !== 0n || progress.currentInterestPaid !== 0n || progress.penaltyDue !== 0n || progress.penaltyAccruedDay !== 0 || day > current.dueDay) {
-    throw new PrepaymentError("PREPAYMENT_INSTALLMENT_OPEN", `installment ${k} is partly paid or late: repay it first`, BigInt(k));
+  if (
+    progress.currentPrincipalPaid !== 0n ||
+    progress.currentInterestPaid !== 0n ||
+    progress.penaltyDue !== 0n ||
+    progress.penaltyAccruedDay !== 0 ||
+    day > current.dueDay
+  ) {
+    throw new PrepaymentError(
+      "PREPAYMENT_INSTALLMENT_OPEN",
+      `installment ${k} is partly paid or late: repay it first`,
+      BigInt(k),
+    );
   }
   const open = schedule.slice(k).reduce((sum, i) => sum + i.principal, 0n);
   if (principal <= 0n || principal >= open) {
-    throw new PrepaymentError("PREPAYMENT_BAD_PRINCIPAL", `prepay more than 0 and less than the ${open} fen open`, open);
+    throw new PrepaymentError(
+      "PREPAYMENT_BAD_PRINCIPAL",
+      `prepay more than 0 and less than the ${open} fen open`,
+      open,
+    );
   }
   const periodStart = k === 0 ? startDay : schedule[k - 1]!.dueDay;
   const elapsed = BigInt(day > periodStart ? day - periodStart : 0);
@@ -93,7 +113,11 @@ export function prepaymentOwed(input: PrepaymentInput): PrepaymentOwed {
   const due = interest + principal;
   const maxFee = allowed > due ? allowed - due : 0n;
   if (input.feeFen > maxFee) {
-    throw new PrepaymentError("PREPAYMENT_FEE_ABOVE_CAP", `a prepayment fee of at most ${maxFee} fen fits under the cap today`, maxFee);
+    throw new PrepaymentError(
+      "PREPAYMENT_FEE_ABOVE_CAP",
+      `a prepayment fee of at most ${maxFee} fen fits under the cap today`,
+      maxFee,
+    );
   }
   let principalPaid = principal;
   if (due > allowed) {

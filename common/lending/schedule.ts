@@ -79,10 +79,16 @@ const METHODS: ReadonlySet<number> = new Set(Object.values(RepaymentMethod));
 export function generateSchedule(input: ScheduleInput): Installment[] {
   const { principalFen, aprBps, method, startDate } = input;
   if (typeof principalFen !== "bigint" || principalFen <= 0n) {
-    throw new ScheduleError("SCHEDULE_BAD_PRINCIPAL", `principal must be a positive bigint of fen, got ${String(principalFen)}`);
+    throw new ScheduleError(
+      "SCHEDULE_BAD_PRINCIPAL",
+      `principal must be a positive bigint of fen, got ${String(principalFen)}`,
+    );
   }
   if (!Number.isSafeInteger(aprBps) || aprBps < 0) {
-    throw new ScheduleError("SCHEDULE_BAD_RATE", `aprBps must be a non-negative integer, got ${String(aprBps)}`);
+    throw new ScheduleError(
+      "SCHEDULE_BAD_RATE",
+      `aprBps must be a non-negative integer, got ${String(aprBps)}`,
+    );
   }
   if (!METHODS.has(method)) {
     throw new ScheduleError("SCHEDULE_BAD_METHOD", `unknown repayment method ${String(method)}`);
@@ -93,10 +99,19 @@ export function generateSchedule(input: ScheduleInput): Installment[] {
 
   if (method === RepaymentMethod.Bullet) {
     const dueDay =
-      term.kind === "days" ? startDay + term.count : withDateErrors(() => dateToDay(addMonths(startDate, term.count)));
+      term.kind === "days"
+        ? startDay + term.count
+        : withDateErrors(() => dateToDay(addMonths(startDate, term.count)));
     const days = BigInt(dueDay - startDay);
     const interest = divRoundHalfUp(principalFen * apr * days, DAILY_RATE_DENOMINATOR);
-    return [installment(1, withDateErrors(() => dayToDate(dueDay)), principalFen, interest)];
+    return [
+      installment(
+        1,
+        withDateErrors(() => dayToDate(dueDay)),
+        principalFen,
+        interest,
+      ),
+    ];
   }
 
   const n = term.count;
@@ -150,7 +165,14 @@ export function scheduleTotals(installments: readonly Installment[]): ScheduleTo
 }
 
 function installment(index: number, dueDate: string, principalFen: bigint, interestFen: bigint): Installment {
-  return { index, dueDate, dueDay: dateToDay(dueDate), principalFen, interestFen, totalFen: principalFen + interestFen };
+  return {
+    index,
+    dueDate,
+    dueDay: dateToDay(dueDate),
+    principalFen,
+    interestFen,
+    totalFen: principalFen + interestFen,
+  };
 }
 
 function checkTerm(
@@ -166,7 +188,9 @@ function checkTerm(
   if (hasMonths === hasDays) {
     throw new ScheduleError(
       "SCHEDULE_WRONG_TERM_KIND",
-      method === RepaymentMethod.Bullet ? "Bullet takes exactly one of termMonths and termDays" : "termMonths is required",
+      method === RepaymentMethod.Bullet
+        ? "Bullet takes exactly one of termMonths and termDays"
+        : "termMonths is required",
     );
   }
   if (hasMonths) {

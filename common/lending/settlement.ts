@@ -43,7 +43,12 @@ export type SettlementInput = {
   allIn?: { capBps: number; slackFen: bigint; bullet: boolean };
 };
 
-export type SettlementOwed = { penaltyFen: bigint; interestFen: bigint; principalFen: bigint; totalFen: bigint };
+export type SettlementOwed = {
+  penaltyFen: bigint;
+  interestFen: bigint;
+  principalFen: bigint;
+  totalFen: bigint;
+};
 
 export function settlementOwed(input: SettlementInput): SettlementOwed {
   const { schedule, startDay, progress, day } = input;
@@ -145,7 +150,11 @@ export function presentValue(
 }
 
 /** How many due days fall on or before `day`, the last of them (or the start day), and the period after it. */
-function position(schedule: readonly SettlementInstallment[], startDay: number, day: number): [number, number, bigint] {
+function position(
+  schedule: readonly SettlementInstallment[],
+  startDay: number,
+  day: number,
+): [number, number, bigint] {
   let months = 0;
   while (months < schedule.length && schedule[months]!.dueDay <= day) months++;
   const from = months === 0 ? startDay : schedule[months - 1]!.dueDay;
@@ -154,18 +163,32 @@ function position(schedule: readonly SettlementInstallment[], startDay: number, 
 }
 
 /** `v` (start-day value) grown at the cap to `day`, rounded down (Settlement._grow). */
-export function grow(schedule: readonly SettlementInstallment[], startDay: number, allIn: AllIn, day: number, v: bigint): bigint {
+export function grow(
+  schedule: readonly SettlementInstallment[],
+  startDay: number,
+  allIn: AllIn,
+  day: number,
+  v: bigint,
+): bigint {
   const cap = BigInt(allIn.capBps);
-  if (allIn.bullet) return (v * (3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0))) / 3_650_000n;
+  if (allIn.bullet)
+    return (v * (3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0))) / 3_650_000n;
   const [months, from, period] = position(schedule, startDay, day);
   for (let k = 0; k < months; k++) v = (v * (120_000n + cap)) / 120_000n;
   return (v * (120_000n * period + cap * BigInt(day - from))) / (120_000n * period);
 }
 
 /** `v` paid on `day` discounted at the cap to the start day, rounded up (Settlement._discountUp). */
-export function discountUp(schedule: readonly SettlementInstallment[], startDay: number, allIn: AllIn, day: number, v: bigint): bigint {
+export function discountUp(
+  schedule: readonly SettlementInstallment[],
+  startDay: number,
+  allIn: AllIn,
+  day: number,
+  v: bigint,
+): bigint {
   const cap = BigInt(allIn.capBps);
-  if (allIn.bullet) return ceilDiv(v * 3_650_000n, 3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0));
+  if (allIn.bullet)
+    return ceilDiv(v * 3_650_000n, 3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0));
   const [months, from, period] = position(schedule, startDay, day);
   v = ceilDiv(v * 120_000n * period, 120_000n * period + cap * BigInt(day - from));
   for (let k = 0; k < months; k++) v = ceilDiv(v * 120_000n, 120_000n + cap);

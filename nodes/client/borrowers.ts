@@ -5,10 +5,46 @@
 import { createHash, randomInt } from "node:crypto";
 import { residentIdCheckDigit } from "../src/channels/identity.ts";
 
-export type Borrower = { name: string; idNumber: string; phone: string; bankAccount: string; regionCode: number };
+export type Borrower = {
+  name: string;
+  idNumber: string;
+  phone: string;
+  bankAccount: string;
+  regionCode: number;
+};
 
-const SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林"];
-const GIVEN = ["建华", "秀英", "志强", "海燕", "国平", "丽娟", "春梅", "文彬", "晓东", "玉兰", "德明", "桂芳"];
+const SURNAMES = [
+  "王",
+  "李",
+  "张",
+  "刘",
+  "陈",
+  "杨",
+  "赵",
+  "黄",
+  "周",
+  "吴",
+  "徐",
+  "孙",
+  "胡",
+  "朱",
+  "高",
+  "林",
+];
+const GIVEN = [
+  "建华",
+  "秀英",
+  "志强",
+  "海燕",
+  "国平",
+  "丽娟",
+  "春梅",
+  "文彬",
+  "晓东",
+  "玉兰",
+  "德明",
+  "桂芳",
+];
 
 const digits = (n: number) => Array.from({ length: n }, () => randomInt(10)).join("");
 
@@ -50,7 +86,10 @@ export function luhnCheckDigit(payload: string): string {
 
 /** The borrower's signed authorization letter (授权书): stand-in bytes and their SHA-256. */
 export function authorizationLetter(b: Borrower, applicationId: string): { bytes: Buffer; sha256: string } {
-  const bytes = Buffer.from(`征信查询授权书 / credit-query authorization\napplication ${applicationId}\nsigned by the borrower (demo document)\n`, "utf8");
+  const bytes = Buffer.from(
+    `征信查询授权书 / credit-query authorization\napplication ${applicationId}\nsigned by the borrower (demo document)\n`,
+    "utf8",
+  );
   return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
 
@@ -60,7 +99,17 @@ function beijingCompact(at: Date): string {
 }
 
 /** 借贷宝: nested pinyin fields, yuan strings, annual %, ISO times. */
-export function jiedaibaoApplication(b: Borrower, o: { applicationId: string; principalYuan: string; termMonths: number; annualPercent: string; signedAt: Date; letterSha256: string }) {
+export function jiedaibaoApplication(
+  b: Borrower,
+  o: {
+    applicationId: string;
+    principalYuan: string;
+    termMonths: number;
+    annualPercent: string;
+    signedAt: Date;
+    letterSha256: string;
+  },
+) {
   return {
     shenqingBianhao: o.applicationId,
     jiekuanren: {
@@ -82,17 +131,49 @@ export function jiedaibaoApplication(b: Borrower, o: { applicationId: string; pr
 }
 
 /** 惠农: camelCase, fen digit strings, monthly ‰, Unix ms. */
-export function huinongApplication(b: Borrower, o: { orderNo: string; amountFen: bigint; termDays: number; monthlyRatePermille: string; signedAt: Date; letterSha256: string }) {
+export function huinongApplication(
+  b: Borrower,
+  o: {
+    orderNo: string;
+    amountFen: bigint;
+    termDays: number;
+    monthlyRatePermille: string;
+    signedAt: Date;
+    letterSha256: string;
+  },
+) {
   return {
     orderNo: o.orderNo,
-    customer: { realName: b.name, certificate: { kind: "ID_CARD", number: b.idNumber }, mobile: b.phone, repaymentCard: b.bankAccount },
-    loan: { amountFen: o.amountFen.toString(), termDays: o.termDays, monthlyRatePermille: o.monthlyRatePermille, repayment: "BULLET", purpose: "购买化肥种子", charges: [] },
+    customer: {
+      realName: b.name,
+      certificate: { kind: "ID_CARD", number: b.idNumber },
+      mobile: b.phone,
+      repaymentCard: b.bankAccount,
+    },
+    loan: {
+      amountFen: o.amountFen.toString(),
+      termDays: o.termDays,
+      monthlyRatePermille: o.monthlyRatePermille,
+      repayment: "BULLET",
+      purpose: "购买化肥种子",
+      charges: [],
+    },
     authorization: { signedAtMs: o.signedAt.getTime(), letterSha256: o.letterSha256 },
   };
 }
 
 /** 融易通: flat snake_case, integer fen, annual bps, yyyyMMddHHmmss. */
-export function rongyitongApplication(b: Borrower, o: { applyNo: string; amountFen: bigint; termMonths: number; rateBps: number; signedAt: Date; letterSha256: string }) {
+export function rongyitongApplication(
+  b: Borrower,
+  o: {
+    applyNo: string;
+    amountFen: bigint;
+    termMonths: number;
+    rateBps: number;
+    signedAt: Date;
+    letterSha256: string;
+  },
+) {
   return {
     apply_no: o.applyNo,
     cust_name: b.name,

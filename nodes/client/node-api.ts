@@ -16,7 +16,15 @@ export class NodeApiError extends Error {
   }
 }
 
-export type OutboxEntryView = { serial: string; kind: string; state: "queued" | "sent" | "confirmed" | "failed"; blockNumber?: number; txHash?: string; failure?: { code: string; args: unknown[] }; lastError?: string };
+export type OutboxEntryView = {
+  serial: string;
+  kind: string;
+  state: "queued" | "sent" | "confirmed" | "failed";
+  blockNumber?: number;
+  txHash?: string;
+  failure?: { code: string; args: unknown[] };
+  lastError?: string;
+};
 
 export class NodeApi {
   /** The node's name in messages (the local consortium's `union`, `branchA`, …). */
@@ -35,19 +43,32 @@ export class NodeApi {
   }
 
   async post<T>(path: string, role: Role, body?: unknown): Promise<T> {
-    return this.request<T>("POST", path, role, body === undefined ? undefined : { type: "application/json", text: JSON.stringify(body) });
+    return this.request<T>(
+      "POST",
+      path,
+      role,
+      body === undefined ? undefined : { type: "application/json", text: JSON.stringify(body) },
+    );
   }
 
   async postCsv<T>(path: string, role: Role, csv: string): Promise<T> {
     return this.request<T>("POST", path, role, { type: "text/csv", text: csv });
   }
 
-  async request<T>(method: string, path: string, role: Role, body?: { type: string; text: string }): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    role: Role,
+    body?: { type: string; text: string },
+  ): Promise<T> {
     const token = this.tokens[role];
     if (token === undefined) throw new Error(`no ${role} token for the ${this.name} node`);
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": body.type }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": body.type }),
+      },
       ...(body === undefined ? {} : { body: body.text }),
     });
     const text = await response.text();
@@ -59,7 +80,12 @@ export class NodeApi {
     }
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } }).error;
-      throw new NodeApiError(response.status, error?.code ?? `HTTP_${response.status}`, `${this.name}: ${method} ${path} → ${response.status} ${error?.code ?? ""} ${error?.message ?? text.slice(0, 200)}`, parsed);
+      throw new NodeApiError(
+        response.status,
+        error?.code ?? `HTTP_${response.status}`,
+        `${this.name}: ${method} ${path} → ${response.status} ${error?.code ?? ""} ${error?.message ?? text.slice(0, 200)}`,
+        parsed,
+      );
     }
     return parsed as T;
   }
@@ -75,13 +101,22 @@ export class NodeApi {
       try {
         const entry = await this.get<OutboxEntryView>(`/v1/outbox/${encodeURIComponent(serial)}`);
         if (entry.state === "confirmed") return entry;
-        if (entry.state === "failed") throw new NodeApiError(409, "DEMO_FLOW_FAILED", `${this.name}: ${entry.kind} ${serial} failed on chain: ${entry.failure?.code} ${JSON.stringify(entry.failure?.args ?? [])}`, entry);
+        if (entry.state === "failed")
+          throw new NodeApiError(
+            409,
+            "DEMO_FLOW_FAILED",
+            `${this.name}: ${entry.kind} ${serial} failed on chain: ${entry.failure?.code} ${JSON.stringify(entry.failure?.args ?? [])}`,
+            entry,
+          );
         last = entry;
       } catch (error) {
         if (error instanceof NodeApiError) throw error;
         last = (error as Error).message; // not reachable (restarting): try again
       }
-      if (Date.now() > deadline) throw new Error(`${this.name}: outbox entry ${serial} not confirmed within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.name}: outbox entry ${serial} not confirmed within ${timeoutMs} ms (last: ${JSON.stringify(last)})`,
+        );
       await sleep(150);
     }
   }

@@ -8,7 +8,11 @@ export type Role = ApiUser["role"];
 export type Actor = { userId: string; role: Role; memberId: number };
 
 export function requireRole(actor: Actor, roles: readonly Role[]): void {
-  if (!roles.includes(actor.role)) throw nodeError("NODE_ERR_ROLE", `this needs one of the roles ${roles.join(", ")}; ${actor.userId} is ${actor.role}`);
+  if (!roles.includes(actor.role))
+    throw nodeError(
+      "NODE_ERR_ROLE",
+      `this needs one of the roles ${roles.join(", ")}; ${actor.userId} is ${actor.role}`,
+    );
 }
 
 /** Roles that may see personal data unmasked in API output. */

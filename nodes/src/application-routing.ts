@@ -35,8 +35,17 @@ type StoredApplication = Awaited<ReturnType<ApplicationStore["get"]>>;
 
 /** An application as a caller may see it: personal data masked unless its role may see it. */
 export function applicationView(actor: Actor, stored: StoredApplication) {
-  const application = UNMASKED_ROLES.includes(actor.role) ? stored.application : maskApplication(stored.application);
-  return { applicationId: stored.applicationId, borrowerKey: stored.borrowerKey, assignedBranch: stored.assignedBranch, channel: stored.channel, createdAt: stored.createdAt, application };
+  const application = UNMASKED_ROLES.includes(actor.role)
+    ? stored.application
+    : maskApplication(stored.application);
+  return {
+    applicationId: stored.applicationId,
+    borrowerKey: stored.borrowerKey,
+    assignedBranch: stored.assignedBranch,
+    channel: stored.channel,
+    createdAt: stored.createdAt,
+    application,
+  };
 }
 
 export class ApplicationRouting {
@@ -56,23 +65,45 @@ export class ApplicationRouting {
    */
   async submit(actor: Actor, channel: string, payload: unknown, platformMemberId = this.deps.memberId) {
     const now = this.deps.now?.() ?? new Date();
-    const application = convertApplication(channel, payload, { platformMemberId, receivedAt: now.toISOString() });
-    const borrowerKey = borrowerKeyOf(this.deps.consortiumKey, ID_TYPE_OF_CHANNEL[application.borrower.idType], application.borrower.idNumber);
+    const application = convertApplication(channel, payload, {
+      platformMemberId,
+      receivedAt: now.toISOString(),
+    });
+    const borrowerKey = borrowerKeyOf(
+      this.deps.consortiumKey,
+      ID_TYPE_OF_CHANNEL[application.borrower.idType],
+      application.borrower.idNumber,
+    );
     const members = await this.deps.members.active();
     if (members.kindOf.get(this.deps.memberId) === PLATFORM) {
-      if (members.union === undefined) throw nodeError("NODE_ERR_PEER_UNAVAILABLE", "the registry lists no active union member to submit the application to");
-      const reply = await this.deps.peers.call<{ applicationId?: string; assignedBranch?: number; forwardedTo?: { member: number; applicationId?: string } }>(
-        members.union,
-        "POST",
-        `/v1/platform-applications/${encodeURIComponent(channel)}`,
-        payload,
-      );
+      if (members.union === undefined)
+        throw nodeError(
+          "NODE_ERR_PEER_UNAVAILABLE",
+          "the registry lists no active union member to submit the application to",
+        );
+      const reply = await this.deps.peers.call<{
+        applicationId?: string;
+        assignedBranch?: number;
+        forwardedTo?: { member: number; applicationId?: string };
+      }>(members.union, "POST", `/v1/platform-applications/${encodeURIComponent(channel)}`, payload);
       if (!Number.isSafeInteger(reply?.assignedBranch)) {
-        throw nodeError("NODE_ERR_PEER_REFUSED", `member ${members.union}'s node accepted the application but named no branch`, { member: members.union, status: 200, code: null });
+        throw nodeError(
+          "NODE_ERR_PEER_REFUSED",
+          `member ${members.union}'s node accepted the application but named no branch`,
+          { member: members.union, status: 200, code: null },
+        );
       }
       // indexed by the platform's own id: a branch asking this node to co-fund the loan names it
-      const stored = await this.deps.applications.put({ borrowerKey, assignedBranch: reply.assignedBranch!, channel, application }, now, { indexSubmitted: true });
-      return { ...applicationView(actor, stored), submittedTo: { member: members.union, applicationId: reply.applicationId }, ...(reply.forwardedTo === undefined ? {} : { forwardedTo: reply.forwardedTo }) };
+      const stored = await this.deps.applications.put(
+        { borrowerKey, assignedBranch: reply.assignedBranch!, channel, application },
+        now,
+        { indexSubmitted: true },
+      );
+      return {
+        ...applicationView(actor, stored),
+        submittedTo: { member: members.union, applicationId: reply.applicationId },
+        ...(reply.forwardedTo === undefined ? {} : { forwardedTo: reply.forwardedTo }),
+      };
     }
     const assignedBranch = await this.deps.members.branchForRegion(application.borrower.regionCode);
     let forwardedTo: { member: number; applicationId: string | undefined } | undefined;
@@ -81,10 +112,18 @@ export class ApplicationRouting {
       // signed with this node's chain key, and keeps its own (encrypted) copy
       // ?platform names the platform that brought it; the union's own application names none
       const path = `/v1/forwarded-applications/${encodeURIComponent(channel)}${platformMemberId === this.deps.memberId ? "" : `?platform=${platformMemberId}`}`;
-      const reply = await this.deps.peers.call<{ applicationId?: string }>(assignedBranch, "POST", path, payload);
+      const reply = await this.deps.peers.call<{ applicationId?: string }>(
+        assignedBranch,
+        "POST",
+        path,
+        payload,
+      );
       forwardedTo = { member: assignedBranch, applicationId: reply?.applicationId };
     }
-    const stored = await this.deps.applications.put({ borrowerKey, assignedBranch, channel, application }, now);
+    const stored = await this.deps.applications.put(
+      { borrowerKey, assignedBranch, channel, application },
+      now,
+    );
     return { ...applicationView(actor, stored), ...(forwardedTo === undefined ? {} : { forwardedTo }) };
   }
 
@@ -95,12 +134,21 @@ export class ApplicationRouting {
    * application to a branch, a court or a stranger); absent, the application is the union's own.
    * Refused before anything is stored.
    */
-  async receiveForwarded(request: SignedNodeRequest | SignedHeaders, channel: string, payload: unknown, platformMemberId: number | undefined) {
+  async receiveForwarded(
+    request: SignedNodeRequest | SignedHeaders,
+    channel: string,
+    payload: unknown,
+    platformMemberId: number | undefined,
+  ) {
     // before the nonce is spent: a refused request writes nothing
     if (platformMemberId !== undefined) {
       const kind = (await this.deps.members.active()).kindOf.get(platformMemberId);
       if (kind !== PLATFORM) {
-        throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${platformMemberId} is not an active platform member: a forwarded application is credited to the platform that brought it, or (no ?platform) to the union`, { member: platformMemberId, kind: kind === undefined ? null : (KIND_NAMES[kind] ?? kind) });
+        throw nodeError(
+          "NODE_ERR_WRONG_MEMBER_KIND",
+          `member ${platformMemberId} is not an active platform member: a forwarded application is credited to the platform that brought it, or (no ?platform) to the union`,
+          { member: platformMemberId, kind: kind === undefined ? null : (KIND_NAMES[kind] ?? kind) },
+        );
       }
     }
     const { memberId } = await this.deps.requests.verify(request, UNION);
@@ -112,9 +160,16 @@ export class ApplicationRouting {
    * A platform's application, submitted by its node to the union's: signed by an active platform
    * member, and credited to that member (no caller names the platform).
    */
-  async receivePlatformApplication(request: SignedNodeRequest | SignedHeaders, channel: string, payload: unknown) {
+  async receivePlatformApplication(
+    request: SignedNodeRequest | SignedHeaders,
+    channel: string,
+    payload: unknown,
+  ) {
     if ((await this.deps.members.active()).kindOf.get(this.deps.memberId) !== UNION) {
-      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `platforms submit applications to the union's node; this node is member ${this.deps.memberId}`);
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `platforms submit applications to the union's node; this node is member ${this.deps.memberId}`,
+      );
     }
     const { memberId } = await this.deps.requests.verify(request, PLATFORM);
     const actor: Actor = { userId: `platform:${memberId}`, role: "clerk", memberId: this.deps.memberId };

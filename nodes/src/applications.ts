@@ -22,9 +22,13 @@ export type StoredApplication = {
   application: CanonicalApplication;
 };
 
-const replacer = (_key: string, value: unknown) => (typeof value === "bigint" ? { $bigint: value.toString() } : value);
+const replacer = (_key: string, value: unknown) =>
+  typeof value === "bigint" ? { $bigint: value.toString() } : value;
 const reviver = (_key: string, value: unknown) =>
-  value !== null && typeof value === "object" && Object.keys(value).length === 1 && typeof (value as { $bigint?: unknown }).$bigint === "string"
+  value !== null &&
+  typeof value === "object" &&
+  Object.keys(value).length === 1 &&
+  typeof (value as { $bigint?: unknown }).$bigint === "string"
     ? BigInt((value as { $bigint: string }).$bigint)
     : value;
 
@@ -41,12 +45,24 @@ export class ApplicationStore {
    * Store an application. `indexSubmitted`: a platform's node indexes the applications it
    * submitted by the platform's own application id, to find the one a branch asks it to co-fund.
    */
-  async put(entry: Omit<StoredApplication, "applicationId" | "createdAt">, now = new Date(), options: { indexSubmitted?: boolean } = {}): Promise<StoredApplication> {
+  async put(
+    entry: Omit<StoredApplication, "applicationId" | "createdAt">,
+    now = new Date(),
+    options: { indexSubmitted?: boolean } = {},
+  ): Promise<StoredApplication> {
     const applicationId = `app_${randomBytes(12).toString("hex")}`;
     const stored: StoredApplication = { ...entry, applicationId, createdAt: now.toISOString() };
     const plaintext = new TextEncoder().encode(JSON.stringify(stored, replacer));
-    const record = { type: "put" as const, key: applicationId, value: seal(this.#key, plaintext, new TextEncoder().encode(applicationId)) };
-    const index = { type: "put" as const, key: `${SUBMITTED}${entry.application.applicationId}`, value: new TextEncoder().encode(applicationId) };
+    const record = {
+      type: "put" as const,
+      key: applicationId,
+      value: seal(this.#key, plaintext, new TextEncoder().encode(applicationId)),
+    };
+    const index = {
+      type: "put" as const,
+      key: `${SUBMITTED}${entry.application.applicationId}`,
+      value: new TextEncoder().encode(applicationId),
+    };
     await this.#db.batch(options.indexSubmitted === true ? [record, index] : [record]);
     return stored;
   }
@@ -54,15 +70,21 @@ export class ApplicationStore {
   /** The application this (platform's) node submitted under the platform's own id `platformApplicationId`. */
   async getSubmitted(platformApplicationId: string): Promise<StoredApplication> {
     const id = await this.#db.get(`${SUBMITTED}${platformApplicationId}`);
-    if (id === undefined) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `this node submitted no application ${platformApplicationId}`);
+    if (id === undefined)
+      throw nodeError(
+        "NODE_ERR_UNKNOWN_APPLICATION",
+        `this node submitted no application ${platformApplicationId}`,
+      );
     return this.get(new TextDecoder().decode(id));
   }
 
   async get(applicationId: string): Promise<StoredApplication> {
     // only this store's own ids: an index key is no application
-    if (!STORE_ID.test(applicationId)) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
+    if (!STORE_ID.test(applicationId))
+      throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
     const sealed = await this.#db.get(applicationId);
-    if (sealed === undefined) throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
+    if (sealed === undefined)
+      throw nodeError("NODE_ERR_UNKNOWN_APPLICATION", `no application ${applicationId} at this node`);
     const plaintext = open(this.#key, sealed, new TextEncoder().encode(applicationId));
     return JSON.parse(new TextDecoder().decode(plaintext), reviver) as StoredApplication;
   }

@@ -18,7 +18,12 @@ import type { Actor } from "./actor.ts";
 import type { ApplicationStore } from "./applications.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
-import { bindReceivingAccount, receivingAccountOf, type EntrustedPayee, type ReceivingAccounts } from "./entrusted-payment.ts";
+import {
+  bindReceivingAccount,
+  receivingAccountOf,
+  type EntrustedPayee,
+  type ReceivingAccounts,
+} from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
 import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "./members.ts";
@@ -58,10 +63,20 @@ export type LoanApprovalDeps = {
    * approving decision, a fresh credit query, its consent in force; answers the consent's leaf.
    * Absent: every approval is refused (NODE_ERR_DECISION_REQUIRED).
    */
-  decisionGate?: (applicationId: string, borrowerKey: string) => Promise<{ consentLeafHash: string; decisionId: string }>;
+  decisionGate?: (
+    applicationId: string,
+    borrowerKey: string,
+  ) => Promise<{ consentLeafHash: string; decisionId: string }>;
 };
 
-export type ApproveLoanInput = { applicationId: string; contractBase64: string; consentLeafHash?: string | undefined; platformShareBps: number; startDate: string; entrustedPayee?: EntrustedPayee };
+export type ApproveLoanInput = {
+  applicationId: string;
+  contractBase64: string;
+  consentLeafHash?: string | undefined;
+  platformShareBps: number;
+  startDate: string;
+  entrustedPayee?: EntrustedPayee;
+};
 
 // where the salted receiving-account hash is computed (entrusted-payment.ts), for existing callers
 export { receivingAccountOf };
@@ -81,14 +96,25 @@ export class LoanApproval {
     const stored = await this.deps.applications.get(input.applicationId);
     const { application } = stored;
     if (stored.assignedBranch !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`);
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`,
+      );
     }
     // no loan without an approving credit decision made on a fresh query under a consent in force;
     // the consent leaf registered with the loan is that consent's, not the caller's word
-    if (this.deps.decisionGate === undefined) throw nodeError("NODE_ERR_DECISION_REQUIRED", "this node has no credit decisions: it approves no loan");
+    if (this.deps.decisionGate === undefined)
+      throw nodeError("NODE_ERR_DECISION_REQUIRED", "this node has no credit decisions: it approves no loan");
     const gate = await this.deps.decisionGate(stored.applicationId, stored.borrowerKey);
-    if (input.consentLeafHash !== undefined && input.consentLeafHash.toLowerCase() !== gate.consentLeafHash.toLowerCase()) {
-      throw nodeError("NODE_ERR_CONSENT_MISMATCH", `consentLeafHash ${input.consentLeafHash} is not the consent ${gate.consentLeafHash} the application's credit query was made under`, { given: input.consentLeafHash, consentLeafHash: gate.consentLeafHash });
+    if (
+      input.consentLeafHash !== undefined &&
+      input.consentLeafHash.toLowerCase() !== gate.consentLeafHash.toLowerCase()
+    ) {
+      throw nodeError(
+        "NODE_ERR_CONSENT_MISMATCH",
+        `consentLeafHash ${input.consentLeafHash} is not the consent ${gate.consentLeafHash} the application's credit query was made under`,
+        { given: input.consentLeafHash, consentLeafHash: gate.consentLeafHash },
+      );
     }
     const contract = Buffer.from(input.contractBase64, "base64");
     // a contract whose signatures do not hold is refused before anything is written
@@ -109,35 +135,71 @@ export class LoanApproval {
       });
     } catch (error) {
       // e.g. a startDate of the right shape that is no calendar day (2026-02-30): the caller's to fix, not a 500
-      if (error instanceof ScheduleError) throw nodeError("NODE_ERR_VALIDATION", `cannot build the schedule: ${error.message}`, { code: error.code });
+      if (error instanceof ScheduleError)
+        throw nodeError("NODE_ERR_VALIDATION", `cannot build the schedule: ${error.message}`, {
+          code: error.code,
+        });
       throw error;
     }
     // every fee goes on chain with the loan, and the all-in cost is capped there: refuse here first, with the figure
     const fees = chainFeesOf(application.loan.fees, schedule.length);
-    const allInApr = await this.#allInAprWithinCap(application.loan, schedule, fees, dateToDay(input.startDate));
+    const allInApr = await this.#allInAprWithinCap(
+      application.loan,
+      schedule,
+      fees,
+      dateToDay(input.startDate),
+    );
     // the borrower's own account, or the entrusted payee the approval names (受托支付)
-    const receiving = bindReceivingAccount(this.deps.consortiumKey, applicationSerial, application.borrower.bankAccount, input.entrustedPayee);
+    const receiving = bindReceivingAccount(
+      this.deps.consortiumKey,
+      applicationSerial,
+      application.borrower.bankAccount,
+      input.entrustedPayee,
+    );
     // the ledger's `platform` is the platform that brought the loan; an application credited to a
     // member of another kind (the union's or this branch's own) has none, and no co-funder
-    const viaPlatform = application.platformMemberId !== this.deps.memberId && (await this.deps.members.kindOf(application.platformMemberId)) === PLATFORM;
+    const viaPlatform =
+      application.platformMemberId !== this.deps.memberId &&
+      (await this.deps.members.kindOf(application.platformMemberId)) === PLATFORM;
     if (!viaPlatform && input.platformShareBps !== 0) {
-      throw nodeError("NODE_ERR_VALIDATION", `application ${input.applicationId} was not brought by a platform (credited to member ${application.platformMemberId}): platformShareBps must be 0`);
+      throw nodeError(
+        "NODE_ERR_VALIDATION",
+        `application ${input.applicationId} was not brought by a platform (credited to member ${application.platformMemberId}): platformShareBps must be 0`,
+      );
     }
     const taken = await this.deps.outbox.status(application.applicationId);
     if (taken !== undefined) {
       // the contract leaf is freshly salted, so a second approval can never equal the first
-      throw new OutboxError("NODE_ERR_OUTBOX_CONFLICT", `application ${application.applicationId} was already approved (its registerLoan is ${taken.state}); a new loan needs a new application`, {
-        serial: application.applicationId,
-        existing: { kind: taken.kind, state: taken.state },
-      });
+      throw new OutboxError(
+        "NODE_ERR_OUTBOX_CONFLICT",
+        `application ${application.applicationId} was already approved (its registerLoan is ${taken.state}); a new loan needs a new application`,
+        {
+          serial: application.applicationId,
+          existing: { kind: taken.kind, state: taken.state },
+        },
+      );
     }
     // the contract's leaf is known before it is anchored (its fields are ours), so a joint loan's
     // platform agrees to the terms before anything is stored: a refusal writes nothing
-    const contractRecord = { kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256, digest: contractDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId };
-    const contractLeaf = hexlify(leafHashOf({ version: LEAF_VERSION, ...contractRecord, submitter: this.deps.memberId }));
+    const contractRecord = {
+      kind: EvidenceKind.Contract,
+      digestAlgorithm: DigestAlgorithm.Sha256,
+      digest: contractDigest,
+      salt: `0x${randomBytes(32).toString("hex")}`,
+      subject: loanId,
+    };
+    const contractLeaf = hexlify(
+      leafHashOf({ version: LEAF_VERSION, ...contractRecord, submitter: this.deps.memberId }),
+    );
     const branch = this.deps.memberId;
     const platform = application.platformMemberId;
-    const funders = input.platformShareBps === 0 ? [{ memberId: branch, shareBps: 10_000 }] : [{ memberId: branch, shareBps: 10_000 - input.platformShareBps }, { memberId: platform, shareBps: input.platformShareBps }];
+    const funders =
+      input.platformShareBps === 0
+        ? [{ memberId: branch, shareBps: 10_000 }]
+        : [
+            { memberId: branch, shareBps: 10_000 - input.platformShareBps },
+            { memberId: platform, shareBps: input.platformShareBps },
+          ];
     const terms = {
       originator: platform,
       applicationSerial,
@@ -150,7 +212,11 @@ export class LoanApproval {
       aprBps: application.loan.aprBps,
       method: application.loan.method,
       startDay: dateToDay(input.startDate),
-      schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+      schedule: schedule.map((i) => ({
+        dueDay: i.dueDay,
+        principal: i.principalFen,
+        interest: i.interestFen,
+      })),
       fees: fees.map((f) => ({ installment: f.installment, amount: f.amount })),
       contractLeaf,
       consentLeaf: gate.consentLeafHash,
@@ -158,28 +224,75 @@ export class LoanApproval {
       receivingAccount: receiving.receivingAccount,
     };
     // a co-funder must agree on chain to exactly these terms: the platform's node signs them
-    const platformAgreement = funders.length === 2 ? await this.#platformAgreement(platform, application.applicationId, terms, input.entrustedPayee) : "0x";
+    const platformAgreement =
+      funders.length === 2
+        ? await this.#platformAgreement(platform, application.applicationId, terms, input.entrustedPayee)
+        : "0x";
     // anchored first, stored after: an anchoring that fails leaves no contract behind (an anchored
     // leaf whose store then fails is a salted hash nothing refers to: no loan is registered)
     const [contractReceipt] = await this.deps.anchor([contractRecord]);
     if (contractReceipt?.leafHash.toLowerCase() !== contractLeaf) {
-      throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", `the anchor service recorded the contract as leaf ${String(contractReceipt?.leafHash)}, not ${contractLeaf}`);
+      throw nodeError(
+        "NODE_ERR_ANCHOR_UNAVAILABLE",
+        `the anchor service recorded the contract as leaf ${String(contractReceipt?.leafHash)}, not ${contractLeaf}`,
+      );
     }
-    await this.deps.documents.put({ kind: "contract", bytes: contract, loanId, owner: this.deps.memberId, meta: { applicationId: stored.applicationId, approvedBy: actor.userId, decisionId: gate.decisionId } });
-    const entry = await this.deps.outbox.enqueue({ serial: application.applicationId, kind: "registerLoan", args: { terms, platformAgreement } });
+    await this.deps.documents.put({
+      kind: "contract",
+      bytes: contract,
+      loanId,
+      owner: this.deps.memberId,
+      meta: { applicationId: stored.applicationId, approvedBy: actor.userId, decisionId: gate.decisionId },
+    });
+    const entry = await this.deps.outbox.enqueue({
+      serial: application.applicationId,
+      kind: "registerLoan",
+      args: { terms, platformAgreement },
+    });
     await this.deps.receiving?.record({ loanId, applicationSerial, ...receiving });
-    return { loanId, serial: application.applicationId, outbox: entry, schedule, fees, allInAprBps: allInApr, receiving, decisionId: gate.decisionId, consentLeafHash: gate.consentLeafHash };
+    return {
+      loanId,
+      serial: application.applicationId,
+      outbox: entry,
+      schedule,
+      fees,
+      allInAprBps: allInApr,
+      receiving,
+      decisionId: gate.decisionId,
+      consentLeafHash: gate.consentLeafHash,
+    };
   }
 
   /** The platform's signed agreement to a joint loan's `terms`, from its node (loan-agreement.ts). */
-  async #platformAgreement(platform: number, platformApplicationId: string, terms: LoanTermsForAgreement, entrustedPayee: EntrustedPayee | undefined): Promise<string> {
+  async #platformAgreement(
+    platform: number,
+    platformApplicationId: string,
+    terms: LoanTermsForAgreement,
+    entrustedPayee: EntrustedPayee | undefined,
+  ): Promise<string> {
     if (this.deps.peers.urlOf(platform) === undefined) {
-      throw nodeError("NODE_ERR_NO_PLATFORM_NODE", `a joint loan needs platform ${platform}'s agreement from its node, which this node's directory (NODE_DIRECTORY) does not list; approve it with platformShareBps 0, or list the node`);
+      throw nodeError(
+        "NODE_ERR_NO_PLATFORM_NODE",
+        `a joint loan needs platform ${platform}'s agreement from its node, which this node's directory (NODE_DIRECTORY) does not list; approve it with platformShareBps 0, or list the node`,
+      );
     }
-    const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(platform, "POST", "/v1/loan-agreements", { applicationId: platformApplicationId, terms: termsToJson(terms), ...(entrustedPayee === undefined ? {} : { entrustedPayee }) });
+    const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(
+      platform,
+      "POST",
+      "/v1/loan-agreements",
+      {
+        applicationId: platformApplicationId,
+        terms: termsToJson(terms),
+        ...(entrustedPayee === undefined ? {} : { entrustedPayee }),
+      },
+    );
     const signature = reply?.platformAgreement;
     if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
-      throw nodeError("NODE_ERR_PEER_REFUSED", `member ${platform}'s node answered without an agreement signature`, { member: platform, status: 200, code: null });
+      throw nodeError(
+        "NODE_ERR_PEER_REFUSED",
+        `member ${platform}'s node answered without an agreement signature`,
+        { member: platform, status: 200, code: null },
+      );
     }
     return signature;
   }
@@ -189,18 +302,38 @@ export class LoanApproval {
    * branch's operations key; signed back only for the loan of an application this node
    * submitted, built exactly as the branch must build it (loan-agreement.ts).
    */
-  async agreeToLoan(request: SignedNodeRequest | SignedHeaders, body: { applicationId: string; terms: LoanTermsJson; entrustedPayee?: EntrustedPayee }) {
+  async agreeToLoan(
+    request: SignedNodeRequest | SignedHeaders,
+    body: { applicationId: string; terms: LoanTermsJson; entrustedPayee?: EntrustedPayee },
+  ) {
     if ((await this.deps.members.active()).kindOf.get(this.deps.memberId) !== PLATFORM) {
-      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a platform's node agrees to co-fund loans; this node is member ${this.deps.memberId}`);
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `only a platform's node agrees to co-fund loans; this node is member ${this.deps.memberId}`,
+      );
     }
     const { memberId: branch } = await this.deps.requests.verify(request, BRANCH);
     const stored = await this.deps.applications.getSubmitted(body.applicationId);
     const terms = termsFromJson(body.terms);
     // the platform's share goes to the borrower's own account, or to the entrusted payee the branch names here
-    const receiving = bindReceivingAccount(this.deps.consortiumKey, terms.applicationSerial, stored.application.borrower.bankAccount, body.entrustedPayee);
+    const receiving = bindReceivingAccount(
+      this.deps.consortiumKey,
+      terms.applicationSerial,
+      stored.application.borrower.bankAccount,
+      body.entrustedPayee,
+    );
     checkAgreementTerms(stored, terms, this.deps.memberId, branch, receiving.receivingAccount);
-    const platformAgreement = await signLoanAgreement(this.deps.signer, await this.deps.chainId(), await this.deps.ledger.getAddress(), terms);
-    await this.deps.receiving?.record({ loanId: loanIdOf(terms.originator, terms.applicationSerial), applicationSerial: terms.applicationSerial, ...receiving });
+    const platformAgreement = await signLoanAgreement(
+      this.deps.signer,
+      await this.deps.chainId(),
+      await this.deps.ledger.getAddress(),
+      terms,
+    );
+    await this.deps.receiving?.record({
+      loanId: loanIdOf(terms.originator, terms.applicationSerial),
+      applicationSerial: terms.applicationSerial,
+      ...receiving,
+    });
     return { platformAgreement };
   }
 
@@ -208,7 +341,12 @@ export class LoanApproval {
    * The loan's all-in APR (common/lending/apr.ts, every fee included), refused with
    * NODE_ERR_ALL_IN_APR_ABOVE_CAP above the ledger's cap, which the chain would refuse too.
    */
-  async #allInAprWithinCap(loan: { principalFen: bigint; method: RepaymentMethod }, schedule: ReturnType<typeof generateSchedule>, fees: ChainFee[], startDay: number): Promise<number> {
+  async #allInAprWithinCap(
+    loan: { principalFen: bigint; method: RepaymentMethod },
+    schedule: ReturnType<typeof generateSchedule>,
+    fees: ChainFee[],
+    startDay: number,
+  ): Promise<number> {
     let apr: number;
     try {
       apr = allInAprBps({
@@ -220,17 +358,29 @@ export class LoanApproval {
       });
     } catch (error) {
       // fees at disbursement that use up the loan have no rate: the borrower would receive nothing
-      if (error instanceof AprError) throw nodeError("NODE_ERR_ALL_IN_APR_ABOVE_CAP", `the all-in annual cost cannot be computed: ${error.message}`, { code: error.code });
+      if (error instanceof AprError)
+        throw nodeError(
+          "NODE_ERR_ALL_IN_APR_ABOVE_CAP",
+          `the all-in annual cost cannot be computed: ${error.message}`,
+          { code: error.code },
+        );
       throw error;
     }
     let cap: number;
     try {
       cap = Number((await this.deps.ledger.params()).aprCapBps);
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the ledger's rate cap: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the ledger's rate cap: ${(error as Error).message}`,
+      );
     }
     if (exceedsCap(apr, cap)) {
-      throw nodeError("NODE_ERR_ALL_IN_APR_ABOVE_CAP", `the loan's all-in annual cost, interest and every fee, is ${apr / 100}% (${apr} bps), above the ${cap / 100}% cap`, { allInAprBps: apr, capBps: cap });
+      throw nodeError(
+        "NODE_ERR_ALL_IN_APR_ABOVE_CAP",
+        `the loan's all-in annual cost, interest and every fee, is ${apr / 100}% (${apr} bps), above the ${cap / 100}% cap`,
+        { allInAprBps: apr, capBps: cap },
+      );
     }
     return apr;
   }

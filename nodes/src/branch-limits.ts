@@ -38,52 +38,118 @@ export class BranchLimitsOperations {
   async view() {
     this.#requireBranch();
     const [ceilings, limits] = await Promise.all([this.#read("branchCeilings"), this.#read("branchLimits")]);
-    return { branch: this.deps.memberId, ceilings: fen(ceilings), limits: fen(limits), governanceAccount: this.deps.governance?.address.toLowerCase() ?? null };
+    return {
+      branch: this.deps.memberId,
+      ceilings: fen(ceilings),
+      limits: fen(limits),
+      governanceAccount: this.deps.governance?.address.toLowerCase() ?? null,
+    };
   }
 
   /** Set the branch's own quotas (fen); each at most its ceiling. */
-  async set(input: { singleLoanMaxFen: bigint; dailyDisbursementLimitFen: bigint; outstandingLimitFen: bigint }) {
+  async set(input: {
+    singleLoanMaxFen: bigint;
+    dailyDisbursementLimitFen: bigint;
+    outstandingLimitFen: bigint;
+  }) {
     this.#requireBranch();
     const governance = this.deps.governance;
     if (governance === undefined) {
-      throw nodeError("NODE_ERR_NO_GOVERNANCE_KEY", "this node has no governance key: the ledger takes the branch's own quotas only from its governance-role account (set NODE_GOVERNANCE_KEYSTORE_FILE)");
+      throw nodeError(
+        "NODE_ERR_NO_GOVERNANCE_KEY",
+        "this node has no governance key: the ledger takes the branch's own quotas only from its governance-role account (set NODE_GOVERNANCE_KEYSTORE_FILE)",
+      );
     }
-    const wanted = { singleLoanMax: input.singleLoanMaxFen, dailyDisbursementLimit: input.dailyDisbursementLimitFen, outstandingLimit: input.outstandingLimitFen };
+    const wanted = {
+      singleLoanMax: input.singleLoanMaxFen,
+      dailyDisbursementLimit: input.dailyDisbursementLimitFen,
+      outstandingLimit: input.outstandingLimitFen,
+    };
     const ceilings = await this.#read("branchCeilings");
     LIMIT_FIELDS.forEach((field, index) => {
       if (wanted[field] > ceilings[field]) {
-        throw nodeError("NODE_ERR_LIMIT_ABOVE_CEILING", `${field} ${wanted[field]} fen is above governance's ceiling ${ceilings[field]} fen`, { field, fieldIndex: index, valueFen: wanted[field].toString(), ceilingFen: ceilings[field].toString() });
+        throw nodeError(
+          "NODE_ERR_LIMIT_ABOVE_CEILING",
+          `${field} ${wanted[field]} fen is above governance's ceiling ${ceilings[field]} fen`,
+          {
+            field,
+            fieldIndex: index,
+            valueFen: wanted[field].toString(),
+            ceilingFen: ceilings[field].toString(),
+          },
+        );
       }
     });
     const serial = `limits:${this.deps.memberId}:${await this.deps.blockNumber()}:${wanted.singleLoanMax}:${wanted.dailyDisbursementLimit}:${wanted.outstandingLimit}`;
     await governance.outbox.enqueue({
       serial,
       kind: "setOwnBranchLimits",
-      args: { branch: this.deps.memberId, singleLoanMax: wanted.singleLoanMax, dailyDisbursementLimit: wanted.dailyDisbursementLimit, outstandingLimit: wanted.outstandingLimit },
+      args: {
+        branch: this.deps.memberId,
+        singleLoanMax: wanted.singleLoanMax,
+        dailyDisbursementLimit: wanted.dailyDisbursementLimit,
+        outstandingLimit: wanted.outstandingLimit,
+      },
     });
-    const entry: OutboxEntry = await governance.outbox.settled(serial, this.deps.chainWriteTimeoutMs ?? 60_000);
+    const entry: OutboxEntry = await governance.outbox.settled(
+      serial,
+      this.deps.chainWriteTimeoutMs ?? 60_000,
+    );
     if (entry.state === "failed") {
       // governance lowered a ceiling between the check and the block
       if (entry.failure?.code === "LedgerLimitAboveCeiling") {
         const [, field, value, ceiling] = entry.failure.args as [string, string, string, string];
-        throw nodeError("NODE_ERR_LIMIT_ABOVE_CEILING", `${LIMIT_FIELDS[Number(field)] ?? field} ${value} fen is above governance's ceiling ${ceiling} fen`, { field: LIMIT_FIELDS[Number(field)], fieldIndex: Number(field), valueFen: value, ceilingFen: ceiling });
+        throw nodeError(
+          "NODE_ERR_LIMIT_ABOVE_CEILING",
+          `${LIMIT_FIELDS[Number(field)] ?? field} ${value} fen is above governance's ceiling ${ceiling} fen`,
+          {
+            field: LIMIT_FIELDS[Number(field)],
+            fieldIndex: Number(field),
+            valueFen: value,
+            ceilingFen: ceiling,
+          },
+        );
       }
-      throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused the branch's quotas: ${entry.failure?.code}`, entry.failure);
+      throw nodeError(
+        "NODE_ERR_CHAIN_REFUSED",
+        `the chain refused the branch's quotas: ${entry.failure?.code}`,
+        entry.failure,
+      );
     }
-    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `the branch's quotas are still ${entry.state} in the outbox (serial ${serial}); they complete on their own`, { serial });
+    if (entry.state !== "confirmed")
+      throw nodeError(
+        "NODE_ERR_OUTBOX_PENDING",
+        `the branch's quotas are still ${entry.state} in the outbox (serial ${serial}); they complete on their own`,
+        { serial },
+      );
     return { ...(await this.view()), serial, outbox: entry };
   }
 
   #requireBranch(): void {
-    if (this.deps.memberKind !== "branch") throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a branch has quotas; this node is a ${this.deps.memberKind}`);
+    if (this.deps.memberKind !== "branch")
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `only a branch has quotas; this node is a ${this.deps.memberKind}`,
+      );
   }
 
   async #read(view: "branchLimits" | "branchCeilings"): Promise<Limits> {
     try {
-      const [l] = ledgerInterface.decodeFunctionResult(view, await this.deps.call(ledgerInterface.encodeFunctionData(view, [this.deps.memberId]))) as unknown as [Limits];
-      return { singleLoanMax: BigInt(l.singleLoanMax), dailyDisbursementLimit: BigInt(l.dailyDisbursementLimit), outstandingLimit: BigInt(l.outstandingLimit), netTier1Capital: BigInt(l.netTier1Capital) };
+      const [l] = ledgerInterface.decodeFunctionResult(
+        view,
+        await this.deps.call(ledgerInterface.encodeFunctionData(view, [this.deps.memberId])),
+      ) as unknown as [Limits];
+      return {
+        singleLoanMax: BigInt(l.singleLoanMax),
+        dailyDisbursementLimit: BigInt(l.dailyDisbursementLimit),
+        outstandingLimit: BigInt(l.outstandingLimit),
+        netTier1Capital: BigInt(l.netTier1Capital),
+      };
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the branch's ${view} from the ledger: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the branch's ${view} from the ledger: ${(error as Error).message}`,
+      );
     }
   }
 }

@@ -5,8 +5,16 @@
 // the node's durable outbox; the stage checks read the chain, so a lagging index never blocks a
 // step the contract would allow.
 import { createHash, randomBytes } from "node:crypto";
-import type { ConsortiumRegistry, DisputeResolution, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
-import { DISPUTE_STAGES, MemberKind as ChainMemberKind, MemberStatus } from "../../common/chain/generated/enums.ts";
+import type {
+  ConsortiumRegistry,
+  DisputeResolution,
+  JointLoanLedger,
+} from "../../common/chain/generated/contracts.ts";
+import {
+  DISPUTE_STAGES,
+  MemberKind as ChainMemberKind,
+  MemberStatus,
+} from "../../common/chain/generated/enums.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
@@ -72,8 +80,12 @@ export class CaseOperations {
     try {
       loan = await this.deps.ledger.loan(id);
     } catch (error) {
-      if (revertFailure(error)?.code === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${id}`);
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${id} from the ledger: ${(error as Error).message}`);
+      if (revertFailure(error)?.code === "LedgerUnknownLoan")
+        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${id}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read loan ${id} from the ledger: ${(error as Error).message}`,
+      );
     }
     const c = await this.deps.disputes.caseOf(id);
     const open = !ZERO32.test(c.caseId);
@@ -94,7 +106,15 @@ export class CaseOperations {
   async caseView(_actor: Actor, loanId: string) {
     const onChain = await this.chainCase(loanId);
     const history = await this.deps.model.stageHistory(onChain.loanId);
-    return { ...onChain, history: history.map((h) => ({ stage: h.stage, previous: h.previous, at: h.timestamp, blockNumber: h.blockNumber })) };
+    return {
+      ...onChain,
+      history: history.map((h) => ({
+        stage: h.stage,
+        previous: h.previous,
+        at: h.timestamp,
+        blockNumber: h.blockNumber,
+      })),
+    };
   }
 
   /** The union assigns an active court member to a loan in arbitration. */
@@ -102,15 +122,24 @@ export class CaseOperations {
     this.#requireKind("union", "assign courts");
     const c = await this.#requireStage(loanId, ["Arbitration"]);
     const [kind, status] = await this.deps.registry.profileOf(court);
-    if (Number(kind) !== ChainMemberKind.Court || Number(status) !== MemberStatus.Active) throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${court} is not an active court`);
-    const entry = await this.deps.outbox.enqueue({ serial: `court:${c.caseId}:${court}`, kind: "assignCourt", args: { loanId: c.loanId, court } });
+    if (Number(kind) !== ChainMemberKind.Court || Number(status) !== MemberStatus.Active)
+      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `member ${court} is not an active court`);
+    const entry = await this.deps.outbox.enqueue({
+      serial: `court:${c.caseId}:${court}`,
+      kind: "assignCourt",
+      args: { loanId: c.loanId, court },
+    });
     return { loanId: c.loanId, caseId: c.caseId, court, assignedBy: actor.userId, outbox: entry };
   }
 
   /** The assigned court accepts the case. */
   async acceptCase(_actor: Actor, loanId: string) {
     const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted"]);
-    const entry = await this.deps.outbox.enqueue({ serial: `accept:${c.caseId}`, kind: "acceptCase", args: { loanId: c.loanId } });
+    const entry = await this.deps.outbox.enqueue({
+      serial: `accept:${c.caseId}`,
+      kind: "acceptCase",
+      args: { loanId: c.loanId },
+    });
     return { loanId: c.loanId, caseId: c.caseId, outbox: entry };
   }
 
@@ -121,26 +150,64 @@ export class CaseOperations {
   async recordRuling(actor: Actor, loanId: string, rulingBase64: string) {
     const c = await this.#requireAssigned(loanId, ["Accepted", "Ruled"]);
     const bytes = Buffer.from(rulingBase64, "base64");
-    if (bytes.length === 0) throw nodeError("NODE_ERR_VALIDATION", "rulingBase64 must hold the ruling document's bytes");
+    if (bytes.length === 0)
+      throw nodeError("NODE_ERR_VALIDATION", "rulingBase64 must hold the ruling document's bytes");
     const ruling = `0x${createHash("sha256").update(bytes).digest("hex")}`;
     const serial = `ruling:${c.caseId}`;
     // one ruling per case: the same document again is the same request, another one a conflict
     const existing = await this.deps.outbox.status(serial);
     if (existing !== undefined && (existing.args as { ruling: string }).ruling !== ruling) {
-      throw nodeError("NODE_ERR_CASE_STAGE", `case ${c.caseId} already has another ruling (${(existing.args as { ruling: string }).ruling})`);
+      throw nodeError(
+        "NODE_ERR_CASE_STAGE",
+        `case ${c.caseId} already has another ruling (${(existing.args as { ruling: string }).ruling})`,
+      );
     }
     if (existing !== undefined) return { loanId: c.loanId, caseId: c.caseId, ruling, outbox: existing };
-    if (c.stage !== "Accepted") throw nodeError("NODE_ERR_CASE_STAGE", `loan ${c.loanId} is at stage ${c.stage}; a ruling needs an accepted case`);
-    const document = await this.deps.documents.put({ kind: "ruling", bytes, loanId: c.loanId, caseId: c.caseId!, owner: this.deps.memberId, meta: { recordedBy: actor.userId } });
-    const [receipt] = await this.deps.anchor([{ kind: EvidenceKind.Ruling, digestAlgorithm: DigestAlgorithm.Sha256, digest: ruling, salt: `0x${randomBytes(32).toString("hex")}`, subject: c.loanId }]);
-    const entry = await this.deps.outbox.enqueue({ serial, kind: "recordRuling", args: { loanId: c.loanId, ruling } });
-    return { loanId: c.loanId, caseId: c.caseId, ruling, documentId: document.documentId, leafHash: receipt!.leafHash, outbox: entry };
+    if (c.stage !== "Accepted")
+      throw nodeError(
+        "NODE_ERR_CASE_STAGE",
+        `loan ${c.loanId} is at stage ${c.stage}; a ruling needs an accepted case`,
+      );
+    const document = await this.deps.documents.put({
+      kind: "ruling",
+      bytes,
+      loanId: c.loanId,
+      caseId: c.caseId!,
+      owner: this.deps.memberId,
+      meta: { recordedBy: actor.userId },
+    });
+    const [receipt] = await this.deps.anchor([
+      {
+        kind: EvidenceKind.Ruling,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest: ruling,
+        salt: `0x${randomBytes(32).toString("hex")}`,
+        subject: c.loanId,
+      },
+    ]);
+    const entry = await this.deps.outbox.enqueue({
+      serial,
+      kind: "recordRuling",
+      args: { loanId: c.loanId, ruling },
+    });
+    return {
+      loanId: c.loanId,
+      caseId: c.caseId,
+      ruling,
+      documentId: document.documentId,
+      leafHash: receipt!.leafHash,
+      outbox: entry,
+    };
   }
 
   /** The assigned court closes a ruled case. */
   async closeCase(_actor: Actor, loanId: string) {
     const c = await this.#requireAssigned(loanId, ["Ruled", "Closed"]);
-    const entry = await this.deps.outbox.enqueue({ serial: `close:${c.caseId}`, kind: "closeCase", args: { loanId: c.loanId } });
+    const entry = await this.deps.outbox.enqueue({
+      serial: `close:${c.caseId}`,
+      kind: "closeCase",
+      args: { loanId: c.loanId },
+    });
     return { loanId: c.loanId, caseId: c.caseId, outbox: entry };
   }
 
@@ -152,15 +219,24 @@ export class CaseOperations {
   async fetchCaseDocuments(actor: Actor, loanId: string) {
     const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted", "Ruled", "Closed"]);
     const loan = await this.deps.model.loan(c.loanId);
-    if (loan === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${c.loanId} in this node's index (yet)`);
-    const held = new Set((await this.deps.documents.listByLoan(c.loanId, actor)).map((d) => `${d.kind}:${d.sha256}`));
-    const members = [...new Set([loan.branch, ...loan.funders.map((f) => f.memberId)])].filter((m) => m !== this.deps.memberId);
+    if (loan === undefined)
+      throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${c.loanId} in this node's index (yet)`);
+    const held = new Set(
+      (await this.deps.documents.listByLoan(c.loanId, actor)).map((d) => `${d.kind}:${d.sha256}`),
+    );
+    const members = [...new Set([loan.branch, ...loan.funders.map((f) => f.memberId)])].filter(
+      (m) => m !== this.deps.memberId,
+    );
     const stored: Array<{ documentId: string; kind: string; sha256: string; from: number }> = [];
     const sources: Array<{ member: number; documents: number } | { member: number; error: string }> = [];
     for (const member of members) {
       let reply: { documents: FetchedDocument[] };
       try {
-        reply = await this.deps.peers.call<{ documents: FetchedDocument[] }>(member, "GET", `/v1/cases/${c.loanId}/documents`);
+        reply = await this.deps.peers.call<{ documents: FetchedDocument[] }>(
+          member,
+          "GET",
+          `/v1/cases/${c.loanId}/documents`,
+        );
       } catch (error) {
         sources.push({ member, error: (error as { code?: string }).code ?? "NODE_ERR_PEER_UNAVAILABLE" });
         continue;
@@ -173,7 +249,14 @@ export class CaseOperations {
         if (sha256 !== d.sha256?.toLowerCase() || !isDocumentKind(d.kind)) continue;
         count++;
         if (held.has(`${d.kind}:${sha256}`)) continue;
-        const put = await this.deps.documents.put({ kind: d.kind, bytes, loanId: c.loanId, caseId: c.caseId!, owner: this.deps.memberId, meta: { sourceMember: member, fetchedBy: actor.userId } });
+        const put = await this.deps.documents.put({
+          kind: d.kind,
+          bytes,
+          loanId: c.loanId,
+          caseId: c.caseId!,
+          owner: this.deps.memberId,
+          meta: { sourceMember: member, fetchedBy: actor.userId },
+        });
         held.add(`${d.kind}:${sha256}`);
         stored.push({ documentId: put.documentId, kind: d.kind, sha256, from: member });
       }
@@ -181,18 +264,30 @@ export class CaseOperations {
     }
     if (members.length > 0 && sources.every((s) => "error" in s)) {
       const unreachable = sources.every((s) => "error" in s && s.error === "NODE_ERR_PEER_UNAVAILABLE");
-      throw nodeError(unreachable ? "NODE_ERR_PEER_UNAVAILABLE" : "NODE_ERR_PEER_REFUSED", `no member holding loan ${c.loanId}'s documents gave them (${unreachable ? "unreachable" : "refused"})`, sources);
+      throw nodeError(
+        unreachable ? "NODE_ERR_PEER_UNAVAILABLE" : "NODE_ERR_PEER_REFUSED",
+        `no member holding loan ${c.loanId}'s documents gave them (${unreachable ? "unreachable" : "refused"})`,
+        sources,
+      );
     }
     return { loanId: c.loanId, caseId: c.caseId, stored, sources };
   }
 
   #requireKind(kind: MemberKind, what: string): void {
-    if (this.deps.memberKind !== kind) throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `only a ${kind} member's node may ${what}; this node is member ${this.deps.memberId} (${this.deps.memberKind})`);
+    if (this.deps.memberKind !== kind)
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `only a ${kind} member's node may ${what}; this node is member ${this.deps.memberId} (${this.deps.memberKind})`,
+      );
   }
 
   async #requireStage(loanId: string, stages: ChainCase["stage"][]): Promise<ChainCase> {
     const c = await this.chainCase(loanId);
-    if (!stages.includes(c.stage) || c.caseId === null) throw nodeError("NODE_ERR_CASE_STAGE", `loan ${c.loanId} is at stage ${c.stage}; this needs ${stages.join(" or ")}`);
+    if (!stages.includes(c.stage) || c.caseId === null)
+      throw nodeError(
+        "NODE_ERR_CASE_STAGE",
+        `loan ${c.loanId} is at stage ${c.stage}; this needs ${stages.join(" or ")}`,
+      );
     return c;
   }
 
@@ -200,8 +295,16 @@ export class CaseOperations {
   async #requireAssigned(loanId: string, stages: ChainCase["stage"][]): Promise<ChainCase> {
     this.#requireKind("court", "act on an arbitration case");
     const c = await this.chainCase(loanId);
-    if (c.court !== this.deps.memberId) throw nodeError("NODE_ERR_CASE_NOT_ASSIGNED", `loan ${c.loanId}'s case is not assigned to member ${this.deps.memberId} (court: ${c.court ?? "none"})`);
-    if (!stages.includes(c.stage)) throw nodeError("NODE_ERR_CASE_STAGE", `loan ${c.loanId} is at stage ${c.stage}; this needs ${stages.join(" or ")}`);
+    if (c.court !== this.deps.memberId)
+      throw nodeError(
+        "NODE_ERR_CASE_NOT_ASSIGNED",
+        `loan ${c.loanId}'s case is not assigned to member ${this.deps.memberId} (court: ${c.court ?? "none"})`,
+      );
+    if (!stages.includes(c.stage))
+      throw nodeError(
+        "NODE_ERR_CASE_STAGE",
+        `loan ${c.loanId} is at stage ${c.stage}; this needs ${stages.join(" or ")}`,
+      );
     return c;
   }
 }
@@ -214,19 +317,45 @@ export class CaseOperations {
 /** The keeper's `expire` port in a node: expireLoan through the outbox, awaited (one entry per loan). */
 export function outboxExpirer(outbox: Outbox, timeoutMs = 60_000) {
   return async (loanId: string): Promise<void> => {
-    const queued = await outbox.enqueue({ serial: `expire:${loanId.toLowerCase()}`, kind: "expireLoan", args: { loanId } });
+    const queued = await outbox.enqueue({
+      serial: `expire:${loanId.toLowerCase()}`,
+      kind: "expireLoan",
+      args: { loanId },
+    });
     const entry = await outbox.settled(queued.serial, timeoutMs);
-    if (entry.state === "failed") throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused expiring loan ${loanId}: ${entry.failure?.code}`, entry.failure);
-    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `expiring loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`);
+    if (entry.state === "failed")
+      throw nodeError(
+        "NODE_ERR_CHAIN_REFUSED",
+        `the chain refused expiring loan ${loanId}: ${entry.failure?.code}`,
+        entry.failure,
+      );
+    if (entry.state !== "confirmed")
+      throw nodeError(
+        "NODE_ERR_OUTBOX_PENDING",
+        `expiring loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`,
+      );
   };
 }
 
 export function outboxEscalator(outbox: Outbox, ledger: JointLoanLedger, timeoutMs = 60_000) {
   return async (loanId: string, stage: number): Promise<void> => {
     const { stageChangedAt } = await ledger.loan(loanId);
-    const queued = await outbox.enqueue({ serial: `escalate:${loanId.toLowerCase()}:${stage}:${stageChangedAt}`, kind: "escalate", args: { loanId, stage } });
+    const queued = await outbox.enqueue({
+      serial: `escalate:${loanId.toLowerCase()}:${stage}:${stageChangedAt}`,
+      kind: "escalate",
+      args: { loanId, stage },
+    });
     const entry = await outbox.settled(queued.serial, timeoutMs);
-    if (entry.state === "failed") throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused escalating loan ${loanId}: ${entry.failure?.code}`, entry.failure);
-    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `escalating loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`);
+    if (entry.state === "failed")
+      throw nodeError(
+        "NODE_ERR_CHAIN_REFUSED",
+        `the chain refused escalating loan ${loanId}: ${entry.failure?.code}`,
+        entry.failure,
+      );
+    if (entry.state !== "confirmed")
+      throw nodeError(
+        "NODE_ERR_OUTBOX_PENDING",
+        `escalating loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`,
+      );
   };
 }

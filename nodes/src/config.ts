@@ -65,19 +65,46 @@ export const NodeConfigSchema = z.object({
    * (POST /v1/keeper/rounds). Unset: hourly on the union's node (it keeps the escalation going by
    * default), only on request elsewhere.
    */
-  keeperIntervalMs: int(0, 86_400_000).refine((v) => v === 0 || v >= 1000, "0 (rounds only on request) or at least 1000 ms").optional(),
+  keeperIntervalMs: int(0, 86_400_000)
+    .refine((v) => v === 0 || v >= 1000, "0 (rounds only on request) or at least 1000 ms")
+    .optional(),
   /**
    * Electronic contracts (电子合同): the CA root certificates a signed contract must chain to, PEM
    * files, comma-separated (production: the licensed CA's; `npm start`: the demo CA's). Unset: no
    * contract routes, and approval anchors a contract's bytes unchecked.
    */
-  contractTrustAnchorFiles: z.preprocess((v) => (typeof v === "string" ? v.split(",").map((f) => f.trim()).filter((f) => f !== "") : v), z.array(z.string().min(1)).min(1)).optional(),
+  contractTrustAnchorFiles: z
+    .preprocess(
+      (v) =>
+        typeof v === "string"
+          ? v
+              .split(",")
+              .map((f) => f.trim())
+              .filter((f) => f !== "")
+          : v,
+      z.array(z.string().min(1)).min(1),
+    )
+    .optional(),
   /** Certificate policy OIDs marking a borrower's signing certificate and a branch's seal certificate (default: the demo CA's). */
   contractRolePolicies: z
-    .preprocess(jsonText, z.strictObject({ borrower: z.array(z.string().regex(/^\d+(\.\d+)+$/)).min(1), branchSeal: z.array(z.string().regex(/^\d+(\.\d+)+$/)).min(1) }))
+    .preprocess(
+      jsonText,
+      z.strictObject({
+        borrower: z.array(z.string().regex(/^\d+(\.\d+)+$/)).min(1),
+        branchSeal: z.array(z.string().regex(/^\d+(\.\d+)+$/)).min(1),
+      }),
+    )
     .default({ borrower: [DEMO_POLICY.borrowerSignature], branchSeal: [DEMO_POLICY.branchSeal] }),
   /** Names printed on contracts (JSON object: member id → { name, identifier }, the identifier a unified social credit code). */
-  contractParties: z.preprocess(jsonText, z.record(z.string().regex(/^[1-9][0-9]*$/), z.strictObject({ name: z.string().min(1), identifier: z.string().min(1) }))).default({}),
+  contractParties: z
+    .preprocess(
+      jsonText,
+      z.record(
+        z.string().regex(/^[1-9][0-9]*$/),
+        z.strictObject({ name: z.string().min(1), identifier: z.string().min(1) }),
+      ),
+    )
+    .default({}),
   /** The contracts' dispute-resolution clause (JSON { kind: "court" | "arbitration", body }). */
   contractDispute: z
     .preprocess(jsonText, z.strictObject({ kind: z.enum(["court", "arbitration"]), body: z.string().min(1) }))

@@ -33,6 +33,14 @@ export class DocumentAccess {
     const { signer, memberId } = await this.deps.requests.verify(request, COURT);
     const actor: Actor = { userId: signer, role: "court-clerk", memberId };
     const documents = await this.deps.documents.exportCaseDocuments({ loanId: loanId.toLowerCase() }, actor);
-    return { loanId: loanId.toLowerCase(), documents: documents.map((d) => ({ documentId: d.documentId, kind: d.kind, sha256: d.sha256, bytesBase64: Buffer.from(d.bytes).toString("base64") })) };
+    return {
+      loanId: loanId.toLowerCase(),
+      documents: documents.map((d) => ({
+        documentId: d.documentId,
+        kind: d.kind,
+        sha256: d.sha256,
+        bytesBase64: Buffer.from(d.bytes).toString("base64"),
+      })),
+    };
   }
 }

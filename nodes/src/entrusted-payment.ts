@@ -24,8 +24,14 @@ export type EntrustedPayee = { accountNumber: string };
  * and the platform that agrees compute the same value, and the chain learns nothing enumerable
  * about the account. The borrower's account and an entrusted payee's are hashed alike.
  */
-export function receivingAccountOf(consortiumKey: Uint8Array, applicationSerial: string, bankAccount: string): string {
-  const salt = createHmac("sha256", consortiumKey).update(`JointLedger.receiving-account.v1:${applicationSerial.toLowerCase()}`, "utf8").digest();
+export function receivingAccountOf(
+  consortiumKey: Uint8Array,
+  applicationSerial: string,
+  bankAccount: string,
+): string {
+  const salt = createHmac("sha256", consortiumKey)
+    .update(`JointLedger.receiving-account.v1:${applicationSerial.toLowerCase()}`, "utf8")
+    .digest();
   return accountHashOf(salt, bankAccount);
 }
 
@@ -40,21 +46,40 @@ export function bindReceivingAccount(
   borrowerAccount: string,
   payee: EntrustedPayee | undefined,
 ): { kind: ReceivingKind; receivingAccount: string } {
-  if (payee === undefined) return { kind: "borrower-account", receivingAccount: receivingAccountOf(consortiumKey, applicationSerial, borrowerAccount) };
+  if (payee === undefined)
+    return {
+      kind: "borrower-account",
+      receivingAccount: receivingAccountOf(consortiumKey, applicationSerial, borrowerAccount),
+    };
   if (normalizeAccount(payee.accountNumber) === normalizeAccount(borrowerAccount)) {
-    throw nodeError("NODE_ERR_BAD_PAYEE", "the entrusted payee's account is the borrower's own account: approve without entrustedPayee to pay the borrower");
+    throw nodeError(
+      "NODE_ERR_BAD_PAYEE",
+      "the entrusted payee's account is the borrower's own account: approve without entrustedPayee to pay the borrower",
+    );
   }
-  return { kind: "entrusted-payee", receivingAccount: receivingAccountOf(consortiumKey, applicationSerial, payee.accountNumber) };
+  return {
+    kind: "entrusted-payee",
+    receivingAccount: receivingAccountOf(consortiumKey, applicationSerial, payee.accountNumber),
+  };
 }
 
 /** What this node knows of a loan's receiving account (written when it approved or agreed to the loan). */
-export type ReceivingRecord = { loanId: string; applicationSerial: string; kind: ReceivingKind; receivingAccount: string; recordedAt: string };
+export type ReceivingRecord = {
+  loanId: string;
+  applicationSerial: string;
+  kind: ReceivingKind;
+  receivingAccount: string;
+  recordedAt: string;
+};
 
 /** The loan's API output: which account it pays, as its salted hash (null: this node neither approved nor agreed to it). */
 export type ReceivingView = { kind: ReceivingKind | null; receivingAccount: string | null };
 
 /** A JSON sublevel as this module uses it (keys.ts: receiving-accounts). */
-export type RecordStore<V> = { get(key: string): Promise<V | undefined>; put(key: string, value: V): Promise<void> };
+export type RecordStore<V> = {
+  get(key: string): Promise<V | undefined>;
+  put(key: string, value: V): Promise<void>;
+};
 
 /** Receiving records by loan id (sublevel "receiving-accounts", JSON). */
 export class ReceivingAccounts {
@@ -66,7 +91,12 @@ export class ReceivingAccounts {
 
   async record(record: Omit<ReceivingRecord, "recordedAt">, now = new Date()): Promise<void> {
     const loanId = record.loanId.toLowerCase();
-    await this.#db.put(loanId, { ...record, loanId, receivingAccount: record.receivingAccount.toLowerCase(), recordedAt: now.toISOString() });
+    await this.#db.put(loanId, {
+      ...record,
+      loanId,
+      receivingAccount: record.receivingAccount.toLowerCase(),
+      recordedAt: now.toISOString(),
+    });
   }
 
   async get(loanId: string): Promise<ReceivingRecord | undefined> {
@@ -75,7 +105,9 @@ export class ReceivingAccounts {
 
   async view(loanId: string): Promise<ReceivingView> {
     const record = await this.get(loanId);
-    return record === undefined ? { kind: null, receivingAccount: null } : { kind: record.kind, receivingAccount: record.receivingAccount };
+    return record === undefined
+      ? { kind: null, receivingAccount: null }
+      : { kind: record.kind, receivingAccount: record.receivingAccount };
   }
 }
 
@@ -95,24 +127,54 @@ export type DisbursementCheckDeps = {
  * (NODE_ERR_RECEIVING_ACCOUNT_MISMATCH; the chain pays only the bound one, so a payment
  * instruction to any other account would not be the disbursement recorded).
  */
-export async function checkDisbursement(deps: DisbursementCheckDeps, loanId: string, input: { accountHash: string; toAccount?: string }): Promise<{ paidTo: ReceivingView }> {
+export async function checkDisbursement(
+  deps: DisbursementCheckDeps,
+  loanId: string,
+  input: { accountHash: string; toAccount?: string },
+): Promise<{ paidTo: ReceivingView }> {
   const id = loanId.toLowerCase();
   const accountHash = input.accountHash.toLowerCase();
   let whitelisted: boolean;
   try {
-    [whitelisted] = ledgerInterface.decodeFunctionResult("isWhitelisted", await deps.call(ledgerInterface.encodeFunctionData("isWhitelisted", [deps.memberId, accountHash]))) as unknown as [boolean];
+    [whitelisted] = ledgerInterface.decodeFunctionResult(
+      "isWhitelisted",
+      await deps.call(ledgerInterface.encodeFunctionData("isWhitelisted", [deps.memberId, accountHash])),
+    ) as unknown as [boolean];
   } catch (error) {
-    throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the ledger's settlement-account whitelist: ${(error as Error).message}`);
+    throw nodeError(
+      "NODE_ERR_CHAIN_UNAVAILABLE",
+      `cannot read the ledger's settlement-account whitelist: ${(error as Error).message}`,
+    );
   }
   if (!whitelisted) {
-    throw nodeError("NODE_ERR_ACCOUNT_NOT_WHITELISTED", `${accountHash} is not a settlement account of member ${deps.memberId} on the ledger: a funder disburses only from its own whitelisted settlement account`, { funder: deps.memberId, accountHash });
+    throw nodeError(
+      "NODE_ERR_ACCOUNT_NOT_WHITELISTED",
+      `${accountHash} is not a settlement account of member ${deps.memberId} on the ledger: a funder disburses only from its own whitelisted settlement account`,
+      { funder: deps.memberId, accountHash },
+    );
   }
   const record = await deps.accounts.get(id);
   if (input.toAccount !== undefined) {
-    if (record === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `this node neither approved nor agreed to loan ${id}: it holds no receiving account to check toAccount against`);
-    if (receivingAccountOf(deps.consortiumKey, record.applicationSerial, input.toAccount) !== record.receivingAccount) {
-      throw nodeError("NODE_ERR_RECEIVING_ACCOUNT_MISMATCH", `toAccount is not loan ${id}'s receiving account (the ${record.kind === "entrusted-payee" ? "entrusted payee's" : "borrower's"} account bound on chain at registration); its money goes there and nowhere else`, { kind: record.kind, receivingAccount: record.receivingAccount });
+    if (record === undefined)
+      throw nodeError(
+        "NODE_ERR_UNKNOWN_LOAN",
+        `this node neither approved nor agreed to loan ${id}: it holds no receiving account to check toAccount against`,
+      );
+    if (
+      receivingAccountOf(deps.consortiumKey, record.applicationSerial, input.toAccount) !==
+      record.receivingAccount
+    ) {
+      throw nodeError(
+        "NODE_ERR_RECEIVING_ACCOUNT_MISMATCH",
+        `toAccount is not loan ${id}'s receiving account (the ${record.kind === "entrusted-payee" ? "entrusted payee's" : "borrower's"} account bound on chain at registration); its money goes there and nowhere else`,
+        { kind: record.kind, receivingAccount: record.receivingAccount },
+      );
     }
   }
-  return { paidTo: record === undefined ? { kind: null, receivingAccount: null } : { kind: record.kind, receivingAccount: record.receivingAccount } };
+  return {
+    paidTo:
+      record === undefined
+        ? { kind: null, receivingAccount: null }
+        : { kind: record.kind, receivingAccount: record.receivingAccount },
+  };
 }

@@ -139,13 +139,22 @@ export function isCodedError(error: unknown): error is CodedError<string> {
 }
 
 /** Status and body for any error a route can throw; undefined for a bug (500). */
-export function renderError(error: unknown): { status: number; body: { error: { code: string; message: string; details?: unknown } } } | undefined {
+export function renderError(
+  error: unknown,
+): { status: number; body: { error: { code: string; message: string; details?: unknown } } } | undefined {
   if (!isCodedError(error)) return undefined;
   // a node-to-node request whose signature, expiry or headers are wrong (common/auth)
-  if (error.code.startsWith("AUTH_")) return { status: 401, body: { error: { code: "NODE_ERR_AUTH", message: error.message, details: { auth: error.code } } } };
+  if (error.code.startsWith("AUTH_"))
+    return {
+      status: 401,
+      body: { error: { code: "NODE_ERR_AUTH", message: error.message, details: { auth: error.code } } },
+    };
   const status = NODE_ERRORS[error.code];
   if (status === undefined) return undefined;
   const details = (error as { details?: unknown }).details;
   const hasDetails = details !== undefined && !(Array.isArray(details) && details.length === 0);
-  return { status, body: { error: { code: error.code, message: error.message, ...(hasDetails ? { details } : {}) } } };
+  return {
+    status,
+    body: { error: { code: error.code, message: error.message, ...(hasDetails ? { details } : {}) } },
+  };
 }

@@ -36,7 +36,13 @@ export type FundFlowsDeps = {
   receiving?: ReceivingAccounts;
 };
 
-export type FlowInput = { type: "disbursement" | "repayment" | "settlement"; serial: string; amountFen: bigint; accountHash?: string; toAccount?: string };
+export type FlowInput = {
+  type: "disbursement" | "repayment" | "settlement";
+  serial: string;
+  amountFen: bigint;
+  accountHash?: string;
+  toAccount?: string;
+};
 
 /** A loan as the ledger's `loan(loanId)` view states it (the fields the node's checks read). */
 type ChainLoan = { branch: number; state: (typeof LOAN_STATES)[number]; disbursedMask: number };
@@ -60,21 +66,69 @@ export class FundFlows {
     // money leaves this funder's own settlement account for the loan's bound receiving account only
     const paidTo =
       input.type === "disbursement"
-        ? (await checkDisbursement({ memberId: this.deps.memberId, consortiumKey: this.deps.consortiumKey, accounts: this.#receiving(), call: (data) => this.#ledgerCall(data) }, loanId, { accountHash: input.accountHash!, ...(input.toAccount === undefined ? {} : { toAccount: input.toAccount }) })).paidTo
+        ? (
+            await checkDisbursement(
+              {
+                memberId: this.deps.memberId,
+                consortiumKey: this.deps.consortiumKey,
+                accounts: this.#receiving(),
+                call: (data) => this.#ledgerCall(data),
+              },
+              loanId,
+              {
+                accountHash: input.accountHash!,
+                ...(input.toAccount === undefined ? {} : { toAccount: input.toAccount }),
+              },
+            )
+          ).paidTo
         : undefined;
-    const voucher = { type: input.type, serial: input.serial, loanId: loanId.toLowerCase(), amountFen: input.amountFen.toString(), member: this.deps.memberId, recordedBy: actor.userId };
+    const voucher = {
+      type: input.type,
+      serial: input.serial,
+      loanId: loanId.toLowerCase(),
+      amountFen: input.amountFen.toString(),
+      member: this.deps.memberId,
+      recordedBy: actor.userId,
+    };
     const voucherBytes = Buffer.from(JSON.stringify(voucher));
     const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
     const flow: EnqueueInput =
       input.type === "disbursement"
-        ? { serial: input.serial, kind: "disburse", args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest } }
-        : { serial: input.serial, kind: input.type === "settlement" ? "settle" : "repay", args: { loanId, amount: input.amountFen, voucher: digest } };
+        ? {
+            serial: input.serial,
+            kind: "disburse",
+            args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest },
+          }
+        : {
+            serial: input.serial,
+            kind: input.type === "settlement" ? "settle" : "repay",
+            args: { loanId, amount: input.amountFen, voucher: digest },
+          };
     // a serial taken by another flow is refused before the voucher is stored or anchored
     await this.deps.outbox.refuseConflict(flow);
-    await this.deps.documents.put({ kind: "voucher", bytes: voucherBytes, loanId: loanId.toLowerCase(), owner: this.deps.memberId, meta: { serial: input.serial } });
-    await this.deps.anchor([{ kind: EvidenceKind.FundFlowVoucher, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt: `0x${randomBytes(32).toString("hex")}`, subject: loanId.toLowerCase() }]);
+    await this.deps.documents.put({
+      kind: "voucher",
+      bytes: voucherBytes,
+      loanId: loanId.toLowerCase(),
+      owner: this.deps.memberId,
+      meta: { serial: input.serial },
+    });
+    await this.deps.anchor([
+      {
+        kind: EvidenceKind.FundFlowVoucher,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest,
+        salt: `0x${randomBytes(32).toString("hex")}`,
+        subject: loanId.toLowerCase(),
+      },
+    ]);
     const entry = await this.deps.outbox.enqueue(flow);
-    return { serial: input.serial, voucher: digest, outbox: entry, ...(paidTo === undefined ? {} : { paidTo }) };
+    return {
+      serial: input.serial,
+      voucher: digest,
+      outbox: entry,
+      ...(paidTo === undefined ? {} : { paidTo }),
+    };
   }
 
   /** Receiving records (an empty store when none is configured: nothing approved here is known). */
@@ -92,10 +146,18 @@ export class FundFlows {
     try {
       loan = await this.deps.ledger.loan(loanId);
     } catch (error) {
-      if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);
+      if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan")
+        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
+      );
     }
-    return { branch: Number(loan.branch), state: LOAN_STATES[Number(loan.state)] ?? "None", disbursedMask: Number(loan.disbursedMask) };
+    return {
+      branch: Number(loan.branch),
+      state: LOAN_STATES[Number(loan.state)] ?? "None",
+      disbursedMask: Number(loan.disbursedMask),
+    };
   }
 
   /**
@@ -111,10 +173,17 @@ export class FundFlows {
       [branch, expiresAt] = await this.deps.ledger.mandate(loanId, me);
       now = (await this.deps.ledger.runner!.provider!.getBlock("latest"))!.timestamp;
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read this node's mandate for loan ${loanId}: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read this node's mandate for loan ${loanId}: ${(error as Error).message}`,
+      );
     }
     if (Number(branch) === loan.branch && Number(expiresAt) > now) return;
-    throw nodeError("NODE_ERR_NO_MANDATE", `loan ${loanId} is serviced by branch ${loan.branch}; this node (member ${this.deps.memberId}, account ${me}) holds no unexpired mandate for it`, { branch: loan.branch, agent: me.toLowerCase(), expiresAt: Number(expiresAt) });
+    throw nodeError(
+      "NODE_ERR_NO_MANDATE",
+      `loan ${loanId} is serviced by branch ${loan.branch}; this node (member ${this.deps.memberId}, account ${me}) holds no unexpired mandate for it`,
+      { branch: loan.branch, agent: me.toLowerCase(), expiresAt: Number(expiresAt) },
+    );
   }
 
   /**
@@ -124,7 +193,12 @@ export class FundFlows {
   async settlementQuote(_actor: Actor, loanId: string) {
     const id = loanId.toLowerCase();
     const loan = await this.#chainLoan(id);
-    if (loan.state !== "Active") throw nodeError("NODE_ERR_LOAN_STATE", `loan ${id} is ${loan.state}; only an active loan is settled early`, { state: loan.state });
+    if (loan.state !== "Active")
+      throw nodeError(
+        "NODE_ERR_LOAN_STATE",
+        `loan ${id} is ${loan.state}; only an active loan is settled early`,
+        { state: loan.state },
+      );
     let owed: [bigint, bigint, bigint];
     let today: bigint;
     try {
@@ -132,11 +206,22 @@ export class FundFlows {
       owed = [penalty, interest, principal];
       today = await this.deps.ledger.today();
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read what settles loan ${id}: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read what settles loan ${id}: ${(error as Error).message}`,
+      );
     }
     const [penaltyFen, interestFen, principalFen] = owed.map(BigInt) as [bigint, bigint, bigint];
     const day = Number(today);
-    return { loanId: id, day, date: dayToDate(day), penaltyFen, interestFen, principalFen, totalFen: penaltyFen + interestFen + principalFen };
+    return {
+      loanId: id,
+      day,
+      date: dayToDate(day),
+      penaltyFen,
+      interestFen,
+      principalFen,
+      totalFen: penaltyFen + interestFen + principalFen,
+    };
   }
 
   /**
@@ -151,25 +236,41 @@ export class FundFlows {
     const existing = await this.deps.outbox.status(input.serial);
     if (existing !== undefined) {
       const args = existing.args as SettleArgs;
-      if (existing.kind === "settle" && args.loanId === id && args.amount === input.amountFen.toString()) return { serial: input.serial, voucher: args.voucher, outbox: existing };
-      throw new OutboxError("NODE_ERR_OUTBOX_CONFLICT", `serial ${input.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`, {
-        serial: input.serial,
-        existing: { kind: existing.kind, state: existing.state },
-      });
+      if (existing.kind === "settle" && args.loanId === id && args.amount === input.amountFen.toString())
+        return { serial: input.serial, voucher: args.voucher, outbox: existing };
+      throw new OutboxError(
+        "NODE_ERR_OUTBOX_CONFLICT",
+        `serial ${input.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`,
+        {
+          serial: input.serial,
+          existing: { kind: existing.kind, state: existing.state },
+        },
+      );
     }
     await this.#requireServicer(id, await this.#chainLoan(id));
     const owed = await this.settlementQuote(actor, id);
     if (input.amountFen !== owed.totalFen) {
-      throw nodeError("NODE_ERR_SETTLEMENT_MISMATCH", `loan ${id} is settled today (${owed.date}) by ${owed.totalFen} fen, not ${input.amountFen}`, {
-        amountFen: input.amountFen.toString(),
-        owedFen: owed.totalFen.toString(),
-        penaltyFen: owed.penaltyFen.toString(),
-        interestFen: owed.interestFen.toString(),
-        principalFen: owed.principalFen.toString(),
-        date: owed.date,
-      });
+      throw nodeError(
+        "NODE_ERR_SETTLEMENT_MISMATCH",
+        `loan ${id} is settled today (${owed.date}) by ${owed.totalFen} fen, not ${input.amountFen}`,
+        {
+          amountFen: input.amountFen.toString(),
+          owedFen: owed.totalFen.toString(),
+          penaltyFen: owed.penaltyFen.toString(),
+          interestFen: owed.interestFen.toString(),
+          principalFen: owed.principalFen.toString(),
+          date: owed.date,
+        },
+      );
     }
-    return { ...(await this.record(actor, id, { type: "settlement", serial: input.serial, amountFen: input.amountFen })), owed };
+    return {
+      ...(await this.record(actor, id, {
+        type: "settlement",
+        serial: input.serial,
+        amountFen: input.amountFen,
+      })),
+      owed,
+    };
   }
 
   /**
@@ -185,18 +286,44 @@ export class FundFlows {
       const loan = await this.#chainLoan(id);
       await this.#requireServicer(id, loan);
       if (loan.state === "Active" || loan.state === "Settled" || loan.disbursedMask !== 0) {
-        throw nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${id} is ${loan.state}${loan.state === "Registered" ? " and partly disbursed" : ""}: a loan with money out is not cancelled; it is repaid or settled`, { state: loan.state, disbursedMask: loan.disbursedMask });
+        throw nodeError(
+          "NODE_ERR_LOAN_DISBURSED",
+          `loan ${id} is ${loan.state}${loan.state === "Registered" ? " and partly disbursed" : ""}: a loan with money out is not cancelled; it is repaid or settled`,
+          { state: loan.state, disbursedMask: loan.disbursedMask },
+        );
       }
-      if (loan.state !== "Registered") throw nodeError("NODE_ERR_LOAN_STATE", `loan ${id} is ${loan.state}; only a registered loan is cancelled`, { state: loan.state });
+      if (loan.state !== "Registered")
+        throw nodeError(
+          "NODE_ERR_LOAN_STATE",
+          `loan ${id} is ${loan.state}; only a registered loan is cancelled`,
+          { state: loan.state },
+        );
     }
     // same serial and reason: the stored entry; another reason: NODE_ERR_OUTBOX_CONFLICT
     await this.deps.outbox.enqueue({ serial, kind: "cancelLoan", args: { loanId: id, reasonCode } });
-    const entry: OutboxEntry = await this.deps.outbox.settled(serial, this.deps.chainWriteTimeoutMs ?? 60_000);
+    const entry: OutboxEntry = await this.deps.outbox.settled(
+      serial,
+      this.deps.chainWriteTimeoutMs ?? 60_000,
+    );
     if (entry.state === "failed") {
-      if (cancelRefusedAsDisbursed(entry.failure)) throw nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${id} was disbursed before the cancellation reached the chain (${entry.failure!.code})`, entry.failure);
-      throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused cancelling loan ${id}: ${entry.failure?.code}`, entry.failure);
+      if (cancelRefusedAsDisbursed(entry.failure))
+        throw nodeError(
+          "NODE_ERR_LOAN_DISBURSED",
+          `loan ${id} was disbursed before the cancellation reached the chain (${entry.failure!.code})`,
+          entry.failure,
+        );
+      throw nodeError(
+        "NODE_ERR_CHAIN_REFUSED",
+        `the chain refused cancelling loan ${id}: ${entry.failure?.code}`,
+        entry.failure,
+      );
     }
-    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `cancelling loan ${id} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`, { serial });
+    if (entry.state !== "confirmed")
+      throw nodeError(
+        "NODE_ERR_OUTBOX_PENDING",
+        `cancelling loan ${id} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`,
+        { serial },
+      );
     return { loanId: id, reasonCode, cancelledBy: actor.userId, serial, outbox: entry };
   }
 }

@@ -26,9 +26,19 @@ export type FunderShares = { memberId: number; fundingShareBps: number; incomeSh
 /** The split in force: `agreed` false means income splits by funding share. */
 export type IncomeSplitView = { loanId: string; agreed: boolean; shares: FunderShares[] };
 /** A platform admin's acceptance of a split for one loan, kept until the branch asks. */
-export type IncomeSplitAcceptance = { loanId: string; platformIncomeShareBps: number; acceptedBy: string; acceptedAt: string };
+export type IncomeSplitAcceptance = {
+  loanId: string;
+  platformIncomeShareBps: number;
+  acceptedBy: string;
+  acceptedAt: string;
+};
 
-type ChainLoan = { branch: number; platform: number; state: (typeof LOAN_STATES)[number]; disbursedMask: number };
+type ChainLoan = {
+  branch: number;
+  platform: number;
+  state: (typeof LOAN_STATES)[number];
+  disbursedMask: number;
+};
 
 export type IncomeSplitDeps = {
   memberId: number;
@@ -62,11 +72,17 @@ export class IncomeSplitOperations {
     const id = loanId.toLowerCase();
     await this.#chainLoan(id);
     const funders = await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id]);
-    return splitView(id, funders[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })), await this.#incomeShare(id));
+    return splitView(
+      id,
+      funders[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
+      await this.#incomeShare(id),
+    );
   }
 
   /** The loan's output: its funders from the index, the agreed share from the chain (null while the chain cannot be read). */
-  async loanDetail(loan: Pick<Loan, "loanId" | "funders">): Promise<{ incomeSplit: Omit<IncomeSplitView, "loanId"> | null }> {
+  async loanDetail(
+    loan: Pick<Loan, "loanId" | "funders">,
+  ): Promise<{ incomeSplit: Omit<IncomeSplitView, "loanId"> | null }> {
     try {
       const { agreed, shares } = splitView(loan.loanId, loan.funders, await this.#incomeShare(loan.loanId));
       return { incomeSplit: { agreed, shares } };
@@ -80,34 +96,73 @@ export class IncomeSplitOperations {
    * asked to sign it and agreeIncomeSplit goes through the outbox (awaited); at the platform's
    * node the platform's admin accepts it in advance (nothing goes on chain from here).
    */
-  async agree(actorId: string, loanId: string, shares: ReadonlyArray<{ memberId: number; incomeShareBps: number }>) {
+  async agree(
+    actorId: string,
+    loanId: string,
+    shares: ReadonlyArray<{ memberId: number; incomeShareBps: number }>,
+  ) {
     const id = loanId.toLowerCase();
     const loan = await this.#chainLoan(id);
-    const funders = (await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id]))[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
+    const funders = (
+      await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id])
+    )[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
     if (!funders.some((f) => f.memberId === this.deps.memberId)) {
-      throw nodeError("NODE_ERR_NOT_FUNDER", `member ${this.deps.memberId} is not a funder of loan ${id}: only its funders agree how its income splits`, { funders: funders.map((f) => f.memberId) });
+      throw nodeError(
+        "NODE_ERR_NOT_FUNDER",
+        `member ${this.deps.memberId} is not a funder of loan ${id}: only its funders agree how its income splits`,
+        { funders: funders.map((f) => f.memberId) },
+      );
     }
     const platformIncomeShareBps = checkShares(id, funders, loan.platform, shares);
     requireUndisbursed(id, loan);
     if (this.deps.memberId !== loan.branch) {
       // the platform's admin accepts the split; its node signs it when the branch's node asks
-      const acceptance = { loanId: id, platformIncomeShareBps, acceptedBy: actorId, acceptedAt: (this.deps.now?.() ?? new Date()).toISOString() };
+      const acceptance = {
+        loanId: id,
+        platformIncomeShareBps,
+        acceptedBy: actorId,
+        acceptedAt: (this.deps.now?.() ?? new Date()).toISOString(),
+      };
       await this.deps.acceptances.put(id, acceptance);
       return { loanId: id, platformIncomeShareBps, accepted: acceptance, incomeSplit: await this.view(id) };
     }
     if (this.deps.peers.urlOf(loan.platform) === undefined) {
-      throw nodeError("NODE_ERR_NO_PLATFORM_NODE", `an income split needs platform ${loan.platform}'s signature from its node, which this node's directory (NODE_DIRECTORY) does not list`);
+      throw nodeError(
+        "NODE_ERR_NO_PLATFORM_NODE",
+        `an income split needs platform ${loan.platform}'s signature from its node, which this node's directory (NODE_DIRECTORY) does not list`,
+      );
     }
-    const reply = await this.deps.peers.call<{ platformSignature?: unknown }>(loan.platform, "POST", "/v1/income-split-agreements", { loanId: id, platformIncomeShareBps });
+    const reply = await this.deps.peers.call<{ platformSignature?: unknown }>(
+      loan.platform,
+      "POST",
+      "/v1/income-split-agreements",
+      { loanId: id, platformIncomeShareBps },
+    );
     const platformSignature = reply?.platformSignature;
     if (typeof platformSignature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(platformSignature)) {
-      throw nodeError("NODE_ERR_PEER_REFUSED", `member ${loan.platform}'s node answered without an income-split signature`, { member: loan.platform, status: 200, code: null });
+      throw nodeError(
+        "NODE_ERR_PEER_REFUSED",
+        `member ${loan.platform}'s node answered without an income-split signature`,
+        { member: loan.platform, status: 200, code: null },
+      );
     }
     const serial = `split:${id}:${platformIncomeShareBps}:${await this.deps.blockNumber()}`;
-    await this.deps.outbox.enqueue({ serial, kind: "agreeIncomeSplit", args: { loanId: id, platformIncomeShareBps, platformSignature } });
-    const entry: OutboxEntry = await this.deps.outbox.settled(serial, this.deps.chainWriteTimeoutMs ?? 60_000);
+    await this.deps.outbox.enqueue({
+      serial,
+      kind: "agreeIncomeSplit",
+      args: { loanId: id, platformIncomeShareBps, platformSignature },
+    });
+    const entry: OutboxEntry = await this.deps.outbox.settled(
+      serial,
+      this.deps.chainWriteTimeoutMs ?? 60_000,
+    );
     if (entry.state === "failed") throw refusalOf(id, entry.failure);
-    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `the income split of loan ${id} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`, { serial });
+    if (entry.state !== "confirmed")
+      throw nodeError(
+        "NODE_ERR_OUTBOX_PENDING",
+        `the income split of loan ${id} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`,
+        { serial },
+      );
     return { loanId: id, platformIncomeShareBps, serial, outbox: entry, incomeSplit: await this.view(id) };
   }
 
@@ -122,37 +177,72 @@ export class IncomeSplitOperations {
     const bps = body.platformIncomeShareBps;
     const loan = await this.#chainLoan(id);
     if (loan.platform !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_NOT_FUNDER", `loan ${id} is co-funded by platform ${loan.platform}, not this node's member ${this.deps.memberId}`, { platform: loan.platform });
+      throw nodeError(
+        "NODE_ERR_NOT_FUNDER",
+        `loan ${id} is co-funded by platform ${loan.platform}, not this node's member ${this.deps.memberId}`,
+        { platform: loan.platform },
+      );
     }
-    const funders = (await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id]))[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
+    const funders = (
+      await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id])
+    )[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
     const mine = funders.find((f) => f.memberId === this.deps.memberId);
     if (funders.length !== 2 || mine === undefined || !(bps >= 0 && bps <= BPS)) {
-      throw nodeError("NODE_ERR_BAD_INCOME_SPLIT", `loan ${id} takes no income split of ${bps} bps for its platform`, { loanId: id, platformIncomeShareBps: bps });
+      throw nodeError(
+        "NODE_ERR_BAD_INCOME_SPLIT",
+        `loan ${id} takes no income split of ${bps} bps for its platform`,
+        { loanId: id, platformIncomeShareBps: bps },
+      );
     }
     requireUndisbursed(id, loan);
     const { memberId: branch } = await this.deps.verifyBranchRequest(request);
-    if (branch !== loan.branch) throw nodeError("NODE_ERR_AGREEMENT_REFUSED", `loan ${id} is branch ${loan.branch}'s; member ${branch} does not agree its income split`);
+    if (branch !== loan.branch)
+      throw nodeError(
+        "NODE_ERR_AGREEMENT_REFUSED",
+        `loan ${id} is branch ${loan.branch}'s; member ${branch} does not agree its income split`,
+      );
     const accepted = await this.deps.acceptances.get(id);
     if (bps < mine.shareBps && accepted?.platformIncomeShareBps !== bps) {
-      throw nodeError("NODE_ERR_AGREEMENT_REFUSED", `platform ${this.deps.memberId} does not agree to ${bps} bps of loan ${id}'s income, below its ${mine.shareBps} bps funding share, unless its admin accepted exactly that (PUT /v1/loans/${id}/income-split at this node)`, {
-        platformIncomeShareBps: bps,
-        fundingShareBps: mine.shareBps,
-        acceptedBps: accepted?.platformIncomeShareBps ?? null,
-      });
+      throw nodeError(
+        "NODE_ERR_AGREEMENT_REFUSED",
+        `platform ${this.deps.memberId} does not agree to ${bps} bps of loan ${id}'s income, below its ${mine.shareBps} bps funding share, unless its admin accepted exactly that (PUT /v1/loans/${id}/income-split at this node)`,
+        {
+          platformIncomeShareBps: bps,
+          fundingShareBps: mine.shareBps,
+          acceptedBps: accepted?.platformIncomeShareBps ?? null,
+        },
+      );
     }
-    const { domain, types, value } = incomeSplitTypedData(await this.deps.chainId(), this.deps.ledgerAddress, id, bps);
+    const { domain, types, value } = incomeSplitTypedData(
+      await this.deps.chainId(),
+      this.deps.ledgerAddress,
+      id,
+      bps,
+    );
     return { platformSignature: await this.deps.signer.signTypedData(domain, types, value) };
   }
 
   async #chainLoan(loanId: string): Promise<ChainLoan> {
     let loan: { branch: bigint; platform: bigint; state: bigint; disbursedMask: bigint };
     try {
-      [loan] = ledgerInterface.decodeFunctionResult("loan", await this.deps.call(ledgerInterface.encodeFunctionData("loan", [loanId]))) as unknown as [typeof loan];
+      [loan] = ledgerInterface.decodeFunctionResult(
+        "loan",
+        await this.deps.call(ledgerInterface.encodeFunctionData("loan", [loanId])),
+      ) as unknown as [typeof loan];
     } catch (error) {
-      if (decodeRevert(error, [ledgerInterface])?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);
+      if (decodeRevert(error, [ledgerInterface])?.name === "LedgerUnknownLoan")
+        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
+      );
     }
-    return { branch: Number(loan.branch), platform: Number(loan.platform), state: LOAN_STATES[Number(loan.state)] ?? "None", disbursedMask: Number(loan.disbursedMask) };
+    return {
+      branch: Number(loan.branch),
+      platform: Number(loan.platform),
+      state: LOAN_STATES[Number(loan.state)] ?? "None",
+      disbursedMask: Number(loan.disbursedMask),
+    };
   }
 
   async #incomeShare(loanId: string): Promise<number | undefined> {
@@ -162,15 +252,25 @@ export class IncomeSplitOperations {
 
   async #read<T>(fn: "funders" | "incomeShare", args: unknown[]): Promise<T> {
     try {
-      return ledgerInterface.decodeFunctionResult(fn, await this.deps.call(ledgerInterface.encodeFunctionData(fn, args))) as unknown as T;
+      return ledgerInterface.decodeFunctionResult(
+        fn,
+        await this.deps.call(ledgerInterface.encodeFunctionData(fn, args)),
+      ) as unknown as T;
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read ${fn} of loan ${String(args[0])} from the ledger: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read ${fn} of loan ${String(args[0])} from the ledger: ${(error as Error).message}`,
+      );
     }
   }
 }
 
 /** The funders' shares with the agreed platform income share (funder 1 of a joint loan is its platform). */
-export function splitView(loanId: string, funders: ReadonlyArray<{ memberId: number; shareBps: number }>, platformIncomeShareBps: number | undefined): IncomeSplitView {
+export function splitView(
+  loanId: string,
+  funders: ReadonlyArray<{ memberId: number; shareBps: number }>,
+  platformIncomeShareBps: number | undefined,
+): IncomeSplitView {
   const agreed = platformIncomeShareBps !== undefined && funders.length === 2;
   return {
     loanId,
@@ -188,14 +288,33 @@ export function splitView(loanId: string, funders: ReadonlyArray<{ memberId: num
  * LedgerBadIncomeSplit values, with the sum and the funders): a joint loan's two funders, each
  * named once, shares summing to 10,000 bps.
  */
-export function checkShares(loanId: string, funders: ReadonlyArray<{ memberId: number; shareBps: number }>, platform: number, shares: ReadonlyArray<{ memberId: number; incomeShareBps: number }>): number {
+export function checkShares(
+  loanId: string,
+  funders: ReadonlyArray<{ memberId: number; shareBps: number }>,
+  platform: number,
+  shares: ReadonlyArray<{ memberId: number; incomeShareBps: number }>,
+): number {
   const sumBps = shares.reduce((sum, s) => sum + s.incomeShareBps, 0);
   const platformIncomeShareBps = shares.find((s) => s.memberId === platform)?.incomeShareBps ?? null;
   const named = new Set(shares.map((s) => s.memberId));
-  const exact = funders.length === 2 && shares.length === 2 && named.size === 2 && funders.every((f) => named.has(f.memberId));
+  const exact =
+    funders.length === 2 &&
+    shares.length === 2 &&
+    named.size === 2 &&
+    funders.every((f) => named.has(f.memberId));
   if (!exact || sumBps !== BPS || platformIncomeShareBps === null) {
-    const why = funders.length !== 2 ? "only a joint loan's two funders split its income" : !exact ? `name each of the loan's funders (${funders.map((f) => f.memberId).join(", ")}) once` : `the shares sum to ${sumBps} bps, not 10,000`;
-    throw nodeError("NODE_ERR_BAD_INCOME_SPLIT", `no income split for loan ${loanId}: ${why}`, { loanId, platformIncomeShareBps, sumBps, funders: funders.map((f) => f.memberId) });
+    const why =
+      funders.length !== 2
+        ? "only a joint loan's two funders split its income"
+        : !exact
+          ? `name each of the loan's funders (${funders.map((f) => f.memberId).join(", ")}) once`
+          : `the shares sum to ${sumBps} bps, not 10,000`;
+    throw nodeError("NODE_ERR_BAD_INCOME_SPLIT", `no income split for loan ${loanId}: ${why}`, {
+      loanId,
+      platformIncomeShareBps,
+      sumBps,
+      funders: funders.map((f) => f.memberId),
+    });
   }
   return platformIncomeShareBps;
 }
@@ -203,9 +322,18 @@ export function checkShares(loanId: string, funders: ReadonlyArray<{ memberId: n
 /** The ledger takes a split only before any disbursement (LedgerPartlyDisbursed, LedgerWrongState). */
 function requireUndisbursed(loanId: string, loan: ChainLoan): void {
   if (loan.state === "Active" || loan.state === "Settled" || loan.disbursedMask !== 0) {
-    throw nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${loanId} is ${loan.state}${loan.state === "Registered" ? " and partly disbursed" : ""}: its income split was fixed when the money went out`, { state: loan.state, disbursedMask: loan.disbursedMask });
+    throw nodeError(
+      "NODE_ERR_LOAN_DISBURSED",
+      `loan ${loanId} is ${loan.state}${loan.state === "Registered" ? " and partly disbursed" : ""}: its income split was fixed when the money went out`,
+      { state: loan.state, disbursedMask: loan.disbursedMask },
+    );
   }
-  if (loan.state !== "Registered") throw nodeError("NODE_ERR_LOAN_STATE", `loan ${loanId} is ${loan.state}; only a registered loan takes an income split`, { state: loan.state });
+  if (loan.state !== "Registered")
+    throw nodeError(
+      "NODE_ERR_LOAN_STATE",
+      `loan ${loanId} is ${loan.state}; only a registered loan takes an income split`,
+      { state: loan.state },
+    );
 }
 
 /** A chain refusal of agreeIncomeSplit as the node's code, with the ledger's values. */
@@ -213,11 +341,25 @@ function refusalOf(loanId: string, failure: OutboxFailure | undefined) {
   const code = failure?.code;
   // the ledger's arguments as the outbox keeps them: integers as decimal strings
   const args = (failure?.args ?? []).map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)));
-  if (code === "LedgerPartlyDisbursed" || (code === "LedgerWrongState" && ["2", "3"].includes(args[1] ?? ""))) {
-    return nodeError("NODE_ERR_LOAN_DISBURSED", `loan ${loanId} was disbursed before its income split reached the chain (${code})`, failure);
+  if (
+    code === "LedgerPartlyDisbursed" ||
+    (code === "LedgerWrongState" && ["2", "3"].includes(args[1] ?? ""))
+  ) {
+    return nodeError(
+      "NODE_ERR_LOAN_DISBURSED",
+      `loan ${loanId} was disbursed before its income split reached the chain (${code})`,
+      failure,
+    );
   }
   if (code === "LedgerBadIncomeSplit") {
-    return nodeError("NODE_ERR_BAD_INCOME_SPLIT", `the ledger refused the income split of loan ${loanId}`, { loanId: args[0], platformIncomeShareBps: Number(args[1]) });
+    return nodeError("NODE_ERR_BAD_INCOME_SPLIT", `the ledger refused the income split of loan ${loanId}`, {
+      loanId: args[0],
+      platformIncomeShareBps: Number(args[1]),
+    });
   }
-  return nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused the income split of loan ${loanId}: ${code}`, failure);
+  return nodeError(
+    "NODE_ERR_CHAIN_REFUSED",
+    `the chain refused the income split of loan ${loanId}: ${code}`,
+    failure,
+  );
 }

@@ -24,7 +24,11 @@ export type LedgerReadsDeps = {
   loanDetails?: Array<(loan: Loan) => Promise<Record<string, unknown>>>;
 };
 
-export type LoansQuery = { state?: "Registered" | "Active" | "Settled" | "Cancelled"; branch?: number; platform?: number };
+export type LoansQuery = {
+  state?: "Registered" | "Active" | "Settled" | "Cancelled";
+  branch?: number;
+  platform?: number;
+};
 
 export class LedgerReads {
   readonly deps: LedgerReadsDeps;
@@ -50,12 +54,34 @@ export class LedgerReads {
    */
   async loan(_actor: Actor, loanId: string) {
     const loan = await this.deps.model.loan(loanId.toLowerCase());
-    if (loan === undefined) throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${loanId} in this node's index (yet)`);
+    if (loan === undefined)
+      throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${loanId} in this node's index (yet)`);
     const allInAprBps = await this.#loanAllInApr(loan);
-    const details = Object.assign({}, ...(await Promise.all((this.deps.loanDetails ?? []).map((detail) => detail(loan))))) as Record<string, unknown>;
+    const details = Object.assign(
+      {},
+      ...(await Promise.all((this.deps.loanDetails ?? []).map((detail) => detail(loan)))),
+    ) as Record<string, unknown>;
     if (loan.settled === undefined) return { ...loan, allInAprBps, ...details };
-    const flow = (await this.deps.model.flowsByLoan(loan.loanId)).find((f) => f.type === "repayment" && f.txHash === loan.settled!.txHash);
-    return { ...loan, allInAprBps, ...details, settlement: flow === undefined || flow.type !== "repayment" ? null : { serial: flow.serial, date: flow.date, amountFen: flow.amountFen, penaltyFen: flow.penaltyFen, interestFen: flow.interestFen, principalFen: flow.principalFen, txHash: flow.txHash } };
+    const flow = (await this.deps.model.flowsByLoan(loan.loanId)).find(
+      (f) => f.type === "repayment" && f.txHash === loan.settled!.txHash,
+    );
+    return {
+      ...loan,
+      allInAprBps,
+      ...details,
+      settlement:
+        flow === undefined || flow.type !== "repayment"
+          ? null
+          : {
+              serial: flow.serial,
+              date: flow.date,
+              amountFen: flow.amountFen,
+              penaltyFen: flow.penaltyFen,
+              interestFen: flow.interestFen,
+              principalFen: flow.principalFen,
+              txHash: flow.txHash,
+            },
+    };
   }
 
   /** The all-in APR of a registered loan from the schedule it was registered with and its indexed fees (cached: neither changes). */
@@ -68,11 +94,20 @@ export class LedgerReads {
     } catch {
       return null;
     }
-    const installments = schedule.map((i) => ({ dueDay: Number(i.dueDay), totalFen: BigInt(i.principal) + BigInt(i.interest) }));
+    const installments = schedule.map((i) => ({
+      dueDay: Number(i.dueDay),
+      totalFen: BigInt(i.principal) + BigInt(i.interest),
+    }));
     const fees = (loan.fees ?? []).map((f) => ({ installment: f.installment, amount: BigInt(f.amountFen) }));
     let apr: number;
     try {
-      apr = allInAprBps({ method: REPAYMENT_METHODS.indexOf(loan.method) as RepaymentMethod, principalFen: BigInt(loan.principalFen), installments, fees: aprFeesOf(fees, installments, loan.startDay), startDay: loan.startDay });
+      apr = allInAprBps({
+        method: REPAYMENT_METHODS.indexOf(loan.method) as RepaymentMethod,
+        principalFen: BigInt(loan.principalFen),
+        installments,
+        fees: aprFeesOf(fees, installments, loan.startDay),
+        startDay: loan.startDay,
+      });
     } catch (error) {
       // a loan the ledger registered always has a rate; anything else is shown as unknown, not a 500
       if (error instanceof AprError || error instanceof RangeError) return null;
@@ -87,15 +122,22 @@ export class LedgerReads {
    * schedule, and the APR approval computed is the one of the loan as registered. A registration
    * whose call cannot be read as registerLoan falls back to the ledger's schedule.
    */
-  async #registeredSchedule(loan: Loan): Promise<ReadonlyArray<{ dueDay: bigint; principal: bigint; interest: bigint }>> {
+  async #registeredSchedule(
+    loan: Loan,
+  ): Promise<ReadonlyArray<{ dueDay: bigint; principal: bigint; interest: bigint }>> {
     const tx = await this.deps.ledger.runner?.provider?.getTransaction(loan.registeredTx);
     let call: ReturnType<JointLoanLedger["interface"]["parseTransaction"]>;
     try {
-      call = tx === null || tx === undefined ? null : this.deps.ledger.interface.parseTransaction({ data: tx.data });
+      call =
+        tx === null || tx === undefined
+          ? null
+          : this.deps.ledger.interface.parseTransaction({ data: tx.data });
     } catch {
       call = null;
     }
-    if (call?.name === "registerLoan") return (call.args[0] as { schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }> }).schedule;
+    if (call?.name === "registerLoan")
+      return (call.args[0] as { schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }> })
+        .schedule;
     return this.deps.ledger.schedule(loan.loanId);
   }
 
@@ -104,7 +146,10 @@ export class LedgerReads {
   }
 
   async exposure(_actor: Actor, borrowerKey: string) {
-    return { borrowerKey: borrowerKey.toLowerCase(), outstandingFen: await this.deps.model.borrowerExposure(borrowerKey.toLowerCase()) };
+    return {
+      borrowerKey: borrowerKey.toLowerCase(),
+      outstandingFen: await this.deps.model.borrowerExposure(borrowerKey.toLowerCase()),
+    };
   }
 
   /**
@@ -118,7 +163,11 @@ export class LedgerReads {
       const modelDigest = await this.deps.model.digest();
       const after = await this.deps.cursor();
       if (before?.blockHash === after?.blockHash || attempt >= 20) {
-        return { ...digest, cursor: after === undefined ? null : { blockNumber: after.blockNumber, blockHash: after.blockHash }, modelDigest };
+        return {
+          ...digest,
+          cursor: after === undefined ? null : { blockNumber: after.blockNumber, blockHash: after.blockHash },
+          modelDigest,
+        };
       }
     }
   }

@@ -22,7 +22,11 @@ export type LoanTermsJson = Omit<LoanTermsForAgreement, "principal" | "schedule"
   fees: Array<{ installment: number; amount: string }>;
 };
 
-const uint = (bits: number) => z.int().min(0).max(2 ** bits - 1);
+const uint = (bits: number) =>
+  z
+    .int()
+    .min(0)
+    .max(2 ** bits - 1);
 const decimal = z.string().regex(/^(0|[1-9]\d{0,19})$/, "a decimal amount of fen");
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x and 64 hex digits");
 
@@ -34,12 +38,18 @@ export const LoanTermsJsonSchema = z.strictObject({
   borrowerRegion: uint(32),
   branch: uint(32),
   platform: uint(32),
-  funders: z.array(z.strictObject({ memberId: uint(32), shareBps: uint(16) })).min(1).max(2),
+  funders: z
+    .array(z.strictObject({ memberId: uint(32), shareBps: uint(16) }))
+    .min(1)
+    .max(2),
   principal: decimal,
   aprBps: uint(16),
   method: uint(8),
   startDay: uint(16),
-  schedule: z.array(z.strictObject({ dueDay: uint(16), principal: decimal, interest: decimal })).min(1).max(60),
+  schedule: z
+    .array(z.strictObject({ dueDay: uint(16), principal: decimal, interest: decimal }))
+    .min(1)
+    .max(60),
   fees: z.array(z.strictObject({ installment: uint(8), amount: decimal })).max(120),
   contractLeaf: hex32,
   consentLeaf: hex32,
@@ -51,7 +61,11 @@ export function termsToJson(terms: LoanTermsForAgreement): LoanTermsJson {
     ...terms,
     funders: terms.funders.map((f) => ({ memberId: f.memberId, shareBps: f.shareBps })),
     principal: String(terms.principal),
-    schedule: terms.schedule.map((i) => ({ dueDay: i.dueDay, principal: String(i.principal), interest: String(i.interest) })),
+    schedule: terms.schedule.map((i) => ({
+      dueDay: i.dueDay,
+      principal: String(i.principal),
+      interest: String(i.interest),
+    })),
     fees: terms.fees.map((f) => ({ installment: f.installment, amount: String(f.amount) })),
   };
 }
@@ -60,7 +74,11 @@ export function termsFromJson(json: LoanTermsJson): LoanTermsForAgreement {
   return {
     ...json,
     principal: BigInt(json.principal),
-    schedule: json.schedule.map((i) => ({ dueDay: i.dueDay, principal: BigInt(i.principal), interest: BigInt(i.interest) })),
+    schedule: json.schedule.map((i) => ({
+      dueDay: i.dueDay,
+      principal: BigInt(i.principal),
+      interest: BigInt(i.interest),
+    })),
     fees: json.fees.map((f) => ({ installment: f.installment, amount: BigInt(f.amount) })),
   };
 }
@@ -69,21 +87,43 @@ export function termsFromJson(json: LoanTermsJson): LoanTermsForAgreement {
  * Refuses (NODE_ERR_AGREEMENT_REFUSED, naming the first term that differs) terms that are not
  * exactly the joint loan of `stored` — an application this platform submitted — at `branch`.
  */
-export function checkAgreementTerms(stored: StoredApplication, terms: LoanTermsForAgreement, platform: number, branch: number, receivingAccount: string): void {
+export function checkAgreementTerms(
+  stored: StoredApplication,
+  terms: LoanTermsForAgreement,
+  platform: number,
+  branch: number,
+  receivingAccount: string,
+): void {
   const { application } = stored;
   const loan = application.loan;
   const refuse = (what: string, details?: unknown): never => {
     throw nodeError("NODE_ERR_AGREEMENT_REFUSED", `platform ${platform} does not agree: ${what}`, details);
   };
-  if (terms.originator !== platform || terms.platform !== platform) refuse("the loan must name this platform as originator and platform");
-  if (terms.applicationSerial !== keccak256(toUtf8Bytes(application.applicationId))) refuse("the application serial is not this application's");
-  if (terms.branch !== branch || stored.assignedBranch !== branch) refuse(`the application was routed to branch ${stored.assignedBranch}, not ${branch}`);
-  if (terms.funders.length !== 2 || terms.funders[0]!.memberId !== branch || terms.funders[1]!.memberId !== platform) refuse("the funders must be the branch and this platform");
-  if (terms.borrowerKey.toLowerCase() !== stored.borrowerKey.toLowerCase()) refuse("the borrower is not this application's");
+  if (terms.originator !== platform || terms.platform !== platform)
+    refuse("the loan must name this platform as originator and platform");
+  if (terms.applicationSerial !== keccak256(toUtf8Bytes(application.applicationId)))
+    refuse("the application serial is not this application's");
+  if (terms.branch !== branch || stored.assignedBranch !== branch)
+    refuse(`the application was routed to branch ${stored.assignedBranch}, not ${branch}`);
+  if (
+    terms.funders.length !== 2 ||
+    terms.funders[0]!.memberId !== branch ||
+    terms.funders[1]!.memberId !== platform
+  )
+    refuse("the funders must be the branch and this platform");
+  if (terms.borrowerKey.toLowerCase() !== stored.borrowerKey.toLowerCase())
+    refuse("the borrower is not this application's");
   // the platform's share is paid to the borrower's own account, and only there
-  if (terms.receivingAccount.toLowerCase() !== receivingAccount.toLowerCase()) refuse("the receiving account is not the borrower's account in this application");
-  if (terms.borrowerRegion !== application.borrower.regionCode) refuse("the borrower's region is not this application's");
-  if (BigInt(terms.principal) !== loan.principalFen || terms.aprBps !== loan.aprBps || terms.method !== loan.method) refuse("principal, rate or method differ from the application");
+  if (terms.receivingAccount.toLowerCase() !== receivingAccount.toLowerCase())
+    refuse("the receiving account is not the borrower's account in this application");
+  if (terms.borrowerRegion !== application.borrower.regionCode)
+    refuse("the borrower's region is not this application's");
+  if (
+    BigInt(terms.principal) !== loan.principalFen ||
+    terms.aprBps !== loan.aprBps ||
+    terms.method !== loan.method
+  )
+    refuse("principal, rate or method differ from the application");
   let schedule: ReturnType<typeof generateSchedule>;
   try {
     schedule = generateSchedule({
@@ -100,6 +140,9 @@ export function checkAgreementTerms(stored: StoredApplication, terms: LoanTermsF
   const expected = schedule.map((i) => `${i.dueDay}:${i.principalFen}:${i.interestFen}`).join(",");
   const got = terms.schedule.map((i) => `${i.dueDay}:${BigInt(i.principal)}:${BigInt(i.interest)}`).join(",");
   if (got !== expected) refuse("the schedule is not the application's schedule from the start day");
-  const fees = chainFeesOf(loan.fees, schedule.length).map((f) => `${f.installment}:${f.amount}`).join(",");
-  if (terms.fees.map((f) => `${f.installment}:${BigInt(f.amount)}`).join(",") !== fees) refuse("the fees are not the application's fees");
+  const fees = chainFeesOf(loan.fees, schedule.length)
+    .map((f) => `${f.installment}:${f.amount}`)
+    .join(",");
+  if (terms.fees.map((f) => `${f.installment}:${BigInt(f.amount)}`).join(",") !== fees)
+    refuse("the fees are not the application's fees");
 }

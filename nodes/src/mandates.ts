@@ -23,7 +23,13 @@ export type MandateDeps = {
   chainWriteTimeoutMs?: number;
 };
 
-export type MandateView = { loanId: string; agent: string; branch: number | null; expiresAt: string | null; active: boolean };
+export type MandateView = {
+  loanId: string;
+  agent: string;
+  branch: number | null;
+  expiresAt: string | null;
+  active: boolean;
+};
 
 export class MandateOperations {
   readonly deps: MandateDeps;
@@ -40,66 +46,132 @@ export class MandateOperations {
     let branch: bigint;
     let expiresAt: bigint;
     try {
-      [branch, expiresAt] = ledgerInterface.decodeFunctionResult("mandate", await this.deps.call(ledgerInterface.encodeFunctionData("mandate", [id, who]))) as unknown as [bigint, bigint];
+      [branch, expiresAt] = ledgerInterface.decodeFunctionResult(
+        "mandate",
+        await this.deps.call(ledgerInterface.encodeFunctionData("mandate", [id, who])),
+      ) as unknown as [bigint, bigint];
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the mandate of ${who} for loan ${id}: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the mandate of ${who} for loan ${id}: ${(error as Error).message}`,
+      );
     }
     if (expiresAt === 0n) return { loanId: id, agent: who, branch: null, expiresAt: null, active: false };
     const now = await this.#now();
-    return { loanId: id, agent: who, branch: Number(branch), expiresAt: new Date(Number(expiresAt) * 1000).toISOString(), active: Number(expiresAt) > now };
+    return {
+      loanId: id,
+      agent: who,
+      branch: Number(branch),
+      expiresAt: new Date(Number(expiresAt) * 1000).toISOString(),
+      active: Number(expiresAt) > now,
+    };
   }
 
   /** Grant (or re-grant with another expiry) a mandate for one of this branch's loans. */
-  async grant(loanId: string, agent: string, expiresAtIso: string): Promise<{ mandate: MandateView; serial: string; outbox: OutboxEntry }> {
+  async grant(
+    loanId: string,
+    agent: string,
+    expiresAtIso: string,
+  ): Promise<{ mandate: MandateView; serial: string; outbox: OutboxEntry }> {
     const id = loanId.toLowerCase();
     const who = agent.toLowerCase();
     const expiresAt = Math.floor(Date.parse(expiresAtIso) / 1000);
     await this.#requireOwnLoan(id);
     const now = await this.#now();
-    if (!(expiresAt > now)) throw nodeError("NODE_ERR_VALIDATION", `expiresAt ${expiresAtIso} is not after the chain's time ${new Date(now * 1000).toISOString()}`, { expiresAt, chainNow: now });
+    if (!(expiresAt > now))
+      throw nodeError(
+        "NODE_ERR_VALIDATION",
+        `expiresAt ${expiresAtIso} is not after the chain's time ${new Date(now * 1000).toISOString()}`,
+        { expiresAt, chainNow: now },
+      );
     let memberId: bigint, status: bigint, role: bigint;
     try {
       [memberId, status, role] = await this.deps.registry.accountOf(who);
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read account ${who} from the registry: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read account ${who} from the registry: ${(error as Error).message}`,
+      );
     }
-    if (Number(status) !== MemberStatus.Active || Number(role) !== AccountRole.Operations || Number(memberId) === this.deps.memberId) {
-      throw nodeError("NODE_ERR_BAD_MANDATE_AGENT", `${who} is not an operations account of another active member (member ${memberId}, status ${status}, role ${role})`, { agent: who, memberId: Number(memberId), status: Number(status), role: Number(role) });
+    if (
+      Number(status) !== MemberStatus.Active ||
+      Number(role) !== AccountRole.Operations ||
+      Number(memberId) === this.deps.memberId
+    ) {
+      throw nodeError(
+        "NODE_ERR_BAD_MANDATE_AGENT",
+        `${who} is not an operations account of another active member (member ${memberId}, status ${status}, role ${role})`,
+        { agent: who, memberId: Number(memberId), status: Number(status), role: Number(role) },
+      );
     }
     // within the outbox's 128 characters: the agent without its 0x
     const serial = `grant:${id}:${who.slice(2)}:${expiresAt}`;
-    const entry = await this.#write(serial, { kind: "grantMandate", args: { loanId: id, agent: who, expiresAt } }, `granting ${who} a mandate for loan ${id}`);
+    const entry = await this.#write(
+      serial,
+      { kind: "grantMandate", args: { loanId: id, agent: who, expiresAt } },
+      `granting ${who} a mandate for loan ${id}`,
+    );
     return { mandate: await this.view(id, who), serial, outbox: entry };
   }
 
   /** Revoke the mandate `agent` holds for one of this branch's loans. */
-  async revoke(loanId: string, agent: string): Promise<{ mandate: MandateView; serial: string; outbox: OutboxEntry }> {
+  async revoke(
+    loanId: string,
+    agent: string,
+  ): Promise<{ mandate: MandateView; serial: string; outbox: OutboxEntry }> {
     const id = loanId.toLowerCase();
     const who = agent.toLowerCase();
     await this.#requireOwnLoan(id);
     const current = await this.view(id, who);
-    if (current.expiresAt === null) throw nodeError("NODE_ERR_NOT_FOUND", `${who} holds no mandate for loan ${id}`);
+    if (current.expiresAt === null)
+      throw nodeError("NODE_ERR_NOT_FOUND", `${who} holds no mandate for loan ${id}`);
     if (current.branch !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `the mandate of ${who} for loan ${id} was granted by member ${current.branch}, not this node's member ${this.deps.memberId}`);
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `the mandate of ${who} for loan ${id} was granted by member ${current.branch}, not this node's member ${this.deps.memberId}`,
+      );
     }
     // named after the grant it revokes, so a later grant can be revoked again
     const serial = `revoke:${id}:${who.slice(2)}:${Date.parse(current.expiresAt) / 1000}`;
-    const entry = await this.#write(serial, { kind: "revokeMandate", args: { loanId: id, agent: who } }, `revoking the mandate of ${who} for loan ${id}`);
+    const entry = await this.#write(
+      serial,
+      { kind: "revokeMandate", args: { loanId: id, agent: who } },
+      `revoking the mandate of ${who} for loan ${id}`,
+    );
     return { mandate: await this.view(id, who), serial, outbox: entry };
   }
 
-  async #write(serial: string, flow: { kind: "grantMandate"; args: { loanId: string; agent: string; expiresAt: number } } | { kind: "revokeMandate"; args: { loanId: string; agent: string } }, what: string): Promise<OutboxEntry> {
+  async #write(
+    serial: string,
+    flow:
+      | { kind: "grantMandate"; args: { loanId: string; agent: string; expiresAt: number } }
+      | { kind: "revokeMandate"; args: { loanId: string; agent: string } },
+    what: string,
+  ): Promise<OutboxEntry> {
     await this.deps.outbox.enqueue({ serial, ...flow });
     const entry = await this.deps.outbox.settled(serial, this.deps.chainWriteTimeoutMs ?? 60_000);
-    if (entry.state === "failed") throw nodeError("NODE_ERR_CHAIN_REFUSED", `the chain refused ${what}: ${entry.failure?.code}`, entry.failure);
-    if (entry.state !== "confirmed") throw nodeError("NODE_ERR_OUTBOX_PENDING", `${what} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`, { serial });
+    if (entry.state === "failed")
+      throw nodeError(
+        "NODE_ERR_CHAIN_REFUSED",
+        `the chain refused ${what}: ${entry.failure?.code}`,
+        entry.failure,
+      );
+    if (entry.state !== "confirmed")
+      throw nodeError(
+        "NODE_ERR_OUTBOX_PENDING",
+        `${what} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`,
+        { serial },
+      );
     return entry;
   }
 
   async #requireOwnLoan(loanId: string): Promise<void> {
     const branch = await this.#loanBranch(loanId);
     if (branch !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `loan ${loanId} belongs to branch ${branch}; only its own branch's node grants or revokes mandates for it (this node is member ${this.deps.memberId})`);
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `loan ${loanId} belongs to branch ${branch}; only its own branch's node grants or revokes mandates for it (this node is member ${this.deps.memberId})`,
+      );
     }
   }
 
@@ -108,8 +180,12 @@ export class MandateOperations {
     try {
       loan = await this.deps.ledger.loan(loanId);
     } catch (error) {
-      if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan") throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`);
+      if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan")
+        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
+      );
     }
     return Number(loan.branch);
   }
@@ -118,7 +194,10 @@ export class MandateOperations {
     try {
       return await this.deps.chainNow();
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the chain's time: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the chain's time: ${(error as Error).message}`,
+      );
     }
   }
 }

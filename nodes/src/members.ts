@@ -8,13 +8,23 @@ export const UNION = 1;
 export const BRANCH = 2;
 export const PLATFORM = 3;
 export const COURT = 4;
-export const KIND_NAMES: Record<number, string> = { [UNION]: "union", [BRANCH]: "branch", [PLATFORM]: "platform", [COURT]: "court" };
+export const KIND_NAMES: Record<number, string> = {
+  [UNION]: "union",
+  [BRANCH]: "branch",
+  [PLATFORM]: "platform",
+  [COURT]: "court",
+};
 
 const ACTIVE = 1;
 const CACHE_MS = 30_000;
 
 /** The active members this node routes by. */
-export type ActiveMembers = { at: number; byRegion: Map<number, number>; kindOf: Map<number, number>; union: number | undefined };
+export type ActiveMembers = {
+  at: number;
+  byRegion: Map<number, number>;
+  kindOf: Map<number, number>;
+  union: number | undefined;
+};
 
 export class ConsortiumMembers {
   readonly #registry: ConsortiumRegistry;
@@ -42,7 +52,10 @@ export class ConsortiumMembers {
       this.#members = members;
       return members;
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the consortium registry: ${(error as Error).message}`,
+      );
     }
   }
 
@@ -52,14 +65,21 @@ export class ConsortiumMembers {
       const [kind] = await this.#registry.profileOf(memberId);
       return Number(kind);
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the consortium registry: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the consortium registry: ${(error as Error).message}`,
+      );
     }
   }
 
   /** The active branch of a region (NODE_ERR_NO_BRANCH_FOR_REGION if none). */
   async branchForRegion(regionCode: number): Promise<number> {
     const branch = (await this.active()).byRegion.get(regionCode);
-    if (branch === undefined) throw nodeError("NODE_ERR_NO_BRANCH_FOR_REGION", `no active member branch serves region ${regionCode}; the application cannot be routed`);
+    if (branch === undefined)
+      throw nodeError(
+        "NODE_ERR_NO_BRANCH_FOR_REGION",
+        `no active member branch serves region ${regionCode}; the application cannot be routed`,
+      );
     return branch;
   }
 }

@@ -10,20 +10,39 @@
 //   3. verify, by the operation once its own checks hold: the nonce spent (a replay is refused),
 //      so a refused request writes nothing.
 import type { Sublevel } from "../../common/level.ts";
-import { AuthError, bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner, requestDomain, type PendingVerification } from "../../common/auth/request-signing.ts";
+import {
+  AuthError,
+  bodyHashOf,
+  completeVerification,
+  nonceKey,
+  prepareVerification,
+  recoverSigner,
+  requestDomain,
+  type PendingVerification,
+} from "../../common/auth/request-signing.ts";
 import type { ConsortiumRegistry } from "../../common/chain/generated/contracts.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
 import { nodeError } from "./errors.ts";
 import { KIND_NAMES } from "./members.ts";
 
 /** A request from another member's node, as received (raw body for the signature). */
-export type SignedNodeRequest = { method: string; path: string; rawBody: Uint8Array; headers: Record<string, string | string[] | undefined> };
+export type SignedNodeRequest = {
+  method: string;
+  path: string;
+  rawBody: Uint8Array;
+  headers: Record<string, string | string[] | undefined>;
+};
 
 /**
  * A node-to-node request whose headers passed (step 1): what is known before its body is read.
  * The signature over the body is checked next (step 2); the operation spends the nonce (step 3).
  */
-export type SignedHeaders = { pending: PendingVerification; kind: number; memberId: number; bodyVerified: boolean };
+export type SignedHeaders = {
+  pending: PendingVerification;
+  kind: number;
+  memberId: number;
+  bodyVerified: boolean;
+};
 
 export type NodeRequestsDeps = {
   memberId: number;
@@ -65,19 +84,35 @@ export class NodeRequests {
   }
 
   /** Step 1: the headers, for a signer of an active member of `kind`. */
-  async signedHeaders(request: Pick<SignedNodeRequest, "method" | "path" | "headers">, kind: number): Promise<SignedHeaders> {
+  async signedHeaders(
+    request: Pick<SignedNodeRequest, "method" | "path" | "headers">,
+    kind: number,
+  ): Promise<SignedHeaders> {
     const domain = requestDomain(await this.deps.chainId(), await this.deps.registry.getAddress());
-    const pending = prepareVerification(domain, { ...request, rawBody: EMPTY_BODY }, { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true });
+    const pending = prepareVerification(
+      domain,
+      { ...request, rawBody: EMPTY_BODY },
+      { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true },
+    );
     const target = pending.value.target!;
     // a request signed for another member's node is not this node's to serve
     if (target !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_WRONG_TARGET", `this request is signed for member ${target}'s node; this is member ${this.deps.memberId}'s`, { target, member: this.deps.memberId });
+      throw nodeError(
+        "NODE_ERR_WRONG_TARGET",
+        `this request is signed for member ${target}'s node; this is member ${this.deps.memberId}'s`,
+        { target, member: this.deps.memberId },
+      );
     }
     const kindName = KIND_NAMES[kind] ?? `kind ${kind}`;
     const [memberId, status, role] = await this.deps.registry.accountOf(pending.signer);
     const [actual] = await this.deps.registry.profileOf(memberId);
-    if (Number(status) !== ACTIVE || Number(actual) !== kind) throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not an account of an active ${kindName} member`);
-    if (Number(role) !== AccountRole.Operations) throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not one of member ${memberId}'s operations keys; node-to-node requests are signed with the node's operations key`);
+    if (Number(status) !== ACTIVE || Number(actual) !== kind)
+      throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not an account of an active ${kindName} member`);
+    if (Number(role) !== AccountRole.Operations)
+      throw nodeError(
+        "NODE_ERR_ROLE",
+        `${pending.signer} is not one of member ${memberId}'s operations keys; node-to-node requests are signed with the node's operations key`,
+      );
     const headers: SignedHeaders = { pending, kind, memberId: Number(memberId), bodyVerified: false };
     issuedHeaders.add(headers);
     return headers;
@@ -85,7 +120,10 @@ export class NodeRequests {
 
   /** Step 2: the named signer's signature over the exact body bytes (AUTH_BAD_SIGNATURE otherwise). */
   signedBody(headers: SignedHeaders, rawBody: Uint8Array): void {
-    const pending = { ...headers.pending, value: { ...headers.pending.value, bodyHash: bodyHashOf(rawBody) } };
+    const pending = {
+      ...headers.pending,
+      value: { ...headers.pending.value, bodyHash: bodyHashOf(rawBody) },
+    };
     completeVerification(pending, recoverSigner(pending));
     headers.bodyVerified = true;
   }
@@ -94,10 +132,17 @@ export class NodeRequests {
    * Step 3, for an operation: the caller, its nonce spent — headers this node checked for `kind`
    * (steps 1 and 2 done as the request arrived), or a raw request checked here in full.
    */
-  async verify(caller: SignedNodeRequest | SignedHeaders, kind: number): Promise<{ signer: string; memberId: number }> {
+  async verify(
+    caller: SignedNodeRequest | SignedHeaders,
+    kind: number,
+  ): Promise<{ signer: string; memberId: number }> {
     if (issuedHeaders.has(caller as SignedHeaders)) {
       const headers = caller as SignedHeaders;
-      if (headers.kind !== kind) throw nodeError("NODE_ERR_ROLE", `${headers.pending.signer} is not an account of an active ${KIND_NAMES[kind] ?? `kind ${kind}`} member`);
+      if (headers.kind !== kind)
+        throw nodeError(
+          "NODE_ERR_ROLE",
+          `${headers.pending.signer} is not an account of an active ${KIND_NAMES[kind] ?? `kind ${kind}`} member`,
+        );
       return this.#spendNonce(headers);
     }
     const request = caller as SignedNodeRequest;
@@ -111,17 +156,23 @@ export class NodeRequests {
    * sign, and strangers must not fill the store).
    */
   async #spendNonce(headers: SignedHeaders): Promise<{ signer: string; memberId: number }> {
-    if (!headers.bodyVerified) throw new AuthError("AUTH_BAD_SIGNATURE", "the signature over the body was not checked");
+    if (!headers.bodyVerified)
+      throw new AuthError("AUTH_BAD_SIGNATURE", "the signature over the body was not checked");
     const { signer, nonce, expiresAt } = headers.pending;
     const key = Buffer.from(nonceKey(signer, nonce)).toString("hex");
     // Check and claim with no await in between, then the durable check and write: identical
     // requests arriving together would otherwise all pass the check before any write lands.
-    const replay = () => nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
+    const replay = () =>
+      nodeError("NODE_ERR_AUTH", "this signed request was used before; sign it again with a new nonce");
     if (this.#claimedNonces.has(key)) throw replay();
     this.#claimedNonces.add(key);
     try {
       // expiry again, now: the sweep may drop the nonce of a request expired for NONCE_SWEEP_SLACK_S
-      if (expiresAt < Math.floor(Date.now() / 1000)) throw new AuthError("AUTH_EXPIRED", `request expired at ${expiresAt} while it was being checked; sign it again`);
+      if (expiresAt < Math.floor(Date.now() / 1000))
+        throw new AuthError(
+          "AUTH_EXPIRED",
+          `request expired at ${expiresAt} while it was being checked; sign it again`,
+        );
       if ((await this.deps.nonces.get(key)) !== undefined) throw replay();
       await this.deps.nonces.put(key, String(expiresAt));
     } finally {
@@ -129,7 +180,8 @@ export class NodeRequests {
       this.#claimedNonces.delete(key);
     }
     // inside the request that triggers it, so its deletions belong to a request that spent a nonce
-    if (Date.now() - this.#noncesSweptAt >= NONCE_SWEEP_INTERVAL_MS) await this.sweepExpiredNonces().catch(() => 0);
+    if (Date.now() - this.#noncesSweptAt >= NONCE_SWEEP_INTERVAL_MS)
+      await this.sweepExpiredNonces().catch(() => 0);
     return { signer, memberId: headers.memberId };
   }
 
@@ -144,8 +196,10 @@ export class NodeRequests {
     this.#noncesSweptAt = Date.now();
     this.#nonceSweep = (async () => {
       const expired: string[] = [];
-      for await (const [key, expiresAt] of this.deps.nonces.iterator()) if (Number(expiresAt) + NONCE_SWEEP_SLACK_S < nowSeconds) expired.push(key);
-      if (expired.length > 0) await this.deps.nonces.batch(expired.map((key) => ({ type: "del" as const, key })));
+      for await (const [key, expiresAt] of this.deps.nonces.iterator())
+        if (Number(expiresAt) + NONCE_SWEEP_SLACK_S < nowSeconds) expired.push(key);
+      if (expired.length > 0)
+        await this.deps.nonces.batch(expired.map((key) => ({ type: "del" as const, key })));
       return expired.length;
     })();
     try {

@@ -57,7 +57,10 @@ export type OperationsDeps = {
   /** Checks a signed contract before approval anchors it (e-contract/contracts.ts); absent: unchecked. */
   verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
   /** Whether an application may be approved and under which consent (credit-decision/decisions.ts); absent: no approval. */
-  decisionGate?: (applicationId: string, borrowerKey: string) => Promise<{ consentLeafHash: string; decisionId: string }>;
+  decisionGate?: (
+    applicationId: string,
+    borrowerKey: string,
+  ) => Promise<{ consentLeafHash: string; decisionId: string }>;
   /** More of one loan's API output, each from its own module (receiving account, income split, prepayments). */
   loanDetails?: Array<(loan: Loan) => Promise<Record<string, unknown>>>;
 };
@@ -100,4 +103,3 @@ export class NodeOperations {
     this.documents = new DocumentAccess(shared);
   }
 }
-

@@ -37,10 +37,19 @@ export class PeerNodes {
    */
   async request(memberId: number, method: "GET" | "POST", path: string, body?: unknown): Promise<PeerReply> {
     const base = this.urlOf(memberId);
-    if (base === undefined) throw nodeError("NODE_ERR_PEER_UNAVAILABLE", `this node's directory lists no node for member ${memberId} (NODE_DIRECTORY)`);
+    if (base === undefined)
+      throw nodeError(
+        "NODE_ERR_PEER_UNAVAILABLE",
+        `this node's directory lists no node for member ${memberId} (NODE_DIRECTORY)`,
+      );
     const text = body === undefined ? "" : JSON.stringify(body);
     const domain = requestDomain(await this.deps.chainId(), await this.deps.registryAddress());
-    const headers = await signRequest(this.deps.signer, domain, { method, path, body: text, target: memberId });
+    const headers = await signRequest(this.deps.signer, domain, {
+      method,
+      path,
+      body: text,
+      target: memberId,
+    });
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
@@ -50,7 +59,10 @@ export class PeerNodes {
         signal: AbortSignal.timeout(this.deps.timeoutMs ?? 30_000),
       });
     } catch (error) {
-      throw nodeError("NODE_ERR_PEER_UNAVAILABLE", `cannot reach member ${memberId}'s node at ${base}: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_PEER_UNAVAILABLE",
+        `cannot reach member ${memberId}'s node at ${base}: ${(error as Error).message}`,
+      );
     }
     const raw = await response.text();
     let parsed: unknown = raw;
@@ -67,10 +79,14 @@ export class PeerNodes {
     const reply = await this.request(memberId, method, path, body);
     if (reply.status >= 200 && reply.status < 300) return reply.body as T;
     const error = (reply.body as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw nodeError("NODE_ERR_PEER_REFUSED", `member ${memberId}'s node answered ${reply.status}: ${error?.code ?? "no error code"} ${error?.message ?? ""}`.trim(), {
-      member: memberId,
-      status: reply.status,
-      code: error?.code ?? null,
-    });
+    throw nodeError(
+      "NODE_ERR_PEER_REFUSED",
+      `member ${memberId}'s node answered ${reply.status}: ${error?.code ?? "no error code"} ${error?.message ?? ""}`.trim(),
+      {
+        member: memberId,
+        status: reply.status,
+        code: error?.code ?? null,
+      },
+    );
   }
 }

@@ -15,7 +15,12 @@ export class Reconciliation {
     this.deps = deps;
   }
 
-  async reconcile(_actor: Actor, day: string, books: Uint8Array | string, format: "json" | "csv"): Promise<Uint8Array> {
+  async reconcile(
+    _actor: Actor,
+    day: string,
+    books: Uint8Array | string,
+    format: "json" | "csv",
+  ): Promise<Uint8Array> {
     const me = this.deps.memberId;
     const branchOf = new Map<string, number | undefined>();
     const ours = [];
@@ -27,7 +32,13 @@ export class Reconciliation {
       if (!branchOf.has(f.loanId)) branchOf.set(f.loanId, (await this.deps.model.loan(f.loanId))?.branch);
       if (branchOf.get(f.loanId) === me) ours.push(f);
     }
-    const chain = ours.map((f) => ({ serial: f.serial, loanId: f.loanId, type: f.type, amountFen: f.amountFen, day: f.date }));
+    const chain = ours.map((f) => ({
+      serial: f.serial,
+      loanId: f.loanId,
+      type: f.type,
+      amountFen: f.amountFen,
+      day: f.date,
+    }));
     // a large day's books take seconds: reconciled in a worker thread, off the event loop
     return reconcileOffLoop(day, books, chain, format);
   }

@@ -12,6 +12,14 @@ const logger = pino({ level: config.logLevel, ...PII_LOG_OPTIONS });
 const node = await createNodeService({ config, logger });
 await node.start();
 await node.app.listen({ host: config.host, port: config.port });
-logger.info({ member: config.memberId, kind: config.memberKind, url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` }, "institution node listening");
+logger.info(
+  {
+    member: config.memberId,
+    kind: config.memberKind,
+    url: `http://${config.host}:${config.port}`,
+    docs: `http://${config.host}:${config.port}/docs`,
+  },
+  "institution node listening",
+);
 
 exitOnSignals(logger, () => node.close());

@@ -8,7 +8,11 @@ import { MemoryLevel } from "memory-level";
 import type { Logger } from "pino";
 import pino from "pino";
 import { AnchorClient } from "../../common/anchor/client.ts";
-import { ConsortiumRegistry, DisputeResolution, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
+import {
+  ConsortiumRegistry,
+  DisputeResolution,
+  JointLoanLedger,
+} from "../../common/chain/generated/contracts.ts";
 import { ApplicationStore } from "./applications.ts";
 import type { CreditBureau } from "./bureau/bureau.ts";
 import { BureauClient, type BureauClientEvent } from "./bureau/client.ts";
@@ -70,14 +74,19 @@ export type NodeService = Awaited<ReturnType<typeof createNodeService>>;
 
 export async function createNodeService(options: NodeServiceOptions) {
   const { config } = options;
-  const logger = options.logger === undefined ? pino({ level: config.logLevel, ...PII_LOG_OPTIONS }) : options.logger;
+  const logger =
+    options.logger === undefined ? pino({ level: config.logLevel, ...PII_LOG_OPTIONS }) : options.logger;
   const log = logger === false ? pino({ level: "silent" }) : logger;
   const { root, sublevel } = await openStore(config, options.inMemory === true);
   const master = await loadMasterKey(config.masterKeyFile);
   const dataKey = deriveKey(master, "documents");
   const wallet = options.wallet ?? (await loadWallet(config.keystoreFile, config.keystorePassword));
 
-  const provider = new JsonRpcProvider(config.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(config.rpcUrl, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   const chainId = (await provider.getNetwork()).chainId;
   const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
   const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
@@ -93,9 +102,24 @@ export async function createNodeService(options: NodeServiceOptions) {
   });
   // the node's Prometheus metrics: the bureau client's events as they happen, the outbox and the index before each scrape
   const metrics = createNodeMetrics({ defaultMetrics: true });
-  const anchorRecords = async (records: Parameters<AnchorClient["submit"]>[0]) => (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
-  const peers = new PeerNodes({ signer: wallet, directory: config.directory, chainId: async () => chainId, registryAddress: async () => config.consortiumRegistry });
-  const { consentDeps, creditDeps, channels } = bureauDeps({ root, config, documents, anchor: anchorRecords, log, metrics, bureau: options.bureau, bureauFallback: options.bureauFallback });
+  const anchorRecords = async (records: Parameters<AnchorClient["submit"]>[0]) =>
+    (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
+  const peers = new PeerNodes({
+    signer: wallet,
+    directory: config.directory,
+    chainId: async () => chainId,
+    registryAddress: async () => config.consortiumRegistry,
+  });
+  const { consentDeps, creditDeps, channels } = bureauDeps({
+    root,
+    config,
+    documents,
+    anchor: anchorRecords,
+    log,
+    metrics,
+    bureau: options.bureau,
+    bureauFallback: options.bureauFallback,
+  });
   // a branch configured so queries the bureau through the union's credit-query service
   const members = new ConsortiumMembers(registry);
   const unionId = async () => (await members.active()).union;
@@ -109,7 +133,12 @@ export async function createNodeService(options: NodeServiceOptions) {
       ? new UnionCreditService({
           memberId: config.memberId,
           bureau: channels,
-          leafKnown: async (leafHash) => (await fetch(`${config.anchorUrl.replace(/\/$/, "")}/v1/leaves/${leafHash}`, { signal: AbortSignal.timeout(10_000) })).status === 200,
+          leafKnown: async (leafHash) =>
+            (
+              await fetch(`${config.anchorUrl.replace(/\/$/, "")}/v1/leaves/${leafHash}`, {
+                signal: AbortSignal.timeout(10_000),
+              })
+            ).status === 200,
           anchor: anchorRecords,
           documents,
           reports: creditServiceReports,
@@ -121,12 +150,23 @@ export async function createNodeService(options: NodeServiceOptions) {
       : undefined;
   const unionObjections =
     config.memberKind === "union"
-      ? new UnionObjections({ memberId: config.memberId, logs: creditServiceLogs, reports: creditServiceReports, objections: sublevel("creditObjections"), documents, anchor: anchorRecords })
+      ? new UnionObjections({
+          memberId: config.memberId,
+          logs: creditServiceLogs,
+          reports: creditServiceReports,
+          objections: sublevel("creditObjections"),
+          documents,
+          anchor: anchorRecords,
+        })
       : undefined;
 
   const indexer = new LedgerIndexer({
     provider,
-    addresses: { jointLoanLedger: config.jointLoanLedger, disputeResolution: config.disputeResolution, evidenceRegistry: config.evidenceRegistry },
+    addresses: {
+      jointLoanLedger: config.jointLoanLedger,
+      disputeResolution: config.disputeResolution,
+      evidenceRegistry: config.evidenceRegistry,
+    },
     fromBlock: config.deployBlock,
     db: indexerSublevels(sublevel("indexer")),
     pageBlocks: config.logPageBlocks,
@@ -161,7 +201,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     chainId: async () => chainId,
     ledgerAddress: config.jointLoanLedger,
     // a branch's signed request, its nonce spent by the operations' one nonce store
-    verifyBranchRequest: (request): Promise<{ memberId: number }> => ops.requests.verify(request as SignedHeaders, BRANCH),
+    verifyBranchRequest: (request): Promise<{ memberId: number }> =>
+      ops.requests.verify(request as SignedHeaders, BRANCH),
     acceptances: sublevel("incomeSplitAcceptances"),
     blockNumber: () => provider.getBlockNumber(),
   });
@@ -180,13 +221,26 @@ export async function createNodeService(options: NodeServiceOptions) {
   const applications = new ApplicationStore(sublevel("applications"), dataKey);
   // a branch that queries through the union sends its borrowers' credit objections there too
   const branchObjections = viaUnion
-    ? new BranchObjections({ memberId: config.memberId, applications, queryLogs: creditDeps.queryLogs, objections: sublevel("creditObjections"), documents, anchor: anchorRecords, peers, unionId })
+    ? new BranchObjections({
+        memberId: config.memberId,
+        applications,
+        queryLogs: creditDeps.queryLogs,
+        objections: sublevel("creditObjections"),
+        documents,
+        anchor: anchorRecords,
+        peers,
+        unionId,
+      })
     : undefined;
   // 授信决策: the engine under the anchored policy, the review queue, the records; approval asks it first
   const decisions = new CreditDecisions({
     memberId: config.memberId,
     applications,
-    policies: new CreditPolicies(sublevel("creditPolicies"), anchorRecords, () => options.now?.() ?? new Date()),
+    policies: new CreditPolicies(
+      sublevel("creditPolicies"),
+      anchorRecords,
+      () => options.now?.() ?? new Date(),
+    ),
     records: new DecisionRecords(sublevel("creditDecisions"), anchorRecords),
     queue: new ReviewQueue(sublevel("creditReviewQueue")),
     bureau: creditDeps,
@@ -201,7 +255,8 @@ export async function createNodeService(options: NodeServiceOptions) {
       : new LoanContracts({
           memberId: config.memberId,
           applications,
-          partyOf: async (memberId) => config.contractParties[String(memberId)] ?? { name: `成员 ${memberId}`, identifier: "—" },
+          partyOf: async (memberId) =>
+            config.contractParties[String(memberId)] ?? { name: `成员 ${memberId}`, identifier: "—" },
           disputeResolution: config.contractDispute,
           // the ledger charges min(governed penalty rate, cap − contract rate): the contract says the same
           penaltyAprBps: async (contractAprBps) => {
@@ -232,7 +287,11 @@ export async function createNodeService(options: NodeServiceOptions) {
     cursor: () => indexer.cursor(),
     nonces: sublevel("requestNonces"),
     receiving,
-    loanDetails: [async (loan) => ({ receiving: await receiving.view(loan.loanId) }), (loan) => incomeSplit.loanDetail(loan), (loan) => prepayments.loanDetail(loan)],
+    loanDetails: [
+      async (loan) => ({ receiving: await receiving.view(loan.loanId) }),
+      (loan) => incomeSplit.loanDetail(loan),
+      (loan) => prepayments.loanDetail(loan),
+    ],
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // any node may run the keeper: it previews escalate as this member and writes through the outbox
@@ -244,7 +303,11 @@ export async function createNodeService(options: NodeServiceOptions) {
     expire: outboxExpirer(outbox),
     reminders: sublevel("reminders"),
     // no SMS gateway here: reminders are logged (the borrower key only) for the back office
-    send: async (r) => log.info({ loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue }, "reminder due to the borrower"),
+    send: async (r) =>
+      log.info(
+        { loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue },
+        "reminder due to the borrower",
+      ),
     now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
     log,
   });
@@ -276,7 +339,9 @@ export async function createNodeService(options: NodeServiceOptions) {
     memberId: config.memberId,
     memberKind: config.memberKind,
     call: (data) => provider.call({ to: config.jointLoanLedger, data }),
-    ...(governance === undefined ? {} : { governance: { outbox: governance.outbox, address: governance.address } }),
+    ...(governance === undefined
+      ? {}
+      : { governance: { outbox: governance.outbox, address: governance.address } }),
     blockNumber: () => provider.getBlockNumber(),
   });
   let keeperTimer: NodeJS.Timeout | undefined;
@@ -323,7 +388,12 @@ export async function createNodeService(options: NodeServiceOptions) {
       governanceSender?.start();
       const interval = config.keeperIntervalMs ?? (config.memberKind === "union" ? 3_600_000 : 0);
       if (interval > 0) {
-        const round = () => keeper.runOnce().catch((error) => log.warn({ err: (error as Error).message }, "keeper round failed; retried next interval"));
+        const round = () =>
+          keeper
+            .runOnce()
+            .catch((error) =>
+              log.warn({ err: (error as Error).message }, "keeper round failed; retried next interval"),
+            );
         keeperTimer = setInterval(round, interval);
         keeperTimer.unref();
       }
@@ -342,7 +412,9 @@ export async function createNodeService(options: NodeServiceOptions) {
 
 /** The node's LevelDB (in memory for tests), and its root sublevels by their catalogue names (keys.ts). */
 async function openStore(config: NodeConfig, inMemory: boolean) {
-  const root = inMemory ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" }) : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
+  const root = inMemory
+    ? new MemoryLevel<string, Uint8Array>({ valueEncoding: "view" })
+    : new Level<string, Uint8Array>(`${config.dataDir}/node`, { valueEncoding: "view" });
   await root.open();
   // each module declares the sublevel types it needs; the root hands them out by name and encoding
   const rootLevel = root as unknown as { sublevel(name: string, options?: { valueEncoding: string }): never };
@@ -371,13 +443,30 @@ function bureauDeps(deps: {
   const { config, documents } = deps;
   const bureauDb = openBureauSublevels(deps.root);
   const onEvent = (event: BureauClientEvent) => deps.metrics.bureauEvent(event);
-  const primary = new BureauClient(deps.bureau ?? new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }), { onEvent });
+  const primary = new BureauClient(
+    deps.bureau ??
+      new BureauSimulator({ seed: `node-${config.memberId}`, latencyMs: [5, 20], mode: "normal" }),
+    { onEvent },
+  );
   // the fallback channel: its own line, client and breaker, so the primary's trouble is not its own
-  const fallback = new BureauClient(deps.bureauFallback ?? new BureauSimulator({ seed: `node-${config.memberId}-fallback`, latencyMs: [5, 20], mode: "normal" }), { onEvent });
-  const channels = new FallbackBureau(primary, fallback, { onFallback: (error) => deps.log.warn({ code: error.code }, "credit bureau primary channel down: querying on the fallback channel") });
+  const fallback = new BureauClient(
+    deps.bureauFallback ??
+      new BureauSimulator({ seed: `node-${config.memberId}-fallback`, latencyMs: [5, 20], mode: "normal" }),
+    { onEvent },
+  );
+  const channels = new FallbackBureau(primary, fallback, {
+    onFallback: (error) =>
+      deps.log.warn(
+        { code: error.code },
+        "credit bureau primary channel down: querying on the fallback channel",
+      ),
+  });
   const client = config.memberKind === "union" ? channels : primary;
   const consentDeps = { consents: bureauDb.consents, anchor: deps.anchor, log: deps.log };
-  const refused = config.memberKind === "platform" || config.memberKind === "court" ? `member ${config.memberId} is a ${config.memberKind}: only branches query the credit bureau, through the union's node` : undefined;
+  const refused =
+    config.memberKind === "platform" || config.memberKind === "court"
+      ? `member ${config.memberId} is a ${config.memberKind}: only branches query the credit bureau, through the union's node`
+      : undefined;
   const creditDeps: CreditQueryDeps = {
     ...(refused === undefined ? {} : { queriesRefused: refused }),
     ...consentDeps,
@@ -385,7 +474,8 @@ function bureauDeps(deps: {
     client,
     institution: config.memberId,
     documents: {
-      put: async (kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>) => (await documents.put({ kind, bytes, owner: config.memberId, meta })).documentId,
+      put: async (kind: DocumentKind, bytes: Uint8Array, meta: Record<string, string>) =>
+        (await documents.put({ kind, bytes, owner: config.memberId, meta })).documentId,
     },
   };
   return { consentDeps, creditDeps, channels };
@@ -407,12 +497,30 @@ function recheckAfterChainLoss(sender: OutboxSender, log: Logger, reason: string
 }
 
 /** A branch's governance-role key with its own outbox and sender, when one is given or configured. */
-async function governanceWriter(options: NodeServiceOptions, sublevel: (which: NodeSublevel) => never, provider: JsonRpcProvider, chainId: bigint) {
+async function governanceWriter(
+  options: NodeServiceOptions,
+  sublevel: (which: NodeSublevel) => never,
+  provider: JsonRpcProvider,
+  chainId: bigint,
+) {
   const { config } = options;
   const file = config.governanceKeystoreFile;
-  const wallet = options.governanceWallet ?? (file === undefined ? undefined : await loadWallet(file, config.governanceKeystorePassword ?? config.keystorePassword));
+  const wallet =
+    options.governanceWallet ??
+    (file === undefined
+      ? undefined
+      : await loadWallet(file, config.governanceKeystorePassword ?? config.keystorePassword));
   if (wallet === undefined) return undefined;
   const outbox = new Outbox(sublevel("governanceOutbox"), { sync: options.inMemory !== true });
-  const sender = new OutboxSender({ outbox, provider, chainId, privateKey: wallet.privateKey, ledger: config.jointLoanLedger, disputeResolution: config.disputeResolution, fromBlock: config.deployBlock, logPageBlocks: config.logPageBlocks });
+  const sender = new OutboxSender({
+    outbox,
+    provider,
+    chainId,
+    privateKey: wallet.privateKey,
+    ledger: config.jointLoanLedger,
+    disputeResolution: config.disputeResolution,
+    fromBlock: config.deployBlock,
+    logPageBlocks: config.logPageBlocks,
+  });
   return { address: wallet.address, outbox, sender };
 }

@@ -52,7 +52,11 @@ const BUNDLE_CHECKS: readonly CheckId[] = ["digest", "leafEncoding", "merklePath
 
 /** Where the CLI writes; tests pass their own. */
 export type Io = { out(text: string): void; err(text: string): void; tty: boolean };
-const processIo: Io = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), tty: process.stderr.isTTY === true };
+const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  tty: process.stderr.isTTY === true,
+};
 
 export type AnchorArgs = {
   paths: string[];
@@ -88,7 +92,8 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
   if (positionals.length === 0) throw new Error("name at least one file or folder to anchor");
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
     if (raw === undefined) return fallback;
-    if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new Error(`--${name} must be a whole number in ${min}..${max}, got "${raw}"`);
+    if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+      throw new Error(`--${name} must be a whole number in ${min}..${max}, got "${raw}"`);
     return Number(raw);
   };
   return {
@@ -105,11 +110,26 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
   };
 }
 
-const HELP_ONLY: AnchorArgs = { paths: [], service: "", out: undefined, kind: EvidenceKind.Document, sm3: false, batch: 1000, timeoutSeconds: 120, keystore: undefined, memberId: 0, help: true };
+const HELP_ONLY: AnchorArgs = {
+  paths: [],
+  service: "",
+  out: undefined,
+  kind: EvidenceKind.Document,
+  sm3: false,
+  batch: 1000,
+  timeoutSeconds: 120,
+  keystore: undefined,
+  memberId: 0,
+  help: true,
+};
 
 function memberIdOf(raw: string | undefined): number {
-  if (raw === undefined) throw new Error("set --member (or JL_MEMBER_ID) to the member id the key belongs to: the records are signed as that member's");
-  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > 0xffff_ffff) throw new Error(`--member must be a whole number in 1..4294967295, got "${raw}"`);
+  if (raw === undefined)
+    throw new Error(
+      "set --member (or JL_MEMBER_ID) to the member id the key belongs to: the records are signed as that member's",
+    );
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > 0xffff_ffff)
+    throw new Error(`--member must be a whole number in 1..4294967295, got "${raw}"`);
   return Number(raw);
 }
 
@@ -120,7 +140,8 @@ export async function listFiles(paths: readonly string[]): Promise<string[]> {
     const info = await stat(path);
     if (info.isDirectory()) {
       // skip what earlier runs wrote: bundles and the summary
-      for (const entry of await readdir(path)) if (!entry.endsWith(".evidence.json") && entry !== "anchor-summary.md") await walk(join(path, entry));
+      for (const entry of await readdir(path))
+        if (!entry.endsWith(".evidence.json") && entry !== "anchor-summary.md") await walk(join(path, entry));
     } else if (info.isFile()) {
       out.add(resolve(path));
     }
@@ -149,13 +170,25 @@ async function loadWallet(args: AnchorArgs, env: NodeJS.ProcessEnv): Promise<Wal
     return (await Wallet.fromEncryptedJson(await readFile(args.keystore, "utf8"), password)) as Wallet;
   }
   const key = env.JL_PRIVATE_KEY;
-  if (key === undefined) throw new Error("set JL_PRIVATE_KEY to the member account's key, or use --keystore FILE");
+  if (key === undefined)
+    throw new Error("set JL_PRIVATE_KEY to the member account's key, or use --keystore FILE");
   return new Wallet(key);
 }
 
-type Row = { file: string; digest: string; leafHash: string; sequence: number; anchoredAt: string; bundle: string };
+type Row = {
+  file: string;
+  digest: string;
+  leafHash: string;
+  sequence: number;
+  anchoredAt: string;
+  bundle: string;
+};
 
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io = processIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: Io = processIo,
+): Promise<number> {
   let args: AnchorArgs;
   try {
     args = parseArgs(argv, env);
@@ -206,16 +239,29 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   for (const item of pending) {
     const raw = await anchoredBundle(client, item.receipt.leafHash, item.file, deadline, args.timeoutSeconds);
     const bundle = parseBundle(raw);
-    const failed = verifyOffline(bundle, { documentDigest: item.digest }).filter((r) => BUNDLE_CHECKS.includes(r.id) && r.outcome !== "pass");
+    const failed = verifyOffline(bundle, { documentDigest: item.digest }).filter(
+      (r) => BUNDLE_CHECKS.includes(r.id) && r.outcome !== "pass",
+    );
     if (bundle.leaf.leafHash.toLowerCase() !== item.receipt.leafHash.toLowerCase() || failed.length > 0) {
-      const why = failed.map((r) => `${r.id}: ${r.reason}`).join("; ") || `it is for leaf ${bundle.leaf.leafHash}`;
-      throw new AnchorClientError("ANCHOR_CLIENT_BAD_BUNDLE", `the anchor service returned a bundle for ${item.file} that does not verify (${why}); nothing written for it`);
+      const why =
+        failed.map((r) => `${r.id}: ${r.reason}`).join("; ") || `it is for leaf ${bundle.leaf.leafHash}`;
+      throw new AnchorClientError(
+        "ANCHOR_CLIENT_BAD_BUNDLE",
+        `the anchor service returned a bundle for ${item.file} that does not verify (${why}); nothing written for it`,
+      );
     }
     const outDir = args.out ?? dirname(item.file);
     await mkdir(outDir, { recursive: true });
     const path = join(outDir, `${basename(item.file)}.evidence.json`);
     await writeFile(path, `${JSON.stringify(raw, null, 2)}\n`);
-    rows.push({ file: item.file, digest: item.digest, leafHash: item.receipt.leafHash, sequence: item.receipt.sequence, anchoredAt: bundle.anchor.anchoredAt, bundle: path });
+    rows.push({
+      file: item.file,
+      digest: item.digest,
+      leafHash: item.receipt.leafHash,
+      sequence: item.receipt.sequence,
+      anchoredAt: bundle.anchor.anchoredAt,
+      bundle: path,
+    });
     show("anchored", rows.length);
   }
   if (io.tty) io.err("\n");
@@ -223,7 +269,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   const table = [
     "| file | sha-256 / sm3 digest | leaf hash | sequence | anchored (UTC) | bundle |",
     "|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.file} | ${r.digest} | ${r.leafHash} | ${r.sequence} | ${r.anchoredAt} | ${r.bundle} |`),
+    ...rows.map(
+      (r) => `| ${r.file} | ${r.digest} | ${r.leafHash} | ${r.sequence} | ${r.anchoredAt} | ${r.bundle} |`,
+    ),
   ].join("\n");
   // the summary goes with the bundles: --out, else the first folder named (or the first file's)
   const first = resolve(args.paths[0]!);
@@ -235,14 +283,23 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
 }
 
 /** The leaf's bundle once it is anchored, polling every 250 ms until the deadline. */
-async function anchoredBundle(client: AnchorClient, leafHash: string, file: string, deadline: number, timeoutSeconds: number): Promise<unknown> {
+async function anchoredBundle(
+  client: AnchorClient,
+  leafHash: string,
+  file: string,
+  deadline: number,
+  timeoutSeconds: number,
+): Promise<unknown> {
   for (;;) {
     try {
       return await client.bundle(leafHash);
     } catch (error) {
       if (!(error instanceof AnchorClientError) || error.code !== "ANCHOR_CLIENT_NOT_ANCHORED") throw error;
     }
-    if (Date.now() > deadline) throw new Error(`${file} was not anchored within ${timeoutSeconds} s (its receipt is valid; retry later)`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${file} was not anchored within ${timeoutSeconds} s (its receipt is valid; retry later)`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -13,10 +13,22 @@ import { parseArgs as parseNodeArgs } from "node:util";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { parseBundleJson, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
-import { loadTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
-import { overall, verifyOffline, verifyOnline, type CheckId, type CheckResult, type Outcome } from "../../common/formats/bundle/verify.ts";
+import {
+  loadTrustAnchor,
+  trustAnchorFingerprint,
+  type TrustAnchor,
+} from "../../common/formats/bundle/trust-anchor.ts";
+import {
+  overall,
+  verifyOffline,
+  verifyOnline,
+  type CheckId,
+  type CheckResult,
+  type Outcome,
+} from "../../common/formats/bundle/verify.ts";
 
-export const USAGE = "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]";
+export const USAGE =
+  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]";
 export const HELP = `${USAGE}
 
 Checks that <file> is the document <bundle.json> was made for and, with --rpc, that the chain
@@ -40,7 +52,15 @@ export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, indeterminate: 3 } as
 /** Per request; a hung endpoint makes its checks indeterminate instead of hanging the CLI. */
 const RPC_TIMEOUT_MS = 30_000;
 
-export type CliArgs = { file: string; bundle: string; rpc: string[]; trust: string | undefined; json: boolean; minConfirmations: number; help: boolean };
+export type CliArgs = {
+  file: string;
+  bundle: string;
+  rpc: string[];
+  trust: string | undefined;
+  json: boolean;
+  minConfirmations: number;
+  help: boolean;
+};
 
 /** Throws an Error whose message says what to fix. */
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -57,22 +77,33 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     },
   });
   const help = values.help === true;
-  if (!help && positionals.length !== 2) throw new Error(`expected <file> and <bundle.json>, got ${positionals.length} argument(s)`);
+  if (!help && positionals.length !== 2)
+    throw new Error(`expected <file> and <bundle.json>, got ${positionals.length} argument(s)`);
   const rawMin = values["min-confirmations"] ?? "0";
-  if (!/^[0-9]{1,9}$/.test(rawMin)) throw new Error(`--min-confirmations must be a whole number, got "${rawMin}"`);
+  if (!/^[0-9]{1,9}$/.test(rawMin))
+    throw new Error(`--min-confirmations must be a whole number, got "${rawMin}"`);
   const rpc = values.rpc ?? [];
   for (const url of rpc) {
     if (!/^https?:\/\//.test(url)) throw new Error(`--rpc must be an http(s) URL, got "${url}"`);
   }
   const trust = values.trust;
   if (trust !== undefined && trust.trim() === "") throw new Error("--trust needs a file or an http(s) URL");
-  return { file: positionals[0] ?? "", bundle: positionals[1] ?? "", rpc, trust, json: values.json === true, minConfirmations: Number(rawMin), help };
+  return {
+    file: positionals[0] ?? "",
+    bundle: positionals[1] ?? "",
+    rpc,
+    trust,
+    json: values.json === true,
+    minConfirmations: Number(rawMin),
+    help,
+  };
 }
 
 /** The digest of the file under the leaf's algorithm, or undefined if this verifier lacks it. */
 export async function digestFile(path: string, algorithm: number): Promise<string | undefined> {
   // SM3 (GB/T 32905) comes from Node's OpenSSL when it was built with it.
-  const name = algorithm === DigestAlgorithm.Sha256 ? "sha256" : algorithm === DigestAlgorithm.Sm3 ? "sm3" : undefined;
+  const name =
+    algorithm === DigestAlgorithm.Sha256 ? "sha256" : algorithm === DigestAlgorithm.Sm3 ? "sm3" : undefined;
   if (name === undefined || !getHashes().includes(name)) return undefined;
   const hash = createHash(name);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -81,11 +112,17 @@ export async function digestFile(path: string, algorithm: number): Promise<strin
 
 /** The trust anchor in one line, for the report: a court compares the fingerprint with the published one. */
 export function trustAnchorLine(anchor: TrustAnchor | undefined): string {
-  if (anchor === undefined) return "trust anchor: none (--trust not given): the chain cannot be checked, so the result cannot pass";
+  if (anchor === undefined)
+    return "trust anchor: none (--trust not given): the chain cannot be checked, so the result cannot pass";
   return `trust anchor: ${anchor.name}, chain ${anchor.chainId}, ConsortiumRegistry ${anchor.consortiumRegistry.toLowerCase()}, fingerprint ${trustAnchorFingerprint(anchor)}`;
 }
 
-export function renderTable(results: readonly CheckResult[], outcome: Outcome, anchor?: TrustAnchor, online = false): string {
+export function renderTable(
+  results: readonly CheckResult[],
+  outcome: Outcome,
+  anchor?: TrustAnchor,
+  online = false,
+): string {
   const rows = [["check", "outcome", "reason"], ...results.map((r) => [r.id, r.outcome, r.reason])];
   const w0 = Math.max(...rows.map((r) => r[0]!.length));
   const w1 = Math.max(...rows.map((r) => r[1]!.length));
@@ -95,12 +132,23 @@ export function renderTable(results: readonly CheckResult[], outcome: Outcome, a
   return `${head}${lines.join("\n")}\n\noverall: ${outcome.toUpperCase()}\n`;
 }
 
-export function renderJson(results: readonly CheckResult[], outcome: Outcome, bundle: EvidenceBundle, anchor?: TrustAnchor): string {
+export function renderJson(
+  results: readonly CheckResult[],
+  outcome: Outcome,
+  bundle: EvidenceBundle,
+  anchor?: TrustAnchor,
+): string {
   const { leafHash } = bundle.leaf;
   const trustAnchor =
     anchor === undefined
       ? null
-      : { name: anchor.name, chainId: anchor.chainId, genesisHash: anchor.genesisHash.toLowerCase(), consortiumRegistry: anchor.consortiumRegistry.toLowerCase(), fingerprint: trustAnchorFingerprint(anchor) };
+      : {
+          name: anchor.name,
+          chainId: anchor.chainId,
+          genesisHash: anchor.genesisHash.toLowerCase(),
+          consortiumRegistry: anchor.consortiumRegistry.toLowerCase(),
+          fingerprint: trustAnchorFingerprint(anchor),
+        };
   return `${JSON.stringify({ overall: outcome, leafHash, chainId: bundle.anchor.chainId, trustAnchor, checks: results }, null, 2)}\n`;
 }
 
@@ -109,7 +157,13 @@ export function renderJson(results: readonly CheckResult[], outcome: Outcome, bu
  * digest (an SM3 leaf without SM3 support is indeterminate, not pass); online, the time too.
  */
 export function requiredChecks(online: boolean): CheckId[] {
-  return ["digest", "leafEncoding", "merklePath", "headOnChain", ...(online ? (["blockAndTime"] as const) : [])];
+  return [
+    "digest",
+    "leafEncoding",
+    "merklePath",
+    "headOnChain",
+    ...(online ? (["blockAndTime"] as const) : []),
+  ];
 }
 
 /** user:password in a URL stays out of the report. */
@@ -119,7 +173,11 @@ export function endpointName(url: string): string {
 
 type Output = { write(text: string): unknown };
 
-export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: Output = process.stdout,
+  err: Output = process.stderr,
+): Promise<number> {
   let args: CliArgs;
   let bundle: EvidenceBundle;
   let documentDigest: string | undefined;
@@ -161,10 +219,16 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     }
   }
   if (documentDigest === undefined) {
-    results = results.map((r) => (r.id === "digest" ? { ...r, reason: "SM3 not supported by this verifier" } : r));
+    results = results.map((r) =>
+      r.id === "digest" ? { ...r, reason: "SM3 not supported by this verifier" } : r,
+    );
   }
   const outcome = overall(results, requiredChecks(args.rpc.length > 0));
-  out.write(args.json ? renderJson(results, outcome, bundle, anchor) : renderTable(results, outcome, anchor, args.rpc.length > 0));
+  out.write(
+    args.json
+      ? renderJson(results, outcome, bundle, anchor)
+      : renderTable(results, outcome, anchor, args.rpc.length > 0),
+  );
   return EXIT_CODES[outcome];
 }
 

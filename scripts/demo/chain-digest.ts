@@ -6,12 +6,27 @@
 import type { JsonRpcProvider } from "ethers";
 import { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { pagedLogs } from "../../common/chain/logs.ts";
-import { ledgerDigest, type DigestFlow, type DigestLoan, type LedgerDigest } from "../../nodes/src/indexer/ledger-digest.ts";
+import {
+  ledgerDigest,
+  type DigestFlow,
+  type DigestLoan,
+  type LedgerDigest,
+} from "../../nodes/src/indexer/ledger-digest.ts";
 import { DISPUTE_STAGES, LOAN_STATES, REPAYMENT_METHODS } from "../../nodes/src/indexer/model.ts";
 
-export type ChainDigest = LedgerDigest & { toBlock: number; loanRecords: DigestLoan[]; flowRecords: DigestFlow[] };
+export type ChainDigest = LedgerDigest & {
+  toBlock: number;
+  loanRecords: DigestLoan[];
+  flowRecords: DigestFlow[];
+};
 
-type Totals = { disbursed: bigint; principal: bigint; interest: bigint; penalty: bigint; funders: Map<number, { disbursed: bigint; principal: bigint; income: bigint }> };
+type Totals = {
+  disbursed: bigint;
+  principal: bigint;
+  interest: bigint;
+  penalty: bigint;
+  funders: Map<number, { disbursed: bigint; principal: bigint; income: bigint }>;
+};
 
 export async function chainLedgerDigest(
   provider: JsonRpcProvider,
@@ -23,12 +38,26 @@ export async function chainLedgerDigest(
   const ledger = JointLoanLedger.at(ledgerAddress, provider);
   const toBlock = options.toBlock ?? (await provider.getBlockNumber());
   const page = options.pageBlocks ?? 2000;
-  const registered = new Map<string, { branch: number; platform: number; borrowerKey: string; principal: bigint; aprBps: number; method: number }>();
+  const registered = new Map<
+    string,
+    {
+      branch: number;
+      platform: number;
+      borrowerKey: string;
+      principal: bigint;
+      aprBps: number;
+      method: number;
+    }
+  >();
   const totals = new Map<string, Totals>();
   const flows = new Map<string, DigestFlow>();
   const totalsOf = (loanId: string): Totals => {
     let t = totals.get(loanId);
-    if (t === undefined) totals.set(loanId, (t = { disbursed: 0n, principal: 0n, interest: 0n, penalty: 0n, funders: new Map() }));
+    if (t === undefined)
+      totals.set(
+        loanId,
+        (t = { disbursed: 0n, principal: 0n, interest: 0n, penalty: 0n, funders: new Map() }),
+      );
     return t;
   };
   const funderOf = (t: Totals, member: number) => {
@@ -36,28 +65,56 @@ export async function chainLedgerDigest(
     if (f === undefined) t.funders.set(member, (f = { disbursed: 0n, principal: 0n, income: 0n }));
     return f;
   };
-  for await (const logs of pagedLogs(provider, { address: ledgerAddress }, { fromBlock, toBlock, pageBlocks: page })) {
+  for await (const logs of pagedLogs(
+    provider,
+    { address: ledgerAddress },
+    { fromBlock, toBlock, pageBlocks: page },
+  )) {
     for (const log of logs) {
       const parsed = iface.parseLog(log);
       if (parsed === null) continue;
       const a = parsed.args;
       const loanId = String(a.loanId ?? "").toLowerCase();
-      const at = { blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash.toLowerCase() };
+      const at = {
+        blockNumber: log.blockNumber,
+        logIndex: log.index,
+        txHash: log.transactionHash.toLowerCase(),
+      };
       switch (parsed.name) {
         case "LoanRegistered":
-          registered.set(loanId, { branch: Number(a.branch), platform: Number(a.platform), borrowerKey: String(a.borrowerKey).toLowerCase(), principal: a.principal as bigint, aprBps: Number(a.aprBps), method: Number(a.method) });
+          registered.set(loanId, {
+            branch: Number(a.branch),
+            platform: Number(a.platform),
+            borrowerKey: String(a.borrowerKey).toLowerCase(),
+            principal: a.principal as bigint,
+            aprBps: Number(a.aprBps),
+            method: Number(a.method),
+          });
           break;
         case "FundsDisbursed": {
           const t = totalsOf(loanId);
           t.disbursed += a.amount as bigint;
           funderOf(t, Number(a.funder)).disbursed += a.amount as bigint;
           const serial = String(a.serial).toLowerCase();
-          flows.set(serial, { serial, loanId, type: "disbursement", amountFen: String(a.amount), voucher: String(a.voucher).toLowerCase(), ...at, funder: Number(a.funder), accountHash: String(a.accountHash).toLowerCase() });
+          flows.set(serial, {
+            serial,
+            loanId,
+            type: "disbursement",
+            amountFen: String(a.amount),
+            voucher: String(a.voucher).toLowerCase(),
+            ...at,
+            funder: Number(a.funder),
+            accountHash: String(a.accountHash).toLowerCase(),
+          });
           break;
         }
         case "RepaymentReceived": {
           const t = totalsOf(loanId);
-          const [penalty, interest, principal] = [a.penalty as bigint, a.interest as bigint, a.principal as bigint];
+          const [penalty, interest, principal] = [
+            a.penalty as bigint,
+            a.interest as bigint,
+            a.principal as bigint,
+          ];
           t.penalty += penalty;
           t.interest += interest;
           t.principal += principal;
@@ -79,18 +136,37 @@ export async function chainLedgerDigest(
         case "PrepaymentReceived": {
           // as the node's indexer books it (nodes/src/indexer/apply.ts): a repayment of what was paid, the whole principal off the loan
           const t = totalsOf(loanId);
-          const [principal, principalPaid, income] = [a.principal as bigint, a.principalPaid as bigint, (a.interest as bigint) + (a.fee as bigint)];
+          const [principal, principalPaid, income] = [
+            a.principal as bigint,
+            a.principalPaid as bigint,
+            (a.interest as bigint) + (a.fee as bigint),
+          ];
           t.interest += income;
           t.principal += principal;
           const serial = String(a.serial).toLowerCase();
-          flows.set(serial, { serial, loanId, type: "repayment", amountFen: String(principalPaid + income), voucher: String(a.voucher).toLowerCase(), ...at, penaltyFen: "0", interestFen: String(income), principalFen: String(principalPaid), split: [] });
+          flows.set(serial, {
+            serial,
+            loanId,
+            type: "repayment",
+            amountFen: String(principalPaid + income),
+            voucher: String(a.voucher).toLowerCase(),
+            ...at,
+            penaltyFen: "0",
+            interestFen: String(income),
+            principalFen: String(principalPaid),
+            split: [],
+          });
           break;
         }
         case "RepaymentShared": {
           const f = funderOf(totalsOf(loanId), Number(a.funder));
           f.principal += a.principal as bigint;
           f.income += a.income as bigint;
-          flows.get(String(a.serial).toLowerCase())?.split!.push({ funder: Number(a.funder), principalFen: String(a.principal), incomeFen: String(a.income) });
+          flows.get(String(a.serial).toLowerCase())?.split!.push({
+            funder: Number(a.funder),
+            principalFen: String(a.principal),
+            incomeFen: String(a.income),
+          });
           break;
         }
       }
@@ -120,11 +196,19 @@ export async function chainLedgerDigest(
       funders: shares
         .map((s) => {
           const f = funderOf(t, Number(s.memberId));
-          return { memberId: Number(s.memberId), shareBps: Number(s.shareBps), disbursedFen: f.disbursed.toString(), principalRepaidFen: f.principal.toString(), incomeFen: f.income.toString() };
+          return {
+            memberId: Number(s.memberId),
+            shareBps: Number(s.shareBps),
+            disbursedFen: f.disbursed.toString(),
+            principalRepaidFen: f.principal.toString(),
+            incomeFen: f.income.toString(),
+          };
         })
         .sort((x, y) => x.memberId - y.memberId),
     });
   }
-  const flowRecords = [...flows.values()].map((f) => (f.split === undefined ? f : { ...f, split: [...f.split].sort((x, y) => x.funder - y.funder) }));
+  const flowRecords = [...flows.values()].map((f) =>
+    f.split === undefined ? f : { ...f, split: [...f.split].sort((x, y) => x.funder - y.funder) },
+  );
   return { ...ledgerDigest(loans, flowRecords), toBlock, loanRecords: loans, flowRecords };
 }

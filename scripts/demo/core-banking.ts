@@ -9,7 +9,14 @@ import path from "node:path";
 import { formatYuan } from "../../common/lending/money.ts";
 import type { NodeName } from "../ops/local/manifest.ts";
 
-export type BookedFlow = { serial: string; loanId: string; type: "disbursement" | "repayment"; amountFen: string; valueDate: string; accountMasked: string };
+export type BookedFlow = {
+  serial: string;
+  loanId: string;
+  type: "disbursement" | "repayment";
+  amountFen: string;
+  valueDate: string;
+  accountMasked: string;
+};
 
 export class CoreBanking {
   readonly dir: string;
@@ -31,13 +38,21 @@ export class CoreBanking {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw error;
     }
-    return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as BookedFlow);
+    return text
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as BookedFlow);
   }
 
   /** The day's export of `node`'s books as the reconciliation CSV; also its row count. */
   async dayCsv(node: NodeName, day: string): Promise<{ csv: string; rows: number }> {
     const rows = (await this.flows(node)).filter((f) => f.valueDate === day);
-    const lines = ["serial,loan_id,type,amount,value_date,account_masked", ...rows.map((f) => [f.serial, f.loanId, f.type, formatYuan(BigInt(f.amountFen)), f.valueDate, f.accountMasked].join(","))];
+    const lines = [
+      "serial,loan_id,type,amount,value_date,account_masked",
+      ...rows.map((f) =>
+        [f.serial, f.loanId, f.type, formatYuan(BigInt(f.amountFen)), f.valueDate, f.accountMasked].join(","),
+      ),
+    ];
     return { csv: `${lines.join("\n")}\n`, rows: rows.length };
   }
 

@@ -18,22 +18,35 @@ let manifest;
 try {
   manifest = await readManifest(dataDir);
 } catch (error) {
-  console.error(`no running consortium found: ${(error as Error).message}\nstart one with \`npm start\` (data directory ${dataDir}; set JL_DATA_DIR for another)`);
+  console.error(
+    `no running consortium found: ${(error as Error).message}\nstart one with \`npm start\` (data directory ${dataDir}; set JL_DATA_DIR for another)`,
+  );
   process.exit(2);
 }
 
 const result = await runScenarios(manifest);
 console.log("\nscenarios");
-for (const s of result.scenarios) console.log(`  ${s.id.padEnd(9)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
+for (const s of result.scenarios)
+  console.log(`  ${s.id.padEnd(9)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
 if ("skipped" in result.overdue) console.log(`  overdue   skipped: ${result.overdue.skipped}`);
 const balanced = result.reconciliations.every((r) => r.balanced && r.matched === r.rows);
-console.log(`\nreconciliation: ${result.reconciliations.length} books files, ${balanced ? "zero differences" : "DIFFERENCES FOUND"}`);
-console.log(`index agreement: ${result.digests.agree ? `all five nodes = the chain (${result.digests.chain.loans} loans, ${result.digests.chain.flows} fund flows)` : "NODES DISAGREE"}`);
+console.log(
+  `\nreconciliation: ${result.reconciliations.length} books files, ${balanced ? "zero differences" : "DIFFERENCES FOUND"}`,
+);
+console.log(
+  `index agreement: ${result.digests.agree ? `all five nodes = the chain (${result.digests.chain.loans} loans, ${result.digests.chain.flows} fund flows)` : "NODES DISAGREE"}`,
+);
 const trustAnchor = await loadTrustAnchor(manifest.trustAnchor.file);
-console.log(`\nevidence of loan ${result.evidence.loanId}, verified with the trust anchor ${manifest.trustAnchor.file} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
+console.log(
+  `\nevidence of loan ${result.evidence.loanId}, verified with the trust anchor ${manifest.trustAnchor.file} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`,
+);
 const provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true });
 let evidenceOk = true;
-const notPassed = (checks: CheckResult[]) => checks.filter((c) => c.outcome !== "pass").map((c) => `${c.id} ${c.reason}`).join("; ");
+const notPassed = (checks: CheckResult[]) =>
+  checks
+    .filter((c) => c.outcome !== "pass")
+    .map((c) => `${c.id} ${c.reason}`)
+    .join("; ");
 for (const link of result.evidence.links) {
   console.log(`  ${link.what} (${link.status})`);
   console.log(`    bundle  ${link.bundleUrl}`);
@@ -43,7 +56,8 @@ for (const link of result.evidence.links) {
   // no document here: the chain checks decide (the CLI and the page also compare the document)
   const checks = await verifyOnline(bundle, { trustAnchor, providers: [provider] });
   const outcome = overall(checks);
-  const movedClock = result.chainClockMovedAt !== undefined && bundle.anchor.blockTimestamp >= result.chainClockMovedAt;
+  const movedClock =
+    result.chainClockMovedAt !== undefined && bundle.anchor.blockTimestamp >= result.chainClockMovedAt;
   if (outcome === "pass" || !movedClock) {
     if (outcome !== "pass") evidenceOk = false;
     console.log(`    chain   ${outcome.toUpperCase()}${outcome === "pass" ? "" : `: ${notPassed(checks)}`}`);
@@ -52,9 +66,15 @@ for (const link of result.evidence.links) {
   const rest = overall(checks.filter((c) => c.id !== "blockAndTime"));
   if (rest !== "pass") evidenceOk = false;
   const timing = checks.find((c) => c.id === "blockAndTime");
-  console.log(`    chain   ${outcome.toUpperCase()} on the moved clock: anchored in a block the demo stamped ahead of real time; blockAndTime ${timing?.outcome}: ${timing?.reason}`);
-  console.log(`            every other check: ${rest.toUpperCase()}${rest === "pass" ? "" : `: ${notPassed(checks.filter((c) => c.id !== "blockAndTime"))}`}`);
+  console.log(
+    `    chain   ${outcome.toUpperCase()} on the moved clock: anchored in a block the demo stamped ahead of real time; blockAndTime ${timing?.outcome}: ${timing?.reason}`,
+  );
+  console.log(
+    `            every other check: ${rest.toUpperCase()}${rest === "pass" ? "" : `: ${notPassed(checks.filter((c) => c.id !== "blockAndTime"))}`}`,
+  );
 }
 provider.destroy();
-console.log(`\na court verifies a saved bundle with: npm run verify -- <document> <bundle.json> --trust ${manifest.trustAnchor.file} --rpc ${manifest.chain.rpcUrl}`);
+console.log(
+  `\na court verifies a saved bundle with: npm run verify -- <document> <bundle.json> --trust ${manifest.trustAnchor.file} --rpc ${manifest.chain.rpcUrl}`,
+);
 process.exit(balanced && result.digests.agree && evidenceOk ? 0 : 1);

@@ -20,7 +20,16 @@ import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { splitByShares } from "../../common/lending/allocation.ts";
 import type { ConsortiumManifest, NodeName } from "../ops/local/manifest.ts";
 import { NODE_NAMES } from "../ops/local/manifest.ts";
-import { authorizationLetter, huinongApplication, jiedaibaoApplication, maskedAccount, newBorrower, personalData, rongyitongApplication, type Borrower } from "../../nodes/client/borrowers.ts";
+import {
+  authorizationLetter,
+  huinongApplication,
+  jiedaibaoApplication,
+  maskedAccount,
+  newBorrower,
+  personalData,
+  rongyitongApplication,
+  type Borrower,
+} from "../../nodes/client/borrowers.ts";
 import { chainLedgerDigest } from "./chain-digest.ts";
 import { CoreBanking } from "./core-banking.ts";
 import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
@@ -48,13 +57,35 @@ export type DemoResult = {
   /** repaymentSerials: the early settlement's. */
   joint: { loanId: string; repaymentSerials: string[]; state: string };
   assisted: { loanId: string; state: string };
-  overdue: { loanId: string; caseId: string; ruling: string; rulingLeaf: string; stage: string; courtDocuments: Array<{ kind: string; from: number }>; keeper: Array<{ stage: string; escalated: boolean; remindersScheduled: number; remindersSent: number }> } | { skipped: string };
+  overdue:
+    | {
+        loanId: string;
+        caseId: string;
+        ruling: string;
+        rulingLeaf: string;
+        stage: string;
+        courtDocuments: Array<{ kind: string; from: number }>;
+        keeper: Array<{
+          stage: string;
+          escalated: boolean;
+          remindersScheduled: number;
+          remindersSent: number;
+        }>;
+      }
+    | { skipped: string };
   borrowers: Borrower[];
   /** Every name, ID number, phone and account number the scenarios used. */
   personalData: string[];
   reconciliations: Array<{ node: NodeName; day: string; rows: number; matched: number; balanced: boolean }>;
-  digests: { chain: { digest: string; loans: number; flows: number; toBlock: number }; nodes: Record<NodeName, { digest: string; loans: number; flows: number; cursor: number }>; agree: boolean };
-  evidence: { loanId: string; links: Array<{ what: string; leafHash: string; status: string; bundleUrl: string; verifyUrl: string }> };
+  digests: {
+    chain: { digest: string; loans: number; flows: number; toBlock: number };
+    nodes: Record<NodeName, { digest: string; loans: number; flows: number; cursor: number }>;
+    agree: boolean;
+  };
+  evidence: {
+    loanId: string;
+    links: Array<{ what: string; leafHash: string; status: string; bundleUrl: string; verifyUrl: string }>;
+  };
   /**
    * The chain time (unix seconds) from which blocks are stamped on a clock moved ahead of real
    * time: the overdue scenario's first move, or this run's start when an earlier run had moved it
@@ -64,8 +95,18 @@ export type DemoResult = {
   chainClockMovedAt?: number;
 };
 
-type Application = { applicationId: string; borrowerKey: string; assignedBranch: number; submittedTo?: { member: number; applicationId: string }; forwardedTo?: { member: number; applicationId: string } };
-type Approved = { loanId: string; serial: string; schedule: Array<{ dueDay: number; principalFen: string; interestFen: string; totalFen: string }> };
+type Application = {
+  applicationId: string;
+  borrowerKey: string;
+  assignedBranch: number;
+  submittedTo?: { member: number; applicationId: string };
+  forwardedTo?: { member: number; applicationId: string };
+};
+type Approved = {
+  loanId: string;
+  serial: string;
+  schedule: Array<{ dueDay: number; principalFen: string; interestFen: string; totalFen: string }>;
+};
 type Flow = { serial: string; voucher: string; outbox: { serial: string } };
 /** A fund flow's route under /v1/loans/:loanId/ is its type with an s. */
 type FlowType = "disbursement" | "repayment" | "settlement";
@@ -78,7 +119,10 @@ const DEMO_MONTHLY_INCOME_FEN = "10000000";
 /** A chain whose latest block is this far ahead of real time had its clock moved (Anvil stamps blocks at real time otherwise). */
 const CLOCK_AHEAD_SECONDS = 300;
 
-export async function runScenarios(manifest: ConsortiumManifest, options: ScenarioOptions = {}): Promise<DemoResult> {
+export async function runScenarios(
+  manifest: ConsortiumManifest,
+  options: ScenarioOptions = {},
+): Promise<DemoResult> {
   const driver = new Driver(manifest, options);
   try {
     return await driver.run();
@@ -94,7 +138,9 @@ class Driver {
   readonly provider: JsonRpcProvider;
   readonly api: Record<NodeName, NodeApi>;
   readonly books: CoreBanking;
-  readonly runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36).padStart(3, "0")}`.toUpperCase();
+  readonly runId = `${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 3)
+    .toString(36)
+    .padStart(3, "0")}`.toUpperCase();
   readonly borrowers: Borrower[] = [];
   /** (node, day) pairs this run booked flows on. */
   readonly bookedDays = new Map<string, { node: NodeName; day: string }>();
@@ -107,8 +153,14 @@ class Driver {
     this.manifest = manifest;
     this.log = options.log ?? ((line) => console.log(line));
     this.hooks = options.hooks ?? {};
-    this.provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
-    this.api = Object.fromEntries(NODE_NAMES.map((n) => [n, new NodeApi(n, manifest.nodes[n].url, manifest.nodes[n].tokens)])) as Record<NodeName, NodeApi>;
+    this.provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
+    this.api = Object.fromEntries(
+      NODE_NAMES.map((n) => [n, new NodeApi(n, manifest.nodes[n].url, manifest.nodes[n].tokens)]),
+    ) as Record<NodeName, NodeApi>;
     this.books = new CoreBanking(options.booksDir ?? `${manifest.dataDir}/demo/books`);
   }
 
@@ -117,15 +169,26 @@ class Driver {
   }
 
   async run(): Promise<DemoResult> {
-    this.log(`JointLedger five-node scenarios (run ${this.runId}) against ${this.manifest.chain.rpcUrl}, chain ${this.manifest.chain.chainId}`);
-    for (const n of NODE_NAMES) this.log(`  ${n.padEnd(8)} member ${this.manifest.nodes[n].memberId} (${this.manifest.nodes[n].kind}) ${this.manifest.nodes[n].url}`);
+    this.log(
+      `JointLedger five-node scenarios (run ${this.runId}) against ${this.manifest.chain.rpcUrl}, chain ${this.manifest.chain.chainId}`,
+    );
+    for (const n of NODE_NAMES)
+      this.log(
+        `  ${n.padEnd(8)} member ${this.manifest.nodes[n].memberId} (${this.manifest.nodes[n].kind}) ${this.manifest.nodes[n].url}`,
+      );
     const latest = (await this.provider.getBlock("latest"))!.timestamp;
     if (latest > Date.now() / 1000 + CLOCK_AHEAD_SECONDS) {
       this.#clockMovedAt = latest;
-      this.log(`  the chain's clock is ${((latest - Date.now() / 1000) / 86_400).toFixed(1)} days ahead of real time (an earlier run moved it): evidence anchored on it is stamped long after its receipts`);
+      this.log(
+        `  the chain's clock is ${((latest - Date.now() / 1000) / 86_400).toFixed(1)} days ahead of real time (an earlier run moved it): evidence anchored on it is stamped long after its receipts`,
+      );
     }
     const scenarios: ScenarioRun[] = [];
-    const timed = async <T extends { loanId: string }>(id: ScenarioId, title: string, body: () => Promise<T>): Promise<T> => {
+    const timed = async <T extends { loanId: string }>(
+      id: ScenarioId,
+      title: string,
+      body: () => Promise<T>,
+    ): Promise<T> => {
       this.log(`\n(${String.fromCharCode(97 + scenarios.length)}) ${title}`);
       const started = performance.now();
       const result = await body();
@@ -134,13 +197,25 @@ class Driver {
       this.log(`    done in ${(ms / 1000).toFixed(1)} s`);
       return result;
     };
-    const joint = await timed("joint", "joint loan: platform application → union → branch A, 30% platform share, settled early", () => this.jointLoan());
-    const assisted = await timed("assisted", "assisted loan at branch B: the branch funds it alone, settled early", () => this.assistedLoan());
+    const joint = await timed(
+      "joint",
+      "joint loan: platform application → union → branch A, 30% platform share, settled early",
+      () => this.jointLoan(),
+    );
+    const assisted = await timed(
+      "assisted",
+      "assisted loan at branch B: the branch funds it alone, settled early",
+      () => this.assistedLoan(),
+    );
     let overdue: DemoResult["overdue"];
     if (this.manifest.chain.local) {
-      overdue = await timed("overdue", "overdue loan: reminder, mediation, arbitration, court", () => this.overdueLoan());
+      overdue = await timed("overdue", "overdue loan: reminder, mediation, arbitration, court", () =>
+        this.overdueLoan(),
+      );
     } else {
-      overdue = { skipped: "the chain is not a local Anvil the launcher started: its time cannot be moved forward" };
+      overdue = {
+        skipped: "the chain is not a local Anvil the launcher started: its time cannot be moved forward",
+      };
       this.log(`\n(c) overdue loan skipped: ${overdue.skipped}`);
     }
     this.log("\nchecks");
@@ -171,17 +246,48 @@ class Driver {
     const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
     const applicationId = `JDB${this.runId}A`;
     const letter = authorizationLetter(borrower, applicationId);
-    const payload = jiedaibaoApplication(borrower, { applicationId, principalYuan: "60000.00", termMonths: 12, annualPercent: "14.4", signedAt: new Date(Date.now() - 10 * 60_000), letterSha256: letter.sha256 });
+    const payload = jiedaibaoApplication(borrower, {
+      applicationId,
+      principalYuan: "60000.00",
+      termMonths: 12,
+      annualPercent: "14.4",
+      signedAt: new Date(Date.now() - 10 * 60_000),
+      letterSha256: letter.sha256,
+    });
     const atBranch = await this.submit("jiedaibao", payload, "branchA");
-    const { loanId, schedule } = await this.consentQueryApprove("branchA", atBranch, letter.bytes, JOINT_PLATFORM_SHARE_BPS);
+    const { loanId, schedule } = await this.consentQueryApprove(
+      "branchA",
+      atBranch,
+      letter.bytes,
+      JOINT_PLATFORM_SHARE_BPS,
+    );
     const principal = schedule.reduce((sum, i) => sum + BigInt(i.principalFen), 0n);
-    const [branchPart, platformPart] = splitByShares(principal, [10_000 - JOINT_PLATFORM_SHARE_BPS, JOINT_PLATFORM_SHARE_BPS]) as [bigint, bigint];
+    const [branchPart, platformPart] = splitByShares(principal, [
+      10_000 - JOINT_PLATFORM_SHARE_BPS,
+      JOINT_PLATFORM_SHARE_BPS,
+    ]) as [bigint, bigint];
     // each funder disburses its exact share from its own node, on the loan's start day
     await Promise.all([
-      this.flow("branchA", loanId, "disbursement", branchPart, borrower, this.manifest.nodes.branchA.settlementAccounts[0]),
-      this.flow("platform", loanId, "disbursement", platformPart, borrower, this.manifest.nodes.platform.settlementAccounts[0]),
+      this.flow(
+        "branchA",
+        loanId,
+        "disbursement",
+        branchPart,
+        borrower,
+        this.manifest.nodes.branchA.settlementAccounts[0],
+      ),
+      this.flow(
+        "platform",
+        loanId,
+        "disbursement",
+        platformPart,
+        borrower,
+        this.manifest.nodes.platform.settlementAccounts[0],
+      ),
     ]);
-    this.log(`    disbursed: branch A ${yuan(branchPart)} + platform ${yuan(platformPart)} = ${yuan(principal)} yuan; loan Active`);
+    this.log(
+      `    disbursed: branch A ${yuan(branchPart)} + platform ${yuan(platformPart)} = ${yuan(principal)} yuan; loan Active`,
+    );
     await this.hooks.beforeRepayments?.({ loanId });
     // the borrower settles early, in full: branch A services the loan, quotes today's figure and books it
     const amount = await this.settlementFigure("branchA", loanId);
@@ -200,10 +306,24 @@ class Driver {
     const borrower = this.borrower(this.manifest.nodes.branchB.regionCode);
     const orderNo = `HN-${this.runId}-B`;
     const letter = authorizationLetter(borrower, orderNo);
-    const payload = huinongApplication(borrower, { orderNo, amountFen: 1_500_000n, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
+    const payload = huinongApplication(borrower, {
+      orderNo,
+      amountFen: 1_500_000n,
+      termDays: 30,
+      monthlyRatePermille: "10",
+      signedAt: new Date(Date.now() - 5 * 60_000),
+      letterSha256: letter.sha256,
+    });
     const atBranch = await this.submit("huinong", payload, "branchB");
     const { loanId } = await this.consentQueryApprove("branchB", atBranch, letter.bytes, 0);
-    await this.flow("branchB", loanId, "disbursement", 1_500_000n, borrower, this.manifest.nodes.branchB.settlementAccounts[0]);
+    await this.flow(
+      "branchB",
+      loanId,
+      "disbursement",
+      1_500_000n,
+      borrower,
+      this.manifest.nodes.branchB.settlementAccounts[0],
+    );
     this.log("    branch B disbursed 15000.00 yuan alone");
     // the bullet falls due in 30 days: the borrower settles early at today's figure instead
     const amount = await this.settlementFigure("branchB", loanId);
@@ -219,24 +339,69 @@ class Driver {
     const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
     const applyNo = `RYT${this.runId}C`;
     const letter = authorizationLetter(borrower, applyNo);
-    const payload = rongyitongApplication(borrower, { applyNo, amountFen: 2_000_000n, termMonths: 6, rateBps: 1500, signedAt: new Date(Date.now() - 3 * 60_000), letterSha256: letter.sha256 });
+    const payload = rongyitongApplication(borrower, {
+      applyNo,
+      amountFen: 2_000_000n,
+      termMonths: 6,
+      rateBps: 1500,
+      signedAt: new Date(Date.now() - 3 * 60_000),
+      letterSha256: letter.sha256,
+    });
     const atBranch = await this.submit("rongyitong", payload, "branchA");
     const { loanId, schedule } = await this.consentQueryApprove("branchA", atBranch, letter.bytes, 0);
-    await this.flow("branchA", loanId, "disbursement", 2_000_000n, borrower, this.manifest.nodes.branchA.settlementAccounts[0]);
+    await this.flow(
+      "branchA",
+      loanId,
+      "disbursement",
+      2_000_000n,
+      borrower,
+      this.manifest.nodes.branchA.settlementAccounts[0],
+    );
     const firstDue = schedule[0]!.dueDay;
     this.log(`    disbursed 20000.00 yuan; the first installment (due ${dayToDate(firstDue)}) is never paid`);
-    const keeper: Array<{ stage: string; escalated: boolean; remindersScheduled: number; remindersSent: number }> = [];
-    for (const [days, expected] of [[4, "Reminder"], [8, "Mediation"], [16, "Arbitration"]] as const) {
+    const keeper: Array<{
+      stage: string;
+      escalated: boolean;
+      remindersScheduled: number;
+      remindersSent: number;
+    }> = [];
+    for (const [days, expected] of [
+      [4, "Reminder"],
+      [8, "Mediation"],
+      [16, "Arbitration"],
+    ] as const) {
       await this.travelTo(firstDue + days, 10);
       await this.waitIndexed(["union"], await this.provider.getBlockNumber());
-      const round = await this.api.union.post<{ checked: number; escalated: string[]; remindersScheduled: number; remindersSent: number }>("/v1/keeper/rounds", "admin");
+      const round = await this.api.union.post<{
+        checked: number;
+        escalated: string[];
+        remindersScheduled: number;
+        remindersSent: number;
+      }>("/v1/keeper/rounds", "admin");
       const c = await this.api.union.get<{ stage: string }>(`/v1/cases/${loanId}`);
-      if (c.stage !== expected) throw new Error(`after the keeper round ${days} days past due the loan is at ${c.stage}, not ${expected}`);
-      keeper.push({ stage: c.stage, escalated: round.escalated.includes(loanId), remindersScheduled: round.remindersScheduled, remindersSent: round.remindersSent });
-      this.log(`    chain time ${dayToDate(firstDue + days)} 10:00 (${days} days past due): union's keeper round → ${c.stage}` + (expected === "Reminder" ? ` (${round.remindersScheduled} reminder scheduled, ${round.remindersSent} sent inside 08:00–21:00)` : ""));
+      if (c.stage !== expected)
+        throw new Error(
+          `after the keeper round ${days} days past due the loan is at ${c.stage}, not ${expected}`,
+        );
+      keeper.push({
+        stage: c.stage,
+        escalated: round.escalated.includes(loanId),
+        remindersScheduled: round.remindersScheduled,
+        remindersSent: round.remindersSent,
+      });
+      this.log(
+        `    chain time ${dayToDate(firstDue + days)} 10:00 (${days} days past due): union's keeper round → ${c.stage}` +
+          (expected === "Reminder"
+            ? ` (${round.remindersScheduled} reminder scheduled, ${round.remindersSent} sent inside 08:00–21:00)`
+            : ""),
+      );
     }
     const court = this.manifest.nodes.court.memberId;
-    const assigned = await this.api.union.post<{ caseId: string; outbox: { serial: string } }>(`/v1/cases/${loanId}/court`, "admin", { court });
+    const assigned = await this.api.union.post<{ caseId: string; outbox: { serial: string } }>(
+      `/v1/cases/${loanId}/court`,
+      "admin",
+      { court },
+    );
     const assignedAt = await this.api.union.confirmed(assigned.outbox.serial, COURT_STEP_TIMEOUT_MS);
     this.log(`    union assigned case ${short(assigned.caseId)} to the court (member ${court})`);
     // the members holding the documents check the assignment against their own index
@@ -246,19 +411,41 @@ class Driver {
       (error: unknown) => (error instanceof NodeApiError ? error.code : String(error)),
     );
     this.log(`    branch B's node asking for the case's documents: refused (${refused})`);
-    const fetched = await this.api.court.post<{ stored: Array<{ kind: string; from: number; sha256: string }>; sources: unknown[] }>(`/v1/cases/${loanId}/document-fetches`, "court-clerk");
-    this.log(`    court fetched ${fetched.stored.length} documents (${fetched.stored.map((d) => d.kind).join(", ")}) from branch A's node, stored encrypted`);
-    const accepted = await this.api.court.post<{ outbox: { serial: string } }>(`/v1/cases/${loanId}/acceptance`, "court-clerk");
+    const fetched = await this.api.court.post<{
+      stored: Array<{ kind: string; from: number; sha256: string }>;
+      sources: unknown[];
+    }>(`/v1/cases/${loanId}/document-fetches`, "court-clerk");
+    this.log(
+      `    court fetched ${fetched.stored.length} documents (${fetched.stored.map((d) => d.kind).join(", ")}) from branch A's node, stored encrypted`,
+    );
+    const accepted = await this.api.court.post<{ outbox: { serial: string } }>(
+      `/v1/cases/${loanId}/acceptance`,
+      "court-clerk",
+    );
     await this.api.court.confirmed(accepted.outbox.serial, COURT_STEP_TIMEOUT_MS);
-    const rulingBytes = Buffer.from(`(${new Date().getUTCFullYear()}) 浙0192民初 demo ${this.runId} 民事判决书 — the borrower shall repay the outstanding principal with interest (demo document)\n`, "utf8");
-    const ruled = await this.api.court.post<{ ruling: string; leafHash: string; caseId: string; outbox: { serial: string } }>(`/v1/cases/${loanId}/ruling`, "court-clerk", { rulingBase64: rulingBytes.toString("base64") });
+    const rulingBytes = Buffer.from(
+      `(${new Date().getUTCFullYear()}) 浙0192民初 demo ${this.runId} 民事判决书 — the borrower shall repay the outstanding principal with interest (demo document)\n`,
+      "utf8",
+    );
+    const ruled = await this.api.court.post<{
+      ruling: string;
+      leafHash: string;
+      caseId: string;
+      outbox: { serial: string };
+    }>(`/v1/cases/${loanId}/ruling`, "court-clerk", { rulingBase64: rulingBytes.toString("base64") });
     await this.api.court.confirmed(ruled.outbox.serial, COURT_STEP_TIMEOUT_MS);
-    const closed = await this.api.court.post<{ outbox: { serial: string } }>(`/v1/cases/${loanId}/closure`, "court-clerk");
+    const closed = await this.api.court.post<{ outbox: { serial: string } }>(
+      `/v1/cases/${loanId}/closure`,
+      "court-clerk",
+    );
     await this.api.court.confirmed(closed.outbox.serial, COURT_STEP_TIMEOUT_MS);
     const final = await this.api.union.get<{ stage: string; ruling: string | null }>(`/v1/cases/${loanId}`);
-    if (final.ruling !== ruled.ruling) throw new Error(`the chain holds ruling ${final.ruling}, not ${ruled.ruling}`);
+    if (final.ruling !== ruled.ruling)
+      throw new Error(`the chain holds ruling ${final.ruling}, not ${ruled.ruling}`);
     this.#anchoredAbout(loanId, { what: "court ruling", leafHash: ruled.leafHash });
-    this.log(`    court accepted, recorded ruling ${short(ruled.ruling)} (anchored as leaf ${short(ruled.leafHash)}) and closed the case: stage ${final.stage}`);
+    this.log(
+      `    court accepted, recorded ruling ${short(ruled.ruling)} (anchored as leaf ${short(ruled.leafHash)}) and closed the case: stage ${final.stage}`,
+    );
     return {
       loanId,
       caseId: ruled.caseId,
@@ -287,14 +474,23 @@ class Driver {
     const routed = await this.api.platform.post<Application>(`/v1/applications/${channel}`, "clerk", payload);
     const branch = this.manifest.nodes[expected];
     if (routed.assignedBranch !== branch.memberId || routed.forwardedTo === undefined) {
-      throw new Error(`the union routed the ${channel} application to member ${routed.assignedBranch} (forwarded: ${JSON.stringify(routed.forwardedTo)}), expected ${branch.memberId}`);
+      throw new Error(
+        `the union routed the ${channel} application to member ${routed.assignedBranch} (forwarded: ${JSON.stringify(routed.forwardedTo)}), expected ${branch.memberId}`,
+      );
     }
-    this.log(`    ${channel} application → platform's node → union's node (signed by the platform): routed by region to member ${routed.assignedBranch} (${branch.name}), forwarded as ${routed.forwardedTo.applicationId}`);
+    this.log(
+      `    ${channel} application → platform's node → union's node (signed by the platform): routed by region to member ${routed.assignedBranch} (${branch.name}), forwarded as ${routed.forwardedTo.applicationId}`,
+    );
     return { ...routed, applicationId: routed.forwardedTo.applicationId };
   }
 
   /** At the branch: consent stored and anchored, credit query, approval registered through the outbox. */
-  async consentQueryApprove(node: NodeName, application: Application, letter: Buffer, platformShareBps: number): Promise<Approved> {
+  async consentQueryApprove(
+    node: NodeName,
+    application: Application,
+    letter: Buffer,
+    platformShareBps: number,
+  ): Promise<Approved> {
     const api = this.api[node];
     const signedAt = new Date(Date.now() - 60_000);
     const consent = await api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
@@ -304,15 +500,42 @@ class Driver {
       validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
       scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
     });
-    const query = await api.post<{ queryLeafHash: string }>("/v1/credit-queries", "approver", { applicationId: application.applicationId, purpose: "LOAN_APPROVAL" });
-    this.log(`    consent anchored (leaf ${short(consent.consent.leafHash)}), credit query anchored (leaf ${short(query.queryLeafHash)})`);
+    const query = await api.post<{ queryLeafHash: string }>("/v1/credit-queries", "approver", {
+      applicationId: application.applicationId,
+      purpose: "LOAN_APPROVAL",
+    });
+    this.log(
+      `    consent anchored (leaf ${short(consent.consent.leafHash)}), credit query anchored (leaf ${short(query.queryLeafHash)})`,
+    );
     // the branch's credit decision (授信决策), recorded and anchored; a referral is answered by the approver
-    const decided = await api.post<{ record: { outcome: string; reasons: string[]; decisionId: string } }>("/v1/decisions", "approver", { applicationId: application.applicationId, monthlyIncomeFen: DEMO_MONTHLY_INCOME_FEN });
-    if (decided.record.outcome === "decline") throw new Error(`the credit decision declined ${application.applicationId}: ${decided.record.reasons.join(", ")}`);
-    const decision = decided.record.outcome === "approve" ? decided.record : (await api.post<{ record?: { outcome: string; decisionId: string } }>(`/v1/decisions/queue/${application.applicationId}`, "approver", { outcome: "approve" })).record;
-    if (decision?.outcome !== "approve") throw new Error(`the referred application ${application.applicationId} needs a second approver`);
-    this.log(`    credit decision: ${decided.record.outcome}${decided.record.outcome === "refer" ? ` (${decided.record.reasons.join(", ")}) → approved by the approver` : ""}, record ${short(decision.decisionId)} anchored`);
-    const contract = Buffer.from(`借款合同 / loan contract ${application.applicationId}\nCA-signed by the borrower and ${this.manifest.nodes[node].name} (demo document)\n`, "utf8");
+    const decided = await api.post<{ record: { outcome: string; reasons: string[]; decisionId: string } }>(
+      "/v1/decisions",
+      "approver",
+      { applicationId: application.applicationId, monthlyIncomeFen: DEMO_MONTHLY_INCOME_FEN },
+    );
+    if (decided.record.outcome === "decline")
+      throw new Error(
+        `the credit decision declined ${application.applicationId}: ${decided.record.reasons.join(", ")}`,
+      );
+    const decision =
+      decided.record.outcome === "approve"
+        ? decided.record
+        : (
+            await api.post<{ record?: { outcome: string; decisionId: string } }>(
+              `/v1/decisions/queue/${application.applicationId}`,
+              "approver",
+              { outcome: "approve" },
+            )
+          ).record;
+    if (decision?.outcome !== "approve")
+      throw new Error(`the referred application ${application.applicationId} needs a second approver`);
+    this.log(
+      `    credit decision: ${decided.record.outcome}${decided.record.outcome === "refer" ? ` (${decided.record.reasons.join(", ")}) → approved by the approver` : ""}, record ${short(decision.decisionId)} anchored`,
+    );
+    const contract = Buffer.from(
+      `借款合同 / loan contract ${application.applicationId}\nCA-signed by the borrower and ${this.manifest.nodes[node].name} (demo document)\n`,
+      "utf8",
+    );
     const approved = await api.post<Approved>("/v1/loans", "approver", {
       applicationId: application.applicationId,
       contractBase64: contract.toString("base64"),
@@ -321,7 +544,9 @@ class Driver {
       startDate: await this.chainToday(),
     });
     await api.confirmed(approved.serial);
-    this.log(`    approved (${platformShareBps === 0 ? "branch funds 100%" : `platform share ${platformShareBps / 100}%`}), contract anchored, loan ${short(approved.loanId)} registered on chain`);
+    this.log(
+      `    approved (${platformShareBps === 0 ? "branch funds 100%" : `platform share ${platformShareBps / 100}%`}), contract anchored, loan ${short(approved.loanId)} registered on chain`,
+    );
     return approved;
   }
 
@@ -330,9 +555,19 @@ class Driver {
     return `${prefix}-${this.runId}-${String(this.#serialSeq).padStart(3, "0")}`;
   }
 
-  async submitFlow(node: NodeName, loanId: string, type: FlowType, amount: bigint, accountHash?: string): Promise<Flow> {
+  async submitFlow(
+    node: NodeName,
+    loanId: string,
+    type: FlowType,
+    amount: bigint,
+    accountHash?: string,
+  ): Promise<Flow> {
     const serial = this.#serial(type === "disbursement" ? "DSB" : type === "repayment" ? "RPY" : "STL");
-    const body = { serial, amountFen: amount.toString(), ...(accountHash === undefined ? {} : { accountHash }) };
+    const body = {
+      serial,
+      amountFen: amount.toString(),
+      ...(accountHash === undefined ? {} : { accountHash }),
+    };
     return this.api[node].post<Flow>(`/v1/loans/${loanId}/${type}s`, "clerk", body);
   }
 
@@ -343,10 +578,24 @@ class Driver {
   }
 
   /** Wait for the flow on chain, then book it in the member's core-banking books with its value date. */
-  async booked(node: NodeName, loanId: string, type: "disbursement" | "repayment", flow: Flow, amount: bigint, borrower: Borrower): Promise<void> {
+  async booked(
+    node: NodeName,
+    loanId: string,
+    type: "disbursement" | "repayment",
+    flow: Flow,
+    amount: bigint,
+    borrower: Borrower,
+  ): Promise<void> {
     const entry = await this.api[node].confirmed(flow.outbox.serial);
     const day = await this.dayOfBlock(entry.blockNumber!);
-    await this.books.book(node, { serial: flow.serial, loanId, type, amountFen: amount.toString(), valueDate: day, accountMasked: maskedAccount(borrower) });
+    await this.books.book(node, {
+      serial: flow.serial,
+      loanId,
+      type,
+      amountFen: amount.toString(),
+      valueDate: day,
+      accountMasked: maskedAccount(borrower),
+    });
     this.#anchoredAbout(loanId, { what: `${type} voucher ${flow.serial} (${node})`, digest: flow.voucher });
     this.bookedDays.set(`${node}:${day}`, { node, day });
   }
@@ -357,21 +606,39 @@ class Driver {
     this.anchored.set(loanId, list);
   }
 
-  async flow(node: NodeName, loanId: string, type: FlowType, amount: bigint, borrower: Borrower, accountHash?: string): Promise<void> {
+  async flow(
+    node: NodeName,
+    loanId: string,
+    type: FlowType,
+    amount: bigint,
+    borrower: Borrower,
+    accountHash?: string,
+  ): Promise<void> {
     // an early settlement is money received: the books hold it as a repayment
-    await this.booked(node, loanId, type === "disbursement" ? "disbursement" : "repayment", await this.submitFlow(node, loanId, type, amount, accountHash), amount, borrower);
+    await this.booked(
+      node,
+      loanId,
+      type === "disbursement" ? "disbursement" : "repayment",
+      await this.submitFlow(node, loanId, type, amount, accountHash),
+      amount,
+      borrower,
+    );
   }
 
   /** The loan as `node` has indexed it, once it reaches `state`. */
   async loanOn(node: NodeName, loanId: string, state: string): Promise<{ state: string }> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const loan = await this.api[node].get<{ state: string }>(`/v1/loans/${loanId}`).catch((error: unknown) => {
-        if (error instanceof NodeApiError && error.code === "NODE_ERR_UNKNOWN_LOAN") return { state: "not indexed" };
-        throw error;
-      });
+      const loan = await this.api[node]
+        .get<{ state: string }>(`/v1/loans/${loanId}`)
+        .catch((error: unknown) => {
+          if (error instanceof NodeApiError && error.code === "NODE_ERR_UNKNOWN_LOAN")
+            return { state: "not indexed" };
+          throw error;
+        });
       if (loan.state === state) return loan;
-      if (Date.now() > deadline) throw new Error(`${node}: loan ${loanId} is ${loan.state}, expected ${state}`);
+      if (Date.now() > deadline)
+        throw new Error(`${node}: loan ${loanId} is ${loan.state}, expected ${state}`);
       await sleep(200);
     }
   }
@@ -410,9 +677,14 @@ class Driver {
   async allAnchored(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const ready = await getJson<{ ready?: boolean; pendingLeaves?: number }>(`${this.manifest.anchor.url.replace(/\/$/, "")}/readyz`);
+      const ready = await getJson<{ ready?: boolean; pendingLeaves?: number }>(
+        `${this.manifest.anchor.url.replace(/\/$/, "")}/readyz`,
+      );
       if (ready?.ready === true && ready.pendingLeaves === 0) return;
-      if (Date.now() > deadline) throw new Error(`the anchor service still had ${ready?.pendingLeaves ?? "an unknown number of"} records to anchor after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the anchor service still had ${ready?.pendingLeaves ?? "an unknown number of"} records to anchor after ${timeoutMs} ms`,
+        );
       await sleep(200);
     }
   }
@@ -422,9 +694,12 @@ class Driver {
     const deadline = Date.now() + timeoutMs;
     for (const node of nodes) {
       for (;;) {
-        const ready = await fetch(`${this.manifest.nodes[node].url}/readyz`).then((r) => r.json() as Promise<Readyz>).catch(() => undefined);
+        const ready = await fetch(`${this.manifest.nodes[node].url}/readyz`)
+          .then((r) => r.json() as Promise<Readyz>)
+          .catch(() => undefined);
         if ((ready?.detail?.indexer?.cursor?.blockNumber ?? -1) >= block) break;
-        if (Date.now() > deadline) throw new Error(`${node}'s index did not reach block ${block} within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${node}'s index did not reach block ${block} within ${timeoutMs} ms`);
         await sleep(150);
       }
     }
@@ -437,7 +712,13 @@ class Driver {
     const out: DemoResult["reconciliations"] = [];
     for (const { node, day } of this.bookedDays.values()) {
       const { csv, rows } = await this.books.dayCsv(node, day);
-      const report = await this.api[node].postCsv<{ matched: number; balanced: boolean; missingOnChain: unknown[]; missingInBooks: unknown[]; amountMismatch: unknown[] }>(`/v1/reconciliations?day=${day}`, "clerk", csv);
+      const report = await this.api[node].postCsv<{
+        matched: number;
+        balanced: boolean;
+        missingOnChain: unknown[];
+        missingInBooks: unknown[];
+        amountMismatch: unknown[];
+      }>(`/v1/reconciliations?day=${day}`, "clerk", csv);
       out.push({ node, day, rows, matched: report.matched, balanced: report.balanced });
       this.log(
         `    对账 ${node} ${day}: ${rows} book rows, ${report.matched} matched, ${report.missingOnChain.length} missing on chain, ${report.missingInBooks.length} missing in books, ${report.amountMismatch.length} amount mismatches → ${report.balanced ? "balanced" : "DIFFERENCES"}`,
@@ -450,14 +731,36 @@ class Driver {
   async compareDigests(head: number): Promise<DemoResult["digests"]> {
     const nodes = {} as DemoResult["digests"]["nodes"];
     for (const node of NODE_NAMES) {
-      const d = await this.api[node].get<{ digest: string; loans: number; flows: number; cursor: { blockNumber: number } }>("/v1/index/digest");
+      const d = await this.api[node].get<{
+        digest: string;
+        loans: number;
+        flows: number;
+        cursor: { blockNumber: number };
+      }>("/v1/index/digest");
       nodes[node] = { digest: d.digest, loans: d.loans, flows: d.flows, cursor: d.cursor.blockNumber };
     }
-    const chain = await chainLedgerDigest(this.provider, this.manifest.contracts.jointLoanLedger, this.manifest.contracts.deployBlock, { toBlock: head });
-    const agree = NODE_NAMES.every((n) => nodes[n].digest === chain.digest && nodes[n].loans === chain.loans && nodes[n].flows === chain.flows);
-    this.log(`    chain (events to block ${head}): ${chain.loans} loans, ${chain.flows} fund flows, digest ${short(chain.digest)}`);
-    for (const n of NODE_NAMES) this.log(`    ${n.padEnd(8)} index at block ${nodes[n].cursor}: ${nodes[n].loans} loans, ${nodes[n].flows} flows, digest ${short(nodes[n].digest)} ${nodes[n].digest === chain.digest ? "= chain" : "≠ chain"}`);
-    return { chain: { digest: chain.digest, loans: chain.loans, flows: chain.flows, toBlock: head }, nodes, agree };
+    const chain = await chainLedgerDigest(
+      this.provider,
+      this.manifest.contracts.jointLoanLedger,
+      this.manifest.contracts.deployBlock,
+      { toBlock: head },
+    );
+    const agree = NODE_NAMES.every(
+      (n) =>
+        nodes[n].digest === chain.digest && nodes[n].loans === chain.loans && nodes[n].flows === chain.flows,
+    );
+    this.log(
+      `    chain (events to block ${head}): ${chain.loans} loans, ${chain.flows} fund flows, digest ${short(chain.digest)}`,
+    );
+    for (const n of NODE_NAMES)
+      this.log(
+        `    ${n.padEnd(8)} index at block ${nodes[n].cursor}: ${nodes[n].loans} loans, ${nodes[n].flows} flows, digest ${short(nodes[n].digest)} ${nodes[n].digest === chain.digest ? "= chain" : "≠ chain"}`,
+      );
+    return {
+      chain: { digest: chain.digest, loans: chain.loans, flows: chain.flows, toBlock: head },
+      nodes,
+      agree,
+    };
   }
 
   /**
@@ -466,24 +769,42 @@ class Driver {
    */
   async evidenceLinks(loanId: string): Promise<DemoResult["evidence"]> {
     const anchor = this.manifest.anchor.url.replace(/\/$/, "");
-    const loan = await this.api.union.get<{ evidence: { contractLeaf: string; consentLeaf: string } }>(`/v1/loans/${loanId}`);
-    const items = [{ what: "loan contract", leafHash: loan.evidence.contractLeaf }, { what: "borrower consent", leafHash: loan.evidence.consentLeaf }];
+    const loan = await this.api.union.get<{ evidence: { contractLeaf: string; consentLeaf: string } }>(
+      `/v1/loans/${loanId}`,
+    );
+    const items = [
+      { what: "loan contract", leafHash: loan.evidence.contractLeaf },
+      { what: "borrower consent", leafHash: loan.evidence.consentLeaf },
+    ];
     for (const a of this.anchored.get(loanId) ?? []) {
       if (a.leafHash !== undefined) items.push({ what: a.what, leafHash: a.leafHash });
       else {
-        const found = await getJson<{ leaves?: Array<{ leafHash: string }> }>(`${anchor}/v1/digests/${a.digest}`);
-        if (found?.leaves?.[0] !== undefined) items.push({ what: a.what, leafHash: found.leaves[0].leafHash });
+        const found = await getJson<{ leaves?: Array<{ leafHash: string }> }>(
+          `${anchor}/v1/digests/${a.digest}`,
+        );
+        if (found?.leaves?.[0] !== undefined)
+          items.push({ what: a.what, leafHash: found.leaves[0].leafHash });
       }
     }
     // the committer puts new leaves on chain every few seconds: give it a little time
     const deadline = Date.now() + 30_000;
     let statuses: string[] = [];
     for (;;) {
-      statuses = await Promise.all(items.map(async (i) => (await getJson<{ status?: string }>(`${anchor}/v1/leaves/${i.leafHash}`))?.status ?? "unknown"));
+      statuses = await Promise.all(
+        items.map(
+          async (i) =>
+            (await getJson<{ status?: string }>(`${anchor}/v1/leaves/${i.leafHash}`))?.status ?? "unknown",
+        ),
+      );
       if (statuses.every((s) => s === "anchored") || Date.now() > deadline) break;
       await sleep(500);
     }
-    const links = items.map((i, n) => ({ ...i, status: statuses[n]!, bundleUrl: `${anchor}/v1/bundles/${i.leafHash}`, verifyUrl: `${this.manifest.anchor.verifyPageUrl}?leaf=${i.leafHash}` }));
+    const links = items.map((i, n) => ({
+      ...i,
+      status: statuses[n]!,
+      bundleUrl: `${anchor}/v1/bundles/${i.leafHash}`,
+      verifyUrl: `${this.manifest.anchor.verifyPageUrl}?leaf=${i.leafHash}`,
+    }));
     return { loanId, links };
   }
 }

@@ -11,7 +11,12 @@ describe("anchor service API: edges (media types, malformed URLs, root issues, r
     const size = suite.service.merkle.size;
     const body = JSON.stringify({ records: [recordFor("plain text")] });
     const headers = await suite.chain.sign(suite.chain.wallets.branchA, body);
-    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { ...headers, "content-type": "text/plain" } });
+    const reply = await suite.service.app.inject({
+      method: "POST",
+      url: "/v1/leaves",
+      payload: body,
+      headers: { ...headers, "content-type": "text/plain" },
+    });
     expect(reply.statusCode, reply.body).to.equal(415);
     expect((reply.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_UNSUPPORTED_MEDIA");
     expect(suite.service.merkle.size).to.equal(size);
@@ -26,30 +31,46 @@ describe("anchor service API: edges (media types, malformed URLs, root issues, r
     }
   });
 
-  it("details.issues names the body's root as \"body\" (not \"body.\") for a root-level issue", async function () {
+  it('details.issues names the body\'s root as "body" (not "body.") for a root-level issue', async function () {
     for (const value of [{ records: [recordFor("x")], priority: "high" }, [recordFor("y")]]) {
       const body = JSON.stringify(value);
       const reply = await suite.postLeaves(body);
       expect(reply.statusCode).to.equal(400);
-      const issues = (reply.json() as { error: { details: { issues: Array<{ path: string }> } } }).error.details.issues;
-      expect(issues.map((i) => i.path), reply.body).to.include("body");
+      const issues = (reply.json() as { error: { details: { issues: Array<{ path: string }> } } }).error
+        .details.issues;
+      expect(
+        issues.map((i) => i.path),
+        reply.body,
+      ).to.include("body");
     }
   });
 
   it("GET /v1/consistency?to=0 is ANCHOR_ERR_BAD_RANGE", async function () {
     const reply = await suite.service.app.inject({ method: "GET", url: "/v1/consistency?from=0&to=0" });
     expect(reply.statusCode).to.equal(400);
-    expect((reply.json() as { error: { code: string } }).error.code, reply.body).to.equal("ANCHOR_ERR_BAD_RANGE");
+    expect((reply.json() as { error: { code: string } }).error.code, reply.body).to.equal(
+      "ANCHOR_ERR_BAD_RANGE",
+    );
   });
 
   it("the signed path is the request target with its query string (request-signing.ts)", async function () {
     const body = JSON.stringify({ records: [recordFor("query")] });
     const withQuery = await suite.chain.sign(suite.chain.wallets.branchA, body, "/v1/leaves?trace=1");
-    const ok = await suite.service.app.inject({ method: "POST", url: "/v1/leaves?trace=1", payload: body, headers: { "content-type": "application/json", ...withQuery } });
+    const ok = await suite.service.app.inject({
+      method: "POST",
+      url: "/v1/leaves?trace=1",
+      payload: body,
+      headers: { "content-type": "application/json", ...withQuery },
+    });
     expect(ok.statusCode, ok.body).to.equal(200);
     const body2 = JSON.stringify({ records: [recordFor("query 2")] });
     const withoutQuery = await suite.chain.sign(suite.chain.wallets.branchA, body2, "/v1/leaves");
-    const bad = await suite.service.app.inject({ method: "POST", url: "/v1/leaves?trace=1", payload: body2, headers: { "content-type": "application/json", ...withoutQuery } });
+    const bad = await suite.service.app.inject({
+      method: "POST",
+      url: "/v1/leaves?trace=1",
+      payload: body2,
+      headers: { "content-type": "application/json", ...withoutQuery },
+    });
     expect(bad.statusCode, bad.body).to.equal(401);
   });
 });

@@ -29,7 +29,14 @@ const SECOND_LOG = logIdOf("api-test.second");
 type Reply = LightMyRequestResponse;
 type SubmittedRecord = ReturnType<typeof recordFor> & Record<string, unknown>;
 type Head = { treeSize: number; rootHash: string; chainIndex: number; onChain: boolean };
-type LeafView = { leafHash: string; sequence: number; status: string; record: Record<string, unknown>; head?: Head; inclusionProof?: string[] };
+type LeafView = {
+  leafHash: string;
+  sequence: number;
+  status: string;
+  record: Record<string, unknown>;
+  head?: Head;
+  inclusionProof?: string[];
+};
 type Snapshot = { size: number; records: number; batches: number; nonces: number };
 
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
@@ -48,17 +55,37 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   // -------------------------------------------------------------------------------------------
   // helpers
 
-  const signDomain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+  const signDomain = () =>
+    requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
   const receiptDom = () => receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
 
   /** Auth headers for `body`, signed by `signer` for POST `path` (default /v1/leaves). */
-  async function sign(signer: Wallet, body: string | Uint8Array, options: SignOptions & { path?: string; logId?: string } = {}): Promise<Record<string, string>> {
+  async function sign(
+    signer: Wallet,
+    body: string | Uint8Array,
+    options: SignOptions & { path?: string; logId?: string } = {},
+  ): Promise<Record<string, string>> {
     const { path = "/v1/leaves", logId, ...rest } = options;
-    const submission = path === "/v1/leaves" ? await suite.chain.submission(signer, typeof body === "string" ? body : Buffer.from(body).toString("utf8"), logId === undefined ? {} : { logId }) : {};
-    return { ...(await signRequest(signer, signDomain(), { method: "POST", path, body }, rest)), ...submission };
+    const submission =
+      path === "/v1/leaves"
+        ? await suite.chain.submission(
+            signer,
+            typeof body === "string" ? body : Buffer.from(body).toString("utf8"),
+            logId === undefined ? {} : { logId },
+          )
+        : {};
+    return {
+      ...(await signRequest(signer, signDomain(), { method: "POST", path, body }, rest)),
+      ...submission,
+    };
   }
 
-  function post(body: string | Buffer, headers: Record<string, string>, url = "/v1/leaves", app = suite.service.app): Promise<Reply> {
+  function post(
+    body: string | Buffer,
+    headers: Record<string, string>,
+    url = "/v1/leaves",
+    app = suite.service.app,
+  ): Promise<Reply> {
     return app.inject({ method: "POST", url, payload: body, headers: { ...JSON_TYPE, ...headers } });
   }
 
@@ -67,7 +94,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   /** A signed submission of `records` (any shape) by `signer` (to the second instance's log when sent there). */
   async function submit(signer: Wallet, records: unknown[], app = suite.service.app): Promise<Reply> {
     const body = JSON.stringify({ records });
-    return post(body, await sign(signer, body, app === suite.service.app ? {} : { logId: SECOND_LOG }), "/v1/leaves", app);
+    return post(
+      body,
+      await sign(signer, body, app === suite.service.app ? {} : { logId: SECOND_LOG }),
+      "/v1/leaves",
+      app,
+    );
   }
 
   async function submitOk(signer: Wallet, records: unknown[]): Promise<Receipt[]> {
@@ -76,7 +108,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     return (reply.json() as { receipts: Receipt[] }).receipts;
   }
 
-  function expectError(reply: Reply, status: number, code: keyof typeof ANCHOR_ERRORS): { code: string; message: string; details?: unknown } {
+  function expectError(
+    reply: Reply,
+    status: number,
+    code: keyof typeof ANCHOR_ERRORS,
+  ): { code: string; message: string; details?: unknown } {
     expect(reply.statusCode, reply.body.slice(0, 500)).to.equal(status);
     expect(ANCHOR_ERRORS[code]).to.equal(status);
     const body = reply.json() as { error: { code: string; message: string; details?: unknown } };
@@ -86,7 +122,8 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   }
 
   const record = (document: string): SubmittedRecord => recordFor(`${document} ${hex32()}`);
-  const records = (n: number, prefix: string): SubmittedRecord[] => Array.from({ length: n }, (_, i) => record(`${prefix} ${i}`));
+  const records = (n: number, prefix: string): SubmittedRecord[] =>
+    Array.from({ length: n }, (_, i) => record(`${prefix} ${i}`));
 
   async function countKeys(sublevel: { keys(): AsyncIterable<unknown> }): Promise<number> {
     let n = 0;
@@ -95,7 +132,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   }
 
   async function snapshot(s: AnchorService = suite.service): Promise<Snapshot> {
-    return { size: s.merkle.size, records: await s.records.count(), batches: await countKeys(s.db.batches), nonces: await countKeys(s.db.nonces) };
+    return {
+      size: s.merkle.size,
+      records: await s.records.count(),
+      batches: await countKeys(s.db.batches),
+      nonces: await countKeys(s.db.nonces),
+    };
   }
 
   /** Asserts that nothing was written since `before`. */
@@ -114,7 +156,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   function expectReceiptsVerify(receipts: Receipt[]): void {
     const domain = receiptDom();
     const operator = suite.service.chain.operator;
-    const sample = new Set([0, receipts.length - 1, ...Array.from({ length: 20 }, (_, k) => Math.floor((k * receipts.length) / 20))]);
+    const sample = new Set([
+      0,
+      receipts.length - 1,
+      ...Array.from({ length: 20 }, (_, k) => Math.floor((k * receipts.length) / 20)),
+    ]);
     for (const [i, receipt] of receipts.entries()) {
       if (sample.has(i)) {
         const verified = verifyReceipt(domain, receipt, operator);
@@ -122,10 +168,19 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         continue;
       }
       const signed = receipts[0]!.batch;
-      if (JSON.stringify(receipt.batch) !== JSON.stringify(signed) || receipt.service.address !== receipts[0]!.service.address) {
+      if (
+        JSON.stringify(receipt.batch) !== JSON.stringify(signed) ||
+        receipt.service.address !== receipts[0]!.service.address
+      ) {
         expect.fail(`receipt ${i} is not from the same signed batch`);
       }
-      const ok = verifyInclusion(receipt.sequence - signed.firstSequence, signed.count, fromHex(receipt.leafHash), receipt.proof.map(fromHex), fromHex(signed.root));
+      const ok = verifyInclusion(
+        receipt.sequence - signed.firstSequence,
+        signed.count,
+        fromHex(receipt.leafHash),
+        receipt.proof.map(fromHex),
+        fromHex(signed.root),
+      );
       if (!ok) expect.fail(`receipt ${i}: its proof does not reach the signed batch root`);
     }
   }
@@ -156,9 +211,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(receipts).to.have.length(10_000);
       expect(suite.service.merkle.size).to.equal(before.size + 10_000);
       receipts.forEach((r, i) => {
-        if (r.sequence !== before.size + i) expect.fail(`receipt ${i} has sequence ${r.sequence}, expected ${before.size + i}`);
+        if (r.sequence !== before.size + i)
+          expect.fail(`receipt ${i} has sequence ${r.sequence}, expected ${before.size + i}`);
       });
-      for (const i of [0, 1, 4_999, 9_999]) expect(receipts[i]!.leafHash).to.equal(leafHashOf(recs[i]!, MEMBERS.court));
+      for (const i of [0, 1, 4_999, 9_999])
+        expect(receipts[i]!.leafHash).to.equal(leafHashOf(recs[i]!, MEMBERS.court));
       expect(new Set(receipts.map((r) => r.leafHash)).size).to.equal(10_000);
       expectReceiptsVerify(receipts);
     });
@@ -170,7 +227,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const [again] = await submitOk(branchA, [rec]);
       expect(again).to.deep.equal(original);
       // the same record spelled in upper-case hex, and with the submitter stated explicitly, is the same leaf
-      const upper = { ...rec, digest: `0x${rec.digest.slice(2).toUpperCase()}`, salt: `0x${rec.salt.slice(2).toUpperCase()}`, submitter: MEMBERS.branchA };
+      const upper = {
+        ...rec,
+        digest: `0x${rec.digest.slice(2).toUpperCase()}`,
+        salt: `0x${rec.salt.slice(2).toUpperCase()}`,
+        submitter: MEMBERS.branchA,
+      };
       const [spelled] = await submitOk(branchA, [upper]);
       expect(spelled).to.deep.equal(original);
       const after = await snapshot();
@@ -235,7 +297,13 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
   describe("POST /v1/leaves: malformed requests", function () {
     it("ANCHOR_ERR_BAD_JSON for a malformed body signed correctly over its bytes", async function () {
       const before = await snapshot();
-      for (const body of ['{"records": [', "{records: []}", '{"records": []}}', "nul", '{"records":[{"kind":1,}]}']) {
+      for (const body of [
+        '{"records": [',
+        "{records: []}",
+        '{"records": []}}',
+        "nul",
+        '{"records":[{"kind":1,}]}',
+      ]) {
         expectError(await post(body, await sign(branchA, body)), 400, "ANCHOR_ERR_BAD_JSON");
       }
       await expectNothingWritten(before);
@@ -243,11 +311,31 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     // [what, body, the path details.issues must name (undefined: an issue at the body's root)]
     const validation: Array<[string, (r: SubmittedRecord) => unknown, string | undefined]> = [
-      ["digest of 31 bytes", (r) => ({ records: [{ ...r, digest: `0x${"ab".repeat(31)}` }] }), "body.records.0.digest"],
-      ["digest of 33 bytes", (r) => ({ records: [{ ...r, digest: `0x${"ab".repeat(33)}` }] }), "body.records.0.digest"],
-      ["digest without 0x", (r) => ({ records: [{ ...r, digest: r.digest.slice(2) }] }), "body.records.0.digest"],
-      ["salt of 31 bytes", (r) => ({ records: [{ ...r, salt: `0x${"cd".repeat(31)}` }] }), "body.records.0.salt"],
-      ["subject without 0x", (r) => ({ records: [{ ...r, subject: r.subject.slice(2) }] }), "body.records.0.subject"],
+      [
+        "digest of 31 bytes",
+        (r) => ({ records: [{ ...r, digest: `0x${"ab".repeat(31)}` }] }),
+        "body.records.0.digest",
+      ],
+      [
+        "digest of 33 bytes",
+        (r) => ({ records: [{ ...r, digest: `0x${"ab".repeat(33)}` }] }),
+        "body.records.0.digest",
+      ],
+      [
+        "digest without 0x",
+        (r) => ({ records: [{ ...r, digest: r.digest.slice(2) }] }),
+        "body.records.0.digest",
+      ],
+      [
+        "salt of 31 bytes",
+        (r) => ({ records: [{ ...r, salt: `0x${"cd".repeat(31)}` }] }),
+        "body.records.0.salt",
+      ],
+      [
+        "subject without 0x",
+        (r) => ({ records: [{ ...r, subject: r.subject.slice(2) }] }),
+        "body.records.0.subject",
+      ],
       ["an unknown top-level field", (r) => ({ records: [r], priority: "high" }), undefined],
       ["an unknown field in a record", (r) => ({ records: [r, { ...r, note: "x" }] }), "body.records.1"],
       // the first number past the last defined kind
@@ -257,7 +345,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         "body.records.0.kind",
       ],
       ["kind 0", (r) => ({ records: [{ ...r, kind: 0 }] }), "body.records.0.kind"],
-      ["unknown digestAlgorithm 3", (r) => ({ records: [{ ...r, digestAlgorithm: 3 }] }), "body.records.0.digestAlgorithm"],
+      [
+        "unknown digestAlgorithm 3",
+        (r) => ({ records: [{ ...r, digestAlgorithm: 3 }] }),
+        "body.records.0.digestAlgorithm",
+      ],
       ["version 2", (r) => ({ records: [{ ...r, version: 2 }] }), "body.records.0.version"],
       ["submitter 0", (r) => ({ records: [{ ...r, submitter: 0 }] }), "body.records.0.submitter"],
       ["an empty records array", () => ({ records: [] }), "body.records"],
@@ -281,7 +373,9 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const before = await snapshot();
       const reply = await post("", await sign(branchA, ""));
       expect(reply.statusCode).to.equal(400);
-      expect(["ANCHOR_ERR_VALIDATION", "ANCHOR_ERR_BAD_JSON"]).to.include((reply.json() as { error: { code: string } }).error.code);
+      expect(["ANCHOR_ERR_VALIDATION", "ANCHOR_ERR_BAD_JSON"]).to.include(
+        (reply.json() as { error: { code: string } }).error.code,
+      );
       await expectNothingWritten(before);
     });
 
@@ -296,10 +390,24 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const before = await snapshot();
       const body = JSON.stringify({ records: [record("plain text")] });
       const headers = await sign(branchA, body);
-      for (const type of ["application/xml", "application/x-www-form-urlencoded", "application/octet-stream", "multipart/form-data; boundary=x", "application/jsonx"]) {
-        expectError(await post(body, { ...headers, "content-type": type }), 415, "ANCHOR_ERR_UNSUPPORTED_MEDIA");
+      for (const type of [
+        "application/xml",
+        "application/x-www-form-urlencoded",
+        "application/octet-stream",
+        "multipart/form-data; boundary=x",
+        "application/jsonx",
+      ]) {
+        expectError(
+          await post(body, { ...headers, "content-type": type }),
+          415,
+          "ANCHOR_ERR_UNSUPPORTED_MEDIA",
+        );
       }
-      expectError(await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers }), 415, "ANCHOR_ERR_UNSUPPORTED_MEDIA");
+      expectError(
+        await suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers }),
+        415,
+        "ANCHOR_ERR_UNSUPPORTED_MEDIA",
+      );
       await expectNothingWritten(before);
       // the nonce was not spent: the same signed request, as JSON, is accepted
       expect((await post(body, headers)).statusCode).to.equal(200);
@@ -327,7 +435,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const sig = headers["x-jl-signature"]!;
       const flipped = `${sig.slice(0, 10)}${sig[10] === "0" ? "1" : "0"}${sig.slice(11)}`;
       const before = await snapshot();
-      expectError(await post(body, { ...headers, "x-jl-signature": flipped }), 401, "ANCHOR_ERR_AUTH_INVALID");
+      expectError(
+        await post(body, { ...headers, "x-jl-signature": flipped }),
+        401,
+        "ANCHOR_ERR_AUTH_INVALID",
+      );
       await expectNothingWritten(before);
       expect((await post(body, headers)).statusCode).to.equal(200);
     });
@@ -340,7 +452,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expectError(await post(altered, headers), 401, "ANCHOR_ERR_AUTH_INVALID");
       // the same JSON value with different bytes is a different body too
       expectError(await post(`${body} `, headers), 401, "ANCHOR_ERR_AUTH_INVALID");
-      expectError(await post(JSON.stringify(JSON.parse(body), null, 2), headers), 401, "ANCHOR_ERR_AUTH_INVALID");
+      expectError(
+        await post(JSON.stringify(JSON.parse(body), null, 2), headers),
+        401,
+        "ANCHOR_ERR_AUTH_INVALID",
+      );
       await expectNothingWritten(before);
       expect((await post(body, headers)).statusCode).to.equal(200);
     });
@@ -348,14 +464,30 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     it("ANCHOR_ERR_AUTH_INVALID for a request signed for another route or method", async function () {
       const body = JSON.stringify({ records: [record("other route")] });
       const before = await snapshot();
-      expectError(await post(body, await sign(branchA, body, { path: "/v1/verify" })), 401, "ANCHOR_ERR_AUTH_INVALID");
-      expectError(await post(body, await sign(branchA, body, { path: "/v1/leaves/" })), 401, "ANCHOR_ERR_AUTH_INVALID");
+      expectError(
+        await post(body, await sign(branchA, body, { path: "/v1/verify" })),
+        401,
+        "ANCHOR_ERR_AUTH_INVALID",
+      );
+      expectError(
+        await post(body, await sign(branchA, body, { path: "/v1/leaves/" })),
+        401,
+        "ANCHOR_ERR_AUTH_INVALID",
+      );
       const asPut = await signRequest(branchA, signDomain(), { method: "PUT", path: "/v1/leaves", body });
       expectError(await post(body, asPut), 401, "ANCHOR_ERR_AUTH_INVALID");
       // signed for another consortium (another registry address) or another chain
-      const elsewhere = await signRequest(branchA, requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog), { method: "POST", path: "/v1/leaves", body });
+      const elsewhere = await signRequest(
+        branchA,
+        requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog),
+        { method: "POST", path: "/v1/leaves", body },
+      );
       expectError(await post(body, elsewhere), 401, "ANCHOR_ERR_AUTH_INVALID");
-      const otherChain = await signRequest(branchA, requestDomain(suite.chain.chainId + 1n, suite.chain.deployment.addresses.consortiumRegistry), { method: "POST", path: "/v1/leaves", body });
+      const otherChain = await signRequest(
+        branchA,
+        requestDomain(suite.chain.chainId + 1n, suite.chain.deployment.addresses.consortiumRegistry),
+        { method: "POST", path: "/v1/leaves", body },
+      );
       expectError(await post(body, otherChain), 401, "ANCHOR_ERR_AUTH_INVALID");
       await expectNothingWritten(before);
     });
@@ -393,8 +525,16 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const body = JSON.stringify({ records: [record("another key")] });
       const byB = await sign(branchB, body);
       const before = await snapshot();
-      expectError(await post(body, { ...byB, "x-jl-signer": branchA.address }), 401, "ANCHOR_ERR_AUTH_INVALID");
-      expectError(await post(body, await sign(branchA, body, { ttlSeconds: 3_600 })), 401, "ANCHOR_ERR_AUTH_INVALID");
+      expectError(
+        await post(body, { ...byB, "x-jl-signer": branchA.address }),
+        401,
+        "ANCHOR_ERR_AUTH_INVALID",
+      );
+      expectError(
+        await post(body, await sign(branchA, body, { ttlSeconds: 3_600 })),
+        401,
+        "ANCHOR_ERR_AUTH_INVALID",
+      );
       await expectNothingWritten(before);
     });
 
@@ -436,7 +576,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const replies = await Promise.all([post(body, headers), post(body, headers)]);
       const statuses = replies.map((r) => r.statusCode).sort();
       expect(statuses).to.deep.equal([200, 409]);
-      expectError(replies.find((r) => r.statusCode === 409)!, 409, "ANCHOR_ERR_REPLAY");
+      expectError(
+        replies.find((r) => r.statusCode === 409)!,
+        409,
+        "ANCHOR_ERR_REPLAY",
+      );
       const after = await snapshot();
       expect(after.size).to.equal(before.size + 20);
       expect(after.nonces).to.equal(before.nonces + 1);
@@ -453,7 +597,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const before = await snapshot();
       // the union's anchor key and its governance key are the union's, but neither submits evidence
       for (const key of [suite.chain.wallets.anchor, suite.chain.governors.union]) {
-        const error = expectError(await submit(key, [record(`by ${key.address}`)]), 403, "ANCHOR_ERR_NOT_OPERATIONS_KEY");
+        const error = expectError(
+          await submit(key, [record(`by ${key.address}`)]),
+          403,
+          "ANCHOR_ERR_NOT_OPERATIONS_KEY",
+        );
         expect(error.message).to.include(`member ${MEMBERS.union}'s`);
       }
       await expectNothingWritten(before);
@@ -478,19 +626,29 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const other = JSON.stringify({ records: [record("another record")] });
       const cases: Array<[string, Record<string, string>]> = [
         ["missing", {}],
-        ["the log operator's", await suite.chain.submission(suite.chain.wallets.anchor, body, { memberId: MEMBERS.branchA })],
-        ["branch B's", await suite.chain.submission(suite.chain.wallets.branchB, body, { memberId: MEMBERS.branchA })],
+        [
+          "the log operator's",
+          await suite.chain.submission(suite.chain.wallets.anchor, body, { memberId: MEMBERS.branchA }),
+        ],
+        [
+          "branch B's",
+          await suite.chain.submission(suite.chain.wallets.branchB, body, { memberId: MEMBERS.branchA }),
+        ],
         ["over other records", await suite.chain.submission(branchA, other)],
         ["as another member", await suite.chain.submission(branchA, body, { memberId: MEMBERS.branchB })],
         ["malformed", { "x-jl-submission-signature": "0x1234" }],
       ];
       for (const [what, submission] of cases) {
         const reply = await post(body, { ...request, ...submission });
-        expect(expectError(reply, 401, "ANCHOR_ERR_SUBMISSION_SIGNATURE").message, what).to.include("x-jl-submission-signature");
+        expect(expectError(reply, 401, "ANCHOR_ERR_SUBMISSION_SIGNATURE").message, what).to.include(
+          "x-jl-submission-signature",
+        );
         await expectNothingWritten(before);
       }
       // the nonce was not spent: the same request with the signer's own submission signature is taken
-      expect((await post(body, { ...request, ...(await suite.chain.submission(branchA, body)) })).statusCode).to.equal(200);
+      expect(
+        (await post(body, { ...request, ...(await suite.chain.submission(branchA, body)) })).statusCode,
+      ).to.equal(200);
     });
   });
 
@@ -500,7 +658,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     before(async function () {
       second = await createAnchorService({
-        config: suite.chain.config({ dataDir: "unused", logId: SECOND_LOG, maxBodyBytes: MAX_BODY, maxRecordsPerRequest: 3 }),
+        config: suite.chain.config({
+          dataDir: "unused",
+          logId: SECOND_LOG,
+          maxBodyBytes: MAX_BODY,
+          maxRecordsPerRequest: 3,
+        }),
         inMemory: true,
         logger: false,
       });
@@ -528,7 +691,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const body = JSON.stringify({ records: records(10, "large") });
       expect(Buffer.byteLength(body)).to.be.greaterThan(MAX_BODY);
       const before = await snapshot(second);
-      expectError(await post(body, await sign(branchA, body, { logId: SECOND_LOG }), "/v1/leaves", second.app), 413, "ANCHOR_ERR_BODY_TOO_LARGE");
+      expectError(
+        await post(body, await sign(branchA, body, { logId: SECOND_LOG }), "/v1/leaves", second.app),
+        413,
+        "ANCHOR_ERR_BODY_TOO_LARGE",
+      );
       await expectNothingWritten(before, second);
     });
 
@@ -536,7 +703,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const four = JSON.stringify({ records: records(4, "four") });
       expect(Buffer.byteLength(four)).to.be.lessThan(MAX_BODY);
       const before = await snapshot(second);
-      expectError(await post(four, await sign(branchA, four, { logId: SECOND_LOG }), "/v1/leaves", second.app), 413, "ANCHOR_ERR_TOO_MANY_RECORDS");
+      expectError(
+        await post(four, await sign(branchA, four, { logId: SECOND_LOG }), "/v1/leaves", second.app),
+        413,
+        "ANCHOR_ERR_TOO_MANY_RECORDS",
+      );
       await expectNothingWritten(before, second);
       const three = await submit(branchA, records(3, "three"), second.app);
       expect(three.statusCode).to.equal(200);
@@ -566,7 +737,15 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(view.status).to.equal("pending");
       expect(view.sequence).to.equal(receipt.sequence);
       expect(view.leafHash).to.equal(receipt.leafHash);
-      expect(view.record).to.deep.equal({ version: 1, kind: rec.kind, digestAlgorithm: rec.digestAlgorithm, digest: rec.digest, salt: rec.salt, submitter: MEMBERS.branchA, subject: rec.subject });
+      expect(view.record).to.deep.equal({
+        version: 1,
+        kind: rec.kind,
+        digestAlgorithm: rec.digestAlgorithm,
+        digest: rec.digest,
+        salt: rec.salt,
+        submitter: MEMBERS.branchA,
+        subject: rec.subject,
+      });
       expect(view.head).to.equal(undefined);
       expect(view.inclusionProof).to.equal(undefined);
       // the hash is accepted in upper case too
@@ -586,7 +765,13 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       firstHead = head;
       expect(head.treeSize).to.equal(suite.service.merkle.size);
       expect(head.onChain).to.equal(true);
-      const ok = verifyInclusion(view.sequence, head.treeSize, fromHex(receipt.leafHash), view.inclusionProof!.map(fromHex), fromHex(head.rootHash));
+      const ok = verifyInclusion(
+        view.sequence,
+        head.treeSize,
+        fromHex(receipt.leafHash),
+        view.inclusionProof!.map(fromHex),
+        fromHex(head.rootHash),
+      );
       expect(ok).to.equal(true);
       const onChain = await suite.service.chain.head(head.chainIndex);
       expect(onChain.treeSize).to.equal(head.treeSize);
@@ -595,7 +780,13 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     it("GET /v1/leaves/:leafHash: ANCHOR_ERR_UNKNOWN_LEAF for a hash never submitted, ANCHOR_ERR_VALIDATION for a malformed one", async function () {
       expectError(await get(`/v1/leaves/${hex32()}`), 404, "ANCHOR_ERR_UNKNOWN_LEAF");
-      for (const bad of ["0x1234", receipt.leafHash.slice(2), `${receipt.leafHash}00`, `0x${"zz".repeat(32)}`, "latest"]) {
+      for (const bad of [
+        "0x1234",
+        receipt.leafHash.slice(2),
+        `${receipt.leafHash}00`,
+        `0x${"zz".repeat(32)}`,
+        "latest",
+      ]) {
         expectError(await get(`/v1/leaves/${bad}`), 400, "ANCHOR_ERR_VALIDATION");
       }
     });
@@ -610,10 +801,16 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(bundle.anchor.chainId).to.equal(suite.chain.chainId.toString());
       expect(bundle.receipt).to.deep.equal(receipt);
       // the member's own signature over its request, with the leaf's place in it
-      expect(bundle.submission).to.include({ signer: branchA.address, count: 1, index: 0, batchRoot: receipt.batch.root });
+      expect(bundle.submission).to.include({
+        signer: branchA.address,
+        count: 1,
+        index: 0,
+        batchRoot: receipt.batch.root,
+      });
       const checks = verifyOffline(bundle, { documentDigest: rec.digest });
       expect(checks.map((c) => c.id)).to.deep.equal([...CHECK_IDS]);
-      for (const id of ["digest", "leafEncoding", "merklePath"]) expect(checks.find((c) => c.id === id)!.outcome, id).to.equal("pass");
+      for (const id of ["digest", "leafEncoding", "merklePath"])
+        expect(checks.find((c) => c.id === id)!.outcome, id).to.equal("pass");
       expect(checks.filter((c) => c.outcome === "fail")).to.deep.equal([]);
     });
 
@@ -631,7 +828,9 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(result.checks.find((c) => c.id === "digest")!.outcome).to.equal("pass");
       expect(result.checks.filter((c) => c.outcome === "fail")).to.deep.equal([]);
 
-      const wrong = (await post(JSON.stringify({ bundle, documentDigest: hex32() }), {}, "/v1/verify")).json() as typeof result;
+      const wrong = (
+        await post(JSON.stringify({ bundle, documentDigest: hex32() }), {}, "/v1/verify")
+      ).json() as typeof result;
       expect(wrong.overall).to.equal("fail");
       expect(wrong.checks).to.have.length(8);
       expect(wrong.checks.find((c) => c.id === "digest")!.outcome).to.equal("fail");
@@ -644,21 +843,43 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       // a well-formed bundle with a broken proof is answered (200), and fails
       const tampered = structuredClone(bundle);
       tampered.inclusionProof[0] = hex32();
-      const broken = (await post(JSON.stringify({ bundle: tampered }), {}, "/v1/verify")).json() as typeof result;
+      const broken = (
+        await post(JSON.stringify({ bundle: tampered }), {}, "/v1/verify")
+      ).json() as typeof result;
       expect(broken.overall).to.equal("fail");
       expect(broken.checks.find((c) => c.id === "merklePath")!.outcome).to.equal("fail");
     });
 
     it("POST /v1/verify: ANCHOR_ERR_VALIDATION for an invalid bundle or request", async function () {
       const withUnknown = { ...structuredClone(bundle), extra: true };
-      expectError(await post(JSON.stringify({ bundle: withUnknown }), {}, "/v1/verify"), 400, "ANCHOR_ERR_VALIDATION");
+      expectError(
+        await post(JSON.stringify({ bundle: withUnknown }), {}, "/v1/verify"),
+        400,
+        "ANCHOR_ERR_VALIDATION",
+      );
       const leafUnknown = structuredClone(bundle) as unknown as { leaf: Record<string, unknown> };
       leafUnknown.leaf.note = "x";
-      expectError(await post(JSON.stringify({ bundle: leafUnknown }), {}, "/v1/verify"), 400, "ANCHOR_ERR_VALIDATION");
+      expectError(
+        await post(JSON.stringify({ bundle: leafUnknown }), {}, "/v1/verify"),
+        400,
+        "ANCHOR_ERR_VALIDATION",
+      );
       expectError(await post(JSON.stringify({}), {}, "/v1/verify"), 400, "ANCHOR_ERR_VALIDATION");
-      expectError(await post(JSON.stringify({ bundle: "not a bundle" }), {}, "/v1/verify"), 400, "ANCHOR_ERR_VALIDATION");
-      expectError(await post(JSON.stringify({ bundle, documentDigest: "0x1234" }), {}, "/v1/verify"), 400, "ANCHOR_ERR_VALIDATION");
-      expectError(await post(JSON.stringify({ bundle, extra: 1 }), {}, "/v1/verify"), 400, "ANCHOR_ERR_VALIDATION");
+      expectError(
+        await post(JSON.stringify({ bundle: "not a bundle" }), {}, "/v1/verify"),
+        400,
+        "ANCHOR_ERR_VALIDATION",
+      );
+      expectError(
+        await post(JSON.stringify({ bundle, documentDigest: "0x1234" }), {}, "/v1/verify"),
+        400,
+        "ANCHOR_ERR_VALIDATION",
+      );
+      expectError(
+        await post(JSON.stringify({ bundle, extra: 1 }), {}, "/v1/verify"),
+        400,
+        "ANCHOR_ERR_VALIDATION",
+      );
       expectError(await post("{", {}, "/v1/verify"), 400, "ANCHOR_ERR_BAD_JSON");
     });
 
@@ -689,17 +910,47 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const [h1, h2] = heads as [Head, Head];
       const reply = await get(`/v1/consistency?from=${h1.treeSize}&to=${h2.treeSize}`);
       expect(reply.statusCode).to.equal(200);
-      const body = reply.json() as { from: number; to: number; fromRoot: string; toRoot: string; proof: string[] };
+      const body = reply.json() as {
+        from: number;
+        to: number;
+        fromRoot: string;
+        toRoot: string;
+        proof: string[];
+      };
       expect([body.from, body.to]).to.deep.equal([h1.treeSize, h2.treeSize]);
       expect(body.fromRoot).to.equal(h1.rootHash);
       expect(body.toRoot).to.equal(h2.rootHash);
       expect(body.proof.length).to.be.greaterThan(0);
-      expect(verifyConsistency(h1.treeSize, h2.treeSize, fromHex(body.fromRoot), fromHex(body.toRoot), body.proof.map(fromHex))).to.equal(true);
+      expect(
+        verifyConsistency(
+          h1.treeSize,
+          h2.treeSize,
+          fromHex(body.fromRoot),
+          fromHex(body.toRoot),
+          body.proof.map(fromHex),
+        ),
+      ).to.equal(true);
       // the proof does not verify for another pair of roots
-      expect(verifyConsistency(h1.treeSize, h2.treeSize, fromHex(hex32()), fromHex(body.toRoot), body.proof.map(fromHex))).to.equal(false);
+      expect(
+        verifyConsistency(
+          h1.treeSize,
+          h2.treeSize,
+          fromHex(hex32()),
+          fromHex(body.toRoot),
+          body.proof.map(fromHex),
+        ),
+      ).to.equal(false);
       // any sizes in the log, not only heads; from = 0 and from = to give empty proofs
       const mid = (await get(`/v1/consistency?from=3&to=${h1.treeSize - 7}`)).json() as typeof body;
-      expect(verifyConsistency(3, h1.treeSize - 7, fromHex(mid.fromRoot), fromHex(mid.toRoot), mid.proof.map(fromHex))).to.equal(true);
+      expect(
+        verifyConsistency(
+          3,
+          h1.treeSize - 7,
+          fromHex(mid.fromRoot),
+          fromHex(mid.toRoot),
+          mid.proof.map(fromHex),
+        ),
+      ).to.equal(true);
       const same = (await get(`/v1/consistency?from=${h2.treeSize}&to=${h2.treeSize}`)).json() as typeof body;
       expect(same.proof).to.deep.equal([]);
       expect(same.fromRoot).to.equal(same.toRoot);
@@ -707,10 +958,22 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect(zero.proof).to.deep.equal([]);
 
       const size = suite.service.merkle.size;
-      expectError(await get(`/v1/consistency?from=${h2.treeSize}&to=${h1.treeSize}`), 400, "ANCHOR_ERR_BAD_RANGE");
+      expectError(
+        await get(`/v1/consistency?from=${h2.treeSize}&to=${h1.treeSize}`),
+        400,
+        "ANCHOR_ERR_BAD_RANGE",
+      );
       expectError(await get(`/v1/consistency?from=1&to=${size + 1}`), 400, "ANCHOR_ERR_BAD_RANGE");
       expectError(await get(`/v1/consistency?from=${size + 1}&to=${size + 2}`), 400, "ANCHOR_ERR_BAD_RANGE");
-      for (const query of ["from=abc&to=5", "from=1&to=xyz", "from=1", "to=5", "", "from=1.5&to=4", "from=1&to=4&extra=1"]) {
+      for (const query of [
+        "from=abc&to=5",
+        "from=1&to=xyz",
+        "from=1",
+        "to=5",
+        "",
+        "from=1.5&to=4",
+        "from=1&to=4&extra=1",
+      ]) {
         expectError(await get(`/v1/consistency?${query}`), 400, "ANCHOR_ERR_VALIDATION");
       }
     });
@@ -740,7 +1003,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     it("/readyz 200 with ready: true after start", async function () {
       const reply = await get("/readyz");
       expect(reply.statusCode).to.equal(200);
-      const body = reply.json() as { ready: boolean; chain: { kind: string }; pendingLeaves: number; queueDepth: number };
+      const body = reply.json() as {
+        ready: boolean;
+        chain: { kind: string };
+        pendingLeaves: number;
+        queueDepth: number;
+      };
       expect(body.ready).to.equal(true);
       expect(body.chain.kind).to.equal("ok");
       expect(body.pendingLeaves).to.equal(suite.service.committer.pendingLeaves());
@@ -763,13 +1031,24 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const doc = reply.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
       expect(doc.openapi).to.match(/^3\./);
       expect(doc.paths["/v1/leaves"]).to.have.property("post");
-      for (const path of ["/v1/leaves/{leafHash}", "/v1/bundles/{leafHash}", "/v1/heads", "/v1/consistency", "/v1/verify"]) expect(doc.paths, path).to.have.property(path);
+      for (const path of [
+        "/v1/leaves/{leafHash}",
+        "/v1/bundles/{leafHash}",
+        "/v1/heads",
+        "/v1/consistency",
+        "/v1/verify",
+      ])
+        expect(doc.paths, path).to.have.property(path);
     });
 
     it("404 ANCHOR_ERR_NOT_FOUND for an unknown route or method", async function () {
       expectError(await get("/v1/nothing-here"), 404, "ANCHOR_ERR_NOT_FOUND");
       expectError(await get("/v1/leaves"), 404, "ANCHOR_ERR_NOT_FOUND");
-      expectError(await suite.service.app.inject({ method: "DELETE", url: `/v1/leaves/${hex32()}` }), 404, "ANCHOR_ERR_NOT_FOUND");
+      expectError(
+        await suite.service.app.inject({ method: "DELETE", url: `/v1/leaves/${hex32()}` }),
+        404,
+        "ANCHOR_ERR_NOT_FOUND",
+      );
       expectError(await post("{}", {}, "/v2/leaves"), 404, "ANCHOR_ERR_NOT_FOUND");
     });
   });
@@ -781,26 +1060,84 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
       const int = (n: number) => Math.floor(rand() * n);
       const validBody = () => JSON.stringify({ records: [record("fuzz")] });
-      const nested = (depth: number, open: string, close: string, inner = "1") => `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
-      const junkValues = ["1e400", "-1e400", "1e308", "-0", "0.5", "9007199254740993", "123456789012345678901234567890", '"1"', "null", "true", "[]", "{}", '"\\u0000"', `"${"f".repeat(5000)}"`];
-      const junkText = () => Array.from({ length: 1 + int(40) }, () => String.fromCharCode(0x20 + int(95))).join("");
-      const junkQuery = () => pick(["-1", "1e400", "abc", "", "9007199254740993", "0x10", "%00", "1.5", "NaN", "Infinity", "[]", "%ZZ", junkText().replace(/[#&]/g, "")]);
+      const nested = (depth: number, open: string, close: string, inner = "1") =>
+        `${open.repeat(depth)}${inner}${close.repeat(depth)}`;
+      const junkValues = [
+        "1e400",
+        "-1e400",
+        "1e308",
+        "-0",
+        "0.5",
+        "9007199254740993",
+        "123456789012345678901234567890",
+        '"1"',
+        "null",
+        "true",
+        "[]",
+        "{}",
+        '"\\u0000"',
+        `"${"f".repeat(5000)}"`,
+      ];
+      const junkText = () =>
+        Array.from({ length: 1 + int(40) }, () => String.fromCharCode(0x20 + int(95))).join("");
+      const junkQuery = () =>
+        pick([
+          "-1",
+          "1e400",
+          "abc",
+          "",
+          "9007199254740993",
+          "0x10",
+          "%00",
+          "1.5",
+          "NaN",
+          "Infinity",
+          "[]",
+          "%ZZ",
+          junkText().replace(/[#&]/g, ""),
+        ]);
       const base = record("fuzz base");
 
       const cases: Array<() => Promise<InjectOptions>> = [
         // random bytes as JSON
-        async () => ({ method: "POST", url: "/v1/leaves", headers: JSON_TYPE, payload: randomBytes(1 + int(300)) }),
+        async () => ({
+          method: "POST",
+          url: "/v1/leaves",
+          headers: JSON_TYPE,
+          payload: randomBytes(1 + int(300)),
+        }),
         // truncated JSON, signed correctly over the truncated bytes
         async () => {
           const body = validBody();
           const cut = body.slice(0, 1 + int(body.length - 1));
-          return { method: "POST", url: "/v1/leaves", headers: { ...JSON_TYPE, ...(await sign(branchA, cut)) }, payload: cut };
+          return {
+            method: "POST",
+            url: "/v1/leaves",
+            headers: { ...JSON_TYPE, ...(await sign(branchA, cut)) },
+            payload: cut,
+          };
         },
         // huge, fractional, negative or mistyped numbers and values in each field
         async () => {
-          const field = pick(["kind", "digestAlgorithm", "submitter", "version", "digest", "salt", "subject"]);
-          const text = JSON.stringify({ records: [{ ...base, [field]: "__JUNK__" }] }).replace('"__JUNK__"', pick(junkValues));
-          return { method: "POST", url: "/v1/leaves", headers: { ...JSON_TYPE, ...(await sign(branchA, text)) }, payload: text };
+          const field = pick([
+            "kind",
+            "digestAlgorithm",
+            "submitter",
+            "version",
+            "digest",
+            "salt",
+            "subject",
+          ]);
+          const text = JSON.stringify({ records: [{ ...base, [field]: "__JUNK__" }] }).replace(
+            '"__JUNK__"',
+            pick(junkValues),
+          );
+          return {
+            method: "POST",
+            url: "/v1/leaves",
+            headers: { ...JSON_TYPE, ...(await sign(branchA, text)) },
+            payload: text,
+          };
         },
         // deeply nested arrays and objects, at the top and inside records
         async () => {
@@ -811,7 +1148,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
             `{"records":[${nested(depth, '{"a":', "}")}]}`,
             `{"bundle":${nested(depth, "[", "]")}}`,
           ]);
-          return { method: "POST", url: pick(["/v1/leaves", "/v1/verify"]), headers: JSON_TYPE, payload: body };
+          return {
+            method: "POST",
+            url: pick(["/v1/leaves", "/v1/verify"]),
+            headers: JSON_TYPE,
+            payload: body,
+          };
         },
         // prototype-polluting keys
         async () => {
@@ -821,7 +1163,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
             `{"constructor":{"prototype":{"x":1}},"records":[]}`,
             `{"bundle":{"__proto__":{"format":"jointledger.evidence-bundle/1"}}}`,
           ]);
-          return { method: "POST", url: pick(["/v1/leaves", "/v1/verify"]), headers: JSON_TYPE, payload: body };
+          return {
+            method: "POST",
+            url: pick(["/v1/leaves", "/v1/verify"]),
+            headers: JSON_TYPE,
+            payload: body,
+          };
         },
         // garbage in the auth headers of a valid body
         async () => {
@@ -833,8 +1180,21 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         },
         // odd media types
         async () => {
-          const type = pick(["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/octet-stream", "image/png", "application/jsonx"]);
-          return { method: "POST", url: pick(["/v1/leaves", "/v1/verify"]), headers: { "content-type": type }, payload: randomBytes(1 + int(100)) };
+          const type = pick([
+            "text/plain",
+            "application/xml",
+            "multipart/form-data; boundary=x",
+            "application/x-www-form-urlencoded",
+            "application/octet-stream",
+            "image/png",
+            "application/jsonx",
+          ]);
+          return {
+            method: "POST",
+            url: pick(["/v1/leaves", "/v1/verify"]),
+            headers: { "content-type": type },
+            payload: randomBytes(1 + int(100)),
+          };
         },
         // bad path parameters and queries
         async () => {
@@ -851,7 +1211,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         // bundles with a field of the wrong type or shape
         async () => {
           const mutated = mutateBundleField(structuredClone(wellFormedBundle), rand);
-          return { method: "POST", url: "/v1/verify", headers: JSON_TYPE, payload: JSON.stringify({ bundle: mutated }) };
+          return {
+            method: "POST",
+            url: "/v1/verify",
+            headers: JSON_TYPE,
+            payload: JSON.stringify({ bundle: mutated }),
+          };
         },
       ];
 
@@ -925,7 +1290,8 @@ function mutateBundleField(bundle: Record<string, unknown>, rand: () => number):
   const walk = (value: unknown, path: string[]) => {
     if (path[0] === "receipt") return;
     if (path.length > 0) paths.push(path);
-    if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    if (value !== null && typeof value === "object")
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(bundle, []);
   const path = paths[Math.floor(rand() * paths.length)]!;

@@ -9,7 +9,12 @@ import { receiptDomain, signReceiptBatch, type Receipt } from "../../common/form
 import { fromHex } from "../../common/bytes.ts";
 import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { readTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
-import { overall, verifyOffline, verifyOnline, type CheckResult } from "../../common/formats/bundle/verify.ts";
+import {
+  overall,
+  verifyOffline,
+  verifyOnline,
+  type CheckResult,
+} from "../../common/formats/bundle/verify.ts";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
 import { recordFor } from "../support/consortium-chain.ts";
 import { recommitted } from "../support/bundle.fixture.ts";
@@ -25,7 +30,10 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
   let bundle: EvidenceBundle;
 
   before(async function () {
-    trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+    trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, {
+      consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry,
+      name: "test consortium",
+    });
     const [receipt] = await submit(["loan contract CL-0001", "consent CL-0001"]);
     await suite.service.committer.runOnce();
     bundle = await bundleOf(receipt!.leafHash);
@@ -44,11 +52,18 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     return parseBundle(reply.json());
   }
 
-  const online = (b: EvidenceBundle) => verifyOnline(parseBundle(JSON.parse(JSON.stringify(b))), { trustAnchor, providers: [suite.chain.anvil.provider, suite.chain.anvil.provider] });
+  const online = (b: EvidenceBundle) =>
+    verifyOnline(parseBundle(JSON.parse(JSON.stringify(b))), {
+      trustAnchor,
+      providers: [suite.chain.anvil.provider, suite.chain.anvil.provider],
+    });
   const blockAndTime = (results: readonly CheckResult[]) => results.find((r) => r.id === "blockAndTime")!;
 
   /** The genuine bundle with its anchor moved into recommits and `anchor` put in front (with or without its receipt). */
-  function backdated(anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string }, keepReceipt = true): EvidenceBundle {
+  function backdated(
+    anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string },
+    keepReceipt = true,
+  ): EvidenceBundle {
     const { receipt: _, ...withoutReceipt } = bundle;
     return recommitted(keepReceipt ? bundle : withoutReceipt, anchor);
   }
@@ -56,7 +71,13 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
   /** A receipt for the bundle's leaf alone, signed by `signer`, received at `receivedAt`. */
   async function receiptBy(signer: Wallet, receivedAt: number): Promise<Receipt> {
     const domain = receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
-    const signed = await signReceiptBatch(signer, domain, { logId: bundle.log.logId, firstSequence: bundle.log.leafIndex, leafHashes: [fromHex(bundle.leaf.leafHash)], receivedAt, maxMergeDelaySeconds: 60 });
+    const signed = await signReceiptBatch(signer, domain, {
+      logId: bundle.log.logId,
+      firstSequence: bundle.log.leafIndex,
+      leafHashes: [fromHex(bundle.leaf.leafHash)],
+      receivedAt,
+      maxMergeDelaySeconds: 60,
+    });
     return signed.receipts[0]!;
   }
 
@@ -64,7 +85,9 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     const results = await online(bundle);
     expect(overall(results), JSON.stringify(results, null, 1)).to.equal("pass");
     const receivedAt = (bundle.receipt as Receipt).receivedAt.replace("Z", ".000Z");
-    expect(blockAndTime(results).reason).to.include(bundle.anchor.anchoredAt).and.include(`received at ${receivedAt} under a 60 s promise`);
+    expect(blockAndTime(results).reason)
+      .to.include(bundle.anchor.anchoredAt)
+      .and.include(`received at ${receivedAt} under a 60 s promise`);
   });
 
   it("is indeterminate, not a disagreement, when one endpoint keeps no historical state to name the receipt's signer", async function () {
@@ -94,56 +117,92 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     expect(blockAndTime(results).outcome, blockAndTime(results).reason).to.equal("indeterminate");
     expect(blockAndTime(results).reason).to.match(/^no intake receipt: /);
     // the CLI, handed the document, needs blockAndTime: it cannot pass such a bundle
-    expect(overall(results, ["leafEncoding", "merklePath", "headOnChain", "blockAndTime"])).to.equal("indeterminate");
+    expect(overall(results, ["leafEncoding", "merklePath", "headOnChain", "blockAndTime"])).to.equal(
+      "indeterminate",
+    );
     expect(blockAndTime(verifyOffline(parseBundle(stripped))).outcome).to.equal("indeterminate");
   });
 
   describe("backdating: a fabricated anchor in front of the genuine one, which becomes a recommit", function () {
-    const fabricated = { blockNumber: 3, blockHash: `0x${"ab".repeat(32)}`, blockTimestamp: Date.parse("2020-01-01T00:00:00Z") / 1000, transactionHash: `0x${"cd".repeat(32)}` };
+    const fabricated = {
+      blockNumber: 3,
+      blockHash: `0x${"ab".repeat(32)}`,
+      blockTimestamp: Date.parse("2020-01-01T00:00:00Z") / 1000,
+      transactionHash: `0x${"cd".repeat(32)}`,
+    };
 
     it("fails: the chain does not hold the 2020 block, and the operator's receipt dates the leaf in the present", async function () {
       const results = await online(backdated(fabricated));
       expect(blockAndTime(results).outcome).to.equal("fail");
-      expect(blockAndTime(results).reason).to.include("2020-01-01T00:00:00.000Z").and.include("before the intake receipt's time");
+      expect(blockAndTime(results).reason)
+        .to.include("2020-01-01T00:00:00.000Z")
+        .and.include("before the intake receipt's time");
       expect(overall(results)).to.equal("fail");
     });
 
     it("fails without the receipt: nothing vouches for an anchor the chain does not hold", async function () {
       const results = await online(backdated(fabricated, false));
       expect(blockAndTime(results).outcome).to.equal("fail");
-      expect(blockAndTime(results).reason).to.include("the chain does not hold the bundle's anchor (block 3, 2020-01-01T00:00:00.000Z)");
+      expect(blockAndTime(results).reason).to.include(
+        "the chain does not hold the bundle's anchor (block 3, 2020-01-01T00:00:00.000Z)",
+      );
     });
 
     it("fails an anchor naming a real earlier block whose transaction committed no head with the leaf", async function () {
       // the block that opened the log: real, held by the chain, earlier than the anchor
       const opened = await suite.chain.anvil.provider.getBlock(bundle.anchor.blockNumber - 1, false);
       const tx = opened!.transactions[0]!;
-      const results = await online(backdated({ blockNumber: opened!.number, blockHash: opened!.hash!, blockTimestamp: opened!.timestamp, transactionHash: tx }, false));
+      const results = await online(
+        backdated(
+          {
+            blockNumber: opened!.number,
+            blockHash: opened!.hash!,
+            blockTimestamp: opened!.timestamp,
+            transactionHash: tx,
+          },
+          false,
+        ),
+      );
       expect(blockAndTime(results).outcome).to.equal("fail");
-      expect(blockAndTime(results).reason).to.include(`committed no head of log ${bundle.log.logId.toLowerCase()} that contains leaf ${bundle.log.leafIndex}`);
+      expect(blockAndTime(results).reason).to.include(
+        `committed no head of log ${bundle.log.logId.toLowerCase()} that contains leaf ${bundle.log.leafIndex}`,
+      );
     });
   });
 
   describe("receipts", function () {
     it("fails a receipt dated 1999 signed by a member's key: not the log's operator, and out of its promise", async function () {
-      const forged = parseBundle({ ...bundle, receipt: await receiptBy(suite.chain.wallets.branchA, SECONDS_1999) });
+      const forged = parseBundle({
+        ...bundle,
+        receipt: await receiptBy(suite.chain.wallets.branchA, SECONDS_1999),
+      });
       const results = await online(forged);
       expect(blockAndTime(results).outcome).to.equal("fail");
       expect(blockAndTime(results).reason)
-        .to.include(`signed by ${suite.chain.wallets.branchA.address}, not by the log's operator ${suite.chain.wallets.anchor.address}`)
+        .to.include(
+          `signed by ${suite.chain.wallets.branchA.address}, not by the log's operator ${suite.chain.wallets.anchor.address}`,
+        )
         .and.include("1999-01-01T00:00:00.000Z");
     });
 
     it("fails a receipt dated 1999 even when the operator's key signed it: the head came decades after the promised 60 s", async function () {
-      const late = parseBundle({ ...bundle, receipt: await receiptBy(suite.chain.wallets.anchor, SECONDS_1999) });
+      const late = parseBundle({
+        ...bundle,
+        receipt: await receiptBy(suite.chain.wallets.anchor, SECONDS_1999),
+      });
       const results = await online(late);
       expect(blockAndTime(results).outcome).to.equal("fail");
-      expect(blockAndTime(results).reason).to.include("beyond its promised merge delay of 60 s").and.not.include("not by the log's operator");
+      expect(blockAndTime(results).reason)
+        .to.include("beyond its promised merge delay of 60 s")
+        .and.not.include("not by the log's operator");
       expect(blockAndTime(verifyOffline(late)).outcome, "offline too").to.equal("fail");
     });
 
     it("fails the genuine receipt with its time edited, offline and online", async function () {
-      const edited = parseBundle({ ...bundle, receipt: { ...(bundle.receipt as Receipt), receivedAt: "1999-01-01T00:00:00Z" } });
+      const edited = parseBundle({
+        ...bundle,
+        receipt: { ...(bundle.receipt as Receipt), receivedAt: "1999-01-01T00:00:00Z" },
+      });
       expect(blockAndTime(verifyOffline(edited)).reason).to.include("RECEIPT_BAD_SIGNATURE");
       expect(blockAndTime(await online(edited)).outcome).to.equal("fail");
     });
@@ -185,7 +244,9 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
       const results = await online(late);
       expect(blockAndTime(results).outcome).to.equal("fail");
       expect(blockAndTime(results).reason)
-        .to.include(`${late.anchor.blockTimestamp - receivedAt} s after the intake receipt's time ${isoOfUnixSeconds(receivedAt)}`)
+        .to.include(
+          `${late.anchor.blockTimestamp - receivedAt} s after the intake receipt's time ${isoOfUnixSeconds(receivedAt)}`,
+        )
         .and.include("beyond its promised merge delay of 60 s");
       expect(overall(results)).to.equal("fail");
     });

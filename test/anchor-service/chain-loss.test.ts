@@ -17,7 +17,15 @@ describe("anchor service: the chain loses committed heads", function () {
 
   async function submit(documents: string[]): Promise<Receipt[]> {
     const body = JSON.stringify({ records: documents.map((d) => recordFor(d)) });
-    const response = await suite.service.app.inject({ method: "POST", url: "/v1/leaves", headers: { "content-type": "application/json", ...(await suite.chain.sign(suite.chain.wallets.branchA, body)) }, payload: body });
+    const response = await suite.service.app.inject({
+      method: "POST",
+      url: "/v1/leaves",
+      headers: {
+        "content-type": "application/json",
+        ...(await suite.chain.sign(suite.chain.wallets.branchA, body)),
+      },
+      payload: body,
+    });
     expect(response.statusCode, response.body).to.equal(200);
     return (response.json() as { receipts: Receipt[] }).receipts;
   }
@@ -48,10 +56,18 @@ describe("anchor service: the chain loses committed heads", function () {
 
     await suite.service.committer.runOnce();
     expect((await suite.service.chain.latestHead()).treeSize).to.equal(5);
-    const heads = (await suite.service.app.inject({ method: "GET", url: "/v1/heads" })).json() as { heads: Array<{ treeSize: number; recommitted: boolean; onChain: boolean }> };
-    expect(heads.heads.map((h) => [h.treeSize, h.onChain, h.recommitted])).to.deep.equal([[2, true, false], [5, true, true]]);
+    const heads = (await suite.service.app.inject({ method: "GET", url: "/v1/heads" })).json() as {
+      heads: Array<{ treeSize: number; recommitted: boolean; onChain: boolean }>;
+    };
+    expect(heads.heads.map((h) => [h.treeSize, h.onChain, h.recommitted])).to.deep.equal([
+      [2, true, false],
+      [5, true, true],
+    ]);
 
-    const trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+    const trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, {
+      consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry,
+      name: "test consortium",
+    });
     for (const receipt of [...first, ...second]) {
       const { status, body } = await bundleOf(receipt.leafHash);
       expect(status).to.equal(200);
@@ -93,5 +109,4 @@ describe("anchor service: the chain loses committed heads", function () {
     const leaf = await suite.service.app.inject({ method: "GET", url: `/v1/leaves/${during[0]!.leafHash}` });
     expect((leaf.json() as { status: string }).status).to.equal("pending");
   });
-
 });

@@ -48,16 +48,26 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
 
     async function client(c: number): Promise<void> {
       for (let i = 0; !stop; i++) {
-        const records = Array.from({ length: perRequest }, (_, j) => recordFor(`client ${c} request ${i} record ${j}`));
+        const records = Array.from({ length: perRequest }, (_, j) =>
+          recordFor(`client ${c} request ${i} record ${j}`),
+        );
         attempted.push(records);
         const body = JSON.stringify({ records });
         try {
-          const response = await fetch(`${server.url}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+          const response = await fetch(`${server.url}/v1/leaves`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              ...(await chain.sign(chain.wallets.branchA, body)),
+            },
+            body,
+          });
           if (response.status !== 200) {
             failures++;
             continue;
           }
-          for (const r of ((await response.json()) as { receipts: Receipt[] }).receipts) received.set(r.leafHash, r);
+          for (const r of ((await response.json()) as { receipts: Receipt[] }).receipts)
+            received.set(r.leafHash, r);
         } catch {
           failures++; // the connection died with the server
         }
@@ -86,7 +96,10 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
         if (Date.now() > deadline) throw new Error("not anchored after restart");
         await new Promise((r) => setTimeout(r, 200));
       }
-      const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+      const trustAnchor = await readTrustAnchor(chain.anvil.provider, {
+        consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+        name: "test consortium",
+      });
       for (const receipt of sample.filter((_, i) => i % 97 === 0)) {
         expect(verifyReceipt(domain, receipt, chain.wallets.anchor.address)).to.deep.equal({ ok: true });
         const view = await fetch(`${server.url}/v1/leaves/${receipt.leafHash}`);
@@ -94,14 +107,22 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
         const body = (await view.json()) as { status: string; sequence: number };
         expect(body.status).to.equal("anchored");
         expect(body.sequence).to.equal(receipt.sequence);
-        const bundle = parseBundle(await (await fetch(`${server.url}/v1/bundles/${receipt.leafHash}`)).json());
-        expect(overall(await verifyOnline(bundle, { trustAnchor, providers: [chain.anvil.provider] }))).to.equal("pass");
+        const bundle = parseBundle(
+          await (await fetch(`${server.url}/v1/bundles/${receipt.leafHash}`)).json(),
+        );
+        expect(
+          overall(await verifyOnline(bundle, { trustAnchor, providers: [chain.anvil.provider] })),
+        ).to.equal("pass");
       }
 
       // re-submitting everything attempted returns the original receipts for what was receipted
       for (const records of attempted.slice(0, 40)) {
         const body = JSON.stringify({ records });
-        const response = await fetch(`${server.url}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+        const response = await fetch(`${server.url}/v1/leaves`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
+          body,
+        });
         expect(response.status).to.equal(200);
         for (const r of ((await response.json()) as { receipts: Receipt[] }).receipts) {
           const original = receiptsBeforeCrash.get(r.leafHash);
@@ -129,8 +150,12 @@ describe("anchor service: SIGKILL mid-submission loses nothing", function () {
       for await (const _ of db.digests.keys()) digestKeys++;
       expect(digestKeys, "one digest index entry per record").to.equal(count);
       const stored = await records.packedMany(Array.from({ length: count }, (_, seq) => seq));
-      const entries = await db.digests.getMany(stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)));
-      expect(entries.filter((e) => e === undefined).length, "every record is in the digest index").to.equal(0);
+      const entries = await db.digests.getMany(
+        stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)),
+      );
+      expect(entries.filter((e) => e === undefined).length, "every record is in the digest index").to.equal(
+        0,
+      );
       const heads = [];
       for await (const head of db.heads.values()) heads.push(head);
       expect(heads.length).to.be.greaterThan(0);

@@ -11,7 +11,10 @@ import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 
-type DigestView = { digest: string; leaves: Array<{ leafHash: string; status: string; submitter: number; receivedAt: string }> };
+type DigestView = {
+  digest: string;
+  leaves: Array<{ leafHash: string; status: string; submitter: number; receivedAt: string }>;
+};
 
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
 const sha256 = (text: string) => `0x${createHash("sha256").update(text).digest("hex")}`;
@@ -27,10 +30,20 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
     return (reply.json() as { receipts: Receipt[] }).receipts;
   }
 
-  const recordOf = (digest: string, kind = 7) => ({ kind, digestAlgorithm: 1, digest, salt: hex32(), subject: hex32() });
+  const recordOf = (digest: string, kind = 7) => ({
+    kind,
+    digestAlgorithm: 1,
+    digest,
+    salt: hex32(),
+    subject: hex32(),
+  });
   const get = (digest: string) => suite.service.app.inject({ method: "GET", url: `/v1/digests/${digest}` });
 
-  function expectError(reply: { statusCode: number; body: string; json(): unknown }, status: number, code: keyof typeof ANCHOR_ERRORS): void {
+  function expectError(
+    reply: { statusCode: number; body: string; json(): unknown },
+    status: number,
+    code: keyof typeof ANCHOR_ERRORS,
+  ): void {
     expect(reply.statusCode, reply.body).to.equal(status);
     expect(ANCHOR_ERRORS[code]).to.equal(status);
     const error = (reply.json() as { error: { code: string; message: string } }).error;
@@ -40,7 +53,10 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
 
   it("finds every record carrying a document's digest, oldest first, pending until a head anchors them", async function () {
     const digest = sha256(`loan contract ${hex32()}`);
-    const [first] = await submit(suite.chain.wallets.branchA, [recordOf(digest), recordOf(sha256("another document"))]);
+    const [first] = await submit(suite.chain.wallets.branchA, [
+      recordOf(digest),
+      recordOf(sha256("another document")),
+    ]);
     const [second] = await submit(suite.chain.wallets.court, [recordOf(digest, 5)]);
 
     const reply = await get(digest);
@@ -49,8 +65,18 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
     expect(view.digest).to.equal(digest);
     expect(first!.receivedAt).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(view.leaves).to.deep.equal([
-      { leafHash: first!.leafHash, status: "pending", submitter: MEMBERS.branchA, receivedAt: first!.receivedAt },
-      { leafHash: second!.leafHash, status: "pending", submitter: MEMBERS.court, receivedAt: second!.receivedAt },
+      {
+        leafHash: first!.leafHash,
+        status: "pending",
+        submitter: MEMBERS.branchA,
+        receivedAt: first!.receivedAt,
+      },
+      {
+        leafHash: second!.leafHash,
+        status: "pending",
+        submitter: MEMBERS.court,
+        receivedAt: second!.receivedAt,
+      },
     ]);
 
     await suite.service.committer.runOnce();
@@ -60,7 +86,9 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
     // each leaf hash leads to its proof
     for (const leaf of anchored.leaves) {
       const detail = await suite.service.app.inject({ method: "GET", url: `/v1/leaves/${leaf.leafHash}` });
-      expect((detail.json() as { status: string; record: { digest: string } }).record.digest).to.equal(digest);
+      expect((detail.json() as { status: string; record: { digest: string } }).record.digest).to.equal(
+        digest,
+      );
     }
   });
 
@@ -90,7 +118,15 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
 
   it("ANCHOR_ERR_VALIDATION (400) for a malformed digest", async function () {
     const good = sha256("malformed");
-    for (const bad of [good.slice(2), `${good}0`, good.slice(0, 65), `0x${"g".repeat(64)}`, "0x", "digest", `0X${good.slice(2)}`]) {
+    for (const bad of [
+      good.slice(2),
+      `${good}0`,
+      good.slice(0, 65),
+      `0x${"g".repeat(64)}`,
+      "0x",
+      "digest",
+      `0X${good.slice(2)}`,
+    ]) {
       expectError(await get(bad), 400, "ANCHOR_ERR_VALIDATION");
     }
   });
@@ -104,7 +140,9 @@ describe("anchor service: GET /v1/digests/:digest (document-digest index)", func
     expectError(await get(digest), 404, "ANCHOR_ERR_UNKNOWN_DIGEST");
     const indexed = await suite.service.digests.backfill();
     expect(indexed).to.equal(await suite.service.records.count());
-    expect(((await get(digest)).json() as DigestView).leaves.map((l) => l.leafHash)).to.deep.equal([receipt!.leafHash]);
+    expect(((await get(digest)).json() as DigestView).leaves.map((l) => l.leafHash)).to.deep.equal([
+      receipt!.leafHash,
+    ]);
     expect(await suite.service.digests.backfill()).to.equal(0); // once
   });
 });

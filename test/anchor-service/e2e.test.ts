@@ -19,11 +19,21 @@ import { hashLeaf, verifyInclusion } from "../../common/formats/merkle/rfc9162.t
 import { encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import type { AnvilNode } from "../support/anvil.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import {
+  MEMBERS,
+  recordFor,
+  startConsortiumChain,
+  type ConsortiumChain,
+} from "../support/consortium-chain.ts";
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { env }, (error, stdout, stderr) => resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }));
+    execFile(process.execPath, args, { env }, (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }),
+    );
   });
 }
 
@@ -60,7 +70,11 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
   async function submit(signer: Wallet, records: unknown[]): Promise<Response> {
     const body = JSON.stringify({ records });
     const headers = await chain.sign(signer, body);
-    return fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    return fetch(`${baseUrl}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
   }
 
   const record = (document: string) => recordFor(document);
@@ -91,8 +105,20 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
     }
     await waitAnchored(receipts[2]!.leafHash);
 
-    const leafView = (await (await fetch(`${baseUrl}/v1/leaves/${receipts[1]!.leafHash}`)).json()) as { head: { treeSize: number; rootHash: string }; inclusionProof: string[]; sequence: number };
-    expect(verifyInclusion(leafView.sequence, leafView.head.treeSize, fromHex(receipts[1]!.leafHash), leafView.inclusionProof.map(fromHex), fromHex(leafView.head.rootHash))).to.equal(true);
+    const leafView = (await (await fetch(`${baseUrl}/v1/leaves/${receipts[1]!.leafHash}`)).json()) as {
+      head: { treeSize: number; rootHash: string };
+      inclusionProof: string[];
+      sequence: number;
+    };
+    expect(
+      verifyInclusion(
+        leafView.sequence,
+        leafView.head.treeSize,
+        fromHex(receipts[1]!.leafHash),
+        leafView.inclusionProof.map(fromHex),
+        fromHex(leafView.head.rootHash),
+      ),
+    ).to.equal(true);
 
     const bundleResponse = await fetch(`${baseUrl}/v1/bundles/${receipts[0]!.leafHash}`);
     expect(bundleResponse.status).to.equal(200);
@@ -100,33 +126,83 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
     const digest = records[0]!.digest;
     const offline = verifyOffline(bundle, { documentDigest: digest });
     expect(offline.filter((c) => c.outcome === "fail")).to.deep.equal([]);
-    const trustAnchor = await readTrustAnchor(anvil.provider, { consortiumRegistry: deployment.addresses.consortiumRegistry, name: "test consortium" });
-    const online = await verifyOnline(bundle, { trustAnchor, providers: [anvil.provider], documentDigest: digest });
+    const trustAnchor = await readTrustAnchor(anvil.provider, {
+      consortiumRegistry: deployment.addresses.consortiumRegistry,
+      name: "test consortium",
+    });
+    const online = await verifyOnline(bundle, {
+      trustAnchor,
+      providers: [anvil.provider],
+      documentDigest: digest,
+    });
     expect(overall(online), JSON.stringify(online)).to.equal("pass");
 
-    const verified = (await (await fetch(`${baseUrl}/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ bundle, documentDigest: digest }) })).json()) as { overall: string };
+    const verified = (await (
+      await fetch(`${baseUrl}/v1/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ bundle, documentDigest: digest }),
+      })
+    ).json()) as { overall: string };
     expect(verified.overall).to.equal("pass");
-    const tampered = (await (await fetch(`${baseUrl}/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ bundle, documentDigest: hex32() }) })).json()) as { overall: string };
+    const tampered = (await (
+      await fetch(`${baseUrl}/v1/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ bundle, documentDigest: hex32() }),
+      })
+    ).json()) as { overall: string };
     expect(tampered.overall).to.equal("fail");
   });
 
   it("CLI: anchor a folder of files, then verify each file offline and against the chain; a changed file fails", async function () {
     const folder = await mkdtemp(join(tmpdir(), "anchor-cli-"));
     try {
-      for (const name of ["contract.pdf", "consent.pdf", "voucher.txt"]) await writeFile(join(folder, name), `document ${name} ${randomBytes(8).toString("hex")}`);
-      const env = { ...process.env, JL_PRIVATE_KEY: (branch as unknown as { privateKey: string }).privateKey, JL_MEMBER_ID: String(MEMBERS.branchA), JL_ANCHOR_URL: baseUrl };
+      for (const name of ["contract.pdf", "consent.pdf", "voucher.txt"])
+        await writeFile(join(folder, name), `document ${name} ${randomBytes(8).toString("hex")}`);
+      const env = {
+        ...process.env,
+        JL_PRIVATE_KEY: (branch as unknown as { privateKey: string }).privateKey,
+        JL_MEMBER_ID: String(MEMBERS.branchA),
+        JL_ANCHOR_URL: baseUrl,
+      };
       const anchored = await run(["scripts/cli/anchor.ts", folder, "--timeout", "30"], env);
       expect(anchored.code, anchored.stderr).to.equal(0);
       expect(anchored.stdout).to.contain("3 file(s) anchored");
       // the trust anchor from the service's published URL, as a court takes it from the consortium
       const trust = ["--trust", `${baseUrl}/.well-known/jointledger-trust-anchor.json`];
-      const verified = await run(["scripts/cli/verify.ts", join(folder, "consent.pdf"), join(folder, "consent.pdf.evidence.json"), ...trust, "--rpc", anvil.url], env);
+      const verified = await run(
+        [
+          "scripts/cli/verify.ts",
+          join(folder, "consent.pdf"),
+          join(folder, "consent.pdf.evidence.json"),
+          ...trust,
+          "--rpc",
+          anvil.url,
+        ],
+        env,
+      );
       expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
-      expect(verified.stdout).to.match(/^trust anchor: .*, chain \d+, ConsortiumRegistry 0x[0-9a-f]{40}, fingerprint [0-9a-f]{4}( [0-9a-f]{4}){7}\n/);
-      const offline = await run(["scripts/cli/verify.ts", join(folder, "voucher.txt"), join(folder, "voucher.txt.evidence.json")], env);
+      expect(verified.stdout).to.match(
+        /^trust anchor: .*, chain \d+, ConsortiumRegistry 0x[0-9a-f]{40}, fingerprint [0-9a-f]{4}( [0-9a-f]{4}){7}\n/,
+      );
+      const offline = await run(
+        ["scripts/cli/verify.ts", join(folder, "voucher.txt"), join(folder, "voucher.txt.evidence.json")],
+        env,
+      );
       expect(offline.code, "offline: chain checks are indeterminate").to.equal(3);
       await writeFile(join(folder, "contract.pdf"), "a different document");
-      const changed = await run(["scripts/cli/verify.ts", join(folder, "contract.pdf"), join(folder, "contract.pdf.evidence.json"), ...trust, "--rpc", anvil.url], env);
+      const changed = await run(
+        [
+          "scripts/cli/verify.ts",
+          join(folder, "contract.pdf"),
+          join(folder, "contract.pdf.evidence.json"),
+          ...trust,
+          "--rpc",
+          anvil.url,
+        ],
+        env,
+      );
       expect(changed.code).to.equal(1);
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -146,16 +222,29 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
   it("rejects a replayed request, a non-member and an unsigned request with stable codes", async function () {
     const body = JSON.stringify({ records: [record("replay")] });
     const headers = await chain.sign(branch, body);
-    const send = () => fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const send = () =>
+      fetch(`${baseUrl}/v1/leaves`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      });
     expect((await send()).status).to.equal(200);
     const replay = await send();
     expect(replay.status).to.equal(409);
     expect(((await replay.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_REPLAY");
     const stranger = await submit(outsider, [record("stranger")]);
     expect(stranger.status).to.equal(403);
-    expect(((await stranger.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_MEMBER");
-    const unsigned = await fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(((await stranger.json()) as { error: { code: string } }).error.code).to.equal(
+      "ANCHOR_ERR_NOT_MEMBER",
+    );
+    const unsigned = await fetch(`${baseUrl}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
     expect(unsigned.status).to.equal(401);
-    expect(((await unsigned.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_AUTH_MISSING");
+    expect(((await unsigned.json()) as { error: { code: string } }).error.code).to.equal(
+      "ANCHOR_ERR_AUTH_MISSING",
+    );
   });
 });

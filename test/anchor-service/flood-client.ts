@@ -5,19 +5,44 @@
 // to stop or `maxRequests`. Protocol over IPC: init in, "started", "stop" in, the counts out.
 import http from "node:http";
 
-export type FloodInit = { url: string; clients: number; maxRequests: number; pauseMs: number; refusal?: { status: number; code: string }; requests: Array<{ body: string; headers: Record<string, string> }> };
+export type FloodInit = {
+  url: string;
+  clients: number;
+  maxRequests: number;
+  pauseMs: number;
+  refusal?: { status: number; code: string };
+  requests: Array<{ body: string; headers: Record<string, string> }>;
+};
 /** `closed`: the connection ended before an answer was read (the service leaves a refused large body unread). */
-export type FloodCounts = { sent: number; accepted: number; quota: number; closed: number; other: number; otherCodes: string[] };
+export type FloodCounts = {
+  sent: number;
+  accepted: number;
+  quota: number;
+  closed: number;
+  other: number;
+  otherCodes: string[];
+};
 
 const counts: FloodCounts = { sent: 0, accepted: 0, quota: 0, closed: 0, other: 0, otherCodes: [] };
 let stop = false;
 
-function post(agent: http.Agent, url: string, body: Buffer, headers: Record<string, string>): Promise<{ status: number; body: string; retryAfter: string | undefined }> {
+function post(
+  agent: http.Agent,
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: string; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = http.request(`${url}/v1/leaves`, { method: "POST", agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), retryAfter: res.headers["retry-after"] }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString("utf8"),
+          retryAfter: res.headers["retry-after"],
+        }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -44,12 +69,19 @@ async function flood(init: FloodInit): Promise<void> {
       if (reply.status === 200) {
         counts.accepted++;
         i = next++;
-      } else if (init.refusal !== undefined ? reply.status === init.refusal.status && reply.body.includes(`"${init.refusal.code}"`) : reply.status === 429 && reply.retryAfter !== undefined && reply.body.includes('"ANCHOR_ERR_QUOTA_EXCEEDED"')) {
+      } else if (
+        init.refusal !== undefined
+          ? reply.status === init.refusal.status && reply.body.includes(`"${init.refusal.code}"`)
+          : reply.status === 429 &&
+            reply.retryAfter !== undefined &&
+            reply.body.includes('"ANCHOR_ERR_QUOTA_EXCEEDED"')
+      ) {
         counts.quota++;
         if (init.pauseMs > 0) await new Promise((r) => setTimeout(r, init.pauseMs));
       } else {
         counts.other++;
-        if (counts.otherCodes.length < 5) counts.otherCodes.push(`${reply.status} ${reply.body.slice(0, 200)}`);
+        if (counts.otherCodes.length < 5)
+          counts.otherCodes.push(`${reply.status} ${reply.body.slice(0, 200)}`);
       }
     }
   };
@@ -61,5 +93,12 @@ async function flood(init: FloodInit): Promise<void> {
 
 process.on("message", (message: FloodInit | "stop") => {
   if (message === "stop") stop = true;
-  else void flood(message).catch((error: Error) => process.send!({ ...counts, other: counts.other + 1, otherCodes: [...counts.otherCodes, error.message] }));
+  else
+    void flood(message).catch((error: Error) =>
+      process.send!({
+        ...counts,
+        other: counts.other + 1,
+        otherCodes: [...counts.otherCodes, error.message],
+      }),
+    );
 });

@@ -9,7 +9,16 @@ import { seqKey } from "../../anchor-service/src/store/keys.ts";
 const head = (treeSize: number, lost = false): StoredHead => ({
   treeSize,
   rootHash: `0x${treeSize.toString(16).padStart(64, "0")}`,
-  commits: [{ chainIndex: treeSize, transactionHash: "0x01", blockNumber: 1, blockHash: "0x02", blockTimestamp: 3, committedAt: "2026-01-01T00:00:00.000Z" }],
+  commits: [
+    {
+      chainIndex: treeSize,
+      transactionHash: "0x01",
+      blockNumber: 1,
+      blockHash: "0x02",
+      blockTimestamp: 3,
+      committedAt: "2026-01-01T00:00:00.000Z",
+    },
+  ],
   ...(lost ? { lost: { detectedAt: "2026-01-01T00:00:01.000Z", reason: "test" } } : {}),
 });
 
@@ -38,7 +47,8 @@ describe("anchor heads cache", function () {
       await loaded(cache);
       await writing;
       const check = async () => {
-        for (const seq of [0, 9, 10, 19, 25, 29, 30, 39, 45, 60]) expect(cache.headsFor(seq), `seq ${seq}`).to.deep.equal(await scan(db, seq));
+        for (const seq of [0, 9, 10, 19, 25, 29, 30, 39, 45, 60])
+          expect(cache.headsFor(seq), `seq ${seq}`).to.deep.equal(await scan(db, seq));
       };
       await check();
       // heads 20 and 30 lost (a chain restored from an older state), 50 committed again after

@@ -21,10 +21,24 @@ import { TEST_RECEIPT_DOMAIN, testIntake } from "../support/intake.ts";
 const service = new Wallet(`0x${"33".repeat(32)}`);
 const domain = TEST_RECEIPT_DOMAIN;
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
-const rec = (n: string, submitter = 2): EvidenceRecord => ({ version: 1, kind: 7, digestAlgorithm: 1, digest: `0x${createHash("sha256").update(n).digest("hex")}`, salt: hex32(), submitter, subject: hex32() });
+const rec = (n: string, submitter = 2): EvidenceRecord => ({
+  version: 1,
+  kind: 7,
+  digestAlgorithm: 1,
+  digest: `0x${createHash("sha256").update(n).digest("hex")}`,
+  salt: hex32(),
+  submitter,
+  subject: hex32(),
+});
 const leafHex = (r: EvidenceRecord) => `0x${Buffer.from(hashLeaf(encodeLeaf(r))).toString("hex")}`;
 let nonce = 0;
-const request = (records: EvidenceRecord[] | Uint8Array): IntakeRequest => ({ signer: service.address, memberId: 2, nonceKey: new Uint8Array(36).fill(++nonce % 256), expiresAt: 2_000_000_000, records });
+const request = (records: EvidenceRecord[] | Uint8Array): IntakeRequest => ({
+  signer: service.address,
+  memberId: 2,
+  nonceKey: new Uint8Array(36).fill(++nonce % 256),
+  expiresAt: 2_000_000_000,
+  records,
+});
 const packed = (records: EvidenceRecord[]) => {
   const out = new Uint8Array(records.length * RECORD_BYTES);
   records.forEach((r, i) => out.set(packRecord(r), i * RECORD_BYTES));
@@ -41,7 +55,9 @@ describe("anchor intake: group writes and duplicates", function () {
     db = await openDb(null);
     const records = new RecordStore(db);
     merkle = await MerkleStore.open(db.nodes, records, { size: 0 });
-    intake = testIntake({ db, records, merkle }, service, { onAppended: (leaves, requests) => writes.push([leaves, requests]) });
+    intake = testIntake({ db, records, merkle }, service, {
+      onAppended: (leaves, requests) => writes.push([leaves, requests]),
+    });
   });
   afterEach(async function () {
     await intake.close();
@@ -157,19 +173,33 @@ describe("anchor intake: group writes and duplicates", function () {
     gate.release();
     const [r1, r2] = await Promise.all([first, second]);
     expect(await replayRefused).to.equal("ANCHOR_ERR_REPLAY");
-    expect(gate.events).to.deep.equal(["batch 1", "write 1 issued", "batch 2", "write 1 durable", "write 2 issued", "write 2 durable"]);
+    expect(gate.events).to.deep.equal([
+      "batch 1",
+      "write 1 issued",
+      "batch 2",
+      "write 1 durable",
+      "write 2 issued",
+      "write 2 durable",
+    ]);
     expect(merkle.size).to.equal(400);
-    expect(r2!.slice(0, 100).map((r) => r.sequence)).to.deep.equal(Array.from({ length: 100 }, (_, i) => 300 + i));
+    expect(r2!.slice(0, 100).map((r) => r.sequence)).to.deep.equal(
+      Array.from({ length: 100 }, (_, i) => 300 + i),
+    );
     expect(r2![100]).to.deep.equal(r1![299]);
     expect(r2![101]).to.deep.equal(r1![0]);
-    for (const receipt of [...r1!, ...r2!]) expect(verifyReceipt(domain, receipt, service.address)).to.deep.equal({ ok: true });
+    for (const receipt of [...r1!, ...r2!])
+      expect(verifyReceipt(domain, receipt, service.address)).to.deep.equal({ ok: true });
     // what is stored is exactly the 400 leaves in order, and the tree over them
     const stored = await new RecordStore(db).leafHashes(0, 400);
     const expected = [...firstRecords, ...secondRecords.slice(0, 100)].map(leafHex);
     expect(stored.map((h) => `0x${Buffer.from(h).toString("hex")}`)).to.deep.equal(expected);
     const reopened = await MerkleStore.open(db.nodes, new RecordStore(db), { size: 400 });
-    expect(Buffer.from(await reopened.root(400)).toString("hex")).to.equal(Buffer.from(rootFromLeafHashes(stored)).toString("hex"));
-    expect(Buffer.from(await merkle.root(400)).toString("hex")).to.equal(Buffer.from(rootFromLeafHashes(stored)).toString("hex"));
+    expect(Buffer.from(await reopened.root(400)).toString("hex")).to.equal(
+      Buffer.from(rootFromLeafHashes(stored)).toString("hex"),
+    );
+    expect(Buffer.from(await merkle.root(400)).toString("hex")).to.equal(
+      Buffer.from(rootFromLeafHashes(stored)).toString("hex"),
+    );
   });
 
   it("a failed write fails the group prepared against it too; nothing of either is stored and the log carries on from where it was", async function () {
@@ -182,20 +212,26 @@ describe("anchor intake: group writes and duplicates", function () {
     const failure = Object.assign(new Error("disk full"), { code: "LEVEL_IO_ERROR" });
     gate.release(failure);
     const outcomes = await Promise.allSettled([first, second]);
-    expect(outcomes.map((o) => (o.status === "rejected" ? (o.reason as Error).message : "fulfilled"))).to.deep.equal(["disk full", "disk full"]);
+    expect(
+      outcomes.map((o) => (o.status === "rejected" ? (o.reason as Error).message : "fulfilled")),
+    ).to.deep.equal(["disk full", "disk full"]);
     expect(gate.events).to.not.include("write 2 issued");
     expect(merkle.size).to.equal(1);
     const [again] = await intake.submit(request([rec("lost 3")]));
     expect(again!.sequence).to.equal(1);
     expect(merkle.size).to.equal(2);
     const stored = await new RecordStore(db).leafHashes(0, 2);
-    expect(Buffer.from(await merkle.root(2)).toString("hex")).to.equal(Buffer.from(rootFromLeafHashes(stored)).toString("hex"));
+    expect(Buffer.from(await merkle.root(2)).toString("hex")).to.equal(
+      Buffer.from(rootFromLeafHashes(stored)).toString("hex"),
+    );
   });
 
   it("a packed record and the same record as an object are one leaf", async function () {
     const r = rec("same");
     const [viaObject] = await intake.submit(request([r]));
-    const [viaPacked] = await intake.submit(request(packed([{ ...r, digest: r.digest.toUpperCase().replace("0X", "0x") }])));
+    const [viaPacked] = await intake.submit(
+      request(packed([{ ...r, digest: r.digest.toUpperCase().replace("0X", "0x") }])),
+    );
     expect(viaPacked).to.deep.equal(viaObject);
     expect(merkle.size).to.equal(1);
   });

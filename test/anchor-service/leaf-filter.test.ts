@@ -12,7 +12,8 @@ describe("anchor leaf filter", function () {
   it("holds every added leaf hash and lets few others through", function () {
     const filter = new LeafFilter(50_000);
     for (let i = 0; i < 50_000; i++) filter.add(leaf(i));
-    for (let i = 0; i < 50_000; i++) if (!filter.mayHold(leaf(i))) expect.fail(`leaf ${i} was added but reads as absent`);
+    for (let i = 0; i < 50_000; i++)
+      if (!filter.mayHold(leaf(i))) expect.fail(`leaf ${i} was added but reads as absent`);
     let through = 0;
     for (let i = 0; i < 50_000; i++) if (filter.mayHold(leaf(i, "out"))) through++;
     expect(through / 50_000, `false-positive rate ${through / 50_000}`).to.be.lessThan(0.03);
@@ -32,7 +33,7 @@ describe("anchor leaf filter", function () {
     }
   });
 
-  it("answers \"may be\" for everything once more leaves were added than it has room for", function () {
+  it('answers "may be" for everything once more leaves were added than it has room for', function () {
     const filter = new LeafFilter(10);
     let i = 0;
     while (filter.usable) filter.add(leaf(i++));

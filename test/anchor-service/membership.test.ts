@@ -36,7 +36,9 @@ describe("anchor membership during an RPC partition", function () {
       rpcTimeoutMs: 120_000,
       logPageBlocks: 1000,
     });
-    const registry = client.registry as unknown as { getFunction(name: string): (...args: unknown[]) => Promise<unknown> };
+    const registry = client.registry as unknown as {
+      getFunction(name: string): (...args: unknown[]) => Promise<unknown>;
+    };
     const getFunction = registry.getFunction.bind(registry);
     registry.getFunction = (name: string) => {
       const f = getFunction(name);
@@ -55,11 +57,19 @@ describe("anchor membership during an RPC partition", function () {
 
   it("the last answer stands while the chain does not answer; one open question per account; a suspension counts once it answers", async function () {
     const branchB = chain.wallets.branchB.address;
-    expect(await client.memberStatus(branchB)).to.deep.equal({ memberId: MEMBERS.branchB, status: "active", role: "operations" });
+    expect(await client.memberStatus(branchB)).to.deep.equal({
+      memberId: MEMBERS.branchB,
+      status: "active",
+      role: "operations",
+    });
     proxy.cut("blackhole");
     await sleep(150); // past the cache period
     questions = 0;
-    const answers = await Promise.all([client.memberStatus(branchB), client.memberStatus(branchB), client.memberStatus(branchB)]);
+    const answers = await Promise.all([
+      client.memberStatus(branchB),
+      client.memberStatus(branchB),
+      client.memberStatus(branchB),
+    ]);
     expect(answers.map((a) => a.status)).to.deep.equal(["active", "active", "active"]);
     expect(questions, "one question to the chain for three requests").to.equal(1);
     // the question is still open (the partition holds it): later requests do not ask again
@@ -75,8 +85,17 @@ describe("anchor membership during an RPC partition", function () {
     await chain.suspend(MEMBERS.branchB); // governance goes to Anvil directly, not through the cut proxy
     proxy.restore(); // held connections are dropped: the open questions fail, the next ones reach the chain
     // its question dies with the partition's connections: the request fails (the route answers 503), it is not let in
-    expect(await unknown.then(() => "answered", () => "failed")).to.equal("failed");
-    expect(await client.memberStatus(chain.wallets.outsider.address)).to.deep.equal({ memberId: 0, status: "none", role: "none" });
+    expect(
+      await unknown.then(
+        () => "answered",
+        () => "failed",
+      ),
+    ).to.equal("failed");
+    expect(await client.memberStatus(chain.wallets.outsider.address)).to.deep.equal({
+      memberId: 0,
+      status: "none",
+      role: "none",
+    });
     let status = "active";
     for (let i = 0; i < 50 && status === "active"; i++) {
       await sleep(50);

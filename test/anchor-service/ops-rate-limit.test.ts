@@ -20,9 +20,19 @@ describe("anchor service: refused metrics tokens are rate-limited and logged", f
     const token = randomBytes(24).toString("hex");
     const lines: string[] = [];
     const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
-    const service = await createAnchorService({ config: chain.config({ dataDir: "unused", metricsToken: token }), inMemory: true, logger });
+    const service = await createAnchorService({
+      config: chain.config({ dataDir: "unused", metricsToken: token }),
+      inMemory: true,
+      logger,
+    });
     try {
-      const get = (url: string, remoteAddress: string, sent?: string) => service.app.inject({ method: "GET", url, remoteAddress, headers: sent === undefined ? {} : { authorization: `Bearer ${sent}` } });
+      const get = (url: string, remoteAddress: string, sent?: string) =>
+        service.app.inject({
+          method: "GET",
+          url,
+          remoteAddress,
+          headers: sent === undefined ? {} : { authorization: `Bearer ${sent}` },
+        });
       const guess = (i: number) => `guess-${i}-${token.slice(0, 8)}`;
       // no header is no guess: not counted
       for (let i = 0; i < 12; i++) expect((await get("/metrics", "192.0.2.50")).statusCode).to.equal(401);
@@ -41,7 +51,11 @@ describe("anchor service: refused metrics tokens are rate-limited and logged", f
       const refusals = lines.filter((l) => l.includes("metrics token refused"));
       expect(refusals).to.have.length(10);
       expect(JSON.parse(refusals.at(-1)!)).to.include({ sourceIp: "192.0.2.50", failures: 10, limit: 10 });
-      for (let i = 0; i <= 10; i++) expect(lines.some((l) => l.includes(guess(i))), `guess ${i} logged`).to.equal(false);
+      for (let i = 0; i <= 10; i++)
+        expect(
+          lines.some((l) => l.includes(guess(i))),
+          `guess ${i} logged`,
+        ).to.equal(false);
       expect(lines.some((l) => l.includes(token))).to.equal(false);
     } finally {
       await service.close();

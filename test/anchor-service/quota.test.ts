@@ -29,7 +29,11 @@ describe("anchor intake quotas", function () {
   describe("IntakeQuotas (clocks moved by hand)", function () {
     let ms = 0;
     let seconds = 1_000 * 86_400 + 3_600; // an hour into a UTC day
-    const quotas = () => new IntakeQuotas(() => ms, () => seconds);
+    const quotas = () =>
+      new IntakeQuotas(
+        () => ms,
+        () => seconds,
+      );
     const limits = { recordsPerSecond: 100, recordsPerDay: 1_000 };
 
     it("a bucket of one second's records, refilled continuously; Retry-After for what is missing", function () {
@@ -38,8 +42,14 @@ describe("anchor intake quotas", function () {
       const refused = q.charge(1, 50, limits)!;
       expect(refused.code).to.equal("ANCHOR_ERR_QUOTA_EXCEEDED");
       expect(refused.statusCode).to.equal(429);
-      expect(refused.details).to.deep.include({ quota: "recordsPerSecond", limit: 100, retryAfterSeconds: 1 });
-      expect(q.admits(1, limits)?.code, "no record left: refused before the body").to.equal("ANCHOR_ERR_QUOTA_EXCEEDED");
+      expect(refused.details).to.deep.include({
+        quota: "recordsPerSecond",
+        limit: 100,
+        retryAfterSeconds: 1,
+      });
+      expect(q.admits(1, limits)?.code, "no record left: refused before the body").to.equal(
+        "ANCHOR_ERR_QUOTA_EXCEEDED",
+      );
       expect(q.admits(2, limits), "another member has its own bucket").to.equal(undefined);
       ms += 100;
       // 10 records in the bucket, but the last request refused needed 50: turned away before its body
@@ -66,7 +76,9 @@ describe("anchor intake quotas", function () {
       ms += 1_500;
       expect(q.admits(3, limits)?.code, "still no whole record").to.equal("ANCHOR_ERR_QUOTA_EXCEEDED");
       ms += 500;
-      expect(q.charge(3, 250, limits)?.code, "not before the bucket is full again").to.equal("ANCHOR_ERR_QUOTA_EXCEEDED");
+      expect(q.charge(3, 250, limits)?.code, "not before the bucket is full again").to.equal(
+        "ANCHOR_ERR_QUOTA_EXCEEDED",
+      );
       ms += 500;
       expect(q.charge(3, 250, limits)).to.equal(undefined);
     });
@@ -97,7 +109,12 @@ describe("anchor intake quotas", function () {
       }
       ms += 1_000;
       const refused = q.charge(4, 1, limits)!;
-      expect(refused.details).to.deep.include({ quota: "recordsPerDay", limit: 1_000, used: 1_000, retryAfterSeconds: 86_400 - 3_600 });
+      expect(refused.details).to.deep.include({
+        quota: "recordsPerDay",
+        limit: 1_000,
+        used: 1_000,
+        retryAfterSeconds: 86_400 - 3_600,
+      });
       expect(q.admits(4, limits)?.details).to.deep.include({ quota: "recordsPerDay" });
       seconds += 86_400 - 3_600; // midnight UTC
       expect(q.charge(4, 1, limits)).to.equal(undefined);
@@ -107,7 +124,10 @@ describe("anchor intake quotas", function () {
       const defaults = { recordsPerSecond: 20_000, recordsPerDay: 20_000_000 };
       expect(quotaLimits(undefined, defaults)).to.deep.equal(defaults);
       expect(quotaLimits({ recordsPerSecond: 0, recordsPerDay: 0 }, defaults)).to.deep.equal(defaults);
-      expect(quotaLimits({ recordsPerSecond: 5, recordsPerDay: 0 }, defaults)).to.deep.equal({ recordsPerSecond: 5, recordsPerDay: 20_000_000 });
+      expect(quotaLimits({ recordsPerSecond: 5, recordsPerDay: 0 }, defaults)).to.deep.equal({
+        recordsPerSecond: 5,
+        recordsPerDay: 20_000_000,
+      });
     });
   });
 
@@ -119,25 +139,60 @@ describe("anchor intake quotas", function () {
     async function setQuota(recordsPerSecond: number, recordsPerDay: number): Promise<void> {
       const registry = suite.chain.deployment.registry;
       await govern(suite.chain.deployment.governor, suite.chain.approvers, [
-        { target: suite.chain.deployment.addresses.consortiumRegistry, data: registry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerSecond, recordsPerSecond]) },
-        { target: suite.chain.deployment.addresses.consortiumRegistry, data: registry.interface.encodeFunctionData("setParameter", [QUOTA_PARAMETER_KEYS.recordsPerDay, recordsPerDay]) },
+        {
+          target: suite.chain.deployment.addresses.consortiumRegistry,
+          data: registry.interface.encodeFunctionData("setParameter", [
+            QUOTA_PARAMETER_KEYS.recordsPerSecond,
+            recordsPerSecond,
+          ]),
+        },
+        {
+          target: suite.chain.deployment.addresses.consortiumRegistry,
+          data: registry.interface.encodeFunctionData("setParameter", [
+            QUOTA_PARAMETER_KEYS.recordsPerDay,
+            recordsPerDay,
+          ]),
+        },
       ]);
-      expect(await suite.service.chain.refreshIntakeQuota()).to.deep.equal({ recordsPerSecond, recordsPerDay });
+      expect(await suite.service.chain.refreshIntakeQuota()).to.deep.equal({
+        recordsPerSecond,
+        recordsPerDay,
+      });
     }
 
-    const domain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const records = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => recordFor(`${prefix} ${i} ${randomBytes(8).toString("hex")}`));
+    const domain = () =>
+      requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+    const records = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => recordFor(`${prefix} ${i} ${randomBytes(8).toString("hex")}`));
     /** A signed submission ready to send (signed before any timing). */
-    async function signed(signer: Wallet, n: number, prefix: string, options: SignOptions = {}): Promise<{ body: string; headers: Record<string, string> }> {
+    async function signed(
+      signer: Wallet,
+      n: number,
+      prefix: string,
+      options: SignOptions = {},
+    ): Promise<{ body: string; headers: Record<string, string> }> {
       const body = JSON.stringify({ records: records(n, prefix) });
-      return { body, headers: { "content-type": "application/json", ...(await signRequest(signer, domain(), { method: "POST", path: "/v1/leaves", body }, options)), ...(await suite.chain.submission(signer, body)) } };
+      return {
+        body,
+        headers: {
+          "content-type": "application/json",
+          ...(await signRequest(signer, domain(), { method: "POST", path: "/v1/leaves", body }, options)),
+          ...(await suite.chain.submission(signer, body)),
+        },
+      };
     }
-    const send = (r: { body: string; headers: Record<string, string> }): Promise<Reply> => suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: r.body, headers: r.headers });
+    const send = (r: { body: string; headers: Record<string, string> }): Promise<Reply> =>
+      suite.service.app.inject({ method: "POST", url: "/v1/leaves", payload: r.body, headers: r.headers });
 
-    function expectQuota(reply: Reply, quota: "recordsPerSecond" | "recordsPerDay"): { retryAfterSeconds: number } {
+    function expectQuota(
+      reply: Reply,
+      quota: "recordsPerSecond" | "recordsPerDay",
+    ): { retryAfterSeconds: number } {
       expect(reply.statusCode, reply.body.slice(0, 300)).to.equal(429);
       expect(ANCHOR_ERRORS.ANCHOR_ERR_QUOTA_EXCEEDED).to.equal(429);
-      const error = (reply.json() as { error: { code: string; details: { quota: string; retryAfterSeconds: number } } }).error;
+      const error = (
+        reply.json() as { error: { code: string; details: { quota: string; retryAfterSeconds: number } } }
+      ).error;
       expect(error.code).to.equal("ANCHOR_ERR_QUOTA_EXCEEDED");
       expect(error.details.quota).to.equal(quota);
       expect(reply.headers["retry-after"]).to.equal(String(error.details.retryAfterSeconds));
@@ -166,16 +221,39 @@ describe("anchor intake quotas", function () {
       suite.frozenNow = day * 86_400 + 7_200; // 02:00 UTC today
       try {
         const at = { now: suite.frozenNow, ttlSeconds: 60 };
-        expect((await send(await signed(suite.chain.wallets.court, 40, "per day", at))).statusCode).to.equal(200);
+        expect((await send(await signed(suite.chain.wallets.court, 40, "per day", at))).statusCode).to.equal(
+          200,
+        );
         const size = suite.service.merkle.size;
-        const refused = expectQuota(await send(await signed(suite.chain.wallets.court, 20, "per day: over", at)), "recordsPerDay");
+        const refused = expectQuota(
+          await send(await signed(suite.chain.wallets.court, 20, "per day: over", at)),
+          "recordsPerDay",
+        );
         expect(refused.retryAfterSeconds).to.equal(86_400 - 7_200);
         expect(suite.service.merkle.size).to.equal(size);
-        expect((await send(await signed(suite.chain.wallets.court, 10, "per day: up to the quota", at))).statusCode).to.equal(200);
-        expectQuota(await send(await signed(suite.chain.wallets.court, 1, "per day: one more", at)), "recordsPerDay");
-        expect((await send(await signed(suite.chain.wallets.platform, 50, "per day: another member", at))).statusCode).to.equal(200);
+        expect(
+          (await send(await signed(suite.chain.wallets.court, 10, "per day: up to the quota", at)))
+            .statusCode,
+        ).to.equal(200);
+        expectQuota(
+          await send(await signed(suite.chain.wallets.court, 1, "per day: one more", at)),
+          "recordsPerDay",
+        );
+        expect(
+          (await send(await signed(suite.chain.wallets.platform, 50, "per day: another member", at)))
+            .statusCode,
+        ).to.equal(200);
         suite.frozenNow = (day + 1) * 86_400; // midnight UTC
-        expect((await send(await signed(suite.chain.wallets.court, 1, "per day: the next day", { now: suite.frozenNow, ttlSeconds: 60 }))).statusCode).to.equal(200);
+        expect(
+          (
+            await send(
+              await signed(suite.chain.wallets.court, 1, "per day: the next day", {
+                now: suite.frozenNow,
+                ttlSeconds: 60,
+              }),
+            )
+          ).statusCode,
+        ).to.equal(200);
       } finally {
         suite.frozenNow = undefined;
       }
@@ -190,22 +268,33 @@ describe("anchor intake quotas", function () {
      * Branch B's p99 alone, then while `requests` are flooded from another process over 8
      * connections (each re-sent until accepted, after `pauseMs` when refused; Retry-After ignored).
      */
-    async function underFlood(flood: Omit<FloodInit, "url" | "clients" | "maxRequests">): Promise<{ baseline: number; flooded: number; counts: FloodCounts; seconds: number; records: number }> {
-      if (suite.service.app.server.address() === null) await suite.service.app.listen({ host: "127.0.0.1", port: 0 });
+    async function underFlood(
+      flood: Omit<FloodInit, "url" | "clients" | "maxRequests">,
+    ): Promise<{ baseline: number; flooded: number; counts: FloodCounts; seconds: number; records: number }> {
+      if (suite.service.app.server.address() === null)
+        await suite.service.app.listen({ host: "127.0.0.1", port: 0 });
       const url = `http://127.0.0.1:${(suite.service.app.server.address() as AddressInfo).port}`;
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const post = (r: { body: string; headers: Record<string, string> }): Promise<number> =>
         new Promise((resolve, reject) => {
-          const req = http.request(`${url}/v1/leaves`, { method: "POST", agent, headers: r.headers }, (res) => {
-            res.resume();
-            res.on("end", () => resolve(res.statusCode ?? 0));
-          });
+          const req = http.request(
+            `${url}/v1/leaves`,
+            { method: "POST", agent, headers: r.headers },
+            (res) => {
+              res.resume();
+              res.on("end", () => resolve(res.statusCode ?? 0));
+            },
+          );
           req.on("error", reject);
           req.end(r.body);
         });
       /** The victim's requests one after another (signed first); each latency in ms. */
       const victimRun = async (prefix: string): Promise<number[]> => {
-        const requests = await Promise.all(Array.from({ length: VICTIM_REQUESTS }, (_, i) => signed(suite.chain.wallets.branchB, VICTIM_RECORDS, `${prefix} ${i}`)));
+        const requests = await Promise.all(
+          Array.from({ length: VICTIM_REQUESTS }, (_, i) =>
+            signed(suite.chain.wallets.branchB, VICTIM_RECORDS, `${prefix} ${i}`),
+          ),
+        );
         const latencies: number[] = [];
         for (const r of requests) {
           const t0 = performance.now();
@@ -219,7 +308,11 @@ describe("anchor intake quotas", function () {
         const baseline = p99(await victimRun("baseline"));
         const sizeBefore = suite.service.merkle.size;
         // its own process: its clients do not share the service's event loop (a member calls from elsewhere)
-        const flooder = spawn(process.execPath, [fileURLToPath(new URL("./flood-client.ts", import.meta.url))], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+        const flooder = spawn(
+          process.execPath,
+          [fileURLToPath(new URL("./flood-client.ts", import.meta.url))],
+          { stdio: ["ignore", "inherit", "inherit", "ipc"] },
+        );
         const started = new Promise((resolve) => flooder.once("message", resolve));
         const finished = new Promise<FloodCounts>((resolve, reject) => {
           flooder.on("message", (m: unknown) => m !== "started" && resolve(m as FloodCounts));
@@ -234,7 +327,13 @@ describe("anchor intake quotas", function () {
         const counts = await finished;
         const seconds = (performance.now() - floodStart) / 1000;
         flooder.kill();
-        return { baseline, flooded, counts, seconds, records: suite.service.merkle.size - sizeBefore - VICTIM_REQUESTS * VICTIM_RECORDS };
+        return {
+          baseline,
+          flooded,
+          counts,
+          seconds,
+          records: suite.service.merkle.size - sizeBefore - VICTIM_REQUESTS * VICTIM_RECORDS,
+        };
       } finally {
         agent.destroy();
       }
@@ -253,21 +352,31 @@ describe("anchor intake quotas", function () {
       this.retries(RETRIES);
       const PER_SECOND = 2_000;
       await setQuota(PER_SECOND, 0);
-      const pool = await Promise.all(Array.from({ length: 60 }, (_, i) => signed(suite.chain.wallets.branchA, 1_000, `flood ${i}`)));
+      const pool = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => signed(suite.chain.wallets.branchA, 1_000, `flood ${i}`)),
+      );
       // each refusal retried after 50 ms on each of the 8 connections, whatever Retry-After says;
       // re-sent back to back it is a request-rate flood, which a quota on records does not answer
       // (THREATS.md: a connection-rate limit in front of the service)
-      const { baseline, flooded, counts, seconds, records } = await underFlood({ pauseMs: 50, requests: pool });
+      const { baseline, flooded, counts, seconds, records } = await underFlood({
+        pauseMs: 50,
+        requests: pool,
+      });
       console.log(
         `      victim p99 ${baseline.toFixed(1)} ms alone, ${flooded.toFixed(1)} ms under the flood (bound ${bound(baseline).toFixed(1)} ms); ` +
           `flooder: ${counts.sent} requests in ${seconds.toFixed(2)} s, ${counts.accepted} accepted (${records} records), ${counts.quota} refused 429`,
       );
-      expect(counts.other, `flood requests refused for anything but the quota: ${counts.otherCodes.join("; ")}`).to.equal(0);
+      expect(
+        counts.other,
+        `flood requests refused for anything but the quota: ${counts.otherCodes.join("; ")}`,
+      ).to.equal(0);
       expect(counts.quota, "the flooder receives 429s").to.be.greaterThan(0);
       // the bucket's second of records, then the rate (a request is taken whole from a full bucket)
       expect(records).to.equal(counts.accepted * 1_000);
       expect(records).to.be.at.most(PER_SECOND + Math.ceil(PER_SECOND * seconds));
-      expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound(baseline));
+      expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(
+        bound(baseline),
+      );
     });
 
     it("a non-member flooding 1.8 MB bodies under bad signatures, back to back, is refused from the headers (403) and another member's p99 stays within 4× its baseline + 100 ms", async function () {
@@ -275,16 +384,31 @@ describe("anchor intake quotas", function () {
       // 7,000 records (≈1.8 MB) signed by a non-member over another body: refused before the body is read or parsed
       const body = JSON.stringify({ records: records(7_000, "non-member flood") });
       expect(Buffer.byteLength(body)).to.be.within(1_700_000, 2_000_000);
-      const headers = { "content-type": "application/json", ...(await signRequest(suite.chain.wallets.outsider, domain(), { method: "POST", path: "/v1/leaves", body: "{}" })) };
+      const headers = {
+        "content-type": "application/json",
+        ...(await signRequest(suite.chain.wallets.outsider, domain(), {
+          method: "POST",
+          path: "/v1/leaves",
+          body: "{}",
+        })),
+      };
       const size = suite.service.merkle.size;
       const pool = Array.from({ length: 8 }, () => ({ body, headers }));
-      const { baseline, flooded, counts, seconds } = await underFlood({ pauseMs: 0, refusal: { status: 403, code: "ANCHOR_ERR_NOT_MEMBER" }, requests: pool });
-      console.log(`      victim p99 ${baseline.toFixed(1)} ms alone, ${flooded.toFixed(1)} ms under the flood (bound ${bound(baseline).toFixed(1)} ms); non-member: ${counts.sent} requests of 1.8 MB in ${seconds.toFixed(2)} s, ${counts.quota} refused 403`);
+      const { baseline, flooded, counts, seconds } = await underFlood({
+        pauseMs: 0,
+        refusal: { status: 403, code: "ANCHOR_ERR_NOT_MEMBER" },
+        requests: pool,
+      });
+      console.log(
+        `      victim p99 ${baseline.toFixed(1)} ms alone, ${flooded.toFixed(1)} ms under the flood (bound ${bound(baseline).toFixed(1)} ms); non-member: ${counts.sent} requests of 1.8 MB in ${seconds.toFixed(2)} s, ${counts.quota} refused 403`,
+      );
       expect(counts.other, counts.otherCodes.join("; ")).to.equal(0);
       expect(counts.accepted).to.equal(0);
       expect(counts.quota, "the non-member's requests were refused").to.be.greaterThan(0);
       expect(suite.service.merkle.size - size).to.equal(3 * VICTIM_REQUESTS * VICTIM_RECORDS); // the victim's records only
-      expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(bound(baseline));
+      expect(flooded, `victim p99 under the flood (alone: ${baseline.toFixed(1)} ms)`).to.be.at.most(
+        bound(baseline),
+      );
     });
   });
 });

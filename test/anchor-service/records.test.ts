@@ -19,19 +19,45 @@ import { BLOCK_RECORDS, RecordStore } from "../../anchor-service/src/store/recor
 import { testIntake } from "../support/intake.ts";
 
 const service = new Wallet(`0x${"44".repeat(32)}`);
-const rec = (i: number): EvidenceRecord => ({ version: 1, kind: 1 + (i % 7), digestAlgorithm: 1, digest: `0x${createHash("sha256").update(`doc ${i}`).digest("hex")}`, salt: `0x${randomBytes(32).toString("hex")}`, submitter: 2, subject: `0x${"00".repeat(32)}` }) as EvidenceRecord;
+const rec = (i: number): EvidenceRecord =>
+  ({
+    version: 1,
+    kind: 1 + (i % 7),
+    digestAlgorithm: 1,
+    digest: `0x${createHash("sha256").update(`doc ${i}`).digest("hex")}`,
+    salt: `0x${randomBytes(32).toString("hex")}`,
+    submitter: 2,
+    subject: `0x${"00".repeat(32)}`,
+  }) as EvidenceRecord;
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 async function fill(db: AnchorDb, sizes: number[], all: EvidenceRecord[]): Promise<void> {
   const records = new RecordStore(db);
-  const merkle = await MerkleStore.open(db.nodes, records, { size: await records.count(), storedFromLevel: 3 });
+  const merkle = await MerkleStore.open(db.nodes, records, {
+    size: await records.count(),
+    storedFromLevel: 3,
+  });
   const intake = testIntake({ db, records, merkle }, service);
   let nonce = all.length;
   for (const size of sizes) {
     const batch = Array.from({ length: size }, (_, i) => rec(all.length + i));
     // two requests at once: the second is written in the first's group or the next one
     const half = Math.floor(size / 2);
-    await Promise.all([batch.slice(0, half), batch.slice(half)].filter((b) => b.length > 0).map((b) => intake.submit({ signer: service.address, memberId: 2, nonceKey: new Uint8Array(36).fill(++nonce % 256).map((v, k) => (k < 4 ? (nonce >> (8 * k)) & 0xff : v)), expiresAt: 2_000_000_000, records: b })));
+    await Promise.all(
+      [batch.slice(0, half), batch.slice(half)]
+        .filter((b) => b.length > 0)
+        .map((b) =>
+          intake.submit({
+            signer: service.address,
+            memberId: 2,
+            nonceKey: new Uint8Array(36)
+              .fill(++nonce % 256)
+              .map((v, k) => (k < 4 ? (nonce >> (8 * k)) & 0xff : v)),
+            expiresAt: 2_000_000_000,
+            records: b,
+          }),
+        ),
+    );
     all.push(...batch);
   }
   await intake.close();
@@ -57,8 +83,16 @@ describe("anchor records: aligned blocks of 256", function () {
       expect(blocks).to.equal(Math.ceil(total / BLOCK_RECORDS));
       const expected = all.map((r) => hex(hashLeaf(encodeLeaf(r))));
       expect((await records.leafHashes(0, total)).map(hex)).to.deep.equal(expected);
-      for (const [from, to] of [[250, 260], [255, 257], [0, 1], [total - 3, total], [511, 1025]] as const) {
-        expect((await records.leafHashes(from, to)).map(hex), `[${from}, ${to})`).to.deep.equal(expected.slice(from, to));
+      for (const [from, to] of [
+        [250, 260],
+        [255, 257],
+        [0, 1],
+        [total - 3, total],
+        [511, 1025],
+      ] as const) {
+        expect((await records.leafHashes(from, to)).map(hex), `[${from}, ${to})`).to.deep.equal(
+          expected.slice(from, to),
+        );
       }
       const seqs = [0, 255, 256, 257, 511, 512, total - 1, total, total + 300];
       const packed = await records.packedMany(seqs);
@@ -85,7 +119,9 @@ describe("anchor records: aligned blocks of 256", function () {
       db = await openDb(dir);
       const records = new RecordStore(db);
       expect(await records.count()).to.equal(560);
-      expect((await records.leafHashes(0, 560)).map(hex)).to.deep.equal(all.map((r) => hex(hashLeaf(encodeLeaf(r)))));
+      expect((await records.leafHashes(0, 560)).map(hex)).to.deep.equal(
+        all.map((r) => hex(hashLeaf(encodeLeaf(r)))),
+      );
       await db.root.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -99,7 +135,9 @@ describe("anchor records: aligned blocks of 256", function () {
       const expected = all.map((r) => hex(hashLeaf(encodeLeaf(r))));
       // the old layout: seq → the packed record
       let db = await openDb(dir);
-      await db.records.batch(all.map((r, i) => ({ type: "put" as const, key: seqKey(i), value: packRecord(r) })));
+      await db.records.batch(
+        all.map((r, i) => ({ type: "put" as const, key: seqKey(i), value: packRecord(r) })),
+      );
       expect(await new RecordStore(db).upgradeLayout()).to.equal(4500);
       let records = new RecordStore(db);
       expect(await records.count()).to.equal(4500);
@@ -113,8 +151,14 @@ describe("anchor records: aligned blocks of 256", function () {
       const firstRun = new Uint8Array(4096 * RECORD_BYTES);
       all.slice(0, 4096).forEach((r, i) => firstRun.set(packRecord(r), i * RECORD_BYTES));
       await db.records.batch([
-        ...RecordStore.blockPuts(0, undefined, firstRun).map((p) => ({ type: "put" as const, key: p.key, value: p.value })),
-        ...all.slice(4096).map((r, i) => ({ type: "put" as const, key: seqKey(4096 + i), value: packRecord(r) })),
+        ...RecordStore.blockPuts(0, undefined, firstRun).map((p) => ({
+          type: "put" as const,
+          key: p.key,
+          value: p.value,
+        })),
+        ...all
+          .slice(4096)
+          .map((r, i) => ({ type: "put" as const, key: seqKey(4096 + i), value: packRecord(r) })),
       ]);
       await db.root.close();
       db = await openDb(dir);
@@ -134,6 +178,10 @@ describe("anchor records: aligned blocks of 256", function () {
   it("refuses to rewrite a block from the wrong stored part", function () {
     const packed = new Uint8Array(RECORD_BYTES * 3);
     expect(() => RecordStore.blockPuts(5, new Uint8Array(RECORD_BYTES * 4), packed)).to.throw(/internal/);
-    expect(RecordStore.blockPuts(254, new Uint8Array(RECORD_BYTES * 254), packed).map((p) => p.value.length / RECORD_BYTES)).to.deep.equal([256, 1]);
+    expect(
+      RecordStore.blockPuts(254, new Uint8Array(RECORD_BYTES * 254), packed).map(
+        (p) => p.value.length / RECORD_BYTES,
+      ),
+    ).to.deep.equal([256, 1]);
   });
 });

@@ -28,7 +28,15 @@ function general(text: string): { packed: Uint8Array; submitters: number[] } | u
   if (!parsed.success) return undefined;
   const packed = new Uint8Array(parsed.data.records.length * RECORD_BYTES);
   parsed.data.records.forEach((r, i) => {
-    const record = { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: 0, subject: r.subject.toLowerCase() } as EvidenceRecord;
+    const record = {
+      version: 1,
+      kind: r.kind,
+      digestAlgorithm: r.digestAlgorithm,
+      digest: r.digest.toLowerCase(),
+      salt: r.salt.toLowerCase(),
+      submitter: 0,
+      subject: r.subject.toLowerCase(),
+    } as EvidenceRecord;
     packed.set(packRecord(record), i * RECORD_BYTES);
   });
   return { packed, submitters: parsed.data.records.map((r) => r.submitter ?? 0) };
@@ -36,23 +44,47 @@ function general(text: string): { packed: Uint8Array; submitters: number[] } | u
 
 // each bytes32 in lowercase, uppercase or mixed case
 const bytes32 = fc
-  .record({ b: fc.uint8Array({ minLength: 32, maxLength: 32 }), mask: fc.uint8Array({ minLength: 64, maxLength: 64 }) })
-  .map(({ b, mask }) => `0x${[...Buffer.from(b).toString("hex")].map((c, i) => (mask[i]! % 2 === 0 ? c : c.toUpperCase())).join("")}`);
+  .record({
+    b: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    mask: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+  })
+  .map(
+    ({ b, mask }) =>
+      `0x${[...Buffer.from(b).toString("hex")].map((c, i) => (mask[i]! % 2 === 0 ? c : c.toUpperCase())).join("")}`,
+  );
 const ws = fc.constantFrom("", " ", "\n", "\t", "\r\n  ");
 /** Mostly a valid value, sometimes one of the invalid ones (the parsers must then agree on declining). */
-const mostly = (valid: fc.Arbitrary<string>, invalid: string[]) => fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: fc.constantFrom(...invalid), weight: 1 });
+const mostly = (valid: fc.Arbitrary<string>, invalid: string[]) =>
+  fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: fc.constantFrom(...invalid), weight: 1 });
 const fields = {
   version: mostly(fc.constant("1"), ["1.0", "2", "01", '"1"', "null"]),
   kind: mostly(fc.constantFrom("1", "2", "3", "4", "5", "6", "7"), ["0", "8", "7e0", "-1", "true"]),
   digestAlgorithm: mostly(fc.constantFrom("1", "2"), ["3", "1.5", "2E0"]),
-  digest: mostly(bytes32.map((h) => JSON.stringify(h)), ['"0x12"', "1"]),
-  salt: mostly(bytes32.map((h) => JSON.stringify(h)), [`"0x${"g".repeat(64)}"`]),
-  submitter: mostly(fc.constantFrom("2", "1", "4294967295"), ["4294967296", "0", "12345678901", "2.0", "null", '"2"']),
-  subject: mostly(bytes32.map((h) => JSON.stringify(h)), ['"00"']),
+  digest: mostly(
+    bytes32.map((h) => JSON.stringify(h)),
+    ['"0x12"', "1"],
+  ),
+  salt: mostly(
+    bytes32.map((h) => JSON.stringify(h)),
+    [`"0x${"g".repeat(64)}"`],
+  ),
+  submitter: mostly(fc.constantFrom("2", "1", "4294967295"), [
+    "4294967296",
+    "0",
+    "12345678901",
+    "2.0",
+    "null",
+    '"2"',
+  ]),
+  subject: mostly(
+    bytes32.map((h) => JSON.stringify(h)),
+    ['"00"'],
+  ),
 };
 type Field = keyof typeof fields;
 /** Usually null, now and then a value. */
-const rarely = <T,>(value: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(null), weight: 30 }, { arbitrary: value, weight: 1 });
+const rarely = <T>(value: fc.Arbitrary<T>) =>
+  fc.oneof({ arbitrary: fc.constant(null), weight: 30 }, { arbitrary: value, weight: 1 });
 const REQUIRED: Field[] = ["kind", "digestAlgorithm", "digest", "salt"];
 const record = fc
   .record({
@@ -64,12 +96,17 @@ const record = fc
     ws,
   })
   .map(({ optional, order, dropRequired, extra, values, ws: w }) => {
-    const keys = [...REQUIRED.filter((k) => k !== dropRequired), ...optional].map((k, i) => ({ k, o: order[i]! })).sort((x, y) => x.o - y.o).map((x) => x.k);
+    const keys = [...REQUIRED.filter((k) => k !== dropRequired), ...optional]
+      .map((k, i) => ({ k, o: order[i]! }))
+      .sort((x, y) => x.o - y.o)
+      .map((x) => x.k);
     const members = keys.map((k) => `${w}"${k}"${w}:${w}${values[k]}`);
     if (extra !== null) members.push(extra);
     return `{${members.join(",")}${w}}`;
   });
-const body = fc.record({ records: fc.array(record, { minLength: 0, maxLength: 6 }), ws }).map(({ records, ws: w }) => `${w}{${w}"records"${w}:${w}[${records.join(`,${w}`)}]${w}}${w}`);
+const body = fc
+  .record({ records: fc.array(record, { minLength: 0, maxLength: 6 }), ws })
+  .map(({ records, ws: w }) => `${w}{${w}"records"${w}:${w}[${records.join(`,${w}`)}]${w}}${w}`);
 
 describe("anchor intake: the fast body parser agrees with JSON.parse + zod", function () {
   it("accepts only what the general way accepts, with the same packed records and submitters", function () {
@@ -146,7 +183,15 @@ describe("anchor intake: the fast body parser agrees with JSON.parse + zod", fun
         fc.uint8Array({ minLength: 96, maxLength: 96 }),
         fc.constantFrom(1, 2, 255, 256, 65_536, 16_777_216, 4_294_967_295),
         (kind, digestAlgorithm, raw, submitter) => {
-          const record = { version: 1, kind, digestAlgorithm, digest: hex(raw.subarray(0, 32)), salt: hex(raw.subarray(32, 64)), submitter, subject: hex(raw.subarray(64)) } as EvidenceRecord;
+          const record = {
+            version: 1,
+            kind,
+            digestAlgorithm,
+            digest: hex(raw.subarray(0, 32)),
+            salt: hex(raw.subarray(32, 64)),
+            submitter,
+            subject: hex(raw.subarray(64)),
+          } as EvidenceRecord;
           const packed = new Uint8Array(3 * RECORD_BYTES);
           packed.set(packRecord(record), RECORD_BYTES);
           expect(hex(leafHashOfPacked(packed, RECORD_BYTES))).to.equal(hex(hashLeaf(encodeLeaf(record))));

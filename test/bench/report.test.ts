@@ -42,9 +42,30 @@ const LOANS: LoanResult = {
   principalFen: 1_000_000,
   prepareSeconds: 4.2,
   node: [
-    { op: "registration", count: 20, seconds: 5, perSecond: 4, acceptMs: lat(120, 300), onChainMs: lat(900, 2500) },
-    { op: "disbursement", count: 40, seconds: 5, perSecond: 8, acceptMs: lat(110, 280), onChainMs: lat(800, 2100) },
-    { op: "repayment", count: 20, seconds: 4, perSecond: 5, acceptMs: lat(100, 250), onChainMs: lat(700, 1900) },
+    {
+      op: "registration",
+      count: 20,
+      seconds: 5,
+      perSecond: 4,
+      acceptMs: lat(120, 300),
+      onChainMs: lat(900, 2500),
+    },
+    {
+      op: "disbursement",
+      count: 40,
+      seconds: 5,
+      perSecond: 8,
+      acceptMs: lat(110, 280),
+      onChainMs: lat(800, 2100),
+    },
+    {
+      op: "repayment",
+      count: 20,
+      seconds: 4,
+      perSecond: 5,
+      acceptMs: lat(100, 250),
+      onChainMs: lat(700, 1900),
+    },
   ],
   ceiling: [
     { op: "registration", count: 100, seconds: 0.5, perSecond: 200, gasPerCall: 309_070 },
@@ -58,8 +79,40 @@ const SCALING: ScalingResult = {
   concurrency: 8,
   perRequest: 1000,
   runs: [
-    { leaves: 10_000, warmupRecords: 1_000, seconds: 0.45, perSecond: 20_000, rateOverSize: [[8_000, 19_000]], anchoredMs: lat(1100, 1400), bytesBeforeCompaction: 1_990_000, bytesAfterCompaction: 1_810_000, heads: 2, lookupMs: lat(0.9, 3.1), verifyMs: lat(0.4, 1.2), lookupsVerified: 100, bundlesVerified: 100 },
-    { leaves: 100_000, warmupRecords: 4_000, seconds: 4.8, perSecond: 20_000, rateOverSize: [[8_000, 18_000], [16_000, 21_000], [100_000, 20_500]], anchoredMs: lat(1300, 1900), bytesBeforeCompaction: 18_300_000, bytesAfterCompaction: 18_100_000, heads: 11, lookupMs: lat(1.1, 4.2), verifyMs: lat(0.45, 1.3), lookupsVerified: 100, bundlesVerified: 100 },
+    {
+      leaves: 10_000,
+      warmupRecords: 1_000,
+      seconds: 0.45,
+      perSecond: 20_000,
+      rateOverSize: [[8_000, 19_000]],
+      anchoredMs: lat(1100, 1400),
+      bytesBeforeCompaction: 1_990_000,
+      bytesAfterCompaction: 1_810_000,
+      heads: 2,
+      lookupMs: lat(0.9, 3.1),
+      verifyMs: lat(0.4, 1.2),
+      lookupsVerified: 100,
+      bundlesVerified: 100,
+    },
+    {
+      leaves: 100_000,
+      warmupRecords: 4_000,
+      seconds: 4.8,
+      perSecond: 20_000,
+      rateOverSize: [
+        [8_000, 18_000],
+        [16_000, 21_000],
+        [100_000, 20_500],
+      ],
+      anchoredMs: lat(1300, 1900),
+      bytesBeforeCompaction: 18_300_000,
+      bytesAfterCompaction: 18_100_000,
+      heads: 11,
+      lookupMs: lat(1.1, 4.2),
+      verifyMs: lat(0.45, 1.3),
+      lookupsVerified: 100,
+      bundlesVerified: 100,
+    },
   ],
 };
 
@@ -68,7 +121,11 @@ const GAS_SNAPSHOT = {
   optimizerRuns: 10000,
   budget: { commitHead: 120000, registerLoan: 350000, disburse: 90000, repay: 120000, escalate: 60000 },
   commitHead: { "commitHead 990,000 → 1,000,000 (one 10k batch)": 111418 },
-  ledger: { "registerLoan (2 funders, 12 installments) #B": 309165, "disburse (branch 70%) #B": 83644, "repay (2 funders, one installment on time)": 106318 },
+  ledger: {
+    "registerLoan (2 funders, 12 installments) #B": 309165,
+    "disburse (branch 70%) #B": 83644,
+    "repay (2 funders, one installment on time)": 106318,
+  },
 };
 
 function decode(png: Buffer): PNG {
@@ -79,7 +136,8 @@ function decode(png: Buffer): PNG {
 /** How many pixels of the decoded image have exactly this colour. */
 function countColour(img: PNG, [r, g, b]: readonly [number, number, number]): number {
   let n = 0;
-  for (let o = 0; o < img.data.length; o += 4) if (img.data[o] === r && img.data[o + 1] === g && img.data[o + 2] === b) n++;
+  for (let o = 0; o < img.data.length; o += 4)
+    if (img.data[o] === r && img.data[o + 1] === g && img.data[o + 2] === b) n++;
   return n;
 }
 
@@ -97,7 +155,30 @@ describe("benchmark report: charts", function () {
   });
 
   it("a line chart is a valid PNG of the asked size with each series drawn in its colour", function () {
-    const png = lineChart({ title: "rate", xLabel: "size", yLabel: "records/s", xScale: "log", width: 640, height: 400, series: [{ name: "a", points: [[1e3, 5], [1e4, 7]] }, { name: "b", points: [[1e4, 3], [1e5, 9]] }] }).toPng();
+    const png = lineChart({
+      title: "rate",
+      xLabel: "size",
+      yLabel: "records/s",
+      xScale: "log",
+      width: 640,
+      height: 400,
+      series: [
+        {
+          name: "a",
+          points: [
+            [1e3, 5],
+            [1e4, 7],
+          ],
+        },
+        {
+          name: "b",
+          points: [
+            [1e4, 3],
+            [1e5, 9],
+          ],
+        },
+      ],
+    }).toPng();
     const img = decode(png);
     expect([img.width, img.height]).to.deep.equal([640, 400]);
     expect(countColour(img, PALETTE[0]!)).to.be.greaterThan(200);
@@ -107,7 +188,18 @@ describe("benchmark report: charts", function () {
 
   it("a histogram's bars are as tall as their counts, and marker lines are drawn", function () {
     const counts = [1, 0, 4];
-    const img = decode(histogram({ title: "h", xLabel: "ms", yLabel: "n", counts, edges: [0, 1, 2, 3], markers: [{ value: 1.5, label: "p50" }], width: 500, height: 300 }).toPng());
+    const img = decode(
+      histogram({
+        title: "h",
+        xLabel: "ms",
+        yLabel: "n",
+        counts,
+        edges: [0, 1, 2, 3],
+        markers: [{ value: 1.5, label: "p50" }],
+        width: 500,
+        height: 300,
+      }).toPng(),
+    );
     expect([img.width, img.height]).to.deep.equal([500, 300]);
     const bar = countColour(img, PALETTE[0]!);
     expect(bar).to.be.greaterThan(0);
@@ -115,16 +207,38 @@ describe("benchmark report: charts", function () {
     const plotLeft = 110;
     const plotRight = 500 - 30;
     const ticks = niceTicks(0, 3);
-    const xOf = (v: number) => Math.round(plotLeft + ((v - ticks[0]!) / (ticks[ticks.length - 1]! - ticks[0]!)) * (plotRight - plotLeft));
-    const column = (x: number) => Array.from({ length: 300 }, (_, y) => y).filter((y) => img.data[(y * 500 + x) * 4 + 2] === PALETTE[0]![2] && img.data[(y * 500 + x) * 4] === PALETTE[0]![0]).length;
+    const xOf = (v: number) =>
+      Math.round(
+        plotLeft + ((v - ticks[0]!) / (ticks[ticks.length - 1]! - ticks[0]!)) * (plotRight - plotLeft),
+      );
+    const column = (x: number) =>
+      Array.from({ length: 300 }, (_, y) => y).filter(
+        (y) =>
+          img.data[(y * 500 + x) * 4 + 2] === PALETTE[0]![2] &&
+          img.data[(y * 500 + x) * 4] === PALETTE[0]![0],
+      ).length;
     expect(column(xOf(1.25))).to.equal(0);
     expect(column(xOf(2.5))).to.be.greaterThan(column(xOf(0.5)) * 3);
     expect(countColour(img, PALETTE[3]!)).to.be.greaterThan(0); // the marker
-    expect(() => histogram({ title: "", xLabel: "", yLabel: "", counts: [1, 2], edges: [0, 1] })).to.throw(RangeError);
+    expect(() => histogram({ title: "", xLabel: "", yLabel: "", counts: [1, 2], edges: [0, 1] })).to.throw(
+      RangeError,
+    );
   });
 
   it("a bar chart draws one bar per series in each group", function () {
-    const img = decode(barChart({ title: "b", yLabel: "ops/s", series: ["x", "y"], groups: [{ label: "g1", values: [1, 10] }, { label: "g2", values: [2, 20] }], width: 600, height: 360 }).toPng());
+    const img = decode(
+      barChart({
+        title: "b",
+        yLabel: "ops/s",
+        series: ["x", "y"],
+        groups: [
+          { label: "g1", values: [1, 10] },
+          { label: "g2", values: [2, 20] },
+        ],
+        width: 600,
+        height: 360,
+      }).toPng(),
+    );
     expect([img.width, img.height]).to.deep.equal([600, 360]);
     expect(countColour(img, PALETTE[1]!)).to.be.greaterThan(countColour(img, PALETTE[0]!) * 3);
   });
@@ -143,15 +257,25 @@ describe("benchmark report: charts", function () {
 
   it("ticks are nice round numbers covering the range, labels compact", function () {
     expect(niceTicks(0, 23_000)).to.deep.equal([0, 5000, 10000, 15000, 20000, 25000]);
-    expect(niceTicks(0, 1)).to.deep.equal([0, 0.2, 0.4, 0.6000000000000001, 0.8, 1].map((v) => Number(v.toPrecision(12))));
-    expect([compact(0), compact(2500), compact(40_000), compact(1_000_000), compact(0.25)]).to.deep.equal(["0", "2.5k", "40k", "1M", "0.25"]);
+    expect(niceTicks(0, 1)).to.deep.equal(
+      [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1].map((v) => Number(v.toPrecision(12))),
+    );
+    expect([compact(0), compact(2500), compact(40_000), compact(1_000_000), compact(0.25)]).to.deep.equal([
+      "0",
+      "2.5k",
+      "40k",
+      "1M",
+      "0.25",
+    ]);
   });
 });
 
 describe("benchmark report: numbers", function () {
   it("percentiles are nearest-rank; latency summaries sort their samples", function () {
     const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect([percentile(sorted, 50), percentile(sorted, 99), percentile(sorted, 100)]).to.deep.equal([50, 99, 100]);
+    expect([percentile(sorted, 50), percentile(sorted, 99), percentile(sorted, 100)]).to.deep.equal([
+      50, 99, 100,
+    ]);
     expect(Number.isNaN(percentile([], 50))).to.equal(true);
     const l = latency([5, 1, 3]);
     expect([l.count, l.p50, l.max]).to.deep.equal([3, 3, 5]);
@@ -201,13 +325,29 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
     const r = parseAnchorReport(ANCHOR_REPORT);
     expect(r.title).to.equal("Anchor service benchmark");
     expect(r.rows).to.have.length(8);
-    expect(r.rows[2]).to.deep.equal({ id: "a/b", metric: "ratio service / baseline", value: "**8.1×**", target: "≥ 15×", met: "**no**" });
-    expect(r.figures).to.deep.equal({ ingestPerSecond: 26519, baselinePerSecond: 3273, ratio: 8.1, anchoredP99Ms: 1649, lookupP99Ms: 5.04, gasPerLeaf: 6.97, bytesPerLeaf: 161 });
+    expect(r.rows[2]).to.deep.equal({
+      id: "a/b",
+      metric: "ratio service / baseline",
+      value: "**8.1×**",
+      target: "≥ 15×",
+      met: "**no**",
+    });
+    expect(r.figures).to.deep.equal({
+      ingestPerSecond: 26519,
+      baselinePerSecond: 3273,
+      ratio: 8.1,
+      anchoredP99Ms: 1649,
+      lookupP99Ms: 5.04,
+      gasPerLeaf: 6.97,
+      bytesPerLeaf: 161,
+    });
     expect(r.preamble[0]).to.match(/^Machine: 2 cores/);
   });
 
   it("passes rows through when their wording changes, and finds nothing in a report without a table", function () {
-    const changed = parseAnchorReport(ANCHOR_REPORT.replace("durable ingest through HTTP", "ingest over HTTP/2").replace("**8.1×**", "n/a"));
+    const changed = parseAnchorReport(
+      ANCHOR_REPORT.replace("durable ingest through HTTP", "ingest over HTTP/2").replace("**8.1×**", "n/a"),
+    );
     expect(changed.rows).to.have.length(8);
     expect(changed.figures.ingestPerSecond).to.equal(26519);
     expect(changed.figures.ratio).to.equal(undefined);
@@ -219,8 +359,27 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
   const results = (): BenchResults => {
     const anchor = parseAnchorReport(ANCHOR_REPORT);
     return {
-      meta: { startedAt: "2026-11-22T12:00:00.000Z", totalSeconds: 300, quick: true, machine: "Machine: 2 cores (test), 24 GiB, Node v24.", commit: "commit abc1234", loadStart: 0.4, loadEnd: 0.6, cores: 2 },
-      anchor: { status: "ok", value: { title: anchor.title, settings: anchor.preamble, rows: anchor.rows, figures: anchor.figures, seconds: 120, env: { BENCH_RECORDS: "50000" } } },
+      meta: {
+        startedAt: "2026-11-22T12:00:00.000Z",
+        totalSeconds: 300,
+        quick: true,
+        machine: "Machine: 2 cores (test), 24 GiB, Node v24.",
+        commit: "commit abc1234",
+        loadStart: 0.4,
+        loadEnd: 0.6,
+        cores: 2,
+      },
+      anchor: {
+        status: "ok",
+        value: {
+          title: anchor.title,
+          settings: anchor.preamble,
+          rows: anchor.rows,
+          figures: anchor.figures,
+          seconds: 120,
+          env: { BENCH_RECORDS: "50000" },
+        },
+      },
       loans: { status: "ok", value: LOANS },
       gas: { status: "ok", value: gasRows(GAS_SNAPSHOT) },
       scaling: { status: "ok", value: SCALING },
@@ -235,13 +394,23 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
   it("formats the summary with each figure's ratio against its baseline", function () {
     const text = formatReport(results());
     const summary = text.slice(text.indexOf("## Summary"), text.indexOf("## 1."));
-    expect(summary).to.contain("| 1 | anchor durable ingest over HTTP | 26,519 records/s | 3,273 records/s (OpenZeppelin merkle-tree per batch, in-process) | 8.1× (target ≥ 15×) |");
-    expect(summary).to.contain("| 2 | loan registrations through the nodes | 4.00/s | 200/s (chain ceiling: pre-signed transactions) | 0.0200× (1/50) |");
+    expect(summary).to.contain(
+      "| 1 | anchor durable ingest over HTTP | 26,519 records/s | 3,273 records/s (OpenZeppelin merkle-tree per batch, in-process) | 8.1× (target ≥ 15×) |",
+    );
+    expect(summary).to.contain(
+      "| 2 | loan registrations through the nodes | 4.00/s | 200/s (chain ceiling: pre-signed transactions) | 0.0200× (1/50) |",
+    );
     expect(summary).to.contain("| 2 | loan disbursements through the nodes | 8.00/s | 250/s");
     expect(summary).to.contain("| 3 | proof lookup p99 at 100,000 leaves | 4.20 ms | target 5 ms | 0.84× |");
-    expect(summary).to.contain("| 3 | gas: registerLoan (2 funders, 12 installments) #B | 309,165 | budget 350,000 | 0.88× |");
-    expect(summary).to.contain("| 4 | ingest at 100,000 leaves vs 10,000 | 20,000 records/s | 20,000 records/s at 10,000 | 1.00× |");
-    expect(summary).to.contain("| 4 | storage at 100,000 leaves (compacted) | 181.0 bytes/leaf | target 200 bytes/leaf | 0.91× |");
+    expect(summary).to.contain(
+      "| 3 | gas: registerLoan (2 funders, 12 installments) #B | 309,165 | budget 350,000 | 0.88× |",
+    );
+    expect(summary).to.contain(
+      "| 4 | ingest at 100,000 leaves vs 10,000 | 20,000 records/s | 20,000 records/s at 10,000 | 1.00× |",
+    );
+    expect(summary).to.contain(
+      "| 4 | storage at 100,000 leaves (compacted) | 181.0 bytes/leaf | target 200 bytes/leaf | 0.91× |",
+    );
     expect(text).to.contain("in **quick mode**");
     expect(text).to.not.contain("the machine was busy");
   });
@@ -250,10 +419,16 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
     const text = formatReport(results());
     expect(text).to.contain("| a/b | ratio service / baseline | **8.1×** | ≥ 15× | **no** |");
     expect(text).to.contain("`BENCH_RECORDS=50000`");
-    expect(text).to.contain("| registrations | 20 | **4.00/s** (5.0 s) | **200/s** (0.50 s) | **0.0200× (1/50)** | 120 ms / 300 ms | 900 ms / 2,500 ms | 309,070 |");
+    expect(text).to.contain(
+      "| registrations | 20 | **4.00/s** (5.0 s) | **200/s** (0.50 s) | **0.0200× (1/50)** | 120 ms / 300 ms | 900 ms / 2,500 ms | 309,070 |",
+    );
     expect(text).to.contain("cycled to 100 loans");
-    expect(text).to.contain("| 100,000 (10^5) | **20,000 records/s** (96,000 in 4.8 s) | 1.00× | 1,300 ms / 1,900 ms | 11 | **181.0** | 183.0 |");
-    expect(text).to.contain("| 10,000 (10^4) | 0.90 ms / 3.10 ms | 4.65 ms | 100/100 | 0.40 ms / 1.20 ms | 100/100 |");
+    expect(text).to.contain(
+      "| 100,000 (10^5) | **20,000 records/s** (96,000 in 4.8 s) | 1.00× | 1,300 ms / 1,900 ms | 11 | **181.0** | 183.0 |",
+    );
+    expect(text).to.contain(
+      "| 10,000 (10^4) | 0.90 ms / 3.10 ms | 4.65 ms | 100/100 | 0.40 ms / 1.20 ms | 100/100 |",
+    );
     expect(text).to.contain("| commitHead 990,000 → 1,000,000 (one 10k batch) | 111,418 | 120,000 | 93 % |");
     expect(text).to.contain("![Loans](charts/loan-throughput.png)");
     expect(text).to.contain("![Lookups](charts/lookup-latency.png)");

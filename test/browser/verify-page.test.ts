@@ -14,22 +14,37 @@ import type { Page } from "playwright-core";
 import QRCode from "qrcode";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
-import { readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+import {
+  readTrustAnchor,
+  trustAnchorFingerprint,
+  type TrustAnchor,
+} from "../../common/formats/bundle/trust-anchor.ts";
 // the page shows the library's checks in the library's order (pinned in common/formats/bundle/verify-offline.test.ts)
 import { CHECK_IDS } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/anvil.ts";
-import { MEMBERS, recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import {
+  MEMBERS,
+  recordFor,
+  startConsortiumChain,
+  type ConsortiumChain,
+} from "../support/consortium-chain.ts";
 import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 
 // court documents are files; these stand in for PDFs (no personal data)
-const GENUINE = Buffer.from("Joint loan contract LN-2026-0042\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 200,000.00 CNY; term 12 months; APR 7.20%\n");
+const GENUINE = Buffer.from(
+  "Joint loan contract LN-2026-0042\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 200,000.00 CNY; term 12 months; APR 7.20%\n",
+);
 const MODIFIED = Buffer.from(GENUINE.toString().replace("200,000.00", "280,000.00"));
-const REVOKED = Buffer.from("Borrower consent CS-2026-0042, withdrawn by the bank after a data-entry error\n");
-const HELD = Buffer.from("Fund-flow voucher FV-2026-0042, frozen by the court for case (2026) Zhe 0192 Min Chu 42\n");
+const REVOKED = Buffer.from(
+  "Borrower consent CS-2026-0042, withdrawn by the bank after a data-entry error\n",
+);
+const HELD = Buffer.from(
+  "Fund-flow voucher FV-2026-0042, frozen by the court for case (2026) Zhe 0192 Min Chu 42\n",
+);
 
 /** "YYYY-MM-DD HH:MM:SS" of Unix seconds shifted by `hours` (Beijing is UTC+8, no DST). */
 function wallClock(seconds: number, hours: number): string {
@@ -55,15 +70,27 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     dataDir = await mkdtemp(join(tmpdir(), "verify-page-"));
     // a port known before the service is built: its QR code and links name the listen address
     const port = await freePort();
-    service = await createAnchorService({ config: chain.config({ dataDir, host: "127.0.0.1", port }), logger: false });
+    service = await createAnchorService({
+      config: chain.config({ dataDir, host: "127.0.0.1", port }),
+      logger: false,
+    });
     await service.start();
     baseUrl = await service.app.listen({ host: "127.0.0.1", port });
     // what a court keeps: read here from the chain, independently of the service
-    anchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "court copy" });
+    anchor = await readTrustAnchor(chain.anvil.provider, {
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+      name: "court copy",
+    });
 
     // branch A anchors three documents
-    const body = JSON.stringify({ records: [recordFor(GENUINE, 1), recordFor(REVOKED, 2), recordFor(HELD, 4)] });
-    const response = await fetch(`${baseUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+    const body = JSON.stringify({
+      records: [recordFor(GENUINE, 1), recordFor(REVOKED, 2), recordFor(HELD, 4)],
+    });
+    const response = await fetch(`${baseUrl}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
+      body,
+    });
     expect(response.status).to.equal(200);
     const receipts = ((await response.json()) as { receipts: Receipt[] }).receipts;
     [leaves.genuine, leaves.revoked, leaves.held] = receipts.map((r) => r.leafHash);
@@ -75,7 +102,13 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     // (the submitter) revokes the second, the court puts the third under legal hold
     const registry = chain.deployment.evidenceRegistry;
     for (const bundle of anchored) {
-      const tx = await registry.connect(chain.wallets.branchA).getFunction("register")(bundle.leaf.encoded, bundle.log.logId, bundle.head.treeSize, bundle.log.leafIndex, bundle.inclusionProof);
+      const tx = await registry.connect(chain.wallets.branchA).getFunction("register")(
+        bundle.leaf.encoded,
+        bundle.log.logId,
+        bundle.head.treeSize,
+        bundle.log.leafIndex,
+        bundle.inclusionProof,
+      );
       await tx.wait();
     }
     await (await registry.connect(chain.wallets.branchB).getFunction("endorse")(leaves.genuine)).wait();
@@ -95,16 +128,21 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     for (;;) {
       const r = await fetch(`${baseUrl}/v1/bundles/${leafHash}`);
       if (r.status === 200) return (await r.json()) as EvidenceBundle;
-      if (Date.now() > deadline) throw new Error(`${leafHash} not anchored in time (last answer ${r.status})`);
+      if (Date.now() > deadline)
+        throw new Error(`${leafHash} not anchored in time (last answer ${r.status})`);
       await new Promise((res) => setTimeout(res, 100));
     }
   }
 
   /** A new page on the service; every request it makes is recorded. */
-  async function openPage(path = "/verify"): Promise<{ page: Page; requests: Array<{ url: string; body: Buffer | null }> }> {
+  async function openPage(
+    path = "/verify",
+  ): Promise<{ page: Page; requests: Array<{ url: string; body: Buffer | null }> }> {
     const page = await browser.context.newPage();
     // each test starts from the browser's language, not from a choice an earlier test stored
-    await page.addInitScript(() => (globalThis as unknown as { localStorage: { clear(): void } }).localStorage.clear());
+    await page.addInitScript(() =>
+      (globalThis as unknown as { localStorage: { clear(): void } }).localStorage.clear(),
+    );
     const requests: Array<{ url: string; body: Buffer | null }> = [];
     page.on("request", (r) => requests.push({ url: r.url(), body: r.postDataBuffer() }));
     await page.goto(`${baseUrl}${path}`);
@@ -112,14 +150,27 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   }
 
   /** Drops files on a zone the way a clerk's drag and drop does (a DataTransfer with Files). */
-  async function drop(page: Page, selector: string, files: Array<{ name: string; type: string; bytes: Buffer }>): Promise<void> {
+  async function drop(
+    page: Page,
+    selector: string,
+    files: Array<{ name: string; type: string; bytes: Buffer }>,
+  ): Promise<void> {
     // runs in the page (this project compiles without the DOM library, hence the globalThis lookups)
-    const dataTransfer = await page.evaluateHandle((list) => {
-      const dom = globalThis as unknown as { DataTransfer: new () => { items: { add(file: unknown): void } }; File: new (parts: unknown[], name: string, options: { type: string }) => unknown };
-      const transfer = new dom.DataTransfer();
-      for (const f of list) transfer.items.add(new dom.File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }));
-      return transfer;
-    }, files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString("base64") })));
+    const dataTransfer = await page.evaluateHandle(
+      (list) => {
+        const dom = globalThis as unknown as {
+          DataTransfer: new () => { items: { add(file: unknown): void } };
+          File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+        };
+        const transfer = new dom.DataTransfer();
+        for (const f of list)
+          transfer.items.add(
+            new dom.File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: f.type }),
+          );
+        return transfer;
+      },
+      files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString("base64") })),
+    );
     await page.dispatchEvent(selector, "drop", { dataTransfer });
   }
 
@@ -129,16 +180,26 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(actual, (await page.textContent("#message")) ?? "").to.equal(phase);
   }
 
-  const outcomes = (page: Page) => page.$$eval("#result tr[data-check]", (rows) => rows.map((r) => [r.getAttribute("data-check"), r.getAttribute("data-outcome")]));
-  const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").replace(/\s+/g, " ").trim();
+  const outcomes = (page: Page) =>
+    page.$$eval("#result tr[data-check]", (rows) =>
+      rows.map((r) => [r.getAttribute("data-check"), r.getAttribute("data-outcome")]),
+    );
+  const text = async (page: Page, selector: string) =>
+    ((await page.textContent(selector)) ?? "").replace(/\s+/g, " ").trim();
   /** Drops the PDF `name` with `bytes` on the page's document field and verifies it, until the page shows `phase`. */
-  async function verifyPdf(page: Page, name: string, bytes: Buffer, phase: "done" | "error" = "done"): Promise<void> {
+  async function verifyPdf(
+    page: Page,
+    name: string,
+    bytes: Buffer,
+    phase: "done" | "error" = "done",
+  ): Promise<void> {
     await page.setInputFiles("#document", { name, mimeType: "application/pdf", buffer: bytes });
     await page.click("#verify");
     await finished(page, phase);
   }
   /** The whole page into test-artifacts/browser/`name`. */
-  const screenshot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
+  const screenshot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
   /** The page as printed: the width of an A4 page at 96 dpi, so the screenshot looks like the paper. */
   async function printedOnA4(page: Page): Promise<void> {
     await page.setViewportSize({ width: 794, height: 1123 });
@@ -147,7 +208,11 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   /** Until the certificate's QR code image has loaded. */
   async function certificateQrLoaded(page: Page): Promise<void> {
     await page.waitForFunction(() => {
-      const img = (globalThis as unknown as { document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null } }).document.getElementById("cert-qr");
+      const img = (
+        globalThis as unknown as {
+          document: { getElementById(id: string): { complete: boolean; naturalWidth: number } | null };
+        }
+      ).document.getElementById("cert-qr");
       return img !== null && img.complete && img.naturalWidth > 0;
     });
   }
@@ -157,34 +222,62 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(page.status).to.equal(200);
     expect(page.headers.get("content-type")).to.match(/^text\/html/);
     const csp = page.headers.get("content-security-policy") ?? "";
-    expect(csp).to.contain("default-src 'none'").and.contain("connect-src 'self'").and.contain("script-src 'self'");
+    expect(csp)
+      .to.contain("default-src 'none'")
+      .and.contain("connect-src 'self'")
+      .and.contain("script-src 'self'");
     const html = await page.text();
     expect(html, "no external resources").not.to.match(/(src|href)="(https?:)?\/\//);
-    expect((await fetch(`${baseUrl}/verify/app.js`)).headers.get("content-type")).to.match(/^text\/javascript/);
+    expect((await fetch(`${baseUrl}/verify/app.js`)).headers.get("content-type")).to.match(
+      /^text\/javascript/,
+    );
     const missing = await fetch(`${baseUrl}/verify/nothing.js`);
     expect(missing.status).to.equal(404);
-    expect(((await missing.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_FOUND");
+    expect(((await missing.json()) as { error: { code: string } }).error.code).to.equal(
+      "ANCHOR_ERR_NOT_FOUND",
+    );
 
     // the QR code encodes the link back to this verification
     const qr = await fetch(`${baseUrl}/verify/qr.svg?leaf=${leaves.genuine}`);
     expect(qr.headers.get("content-type")).to.match(/^image\/svg\+xml/);
-    const expected = await QRCode.toString(`${baseUrl}/verify?leaf=${leaves.genuine}`, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+    const expected = await QRCode.toString(`${baseUrl}/verify?leaf=${leaves.genuine}`, {
+      type: "svg",
+      errorCorrectionLevel: "M",
+      margin: 2,
+    });
     expect(await qr.text()).to.equal(expected);
     const badQr = await fetch(`${baseUrl}/verify/qr.svg?leaf=0x1234`);
     expect(badQr.status).to.equal(400);
-    expect(((await badQr.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_VALIDATION");
+    expect(((await badQr.json()) as { error: { code: string } }).error.code).to.equal(
+      "ANCHOR_ERR_VALIDATION",
+    );
 
-    const member = (await (await fetch(`${baseUrl}/v1/members/${MEMBERS.branchA}`)).json()) as { name: string; kind: string; status: string };
+    const member = (await (await fetch(`${baseUrl}/v1/members/${MEMBERS.branchA}`)).json()) as {
+      name: string;
+      kind: string;
+      status: string;
+    };
     expect(member).to.deep.include({ name: "Shangcheng Rural Bank", kind: "branch", status: "active" });
     const unknown = await fetch(`${baseUrl}/v1/members/77`);
     expect(unknown.status).to.equal(404);
-    expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_FOUND");
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal(
+      "ANCHOR_ERR_NOT_FOUND",
+    );
     expect((await fetch(`${baseUrl}/v1/members/0`)).status).to.equal(400);
 
-    const lifecycle = (await (await fetch(`${baseUrl}/v1/lifecycle/${leaves.revoked}`)).json()) as { state: string; records: Array<{ action: string; byMember: number }> };
+    const lifecycle = (await (await fetch(`${baseUrl}/v1/lifecycle/${leaves.revoked}`)).json()) as {
+      state: string;
+      records: Array<{ action: string; byMember: number }>;
+    };
     expect(lifecycle.state).to.equal("Revoked");
-    expect(lifecycle.records.map((r) => [r.action, r.byMember])).to.deep.equal([["registered", MEMBERS.branchA], ["revoked", MEMBERS.branchA]]);
-    const endorsed = (await (await fetch(`${baseUrl}/v1/lifecycle/${leaves.genuine}`)).json()) as { state: string; endorsers: number[] };
+    expect(lifecycle.records.map((r) => [r.action, r.byMember])).to.deep.equal([
+      ["registered", MEMBERS.branchA],
+      ["revoked", MEMBERS.branchA],
+    ]);
+    const endorsed = (await (await fetch(`${baseUrl}/v1/lifecycle/${leaves.genuine}`)).json()) as {
+      state: string;
+      endorsers: number[];
+    };
     expect(endorsed).to.deep.include({ state: "Active", endorsers: [MEMBERS.branchB] });
     expect((await fetch(`${baseUrl}/v1/lifecycle/0xzz`)).status).to.equal(400);
   });
@@ -192,7 +285,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   it("genuine document, dropped without its bundle: found by digest, every check passes; switchable to Chinese; nothing uploaded", async function () {
     const { page, requests } = await openPage();
     expect(await page.getAttribute("html", "lang"), "English from the browser's language").to.equal("en");
-    await drop(page, "#drop-document", [{ name: "loan-contract-LN-2026-0042.pdf", type: "application/pdf", bytes: GENUINE }]);
+    await drop(page, "#drop-document", [
+      { name: "loan-contract-LN-2026-0042.pdf", type: "application/pdf", bytes: GENUINE },
+    ]);
     expect(await text(page, "#document-chosen")).to.contain("loan-contract-LN-2026-0042.pdf");
     await page.click("#verify");
     await finished(page);
@@ -200,8 +295,12 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await outcomes(page)).to.deep.equal(CHECK_IDS.map((id) => [id, "pass"]));
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
     const time = bundles.genuine!.anchor.blockTimestamp;
-    expect(await text(page, "#fact-anchored")).to.contain(`${wallClock(time, 8)} Beijing time (UTC+8)`).and.contain(`${wallClock(time, 0)} UTC`);
-    expect(await text(page, "#fact-submitter")).to.contain("Shangcheng Rural Bank").and.contain("member no. 2");
+    expect(await text(page, "#fact-anchored"))
+      .to.contain(`${wallClock(time, 8)} Beijing time (UTC+8)`)
+      .and.contain(`${wallClock(time, 0)} UTC`);
+    expect(await text(page, "#fact-submitter"))
+      .to.contain("Shangcheng Rural Bank")
+      .and.contain("member no. 2");
     expect(await text(page, "#fact-endorsements")).to.contain("Zhuji Rural Bank");
     expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Active");
     expect(await text(page, "#fact-kind dd")).to.equal("Loan contract");
@@ -209,12 +308,16 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       .to.contain(`chain ${anchor.chainId}`)
       .and.contain(anchor.consortiumRegistry)
       .and.contain(`fingerprint ${trustAnchorFingerprint(anchor)}`);
-    expect(page.url(), "the address bar holds the QR link").to.equal(`${baseUrl}/verify?leaf=${leaves.genuine}`);
+    expect(page.url(), "the address bar holds the QR link").to.equal(
+      `${baseUrl}/verify?leaf=${leaves.genuine}`,
+    );
 
     // the Merkle path, recomputed in the browser, for experts
     await page.click("#merkle summary");
     expect(await page.getAttribute("#merkle-result", "data-matches")).to.equal("true");
-    expect(await page.$$eval("#merkle .merkle-steps tbody tr", (rows) => rows.length)).to.equal(bundles.genuine!.inclusionProof.length);
+    expect(await page.$$eval("#merkle .merkle-steps tbody tr", (rows) => rows.length)).to.equal(
+      bundles.genuine!.inclusionProof.length,
+    );
     await screenshot(page, "genuine-en.png");
 
     await page.click('button[data-lang="zh"]');
@@ -240,7 +343,8 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(requests.filter((r) => new URL(r.url).origin !== origin).map((r) => r.url)).to.deep.equal([]);
     const sent = requests.filter((r) => r.body !== null);
     expect(sent.length, "the verification request").to.be.greaterThan(0);
-    for (const r of sent) expect(r.body!.includes(GENUINE.subarray(0, 24)), `${r.url} carried the document`).to.equal(false);
+    for (const r of sent)
+      expect(r.body!.includes(GENUINE.subarray(0, 24)), `${r.url} carried the document`).to.equal(false);
     await page.close();
   });
 
@@ -254,9 +358,13 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     const report = await text(page, "#cert-report dd");
     expect(report).to.match(/^JLV-\d{8}-[0-9A-F]{10}$/);
     expect(await page.getAttribute("#cert-qr", "src")).to.equal(`/verify/qr.svg?leaf=${leaves.genuine}`);
-    expect(await text(page, "#certificate figcaption")).to.contain(`${baseUrl}/verify?leaf=${leaves.genuine}`);
+    expect(await text(page, "#certificate figcaption")).to.contain(
+      `${baseUrl}/verify?leaf=${leaves.genuine}`,
+    );
     expect(await text(page, "#certificate .statement-proves")).to.contain("existed, unchanged byte for byte");
-    expect(await text(page, "#certificate .statement-not")).to.contain("does not prove that the content of the document is true");
+    expect(await text(page, "#certificate .statement-not")).to.contain(
+      "does not prove that the content of the document is true",
+    );
     expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("pass");
     expect(await text(page, "#cert-trust-anchor dd"), "the certificate names its trust anchor")
       .to.contain(`chain ${anchor.chainId}`)
@@ -268,13 +376,18 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await page.click('button[data-lang="zh"]');
     await page.emulateMedia({ media: "print" });
     expect(await text(page, "#certificate h1")).to.equal("电子证据核验证明");
-    expect(await text(page, "#cert-report dd"), "the report id does not change with the language").to.equal(report);
+    expect(await text(page, "#cert-report dd"), "the report id does not change with the language").to.equal(
+      report,
+    );
     await screenshot(page, "certificate-zh.png");
     // as the browser's print dialog does: the page size and margins of the print stylesheet
     const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
     await writeFile(join(ARTIFACTS, "certificate-zh.pdf"), pdf);
     expect(pdf.subarray(0, 5).toString()).to.equal("%PDF-");
-    expect(pdf.toString("latin1").match(/\/Type\s*\/Page\b/g)?.length, "the certificate fits one A4 page").to.equal(1);
+    expect(
+      pdf.toString("latin1").match(/\/Type\s*\/Page\b/g)?.length,
+      "the certificate fits one A4 page",
+    ).to.equal(1);
     await page.emulateMedia({ media: "screen" });
     await page.click('button[data-lang="en"]');
     await page.close();
@@ -295,10 +408,14 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(rows.digest).to.equal("fail");
     for (const id of CHECK_IDS.slice(1)) expect(rows[id], id).to.equal("pass");
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
-    expect(await text(page, 'tr[data-check="digest"] .plain')).to.contain("differs from the one the evidence was made for");
+    expect(await text(page, 'tr[data-check="digest"] .plain')).to.contain(
+      "differs from the one the evidence was made for",
+    );
     expect(await page.getAttribute("#fact-digest", "data-matches")).to.equal("false");
     expect(await text(page, "#verdict .verdict-text")).to.contain("not the one the evidence was made for");
-    expect(await text(page, "#result .statement-proves"), "a failed verification proves nothing").to.contain("must not be relied on");
+    expect(await text(page, "#result .statement-proves"), "a failed verification proves nothing").to.contain(
+      "must not be relied on",
+    );
     await screenshot(page, "modified-en.png");
 
     await page.click("#again");
@@ -317,9 +434,13 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(rows.digest).to.equal("pass");
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
     expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Revoked");
-    expect(await text(page, "#fact-status dd")).to.match(/^Revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Beijing time\) by Shangcheng Rural Bank \(member bank, member no\. 2\)$/);
+    expect(await text(page, "#fact-status dd")).to.match(
+      /^Revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Beijing time\) by Shangcheng Rural Bank \(member bank, member no\. 2\)$/,
+    );
     expect(await text(page, "#verdict .verdict-text")).to.contain("the evidence was withdrawn. Revoked on");
-    expect(await text(page, 'tr[data-check="lifecycle"] .plain')).to.contain("revoked by its submitter or by a court");
+    expect(await text(page, 'tr[data-check="lifecycle"] .plain')).to.contain(
+      "revoked by its submitter or by a court",
+    );
     await screenshot(page, "revoked-en.png");
 
     // its certificate records the failure and claims nothing for the document
@@ -332,22 +453,40 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   });
 
   it("forged evidence in a look-alike contract outside the consortium: every hash holds, yet it is not the official log — red, and the certificate claims nothing", async function () {
-    const forged = await forgeUnionLookalike(chain, Buffer.from("Joint loan contract LN-2026-0777\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 900,000.00 CNY (made up by a non-member)\n"));
+    const forged = await forgeUnionLookalike(
+      chain,
+      Buffer.from(
+        "Joint loan contract LN-2026-0777\nLender: Shangcheng Rural Bank (member 2)\nPrincipal: 900,000.00 CNY (made up by a non-member)\n",
+      ),
+    );
     const { page } = await openPage();
     await drop(page, "#drop-document", [
       { name: "loan-contract-LN-2026-0777.pdf", type: "application/pdf", bytes: forged.document },
-      { name: "loan-contract-LN-2026-0777.pdf.evidence.json", type: "application/json", bytes: Buffer.from(JSON.stringify(forged.bundle)) },
+      {
+        name: "loan-contract-LN-2026-0777.pdf.evidence.json",
+        type: "application/json",
+        bytes: Buffer.from(JSON.stringify(forged.bundle)),
+      },
     ]);
     await page.click("#verify");
     await finished(page);
     const rows = Object.fromEntries(await outcomes(page));
-    expect([rows.digest, rows.leafEncoding, rows.merklePath], "the forgery is internally consistent").to.deep.equal(["pass", "pass", "pass"]);
+    expect(
+      [rows.digest, rows.leafEncoding, rows.merklePath],
+      "the forgery is internally consistent",
+    ).to.deep.equal(["pass", "pass", "pass"]);
     expect(rows.headOnChain).to.equal("fail");
-    for (const id of ["blockAndTime", "submitterMembership", "lifecycle"]) expect(rows[id], id).to.not.equal("pass");
+    for (const id of ["blockAndTime", "submitterMembership", "lifecycle"])
+      expect(rows[id], id).to.not.equal("pass");
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
     expect(await text(page, 'tr[data-check="headOnChain"] .plain')).to.contain("look-alike contract");
-    expect(await text(page, 'tr[data-check="headOnChain"] .technical')).to.contain(`is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`);
-    expect(await text(page, "#fact-status dd"), "no lifecycle or names from the service's registry").to.contain("another evidence log");
+    expect(await text(page, 'tr[data-check="headOnChain"] .technical')).to.contain(
+      `is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`,
+    );
+    expect(
+      await text(page, "#fact-status dd"),
+      "no lifecycle or names from the service's registry",
+    ).to.contain("another evidence log");
     expect(await text(page, "#fact-trust-anchor dd")).to.contain(trustAnchorFingerprint(anchor));
     expect(await text(page, "#result .statement-proves")).to.contain("must not be relied on");
     await screenshot(page, "forged-lookalike-en.png");
@@ -355,7 +494,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await printedOnA4(page);
     expect(await page.getAttribute("#cert-verdict", "data-verdict")).to.equal("fail");
     expect(await text(page, "#certificate .statement-proves")).to.contain("Nothing about the document");
-    expect(await text(page, "#cert-trust-anchor dd")).to.contain(anchor.consortiumRegistry).and.contain(trustAnchorFingerprint(anchor));
+    expect(await text(page, "#cert-trust-anchor dd"))
+      .to.contain(anchor.consortiumRegistry)
+      .and.contain(trustAnchorFingerprint(anchor));
     await certificateQrLoaded(page);
     await screenshot(page, "certificate-forged-lookalike-en.png");
     await page.close();
@@ -368,9 +509,13 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       await page.goto(`${baseUrl}/verify?leaf=${leaves.held}`);
       await finished(page);
       expect(await page.getAttribute("html", "lang")).to.equal("zh-CN");
-      expect(await page.getAttribute("#verdict", "data-verdict"), "no document compared yet").to.equal("nodocument");
+      expect(await page.getAttribute("#verdict", "data-verdict"), "no document compared yet").to.equal(
+        "nodocument",
+      );
       expect(Object.fromEntries(await outcomes(page)).digest).to.equal("indeterminate");
-      expect(await text(page, "#fact-hold")).to.contain("是").and.contain("Hangzhou Internet Court");
+      expect(await text(page, "#fact-hold"))
+        .to.contain("是")
+        .and.contain("Hangzhou Internet Court");
       expect(await text(page, "#leaf-notice")).to.contain("请选择文件");
       await screenshot(page, "link-legal-hold-zh.png");
 
@@ -394,10 +539,18 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     const agree = await page.evaluate(async (base64) => {
       const module: string = "/verify/sha256.js";
       const { sha256Portable, toHex } = await import(module);
-      const inputs = [new Uint8Array(0), new TextEncoder().encode("abc"), Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))];
+      const inputs = [
+        new Uint8Array(0),
+        new TextEncoder().encode("abc"),
+        Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)),
+      ];
       for (let n = 50; n < 70; n++) inputs.push(new Uint8Array(n).fill(n));
       const results = [];
-      for (const bytes of inputs) results.push([toHex(sha256Portable(bytes)), toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))]);
+      for (const bytes of inputs)
+        results.push([
+          toHex(sha256Portable(bytes)),
+          toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))),
+        ]);
       return results;
     }, random);
     expect(agree[1]![0]).to.equal("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -3,11 +3,23 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 
-function npmRun(script: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function npmRun(
+  script: string,
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile("npm", ["run", "--silent", script, "--", ...args], { env: { ...process.env, npm_config_update_notifier: "false" } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout, stderr });
-    });
+    execFile(
+      "npm",
+      ["run", "--silent", script, "--", ...args],
+      { env: { ...process.env, npm_config_update_notifier: "false" } },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === "number" ? error.code : 1,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 

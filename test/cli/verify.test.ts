@@ -9,7 +9,16 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
 import { CHECK_IDS, overall, verifyOffline, type CheckResult } from "../../common/formats/bundle/verify.ts";
-import { EXIT_CODES, digestFile, endpointName, main, parseArgs, renderJson, renderTable, requiredChecks } from "../../scripts/cli/verify.ts";
+import {
+  EXIT_CODES,
+  digestFile,
+  endpointName,
+  main,
+  parseArgs,
+  renderJson,
+  renderTable,
+  requiredChecks,
+} from "../../scripts/cli/verify.ts";
 import { trustAnchorFingerprint, trustAnchorJson } from "../../common/formats/bundle/trust-anchor.ts";
 import { DOCUMENT, DOCUMENT_DIGEST, sampleBundle, sampleTrustAnchor } from "../support/bundle.fixture.ts";
 
@@ -41,11 +50,30 @@ describe("verify CLI", function () {
 
   describe("parseArgs", function () {
     it("takes the file, the bundle and defaults", function () {
-      expect(parseArgs(["doc.pdf", "b.json"])).to.deep.equal({ file: "doc.pdf", bundle: "b.json", rpc: [], trust: undefined, json: false, minConfirmations: 0, help: false });
+      expect(parseArgs(["doc.pdf", "b.json"])).to.deep.equal({
+        file: "doc.pdf",
+        bundle: "b.json",
+        rpc: [],
+        trust: undefined,
+        json: false,
+        minConfirmations: 0,
+        help: false,
+      });
     });
 
     it("takes several --rpc, --trust, --json and --min-confirmations in any order", function () {
-      const args = parseArgs(["--rpc", "http://a:8545", "doc.pdf", "--json", "b.json", "--rpc=https://b.example/rpc", "--min-confirmations", "12", "--trust", "court/trust-anchor.json"]);
+      const args = parseArgs([
+        "--rpc",
+        "http://a:8545",
+        "doc.pdf",
+        "--json",
+        "b.json",
+        "--rpc=https://b.example/rpc",
+        "--min-confirmations",
+        "12",
+        "--trust",
+        "court/trust-anchor.json",
+      ]);
       expect(args).to.deep.equal({
         file: "doc.pdf",
         bundle: "b.json",
@@ -67,15 +95,20 @@ describe("verify CLI", function () {
       expect(() => parseArgs(["a", "b", "--rpc", "ws://node:8546"])).to.throw(/http\(s\)/);
       expect(() => parseArgs(["a", "b", "--rpc"])).to.throw();
       expect(() => parseArgs(["a", "b", "--trust"])).to.throw();
-      expect(() => parseArgs(["a", "b", "--trust", " "])).to.throw(/--trust needs a file or an http\(s\) URL/);
+      expect(() => parseArgs(["a", "b", "--trust", " "])).to.throw(
+        /--trust needs a file or an http\(s\) URL/,
+      );
     });
 
     it("accepts --help alone, and the help documents every option and the exit codes", async function () {
       expect(parseArgs(["--help"]).help).to.equal(true);
       const out = sink();
       expect(await main(["--help"], out, sink())).to.equal(EXIT_CODES.pass);
-      for (const option of ["--trust FILE|URL", "--rpc URL", "--json", "--min-confirmations N", "--help"]) expect(out.text(), option).to.include(option);
-      expect(out.text()).to.include("without it they are indeterminate, never pass").and.include("Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate");
+      for (const option of ["--trust FILE|URL", "--rpc URL", "--json", "--min-confirmations N", "--help"])
+        expect(out.text(), option).to.include(option);
+      expect(out.text())
+        .to.include("without it they are indeterminate, never pass")
+        .and.include("Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate");
     });
   });
 
@@ -96,13 +129,23 @@ describe("verify CLI", function () {
     });
 
     it("prints JSON with the overall outcome, the trust anchor and every check", function () {
-      const parsed = JSON.parse(renderJson(results, "pass", sampleBundle())) as { overall: string; leafHash: string; trustAnchor: unknown; checks: CheckResult[] };
+      const parsed = JSON.parse(renderJson(results, "pass", sampleBundle())) as {
+        overall: string;
+        leafHash: string;
+        trustAnchor: unknown;
+        checks: CheckResult[];
+      };
       expect(parsed.overall).to.equal("pass");
       expect(parsed.leafHash).to.equal(sampleBundle().leaf.leafHash);
       expect(parsed.trustAnchor).to.equal(null);
       expect(parsed.checks).to.deep.equal(results);
-      const anchored = JSON.parse(renderJson(results, "pass", sampleBundle(), sampleTrustAnchor())) as { trustAnchor: Record<string, string> };
-      expect(anchored.trustAnchor).to.deep.equal({ ...SAMPLE_TRUST_ANCHOR_SUMMARY, fingerprint: trustAnchorFingerprint(sampleTrustAnchor()) });
+      const anchored = JSON.parse(renderJson(results, "pass", sampleBundle(), sampleTrustAnchor())) as {
+        trustAnchor: Record<string, string>;
+      };
+      expect(anchored.trustAnchor).to.deep.equal({
+        ...SAMPLE_TRUST_ANCHOR_SUMMARY,
+        fingerprint: trustAnchorFingerprint(sampleTrustAnchor()),
+      });
     });
 
     it("names the trust anchor above the table (fingerprint), or says online checks had none", function () {
@@ -113,11 +156,16 @@ describe("verify CLI", function () {
       expect(renderTable(results, "indeterminate", undefined, true).split("\n")[0]).to.equal(
         "trust anchor: none (--trust not given): the chain cannot be checked, so the result cannot pass",
       );
-      expect(renderTable(results, "indeterminate").split("\n")[0], "offline without one: the table only").to.match(/^check\s+outcome\s+reason$/);
+      expect(
+        renderTable(results, "indeterminate").split("\n")[0],
+        "offline without one: the table only",
+      ).to.match(/^check\s+outcome\s+reason$/);
     });
 
     it("keeps credentials in an endpoint URL out of the report", function () {
-      expect(endpointName("https://user:secret@rpc.example:8545/path")).to.equal("https://rpc.example:8545/path");
+      expect(endpointName("https://user:secret@rpc.example:8545/path")).to.equal(
+        "https://rpc.example:8545/path",
+      );
       expect(endpointName("http://127.0.0.1:8545")).to.equal("http://127.0.0.1:8545");
     });
   });
@@ -128,7 +176,9 @@ describe("verify CLI", function () {
       const big = join(dir, "big.bin");
       const content = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);
       writeFileSync(big, content);
-      expect(await digestFile(big, DigestAlgorithm.Sha256)).to.equal(`0x${createHash("sha256").update(content).digest("hex")}`);
+      expect(await digestFile(big, DigestAlgorithm.Sha256)).to.equal(
+        `0x${createHash("sha256").update(content).digest("hex")}`,
+      );
     });
 
     it("computes SM3 with Node's OpenSSL (GB/T 32905 example 1), when it has it", async function () {
@@ -147,11 +197,28 @@ describe("verify CLI", function () {
     it("with --trust FILE prints the trust anchor's fingerprint above the checks; a bad trust anchor is bad input (exit 2)", async function () {
       writeFileSync(join(dir, "trust-anchor.json"), trustAnchorJson(sampleTrustAnchor()));
       const out = sink();
-      expect(await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--trust", join(dir, "trust-anchor.json")], out, sink())).to.equal(EXIT_CODES.indeterminate);
-      expect(out.text().split("\n")[0]).to.include(`fingerprint ${trustAnchorFingerprint(sampleTrustAnchor())}`);
-      writeFileSync(join(dir, "not-an-anchor.json"), JSON.stringify({ ...sampleTrustAnchor(), chainId: "0" }));
+      expect(
+        await main(
+          [join(dir, "contract.pdf"), join(dir, "bundle.json"), "--trust", join(dir, "trust-anchor.json")],
+          out,
+          sink(),
+        ),
+      ).to.equal(EXIT_CODES.indeterminate);
+      expect(out.text().split("\n")[0]).to.include(
+        `fingerprint ${trustAnchorFingerprint(sampleTrustAnchor())}`,
+      );
+      writeFileSync(
+        join(dir, "not-an-anchor.json"),
+        JSON.stringify({ ...sampleTrustAnchor(), chainId: "0" }),
+      );
       const err = sink();
-      expect(await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--trust", join(dir, "not-an-anchor.json")], sink(), err)).to.equal(EXIT_CODES.badInput);
+      expect(
+        await main(
+          [join(dir, "contract.pdf"), join(dir, "bundle.json"), "--trust", join(dir, "not-an-anchor.json")],
+          sink(),
+          err,
+        ),
+      ).to.equal(EXIT_CODES.badInput);
       expect(err.text()).to.include("trustAnchor.chainId");
     });
 
@@ -159,20 +226,30 @@ describe("verify CLI", function () {
       const out = sink();
       const code = await main([join(dir, "contract.pdf"), join(dir, "bundle.json")], out, sink());
       expect(code).to.equal(EXIT_CODES.indeterminate);
-      expect(out.text()).to.match(/^digest\s+pass/m).and.match(/^merklePath\s+pass/m).and.include("overall: INDETERMINATE");
+      expect(out.text())
+        .to.match(/^digest\s+pass/m)
+        .and.match(/^merklePath\s+pass/m)
+        .and.include("overall: INDETERMINATE");
     });
 
     it("fails (exit 1) for another document", async function () {
       const out = sink();
-      expect(await main([join(dir, "other.pdf"), join(dir, "bundle.json"), "--json"], out, sink())).to.equal(EXIT_CODES.fail);
+      expect(await main([join(dir, "other.pdf"), join(dir, "bundle.json"), "--json"], out, sink())).to.equal(
+        EXIT_CODES.fail,
+      );
       const report = JSON.parse(out.text()) as { overall: string; checks: CheckResult[] };
       expect(report.overall).to.equal("fail");
       expect(report.checks[0]).to.include({ id: "digest", outcome: "fail" });
     });
 
     it("checks an SM3 leaf's digest with Node's SM3, or reports it indeterminate without one", async function () {
-      const sm3 = getHashes().includes("sm3") ? `0x${createHash("sm3").update(DOCUMENT).digest("hex")}` : `0x${"5a".repeat(32)}`;
-      writeFileSync(join(dir, "sm3.json"), JSON.stringify(sampleBundle({ digest: sm3, digestAlgorithm: DigestAlgorithm.Sm3 })));
+      const sm3 = getHashes().includes("sm3")
+        ? `0x${createHash("sm3").update(DOCUMENT).digest("hex")}`
+        : `0x${"5a".repeat(32)}`;
+      writeFileSync(
+        join(dir, "sm3.json"),
+        JSON.stringify(sampleBundle({ digest: sm3, digestAlgorithm: DigestAlgorithm.Sm3 })),
+      );
       const out = sink();
       const code = await main([join(dir, "contract.pdf"), join(dir, "sm3.json"), "--json"], out, sink());
       const digest = (JSON.parse(out.text()) as { checks: CheckResult[] }).checks[0]!;
@@ -180,16 +257,24 @@ describe("verify CLI", function () {
         expect(digest.outcome).to.equal("pass");
         expect(digest.reason).to.include("SM3");
       } else {
-        expect(digest).to.deep.equal({ id: "digest", outcome: "indeterminate", reason: "SM3 not supported by this verifier" });
+        expect(digest).to.deep.equal({
+          id: "digest",
+          outcome: "indeterminate",
+          reason: "SM3 not supported by this verifier",
+        });
       }
       expect(code).to.equal(EXIT_CODES.indeterminate);
     });
 
     it("needs the digest (and online the block time) to pass, unlike overall's default", function () {
-      const results = CHECK_IDS.map((id) => ({ id, outcome: id === "digest" ? "indeterminate" : "pass", reason: "" }) as CheckResult);
+      const results = CHECK_IDS.map(
+        (id) => ({ id, outcome: id === "digest" ? "indeterminate" : "pass", reason: "" }) as CheckResult,
+      );
       expect(overall(results)).to.equal("pass");
       expect(overall(results, requiredChecks(false))).to.equal("indeterminate");
-      const timeUnknown = results.map((r) => ({ ...r, outcome: r.id === "blockAndTime" ? "indeterminate" : "pass" }) as CheckResult);
+      const timeUnknown = results.map(
+        (r) => ({ ...r, outcome: r.id === "blockAndTime" ? "indeterminate" : "pass" }) as CheckResult,
+      );
       expect(overall(timeUnknown, requiredChecks(false))).to.equal("pass");
       expect(overall(timeUnknown, requiredChecks(true))).to.equal("indeterminate");
     });
@@ -199,9 +284,13 @@ describe("verify CLI", function () {
       bundle.anchor.blockHash = "0x1234";
       writeFileSync(join(dir, "bad.json"), JSON.stringify(bundle));
       const err = sink();
-      expect(await main([join(dir, "contract.pdf"), join(dir, "bad.json")], sink(), err)).to.equal(EXIT_CODES.badInput);
+      expect(await main([join(dir, "contract.pdf"), join(dir, "bad.json")], sink(), err)).to.equal(
+        EXIT_CODES.badInput,
+      );
       expect(err.text()).to.include("bundle.anchor.blockHash: must be 0x followed by 64 hex digits");
-      expect(await main([join(dir, "missing.pdf"), join(dir, "bundle.json")], sink(), sink())).to.equal(EXIT_CODES.badInput);
+      expect(await main([join(dir, "missing.pdf"), join(dir, "bundle.json")], sink(), sink())).to.equal(
+        EXIT_CODES.badInput,
+      );
       expect(await main([join(dir, "contract.pdf")], sink(), sink())).to.equal(EXIT_CODES.badInput);
     });
 

@@ -17,7 +17,8 @@ import { parseYuan } from "../../common/lending/money.ts";
 import { RepaymentMethod, generateSchedule, type Installment } from "../../common/lending/schedule.ts";
 import { expectCode as expectErrorCode } from "../support/expect-error.ts";
 
-const expectCode = (fn: () => unknown, code: AprErrorCode, label = ""): void => void expectErrorCode(fn, AprError, code, label);
+const expectCode = (fn: () => unknown, code: AprErrorCode, label = ""): void =>
+  void expectErrorCode(fn, AprError, code, label);
 
 /** Newton's method on Σ amount·(1+x)^-period = received; returns the rate per period. */
 function newtonRate(flows: { period: number; amount: number }[], received: number): number {
@@ -43,7 +44,11 @@ function monthlyIrrBps(input: AllInAprInput, allowance: number): number {
   const flows = input.installments.map((i, k) => ({ period: k + 1, amount: Number(i.totalFen) - allowance }));
   for (const f of input.fees) {
     if (f.dueDay === input.startDay) received -= Number(f.amountFen);
-    else flows.push({ period: input.installments.findIndex((i) => i.dueDay === f.dueDay) + 1, amount: Number(f.amountFen) });
+    else
+      flows.push({
+        period: input.installments.findIndex((i) => i.dueDay === f.dueDay) + 1,
+        amount: Number(f.amountFen),
+      });
   }
   return newtonRate(flows, received) * 120_000;
 }
@@ -51,7 +56,10 @@ function monthlyIrrBps(input: AllInAprInput, allowance: number): number {
 /** ceil of the independent monthly-irr APR, after checking it is not within reach of an integer. */
 function expectedMonthlyBps(input: AllInAprInput): number {
   const bps = monthlyIrrBps(input, 0.5);
-  expect(Math.abs(bps - Math.round(bps)), `independent APR ${bps} is too close to an integer to test ceil`).to.be.greaterThan(1e-6);
+  expect(
+    Math.abs(bps - Math.round(bps)),
+    `independent APR ${bps} is too close to an integer to test ceil`,
+  ).to.be.greaterThan(1e-6);
   return Math.ceil(bps);
 }
 
@@ -111,7 +119,10 @@ describe("common/lending/apr: fee-free loans are exactly their nominal rate", ()
     it(`equal installment at ${aprBps} bps, 1..36 months, 3,000 / 10,000 / 200,000 yuan`, () => {
       for (const principalFen of PRINCIPALS) {
         for (let n = 1; n <= 36; n++) {
-          expect(allInAprBps(equalInstallment(n, aprBps, "2026-01-31", principalFen)), `${principalFen} fen, ${n} months`).to.equal(aprBps);
+          expect(
+            allInAprBps(equalInstallment(n, aprBps, "2026-01-31", principalFen)),
+            `${principalFen} fen, ${n} months`,
+          ).to.equal(aprBps);
         }
       }
     });
@@ -119,13 +130,17 @@ describe("common/lending/apr: fee-free loans are exactly their nominal rate", ()
     it(`interest first at ${aprBps} bps, 1..36 months, 3,000 / 10,000 / 200,000 yuan`, () => {
       for (const principalFen of PRINCIPALS) {
         for (let n = 1; n <= 36; n++) {
-          expect(allInAprBps(interestFirst(n, aprBps, "2026-01-31", principalFen)), `${principalFen} fen, ${n} months`).to.equal(aprBps);
+          expect(
+            allInAprBps(interestFirst(n, aprBps, "2026-01-31", principalFen)),
+            `${principalFen} fen, ${n} months`,
+          ).to.equal(aprBps);
         }
       }
     });
 
     it(`bullet at ${aprBps} bps, 10,000 yuan over 7, 30, 90, 365 and 1096 days`, () => {
-      for (const days of [7, 30, 90, 365, 1096]) expect(allInAprBps(bullet(days, aprBps)), `${days} days`).to.equal(aprBps);
+      for (const days of [7, 30, 90, 365, 1096])
+        expect(allInAprBps(bullet(days, aprBps)), `${days} days`).to.equal(aprBps);
     });
   }
 
@@ -192,8 +207,15 @@ describe("common/lending/apr: fee-free loans are exactly their nominal rate", ()
   });
 
   it("a bullet with a term in months counts the actual days, as its interest does", () => {
-    for (const [start, months] of [["2026-01-31", 1], ["2027-03-01", 12], ["2026-02-28", 36]] as const) {
-      expect(allInAprBps(schedule(RepaymentMethod.Bullet, 2400, { termMonths: months }, start)), start).to.equal(2400);
+    for (const [start, months] of [
+      ["2026-01-31", 1],
+      ["2027-03-01", 12],
+      ["2026-02-28", 36],
+    ] as const) {
+      expect(
+        allInAprBps(schedule(RepaymentMethod.Bullet, 2400, { termMonths: months }, start)),
+        start,
+      ).to.equal(2400);
     }
   });
 });
@@ -202,15 +224,34 @@ describe("common/lending/apr: closed forms and the independent solver", () => {
   it("one monthly period: ceil(((T − ½)/received − 1) × 120000), exactly", () => {
     const startDay = dateToDay("2026-03-01");
     const dueDay = dateToDay("2026-04-01");
-    for (const [received, total] of [[P, 1_020_000n], [P, 1_020_001n], [P, 1_000_001n], [3_333_333n, 3_401_234n], [P, 1_500_000n]] as const) {
-      const apr = allInAprBps({ method: RepaymentMethod.EqualInstallment, principalFen: received, installments: [{ dueDay, totalFen: total }], fees: [], startDay });
-      expect(apr, `${total}`).to.equal(Number(ceilDiv((2n * total - 1n - 2n * received) * 60_000n, received)));
+    for (const [received, total] of [
+      [P, 1_020_000n],
+      [P, 1_020_001n],
+      [P, 1_000_001n],
+      [3_333_333n, 3_401_234n],
+      [P, 1_500_000n],
+    ] as const) {
+      const apr = allInAprBps({
+        method: RepaymentMethod.EqualInstallment,
+        principalFen: received,
+        installments: [{ dueDay, totalFen: total }],
+        fees: [],
+        startDay,
+      });
+      expect(apr, `${total}`).to.equal(
+        Number(ceilDiv((2n * total - 1n - 2n * received) * 60_000n, received)),
+      );
     }
   });
 
   it("simple: ceil((repaid + fees − received − ½) / received × 365 / days), exactly", () => {
     const startDay = dateToDay("2026-03-01");
-    for (const [days, total, fee] of [[7, 1_004_603n, 0n], [90, 1_059_178n, 5_000n], [1096, 1_720_658n, 12_345n], [365, 1_000_001n, 0n]] as const) {
+    for (const [days, total, fee] of [
+      [7, 1_004_603n, 0n],
+      [90, 1_059_178n, 5_000n],
+      [1096, 1_720_658n, 12_345n],
+      [365, 1_000_001n, 0n],
+    ] as const) {
       const apr = allInAprBps({
         method: RepaymentMethod.Bullet,
         principalFen: P,
@@ -219,7 +260,9 @@ describe("common/lending/apr: closed forms and the independent solver", () => {
         startDay,
       });
       const excess = total + fee - P;
-      expect(apr, `${days} days`).to.equal(Number(ceilDiv((2n * excess - 1n) * 3_650_000n, 2n * P * BigInt(days))));
+      expect(apr, `${days} days`).to.equal(
+        Number(ceilDiv((2n * excess - 1n) * 3_650_000n, 2n * P * BigInt(days))),
+      );
     }
   });
 
@@ -287,7 +330,9 @@ describe("common/lending/apr: fees, up-front deductions and zero", () => {
   it("a bullet's fee counts in full wherever it falls in the term", () => {
     const b = bullet(90);
     const mid = allInAprBps({ ...b, fees: [{ dueDay: b.startDay + 45, amountFen: fee }] });
-    expect(allInAprBps({ ...b, fees: [{ dueDay: b.installments[0]!.dueDay, amountFen: fee }] })).to.equal(mid);
+    expect(allInAprBps({ ...b, fees: [{ dueDay: b.installments[0]!.dueDay, amountFen: fee }] })).to.equal(
+      mid,
+    );
     expect(mid).to.equal(Number(ceilDiv((2n * (59_178n + fee) - 1n) * 3_650_000n, 2n * P * 90n)));
   });
 
@@ -312,7 +357,10 @@ describe("common/lending/apr: fees, up-front deductions and zero", () => {
         method: RepaymentMethod.EqualInstallment,
         principalFen: P,
         disbursedFen: P - 300n,
-        installments: [{ dueDay: due(1), totalFen: P - 500n }, { dueDay: due(2), totalFen: 100n }],
+        installments: [
+          { dueDay: due(1), totalFen: P - 500n },
+          { dueDay: due(2), totalFen: 100n },
+        ],
         fees: [{ dueDay: due(2), amountFen: 100n }],
         startDay,
       }),
@@ -329,7 +377,13 @@ describe("common/lending/apr: fees, up-front deductions and zero", () => {
       startDay,
     });
     expect(monthly).to.equal(-1200); // ((990,000 − ½)/1,000,000 − 1) × 120000 = −1200.06
-    const simple = allInAprBps({ method: RepaymentMethod.Bullet, principalFen: P, installments: [{ dueDay: startDay + 365, totalFen: parseYuan("9900") }], fees: [], startDay });
+    const simple = allInAprBps({
+      method: RepaymentMethod.Bullet,
+      principalFen: P,
+      installments: [{ dueDay: startDay + 365, totalFen: parseYuan("9900") }],
+      fees: [],
+      startDay,
+    });
     expect(simple).to.equal(-100); // (−10,000 − ½)/1,000,000 = −100.005 bps → −100
   });
 
@@ -337,7 +391,13 @@ describe("common/lending/apr: fees, up-front deductions and zero", () => {
     const startDay = dateToDay("2026-01-01");
     let previous = 0;
     for (let extra = 1n; extra <= 400n; extra++) {
-      const apr = allInAprBps({ method: RepaymentMethod.Bullet, principalFen: P, installments: [{ dueDay: startDay + 365, totalFen: P + extra }], fees: [], startDay });
+      const apr = allInAprBps({
+        method: RepaymentMethod.Bullet,
+        principalFen: P,
+        installments: [{ dueDay: startDay + 365, totalFen: P + extra }],
+        fees: [],
+        startDay,
+      });
       expect(apr - previous, `${extra} fen`).to.be.within(0, 1);
       previous = apr;
     }
@@ -381,13 +441,19 @@ describe("common/lending/apr: rounding up at an integer", () => {
     const den = 120_000n * (growth - 120_000n ** 12n);
     const rounded = (2n * num + den) / (2n * den); // half up
     const fraction = Number(((num % den) * 1000n) / den) / 1000;
-    expect(fraction > 0.1 && fraction < 0.9, `the exact payment is not near a half fen: ${fraction}`).to.equal(true);
+    expect(
+      fraction > 0.1 && fraction < 0.9,
+      `the exact payment is not near a half fen: ${fraction}`,
+    ).to.equal(true);
     const startDay = dateToDay("2026-01-15");
     const aprOf = (payment: bigint): number =>
       allInAprBps({
         method: RepaymentMethod.EqualInstallment,
         principalFen,
-        installments: Array.from({ length: 12 }, (_, k) => ({ dueDay: dateToDay(addMonths("2026-01-15", k + 1)), totalFen: payment })),
+        installments: Array.from({ length: 12 }, (_, k) => ({
+          dueDay: dateToDay(addMonths("2026-01-15", k + 1)),
+          totalFen: payment,
+        })),
         fees: [],
         startDay,
       });
@@ -396,7 +462,13 @@ describe("common/lending/apr: rounding up at an integer", () => {
     expect(aprOf(rounded - 1n)).to.equal(2400);
     // A float solver on the rate sees all three as 2400 to within its own noise.
     for (const payment of [rounded - 1n, rounded, rounded + 1n]) {
-      const input = { ...equalInstallment(12, 2400, "2026-01-15", principalFen), installments: Array.from({ length: 12 }, (_, k) => ({ dueDay: dateToDay(addMonths("2026-01-15", k + 1)), totalFen: payment })) };
+      const input = {
+        ...equalInstallment(12, 2400, "2026-01-15", principalFen),
+        installments: Array.from({ length: 12 }, (_, k) => ({
+          dueDay: dateToDay(addMonths("2026-01-15", k + 1)),
+          totalFen: payment,
+        })),
+      };
       const raw = monthlyIrrBps(input, 0.5);
       expect(Math.abs(raw - 2400) < 1e-6, `raw ${raw}`).to.equal(true);
     }
@@ -407,7 +479,13 @@ describe("common/lending/apr: rounding up at an integer", () => {
   it("a bullet of exactly 24% simple is 2400, one fen more 2401", () => {
     const startDay = dateToDay("2026-01-01");
     const aprOf = (totalFen: bigint): number =>
-      allInAprBps({ method: RepaymentMethod.Bullet, principalFen, installments: [{ dueDay: startDay + 365, totalFen }], fees: [], startDay });
+      allInAprBps({
+        method: RepaymentMethod.Bullet,
+        principalFen,
+        installments: [{ dueDay: startDay + 365, totalFen }],
+        fees: [],
+        startDay,
+      });
     const exact = (principalFen * 124n) / 100n;
     expect(aprOf(exact)).to.equal(2400);
     expect(aprOf(exact + 1n)).to.equal(2401);
@@ -429,28 +507,160 @@ describe("common/lending/apr: exceedsCap and validation", () => {
   const one = [{ dueDay: startDay + 30, totalFen: P + 100n }];
   const monthly = equalInstallment(12, 2400, "2026-01-01");
   const cases: [string, AllInAprInput, AprErrorCode][] = [
-    ["zero principal", { method: Bullet, principalFen: 0n, installments: one, fees: [], startDay }, "APR_BAD_AMOUNT"],
-    ["disbursed above principal", { method: Bullet, principalFen: P, disbursedFen: P + 1n, installments: one, fees: [], startDay }, "APR_BAD_AMOUNT"],
-    ["nothing disbursed", { method: Bullet, principalFen: P, disbursedFen: 0n, installments: one, fees: [], startDay }, "APR_BAD_AMOUNT"],
-    ["negative fee", { method: Bullet, principalFen: P, installments: one, fees: [{ dueDay: startDay + 1, amountFen: -1n }], startDay }, "APR_BAD_AMOUNT"],
-    ["amount as a number", { method: Bullet, principalFen: P, installments: [{ dueDay: startDay + 30, totalFen: 5 as unknown as bigint }], fees: [], startDay }, "APR_BAD_AMOUNT"],
-    ["due before the start", { method: Bullet, principalFen: P, installments: [{ dueDay: startDay - 1, totalFen: P }], fees: [], startDay }, "APR_BAD_DAY"],
-    ["fractional start day", { method: Bullet, principalFen: P, installments: one, fees: [], startDay: 0.5 }, "APR_BAD_DAY"],
-    ["a monthly due date past 9999", { ...monthly, installments: [{ dueDay: dateToDay("9999-12-31"), totalFen: P }], startDay: dateToDay("9999-12-15") }, "APR_BAD_DAY"],
-    ["no installments", { method: Bullet, principalFen: P, installments: [], fees: [], startDay }, "APR_NO_CASHFLOWS"],
-    ["everything due at the start", { method: Bullet, principalFen: P, installments: [{ dueDay: startDay, totalFen: P }], fees: [], startDay }, "APR_NO_CASHFLOWS"],
-    ["everything due at the start (monthly)", { method: EqualInstallment, principalFen: P, installments: [{ dueDay: startDay, totalFen: P }], fees: [], startDay }, "APR_NO_CASHFLOWS"],
-    ["start-day fee uses up the loan", { method: Bullet, principalFen: P, installments: one, fees: [{ dueDay: startDay, amountFen: P }], startDay }, "APR_OUT_OF_RANGE"],
-    ["start-day fee uses up the loan (monthly)", { ...monthly, fees: [{ dueDay: startDay, amountFen: P }] }, "APR_OUT_OF_RANGE"],
+    [
+      "zero principal",
+      { method: Bullet, principalFen: 0n, installments: one, fees: [], startDay },
+      "APR_BAD_AMOUNT",
+    ],
+    [
+      "disbursed above principal",
+      { method: Bullet, principalFen: P, disbursedFen: P + 1n, installments: one, fees: [], startDay },
+      "APR_BAD_AMOUNT",
+    ],
+    [
+      "nothing disbursed",
+      { method: Bullet, principalFen: P, disbursedFen: 0n, installments: one, fees: [], startDay },
+      "APR_BAD_AMOUNT",
+    ],
+    [
+      "negative fee",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: one,
+        fees: [{ dueDay: startDay + 1, amountFen: -1n }],
+        startDay,
+      },
+      "APR_BAD_AMOUNT",
+    ],
+    [
+      "amount as a number",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: [{ dueDay: startDay + 30, totalFen: 5 as unknown as bigint }],
+        fees: [],
+        startDay,
+      },
+      "APR_BAD_AMOUNT",
+    ],
+    [
+      "due before the start",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: [{ dueDay: startDay - 1, totalFen: P }],
+        fees: [],
+        startDay,
+      },
+      "APR_BAD_DAY",
+    ],
+    [
+      "fractional start day",
+      { method: Bullet, principalFen: P, installments: one, fees: [], startDay: 0.5 },
+      "APR_BAD_DAY",
+    ],
+    [
+      "a monthly due date past 9999",
+      {
+        ...monthly,
+        installments: [{ dueDay: dateToDay("9999-12-31"), totalFen: P }],
+        startDay: dateToDay("9999-12-15"),
+      },
+      "APR_BAD_DAY",
+    ],
+    [
+      "no installments",
+      { method: Bullet, principalFen: P, installments: [], fees: [], startDay },
+      "APR_NO_CASHFLOWS",
+    ],
+    [
+      "everything due at the start",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: [{ dueDay: startDay, totalFen: P }],
+        fees: [],
+        startDay,
+      },
+      "APR_NO_CASHFLOWS",
+    ],
+    [
+      "everything due at the start (monthly)",
+      {
+        method: EqualInstallment,
+        principalFen: P,
+        installments: [{ dueDay: startDay, totalFen: P }],
+        fees: [],
+        startDay,
+      },
+      "APR_NO_CASHFLOWS",
+    ],
+    [
+      "start-day fee uses up the loan",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: one,
+        fees: [{ dueDay: startDay, amountFen: P }],
+        startDay,
+      },
+      "APR_OUT_OF_RANGE",
+    ],
+    [
+      "start-day fee uses up the loan (monthly)",
+      { ...monthly, fees: [{ dueDay: startDay, amountFen: P }] },
+      "APR_OUT_OF_RANGE",
+    ],
     ["unknown method", { ...monthly, method: 3 as RepaymentMethod }, "APR_BAD_METHOD"],
-    ["a bullet schedule as equal installment", { ...bullet(30, 2400, "2026-01-01"), method: EqualInstallment }, "APR_BAD_SCHEDULE"],
+    [
+      "a bullet schedule as equal installment",
+      { ...bullet(30, 2400, "2026-01-01"), method: EqualInstallment },
+      "APR_BAD_SCHEDULE",
+    ],
     ["an equal-installment schedule as a bullet", { ...monthly, method: Bullet }, "APR_BAD_SCHEDULE"],
-    ["a month missing", { ...monthly, installments: monthly.installments.filter((_, k) => k !== 4) }, "APR_BAD_SCHEDULE"],
-    ["installments out of order", { ...monthly, installments: [...monthly.installments].reverse() }, "APR_BAD_SCHEDULE"],
-    ["monthly fee on no installment's day", { ...monthly, fees: [{ dueDay: startDay + 10, amountFen: 100n }] }, "APR_BAD_SCHEDULE"],
-    ["monthly fee after the last installment", { ...monthly, fees: [{ dueDay: monthly.installments[11]!.dueDay + 1, amountFen: 100n }] }, "APR_BAD_SCHEDULE"],
-    ["bullet fee after the repayment", { method: Bullet, principalFen: P, installments: one, fees: [{ dueDay: startDay + 31, amountFen: 100n }], startDay }, "APR_BAD_SCHEDULE"],
-    ["bullet repaid at the start, fee later", { method: Bullet, principalFen: P, installments: [{ dueDay: startDay, totalFen: P }], fees: [{ dueDay: startDay + 7, amountFen: 100n }], startDay }, "APR_BAD_SCHEDULE"],
+    [
+      "a month missing",
+      { ...monthly, installments: monthly.installments.filter((_, k) => k !== 4) },
+      "APR_BAD_SCHEDULE",
+    ],
+    [
+      "installments out of order",
+      { ...monthly, installments: [...monthly.installments].reverse() },
+      "APR_BAD_SCHEDULE",
+    ],
+    [
+      "monthly fee on no installment's day",
+      { ...monthly, fees: [{ dueDay: startDay + 10, amountFen: 100n }] },
+      "APR_BAD_SCHEDULE",
+    ],
+    [
+      "monthly fee after the last installment",
+      { ...monthly, fees: [{ dueDay: monthly.installments[11]!.dueDay + 1, amountFen: 100n }] },
+      "APR_BAD_SCHEDULE",
+    ],
+    [
+      "bullet fee after the repayment",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: one,
+        fees: [{ dueDay: startDay + 31, amountFen: 100n }],
+        startDay,
+      },
+      "APR_BAD_SCHEDULE",
+    ],
+    [
+      "bullet repaid at the start, fee later",
+      {
+        method: Bullet,
+        principalFen: P,
+        installments: [{ dueDay: startDay, totalFen: P }],
+        fees: [{ dueDay: startDay + 7, amountFen: 100n }],
+        startDay,
+      },
+      "APR_BAD_SCHEDULE",
+    ],
   ];
   for (const [label, input, code] of cases) {
     it(`${label} → ${code}`, () => expectCode(() => allInAprBps(input), code, label));

@@ -29,11 +29,21 @@ import {
 } from "../../common/lending/schedule.ts";
 import { expectCode } from "../support/expect-error.ts";
 
-
 /** 2026-01-31 and the end of each of the next 12 months, written out by hand. */
 const MONTH_ENDS_FROM_JAN_31 = [
-  "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30", "2026-07-31",
-  "2026-08-31", "2026-09-30", "2026-10-31", "2026-11-30", "2026-12-31", "2027-01-31",
+  "2026-01-31",
+  "2026-02-28",
+  "2026-03-31",
+  "2026-04-30",
+  "2026-05-31",
+  "2026-06-30",
+  "2026-07-31",
+  "2026-08-31",
+  "2026-09-30",
+  "2026-10-31",
+  "2026-11-30",
+  "2026-12-31",
+  "2027-01-31",
 ];
 
 // Written out independently of divRoundHalfUp: floor((n + d/2) / d) with the half kept exact.
@@ -57,7 +67,22 @@ describe("common/lending/money", () => {
   });
 
   it("parseYuan refuses signs, exponents, spaces and half numbers with MONEY_BAD_FORMAT", () => {
-    for (const s of ["", " 1", "1 ", "-1", "+1", "1e3", "1.", ".5", "1,000", "1.2.3", "0x10", "NaN", "１", "1_000"]) {
+    for (const s of [
+      "",
+      " 1",
+      "1 ",
+      "-1",
+      "+1",
+      "1e3",
+      "1.",
+      ".5",
+      "1,000",
+      "1.2.3",
+      "0x10",
+      "NaN",
+      "１",
+      "1_000",
+    ]) {
       expectCode(() => parseYuan(s), MoneyFormatError, "MONEY_BAD_FORMAT" satisfies MoneyErrorCode, s);
     }
     expectCode(() => parseYuan(12 as unknown as string), MoneyFormatError, "MONEY_BAD_FORMAT", "a number");
@@ -117,12 +142,28 @@ describe("common/lending/dates", () => {
   it("handles the far ends of the four-digit calendar", () => {
     expect(dayToDate(dateToDay("0001-01-01"))).to.equal("0001-01-01");
     expect(dayToDate(dateToDay("9999-12-31"))).to.equal("9999-12-31");
-    expectCode(() => dayToDate(dateToDay("9999-12-31") + 1), DateError, "DATE_OUT_OF_RANGE" satisfies DateErrorCode);
+    expectCode(
+      () => dayToDate(dateToDay("9999-12-31") + 1),
+      DateError,
+      "DATE_OUT_OF_RANGE" satisfies DateErrorCode,
+    );
     expectCode(() => dayToDate(1.5), DateError, "DATE_OUT_OF_RANGE");
   });
 
   it("dateToDay refuses anything but a real YYYY-MM-DD date", () => {
-    for (const s of ["2026-02-29", "2100-02-29", "2026-13-01", "2026-00-10", "2026-04-31", "2026-1-1", "20260101", "2026/01/01", "0000-01-01", " 2026-01-01", ""]) {
+    for (const s of [
+      "2026-02-29",
+      "2100-02-29",
+      "2026-13-01",
+      "2026-00-10",
+      "2026-04-31",
+      "2026-1-1",
+      "20260101",
+      "2026/01/01",
+      "0000-01-01",
+      " 2026-01-01",
+      "",
+    ]) {
       expectCode(() => dateToDay(s), DateError, "DATE_BAD_FORMAT" satisfies DateErrorCode, s);
     }
     expect(dayToDate(dateToDay("2000-02-29"))).to.equal("2000-02-29");
@@ -178,7 +219,12 @@ describe("common/lending/dates", () => {
 
 const D = 120_000n; // monthly rate r = aprBps / 120000
 
-function monthly(principalFen: bigint, aprBps: number, termMonths: number, startDate = "2026-01-15"): ScheduleInput {
+function monthly(
+  principalFen: bigint,
+  aprBps: number,
+  termMonths: number,
+  startDate = "2026-01-15",
+): ScheduleInput {
   return { principalFen, aprBps, method: RepaymentMethod.EqualInstallment, startDate, termMonths };
 }
 
@@ -226,7 +272,9 @@ describe("common/lending/schedule: equal installment (等额本息)", () => {
       const closedForm = (Number(P) * r * g) / (g - 1);
       const payment = s[0]!.totalFen;
       // plain comparison: Hardhat's chai matchers read at.most/closeTo arguments as bigint
-      expect(Math.abs(Number(payment) - closedForm) <= 1, `payment ${payment} vs ${closedForm}`).to.equal(true);
+      expect(Math.abs(Number(payment) - closedForm) <= 1, `payment ${payment} vs ${closedForm}`).to.equal(
+        true,
+      );
 
       // Every installment but the last pays exactly the payment; interest is round(remaining·r).
       const a = BigInt(aprBps);
@@ -281,12 +329,20 @@ describe("common/lending/schedule: equal installment (等额本息)", () => {
   it("principals sum exactly and never go negative, even for principals of a few fen", () => {
     let clamped = 0;
     for (let p = 1n; p <= 600n; p++) {
-      for (const [aprBps, n] of [[2400, 36], [1200, 24], [3600, 36], [1, 36]] as const) {
+      for (const [aprBps, n] of [
+        [2400, 36],
+        [1200, 24],
+        [3600, 36],
+        [1, 36],
+      ] as const) {
         const s = generateSchedule(monthly(p, aprBps, n));
         // Plain comparisons in the loop (chai per installment would dominate the run time).
         const sum = s.reduce((acc, i) => acc + i.principalFen, 0n);
-        const bad = s.find((i) => i.principalFen < 0n || i.interestFen < 0n || i.totalFen !== i.principalFen + i.interestFen);
-        if (sum !== p || bad !== undefined) expect.fail(`${p} fen at ${aprBps} bps, ${n} months: sum ${sum}, bad ${bad?.index}`);
+        const bad = s.find(
+          (i) => i.principalFen < 0n || i.interestFen < 0n || i.totalFen !== i.principalFen + i.interestFen,
+        );
+        if (sum !== p || bad !== undefined)
+          expect.fail(`${p} fen at ${aprBps} bps, ${n} months: sum ${sum}, bad ${bad?.index}`);
         const payment = s[0]!.totalFen;
         if (s.slice(0, -1).some((i) => i.totalFen !== payment)) clamped++;
       }
@@ -299,14 +355,25 @@ describe("common/lending/schedule: equal installment (等额本息)", () => {
     const s = generateSchedule(monthly(fen("3000"), 1800, 12, "2026-01-31"));
     expect(s.map((i) => i.dueDate)).to.deep.equal(MONTH_ENDS_FROM_JAN_31.slice(1));
     const leap = generateSchedule(monthly(fen("3000"), 1800, 4, "2027-11-30"));
-    expect(leap.map((i) => i.dueDate)).to.deep.equal(["2027-12-30", "2028-01-30", "2028-02-29", "2028-03-30"]);
+    expect(leap.map((i) => i.dueDate)).to.deep.equal([
+      "2027-12-30",
+      "2028-01-30",
+      "2028-02-29",
+      "2028-03-30",
+    ]);
   });
 });
 
 describe("common/lending/schedule: interest first (先息后本)", () => {
   it("100,000 yuan at 7.2% for 12 months: 600.00 a month, principal with the last", () => {
     const P = fen("100000");
-    const s = generateSchedule({ principalFen: P, aprBps: 720, method: RepaymentMethod.InterestFirst, startDate: "2026-01-31", termMonths: 12 });
+    const s = generateSchedule({
+      principalFen: P,
+      aprBps: 720,
+      method: RepaymentMethod.InterestFirst,
+      startDate: "2026-01-31",
+      termMonths: 12,
+    });
     expect(s).to.have.length(12);
     checkShape(s, P);
     for (const i of s.slice(0, -1)) {
@@ -317,12 +384,22 @@ describe("common/lending/schedule: interest first (先息后本)", () => {
     expect(s[11]!.totalFen).to.equal(P + 60_000n);
     expect(s[0]!.dueDate).to.equal("2026-02-28");
     expect(s[11]!.dueDate).to.equal("2027-01-31");
-    expect(scheduleTotals(s)).to.deep.equal({ principalFen: P, interestFen: 720_000n, totalFen: P + 720_000n });
+    expect(scheduleTotals(s)).to.deep.equal({
+      principalFen: P,
+      interestFen: 720_000n,
+      totalFen: P + 720_000n,
+    });
   });
 
   it("rounds the monthly interest half up, once, on the whole principal", () => {
     const interestOf = (principalFen: bigint, aprBps: number): bigint =>
-      generateSchedule({ principalFen, aprBps, method: RepaymentMethod.InterestFirst, startDate: "2026-03-01", termMonths: 3 })[0]!.interestFen;
+      generateSchedule({
+        principalFen,
+        aprBps,
+        method: RepaymentMethod.InterestFirst,
+        startDate: "2026-03-01",
+        termMonths: 3,
+      })[0]!.interestFen;
     expect(interestOf(1_234_550n, 1200)).to.equal(12_346n); // 12345.5 fen → up
     expect(interestOf(1_234_549n, 1200)).to.equal(12_345n); // 12345.49 fen → down
     expect(interestOf(333_333n, 1850)).to.equal(5_139n); // 5138.88375 fen
@@ -332,7 +409,12 @@ describe("common/lending/schedule: interest first (先息后本)", () => {
 });
 
 describe("common/lending/schedule: bullet (一次性还本付息)", () => {
-  const bullet = (principalFen: bigint, aprBps: number, startDate: string, term: { termDays: number } | { termMonths: number }): Installment[] =>
+  const bullet = (
+    principalFen: bigint,
+    aprBps: number,
+    startDate: string,
+    term: { termDays: number } | { termMonths: number },
+  ): Installment[] =>
     generateSchedule({ principalFen, aprBps, method: RepaymentMethod.Bullet, startDate, ...term });
 
   it("30 days at 18% on 10,000 yuan: 147.95 yuan (actual/365, 147.945… rounded half up)", () => {
@@ -388,18 +470,42 @@ describe("common/lending/schedule: validation", () => {
     ["0 months", { termMonths: 0 }, "SCHEDULE_TERM_OUT_OF_RANGE"],
     ["37 months", { termMonths: 37 }, "SCHEDULE_TERM_OUT_OF_RANGE"],
     ["1.5 months", { termMonths: 1.5 }, "SCHEDULE_TERM_OUT_OF_RANGE"],
-    ["bullet 6 days", { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 6 }, "SCHEDULE_TERM_OUT_OF_RANGE"],
-    ["bullet 1097 days", { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 1097 }, "SCHEDULE_TERM_OUT_OF_RANGE"],
+    [
+      "bullet 6 days",
+      { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 6 },
+      "SCHEDULE_TERM_OUT_OF_RANGE",
+    ],
+    [
+      "bullet 1097 days",
+      { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 1097 },
+      "SCHEDULE_TERM_OUT_OF_RANGE",
+    ],
     ["bullet 37 months", { method: RepaymentMethod.Bullet, termMonths: 37 }, "SCHEDULE_TERM_OUT_OF_RANGE"],
     ["equal installment in days", { termMonths: undefined, termDays: 30 }, "SCHEDULE_WRONG_TERM_KIND"],
-    ["interest-first in days", { method: RepaymentMethod.InterestFirst, termMonths: undefined, termDays: 30 }, "SCHEDULE_WRONG_TERM_KIND"],
+    [
+      "interest-first in days",
+      { method: RepaymentMethod.InterestFirst, termMonths: undefined, termDays: 30 },
+      "SCHEDULE_WRONG_TERM_KIND",
+    ],
     ["monthly with no term", { termMonths: undefined }, "SCHEDULE_WRONG_TERM_KIND"],
-    ["bullet with both terms", { method: RepaymentMethod.Bullet, termMonths: 1, termDays: 30 }, "SCHEDULE_WRONG_TERM_KIND"],
-    ["bullet with no term", { method: RepaymentMethod.Bullet, termMonths: undefined }, "SCHEDULE_WRONG_TERM_KIND"],
+    [
+      "bullet with both terms",
+      { method: RepaymentMethod.Bullet, termMonths: 1, termDays: 30 },
+      "SCHEDULE_WRONG_TERM_KIND",
+    ],
+    [
+      "bullet with no term",
+      { method: RepaymentMethod.Bullet, termMonths: undefined },
+      "SCHEDULE_WRONG_TERM_KIND",
+    ],
     ["no such date", { startDate: "2026-02-30" }, "SCHEDULE_BAD_DATE"],
     ["slashes", { startDate: "2026/01/01" }, "SCHEDULE_BAD_DATE"],
     ["due date past 9999", { startDate: "9999-06-01" }, "SCHEDULE_BAD_DATE"],
-    ["bullet due past 9999", { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 400, startDate: "9999-06-01" }, "SCHEDULE_BAD_DATE"],
+    [
+      "bullet due past 9999",
+      { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 400, startDate: "9999-06-01" },
+      "SCHEDULE_BAD_DATE",
+    ],
   ];
 
   for (const [label, patch, code] of cases) {

@@ -6,7 +6,13 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Contract } from "ethers";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { network } from "hardhat";
-import { MemberKind, governance, logOperator, operations, type MemberInit } from "../../common/consortium/members.ts";
+import {
+  MemberKind,
+  governance,
+  logOperator,
+  operations,
+  type MemberInit,
+} from "../../common/consortium/members.ts";
 
 export const UNION = 1;
 export const BRANCH_A = 2;
@@ -20,25 +26,84 @@ export type Consortium = Awaited<ReturnType<typeof deployConsortium>>;
 export async function deployConsortium() {
   const connection = await network.create();
   const { ethers } = connection;
-  const [deployer, unionOps, unionAnchor, branchAOps, branchBOps, platformOps, courtOps, outsider, unionGov, branchAGov, branchBGov] =
-    (await ethers.getSigners()) as HardhatEthersSigner[] as [
-      HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner,
-      HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner,
-      HardhatEthersSigner, HardhatEthersSigner, HardhatEthersSigner,
-    ];
+  const [
+    deployer,
+    unionOps,
+    unionAnchor,
+    branchAOps,
+    branchBOps,
+    platformOps,
+    courtOps,
+    outsider,
+    unionGov,
+    branchAGov,
+    branchBGov,
+  ] = (await ethers.getSigners()) as HardhatEthersSigner[] as [
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+  ];
   const registry = (await ethers.deployContract("ConsortiumRegistry", [], deployer)) as unknown as Contract;
-  const governor = (await ethers.deployContract("ConsortiumGovernor", [await registry.getAddress(), 5000, 7 * 24 * 3600])) as unknown as Contract;
-  const evidenceLog = (await ethers.deployContract("EvidenceLog", [await registry.getAddress()])) as unknown as Contract;
+  const governor = (await ethers.deployContract("ConsortiumGovernor", [
+    await registry.getAddress(),
+    5000,
+    7 * 24 * 3600,
+  ])) as unknown as Contract;
+  const evidenceLog = (await ethers.deployContract("EvidenceLog", [
+    await registry.getAddress(),
+  ])) as unknown as Contract;
   const evidenceRegistry = (await ethers.deployContract("EvidenceRegistry", [
     await registry.getAddress(),
     await evidenceLog.getAddress(),
   ])) as unknown as Contract;
   const founders: MemberInit[] = [
-    { id: UNION, kind: MemberKind.Union, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [operations(unionOps.address), logOperator(unionAnchor.address), governance(unionGov.address)] },
-    { id: BRANCH_A, kind: MemberKind.Branch, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [operations(branchAOps.address), governance(branchAGov.address)] },
-    { id: BRANCH_B, kind: MemberKind.Branch, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [operations(branchBOps.address), governance(branchBGov.address)] },
-    { id: PLATFORM, kind: MemberKind.Platform, regionCode: 330106, name: "Example Lending Platform", accounts: [operations(platformOps.address)] },
-    { id: COURT, kind: MemberKind.Court, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [operations(courtOps.address)] },
+    {
+      id: UNION,
+      kind: MemberKind.Union,
+      regionCode: 330000,
+      name: "Provincial Rural Credit Union",
+      accounts: [
+        operations(unionOps.address),
+        logOperator(unionAnchor.address),
+        governance(unionGov.address),
+      ],
+    },
+    {
+      id: BRANCH_A,
+      kind: MemberKind.Branch,
+      regionCode: 330102,
+      name: "Shangcheng Rural Bank",
+      accounts: [operations(branchAOps.address), governance(branchAGov.address)],
+    },
+    {
+      id: BRANCH_B,
+      kind: MemberKind.Branch,
+      regionCode: 330681,
+      name: "Zhuji Rural Bank",
+      accounts: [operations(branchBOps.address), governance(branchBGov.address)],
+    },
+    {
+      id: PLATFORM,
+      kind: MemberKind.Platform,
+      regionCode: 330106,
+      name: "Example Lending Platform",
+      accounts: [operations(platformOps.address)],
+    },
+    {
+      id: COURT,
+      kind: MemberKind.Court,
+      regionCode: 330100,
+      name: "Hangzhou Internet Court",
+      accounts: [operations(courtOps.address)],
+    },
   ];
   await (await registry.getFunction("bootstrap")(await governor.getAddress(), founders)).wait();
 
@@ -48,10 +113,22 @@ export async function deployConsortium() {
     const targets = [await target.getAddress()];
     const calldatas = [target.interface.encodeFunctionData(method, args)];
     const description = `test proposal ${++proposals}: ${method}`;
-    const id: bigint = await governor.getFunction("hashProposal")(targets, calldatas, keccak256(toUtf8Bytes(description)));
-    await (await (governor.connect(unionGov) as Contract).getFunction("propose")(targets, calldatas, description)).wait();
+    const id: bigint = await governor.getFunction("hashProposal")(
+      targets,
+      calldatas,
+      keccak256(toUtf8Bytes(description)),
+    );
+    await (
+      await (governor.connect(unionGov) as Contract).getFunction("propose")(targets, calldatas, description)
+    ).wait();
     await (await (governor.connect(branchAGov) as Contract).getFunction("approve")(id)).wait();
-    await (await (governor.connect(unionGov) as Contract).getFunction("execute")(targets, calldatas, keccak256(toUtf8Bytes(description)))).wait();
+    await (
+      await (governor.connect(unionGov) as Contract).getFunction("execute")(
+        targets,
+        calldatas,
+        keccak256(toUtf8Bytes(description)),
+      )
+    ).wait();
   }
 
   await govern(evidenceLog, "openLog", [UNION_LOG, UNION, unionAnchor.address]);
@@ -63,6 +140,18 @@ export async function deployConsortium() {
     evidenceLog,
     evidenceRegistry,
     govern,
-    signers: { deployer, unionOps, unionAnchor, branchAOps, branchBOps, platformOps, courtOps, outsider, unionGov, branchAGov, branchBGov },
+    signers: {
+      deployer,
+      unionOps,
+      unionAnchor,
+      branchAOps,
+      branchBOps,
+      platformOps,
+      courtOps,
+      outsider,
+      unionGov,
+      branchAGov,
+      branchBGov,
+    },
   };
 }

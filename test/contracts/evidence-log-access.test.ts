@@ -64,9 +64,17 @@ describe("EvidenceLog access and governance (deployed)", function () {
     const targets = [await c.registry.getAddress()];
     const calldatas = [c.registry.interface.encodeFunctionData("suspendMember", [4])];
     const description = "suspend platform 4 for a data breach (案号 2026-001)";
-    const onChain: bigint = await c.governor.getFunction("hashProposal")(targets, calldatas, keccak256(toUtf8Bytes(description)));
+    const onChain: bigint = await c.governor.getFunction("hashProposal")(
+      targets,
+      calldatas,
+      keccak256(toUtf8Bytes(description)),
+    );
     expect(proposalIdOf(targets, calldatas, description)).to.equal(onChain);
-    const tx = await (c.governor.connect(c.signers.unionGov) as Contract).getFunction("propose")(targets, calldatas, description);
+    const tx = await (c.governor.connect(c.signers.unionGov) as Contract).getFunction("propose")(
+      targets,
+      calldatas,
+      description,
+    );
     await expect(tx).to.emit(c.governor, "ProposalCreated");
     const proposal = await c.governor.getFunction("proposal")(onChain);
     expect(Number(proposal.proposer)).to.equal(UNION);

@@ -22,13 +22,15 @@ describe("gas snapshot", function () {
     const { ethers } = await network.create();
     const measured = await measureCommitHeadGas(ethers as never);
     expect(measured, UPDATE).to.deep.equal(snapshot.commitHead);
-    for (const [name, gas] of Object.entries(measured)) expect(gas, name).to.be.at.most(COMMIT_HEAD_GAS_BUDGET);
+    for (const [name, gas] of Object.entries(measured))
+      expect(gas, name).to.be.at.most(COMMIT_HEAD_GAS_BUDGET);
   });
 
   it("ledger operations match the snapshot and stay within their budgets", async function () {
     const connection = await network.create();
     const measured = await measureLedgerGas(connection.ethers as never, connection.networkHelpers.time);
     expect(measured, UPDATE).to.deep.equal(snapshot.ledger);
-    for (const [name, gas] of Object.entries(measured)) expect(gas, name).to.be.at.most(ledgerBudgetFor(name));
+    for (const [name, gas] of Object.entries(measured))
+      expect(gas, name).to.be.at.most(ledgerBudgetFor(name));
   });
 });

@@ -13,7 +13,14 @@ import { generateSchedule, RepaymentMethod } from "../../common/lending/schedule
 import { loanAgreementDigest } from "../../common/lending/agreement.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
-import { DEFAULT_PARAMS, deployLending, jointTerms as joint, type Lending, LoanState, termsFor } from "./lending.fixture.ts";
+import {
+  DEFAULT_PARAMS,
+  deployLending,
+  jointTerms as joint,
+  type Lending,
+  LoanState,
+  termsFor,
+} from "./lending.fixture.ts";
 
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const ledgerErrors = new Interface(JOINT_LOAN_LEDGER_ABI as never);
@@ -42,15 +49,31 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
   });
 
   it("the ledger's verifier's agreementDigest equals the TypeScript typed-data digest", async function () {
-    const terms = joint(l, { fees: [{ installment: 0, amount: 1_000n }, { installment: 6, amount: 2_000n }] });
+    const terms = joint(l, {
+      fees: [
+        { installment: 0, amount: 1_000n },
+        { installment: 6, amount: 2_000n },
+      ],
+    });
     const { chainId } = await l.ethers.provider.getNetwork();
-    const verifier = await l.ethers.getContractAt("LoanTermsVerifier", await l.ledger.getFunction("termsVerifier")());
-    expect(await verifier.getFunction("agreementDigest")(terms)).to.equal(loanAgreementDigest(chainId, await l.ledger.getAddress(), terms));
+    const verifier = await l.ethers.getContractAt(
+      "LoanTermsVerifier",
+      await l.ledger.getFunction("termsVerifier")(),
+    );
+    expect(await verifier.getFunction("agreementDigest")(terms)).to.equal(
+      loanAgreementDigest(chainId, await l.ledger.getAddress(), terms),
+    );
   });
 
   it("refuses 100,000 yuan at 23% nominal for 12 months with a 6,000-yuan fee: all-in 34.88% (was registered on the nominal rate)", async function () {
     const start = l.startDay;
-    const schedule = generateSchedule({ principalFen: 10_000_000n, aprBps: 2300, method: RepaymentMethod.EqualInstallment, startDate: dayToDate(start), termMonths: 12 });
+    const schedule = generateSchedule({
+      principalFen: 10_000_000n,
+      aprBps: 2300,
+      method: RepaymentMethod.EqualInstallment,
+      startDate: dayToDate(start),
+      termMonths: 12,
+    });
     const fees = chainFeesOf([{ amountFen: 600_000n, due: "with-first-installment" }], schedule.length);
     const apr = allInAprBps({
       method: RepaymentMethod.EqualInstallment,
@@ -69,24 +92,36 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
     await l.register(plain);
     const small = joint(l, { aprBps: 1800, fees: [{ installment: 1, amount: 1_000n }] });
     const { tx, loanId } = await l.register(small);
-    await expect(tx).to.emit(l.ledger, "LoanFeesRegistered").withArgs(loanId, [[1n, 1_000n]]);
+    await expect(tx)
+      .to.emit(l.ledger, "LoanFeesRegistered")
+      .withArgs(loanId, [[1n, 1_000n]]);
   });
 
   describe("the chain's decision equals exceedsCap(allInAprBps(…), cap) for every schedule", function () {
     let verifier: Contract;
     before(async function () {
       // the ledger's own verifier: the parties it checks (branch A, no co-funder) are members
-      verifier = (await l.ethers.getContractAt("LoanTermsVerifier", await l.ledger.getFunction("termsVerifier")())) as unknown as Contract;
+      verifier = (await l.ethers.getContractAt(
+        "LoanTermsVerifier",
+        await l.ledger.getFunction("termsVerifier")(),
+      )) as unknown as Contract;
     });
 
     const feeArb = (n: number, principal: bigint) =>
       fc.array(
-        fc.record({ installment: fc.integer({ min: 0, max: n }), amount: fc.bigInt({ min: 1n, max: principal / 8n }) }),
+        fc.record({
+          installment: fc.integer({ min: 0, max: n }),
+          amount: fc.bigInt({ min: 1n, max: principal / 8n }),
+        }),
         { maxLength: 5 },
       );
     const loanArb = fc
       .record({
-        method: fc.constantFrom(RepaymentMethod.EqualInstallment, RepaymentMethod.InterestFirst, RepaymentMethod.Bullet),
+        method: fc.constantFrom(
+          RepaymentMethod.EqualInstallment,
+          RepaymentMethod.InterestFirst,
+          RepaymentMethod.Bullet,
+        ),
         principal: fc.bigInt({ min: 300_000n, max: 20_000_000n }),
         aprBps: fc.integer({ min: 0, max: 3600 }),
         months: fc.integer({ min: 1, max: 36 }),
@@ -131,8 +166,21 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
             expected = { refused: true };
           }
           const terms = {
-            ...termsFor({ serial: l.serial("FUZZ"), principalFen: loan.principal, aprBps: loan.aprBps, method: loan.method, startDate, termMonths: 1, platformShareBps: 0, branch: BRANCH_A }),
-            schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+            ...termsFor({
+              serial: l.serial("FUZZ"),
+              principalFen: loan.principal,
+              aprBps: loan.aprBps,
+              method: loan.method,
+              startDate,
+              termMonths: 1,
+              platformShareBps: 0,
+              branch: BRANCH_A,
+            }),
+            schedule: schedule.map((i) => ({
+              dueDay: i.dueDay,
+              principal: i.principalFen,
+              interest: i.interestFen,
+            })),
             fees: chainFees,
           };
           const rules = BigInt(loan.capBps) | (1n << 16n) | (65_535n << 32n);
@@ -145,7 +193,10 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
             if (parsed === null) throw error;
             refusal = { name: parsed.name, args: [...parsed.args] };
           }
-          expect(refusal !== undefined, `refused (${JSON.stringify({ expected, refusal: refusal?.name })})`).to.equal(expected.refused);
+          expect(
+            refusal !== undefined,
+            `refused (${JSON.stringify({ expected, refusal: refusal?.name })})`,
+          ).to.equal(expected.refused);
           if (refusal === undefined) return;
           if (expected.apr === undefined) {
             expect(refusal.name).to.equal("LedgerUpfrontFeesTooHigh");
@@ -159,7 +210,15 @@ describe("JointLoanLedger: the platform's agreement and the all-in cost cap (dep
     });
 
     it("a monthly fee becomes one ledger fee per installment; upfront fees are period 0", function () {
-      expect(chainFeesOf([{ amountFen: 500n, due: "monthly" }, { amountFen: 900n, due: "upfront" }], 3)).to.deep.equal([
+      expect(
+        chainFeesOf(
+          [
+            { amountFen: 500n, due: "monthly" },
+            { amountFen: 900n, due: "upfront" },
+          ],
+          3,
+        ),
+      ).to.deep.equal([
         { installment: 1, amount: 500n },
         { installment: 2, amount: 500n },
         { installment: 3, amount: 500n },

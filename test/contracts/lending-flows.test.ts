@@ -49,7 +49,8 @@ async function eventsOf(receipt: TransactionReceipt, contract: Contract, name: s
   for (const log of receipt.logs as readonly Log[]) {
     if (log.address.toLowerCase() !== address) continue;
     const parsed = contract.interface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed !== null && parsed.name === name) out.push({ name: parsed.name, args: parsed.args as unknown as Parsed["args"] });
+    if (parsed !== null && parsed.name === name)
+      out.push({ name: parsed.name, args: parsed.args as unknown as Parsed["args"] });
   }
   return out;
 }
@@ -59,13 +60,24 @@ async function eventsOf(receipt: TransactionReceipt, contract: Contract, name: s
  * keccak256(abi.encode("JointLedger.evidence.v1", contractLeaf, consentLeaf)), then
  * chain_n = keccak256(abi.encode(chain_{n-1}, voucher_n)) over the fund-flow vouchers in order.
  */
-function evidenceChainOf(terms: { contractLeaf: string; consentLeaf: string }, flows: readonly FlowRecord[]): string {
-  const start = keccak256(abi.encode(["string", "bytes32", "bytes32"], ["JointLedger.evidence.v1", terms.contractLeaf, terms.consentLeaf]));
+function evidenceChainOf(
+  terms: { contractLeaf: string; consentLeaf: string },
+  flows: readonly FlowRecord[],
+): string {
+  const start = keccak256(
+    abi.encode(
+      ["string", "bytes32", "bytes32"],
+      ["JointLedger.evidence.v1", terms.contractLeaf, terms.consentLeaf],
+    ),
+  );
   return flows.reduce((head, f) => keccak256(abi.encode(["bytes32", "bytes32"], [head, f.voucher])), start);
 }
 
 /** The quota books a rejected call must leave untouched. */
-async function books(l: Lending, borrowerKeys: readonly string[] = BORROWERS.map((b) => borrowerKeyOf(b.idNumber))) {
+async function books(
+  l: Lending,
+  borrowerKeys: readonly string[] = BORROWERS.map((b) => borrowerKeyOf(b.idNumber)),
+) {
   const get = (name: string, ...args: unknown[]) => l.ledger.getFunction(name)(...args);
   const bookA = await get("branchBook", BRANCH_A);
   const bookB = await get("branchBook", BRANCH_B);
@@ -131,21 +143,37 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect((await l.ledger.getFunction("branchBook")(BRANCH_A)).outstanding).to.equal(principal);
       expect(await l.ledger.getFunction("coFundedOutstanding")(BRANCH_A, PLATFORM)).to.equal(branchPart);
       expect(await l.ledger.getFunction("borrowerOutstanding")(terms.borrowerKey)).to.equal(principal);
-      const onChain = (await l.ledger.getFunction("schedule")(loanId)) as { dueDay: bigint; principal: bigint; interest: bigint }[];
+      const onChain = (await l.ledger.getFunction("schedule")(loanId)) as {
+        dueDay: bigint;
+        principal: bigint;
+        interest: bigint;
+      }[];
       expect(onChain.map((i) => [Number(i.dueDay), i.principal, i.interest])).to.deep.equal(
         schedule.map((i) => [i.dueDay, i.principalFen, i.interestFen]),
       );
 
       // disburse: each funder exactly its share; active only once both have
       const sBranch = l.serial("DIS");
-      const txBranch = await l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, branchPart, ACCOUNT_OF[BRANCH_A], sBranch, voucherOf(sBranch));
+      const txBranch = await l.ledgerAs(BRANCH_A).getFunction("disburse")(
+        loanId,
+        branchPart,
+        ACCOUNT_OF[BRANCH_A],
+        sBranch,
+        voucherOf(sBranch),
+      );
       await expect(txBranch)
         .to.emit(l.ledger, "FundsDisbursed")
         .withArgs(loanId, BRANCH_A, branchPart, ACCOUNT_OF[BRANCH_A], sBranch, voucherOf(sBranch));
       await expect(txBranch).not.to.emit(l.ledger, "LoanActivated");
       expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Registered);
       const sPlatform = l.serial("DIS");
-      const txPlatform = await l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, platformPart, ACCOUNT_OF[PLATFORM], sPlatform, voucherOf(sPlatform));
+      const txPlatform = await l.ledgerAs(PLATFORM).getFunction("disburse")(
+        loanId,
+        platformPart,
+        ACCOUNT_OF[PLATFORM],
+        sPlatform,
+        voucherOf(sPlatform),
+      );
       await expect(txPlatform)
         .to.emit(l.ledger, "FundsDisbursed")
         .withArgs(loanId, PLATFORM, platformPart, ACCOUNT_OF[PLATFORM], sPlatform, voucherOf(sPlatform));
@@ -155,8 +183,14 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect(loan.disbursedMask).to.equal(3n);
 
       // repay each installment on its due day
-      const recovered = new Map<number, bigint>([[BRANCH_A, 0n], [PLATFORM, 0n]]);
-      const income = new Map<number, bigint>([[BRANCH_A, 0n], [PLATFORM, 0n]]);
+      const recovered = new Map<number, bigint>([
+        [BRANCH_A, 0n],
+        [PLATFORM, 0n],
+      ]);
+      const income = new Map<number, bigint>([
+        [BRANCH_A, 0n],
+        [PLATFORM, 0n],
+      ]);
       let principalBefore = 0n;
       let interestReceived = 0n;
       for (const inst of schedule) {
@@ -179,9 +213,16 @@ describe("JointLoanLedger flows (deployed)", function () {
         expect(shared.every((e) => e.args.serial === repSerial)).to.equal(true);
         const principals = shared.map((e) => e.args.principal as bigint);
         const incomes = shared.map((e) => e.args.income as bigint);
-        expect(principals.reduce((a, b) => a + b) + incomes.reduce((a, b) => a + b), `installment ${inst.index}`).to.equal(inst.totalFen);
-        expect(principals, `principal credits of #${inst.index}`).to.deep.equal(principalCredits(principalBefore, inst.principalFen, shares));
-        expect(incomes, `income split of #${inst.index}`).to.deep.equal(splitByShares(inst.interestFen, shares));
+        expect(
+          principals.reduce((a, b) => a + b) + incomes.reduce((a, b) => a + b),
+          `installment ${inst.index}`,
+        ).to.equal(inst.totalFen);
+        expect(principals, `principal credits of #${inst.index}`).to.deep.equal(
+          principalCredits(principalBefore, inst.principalFen, shares),
+        );
+        expect(incomes, `income split of #${inst.index}`).to.deep.equal(
+          splitByShares(inst.interestFen, shares),
+        );
         principalBefore += inst.principalFen;
         for (const [i, e] of shared.entries()) {
           const funder = Number(e.args.funder);
@@ -190,7 +231,9 @@ describe("JointLoanLedger flows (deployed)", function () {
         }
 
         const settled = await eventsOf(receipt, l.ledger, "LoanSettled");
-        expect(settled, `LoanSettled after #${inst.index}`).to.have.length(inst.index === schedule.length ? 1 : 0);
+        expect(settled, `LoanSettled after #${inst.index}`).to.have.length(
+          inst.index === schedule.length ? 1 : 0,
+        );
       }
 
       loan = await l.ledger.getFunction("loan")(loanId);
@@ -200,18 +243,35 @@ describe("JointLoanLedger flows (deployed)", function () {
       const totalInterest = schedule.reduce((a, i) => a + i.interestFen, 0n);
       expect(income.get(BRANCH_A)! + income.get(PLATFORM)!).to.equal(totalInterest);
       const progress = await l.ledger.getFunction("progress")(loanId);
-      expect([progress.principalRepaid, Number(progress.nextInstallment)]).to.deep.equal([principal, schedule.length]);
+      expect([progress.principalRepaid, Number(progress.nextInstallment)]).to.deep.equal([
+        principal,
+        schedule.length,
+      ]);
       expect(interestReceived).to.equal(totalInterest);
       expect((await l.ledger.getFunction("branchBook")(BRANCH_A)).outstanding).to.equal(0n);
       expect(await l.ledger.getFunction("coFundedOutstanding")(BRANCH_A, PLATFORM)).to.equal(0n);
       expect(await l.ledger.getFunction("borrowerOutstanding")(terms.borrowerKey)).to.equal(0n);
       const owed = (await l.ledger.getFunction("amountOwed")(loanId)) as bigint[];
       expect([...owed]).to.deep.equal([0n, 0n, 0n]);
-      expect(await l.ledger.getFunction("evidenceChain")(loanId)).to.equal(evidenceChainOf(terms, [
-        { kind: "disbursement", funder: BRANCH_A, amount: branchPart, serial: sBranch, voucher: voucherOf(sBranch) },
-        { kind: "disbursement", funder: PLATFORM, amount: platformPart, serial: sPlatform, voucher: voucherOf(sPlatform) },
-        ...l.flows.get(loanId)!,
-      ]));
+      expect(await l.ledger.getFunction("evidenceChain")(loanId)).to.equal(
+        evidenceChainOf(terms, [
+          {
+            kind: "disbursement",
+            funder: BRANCH_A,
+            amount: branchPart,
+            serial: sBranch,
+            voucher: voucherOf(sBranch),
+          },
+          {
+            kind: "disbursement",
+            funder: PLATFORM,
+            amount: platformPart,
+            serial: sPlatform,
+            voucher: voucherOf(sPlatform),
+          },
+          ...l.flows.get(loanId)!,
+        ]),
+      );
     });
   });
 
@@ -234,25 +294,41 @@ describe("JointLoanLedger flows (deployed)", function () {
       await l.timeTo(l.startDay, 9);
       const { loanId } = await l.register(terms);
       const funders = await l.ledger.getFunction("funders")(loanId);
-      expect(funders.map((f: { memberId: bigint; shareBps: bigint }) => [Number(f.memberId), Number(f.shareBps)])).to.deep.equal([[BRANCH_B, 10_000]]);
+      expect(
+        funders.map((f: { memberId: bigint; shareBps: bigint }) => [Number(f.memberId), Number(f.shareBps)]),
+      ).to.deep.equal([[BRANCH_B, 10_000]]);
       // co-funding (共同出资) limits joint loans only: the platform funds nothing of an assisted loan
       expect(await l.ledger.getFunction("coFundedOutstanding")(BRANCH_B, PLATFORM)).to.equal(0n);
 
       const [disbursed, ...others] = await l.disburseAll(loanId);
       expect(others).to.have.length(0);
       await expect(disbursed!).to.emit(l.ledger, "LoanActivated").withArgs(loanId);
-      await expect(disbursed!).to.emit(l.ledger, "FundsDisbursed").withArgs(loanId, BRANCH_B, terms.principal, ACCOUNT_OF[BRANCH_B], l.flows.get(loanId)![0]!.serial, l.flows.get(loanId)![0]!.voucher);
+      await expect(disbursed!)
+        .to.emit(l.ledger, "FundsDisbursed")
+        .withArgs(
+          loanId,
+          BRANCH_B,
+          terms.principal,
+          ACCOUNT_OF[BRANCH_B],
+          l.flows.get(loanId)![0]!.serial,
+          l.flows.get(loanId)![0]!.voucher,
+        );
 
       let recovered = 0n;
       for (const [k, inst] of terms.schedule.entries()) {
-        expect(inst.principal, `principal only with the last installment (#${k + 1})`).to.equal(k === terms.schedule.length - 1 ? terms.principal : 0n);
+        expect(inst.principal, `principal only with the last installment (#${k + 1})`).to.equal(
+          k === terms.schedule.length - 1 ? terms.principal : 0n,
+        );
         await l.timeTo(inst.dueDay, 15);
         const amount = inst.principal + inst.interest;
         const { receipt } = await l.repay(loanId, amount);
         const shared = await eventsOf(receipt, l.ledger, "RepaymentShared");
         expect(shared).to.have.length(1);
         expect(Number(shared[0]!.args.funder)).to.equal(BRANCH_B);
-        expect([shared[0]!.args.principal, shared[0]!.args.income]).to.deep.equal([inst.principal, inst.interest]);
+        expect([shared[0]!.args.principal, shared[0]!.args.income]).to.deep.equal([
+          inst.principal,
+          inst.interest,
+        ]);
         recovered += shared[0]!.args.principal as bigint;
       }
       expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Settled);
@@ -285,7 +361,9 @@ describe("JointLoanLedger flows (deployed)", function () {
       await l.timeTo(only.dueDay, 20);
       const { receipt } = await l.repay(loanId, only.principal + only.interest);
       const shared = await eventsOf(receipt, l.ledger, "RepaymentShared");
-      expect(shared.map((e) => [Number(e.args.funder), e.args.principal, e.args.income])).to.deep.equal([[BRANCH_A, only.principal, only.interest]]);
+      expect(shared.map((e) => [Number(e.args.funder), e.args.principal, e.args.income])).to.deep.equal([
+        [BRANCH_A, only.principal, only.interest],
+      ]);
       expect(await eventsOf(receipt, l.ledger, "LoanSettled")).to.have.length(1);
       expect((await l.ledger.getFunction("branchBook")(BRANCH_A)).outstanding).to.equal(0n);
       expect(await l.ledger.getFunction("borrowerOutstanding")(terms.borrowerKey)).to.equal(0n);
@@ -294,7 +372,11 @@ describe("JointLoanLedger flows (deployed)", function () {
 
   describe("overdue escalation to arbitration", function () {
     async function overdueLoan(l: Lending, borrowerIndex: number) {
-      const terms = joint(l, { principalFen: parseYuan("50000"), termMonths: 12, borrower: BORROWERS[borrowerIndex]! });
+      const terms = joint(l, {
+        principalFen: parseYuan("50000"),
+        termMonths: 12,
+        borrower: BORROWERS[borrowerIndex]!,
+      });
       await l.timeTo(l.startDay, 9);
       const { loanId } = await l.register(terms);
       await l.disburseAll(loanId);
@@ -313,7 +395,11 @@ describe("JointLoanLedger flows (deployed)", function () {
       await l.timeTo(first.dueDay + 2, 10);
       const firstRead = (await l.ledger.getFunction("overdue")(loanId)) as bigint[];
       let [days, , stage] = firstRead;
-      expect([days, firstRead[1], stage]).to.deep.equal([2n, BigInt(LoanState.Active), BigInt(DisputeStage.None)]);
+      expect([days, firstRead[1], stage]).to.deep.equal([
+        2n,
+        BigInt(LoanState.Active),
+        BigInt(DisputeStage.None),
+      ]);
       expect(await keeper.getFunction("escalate").staticCall(loanId)).to.equal(BigInt(DisputeStage.None));
       await expect(keeper.getFunction("escalate")(loanId)).not.to.emit(l.ledger, "DisputeStageChanged");
       expect(await stageOf(l, loanId)).to.equal(DisputeStage.None);
@@ -336,7 +422,9 @@ describe("JointLoanLedger flows (deployed)", function () {
       // the evidence set handed to the court: contract leaf, consent leaf, then every voucher in order
       const chain = evidenceChainOf(terms, flows);
       expect(await l.ledger.getFunction("evidenceChain")(loanId)).to.equal(chain);
-      expect(await l.ledger.getFunction("evidenceChainStart")(terms.contractLeaf, terms.consentLeaf)).to.equal(evidenceChainOf(terms, []));
+      expect(
+        await l.ledger.getFunction("evidenceChainStart")(terms.contractLeaf, terms.consentLeaf),
+      ).to.equal(evidenceChainOf(terms, []));
       // the case id derives from the time arbitration was reached (not an ordinal)
       const triggeredAt = (await l.ethers.provider.getBlock(receipt.blockNumber))!.timestamp;
       const caseId = caseIdOf(loanId, triggeredAt);
@@ -347,9 +435,14 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect(await stageOf(l, loanId)).to.equal(DisputeStage.Arbitration);
       expect((await l.ledger.getFunction("loan")(loanId)).stageChangedAt).to.equal(BigInt(triggeredAt));
       let kase = await l.disputes.getFunction("caseOf")(loanId);
-      expect([kase.caseId, kase.court, kase.triggeredAt, kase.acceptedAt, kase.closedAt, kase.ruling]).to.deep.equal([
-        caseId, 0n, BigInt(triggeredAt), 0n, 0n, ZeroHash,
-      ]);
+      expect([
+        kase.caseId,
+        kase.court,
+        kase.triggeredAt,
+        kase.acceptedAt,
+        kase.closedAt,
+        kase.ruling,
+      ]).to.deep.equal([caseId, 0n, BigInt(triggeredAt), 0n, 0n, ZeroHash]);
       // escalating again changes nothing
       await expect(keeper.getFunction("escalate")(loanId)).not.to.emit(l.ledger, "DisputeStageChanged");
 
@@ -377,35 +470,51 @@ describe("JointLoanLedger flows (deployed)", function () {
           .to.be.revertedWithCustomError(l.disputes, "DisputeNotAssignedCourt")
           .withArgs(loanId, signer.address, COURT);
       }
-      await expect(l.disputesAs(COURT).getFunction("recordRuling")(loanId, keccak256(toUtf8Bytes("too early"))))
+      await expect(
+        l.disputesAs(COURT).getFunction("recordRuling")(loanId, keccak256(toUtf8Bytes("too early"))),
+      )
         .to.be.revertedWithCustomError(l.disputes, "DisputeWrongStage")
         .withArgs(loanId, DisputeStage.Arbitration);
 
       const court = l.disputesAs(COURT);
       const accept = await court.getFunction("acceptCase")(loanId);
       await expect(accept).to.emit(l.disputes, "CaseAccepted").withArgs(caseId, COURT);
-      await expect(accept).to.emit(l.ledger, "DisputeStageChanged").withArgs(loanId, DisputeStage.Arbitration, DisputeStage.Accepted);
+      await expect(accept)
+        .to.emit(l.ledger, "DisputeStageChanged")
+        .withArgs(loanId, DisputeStage.Arbitration, DisputeStage.Accepted);
       expect(await stageOf(l, loanId)).to.equal(DisputeStage.Accepted);
 
       // after acceptance, paying what is late no longer ends the case
       const [penalty] = (await l.ledger.getFunction("amountOwed")(loanId)) as [bigint, bigint, bigint];
       const progress = await l.ledger.getFunction("progress")(loanId);
-      const late = penalty + first.interest + first.principal - BigInt(progress.currentInterestPaid) - BigInt(progress.currentPrincipalPaid);
+      const late =
+        penalty +
+        first.interest +
+        first.principal -
+        BigInt(progress.currentInterestPaid) -
+        BigInt(progress.currentPrincipalPaid);
       const cure = await l.repay(loanId, late);
       expect(await eventsOf(cure.receipt, l.ledger, "DisputeStageChanged")).to.have.length(0);
       expect(Number((await l.ledger.getFunction("progress")(loanId)).nextInstallment)).to.equal(1);
       expect(await stageOf(l, loanId)).to.equal(DisputeStage.Accepted);
 
-      await expect(court.getFunction("recordRuling")(loanId, ZeroHash)).to.be.revertedWithCustomError(l.disputes, "DisputeMissingRuling");
+      await expect(court.getFunction("recordRuling")(loanId, ZeroHash)).to.be.revertedWithCustomError(
+        l.disputes,
+        "DisputeMissingRuling",
+      );
       const ruling = keccak256(toUtf8Bytes("ruling document digest, case (2026) 浙0192 民初 1 号"));
       const ruled = await court.getFunction("recordRuling")(loanId, ruling);
       await expect(ruled).to.emit(l.disputes, "RulingRecorded").withArgs(caseId, COURT, ruling);
-      await expect(ruled).to.emit(l.ledger, "DisputeStageChanged").withArgs(loanId, DisputeStage.Accepted, DisputeStage.Ruled);
+      await expect(ruled)
+        .to.emit(l.ledger, "DisputeStageChanged")
+        .withArgs(loanId, DisputeStage.Accepted, DisputeStage.Ruled);
       expect(await stageOf(l, loanId)).to.equal(DisputeStage.Ruled);
 
       const closed = await court.getFunction("closeCase")(loanId);
       await expect(closed).to.emit(l.disputes, "CaseClosed").withArgs(caseId, COURT);
-      await expect(closed).to.emit(l.ledger, "DisputeStageChanged").withArgs(loanId, DisputeStage.Ruled, DisputeStage.Closed);
+      await expect(closed)
+        .to.emit(l.ledger, "DisputeStageChanged")
+        .withArgs(loanId, DisputeStage.Ruled, DisputeStage.Closed);
       [, , stage] = (await l.ledger.getFunction("overdue")(loanId)) as bigint[];
       expect(stage).to.equal(BigInt(DisputeStage.Closed));
       kase = await l.disputes.getFunction("caseOf")(loanId);
@@ -437,13 +546,18 @@ describe("JointLoanLedger flows (deployed)", function () {
       // the last fen cures it
       const cure = await l.repay(loanId, 1n);
       const changes = await eventsOf(cure.receipt, l.ledger, "DisputeStageChanged");
-      expect(changes.map((e) => [Number(e.args.previousStage), Number(e.args.newStage)])).to.deep.equal([[DisputeStage.Arbitration, DisputeStage.None]]);
+      expect(changes.map((e) => [Number(e.args.previousStage), Number(e.args.newStage)])).to.deep.equal([
+        [DisputeStage.Arbitration, DisputeStage.None],
+      ]);
       const [days, state, stage] = (await l.ledger.getFunction("overdue")(loanId)) as bigint[];
       expect([days, state, stage]).to.deep.equal([0n, BigInt(LoanState.Active), BigInt(DisputeStage.None)]);
       await expect(l.disputesAs(COURT).getFunction("acceptCase")(loanId))
         .to.be.revertedWithCustomError(l.disputes, "DisputeWrongStage")
         .withArgs(loanId, DisputeStage.None);
-      await expect(l.disputesAs(UNION).getFunction("escalate")(loanId)).not.to.emit(l.ledger, "DisputeStageChanged");
+      await expect(l.disputesAs(UNION).getFunction("escalate")(loanId)).not.to.emit(
+        l.ledger,
+        "DisputeStageChanged",
+      );
     });
   });
 
@@ -454,7 +568,12 @@ describe("JointLoanLedger flows (deployed)", function () {
       await l.timeTo(l.startDay, 9);
     });
 
-    async function refused(terms: ReturnType<typeof joint>, error: string, args: unknown[], as: number = terms.branch) {
+    async function refused(
+      terms: ReturnType<typeof joint>,
+      error: string,
+      args: unknown[],
+      as: number = terms.branch,
+    ) {
       const before = await books(l);
       await expect(l.ledgerAs(as).getFunction("registerLoan")(terms, await l.agreementOf(terms)))
         .to.be.revertedWithCustomError(l.ledger, error)
@@ -475,8 +594,16 @@ describe("JointLoanLedger flows (deployed)", function () {
     });
 
     it("LedgerPrincipalOutOfRange below and above", async function () {
-      await refused(joint(l, { principalFen: 299_999n }), "LedgerPrincipalOutOfRange", [299_999n, 300_000n, 20_000_000n]);
-      await refused(joint(l, { principalFen: 20_000_001n }), "LedgerPrincipalOutOfRange", [20_000_001n, 300_000n, 20_000_000n]);
+      await refused(joint(l, { principalFen: 299_999n }), "LedgerPrincipalOutOfRange", [
+        299_999n,
+        300_000n,
+        20_000_000n,
+      ]);
+      await refused(joint(l, { principalFen: 20_000_001n }), "LedgerPrincipalOutOfRange", [
+        20_000_001n,
+        300_000n,
+        20_000_000n,
+      ]);
       await l.register(joint(l, { principalFen: 300_000n }));
     });
 
@@ -488,7 +615,14 @@ describe("JointLoanLedger flows (deployed)", function () {
       long.schedule[0]!.dueDay += 1;
       await refused(long, "LedgerTermOutOfRange", [1097, 7, 1096]);
       await l.register(joint(l, { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 7 }));
-      await l.register(joint(l, { method: RepaymentMethod.Bullet, termMonths: undefined, termDays: 1096, borrower: BORROWERS[1]! }));
+      await l.register(
+        joint(l, {
+          method: RepaymentMethod.Bullet,
+          termMonths: undefined,
+          termDays: 1096,
+          borrower: BORROWERS[1]!,
+        }),
+      );
     });
 
     it("LedgerAboveSingleLoanMax after governance lowers the limit", async function () {
@@ -501,16 +635,29 @@ describe("JointLoanLedger flows (deployed)", function () {
     it("LedgerBranchOutstandingExceeded counts what the branch already has outstanding", async function () {
       await setLimits(BRANCH_A, { outstandingLimit: 1_500_000n });
       await l.register(joint(l));
-      await refused(joint(l, { borrower: BORROWERS[1]! }), "LedgerBranchOutstandingExceeded", [BRANCH_A, 2_000_000n, 1_500_000n]);
+      await refused(joint(l, { borrower: BORROWERS[1]! }), "LedgerBranchOutstandingExceeded", [
+        BRANCH_A,
+        2_000_000n,
+        1_500_000n,
+      ]);
       await l.register(joint(l, { principalFen: 500_000n, borrower: BORROWERS[1]! })); // exactly at the limit
     });
 
     it("LedgerCoFundingExceeded: the branch's part with one platform ≤ 25% of net tier-1 capital", async function () {
       await setLimits(BRANCH_A, { netTier1Capital: 4_000_000n }); // 25% = 1,000,000 fen
       await l.register(joint(l)); // branch part 700,000
-      await refused(joint(l, { borrower: BORROWERS[1]! }), "LedgerCoFundingExceeded", [BRANCH_A, PLATFORM, 1_400_000n, 1_000_000n]);
+      await refused(joint(l, { borrower: BORROWERS[1]! }), "LedgerCoFundingExceeded", [
+        BRANCH_A,
+        PLATFORM,
+        1_400_000n,
+        1_000_000n,
+      ]);
       // 60/40 of 750,000 adds 450,000 of the branch's money: too much; 50/50 of 600,000 adds 300,000: exactly the limit
-      await refused(joint(l, { principalFen: 750_000n, platformShareBps: 4000, borrower: BORROWERS[1]! }), "LedgerCoFundingExceeded", [BRANCH_A, PLATFORM, 1_150_000n, 1_000_000n]);
+      await refused(
+        joint(l, { principalFen: 750_000n, platformShareBps: 4000, borrower: BORROWERS[1]! }),
+        "LedgerCoFundingExceeded",
+        [BRANCH_A, PLATFORM, 1_150_000n, 1_000_000n],
+      );
       await l.register(joint(l, { principalFen: 600_000n, platformShareBps: 5000, borrower: BORROWERS[1]! }));
       expect(await l.ledger.getFunction("coFundedOutstanding")(BRANCH_A, PLATFORM)).to.equal(1_000_000n);
     });
@@ -543,7 +690,11 @@ describe("JointLoanLedger flows (deployed)", function () {
       wrongBranch.funders[0]!.memberId = BRANCH_B;
       await refused(wrongBranch, "LedgerBadFunders", [2, 10_000]);
       const three = joint(l);
-      three.funders = [{ memberId: BRANCH_A, shareBps: 5000 }, { memberId: PLATFORM, shareBps: 3000 }, { memberId: BRANCH_B, shareBps: 2000 }];
+      three.funders = [
+        { memberId: BRANCH_A, shareBps: 5000 },
+        { memberId: PLATFORM, shareBps: 3000 },
+        { memberId: BRANCH_B, shareBps: 2000 },
+      ];
       await refused(three, "LedgerBadFunders", [3, 10_000]);
     });
 
@@ -553,14 +704,18 @@ describe("JointLoanLedger flows (deployed)", function () {
       await refused(terms, "LedgerNotBranchOperations", [l.signers.branchBOps.address, BRANCH_A], BRANCH_B);
       await refused(terms, "LedgerNotBranchOperations", [l.signers.courtOps.address, BRANCH_A], COURT);
       const before = await books(l);
-      await expect(l.ledgerAs(l.signers.outsider).getFunction("registerLoan")(terms, await l.agreementOf(terms)))
+      await expect(
+        l.ledgerAs(l.signers.outsider).getFunction("registerLoan")(terms, await l.agreementOf(terms)),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOperations")
         .withArgs(l.signers.outsider.address, BRANCH_A);
       expect(await books(l)).to.deep.equal(before);
       await refused(terms, "LedgerNotBranchOperations", [l.signers.unionOps.address, BRANCH_A], UNION);
       const id = await l.ledger.getFunction("loanIdOf")(terms.originator, terms.applicationSerial);
       const expiry = (await l.ethers.provider.getBlock("latest"))!.timestamp + 3600;
-      await (await l.ledgerAs(BRANCH_A).getFunction("grantMandate")(id, l.signers.unionOps.address, expiry)).wait();
+      await (
+        await l.ledgerAs(BRANCH_A).getFunction("grantMandate")(id, l.signers.unionOps.address, expiry)
+      ).wait();
       const { loanId } = await l.register(terms, UNION); // under the branch's mandate for this loan
       expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Registered);
     });
@@ -581,10 +736,26 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect(deduction > 0n).to.equal(true);
       const before = await books(l);
       const serial = l.serial("DIS");
-      await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, branchPart - deduction, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial)))
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          loanId,
+          branchPart - deduction,
+          ACCOUNT_OF[BRANCH_A],
+          serial,
+          voucherOf(serial),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementMismatch")
         .withArgs(loanId, BRANCH_A, branchPart - deduction, branchPart);
-      await expect(l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, platformPart + 1n, ACCOUNT_OF[PLATFORM], serial, voucherOf(serial)))
+      await expect(
+        l.ledgerAs(PLATFORM).getFunction("disburse")(
+          loanId,
+          platformPart + 1n,
+          ACCOUNT_OF[PLATFORM],
+          serial,
+          voucherOf(serial),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementMismatch")
         .withArgs(loanId, PLATFORM, platformPart + 1n, platformPart);
       expect(await books(l)).to.deep.equal(before);
@@ -597,10 +768,26 @@ describe("JointLoanLedger flows (deployed)", function () {
     it("LedgerAccountNotWhitelisted: a branch cannot disburse its share from (or to) the platform's account", async function () {
       const { loanId } = await l.register(joint(l));
       const serial = l.serial("DIS");
-      await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, 700_000n, ACCOUNT_OF[PLATFORM], serial, voucherOf(serial)))
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          loanId,
+          700_000n,
+          ACCOUNT_OF[PLATFORM],
+          serial,
+          voucherOf(serial),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(BRANCH_A, ACCOUNT_OF[PLATFORM]);
-      await expect(l.ledgerAs(PLATFORM).getFunction("disburse")(loanId, 300_000n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial)))
+      await expect(
+        l.ledgerAs(PLATFORM).getFunction("disburse")(
+          loanId,
+          300_000n,
+          ACCOUNT_OF[BRANCH_A],
+          serial,
+          voucherOf(serial),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(PLATFORM, ACCOUNT_OF[BRANCH_A]);
       expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(false);
@@ -610,12 +797,28 @@ describe("JointLoanLedger flows (deployed)", function () {
       const { loanId } = await l.register(joint(l));
       const serial = l.serial("DIS");
       expect(await l.ledger.getFunction("isWhitelisted")(BRANCH_B, ACCOUNT_OF[BRANCH_B])).to.equal(true);
-      await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, 700_000n, ACCOUNT_OF[BRANCH_B], serial, voucherOf(serial)))
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          loanId,
+          700_000n,
+          ACCOUNT_OF[BRANCH_B],
+          serial,
+          voucherOf(serial),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(BRANCH_A, ACCOUNT_OF[BRANCH_B]);
       // removing the branch's own account through governance refuses it too
       await l.govern(l.ledger, "setAccountWhitelisted", [BRANCH_A, ACCOUNT_OF[BRANCH_A], false]);
-      await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(loanId, 700_000n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial)))
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          loanId,
+          700_000n,
+          ACCOUNT_OF[BRANCH_A],
+          serial,
+          voucherOf(serial),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(BRANCH_A, ACCOUNT_OF[BRANCH_A]);
       expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(false);
@@ -625,28 +828,53 @@ describe("JointLoanLedger flows (deployed)", function () {
       const first = await l.register(joint(l));
       const second = await l.register(joint(l, { borrower: BORROWERS[1]! }));
       const serial = l.serial("DIS");
-      await (await l.ledgerAs(BRANCH_A).getFunction("disburse")(first.loanId, 700_000n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial))).wait();
+      await (
+        await l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          first.loanId,
+          700_000n,
+          ACCOUNT_OF[BRANCH_A],
+          serial,
+          voucherOf(serial),
+        )
+      ).wait();
       expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(true);
       const before = await books(l);
-      await expect(l.ledgerAs(BRANCH_A).getFunction("disburse")(second.loanId, 700_000n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(`${serial}/2`)))
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          second.loanId,
+          700_000n,
+          ACCOUNT_OF[BRANCH_A],
+          serial,
+          voucherOf(`${serial}/2`),
+        ),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerDuplicateSerial")
         .withArgs(serial);
       expect(await books(l)).to.deep.equal(before);
       expect((await l.ledger.getFunction("loan")(second.loanId)).disbursedMask).to.equal(0n);
       // and a repayment cannot reuse a disbursement's serial
       await l.disburseAll(second.loanId);
-      await expect(l.ledgerAs(BRANCH_A).getFunction("repay")(second.loanId, 100n, serial, voucherOf(`${serial}/3`)))
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("repay")(second.loanId, 100n, serial, voucherOf(`${serial}/3`)),
+      )
         .to.be.revertedWithCustomError(l.ledger, "LedgerDuplicateSerial")
         .withArgs(serial);
     });
 
     it("LedgerDailyLimitExceeded: the daily limit resets at Beijing midnight, not UTC midnight", async function () {
-      await l.govern(l.ledger, "setBranchLimits", [BRANCH_A, { ...DEFAULT_LIMITS, dailyDisbursementLimit: 1_000_000n }]);
+      await l.govern(l.ledger, "setBranchLimits", [
+        BRANCH_A,
+        { ...DEFAULT_LIMITS, dailyDisbursementLimit: 1_000_000n },
+      ]);
       const day = Number(await l.ledger.getFunction("today")()) + 1;
       const a = await l.register(joint(l, { platformShareBps: 0, startDate: dayToDate(day) }));
-      const b = await l.register(joint(l, { platformShareBps: 0, borrower: BORROWERS[1]!, startDate: dayToDate(day) }));
+      const b = await l.register(
+        joint(l, { platformShareBps: 0, borrower: BORROWERS[1]!, startDate: dayToDate(day) }),
+      );
       // a third loan starting the next day: disbursement must happen on a loan's start day
-      const c = await l.register(joint(l, { platformShareBps: 0, borrower: BORROWERS[2]!, startDate: dayToDate(day + 1) }));
+      const c = await l.register(
+        joint(l, { platformShareBps: 0, borrower: BORROWERS[2]!, startDate: dayToDate(day + 1) }),
+      );
       const utcDate = (t: number) => new Date(t * 1000).toISOString().slice(0, 10);
 
       const t0 = await l.timeTo(day, 7, 0); // 07:00 Beijing = 23:00 UTC the day before
@@ -656,12 +884,23 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect([book.disbursedToday, Number(book.day)]).to.deep.equal([1_000_000n, day]);
 
       const serial = l.serial("DIS");
-      const tryB = () => l.ledgerAs(BRANCH_A).getFunction("disburse")(b.loanId, 1_000_000n, ACCOUNT_OF[BRANCH_A], serial, voucherOf(serial));
+      const tryB = () =>
+        l.ledgerAs(BRANCH_A).getFunction("disburse")(
+          b.loanId,
+          1_000_000n,
+          ACCOUNT_OF[BRANCH_A],
+          serial,
+          voucherOf(serial),
+        );
       const t1 = await l.timeTo(day, 8, 30); // 00:30 UTC: a new UTC day, the same Beijing day
       expect(utcDate(t1)).to.equal(dayToDate(day));
-      await expect(tryB()).to.be.revertedWithCustomError(l.ledger, "LedgerDailyLimitExceeded").withArgs(BRANCH_A, day, 2_000_000n, 1_000_000n);
+      await expect(tryB())
+        .to.be.revertedWithCustomError(l.ledger, "LedgerDailyLimitExceeded")
+        .withArgs(BRANCH_A, day, 2_000_000n, 1_000_000n);
       await l.timeTo(day, 23, 30);
-      await expect(tryB()).to.be.revertedWithCustomError(l.ledger, "LedgerDailyLimitExceeded").withArgs(BRANCH_A, day, 2_000_000n, 1_000_000n);
+      await expect(tryB())
+        .to.be.revertedWithCustomError(l.ledger, "LedgerDailyLimitExceeded")
+        .withArgs(BRANCH_A, day, 2_000_000n, 1_000_000n);
       book = await l.ledger.getFunction("branchBook")(BRANCH_A);
       expect([book.disbursedToday, Number(book.day)]).to.deep.equal([1_000_000n, day]);
       expect(Number((await l.ledger.getFunction("loan")(b.loanId)).state)).to.equal(LoanState.Registered);
@@ -673,18 +912,30 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect([book.disbursedToday, Number(book.day)]).to.deep.equal([1_000_000n, day + 1]);
       expect(Number((await l.ledger.getFunction("loan")(c.loanId)).state)).to.equal(LoanState.Active);
       // b missed its start day: it can no longer be disbursed, only cancelled, which frees its quota
-      await expect(tryB()).to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementDateMismatch").withArgs(b.loanId, day + 1, day);
+      await expect(tryB())
+        .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementDateMismatch")
+        .withArgs(b.loanId, day + 1, day);
       const outstanding = (await l.ledger.getFunction("branchBook")(BRANCH_A)).outstanding as bigint;
       await (await l.ledgerAs(BRANCH_A).getFunction("cancelLoan")(b.loanId, 1)).wait();
-      expect((await l.ledger.getFunction("branchBook")(BRANCH_A)).outstanding).to.equal(outstanding - 1_000_000n);
+      expect((await l.ledger.getFunction("branchBook")(BRANCH_A)).outstanding).to.equal(
+        outstanding - 1_000_000n,
+      );
     });
 
     it("LedgerOverpayment at owed + 1 fen; the rejected repayment changes nothing", async function () {
       const terms = joint(l, { principalFen: 600_000n, termMonths: 3, platformShareBps: 0 });
       const { loanId } = await l.register(terms);
       await l.disburseAll(loanId);
-      const [penalty, interest, principal] = (await l.ledger.getFunction("amountOwed")(loanId)) as [bigint, bigint, bigint];
-      expect([penalty, interest, principal]).to.deep.equal([0n, terms.schedule.reduce((a, i) => a + i.interest, 0n), 600_000n]);
+      const [penalty, interest, principal] = (await l.ledger.getFunction("amountOwed")(loanId)) as [
+        bigint,
+        bigint,
+        bigint,
+      ];
+      expect([penalty, interest, principal]).to.deep.equal([
+        0n,
+        terms.schedule.reduce((a, i) => a + i.interest, 0n),
+        600_000n,
+      ]);
       const owed = penalty + interest + principal;
       const before = await books(l);
       const progressBefore = [...(await l.ledger.getFunction("progress")(loanId))];
@@ -704,13 +955,14 @@ describe("JointLoanLedger flows (deployed)", function () {
       // every installment's interest paid on the day of disbursement is far above the all-in cap:
       // refused (the borrower settles early, with interest to the day, instead)
       const ahead = l.serial("REP");
-      await expect(l.ledgerAs(BRANCH_A).getFunction("repay")(loanId, owed, ahead, voucherOf(ahead))).to.be.revertedWithCustomError(
-        l.ledger,
-        "LedgerPaymentAheadAboveCap",
-      );
+      await expect(
+        l.ledgerAs(BRANCH_A).getFunction("repay")(loanId, owed, ahead, voucherOf(ahead)),
+      ).to.be.revertedWithCustomError(l.ledger, "LedgerPaymentAheadAboveCap");
       const [sp, si, sq] = (await l.ledger.getFunction("settlementOwed")(loanId)) as [bigint, bigint, bigint];
       const settled = l.serial("SET");
-      const receipt = await (await l.ledgerAs(BRANCH_A).getFunction("settle")(loanId, sp + si + sq, settled, voucherOf(settled))).wait();
+      const receipt = await (
+        await l.ledgerAs(BRANCH_A).getFunction("settle")(loanId, sp + si + sq, settled, voucherOf(settled))
+      ).wait();
       expect(await eventsOf(receipt!, l.ledger, "LoanSettled")).to.have.length(1);
       await expect(l.ledgerAs(BRANCH_A).getFunction("repay")(loanId, 1n, l.serial("REP"), voucherOf("late")))
         .to.be.revertedWithCustomError(l.ledger, "LedgerWrongState")
@@ -729,13 +981,18 @@ describe("JointLoanLedger flows (deployed)", function () {
         [l.signers.outsider, 0],
       ] as const) {
         const serial = l.serial("REP");
-        await expect(l.ledgerAs(signer).getFunction("repay")(loanId, 1000n, serial, voucherOf(serial)), `member ${id}`)
+        await expect(
+          l.ledgerAs(signer).getFunction("repay")(loanId, 1000n, serial, voucherOf(serial)),
+          `member ${id}`,
+        )
           .to.be.revertedWithCustomError(l.ledger, "LedgerNotBranchOperations")
           .withArgs(signer.address, BRANCH_A);
       }
       expect(await books(l)).to.deep.equal(before);
       const expiry = (await l.ethers.provider.getBlock("latest"))!.timestamp + 3600;
-      await (await l.ledgerAs(BRANCH_A).getFunction("grantMandate")(loanId, l.signers.unionOps.address, expiry)).wait();
+      await (
+        await l.ledgerAs(BRANCH_A).getFunction("grantMandate")(loanId, l.signers.unionOps.address, expiry)
+      ).wait();
       const { receipt } = await l.repay(loanId, 1000n, UNION); // on the branch's behalf, under its mandate
       expect(await eventsOf(receipt, l.ledger, "RepaymentReceived")).to.have.length(1);
     });
@@ -745,12 +1002,18 @@ describe("JointLoanLedger flows (deployed)", function () {
     const utf8Hex = (s: string) => hexlify(toUtf8Bytes(s)).slice(2).toLowerCase();
     const needles = BORROWERS.flatMap((b) => [
       { what: `ID number of ${b.name}`, hex: utf8Hex(b.idNumber) },
-      ...(b.idNumber.toLowerCase() === b.idNumber ? [] : [{ what: `ID number of ${b.name} (lower case)`, hex: utf8Hex(b.idNumber.toLowerCase()) }]),
-      { what: `ID number digits of ${b.name} as an integer`, hex: BigInt(b.idNumber.slice(0, 17)).toString(16) },
+      ...(b.idNumber.toLowerCase() === b.idNumber
+        ? []
+        : [{ what: `ID number of ${b.name} (lower case)`, hex: utf8Hex(b.idNumber.toLowerCase()) }]),
+      {
+        what: `ID number digits of ${b.name} as an integer`,
+        hex: BigInt(b.idNumber.slice(0, 17)).toString(16),
+      },
       { what: `name ${b.name}`, hex: utf8Hex(b.name) },
       { what: `bank account of ${b.name}`, hex: utf8Hex(b.accountNumber) },
     ]);
-    const findings = (hex: string) => needles.filter((n) => hex.toLowerCase().includes(n.hex)).map((n) => n.what);
+    const findings = (hex: string) =>
+      needles.filter((n) => hex.toLowerCase().includes(n.hex)).map((n) => n.what);
 
     it("finds no borrower ID number, name or account in any log or calldata of any transaction", async function () {
       // a flow of its own, so the scan is meaningful even when run alone
@@ -763,7 +1026,12 @@ describe("JointLoanLedger flows (deployed)", function () {
       await l.repay(loanId, 5000n);
 
       // the scanner does see what it looks for
-      const planted = l.ledger.interface.encodeFunctionData("repay", [ZeroHash, 1n, hexlify(toUtf8Bytes(BORROWER.idNumber)).padEnd(66, "0"), ZeroHash]);
+      const planted = l.ledger.interface.encodeFunctionData("repay", [
+        ZeroHash,
+        1n,
+        hexlify(toUtf8Bytes(BORROWER.idNumber)).padEnd(66, "0"),
+        ZeroHash,
+      ]);
       expect(findings(planted)).to.include(`ID number of ${BORROWER.name}`);
 
       let transactions = 0;
@@ -783,7 +1051,8 @@ describe("JointLoanLedger flows (deployed)", function () {
             for (const log of receipt!.logs) {
               logs++;
               const hex = [...log.topics, log.data].join("");
-              for (const what of findings(hex)) problems.push(`chain ${n} tx ${tx.hash} log ${log.index}: ${what}`);
+              for (const what of findings(hex))
+                problems.push(`chain ${n} tx ${tx.hash} log ${log.index}: ${what}`);
               if (keys.some((k) => hex.includes(k))) borrowerKeysSeen++;
             }
           }

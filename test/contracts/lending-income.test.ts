@@ -15,13 +15,27 @@ describe("JointLoanLedger: agreed income split (deployed)", function () {
   });
 
   it("the verifier's incomeSplitDigest equals the TypeScript typed-data digest, and a signed split moves the income", async function () {
-    const terms = termsFor({ serial: l.serial("INC"), principalFen: 1_000_000n, aprBps: 1800, method: RepaymentMethod.EqualInstallment, startDate: l.startDate, termMonths: 6, platformShareBps: 3000, branch: BRANCH_A });
+    const terms = termsFor({
+      serial: l.serial("INC"),
+      principalFen: 1_000_000n,
+      aprBps: 1800,
+      method: RepaymentMethod.EqualInstallment,
+      startDate: l.startDate,
+      termMonths: 6,
+      platformShareBps: 3000,
+      branch: BRANCH_A,
+    });
     await l.timeTo(l.startDay, 9);
     const { loanId } = await l.register(terms);
     const { chainId } = await l.ethers.provider.getNetwork();
     const ledgerAddress = await l.ledger.getAddress();
-    const verifier = await l.ethers.getContractAt("LoanTermsVerifier", await l.ledger.getFunction("termsVerifier")());
-    expect(await verifier.getFunction("incomeSplitDigest")(loanId, 6000)).to.equal(incomeSplitDigest(chainId, ledgerAddress, loanId, 6000));
+    const verifier = await l.ethers.getContractAt(
+      "LoanTermsVerifier",
+      await l.ledger.getFunction("termsVerifier")(),
+    );
+    expect(await verifier.getFunction("incomeSplitDigest")(loanId, 6000)).to.equal(
+      incomeSplitDigest(chainId, ledgerAddress, loanId, 6000),
+    );
     const { domain, types, value } = incomeSplitTypedData(chainId, ledgerAddress, loanId, 6000);
     const signature = await l.signers.platformOps.signTypedData(domain, types, value);
     await (await l.ledgerAs(BRANCH_A).getFunction("agreeIncomeSplit")(loanId, 6000, signature)).wait();
@@ -30,9 +44,20 @@ describe("JointLoanLedger: agreed income split (deployed)", function () {
     await l.timeTo(first.dueDay, 10);
     const { receipt } = await l.repay(loanId, BigInt(first.principal) + BigInt(first.interest));
     const shared = receipt.logs
-      .map((log) => { try { return l.ledger.interface.parseLog(log); } catch { return null; } })
+      .map((log) => {
+        try {
+          return l.ledger.interface.parseLog(log);
+        } catch {
+          return null;
+        }
+      })
       .filter((e) => e?.name === "RepaymentShared");
-    const byFunder = new Map(shared.map((e) => [Number(e!.args.funder), { principal: e!.args.principal as bigint, income: e!.args.income as bigint }]));
+    const byFunder = new Map(
+      shared.map((e) => [
+        Number(e!.args.funder),
+        { principal: e!.args.principal as bigint, income: e!.args.income as bigint },
+      ]),
+    );
     const income = splitByShares(BigInt(first.interest), incomeShares([7000, 3000], 6000));
     const principal = splitByShares(BigInt(first.principal), [7000, 3000]);
     expect(byFunder.get(BRANCH_A)).to.deep.equal({ principal: principal[0], income: income[0] });

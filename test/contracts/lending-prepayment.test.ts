@@ -9,7 +9,15 @@ import { dayToDate } from "../../common/lending/dates.ts";
 import { PrepaymentError, PrepaymentMode, prepaymentOwed } from "../../common/lending/prepayment.ts";
 import { RepaymentMethod } from "../../common/lending/schedule.ts";
 import { BRANCH_A } from "./consortium.fixture.ts";
-import { BORROWERS, DEFAULT_PARAMS, deployLending, type Lending, LoanState, termsFor, voucherOf } from "./lending.fixture.ts";
+import {
+  BORROWERS,
+  DEFAULT_PARAMS,
+  deployLending,
+  type Lending,
+  LoanState,
+  termsFor,
+  voucherOf,
+} from "./lending.fixture.ts";
 
 const RUNS = Math.max(10, Math.floor(Number(process.env.FUZZ_RUNS ?? 200) / 10));
 
@@ -24,14 +32,28 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
   async function chainState(loanId: string) {
     const loan = await l.ledger.getFunction("loan")(loanId);
     const p = await l.ledger.getFunction("progress")(loanId);
-    const schedule = ((await l.ledger.getFunction("schedule")(loanId)) as Array<{ dueDay: bigint; principal: bigint; interest: bigint }>).map(
-      (i): Installment => ({ dueDay: Number(i.dueDay), principal: i.principal, interest: i.interest }),
-    );
+    const schedule = (
+      (await l.ledger.getFunction("schedule")(loanId)) as Array<{
+        dueDay: bigint;
+        principal: bigint;
+        interest: bigint;
+      }>
+    ).map((i): Installment => ({ dueDay: Number(i.dueDay), principal: i.principal, interest: i.interest }));
     return {
       schedule,
       startDay: Number(loan.startDay),
-      progress: { nextInstallment: Number(p.nextInstallment), currentPrincipalPaid: p.currentPrincipalPaid as bigint, currentInterestPaid: p.currentInterestPaid as bigint, penaltyDue: p.penaltyDue as bigint, penaltyAccruedDay: Number(p.penaltyAccruedDay) },
-      allIn: { capBps: DEFAULT_PARAMS.aprCapBps, slackFen: loan.allInSlack as bigint, bullet: Number(loan.method) === RepaymentMethod.Bullet },
+      progress: {
+        nextInstallment: Number(p.nextInstallment),
+        currentPrincipalPaid: p.currentPrincipalPaid as bigint,
+        currentInterestPaid: p.currentInterestPaid as bigint,
+        penaltyDue: p.penaltyDue as bigint,
+        penaltyAccruedDay: Number(p.penaltyAccruedDay),
+      },
+      allIn: {
+        capBps: DEFAULT_PARAMS.aprCapBps,
+        slackFen: loan.allInSlack as bigint,
+        bullet: Number(loan.method) === RepaymentMethod.Bullet,
+      },
     };
   }
 
@@ -55,7 +77,14 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
         async ({ method, months, aprBps, principalFen, repaid, intoPeriod, fraction, mode, feePerMille }) => {
           const start = (await l.chainDay()) + 1;
           const t = termsFor({
-            serial: l.serial("APP"), principalFen, aprBps, method, startDate: dayToDate(start), termMonths: months, platformShareBps: 3000, branch: BRANCH_A,
+            serial: l.serial("APP"),
+            principalFen,
+            aprBps,
+            method,
+            startDate: dayToDate(start),
+            termMonths: months,
+            platformShareBps: 3000,
+            branch: BRANCH_A,
             borrower: { ...BORROWERS[0]!, idNumber: `${BORROWERS[0]!.idNumber}-p${borrower++}` },
           });
           await l.timeTo(start, 9);
@@ -75,21 +104,60 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
           const principal = (open * BigInt(fraction)) / 1000n || 1n;
           const input = { ...state, day: await l.chainDay(), principalFen: principal, mode, feeFen: 0n };
 
-          const quote = async (fee: bigint) => (await l.ledger.getFunction("prepaymentOwed")(loanId, principal, mode, fee)) as [bigint, bigint, bigint, Array<{ dueDay: bigint; principal: bigint; interest: bigint }>];
+          const quote = async (fee: bigint) =>
+            (await l.ledger.getFunction("prepaymentOwed")(loanId, principal, mode, fee)) as [
+              bigint,
+              bigint,
+              bigint,
+              Array<{ dueDay: bigint; principal: bigint; interest: bigint }>,
+            ];
           const ts = prepaymentOwed(input);
           const [interest, principalPaid, maxFee, installments] = await quote(0n);
-          expect([interest, principalPaid, maxFee]).to.deep.equal([ts.interestFen, ts.principalPaidFen, ts.maxFeeFen]);
-          expect(installments.map((i) => ({ dueDay: Number(i.dueDay), principal: i.principal, interest: i.interest }))).to.deep.equal(ts.schedule.slice(k));
+          expect([interest, principalPaid, maxFee]).to.deep.equal([
+            ts.interestFen,
+            ts.principalPaidFen,
+            ts.maxFeeFen,
+          ]);
+          expect(
+            installments.map((i) => ({
+              dueDay: Number(i.dueDay),
+              principal: i.principal,
+              interest: i.interest,
+            })),
+          ).to.deep.equal(ts.schedule.slice(k));
 
           // one fen above the largest fee: refused by both, naming the largest
-          await expect(quote(maxFee + 1n)).to.be.revertedWithCustomError(l.ledger, "LedgerPrepaymentFeeAboveCap").withArgs(loanId, maxFee + 1n, maxFee);
-          expect(() => prepaymentOwed({ ...input, feeFen: maxFee + 1n })).to.throw(PrepaymentError).with.property("limit", maxFee);
+          await expect(quote(maxFee + 1n))
+            .to.be.revertedWithCustomError(l.ledger, "LedgerPrepaymentFeeAboveCap")
+            .withArgs(loanId, maxFee + 1n, maxFee);
+          expect(() => prepaymentOwed({ ...input, feeFen: maxFee + 1n }))
+            .to.throw(PrepaymentError)
+            .with.property("limit", maxFee);
 
           const fee = (maxFee * BigInt(feePerMille)) / 1000n;
           const withFee = prepaymentOwed({ ...input, feeFen: fee });
           const serial = l.serial("PRE");
-          const tx = await l.ledgerAs(BRANCH_A).getFunction("prepay")(loanId, principal, mode, fee, withFee.totalFen, serial, voucherOf(serial));
-          await expect(tx).to.emit(l.ledger, "PrepaymentReceived").withArgs(loanId, serial, voucherOf(serial), mode, principal, withFee.principalPaidFen, withFee.interestFen, fee);
+          const tx = await l.ledgerAs(BRANCH_A).getFunction("prepay")(
+            loanId,
+            principal,
+            mode,
+            fee,
+            withFee.totalFen,
+            serial,
+            voucherOf(serial),
+          );
+          await expect(tx)
+            .to.emit(l.ledger, "PrepaymentReceived")
+            .withArgs(
+              loanId,
+              serial,
+              voucherOf(serial),
+              mode,
+              principal,
+              withFee.principalPaidFen,
+              withFee.interestFen,
+              fee,
+            );
           const after = await chainState(loanId);
           expect(after.schedule).to.deep.equal(withFee.schedule);
           expect(after.allIn.slackFen).to.equal(withFee.slackFen);

@@ -8,7 +8,16 @@ import { divRoundHalfUp } from "../../common/lending/money.ts";
 import { settlementOwed } from "../../common/lending/settlement.ts";
 import { RepaymentMethod } from "../../common/lending/schedule.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
-import { BORROWERS, DEFAULT_PARAMS, deployLending, type Lending, LoanState, termsFor, voucherOf, type TermsInput } from "./lending.fixture.ts";
+import {
+  BORROWERS,
+  DEFAULT_PARAMS,
+  deployLending,
+  type Lending,
+  LoanState,
+  termsFor,
+  voucherOf,
+  type TermsInput,
+} from "./lending.fixture.ts";
 
 const RUNS = Math.max(10, Math.floor(Number(process.env.FUZZ_RUNS ?? 200) / 10));
 
@@ -19,23 +28,55 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
   });
 
   function terms(overrides: Partial<TermsInput> = {}) {
-    return termsFor({ serial: l.serial("APP"), principalFen: 1_000_000n, aprBps: 2400, method: RepaymentMethod.EqualInstallment, startDate: l.startDate, termMonths: 12, platformShareBps: 3000, branch: BRANCH_A, ...overrides });
+    return termsFor({
+      serial: l.serial("APP"),
+      principalFen: 1_000_000n,
+      aprBps: 2400,
+      method: RepaymentMethod.EqualInstallment,
+      startDate: l.startDate,
+      termMonths: 12,
+      platformShareBps: 3000,
+      branch: BRANCH_A,
+      ...overrides,
+    });
   }
 
   async function chainOwed(loanId: string) {
-    const [penalty, interest, principal] = (await l.ledger.getFunction("settlementOwed")(loanId)) as [bigint, bigint, bigint];
-    return { penaltyFen: penalty, interestFen: interest, principalFen: principal, totalFen: penalty + interest + principal };
+    const [penalty, interest, principal] = (await l.ledger.getFunction("settlementOwed")(loanId)) as [
+      bigint,
+      bigint,
+      bigint,
+    ];
+    return {
+      penaltyFen: penalty,
+      interestFen: interest,
+      principalFen: principal,
+      totalFen: penalty + interest + principal,
+    };
   }
 
   async function tsOwed(loanId: string, t: ReturnType<typeof terms>) {
     const p = await l.ledger.getFunction("progress")(loanId);
-    const penaltyAprBps = Math.min(DEFAULT_PARAMS.penaltyAprBps, Math.max(0, DEFAULT_PARAMS.aprCapBps - t.aprBps));
+    const penaltyAprBps = Math.min(
+      DEFAULT_PARAMS.penaltyAprBps,
+      Math.max(0, DEFAULT_PARAMS.aprCapBps - t.aprBps),
+    );
     const loan = await l.ledger.getFunction("loan")(loanId);
     return settlementOwed({
-      allIn: { capBps: DEFAULT_PARAMS.aprCapBps, slackFen: loan.allInSlack as bigint, bullet: t.method === RepaymentMethod.Bullet },
+      allIn: {
+        capBps: DEFAULT_PARAMS.aprCapBps,
+        slackFen: loan.allInSlack as bigint,
+        bullet: t.method === RepaymentMethod.Bullet,
+      },
       schedule: t.schedule,
       startDay: t.startDay,
-      progress: { nextInstallment: Number(p.nextInstallment), currentPrincipalPaid: p.currentPrincipalPaid, currentInterestPaid: p.currentInterestPaid, penaltyDue: p.penaltyDue, penaltyAccruedDay: Number(p.penaltyAccruedDay) },
+      progress: {
+        nextInstallment: Number(p.nextInstallment),
+        currentPrincipalPaid: p.currentPrincipalPaid,
+        currentInterestPaid: p.currentInterestPaid,
+        penaltyDue: p.penaltyDue,
+        penaltyAccruedDay: Number(p.penaltyAccruedDay),
+      },
       penaltyAprBps,
       day: await l.chainDay(),
     });
@@ -43,7 +84,10 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
 
   async function withinCap(loanId: string, amount: bigint): Promise<boolean> {
     try {
-      await l.ledgerAs(BRANCH_A).getFunction("repay").staticCall(loanId, amount, l.serial("TRY"), voucherOf("try"));
+      await l
+        .ledgerAs(BRANCH_A)
+        .getFunction("repay")
+        .staticCall(loanId, amount, l.serial("TRY"), voucherOf("try"));
       return true;
     } catch (e) {
       if (String(e).includes("LedgerPaymentAheadAboveCap")) return false;
@@ -66,14 +110,21 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
     expect(first.interest).to.equal(20_000n); // 200 yuan: one month at 2%
     const oneDay = divRoundHalfUp(20_000n * 1n, BigInt(first.dueDay - t.startDay)); // 6.45 yuan in a 31-day month
     const owed = await chainOwed(loanId);
-    expect(owed).to.deep.equal({ penaltyFen: 0n, interestFen: oneDay, principalFen: 1_000_000n, totalFen: 1_000_000n + oneDay });
+    expect(owed).to.deep.equal({
+      penaltyFen: 0n,
+      interestFen: oneDay,
+      principalFen: 1_000_000n,
+      totalFen: 1_000_000n + oneDay,
+    });
     expect(owed).to.deep.equal(await tsOwed(loanId, t));
     // all future interest (what repaying everything owed would take) is not owed
     const [, allInterest] = (await l.ledger.getFunction("amountOwed")(loanId)) as [bigint, bigint, bigint];
     expect(allInterest).to.equal(t.schedule.reduce((a, i) => a + i.interest, 0n));
     // one fen more or less is refused and changes nothing
     for (const amount of [owed.totalFen + 1n, owed.totalFen - 1n]) {
-      await expect(settle(loanId, amount)).to.be.revertedWithCustomError(l.ledger, "LedgerSettlementMismatch").withArgs(loanId, amount, owed.totalFen);
+      await expect(settle(loanId, amount))
+        .to.be.revertedWithCustomError(l.ledger, "LedgerSettlementMismatch")
+        .withArgs(loanId, amount, owed.totalFen);
     }
     const tx = await settle(loanId, owed.totalFen);
     await expect(tx).to.emit(l.ledger, "RepaymentReceived");
@@ -95,12 +146,21 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
           months: fc.integer({ min: 2, max: 12 }),
           aprBps: fc.integer({ min: 600, max: 2400 }),
           // each step: days to move on, then a repayment as a fraction (per mille) of what is owed now (0: none)
-          steps: fc.array(fc.record({ days: fc.integer({ min: 0, max: 45 }), perMille: fc.integer({ min: 0, max: 1000 }) }), { maxLength: 4 }),
+          steps: fc.array(
+            fc.record({ days: fc.integer({ min: 0, max: 45 }), perMille: fc.integer({ min: 0, max: 1000 }) }),
+            { maxLength: 4 },
+          ),
           finalDays: fc.integer({ min: 0, max: 40 }),
         }),
         async ({ method, months, aprBps, steps, finalDays }) => {
           const start = (await l.chainDay()) + 1;
-          const t = terms({ method, termMonths: months, aprBps, startDate: (await import("../../common/lending/dates.ts")).dayToDate(start), borrower: { ...BORROWERS[0]!, idNumber: `${BORROWERS[0]!.idNumber}-${borrower++}` } });
+          const t = terms({
+            method,
+            termMonths: months,
+            aprBps,
+            startDate: (await import("../../common/lending/dates.ts")).dayToDate(start),
+            borrower: { ...BORROWERS[0]!, idNumber: `${BORROWERS[0]!.idNumber}-${borrower++}` },
+          });
           await l.timeTo(start, 9);
           const { loanId } = await l.register(t);
           await l.disburseAll(loanId);
@@ -128,7 +188,17 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
       {
         numRuns: RUNS,
         // always among them: a partial payment 10 days after the first installment fell due, settled 10 days later
-        examples: [[{ method: RepaymentMethod.EqualInstallment, months: 6, aprBps: 1800, steps: [{ days: 41, perMille: 30 }], finalDays: 10 }]],
+        examples: [
+          [
+            {
+              method: RepaymentMethod.EqualInstallment,
+              months: 6,
+              aprBps: 1800,
+              steps: [{ days: 41, perMille: 30 }],
+              finalDays: 10,
+            },
+          ],
+        ],
       },
     );
     // the histories reach the interesting cases: late installments with penalty, and settlements

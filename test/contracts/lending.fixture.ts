@@ -11,7 +11,13 @@ import { createHash, createHmac } from "node:crypto";
 import type { Contract, ContractTransactionResponse } from "ethers";
 import { encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { splitByShares } from "../../common/lending/allocation.ts";
-import { dateToDay, dayToDate, SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../common/lending/dates.ts";
+import {
+  dateToDay,
+  dayToDate,
+  SECONDS_PER_DAY,
+  SHANGHAI_OFFSET_SECONDS,
+  shanghaiDay,
+} from "../../common/lending/dates.ts";
 import { generateSchedule, RepaymentMethod } from "../../common/lending/schedule.ts";
 import { signLoanAgreement } from "../../common/lending/agreement.ts";
 import type { ChainFee } from "../../common/lending/fees.ts";
@@ -20,7 +26,10 @@ import { DEFAULT_LEDGER_PARAMS } from "../../scripts/ops/deploy/consortium.ts";
 
 export const REGION_A = 330102;
 export const REGION_B = 330681;
-export const REGION_OF: Readonly<Record<number, number>> = Object.freeze({ [BRANCH_A]: REGION_A, [BRANCH_B]: REGION_B });
+export const REGION_OF: Readonly<Record<number, number>> = Object.freeze({
+  [BRANCH_A]: REGION_A,
+  [BRANCH_B]: REGION_B,
+});
 
 /** IJointLoanLedger.LoanState / DisputeStage, numbered as on chain. */
 export const LoanState = Object.freeze({ None: 0, Registered: 1, Active: 2, Settled: 3 } as const);
@@ -222,7 +231,11 @@ export function termsFor(input: TermsInput): LoanTerms {
     aprBps,
     method,
     startDay: dateToDay(startDate),
-    schedule: installments.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+    schedule: installments.map((i) => ({
+      dueDay: i.dueDay,
+      principal: i.principalFen,
+      interest: i.interestFen,
+    })),
     fees: input.fees ?? [],
     contractLeaf: keccak256(toUtf8Bytes(`contract leaf of ${serial}`)),
     consentLeaf: keccak256(toUtf8Bytes(`consent leaf of ${serial}`)),
@@ -235,7 +248,13 @@ export function termsFor(input: TermsInput): LoanTerms {
 export type Lending = Awaited<ReturnType<typeof deployLending>>;
 
 /** One fund flow as sent: used to recompute the loan's voucher chain. */
-export type FlowRecord = { kind: "disbursement" | "repayment"; funder: number; amount: bigint; serial: string; voucher: string };
+export type FlowRecord = {
+  kind: "disbursement" | "repayment";
+  funder: number;
+  amount: bigint;
+  serial: string;
+  voucher: string;
+};
 
 export async function deployLending() {
   const c = await deployConsortium();
@@ -243,7 +262,11 @@ export async function deployLending() {
   const { networkHelpers } = connection;
   const registryAddress = await c.registry.getAddress();
   const params = { ...DEFAULT_PARAMS };
-  const ledger = (await ethers.deployContract("JointLoanLedger", [registryAddress, params], signers.deployer)) as unknown as Contract;
+  const ledger = (await ethers.deployContract(
+    "JointLoanLedger",
+    [registryAddress, params],
+    signers.deployer,
+  )) as unknown as Contract;
   const disputes = (await ethers.deployContract(
     "DisputeResolution",
     [registryAddress, await ledger.getAddress(), THRESHOLDS],
@@ -286,7 +309,10 @@ export async function deployLending() {
   }
 
   /** The platform operator's agreement to a joint loan's terms ("0x" for a loan the branch funds alone). */
-  async function agreementOf(terms: LoanTerms, signer: HardhatEthersSigner = signers.platformOps): Promise<string> {
+  async function agreementOf(
+    terms: LoanTerms,
+    signer: HardhatEthersSigner = signers.platformOps,
+  ): Promise<string> {
     if (terms.funders.length !== 2) return "0x";
     const { chainId } = await ethers.provider.getNetwork();
     return signLoanAgreement(signer, chainId, await ledger.getAddress(), terms);
@@ -296,7 +322,11 @@ export async function deployLending() {
    * Register `terms` as the branch's operator, with the platform's agreement for a joint loan
    * (or `agreement` as given); returns the loan id and the transaction.
    */
-  async function register(terms: LoanTerms, as: number | HardhatEthersSigner = terms.branch, agreement?: string) {
+  async function register(
+    terms: LoanTerms,
+    as: number | HardhatEthersSigner = terms.branch,
+    agreement?: string,
+  ) {
     const l = ledgerAs(as);
     const signature = agreement ?? (await agreementOf(terms));
     const loanId: string = await l.getFunction("registerLoan").staticCall(terms, signature);
@@ -309,7 +339,10 @@ export async function deployLending() {
   async function disburseAll(loanId: string): Promise<ContractTransactionResponse[]> {
     const loan = await ledger.getFunction("loan")(loanId);
     const funders = (await ledger.getFunction("funders")(loanId)) as { memberId: bigint; shareBps: bigint }[];
-    const parts = splitByShares(loan.principal as bigint, funders.map((f) => Number(f.shareBps)));
+    const parts = splitByShares(
+      loan.principal as bigint,
+      funders.map((f) => Number(f.shareBps)),
+    );
     const txs: ContractTransactionResponse[] = [];
     for (const [i, f] of funders.entries()) {
       const funder = Number(f.memberId);
@@ -335,7 +368,12 @@ export async function deployLending() {
     const branch = Number(loan.branch);
     const serial = nextSerial("REP");
     const voucher = voucherOf(serial);
-    const tx: ContractTransactionResponse = await ledgerAs(as ?? branch).getFunction("repay")(loanId, amount, serial, voucher);
+    const tx: ContractTransactionResponse = await ledgerAs(as ?? branch).getFunction("repay")(
+      loanId,
+      amount,
+      serial,
+      voucher,
+    );
     const receipt = await tx.wait();
     record(loanId, { kind: "repayment", funder: branch, amount, serial, voucher });
     return { tx, receipt: receipt!, serial, voucher };
@@ -354,7 +392,9 @@ export async function deployLending() {
     const target = shanghaiTime(day, hour, minute);
     const latest = await networkHelpers.time.latest();
     if (target <= latest) {
-      throw new Error(`timeTo: ${dayToDate(day)} ${hour}:${minute} (${target}) is not after the latest block (${latest})`);
+      throw new Error(
+        `timeTo: ${dayToDate(day)} ${hour}:${minute} (${target}) is not after the latest block (${latest})`,
+      );
     }
     await networkHelpers.time.increaseTo(target);
     return target;

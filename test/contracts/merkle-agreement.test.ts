@@ -6,7 +6,16 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import type { Contract } from "ethers";
 import { fromHex, toHex } from "../../common/bytes.ts";
-import { decodeLeaf, DigestAlgorithm, EvidenceKind, encodeLeaf, LeafFormatError, leafHashOf, newSalt, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
+import {
+  decodeLeaf,
+  DigestAlgorithm,
+  EvidenceKind,
+  encodeLeaf,
+  LeafFormatError,
+  leafHashOf,
+  newSalt,
+  type EvidenceRecord,
+} from "../../common/formats/leaf/leaf.ts";
 import {
   consistencyProof,
   hashChildren,
@@ -26,7 +35,10 @@ describe("Merkle vectors: TypeScript and Solidity agree", function () {
   let harness: Contract;
   const leafHashes = Array.from({ length: MAX_SIZE }, (_, i) => hashLeaf(leafBytes(i)));
   const range = memoRangeHasher(leafHashes);
-  const roots = [new Uint8Array(32), ...Array.from({ length: MAX_SIZE }, (_, n) => rootFromLeafHashes(leafHashes.slice(0, n + 1)))];
+  const roots = [
+    new Uint8Array(32),
+    ...Array.from({ length: MAX_SIZE }, (_, n) => rootFromLeafHashes(leafHashes.slice(0, n + 1))),
+  ];
 
   before(async function () {
     c = await deployConsortium();
@@ -40,7 +52,11 @@ describe("Merkle vectors: TypeScript and Solidity agree", function () {
     const [a, b] = [leafHashes[0]!, leafHashes[1]!];
     expect(await harness.getFunction("hashChildren")(a, b)).to.equal(toHex(hashChildren(a, b)));
     // and both equal the RFC definition computed directly
-    const direct = createHash("sha256").update(Buffer.from([1])).update(a).update(b).digest();
+    const direct = createHash("sha256")
+      .update(Buffer.from([1]))
+      .update(a)
+      .update(b)
+      .digest();
     expect(toHex(hashChildren(a, b))).to.equal(toHex(direct));
   });
 
@@ -58,7 +74,13 @@ describe("Merkle vectors: TypeScript and Solidity agree", function () {
     for (let n = 1; n <= MAX_SIZE; n++) {
       for (let i = 0; i < n; i++) {
         const proof = hexes(inclusionProof(i, n, range));
-        const ok = await c.evidenceLog.getFunction("verifyInclusion")(UNION_LOG, n, i, toHex(leafHashes[i]!), proof);
+        const ok = await c.evidenceLog.getFunction("verifyInclusion")(
+          UNION_LOG,
+          n,
+          i,
+          toHex(leafHashes[i]!),
+          proof,
+        );
         expect(ok, `leaf ${i} in ${n}`).to.equal(true);
         checked++;
       }
@@ -71,18 +93,25 @@ describe("Merkle vectors: TypeScript and Solidity agree", function () {
     for (let n = 2; n <= MAX_SIZE; n++) {
       for (let m = 1; m < n; m++) {
         const proof = consistencyProof(m, n, range);
-        expect(await verify(m, n, toHex(roots[m]!), toHex(roots[n]!), hexes(proof)), `${m}→${n}`).to.equal(true);
+        expect(await verify(m, n, toHex(roots[m]!), toHex(roots[n]!), hexes(proof)), `${m}→${n}`).to.equal(
+          true,
+        );
         // corrupt one byte of one element, rotating through positions so all are exercised
         const bad = proof.map((p) => p.slice());
         const element = (m * 7 + n) % bad.length;
         bad[element]![(m + n) % 32]! ^= 0x01;
-        expect(await verify(m, n, toHex(roots[m]!), toHex(roots[n]!), hexes(bad)), `corrupted ${m}→${n}`).to.equal(false);
+        expect(
+          await verify(m, n, toHex(roots[m]!), toHex(roots[n]!), hexes(bad)),
+          `corrupted ${m}→${n}`,
+        ).to.equal(false);
       }
     }
   });
 
   it("refuses a head whose proof is for another tree, with EvidenceLogInconsistent", async function () {
-    const other = Array.from({ length: MAX_SIZE + 1 }, (_, i) => (i === 3 ? hashLeaf(leafBytes(999)) : leafHashes[i] ?? hashLeaf(leafBytes(i))));
+    const other = Array.from({ length: MAX_SIZE + 1 }, (_, i) =>
+      i === 3 ? hashLeaf(leafBytes(999)) : (leafHashes[i] ?? hashLeaf(leafBytes(i))),
+    );
     const otherRange = memoRangeHasher(other);
     const newRoot = rootFromLeafHashes(other);
     const proof = hexes(consistencyProof(MAX_SIZE, MAX_SIZE + 1, otherRange));
@@ -115,28 +144,52 @@ describe("Merkle vectors: TypeScript and Solidity agree", function () {
   });
 
   it("every kind the TypeScript side knows decodes on chain (CreditDecision, 8, too); the next number is refused on both sides", async function () {
-    const record = (kind: number) => ({ version: 1, kind, digestAlgorithm: DigestAlgorithm.Sha256, digest: toHex(new Uint8Array(32).fill(1)), salt: newSalt(), submitter: 2, subject: toHex(new Uint8Array(32)) }) as EvidenceRecord;
+    const record = (kind: number) =>
+      ({
+        version: 1,
+        kind,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest: toHex(new Uint8Array(32).fill(1)),
+        salt: newSalt(),
+        submitter: 2,
+        subject: toHex(new Uint8Array(32)),
+      }) as EvidenceRecord;
     const kinds = Object.values(EvidenceKind);
-    for (const kind of kinds) expect(Number((await harness.getFunction("decodeLeaf")(encodeLeaf(record(kind)))).kind)).to.equal(kind);
+    for (const kind of kinds)
+      expect(Number((await harness.getFunction("decodeLeaf")(encodeLeaf(record(kind)))).kind)).to.equal(kind);
     const next = Math.max(...kinds) + 1;
     const leaf = encodeLeaf(record(1));
     leaf[63] = next;
     expect(() => decodeLeaf(leaf)).to.throw(LeafFormatError);
-    await expect(harness.getFunction("decodeLeaf")(leaf)).to.be.revertedWithCustomError(harness, "EvidenceLeafUnknownKind").withArgs(next);
+    await expect(harness.getFunction("decodeLeaf")(leaf))
+      .to.be.revertedWithCustomError(harness, "EvidenceLeafUnknownKind")
+      .withArgs(next);
   });
 
   it("rejects on chain what the TypeScript decoder rejects", async function () {
     const leaf = encodeLeaf({
-      version: 1, kind: EvidenceKind.Contract, digestAlgorithm: DigestAlgorithm.Sha256,
-      digest: toHex(new Uint8Array(32).fill(1)), salt: newSalt(), submitter: 2, subject: toHex(new Uint8Array(32)),
+      version: 1,
+      kind: EvidenceKind.Contract,
+      digestAlgorithm: DigestAlgorithm.Sha256,
+      digest: toHex(new Uint8Array(32).fill(1)),
+      salt: newSalt(),
+      submitter: 2,
+      subject: toHex(new Uint8Array(32)),
     });
     const dirty = leaf.slice();
     dirty[30] = 1; // high byte of the version word
-    await expect(harness.getFunction("decodeLeaf")(dirty)).to.be.revertedWithCustomError(harness, "EvidenceLeafNonCanonical").withArgs(0);
+    await expect(harness.getFunction("decodeLeaf")(dirty))
+      .to.be.revertedWithCustomError(harness, "EvidenceLeafNonCanonical")
+      .withArgs(0);
     const noSubmitter = leaf.slice();
     noSubmitter.fill(0, 160, 192);
-    await expect(harness.getFunction("decodeLeaf")(noSubmitter)).to.be.revertedWithCustomError(harness, "EvidenceLeafBadSubmitter");
-    await expect(harness.getFunction("decodeLeaf")(leaf.slice(0, 223))).to.be.revertedWithCustomError(harness, "EvidenceLeafBadLength").withArgs(223);
+    await expect(harness.getFunction("decodeLeaf")(noSubmitter)).to.be.revertedWithCustomError(
+      harness,
+      "EvidenceLeafBadSubmitter",
+    );
+    await expect(harness.getFunction("decodeLeaf")(leaf.slice(0, 223)))
+      .to.be.revertedWithCustomError(harness, "EvidenceLeafBadLength")
+      .withArgs(223);
     expect(fromHex(toHex(leaf))).to.deep.equal(leaf);
   });
 });

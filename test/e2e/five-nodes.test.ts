@@ -35,9 +35,20 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), "five-nodes-"));
     const ephemeral = Object.fromEntries(NODE_NAMES.map((n) => [n, 0]));
-    consortium = await startLocalConsortium({ dataDir: dir, ports: { chain: 0, anchor: 0, nodes: ephemeral } });
-    provider = new JsonRpcProvider(consortium.manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
-    const branchA = new NodeApi("branchA", consortium.manifest.nodes.branchA.url, consortium.manifest.nodes.branchA.tokens);
+    consortium = await startLocalConsortium({
+      dataDir: dir,
+      ports: { chain: 0, anchor: 0, nodes: ephemeral },
+    });
+    provider = new JsonRpcProvider(consortium.manifest.chain.rpcUrl, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
+    const branchA = new NodeApi(
+      "branchA",
+      consortium.manifest.nodes.branchA.url,
+      consortium.manifest.nodes.branchA.tokens,
+    );
     result = await runScenarios(consortium.manifest, {
       log: (line) => void driverLog.push(line),
       hooks: {
@@ -48,7 +59,10 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
           for (;;) {
             const first = await branchA.get<OutboxEntryView>(`/v1/outbox/${serials[0]}`);
             if (first.state === "sent") break;
-            if (Date.now() > deadline) throw new Error(`branch A's early settlement is still ${first.state} with mining paused: ${JSON.stringify(first)}`);
+            if (Date.now() > deadline)
+              throw new Error(
+                `branch A's early settlement is still ${first.state} with mining paused: ${JSON.stringify(first)}`,
+              );
             await new Promise((r) => setTimeout(r, 50));
           }
           atKill = await Promise.all(serials.map((s) => branchA.get<OutboxEntryView>(`/v1/outbox/${s}`)));
@@ -60,17 +74,23 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
         },
       },
     });
-    console.log(`      scenario durations: ${result.scenarios.map((s) => `${s.id} ${(s.ms / 1000).toFixed(1)} s`).join(", ")} (joint includes branch A's kill and restart)`);
+    console.log(
+      `      scenario durations: ${result.scenarios.map((s) => `${s.id} ${(s.ms / 1000).toFixed(1)} s`).join(", ")} (joint includes branch A's kill and restart)`,
+    );
   });
 
   after(async function () {
     provider?.destroy();
     await consortium?.stop();
-    if (process.env.KEEP_E2E_DIR === undefined && dir !== undefined) await rm(dir, { recursive: true, force: true });
+    if (process.env.KEEP_E2E_DIR === undefined && dir !== undefined)
+      await rm(dir, { recursive: true, force: true });
   });
 
   it("ran the three scenarios: joint and assisted loans settled, the overdue loan ruled and closed", function () {
-    expect(result.scenarios.map((s) => s.id), driverLog.join("\n")).to.deep.equal(["joint", "assisted", "overdue"]);
+    expect(
+      result.scenarios.map((s) => s.id),
+      driverLog.join("\n"),
+    ).to.deep.equal(["joint", "assisted", "overdue"]);
     expect(result.joint.state).to.equal("Settled");
     expect(result.joint.repaymentSerials.length).to.equal(1);
     expect(result.assisted.state).to.equal("Settled");
@@ -84,8 +104,18 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
 
   it("recorded the court's ruling on chain, for the case of the overdue loan", async function () {
     const overdue = result.overdue as Exclude<DemoResult["overdue"], { skipped: string }>;
-    const disputes = new Contract(consortium.manifest.contracts.disputeResolution, DISPUTE_RESOLUTION_ABI, provider);
-    const onChain = (await disputes.getFunction("caseOf")(overdue.loanId)) as { caseId: string; court: bigint; acceptedAt: bigint; closedAt: bigint; ruling: string };
+    const disputes = new Contract(
+      consortium.manifest.contracts.disputeResolution,
+      DISPUTE_RESOLUTION_ABI,
+      provider,
+    );
+    const onChain = (await disputes.getFunction("caseOf")(overdue.loanId)) as {
+      caseId: string;
+      court: bigint;
+      acceptedAt: bigint;
+      closedAt: bigint;
+      ruling: string;
+    };
     expect(onChain.caseId).to.equal(overdue.caseId);
     expect(Number(onChain.court)).to.equal(consortium.manifest.nodes.court.memberId);
     expect(onChain.ruling).to.equal(overdue.ruling);
@@ -98,28 +128,46 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     expect(overdue.courtDocuments.map((d) => d.kind).sort()).to.deep.equal(["contract", "voucher"]);
     expect(overdue.courtDocuments.every((d) => d.from === m.nodes.branchA.memberId)).to.equal(true);
     const court = new NodeApi("court", m.nodes.court.url, m.nodes.court.tokens);
-    const held = await court.get<{ documents: Array<{ kind: string; owner: number }> }>(`/v1/loans/${overdue.loanId}/documents`, "court-clerk");
+    const held = await court.get<{ documents: Array<{ kind: string; owner: number }> }>(
+      `/v1/loans/${overdue.loanId}/documents`,
+      "court-clerk",
+    );
     expect(held.documents.map((d) => d.kind).sort()).to.deep.equal(["contract", "ruling", "voucher"]);
     expect(held.documents.every((d) => d.owner === m.nodes.court.memberId)).to.equal(true);
     // another member's node asking through its API …
     const branchB = new NodeApi("branchB", m.nodes.branchB.url, m.nodes.branchB.tokens);
-    const refused = await branchB.post(`/v1/cases/${overdue.loanId}/document-fetches`, "admin").catch((e: unknown) => e);
+    const refused = await branchB
+      .post(`/v1/cases/${overdue.loanId}/document-fetches`, "admin")
+      .catch((e: unknown) => e);
     expect((refused as NodeApiError).code).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
     // … or signing the node-to-node request with its own chain key
     const password = (await readFile(join(dir, "keys", ".password"), "utf8")).trim();
-    const key = async (name: string) => Wallet.fromEncryptedJson(await readFile(join(dir, "keys", `${name}.json`), "utf8"), password);
+    const key = async (name: string) =>
+      Wallet.fromEncryptedJson(await readFile(join(dir, "keys", `${name}.json`), "utf8"), password);
     const domain = requestDomain(BigInt(m.chain.chainId), m.contracts.consortiumRegistry);
     const path = `/v1/cases/${overdue.loanId}/documents`;
-    const headers = await signRequest(await key("platform"), domain, { method: "GET", path, body: "", target: m.nodes.branchA.memberId });
+    const headers = await signRequest(await key("platform"), domain, {
+      method: "GET",
+      path,
+      body: "",
+      target: m.nodes.branchA.memberId,
+    });
     const response = await fetch(`${m.nodes.branchA.url}${path}`, { headers });
     expect(response.status).to.equal(403);
     expect(((await response.json()) as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
     // the court's own request, signed for branch A's node, is served by no other node
-    const forBranchA = await signRequest(await key("court"), domain, { method: "GET", path, body: "", target: m.nodes.branchA.memberId });
+    const forBranchA = await signRequest(await key("court"), domain, {
+      method: "GET",
+      path,
+      body: "",
+      target: m.nodes.branchA.memberId,
+    });
     for (const name of NODE_NAMES.filter((n) => n !== "branchA")) {
       const misdirected = await fetch(`${m.nodes[name].url}${path}`, { headers: forBranchA });
       expect(misdirected.status, name).to.equal(421);
-      expect(((await misdirected.json()) as { error: { code: string } }).error.code, name).to.equal("NODE_ERR_WRONG_TARGET");
+      expect(((await misdirected.json()) as { error: { code: string } }).error.code, name).to.equal(
+        "NODE_ERR_WRONG_TARGET",
+      );
     }
   });
 
@@ -129,7 +177,12 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     // joint: 2 disbursements + 1 early settlement; assisted: 1 + 1 early settlement; overdue: 1 disbursement
     expect(chain.flows).to.equal(6);
     for (const name of NODE_NAMES) {
-      expect({ node: name, ...nodes[name] }, driverLog.join("\n")).to.deep.include({ node: name, digest: chain.digest, loans: chain.loans, flows: chain.flows });
+      expect({ node: name, ...nodes[name] }, driverLog.join("\n")).to.deep.include({
+        node: name,
+        digest: chain.digest,
+        loans: chain.loans,
+        flows: chain.flows,
+      });
       expect(nodes[name].cursor).to.be.at.least(chain.toBlock);
     }
     expect(result.digests.agree).to.equal(true);
@@ -139,23 +192,47 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     const byNode = new Map(result.reconciliations.map((r) => [r.node, r]));
     expect([...byNode.keys()].sort()).to.deep.equal(["branchA", "branchB", "platform"]);
     // branch A: 1 disbursement and the early settlement of the joint loan, 1 disbursement of the overdue loan
-    expect(result.reconciliations.map((r) => [r.node, r.rows])).to.deep.include.members([["branchA", 3], ["platform", 1], ["branchB", 2]]);
-    for (const r of result.reconciliations) expect(r, JSON.stringify(r)).to.include({ balanced: true, matched: r.rows });
+    expect(result.reconciliations.map((r) => [r.node, r.rows])).to.deep.include.members([
+      ["branchA", 3],
+      ["platform", 1],
+      ["branchB", 2],
+    ]);
+    for (const r of result.reconciliations)
+      expect(r, JSON.stringify(r)).to.include({ balanced: true, matched: r.rows });
   });
 
   it("restart: branch A was killed with the early settlement in flight; it landed exactly once and its index caught up", async function () {
     expect(atKill.map((e) => e.state)).to.deep.equal(["sent"]);
-    const branchA = new NodeApi("branchA", consortium.manifest.nodes.branchA.url, consortium.manifest.nodes.branchA.tokens);
-    for (const serial of result.joint.repaymentSerials) expect((await branchA.get<OutboxEntryView>(`/v1/outbox/${serial}`)).state).to.equal("confirmed");
+    const branchA = new NodeApi(
+      "branchA",
+      consortium.manifest.nodes.branchA.url,
+      consortium.manifest.nodes.branchA.tokens,
+    );
+    for (const serial of result.joint.repaymentSerials)
+      expect((await branchA.get<OutboxEntryView>(`/v1/outbox/${serial}`)).state).to.equal("confirmed");
     const ledger = consortium.manifest.contracts.jointLoanLedger;
     // an early settlement is announced as a RepaymentReceived of what it paid
-    const logs = await provider.getLogs({ address: ledger, topics: [REPAYMENT_RECEIVED, result.joint.loanId], fromBlock: consortium.manifest.contracts.deployBlock, toBlock: "latest" });
+    const logs = await provider.getLogs({
+      address: ledger,
+      topics: [REPAYMENT_RECEIVED, result.joint.loanId],
+      fromBlock: consortium.manifest.contracts.deployBlock,
+      toBlock: "latest",
+    });
     const onChain = logs.map((l) => `0x${l.data.slice(2, 66)}`);
     expect(onChain.length).to.equal(1);
-    expect([...onChain].sort()).to.deep.equal(result.joint.repaymentSerials.map((s) => keccak256(toUtf8Bytes(s))).sort());
-    const disbursed = await provider.getLogs({ address: ledger, topics: [FUNDS_DISBURSED, result.joint.loanId], fromBlock: consortium.manifest.contracts.deployBlock, toBlock: "latest" });
+    expect([...onChain].sort()).to.deep.equal(
+      result.joint.repaymentSerials.map((s) => keccak256(toUtf8Bytes(s))).sort(),
+    );
+    const disbursed = await provider.getLogs({
+      address: ledger,
+      topics: [FUNDS_DISBURSED, result.joint.loanId],
+      fromBlock: consortium.manifest.contracts.deployBlock,
+      toBlock: "latest",
+    });
     expect(disbursed.length).to.equal(2);
-    const loan = await branchA.get<{ state: string; principalRepaidFen: string; principalFen: string }>(`/v1/loans/${result.joint.loanId}`);
+    const loan = await branchA.get<{ state: string; principalRepaidFen: string; principalFen: string }>(
+      `/v1/loans/${result.joint.loanId}`,
+    );
     expect(loan.state).to.equal("Settled");
     expect(loan.principalRepaidFen).to.equal(loan.principalFen);
   });
@@ -174,18 +251,26 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
         transactions++;
         haystack.push({ where: `calldata of ${tx.hash}`, text: tx.data.toLowerCase() });
         const receipt = await provider.getTransactionReceipt(tx.hash);
-        for (const log of receipt!.logs) haystack.push({ where: `event in ${tx.hash}`, text: [...log.topics, log.data].join("").toLowerCase() });
+        for (const log of receipt!.logs)
+          haystack.push({
+            where: `event in ${tx.hash}`,
+            text: [...log.topics, log.data].join("").toLowerCase(),
+          });
       }
     }
     const logsDir = join(dir, "logs");
     const logFiles = await readdir(logsDir);
     expect(logFiles.sort()).to.include.members(["anchor.log", ...NODE_NAMES.map((n) => `${n}.log`)]);
-    for (const file of logFiles) haystack.push({ where: `logs/${file}`, text: await readFile(join(logsDir, file), "utf8") });
+    for (const file of logFiles)
+      haystack.push({ where: `logs/${file}`, text: await readFile(join(logsDir, file), "utf8") });
     // deployment, governance, registrations, anchors and the scenarios' flows: a chain worth searching
     expect(transactions).to.be.greaterThan(40);
     for (const { where, text } of haystack) {
       needles.forEach((p, i) => {
-        if (text.includes(p) || text.includes(hexNeedles[i]!)) expect.fail(`personal data (${i % 4 === 0 ? "name" : i % 4 === 1 ? "ID number" : i % 4 === 2 ? "phone" : "account"}) found in ${where}`);
+        if (text.includes(p) || text.includes(hexNeedles[i]!))
+          expect.fail(
+            `personal data (${i % 4 === 0 ? "name" : i % 4 === 1 ? "ID number" : i % 4 === 2 ? "phone" : "account"}) found in ${where}`,
+          );
       });
     }
   });

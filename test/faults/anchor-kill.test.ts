@@ -41,9 +41,20 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
 
   it(`loses no receipted record, duplicates none, and every bundle verifies (${profile.anchorKills} kills)`, async function () {
     const rng = seeded(profile.seed);
-    const members: Wallet[] = [chain.wallets.branchA, chain.wallets.branchB, chain.wallets.platform, chain.wallets.court];
+    const members: Wallet[] = [
+      chain.wallets.branchA,
+      chain.wallets.branchB,
+      chain.wallets.platform,
+      chain.wallets.court,
+    ];
     server = await startAnchorProcess(config);
-    const load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body, c) => chain.sign(members[c % members.length]!, body) });
+    const load = new AnchorLoad({
+      url: server.url,
+      clients: profile.clients,
+      pauseMs: profile.pauseMs,
+      recordsPerRequest: profile.recordsPerRequest,
+      sign: (body, c) => chain.sign(members[c % members.length]!, body),
+    });
     load.start();
     const restartMs: number[] = [];
     let cutOff = 0;
@@ -64,7 +75,14 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
     }
 
     await waitAllAnchored(server.url);
-    const served = await auditServed({ url: server.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider, consortiumRegistry: chain.deployment.addresses.consortiumRegistry });
+    const served = await auditServed({
+      url: server.url,
+      receipts: load.receipts.values(),
+      domain: receiptDomain(chain.chainId, config.evidenceLog),
+      operator: chain.wallets.anchor.address,
+      provider: chain.anvil.provider,
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+    });
     await server.kill("SIGTERM");
     server = undefined;
     const stored = await auditStored(dataDir, load.receipts.values());
@@ -86,7 +104,9 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
     expect(served.receipted).to.be.greaterThan(0);
     expect(served.badReceipts).to.equal(0);
     expect(served.lost, "receipted records the service lost").to.equal(0);
-    expect(stored.receiptsAtSequence, "every receipted record at its receipt's sequence number").to.equal(served.receipted);
+    expect(stored.receiptsAtSequence, "every receipted record at its receipt's sequence number").to.equal(
+      served.receipted,
+    );
     expect(stored.duplicates, "no leaf stored twice").to.equal(0);
     expect(served.bundlesVerified, "every receipted leaf's bundle verifies").to.equal(served.receipted);
     expect(stored.missingFromDigestIndex).to.equal(0);

@@ -57,10 +57,13 @@ describe("faults: consistent Anvil state dumps (chain-rewind harness)", function
         head = await dumpStateConsistently(anvil.provider, file);
         dump = JSON.parse(await readFile(file, "utf8")) as Dump;
         const lastBlock = Math.max(...dump.blocks.map((b) => Number(b.header.number)));
-        if (dump.best_block_number !== head || lastBlock !== head) problems.push(`dump ${d}: head ${head}, best ${dump.best_block_number}, last block ${lastBlock}`);
+        if (dump.best_block_number !== head || lastBlock !== head)
+          problems.push(`dump ${d}: head ${head}, best ${dump.best_block_number}, last block ${lastBlock}`);
         for (const w of senders) {
           const address = w.address.toLowerCase();
-          const nonce = Number(Object.entries(dump.accounts).find(([a]) => a.toLowerCase() === address)?.[1].nonce ?? 0);
+          const nonce = Number(
+            Object.entries(dump.accounts).find(([a]) => a.toLowerCase() === address)?.[1].nonce ?? 0,
+          );
           const txs = dump.transactions.filter((t) => t.info.from.toLowerCase() === address).length;
           if (nonce !== txs) problems.push(`dump ${d}: ${address} nonce ${nonce}, ${txs} transactions`);
         }
@@ -77,9 +80,13 @@ describe("faults: consistent Anvil state dumps (chain-rewind harness)", function
 
     restarted = await startAnvil({ args: ["--state", file] });
     expect(await restarted.provider.getBlockNumber()).to.equal(head);
-    const last = dump!.transactions.findLast((t) => t.info.from.toLowerCase() === senders[0]!.address.toLowerCase())!;
+    const last = dump!.transactions.findLast(
+      (t) => t.info.from.toLowerCase() === senders[0]!.address.toLowerCase(),
+    )!;
     expect((await restarted.provider.getTransactionReceipt(last.info.transaction_hash))?.status).to.equal(1);
-    const txs = dump!.transactions.filter((t) => t.info.from.toLowerCase() === senders[0]!.address.toLowerCase()).length;
+    const txs = dump!.transactions.filter(
+      (t) => t.info.from.toLowerCase() === senders[0]!.address.toLowerCase(),
+    ).length;
     expect(await restarted.provider.getTransactionCount(senders[0]!.address)).to.equal(txs);
   });
 });

@@ -51,7 +51,11 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
   before(async function () {
     dataDir = await mkdtemp(path.join(tmpdir(), "fault-consortium-"));
     consortium = await startLocalConsortium({ dataDir, ports: EPHEMERAL });
-    provider = new JsonRpcProvider(consortium.manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    provider = new JsonRpcProvider(consortium.manifest.chain.rpcUrl, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
     const b = consortium.manifest.nodes.branchB;
     branchB = new NodeApi("branchB", b.url, b.tokens);
     ({ loanId } = await openDisbursedLoan(consortium.manifest, run));
@@ -100,9 +104,17 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
    * RepaymentReceived count per serial hash.
    */
   async function settleAndCount(): Promise<Map<string, number>> {
-    for (const [serial, acked] of flows) if (!acked) await until(() => repay(serial), `repayment ${serial} acknowledged`, 120_000, 500);
+    for (const [serial, acked] of flows)
+      if (!acked) await until(() => repay(serial), `repayment ${serial} acknowledged`, 120_000, 500);
     const head = await provider.getBlockNumber();
-    await until(async () => ((await branchB.get<{ cursor: { blockNumber: number } | null }>("/v1/index/digest")).cursor?.blockNumber ?? -1) >= head, "branch B indexed to the head", 60_000, 200);
+    await until(
+      async () =>
+        ((await branchB.get<{ cursor: { blockNumber: number } | null }>("/v1/index/digest")).cursor
+          ?.blockNumber ?? -1) >= head,
+      "branch B indexed to the head",
+      60_000,
+      200,
+    );
     let counted = await countOnChain();
     const deadline = Date.now() + 120_000;
     while (exactlyOnce(counted).missing.length > 0 && Date.now() < deadline) {
@@ -115,7 +127,12 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
 
   async function countOnChain(): Promise<Map<string, number>> {
     const topic = ledgerInterface.getEvent("RepaymentReceived")!.topicHash;
-    const logs = await provider.getLogs({ address: consortium.manifest.contracts.jointLoanLedger, topics: [topic, loanId], fromBlock: consortium.manifest.contracts.deployBlock, toBlock: "latest" });
+    const logs = await provider.getLogs({
+      address: consortium.manifest.contracts.jointLoanLedger,
+      topics: [topic, loanId],
+      fromBlock: consortium.manifest.contracts.deployBlock,
+      toBlock: "latest",
+    });
     const bySerial = new Map<string, number>();
     for (const log of logs) {
       const serial = String(ledgerInterface.parseLog(log)!.args.serial).toLowerCase();
@@ -136,9 +153,21 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     const head = await provider.getBlockNumber();
     for (const n of NODE_NAMES) {
       const api = new NodeApi(n, consortium.manifest.nodes[n].url, consortium.manifest.nodes[n].tokens);
-      await until(async () => ((await api.get<{ cursor: { blockNumber: number } | null }>("/v1/index/digest")).cursor?.blockNumber ?? -1) >= head, `${n} indexed to block ${head}`, 60_000, 200);
+      await until(
+        async () =>
+          ((await api.get<{ cursor: { blockNumber: number } | null }>("/v1/index/digest")).cursor
+            ?.blockNumber ?? -1) >= head,
+        `${n} indexed to block ${head}`,
+        60_000,
+        200,
+      );
     }
-    const chain = await chainLedgerDigest(provider, consortium.manifest.contracts.jointLoanLedger, consortium.manifest.contracts.deployBlock, { toBlock: head });
+    const chain = await chainLedgerDigest(
+      provider,
+      consortium.manifest.contracts.jointLoanLedger,
+      consortium.manifest.contracts.deployBlock,
+      { toBlock: head },
+    );
     let agree = true;
     for (const n of NODE_NAMES) {
       const api = new NodeApi(n, consortium.manifest.nodes[n].url, consortium.manifest.nodes[n].tokens);
@@ -151,12 +180,26 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
   it(`chain restarted from an older state dump ${profile.chainRewinds} times mid-load: lost heads re-committed, lost flows sent again, each flow once`, async function () {
     const m = consortium.manifest;
     const password = (await readFile(path.join(dataDir, "keys", ".password"), "utf8")).trim();
-    const member = (await Wallet.fromEncryptedJson(await readFile(path.join(dataDir, "keys", "branchA.json"), "utf8"), password)) as Wallet;
+    const member = (await Wallet.fromEncryptedJson(
+      await readFile(path.join(dataDir, "keys", "branchA.json"), "utf8"),
+      password,
+    )) as Wallet;
     const domain = requestDomain(BigInt(m.chain.chainId), m.contracts.consortiumRegistry);
-    const anchorLoad = new AnchorLoad({ url: m.anchor.url, clients: 2, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: async (body) => ({
+    const anchorLoad = new AnchorLoad({
+      url: m.anchor.url,
+      clients: 2,
+      pauseMs: profile.pauseMs,
+      recordsPerRequest: profile.recordsPerRequest,
+      sign: async (body) => ({
         ...(await signRequest(member, domain, { method: "POST", path: "/v1/leaves", body })),
-        ...(await submissionHeaders(member, { chainId: String(m.chain.chainId), evidenceLog: m.contracts.evidenceLog, logId: m.anchor.logId }, DEMO_MEMBERS.branchA.memberId, JSON.parse(body).records)),
-      }) });
+        ...(await submissionHeaders(
+          member,
+          { chainId: String(m.chain.chainId), evidenceLog: m.contracts.evidenceLog, logId: m.anchor.logId },
+          DEMO_MEMBERS.branchA.memberId,
+          JSON.parse(body).records,
+        )),
+      }),
+    });
     const stateFile = path.join(dataDir, "chain", "state.json");
     const older = path.join(dataDir, "chain", "older.json");
     anchorLoad.start();
@@ -181,9 +224,20 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     const bySerial = await settleAndCount();
     const once = exactlyOnce(bySerial);
     await waitAllAnchored(m.anchor.url, 180_000);
-    const served = await auditServed({ url: m.anchor.url, receipts: anchorLoad.receipts.values(), domain: receiptDomain(BigInt(m.chain.chainId), m.contracts.evidenceLog), operator: ((await (await fetch(`${m.anchor.url}/v1/info`)).json()) as { operator: string }).operator, provider, consortiumRegistry: m.contracts.consortiumRegistry });
+    const served = await auditServed({
+      url: m.anchor.url,
+      receipts: anchorLoad.receipts.values(),
+      domain: receiptDomain(BigInt(m.chain.chainId), m.contracts.evidenceLog),
+      operator: ((await (await fetch(`${m.anchor.url}/v1/info`)).json()) as { operator: string }).operator,
+      provider,
+      consortiumRegistry: m.contracts.consortiumRegistry,
+    });
     // heads the chain lost stay listed, marked; their leaves are anchored under a later head
-    const heads = ((await (await fetch(`${m.anchor.url}/v1/heads?limit=1000`)).json()) as { heads: Array<{ onChain: boolean }> }).heads;
+    const heads = (
+      (await (await fetch(`${m.anchor.url}/v1/heads?limit=1000`)).json()) as {
+        heads: Array<{ onChain: boolean }>;
+      }
+    ).heads;
     const indexes = await indexesAgree();
     printFigures("chain rewind", profile, {
       rewinds: profile.chainRewinds,
@@ -204,7 +258,10 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     expect(once.missing, "flows the chain lost and nobody sent again").to.deep.equal([]);
     expect(served.problems, served.problems.join("\n")).to.deep.equal([]);
     expect(served.bundlesVerified).to.equal(served.receipted);
-    expect(heads.filter((h) => !h.onChain).length, "the anchor service noticed heads the chain lost").to.be.greaterThan(0);
+    expect(
+      heads.filter((h) => !h.onChain).length,
+      "the anchor service noticed heads the chain lost",
+    ).to.be.greaterThan(0);
     expect(heads[heads.length - 1]!.onChain, "its latest head is on chain").to.equal(true);
     expect(indexes.agree, "every node's index equals the chain's ledger").to.equal(true);
   });
@@ -221,7 +278,10 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
         const burst = Array.from({ length: 4 }, () => `RPY-K${run}-${String(nextSerial++).padStart(5, "0")}`);
         await Promise.all(burst.map((s) => repay(s)));
         await sleep(rng.int(100, 1_500));
-        const pending = await branchB.get<unknown>(`/v1/outbox/${burst[burst.length - 1]}`).then((e) => (e as { state: string }).state !== "confirmed", () => false);
+        const pending = await branchB.get<unknown>(`/v1/outbox/${burst[burst.length - 1]}`).then(
+          (e) => (e as { state: string }).state !== "confirmed",
+          () => false,
+        );
         if (pending) killedWithPending++;
         await consortium.kill("branchB");
         await consortium.restart("branchB");
@@ -230,7 +290,15 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
       const once = exactlyOnce(bySerial);
       const newFlows = [...flows.keys()].filter((s) => !already.has(s)).length;
       const sent = (await provider.getTransactionCount(account, "latest")) - nonce0;
-      printFigures("node SIGKILL", profile, { kills: profile.nodeKills, killedWithFlowsPending: killedWithPending, flows: newFlows, transactions: sent, onChainOnce: once.once, missing: once.missing.length, bookedTwice: once.twice.length });
+      printFigures("node SIGKILL", profile, {
+        kills: profile.nodeKills,
+        killedWithFlowsPending: killedWithPending,
+        flows: newFlows,
+        transactions: sent,
+        onChainOnce: once.once,
+        missing: once.missing.length,
+        bookedTwice: once.twice.length,
+      });
       expect(once.twice).to.deep.equal([]);
       expect(once.missing).to.deep.equal([]);
       expect(sent, "one transaction per flow: none duplicated, none wasted").to.equal(newFlows);

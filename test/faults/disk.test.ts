@@ -33,7 +33,12 @@ describe("faults: a full or read-only data directory", function () {
   before(async function () {
     chain = await startConsortiumChain();
     fs = await mountSmallFs(32);
-    config = chain.config({ dataDir: `${fs.dir}/anchor`, port: await freePort(), commitIntervalMs: 300, logLevel: "warn" });
+    config = chain.config({
+      dataDir: `${fs.dir}/anchor`,
+      port: await freePort(),
+      commitIntervalMs: 300,
+      logLevel: "warn",
+    });
   });
 
   after(async function () {
@@ -44,7 +49,11 @@ describe("faults: a full or read-only data directory", function () {
 
   async function submit(signer: Wallet): Promise<{ status: number; code: string | undefined }> {
     const body = JSON.stringify({ records: [recordFor(`disk fault ${Math.random()}`)] });
-    const response = await fetch(`${server!.url}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(signer, body)) }, body });
+    const response = await fetch(`${server!.url}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await chain.sign(signer, body)) },
+      body,
+    });
     const payload = (await response.json()) as { receipts?: Receipt[]; error?: { code: string } };
     // a receipt is a promise like any other: audited at the end
     for (const r of payload.receipts ?? []) load.receipts.set(r.leafHash, r);
@@ -53,7 +62,13 @@ describe("faults: a full or read-only data directory", function () {
 
   it("disk full: refuses submissions with 503 ANCHOR_ERR_STORAGE_UNAVAILABLE, keeps serving reads, stops writing until restarted, then takes work again", async function () {
     server = await startAnchorProcess(config);
-    load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body) => chain.sign(chain.wallets.branchA, body) });
+    load = new AnchorLoad({
+      url: server.url,
+      clients: profile.clients,
+      pauseMs: profile.pauseMs,
+      recordsPerRequest: profile.recordsPerRequest,
+      sign: (body) => chain.sign(chain.wallets.branchA, body),
+    });
     load.start();
     await load.moreReceipts(profile.diskReceipts);
     await load.stop();
@@ -67,7 +82,10 @@ describe("faults: a full or read-only data directory", function () {
     expect(server.process.exitCode, `the service exited: ${server.stderr()}`).to.equal(null);
     const readable = await fetch(`${server.url}/v1/bundles/${acknowledged[0]!.leafHash}`);
     const healthz = await fetch(`${server.url}/healthz`);
-    const readyz = (await (await fetch(`${server.url}/readyz`)).json()) as { ready: boolean; storage?: string };
+    const readyz = (await (await fetch(`${server.url}/readyz`)).json()) as {
+      ready: boolean;
+      storage?: string;
+    };
 
     // space again: the database stays fenced (a failed write may have left part of itself in
     // LevelDB's log) until the process reopens it
@@ -94,7 +112,10 @@ describe("faults: a full or read-only data directory", function () {
     // the first write or two may still fit in a page LevelDB's log already holds
     const refused = refusals.filter((r) => r.status !== 200);
     expect(refused.length, JSON.stringify(refusals)).to.be.greaterThan(15);
-    expect(refused.every((r) => r.status === 503 && r.code === "ANCHOR_ERR_STORAGE_UNAVAILABLE"), JSON.stringify(refusals)).to.equal(true);
+    expect(
+      refused.every((r) => r.status === 503 && r.code === "ANCHOR_ERR_STORAGE_UNAVAILABLE"),
+      JSON.stringify(refusals),
+    ).to.equal(true);
     expect(readable.status, "stored bundles are still served").to.equal(200);
     expect(healthz.status, "unhealthy: a supervisor restarts it").to.equal(503);
     expect(readyz.ready).to.equal(false);
@@ -120,9 +141,19 @@ describe("faults: a full or read-only data directory", function () {
       fs.readWrite();
       restored = true;
       const writableAt = Date.now();
-      await until(async () => (await fetch(`${server!.url}/readyz`)).status === 200, "ready once the directory is writable", 30_000, 100);
+      await until(
+        async () => (await fetch(`${server!.url}/readyz`)).status === 200,
+        "ready once the directory is writable",
+        30_000,
+        100,
+      );
       const openedAfterMs = Date.now() - writableAt;
-      printFigures("read-only data directory", profile, { readyzStatus: readyz.status, submitStatus: `${refused.status}:${refused.code}`, readStatus: `${leaf.status}:${leafBody.error?.code}`, servingAfterWritableMs: openedAfterMs });
+      printFigures("read-only data directory", profile, {
+        readyzStatus: readyz.status,
+        submitStatus: `${refused.status}:${refused.code}`,
+        readStatus: `${leaf.status}:${leafBody.error?.code}`,
+        servingAfterWritableMs: openedAfterMs,
+      });
       expect(readyz.status).to.equal(503);
       expect(readyBody.ready).to.equal(false);
       expect(refused).to.deep.equal({ status: 503, code: "ANCHOR_ERR_STORAGE_UNAVAILABLE" });
@@ -136,11 +167,23 @@ describe("faults: a full or read-only data directory", function () {
 
   it("lost nothing it acknowledged: every receipt stored once, anchored, its bundle verifying", async function () {
     await waitAllAnchored(server!.url);
-    const served = await auditServed({ url: server!.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider, consortiumRegistry: chain.deployment.addresses.consortiumRegistry });
+    const served = await auditServed({
+      url: server!.url,
+      receipts: load.receipts.values(),
+      domain: receiptDomain(chain.chainId, config.evidenceLog),
+      operator: chain.wallets.anchor.address,
+      provider: chain.anvil.provider,
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+    });
     await server!.kill("SIGTERM");
     server = undefined;
     const stored = await auditStored(config.dataDir, load.receipts.values());
-    printFigures("disk faults audit", profile, { receipted: served.receipted, lost: served.lost, duplicated: stored.duplicates, bundlesVerified: served.bundlesVerified });
+    printFigures("disk faults audit", profile, {
+      receipted: served.receipted,
+      lost: served.lost,
+      duplicated: stored.duplicates,
+      bundlesVerified: served.bundlesVerified,
+    });
     expect(served.problems, served.problems.join("\n")).to.deep.equal([]);
     expect(served.lost).to.equal(0);
     expect(served.bundlesVerified).to.equal(served.receipted);

@@ -50,7 +50,15 @@ describe("faults: the RPC endpoint unreachable under load", function () {
     // the production commit interval and membership cache; a merge delay promised for an outage
     // this long plus the backlog's sanity bound below (the default 60 s is shorter than the full
     // profile's outage)
-    config = chain.config({ dataDir, port: await freePort(), rpcUrl: proxy.url, commitIntervalMs: 1000, membershipCacheMs: 2000, maxMergeDelaySeconds: profile.outageSeconds + BACKLOG_BOUND_SECONDS, logLevel: "warn" });
+    config = chain.config({
+      dataDir,
+      port: await freePort(),
+      rpcUrl: proxy.url,
+      commitIntervalMs: 1000,
+      membershipCacheMs: 2000,
+      maxMergeDelaySeconds: profile.outageSeconds + BACKLOG_BOUND_SECONDS,
+      logLevel: "warn",
+    });
   });
 
   after(async function () {
@@ -74,7 +82,13 @@ describe("faults: the RPC endpoint unreachable under load", function () {
     it(`keeps taking records through a ${profile.outageSeconds} s outage (${mode}), reports it on /readyz, and anchors the backlog after`, async function () {
       server ??= await startAnchorProcess(config);
       const members: Wallet[] = [chain.wallets.branchA, chain.wallets.branchB, chain.wallets.platform];
-      const load = new AnchorLoad({ url: server.url, clients: profile.clients, pauseMs: profile.pauseMs, recordsPerRequest: profile.recordsPerRequest, sign: (body, c) => chain.sign(members[c % members.length]!, body) });
+      const load = new AnchorLoad({
+        url: server.url,
+        clients: profile.clients,
+        pauseMs: profile.pauseMs,
+        recordsPerRequest: profile.recordsPerRequest,
+        sign: (body, c) => chain.sign(members[c % members.length]!, body),
+      });
       load.start();
       let duringOutage: number;
       const readiness: Array<{ at: number; status: number; kind: string }> = [];
@@ -97,7 +111,12 @@ describe("faults: the RPC endpoint unreachable under load", function () {
         const lastDuring = [...load.receipts.values()].reduce((a, b) => (b.sequence > a.sequence ? b : a));
         proxy.restore();
         const recoveredAt = Date.now();
-        await until(() => anchored(lastDuring), "the outage's backlog anchored", 2 * BACKLOG_BOUND_SECONDS * 1000, 50);
+        await until(
+          () => anchored(lastDuring),
+          "the outage's backlog anchored",
+          2 * BACKLOG_BOUND_SECONDS * 1000,
+          50,
+        );
         backlogMs = Date.now() - recoveredAt;
         await until(async () => (await readyz()).status === 200, "ready after the outage", 60_000, 50);
         readyAgainMs = Date.now() - recoveredAt;
@@ -110,7 +129,14 @@ describe("faults: the RPC endpoint unreachable under load", function () {
 
       await waitAllAnchored(server.url);
       const auditStarted = performance.now();
-      const served = await auditServed({ url: server.url, receipts: load.receipts.values(), domain: receiptDomain(chain.chainId, config.evidenceLog), operator: chain.wallets.anchor.address, provider: chain.anvil.provider, consortiumRegistry: chain.deployment.addresses.consortiumRegistry });
+      const served = await auditServed({
+        url: server.url,
+        receipts: load.receipts.values(),
+        domain: receiptDomain(chain.chainId, config.evidenceLog),
+        operator: chain.wallets.anchor.address,
+        provider: chain.anvil.provider,
+        consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+      });
       const reportedAfterMs = readiness.find((r) => r.status === 503)?.at;
       printFigures(`RPC outage (${mode})`, profile, {
         outageSeconds: profile.outageSeconds,
@@ -129,8 +155,13 @@ describe("faults: the RPC endpoint unreachable under load", function () {
       // after the committer's first failed round (it runs every second) the outage shows on /readyz until the end
       expect(reportedAfterMs, "/readyz reported the outage").to.not.equal(undefined);
       const afterReport = readiness.filter((r) => r.at >= reportedAfterMs!);
-      expect(afterReport.every((r) => r.status === 503 && r.kind === "unavailable"), JSON.stringify(readiness)).to.equal(true);
-      expect(backlogMs, "backlog anchored (sanity bound only; the figure is printed)").to.be.lessThan(BACKLOG_BOUND_SECONDS * 1000);
+      expect(
+        afterReport.every((r) => r.status === 503 && r.kind === "unavailable"),
+        JSON.stringify(readiness),
+      ).to.equal(true);
+      expect(backlogMs, "backlog anchored (sanity bound only; the figure is printed)").to.be.lessThan(
+        BACKLOG_BOUND_SECONDS * 1000,
+      );
       expect(served.problems, served.problems.join("\n")).to.deep.equal([]);
       expect(served.lost).to.equal(0);
       expect(served.bundlesVerified).to.equal(served.receipted);
@@ -138,13 +169,23 @@ describe("faults: the RPC endpoint unreachable under load", function () {
   }
 
   it("keeps everything it receipted through the outages (storage audit)", async function () {
-    const heads = ((await (await fetch(`${server!.url}/v1/heads`)).json()) as { heads: unknown[] }).heads.length;
+    const heads = ((await (await fetch(`${server!.url}/v1/heads`)).json()) as { heads: unknown[] }).heads
+      .length;
     expect(heads).to.be.greaterThan(0);
     await server!.kill("SIGTERM");
     server = undefined;
     const stored = await auditStored(dataDir, receipted);
-    printFigures("RPC outage storage audit", profile, { receipted: receipted.length, stored: stored.stored, atSequence: stored.receiptsAtSequence, duplicated: stored.duplicates, digestIndexEntries: stored.digestIndexEntries, missingFromDigestIndex: stored.missingFromDigestIndex });
-    expect(stored.receiptsAtSequence, "every receipted record at its receipt's sequence number").to.equal(receipted.length);
+    printFigures("RPC outage storage audit", profile, {
+      receipted: receipted.length,
+      stored: stored.stored,
+      atSequence: stored.receiptsAtSequence,
+      duplicated: stored.duplicates,
+      digestIndexEntries: stored.digestIndexEntries,
+      missingFromDigestIndex: stored.missingFromDigestIndex,
+    });
+    expect(stored.receiptsAtSequence, "every receipted record at its receipt's sequence number").to.equal(
+      receipted.length,
+    );
     expect(stored.duplicates).to.equal(0);
     expect(stored.lostHeads).to.equal(0);
     expect(stored.missingFromDigestIndex).to.equal(0);

@@ -15,7 +15,16 @@ import type { InjectOptions } from "fastify";
 import QRCode from "qrcode";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { ANCHOR_ERRORS } from "../../anchor-service/src/errors.ts";
-import { formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, type FuzzTarget, type RouteFuzz, type RouteStats } from "../support/fuzz/harness.ts";
+import {
+  formatStats,
+  fuzzRoute,
+  fuzzRuns,
+  fuzzSeed,
+  selectedRoutes,
+  type FuzzTarget,
+  type RouteFuzz,
+  type RouteStats,
+} from "../support/fuzz/harness.ts";
 import {
   arrayText,
   badHash,
@@ -49,7 +58,13 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
   // /metrics and /readyz closed by a token; a small body limit and quota (both fuzzed)
   const suite = anchorServiceSuite({
     onDisk: "fuzz-anchor-",
-    config: { commitLeaves: 1_000_000, membershipCacheMs: 600_000, maxBodyBytes: MAX_BODY, intakeRecordsPerSecond: RECORDS_PER_SECOND, metricsToken: METRICS_TOKEN },
+    config: {
+      commitLeaves: 1_000_000,
+      membershipCacheMs: 600_000,
+      maxBodyBytes: MAX_BODY,
+      intakeRecordsPerSecond: RECORDS_PER_SECOND,
+      metricsToken: METRICS_TOKEN,
+    },
     settleFirstRound: true,
   });
   let target: FuzzTarget;
@@ -57,7 +72,9 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
   const stats: RouteStats[] = [];
 
   before(async function () {
-    console.log(`      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`);
+    console.log(
+      `      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`,
+    );
     const { service } = suite;
     const submit = async (records: unknown[]) => {
       const reply = await suite.postLeaves(JSON.stringify({ records }));
@@ -68,40 +85,104 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
     const [anchored] = await submit([anchoredRecord]);
     await service.committer.runOnce();
     const [pending] = await submit([recordFor("fuzz: pending")]);
-    const bundle = (await service.app.inject({ method: "GET", url: `/v1/bundles/${anchored!.leafHash}` })).json();
+    const bundle = (
+      await service.app.inject({ method: "GET", url: `/v1/bundles/${anchored!.leafHash}` })
+    ).json();
     // the anchored leaf's QR code: the same whatever Host a request names (it leads to the configured address)
-    const info = (await service.app.inject({ method: "GET", url: "/v1/info" })).json() as { publicUrl: string };
-    const qr = await QRCode.toString(`${info.publicUrl}/verify?leaf=${anchored!.leafHash.toLowerCase()}`, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
-    known = { anchored: anchored!.leafHash, pending: pending!.leafHash, bundle, digest: anchoredRecord.digest, qr };
-    target = { service: "anchor service", app: service.app, db: service.db.root as never, catalogue: ANCHOR_ERRORS };
+    const info = (await service.app.inject({ method: "GET", url: "/v1/info" })).json() as {
+      publicUrl: string;
+    };
+    const qr = await QRCode.toString(`${info.publicUrl}/verify?leaf=${anchored!.leafHash.toLowerCase()}`, {
+      type: "svg",
+      errorCorrectionLevel: "M",
+      margin: 2,
+    });
+    known = {
+      anchored: anchored!.leafHash,
+      pending: pending!.leafHash,
+      bundle,
+      digest: anchoredRecord.digest,
+      qr,
+    };
+    target = {
+      service: "anchor service",
+      app: service.app,
+      db: service.db.root as never,
+      catalogue: ANCHOR_ERRORS,
+    };
   });
 
   after(function () {
     if (stats.length > 0) console.log(formatStats("anchor service", stats));
   });
 
-  const domain = () => requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+  const domain = () =>
+    requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
 
-  type Auth = "member" | "court" | "platform" | "outsider" | "none" | "garbage" | "other-body" | "expired" | "too-far" | "other-path";
+  type Auth =
+    | "member"
+    | "court"
+    | "platform"
+    | "outsider"
+    | "none"
+    | "garbage"
+    | "other-body"
+    | "expired"
+    | "too-far"
+    | "other-path";
   const auth: fc.Arbitrary<Auth> = fc.oneof(
     { weight: 12, arbitrary: fc.constant<Auth>("member") },
     { weight: 2, arbitrary: fc.constantFrom<Auth>("court", "platform") },
-    { weight: 1, arbitrary: fc.constantFrom<Auth>("outsider", "none", "garbage", "other-body", "expired", "too-far", "other-path") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<Auth>(
+        "outsider",
+        "none",
+        "garbage",
+        "other-body",
+        "expired",
+        "too-far",
+        "other-path",
+      ),
+    },
   );
 
   /** Auth headers for `body` at `url` under the chosen mode. */
-  async function authHeaders(mode: Auth, method: string, url: string, body: string | Buffer): Promise<Record<string, string>> {
-    const signer: Record<string, Wallet> = { member: suite.chain.wallets.branchA, court: suite.chain.wallets.court, platform: suite.chain.wallets.platform, outsider: suite.chain.wallets.outsider };
-    const sign = (wallet: Wallet, what: { method: string; path: string; body: string | Buffer }, options = {}) => signRequest(wallet, domain(), what, options);
+  async function authHeaders(
+    mode: Auth,
+    method: string,
+    url: string,
+    body: string | Buffer,
+  ): Promise<Record<string, string>> {
+    const signer: Record<string, Wallet> = {
+      member: suite.chain.wallets.branchA,
+      court: suite.chain.wallets.court,
+      platform: suite.chain.wallets.platform,
+      outsider: suite.chain.wallets.outsider,
+    };
+    const sign = (
+      wallet: Wallet,
+      what: { method: string; path: string; body: string | Buffer },
+      options = {},
+    ) => signRequest(wallet, domain(), what, options);
     switch (mode) {
       case "none":
         return {};
       case "garbage":
-        return { "x-jl-signer": "0x1234", "x-jl-nonce": "-1", "x-jl-expires-at": "soon", "x-jl-signature": `0x${"ab".repeat(65)}` };
+        return {
+          "x-jl-signer": "0x1234",
+          "x-jl-nonce": "-1",
+          "x-jl-expires-at": "soon",
+          "x-jl-signature": `0x${"ab".repeat(65)}`,
+        };
       case "other-body":
         return sign(suite.chain.wallets.branchA, { method, path: url, body: `${body.toString()} ` });
       case "expired":
-        return sign(suite.chain.wallets.branchA, { method, path: url, body }, { expiresAt: Math.floor(Date.now() / 1000) - 5 });
+        return sign(
+          suite.chain.wallets.branchA,
+          { method, path: url, body },
+          { expiresAt: Math.floor(Date.now() / 1000) - 5 },
+        );
       case "too-far":
         return sign(suite.chain.wallets.branchA, { method, path: url, body }, { ttlSeconds: 100_000 });
       case "other-path":
@@ -110,61 +191,124 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
         // a submission also carries the signer's own signature over its records (when they hash)
         return {
           ...(await sign(signer[mode]!, { method, path: url, body })),
-          ...(url.split("?")[0] === "/v1/leaves" ? await suite.chain.submission(signer[mode]!, body.toString()) : {}),
+          ...(url.split("?")[0] === "/v1/leaves"
+            ? await suite.chain.submission(signer[mode]!, body.toString())
+            : {}),
         };
     }
   }
 
-  const recordText = objectText({
-    version: { valid: fc.constant("1"), bad: hostileNumberText, optional: true },
-    kind: { valid: fc.integer({ min: 1, max: 7 }).map(String), bad: hostileNumberText },
-    digestAlgorithm: { valid: fc.constantFrom("1", "2"), bad: hostileNumberText },
-    digest: { valid: quoted(hex32), bad: quoted(badHash) },
-    salt: { valid: quoted(hex32), bad: quoted(badHash) },
-    submitter: { valid: fc.constantFrom("2", "2", "3", "5"), bad: hostileNumberText, optional: true },
-    subject: { valid: quoted(hex32), bad: quoted(badHash), optional: true },
-  }, { validWeight: 40 });
+  const recordText = objectText(
+    {
+      version: { valid: fc.constant("1"), bad: hostileNumberText, optional: true },
+      kind: { valid: fc.integer({ min: 1, max: 7 }).map(String), bad: hostileNumberText },
+      digestAlgorithm: { valid: fc.constantFrom("1", "2"), bad: hostileNumberText },
+      digest: { valid: quoted(hex32), bad: quoted(badHash) },
+      salt: { valid: quoted(hex32), bad: quoted(badHash) },
+      submitter: { valid: fc.constantFrom("2", "2", "3", "5"), bad: hostileNumberText, optional: true },
+      subject: { valid: quoted(hex32), bad: quoted(badHash), optional: true },
+    },
+    { validWeight: 40 },
+  );
   // a record or the body naming a key twice (400 ANCHOR_ERR_DUPLICATE_KEY; JSON.parse would keep the last)
   const duplicated = fc
-    .tuple(recordText, fc.constantFrom('"kind":3', `"salt":"0x${"ab".repeat(32)}"`, '"version":1', '"kin\\u0064":2', '"submitter":2'), fc.boolean())
-    .map(([r, dup, top]) => (top ? `{"records":[${r}],"records":[${r}]}` : `{"records":[${r.replace(/^\{/, `{${dup},`)}]}`));
+    .tuple(
+      recordText,
+      fc.constantFrom(
+        '"kind":3',
+        `"salt":"0x${"ab".repeat(32)}"`,
+        '"version":1',
+        '"kin\\u0064":2',
+        '"submitter":2',
+      ),
+      fc.boolean(),
+    )
+    .map(([r, dup, top]) =>
+      top ? `{"records":[${r}],"records":[${r}]}` : `{"records":[${r.replace(/^\{/, `{${dup},`)}]}`,
+    );
   // a body over the limit (413 ANCHOR_ERR_BODY_TOO_LARGE): valid JSON padded past it
-  const oversize = fc.integer({ min: 1, max: 64 * 1024 }).map((extra) => `{"records":[${JSON.stringify(recordFor("oversize"))}]${" ".repeat(MAX_BODY + extra)}}`);
+  const oversize = fc
+    .integer({ min: 1, max: 64 * 1024 })
+    .map((extra) => `{"records":[${JSON.stringify(recordFor("oversize"))}]${" ".repeat(MAX_BODY + extra)}}`);
   const submitBody: fc.Arbitrary<string | Buffer> = fc.oneof(
     { weight: 10, arbitrary: objectText({ records: { valid: arrayText(recordText, 3) } }) },
     { weight: 2, arbitrary: duplicated },
     { weight: 1, arbitrary: oversize },
     { weight: 3, arbitrary: hostileBody },
     // more records than a request may carry (10,001 of one valid record)
-    { weight: 1, arbitrary: fc.constant(10_001).map((n) => `{"records":[${Array.from({ length: n }, () => JSON.stringify(recordFor("many"))).join(",")}]}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constant(10_001)
+        .map(
+          (n) =>
+            `{"records":[${Array.from({ length: n }, () => JSON.stringify(recordFor("many"))).join(",")}]}`,
+        ),
+    },
   );
   const leafParam = pathSegment(fc.oneof(hex32, fc.constantFrom("anchored", "pending")), badHash);
-  const leafUrl = (base: string, segment: string) => `${base}/${segment === "anchored" ? known.anchored : segment === "pending" ? known.pending : segment}`;
+  const leafUrl = (base: string, segment: string) =>
+    `${base}/${segment === "anchored" ? known.anchored : segment === "pending" ? known.pending : segment}`;
   const anyQuery = queryString({ x: { valid: hostileString } });
 
-  function getRoute(route: string, url: fc.Arbitrary<string>): RouteFuzz<{ url: string; headers: Record<string, string>; body: string | undefined }> {
+  function getRoute(
+    route: string,
+    url: fc.Arbitrary<string>,
+  ): RouteFuzz<{ url: string; headers: Record<string, string>; body: string | undefined }> {
     return {
       route,
-      arbitrary: fc.record({ url, headers: junkHeaders, body: fc.option(fc.oneof(fc.constant("{}"), fc.constant("x")), { freq: 10, nil: undefined }) }),
-      build: (c): InjectOptions => ({ method: "GET", url: c.url, headers: { ...c.headers, ...(c.body === undefined ? {} : { "content-type": "application/json" }) }, ...(c.body === undefined ? {} : { payload: c.body }) }),
+      arbitrary: fc.record({
+        url,
+        headers: junkHeaders,
+        body: fc.option(fc.oneof(fc.constant("{}"), fc.constant("x")), { freq: 10, nil: undefined }),
+      }),
+      build: (c): InjectOptions => ({
+        method: "GET",
+        url: c.url,
+        headers: { ...c.headers, ...(c.body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(c.body === undefined ? {} : { payload: c.body }),
+      }),
     };
   }
 
   /** /metrics and /readyz, closed by the token: sent right, wrong, malformed or not at all (401 ANCHOR_ERR_OPS_UNAUTHORIZED). */
-  function opsRoute(route: string, path: string): RouteFuzz<{ query: string; authorization: string | undefined; headers: Record<string, string> }> {
+  function opsRoute(
+    route: string,
+    path: string,
+  ): RouteFuzz<{ query: string; authorization: string | undefined; headers: Record<string, string> }> {
     const authorization = fc.oneof(
       { weight: 3, arbitrary: fc.constant(`Bearer ${METRICS_TOKEN}`) },
-      { weight: 2, arbitrary: fc.constantFrom(undefined, "", "Bearer", "Bearer ", `bearer ${METRICS_TOKEN}`, `Bearer ${METRICS_TOKEN}x`, `Bearer ${METRICS_TOKEN.slice(1)}`, `Basic ${METRICS_TOKEN}`) },
+      {
+        weight: 2,
+        arbitrary: fc.constantFrom(
+          undefined,
+          "",
+          "Bearer",
+          "Bearer ",
+          `bearer ${METRICS_TOKEN}`,
+          `Bearer ${METRICS_TOKEN}x`,
+          `Bearer ${METRICS_TOKEN.slice(1)}`,
+          `Basic ${METRICS_TOKEN}`,
+        ),
+      },
       { weight: 1, arbitrary: hostileString.map((s) => `Bearer ${s.replace(/[^\x20-\x7e]/g, "")}`) },
     );
     return {
       route,
       arbitrary: fc.record({ query: anyQuery, authorization, headers: junkHeaders }),
-      build: (c): InjectOptions => ({ method: "GET", url: `${path}${c.query}`, headers: { ...c.headers, ...(c.authorization === undefined ? {} : { authorization: c.authorization }) } }),
+      build: (c): InjectOptions => ({
+        method: "GET",
+        url: `${path}${c.query}`,
+        headers: {
+          ...c.headers,
+          ...(c.authorization === undefined ? {} : { authorization: c.authorization }),
+        },
+      }),
       check: (c, reply) => {
         // the scheme is case-insensitive (RFC 9110 §11.1), the token is not
         // refused: 401, or 429 once this source has failed too often (the harness checks its Retry-After)
-        if (c.authorization?.replace(/^bearer /i, "Bearer ") !== `Bearer ${METRICS_TOKEN}`) expect(reply.statusCode, `${path} without the token`).to.be.oneOf([401, 429]);
+        if (c.authorization?.replace(/^bearer /i, "Bearer ") !== `Bearer ${METRICS_TOKEN}`)
+          expect(reply.statusCode, `${path} without the token`).to.be.oneOf([401, 429]);
       },
     };
   }
@@ -172,43 +316,112 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
   const routes = (): Array<RouteFuzz<any>> => [
     {
       route: "POST /v1/leaves",
-      arbitrary: fc.record({ body: submitBody, auth, type: contentType, query: fc.oneof({ weight: 10, arbitrary: fc.constant("") }, { weight: 1, arbitrary: anyQuery }), headers: junkHeaders }),
-      examples: [{ body: JSON.stringify({ records: [recordFor("fuzz: genuine example")] }), auth: "member", type: "application/json", query: "", headers: {} }],
-      build: async (c: { body: string | Buffer; auth: Auth; type: string | undefined; query: string; headers: Record<string, string> }): Promise<InjectOptions> => {
+      arbitrary: fc.record({
+        body: submitBody,
+        auth,
+        type: contentType,
+        query: fc.oneof({ weight: 10, arbitrary: fc.constant("") }, { weight: 1, arbitrary: anyQuery }),
+        headers: junkHeaders,
+      }),
+      examples: [
+        {
+          body: JSON.stringify({ records: [recordFor("fuzz: genuine example")] }),
+          auth: "member",
+          type: "application/json",
+          query: "",
+          headers: {},
+        },
+      ],
+      build: async (c: {
+        body: string | Buffer;
+        auth: Auth;
+        type: string | undefined;
+        query: string;
+        headers: Record<string, string>;
+      }): Promise<InjectOptions> => {
         const url = `/v1/leaves${c.query}`;
-        return { method: "POST", url, payload: c.body, headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await authHeaders(c.auth, "POST", url, c.body)) } };
+        return {
+          method: "POST",
+          url,
+          payload: c.body,
+          headers: {
+            ...c.headers,
+            ...(c.type === undefined ? {} : { "content-type": c.type }),
+            ...(await authHeaders(c.auth, "POST", url, c.body)),
+          },
+        };
       },
     },
-    getRoute("GET /v1/leaves/:leafHash", fc.tuple(leafParam, anyQuery).map(([s, query]) => `${leafUrl("/v1/leaves", s)}${query}`)),
-    getRoute("GET /v1/bundles/:leafHash", fc.tuple(leafParam, anyQuery).map(([s, query]) => `${leafUrl("/v1/bundles", s)}${query}`)),
+    getRoute(
+      "GET /v1/leaves/:leafHash",
+      fc.tuple(leafParam, anyQuery).map(([s, query]) => `${leafUrl("/v1/leaves", s)}${query}`),
+    ),
+    getRoute(
+      "GET /v1/bundles/:leafHash",
+      fc.tuple(leafParam, anyQuery).map(([s, query]) => `${leafUrl("/v1/bundles", s)}${query}`),
+    ),
     getRoute(
       "GET /v1/digests/:digest",
-      fc.tuple(pathSegment(fc.oneof(hex32, fc.constant("known")), badHash), anyQuery).map(([d, query]) => `/v1/digests/${d === "known" ? known.digest : d}${query}`),
+      fc
+        .tuple(pathSegment(fc.oneof(hex32, fc.constant("known")), badHash), anyQuery)
+        .map(([d, query]) => `/v1/digests/${d === "known" ? known.digest : d}${query}`),
     ),
-    getRoute("GET /v1/members/:memberId", fc.tuple(pathSegment(fc.constantFrom("1", "2", "5", "99", "0"), hostileNumberText), anyQuery).map(([m, query]) => `/v1/members/${m}${query}`)),
-    getRoute("GET /v1/lifecycle/:leafHash", fc.tuple(leafParam, anyQuery).map(([l, query]) => `${leafUrl("/v1/lifecycle", l)}${query}`)),
+    getRoute(
+      "GET /v1/members/:memberId",
+      fc
+        .tuple(pathSegment(fc.constantFrom("1", "2", "5", "99", "0"), hostileNumberText), anyQuery)
+        .map(([m, query]) => `/v1/members/${m}${query}`),
+    ),
+    getRoute(
+      "GET /v1/lifecycle/:leafHash",
+      fc.tuple(leafParam, anyQuery).map(([l, query]) => `${leafUrl("/v1/lifecycle", l)}${query}`),
+    ),
     getRoute(
       "GET /v1/heads",
-      queryString({ from: { valid: fc.nat({ max: 5 }).map(String) }, limit: { valid: fc.integer({ min: 1, max: 1000 }).map(String) } }).map((query) => `/v1/heads${query}`),
+      queryString({
+        from: { valid: fc.nat({ max: 5 }).map(String) },
+        limit: { valid: fc.integer({ min: 1, max: 1000 }).map(String) },
+      }).map((query) => `/v1/heads${query}`),
     ),
     getRoute(
       "GET /v1/consistency",
-      queryString({ from: { valid: fc.nat({ max: 4 }).map(String) }, to: { valid: fc.nat({ max: 4 }).map(String) } }).map((query) => `/v1/consistency${query}`),
+      queryString({
+        from: { valid: fc.nat({ max: 4 }).map(String) },
+        to: { valid: fc.nat({ max: 4 }).map(String) },
+      }).map((query) => `/v1/consistency${query}`),
     ),
     {
       route: "POST /v1/verify",
       arbitrary: fc.record({
         body: fc.oneof(
-          { weight: 10, arbitrary: objectText({ bundle: { valid: mutatedJson(known.bundle) }, documentDigest: { valid: quoted(hex32), bad: quoted(badHash), optional: true } }) },
+          {
+            weight: 10,
+            arbitrary: objectText({
+              bundle: { valid: mutatedJson(known.bundle) },
+              documentDigest: { valid: quoted(hex32), bad: quoted(badHash), optional: true },
+            }),
+          },
           { weight: 2, arbitrary: hostileBody },
-          { weight: 1, arbitrary: fc.constant(known.bundle).map((b) => `{"bundle":${JSON.stringify(b)},"bundle":{}}`) },
-          { weight: 1, arbitrary: fc.integer({ min: 1, max: 1024 }).map((extra) => `{"bundle":{}${" ".repeat(MAX_BODY + extra)}}`) },
+          {
+            weight: 1,
+            arbitrary: fc.constant(known.bundle).map((b) => `{"bundle":${JSON.stringify(b)},"bundle":{}}`),
+          },
+          {
+            weight: 1,
+            arbitrary: fc
+              .integer({ min: 1, max: 1024 })
+              .map((extra) => `{"bundle":{}${" ".repeat(MAX_BODY + extra)}}`),
+          },
         ),
         type: contentType,
         headers: junkHeaders,
       }),
       examples: [{ body: JSON.stringify({ bundle: known.bundle }), type: "application/json", headers: {} }],
-      build: (c: { body: string | Buffer; type: string | undefined; headers: Record<string, string> }): InjectOptions => ({
+      build: (c: {
+        body: string | Buffer;
+        type: string | undefined;
+        headers: Record<string, string>;
+      }): InjectOptions => ({
         method: "POST",
         url: "/v1/verify",
         payload: c.body,
@@ -216,42 +429,113 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       }),
       check: (c: { body: string | Buffer }, reply) => {
         // a bundle passes only if what the checks bind (leaf, log position, head, proof) is the genuine one
-        if (reply.statusCode !== 200 || (JSON.parse(reply.body) as { overall: string }).overall !== "pass") return;
+        if (reply.statusCode !== 200 || (JSON.parse(reply.body) as { overall: string }).overall !== "pass")
+          return;
         passes++;
         const sent = (JSON.parse(c.body.toString()) as { bundle: Record<string, unknown> }).bundle;
         const genuine = known.bundle as Record<string, unknown>;
         // (anchor.transactionHash is a locator: checked only when the endpoint finds the transaction)
-        const bound = (b: Record<string, unknown>) => JSON.stringify([b.leaf, b.log, b.head, b.inclusionProof, { ...(b.anchor as object), transactionHash: undefined }]).toLowerCase();
-        expect(bound(sent), `a bundle with other leaf, log, head, proof or anchor passed: ${c.body.toString().slice(0, 2000)}`).to.equal(bound(genuine));
+        const bound = (b: Record<string, unknown>) =>
+          JSON.stringify([
+            b.leaf,
+            b.log,
+            b.head,
+            b.inclusionProof,
+            { ...(b.anchor as object), transactionHash: undefined },
+          ]).toLowerCase();
+        expect(
+          bound(sent),
+          `a bundle with other leaf, log, head, proof or anchor passed: ${c.body.toString().slice(0, 2000)}`,
+        ).to.equal(bound(genuine));
       },
     },
-    getRoute("GET /v1/info", anyQuery.map((query) => `/v1/info${query}`)),
-    getRoute("GET /.well-known/jointledger-trust-anchor.json", anyQuery.map((query) => `/.well-known/jointledger-trust-anchor.json${query}`)),
+    getRoute(
+      "GET /v1/info",
+      anyQuery.map((query) => `/v1/info${query}`),
+    ),
+    getRoute(
+      "GET /.well-known/jointledger-trust-anchor.json",
+      anyQuery.map((query) => `/.well-known/jointledger-trust-anchor.json${query}`),
+    ),
     // the court's verification page (hidden from OpenAPI): the page, its assets, its QR code
-    getRoute("GET /verify", anyQuery.map((query) => `/verify${query}`)),
-    getRoute("GET /verify/:file", pathSegment(fc.constantFrom("index.html", "app.js", "style.css", "nosuch.js"), fc.oneof(hostileString, fc.constantFrom("../package.json", "..%2F..%2Fpackage.json", "%2e%2e%2fserver.ts", "qr.svg"))).map((f) => `/verify/${f}`)),
+    getRoute(
+      "GET /verify",
+      anyQuery.map((query) => `/verify${query}`),
+    ),
+    getRoute(
+      "GET /verify/:file",
+      pathSegment(
+        fc.constantFrom("index.html", "app.js", "style.css", "nosuch.js"),
+        fc.oneof(
+          hostileString,
+          fc.constantFrom("../package.json", "..%2F..%2Fpackage.json", "%2e%2e%2fserver.ts", "qr.svg"),
+        ),
+      ).map((f) => `/verify/${f}`),
+    ),
     {
       route: "GET /verify/qr.svg",
       arbitrary: fc.record({
         query: queryString({ leaf: { valid: fc.oneof(hex32, fc.constant(known.anchored)) } }),
-        host: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom("", "evil.example:99999", "a b", "127.0.0.1:9545", "[::1]:80", "x".repeat(300), "host\\path"), fc.string({ unit: "binary-ascii", maxLength: 30 }).map((h) => h.replace(/[^\x21-\x7e]/g, ""))) }),
+        host: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(undefined) },
+          {
+            weight: 1,
+            arbitrary: fc.oneof(
+              fc.constantFrom(
+                "",
+                "evil.example:99999",
+                "a b",
+                "127.0.0.1:9545",
+                "[::1]:80",
+                "x".repeat(300),
+                "host\\path",
+              ),
+              fc.string({ unit: "binary-ascii", maxLength: 30 }).map((h) => h.replace(/[^\x21-\x7e]/g, "")),
+            ),
+          },
+        ),
       }),
-      build: (c: { query: string; host: string | undefined }): InjectOptions => ({ method: "GET", url: `/verify/qr.svg${c.query}`, ...(c.host === undefined ? {} : { headers: { host: c.host } }) }),
+      build: (c: { query: string; host: string | undefined }): InjectOptions => ({
+        method: "GET",
+        url: `/verify/qr.svg${c.query}`,
+        ...(c.host === undefined ? {} : { headers: { host: c.host } }),
+      }),
       check: (c: { query: string; host: string | undefined }, reply) => {
         // the Host header never decides where the QR code leads
-        if (c.query === `?leaf=${known.anchored}`) expect(reply.body, `QR code for Host ${String(c.host)}`).to.equal(known.qr);
+        if (c.query === `?leaf=${known.anchored}`)
+          expect(reply.body, `QR code for Host ${String(c.host)}`).to.equal(known.qr);
       },
     },
-    getRoute("GET /healthz", anyQuery.map((query) => `/healthz${query}`)),
+    getRoute(
+      "GET /healthz",
+      anyQuery.map((query) => `/healthz${query}`),
+    ),
     opsRoute("GET /readyz", "/readyz"),
     opsRoute("GET /metrics", "/metrics"),
-    getRoute("GET /docs/json", anyQuery.map((query) => `/docs/json${query}`)),
+    getRoute(
+      "GET /docs/json",
+      anyQuery.map((query) => `/docs/json${query}`),
+    ),
     {
       route: "any other method or path",
       arbitrary: fc.record({
         method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"),
         path: fc.oneof(
-          fc.constantFrom("/", "/v1", "/v1/leaves", "/v1/verify", "/v1/heads", "/v1/leaves/", "/v2/leaves", "/v1//leaves", "/V1/LEAVES", "/v1/leaves/%ZZ", "/docs/static/../../package.json", "/%00", "/v1/bundles"),
+          fc.constantFrom(
+            "/",
+            "/v1",
+            "/v1/leaves",
+            "/v1/verify",
+            "/v1/heads",
+            "/v1/leaves/",
+            "/v2/leaves",
+            "/v1//leaves",
+            "/V1/LEAVES",
+            "/v1/leaves/%ZZ",
+            "/docs/static/../../package.json",
+            "/%00",
+            "/v1/bundles",
+          ),
           hostileString.map((s) => `/${uri(s).slice(0, 3000)}`),
         ),
         body: fc.option(hostileBody, { nil: undefined }),
@@ -259,7 +543,9 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
       build: (c: { method: string; path: string; body: string | Buffer | undefined }): InjectOptions => ({
         method: c.method as InjectOptions["method"],
         url: c.path,
-        ...(c.body === undefined || c.method === "GET" || c.method === "HEAD" ? {} : { payload: c.body, headers: { "content-type": "application/json" } }),
+        ...(c.body === undefined || c.method === "GET" || c.method === "HEAD"
+          ? {}
+          : { payload: c.body, headers: { "content-type": "application/json" } }),
       }),
     },
   ];
@@ -267,8 +553,12 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
 
   it("fuzzes every documented route (the OpenAPI document lists no route the fuzzer skips)", async function () {
     const fuzzed = new Set(routes().map((r) => r.route));
-    const doc = (await suite.service.app.inject({ method: "GET", url: "/docs/json" })).json() as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`));
+    const doc = (await suite.service.app.inject({ method: "GET", url: "/docs/json" })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
+    );
     expect(documented.length).to.be.greaterThan(5);
     expect([...fuzzed]).to.include.members(documented);
   });
@@ -283,6 +573,7 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
     const leaves = stats.find((s) => s.route === "POST /v1/leaves");
     if (leaves !== undefined) expect(leaves.accepted, "accepted submissions").to.be.greaterThan(0);
     // the genuine bundle (among the mutations) still passes: the check above was exercised
-    if (stats.some((s) => s.route === "POST /v1/verify")) expect(passes, "genuine bundles that passed").to.be.greaterThan(0);
+    if (stats.some((s) => s.route === "POST /v1/verify"))
+      expect(passes, "genuine bundles that passed").to.be.greaterThan(0);
   });
 });

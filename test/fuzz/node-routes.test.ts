@@ -18,7 +18,18 @@ import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/req
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import { digestDb, formatStats, fuzzRoute, fuzzRuns, fuzzSeed, selectedRoutes, Watch, type FuzzTarget, type RouteFuzz, type RouteStats } from "../support/fuzz/harness.ts";
+import {
+  digestDb,
+  formatStats,
+  fuzzRoute,
+  fuzzRuns,
+  fuzzSeed,
+  selectedRoutes,
+  Watch,
+  type FuzzTarget,
+  type RouteFuzz,
+  type RouteStats,
+} from "../support/fuzz/harness.ts";
 import {
   arrayText,
   badHash,
@@ -42,16 +53,31 @@ import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../support/
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();
-const TOKENS = { clerk: "fuzz-clerk", approver: "fuzz-approver", admin: "fuzz-admin", "court-clerk": "fuzz-court-clerk" } as const;
+const TOKENS = {
+  clerk: "fuzz-clerk",
+  approver: "fuzz-approver",
+  admin: "fuzz-admin",
+  "court-clerk": "fuzz-court-clerk",
+} as const;
 /** The document access log records refused reads too: a refused request may append to it. */
-const ACCESS_LOG_PREFIXES = ["!documents!!accessLog!", "!documents!!accessByDocument!"].map((p) => Buffer.from(p, "utf8"));
+const ACCESS_LOG_PREFIXES = ["!documents!!accessLog!", "!documents!!accessByDocument!"].map((p) =>
+  Buffer.from(p, "utf8"),
+);
 /**
  * A signed node-to-node request spends its nonce once its signer is authenticated as an active
  * member of the right kind, even if the operation then refuses (a one-time ticket: the refused
  * request cannot be replayed either). A request refused at authentication writes nothing.
  */
 const NONCE_PREFIX = Buffer.from("!request-nonces!", "utf8");
-const AUTH_CODES = new Set(["NODE_ERR_AUTH", "NODE_ERR_ROLE", "NODE_ERR_VALIDATION", "NODE_ERR_BAD_JSON", "NODE_ERR_NOT_FOUND", "NODE_ERR_WRONG_TARGET", "NODE_ERR_WRONG_MEMBER_KIND"]);
+const AUTH_CODES = new Set([
+  "NODE_ERR_AUTH",
+  "NODE_ERR_ROLE",
+  "NODE_ERR_VALIDATION",
+  "NODE_ERR_BAD_JSON",
+  "NODE_ERR_NOT_FOUND",
+  "NODE_ERR_WRONG_TARGET",
+  "NODE_ERR_WRONG_MEMBER_KIND",
+]);
 /**
  * Requests with a wrong or malformed API token come from their own address: the node rate-limits
  * refused tokens per address (429 after 10), and the valid-token requests from 127.0.0.1 must
@@ -65,14 +91,30 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   const suite = lendingSuite("fuzz-node-", { anchor: { config: { membershipCacheMs: 600_000 } } });
   let node: NodeService;
   let target: FuzzTarget;
-  const known = { applicationId: "", approvableApplicationId: "", foreignApplicationId: "", documentId: "", consentLeaf: "", loanId: "", serial: "DSB-KNOWN-1", borrowerKey: "" };
+  const known = {
+    applicationId: "",
+    approvableApplicationId: "",
+    foreignApplicationId: "",
+    documentId: "",
+    consentLeaf: "",
+    loanId: "",
+    serial: "DSB-KNOWN-1",
+    borrowerKey: "",
+  };
   const stats: RouteStats[] = [];
 
   before(async function () {
-    console.log(`      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`);
+    console.log(
+      `      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`,
+    );
     const config = await suite.config({ tokens: TOKENS });
     // a real LevelDB directory; neither the indexer nor the outbox sender runs, so only requests write
-    node = await suite.node({ config, inMemory: false, wallet: suite.chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
+    node = await suite.node({
+      config,
+      inMemory: false,
+      wallet: suite.chain.wallets.branchA,
+      now: () => new Date("2026-11-22T02:05:30Z"),
+    });
     // known ids so generated requests hit existing records as well as missing ones
     const inject = async (options: InjectOptions) => {
       const reply = await node.app.inject(options);
@@ -84,41 +126,76 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     const forwarded = async (payload: unknown) => {
       const url = "/v1/forwarded-applications/jiedaibao?platform=4";
       const body = JSON.stringify(payload);
-      return (await inject({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(await signed("union", "POST", url, body)) } })).applicationId as string;
+      return (
+        await inject({
+          method: "POST",
+          url,
+          payload: body,
+          headers: { "content-type": "application/json", ...(await signed("union", "POST", url, body)) },
+        })
+      ).applicationId as string;
     };
     known.applicationId = await forwarded(jiedaibaoPayload());
     const consent = await inject({
       method: "POST",
       url: "/v1/consents",
       headers: bearer,
-      payload: { applicationId: known.applicationId, letterBase64: Buffer.from("授权书").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
+      payload: {
+        applicationId: known.applicationId,
+        letterBase64: Buffer.from("授权书").toString("base64"),
+        signedAt: "2026-11-22T10:00:00+08:00",
+        validUntil: "2027-11-22T10:00:00+08:00",
+        scope: ["LOAN_APPROVAL"],
+      },
     });
     known.documentId = consent.documentId;
     known.consentLeaf = consent.consent.leafHash;
-    await approvingDecision(injectAs(node.app, () => bearer), known.applicationId);
+    await approvingDecision(
+      injectAs(node.app, () => bearer),
+      known.applicationId,
+    );
     const approved = await inject({
       method: "POST",
       url: "/v1/loans",
       headers: bearer,
       // assisted: a joint loan's approval asks the platform's node to agree (test/nodes/loan-agreement.test.ts), and this node is alone
-      payload: { applicationId: known.applicationId, contractBase64: Buffer.from("借款合同").toString("base64"), consentLeafHash: known.consentLeaf, platformShareBps: 0, startDate: "2026-11-22" },
+      payload: {
+        applicationId: known.applicationId,
+        contractBase64: Buffer.from("借款合同").toString("base64"),
+        consentLeafHash: known.consentLeaf,
+        platformShareBps: 0,
+        startDate: "2026-11-22",
+      },
     });
     known.loanId = approved.loanId;
-    await inject({ method: "POST", url: `/v1/loans/${known.loanId}/disbursements`, headers: bearer, payload: { serial: known.serial, amountFen: "3500000", accountHash: SETTLEMENT } });
-    known.borrowerKey = (await inject({ method: "GET", url: `/v1/applications/${known.applicationId}`, headers: bearer })).borrowerKey;
+    await inject({
+      method: "POST",
+      url: `/v1/loans/${known.loanId}/disbursements`,
+      headers: bearer,
+      payload: { serial: known.serial, amountFen: "3500000", accountHash: SETTLEMENT },
+    });
+    known.borrowerKey = (
+      await inject({ method: "GET", url: `/v1/applications/${known.applicationId}`, headers: bearer })
+    ).borrowerKey;
     known.foreignApplicationId = `app_${"0".repeat(24)}`;
     const second = jiedaibaoPayload();
     second.shenqingBianhao = "JDB20261122000999";
     known.approvableApplicationId = await forwarded(second);
     // its credit decision too, so the approval route's genuine example is accepted
-    await approvingDecision(injectAs(node.app, () => bearer), known.approvableApplicationId);
+    await approvingDecision(
+      injectAs(node.app, () => bearer),
+      known.approvableApplicationId,
+    );
     target = {
       service: "institution node",
       app: node.app,
       db: node.root as never,
       catalogue: NODE_ERRORS,
-      mayWrite: (key, code) => ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) || (startsWith(key, NONCE_PREFIX) && !AUTH_CODES.has(code)),
-      unsnapshotted: (key) => ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) || startsWith(key, NONCE_PREFIX),
+      mayWrite: (key, code) =>
+        ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) ||
+        (startsWith(key, NONCE_PREFIX) && !AUTH_CODES.has(code)),
+      unsnapshotted: (key) =>
+        ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) || startsWith(key, NONCE_PREFIX),
     };
   });
 
@@ -136,91 +213,269 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     { weight: 1, arbitrary: fc.constantFrom<Token>("court-clerk", "none", "unknown", "malformed") },
   );
   const authorization = (t: Token): Record<string, string> =>
-    t === "none" ? {} : t === "unknown" ? { authorization: "Bearer not-a-user" } : t === "malformed" ? { authorization: "Basic Zm9vOmJhcg==" } : { authorization: `Bearer ${TOKENS[t]}` };
+    t === "none"
+      ? {}
+      : t === "unknown"
+        ? { authorization: "Bearer not-a-user" }
+        : t === "malformed"
+          ? { authorization: "Basic Zm9vOmJhcg==" }
+          : { authorization: `Bearer ${TOKENS[t]}` };
   /** Where a request comes from: refused tokens from GUESSER (see above). */
-  const origin = (t: Token): { remoteAddress?: string } => (t === "unknown" || t === "malformed" ? { remoteAddress: GUESSER } : {});
+  const origin = (t: Token): { remoteAddress?: string } =>
+    t === "unknown" || t === "malformed" ? { remoteAddress: GUESSER } : {};
 
   const applicationId = fc.oneof(
     { weight: 4, arbitrary: fc.constant("known") },
-    { weight: 1, arbitrary: fc.uint8Array({ minLength: 12, maxLength: 12 }).map((b) => `app_${Buffer.from(b).toString("hex")}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ minLength: 12, maxLength: 12 })
+        .map((b) => `app_${Buffer.from(b).toString("hex")}`),
+    },
     { weight: 1, arbitrary: hostileString },
   );
   const appIdText = applicationId.map((a) => JSON.stringify(a === "known" ? "__KNOWN_APP__" : a));
   const resolve = (text: string) =>
-    text.replaceAll("__KNOWN_APP__", known.applicationId).replaceAll("__APPROVABLE_APP__", known.approvableApplicationId).replaceAll("__KNOWN_LEAF__", known.consentLeaf);
-  const base64 = fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b).toString("base64")), fc.constantFrom("", "====", "not base64!", "\u0000", "YQ", "A".repeat(100_000)));
+    text
+      .replaceAll("__KNOWN_APP__", known.applicationId)
+      .replaceAll("__APPROVABLE_APP__", known.approvableApplicationId)
+      .replaceAll("__KNOWN_LEAF__", known.consentLeaf);
+  const base64 = fc.oneof(
+    fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b).toString("base64")),
+    fc.constantFrom("", "====", "not base64!", "\u0000", "YQ", "A".repeat(100_000)),
+  );
   const day = fc.oneof(
-    { weight: 3, arbitrary: fc.date({ min: new Date("2020-01-01T00:00:00Z"), max: new Date("2035-12-31T00:00:00Z"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)) },
-    { weight: 1, arbitrary: fc.constantFrom("2026-02-30", "2026-13-01", "2026-00-10", "0000-00-00", "9999-99-99", "2026-11-31", "1969-12-31", "0001-01-01", "2026-1-1", "２０２６-１１-２２", "2026-11-22T00:00:00Z") },
+    {
+      weight: 3,
+      arbitrary: fc
+        .date({
+          min: new Date("2020-01-01T00:00:00Z"),
+          max: new Date("2035-12-31T00:00:00Z"),
+          noInvalidDate: true,
+        })
+        .map((d) => d.toISOString().slice(0, 10)),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "2026-02-30",
+        "2026-13-01",
+        "2026-00-10",
+        "0000-00-00",
+        "9999-99-99",
+        "2026-11-31",
+        "1969-12-31",
+        "0001-01-01",
+        "2026-1-1",
+        "２０２６-１１-２２",
+        "2026-11-22T00:00:00Z",
+      ),
+    },
   );
   const isoTime = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom("2026-11-22T10:00:00+08:00", "2027-11-22T10:00:00+08:00", "2026-11-21T00:00:00Z") },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        "2026-11-22T10:00:00+08:00",
+        "2027-11-22T10:00:00+08:00",
+        "2026-11-21T00:00:00Z",
+      ),
+    },
     { weight: 2, arbitrary: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) },
-    { weight: 1, arbitrary: fc.constantFrom("2026-11-22T25:61:61Z", "2026-11-22T10:00:00+24:00", "+275760-09-13T00:00:00Z", "2026-11-22", "2026-11-22T10:00:00", "1700000000", "yesterday", "") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "2026-11-22T25:61:61Z",
+        "2026-11-22T10:00:00+24:00",
+        "+275760-09-13T00:00:00Z",
+        "2026-11-22",
+        "2026-11-22T10:00:00",
+        "1700000000",
+        "yesterday",
+        "",
+      ),
+    },
   );
-  const serial = fc.oneof(fc.constantFrom("DSB-KNOWN-1", "DSB-1", "RPY-1", "RPY-2", "x"), hostileString, fc.string({ minLength: 60, maxLength: 70 }));
-  const loanSegment = pathSegment(fc.oneof(hex32, fc.constant("known")), badHash).map((s) => (s === "known" ? known.loanId : s));
+  const serial = fc.oneof(
+    fc.constantFrom("DSB-KNOWN-1", "DSB-1", "RPY-1", "RPY-2", "x"),
+    hostileString,
+    fc.string({ minLength: 60, maxLength: 70 }),
+  );
+  const loanSegment = pathSegment(fc.oneof(hex32, fc.constant("known")), badHash).map((s) =>
+    s === "known" ? known.loanId : s,
+  );
   const anyQuery = queryString({ x: { valid: hostileString } });
-  const channel = pathSegment(fc.constantFrom("jiedaibao", "rongyitong", "huinong"), fc.oneof(hostileString, fc.constantFrom("JIEDAIBAO", "jiedaibao ", "__proto__", "constructor", "toString")));
-  const payloadOf: Record<string, () => unknown> = { jiedaibao: jiedaibaoPayload, rongyitong: rongyitongPayload, huinong: huinongPayload };
-  const applicationBody = (ch: string) => fc.oneof({ weight: 6, arbitrary: mutatedJson((Object.hasOwn(payloadOf, ch) ? payloadOf[ch]! : jiedaibaoPayload)()) }, { weight: 2, arbitrary: hostileBody });
+  const channel = pathSegment(
+    fc.constantFrom("jiedaibao", "rongyitong", "huinong"),
+    fc.oneof(
+      hostileString,
+      fc.constantFrom("JIEDAIBAO", "jiedaibao ", "__proto__", "constructor", "toString"),
+    ),
+  );
+  const payloadOf: Record<string, () => unknown> = {
+    jiedaibao: jiedaibaoPayload,
+    rongyitong: rongyitongPayload,
+    huinong: huinongPayload,
+  };
+  const applicationBody = (ch: string) =>
+    fc.oneof(
+      {
+        weight: 6,
+        arbitrary: mutatedJson((Object.hasOwn(payloadOf, ch) ? payloadOf[ch]! : jiedaibaoPayload)()),
+      },
+      { weight: 2, arbitrary: hostileBody },
+    );
 
-  type BodyCase = { token: Token; type: string | undefined; body: string | Buffer; url: string; headers: Record<string, string> };
+  type BodyCase = {
+    token: Token;
+    type: string | undefined;
+    body: string | Buffer;
+    url: string;
+    headers: Record<string, string>;
+  };
   /** A JSON-body route under back-office auth. */
-  function bodyRoute(route: string, method: "POST" | "PUT", url: fc.Arbitrary<string>, body: fc.Arbitrary<string | Buffer>, example?: { url: string; body: string }): RouteFuzz<BodyCase> {
+  function bodyRoute(
+    route: string,
+    method: "POST" | "PUT",
+    url: fc.Arbitrary<string>,
+    body: fc.Arbitrary<string | Buffer>,
+    example?: { url: string; body: string },
+  ): RouteFuzz<BodyCase> {
     return {
       route,
-      ...(example === undefined ? {} : { examples: [{ token: "approver", type: "application/json", headers: {}, ...example }] }),
+      ...(example === undefined
+        ? {}
+        : { examples: [{ token: "approver", type: "application/json", headers: {}, ...example }] }),
       arbitrary: fc.record({ token, type: contentType, body, url, headers: junkHeaders }),
       build: (c) => ({
         ...origin(c.token),
         method,
         url: c.url,
         payload: typeof c.body === "string" ? resolve(c.body) : c.body,
-        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...authorization(c.token) },
+        headers: {
+          ...c.headers,
+          ...(c.type === undefined ? {} : { "content-type": c.type }),
+          ...authorization(c.token),
+        },
       }),
     };
   }
   type GetCase = { token: Token; url: string; headers: Record<string, string> };
-  function getRoute(route: string, url: fc.Arbitrary<string>, method: "GET" | "DELETE" = "GET"): RouteFuzz<GetCase> {
+  function getRoute(
+    route: string,
+    url: fc.Arbitrary<string>,
+    method: "GET" | "DELETE" = "GET",
+  ): RouteFuzz<GetCase> {
     return {
       route,
       arbitrary: fc.record({ token, url, headers: junkHeaders }),
-      build: (c) => ({ ...origin(c.token), method, url: resolve(c.url), headers: { ...c.headers, ...authorization(c.token) } }),
+      build: (c) => ({
+        ...origin(c.token),
+        method,
+        url: resolve(c.url),
+        headers: { ...c.headers, ...authorization(c.token) },
+      }),
     };
   }
   // a mandate's agent: an account address, this node's own, or malformed
-  const address = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
-  const agentText = fc.oneof(address, fc.constantFrom("union", "self").map((w) => (w === "union" ? suite.chain.wallets.unionOps : suite.chain.wallets.branchA).address));
-  const badAgent = fc.oneof(badHash, fc.constantFrom("0x", "0x123", `0x${"g".repeat(40)}`, `${"a".repeat(40)}`), hostileString);
+  const address = fc
+    .uint8Array({ minLength: 20, maxLength: 20 })
+    .map((b) => `0x${Buffer.from(b).toString("hex")}`);
+  const agentText = fc.oneof(
+    address,
+    fc
+      .constantFrom("union", "self")
+      .map((w) => (w === "union" ? suite.chain.wallets.unionOps : suite.chain.wallets.branchA).address),
+  );
+  const badAgent = fc.oneof(
+    badHash,
+    fc.constantFrom("0x", "0x123", `0x${"g".repeat(40)}`, `${"a".repeat(40)}`),
+    hostileString,
+  );
 
- type SignedCase = { url: string; body: string | Buffer; type: string | undefined; signer: Signer; target: Target; headers: Record<string, string> };
+  type SignedCase = {
+    url: string;
+    body: string | Buffer;
+    type: string | undefined;
+    signer: Signer;
+    target: Target;
+    headers: Record<string, string>;
+  };
   type Signer = "union" | "court" | "branchB" | "platform" | "outsider" | "none" | "expired";
   /**
    * The node-to-node target: this node's member (branch A), another member's, the service form
    * (no target, as the anchor's requests), or a signed target with x-jl-target then replaced by
    * hostile text.
    */
-  type Target = { kind: "this" } | { kind: "other"; member: number } | { kind: "service" } | { kind: "header"; value: string };
+  type Target =
+    | { kind: "this" }
+    | { kind: "other"; member: number }
+    | { kind: "service" }
+    | { kind: "header"; value: string };
   const nodeTarget: fc.Arbitrary<Target> = fc.oneof(
     { weight: 12, arbitrary: fc.constant<Target>({ kind: "this" }) },
-    { weight: 1, arbitrary: fc.constantFrom(MEMBERS.union, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court, 0xffff_ffff).map((member): Target => ({ kind: "other", member })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom(MEMBERS.union, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court, 0xffff_ffff)
+        .map((member): Target => ({ kind: "other", member })),
+    },
     { weight: 1, arbitrary: fc.constant<Target>({ kind: "service" }) },
     {
       weight: 1,
       arbitrary: fc
-        .oneof(fc.constantFrom("", "0", "02", "-2", "+2", "2.0", "2 ", " 2", "0x2", "4294967296", "99999999999", "2,2", "２"), hostileString)
+        .oneof(
+          fc.constantFrom(
+            "",
+            "0",
+            "02",
+            "-2",
+            "+2",
+            "2.0",
+            "2 ",
+            " 2",
+            "0x2",
+            "4294967296",
+            "99999999999",
+            "2,2",
+            "２",
+          ),
+          hostileString,
+        )
         .map((value): Target => ({ kind: "header", value })),
     },
   );
   /** Node-to-node routes: signed with a member's chain key (EIP-712), for branch A's node unless `to` says otherwise. */
-  async function signed(who: Signer, method: string, url: string, body: string | Buffer, to: Target = { kind: "this" }): Promise<Record<string, string>> {
-    const wallets: Record<string, Wallet> = { union: suite.chain.wallets.unionOps, court: suite.chain.wallets.court, branchB: suite.chain.wallets.branchB, platform: suite.chain.wallets.platform, outsider: suite.chain.wallets.outsider };
+  async function signed(
+    who: Signer,
+    method: string,
+    url: string,
+    body: string | Buffer,
+    to: Target = { kind: "this" },
+  ): Promise<Record<string, string>> {
+    const wallets: Record<string, Wallet> = {
+      union: suite.chain.wallets.unionOps,
+      court: suite.chain.wallets.court,
+      branchB: suite.chain.wallets.branchB,
+      platform: suite.chain.wallets.platform,
+      outsider: suite.chain.wallets.outsider,
+    };
     if (who === "none") return {};
     const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const targetMember = to.kind === "other" ? to.member : to.kind === "service" ? undefined : MEMBERS.branchA;
-    const request = { method, path: url, body, ...(targetMember === undefined ? {} : { target: targetMember }) };
-    const headers = who === "expired" ? await signRequest(suite.chain.wallets.unionOps, domain, request, { expiresAt: Math.floor(Date.now() / 1000) - 5 }) : await signRequest(wallets[who]!, domain, request);
+    const targetMember =
+      to.kind === "other" ? to.member : to.kind === "service" ? undefined : MEMBERS.branchA;
+    const request = {
+      method,
+      path: url,
+      body,
+      ...(targetMember === undefined ? {} : { target: targetMember }),
+    };
+    const headers =
+      who === "expired"
+        ? await signRequest(suite.chain.wallets.unionOps, domain, request, {
+            expiresAt: Math.floor(Date.now() / 1000) - 5,
+          })
+        : await signRequest(wallets[who]!, domain, request);
     return to.kind === "header" ? { ...headers, [TARGET_HEADER]: to.value } : headers;
   }
   /** A node-to-node POST of the case's body, its content type and junk headers, signed as the case says. */
@@ -228,7 +483,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     method: "POST",
     url: c.url,
     payload: c.body,
-    headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...(await signed(c.signer, "POST", c.url, c.body, c.target)) },
+    headers: {
+      ...c.headers,
+      ...(c.type === undefined ? {} : { "content-type": c.type }),
+      ...(await signed(c.signer, "POST", c.url, c.body, c.target)),
+    },
   });
 
   const routes = (): Array<RouteFuzz<any>> => [
@@ -236,12 +495,48 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       route: "POST /v1/applications/:channel",
       // ?platform= is refused (an application is credited to the member that authenticated it): sometimes sent, never accepted
       arbitrary: fc
-        .tuple(channel, fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 1, arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "2", "1", "999") } }) }))
-        .chain(([ch, query]) => fc.record({ token, type: contentType, body: applicationBody(ch), url: fc.constant(`/v1/applications/${ch}${query}`), headers: junkHeaders })),
-      build: (c: BodyCase): InjectOptions => ({ ...origin(c.token), method: "POST", url: c.url, payload: c.body, headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...authorization(c.token) } }),
-      examples: [{ token: "clerk", type: "application/json", body: JSON.stringify(jiedaibaoPayload()), url: "/v1/applications/jiedaibao", headers: {} }],
+        .tuple(
+          channel,
+          fc.oneof(
+            { weight: 4, arbitrary: fc.constant("") },
+            {
+              weight: 1,
+              arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "2", "1", "999") } }),
+            },
+          ),
+        )
+        .chain(([ch, query]) =>
+          fc.record({
+            token,
+            type: contentType,
+            body: applicationBody(ch),
+            url: fc.constant(`/v1/applications/${ch}${query}`),
+            headers: junkHeaders,
+          }),
+        ),
+      build: (c: BodyCase): InjectOptions => ({
+        ...origin(c.token),
+        method: "POST",
+        url: c.url,
+        payload: c.body,
+        headers: {
+          ...c.headers,
+          ...(c.type === undefined ? {} : { "content-type": c.type }),
+          ...authorization(c.token),
+        },
+      }),
+      examples: [
+        {
+          token: "clerk",
+          type: "application/json",
+          body: JSON.stringify(jiedaibaoPayload()),
+          url: "/v1/applications/jiedaibao",
+          headers: {},
+        },
+      ],
       check: (c: BodyCase, reply) => {
-        if (c.url.includes("platform") && reply.statusCode < 400) throw new Error(`a back-office user named the credited platform and was accepted: ${c.url}`);
+        if (c.url.includes("platform") && reply.statusCode < 400)
+          throw new Error(`a back-office user named the credited platform and was accepted: ${c.url}`);
       },
     },
     bodyRoute(
@@ -254,7 +549,10 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           arbitrary: objectText({
             applicationId: { valid: appIdText },
             contractBase64: { valid: quoted(base64) },
-            consentLeafHash: { valid: fc.oneof(quoted(hex32), fc.constant('"__KNOWN_LEAF__"')), bad: quoted(badHash) },
+            consentLeafHash: {
+              valid: fc.oneof(quoted(hex32), fc.constant('"__KNOWN_LEAF__"')),
+              bad: quoted(badHash),
+            },
             platformShareBps: { valid: fc.integer({ min: 0, max: 7000 }).map(String) },
             startDate: { valid: quoted(day) },
           }),
@@ -262,7 +560,16 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         { weight: 1, arbitrary: hostileBody },
       ),
       // assisted: a joint loan needs the platform's node, which this lone node does not list (422 NODE_ERR_NO_PLATFORM_NODE)
-      { url: "/v1/loans", body: JSON.stringify({ applicationId: "__APPROVABLE_APP__", contractBase64: Buffer.from("借款合同 2").toString("base64"), consentLeafHash: "__KNOWN_LEAF__", platformShareBps: 0, startDate: "2026-11-22" }) },
+      {
+        url: "/v1/loans",
+        body: JSON.stringify({
+          applicationId: "__APPROVABLE_APP__",
+          contractBase64: Buffer.from("借款合同 2").toString("base64"),
+          consentLeafHash: "__KNOWN_LEAF__",
+          platformShareBps: 0,
+          startDate: "2026-11-22",
+        }),
+      },
     ),
     ...(["disbursements", "repayments"] as const).map((kind) =>
       bodyRoute(
@@ -274,18 +581,35 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
             weight: 6,
             arbitrary: objectText({
               serial: { valid: quoted(serial) },
-              amountFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText },
-              accountHash: { valid: fc.oneof(quoted(hex32), fc.constant(JSON.stringify(SETTLEMENT))), bad: quoted(badHash), optional: kind === "repayments" },
+              amountFen: {
+                valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
+                bad: hostileAmountText,
+              },
+              accountHash: {
+                valid: fc.oneof(quoted(hex32), fc.constant(JSON.stringify(SETTLEMENT))),
+                bad: quoted(badHash),
+                optional: kind === "repayments",
+              },
             }),
           },
           { weight: 1, arbitrary: hostileBody },
         ),
-        { url: `/v1/loans/${known.loanId}/${kind}`, body: JSON.stringify({ serial: `${kind}-EXAMPLE-1`, amountFen: "100", ...(kind === "disbursements" ? { accountHash: SETTLEMENT } : {}) }) },
+        {
+          url: `/v1/loans/${known.loanId}/${kind}`,
+          body: JSON.stringify({
+            serial: `${kind}-EXAMPLE-1`,
+            amountFen: "100",
+            ...(kind === "disbursements" ? { accountHash: SETTLEMENT } : {}),
+          }),
+        },
       ),
     ),
     // early settlement and cancellation: the known loan is queued, not on chain (no sender runs), so
     // the ledger answers LedgerUnknownLoan (404) and nothing is written; a taken serial is a conflict
-    getRoute("GET /v1/loans/:loanId/settlement", loanSegment.map((l) => `/v1/loans/${l}/settlement`)),
+    getRoute(
+      "GET /v1/loans/:loanId/settlement",
+      loanSegment.map((l) => `/v1/loans/${l}/settlement`),
+    ),
     bodyRoute(
       "POST /v1/loans/:loanId/settlements",
       "POST",
@@ -295,7 +619,10 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           weight: 6,
           arbitrary: objectText({
             serial: { valid: quoted(serial) },
-            amountFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText },
+            amountFen: {
+              valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
+              bad: hostileAmountText,
+            },
           }),
         },
         { weight: 1, arbitrary: hostileBody },
@@ -306,26 +633,53 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "POST",
       loanSegment.map((l) => `/v1/loans/${l}/cancellation`),
       fc.oneof(
-        { weight: 6, arbitrary: objectText({ reasonCode: { valid: fc.integer({ min: 0, max: 0xffff }).map(String), bad: fc.constantFrom("-1", "65536", "1.5", '"3"', "1e3", "null") } }) },
+        {
+          weight: 6,
+          arbitrary: objectText({
+            reasonCode: {
+              valid: fc.integer({ min: 0, max: 0xffff }).map(String),
+              bad: fc.constantFrom("-1", "65536", "1.5", '"3"', "1e3", "null"),
+            },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
     // mandates: the known loan is not on chain (no sender runs), so the ledger answers LedgerUnknownLoan (404), nothing written
-    getRoute("GET /v1/loans/:loanId/mandates/:agent", fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`)),
-    getRoute("DELETE /v1/loans/:loanId/mandates/:agent", fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`), "DELETE"),
+    getRoute(
+      "GET /v1/loans/:loanId/mandates/:agent",
+      fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`),
+    ),
+    getRoute(
+      "DELETE /v1/loans/:loanId/mandates/:agent",
+      fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`),
+      "DELETE",
+    ),
     bodyRoute(
       "POST /v1/loans/:loanId/mandates",
       "POST",
       loanSegment.map((l) => `/v1/loans/${l}/mandates`),
       fc.oneof(
-        { weight: 6, arbitrary: objectText({ agent: { valid: quoted(agentText), bad: quoted(badAgent) }, expiresAt: { valid: quoted(isoTime) } }) },
+        {
+          weight: 6,
+          arbitrary: objectText({
+            agent: { valid: quoted(agentText), bad: quoted(badAgent) },
+            expiresAt: { valid: quoted(isoTime) },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
     // where a loan's money goes, its income split and its prepayments: the known loan is queued,
     // not on chain (no sender runs), so the ledger answers LedgerUnknownLoan (404), nothing written
-    getRoute("GET /v1/loans/:loanId/receiving-account", loanSegment.map((l) => `/v1/loans/${l}/receiving-account`)),
-    getRoute("GET /v1/loans/:loanId/income-split", loanSegment.map((l) => `/v1/loans/${l}/income-split`)),
+    getRoute(
+      "GET /v1/loans/:loanId/receiving-account",
+      loanSegment.map((l) => `/v1/loans/${l}/receiving-account`),
+    ),
+    getRoute(
+      "GET /v1/loans/:loanId/income-split",
+      loanSegment.map((l) => `/v1/loans/${l}/income-split`),
+    ),
     bodyRoute(
       "PUT /v1/loans/:loanId/income-split",
       "PUT",
@@ -335,7 +689,16 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           weight: 6,
           arbitrary: objectText({
             shares: {
-              valid: arrayText(objectText({ memberId: { valid: fc.constantFrom("2", "4", "3", "0", "4294967296") }, incomeShareBps: { valid: fc.integer({ min: 0, max: 10_000 }).map(String), bad: fc.constantFrom("-1", "10001", "1.5", '"5000"') } }), 3),
+              valid: arrayText(
+                objectText({
+                  memberId: { valid: fc.constantFrom("2", "4", "3", "0", "4294967296") },
+                  incomeShareBps: {
+                    valid: fc.integer({ min: 0, max: 10_000 }).map(String),
+                    bad: fc.constantFrom("-1", "10001", "1.5", '"5000"'),
+                  },
+                }),
+                3,
+              ),
             },
           }),
         },
@@ -345,7 +708,14 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     getRoute(
       "GET /v1/loans/:loanId/prepayment-quote",
       fc
-        .tuple(loanSegment, queryString({ amount: { valid: fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String) }, mode: { valid: fc.constantFrom("shorten-term", "lower-installments") }, fee: { valid: fc.constantFrom("0", "100") } }))
+        .tuple(
+          loanSegment,
+          queryString({
+            amount: { valid: fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String) },
+            mode: { valid: fc.constantFrom("shorten-term", "lower-installments") },
+            fee: { valid: fc.constantFrom("0", "100") },
+          }),
+        )
         .map(([l, query]) => `/v1/loans/${l}/prepayment-quote${query}`),
     ),
     bodyRoute(
@@ -357,17 +727,30 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           weight: 6,
           arbitrary: objectText({
             serial: { valid: quoted(serial) },
-            amountFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText },
-            mode: { valid: fc.constantFrom('"shorten-term"', '"lower-installments"'), bad: fc.constantFrom('"ShortenTerm"', "0", '""') },
+            amountFen: {
+              valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
+              bad: hostileAmountText,
+            },
+            mode: {
+              valid: fc.constantFrom('"shorten-term"', '"lower-installments"'),
+              bad: fc.constantFrom('"ShortenTerm"', "0", '""'),
+            },
             feeFen: { valid: quoted(fc.constantFrom("0", "100")), bad: hostileAmountText, optional: true },
-            receivedFen: { valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)), bad: hostileAmountText, optional: true },
+            receivedFen: {
+              valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
+              bad: hostileAmountText,
+              optional: true,
+            },
           }),
         },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
     // the branch's quotas: this node has no governance key, so a valid PUT is 409 NODE_ERR_NO_GOVERNANCE_KEY, nothing sent
-    getRoute("GET /v1/branch-limits", anyQuery.map((query) => `/v1/branch-limits${query}`)),
+    getRoute(
+      "GET /v1/branch-limits",
+      anyQuery.map((query) => `/v1/branch-limits${query}`),
+    ),
     bodyRoute(
       "PUT /v1/branch-limits",
       "PUT",
@@ -376,18 +759,33 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         {
           weight: 6,
           arbitrary: objectText({
-            singleLoanMaxFen: { valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)), bad: hostileAmountText },
-            dailyDisbursementLimitFen: { valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)), bad: hostileAmountText },
-            outstandingLimitFen: { valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)), bad: hostileAmountText },
+            singleLoanMaxFen: {
+              valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
+              bad: hostileAmountText,
+            },
+            dailyDisbursementLimitFen: {
+              valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
+              bad: hostileAmountText,
+            },
+            outstandingLimitFen: {
+              valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
+              bad: hostileAmountText,
+            },
           }),
         },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
-    getRoute("GET /v1/outbox/:serial", pathSegment(serial.map(uri), hostileString).map((s) => `/v1/outbox/${s}`)),
+    getRoute(
+      "GET /v1/outbox/:serial",
+      pathSegment(serial.map(uri), hostileString).map((s) => `/v1/outbox/${s}`),
+    ),
     getRoute(
       "GET /v1/applications/:applicationId",
-      pathSegment(applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))), hostileString).map((s) => `/v1/applications/${s}`),
+      pathSegment(
+        applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))),
+        hostileString,
+      ).map((s) => `/v1/applications/${s}`),
     ),
     bodyRoute(
       "POST /v1/consents",
@@ -403,22 +801,50 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
             validUntil: { valid: quoted(isoTime) },
             scope: {
               valid: fc.oneof(
-                { weight: 6, arbitrary: fc.subarray(["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT", "GUARANTEE_REVIEW"], { minLength: 1 }).map((xs) => JSON.stringify(xs)) },
-                { weight: 1, arbitrary: arrayText(fc.oneof(fc.constantFrom('"LOAN_APPROVAL"', '"GUARANTEE_REVIEW"'), quoted(hostileString)), 4) },
+                {
+                  weight: 6,
+                  arbitrary: fc
+                    .subarray(["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT", "GUARANTEE_REVIEW"], { minLength: 1 })
+                    .map((xs) => JSON.stringify(xs)),
+                },
+                {
+                  weight: 1,
+                  arbitrary: arrayText(
+                    fc.oneof(fc.constantFrom('"LOAN_APPROVAL"', '"GUARANTEE_REVIEW"'), quoted(hostileString)),
+                    4,
+                  ),
+                },
               ),
             },
           }),
         },
         { weight: 1, arbitrary: hostileBody },
       ),
-      { url: "/v1/consents", body: JSON.stringify({ applicationId: "__KNOWN_APP__", letterBase64: Buffer.from("授权书 (example)").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] }) },
+      {
+        url: "/v1/consents",
+        body: JSON.stringify({
+          applicationId: "__KNOWN_APP__",
+          letterBase64: Buffer.from("授权书 (example)").toString("base64"),
+          signedAt: "2026-11-22T10:00:00+08:00",
+          validUntil: "2027-11-22T10:00:00+08:00",
+          scope: ["LOAN_APPROVAL"],
+        }),
+      },
     ),
     bodyRoute(
       "POST /v1/credit-queries",
       "POST",
       fc.constant("/v1/credit-queries"),
       fc.oneof(
-        { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, purpose: { valid: fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"') } }) },
+        {
+          weight: 6,
+          arbitrary: objectText({
+            applicationId: { valid: appIdText },
+            purpose: {
+              valid: fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"'),
+            },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
@@ -427,7 +853,16 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "POST",
       fc.constant("/v1/decisions"),
       fc.oneof(
-        { weight: 6, arbitrary: objectText({ applicationId: { valid: appIdText }, monthlyIncomeFen: { valid: quoted(fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)), bad: hostileAmountText } }) },
+        {
+          weight: 6,
+          arbitrary: objectText({
+            applicationId: { valid: appIdText },
+            monthlyIncomeFen: {
+              valid: quoted(fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)),
+              bad: hostileAmountText,
+            },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
@@ -435,20 +870,39 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     bodyRoute(
       "POST /v1/decisions/queue/:applicationId",
       "POST",
-      pathSegment(applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))), hostileString).map((s) => `/v1/decisions/queue/${s}`),
+      pathSegment(
+        applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))),
+        hostileString,
+      ).map((s) => `/v1/decisions/queue/${s}`),
       fc.oneof(
-        { weight: 6, arbitrary: objectText({ outcome: { valid: fc.constantFrom('"approve"', '"decline"') }, reasons: { valid: arrayText(fc.constantFrom('"SCORE_TOO_LOW"', '"MANUAL_DECLINE"'), 3) } }) },
+        {
+          weight: 6,
+          arbitrary: objectText({
+            outcome: { valid: fc.constantFrom('"approve"', '"decline"') },
+            reasons: { valid: arrayText(fc.constantFrom('"SCORE_TOO_LOW"', '"MANUAL_DECLINE"'), 3) },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
-    getRoute("GET /v1/decisions/:decisionId", pathSegment(hex32, badHash).map((h) => `/v1/decisions/${h}`)),
+    getRoute(
+      "GET /v1/decisions/:decisionId",
+      pathSegment(hex32, badHash).map((h) => `/v1/decisions/${h}`),
+    ),
     getRoute("GET /v1/credit-policy", fc.constant("/v1/credit-policy")),
     bodyRoute(
       "PUT /v1/credit-policy",
       "PUT",
       fc.constant("/v1/credit-policy"),
       fc.oneof(
-        { weight: 6, arbitrary: objectText({ version: { valid: fc.integer({ min: 0, max: 5 }).map(String) }, name: { valid: quoted(fc.string({ maxLength: 10 })) }, minScore: { valid: fc.integer({ min: 200, max: 1000 }).map(String) } }) },
+        {
+          weight: 6,
+          arbitrary: objectText({
+            version: { valid: fc.integer({ min: 0, max: 5 }).map(String) },
+            name: { valid: quoted(fc.string({ maxLength: 10 })) },
+            minScore: { valid: fc.integer({ min: 200, max: 1000 }).map(String) },
+          }),
+        },
         { weight: 1, arbitrary: hostileBody },
       ),
     ),
@@ -460,47 +914,132 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         platform: { valid: fc.constantFrom("4", "5") },
       }).map((query) => `/v1/loans${query}`),
     ),
-    getRoute("GET /v1/loans/:loanId", loanSegment.map((l) => `/v1/loans/${l}`)),
-    getRoute("GET /v1/flows", queryString({ day: { valid: day } }).map((query) => `/v1/flows${query}`)),
-    getRoute("GET /v1/exposure/:borrowerKey", pathSegment(fc.oneof(hex32, fc.constant("known")), badHash).map((k) => `/v1/exposure/${k === "known" ? known.borrowerKey : k}`)),
+    getRoute(
+      "GET /v1/loans/:loanId",
+      loanSegment.map((l) => `/v1/loans/${l}`),
+    ),
+    getRoute(
+      "GET /v1/flows",
+      queryString({ day: { valid: day } }).map((query) => `/v1/flows${query}`),
+    ),
+    getRoute(
+      "GET /v1/exposure/:borrowerKey",
+      pathSegment(fc.oneof(hex32, fc.constant("known")), badHash).map(
+        (k) => `/v1/exposure/${k === "known" ? known.borrowerKey : k}`,
+      ),
+    ),
     {
       route: "POST /v1/reconciliations",
       arbitrary: fc.record({
         token,
-        url: queryString({ day: { valid: day }, format: { valid: fc.constantFrom("json", "csv") } }).map((query) => `/v1/reconciliations${query}`),
-        type: fc.oneof({ weight: 6, arbitrary: fc.constant("text/csv") }, { weight: 1, arbitrary: contentType }),
+        url: queryString({ day: { valid: day }, format: { valid: fc.constantFrom("json", "csv") } }).map(
+          (query) => `/v1/reconciliations${query}`,
+        ),
+        type: fc.oneof(
+          { weight: 6, arbitrary: fc.constant("text/csv") },
+          { weight: 1, arbitrary: contentType },
+        ),
         body: fc.oneof(
           {
             weight: 4,
             arbitrary: fc
               .array(
-                fc.tuple(serial, fc.oneof(hex32, badHash), fc.constantFrom("disbursement", "repayment", "refund", ""), fc.oneof(fc.constantFrom("35000.00", "0.01", "-1", "1e9", "", "99999999999999999999.99", "１.００"), hostileString), day, hostileString),
+                fc.tuple(
+                  serial,
+                  fc.oneof(hex32, badHash),
+                  fc.constantFrom("disbursement", "repayment", "refund", ""),
+                  fc.oneof(
+                    fc.constantFrom(
+                      "35000.00",
+                      "0.01",
+                      "-1",
+                      "1e9",
+                      "",
+                      "99999999999999999999.99",
+                      "１.００",
+                    ),
+                    hostileString,
+                  ),
+                  day,
+                  hostileString,
+                ),
                 { maxLength: 6 },
               )
-              .map((rows) => ["serial,loan_id,type,amount,value_date,account_masked", ...rows.map((r) => r.map((cell) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell)).join(","))].join("\n")),
+              .map((rows) =>
+                [
+                  "serial,loan_id,type,amount,value_date,account_masked",
+                  ...rows.map((r) =>
+                    r
+                      .map((cell) => (/[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell))
+                      .join(","),
+                  ),
+                ].join("\n"),
+              ),
           },
-          { weight: 1, arbitrary: fc.oneof(hostileString, fc.constantFrom('"unterminated', "a,b\n1,2,3\n", "\uFEFFserial,loan_id\n", ",,,,,\n,,,,,", "serial\r\n\r\n")) },
+          {
+            weight: 1,
+            arbitrary: fc.oneof(
+              hostileString,
+              fc.constantFrom(
+                '"unterminated',
+                "a,b\n1,2,3\n",
+                "\uFEFFserial,loan_id\n",
+                ",,,,,\n,,,,,",
+                "serial\r\n\r\n",
+              ),
+            ),
+          },
           { weight: 1, arbitrary: hostileBody },
         ),
         headers: junkHeaders,
       }),
-      build: (c: { token: Token; url: string; type: string | undefined; body: string | Buffer; headers: Record<string, string> }): InjectOptions => ({
+      build: (c: {
+        token: Token;
+        url: string;
+        type: string | undefined;
+        body: string | Buffer;
+        headers: Record<string, string>;
+      }): InjectOptions => ({
         method: "POST",
         url: c.url,
         payload: c.body,
-        headers: { ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...authorization(c.token) },
+        headers: {
+          ...c.headers,
+          ...(c.type === undefined ? {} : { "content-type": c.type }),
+          ...authorization(c.token),
+        },
         ...origin(c.token),
       }),
-      examples: [{ token: "clerk", url: "/v1/reconciliations?day=2026-11-22", type: "text/csv", body: "serial,loan_id,type,amount,value_date,account_masked\n", headers: {} }],
+      examples: [
+        {
+          token: "clerk",
+          url: "/v1/reconciliations?day=2026-11-22",
+          type: "text/csv",
+          body: "serial,loan_id,type,amount,value_date,account_masked\n",
+          headers: {},
+        },
+      ],
     },
     getRoute(
       "GET /v1/credit-report",
-      queryString({ month: { valid: fc.oneof(fc.constantFrom("2026-11", "2026-12", "2027-01"), fc.constantFrom("2026-13", "2026-00", "0000-00", "9999-99", "2026-1", "2026-11-22")) } }).map((query) => `/v1/credit-report${query}`),
+      queryString({
+        month: {
+          valid: fc.oneof(
+            fc.constantFrom("2026-11", "2026-12", "2027-01"),
+            fc.constantFrom("2026-13", "2026-00", "0000-00", "9999-99", "2026-1", "2026-11-22"),
+          ),
+        },
+      }).map((query) => `/v1/credit-report${query}`),
     ),
     getRoute(
       "GET /v1/documents/:documentId",
       fc
-        .tuple(pathSegment(fc.oneof(hex32, fc.constant("known")), badHash), queryString({ purpose: { valid: fc.oneof(fc.constantFrom("review", "court request"), hostileString) } }))
+        .tuple(
+          pathSegment(fc.oneof(hex32, fc.constant("known")), badHash),
+          queryString({
+            purpose: { valid: fc.oneof(fc.constantFrom("review", "court request"), hostileString) },
+          }),
+        )
         .map(([d, query]) => `/v1/documents/${d === "known" ? known.documentId : d}${query}`),
     ),
     {
@@ -512,36 +1051,83 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
             url: fc.constant(`/v1/forwarded-applications/${ch}${query}`),
             body: applicationBody(ch),
             type: contentType,
-            signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("union") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("court", "branchB", "platform", "outsider", "none", "expired") }),
+            signer: fc.oneof(
+              { weight: 8, arbitrary: fc.constant<Signer>("union") },
+              {
+                weight: 1,
+                arbitrary: fc.constantFrom<Signer>(
+                  "court",
+                  "branchB",
+                  "platform",
+                  "outsider",
+                  "none",
+                  "expired",
+                ),
+              },
+            ),
             target: nodeTarget,
             headers: junkHeaders,
           }),
         ),
-      examples: [{ url: "/v1/forwarded-applications/jiedaibao?platform=4", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "union", target: { kind: "this" }, headers: {} }],
+      examples: [
+        {
+          url: "/v1/forwarded-applications/jiedaibao?platform=4",
+          body: JSON.stringify(jiedaibaoPayload()),
+          type: "application/json",
+          signer: "union",
+          target: { kind: "this" },
+          headers: {},
+        },
+      ],
       build: signedPost,
       check: (c: SignedCase, reply) => {
-        if (c.target.kind !== "this" && reply.statusCode < 400) throw new Error(`a request not signed for this node's member was served: ${JSON.stringify(c.target)}`);
+        if (c.target.kind !== "this" && reply.statusCode < 400)
+          throw new Error(
+            `a request not signed for this node's member was served: ${JSON.stringify(c.target)}`,
+          );
       },
     },
     {
       // branch A's node is no union: every platform submission is refused, before anything is verified or written
       route: "POST /v1/platform-applications/:channel",
       arbitrary: fc
-        .tuple(channel, fc.oneof({ weight: 4, arbitrary: fc.constant("") }, { weight: 1, arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "5") } }) }))
+        .tuple(
+          channel,
+          fc.oneof(
+            { weight: 4, arbitrary: fc.constant("") },
+            { weight: 1, arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "5") } }) },
+          ),
+        )
         .chain(([ch, query]) =>
           fc.record({
             url: fc.constant(`/v1/platform-applications/${ch}${query}`),
             body: applicationBody(ch),
             type: contentType,
-            signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("platform") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired") }),
+            signer: fc.oneof(
+              { weight: 8, arbitrary: fc.constant<Signer>("platform") },
+              {
+                weight: 1,
+                arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired"),
+              },
+            ),
             target: nodeTarget,
             headers: junkHeaders,
           }),
         ),
-      examples: [{ url: "/v1/platform-applications/jiedaibao", body: JSON.stringify(jiedaibaoPayload()), type: "application/json", signer: "platform", target: { kind: "this" }, headers: {} }],
+      examples: [
+        {
+          url: "/v1/platform-applications/jiedaibao",
+          body: JSON.stringify(jiedaibaoPayload()),
+          type: "application/json",
+          signer: "platform",
+          target: { kind: "this" },
+          headers: {},
+        },
+      ],
       build: signedPost,
       check: (_c: SignedCase, reply) => {
-        if (reply.statusCode < 400) throw new Error("a branch's node accepted a platform's application meant for the union's");
+        if (reply.statusCode < 400)
+          throw new Error("a branch's node accepted a platform's application meant for the union's");
       },
     },
     {
@@ -550,11 +1136,28 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       arbitrary: fc.record({
         url: fc.constant("/v1/loan-agreements"),
         body: fc.oneof(
-          { weight: 6, arbitrary: mutatedJson({ applicationId: "JDB20261122000123", terms: { originator: 4, applicationSerial: `0x${"ab".repeat(32)}`, principal: "5000000", fees: [] } }) },
+          {
+            weight: 6,
+            arbitrary: mutatedJson({
+              applicationId: "JDB20261122000123",
+              terms: {
+                originator: 4,
+                applicationSerial: `0x${"ab".repeat(32)}`,
+                principal: "5000000",
+                fees: [],
+              },
+            }),
+          },
           { weight: 2, arbitrary: hostileBody },
         ),
         type: contentType,
-        signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("branchB") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired") }),
+        signer: fc.oneof(
+          { weight: 8, arbitrary: fc.constant<Signer>("branchB") },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired"),
+          },
+        ),
         target: nodeTarget,
         headers: junkHeaders,
       }),
@@ -569,15 +1172,34 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       arbitrary: fc.record({
         url: fc.constant("/v1/income-split-agreements"),
         body: fc.oneof(
-          { weight: 6, arbitrary: objectText({ loanId: { valid: fc.oneof(quoted(hex32), fc.constant("__KNOWN_LOAN__")), bad: quoted(badHash) }, platformIncomeShareBps: { valid: fc.integer({ min: 0, max: 10_000 }).map(String) } }) },
+          {
+            weight: 6,
+            arbitrary: objectText({
+              loanId: { valid: fc.oneof(quoted(hex32), fc.constant("__KNOWN_LOAN__")), bad: quoted(badHash) },
+              platformIncomeShareBps: { valid: fc.integer({ min: 0, max: 10_000 }).map(String) },
+            }),
+          },
           { weight: 2, arbitrary: hostileBody },
         ),
         type: contentType,
-        signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("branchB") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired") }),
+        signer: fc.oneof(
+          { weight: 8, arbitrary: fc.constant<Signer>("branchB") },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired"),
+          },
+        ),
         target: nodeTarget,
         headers: junkHeaders,
       }),
-      build: async (c: SignedCase) => signedPost({ ...c, body: typeof c.body === "string" ? c.body.replaceAll("__KNOWN_LOAN__", JSON.stringify(known.loanId)) : c.body }),
+      build: async (c: SignedCase) =>
+        signedPost({
+          ...c,
+          body:
+            typeof c.body === "string"
+              ? c.body.replaceAll("__KNOWN_LOAN__", JSON.stringify(known.loanId))
+              : c.body,
+        }),
       check: (_c: SignedCase, reply) => {
         if (reply.statusCode < 400) throw new Error("a branch's node signed a platform's income split");
       },
@@ -586,54 +1208,130 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       route: "GET /v1/cases/:loanId/documents",
       arbitrary: fc.record({
         url: loanSegment.map((l) => `/v1/cases/${l}/documents`),
-        signer: fc.oneof({ weight: 8, arbitrary: fc.constant<Signer>("court") }, { weight: 1, arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired") }),
+        signer: fc.oneof(
+          { weight: 8, arbitrary: fc.constant<Signer>("court") },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired"),
+          },
+        ),
         target: nodeTarget,
         headers: junkHeaders,
       }),
-      build: async (c: { url: string; signer: Signer; target: Target; headers: Record<string, string> }): Promise<InjectOptions> => ({ method: "GET", url: c.url, headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) } }),
+      build: async (c: {
+        url: string;
+        signer: Signer;
+        target: Target;
+        headers: Record<string, string>;
+      }): Promise<InjectOptions> => ({
+        method: "GET",
+        url: c.url,
+        headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) },
+      }),
       check: (c: { target: Target }, reply: { statusCode: number }) => {
-        if (c.target.kind !== "this" && reply.statusCode < 400) throw new Error(`a document fetch not signed for this node's member was served: ${JSON.stringify(c.target)}`);
+        if (c.target.kind !== "this" && reply.statusCode < 400)
+          throw new Error(
+            `a document fetch not signed for this node's member was served: ${JSON.stringify(c.target)}`,
+          );
       },
     },
-    getRoute("GET /v1/loans/:loanId/documents", loanSegment.map((l) => `/v1/loans/${l}/documents`)),
-    getRoute("GET /v1/index/digest", anyQuery.map((query) => `/v1/index/digest${query}`)),
-    bodyRoute("POST /v1/keeper/rounds", "POST", anyQuery.map((query) => `/v1/keeper/rounds${query}`), fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody })),
-    getRoute("GET /v1/cases/:loanId", loanSegment.map((l) => `/v1/cases/${l}`)),
+    getRoute(
+      "GET /v1/loans/:loanId/documents",
+      loanSegment.map((l) => `/v1/loans/${l}/documents`),
+    ),
+    getRoute(
+      "GET /v1/index/digest",
+      anyQuery.map((query) => `/v1/index/digest${query}`),
+    ),
+    bodyRoute(
+      "POST /v1/keeper/rounds",
+      "POST",
+      anyQuery.map((query) => `/v1/keeper/rounds${query}`),
+      fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+    ),
+    getRoute(
+      "GET /v1/cases/:loanId",
+      loanSegment.map((l) => `/v1/cases/${l}`),
+    ),
     bodyRoute(
       "POST /v1/cases/:loanId/court",
       "POST",
       loanSegment.map((l) => `/v1/cases/${l}/court`),
-      fc.oneof({ weight: 6, arbitrary: objectText({ court: { valid: fc.constantFrom("5", "4", "1", "99") } }) }, { weight: 1, arbitrary: hostileBody }),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ court: { valid: fc.constantFrom("5", "4", "1", "99") } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
     ),
     ...(["document-fetches", "acceptance", "closure"] as const).map((step) =>
-      bodyRoute(`POST /v1/cases/:loanId/${step}`, "POST", loanSegment.map((l) => `/v1/cases/${l}/${step}`), fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody })),
+      bodyRoute(
+        `POST /v1/cases/:loanId/${step}`,
+        "POST",
+        loanSegment.map((l) => `/v1/cases/${l}/${step}`),
+        fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+      ),
     ),
     bodyRoute(
       "POST /v1/cases/:loanId/ruling",
       "POST",
       loanSegment.map((l) => `/v1/cases/${l}/ruling`),
-      fc.oneof({ weight: 6, arbitrary: objectText({ rulingBase64: { valid: quoted(base64) } }) }, { weight: 1, arbitrary: hostileBody }),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ rulingBase64: { valid: quoted(base64) } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
     ),
-    getRoute("GET /healthz", anyQuery.map((query) => `/healthz${query}`)),
-    getRoute("GET /readyz", anyQuery.map((query) => `/readyz${query}`)),
-    getRoute("GET /metrics", anyQuery.map((query) => `/metrics${query}`)),
-    getRoute("GET /docs/json", anyQuery.map((query) => `/docs/json${query}`)),
+    getRoute(
+      "GET /healthz",
+      anyQuery.map((query) => `/healthz${query}`),
+    ),
+    getRoute(
+      "GET /readyz",
+      anyQuery.map((query) => `/readyz${query}`),
+    ),
+    getRoute(
+      "GET /metrics",
+      anyQuery.map((query) => `/metrics${query}`),
+    ),
+    getRoute(
+      "GET /docs/json",
+      anyQuery.map((query) => `/docs/json${query}`),
+    ),
     {
       route: "any other method or path",
       arbitrary: fc.record({
         method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"),
         path: fc.oneof(
-          fc.constantFrom("/", "/v1", "/v1/loans/", "/v1/applications", "/v1//loans", "/V1/LOANS", "/v1/loans/%ZZ", "/v1/cases//documents", "/docs/static/../../package.json", "/%00"),
+          fc.constantFrom(
+            "/",
+            "/v1",
+            "/v1/loans/",
+            "/v1/applications",
+            "/v1//loans",
+            "/V1/LOANS",
+            "/v1/loans/%ZZ",
+            "/v1/cases//documents",
+            "/docs/static/../../package.json",
+            "/%00",
+          ),
           hostileString.map((s) => `/${uri(s).slice(0, 3000)}`),
         ),
         token,
         body: fc.option(hostileBody, { nil: undefined }),
       }),
-      build: (c: { method: string; path: string; token: Token; body: string | Buffer | undefined }): InjectOptions => ({
+      build: (c: {
+        method: string;
+        path: string;
+        token: Token;
+        body: string | Buffer | undefined;
+      }): InjectOptions => ({
         ...origin(c.token),
         method: c.method as InjectOptions["method"],
         url: c.path,
-        headers: { ...authorization(c.token), ...(c.body === undefined || c.method === "GET" || c.method === "HEAD" ? {} : { "content-type": "application/json" }) },
+        headers: {
+          ...authorization(c.token),
+          ...(c.body === undefined || c.method === "GET" || c.method === "HEAD"
+            ? {}
+            : { "content-type": "application/json" }),
+        },
         ...(c.body === undefined || c.method === "GET" || c.method === "HEAD" ? {} : { payload: c.body }),
       }),
     },
@@ -651,7 +1349,9 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     }
     expect(reply.statusCode, reply.body).to.equal(status);
     expect((reply.json() as { error: { code: string } }).error.code).to.equal(code);
-    expect(watch.writes.filter((k) => target.mayWrite?.(k, code) !== true).map((k) => k.toString("latin1"))).to.deep.equal([]);
+    expect(
+      watch.writes.filter((k) => target.mayWrite?.(k, code) !== true).map((k) => k.toString("latin1")),
+    ).to.deep.equal([]);
     expect(await digestDb(target.db, target.unsnapshotted)).to.equal(before);
   }
   const approver = () => ({ authorization: `Bearer ${TOKENS.approver}` });
@@ -660,7 +1360,18 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     it("POST /v1/loans for an application already approved: 409 before the contract is stored or anchored", async function () {
       const leaves = suite.anchor.merkle.size;
       await refusedWithoutWrites(
-        { method: "POST", url: "/v1/loans", headers: approver(), payload: { applicationId: known.applicationId, contractBase64: "AA==", consentLeafHash: known.consentLeaf, platformShareBps: 0, startDate: "2026-11-22" } },
+        {
+          method: "POST",
+          url: "/v1/loans",
+          headers: approver(),
+          payload: {
+            applicationId: known.applicationId,
+            contractBase64: "AA==",
+            consentLeafHash: known.consentLeaf,
+            platformShareBps: 0,
+            startDate: "2026-11-22",
+          },
+        },
         409,
         "NODE_ERR_OUTBOX_CONFLICT",
       );
@@ -669,7 +1380,18 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
 
     it("POST /v1/loans with startDate 2026-02-30: 400, not 500", async function () {
       await refusedWithoutWrites(
-        { method: "POST", url: "/v1/loans", headers: approver(), payload: { applicationId: known.applicationId, contractBase64: "AA==", consentLeafHash: known.consentLeaf, platformShareBps: 0, startDate: "2026-02-30" } },
+        {
+          method: "POST",
+          url: "/v1/loans",
+          headers: approver(),
+          payload: {
+            applicationId: known.applicationId,
+            contractBase64: "AA==",
+            consentLeafHash: known.consentLeaf,
+            platformShareBps: 0,
+            startDate: "2026-02-30",
+          },
+        },
         400,
         "NODE_ERR_VALIDATION",
       );
@@ -677,21 +1399,58 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
 
     it("GET /v1/flows and POST /v1/reconciliations for 2026-02-30 or 0001-01-01: 400, not 500", async function () {
       for (const d of ["2026-02-30", "0001-01-01", "1969-12-31"]) {
-        await refusedWithoutWrites({ method: "GET", url: `/v1/flows?day=${d}`, headers: approver() }, 400, "NODE_ERR_VALIDATION");
-        await refusedWithoutWrites({ method: "POST", url: `/v1/reconciliations?day=${d}`, headers: { ...approver(), "content-type": "text/csv" }, payload: "serial,loan_id,type,amount,value_date,account_masked\n" }, 400, "NODE_ERR_VALIDATION");
+        await refusedWithoutWrites(
+          { method: "GET", url: `/v1/flows?day=${d}`, headers: approver() },
+          400,
+          "NODE_ERR_VALIDATION",
+        );
+        await refusedWithoutWrites(
+          {
+            method: "POST",
+            url: `/v1/reconciliations?day=${d}`,
+            headers: { ...approver(), "content-type": "text/csv" },
+            payload: "serial,loan_id,type,amount,value_date,account_masked\n",
+          },
+          400,
+          "NODE_ERR_VALIDATION",
+        );
       }
     });
 
     it("GET /v1/loans?branch= or ?platform= beyond uint32 (4294967296): 400, not 500", async function () {
       for (const query of ["branch=4294967296", "platform=4294967296", "branch=9007199254740991"]) {
-        await refusedWithoutWrites({ method: "GET", url: `/v1/loans?${query}`, headers: approver() }, 400, "NODE_ERR_VALIDATION");
+        await refusedWithoutWrites(
+          { method: "GET", url: `/v1/loans?${query}`, headers: approver() },
+          400,
+          "NODE_ERR_VALIDATION",
+        );
       }
-      await refusedWithoutWrites({ method: "POST", url: "/v1/applications/jiedaibao?platform=4294967296", headers: approver(), payload: jiedaibaoPayload() }, 400, "NODE_ERR_VALIDATION");
+      await refusedWithoutWrites(
+        {
+          method: "POST",
+          url: "/v1/applications/jiedaibao?platform=4294967296",
+          headers: approver(),
+          payload: jiedaibaoPayload(),
+        },
+        400,
+        "NODE_ERR_VALIDATION",
+      );
     });
 
     it("POST /v1/consents with validUntil before signedAt: refused before the letter is stored", async function () {
       await refusedWithoutWrites(
-        { method: "POST", url: "/v1/consents", headers: approver(), payload: { applicationId: known.applicationId, letterBase64: Buffer.from("another letter").toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2026-11-21T10:00:00+08:00", scope: ["LOAN_APPROVAL"] } },
+        {
+          method: "POST",
+          url: "/v1/consents",
+          headers: approver(),
+          payload: {
+            applicationId: known.applicationId,
+            letterBase64: Buffer.from("another letter").toString("base64"),
+            signedAt: "2026-11-22T10:00:00+08:00",
+            validUntil: "2026-11-21T10:00:00+08:00",
+            scope: ["LOAN_APPROVAL"],
+          },
+        },
         400,
         "NODE_ERR_CONSENT_INVALID",
       );
@@ -700,7 +1459,18 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     it("POST /v1/consents with a letter that decodes to no bytes: refused before the consent is recorded or anchored", async function () {
       const leaves = suite.anchor.merkle.size;
       await refusedWithoutWrites(
-        { method: "POST", url: "/v1/consents", headers: approver(), payload: { applicationId: known.applicationId, letterBase64: "====", signedAt: "1970-01-01T00:00:00.001Z", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"] } },
+        {
+          method: "POST",
+          url: "/v1/consents",
+          headers: approver(),
+          payload: {
+            applicationId: known.applicationId,
+            letterBase64: "====",
+            signedAt: "1970-01-01T00:00:00.001Z",
+            validUntil: "2027-11-22T10:00:00+08:00",
+            scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
+          },
+        },
         400,
         "NODE_ERR_VALIDATION",
       );
@@ -710,7 +1480,12 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     it("a disbursement reusing another flow's serial: 409 before the voucher is stored or anchored", async function () {
       const leaves = suite.anchor.merkle.size;
       await refusedWithoutWrites(
-        { method: "POST", url: `/v1/loans/${known.loanId}/disbursements`, headers: approver(), payload: { serial: known.serial, amountFen: "1", accountHash: SETTLEMENT } },
+        {
+          method: "POST",
+          url: `/v1/loans/${known.loanId}/disbursements`,
+          headers: approver(),
+          payload: { serial: known.serial, amountFen: "1", accountHash: SETTLEMENT },
+        },
         409,
         "NODE_ERR_OUTBOX_CONFLICT",
       );
@@ -720,26 +1495,75 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     it("a forwarded application signed for another member's node: 421 and its nonce is not stored", async function () {
       const url = "/v1/forwarded-applications/jiedaibao?platform=4";
       const body = JSON.stringify(jiedaibaoPayload());
-      await refusedWithoutWrites({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(await signed("union", "POST", url, body, { kind: "other", member: MEMBERS.branchB })) } }, 421, "NODE_ERR_WRONG_TARGET");
+      await refusedWithoutWrites(
+        {
+          method: "POST",
+          url,
+          payload: body,
+          headers: {
+            "content-type": "application/json",
+            ...(await signed("union", "POST", url, body, { kind: "other", member: MEMBERS.branchB })),
+          },
+        },
+        421,
+        "NODE_ERR_WRONG_TARGET",
+      );
     });
 
     it("a forwarded application signed by a non-member's key: 403 and its nonce is not stored", async function () {
       const url = "/v1/forwarded-applications/jiedaibao?platform=4";
       const body = JSON.stringify(jiedaibaoPayload());
-      await refusedWithoutWrites({ method: "POST", url, payload: body, headers: { "content-type": "application/json", ...(await signed("outsider", "POST", url, body)) } }, 403, "NODE_ERR_ROLE");
+      await refusedWithoutWrites(
+        {
+          method: "POST",
+          url,
+          payload: body,
+          headers: { "content-type": "application/json", ...(await signed("outsider", "POST", url, body)) },
+        },
+        403,
+        "NODE_ERR_ROLE",
+      );
     });
 
     it("a body over the route's limit: 413 NODE_ERR_BODY_TOO_LARGE (was 400 NODE_ERR_BAD_JSON), nothing written", async function () {
-      const letter = JSON.stringify({ applicationId: known.applicationId, letterBase64: "A".repeat(17 * 1024 * 1024), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] });
-      await refusedWithoutWrites({ method: "POST", url: "/v1/consents", headers: { ...approver(), "content-type": "application/json" }, payload: letter }, 413, "NODE_ERR_BODY_TOO_LARGE");
-      await refusedWithoutWrites({ method: "POST", url: "/v1/reconciliations?day=2026-11-22", headers: { ...approver(), "content-type": "text/csv" }, payload: "serial,loan_id,type,amount,value_date,account_masked\n".padEnd(33 * 1024 * 1024, "\n") }, 413, "NODE_ERR_BODY_TOO_LARGE");
+      const letter = JSON.stringify({
+        applicationId: known.applicationId,
+        letterBase64: "A".repeat(17 * 1024 * 1024),
+        signedAt: "2026-11-22T10:00:00+08:00",
+        validUntil: "2027-11-22T10:00:00+08:00",
+        scope: ["LOAN_APPROVAL"],
+      });
+      await refusedWithoutWrites(
+        {
+          method: "POST",
+          url: "/v1/consents",
+          headers: { ...approver(), "content-type": "application/json" },
+          payload: letter,
+        },
+        413,
+        "NODE_ERR_BODY_TOO_LARGE",
+      );
+      await refusedWithoutWrites(
+        {
+          method: "POST",
+          url: "/v1/reconciliations?day=2026-11-22",
+          headers: { ...approver(), "content-type": "text/csv" },
+          payload: "serial,loan_id,type,amount,value_date,account_masked\n".padEnd(33 * 1024 * 1024, "\n"),
+        },
+        413,
+        "NODE_ERR_BODY_TOO_LARGE",
+      );
     });
   });
 
   it("fuzzes every documented route (the OpenAPI document lists no route the fuzzer skips)", async function () {
     const fuzzed = new Set(routes().map((r) => r.route));
-    const doc = (await node.app.inject({ method: "GET", url: "/docs/json" })).json() as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`));
+    const doc = (await node.app.inject({ method: "GET", url: "/docs/json" })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
+    );
     expect(documented.length).to.be.greaterThan(10);
     expect([...fuzzed]).to.include.members(documented);
   });
@@ -751,7 +1575,14 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       expect(s.runs).to.be.at.least(RUNS);
     }
     // the genuine example of each of these routes was accepted (the fuzzer's requests were refused for what they changed)
-    for (const route of ["POST /v1/applications/:channel", "POST /v1/loans", "POST /v1/loans/:loanId/disbursements", "POST /v1/consents", "POST /v1/reconciliations", "POST /v1/forwarded-applications/:channel"]) {
+    for (const route of [
+      "POST /v1/applications/:channel",
+      "POST /v1/loans",
+      "POST /v1/loans/:loanId/disbursements",
+      "POST /v1/consents",
+      "POST /v1/reconciliations",
+      "POST /v1/forwarded-applications/:channel",
+    ]) {
       const s = stats.find((x) => x.route === route);
       if (s !== undefined) expect(s.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
     }

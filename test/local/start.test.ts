@@ -13,7 +13,11 @@ import { Contract, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ether
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
 import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/generated/abis.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
-import { TRUST_ANCHOR_PATH, loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
+import {
+  TRUST_ANCHOR_PATH,
+  loadTrustAnchor,
+  trustAnchorFingerprint,
+} from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { guardStateFile, stateFile } from "../../scripts/ops/local/chain.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
@@ -36,7 +40,10 @@ function rpcProvider(url: string): JsonRpcProvider {
 /** A keystore from the data directory, decrypted with the generated password. */
 async function memberWallet(dataDir: string, name: string): Promise<Wallet> {
   const password = (await readFile(path.join(dataDir, "keys", ".password"), "utf8")).trim();
-  return (await Wallet.fromEncryptedJson(await readFile(path.join(dataDir, "keys", `${name}.json`), "utf8"), password)) as Wallet;
+  return (await Wallet.fromEncryptedJson(
+    await readFile(path.join(dataDir, "keys", `${name}.json`), "utf8"),
+    password,
+  )) as Wallet;
 }
 
 /** The leaf's bundle once its head is on chain (the committer runs every second) and the service has its chain. */
@@ -45,7 +52,9 @@ async function anchoredBundle(client: AnchorClient, leafHash: string): Promise<E
     try {
       return parseBundle(await client.bundle(leafHash));
     } catch (error) {
-      const retryable = error instanceof AnchorClientError && (error.code === "ANCHOR_CLIENT_NOT_ANCHORED" || error.serviceCode === "ANCHOR_ERR_CHAIN_UNAVAILABLE");
+      const retryable =
+        error instanceof AnchorClientError &&
+        (error.code === "ANCHOR_CLIENT_NOT_ANCHORED" || error.serviceCode === "ANCHOR_ERR_CHAIN_UNAVAILABLE");
       if (!retryable || attempt > 300) throw error;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -61,10 +70,15 @@ describe("local chain state file", function () {
   afterEach(async function () {
     await rm(dir, { recursive: true, force: true });
   });
-  const block = (number: number, timestamp: number) => ({ header: { number: `0x${number.toString(16)}`, timestamp: `0x${timestamp.toString(16)}` } });
+  const block = (number: number, timestamp: number) => ({
+    header: { number: `0x${number.toString(16)}`, timestamp: `0x${timestamp.toString(16)}` },
+  });
 
   it("keeps only the original genesis of a dump that holds several block 0s, and reports its time", async function () {
-    await writeFile(stateFile(dir), JSON.stringify({ blocks: [block(0, 2000), block(1, 1001), block(0, 1000), block(0, 3000)] }));
+    await writeFile(
+      stateFile(dir),
+      JSON.stringify({ blocks: [block(0, 2000), block(1, 1001), block(0, 1000), block(0, 3000)] }),
+    );
     const result = await guardStateFile(dir);
     expect(result).to.deep.equal({ state: "loaded", genesisTimestamp: 1000 });
     const kept = JSON.parse(await readFile(stateFile(dir), "utf8")) as { blocks: unknown[] };
@@ -77,7 +91,9 @@ describe("local chain state file", function () {
     await guardStateFile(dir);
     await writeFile(stateFile(dir), '{"blocks": [{"hea');
     expect(await guardStateFile(dir)).to.deep.equal({ state: "restored-previous", genesisTimestamp: 1000 });
-    expect((await readdir(path.join(dir, "chain"))).some((f) => f.startsWith("state.json.damaged-"))).to.equal(true);
+    expect(
+      (await readdir(path.join(dir, "chain"))).some((f) => f.startsWith("state.json.damaged-")),
+    ).to.equal(true);
   });
 });
 
@@ -119,36 +135,68 @@ describe("npm start: the local consortium (real processes, persistent data direc
         expect(keccak256(await provider.getCode(address)), field).to.equal(hash);
       }
       const registry = new Contract(first.contracts.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, provider);
-      const ledger = new Contract(first.contracts.jointLoanLedger, ["function isWhitelisted(uint32 branch, bytes32 accountHash) view returns (bool)"], provider);
+      const ledger = new Contract(
+        first.contracts.jointLoanLedger,
+        ["function isWhitelisted(uint32 branch, bytes32 accountHash) view returns (bool)"],
+        provider,
+      );
       for (const name of NODE_NAMES) {
         const node = first.nodes[name];
         // each node's key is its member's operations key (role 1)
-        const [memberId, memberStatus, role] = (await registry.getFunction("accountOf")(node.account)) as [bigint, bigint, bigint];
-        expect([Number(memberId), Number(memberStatus), Number(role)], name).to.deep.equal([node.memberId, 1, 1]);
-        const [, , region] = (await registry.getFunction("profileOf")(node.memberId)) as [bigint, bigint, bigint];
+        const [memberId, memberStatus, role] = (await registry.getFunction("accountOf")(node.account)) as [
+          bigint,
+          bigint,
+          bigint,
+        ];
+        expect([Number(memberId), Number(memberStatus), Number(role)], name).to.deep.equal([
+          node.memberId,
+          1,
+          1,
+        ]);
+        const [, , region] = (await registry.getFunction("profileOf")(node.memberId)) as [
+          bigint,
+          bigint,
+          bigint,
+        ];
         expect(Number(region), name).to.equal(node.regionCode);
       }
       // one key per role: the governance signers are the union's and branch A's governance keys (role 3)
       for (const [i, key] of first.governance.signers.entries()) {
-        const [memberId, , role] = (await registry.getFunction("accountOf")(new Wallet(key).address)) as [bigint, bigint, bigint];
-        expect([Number(memberId), Number(role)], `governance signer ${i}`).to.deep.equal([[first.nodes.union.memberId, first.nodes.branchA.memberId][i], 3]);
+        const [memberId, , role] = (await registry.getFunction("accountOf")(new Wallet(key).address)) as [
+          bigint,
+          bigint,
+          bigint,
+        ];
+        expect([Number(memberId), Number(role)], `governance signer ${i}`).to.deep.equal([
+          [first.nodes.union.memberId, first.nodes.branchA.memberId][i],
+          3,
+        ]);
       }
       expect(first.nodes.branchA.regionCode).to.equal(110105);
       // each member's anchor intake quota is set by governance at first deployment, not left to the service's defaults
-      const parameter = (name: string) => registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
+      const parameter = (name: string) =>
+        registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
       expect(await parameter("anchor.intake.recordsPerSecond")).to.equal(10_000n);
       expect(await parameter("anchor.intake.recordsPerDay")).to.equal(5_000_000n);
-      expect(lines.join("\n")).to.contain("anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day");
+      expect(lines.join("\n")).to.contain(
+        "anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day",
+      );
       // each funder disburses only from its own settlement accounts: the platform's are whitelisted
       // for the platform, never for a branch
       for (const funder of ["branchA", "branchB", "platform"] as const) {
         for (const account of first.nodes[funder].settlementAccounts) {
-          expect(await ledger.getFunction("isWhitelisted")(first.nodes[funder].memberId, account), `${funder} ${account}`).to.equal(true);
+          expect(
+            await ledger.getFunction("isWhitelisted")(first.nodes[funder].memberId, account),
+            `${funder} ${account}`,
+          ).to.equal(true);
         }
       }
       for (const branch of ["branchA", "branchB"] as const) {
         for (const account of first.nodes.platform.settlementAccounts) {
-          expect(await ledger.getFunction("isWhitelisted")(first.nodes[branch].memberId, account), `${branch} ${account}`).to.equal(false);
+          expect(
+            await ledger.getFunction("isWhitelisted")(first.nodes[branch].memberId, account),
+            `${branch} ${account}`,
+          ).to.equal(false);
         }
       }
     } finally {
@@ -156,22 +204,40 @@ describe("npm start: the local consortium (real processes, persistent data direc
     }
 
     expect(await status(`${first.anchor.url}/readyz`)).to.equal(200);
-    const info = (await (await fetch(`${first.anchor.url}/v1/info`)).json()) as { logId: string; chainId: string };
+    const info = (await (await fetch(`${first.anchor.url}/v1/info`)).json()) as {
+      logId: string;
+      chainId: string;
+    };
     expect(info.logId).to.equal(first.anchor.logId);
     expect(info.chainId).to.equal("31337");
     // the trust anchor a court takes from data/: the chain's, and the one the anchor service publishes
     expect(first.trustAnchor.file).to.equal(path.join(path.resolve(dataDir), "trust-anchor.json"));
     const kept = await loadTrustAnchor(first.trustAnchor.file);
     expect(trustAnchorFingerprint(kept)).to.equal(first.trustAnchor.fingerprint);
-    expect(kept).to.deep.include({ chainId: "31337", genesisHash: first.chain.genesisHash.toLowerCase(), consortiumRegistry: first.contracts.consortiumRegistry.toLowerCase() });
-    expect(trustAnchorFingerprint(await loadTrustAnchor(`${first.anchor.url}${TRUST_ANCHOR_PATH}`))).to.equal(first.trustAnchor.fingerprint);
-    expect(lines.join("\n")).to.contain(`trust anchor: ${first.trustAnchor.file} (fingerprint ${first.trustAnchor.fingerprint})`);
+    expect(kept).to.deep.include({
+      chainId: "31337",
+      genesisHash: first.chain.genesisHash.toLowerCase(),
+      consortiumRegistry: first.contracts.consortiumRegistry.toLowerCase(),
+    });
+    expect(trustAnchorFingerprint(await loadTrustAnchor(`${first.anchor.url}${TRUST_ANCHOR_PATH}`))).to.equal(
+      first.trustAnchor.fingerprint,
+    );
+    expect(lines.join("\n")).to.contain(
+      `trust anchor: ${first.trustAnchor.file} (fingerprint ${first.trustAnchor.fingerprint})`,
+    );
     for (const name of NODE_NAMES) {
       const node = first.nodes[name];
       expect(await status(`${node.url}/readyz`), name).to.equal(200);
-      expect(Object.keys(node.tokens).sort(), name).to.deep.equal(name === "court" ? ["admin", "approver", "clerk", "court-clerk"] : ["admin", "approver", "clerk"]);
-      expect(await status(`${node.url}/v1/loans`, { authorization: `Bearer ${node.tokens.clerk}` }), name).to.equal(200);
-      expect(await status(`${node.url}/v1/loans`, { authorization: "Bearer not-a-token" }), name).to.equal(401);
+      expect(Object.keys(node.tokens).sort(), name).to.deep.equal(
+        name === "court" ? ["admin", "approver", "clerk", "court-clerk"] : ["admin", "approver", "clerk"],
+      );
+      expect(
+        await status(`${node.url}/v1/loans`, { authorization: `Bearer ${node.tokens.clerk}` }),
+        name,
+      ).to.equal(200);
+      expect(await status(`${node.url}/v1/loans`, { authorization: "Bearer not-a-token" }), name).to.equal(
+        401,
+      );
     }
   });
 
@@ -179,8 +245,15 @@ describe("npm start: the local consortium (real processes, persistent data direc
     expect((await stat(path.join(dataDir, "consortium.json"))).mode & 0o777).to.equal(0o600);
     expect((await stat(path.join(dataDir, "keys"))).mode & 0o777).to.equal(0o700);
     const keyFiles = await readdir(path.join(dataDir, "keys"));
-    expect(keyFiles).to.include.members([".password", "consortium.key", "union.json", "union-anchor.json", "court.master.key"]);
-    for (const file of keyFiles) expect((await stat(path.join(dataDir, "keys", file))).mode & 0o777, file).to.equal(0o600);
+    expect(keyFiles).to.include.members([
+      ".password",
+      "consortium.key",
+      "union.json",
+      "union-anchor.json",
+      "court.master.key",
+    ]);
+    for (const file of keyFiles)
+      expect((await stat(path.join(dataDir, "keys", file))).mode & 0o777, file).to.equal(0o600);
     const secrets: string[] = [(await readFile(path.join(dataDir, "keys", "consortium.key"), "utf8")).trim()];
     for (const file of keyFiles.filter((f) => f.endsWith(".json"))) {
       const keystore = await readFile(path.join(dataDir, "keys", file), "utf8");
@@ -188,16 +261,30 @@ describe("npm start: the local consortium (real processes, persistent data direc
       expect(keystore.toLowerCase()).to.not.contain(wallet.privateKey.slice(2).toLowerCase());
       secrets.push(wallet.privateKey.slice(2));
     }
-    for (const node of NODE_NAMES) for (const token of Object.values(first.nodes[node].tokens)) secrets.push(token);
+    for (const node of NODE_NAMES)
+      for (const token of Object.values(first.nodes[node].tokens)) secrets.push(token);
     for (const log of await readdir(path.join(dataDir, "logs"))) {
       const text = (await readFile(path.join(dataDir, "logs", log), "utf8")).toLowerCase();
-      for (const secret of secrets) expect(text.includes(secret.toLowerCase()), `a secret in logs/${log}`).to.equal(false);
+      for (const secret of secrets)
+        expect(text.includes(secret.toLowerCase()), `a secret in logs/${log}`).to.equal(false);
     }
   });
 
   it("anchors a record through the anchor service with a member key from the data directory", async function () {
-    const client = new AnchorClient(first.anchor.url, await memberWallet(dataDir, "branchB"), DEMO_MEMBERS.branchB.memberId);
-    const [receipt] = await client.submit([{ kind: 1, digestAlgorithm: 1, digest: documentDigest, salt: `0x${randomBytes(32).toString("hex")}`, subject: `0x${randomBytes(32).toString("hex")}` }]);
+    const client = new AnchorClient(
+      first.anchor.url,
+      await memberWallet(dataDir, "branchB"),
+      DEMO_MEMBERS.branchB.memberId,
+    );
+    const [receipt] = await client.submit([
+      {
+        kind: 1,
+        digestAlgorithm: 1,
+        digest: documentDigest,
+        salt: `0x${randomBytes(32).toString("hex")}`,
+        subject: `0x${randomBytes(32).toString("hex")}`,
+      },
+    ]);
     leafHash = receipt!.leafHash;
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(first.chain.rpcUrl);
@@ -215,7 +302,12 @@ describe("npm start: the local consortium (real processes, persistent data direc
   it("stops cleanly and resumes on a second start: same contracts, the bundle still verifies, every node ready", async function () {
     await consortium!.stop();
     consortium = undefined;
-    expect(await stat(path.join(dataDir, "launcher.lock")).then(() => true, () => false)).to.equal(false);
+    expect(
+      await stat(path.join(dataDir, "launcher.lock")).then(
+        () => true,
+        () => false,
+      ),
+    ).to.equal(false);
     expect(await stat(path.join(dataDir, "chain", "state.json")).then((s) => s.size > 0)).to.equal(true);
     let refused = false;
     await fetch(`${first.anchor.url}/readyz`).catch(() => (refused = true));
@@ -227,7 +319,9 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const said = lines.slice(from).join("\n");
     expect(said).to.contain("reusing the deployment");
     expect(said).to.not.contain("REDEPLOYING");
-    expect(said, "the quotas are read from the chain on a reused deployment").to.contain("10,000 records/s, 5,000,000 records/day");
+    expect(said, "the quotas are read from the chain on a reused deployment").to.contain(
+      "10,000 records/s, 5,000,000 records/day",
+    );
     expect(second.contracts).to.deep.equal(first.contracts);
     expect(second.chain.genesisHash).to.equal(first.chain.genesisHash);
     for (const name of NODE_NAMES) {
@@ -236,16 +330,24 @@ describe("npm start: the local consortium (real processes, persistent data direc
       expect(await status(`${second.nodes[name].url}/readyz`), name).to.equal(200);
     }
 
-    const client = new AnchorClient(second.anchor.url, await memberWallet(dataDir, "branchB"), DEMO_MEMBERS.branchB.memberId);
+    const client = new AnchorClient(
+      second.anchor.url,
+      await memberWallet(dataDir, "branchB"),
+      DEMO_MEMBERS.branchB.memberId,
+    );
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(second.chain.rpcUrl);
     try {
       const trustAnchor = await loadTrustAnchor(second.trustAnchor.file);
-      expect(trustAnchorFingerprint(trustAnchor), "the same trust anchor after a restart").to.equal(first.trustAnchor.fingerprint);
+      expect(trustAnchorFingerprint(trustAnchor), "the same trust anchor after a restart").to.equal(
+        first.trustAnchor.fingerprint,
+      );
       const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
       // membership at the anchoring block needs the chain's historical state after the reload
-      expect(results.find((r) => r.id === "submitterMembership")!.outcome, JSON.stringify(results)).to.equal("pass");
+      expect(results.find((r) => r.id === "submitterMembership")!.outcome, JSON.stringify(results)).to.equal(
+        "pass",
+      );
     } finally {
       provider.destroy();
     }
@@ -259,8 +361,11 @@ describe("npm start: the local consortium (real processes, persistent data direc
     expect(refused, "branch B still answers after kill()").to.equal(true);
     await consortium!.restart("branchB");
     expect(await status(`${branchB.url}/readyz`)).to.equal(200);
-    expect(await status(`${branchB.url}/v1/loans`, { authorization: `Bearer ${branchB.tokens.clerk}` })).to.equal(200);
-    const starts = (await readFile(consortium!.logFile("branchB"), "utf8")).match(/launcher: starting branchB/g) ?? [];
+    expect(
+      await status(`${branchB.url}/v1/loans`, { authorization: `Bearer ${branchB.tokens.clerk}` }),
+    ).to.equal(200);
+    const starts =
+      (await readFile(consortium!.logFile("branchB"), "utf8")).match(/launcher: starting branchB/g) ?? [];
     expect(starts).to.have.length(3);
   });
 
@@ -268,7 +373,9 @@ describe("npm start: the local consortium (real processes, persistent data direc
     const m = consortium!.manifest;
     // Ctrl-C makes Anvil dump; this run started from a dump, and its own genesis must be the original
     await consortium!.kill("chain", "SIGINT");
-    const state = JSON.parse(await readFile(path.join(dataDir, "chain", "state.json"), "utf8")) as { blocks: Array<{ header: { number: string } }> };
+    const state = JSON.parse(await readFile(path.join(dataDir, "chain", "state.json"), "utf8")) as {
+      blocks: Array<{ header: { number: string } }>;
+    };
     expect(state.blocks.filter((b) => BigInt(b.header.number) === 0n)).to.have.length(1);
     await consortium!.restart("chain");
     const provider = rpcProvider(m.chain.rpcUrl);
@@ -278,7 +385,11 @@ describe("npm start: the local consortium (real processes, persistent data direc
       provider.destroy();
     }
     // the anchor service re-checks the chain after the outage and serves the bundle again
-    const client = new AnchorClient(m.anchor.url, await memberWallet(dataDir, "branchB"), DEMO_MEMBERS.branchB.memberId);
+    const client = new AnchorClient(
+      m.anchor.url,
+      await memberWallet(dataDir, "branchB"),
+      DEMO_MEMBERS.branchB.memberId,
+    );
     const bundle = await anchoredBundle(client, leafHash);
     expect(bundle.leaf.leafHash).to.equal(leafHash);
     for (const name of NODE_NAMES) expect(await status(`${m.nodes[name].url}/readyz`), name).to.equal(200);
@@ -290,14 +401,25 @@ describe("npm start: the local consortium (real processes, persistent data direc
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const taken = (blocker.address() as { port: number }).port;
     try {
-      const error = await startLocalConsortium({ dataDir: other, ports: { ...EPHEMERAL, anchor: taken } }).then(
+      const error = await startLocalConsortium({
+        dataDir: other,
+        ports: { ...EPHEMERAL, anchor: taken },
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(error).to.be.instanceOf(LocalConsortiumError);
       expect((error as LocalConsortiumError).code).to.equal("LOCAL_PORT_IN_USE");
-      expect((error as Error).message).to.contain(String(taken)).and.to.contain("JL_ANCHOR_PORT");
-      expect(await stat(path.join(other, "keys")).then(() => true, () => false), "keys were generated before the port check").to.equal(false);
+      expect((error as Error).message)
+        .to.contain(String(taken))
+        .and.to.contain("JL_ANCHOR_PORT");
+      expect(
+        await stat(path.join(other, "keys")).then(
+          () => true,
+          () => false,
+        ),
+        "keys were generated before the port check",
+      ).to.equal(false);
 
       // pid 1 is always alive: a lock naming it is a launcher still running
       await writeFile(path.join(other, "launcher.lock"), JSON.stringify({ pid: 1, children: {} }));

@@ -17,9 +17,18 @@ import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { loadMasterKey } from "../../nodes/src/privacy/crypto-box.ts";
 import { FOUNDERS, predictedAddresses } from "../../scripts/ops/network/besu/consortium.ts";
-import { generateBesuNetwork, writeNetwork, type NetworkManifest } from "../../scripts/ops/network/besu/generate.ts";
+import {
+  generateBesuNetwork,
+  writeNetwork,
+  type NetworkManifest,
+} from "../../scripts/ops/network/besu/generate.ts";
 import { decodeQbftExtraData, qbftExtraData } from "../../scripts/ops/network/besu/genesis.ts";
-import { BesuOptionsError, besuWarnings, parseBesuArgs, qbftTolerance } from "../../scripts/ops/network/besu/options.ts";
+import {
+  BesuOptionsError,
+  besuWarnings,
+  parseBesuArgs,
+  qbftTolerance,
+} from "../../scripts/ops/network/besu/options.ts";
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -53,9 +62,30 @@ describe("Besu network generator", function () {
   before(async function () {
     dir = await mkdtemp(path.join(tmpdir(), "besu-gen-"));
     out = path.join(dir, "network");
-    const result = await run(["--validators", "4", "--rpc-nodes", "2", "--out", out, "--seed", SEED, "--scrypt-n", "1024", "--max-logs-range", "500", "--chain-id", "4242", "--block-period", "3", "--request-timeout", "7"]);
+    const result = await run([
+      "--validators",
+      "4",
+      "--rpc-nodes",
+      "2",
+      "--out",
+      out,
+      "--seed",
+      SEED,
+      "--scrypt-n",
+      "1024",
+      "--max-logs-range",
+      "500",
+      "--chain-id",
+      "4242",
+      "--block-period",
+      "3",
+      "--request-timeout",
+      "7",
+    ]);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stdout).to.contain("4 validator(s): blocks need 3 signatures; tolerates 1 faulty or offline validator(s)");
+    expect(result.stdout).to.contain(
+      "4 validator(s): blocks need 3 signatures; tolerates 1 faulty or offline validator(s)",
+    );
     manifest = JSON.parse(await read("network.json")) as NetworkManifest;
   });
 
@@ -65,31 +95,50 @@ describe("Besu network generator", function () {
 
   it("encodes QBFT extraData exactly as Besu's documentation does for the same validators", function () {
     // besu.hyperledger.org, "Configure QBFT consensus", extra data for four validators
-    const validators = ["0x4592c8e45706cc08b8f44b11e43cba0cfc5892cb", "0x06e23768a0f59cf365e18c2e0c89e151bcdedc70", "0xc5327f96ee02d7bcbc1bf1236b8c15148971e1de", "0xab5e7f4061c605820d3744227eed91ff8e2c8908"];
+    const validators = [
+      "0x4592c8e45706cc08b8f44b11e43cba0cfc5892cb",
+      "0x06e23768a0f59cf365e18c2e0c89e151bcdedc70",
+      "0xc5327f96ee02d7bcbc1bf1236b8c15148971e1de",
+      "0xab5e7f4061c605820d3744227eed91ff8e2c8908",
+    ];
     expect(qbftExtraData(validators)).to.equal(
       "0xf87aa00000000000000000000000000000000000000000000000000000000000000000f854944592c8e45706cc08b8f44b11e43cba0cfc5892cb9406e23768a0f59cf365e18c2e0c89e151bcdedc7094c5327f96ee02d7bcbc1bf1236b8c15148971e1de94ab5e7f4061c605820d3744227eed91ff8e2c8908c080c0",
     );
   });
 
   it("writes a genesis whose extraData decodes to the addresses of the validators' node keys, with free gas and the chosen timing", async function () {
-    const genesis = JSON.parse(await read("genesis.json")) as { config: Record<string, unknown> & { qbft: Record<string, number> }; extraData: string; gasLimit: string; alloc: object; mixHash: string };
+    const genesis = JSON.parse(await read("genesis.json")) as {
+      config: Record<string, unknown> & { qbft: Record<string, number> };
+      extraData: string;
+      gasLimit: string;
+      alloc: object;
+      mixHash: string;
+    };
     const decoded = decodeQbftExtraData(genesis.extraData);
     const fromKeys: string[] = [];
-    for (let i = 1; i <= 4; i++) fromKeys.push(computeAddress((await read(`nodes/validator-${i}/key`)).trim()));
+    for (let i = 1; i <= 4; i++)
+      fromKeys.push(computeAddress((await read(`nodes/validator-${i}/key`)).trim()));
     expect(decoded.validators).to.deep.equal(fromKeys);
     expect(decoded.vanity).to.equal(`0x${"00".repeat(32)}`);
     expect(decoded.vote).to.deep.equal([]);
     expect(decoded.round).to.equal("0x");
     expect(decoded.seals).to.deep.equal([]);
-    expect(manifest.nodes.filter((n) => n.role === "validator").map((n) => n.address)).to.deep.equal(fromKeys);
+    expect(manifest.nodes.filter((n) => n.role === "validator").map((n) => n.address)).to.deep.equal(
+      fromKeys,
+    );
     // RPC nodes are not validators
-    for (const rpc of manifest.nodes.filter((n) => n.role === "rpc")) expect(decoded.validators).to.not.include(rpc.address);
+    for (const rpc of manifest.nodes.filter((n) => n.role === "rpc"))
+      expect(decoded.validators).to.not.include(rpc.address);
     expect(genesis.config.chainId).to.equal(4242);
     expect(genesis.config.londonBlock).to.equal(0);
     expect(genesis.config.zeroBaseFee).to.equal(true);
     expect(genesis.config.cancunTime, "the contracts are compiled for Cancun").to.equal(0);
     expect(genesis.config.contractSizeLimit).to.equal(2_147_483_647);
-    expect(genesis.config.qbft).to.deep.equal({ blockperiodseconds: 3, requesttimeoutseconds: 7, epochlength: 30_000 });
+    expect(genesis.config.qbft).to.deep.equal({
+      blockperiodseconds: 3,
+      requesttimeoutseconds: 7,
+      epochlength: 30_000,
+    });
     expect(BigInt(genesis.gasLimit)).to.equal(100_000_000n);
     expect(genesis.alloc, "nobody needs ether on a free-gas chain").to.deep.equal({});
   });
@@ -99,12 +148,16 @@ describe("Besu network generator", function () {
     for (const node of manifest.nodes) {
       const pub = (await read(`nodes/${node.name}/key.pub`)).trim();
       const priv = (await read(`nodes/${node.name}/key`)).trim();
-      expect(`0x04${pub.slice(2)}`, "key.pub is the public half of key").to.equal(new SigningKey(priv).publicKey);
+      expect(`0x04${pub.slice(2)}`, "key.pub is the public half of key").to.equal(
+        new SigningKey(priv).publicKey,
+      );
       enodes.push(`enode://${pub.slice(2)}@${node.ip}:30303`);
     }
     expect(manifest.nodes.map((n) => n.enode)).to.deep.equal(enodes);
     const first = await read(`nodes/${manifest.nodes[0]!.name}/permissions_config.toml`);
-    const accounts = [manifest.deployer.address, ...manifest.members.flatMap((m) => m.accounts)].map((a) => a.toLowerCase());
+    const accounts = [manifest.deployer.address, ...manifest.members.flatMap((m) => m.accounts)].map((a) =>
+      a.toLowerCase(),
+    );
     for (const node of manifest.nodes) {
       const text = await read(`nodes/${node.name}/permissions_config.toml`);
       expect(text, `${node.name}'s allowlist differs`).to.equal(first);
@@ -124,7 +177,10 @@ describe("Besu network generator", function () {
       expect(config["permissions-nodes-config-file-enabled"]).to.equal(true);
       expect(config["permissions-accounts-config-file-enabled"]).to.equal(true);
       expect(config["genesis-file"]).to.equal("/genesis/genesis.json");
-      expect(`${String(config["p2p-host"])}:${String(config["p2p-port"])}`, "advertises its allowlisted address").to.equal(node.enode.split("@")[1]);
+      expect(
+        `${String(config["p2p-host"])}:${String(config["p2p-port"])}`,
+        "advertises its allowlisted address",
+      ).to.equal(node.enode.split("@")[1]);
       expect(config["nat-method"]).to.equal("NONE");
       const others = validators.filter((v) => v.name !== node.name).map((v) => v.enode);
       expect(config.bootnodes).to.deep.equal(others);
@@ -132,18 +188,36 @@ describe("Besu network generator", function () {
       const apis = config["rpc-http-api"] as string[];
       expect(apis).to.include("ETH");
       expect(apis).to.not.include("EEA");
-      if (node.role === "rpc") for (const admin of ["ADMIN", "PERM", "QBFT"]) expect(apis, `${admin} stays off the services' endpoints`).to.not.include(admin);
+      if (node.role === "rpc")
+        for (const admin of ["ADMIN", "PERM", "QBFT"])
+          expect(apis, `${admin} stays off the services' endpoints`).to.not.include(admin);
       else expect(apis).to.include.members(["QBFT", "PERM", "ADMIN"]);
     }
   });
 
   it("writes a docker-compose.yml with one pinned Besu service per node on fixed addresses", async function () {
     const compose = parseYaml(await read("docker-compose.yml")) as {
-      services: Record<string, { image: string; command: string[]; volumes: string[]; ports: string[]; networks: { besu: { ipv4_address: string } } }>;
+      services: Record<
+        string,
+        {
+          image: string;
+          command: string[];
+          volumes: string[];
+          ports: string[];
+          networks: { besu: { ipv4_address: string } };
+        }
+      >;
       networks: { besu: { ipam: { config: Array<{ subnet: string }> } } };
       volumes: Record<string, unknown>;
     };
-    expect(Object.keys(compose.services)).to.deep.equal(["validator-1", "validator-2", "validator-3", "validator-4", "rpc-1", "rpc-2"]);
+    expect(Object.keys(compose.services)).to.deep.equal([
+      "validator-1",
+      "validator-2",
+      "validator-3",
+      "validator-4",
+      "rpc-1",
+      "rpc-2",
+    ]);
     expect(compose.networks.besu.ipam.config[0]!.subnet).to.equal("172.16.240.0/24");
     const hostPorts = new Set<string>();
     for (const node of manifest.nodes) {
@@ -154,13 +228,19 @@ describe("Besu network generator", function () {
       expect(node.enode.endsWith(`@${node.ip}:30303`)).to.equal(true);
       for (const volume of service.volumes) {
         const source = volume.split(":")[0]!;
-        if (source.startsWith("./")) expect((await stat(path.join(out, source))).isFile() || (await stat(path.join(out, source))).isDirectory(), source).to.equal(true);
+        if (source.startsWith("./"))
+          expect(
+            (await stat(path.join(out, source))).isFile() ||
+              (await stat(path.join(out, source))).isDirectory(),
+            source,
+          ).to.equal(true);
         else expect(compose.volumes, source).to.have.property(source);
       }
       const [bind, port] = service.ports[0]!.split(":");
       expect(hostPorts.has(port!), `host port ${port} published twice`).to.equal(false);
       hostPorts.add(port!);
-      if (node.role === "validator") expect(bind, "validators' admin RPC stays on loopback").to.equal("127.0.0.1");
+      if (node.role === "validator")
+        expect(bind, "validators' admin RPC stays on loopback").to.equal("127.0.0.1");
       expect(node.rpcUrl).to.equal(`http://${bind}:${port}`);
     }
   });
@@ -191,43 +271,89 @@ describe("Besu network generator", function () {
       expect(config.consortiumRegistry).to.equal(predicted.consortiumRegistry);
       // the node's own loaders open its keystore and master key
       expect(config.keystoreFile).to.equal(path.join(out, member.node.keystoreFile));
-      const wallet = await Wallet.fromEncryptedJson(await readFile(config.keystoreFile, "utf8"), config.keystorePassword);
+      const wallet = await Wallet.fromEncryptedJson(
+        await readFile(config.keystoreFile, "utf8"),
+        config.keystorePassword,
+      );
       expect(wallet.address).to.equal(member.node.account);
       expect(member.accounts[0]).to.equal(wallet.address);
       expect((await loadMasterKey(config.masterKeyFile)).length).to.equal(32);
-      const tokens = JSON.parse(await read(`secrets/${member.key}/api-tokens.json`)) as { tokens: Record<string, string> };
-      expect(config.users.map((u) => u.tokenSha256)).to.deep.equal(config.users.map((u) => tokenSha256(tokens.tokens[u.user]!)));
-      if (member.kind === "union") expect(Object.keys(config.directory)).to.have.members(["2", "3", "4", "5"]);
+      const tokens = JSON.parse(await read(`secrets/${member.key}/api-tokens.json`)) as {
+        tokens: Record<string, string>;
+      };
+      expect(config.users.map((u) => u.tokenSha256)).to.deep.equal(
+        config.users.map((u) => tokenSha256(tokens.tokens[u.user]!)),
+      );
+      if (member.kind === "union")
+        expect(Object.keys(config.directory)).to.have.members(["2", "3", "4", "5"]);
       // one key per role: governing members vote with a key of their own, never the node's
       if (member.kind === "union" || member.kind === "branch") {
         const g = member.governance!;
-        const governance = await Wallet.fromEncryptedJson(await read(g.keystoreFile), (await read(g.passwordFile)).trim());
+        const governance = await Wallet.fromEncryptedJson(
+          await read(g.keystoreFile),
+          (await read(g.passwordFile)).trim(),
+        );
         expect(governance.address).to.equal(g.account);
         expect(member.accounts).to.include(g.account);
         expect(g.account).to.not.equal(member.node.account);
       } else expect(member.governance, member.key).to.equal(undefined);
     }
     const allAccounts = [manifest.deployer.address, ...manifest.members.flatMap((m) => m.accounts)];
-    expect(new Set(allAccounts).size, "no account serves two roles or two members").to.equal(allAccounts.length);
+    expect(new Set(allAccounts).size, "no account serves two roles or two members").to.equal(
+      allAccounts.length,
+    );
     // one consortium key shared by every node
-    const keys = new Set(await Promise.all(manifest.members.map(async (m) => nodeConfigFromEnv(parseEnv(await read(m.node.envFile))).consortiumKey)));
+    const keys = new Set(
+      await Promise.all(
+        manifest.members.map(
+          async (m) => nodeConfigFromEnv(parseEnv(await read(m.node.envFile))).consortiumKey,
+        ),
+      ),
+    );
     expect(keys.size).to.equal(1);
   });
 
   it("keeps every secret readable by its owner only", async function () {
-    const secret = ["env/anchor.env", "secrets/deployer.json", "secrets/deployer.password", ...manifest.nodes.map((n) => `nodes/${n.name}/key`), ...manifest.members.flatMap((m) => [m.node.envFile, m.node.keystoreFile, `secrets/${m.key}/master.key`, `secrets/${m.key}/api-tokens.json`])];
-    for (const file of secret) expect(((await stat(path.join(out, file))).mode & 0o077).toString(8), file).to.equal("0");
-    expect(((await stat(path.join(out, "genesis.json"))).mode & 0o004) !== 0, "genesis.json is public").to.equal(true);
+    const secret = [
+      "env/anchor.env",
+      "secrets/deployer.json",
+      "secrets/deployer.password",
+      ...manifest.nodes.map((n) => `nodes/${n.name}/key`),
+      ...manifest.members.flatMap((m) => [
+        m.node.envFile,
+        m.node.keystoreFile,
+        `secrets/${m.key}/master.key`,
+        `secrets/${m.key}/api-tokens.json`,
+      ]),
+    ];
+    for (const file of secret)
+      expect(((await stat(path.join(out, file))).mode & 0o077).toString(8), file).to.equal("0");
+    expect(
+      ((await stat(path.join(out, "genesis.json"))).mode & 0o004) !== 0,
+      "genesis.json is public",
+    ).to.equal(true);
     const readme = await read("README.md");
     expect(readme).to.contain("This folder holds secrets");
     for (const file of secret) expect(readme).to.contain(`| \`${file}\` | **SECRET** |`);
   });
 
   it("is deterministic with a seed and random without one", async function () {
-    const seeded = (out: string) => parseBesuArgs(["--out", path.join(dir, out), "--install-dir", "/opt/jl", "--seed", SEED, "--scrypt-n", "1024"]);
+    const seeded = (out: string) =>
+      parseBesuArgs([
+        "--out",
+        path.join(dir, out),
+        "--install-dir",
+        "/opt/jl",
+        "--seed",
+        SEED,
+        "--scrypt-n",
+        "1024",
+      ]);
     const [one, two] = [await generateBesuNetwork(seeded("a")), await generateBesuNetwork(seeded("b"))];
     expect(two.files).to.deep.equal(one.files);
-    const random = await generateBesuNetwork(parseBesuArgs(["--out", path.join(dir, "c"), "--install-dir", "/opt/jl", "--scrypt-n", "1024"]));
+    const random = await generateBesuNetwork(
+      parseBesuArgs(["--out", path.join(dir, "c"), "--install-dir", "/opt/jl", "--scrypt-n", "1024"]),
+    );
     expect(random.manifest.nodes[0]!.enode).to.not.equal(one.manifest.nodes[0]!.enode);
     expect(random.manifest.deployer.address).to.not.equal(one.manifest.deployer.address);
     expect(random.warnings.join("\n")).to.not.contain("--seed");
@@ -237,7 +363,9 @@ describe("Besu network generator", function () {
     const target = path.join(dir, "occupied");
     await mkdir(target);
     await writeFile(path.join(target, "keep.txt"), "mine");
-    const network = await generateBesuNetwork(parseBesuArgs(["--out", target, "--seed", SEED, "--scrypt-n", "1024"]));
+    const network = await generateBesuNetwork(
+      parseBesuArgs(["--out", target, "--seed", SEED, "--scrypt-n", "1024"]),
+    );
     let error: Error | undefined;
     await writeNetwork(target, network).catch((e: Error) => (error = e));
     expect(error?.message).to.contain("is not empty");
@@ -249,8 +377,12 @@ describe("Besu network generator", function () {
   });
 
   it("computes QBFT's fault tolerance f = floor((n-1)/3) and warns below four validators", function () {
-    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => qbftTolerance(n).faulty)).to.deep.equal([0, 0, 0, 1, 1, 1, 2, 3]);
-    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => qbftTolerance(n).quorum)).to.deep.equal([1, 2, 2, 3, 4, 4, 5, 7]);
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => qbftTolerance(n).faulty)).to.deep.equal([
+      0, 0, 0, 1, 1, 1, 2, 3,
+    ]);
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => qbftTolerance(n).quorum)).to.deep.equal([
+      1, 2, 2, 3, 4, 4, 5, 7,
+    ]);
     const three = besuWarnings(parseBesuArgs(["--out", "x", "--validators", "3"]));
     expect(three.join("\n")).to.contain("tolerates no faulty validator (f = floor((n-1)/3) = 0)");
     expect(besuWarnings(parseBesuArgs(["--out", "x", "--validators", "4"]))).to.deep.equal([]);
@@ -268,17 +400,33 @@ describe("Besu network generator", function () {
       return expect.fail(`accepted ${argv.join(" ")}`);
     };
     expect(problems(["--out", "x", "--validators", "0"])).to.deep.equal(["--validators: must be at least 1"]);
-    expect(problems(["--out", "x", "--validators", "four"])).to.deep.equal(["--validators: must be a number"]);
+    expect(problems(["--out", "x", "--validators", "four"])).to.deep.equal([
+      "--validators: must be a number",
+    ]);
     expect(problems(["--validators", "4"])[0]).to.match(/^--out: /);
-    expect(problems(["--out", "x", "--block-period", "5", "--request-timeout", "5"])).to.deep.equal(["--request-timeout: must be longer than the block period (5 s); Besu suggests about twice the block period"]);
-    expect(problems(["--out", "x", "--besu-version", "latest"])[0]).to.contain("--besu-version: must be an exact release");
-    expect(problems(["--out", "x", "--scrypt-n", "3000"])).to.deep.equal(["--scrypt-n: must be a power of two"]);
+    expect(problems(["--out", "x", "--block-period", "5", "--request-timeout", "5"])).to.deep.equal([
+      "--request-timeout: must be longer than the block period (5 s); Besu suggests about twice the block period",
+    ]);
+    expect(problems(["--out", "x", "--besu-version", "latest"])[0]).to.contain(
+      "--besu-version: must be an exact release",
+    );
+    expect(problems(["--out", "x", "--scrypt-n", "3000"])).to.deep.equal([
+      "--scrypt-n: must be a power of two",
+    ]);
     expect(problems(["--out", "x", "--chain-id", "1"])).to.deep.equal(["--chain-id: must be at least 2"]);
-    expect(problems(["--out", "x", "--max-logs-range", "0"])).to.deep.equal(["--max-logs-range: must be at least 1"]);
-    expect(problems(["--out", "x", "--gas-limit", "1000"])).to.deep.equal(["--gas-limit: must be at least 10000000"]);
-    expect(problems(["--out", "x", "--subnet", "10.0.0.0/16"])[0]).to.contain("--subnet: must be an IPv4 /24");
+    expect(problems(["--out", "x", "--max-logs-range", "0"])).to.deep.equal([
+      "--max-logs-range: must be at least 1",
+    ]);
+    expect(problems(["--out", "x", "--gas-limit", "1000"])).to.deep.equal([
+      "--gas-limit: must be at least 10000000",
+    ]);
+    expect(problems(["--out", "x", "--subnet", "10.0.0.0/16"])[0]).to.contain(
+      "--subnet: must be an IPv4 /24",
+    );
     expect(problems(["--out", "x", "--rpc-port", "9545"])[0]).to.contain("overlaps");
-    expect(problems(["--out", "x", "--install-dir", "/opt/it's"])[0]).to.contain("--install-dir: must not contain quotes");
+    expect(problems(["--out", "x", "--install-dir", "/opt/it's"])[0]).to.contain(
+      "--install-dir: must not contain quotes",
+    );
     expect(problems(["--out", "x", "--validators", "0", "--rpc-nodes", "0"])).to.have.length(2);
     expect(problems(["--out", "x", "--vaildators", "4"])[0]).to.contain("--vaildators");
     const cli = await run(["--out", path.join(dir, "never"), "--validators", "0"]);
@@ -292,11 +440,28 @@ describe("Besu network generator", function () {
   });
 
   it("warns on the command line when the network cannot survive a validator failure", async function () {
-    const result = await run(["--validators", "1", "--rpc-nodes", "1", "--out", path.join(dir, "single"), "--seed", "x", "--scrypt-n", "1024"]);
+    const result = await run([
+      "--validators",
+      "1",
+      "--rpc-nodes",
+      "1",
+      "--out",
+      path.join(dir, "single"),
+      "--seed",
+      "x",
+      "--scrypt-n",
+      "1024",
+    ]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stderr).to.contain("warning: 1 validator(s): QBFT then tolerates no faulty validator");
-    const genesis = JSON.parse(await readFile(path.join(dir, "single", "genesis.json"), "utf8")) as { extraData: string };
+    const genesis = JSON.parse(await readFile(path.join(dir, "single", "genesis.json"), "utf8")) as {
+      extraData: string;
+    };
     expect(decodeQbftExtraData(genesis.extraData).validators).to.have.length(1);
-    expect(getAddress(decodeQbftExtraData(genesis.extraData).validators[0]!)).to.equal(computeAddress((await readFile(path.join(dir, "single", "nodes", "validator-1", "key"), "utf8")).trim()));
+    expect(getAddress(decodeQbftExtraData(genesis.extraData).validators[0]!)).to.equal(
+      computeAddress(
+        (await readFile(path.join(dir, "single", "nodes", "validator-1", "key"), "utf8")).trim(),
+      ),
+    );
   });
 });

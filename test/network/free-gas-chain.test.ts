@@ -17,9 +17,19 @@ import { readTrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOffline, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { BESU_ERRORS, startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/ops/network/besu-rules-proxy.ts";
+import {
+  BESU_ERRORS,
+  startBesuRulesProxy,
+  type BesuRulesProxy,
+} from "../../scripts/ops/network/besu-rules-proxy.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
-import { approveAssistedLoan, bearerAs, branchNodeConfig, deployBranchALending, SETTLEMENT } from "../support/institution-node.ts";
+import {
+  approveAssistedLoan,
+  bearerAs,
+  branchNodeConfig,
+  deployBranchALending,
+  SETTLEMENT,
+} from "../support/institution-node.ts";
 
 const MAX_LOGS_RANGE = 3;
 const FREE_GAS = ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee"];
@@ -46,9 +56,21 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     for (const wallet of Object.values(chain.wallets)) await rpc("anvil_setBalance", [wallet.address, "0x0"]);
 
     proxy = await startBesuRulesProxy({ upstream: chain.anvil.url, maxLogsRange: MAX_LOGS_RANGE });
-    proxied = new JsonRpcProvider(proxy.url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    proxied = new JsonRpcProvider(proxy.url, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
     dir = await mkdtemp(join(tmpdir(), "free-gas-"));
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), rpcUrl: proxy.url, logPageBlocks: MAX_LOGS_RANGE, confirmations: 0 }), logger: false });
+    anchor = await createAnchorService({
+      config: chain.config({
+        dataDir: join(dir, "anchor"),
+        rpcUrl: proxy.url,
+        logPageBlocks: MAX_LOGS_RANGE,
+        confirmations: 0,
+      }),
+      logger: false,
+    });
     await anchor.start();
     anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
 
@@ -58,7 +80,12 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
       tokens: TOKENS,
       overrides: { rpcUrl: proxy.url, deployBlock, logPageBlocks: MAX_LOGS_RANGE, indexerPollMs: 100 },
     });
-    node = await createNodeService({ config, logger: false, wallet: chain.wallets.branchA, now: () => new Date("2026-11-22T02:05:30Z") });
+    node = await createNodeService({
+      config,
+      logger: false,
+      wallet: chain.wallets.branchA,
+      now: () => new Date("2026-11-22T02:05:30Z"),
+    });
     await node.start();
   });
 
@@ -73,13 +100,34 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
 
   it("the proxy refuses what Besu refuses", async function () {
     const call = async (method: string, params: unknown[]) =>
-      (await (await fetch(proxy.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }) })).json()) as { error?: { code: number } };
+      (await (
+        await fetch(proxy.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }),
+        })
+      ).json()) as { error?: { code: number } };
     const { deployer } = chain.wallets;
-    expect((await call("eth_sendTransaction", [{ from: deployer.address, to: deployer.address }])).error?.code).to.equal(BESU_ERRORS.sendTransaction.code);
-    expect((await call("eth_getLogs", [{ fromBlock: "0x0", toBlock: `0x${MAX_LOGS_RANGE.toString(16)}` }])).error?.code).to.equal(BESU_ERRORS.logRange.code);
-    expect((await call("eth_getLogs", [{ fromBlock: "0x1", toBlock: `0x${MAX_LOGS_RANGE.toString(16)}` }])).error).to.equal(undefined);
-    const paying = await (chain.wallets.outsider as Wallet).signTransaction({ to: deployer.address, gasLimit: 21_000, gasPrice: 1n, nonce: 0, chainId: chain.chainId });
-    expect((await call("eth_sendRawTransaction", [paying])).error?.code).to.equal(BESU_ERRORS.upfrontCost.code);
+    expect(
+      (await call("eth_sendTransaction", [{ from: deployer.address, to: deployer.address }])).error?.code,
+    ).to.equal(BESU_ERRORS.sendTransaction.code);
+    expect(
+      (await call("eth_getLogs", [{ fromBlock: "0x0", toBlock: `0x${MAX_LOGS_RANGE.toString(16)}` }])).error
+        ?.code,
+    ).to.equal(BESU_ERRORS.logRange.code);
+    expect(
+      (await call("eth_getLogs", [{ fromBlock: "0x1", toBlock: `0x${MAX_LOGS_RANGE.toString(16)}` }])).error,
+    ).to.equal(undefined);
+    const paying = await (chain.wallets.outsider as Wallet).signTransaction({
+      to: deployer.address,
+      gasLimit: 21_000,
+      gasPrice: 1n,
+      nonce: 0,
+      chainId: chain.chainId,
+    });
+    expect((await call("eth_sendRawTransaction", [paying])).error?.code).to.equal(
+      BESU_ERRORS.upfrontCost.code,
+    );
     // the rule checks above are not held against the services below
     proxy.calls.length = 0;
     proxy.logRanges.length = 0;
@@ -89,29 +137,70 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
   it("the anchor service submits, anchors on chain, serves a bundle, and verifies it offline, online and over HTTP", async function () {
     const records = ["loan contract FG-0001", "consent FG-0001", "voucher FG-0001"].map((d) => recordFor(d));
     const body = JSON.stringify({ records });
-    const signed = await fetch(`${anchorUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) }, body });
+    const signed = await fetch(`${anchorUrl}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
+      body,
+    });
     expect(signed.status, await signed.clone().text()).to.equal(200);
     const { receipts } = (await signed.json()) as { receipts: Receipt[] };
-    await waitFor(async () => ((await (await fetch(`${anchorUrl}/v1/leaves/${receipts[2]!.leafHash}`)).json()) as { status: string }).status === "anchored", "leaf anchored");
-    const bundle = parseBundle(await (await fetch(`${anchorUrl}/v1/bundles/${receipts[0]!.leafHash}`)).json());
+    await waitFor(
+      async () =>
+        (
+          (await (await fetch(`${anchorUrl}/v1/leaves/${receipts[2]!.leafHash}`)).json()) as {
+            status: string;
+          }
+        ).status === "anchored",
+      "leaf anchored",
+    );
+    const bundle = parseBundle(
+      await (await fetch(`${anchorUrl}/v1/bundles/${receipts[0]!.leafHash}`)).json(),
+    );
     const digest = records[0]!.digest;
-    expect(verifyOffline(bundle, { documentDigest: digest }).filter((c) => c.outcome === "fail")).to.deep.equal([]);
-    const trustAnchor = await readTrustAnchor(chain.anvil.provider, { consortiumRegistry: chain.deployment.addresses.consortiumRegistry, name: "test consortium" });
+    expect(
+      verifyOffline(bundle, { documentDigest: digest }).filter((c) => c.outcome === "fail"),
+    ).to.deep.equal([]);
+    const trustAnchor = await readTrustAnchor(chain.anvil.provider, {
+      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+      name: "test consortium",
+    });
     const online = await verifyOnline(bundle, { trustAnchor, providers: [proxied], documentDigest: digest });
     expect(overall(online), JSON.stringify(online)).to.equal("pass");
-    const verified = (await (await fetch(`${anchorUrl}/v1/verify`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ bundle, documentDigest: digest }) })).json()) as { overall: string };
+    const verified = (await (
+      await fetch(`${anchorUrl}/v1/verify`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ bundle, documentDigest: digest }),
+      })
+    ).json()) as { overall: string };
     expect(verified.overall).to.equal("pass");
-    expect(await chain.anvil.provider.getBalance(chain.wallets.anchor.address), "the operator paid nothing").to.equal(0n);
+    expect(
+      await chain.anvil.provider.getBalance(chain.wallets.anchor.address),
+      "the operator paid nothing",
+    ).to.equal(0n);
   });
 
   it("a branch's node takes a loan from application to settled; its indexer pages 3 blocks at a time", async function () {
-    const { approved } = await approveAssistedLoan(node, chain, as, { letter: "授权书 free gas", contract: "借款合同 free gas", applicationUrl: "/v1/applications/jiedaibao" });
+    const { approved } = await approveAssistedLoan(node, chain, as, {
+      letter: "授权书 free gas",
+      contract: "借款合同 free gas",
+      applicationUrl: "/v1/applications/jiedaibao",
+    });
     expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial, schedule } = approved.json() as { loanId: string; serial: string; schedule: Array<{ dueDay: number; totalFen: string }> };
+    const { loanId, serial, schedule } = approved.json() as {
+      loanId: string;
+      serial: string;
+      schedule: Array<{ dueDay: number; totalFen: string }>;
+    };
     await waitConfirmed(serial);
     // empty blocks between the loan's events: the indexer must page across them
     await rpc("anvil_mine", ["0x7"]);
-    const disbursed = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "FG-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT } });
+    const disbursed = await node.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: { serial: "FG-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT },
+    });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed("FG-DSB-1");
     await rpc("anvil_mine", ["0x5"]);
@@ -123,25 +212,46 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
       if (dueAt > now) await rpc("evm_increaseTime", [dueAt - now]);
       await rpc("evm_mine");
       const serial = `FG-RPY-${k + 1}`;
-      const paid = await node.app.inject({ method: "POST", url: `/v1/loans/${loanId}/repayments`, headers: as("clerk"), payload: { serial, amountFen: installment.totalFen } });
+      const paid = await node.app.inject({
+        method: "POST",
+        url: `/v1/loans/${loanId}/repayments`,
+        headers: as("clerk"),
+        payload: { serial, amountFen: installment.totalFen },
+      });
       expect(paid.statusCode, paid.body).to.equal(200);
       await waitConfirmed(serial);
     }
 
-    await waitFor(async () => ((await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string }).state === "Settled", "loan indexed as Settled");
-    const loan = (await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string; disbursedFen: string; principalRepaidFen: string };
+    await waitFor(
+      async () =>
+        (
+          (
+            await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
+          ).json() as { state: string }
+        ).state === "Settled",
+      "loan indexed as Settled",
+    );
+    const loan = (
+      await node.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
+    ).json() as { state: string; disbursedFen: string; principalRepaidFen: string };
     expect(loan.disbursedFen).to.equal("5000000");
     expect(loan.principalRepaidFen).to.equal("5000000");
     const head = await chain.anvil.provider.getBlockNumber();
     expect(head - deployBlock, "the loan's life spans many pages").to.be.greaterThan(6 * MAX_LOGS_RANGE);
-    expect(await chain.anvil.provider.getBalance(chain.wallets.branchA.address), "the branch paid nothing").to.equal(0n);
+    expect(
+      await chain.anvil.provider.getBalance(chain.wallets.branchA.address),
+      "the branch paid nothing",
+    ).to.equal(0n);
   });
 
   it("no service used eth_sendTransaction, asked for more than 3 blocks of logs, or offered a gas price", async function () {
     const methods = new Set(proxy.calls.map((c) => c.method));
     expect(methods.has("eth_sendTransaction")).to.equal(false);
     expect(methods.has("eth_sendRawTransaction")).to.equal(true);
-    expect(proxy.calls.filter((c) => c.refused !== undefined), "refused calls").to.deep.equal([]);
+    expect(
+      proxy.calls.filter((c) => c.refused !== undefined),
+      "refused calls",
+    ).to.deep.equal([]);
     // the anchor's heads and the node's register, disburse and the loan's repayments at least
     expect(proxy.transactions.length).to.be.at.least(5);
     for (const tx of proxy.transactions) {
@@ -149,12 +259,18 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
       expect(tx.maxFeePerGas ?? 0n).to.equal(0n);
       expect(tx.maxPriorityFeePerGas ?? 0n).to.equal(0n);
     }
-    expect(proxy.logRanges.length, "the indexer and the anchor read logs through the proxy").to.be.greaterThan(6);
+    expect(
+      proxy.logRanges.length,
+      "the indexer and the anchor read logs through the proxy",
+    ).to.be.greaterThan(6);
     expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
-    const covered = new Set(proxy.logRanges.flatMap((r) => Array.from({ length: r.blocks }, (_, i) => r.from + i)));
+    const covered = new Set(
+      proxy.logRanges.flatMap((r) => Array.from({ length: r.blocks }, (_, i) => r.from + i)),
+    );
     const cursor = (await node.indexer.cursor())!.blockNumber;
     expect(cursor - deployBlock).to.be.greaterThan(6 * MAX_LOGS_RANGE);
-    for (let n = deployBlock; n <= cursor; n++) expect(covered.has(n), `block ${n} was never read`).to.equal(true);
+    for (let n = deployBlock; n <= cursor; n++)
+      expect(covered.has(n), `block ${n} was never read`).to.equal(true);
   });
 
   it("every transaction on the chain, deployment included, paid gas price 0", async function () {
@@ -185,7 +301,9 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
 
   async function waitConfirmed(serial: string): Promise<void> {
     await waitFor(async () => {
-      const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${serial}`, headers: as("clerk") })).json() as { state: string; failure?: unknown };
+      const entry = (
+        await node.app.inject({ method: "GET", url: `/v1/outbox/${serial}`, headers: as("clerk") })
+      ).json() as { state: string; failure?: unknown };
       if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
       return entry.state === "confirmed";
     }, `${serial} confirmed`);

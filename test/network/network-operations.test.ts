@@ -32,7 +32,9 @@ const MAX_LOGS_RANGE = 5;
 
 function node(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], (error, stdout, stderr) => resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }));
+    execFile(process.execPath, [script, ...args], (error, stdout, stderr) =>
+      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }),
+    );
   });
 }
 
@@ -47,19 +49,47 @@ describe("network operations on a generated network (deploy, services from env f
   let anchor: AnchorService | undefined;
   let branch: NodeService | undefined;
   const file = (name: string) => path.join(dir, name);
-  const quotaOnChain = (name: string) => registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
-  const env = async (relative: string) => parseEnv(await readFile(path.join(out, relative), "utf8")) as Record<string, string>;
+  const quotaOnChain = (name: string) =>
+    registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
+  const env = async (relative: string) =>
+    parseEnv(await readFile(path.join(out, relative), "utf8")) as Record<string, string>;
   const govern = (...argv: string[]) => runGovern([...argv, "--network", out]);
 
   before(async function () {
     dir = await mkdtemp(path.join(tmpdir(), "besu-ops-"));
     out = path.join(dir, "network");
-    anvil = await startAnvil({ args: ["--base-fee", "0", "--gas-price", "0", "--disable-min-priority-fee", "--chain-id", String(CHAIN_ID)] });
+    anvil = await startAnvil({
+      args: [
+        "--base-fee",
+        "0",
+        "--gas-price",
+        "0",
+        "--disable-min-priority-fee",
+        "--chain-id",
+        String(CHAIN_ID),
+      ],
+    });
     const rpcPort = await freePort();
     proxy = await startBesuRulesProxy({ upstream: anvil.url, maxLogsRange: MAX_LOGS_RANGE, port: rpcPort });
     const generated = await node("scripts/ops/network/besu.ts", [
-      "--out", out, "--seed", "network-operations", "--scrypt-n", "1024", "--chain-id", String(CHAIN_ID), "--rpc-nodes", "1",
-      "--rpc-port", String(rpcPort), "--max-logs-range", String(MAX_LOGS_RANGE), "--anchor-port", String(await freePort()), "--node-port", "41001",
+      "--out",
+      out,
+      "--seed",
+      "network-operations",
+      "--scrypt-n",
+      "1024",
+      "--chain-id",
+      String(CHAIN_ID),
+      "--rpc-nodes",
+      "1",
+      "--rpc-port",
+      String(rpcPort),
+      "--max-logs-range",
+      String(MAX_LOGS_RANGE),
+      "--anchor-port",
+      String(await freePort()),
+      "--node-port",
+      "41001",
     ]);
     expect(generated.code, generated.stderr).to.equal(0);
     manifest = JSON.parse(await readFile(path.join(out, "network.json"), "utf8")) as NetworkManifest;
@@ -79,27 +109,47 @@ describe("network operations on a generated network (deploy, services from env f
     const result = await node("scripts/ops/network/deploy.ts", ["--network", out]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain("deployed; start the anchor service");
-    for (const [name, address] of Object.entries(manifest.contracts)) expect(await anvil.provider.getCode(address), name).to.not.equal("0x");
+    for (const [name, address] of Object.entries(manifest.contracts))
+      expect(await anvil.provider.getCode(address), name).to.not.equal("0x");
     for (const member of manifest.members) {
       for (const { account, role } of founderAccounts(manifest, member)) {
-        const [id, status, roleOnChain] = (await registry.getFunction("accountOf")(account)) as [bigint, bigint, bigint];
-        expect([Number(id), Number(status), Number(roleOnChain)], `${member.key} ${account}`).to.deep.equal([member.id, 1, role]);
+        const [id, status, roleOnChain] = (await registry.getFunction("accountOf")(account)) as [
+          bigint,
+          bigint,
+          bigint,
+        ];
+        expect([Number(id), Number(status), Number(roleOnChain)], `${member.key} ${account}`).to.deep.equal([
+          member.id,
+          1,
+          role,
+        ]);
         expect(await anvil.provider.getBalance(account), "no member account holds ether").to.equal(0n);
       }
       // one role per key: the node's, the anchor's and the governance key are three accounts
-      expect(member.governance !== undefined, member.key).to.equal(member.kind === "union" || member.kind === "branch");
-      if (member.governance !== undefined) expect(member.governance.account).to.not.equal(member.node.account);
+      expect(member.governance !== undefined, member.key).to.equal(
+        member.kind === "union" || member.kind === "branch",
+      );
+      if (member.governance !== undefined)
+        expect(member.governance.account).to.not.equal(member.node.account);
     }
-    expect(Number(await registry.getFunction("roleOf")(manifest.anchor.operator)), "the anchor operator is a log operator").to.equal(2);
+    expect(
+      Number(await registry.getFunction("roleOf")(manifest.anchor.operator)),
+      "the anchor operator is a log operator",
+    ).to.equal(2);
     const log = new Contract(manifest.contracts.evidenceLog, EVIDENCE_LOG_ABI, anvil.provider);
-    expect(((await log.getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator).to.equal(manifest.anchor.operator);
+    expect(((await log.getFunction("logInfo")(UNION_LOG_ID)) as { operator: string }).operator).to.equal(
+      manifest.anchor.operator,
+    );
     // each member's anchor intake quota is governed from the start, not left to the service's defaults
     expect(await quotaOnChain("anchor.intake.recordsPerSecond")).to.equal(10_000n);
     expect(await quotaOnChain("anchor.intake.recordsPerDay")).to.equal(5_000_000n);
-    expect(result.stdout).to.contain("anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day");
+    expect(result.stdout).to.contain(
+      "anchor intake quotas per member (governed ConsortiumRegistry parameters): 10,000 records/s, 5,000,000 records/day",
+    );
     const deployBlock = Number((await env(manifest.members[0]!.node.envFile)).NODE_DEPLOY_BLOCK);
     expect(deployBlock).to.be.greaterThan(0);
-    for (const member of manifest.members) expect(Number((await env(member.node.envFile)).NODE_DEPLOY_BLOCK)).to.equal(deployBlock);
+    for (const member of manifest.members)
+      expect(Number((await env(member.node.envFile)).NODE_DEPLOY_BLOCK)).to.equal(deployBlock);
     expect(proxy.calls.some((c) => c.method === "eth_sendTransaction")).to.equal(false);
     expect(proxy.calls.filter((c) => c.refused !== undefined)).to.deep.equal([]);
     expect(proxy.transactions.length).to.be.greaterThan(10);
@@ -110,39 +160,79 @@ describe("network operations on a generated network (deploy, services from env f
   });
 
   it("the anchor service and a branch's node start from the generated env files and serve", async function () {
-    const anchorConfig = { ...configFromEnv(await env("env/anchor.env")), logLevel: "silent" as const, commitIntervalMs: 200 };
+    const anchorConfig = {
+      ...configFromEnv(await env("env/anchor.env")),
+      logLevel: "silent" as const,
+      commitIntervalMs: 200,
+    };
     anchor = await createAnchorService({ config: anchorConfig, logger: false });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: anchorConfig.host, port: anchorConfig.port });
     expect(anchorUrl).to.equal(manifest.anchor.url);
 
     const branchA = manifest.members.find((m) => m.key === "branchA")!;
-    const config = { ...nodeConfigFromEnv(await env(branchA.node.envFile)), logLevel: "silent" as const, indexerPollMs: 100 };
+    const config = {
+      ...nodeConfigFromEnv(await env(branchA.node.envFile)),
+      logLevel: "silent" as const,
+      indexerPollMs: 100,
+    };
     branch = await createNodeService({ config, logger: false });
     expect(branch.wallet.address).to.equal(branchA.node.account);
     // the branch anchors a record with its key from the keystore
     const body = JSON.stringify({ records: [recordFor("network operations")] });
     const headers = {
-      ...(await signRequest(branch.wallet, requestDomain(BigInt(CHAIN_ID), manifest.contracts.consortiumRegistry), { method: "POST", path: "/v1/leaves", body })),
-      ...(await submissionHeaders(branch.wallet, { chainId: String(CHAIN_ID), evidenceLog: manifest.contracts.evidenceLog, logId: manifest.anchor.logId }, config.memberId, JSON.parse(body).records)),
+      ...(await signRequest(
+        branch.wallet,
+        requestDomain(BigInt(CHAIN_ID), manifest.contracts.consortiumRegistry),
+        { method: "POST", path: "/v1/leaves", body },
+      )),
+      ...(await submissionHeaders(
+        branch.wallet,
+        {
+          chainId: String(CHAIN_ID),
+          evidenceLog: manifest.contracts.evidenceLog,
+          logId: manifest.anchor.logId,
+        },
+        config.memberId,
+        JSON.parse(body).records,
+      )),
     };
-    const submitted = await fetch(`${anchorUrl}/v1/leaves`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const submitted = await fetch(`${anchorUrl}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
     expect(submitted.status, await submitted.clone().text()).to.equal(200);
     const { receipts } = (await submitted.json()) as { receipts: Array<{ leafHash: string }> };
     const deadline = Date.now() + 20_000;
-    while (((await (await fetch(`${anchorUrl}/v1/leaves/${receipts[0]!.leafHash}`)).json()) as { status: string }).status !== "anchored") {
+    while (
+      ((await (await fetch(`${anchorUrl}/v1/leaves/${receipts[0]!.leafHash}`)).json()) as { status: string })
+        .status !== "anchored"
+    ) {
       if (Date.now() > deadline) throw new Error("not anchored");
       await new Promise((r) => setTimeout(r, 100));
     }
     // the node's back office accepts the generated token; its indexer reads the chain in 5-block pages
-    const tokens = JSON.parse(await readFile(path.join(out, "secrets", "branchA", "api-tokens.json"), "utf8")) as { tokens: Record<string, string> };
+    const tokens = JSON.parse(
+      await readFile(path.join(out, "secrets", "branchA", "api-tokens.json"), "utf8"),
+    ) as { tokens: Record<string, string> };
     const head = await anvil.provider.getBlockNumber();
     const sync = await branch.indexer.syncOnce();
     expect(sync.cursor!.blockNumber).to.be.at.least(head);
-    expect(sync.pages, "read in pages of at most 5 blocks").to.be.at.least(Math.ceil((head - Number(config.deployBlock)) / MAX_LOGS_RANGE));
-    const loans = await branch.app.inject({ method: "GET", url: "/v1/loans", headers: { authorization: `Bearer ${tokens.tokens.clerk}` } });
+    expect(sync.pages, "read in pages of at most 5 blocks").to.be.at.least(
+      Math.ceil((head - Number(config.deployBlock)) / MAX_LOGS_RANGE),
+    );
+    const loans = await branch.app.inject({
+      method: "GET",
+      url: "/v1/loans",
+      headers: { authorization: `Bearer ${tokens.tokens.clerk}` },
+    });
     expect(loans.statusCode, loans.body).to.equal(200);
-    const refused = await branch.app.inject({ method: "GET", url: "/v1/loans", headers: { authorization: "Bearer not-a-token" } });
+    const refused = await branch.app.inject({
+      method: "GET",
+      url: "/v1/loans",
+      headers: { authorization: "Bearer not-a-token" },
+    });
     expect(refused.statusCode).to.equal(401);
     expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
   });
@@ -150,7 +240,24 @@ describe("network operations on a generated network (deploy, services from env f
   it("adds a member through governance (union proposes, branch A approves, a governor executes; a non-governor or a node key cannot vote) and sets its quotas", async function () {
     const newcomer = Wallet.createRandom();
     const proposal = file("add-member.json");
-    const proposed = await govern("propose", "add-member", "--as", "union", "--file", proposal, "--id", "6", "--kind", "branch", "--region", "330782", "--name", "Yiwu Rural Bank", "--account", newcomer.address);
+    const proposed = await govern(
+      "propose",
+      "add-member",
+      "--as",
+      "union",
+      "--file",
+      proposal,
+      "--id",
+      "6",
+      "--kind",
+      "branch",
+      "--region",
+      "330782",
+      "--name",
+      "Yiwu Rural Bank",
+      "--account",
+      newcomer.address,
+    );
     expect(proposed.at(-1)).to.contain("approvals 1/2");
     let error: unknown;
     await govern("approve", "--as", "platform", "--file", proposal).catch((e: unknown) => (error = e));
@@ -160,14 +267,26 @@ describe("network operations on a generated network (deploy, services from env f
     // branch A's node key is branch A's, but an operations key: it cannot approve
     const branchA = manifest.members.find((m) => m.key === "branchA")!;
     const nodePassword = file("branchA-node.password");
-    await writeFile(nodePassword, `${(await env(branchA.node.envFile)).NODE_KEYSTORE_PASSWORD}\n`, { mode: 0o600 });
-    await govern("approve", "--keystore", path.join(out, branchA.node.keystoreFile), "--password-file", nodePassword, "--file", proposal).catch((e: unknown) => (error = e));
+    await writeFile(nodePassword, `${(await env(branchA.node.envFile)).NODE_KEYSTORE_PASSWORD}\n`, {
+      mode: 0o600,
+    });
+    await govern(
+      "approve",
+      "--keystore",
+      path.join(out, branchA.node.keystoreFile),
+      "--password-file",
+      nodePassword,
+      "--file",
+      proposal,
+    ).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.contain(`GovernorWrongRole(${branchA.node.account}, 1)`);
     await govern("execute", "--as", "court", "--file", proposal).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.contain("GovernorNotGovernorMember");
     await govern("execute", "--as", "union", "--file", proposal).catch((e: unknown) => (error = e));
     expect((error as Error).message).to.contain("GovernorThresholdNotMet");
-    expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/2; ready");
+    expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain(
+      "approvals 2/2; ready",
+    );
     await govern("execute", "--as", "union", "--file", proposal);
     const [id, status] = (await registry.getFunction("memberStatusOf")(newcomer.address)) as [bigint, bigint];
     expect([Number(id), Number(status)]).to.deep.equal([6, 1]);
@@ -175,23 +294,76 @@ describe("network operations on a generated network (deploy, services from env f
 
     // the new branch's quotas, now with four governors (three approvals)
     const limits = file("limits-6.json");
-    await govern("propose", "branch-limits", "--as", "union", "--file", limits, "--branch", "6", "--single-loan-max", "10000000", "--daily-limit", "50000000", "--outstanding-limit", "500000000", "--net-tier1-capital", "200000000");
+    await govern(
+      "propose",
+      "branch-limits",
+      "--as",
+      "union",
+      "--file",
+      limits,
+      "--branch",
+      "6",
+      "--single-loan-max",
+      "10000000",
+      "--daily-limit",
+      "50000000",
+      "--outstanding-limit",
+      "500000000",
+      "--net-tier1-capital",
+      "200000000",
+    );
     await govern("approve", "--as", "branchA", "--file", limits);
-    expect((await govern("approve", "--as", "branchB", "--file", limits))[0]).to.contain("approvals 3/3; ready");
+    expect((await govern("approve", "--as", "branchB", "--file", limits))[0]).to.contain(
+      "approvals 3/3; ready",
+    );
     await govern("execute", "--as", "union", "--file", limits);
-    const ledger = new Contract(manifest.contracts.jointLoanLedger, ["function branchLimits(uint32) view returns (tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital))"], anvil.provider);
-    const set = (await ledger.getFunction("branchLimits")(6)) as { singleLoanMax: bigint; netTier1Capital: bigint };
+    const ledger = new Contract(
+      manifest.contracts.jointLoanLedger,
+      [
+        "function branchLimits(uint32) view returns (tuple(uint64 singleLoanMax, uint64 dailyDisbursementLimit, uint64 outstandingLimit, uint64 netTier1Capital))",
+      ],
+      anvil.provider,
+    );
+    const set = (await ledger.getFunction("branchLimits")(6)) as {
+      singleLoanMax: bigint;
+      netTier1Capital: bigint;
+    };
     expect([set.singleLoanMax, set.netTier1Capital]).to.deep.equal([10_000_000n, 200_000_000n]);
 
     // the intake quotas are governed too: a sixth member shares the capacity
     const quotas = file("quotas.json");
-    const said = await govern("propose", "intake-quotas", "--as", "union", "--file", quotas, "--records-per-second", "8000", "--records-per-day", "4000000");
+    const said = await govern(
+      "propose",
+      "intake-quotas",
+      "--as",
+      "union",
+      "--file",
+      quotas,
+      "--records-per-second",
+      "8000",
+      "--records-per-day",
+      "4000000",
+    );
     expect(said.join("\n")).to.contain("set each member's anchor intake quota to 8000 records per second");
     await govern("approve", "--as", "branchA", "--file", quotas);
     await govern("approve", "--as", "branchB", "--file", quotas);
     await govern("execute", "--as", "union", "--file", quotas);
-    expect([await quotaOnChain("anchor.intake.recordsPerSecond"), await quotaOnChain("anchor.intake.recordsPerDay")]).to.deep.equal([8_000n, 4_000_000n]);
-    await govern("propose", "intake-quotas", "--as", "union", "--file", file("bad-quotas.json"), "--records-per-second", "0", "--records-per-day", "4000000").catch((e: unknown) => (error = e));
+    expect([
+      await quotaOnChain("anchor.intake.recordsPerSecond"),
+      await quotaOnChain("anchor.intake.recordsPerDay"),
+    ]).to.deep.equal([8_000n, 4_000_000n]);
+    await govern(
+      "propose",
+      "intake-quotas",
+      "--as",
+      "union",
+      "--file",
+      file("bad-quotas.json"),
+      "--records-per-second",
+      "0",
+      "--records-per-day",
+      "4000000",
+    ).catch((e: unknown) => (error = e));
     expect((error as GovernError).code).to.equal("GOVERN_BAD_ARGS");
     expect((error as Error).message).to.contain("--records-per-second must be a positive whole number");
   });
@@ -201,33 +373,72 @@ describe("network operations on a generated network (deploy, services from env f
     const keystore = file("branchB-2027.json");
     const created = await govern("new-key", "--out", keystore);
     const fresh = /new account (0x[0-9a-fA-F]{40})/.exec(created[0]!)![1]!;
-    const wallet = await Wallet.fromEncryptedJson(await readFile(keystore, "utf8"), (await readFile(`${keystore}.password`, "utf8")).trim());
+    const wallet = await Wallet.fromEncryptedJson(
+      await readFile(keystore, "utf8"),
+      (await readFile(`${keystore}.password`, "utf8")).trim(),
+    );
     expect(wallet.address).to.equal(fresh);
 
     await changeAllowlists(out, { addAccounts: [fresh] });
     for (const n of manifest.nodes) {
-      const perms = parseFlatToml(await readFile(path.join(out, "nodes", n.name, "permissions_config.toml"), "utf8"));
+      const perms = parseFlatToml(
+        await readFile(path.join(out, "nodes", n.name, "permissions_config.toml"), "utf8"),
+      );
       expect(perms["accounts-allowlist"]).to.include(fresh.toLowerCase());
       expect(perms["nodes-allowlist"]).to.deep.equal(manifest.nodes.map((x) => x.enode));
     }
     /** The union proposes moving branch B's operations key `old` to `fresh`, into `proposalFile`. */
-    const proposeRotation = (proposalFile: string, old: string) => govern("propose", "rotate-key", "--as", "union", "--file", proposalFile, "--member", "3", "--old", old, "--new", fresh);
+    const proposeRotation = (proposalFile: string, old: string) =>
+      govern(
+        "propose",
+        "rotate-key",
+        "--as",
+        "union",
+        "--file",
+        proposalFile,
+        "--member",
+        "3",
+        "--old",
+        old,
+        "--new",
+        fresh,
+      );
     const proposal = file("rotate-branchB.json");
     await proposeRotation(proposal, branchB.node.account);
     // four governors now (member 6 is a branch): more than half is three approvals
     expect((await govern("approve", "--as", "branchA", "--file", proposal))[0]).to.contain("approvals 2/3");
     // branch B approves its own node key's rotation with its governance key
-    expect((await govern("approve", "--as", "branchB", "--file", proposal))[0]).to.contain("approvals 3/3; ready");
+    expect((await govern("approve", "--as", "branchB", "--file", proposal))[0]).to.contain(
+      "approvals 3/3; ready",
+    );
     // an institution holding its own governance keystore executes with it
-    await govern("execute", "--keystore", path.join(out, branchB.governance!.keystoreFile), "--password-file", path.join(out, branchB.governance!.passwordFile), "--file", proposal);
-    expect(Number(await registry.getFunction("roleOf")(fresh)), "the new node key is an operations key").to.equal(1);
+    await govern(
+      "execute",
+      "--keystore",
+      path.join(out, branchB.governance!.keystoreFile),
+      "--password-file",
+      path.join(out, branchB.governance!.passwordFile),
+      "--file",
+      proposal,
+    );
+    expect(
+      Number(await registry.getFunction("roleOf")(fresh)),
+      "the new node key is an operations key",
+    ).to.equal(1);
     expect(Number(await registry.getFunction("memberOf")(fresh))).to.equal(3);
-    expect(Number(await registry.getFunction("memberOf")(branchB.node.account)), "the old key is no longer branch B's").to.equal(0);
+    expect(
+      Number(await registry.getFunction("memberOf")(branchB.node.account)),
+      "the old key is no longer branch B's",
+    ).to.equal(0);
 
     const after = await changeAllowlists(out, { removeAccounts: [branchB.node.account] });
-    expect(after.accounts).to.include(fresh.toLowerCase()).and.not.include(branchB.node.account.toLowerCase());
+    expect(after.accounts)
+      .to.include(fresh.toLowerCase())
+      .and.not.include(branchB.node.account.toLowerCase());
     let error: unknown;
-    await changeAllowlists(out, { addNodes: ["enode://nothex@1.2.3.4:30303"] }).catch((e: unknown) => (error = e));
+    await changeAllowlists(out, { addNodes: ["enode://nothex@1.2.3.4:30303"] }).catch(
+      (e: unknown) => (error = e),
+    );
     expect((error as Error).message).to.contain("is not an enode URL");
     await proposeRotation(file("bad.json"), "0x123").catch((e: unknown) => (error = e));
     expect((error as GovernError).code).to.equal("GOVERN_BAD_ARGS");

@@ -23,24 +23,44 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     payload.daikuan.jine = "100000.00";
     payload.daikuan.nianLilv = "23.00";
     payload.daikuan.feiyong = [{ mingcheng: "服务费", jine: "6000", shouquFangshi: "shouqi" }];
-    const { approved: refused } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: "授权书", contract: "借款合同" });
+    const { approved: refused } = await approveAssistedLoan(suite.branch, suite.chain, as, {
+      payload,
+      letter: "授权书",
+      contract: "借款合同",
+    });
     expect(refused.statusCode, refused.body).to.equal(422);
     const { error } = refused.json() as { error: { code: string; details: unknown } };
     expect(error.code).to.equal("NODE_ERR_ALL_IN_APR_ABOVE_CAP");
     expect(error.details).to.deep.equal({ allInAprBps: 3488, capBps: 2400 });
     // nothing written: no outbox entry for the application
-    const status = await suite.branch.app.inject({ method: "GET", url: "/v1/outbox/JDB-ALL-IN-OVER-CAP", headers: as("approver") });
+    const status = await suite.branch.app.inject({
+      method: "GET",
+      url: "/v1/outbox/JDB-ALL-IN-OVER-CAP",
+      headers: as("approver"),
+    });
     expect(status.statusCode).to.equal(404);
   });
 
   it("registers a loan within the cap with the application's fees, and reports its all-in APR", async function () {
-    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { letter: "授权书 2", contract: "借款合同 signed" });
+    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, {
+      letter: "授权书 2",
+      contract: "借款合同 signed",
+    });
     expect(approved.statusCode, approved.body).to.equal(200);
-    const body = approved.json() as { loanId: string; serial: string; allInAprBps: number; fees: Array<{ installment: number; amount: string }> };
+    const body = approved.json() as {
+      loanId: string;
+      serial: string;
+      allInAprBps: number;
+      fees: Array<{ installment: number; amount: string }>;
+    };
     // 50,000 yuan at 18.25% with 300.50 yuan of guarantee fee with the first installment
     expect(body.fees).to.deep.equal([{ installment: 1, amount: "30050" }]);
     expect(body.allInAprBps).to.be.within(1826, 2400);
-    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
+    const ledger = new Contract(
+      suite.lending.addresses.jointLoanLedger,
+      JOINT_LOAN_LEDGER_ABI,
+      suite.chain.anvil.provider,
+    );
     let onChain = false;
     for (let i = 0; i < 100 && !onChain; i++) {
       const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
@@ -52,7 +72,11 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     expect(onChain, "the loan's fees reached the chain").to.equal(true);
     // the indexed loan shows them too
     for (let i = 0; i < 100; i++) {
-      const loan = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") });
+      const loan = await suite.branch.app.inject({
+        method: "GET",
+        url: `/v1/loans/${body.loanId}`,
+        headers: as("approver"),
+      });
       if (loan.statusCode === 200) {
         const indexed = loan.json() as { fees?: unknown; allInAprBps?: unknown };
         expect(indexed.fees).to.deep.equal([{ installment: 1, amountFen: "30050" }]);
@@ -72,22 +96,51 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       { mingcheng: "服务费", jine: "100", shouquFangshi: "fangkuan" },
       { mingcheng: "账户管理费", jine: "10", shouquFangshi: "anyue" },
     ];
-    const { startDate, approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: "授权书 3", contract: "借款合同 3" });
+    const { startDate, approved } = await approveAssistedLoan(suite.branch, suite.chain, as, {
+      payload,
+      letter: "授权书 3",
+      contract: "借款合同 3",
+    });
     expect(approved.statusCode, approved.body).to.equal(200);
-    const body = approved.json() as { loanId: string; allInAprBps: number; schedule: Array<{ dueDay: number; totalFen: string }> };
+    const body = approved.json() as {
+      loanId: string;
+      allInAprBps: number;
+      schedule: Array<{ dueDay: number; totalFen: string }>;
+    };
     // 100 yuan at disbursement, 10 yuan with each of the twelve installments: nothing dropped, merged or moved
     const expected = [[0n, 10_000n], ...Array.from({ length: 12 }, (_, k) => [BigInt(k + 1), 1_000n])];
     const { allInAprBps } = await import("../../common/lending/apr.ts");
     const installments = body.schedule.map((i) => ({ dueDay: i.dueDay, totalFen: BigInt(i.totalFen) }));
-    const fees = [{ dueDay: dateToDay(startDate), amountFen: 10_000n }, ...installments.map((i) => ({ dueDay: i.dueDay, amountFen: 1_000n }))];
-    expect(body.allInAprBps).to.equal(allInAprBps({ method: 0, principalFen: 5_000_000n, installments, fees, startDay: dateToDay(startDate) }));
-    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
+    const fees = [
+      { dueDay: dateToDay(startDate), amountFen: 10_000n },
+      ...installments.map((i) => ({ dueDay: i.dueDay, amountFen: 1_000n })),
+    ];
+    expect(body.allInAprBps).to.equal(
+      allInAprBps({
+        method: 0,
+        principalFen: 5_000_000n,
+        installments,
+        fees,
+        startDay: dateToDay(startDate),
+      }),
+    );
+    const ledger = new Contract(
+      suite.lending.addresses.jointLoanLedger,
+      JOINT_LOAN_LEDGER_ABI,
+      suite.chain.anvil.provider,
+    );
     for (let i = 0; i < 100; i++) {
       const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
       if (logs.length > 0) {
         expect((logs[0] as unknown as { args: unknown[] }).args[1]).to.deep.equal(expected);
         await suite.branch.indexer.syncOnce();
-        const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${body.loanId}`, headers: as("approver") })).json() as { allInAprBps: number };
+        const loan = (
+          await suite.branch.app.inject({
+            method: "GET",
+            url: `/v1/loans/${body.loanId}`,
+            headers: as("approver"),
+          })
+        ).json() as { allInAprBps: number };
         expect(loan.allInAprBps).to.equal(body.allInAprBps);
         return;
       }

@@ -33,7 +33,14 @@ const ID = { union: 1, branch: 2, otherBranch: 3, platform: 4, court: 5, suspend
 const MiB = 1024 * 1024;
 
 const randomWallet = () => new Wallet(hexlify(randomBytes(32)));
-const wallets = { union: randomWallet(), platform: randomWallet(), otherBranch: randomWallet(), court: randomWallet(), suspended: randomWallet(), stranger: randomWallet() };
+const wallets = {
+  union: randomWallet(),
+  platform: randomWallet(),
+  otherBranch: randomWallet(),
+  court: randomWallet(),
+  suspended: randomWallet(),
+  stranger: randomWallet(),
+};
 
 /** ConsortiumRegistry as the node reads it: memberIds, profileOf (kind, status, region), accountOf (member, status, role). */
 function fakeRegistry() {
@@ -60,10 +67,18 @@ function fakeRegistry() {
   return { getAddress: async () => REGISTRY, ...functions };
 }
 
-type Stored = { applicationId: string; borrowerKey: string; assignedBranch: number; channel: string; application: { platformMemberId: number } };
+type Stored = {
+  applicationId: string;
+  borrowerKey: string;
+  assignedBranch: number;
+  channel: string;
+  application: { platformMemberId: number };
+};
 
 /** Branch 2's node over the fake registry: what it stores, the nonces it spends, what it anchors. */
-async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Promise<Array<{ leafHash: string }>> } = {}) {
+async function branchNode(
+  options: { anchor?: (records: EvidenceRecord[]) => Promise<Array<{ leafHash: string }>> } = {},
+) {
   const stored: Stored[] = [];
   const documents: Array<{ kind: string }> = [];
   const calls: string[] = [];
@@ -77,7 +92,11 @@ async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Pro
     peers: { urlOf: () => undefined, call: async () => Promise.reject(new Error("no peer in this test")) },
     applications: {
       put: async (entry: Omit<Stored, "applicationId">) => {
-        const record = { ...entry, applicationId: `app_${String(stored.length).padStart(24, "0")}`, createdAt: new Date().toISOString() };
+        const record = {
+          ...entry,
+          applicationId: `app_${String(stored.length).padStart(24, "0")}`,
+          createdAt: new Date().toISOString(),
+        };
         stored.push(record);
         return record;
       },
@@ -91,12 +110,24 @@ async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Pro
       },
     },
     ledger: { params: async () => ({ aprCapBps: 2400n }) },
-    outbox: { status: async () => undefined, enqueue: async (entry: unknown) => (calls.push("enqueue"), entry) },
+    outbox: {
+      status: async () => undefined,
+      enqueue: async (entry: unknown) => (calls.push("enqueue"), entry),
+    },
     // the credit decision approves, on the consent these tests name (credit-decision/ is tested on its own)
-    decisionGate: async () => ({ consentLeafHash: `0x${"c0".repeat(32)}`, decisionId: `0x${"de".repeat(32)}` }),
+    decisionGate: async () => ({
+      consentLeafHash: `0x${"c0".repeat(32)}`,
+      decisionId: `0x${"de".repeat(32)}`,
+    }),
     anchor: async (records: EvidenceRecord[]) => {
       calls.push("anchor");
-      return (options.anchor ?? (async (r) => r.map((x) => ({ leafHash: hexlify(leafHashOf({ ...x, version: LEAF_VERSION, submitter: ID.branch })) }))))(records);
+      return (
+        options.anchor ??
+        (async (r) =>
+          r.map((x) => ({
+            leafHash: hexlify(leafHashOf({ ...x, version: LEAF_VERSION, submitter: ID.branch })),
+          })))
+      )(records);
     },
   } as never);
   const app = await buildNodeApp({
@@ -113,12 +144,25 @@ async function branchNode(options: { anchor?: (records: EvidenceRecord[]) => Pro
 
 const domain = requestDomain(CHAIN_ID, REGISTRY);
 
-async function signed(wallet: Wallet, path: string, body: string, target: number = ID.branch, method = "POST") {
-  return { "content-type": "application/json", ...(await signRequest(wallet, domain, { method, path, body, target })) };
+async function signed(
+  wallet: Wallet,
+  path: string,
+  body: string,
+  target: number = ID.branch,
+  method = "POST",
+) {
+  return {
+    "content-type": "application/json",
+    ...(await signRequest(wallet, domain, { method, path, body, target })),
+  };
 }
 
 /** Sends a request head declaring `declared` body bytes, none of them, and waits up to `waitMs` for an answer. */
-async function answerBeforeBody(port: number, head: string, waitMs = 3000): Promise<{ status: number; headers: string; body: string; closed: boolean } | undefined> {
+async function answerBeforeBody(
+  port: number,
+  head: string,
+  waitMs = 3000,
+): Promise<{ status: number; headers: string; body: string; closed: boolean } | undefined> {
   const socket = connect(port, "127.0.0.1");
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
   let buffer = "";
@@ -142,7 +186,12 @@ async function answerBeforeBody(port: number, head: string, waitMs = 3000): Prom
   socket.destroy();
   const end = buffer.indexOf("\r\n\r\n");
   if (end === -1) return undefined;
-  return { status: Number(buffer.split(" ")[1]), headers: buffer.slice(0, end).toLowerCase(), body: buffer.slice(end + 4), closed };
+  return {
+    status: Number(buffer.split(" ")[1]),
+    headers: buffer.slice(0, end).toLowerCase(),
+    body: buffer.slice(end + 4),
+    closed,
+  };
 }
 
 describe("node: the caller is authenticated before its body is read", function () {
@@ -157,7 +206,9 @@ describe("node: the caller is authenticated before its body is read", function (
   after(async () => node.app.close());
 
   const head = (path: string, headers: Record<string, string>, bytes = 8 * MiB) =>
-    `POST ${path} HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\n${Object.entries(headers)
+    `POST ${path} HTTP/1.1\r\nHost: node\r\nContent-Type: application/json\r\nContent-Length: ${bytes}\r\n${Object.entries(
+      headers,
+    )
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join("")}\r\n`;
 
@@ -177,10 +228,36 @@ describe("node: the caller is authenticated before its body is read", function (
     const now = Math.floor(Date.now() / 1000);
     const cases: Array<[Record<string, string>, number, string]> = [
       [{}, 401, "NODE_ERR_AUTH"],
-      [await signRequest(wallets.union, domain, { method: "POST", path, body: "{}", target: ID.branch }, { expiresAt: now - 10 }), 401, "NODE_ERR_AUTH"],
-      [await signRequest(wallets.union, domain, { method: "POST", path, body: "{}", target: ID.otherBranch }), 421, "NODE_ERR_WRONG_TARGET"],
-      [await signRequest(wallets.stranger, domain, { method: "POST", path, body: "{}", target: ID.branch }), 403, "NODE_ERR_ROLE"],
-      [await signRequest(wallets.platform, domain, { method: "POST", path, body: "{}", target: ID.branch }), 403, "NODE_ERR_ROLE"],
+      [
+        await signRequest(
+          wallets.union,
+          domain,
+          { method: "POST", path, body: "{}", target: ID.branch },
+          { expiresAt: now - 10 },
+        ),
+        401,
+        "NODE_ERR_AUTH",
+      ],
+      [
+        await signRequest(wallets.union, domain, {
+          method: "POST",
+          path,
+          body: "{}",
+          target: ID.otherBranch,
+        }),
+        421,
+        "NODE_ERR_WRONG_TARGET",
+      ],
+      [
+        await signRequest(wallets.stranger, domain, { method: "POST", path, body: "{}", target: ID.branch }),
+        403,
+        "NODE_ERR_ROLE",
+      ],
+      [
+        await signRequest(wallets.platform, domain, { method: "POST", path, body: "{}", target: ID.branch }),
+        403,
+        "NODE_ERR_ROLE",
+      ],
     ];
     for (const [headers, status, code] of cases) {
       const answer = await answerBeforeBody(port, head(path, headers));
@@ -203,7 +280,10 @@ describe("node: the caller is authenticated before its body is read", function (
   });
 
   it("an unknown route is answered 404 from its headers too", async function () {
-    const answer = await answerBeforeBody(port, head("/v1/no-such-route", { authorization: "Bearer clerk-token" }));
+    const answer = await answerBeforeBody(
+      port,
+      head("/v1/no-such-route", { authorization: "Bearer clerk-token" }),
+    );
     expect(answer?.status).to.equal(404);
     expect(JSON.parse(answer!.body)).to.have.nested.property("error.code", "NODE_ERR_NOT_FOUND");
   });
@@ -218,9 +298,17 @@ describe("node: signed bodies are checked before they are parsed, and parsed str
     try {
       const body = JSON.stringify(jiedaibaoPayload());
       for (const sent of ["{not json", body.replace("50000.00", "90000.00")]) {
-        const reply = await node.app.inject({ method: "POST", url: path, headers: await signed(wallets.union, path, body), payload: sent });
+        const reply = await node.app.inject({
+          method: "POST",
+          url: path,
+          headers: await signed(wallets.union, path, body),
+          payload: sent,
+        });
         expect(reply.statusCode, reply.body).to.equal(401);
-        expect(reply.json()).to.deep.nested.include({ "error.code": "NODE_ERR_AUTH", "error.details.auth": "AUTH_BAD_SIGNATURE" });
+        expect(reply.json()).to.deep.nested.include({
+          "error.code": "NODE_ERR_AUTH",
+          "error.details.auth": "AUTH_BAD_SIGNATURE",
+        });
       }
       expect(node.stored).to.have.length(0);
       expect(await node.spentNonces()).to.equal(0);
@@ -239,14 +327,27 @@ describe("node: signed bodies are checked before they are parsed, and parsed str
         [body.replace('"jiekuanren":{', '"jiekuanren":{"xingm\\u0069ng":"李四",'), "jiekuanren.xingming"],
       ] as const;
       for (const [sent, duplicate] of repeated) {
-        const reply = await node.app.inject({ method: "POST", url: path, headers: await signed(wallets.union, path, sent), payload: sent });
+        const reply = await node.app.inject({
+          method: "POST",
+          url: path,
+          headers: await signed(wallets.union, path, sent),
+          payload: sent,
+        });
         expect(reply.statusCode, reply.body).to.equal(400);
-        expect(reply.json()).to.deep.nested.include({ "error.code": "NODE_ERR_DUPLICATE_KEY", "error.details.path": duplicate });
+        expect(reply.json()).to.deep.nested.include({
+          "error.code": "NODE_ERR_DUPLICATE_KEY",
+          "error.details.path": duplicate,
+        });
       }
       expect(node.stored).to.have.length(0);
       expect(await node.spentNonces()).to.equal(0);
       // the same body without the repeat is served
-      const ok = await node.app.inject({ method: "POST", url: path, headers: await signed(wallets.union, path, body), payload: body });
+      const ok = await node.app.inject({
+        method: "POST",
+        url: path,
+        headers: await signed(wallets.union, path, body),
+        payload: body,
+      });
       expect(ok.statusCode, ok.body).to.equal(200);
       expect(node.stored).to.have.length(1);
       expect(await node.spentNonces()).to.equal(1);
@@ -265,9 +366,17 @@ describe("node: a forwarded application is credited to an active platform member
       const body = JSON.stringify(jiedaibaoPayload());
       for (const member of [ID.branch, ID.otherBranch, ID.court, ID.suspendedPlatform, ID.union, 99]) {
         const path = `/v1/forwarded-applications/jiedaibao?platform=${member}`;
-        const reply = await node.app.inject({ method: "POST", url: path, headers: await signed(wallets.union, path, body), payload: body });
+        const reply = await node.app.inject({
+          method: "POST",
+          url: path,
+          headers: await signed(wallets.union, path, body),
+          payload: body,
+        });
         expect(reply.statusCode, `${member}: ${reply.body}`).to.equal(409);
-        expect(reply.json()).to.deep.nested.include({ "error.code": "NODE_ERR_WRONG_MEMBER_KIND", "error.details.member": member });
+        expect(reply.json()).to.deep.nested.include({
+          "error.code": "NODE_ERR_WRONG_MEMBER_KIND",
+          "error.details.member": member,
+        });
       }
       expect(node.stored).to.have.length(0);
       expect(await node.spentNonces(), "a refused forward spends no nonce").to.equal(0);
@@ -284,7 +393,12 @@ describe("node: a forwarded application is credited to an active platform member
         [`/v1/forwarded-applications/jiedaibao?platform=${ID.platform}`, ID.platform],
         ["/v1/forwarded-applications/jiedaibao", ID.union],
       ] as const) {
-        const reply = await node.app.inject({ method: "POST", url: path, headers: await signed(wallets.union, path, body), payload: body });
+        const reply = await node.app.inject({
+          method: "POST",
+          url: path,
+          headers: await signed(wallets.union, path, body),
+          payload: body,
+        });
         expect(reply.statusCode, reply.body).to.equal(200);
         expect(node.stored.at(-1)!.application.platformMemberId).to.equal(credited);
       }
@@ -299,12 +413,36 @@ describe("node: a forwarded application is credited to an active platform member
       memberId: ID.union,
       consortiumKey: new Uint8Array(32).fill(7),
       registry: fakeRegistry(),
-      peers: { urlOf: () => "http://branch", call: async (_member: number, _method: string, path: string) => (paths.push(path), { applicationId: "app_x" }) },
-      applications: { put: async (entry: object) => ({ ...entry, applicationId: "app_000000000000000000000001", createdAt: "" }) },
+      peers: {
+        urlOf: () => "http://branch",
+        call: async (_member: number, _method: string, path: string) => (
+          paths.push(path),
+          { applicationId: "app_x" }
+        ),
+      },
+      applications: {
+        put: async (entry: object) => ({
+          ...entry,
+          applicationId: "app_000000000000000000000001",
+          createdAt: "",
+        }),
+      },
     } as never);
-    await ops.applications.submit({ userId: "clerk", role: "clerk", memberId: ID.union }, "jiedaibao", jiedaibaoPayload());
-    await ops.applications.submit({ userId: "clerk", role: "clerk", memberId: ID.union }, "jiedaibao", jiedaibaoPayload(), ID.platform);
-    expect(paths).to.deep.equal(["/v1/forwarded-applications/jiedaibao", `/v1/forwarded-applications/jiedaibao?platform=${ID.platform}`]);
+    await ops.applications.submit(
+      { userId: "clerk", role: "clerk", memberId: ID.union },
+      "jiedaibao",
+      jiedaibaoPayload(),
+    );
+    await ops.applications.submit(
+      { userId: "clerk", role: "clerk", memberId: ID.union },
+      "jiedaibao",
+      jiedaibaoPayload(),
+      ID.platform,
+    );
+    expect(paths).to.deep.equal([
+      "/v1/forwarded-applications/jiedaibao",
+      `/v1/forwarded-applications/jiedaibao?platform=${ID.platform}`,
+    ]);
   });
 });
 
@@ -313,18 +451,36 @@ describe("node: an approval stores the contract only once it is anchored", funct
 
   async function approve(anchor?: (records: EvidenceRecord[]) => Promise<Array<{ leafHash: string }>>) {
     const node = await branchNode(anchor === undefined ? {} : { anchor });
-    const application = convertApplication("jiedaibao", jiedaibaoPayload(), { platformMemberId: ID.branch, receivedAt: new Date().toISOString() });
-    node.stored.push({ applicationId: "app_000000000000000000000000", borrowerKey: `0x${"bb".repeat(32)}`, assignedBranch: ID.branch, channel: "jiedaibao", application } as Stored);
+    const application = convertApplication("jiedaibao", jiedaibaoPayload(), {
+      platformMemberId: ID.branch,
+      receivedAt: new Date().toISOString(),
+    });
+    node.stored.push({
+      applicationId: "app_000000000000000000000000",
+      borrowerKey: `0x${"bb".repeat(32)}`,
+      assignedBranch: ID.branch,
+      channel: "jiedaibao",
+      application,
+    } as Stored);
     const today = new Date().toISOString().slice(0, 10);
-    const input = { applicationId: "app_000000000000000000000000", contractBase64: Buffer.from("借款合同 signed").toString("base64"), consentLeafHash: `0x${"c0".repeat(32)}`, platformShareBps: 0, startDate: today };
-    const outcome = await node.ops.approval.approve({ userId: "approver", role: "approver", memberId: ID.branch }, input).catch((e: unknown) => e);
+    const input = {
+      applicationId: "app_000000000000000000000000",
+      contractBase64: Buffer.from("借款合同 signed").toString("base64"),
+      consentLeafHash: `0x${"c0".repeat(32)}`,
+      platformShareBps: 0,
+      startDate: today,
+    };
+    const outcome = await node.ops.approval
+      .approve({ userId: "approver", role: "approver", memberId: ID.branch }, input)
+      .catch((e: unknown) => e);
     await node.app.close();
     return { node, outcome };
   }
 
   it("the anchor service fails, or records another leaf: the error comes back and no contract is stored", async function () {
     for (const anchor of [
-      async () => Promise.reject(nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", "the anchor service does not answer")),
+      async () =>
+        Promise.reject(nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", "the anchor service does not answer")),
       async () => [{ leafHash: `0x${"ff".repeat(32)}` }],
     ]) {
       const { node, outcome } = await approve(anchor);

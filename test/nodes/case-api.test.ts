@@ -14,7 +14,12 @@ import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import { approveAssistedLoan, bearerAs, SETTLEMENT } from "../support/institution-node.ts";
 
-const TOKENS = { clerk: "clerk-token", approver: "approver-token", admin: "admin-token", "court-clerk": "court-clerk-token" } as const;
+const TOKENS = {
+  clerk: "clerk-token",
+  approver: "approver-token",
+  admin: "admin-token",
+  "court-clerk": "court-clerk-token",
+} as const;
 const NOW = () => new Date("2026-11-22T02:05:30Z");
 
 type Reply = { statusCode: number; body: string; json(): unknown };
@@ -43,13 +48,26 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     baseConfig = base;
     branch = await start(base, suite.chain.wallets.branchA);
     const branchUrl = await branch.app.listen({ host: "127.0.0.1", port: 0 });
-    union = await start({ ...base, memberId: MEMBERS.union, memberKind: "union", dataDir: join(suite.dir, "union") }, suite.chain.wallets.unionOps);
-    court = await start({ ...base, memberId: MEMBERS.court, memberKind: "court", dataDir: join(suite.dir, "court"), directory: { [String(MEMBERS.branchA)]: branchUrl } }, suite.chain.wallets.court);
+    union = await start(
+      { ...base, memberId: MEMBERS.union, memberKind: "union", dataDir: join(suite.dir, "union") },
+      suite.chain.wallets.unionOps,
+    );
+    court = await start(
+      {
+        ...base,
+        memberId: MEMBERS.court,
+        memberKind: "court",
+        dataDir: join(suite.dir, "court"),
+        directory: { [String(MEMBERS.branchA)]: branchUrl },
+      },
+      suite.chain.wallets.court,
+    );
   });
 
   async function waitConfirmed(node: NodeService, serial: string): Promise<void> {
     const entry = await node.outbox.settled(serial, 30_000);
-    if (entry.state !== "confirmed") throw new Error(`${serial} is ${entry.state}: ${JSON.stringify(entry.failure ?? entry.lastError)}`);
+    if (entry.state !== "confirmed")
+      throw new Error(`${serial} is ${entry.state}: ${JSON.stringify(entry.failure ?? entry.lastError)}`);
   }
 
   async function syncAll(): Promise<void> {
@@ -73,7 +91,12 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     loanId = body.loanId;
     firstDueDay = body.schedule[0]!.dueDay;
     await waitConfirmed(branch, body.serial);
-    const disbursed = await branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "CASE-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT } });
+    const disbursed = await branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: { serial: "CASE-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT },
+    });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(branch, "CASE-DSB-1");
   });
@@ -82,13 +105,26 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     await syncAll();
     const header = "serial,loan_id,type,amount,value_date,account_masked\n";
     const reconcile = (node: NodeService, books: string) =>
-      node.app.inject({ method: "POST", url: `/v1/reconciliations?day=${startDate}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books });
+      node.app.inject({
+        method: "POST",
+        url: `/v1/reconciliations?day=${startDate}`,
+        headers: { ...as("clerk"), "content-type": "text/csv" },
+        payload: books,
+      });
     const atUnion = (await reconcile(union, header)).json() as { chainFlows: number; balanced: boolean };
     expect(atUnion).to.include({ chainFlows: 0, balanced: true });
-    const empty = (await reconcile(branch, header)).json() as { missingInBooks: Array<{ serial: string }>; balanced: boolean };
+    const empty = (await reconcile(branch, header)).json() as {
+      missingInBooks: Array<{ serial: string }>;
+      balanced: boolean;
+    };
     expect(empty.balanced).to.equal(false);
     expect(empty.missingInBooks.length).to.equal(1);
-    const full = (await reconcile(branch, `${header}CASE-DSB-1,${loanId},disbursement,50000.00,${startDate},**** **** **** 6789\n`)).json() as { matched: number; balanced: boolean };
+    const full = (
+      await reconcile(
+        branch,
+        `${header}CASE-DSB-1,${loanId},disbursement,50000.00,${startDate},**** **** **** 6789\n`,
+      )
+    ).json() as { matched: number; balanced: boolean };
     expect(full).to.include({ matched: 1, balanced: true });
   });
 
@@ -103,89 +139,203 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(round.json()).to.deep.include({ checked: 1, escalated: [loanId], remindersScheduled: 1 });
     const escalation = (await branch.outbox.list()).find((e) => e.kind === "escalate");
     expect(escalation?.state).to.equal("confirmed");
-    let view = (await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })).json() as { stage: string; caseId: string | null };
+    let view = (
+      await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })
+    ).json() as { stage: string; caseId: string | null };
     expect(view.stage).to.equal("Reminder");
     expect(view.caseId).to.equal(null);
 
     // the union cannot assign a court before arbitration
-    const early = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } });
+    const early = await union.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/court`,
+      headers: as("admin"),
+      payload: { court: MEMBERS.court },
+    });
     expect(early.statusCode).to.equal(409);
     expect(code(early)).to.equal("NODE_ERR_CASE_STAGE");
 
     await travel(16);
     await branch.indexer.syncOnce();
-    const second = (await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })).json() as { escalated: string[] };
+    const second = (
+      await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })
+    ).json() as { escalated: string[] };
     expect(second.escalated).to.deep.equal([loanId]);
     // nothing more to do: a second round escalates nothing
     await branch.indexer.syncOnce();
-    expect(((await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })).json() as { escalated: string[] }).escalated).to.deep.equal([]);
-    view = (await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })).json() as { stage: string; caseId: string | null };
+    expect(
+      (
+        (
+          await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })
+        ).json() as { escalated: string[] }
+      ).escalated,
+    ).to.deep.equal([]);
+    view = (
+      await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })
+    ).json() as { stage: string; caseId: string | null };
     expect(view.stage).to.equal("Arbitration");
     expect(view.caseId).to.match(/^0x[0-9a-f]{64}$/);
   });
 
   it("refuses court steps by the wrong member, before assignment, or with bad input", async function () {
-    const byBranch = await branch.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } });
+    const byBranch = await branch.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/court`,
+      headers: as("admin"),
+      payload: { court: MEMBERS.court },
+    });
     expect(code(byBranch)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const notACourt = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.branchB } });
+    const notACourt = await union.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/court`,
+      headers: as("admin"),
+      payload: { court: MEMBERS.branchB },
+    });
     expect(notACourt.statusCode).to.equal(409);
     expect(code(notACourt)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const badBody = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: "five" } });
+    const badBody = await union.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/court`,
+      headers: as("admin"),
+      payload: { court: "five" },
+    });
     expect(badBody.statusCode).to.equal(400);
     expect(code(badBody)).to.equal("NODE_ERR_VALIDATION");
-    const clerk = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("clerk"), payload: { court: MEMBERS.court } });
+    const clerk = await union.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/court`,
+      headers: as("clerk"),
+      payload: { court: MEMBERS.court },
+    });
     expect(code(clerk)).to.equal("NODE_ERR_ROLE");
-    const unknown = await union.app.inject({ method: "GET", url: `/v1/cases/0x${"ab".repeat(32)}`, headers: as("clerk") });
+    const unknown = await union.app.inject({
+      method: "GET",
+      url: `/v1/cases/0x${"ab".repeat(32)}`,
+      headers: as("clerk"),
+    });
     expect(unknown.statusCode).to.equal(404);
     expect(code(unknown)).to.equal("NODE_ERR_UNKNOWN_LOAN");
     for (const step of ["document-fetches", "acceptance", "closure"]) {
-      const r = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/${step}`, headers: as("court-clerk") });
+      const r = await court.app.inject({
+        method: "POST",
+        url: `/v1/cases/${loanId}/${step}`,
+        headers: as("court-clerk"),
+      });
       expect(r.statusCode, step).to.equal(409);
       expect(code(r), step).to.equal("NODE_ERR_CASE_NOT_ASSIGNED");
     }
-    const branchAccepts = await branch.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court-clerk") });
+    const branchAccepts = await branch.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/acceptance`,
+      headers: as("court-clerk"),
+    });
     expect(code(branchAccepts)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const noRuling = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: "not base64!" } });
+    const noRuling = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/ruling`,
+      headers: as("court-clerk"),
+      payload: { rulingBase64: "not base64!" },
+    });
     expect(code(noRuling)).to.equal("NODE_ERR_VALIDATION");
   });
 
   it("the union assigns the court; the court fetches the documents from the branch's node and keeps encrypted copies", async function () {
-    const assigned = await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } });
+    const assigned = await union.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/court`,
+      headers: as("admin"),
+      payload: { court: MEMBERS.court },
+    });
     expect(assigned.statusCode, assigned.body).to.equal(200);
     const { outbox } = assigned.json() as { outbox: { serial: string } };
     await waitConfirmed(union, outbox.serial);
     // its serial (longer than a fund flow's) reads back through the outbox route
-    const state = await union.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(outbox.serial)}`, headers: as("clerk") });
-    expect((state.json() as { kind: string; state: string }), state.body).to.include({ kind: "assignCourt", state: "confirmed" });
+    const state = await union.app.inject({
+      method: "GET",
+      url: `/v1/outbox/${encodeURIComponent(outbox.serial)}`,
+      headers: as("clerk"),
+    });
+    expect(state.json() as { kind: string; state: string }, state.body).to.include({
+      kind: "assignCourt",
+      state: "confirmed",
+    });
     // the same request again is the same outbox entry
-    expect(((await union.app.inject({ method: "POST", url: `/v1/cases/${loanId}/court`, headers: as("admin"), payload: { court: MEMBERS.court } })).json() as { outbox: { serial: string; state: string } }).outbox).to.include({ serial: outbox.serial, state: "confirmed" });
+    expect(
+      (
+        (
+          await union.app.inject({
+            method: "POST",
+            url: `/v1/cases/${loanId}/court`,
+            headers: as("admin"),
+            payload: { court: MEMBERS.court },
+          })
+        ).json() as { outbox: { serial: string; state: string } }
+      ).outbox,
+    ).to.include({ serial: outbox.serial, state: "confirmed" });
     await syncAll();
-    const fetched = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court-clerk") });
+    const fetched = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/document-fetches`,
+      headers: as("court-clerk"),
+    });
     expect(fetched.statusCode, fetched.body).to.equal(200);
-    const result = fetched.json() as { stored: Array<{ documentId: string; kind: string; sha256: string; from: number }>; sources: Array<{ member: number; documents?: number }> };
+    const result = fetched.json() as {
+      stored: Array<{ documentId: string; kind: string; sha256: string; from: number }>;
+      sources: Array<{ member: number; documents?: number }>;
+    };
     expect(result.stored.map((d) => d.kind).sort()).to.deep.equal(["contract", "voucher"]);
     expect(result.sources).to.deep.equal([{ member: MEMBERS.branchA, documents: 2 }]);
     const contractCopy = result.stored.find((d) => d.kind === "contract")!;
     expect(contractCopy.sha256).to.equal(`0x${createHash("sha256").update(contract).digest("hex")}`);
     // the court's own copy, listed and readable by its clerk (the read is logged)
-    const listed = (await court.app.inject({ method: "GET", url: `/v1/loans/${loanId}/documents`, headers: as("court-clerk") })).json() as { documents: Array<{ documentId: string; owner: number; caseId: string }> };
-    expect(listed.documents.map((d) => d.documentId).sort()).to.deep.equal(result.stored.map((d) => d.documentId).sort());
+    const listed = (
+      await court.app.inject({
+        method: "GET",
+        url: `/v1/loans/${loanId}/documents`,
+        headers: as("court-clerk"),
+      })
+    ).json() as { documents: Array<{ documentId: string; owner: number; caseId: string }> };
+    expect(listed.documents.map((d) => d.documentId).sort()).to.deep.equal(
+      result.stored.map((d) => d.documentId).sort(),
+    );
     expect(listed.documents.every((d) => d.owner === MEMBERS.court)).to.equal(true);
-    const read = await court.app.inject({ method: "GET", url: `/v1/documents/${contractCopy.documentId}?purpose=arbitration`, headers: as("court-clerk") });
+    const read = await court.app.inject({
+      method: "GET",
+      url: `/v1/documents/${contractCopy.documentId}?purpose=arbitration`,
+      headers: as("court-clerk"),
+    });
     expect(read.statusCode).to.equal(200);
     expect(Buffer.from(read.rawPayload).equals(contract)).to.equal(true);
-    expect((await court.documents.accessLog({ documentId: contractCopy.documentId })).map((e) => e.outcome)).to.deep.equal(["granted"]);
+    expect(
+      (await court.documents.accessLog({ documentId: contractCopy.documentId })).map((e) => e.outcome),
+    ).to.deep.equal(["granted"]);
     // fetching again stores nothing twice
-    const again = (await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court-clerk") })).json() as { stored: unknown[] };
+    const again = (
+      await court.app.inject({
+        method: "POST",
+        url: `/v1/cases/${loanId}/document-fetches`,
+        headers: as("court-clerk"),
+      })
+    ).json() as { stored: unknown[] };
     expect(again.stored).to.deep.equal([]);
     // the union's node, not the assigned court, cannot take the case's documents from the branch
     const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
     const path = `/v1/cases/${loanId}/documents`;
     const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const headers = await signRequest(suite.chain.wallets.unionOps, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
+    const headers = await signRequest(suite.chain.wallets.unionOps, domain, {
+      method: "GET",
+      path,
+      body: "",
+      target: MEMBERS.branchA,
+    });
     expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
     // the assigned court's own request, signed for branch A's node, is not served by the union's node
-    const courtForBranch = await signRequest(suite.chain.wallets.court, domain, { method: "GET", path, body: "", target: MEMBERS.branchA });
+    const courtForBranch = await signRequest(suite.chain.wallets.court, domain, {
+      method: "GET",
+      path,
+      body: "",
+      target: MEMBERS.branchA,
+    });
     const misdirected = await union.app.inject({ method: "GET", url: path, headers: courtForBranch });
     expect(misdirected.statusCode).to.equal(421);
     expect(code(misdirected)).to.equal("NODE_ERR_WRONG_TARGET");
@@ -196,7 +346,13 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     const tryWith = async (url: string) => {
       // the same court member, with another directory entry for branch A
       const other = await createNodeService({
-        config: { ...baseConfig, memberId: MEMBERS.court, memberKind: "court", dataDir: join(suite.dir, "court-other"), directory: { [String(MEMBERS.branchA)]: url } },
+        config: {
+          ...baseConfig,
+          memberId: MEMBERS.court,
+          memberKind: "court",
+          dataDir: join(suite.dir, "court-other"),
+          directory: { [String(MEMBERS.branchA)]: url },
+        },
         inMemory: true,
         logger: false,
         wallet: suite.chain.wallets.court,
@@ -204,14 +360,24 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       });
       try {
         await other.indexer.syncOnce();
-        return await other.app.inject({ method: "POST", url: `/v1/cases/${loanId}/document-fetches`, headers: as("court-clerk") });
+        return await other.app.inject({
+          method: "POST",
+          url: `/v1/cases/${loanId}/document-fetches`,
+          headers: as("court-clerk"),
+        });
       } finally {
         await other.close();
       }
     };
     const dead = await tryWith(`http://127.0.0.1:${await freePort()}`);
     expect(dead.statusCode).to.equal(503);
-    expect(dead.json()).to.deep.include({ error: { code: "NODE_ERR_PEER_UNAVAILABLE", message: (dead.json() as { error: { message: string } }).error.message, details: [{ member: MEMBERS.branchA, error: "NODE_ERR_PEER_UNAVAILABLE" }] } });
+    expect(dead.json()).to.deep.include({
+      error: {
+        code: "NODE_ERR_PEER_UNAVAILABLE",
+        message: (dead.json() as { error: { message: string } }).error.message,
+        details: [{ member: MEMBERS.branchA, error: "NODE_ERR_PEER_UNAVAILABLE" }],
+      },
+    });
     // the anchor service is no member's node: it answers 404 to the case route
     const wrong = await tryWith(suite.anchorUrl);
     expect(wrong.statusCode).to.equal(502);
@@ -220,28 +386,74 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
 
   it("the court accepts, records a ruling (stored, anchored, its digest on chain) and closes the case", async function () {
     const ruling = Buffer.from("(2026)浙0192民初1234号 判决书 — ruling PDF bytes");
-    const tooEarly = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: ruling.toString("base64") } });
+    const tooEarly = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/ruling`,
+      headers: as("court-clerk"),
+      payload: { rulingBase64: ruling.toString("base64") },
+    });
     expect(code(tooEarly)).to.equal("NODE_ERR_CASE_STAGE");
-    const accepted = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/acceptance`, headers: as("court-clerk") });
+    const accepted = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/acceptance`,
+      headers: as("court-clerk"),
+    });
     expect(accepted.statusCode, accepted.body).to.equal(200);
     await waitConfirmed(court, (accepted.json() as { outbox: { serial: string } }).outbox.serial);
-    const ruled = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: ruling.toString("base64") } });
+    const ruled = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/ruling`,
+      headers: as("court-clerk"),
+      payload: { rulingBase64: ruling.toString("base64") },
+    });
     expect(ruled.statusCode, ruled.body).to.equal(200);
-    const r = ruled.json() as { ruling: string; leafHash: string; documentId: string; outbox: { serial: string } };
+    const r = ruled.json() as {
+      ruling: string;
+      leafHash: string;
+      documentId: string;
+      outbox: { serial: string };
+    };
     expect(r.ruling).to.equal(`0x${createHash("sha256").update(ruling).digest("hex")}`);
-    expect((await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode).to.equal(200);
+    expect(
+      (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode,
+    ).to.equal(200);
     await waitConfirmed(court, r.outbox.serial);
-    const other = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/ruling`, headers: as("court-clerk"), payload: { rulingBase64: Buffer.from("another ruling").toString("base64") } });
+    const other = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/ruling`,
+      headers: as("court-clerk"),
+      payload: { rulingBase64: Buffer.from("another ruling").toString("base64") },
+    });
     expect(code(other)).to.equal("NODE_ERR_CASE_STAGE");
-    const closed = await court.app.inject({ method: "POST", url: `/v1/cases/${loanId}/closure`, headers: as("court-clerk") });
+    const closed = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/closure`,
+      headers: as("court-clerk"),
+    });
     expect(closed.statusCode, closed.body).to.equal(200);
     await waitConfirmed(court, (closed.json() as { outbox: { serial: string } }).outbox.serial);
     await syncAll();
-    const view = (await branch.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })).json() as { stage: string; court: number; ruling: string; acceptedAt: number; closedAt: number; history: Array<{ stage: string }> };
+    const view = (
+      await branch.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })
+    ).json() as {
+      stage: string;
+      court: number;
+      ruling: string;
+      acceptedAt: number;
+      closedAt: number;
+      history: Array<{ stage: string }>;
+    };
     expect(view).to.include({ stage: "Closed", court: MEMBERS.court, ruling: r.ruling });
     expect(view.acceptedAt).to.be.a("number");
     expect(view.closedAt).to.be.a("number");
-    expect(view.history.map((h) => h.stage)).to.deep.equal(["Reminder", "Mediation", "Arbitration", "Accepted", "Ruled", "Closed"]);
+    expect(view.history.map((h) => h.stage)).to.deep.equal([
+      "Reminder",
+      "Mediation",
+      "Arbitration",
+      "Accepted",
+      "Ruled",
+      "Closed",
+    ]);
     const indexed = await branch.indexer.model.caseOf(loanId);
     expect(indexed).to.include({ court: MEMBERS.court, ruling: r.ruling });
   });
@@ -252,12 +464,24 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     for (const node of [branch, union, court]) {
       const reply = await node.app.inject({ method: "GET", url: "/v1/index/digest", headers: as("clerk") });
       expect(reply.statusCode, reply.body).to.equal(200);
-      digests.push(reply.json() as { digest: string; loans: number; flows: number; cursor: { blockNumber: number } });
+      digests.push(
+        reply.json() as { digest: string; loans: number; flows: number; cursor: { blockNumber: number } },
+      );
     }
-    const fromChain = await chainLedgerDigest(suite.chain.anvil.provider, suite.lending.addresses.jointLoanLedger, suite.chain.deployment.blockNumber, { toBlock: digests[0]!.cursor.blockNumber });
+    const fromChain = await chainLedgerDigest(
+      suite.chain.anvil.provider,
+      suite.lending.addresses.jointLoanLedger,
+      suite.chain.deployment.blockNumber,
+      { toBlock: digests[0]!.cursor.blockNumber },
+    );
     expect(fromChain.loans).to.equal(1);
     expect(fromChain.flows).to.equal(1);
-    for (const d of digests) expect({ digest: d.digest, loans: d.loans, flows: d.flows }).to.deep.equal({ digest: fromChain.digest, loans: 1, flows: 1 });
+    for (const d of digests)
+      expect({ digest: d.digest, loans: d.loans, flows: d.flows }).to.deep.equal({
+        digest: fromChain.digest,
+        loans: 1,
+        flows: 1,
+      });
     const anonymous = await court.app.inject({ method: "GET", url: "/v1/index/digest" });
     expect(code(anonymous)).to.equal("NODE_ERR_AUTH");
   });

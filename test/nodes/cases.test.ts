@@ -46,7 +46,10 @@ describe("keeper escalations through the outbox", function () {
   it("fails the round with NODE_ERR_CHAIN_REFUSED when the chain refuses, NODE_ERR_OUTBOX_PENDING when it does not settle", async function () {
     const escalate = outboxEscalator(store.outbox, ledger, 50);
     expect(await codeOf(escalate(LOAN, 1))).to.equal("NODE_ERR_OUTBOX_PENDING");
-    await store.outbox.update(`escalate:${LOAN}:1:1800000000`, { state: "failed", failure: { code: "DisputeNotActiveMember", args: [] } });
+    await store.outbox.update(`escalate:${LOAN}:1:1800000000`, {
+      state: "failed",
+      failure: { code: "DisputeNotActiveMember", args: [] },
+    });
     expect(await codeOf(escalate(LOAN, 1))).to.equal("NODE_ERR_CHAIN_REFUSED");
   });
 });

@@ -14,6 +14,8 @@ describe("node configuration: keeper interval", function () {
   });
 
   it("refuses an interval below one second, naming the variable", function () {
-    expect(() => nodeConfigFromEnv({ ...ENV, NODE_KEEPER_INTERVAL_MS: "500" })).to.throw(/NODE_KEEPER_INTERVAL_MS/);
+    expect(() => nodeConfigFromEnv({ ...ENV, NODE_KEEPER_INTERVAL_MS: "500" })).to.throw(
+      /NODE_KEEPER_INTERVAL_MS/,
+    );
   });
 });

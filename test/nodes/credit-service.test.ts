@@ -48,17 +48,48 @@ describe("the union's credit-query service: branches query through the union's n
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "node-credit-service-"));
     const lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    anchor = await createAnchorService({
+      config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }),
+      inMemory: true,
+      logger: false,
+    });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
     const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
-    const node = (name: string, kind: Partial<NodeConfig>, wallet: Wallet, extra: { bureau?: BureauSimulator; bureauFallback?: BureauSimulator } = {}) =>
-      createNodeService({ config: { ...base, ...kind, dataDir: join(dir, name), directory }, inMemory: true, logger: false, wallet, ...extra });
-    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps, { bureau: primary, bureauFallback: fallback });
+    const node = (
+      name: string,
+      kind: Partial<NodeConfig>,
+      wallet: Wallet,
+      extra: { bureau?: BureauSimulator; bureauFallback?: BureauSimulator } = {},
+    ) =>
+      createNodeService({
+        config: { ...base, ...kind, dataDir: join(dir, name), directory },
+        inMemory: true,
+        logger: false,
+        wallet,
+        ...extra,
+      });
+    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps, {
+      bureau: primary,
+      bureauFallback: fallback,
+    });
     branchA = await node("branchA", { creditQueryVia: "union" }, chain.wallets.branchA);
-    branchB = await node("branchB", { memberId: MEMBERS.branchB, creditQueryVia: "union" }, chain.wallets.branchB);
-    platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, chain.wallets.platform);
-    for (const [member, svc] of [[MEMBERS.union, union], [MEMBERS.branchA, branchA], [MEMBERS.branchB, branchB], [MEMBERS.platform, platform]] as const) {
+    branchB = await node(
+      "branchB",
+      { memberId: MEMBERS.branchB, creditQueryVia: "union" },
+      chain.wallets.branchB,
+    );
+    platform = await node(
+      "platform",
+      { memberId: MEMBERS.platform, memberKind: "platform" },
+      chain.wallets.platform,
+    );
+    for (const [member, svc] of [
+      [MEMBERS.union, union],
+      [MEMBERS.branchA, branchA],
+      [MEMBERS.branchB, branchB],
+      [MEMBERS.platform, platform],
+    ] as const) {
       directory[String(member)] = await svc.app.listen({ host: "127.0.0.1", port: 0 });
     }
     unionService = union.creditService!;
@@ -75,45 +106,97 @@ describe("the union's credit-query service: branches query through the union's n
   async function consentAt(node: NodeService, borrowerKey: string, letter = randomBytes(32)) {
     const now = Date.now();
     return recordConsent(
-      { borrowerKey, letterDigest: `0x${Buffer.from(await crypto.subtle.digest("SHA-256", letter)).toString("hex")}`, signedAt: new Date(now - 60_000).toISOString(), validUntil: new Date(now + 365 * DAY).toISOString(), scope: ["LOAN_APPROVAL"] },
+      {
+        borrowerKey,
+        letterDigest: `0x${Buffer.from(await crypto.subtle.digest("SHA-256", letter)).toString("hex")}`,
+        signedAt: new Date(now - 60_000).toISOString(),
+        validUntil: new Date(now + 365 * DAY).toISOString(),
+        scope: ["LOAN_APPROVAL"],
+      },
       node.ops.credit.deps.consent,
     );
   }
 
-  const signedBy = (wallet: Wallet) => new PeerNodes({ signer: wallet, directory, chainId: async () => chain.chainId, registryAddress: async () => chain.deployment.addresses.consortiumRegistry });
+  const signedBy = (wallet: Wallet) =>
+    new PeerNodes({
+      signer: wallet,
+      directory,
+      chainId: async () => chain.chainId,
+      registryAddress: async () => chain.deployment.addresses.consortiumRegistry,
+    });
 
   it("a branch's credit query goes through the union: the union checks the consent, queries the bureau and anchors its log; the branch logs and anchors its own", async function () {
-    const submitted = await branchA.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: jiedaibaoPayload() });
+    const submitted = await branchA.app.inject({
+      method: "POST",
+      url: "/v1/applications/jiedaibao",
+      headers: as("clerk"),
+      payload: jiedaibaoPayload(),
+    });
     const { applicationId } = submitted.json() as { applicationId: string };
     const consent = await branchA.app.inject({
       method: "POST",
       url: "/v1/consents",
       headers: as("clerk"),
-      payload: { applicationId, letterBase64: Buffer.from("授权书 union query").toString("base64"), signedAt: new Date(Date.now() - 60_000).toISOString(), validUntil: new Date(Date.now() + 365 * DAY).toISOString(), scope: ["LOAN_APPROVAL"] },
+      payload: {
+        applicationId,
+        letterBase64: Buffer.from("授权书 union query").toString("base64"),
+        signedAt: new Date(Date.now() - 60_000).toISOString(),
+        validUntil: new Date(Date.now() + 365 * DAY).toISOString(),
+        scope: ["LOAN_APPROVAL"],
+      },
     });
     expect(consent.statusCode, consent.body).to.equal(200);
     const before = primary.stats.received;
-    const query = await branchA.app.inject({ method: "POST", url: "/v1/credit-queries", headers: as("approver"), payload: { applicationId, purpose: "LOAN_APPROVAL" } });
+    const query = await branchA.app.inject({
+      method: "POST",
+      url: "/v1/credit-queries",
+      headers: as("approver"),
+      payload: { applicationId, purpose: "LOAN_APPROVAL" },
+    });
     expect(query.statusCode, query.body).to.equal(200);
-    const result = query.json() as { reportDigest: string; queryLeafHash: string; consentLeafHash: string; documentId: string };
+    const result = query.json() as {
+      reportDigest: string;
+      queryLeafHash: string;
+      consentLeafHash: string;
+      documentId: string;
+    };
     expect(primary.stats.received).to.equal(before + 1);
     // the branch's own query log, as a direct query writes it (the decision's freshness check reads it)
     const borrowerKey = (await branchA.ops.credit.deps.applications.get(applicationId)).borrowerKey;
-    const branchLogs = await branchA.ops.credit.deps.creditQuery.queryLogs.values({ gt: `${borrowerKey}!`, lt: `${borrowerKey}!~` }).all();
+    const branchLogs = await branchA.ops.credit.deps.creditQuery.queryLogs
+      .values({ gt: `${borrowerKey}!`, lt: `${borrowerKey}!~` })
+      .all();
     expect(branchLogs).to.have.length(1);
     expect(branchLogs[0]!.anchor?.leafHash).to.equal(result.queryLeafHash);
     expect(branchLogs[0]!.entry.reportDigest).to.equal(result.reportDigest);
     // the union's log of the ask: branch A, under that consent, from the primary channel
     queried = { applicationId, queryLeafHash: result.queryLeafHash, borrowerKey };
     const unionLogs = await unionService.logsOf(borrowerKey);
-    expect(unionLogs.map((l) => [l.entry.asker, l.entry.channel, l.entry.cached, l.entry.consentLeafHash, l.entry.reportDigest])).to.deep.equal([[MEMBERS.branchA, "primary", false, result.consentLeafHash, result.reportDigest]]);
+    expect(
+      unionLogs.map((l) => [
+        l.entry.asker,
+        l.entry.channel,
+        l.entry.cached,
+        l.entry.consentLeafHash,
+        l.entry.reportDigest,
+      ]),
+    ).to.deep.equal([[MEMBERS.branchA, "primary", false, result.consentLeafHash, result.reportDigest]]);
     for (const leaf of [unionLogs[0]!.anchor!.leafHash, result.queryLeafHash]) {
-      expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode).to.equal(200);
+      expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode).to.equal(
+        200,
+      );
     }
     // the credit decision reads the report the union answered, as it reads one queried directly
-    const decision = await branchA.app.inject({ method: "POST", url: "/v1/decisions", headers: as("approver"), payload: { applicationId, monthlyIncomeFen: AMPLE_MONTHLY_INCOME_FEN } });
+    const decision = await branchA.app.inject({
+      method: "POST",
+      url: "/v1/decisions",
+      headers: as("approver"),
+      payload: { applicationId, monthlyIncomeFen: AMPLE_MONTHLY_INCOME_FEN },
+    });
     expect(decision.statusCode, decision.body).to.equal(200);
-    expect((decision.json() as { record: { queryLeafHash: string } }).record.queryLeafHash).to.equal(result.queryLeafHash);
+    expect((decision.json() as { record: { queryLeafHash: string } }).record.queryLeafHash).to.equal(
+      result.queryLeafHash,
+    );
   });
 
   it("one borrower gets one report: a second branch asking within the window gets the union's report, logged with its own name", async function () {
@@ -121,8 +204,14 @@ describe("the union's credit-query service: branches query through the union's n
     await consentAt(branchA, key);
     await consentAt(branchB, key);
     const before = primary.stats.received + fallback.stats.received;
-    const first = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.a" }, branchA.ops.credit.deps.creditQuery);
-    const second = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.b" }, branchB.ops.credit.deps.creditQuery);
+    const first = await queryWithConsent(
+      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.a" },
+      branchA.ops.credit.deps.creditQuery,
+    );
+    const second = await queryWithConsent(
+      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.b" },
+      branchB.ops.credit.deps.creditQuery,
+    );
     expect(primary.stats.received + fallback.stats.received).to.equal(before + 1);
     expect(second.reportDigest).to.equal(first.reportDigest);
     expect(second.report.reportId).to.equal(first.report.reportId);
@@ -133,8 +222,14 @@ describe("the union's credit-query service: branches query through the union's n
     ]);
     // past the union's freshness window (30 days) the next ask queries the bureau again
     const cached = (await unionService.deps.reports.get(key))!;
-    await unionService.deps.reports.put(key, { ...cached, queriedAt: new Date(Date.now() - 31 * DAY).toISOString() });
-    const third = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.b" }, branchB.ops.credit.deps.creditQuery);
+    await unionService.deps.reports.put(key, {
+      ...cached,
+      queriedAt: new Date(Date.now() - 31 * DAY).toISOString(),
+    });
+    const third = await queryWithConsent(
+      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.b" },
+      branchB.ops.credit.deps.creditQuery,
+    );
     expect(primary.stats.received + fallback.stats.received).to.equal(before + 2);
     expect(third.report.reportId).to.not.equal(first.report.reportId);
     expect((await unionService.logsOf(key)).map((l) => l.entry.cached)).to.deep.equal([false, true, false]);
@@ -146,10 +241,15 @@ describe("the union's credit-query service: branches query through the union's n
     primary.setMode("outage");
     try {
       const before = fallback.stats.served;
-      const answer = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.a" }, branchA.ops.credit.deps.creditQuery);
+      const answer = await queryWithConsent(
+        { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "officer.a" },
+        branchA.ops.credit.deps.creditQuery,
+      );
       expect(fallback.stats.served).to.equal(before + 1);
       const logs = await unionService.logsOf(key);
-      expect(logs.map((l) => [l.entry.channel, l.entry.reportDigest])).to.deep.equal([["fallback", answer.reportDigest]]);
+      expect(logs.map((l) => [l.entry.channel, l.entry.reportDigest])).to.deep.equal([
+        ["fallback", answer.reportDigest],
+      ]);
     } finally {
       primary.setMode("normal");
     }
@@ -158,13 +258,31 @@ describe("the union's credit-query service: branches query through the union's n
   it("refuses a platform's and a court's node (NODE_ERR_ROLE), and a platform node's own query (NODE_ERR_CREDIT_QUERY_NOT_ALLOWED), writing nothing", async function () {
     const key = borrower();
     const anchored = await consentAt(branchA, key);
-    const body = { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "someone", consent: { leafHash: anchored.anchor.leafHash, letterDigest: anchored.letterDigest, salt: anchored.salt, signedAt: anchored.signedAt, validUntil: anchored.validUntil, scope: anchored.scope } };
+    const body = {
+      borrowerKey: key,
+      purpose: "LOAN_APPROVAL",
+      operator: "someone",
+      consent: {
+        leafHash: anchored.anchor.leafHash,
+        letterDigest: anchored.letterDigest,
+        salt: anchored.salt,
+        signedAt: anchored.signedAt,
+        validUntil: anchored.validUntil,
+        scope: anchored.scope,
+      },
+    };
     for (const wallet of [chain.wallets.platform, chain.wallets.court]) {
       const reply = await signedBy(wallet).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, body);
       expect(reply.status, JSON.stringify(reply.body)).to.equal(403);
       expect((reply.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
     }
-    const own = await queryWithConsent({ borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "p" }, platform.ops.credit.deps.creditQuery).then(() => undefined, (e: unknown) => e as { code: string });
+    const own = await queryWithConsent(
+      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "p" },
+      platform.ops.credit.deps.creditQuery,
+    ).then(
+      () => undefined,
+      (e: unknown) => e as { code: string },
+    );
     expect(own?.code).to.equal("NODE_ERR_CREDIT_QUERY_NOT_ALLOWED");
     expect(await unionService.logsOf(key)).to.deep.equal([]);
   });
@@ -172,63 +290,176 @@ describe("the union's credit-query service: branches query through the union's n
   it("refuses a consent that is not the leaf the branch anchored (another salt), and one the anchor service never saw", async function () {
     const key = borrower();
     const anchored = await consentAt(branchA, key);
-    const consent = { leafHash: anchored.anchor.leafHash, letterDigest: anchored.letterDigest, salt: anchored.salt, signedAt: anchored.signedAt, validUntil: anchored.validUntil, scope: anchored.scope };
+    const consent = {
+      leafHash: anchored.anchor.leafHash,
+      letterDigest: anchored.letterDigest,
+      salt: anchored.salt,
+      signedAt: anchored.signedAt,
+      validUntil: anchored.validUntil,
+      scope: anchored.scope,
+    };
     const before = primary.stats.received;
     const nonces = async () => (await union.ops.requests.deps.nonces.keys().all()).length;
     const noncesBefore = await nonces();
-    const forged = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent: { ...consent, salt: `0x${"11".repeat(32)}` } });
+    const forged = await signedBy(chain.wallets.branchA).request(
+      MEMBERS.union,
+      "POST",
+      UNION_CREDIT_QUERY_PATH,
+      {
+        borrowerKey: key,
+        purpose: "LOAN_APPROVAL",
+        operator: "x",
+        consent: { ...consent, salt: `0x${"11".repeat(32)}` },
+      },
+    );
     expect(forged.status).to.equal(403);
     expect((forged.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
     // branch A's consent shown by branch B: not the leaf B would have anchored
-    const elsewhere = await signedBy(chain.wallets.branchB).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent });
+    const elsewhere = await signedBy(chain.wallets.branchB).request(
+      MEMBERS.union,
+      "POST",
+      UNION_CREDIT_QUERY_PATH,
+      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent },
+    );
     expect((elsewhere.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
     // a well-formed leaf for another letter that was never anchored
     const salt = `0x${"22".repeat(32)}`;
     const letterDigest = `0x${"33".repeat(32)}`;
-    const leafHash = toHex(leafHashOf({ version: 1, kind: EvidenceKind.Consent, digestAlgorithm: DigestAlgorithm.Sha256, digest: letterDigest, salt, submitter: MEMBERS.branchA, subject: key }));
-    const unanchored = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent: { ...consent, salt, letterDigest, leafHash } });
+    const leafHash = toHex(
+      leafHashOf({
+        version: 1,
+        kind: EvidenceKind.Consent,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest: letterDigest,
+        salt,
+        submitter: MEMBERS.branchA,
+        subject: key,
+      }),
+    );
+    const unanchored = await signedBy(chain.wallets.branchA).request(
+      MEMBERS.union,
+      "POST",
+      UNION_CREDIT_QUERY_PATH,
+      {
+        borrowerKey: key,
+        purpose: "LOAN_APPROVAL",
+        operator: "x",
+        consent: { ...consent, salt, letterDigest, leafHash },
+      },
+    );
     expect(unanchored.status).to.equal(403);
     expect((unanchored.body as { error: { message: string } }).error.message).to.match(/is not anchored/);
     expect(primary.stats.received).to.equal(before);
     expect(await unionService.logsOf(key)).to.deep.equal([]);
     // a field the request does not define (a name, an ID number) is refused, not passed on
-    const extra = await signedBy(chain.wallets.branchA).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent, name: "张三" });
+    const extra = await signedBy(chain.wallets.branchA).request(
+      MEMBERS.union,
+      "POST",
+      UNION_CREDIT_QUERY_PATH,
+      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent, name: "张三" },
+    );
     expect(extra.status).to.equal(400);
     // refused before the nonce is spent: nothing written, not even that
     expect(await nonces()).to.equal(noncesBefore);
   });
 
   it("a credit objection (征信异议): filed at the branch and anchored, sent to the union, answered by the union's admin and anchored; the branch reads the answer", async function () {
-    const unknown = await branchA.app.inject({ method: "POST", url: "/v1/credit-objections", headers: as("clerk"), payload: { applicationId: queried.applicationId, queryLeafHash: `0x${"44".repeat(32)}`, entry: "account 1", reason: "不是我的贷款" } });
+    const unknown = await branchA.app.inject({
+      method: "POST",
+      url: "/v1/credit-objections",
+      headers: as("clerk"),
+      payload: {
+        applicationId: queried.applicationId,
+        queryLeafHash: `0x${"44".repeat(32)}`,
+        entry: "account 1",
+        reason: "不是我的贷款",
+      },
+    });
     expect(unknown.statusCode).to.equal(404);
-    expect((unknown.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_UNKNOWN_QUERY");
-    const filed = await branchA.app.inject({ method: "POST", url: "/v1/credit-objections", headers: as("clerk"), payload: { applicationId: queried.applicationId, queryLeafHash: queried.queryLeafHash, entry: "account 1", reason: "这笔贷款不是我的 (not my loan)" } });
+    expect((unknown.json() as { error: { code: string } }).error.code).to.equal(
+      "NODE_ERR_OBJECTION_UNKNOWN_QUERY",
+    );
+    const filed = await branchA.app.inject({
+      method: "POST",
+      url: "/v1/credit-objections",
+      headers: as("clerk"),
+      payload: {
+        applicationId: queried.applicationId,
+        queryLeafHash: queried.queryLeafHash,
+        entry: "account 1",
+        reason: "这笔贷款不是我的 (not my loan)",
+      },
+    });
     expect(filed.statusCode, filed.body).to.equal(200);
     const objection = filed.json() as { objectionId: string; anchor: { leafHash: string } };
-    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${objection.anchor.leafHash}` })).statusCode).to.equal(200);
+    expect(
+      (await anchor.app.inject({ method: "GET", url: `/v1/leaves/${objection.anchor.leafHash}` })).statusCode,
+    ).to.equal(200);
 
     // at the union: the admin sees it with its text; another role may not
-    expect((await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("approver") })).statusCode).to.equal(403);
-    const listed = (await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("admin") })).json() as { objections: { objectionId: string; branch: number; objection: { reason: string } }[] };
+    expect(
+      (await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("approver") }))
+        .statusCode,
+    ).to.equal(403);
+    const listed = (
+      await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("admin") })
+    ).json() as { objections: { objectionId: string; branch: number; objection: { reason: string } }[] };
     const atUnion = listed.objections.find((o) => o.objectionId === objection.objectionId);
     expect(atUnion?.branch).to.equal(MEMBERS.branchA);
     expect(atUnion?.objection.reason).to.equal("这笔贷款不是我的 (not my loan)");
     // another branch cannot read it
-    const other = await signedBy(chain.wallets.branchB).request(MEMBERS.union, "GET", `/v1/union/credit-objections/${objection.objectionId}`);
+    const other = await signedBy(chain.wallets.branchB).request(
+      MEMBERS.union,
+      "GET",
+      `/v1/union/credit-objections/${objection.objectionId}`,
+    );
     expect((other.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_NOT_FOUND");
 
     expect(await unionService.deps.reports.get(queried.borrowerKey)).to.not.equal(undefined);
-    const answered = await union.app.inject({ method: "POST", url: `/v1/union/credit-objections/${objection.objectionId}/answer`, headers: as("admin"), payload: { outcome: "upheld", answer: "经核实，该账户记录有误，已提请征信中心更正" } });
+    const answered = await union.app.inject({
+      method: "POST",
+      url: `/v1/union/credit-objections/${objection.objectionId}/answer`,
+      headers: as("admin"),
+      payload: { outcome: "upheld", answer: "经核实，该账户记录有误，已提请征信中心更正" },
+    });
     expect(answered.statusCode, answered.body).to.equal(200);
     const answerLeaf = (answered.json() as { answer: { answerLeafHash: string } }).answer.answerLeafHash;
-    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${answerLeaf}` })).statusCode).to.equal(200);
+    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${answerLeaf}` })).statusCode).to.equal(
+      200,
+    );
     // upheld: the union's report is dropped, so the next query asks the bureau again
     expect(await unionService.deps.reports.get(queried.borrowerKey)).to.equal(undefined);
-    const again = await union.app.inject({ method: "POST", url: `/v1/union/credit-objections/${objection.objectionId}/answer`, headers: as("admin"), payload: { outcome: "rejected", answer: "x" } });
+    const again = await union.app.inject({
+      method: "POST",
+      url: `/v1/union/credit-objections/${objection.objectionId}/answer`,
+      headers: as("admin"),
+      payload: { outcome: "rejected", answer: "x" },
+    });
     expect(again.statusCode).to.equal(409);
     expect((again.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_ANSWERED");
 
-    const atBranch = (await branchA.app.inject({ method: "GET", url: `/v1/credit-objections?applicationId=${queried.applicationId}`, headers: as("clerk") })).json() as { objections: { objectionId: string; answer?: { outcome: string; answerLeafHash: string }; answerText?: string }[] };
-    expect(atBranch.objections.map((o) => [o.objectionId, o.answer?.outcome, o.answer?.answerLeafHash, o.answerText])).to.deep.equal([[objection.objectionId, "upheld", answerLeaf, "经核实，该账户记录有误，已提请征信中心更正"]]);
+    const atBranch = (
+      await branchA.app.inject({
+        method: "GET",
+        url: `/v1/credit-objections?applicationId=${queried.applicationId}`,
+        headers: as("clerk"),
+      })
+    ).json() as {
+      objections: {
+        objectionId: string;
+        answer?: { outcome: string; answerLeafHash: string };
+        answerText?: string;
+      }[];
+    };
+    expect(
+      atBranch.objections.map((o) => [
+        o.objectionId,
+        o.answer?.outcome,
+        o.answer?.answerLeafHash,
+        o.answerText,
+      ]),
+    ).to.deep.equal([
+      [objection.objectionId, "upheld", answerLeaf, "经核实，该账户记录有误，已提请征信中心更正"],
+    ]);
   });
 });

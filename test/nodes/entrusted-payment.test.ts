@@ -8,7 +8,12 @@
 import { expect } from "chai";
 import { Contract, keccak256, toUtf8Bytes } from "ethers";
 import { MemoryLevel } from "memory-level";
-import { bindReceivingAccount, checkDisbursement, ReceivingAccounts, receivingAccountOf } from "../../nodes/src/entrusted-payment.ts";
+import {
+  bindReceivingAccount,
+  checkDisbursement,
+  ReceivingAccounts,
+  receivingAccountOf,
+} from "../../nodes/src/entrusted-payment.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
@@ -28,31 +33,75 @@ describe("entrusted payment: binding and the disbursement check", function () {
   const serial = keccak256(toUtf8Bytes("JDB-UNIT-1"));
 
   it("binds the borrower's account without a payee, the payee's with one, and refuses the borrower's own account as a payee", function () {
-    expect(bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, undefined)).to.deep.equal({ kind: "borrower-account", receivingAccount: receivingAccountOf(KEY, serial, BORROWER_ACCOUNT) });
+    expect(bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, undefined)).to.deep.equal({
+      kind: "borrower-account",
+      receivingAccount: receivingAccountOf(KEY, serial, BORROWER_ACCOUNT),
+    });
     const payee = bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, { accountNumber: PAYEE_ACCOUNT });
-    expect(payee).to.deep.equal({ kind: "entrusted-payee", receivingAccount: receivingAccountOf(KEY, serial, PAYEE_ACCOUNT) });
+    expect(payee).to.deep.equal({
+      kind: "entrusted-payee",
+      receivingAccount: receivingAccountOf(KEY, serial, PAYEE_ACCOUNT),
+    });
     expect(payee.receivingAccount).to.not.equal(receivingAccountOf(KEY, serial, BORROWER_ACCOUNT));
     // the same digits spelled with spaces are the same account
-    expect(() => bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, { accountNumber: "6222 0210 0112 3456 789" })).to.throw().with.property("code", "NODE_ERR_BAD_PAYEE");
+    expect(() =>
+      bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, { accountNumber: "6222 0210 0112 3456 789" }),
+    )
+      .to.throw()
+      .with.property("code", "NODE_ERR_BAD_PAYEE");
   });
 
   it("refuses a source the ledger does not whitelist for this funder and a destination that is not the bound account; passes the bound one", async function () {
-    const accounts = new ReceivingAccounts(new MemoryLevel<string, never>({ valueEncoding: "json" }) as never);
+    const accounts = new ReceivingAccounts(
+      new MemoryLevel<string, never>({ valueEncoding: "json" }) as never,
+    );
     const loanId = `0x${"ab".repeat(32)}`;
-    await accounts.record({ loanId, applicationSerial: serial, ...bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, { accountNumber: PAYEE_ACCOUNT }) });
+    await accounts.record({
+      loanId,
+      applicationSerial: serial,
+      ...bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, { accountNumber: PAYEE_ACCOUNT }),
+    });
     const asked: unknown[] = [];
     const call = (whitelisted: boolean) => async (data: string) => {
       asked.push(ledgerInterface.decodeFunctionData("isWhitelisted", data).toArray());
       return ledgerInterface.encodeFunctionResult("isWhitelisted", [whitelisted]);
     };
-    const deps = (whitelisted: boolean) => ({ memberId: 2, consortiumKey: KEY, accounts, call: call(whitelisted) });
-    const codeOf = async (p: Promise<unknown>) => p.then(() => "passed", (e: { code: string }) => e.code);
-    expect(await codeOf(checkDisbursement(deps(false), loanId, { accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT }))).to.equal("NODE_ERR_ACCOUNT_NOT_WHITELISTED");
+    const deps = (whitelisted: boolean) => ({
+      memberId: 2,
+      consortiumKey: KEY,
+      accounts,
+      call: call(whitelisted),
+    });
+    const codeOf = async (p: Promise<unknown>) =>
+      p.then(
+        () => "passed",
+        (e: { code: string }) => e.code,
+      );
+    expect(
+      await codeOf(
+        checkDisbursement(deps(false), loanId, { accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT }),
+      ),
+    ).to.equal("NODE_ERR_ACCOUNT_NOT_WHITELISTED");
     expect(asked[0]).to.deep.equal([2n, SETTLEMENT]);
-    expect(await codeOf(checkDisbursement(deps(true), loanId, { accountHash: SETTLEMENT, toAccount: BORROWER_ACCOUNT }))).to.equal("NODE_ERR_RECEIVING_ACCOUNT_MISMATCH");
-    expect(await checkDisbursement(deps(true), loanId, { accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT })).to.deep.equal({ paidTo: { kind: "entrusted-payee", receivingAccount: receivingAccountOf(KEY, serial, PAYEE_ACCOUNT) } });
+    expect(
+      await codeOf(
+        checkDisbursement(deps(true), loanId, { accountHash: SETTLEMENT, toAccount: BORROWER_ACCOUNT }),
+      ),
+    ).to.equal("NODE_ERR_RECEIVING_ACCOUNT_MISMATCH");
+    expect(
+      await checkDisbursement(deps(true), loanId, { accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT }),
+    ).to.deep.equal({
+      paidTo: { kind: "entrusted-payee", receivingAccount: receivingAccountOf(KEY, serial, PAYEE_ACCOUNT) },
+    });
     // a loan this node never approved: nothing to check a named destination against
-    expect(await codeOf(checkDisbursement(deps(true), `0x${"cd".repeat(32)}`, { accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT }))).to.equal("NODE_ERR_UNKNOWN_LOAN");
+    expect(
+      await codeOf(
+        checkDisbursement(deps(true), `0x${"cd".repeat(32)}`, {
+          accountHash: SETTLEMENT,
+          toAccount: PAYEE_ACCOUNT,
+        }),
+      ),
+    ).to.equal("NODE_ERR_UNKNOWN_LOAN");
   });
 });
 
@@ -67,18 +116,35 @@ describe("node API: entrusted payment over Anvil", function () {
     payload.shenqingBianhao = applicationSerial;
     payload.daikuan.jine = "10000.00";
     payload.daikuan.feiyong = [];
-    return (await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: `授权书 ${applicationSerial}`, contract: `借款合同 ${applicationSerial}`, extra })).approved;
+    return (
+      await approveAssistedLoan(suite.branch, suite.chain, as, {
+        payload,
+        letter: `授权书 ${applicationSerial}`,
+        contract: `借款合同 ${applicationSerial}`,
+        extra,
+      })
+    ).approved;
   }
 
   const settled = (serial: string) => outboxSettled(suite.branch, as, serial);
 
   async function outboxStatus(serial: string): Promise<number> {
-    return (await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
+    return (
+      await suite.branch.app.inject({
+        method: "GET",
+        url: `/v1/outbox/${encodeURIComponent(serial)}`,
+        headers: as("clerk"),
+      })
+    ).statusCode;
   }
 
   async function indexedLoan(loanId: string): Promise<Record<string, unknown>> {
     await suite.branch.indexer.syncOnce();
-    const reply = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") });
+    const reply = await suite.branch.app.inject({
+      method: "GET",
+      url: `/v1/loans/${loanId}`,
+      headers: as("clerk"),
+    });
     expect(reply.statusCode, reply.body).to.equal(200);
     return reply.json() as Record<string, unknown>;
   }
@@ -89,7 +155,9 @@ describe("node API: entrusted payment over Anvil", function () {
     const payeeHash = receivingAccountOf(consortiumKey, serial, PAYEE_ACCOUNT);
 
     // the borrower's own account named as a payee: refused, nothing written
-    const ownAccount = await approve("JDB-ENTRUSTED-OWN", { entrustedPayee: { accountNumber: BORROWER_ACCOUNT } });
+    const ownAccount = await approve("JDB-ENTRUSTED-OWN", {
+      entrustedPayee: { accountNumber: BORROWER_ACCOUNT },
+    });
     expect(ownAccount.statusCode, ownAccount.body).to.equal(422);
     expect((ownAccount.json() as ErrorBody).error.code).to.equal("NODE_ERR_BAD_PAYEE");
     expect(await outboxStatus("JDB-ENTRUSTED-OWN")).to.equal(404);
@@ -99,34 +167,86 @@ describe("node API: entrusted payment over Anvil", function () {
     const body = approved.json() as { loanId: string; serial: string; receiving: unknown };
     expect(body.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
     expect((await settled(body.serial)).state).to.equal("confirmed");
-    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI, suite.chain.anvil.provider);
+    const ledger = new Contract(
+      suite.lending.addresses.jointLoanLedger,
+      JOINT_LOAN_LEDGER_ABI,
+      suite.chain.anvil.provider,
+    );
     const [registered] = await ledger.queryFilter(ledger.filters.LoanRegistered!(body.loanId));
-    expect(String((registered as unknown as { args: { receivingAccount: string } }).args.receivingAccount).toLowerCase()).to.equal(payeeHash);
+    expect(
+      String(
+        (registered as unknown as { args: { receivingAccount: string } }).args.receivingAccount,
+      ).toLowerCase(),
+    ).to.equal(payeeHash);
 
     const loan = await indexedLoan(body.loanId);
     expect(loan.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
     const shown = JSON.stringify(loan);
-    for (const digits of [PAYEE_ACCOUNT, BORROWER_ACCOUNT, PAYEE_ACCOUNT.slice(-4)]) expect(shown).to.not.include(digits);
+    for (const digits of [PAYEE_ACCOUNT, BORROWER_ACCOUNT, PAYEE_ACCOUNT.slice(-4)])
+      expect(shown).to.not.include(digits);
 
     // paid to the borrower's own account instead of the payee: refused, nothing written
-    const toBorrower = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-WRONG", amountFen: "1000000", accountHash: SETTLEMENT, toAccount: BORROWER_ACCOUNT } });
+    const toBorrower = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${body.loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: {
+        serial: "DSB-ENT-WRONG",
+        amountFen: "1000000",
+        accountHash: SETTLEMENT,
+        toAccount: BORROWER_ACCOUNT,
+      },
+    });
     expect(toBorrower.statusCode, toBorrower.body).to.equal(422);
-    expect((toBorrower.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_RECEIVING_ACCOUNT_MISMATCH", details: { kind: "entrusted-payee", receivingAccount: payeeHash } });
+    expect((toBorrower.json() as ErrorBody).error).to.deep.include({
+      code: "NODE_ERR_RECEIVING_ACCOUNT_MISMATCH",
+      details: { kind: "entrusted-payee", receivingAccount: payeeHash },
+    });
     expect(await outboxStatus("DSB-ENT-WRONG")).to.equal(404);
     // the money leaving from an account that is not branch A's own settlement account: refused by the node…
-    const fromPayee = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-SOURCE", amountFen: "1000000", accountHash: payeeHash } });
+    const fromPayee = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${body.loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: { serial: "DSB-ENT-SOURCE", amountFen: "1000000", accountHash: payeeHash },
+    });
     expect(fromPayee.statusCode, fromPayee.body).to.equal(422);
-    expect((fromPayee.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_ACCOUNT_NOT_WHITELISTED", details: { funder: 2, accountHash: payeeHash } });
+    expect((fromPayee.json() as ErrorBody).error).to.deep.include({
+      code: "NODE_ERR_ACCOUNT_NOT_WHITELISTED",
+      details: { funder: 2, accountHash: payeeHash },
+    });
     expect(await outboxStatus("DSB-ENT-SOURCE")).to.equal(404);
     // …and by the chain when sent past the node
-    await suite.branch.outbox.enqueue({ serial: "DSB-ENT-PAST-NODE", kind: "disburse", args: { loanId: body.loanId, amount: 1_000_000n, accountHash: payeeHash, voucher: `0x${"11".repeat(32)}` } });
+    await suite.branch.outbox.enqueue({
+      serial: "DSB-ENT-PAST-NODE",
+      kind: "disburse",
+      args: {
+        loanId: body.loanId,
+        amount: 1_000_000n,
+        accountHash: payeeHash,
+        voucher: `0x${"11".repeat(32)}`,
+      },
+    });
     const refused = await settled("DSB-ENT-PAST-NODE");
     expect(refused.state).to.equal("failed");
     expect(refused.failure).to.deep.include({ code: "LedgerAccountNotWhitelisted", args: ["2", payeeHash] });
 
-    const paid = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${body.loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-ENT-1", amountFen: "1000000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
+    const paid = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${body.loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: {
+        serial: "DSB-ENT-1",
+        amountFen: "1000000",
+        accountHash: SETTLEMENT,
+        toAccount: PAYEE_ACCOUNT,
+      },
+    });
     expect(paid.statusCode, paid.body).to.equal(200);
-    expect((paid.json() as { paidTo: unknown }).paidTo).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
+    expect((paid.json() as { paidTo: unknown }).paidTo).to.deep.equal({
+      kind: "entrusted-payee",
+      receivingAccount: payeeHash,
+    });
     expect((await settled("DSB-ENT-1")).state).to.equal("confirmed");
     expect((await indexedLoan(body.loanId)).state).to.equal("Active");
   });
@@ -136,7 +256,14 @@ describe("node API: entrusted payment over Anvil", function () {
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as { loanId: string; serial: string };
     expect((await settled(body.serial)).state).to.equal("confirmed");
-    const borrowerHash = receivingAccountOf(suite.branch.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-ENTRUSTED-NONE")), BORROWER_ACCOUNT);
-    expect((await indexedLoan(body.loanId)).receiving).to.deep.equal({ kind: "borrower-account", receivingAccount: borrowerHash });
+    const borrowerHash = receivingAccountOf(
+      suite.branch.ops.deps.consortiumKey,
+      keccak256(toUtf8Bytes("JDB-ENTRUSTED-NONE")),
+      BORROWER_ACCOUNT,
+    );
+    expect((await indexedLoan(body.loanId)).receiving).to.deep.equal({
+      kind: "borrower-account",
+      receivingAccount: borrowerHash,
+    });
   });
 });

@@ -14,7 +14,13 @@ import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { bearerAs, SETTLEMENT, approveLoan, submitJointApplication, outboxConfirmed } from "../support/institution-node.ts";
+import {
+  bearerAs,
+  SETTLEMENT,
+  approveLoan,
+  submitJointApplication,
+  outboxConfirmed,
+} from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -23,7 +29,10 @@ type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 
 describe("income split: the share check and the view", function () {
   const loanId = `0x${"ab".repeat(32)}`;
-  const funders = [{ memberId: 2, shareBps: 7000 }, { memberId: 4, shareBps: 3000 }];
+  const funders = [
+    { memberId: 2, shareBps: 7000 },
+    { memberId: 4, shareBps: 3000 },
+  ];
   const codeOf = (f: () => unknown) => {
     try {
       f();
@@ -34,15 +43,47 @@ describe("income split: the share check and the view", function () {
   };
 
   it("takes the two funders once each summing to 10,000 bps, and answers the platform's share", function () {
-    expect(checkShares(loanId, funders, 4, [{ memberId: 4, incomeShareBps: 2000 }, { memberId: 2, incomeShareBps: 8000 }])).to.equal(2000);
-    expect(codeOf(() => checkShares(loanId, funders, 4, [{ memberId: 2, incomeShareBps: 5000 }, { memberId: 4, incomeShareBps: 4000 }]))).to.deep.equal({
+    expect(
+      checkShares(loanId, funders, 4, [
+        { memberId: 4, incomeShareBps: 2000 },
+        { memberId: 2, incomeShareBps: 8000 },
+      ]),
+    ).to.equal(2000);
+    expect(
+      codeOf(() =>
+        checkShares(loanId, funders, 4, [
+          { memberId: 2, incomeShareBps: 5000 },
+          { memberId: 4, incomeShareBps: 4000 },
+        ]),
+      ),
+    ).to.deep.equal({
       code: "NODE_ERR_BAD_INCOME_SPLIT",
       details: { loanId, platformIncomeShareBps: 4000, sumBps: 9000, funders: [2, 4] },
     });
-    expect(codeOf(() => checkShares(loanId, funders, 4, [{ memberId: 2, incomeShareBps: 5000 }, { memberId: 3, incomeShareBps: 5000 }]))).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
-    expect(codeOf(() => checkShares(loanId, funders, 4, [{ memberId: 2, incomeShareBps: 5000 }, { memberId: 2, incomeShareBps: 5000 }]))).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+    expect(
+      codeOf(() =>
+        checkShares(loanId, funders, 4, [
+          { memberId: 2, incomeShareBps: 5000 },
+          { memberId: 3, incomeShareBps: 5000 },
+        ]),
+      ),
+    ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+    expect(
+      codeOf(() =>
+        checkShares(loanId, funders, 4, [
+          { memberId: 2, incomeShareBps: 5000 },
+          { memberId: 2, incomeShareBps: 5000 },
+        ]),
+      ),
+    ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
     // a loan the branch funds alone takes no split (the ledger's LedgerBadIncomeSplit)
-    expect(codeOf(() => checkShares(loanId, [{ memberId: 2, shareBps: 10_000 }], 4, [{ memberId: 2, incomeShareBps: 10_000 }]))).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+    expect(
+      codeOf(() =>
+        checkShares(loanId, [{ memberId: 2, shareBps: 10_000 }], 4, [
+          { memberId: 2, incomeShareBps: 10_000 },
+        ]),
+      ),
+    ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
   });
 
   it("shows income by funding share until a split is agreed, then the agreed shares", function () {
@@ -74,46 +115,110 @@ describe("node API: a joint loan's income split over Anvil", function () {
   }
 
   const put = (service: NodeService, loanId: string, shares: Array<[number, number]>) =>
-    service.app.inject({ method: "PUT", url: `/v1/loans/${loanId}/income-split`, headers: as("approver"), payload: { shares: shares.map(([memberId, incomeShareBps]) => ({ memberId, incomeShareBps })) } });
+    service.app.inject({
+      method: "PUT",
+      url: `/v1/loans/${loanId}/income-split`,
+      headers: as("approver"),
+      payload: { shares: shares.map(([memberId, incomeShareBps]) => ({ memberId, incomeShareBps })) },
+    });
 
   it("agrees 80/20 on a 70/30 joint loan paying an entrusted payee, after refusing what the ledger would, and refuses once money is out", async function () {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = "JDB-SPLIT-1";
-    const { atBranch, consentLeafHash } = await submitJointApplication(suite.platform, suite.branch, as, { payload, letter: "授权书 split" });
-    const { approved } = await approveLoan(suite.branch, suite.chain, as, { applicationId: atBranch, consentLeafHash, contract: "联合贷合同 受托支付", platformShareBps: 3000, extra: { entrustedPayee: { accountNumber: PAYEE_ACCOUNT } } });
+    const { atBranch, consentLeafHash } = await submitJointApplication(suite.platform, suite.branch, as, {
+      payload,
+      letter: "授权书 split",
+    });
+    const { approved } = await approveLoan(suite.branch, suite.chain, as, {
+      applicationId: atBranch,
+      consentLeafHash,
+      contract: "联合贷合同 受托支付",
+      platformShareBps: 3000,
+      extra: { entrustedPayee: { accountNumber: PAYEE_ACCOUNT } },
+    });
     expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial, receiving } = approved.json() as { loanId: string; serial: string; receiving: { kind: string; receivingAccount: string } };
+    const { loanId, serial, receiving } = approved.json() as {
+      loanId: string;
+      serial: string;
+      receiving: { kind: string; receivingAccount: string };
+    };
     // the platform's node agreed to pay its share to the payee, and keeps which account the loan pays
-    const payeeHash = receivingAccountOf(suite.branch.ops.deps.consortiumKey, keccak256(toUtf8Bytes("JDB-SPLIT-1")), PAYEE_ACCOUNT);
+    const payeeHash = receivingAccountOf(
+      suite.branch.ops.deps.consortiumKey,
+      keccak256(toUtf8Bytes("JDB-SPLIT-1")),
+      PAYEE_ACCOUNT,
+    );
     expect(receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
-    const atPlatform = await suite.platform.app.inject({ method: "GET", url: `/v1/loans/${loanId}/receiving-account`, headers: as("clerk") });
+    const atPlatform = await suite.platform.app.inject({
+      method: "GET",
+      url: `/v1/loans/${loanId}/receiving-account`,
+      headers: as("clerk"),
+    });
     expect(atPlatform.json()).to.deep.equal({ loanId, kind: "entrusted-payee", receivingAccount: payeeHash });
     await confirmed(serial);
 
-    const before = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/income-split`, headers: as("clerk") });
+    const before = await suite.branch.app.inject({
+      method: "GET",
+      url: `/v1/loans/${loanId}/income-split`,
+      headers: as("clerk"),
+    });
     expect(before.json()).to.deep.include({ agreed: false });
 
     // shares that do not sum to 10,000 bps, or name a member that does not fund the loan
-    const short = await put(suite.branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.platform, 4000]]);
+    const short = await put(suite.branch, loanId, [
+      [MEMBERS.branchA, 5000],
+      [MEMBERS.platform, 4000],
+    ]);
     expect(short.statusCode, short.body).to.equal(422);
-    expect((short.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_BAD_INCOME_SPLIT", details: { loanId, platformIncomeShareBps: 4000, sumBps: 9000, funders: [MEMBERS.branchA, MEMBERS.platform] } });
-    const stranger = await put(suite.branch, loanId, [[MEMBERS.branchA, 5000], [MEMBERS.branchB, 5000]]);
-    expect([stranger.statusCode, (stranger.json() as ErrorBody).error.code]).to.deep.equal([422, "NODE_ERR_BAD_INCOME_SPLIT"]);
+    expect((short.json() as ErrorBody).error).to.deep.include({
+      code: "NODE_ERR_BAD_INCOME_SPLIT",
+      details: {
+        loanId,
+        platformIncomeShareBps: 4000,
+        sumBps: 9000,
+        funders: [MEMBERS.branchA, MEMBERS.platform],
+      },
+    });
+    const stranger = await put(suite.branch, loanId, [
+      [MEMBERS.branchA, 5000],
+      [MEMBERS.branchB, 5000],
+    ]);
+    expect([stranger.statusCode, (stranger.json() as ErrorBody).error.code]).to.deep.equal([
+      422,
+      "NODE_ERR_BAD_INCOME_SPLIT",
+    ]);
     // the union funds nothing of this loan
-    const byUnion = await put(suite.union, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const byUnion = await put(suite.union, loanId, [
+      [MEMBERS.branchA, 8000],
+      [MEMBERS.platform, 2000],
+    ]);
     expect(byUnion.statusCode, byUnion.body).to.equal(403);
-    expect((byUnion.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_NOT_FUNDER", details: { funders: [MEMBERS.branchA, MEMBERS.platform] } });
+    expect((byUnion.json() as ErrorBody).error).to.deep.include({
+      code: "NODE_ERR_NOT_FUNDER",
+      details: { funders: [MEMBERS.branchA, MEMBERS.platform] },
+    });
     // less income for the platform than its 30% funding share: its node does not sign unasked
-    const unasked = await put(suite.branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const unasked = await put(suite.branch, loanId, [
+      [MEMBERS.branchA, 8000],
+      [MEMBERS.platform, 2000],
+    ]);
     expect(unasked.statusCode, unasked.body).to.equal(502);
-    expect((unasked.json() as ErrorBody).error.details).to.deep.include({ code: "NODE_ERR_AGREEMENT_REFUSED" });
+    expect((unasked.json() as ErrorBody).error.details).to.deep.include({
+      code: "NODE_ERR_AGREEMENT_REFUSED",
+    });
     expect(await splitWrites()).to.equal(0);
 
     // the platform's admin accepts 20% at its own node; then the branch's request is signed and sent
-    const accepted = await put(suite.platform, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const accepted = await put(suite.platform, loanId, [
+      [MEMBERS.branchA, 8000],
+      [MEMBERS.platform, 2000],
+    ]);
     expect(accepted.statusCode, accepted.body).to.equal(200);
     expect(accepted.json()).to.deep.include({ platformIncomeShareBps: 2000 });
-    const agreed = await put(suite.branch, loanId, [[MEMBERS.branchA, 8000], [MEMBERS.platform, 2000]]);
+    const agreed = await put(suite.branch, loanId, [
+      [MEMBERS.branchA, 8000],
+      [MEMBERS.platform, 2000],
+    ]);
     expect(agreed.statusCode, agreed.body).to.equal(200);
     const body = agreed.json() as { outbox: { kind: string; state: string }; incomeSplit: unknown };
     expect(body.outbox).to.include({ kind: "agreeIncomeSplit", state: "confirmed" });
@@ -122,21 +227,45 @@ describe("node API: a joint loan's income split over Anvil", function () {
       { memberId: MEMBERS.platform, fundingShareBps: 3000, incomeShareBps: 2000 },
     ];
     expect(body.incomeSplit).to.deep.equal({ loanId, agreed: true, shares });
-    const onChain = ledgerInterface.decodeFunctionResult("incomeShare", await suite.chain.anvil.provider.call({ to: suite.lending.addresses.jointLoanLedger, data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]) }));
+    const onChain = ledgerInterface.decodeFunctionResult(
+      "incomeShare",
+      await suite.chain.anvil.provider.call({
+        to: suite.lending.addresses.jointLoanLedger,
+        data: ledgerInterface.encodeFunctionData("incomeShare", [loanId]),
+      }),
+    );
     expect([onChain[0], Number(onChain[1])]).to.deep.equal([true, 2000]);
 
     await suite.branch.indexer.syncOnce();
-    const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
+    const loan = (
+      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
+    ).json() as Record<string, unknown>;
     expect(loan.incomeSplit).to.deep.equal({ agreed: true, shares });
     expect(loan.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
 
     // the branch's share goes out: the split is fixed from then on
-    const disbursed = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial: "DSB-SPLIT-1", amountFen: "3500000", accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT } });
+    const disbursed = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: {
+        serial: "DSB-SPLIT-1",
+        amountFen: "3500000",
+        accountHash: SETTLEMENT,
+        toAccount: PAYEE_ACCOUNT,
+      },
+    });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await confirmed("DSB-SPLIT-1");
-    const late = await put(suite.branch, loanId, [[MEMBERS.branchA, 7000], [MEMBERS.platform, 3000]]);
+    const late = await put(suite.branch, loanId, [
+      [MEMBERS.branchA, 7000],
+      [MEMBERS.platform, 3000],
+    ]);
     expect(late.statusCode, late.body).to.equal(409);
-    expect((late.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_LOAN_DISBURSED", details: { state: "Registered", disbursedMask: 1 } });
+    expect((late.json() as ErrorBody).error).to.deep.include({
+      code: "NODE_ERR_LOAN_DISBURSED",
+      details: { state: "Registered", disbursedMask: 1 },
+    });
     expect(await splitWrites()).to.equal(1);
   });
 });

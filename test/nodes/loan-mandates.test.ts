@@ -19,7 +19,11 @@ describe("node API: mandates let another member's node service one loan", functi
   const as = bearerAs(TOKENS);
 
   before(async function () {
-    const unionConfig = await suite.config({ tokens: TOKENS, sub: "union", overrides: { memberId: MEMBERS.union, memberKind: "union" } });
+    const unionConfig = await suite.config({
+      tokens: TOKENS,
+      sub: "union",
+      overrides: { memberId: MEMBERS.union, memberKind: "union" },
+    });
     union = await suite.node({ config: unionConfig, wallet: suite.chain.wallets.unionOps });
     await union.start();
   });
@@ -31,11 +35,19 @@ describe("node API: mandates let another member's node service one loan", functi
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
   async function unionCancels(loanId: string) {
-    return union.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 7 } });
+    return union.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/cancellation`,
+      headers: as("approver"),
+      payload: { reasonCode: 7 },
+    });
   }
 
   it("the union's node cancels the loan only while it holds the branch's mandate", async function () {
-    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { letter: "授权书 MANDATE", contract: "借款合同 MANDATE" });
+    const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, {
+      letter: "授权书 MANDATE",
+      contract: "借款合同 MANDATE",
+    });
     expect(approved.statusCode, approved.body).to.equal(200);
     const { loanId, serial } = approved.json() as { loanId: string; serial: string };
     const registered = await suite.branch.outbox.settled(serial, 20_000);
@@ -47,8 +59,12 @@ describe("node API: mandates let another member's node service one loan", functi
     const before = await unionCancels(loanId);
     expect(before.statusCode, before.body).to.equal(403);
     expect(before.json()).to.have.nested.property("error.code", "NODE_ERR_NO_MANDATE");
-    expect((await union.outbox.status(`cancel:${loanId}`))).to.equal(undefined);
-    const none = await suite.branch.app.inject({ method: "GET", url: `${mandateUrl}/${agent}`, headers: as("clerk") });
+    expect(await union.outbox.status(`cancel:${loanId}`)).to.equal(undefined);
+    const none = await suite.branch.app.inject({
+      method: "GET",
+      url: `${mandateUrl}/${agent}`,
+      headers: as("clerk"),
+    });
     expect(none.statusCode, none.body).to.equal(200);
     expect(none.json()).to.deep.equal({ loanId, agent, branch: null, expiresAt: null, active: false });
 
@@ -58,32 +74,74 @@ describe("node API: mandates let another member's node service one loan", functi
       [suite.chain.wallets.outsider.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
       [suite.chain.wallets.branchA.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
     ] as const) {
-      const reply = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent: who, expiresAt: iso((await chainNow()) + 86_400) } });
+      const reply = await suite.branch.app.inject({
+        method: "POST",
+        url: mandateUrl,
+        headers: as("admin"),
+        payload: { agent: who, expiresAt: iso((await chainNow()) + 86_400) },
+      });
       expect(reply.statusCode, reply.body).to.equal(status);
       expect(reply.json()).to.have.nested.property("error.code", code);
     }
-    const past = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso((await chainNow()) - 60) } });
+    const past = await suite.branch.app.inject({
+      method: "POST",
+      url: mandateUrl,
+      headers: as("admin"),
+      payload: { agent, expiresAt: iso((await chainNow()) - 60) },
+    });
     expect(past.statusCode, past.body).to.equal(400);
     expect(past.json()).to.have.nested.property("error.code", "NODE_ERR_VALIDATION");
-    const byClerk = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("clerk"), payload: { agent, expiresAt: iso((await chainNow()) + 86_400) } });
+    const byClerk = await suite.branch.app.inject({
+      method: "POST",
+      url: mandateUrl,
+      headers: as("clerk"),
+      payload: { agent, expiresAt: iso((await chainNow()) + 86_400) },
+    });
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
     // the union's node cannot grant a mandate for branch A's loan
-    const foreign = await union.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent: suite.chain.wallets.branchB.address, expiresAt: iso((await chainNow()) + 86_400) } });
+    const foreign = await union.app.inject({
+      method: "POST",
+      url: mandateUrl,
+      headers: as("admin"),
+      payload: { agent: suite.chain.wallets.branchB.address, expiresAt: iso((await chainNow()) + 86_400) },
+    });
     expect(foreign.statusCode, foreign.body).to.equal(409);
     expect(foreign.json()).to.have.nested.property("error.code", "NODE_ERR_WRONG_MEMBER_KIND");
     expect((await suite.branch.outbox.list()).length).to.equal(countBefore);
 
     // granted, then revoked: still refused
     const expiresAt = (await chainNow()) + 86_400;
-    const granted = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso(expiresAt) } });
+    const granted = await suite.branch.app.inject({
+      method: "POST",
+      url: mandateUrl,
+      headers: as("admin"),
+      payload: { agent, expiresAt: iso(expiresAt) },
+    });
     expect(granted.statusCode, granted.body).to.equal(200);
-    expect((granted.json() as { mandate: unknown }).mandate).to.deep.equal({ loanId, agent, branch: MEMBERS.branchA, expiresAt: iso(expiresAt), active: true });
-    const [onChainBranch, onChainExpiry] = (await suite.lending.ledger.getFunction("mandate")(loanId, agent)) as [bigint, bigint];
+    expect((granted.json() as { mandate: unknown }).mandate).to.deep.equal({
+      loanId,
+      agent,
+      branch: MEMBERS.branchA,
+      expiresAt: iso(expiresAt),
+      active: true,
+    });
+    const [onChainBranch, onChainExpiry] = (await suite.lending.ledger.getFunction("mandate")(
+      loanId,
+      agent,
+    )) as [bigint, bigint];
     expect([Number(onChainBranch), Number(onChainExpiry)]).to.deep.equal([MEMBERS.branchA, expiresAt]);
-    const revoked = await suite.branch.app.inject({ method: "DELETE", url: `${mandateUrl}/${agent}`, headers: as("admin") });
+    const revoked = await suite.branch.app.inject({
+      method: "DELETE",
+      url: `${mandateUrl}/${agent}`,
+      headers: as("admin"),
+    });
     expect(revoked.statusCode, revoked.body).to.equal(200);
     expect((revoked.json() as { mandate: { active: boolean } }).mandate.active).to.equal(false);
-    const again = await suite.branch.app.inject({ method: "DELETE", url: `${mandateUrl}/${agent}`, headers: as("admin") });
+    const again = await suite.branch.app.inject({
+      method: "DELETE",
+      url: `${mandateUrl}/${agent}`,
+      headers: as("admin"),
+    });
     expect(again.statusCode, again.body).to.equal(404); // nothing left to revoke
     expect(again.json()).to.have.nested.property("error.code", "NODE_ERR_NOT_FOUND");
     const afterRevoke = await unionCancels(loanId);
@@ -91,10 +149,17 @@ describe("node API: mandates let another member's node service one loan", functi
     expect(afterRevoke.json()).to.have.nested.property("error.code", "NODE_ERR_NO_MANDATE");
 
     // granted again: the union's node cancels the loan on chain
-    const regranted = await suite.branch.app.inject({ method: "POST", url: mandateUrl, headers: as("admin"), payload: { agent, expiresAt: iso(expiresAt + 3600) } });
+    const regranted = await suite.branch.app.inject({
+      method: "POST",
+      url: mandateUrl,
+      headers: as("admin"),
+      payload: { agent, expiresAt: iso(expiresAt + 3600) },
+    });
     expect(regranted.statusCode, regranted.body).to.equal(200);
     const cancelled = await unionCancels(loanId);
     expect(cancelled.statusCode, cancelled.body).to.equal(200);
-    expect(Number(((await suite.lending.ledger.getFunction("loan")(loanId)) as { state: bigint }).state)).to.equal(4); // Cancelled
+    expect(
+      Number(((await suite.lending.ledger.getFunction("loan")(loanId)) as { state: bigint }).state),
+    ).to.equal(4); // Cancelled
   });
 });

@@ -8,12 +8,22 @@
 import { expect } from "chai";
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { bearerAs, chainToday, SETTLEMENT, approveAssistedLoan, outboxConfirmed } from "../support/institution-node.ts";
+import {
+  bearerAs,
+  chainToday,
+  SETTLEMENT,
+  approveAssistedLoan,
+  outboxConfirmed,
+} from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 
-type Approved = { loanId: string; serial: string; schedule: Array<{ principalFen: string; interestFen: string; totalFen: string }> };
+type Approved = {
+  loanId: string;
+  serial: string;
+  schedule: Array<{ principalFen: string; interestFen: string; totalFen: string }>;
+};
 
 describe("node API: early settlement and cancellation", function () {
   this.timeout(180_000);
@@ -21,13 +31,21 @@ describe("node API: early settlement and cancellation", function () {
   const as = bearerAs(TOKENS);
 
   /** An assisted loan of `yuan` at `rate`% for 12 months, equal installments, no fees, starting on the chain's today; registered. */
-  async function registeredLoan(applicationSerial: string, yuan: string, rate: string): Promise<Approved & { startDate: string }> {
+  async function registeredLoan(
+    applicationSerial: string,
+    yuan: string,
+    rate: string,
+  ): Promise<Approved & { startDate: string }> {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = applicationSerial;
     payload.daikuan.jine = yuan;
     payload.daikuan.nianLilv = rate;
     payload.daikuan.feiyong = [];
-    const { submitted, startDate, approved } = await approveAssistedLoan(suite.branch, suite.chain, as, { payload, letter: `授权书 ${applicationSerial}`, contract: `借款合同 ${applicationSerial}` });
+    const { submitted, startDate, approved } = await approveAssistedLoan(suite.branch, suite.chain, as, {
+      payload,
+      letter: `授权书 ${applicationSerial}`,
+      contract: `借款合同 ${applicationSerial}`,
+    });
     expect(submitted.statusCode, submitted.body).to.equal(200);
     expect(approved.statusCode, approved.body).to.equal(200);
     const body = approved.json() as Approved;
@@ -38,13 +56,24 @@ describe("node API: early settlement and cancellation", function () {
   const waitConfirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 
   async function disburse(loanId: string, serial: string, amountFen: string): Promise<void> {
-    const disbursed = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/disbursements`, headers: as("clerk"), payload: { serial, amountFen, accountHash: SETTLEMENT } });
+    const disbursed = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/disbursements`,
+      headers: as("clerk"),
+      payload: { serial, amountFen, accountHash: SETTLEMENT },
+    });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(serial);
   }
 
   async function outboxStatus(serial: string): Promise<number> {
-    return (await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).statusCode;
+    return (
+      await suite.branch.app.inject({
+        method: "GET",
+        url: `/v1/outbox/${encodeURIComponent(serial)}`,
+        headers: as("clerk"),
+      })
+    ).statusCode;
   }
 
   it("settles 10,000 yuan at 24% the day after disbursement for one day of interest (6.45 yuan, not the schedule's 1,347.15)", async function () {
@@ -52,7 +81,11 @@ describe("node API: early settlement and cancellation", function () {
     // the schedule's interest over twelve months: what a payoff in full owed before
     expect(schedule.reduce((sum, i) => sum + BigInt(i.interestFen), 0n)).to.equal(134_715n);
     // nothing to settle before the money is out
-    const early = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/settlement`, headers: as("clerk") });
+    const early = await suite.branch.app.inject({
+      method: "GET",
+      url: `/v1/loans/${loanId}/settlement`,
+      headers: as("clerk"),
+    });
     expect(early.statusCode, early.body).to.equal(409);
     expect((early.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_LOAN_STATE");
     await disburse(loanId, "DSB-SETTLE-1", "1000000");
@@ -62,78 +95,181 @@ describe("node API: early settlement and cancellation", function () {
     await suite.chain.anvil.provider.send("evm_mine", []);
     const settlementDate = await chainToday(suite.chain);
 
-    const quote = await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}/settlement`, headers: as("clerk") });
+    const quote = await suite.branch.app.inject({
+      method: "GET",
+      url: `/v1/loans/${loanId}/settlement`,
+      headers: as("clerk"),
+    });
     expect(quote.statusCode, quote.body).to.equal(200);
     // round_half_up(20,000 fen × 1 day / 31 days) = 645 fen: the first period is 31 days from the start day
-    const owed = quote.json() as { penaltyFen: string; interestFen: string; principalFen: string; totalFen: string; date: string };
+    const owed = quote.json() as {
+      penaltyFen: string;
+      interestFen: string;
+      principalFen: string;
+      totalFen: string;
+      date: string;
+    };
     expect(owed.date).to.equal(settlementDate);
-    expect({ penaltyFen: owed.penaltyFen, principalFen: owed.principalFen, totalFen: owed.totalFen }).to.deep.equal({ penaltyFen: "0", principalFen: "1000000", totalFen: (1_000_000n + BigInt(owed.interestFen)).toString() });
+    expect({
+      penaltyFen: owed.penaltyFen,
+      principalFen: owed.principalFen,
+      totalFen: owed.totalFen,
+    }).to.deep.equal({
+      penaltyFen: "0",
+      principalFen: "1000000",
+      totalFen: (1_000_000n + BigInt(owed.interestFen)).toString(),
+    });
     const firstPeriodDays = (await firstDueDay(loanId)) - (await startDay(loanId));
-    expect(BigInt(owed.interestFen)).to.equal((2n * BigInt(schedule[0]!.interestFen) + BigInt(firstPeriodDays)) / (2n * BigInt(firstPeriodDays)));
+    expect(BigInt(owed.interestFen)).to.equal(
+      (2n * BigInt(schedule[0]!.interestFen) + BigInt(firstPeriodDays)) / (2n * BigInt(firstPeriodDays)),
+    );
     // 2% of 10,000 yuan a month: 200 yuan in the first installment; over a 31-day first period, 6.45 yuan
     expect(schedule[0]!.interestFen).to.equal("20000");
     if (firstPeriodDays === 31) expect(owed.interestFen).to.equal("645");
 
     // a fen short is refused with the figure, and nothing is written
-    const short = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-SHORT", amountFen: (BigInt(owed.totalFen) - 1n).toString() } });
+    const short = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/settlements`,
+      headers: as("clerk"),
+      payload: { serial: "STL-SHORT", amountFen: (BigInt(owed.totalFen) - 1n).toString() },
+    });
     expect(short.statusCode, short.body).to.equal(409);
     const refusal = short.json() as { error: { code: string; details: Record<string, string> } };
     expect(refusal.error.code).to.equal("NODE_ERR_SETTLEMENT_MISMATCH");
-    expect(refusal.error.details).to.include({ owedFen: owed.totalFen, interestFen: owed.interestFen, principalFen: "1000000" });
+    expect(refusal.error.details).to.include({
+      owedFen: owed.totalFen,
+      interestFen: owed.interestFen,
+      principalFen: "1000000",
+    });
     expect(await outboxStatus("STL-SHORT")).to.equal(404);
 
-    const settled = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0001", amountFen: owed.totalFen } });
+    const settled = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/settlements`,
+      headers: as("clerk"),
+      payload: { serial: "STL-0001", amountFen: owed.totalFen },
+    });
     expect(settled.statusCode, settled.body).to.equal(200);
     const reply = settled.json() as { serial: string; voucher: string; outbox: { kind: string } };
     expect(reply.outbox.kind).to.equal("settle");
     await waitConfirmed("STL-0001");
     // the same request again answers the same entry (the loan is settled by now)
-    const again = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0001", amountFen: owed.totalFen } });
+    const again = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/settlements`,
+      headers: as("clerk"),
+      payload: { serial: "STL-0001", amountFen: owed.totalFen },
+    });
     expect(again.statusCode, again.body).to.equal(200);
     expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
 
     await suite.branch.indexer.syncOnce();
-    const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as Record<string, unknown>;
+    const loan = (
+      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
+    ).json() as Record<string, unknown>;
     expect(loan.state).to.equal("Settled");
     expect(loan.interestRepaidFen).to.equal(owed.interestFen);
     expect(loan.principalRepaidFen).to.equal("1000000");
-    expect(loan.settlement).to.deep.include({ serial: (loan.settlement as { serial: string }).serial, date: settlementDate, amountFen: owed.totalFen, interestFen: owed.interestFen, principalFen: "1000000", penaltyFen: "0" });
+    expect(loan.settlement).to.deep.include({
+      serial: (loan.settlement as { serial: string }).serial,
+      date: settlementDate,
+      amountFen: owed.totalFen,
+      interestFen: owed.interestFen,
+      principalFen: "1000000",
+      penaltyFen: "0",
+    });
     expect((loan.settled as { date: string }).date).to.equal(settlementDate);
     // settled: nothing more to quote or settle
-    const after = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/settlements`, headers: as("clerk"), payload: { serial: "STL-0002", amountFen: "1" } });
-    expect((after.json() as { error: { code: string } }).error.code, after.body).to.equal("NODE_ERR_LOAN_STATE");
+    const after = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/settlements`,
+      headers: as("clerk"),
+      payload: { serial: "STL-0002", amountFen: "1" },
+    });
+    expect((after.json() as { error: { code: string } }).error.code, after.body).to.equal(
+      "NODE_ERR_LOAN_STATE",
+    );
 
     // the branch's books of the settlement day book it as a repayment: they reconcile
-    const books = ["serial,loan_id,type,amount,value_date,account_masked", `STL-0001,${loanId},repayment,${(Number(owed.totalFen) / 100).toFixed(2)},${settlementDate},**** **** **** 6789`].join("\n");
-    const report = (await suite.branch.app.inject({ method: "POST", url: `/v1/reconciliations?day=${settlementDate}`, headers: { ...as("clerk"), "content-type": "text/csv" }, payload: books })).json() as { matched: number; balanced: boolean };
+    const books = [
+      "serial,loan_id,type,amount,value_date,account_masked",
+      `STL-0001,${loanId},repayment,${(Number(owed.totalFen) / 100).toFixed(2)},${settlementDate},**** **** **** 6789`,
+    ].join("\n");
+    const report = (
+      await suite.branch.app.inject({
+        method: "POST",
+        url: `/v1/reconciliations?day=${settlementDate}`,
+        headers: { ...as("clerk"), "content-type": "text/csv" },
+        payload: books,
+      })
+    ).json() as { matched: number; balanced: boolean };
     expect(report, JSON.stringify(report)).to.include({ matched: 1, balanced: true });
   });
 
   it("cancels a registered, undisbursed loan through the approver, and refuses a disbursed one with NODE_ERR_LOAN_DISBURSED, writing nothing", async function () {
     const { loanId } = await registeredLoan("JDB-CANCEL-1", "10000.00", "12.00");
-    const byClerk = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("clerk"), payload: { reasonCode: 3 } });
+    const byClerk = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/cancellation`,
+      headers: as("clerk"),
+      payload: { reasonCode: 3 },
+    });
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
-    const cancelled = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
+    const cancelled = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/cancellation`,
+      headers: as("approver"),
+      payload: { reasonCode: 3 },
+    });
     expect(cancelled.statusCode, cancelled.body).to.equal(200);
-    expect((cancelled.json() as { outbox: { state: string; kind: string } }).outbox).to.include({ state: "confirmed", kind: "cancelLoan" });
+    expect((cancelled.json() as { outbox: { state: string; kind: string } }).outbox).to.include({
+      state: "confirmed",
+      kind: "cancelLoan",
+    });
     // the same request again: the same answer; another reason for the same loan: a conflict
-    const again = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
+    const again = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/cancellation`,
+      headers: as("approver"),
+      payload: { reasonCode: 3 },
+    });
     expect(again.statusCode, again.body).to.equal(200);
-    const otherReason = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${loanId}/cancellation`, headers: as("approver"), payload: { reasonCode: 4 } });
-    expect((otherReason.json() as { error: { code: string } }).error.code, otherReason.body).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+    const otherReason = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${loanId}/cancellation`,
+      headers: as("approver"),
+      payload: { reasonCode: 4 },
+    });
+    expect((otherReason.json() as { error: { code: string } }).error.code, otherReason.body).to.equal(
+      "NODE_ERR_OUTBOX_CONFLICT",
+    );
     await suite.branch.indexer.syncOnce();
-    const loan = (await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })).json() as { state: string; cancelReason: number };
+    const loan = (
+      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
+    ).json() as { state: string; cancelReason: number };
     expect(loan).to.include({ state: "Cancelled", cancelReason: 3 });
 
     const { loanId: disbursedLoan } = await registeredLoan("JDB-CANCEL-2", "10000.00", "12.00");
     await disburse(disbursedLoan, "DSB-CANCEL-2", "1000000");
-    const refused = await suite.branch.app.inject({ method: "POST", url: `/v1/loans/${disbursedLoan}/cancellation`, headers: as("approver"), payload: { reasonCode: 3 } });
+    const refused = await suite.branch.app.inject({
+      method: "POST",
+      url: `/v1/loans/${disbursedLoan}/cancellation`,
+      headers: as("approver"),
+      payload: { reasonCode: 3 },
+    });
     expect(refused.statusCode, refused.body).to.equal(409);
-    expect((refused.json() as { error: { code: string; details: unknown } }).error).to.deep.include({ code: "NODE_ERR_LOAN_DISBURSED", details: { state: "Active", disbursedMask: 1 } });
+    expect((refused.json() as { error: { code: string; details: unknown } }).error).to.deep.include({
+      code: "NODE_ERR_LOAN_DISBURSED",
+      details: { state: "Active", disbursedMask: 1 },
+    });
     expect(await outboxStatus(`cancel:${disbursedLoan}`)).to.equal(404);
 
     const unknown = `0x${"ab".repeat(32)}`;
-    for (const [url, payload] of [[`/v1/loans/${unknown}/cancellation`, { reasonCode: 1 }], [`/v1/loans/${unknown}/settlements`, { serial: "STL-UNKNOWN", amountFen: "1" }]] as const) {
+    for (const [url, payload] of [
+      [`/v1/loans/${unknown}/cancellation`, { reasonCode: 1 }],
+      [`/v1/loans/${unknown}/settlements`, { serial: "STL-UNKNOWN", amountFen: "1" }],
+    ] as const) {
       const reply = await suite.branch.app.inject({ method: "POST", url, headers: as("approver"), payload });
       expect(reply.statusCode, reply.body).to.equal(404);
       expect((reply.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_UNKNOWN_LOAN");
@@ -148,7 +284,9 @@ describe("node API: early settlement and cancellation", function () {
   }
 
   async function startDay(loanId: string): Promise<number> {
-    return Number(((await suite.branch.ops.deps.ledger.getFunction("loan")(loanId)) as { startDay: bigint }).startDay);
+    return Number(
+      ((await suite.branch.ops.deps.ledger.getFunction("loan")(loanId)) as { startDay: bigint }).startDay,
+    );
   }
 });
 
@@ -158,7 +296,11 @@ describe("cancellation: the chain's refusal after the node's checks passed", fun
   /** Branch 2's node; the ledger shows the loan registered and undisbursed, and the outbox ends the write as `final`. */
   function opsEndingWith(final: Record<string, unknown>): NodeOperations {
     const ledger = { loan: async () => ({ branch: 2n, state: 1n, disbursedMask: 0n }) };
-    const outbox = { status: async () => undefined, enqueue: async () => ({}), settled: async () => ({ serial: `cancel:${loanId}`, kind: "cancelLoan", ...final }) };
+    const outbox = {
+      status: async () => undefined,
+      enqueue: async () => ({}),
+      settled: async () => ({ serial: `cancel:${loanId}`, kind: "cancelLoan", ...final }),
+    };
     return new NodeOperations({ memberId: 2, ledger, outbox, chainWriteTimeoutMs: 10 } as never);
   }
   async function codeOf(final: Record<string, unknown>): Promise<string> {
@@ -171,13 +313,21 @@ describe("cancellation: the chain's refusal after the node's checks passed", fun
   }
 
   it("maps a disbursement that landed first (LedgerPartlyDisbursed, LedgerWrongState Active or Settled) to NODE_ERR_LOAN_DISBURSED", async function () {
-    expect(await codeOf({ state: "failed", failure: { code: "LedgerPartlyDisbursed", args: [loanId] } })).to.equal("NODE_ERR_LOAN_DISBURSED");
-    expect(await codeOf({ state: "failed", failure: { code: "LedgerWrongState", args: [loanId, "2"] } })).to.equal("NODE_ERR_LOAN_DISBURSED");
-    expect(await codeOf({ state: "failed", failure: { code: "LedgerWrongState", args: [loanId, "3"] } })).to.equal("NODE_ERR_LOAN_DISBURSED");
+    expect(
+      await codeOf({ state: "failed", failure: { code: "LedgerPartlyDisbursed", args: [loanId] } }),
+    ).to.equal("NODE_ERR_LOAN_DISBURSED");
+    expect(
+      await codeOf({ state: "failed", failure: { code: "LedgerWrongState", args: [loanId, "2"] } }),
+    ).to.equal("NODE_ERR_LOAN_DISBURSED");
+    expect(
+      await codeOf({ state: "failed", failure: { code: "LedgerWrongState", args: [loanId, "3"] } }),
+    ).to.equal("NODE_ERR_LOAN_DISBURSED");
   });
 
   it("answers any other refusal as NODE_ERR_CHAIN_REFUSED, a write still under way as NODE_ERR_OUTBOX_PENDING, a confirmed one with the entry", async function () {
-    expect(await codeOf({ state: "failed", failure: { code: "LedgerNotBranchOrUnion", args: ["0x0", "2"] } })).to.equal("NODE_ERR_CHAIN_REFUSED");
+    expect(
+      await codeOf({ state: "failed", failure: { code: "LedgerNotBranchOrUnion", args: ["0x0", "2"] } }),
+    ).to.equal("NODE_ERR_CHAIN_REFUSED");
     expect(await codeOf({ state: "sent" })).to.equal("NODE_ERR_OUTBOX_PENDING");
     expect(await codeOf({ state: "confirmed" })).to.equal("accepted");
   });

@@ -13,9 +13,23 @@ import { fromHex, toHex } from "../../common/bytes.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
 import { encodeLeaf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
-import { TRUST_ANCHOR_PATH, parseTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
-import { overall, verifyOffline, verifyOnline as verifyWithLibrary } from "../../common/formats/bundle/verify.ts";
-import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
+import {
+  TRUST_ANCHOR_PATH,
+  parseTrustAnchor,
+  readTrustAnchor,
+  trustAnchorFingerprint,
+} from "../../common/formats/bundle/trust-anchor.ts";
+import {
+  overall,
+  verifyOffline,
+  verifyOnline as verifyWithLibrary,
+} from "../../common/formats/bundle/verify.ts";
+import {
+  hashLeaf,
+  inclusionProof,
+  memoRangeHasher,
+  rootFromLeafHashes,
+} from "../../common/formats/merkle/rfc9162.ts";
 import { createAnchorService } from "../../anchor-service/src/service.ts";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
 import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
@@ -24,29 +38,51 @@ import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 type Verdict = {
   overall: string;
   checks: Array<{ id: string; outcome: string; reason: string }>;
-  trustAnchor: { chainId: string; genesisHash: string; consortiumRegistry: string; fingerprint: string; url: string };
+  trustAnchor: {
+    chainId: string;
+    genesisHash: string;
+    consortiumRegistry: string;
+    fingerprint: string;
+    url: string;
+  };
 };
 
 describe("security: forged receipts, forged bundles, heads not on chain (real anchor service)", function () {
   this.timeout(120_000);
-  const suite = anchorServiceSuite({ onDisk: "security-evidence-", config: { commitLeaves: 1_000_000 }, settleFirstRound: true });
+  const suite = anchorServiceSuite({
+    onDisk: "security-evidence-",
+    config: { commitLeaves: 1_000_000 },
+    settleFirstRound: true,
+  });
   let receipts: Receipt[];
   let bundle: EvidenceBundle;
   const document = `loan contract ${randomBytes(8).toString("hex")}`;
   const documentDigest = `0x${createHash("sha256").update(document).digest("hex")}`;
 
   before(async function () {
-    const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor(document), recordFor("another document"), recordFor("a third document")] }));
+    const reply = await suite.postLeaves(
+      JSON.stringify({
+        records: [recordFor(document), recordFor("another document"), recordFor("a third document")],
+      }),
+    );
     expect(reply.statusCode, reply.body).to.equal(200);
     receipts = (reply.json() as { receipts: Receipt[] }).receipts;
     await suite.service.committer.runOnce();
-    bundle = parseBundle((await suite.service.app.inject({ method: "GET", url: `/v1/bundles/${receipts[0]!.leafHash}` })).json());
+    bundle = parseBundle(
+      (await suite.service.app.inject({ method: "GET", url: `/v1/bundles/${receipts[0]!.leafHash}` })).json(),
+    );
   });
 
   const domain = () => receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
-  const operator = async () => ((await suite.service.app.inject({ method: "GET", url: "/v1/info" })).json() as { operator: string }).operator;
+  const operator = async () =>
+    ((await suite.service.app.inject({ method: "GET", url: "/v1/info" })).json() as { operator: string })
+      .operator;
   const verifyOnline = async (b: unknown, digest = documentDigest): Promise<Verdict> => {
-    const reply = await suite.service.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle: b, documentDigest: digest } });
+    const reply = await suite.service.app.inject({
+      method: "POST",
+      url: "/v1/verify",
+      payload: { bundle: b, documentDigest: digest },
+    });
     expect(reply.statusCode, reply.body).to.equal(200);
     return reply.json() as Verdict;
   };
@@ -72,7 +108,10 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
         ["sequence", { ...receipts[0]!, sequence: receipts[1]!.sequence }],
         ["receivedAt (earlier)", { ...receipts[0]!, receivedAt: "2020-01-01T00:00:00Z" }],
         ["maxMergeDelaySeconds", { ...receipts[0]!, maxMergeDelaySeconds: 1 }],
-        ["batch root", { ...receipts[0]!, batch: { ...receipts[0]!.batch, root: otherHex(receipts[0]!.batch.root) } }],
+        [
+          "batch root",
+          { ...receipts[0]!, batch: { ...receipts[0]!.batch, root: otherHex(receipts[0]!.batch.root) } },
+        ],
         ["proof spliced from another receipt", { ...receipts[0]!, proof: receipts[1]!.proof }],
         ["logId", { ...receipts[0]!, logId: otherHex(receipts[0]!.logId) }],
       ];
@@ -111,11 +150,23 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
     });
 
     const tamperings: Array<[string, (b: EvidenceBundle) => void, string[]]> = [
-      ["the record's digest (another document)", (b) => void (b.leaf.record.digest = otherHex(b.leaf.record.digest)), ["digest"]],
+      [
+        "the record's digest (another document)",
+        (b) => void (b.leaf.record.digest = otherHex(b.leaf.record.digest)),
+        ["digest"],
+      ],
       ["the record's submitter", (b) => void (b.leaf.record.submitter = MEMBERS.court), ["leafEncoding"]],
-      ["the record's salt", (b) => void (b.leaf.record.salt = otherHex(b.leaf.record.salt)), ["leafEncoding"]],
+      [
+        "the record's salt",
+        (b) => void (b.leaf.record.salt = otherHex(b.leaf.record.salt)),
+        ["leafEncoding"],
+      ],
       ["the leaf hash", (b) => void (b.leaf.leafHash = otherHex(b.leaf.leafHash)), ["leafEncoding"]],
-      ["an inclusion-proof element", (b) => void (b.inclusionProof[0] = otherHex(b.inclusionProof[0]!)), ["merklePath"]],
+      [
+        "an inclusion-proof element",
+        (b) => void (b.inclusionProof[0] = otherHex(b.inclusionProof[0]!)),
+        ["merklePath"],
+      ],
       ["the leaf index", (b) => void (b.log.leafIndex = b.log.leafIndex + 1), ["merklePath"]],
       ["the head's root", (b) => void (b.head.rootHash = otherHex(b.head.rootHash)), ["merklePath"]],
     ];
@@ -153,49 +204,92 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
       const reply = await suite.service.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
       expect(reply.statusCode, reply.body).to.equal(200);
       const published = parseTrustAnchor(reply.json());
-      const expected = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: published.name });
+      const expected = await readTrustAnchor(suite.chain.anvil.provider, {
+        consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry,
+        name: published.name,
+      });
       expect(published).to.deep.equal(expected);
       expect(published.evidenceContracts).to.deep.equal({
         evidenceLog: suite.chain.deployment.addresses.evidenceLog.toLowerCase(),
         evidenceRegistry: suite.chain.deployment.addresses.evidenceRegistry.toLowerCase(),
       });
       const verdict = await verifyOnline(bundle);
-      expect(verdict.trustAnchor).to.deep.include({ chainId: expected.chainId, genesisHash: expected.genesisHash, fingerprint: trustAnchorFingerprint(expected), url: TRUST_ANCHOR_PATH });
+      expect(verdict.trustAnchor).to.deep.include({
+        chainId: expected.chainId,
+        genesisHash: expected.genesisHash,
+        fingerprint: trustAnchorFingerprint(expected),
+        url: TRUST_ANCHOR_PATH,
+      });
     });
 
     it("forged evidence a non-member anchored in its own look-alike contracts (naming the real registry and member 1) fails POST /v1/verify and the library", async function () {
       const forged = await forgeUnionLookalike(suite.chain);
       const digest = `0x${createHash("sha256").update(forged.document).digest("hex")}`;
       const offline = verifyOffline(forged.bundle, { documentDigest: digest });
-      expect(offline.slice(0, 3).map((c) => c.outcome), "the forgery is internally consistent").to.deep.equal(["pass", "pass", "pass"]);
+      expect(
+        offline.slice(0, 3).map((c) => c.outcome),
+        "the forgery is internally consistent",
+      ).to.deep.equal(["pass", "pass", "pass"]);
 
       const verdict = await verifyOnline(forged.bundle, digest);
       expect(verdict.overall, JSON.stringify(verdict.checks)).to.equal("fail");
       expect(outcome(verdict, "headOnChain")).to.equal("fail");
-      expect(verdict.checks.find((c) => c.id === "headOnChain")!.reason).to.include(`is not the consortium's official EvidenceLog ${suite.chain.deployment.addresses.evidenceLog.toLowerCase()}`);
-      for (const id of ["blockAndTime", "submitterMembership", "lifecycle"]) expect(outcome(verdict, id), id).to.not.equal("pass");
+      expect(verdict.checks.find((c) => c.id === "headOnChain")!.reason).to.include(
+        `is not the consortium's official EvidenceLog ${suite.chain.deployment.addresses.evidenceLog.toLowerCase()}`,
+      );
+      for (const id of ["blockAndTime", "submitterMembership", "lifecycle"])
+        expect(outcome(verdict, id), id).to.not.equal("pass");
 
-      const trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, { consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry, name: "court copy" });
-      const library = await verifyWithLibrary(forged.bundle, { trustAnchor, providers: [suite.chain.anvil.provider], documentDigest: digest });
+      const trustAnchor = await readTrustAnchor(suite.chain.anvil.provider, {
+        consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry,
+        name: "court copy",
+      });
+      const library = await verifyWithLibrary(forged.bundle, {
+        trustAnchor,
+        providers: [suite.chain.anvil.provider],
+        documentDigest: digest,
+      });
       expect(overall(library)).to.equal("fail");
-      const unanchored = await verifyWithLibrary(forged.bundle, { trustAnchor: null, providers: [suite.chain.anvil.provider], documentDigest: digest });
+      const unanchored = await verifyWithLibrary(forged.bundle, {
+        trustAnchor: null,
+        providers: [suite.chain.anvil.provider],
+        documentDigest: digest,
+      });
       expect(overall(unanchored), "no trust anchor: never a pass").to.equal("indeterminate");
     });
   });
 
   describe("a service that has not reached its chain yet", function () {
     it("publishes no trust anchor and verifies nothing (503 ANCHOR_ERR_CHAIN_UNAVAILABLE), refusing a malformed bundle first (400)", async function () {
-      const cut = await createAnchorService({ config: suite.chain.config({ dataDir: "unused", rpcUrl: "http://127.0.0.1:9" }), inMemory: true, logger: false });
+      const cut = await createAnchorService({
+        config: suite.chain.config({ dataDir: "unused", rpcUrl: "http://127.0.0.1:9" }),
+        inMemory: true,
+        logger: false,
+      });
       try {
         const anchor = await cut.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
         expect(anchor.statusCode, anchor.body).to.equal(503);
-        expect((anchor.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_CHAIN_UNAVAILABLE");
-        const verdict = await cut.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle, documentDigest } });
+        expect((anchor.json() as { error: { code: string } }).error.code).to.equal(
+          "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        );
+        const verdict = await cut.app.inject({
+          method: "POST",
+          url: "/v1/verify",
+          payload: { bundle, documentDigest },
+        });
         expect(verdict.statusCode, verdict.body).to.equal(503);
-        expect((verdict.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_CHAIN_UNAVAILABLE");
-        const malformed = await cut.app.inject({ method: "POST", url: "/v1/verify", payload: { bundle: { ...bundle, format: "x" } } });
+        expect((verdict.json() as { error: { code: string } }).error.code).to.equal(
+          "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        );
+        const malformed = await cut.app.inject({
+          method: "POST",
+          url: "/v1/verify",
+          payload: { bundle: { ...bundle, format: "x" } },
+        });
         expect(malformed.statusCode).to.equal(400);
-        expect((malformed.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_VALIDATION");
+        expect((malformed.json() as { error: { code: string } }).error.code).to.equal(
+          "ANCHOR_ERR_VALIDATION",
+        );
       } finally {
         await cut.close();
       }
@@ -206,7 +300,15 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
     /** A self-consistent tree of the genuine leaf and fabricated ones: its root was never committed. */
     function offChainBundle(extraLeaves: number): EvidenceBundle {
       const leafHash = fromHex(bundle.leaf.leafHash);
-      const fabricated = Array.from({ length: extraLeaves }, () => hashLeaf(encodeLeaf({ ...(recordFor("fabricated") as object), version: 1, submitter: MEMBERS.branchA } as EvidenceRecord)));
+      const fabricated = Array.from({ length: extraLeaves }, () =>
+        hashLeaf(
+          encodeLeaf({
+            ...(recordFor("fabricated") as object),
+            version: 1,
+            submitter: MEMBERS.branchA,
+          } as EvidenceRecord),
+        ),
+      );
       const leaves = [leafHash, ...fabricated];
       const proof = inclusionProof(0, leaves.length, memoRangeHasher(leaves));
       return edited((b) => {
@@ -242,7 +344,10 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
     it("the service itself serves no bundle for a leaf whose head is not on chain yet (ANCHOR_ERR_NOT_ANCHORED)", async function () {
       const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor("pending document")] }));
       const [pending] = (reply.json() as { receipts: Receipt[] }).receipts;
-      const refused = await suite.service.app.inject({ method: "GET", url: `/v1/bundles/${pending!.leafHash}` });
+      const refused = await suite.service.app.inject({
+        method: "GET",
+        url: `/v1/bundles/${pending!.leafHash}`,
+      });
       expect(refused.statusCode).to.equal(409);
       expect((refused.json() as { error: { code: string } }).error.code).to.equal("ANCHOR_ERR_NOT_ANCHORED");
     });

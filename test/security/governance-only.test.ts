@@ -9,10 +9,26 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Wallet, keccak256, toUtf8Bytes, type Contract } from "ethers";
 import { AccountRole, operations } from "../../common/consortium/members.ts";
-import { deployLending, govern, logIdOf, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../support/consortium-chain.ts";
+import {
+  deployLending,
+  govern,
+  logIdOf,
+  type LendingDeployment,
+} from "../../scripts/ops/deploy/consortium.ts";
+import {
+  MEMBERS,
+  startConsortiumChain,
+  UNION_LOG,
+  type ConsortiumChain,
+} from "../support/consortium-chain.ts";
 
-type Call = { contract: string; fn: string; target: () => Contract; args: () => Promise<unknown[]> | unknown[]; access: "governor" | "self" };
+type Call = {
+  contract: string;
+  fn: string;
+  target: () => Contract;
+  args: () => Promise<unknown[]> | unknown[];
+  access: "governor" | "self";
+};
 
 async function solidityFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -35,12 +51,28 @@ describe("security: governance-only functions refuse every other role (deployed 
   before(async function () {
     chain = await startConsortiumChain();
     lending = await deployLending(chain.wallets.deployer, chain.deployment, chain.approvers, [
-      { memberId: MEMBERS.branchA, limits: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n }, whitelist: [`0x${"5e".repeat(32)}`] },
+      {
+        memberId: MEMBERS.branchA,
+        limits: {
+          singleLoanMax: 20_000_000n,
+          dailyDisbursementLimit: 100_000_000n,
+          outstandingLimit: 1_000_000_000n,
+          netTier1Capital: 400_000_000n,
+        },
+        whitelist: [`0x${"5e".repeat(32)}`],
+      },
     ]);
     // the platform is suspended so that reinstating it is a call the governor can make
     await chain.suspend(MEMBERS.platform);
     await govern(chain.deployment.governor, chain.approvers, [
-      { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("addAccount", [MEMBERS.union, spareAnchor, AccountRole.LogOperator]) },
+      {
+        target: chain.deployment.addresses.consortiumRegistry,
+        data: chain.deployment.registry.interface.encodeFunctionData("addAccount", [
+          MEMBERS.union,
+          spareAnchor,
+          AccountRole.LogOperator,
+        ]),
+      },
     ]);
     const w = chain.wallets;
     // every account that is not the governor: each member's operations key, the anchor operator,
@@ -73,25 +105,135 @@ describe("security: governance-only functions refuse every other role (deployed 
   const d = () => chain.deployment;
   const fresh = () => Wallet.createRandom().address;
   const calls = (): Call[] => [
-    { contract: "ConsortiumRegistry", fn: "addMember", target: () => d().registry, access: "governor", args: () => [{ id: 6, kind: 2, regionCode: 330200, name: "New Rural Bank", accounts: [operations(fresh())] }] },
-    { contract: "ConsortiumRegistry", fn: "addAccount", target: () => d().registry, access: "governor", args: () => [MEMBERS.branchA, fresh(), AccountRole.Operations] },
-    { contract: "ConsortiumRegistry", fn: "removeAccount", target: () => d().registry, access: "governor", args: () => [MEMBERS.union, chain.wallets.anchor.address] },
-    { contract: "ConsortiumRegistry", fn: "suspendMember", target: () => d().registry, access: "governor", args: () => [MEMBERS.court] },
-    { contract: "ConsortiumRegistry", fn: "reinstateMember", target: () => d().registry, access: "governor", args: () => [MEMBERS.platform] },
-    { contract: "ConsortiumRegistry", fn: "setRegion", target: () => d().registry, access: "governor", args: () => [MEMBERS.branchB, 330682] },
-    { contract: "ConsortiumRegistry", fn: "setGovernor", target: () => d().registry, access: "governor", args: () => [fresh()] },
-    { contract: "ConsortiumRegistry", fn: "setEvidenceContracts", target: () => d().registry, access: "governor", args: () => [d().addresses.evidenceLog, d().addresses.evidenceRegistry] },
-    { contract: "ConsortiumRegistry", fn: "setParameter", target: () => d().registry, access: "governor", args: () => [keccak256(toUtf8Bytes("anchor.intake.recordsPerSecond")), 5_000] },
-    { contract: "ConsortiumGovernor", fn: "setThreshold", target: () => d().governor, access: "self", args: () => [6_000] },
-    { contract: "ConsortiumGovernor", fn: "setApprovalPeriod", target: () => d().governor, access: "self", args: () => [3 * 86_400] },
-    { contract: "EvidenceLog", fn: "openLog", target: () => d().evidenceLog, access: "governor", args: () => [logIdOf("union.2"), MEMBERS.union, spareAnchor] },
-    { contract: "EvidenceLog", fn: "setLogOperator", target: () => d().evidenceLog, access: "governor", args: () => [UNION_LOG, spareAnchor] },
-    { contract: "JointLoanLedger", fn: "setParams", target: () => lending.ledger, access: "governor", args: async () => [await lending.ledger.getFunction("params")()] },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "addMember",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [
+        { id: 6, kind: 2, regionCode: 330200, name: "New Rural Bank", accounts: [operations(fresh())] },
+      ],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "addAccount",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [MEMBERS.branchA, fresh(), AccountRole.Operations],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "removeAccount",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [MEMBERS.union, chain.wallets.anchor.address],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "suspendMember",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [MEMBERS.court],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "reinstateMember",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [MEMBERS.platform],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "setRegion",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [MEMBERS.branchB, 330682],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "setGovernor",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [fresh()],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "setEvidenceContracts",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [d().addresses.evidenceLog, d().addresses.evidenceRegistry],
+    },
+    {
+      contract: "ConsortiumRegistry",
+      fn: "setParameter",
+      target: () => d().registry,
+      access: "governor",
+      args: () => [keccak256(toUtf8Bytes("anchor.intake.recordsPerSecond")), 5_000],
+    },
+    {
+      contract: "ConsortiumGovernor",
+      fn: "setThreshold",
+      target: () => d().governor,
+      access: "self",
+      args: () => [6_000],
+    },
+    {
+      contract: "ConsortiumGovernor",
+      fn: "setApprovalPeriod",
+      target: () => d().governor,
+      access: "self",
+      args: () => [3 * 86_400],
+    },
+    {
+      contract: "EvidenceLog",
+      fn: "openLog",
+      target: () => d().evidenceLog,
+      access: "governor",
+      args: () => [logIdOf("union.2"), MEMBERS.union, spareAnchor],
+    },
+    {
+      contract: "EvidenceLog",
+      fn: "setLogOperator",
+      target: () => d().evidenceLog,
+      access: "governor",
+      args: () => [UNION_LOG, spareAnchor],
+    },
+    {
+      contract: "JointLoanLedger",
+      fn: "setParams",
+      target: () => lending.ledger,
+      access: "governor",
+      args: async () => [await lending.ledger.getFunction("params")()],
+    },
     // declared onlyGovernor in LedgerExtension, which the ledger delegates these calls to
-    { contract: "LedgerExtension", fn: "setBranchLimits", target: () => lending.ledger, access: "governor", args: async () => [MEMBERS.branchA, await lending.ledger.getFunction("branchLimits")(MEMBERS.branchA)] },
-    { contract: "LedgerExtension", fn: "setAccountWhitelisted", target: () => lending.ledger, access: "governor", args: () => [MEMBERS.branchA, `0x${"77".repeat(32)}`, true] },
-    { contract: "JointLoanLedger", fn: "setDisputeResolution", target: () => lending.ledger, access: "governor", args: () => [fresh()] },
-    { contract: "DisputeResolution", fn: "setThresholds", target: () => lending.disputes, access: "governor", args: async () => [await lending.disputes.getFunction("thresholds")()] },
+    {
+      contract: "LedgerExtension",
+      fn: "setBranchLimits",
+      target: () => lending.ledger,
+      access: "governor",
+      args: async () => [MEMBERS.branchA, await lending.ledger.getFunction("branchLimits")(MEMBERS.branchA)],
+    },
+    {
+      contract: "LedgerExtension",
+      fn: "setAccountWhitelisted",
+      target: () => lending.ledger,
+      access: "governor",
+      args: () => [MEMBERS.branchA, `0x${"77".repeat(32)}`, true],
+    },
+    {
+      contract: "JointLoanLedger",
+      fn: "setDisputeResolution",
+      target: () => lending.ledger,
+      access: "governor",
+      args: () => [fresh()],
+    },
+    {
+      contract: "DisputeResolution",
+      fn: "setThresholds",
+      target: () => lending.disputes,
+      access: "governor",
+      args: async () => [await lending.disputes.getFunction("thresholds")()],
+    },
   ];
 
   /** The revert data of an eth_call from `from`, or undefined if it succeeds. */
@@ -110,10 +252,15 @@ describe("security: governance-only functions refuse every other role (deployed 
     const declared: string[] = [];
     for (const file of await solidityFiles("contracts")) {
       const source = await readFile(file, "utf8");
-      for (const m of source.matchAll(/function\s+(\w+)\s*\([^)]*\)[^{;]*\b(onlyGovernor|onlySelf)\b/g)) declared.push(`${file.split("/").pop()!.replace(".sol", "")}.${m[1]}`);
+      for (const m of source.matchAll(/function\s+(\w+)\s*\([^)]*\)[^{;]*\b(onlyGovernor|onlySelf)\b/g))
+        declared.push(`${file.split("/").pop()!.replace(".sol", "")}.${m[1]}`);
     }
     expect(declared.length).to.be.greaterThan(10);
-    expect(calls().map((c) => `${c.contract}.${c.fn}`).sort()).to.deep.equal(declared.sort());
+    expect(
+      calls()
+        .map((c) => `${c.contract}.${c.fn}`)
+        .sort(),
+    ).to.deep.equal(declared.sort());
   });
 
   it("each is refused for every other role with ConsortiumNotGovernor / GovernorOnlySelf, and goes through for the governor", async function () {
@@ -139,13 +286,18 @@ describe("security: governance-only functions refuse every other role (deployed 
         refusals++;
       }
       // the same call from the governor (itself, for onlySelf) is not refused: the caller is what failed
-      expect(await revertOf(governor, to, data), `${call.contract}.${call.fn} by the governor`).to.equal(undefined);
+      expect(await revertOf(governor, to, data), `${call.contract}.${call.fn} by the governor`).to.equal(
+        undefined,
+      );
     }
     expect(refusals).to.equal(calls().length * Object.keys(roles).length);
   });
 
   it("the registry's one-time bootstrap is refused for everyone once done, the deployer included", async function () {
-    const data = d().registry.interface.encodeFunctionData("bootstrap", [fresh(), [{ id: 9, kind: 1, regionCode: 330000, name: "Usurper", accounts: [operations(fresh())] }]]);
+    const data = d().registry.interface.encodeFunctionData("bootstrap", [
+      fresh(),
+      [{ id: 9, kind: 1, regionCode: 330000, name: "Usurper", accounts: [operations(fresh())] }],
+    ]);
     for (const [role, from] of Object.entries(roles)) {
       const revert = await revertOf(from, d().addresses.consortiumRegistry, data);
       expect(d().registry.interface.parseError(revert!)?.name, role).to.equal("RegistryAlreadyBootstrapped");
@@ -153,12 +305,23 @@ describe("security: governance-only functions refuse every other role (deployed 
   });
 
   it("the deployer's one-time naming of the evidence contracts is refused for everyone once done, the deployer included", async function () {
-    const data = d().registry.interface.encodeFunctionData("bootstrapEvidenceContracts", [d().addresses.evidenceLog, d().addresses.evidenceRegistry]);
-    for (const [role, from] of [...Object.entries(roles), ["governor", d().addresses.consortiumGovernor] as const]) {
-      const decoded = d().registry.interface.parseError((await revertOf(from, d().addresses.consortiumRegistry, data))!);
+    const data = d().registry.interface.encodeFunctionData("bootstrapEvidenceContracts", [
+      d().addresses.evidenceLog,
+      d().addresses.evidenceRegistry,
+    ]);
+    for (const [role, from] of [
+      ...Object.entries(roles),
+      ["governor", d().addresses.consortiumGovernor] as const,
+    ]) {
+      const decoded = d().registry.interface.parseError(
+        (await revertOf(from, d().addresses.consortiumRegistry, data))!,
+      );
       if (from === chain.wallets.deployer.address) {
         expect(decoded?.name, role).to.equal("RegistryEvidenceContractsSet");
-        expect([...decoded!.args], role).to.deep.equal([d().addresses.evidenceLog, d().addresses.evidenceRegistry]);
+        expect([...decoded!.args], role).to.deep.equal([
+          d().addresses.evidenceLog,
+          d().addresses.evidenceRegistry,
+        ]);
       } else {
         expect(decoded?.name, role).to.equal("RegistryNotBootstrapper");
         expect([...decoded!.args], role).to.deep.equal([from, chain.wallets.deployer.address]);

@@ -20,7 +20,9 @@ type Reply = { statusCode: number; body: string; json(): unknown };
 describe("security: signed requests — replay, cross-service replay, another chain, suspended members (real node and anchor)", function () {
   this.timeout(120_000);
   // membership is read from the chain on every request (no cache), so a suspension counts at once
-  const suite = lendingSuite("security-signed-", { anchor: { onDisk: true, config: { membershipCacheMs: 0 } } });
+  const suite = lendingSuite("security-signed-", {
+    anchor: { onDisk: true, config: { membershipCacheMs: 0 } },
+  });
   let node: NodeService;
   /** Branch B's node, on the same chain: requests signed for branch A's node must not work here. */
   let otherNode: NodeService;
@@ -29,27 +31,55 @@ describe("security: signed requests — replay, cross-service replay, another ch
   before(async function () {
     const config = await suite.config();
     node = await suite.node({ config, inMemory: false, wallet: suite.chain.wallets.branchA });
-    otherNode = await suite.node({ config: { ...config, memberId: MEMBERS.branchB, dataDir: join(suite.dir, "branch-b") }, inMemory: false, wallet: suite.chain.wallets.branchB });
+    otherNode = await suite.node({
+      config: { ...config, memberId: MEMBERS.branchB, dataDir: join(suite.dir, "branch-b") },
+      inMemory: false,
+      wallet: suite.chain.wallets.branchB,
+    });
   });
 
-  const domain = (chainId = suite.chain.chainId) => requestDomain(chainId, suite.chain.deployment.addresses.consortiumRegistry);
+  const domain = (chainId = suite.chain.chainId) =>
+    requestDomain(chainId, suite.chain.deployment.addresses.consortiumRegistry);
   /** Node-to-node form, for branch A's node unless `target` says otherwise. */
-  const sign = (wallet: Wallet, method: string, path: string, body: string, chainId?: bigint, target: number = MEMBERS.branchA) => signRequest(wallet, domain(chainId), { method, path, body, target });
+  const sign = (
+    wallet: Wallet,
+    method: string,
+    path: string,
+    body: string,
+    chainId?: bigint,
+    target: number = MEMBERS.branchA,
+  ) => signRequest(wallet, domain(chainId), { method, path, body, target });
   /** The service form (the anchor's): no target. */
-  const signForService = (wallet: Wallet, method: string, path: string, body: string, chainId?: bigint) => signRequest(wallet, domain(chainId), { method, path, body });
-  const code = (reply: Reply) => (reply.json() as { error: { code: string; details?: { auth?: string } } }).error;
-  const digestOf = (service: NodeService) => digestDb(service.root as never, (key) => key.subarray(0, 18).toString("latin1") === "!documents!!access");
+  const signForService = (wallet: Wallet, method: string, path: string, body: string, chainId?: bigint) =>
+    signRequest(wallet, domain(chainId), { method, path, body });
+  const code = (reply: Reply) =>
+    (reply.json() as { error: { code: string; details?: { auth?: string } } }).error;
+  const digestOf = (service: NodeService) =>
+    digestDb(service.root as never, (key) => key.subarray(0, 18).toString("latin1") === "!documents!!access");
   const nodeDigest = () => digestOf(node);
   const anchorDigest = () => digestDb(suite.anchor.db.root as never);
   /** How many applications `service` holds (sealed, under their random ids). */
   async function applicationCount(service: NodeService): Promise<number> {
     let count = 0;
-    for await (const key of (service.root as unknown as { keys(o: unknown): AsyncIterable<string> }).keys({ keyEncoding: "utf8" })) if (key.startsWith("!applications!")) count++;
+    for await (const key of (service.root as unknown as { keys(o: unknown): AsyncIterable<string> }).keys({
+      keyEncoding: "utf8",
+    }))
+      if (key.startsWith("!applications!")) count++;
     return count;
   }
 
-  async function forward(headers: Record<string, string>, body: string, path = FORWARD, to: NodeService = node): Promise<Reply> {
-    return to.app.inject({ method: "POST", url: path, payload: body, headers: { "content-type": "application/json", ...headers } });
+  async function forward(
+    headers: Record<string, string>,
+    body: string,
+    path = FORWARD,
+    to: NodeService = node,
+  ): Promise<Reply> {
+    return to.app.inject({
+      method: "POST",
+      url: path,
+      payload: body,
+      headers: { "content-type": "application/json", ...headers },
+    });
   }
 
   it("a replayed forwarded application: the first is accepted, the same signed request again is 401 and stores nothing", async function () {
@@ -80,14 +110,22 @@ describe("security: signed requests — replay, cross-service replay, another ch
     // a service-form signature of the node's own route, with the target added, is refused the same way
     const application = JSON.stringify(jiedaibaoPayload());
     const serviceForm = await signForService(suite.chain.wallets.unionOps, "POST", FORWARD, application);
-    const relabelled = await forward({ ...serviceForm, [TARGET_HEADER]: String(MEMBERS.branchA) }, application);
+    const relabelled = await forward(
+      { ...serviceForm, [TARGET_HEADER]: String(MEMBERS.branchA) },
+      application,
+    );
     expect(code(relabelled).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     expect(await nodeDigest()).to.equal(nodeBefore);
 
     // the same bytes signed for the node's route, sent to the anchor's (a body valid there, so it reaches authentication)
     const forNode = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const anchorBefore = await anchorDigest();
-    const atAnchor = await suite.anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...forNode } });
+    const atAnchor = await suite.anchor.app.inject({
+      method: "POST",
+      url: "/v1/leaves",
+      payload: body,
+      headers: { "content-type": "application/json", ...forNode },
+    });
     expect(atAnchor.statusCode).to.equal(401);
     expect(code(atAnchor).code).to.equal("ANCHOR_ERR_AUTH_INVALID");
     expect(await anchorDigest()).to.equal(anchorBefore);
@@ -95,11 +133,22 @@ describe("security: signed requests — replay, cross-service replay, another ch
 
   it("a request signed under another chain's domain is refused by the node and the anchor service", async function () {
     const application = JSON.stringify(jiedaibaoPayload());
-    const atNode = await forward(await sign(suite.chain.wallets.unionOps, "POST", FORWARD, application, 1n), application);
+    const atNode = await forward(
+      await sign(suite.chain.wallets.unionOps, "POST", FORWARD, application, 1n),
+      application,
+    );
     expect(atNode.statusCode).to.equal(401);
     expect(code(atNode).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     const records = JSON.stringify({ records: [recordFor("another chain")] });
-    const atAnchor = await suite.anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: records, headers: { "content-type": "application/json", ...(await signForService(suite.chain.wallets.branchA, "POST", "/v1/leaves", records, 1n)) } });
+    const atAnchor = await suite.anchor.app.inject({
+      method: "POST",
+      url: "/v1/leaves",
+      payload: records,
+      headers: {
+        "content-type": "application/json",
+        ...(await signForService(suite.chain.wallets.branchA, "POST", "/v1/leaves", records, 1n)),
+      },
+    });
     expect(code(atAnchor).code).to.equal("ANCHOR_ERR_AUTH_INVALID");
   });
 
@@ -111,21 +160,36 @@ describe("security: signed requests — replay, cross-service replay, another ch
     const otherBefore = await digestOf(otherNode);
     const misdirectedFetch = await otherNode.app.inject({ method: "GET", url: path, headers: fetchHeaders });
     expect(misdirectedFetch.statusCode, misdirectedFetch.body).to.equal(421);
-    expect(code(misdirectedFetch)).to.deep.include({ code: "NODE_ERR_WRONG_TARGET", details: { target: MEMBERS.branchA, member: MEMBERS.branchB } });
+    expect(code(misdirectedFetch)).to.deep.include({
+      code: "NODE_ERR_WRONG_TARGET",
+      details: { target: MEMBERS.branchA, member: MEMBERS.branchB },
+    });
     // a union-signed application forwarded to branch A, sent to branch B's node
     const body = JSON.stringify(jiedaibaoPayload());
     const forwardHeaders = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const misdirectedForward = await forward(forwardHeaders, body, FORWARD, otherNode);
     expect(misdirectedForward.statusCode, misdirectedForward.body).to.equal(421);
     expect(code(misdirectedForward).code).to.equal("NODE_ERR_WRONG_TARGET");
-    expect(await digestOf(otherNode), "branch B's node stored the application or a nonce").to.equal(otherBefore);
+    expect(await digestOf(otherNode), "branch B's node stored the application or a nonce").to.equal(
+      otherBefore,
+    );
     expect(await applicationCount(otherNode)).to.equal(0);
     // the node they were signed for serves both (the case's documents are refused on policy: no case yet)
-    expect(code(await node.app.inject({ method: "GET", url: path, headers: fetchHeaders })).code).to.equal("NODE_ERR_FORBIDDEN");
+    expect(code(await node.app.inject({ method: "GET", url: path, headers: fetchHeaders })).code).to.equal(
+      "NODE_ERR_FORBIDDEN",
+    );
     const served = await forward(forwardHeaders, body);
     expect(served.statusCode, served.body).to.equal(200);
     // the same signature with the target header changed to branch B's: the signature no longer holds
-    const relabelled = await forward({ ...(await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body)), [TARGET_HEADER]: String(MEMBERS.branchB) }, body, FORWARD, otherNode);
+    const relabelled = await forward(
+      {
+        ...(await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body)),
+        [TARGET_HEADER]: String(MEMBERS.branchB),
+      },
+      body,
+      FORWARD,
+      otherNode,
+    );
     expect(relabelled.statusCode).to.equal(401);
     expect(code(relabelled).details?.auth).to.equal("AUTH_BAD_SIGNATURE");
     expect(await applicationCount(otherNode)).to.equal(0);
@@ -166,7 +230,10 @@ describe("security: signed requests — replay, cross-service replay, another ch
     const headers = await sign(suite.chain.wallets.unionOps, "POST", FORWARD, body);
     const before = await applicationCount(node);
     const replies = await Promise.all(Array.from({ length: 10 }, () => forward(headers, body)));
-    expect(replies.filter((r) => r.statusCode === 200).length, replies.map((r) => r.statusCode).join(" ")).to.equal(1);
+    expect(
+      replies.filter((r) => r.statusCode === 200).length,
+      replies.map((r) => r.statusCode).join(" "),
+    ).to.equal(1);
     for (const r of replies.filter((x) => x.statusCode !== 200)) {
       expect(r.statusCode).to.equal(401);
       expect(code(r).code).to.equal("NODE_ERR_AUTH");
@@ -176,7 +243,9 @@ describe("security: signed requests — replay, cross-service replay, another ch
     // the court's fetch: one reaches the document policy (no case: NODE_ERR_FORBIDDEN), nine are replays
     const path = `/v1/cases/0x${randomBytes(32).toString("hex")}/documents`;
     const fetchHeaders = await sign(suite.chain.wallets.court, "GET", path, "");
-    const fetches = await Promise.all(Array.from({ length: 10 }, () => node.app.inject({ method: "GET", url: path, headers: fetchHeaders })));
+    const fetches = await Promise.all(
+      Array.from({ length: 10 }, () => node.app.inject({ method: "GET", url: path, headers: fetchHeaders })),
+    );
     const codes = fetches.map((r) => code(r).code);
     expect(codes.filter((c) => c === "NODE_ERR_FORBIDDEN").length, codes.join(" ")).to.equal(1);
     expect(codes.filter((c) => c === "NODE_ERR_AUTH").length, codes.join(" ")).to.equal(9);
@@ -185,10 +254,24 @@ describe("security: signed requests — replay, cross-service replay, another ch
   it("a suspended member's signed requests: refused by the node (NODE_ERR_ROLE) and the anchor (ANCHOR_ERR_MEMBER_SUSPENDED), nothing stored", async function () {
     const loanId = `0x${randomBytes(32).toString("hex")}`;
     const path = `/v1/cases/${loanId}/documents`;
-    const fetchAsCourt = async () => node.app.inject({ method: "GET", url: path, headers: await sign(suite.chain.wallets.court, "GET", path, "") });
+    const fetchAsCourt = async () =>
+      node.app.inject({
+        method: "GET",
+        url: path,
+        headers: await sign(suite.chain.wallets.court, "GET", path, ""),
+      });
     const submitAsCourt = async () => {
       const body = JSON.stringify({ records: [recordFor(`ruling ${randomBytes(4).toString("hex")}`)] });
-      return suite.anchor.app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await signForService(suite.chain.wallets.court, "POST", "/v1/leaves", body)), ...(await suite.chain.submission(suite.chain.wallets.court, body)) } });
+      return suite.anchor.app.inject({
+        method: "POST",
+        url: "/v1/leaves",
+        payload: body,
+        headers: {
+          "content-type": "application/json",
+          ...(await signForService(suite.chain.wallets.court, "POST", "/v1/leaves", body)),
+          ...(await suite.chain.submission(suite.chain.wallets.court, body)),
+        },
+      });
     };
     // while active: authenticated (this loan has no case for it, so the node forbids; the anchor accepts)
     expect(code(await fetchAsCourt()).code).to.equal("NODE_ERR_FORBIDDEN");
@@ -203,7 +286,10 @@ describe("security: signed requests — replay, cross-service replay, another ch
     const refusedByAnchor = await submitAsCourt();
     expect(refusedByAnchor.statusCode).to.equal(403);
     expect(code(refusedByAnchor).code).to.equal("ANCHOR_ERR_MEMBER_SUSPENDED");
-    expect(await nodeDigest(), "the suspended member's nonce or anything else was stored at the node").to.equal(nodeBefore);
+    expect(
+      await nodeDigest(),
+      "the suspended member's nonce or anything else was stored at the node",
+    ).to.equal(nodeBefore);
     expect(await anchorDigest()).to.equal(anchorBefore);
   });
 });

@@ -24,8 +24,14 @@ export function anchorEnv(config: Config, base: NodeJS.ProcessEnv = process.env)
 }
 
 /** Spawn the service with `config` and wait until GET /readyz answers 200 (30 s at most). */
-export async function startAnchorProcess(config: Config, options: { readyTimeoutMs?: number; requireReady?: boolean } = {}): Promise<AnchorProcess> {
-  const child = spawn(process.execPath, ["anchor-service/src/server.ts"], { env: anchorEnv(config), stdio: ["ignore", "ignore", "pipe"] });
+export async function startAnchorProcess(
+  config: Config,
+  options: { readyTimeoutMs?: number; requireReady?: boolean } = {},
+): Promise<AnchorProcess> {
+  const child = spawn(process.execPath, ["anchor-service/src/server.ts"], {
+    env: anchorEnv(config),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

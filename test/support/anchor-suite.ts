@@ -37,15 +37,28 @@ export type AnchorSuiteOptions = {
 };
 
 /** POST /v1/leaves of `body` (JSON text) to a service's `app`, signed for `chain` by `signer` (default: branch A's operations key). */
-export async function postLeaves(app: AnchorService["app"], chain: ConsortiumChain, body: string, signer: Wallet = chain.wallets.branchA) {
-  return app.inject({ method: "POST", url: "/v1/leaves", payload: body, headers: { "content-type": "application/json", ...(await chain.sign(signer, body)) } });
+export async function postLeaves(
+  app: AnchorService["app"],
+  chain: ConsortiumChain,
+  body: string,
+  signer: Wallet = chain.wallets.branchA,
+) {
+  return app.inject({
+    method: "POST",
+    url: "/v1/leaves",
+    payload: body,
+    headers: { "content-type": "application/json", ...(await chain.sign(signer, body)) },
+  });
 }
 
 /** The system clock in unix seconds, the service's clock while `frozenNow` is unset. */
 export const systemNow = (): number => Math.floor(Date.now() / 1000);
 
 export function anchorServiceSuite(options: AnchorSuiteOptions = {}): AnchorSuite {
-  const suite = { frozenNow: undefined, postLeaves: (body, signer) => postLeaves(suite.service.app, suite.chain, body, signer) } as AnchorSuite;
+  const suite = {
+    frozenNow: undefined,
+    postLeaves: (body, signer) => postLeaves(suite.service.app, suite.chain, body, signer),
+  } as AnchorSuite;
 
   before(async function () {
     suite.chain = await startConsortiumChain();
@@ -70,7 +83,8 @@ export function anchorServiceSuite(options: AnchorSuiteOptions = {}): AnchorSuit
   after(async function () {
     await suite.service?.close();
     await suite.chain?.stop();
-    if (options.onDisk !== undefined && suite.dataDir !== undefined) await rm(suite.dataDir, { recursive: true, force: true });
+    if (options.onDisk !== undefined && suite.dataDir !== undefined)
+      await rm(suite.dataDir, { recursive: true, force: true });
   });
 
   return suite;

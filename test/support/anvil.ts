@@ -30,24 +30,37 @@ export async function freePort(): Promise<number> {
 
 export async function startAnvil(options: { args?: string[]; port?: number } = {}): Promise<AnvilNode> {
   const port = options.port ?? (await freePort());
-  const child = spawn("node_modules/.bin/anvil", ["--port", String(port), "--host", "127.0.0.1", "--silent", ...(options.args ?? [])], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    "node_modules/.bin/anvil",
+    ["--port", String(port), "--host", "127.0.0.1", "--silent", ...(options.args ?? [])],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }) });
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
       if (response.ok) break;
     } catch {
       // not up yet
     }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`anvil did not start on ${url}: ${stderr}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`anvil did not start on ${url}: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(url, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   provider.pollingInterval = 100;
   const mnemonic = Mnemonic.fromPhrase(MNEMONIC);
   return {
@@ -55,7 +68,8 @@ export async function startAnvil(options: { args?: string[]; port?: number } = {
     port,
     process: child,
     provider,
-    wallet: (i) => HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet,
+    wallet: (i) =>
+      HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet,
     async stop() {
       provider.destroy();
       if (child.exitCode !== null) return;

@@ -4,13 +4,33 @@
 import { createHash } from "node:crypto";
 import { SigningKey, computeAddress, keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../common/bytes.ts";
-import { buildBundle, isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
-import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
-import { TRUST_ANCHOR_FORMAT, parseTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
+import {
+  buildBundle,
+  isoOfUnixSeconds,
+  parseBundle,
+  type EvidenceBundle,
+} from "../../common/formats/bundle/bundle.ts";
+import {
+  DigestAlgorithm,
+  EvidenceKind,
+  leafHashOf,
+  type EvidenceRecord,
+} from "../../common/formats/leaf/leaf.ts";
+import {
+  TRUST_ANCHOR_FORMAT,
+  parseTrustAnchor,
+  type TrustAnchor,
+} from "../../common/formats/bundle/trust-anchor.ts";
 import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../common/formats/merkle/rfc9162.ts";
-import { submissionDigest, submissionDomain, submissionProofOf, submissionRoot } from "../../common/formats/receipt/submission.ts";
+import {
+  submissionDigest,
+  submissionDomain,
+  submissionProofOf,
+  submissionRoot,
+} from "../../common/formats/receipt/submission.ts";
 
-export const sha256Hex = (data: string | Uint8Array): string => `0x${createHash("sha256").update(data).digest("hex")}`;
+export const sha256Hex = (data: string | Uint8Array): string =>
+  `0x${createHash("sha256").update(data).digest("hex")}`;
 
 export const DOCUMENT = new TextEncoder().encode("loan contract LN-2025-0001");
 export const DOCUMENT_DIGEST = sha256Hex(DOCUMENT);
@@ -22,7 +42,12 @@ const LOG_ID = keccak256(toUtf8Bytes("jointledger.log.union.1"));
 const EVIDENCE_LOG = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 export const LEAF_INDEX = 5;
 
-export function recordFor(label: string, digest: string, submitter = 2, digestAlgorithm: DigestAlgorithm = DigestAlgorithm.Sha256): EvidenceRecord {
+export function recordFor(
+  label: string,
+  digest: string,
+  submitter = 2,
+  digestAlgorithm: DigestAlgorithm = DigestAlgorithm.Sha256,
+): EvidenceRecord {
   return {
     version: 1,
     kind: EvidenceKind.Contract,
@@ -36,7 +61,10 @@ export function recordFor(label: string, digest: string, submitter = 2, digestAl
 
 /** The document's leaf digests DOCUMENT with SHA-256 unless told otherwise. */
 export function sampleBundle(
-  document: { digest: string; digestAlgorithm: DigestAlgorithm } = { digest: DOCUMENT_DIGEST, digestAlgorithm: DigestAlgorithm.Sha256 },
+  document: { digest: string; digestAlgorithm: DigestAlgorithm } = {
+    digest: DOCUMENT_DIGEST,
+    digestAlgorithm: DigestAlgorithm.Sha256,
+  },
 ): EvidenceBundle {
   const records = Array.from({ length: TREE_SIZE }, (_, i) =>
     i === LEAF_INDEX
@@ -68,7 +96,9 @@ export function sampleBundle(
 
 /** Member 2's submission proof of leaf `index` of a request of `request` leaf hashes, signed with MEMBER_KEY for the example's log. */
 export function signedSubmission(request: readonly Uint8Array[], index: number) {
-  const signature = MEMBER_KEY.sign(submissionDigest(submissionDomain(20251n, EVIDENCE_LOG), LOG_ID, submissionRoot(request))).serialized;
+  const signature = MEMBER_KEY.sign(
+    submissionDigest(submissionDomain(20251n, EVIDENCE_LOG), LOG_ID, submissionRoot(request)),
+  ).serialized;
   return submissionProofOf(request, index, { signature, signer: MEMBER_ACCOUNT });
 }
 
@@ -92,16 +122,39 @@ export function sampleTrustAnchor(): TrustAnchor {
     chainId: "20251",
     genesisHash: sha256Hex("genesis block of the example chain 20251"),
     consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
-    evidenceContracts: { evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3", evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" },
+    evidenceContracts: {
+      evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+      evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
+    },
   });
 }
 
 /** `bundle` with its anchor moved into recommits and `anchor` put in front: what a chain that lost the head, or a fabricated earlier anchor, looks like. */
-export function recommitted(bundle: EvidenceBundle, anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string }): EvidenceBundle {
-  const { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, anchoredAt: _, ...real } = bundle.anchor;
+export function recommitted(
+  bundle: EvidenceBundle,
+  anchor: { blockNumber: number; blockHash: string; blockTimestamp: number; transactionHash: string },
+): EvidenceBundle {
+  const {
+    chainId,
+    evidenceLog,
+    evidenceRegistry,
+    consortiumRegistry,
+    anchoredAt: _,
+    ...real
+  } = bundle.anchor;
   return parseBundle({
     ...bundle,
-    anchor: { chainId, evidenceLog, evidenceRegistry, consortiumRegistry, ...anchor, anchoredAt: isoOfUnixSeconds(anchor.blockTimestamp) },
-    recommits: [{ at: isoOfUnixSeconds(real.blockTimestamp), reason: "the chain lost the head; re-anchored", ...real }, ...bundle.recommits],
+    anchor: {
+      chainId,
+      evidenceLog,
+      evidenceRegistry,
+      consortiumRegistry,
+      ...anchor,
+      anchoredAt: isoOfUnixSeconds(anchor.blockTimestamp),
+    },
+    recommits: [
+      { at: isoOfUnixSeconds(real.blockTimestamp), reason: "the chain lost the head; re-anchored", ...real },
+      ...bundle.recommits,
+    ],
   });
 }

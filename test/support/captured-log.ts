@@ -3,7 +3,11 @@
 import { Writable } from "node:stream";
 import pino from "pino";
 
-export function capturedLog(options: pino.LoggerOptions): { log: pino.Logger; raw: () => string; lines: () => Array<Record<string, unknown>> } {
+export function capturedLog(options: pino.LoggerOptions): {
+  log: pino.Logger;
+  raw: () => string;
+  lines: () => Array<Record<string, unknown>>;
+} {
   let raw = "";
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -12,5 +16,13 @@ export function capturedLog(options: pino.LoggerOptions): { log: pino.Logger; ra
     },
   });
   const log = pino(options, stream);
-  return { log, raw: () => raw, lines: () => raw.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log,
+    raw: () => raw,
+    lines: () =>
+      raw
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }

@@ -154,4 +154,15 @@ export const huinongExpected: CanonicalApplication = {
 };
 
 /** Personal data in the fixtures: no error message may contain any of these. */
-export const PERSONAL = ["11010519491231002X", "330106198805121536", "510122199208064412", "13800138000", "13912345678", "15912345678", "张伟", "李娜", "王建国", "6222021001123456789"];
+export const PERSONAL = [
+  "11010519491231002X",
+  "330106198805121536",
+  "510122199208064412",
+  "13800138000",
+  "13912345678",
+  "15912345678",
+  "张伟",
+  "李娜",
+  "王建国",
+  "6222021001123456789",
+];

@@ -20,7 +20,16 @@ export type ConsortiumChain = {
   deployment: Deployment;
   chainId: bigint;
   /** One key per role: `unionOps`, `branchA`, `branchB`, `platform`, `court` are operations keys, `anchor` the union's log operator. */
-  wallets: { deployer: Wallet; unionOps: Wallet; anchor: Wallet; branchA: Wallet; branchB: Wallet; court: Wallet; platform: Wallet; outsider: Wallet };
+  wallets: {
+    deployer: Wallet;
+    unionOps: Wallet;
+    anchor: Wallet;
+    branchA: Wallet;
+    branchB: Wallet;
+    court: Wallet;
+    platform: Wallet;
+    outsider: Wallet;
+  };
   /** Governance keys of the union and the two branches (they alone propose, approve and execute). */
   governors: { union: Wallet; branchA: Wallet; branchB: Wallet };
   /** Enough governance keys to pass a proposal: the union's and branch A's (2 of 3). */
@@ -37,28 +46,76 @@ export type ConsortiumChain = {
    */
   sign(signer: Wallet, body: string, path?: string): Promise<Record<string, string>>;
   /** The x-jl-submission-signature header for `body`'s records, signed by `signer` as `memberId` (default: the signer's member) for `logId` (default: the union's). */
-  submission(signer: Wallet, body: string, options?: { memberId?: number; logId?: string }): Promise<Record<string, string>>;
+  submission(
+    signer: Wallet,
+    body: string,
+    options?: { memberId?: number; logId?: string },
+  ): Promise<Record<string, string>>;
   stop(): Promise<void>;
 };
 
 export async function startConsortiumChain(options: { anvilArgs?: string[] } = {}): Promise<ConsortiumChain> {
   const anvil = await startAnvil({ ...(options.anvilArgs === undefined ? {} : { args: options.anvilArgs }) });
-  const [deployer, unionOps, anchor, branchA, branchB, court] = [0, 1, 2, 3, 4, 5].map((i) => anvil.wallet(i)) as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
+  const [deployer, unionOps, anchor, branchA, branchB, court] = [0, 1, 2, 3, 4, 5].map((i) =>
+    anvil.wallet(i),
+  ) as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
   const outsider = anvil.wallet(9);
   const platform = anvil.wallet(6);
   // governance keys beyond Anvil's ten funded accounts (7 and 8 serve the benchmarks), funded here
   const governors = { union: anvil.wallet(10), branchA: anvil.wallet(11), branchB: anvil.wallet(12) };
-  for (const wallet of Object.values(governors)) await (await deployer.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
+  for (const wallet of Object.values(governors))
+    await (await deployer.sendTransaction({ to: wallet.address, value: parseEther("100") })).wait();
   const approvers = [governors.union, governors.branchA];
   const deployment = await deployEvidenceCore(deployer, [
-    { id: MEMBERS.union, kind: 1, regionCode: 330000, name: "Provincial Rural Credit Union", accounts: [operations(unionOps.address), logOperator(anchor.address), governance(governors.union.address)] },
-    { id: MEMBERS.branchA, kind: 2, regionCode: 330102, name: "Shangcheng Rural Bank", accounts: [operations(branchA.address), governance(governors.branchA.address)] },
-    { id: MEMBERS.branchB, kind: 2, regionCode: 330681, name: "Zhuji Rural Bank", accounts: [operations(branchB.address), governance(governors.branchB.address)] },
-    { id: MEMBERS.platform, kind: 3, regionCode: 330106, name: "Example Lending Platform", accounts: [operations(platform.address)] },
-    { id: MEMBERS.court, kind: 4, regionCode: 330100, name: "Hangzhou Internet Court", accounts: [operations(court.address)] },
+    {
+      id: MEMBERS.union,
+      kind: 1,
+      regionCode: 330000,
+      name: "Provincial Rural Credit Union",
+      accounts: [
+        operations(unionOps.address),
+        logOperator(anchor.address),
+        governance(governors.union.address),
+      ],
+    },
+    {
+      id: MEMBERS.branchA,
+      kind: 2,
+      regionCode: 330102,
+      name: "Shangcheng Rural Bank",
+      accounts: [operations(branchA.address), governance(governors.branchA.address)],
+    },
+    {
+      id: MEMBERS.branchB,
+      kind: 2,
+      regionCode: 330681,
+      name: "Zhuji Rural Bank",
+      accounts: [operations(branchB.address), governance(governors.branchB.address)],
+    },
+    {
+      id: MEMBERS.platform,
+      kind: 3,
+      regionCode: 330106,
+      name: "Example Lending Platform",
+      accounts: [operations(platform.address)],
+    },
+    {
+      id: MEMBERS.court,
+      kind: 4,
+      regionCode: 330100,
+      name: "Hangzhou Internet Court",
+      accounts: [operations(court.address)],
+    },
   ]);
   await govern(deployment.governor, approvers, [
-    { target: deployment.addresses.evidenceLog, data: deployment.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG, MEMBERS.union, anchor.address]) },
+    {
+      target: deployment.addresses.evidenceLog,
+      data: deployment.evidenceLog.interface.encodeFunctionData("openLog", [
+        UNION_LOG,
+        MEMBERS.union,
+        anchor.address,
+      ]),
+    },
   ]);
   const chainId = (await anvil.provider.getNetwork()).chainId;
   const memberOf = new Map<string, number>([
@@ -68,7 +125,12 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
     [platform.address, MEMBERS.platform],
     [court.address, MEMBERS.court],
   ]);
-  const submission = async (signer: Wallet, body: string, memberId = memberOf.get(signer.address) ?? 0, logId = UNION_LOG): Promise<Record<string, string>> => {
+  const submission = async (
+    signer: Wallet,
+    body: string,
+    memberId = memberOf.get(signer.address) ?? 0,
+    logId = UNION_LOG,
+  ): Promise<Record<string, string>> => {
     try {
       const { records } = JSON.parse(body) as { records: RecordInput[] };
       const info = { chainId: String(chainId), evidenceLog: deployment.addresses.evidenceLog, logId };
@@ -96,11 +158,22 @@ export async function startConsortiumChain(options: { anvilArgs?: string[] } = {
         ...overrides,
       }),
     suspend: (memberId) =>
-      govern(deployment.governor, [governors.union, governors.branchA, governors.branchB], [
-        { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("suspendMember", [memberId]) },
-      ]),
+      govern(
+        deployment.governor,
+        [governors.union, governors.branchA, governors.branchB],
+        [
+          {
+            target: deployment.addresses.consortiumRegistry,
+            data: deployment.registry.interface.encodeFunctionData("suspendMember", [memberId]),
+          },
+        ],
+      ),
     sign: async (signer, body, path = "/v1/leaves") => ({
-      ...(await signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), { method: "POST", path, body })),
+      ...(await signRequest(signer, requestDomain(chainId, deployment.addresses.consortiumRegistry), {
+        method: "POST",
+        path,
+        body,
+      })),
       ...(path.split("?")[0] === "/v1/leaves" ? await submission(signer, body) : {}),
     }),
     submission: (signer, body, options = {}) => submission(signer, body, options.memberId, options.logId),

@@ -8,7 +8,8 @@ export function typesOf(encodeType: string): Record<string, Array<{ name: string
   if (match === null) throw new Error(`not an EIP-712 encodeType: ${encodeType}`);
   const fields = match[2]!.split(",").map((field) => {
     const [type, name, extra] = field.split(" ");
-    if (type === undefined || name === undefined || extra !== undefined) throw new Error(`not a member "type name": ${field}`);
+    if (type === undefined || name === undefined || extra !== undefined)
+      throw new Error(`not a member "type name": ${field}`);
     return { name, type };
   });
   return { [match[1]!]: fields };

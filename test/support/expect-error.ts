@@ -18,14 +18,23 @@ export function thrownBy<E extends Error>(fn: () => unknown, cls: ErrorClass<E>,
 }
 
 /** The error `fn` throws, which must be a `cls` with `code`. */
-export function expectCode<E extends Error & { code: string }>(fn: () => unknown, cls: ErrorClass<E>, code: string, label = ""): E {
+export function expectCode<E extends Error & { code: string }>(
+  fn: () => unknown,
+  cls: ErrorClass<E>,
+  code: string,
+  label = "",
+): E {
   const error = thrownBy(fn, cls, `${label}: expected ${code}`);
   expect(error.code, `${label}: ${error.message}`).to.equal(code);
   return error;
 }
 
 /** The error `promise` rejects with, which must be a `cls`. */
-export async function rejectedBy<E extends Error>(promise: Promise<unknown>, cls: ErrorClass<E>, label = ""): Promise<E> {
+export async function rejectedBy<E extends Error>(
+  promise: Promise<unknown>,
+  cls: ErrorClass<E>,
+  label = "",
+): Promise<E> {
   try {
     await promise;
   } catch (e) {
@@ -36,7 +45,10 @@ export async function rejectedBy<E extends Error>(promise: Promise<unknown>, cls
 }
 
 /** The code of the `cls` error `fn` throws (another error fails the test), or undefined when it throws nothing. */
-export function codeThrown<E extends Error & { code: string }>(fn: () => unknown, cls: ErrorClass<E>): E["code"] | undefined {
+export function codeThrown<E extends Error & { code: string }>(
+  fn: () => unknown,
+  cls: ErrorClass<E>,
+): E["code"] | undefined {
   try {
     fn();
   } catch (error) {

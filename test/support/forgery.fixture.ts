@@ -9,27 +9,57 @@ import { readFile } from "node:fs/promises";
 import { ContractFactory, type Contract, type Signer, type TransactionReceipt } from "ethers";
 import { toHex } from "../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
-import { DigestAlgorithm, EvidenceKind, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
-import { signSubmission, submissionDomain, submissionProofOf } from "../../common/formats/receipt/submission.ts";
+import {
+  DigestAlgorithm,
+  EvidenceKind,
+  leafHashOf,
+  type EvidenceRecord,
+} from "../../common/formats/leaf/leaf.ts";
+import {
+  signSubmission,
+  submissionDomain,
+  submissionProofOf,
+} from "../../common/formats/receipt/submission.ts";
 import { MEMBERS, UNION_LOG, type ConsortiumChain } from "./consortium-chain.ts";
 
 const ARTIFACTS = "artifacts/contracts/test/LookalikeEvidence.sol";
 
 async function deploy(name: string, signer: Signer, args: unknown[]): Promise<Contract> {
-  const { abi, bytecode } = JSON.parse(await readFile(`${ARTIFACTS}/${name}.json`, "utf8")) as { abi: unknown[]; bytecode: string };
+  const { abi, bytecode } = JSON.parse(await readFile(`${ARTIFACTS}/${name}.json`, "utf8")) as {
+    abi: unknown[];
+    bytecode: string;
+  };
   const contract = await new ContractFactory(abi as never, bytecode, signer).deploy(...args);
   await contract.waitForDeployment();
   return contract as unknown as Contract;
 }
 
-export type Forgery = { bundle: EvidenceBundle; document: Buffer; evidenceLog: string; evidenceRegistry: string };
+export type Forgery = {
+  bundle: EvidenceBundle;
+  document: Buffer;
+  evidenceLog: string;
+  evidenceRegistry: string;
+};
 
 export async function forgeLookalikeBundle(
   forger: Signer,
-  options: { consortiumRegistry: string; logId: string; operatorMember: number; submitter: number; document?: Buffer },
+  options: {
+    consortiumRegistry: string;
+    logId: string;
+    operatorMember: number;
+    submitter: number;
+    document?: Buffer;
+  },
 ): Promise<Forgery> {
-  const document = options.document ?? Buffer.from(`loan contract LN-2026-9999 (made up) ${randomBytes(4).toString("hex")}\nLender: member ${options.submitter}\n`);
-  const log = await deploy("LookalikeEvidenceLog", forger, [options.consortiumRegistry, options.operatorMember]);
+  const document =
+    options.document ??
+    Buffer.from(
+      `loan contract LN-2026-9999 (made up) ${randomBytes(4).toString("hex")}\nLender: member ${options.submitter}\n`,
+    );
+  const log = await deploy("LookalikeEvidenceLog", forger, [
+    options.consortiumRegistry,
+    options.operatorMember,
+  ]);
   const registry = await deploy("LookalikeEvidenceRegistry", forger, [await log.getAddress()]);
   const record: EvidenceRecord = {
     version: 1,
@@ -42,12 +72,19 @@ export async function forgeLookalikeBundle(
   };
   // a one-leaf tree's root is the leaf hash (RFC 9162), and its inclusion proof is empty
   const root = toHex(leafHashOf(record));
-  const receipt = (await (await log.getFunction("commitHead")(options.logId, 1, root, [])).wait()) as TransactionReceipt;
+  const receipt = (await (
+    await log.getFunction("commitHead")(options.logId, 1, root, [])
+  ).wait()) as TransactionReceipt;
   const provider = forger.provider!;
   const block = (await provider.getBlock(receipt.blockNumber))!;
   // the forger signs the submission with its own key: self-consistent offline, nobody's member key
   const chainId = (await provider.getNetwork()).chainId;
-  const signed = await signSubmission(forger, submissionDomain(chainId, await log.getAddress()), options.logId, [leafHashOf(record)]);
+  const signed = await signSubmission(
+    forger,
+    submissionDomain(chainId, await log.getAddress()),
+    options.logId,
+    [leafHashOf(record)],
+  );
   const bundle = buildBundle({
     record,
     log: { logId: options.logId, operatorMember: options.operatorMember, leafIndex: 0 },
@@ -63,10 +100,24 @@ export async function forgeLookalikeBundle(
       blockHash: block.hash!,
       blockTimestamp: block.timestamp,
     },
-    status: { state: "Unknown", legalHold: false, replacement: null, endorsements: [], checkedAtBlock: receipt.blockNumber },
-    submission: submissionProofOf([leafHashOf(record)], 0, { signature: signed.signature, signer: await forger.getAddress() }),
+    status: {
+      state: "Unknown",
+      legalHold: false,
+      replacement: null,
+      endorsements: [],
+      checkedAtBlock: receipt.blockNumber,
+    },
+    submission: submissionProofOf([leafHashOf(record)], 0, {
+      signature: signed.signature,
+      signer: await forger.getAddress(),
+    }),
   });
-  return { bundle, document, evidenceLog: bundle.anchor.evidenceLog, evidenceRegistry: bundle.anchor.evidenceRegistry };
+  return {
+    bundle,
+    document,
+    evidenceLog: bundle.anchor.evidenceLog,
+    evidenceRegistry: bundle.anchor.evidenceRegistry,
+  };
 }
 
 /** The forgery on a test consortium chain: the outsider's look-alike of the union's log, naming the real registry, crediting `document` to branch A. */

@@ -20,23 +20,40 @@ import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
 export const SETTLEMENT = `0x${"5e".repeat(32)}`;
 /** The region branch A serves: Beijing Xicheng, the fixture borrower's ID number's region. */
 export const BRANCH_A_REGION = 110105;
-export const BRANCH_A_LIMITS = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n };
+export const BRANCH_A_LIMITS = {
+  singleLoanMax: 20_000_000n,
+  dailyDisbursementLimit: 100_000_000n,
+  outstandingLimit: 1_000_000_000n,
+  netTier1Capital: 400_000_000n,
+};
 
 /** Back-office bearer tokens by role. */
 export type RoleTokens = Partial<Record<Role, string>>;
 
 /** Deploys lending for branch A (limits, settlement whitelist) and sets its region through governance. */
 export async function deployBranchALending(chain: ConsortiumChain): Promise<LendingDeployment> {
-  const lending = await deployLending(chain.wallets.deployer, chain.deployment, chain.approvers, [{ memberId: MEMBERS.branchA, limits: BRANCH_A_LIMITS, whitelist: [SETTLEMENT] }]);
+  const lending = await deployLending(chain.wallets.deployer, chain.deployment, chain.approvers, [
+    { memberId: MEMBERS.branchA, limits: BRANCH_A_LIMITS, whitelist: [SETTLEMENT] },
+  ]);
   await govern(chain.deployment.governor, chain.approvers, [
-    { target: chain.deployment.addresses.consortiumRegistry, data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, BRANCH_A_REGION]) },
+    {
+      target: chain.deployment.addresses.consortiumRegistry,
+      data: chain.deployment.registry.interface.encodeFunctionData("setRegion", [
+        MEMBERS.branchA,
+        BRANCH_A_REGION,
+      ]),
+    },
   ]);
   return lending;
 }
 
 /** One back-office user per role in `tokens` (user name `test.<role>`). */
 export function usersFor(tokens: RoleTokens): NodeConfig["users"] {
-  return Object.entries(tokens).map(([role, token]) => ({ user: `test.${role}`, role: role as Role, tokenSha256: tokenSha256(token) }));
+  return Object.entries(tokens).map(([role, token]) => ({
+    user: `test.${role}`,
+    role: role as Role,
+    tokenSha256: tokenSha256(token),
+  }));
 }
 
 /** `as(role)`: the authorization header of that role's token. */
@@ -89,13 +106,26 @@ type As = (role: "clerk" | "approver") => { authorization: string };
 const base64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64");
 
 /** Through `node`'s API (clerk): the borrower's signed consent letter `letter` to the application; its leaf hash. */
-export async function storeConsent(node: NodeService, as: As, applicationId: string, letter: string | Uint8Array): Promise<string> {
-  const consent = (await node.app.inject({
-    method: "POST",
-    url: "/v1/consents",
-    headers: as("clerk"),
-    payload: { applicationId, letterBase64: base64(letter), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] },
-  })).json() as { consent: { leafHash: string } };
+export async function storeConsent(
+  node: NodeService,
+  as: As,
+  applicationId: string,
+  letter: string | Uint8Array,
+): Promise<string> {
+  const consent = (
+    await node.app.inject({
+      method: "POST",
+      url: "/v1/consents",
+      headers: as("clerk"),
+      payload: {
+        applicationId,
+        letterBase64: base64(letter),
+        signedAt: "2026-11-22T10:00:00+08:00",
+        validUntil: "2027-11-22T10:00:00+08:00",
+        scope: ["LOAN_APPROVAL"],
+      },
+    })
+  ).json() as { consent: { leafHash: string } };
   return consent.consent.leafHash;
 }
 
@@ -108,7 +138,13 @@ export async function approveLoan(
   node: NodeService,
   chain: ConsortiumChain,
   as: As,
-  loan: { applicationId: string; consentLeafHash: string; contract: string | Uint8Array; platformShareBps?: number; extra?: Record<string, unknown> },
+  loan: {
+    applicationId: string;
+    consentLeafHash: string;
+    contract: string | Uint8Array;
+    platformShareBps?: number;
+    extra?: Record<string, unknown>;
+  },
 ): Promise<{ startDate: string; approved: Reply }> {
   await approvingDecision(injectAs(node.app, as), loan.applicationId);
   const startDate = await chainToday(chain);
@@ -116,7 +152,14 @@ export async function approveLoan(
     method: "POST",
     url: "/v1/loans",
     headers: as("approver"),
-    payload: { applicationId: loan.applicationId, contractBase64: base64(loan.contract), consentLeafHash: loan.consentLeafHash, platformShareBps: loan.platformShareBps ?? 0, startDate, ...loan.extra },
+    payload: {
+      applicationId: loan.applicationId,
+      contractBase64: base64(loan.contract),
+      consentLeafHash: loan.consentLeafHash,
+      platformShareBps: loan.platformShareBps ?? 0,
+      startDate,
+      ...loan.extra,
+    },
   });
   return { startDate, approved };
 }
@@ -132,13 +175,35 @@ export async function approveAssistedLoan(
   node: NodeService,
   chain: ConsortiumChain,
   as: As,
-  options: { letter: string | Uint8Array; contract: string | Uint8Array; applicationUrl?: string; payload?: ReturnType<typeof jiedaibaoPayload>; extra?: Record<string, unknown> },
-): Promise<{ submitted: Reply; applicationId: string; consentLeafHash: string; startDate: string; approved: Reply }> {
+  options: {
+    letter: string | Uint8Array;
+    contract: string | Uint8Array;
+    applicationUrl?: string;
+    payload?: ReturnType<typeof jiedaibaoPayload>;
+    extra?: Record<string, unknown>;
+  },
+): Promise<{
+  submitted: Reply;
+  applicationId: string;
+  consentLeafHash: string;
+  startDate: string;
+  approved: Reply;
+}> {
   const url = options.applicationUrl ?? "/v1/applications/jiedaibao";
-  const submitted = await node.app.inject({ method: "POST", url, headers: as("clerk"), payload: options.payload ?? jiedaibaoPayload() });
+  const submitted = await node.app.inject({
+    method: "POST",
+    url,
+    headers: as("clerk"),
+    payload: options.payload ?? jiedaibaoPayload(),
+  });
   const { applicationId } = submitted.json() as { applicationId: string };
   const consentLeafHash = await storeConsent(node, as, applicationId, options.letter);
-  const { startDate, approved } = await approveLoan(node, chain, as, { applicationId, consentLeafHash, contract: options.contract, ...(options.extra === undefined ? {} : { extra: options.extra }) });
+  const { startDate, approved } = await approveLoan(node, chain, as, {
+    applicationId,
+    consentLeafHash,
+    contract: options.contract,
+    ...(options.extra === undefined ? {} : { extra: options.extra }),
+  });
   return { submitted, applicationId, consentLeafHash, startDate, approved };
 }
 
@@ -153,7 +218,12 @@ export async function submitJointApplication(
   as: As,
   options: { payload: ReturnType<typeof jiedaibaoPayload>; letter: string | Uint8Array },
 ): Promise<{ atBranch: string; consentLeafHash: string }> {
-  const routed = await platform.app.inject({ method: "POST", url: "/v1/applications/jiedaibao", headers: as("clerk"), payload: options.payload });
+  const routed = await platform.app.inject({
+    method: "POST",
+    url: "/v1/applications/jiedaibao",
+    headers: as("clerk"),
+    payload: options.payload,
+  });
   expect(routed.statusCode, routed.body).to.equal(200);
   const atBranch = (routed.json() as { forwardedTo: { applicationId: string } }).forwardedTo.applicationId;
   return { atBranch, consentLeafHash: await storeConsent(branch, as, atBranch, options.letter) };
@@ -163,10 +233,21 @@ export async function submitJointApplication(
 export type OutboxEntryView = { state: string; failure?: { code: string; args: string[] } };
 
 /** Polls `node`'s GET /v1/outbox/:serial (clerk) until the entry is confirmed or failed; throws after `timeoutMs`. */
-export async function outboxSettled(node: NodeService, as: (role: "clerk") => { authorization: string }, serial: string, timeoutMs = 20_000): Promise<OutboxEntryView> {
+export async function outboxSettled(
+  node: NodeService,
+  as: (role: "clerk") => { authorization: string },
+  serial: string,
+  timeoutMs = 20_000,
+): Promise<OutboxEntryView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const entry = (await node.app.inject({ method: "GET", url: `/v1/outbox/${encodeURIComponent(serial)}`, headers: as("clerk") })).json() as OutboxEntryView;
+    const entry = (
+      await node.app.inject({
+        method: "GET",
+        url: `/v1/outbox/${encodeURIComponent(serial)}`,
+        headers: as("clerk"),
+      })
+    ).json() as OutboxEntryView;
     if (entry.state === "confirmed" || entry.state === "failed") return entry;
     if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -174,7 +255,12 @@ export async function outboxSettled(node: NodeService, as: (role: "clerk") => { 
 }
 
 /** outboxSettled, and it must be confirmed (throws with the failure otherwise). */
-export async function outboxConfirmed(node: NodeService, as: (role: "clerk") => { authorization: string }, serial: string, timeoutMs = 20_000): Promise<void> {
+export async function outboxConfirmed(
+  node: NodeService,
+  as: (role: "clerk") => { authorization: string },
+  serial: string,
+  timeoutMs = 20_000,
+): Promise<void> {
   const entry = await outboxSettled(node, as, serial, timeoutMs);
   if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
 }

@@ -9,7 +9,11 @@ import { Intake, type IntakeDeps } from "../../anchor-service/src/intake/intake.
 export const TEST_RECEIPT_DOMAIN = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
 
 /** An Intake on the given stores whose receipts `signer` signs; `extra` adds or replaces dependencies. */
-export function testIntake(stores: Pick<IntakeDeps, "db" | "records" | "merkle">, signer: Wallet, extra: Partial<IntakeDeps> = {}): Intake {
+export function testIntake(
+  stores: Pick<IntakeDeps, "db" | "records" | "merkle">,
+  signer: Wallet,
+  extra: Partial<IntakeDeps> = {},
+): Intake {
   return new Intake({
     ...stores,
     receiptSigner: signer,

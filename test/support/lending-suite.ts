@@ -28,7 +28,11 @@ export type LendingSuite = {
    * Branch A's node configuration (branchNodeConfig) with `tokens`' users, its files under
    * `<dir>/<sub>` (default: the suite's directory itself); `overrides` replace any field.
    */
-  config(options?: { tokens?: RoleTokens; sub?: string; overrides?: Partial<NodeConfig> }): Promise<NodeConfig>;
+  config(options?: {
+    tokens?: RoleTokens;
+    sub?: string;
+    overrides?: Partial<NodeConfig>;
+  }): Promise<NodeConfig>;
   /** A node service, in memory and silent unless `options` say otherwise; closed after the block. */
   node(options: NodeServiceOptions): Promise<NodeService>;
   /** With the `branch` or the `joint` option: branch A's node, and its configuration (the joint loan's nodes share it). */
@@ -64,7 +68,12 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     async config(options = {}) {
       const dir = options.sub === undefined ? suite.dir : join(suite.dir, options.sub);
       await mkdir(dir, { recursive: true });
-      return branchNodeConfig(suite.chain, suite.lending, { dir, anchorUrl: suite.anchorUrl, tokens: options.tokens ?? {}, ...(options.overrides === undefined ? {} : { overrides: options.overrides }) });
+      return branchNodeConfig(suite.chain, suite.lending, {
+        dir,
+        anchorUrl: suite.anchorUrl,
+        tokens: options.tokens ?? {},
+        ...(options.overrides === undefined ? {} : { overrides: options.overrides }),
+      });
     },
     async node(options) {
       const node = await createNodeService({ inMemory: true, logger: false, ...options });
@@ -78,7 +87,11 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     suite.dir = await mkdtemp(join(tmpdir(), tempPrefix));
     suite.lending = await deployBranchALending(suite.chain);
     suite.anchor = await createAnchorService({
-      config: suite.chain.config({ dataDir: join(suite.dir, "anchor"), commitIntervalMs: 3_600_000, ...options.anchor?.config }),
+      config: suite.chain.config({
+        dataDir: join(suite.dir, "anchor"),
+        commitIntervalMs: 3_600_000,
+        ...options.anchor?.config,
+      }),
       inMemory: options.anchor?.onDisk !== true,
       logger: false,
     });
@@ -87,17 +100,36 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     if (options.branch !== undefined) {
       const { tokens, start = "node", ...serviceOptions } = options.branch;
       suite.baseConfig = await suite.config({ tokens });
-      suite.branch = await suite.node({ config: suite.baseConfig, wallet: suite.chain.wallets.branchA, ...serviceOptions });
+      suite.branch = await suite.node({
+        config: suite.baseConfig,
+        wallet: suite.chain.wallets.branchA,
+        ...serviceOptions,
+      });
       await (start === "node" ? suite.branch.start() : suite.branch.sender.start());
     }
     if (options.joint !== undefined) {
       const base = (suite.baseConfig = await suite.config({ tokens: options.joint.tokens }));
       const node = (name: string, member: Partial<NodeConfig>, wallet: Wallet) =>
-        suite.node({ config: { ...base, ...member, dataDir: join(suite.dir, name), directory: suite.directory }, wallet });
+        suite.node({
+          config: { ...base, ...member, dataDir: join(suite.dir, name), directory: suite.directory },
+          wallet,
+        });
       suite.branch = await node("branch", {}, suite.chain.wallets.branchA);
-      suite.union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, suite.chain.wallets.unionOps);
-      suite.platform = await node("platform", { memberId: MEMBERS.platform, memberKind: "platform" }, suite.chain.wallets.platform);
-      for (const [member, service] of [[MEMBERS.branchA, suite.branch], [MEMBERS.union, suite.union], [MEMBERS.platform, suite.platform]] as const) {
+      suite.union = await node(
+        "union",
+        { memberId: MEMBERS.union, memberKind: "union" },
+        suite.chain.wallets.unionOps,
+      );
+      suite.platform = await node(
+        "platform",
+        { memberId: MEMBERS.platform, memberKind: "platform" },
+        suite.chain.wallets.platform,
+      );
+      for (const [member, service] of [
+        [MEMBERS.branchA, suite.branch],
+        [MEMBERS.union, suite.union],
+        [MEMBERS.platform, suite.platform],
+      ] as const) {
         suite.directory[String(member)] = await service.app.listen({ host: "127.0.0.1", port: 0 });
       }
       suite.branch.sender.start();

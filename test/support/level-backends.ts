@@ -20,7 +20,10 @@ export type Backing<K, V> = {
 export type Backend<K, V> = { name: string; create(): Promise<Backing<K, V>> };
 
 /** memory-level, then LevelDB on disk (in a fresh `<tmp>/<tempPrefix>…` directory), both opened with `options`' encodings. */
-export function levelBackends<K = string, V = string>(tempPrefix: string, options: { keyEncoding?: string; valueEncoding?: string } = {}): Array<Backend<K, V>> {
+export function levelBackends<K = string, V = string>(
+  tempPrefix: string,
+  options: { keyEncoding?: string; valueEncoding?: string } = {},
+): Array<Backend<K, V>> {
   return [
     {
       name: "memory-level",

@@ -3,14 +3,24 @@
 // chain, committing a head, and members' status (cached briefly: asked on every request).
 import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import type { JsonRpcApiProvider } from "ethers";
-import { ConsortiumRegistry, EvidenceLog, EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
+import {
+  ConsortiumRegistry,
+  EvidenceLog,
+  EvidenceRegistry,
+} from "../../../common/chain/generated/contracts.ts";
 import { ACCOUNT_ROLES, MEMBER_STATUSES } from "../../../common/chain/generated/enums.ts";
 import { findLog } from "../../../common/chain/logs.ts";
 import { uncapitalized } from "../../../common/chain/names.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
 
 export type ChainIdentity = { chainId: string; genesisHash: string; evidenceLogCodeHash: string };
-export type ChainHead = { index: number; treeSize: number; rootHash: string; timestamp: number; blockNumber: number };
+export type ChainHead = {
+  index: number;
+  treeSize: number;
+  rootHash: string;
+  timestamp: number;
+  blockNumber: number;
+};
 export type CommitResult = {
   headIndex: number;
   transactionHash: string;
@@ -78,7 +88,10 @@ export class EvidenceLogClient {
     } else {
       // a timeout on every request: an endpoint cut off by a partition never answers, and a
       // committer waiting on it forever would keep reporting the chain as reachable
-      this.provider = jsonRpcProvider(options.rpcUrl, { timeoutMs: options.rpcTimeoutMs ?? 5_000, pollingMs: options.pollingMs ?? 200 });
+      this.provider = jsonRpcProvider(options.rpcUrl, {
+        timeoutMs: options.rpcTimeoutMs ?? 5_000,
+        pollingMs: options.pollingMs ?? 200,
+      });
     }
     this.wallet = new Wallet(options.operatorKey, this.provider);
     this.log = EvidenceLog.at(options.evidenceLog, this.wallet);
@@ -99,13 +112,18 @@ export class EvidenceLogClient {
     ]);
     if (genesis === null || genesis.hash === null) throw new Error("the RPC endpoint has no genesis block");
     if (code === "0x") throw new Error(`no contract at EvidenceLog address ${this.options.evidenceLog}`);
-    return { chainId: BigInt(chainId).toString(), genesisHash: genesis.hash, evidenceLogCodeHash: keccak256(code) };
+    return {
+      chainId: BigInt(chainId).toString(),
+      genesisHash: genesis.hash,
+      evidenceLogCodeHash: keccak256(code),
+    };
   }
 
   /** The log's latest head on chain (treeSize 0 and index −1 if none). */
   async latestHead(): Promise<ChainHead> {
     const count = Number(await this.log.headCount(this.options.logId));
-    if (count === 0) return { index: -1, treeSize: 0, rootHash: `0x${"00".repeat(32)}`, timestamp: 0, blockNumber: 0 };
+    if (count === 0)
+      return { index: -1, treeSize: 0, rootHash: `0x${"00".repeat(32)}`, timestamp: 0, blockNumber: 0 };
     return this.head(count - 1);
   }
 
@@ -148,7 +166,11 @@ export class EvidenceLogClient {
   /** Where head `headIndex` was committed, from HeadCommitted events (paged by block range). */
   async findCommit(headIndex: number, fromBlock: number): Promise<CommitResult | undefined> {
     const topics = await this.log.filters.HeadCommitted(this.options.logId, headIndex).getTopicFilter();
-    const found = await findLog(this.provider, { address: this.options.evidenceLog, topics }, { fromBlock, pageBlocks: this.options.logPageBlocks });
+    const found = await findLog(
+      this.provider,
+      { address: this.options.evidenceLog, topics },
+      { fromBlock, pageBlocks: this.options.logPageBlocks },
+    );
     if (found === undefined) return undefined;
     const block = await this.provider.getBlock(found.blockNumber);
     return {
@@ -180,7 +202,9 @@ export class EvidenceLogClient {
     }
     if (cached === undefined) return refresh;
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.options.membershipWaitMs ?? 250)));
+    const waited = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(() => resolve(undefined), this.options.membershipWaitMs ?? 250)),
+    );
     try {
       // the endpoint down: the last status the chain gave stands (a member suspended meanwhile is
       // refused once the chain answers again)
@@ -203,7 +227,11 @@ export class EvidenceLogClient {
     }
     const [memberId, status, role] = answer;
     const none = Number(memberId) === 0;
-    const value: MemberStatus = { memberId: Number(memberId), status: none ? "none" : STATUS[Number(status)] ?? "none", role: none ? "none" : ROLE[Number(role)] ?? "none" };
+    const value: MemberStatus = {
+      memberId: Number(memberId),
+      status: none ? "none" : (STATUS[Number(status)] ?? "none"),
+      role: none ? "none" : (ROLE[Number(role)] ?? "none"),
+    };
     this.#members.set(key, { at: Date.now(), value });
     return value;
   }
@@ -225,7 +253,9 @@ export class EvidenceLogClient {
     // only the first read is waited for: after a failed one the defaults stand until an answer comes
     if (this.#quotaFailed) return undefined;
     let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.options.membershipWaitMs ?? 250)));
+    const waited = new Promise<undefined>(
+      (resolve) => (timer = setTimeout(() => resolve(undefined), this.options.membershipWaitMs ?? 250)),
+    );
     try {
       const answer = await Promise.race([this.#quotaRefresh, waited]);
       if (answer === undefined) this.#quotaFailed = true;
@@ -242,7 +272,10 @@ export class EvidenceLogClient {
 
   async #askQuota(): Promise<IntakeQuotaParameters | undefined> {
     try {
-      const [perSecond, perDay] = await Promise.all([this.registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerSecond), this.registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerDay)]);
+      const [perSecond, perDay] = await Promise.all([
+        this.registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerSecond),
+        this.registry.parameter(QUOTA_PARAMETER_KEYS.recordsPerDay),
+      ]);
       // values beyond 2^53 are as good as unlimited
       const value = { recordsPerSecond: Number(perSecond), recordsPerDay: Number(perDay) };
       this.#quota = { at: Date.now(), value };

@@ -62,7 +62,8 @@ export class Committer {
 
   /** Called by intake after each durable write. */
   nudge(): void {
-    if (this.pendingLeaves() >= this.deps.commitLeaves && this.#running === undefined && this.#failures === 0) this.#schedule(0);
+    if (this.pendingLeaves() >= this.deps.commitLeaves && this.#running === undefined && this.#failures === 0)
+      this.#schedule(0);
   }
 
   /** Leaves not yet in a committed head. */
@@ -112,7 +113,10 @@ export class Committer {
         this.state = { kind: "unavailable", error: message, since: this.#now().toISOString() };
       }
       this.deps.onRpcError?.(error);
-      this.deps.log.warn({ err: message, failures: this.#failures }, "chain unavailable; heads will be committed when it is back");
+      this.deps.log.warn(
+        { err: message, failures: this.#failures },
+        "chain unavailable; heads will be committed when it is back",
+      );
     }
   }
 
@@ -127,7 +131,10 @@ export class Committer {
     const known = (await db.meta.get("chainIdentity")) as ChainIdentity | undefined;
     if (known === undefined) {
       await db.meta.put("chainIdentity", identity);
-    } else if (known.chainId !== identity.chainId || known.evidenceLogCodeHash !== identity.evidenceLogCodeHash) {
+    } else if (
+      known.chainId !== identity.chainId ||
+      known.evidenceLogCodeHash !== identity.evidenceLogCodeHash
+    ) {
       const error = `the RPC endpoint serves chain ${identity.chainId} with EvidenceLog code ${identity.evidenceLogCodeHash}, but this log was anchored on chain ${known.chainId} with code ${known.evidenceLogCodeHash}`;
       this.state = { kind: "wrong-chain", error };
       log.error({ known, identity }, "refusing to use a different chain");
@@ -155,25 +162,51 @@ export class Committer {
           ops.push({ type: "put", key: seqKey(head.treeSize), value: head });
         }
       } else if (head.lost === undefined) {
-        head.lost = { detectedAt: now, reason: `head ${last.chainIndex} (size ${head.treeSize}) is no longer on the chain` };
-        log.warn({ treeSize: head.treeSize, chainIndex: last.chainIndex }, "the chain lost a head; it will be committed again");
+        head.lost = {
+          detectedAt: now,
+          reason: `head ${last.chainIndex} (size ${head.treeSize}) is no longer on the chain`,
+        };
+        log.warn(
+          { treeSize: head.treeSize, chainIndex: last.chainIndex },
+          "the chain lost a head; it will be committed again",
+        );
         ops.push({ type: "put", key: seqKey(head.treeSize), value: head });
       }
     }
     // heads on chain that this service does not know: its own, committed just before a crash
-    const knownKeys = new Set(heads.flatMap((h) => (h.lost === undefined ? [`${h.commits[h.commits.length - 1]!.chainIndex}`] : [])));
+    const knownKeys = new Set(
+      heads.flatMap((h) => (h.lost === undefined ? [`${h.commits[h.commits.length - 1]!.chainIndex}`] : [])),
+    );
     for (let i = 0; i < chainCount; i++) {
       if (knownKeys.has(`${i}`)) continue;
       const h = await chain.head(i);
-      if (h.treeSize > this.deps.merkle.size) throw this.#conflict(`chain head ${i} has size ${h.treeSize}, beyond this log's ${this.deps.merkle.size} leaves`);
+      if (h.treeSize > this.deps.merkle.size)
+        throw this.#conflict(
+          `chain head ${i} has size ${h.treeSize}, beyond this log's ${this.deps.merkle.size} leaves`,
+        );
       const root = toHex(await this.deps.merkle.root(h.treeSize));
-      if (root !== h.rootHash.toLowerCase()) throw this.#conflict(`chain head ${i} (size ${h.treeSize}) has root ${h.rootHash}, this log has ${root}`);
+      if (root !== h.rootHash.toLowerCase())
+        throw this.#conflict(
+          `chain head ${i} (size ${h.treeSize}) has root ${h.rootHash}, this log has ${root}`,
+        );
       const found = await chain.findCommit(i, Math.max(0, h.blockNumber - 1));
-      const commit: HeadCommit = found === undefined
-        ? { chainIndex: i, transactionHash: `0x${"00".repeat(32)}`, blockNumber: h.blockNumber, blockHash: `0x${"00".repeat(32)}`, blockTimestamp: h.timestamp, committedAt: now, reason: "adopted from the chain after a restart" }
-        : { ...found, chainIndex: i, committedAt: now, reason: "adopted from the chain after a restart" };
+      const commit: HeadCommit =
+        found === undefined
+          ? {
+              chainIndex: i,
+              transactionHash: `0x${"00".repeat(32)}`,
+              blockNumber: h.blockNumber,
+              blockHash: `0x${"00".repeat(32)}`,
+              blockTimestamp: h.timestamp,
+              committedAt: now,
+              reason: "adopted from the chain after a restart",
+            }
+          : { ...found, chainIndex: i, committedAt: now, reason: "adopted from the chain after a restart" };
       const existing = heads.find((x) => x.treeSize === h.treeSize);
-      const value: StoredHead = existing === undefined ? { treeSize: h.treeSize, rootHash: root, commits: [commit] } : { ...existing, commits: [...existing.commits, commit] };
+      const value: StoredHead =
+        existing === undefined
+          ? { treeSize: h.treeSize, rootHash: root, commits: [commit] }
+          : { ...existing, commits: [...existing.commits, commit] };
       delete value.lost;
       ops.push({ type: "put", key: seqKey(h.treeSize), value });
       log.info({ chainIndex: i, treeSize: h.treeSize }, "adopted a head found on chain");
@@ -212,12 +245,19 @@ export class Committer {
     const now = this.#now().toISOString();
     const existing = lost.find((h) => h.treeSize === size);
     const commit: HeadCommit = { ...result, chainIndex: result.headIndex, committedAt: now };
-    if (existing !== undefined || lost.length > 0) commit.reason = `re-anchored after the chain lost ${lost.length} head(s)`;
-    const head: StoredHead = existing === undefined ? { treeSize: size, rootHash: root, commits: [commit] } : { treeSize: size, rootHash: root, commits: [...existing.commits, commit] };
+    if (existing !== undefined || lost.length > 0)
+      commit.reason = `re-anchored after the chain lost ${lost.length} head(s)`;
+    const head: StoredHead =
+      existing === undefined
+        ? { treeSize: size, rootHash: root, commits: [commit] }
+        : { treeSize: size, rootHash: root, commits: [...existing.commits, commit] };
     await db.heads.put(seqKey(size), head, { sync: db.durable });
     this.#committedSize = size;
     this.deps.onCommit?.(head, Date.now() - started);
-    this.deps.log.info({ treeSize: size, chainIndex: result.headIndex, tx: result.transactionHash }, "head committed");
+    this.deps.log.info(
+      { treeSize: size, chainIndex: result.headIndex, tx: result.transactionHash },
+      "head committed",
+    );
   }
 
   /** All heads this service committed, by size. */
@@ -228,7 +268,8 @@ export class Committer {
   }
 
   async #liveTop(): Promise<StoredHead | undefined> {
-    for await (const value of this.deps.db.heads.values({ reverse: true })) if (value.lost === undefined) return value;
+    for await (const value of this.deps.db.heads.values({ reverse: true }))
+      if (value.lost === undefined) return value;
     return undefined;
   }
 

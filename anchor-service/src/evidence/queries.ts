@@ -67,16 +67,24 @@ export class EvidenceQueries {
    * getMany each); the heads after the (almost always single) candidate are read while it is
    * confirmed by recomputing its leaf hash. The record is not read a second time.
    */
-  async #find(leafHashHex: string): Promise<{ seq: number; record: EvidenceRecord; heads: Promise<{ live?: StoredHead; earliest?: StoredHead }> }> {
+  async #find(leafHashHex: string): Promise<{
+    seq: number;
+    record: EvidenceRecord;
+    heads: Promise<{ live?: StoredHead; earliest?: StoredHead }>;
+  }> {
     const hash = fromHex(leafHashHex);
-    const unknown = () => anchorError("ANCHOR_ERR_UNKNOWN_LEAF", `no evidence with leaf hash ${leafHashHex} in this log`);
+    const unknown = () =>
+      anchorError("ANCHOR_ERR_UNKNOWN_LEAF", `no evidence with leaf hash ${leafHashHex} in this log`);
     const { leafIndex, records } = this.deps.db;
     // getSync where the store has it: one small read from LevelDB's cache, without a round trip
     // through the thread pool (the tail of this path's latency)
-    const sync = (leafIndex.supports as { getSync?: boolean }).getSync === true && (records.supports as { getSync?: boolean }).getSync === true;
+    const sync =
+      (leafIndex.supports as { getSync?: boolean }).getSync === true &&
+      (records.supports as { getSync?: boolean }).getSync === true;
     const entry = sync ? leafIndex.getSync(indexKey(hash)) : (await leafIndex.getMany([indexKey(hash)]))[0];
     const candidates: number[] = [];
-    if (entry !== undefined) for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
+    if (entry !== undefined)
+      for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
     if (candidates.length === 0) throw unknown();
     const guess = candidates.length === 1 ? this.#headsFor(candidates[0]!) : undefined;
     guess?.catch(() => {}); // awaited below unless the candidate turns out not to match
@@ -119,7 +127,10 @@ export class EvidenceQueries {
     const { seq, record, heads } = await this.#find(leafHashHex);
     const { live, earliest } = await heads;
     if (live === undefined || earliest === undefined) {
-      throw anchorError("ANCHOR_ERR_NOT_ANCHORED", `evidence ${leafHashHex} is received but not yet anchored; retry after the next head`);
+      throw anchorError(
+        "ANCHOR_ERR_NOT_ANCHORED",
+        `evidence ${leafHashHex} is received but not yet anchored; retry after the next head`,
+      );
     }
     const current = live.commits[live.commits.length - 1]!;
     // a bundle is only for a head the chain holds now
@@ -127,21 +138,36 @@ export class EvidenceQueries {
     try {
       onChain = await this.deps.chain.head(current.chainIndex);
     } catch (error) {
-      throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot confirm the head on chain: ${(error as Error).message}`);
+      throw anchorError(
+        "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        `cannot confirm the head on chain: ${(error as Error).message}`,
+      );
     }
-    if (onChain.treeSize !== live.treeSize || onChain.rootHash.toLowerCase() !== live.rootHash.toLowerCase()) {
-      throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain no longer holds this evidence's head; it is being anchored again, retry shortly");
+    if (
+      onChain.treeSize !== live.treeSize ||
+      onChain.rootHash.toLowerCase() !== live.rootHash.toLowerCase()
+    ) {
+      throw anchorError(
+        "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        "the chain no longer holds this evidence's head; it is being anchored again, retry shortly",
+      );
     }
     const original = earliest.commits[0]!;
     const recommits: Recommit[] = [];
     if (earliest !== live) {
-      recommits.push(recommitOf(current, `the chain lost head ${original.chainIndex} (size ${earliest.treeSize}) that first anchored this evidence; re-anchored in head ${current.chainIndex} (size ${live.treeSize})`));
+      recommits.push(
+        recommitOf(
+          current,
+          `the chain lost head ${original.chainIndex} (size ${earliest.treeSize}) that first anchored this evidence; re-anchored in head ${current.chainIndex} (size ${live.treeSize})`,
+        ),
+      );
     } else {
       for (const c of live.commits.slice(1)) recommits.push(recommitOf(c, c.reason ?? "re-committed"));
     }
     const status = await this.#status(leafHashHex);
     const chainId = this.deps.chainId();
-    if (chainId === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain's identity is not known yet");
+    if (chainId === undefined)
+      throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain's identity is not known yet");
     return buildBundle({
       record,
       log: { logId: this.deps.logId, operatorMember: await this.#operator(), leafIndex: seq },
@@ -157,14 +183,21 @@ export class EvidenceQueries {
 
   async heads(limit: number, fromSize: number): Promise<HeadView[]> {
     const out: HeadView[] = [];
-    for await (const head of this.deps.db.heads.values({ gte: seqKey(fromSize), limit })) out.push(headView(head));
+    for await (const head of this.deps.db.heads.values({ gte: seqKey(fromSize), limit }))
+      out.push(headView(head));
     return out;
   }
 
-  async consistency(from: number, to: number): Promise<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }> {
+  async consistency(
+    from: number,
+    to: number,
+  ): Promise<{ from: number; to: number; fromRoot: string; toRoot: string; proof: string[] }> {
     const size = this.deps.merkle.size;
     if (!(from >= 0 && from <= to && to <= size && to >= 1)) {
-      throw anchorError("ANCHOR_ERR_BAD_RANGE", `need 0 ≤ from ≤ to ≤ ${size} and to ≥ 1, got from=${from} to=${to}`);
+      throw anchorError(
+        "ANCHOR_ERR_BAD_RANGE",
+        `need 0 ≤ from ≤ to ≤ ${size} and to ≥ 1, got from=${from} to=${to}`,
+      );
     }
     return {
       from,
@@ -180,7 +213,10 @@ export class EvidenceQueries {
     const block = await chain.provider.getBlockNumber();
     const s = await chain.evidenceRegistry.status(leafHashHex, { blockTag: block });
     const state = EVIDENCE_STATES[Number(s.state)] ?? "Unknown";
-    const endorsements = state === "Unknown" ? [] : (await chain.evidenceRegistry.endorsers(leafHashHex, { blockTag: block })).map(Number);
+    const endorsements =
+      state === "Unknown"
+        ? []
+        : (await chain.evidenceRegistry.endorsers(leafHashHex, { blockTag: block })).map(Number);
     const replacement = /^0x0{64}$/.test(s.replacement) ? null : s.replacement;
     return { state, legalHold: Boolean(s.legalHold), replacement, endorsements, checkedAtBlock: block };
   }
@@ -194,8 +230,18 @@ export class EvidenceQueries {
   }
 }
 
-function pick(c: { transactionHash: string; blockNumber: number; blockHash: string; blockTimestamp: number }) {
-  return { transactionHash: c.transactionHash, blockNumber: c.blockNumber, blockHash: c.blockHash, blockTimestamp: c.blockTimestamp };
+function pick(c: {
+  transactionHash: string;
+  blockNumber: number;
+  blockHash: string;
+  blockTimestamp: number;
+}) {
+  return {
+    transactionHash: c.transactionHash,
+    blockNumber: c.blockNumber,
+    blockHash: c.blockHash,
+    blockTimestamp: c.blockTimestamp,
+  };
 }
 
 function recommitOf(c: StoredHead["commits"][number], reason: string): Recommit {

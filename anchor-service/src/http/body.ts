@@ -11,7 +11,10 @@ import { duplicateKeyIn } from "../intake/submit-parser.ts";
 export const DRAIN_BYTES = 64 * 1024 * 1024;
 
 export function bodyTooLarge(limit: number): AnchorError {
-  return anchorError("ANCHOR_ERR_BODY_TOO_LARGE", `the body is larger than this service accepts (${limit} bytes); send fewer records per request`);
+  return anchorError(
+    "ANCHOR_ERR_BODY_TOO_LARGE",
+    `the body is larger than this service accepts (${limit} bytes); send fewer records per request`,
+  );
 }
 
 /** ANCHOR_ERR_BODY_TOO_LARGE if the request declares a Content-Length over the limit. */
@@ -27,7 +30,8 @@ export function declaredOversize(request: FastifyRequest, limit: number): Anchor
  */
 export function refuseDeclaredOversize(limit: number) {
   return (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
-    if ((request.routeOptions.config as { checksBodyLimit?: boolean } | undefined)?.checksBodyLimit === true) return done();
+    if ((request.routeOptions.config as { checksBodyLimit?: boolean } | undefined)?.checksBodyLimit === true)
+      return done();
     done(declaredOversize(request, limit));
   };
 }
@@ -75,7 +79,10 @@ export function parseStrictJson(raw: Buffer): unknown {
   // objects and arrays only: a scalar has no keys
   if (typeof value === "object" && value !== null) {
     const duplicate = duplicateKeyIn(raw);
-    if (duplicate !== undefined) throw anchorError("ANCHOR_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, { path: duplicate });
+    if (duplicate !== undefined)
+      throw anchorError("ANCHOR_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, {
+        path: duplicate,
+      });
   }
   return value;
 }

@@ -11,8 +11,19 @@ import type { SubmissionDomain } from "../../../common/formats/receipt/submissio
 
 type Task =
   | { kind: "recover"; pending: Pick<PendingVerification, "domain" | "value" | "signature"> }
-  | { kind: "recoverSubmission"; domain: SubmissionDomain; logId: string; batchRoot: string; signature: string }
-  | { kind: "sign"; domain: TypedDataDomain; types: Record<string, TypedDataField[]>; value: Record<string, unknown> };
+  | {
+      kind: "recoverSubmission";
+      domain: SubmissionDomain;
+      logId: string;
+      batchRoot: string;
+      signature: string;
+    }
+  | {
+      kind: "sign";
+      domain: TypedDataDomain;
+      types: Record<string, TypedDataField[]>;
+      value: Record<string, unknown>;
+    };
 export type CryptoTask = Task & { id: number };
 
 type Reply = { id: number; ok: boolean; value: string };
@@ -32,7 +43,9 @@ export class CryptoPool {
 
   #start(): Worker {
     if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(new URL("./crypto-worker.ts", import.meta.url), { workerData: { privateKey: this.#privateKey } });
+    const worker = new Worker(new URL("./crypto-worker.ts", import.meta.url), {
+      workerData: { privateKey: this.#privateKey },
+    });
     worker.unref(); // an idle pool never keeps the process alive
     worker.on("message", (reply: Reply) => {
       const waiting = this.#waiting.get(reply.id);
@@ -60,17 +73,29 @@ export class CryptoPool {
       this.#waiting.set(id, { resolve, reject });
       // one JSON string (bigints as decimal strings, which ethers reads the same): far cheaper to
       // post than the structured clone of the nested objects
-      worker.postMessage(JSON.stringify({ ...task, id }, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)));
+      worker.postMessage(
+        JSON.stringify({ ...task, id }, (_key, value: unknown) =>
+          typeof value === "bigint" ? value.toString() : value,
+        ),
+      );
     });
   }
 
   /** recoverSigner(pending) on the worker. */
   recover(pending: PendingVerification): Promise<string> {
-    return this.#run({ kind: "recover", pending: { domain: pending.domain, value: pending.value, signature: pending.signature } });
+    return this.#run({
+      kind: "recover",
+      pending: { domain: pending.domain, value: pending.value, signature: pending.signature },
+    });
   }
 
   /** recoverSubmitter on the worker: the account that signed EvidenceSubmission(logId, batchRoot); rejects with the reason if none. */
-  recoverSubmission(domain: SubmissionDomain, logId: string, batchRoot: string, signature: string): Promise<string> {
+  recoverSubmission(
+    domain: SubmissionDomain,
+    logId: string,
+    batchRoot: string,
+    signature: string,
+  ): Promise<string> {
     return this.#run({ kind: "recoverSubmission", domain, logId, batchRoot, signature });
   }
 

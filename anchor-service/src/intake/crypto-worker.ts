@@ -17,12 +17,21 @@ parentPort!.on("message", async (message: string) => {
       parentPort!.postMessage({ id: task.id, ok: true, value: recoverSigner(task.pending) });
     } else if (task.kind === "recoverSubmission") {
       const { domain, logId, batchRoot, signature } = task;
-      const recovered = recoverSubmitter({ ...domain, chainId: BigInt(domain.chainId) }, logId, batchRoot, signature);
+      const recovered = recoverSubmitter(
+        { ...domain, chainId: BigInt(domain.chainId) },
+        logId,
+        batchRoot,
+        signature,
+      );
       if ("error" in recovered) throw new Error(recovered.error);
       parentPort!.postMessage({ id: task.id, ok: true, value: recovered.signer });
     } else {
       if (wallet === undefined) throw new Error("this worker has no signing key");
-      parentPort!.postMessage({ id: task.id, ok: true, value: await wallet.signTypedData(task.domain, task.types, task.value) });
+      parentPort!.postMessage({
+        id: task.id,
+        ok: true,
+        value: await wallet.signTypedData(task.domain, task.types, task.value),
+      });
     }
   } catch (error) {
     parentPort!.postMessage({ id: task.id, ok: false, value: (error as Error).message });

@@ -26,7 +26,8 @@ export class HashTable {
 
   /** The number of `key` (its first `length` bytes): new keys get the next number. */
   intern(key: Uint8Array): number {
-    if (this.keys.length * 2 >= this.#slots.length) throw new RangeError("hash table full: sized for fewer keys");
+    if (this.keys.length * 2 >= this.#slots.length)
+      throw new RangeError("hash table full: sized for fewer keys");
     const slot = this.#slotOf(key);
     const held = this.#slots[slot]!;
     if (held !== 0) return held - 1;

@@ -10,7 +10,13 @@ import { encodeLeaf, leafHashOfBytes } from "../../../common/formats/leaf/leaf.t
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import { anchorError } from "../errors.ts";
 import type { MerkleStore, PreparedAppend } from "../log/merkle-store.ts";
-import { RECORD_BYTES, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes } from "../../../common/formats/leaf/packed.ts";
+import {
+  RECORD_BYTES,
+  leafHashOfPackedInto,
+  packRecord,
+  packRecordChecked,
+  packedRecordBytes,
+} from "../../../common/formats/leaf/packed.ts";
 import { BatchTree } from "../../../common/formats/receipt/batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "../../../common/formats/receipt/receipt-json.ts";
 import type { AnchorDb } from "../store/db.ts";
@@ -82,7 +88,12 @@ export type IntakeDeps = {
   /** The submission signatures' EIP-712 domain; undefined until the chain's id is known (needed only by requests that carry one). */
   submissionDomain?: () => SubmissionDomain | undefined;
   /** Recovers a submission signature's signer (on the crypto worker); default: here, on the event loop. */
-  recoverSubmission?: (domain: SubmissionDomain, logId: string, batchRoot: string, signature: string) => Promise<string>;
+  recoverSubmission?: (
+    domain: SubmissionDomain,
+    logId: string,
+    batchRoot: string,
+    signature: string,
+  ) => Promise<string>;
   logId: string;
   maxMergeDelaySeconds: number;
   /** Unix seconds. */
@@ -118,7 +129,10 @@ function refuseReplays(
   requests.forEach((r, i) => {
     const key = Buffer.from(r.nonceKey).toString("hex");
     if (stored[i] !== undefined || seenNonces.has(key) || before?.nonces.has(key) === true) {
-      results[i] = anchorError("ANCHOR_ERR_REPLAY", "this request's nonce was used before; sign the request again with a new nonce");
+      results[i] = anchorError(
+        "ANCHOR_ERR_REPLAY",
+        "this request's nonce was used before; sign the request again with a new nonce",
+      );
     } else {
       seenNonces.add(key);
       live.push(i);
@@ -137,7 +151,12 @@ function knownLeaves(
   distinct: HashTable,
   existing: { seqs: ReadonlyArray<number | undefined>; entries: ReadonlyArray<Uint8Array | undefined> },
   before: StagedGroup | undefined,
-): { origin: Float64Array; prefixes: HashTable; prefixOf: Int32Array; indexEntries: Array<Uint8Array | undefined> } {
+): {
+  origin: Float64Array;
+  prefixes: HashTable;
+  prefixOf: Int32Array;
+  indexEntries: Array<Uint8Array | undefined>;
+} {
   const origin = new Float64Array(distinct.keys.length).fill(-1);
   const prefixes = new HashTable(INDEX_PREFIX_BYTES, distinct.keys.length);
   const prefixOf = new Int32Array(distinct.keys.length);
@@ -151,7 +170,10 @@ function knownLeaves(
     }
     const p = prefixes.intern(key);
     prefixOf[i] = p;
-    if (p === indexEntries.length) indexEntries.push(before === undefined ? existing.entries[i] : entryIn(before, key) ?? existing.entries[i]);
+    if (p === indexEntries.length)
+      indexEntries.push(
+        before === undefined ? existing.entries[i] : (entryIn(before, key) ?? existing.entries[i]),
+      );
   }
   return { origin, prefixes, prefixOf, indexEntries };
 }
@@ -162,10 +184,19 @@ type Prepared = { packed: Uint8Array; hashes: Uint8Array[] };
 /** A request's own tree (its leaf hashes in request order) and the submission signature over its root. */
 type Submitted = { tree: BatchTree; signature: string; signer: string };
 
-type Pending = { request: IntakeRequest; prepared: Prepared; submitted: Submitted | undefined; resolve: (r: IssuedReceipts) => void; reject: (e: unknown) => void };
+type Pending = {
+  request: IntakeRequest;
+  prepared: Prepared;
+  submitted: Submitted | undefined;
+  resolve: (r: IssuedReceipts) => void;
+  reject: (e: unknown) => void;
+};
 
 /** The index of the batch (of this group's, by first sequence) that holds sequence `seq`. */
-function groupBatchOf(batches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>, seq: number): number {
+function groupBatchOf(
+  batches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[] } | undefined>,
+  seq: number,
+): number {
   for (let g = batches.length - 1; g >= 0; g--) {
     const b = batches[g];
     if (b !== undefined && seq >= b.firstSequence) return g;
@@ -203,7 +234,12 @@ type StagedGroup = {
 };
 
 /** A staged group whose write was issued: `written` settles once it is durable and its append committed. */
-type InFlight = { staged: StagedGroup; written: Promise<void>; settled: boolean; failure?: { error: unknown } };
+type InFlight = {
+  staged: StagedGroup;
+  written: Promise<void>;
+  settled: boolean;
+  failure?: { error: unknown };
+};
 
 export class Intake {
   readonly deps: IntakeDeps;
@@ -227,15 +263,24 @@ export class Intake {
 
   /** submit, with the receipts as IssuedReceipts (their reply JSON is written without objects). */
   async submitIssued(request: IntakeRequest): Promise<IssuedReceipts> {
-    if (this.#closed) return Promise.reject(anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly"));
+    if (this.#closed)
+      return Promise.reject(
+        anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly"),
+      );
     if (this.deps.receiptDomain() === undefined) {
-      return Promise.reject(anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet, so it cannot sign receipts; retry shortly"));
+      return Promise.reject(
+        anchorError(
+          "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+          "the service has not reached the chain yet, so it cannot sign receipts; retry shortly",
+        ),
+      );
     }
     // packed and hashed now, while it waits: the event loop is often idle during a group's fsync,
     // and the next group then starts with its hashes ready
     const prepared = packAndHash(request.records);
     const submitted = await this.#checkSubmission(request, prepared.hashes);
-    if (this.#closed) throw anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly");
+    if (this.#closed)
+      throw anchorError("ANCHOR_ERR_SHUTTING_DOWN", "the service is shutting down; retry shortly");
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, prepared, submitted, resolve, reject });
       if (!this.#writing) void this.#drain();
@@ -255,7 +300,11 @@ export class Intake {
     const tree = new BatchTree(hashes);
     const batchRoot = toHex(tree.rightEdge(0));
     const domain = this.deps.submissionDomain?.();
-    if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet, so it cannot check submission signatures; retry shortly");
+    if (domain === undefined)
+      throw anchorError(
+        "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        "the service has not reached the chain yet, so it cannot check submission signatures; retry shortly",
+      );
     let signer: string;
     try {
       if (this.deps.recoverSubmission !== undefined) {
@@ -266,7 +315,10 @@ export class Intake {
         signer = recovered.signer;
       }
     } catch (error) {
-      throw anchorError("ANCHOR_ERR_SUBMISSION_SIGNATURE", `x-jl-submission-signature: ${(error as Error).message}`);
+      throw anchorError(
+        "ANCHOR_ERR_SUBMISSION_SIGNATURE",
+        `x-jl-submission-signature: ${(error as Error).message}`,
+      );
     }
     if (signer.toLowerCase() !== request.signer.toLowerCase()) {
       throw anchorError(
@@ -406,7 +458,11 @@ export class Intake {
   }
 
   /** Signs one receipt batch per request with new records (its tree built here, signed on the worker). */
-  #sign(groupBatches: ReadonlyArray<{ firstSequence: number; hashes: Uint8Array[]; tree?: BatchTree } | undefined>): Promise<Array<BatchReceipts | undefined>> {
+  #sign(
+    groupBatches: ReadonlyArray<
+      { firstSequence: number; hashes: Uint8Array[]; tree?: BatchTree } | undefined
+    >,
+  ): Promise<Array<BatchReceipts | undefined>> {
     const receivedAt = this.deps.now();
     return Promise.all(
       groupBatches.map(async (b) => {
@@ -443,7 +499,10 @@ export class Intake {
     const hashes: Uint8Array[][] = [];
     const idsOf: Int32Array[] = [];
     const packs: Uint8Array[] = [];
-    const distinct = new HashTable(32, group.reduce((n, p) => n + p.prepared.hashes.length, 0));
+    const distinct = new HashTable(
+      32,
+      group.reduce((n, p) => n + p.prepared.hashes.length, 0),
+    );
     for (const { prepared } of group) {
       const hs = prepared.hashes;
       const ids = new Int32Array(hs.length);
@@ -464,13 +523,19 @@ export class Intake {
     // new records get contiguous sequence numbers, request by request; their puts go into the
     // group's one batch (store/group-batch.ts, the layout of store/keys.ts). After the write only
     // each record's sequence number and batch are needed, kept in typed arrays.
-    const batch = new GroupBatch(db, live.reduce((n, i) => n + hashes[i]!.length, 0));
+    const batch = new GroupBatch(
+      db,
+      live.reduce((n, i) => n + hashes[i]!.length, 0),
+    );
     const newHashes: Uint8Array[] = [];
     let next = base;
     const groupStart = next;
     // room for every record of the group, in sequence order (fewer if some are stored already)
     const newRecords = new Uint8Array(live.reduce((n, i) => n + packs[i]!.length, 0));
-    const groupBatches: Array<{ firstSequence: number; hashes: Uint8Array[]; tree?: BatchTree; submission?: StoredSubmission } | undefined> = [];
+    const groupBatches: Array<
+      | { firstSequence: number; hashes: Uint8Array[]; tree?: BatchTree; submission?: StoredSubmission }
+      | undefined
+    > = [];
     const seqsOf: Float64Array[] = [];
     const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
     let append: PreparedAppend | undefined;
@@ -522,23 +587,36 @@ export class Intake {
         }
         groupBatches.push(
           batchHashes.length > 0
-            ? { firstSequence: first, hashes: batchHashes, ...(allNew && submitted !== undefined ? { tree: submitted.tree } : {}), ...(submission === undefined ? {} : { submission }) }
+            ? {
+                firstSequence: first,
+                hashes: batchHashes,
+                ...(allNew && submitted !== undefined ? { tree: submitted.tree } : {}),
+                ...(submission === undefined ? {} : { submission }),
+              }
             : undefined,
         );
         seqsOf.push(seqs);
         batchOf.push(batches);
       });
       // the new records, in their blocks; what the last holds is the next group's tail
-      tailAfter = batch.putRecords(groupStart, tail, newRecords.subarray(0, (next - groupStart) * RECORD_BYTES));
+      tailAfter = batch.putRecords(
+        groupStart,
+        tail,
+        newRecords.subarray(0, (next - groupStart) * RECORD_BYTES),
+      );
 
       signed = await this.#sign(groupBatches);
       signed.forEach((s, g) => {
         const submission = groupBatches[g]?.submission;
-        if (s !== undefined) batch.putReceiptBatch(submission === undefined ? s.batch : { ...s.batch, submission });
+        if (s !== undefined)
+          batch.putReceiptBatch(submission === undefined ? s.batch : { ...s.batch, submission });
       });
       for (const i of live) batch.putNonce(requests[i]!.nonceKey, requests[i]!.expiresAt);
       // after the group being written, if it appends (else it was the last to, and is committed)
-      append = newHashes.length > 0 ? merkle.prepareAppend(newHashes, before?.append?.pending === true ? before.append : undefined) : undefined;
+      append =
+        newHashes.length > 0
+          ? merkle.prepareAppend(newHashes, before?.append?.pending === true ? before.append : undefined)
+          : undefined;
       if (append !== undefined) batch.putNodes(append.ops);
     } catch (error) {
       if (append?.pending === true) append.abort();

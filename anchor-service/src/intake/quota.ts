@@ -48,7 +48,10 @@ export class IntakeQuotas {
       return u;
     }
     if (now > u.atMs) {
-      u.tokens = Math.min(limits.recordsPerSecond, u.tokens + ((now - u.atMs) * limits.recordsPerSecond) / 1000);
+      u.tokens = Math.min(
+        limits.recordsPerSecond,
+        u.tokens + ((now - u.atMs) * limits.recordsPerSecond) / 1000,
+      );
       u.atMs = now;
     }
     if (day !== u.day) {
@@ -106,28 +109,42 @@ export class IntakeQuotas {
 
   #overSecond(memberId: number, limits: QuotaLimits, u: Usage, needed: number): AnchorError {
     const retryAfterSeconds = Math.max(1, Math.ceil((needed - u.tokens) / limits.recordsPerSecond));
-    return anchorError("ANCHOR_ERR_QUOTA_EXCEEDED", `member ${memberId} is over its intake quota of ${limits.recordsPerSecond} records per second; retry after ${retryAfterSeconds} s`, {
-      quota: "recordsPerSecond",
-      limit: limits.recordsPerSecond,
-      retryAfterSeconds,
-    });
+    return anchorError(
+      "ANCHOR_ERR_QUOTA_EXCEEDED",
+      `member ${memberId} is over its intake quota of ${limits.recordsPerSecond} records per second; retry after ${retryAfterSeconds} s`,
+      {
+        quota: "recordsPerSecond",
+        limit: limits.recordsPerSecond,
+        retryAfterSeconds,
+      },
+    );
   }
 
   #overDay(memberId: number, limits: QuotaLimits, u: Usage): AnchorError {
     const retryAfterSeconds = Math.max(1, (u.day + 1) * DAY_SECONDS - this.nowSeconds());
-    return anchorError("ANCHOR_ERR_QUOTA_EXCEEDED", `member ${memberId} has used ${u.used} of its ${limits.recordsPerDay} records for this UTC day; retry after ${retryAfterSeconds} s`, {
-      quota: "recordsPerDay",
-      limit: limits.recordsPerDay,
-      used: u.used,
-      retryAfterSeconds,
-    });
+    return anchorError(
+      "ANCHOR_ERR_QUOTA_EXCEEDED",
+      `member ${memberId} has used ${u.used} of its ${limits.recordsPerDay} records for this UTC day; retry after ${retryAfterSeconds} s`,
+      {
+        quota: "recordsPerDay",
+        limit: limits.recordsPerDay,
+        used: u.used,
+        retryAfterSeconds,
+      },
+    );
   }
 }
 
 /** The limits in force: the governed parameters where set (non-zero), else the configured defaults. */
 export function quotaLimits(governed: Partial<QuotaLimits> | undefined, defaults: QuotaLimits): QuotaLimits {
   return {
-    recordsPerSecond: governed?.recordsPerSecond !== undefined && governed.recordsPerSecond > 0 ? governed.recordsPerSecond : defaults.recordsPerSecond,
-    recordsPerDay: governed?.recordsPerDay !== undefined && governed.recordsPerDay > 0 ? governed.recordsPerDay : defaults.recordsPerDay,
+    recordsPerSecond:
+      governed?.recordsPerSecond !== undefined && governed.recordsPerSecond > 0
+        ? governed.recordsPerSecond
+        : defaults.recordsPerSecond,
+    recordsPerDay:
+      governed?.recordsPerDay !== undefined && governed.recordsPerDay > 0
+        ? governed.recordsPerDay
+        : defaults.recordsPerDay,
   };
 }

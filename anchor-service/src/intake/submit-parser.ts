@@ -60,7 +60,6 @@ const KINDS = new Set<number>(Object.values(EvidenceKind));
 const ALGORITHMS = new Set<number>(Object.values(DigestAlgorithm));
 const MAX_SUBMITTER = 0xffff_ffff;
 
-
 // field bits
 const VERSION = 1;
 const KIND = 2;
@@ -88,13 +87,27 @@ function fieldAt(b: Uint8Array, at: number, end: number): number {
     case 100: // d
       return isName(b, at, end, "digestAlgorithm") ? ALGORITHM : isName(b, at, end, "digest") ? DIGEST : 0;
     case 115: // s
-      return isName(b, at, end, "salt") ? SALT : isName(b, at, end, "submitter") ? SUBMITTER : isName(b, at, end, "subject") ? SUBJECT : 0;
+      return isName(b, at, end, "salt")
+        ? SALT
+        : isName(b, at, end, "submitter")
+          ? SUBMITTER
+          : isName(b, at, end, "subject")
+            ? SUBJECT
+            : 0;
     default:
       return 0;
   }
 }
 
-const NAME_LENGTH: Record<number, number> = { [VERSION]: 7, [KIND]: 4, [ALGORITHM]: 15, [DIGEST]: 6, [SALT]: 4, [SUBMITTER]: 9, [SUBJECT]: 7 };
+const NAME_LENGTH: Record<number, number> = {
+  [VERSION]: 7,
+  [KIND]: 4,
+  [ALGORITHM]: 15,
+  [DIGEST]: 6,
+  [SALT]: 4,
+  [SUBMITTER]: 9,
+  [SUBJECT]: 7,
+};
 
 /**
  * Parses a body of the plain form into packed records, or undefined when the body is anything

@@ -116,10 +116,16 @@ const MAX_CACHED_NODES = 1 << 17;
 /** The 7-byte key of the node at (level, index). */
 export function nodeKey(level: number, index: number): Uint8Array {
   if (!Number.isInteger(level) || level < 0 || level > 48) {
-    throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `node level must be an integer in [0, 48], got ${level}`);
+    throw new MerkleStoreError(
+      "MERKLE_BAD_ARGUMENT",
+      `node level must be an integer in [0, 48], got ${level}`,
+    );
   }
   if (!Number.isSafeInteger(index) || index < 0 || index >= MAX_TREE_SIZE) {
-    throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `node index must be an integer in [0, 2^48), got ${index}`);
+    throw new MerkleStoreError(
+      "MERKLE_BAD_ARGUMENT",
+      `node index must be an integer in [0, 2^48), got ${index}`,
+    );
   }
   const key = new Uint8Array(KEY_LENGTH);
   key[0] = level;
@@ -135,7 +141,10 @@ export function nodeKey(level: number, index: number): Uint8Array {
 /** Inverse of nodeKey, for inspection tools and tests. */
 export function parseNodeKey(key: Uint8Array): { level: number; index: number } {
   if (key.length !== KEY_LENGTH) {
-    throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `node key must be ${KEY_LENGTH} bytes, got ${key.length}`);
+    throw new MerkleStoreError(
+      "MERKLE_BAD_ARGUMENT",
+      `node key must be ${KEY_LENGTH} bytes, got ${key.length}`,
+    );
   }
   const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
   return { level: key[0]!, index: view.getUint16(1) * 2 ** 32 + view.getUint32(3) };
@@ -156,7 +165,11 @@ export class MerkleStore {
    */
   #frontier: ReadonlyArray<Uint8Array | undefined>;
   /** Prepared appends not yet committed or aborted, oldest first, each with the tree it leads to. */
-  readonly #pending: Array<{ append: PreparedAppend; frontier: ReadonlyArray<Uint8Array | undefined>; toSize: number }> = [];
+  readonly #pending: Array<{
+    append: PreparedAppend;
+    frontier: ReadonlyArray<Uint8Array | undefined>;
+    toSize: number;
+  }> = [];
   /** Stored nodes of the upper levels already read (see #readNodes). */
   readonly #cache = new Map<string, Uint8Array>();
 
@@ -181,7 +194,11 @@ export class MerkleStore {
   static async open(nodes: MerkleNodes, source: LeafSource, opts: MerkleStoreOptions): Promise<MerkleStore> {
     checkEncodings(nodes);
     const storedFromLevel = opts.storedFromLevel ?? DEFAULT_STORED_FROM_LEVEL;
-    if (!Number.isInteger(storedFromLevel) || storedFromLevel < 0 || storedFromLevel > MAX_STORED_FROM_LEVEL) {
+    if (
+      !Number.isInteger(storedFromLevel) ||
+      storedFromLevel < 0 ||
+      storedFromLevel > MAX_STORED_FROM_LEVEL
+    ) {
       throw new MerkleStoreError(
         "MERKLE_BAD_ARGUMENT",
         `storedFromLevel must be an integer in [0, ${MAX_STORED_FROM_LEVEL}], got ${String(storedFromLevel)}`,
@@ -190,7 +207,10 @@ export class MerkleStore {
     const size = opts.size;
     checkCount("size", size);
     if (size > MAX_TREE_SIZE) {
-      throw new MerkleStoreError("MERKLE_SIZE_OUT_OF_RANGE", `size ${size} exceeds the maximum ${MAX_TREE_SIZE}`);
+      throw new MerkleStoreError(
+        "MERKLE_SIZE_OUT_OF_RANGE",
+        `size ${size} exceeds the maximum ${MAX_TREE_SIZE}`,
+      );
     }
 
     const frontierNodes = frontierOf(size);
@@ -238,17 +258,26 @@ export class MerkleStore {
       );
     }
     if (after !== undefined && (newest === undefined || newest.append !== after)) {
-      throw new MerkleStoreError("MERKLE_APPEND_STALE", "an append can only be prepared after the newest pending one");
+      throw new MerkleStoreError(
+        "MERKLE_APPEND_STALE",
+        "an append can only be prepared after the newest pending one",
+      );
     }
     leafHashes.forEach((h, i) => {
       if (!(h instanceof Uint8Array) || h.length !== HASH_LENGTH) {
-        throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `leafHashes[${i}] must be a ${HASH_LENGTH}-byte hash`);
+        throw new MerkleStoreError(
+          "MERKLE_BAD_ARGUMENT",
+          `leafHashes[${i}] must be a ${HASH_LENGTH}-byte hash`,
+        );
       }
     });
     const fromSize = newest?.toSize ?? this.#size;
     const toSize = fromSize + leafHashes.length;
     if (toSize > MAX_TREE_SIZE) {
-      throw new MerkleStoreError("MERKLE_SIZE_OUT_OF_RANGE", `appending ${leafHashes.length} leaves exceeds ${MAX_TREE_SIZE}`);
+      throw new MerkleStoreError(
+        "MERKLE_SIZE_OUT_OF_RANGE",
+        `appending ${leafHashes.length} leaves exceeds ${MAX_TREE_SIZE}`,
+      );
     }
 
     const frontier = (newest?.frontier ?? this.#frontier).slice();
@@ -263,7 +292,9 @@ export class MerkleStore {
       for (;;) {
         if (level >= this.#storedFromLevel) {
           // exact: the node ends at size + 1, a multiple of 2^level
-          ops.push(this.#put(level, (size + 1) / 2 ** level - 1, level === 0 ? new Uint8Array(carry) : carry));
+          ops.push(
+            this.#put(level, (size + 1) / 2 ** level - 1, level === 0 ? new Uint8Array(carry) : carry),
+          );
         }
         if (rest % 2 === 0) break;
         carry = hashChildren(frontier[level]!, carry);
@@ -282,15 +313,27 @@ export class MerkleStore {
       toSize,
       commit: () => {
         const i = at();
-        if (i < 0) throw new MerkleStoreError("MERKLE_APPEND_STALE", "cannot commit: this append is already committed or aborted");
-        if (i > 0) throw new MerkleStoreError("MERKLE_APPEND_PENDING", `cannot commit: the append of leaves ${this.#size}.. before it is not committed yet`);
+        if (i < 0)
+          throw new MerkleStoreError(
+            "MERKLE_APPEND_STALE",
+            "cannot commit: this append is already committed or aborted",
+          );
+        if (i > 0)
+          throw new MerkleStoreError(
+            "MERKLE_APPEND_PENDING",
+            `cannot commit: the append of leaves ${this.#size}.. before it is not committed yet`,
+          );
         this.#pending.shift();
         this.#frontier = frontier;
         this.#size = toSize;
       },
       abort: () => {
         const i = at();
-        if (i < 0) throw new MerkleStoreError("MERKLE_APPEND_STALE", "cannot abort: this append is already committed or aborted");
+        if (i < 0)
+          throw new MerkleStoreError(
+            "MERKLE_APPEND_STALE",
+            "cannot abort: this append is already committed or aborted",
+          );
         this.#pending.splice(i); // and every append prepared after it
       },
       get pending() {
@@ -308,7 +351,8 @@ export class MerkleStore {
   async rangeHash(begin: number, end: number): Promise<Uint8Array> {
     checkCount("begin", begin);
     checkCount("end", end);
-    if (!(begin < end)) throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `range [${begin}, ${end}) is empty`);
+    if (!(begin < end))
+      throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `range [${begin}, ${end}) is empty`);
     this.#checkSize("end", end);
     if (begin % nextPowerOfTwo(end - begin) !== 0) {
       throw new MerkleStoreError(
@@ -334,7 +378,10 @@ export class MerkleStore {
     checkCount("treeSize", treeSize);
     this.#checkSize("treeSize", treeSize);
     if (leafIndex >= treeSize) {
-      throw new MerkleStoreError("MERKLE_SIZE_OUT_OF_RANGE", `leafIndex ${leafIndex} is not below treeSize ${treeSize}`);
+      throw new MerkleStoreError(
+        "MERKLE_SIZE_OUT_OF_RANGE",
+        `leafIndex ${leafIndex} is not below treeSize ${treeSize}`,
+      );
     }
     return this.#twice((hasher) => rfcInclusionProof(leafIndex, treeSize, hasher));
   }
@@ -345,7 +392,10 @@ export class MerkleStore {
     checkCount("second", second);
     this.#checkSize("second", second);
     if (first > second) {
-      throw new MerkleStoreError("MERKLE_SIZE_OUT_OF_RANGE", `first ${first} is greater than second ${second}`);
+      throw new MerkleStoreError(
+        "MERKLE_SIZE_OUT_OF_RANGE",
+        `first ${first} is greater than second ${second}`,
+      );
     }
     return this.#twice((hasher) => rfcConsistencyProof(first, second, hasher));
   }
@@ -400,7 +450,10 @@ export class MerkleStore {
     }
 
     const spans = mergeSpans(low.map((n) => [n.index * 2 ** n.level, (n.index + 1) * 2 ** n.level] as const));
-    const [values, ...spanLeaves] = await Promise.all([this.#readNodes(stored), ...spans.map(([from, to]) => readLeaves(this.#source, from, to))]);
+    const [values, ...spanLeaves] = await Promise.all([
+      this.#readNodes(stored),
+      ...spans.map(([from, to]) => readLeaves(this.#source, from, to)),
+    ]);
     stored.forEach((n, i) => known.set(nodeId(n), checkStoredNode(n, values[i])));
     for (const n of low) {
       const begin = n.index * 2 ** n.level;
@@ -528,7 +581,10 @@ async function readLeaves(source: LeafSource, from: number, to: number): Promise
   }
   return leaves.map((h, i) => {
     if (!(h instanceof Uint8Array) || h.length !== HASH_LENGTH) {
-      throw new MerkleStoreError("MERKLE_CORRUPT", `leaf source returned a malformed hash for leaf ${from + i}`);
+      throw new MerkleStoreError(
+        "MERKLE_CORRUPT",
+        `leaf source returned a malformed hash for leaf ${from + i}`,
+      );
     }
     // A plain copy: a Buffer would leak into proofs (Buffer#slice shares memory, and Buffers
     // are not deep-equal to Uint8Arrays).
@@ -556,7 +612,10 @@ function checkStoredNode(n: Node, value: Uint8Array | undefined): Uint8Array {
 
 function checkCount(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new MerkleStoreError("MERKLE_BAD_ARGUMENT", `${name} must be a non-negative safe integer, got ${String(value)}`);
+    throw new MerkleStoreError(
+      "MERKLE_BAD_ARGUMENT",
+      `${name} must be a non-negative safe integer, got ${String(value)}`,
+    );
   }
 }
 

@@ -9,29 +9,48 @@ import { EVIDENCE_STATES } from "../../../common/chain/generated/enums.ts";
 import { isoOfUnixSeconds } from "../../../common/formats/bundle/bundle.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
-import { LIFECYCLE_ACTIONS, LifecycleResponse, MEMBER_KINDS, MEMBER_STATUSES, MemberParams, MemberResponse } from "../schemas/court.ts";
+import {
+  LIFECYCLE_ACTIONS,
+  LifecycleResponse,
+  MEMBER_KINDS,
+  MEMBER_STATUSES,
+  MemberParams,
+  MemberResponse,
+} from "../schemas/court.ts";
 import { ErrorResponse, LeafParams } from "../schemas/leaves.ts";
 
 const ZERO32 = /^0x0{64}$/;
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse };
 
-export type Member = { id: number; name: string; kind: (typeof MEMBER_KINDS)[number]; status: (typeof MEMBER_STATUSES)[number]; regionCode: number };
+export type Member = {
+  id: number;
+  name: string;
+  kind: (typeof MEMBER_KINDS)[number];
+  status: (typeof MEMBER_STATUSES)[number];
+  regionCode: number;
+};
 
 export function registerCourtReads(app: FastifyInstance, chain: EvidenceLogClient): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get("/v1/members/:memberId", {
-    schema: { summary: "A consortium member's registered name, kind, region and status now", params: MemberParams, response: { 200: MemberResponse, ...errors } },
+    schema: {
+      summary: "A consortium member's registered name, kind, region and status now",
+      params: MemberParams,
+      response: { 200: MemberResponse, ...errors },
+    },
     handler: async (request) => onChain(() => readMember(chain, request.params.memberId)),
   });
 
   api.get("/v1/lifecycle/:leafHash", {
     schema: {
-      summary: "A leaf's lifecycle in the EvidenceRegistry now: state, legal hold, endorsers and the append-only records",
+      summary:
+        "A leaf's lifecycle in the EvidenceRegistry now: state, legal hold, endorsers and the append-only records",
       params: LeafParams,
       response: { 200: LifecycleResponse, ...errors },
     },
-    handler: async (request) => onChain(() => readLifecycle(chain, chain.evidenceRegistry, request.params.leafHash.toLowerCase())),
+    handler: async (request) =>
+      onChain(() => readLifecycle(chain, chain.evidenceRegistry, request.params.leafHash.toLowerCase())),
   });
 }
 
@@ -39,7 +58,8 @@ async function readMember(chain: EvidenceLogClient, memberId: number): Promise<M
   const block = await chain.provider.getBlockNumber();
   const [kind, status, regionCode] = await chain.registry.profileOf(memberId, { blockTag: block });
   // profileOf answers zeros for an unknown id; member() would revert
-  if (Number(status) === 0) throw anchorError("ANCHOR_ERR_NOT_FOUND", `no consortium member with id ${memberId}`);
+  if (Number(status) === 0)
+    throw anchorError("ANCHOR_ERR_NOT_FOUND", `no consortium member with id ${memberId}`);
   const m = await chain.registry.member(memberId, { blockTag: block });
   return {
     id: memberId,
@@ -82,7 +102,10 @@ async function readLifecycle(chain: EvidenceLogClient, registry: EvidenceRegistr
 function actionName(action: number): (typeof LIFECYCLE_ACTIONS)[number] {
   const name = LIFECYCLE_ACTIONS[action];
   // a registry newer than this service: say so rather than mislabel the record
-  if (name === undefined) throw new Error(`the EvidenceRegistry reports lifecycle action ${action}, which this service does not know`);
+  if (name === undefined)
+    throw new Error(
+      `the EvidenceRegistry reports lifecycle action ${action}, which this service does not know`,
+    );
   return name;
 }
 

@@ -12,17 +12,27 @@ import type { DigestIndex } from "../store/digests.ts";
 export function registerDigestRoutes(app: FastifyInstance, index: DigestIndex): void {
   app.withTypeProvider<ZodTypeProvider>().get("/v1/digests/:digest", {
     schema: {
-      summary: "The evidence records carrying a document digest: each leaf's hash, status, submitter and when it was received",
+      summary:
+        "The evidence records carrying a document digest: each leaf's hash, status, submitter and when it was received",
       params: DigestParams,
       response: { 200: DigestResponse, 400: ErrorResponse, 404: ErrorResponse },
     },
     handler: async (request) => {
       const digest = request.params.digest.toLowerCase();
       const leaves = await index.leaves(fromHex(digest));
-      if (leaves.length === 0) throw anchorError("ANCHOR_ERR_UNKNOWN_DIGEST", `no evidence with document digest ${digest} in this log`);
+      if (leaves.length === 0)
+        throw anchorError(
+          "ANCHOR_ERR_UNKNOWN_DIGEST",
+          `no evidence with document digest ${digest} in this log`,
+        );
       return {
         digest,
-        leaves: leaves.map((l) => ({ leafHash: toHex(l.leafHash), status: l.anchored ? ("anchored" as const) : ("pending" as const), submitter: l.submitter, receivedAt: isoSeconds(l.receivedAt) })),
+        leaves: leaves.map((l) => ({
+          leafHash: toHex(l.leafHash),
+          status: l.anchored ? ("anchored" as const) : ("pending" as const),
+          submitter: l.submitter,
+          receivedAt: isoSeconds(l.receivedAt),
+        })),
       };
     },
   });

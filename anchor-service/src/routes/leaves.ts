@@ -17,7 +17,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { PendingVerification } from "../../../common/auth/request-signing.ts";
-import { bodyHashOf, completeVerification, nonceKey, prepareVerification, recoverSigner } from "../../../common/auth/request-signing.ts";
+import {
+  bodyHashOf,
+  completeVerification,
+  nonceKey,
+  prepareVerification,
+  recoverSigner,
+} from "../../../common/auth/request-signing.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import type { AppDeps } from "../app.ts";
 import { anchorError } from "../errors.ts";
@@ -27,12 +33,25 @@ import { PackedSubmission, parseSubmitBody } from "../intake/submit-parser.ts";
 import { ErrorResponse, SubmitBody, SubmitResponse } from "../schemas/leaves.ts";
 import { SUBMISSION_SIGNATURE_HEADER } from "../../../common/formats/receipt/submission.ts";
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  409: ErrorResponse,
+  413: ErrorResponse,
+  429: ErrorResponse,
+  503: ErrorResponse,
+};
 
 const EMPTY = new Uint8Array(0);
 
 /** What the headers established (step 1); `verified` once the signature over the body holds (step 2). */
-type IntakeAuth = { pending: PendingVerification; memberId: number; limits: QuotaLimits | undefined; verified: boolean };
+type IntakeAuth = {
+  pending: PendingVerification;
+  memberId: number;
+  limits: QuotaLimits | undefined;
+  verified: boolean;
+};
 
 /** A body refused while it was read or parsed: thrown in preValidation, so the connection stays open. */
 class RefusedBody {
@@ -53,20 +72,27 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
     child.decorateRequest("intakeAuth", undefined);
     // JSON only, and keep the exact bytes: signed requests sign the SHA-256 of the raw body
     child.removeAllContentTypeParsers();
-    child.addContentTypeParser("application/json", async (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
-      try {
-        const raw = await readBody(payload, deps.limits.maxBodyBytes);
-        request.rawBody = raw;
-        await verifySignature(request, raw, deps);
-        if (raw.length === 0) return undefined;
-        return parseCounted(raw, request.intakeAuth!, deps);
-      } catch (error) {
-        return new RefusedBody(error);
-      }
-    });
+    child.addContentTypeParser(
+      "application/json",
+      async (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
+        try {
+          const raw = await readBody(payload, deps.limits.maxBodyBytes);
+          request.rawBody = raw;
+          await verifySignature(request, raw, deps);
+          if (raw.length === 0) return undefined;
+          return parseCounted(raw, request.intakeAuth!, deps);
+        } catch (error) {
+          return new RefusedBody(error);
+        }
+      },
+    );
 
     child.withTypeProvider<ZodTypeProvider>().post("/v1/leaves", {
-      schema: { summary: "Submit evidence records (1–10,000); replies with a signed receipt per record once durable", body: SubmitBody, response: { 200: SubmitResponse, ...errors } },
+      schema: {
+        summary: "Submit evidence records (1–10,000); replies with a signed receipt per record once durable",
+        body: SubmitBody,
+        response: { 200: SubmitResponse, ...errors },
+      },
       // a packed body was fully checked by its parser; the schema checks everything else
       validatorCompiler: (route) => {
         // this route declares a body schema only, so the body is the one part compiled here
@@ -93,8 +119,14 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         if (body instanceof RefusedBody) throw body.error;
         // a request without a body (no content type) was not through the parser: its signature is over no bytes
         if (!request.intakeAuth!.verified) await verifySignature(request, EMPTY, deps);
-        if (Array.isArray((body as { records?: unknown })?.records) && (body as { records: unknown[] }).records.length > deps.limits.maxRecordsPerRequest) {
-          throw anchorError("ANCHOR_ERR_TOO_MANY_RECORDS", `at most ${deps.limits.maxRecordsPerRequest} records per request, got ${(body as { records: unknown[] }).records.length}; split the submission`);
+        if (
+          Array.isArray((body as { records?: unknown })?.records) &&
+          (body as { records: unknown[] }).records.length > deps.limits.maxRecordsPerRequest
+        ) {
+          throw anchorError(
+            "ANCHOR_ERR_TOO_MANY_RECORDS",
+            `at most ${deps.limits.maxRecordsPerRequest} records per request, got ${(body as { records: unknown[] }).records.length}; split the submission`,
+          );
         }
       },
       handler: async (request, reply) => {
@@ -108,18 +140,37 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
           records = body.withSubmitter(memberId);
         } else {
           records = body.records.map((r, i) => {
-            if (r.submitter !== undefined && r.submitter !== memberId) throw mismatch(i, r.submitter, memberId);
-            return { version: 1, kind: r.kind, digestAlgorithm: r.digestAlgorithm, digest: r.digest.toLowerCase(), salt: r.salt.toLowerCase(), submitter: memberId, subject: r.subject.toLowerCase() } as EvidenceRecord;
+            if (r.submitter !== undefined && r.submitter !== memberId)
+              throw mismatch(i, r.submitter, memberId);
+            return {
+              version: 1,
+              kind: r.kind,
+              digestAlgorithm: r.digestAlgorithm,
+              digest: r.digest.toLowerCase(),
+              salt: r.salt.toLowerCase(),
+              submitter: memberId,
+              subject: r.subject.toLowerCase(),
+            } as EvidenceRecord;
           });
         }
         deps.metrics.queueDepth.set(deps.intake.queueDepth + 1);
         const { pending } = auth;
         const header = request.headers[SUBMISSION_SIGNATURE_HEADER];
         if (typeof header !== "string") {
-          throw anchorError("ANCHOR_ERR_SUBMISSION_SIGNATURE", `the ${SUBMISSION_SIGNATURE_HEADER} header is missing: sign EvidenceSubmission(logId, batchRoot) over the records' leaf hashes in request order`);
+          throw anchorError(
+            "ANCHOR_ERR_SUBMISSION_SIGNATURE",
+            `the ${SUBMISSION_SIGNATURE_HEADER} header is missing: sign EvidenceSubmission(logId, batchRoot) over the records' leaf hashes in request order`,
+          );
         }
         const submissionSignature = header;
-        const receipts = await deps.intake.submitIssued({ signer: pending.signer, memberId, nonceKey: nonceKey(pending.signer, pending.nonce), expiresAt: pending.expiresAt, records, submissionSignature });
+        const receipts = await deps.intake.submitIssued({
+          signer: pending.signer,
+          memberId,
+          nonceKey: nonceKey(pending.signer, pending.nonce),
+          expiresAt: pending.expiresAt,
+          records,
+          submissionSignature,
+        });
         deps.metrics.intakeRequests.inc();
         // receipts are written by our own code to ReceiptSchema (common/formats/receipt/receipt-json.ts); re-encoding
         // 10,000 of them through zod would cost more than the whole intake, so it is not re-applied
@@ -136,13 +187,27 @@ const UNREAD_BODY_BYTES = 64 * 1024;
 
 function largeBody(request: FastifyRequest): boolean {
   const length = request.headers["content-length"];
-  return length === undefined ? request.headers["transfer-encoding"] !== undefined : Number(length) > UNREAD_BODY_BYTES;
+  return length === undefined
+    ? request.headers["transfer-encoding"] !== undefined
+    : Number(length) > UNREAD_BODY_BYTES;
 }
 
-type SubmitBody = { records: Array<{ kind: number; digestAlgorithm: number; digest: string; salt: string; submitter?: number | undefined; subject: string }> };
+type SubmitBody = {
+  records: Array<{
+    kind: number;
+    digestAlgorithm: number;
+    digest: string;
+    salt: string;
+    submitter?: number | undefined;
+    subject: string;
+  }>;
+};
 
 function mismatch(index: number, submitter: number, memberId: number) {
-  return anchorError("ANCHOR_ERR_SUBMITTER_MISMATCH", `records[${index}].submitter is ${submitter}, but the request is signed by member ${memberId}`);
+  return anchorError(
+    "ANCHOR_ERR_SUBMITTER_MISMATCH",
+    `records[${index}].submitter is ${submitter}, but the request is signed by member ${memberId}`,
+  );
 }
 
 /**
@@ -152,7 +217,11 @@ function mismatch(index: number, submitter: number, memberId: number) {
  */
 async function authenticateHeaders(request: FastifyRequest, deps: AppDeps): Promise<IntakeAuth> {
   const domain = deps.requestDomain();
-  if (domain === undefined) throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the service has not reached the chain yet; retry shortly");
+  if (domain === undefined)
+    throw anchorError(
+      "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+      "the service has not reached the chain yet; retry shortly",
+    );
   const pending = prepareVerification(
     domain,
     // the path is signed as sent, query string included (common/auth/request-signing.ts)
@@ -175,12 +244,21 @@ async function activeMemberOf(account: string, deps: AppDeps): Promise<number> {
   try {
     status = await deps.chain.memberStatus(account);
   } catch (e) {
-    throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot check membership on chain: ${(e as Error).message}`);
+    throw anchorError(
+      "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+      `cannot check membership on chain: ${(e as Error).message}`,
+    );
   }
-  if (status.status === "none") throw anchorError("ANCHOR_ERR_NOT_MEMBER", `${account} is not an account of any consortium member`);
-  if (status.status === "suspended") throw anchorError("ANCHOR_ERR_MEMBER_SUSPENDED", `member ${status.memberId} is suspended`);
+  if (status.status === "none")
+    throw anchorError("ANCHOR_ERR_NOT_MEMBER", `${account} is not an account of any consortium member`);
+  if (status.status === "suspended")
+    throw anchorError("ANCHOR_ERR_MEMBER_SUSPENDED", `member ${status.memberId} is suspended`);
   // one role per key: a member's log-operator or governance key never submits evidence
-  if (status.role !== "operations") throw anchorError("ANCHOR_ERR_NOT_OPERATIONS_KEY", `${account} is member ${status.memberId}'s ${status.role} key; only its operations keys submit evidence`);
+  if (status.role !== "operations")
+    throw anchorError(
+      "ANCHOR_ERR_NOT_OPERATIONS_KEY",
+      `${account} is member ${status.memberId}'s ${status.role} key; only its operations keys submit evidence`,
+    );
   return status.memberId;
 }
 
@@ -191,13 +269,15 @@ async function activeMemberOf(account: string, deps: AppDeps): Promise<number> {
  */
 function parseCounted(raw: Buffer, auth: IntakeAuth, deps: AppDeps): unknown {
   const quotas = deps.quotas?.quotas;
-  if (quotas === undefined || auth.limits === undefined) return parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
+  if (quotas === undefined || auth.limits === undefined)
+    return parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
   const reservation = quotas.reserve(auth.memberId, auth.limits);
   if (typeof reservation !== "number") throw reservation;
   let reserved = reservation;
   try {
     const body = parseSubmitBody(raw, deps.limits.maxRecordsPerRequest) ?? parseStrictJson(raw);
-    const list = body instanceof PackedSubmission ? undefined : (body as { records?: unknown } | null)?.records;
+    const list =
+      body instanceof PackedSubmission ? undefined : (body as { records?: unknown } | null)?.records;
     const count = body instanceof PackedSubmission ? body.count : Array.isArray(list) ? list.length : 0;
     if (count <= deps.limits.maxRecordsPerRequest) {
       reserved = 0;
@@ -215,6 +295,9 @@ async function verifySignature(request: FastifyRequest, raw: Uint8Array, deps: A
   const auth = request.intakeAuth!;
   const pending = auth.pending;
   pending.value.bodyHash = bodyHashOf(raw);
-  completeVerification(pending, deps.recoverSigner === undefined ? recoverSigner(pending) : await deps.recoverSigner(pending));
+  completeVerification(
+    pending,
+    deps.recoverSigner === undefined ? recoverSigner(pending) : await deps.recoverSigner(pending),
+  );
   auth.verified = true;
 }

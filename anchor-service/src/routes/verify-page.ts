@@ -48,7 +48,10 @@ export function loadAssets(dir = WEB_DIR): Map<string, Asset> {
   return assets;
 }
 
-export function registerVerifyPage(app: FastifyInstance, deps: { chain: EvidenceLogClient; info: () => { publicUrl: string } }): void {
+export function registerVerifyPage(
+  app: FastifyInstance,
+  deps: { chain: EvidenceLogClient; info: () => { publicUrl: string } },
+): void {
   const assets = loadAssets();
   const send = (reply: FastifyReply, asset: Asset) =>
     reply
@@ -67,16 +70,25 @@ export function registerVerifyPage(app: FastifyInstance, deps: { chain: Evidence
   app.withTypeProvider<ZodTypeProvider>().get("/verify/qr.svg", {
     schema: { hide: true, querystring: QrQuery },
     handler: async (request, reply) => {
-      const svg = await QRCode.toString(verificationUrl(request.query.leaf, deps.info().publicUrl), { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+      const svg = await QRCode.toString(verificationUrl(request.query.leaf, deps.info().publicUrl), {
+        type: "svg",
+        errorCorrectionLevel: "M",
+        margin: 2,
+      });
       return send(reply, { body: Buffer.from(svg), type: CONTENT_TYPES[".svg"]! });
     },
   });
 
-  app.get<{ Params: { file: string } }>("/verify/:file", { schema: { hide: true } }, async (request, reply) => {
-    const asset = assets.get(request.params.file);
-    if (asset === undefined) throw anchorError("ANCHOR_ERR_NOT_FOUND", `no file ${request.params.file} in the verification page`);
-    return send(reply, asset);
-  });
+  app.get<{ Params: { file: string } }>(
+    "/verify/:file",
+    { schema: { hide: true } },
+    async (request, reply) => {
+      const asset = assets.get(request.params.file);
+      if (asset === undefined)
+        throw anchorError("ANCHOR_ERR_NOT_FOUND", `no file ${request.params.file} in the verification page`);
+      return send(reply, asset);
+    },
+  );
 
   registerCourtReads(app, deps.chain);
 }

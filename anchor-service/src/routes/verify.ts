@@ -7,13 +7,18 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { BundleFormatError, parseBundle } from "../../../common/formats/bundle/bundle.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, readTrustAnchor, trustAnchorFingerprint, type TrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
+import {
+  DEFAULT_TRUST_ANCHOR_NAME,
+  TRUST_ANCHOR_PATH,
+  readTrustAnchor,
+  trustAnchorFingerprint,
+  type TrustAnchor,
+} from "../../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../../common/formats/bundle/verify.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { ErrorResponse, VerifyBody } from "../schemas/leaves.ts";
 import { TrustAnchorResponse, VerifyWithTrustAnchorResponse } from "../schemas/trust-anchor.ts";
-
 
 const errors = { 400: ErrorResponse, 503: ErrorResponse };
 
@@ -28,7 +33,10 @@ export function trustAnchorSource(chain: EvidenceLogClient, name: string): Trust
   return {
     get() {
       if (known !== undefined) return Promise.resolve(known);
-      pending ??= readTrustAnchor(chain.provider, { consortiumRegistry: chain.options.consortiumRegistry, name })
+      pending ??= readTrustAnchor(chain.provider, {
+        consortiumRegistry: chain.options.consortiumRegistry,
+        name,
+      })
         .then((anchor) => (known = anchor))
         .finally(() => (pending = undefined));
       return pending;
@@ -36,7 +44,10 @@ export function trustAnchorSource(chain: EvidenceLogClient, name: string): Trust
   };
 }
 
-export function registerVerifyRoutes(app: FastifyInstance, deps: { chain: EvidenceLogClient }): TrustAnchorSource {
+export function registerVerifyRoutes(
+  app: FastifyInstance,
+  deps: { chain: EvidenceLogClient },
+): TrustAnchorSource {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const source = trustAnchorSource(deps.chain, DEFAULT_TRUST_ANCHOR_NAME);
   const trustAnchor = async (): Promise<TrustAnchor> => {
@@ -44,7 +55,10 @@ export function registerVerifyRoutes(app: FastifyInstance, deps: { chain: Eviden
       return await source.get();
     } catch (e) {
       if (e instanceof AnchorError) throw e;
-      throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", `cannot read the chain to build this service's trust anchor: ${(e as Error).message}; retry later`);
+      throw anchorError(
+        "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the chain to build this service's trust anchor: ${(e as Error).message}; retry later`,
+      );
     }
   };
   // read it as soon as the app is ready; a chain that is down is asked again on demand
@@ -52,7 +66,8 @@ export function registerVerifyRoutes(app: FastifyInstance, deps: { chain: Eviden
 
   api.get(TRUST_ANCHOR_PATH, {
     schema: {
-      summary: "This consortium's trust anchor (chain id, genesis block hash, ConsortiumRegistry): what a court keeps to verify bundles with `npm run verify -- --trust URL`",
+      summary:
+        "This consortium's trust anchor (chain id, genesis block hash, ConsortiumRegistry): what a court keeps to verify bundles with `npm run verify -- --trust URL`",
       response: { 200: TrustAnchorResponse, ...errors },
     },
     handler: async (_request, reply) => {
@@ -64,7 +79,8 @@ export function registerVerifyRoutes(app: FastifyInstance, deps: { chain: Eviden
 
   api.post("/v1/verify", {
     schema: {
-      summary: "Verify a bundle against this service's trust anchor: each check pass / fail / indeterminate with a reason",
+      summary:
+        "Verify a bundle against this service's trust anchor: each check pass / fail / indeterminate with a reason",
       body: VerifyBody,
       response: { 200: VerifyWithTrustAnchorResponse, ...errors },
     },
@@ -78,7 +94,11 @@ export function registerVerifyRoutes(app: FastifyInstance, deps: { chain: Eviden
       }
       const anchor = await trustAnchor();
       const { documentDigest } = request.body;
-      const checks = await verifyOnline(bundle, { trustAnchor: anchor, providers: [deps.chain.provider], ...(documentDigest === undefined ? {} : { documentDigest }) });
+      const checks = await verifyOnline(bundle, {
+        trustAnchor: anchor,
+        providers: [deps.chain.provider],
+        ...(documentDigest === undefined ? {} : { documentDigest }),
+      });
       return {
         overall: overall(checks),
         checks,

@@ -1,7 +1,12 @@
 // Schemas of the reads behind the court verification page (zod, turned into OpenAPI at /docs):
 // a member's public profile, a leaf's lifecycle in the EvidenceRegistry, and the QR code target.
 import { z } from "zod";
-import { EVIDENCE_STATES, LIFECYCLE_ACTIONS as CHAIN_LIFECYCLE_ACTIONS, MEMBER_KINDS as CHAIN_MEMBER_KINDS, MEMBER_STATUSES as CHAIN_MEMBER_STATUSES } from "../../../common/chain/generated/enums.ts";
+import {
+  EVIDENCE_STATES,
+  LIFECYCLE_ACTIONS as CHAIN_LIFECYCLE_ACTIONS,
+  MEMBER_KINDS as CHAIN_MEMBER_KINDS,
+  MEMBER_STATUSES as CHAIN_MEMBER_STATUSES,
+} from "../../../common/chain/generated/enums.ts";
 import { uncapitalized } from "../../../common/chain/names.ts";
 import { bytes32 } from "./leaves.ts";
 
@@ -11,7 +16,12 @@ export const MEMBER_STATUSES = uncapitalized(CHAIN_MEMBER_STATUSES);
 export const LIFECYCLE_ACTIONS = uncapitalized(CHAIN_LIFECYCLE_ACTIONS);
 
 export const MemberParams = z.strictObject({
-  memberId: z.coerce.number().int().min(1).max(2 ** 32 - 1).describe("a consortium member id"),
+  memberId: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 32 - 1)
+    .describe("a consortium member id"),
 });
 
 export const MemberResponse = z.object({

@@ -3,17 +3,30 @@ import { z } from "zod";
 import { ReceiptSchema } from "../../../common/formats/receipt/receipts.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
 
-export const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (32 bytes)");
+export const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits (32 bytes)");
 
 /** One evidence record as a member submits it (the leaf record of common/formats/leaf/LEAF.md). */
 export const SubmittedRecord = z.strictObject({
   version: z.literal(1).default(1).describe("leaf format version; 1"),
-  kind: z.literal(Object.values(EvidenceKind)).describe("1 contract, 2 consent, 3 credit query, 4 fund-flow voucher, 5 ruling, 6 lifecycle notice, 7 document, 8 credit decision"),
+  kind: z
+    .literal(Object.values(EvidenceKind))
+    .describe(
+      "1 contract, 2 consent, 3 credit query, 4 fund-flow voucher, 5 ruling, 6 lifecycle notice, 7 document, 8 credit decision",
+    ),
   digestAlgorithm: z.literal(Object.values(DigestAlgorithm)).describe("1 SHA-256, 2 SM3"),
   digest: bytes32.describe("the document's digest"),
   salt: bytes32.describe("32 random bytes chosen by the submitter; keep it with the document"),
-  submitter: z.int().min(1).max(2 ** 32 - 1).optional().describe("your member id; defaults to the signer's"),
-  subject: bytes32.default(`0x${"00".repeat(32)}`).describe("what the evidence is about, e.g. a loan id; zero for none"),
+  submitter: z
+    .int()
+    .min(1)
+    .max(2 ** 32 - 1)
+    .optional()
+    .describe("your member id; defaults to the signer's"),
+  subject: bytes32
+    .default(`0x${"00".repeat(32)}`)
+    .describe("what the evidence is about, e.g. a loan id; zero for none"),
 });
 
 export const SubmitBody = z.strictObject({
@@ -81,7 +94,9 @@ export const VerifyBody = z.strictObject({
 });
 export const VerifyResponse = z.object({
   overall: z.enum(["pass", "fail", "indeterminate"]),
-  checks: z.array(z.object({ id: z.string(), outcome: z.enum(["pass", "fail", "indeterminate"]), reason: z.string() })),
+  checks: z.array(
+    z.object({ id: z.string(), outcome: z.enum(["pass", "fail", "indeterminate"]), reason: z.string() }),
+  ),
 });
 
 export const ErrorResponse = z.object({

@@ -13,10 +13,16 @@ export const TrustAnchorSummary = z.object({
   chainId: z.string(),
   genesisHash: z.string(),
   consortiumRegistry: z.string(),
-  fingerprint: z.string().describe("SHA-256 of the canonical trust anchor, 16 bytes in groups of four hex digits: compare with the published one"),
+  fingerprint: z
+    .string()
+    .describe(
+      "SHA-256 of the canonical trust anchor, 16 bytes in groups of four hex digits: compare with the published one",
+    ),
   url: z.string().describe("where this service publishes its trust anchor (a path on this service)"),
 });
 
 export const VerifyWithTrustAnchorResponse = VerifyResponse.extend({
-  trustAnchor: TrustAnchorSummary.describe("the trust anchor every chain check was bound to: this service's own"),
+  trustAnchor: TrustAnchorSummary.describe(
+    "the trust anchor every chain check was bound to: this service's own",
+  ),
 });

@@ -52,14 +52,21 @@ export class DigestIndex {
       const seq = seqs[i]!;
       const batch = await this.records.batchOf(seq);
       if (batch === undefined) throw new Error(`record ${seq} has no receipt batch`);
-      out.push({ seq, leafHash: hashLeaf(encodeLeaf(record)), submitter: record.submitter, receivedAt: batch.batch.receivedAt, anchored: await this.#anchored(seq) });
+      out.push({
+        seq,
+        leafHash: hashLeaf(encodeLeaf(record)),
+        submitter: record.submitter,
+        receivedAt: batch.batch.receivedAt,
+        anchored: await this.#anchored(seq),
+      });
     }
     return out;
   }
 
   /** Whether some head the chain holds (not lost) contains leaf `seq`. */
   async #anchored(seq: number): Promise<boolean> {
-    for await (const head of this.db.heads.values({ gte: seqKey(seq + 1) })) if (head.lost === undefined) return true;
+    for await (const head of this.db.heads.values({ gte: seqKey(seq + 1) }))
+      if (head.lost === undefined) return true;
     return false;
   }
 

@@ -10,7 +10,14 @@ import { INDEX_PREFIX_BYTES, SEQ_BYTES, seqKey } from "./keys.ts";
 import { PutArena } from "./put-arena.ts";
 import { BLOCK_RECORDS, RecordStore } from "./records.ts";
 
-type Prefixes = { records: Uint8Array; leafIndex: Uint8Array; digests: Uint8Array; batches: Uint8Array; nodes: Uint8Array; nonces: Uint8Array };
+type Prefixes = {
+  records: Uint8Array;
+  leafIndex: Uint8Array;
+  digests: Uint8Array;
+  batches: Uint8Array;
+  nodes: Uint8Array;
+  nonces: Uint8Array;
+};
 const prefixCache = new WeakMap<AnchorDb, Prefixes>();
 
 /** Each sublevel's key prefix on the root, as abstract-level writes it (prefixKey of an empty key). */
@@ -18,8 +25,16 @@ function prefixesOf(db: AnchorDb): Prefixes {
   let p = prefixCache.get(db);
   if (p === undefined) {
     const empty = new Uint8Array(0);
-    const of = (sub: { prefixKey(key: Uint8Array, format: "view"): Uint8Array }) => new Uint8Array(sub.prefixKey(empty, "view"));
-    p = { records: of(db.records), leafIndex: of(db.leafIndex), digests: of(db.digests), batches: of(db.batches), nodes: of(db.nodes), nonces: of(db.nonces) };
+    const of = (sub: { prefixKey(key: Uint8Array, format: "view"): Uint8Array }) =>
+      new Uint8Array(sub.prefixKey(empty, "view"));
+    p = {
+      records: of(db.records),
+      leafIndex: of(db.leafIndex),
+      digests: of(db.digests),
+      batches: of(db.batches),
+      nodes: of(db.nodes),
+      nonces: of(db.nonces),
+    };
     prefixCache.set(db, p);
   }
   return p;
@@ -62,7 +77,11 @@ export class GroupBatch {
    */
   putIndexes(leafHash: Uint8Array, entry: Uint8Array, packed: Uint8Array, at: number, seq: Uint8Array): void {
     this.#batch.put(this.#key(this.#prefix.leafIndex, leafHash, 0, seq, 0), entry, VIEW);
-    this.#batch.put(this.#key(this.#prefix.digests, packed, at + PACKED_DIGEST_AT, seq, SEQ_BYTES), EMPTY, VIEW);
+    this.#batch.put(
+      this.#key(this.#prefix.digests, packed, at + PACKED_DIGEST_AT, seq, SEQ_BYTES),
+      EMPTY,
+      VIEW,
+    );
   }
 
   /**
@@ -74,14 +93,19 @@ export class GroupBatch {
   putRecords(first: number, tail: Uint8Array | undefined, packed: Uint8Array): Uint8Array | undefined {
     if (packed.length === 0) return tail;
     const blocks = RecordStore.blockPuts(first, tail, packed);
-    for (const put of blocks) this.#batch.put(this.#arena.join(this.#prefix.records, put.key), put.value, VIEW);
+    for (const put of blocks)
+      this.#batch.put(this.#arena.join(this.#prefix.records, put.key), put.value, VIEW);
     const next = first + packed.length / RECORD_BYTES;
     return next % BLOCK_RECORDS === 0 ? undefined : blocks[blocks.length - 1]!.value;
   }
 
   /** One request's signed receipt batch, keyed by its first sequence number (the batches sublevel's JSON: UTF-8 of JSON.stringify). */
   putReceiptBatch(batch: SignedReceiptBatch & { submission?: StoredSubmission }): void {
-    this.#batch.put(this.#arena.join(this.#prefix.batches, seqKey(batch.firstSequence)), Buffer.from(JSON.stringify(batch), "utf8"), VIEW);
+    this.#batch.put(
+      this.#arena.join(this.#prefix.batches, seqKey(batch.firstSequence)),
+      Buffer.from(JSON.stringify(batch), "utf8"),
+      VIEW,
+    );
   }
 
   /** A request's nonce, remembered until it expires (expiresAt, 6 bytes like a seq). */
@@ -91,7 +115,8 @@ export class GroupBatch {
 
   /** The Merkle nodes an append completes (MerkleStore.prepareAppend's ops). */
   putNodes(ops: ReadonlyArray<{ key: Uint8Array; value: Uint8Array }>): void {
-    for (const op of ops) this.#batch.put(this.#arena.join(this.#prefix.nodes, op.key), this.#arena.join(EMPTY, op.value), VIEW);
+    for (const op of ops)
+      this.#batch.put(this.#arena.join(this.#prefix.nodes, op.key), this.#arena.join(EMPTY, op.value), VIEW);
   }
 
   /** Writes the batch, synced where the store is durable. */

@@ -23,7 +23,16 @@
 // become keys and values): nothing is ever half-written.
 import { readUintBE, uintBE } from "../../../common/bytes.ts";
 
-export const SUBLEVELS = ["records", "leafIndex", "digests", "batches", "nodes", "heads", "nonces", "meta"] as const;
+export const SUBLEVELS = [
+  "records",
+  "leafIndex",
+  "digests",
+  "batches",
+  "nodes",
+  "heads",
+  "nonces",
+  "meta",
+] as const;
 
 export const SEQ_BYTES = 6;
 export const INDEX_PREFIX_BYTES = 8;

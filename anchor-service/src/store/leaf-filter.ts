@@ -72,8 +72,9 @@ const scratch: [number, number] = [0, 0];
 
 /** Two 32-bit numbers from the first 8 bytes (the index key); the second odd, so probes differ. */
 function halves(h: Uint8Array): [number, number] {
-  if (h.length < INDEX_PREFIX_BYTES) throw new RangeError(`a leaf hash or index key has at least ${INDEX_PREFIX_BYTES} bytes`);
+  if (h.length < INDEX_PREFIX_BYTES)
+    throw new RangeError(`a leaf hash or index key has at least ${INDEX_PREFIX_BYTES} bytes`);
   scratch[0] = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
-  scratch[1] = (((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]!) | 1) >>> 0;
+  scratch[1] = ((h[4]! << 24) | (h[5]! << 16) | (h[6]! << 8) | h[7]! | 1) >>> 0;
   return scratch;
 }

@@ -71,7 +71,8 @@ export class RecordStore {
       let seq = from;
       if (to > from) {
         for await (const [key, value] of records.iterator({ gte: seqKey(from), lt: seqKey(to) })) {
-          if (readSeq(key) !== seq || value.length !== RECORD_BYTES) throw new Error(`record ${seq} is missing from the old layout, or not a record`);
+          if (readSeq(key) !== seq || value.length !== RECORD_BYTES)
+            throw new Error(`record ${seq} is missing from the old layout, or not a record`);
           packed.set(value, (seq - from) * RECORD_BYTES);
           ops.push({ type: "del", sublevel: records, key });
           seq++;
@@ -79,7 +80,8 @@ export class RecordStore {
         if (seq !== to) throw new Error(`records ${seq}..${to} are missing from the old layout`);
         // the deletes come first in the batch: from 0, a block's key (seq / 256) is also the key of
         // a record of this run, and the put after the delete is what stays
-        for (const put of RecordStore.blockPuts(from, undefined, packed)) ops.push({ type: "put", sublevel: records, key: put.key, value: put.value });
+        for (const put of RecordStore.blockPuts(from, undefined, packed))
+          ops.push({ type: "put", sublevel: records, key: put.key, value: put.value });
       }
       if (to >= end) ops.push(mark);
       await root.batch(ops, { sync: this.db.durable });
@@ -91,7 +93,8 @@ export class RecordStore {
 
   /** Number of durable records: the last block's start plus its records. */
   async count(): Promise<number> {
-    for await (const [key, value] of this.db.records.iterator({ reverse: true, limit: 1 })) return readSeq(key) * BLOCK_RECORDS + value.length / RECORD_BYTES;
+    for await (const [key, value] of this.db.records.iterator({ reverse: true, limit: 1 }))
+      return readSeq(key) * BLOCK_RECORDS + value.length / RECORD_BYTES;
     return 0;
   }
 
@@ -103,12 +106,17 @@ export class RecordStore {
     const blocks = [...new Set(seqs.map((s) => Math.floor(s / BLOCK_RECORDS)))];
     const records = this.db.records;
     const keys = blocks.map(seqKey);
-    const values = (records.supports as { getSync?: boolean }).getSync === true ? keys.map((k) => records.getSync(k)) : await records.getMany(keys);
+    const values =
+      (records.supports as { getSync?: boolean }).getSync === true
+        ? keys.map((k) => records.getSync(k))
+        : await records.getMany(keys);
     const byBlock = new Map<number, Uint8Array | undefined>(blocks.map((b, i) => [b, values[i]]));
     return seqs.map((s) => {
       const block = byBlock.get(Math.floor(s / BLOCK_RECORDS));
       const at = (s % BLOCK_RECORDS) * RECORD_BYTES;
-      return block !== undefined && at + RECORD_BYTES <= block.length ? block.subarray(at, at + RECORD_BYTES) : undefined;
+      return block !== undefined && at + RECORD_BYTES <= block.length
+        ? block.subarray(at, at + RECORD_BYTES)
+        : undefined;
     });
   }
 
@@ -140,14 +148,22 @@ export class RecordStore {
       const blocks = Array.from({ length: lastBlock - firstBlock + 1 }, (_, i) => firstBlock + i);
       const keys = blocks.map(seqKey);
       const records = this.db.records;
-      const values = (records.supports as { getSync?: boolean }).getSync === true ? keys.map((k) => records.getSync(k)) : await records.getMany(keys);
+      const values =
+        (records.supports as { getSync?: boolean }).getSync === true
+          ? keys.map((k) => records.getSync(k))
+          : await records.getMany(keys);
       values.forEach((value, i) => {
         if (value !== undefined) take(blocks[i]!, value);
       });
     } else {
-      for await (const [key, value] of this.db.records.iterator({ gte: seqKey(firstBlock), lte: seqKey(lastBlock) })) take(readSeq(key), value);
+      for await (const [key, value] of this.db.records.iterator({
+        gte: seqKey(firstBlock),
+        lte: seqKey(lastBlock),
+      }))
+        take(readSeq(key), value);
     }
-    if (out.length !== to - from) throw new Error(`records ${from}..${to} are not all stored (found ${out.length})`);
+    if (out.length !== to - from)
+      throw new Error(`records ${from}..${to} are not all stored (found ${out.length})`);
     return out;
   }
 
@@ -201,7 +217,11 @@ export class RecordStore {
   async lookupEntries(
     leafHashes: readonly Uint8Array[],
     hex?: readonly string[],
-  ): Promise<{ seqs: (number | undefined)[]; entries: (Uint8Array | undefined)[]; records: (StoredRecord | undefined)[] }> {
+  ): Promise<{
+    seqs: (number | undefined)[];
+    entries: (Uint8Array | undefined)[];
+    records: (StoredRecord | undefined)[];
+  }> {
     // read on the root with the sublevel's prefix already on each key: the same entries, without
     // the sublevel re-prefixing (and re-allocating) every key
     const prefix = this.db.leafIndex.prefixKey(new Uint8Array(0), "view");
@@ -216,14 +236,20 @@ export class RecordStore {
       asked.push(i);
       keys.push(key);
     });
-    const read: (Uint8Array | undefined)[] = keys.length === 0 ? [] : await this.db.root.getMany(keys, { keyEncoding: "view", valueEncoding: "view" });
+    const read: (Uint8Array | undefined)[] =
+      keys.length === 0
+        ? []
+        : await this.db.root.getMany(keys, { keyEncoding: "view", valueEncoding: "view" });
     const entries = new Array<Uint8Array | undefined>(leafHashes.length).fill(undefined);
     asked.forEach((i, j) => {
       entries[i] = read[j];
     });
     const candidates: number[] = [];
-    for (const entry of entries) if (entry !== undefined) for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
-    if (candidates.length === 0) return { seqs: leafHashes.map(() => undefined), entries, records: leafHashes.map(() => undefined) };
+    for (const entry of entries)
+      if (entry !== undefined)
+        for (let o = 0; o < entry.length; o += SEQ_BYTES) candidates.push(readSeq(entry, o));
+    if (candidates.length === 0)
+      return { seqs: leafHashes.map(() => undefined), entries, records: leafHashes.map(() => undefined) };
     const values = await this.packedMany(candidates);
     const bySeqHash = new Map<string, StoredRecord>();
     values.forEach((value, i) => {
@@ -267,13 +293,19 @@ export class RecordStore {
       return submissionProofOf(leafHashes, seq - batch.firstSequence, signed);
     }
     // a request that repeated stored records: its tree is over each record's leaf hash in request order
-    const leafHashes = await Promise.all(submission.sequences.map(async (s) => (await this.leafHashes(s, s + 1))[0]!));
+    const leafHashes = await Promise.all(
+      submission.sequences.map(async (s) => (await this.leafHashes(s, s + 1))[0]!),
+    );
     return submissionProofOf(leafHashes, submission.sequences.indexOf(seq), signed);
   }
 
   /** The intake batch (request) that holds record `seq`'s receipt. */
   async batchOf(seq: number): Promise<{ firstSequence: number; batch: StoredBatch } | undefined> {
-    for await (const [key, batch] of this.db.batches.iterator({ lte: seqKey(seq), reverse: true, limit: 1 })) {
+    for await (const [key, batch] of this.db.batches.iterator({
+      lte: seqKey(seq),
+      reverse: true,
+      limit: 1,
+    })) {
       const firstSequence = readSeq(key);
       if (seq < firstSequence + batch.count) return { firstSequence, batch };
     }

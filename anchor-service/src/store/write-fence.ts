@@ -22,10 +22,16 @@ export type WriteFence = {
 export function fenceWrites(root: object): WriteFence {
   let failure: unknown;
   const db = root as Writable;
-  const guard = <A extends unknown[]>(write: (...args: A) => Promise<unknown>) =>
+  const guard =
+    <A extends unknown[]>(write: (...args: A) => Promise<unknown>) =>
     async (...args: A): Promise<unknown> => {
       if (failure !== undefined) {
-        throw Object.assign(new Error(`writes are stopped since a write failed (${storageReason(failure)}); restart the service once its disk is writable`), { code: "LEVEL_IO_ERROR", cause: failure });
+        throw Object.assign(
+          new Error(
+            `writes are stopped since a write failed (${storageReason(failure)}); restart the service once its disk is writable`,
+          ),
+          { code: "LEVEL_IO_ERROR", cause: failure },
+        );
       }
       try {
         return await write(...args);

@@ -66,34 +66,61 @@ export function checkReceipt(bundle: EvidenceBundle): ReceiptCheck {
   try {
     domain = receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
   } catch (e) {
-    return { kind: "invalid", reason: `the intake receipt cannot be checked under the bundle's chain and EvidenceLog (${(e as Error).message})` };
+    return {
+      kind: "invalid",
+      reason: `the intake receipt cannot be checked under the bundle's chain and EvidenceLog (${(e as Error).message})`,
+    };
   }
   const verified = verifyReceipt(domain, bundle.receipt);
-  if (!verified.ok) return { kind: "invalid", reason: `the intake receipt does not verify (${verified.code}: ${verified.reason})` };
+  if (!verified.ok)
+    return {
+      kind: "invalid",
+      reason: `the intake receipt does not verify (${verified.code}: ${verified.reason})`,
+    };
   const r = ReceiptSchema.parse(bundle.receipt);
   const mismatches = [
-    r.leafHash.toLowerCase() === bundle.leaf.leafHash.toLowerCase() ? "" : `leaf hash ${r.leafHash.toLowerCase()}, not the bundle's ${bundle.leaf.leafHash.toLowerCase()}`,
-    r.logId.toLowerCase() === bundle.log.logId.toLowerCase() ? "" : `log ${r.logId.toLowerCase()}, not the bundle's ${bundle.log.logId.toLowerCase()}`,
-    r.sequence === bundle.log.leafIndex ? "" : `sequence ${r.sequence}, not the bundle's leaf index ${bundle.log.leafIndex}`,
+    r.leafHash.toLowerCase() === bundle.leaf.leafHash.toLowerCase()
+      ? ""
+      : `leaf hash ${r.leafHash.toLowerCase()}, not the bundle's ${bundle.leaf.leafHash.toLowerCase()}`,
+    r.logId.toLowerCase() === bundle.log.logId.toLowerCase()
+      ? ""
+      : `log ${r.logId.toLowerCase()}, not the bundle's ${bundle.log.logId.toLowerCase()}`,
+    r.sequence === bundle.log.leafIndex
+      ? ""
+      : `sequence ${r.sequence}, not the bundle's leaf index ${bundle.log.leafIndex}`,
   ].filter(Boolean);
-  if (mismatches.length > 0) return { kind: "invalid", reason: `the intake receipt is for another leaf: ${mismatches.join(", ")}` };
-  return { kind: "valid", signer: getAddress(r.service.address), receivedAt: Date.parse(r.receivedAt) / 1000, maxMergeDelaySeconds: r.maxMergeDelaySeconds };
+  if (mismatches.length > 0)
+    return { kind: "invalid", reason: `the intake receipt is for another leaf: ${mismatches.join(", ")}` };
+  return {
+    kind: "valid",
+    signer: getAddress(r.service.address),
+    receivedAt: Date.parse(r.receivedAt) / 1000,
+    maxMergeDelaySeconds: r.maxMergeDelaySeconds,
+  };
 }
 
 /**
  * The anchor's stated time against the receipt's promise: not before the receipt's time, and not
  * later than its merge delay after it, each give or take CLOCK_TOLERANCE_SECONDS.
  */
-export function receiptTimingProblems(receipt: ReceiptCheck, anchoredAt: number, tolerance = CLOCK_TOLERANCE_SECONDS): string[] {
+export function receiptTimingProblems(
+  receipt: ReceiptCheck,
+  anchoredAt: number,
+  tolerance = CLOCK_TOLERANCE_SECONDS,
+): string[] {
   if (receipt.kind !== "valid") return [];
   const { receivedAt, maxMergeDelaySeconds: delay } = receipt;
   const received = `the intake receipt's time ${isoOfUnixSeconds(receivedAt)} (${receivedAt})`;
   const anchored = `the anchor's block time ${isoOfUnixSeconds(anchoredAt)} (${anchoredAt})`;
   if (anchoredAt < receivedAt - tolerance) {
-    return [`${anchored} is ${receivedAt - anchoredAt} s before ${received}, beyond the ${tolerance} s clock tolerance`];
+    return [
+      `${anchored} is ${receivedAt - anchoredAt} s before ${received}, beyond the ${tolerance} s clock tolerance`,
+    ];
   }
   if (anchoredAt > receivedAt + delay + tolerance) {
-    return [`${anchored} is ${anchoredAt - receivedAt} s after ${received}, beyond its promised merge delay of ${delay} s (+${tolerance} s clock tolerance)`];
+    return [
+      `${anchored} is ${anchoredAt - receivedAt} s after ${received}, beyond its promised merge delay of ${delay} s (+${tolerance} s clock tolerance)`,
+    ];
   }
   return [];
 }
@@ -113,7 +140,11 @@ export function offlineClaimProblems(bundle: EvidenceBundle, receipt = checkRece
  * time order (within the clock tolerance), and a lost anchor's time within the promise of a receipt signed by the log's
  * operator. Anything else fails. A bundle without a receipt is undecided at best.
  */
-export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck, chain: ChainSaid): ClaimsJudgement {
+export function judgeAnchorClaims(
+  bundle: EvidenceBundle,
+  receipt: ReceiptCheck,
+  chain: ChainSaid,
+): ClaimsJudgement {
   const out: ClaimsJudgement = { problems: [], undecided: [], notes: [], said: [] };
   const claims = anchoringClaims(bundle);
   const { leafIndex, logId } = bundle.log;
@@ -131,34 +162,57 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
     const { block, transaction: tx } = facts;
     out.said.push(
       `${claim.source}: ${block === null ? `no block ${claim.blockNumber}` : `block ${claim.blockNumber} has hash ${block.hash.toLowerCase()} and time ${block.timestamp}`}, ` +
-        (tx === null ? "transaction not found" : `transaction in block ${tx.blockHash.toLowerCase()}, to ${tx.to}, status ${tx.status}, heads ${tx.heads.map((h) => `${h.logId}:${h.treeSize}:${h.rootHash}`).join(",") || "none"}`),
+        (tx === null
+          ? "transaction not found"
+          : `transaction in block ${tx.blockHash.toLowerCase()}, to ${tx.to}, status ${tx.status}, heads ${tx.heads.map((h) => `${h.logId}:${h.treeSize}:${h.rootHash}`).join(",") || "none"}`),
     );
     if (block === null || block.hash.toLowerCase() !== hash) {
       if (i === 0) anchorLost = true;
-      const what = block === null ? `the chain has no block ${claim.blockNumber}` : `the chain's block ${claim.blockNumber} is ${block.hash.toLowerCase()}`;
+      const what =
+        block === null
+          ? `the chain has no block ${claim.blockNumber}`
+          : `the chain's block ${claim.blockNumber} is ${block.hash.toLowerCase()}`;
       out.notes.push(`the chain no longer holds the ${claim.source}'s block ${hash} (${what})`);
       return;
     }
     const said = `the bundle's ${claim.source} says`;
     if (block.timestamp !== claim.blockTimestamp) {
-      out.problems.push(`block ${claim.blockNumber} has time ${block.timestamp} on the chain, ${said} ${claim.blockTimestamp}`);
+      out.problems.push(
+        `block ${claim.blockNumber} has time ${block.timestamp} on the chain, ${said} ${claim.blockTimestamp}`,
+      );
     }
     if (tx === null) {
-      out.undecided.push(`the endpoint could not find transaction ${claim.transactionHash} of the ${claim.source}, so the head it committed cannot be confirmed`);
+      out.undecided.push(
+        `the endpoint could not find transaction ${claim.transactionHash} of the ${claim.source}, so the head it committed cannot be confirmed`,
+      );
       return;
     }
-    if (tx.blockHash.toLowerCase() !== hash) out.problems.push(`transaction ${claim.transactionHash} of the ${claim.source} is in block ${tx.blockHash.toLowerCase()}, not in block ${hash}`);
-    if (tx.to?.toLowerCase() !== bundle.anchor.evidenceLog.toLowerCase()) out.problems.push(`transaction ${claim.transactionHash} of the ${claim.source} was sent to ${tx.to}, not to the EvidenceLog`);
-    if (tx.status !== 1) out.problems.push(`transaction ${claim.transactionHash} of the ${claim.source} failed on the chain`);
+    if (tx.blockHash.toLowerCase() !== hash)
+      out.problems.push(
+        `transaction ${claim.transactionHash} of the ${claim.source} is in block ${tx.blockHash.toLowerCase()}, not in block ${hash}`,
+      );
+    if (tx.to?.toLowerCase() !== bundle.anchor.evidenceLog.toLowerCase())
+      out.problems.push(
+        `transaction ${claim.transactionHash} of the ${claim.source} was sent to ${tx.to}, not to the EvidenceLog`,
+      );
+    if (tx.status !== 1)
+      out.problems.push(`transaction ${claim.transactionHash} of the ${claim.source} failed on the chain`);
     const ours = tx.heads.filter((h) => h.logId.toLowerCase() === log);
     const containing = ours.filter((h) => h.treeSize > leafIndex);
     if (containing.length === 0) {
       const sizes = ours.map((h) => h.treeSize).join(", ");
-      out.problems.push(`transaction ${claim.transactionHash} of the ${claim.source} committed no head of log ${log} that contains leaf ${leafIndex}${sizes === "" ? "" : ` (it committed size ${sizes})`}`);
+      out.problems.push(
+        `transaction ${claim.transactionHash} of the ${claim.source} committed no head of log ${log} that contains leaf ${leafIndex}${sizes === "" ? "" : ` (it committed size ${sizes})`}`,
+      );
     }
     for (const h of containing) {
-      if (h.treeSize === bundle.head.treeSize && h.rootHash.toLowerCase() !== bundle.head.rootHash.toLowerCase()) {
-        out.problems.push(`transaction ${claim.transactionHash} of the ${claim.source} committed the head of ${h.treeSize} leaves with root ${h.rootHash.toLowerCase()}, not the bundle's ${bundle.head.rootHash.toLowerCase()}`);
+      if (
+        h.treeSize === bundle.head.treeSize &&
+        h.rootHash.toLowerCase() !== bundle.head.rootHash.toLowerCase()
+      ) {
+        out.problems.push(
+          `transaction ${claim.transactionHash} of the ${claim.source} committed the head of ${h.treeSize} leaves with root ${h.rootHash.toLowerCase()}, not the bundle's ${bundle.head.rootHash.toLowerCase()}`,
+        );
       }
     }
   });
@@ -167,7 +221,9 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
   for (let i = 1; i < claims.length; i++) {
     const [a, b] = [claims[i - 1]!, claims[i]!];
     if (a.blockTimestamp > b.blockTimestamp + CLOCK_TOLERANCE_SECONDS) {
-      out.problems.push(`the bundle's ${a.source} (${timeOf(a.blockTimestamp)}) is later than its ${b.source} (${timeOf(b.blockTimestamp)})`);
+      out.problems.push(
+        `the bundle's ${a.source} (${timeOf(a.blockTimestamp)}) is later than its ${b.source} (${timeOf(b.blockTimestamp)})`,
+      );
     }
   }
 
@@ -182,17 +238,23 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
     if (operator === undefined) {
       out.undecided.push("the log's operator was not read, so the receipt's signer cannot be confirmed");
     } else if ("error" in operator) {
-      out.undecided.push(`the log's operator at block ${operator.atBlock} could not be read (${operator.error}), so the receipt's signer cannot be confirmed`);
+      out.undecided.push(
+        `the log's operator at block ${operator.atBlock} could not be read (${operator.error}), so the receipt's signer cannot be confirmed`,
+      );
     } else {
       // not in `said`: an endpoint without historical state must not read as a disagreement
       if (getAddress(operator.address) !== receipt.signer) {
-        out.problems.push(`the intake receipt is signed by ${receipt.signer}, not by the log's operator ${getAddress(operator.address)} (at block ${operator.atBlock})`);
+        out.problems.push(
+          `the intake receipt is signed by ${receipt.signer}, not by the log's operator ${getAddress(operator.address)} (at block ${operator.atBlock})`,
+        );
       }
     }
     const gap = anchor.blockTimestamp - receipt.receivedAt;
     const when = gap >= 0 ? `${gap} s after it` : `${-gap} s before it, within the clock tolerance`;
     const vouched = anchorLost ? "; that receipt vouches for the lost anchor's time" : "";
-    out.notes.push(`received at ${isoOfUnixSeconds(receipt.receivedAt)} under a ${receipt.maxMergeDelaySeconds} s promise (the log operator's receipt) and anchored ${when}${vouched}`);
+    out.notes.push(
+      `received at ${isoOfUnixSeconds(receipt.receivedAt)} under a ${receipt.maxMergeDelaySeconds} s promise (the log operator's receipt) and anchored ${when}${vouched}`,
+    );
   } else if (receipt.kind === "absent") {
     // Without the receipt nothing bounds how long the service held the leaf before anchoring it,
     // and removing it is open to whoever holds the bundle; the service puts it in every bundle.
@@ -208,14 +270,22 @@ export function judgeAnchorClaims(bundle: EvidenceBundle, receipt: ReceiptCheck,
  * the effective one, and, for a valid receipt, the log's operator when the receipt's promise was
  * kept — at the anchor's block if the chain holds it, else at `effectiveBlock`.
  */
-export async function readAnchorClaims(bundle: EvidenceBundle, provider: Provider, receipt: ReceiptCheck, effectiveBlock: number): Promise<ChainSaid> {
+export async function readAnchorClaims(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  receipt: ReceiptCheck,
+  effectiveBlock: number,
+): Promise<ChainSaid> {
   const earlierClaims = anchoringClaims(bundle).slice(0, -1);
   const earlier = await Promise.all(earlierClaims.map((claim) => claimFacts(bundle, provider, claim)));
   if (receipt.kind !== "valid") return { earlier };
-  const anchorHeld = earlier.length === 0 || earlier[0]!.block?.hash.toLowerCase() === bundle.anchor.blockHash.toLowerCase();
+  const anchorHeld =
+    earlier.length === 0 || earlier[0]!.block?.hash.toLowerCase() === bundle.anchor.blockHash.toLowerCase();
   const atBlock = earlier.length > 0 && anchorHeld ? bundle.anchor.blockNumber : effectiveBlock;
   try {
-    const info = await EvidenceLog.at(bundle.anchor.evidenceLog, provider).logInfo(bundle.log.logId, { blockTag: atBlock });
+    const info = await EvidenceLog.at(bundle.anchor.evidenceLog, provider).logInfo(bundle.log.logId, {
+      blockTag: atBlock,
+    });
     return { earlier, operator: { address: getAddress(String(info.operator)), atBlock } };
   } catch (e) {
     // Typically a node without historical state: the signer stays unconfirmed, nothing else.
@@ -232,11 +302,26 @@ function timeOf(seconds: number): string {
   return Math.abs(seconds) <= 8_640_000_000_000 ? isoOfUnixSeconds(seconds) : `${seconds} s`;
 }
 
-async function claimFacts(bundle: EvidenceBundle, provider: Provider, claim: EffectiveAnchor): Promise<ClaimFacts> {
-  const [block, tx] = await Promise.all([provider.getBlock(claim.blockNumber), provider.getTransactionReceipt(claim.transactionHash)]);
+async function claimFacts(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  claim: EffectiveAnchor,
+): Promise<ClaimFacts> {
+  const [block, tx] = await Promise.all([
+    provider.getBlock(claim.blockNumber),
+    provider.getTransactionReceipt(claim.transactionHash),
+  ]);
   return {
     block: block === null ? null : { hash: block.hash ?? "", timestamp: block.timestamp },
-    transaction: tx === null ? null : { blockHash: tx.blockHash, to: tx.to, status: tx.status, heads: headsCommitted(tx, bundle.anchor.evidenceLog) },
+    transaction:
+      tx === null
+        ? null
+        : {
+            blockHash: tx.blockHash,
+            to: tx.to,
+            status: tx.status,
+            heads: headsCommitted(tx, bundle.anchor.evidenceLog),
+          },
   };
 }
 
@@ -252,7 +337,11 @@ export function headsCommitted(tx: Pick<TransactionReceipt, "logs">, evidenceLog
       continue; // not an event of this ABI
     }
     if (parsed?.name !== "HeadCommitted") continue;
-    heads.push({ logId: String(parsed.args.logId).toLowerCase(), treeSize: Number(parsed.args.treeSize), rootHash: String(parsed.args.rootHash).toLowerCase() });
+    heads.push({
+      logId: String(parsed.args.logId).toLowerCase(),
+      treeSize: Number(parsed.args.treeSize),
+      rootHash: String(parsed.args.rootHash).toLowerCase(),
+    });
   }
   return heads;
 }

@@ -8,7 +8,14 @@ import { toHex } from "../../bytes.ts";
 import { EVIDENCE_STATES } from "../../chain/generated/enums.ts";
 import { CodedError } from "../../errors.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
-import { DigestAlgorithm, EvidenceKind, LEAF_LENGTH, LEAF_VERSION, encodeLeaf, type EvidenceRecord } from "../leaf/leaf.ts";
+import {
+  DigestAlgorithm,
+  EvidenceKind,
+  LEAF_LENGTH,
+  LEAF_VERSION,
+  encodeLeaf,
+  type EvidenceRecord,
+} from "../leaf/leaf.ts";
 import { SubmissionProofSchema, type SubmissionProof } from "../receipt/submission.ts";
 
 export const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
@@ -25,10 +32,16 @@ const MAX_UINT32 = 0xffff_ffff;
 const hexBytes = (bytes: number) =>
   z
     .string()
-    .regex(new RegExp(`^0x[0-9a-fA-F]{${2 * bytes}}$`), `must be 0x followed by ${2 * bytes} hex digits (${bytes} bytes)`);
+    .regex(
+      new RegExp(`^0x[0-9a-fA-F]{${2 * bytes}}$`),
+      `must be 0x followed by ${2 * bytes} hex digits (${bytes} bytes)`,
+    );
 const bytes32 = hexBytes(32);
 // Mixed case must be a valid EIP-55 checksum (ethers refuses such an address later otherwise).
-const address = hexBytes(20).refine((a) => isAddress(a), "bad EIP-55 checksum (use all lowercase or the checksummed form)");
+const address = hexBytes(20).refine(
+  (a) => isAddress(a),
+  "bad EIP-55 checksum (use all lowercase or the checksummed form)",
+);
 // z.int() is limited to safe integers: what a JSON number carries exactly.
 const count = z.int().min(0);
 const memberId = z.int().min(1).max(MAX_UINT32);
@@ -145,7 +158,9 @@ export function anchoringClaims(bundle: EvidenceBundle): EffectiveAnchor[] {
 export function parseBundle(value: unknown): EvidenceBundle {
   const result = EvidenceBundleSchema.safeParse(value);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `${["bundle", ...issue.path].join(".")}: ${issue.message}`);
+  const lines = result.error.issues.map(
+    (issue) => `${["bundle", ...issue.path].join(".")}: ${issue.message}`,
+  );
   throw new BundleFormatError("BUNDLE_INVALID", `invalid evidence bundle: ${lines.join("; ")}`);
 }
 
@@ -210,7 +225,9 @@ export function buildBundle(input: BundleInput): EvidenceBundle {
     recommits: (input.recommits ?? []).map((r) => ({ ...r })),
     status: { ...input.status, endorsements: [...input.status.endorsements] },
     ...(input.receipt === undefined ? {} : { receipt: input.receipt }),
-    ...(input.submission === undefined ? {} : { submission: { ...input.submission, proof: [...input.submission.proof] } }),
+    ...(input.submission === undefined
+      ? {}
+      : { submission: { ...input.submission, proof: [...input.submission.proof] } }),
     generatedAt: (input.generatedAt ?? new Date()).toISOString(),
   };
   return parseBundle(bundle);

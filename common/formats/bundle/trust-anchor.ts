@@ -21,7 +21,8 @@ export const TRUST_ANCHOR_PATH = "/.well-known/jointledger-trust-anchor.json";
 const MAX_BYTES = 64 * 1024;
 const FETCH_TIMEOUT_MS = 10_000;
 
-export type TrustAnchorErrorCode = "TRUST_ANCHOR_UNREADABLE" | "TRUST_ANCHOR_NOT_JSON" | "TRUST_ANCHOR_INVALID" | "TRUST_ANCHOR_INSECURE";
+export type TrustAnchorErrorCode =
+  "TRUST_ANCHOR_UNREADABLE" | "TRUST_ANCHOR_NOT_JSON" | "TRUST_ANCHOR_INVALID" | "TRUST_ANCHOR_INSECURE";
 
 /** A trust anchor that cannot be read or does not match the schema; the message says which field. */
 export class TrustAnchorError extends CodedError<TrustAnchorErrorCode> {}
@@ -53,7 +54,9 @@ export type TrustAnchor = z.infer<typeof TrustAnchorSchema>;
 export function parseTrustAnchor(value: unknown): TrustAnchor {
   const result = TrustAnchorSchema.safeParse(value);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `${["trustAnchor", ...issue.path].join(".")}: ${issue.message}`);
+  const lines = result.error.issues.map(
+    (issue) => `${["trustAnchor", ...issue.path].join(".")}: ${issue.message}`,
+  );
   throw new TrustAnchorError("TRUST_ANCHOR_INVALID", `invalid trust anchor: ${lines.join("; ")}`);
 }
 
@@ -62,7 +65,10 @@ export function parseTrustAnchorJson(text: string): TrustAnchor {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new TrustAnchorError("TRUST_ANCHOR_NOT_JSON", `the trust anchor is not JSON: ${(e as Error).message}`);
+    throw new TrustAnchorError(
+      "TRUST_ANCHOR_NOT_JSON",
+      `the trust anchor is not JSON: ${(e as Error).message}`,
+    );
   }
   return parseTrustAnchor(value);
 }
@@ -104,30 +110,53 @@ function isLoopback(hostname: string): boolean {
  * Reads a trust anchor from a file path, an https URL, or an http URL on this machine (the consortium's published address,
  * e.g. https://evidence.example.org/.well-known/jointledger-trust-anchor.json).
  */
-export async function loadTrustAnchor(source: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): Promise<TrustAnchor> {
+export async function loadTrustAnchor(
+  source: string,
+  options: { fetch?: typeof fetch; timeoutMs?: number } = {},
+): Promise<TrustAnchor> {
   let text: string;
   if (/^https?:\/\//i.test(source)) {
     // whoever sits on the path of a plain-HTTP answer could hand the court its own consortium
     if (/^http:/i.test(source) && !isLoopback(new URL(source).hostname)) {
-      throw new TrustAnchorError("TRUST_ANCHOR_INSECURE", `refusing to fetch the trust anchor over plain HTTP from ${source}: use https://, or a file the consortium handed over`);
+      throw new TrustAnchorError(
+        "TRUST_ANCHOR_INSECURE",
+        `refusing to fetch the trust anchor over plain HTTP from ${source}: use https://, or a file the consortium handed over`,
+      );
     }
     const doFetch = options.fetch ?? fetch;
     let response: Response;
     try {
-      response = await doFetch(source, { signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS), redirect: "error" });
+      response = await doFetch(source, {
+        signal: AbortSignal.timeout(options.timeoutMs ?? FETCH_TIMEOUT_MS),
+        redirect: "error",
+      });
     } catch (e) {
-      throw new TrustAnchorError("TRUST_ANCHOR_UNREADABLE", `cannot fetch the trust anchor from ${source}: ${(e as Error).message}`);
+      throw new TrustAnchorError(
+        "TRUST_ANCHOR_UNREADABLE",
+        `cannot fetch the trust anchor from ${source}: ${(e as Error).message}`,
+      );
     }
-    if (!response.ok) throw new TrustAnchorError("TRUST_ANCHOR_UNREADABLE", `cannot fetch the trust anchor from ${source}: HTTP ${response.status}`);
+    if (!response.ok)
+      throw new TrustAnchorError(
+        "TRUST_ANCHOR_UNREADABLE",
+        `cannot fetch the trust anchor from ${source}: HTTP ${response.status}`,
+      );
     text = await response.text();
   } else {
     try {
       text = await readFile(source, "utf8");
     } catch (e) {
-      throw new TrustAnchorError("TRUST_ANCHOR_UNREADABLE", `cannot read the trust anchor file ${source}: ${(e as Error).message}`);
+      throw new TrustAnchorError(
+        "TRUST_ANCHOR_UNREADABLE",
+        `cannot read the trust anchor file ${source}: ${(e as Error).message}`,
+      );
     }
   }
-  if (Buffer.byteLength(text) > MAX_BYTES) throw new TrustAnchorError("TRUST_ANCHOR_INVALID", `the trust anchor from ${source} is larger than ${MAX_BYTES} bytes`);
+  if (Buffer.byteLength(text) > MAX_BYTES)
+    throw new TrustAnchorError(
+      "TRUST_ANCHOR_INVALID",
+      `the trust anchor from ${source} is larger than ${MAX_BYTES} bytes`,
+    );
   return parseTrustAnchorJson(text);
 }
 
@@ -137,14 +166,22 @@ export async function loadTrustAnchor(source: string, options: { fetch?: typeof 
  * from the registry (display only). For whoever deploys or runs the consortium, never for a
  * verifier, which must get its anchor from somewhere it trusts instead of from the endpoint.
  */
-export async function readTrustAnchor(provider: Provider, options: { consortiumRegistry: string; name: string }): Promise<TrustAnchor> {
+export async function readTrustAnchor(
+  provider: Provider,
+  options: { consortiumRegistry: string; name: string },
+): Promise<TrustAnchor> {
   const raw = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const [chainId, genesis] = await Promise.all([
-    typeof raw.send === "function" ? raw.send("eth_chainId", []).then((id) => BigInt(String(id))) : provider.getNetwork().then((n) => n.chainId),
+    typeof raw.send === "function"
+      ? raw.send("eth_chainId", []).then((id) => BigInt(String(id)))
+      : provider.getNetwork().then((n) => n.chainId),
     provider.getBlock(0),
   ]);
   if (genesis === null || genesis.hash === null) throw new Error("the chain endpoint has no genesis block");
-  const { evidenceLog, evidenceRegistry } = await new RegistryReader(options.consortiumRegistry, provider).evidenceContracts();
+  const { evidenceLog, evidenceRegistry } = await new RegistryReader(
+    options.consortiumRegistry,
+    provider,
+  ).evidenceContracts();
   const named = !/^0x0{40}$/.test(evidenceLog);
   return parseTrustAnchor({
     format: TRUST_ANCHOR_FORMAT,
@@ -152,6 +189,13 @@ export async function readTrustAnchor(provider: Provider, options: { consortiumR
     chainId: chainId.toString(),
     genesisHash: genesis.hash.toLowerCase(),
     consortiumRegistry: options.consortiumRegistry.toLowerCase(),
-    ...(named ? { evidenceContracts: { evidenceLog: evidenceLog.toLowerCase(), evidenceRegistry: evidenceRegistry.toLowerCase() } } : {}),
+    ...(named
+      ? {
+          evidenceContracts: {
+            evidenceLog: evidenceLog.toLowerCase(),
+            evidenceRegistry: evidenceRegistry.toLowerCase(),
+          },
+        }
+      : {}),
   });
 }

@@ -85,15 +85,24 @@ export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOption
   // offline math already refutes still fails
   if (trustAnchor === null || trustAnchor === undefined) {
     const chainChecks: readonly CheckId[] = CHAIN_CHECKS;
-    return verifyOffline(bundle, options).map((r) => (chainChecks.includes(r.id) && r.outcome !== "fail" ? result(r.id, "indeterminate", NO_TRUST_ANCHOR_REASON) : r));
+    return verifyOffline(bundle, options).map((r) =>
+      chainChecks.includes(r.id) && r.outcome !== "fail"
+        ? result(r.id, "indeterminate", NO_TRUST_ANCHOR_REASON)
+        : r,
+    );
   }
   const offline = verifyOffline(bundle, options).slice(0, 3);
   if (providers.length === 0) {
-    return [...offline, ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", "no chain endpoint was given"))];
+    return [
+      ...offline,
+      ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", "no chain endpoint was given")),
+    ];
   }
   const names = providers.map((_, i) => options.endpointNames?.[i] ?? `endpoint ${i + 1}`);
   const minConfirmations = options.minConfirmations ?? 0;
-  const answers = await Promise.all(providers.map((p) => askEndpoint(bundle, p, trustAnchor, minConfirmations)));
+  const answers = await Promise.all(
+    providers.map((p) => askEndpoint(bundle, p, trustAnchor, minConfirmations)),
+  );
   const online = CHAIN_CHECKS.map((id) =>
     combine(
       id,
@@ -105,7 +114,10 @@ export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOption
 }
 
 /** "fail" if any check fails; "pass" if the required checks all pass; else "indeterminate". */
-export function overall(results: readonly CheckResult[], required: readonly CheckId[] = REQUIRED_FOR_PASS): Outcome {
+export function overall(
+  results: readonly CheckResult[],
+  required: readonly CheckId[] = REQUIRED_FOR_PASS,
+): Outcome {
   if (results.some((r) => r.outcome === "fail")) return "fail";
   const passed = new Set(results.filter((r) => r.outcome === "pass").map((r) => r.id));
   return required.every((id) => passed.has(id)) ? "pass" : "indeterminate";
@@ -119,13 +131,21 @@ function checkDigest(bundle: EvidenceBundle, documentDigest: string | undefined)
     return result("digest", "indeterminate", "no document was given, so its digest was not compared");
   }
   if (!/^0x[0-9a-fA-F]{64}$/.test(documentDigest)) {
-    return result("digest", "indeterminate", `the document digest given is not 0x and 64 hex digits: ${documentDigest}`);
+    return result(
+      "digest",
+      "indeterminate",
+      `the document digest given is not 0x and 64 hex digits: ${documentDigest}`,
+    );
   }
   const algorithm = algorithmName(bundle.leaf.record.digestAlgorithm);
   const inLeaf = bundle.leaf.record.digest.toLowerCase();
   const ofDocument = documentDigest.toLowerCase();
   if (inLeaf === ofDocument) {
-    return result("digest", "pass", `the document's ${algorithm} digest ${ofDocument} equals the digest in the evidence record`);
+    return result(
+      "digest",
+      "pass",
+      `the document's ${algorithm} digest ${ofDocument} equals the digest in the evidence record`,
+    );
   }
   return result(
     "digest",
@@ -151,16 +171,24 @@ function checkLeafEncoding(bundle: EvidenceBundle): CheckResult {
   }
   const computed = toHex(hashLeaf(encoded));
   if (computed !== bundle.leaf.leafHash.toLowerCase()) {
-    problems.push(`leaf.leafHash ${bundle.leaf.leafHash.toLowerCase()} is not SHA-256(0x00 ‖ leaf.encoded), which is ${computed}`);
+    problems.push(
+      `leaf.leafHash ${bundle.leaf.leafHash.toLowerCase()} is not SHA-256(0x00 ‖ leaf.encoded), which is ${computed}`,
+    );
   }
   if (problems.length > 0) return result("leafEncoding", "fail", `${problems.join("; ")}`);
-  return result("leafEncoding", "pass", `the evidence record encodes to the 224-byte leaf, whose hash is ${computed}`);
+  return result(
+    "leafEncoding",
+    "pass",
+    `the evidence record encodes to the 224-byte leaf, whose hash is ${computed}`,
+  );
 }
 
 /** The intake receipt is offline math: a forged one, or one the anchor time breaks, fails here already. */
 function offlineBlockAndTime(bundle: EvidenceBundle): CheckResult {
   const problems = offlineClaimProblems(bundle);
-  return problems.length > 0 ? result("blockAndTime", "fail", problems.join("; ")) : result("blockAndTime", "indeterminate", OFFLINE_REASON);
+  return problems.length > 0
+    ? result("blockAndTime", "fail", problems.join("; "))
+    : result("blockAndTime", "indeterminate", OFFLINE_REASON);
 }
 
 /**
@@ -170,20 +198,28 @@ function offlineBlockAndTime(bundle: EvidenceBundle): CheckResult {
  */
 export function checkSubmission(bundle: EvidenceBundle): SubmissionCheck {
   if (bundle.submission === undefined) {
-    return { ok: false, reason: `the bundle carries no signature of the submitter, member ${bundle.leaf.record.submitter}, over the leaf: only the log's operator vouches that the member submitted it` };
+    return {
+      ok: false,
+      reason: `the bundle carries no signature of the submitter, member ${bundle.leaf.record.submitter}, over the leaf: only the log's operator vouches that the member submitted it`,
+    };
   }
   let domain;
   try {
     domain = submissionDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
   } catch (e) {
-    return { ok: false, reason: `the submission signature cannot be checked under the bundle's chain and EvidenceLog (${(e as Error).message})` };
+    return {
+      ok: false,
+      reason: `the submission signature cannot be checked under the bundle's chain and EvidenceLog (${(e as Error).message})`,
+    };
   }
   return checkSubmissionProof(domain, bundle.log.logId, bundle.leaf.leafHash, bundle.submission);
 }
 
 function offlineSubmission(bundle: EvidenceBundle): CheckResult {
   const check = checkSubmission(bundle);
-  return check.ok ? result("submitterMembership", "indeterminate", OFFLINE_REASON) : result("submitterMembership", "fail", check.reason);
+  return check.ok
+    ? result("submitterMembership", "indeterminate", OFFLINE_REASON)
+    : result("submitterMembership", "fail", check.reason);
 }
 
 function checkMerklePath(bundle: EvidenceBundle): CheckResult {
@@ -211,8 +247,7 @@ function checkMerklePath(bundle: EvidenceBundle): CheckResult {
 
 /** One endpoint's result for one check; `answer` states what the chain said, for comparison. */
 type Answer =
-  | { kind: "answered"; outcome: Outcome; reason: string; answer: string }
-  | { kind: "error"; message: string };
+  { kind: "answered"; outcome: Outcome; reason: string; answer: string } | { kind: "error"; message: string };
 
 type HeadFacts = {
   chainId: bigint;
@@ -252,10 +287,16 @@ async function askEndpoint(
   binding.catch(() => {});
   headFacts.catch(() => {});
   /** Chain questions only make sense on the anchor's chain and contracts; headOnChain says why not. */
-  const whenBound = async (ask: (b: Extract<Binding, { bound: true }>) => Promise<Answer>): Promise<Answer> => {
+  const whenBound = async (
+    ask: (b: Extract<Binding, { bound: true }>) => Promise<Answer>,
+  ): Promise<Answer> => {
     const b = await binding;
     if (b.bound) return ask(b);
-    return answered("indeterminate", "not checked: the bundle or the endpoint is not bound to the trust anchor (see headOnChain)", `chain ${b.chainId}: ${b.reason}`);
+    return answered(
+      "indeterminate",
+      "not checked: the bundle or the endpoint is not bound to the trust anchor (see headOnChain)",
+      `chain ${b.chainId}: ${b.reason}`,
+    );
   };
   const [headOnChain, blockAndTime, finality, submitterMembership, lifecycle] = await Promise.all([
     settle(async () => answerHeadOnChain(bundle, await headFacts)),
@@ -268,38 +309,77 @@ async function askEndpoint(
   return { headOnChain, blockAndTime, finality, submitterMembership, lifecycle };
 }
 
-async function bindToTrustAnchor(bundle: EvidenceBundle, provider: Provider, anchor: TrustAnchor): Promise<Binding> {
+async function bindToTrustAnchor(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  anchor: TrustAnchor,
+): Promise<Binding> {
   const [chainId, genesisHash] = await Promise.all([chainIdOf(provider), genesisHashOf(provider)]);
   const unbound = (reason: string): Binding => ({ bound: false, chainId, reason });
-  if (chainId !== BigInt(anchor.chainId)) return unbound(`the endpoint serves chain ${chainId}, but the trust anchor names chain ${anchor.chainId}`);
+  if (chainId !== BigInt(anchor.chainId))
+    return unbound(
+      `the endpoint serves chain ${chainId}, but the trust anchor names chain ${anchor.chainId}`,
+    );
   const expectedGenesis = anchor.genesisHash.toLowerCase();
   if (genesisHash !== expectedGenesis) {
-    return unbound(`the endpoint's genesis block is ${genesisHash}, but the trust anchor names ${expectedGenesis}: another chain that uses the same chain id`);
+    return unbound(
+      `the endpoint's genesis block is ${genesisHash}, but the trust anchor names ${expectedGenesis}: another chain that uses the same chain id`,
+    );
   }
-  if (chainId !== BigInt(bundle.anchor.chainId)) return unbound(`the endpoint serves chain ${chainId}, but the bundle names chain ${bundle.anchor.chainId}`);
+  if (chainId !== BigInt(bundle.anchor.chainId))
+    return unbound(
+      `the endpoint serves chain ${chainId}, but the bundle names chain ${bundle.anchor.chainId}`,
+    );
   const registryAddress = anchor.consortiumRegistry.toLowerCase();
   const named = bundle.anchor.consortiumRegistry.toLowerCase();
-  if (named !== registryAddress) return unbound(`the bundle names the ConsortiumRegistry ${named}, not the trust anchor's ${registryAddress}`);
-  if ((await provider.getCode(registryAddress)) === "0x") return unbound(`there is no contract at the trust anchor's ConsortiumRegistry ${registryAddress} on this chain`);
+  if (named !== registryAddress)
+    return unbound(
+      `the bundle names the ConsortiumRegistry ${named}, not the trust anchor's ${registryAddress}`,
+    );
+  if ((await provider.getCode(registryAddress)) === "0x")
+    return unbound(
+      `there is no contract at the trust anchor's ConsortiumRegistry ${registryAddress} on this chain`,
+    );
   const registry = ConsortiumRegistry.at(registryAddress, provider);
   const pair = await revertTolerant(registry.evidenceContracts());
-  if ("revert" in pair) return unbound(`the ConsortiumRegistry ${registryAddress} does not name official evidence contracts (${pair.revert})`);
+  if ("revert" in pair)
+    return unbound(
+      `the ConsortiumRegistry ${registryAddress} does not name official evidence contracts (${pair.revert})`,
+    );
   const [evidenceLog, evidenceRegistry] = pair.value.map((a) => String(a).toLowerCase()) as [string, string];
-  if (/^0x0{40}$/.test(evidenceLog)) return unbound(`the ConsortiumRegistry ${registryAddress} has not named the consortium's official evidence contracts`);
+  if (/^0x0{40}$/.test(evidenceLog))
+    return unbound(
+      `the ConsortiumRegistry ${registryAddress} has not named the consortium's official evidence contracts`,
+    );
   const problems: string[] = [];
   const bundleLog = bundle.anchor.evidenceLog.toLowerCase();
   const bundleRegistry = bundle.anchor.evidenceRegistry.toLowerCase();
-  if (bundleLog !== evidenceLog) problems.push(`the bundle's EvidenceLog ${bundleLog} is not the consortium's official EvidenceLog ${evidenceLog}`);
-  if (bundleRegistry !== evidenceRegistry) problems.push(`the bundle's EvidenceRegistry ${bundleRegistry} is not the consortium's official EvidenceRegistry ${evidenceRegistry}`);
+  if (bundleLog !== evidenceLog)
+    problems.push(
+      `the bundle's EvidenceLog ${bundleLog} is not the consortium's official EvidenceLog ${evidenceLog}`,
+    );
+  if (bundleRegistry !== evidenceRegistry)
+    problems.push(
+      `the bundle's EvidenceRegistry ${bundleRegistry} is not the consortium's official EvidenceRegistry ${evidenceRegistry}`,
+    );
   if (problems.length === 0) return { bound: true, chainId, registry, evidenceLog, evidenceRegistry };
   // Governance may have named a new pair since: evidence committed while the bundle's pair was
   // official stays the consortium's. Asked at the block the head was stored in, so a head added
   // to a retired log later, or to a log that was never official, is still refused.
   const formerBlock = await officialAtHeadBlock(bundle, provider, registry, bundleLog, bundleRegistry);
   if (formerBlock !== undefined) {
-    return { bound: true, chainId, registry, evidenceLog: bundleLog, evidenceRegistry: bundleRegistry, officialUntilReplaced: formerBlock };
+    return {
+      bound: true,
+      chainId,
+      registry,
+      evidenceLog: bundleLog,
+      evidenceRegistry: bundleRegistry,
+      officialUntilReplaced: formerBlock,
+    };
   }
-  return unbound(`${problems.join("; ")} (named by the trust anchor's ConsortiumRegistry ${registryAddress}), nor was it official when the bundle's head was stored`);
+  return unbound(
+    `${problems.join("; ")} (named by the trust anchor's ConsortiumRegistry ${registryAddress}), nor was it official when the bundle's head was stored`,
+  );
 }
 
 /**
@@ -328,7 +408,11 @@ async function officialAtHeadBlock(
   return logThen === bundleLog && registryThen === bundleRegistry ? blockNumber : undefined;
 }
 
-async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Promise<Binding>): Promise<HeadFacts> {
+async function readHead(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  binding: Promise<Binding>,
+): Promise<HeadFacts> {
   const { logId } = bundle.log;
   const { treeSize } = bundle.head;
   const b = await binding;
@@ -338,15 +422,24 @@ async function readHead(bundle: EvidenceBundle, provider: Provider, binding: Pro
   const log = EvidenceLog.at(b.evidenceLog, provider);
   const info = await revertTolerant(log.logInfo(logId));
   if ("revert" in info) {
-    return { chainId, reason: `the official EvidenceLog has no log ${logId} (${info.revert}): consortium governance never opened it` };
+    return {
+      chainId,
+      reason: `the official EvidenceLog has no log ${logId} (${info.revert}): consortium governance never opened it`,
+    };
   }
   const operator = Number(info.value.memberId);
   if (operator !== bundle.log.operatorMember) {
-    return { chainId, reason: `log ${logId} is operated by member ${operator}, not member ${bundle.log.operatorMember} as the bundle says` };
+    return {
+      chainId,
+      reason: `log ${logId} is operated by member ${operator}, not member ${bundle.log.operatorMember} as the bundle says`,
+    };
   }
   const index = await revertTolerant(log.headIndexOf(logId, treeSize));
   if ("revert" in index) {
-    return { chainId, reason: `the chain has no head of ${treeSize} leaves in log ${logId}: it was never committed, or the chain lost it` };
+    return {
+      chainId,
+      reason: `the chain has no head of ${treeSize} leaves in log ${logId}: it was never committed, or the chain lost it`,
+    };
   }
   const headIndex = Number(index.value);
   const h = await log.head(logId, headIndex);
@@ -363,7 +456,11 @@ function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
   const { treeSize } = bundle.head;
   const root = bundle.head.rootHash.toLowerCase();
   if (facts.stored === undefined || facts.headIndex === undefined) {
-    return answered("fail", facts.reason ?? "the head is not on the chain", `chain ${facts.chainId}: ${facts.reason}`);
+    return answered(
+      "fail",
+      facts.reason ?? "the head is not on the chain",
+      `chain ${facts.chainId}: ${facts.reason}`,
+    );
   }
   const said = `chain ${facts.chainId}: head #${facts.headIndex} of log ${bundle.log.logId} has ${treeSize} leaves and root ${facts.stored.rootHash}`;
   if (facts.stored.rootHash !== root) {
@@ -373,7 +470,8 @@ function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
       said,
     );
   }
-  const note = facts.headIndex === bundle.head.headIndex ? "" : ` (the bundle says head #${bundle.head.headIndex})`;
+  const note =
+    facts.headIndex === bundle.head.headIndex ? "" : ` (the bundle says head #${bundle.head.headIndex})`;
   const official =
     facts.officialUntilReplaced === undefined
       ? "the consortium's official EvidenceLog"
@@ -385,10 +483,18 @@ function answerHeadOnChain(bundle: EvidenceBundle, facts: HeadFacts): Answer {
   );
 }
 
-async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, facts: HeadFacts): Promise<Answer> {
+async function answerBlockAndTime(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  facts: HeadFacts,
+): Promise<Answer> {
   const at = effectiveAnchor(bundle);
   if (facts.stored === undefined) {
-    return answered("indeterminate", "the head is not on this chain (see headOnChain), so its block and time cannot be compared", "no head");
+    return answered(
+      "indeterminate",
+      "the head is not on this chain (see headOnChain), so its block and time cannot be compared",
+      "no head",
+    );
   }
   const [block, receipt] = await Promise.all([
     provider.getBlock(at.blockNumber),
@@ -397,10 +503,16 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
   const { stored } = facts;
   // the anchor, earlier recommits and the intake receipt (anchor-claims.ts)
   const receiptCheck = checkReceipt(bundle);
-  const claims = judgeAnchorClaims(bundle, receiptCheck, await readAnchorClaims(bundle, provider, receiptCheck, at.blockNumber));
+  const claims = judgeAnchorClaims(
+    bundle,
+    receiptCheck,
+    await readAnchorClaims(bundle, provider, receiptCheck, at.blockNumber),
+  );
   const said = [
     `head recorded at block ${stored.blockNumber}, time ${stored.timestamp}`,
-    block === null ? `no block ${at.blockNumber}` : `block ${at.blockNumber} has hash ${block.hash} and time ${block.timestamp}`,
+    block === null
+      ? `no block ${at.blockNumber}`
+      : `block ${at.blockNumber} has hash ${block.hash} and time ${block.timestamp}`,
     receipt === null
       ? `transaction ${at.transactionHash} not found`
       : `transaction in block ${receipt.blockHash}, to ${receipt.to}, status ${receipt.status}`,
@@ -409,7 +521,9 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
   const bundleSays = at.source === "anchor" ? "the bundle says" : `the bundle's ${at.source} says`;
   const problems: string[] = [];
   if (stored.blockNumber !== at.blockNumber) {
-    problems.push(`the chain recorded the head at block ${stored.blockNumber}, ${bundleSays} block ${at.blockNumber}`);
+    problems.push(
+      `the chain recorded the head at block ${stored.blockNumber}, ${bundleSays} block ${at.blockNumber}`,
+    );
   }
   if (stored.timestamp !== at.blockTimestamp) {
     problems.push(
@@ -420,10 +534,14 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
     problems.push(`the chain has no block ${at.blockNumber}`);
   } else {
     if (block.hash?.toLowerCase() !== at.blockHash.toLowerCase()) {
-      problems.push(`block ${at.blockNumber} has hash ${block.hash} on the chain, ${bundleSays} ${at.blockHash.toLowerCase()}`);
+      problems.push(
+        `block ${at.blockNumber} has hash ${block.hash} on the chain, ${bundleSays} ${at.blockHash.toLowerCase()}`,
+      );
     }
     if (block.timestamp !== at.blockTimestamp) {
-      problems.push(`block ${at.blockNumber} has time ${block.timestamp} on the chain, ${bundleSays} ${at.blockTimestamp}`);
+      problems.push(
+        `block ${at.blockNumber} has time ${block.timestamp} on the chain, ${bundleSays} ${at.blockTimestamp}`,
+      );
     }
   }
   let note = "";
@@ -433,7 +551,9 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
     note = `; the endpoint could not find transaction ${at.transactionHash}`;
   } else {
     if (receipt.blockHash.toLowerCase() !== at.blockHash.toLowerCase()) {
-      problems.push(`transaction ${at.transactionHash} is in block ${receipt.blockHash}, not in block ${at.blockHash.toLowerCase()}`);
+      problems.push(
+        `transaction ${at.transactionHash} is in block ${receipt.blockHash}, not in block ${at.blockHash.toLowerCase()}`,
+      );
     }
     if (receipt.to?.toLowerCase() !== bundle.anchor.evidenceLog.toLowerCase()) {
       problems.push(`transaction ${at.transactionHash} was sent to ${receipt.to}, not to the EvidenceLog`);
@@ -443,7 +563,8 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
   problems.push(...claims.problems);
   if (problems.length > 0) return answered("fail", problems.join("; "), said);
   if (claims.undecided.length > 0) return answered("indeterminate", claims.undecided.join("; "), said);
-  const recommit = at.source === "anchor" ? "" : ` (re-committed: ${bundle.recommits[bundle.recommits.length - 1]!.reason})`;
+  const recommit =
+    at.source === "anchor" ? "" : ` (re-committed: ${bundle.recommits[bundle.recommits.length - 1]!.reason})`;
   return answered(
     "pass",
     `the head was committed in block ${at.blockNumber} (hash ${at.blockHash.toLowerCase()}) at ${isoOfUnixSeconds(at.blockTimestamp)}${recommit}${note}${claims.notes.map((n) => `; ${n}`).join("")}`,
@@ -451,15 +572,26 @@ async function answerBlockAndTime(bundle: EvidenceBundle, provider: Provider, fa
   );
 }
 
-async function answerFinality(bundle: EvidenceBundle, provider: Provider, minConfirmations: number): Promise<Answer> {
+async function answerFinality(
+  bundle: EvidenceBundle,
+  provider: Provider,
+  minConfirmations: number,
+): Promise<Answer> {
   const { blockNumber } = effectiveAnchor(bundle);
   const latest = await provider.getBlockNumber();
   const depth = latest - blockNumber;
   // Endpoints legitimately differ in height, so finality compares outcomes only (answer "").
   if (depth >= minConfirmations) {
-    return answered("pass", `block ${blockNumber} has ${depth} block(s) on top; ${minConfirmations} required`, "");
+    return answered(
+      "pass",
+      `block ${blockNumber} has ${depth} block(s) on top; ${minConfirmations} required`,
+      "",
+    );
   }
-  const why = depth < 0 ? `the endpoint's latest block is ${latest}, below block ${blockNumber}` : `block ${blockNumber} has only ${depth} blocks on top`;
+  const why =
+    depth < 0
+      ? `the endpoint's latest block is ${latest}, below block ${blockNumber}`
+      : `block ${blockNumber} has only ${depth} blocks on top`;
   return answered("indeterminate", `${why}; ${minConfirmations} are required`, "");
 }
 
@@ -486,19 +618,30 @@ async function answerMembership(bundle: EvidenceBundle, registry: ConsortiumRegi
     account = { memberId: Number(of.memberId), status: Number(of.status), role: Number(of.role) };
   } catch (e) {
     // Typically a node that keeps no historical state: an error, not an answer to compare.
-    throw new Error(`the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`, {
-      cause: e,
-    });
+    throw new Error(
+      `the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`,
+      {
+        cause: e,
+      },
+    );
   }
   const roleName = ACCOUNT_ROLE_NAMES[account.role] ?? String(account.role);
   const said =
     `registry ${registryAddress}: member ${submitter} ${MEMBER_STATUSES[status] ?? status} at block ${blockNumber}; ` +
     `account ${signed.signer} is member ${account.memberId}'s ${roleName} key`;
   if (status === MemberStatus.Suspended) {
-    return answered("fail", `the submitter, member ${submitter}, was suspended at block ${blockNumber}`, said);
+    return answered(
+      "fail",
+      `the submitter, member ${submitter}, was suspended at block ${blockNumber}`,
+      said,
+    );
   }
   if (status !== MemberStatus.Active) {
-    return answered("fail", `the submitter, ${submitter}, was not a consortium member at block ${blockNumber}`, said);
+    return answered(
+      "fail",
+      `the submitter, ${submitter}, was not a consortium member at block ${blockNumber}`,
+      said,
+    );
   }
   if (account.memberId !== submitter || account.role !== AccountRole.Operations) {
     const whose = account.memberId === 0 ? "no member's key" : `member ${account.memberId}'s ${roleName} key`;
@@ -524,18 +667,40 @@ async function answerLifecycle(bundle: EvidenceBundle, provider: Provider, addre
   const endorsements = Number(s.endorsements);
   const replacement = String(s.replacement).toLowerCase();
   const said = `${state}, legal hold ${Boolean(s.legalHold)}, ${endorsements} endorsements, replacement ${replacement}`;
-  const snapshot = bundle.status.state === state ? "" : ` (when the bundle was made, at block ${bundle.status.checkedAtBlock}, it was ${bundle.status.state})`;
+  const snapshot =
+    bundle.status.state === state
+      ? ""
+      : ` (when the bundle was made, at block ${bundle.status.checkedAtBlock}, it was ${bundle.status.state})`;
   switch (state) {
     case "Unknown":
-      return answered("pass", "anchored; not registered in the lifecycle registry (no revocation recorded)", said);
+      return answered(
+        "pass",
+        "anchored; not registered in the lifecycle registry (no revocation recorded)",
+        said,
+      );
     case "Active": {
-      const extras = [s.legalHold ? "under legal hold" : "", endorsements > 0 ? `endorsed by ${endorsements} other member(s)` : ""].filter(Boolean);
-      return answered("pass", `registered and active, not revoked or superseded${extras.length ? `; ${extras.join("; ")}` : ""}${snapshot}`, said);
+      const extras = [
+        s.legalHold ? "under legal hold" : "",
+        endorsements > 0 ? `endorsed by ${endorsements} other member(s)` : "",
+      ].filter(Boolean);
+      return answered(
+        "pass",
+        `registered and active, not revoked or superseded${extras.length ? `; ${extras.join("; ")}` : ""}${snapshot}`,
+        said,
+      );
     }
     case "Revoked":
-      return answered("fail", `the evidence was revoked in the lifecycle registry by its submitter or a court${snapshot}`, said);
+      return answered(
+        "fail",
+        `the evidence was revoked in the lifecycle registry by its submitter or a court${snapshot}`,
+        said,
+      );
     case "Superseded":
-      return answered("fail", `the evidence was superseded by the evidence with leaf hash ${replacement}${snapshot}`, said);
+      return answered(
+        "fail",
+        `the evidence was superseded by the evidence with leaf hash ${replacement}${snapshot}`,
+        said,
+      );
     default:
       return answered("indeterminate", `the lifecycle registry reports an unknown ${state}`, said);
   }
@@ -556,9 +721,11 @@ function combine(id: ChainCheckId, answers: readonly Answer[], names: readonly s
   const failed = ok.find((a) => a.outcome === "fail");
   if (failed !== undefined) return result(id, "fail", failed.reason + from(failed.name, names));
   const errors = answers.flatMap((a, i) => (a.kind === "error" ? [`${names[i]}: ${a.message}`] : []));
-  if (errors.length > 0) return result(id, "indeterminate", `the chain could not be asked (${errors.join("; ")})`);
+  if (errors.length > 0)
+    return result(id, "indeterminate", `the chain could not be asked (${errors.join("; ")})`);
   const undecided = ok.find((a) => a.outcome === "indeterminate");
-  if (undecided !== undefined) return result(id, "indeterminate", undecided.reason + from(undecided.name, names));
+  if (undecided !== undefined)
+    return result(id, "indeterminate", undecided.reason + from(undecided.name, names));
   const agree = names.length > 1 ? ` (${names.length} endpoints agree)` : "";
   return result(id, "pass", ok[0]!.reason + agree);
 }
@@ -623,7 +790,9 @@ async function revertTolerant<T>(call: Promise<T>): Promise<{ value: T } | { rev
 async function genesisHashOf(provider: Provider): Promise<string> {
   const raw = provider as Provider & { send?: (method: string, params: unknown[]) => Promise<unknown> };
   const block =
-    typeof raw.send === "function" ? ((await raw.send("eth_getBlockByNumber", ["0x0", false])) as { hash?: unknown } | null) : await provider.getBlock(0);
+    typeof raw.send === "function"
+      ? ((await raw.send("eth_getBlockByNumber", ["0x0", false])) as { hash?: unknown } | null)
+      : await provider.getBlock(0);
   if (block === null || typeof block.hash !== "string") throw new Error("the endpoint has no genesis block");
   return block.hash.toLowerCase();
 }
@@ -636,7 +805,11 @@ async function chainIdOf(provider: Provider): Promise<bigint> {
 }
 
 function algorithmName(algorithm: number): string {
-  return algorithm === DigestAlgorithm.Sm3 ? "SM3" : algorithm === DigestAlgorithm.Sha256 ? "SHA-256" : `algorithm ${algorithm}`;
+  return algorithm === DigestAlgorithm.Sm3
+    ? "SM3"
+    : algorithm === DigestAlgorithm.Sha256
+      ? "SHA-256"
+      : `algorithm ${algorithm}`;
 }
 
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
@@ -647,6 +820,11 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
 
 function messageOf(e: unknown): string {
   const err = e as { shortMessage?: unknown; message?: unknown };
-  const text = typeof err?.shortMessage === "string" ? err.shortMessage : typeof err?.message === "string" ? err.message : String(e);
+  const text =
+    typeof err?.shortMessage === "string"
+      ? err.shortMessage
+      : typeof err?.message === "string"
+        ? err.message
+        : String(e);
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }

@@ -213,7 +213,12 @@ function checkRecord(record: {
   checkBytes32(record.subject, "subject", "LEAF_BAD_SUBJECT");
 }
 
-function checkNumbers(record: { version: number; kind: number; digestAlgorithm: number; submitter: number }): void {
+function checkNumbers(record: {
+  version: number;
+  kind: number;
+  digestAlgorithm: number;
+  submitter: number;
+}): void {
   if (record.version !== LEAF_VERSION) {
     throw new LeafFormatError("LEAF_UNKNOWN_VERSION", `unknown leaf version ${String(record.version)}`);
   }

@@ -26,7 +26,8 @@ export function packRecord(record: EvidenceRecord): Uint8Array {
 
 /** Decodes "0x" + 64 hex digits (either case) into out[at..at+32); false (out partly written) if it is not that. */
 function decodeBytes32Hex(hex: unknown, out: Uint8Array, at: number): boolean {
-  if (typeof hex !== "string" || hex.length !== 66 || hex.charCodeAt(0) !== 48 || hex.charCodeAt(1) !== 120) return false;
+  if (typeof hex !== "string" || hex.length !== 66 || hex.charCodeAt(0) !== 48 || hex.charCodeAt(1) !== 120)
+    return false;
   for (let i = 0; i < 32; i++) {
     const hi = hex.charCodeAt(2 + 2 * i);
     const lo = hex.charCodeAt(3 + 2 * i);
@@ -45,7 +46,12 @@ function decodeBytes32Hex(hex: unknown, out: Uint8Array, at: number): boolean {
  */
 export function packRecordChecked(record: EvidenceRecord): Uint8Array | undefined {
   const out = new Uint8Array(RECORD_BYTES);
-  if (!decodeBytes32Hex(record.digest, out, 2) || !decodeBytes32Hex(record.salt, out, 34) || !decodeBytes32Hex(record.subject, out, 70)) return undefined;
+  if (
+    !decodeBytes32Hex(record.digest, out, 2) ||
+    !decodeBytes32Hex(record.salt, out, 34) ||
+    !decodeBytes32Hex(record.subject, out, 70)
+  )
+    return undefined;
   out[0] = record.kind;
   out[1] = record.digestAlgorithm;
   const s = record.submitter;
@@ -88,7 +94,10 @@ export function leafHashOfPacked(packed: Uint8Array, at: number): Uint8Array {
 }
 
 /** The record fields of a packed record as bytes (views into `packed`), for encodeLeafBytes. */
-export function packedRecordBytes(packed: Uint8Array, record: Pick<EvidenceRecord, "version" | "kind" | "digestAlgorithm" | "submitter">): EvidenceRecordBytes {
+export function packedRecordBytes(
+  packed: Uint8Array,
+  record: Pick<EvidenceRecord, "version" | "kind" | "digestAlgorithm" | "submitter">,
+): EvidenceRecordBytes {
   return {
     version: record.version,
     kind: record.kind,

@@ -144,7 +144,12 @@ export function inclusionProof(leafIndex: number, treeSize: number, rangeHash: R
  * can end at treeSize; every other node is a complete subtree of width k aligned to k. The
  * arguments are trusted (leafIndex < treeSize; inclusionProof checks them).
  */
-export function inclusionPath(leafIndex: number, treeSize: number, begins: { [p: number]: number }, ends: { [p: number]: number }): number {
+export function inclusionPath(
+  leafIndex: number,
+  treeSize: number,
+  begins: { [p: number]: number },
+  ends: { [p: number]: number },
+): number {
   let n = 0;
   let begin = 0;
   let end = treeSize;

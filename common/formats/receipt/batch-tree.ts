@@ -59,11 +59,13 @@ export class BatchTree {
   /** MTH of leaves [begin, end): a complete aligned subtree or a node ending at the batch's end (copies). */
   readonly rangeHash: RangeHasher = (begin, end) => {
     const width = end - begin;
-    if (!(begin >= 0 && begin < end && end <= this.count)) throw new RangeError(`range [${begin}, ${end}) is empty or outside the ${this.count} leaves`);
+    if (!(begin >= 0 && begin < end && end <= this.count))
+      throw new RangeError(`range [${begin}, ${end}) is empty or outside the ${this.count} leaves`);
     if (end === this.count) return this.rightEdge(begin).slice();
     let height = 0;
     while (2 ** height < width) height++;
-    if (2 ** height !== width || begin % width !== 0) throw new RangeError(`range [${begin}, ${end}) is not a node of the batch tree`);
+    if (2 ** height !== width || begin % width !== 0)
+      throw new RangeError(`range [${begin}, ${end}) is not a node of the batch tree`);
     return this.complete(height, begin / width).slice();
   };
 }

@@ -61,11 +61,22 @@ export class BatchReceipts {
   #objects: Receipt[] | undefined;
 
   constructor(batch: SignedReceiptBatch, tree: BatchTree) {
-    if (tree.count !== batch.count) throw new RangeError(`batch of ${batch.count} records, tree of ${tree.count} leaves`);
+    if (tree.count !== batch.count)
+      throw new RangeError(`batch of ${batch.count} records, tree of ${tree.count} leaves`);
     this.batch = batch;
     this.tree = tree;
-    const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
-    const middle = JSON.stringify({ logId: batch.logId, receivedAt: isoSeconds(batch.receivedAt), maxMergeDelaySeconds: batch.maxMergeDelaySeconds, batch: batchPart });
+    const batchPart = {
+      firstSequence: batch.firstSequence,
+      count: batch.count,
+      root: batch.root,
+      signature: batch.signature,
+    };
+    const middle = JSON.stringify({
+      logId: batch.logId,
+      receivedAt: isoSeconds(batch.receivedAt),
+      maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
+      batch: batchPart,
+    });
     this.#middle = ascii(`,${middle.slice(1, -1)},"proof":[`);
     this.#tail = ascii(`],${JSON.stringify({ service: { address: batch.service } }).slice(1)}`);
     let depth = 0;
@@ -75,7 +86,15 @@ export class BatchReceipts {
 
   /** An upper bound of one receipt's JSON length. */
   get maxJsonBytes(): number {
-    return LEAF_HASH.length + 66 + SEQUENCE.length + 16 + this.#middle.length + this.#depth * (QUOTED_HASH + 1) + this.#tail.length;
+    return (
+      LEAF_HASH.length +
+      66 +
+      SEQUENCE.length +
+      16 +
+      this.#middle.length +
+      this.#depth * (QUOTED_HASH + 1) +
+      this.#tail.length
+    );
   }
 
   /**
@@ -134,12 +153,18 @@ export class BatchReceipts {
 
   /** A fresh record of which of this batch's nodes a reply has written, and where. */
   written(): WrittenNodes {
-    return { complete: this.tree.levels.map((level) => new Float64Array(level.length / 32)), edge: new Map() };
+    return {
+      complete: this.tree.levels.map((level) => new Float64Array(level.length / 32)),
+      edge: new Map(),
+    };
   }
 
   /** The Receipt objects (built once, on demand). */
   objects(): Receipt[] {
-    this.#objects ??= receiptsOf(this.batch, Array.from({ length: this.batch.count }, (_, i) => this.tree.complete(0, i).slice()));
+    this.#objects ??= receiptsOf(
+      this.batch,
+      Array.from({ length: this.batch.count }, (_, i) => this.tree.complete(0, i).slice()),
+    );
     return this.#objects;
   }
 }

@@ -18,7 +18,13 @@
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
-import { inclusionPath, inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
+import {
+  inclusionPath,
+  inclusionProof,
+  memoRangeHasher,
+  verifyInclusion,
+  type RangeHasher,
+} from "../merkle/rfc9162.ts";
 import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
@@ -140,7 +146,10 @@ export async function signReceiptBatch(
   input: ReceiptBatchInput,
 ): Promise<{ batch: SignedReceiptBatch; receipts: Receipt[] }> {
   const { batch, rangeHash } = await signReceiptBatchRoot(signer, domain, input);
-  const hex = input.leafHashHex !== undefined && input.leafHashHex.length === input.leafHashes.length ? input.leafHashHex : undefined;
+  const hex =
+    input.leafHashHex !== undefined && input.leafHashHex.length === input.leafHashes.length
+      ? input.leafHashHex
+      : undefined;
   return { batch, receipts: buildReceipts(batch, input.leafHashes, rangeHash, hex) };
 }
 
@@ -201,8 +210,13 @@ export function receiptsOf(batch: SignedReceiptBatch, leafHashes: readonly Uint8
  * and that the batch is signed by receipt.service.address (and that this is expectedService, if
  * given) under `domain`. Never throws for a bad receipt: it arrives from outside.
  */
-export function verifyReceipt(domain: ReceiptDomain, receipt: unknown, expectedService?: string): ReceiptVerification {
-  const expected = expectedService === undefined ? undefined : checkedAddress("expectedService", expectedService);
+export function verifyReceipt(
+  domain: ReceiptDomain,
+  receipt: unknown,
+  expectedService?: string,
+): ReceiptVerification {
+  const expected =
+    expectedService === undefined ? undefined : checkedAddress("expectedService", expectedService);
   const parsed = ReceiptSchema.safeParse(receipt);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -256,7 +270,10 @@ export function verifyReceipt(domain: ReceiptDomain, receipt: unknown, expectedS
     recovered = "";
   }
   if (recovered !== service) {
-    return fail("RECEIPT_BAD_SIGNATURE", `batch.signature is not ${service}'s signature of this batch under this domain`);
+    return fail(
+      "RECEIPT_BAD_SIGNATURE",
+      `batch.signature is not ${service}'s signature of this batch under this domain`,
+    );
   }
   return { ok: true };
 }
@@ -277,7 +294,12 @@ function buildReceipts(
   // Very large batches (keys below would overflow) take the generic path.
   if (size >= 67_108_864) return buildReceiptsGeneric(batch, leafHashes, rangeHash);
   const receivedAt = isoSeconds(batch.receivedAt);
-  const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
+  const batchPart = {
+    firstSequence: batch.firstSequence,
+    count: batch.count,
+    root: batch.root,
+    signature: batch.signature,
+  };
   // Each node appears in many proofs; convert it to hex once, keyed by its range. The nodes are
   // inclusionProof's (inclusionPath, ../merkle/rfc9162.ts), over hex instead of bytes.
   const hexOf = new Map<number, string>();
@@ -306,7 +328,12 @@ function buildReceipts(
       receivedAt,
       maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
       // Each receipt gets its own copy: a caller editing one must not change the others.
-      batch: { firstSequence: batchPart.firstSequence, count: batchPart.count, root: batchPart.root, signature: batchPart.signature },
+      batch: {
+        firstSequence: batchPart.firstSequence,
+        count: batchPart.count,
+        root: batchPart.root,
+        signature: batchPart.signature,
+      },
       proof,
       service: { address: batch.service },
     };
@@ -314,9 +341,18 @@ function buildReceipts(
   return receipts;
 }
 
-function buildReceiptsGeneric(batch: SignedReceiptBatch, leafHashes: readonly Uint8Array[], rangeHash: RangeHasher): Receipt[] {
+function buildReceiptsGeneric(
+  batch: SignedReceiptBatch,
+  leafHashes: readonly Uint8Array[],
+  rangeHash: RangeHasher,
+): Receipt[] {
   const receivedAt = isoSeconds(batch.receivedAt);
-  const batchPart = { firstSequence: batch.firstSequence, count: batch.count, root: batch.root, signature: batch.signature };
+  const batchPart = {
+    firstSequence: batch.firstSequence,
+    count: batch.count,
+    root: batch.root,
+    signature: batch.signature,
+  };
   // Each interior node appears in many proofs; convert it to hex once, not once per proof.
   // The wrapper hands out one shared instance per node, so its identity keys the hex.
   const nodes = new Map<string, Uint8Array>();

@@ -67,7 +67,10 @@ function checkedLogId(logId: string): string {
 }
 
 /** The root a request's submission signature covers: RFC 9162 MTH over its leaf hashes, in request order. */
-export function submissionRoot(leafHashes: readonly Uint8Array[], rangeHash: RangeHasher = memoRangeHasher(leafHashes)): string {
+export function submissionRoot(
+  leafHashes: readonly Uint8Array[],
+  rangeHash: RangeHasher = memoRangeHasher(leafHashes),
+): string {
   if (leafHashes.length === 0) throw new RangeError("a submission needs at least one leaf hash");
   return toHex(rangeHash(0, leafHashes.length));
 }
@@ -93,7 +96,12 @@ export async function signSubmission(
  * The account that signed EvidenceSubmission(logId, batchRoot), or a sentence saying why the
  * signature is not one. Never throws for a bad signature: it arrives from outside.
  */
-export function recoverSubmitter(domain: SubmissionDomain, logId: string, batchRoot: string, signatureHex: string): { signer: string } | { error: string } {
+export function recoverSubmitter(
+  domain: SubmissionDomain,
+  logId: string,
+  batchRoot: string,
+  signatureHex: string,
+): { signer: string } | { error: string } {
   const sig = parseSignature(signatureHex);
   if (typeof sig === "string") return { error: `the submission signature ${sig}` };
   try {
@@ -130,27 +138,48 @@ export type SubmissionCheck = { ok: true; signer: string } | { ok: false; reason
  * signature over (logId, root) recovers to the signer it names. Whose account that is needs the
  * chain (the verifier's submitterMembership check).
  */
-export function checkSubmissionProof(domain: SubmissionDomain, logId: string, leafHash: string, value: unknown): SubmissionCheck {
+export function checkSubmissionProof(
+  domain: SubmissionDomain,
+  logId: string,
+  leafHash: string,
+  value: unknown,
+): SubmissionCheck {
   const parsed = SubmissionProofSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { ok: false, reason: `the submission proof is malformed (${["submission", ...issue.path].join(".")}: ${issue.message})` };
+    return {
+      ok: false,
+      reason: `the submission proof is malformed (${["submission", ...issue.path].join(".")}: ${issue.message})`,
+    };
   }
   const s = parsed.data;
   let named: string;
   try {
     named = getAddress(s.signer);
   } catch {
-    return { ok: false, reason: `the submission proof names signer ${s.signer}, whose mixed case is not a valid EIP-55 checksum` };
+    return {
+      ok: false,
+      reason: `the submission proof names signer ${s.signer}, whose mixed case is not a valid EIP-55 checksum`,
+    };
   }
-  if (s.index >= s.count) return { ok: false, reason: `the submission proof puts the leaf at index ${s.index} of a request of ${s.count} records` };
+  if (s.index >= s.count)
+    return {
+      ok: false,
+      reason: `the submission proof puts the leaf at index ${s.index} of a request of ${s.count} records`,
+    };
   if (!verifyInclusion(s.index, s.count, fromHex(leafHash), s.proof.map(fromHex), fromHex(s.batchRoot))) {
-    return { ok: false, reason: `the submission proof does not place leaf ${leafHash.toLowerCase()} at index ${s.index} of the signed root ${s.batchRoot.toLowerCase()}` };
+    return {
+      ok: false,
+      reason: `the submission proof does not place leaf ${leafHash.toLowerCase()} at index ${s.index} of the signed root ${s.batchRoot.toLowerCase()}`,
+    };
   }
   const recovered = recoverSubmitter(domain, logId, s.batchRoot, s.signature);
   if ("error" in recovered) return { ok: false, reason: recovered.error };
   if (recovered.signer !== named) {
-    return { ok: false, reason: `the submission signature over root ${s.batchRoot.toLowerCase()} recovers to ${recovered.signer}, not to the signer it names, ${named}` };
+    return {
+      ok: false,
+      reason: `the submission signature over root ${s.batchRoot.toLowerCase()} recovers to ${recovered.signer}, not to the signer it names, ${named}`,
+    };
   }
   return { ok: true, signer: named };
 }

@@ -71,7 +71,9 @@ export interface CreditBureau {
  * How the production adapter turns a borrower key back into what the bureau's line needs. It
  * reads the node's encrypted identity store; the result must never leave the adapter.
  */
-export type IdentityResolver = (borrowerKey: string) => Promise<{ name: string; idNumber: string } | undefined>;
+export type IdentityResolver = (
+  borrowerKey: string,
+) => Promise<{ name: string; idNumber: string } | undefined>;
 
 export type BureauErrorCode =
   /** The bureau has no credit file for this person (白户). Not a failure of the bureau: not retried. */
@@ -142,16 +144,29 @@ export function isBureauPurpose(value: unknown): value is BureauPurpose {
 /** Checks a query the way the bureau's front end would; throws NODE_ERR_BUREAU_BAD_REQUEST. */
 export function checkBureauQuery(request: BureauQuery): void {
   if (typeof request.borrowerKey !== "string" || !BORROWER_KEY.test(request.borrowerKey)) {
-    throw bureauError("NODE_ERR_BUREAU_BAD_REQUEST", "borrowerKey must be 0x followed by 64 hex digits (the HMAC borrower key)");
+    throw bureauError(
+      "NODE_ERR_BUREAU_BAD_REQUEST",
+      "borrowerKey must be 0x followed by 64 hex digits (the HMAC borrower key)",
+    );
   }
   if (!isBureauPurpose(request.purpose)) {
-    throw bureauError("NODE_ERR_BUREAU_BAD_REQUEST", `purpose must be one of ${BUREAU_PURPOSES.join(", ")}, got ${String(request.purpose)}`);
+    throw bureauError(
+      "NODE_ERR_BUREAU_BAD_REQUEST",
+      `purpose must be one of ${BUREAU_PURPOSES.join(", ")}, got ${String(request.purpose)}`,
+    );
   }
   if (typeof request.operator !== "string" || request.operator.trim() === "") {
     throw bureauError("NODE_ERR_BUREAU_BAD_REQUEST", "operator must be the querying user's id");
   }
-  if (!Number.isInteger(request.institution) || request.institution < 1 || request.institution > 0xffff_ffff) {
-    throw bureauError("NODE_ERR_BUREAU_BAD_REQUEST", `institution must be a member id in 1..4294967295, got ${String(request.institution)}`);
+  if (
+    !Number.isInteger(request.institution) ||
+    request.institution < 1 ||
+    request.institution > 0xffff_ffff
+  ) {
+    throw bureauError(
+      "NODE_ERR_BUREAU_BAD_REQUEST",
+      `institution must be a member id in 1..4294967295, got ${String(request.institution)}`,
+    );
   }
 }
 

@@ -3,7 +3,8 @@
 // what JCS specifies for ECMAScript). The query log's digest is SHA-256 of these bytes, so a court
 // can recompute it from the stored entry with any JCS library.
 
-export type CanonicalValue = null | boolean | number | string | CanonicalValue[] | { [key: string]: CanonicalValue };
+export type CanonicalValue =
+  null | boolean | number | string | CanonicalValue[] | { [key: string]: CanonicalValue };
 
 export function canonicalJson(value: CanonicalValue): string {
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);

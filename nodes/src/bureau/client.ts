@@ -68,7 +68,8 @@ export class BureauClient implements CreditBureau {
     this.#bureau = bureau;
     this.#timeoutMs = positive(options.timeoutMs ?? 10_000, "timeoutMs");
     this.#retries = options.retries ?? 2;
-    if (!Number.isInteger(this.#retries) || this.#retries < 0) throw new RangeError(`retries must be an integer ≥ 0, got ${this.#retries}`);
+    if (!Number.isInteger(this.#retries) || this.#retries < 0)
+      throw new RangeError(`retries must be an integer ≥ 0, got ${this.#retries}`);
     this.#baseMs = positive(options.backoff?.baseMs ?? 200, "backoff.baseMs");
     this.#maxMs = positive(options.backoff?.maxMs ?? 2_000, "backoff.maxMs");
     this.#failureThreshold = options.failureThreshold ?? 5;
@@ -112,9 +113,14 @@ export class BureauClient implements CreditBureau {
           throw signal.reason;
         }
         const transient = isTransientBureauError(error);
-        this.#emit({ type: "failure", code: error instanceof BureauError ? error.code : "UNEXPECTED", transient });
+        this.#emit({
+          type: "failure",
+          code: error instanceof BureauError ? error.code : "UNEXPECTED",
+          transient,
+        });
         if (transient) this.#recordFailure(permit);
-        else if (error instanceof BureauError) this.#recordSuccess(permit); // it answered: healthy
+        else if (error instanceof BureauError)
+          this.#recordSuccess(permit); // it answered: healthy
         else this.#release(permit); // an adapter bug, not the bureau's health
         // Stop retrying once the breaker opens: the caller gets the real error, later callers CIRCUIT_OPEN.
         if (!transient || attempt > this.#retries || this.#state === "open") throw error;
@@ -138,7 +144,10 @@ export class BureauClient implements CreditBureau {
     const timeout = new Promise<never>((_, reject) => {
       this.#sleep(this.#timeoutMs, stopTimer.signal).then(
         () => {
-          const error = bureauError("NODE_ERR_BUREAU_TIMEOUT", `no answer from the credit bureau within ${this.#timeoutMs} ms`);
+          const error = bureauError(
+            "NODE_ERR_BUREAU_TIMEOUT",
+            `no answer from the credit bureau within ${this.#timeoutMs} ms`,
+          );
           controller.abort(error);
           reject(error);
         },
@@ -149,7 +158,8 @@ export class BureauClient implements CreditBureau {
       return await Promise.race([this.#bureau.query(request, { signal: controller.signal }), timeout]);
     } catch (error) {
       // Whatever the bureau rejected with after our timeout fired, the cause is the timeout.
-      if (controller.signal.aborted && controller.signal.reason instanceof BureauError) throw controller.signal.reason;
+      if (controller.signal.aborted && controller.signal.reason instanceof BureauError)
+        throw controller.signal.reason;
       throw error;
     } finally {
       stopTimer.abort();
@@ -212,6 +222,7 @@ export class BureauClient implements CreditBureau {
 }
 
 function positive(value: number, name: string): number {
-  if (!(value > 0 && Number.isFinite(value))) throw new RangeError(`${name} must be a positive number of ms, got ${value}`);
+  if (!(value > 0 && Number.isFinite(value)))
+    throw new RangeError(`${name} must be a positive number of ms, got ${value}`);
   return value;
 }

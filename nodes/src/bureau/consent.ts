@@ -14,7 +14,13 @@ import { toHex } from "../../../common/bytes.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import type { Sublevel } from "../../../common/level.ts";
 import { DigestAlgorithm, EvidenceKind, newSalt } from "../../../common/formats/leaf/leaf.ts";
-import type { BureauPurpose, BureauQuery, BureauReport, BureauReportSummary, CreditBureau } from "./bureau.ts";
+import type {
+  BureauPurpose,
+  BureauQuery,
+  BureauReport,
+  BureauReportSummary,
+  CreditBureau,
+} from "./bureau.ts";
 import { BUREAU_PURPOSES, bureauError, checkBureauQuery, reportDigest, summarizeReport } from "./bureau.ts";
 import type { DocumentKind } from "../documents/policy.ts";
 import { isCodedError } from "../errors.ts";
@@ -28,7 +34,10 @@ import { systemNow } from "./timers.ts";
 export type JsonSublevel<V> = Sublevel<string, V>;
 
 /** An evidence record as the node hands it to its anchor client, which adds version and submitter. */
-export type EvidenceRecordInput = Pick<EvidenceRecord, "kind" | "digestAlgorithm" | "digest" | "salt" | "subject">;
+export type EvidenceRecordInput = Pick<
+  EvidenceRecord,
+  "kind" | "digestAlgorithm" | "digest" | "salt" | "subject"
+>;
 /** The anchor service's receipt for one record, as far as this module needs it. */
 export type AnchorReceipt = { leafHash: string; sequence: number };
 /** Submits records to the anchor service; resolves once they are durably accepted, one receipt per record, in order. */
@@ -78,7 +87,9 @@ export const BUREAU_SUBLEVELS = Object.freeze({
   queryLogs: "bureau-query-logs",
 });
 
-type SublevelParent = { sublevel<K, V>(name: string, options: { keyEncoding?: string; valueEncoding: string }): Sublevel<K, V> };
+type SublevelParent = {
+  sublevel<K, V>(name: string, options: { keyEncoding?: string; valueEncoding: string }): Sublevel<K, V>;
+};
 
 /** Opens this module's two sublevels with the right encodings. */
 export function openBureauSublevels(root: SublevelParent): {
@@ -86,8 +97,14 @@ export function openBureauSublevels(root: SublevelParent): {
   queryLogs: JsonSublevel<StoredQueryLog>;
 } {
   return {
-    consents: root.sublevel<string, StoredConsent>(BUREAU_SUBLEVELS.consents, { keyEncoding: "utf8", valueEncoding: "json" }),
-    queryLogs: root.sublevel<string, StoredQueryLog>(BUREAU_SUBLEVELS.queryLogs, { keyEncoding: "utf8", valueEncoding: "json" }),
+    consents: root.sublevel<string, StoredConsent>(BUREAU_SUBLEVELS.consents, {
+      keyEncoding: "utf8",
+      valueEncoding: "json",
+    }),
+    queryLogs: root.sublevel<string, StoredQueryLog>(BUREAU_SUBLEVELS.queryLogs, {
+      keyEncoding: "utf8",
+      valueEncoding: "json",
+    }),
   };
 }
 
@@ -152,7 +169,10 @@ export type CreditQueryResult = {
 export const CREDIT_REPORT_DOCUMENT_KIND = "credit-report";
 
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
-const isoTime = z.iso.datetime({ offset: true, error: "must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+08:00" });
+const isoTime = z.iso.datetime({
+  offset: true,
+  error: "must be an ISO 8601 time with offset, e.g. 2025-03-01T09:30:00+08:00",
+});
 // z.object strips unknown keys: whatever else the caller passed (a name, an ID number) is dropped here.
 const ConsentInputSchema = z.object({
   borrowerKey: bytes32,
@@ -174,7 +194,10 @@ const ConsentInputSchema = z.object({
  * recordConsent again with the same letter re-anchors the same record — same salt, same leaf hash.
  * Recording an already anchored consent again returns it unchanged.
  */
-export async function recordConsent(input: ConsentInput, deps: ConsentDeps): Promise<StoredConsent & { anchor: AnchorRef }> {
+export async function recordConsent(
+  input: ConsentInput,
+  deps: ConsentDeps,
+): Promise<StoredConsent & { anchor: AnchorRef }> {
   const parsed = ConsentInputSchema.safeParse(input);
   if (!parsed.success) {
     // Paths and rules only: the messages never echo the values.
@@ -189,9 +212,15 @@ export async function recordConsent(input: ConsentInput, deps: ConsentDeps): Pro
   };
   const signedAt = Date.parse(consent.signedAt);
   const validUntil = Date.parse(consent.validUntil);
-  if (!(validUntil > signedAt)) throw bureauError("NODE_ERR_CONSENT_INVALID", "consent rejected: validUntil must be after signedAt");
-  if (signedAt > now) throw bureauError("NODE_ERR_CONSENT_INVALID", "consent rejected: signedAt is in the future; a consent must be signed before it is recorded");
-  if (validUntil < now) throw bureauError("NODE_ERR_CONSENT_INVALID", "consent rejected: it expired before it was recorded");
+  if (!(validUntil > signedAt))
+    throw bureauError("NODE_ERR_CONSENT_INVALID", "consent rejected: validUntil must be after signedAt");
+  if (signedAt > now)
+    throw bureauError(
+      "NODE_ERR_CONSENT_INVALID",
+      "consent rejected: signedAt is in the future; a consent must be signed before it is recorded",
+    );
+  if (validUntil < now)
+    throw bureauError("NODE_ERR_CONSENT_INVALID", "consent rejected: it expired before it was recorded");
 
   const key = `${consent.borrowerKey}!${consent.letterDigest}`;
   return withLock(deps.consents, key, async () => {
@@ -217,7 +246,13 @@ export async function recordConsent(input: ConsentInput, deps: ConsentDeps): Pro
     const anchored = { ...stored, anchor };
     await deps.consents.put(key, anchored);
     deps.log?.info(
-      { borrowerKey: anchored.borrowerKey, consentLeafHash: anchor.leafHash, sequence: anchor.sequence, scope: anchored.scope, validUntil: anchored.validUntil },
+      {
+        borrowerKey: anchored.borrowerKey,
+        consentLeafHash: anchor.leafHash,
+        sequence: anchor.sequence,
+        scope: anchored.scope,
+        validUntil: anchored.validUntil,
+      },
       "credit-query consent anchored",
     );
     return anchored;
@@ -225,7 +260,10 @@ export async function recordConsent(input: ConsentInput, deps: ConsentDeps): Pro
 }
 
 /** A borrower's consents, oldest letter digest first (anchored or not). */
-export async function listConsents(borrowerKey: string, deps: Pick<ConsentDeps, "consents">): Promise<StoredConsent[]> {
+export async function listConsents(
+  borrowerKey: string,
+  deps: Pick<ConsentDeps, "consents">,
+): Promise<StoredConsent[]> {
   const key = borrowerKey.toLowerCase();
   return deps.consents.values({ gt: `${key}!`, lt: `${key}!~` }).all();
 }
@@ -256,7 +294,8 @@ export async function queryWithConsent(
     operator: input.operator,
     institution: deps.institution,
   };
-  if (deps.queriesRefused !== undefined) throw bureauError("NODE_ERR_CREDIT_QUERY_NOT_ALLOWED", deps.queriesRefused);
+  if (deps.queriesRefused !== undefined)
+    throw bureauError("NODE_ERR_CREDIT_QUERY_NOT_ALLOWED", deps.queriesRefused);
   checkBureauQuery(request);
   const now = deps.now ?? systemNow;
   const consent = await consentFor(request.borrowerKey, request.purpose, now(), deps);
@@ -264,10 +303,18 @@ export async function queryWithConsent(
   const when = new Date(now()).toISOString();
   let report;
   try {
-    report = deps.viaUnion === undefined ? await deps.client.query(request, options) : await deps.viaUnion(request, consent);
+    report =
+      deps.viaUnion === undefined
+        ? await deps.client.query(request, options)
+        : await deps.viaUnion(request, consent);
   } catch (error) {
     deps.log?.warn(
-      { borrowerKey: request.borrowerKey, purpose: request.purpose, operator: request.operator, code: isCodedError(error) ? error.code : "UNEXPECTED" },
+      {
+        borrowerKey: request.borrowerKey,
+        purpose: request.purpose,
+        operator: request.operator,
+        code: isCodedError(error) ? error.code : "UNEXPECTED",
+      },
       "credit query failed",
     );
     throw error;
@@ -276,7 +323,12 @@ export async function queryWithConsent(
 
   // The query happened: record its log entry before anything else can fail, so that
   // anchorPendingQueryLogs anchors it even if storing the report or anchoring fails below.
-  const entry: QueryLogEntry = { who: request.operator, when, purpose: request.purpose, reportDigest: digestOfReport };
+  const entry: QueryLogEntry = {
+    who: request.operator,
+    when,
+    purpose: request.purpose,
+    reportDigest: digestOfReport,
+  };
   const document = canonicalJson(entry);
   const logKey = `${request.borrowerKey}!${when}!${digestOfReport}`;
   const logged: StoredQueryLog = {
@@ -322,7 +374,9 @@ export async function queryWithConsent(
 }
 
 /** Re-anchors query log entries whose anchoring failed; returns how many were anchored now. */
-export async function anchorPendingQueryLogs(deps: Pick<CreditQueryDeps, "queryLogs" | "anchor" | "now" | "log">): Promise<number> {
+export async function anchorPendingQueryLogs(
+  deps: Pick<CreditQueryDeps, "queryLogs" | "anchor" | "now" | "log">,
+): Promise<number> {
   let anchored = 0;
   for await (const [key, stored] of deps.queryLogs.iterator()) {
     if (stored.anchor !== undefined) continue;
@@ -349,29 +403,47 @@ async function consentFor(
     (c): c is StoredConsent & { anchor: AnchorRef } =>
       c.anchor !== undefined && Date.parse(c.signedAt) <= now && Date.parse(c.anchor.anchoredAt) <= now,
   );
-  const refuse = (code: "NODE_ERR_CONSENT_REQUIRED" | "NODE_ERR_CONSENT_EXPIRED" | "NODE_ERR_CONSENT_SCOPE", message: string): never => {
+  const refuse = (
+    code: "NODE_ERR_CONSENT_REQUIRED" | "NODE_ERR_CONSENT_EXPIRED" | "NODE_ERR_CONSENT_SCOPE",
+    message: string,
+  ): never => {
     deps.log?.warn({ borrowerKey, purpose, code }, "credit query refused");
     throw bureauError(code, message);
   };
   if (anchored.length === 0) {
-    const pending = all.length > 0 ? " (a consent is recorded but its anchoring has not completed; record it again)" : "";
-    return refuse("NODE_ERR_CONSENT_REQUIRED", `no anchored credit-query consent for borrower ${borrowerKey}${pending}: record the signed authorization letter first`);
+    const pending =
+      all.length > 0 ? " (a consent is recorded but its anchoring has not completed; record it again)" : "";
+    return refuse(
+      "NODE_ERR_CONSENT_REQUIRED",
+      `no anchored credit-query consent for borrower ${borrowerKey}${pending}: record the signed authorization letter first`,
+    );
   }
   const inForce = anchored.filter((c) => now <= Date.parse(c.validUntil));
   if (inForce.length === 0) {
     const latest = anchored.map((c) => c.validUntil).sort((a, b) => Date.parse(b) - Date.parse(a))[0];
-    return refuse("NODE_ERR_CONSENT_EXPIRED", `every consent of borrower ${borrowerKey} has expired (latest valid until ${latest}): obtain a new authorization letter`);
+    return refuse(
+      "NODE_ERR_CONSENT_EXPIRED",
+      `every consent of borrower ${borrowerKey} has expired (latest valid until ${latest}): obtain a new authorization letter`,
+    );
   }
   const covering = inForce.filter((c) => c.scope.includes(purpose));
   if (covering.length === 0) {
-    return refuse("NODE_ERR_CONSENT_SCOPE", `the consents in force for borrower ${borrowerKey} do not cover ${purpose}: obtain an authorization for that purpose`);
+    return refuse(
+      "NODE_ERR_CONSENT_SCOPE",
+      `the consents in force for borrower ${borrowerKey} do not cover ${purpose}: obtain an authorization for that purpose`,
+    );
   }
   // The most recently signed letter is the one the borrower last agreed to; of letters signed at
   // the same moment, the one anchored last (a stable choice, not the letter digests' order).
-  return covering.sort((a, b) => Date.parse(b.signedAt) - Date.parse(a.signedAt) || b.anchor.sequence - a.anchor.sequence)[0]!;
+  return covering.sort(
+    (a, b) => Date.parse(b.signedAt) - Date.parse(a.signedAt) || b.anchor.sequence - a.anchor.sequence,
+  )[0]!;
 }
 
-function anchorQueryLog(stored: StoredQueryLog, deps: Pick<ConsentDeps, "anchor" | "now">): Promise<AnchorRef> {
+function anchorQueryLog(
+  stored: StoredQueryLog,
+  deps: Pick<ConsentDeps, "anchor" | "now">,
+): Promise<AnchorRef> {
   return anchorOne(deps, {
     kind: EvidenceKind.CreditQuery,
     digestAlgorithm: DigestAlgorithm.Sha256,
@@ -381,16 +453,26 @@ function anchorQueryLog(stored: StoredQueryLog, deps: Pick<ConsentDeps, "anchor"
   });
 }
 
-async function anchorOne(deps: Pick<ConsentDeps, "anchor" | "now">, record: EvidenceRecordInput): Promise<AnchorRef> {
+async function anchorOne(
+  deps: Pick<ConsentDeps, "anchor" | "now">,
+  record: EvidenceRecordInput,
+): Promise<AnchorRef> {
   const receipts = await deps.anchor([record]);
   const receipt = receipts[0];
   if (receipts.length !== 1 || receipt === undefined) {
     throw new TypeError(`anchor returned ${receipts.length} receipts for 1 record`);
   }
-  return { leafHash: receipt.leafHash, sequence: receipt.sequence, anchoredAt: new Date((deps.now ?? systemNow)()).toISOString() };
+  return {
+    leafHash: receipt.leafHash,
+    sequence: receipt.sequence,
+    anchoredAt: new Date((deps.now ?? systemNow)()).toISOString(),
+  };
 }
 
-function sameConsent(stored: StoredConsent, input: Omit<StoredConsent, "salt" | "recordedAt" | "anchor">): boolean {
+function sameConsent(
+  stored: StoredConsent,
+  input: Omit<StoredConsent, "salt" | "recordedAt" | "anchor">,
+): boolean {
   return (
     Date.parse(stored.signedAt) === Date.parse(input.signedAt) &&
     Date.parse(stored.validUntil) === Date.parse(input.validUntil) &&

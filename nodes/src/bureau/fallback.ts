@@ -9,7 +9,11 @@ import { BureauError } from "./bureau.ts";
 export type BureauChannel = "primary" | "fallback";
 
 /** Codes that mean the channel is down, not that the answer is no. */
-const CHANNEL_DOWN: ReadonlySet<string> = new Set(["NODE_ERR_BUREAU_TIMEOUT", "NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_CIRCUIT_OPEN"]);
+const CHANNEL_DOWN: ReadonlySet<string> = new Set([
+  "NODE_ERR_BUREAU_TIMEOUT",
+  "NODE_ERR_BUREAU_UNAVAILABLE",
+  "NODE_ERR_BUREAU_CIRCUIT_OPEN",
+]);
 
 export function isChannelDown(error: unknown): boolean {
   return error instanceof BureauError && CHANNEL_DOWN.has(error.code);
@@ -21,14 +25,21 @@ export class FallbackBureau implements CreditBureau {
   readonly #onFallback: (error: BureauError) => void;
 
   /** `primary` and `fallback`: each normally a BureauClient (its own timeout, retries and breaker) around its own adapter. */
-  constructor(primary: CreditBureau, fallback: CreditBureau, options: { onFallback?: (error: BureauError) => void } = {}) {
+  constructor(
+    primary: CreditBureau,
+    fallback: CreditBureau,
+    options: { onFallback?: (error: BureauError) => void } = {},
+  ) {
     this.primary = primary;
     this.fallback = fallback;
     this.#onFallback = options.onFallback ?? (() => {});
   }
 
   /** The report and the channel that produced it. */
-  async queryWithChannel(request: BureauQuery, options: { signal?: AbortSignal } = {}): Promise<{ report: BureauReport; channel: BureauChannel }> {
+  async queryWithChannel(
+    request: BureauQuery,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ report: BureauReport; channel: BureauChannel }> {
     try {
       return { report: await this.primary.query(request, options), channel: "primary" };
     } catch (error) {

@@ -87,13 +87,22 @@ export class BureauSimulator implements CreditBureau {
   #serial = 0;
   /** Times (ms) of the queries served per borrower key, for queriesLast6Months. */
   readonly #history = new Map<string, number[]>();
-  readonly #stats: SimulatorStats = { received: 0, served: 0, notFound: 0, timeouts: 0, unavailable: 0, aborted: 0 };
+  readonly #stats: SimulatorStats = {
+    received: 0,
+    served: 0,
+    notFound: 0,
+    timeouts: 0,
+    unavailable: 0,
+    aborted: 0,
+  };
 
   constructor(options: BureauSimulatorOptions) {
     const latency: readonly [number, number] =
       typeof options.latencyMs === "number" ? [options.latencyMs, options.latencyMs] : options.latencyMs;
     if (!(latency[0] >= 0 && latency[1] >= latency[0] && Number.isFinite(latency[1]))) {
-      throw new RangeError(`latencyMs must be a number ≥ 0 or [min, max] with 0 ≤ min ≤ max, got ${JSON.stringify(options.latencyMs)}`);
+      throw new RangeError(
+        `latencyMs must be a number ≥ 0 or [min, max] with 0 ≤ min ≤ max, got ${JSON.stringify(options.latencyMs)}`,
+      );
     }
     this.#latency = latency;
     this.#timeoutRate = rate(options.timeoutRate, "timeoutRate");
@@ -101,7 +110,8 @@ export class BureauSimulator implements CreditBureau {
     this.#slowFactor = options.slowFactor ?? 20;
     if (!(this.#slowFactor >= 1)) throw new RangeError(`slowFactor must be ≥ 1, got ${this.#slowFactor}`);
     this.#gatewayTimeoutMs = options.gatewayTimeoutMs ?? 30_000;
-    if (!(this.#gatewayTimeoutMs >= 0)) throw new RangeError(`gatewayTimeoutMs must be ≥ 0, got ${this.#gatewayTimeoutMs}`);
+    if (!(this.#gatewayTimeoutMs >= 0))
+      throw new RangeError(`gatewayTimeoutMs must be ≥ 0, got ${this.#gatewayTimeoutMs}`);
     this.#seedKey = Buffer.from(`jointledger/bureau-simulator/${String(options.seed)}`, "utf8");
     this.#identities = options.identities;
     this.#now = options.now ?? systemNow;
@@ -143,7 +153,10 @@ export class BureauSimulator implements CreditBureau {
       if (this.#draw("timeout") < this.#timeoutRate) {
         await this.#sleep(this.#gatewayTimeoutMs, signal);
         this.#stats.timeouts++;
-        throw bureauError("NODE_ERR_BUREAU_TIMEOUT", `the credit bureau's gateway timed out after ${this.#gatewayTimeoutMs} ms`);
+        throw bureauError(
+          "NODE_ERR_BUREAU_TIMEOUT",
+          `the credit bureau's gateway timed out after ${this.#gatewayTimeoutMs} ms`,
+        );
       }
       const [min, max] = this.#latency;
       const latency = Math.round(min + (max - min) * this.#draw("latency"));
@@ -153,11 +166,17 @@ export class BureauSimulator implements CreditBureau {
 
       if (!this.hasFile(key)) {
         this.#stats.notFound++;
-        throw bureauError("NODE_ERR_BUREAU_NOT_FOUND", `the credit bureau has no credit file for borrower ${key}`);
+        throw bureauError(
+          "NODE_ERR_BUREAU_NOT_FOUND",
+          `the credit bureau has no credit file for borrower ${key}`,
+        );
       }
       const identity = this.#identities === undefined ? undefined : await this.#identities(key);
       if (this.#identities !== undefined && identity === undefined) {
-        throw bureauError("NODE_ERR_BUREAU_BAD_REQUEST", `no identity on record in this node for borrower ${key}`);
+        throw bureauError(
+          "NODE_ERR_BUREAU_BAD_REQUEST",
+          `no identity on record in this node for borrower ${key}`,
+        );
       }
       signal?.throwIfAborted();
       return this.#serve(key, request, identity);
@@ -167,7 +186,11 @@ export class BureauSimulator implements CreditBureau {
     }
   }
 
-  #serve(key: string, request: BureauQuery, identity: { name: string; idNumber: string } | undefined): BureauReport {
+  #serve(
+    key: string,
+    request: BureauQuery,
+    identity: { name: string; idNumber: string } | undefined,
+  ): BureauReport {
     const file = this.#file(key);
     const now = this.#now();
     const history = (this.#history.get(key) ?? []).filter((t) => t > now - SIX_MONTHS_MS);
@@ -223,7 +246,7 @@ export class BureauSimulator implements CreditBureau {
     const loansFen: bigint[] = [];
     for (let i = 0; i < loans; i++) {
       // 3,000 – 200,000 yuan per loan, to the fen (the consortium's product range).
-      const yuan = 3_000 + (h.readUInt16BE(4 + 2 * i) * 7) % 197_001;
+      const yuan = 3_000 + ((h.readUInt16BE(4 + 2 * i) * 7) % 197_001);
       loansFen.push(BigInt(yuan) * 100n + BigInt(h[16 + i]! % 100));
     }
     const overdueAccounts =
@@ -241,7 +264,10 @@ export class BureauSimulator implements CreditBureau {
 
   #unavailable(): Error {
     this.#stats.unavailable++;
-    return bureauError("NODE_ERR_BUREAU_UNAVAILABLE", "the credit bureau refused the connection (outage or maintenance window)");
+    return bureauError(
+      "NODE_ERR_BUREAU_UNAVAILABLE",
+      "the credit bureau refused the connection (outage or maintenance window)",
+    );
   }
 
   /** Next value in [0, 1) of the seeded call stream. */

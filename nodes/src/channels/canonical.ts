@@ -7,7 +7,13 @@
 // HMAC of the normalized ID number). The all-in APR cap is NOT checked here: the loan carries its
 // nominal aprBps and its fees, and the lending module computes and caps the all-in rate.
 import { z } from "zod";
-import { MAX_TERM_DAYS, MAX_TERM_MONTHS, MIN_TERM_DAYS, MIN_TERM_MONTHS, RepaymentMethod } from "../../../common/lending/schedule.ts";
+import {
+  MAX_TERM_DAYS,
+  MAX_TERM_MONTHS,
+  MIN_TERM_DAYS,
+  MIN_TERM_MONTHS,
+  RepaymentMethod,
+} from "../../../common/lending/schedule.ts";
 import { ID_TYPES, idNumberProblem, isMainlandRegionCode } from "./identity.ts";
 
 /** When the borrower pays a fee: at disbursement (paid separately, never deducted), with installment 1, or with every installment. */
@@ -19,7 +25,10 @@ export const MAX_APR_BPS = 65_535;
 /** principal is a uint64 on chain. */
 export const MAX_PRINCIPAL_FEN = 2n ** 64n - 1n;
 
-const isoWithOffset = z.iso.datetime({ offset: true, error: "ISO 8601 with an offset, e.g. 2026-11-22T10:00:00+08:00" });
+const isoWithOffset = z.iso.datetime({
+  offset: true,
+  error: "ISO 8601 with an offset, e.g. 2026-11-22T10:00:00+08:00",
+});
 
 export const CanonicalFee = z.strictObject({
   name: z.string().min(1).max(64),
@@ -55,13 +64,18 @@ export const CanonicalLoan = z
     termDays: z.int().min(MIN_TERM_DAYS).max(MAX_TERM_DAYS).optional(),
     /** Nominal annual interest rate in basis points (fees are separate). */
     aprBps: z.int().min(0).max(MAX_APR_BPS),
-    method: z.literal([RepaymentMethod.EqualInstallment, RepaymentMethod.InterestFirst, RepaymentMethod.Bullet]),
+    method: z.literal([
+      RepaymentMethod.EqualInstallment,
+      RepaymentMethod.InterestFirst,
+      RepaymentMethod.Bullet,
+    ]),
     purpose: z.string().min(1).max(200),
     fees: z.array(CanonicalFee),
   })
   .superRefine((loan, ctx) => {
     const problem = termProblem(loan.method, loan.termMonths, loan.termDays);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
+    if (problem !== undefined)
+      ctx.addIssue({ code: "custom", path: [problem.field], message: problem.message });
   });
 
 export const CanonicalConsent = z.strictObject({
@@ -77,7 +91,10 @@ export const CanonicalApplication = z.strictObject({
   /** The platform's own application id. */
   applicationId: z.string().min(1).max(64),
   /** The platform's consortium member id (from the authenticated caller, not the payload). */
-  platformMemberId: z.int().min(1).max(2 ** 32 - 1),
+  platformMemberId: z
+    .int()
+    .min(1)
+    .max(2 ** 32 - 1),
   borrower: CanonicalBorrower,
   loan: CanonicalLoan,
   consent: CanonicalConsent,
@@ -95,10 +112,15 @@ export function termProblem(
   termMonths: number | undefined,
   termDays: number | undefined,
 ): { field: "termMonths" | "termDays"; message: string } | undefined {
-  if (termMonths === undefined && termDays === undefined) return { field: "termMonths", message: "a term in months or days is required" };
-  if (termMonths !== undefined && termDays !== undefined) return { field: "termDays", message: "give the term in months or in days, not both" };
+  if (termMonths === undefined && termDays === undefined)
+    return { field: "termMonths", message: "a term in months or days is required" };
+  if (termMonths !== undefined && termDays !== undefined)
+    return { field: "termDays", message: "give the term in months or in days, not both" };
   if (termDays !== undefined && method !== RepaymentMethod.Bullet) {
-    return { field: "termDays", message: "a term in days is only for bullet repayment; monthly methods take months" };
+    return {
+      field: "termDays",
+      message: "a term in days is only for bullet repayment; monthly methods take months",
+    };
   }
   return undefined;
 }

@@ -25,7 +25,9 @@ export function defineChannel<S extends z.ZodType>(channel: Channel<S>): Channel
 }
 
 /** A zod enum of a code table's keys: the codes a platform may send, each mapped by the table. */
-export function codeOf<M extends Record<string, unknown>>(table: M): z.ZodEnum<{ [K in keyof M & string]: K }> {
+export function codeOf<M extends Record<string, unknown>>(
+  table: M,
+): z.ZodEnum<{ [K in keyof M & string]: K }> {
   return z.enum(Object.keys(table) as [keyof M & string, ...(keyof M & string)[]]);
 }
 
@@ -45,7 +47,8 @@ export function zodDetails(error: z.ZodError, prefix: readonly PropertyKey[] = [
   for (const issue of error.issues) {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) details.push({ field: fieldPath([...path, key]), message: "unknown field" });
+      for (const key of issue.keys)
+        details.push({ field: fieldPath([...path, key]), message: "unknown field" });
     } else {
       details.push({ field: fieldPath(path) || "(payload)", message: issue.message });
     }
@@ -55,7 +58,11 @@ export function zodDetails(error: z.ZodError, prefix: readonly PropertyKey[] = [
 
 export function validationError(channelId: string, details: ChannelErrorDetail[]): ChannelError {
   const summary = details.map((d) => `${d.field}: ${d.message}`).join("; ");
-  return new ChannelError("NODE_ERR_CHANNEL_VALIDATION", `${channelId} application is invalid: ${summary}`, details);
+  return new ChannelError(
+    "NODE_ERR_CHANNEL_VALIDATION",
+    `${channelId} application is invalid: ${summary}`,
+    details,
+  );
 }
 
 /**
@@ -69,7 +76,11 @@ export function canonical(channelId: string, draft: CanonicalApplication): Canon
 }
 
 /** Validate `payload` against the channel's schema and convert it. Throws ChannelError. */
-export function convertWith(channel: Channel, payload: unknown, context: ChannelContext): CanonicalApplication {
+export function convertWith(
+  channel: Channel,
+  payload: unknown,
+  context: ChannelContext,
+): CanonicalApplication {
   const parsed = channel.schema.safeParse(payload);
   if (!parsed.success) throw validationError(channel.id, zodDetails(parsed.error));
   return channel.toCanonical(parsed.data, context);

@@ -62,7 +62,10 @@ export const CsvApplicationRow = z.strictObject({
   id_type: z.enum(ID_TYPES),
   id_number: cell,
   phone: cell,
-  region_code: z.string().regex(/^\d{6}$/, "six digits").optional(),
+  region_code: z
+    .string()
+    .regex(/^\d{6}$/, "six digits")
+    .optional(),
   bank_account: cell,
   principal_yuan: decimal,
   term_months: digits.optional(),
@@ -88,8 +91,13 @@ function feesOf(row: Record<string, unknown>): CanonicalFee[] {
     const yuan = row[`fee${n}_yuan`] as string | undefined;
     const due = row[`fee${n}_due`] as CanonicalFee["due"] | undefined;
     if (name === undefined && yuan === undefined && due === undefined) continue;
-    for (const [value, column] of [[name, `fee${n}_name`], [yuan, `fee${n}_yuan`], [due, `fee${n}_due`]] as const) {
-      if (value === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", column, `required when fee ${n} is given`);
+    for (const [value, column] of [
+      [name, `fee${n}_name`],
+      [yuan, `fee${n}_yuan`],
+      [due, `fee${n}_due`],
+    ] as const) {
+      if (value === undefined)
+        fieldError("NODE_ERR_CHANNEL_VALIDATION", column, `required when fee ${n} is given`);
     }
     fees.push(...feeOf([name!, `fee${n}_name`], yuanToFen(yuan!, `fee${n}_yuan`), due!));
   }
@@ -129,7 +137,11 @@ export const csvBatch = defineChannel({
         fees: feesOf(row),
       },
       consent: {
-        signedAt: consentSignedAt(isoInstant(row.consent_signed_at, "consent_signed_at"), ctx, "consent_signed_at"),
+        signedAt: consentSignedAt(
+          isoInstant(row.consent_signed_at, "consent_signed_at"),
+          ctx,
+          "consent_signed_at",
+        ),
         documentDigest: digestOf(row.consent_digest, "consent_digest"),
       },
       receivedAt: ctx.receivedAt,
@@ -146,12 +158,16 @@ export function parseApplicationsCsv(text: string, context: ChannelContext): Can
   checkContext(context);
   const table = parseCsvTable(text, { required: REQUIRED, allowed: (name) => COLUMNS.has(name) });
   if (table.rows.length === 0) {
-    throw new ChannelError("NODE_ERR_CSV", "the file has a header but no applications", [{ row: 2, field: "(row)", message: "no data rows" }]);
+    throw new ChannelError("NODE_ERR_CSV", "the file has a header but no applications", [
+      { row: 2, field: "(row)", message: "no data rows" },
+    ]);
   }
   if (table.rows.length > MAX_ROWS) {
-    throw new ChannelError("NODE_ERR_CSV", `at most ${MAX_ROWS} applications per file, got ${table.rows.length}`, [
-      { row: table.rows[MAX_ROWS]!.row, field: "(row)", message: `more than ${MAX_ROWS} rows` },
-    ]);
+    throw new ChannelError(
+      "NODE_ERR_CSV",
+      `at most ${MAX_ROWS} applications per file, got ${table.rows.length}`,
+      [{ row: table.rows[MAX_ROWS]!.row, field: "(row)", message: `more than ${MAX_ROWS} rows` }],
+    );
   }
   const columnOf = (field: string): number | undefined => {
     const i = table.header.indexOf(field);
@@ -167,7 +183,11 @@ export function parseApplicationsCsv(text: string, context: ChannelContext): Can
       const application = convertWith(csvBatch, object, context);
       const earlier = firstRowOf.get(application.applicationId);
       if (earlier !== undefined) {
-        fieldError("NODE_ERR_CHANNEL_VALIDATION", "application_id", `the same application_id is on row ${earlier}`);
+        fieldError(
+          "NODE_ERR_CHANNEL_VALIDATION",
+          "application_id",
+          `the same application_id is on row ${earlier}`,
+        );
       }
       firstRowOf.set(application.applicationId, row);
       applications.push(application);
@@ -175,7 +195,13 @@ export function parseApplicationsCsv(text: string, context: ChannelContext): Can
       if (!(e instanceof ChannelError)) throw e;
       for (const d of e.details) {
         const column = columnOf(d.field);
-        errors.push({ row, ...(column === undefined ? {} : { column }), field: d.field, code: e.code, message: d.message });
+        errors.push({
+          row,
+          ...(column === undefined ? {} : { column }),
+          field: d.field,
+          code: e.code,
+          message: d.message,
+        });
       }
     }
   }

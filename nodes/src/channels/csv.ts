@@ -15,7 +15,11 @@ import { ChannelError, type ChannelErrorDetail } from "./errors.ts";
 export type CsvRecord = { row: number; fields: string[] };
 
 function csvError(message: string, detail: ChannelErrorDetail): never {
-  throw new ChannelError("NODE_ERR_CSV", `CSV row ${detail.row}${detail.column === undefined ? "" : `, column ${detail.column}`}: ${message}`, [detail]);
+  throw new ChannelError(
+    "NODE_ERR_CSV",
+    `CSV row ${detail.row}${detail.column === undefined ? "" : `, column ${detail.column}`}: ${message}`,
+    [detail],
+  );
 }
 
 /** Every record of `text`, blank lines skipped. Throws ChannelError NODE_ERR_CSV. */
@@ -31,7 +35,12 @@ export function parseCsv(text: string): CsvRecord[] {
   let recordRow = 1;
 
   const fail = (message: string): never =>
-    csvError(message, { row: recordRow, column: fields.length + 1, field: `column ${fields.length + 1}`, message });
+    csvError(message, {
+      row: recordRow,
+      column: fields.length + 1,
+      field: `column ${fields.length + 1}`,
+      message,
+    });
   const endField = (): void => {
     fields.push(field);
     field = "";
@@ -77,7 +86,8 @@ export function parseCsv(text: string): CsvRecord[] {
       i += 1;
       endRecord();
     } else if (c === '"') {
-      if (field !== "" || closed) fail('a quote inside an unquoted field; quote the whole field and double the quote ("")');
+      if (field !== "" || closed)
+        fail('a quote inside an unquoted field; quote the whole field and double the quote ("")');
       started = true;
       quoted = true;
     } else {
@@ -115,21 +125,37 @@ export function parseCsvTable(
 ): CsvTable {
   const records = parseCsv(text);
   const head = records[0];
-  if (head === undefined) csvError("the file is empty; the first row must be the header", { row: 1, field: "(header)", message: "empty file" });
+  if (head === undefined)
+    csvError("the file is empty; the first row must be the header", {
+      row: 1,
+      field: "(header)",
+      message: "empty file",
+    });
   const header = head.fields.map((h) => h.trim());
   const seen = new Set<string>();
   header.forEach((name, i) => {
     const at = { row: head.row, column: i + 1, field: name };
-    if (!options.allowed(name)) csvError(`unknown column ${JSON.stringify(name)}`, { ...at, message: "unknown column" });
-    if (seen.has(name)) csvError(`column ${JSON.stringify(name)} appears twice`, { ...at, message: "duplicate column" });
+    if (!options.allowed(name))
+      csvError(`unknown column ${JSON.stringify(name)}`, { ...at, message: "unknown column" });
+    if (seen.has(name))
+      csvError(`column ${JSON.stringify(name)} appears twice`, { ...at, message: "duplicate column" });
     seen.add(name);
   });
   for (const name of options.required) {
-    if (!seen.has(name)) csvError(`required column ${JSON.stringify(name)} is missing`, { row: head.row, field: name, message: "missing column" });
+    if (!seen.has(name))
+      csvError(`required column ${JSON.stringify(name)} is missing`, {
+        row: head.row,
+        field: name,
+        message: "missing column",
+      });
   }
   const rows = records.slice(1).map(({ row, fields }) => {
     if (fields.length !== header.length) {
-      csvError(`${fields.length} fields, the header has ${header.length}`, { row, field: "(row)", message: `expected ${header.length} fields, got ${fields.length}` });
+      csvError(`${fields.length} fields, the header has ${header.length}`, {
+        row,
+        field: "(row)",
+        message: `expected ${header.length} fields, got ${fields.length}`,
+      });
     }
     return { row, values: new Map(header.map((name, i) => [name, fields[i]!])) };
   });

@@ -4,8 +4,22 @@
 // bigint fen, rates are whole basis points, and a value that does not convert exactly is refused
 // rather than rounded (rounding a rate silently changes what the borrower is charged).
 import { MoneyFormatError, parseYuan } from "../../../common/lending/money.ts";
-import { MAX_TERM_DAYS, MAX_TERM_MONTHS, MIN_TERM_DAYS, MIN_TERM_MONTHS, RepaymentMethod } from "../../../common/lending/schedule.ts";
-import { type IdType, compactIdNumber, idNumberProblem, isMainlandRegionCode, normalizeAccount, normalizeMobile, regionOfResidentId } from "./identity.ts";
+import {
+  MAX_TERM_DAYS,
+  MAX_TERM_MONTHS,
+  MIN_TERM_DAYS,
+  MIN_TERM_MONTHS,
+  RepaymentMethod,
+} from "../../../common/lending/schedule.ts";
+import {
+  type IdType,
+  compactIdNumber,
+  idNumberProblem,
+  isMainlandRegionCode,
+  normalizeAccount,
+  normalizeMobile,
+  regionOfResidentId,
+} from "./identity.ts";
 import { formatShanghaiIso, isPlausibleInstant, parseCompactShanghai, parseIsoWithOffset } from "./times.ts";
 import { ChannelError, fieldError } from "./errors.ts";
 import { type CanonicalFee, type FeeDue, MAX_APR_BPS } from "./canonical.ts";
@@ -23,17 +37,27 @@ export function yuanToFen(value: string, field: string): bigint {
     if (e instanceof MoneyFormatError && e.code === "MONEY_TOO_MANY_DECIMALS") {
       fieldError("NODE_ERR_MONEY_PRECISION", field, `at most two decimals of yuan (whole fen), got ${value}`);
     }
-    return fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `a yuan amount like "12000.50", got ${JSON.stringify(value)}`);
+    return fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `a yuan amount like "12000.50", got ${JSON.stringify(value)}`,
+    );
   }
 }
 
 /** An amount already in fen: a digit string or a safe integer number; fractions are refused. */
 export function fenOf(value: string | number, field: string): bigint {
   if (typeof value === "number") {
-    if (!Number.isSafeInteger(value) || value < 0) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `a whole number of fen, got ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `a whole number of fen, got ${value}`);
     return BigInt(value);
   }
-  if (!/^\d+$/.test(value)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `a whole number of fen as digits, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value))
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `a whole number of fen as digits, got ${JSON.stringify(value)}`,
+    );
   return BigInt(value);
 }
 
@@ -55,15 +79,26 @@ export function scaleDecimal(value: string, scale: bigint): bigint | undefined {
 }
 
 function checkBps(bps: bigint | number, field: string, original: string): number {
-  if (BigInt(bps) > BigInt(MAX_APR_BPS)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `rate ${original} is above ${MAX_APR_BPS} bps a year`);
+  if (BigInt(bps) > BigInt(MAX_APR_BPS))
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `rate ${original} is above ${MAX_APR_BPS} bps a year`);
   return Number(bps);
 }
 
 /** Annual rate in percent, "18.25" → 1825 bps; a rate that is not whole bps is refused. */
 export function percentToBps(value: string, field: string): number {
-  if (!DECIMAL.test(value)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `an annual rate in percent like "18.25", got ${JSON.stringify(value)}`);
+  if (!DECIMAL.test(value))
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `an annual rate in percent like "18.25", got ${JSON.stringify(value)}`,
+    );
   const bps = scaleDecimal(value, 100n);
-  if (bps === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `${value}% is not a whole number of basis points (at most two decimals)`);
+  if (bps === undefined)
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `${value}% is not a whole number of basis points (at most two decimals)`,
+    );
   return checkBps(bps, field, `${value}%`);
 }
 
@@ -72,16 +107,26 @@ export function percentToBps(value: string, field: string): number {
  * year, the same r = aprBps / 120000 the schedule charges). Refused unless that is whole bps.
  */
 export function monthlyPermilleToBps(value: string, field: string): number {
-  if (!DECIMAL.test(value)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `a monthly rate in per mille like "12.5", got ${JSON.stringify(value)}`);
+  if (!DECIMAL.test(value))
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `a monthly rate in per mille like "12.5", got ${JSON.stringify(value)}`,
+    );
   const bps = scaleDecimal(value, 120n);
   if (bps === undefined) {
-    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `${value}‰ a month is not a whole number of basis points a year`);
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `${value}‰ a month is not a whole number of basis points a year`,
+    );
   }
   return checkBps(bps, field, `${value}‰ a month`);
 }
 
 export function bpsOf(value: number, field: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `whole basis points, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `whole basis points, got ${value}`);
   return checkBps(value, field, `${value} bps`);
 }
 
@@ -109,13 +154,19 @@ export function idNumberOf(idType: IdType, raw: string, field: string): string {
 
 export function mobileOf(raw: string, field: string): string {
   const phone = normalizeMobile(raw);
-  if (phone === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "an 11-digit mainland mobile number (+86 allowed)");
+  if (phone === undefined)
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "an 11-digit mainland mobile number (+86 allowed)");
   return phone;
 }
 
 export function accountOf(raw: string, field: string): string {
   const account = normalizeAccount(raw);
-  if (account === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "a bank account of 8-32 digits (spaces and hyphens allowed)");
+  if (account === undefined)
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      "a bank account of 8-32 digits (spaces and hyphens allowed)",
+    );
   return account;
 }
 
@@ -123,15 +174,29 @@ export function accountOf(raw: string, field: string): string {
  * The region code given by the platform, or else the one the resident ID was issued in. A given
  * code wins: people move, and the branch is chosen by where the borrower lives now.
  */
-export function regionOf(given: string | number | undefined, idType: IdType, idNumber: string, field: string): number {
+export function regionOf(
+  given: string | number | undefined,
+  idType: IdType,
+  idNumber: string,
+  field: string,
+): number {
   if (given !== undefined) {
     const code = typeof given === "number" ? given : /^\d{6}$/.test(given) ? Number(given) : Number.NaN;
-    if (!isMainlandRegionCode(code)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `a six-digit GB/T 2260 code of a mainland region, got ${String(given)}`);
+    if (!isMainlandRegionCode(code))
+      fieldError(
+        "NODE_ERR_CHANNEL_VALIDATION",
+        field,
+        `a six-digit GB/T 2260 code of a mainland region, got ${String(given)}`,
+      );
     return code;
   }
   const derived = idType === "RESIDENT_ID" ? regionOfResidentId(idNumber) : undefined;
   if (derived === undefined) {
-    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "required: the ID number does not name a mainland region (not a mainland resident ID)");
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      "required: the ID number does not name a mainland region (not a mainland resident ID)",
+    );
   }
   return derived;
 }
@@ -146,7 +211,13 @@ export type Given<T> = readonly [value: T, field: string];
  */
 export function borrowerOf(
   idType: IdType,
-  given: { name: Given<string>; idNumber: Given<string>; phone: Given<string>; region: Given<string | number | undefined>; account: Given<string> },
+  given: {
+    name: Given<string>;
+    idNumber: Given<string>;
+    phone: Given<string>;
+    region: Given<string | number | undefined>;
+    account: Given<string>;
+  },
 ) {
   const idNumber = idNumberOf(idType, ...given.idNumber);
   return {
@@ -168,19 +239,35 @@ export function feeOf(name: Given<string>, amountFen: bigint, due: FeeDue): Cano
 // --- times and digests ---
 
 function instant(ms: number | undefined, field: string, expected: string, value: unknown): number {
-  if (ms === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `${expected}, got ${JSON.stringify(value)}`);
-  if (!isPlausibleInstant(ms)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `${JSON.stringify(value)} is not between 2000 and 2100; check the unit`);
+  if (ms === undefined)
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, `${expected}, got ${JSON.stringify(value)}`);
+  if (!isPlausibleInstant(ms))
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      `${JSON.stringify(value)} is not between 2000 and 2100; check the unit`,
+    );
   return ms;
 }
 
 /** ISO 8601 with an offset or Z → Unix ms. */
 export function isoInstant(value: string, field: string): number {
-  return instant(parseIsoWithOffset(value), field, "ISO 8601 with an offset like 2026-11-22T10:00:00+08:00", value);
+  return instant(
+    parseIsoWithOffset(value),
+    field,
+    "ISO 8601 with an offset like 2026-11-22T10:00:00+08:00",
+    value,
+  );
 }
 
 /** yyyyMMddHHmmss in Asia/Shanghai → Unix ms. */
 export function compactInstant(value: string, field: string): number {
-  return instant(parseCompactShanghai(value), field, "yyyyMMddHHmmss Beijing time like 20261122100000", value);
+  return instant(
+    parseCompactShanghai(value),
+    field,
+    "yyyyMMddHHmmss Beijing time like 20261122100000",
+    value,
+  );
 }
 
 /** Unix milliseconds (an integer; seconds are refused as implausible). */
@@ -191,7 +278,8 @@ export function unixMsInstant(value: number, field: string): number {
 /** A SHA-256 digest with or without 0x, any case → "0x" + 64 lower-case hex digits. */
 export function digestOf(value: string, field: string): string {
   const hex = value.startsWith("0x") || value.startsWith("0X") ? value.slice(2) : value;
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "a SHA-256 digest: 64 hex digits, 0x optional");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "a SHA-256 digest: 64 hex digits, 0x optional");
   return `0x${hex.toLowerCase()}`;
 }
 
@@ -212,9 +300,11 @@ export const CONSENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
 export function checkContext(context: ChannelContext): CheckedContext {
   const { platformMemberId, receivedAt } = context;
   if (!Number.isSafeInteger(platformMemberId) || platformMemberId < 1 || platformMemberId > 2 ** 32 - 1) {
-    throw new ChannelError("NODE_ERR_CHANNEL_VALIDATION", "context.platformMemberId: a member id in 1..2^32-1", [
-      { field: "context.platformMemberId", message: "a member id in 1..2^32-1" },
-    ]);
+    throw new ChannelError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      "context.platformMemberId: a member id in 1..2^32-1",
+      [{ field: "context.platformMemberId", message: "a member id in 1..2^32-1" }],
+    );
   }
   const receivedAtMs = isoInstant(receivedAt, "context.receivedAt");
   return { platformMemberId, receivedAt: formatShanghaiIso(receivedAtMs), receivedAtMs };
@@ -223,7 +313,11 @@ export function checkContext(context: ChannelContext): CheckedContext {
 /** The consent's signing time, canonical; a letter signed after the application arrived is refused. */
 export function consentSignedAt(signedAtMs: number, context: CheckedContext, field: string): string {
   if (signedAtMs > context.receivedAtMs + CONSENT_CLOCK_SKEW_MS) {
-    fieldError("NODE_ERR_CHANNEL_VALIDATION", field, "the authorization was signed after the application was received");
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      field,
+      "the authorization was signed after the application was received",
+    );
   }
   return formatShanghaiIso(signedAtMs);
 }
@@ -238,24 +332,46 @@ export function termOf(
   days: number | undefined,
   fields: { months: string; days: string },
 ): { termMonths: number } | { termDays: number } {
-  if (months === undefined && days === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.months, "a term in months or days is required");
-  if (months !== undefined && days !== undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.days, "give the term in months or in days, not both");
+  if (months === undefined && days === undefined)
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.months, "a term in months or days is required");
+  if (months !== undefined && days !== undefined)
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.days, "give the term in months or in days, not both");
   if (days !== undefined) {
-    if (method !== RepaymentMethod.Bullet) fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.days, "a term in days is only for bullet repayment; monthly methods take months");
+    if (method !== RepaymentMethod.Bullet)
+      fieldError(
+        "NODE_ERR_CHANNEL_VALIDATION",
+        fields.days,
+        "a term in days is only for bullet repayment; monthly methods take months",
+      );
     if (!Number.isSafeInteger(days) || days < MIN_TERM_DAYS || days > MAX_TERM_DAYS) {
-      fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.days, `${MIN_TERM_DAYS} to ${MAX_TERM_DAYS} days, got ${days}`);
+      fieldError(
+        "NODE_ERR_CHANNEL_VALIDATION",
+        fields.days,
+        `${MIN_TERM_DAYS} to ${MAX_TERM_DAYS} days, got ${days}`,
+      );
     }
     return { termDays: days };
   }
   const termMonths = months!;
   if (!Number.isSafeInteger(termMonths) || termMonths < MIN_TERM_MONTHS || termMonths > MAX_TERM_MONTHS) {
-    fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.months, `${MIN_TERM_MONTHS} to ${MAX_TERM_MONTHS} months, got ${termMonths}`);
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      fields.months,
+      `${MIN_TERM_MONTHS} to ${MAX_TERM_MONTHS} months, got ${termMonths}`,
+    );
   }
   return { termMonths };
 }
 
 /** termOf for a channel that gives one count and its unit in one field. */
-export function termIn(method: number, count: number, unit: "months" | "days", field: string): { termMonths: number } | { termDays: number } {
+export function termIn(
+  method: number,
+  count: number,
+  unit: "months" | "days",
+  field: string,
+): { termMonths: number } | { termDays: number } {
   const fields = { months: field, days: field };
-  return unit === "months" ? termOf(method, count, undefined, fields) : termOf(method, undefined, count, fields);
+  return unit === "months"
+    ? termOf(method, count, undefined, fields)
+    : termOf(method, undefined, count, fields);
 }

@@ -57,7 +57,10 @@ export const HuinongApplication = z.strictObject({
     monthlyRatePermille: z.string(), // 月息 ‰, e.g. "12.5" = 15% a year
     repayment: codeOf(REPAYMENT),
     purpose: z.string(),
-    charges: z.array(z.strictObject({ title: z.string(), amountFen: fenString, chargeAt: codeOf(CHARGE_AT) })).max(10).default([]),
+    charges: z
+      .array(z.strictObject({ title: z.string(), amountFen: fenString, chargeAt: codeOf(CHARGE_AT) }))
+      .max(10)
+      .default([]),
   }),
   authorization: z.strictObject({
     signedAtMs: z.int(), // Unix milliseconds
@@ -88,16 +91,27 @@ export const huinong = defineChannel({
       }),
       loan: {
         principalFen: positiveFen(fenOf(loan.amountFen, "loan.amountFen"), "loan.amountFen"),
-        ...termOf(method, loan.termMonths, loan.termDays, { months: "loan.termMonths", days: "loan.termDays" }),
+        ...termOf(method, loan.termMonths, loan.termDays, {
+          months: "loan.termMonths",
+          days: "loan.termDays",
+        }),
         aprBps: monthlyPermilleToBps(loan.monthlyRatePermille, "loan.monthlyRatePermille"),
         method,
         purpose: textOf(loan.purpose, "loan.purpose"),
         fees: loan.charges.flatMap((charge, i) =>
-          feeOf([charge.title, `loan.charges[${i}].title`], fenOf(charge.amountFen, `loan.charges[${i}].amountFen`), CHARGE_AT[charge.chargeAt]),
+          feeOf(
+            [charge.title, `loan.charges[${i}].title`],
+            fenOf(charge.amountFen, `loan.charges[${i}].amountFen`),
+            CHARGE_AT[charge.chargeAt],
+          ),
         ),
       },
       consent: {
-        signedAt: consentSignedAt(unixMsInstant(authorization.signedAtMs, "authorization.signedAtMs"), ctx, "authorization.signedAtMs"),
+        signedAt: consentSignedAt(
+          unixMsInstant(authorization.signedAtMs, "authorization.signedAtMs"),
+          ctx,
+          "authorization.signedAtMs",
+        ),
         documentDigest: digestOf(authorization.letterSha256, "authorization.letterSha256"),
       },
       receivedAt: ctx.receivedAt,

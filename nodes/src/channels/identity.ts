@@ -11,8 +11,8 @@ const RESIDENT_ID_CHECK = "10X98765432";
 
 // GB/T 2260 province-level codes of the mainland: the only regions a branch lends in.
 const MAINLAND_PROVINCES: ReadonlySet<number> = new Set([
-  11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
-  64, 65,
+  11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61,
+  62, 63, 64, 65,
 ]);
 // First two digits of an 18-digit number: the mainland provinces, plus 71 (Taiwan, old IDs),
 // 81/82/83 (residence permits of Hong Kong, Macao and Taiwan residents, same format).
@@ -39,7 +39,8 @@ export function idNumberProblem(idType: IdType, idNumber: string): string | unde
   switch (idType) {
     case "RESIDENT_ID": {
       if (!/^\d{17}[\dX]$/.test(idNumber)) return "a resident ID is 17 digits and a check digit (0-9 or X)";
-      if (!ID_PREFIXES.has(Number(idNumber.slice(0, 2)))) return "a resident ID starts with a GB/T 2260 province code";
+      if (!ID_PREFIXES.has(Number(idNumber.slice(0, 2))))
+        return "a resident ID starts with a GB/T 2260 province code";
       const birth = `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`;
       try {
         dateToDay(birth);
@@ -55,7 +56,9 @@ export function idNumberProblem(idType: IdType, idNumber: string): string | unde
       return /^[A-Z0-9]{5,17}$/.test(idNumber) ? undefined : "a passport number is 5-17 letters and digits";
     case "HK_MACAO_PERMIT":
       // 港澳居民来往内地通行证: H (Hong Kong) or M (Macao) and 8 or 10 digits.
-      return /^[HM](\d{8}|\d{10})$/.test(idNumber) ? undefined : "a Hong Kong/Macao permit is H or M and 8 or 10 digits";
+      return /^[HM](\d{8}|\d{10})$/.test(idNumber)
+        ? undefined
+        : "a Hong Kong/Macao permit is H or M and 8 or 10 digits";
     case "TAIWAN_PERMIT":
       // 台湾居民来往大陆通行证: 8 digits (10 on older permits).
       return /^(\d{8}|\d{10})$/.test(idNumber) ? undefined : "a Taiwan permit number is 8 or 10 digits";
@@ -64,7 +67,12 @@ export function idNumberProblem(idType: IdType, idNumber: string): string | unde
 
 /** A six-digit GB/T 2260 code of a mainland region (the borrower's branch region). */
 export function isMainlandRegionCode(code: number): boolean {
-  return Number.isInteger(code) && code >= 110000 && code <= 659999 && MAINLAND_PROVINCES.has(Math.floor(code / 10000));
+  return (
+    Number.isInteger(code) &&
+    code >= 110000 &&
+    code <= 659999 &&
+    MAINLAND_PROVINCES.has(Math.floor(code / 10000))
+  );
 }
 
 /**

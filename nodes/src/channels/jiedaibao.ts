@@ -102,11 +102,19 @@ export const jiedaibao = defineChannel({
         method,
         purpose: textOf(loan.yongtu, "daikuan.yongtu"),
         fees: loan.feiyong.flatMap((fee, i) =>
-          feeOf([fee.mingcheng, `daikuan.feiyong[${i}].mingcheng`], yuanToFen(fee.jine, `daikuan.feiyong[${i}].jine`), FEE_DUE[fee.shouquFangshi]),
+          feeOf(
+            [fee.mingcheng, `daikuan.feiyong[${i}].mingcheng`],
+            yuanToFen(fee.jine, `daikuan.feiyong[${i}].jine`),
+            FEE_DUE[fee.shouquFangshi],
+          ),
         ),
       },
       consent: {
-        signedAt: consentSignedAt(isoInstant(consent.qianshuShijian, "shouquanshu.qianshuShijian"), ctx, "shouquanshu.qianshuShijian"),
+        signedAt: consentSignedAt(
+          isoInstant(consent.qianshuShijian, "shouquanshu.qianshuShijian"),
+          ctx,
+          "shouquanshu.qianshuShijian",
+        ),
         documentDigest: digestOf(consent.zhaiyao, "shouquanshu.zhaiyao"),
       },
       receivedAt: ctx.receivedAt,

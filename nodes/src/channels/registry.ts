@@ -7,11 +7,7 @@ import { huinong } from "./huinong.ts";
 import { jiedaibao } from "./jiedaibao.ts";
 import { rongyitong } from "./rongyitong.ts";
 
-const CHANNELS: readonly Channel[] = [
-  jiedaibao,
-  rongyitong,
-  huinong,
-];
+const CHANNELS: readonly Channel[] = [jiedaibao, rongyitong, huinong];
 
 const BY_ID: ReadonlyMap<string, Channel> = new Map(CHANNELS.map((c) => [c.id, c]));
 if (BY_ID.size !== CHANNELS.length) throw new Error("channels/registry.ts: two channels share an id");
@@ -20,9 +16,11 @@ if (BY_ID.size !== CHANNELS.length) throw new Error("channels/registry.ts: two c
 export function channelFor(id: string): Channel {
   const channel = BY_ID.get(id);
   if (channel === undefined) {
-    throw new ChannelError("NODE_ERR_UNKNOWN_CHANNEL", `no channel ${JSON.stringify(id)}; known: ${channelIds().join(", ")}`, [
-      { field: "channel", message: `one of ${channelIds().join(", ")}` },
-    ]);
+    throw new ChannelError(
+      "NODE_ERR_UNKNOWN_CHANNEL",
+      `no channel ${JSON.stringify(id)}; known: ${channelIds().join(", ")}`,
+      [{ field: "channel", message: `one of ${channelIds().join(", ")}` }],
+    );
   }
   return channel;
 }
@@ -33,6 +31,10 @@ export function channelIds(): string[] {
 }
 
 /** A platform payload → the canonical application. Throws ChannelError. */
-export function convertApplication(channelId: string, payload: unknown, context: ChannelContext): CanonicalApplication {
+export function convertApplication(
+  channelId: string,
+  payload: unknown,
+  context: ChannelContext,
+): CanonicalApplication {
   return convertWith(channelFor(channelId), payload, context);
 }

@@ -85,12 +85,14 @@ function flatFee(
   fields: { amount: string; mode: string },
 ): CanonicalFee[] {
   if (amount === undefined) {
-    if (mode !== undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.amount, `required when ${fields.mode} is given`);
+    if (mode !== undefined)
+      fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.amount, `required when ${fields.mode} is given`);
     return [];
   }
   const amountFen = fenOf(amount, fields.amount);
   if (amountFen === 0n) return []; // a zero fee is no fee
-  if (mode === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.mode, `required when ${fields.amount} is given`);
+  if (mode === undefined)
+    fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.mode, `required when ${fields.amount} is given`);
   return [{ name, amountFen, due: FEE_MODE[mode] }];
 }
 
@@ -111,7 +113,8 @@ export const rongyitong = defineChannel({
     const method = REPAY_MODE[input.repay_mode];
     let purpose: string = PURPOSE[input.loan_purpose];
     if (input.loan_purpose === "99") {
-      if (input.loan_purpose_desc === undefined) fieldError("NODE_ERR_CHANNEL_VALIDATION", "loan_purpose_desc", 'required when loan_purpose is "99"');
+      if (input.loan_purpose_desc === undefined)
+        fieldError("NODE_ERR_CHANNEL_VALIDATION", "loan_purpose_desc", 'required when loan_purpose is "99"');
       purpose = textOf(input.loan_purpose_desc, "loan_purpose_desc");
     }
     const signedAtMs = compactInstant(input.auth_sign_time, "auth_sign_time");
@@ -127,8 +130,14 @@ export const rongyitong = defineChannel({
         method,
         purpose,
         fees: [
-          ...flatFee("服务费", input.svc_fee_amt, input.svc_fee_mode, { amount: "svc_fee_amt", mode: "svc_fee_mode" }),
-          ...flatFee("担保费", input.guar_fee_amt, input.guar_fee_mode, { amount: "guar_fee_amt", mode: "guar_fee_mode" }),
+          ...flatFee("服务费", input.svc_fee_amt, input.svc_fee_mode, {
+            amount: "svc_fee_amt",
+            mode: "svc_fee_mode",
+          }),
+          ...flatFee("担保费", input.guar_fee_amt, input.guar_fee_mode, {
+            amount: "guar_fee_amt",
+            mode: "guar_fee_mode",
+          }),
         ],
       },
       consent: {

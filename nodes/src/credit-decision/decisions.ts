@@ -47,14 +47,24 @@ export class CreditDecisions {
    * from the borrower's latest credit query (fresh, anchored, under a consent in force). Recorded;
    * a referral joins the review queue. An application with a decision already: NODE_ERR_DECISION_EXISTS.
    */
-  async run(actor: Actor, input: { applicationId: string; monthlyIncomeFen: bigint }): Promise<{ record: DecisionRecord; review?: { needsSecondApprover: boolean } }> {
+  async run(
+    actor: Actor,
+    input: { applicationId: string; monthlyIncomeFen: bigint },
+  ): Promise<{ record: DecisionRecord; review?: { needsSecondApprover: boolean } }> {
     const stored = await this.deps.applications.get(input.applicationId);
     if (stored.assignedBranch !== this.deps.memberId) {
-      throw nodeError("NODE_ERR_WRONG_MEMBER_KIND", `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`);
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `application ${input.applicationId} is routed to branch ${stored.assignedBranch}, not this node's member ${this.deps.memberId}`,
+      );
     }
     const earlier = await this.deps.records.latest(stored.applicationId);
     if (earlier !== undefined) {
-      throw nodeError("NODE_ERR_DECISION_EXISTS", `application ${stored.applicationId} was already decided (${earlier.outcome}, record ${earlier.decisionId}); a referral is answered through the review queue`, { decisionId: earlier.decisionId, outcome: earlier.outcome });
+      throw nodeError(
+        "NODE_ERR_DECISION_EXISTS",
+        `application ${stored.applicationId} was already decided (${earlier.outcome}, record ${earlier.decisionId}); a referral is answered through the review queue`,
+        { decisionId: earlier.decisionId, outcome: earlier.outcome },
+      );
     }
     const now = this.#now();
     const query = await this.#freshQuery(stored.borrowerKey, await this.deps.policies.inForce(), now);
@@ -73,7 +83,11 @@ export class CreditDecisions {
     // every refusal is behind: the policy's version is anchored now if it never was (the committed default)
     const policy = await this.deps.policies.current();
     const decision = decide(inputs, policy.policy);
-    const inputsDigest = digestOf({ application: toPlain(stored.application), inputs: toPlain(inputs), reportDigest: query.entry.reportDigest });
+    const inputsDigest = digestOf({
+      application: toPlain(stored.application),
+      inputs: toPlain(inputs),
+      reportDigest: query.entry.reportDigest,
+    });
     const record = await this.deps.records.record({
       applicationId: stored.applicationId,
       borrowerKey: stored.borrowerKey,
@@ -91,7 +105,15 @@ export class CreditDecisions {
     });
     if (decision.outcome !== "refer") return { record };
     const needsSecondApprover = loan.principalFen > BigInt(policy.policy.dualApprovalAboveFen);
-    await this.deps.queue.add({ applicationId: stored.applicationId, referral: record.decisionId, referredAt: record.at, reasons: decision.reasons, principalFen: loan.principalFen.toString(), needsSecondApprover, approvals: [] });
+    await this.deps.queue.add({
+      applicationId: stored.applicationId,
+      referral: record.decisionId,
+      referredAt: record.at,
+      reasons: decision.reasons,
+      principalFen: loan.principalFen.toString(),
+      needsSecondApprover,
+      approvals: [],
+    });
     return { record, review: { needsSecondApprover } };
   }
 
@@ -105,7 +127,11 @@ export class CreditDecisions {
    * is told), or approve — recorded at once, or after a second, different approver above the
    * policy's threshold (maker-checker).
    */
-  async review(actor: Actor, applicationId: string, input: { outcome: "approve" | "decline"; reasons?: DecisionReason[] }): Promise<{ record?: DecisionRecord; awaiting?: { approvedBy: string[] } }> {
+  async review(
+    actor: Actor,
+    applicationId: string,
+    input: { outcome: "approve" | "decline"; reasons?: DecisionReason[] },
+  ): Promise<{ record?: DecisionRecord; awaiting?: { approvedBy: string[] } }> {
     const review = await this.deps.queue.waiting(applicationId);
     const referral = await this.deps.records.get(review.referral);
     const at = this.#now().toISOString();
@@ -159,18 +185,33 @@ export class CreditDecisions {
    * that query's consent is anchored, in force and covers the credit query. Returns the consent's
    * leaf (the one that goes on chain) and the decision's id.
    */
-  async approvalGate(applicationId: string, borrowerKey: string): Promise<{ consentLeafHash: string; decisionId: string }> {
+  async approvalGate(
+    applicationId: string,
+    borrowerKey: string,
+  ): Promise<{ consentLeafHash: string; decisionId: string }> {
     const latest = await this.deps.records.latest(applicationId);
     if (latest === undefined) {
       const waiting = await this.deps.queue.get(applicationId);
-      throw nodeError("NODE_ERR_DECISION_REQUIRED", waiting === undefined ? `application ${applicationId} has no credit decision: run one (POST /v1/decisions) first` : `application ${applicationId} waits for a manual review`);
+      throw nodeError(
+        "NODE_ERR_DECISION_REQUIRED",
+        waiting === undefined
+          ? `application ${applicationId} has no credit decision: run one (POST /v1/decisions) first`
+          : `application ${applicationId} waits for a manual review`,
+      );
     }
     if (latest.outcome !== "approve") {
       const code = latest.outcome === "decline" ? "NODE_ERR_DECISION_DECLINED" : "NODE_ERR_DECISION_REQUIRED";
-      throw nodeError(code, `application ${applicationId}'s credit decision is ${latest.outcome} (record ${latest.decisionId})${latest.outcome === "refer" ? ": an approver must review it" : ""}`, { decisionId: latest.decisionId, outcome: latest.outcome, reasons: latest.reasons });
+      throw nodeError(
+        code,
+        `application ${applicationId}'s credit decision is ${latest.outcome} (record ${latest.decisionId})${latest.outcome === "refer" ? ": an approver must review it" : ""}`,
+        { decisionId: latest.decisionId, outcome: latest.outcome, reasons: latest.reasons },
+      );
     }
     if (latest.borrowerKey !== borrowerKey.toLowerCase()) {
-      throw nodeError("NODE_ERR_DECISION_REQUIRED", `application ${applicationId}'s decision record is for another borrower`);
+      throw nodeError(
+        "NODE_ERR_DECISION_REQUIRED",
+        `application ${applicationId}'s decision record is for another borrower`,
+      );
     }
     const policy = await this.deps.policies.inForce();
     const now = this.#now();
@@ -178,10 +219,14 @@ export class CreditDecisions {
     const query = logs.find((l) => l.anchor?.leafHash === latest.queryLeafHash);
     const windowMs = policy.reportFreshnessDays * DAY_MS;
     if (query === undefined || now.getTime() - Date.parse(query.entry.when) > windowMs) {
-      throw nodeError("NODE_ERR_CREDIT_QUERY_STALE", `the credit query application ${applicationId} was decided on is ${query === undefined ? "not logged at this node" : `from ${query.entry.when}`}, outside the policy's ${policy.reportFreshnessDays}-day window: query again and decide again`, {
-        queryLeafHash: latest.queryLeafHash,
-        freshnessDays: policy.reportFreshnessDays,
-      });
+      throw nodeError(
+        "NODE_ERR_CREDIT_QUERY_STALE",
+        `the credit query application ${applicationId} was decided on is ${query === undefined ? "not logged at this node" : `from ${query.entry.when}`}, outside the policy's ${policy.reportFreshnessDays}-day window: query again and decide again`,
+        {
+          queryLeafHash: latest.queryLeafHash,
+          freshnessDays: policy.reportFreshnessDays,
+        },
+      );
     }
     await this.#consentInForce(borrowerKey, query.consentLeafHash, now);
     return { consentLeafHash: query.consentLeafHash, decisionId: latest.decisionId };
@@ -189,11 +234,17 @@ export class CreditDecisions {
 
   /** The borrower's latest anchored LOAN_APPROVAL query, within the freshness window. */
   async #freshQuery(borrowerKey: string, policy: CreditPolicy, now: Date): Promise<StoredQueryLog> {
-    const logs = (await this.#queryLogs(borrowerKey)).filter((l) => l.anchor !== undefined && l.entry.purpose === PURPOSE && l.documentId !== undefined);
+    const logs = (await this.#queryLogs(borrowerKey)).filter(
+      (l) => l.anchor !== undefined && l.entry.purpose === PURPOSE && l.documentId !== undefined,
+    );
     const latest = logs.at(-1);
     const days = policy.reportFreshnessDays;
     if (latest === undefined || now.getTime() - Date.parse(latest.entry.when) > days * DAY_MS) {
-      throw nodeError("NODE_ERR_CREDIT_QUERY_STALE", `${latest === undefined ? "no anchored credit query for this borrower" : `the borrower's latest credit query is from ${latest.entry.when}`}: a decision needs one within ${days} days (POST /v1/credit-queries)`, { freshnessDays: days });
+      throw nodeError(
+        "NODE_ERR_CREDIT_QUERY_STALE",
+        `${latest === undefined ? "no anchored credit query for this borrower" : `the borrower's latest credit query is from ${latest.entry.when}`}: a decision needs one within ${days} days (POST /v1/credit-queries)`,
+        { freshnessDays: days },
+      );
     }
     return latest;
   }
@@ -205,10 +256,27 @@ export class CreditDecisions {
 
   /** The consent under which the query was made: anchored, in force now, covering the credit query. */
   async #consentInForce(borrowerKey: string, consentLeafHash: string, now: Date): Promise<void> {
-    const consent = (await listConsents(borrowerKey, this.deps.bureau)).find((c) => c.anchor?.leafHash === consentLeafHash);
-    if (consent === undefined) throw nodeError("NODE_ERR_DECISION_CONSENT", `the consent ${consentLeafHash} the credit query was made under is not anchored at this node`, { consentLeafHash });
-    if (Date.parse(consent.validUntil) < now.getTime()) throw nodeError("NODE_ERR_DECISION_CONSENT", `the consent ${consentLeafHash} expired on ${consent.validUntil}: obtain a new authorization letter`, { consentLeafHash, validUntil: consent.validUntil });
-    if (!consent.scope.includes(PURPOSE)) throw nodeError("NODE_ERR_DECISION_CONSENT", `the consent ${consentLeafHash} does not cover ${PURPOSE}`, { consentLeafHash });
+    const consent = (await listConsents(borrowerKey, this.deps.bureau)).find(
+      (c) => c.anchor?.leafHash === consentLeafHash,
+    );
+    if (consent === undefined)
+      throw nodeError(
+        "NODE_ERR_DECISION_CONSENT",
+        `the consent ${consentLeafHash} the credit query was made under is not anchored at this node`,
+        { consentLeafHash },
+      );
+    if (Date.parse(consent.validUntil) < now.getTime())
+      throw nodeError(
+        "NODE_ERR_DECISION_CONSENT",
+        `the consent ${consentLeafHash} expired on ${consent.validUntil}: obtain a new authorization letter`,
+        { consentLeafHash, validUntil: consent.validUntil },
+      );
+    if (!consent.scope.includes(PURPOSE))
+      throw nodeError(
+        "NODE_ERR_DECISION_CONSENT",
+        `the consent ${consentLeafHash} does not cover ${PURPOSE}`,
+        { consentLeafHash },
+      );
   }
 
   /** The report's figures, read from the stored report (its SHA-256 checked against the anchored query log). */
@@ -216,23 +284,49 @@ export class CreditDecisions {
     const raw = await this.deps.documents.get(query.documentId!, { actor, purpose: "credit decision" });
     const digest = `0x${createHash("sha256").update(raw).digest("hex")}`;
     if (digest !== query.entry.reportDigest.toLowerCase()) {
-      throw nodeError("NODE_ERR_CREDIT_QUERY_STALE", `the stored report does not match the anchored query log's digest ${query.entry.reportDigest}: query again`);
+      throw nodeError(
+        "NODE_ERR_CREDIT_QUERY_STALE",
+        `the stored report does not match the anchored query log's digest ${query.entry.reportDigest}: query again`,
+      );
     }
-    const summary = (JSON.parse(new TextDecoder().decode(raw)) as { summary?: Record<string, unknown> }).summary;
+    const summary = (JSON.parse(new TextDecoder().decode(raw)) as { summary?: Record<string, unknown> })
+      .summary;
     const int = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined);
-    const outstanding = typeof summary?.totalOutstandingFen === "string" && /^\d+$/.test(summary.totalOutstandingFen) ? BigInt(summary.totalOutstandingFen) : undefined;
-    const figures = { score: int(summary?.score), overdueAccounts: int(summary?.overdueAccounts), worstOverdueDays: int(summary?.worstOverdueDays), queriesLast6Months: int(summary?.queriesLast6Months) };
+    const outstanding =
+      typeof summary?.totalOutstandingFen === "string" && /^\d+$/.test(summary.totalOutstandingFen)
+        ? BigInt(summary.totalOutstandingFen)
+        : undefined;
+    const figures = {
+      score: int(summary?.score),
+      overdueAccounts: int(summary?.overdueAccounts),
+      worstOverdueDays: int(summary?.worstOverdueDays),
+      queriesLast6Months: int(summary?.queriesLast6Months),
+    };
     if (outstanding === undefined || Object.values(figures).some((v) => v === undefined)) {
-      throw nodeError("NODE_ERR_CREDIT_QUERY_STALE", "the stored credit report has no summary this node reads: query again");
+      throw nodeError(
+        "NODE_ERR_CREDIT_QUERY_STALE",
+        "the stored credit report has no summary this node reads: query again",
+      );
     }
-    return { ...(figures as { score: number; overdueAccounts: number; worstOverdueDays: number; queriesLast6Months: number }), totalOutstandingFen: outstanding };
+    return {
+      ...(figures as {
+        score: number;
+        overdueAccounts: number;
+        worstOverdueDays: number;
+        queriesLast6Months: number;
+      }),
+      totalOutstandingFen: outstanding,
+    };
   }
 
   async #exposure(borrowerKey: string): Promise<bigint> {
     try {
       return await this.deps.exposure(borrowerKey);
     } catch (error) {
-      throw nodeError("NODE_ERR_CHAIN_UNAVAILABLE", `cannot read the borrower's consortium exposure: ${(error as Error).message}`);
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the borrower's consortium exposure: ${(error as Error).message}`,
+      );
     }
   }
 }
@@ -243,5 +337,7 @@ function toPlain(value: unknown): unknown {
 }
 
 function digestOf(value: unknown): string {
-  return `0x${createHash("sha256").update(canonicalJson(toPlain(value) as CanonicalValue), "utf8").digest("hex")}`;
+  return `0x${createHash("sha256")
+    .update(canonicalJson(toPlain(value) as CanonicalValue), "utf8")
+    .digest("hex")}`;
 }

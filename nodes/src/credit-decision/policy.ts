@@ -49,11 +49,32 @@ export const CreditPolicy = z
     reportFreshnessDays: z.int().min(1).max(90),
   })
   .superRefine((p, ctx) => {
-    if (p.referAboveOverdueAccounts > p.maxOverdueAccounts) ctx.addIssue({ code: "custom", path: ["referAboveOverdueAccounts"], message: "must be at most maxOverdueAccounts" });
-    if (p.referAboveWorstOverdueDays > p.maxWorstOverdueDays) ctx.addIssue({ code: "custom", path: ["referAboveWorstOverdueDays"], message: "must be at most maxWorstOverdueDays" });
-    if (p.referBelowScore < p.minScore) ctx.addIssue({ code: "custom", path: ["referBelowScore"], message: "must be at least minScore" });
-    if (p.referAboveDebtToIncomeBps > p.maxDebtToIncomeBps) ctx.addIssue({ code: "custom", path: ["referAboveDebtToIncomeBps"], message: "must be at most maxDebtToIncomeBps" });
-    if (BigInt(p.referAbovePrincipalFen) > BigInt(p.maxPrincipalFen)) ctx.addIssue({ code: "custom", path: ["referAbovePrincipalFen"], message: "must be at most maxPrincipalFen" });
+    if (p.referAboveOverdueAccounts > p.maxOverdueAccounts)
+      ctx.addIssue({
+        code: "custom",
+        path: ["referAboveOverdueAccounts"],
+        message: "must be at most maxOverdueAccounts",
+      });
+    if (p.referAboveWorstOverdueDays > p.maxWorstOverdueDays)
+      ctx.addIssue({
+        code: "custom",
+        path: ["referAboveWorstOverdueDays"],
+        message: "must be at most maxWorstOverdueDays",
+      });
+    if (p.referBelowScore < p.minScore)
+      ctx.addIssue({ code: "custom", path: ["referBelowScore"], message: "must be at least minScore" });
+    if (p.referAboveDebtToIncomeBps > p.maxDebtToIncomeBps)
+      ctx.addIssue({
+        code: "custom",
+        path: ["referAboveDebtToIncomeBps"],
+        message: "must be at most maxDebtToIncomeBps",
+      });
+    if (BigInt(p.referAbovePrincipalFen) > BigInt(p.maxPrincipalFen))
+      ctx.addIssue({
+        code: "custom",
+        path: ["referAbovePrincipalFen"],
+        message: "must be at most maxPrincipalFen",
+      });
   });
 export type CreditPolicy = z.infer<typeof CreditPolicy>;
 
@@ -79,7 +100,9 @@ export function parsePolicy(value: unknown): CreditPolicy {
   const parsed = CreditPolicy.safeParse(value);
   if (!parsed.success) {
     const what = parsed.error.issues.map((i) => `${i.path.join(".") || "policy"} ${i.message}`).join("; ");
-    throw nodeError("NODE_ERR_BAD_POLICY", `credit policy rejected: ${what}`, { issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) });
+    throw nodeError("NODE_ERR_BAD_POLICY", `credit policy rejected: ${what}`, {
+      issues: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+    });
   }
   return parsed.data;
 }
@@ -93,7 +116,11 @@ export class CreditPolicies {
   readonly #now: () => Date;
   #writing: Promise<unknown> = Promise.resolve();
 
-  constructor(db: Sublevel<string, StoredPolicy>, anchor: AnchorEvidence, now: () => Date = () => new Date()) {
+  constructor(
+    db: Sublevel<string, StoredPolicy>,
+    anchor: AnchorEvidence,
+    now: () => Date = () => new Date(),
+  ) {
     this.#db = db;
     this.#anchor = anchor;
     this.#now = now;
@@ -103,7 +130,9 @@ export class CreditPolicies {
   async current(): Promise<StoredPolicy> {
     const latest = await this.#latest();
     if (latest !== undefined) return latest;
-    return this.#serial(async () => (await this.#latest()) ?? this.#store(defaultPolicy(), "default-policy.json"));
+    return this.#serial(
+      async () => (await this.#latest()) ?? this.#store(defaultPolicy(), "default-policy.json"),
+    );
   }
 
   /**
@@ -127,10 +156,14 @@ export class CreditPolicies {
     return this.#serial(async () => {
       const current = await this.current();
       if (policy.version !== current.policy.version + 1) {
-        throw nodeError("NODE_ERR_POLICY_VERSION", `the policy in force is version ${current.policy.version}: a new one must be version ${current.policy.version + 1}, not ${policy.version}`, {
-          current: current.policy.version,
-          given: policy.version,
-        });
+        throw nodeError(
+          "NODE_ERR_POLICY_VERSION",
+          `the policy in force is version ${current.policy.version}: a new one must be version ${current.policy.version + 1}, not ${policy.version}`,
+          {
+            current: current.policy.version,
+            given: policy.version,
+          },
+        );
       }
       return this.#store(policy, userId);
     });
@@ -146,10 +179,30 @@ export class CreditPolicies {
     const digest = `0x${createHash("sha256").update(document, "utf8").digest("hex")}`;
     const salt = newSalt();
     // anchored first: a version nobody can prove never takes effect
-    const [receipt] = await this.#anchor([{ kind: EvidenceKind.CreditDecision, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt, subject: POLICY_SUBJECT }]);
-    if (receipt === undefined) throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", "the anchor service returned no receipt for the credit policy");
+    const [receipt] = await this.#anchor([
+      {
+        kind: EvidenceKind.CreditDecision,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest,
+        salt,
+        subject: POLICY_SUBJECT,
+      },
+    ]);
+    if (receipt === undefined)
+      throw nodeError(
+        "NODE_ERR_ANCHOR_UNAVAILABLE",
+        "the anchor service returned no receipt for the credit policy",
+      );
     const at = this.#now().toISOString();
-    const stored: StoredPolicy = { policy, document, digest, salt, setBy, setAt: at, anchor: { leafHash: receipt.leafHash, sequence: receipt.sequence, anchoredAt: at } };
+    const stored: StoredPolicy = {
+      policy,
+      document,
+      digest,
+      salt,
+      setBy,
+      setAt: at,
+      anchor: { leafHash: receipt.leafHash, sequence: receipt.sequence, anchoredAt: at },
+    };
     await this.#db.put(versionKey(policy.version), stored);
     return stored;
   }

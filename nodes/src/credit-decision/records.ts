@@ -62,8 +62,20 @@ export class DecisionRecords {
     const document = canonicalJson(JSON.parse(JSON.stringify(content)) as CanonicalValue);
     const decisionId = `0x${createHash("sha256").update(document, "utf8").digest("hex")}`;
     const salt = newSalt();
-    const [receipt] = await this.#anchor([{ kind: EvidenceKind.CreditDecision, digestAlgorithm: DigestAlgorithm.Sha256, digest: decisionId, salt, subject: content.borrowerKey }]);
-    if (receipt === undefined) throw nodeError("NODE_ERR_ANCHOR_UNAVAILABLE", "the anchor service returned no receipt for the decision record");
+    const [receipt] = await this.#anchor([
+      {
+        kind: EvidenceKind.CreditDecision,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest: decisionId,
+        salt,
+        subject: content.borrowerKey,
+      },
+    ]);
+    if (receipt === undefined)
+      throw nodeError(
+        "NODE_ERR_ANCHOR_UNAVAILABLE",
+        "the anchor service returned no receipt for the decision record",
+      );
     const record: DecisionRecord = {
       ...content,
       decisionId,
@@ -74,10 +86,16 @@ export class DecisionRecords {
     };
     // numbered per application, not by time: a manual decision made in the same millisecond as its referral still comes after it
     await this.#serial(async () => {
-      const earlier = await this.#db.keys({ gt: `a!${content.applicationId}!`, lt: `a!${content.applicationId}!~` }).all();
+      const earlier = await this.#db
+        .keys({ gt: `a!${content.applicationId}!`, lt: `a!${content.applicationId}!~` })
+        .all();
       await this.#db.batch([
         { type: "put", key: `d!${decisionId}`, value: record },
-        { type: "put", key: `a!${content.applicationId}!${String(earlier.length).padStart(6, "0")}`, value: decisionId },
+        {
+          type: "put",
+          key: `a!${content.applicationId}!${String(earlier.length).padStart(6, "0")}`,
+          value: decisionId,
+        },
       ]);
     });
     return record;
@@ -92,13 +110,16 @@ export class DecisionRecords {
   /** One record, or NODE_ERR_UNKNOWN_DECISION. */
   async get(decisionId: string): Promise<DecisionRecord> {
     const record = /^0x[0-9a-f]{64}$/.test(decisionId) ? await this.#db.get(`d!${decisionId}`) : undefined;
-    if (record === undefined || typeof record === "string") throw nodeError("NODE_ERR_UNKNOWN_DECISION", `no decision record ${decisionId} at this node`);
+    if (record === undefined || typeof record === "string")
+      throw nodeError("NODE_ERR_UNKNOWN_DECISION", `no decision record ${decisionId} at this node`);
     return record;
   }
 
   /** An application's latest decision record, if any. */
   async latest(applicationId: string): Promise<DecisionRecord | undefined> {
-    const [id] = await this.#db.values({ gt: `a!${applicationId}!`, lt: `a!${applicationId}!~`, reverse: true, limit: 1 }).all();
+    const [id] = await this.#db
+      .values({ gt: `a!${applicationId}!`, lt: `a!${applicationId}!~`, reverse: true, limit: 1 })
+      .all();
     return typeof id === "string" ? this.get(id) : undefined;
   }
 

@@ -44,7 +44,11 @@ export class ReviewQueue {
   /** The waiting review, or NODE_ERR_DECISION_NOT_REFERRED. */
   async waiting(applicationId: string): Promise<QueuedReview> {
     const review = await this.get(applicationId);
-    if (review === undefined) throw nodeError("NODE_ERR_DECISION_NOT_REFERRED", `application ${applicationId} is not waiting for a manual review`);
+    if (review === undefined)
+      throw nodeError(
+        "NODE_ERR_DECISION_NOT_REFERRED",
+        `application ${applicationId} is not waiting for a manual review`,
+      );
     return review;
   }
 
@@ -55,7 +59,11 @@ export class ReviewQueue {
    */
   async approve(review: QueuedReview, userId: string, at: string): Promise<ReviewStep> {
     if (review.approvals.some((a) => a.userId === userId)) {
-      throw nodeError("NODE_ERR_SAME_APPROVER", `${userId} already approved application ${review.applicationId}: a second, different approver must check it`, { approvedBy: review.approvals.map((a) => a.userId) });
+      throw nodeError(
+        "NODE_ERR_SAME_APPROVER",
+        `${userId} already approved application ${review.applicationId}: a second, different approver must check it`,
+        { approvedBy: review.approvals.map((a) => a.userId) },
+      );
     }
     const approvals = [...review.approvals, { userId, at }];
     if (review.needsSecondApprover && approvals.length < 2) {

@@ -40,7 +40,14 @@ export const ObjectionToUnionSchema = z.strictObject({
 });
 export type ObjectionToUnion = z.infer<typeof ObjectionToUnionSchema>;
 
-export type ObjectionAnswer = { outcome: ObjectionOutcome; answeredAt: string; answeredBy: string; answerDigest: string; answerLeafHash: string; answer: string };
+export type ObjectionAnswer = {
+  outcome: ObjectionOutcome;
+  answeredAt: string;
+  answeredBy: string;
+  answerDigest: string;
+  answerLeafHash: string;
+  answer: string;
+};
 
 /** At the branch: by objection id. The texts are in the document store. */
 export type BranchObjection = {
@@ -71,8 +78,22 @@ export type UnionObjection = {
 
 const DOCUMENT_KIND = "other";
 
-async function anchorDocument(anchor: AnchorEvidence, digest: string, salt: string, borrowerKey: string, now: number): Promise<AnchorRef> {
-  const [receipt] = await anchor([{ kind: EvidenceKind.Document, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt, subject: borrowerKey }]);
+async function anchorDocument(
+  anchor: AnchorEvidence,
+  digest: string,
+  salt: string,
+  borrowerKey: string,
+  now: number,
+): Promise<AnchorRef> {
+  const [receipt] = await anchor([
+    {
+      kind: EvidenceKind.Document,
+      digestAlgorithm: DigestAlgorithm.Sha256,
+      digest,
+      salt,
+      subject: borrowerKey,
+    },
+  ]);
   if (receipt === undefined) throw new TypeError("the anchor returned no receipt");
   return { leafHash: receipt.leafHash, sequence: receipt.sequence, anchoredAt: new Date(now).toISOString() };
 }
@@ -101,45 +122,104 @@ export class BranchObjections {
   }
 
   /** Files the borrower's objection to one of this branch's anchored queries: the union accepts it first, then it is stored and anchored here. */
-  async file(actor: Actor, input: { applicationId: string; queryLeafHash: string; entry: string; reason: string }): Promise<BranchObjection> {
+  async file(
+    actor: Actor,
+    input: { applicationId: string; queryLeafHash: string; entry: string; reason: string },
+  ): Promise<BranchObjection> {
     const stored = await this.deps.applications.get(input.applicationId);
     const borrowerKey = stored.borrowerKey.toLowerCase();
     const logs = await this.deps.queryLogs.values({ gt: `${borrowerKey}!`, lt: `${borrowerKey}!~` }).all();
     const query = logs.find((l) => l.anchor?.leafHash.toLowerCase() === input.queryLeafHash.toLowerCase());
-    if (query === undefined) throw bureauError("NODE_ERR_OBJECTION_UNKNOWN_QUERY", `no anchored credit query ${input.queryLeafHash} of this application's borrower at this node`);
+    if (query === undefined)
+      throw bureauError(
+        "NODE_ERR_OBJECTION_UNKNOWN_QUERY",
+        `no anchored credit query ${input.queryLeafHash} of this application's borrower at this node`,
+      );
     const now = (this.deps.now ?? systemNow)();
     const filedAt = new Date(now).toISOString();
     const objectionId = `obj_${randomBytes(12).toString("hex")}`;
-    const toUnion: ObjectionToUnion = { objectionId, borrowerKey, reportDigest: query.entry.reportDigest.toLowerCase(), entry: input.entry, reason: input.reason, filedAt };
+    const toUnion: ObjectionToUnion = {
+      objectionId,
+      borrowerKey,
+      reportDigest: query.entry.reportDigest.toLowerCase(),
+      entry: input.entry,
+      reason: input.reason,
+      filedAt,
+    };
     const union = await this.#union();
     await this.deps.peers.call(union, "POST", "/v1/union/credit-objections", toUnion);
-    const document = canonicalJson({ ...toUnion, branch: this.deps.memberId, queryLeafHash: query.anchor!.leafHash, filedBy: actor.userId });
-    const { documentId } = await this.deps.documents.put({ kind: DOCUMENT_KIND, bytes: new TextEncoder().encode(document), owner: this.deps.memberId, meta: { objectionId, applicationId: input.applicationId } });
+    const document = canonicalJson({
+      ...toUnion,
+      branch: this.deps.memberId,
+      queryLeafHash: query.anchor!.leafHash,
+      filedBy: actor.userId,
+    });
+    const { documentId } = await this.deps.documents.put({
+      kind: DOCUMENT_KIND,
+      bytes: new TextEncoder().encode(document),
+      owner: this.deps.memberId,
+      meta: { objectionId, applicationId: input.applicationId },
+    });
     const digest = sha256(document);
     const salt = newSalt();
     const anchor = await anchorDocument(this.deps.anchor, digest, salt, borrowerKey, now);
-    const objection: BranchObjection = { objectionId, applicationId: input.applicationId, borrowerKey, queryLeafHash: query.anchor!.leafHash, reportDigest: toUnion.reportDigest, filedBy: actor.userId, filedAt, documentId, digest, salt, anchor };
+    const objection: BranchObjection = {
+      objectionId,
+      applicationId: input.applicationId,
+      borrowerKey,
+      queryLeafHash: query.anchor!.leafHash,
+      reportDigest: toUnion.reportDigest,
+      filedBy: actor.userId,
+      filedAt,
+      documentId,
+      digest,
+      salt,
+      anchor,
+    };
     await this.deps.objections.put(objectionId, objection);
     return objection;
   }
 
   /** This branch's objections (of one application, if named), each unanswered one first asked of the union. */
   async list(actor: Actor, applicationId?: string): Promise<(BranchObjection & { answerText?: string })[]> {
-    const all = (await this.deps.objections.values().all()).filter((o) => applicationId === undefined || o.applicationId === applicationId);
+    const all = (await this.deps.objections.values().all()).filter(
+      (o) => applicationId === undefined || o.applicationId === applicationId,
+    );
     const out: (BranchObjection & { answerText?: string })[] = [];
     for (const objection of all) {
       if (objection.answer === undefined) {
         const union = await this.#union();
-        const seen = await this.deps.peers.call<{ answer?: ObjectionAnswer }>(union, "GET", `/v1/union/credit-objections/${objection.objectionId}`);
+        const seen = await this.deps.peers.call<{ answer?: ObjectionAnswer }>(
+          union,
+          "GET",
+          `/v1/union/credit-objections/${objection.objectionId}`,
+        );
         if (seen.answer !== undefined) {
           const { answer: text, ...answer } = seen.answer;
-          if (sha256(text) !== answer.answerDigest) throw bureauError("NODE_ERR_OBJECTION_NOT_FOUND", `the union's answer to ${objection.objectionId} does not match its digest`);
-          const { documentId } = await this.deps.documents.put({ kind: DOCUMENT_KIND, bytes: new TextEncoder().encode(text), owner: this.deps.memberId, meta: { objectionId: objection.objectionId, answer: "union" } });
+          if (sha256(text) !== answer.answerDigest)
+            throw bureauError(
+              "NODE_ERR_OBJECTION_NOT_FOUND",
+              `the union's answer to ${objection.objectionId} does not match its digest`,
+            );
+          const { documentId } = await this.deps.documents.put({
+            kind: DOCUMENT_KIND,
+            bytes: new TextEncoder().encode(text),
+            owner: this.deps.memberId,
+            meta: { objectionId: objection.objectionId, answer: "union" },
+          });
           objection.answer = { ...answer, documentId };
           await this.deps.objections.put(objection.objectionId, objection);
         }
       }
-      const answerText = objection.answer === undefined ? undefined : new TextDecoder().decode(await this.deps.documents.get(objection.answer.documentId, { actor, purpose: "credit objection" }));
+      const answerText =
+        objection.answer === undefined
+          ? undefined
+          : new TextDecoder().decode(
+              await this.deps.documents.get(objection.answer.documentId, {
+                actor,
+                purpose: "credit objection",
+              }),
+            );
       out.push(answerText === undefined ? objection : { ...objection, answerText });
     }
     return out;
@@ -147,7 +227,11 @@ export class BranchObjections {
 
   async #union(): Promise<number> {
     const union = await this.deps.unionId();
-    if (union === undefined) throw bureauError("NODE_ERR_BUREAU_UNAVAILABLE", "the registry lists no active union: credit objections go to the union's node");
+    if (union === undefined)
+      throw bureauError(
+        "NODE_ERR_BUREAU_UNAVAILABLE",
+        "the registry lists no active union: credit objections go to the union's node",
+      );
     return union;
   }
 }
@@ -173,53 +257,131 @@ export class UnionObjections {
   }
 
   /** Branch `branch`'s objection, for a report the union served it; verify() spends the request's nonce once the checks hold. Filing the same objection again answers it unchanged. */
-  async receive(branch: number, body: ObjectionToUnion, verify: () => Promise<unknown>): Promise<{ objectionId: string; receivedAt: string }> {
+  async receive(
+    branch: number,
+    body: ObjectionToUnion,
+    verify: () => Promise<unknown>,
+  ): Promise<{ objectionId: string; receivedAt: string }> {
     const borrowerKey = body.borrowerKey.toLowerCase();
-    const served = (await this.deps.logs.values({ gt: `${borrowerKey}!`, lt: `${borrowerKey}!~` }).all()).some((l) => l.entry.asker === branch && l.entry.reportDigest === body.reportDigest.toLowerCase());
-    if (!served) throw bureauError("NODE_ERR_OBJECTION_UNKNOWN_QUERY", `the union served member ${branch} no report ${body.reportDigest} of this borrower`);
+    const served = (
+      await this.deps.logs.values({ gt: `${borrowerKey}!`, lt: `${borrowerKey}!~` }).all()
+    ).some((l) => l.entry.asker === branch && l.entry.reportDigest === body.reportDigest.toLowerCase());
+    if (!served)
+      throw bureauError(
+        "NODE_ERR_OBJECTION_UNKNOWN_QUERY",
+        `the union served member ${branch} no report ${body.reportDigest} of this borrower`,
+      );
     const existing = await this.deps.objections.get(body.objectionId);
-    if (existing !== undefined && existing.branch !== branch) throw bureauError("NODE_ERR_OBJECTION_ANSWERED", `objection ${body.objectionId} is another member's`);
+    if (existing !== undefined && existing.branch !== branch)
+      throw bureauError("NODE_ERR_OBJECTION_ANSWERED", `objection ${body.objectionId} is another member's`);
     await verify();
     if (existing !== undefined) return { objectionId: existing.objectionId, receivedAt: existing.receivedAt };
     const receivedAt = new Date((this.deps.now ?? systemNow)()).toISOString();
-    const { documentId } = await this.deps.documents.put({ kind: DOCUMENT_KIND, bytes: new TextEncoder().encode(canonicalJson({ ...body, branch })), owner: this.deps.memberId, meta: { objectionId: body.objectionId, branch: String(branch) } });
-    await this.deps.objections.put(body.objectionId, { objectionId: body.objectionId, branch, borrowerKey, reportDigest: body.reportDigest.toLowerCase(), receivedAt, documentId });
+    const { documentId } = await this.deps.documents.put({
+      kind: DOCUMENT_KIND,
+      bytes: new TextEncoder().encode(canonicalJson({ ...body, branch })),
+      owner: this.deps.memberId,
+      meta: { objectionId: body.objectionId, branch: String(branch) },
+    });
+    await this.deps.objections.put(body.objectionId, {
+      objectionId: body.objectionId,
+      branch,
+      borrowerKey,
+      reportDigest: body.reportDigest.toLowerCase(),
+      receivedAt,
+      documentId,
+    });
     return { objectionId: body.objectionId, receivedAt };
   }
 
   /** The objection as the filing branch may see it, with the answer's text once answered. */
-  async forBranch(branch: number, objectionId: string, verify: () => Promise<unknown>): Promise<{ objectionId: string; answer?: ObjectionAnswer }> {
+  async forBranch(
+    branch: number,
+    objectionId: string,
+    verify: () => Promise<unknown>,
+  ): Promise<{ objectionId: string; answer?: ObjectionAnswer }> {
     const objection = await this.deps.objections.get(objectionId);
-    if (objection === undefined || objection.branch !== branch) throw bureauError("NODE_ERR_OBJECTION_NOT_FOUND", `member ${branch} filed no objection ${objectionId} here`);
+    if (objection === undefined || objection.branch !== branch)
+      throw bureauError(
+        "NODE_ERR_OBJECTION_NOT_FOUND",
+        `member ${branch} filed no objection ${objectionId} here`,
+      );
     await verify();
     if (objection.answer === undefined) return { objectionId };
     const { documentId: answerDocument, salt: _salt, ...answer } = objection.answer;
-    const text = new TextDecoder().decode(await this.deps.documents.get(answerDocument, { actor: { userId: `member-${branch}-node`, role: "approver", memberId: this.deps.memberId }, purpose: "credit objection answer to its branch" }));
+    const text = new TextDecoder().decode(
+      await this.deps.documents.get(answerDocument, {
+        actor: { userId: `member-${branch}-node`, role: "approver", memberId: this.deps.memberId },
+        purpose: "credit objection answer to its branch",
+      }),
+    );
     return { objectionId, answer: { ...answer, answer: text } };
   }
 
   /** Every objection at the union, the unanswered first, each with its texts. */
   async list(actor: Actor): Promise<(UnionObjection & { objection: unknown; answerText?: string })[]> {
     const all = await this.deps.objections.values().all();
-    all.sort((a, b) => Number(a.answer !== undefined) - Number(b.answer !== undefined) || a.receivedAt.localeCompare(b.receivedAt));
-    const read = async (id: string) => new TextDecoder().decode(await this.deps.documents.get(id, { actor, purpose: "credit objection review" }));
+    all.sort(
+      (a, b) =>
+        Number(a.answer !== undefined) - Number(b.answer !== undefined) ||
+        a.receivedAt.localeCompare(b.receivedAt),
+    );
+    const read = async (id: string) =>
+      new TextDecoder().decode(
+        await this.deps.documents.get(id, { actor, purpose: "credit objection review" }),
+      );
     return Promise.all(
-      all.map(async (o) => ({ ...o, objection: JSON.parse(await read(o.documentId)) as unknown, ...(o.answer === undefined ? {} : { answerText: await read(o.answer.documentId) }) })),
+      all.map(async (o) => ({
+        ...o,
+        objection: JSON.parse(await read(o.documentId)) as unknown,
+        ...(o.answer === undefined ? {} : { answerText: await read(o.answer.documentId) }),
+      })),
     );
   }
 
   /** The union admin's answer, anchored; upheld drops the union's cached report of the borrower so the next query asks the bureau again. */
-  async answer(actor: Actor, objectionId: string, input: { outcome: ObjectionOutcome; answer: string }): Promise<UnionObjection> {
+  async answer(
+    actor: Actor,
+    objectionId: string,
+    input: { outcome: ObjectionOutcome; answer: string },
+  ): Promise<UnionObjection> {
     const objection = await this.deps.objections.get(objectionId);
-    if (objection === undefined) throw bureauError("NODE_ERR_OBJECTION_NOT_FOUND", `no objection ${objectionId}`);
-    if (objection.answer !== undefined) throw bureauError("NODE_ERR_OBJECTION_ANSWERED", `objection ${objectionId} was answered at ${objection.answer.answeredAt} (${objection.answer.outcome})`);
+    if (objection === undefined)
+      throw bureauError("NODE_ERR_OBJECTION_NOT_FOUND", `no objection ${objectionId}`);
+    if (objection.answer !== undefined)
+      throw bureauError(
+        "NODE_ERR_OBJECTION_ANSWERED",
+        `objection ${objectionId} was answered at ${objection.answer.answeredAt} (${objection.answer.outcome})`,
+      );
     const now = (this.deps.now ?? systemNow)();
     const answerDigest = sha256(input.answer);
     const salt = newSalt();
-    const record = canonicalJson({ objectionId, outcome: input.outcome, answerDigest, answeredBy: actor.userId, answeredAt: new Date(now).toISOString() });
+    const record = canonicalJson({
+      objectionId,
+      outcome: input.outcome,
+      answerDigest,
+      answeredBy: actor.userId,
+      answeredAt: new Date(now).toISOString(),
+    });
     const anchor = await anchorDocument(this.deps.anchor, sha256(record), salt, objection.borrowerKey, now);
-    const { documentId } = await this.deps.documents.put({ kind: DOCUMENT_KIND, bytes: new TextEncoder().encode(input.answer), owner: this.deps.memberId, meta: { objectionId, answer: input.outcome } });
-    const answered: UnionObjection = { ...objection, answer: { outcome: input.outcome, answeredAt: anchor.anchoredAt, answeredBy: actor.userId, answerDigest, answerLeafHash: anchor.leafHash, documentId, salt } };
+    const { documentId } = await this.deps.documents.put({
+      kind: DOCUMENT_KIND,
+      bytes: new TextEncoder().encode(input.answer),
+      owner: this.deps.memberId,
+      meta: { objectionId, answer: input.outcome },
+    });
+    const answered: UnionObjection = {
+      ...objection,
+      answer: {
+        outcome: input.outcome,
+        answeredAt: anchor.anchoredAt,
+        answeredBy: actor.userId,
+        answerDigest,
+        answerLeafHash: anchor.leafHash,
+        documentId,
+        salt,
+      },
+    };
     await this.deps.objections.put(objectionId, answered);
     if (input.outcome === "upheld") {
       const cached = await this.deps.reports.get(objection.borrowerKey);

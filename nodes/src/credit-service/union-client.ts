@@ -16,22 +16,45 @@ export const UNION_CREDIT_QUERY_PATH = "/v1/union/credit-queries";
 
 /** queryWithConsent's `viaUnion`: the query, through the union's node (`unionId`, read from the registry). */
 export function unionCreditQuery(peers: Pick<PeerNodes, "call">, unionId: () => Promise<number | undefined>) {
-  return async (request: BureauQuery, consent: StoredConsent & { anchor: AnchorRef }): Promise<BureauReport> => {
+  return async (
+    request: BureauQuery,
+    consent: StoredConsent & { anchor: AnchorRef },
+  ): Promise<BureauReport> => {
     const union = await unionId();
-    if (union === undefined) throw nodeError("NODE_ERR_PEER_UNAVAILABLE", "the registry lists no active union: credit queries go through the union's node");
+    if (union === undefined)
+      throw nodeError(
+        "NODE_ERR_PEER_UNAVAILABLE",
+        "the registry lists no active union: credit queries go through the union's node",
+      );
     const body: UnionCreditRequest = {
       borrowerKey: request.borrowerKey,
       purpose: request.purpose,
       operator: request.operator,
-      consent: { leafHash: consent.anchor.leafHash, letterDigest: consent.letterDigest, salt: consent.salt, signedAt: consent.signedAt, validUntil: consent.validUntil, scope: consent.scope },
+      consent: {
+        leafHash: consent.anchor.leafHash,
+        letterDigest: consent.letterDigest,
+        salt: consent.salt,
+        signedAt: consent.signedAt,
+        validUntil: consent.validUntil,
+        scope: consent.scope,
+      },
     };
     const answer = await peers.call<UnionCreditAnswer>(union, "POST", UNION_CREDIT_QUERY_PATH, body);
     const raw = new Uint8Array(Buffer.from(String(answer.reportBase64), "base64"));
     if (reportDigest(raw) !== String(answer.reportDigest).toLowerCase()) {
-      throw nodeError("NODE_ERR_PEER_REFUSED", `the union's node answered a report whose SHA-256 is not the digest it logged (${String(answer.reportDigest)})`, { member: union, status: 200, code: null });
+      throw nodeError(
+        "NODE_ERR_PEER_REFUSED",
+        `the union's node answered a report whose SHA-256 is not the digest it logged (${String(answer.reportDigest)})`,
+        { member: union, status: 200, code: null },
+      );
     }
     const summary = summaryOf(raw);
-    if (summary.borrowerKey !== request.borrowerKey) throw nodeError("NODE_ERR_PEER_REFUSED", "the union's node answered another borrower's report", { member: union, status: 200, code: null });
+    if (summary.borrowerKey !== request.borrowerKey)
+      throw nodeError("NODE_ERR_PEER_REFUSED", "the union's node answered another borrower's report", {
+        member: union,
+        status: 200,
+        code: null,
+      });
     return { ...summary, raw };
   };
 }

@@ -12,9 +12,25 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { toHex } from "../../../common/bytes.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf, newSalt } from "../../../common/formats/leaf/leaf.ts";
-import { BUREAU_PURPOSES, bureauError, checkBureauQuery, reportDigest, summarizeReport, type BureauPurpose, type BureauQuery, type BureauReport, type BureauReportSummary } from "../bureau/bureau.ts";
+import {
+  BUREAU_PURPOSES,
+  bureauError,
+  checkBureauQuery,
+  reportDigest,
+  summarizeReport,
+  type BureauPurpose,
+  type BureauQuery,
+  type BureauReport,
+  type BureauReportSummary,
+} from "../bureau/bureau.ts";
 import { canonicalJson } from "../bureau/canonical-json.ts";
-import { CREDIT_REPORT_DOCUMENT_KIND, type AnchorEvidence, type AnchorRef, type BureauLogger, type JsonSublevel } from "../bureau/consent.ts";
+import {
+  CREDIT_REPORT_DOCUMENT_KIND,
+  type AnchorEvidence,
+  type AnchorRef,
+  type BureauLogger,
+  type JsonSublevel,
+} from "../bureau/consent.ts";
 import type { BureauChannel } from "../bureau/fallback.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
 import type { Now } from "../bureau/timers.ts";
@@ -60,16 +76,44 @@ export type UnionCreditAnswer = {
 };
 
 /** The one report per borrower the union holds, by borrower key. */
-export type CachedReport = { borrowerKey: string; documentId: string; reportDigest: string; queriedAt: string; channel: BureauChannel; purpose: BureauPurpose };
+export type CachedReport = {
+  borrowerKey: string;
+  documentId: string;
+  reportDigest: string;
+  queriedAt: string;
+  channel: BureauChannel;
+  purpose: BureauPurpose;
+};
 
 /** The union's log of one ask, whose canonical JSON's SHA-256 is anchored (kind CreditQuery, subject the borrower key). */
-export type UnionQueryLogEntry = { asker: number; who: string; when: string; purpose: BureauPurpose; reportDigest: string; channel: BureauChannel; cached: boolean; consentLeafHash: string };
-export type StoredUnionQueryLog = { borrowerKey: string; entry: UnionQueryLogEntry; document: string; digest: string; salt: string; anchor?: AnchorRef };
+export type UnionQueryLogEntry = {
+  asker: number;
+  who: string;
+  when: string;
+  purpose: BureauPurpose;
+  reportDigest: string;
+  channel: BureauChannel;
+  cached: boolean;
+  consentLeafHash: string;
+};
+export type StoredUnionQueryLog = {
+  borrowerKey: string;
+  entry: UnionQueryLogEntry;
+  document: string;
+  digest: string;
+  salt: string;
+  anchor?: AnchorRef;
+};
 
 export type UnionCreditDeps = {
   memberId: number;
   /** The bureau's two channels. */
-  bureau: { queryWithChannel(request: BureauQuery, options?: { signal?: AbortSignal }): Promise<{ report: BureauReport; channel: BureauChannel }> };
+  bureau: {
+    queryWithChannel(
+      request: BureauQuery,
+      options?: { signal?: AbortSignal },
+    ): Promise<{ report: BureauReport; channel: BureauChannel }>;
+  };
   /** Whether the anchor service holds this leaf (accepted or anchored). */
   leafKnown: (leafHash: string) => Promise<boolean>;
   anchor: AnchorEvidence;
@@ -85,7 +129,10 @@ export type UnionCreditDeps = {
 };
 
 /** Sublevel names (keys.ts). */
-export const UNION_CREDIT_SUBLEVELS = Object.freeze({ reports: "credit-service-reports", logs: "credit-service-logs" });
+export const UNION_CREDIT_SUBLEVELS = Object.freeze({
+  reports: "credit-service-reports",
+  logs: "credit-service-logs",
+});
 
 export class UnionCreditService {
   readonly deps: UnionCreditDeps;
@@ -100,9 +147,18 @@ export class UnionCreditService {
    * Serves branch `asker`'s request (its signature and nonce checked by `verify`, after the
    * consent checks, so a refused request spends nothing and writes nothing).
    */
-  async serve(asker: number, body: UnionCreditRequest, verify: () => Promise<unknown>): Promise<UnionCreditAnswer> {
+  async serve(
+    asker: number,
+    body: UnionCreditRequest,
+    verify: () => Promise<unknown>,
+  ): Promise<UnionCreditAnswer> {
     const borrowerKey = body.borrowerKey.toLowerCase();
-    const request: BureauQuery = { borrowerKey, purpose: body.purpose, operator: `${asker}/${body.operator}`, institution: this.deps.memberId };
+    const request: BureauQuery = {
+      borrowerKey,
+      purpose: body.purpose,
+      operator: `${asker}/${body.operator}`,
+      institution: this.deps.memberId,
+    };
     checkBureauQuery(request);
     const now = (this.deps.now ?? systemNow)();
     await this.#checkConsent(asker, borrowerKey, body.purpose, body.consent, now);
@@ -110,15 +166,48 @@ export class UnionCreditService {
     return this.#serialized(borrowerKey, async () => {
       const { cached, raw } = await this.#report(asker, request, now);
       const when = new Date((this.deps.now ?? systemNow)()).toISOString();
-      const entry: UnionQueryLogEntry = { asker, who: body.operator, when, purpose: body.purpose, reportDigest: cached.reportDigest, channel: cached.channel, cached: raw.fromCache, consentLeafHash: body.consent.leafHash.toLowerCase() };
+      const entry: UnionQueryLogEntry = {
+        asker,
+        who: body.operator,
+        when,
+        purpose: body.purpose,
+        reportDigest: cached.reportDigest,
+        channel: cached.channel,
+        cached: raw.fromCache,
+        consentLeafHash: body.consent.leafHash.toLowerCase(),
+      };
       const document = canonicalJson(entry);
       const key = `${borrowerKey}!${when}!${asker}`;
-      const logged: StoredUnionQueryLog = { borrowerKey, entry, document, digest: toHex(createHash("sha256").update(document, "utf8").digest()), salt: newSalt() };
+      const logged: StoredUnionQueryLog = {
+        borrowerKey,
+        entry,
+        document,
+        digest: toHex(createHash("sha256").update(document, "utf8").digest()),
+        salt: newSalt(),
+      };
       await this.deps.logs.put(key, logged);
-      const [receipt] = await this.deps.anchor([{ kind: EvidenceKind.CreditQuery, digestAlgorithm: DigestAlgorithm.Sha256, digest: logged.digest, salt: logged.salt, subject: borrowerKey }]);
+      const [receipt] = await this.deps.anchor([
+        {
+          kind: EvidenceKind.CreditQuery,
+          digestAlgorithm: DigestAlgorithm.Sha256,
+          digest: logged.digest,
+          salt: logged.salt,
+          subject: borrowerKey,
+        },
+      ]);
       if (receipt === undefined) throw new TypeError("the anchor returned no receipt");
       await this.deps.logs.put(key, { ...logged, anchor: { ...receipt, anchoredAt: when } });
-      this.deps.log?.info({ borrowerKey, asker, channel: entry.channel, cached: entry.cached, reportDigest: entry.reportDigest, queryLeafHash: receipt.leafHash }, "union credit query served");
+      this.deps.log?.info(
+        {
+          borrowerKey,
+          asker,
+          channel: entry.channel,
+          cached: entry.cached,
+          reportDigest: entry.reportDigest,
+          queryLeafHash: receipt.leafHash,
+        },
+        "union credit query served",
+      );
       return {
         reportBase64: Buffer.from(raw.bytes).toString("base64"),
         report: raw.summary,
@@ -139,34 +228,94 @@ export class UnionCreditService {
   }
 
   /** The cached report if still fresh, else a new bureau query (stored encrypted, cached). */
-  async #report(asker: number, request: BureauQuery, now: number): Promise<{ cached: CachedReport; raw: { bytes: Uint8Array; summary: BureauReportSummary; fromCache: boolean } }> {
+  async #report(
+    asker: number,
+    request: BureauQuery,
+    now: number,
+  ): Promise<{
+    cached: CachedReport;
+    raw: { bytes: Uint8Array; summary: BureauReportSummary; fromCache: boolean };
+  }> {
     const windowMs = (this.deps.freshnessDays ?? 30) * DAY_MS;
     const cached = await this.deps.reports.get(request.borrowerKey);
     if (cached !== undefined && now - Date.parse(cached.queriedAt) <= windowMs) {
-      const bytes = await this.deps.documents.get(cached.documentId, { actor: { userId: `member-${asker}-node`, role: "approver", memberId: this.deps.memberId }, purpose: "credit query served to a branch" });
-      if (reportDigest(bytes) === cached.reportDigest) return { cached, raw: { bytes, summary: summaryOf(bytes), fromCache: true } };
+      const bytes = await this.deps.documents.get(cached.documentId, {
+        actor: { userId: `member-${asker}-node`, role: "approver", memberId: this.deps.memberId },
+        purpose: "credit query served to a branch",
+      });
+      if (reportDigest(bytes) === cached.reportDigest)
+        return { cached, raw: { bytes, summary: summaryOf(bytes), fromCache: true } };
     }
     const { report, channel } = await this.deps.bureau.queryWithChannel(request);
     const digest = reportDigest(report.raw);
     const queriedAt = new Date((this.deps.now ?? systemNow)()).toISOString();
-    const { documentId } = await this.deps.documents.put({ kind: CREDIT_REPORT_DOCUMENT_KIND, bytes: report.raw, owner: this.deps.memberId, meta: { borrowerKey: request.borrowerKey, reportDigest: digest, reportId: report.reportId, channel, queriedAt } });
-    const fresh: CachedReport = { borrowerKey: request.borrowerKey, documentId, reportDigest: digest, queriedAt, channel, purpose: request.purpose };
+    const { documentId } = await this.deps.documents.put({
+      kind: CREDIT_REPORT_DOCUMENT_KIND,
+      bytes: report.raw,
+      owner: this.deps.memberId,
+      meta: {
+        borrowerKey: request.borrowerKey,
+        reportDigest: digest,
+        reportId: report.reportId,
+        channel,
+        queriedAt,
+      },
+    });
+    const fresh: CachedReport = {
+      borrowerKey: request.borrowerKey,
+      documentId,
+      reportDigest: digest,
+      queriedAt,
+      channel,
+      purpose: request.purpose,
+    };
     await this.deps.reports.put(request.borrowerKey, fresh);
     return { cached: fresh, raw: { bytes: report.raw, summary: summarizeReport(report), fromCache: false } };
   }
 
   /** The consent as the branch anchored it: the same leaf, known to the anchor service, in force now, covering the purpose. */
-  async #checkConsent(asker: number, borrowerKey: string, purpose: BureauPurpose, consent: ConsentReference, now: number): Promise<void> {
-    const leaf = toHex(leafHashOf({ version: 1, kind: EvidenceKind.Consent, digestAlgorithm: DigestAlgorithm.Sha256, digest: consent.letterDigest.toLowerCase(), salt: consent.salt.toLowerCase(), submitter: asker, subject: borrowerKey }));
+  async #checkConsent(
+    asker: number,
+    borrowerKey: string,
+    purpose: BureauPurpose,
+    consent: ConsentReference,
+    now: number,
+  ): Promise<void> {
+    const leaf = toHex(
+      leafHashOf({
+        version: 1,
+        kind: EvidenceKind.Consent,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest: consent.letterDigest.toLowerCase(),
+        salt: consent.salt.toLowerCase(),
+        submitter: asker,
+        subject: borrowerKey,
+      }),
+    );
     if (leaf !== consent.leafHash.toLowerCase()) {
-      throw bureauError("NODE_ERR_CONSENT_REQUIRED", `the consent ${consent.leafHash} is not the leaf member ${asker} would have anchored for this borrower's letter ${consent.letterDigest}`);
+      throw bureauError(
+        "NODE_ERR_CONSENT_REQUIRED",
+        `the consent ${consent.leafHash} is not the leaf member ${asker} would have anchored for this borrower's letter ${consent.letterDigest}`,
+      );
     }
-    if (!(await this.deps.leafKnown(leaf))) throw bureauError("NODE_ERR_CONSENT_REQUIRED", `the consent ${leaf} is not anchored: record the authorization letter first`);
-    if (Date.parse(consent.signedAt) > now || !(Date.parse(consent.validUntil) > Date.parse(consent.signedAt))) {
-      throw bureauError("NODE_ERR_CONSENT_INVALID", `the consent ${leaf} is signed at ${consent.signedAt}, valid until ${consent.validUntil}: not a consent in force`);
+    if (!(await this.deps.leafKnown(leaf)))
+      throw bureauError(
+        "NODE_ERR_CONSENT_REQUIRED",
+        `the consent ${leaf} is not anchored: record the authorization letter first`,
+      );
+    if (
+      Date.parse(consent.signedAt) > now ||
+      !(Date.parse(consent.validUntil) > Date.parse(consent.signedAt))
+    ) {
+      throw bureauError(
+        "NODE_ERR_CONSENT_INVALID",
+        `the consent ${leaf} is signed at ${consent.signedAt}, valid until ${consent.validUntil}: not a consent in force`,
+      );
     }
-    if (now > Date.parse(consent.validUntil)) throw bureauError("NODE_ERR_CONSENT_EXPIRED", `the consent ${leaf} expired at ${consent.validUntil}`);
-    if (!consent.scope.includes(purpose)) throw bureauError("NODE_ERR_CONSENT_SCOPE", `the consent ${leaf} does not cover ${purpose}`);
+    if (now > Date.parse(consent.validUntil))
+      throw bureauError("NODE_ERR_CONSENT_EXPIRED", `the consent ${leaf} expired at ${consent.validUntil}`);
+    if (!consent.scope.includes(purpose))
+      throw bureauError("NODE_ERR_CONSENT_SCOPE", `the consent ${leaf} does not cover ${purpose}`);
   }
 
   async #serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -184,7 +333,12 @@ export class UnionCreditService {
 
 /** The figures of a stored report (the bureau's JSON: { summary: … }). */
 export function summaryOf(bytes: Uint8Array): BureauReportSummary {
-  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as { reportId?: string; generatedAt?: string; borrowerKey?: string; summary?: Record<string, unknown> };
+  const parsed = JSON.parse(new TextDecoder().decode(bytes)) as {
+    reportId?: string;
+    generatedAt?: string;
+    borrowerKey?: string;
+    summary?: Record<string, unknown>;
+  };
   const s = parsed.summary ?? {};
   return {
     reportId: String(parsed.reportId ?? ""),
@@ -192,7 +346,10 @@ export function summaryOf(bytes: Uint8Array): BureauReportSummary {
     generatedAt: String(parsed.generatedAt ?? ""),
     score: Number(s.score),
     activeLoans: Number(s.activeLoans),
-    totalOutstandingFen: typeof s.totalOutstandingFen === "string" && /^\d+$/.test(s.totalOutstandingFen) ? BigInt(s.totalOutstandingFen) : 0n,
+    totalOutstandingFen:
+      typeof s.totalOutstandingFen === "string" && /^\d+$/.test(s.totalOutstandingFen)
+        ? BigInt(s.totalOutstandingFen)
+        : 0n,
     overdueAccounts: Number(s.overdueAccounts),
     worstOverdueDays: Number(s.worstOverdueDays),
     queriesLast6Months: Number(s.queriesLast6Months),

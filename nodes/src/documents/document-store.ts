@@ -115,11 +115,15 @@ export class DocumentStore {
   static async open(options: DocumentStoreOptions): Promise<DocumentStore> {
     checkSublevels(options.sublevels);
     if (!(options.key instanceof Uint8Array) || options.key.length !== 32) {
-      throw new PrivacyError("NODE_ERR_BAD_KEY", "the documents data key must be 32 bytes (deriveKey(master, \"documents\"))");
+      throw new PrivacyError(
+        "NODE_ERR_BAD_KEY",
+        'the documents data key must be 32 bytes (deriveKey(master, "documents"))',
+      );
     }
     if (typeof options.courtMayRead !== "function") throw new TypeError("courtMayRead must be a function");
     let nextSeq = 0;
-    for await (const key of options.sublevels.accessLog.keys({ reverse: true, limit: 1 })) nextSeq = readSeq(key) + 1;
+    for await (const key of options.sublevels.accessLog.keys({ reverse: true, limit: 1 }))
+      nextSeq = readSeq(key) + 1;
     return new DocumentStore(options, nextSeq);
   }
 
@@ -144,7 +148,13 @@ export class DocumentStore {
       { type: "put", sublevel: this.#sub.blobs, key: id, value: seal(this.#key, doc.bytes, id) },
       { type: "put", sublevel: this.#sub.records, key: id, value: record },
     ];
-    if (doc.loanId !== undefined) ops.push({ type: "put", sublevel: this.#sub.byLoan, key: concatKey(fromHex(doc.loanId), id), value: EMPTY });
+    if (doc.loanId !== undefined)
+      ops.push({
+        type: "put",
+        sublevel: this.#sub.byLoan,
+        key: concatKey(fromHex(doc.loanId), id),
+        value: EMPTY,
+      });
     await this.#root.batch(ops);
     return { documentId, sha256 };
   }
@@ -156,7 +166,12 @@ export class DocumentStore {
    * a blob that does not authenticate or does not match its recorded SHA-256: NODE_ERR_DECRYPT.
    */
   async get(documentId: string, request: AccessRequest): Promise<Uint8Array> {
-    const base = { action: "read" as const, actor: actorForLog(request?.actor), documentId: idForLog(documentId), purpose: purposeForLog(request?.purpose) };
+    const base = {
+      action: "read" as const,
+      actor: actorForLog(request?.actor),
+      documentId: idForLog(documentId),
+      purpose: purposeForLog(request?.purpose),
+    };
     const refuse = async (reason: RefusalReason): Promise<never> => {
       await this.#log([{ ...base, outcome: "refused", reason }]);
       throw reason === "not-found"
@@ -198,7 +213,8 @@ export class DocumentStore {
     const records = await this.#loanRecords(checkBytes32(loanId, "loanId"));
     const courtMayRead = memoCourt(this.#courtMayRead);
     const out: DocumentRecord[] = [];
-    for (const record of records) if ((await decideAccess(actor, record, courtMayRead)).granted) out.push(record);
+    for (const record of records)
+      if ((await decideAccess(actor, record, courtMayRead)).granted) out.push(record);
     return out;
   }
 
@@ -209,14 +225,20 @@ export class DocumentStore {
    * NODE_ERR_FORBIDDEN. Every document of the loan gets an access-log entry ("export"),
    * exported or withheld, in one batch written before the bytes are returned.
    */
-  async exportCaseDocuments(target: { loanId: string; caseId?: string }, actor: Actor): Promise<ExportedDocument[]> {
+  async exportCaseDocuments(
+    target: { loanId: string; caseId?: string },
+    actor: Actor,
+  ): Promise<ExportedDocument[]> {
     const loanId = checkBytes32(target?.loanId, "loanId");
     const caseId = target.caseId === undefined ? undefined : checkBytes32(target.caseId, "caseId");
     const records = await this.#loanRecords(loanId);
-    const purpose = caseId === undefined ? `court export of loan ${loanId}` : `court export for case ${caseId}`;
+    const purpose =
+      caseId === undefined ? `court export of loan ${loanId}` : `court export for case ${caseId}`;
     const base = { action: "export" as const, actor: actorForLog(actor), purpose };
     const refuseAll = async (reason: RefusalReason): Promise<never> => {
-      await this.#log(records.map((r) => ({ ...base, documentId: r.documentId, outcome: "refused", reason })));
+      await this.#log(
+        records.map((r) => ({ ...base, documentId: r.documentId, outcome: "refused", reason })),
+      );
       throw new DocumentError("NODE_ERR_FORBIDDEN", forbiddenMessage(reason));
     };
     if (!isActor(actor)) return refuseAll("bad-actor");
@@ -225,7 +247,14 @@ export class DocumentStore {
     try {
       assigned = await this.#courtMayRead(actor.memberId, loanId);
     } catch (error) {
-      await this.#log(records.map((r) => ({ ...base, documentId: r.documentId, outcome: "refused", reason: "court-check-failed" })));
+      await this.#log(
+        records.map((r) => ({
+          ...base,
+          documentId: r.documentId,
+          outcome: "refused",
+          reason: "court-check-failed",
+        })),
+      );
       throw error;
     }
     if (!assigned) return refuseAll("court-not-assigned");
@@ -251,7 +280,11 @@ export class DocumentStore {
     }
     if (failure !== undefined) {
       // all or nothing: nothing was handed out, so granted entries become aborted ones
-      await this.#log(entries.map((e) => (e.outcome === "granted" ? { ...e, outcome: "failed", reason: "export-aborted" } : e)));
+      await this.#log(
+        entries.map((e) =>
+          e.outcome === "granted" ? { ...e, outcome: "failed", reason: "export-aborted" } : e,
+        ),
+      );
       throw failure.error;
     }
     await this.#log(entries);
@@ -259,21 +292,31 @@ export class DocumentStore {
   }
 
   /** Access-log entries in order: all of them (from `fromSeq`), or one document's. */
-  async accessLog(query: { documentId?: string; fromSeq?: number; limit?: number } = {}): Promise<AccessLogEntry[]> {
+  async accessLog(
+    query: { documentId?: string; fromSeq?: number; limit?: number } = {},
+  ): Promise<AccessLogEntry[]> {
     const limit = query.limit ?? DEFAULT_LOG_LIMIT;
     const fromSeq = query.fromSeq ?? 0;
     if (!Number.isSafeInteger(limit) || limit < 1 || !Number.isSafeInteger(fromSeq) || fromSeq < 0) {
-      throw new DocumentError("NODE_ERR_BAD_DOCUMENT", "limit must be a positive integer and fromSeq a non-negative integer");
+      throw new DocumentError(
+        "NODE_ERR_BAD_DOCUMENT",
+        "limit must be a positive integer and fromSeq a non-negative integer",
+      );
     }
     if (query.documentId === undefined) {
       const out: AccessLogEntry[] = [];
-      for await (const value of this.#sub.accessLog.values({ gte: seqKey(fromSeq), limit })) out.push(value as AccessLogEntry);
+      for await (const value of this.#sub.accessLog.values({ gte: seqKey(fromSeq), limit }))
+        out.push(value as AccessLogEntry);
       return out;
     }
     const id = fromHex(checkBytes32(query.documentId, "documentId"));
     const range = prefixRange(id, SEQ_BYTES);
     const seqs: Uint8Array[] = [];
-    for await (const key of this.#sub.accessByDocument.keys({ gte: concatKey(id, seqKey(fromSeq)), lte: range.lte, limit })) {
+    for await (const key of this.#sub.accessByDocument.keys({
+      gte: concatKey(id, seqKey(fromSeq)),
+      lte: range.lte,
+      limit,
+    })) {
       seqs.push(key.subarray(ID_BYTES));
     }
     const values = await this.#sub.accessLog.getMany(seqs);
@@ -288,19 +331,35 @@ export class DocumentStore {
 
   async #loanRecords(loanId: string): Promise<DocumentRecord[]> {
     const ids: Uint8Array[] = [];
-    for await (const key of this.#sub.byLoan.keys(prefixRange(fromHex(loanId), ID_BYTES))) ids.push(key.slice(ID_BYTES));
+    for await (const key of this.#sub.byLoan.keys(prefixRange(fromHex(loanId), ID_BYTES)))
+      ids.push(key.slice(ID_BYTES));
     const records = (await this.#sub.records.getMany(ids)).filter((r) => r !== undefined) as DocumentRecord[];
-    return records.sort((a, b) => (a.createdAt === b.createdAt ? (a.documentId < b.documentId ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1));
+    return records.sort((a, b) =>
+      a.createdAt === b.createdAt
+        ? a.documentId < b.documentId
+          ? -1
+          : 1
+        : a.createdAt < b.createdAt
+          ? -1
+          : 1,
+    );
   }
 
   /** Decrypts a document and checks it against its recorded SHA-256. */
   async #openBlob(record: DocumentRecord): Promise<Uint8Array> {
     const id = fromHex(record.documentId);
     const sealed = await this.#sub.blobs.get(id);
-    if (sealed === undefined) throw new PrivacyError("NODE_ERR_DECRYPT", `the sealed bytes of document ${record.documentId} are missing`);
+    if (sealed === undefined)
+      throw new PrivacyError(
+        "NODE_ERR_DECRYPT",
+        `the sealed bytes of document ${record.documentId} are missing`,
+      );
     const bytes = open(this.#key, sealed, id);
     if (!bytesEqual(createHash("sha256").update(bytes).digest(), fromHex(record.sha256))) {
-      throw new PrivacyError("NODE_ERR_DECRYPT", `document ${record.documentId} does not match its recorded SHA-256`);
+      throw new PrivacyError(
+        "NODE_ERR_DECRYPT",
+        `document ${record.documentId} does not match its recorded SHA-256`,
+      );
     }
     return bytes;
   }
@@ -315,7 +374,12 @@ export class DocumentStore {
       const entry: AccessLogEntry = { seq, at, ...draft };
       ops.push({ type: "put", sublevel: this.#sub.accessLog, key: seqKey(seq), value: entry });
       if (BYTES32.test(draft.documentId)) {
-        ops.push({ type: "put", sublevel: this.#sub.accessByDocument, key: concatKey(fromHex(draft.documentId), seqKey(seq)), value: EMPTY });
+        ops.push({
+          type: "put",
+          sublevel: this.#sub.accessByDocument,
+          key: concatKey(fromHex(draft.documentId), seqKey(seq)),
+          value: EMPTY,
+        });
       }
     }
     const write = this.#logTail.then(() => this.#root.batch(ops));
@@ -331,28 +395,37 @@ function checkSublevels(sub: DocumentSublevels): void {
   for (const name of names) {
     const level = sub?.[name];
     if (level === undefined) throw new TypeError(`sublevels.${name} is missing`);
-    if (level.db !== root) throw new TypeError("the document sublevels must share one database (they are written in one batch)");
+    if (level.db !== root)
+      throw new TypeError("the document sublevels must share one database (they are written in one batch)");
     const keyEncoding = level.keyEncoding().commonName;
     const valueEncoding = level.valueEncoding().commonName;
     const jsonValues = name === "records" || name === "accessLog";
     if (!binary(keyEncoding) || (jsonValues ? valueEncoding !== "json" : !binary(valueEncoding))) {
-      throw new TypeError(`sublevels.${name} must use "view" keys and ${jsonValues ? "json" : "view"} values (DOCUMENT_SUBLEVELS), got ${keyEncoding}/${valueEncoding}`);
+      throw new TypeError(
+        `sublevels.${name} must use "view" keys and ${jsonValues ? "json" : "view"} values (DOCUMENT_SUBLEVELS), got ${keyEncoding}/${valueEncoding}`,
+      );
     }
   }
 }
 
-function checkPut(input: PutDocument, maxBytes: number): Required<Pick<PutDocument, "kind" | "bytes" | "owner" | "meta">> & { loanId?: string; caseId?: string } {
+function checkPut(
+  input: PutDocument,
+  maxBytes: number,
+): Required<Pick<PutDocument, "kind" | "bytes" | "owner" | "meta">> & { loanId?: string; caseId?: string } {
   const bad = (message: string): never => {
     throw new DocumentError("NODE_ERR_BAD_DOCUMENT", message);
   };
   if (typeof input !== "object" || input === null) bad("a document is an object with kind, bytes and owner");
-  if (!isDocumentKind(input.kind)) bad("kind must be contract, authorization, voucher, credit-report, ruling or other");
-  if (!(input.bytes instanceof Uint8Array) || input.bytes.length === 0) bad("bytes must be a non-empty Uint8Array");
+  if (!isDocumentKind(input.kind))
+    bad("kind must be contract, authorization, voucher, credit-report, ruling or other");
+  if (!(input.bytes instanceof Uint8Array) || input.bytes.length === 0)
+    bad("bytes must be a non-empty Uint8Array");
   if (input.bytes.length > maxBytes) bad(`a document is at most ${maxBytes} bytes`);
   if (!isMemberId(input.owner)) bad("owner must be a member id (an integer from 1 to 2^32 - 1)");
   const loanId = input.loanId === undefined ? undefined : checkBytes32(input.loanId, "loanId");
   const caseId = input.caseId === undefined ? undefined : checkBytes32(input.caseId, "caseId");
-  if (caseId !== undefined && loanId === undefined) bad("a document with a caseId needs the loanId of the case");
+  if (caseId !== undefined && loanId === undefined)
+    bad("a document with a caseId needs the loanId of the case");
   return {
     kind: input.kind,
     bytes: input.bytes,
@@ -368,23 +441,44 @@ function checkMeta(meta: unknown): DocumentMeta {
   const bad = (message: string): never => {
     throw new DocumentError("NODE_ERR_BAD_DOCUMENT", message);
   };
-  if (typeof meta !== "object" || meta === null || Array.isArray(meta) || Object.getPrototypeOf(meta) !== Object.prototype) {
+  if (
+    typeof meta !== "object" ||
+    meta === null ||
+    Array.isArray(meta) ||
+    Object.getPrototypeOf(meta) !== Object.prototype
+  ) {
     bad("meta must be a plain object");
   }
   const entries = Object.entries(meta as object);
   if (entries.length > MAX_META_KEYS) bad(`meta has at most ${MAX_META_KEYS} keys`);
   const out: DocumentMeta = {};
   for (const [key, value] of entries) {
-    if (!META_KEY.test(key)) bad(`meta key "${key.slice(0, 64)}" must be a letter then up to 63 letters, digits, _ . -`);
+    if (!META_KEY.test(key))
+      bad(`meta key "${key.slice(0, 64)}" must be a letter then up to 63 letters, digits, _ . -`);
     if (piiKindOf(key) !== undefined) {
-      throw new DocumentError("NODE_ERR_PII_IN_METADATA", `meta.${key} names personal data; keep it in the application record, not in document metadata`);
+      throw new DocumentError(
+        "NODE_ERR_PII_IN_METADATA",
+        `meta.${key} names personal data; keep it in the application record, not in document metadata`,
+      );
     }
-    if (value !== null && typeof value !== "boolean" && !(typeof value === "number" && Number.isFinite(value)) && typeof value !== "string") {
+    if (
+      value !== null &&
+      typeof value !== "boolean" &&
+      !(typeof value === "number" && Number.isFinite(value)) &&
+      typeof value !== "string"
+    ) {
       bad(`meta.${key} must be a string, a finite number, a boolean or null`);
     }
-    if (typeof value === "string" && value.length > MAX_META_STRING) bad(`meta.${key} is longer than ${MAX_META_STRING} characters`);
-    if ((typeof value === "string" || typeof value === "number") && findPiiPattern(withoutHexIds(String(value))) !== undefined) {
-      throw new DocumentError("NODE_ERR_PII_IN_METADATA", `meta.${key} looks like an ID, phone or card number; document metadata holds no personal data`);
+    if (typeof value === "string" && value.length > MAX_META_STRING)
+      bad(`meta.${key} is longer than ${MAX_META_STRING} characters`);
+    if (
+      (typeof value === "string" || typeof value === "number") &&
+      findPiiPattern(withoutHexIds(String(value))) !== undefined
+    ) {
+      throw new DocumentError(
+        "NODE_ERR_PII_IN_METADATA",
+        `meta.${key} looks like an ID, phone or card number; document metadata holds no personal data`,
+      );
     }
     out[key] = value as DocumentMeta[string];
   }
@@ -400,7 +494,8 @@ function withoutHexIds(value: string): string {
 }
 
 function checkBytes32(value: unknown, name: string): string {
-  if (typeof value !== "string" || !BYTES32.test(value)) throw new DocumentError("NODE_ERR_BAD_DOCUMENT", `${name} must be 0x followed by 64 hex digits`);
+  if (typeof value !== "string" || !BYTES32.test(value))
+    throw new DocumentError("NODE_ERR_BAD_DOCUMENT", `${name} must be 0x followed by 64 hex digits`);
   return value.toLowerCase();
 }
 

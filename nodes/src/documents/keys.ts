@@ -51,7 +51,10 @@ export function documentSublevels(parent: LevelRoot, name = "documents"): Docume
     records: docs.sublevel<Uint8Array, unknown>("records", DOCUMENT_SUBLEVELS.records),
     byLoan: docs.sublevel<Uint8Array, Uint8Array>("byLoan", DOCUMENT_SUBLEVELS.byLoan),
     accessLog: docs.sublevel<Uint8Array, unknown>("accessLog", DOCUMENT_SUBLEVELS.accessLog),
-    accessByDocument: docs.sublevel<Uint8Array, Uint8Array>("accessByDocument", DOCUMENT_SUBLEVELS.accessByDocument),
+    accessByDocument: docs.sublevel<Uint8Array, Uint8Array>(
+      "accessByDocument",
+      DOCUMENT_SUBLEVELS.accessByDocument,
+    ),
   };
 }
 
@@ -75,5 +78,8 @@ export function concatKey(...parts: Uint8Array[]): Uint8Array {
 
 /** Bounds of the keys `prefix ‖ rest` with a fixed-width rest: prefix ‖ 00… to prefix ‖ ff…, inclusive. */
 export function prefixRange(prefix: Uint8Array, restBytes: number): { gte: Uint8Array; lte: Uint8Array } {
-  return { gte: concatKey(prefix, new Uint8Array(restBytes)), lte: concatKey(prefix, new Uint8Array(restBytes).fill(0xff)) };
+  return {
+    gte: concatKey(prefix, new Uint8Array(restBytes)),
+    lte: concatKey(prefix, new Uint8Array(restBytes).fill(0xff)),
+  };
 }

@@ -12,7 +12,14 @@
 export const ROLES = ["clerk", "approver", "admin", "court-clerk"] as const;
 export type Role = (typeof ROLES)[number];
 
-export const DOCUMENT_KINDS = ["contract", "authorization", "voucher", "credit-report", "ruling", "other"] as const;
+export const DOCUMENT_KINDS = [
+  "contract",
+  "authorization",
+  "voucher",
+  "credit-report",
+  "ruling",
+  "other",
+] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 
 /** Who is asking: a node user (pseudonymous staff id), their role, and their member's id. */
@@ -32,7 +39,8 @@ export type RefusalReason =
   | "court-check-failed" // courtMayRead threw: refused (fail closed)
   | "not-court"; // a court export asked by someone who is not a court clerk
 
-export type AccessDecision = { granted: true; rule: "owner" | "court" } | { granted: false; reason: RefusalReason };
+export type AccessDecision =
+  { granted: true; rule: "owner" | "court" } | { granted: false; reason: RefusalReason };
 
 /** What the policy needs to know about a document. */
 export type DocumentFacts = { kind: DocumentKind; owner: number; loanId?: string | undefined };
@@ -53,17 +61,29 @@ export function isMemberId(value: unknown): value is number {
 export function isActor(value: unknown): value is Actor {
   if (typeof value !== "object" || value === null) return false;
   const a = value as Record<string, unknown>;
-  return typeof a.userId === "string" && a.userId.length > 0 && a.userId.length <= 128 && isRole(a.role) && isMemberId(a.memberId);
+  return (
+    typeof a.userId === "string" &&
+    a.userId.length > 0 &&
+    a.userId.length <= 128 &&
+    isRole(a.role) &&
+    isMemberId(a.memberId)
+  );
 }
 
 /**
  * The decision for one actor and one document. `courtMayRead` is asked only when rule 2
  * applies; if it throws, the error propagates (the caller logs a refusal and fails closed).
  */
-export async function decideAccess(actor: Actor, doc: DocumentFacts, courtMayRead: CourtMayRead): Promise<AccessDecision> {
+export async function decideAccess(
+  actor: Actor,
+  doc: DocumentFacts,
+  courtMayRead: CourtMayRead,
+): Promise<AccessDecision> {
   if (actor.memberId === doc.owner) return { granted: true, rule: "owner" };
   if (actor.role !== "court-clerk") return { granted: false, reason: "other-member" };
   if (doc.kind === "credit-report") return { granted: false, reason: "credit-report-stays-in-node" };
   if (doc.loanId === undefined) return { granted: false, reason: "no-loan" };
-  return (await courtMayRead(actor.memberId, doc.loanId)) ? { granted: true, rule: "court" } : { granted: false, reason: "court-not-assigned" };
+  return (await courtMayRead(actor.memberId, doc.loanId))
+    ? { granted: true, rule: "court" }
+    : { granted: false, reason: "court-not-assigned" };
 }

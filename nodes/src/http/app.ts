@@ -31,7 +31,10 @@ function parseStrictJson(raw: Buffer): unknown {
   const value: unknown = JSON.parse(raw.toString("utf8"));
   if (typeof value === "object" && value !== null) {
     const duplicate = duplicateKeyIn(raw);
-    if (duplicate !== undefined) throw nodeError("NODE_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, { path: duplicate });
+    if (duplicate !== undefined)
+      throw nodeError("NODE_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, {
+        path: duplicate,
+      });
   }
   return value;
 }
@@ -41,13 +44,28 @@ function renderNodeError(error: unknown): RenderedError | undefined {
   const rendered = renderError(error);
   if (rendered !== undefined) return { status: rendered.status, ...rendered.body.error };
   const code = (error as { code?: string }).code;
-  if (code === "FST_ERR_CTP_BODY_TOO_LARGE") return { status: 413, code: "NODE_ERR_BODY_TOO_LARGE", message: "the body is larger than this route accepts" };
-  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") return { status: 415, code: "NODE_ERR_VALIDATION", message: "send JSON (application/json) or CSV (text/csv)" };
-  if (code?.startsWith("FST_ERR_CTP") === true) return { status: 400, code: "NODE_ERR_BAD_JSON", message: (error as Error).message };
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return {
+      status: 413,
+      code: "NODE_ERR_BODY_TOO_LARGE",
+      message: "the body is larger than this route accepts",
+    };
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+    return {
+      status: 415,
+      code: "NODE_ERR_VALIDATION",
+      message: "send JSON (application/json) or CSV (text/csv)",
+    };
+  if (code?.startsWith("FST_ERR_CTP") === true)
+    return { status: 400, code: "NODE_ERR_BAD_JSON", message: (error as Error).message };
   return undefined;
 }
 
-const OPS_REFUSALS = { forbidden: "NODE_ERR_OPS_FORBIDDEN", unauthorized: "NODE_ERR_OPS_UNAUTHORIZED", "rate-limited": "NODE_ERR_AUTH_RATE_LIMITED" } as const;
+const OPS_REFUSALS = {
+  forbidden: "NODE_ERR_OPS_FORBIDDEN",
+  unauthorized: "NODE_ERR_OPS_UNAUTHORIZED",
+  "rate-limited": "NODE_ERR_AUTH_RATE_LIMITED",
+} as const;
 
 export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   const bodyLimit = deps.limits?.maxBodyBytes ?? 16 * 1024 * 1024;
@@ -58,17 +76,31 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
     logger: deps.logger,
     bodyLimit,
     openapi: { title: "JointLedger institution node", version: "1.0.0" },
-    errors: { validation: "NODE_ERR_VALIDATION", notFound: "NODE_ERR_NOT_FOUND", internal: "NODE_ERR_INTERNAL", render: renderNodeError },
+    errors: {
+      validation: "NODE_ERR_VALIDATION",
+      notFound: "NODE_ERR_NOT_FOUND",
+      internal: "NODE_ERR_INTERNAL",
+      render: renderNodeError,
+    },
     health: {
       ready: () => {
         const state = deps.ready();
         return { ok: state.ready, body: state };
       },
     },
-    metrics: { registry: metrics.registry, httpPrefix: "node", ...(sources === undefined ? {} : { beforeScrape: () => metrics.refresh(sources) }) },
+    metrics: {
+      registry: metrics.registry,
+      httpPrefix: "node",
+      ...(sources === undefined ? {} : { beforeScrape: () => metrics.refresh(sources) }),
+    },
     // /readyz and /metrics: restricted when NODE_METRICS_TOKEN / NODE_METRICS_ALLOWED_ADDRESSES are set;
     // refused metrics tokens count with refused API tokens: one budget of guesses per address
-    ops: { access: deps.opsAccess, realm: "node-ops", limiter: tokenLimiter, refuse: (reason, message, details) => nodeError(OPS_REFUSALS[reason], message, details) },
+    ops: {
+      access: deps.opsAccess,
+      realm: "node-ops",
+      limiter: tokenLimiter,
+      refuse: (reason, message, details) => nodeError(OPS_REFUSALS[reason], message, details),
+    },
     routeConfig: { auth: "open" },
     prepare: (app) => prepare(app, deps, bodyLimit, tokenLimiter),
   });
@@ -78,13 +110,23 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
 }
 
 /** What must cover every request, /docs included: authorization, body limits, the body parsers. */
-function prepare(app: FastifyInstance, deps: NodeDeps, bodyLimit: number, tokenLimiter: FailedTokenLimiter): void {
+function prepare(
+  app: FastifyInstance,
+  deps: NodeDeps,
+  bodyLimit: number,
+  tokenLimiter: FailedTokenLimiter,
+): void {
   const requests = deps.ops.requests;
   // the caller is authenticated and authorized from the headers before a byte of the body is
   // read: the bearer token (behind its rate limit) and the route's roles, or a node's
   // signed-request headers (form, expiry, target, the signer an active member of the route's
   // kind); a refused caller's large body is never read (authorize.ts)
-  installAuthorization(app, { users: deps.users, memberId: deps.memberId, tokenLimiter, signedHeaders: (request, kind) => requests.signedHeaders(request, kind) });
+  installAuthorization(app, {
+    users: deps.users,
+    memberId: deps.memberId,
+    tokenLimiter,
+    signedHeaders: (request, kind) => requests.signedHeaders(request, kind),
+  });
   // a body over the route's limit is answered 413 without cutting the connection (body.ts)
   app.addHook("onRequest", refuseDeclaredOversize(bodyLimit));
   app.addHook("preParsing", limitBody(bodyLimit));
@@ -93,7 +135,11 @@ function prepare(app: FastifyInstance, deps: NodeDeps, bodyLimit: number, tokenL
     const signed = request.signedHeaders;
     if (signed === undefined || signed.bodyVerified) return;
     // only a JSON body goes through the signature check in the parser; anything else is refused
-    if (request.body !== undefined) throw nodeError("NODE_ERR_VALIDATION", "a signed node-to-node request carries a JSON body (application/json) or none");
+    if (request.body !== undefined)
+      throw nodeError(
+        "NODE_ERR_VALIDATION",
+        "a signed node-to-node request carries a JSON body (application/json) or none",
+      );
     requests.signedBody(signed, new Uint8Array(0));
   });
   app.decorateRequest("rawBody", undefined);
@@ -112,7 +158,8 @@ function prepare(app: FastifyInstance, deps: NodeDeps, bodyLimit: number, tokenL
       }
       done(null, raw.length === 0 ? undefined : JSON.parse(raw.toString("utf8")));
     } catch (e) {
-      if (e instanceof SyntaxError) done(nodeError("NODE_ERR_BAD_JSON", `the body is not valid JSON: ${e.message}`), undefined);
+      if (e instanceof SyntaxError)
+        done(nodeError("NODE_ERR_BAD_JSON", `the body is not valid JSON: ${e.message}`), undefined);
       else done(e as Error, undefined);
     }
   });

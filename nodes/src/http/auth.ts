@@ -39,19 +39,37 @@ export function authenticate(request: FastifyRequest, users: readonly ApiUser[],
  * looked at; each refused token is counted and logged (address, route, count; never the token).
  * A request without an Authorization header is no token attempt and is not counted.
  */
-export function authenticateLimited(request: FastifyRequest, users: readonly ApiUser[], memberId: number, limiter: FailedTokenLimiter): Actor {
+export function authenticateLimited(
+  request: FastifyRequest,
+  users: readonly ApiUser[],
+  memberId: number,
+  limiter: FailedTokenLimiter,
+): Actor {
   const address = request.ip;
   const wait = limiter.retryAfterSeconds(address);
   // the error handler turns details.retryAfterSeconds into the Retry-After header
   if (wait > 0) {
-    throw nodeError("NODE_ERR_AUTH_RATE_LIMITED", `too many refused API tokens from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+    throw nodeError(
+      "NODE_ERR_AUTH_RATE_LIMITED",
+      `too many refused API tokens from this address; try again in ${wait} s`,
+      { retryAfterSeconds: wait },
+    );
   }
   try {
     return authenticate(request, users, memberId);
   } catch (error) {
     if (request.headers.authorization !== undefined) {
       const failures = limiter.fail(address);
-      request.log.warn({ sourceIp: address, method: request.method, route: request.routeOptions.url, failures, limit: limiter.maxFailures }, "API token refused");
+      request.log.warn(
+        {
+          sourceIp: address,
+          method: request.method,
+          route: request.routeOptions.url,
+          failures,
+          limit: limiter.maxFailures,
+        },
+        "API token refused",
+      );
     }
     throw error;
   }

@@ -35,7 +35,9 @@ const UNREAD_BODY_BYTES = 64 * 1024;
 
 function largeBody(request: FastifyRequest): boolean {
   const length = request.headers["content-length"];
-  return length === undefined ? request.headers["transfer-encoding"] !== undefined : Number(length) > UNREAD_BODY_BYTES;
+  return length === undefined
+    ? request.headers["transfer-encoding"] !== undefined
+    : Number(length) > UNREAD_BODY_BYTES;
 }
 
 export type AuthorizeOptions = {
@@ -43,7 +45,10 @@ export type AuthorizeOptions = {
   memberId: number;
   tokenLimiter: FailedTokenLimiter;
   /** Step 1 of a node-to-node request: its headers checked for a member of `kind` (node-requests). */
-  signedHeaders: (request: { method: string; path: string; headers: FastifyRequest["headers"] }, kind: number) => Promise<SignedHeaders>;
+  signedHeaders: (
+    request: { method: string; path: string; headers: FastifyRequest["headers"] },
+    kind: number,
+  ) => Promise<SignedHeaders>;
 };
 
 /** Installs the authorization hook on `app` (before its routes are registered). */
@@ -53,11 +58,14 @@ export function installAuthorization(app: FastifyInstance, options: AuthorizeOpt
   app.addHook("onRoute", (route: RouteOptions) => {
     // the OpenAPI page and its assets are public
     if (route.url.startsWith("/docs")) route.config = { ...route.config, auth: "open" };
-    const config = route.config as { auth?: string; roles?: readonly Role[]; signedKind?: number } | undefined;
+    const config = route.config as
+      { auth?: string; roles?: readonly Role[]; signedKind?: number } | undefined;
     const auth = config?.auth ?? "token";
     const method = String(route.method);
-    if (auth === "token" && (config?.roles === undefined || config.roles.length === 0)) throw new Error(`route ${method} ${route.url} declares no roles (config.roles)`);
-    if (auth === "signed" && config?.signedKind === undefined) throw new Error(`signed route ${method} ${route.url} declares no signedKind`);
+    if (auth === "token" && (config?.roles === undefined || config.roles.length === 0))
+      throw new Error(`route ${method} ${route.url} declares no roles (config.roles)`);
+    if (auth === "signed" && config?.signedKind === undefined)
+      throw new Error(`signed route ${method} ${route.url} declares no signedKind`);
   });
   app.addHook("onRequest", async (request, reply) => {
     const config = request.routeOptions.config;
@@ -66,7 +74,10 @@ export function installAuthorization(app: FastifyInstance, options: AuthorizeOpt
       if (request.is404) throw nodeError("NODE_ERR_NOT_FOUND", `no route ${request.method} ${request.url}`);
       if (config.auth === "open") return;
       if (config.auth === "signed") {
-        request.signedHeaders = await options.signedHeaders({ method: request.method, path: request.url, headers: request.headers }, config.signedKind!);
+        request.signedHeaders = await options.signedHeaders(
+          { method: request.method, path: request.url, headers: request.headers },
+          config.signedKind!,
+        );
         return;
       }
       const actor = authenticateLimited(request, options.users, options.memberId, options.tokenLimiter);

@@ -15,10 +15,13 @@ import { nodeError, type NodeError } from "../errors.ts";
 export const DRAIN_BYTES = 64 * 1024 * 1024;
 
 export function bodyTooLarge(limit: number): NodeError {
-  return nodeError("NODE_ERR_BODY_TOO_LARGE", `the body is larger than this route accepts (${limit} bytes)`, { limitBytes: limit });
+  return nodeError("NODE_ERR_BODY_TOO_LARGE", `the body is larger than this route accepts (${limit} bytes)`, {
+    limitBytes: limit,
+  });
 }
 
-const limitOf = (request: FastifyRequest, fallback: number): number => request.routeOptions.bodyLimit ?? fallback;
+const limitOf = (request: FastifyRequest, fallback: number): number =>
+  request.routeOptions.bodyLimit ?? fallback;
 
 /** onRequest: a declared Content-Length over the route's limit is refused before the body is read. */
 export function refuseDeclaredOversize(defaultLimit: number) {
@@ -81,6 +84,9 @@ class LimitedBody extends Readable {
 
 /** preParsing: the body through LimitedBody with the route's limit. */
 export function limitBody(defaultLimit: number) {
-  return async (request: FastifyRequest, _reply: FastifyReply, payload: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> =>
-    new LimitedBody(payload, limitOf(request, defaultLimit));
+  return async (
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    payload: NodeJS.ReadableStream,
+  ): Promise<NodeJS.ReadableStream> => new LimitedBody(payload, limitOf(request, defaultLimit));
 }

@@ -1,7 +1,13 @@
 // What the node's HTTP layer is built from: the domain rooms (plain modules under nodes/src),
 // the API users, limits, metrics and readiness. service.ts builds one; tests pass
 // stubs of the rooms a test reaches.
-import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from "fastify";
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { ApiUser } from "../config.ts";
@@ -59,7 +65,13 @@ export type NodeDeps = {
 };
 
 /** The app as route files see it: zod schemas type each handler's request and reply. */
-export type NodeApi = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+export type NodeApi = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
 
 /** One resource's routes: registers them on `api` (and registers none when its room is absent from `deps`). */
 export type RouteFile = (api: NodeApi, deps: NodeDeps) => void;

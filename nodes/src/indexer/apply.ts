@@ -57,9 +57,25 @@ const ZERO32 = `0x${"00".repeat(32)}`;
  * chain when needed; an agreed income split shows in each RepaymentShared); LoanExpired comes with the
  * LoanCancelled that books the expiry; a prepayment's new schedule (LoanRescheduled) is read from the chain.
  */
-const IGNORED: ReadonlySet<string> = new Set(["ParamsChanged", "BranchLimitsChanged", "BranchCeilingsChanged", "AccountWhitelisted", "DisputeResolutionSet", "ThresholdsChanged", "MandateGranted", "MandateRevoked", "IncomeSplitAgreed", "LoanExpired", "LoanRescheduled"]);
+const IGNORED: ReadonlySet<string> = new Set([
+  "ParamsChanged",
+  "BranchLimitsChanged",
+  "BranchCeilingsChanged",
+  "AccountWhitelisted",
+  "DisputeResolutionSet",
+  "ThresholdsChanged",
+  "MandateGranted",
+  "MandateRevoked",
+  "IncomeSplitAgreed",
+  "LoanExpired",
+  "LoanRescheduled",
+]);
 
-export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMap<string, RegistrationFacts>): Promise<Applied> {
+export async function applyEvent(
+  w: PageWriter,
+  e: ChainEvent,
+  facts: ReadonlyMap<string, RegistrationFacts>,
+): Promise<Applied> {
   if (IGNORED.has(e.name)) return "ignored";
   switch (e.name) {
     case "LoanRegistered":
@@ -67,7 +83,10 @@ export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMa
     case "LoanFeesRegistered":
       // emitted right after LoanRegistered in the same transaction
       return withLoan(w, e, (loan) => {
-        loan.fees = (e.args.fees as Array<[unknown, unknown]>).map(([installment, amount]) => ({ installment: num(installment), amountFen: big(amount) }));
+        loan.fees = (e.args.fees as Array<[unknown, unknown]>).map(([installment, amount]) => ({
+          installment: num(installment),
+          amountFen: big(amount),
+        }));
       });
     case "FundsDisbursed":
       return fundsDisbursed(w, e);
@@ -82,7 +101,13 @@ export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMa
     case "LoanSettled":
       return withLoan(w, e, (loan) => {
         const day = shanghaiDay(e.timestamp);
-        loan.settled = { day, date: dayToDate(day), timestamp: e.timestamp, blockNumber: e.blockNumber, txHash: e.txHash };
+        loan.settled = {
+          day,
+          date: dayToDate(day),
+          timestamp: e.timestamp,
+          blockNumber: e.blockNumber,
+          txHash: e.txHash,
+        };
         setState(w, loan, "Settled");
       });
     case "LoanCancelled":
@@ -116,9 +141,14 @@ export async function applyEvent(w: PageWriter, e: ChainEvent, facts: ReadonlyMa
 
 // ------------------------------------------------------------------ loans and fund flows
 
-async function loanRegistered(w: PageWriter, e: ChainEvent, facts: ReadonlyMap<string, RegistrationFacts>): Promise<Applied> {
+async function loanRegistered(
+  w: PageWriter,
+  e: ChainEvent,
+  facts: ReadonlyMap<string, RegistrationFacts>,
+): Promise<Applied> {
   const loanId = str(e.args.loanId);
-  if ((await w.get<Loan>("loans", loanKey(loanId))) !== undefined) return { skipped: `loan ${loanId} registered twice` };
+  if ((await w.get<Loan>("loans", loanKey(loanId))) !== undefined)
+    return { skipped: `loan ${loanId} registered twice` };
   const f = facts.get(loanId);
   if (f === undefined) return { skipped: `no registration facts for loan ${loanId}` };
   const contractLeaf = str(e.args.contractLeaf);
@@ -139,7 +169,12 @@ async function loanRegistered(w: PageWriter, e: ChainEvent, facts: ReadonlyMap<s
     registeredBlock: e.blockNumber,
     registeredAt: e.timestamp,
     registeredTx: e.txHash,
-    evidence: { contractLeaf, consentLeaf, chain: evidenceChainStart(contractLeaf, consentLeaf), vouchers: 0 },
+    evidence: {
+      contractLeaf,
+      consentLeaf,
+      chain: evidenceChainStart(contractLeaf, consentLeaf),
+      vouchers: 0,
+    },
     disbursedFen: 0n,
     principalRepaidFen: 0n,
     interestRepaidFen: 0n,
@@ -210,7 +245,14 @@ async function prepaymentReceived(w: PageWriter, e: ChainEvent): Promise<Applied
     const principal = big(e.args.principal);
     const principalPaid = big(e.args.principalPaid);
     const income = big(e.args.interest) + big(e.args.fee);
-    const flow: Repayment = { ...flowBase(e, loan.loanId, principalPaid + income), type: "repayment", penaltyFen: 0n, interestFen: income, principalFen: principalPaid, split: [] };
+    const flow: Repayment = {
+      ...flowBase(e, loan.loanId, principalPaid + income),
+      type: "repayment",
+      penaltyFen: 0n,
+      interestFen: income,
+      principalFen: principalPaid,
+      split: [],
+    };
     putFlow(w, flow);
     loan.interestRepaidFen += income;
     loan.principalRepaidFen += principal;
@@ -224,7 +266,8 @@ async function repaymentShared(w: PageWriter, e: ChainEvent): Promise<Applied> {
   return withLoan(w, e, async (loan) => {
     const serial = str(e.args.serial);
     const flow = await w.get<FundFlow>("flows", id32(serial));
-    if (flow === undefined || flow.type !== "repayment") return { skipped: `RepaymentShared for unknown repayment ${serial}` };
+    if (flow === undefined || flow.type !== "repayment")
+      return { skipped: `RepaymentShared for unknown repayment ${serial}` };
     const funder = num(e.args.funder);
     const principal = big(e.args.principal);
     const income = big(e.args.income);
@@ -288,7 +331,8 @@ async function addExposure(w: PageWriter, borrowerKey: string, deltaFen: bigint)
 async function withLoan(w: PageWriter, e: ChainEvent, change: (loan: Loan) => unknown): Promise<Applied> {
   const loanId = str(e.args.loanId);
   const loan = await w.get<Loan>("loans", loanKey(loanId));
-  if (loan === undefined) return { skipped: `${e.name} for unknown loan ${loanId} (fromBlock after its registration?)` };
+  if (loan === undefined)
+    return { skipped: `${e.name} for unknown loan ${loanId} (fromBlock after its registration?)` };
   const result = (await change(loan)) as Applied | undefined;
   if (result !== undefined && result !== "applied") return result;
   w.put("loans", loanKey(loanId), loan);
@@ -303,7 +347,15 @@ async function disputeStageChanged(w: PageWriter, e: ChainEvent): Promise<Applie
     const stage = enumName(DISPUTE_STAGES, e.args.newStage, "dispute stage");
     loan.stage = stage;
     loan.stageChangedAt = e.timestamp;
-    const change: StageChange = { loanId: loan.loanId, previous, stage, timestamp: e.timestamp, blockNumber: e.blockNumber, logIndex: e.logIndex, txHash: e.txHash };
+    const change: StageChange = {
+      loanId: loan.loanId,
+      previous,
+      stage,
+      timestamp: e.timestamp,
+      blockNumber: e.blockNumber,
+      logIndex: e.logIndex,
+      txHash: e.txHash,
+    };
     w.put("stages", loanPositionKey(loan.loanId, e.blockNumber, e.logIndex), change);
   });
 }
@@ -364,7 +416,8 @@ async function caseEvent(w: PageWriter, e: ChainEvent): Promise<Applied> {
 
 async function evidenceRegistered(w: PageWriter, e: ChainEvent): Promise<Applied> {
   const leafHash = str(e.args.leafHash);
-  if ((await w.get<Evidence>("evidence", id32(leafHash))) !== undefined) return { skipped: `evidence ${leafHash} registered twice` };
+  if ((await w.get<Evidence>("evidence", id32(leafHash))) !== undefined)
+    return { skipped: `evidence ${leafHash} registered twice` };
   const submitter = num(e.args.submitter);
   const subject = str(e.args.subject);
   const evidence: Evidence = {
@@ -396,7 +449,13 @@ async function evidenceLifecycle(w: PageWriter, e: ChainEvent): Promise<Applied>
     evidence.endorsers.push(num(e.args.memberId));
   } else {
     const action: LifecycleAction =
-      e.name === "EvidenceRevoked" ? "Revoked" : e.name === "EvidenceSuperseded" ? "Superseded" : e.name === "LegalHoldPlaced" ? "LegalHoldPlaced" : "LegalHoldReleased";
+      e.name === "EvidenceRevoked"
+        ? "Revoked"
+        : e.name === "EvidenceSuperseded"
+          ? "Superseded"
+          : e.name === "LegalHoldPlaced"
+            ? "LegalHoldPlaced"
+            : "LegalHoldReleased";
     const replacement = action === "Superseded" ? str(e.args.replacement) : null;
     if (action === "Revoked") evidence.state = "Revoked";
     if (action === "Superseded") {
@@ -411,8 +470,22 @@ async function evidenceLifecycle(w: PageWriter, e: ChainEvent): Promise<Applied>
   return "applied";
 }
 
-function lifecycle(e: ChainEvent, action: LifecycleAction, reasonCode: number, byMember: number, replacement: string | null): LifecycleEntry {
-  return { action, reasonCode, byMember, timestamp: e.timestamp, replacement, blockNumber: e.blockNumber, txHash: e.txHash };
+function lifecycle(
+  e: ChainEvent,
+  action: LifecycleAction,
+  reasonCode: number,
+  byMember: number,
+  replacement: string | null,
+): LifecycleEntry {
+  return {
+    action,
+    reasonCode,
+    byMember,
+    timestamp: e.timestamp,
+    replacement,
+    blockNumber: e.blockNumber,
+    txHash: e.txHash,
+  };
 }
 
 // ------------------------------------------------------------------ argument coercion
@@ -430,7 +503,8 @@ function big(v: unknown): bigint {
 /** An enum value's name; a number the model does not know means the contract changed: fail loudly. */
 function enumName<T extends string>(names: readonly T[], v: unknown, what: string): T {
   const name = names[num(v)];
-  if (name === undefined) throw new RangeError(`unknown ${what} ${String(v)}: the contract has more values than the indexer knows`);
+  if (name === undefined)
+    throw new RangeError(`unknown ${what} ${String(v)}: the contract has more values than the indexer knows`);
   return name;
 }
 

@@ -28,7 +28,8 @@ export type IndexerDb = {
 export const FEN_JSON = {
   name: "fen-json",
   format: "utf8",
-  encode: (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
+  encode: (value: unknown): string =>
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)),
   decode: (text: string): unknown =>
     JSON.parse(text, (k, v: unknown) => (k.endsWith("Fen") && typeof v === "string" ? BigInt(v) : v)),
 } as const;
@@ -42,7 +43,9 @@ export function indexerSublevels(parent: Root): IndexerDb {
   const model = {} as Record<ModelSublevel, ModelSublevelDb>;
   for (const name of MODEL_SUBLEVELS) {
     // an index's values are empty bytes that no reader looks at, so both kinds hold unknown values
-    model[name] = JSON_SUBLEVELS.has(name) ? parent.sublevel<Uint8Array, unknown>(name, records) : parent.sublevel<Uint8Array, unknown>(name, bytes);
+    model[name] = JSON_SUBLEVELS.has(name)
+      ? parent.sublevel<Uint8Array, unknown>(name, records)
+      : parent.sublevel<Uint8Array, unknown>(name, bytes);
   }
   const meta = parent.sublevel("meta", { keyEncoding: "utf8", valueEncoding: "json" }) as MetaSublevel;
   return { root, model, meta };
@@ -97,9 +100,14 @@ export class PageWriter {
     const ops: Array<AbstractBatchOperation<Root, unknown, unknown>> = [];
     for (const s of this.#staged.values()) {
       const sublevel = this.db.model[s.sublevel];
-      ops.push(s.value === undefined ? { type: "del", sublevel, key: s.key } : { type: "put", sublevel, key: s.key, value: s.value });
+      ops.push(
+        s.value === undefined
+          ? { type: "del", sublevel, key: s.key }
+          : { type: "put", sublevel, key: s.key, value: s.value },
+      );
     }
-    for (const [key, value] of Object.entries(meta)) ops.push({ type: "put", sublevel: this.db.meta, key, value });
+    for (const [key, value] of Object.entries(meta))
+      ops.push({ type: "put", sublevel: this.db.meta, key, value });
     await this.db.root.batch(ops);
     this.#staged.clear();
   }

@@ -12,7 +12,11 @@
 // one and the same chain (otherwise the page is dropped and the next sync starts over).
 import type { Interface, Log, Provider } from "ethers";
 import { CodedError } from "../../../common/errors.ts";
-import { DisputeResolution, EvidenceRegistry, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import {
+  DisputeResolution,
+  EvidenceRegistry,
+  JointLoanLedger,
+} from "../../../common/chain/generated/contracts.ts";
 import { applyEvent, type ChainEvent, type RegistrationFacts, type SourceContract } from "./apply.ts";
 import { PageWriter, type IndexerDb } from "./db.ts";
 import { META_CHAIN, META_CURSOR, MODEL_SUBLEVELS } from "./keys.ts";
@@ -29,7 +33,11 @@ export type IndexerLog = {
   error(obj: object, msg: string): void;
 };
 
-export type ContractAddresses = { jointLoanLedger: string; disputeResolution: string; evidenceRegistry: string };
+export type ContractAddresses = {
+  jointLoanLedger: string;
+  disputeResolution: string;
+  evidenceRegistry: string;
+};
 
 export type IndexerOptions = {
   provider: Provider;
@@ -86,7 +94,8 @@ export type IndexerStatus = {
 const NOOP_LOG: IndexerLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Header = { number: number; hash: string; timestamp: number };
-type PageOutcome = { cursor: Cursor; logs: number; skipped: number } | { interrupted: string } | { refused: Error };
+type PageOutcome =
+  { cursor: Cursor; logs: number; skipped: number } | { interrupted: string } | { refused: Error };
 
 export class LedgerIndexer {
   readonly model: LedgerModel;
@@ -107,14 +116,29 @@ export class LedgerIndexer {
   #stopping = false;
   #wake: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
-  readonly #status: IndexerStatus = { cursor: undefined, head: null, lastSyncAt: null, lastError: null, resets: 0 };
+  readonly #status: IndexerStatus = {
+    cursor: undefined,
+    head: null,
+    lastSyncAt: null,
+    lastError: null,
+    resets: 0,
+  };
 
   constructor(options: IndexerOptions) {
     const pageBlocks = options.pageBlocks ?? 2000;
     const confirmations = options.confirmations ?? 0;
     const pollMs = options.pollMs ?? 1000;
-    for (const [name, value, min] of [["fromBlock", options.fromBlock, 0], ["pageBlocks", pageBlocks, 1], ["confirmations", confirmations, 0], ["pollMs", pollMs, 1]] as const) {
-      if (!Number.isSafeInteger(value) || value < min) throw new IndexerError("INDEXER_BAD_OPTIONS", `${name} must be an integer >= ${min}, got ${String(value)}`);
+    for (const [name, value, min] of [
+      ["fromBlock", options.fromBlock, 0],
+      ["pageBlocks", pageBlocks, 1],
+      ["confirmations", confirmations, 0],
+      ["pollMs", pollMs, 1],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < min)
+        throw new IndexerError(
+          "INDEXER_BAD_OPTIONS",
+          `${name} must be an integer >= ${min}, got ${String(value)}`,
+        );
     }
     const addresses: ContractAddresses = {
       jointLoanLedger: options.addresses.jointLoanLedger.toLowerCase(),
@@ -198,7 +222,8 @@ export class LedgerIndexer {
 
   async #sync(): Promise<SyncResult> {
     const genesis = await this.#header(0);
-    if (genesis === null) throw new IndexerError("INDEXER_NO_GENESIS", "the RPC endpoint has no genesis block");
+    if (genesis === null)
+      throw new IndexerError("INDEXER_NO_GENESIS", "the RPC endpoint has no genesis block");
     const expected: ChainRecord = { genesisHash: genesis.hash, ...this.#chain };
     const stored = (await this.db.meta.get(META_CHAIN)) as ChainRecord | undefined;
     let cursor = await this.cursor();
@@ -210,13 +235,22 @@ export class LedgerIndexer {
       reset = "the contract addresses or fromBlock changed";
     } else if (cursor !== undefined) {
       const block = await this.#header(cursor.blockNumber);
-      if (block === null) reset = `block ${cursor.blockNumber} (the cursor) is no longer on the chain: the chain lost blocks`;
-      else if (block.hash !== cursor.blockHash) reset = `block ${cursor.blockNumber} (the cursor) changed from ${cursor.blockHash} to ${block.hash}`;
+      if (block === null)
+        reset = `block ${cursor.blockNumber} (the cursor) is no longer on the chain: the chain lost blocks`;
+      else if (block.hash !== cursor.blockHash)
+        reset = `block ${cursor.blockNumber} (the cursor) changed from ${cursor.blockHash} to ${block.hash}`;
     }
     if (reset !== null) {
-      this.log.warn({ reason: reset, cursor, fromBlock: this.fromBlock }, "chain reset: wiping the read model and re-indexing from fromBlock");
+      this.log.warn(
+        { reason: reset, cursor, fromBlock: this.fromBlock },
+        "chain reset: wiping the read model and re-indexing from fromBlock",
+      );
       await this.#wipe();
-      await this.db.meta.put("lastReset", { at: new Date(this.#now()).toISOString(), reason: reset, cursor: cursor ?? null });
+      await this.db.meta.put("lastReset", {
+        at: new Date(this.#now()).toISOString(),
+        reason: reset,
+        cursor: cursor ?? null,
+      });
       this.#status.resets += 1;
       cursor = undefined;
     } else if (cursor === undefined) {
@@ -226,13 +260,26 @@ export class LedgerIndexer {
 
     const head = await this.provider.getBlockNumber();
     const previousHead = this.#status.head;
-    const loss = reset ?? (previousHead !== null && head < previousHead ? `the chain head went back from block ${previousHead} to ${head}` : null);
+    const loss =
+      reset ??
+      (previousHead !== null && head < previousHead
+        ? `the chain head went back from block ${previousHead} to ${head}`
+        : null);
     if (loss !== null) {
       this.#status.head = head;
       this.#onChainLoss?.(loss);
     }
     const target = head - this.confirmations;
-    const result: SyncResult = { head, target, cursor, pages: 0, logs: 0, skipped: 0, reset, interrupted: null };
+    const result: SyncResult = {
+      head,
+      target,
+      cursor,
+      pages: 0,
+      logs: 0,
+      skipped: 0,
+      reset,
+      interrupted: null,
+    };
     let next = cursor === undefined ? this.fromBlock : cursor.blockNumber + 1;
     let span = this.pageBlocks;
     while (next <= target && !this.#stopping) {
@@ -243,12 +290,18 @@ export class LedgerIndexer {
         // halve this page until it passes; a single block it refuses is a real failure
         if (to === next) throw outcome.refused;
         span = Math.max(1, Math.floor((to - next + 1) / 2));
-        this.log.warn({ from: next, to, retryBlocks: span, err: outcome.refused }, "eth_getLogs refused the range; retrying with a smaller page");
+        this.log.warn(
+          { from: next, to, retryBlocks: span, err: outcome.refused },
+          "eth_getLogs refused the range; retrying with a smaller page",
+        );
         continue;
       }
       if ("interrupted" in outcome) {
         result.interrupted = outcome.interrupted;
-        this.log.warn({ from: next, to, reason: outcome.interrupted }, "the chain changed during a page; it is dropped and the next sync re-checks the chain");
+        this.log.warn(
+          { from: next, to, reason: outcome.interrupted },
+          "the chain changed during a page; it is dropped and the next sync re-checks the chain",
+        );
         break;
       }
       result.cursor = outcome.cursor;
@@ -260,7 +313,15 @@ export class LedgerIndexer {
       span = Math.min(this.pageBlocks, span * 2);
     }
     if (result.pages > 0) {
-      this.log.info({ from: cursor === undefined ? this.fromBlock : cursor.blockNumber + 1, to: result.cursor?.blockNumber, pages: result.pages, logs: result.logs }, "indexed");
+      this.log.info(
+        {
+          from: cursor === undefined ? this.fromBlock : cursor.blockNumber + 1,
+          to: result.cursor?.blockNumber,
+          pages: result.pages,
+          logs: result.logs,
+        },
+        "indexed",
+      );
     }
     this.#status.cursor = result.cursor;
     this.#status.head = head;
@@ -269,16 +330,26 @@ export class LedgerIndexer {
   }
 
   /** Blocks from..to: read, check the chain held still, apply, commit with the cursor. */
-  async #page(from: number, to: number, chain: ChainRecord, cursor: Cursor | undefined): Promise<PageOutcome> {
+  async #page(
+    from: number,
+    to: number,
+    chain: ChainRecord,
+    cursor: Cursor | undefined,
+  ): Promise<PageOutcome> {
     const top = await this.#header(to);
     if (top === null) return { interrupted: `block ${to} is gone` };
     if (cursor !== undefined) {
       const under = await this.#header(cursor.blockNumber);
-      if (under === null || under.hash !== cursor.blockHash) return { interrupted: `block ${cursor.blockNumber} (the cursor) changed` };
+      if (under === null || under.hash !== cursor.blockHash)
+        return { interrupted: `block ${cursor.blockNumber} (the cursor) changed` };
     }
     let fetched: Log[];
     try {
-      fetched = await this.provider.getLogs({ address: [...this.#sources.keys()], fromBlock: from, toBlock: to });
+      fetched = await this.provider.getLogs({
+        address: [...this.#sources.keys()],
+        fromBlock: from,
+        toBlock: to,
+      });
     } catch (error) {
       return { refused: error as Error };
     }
@@ -297,11 +368,17 @@ export class LedgerIndexer {
         header = h;
         headers.set(log.blockNumber, h);
       }
-      if (header.hash !== log.blockHash) return { interrupted: `a log of block ${log.blockNumber} is from block ${log.blockHash}, the chain now has ${header.hash}` };
+      if (header.hash !== log.blockHash)
+        return {
+          interrupted: `a log of block ${log.blockNumber} is from block ${log.blockHash}, the chain now has ${header.hash}`,
+        };
       const event = this.#decode(log, header.timestamp);
       if (event === null) {
         skipped += 1;
-        this.log.warn({ address: log.address, topic0: log.topics[0], blockNumber: log.blockNumber, logIndex: log.index }, "a log the indexer's ABIs do not know: skipped");
+        this.log.warn(
+          { address: log.address, topic0: log.topics[0], blockNumber: log.blockNumber, logIndex: log.index },
+          "a log the indexer's ABIs do not know: skipped",
+        );
       } else {
         events.push(event);
       }
@@ -311,18 +388,23 @@ export class LedgerIndexer {
     // and the loan exists on every chain that still has this page (checked below)
     const facts = new Map<string, RegistrationFacts>();
     for (const e of events) {
-      if (e.name === "LoanRegistered") facts.set(String(e.args.loanId).toLowerCase(), await this.#registrationFacts(String(e.args.loanId)));
+      if (e.name === "LoanRegistered")
+        facts.set(String(e.args.loanId).toLowerCase(), await this.#registrationFacts(String(e.args.loanId)));
     }
 
     const again = await this.#header(to);
-    if (again === null || again.hash !== top.hash) return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
+    if (again === null || again.hash !== top.hash)
+      return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
 
     const writer = new PageWriter(this.db);
     for (const e of events) {
       const applied = await applyEvent(writer, e, facts);
       if (typeof applied === "object") {
         skipped += 1;
-        this.log.warn({ event: e.name, blockNumber: e.blockNumber, logIndex: e.logIndex, reason: applied.skipped }, "event not applied");
+        this.log.warn(
+          { event: e.name, blockNumber: e.blockNumber, logIndex: e.logIndex, reason: applied.skipped },
+          "event not applied",
+        );
       }
     }
     const next: Cursor = { blockNumber: to, blockHash: top.hash };
@@ -338,15 +420,23 @@ export class LedgerIndexer {
     if (parsed === null) return null;
     const args: Record<string, unknown> = {};
     for (const [i, input] of parsed.fragment.inputs.entries()) args[input.name] = parsed.args[i];
-    return { contract: source.contract, name: parsed.name, args, blockNumber: log.blockNumber, logIndex: log.index, txHash: log.transactionHash, timestamp };
+    return {
+      contract: source.contract,
+      name: parsed.name,
+      args,
+      blockNumber: log.blockNumber,
+      logIndex: log.index,
+      txHash: log.transactionHash,
+      timestamp,
+    };
   }
 
   async #registrationFacts(loanId: string): Promise<RegistrationFacts> {
-    const [funders, loan] = await Promise.all([
-      this.#ledger.funders(loanId),
-      this.#ledger.loan(loanId),
-    ]);
-    return { funders: funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })), startDay: Number(loan.startDay) };
+    const [funders, loan] = await Promise.all([this.#ledger.funders(loanId), this.#ledger.loan(loanId)]);
+    return {
+      funders: funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
+      startDay: Number(loan.startDay),
+    };
   }
 
   async #header(blockNumber: number): Promise<Header | null> {

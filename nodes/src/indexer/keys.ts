@@ -44,7 +44,14 @@ export const MODEL_SUBLEVELS = [
 export type ModelSublevel = (typeof MODEL_SUBLEVELS)[number];
 
 /** Sublevels whose values are JSON records; the others are key-only indexes (bytes). */
-export const JSON_SUBLEVELS: ReadonlySet<ModelSublevel> = new Set(["loans", "exposure", "flows", "stages", "cases", "evidence"]);
+export const JSON_SUBLEVELS: ReadonlySet<ModelSublevel> = new Set([
+  "loans",
+  "exposure",
+  "flows",
+  "stages",
+  "cases",
+  "evidence",
+]);
 
 export const META_CURSOR = "cursor";
 export const META_CHAIN = "chain";
@@ -90,14 +97,18 @@ export function positionKey(blockNumber: number, logIndex: number): Uint8Array {
 }
 
 export const loanKey = (loanId: string): Uint8Array => id32(loanId);
-export const stateKey = (state: number, loanId: string): Uint8Array => concat(uintBytes(state, 1), id32(loanId));
-export const memberLoanKey = (memberId: number, loanId: string): Uint8Array => concat(uintBytes(memberId, 4), id32(loanId));
-export const borrowerLoanKey = (borrowerKey: string, loanId: string): Uint8Array => concat(id32(borrowerKey), id32(loanId));
+export const stateKey = (state: number, loanId: string): Uint8Array =>
+  concat(uintBytes(state, 1), id32(loanId));
+export const memberLoanKey = (memberId: number, loanId: string): Uint8Array =>
+  concat(uintBytes(memberId, 4), id32(loanId));
+export const borrowerLoanKey = (borrowerKey: string, loanId: string): Uint8Array =>
+  concat(id32(borrowerKey), id32(loanId));
 export const dayFlowKey = (day: number, blockNumber: number, logIndex: number): Uint8Array =>
   concat(uintBytes(day, 4), positionKey(blockNumber, logIndex));
 export const loanPositionKey = (loanId: string, blockNumber: number, logIndex: number): Uint8Array =>
   concat(id32(loanId), positionKey(blockNumber, logIndex));
-export const subjectKey = (subject: string, leafHash: string): Uint8Array => concat(id32(subject), id32(leafHash));
+export const subjectKey = (subject: string, leafHash: string): Uint8Array =>
+  concat(id32(subject), id32(leafHash));
 
 /** [gte, lt) bounds of every key that starts with `prefix`. */
 export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {

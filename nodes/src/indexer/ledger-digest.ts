@@ -28,7 +28,13 @@ export type DigestLoan = {
   interestRepaidFen: string;
   penaltyRepaidFen: string;
   /** By member id: share, what it disbursed, principal and income it got back. */
-  funders: Array<{ memberId: number; shareBps: number; disbursedFen: string; principalRepaidFen: string; incomeFen: string }>;
+  funders: Array<{
+    memberId: number;
+    shareBps: number;
+    disbursedFen: string;
+    principalRepaidFen: string;
+    incomeFen: string;
+  }>;
 };
 
 export type DigestFlow = {
@@ -54,8 +60,10 @@ export type LedgerDigest = { digest: string; loans: number; flows: number };
 
 export function ledgerDigest(loans: readonly DigestLoan[], flows: readonly DigestFlow[]): LedgerDigest {
   const hash = createHash("sha256");
-  for (const loan of [...loans].sort((a, b) => compare(a.loanId, b.loanId))) hash.update(`loan ${canonicalJson(loan)}\n`);
-  for (const flow of [...flows].sort((a, b) => compare(a.serial, b.serial))) hash.update(`flow ${canonicalJson(flow)}\n`);
+  for (const loan of [...loans].sort((a, b) => compare(a.loanId, b.loanId)))
+    hash.update(`loan ${canonicalJson(loan)}\n`);
+  for (const flow of [...flows].sort((a, b) => compare(a.serial, b.serial)))
+    hash.update(`flow ${canonicalJson(flow)}\n`);
   return { digest: `0x${hash.digest("hex")}`, loans: loans.length, flows: flows.length };
 }
 
@@ -78,19 +86,40 @@ export function digestLoanOf(loan: Loan): DigestLoan {
     penaltyRepaidFen: loan.penaltyRepaidFen.toString(),
     funders: [...loan.funders]
       .sort((a, b) => a.memberId - b.memberId)
-      .map((f) => ({ memberId: f.memberId, shareBps: f.shareBps, disbursedFen: f.disbursedFen.toString(), principalRepaidFen: f.principalRepaidFen.toString(), incomeFen: f.incomeFen.toString() })),
+      .map((f) => ({
+        memberId: f.memberId,
+        shareBps: f.shareBps,
+        disbursedFen: f.disbursedFen.toString(),
+        principalRepaidFen: f.principalRepaidFen.toString(),
+        incomeFen: f.incomeFen.toString(),
+      })),
   };
 }
 
 export function digestFlowOf(flow: FundFlow): DigestFlow {
-  const base = { serial: flow.serial, loanId: flow.loanId, type: flow.type, amountFen: flow.amountFen.toString(), voucher: flow.voucher, blockNumber: flow.blockNumber, logIndex: flow.logIndex, txHash: flow.txHash };
+  const base = {
+    serial: flow.serial,
+    loanId: flow.loanId,
+    type: flow.type,
+    amountFen: flow.amountFen.toString(),
+    voucher: flow.voucher,
+    blockNumber: flow.blockNumber,
+    logIndex: flow.logIndex,
+    txHash: flow.txHash,
+  };
   if (flow.type === "disbursement") return { ...base, funder: flow.funder, accountHash: flow.accountHash };
   return {
     ...base,
     penaltyFen: flow.penaltyFen.toString(),
     interestFen: flow.interestFen.toString(),
     principalFen: flow.principalFen.toString(),
-    split: [...flow.split].sort((a, b) => a.funder - b.funder).map((s) => ({ funder: s.funder, principalFen: s.principalFen.toString(), incomeFen: s.incomeFen.toString() })),
+    split: [...flow.split]
+      .sort((a, b) => a.funder - b.funder)
+      .map((s) => ({
+        funder: s.funder,
+        principalFen: s.principalFen.toString(),
+        incomeFen: s.incomeFen.toString(),
+      })),
   };
 }
 

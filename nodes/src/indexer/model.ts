@@ -97,11 +97,25 @@ type FlowBase = {
 export type Disbursement = FlowBase & { type: "disbursement"; funder: number; accountHash: string };
 /** One funder's part of a repayment (RepaymentShared). */
 export type RepaymentSplit = { funder: number; principalFen: bigint; incomeFen: bigint };
-export type Repayment = FlowBase & { type: "repayment"; penaltyFen: bigint; interestFen: bigint; principalFen: bigint; split: RepaymentSplit[] };
+export type Repayment = FlowBase & {
+  type: "repayment";
+  penaltyFen: bigint;
+  interestFen: bigint;
+  principalFen: bigint;
+  split: RepaymentSplit[];
+};
 export type FundFlow = Disbursement | Repayment;
 
 /** One DisputeStageChanged. */
-export type StageChange = { loanId: string; previous: DisputeStage; stage: DisputeStage; timestamp: number; blockNumber: number; logIndex: number; txHash: string };
+export type StageChange = {
+  loanId: string;
+  previous: DisputeStage;
+  stage: DisputeStage;
+  timestamp: number;
+  blockNumber: number;
+  logIndex: number;
+  txHash: string;
+};
 
 /** An arbitration case; times are block times (null: not yet). */
 export type ArbitrationCase = {
@@ -203,7 +217,8 @@ export class LedgerModel {
   /** Every DisputeStageChanged of the loan, in chain order. */
   async stageHistory(loanId: string): Promise<StageChange[]> {
     const out: StageChange[] = [];
-    for await (const value of this.db.model.stages.values(prefixRange(id32(loanId)))) out.push(value as StageChange);
+    for await (const value of this.db.model.stages.values(prefixRange(id32(loanId))))
+      out.push(value as StageChange);
     return out;
   }
 
@@ -255,7 +270,10 @@ export class LedgerModel {
     return `0x${hash.digest("hex")}`;
   }
 
-  async #loansUnder(index: "loansByState" | "loansByBranch" | "loansByPlatform" | "loansByBorrower", prefix: Uint8Array): Promise<Loan[]> {
+  async #loansUnder(
+    index: "loansByState" | "loansByBranch" | "loansByPlatform" | "loansByBorrower",
+    prefix: Uint8Array,
+  ): Promise<Loan[]> {
     const out: Loan[] = [];
     for await (const key of this.db.model[index].keys(prefixRange(prefix))) {
       const loan = await this.loan(hex32(key, key.length - 32));

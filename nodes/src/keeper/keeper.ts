@@ -12,7 +12,12 @@ import type { LedgerModel } from "../indexer/model.ts";
 import { nextContactTime } from "../reconcile/contact-window.ts";
 
 /** How a reminder reaches a borrower: SMS gateway, app push… (a recording one in tests). */
-export type ReminderSender = (reminder: { loanId: string; borrowerKey: string; daysPastDue: number; at: number }) => Promise<void>;
+export type ReminderSender = (reminder: {
+  loanId: string;
+  borrowerKey: string;
+  daysPastDue: number;
+  at: number;
+}) => Promise<void>;
 
 export type KeeperDeps = {
   model: LedgerModel;
@@ -32,7 +37,13 @@ export type KeeperDeps = {
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 };
 
-export type KeeperRound = { checked: number; escalated: string[]; expired: string[]; remindersScheduled: number; remindersSent: number };
+export type KeeperRound = {
+  checked: number;
+  escalated: string[];
+  expired: string[];
+  remindersScheduled: number;
+  remindersSent: number;
+};
 
 export class Keeper {
   readonly deps: KeeperDeps;
@@ -43,7 +54,13 @@ export class Keeper {
 
   /** One round: escalate what is due, schedule reminders, send the ones whose time has come. */
   async runOnce(): Promise<KeeperRound> {
-    const round: KeeperRound = { checked: 0, escalated: [], expired: [], remindersScheduled: 0, remindersSent: 0 };
+    const round: KeeperRound = {
+      checked: 0,
+      escalated: [],
+      expired: [],
+      remindersScheduled: 0,
+      remindersSent: 0,
+    };
     const now = this.deps.now();
     if (this.deps.expire !== undefined) round.expired = await this.#expireMissed(this.deps.expire);
     for (const loan of await this.deps.model.loansByState("Active")) {
@@ -86,10 +103,18 @@ export class Keeper {
     for (const loan of await this.deps.model.loansByState("Registered")) {
       if (loan.startDay >= today || loan.disbursedFen > 0n) continue;
       const onChain = await this.deps.ledger.loan(loan.loanId);
-      if (Number(onChain.state) !== LoanState.Registered || onChain.disbursedMask !== 0n || Number(onChain.startDay) >= today) continue;
+      if (
+        Number(onChain.state) !== LoanState.Registered ||
+        onChain.disbursedMask !== 0n ||
+        Number(onChain.startDay) >= today
+      )
+        continue;
       await expire(loan.loanId);
       expired.push(loan.loanId);
-      this.deps.log?.info({ loanId: loan.loanId, startDay: loan.startDay, today }, "expired a loan that missed its start day");
+      this.deps.log?.info(
+        { loanId: loan.loanId, startDay: loan.startDay, today },
+        "expired a loan that missed its start day",
+      );
     }
     return expired;
   }
@@ -106,7 +131,12 @@ export class Keeper {
         await this.deps.reminders.put(key, { ...reminder, sentAt: -1 }); // cured before the window opened
         continue;
       }
-      await this.deps.send({ loanId: reminder.loanId, borrowerKey: loan.borrowerKey, daysPastDue: Number(days), at: now });
+      await this.deps.send({
+        loanId: reminder.loanId,
+        borrowerKey: loan.borrowerKey,
+        daysPastDue: Number(days),
+        at: now,
+      });
       await this.deps.reminders.put(key, { ...reminder, sentAt: now });
       sent++;
     }

@@ -10,7 +10,19 @@ import { loanIdOf } from "../../../common/lending/ids.ts";
 import { OutboxError } from "./errors.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
-export const LEDGER_KINDS = ["registerLoan", "disburse", "repay", "cancelLoan", "settle", "expireLoan", "grantMandate", "revokeMandate", "setOwnBranchLimits", "agreeIncomeSplit", "prepay"] as const;
+export const LEDGER_KINDS = [
+  "registerLoan",
+  "disburse",
+  "repay",
+  "cancelLoan",
+  "settle",
+  "expireLoan",
+  "grantMandate",
+  "revokeMandate",
+  "setOwnBranchLimits",
+  "agreeIncomeSplit",
+  "prepay",
+] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
@@ -62,15 +74,31 @@ export type ExpireLoanArgs = { loanId: string };
 export type GrantMandateArgs = { loanId: string; agent: string; expiresAt: number };
 export type RevokeMandateArgs = { loanId: string; agent: string };
 /** The branch's own quotas in fen, sent with its governance key; `branch` is for finding the effect only (the ledger takes the caller's). */
-export type SetOwnBranchLimitsArgs = { branch: number; singleLoanMax: string; dailyDisbursementLimit: string; outstandingLimit: string };
+export type SetOwnBranchLimitsArgs = {
+  branch: number;
+  singleLoanMax: string;
+  dailyDisbursementLimit: string;
+  outstandingLimit: string;
+};
 /** A joint loan's agreed income split, with the platform's EIP-712 IncomeSplit signature (done once incomeShare shows it). */
-export type AgreeIncomeSplitArgs = { loanId: string; platformIncomeShareBps: number; platformSignature: string };
+export type AgreeIncomeSplitArgs = {
+  loanId: string;
+  platformIncomeShareBps: number;
+  platformSignature: string;
+};
 /**
  * A partial prepayment: `principal` off the open principal, `mode` IJointLoanLedger.PrepaymentMode
  * (0 shorten the term, 1 lower the installments), `fee` the prepayment fee; `amount` must be the
  * ledger's prepaymentOwed (interest + principal paid + fee) on the day it is mined.
  */
-export type PrepayArgs = { loanId: string; principal: string; mode: number; fee: string; amount: string; voucher: string };
+export type PrepayArgs = {
+  loanId: string;
+  principal: string;
+  mode: number;
+  fee: string;
+  amount: string;
+  voucher: string;
+};
 /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
 export type SettleArgs = { loanId: string; amount: string; voucher: string };
 /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
@@ -142,7 +170,10 @@ const address = z
   .transform((s) => s.toLowerCase());
 
 function uintNumber(bits: number) {
-  return z.int().min(0).max(2 ** bits - 1);
+  return z
+    .int()
+    .min(0)
+    .max(2 ** bits - 1);
 }
 
 /** A bigint, a decimal string or a safe integer, stored as a decimal string. */
@@ -167,36 +198,79 @@ const LoanTermsInput = z.strictObject({
   aprBps: uintNumber(16),
   method: uintNumber(8),
   startDay: uintNumber(16),
-  schedule: z.array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) })).min(1),
-  fees: z.array(z.strictObject({ installment: uintNumber(8), amount: uintString(32) })).max(120).default([]),
+  schedule: z
+    .array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) }))
+    .min(1),
+  fees: z
+    .array(z.strictObject({ installment: uintNumber(8), amount: uintString(32) }))
+    .max(120)
+    .default([]),
   contractLeaf: bytes32,
   consentLeaf: bytes32,
   receivingAccount: bytes32,
 });
 
 const ARGS = {
-  registerLoan: z.strictObject({ terms: LoanTermsInput, platformAgreement: z.string().regex(/^0x([0-9a-fA-F]{130})?$/, "0x, or 0x and a 65-byte signature").transform((v) => v.toLowerCase()).default("0x") }),
-  disburse: z.strictObject({ loanId: bytes32, amount: uintString(256), accountHash: bytes32, voucher: bytes32 }),
+  registerLoan: z.strictObject({
+    terms: LoanTermsInput,
+    platformAgreement: z
+      .string()
+      .regex(/^0x([0-9a-fA-F]{130})?$/, "0x, or 0x and a 65-byte signature")
+      .transform((v) => v.toLowerCase())
+      .default("0x"),
+  }),
+  disburse: z.strictObject({
+    loanId: bytes32,
+    amount: uintString(256),
+    accountHash: bytes32,
+    voucher: bytes32,
+  }),
   repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
   settle: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   expireLoan: z.strictObject({ loanId: bytes32 }),
   grantMandate: z.strictObject({ loanId: bytes32, agent: address, expiresAt: uintNumber(40).min(1) }),
   revokeMandate: z.strictObject({ loanId: bytes32, agent: address }),
-  setOwnBranchLimits: z.strictObject({ branch: uintNumber(32).min(1), singleLoanMax: uintString(64), dailyDisbursementLimit: uintString(64), outstandingLimit: uintString(64) }),
-  agreeIncomeSplit: z.strictObject({ loanId: bytes32, platformIncomeShareBps: z.int().min(0).max(10_000), platformSignature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "0x and a 65-byte signature").transform((v) => v.toLowerCase()) }),
-  prepay: z.strictObject({ loanId: bytes32, principal: uintString(256), mode: z.int().min(0).max(1), fee: uintString(256), amount: uintString(256), voucher: bytes32 }),
+  setOwnBranchLimits: z.strictObject({
+    branch: uintNumber(32).min(1),
+    singleLoanMax: uintString(64),
+    dailyDisbursementLimit: uintString(64),
+    outstandingLimit: uintString(64),
+  }),
+  agreeIncomeSplit: z.strictObject({
+    loanId: bytes32,
+    platformIncomeShareBps: z.int().min(0).max(10_000),
+    platformSignature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{130}$/, "0x and a 65-byte signature")
+      .transform((v) => v.toLowerCase()),
+  }),
+  prepay: z.strictObject({
+    loanId: bytes32,
+    principal: uintString(256),
+    mode: z.int().min(0).max(1),
+    fee: uintString(256),
+    amount: uintString(256),
+    voucher: bytes32,
+  }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
   acceptCase: z.strictObject({ loanId: bytes32 }),
-  recordRuling: z.strictObject({ loanId: bytes32, ruling: bytes32.refine((v) => !/^0x0{64}$/.test(v), "a ruling digest must not be zero") }),
+  recordRuling: z.strictObject({
+    loanId: bytes32,
+    ruling: bytes32.refine((v) => !/^0x0{64}$/.test(v), "a ruling digest must not be zero"),
+  }),
   closeCase: z.strictObject({ loanId: bytes32 }),
 } as const;
 
 /** What enqueue takes: amounts may be bigints; the registerLoan application serial is optional. */
 export type EnqueueInput =
-  | { serial: string; kind: "registerLoan"; args: { terms: z.input<typeof LoanTermsInput>; platformAgreement?: string } }
+  | {
+      serial: string;
+      kind: "registerLoan";
+      args: { terms: z.input<typeof LoanTermsInput>; platformAgreement?: string };
+    }
   | { serial: string; kind: "disburse"; args: z.input<(typeof ARGS)["disburse"]> }
   | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
   | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
@@ -217,7 +291,8 @@ function bad(message: string, details?: unknown): OutboxError {
 
 /** Validate an enqueue request and put its arguments in canonical form (fixed key order). */
 export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
-  if (typeof input !== "object" || input === null) throw bad("an outbox entry must be an object with serial, kind and args");
+  if (typeof input !== "object" || input === null)
+    throw bad("an outbox entry must be an object with serial, kind and args");
   const { serial, kind } = input as { serial: unknown; kind: unknown };
   if (typeof serial !== "string" || !SERIAL.test(serial)) {
     throw bad("serial must be 1 to 128 printable ASCII characters without spaces");
@@ -227,8 +302,14 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
   }
   const parsed = ARGS[kind as OutboxKind].safeParse(input.args);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-    throw bad(`invalid ${kind} arguments: ${issues.map((i) => `${i.path || "args"} ${i.message}`).join("; ")}`, issues);
+    const issues = parsed.error.issues.map((i) => ({
+      path: i.path.map(String).join("."),
+      message: i.message,
+    }));
+    throw bad(
+      `invalid ${kind} arguments: ${issues.map((i) => `${i.path || "args"} ${i.message}`).join("; ")}`,
+      issues,
+    );
   }
   const onChain = onChainSerial(serial);
   switch (kind as OutboxKind) {
@@ -259,7 +340,11 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     }
     case "disburse": {
       const a = parsed.data as DisburseArgs;
-      return { serial, kind: "disburse", args: { loanId: a.loanId, amount: a.amount, accountHash: a.accountHash, voucher: a.voucher } };
+      return {
+        serial,
+        kind: "disburse",
+        args: { loanId: a.loanId, amount: a.amount, accountHash: a.accountHash, voucher: a.voucher },
+      };
     }
     case "repay": {
       const a = parsed.data as RepayArgs;
@@ -277,7 +362,11 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
       return { serial, kind: "expireLoan", args: { loanId: (parsed.data as ExpireLoanArgs).loanId } };
     case "grantMandate": {
       const a = parsed.data as GrantMandateArgs;
-      return { serial, kind: "grantMandate", args: { loanId: a.loanId, agent: a.agent, expiresAt: a.expiresAt } };
+      return {
+        serial,
+        kind: "grantMandate",
+        args: { loanId: a.loanId, agent: a.agent, expiresAt: a.expiresAt },
+      };
     }
     case "revokeMandate": {
       const a = parsed.data as RevokeMandateArgs;
@@ -285,15 +374,43 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     }
     case "setOwnBranchLimits": {
       const a = parsed.data as SetOwnBranchLimitsArgs;
-      return { serial, kind: "setOwnBranchLimits", args: { branch: a.branch, singleLoanMax: a.singleLoanMax, dailyDisbursementLimit: a.dailyDisbursementLimit, outstandingLimit: a.outstandingLimit } };
+      return {
+        serial,
+        kind: "setOwnBranchLimits",
+        args: {
+          branch: a.branch,
+          singleLoanMax: a.singleLoanMax,
+          dailyDisbursementLimit: a.dailyDisbursementLimit,
+          outstandingLimit: a.outstandingLimit,
+        },
+      };
     }
     case "agreeIncomeSplit": {
       const a = parsed.data as AgreeIncomeSplitArgs;
-      return { serial, kind: "agreeIncomeSplit", args: { loanId: a.loanId, platformIncomeShareBps: a.platformIncomeShareBps, platformSignature: a.platformSignature } };
+      return {
+        serial,
+        kind: "agreeIncomeSplit",
+        args: {
+          loanId: a.loanId,
+          platformIncomeShareBps: a.platformIncomeShareBps,
+          platformSignature: a.platformSignature,
+        },
+      };
     }
     case "prepay": {
       const a = parsed.data as PrepayArgs;
-      return { serial, kind: "prepay", args: { loanId: a.loanId, principal: a.principal, mode: a.mode, fee: a.fee, amount: a.amount, voucher: a.voucher } };
+      return {
+        serial,
+        kind: "prepay",
+        args: {
+          loanId: a.loanId,
+          principal: a.principal,
+          mode: a.mode,
+          fee: a.fee,
+          amount: a.amount,
+          voucher: a.voucher,
+        },
+      };
     }
     case "escalate": {
       const a = parsed.data as EscalateArgs;
@@ -346,7 +463,11 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
         {
           ...terms,
           principal: BigInt(terms.principal),
-          schedule: terms.schedule.map((i) => ({ dueDay: i.dueDay, principal: BigInt(i.principal), interest: BigInt(i.interest) })),
+          schedule: terms.schedule.map((i) => ({
+            dueDay: i.dueDay,
+            principal: BigInt(i.principal),
+            interest: BigInt(i.interest),
+          })),
           // entries stored before fees were registered have none
           fees: (terms.fees ?? []).map((f) => ({ installment: f.installment, amount: BigInt(f.amount) })),
         },
@@ -355,11 +476,22 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     }
     case "disburse": {
       const a = entry.args as DisburseArgs;
-      return ledgerInterface.encodeFunctionData("disburse", [a.loanId, BigInt(a.amount), a.accountHash, onChainSerial(entry.serial), a.voucher]);
+      return ledgerInterface.encodeFunctionData("disburse", [
+        a.loanId,
+        BigInt(a.amount),
+        a.accountHash,
+        onChainSerial(entry.serial),
+        a.voucher,
+      ]);
     }
     case "repay": {
       const a = entry.args as RepayArgs;
-      return ledgerInterface.encodeFunctionData("repay", [a.loanId, BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
+      return ledgerInterface.encodeFunctionData("repay", [
+        a.loanId,
+        BigInt(a.amount),
+        onChainSerial(entry.serial),
+        a.voucher,
+      ]);
     }
     case "cancelLoan": {
       const a = entry.args as CancelLoanArgs;
@@ -367,7 +499,12 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     }
     case "settle": {
       const a = entry.args as SettleArgs;
-      return ledgerInterface.encodeFunctionData("settle", [a.loanId, BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
+      return ledgerInterface.encodeFunctionData("settle", [
+        a.loanId,
+        BigInt(a.amount),
+        onChainSerial(entry.serial),
+        a.voucher,
+      ]);
     }
     case "expireLoan":
       return ledgerInterface.encodeFunctionData("expireLoan", [(entry.args as ExpireLoanArgs).loanId]);
@@ -381,15 +518,31 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     }
     case "setOwnBranchLimits": {
       const a = entry.args as SetOwnBranchLimitsArgs;
-      return ledgerInterface.encodeFunctionData("setOwnBranchLimits", [BigInt(a.singleLoanMax), BigInt(a.dailyDisbursementLimit), BigInt(a.outstandingLimit)]);
+      return ledgerInterface.encodeFunctionData("setOwnBranchLimits", [
+        BigInt(a.singleLoanMax),
+        BigInt(a.dailyDisbursementLimit),
+        BigInt(a.outstandingLimit),
+      ]);
     }
     case "agreeIncomeSplit": {
       const a = entry.args as AgreeIncomeSplitArgs;
-      return ledgerInterface.encodeFunctionData("agreeIncomeSplit", [a.loanId, a.platformIncomeShareBps, a.platformSignature]);
+      return ledgerInterface.encodeFunctionData("agreeIncomeSplit", [
+        a.loanId,
+        a.platformIncomeShareBps,
+        a.platformSignature,
+      ]);
     }
     case "prepay": {
       const a = entry.args as PrepayArgs;
-      return ledgerInterface.encodeFunctionData("prepay", [a.loanId, BigInt(a.principal), a.mode, BigInt(a.fee), BigInt(a.amount), onChainSerial(entry.serial), a.voucher]);
+      return ledgerInterface.encodeFunctionData("prepay", [
+        a.loanId,
+        BigInt(a.principal),
+        a.mode,
+        BigInt(a.fee),
+        BigInt(a.amount),
+        onChainSerial(entry.serial),
+        a.voucher,
+      ]);
     }
     case "escalate":
       return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);

@@ -36,9 +36,15 @@ export type OutboxOptions = {
 export type OutboxChangeListener = (entry: OutboxEntry) => void;
 
 /** Fields the sender may change; `undefined` removes a field. */
-export type OutboxPatch = Partial<Omit<OutboxEntry, "serial" | "kind" | "args" | "seq" | "createdAt" | "updatedAt">>;
+export type OutboxPatch = Partial<
+  Omit<OutboxEntry, "serial" | "kind" | "args" | "seq" | "createdAt" | "updatedAt">
+>;
 
-type PendingEnqueue = { entry: NormalizedEntry; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void };
+type PendingEnqueue = {
+  entry: NormalizedEntry;
+  resolve: (e: OutboxEntry) => void;
+  reject: (e: unknown) => void;
+};
 
 const SEQ_DIGITS = 16;
 const FINAL: ReadonlySet<OutboxState> = new Set(["confirmed", "failed"]);
@@ -81,9 +87,18 @@ export class Outbox {
 
   constructor(db: Parent, options: OutboxOptions = {}) {
     this.db = db;
-    this.entries = db.sublevel<string, OutboxEntry>("entries", { keyEncoding: "utf8", valueEncoding: "json" }) as Sub<OutboxEntry>;
-    this.order = db.sublevel<string, string>("order", { keyEncoding: "utf8", valueEncoding: "utf8" }) as Sub<string>;
-    this.pending = db.sublevel<string, string>("pending", { keyEncoding: "utf8", valueEncoding: "utf8" }) as Sub<string>;
+    this.entries = db.sublevel<string, OutboxEntry>("entries", {
+      keyEncoding: "utf8",
+      valueEncoding: "json",
+    }) as Sub<OutboxEntry>;
+    this.order = db.sublevel<string, string>("order", {
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+    }) as Sub<string>;
+    this.pending = db.sublevel<string, string>("pending", {
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+    }) as Sub<string>;
     this.#batchOptions = { sync: options.sync ?? true };
     this.#now = options.now ?? Date.now;
   }
@@ -100,7 +115,10 @@ export class Outbox {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#closed) return Promise.reject(new OutboxError("NODE_ERR_OUTBOX_CLOSED", "the outbox is closing; retry after the node restarts"));
+    if (this.#closed)
+      return Promise.reject(
+        new OutboxError("NODE_ERR_OUTBOX_CLOSED", "the outbox is closing; retry after the node restarts"),
+      );
     return new Promise((resolve, reject) => {
       this.#queue.push({ entry, resolve, reject });
       if (!this.#groupScheduled) {
@@ -118,7 +136,10 @@ export class Outbox {
   async refuseConflict(input: EnqueueInput): Promise<void> {
     const entry = normalizeEntry(input);
     const existing = await this.entries.get(entry.serial);
-    if (existing !== undefined && !(existing.kind === entry.kind && canonicalJson(existing.args) === canonicalJson(entry.args))) {
+    if (
+      existing !== undefined &&
+      !(existing.kind === entry.kind && canonicalJson(existing.args) === canonicalJson(entry.args))
+    ) {
       throw new OutboxError(
         "NODE_ERR_OUTBOX_CONFLICT",
         `serial ${entry.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`,
@@ -175,7 +196,8 @@ export class Outbox {
     try {
       const changed = new Promise<void>((resolve) => (wake = resolve));
       const current = await this.entries.get(serial);
-      if (current === undefined) throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+      if (current === undefined)
+        throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
       if (FINAL.has(current.state)) return current;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([changed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -199,7 +221,8 @@ export class Outbox {
   update(serial: string, patch: OutboxPatch): Promise<OutboxEntry> {
     return this.#exclusive(async () => {
       const current = await this.entries.get(serial);
-      if (current === undefined) throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+      if (current === undefined)
+        throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
       return this.#write(current, patch);
     });
   }
@@ -212,9 +235,13 @@ export class Outbox {
   requeue(serial: string, reason = "requeued by the operator"): Promise<OutboxEntry> {
     return this.#exclusive(async () => {
       const current = await this.entries.get(serial);
-      if (current === undefined) throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+      if (current === undefined)
+        throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
       if (current.state !== "failed") {
-        throw new OutboxError("NODE_ERR_OUTBOX_WRONG_STATE", `entry ${serial} is ${current.state}; only a failed entry can be requeued`);
+        throw new OutboxError(
+          "NODE_ERR_OUTBOX_WRONG_STATE",
+          `entry ${serial} is ${current.state}; only a failed entry can be requeued`,
+        );
       }
       const was = current.failure === undefined ? "" : ` (was ${current.failure.code})`;
       return this.#write(current, {
@@ -233,7 +260,10 @@ export class Outbox {
   /** One sender per outbox: returns the release function, or throws if one is active. */
   acquireSender(): () => void {
     if (this.#sender !== undefined) {
-      throw new OutboxError("NODE_ERR_OUTBOX_SENDER_ACTIVE", "a sender is already draining this outbox; stop it first");
+      throw new OutboxError(
+        "NODE_ERR_OUTBOX_SENDER_ACTIVE",
+        "a sender is already draining this outbox; stop it first",
+      );
     }
     const token = Symbol("sender");
     this.#sender = token;
@@ -258,12 +288,17 @@ export class Outbox {
   }
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
-    const next = withoutUndefined<OutboxEntry>({ ...current, ...patch, updatedAt: new Date(this.#now()).toISOString() });
+    const next = withoutUndefined<OutboxEntry>({
+      ...current,
+      ...patch,
+      updatedAt: new Date(this.#now()).toISOString(),
+    });
     const ops: BatchOp[] = [{ type: "put", sublevel: this.entries, key: next.serial, value: next }];
     const wasPending = !FINAL.has(current.state);
     const isPending = !FINAL.has(next.state);
     if (wasPending && !isPending) ops.push({ type: "del", sublevel: this.pending, key: seqKey(next.seq) });
-    if (!wasPending && isPending) ops.push({ type: "put", sublevel: this.pending, key: seqKey(next.seq), value: next.serial });
+    if (!wasPending && isPending)
+      ops.push({ type: "put", sublevel: this.pending, key: seqKey(next.seq), value: next.serial });
     await this.db.batch(ops, this.#batchOptions);
     this.#emit(next);
     return next;
@@ -292,7 +327,8 @@ export class Outbox {
       for (const { entry } of group) {
         const existing = known.get(entry.serial);
         if (existing !== undefined) {
-          const same = existing.kind === entry.kind && canonicalJson(existing.args) === canonicalJson(entry.args);
+          const same =
+            existing.kind === entry.kind && canonicalJson(existing.args) === canonicalJson(entry.args);
           results.push(
             same
               ? existing
@@ -304,7 +340,16 @@ export class Outbox {
           );
           continue;
         }
-        const fresh: OutboxEntry = { serial: entry.serial, kind: entry.kind, args: entry.args, state: "queued", seq: seq++, attempts: 0, createdAt: at, updatedAt: at };
+        const fresh: OutboxEntry = {
+          serial: entry.serial,
+          kind: entry.kind,
+          args: entry.args,
+          state: "queued",
+          seq: seq++,
+          attempts: 0,
+          createdAt: at,
+          updatedAt: at,
+        };
         known.set(entry.serial, fresh);
         created.push(fresh);
         results.push(fresh);

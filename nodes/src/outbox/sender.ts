@@ -12,10 +12,35 @@
 //      matching flow.
 import { Wallet, keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
-import type { AgreeIncomeSplitArgs, AssignCourtArgs, DisburseArgs, PrepayArgs, EscalateArgs, GrantMandateArgs, RevokeMandateArgs, SetOwnBranchLimitsArgs, OutboxEntry, OutboxFailure, RecordRulingArgs, RegisterLoanArgs, RepayArgs } from "./entry.ts";
-import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
+import type {
+  AgreeIncomeSplitArgs,
+  AssignCourtArgs,
+  DisburseArgs,
+  PrepayArgs,
+  EscalateArgs,
+  GrantMandateArgs,
+  RevokeMandateArgs,
+  SetOwnBranchLimitsArgs,
+  OutboxEntry,
+  OutboxFailure,
+  RecordRulingArgs,
+  RegisterLoanArgs,
+  RepayArgs,
+} from "./entry.ts";
+import {
+  calldataOf,
+  disputeInterface,
+  ledgerInterface,
+  loanIdOfEntry,
+  onChainSerial,
+  targetOf,
+} from "./entry.ts";
 import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
-import type { FundsDisbursedEvent, PrepaymentReceivedEvent, RepaymentReceivedEvent } from "../../../common/chain/generated/typechain/lending/JointLoanLedger.ts";
+import type {
+  FundsDisbursedEvent,
+  PrepaymentReceivedEvent,
+  RepaymentReceivedEvent,
+} from "../../../common/chain/generated/typechain/lending/JointLoanLedger.ts";
 import { LoanState } from "../../../common/chain/generated/enums.ts";
 import { pagedLogs } from "../../../common/chain/logs.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
@@ -60,7 +85,10 @@ export type OutboxSenderOptions = {
 };
 
 /** The flow's trace on chain: none, ours (done), or someone else's flow holding our serial or loan id. */
-type Effect = { kind: "none" } | { kind: "done"; txHash?: string; blockNumber?: number } | { kind: "conflict"; failure: OutboxFailure };
+type Effect =
+  | { kind: "none" }
+  | { kind: "done"; txHash?: string; blockNumber?: number }
+  | { kind: "conflict"; failure: OutboxFailure };
 
 type Fees = { type: 0; gasPrice: bigint } | { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
 
@@ -99,7 +127,11 @@ export class OutboxSender {
       this.provider = options.provider;
     } else {
       if (options.rpcUrl === undefined) throw new Error("OutboxSender needs rpcUrl or provider");
-      this.provider = jsonRpcProvider(options.rpcUrl, { chainId: this.chainId, timeoutMs: options.rpcTimeoutMs ?? 10_000, pollingMs: options.pollingMs ?? 250 });
+      this.provider = jsonRpcProvider(options.rpcUrl, {
+        chainId: this.chainId,
+        timeoutMs: options.rpcTimeoutMs ?? 10_000,
+        pollingMs: options.pollingMs ?? 250,
+      });
     }
     try {
       this.wallet = new Wallet(options.privateKey);
@@ -159,7 +191,8 @@ export class OutboxSender {
     const back: string[] = [];
     for (const entry of await this.outbox.list({ state: "confirmed" })) {
       if ((entry.blockNumber ?? Infinity) < sinceBlock) continue;
-      const receipt = entry.txHash === undefined ? null : await this.provider.getTransactionReceipt(entry.txHash);
+      const receipt =
+        entry.txHash === undefined ? null : await this.provider.getTransactionReceipt(entry.txHash);
       if (receipt !== null && receipt.status === 1) continue;
       const effect = await this.#effect(entry);
       if (effect.kind === "done") continue;
@@ -265,7 +298,8 @@ export class OutboxSender {
   async #resume(entry: OutboxEntry): Promise<void> {
     // the nonce first, then the receipt: once the nonce is used, what holds it cannot change
     const latestNonce = await this.provider.getTransactionCount(this.address, "latest");
-    const receipt = entry.txHash === undefined ? null : await this.provider.getTransactionReceipt(entry.txHash);
+    const receipt =
+      entry.txHash === undefined ? null : await this.provider.getTransactionReceipt(entry.txHash);
     if (receipt !== null) return this.#landed(entry, await this.#confirmations(receipt));
     const effect = await this.#effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
@@ -287,7 +321,14 @@ export class OutboxSender {
   async #send(entry: OutboxEntry, nonceChoice: number | "pending"): Promise<void> {
     const to = this.#to(entry);
     if (to === undefined) {
-      return this.#update(entry, { state: "failed", failure: { code: "OutboxNoDisputeResolution", args: [], message: "this node's outbox has no DisputeResolution address configured" } });
+      return this.#update(entry, {
+        state: "failed",
+        failure: {
+          code: "OutboxNoDisputeResolution",
+          args: [],
+          message: "this node's outbox has no DisputeResolution address configured",
+        },
+      });
     }
     const data = calldataOf(entry);
     const request = { from: this.address, to, data };
@@ -301,14 +342,32 @@ export class OutboxSender {
     }
     const [fees, nonce, head] = await Promise.all([
       this.#fees(),
-      nonceChoice === "pending" ? this.provider.getTransactionCount(this.address, "pending") : Promise.resolve(nonceChoice),
+      nonceChoice === "pending"
+        ? this.provider.getTransactionCount(this.address, "pending")
+        : Promise.resolve(nonceChoice),
       entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock),
     ]);
     const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
-    const rawTx = await this.wallet.signTransaction({ to, data, value: 0n, nonce, gasLimit: (gas * margin) / 100n, chainId: this.chainId, ...fees });
+    const rawTx = await this.wallet.signTransaction({
+      to,
+      data,
+      value: 0n,
+      nonce,
+      gasLimit: (gas * margin) / 100n,
+      chainId: this.chainId,
+      ...fees,
+    });
     const txHash = keccak256(rawTx);
     // durable before it leaves the process: a crash from here on finds it in "sent"
-    const sent = await this.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, fromBlock: head, attempts: entry.attempts + 1, lastError: undefined });
+    const sent = await this.outbox.update(entry.serial, {
+      state: "sent",
+      txHash,
+      nonce,
+      rawTx,
+      fromBlock: head,
+      attempts: entry.attempts + 1,
+      lastError: undefined,
+    });
     await this.#broadcast(rawTx);
     return this.#landed(sent, await this.#waitMined(txHash));
   }
@@ -316,7 +375,12 @@ export class OutboxSender {
   /** A receipt for the recorded transaction. */
   async #landed(entry: OutboxEntry, receipt: TransactionReceipt): Promise<void> {
     if (receipt.status === 1) {
-      await this.#update(entry, { state: "confirmed", txHash: receipt.hash, blockNumber: receipt.blockNumber, lastError: undefined });
+      await this.#update(entry, {
+        state: "confirmed",
+        txHash: receipt.hash,
+        blockNumber: receipt.blockNumber,
+        lastError: undefined,
+      });
       return;
     }
     return this.#reverted(entry, receipt);
@@ -338,12 +402,34 @@ export class OutboxSender {
     } catch (error) {
       const failure = revertFailure(error);
       if (failure === undefined) throw error;
-      return this.#update(entry, { state: "failed", failure: { ...failure, message: where }, reverts, blockNumber: receipt.blockNumber, lastError: where });
+      return this.#update(entry, {
+        state: "failed",
+        failure: { ...failure, message: where },
+        reverts,
+        blockNumber: receipt.blockNumber,
+        lastError: where,
+      });
     }
     if (reverts >= (this.#options.maxReverts ?? 3)) {
-      return this.#update(entry, { state: "failed", failure: { code: "Reverted", args: [receipt.hash], message: `${where}; it reverted ${reverts} times although the call passes` }, reverts, lastError: where });
+      return this.#update(entry, {
+        state: "failed",
+        failure: {
+          code: "Reverted",
+          args: [receipt.hash],
+          message: `${where}; it reverted ${reverts} times although the call passes`,
+        },
+        reverts,
+        lastError: where,
+      });
     }
-    await this.#update(entry, { state: "queued", txHash: undefined, nonce: undefined, rawTx: undefined, reverts, lastError: `${where}; the call passes now, sending again` });
+    await this.#update(entry, {
+      state: "queued",
+      txHash: undefined,
+      nonce: undefined,
+      rawTx: undefined,
+      reverts,
+      lastError: `${where}; the call passes now, sending again`,
+    });
   }
 
   /** The estimate reverted with an error the ledger names. A duplicate may be our own earlier flow. */
@@ -382,7 +468,9 @@ export class OutboxSender {
       case "escalate": {
         // any member's keeper may have moved the loan there already: the effect is the stage
         const loan = await this.#loan(loanId);
-        return loan !== undefined && Number(loan.stage) >= (entry.args as EscalateArgs).stage ? { kind: "done" } : { kind: "none" };
+        return loan !== undefined && Number(loan.stage) >= (entry.args as EscalateArgs).stage
+          ? { kind: "done" }
+          : { kind: "none" };
       }
       case "assignCourt":
       case "acceptCase":
@@ -401,14 +489,28 @@ export class OutboxSender {
           Number(loan.method) === t.method &&
           Number(loan.startDay) === t.startDay &&
           String(loan.borrowerKey).toLowerCase() === t.borrowerKey;
-        if (!same) return { kind: "conflict", failure: { code: "LedgerDuplicateLoan", args: [loanId], message: "a loan with this id and other terms is on chain" } };
+        if (!same)
+          return {
+            kind: "conflict",
+            failure: {
+              code: "LedgerDuplicateLoan",
+              args: [loanId],
+              message: "a loan with this id and other terms is on chain",
+            },
+          };
         const log = await this.#findLog(entry, "LoanRegistered", loanId, () => true);
-        return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
+        return {
+          kind: "done",
+          ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }),
+        };
       }
       case "grantMandate":
       case "revokeMandate": {
         // the mandate as the ledger holds it: granted with this expiry, or gone
-        const [, expiresAt] = await this.#ledgerView().mandate(loanId, (entry.args as GrantMandateArgs | RevokeMandateArgs).agent);
+        const [, expiresAt] = await this.#ledgerView().mandate(
+          loanId,
+          (entry.args as GrantMandateArgs | RevokeMandateArgs).agent,
+        );
         const want = entry.kind === "grantMandate" ? BigInt((entry.args as GrantMandateArgs).expiresAt) : 0n;
         return BigInt(expiresAt) === want ? { kind: "done" } : { kind: "none" };
       }
@@ -416,13 +518,18 @@ export class OutboxSender {
         // the quotas as the ledger holds them: these three values
         const a = entry.args as SetOwnBranchLimitsArgs;
         const l = await this.#ledgerView().branchLimits(a.branch);
-        const same = BigInt(l.singleLoanMax) === BigInt(a.singleLoanMax) && BigInt(l.dailyDisbursementLimit) === BigInt(a.dailyDisbursementLimit) && BigInt(l.outstandingLimit) === BigInt(a.outstandingLimit);
+        const same =
+          BigInt(l.singleLoanMax) === BigInt(a.singleLoanMax) &&
+          BigInt(l.dailyDisbursementLimit) === BigInt(a.dailyDisbursementLimit) &&
+          BigInt(l.outstandingLimit) === BigInt(a.outstandingLimit);
         return same ? { kind: "done" } : { kind: "none" };
       }
       case "agreeIncomeSplit": {
         // the split as the ledger holds it: agreed at this share
         const [agreed, bps] = await this.#ledgerView().incomeShare(loanId);
-        return agreed && Number(bps) === (entry.args as AgreeIncomeSplitArgs).platformIncomeShareBps ? { kind: "done" } : { kind: "none" };
+        return agreed && Number(bps) === (entry.args as AgreeIncomeSplitArgs).platformIncomeShareBps
+          ? { kind: "done" }
+          : { kind: "none" };
       }
       // an expiry is done once the loan is cancelled, whoever did it (another keeper, its branch)
       case "expireLoan":
@@ -430,13 +537,21 @@ export class OutboxSender {
         const loan = await this.#loan(loanId);
         if (loan === undefined || Number(loan.state) !== LoanState.Cancelled) return { kind: "none" };
         const log = await this.#findLog(entry, "LoanCancelled", loanId, () => true);
-        return { kind: "done", ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }) };
+        return {
+          kind: "done",
+          ...(log === undefined ? {} : { txHash: log.transactionHash, blockNumber: log.blockNumber }),
+        };
       }
       case "prepay": {
         const serial = onChainSerial(entry.serial);
         const used = await this.#ledgerView().serialUsed(serial);
         if (!used) return { kind: "none" };
-        const log = await this.#findLog(entry, "PrepaymentReceived", loanId, (args) => String(args.serial).toLowerCase() === serial);
+        const log = await this.#findLog(
+          entry,
+          "PrepaymentReceived",
+          loanId,
+          (args) => String(args.serial).toLowerCase() === serial,
+        );
         const a = entry.args as PrepayArgs;
         if (log !== undefined) {
           const args = ledgerInterface.parseLog(log)!.args.toObject() as PrepaymentReceivedEvent.OutputObject;
@@ -448,7 +563,14 @@ export class OutboxSender {
             String(args.voucher).toLowerCase() === a.voucher;
           if (ours) return { kind: "done", txHash: log.transactionHash, blockNumber: log.blockNumber };
         }
-        return { kind: "conflict", failure: { code: "LedgerDuplicateSerial", args: [serial], message: "the serial was used on chain by another flow (other loan, amount, mode or voucher)" } };
+        return {
+          kind: "conflict",
+          failure: {
+            code: "LedgerDuplicateSerial",
+            args: [serial],
+            message: "the serial was used on chain by another flow (other loan, amount, mode or voucher)",
+          },
+        };
       }
       case "disburse":
       case "repay":
@@ -457,7 +579,12 @@ export class OutboxSender {
         const used = await this.#ledgerView().serialUsed(serial);
         if (!used) return { kind: "none" };
         const event = entry.kind === "disburse" ? "FundsDisbursed" : "RepaymentReceived";
-        const log = await this.#findLog(entry, event, loanId, (args) => String(args.serial).toLowerCase() === serial);
+        const log = await this.#findLog(
+          entry,
+          event,
+          loanId,
+          (args) => String(args.serial).toLowerCase() === serial,
+        );
         if (log !== undefined) {
           const decoded = ledgerInterface.parseLog(log)!.args.toObject();
           const ours =
@@ -469,7 +596,11 @@ export class OutboxSender {
         }
         return {
           kind: "conflict",
-          failure: { code: "LedgerDuplicateSerial", args: [serial], message: "the serial was used on chain by another flow (other loan, amount or voucher)" },
+          failure: {
+            code: "LedgerDuplicateSerial",
+            args: [serial],
+            message: "the serial was used on chain by another flow (other loan, amount or voucher)",
+          },
         };
       }
     }
@@ -485,7 +616,9 @@ export class OutboxSender {
     if (/^0x0{64}$/.test(c.caseId)) return { kind: "none" };
     switch (entry.kind) {
       case "assignCourt":
-        return Number(c.court) === (entry.args as AssignCourtArgs).court ? { kind: "done" } : { kind: "none" };
+        return Number(c.court) === (entry.args as AssignCourtArgs).court
+          ? { kind: "done" }
+          : { kind: "none" };
       case "acceptCase":
         return c.acceptedAt !== 0n ? { kind: "done" } : { kind: "none" };
       case "closeCase":
@@ -494,7 +627,14 @@ export class OutboxSender {
         const ruling = String(c.ruling).toLowerCase();
         if (/^0x0{64}$/.test(ruling)) return { kind: "none" };
         if (ruling === (entry.args as RecordRulingArgs).ruling) return { kind: "done" };
-        return { kind: "conflict", failure: { code: "DisputeRulingConflict", args: [loanId, ruling], message: "another ruling is recorded for this case" } };
+        return {
+          kind: "conflict",
+          failure: {
+            code: "DisputeRulingConflict",
+            args: [loanId, ruling],
+            message: "another ruling is recorded for this case",
+          },
+        };
       }
     }
   }
@@ -515,14 +655,26 @@ export class OutboxSender {
   }
 
   /** The first `event` of `loanId` that `match`es, searched from the entry's fromBlock in pages. */
-  async #findLog(entry: OutboxEntry, event: string, loanId: string, match: (args: Record<string, unknown>) => boolean): Promise<Log | undefined> {
+  async #findLog(
+    entry: OutboxEntry,
+    event: string,
+    loanId: string,
+    match: (args: Record<string, unknown>) => boolean,
+  ): Promise<Log | undefined> {
     const fragment = ledgerInterface.getEvent(event)!;
     const topics = [fragment.topicHash, loanId];
     const latest = await this.provider.getBlockNumber();
     const page = this.#options.logPageBlocks ?? 2_000;
     // a fromBlock above the head means the chain lost blocks since: search all of the ledger's life
-    const from = entry.fromBlock !== undefined && entry.fromBlock <= latest ? entry.fromBlock : (this.#options.fromBlock ?? 0);
-    for await (const logs of pagedLogs(this.provider, { address: this.ledger, topics }, { fromBlock: from, toBlock: latest, pageBlocks: page })) {
+    const from =
+      entry.fromBlock !== undefined && entry.fromBlock <= latest
+        ? entry.fromBlock
+        : (this.#options.fromBlock ?? 0);
+    for await (const logs of pagedLogs(
+      this.provider,
+      { address: this.ledger, topics },
+      { fromBlock: from, toBlock: latest, pageBlocks: page },
+    )) {
       for (const log of logs) {
         const parsed = ledgerInterface.parseLog(log);
         if (parsed !== null && match(parsed.args)) return log;
@@ -533,7 +685,10 @@ export class OutboxSender {
 
   /** Fees from the chain: eth_gasPrice as the price (zero on a free-gas network), EIP-1559 where the chain has a base fee. */
   async #fees(): Promise<Fees> {
-    const [price, block] = await Promise.all([this.provider.send("eth_gasPrice", []) as Promise<string>, this.provider.getBlock("latest")]);
+    const [price, block] = await Promise.all([
+      this.provider.send("eth_gasPrice", []) as Promise<string>,
+      this.provider.getBlock("latest"),
+    ]);
     const gasPrice = BigInt(price);
     const base = block?.baseFeePerGas ?? null;
     if (base === null) return { type: 0, gasPrice };
@@ -566,11 +721,16 @@ export class OutboxSender {
       if (this.#stopping) throw new Stopped();
       const receipt = await this.provider.getTransactionReceipt(txHash);
       if (receipt !== null) return this.#confirmations(receipt);
-      if (Date.now() > deadline) throw new RetryLater(`transaction ${txHash} not mined within ${this.#options.receiptTimeoutMs ?? 120_000} ms; it will be re-broadcast`);
+      if (Date.now() > deadline)
+        throw new RetryLater(
+          `transaction ${txHash} not mined within ${this.#options.receiptTimeoutMs ?? 120_000} ms; it will be re-broadcast`,
+        );
       if ((await this.provider.getTransaction(txHash)) === null) {
         unknownSince ??= Date.now();
         if (Date.now() - unknownSince >= (this.#options.unknownTxMs ?? 1_000)) {
-          throw new RetryLater(`transaction ${txHash} is unknown to the node (dropped from its pool, or its block was lost); it will be re-broadcast`);
+          throw new RetryLater(
+            `transaction ${txHash} is unknown to the node (dropped from its pool, or its block was lost); it will be re-broadcast`,
+          );
         }
       } else {
         unknownSince = undefined;
@@ -588,7 +748,8 @@ export class OutboxSender {
       if ((await this.provider.getBlockNumber()) >= current.blockNumber + confirmations) {
         // the block may have been replaced meanwhile: ask again
         const again = await this.provider.getTransactionReceipt(current.hash);
-        if (again === null) throw new RetryLater(`transaction ${current.hash} left the chain while waiting for confirmations`);
+        if (again === null)
+          throw new RetryLater(`transaction ${current.hash} left the chain while waiting for confirmations`);
         if (again.blockNumber === current.blockNumber) return again;
         current = again;
         continue;
@@ -606,27 +767,47 @@ export function revertFailure(error: unknown): OutboxFailure | undefined {
   if (data === undefined) return undefined;
   // DisputeResolution calls into the ledger, so either contract's errors can come back
   const decoded = decodeRevertData(data, [ledgerInterface, disputeInterface]);
-  return decoded === undefined ? { code: "UnknownRevert", args: [data] } : { code: decoded.name, args: decoded.args };
+  return decoded === undefined
+    ? { code: "UnknownRevert", args: [data] }
+    : { code: decoded.name, args: decoded.args };
 }
 
 function rpcMessage(error: unknown): string {
-  const e = error as { info?: { error?: { message?: unknown } }; error?: { message?: unknown }; message?: unknown };
-  return [e?.info?.error?.message, e?.error?.message, e?.message].filter((m) => typeof m === "string").join(" ");
+  const e = error as {
+    info?: { error?: { message?: unknown } };
+    error?: { message?: unknown };
+    message?: unknown;
+  };
+  return [e?.info?.error?.message, e?.error?.message, e?.message]
+    .filter((m) => typeof m === "string")
+    .join(" ");
 }
 
 function describe(error: unknown): string {
   if (error instanceof RetryLater) return error.message;
   const e = error as { code?: unknown; shortMessage?: unknown; message?: unknown };
-  const text = typeof e?.shortMessage === "string" ? e.shortMessage : typeof e?.message === "string" ? e.message : String(error);
+  const text =
+    typeof e?.shortMessage === "string"
+      ? e.shortMessage
+      : typeof e?.message === "string"
+        ? e.message
+        : String(error);
   const inner = rpcMessage(error);
   const detail = inner !== "" && !text.includes(inner) ? `: ${inner}` : "";
   return `${typeof e?.code === "string" ? `${e.code}: ` : ""}${text}${detail}`.slice(0, 500);
 }
 
 function disbursedOurs(args: FundsDisbursedEvent.OutputObject, a: DisburseArgs): boolean {
-  return args.amount === BigInt(a.amount) && args.accountHash.toLowerCase() === a.accountHash && args.voucher.toLowerCase() === a.voucher;
+  return (
+    args.amount === BigInt(a.amount) &&
+    args.accountHash.toLowerCase() === a.accountHash &&
+    args.voucher.toLowerCase() === a.voucher
+  );
 }
 
 function repaidOurs(args: RepaymentReceivedEvent.OutputObject, a: RepayArgs): boolean {
-  return args.penalty + args.interest + args.principal === BigInt(a.amount) && args.voucher.toLowerCase() === a.voucher;
+  return (
+    args.penalty + args.interest + args.principal === BigInt(a.amount) &&
+    args.voucher.toLowerCase() === a.voucher
+  );
 }

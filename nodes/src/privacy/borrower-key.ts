@@ -41,7 +41,8 @@ export function isIdType(value: unknown): value is IdType {
 
 /** The GB 11643 check character of the first 17 digits. */
 export function residentIdCheckChar(first17: string): string {
-  if (!/^\d{17}$/.test(first17)) throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "a resident ID number starts with 17 digits");
+  if (!/^\d{17}$/.test(first17))
+    throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "a resident ID number starts with 17 digits");
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i]!;
   return CHECK_CHARS[sum % 11]!;
@@ -56,26 +57,43 @@ export function residentIdCheckChar(first17: string): string {
  * numbers (invalid since 2013) are refused. Other types: 1–64 printable ASCII characters.
  */
 export function normalizeIdNumber(idType: IdType, raw: string): string {
-  if (!isIdType(idType)) throw new PrivacyError("NODE_ERR_UNKNOWN_ID_TYPE", `idType must be one of ${ID_TYPES.join(", ")}`);
-  if (typeof raw !== "string") throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "the ID number must be a string");
+  if (!isIdType(idType))
+    throw new PrivacyError("NODE_ERR_UNKNOWN_ID_TYPE", `idType must be one of ${ID_TYPES.join(", ")}`);
+  if (typeof raw !== "string")
+    throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "the ID number must be a string");
   const id = raw.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
   if (idType !== "resident-id") {
     if (!/^[\x21-\x7E]{1,64}$/.test(id)) {
-      throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", `a ${idType} number is 1 to 64 printable ASCII characters`);
+      throw new PrivacyError(
+        "NODE_ERR_BAD_ID_NUMBER",
+        `a ${idType} number is 1 to 64 printable ASCII characters`,
+      );
     }
     return id;
   }
   if (/^\d{15}$/.test(id)) {
-    throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "15-digit first-generation resident ID numbers are no longer valid; give the 18-character number");
+    throw new PrivacyError(
+      "NODE_ERR_BAD_ID_NUMBER",
+      "15-digit first-generation resident ID numbers are no longer valid; give the 18-character number",
+    );
   }
   if (!/^\d{17}[\dX]$/.test(id)) {
-    throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "a resident ID number is 17 digits followed by a digit or X");
+    throw new PrivacyError(
+      "NODE_ERR_BAD_ID_NUMBER",
+      "a resident ID number is 17 digits followed by a digit or X",
+    );
   }
   if (!isCalendarDate(id.slice(6, 14))) {
-    throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "the birth date (characters 7–14, YYYYMMDD) of the resident ID number is not a real date");
+    throw new PrivacyError(
+      "NODE_ERR_BAD_ID_NUMBER",
+      "the birth date (characters 7–14, YYYYMMDD) of the resident ID number is not a real date",
+    );
   }
   if (residentIdCheckChar(id.slice(0, 17)) !== id[17]) {
-    throw new PrivacyError("NODE_ERR_BAD_ID_NUMBER", "the resident ID number's check character (GB 11643) does not match; look for a mistyped digit");
+    throw new PrivacyError(
+      "NODE_ERR_BAD_ID_NUMBER",
+      "the resident ID number's check character (GB 11643) does not match; look for a mistyped digit",
+    );
   }
   return id;
 }
@@ -94,10 +112,14 @@ export function borrowerKeyOf(consortiumKey: Uint8Array, idType: IdType, idNumbe
  * digit is refused rather than dropped (two different typos must not hash alike). 8–32 digits.
  */
 export function normalizeAccount(account: string): string {
-  if (typeof account !== "string") throw new PrivacyError("NODE_ERR_BAD_ACCOUNT", "the account number must be a string");
+  if (typeof account !== "string")
+    throw new PrivacyError("NODE_ERR_BAD_ACCOUNT", "the account number must be a string");
   const digits = account.normalize("NFKC").replace(/[\s-]+/g, "");
   if (!/^\d{8,32}$/.test(digits)) {
-    throw new PrivacyError("NODE_ERR_BAD_ACCOUNT", "an account number is 8 to 32 digits (spaces and hyphens allowed between them)");
+    throw new PrivacyError(
+      "NODE_ERR_BAD_ACCOUNT",
+      "an account number is 8 to 32 digits (spaces and hyphens allowed between them)",
+    );
   }
   return digits;
 }
@@ -105,7 +127,10 @@ export function normalizeAccount(account: string): string {
 /** 0x-prefixed SHA-256(salt ‖ account digits): the whitelist entry of a receiving account. */
 export function accountHashOf(salt: Uint8Array, account: string): string {
   if (!(salt instanceof Uint8Array) || salt.length < MIN_ACCOUNT_SALT_BYTES) {
-    throw new PrivacyError("NODE_ERR_BAD_KEY", `the account salt must be at least ${MIN_ACCOUNT_SALT_BYTES} bytes`);
+    throw new PrivacyError(
+      "NODE_ERR_BAD_KEY",
+      `the account salt must be at least ${MIN_ACCOUNT_SALT_BYTES} bytes`,
+    );
   }
   return toHex(createHash("sha256").update(salt).update(normalizeAccount(account), "utf8").digest());
 }

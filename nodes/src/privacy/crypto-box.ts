@@ -40,7 +40,10 @@ export function generateKey(): Uint8Array {
 export function deriveKey(master: Uint8Array, purpose: string): Uint8Array {
   checkKey(master, "master key");
   if (typeof purpose !== "string" || !PURPOSE.test(purpose)) {
-    throw new PrivacyError("NODE_ERR_BAD_KEY", "a key purpose is 1–64 characters of a-z, 0-9 and -, starting with a letter");
+    throw new PrivacyError(
+      "NODE_ERR_BAD_KEY",
+      "a key purpose is 1–64 characters of a-z, 0-9 and -, starting with a letter",
+    );
   }
   return new Uint8Array(hkdfSync("sha256", master, HKDF_SALT, new TextEncoder().encode(purpose), KEY_BYTES));
 }
@@ -69,7 +72,8 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Aad): Uint8Array 
   if (!(sealed instanceof Uint8Array) || sealed.length < SEAL_OVERHEAD) {
     throw new PrivacyError("NODE_ERR_DECRYPT", `a sealed blob is at least ${SEAL_OVERHEAD} bytes`);
   }
-  if (sealed[0] !== SEAL_VERSION) throw new PrivacyError("NODE_ERR_DECRYPT", `unknown sealed-blob version ${sealed[0]}`);
+  if (sealed[0] !== SEAL_VERSION)
+    throw new PrivacyError("NODE_ERR_DECRYPT", `unknown sealed-blob version ${sealed[0]}`);
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const body = sealed.subarray(1 + IV_BYTES, sealed.length - TAG_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
@@ -79,7 +83,10 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: Aad): Uint8Array 
     decipher.setAuthTag(tag);
     return new Uint8Array(Buffer.concat([decipher.update(body), decipher.final()]));
   } catch {
-    throw new PrivacyError("NODE_ERR_DECRYPT", "the sealed blob does not authenticate (tampered, truncated, or another key or aad)");
+    throw new PrivacyError(
+      "NODE_ERR_DECRYPT",
+      "the sealed blob does not authenticate (tampered, truncated, or another key or aad)",
+    );
   }
 }
 
@@ -96,7 +103,10 @@ export async function loadMasterKey(path: string): Promise<Uint8Array> {
     handle = await openFile(path, "r");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new PrivacyError("NODE_ERR_KEY_FILE_MISSING", `no master key file at ${path}; create one (see nodes/src/privacy/README.md)`);
+      throw new PrivacyError(
+        "NODE_ERR_KEY_FILE_MISSING",
+        `no master key file at ${path}; create one (see nodes/src/privacy/README.md)`,
+      );
     }
     throw error;
   }
@@ -131,7 +141,10 @@ export async function createMasterKeyFile(path: string): Promise<Uint8Array> {
     handle = await openFile(path, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new PrivacyError("NODE_ERR_KEY_FILE_EXISTS", `${path} already exists; a master key is never overwritten`);
+      throw new PrivacyError(
+        "NODE_ERR_KEY_FILE_EXISTS",
+        `${path} already exists; a master key is never overwritten`,
+      );
     }
     throw error;
   }

@@ -50,9 +50,42 @@ export const REDACTED = "[REDACTED]";
 
 // 复姓: compound surnames kept whole, so 欧阳娜娜 shows as 欧阳** rather than 欧***.
 const COMPOUND_SURNAMES = new Set([
-  "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-  "夏侯", "轩辕", "令狐", "端木", "南宫", "西门", "独孤", "澹台", "百里", "呼延", "钟离", "申屠",
-  "太史", "闻人", "万俟", "濮阳", "淳于", "单于", "公冶", "赫连", "拓跋", "完颜", "司空", "东郭",
+  "欧阳",
+  "司马",
+  "上官",
+  "诸葛",
+  "东方",
+  "皇甫",
+  "尉迟",
+  "公孙",
+  "慕容",
+  "长孙",
+  "宇文",
+  "司徒",
+  "夏侯",
+  "轩辕",
+  "令狐",
+  "端木",
+  "南宫",
+  "西门",
+  "独孤",
+  "澹台",
+  "百里",
+  "呼延",
+  "钟离",
+  "申屠",
+  "太史",
+  "闻人",
+  "万俟",
+  "濮阳",
+  "淳于",
+  "单于",
+  "公冶",
+  "赫连",
+  "拓跋",
+  "完颜",
+  "司空",
+  "东郭",
 ]);
 
 const stars = (n: number): string => "*".repeat(Math.max(0, n));
@@ -157,7 +190,9 @@ const REDACT_DEPTH = 5;
  */
 export const PII_LOG_REDACT_PATHS: readonly string[] = Object.freeze(
   Object.keys(PII_FIELDS).flatMap((field) =>
-    Array.from({ length: REDACT_DEPTH }, (_, depth) => `${"*.".repeat(depth)}${field}`).filter((path) => path !== "name"),
+    Array.from({ length: REDACT_DEPTH }, (_, depth) => `${"*.".repeat(depth)}${field}`).filter(
+      (path) => path !== "name",
+    ),
   ),
 );
 
@@ -196,7 +231,10 @@ export function redactUrl(url: string): string {
   const bare = hash === -1 ? url : url.slice(0, hash);
   const question = bare.indexOf("?");
   const path = question === -1 ? bare : bare.slice(0, question);
-  const out = path.split("/").map((segment) => (segment === "" ? "" : scrubUrlPart(segment, false))).join("/");
+  const out = path
+    .split("/")
+    .map((segment) => (segment === "" ? "" : scrubUrlPart(segment, false)))
+    .join("/");
   if (question === -1) return out;
   const query = bare
     .slice(question + 1)
@@ -208,7 +246,8 @@ export function redactUrl(url: string): string {
       if (equals === -1) return name;
       const kind = piiKindOf(name);
       const raw = pair.slice(equals + 1);
-      const value = kind === undefined ? scrubUrlPart(raw, true) : String(maskValue(kind, scrubUrlPart(raw, true)));
+      const value =
+        kind === undefined ? scrubUrlPart(raw, true) : String(maskValue(kind, scrubUrlPart(raw, true)));
       return `${name}=${value}`;
     });
   return `${out}?${query.join("&")}`;
@@ -219,7 +258,13 @@ export function redactUrl(url: string): string {
  * own serializer shows, with the URL through redactUrl. Query strings carry free text (a
  * document access's `?purpose=`), which reached the request log unmasked.
  */
-export function requestForLog(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }): Record<string, unknown> {
+export function requestForLog(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
   return {
     method: req.method,
     url: typeof req.url === "string" ? redactUrl(req.url) : req.url,
@@ -230,7 +275,11 @@ export function requestForLog(req: { method?: string; url?: string; host?: strin
 }
 
 /** The node logger's serializers: requests through requestForLog, applications and bodies through redactForLog. */
-export const PII_LOG_SERIALIZERS = Object.freeze({ req: requestForLog, application: redactForLog, body: redactForLog });
+export const PII_LOG_SERIALIZERS = Object.freeze({
+  req: requestForLog,
+  application: redactForLog,
+  body: redactForLog,
+});
 
 /** The node logger's options besides its level: `pino({ level, ...PII_LOG_OPTIONS })` (server.ts, service.ts). */
 export const PII_LOG_OPTIONS = Object.freeze({ redact: PII_LOG_REDACT, serializers: PII_LOG_SERIALIZERS });

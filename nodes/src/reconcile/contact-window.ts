@@ -11,7 +11,11 @@ export const CONTACT_WINDOW_END = 21 * 3600;
 
 function shanghaiSplit(unixSeconds: number): { day: number; secondOfDay: number } {
   if (!Number.isSafeInteger(unixSeconds)) {
-    throw new ReconcileError("NODE_ERR_BAD_TIME", `a Unix time in whole seconds, got ${String(unixSeconds)}`, [{ field: "unixSeconds", message: "an integer" }]);
+    throw new ReconcileError(
+      "NODE_ERR_BAD_TIME",
+      `a Unix time in whole seconds, got ${String(unixSeconds)}`,
+      [{ field: "unixSeconds", message: "an integer" }],
+    );
   }
   const local = unixSeconds + SHANGHAI_OFFSET_SECONDS;
   const day = Math.floor(local / SECONDS_PER_DAY);

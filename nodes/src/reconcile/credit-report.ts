@@ -22,7 +22,9 @@ export type LoanStateName = Exclude<(typeof LOAN_STATES)[number], "None">;
 export function loanStateName(state: number | bigint): LoanStateName {
   const name = LOAN_STATES[Number(state)];
   if (name === undefined || name === "None") {
-    throw new ReconcileError("NODE_ERR_CREDIT_REPORT_INPUT", `not a loan state: ${String(state)}`, [{ field: "state", message: "1..4" }]);
+    throw new ReconcileError("NODE_ERR_CREDIT_REPORT_INPUT", `not a loan state: ${String(state)}`, [
+      { field: "state", message: "1..4" },
+    ]);
   }
   return name;
 }
@@ -44,7 +46,16 @@ export type CreditLoan = {
 export const CREDIT_STATUSES = ["N", "1", "2", "3", "4", "5", "6", "7", "C"] as const;
 export type CreditStatus = (typeof CREDIT_STATUSES)[number];
 
-export const CREDIT_REPORT_COLUMNS = ["month", "loan_id", "borrower_key", "principal", "balance", "status", "days_overdue", "next_due_date"] as const;
+export const CREDIT_REPORT_COLUMNS = [
+  "month",
+  "loan_id",
+  "borrower_key",
+  "principal",
+  "balance",
+  "status",
+  "days_overdue",
+  "next_due_date",
+] as const;
 
 export type CreditReportRow = {
   month: string;
@@ -69,7 +80,12 @@ export type CreditReportSummary = {
   excluded: { Registered: number; Cancelled: number };
 };
 
-export type CreditReport = { month: string; rows: CreditReportRow[]; csv: string; summary: CreditReportSummary };
+export type CreditReport = {
+  month: string;
+  rows: CreditReportRow[];
+  csv: string;
+  summary: CreditReportSummary;
+};
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -77,7 +93,11 @@ const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 /** N for 0 days; 1..7 for 1–30, 31–60, …, 151–180, more than 180 days overdue. */
 export function overdueStatus(daysOverdue: number): Exclude<CreditStatus, "C"> {
   if (!Number.isSafeInteger(daysOverdue) || daysOverdue < 0) {
-    throw new ReconcileError("NODE_ERR_CREDIT_REPORT_INPUT", `daysOverdue: a non-negative integer, got ${daysOverdue}`, [{ field: "daysOverdue", message: "a non-negative integer" }]);
+    throw new ReconcileError(
+      "NODE_ERR_CREDIT_REPORT_INPUT",
+      `daysOverdue: a non-negative integer, got ${daysOverdue}`,
+      [{ field: "daysOverdue", message: "a non-negative integer" }],
+    );
   }
   if (daysOverdue === 0) return "N";
   return String(Math.min(7, Math.ceil(daysOverdue / 30))) as Exclude<CreditStatus, "C">;
@@ -88,36 +108,52 @@ function checkLoans(loans: readonly CreditLoan[]): void {
   const seen = new Set<string>();
   loans.forEach((loan, index) => {
     const problem = (field: string, message: string): void => void details.push({ index, field, message });
-    if (typeof loan.loanId !== "string" || !BYTES32.test(loan.loanId)) return problem("loanId", "0x and 64 hex digits");
+    if (typeof loan.loanId !== "string" || !BYTES32.test(loan.loanId))
+      return problem("loanId", "0x and 64 hex digits");
     const id = loan.loanId.toLowerCase();
     if (seen.has(id)) return problem("loanId", "the same loan twice");
     seen.add(id);
     // Only a key goes into the bureau file: an ID number, a name or a phone here is refused.
-    if (typeof loan.borrowerKey !== "string" || !BYTES32.test(loan.borrowerKey)) return problem("borrowerKey", "the HMAC borrower key, 0x and 64 hex digits");
-    if (!(["Registered", "Active", "Settled", "Cancelled"] as const).includes(loan.state)) return problem("state", "Registered, Active, Settled or Cancelled");
-    if (typeof loan.principalFen !== "bigint" || loan.principalFen <= 0n) return problem("principalFen", "a bigint above zero");
-    if (typeof loan.outstandingFen !== "bigint" || loan.outstandingFen < 0n || loan.outstandingFen > loan.principalFen) {
+    if (typeof loan.borrowerKey !== "string" || !BYTES32.test(loan.borrowerKey))
+      return problem("borrowerKey", "the HMAC borrower key, 0x and 64 hex digits");
+    if (!(["Registered", "Active", "Settled", "Cancelled"] as const).includes(loan.state))
+      return problem("state", "Registered, Active, Settled or Cancelled");
+    if (typeof loan.principalFen !== "bigint" || loan.principalFen <= 0n)
+      return problem("principalFen", "a bigint above zero");
+    if (
+      typeof loan.outstandingFen !== "bigint" ||
+      loan.outstandingFen < 0n ||
+      loan.outstandingFen > loan.principalFen
+    ) {
       return problem("outstandingFen", "a bigint from 0 to the principal");
     }
-    if (!Number.isSafeInteger(loan.daysOverdue) || loan.daysOverdue < 0) return problem("daysOverdue", "a non-negative integer");
+    if (!Number.isSafeInteger(loan.daysOverdue) || loan.daysOverdue < 0)
+      return problem("daysOverdue", "a non-negative integer");
     if (loan.state === "Settled" && (loan.outstandingFen !== 0n || loan.daysOverdue !== 0)) {
       return problem("state", "a settled loan owes nothing and is not overdue");
     }
     if (loan.state === "Active") {
       const due = loan.nextDueDay;
-      if (typeof due !== "number" || !Number.isSafeInteger(due) || due < 0) return problem("nextDueDay", "the Shanghai day number of the next due date");
+      if (typeof due !== "number" || !Number.isSafeInteger(due) || due < 0)
+        return problem("nextDueDay", "the Shanghai day number of the next due date");
     }
   });
   if (details.length > 0) {
     const first = details[0]!;
-    throw new ReconcileError("NODE_ERR_CREDIT_REPORT_INPUT", `loan ${first.index}: ${first.field}: ${first.message}`, details);
+    throw new ReconcileError(
+      "NODE_ERR_CREDIT_REPORT_INPUT",
+      `loan ${first.index}: ${first.field}: ${first.message}`,
+      details,
+    );
   }
 }
 
 /** The credit-reporting export of `month` ("YYYY-MM") for `loans`. Throws NODE_ERR_CREDIT_REPORT_INPUT. */
 export function buildCreditReport(month: string, loans: readonly CreditLoan[]): CreditReport {
   if (!MONTH.test(month) || month < "0001-01") {
-    throw new ReconcileError("NODE_ERR_CREDIT_REPORT_INPUT", `month: YYYY-MM, got ${JSON.stringify(month)}`, [{ field: "month", message: "YYYY-MM" }]);
+    throw new ReconcileError("NODE_ERR_CREDIT_REPORT_INPUT", `month: YYYY-MM, got ${JSON.stringify(month)}`, [
+      { field: "month", message: "YYYY-MM" },
+    ]);
   }
   checkLoans(loans);
   const summary: CreditReportSummary = {
@@ -159,7 +195,16 @@ export function buildCreditReport(month: string, loans: readonly CreditLoan[]): 
   // every cell is the node's own (keys, amounts, dates), but every CSV the node writes goes through one writer
   const csv = formatSafeCsv([
     CREDIT_REPORT_COLUMNS,
-    ...rows.map((r) => [r.month, r.loanId, r.borrowerKey, formatYuan(r.principalFen), formatYuan(r.balanceFen), r.status, String(r.daysOverdue), r.nextDueDate ?? ""]),
+    ...rows.map((r) => [
+      r.month,
+      r.loanId,
+      r.borrowerKey,
+      formatYuan(r.principalFen),
+      formatYuan(r.balanceFen),
+      r.status,
+      String(r.daysOverdue),
+      r.nextDueDate ?? "",
+    ]),
   ]);
   return { month, rows, csv, summary };
 }

@@ -44,17 +44,37 @@ async function slot(): Promise<() => void> {
 
 /** The worker's error as the error it was: a catalogued one keeps its class, code and details. */
 function rethrown(error: { name: string; code?: string; message: string; details?: unknown }): Error {
-  if (error.name === "ReconcileError") return new ReconcileError(error.code as ReconcileErrorCode, error.message, error.details as ReconcileErrorDetail[]);
-  if (error.name === "ChannelError") return new ChannelError(error.code as ChannelErrorCode, error.message, error.details as ChannelErrorDetail[]);
+  if (error.name === "ReconcileError")
+    return new ReconcileError(
+      error.code as ReconcileErrorCode,
+      error.message,
+      error.details as ReconcileErrorDetail[],
+    );
+  if (error.name === "ChannelError")
+    return new ChannelError(
+      error.code as ChannelErrorCode,
+      error.message,
+      error.details as ChannelErrorDetail[],
+    );
   return new Error(`reconciliation failed in its worker thread: ${error.message}`);
 }
 
-function inWorker(day: string, books: Uint8Array, chain: readonly ChainFlow[], format: ReportFormat): Promise<Uint8Array> {
+function inWorker(
+  day: string,
+  books: Uint8Array,
+  chain: readonly ChainFlow[],
+  format: ReportFormat,
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     // moved, not copied, when the bytes own their memory (a request body does: Fastify
     // concatenates it into a buffer of its own); a view into shared memory (Node's small-buffer
     // pool) is copied, since moving it would take the memory from the other buffers in it
-    const owned = books.byteOffset === 0 && books.byteLength === books.buffer.byteLength && books.buffer instanceof ArrayBuffer ? books : new Uint8Array(books);
+    const owned =
+      books.byteOffset === 0 &&
+      books.byteLength === books.buffer.byteLength &&
+      books.buffer instanceof ArrayBuffer
+        ? books
+        : new Uint8Array(books);
     const worker = new Worker(new URL("./worker-entry.ts", import.meta.url), {
       workerData: { day, books: owned, chain, format },
       transferList: [owned.buffer as ArrayBuffer],
@@ -80,7 +100,12 @@ function inWorker(day: string, books: Uint8Array, chain: readonly ChainFlow[], f
 }
 
 /** The report of renderReconciliation in `format`, as UTF-8. */
-export function renderReport(day: string, booksCsv: string, chain: readonly ChainFlow[], format: ReportFormat): Uint8Array {
+export function renderReport(
+  day: string,
+  booksCsv: string,
+  chain: readonly ChainFlow[],
+  format: ReportFormat,
+): Uint8Array {
   const rendered = renderReconciliation(day, booksCsv, chain);
   return new TextEncoder().encode(format === "json" ? rendered.json : rendered.csv);
 }
@@ -100,11 +125,23 @@ export async function reconcileOffLoop(
   options: { inlineMaxChars?: number } = {},
 ): Promise<Uint8Array> {
   if (books.length <= (options.inlineMaxChars ?? INLINE_MAX_CHARS)) {
-    return renderReport(day, typeof books === "string" ? books : Buffer.from(books.buffer, books.byteOffset, books.byteLength).toString("utf8"), chain, format);
+    return renderReport(
+      day,
+      typeof books === "string"
+        ? books
+        : Buffer.from(books.buffer, books.byteOffset, books.byteLength).toString("utf8"),
+      chain,
+      format,
+    );
   }
   const release = await slot();
   try {
-    return await inWorker(day, typeof books === "string" ? new TextEncoder().encode(books) : books, chain, format);
+    return await inWorker(
+      day,
+      typeof books === "string" ? new TextEncoder().encode(books) : books,
+      chain,
+      format,
+    );
   } finally {
     release();
   }

@@ -45,14 +45,47 @@ export type BooksProblem =
   | "OTHER_DAY"
   | "UNMASKED_ACCOUNT";
 
-export type BooksErrorRow = { row: number; serial: string; code: BooksProblem; message: string; onChain: boolean };
+export type BooksErrorRow = {
+  row: number;
+  serial: string;
+  code: BooksProblem;
+  message: string;
+  onChain: boolean;
+};
 
 export type Books = { rows: number; entries: BooksEntry[]; errors: BooksErrorRow[] };
 
-export type MissingOnChain = { row: number; serial: string; serialKey: string; loanId: string; type: FlowType; amountFen: bigint };
-export type MissingInBooks = { serial: string; serialKey: string; loanId: string; type: FlowType; amountFen: bigint };
-export type AmountMismatch = { row: number; serial: string; serialKey: string; loanId: string; books: bigint; chain: bigint };
-export type TypeMismatch = { row: number; serial: string; serialKey: string; loanId: string; books: FlowType; chain: FlowType };
+export type MissingOnChain = {
+  row: number;
+  serial: string;
+  serialKey: string;
+  loanId: string;
+  type: FlowType;
+  amountFen: bigint;
+};
+export type MissingInBooks = {
+  serial: string;
+  serialKey: string;
+  loanId: string;
+  type: FlowType;
+  amountFen: bigint;
+};
+export type AmountMismatch = {
+  row: number;
+  serial: string;
+  serialKey: string;
+  loanId: string;
+  books: bigint;
+  chain: bigint;
+};
+export type TypeMismatch = {
+  row: number;
+  serial: string;
+  serialKey: string;
+  loanId: string;
+  books: FlowType;
+  chain: FlowType;
+};
 export type LoanMismatch = { row: number; serial: string; serialKey: string; books: string; chain: string };
 export type FlowTotals = { disbursementFen: bigint; repaymentFen: bigint };
 
@@ -107,7 +140,12 @@ function isDate(value: string): boolean {
 }
 
 function checkDay(day: string): void {
-  if (!isDate(day)) throw new ReconcileError("NODE_ERR_RECONCILE_INPUT", `day: a YYYY-MM-DD date, got ${JSON.stringify(day)}`, [{ field: "day", message: "YYYY-MM-DD" }]);
+  if (!isDate(day))
+    throw new ReconcileError(
+      "NODE_ERR_RECONCILE_INPUT",
+      `day: a YYYY-MM-DD date, got ${JSON.stringify(day)}`,
+      [{ field: "day", message: "YYYY-MM-DD" }],
+    );
 }
 
 /**
@@ -116,7 +154,10 @@ function checkDay(day: string): void {
  */
 export function parseBooksCsv(text: string, day: string): Books {
   checkDay(day);
-  const table = parseCsvTable(text, { required: BOOKS_COLUMNS, allowed: (name) => (BOOKS_COLUMNS as readonly string[]).includes(name) });
+  const table = parseCsvTable(text, {
+    required: BOOKS_COLUMNS,
+    allowed: (name) => (BOOKS_COLUMNS as readonly string[]).includes(name),
+  });
   const entries: BooksEntry[] = [];
   const errors: BooksErrorRow[] = [];
   const rowsOfKey = new Map<string, number[]>();
@@ -134,7 +175,8 @@ export function parseBooksCsv(text: string, day: string): Books {
   for (const [index, { row, values }] of table.rows.entries()) {
     const cell = (name: (typeof BOOKS_COLUMNS)[number]): string => values.get(name)!.trim();
     const serial = cell("serial");
-    const fail = (code: BooksProblem, message: string): void => void errors.push({ row, serial, code, message, onChain: false });
+    const fail = (code: BooksProblem, message: string): void =>
+      void errors.push({ row, serial, code, message, onChain: false });
 
     const key = keys[index];
     if (key === undefined) {
@@ -143,7 +185,10 @@ export function parseBooksCsv(text: string, day: string): Books {
     }
     const sameSerial = rowsOfKey.get(key)!;
     if (sameSerial.length > 1) {
-      fail("DUPLICATE_SERIAL", `serial ${serial} is on rows ${sameSerial.join(", ")}; the rows are not merged or matched`);
+      fail(
+        "DUPLICATE_SERIAL",
+        `serial ${serial} is on rows ${sameSerial.join(", ")}; the rows are not merged or matched`,
+      );
       continue;
     }
     const loanId = cell("loan_id");
@@ -162,7 +207,12 @@ export function parseBooksCsv(text: string, day: string): Books {
       amountFen = parseYuan(amount);
     } catch (e) {
       const precision = e instanceof MoneyFormatError && e.code === "MONEY_TOO_MANY_DECIMALS";
-      fail(precision ? "AMOUNT_PRECISION" : "BAD_AMOUNT", precision ? `amount: at most two decimals of yuan, got ${amount}` : `amount: yuan like 1200.50, got ${JSON.stringify(amount)}`);
+      fail(
+        precision ? "AMOUNT_PRECISION" : "BAD_AMOUNT",
+        precision
+          ? `amount: at most two decimals of yuan, got ${amount}`
+          : `amount: yuan like 1200.50, got ${JSON.stringify(amount)}`,
+      );
       continue;
     }
     if (amountFen === 0n) {
@@ -182,23 +232,41 @@ export function parseBooksCsv(text: string, day: string): Books {
     // books export must not travel on into reports (the message does not repeat it).
     const accountMasked = cell("account_masked");
     if (!/^\d{0,6}\*{2,}\d{0,4}$/.test(accountMasked.replace(/\s/g, ""))) {
-      fail("UNMASKED_ACCOUNT", "account_masked: at most 6 leading and 4 trailing digits around stars, e.g. 622202******1234");
+      fail(
+        "UNMASKED_ACCOUNT",
+        "account_masked: at most 6 leading and 4 trailing digits around stars, e.g. 622202******1234",
+      );
       continue;
     }
-    entries.push({ row, serial, serialKey: key, loanId: loanId.toLowerCase(), type: type as FlowType, amountFen, valueDate, accountMasked });
+    entries.push({
+      row,
+      serial,
+      serialKey: key,
+      loanId: loanId.toLowerCase(),
+      type: type as FlowType,
+      amountFen,
+      valueDate,
+      accountMasked,
+    });
   }
   return { rows: table.rows.length, entries, errors };
 }
 
-function checkChainFlows(day: string, chain: readonly ChainFlow[]): Map<string, ChainFlow & { serialKey: string }> {
+function checkChainFlows(
+  day: string,
+  chain: readonly ChainFlow[],
+): Map<string, ChainFlow & { serialKey: string }> {
   const details: ReconcileErrorDetail[] = [];
   const byKey = new Map<string, ChainFlow & { serialKey: string }>();
   chain.forEach((flow, index) => {
     const problem = (field: string, message: string): void => void details.push({ index, field, message });
-    if (typeof flow.serial !== "string" || serialProblem(flow.serial) !== undefined) return problem("serial", "a serial or its 0x key");
-    if (typeof flow.loanId !== "string" || !BYTES32.test(flow.loanId)) return problem("loanId", "0x and 64 hex digits");
+    if (typeof flow.serial !== "string" || serialProblem(flow.serial) !== undefined)
+      return problem("serial", "a serial or its 0x key");
+    if (typeof flow.loanId !== "string" || !BYTES32.test(flow.loanId))
+      return problem("loanId", "0x and 64 hex digits");
     if (!FLOW_TYPES.has(flow.type)) return problem("type", "disbursement or repayment");
-    if (typeof flow.amountFen !== "bigint" || flow.amountFen <= 0n) return problem("amountFen", "a bigint above zero");
+    if (typeof flow.amountFen !== "bigint" || flow.amountFen <= 0n)
+      return problem("amountFen", "a bigint above zero");
     if (flow.day !== day) return problem("day", `a flow of ${String(flow.day)} among the flows of ${day}`);
     const key = serialKey(flow.serial);
     if (byKey.has(key)) return problem("serial", "the same serial twice in the chain's flows");
@@ -206,7 +274,11 @@ function checkChainFlows(day: string, chain: readonly ChainFlow[]): Map<string, 
   });
   if (details.length > 0) {
     const first = details[0]!;
-    throw new ReconcileError("NODE_ERR_RECONCILE_INPUT", `chain flow ${first.index}: ${first.field}: ${first.message}`, details);
+    throw new ReconcileError(
+      "NODE_ERR_RECONCILE_INPUT",
+      `chain flow ${first.index}: ${first.field}: ${first.message}`,
+      details,
+    );
   }
   return byKey;
 }
@@ -226,8 +298,13 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export function reconcile(day: string, books: Books, chain: readonly ChainFlow[]): ReconcileReport {
   checkDay(day);
   const chainByKey = checkChainFlows(day, chain);
-  const errors = books.errors.map((e) => ({ ...e, onChain: e.serial !== "" && serialProblem(e.serial) === undefined && chainByKey.has(serialKey(e.serial)) }));
-  const inError = new Set(errors.filter((e) => serialProblem(e.serial) === undefined).map((e) => serialKey(e.serial)));
+  const errors = books.errors.map((e) => ({
+    ...e,
+    onChain: e.serial !== "" && serialProblem(e.serial) === undefined && chainByKey.has(serialKey(e.serial)),
+  }));
+  const inError = new Set(
+    errors.filter((e) => serialProblem(e.serial) === undefined).map((e) => serialKey(e.serial)),
+  );
 
   const report: ReconcileReport = {
     day,
@@ -264,13 +341,26 @@ export function reconcile(day: string, books: Books, chain: readonly ChainFlow[]
     }
     if (flow.amountFen !== amountFen) {
       agrees = false;
-      report.amountMismatch.push({ row, serial, serialKey: key, loanId, books: amountFen, chain: flow.amountFen });
+      report.amountMismatch.push({
+        row,
+        serial,
+        serialKey: key,
+        loanId,
+        books: amountFen,
+        chain: flow.amountFen,
+      });
     }
     if (agrees) report.matched += 1;
   }
   for (const flow of [...chainByKey.values()].sort((a, b) => byString(a.serialKey, b.serialKey))) {
     if (booksKeys.has(flow.serialKey) || inError.has(flow.serialKey)) continue;
-    report.missingInBooks.push({ serial: flow.serial, serialKey: flow.serialKey, loanId: flow.loanId, type: flow.type, amountFen: flow.amountFen });
+    report.missingInBooks.push({
+      serial: flow.serial,
+      serialKey: flow.serialKey,
+      loanId: flow.loanId,
+      type: flow.type,
+      amountFen: flow.amountFen,
+    });
   }
   report.balanced =
     report.errors.length === 0 &&
@@ -290,7 +380,10 @@ export function reconcileDay(day: string, booksCsv: string, chain: readonly Chai
 /** The report as JSON with a fixed key order; amounts are fen as decimal strings. Ends with a newline. */
 export function reportToJson(report: ReconcileReport): string {
   const fen = (v: bigint): string => v.toString();
-  const totals = (t: FlowTotals) => ({ disbursementFen: fen(t.disbursementFen), repaymentFen: fen(t.repaymentFen) });
+  const totals = (t: FlowTotals) => ({
+    disbursementFen: fen(t.disbursementFen),
+    repaymentFen: fen(t.repaymentFen),
+  });
   const value = {
     day: report.day,
     balanced: report.balanced,
@@ -298,12 +391,51 @@ export function reportToJson(report: ReconcileReport): string {
     chainFlows: report.chainFlows,
     matched: report.matched,
     totals: { books: totals(report.totals.books), chain: totals(report.totals.chain) },
-    missingOnChain: report.missingOnChain.map((m) => ({ row: m.row, serial: m.serial, serialKey: m.serialKey, loanId: m.loanId, type: m.type, amountFen: fen(m.amountFen) })),
-    missingInBooks: report.missingInBooks.map((m) => ({ serial: m.serial, serialKey: m.serialKey, loanId: m.loanId, type: m.type, amountFen: fen(m.amountFen) })),
-    amountMismatch: report.amountMismatch.map((m) => ({ row: m.row, serial: m.serial, serialKey: m.serialKey, loanId: m.loanId, books: fen(m.books), chain: fen(m.chain) })),
-    typeMismatch: report.typeMismatch.map((m) => ({ row: m.row, serial: m.serial, serialKey: m.serialKey, loanId: m.loanId, books: m.books, chain: m.chain })),
-    loanMismatch: report.loanMismatch.map((m) => ({ row: m.row, serial: m.serial, serialKey: m.serialKey, books: m.books, chain: m.chain })),
-    errors: report.errors.map((e) => ({ row: e.row, serial: e.serial, code: e.code, message: e.message, onChain: e.onChain })),
+    missingOnChain: report.missingOnChain.map((m) => ({
+      row: m.row,
+      serial: m.serial,
+      serialKey: m.serialKey,
+      loanId: m.loanId,
+      type: m.type,
+      amountFen: fen(m.amountFen),
+    })),
+    missingInBooks: report.missingInBooks.map((m) => ({
+      serial: m.serial,
+      serialKey: m.serialKey,
+      loanId: m.loanId,
+      type: m.type,
+      amountFen: fen(m.amountFen),
+    })),
+    amountMismatch: report.amountMismatch.map((m) => ({
+      row: m.row,
+      serial: m.serial,
+      serialKey: m.serialKey,
+      loanId: m.loanId,
+      books: fen(m.books),
+      chain: fen(m.chain),
+    })),
+    typeMismatch: report.typeMismatch.map((m) => ({
+      row: m.row,
+      serial: m.serial,
+      serialKey: m.serialKey,
+      loanId: m.loanId,
+      books: m.books,
+      chain: m.chain,
+    })),
+    loanMismatch: report.loanMismatch.map((m) => ({
+      row: m.row,
+      serial: m.serial,
+      serialKey: m.serialKey,
+      books: m.books,
+      chain: m.chain,
+    })),
+    errors: report.errors.map((e) => ({
+      row: e.row,
+      serial: e.serial,
+      code: e.code,
+      message: e.message,
+      onChain: e.onChain,
+    })),
   };
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -334,30 +466,82 @@ export function toCsv(report: ReconcileReport): string {
   type Line = Partial<Record<(typeof REPORT_CSV_COLUMNS)[number], string | number>>;
   const lines: Line[] = [];
   for (const e of report.errors) {
-    lines.push({ kind: "error", row: e.row, serial: e.serial, serial_key: serialProblem(e.serial) === undefined ? serialKey(e.serial) : "", code: e.code, message: e.onChain ? `${e.message} (the serial is on chain)` : e.message });
+    lines.push({
+      kind: "error",
+      row: e.row,
+      serial: e.serial,
+      serial_key: serialProblem(e.serial) === undefined ? serialKey(e.serial) : "",
+      code: e.code,
+      message: e.onChain ? `${e.message} (the serial is on chain)` : e.message,
+    });
   }
   for (const m of report.missingOnChain) {
-    lines.push({ kind: "missing_on_chain", row: m.row, serial: m.serial, serial_key: m.serialKey, books_loan_id: m.loanId, books_type: m.type, books_amount: formatYuan(m.amountFen) });
+    lines.push({
+      kind: "missing_on_chain",
+      row: m.row,
+      serial: m.serial,
+      serial_key: m.serialKey,
+      books_loan_id: m.loanId,
+      books_type: m.type,
+      books_amount: formatYuan(m.amountFen),
+    });
   }
   for (const m of report.missingInBooks) {
-    lines.push({ kind: "missing_in_books", serial: m.serial, serial_key: m.serialKey, chain_loan_id: m.loanId, chain_type: m.type, chain_amount: formatYuan(m.amountFen) });
+    lines.push({
+      kind: "missing_in_books",
+      serial: m.serial,
+      serial_key: m.serialKey,
+      chain_loan_id: m.loanId,
+      chain_type: m.type,
+      chain_amount: formatYuan(m.amountFen),
+    });
   }
   for (const m of report.amountMismatch) {
-    lines.push({ kind: "amount_mismatch", row: m.row, serial: m.serial, serial_key: m.serialKey, books_loan_id: m.loanId, books_amount: formatYuan(m.books), chain_amount: formatYuan(m.chain) });
+    lines.push({
+      kind: "amount_mismatch",
+      row: m.row,
+      serial: m.serial,
+      serial_key: m.serialKey,
+      books_loan_id: m.loanId,
+      books_amount: formatYuan(m.books),
+      chain_amount: formatYuan(m.chain),
+    });
   }
   for (const m of report.typeMismatch) {
-    lines.push({ kind: "type_mismatch", row: m.row, serial: m.serial, serial_key: m.serialKey, books_loan_id: m.loanId, books_type: m.books, chain_type: m.chain });
+    lines.push({
+      kind: "type_mismatch",
+      row: m.row,
+      serial: m.serial,
+      serial_key: m.serialKey,
+      books_loan_id: m.loanId,
+      books_type: m.books,
+      chain_type: m.chain,
+    });
   }
   for (const m of report.loanMismatch) {
-    lines.push({ kind: "loan_mismatch", row: m.row, serial: m.serial, serial_key: m.serialKey, books_loan_id: m.books, chain_loan_id: m.chain });
+    lines.push({
+      kind: "loan_mismatch",
+      row: m.row,
+      serial: m.serial,
+      serial_key: m.serialKey,
+      books_loan_id: m.books,
+      chain_loan_id: m.chain,
+    });
   }
-  return formatSafeCsv([REPORT_CSV_COLUMNS, ...lines.map((l) => REPORT_CSV_COLUMNS.map((c) => (c === "day" ? report.day : String(l[c] ?? ""))))]);
+  return formatSafeCsv([
+    REPORT_CSV_COLUMNS,
+    ...lines.map((l) => REPORT_CSV_COLUMNS.map((c) => (c === "day" ? report.day : String(l[c] ?? "")))),
+  ]);
 }
 
 export type RenderedReconciliation = { json: string; csv: string };
 
 /** reconcileDay, rendered both ways (reportToJson, toCsv): what the API answers. */
-export function renderReconciliation(day: string, booksCsv: string, chain: readonly ChainFlow[]): RenderedReconciliation {
+export function renderReconciliation(
+  day: string,
+  booksCsv: string,
+  chain: readonly ChainFlow[],
+): RenderedReconciliation {
   const report = reconcileDay(day, booksCsv, chain);
   return { json: reportToJson(report), csv: toCsv(report) };
 }

@@ -7,11 +7,29 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ChainFlow } from "./reconcile.ts";
 import { renderReport, type ReportFormat } from "./off-thread.ts";
 
-const { day, books, chain, format } = workerData as { day: string; books: Uint8Array; chain: ChainFlow[]; format: ReportFormat };
+const { day, books, chain, format } = workerData as {
+  day: string;
+  books: Uint8Array;
+  chain: ChainFlow[];
+  format: ReportFormat;
+};
 try {
-  const report = renderReport(day, Buffer.from(books.buffer, books.byteOffset, books.byteLength).toString("utf8"), chain, format);
+  const report = renderReport(
+    day,
+    Buffer.from(books.buffer, books.byteOffset, books.byteLength).toString("utf8"),
+    chain,
+    format,
+  );
   parentPort!.postMessage({ ok: true, report }, [report.buffer as ArrayBuffer]);
 } catch (error) {
   const e = error as { name?: unknown; code?: unknown; message?: unknown; details?: unknown };
-  parentPort!.postMessage({ ok: false, error: { name: String(e.name), code: typeof e.code === "string" ? e.code : undefined, message: String(e.message), details: e.details } });
+  parentPort!.postMessage({
+    ok: false,
+    error: {
+      name: String(e.name),
+      code: typeof e.code === "string" ? e.code : undefined,
+      message: String(e.message),
+      details: e.details,
+    },
+  });
 }

@@ -23,19 +23,32 @@ export async function loadArtifact(name: string, root = "artifacts/contracts"): 
   try {
     return JSON.parse(await readFile(path, "utf8")) as Artifact;
   } catch (error) {
-    throw new Error(`cannot read ${path}: run \`npx hardhat build\` first (${(error as Error).message})`, { cause: error });
+    throw new Error(`cannot read ${path}: run \`npx hardhat build\` first (${(error as Error).message})`, {
+      cause: error,
+    });
   }
 }
 
 /** A founding member; each account carries its one role (operations, log operator, governance). */
-export type FounderInit = { id: number; kind: number; regionCode: number; name: string; accounts: AccountInit[] };
+export type FounderInit = {
+  id: number;
+  kind: number;
+  regionCode: number;
+  name: string;
+  accounts: AccountInit[];
+};
 
 export type Deployment = {
   registry: Contract;
   governor: Contract;
   evidenceLog: Contract;
   evidenceRegistry: Contract;
-  addresses: { consortiumRegistry: string; consortiumGovernor: string; evidenceLog: string; evidenceRegistry: string };
+  addresses: {
+    consortiumRegistry: string;
+    consortiumGovernor: string;
+    evidenceLog: string;
+    evidenceRegistry: string;
+  };
   blockNumber: number;
 };
 
@@ -54,10 +67,18 @@ export async function deployEvidenceCore(signer: Signer, founders: FounderInit[]
   const registryAddress = await registry.getAddress();
   const governor = await deploy("ConsortiumGovernor", deployer, [registryAddress, 5000, 7 * 24 * 3600]);
   const evidenceLog = await deploy("EvidenceLog", deployer, [registryAddress]);
-  const evidenceRegistry = await deploy("EvidenceRegistry", deployer, [registryAddress, await evidenceLog.getAddress()]);
+  const evidenceRegistry = await deploy("EvidenceRegistry", deployer, [
+    registryAddress,
+    await evidenceLog.getAddress(),
+  ]);
   // the official evidence pair is part of the trust anchor a court reads from the registry
   const typedRegistry = ConsortiumRegistry.at(registryAddress, deployer);
-  await (await typedRegistry.bootstrapEvidenceContracts(await evidenceLog.getAddress(), await evidenceRegistry.getAddress())).wait();
+  await (
+    await typedRegistry.bootstrapEvidenceContracts(
+      await evidenceLog.getAddress(),
+      await evidenceRegistry.getAddress(),
+    )
+  ).wait();
   const receipt = await (await typedRegistry.bootstrap(await governor.getAddress(), founders)).wait();
   return {
     registry,
@@ -80,7 +101,12 @@ let proposals = 0;
  * Pass calls through the governor: the first approver proposes, the rest approve, then the first
  * executes. `approvers` must be governance keys of enough active governors to meet the threshold.
  */
-export async function govern(governor: Contract, approvers: Signer[], calls: Array<{ target: string; data: string }>, description?: string): Promise<void> {
+export async function govern(
+  governor: Contract,
+  approvers: Signer[],
+  calls: Array<{ target: string; data: string }>,
+  description?: string,
+): Promise<void> {
   const text = description ?? `proposal ${Date.now()}-${++proposals}`;
   const targets = calls.map((c) => c.target);
   const datas = calls.map((c) => c.data);
@@ -127,19 +153,44 @@ export async function deployLending(
   signer: Signer,
   core: Deployment,
   approvers: Signer[],
-  branches: Array<{ memberId: number; limits?: { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint }; whitelist: string[] }>,
+  branches: Array<{
+    memberId: number;
+    limits?: {
+      singleLoanMax: bigint;
+      dailyDisbursementLimit: bigint;
+      outstandingLimit: bigint;
+      netTier1Capital: bigint;
+    };
+    whitelist: string[];
+  }>,
 ): Promise<LendingDeployment> {
   const deployer = signer instanceof NonceManager ? signer : new NonceManager(signer);
   const registry = core.addresses.consortiumRegistry;
   const ledger = await deploy("JointLoanLedger", deployer, [registry, DEFAULT_LEDGER_PARAMS]);
   const ledgerAddress = await ledger.getAddress();
-  const disputes = await deploy("DisputeResolution", deployer, [registry, ledgerAddress, DEFAULT_STAGE_THRESHOLDS]);
+  const disputes = await deploy("DisputeResolution", deployer, [
+    registry,
+    ledgerAddress,
+    DEFAULT_STAGE_THRESHOLDS,
+  ]);
   const disputesAddress = await disputes.getAddress();
-  const calls = [{ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setDisputeResolution", [disputesAddress]) }];
+  const calls = [
+    {
+      target: ledgerAddress,
+      data: ledger.interface.encodeFunctionData("setDisputeResolution", [disputesAddress]),
+    },
+  ];
   for (const b of branches) {
-    if (b.limits !== undefined) calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setBranchLimits", [b.memberId, b.limits]) });
+    if (b.limits !== undefined)
+      calls.push({
+        target: ledgerAddress,
+        data: ledger.interface.encodeFunctionData("setBranchLimits", [b.memberId, b.limits]),
+      });
     for (const account of b.whitelist) {
-      calls.push({ target: ledgerAddress, data: ledger.interface.encodeFunctionData("setAccountWhitelisted", [b.memberId, account, true]) });
+      calls.push({
+        target: ledgerAddress,
+        data: ledger.interface.encodeFunctionData("setAccountWhitelisted", [b.memberId, account, true]),
+      });
     }
   }
   // the governor executes at most 32 calls per proposal

@@ -5,7 +5,12 @@ import { keccak256, toUtf8Bytes, type BaseContract, type ContractRunner } from "
 import { toHex } from "../../../common/bytes.ts";
 import { ConsortiumRegistry, EvidenceLog } from "../../../common/chain/generated/contracts.ts";
 import { logOperator } from "../../../common/consortium/members.ts";
-import { consistencyProof, hashLeaf, memoRangeHasher, type RangeHasher } from "../../../common/formats/merkle/rfc9162.ts";
+import {
+  consistencyProof,
+  hashLeaf,
+  memoRangeHasher,
+  type RangeHasher,
+} from "../../../common/formats/merkle/rfc9162.ts";
 
 /** One measured commit: the log had a head of size `from`; the new head has size `to`. */
 export type CommitScenario = { name: string; from: number; to: number };
@@ -16,7 +21,11 @@ export const COMMIT_SCENARIOS: readonly CommitScenario[] = [
   { name: "commitHead 900 → 1,000", from: 900, to: 1_000 },
   { name: "commitHead 999,999 → 1,000,000", from: 999_999, to: 1_000_000 },
   { name: "commitHead 990,000 → 1,000,000 (one 10k batch)", from: 990_000, to: 1_000_000 },
-  { name: "commitHead 524,287 → 1,000,000 (worst case: 21 hashes, 38 compressions)", from: 524_287, to: 1_000_000 },
+  {
+    name: "commitHead 524,287 → 1,000,000 (worst case: 21 hashes, 38 compressions)",
+    from: 524_287,
+    to: 1_000_000,
+  },
   { name: "commitHead 1,000,000 → 1,048,575", from: 1_000_000, to: 1_048_575 },
 ];
 
@@ -35,10 +44,16 @@ export function syntheticRange(size: number): RangeHasher {
   return memoRangeHasher(hashes);
 }
 
-type Ethers = { deployContract: (name: string, args: unknown[]) => Promise<unknown>; getSigners: () => Promise<{ address: string }[]> };
+type Ethers = {
+  deployContract: (name: string, args: unknown[]) => Promise<unknown>;
+  getSigners: () => Promise<{ address: string }[]>;
+};
 
 /** A contract Hardhat (or the bench's deployer) deployed, as its generated typed handle. */
-async function typed<T>(deployed: Promise<unknown>, contract: { at(address: string, runner?: ContractRunner | null): T }): Promise<T> {
+async function typed<T>(
+  deployed: Promise<unknown>,
+  contract: { at(address: string, runner?: ContractRunner | null): T },
+): Promise<T> {
   const c = (await deployed) as BaseContract;
   return contract.at(await c.getAddress(), c.runner);
 }
@@ -54,9 +69,14 @@ export async function measureCommitHeadGas(
 ): Promise<Record<string, number>> {
   const [operator] = await ethers.getSigners();
   const registry = await typed(ethers.deployContract("ConsortiumRegistry", []), ConsortiumRegistry);
-  const evidenceLog = await typed(ethers.deployContract("EvidenceLog", [await registry.getAddress()]), EvidenceLog);
+  const evidenceLog = await typed(
+    ethers.deployContract("EvidenceLog", [await registry.getAddress()]),
+    EvidenceLog,
+  );
   // the deployer acts as governor here: this measures commitHead, not governance
-  const founders = [{ id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [logOperator(operator!.address)] }];
+  const founders = [
+    { id: 1, kind: 1, regionCode: 330000, name: "Union", accounts: [logOperator(operator!.address)] },
+  ];
   await (await registry.bootstrap(operator!.address, founders)).wait();
 
   const largest = Math.max(...scenarios.map((s) => s.to));

@@ -28,7 +28,14 @@ export const STATE_INTERVAL_SECONDS = 5;
 /** Anvil's first development account (mnemonic "test … junk"): funds the generated keys. */
 export const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
-export type LocalChainOptions = { repoRoot: string; dataDir: string; port: number; logFile: string; genesisTimestamp: number; extraArgs?: string[] };
+export type LocalChainOptions = {
+  repoRoot: string;
+  dataDir: string;
+  port: number;
+  logFile: string;
+  genesisTimestamp: number;
+  extraArgs?: string[];
+};
 
 export function stateFile(dataDir: string): string {
   return path.join(dataDir, "chain", "state.json");
@@ -38,13 +45,19 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
   let starts = 0;
   const url = `http://${HOST}:${options.port}`;
   const args = [
-    "--host", HOST,
-    "--port", String(options.port),
-    "--chain-id", String(LOCAL_CHAIN_ID),
-    "--state", stateFile(options.dataDir),
-    "--state-interval", String(STATE_INTERVAL_SECONDS),
+    "--host",
+    HOST,
+    "--port",
+    String(options.port),
+    "--chain-id",
+    String(LOCAL_CHAIN_ID),
+    "--state",
+    stateFile(options.dataDir),
+    "--state-interval",
+    String(STATE_INTERVAL_SECONDS),
     "--preserve-historical-states",
-    "--timestamp", String(options.genesisTimestamp),
+    "--timestamp",
+    String(options.genesisTimestamp),
     ...(options.extraArgs ?? []),
   ];
   return new ServiceProcess({
@@ -64,7 +77,10 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
   });
 }
 
-export type StateFileStatus = { state: "fresh" | "loaded" | "restored-previous"; genesisTimestamp: number | undefined };
+export type StateFileStatus = {
+  state: "fresh" | "loaded" | "restored-previous";
+  genesisTimestamp: number | undefined;
+};
 
 /**
  * Before Anvil loads state.json: keep the last good dump as state.prev.json, and put it back
@@ -74,7 +90,10 @@ export type StateFileStatus = { state: "fresh" | "loaded" | "restored-previous";
 export async function guardStateFile(dataDir: string): Promise<StateFileStatus> {
   const file = stateFile(dataDir);
   const previous = file.replace(/\.json$/, ".prev.json");
-  const exists = await stat(file).then(() => true, () => false);
+  const exists = await stat(file).then(
+    () => true,
+    () => false,
+  );
   if (!exists) return { state: "fresh", genesisTimestamp: undefined };
   const parse = async (f: string) => JSON.parse(await readFile(f, "utf8")) as AnvilState;
   try {
@@ -87,7 +106,10 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
     await copyFile(file, previous);
     return { state: "loaded", genesisTimestamp: genesisTimestampOf(state) };
   } catch {
-    const hasPrevious = await stat(previous).then(() => true, () => false);
+    const hasPrevious = await stat(previous).then(
+      () => true,
+      () => false,
+    );
     await rename(file, `${file}.damaged-${Date.now()}`);
     if (!hasPrevious) return { state: "fresh", genesisTimestamp: undefined };
     await copyFile(previous, file);
@@ -98,7 +120,8 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
 type AnvilBlock = { header?: { number?: string; timestamp?: string } };
 type AnvilState = { blocks?: AnvilBlock[] };
 
-const isGenesis = (b: AnvilBlock) => b.header?.number !== undefined && BigInt(b.header.number) === 0n && b.header.timestamp !== undefined;
+const isGenesis = (b: AnvilBlock) =>
+  b.header?.number !== undefined && BigInt(b.header.number) === 0n && b.header.timestamp !== undefined;
 
 /** Removes every block-0 entry but the earliest; true if there were any. */
 function dropLaterGeneses(state: AnvilState): boolean {

@@ -7,14 +7,43 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider } from "ethers";
-import { LOCAL_CHAIN_ID, STATE_INTERVAL_SECONDS, guardStateFile, localChainProcess, restoreClock } from "./chain.ts";
-import { CONTRACT_FIELDS, DEMO_MEMBERS, UNION_LOG_ID, type DeployedConsortium, deployDemoConsortium, deploymentProblem, fundAccounts, regionsOnChain } from "./deployment.ts";
+import {
+  LOCAL_CHAIN_ID,
+  STATE_INTERVAL_SECONDS,
+  guardStateFile,
+  localChainProcess,
+  restoreClock,
+} from "./chain.ts";
+import {
+  CONTRACT_FIELDS,
+  DEMO_MEMBERS,
+  UNION_LOG_ID,
+  type DeployedConsortium,
+  deployDemoConsortium,
+  deploymentProblem,
+  fundAccounts,
+  regionsOnChain,
+} from "./deployment.ts";
 import { LocalConsortiumError } from "./errors.ts";
 import { describeIntakeQuotas, intakeQuotasOnChain } from "./intake-quotas.ts";
 import { type KeyMaterial, loadOrCreateKeys, newApiToken } from "./keys.ts";
 import { LauncherLock } from "./lock.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, readTrustAnchor, trustAnchorFingerprint, trustAnchorJson } from "../../../common/formats/bundle/trust-anchor.ts";
-import { type ConsortiumManifest, MANIFEST_FILE, NODE_NAMES, type NodeName, type Role, manifestPath, readManifest, trustAnchorPath } from "./manifest.ts";
+import {
+  DEFAULT_TRUST_ANCHOR_NAME,
+  readTrustAnchor,
+  trustAnchorFingerprint,
+  trustAnchorJson,
+} from "../../../common/formats/bundle/trust-anchor.ts";
+import {
+  type ConsortiumManifest,
+  MANIFEST_FILE,
+  NODE_NAMES,
+  type NodeName,
+  type Role,
+  manifestPath,
+  readManifest,
+  trustAnchorPath,
+} from "./manifest.ts";
 import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
@@ -102,9 +131,14 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     let rpcUrl: string;
     if (local) {
       const { state, genesisTimestamp } = await guardStateFile(dataDir);
-      if (state === "restored-previous") log("chain: WARNING state.json was damaged (a crash during a dump?); restored the previous dump, state.prev.json");
+      if (state === "restored-previous")
+        log(
+          "chain: WARNING state.json was damaged (a crash during a dump?); restored the previous dump, state.prev.json",
+        );
       rpcUrl = `http://${HOST}:${ports.chain}`;
-      log(`chain: starting Anvil on ${rpcUrl} (${state === "fresh" ? "new chain" : "resuming"}; state saved to chain/state.json every ${STATE_INTERVAL_SECONDS} s and on stop)`);
+      log(
+        `chain: starting Anvil on ${rpcUrl} (${state === "fresh" ? "new chain" : "resuming"}; state saved to chain/state.json every ${STATE_INTERVAL_SECONDS} s and on stop)`,
+      );
       const chain = localChainProcess({
         repoRoot: REPO_ROOT,
         dataDir,
@@ -117,18 +151,35 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       await startService(chain, lock, log);
     } else {
       rpcUrl = options.rpcUrl!;
-      if (!(await rpcReady(rpcUrl).catch(() => false))) throw new LocalConsortiumError("LOCAL_CHAIN_UNREACHABLE", `the external chain at ${rpcUrl} (JL_RPC_URL) does not answer eth_chainId`);
+      if (!(await rpcReady(rpcUrl).catch(() => false)))
+        throw new LocalConsortiumError(
+          "LOCAL_CHAIN_UNREACHABLE",
+          `the external chain at ${rpcUrl} (JL_RPC_URL) does not answer eth_chainId`,
+        );
     }
-    provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+    provider = new JsonRpcProvider(rpcUrl, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
     provider.pollingInterval = local ? 100 : 1000;
     const chainId = Number((await provider.getNetwork()).chainId);
     const genesis = await provider.getBlock(0);
-    if (genesis === null || genesis.hash === null) throw new LocalConsortiumError("LOCAL_CHAIN_UNREACHABLE", `the chain at ${rpcUrl} has no genesis block`);
+    if (genesis === null || genesis.hash === null)
+      throw new LocalConsortiumError(
+        "LOCAL_CHAIN_UNREACHABLE",
+        `the chain at ${rpcUrl} has no genesis block`,
+      );
     if (local) {
       const moved = await restoreClock(provider);
-      if (moved > 1) log(`chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`);
+      if (moved > 1)
+        log(
+          `chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`,
+        );
     }
-    log(`chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}…`);
+    log(
+      `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}…`,
+    );
     await fundAccounts(provider, keys.wallets, local, log);
 
     // the contracts: reuse the recorded deployment while its code is unchanged
@@ -136,7 +187,10 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     // set at first deployment; governance may have changed them since, so this reads the chain
     log(describeIntakeQuotas(await intakeQuotasOnChain(provider, deployed.contracts.consortiumRegistry)));
     // the trust anchor a court keeps: this chain and its registry (the registry names the official evidence pair)
-    const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: deployed.contracts.consortiumRegistry, name: DEFAULT_TRUST_ANCHOR_NAME });
+    const trustAnchor = await readTrustAnchor(provider, {
+      consortiumRegistry: deployed.contracts.consortiumRegistry,
+      name: DEFAULT_TRUST_ANCHOR_NAME,
+    });
     await writeFile(trustAnchorPath(dataDir), trustAnchorJson(trustAnchor), { mode: 0o644 });
     log(`trust anchor: ${trustAnchorPath(dataDir)} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
 
@@ -148,7 +202,12 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       dataDir,
       chain: { rpcUrl, chainId, genesisHash: genesis.hash, local },
       contracts: deployed.contracts,
-      anchor: { url: anchorUrl, logId: UNION_LOG_ID, docsUrl: `${anchorUrl}/docs`, verifyPageUrl: `${anchorUrl}/verify` },
+      anchor: {
+        url: anchorUrl,
+        logId: UNION_LOG_ID,
+        docsUrl: `${anchorUrl}/docs`,
+        verifyPageUrl: `${anchorUrl}/verify`,
+      },
       trustAnchor: { file: trustAnchorPath(dataDir), fingerprint: trustAnchorFingerprint(trustAnchor) },
       nodes: Object.fromEntries(
         NODE_NAMES.map((node) => {
@@ -169,13 +228,21 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
           ];
         }),
       ) as ConsortiumManifest["nodes"],
-      governance: { signers: [keys.wallets["union-governance"].privateKey, keys.wallets["branchA-governance"].privateKey] },
+      governance: {
+        signers: [keys.wallets["union-governance"].privateKey, keys.wallets["branchA-governance"].privateKey],
+      },
     };
     await writeManifest(manifest);
     log(`manifest: ${manifestPath(dataDir)} (API tokens and demo governance keys; mode 0600)`);
 
     // the services
-    const context: ServiceContext = { repoRoot: REPO_ROOT, dataDir, manifest, env: options.env ?? {}, logFile };
+    const context: ServiceContext = {
+      repoRoot: REPO_ROOT,
+      dataDir,
+      manifest,
+      env: options.env ?? {},
+      logFile,
+    };
     const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
     services.set("anchor", anchor);
     log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
@@ -201,7 +268,11 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     let stopping: Promise<void> | undefined;
     const get = (name: ServiceName): ServiceProcess => {
       const service = services.get(name);
-      if (service === undefined) throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `no service ${name} in this consortium${name === "chain" ? " (it uses an external chain)" : ""}`);
+      if (service === undefined)
+        throw new LocalConsortiumError(
+          "LOCAL_BAD_CONFIG",
+          `no service ${name} in this consortium${name === "chain" ? " (it uses an external chain)" : ""}`,
+        );
       return service;
     };
     return {
@@ -234,34 +305,59 @@ async function planPorts(requested: NonNullable<StartOptions["ports"]>, local: b
   const wanted = {
     chain: requested.chain ?? DEFAULT_PORTS.chain,
     anchor: requested.anchor ?? DEFAULT_PORTS.anchor,
-    nodes: Object.fromEntries(NODE_NAMES.map((n) => [n, requested.nodes?.[n] ?? nodeDefault(n)])) as Record<NodeName, number>,
+    nodes: Object.fromEntries(NODE_NAMES.map((n) => [n, requested.nodes?.[n] ?? nodeDefault(n)])) as Record<
+      NodeName,
+      number
+    >,
   };
-  const fixed = [...(local ? [[wanted.chain, "local chain", "JL_CHAIN_PORT"] as const] : []), [wanted.anchor, "anchor service", "JL_ANCHOR_PORT"] as const, ...NODE_NAMES.map((n) => [wanted.nodes[n], `${n} node`, "JL_NODE_PORT_BASE"] as const)];
+  const fixed = [
+    ...(local ? [[wanted.chain, "local chain", "JL_CHAIN_PORT"] as const] : []),
+    [wanted.anchor, "anchor service", "JL_ANCHOR_PORT"] as const,
+    ...NODE_NAMES.map((n) => [wanted.nodes[n], `${n} node`, "JL_NODE_PORT_BASE"] as const),
+  ];
   const seen = new Map<number, string>();
   for (const [port, service, variable] of fixed) {
     if (port === 0) continue;
     const other = seen.get(port);
-    if (other !== undefined) throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `port ${port} is configured for both the ${other} and the ${service}; change ${variable}`);
+    if (other !== undefined)
+      throw new LocalConsortiumError(
+        "LOCAL_BAD_CONFIG",
+        `port ${port} is configured for both the ${other} and the ${service}; change ${variable}`,
+      );
     seen.set(port, service);
     await assertPortFree(port, service, variable);
   }
   return {
     chain: local ? await resolvePort(wanted.chain) : 0,
     anchor: await resolvePort(wanted.anchor),
-    nodes: Object.fromEntries(await Promise.all(NODE_NAMES.map(async (n) => [n, await resolvePort(wanted.nodes[n])]))) as Record<NodeName, number>,
+    nodes: Object.fromEntries(
+      await Promise.all(NODE_NAMES.map(async (n) => [n, await resolvePort(wanted.nodes[n])])),
+    ) as Record<NodeName, number>,
   };
 }
 
-async function startService(service: ServiceProcess, lock: LauncherLock, log: (line: string) => void): Promise<void> {
+async function startService(
+  service: ServiceProcess,
+  lock: LauncherLock,
+  log: (line: string) => void,
+): Promise<void> {
   service.onUnexpectedExit = (info) => {
-    log(`${service.spec.name}: EXITED unexpectedly (code ${info.code}, signal ${info.signal}); see ${service.spec.logFile}`);
+    log(
+      `${service.spec.name}: EXITED unexpectedly (code ${info.code}, signal ${info.signal}); see ${service.spec.logFile}`,
+    );
     void lock.setChild(service.spec.name, undefined).catch(() => undefined);
   };
   await service.start();
   await lock.setChild(service.spec.name, service.pid);
 }
 
-async function deployOrReuse(provider: JsonRpcProvider, keys: KeyMaterial, previous: ConsortiumManifest | undefined, dataDir: string, log: (line: string) => void): Promise<DeployedConsortium> {
+async function deployOrReuse(
+  provider: JsonRpcProvider,
+  keys: KeyMaterial,
+  previous: ConsortiumManifest | undefined,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<DeployedConsortium> {
   let problem: string | undefined;
   if (previous === undefined) {
     log("contracts: first start in this data directory");
@@ -270,10 +366,14 @@ async function deployOrReuse(provider: JsonRpcProvider, keys: KeyMaterial, previ
   } else {
     problem = await deploymentProblem(provider, previous.contracts);
     if (problem === undefined) {
-      log(`contracts: reusing the deployment from block ${previous.contracts.deployBlock} (code at all ${CONTRACT_FIELDS.length} addresses matches the recorded hashes)`);
+      log(
+        `contracts: reusing the deployment from block ${previous.contracts.deployBlock} (code at all ${CONTRACT_FIELDS.length} addresses matches the recorded hashes)`,
+      );
       return {
         contracts: previous.contracts,
-        settlementAccounts: Object.fromEntries(NODE_NAMES.map((n) => [n, previous.nodes[n].settlementAccounts])) as Record<NodeName, string[]>,
+        settlementAccounts: Object.fromEntries(
+          NODE_NAMES.map((n) => [n, previous.nodes[n].settlementAccounts]),
+        ) as Record<NodeName, string[]>,
         regions: regionsOnChain(),
       };
     }
@@ -282,20 +382,27 @@ async function deployOrReuse(provider: JsonRpcProvider, keys: KeyMaterial, previ
     log("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
     log(`!!! contracts: REDEPLOYING: ${problem}.`);
     log("!!! The loans and evidence registered on chain under the old deployment are not on this chain;");
-    log("!!! the nodes re-index from the new contracts and the anchor service commits its log's heads again.");
+    log(
+      "!!! the nodes re-index from the new contracts and the anchor service commits its log's heads again.",
+    );
     log("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
   }
   const deployed = await deployDemoConsortium(provider, keys.wallets, log);
   // the anchor service refuses an EvidenceLog whose code changed (it cannot know the old heads
   // are compatible): its old log is kept aside and it starts a new one
-  if (previous !== undefined && previous.contracts.codeHashes.evidenceLog !== deployed.contracts.codeHashes.evidenceLog) {
+  if (
+    previous !== undefined &&
+    previous.contracts.codeHashes.evidenceLog !== deployed.contracts.codeHashes.evidenceLog
+  ) {
     const aside = path.join(dataDir, `anchor.superseded-${Date.now()}`);
     await rename(path.join(dataDir, "anchor"), aside).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== "ENOENT") throw error;
     });
     log(`!!! anchor: EvidenceLog's code changed; the old evidence log's data is kept in ${aside}`);
   }
-  log(`contracts: deployed at block ${deployed.contracts.deployBlock}: registry ${deployed.contracts.consortiumRegistry}, ledger ${deployed.contracts.jointLoanLedger}`);
+  log(
+    `contracts: deployed at block ${deployed.contracts.deployBlock}: registry ${deployed.contracts.consortiumRegistry}, ledger ${deployed.contracts.jointLoanLedger}`,
+  );
   return deployed;
 }
 

@@ -12,7 +12,12 @@ import { INITIAL_INTAKE_QUOTAS, intakeQuotaCalls } from "./intake-quotas.ts";
 import { ACCOUNT_ROLES, type AccountName } from "./keys.ts";
 import type { ConsortiumManifest, NodeName } from "./manifest.ts";
 
-export type DemoMember = { memberId: number; kind: "union" | "branch" | "platform" | "court"; name: string; regionCode: number };
+export type DemoMember = {
+  memberId: number;
+  kind: "union" | "branch" | "platform" | "court";
+  name: string;
+  regionCode: number;
+};
 
 /** The demo founders: a provincial union, two branches in different regions, a platform, a court. */
 export const DEMO_MEMBERS: Record<NodeName, DemoMember> = {
@@ -32,7 +37,12 @@ export const BRANCH_A_SERVED_REGION = 110105;
 /** The union's evidence log, operated by the anchor service. */
 export const UNION_LOG_ID = logIdOf("union.1");
 
-const KIND_ON_CHAIN = { union: MemberKind.Union, branch: MemberKind.Branch, platform: MemberKind.Platform, court: MemberKind.Court } as const;
+const KIND_ON_CHAIN = {
+  union: MemberKind.Union,
+  branch: MemberKind.Branch,
+  platform: MemberKind.Platform,
+  court: MemberKind.Court,
+} as const;
 
 /** Each member's chain accounts: its node's (operations) key first; the union adds its governance and anchor keys, branch A its governance key. */
 export const MEMBER_ACCOUNTS: Record<NodeName, Exclude<AccountName, "deployer">[]> = {
@@ -44,32 +54,68 @@ export const MEMBER_ACCOUNTS: Record<NodeName, Exclude<AccountName, "deployer">[
 };
 
 /** Demo lending limits (fen): 200,000 yuan per loan, 1 million a day, 10 million outstanding, 4 million net tier-1 capital. */
-const BRANCH_LIMITS = { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n };
+const BRANCH_LIMITS = {
+  singleLoanMax: 20_000_000n,
+  dailyDisbursementLimit: 100_000_000n,
+  outstandingLimit: 1_000_000_000n,
+  netTier1Capital: 400_000_000n,
+};
 
-export const CONTRACT_FIELDS = ["consortiumRegistry", "consortiumGovernor", "evidenceLog", "evidenceRegistry", "jointLoanLedger", "disputeResolution"] as const;
+export const CONTRACT_FIELDS = [
+  "consortiumRegistry",
+  "consortiumGovernor",
+  "evidenceLog",
+  "evidenceRegistry",
+  "jointLoanLedger",
+  "disputeResolution",
+] as const;
 
-export type DeployedConsortium = { contracts: ConsortiumManifest["contracts"]; settlementAccounts: Record<NodeName, string[]>; regions: Record<NodeName, number> };
+export type DeployedConsortium = {
+  contracts: ConsortiumManifest["contracts"];
+  settlementAccounts: Record<NodeName, string[]>;
+  regions: Record<NodeName, number>;
+};
 
 /** A fresh settlement account hash (a salted hash of an account number the demo never needs). */
 function settlementAccount(): string {
   return `0x${randomBytes(32).toString("hex")}`;
 }
 
-export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: Record<AccountName, Wallet>, log: (line: string) => void): Promise<DeployedConsortium> {
+export async function deployDemoConsortium(
+  provider: JsonRpcProvider,
+  wallets: Record<AccountName, Wallet>,
+  log: (line: string) => void,
+): Promise<DeployedConsortium> {
   const signer = (name: AccountName) => wallets[name].connect(provider);
   const deployer = new NonceManager(signer("deployer"));
   const approvers = [signer("union-governance"), signer("branchA-governance")];
   const deployBlock = (await provider.getBlockNumber()) + 1;
-  log("contracts: deploying ConsortiumRegistry, ConsortiumGovernor, EvidenceLog, EvidenceRegistry and bootstrapping the five founders");
+  log(
+    "contracts: deploying ConsortiumRegistry, ConsortiumGovernor, EvidenceLog, EvidenceRegistry and bootstrapping the five founders",
+  );
   const core = await deployEvidenceCore(
     deployer,
     (Object.keys(DEMO_MEMBERS) as NodeName[]).map((node) => {
       const m = DEMO_MEMBERS[node];
-      return { id: m.memberId, kind: KIND_ON_CHAIN[m.kind], regionCode: m.regionCode, name: m.name, accounts: MEMBER_ACCOUNTS[node].map((a) => ({ account: wallets[a].address, role: ACCOUNT_ROLES[a] })) };
+      return {
+        id: m.memberId,
+        kind: KIND_ON_CHAIN[m.kind],
+        regionCode: m.regionCode,
+        name: m.name,
+        accounts: MEMBER_ACCOUNTS[node].map((a) => ({ account: wallets[a].address, role: ACCOUNT_ROLES[a] })),
+      };
     }),
   );
-  const settlementAccounts: Record<NodeName, string[]> = { union: [], branchA: [settlementAccount()], branchB: [settlementAccount()], platform: [settlementAccount()], court: [] };
-  log("contracts: deploying JointLoanLedger and DisputeResolution; branch limits and settlement accounts through governance");
+  const settlementAccounts: Record<NodeName, string[]> = {
+    union: [],
+    branchA: [settlementAccount()],
+    branchB: [settlementAccount()],
+    platform: [settlementAccount()],
+    court: [],
+  };
+  log(
+    "contracts: deploying JointLoanLedger and DisputeResolution; branch limits and settlement accounts through governance",
+  );
   // each funder disburses from its own whitelisted settlement account into the loan's bound
   // receiving account: the platform's account is whitelisted for the platform alone
   const lending = await deployLending(deployer, core, approvers, [
@@ -82,11 +128,28 @@ export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: R
   );
   await govern(core.governor, approvers, [
     ...intakeQuotaCalls(core.addresses.consortiumRegistry),
-    { target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, DEMO_MEMBERS.union.memberId, wallets["union-anchor"].address]) },
-    { target: core.addresses.consortiumRegistry, data: core.registry.interface.encodeFunctionData("setRegion", [DEMO_MEMBERS.branchA.memberId, BRANCH_A_SERVED_REGION]) },
+    {
+      target: core.addresses.evidenceLog,
+      data: core.evidenceLog.interface.encodeFunctionData("openLog", [
+        UNION_LOG_ID,
+        DEMO_MEMBERS.union.memberId,
+        wallets["union-anchor"].address,
+      ]),
+    },
+    {
+      target: core.addresses.consortiumRegistry,
+      data: core.registry.interface.encodeFunctionData("setRegion", [
+        DEMO_MEMBERS.branchA.memberId,
+        BRANCH_A_SERVED_REGION,
+      ]),
+    },
     ...settlementAccounts.platform.map((account) => ({
       target: lending.addresses.jointLoanLedger,
-      data: lending.ledger.interface.encodeFunctionData("setAccountWhitelisted", [DEMO_MEMBERS.platform.memberId, account, true]),
+      data: lending.ledger.interface.encodeFunctionData("setAccountWhitelisted", [
+        DEMO_MEMBERS.platform.memberId,
+        account,
+        true,
+      ]),
     })),
   ]);
   const addresses = { ...core.addresses, ...lending.addresses };
@@ -99,24 +162,33 @@ export async function deployDemoConsortium(provider: JsonRpcProvider, wallets: R
 
 /** Each member's region as the registry holds it after the bootstrap. */
 export function regionsOnChain(): Record<NodeName, number> {
-  const regions = Object.fromEntries((Object.keys(DEMO_MEMBERS) as NodeName[]).map((n) => [n, DEMO_MEMBERS[n].regionCode])) as Record<NodeName, number>;
+  const regions = Object.fromEntries(
+    (Object.keys(DEMO_MEMBERS) as NodeName[]).map((n) => [n, DEMO_MEMBERS[n].regionCode]),
+  ) as Record<NodeName, number>;
   regions.branchA = BRANCH_A_SERVED_REGION;
   return regions;
 }
 
-export async function codeHashes(provider: JsonRpcProvider, addresses: Record<(typeof CONTRACT_FIELDS)[number], string>): Promise<Record<string, string>> {
+export async function codeHashes(
+  provider: JsonRpcProvider,
+  addresses: Record<(typeof CONTRACT_FIELDS)[number], string>,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const field of CONTRACT_FIELDS) out[field] = keccak256(await provider.getCode(addresses[field]));
   return out;
 }
 
 /** Why the recorded deployment cannot be reused on this chain, or undefined if it can. */
-export async function deploymentProblem(provider: JsonRpcProvider, contracts: ConsortiumManifest["contracts"]): Promise<string | undefined> {
+export async function deploymentProblem(
+  provider: JsonRpcProvider,
+  contracts: ConsortiumManifest["contracts"],
+): Promise<string | undefined> {
   for (const field of CONTRACT_FIELDS) {
     const code = await provider.getCode(contracts[field]);
     if (code === "0x") return `no contract at ${contracts[field]} (${field}) on this chain`;
     const hash = keccak256(code);
-    if (hash !== contracts.codeHashes[field]) return `the code at ${contracts[field]} (${field}) has hash ${hash}, not the recorded ${contracts.codeHashes[field]}`;
+    if (hash !== contracts.codeHashes[field])
+      return `the code at ${contracts[field]} (${field}) has hash ${hash}, not the recorded ${contracts.codeHashes[field]}`;
   }
   return undefined;
 }
@@ -125,13 +197,23 @@ export async function deploymentProblem(provider: JsonRpcProvider, contracts: Co
  * On the local chain: top up every generated account from Anvil's development account. On an
  * external chain: refuse to go on if the deployer has no funds while gas costs something.
  */
-export async function fundAccounts(provider: JsonRpcProvider, wallets: Record<AccountName, Wallet>, local: boolean, log: (line: string) => void): Promise<void> {
+export async function fundAccounts(
+  provider: JsonRpcProvider,
+  wallets: Record<AccountName, Wallet>,
+  local: boolean,
+  log: (line: string) => void,
+): Promise<void> {
   if (!local) {
     const feeData = await provider.getFeeData();
     const free = (feeData.gasPrice ?? 0n) === 0n && (feeData.maxFeePerGas ?? 0n) === 0n;
     const balance = await provider.getBalance(wallets.deployer.address);
     if (!free && balance === 0n) {
-      throw new LocalConsortiumError("LOCAL_UNFUNDED", `the external chain charges gas and the generated accounts hold nothing: fund ${Object.values(wallets).map((w) => w.address).join(", ")} (keys in the data directory's keys/), then start again`);
+      throw new LocalConsortiumError(
+        "LOCAL_UNFUNDED",
+        `the external chain charges gas and the generated accounts hold nothing: fund ${Object.values(wallets)
+          .map((w) => w.address)
+          .join(", ")} (keys in the data directory's keys/), then start again`,
+      );
     }
     return;
   }

@@ -19,7 +19,17 @@ import type { NodeName } from "./manifest.ts";
  * member's operations key), the union's and branch A's governance keys, the union's anchor key
  * (its evidence log's operator), and the deployer, who belongs to no member.
  */
-export const ACCOUNT_NAMES = ["deployer", "union-governance", "union-anchor", "branchA-governance", "union", "branchA", "branchB", "platform", "court"] as const;
+export const ACCOUNT_NAMES = [
+  "deployer",
+  "union-governance",
+  "union-anchor",
+  "branchA-governance",
+  "union",
+  "branchA",
+  "branchB",
+  "platform",
+  "court",
+] as const;
 export type AccountName = (typeof ACCOUNT_NAMES)[number];
 
 /** The one role each member account is attached with (ConsortiumRegistry.AccountRole). */
@@ -75,7 +85,11 @@ export type KeyMaterial = {
   consortiumKey: string;
 };
 
-export async function loadOrCreateKeys(dataDir: string, nodes: readonly NodeName[], env: NodeJS.ProcessEnv): Promise<KeyMaterial> {
+export async function loadOrCreateKeys(
+  dataDir: string,
+  nodes: readonly NodeName[],
+  env: NodeJS.ProcessEnv,
+): Promise<KeyMaterial> {
   const dir = keysDir(dataDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
@@ -104,7 +118,11 @@ export async function loadOrCreateKeys(dataDir: string, nodes: readonly NodeName
     });
     if (existing === undefined) {
       const wallet = Wallet.createRandom();
-      const json = await encryptKeystoreJson({ address: wallet.address, privateKey: wallet.privateKey }, password, { scrypt: { N: SCRYPT_N } });
+      const json = await encryptKeystoreJson(
+        { address: wallet.address, privateKey: wallet.privateKey },
+        password,
+        { scrypt: { N: SCRYPT_N } },
+      );
       await createExclusive(file, json);
       wallets[name] = new Wallet(wallet.privateKey);
       created.push(name);
@@ -122,12 +140,19 @@ export async function loadOrCreateKeys(dataDir: string, nodes: readonly NodeName
 
   for (const node of nodes) {
     const file = masterKeyFile(dataDir, node);
-    if (!(await stat(file).then(() => true, () => false))) await createMasterKeyFile(file);
+    if (
+      !(await stat(file).then(
+        () => true,
+        () => false,
+      ))
+    )
+      await createMasterKeyFile(file);
   }
   const consortiumKeyFile = path.join(dir, "consortium.key");
   await createExclusive(consortiumKeyFile, `0x${randomBytes(32).toString("hex")}\n`);
   const consortiumKey = (await readFile(consortiumKeyFile, "utf8")).trim();
-  if (!/^0x[0-9a-f]{64}$/.test(consortiumKey)) throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `${consortiumKeyFile} must hold 0x and 64 hex digits`);
+  if (!/^0x[0-9a-f]{64}$/.test(consortiumKey))
+    throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `${consortiumKeyFile} must hold 0x and 64 hex digits`);
   return { password, passwordSource, wallets, created, consortiumKey };
 }
 

@@ -42,7 +42,10 @@ export class LauncherLock {
       }
       if (previous !== undefined) {
         if (previous.pid !== process.pid && alive(previous.pid)) {
-          throw new LocalConsortiumError("LOCAL_ALREADY_RUNNING", `another launcher (pid ${previous.pid}) is running on ${dataDir}; stop it (Ctrl-C in its terminal, or kill -INT ${previous.pid}) or use another JL_DATA_DIR`);
+          throw new LocalConsortiumError(
+            "LOCAL_ALREADY_RUNNING",
+            `another launcher (pid ${previous.pid}) is running on ${dataDir}; stop it (Ctrl-C in its terminal, or kill -INT ${previous.pid}) or use another JL_DATA_DIR`,
+          );
         }
         const orphans: string[] = [];
         for (const [name, pid] of Object.entries(previous.children)) {
@@ -51,7 +54,10 @@ export class LauncherLock {
         }
         if (orphans.length > 0) {
           const pids = Object.values(previous.children).join(" ");
-          throw new LocalConsortiumError("LOCAL_ORPHANS_RUNNING", `a previous launcher on ${dataDir} was killed and left ${orphans.join(", ")} running; stop them (kill -INT ${pids}) and start again`);
+          throw new LocalConsortiumError(
+            "LOCAL_ORPHANS_RUNNING",
+            `a previous launcher on ${dataDir} was killed and left ${orphans.join(", ")} running; stop them (kill -INT ${pids}) and start again`,
+          );
         }
       }
     }
@@ -72,7 +78,12 @@ export class LauncherLock {
   }
 
   #write(): Promise<void> {
-    this.#writing = this.#writing.then(() => writeFile(this.file, `${JSON.stringify({ pid: process.pid, children: this.#children } satisfies LockContent)}\n`));
+    this.#writing = this.#writing.then(() =>
+      writeFile(
+        this.file,
+        `${JSON.stringify({ pid: process.pid, children: this.#children } satisfies LockContent)}\n`,
+      ),
+    );
     return this.#writing;
   }
 }

@@ -66,6 +66,9 @@ export function manifestPath(dataDir: string): string {
 export async function readManifest(dataDir: string): Promise<ConsortiumManifest> {
   const text = await readFile(manifestPath(dataDir), "utf8");
   const manifest = JSON.parse(text) as ConsortiumManifest;
-  if (manifest.version !== 1) throw new Error(`unsupported consortium manifest version ${String(manifest.version)} in ${manifestPath(dataDir)}`);
+  if (manifest.version !== 1)
+    throw new Error(
+      `unsupported consortium manifest version ${String(manifest.version)} in ${manifestPath(dataDir)}`,
+    );
   return manifest;
 }

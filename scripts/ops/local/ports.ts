@@ -33,7 +33,10 @@ export async function assertPortFree(port: number, service: string, variable: st
       `port ${port} (${service}) is already in use on ${HOST}: stop whatever holds it (\`ss -ltnp 'sport = :${port}'\` shows it; another \`npm start\`?) or choose another port with ${variable}`,
     );
   }
-  throw new LocalConsortiumError("LOCAL_PORT_IN_USE", `cannot listen on ${HOST}:${port} (${service}): ${problem.message}; choose another port with ${variable}`);
+  throw new LocalConsortiumError(
+    "LOCAL_PORT_IN_USE",
+    `cannot listen on ${HOST}:${port} (${service}): ${problem.message}; choose another port with ${variable}`,
+  );
 }
 
 /** `port` itself, or a free ephemeral port when it is 0. */

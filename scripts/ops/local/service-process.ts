@@ -50,10 +50,18 @@ export class ServiceProcess {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
     await this.spec.beforeStart?.();
     const fd = openSync(this.spec.logFile, "a", 0o600);
-    writeSync(fd, `\n=== ${new Date().toISOString()} launcher: starting ${this.spec.name}: ${this.spec.command} ${this.spec.args.join(" ")}\n`);
+    writeSync(
+      fd,
+      `\n=== ${new Date().toISOString()} launcher: starting ${this.spec.name}: ${this.spec.command} ${this.spec.args.join(" ")}\n`,
+    );
     let child: ChildProcess;
     try {
-      child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ["ignore", fd, fd], detached: true });
+      child = spawn(this.spec.command, this.spec.args, {
+        cwd: this.spec.cwd,
+        env: this.spec.env,
+        stdio: ["ignore", fd, fd],
+        detached: true,
+      });
     } finally {
       closeSync(fd);
     }
@@ -71,12 +79,18 @@ export class ServiceProcess {
     for (;;) {
       if (!this.running) {
         const info = await this.#exited;
-        throw new LocalConsortiumError("LOCAL_EXITED", `${this.spec.name} exited during start-up (code ${info.code}, signal ${info.signal}); ${this.spec.logFile} ends with:\n${await this.logTail()}`);
+        throw new LocalConsortiumError(
+          "LOCAL_EXITED",
+          `${this.spec.name} exited during start-up (code ${info.code}, signal ${info.signal}); ${this.spec.logFile} ends with:\n${await this.logTail()}`,
+        );
       }
       if (await this.spec.ready().catch(() => false)) return;
       if (Date.now() > deadline) {
         await this.stop();
-        throw new LocalConsortiumError("LOCAL_NOT_READY", `${this.spec.name} did not become ready in ${Math.round((this.spec.readyTimeoutMs ?? 60_000) / 1000)} s; ${this.spec.logFile} ends with:\n${await this.logTail()}`);
+        throw new LocalConsortiumError(
+          "LOCAL_NOT_READY",
+          `${this.spec.name} did not become ready in ${Math.round((this.spec.readyTimeoutMs ?? 60_000) / 1000)} s; ${this.spec.logFile} ends with:\n${await this.logTail()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 150));
     }

@@ -48,10 +48,20 @@ export function anchorProcess(context: ServiceContext, operator: Wallet, port: n
 
 /** NODE_USERS for a node: one demo user per role, its token stored only as a SHA-256. */
 export function nodeUsers(node: NodeName, tokens: Partial<Record<Role, string>>): string {
-  return JSON.stringify(Object.entries(tokens).map(([role, token]) => ({ user: `${node}.${role}`, role, tokenSha256: tokenSha256(token) })));
+  return JSON.stringify(
+    Object.entries(tokens).map(([role, token]) => ({
+      user: `${node}.${role}`,
+      role,
+      tokenSha256: tokenSha256(token),
+    })),
+  );
 }
 
-export function nodeProcess(context: ServiceContext, node: NodeName, options: { keystorePassword: string; consortiumKey: string }): ServiceProcess {
+export function nodeProcess(
+  context: ServiceContext,
+  node: NodeName,
+  options: { keystorePassword: string; consortiumKey: string },
+): ServiceProcess {
   const { manifest } = context;
   const me = manifest.nodes[node];
   const directory = Object.fromEntries(Object.values(manifest.nodes).map((n) => [String(n.memberId), n.url]));

@@ -20,16 +20,26 @@ const LauncherConfig = z.object({
   nodePortBase: port.max(65535 - NODE_NAMES.length).default(DEFAULT_PORTS.nodeBase),
   rpcUrl: z.url().optional(),
 });
-const ENV = { dataDir: "JL_DATA_DIR", chainPort: "JL_CHAIN_PORT", anchorPort: "JL_ANCHOR_PORT", nodePortBase: "JL_NODE_PORT_BASE", rpcUrl: "JL_RPC_URL" };
+const ENV = {
+  dataDir: "JL_DATA_DIR",
+  chainPort: "JL_CHAIN_PORT",
+  anchorPort: "JL_ANCHOR_PORT",
+  nodePortBase: "JL_NODE_PORT_BASE",
+  rpcUrl: "JL_RPC_URL",
+};
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const started = Date.now();
-const say = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+const say = (line: string) =>
+  console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 
 function buildContracts(): void {
   say("contracts: compiling (hardhat build; nothing to do when the artifacts are current)");
   const hardhat = path.join(REPO_ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
-  const result = spawnSync(process.execPath, [hardhat, "build", "--quiet"], { cwd: REPO_ROOT, encoding: "utf8" });
+  const result = spawnSync(process.execPath, [hardhat, "build", "--quiet"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
   if (result.status !== 0) throw new Error(`hardhat build failed:\n${result.stdout}${result.stderr}`);
 }
 
@@ -49,7 +59,13 @@ async function main(): Promise<void> {
     stopping = true;
     say(`${signal}: stopping the nodes, the anchor service, then the chain`);
     // during start-up: let it finish (or fail and clean up), then stop what it started
-    const stopped = starting === undefined ? Promise.resolve() : starting.then((c) => c.stop(), () => undefined);
+    const stopped =
+      starting === undefined
+        ? Promise.resolve()
+        : starting.then(
+            (c) => c.stop(),
+            () => undefined,
+          );
     void stopped.then(
       () => {
         say(`stopped; everything is kept in ${path.resolve(config.dataDir)} (npm start resumes it)`);
@@ -66,7 +82,11 @@ async function main(): Promise<void> {
 
   starting = startLocalConsortium({
     dataDir: config.dataDir,
-    ports: { chain: config.chainPort, anchor: config.anchorPort, nodes: Object.fromEntries(NODE_NAMES.map((n, i) => [n, nodePort(i)])) },
+    ports: {
+      chain: config.chainPort,
+      anchor: config.anchorPort,
+      nodes: Object.fromEntries(NODE_NAMES.map((n, i) => [n, nodePort(i)])),
+    },
     ...(config.rpcUrl === undefined ? {} : { rpcUrl: config.rpcUrl }),
     log: say,
   });
@@ -74,13 +94,21 @@ async function main(): Promise<void> {
   if (stopping) return; // Ctrl-C during start-up: the handler above stops what has started
   const m = consortium.manifest;
   console.log(`\n${serviceTable(m)}\n`);
-  console.log(`API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`);
-  console.log(`verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl}`);
-  console.log(`logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`);
+  console.log(
+    `API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`,
+  );
+  console.log(
+    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl}`,
+  );
+  console.log(
+    `logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`,
+  );
 }
 
 main().catch((error: unknown) => {
   const coded = error as { code?: string; message?: string };
-  console.error(`\nnpm start failed${coded.code === undefined ? "" : ` (${coded.code})`}: ${coded.message ?? String(error)}`);
+  console.error(
+    `\nnpm start failed${coded.code === undefined ? "" : ` (${coded.code})`}: ${coded.message ?? String(error)}`,
+  );
   process.exit(1);
 });

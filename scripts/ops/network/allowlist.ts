@@ -12,12 +12,20 @@ import { permissionsToml, type BesuNode } from "./besu/besu-config.ts";
 import { parseFlatToml } from "./besu/formats.ts";
 import { openNetworkFolder } from "./network-folder.ts";
 
-export type AllowlistChange = { addAccounts?: string[]; removeAccounts?: string[]; addNodes?: string[]; removeNodes?: string[] };
+export type AllowlistChange = {
+  addAccounts?: string[];
+  removeAccounts?: string[];
+  addNodes?: string[];
+  removeNodes?: string[];
+};
 
 const ENODE = /^enode:\/\/[0-9a-f]{128}@(\d{1,3}\.){3}\d{1,3}:\d{1,5}$/;
 
 /** Apply a change to every node's permissions file; returns the new lists. */
-export async function changeAllowlists(dir: string, change: AllowlistChange): Promise<{ accounts: string[]; nodes: string[]; files: string[] }> {
+export async function changeAllowlists(
+  dir: string,
+  change: AllowlistChange,
+): Promise<{ accounts: string[]; nodes: string[]; files: string[] }> {
   const nodesDir = path.join(dir, "nodes");
   const names = (await readdir(nodesDir)).sort();
   const files = names.map((n) => path.join(nodesDir, n, "permissions_config.toml"));
@@ -35,7 +43,10 @@ export async function changeAllowlists(dir: string, change: AllowlistChange): Pr
     if (!nodes.includes(e)) nodes.push(e);
   }
   nodes = nodes.filter((e) => !(change.removeNodes ?? []).includes(e));
-  const content = permissionsToml(nodes.map((enode) => ({ enode }) as BesuNode), accounts);
+  const content = permissionsToml(
+    nodes.map((enode) => ({ enode }) as BesuNode),
+    accounts,
+  );
   for (const file of files) {
     const temporary = `${file}.tmp-${process.pid}`;
     await writeFile(temporary, content, { mode: (await stat(file)).mode & 0o777 });
@@ -57,24 +68,50 @@ if (import.meta.main) {
     },
   });
   if (values.network === undefined) {
-    process.stderr.write("usage: npx node scripts/ops/network/allowlist.ts --network <folder> (--add-account A | --remove-account A | --add-node ENODE | --remove-node ENODE)… [--apply]\n");
+    process.stderr.write(
+      "usage: npx node scripts/ops/network/allowlist.ts --network <folder> (--add-account A | --remove-account A | --add-node ENODE | --remove-node ENODE)… [--apply]\n",
+    );
     process.exit(2);
   }
   try {
-    const result = await changeAllowlists(values.network, { addAccounts: values["add-account"], removeAccounts: values["remove-account"], addNodes: values["add-node"], removeNodes: values["remove-node"] });
-    process.stdout.write(`${result.files.length} permissions files now allow ${result.accounts.length} accounts and ${result.nodes.length} nodes\n`);
+    const result = await changeAllowlists(values.network, {
+      addAccounts: values["add-account"],
+      removeAccounts: values["remove-account"],
+      addNodes: values["add-node"],
+      removeNodes: values["remove-node"],
+    });
+    process.stdout.write(
+      `${result.files.length} permissions files now allow ${result.accounts.length} accounts and ${result.nodes.length} nodes\n`,
+    );
     const { manifest } = await openNetworkFolder(values.network);
     for (const node of manifest.nodes) {
       if (node.role === "rpc") {
-        process.stdout.write(`  ${node.name}: restart it to load the change (docker compose restart ${node.name}), one RPC node at a time\n`);
+        process.stdout.write(
+          `  ${node.name}: restart it to load the change (docker compose restart ${node.name}), one RPC node at a time\n`,
+        );
         continue;
       }
       if (values.apply !== true) {
-        process.stdout.write(`  ${node.name}: curl -s -X POST -H 'content-type: application/json' --data '{"jsonrpc":"2.0","id":1,"method":"perm_reloadPermissionsFromFile","params":[]}' ${node.rpcUrl}\n`);
+        process.stdout.write(
+          `  ${node.name}: curl -s -X POST -H 'content-type: application/json' --data '{"jsonrpc":"2.0","id":1,"method":"perm_reloadPermissionsFromFile","params":[]}' ${node.rpcUrl}\n`,
+        );
         continue;
       }
-      const reply = (await (await fetch(node.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "perm_reloadPermissionsFromFile", params: [] }) })).json()) as { error?: { message: string } };
-      process.stdout.write(`  ${node.name}: ${reply.error === undefined ? "reloaded" : `reload failed: ${reply.error.message}`}\n`);
+      const reply = (await (
+        await fetch(node.rpcUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "perm_reloadPermissionsFromFile",
+            params: [],
+          }),
+        })
+      ).json()) as { error?: { message: string } };
+      process.stdout.write(
+        `  ${node.name}: ${reply.error === undefined ? "reloaded" : `reload failed: ${reply.error.message}`}\n`,
+      );
     }
   } catch (error) {
     process.stderr.write(`allowlist: ${(error as Error).message}\n`);

@@ -11,7 +11,12 @@ import type { AddressInfo } from "node:net";
 import { Transaction } from "ethers";
 
 type RpcRequest = { jsonrpc?: string; id?: unknown; method?: string; params?: unknown[] };
-type RpcResponse = { jsonrpc: "2.0"; id: unknown; result?: unknown; error?: { code: number; message: string } };
+type RpcResponse = {
+  jsonrpc: "2.0";
+  id: unknown;
+  result?: unknown;
+  error?: { code: number; message: string };
+};
 
 export type RecordedCall = { method: string; params: unknown[]; refused?: string };
 /** An eth_getLogs request as block numbers (tags resolved against the chain head when it arrived). */
@@ -28,23 +33,44 @@ export type BesuRulesProxy = {
 
 /** Besu's errors for the same conditions (RpcErrorType). */
 export const BESU_ERRORS = {
-  sendTransaction: { code: -32604, message: "The method eth_sendTransaction is not supported. Use eth_sendRawTransaction to send a signed transaction to Besu." },
+  sendTransaction: {
+    code: -32604,
+    message:
+      "The method eth_sendTransaction is not supported. Use eth_sendRawTransaction to send a signed transaction to Besu.",
+  },
   logRange: { code: -32005, message: "Requested range exceeds maximum RPC range limit" },
   upfrontCost: { code: -32004, message: "Upfront cost exceeds account balance" },
 } as const;
 
-export async function startBesuRulesProxy(options: { upstream: string; maxLogsRange: number; port?: number; host?: string }): Promise<BesuRulesProxy> {
+export async function startBesuRulesProxy(options: {
+  upstream: string;
+  maxLogsRange: number;
+  port?: number;
+  host?: string;
+}): Promise<BesuRulesProxy> {
   const calls: RecordedCall[] = [];
   const logRanges: LogRange[] = [];
   const transactions: Transaction[] = [];
 
   async function forward(request: RpcRequest): Promise<RpcResponse> {
-    const response = await fetch(options.upstream, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
+    const response = await fetch(options.upstream, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
     return (await response.json()) as RpcResponse;
   }
 
   async function blockNumberOf(tag: unknown, head: () => Promise<number>): Promise<number> {
-    if (tag === undefined || tag === null || tag === "latest" || tag === "pending" || tag === "safe" || tag === "finalized") return head();
+    if (
+      tag === undefined ||
+      tag === null ||
+      tag === "latest" ||
+      tag === "pending" ||
+      tag === "safe" ||
+      tag === "finalized"
+    )
+      return head();
     if (tag === "earliest") return 0;
     return Number(BigInt(tag as string));
   }
@@ -56,14 +82,27 @@ export async function startBesuRulesProxy(options: { upstream: string; maxLogsRa
     if (request.method === "eth_sendRawTransaction") {
       const tx = Transaction.from(params[0] as string);
       transactions.push(tx);
-      const price = tx.type === 2 || tx.type === 3 || tx.type === 4 ? (tx.maxFeePerGas ?? 0n) + (tx.maxPriorityFeePerGas ?? 0n) : (tx.gasPrice ?? 0n);
-      if (price !== 0n) return { code: BESU_ERRORS.upfrontCost.code, message: `${BESU_ERRORS.upfrontCost.message} (free-gas network: gas price must be 0)` };
+      const price =
+        tx.type === 2 || tx.type === 3 || tx.type === 4
+          ? (tx.maxFeePerGas ?? 0n) + (tx.maxPriorityFeePerGas ?? 0n)
+          : (tx.gasPrice ?? 0n);
+      if (price !== 0n)
+        return {
+          code: BESU_ERRORS.upfrontCost.code,
+          message: `${BESU_ERRORS.upfrontCost.message} (free-gas network: gas price must be 0)`,
+        };
     }
     if (request.method === "eth_getLogs") {
       const filter = (params[0] ?? {}) as { fromBlock?: string; toBlock?: string; blockHash?: string };
       if (filter.blockHash !== undefined) return null;
       let latest: number | undefined;
-      const head = async () => (latest ??= Number(BigInt((await forward({ jsonrpc: "2.0", id: 0, method: "eth_blockNumber", params: [] })).result as string)));
+      const head = async () =>
+        (latest ??= Number(
+          BigInt(
+            (await forward({ jsonrpc: "2.0", id: 0, method: "eth_blockNumber", params: [] }))
+              .result as string,
+          ),
+        ));
       const from = await blockNumberOf(filter.fromBlock, head);
       const to = await blockNumberOf(filter.toBlock, head);
       const blocks = to - from + 1;
@@ -94,19 +133,33 @@ export async function startBesuRulesProxy(options: { upstream: string; maxLogsRa
         try {
           body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
         } catch {
-          res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }));
+          res
+            .writeHead(400, { "content-type": "application/json" })
+            .end(
+              JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "Parse error" } }),
+            );
           return;
         }
         try {
-          const reply = Array.isArray(body) ? await Promise.all(body.map((r) => handle(r as RpcRequest))) : await handle(body as RpcRequest);
+          const reply = Array.isArray(body)
+            ? await Promise.all(body.map((r) => handle(r as RpcRequest)))
+            : await handle(body as RpcRequest);
           res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(reply));
         } catch (error) {
-          res.writeHead(502, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32603, message: `upstream: ${(error as Error).message}` } }));
+          res.writeHead(502, { "content-type": "application/json" }).end(
+            JSON.stringify({
+              jsonrpc: "2.0",
+              id: null,
+              error: { code: -32603, message: `upstream: ${(error as Error).message}` },
+            }),
+          );
         }
       })();
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve),
+  );
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
@@ -124,9 +177,13 @@ export async function startBesuRulesProxy(options: { upstream: string; maxLogsRa
 if (import.meta.main) {
   const [upstream, range, port] = process.argv.slice(2);
   if (upstream === undefined || range === undefined || !(Number(range) >= 1)) {
-    process.stderr.write("usage: node scripts/ops/network/besu-rules-proxy.ts <upstream URL> <max logs range> [port]\n");
+    process.stderr.write(
+      "usage: node scripts/ops/network/besu-rules-proxy.ts <upstream URL> <max logs range> [port]\n",
+    );
     process.exit(2);
   }
   const proxy = await startBesuRulesProxy({ upstream, maxLogsRange: Number(range), port: Number(port ?? 0) });
-  process.stdout.write(`Besu-rules proxy on ${proxy.url} → ${upstream} (eth_getLogs ≤ ${range} blocks, no eth_sendTransaction, gas price 0)\n`);
+  process.stdout.write(
+    `Besu-rules proxy on ${proxy.url} → ${upstream} (eth_getLogs ≤ ${range} blocks, no eth_sendTransaction, gas price 0)\n`,
+  );
 }

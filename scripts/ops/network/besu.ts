@@ -33,7 +33,10 @@ async function main(argv: string[]): Promise<number> {
       `wrote ${network.files.length} files to ${options.out}`,
       `  chain id ${network.manifest.chainId}, ${network.manifest.besuImage}`,
       `  ${t.validators} validator(s): blocks need ${t.quorum} signatures; tolerates ${t.faulty} faulty or offline validator(s)`,
-      `  ${options.rpcNodes} RPC node(s): ${network.manifest.nodes.filter((n) => n.role === "rpc").map((n) => n.rpcUrl).join(", ")}`,
+      `  ${options.rpcNodes} RPC node(s): ${network.manifest.nodes
+        .filter((n) => n.role === "rpc")
+        .map((n) => n.rpcUrl)
+        .join(", ")}`,
       `  contracts will be at ConsortiumRegistry ${network.manifest.contracts.consortiumRegistry} (deployer ${network.manifest.deployer.address})`,
       `SECRET: ${options.out}/nodes/*/key, ${options.out}/secrets/ and ${options.out}/env/ hold private keys and passwords; never commit them.`,
       `next: read ${options.out}/README.md, then nodes/network/besu/README.md`,

@@ -22,7 +22,11 @@ import type { NetworkManifest } from "./besu/generate.ts";
 import { setEnvValue } from "./besu/env-files.ts";
 import { besuProvider, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
 
-export type DeployResult = { status: "deployed" | "already-deployed"; contracts: ContractAddresses; deployBlock: number };
+export type DeployResult = {
+  status: "deployed" | "already-deployed";
+  contracts: ContractAddresses;
+  deployBlock: number;
+};
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -35,15 +39,20 @@ function mismatch(expected: ContractAddresses, actual: Partial<ContractAddresses
 async function alreadyDeployed(folder: NetworkFolder, provider: JsonRpcProvider): Promise<DeployResult> {
   const { contracts, anchor } = folder.manifest;
   const missing = [];
-  for (const [name, address] of Object.entries(contracts)) if ((await provider.getCode(address)) === "0x") missing.push(name);
-  const operator = missing.includes("evidenceLog") ? undefined : (await EvidenceLog.at(contracts.evidenceLog, provider).logInfo(UNION_LOG_ID)).operator;
+  for (const [name, address] of Object.entries(contracts))
+    if ((await provider.getCode(address)) === "0x") missing.push(name);
+  const operator = missing.includes("evidenceLog")
+    ? undefined
+    : (await EvidenceLog.at(contracts.evidenceLog, provider).logInfo(UNION_LOG_ID)).operator;
   if (missing.length > 0 || operator !== anchor.operator) {
     throw new Error(
       `a partial deployment is on this chain (missing: ${missing.join(", ") || "none"}; union log operator ${operator ?? "none"}). ` +
         "Nothing depends on a consortium that was never completed: reset the chain (docker compose down -v, then up) and deploy again.",
     );
   }
-  const deployBlock = Number((await readEnvValue(folder, folder.manifest.members[0]!.node.envFile, "NODE_DEPLOY_BLOCK")) ?? 0);
+  const deployBlock = Number(
+    (await readEnvValue(folder, folder.manifest.members[0]!.node.envFile, "NODE_DEPLOY_BLOCK")) ?? 0,
+  );
   return { status: "already-deployed", contracts, deployBlock };
 }
 
@@ -60,12 +69,17 @@ async function replaceFile(file: string, content: string): Promise<void> {
 }
 
 /** A founding member's accounts with their roles, as the manifest names them. */
-export function founderAccounts(manifest: NetworkManifest, member: NetworkManifest["members"][number]): AccountInit[] {
+export function founderAccounts(
+  manifest: NetworkManifest,
+  member: NetworkManifest["members"][number],
+): AccountInit[] {
   return member.accounts.map((account) => {
     if (account === member.node.account) return { account, role: AccountRole.Operations };
     if (account === member.governance?.account) return { account, role: AccountRole.Governance };
     if (account === manifest.anchor.operator) return { account, role: AccountRole.LogOperator };
-    throw new Error(`network.json: ${account} of member ${member.key} is neither its node's, its governance nor the anchor operator's account`);
+    throw new Error(
+      `network.json: ${account} of member ${member.key} is neither its node's, its governance nor the anchor operator's account`,
+    );
   });
 }
 
@@ -75,36 +89,78 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
   const provider = besuProvider(rpcUrl ?? manifest.anchor.rpcUrl);
   try {
     const chainId = Number((await provider.getNetwork()).chainId);
-    if (chainId !== manifest.chainId) throw new Error(`the RPC endpoint serves chain ${chainId}; ${dir} is for chain ${manifest.chainId}`);
+    if (chainId !== manifest.chainId)
+      throw new Error(`the RPC endpoint serves chain ${chainId}; ${dir} is for chain ${manifest.chainId}`);
     const deployer = await folder.deployerWallet(provider);
     const nonce = await provider.getTransactionCount(deployer.address);
     if (nonce > 0) return await alreadyDeployed(folder, provider);
 
-    const approvers = [await folder.governanceWallet("union", provider), await folder.governanceWallet("branchA", provider)];
-    log(`deploying to chain ${chainId} as ${deployer.address} (approvals: union's and branch A's governance keys)`);
-    const founders = manifest.members.map((m) => ({ id: m.id, kind: m.kindCode, regionCode: m.regionCode, name: m.name, accounts: founderAccounts(manifest, m) }));
+    const approvers = [
+      await folder.governanceWallet("union", provider),
+      await folder.governanceWallet("branchA", provider),
+    ];
+    log(
+      `deploying to chain ${chainId} as ${deployer.address} (approvals: union's and branch A's governance keys)`,
+    );
+    const founders = manifest.members.map((m) => ({
+      id: m.id,
+      kind: m.kindCode,
+      regionCode: m.regionCode,
+      name: m.name,
+      accounts: founderAccounts(manifest, m),
+    }));
     const core = await deployEvidenceCore(deployer, founders);
     const coreWrong = mismatch(manifest.contracts, core.addresses);
-    if (coreWrong.length > 0) throw new Error(`contracts are not where the env files expect them: ${coreWrong.join("; ")}`);
-    log(`  consortium registry ${core.addresses.consortiumRegistry}, governor ${core.addresses.consortiumGovernor}, founders bootstrapped in block ${core.blockNumber}`);
+    if (coreWrong.length > 0)
+      throw new Error(`contracts are not where the env files expect them: ${coreWrong.join("; ")}`);
+    log(
+      `  consortium registry ${core.addresses.consortiumRegistry}, governor ${core.addresses.consortiumGovernor}, founders bootstrapped in block ${core.blockNumber}`,
+    );
     await govern(
       core.governor,
       approvers,
-      [{ target: core.addresses.evidenceLog, data: core.evidenceLog.interface.encodeFunctionData("openLog", [UNION_LOG_ID, 1, manifest.anchor.operator]) }, ...intakeQuotaCalls(core.addresses.consortiumRegistry)],
+      [
+        {
+          target: core.addresses.evidenceLog,
+          data: core.evidenceLog.interface.encodeFunctionData("openLog", [
+            UNION_LOG_ID,
+            1,
+            manifest.anchor.operator,
+          ]),
+        },
+        ...intakeQuotaCalls(core.addresses.consortiumRegistry),
+      ],
       `open evidence log ${manifest.anchor.logName}; set the anchor intake quotas`,
     );
-    log(`  evidence log ${manifest.anchor.logName} opened for the anchor service (${manifest.anchor.operator})`);
+    log(
+      `  evidence log ${manifest.anchor.logName} opened for the anchor service (${manifest.anchor.operator})`,
+    );
     log(`  ${describeIntakeQuotas(await intakeQuotasOnChain(provider, core.addresses.consortiumRegistry))}`);
-    const limits = Object.fromEntries(Object.entries(manifest.branchLimits).map(([k, v]) => [k, BigInt(v)])) as { singleLoanMax: bigint; dailyDisbursementLimit: bigint; outstandingLimit: bigint; netTier1Capital: bigint };
-    const branches = manifest.members.filter((m) => m.kind === "branch").map((m) => ({ memberId: m.id, limits, whitelist: [] }));
+    const limits = Object.fromEntries(
+      Object.entries(manifest.branchLimits).map(([k, v]) => [k, BigInt(v)]),
+    ) as {
+      singleLoanMax: bigint;
+      dailyDisbursementLimit: bigint;
+      outstandingLimit: bigint;
+      netTier1Capital: bigint;
+    };
+    const branches = manifest.members
+      .filter((m) => m.kind === "branch")
+      .map((m) => ({ memberId: m.id, limits, whitelist: [] }));
     const lending = await deployLending(deployer, core, approvers, branches);
     const lendingWrong = mismatch(manifest.contracts, lending.addresses);
-    if (lendingWrong.length > 0) throw new Error(`contracts are not where the env files expect them: ${lendingWrong.join("; ")}`);
-    log(`  joint loan ledger ${lending.addresses.jointLoanLedger}, dispute resolution ${lending.addresses.disputeResolution}; quotas set for ${branches.length} branch(es)`);
+    if (lendingWrong.length > 0)
+      throw new Error(`contracts are not where the env files expect them: ${lendingWrong.join("; ")}`);
+    log(
+      `  joint loan ledger ${lending.addresses.jointLoanLedger}, dispute resolution ${lending.addresses.disputeResolution}; quotas set for ${branches.length} branch(es)`,
+    );
 
     for (const member of manifest.members) {
       const file = path.join(dir, member.node.envFile);
-      await replaceFile(file, setEnvValue(await readFile(file, "utf8"), "NODE_DEPLOY_BLOCK", core.blockNumber));
+      await replaceFile(
+        file,
+        setEnvValue(await readFile(file, "utf8"), "NODE_DEPLOY_BLOCK", core.blockNumber),
+      );
     }
     log(`  NODE_DEPLOY_BLOCK=${core.blockNumber} written to ${manifest.members.length} env files`);
     return { status: "deployed", contracts: manifest.contracts, deployBlock: core.blockNumber };
@@ -114,14 +170,23 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { network: { type: "string" }, rpc: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    options: { network: { type: "string" }, rpc: { type: "string" } },
+    strict: true,
+  });
   if (values.network === undefined) {
-    process.stderr.write("usage: npx node scripts/ops/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n");
+    process.stderr.write(
+      "usage: npx node scripts/ops/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n",
+    );
     process.exit(2);
   }
   try {
     const result = await deployNetwork(values.network, values.rpc);
-    log(result.status === "deployed" ? `deployed; start the anchor service and the nodes with the env files in ${values.network}/env` : `already deployed (deploy block ${result.deployBlock}); nothing to do`);
+    log(
+      result.status === "deployed"
+        ? `deployed; start the anchor service and the nodes with the env files in ${values.network}/env`
+        : `already deployed (deploy block ${result.deployBlock}); nothing to do`,
+    );
   } catch (error) {
     process.stderr.write(`deploy: ${(error as Error).message}\n`);
     process.exitCode = 1;

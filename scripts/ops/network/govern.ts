@@ -24,7 +24,16 @@
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { Contract, Interface, Wallet, getAddress, isError, keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
+import {
+  Contract,
+  Interface,
+  Wallet,
+  getAddress,
+  isError,
+  keccak256,
+  toUtf8Bytes,
+  type JsonRpcProvider,
+} from "ethers";
 import { proposalIdOf } from "../../../common/consortium/governance.ts";
 import { AccountRole } from "../../../common/consortium/members.ts";
 import { ConsortiumGovernor } from "../../../common/chain/generated/contracts.ts";
@@ -34,7 +43,13 @@ import { KIND_CODE, UNION_LOG_ID, type MemberKind } from "./besu/consortium.ts";
 import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
 
 export type Call = { target: string; data: string; summary: string };
-export type ProposalFile = { chainId: number; governor: string; description: string; id: string; calls: Call[] };
+export type ProposalFile = {
+  chainId: number;
+  governor: string;
+  description: string;
+  id: string;
+  calls: Call[];
+};
 
 export class GovernError extends Error {
   readonly code: string;
@@ -54,7 +69,8 @@ const need = (o: Options, name: string): string => {
 };
 const memberId = (o: Options, name: string) => {
   const n = Number(need(o, name));
-  if (!Number.isInteger(n) || n < 1 || n > 2 ** 32 - 1) throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a member id (a whole number from 1)`);
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 32 - 1)
+    throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a member id (a whole number from 1)`);
   return n;
 };
 const address = (o: Options, name: string) => {
@@ -66,33 +82,50 @@ const address = (o: Options, name: string) => {
   }
 };
 
-const ROLES = { operations: AccountRole.Operations, "log-operator": AccountRole.LogOperator, governance: AccountRole.Governance } as const;
+const ROLES = {
+  operations: AccountRole.Operations,
+  "log-operator": AccountRole.LogOperator,
+  governance: AccountRole.Governance,
+} as const;
 
 /** `--role`, operations unless given. */
 const role = (o: Options): { code: AccountRole; name: string } => {
   const name = (o.role as string | undefined) ?? "operations";
-  if (!(name in ROLES)) throw new GovernError("GOVERN_BAD_ARGS", "--role must be operations, log-operator or governance");
+  if (!(name in ROLES))
+    throw new GovernError("GOVERN_BAD_ARGS", "--role must be operations, log-operator or governance");
   return { code: ROLES[name as keyof typeof ROLES], name };
 };
 
 type Interfaces = { registry: Interface; evidenceLog: Interface; ledger: Interface };
 
 async function interfaces(): Promise<Interfaces> {
-  const [registry, evidenceLog, ledger] = await Promise.all(["ConsortiumRegistry", "EvidenceLog", "JointLoanLedger"].map((name) => loadArtifact(name)));
-  return { registry: new Interface(registry!.abi), evidenceLog: new Interface(evidenceLog!.abi), ledger: new Interface(ledger!.abi) };
+  const [registry, evidenceLog, ledger] = await Promise.all(
+    ["ConsortiumRegistry", "EvidenceLog", "JointLoanLedger"].map((name) => loadArtifact(name)),
+  );
+  return {
+    registry: new Interface(registry!.abi),
+    evidenceLog: new Interface(evidenceLog!.abi),
+    ledger: new Interface(ledger!.abi),
+  };
 }
 
 /** The governor calls an action stands for. */
 export async function actionCalls(folder: NetworkFolder, action: string, o: Options): Promise<Call[]> {
   const { contracts } = folder.manifest;
   const i = await interfaces();
-  const registry = (fn: string, args: unknown[], summary: string): Call => ({ target: contracts.consortiumRegistry, data: i.registry.encodeFunctionData(fn, args), summary });
+  const registry = (fn: string, args: unknown[], summary: string): Call => ({
+    target: contracts.consortiumRegistry,
+    data: i.registry.encodeFunctionData(fn, args),
+    summary,
+  });
   switch (action) {
     case "add-member": {
       const kind = need(o, "kind") as MemberKind;
-      if (!(kind in KIND_CODE)) throw new GovernError("GOVERN_BAD_ARGS", "--kind must be union, branch, platform or court");
+      if (!(kind in KIND_CODE))
+        throw new GovernError("GOVERN_BAD_ARGS", "--kind must be union, branch, platform or court");
       const region = Number(need(o, "region"));
-      if (!Number.isInteger(region) || region < 100000 || region > 999999) throw new GovernError("GOVERN_BAD_ARGS", "--region must be a six-digit administrative division code");
+      if (!Number.isInteger(region) || region < 100000 || region > 999999)
+        throw new GovernError("GOVERN_BAD_ARGS", "--region must be a six-digit administrative division code");
       const accounts = ([] as string[]).concat((o.account as string[] | undefined) ?? []).map((a) => {
         try {
           return getAddress(a);
@@ -100,68 +133,140 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
           throw new GovernError("GOVERN_BAD_ARGS", `--account ${a} is not an address`);
         }
       });
-      if (accounts.length === 0) throw new GovernError("GOVERN_BAD_ARGS", "--account is required (the new member's first account)");
+      if (accounts.length === 0)
+        throw new GovernError("GOVERN_BAD_ARGS", "--account is required (the new member's first account)");
       const id = memberId(o, "id");
       const name = need(o, "name");
       const governance = o["governance-account"] === undefined ? [] : [address(o, "governance-account")];
-      const inits = [...accounts.map((account) => ({ account, role: AccountRole.Operations })), ...governance.map((account) => ({ account, role: AccountRole.Governance }))];
-      return [registry("addMember", [{ id, kind: KIND_CODE[kind], regionCode: region, name, accounts: inits }], `add member ${id} (${kind}, region ${region}) "${name}" with operations account(s) ${accounts.join(", ")}${governance.length > 0 ? ` and governance account ${governance[0]}` : ""}`)];
+      const inits = [
+        ...accounts.map((account) => ({ account, role: AccountRole.Operations })),
+        ...governance.map((account) => ({ account, role: AccountRole.Governance })),
+      ];
+      return [
+        registry(
+          "addMember",
+          [{ id, kind: KIND_CODE[kind], regionCode: region, name, accounts: inits }],
+          `add member ${id} (${kind}, region ${region}) "${name}" with operations account(s) ${accounts.join(", ")}${governance.length > 0 ? ` and governance account ${governance[0]}` : ""}`,
+        ),
+      ];
     }
     case "add-account": {
       const r = role(o);
-      return [registry("addAccount", [memberId(o, "member"), address(o, "account"), r.code], `add ${r.name} account ${address(o, "account")} to member ${memberId(o, "member")}`)];
+      return [
+        registry(
+          "addAccount",
+          [memberId(o, "member"), address(o, "account"), r.code],
+          `add ${r.name} account ${address(o, "account")} to member ${memberId(o, "member")}`,
+        ),
+      ];
     }
     case "remove-account":
-      return [registry("removeAccount", [memberId(o, "member"), address(o, "account")], `remove account ${address(o, "account")} from member ${memberId(o, "member")}`)];
+      return [
+        registry(
+          "removeAccount",
+          [memberId(o, "member"), address(o, "account")],
+          `remove account ${address(o, "account")} from member ${memberId(o, "member")}`,
+        ),
+      ];
     case "rotate-key": {
       const [member, old, fresh, r] = [memberId(o, "member"), address(o, "old"), address(o, "new"), role(o)];
-      return [registry("addAccount", [member, fresh, r.code], `add ${r.name} account ${fresh} to member ${member}`), registry("removeAccount", [member, old], `remove account ${old} from member ${member}`)];
+      return [
+        registry("addAccount", [member, fresh, r.code], `add ${r.name} account ${fresh} to member ${member}`),
+        registry("removeAccount", [member, old], `remove account ${old} from member ${member}`),
+      ];
     }
     case "rotate-anchor-operator": {
       const [old, fresh] = [address(o, "old"), address(o, "new")];
       const union = folder.manifest.members.find((m) => m.kind === "union")!.id;
       return [
-        registry("addAccount", [union, fresh, AccountRole.LogOperator], `add log-operator account ${fresh} to member ${union}`),
-        { target: contracts.evidenceLog, data: i.evidenceLog.encodeFunctionData("setLogOperator", [UNION_LOG_ID, fresh]), summary: `make ${fresh} the operator of evidence log ${folder.manifest.anchor.logName}` },
+        registry(
+          "addAccount",
+          [union, fresh, AccountRole.LogOperator],
+          `add log-operator account ${fresh} to member ${union}`,
+        ),
+        {
+          target: contracts.evidenceLog,
+          data: i.evidenceLog.encodeFunctionData("setLogOperator", [UNION_LOG_ID, fresh]),
+          summary: `make ${fresh} the operator of evidence log ${folder.manifest.anchor.logName}`,
+        },
         registry("removeAccount", [union, old], `remove account ${old} from member ${union}`),
       ];
     }
     case "suspend":
       return [registry("suspendMember", [memberId(o, "member")], `suspend member ${memberId(o, "member")}`)];
     case "reinstate":
-      return [registry("reinstateMember", [memberId(o, "member")], `reinstate member ${memberId(o, "member")}`)];
+      return [
+        registry("reinstateMember", [memberId(o, "member")], `reinstate member ${memberId(o, "member")}`),
+      ];
     case "whitelist": {
       const hash = need(o, "account-hash");
-      if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new GovernError("GOVERN_BAD_ARGS", "--account-hash must be 0x followed by 64 hex digits (the salted account hash, never the account number)");
+      if (!/^0x[0-9a-fA-F]{64}$/.test(hash))
+        throw new GovernError(
+          "GOVERN_BAD_ARGS",
+          "--account-hash must be 0x followed by 64 hex digits (the salted account hash, never the account number)",
+        );
       const allowed = o.remove !== true;
       const branch = memberId(o, "branch");
-      return [{ target: contracts.jointLoanLedger, data: i.ledger.encodeFunctionData("setAccountWhitelisted", [branch, hash, allowed]), summary: `${allowed ? "whitelist" : "remove"} settlement account ${hash} ${allowed ? "for" : "from"} branch ${branch}` }];
+      return [
+        {
+          target: contracts.jointLoanLedger,
+          data: i.ledger.encodeFunctionData("setAccountWhitelisted", [branch, hash, allowed]),
+          summary: `${allowed ? "whitelist" : "remove"} settlement account ${hash} ${allowed ? "for" : "from"} branch ${branch}`,
+        },
+      ];
     }
     case "branch-limits": {
       const fen = (name: string) => {
         const v = need(o, name);
-        if (!/^[1-9][0-9]{0,17}$/.test(v)) throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of fen`);
+        if (!/^[1-9][0-9]{0,17}$/.test(v))
+          throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of fen`);
         return BigInt(v);
       };
       const branch = memberId(o, "branch");
-      const limits = { singleLoanMax: fen("single-loan-max"), dailyDisbursementLimit: fen("daily-limit"), outstandingLimit: fen("outstanding-limit"), netTier1Capital: fen("net-tier1-capital") };
-      return [{ target: contracts.jointLoanLedger, data: i.ledger.encodeFunctionData("setBranchLimits", [branch, limits]), summary: `set branch ${branch}'s quotas: ${Object.entries(limits).map(([k, v]) => `${k} ${v}`).join(", ")} (fen)` }];
+      const limits = {
+        singleLoanMax: fen("single-loan-max"),
+        dailyDisbursementLimit: fen("daily-limit"),
+        outstandingLimit: fen("outstanding-limit"),
+        netTier1Capital: fen("net-tier1-capital"),
+      };
+      return [
+        {
+          target: contracts.jointLoanLedger,
+          data: i.ledger.encodeFunctionData("setBranchLimits", [branch, limits]),
+          summary: `set branch ${branch}'s quotas: ${Object.entries(limits)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ")} (fen)`,
+        },
+      ];
     }
     case "intake-quotas": {
       const count = (name: string) => {
         const v = need(o, name);
-        if (!/^[1-9][0-9]{0,14}$/.test(v)) throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of records`);
+        if (!/^[1-9][0-9]{0,14}$/.test(v))
+          throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of records`);
         return Number(v);
       };
-      const quotas = { recordsPerSecond: count("records-per-second"), recordsPerDay: count("records-per-day") };
+      const quotas = {
+        recordsPerSecond: count("records-per-second"),
+        recordsPerDay: count("records-per-day"),
+      };
       const [perSecond, perDay] = intakeQuotaCalls(contracts.consortiumRegistry, quotas);
       return [
-        { ...perSecond!, summary: `set each member's anchor intake quota to ${quotas.recordsPerSecond} records per second` },
-        { ...perDay!, summary: `set each member's anchor intake quota to ${quotas.recordsPerDay} records per day` },
+        {
+          ...perSecond!,
+          summary: `set each member's anchor intake quota to ${quotas.recordsPerSecond} records per second`,
+        },
+        {
+          ...perDay!,
+          summary: `set each member's anchor intake quota to ${quotas.recordsPerDay} records per day`,
+        },
       ];
     }
     default:
-      throw new GovernError("GOVERN_BAD_ARGS", `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits, intake-quotas`);
+      throw new GovernError(
+        "GOVERN_BAD_ARGS",
+        `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits, intake-quotas`,
+      );
   }
 }
 
@@ -172,12 +277,15 @@ async function governor(folder: NetworkFolder, runner: Wallet | JsonRpcProvider)
 
 /** The contract error a failed call reverted with, by name, or the error's own message. */
 function reason(contract: Contract, error: unknown): string {
-  const data = (error as { data?: string }).data ?? (error as { info?: { error?: { data?: string } } }).info?.error?.data;
+  const data =
+    (error as { data?: string }).data ??
+    (error as { info?: { error?: { data?: string } } }).info?.error?.data;
   if (typeof data === "string" && data.length >= 10) {
     const parsed = contract.interface.parseError(data);
     if (parsed !== null) return `${parsed.name}(${parsed.args.map(String).join(", ")})`;
   }
-  if (isError(error, "CALL_EXCEPTION") && error.revert !== null && error.revert !== undefined) return `${error.revert.name}(${error.revert.args.map(String).join(", ")})`;
+  if (isError(error, "CALL_EXCEPTION") && error.revert !== null && error.revert !== undefined)
+    return `${error.revert.name}(${error.revert.args.map(String).join(", ")})`;
   return (error as Error).message;
 }
 
@@ -191,12 +299,23 @@ async function send(contract: Contract, fn: string, args: unknown[]): Promise<st
   }
 }
 
-export async function propose(folder: NetworkFolder, signer: Wallet, calls: Call[], description: string): Promise<ProposalFile> {
+export async function propose(
+  folder: NetworkFolder,
+  signer: Wallet,
+  calls: Call[],
+  description: string,
+): Promise<ProposalFile> {
   const g = await governor(folder, signer);
   const targets = calls.map((c) => c.target);
   const datas = calls.map((c) => c.data);
   await send(g, "propose", [targets, datas, description]);
-  return { chainId: folder.manifest.chainId, governor: await g.getAddress(), description, id: proposalIdOf(targets, datas, description).toString(), calls };
+  return {
+    chainId: folder.manifest.chainId,
+    governor: await g.getAddress(),
+    description,
+    id: proposalIdOf(targets, datas, description).toString(),
+    calls,
+  };
 }
 
 export async function approve(folder: NetworkFolder, signer: Wallet, proposal: ProposalFile): Promise<void> {
@@ -206,14 +325,31 @@ export async function approve(folder: NetworkFolder, signer: Wallet, proposal: P
 export async function execute(folder: NetworkFolder, signer: Wallet, proposal: ProposalFile): Promise<void> {
   const targets = proposal.calls.map((c) => c.target);
   const datas = proposal.calls.map((c) => c.data);
-  if (proposalIdOf(targets, datas, proposal.description).toString() !== proposal.id) throw new GovernError("GOVERN_BAD_PROPOSAL", "the proposal file was changed: its calls do not hash to its id");
-  await send(await governor(folder, signer), "execute", [targets, datas, keccak256(toUtf8Bytes(proposal.description))]);
+  if (proposalIdOf(targets, datas, proposal.description).toString() !== proposal.id)
+    throw new GovernError(
+      "GOVERN_BAD_PROPOSAL",
+      "the proposal file was changed: its calls do not hash to its id",
+    );
+  await send(await governor(folder, signer), "execute", [
+    targets,
+    datas,
+    keccak256(toUtf8Bytes(proposal.description)),
+  ]);
 }
 
 export async function status(folder: NetworkFolder, provider: JsonRpcProvider, proposal: ProposalFile) {
   const g = ConsortiumGovernor.at(folder.manifest.contracts.consortiumGovernor, provider);
-  const [p, approvals, required] = await Promise.all([g.proposal(proposal.id), g.validApprovals(proposal.id), g.approvalsRequired()]);
-  return { executed: Boolean(p.executed), expiresAt: Number(p.expiresAt), approvals: Number(approvals), required: Number(required) };
+  const [p, approvals, required] = await Promise.all([
+    g.proposal(proposal.id),
+    g.validApprovals(proposal.id),
+    g.approvalsRequired(),
+  ]);
+  return {
+    executed: Boolean(p.executed),
+    expiresAt: Number(p.expiresAt),
+    approvals: Number(approvals),
+    required: Number(required),
+  };
 }
 
 /** A fresh account in an encrypted keystore; the password is written beside it (both 0600). */
@@ -239,8 +375,14 @@ async function signer(folder: NetworkFolder, o: Options, provider: JsonRpcProvid
 
 async function readProposal(file: string, folder: NetworkFolder): Promise<ProposalFile> {
   const proposal = JSON.parse(await readFile(file, "utf8")) as ProposalFile;
-  if (proposal.chainId !== folder.manifest.chainId || proposal.governor !== folder.manifest.contracts.consortiumGovernor) {
-    throw new GovernError("GOVERN_BAD_PROPOSAL", `${file} is for chain ${proposal.chainId} governor ${proposal.governor}, not this network`);
+  if (
+    proposal.chainId !== folder.manifest.chainId ||
+    proposal.governor !== folder.manifest.contracts.consortiumGovernor
+  ) {
+    throw new GovernError(
+      "GOVERN_BAD_PROPOSAL",
+      `${file} is for chain ${proposal.chainId} governor ${proposal.governor}, not this network`,
+    );
   }
   return proposal;
 }
@@ -293,20 +435,29 @@ export async function runGovern(argv: string[]): Promise<string[]> {
   try {
     switch (command) {
       case "propose": {
-        if (action === undefined) throw new GovernError("GOVERN_BAD_ARGS", "propose needs an action (add-member, rotate-key, …)");
+        if (action === undefined)
+          throw new GovernError("GOVERN_BAD_ARGS", "propose needs an action (add-member, rotate-key, …)");
         const calls = await actionCalls(folder, action, o);
         const file = need(o, "file");
-        const description = (o.description as string | undefined) ?? `${action}: ${calls.map((c) => c.summary).join("; ")} (${new Date().toISOString()})`;
+        const description =
+          (o.description as string | undefined) ??
+          `${action}: ${calls.map((c) => c.summary).join("; ")} (${new Date().toISOString()})`;
         const proposal = await propose(folder, await signer(folder, o, provider), calls, description);
         await writeFile(file, `${JSON.stringify(proposal, null, 2)}\n`, { flag: "wx" });
         const s = await status(folder, provider, proposal);
-        return [`proposed ${proposal.id}`, ...calls.map((c) => `  ${c.summary}`), `approvals ${s.approvals}/${s.required}; pass ${file} to the other governors: govern.ts approve --file ${file}`];
+        return [
+          `proposed ${proposal.id}`,
+          ...calls.map((c) => `  ${c.summary}`),
+          `approvals ${s.approvals}/${s.required}; pass ${file} to the other governors: govern.ts approve --file ${file}`,
+        ];
       }
       case "approve": {
         const proposal = await readProposal(need(o, "file"), folder);
         await approve(folder, await signer(folder, o, provider), proposal);
         const s = await status(folder, provider, proposal);
-        return [`approved ${proposal.id}: approvals ${s.approvals}/${s.required}${s.approvals >= s.required ? "; ready: govern.ts execute" : ""}`];
+        return [
+          `approved ${proposal.id}: approvals ${s.approvals}/${s.required}${s.approvals >= s.required ? "; ready: govern.ts execute" : ""}`,
+        ];
       }
       case "execute": {
         const proposal = await readProposal(need(o, "file"), folder);
@@ -316,10 +467,16 @@ export async function runGovern(argv: string[]): Promise<string[]> {
       case "show": {
         const proposal = await readProposal(need(o, "file"), folder);
         const s = await status(folder, provider, proposal);
-        return [`proposal ${proposal.id}: ${s.executed ? "executed" : `approvals ${s.approvals}/${s.required}, expires ${new Date(s.expiresAt * 1000).toISOString()}`}`, ...proposal.calls.map((c) => `  ${c.summary}`)];
+        return [
+          `proposal ${proposal.id}: ${s.executed ? "executed" : `approvals ${s.approvals}/${s.required}, expires ${new Date(s.expiresAt * 1000).toISOString()}`}`,
+          ...proposal.calls.map((c) => `  ${c.summary}`),
+        ];
       }
       default:
-        throw new GovernError("GOVERN_BAD_ARGS", `unknown command ${String(command)}; one of propose, approve, execute, show, new-key`);
+        throw new GovernError(
+          "GOVERN_BAD_ARGS",
+          `unknown command ${String(command)}; one of propose, approve, execute, show, new-key`,
+        );
     }
   } finally {
     provider.destroy();

@@ -35,15 +35,23 @@ export async function openNetworkFolder(dir: string): Promise<NetworkFolder> {
   try {
     manifest = JSON.parse(await readFile(file, "utf8")) as NetworkManifest;
   } catch (error) {
-    throw new NetworkFolderError("NETWORK_NO_MANIFEST", `cannot read ${file}: is ${dir} a folder written by npm run network:besu? (${(error as Error).message})`);
+    throw new NetworkFolderError(
+      "NETWORK_NO_MANIFEST",
+      `cannot read ${file}: is ${dir} a folder written by npm run network:besu? (${(error as Error).message})`,
+    );
   }
   if (manifest.version !== 1 || !Array.isArray(manifest.members) || typeof manifest.chainId !== "number") {
     throw new NetworkFolderError("NETWORK_BAD_MANIFEST", `${file} is not a version-1 network manifest`);
   }
-  const env = async (relative: string) => parseEnv(await readFile(path.join(dir, relative), "utf8")) as Record<string, string>;
+  const env = async (relative: string) =>
+    parseEnv(await readFile(path.join(dir, relative), "utf8")) as Record<string, string>;
   const member = (key: string) => {
     const found = manifest.members.find((m) => m.key === key || String(m.id) === key);
-    if (found === undefined) throw new NetworkFolderError("NETWORK_UNKNOWN_MEMBER", `no founding member ${key} in ${file} (known: ${manifest.members.map((m) => m.key).join(", ")})`);
+    if (found === undefined)
+      throw new NetworkFolderError(
+        "NETWORK_UNKNOWN_MEMBER",
+        `no founding member ${key} in ${file} (known: ${manifest.members.map((m) => m.key).join(", ")})`,
+      );
     return found;
   };
   return {
@@ -54,12 +62,20 @@ export async function openNetworkFolder(dir: string): Promise<NetworkFolder> {
     async memberWallet(key, provider) {
       const m = member(key);
       const password = (await env(m.node.envFile)).NODE_KEYSTORE_PASSWORD;
-      if (password === undefined) throw new NetworkFolderError("NETWORK_NO_PASSWORD", `${m.node.envFile} has no NODE_KEYSTORE_PASSWORD`);
+      if (password === undefined)
+        throw new NetworkFolderError(
+          "NETWORK_NO_PASSWORD",
+          `${m.node.envFile} has no NODE_KEYSTORE_PASSWORD`,
+        );
       return decrypt(path.join(dir, m.node.keystoreFile), password, provider);
     },
     async governanceWallet(key, provider) {
       const g = member(key).governance;
-      if (g === undefined) throw new NetworkFolderError("NETWORK_NO_GOVERNANCE_KEY", `member ${key} does not govern: it has no governance key`);
+      if (g === undefined)
+        throw new NetworkFolderError(
+          "NETWORK_NO_GOVERNANCE_KEY",
+          `member ${key} does not govern: it has no governance key`,
+        );
       const password = (await readFile(path.join(dir, g.passwordFile), "utf8")).trim();
       return decrypt(path.join(dir, g.keystoreFile), password, provider);
     },
@@ -78,7 +94,11 @@ export async function decrypt(file: string, password: string, provider: JsonRpcP
 
 /** A provider for a Besu RPC endpoint: one request at a time, no caching (ethers v6 nonce safety). */
 export function besuProvider(url: string): JsonRpcProvider {
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(url, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   provider.pollingInterval = 250;
   return provider;
 }

@@ -29,7 +29,11 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from "../../../common/formats/merkle/rfc9162.ts";
-import { levelBackends, type Backend as LevelBackend, type Backing as LevelBacking } from "../../support/level-backends.ts";
+import {
+  levelBackends,
+  type Backend as LevelBackend,
+  type Backing as LevelBacking,
+} from "../../support/level-backends.ts";
 
 // ---- Backends ---------------------------------------------------------------------------------
 
@@ -48,7 +52,8 @@ const u64 = (n: number): Uint8Array => {
   new DataView(b.buffer).setBigUint64(0, BigInt(n));
   return b;
 };
-const readU64 = (b: Uint8Array): number => Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0));
+const readU64 = (b: Uint8Array): number =>
+  Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0));
 const SIZE_KEY = new TextEncoder().encode("size");
 
 function sublevels(db: Root) {
@@ -104,7 +109,12 @@ class Service {
     const prepared = this.store.prepareAppend(leafHashes);
     const from = this.store.size;
     await this.backing.db.batch([
-      ...leafHashes.map((value, i) => ({ type: "put" as const, sublevel: records, key: u64(from + i), value })),
+      ...leafHashes.map((value, i) => ({
+        type: "put" as const,
+        sublevel: records,
+        key: u64(from + i),
+        value,
+      })),
       { type: "put", sublevel: meta, key: SIZE_KEY, value: u64(from + leafHashes.length) },
       ...prepared.ops,
     ]);
@@ -145,7 +155,11 @@ const EXHAUSTIVE_UP_TO = 40;
  * <= n at every 4th n; otherwise a sample that always includes the edges (size n, n - 1, powers
  * of two, first and last leaves).
  */
-async function checkStore(store: MerkleStore, leaves: readonly Uint8Array[], random: (below: number) => number): Promise<void> {
+async function checkStore(
+  store: MerkleStore,
+  leaves: readonly Uint8Array[],
+  random: (below: number) => number,
+): Promise<void> {
   const n = leaves.length;
   expect(store.size).to.equal(n);
   expect(await store.root(0)).to.deep.equal(EMPTY_ROOT);
@@ -307,7 +321,9 @@ for (const backend of backends) {
           }
           await service.append([]);
           await checkStore(service.store, service.leaves, random);
-          expect(await countNodes(service.nodes)).to.equal(expectedNodeCount(service.leaves.length, storedFromLevel));
+          expect(await countNodes(service.nodes)).to.equal(
+            expectedNodeCount(service.leaves.length, storedFromLevel),
+          );
         });
 
         it("one 10,000-leaf append, then small ones", async () => {
@@ -331,7 +347,9 @@ for (const backend of backends) {
               let p = 1;
               while (p < end - begin) p *= 2;
               if (begin % p === 0) {
-                expect(await service.store.rangeHash(begin, end), `[${begin}, ${end})`).to.deep.equal(mem(begin, end));
+                expect(await service.store.rangeHash(begin, end), `[${begin}, ${end})`).to.deep.equal(
+                  mem(begin, end),
+                );
                 checked++;
               } else {
                 await expectCode(() => service.store.rangeHash(begin, end), "MERKLE_BAD_ARGUMENT");
@@ -351,19 +369,31 @@ for (const backend of backends) {
           await service.append(leavesOf("levels", service.leaves.length, 1 + random(90)));
           await checkStore(service.store, service.leaves, random);
         }
-        expect(await countNodes(service.nodes)).to.equal(expectedNodeCount(service.leaves.length, storedFromLevel));
+        expect(await countNodes(service.nodes)).to.equal(
+          expectedNodeCount(service.leaves.length, storedFromLevel),
+        );
       }
     });
 
-    it("works with a \"buffer\" sublevel and a source returning Buffers, answering plain Uint8Arrays", async () => {
+    it('works with a "buffer" sublevel and a source returning Buffers, answering plain Uint8Arrays', async () => {
       const backing = await backend.create();
       services.push(new Service(backing, 2)); // for dispose()
       // Typed as Uint8Array (a Buffer is one): MerkleNodes is the one static type for both encodings.
-      const nodes = backing.db.sublevel<Uint8Array, Uint8Array>("buffer-nodes", { keyEncoding: "buffer", valueEncoding: "buffer" });
+      const nodes = backing.db.sublevel<Uint8Array, Uint8Array>("buffer-nodes", {
+        keyEncoding: "buffer",
+        valueEncoding: "buffer",
+      });
       const leaves = leavesOf("buffer", 0, 77);
-      const source: LeafSource = { leafHashes: async (from, to) => leaves.slice(from, to).map((h) => Buffer.from(h)) };
+      const source: LeafSource = {
+        leafHashes: async (from, to) => leaves.slice(from, to).map((h) => Buffer.from(h)),
+      };
       let store = await MerkleStore.open(nodes, source, { size: 0 });
-      for (const [from, to] of [[0, 5], [5, 6], [6, 50], [50, 77]] as const) {
+      for (const [from, to] of [
+        [0, 5],
+        [5, 6],
+        [6, 50],
+        [50, 77],
+      ] as const) {
         const prepared = store.prepareAppend(leaves.slice(from, to).map((h) => Buffer.from(h)));
         await backing.db.batch(prepared.ops);
         prepared.commit();
@@ -373,7 +403,12 @@ for (const backend of backends) {
       expect(await store.root(77)).to.deep.equal(rootFromLeafHashes(leaves));
       expect(await store.root(75)).to.deep.equal(rootFromLeafHashes(leaves.slice(0, 75)));
       const mem = memoRangeHasher(leaves);
-      for (const [index, size] of [[0, 77], [76, 77], [41, 75], [3, 6]] as const) {
+      for (const [index, size] of [
+        [0, 77],
+        [76, 77],
+        [41, 75],
+        [3, 6],
+      ] as const) {
         const proof = await store.inclusionProof(index, size);
         expect(proof.every(plain)).to.equal(true);
         expect(proof).to.deep.equal(inclusionProof(index, size, mem));
@@ -448,7 +483,9 @@ for (const backend of backends) {
           await service.nodes.batch(stale.ops);
           await service.restart();
           expect(service.store.size).to.equal(45);
-          const beyond = (await service.nodes.keys().all()).map(parseNodeKey).filter((k) => (k.index + 1) * 2 ** k.level > 45);
+          const beyond = (await service.nodes.keys().all())
+            .map(parseNodeKey)
+            .filter((k) => (k.index + 1) * 2 ** k.level > 45);
           expect(beyond.length).to.be.greaterThan(0);
           await checkStore(service.store, service.leaves, random);
 
@@ -505,7 +542,10 @@ for (const backend of backends) {
       it("refuses a second prepareAppend before commit", async () => {
         const service = await create(2);
         const first = service.store.prepareAppend(leavesOf("double", 0, 3));
-        await expectCode(() => service.store.prepareAppend(leavesOf("double", 3, 1)), "MERKLE_APPEND_PENDING");
+        await expectCode(
+          () => service.store.prepareAppend(leavesOf("double", 3, 1)),
+          "MERKLE_APPEND_PENDING",
+        );
         await service.backing.db.batch(first.ops);
         first.commit();
         expect(() => service.store.prepareAppend(leavesOf("double", 3, 1))).not.to.throw();
@@ -518,12 +558,21 @@ for (const backend of backends) {
         // three appends prepared before any is written: each lands right behind the one before
         const a = service.store.prepareAppend(leavesOf("chain", 7, 5));
         const b = service.store.prepareAppend(leavesOf("chain", 12, 9), a);
-        await expectCode(() => service.store.prepareAppend(leavesOf("chain", 21, 1), a), "MERKLE_APPEND_STALE"); // not the newest
+        await expectCode(
+          () => service.store.prepareAppend(leavesOf("chain", 21, 1), a),
+          "MERKLE_APPEND_STALE",
+        ); // not the newest
         const c = service.store.prepareAppend(leavesOf("chain", 21, 30), b);
-        expect([a.fromSize, a.toSize, b.fromSize, b.toSize, c.fromSize, c.toSize]).to.deep.equal([7, 12, 12, 21, 21, 51]);
+        expect([a.fromSize, a.toSize, b.fromSize, b.toSize, c.fromSize, c.toSize]).to.deep.equal([
+          7, 12, 12, 21, 21, 51,
+        ]);
         await expectCode(() => b.commit(), "MERKLE_APPEND_PENDING"); // a first
         expect(service.store.size).to.equal(7);
-        for (const [p, from, n] of [[a, 7, 5], [b, 12, 9], [c, 21, 30]] as const) {
+        for (const [p, from, n] of [
+          [a, 7, 5],
+          [b, 12, 9],
+          [c, 21, 30],
+        ] as const) {
           const hs = leavesOf("chain", from, n);
           await service.backing.db.batch([
             ...hs.map((value, i) => ({ type: "put" as const, sublevel: records, key: u64(from + i), value })),
@@ -559,8 +608,14 @@ for (const backend of backends) {
         await expectCode(() => service.store.prepareAppend([new Uint8Array(31)]), "MERKLE_BAD_ARGUMENT");
         const source: LeafSource = { leafHashes: async () => [] };
         await expectCode(() => MerkleStore.open(service.nodes, source, { size: -1 }), "MERKLE_BAD_ARGUMENT");
-        await expectCode(() => MerkleStore.open(service.nodes, source, { size: 0, storedFromLevel: 17 }), "MERKLE_BAD_ARGUMENT");
-        await expectCode(() => MerkleStore.open(service.nodes, source, { size: 0, storedFromLevel: 1.5 }), "MERKLE_BAD_ARGUMENT");
+        await expectCode(
+          () => MerkleStore.open(service.nodes, source, { size: 0, storedFromLevel: 17 }),
+          "MERKLE_BAD_ARGUMENT",
+        );
+        await expectCode(
+          () => MerkleStore.open(service.nodes, source, { size: 0, storedFromLevel: 1.5 }),
+          "MERKLE_BAD_ARGUMENT",
+        );
         const utf8 = service.backing.db.sublevel("utf8-nodes") as unknown as MerkleNodes;
         await expectCode(() => MerkleStore.open(utf8, source, { size: 0 }), "MERKLE_BAD_ARGUMENT");
       });
@@ -591,7 +646,9 @@ for (const backend of backends) {
         await service.append(leavesOf("source", 0, 7));
         const short: LeafSource = { leafHashes: async (from, to) => leavesOf("source", from, to - from - 1) };
         await expectCode(() => MerkleStore.open(service.nodes, short, { size: 7 }), "MERKLE_CORRUPT");
-        const malformed: LeafSource = { leafHashes: async (from, to) => Array.from({ length: to - from }, () => new Uint8Array(3)) };
+        const malformed: LeafSource = {
+          leafHashes: async (from, to) => Array.from({ length: to - from }, () => new Uint8Array(3)),
+        };
         await expectCode(() => MerkleStore.open(service.nodes, malformed, { size: 7 }), "MERKLE_CORRUPT");
       });
     });
@@ -677,8 +734,22 @@ for (const backend of backends) {
 
         const random = rng(1_000_000);
         type Kind = "root" | "inclusion" | "consistency";
-        type Tally = { requests: number; getManyCalls: number; getCalls: number; keys: number; leafCalls: number; leaves: number };
-        const zero = (): Tally => ({ requests: 0, getManyCalls: 0, getCalls: 0, keys: 0, leafCalls: 0, leaves: 0 });
+        type Tally = {
+          requests: number;
+          getManyCalls: number;
+          getCalls: number;
+          keys: number;
+          leafCalls: number;
+          leaves: number;
+        };
+        const zero = (): Tally => ({
+          requests: 0,
+          getManyCalls: 0,
+          getCalls: 0,
+          keys: 0,
+          leafCalls: 0,
+          leaves: 0,
+        });
         const worst: Record<Kind, Tally> = { root: zero(), inclusion: zero(), consistency: zero() };
         const total: Record<Kind, Tally> = { root: zero(), inclusion: zero(), consistency: zero() };
         const measure = async <T>(kind: Kind, request: () => Promise<T>): Promise<T> => {
@@ -704,19 +775,38 @@ for (const backend of backends) {
         const sizes = [N, N - 1, m, 2 ** 19, 2 ** 19 + 1, 999_999 - 3];
         for (let i = 0; i < 20; i++) sizes.push(1 + random(N));
         for (const size of sizes) {
-          const root = size === N ? rootN : size === m ? rootM : await measure("root", () => store.root(size));
+          const root =
+            size === N ? rootN : size === m ? rootM : await measure("root", () => store.root(size));
           for (const index of [0, size - 1, random(size), random(size), random(size)]) {
             const proof = await measure("inclusion", () => store.inclusionProof(index, size));
-            expect(verifyInclusion(index, size, leafView(index), proof, root), `inclusion ${index}/${size}`).to.equal(true);
+            expect(
+              verifyInclusion(index, size, leafView(index), proof, root),
+              `inclusion ${index}/${size}`,
+            ).to.equal(true);
           }
         }
-        for (const first of [1, 2, 3, m - 1, m, m + 1, 2 ** 19, N - 1, ...Array.from({ length: 20 }, () => 1 + random(N - 1))]) {
+        for (const first of [
+          1,
+          2,
+          3,
+          m - 1,
+          m,
+          m + 1,
+          2 ** 19,
+          N - 1,
+          ...Array.from({ length: 20 }, () => 1 + random(N - 1)),
+        ]) {
           const firstRoot = first === m ? rootM : await measure("root", () => store.root(first));
           const proof = await measure("consistency", () => store.consistencyProof(first, N));
-          expect(verifyConsistency(first, N, firstRoot, rootN, proof), `consistency ${first}/${N}`).to.equal(true);
+          expect(verifyConsistency(first, N, firstRoot, rootN, proof), `consistency ${first}/${N}`).to.equal(
+            true,
+          );
           if (first < m) {
             const older = await measure("consistency", () => store.consistencyProof(first, m));
-            expect(verifyConsistency(first, m, firstRoot, rootM, older), `consistency ${first}/${m}`).to.equal(true);
+            expect(
+              verifyConsistency(first, m, firstRoot, rootM, older),
+              `consistency ${first}/${m}`,
+            ).to.equal(true);
           }
         }
         const proofMs = performance.now() - proofStarted;

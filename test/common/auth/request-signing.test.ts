@@ -58,14 +58,18 @@ async function signed(
   const req: RequestToSign = { method: "POST", path: PATH, body: BODY, ...toSign };
   const headers = await signRequest(wallet, domain, req, { now: NOW, nonce: NONCE, ...options });
   const rawBody = typeof req.body === "string" ? new Uint8Array(Buffer.from(req.body, "utf8")) : req.body;
-  return { request: { method: req.method.toUpperCase(), path: req.path, rawBody, headers: { ...headers } }, headers };
+  return {
+    request: { method: req.method.toUpperCase(), path: req.path, rawBody, headers: { ...headers } },
+    headers,
+  };
 }
 
 function withHeaders(request: ReceivedRequest, changes: ReceivedRequest["headers"]): ReceivedRequest {
   return { ...request, headers: { ...request.headers, ...changes } };
 }
 
-const expectAuthError = (fn: () => unknown, code: AuthErrorCode, label = ""): AuthError => expectCode(fn, AuthError, code, label);
+const expectAuthError = (fn: () => unknown, code: AuthErrorCode, label = ""): AuthError =>
+  expectCode(fn, AuthError, code, label);
 
 const sha256Hex = (bytes: Uint8Array): string => `0x${createHash("sha256").update(bytes).digest("hex")}`;
 
@@ -73,8 +77,15 @@ const sha256Hex = (bytes: Uint8Array): string => `0x${createHash("sha256").updat
 
 describe("request signing: format", () => {
   it("uses the EIP-712 domain and SignedRequest type of the spec", () => {
-    expect(domain).to.deep.equal({ name: "JointLedger", version: "1", chainId: 31337n, verifyingContract: REGISTRY });
-    const encoder = TypedDataEncoder.from({ SignedRequest: REQUEST_TYPES.SignedRequest.map((f) => ({ ...f })) });
+    expect(domain).to.deep.equal({
+      name: "JointLedger",
+      version: "1",
+      chainId: 31337n,
+      verifyingContract: REGISTRY,
+    });
+    const encoder = TypedDataEncoder.from({
+      SignedRequest: REQUEST_TYPES.SignedRequest.map((f) => ({ ...f })),
+    });
     expect(encoder.encodeType("SignedRequest")).to.equal(
       "SignedRequest(string method,string path,bytes32 bodyHash,uint256 nonce,uint64 expiresAt)",
     );
@@ -173,13 +184,19 @@ describe("request signing: round trip", () => {
     const headers = await signRequest(branch, domain, { method: "GET", path: "/healthz", body: "" });
     const request = { method: "GET", path: "/healthz", rawBody: new Uint8Array(0), headers };
     const { expiresAt } = verifyRequest(domain, request, { now, maxTtlSeconds: MAX_TTL });
-    expect(expiresAt - now >= DEFAULT_TTL_SECONDS - 1 && expiresAt - now <= DEFAULT_TTL_SECONDS + 1).to.equal(true);
+    expect(expiresAt - now >= DEFAULT_TTL_SECONDS - 1 && expiresAt - now <= DEFAULT_TTL_SECONDS + 1).to.equal(
+      true,
+    );
   });
 
   it("accepts a lower-case method at either end", async () => {
     const { request } = await signed(branch, { method: "post" });
-    expect(verifyRequest(domain, { ...request, method: "post" }, verifyOptions).signer).to.equal(branch.address);
-    expect(verifyRequest(domain, { ...request, method: "POST" }, verifyOptions).signer).to.equal(branch.address);
+    expect(verifyRequest(domain, { ...request, method: "post" }, verifyOptions).signer).to.equal(
+      branch.address,
+    );
+    expect(verifyRequest(domain, { ...request, method: "POST" }, verifyOptions).signer).to.equal(
+      branch.address,
+    );
   });
 
   it("round-trips an empty GET, a binary body and a 4 MB body", async () => {
@@ -234,8 +251,13 @@ describe("request signing: round trip", () => {
 describe("request signing: expiry", () => {
   it("AUTH_EXPIRED once expiresAt is before now; valid through expiresAt itself", async () => {
     const { request } = await signed(branch, {}, { expiresAt: NOW + 10 });
-    expect(verifyRequest(domain, request, { now: NOW + 10, maxTtlSeconds: MAX_TTL }).expiresAt).to.equal(NOW + 10);
-    expectAuthError(() => verifyRequest(domain, request, { now: NOW + 11, maxTtlSeconds: MAX_TTL }), "AUTH_EXPIRED");
+    expect(verifyRequest(domain, request, { now: NOW + 10, maxTtlSeconds: MAX_TTL }).expiresAt).to.equal(
+      NOW + 10,
+    );
+    expectAuthError(
+      () => verifyRequest(domain, request, { now: NOW + 11, maxTtlSeconds: MAX_TTL }),
+      "AUTH_EXPIRED",
+    );
     const past = await signed(branch, {}, { expiresAt: NOW - 1 });
     expectAuthError(() => verifyRequest(domain, past.request, verifyOptions), "AUTH_EXPIRED");
   });
@@ -268,7 +290,11 @@ describe("request signing: tampering", () => {
   it("AUTH_BAD_SIGNATURE for a changed method or path", async () => {
     const { request } = await signed();
     for (const method of ["PUT", "GET", "PATCH"]) {
-      expectAuthError(() => verifyRequest(domain, { ...request, method }, verifyOptions), "AUTH_BAD_SIGNATURE", method);
+      expectAuthError(
+        () => verifyRequest(domain, { ...request, method }, verifyOptions),
+        "AUTH_BAD_SIGNATURE",
+        method,
+      );
     }
     for (const path of [
       "/v1/applications?channel=partner-b",
@@ -277,7 +303,11 @@ describe("request signing: tampering", () => {
       "/v1/Applications?channel=partner-a",
       "/v1/applications/?channel=partner-a",
     ]) {
-      expectAuthError(() => verifyRequest(domain, { ...request, path }, verifyOptions), "AUTH_BAD_SIGNATURE", path);
+      expectAuthError(
+        () => verifyRequest(domain, { ...request, path }, verifyOptions),
+        "AUTH_BAD_SIGNATURE",
+        path,
+      );
     }
   });
 
@@ -296,7 +326,10 @@ describe("request signing: tampering", () => {
     const shorter = body.slice(0, -1);
     const longer = new Uint8Array([...body, 0x20]);
     for (const rawBody of [shorter, longer, new Uint8Array(0)]) {
-      expectAuthError(() => verifyRequest(domain, { ...request, rawBody }, verifyOptions), "AUTH_BAD_SIGNATURE");
+      expectAuthError(
+        () => verifyRequest(domain, { ...request, rawBody }, verifyOptions),
+        "AUTH_BAD_SIGNATURE",
+      );
     }
   });
 
@@ -304,11 +337,19 @@ describe("request signing: tampering", () => {
     const { request } = await signed();
     for (const nonce of [NONCE + 1n, NONCE - 1n, 0n]) {
       const req = withHeaders(request, { [NONCE_HEADER]: nonce.toString(10) });
-      expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_BAD_SIGNATURE", `nonce ${nonce}`);
+      expectAuthError(
+        () => verifyRequest(domain, req, verifyOptions),
+        "AUTH_BAD_SIGNATURE",
+        `nonce ${nonce}`,
+      );
     }
     for (const expiresAt of [NOW + DEFAULT_TTL_SECONDS + 1, NOW + DEFAULT_TTL_SECONDS - 1, NOW + MAX_TTL]) {
       const req = withHeaders(request, { [EXPIRES_AT_HEADER]: String(expiresAt) });
-      expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_BAD_SIGNATURE", `expiresAt ${expiresAt}`);
+      expectAuthError(
+        () => verifyRequest(domain, req, verifyOptions),
+        "AUTH_BAD_SIGNATURE",
+        `expiresAt ${expiresAt}`,
+      );
     }
   });
 
@@ -334,9 +375,13 @@ describe("request signing: tampering", () => {
     const { request, headers } = await signed();
     const sig = headers[SIGNATURE_HEADER]!;
     const flipNibble = (hex: string, at: number): string =>
-      hex.slice(0, at) + ((Number.parseInt(hex[at]!, 16) ^ 1).toString(16)) + hex.slice(at + 1);
+      hex.slice(0, at) + (Number.parseInt(hex[at]!, 16) ^ 1).toString(16) + hex.slice(at + 1);
     // r's last digit, s's last digit (both stay in range), and v 27 <-> 28.
-    const variants = [flipNibble(sig, 65), flipNibble(sig, 129), sig.slice(0, 130) + (sig.endsWith("1b") ? "1c" : "1b")];
+    const variants = [
+      flipNibble(sig, 65),
+      flipNibble(sig, 129),
+      sig.slice(0, 130) + (sig.endsWith("1b") ? "1c" : "1b"),
+    ];
     for (const s of variants) {
       const req = withHeaders(request, { [SIGNATURE_HEADER]: s });
       expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_BAD_SIGNATURE", s);
@@ -346,9 +391,9 @@ describe("request signing: tampering", () => {
     const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
     const highS = `0x${parsed.r.slice(2)}${(N - BigInt(parsed.s)).toString(16).padStart(64, "0")}${parsed.v === 27 ? "1c" : "1b"}`;
     const req = withHeaders(request, { [SIGNATURE_HEADER]: highS });
-    expect(expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_BAD_HEADER").message).to.contain(
-      SIGNATURE_HEADER,
-    );
+    expect(
+      expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_BAD_HEADER").message,
+    ).to.contain(SIGNATURE_HEADER);
   });
 
   it("AUTH_BAD_SIGNATURE for a signature whose r is not on the curve", async () => {
@@ -368,14 +413,23 @@ describe("request signing: missing and malformed headers", () => {
     for (const name of AUTH_HEADERS) {
       for (const value of [undefined, "", []]) {
         const req = withHeaders(request, { [name]: value });
-        const err = expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_MISSING_HEADERS", name);
+        const err = expectAuthError(
+          () => verifyRequest(domain, req, verifyOptions),
+          "AUTH_MISSING_HEADERS",
+          name,
+        );
         expect(err.message).to.contain(name);
       }
     }
   });
 
   it("AUTH_MISSING_HEADERS naming all four on an unsigned request", () => {
-    const req = { method: "POST", path: PATH, rawBody: new Uint8Array(0), headers: { "content-type": "application/json" } };
+    const req = {
+      method: "POST",
+      path: PATH,
+      rawBody: new Uint8Array(0),
+      headers: { "content-type": "application/json" },
+    };
     const err = expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_MISSING_HEADERS");
     for (const name of AUTH_HEADERS) expect(err.message).to.contain(name);
   });
@@ -435,7 +489,11 @@ describe("request signing: missing and malformed headers", () => {
       const { request } = await signed();
       for (const value of malformed[name]) {
         const req = withHeaders(request, { [name]: value });
-        const err = expectAuthError(() => verifyRequest(domain, req, verifyOptions), "AUTH_BAD_HEADER", `${name}=${String(value)}`);
+        const err = expectAuthError(
+          () => verifyRequest(domain, req, verifyOptions),
+          "AUTH_BAD_HEADER",
+          `${name}=${String(value)}`,
+        );
         expect(err.message, String(value)).to.contain(name);
       }
     });
@@ -459,7 +517,9 @@ describe("request signing: nonceKey", () => {
 
   it("has a fixed width from nonce 0 to 2^128 - 1, and ignores the address's case", () => {
     expect(toHex(nonceKey(branch.address, 0n))).to.equal(`${branch.address.toLowerCase()}${"00".repeat(16)}`);
-    expect(toHex(nonceKey(branch.address, (1n << 128n) - 1n))).to.equal(`${branch.address.toLowerCase()}${"ff".repeat(16)}`);
+    expect(toHex(nonceKey(branch.address, (1n << 128n) - 1n))).to.equal(
+      `${branch.address.toLowerCase()}${"ff".repeat(16)}`,
+    );
     expect(nonceKey(branch.address.toLowerCase(), 7n)).to.deep.equal(nonceKey(branch.address, 7n));
   });
 
@@ -468,14 +528,21 @@ describe("request signing: nonceKey", () => {
     const keys = nonces.map((n) => Buffer.from(nonceKey(branch.address, n)));
     const sorted = [...keys].sort(Buffer.compare);
     expect(sorted).to.deep.equal(keys);
-    expect(Buffer.compare(Buffer.from(nonceKey(branch.address, 1n)), Buffer.from(nonceKey(platform.address, 1n)))).to.not.equal(0);
+    expect(
+      Buffer.compare(Buffer.from(nonceKey(branch.address, 1n)), Buffer.from(nonceKey(platform.address, 1n))),
+    ).to.not.equal(0);
   });
 
   it("refuses a nonce outside 128 bits or a malformed address", () => {
     expect(() => nonceKey(branch.address, -1n)).to.throw(RangeError);
     expect(() => nonceKey(branch.address, 1n << 128n)).to.throw(RangeError);
     expect(() => nonceKey("0x1234", 1n)).to.throw(RangeError);
-    expect(() => nonceKey(branch.address.replace(/[a-f]/, (c) => c.toUpperCase()), 1n)).to.throw(RangeError);
+    expect(() =>
+      nonceKey(
+        branch.address.replace(/[a-f]/, (c) => c.toUpperCase()),
+        1n,
+      ),
+    ).to.throw(RangeError);
   });
 });
 
@@ -497,7 +564,8 @@ describe("request signing: throughput (reported, not asserted)", function () {
     const signMs = performance.now() - t;
 
     t = performance.now();
-    for (const headers of all) verifyRequest(domain, { method: "POST", path: PATH, rawBody, headers }, verifyOptions);
+    for (const headers of all)
+      verifyRequest(domain, { method: "POST", path: PATH, rawBody, headers }, verifyOptions);
     const verifyMs = performance.now() - t;
 
     const big = new Uint8Array(4 * 1024 * 1024);

@@ -14,12 +14,15 @@ describe("common/chain: the generated chain layer", function () {
   it("is what `npm run chain:types` generates from the current build (run it after a contract change)", async function () {
     const [committed, fresh] = await Promise.all([readTree(GENERATED_DIR), generateToMemory()]);
     expect([...committed.keys()].sort(), "generated files").to.deep.equal([...fresh.keys()].sort());
-    for (const [path, text] of fresh) expect(committed.get(path) === text, `${path} is stale: run npm run chain:types`).to.equal(true);
+    for (const [path, text] of fresh)
+      expect(committed.get(path) === text, `${path} is stale: run npm run chain:types`).to.equal(true);
   });
 
   it("covers every deployable contract's ABI exactly as compiled", async function () {
     for (const contract of Object.values(CONTRACTS)) {
-      const artifact = JSON.parse(await readFile(`artifacts/${contract.source}/${contract.name}.json`, "utf8")) as { abi: unknown };
+      const artifact = JSON.parse(
+        await readFile(`artifacts/${contract.source}/${contract.name}.json`, "utf8"),
+      ) as { abi: unknown };
       expect(contract.abi, contract.name).to.deep.equal(artifact.abi);
     }
   });
@@ -34,10 +37,16 @@ describe("common/chain: the generated chain layer", function () {
   it("decodes a custom error to its name and arguments, from any contract's interface", function () {
     const loanId = `0x${"ab".repeat(32)}`;
     const data = JointLoanLedger.interface.encodeErrorResult("LedgerWrongState", [loanId, 3]);
-    expect(decodeRevertData(data)).to.deep.equal({ name: "LedgerWrongState", args: [loanId, "3"], signature: "LedgerWrongState(bytes32,uint8)" });
+    expect(decodeRevertData(data)).to.deep.equal({
+      name: "LedgerWrongState",
+      args: [loanId, "3"],
+      signature: "LedgerWrongState(bytes32,uint8)",
+    });
     // a ledger error met through DisputeResolution decodes with the ledger's interface in the list
     expect(decodeRevertData(data, [DisputeResolution.interface])).to.equal(undefined);
-    expect(decodeRevertData(data, [DisputeResolution.interface, JointLoanLedger.interface])?.name).to.equal("LedgerWrongState");
+    expect(decodeRevertData(data, [DisputeResolution.interface, JointLoanLedger.interface])?.name).to.equal(
+      "LedgerWrongState",
+    );
     expect(decodeRevertData("0xdeadbeef")).to.equal(undefined);
     expect(toJson([1n, ["x", true]])).to.deep.equal(["1", ["x", true]]);
   });

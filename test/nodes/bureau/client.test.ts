@@ -8,9 +8,22 @@ import { BureauClient } from "../../../nodes/src/bureau/client.ts";
 import { BureauSimulator } from "../../../nodes/src/bureau/simulator.ts";
 import { FakeClock, RecordingBureau, codeOf, keyN, rejectionOf } from "./fixtures.ts";
 
-const QUERY: BureauQuery = { borrowerKey: keyN(1), purpose: "LOAN_APPROVAL", operator: "officer-07", institution: 3 };
+const QUERY: BureauQuery = {
+  borrowerKey: keyN(1),
+  purpose: "LOAN_APPROVAL",
+  operator: "officer-07",
+  institution: 3,
+};
 
-type Step = "ok" | "NODE_ERR_BUREAU_UNAVAILABLE" | "NODE_ERR_BUREAU_TIMEOUT" | "NODE_ERR_BUREAU_NOT_FOUND" | "NODE_ERR_BUREAU_BAD_REQUEST" | "hang" | "deaf" | "bug";
+type Step =
+  | "ok"
+  | "NODE_ERR_BUREAU_UNAVAILABLE"
+  | "NODE_ERR_BUREAU_TIMEOUT"
+  | "NODE_ERR_BUREAU_NOT_FOUND"
+  | "NODE_ERR_BUREAU_BAD_REQUEST"
+  | "hang"
+  | "deaf"
+  | "bug";
 
 /** A bureau that plays a script, one step per call (the last step repeats). */
 class ScriptedBureau implements CreditBureau {
@@ -32,7 +45,9 @@ class ScriptedBureau implements CreditBureau {
       case "ok":
         return this.#report;
       case "hang": // answers only by honouring the abort
-        return new Promise((_, reject) => options.signal?.addEventListener("abort", () => reject(options.signal!.reason)));
+        return new Promise((_, reject) =>
+          options.signal?.addEventListener("abort", () => reject(options.signal!.reason)),
+        );
       case "deaf": // ignores the signal and never answers
         return new Promise(() => {});
       case "bug":
@@ -97,8 +112,20 @@ describe("bureau client", () => {
 
     it("times out the simulator in slow mode and counts the aborted call there", async () => {
       const clock = new FakeClock();
-      const sim = new BureauSimulator({ seed: "slow", latencyMs: 200, mode: "slow", slowFactor: 20, now: clock.now, sleep: clock.sleep });
-      const client = new BureauClient(sim, { timeoutMs: 1_000, retries: 0, now: clock.now, sleep: clock.sleep });
+      const sim = new BureauSimulator({
+        seed: "slow",
+        latencyMs: 200,
+        mode: "slow",
+        slowFactor: 20,
+        now: clock.now,
+        sleep: clock.sleep,
+      });
+      const client = new BureauClient(sim, {
+        timeoutMs: 1_000,
+        retries: 0,
+        now: clock.now,
+        sleep: clock.sleep,
+      });
       expect(await clock.run(codeOf(client.query(QUERY)))).to.equal("NODE_ERR_BUREAU_TIMEOUT");
       expect(sim.stats).to.deep.include({ served: 0, aborted: 1 });
       sim.setMode("normal");
@@ -124,16 +151,29 @@ describe("bureau client", () => {
     });
 
     it("keeps jitter within [cap/2, cap] and the cap within maxMs", async () => {
-      const low = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, { retries: 5, failureThreshold: 10, random: () => 0, backoff: { baseMs: 200, maxMs: 500 } });
+      const low = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+        retries: 5,
+        failureThreshold: 10,
+        random: () => 0,
+        backoff: { baseMs: 200, maxMs: 500 },
+      });
       await low.clock.run(codeOf(low.client.query(QUERY)));
       expect(low.retryDelays()).to.deep.equal([100, 200, 250, 250, 250]);
-      const high = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, { retries: 5, failureThreshold: 10, random: () => 0.999999, backoff: { baseMs: 200, maxMs: 500 } });
+      const high = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+        retries: 5,
+        failureThreshold: 10,
+        random: () => 0.999999,
+        backoff: { baseMs: 200, maxMs: 500 },
+      });
       await high.clock.run(codeOf(high.client.query(QUERY)));
       expect(high.retryDelays()).to.deep.equal([200, 400, 500, 500, 500]);
     });
 
     it("gives up after `retries` retries with the last error", async () => {
-      const { clock, client, bureau, count } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, { retries: 2, failureThreshold: 10 });
+      const { clock, client, bureau, count } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+        retries: 2,
+        failureThreshold: 10,
+      });
       expect(await clock.run(codeOf(client.query(QUERY)))).to.equal("NODE_ERR_BUREAU_UNAVAILABLE");
       expect(bureau.calls).to.equal(3);
       expect(count("retry")).to.equal(2);
@@ -167,7 +207,11 @@ describe("bureau client", () => {
       expect(await pending).to.equal(reason);
       expect(during.bureau.calls).to.equal(1);
 
-      const backoff = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, { retries: 5, failureThreshold: 10, backoff: { baseMs: 1_000 } });
+      const backoff = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+        retries: 5,
+        failureThreshold: 10,
+        backoff: { baseMs: 1_000 },
+      });
       const ctrl2 = new AbortController();
       const pending2 = rejectionOf(backoff.client.query(QUERY, { signal: ctrl2.signal }));
       await backoff.clock.advance(100); // in the first backoff (750 ms)
@@ -181,7 +225,12 @@ describe("bureau client", () => {
     it("opens after N consecutive failures, rejects fast while open, half-opens after the cool-down and closes on success", async () => {
       const clock = new FakeClock();
       const events: BureauClientEvent[] = [];
-      const sim = new BureauSimulator({ seed: "breaker", latencyMs: 100, now: clock.now, sleep: clock.sleep });
+      const sim = new BureauSimulator({
+        seed: "breaker",
+        latencyMs: 100,
+        now: clock.now,
+        sleep: clock.sleep,
+      });
       const bureau = new RecordingBureau(sim);
       const client = new BureauClient(bureau, {
         timeoutMs: 1_000,
@@ -194,13 +243,15 @@ describe("bureau client", () => {
       });
       await clock.run(client.query(QUERY));
       sim.setMode("outage");
-      for (let i = 0; i < 3; i++) expect(await clock.run(codeOf(client.query(QUERY)))).to.equal("NODE_ERR_BUREAU_UNAVAILABLE");
+      for (let i = 0; i < 3; i++)
+        expect(await clock.run(codeOf(client.query(QUERY)))).to.equal("NODE_ERR_BUREAU_UNAVAILABLE");
       expect(client.state).to.equal("open");
 
       // Open: refused without reaching the bureau, without waiting.
       const sent = bureau.queries.length;
       const at = clock.now();
-      for (let i = 0; i < 5; i++) expect(await codeOf(client.query(QUERY))).to.equal("NODE_ERR_BUREAU_CIRCUIT_OPEN");
+      for (let i = 0; i < 5; i++)
+        expect(await codeOf(client.query(QUERY))).to.equal("NODE_ERR_BUREAU_CIRCUIT_OPEN");
       expect(bureau.queries.length).to.equal(sent);
       expect(clock.now()).to.equal(at);
 
@@ -221,7 +272,11 @@ describe("bureau client", () => {
     });
 
     it("lets exactly one trial call through while half-open", async () => {
-      const { clock, client, bureau } = setup(["NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "ok"], report, { retries: 0 });
+      const { clock, client, bureau } = setup(
+        ["NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "ok"],
+        report,
+        { retries: 0 },
+      );
       for (let i = 0; i < 3; i++) await clock.run(codeOf(client.query(QUERY)));
       await clock.advance(30_000);
       const trial = client.query(QUERY); // takes the trial permit synchronously, answers later
@@ -233,7 +288,9 @@ describe("bureau client", () => {
     });
 
     it("re-opens for another cool-down when the trial fails", async () => {
-      const { clock, client, bureau, events } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, { retries: 2 });
+      const { clock, client, bureau, events } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+        retries: 2,
+      });
       expect(await clock.run(codeOf(client.query(QUERY)))).to.equal("NODE_ERR_BUREAU_UNAVAILABLE");
       expect(await codeOf(client.query(QUERY))).to.equal("NODE_ERR_BUREAU_CIRCUIT_OPEN");
       expect(bureau.calls).to.equal(3);
@@ -244,11 +301,16 @@ describe("bureau client", () => {
       expect(client.state).to.equal("open");
       await clock.advance(29_000);
       expect(await codeOf(client.query(QUERY))).to.equal("NODE_ERR_BUREAU_CIRCUIT_OPEN");
-      expect(events.filter((e) => e.type === "state").map((e) => (e.type === "state" ? e.to : ""))).to.deep.equal(["open", "half-open", "open"]);
+      expect(
+        events.filter((e) => e.type === "state").map((e) => (e.type === "state" ? e.to : "")),
+      ).to.deep.equal(["open", "half-open", "open"]);
     });
 
     it("stops a call's retries as soon as the breaker opens", async () => {
-      const { clock, client, bureau } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, { retries: 5, failureThreshold: 2 });
+      const { clock, client, bureau } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+        retries: 5,
+        failureThreshold: 2,
+      });
       expect(await clock.run(codeOf(client.query(QUERY)))).to.equal("NODE_ERR_BUREAU_UNAVAILABLE");
       expect(bureau.calls).to.equal(2);
       expect(client.state).to.equal("open");
@@ -256,7 +318,14 @@ describe("bureau client", () => {
 
     it("counts consecutive failures only: a success in between resets the count", async () => {
       const { clock, client } = setup(
-        ["NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "ok", "NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "ok"],
+        [
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "ok",
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "ok",
+        ],
         report,
         { retries: 0 },
       );
@@ -265,7 +334,17 @@ describe("bureau client", () => {
     });
 
     it("leaves the breaker alone when the caller aborts the trial", async () => {
-      const { clock, client, bureau } = setup(["NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "NODE_ERR_BUREAU_UNAVAILABLE", "hang", "ok"], report, { retries: 0 });
+      const { clock, client, bureau } = setup(
+        [
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+          "hang",
+          "ok",
+        ],
+        report,
+        { retries: 0 },
+      );
       for (let i = 0; i < 3; i++) await clock.run(codeOf(client.query(QUERY)));
       await clock.advance(30_000);
       const ctrl = new AbortController();

@@ -16,7 +16,16 @@ import {
   recordConsent,
 } from "../../../nodes/src/bureau/consent.ts";
 import { BureauSimulator } from "../../../nodes/src/bureau/simulator.ts";
-import { FakeAnchor, FakeClock, FakeDocuments, RecordingBureau, codeOf, keyN, rejectionOf, sha256Hex } from "./fixtures.ts";
+import {
+  FakeAnchor,
+  FakeClock,
+  FakeDocuments,
+  RecordingBureau,
+  codeOf,
+  keyN,
+  rejectionOf,
+  sha256Hex,
+} from "./fixtures.ts";
 
 const DAY = 24 * 3600 * 1000;
 const MEMBER = 3;
@@ -27,16 +36,34 @@ function node(options: { notFoundRate?: number } = {}) {
   const events: string[] = [];
   const db = new MemoryLevel();
   const { consents, queryLogs } = openBureauSublevels(db);
-  const simulator = new BureauSimulator({ seed: "consent", latencyMs: 0, mode: "normal", now: clock.now, ...options });
+  const simulator = new BureauSimulator({
+    seed: "consent",
+    latencyMs: 0,
+    mode: "normal",
+    now: clock.now,
+    ...options,
+  });
   const bureau = new RecordingBureau(simulator, events);
   const anchor = new FakeAnchor(events);
   const documents = new FakeDocuments(events);
   const client = new BureauClient(bureau, { retries: 0, failureThreshold: 100, now: clock.now });
-  const deps: CreditQueryDeps = { consents, queryLogs, anchor: anchor.anchor, client, documents, institution: MEMBER, now: clock.now };
+  const deps: CreditQueryDeps = {
+    consents,
+    queryLogs,
+    anchor: anchor.anchor,
+    client,
+    documents,
+    institution: MEMBER,
+    now: clock.now,
+  };
   return { clock, events, db, simulator, bureau, anchor, documents, deps };
 }
 
-function consentFor(borrowerKey: string, clock: FakeClock, overrides: Partial<ConsentInput> = {}): ConsentInput {
+function consentFor(
+  borrowerKey: string,
+  clock: FakeClock,
+  overrides: Partial<ConsentInput> = {},
+): ConsentInput {
   return {
     borrowerKey,
     letterDigest: sha256Hex(`authorization letter for ${borrowerKey} #${overrides.scope?.join() ?? ""}`),
@@ -54,7 +81,8 @@ function ask(borrowerKey: string, purpose: BureauPurpose = "LOAN_APPROVAL") {
 /** Everything in the node's LevelDB, keys and values, as text. */
 async function dumpDb(db: MemoryLevel): Promise<string> {
   let out = "";
-  for await (const [k, v] of db.iterator({ keyEncoding: "utf8", valueEncoding: "utf8" })) out += `${k}=${v}\n`;
+  for await (const [k, v] of db.iterator({ keyEncoding: "utf8", valueEncoding: "utf8" }))
+    out += `${k}=${v}\n`;
   return out;
 }
 
@@ -66,7 +94,13 @@ describe("consent before credit query", () => {
       const stored = await recordConsent(input, deps);
       expect(anchor.calls).to.have.length(1);
       const [record] = anchor.calls[0]!;
-      expect(record).to.deep.equal({ kind: EvidenceKind.Consent, digestAlgorithm: 1, digest: input.letterDigest, salt: stored.salt, subject: keyN(1) });
+      expect(record).to.deep.equal({
+        kind: EvidenceKind.Consent,
+        digestAlgorithm: 1,
+        digest: input.letterDigest,
+        salt: stored.salt,
+        subject: keyN(1),
+      });
       expect(stored.salt).to.match(/^0x[0-9a-f]{64}$/);
       expect(stored.anchor.anchoredAt).to.equal(new Date(clock.now()).toISOString());
       const [again] = await listConsents(keyN(1), deps);
@@ -93,17 +127,25 @@ describe("consent before credit query", () => {
         { signedAt: "2025-05-31" },
         { validUntil: ok.signedAt },
         { signedAt: new Date(clock.now() + 60_000).toISOString() },
-        { validUntil: new Date(clock.now() - 60_000).toISOString(), signedAt: new Date(clock.now() - DAY).toISOString() },
+        {
+          validUntil: new Date(clock.now() - 60_000).toISOString(),
+          signedAt: new Date(clock.now() - DAY).toISOString(),
+        },
         { scope: [] },
         { scope: ["LOAN_APPROVAL", "LOAN_APPROVAL"] },
         { scope: ["MARKETING" as BureauPurpose] },
       ];
       for (const overrides of bad) {
-        expect(await codeOf(recordConsent({ ...ok, ...overrides }, deps)), JSON.stringify(overrides)).to.equal("NODE_ERR_CONSENT_INVALID");
+        expect(
+          await codeOf(recordConsent({ ...ok, ...overrides }, deps)),
+          JSON.stringify(overrides),
+        ).to.equal("NODE_ERR_CONSENT_INVALID");
       }
       expect(anchor.calls).to.have.length(0);
       await recordConsent(ok, deps);
-      expect(await codeOf(recordConsent({ ...ok, scope: ["GUARANTEE_REVIEW"] }, deps))).to.equal("NODE_ERR_CONSENT_INVALID");
+      expect(await codeOf(recordConsent({ ...ok, scope: ["GUARANTEE_REVIEW"] }, deps))).to.equal(
+        "NODE_ERR_CONSENT_INVALID",
+      );
     });
 
     it("keeps a consent whose anchoring failed un-anchored, and re-anchors the same record (same salt) when recorded again", async () => {
@@ -145,8 +187,12 @@ describe("consent before credit query", () => {
     it("NODE_ERR_CONSENT_SCOPE when no consent in force covers the purpose", async () => {
       const { deps, bureau, clock } = node();
       await recordConsent(consentFor(keyN(1), clock, { scope: ["POST_LOAN_MANAGEMENT"] }), deps);
-      expect(await codeOf(queryWithConsent(ask(keyN(1), "LOAN_APPROVAL"), deps))).to.equal("NODE_ERR_CONSENT_SCOPE");
-      expect(await codeOf(queryWithConsent(ask(keyN(1), "GUARANTEE_REVIEW"), deps))).to.equal("NODE_ERR_CONSENT_SCOPE");
+      expect(await codeOf(queryWithConsent(ask(keyN(1), "LOAN_APPROVAL"), deps))).to.equal(
+        "NODE_ERR_CONSENT_SCOPE",
+      );
+      expect(await codeOf(queryWithConsent(ask(keyN(1), "GUARANTEE_REVIEW"), deps))).to.equal(
+        "NODE_ERR_CONSENT_SCOPE",
+      );
       expect(bureau.queries).to.have.length(0);
       await queryWithConsent(ask(keyN(1), "POST_LOAN_MANAGEMENT"), deps);
       expect(bureau.queries).to.have.length(1);
@@ -154,17 +200,29 @@ describe("consent before credit query", () => {
 
     it("NODE_ERR_CONSENT_SCOPE, not _EXPIRED, when the purpose was covered only by an expired consent but another is in force", async () => {
       const { deps, clock } = node();
-      await recordConsent(consentFor(keyN(1), clock, { scope: ["LOAN_APPROVAL"], validUntil: new Date(clock.now() + DAY).toISOString() }), deps);
+      await recordConsent(
+        consentFor(keyN(1), clock, {
+          scope: ["LOAN_APPROVAL"],
+          validUntil: new Date(clock.now() + DAY).toISOString(),
+        }),
+        deps,
+      );
       await recordConsent(consentFor(keyN(1), clock, { scope: ["GUARANTEE_REVIEW"] }), deps);
       await clock.advance(2 * DAY);
-      expect(await codeOf(queryWithConsent(ask(keyN(1), "LOAN_APPROVAL"), deps))).to.equal("NODE_ERR_CONSENT_SCOPE");
+      expect(await codeOf(queryWithConsent(ask(keyN(1), "LOAN_APPROVAL"), deps))).to.equal(
+        "NODE_ERR_CONSENT_SCOPE",
+      );
       await queryWithConsent(ask(keyN(1), "GUARANTEE_REVIEW"), deps);
     });
 
     it("NODE_ERR_BUREAU_BAD_REQUEST for a malformed request, before anything else", async () => {
       const { deps, bureau } = node();
-      expect(await codeOf(queryWithConsent({ ...ask(keyN(1)), operator: "" }, deps))).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
-      expect(await codeOf(queryWithConsent({ ...ask(keyN(1)), purpose: "MARKETING" as BureauPurpose }, deps))).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
+      expect(await codeOf(queryWithConsent({ ...ask(keyN(1)), operator: "" }, deps))).to.equal(
+        "NODE_ERR_BUREAU_BAD_REQUEST",
+      );
+      expect(
+        await codeOf(queryWithConsent({ ...ask(keyN(1)), purpose: "MARKETING" as BureauPurpose }, deps)),
+      ).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
       expect(bureau.queries).to.have.length(0);
     });
   });
@@ -174,7 +232,12 @@ describe("consent before credit query", () => {
       const { deps, events, clock } = node();
       await recordConsent(consentFor(keyN(1), clock), deps);
       await queryWithConsent(ask(keyN(1)), deps);
-      expect(events).to.deep.equal([`anchor:${EvidenceKind.Consent}`, "bureau:query", `documents:${CREDIT_REPORT_DOCUMENT_KIND}`, `anchor:${EvidenceKind.CreditQuery}`]);
+      expect(events).to.deep.equal([
+        `anchor:${EvidenceKind.Consent}`,
+        "bureau:query",
+        `documents:${CREDIT_REPORT_DOCUMENT_KIND}`,
+        `anchor:${EvidenceKind.CreditQuery}`,
+      ]);
     });
 
     it("sends no query when the consent's anchoring failed", async () => {
@@ -207,7 +270,9 @@ describe("consent before credit query", () => {
       expect(record!.salt).to.match(/^0x[0-9a-f]{64}$/);
       expect(record!.salt).to.not.equal(consent.salt);
 
-      expect(result.queryLeafHash).to.equal(sha256Hex(`${record!.kind}|${record!.digest}|${record!.salt}|${record!.subject}`));
+      expect(result.queryLeafHash).to.equal(
+        sha256Hex(`${record!.kind}|${record!.digest}|${record!.salt}|${record!.subject}`),
+      );
       expect(result.consentLeafHash).to.equal(consent.anchor.leafHash);
       expect(result.documentId).to.equal(documents.puts[0]!.id);
 
@@ -216,7 +281,12 @@ describe("consent before credit query", () => {
       expect(logs[0]!.document).to.equal(expectedDocument);
       expect(logs[0]!.salt).to.equal(record!.salt);
       expect(logs[0]!.anchor!.leafHash).to.equal(result.queryLeafHash);
-      expect(logs[0]!.entry).to.deep.equal({ who: "officer-07", when, purpose: "LOAN_APPROVAL", reportDigest: result.reportDigest });
+      expect(logs[0]!.entry).to.deep.equal({
+        who: "officer-07",
+        when,
+        purpose: "LOAN_APPROVAL",
+        reportDigest: result.reportDigest,
+      });
     });
 
     it("keeps the report bytes only in the encrypted document store and returns the figures without them", async () => {

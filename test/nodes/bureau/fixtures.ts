@@ -2,7 +2,12 @@
 // service and the encrypted document store that record every call.
 import { createHash, createHmac } from "node:crypto";
 import { toHex } from "../../../common/bytes.ts";
-import type { AnchorEvidence, AnchorReceipt, EncryptedDocumentStore, EvidenceRecordInput } from "../../../nodes/src/bureau/consent.ts";
+import type {
+  AnchorEvidence,
+  AnchorReceipt,
+  EncryptedDocumentStore,
+  EvidenceRecordInput,
+} from "../../../nodes/src/bureau/consent.ts";
 import type { BureauQuery, BureauReport, CreditBureau } from "../../../nodes/src/bureau/bureau.ts";
 
 /** The consortium's HMAC key for borrower keys (test value). */
@@ -92,7 +97,8 @@ export class FakeClock {
       await this.flush();
       if (settled) return watched;
       const next = this.#next();
-      if (next === undefined) throw new Error("FakeClock.run: the promise waits on something other than a timer");
+      if (next === undefined)
+        throw new Error("FakeClock.run: the promise waits on something other than a timer");
       this.#fire(next);
     }
   }
@@ -127,7 +133,10 @@ export class FakeAnchor {
       throw this.failWith;
     }
     this.events.push(`anchor:${records.map((r) => r.kind).join(",")}`);
-    return records.map((r): AnchorReceipt => ({ leafHash: sha256Hex(`${r.kind}|${r.digest}|${r.salt}|${r.subject}`), sequence: this.#sequence++ }));
+    return records.map((r): AnchorReceipt => ({
+      leafHash: sha256Hex(`${r.kind}|${r.digest}|${r.salt}|${r.subject}`),
+      sequence: this.#sequence++,
+    }));
   };
 }
 

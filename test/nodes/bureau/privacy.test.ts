@@ -20,7 +20,9 @@ const LI: Person = { name: "李四", idNumber: "440305198807150011", phone: "139
 const WANG: Person = { name: "王五", idNumber: "320102197503210036", phone: "13700001111" };
 
 function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? new TextDecoder().decode(v) : v));
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? new TextDecoder().decode(v) : v,
+  );
 }
 
 describe("bureau privacy", () => {
@@ -61,7 +63,12 @@ describe("bureau privacy", () => {
     expect(simulator.hasFile(liKey)).to.equal(false);
 
     // Callers hand over their whole context: the module must pick only what it needs.
-    const withContext = <T>(base: T, p: Person): T => ({ ...base, borrowerName: p.name, idNumber: p.idNumber, applicant: { ...p } });
+    const withContext = <T>(base: T, p: Person): T => ({
+      ...base,
+      borrowerName: p.name,
+      idNumber: p.idNumber,
+      applicant: { ...p },
+    });
     const consent = (p: Person, scope: BureauPurpose[]): ConsentInput =>
       withContext(
         {
@@ -79,7 +86,9 @@ describe("bureau privacy", () => {
     const errors: unknown[] = [];
     await recordConsent(consent(ZHANG, ["LOAN_APPROVAL"]), deps);
     await recordConsent(consent(LI, ["LOAN_APPROVAL"]), deps);
-    errors.push(await rejectionOf(recordConsent({ ...consent(WANG, ["LOAN_APPROVAL"]), validUntil: "tomorrow" }, deps)));
+    errors.push(
+      await rejectionOf(recordConsent({ ...consent(WANG, ["LOAN_APPROVAL"]), validUntil: "tomorrow" }, deps)),
+    );
     const result = await queryWithConsent(ask(ZHANG, "LOAN_APPROVAL"), deps);
     errors.push(await rejectionOf(queryWithConsent(ask(ZHANG, "GUARANTEE_REVIEW"), deps)));
     errors.push(await rejectionOf(queryWithConsent(ask(LI, "LOAN_APPROVAL"), deps)));
@@ -100,12 +109,19 @@ describe("bureau privacy", () => {
     expect(reportText.includes(ZHANG.name) && reportText.includes(ZHANG.idNumber)).to.equal(true);
 
     let dbDump = "";
-    for await (const [k, v] of db.iterator({ keyEncoding: "utf8", valueEncoding: "utf8" })) dbDump += `${k}=${v}\n`;
+    for await (const [k, v] of db.iterator({ keyEncoding: "utf8", valueEncoding: "utf8" }))
+      dbDump += `${k}=${v}\n`;
     const sinks: Record<string, string> = {
       anchor: json(anchor.calls),
       logs: lines.join(""),
       metrics: json(metrics),
-      errors: json(errors.map((e) => ({ message: (e as Error).message, stack: (e as Error).stack, cause: String((e as Error).cause ?? "") }))),
+      errors: json(
+        errors.map((e) => ({
+          message: (e as Error).message,
+          stack: (e as Error).stack,
+          cause: String((e as Error).cause ?? ""),
+        })),
+      ),
       leveldb: dbDump,
       result: json(result),
       documentMeta: json(documents.puts.map((p) => p.meta)),

@@ -6,18 +6,33 @@ import { BureauError, reportDigest } from "../../../nodes/src/bureau/bureau.ts";
 import { BureauSimulator, SIMULATED_REPORT_FORMAT } from "../../../nodes/src/bureau/simulator.ts";
 import { FakeClock, codeOf, keyN, rejectionOf, sha256Hex } from "./fixtures.ts";
 
-
 function queryFor(borrowerKey: string): BureauQuery {
   return { borrowerKey, purpose: "LOAN_APPROVAL", operator: "officer-07", institution: 3 };
 }
 
 /** A simulator on a fake clock with no latency unless told. */
-function simulator(clock: FakeClock, options: Partial<ConstructorParameters<typeof BureauSimulator>[0]> = {}): BureauSimulator {
-  return new BureauSimulator({ seed: "test-seed", latencyMs: 0, mode: "normal", now: clock.now, sleep: clock.sleep, ...options });
+function simulator(
+  clock: FakeClock,
+  options: Partial<ConstructorParameters<typeof BureauSimulator>[0]> = {},
+): BureauSimulator {
+  return new BureauSimulator({
+    seed: "test-seed",
+    latencyMs: 0,
+    mode: "normal",
+    now: clock.now,
+    sleep: clock.sleep,
+    ...options,
+  });
 }
 
 /** The fields that describe the file, not the query. */
-function fileOf(report: { score: number; activeLoans: number; totalOutstandingFen: bigint; overdueAccounts: number; worstOverdueDays: number }) {
+function fileOf(report: {
+  score: number;
+  activeLoans: number;
+  totalOutstandingFen: bigint;
+  overdueAccounts: number;
+  worstOverdueDays: number;
+}) {
   const { score, activeLoans, totalOutstandingFen, overdueAccounts, worstOverdueDays } = report;
   return { score, activeLoans, totalOutstandingFen, overdueAccounts, worstOverdueDays };
 }
@@ -42,7 +57,8 @@ describe("bureau simulator", () => {
         const clock = new FakeClock();
         const sim = simulator(clock, { latencyMs: [10, 90] });
         const digests: string[] = [];
-        for (let n = 0; n < 10; n++) digests.push(reportDigest((await clock.run(sim.query(queryFor(keyN(n % 4)), {}))).raw));
+        for (let n = 0; n < 10; n++)
+          digests.push(reportDigest((await clock.run(sim.query(queryFor(keyN(n % 4)), {}))).raw));
         return digests;
       };
       const first = await run();
@@ -63,7 +79,11 @@ describe("bureau simulator", () => {
         if (r.score !== s.score) differ++;
         expect(Number.isInteger(r.score) && r.score >= 300 && r.score <= 900).to.equal(true);
         expect(r.activeLoans >= 0 && r.activeLoans <= 5).to.equal(true);
-        expect(r.activeLoans === 0 ? r.totalOutstandingFen === 0n : r.totalOutstandingFen >= BigInt(r.activeLoans) * 300_000n).to.equal(true);
+        expect(
+          r.activeLoans === 0
+            ? r.totalOutstandingFen === 0n
+            : r.totalOutstandingFen >= BigInt(r.activeLoans) * 300_000n,
+        ).to.equal(true);
         expect(r.overdueAccounts === 0 ? r.worstOverdueDays === 0 : r.worstOverdueDays > 0).to.equal(true);
         if (r.score >= 700) expect(r.overdueAccounts).to.equal(0);
       }
@@ -97,14 +117,20 @@ describe("bureau simulator", () => {
         worstOverdueDays: first.worstOverdueDays,
         queriesLast6Months: first.queriesLast6Months,
       });
-      expect(doc.accounts.reduce((s: bigint, a: { outstandingFen: string }) => s + BigInt(a.outstandingFen), 0n) === first.totalOutstandingFen).to.equal(true);
+      expect(
+        doc.accounts.reduce(
+          (s: bigint, a: { outstandingFen: string }) => s + BigInt(a.outstandingFen),
+          0n,
+        ) === first.totalOutstandingFen,
+      ).to.equal(true);
     });
 
     it("counts each served query in queriesLast6Months, per key, and forgets queries older than six months", async () => {
       const clock = new FakeClock();
       const sim = simulator(clock);
       const counts: number[] = [];
-      for (let i = 0; i < 4; i++) counts.push((await clock.run(sim.query(queryFor(keyN(5)), {}))).queriesLast6Months);
+      for (let i = 0; i < 4; i++)
+        counts.push((await clock.run(sim.query(queryFor(keyN(5)), {}))).queriesLast6Months);
       expect(counts.slice(1).map((c, i) => c - counts[i]!)).to.deep.equal([1, 1, 1]);
       expect(counts[0]! >= 1).to.equal(true);
 
@@ -121,10 +147,18 @@ describe("bureau simulator", () => {
     it("refuses a malformed request with NODE_ERR_BUREAU_BAD_REQUEST", async () => {
       const clock = new FakeClock();
       const sim = simulator(clock);
-      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), borrowerKey: "110101199003071234" }, {}))).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
-      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), purpose: "MARKETING" as never }, {}))).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
-      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), operator: " " }, {}))).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
-      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), institution: 0 }, {}))).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
+      expect(
+        await codeOf(sim.query({ ...queryFor(keyN(1)), borrowerKey: "110101199003071234" }, {})),
+      ).to.equal("NODE_ERR_BUREAU_BAD_REQUEST");
+      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), purpose: "MARKETING" as never }, {}))).to.equal(
+        "NODE_ERR_BUREAU_BAD_REQUEST",
+      );
+      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), operator: " " }, {}))).to.equal(
+        "NODE_ERR_BUREAU_BAD_REQUEST",
+      );
+      expect(await codeOf(sim.query({ ...queryFor(keyN(1)), institution: 0 }, {}))).to.equal(
+        "NODE_ERR_BUREAU_BAD_REQUEST",
+      );
       expect(sim.stats.served).to.equal(0);
     });
 
@@ -159,7 +193,12 @@ describe("bureau simulator", () => {
       const keys = Array.from({ length: 60 }, (_, n) => keyN(n));
       for (const key of keys) {
         for (let i = 0; i < 2; i++) {
-          const outcome = await clock.run(sim.query(queryFor(key), {}).then(() => "report", (e: BureauError) => e.code));
+          const outcome = await clock.run(
+            sim.query(queryFor(key), {}).then(
+              () => "report",
+              (e: BureauError) => e.code,
+            ),
+          );
           expect(outcome).to.equal(sim.hasFile(key) ? "report" : "NODE_ERR_BUREAU_NOT_FOUND");
         }
       }
@@ -179,7 +218,13 @@ describe("bureau simulator", () => {
 
       const draws = async (seed: string): Promise<number[]> => {
         const c = new FakeClock();
-        const sim = new BureauSimulator({ seed, latencyMs: [100, 300], mode: "normal", now: c.now, sleep: c.sleep });
+        const sim = new BureauSimulator({
+          seed,
+          latencyMs: [100, 300],
+          mode: "normal",
+          now: c.now,
+          sleep: c.sleep,
+        });
         for (let n = 0; n < 50; n++) await c.run(sim.query(queryFor(keyN(n)), {}));
         return c.sleeps;
       };
@@ -202,14 +247,31 @@ describe("bureau simulator", () => {
       const clock = new FakeClock();
       const always = simulator(clock, { timeoutRate: 1, gatewayTimeoutMs: 5_000 });
       const start = clock.now();
-      expect(await clock.run(codeOf(always.query(queryFor(keyN(1)), {})))).to.equal("NODE_ERR_BUREAU_TIMEOUT");
+      expect(await clock.run(codeOf(always.query(queryFor(keyN(1)), {})))).to.equal(
+        "NODE_ERR_BUREAU_TIMEOUT",
+      );
       expect(clock.now() - start).to.equal(5_000);
 
       const outcomes = async (): Promise<string[]> => {
         const c = new FakeClock();
-        const sim = new BureauSimulator({ seed: "t", latencyMs: 10, timeoutRate: 0.25, gatewayTimeoutMs: 1_000, now: c.now, sleep: c.sleep });
+        const sim = new BureauSimulator({
+          seed: "t",
+          latencyMs: 10,
+          timeoutRate: 0.25,
+          gatewayTimeoutMs: 1_000,
+          now: c.now,
+          sleep: c.sleep,
+        });
         const out: string[] = [];
-        for (let n = 0; n < 400; n++) out.push(await c.run(sim.query(queryFor(keyN(n)), {}).then(() => "ok", (e: BureauError) => e.code)));
+        for (let n = 0; n < 400; n++)
+          out.push(
+            await c.run(
+              sim.query(queryFor(keyN(n)), {}).then(
+                () => "ok",
+                (e: BureauError) => e.code,
+              ),
+            ),
+          );
         return out;
       };
       const first = await outcomes();
@@ -234,7 +296,10 @@ describe("bureau simulator", () => {
       sim.setMode("outage");
       expect(sim.mode).to.equal("outage");
       const start = clock.now();
-      for (let i = 0; i < 3; i++) expect(await clock.run(codeOf(sim.query(queryFor(keyN(1)), {})))).to.equal("NODE_ERR_BUREAU_UNAVAILABLE");
+      for (let i = 0; i < 3; i++)
+        expect(await clock.run(codeOf(sim.query(queryFor(keyN(1)), {})))).to.equal(
+          "NODE_ERR_BUREAU_UNAVAILABLE",
+        );
       expect(clock.now()).to.equal(start); // refused at once
       sim.setMode("normal");
       await clock.run(sim.query(queryFor(keyN(1)), {}));

@@ -25,7 +25,14 @@ const EXPECTED: CanonicalApplication[] = [
   { ...jiedaibaoExpected, ...base("B-001"), loan: { ...jiedaibaoExpected.loan, purpose: '装修, 含"软装"' } },
   {
     ...base("B-002"),
-    borrower: { name: "李娜", idType: "RESIDENT_ID", idNumber: "330106198805121536", phone: "13912345678", regionCode: 330110, bankAccount: "6217000010001234567" },
+    borrower: {
+      name: "李娜",
+      idType: "RESIDENT_ID",
+      idNumber: "330106198805121536",
+      phone: "13912345678",
+      regionCode: 330110,
+      bankAccount: "6217000010001234567",
+    },
     loan: {
       principalFen: 3_000_000n,
       termMonths: 6,
@@ -41,7 +48,14 @@ const EXPECTED: CanonicalApplication[] = [
   },
   {
     ...base("B-003"),
-    borrower: { name: "Alice Chen", idType: "PASSPORT", idNumber: "E12345678", phone: "15912345678", regionCode: 350102, bankAccount: "6228480402564890018" },
+    borrower: {
+      name: "Alice Chen",
+      idType: "PASSPORT",
+      idNumber: "E12345678",
+      phone: "15912345678",
+      regionCode: 350102,
+      bankAccount: "6228480402564890018",
+    },
     loan: { principalFen: 1_500_050n, termDays: 90, aprBps: 720, method: 2, purpose: "购买 化肥", fees: [] },
     consent: { signedAt: "2026-11-22T08:15:42.250+08:00", documentDigest: `0x${DIGEST}` },
   },
@@ -64,7 +78,13 @@ describe("channels: CSV batch files", () => {
     const e = channelError(() => parseApplicationsCsv(file(bad), context));
     expect(e.code).to.equal("NODE_ERR_CSV");
     expect(e.details).to.deep.equal([
-      { row: 3, column: 8, field: "principal_yuan", code: "NODE_ERR_MONEY_PRECISION", message: "at most two decimals of yuan (whole fen), got 30000.001" },
+      {
+        row: 3,
+        column: 8,
+        field: "principal_yuan",
+        code: "NODE_ERR_MONEY_PRECISION",
+        message: "at most two decimals of yuan (whole fen), got 30000.001",
+      },
     ]);
     expect(e.message).to.include("rows 3");
     expect(e.message).to.include("nothing was imported");
@@ -96,15 +116,21 @@ describe("channels: CSV batch files", () => {
   });
 
   it("header problems and an empty batch", () => {
-    expect(channelError(() => parseApplicationsCsv(`${HEADER},note\r\n`, context)).details[0]).to.deep.include({ row: 1, field: "note" });
-    expect(channelError(() => parseApplicationsCsv(HEADER.replace("consent_digest,", ""), context)).details[0]).to.deep.include({
+    expect(
+      channelError(() => parseApplicationsCsv(`${HEADER},note\r\n`, context)).details[0],
+    ).to.deep.include({ row: 1, field: "note" });
+    expect(
+      channelError(() => parseApplicationsCsv(HEADER.replace("consent_digest,", ""), context)).details[0],
+    ).to.deep.include({
       field: "consent_digest",
     });
     expect(channelError(() => parseApplicationsCsv(`${HEADER}\r\n`, context)).code).to.equal("NODE_ERR_CSV");
   });
 
   it("a fee needs its name, amount and due together", () => {
-    const e = channelError(() => parseApplicationsCsv(file([ROWS[0]!.replace(",with-first-installment,", ",,")]), context));
+    const e = channelError(() =>
+      parseApplicationsCsv(file([ROWS[0]!.replace(",with-first-installment,", ",,")]), context),
+    );
     expect(e.details.map((d) => [d.row, d.column, d.field])).to.deep.equal([[2, 18, "fee1_due"]]);
   });
 });

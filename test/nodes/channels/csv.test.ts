@@ -15,7 +15,10 @@ function expectCsvError(text: string, row: number, column: number): void {
 
 describe("channels: CSV reader (RFC 4180)", () => {
   it("plain fields, LF or CRLF, with or without a final line end", () => {
-    const expected = [["a", "b"], ["1", "2"]];
+    const expected = [
+      ["a", "b"],
+      ["1", "2"],
+    ];
     expect(fields("a,b\n1,2\n")).to.deep.equal(expected);
     expect(fields("a,b\r\n1,2\r\n")).to.deep.equal(expected);
     expect(fields("a,b\r\n1,2")).to.deep.equal(expected);
@@ -28,7 +31,9 @@ describe("channels: CSV reader (RFC 4180)", () => {
   });
 
   it("quoted fields: commas, doubled quotes, CR and LF are literal", () => {
-    expect(fields('"a,b","say ""hi""","x\r\ny","line1\nline2",""\n')).to.deep.equal([["a,b", 'say "hi"', "x\r\ny", "line1\nline2", ""]]);
+    expect(fields('"a,b","say ""hi""","x\r\ny","line1\nline2",""\n')).to.deep.equal([
+      ["a,b", 'say "hi"', "x\r\ny", "line1\nline2", ""],
+    ]);
     expect(fields('""""\n')).to.deep.equal([['"']]);
   });
 
@@ -63,9 +68,17 @@ describe("channels: CSV reader (RFC 4180)", () => {
   });
 
   it("the writer quotes what needs quoting, CRLF line ends, and round-trips", () => {
-    const records = [["serial", "note"], ["JL-1", 'a, "b"'], ["JL-2", "two\nlines"], ["JL-3", " padded"], ["", "张三"]];
+    const records = [
+      ["serial", "note"],
+      ["JL-1", 'a, "b"'],
+      ["JL-2", "two\nlines"],
+      ["JL-3", " padded"],
+      ["", "张三"],
+    ];
     const text = formatCsv(records);
-    expect(text).to.equal('serial,note\r\nJL-1,"a, ""b"""\r\nJL-2,"two\nlines"\r\nJL-3," padded"\r\n,张三\r\n');
+    expect(text).to.equal(
+      'serial,note\r\nJL-1,"a, ""b"""\r\nJL-2,"two\nlines"\r\nJL-3," padded"\r\n,张三\r\n',
+    );
     expect(fields(text)).to.deep.equal(records);
   });
 });
@@ -76,7 +89,9 @@ describe("channels: CSV tables", () => {
   it("rows keyed by trimmed header names", () => {
     const table = parseCsvTable(" a ,b\r\n1,2\r\n", options);
     expect(table.header).to.deep.equal(["a", "b"]);
-    expect(table.rows.map((r) => [r.row, Object.fromEntries(r.values)])).to.deep.equal([[2, { a: "1", b: "2" }]]);
+    expect(table.rows.map((r) => [r.row, Object.fromEntries(r.values)])).to.deep.equal([
+      [2, { a: "1", b: "2" }],
+    ]);
   });
 
   const cases: Array<[string, string, number, string]> = [

@@ -18,9 +18,12 @@ export function channelError(fn: () => unknown): ChannelError {
 export function expectFieldError(fn: () => unknown, code: ChannelErrorCode, field: string): ChannelError {
   const e = channelError(fn);
   expect(e.code, e.message).to.equal(code);
-  expect(e.details.map((d) => d.field), e.message).to.include(field);
+  expect(
+    e.details.map((d) => d.field),
+    e.message,
+  ).to.include(field);
   expect(e.message).to.include(field);
-  for (const secret of PERSONAL) expect(e.message.includes(secret), `message leaks personal data: ${e.message}`).to.equal(false);
+  for (const secret of PERSONAL)
+    expect(e.message.includes(secret), `message leaks personal data: ${e.message}`).to.equal(false);
   return e;
 }
-

@@ -11,8 +11,17 @@ import {
   regionOfResidentId,
   residentIdCheckDigit,
 } from "../../../nodes/src/channels/identity.ts";
-import { formatShanghaiIso, parseCompactShanghai, parseIsoWithOffset } from "../../../nodes/src/channels/times.ts";
-import { monthlyPermilleToBps, percentToBps, scaleDecimal, yuanToFen } from "../../../nodes/src/channels/fields.ts";
+import {
+  formatShanghaiIso,
+  parseCompactShanghai,
+  parseIsoWithOffset,
+} from "../../../nodes/src/channels/times.ts";
+import {
+  monthlyPermilleToBps,
+  percentToBps,
+  scaleDecimal,
+  yuanToFen,
+} from "../../../nodes/src/channels/fields.ts";
 import { expectFieldError } from "./helpers.ts";
 
 describe("channels: resident ID numbers (GB 11643)", () => {
@@ -46,7 +55,8 @@ describe("channels: resident ID numbers (GB 11643)", () => {
   it("region codes: mainland only; the ID's first six digits when mainland", () => {
     expect(isMainlandRegionCode(110105)).to.equal(true);
     expect(isMainlandRegionCode(659001)).to.equal(true);
-    for (const code of [810000, 820000, 710000, 100000, 110105.5, 1101050, 99999]) expect(isMainlandRegionCode(code), String(code)).to.equal(false);
+    for (const code of [810000, 820000, 710000, 100000, 110105.5, 1101050, 99999])
+      expect(isMainlandRegionCode(code), String(code)).to.equal(false);
     expect(regionOfResidentId("11010519491231002X")).to.equal(110105);
     expect(regionOfResidentId("810000199001010027")).to.equal(undefined); // HK residence permit
     expect(idNumberProblem("RESIDENT_ID", "810000199001010027")).to.equal(undefined);
@@ -55,7 +65,13 @@ describe("channels: resident ID numbers (GB 11643)", () => {
 
 describe("channels: phones and accounts", () => {
   it("mobile numbers lose +86, 0086, 86, spaces and hyphens", () => {
-    for (const raw of ["13800138000", "+86 138-0013-8000", "0086 13800138000", "8613800138000", "(+86)138 0013 8000"]) {
+    for (const raw of [
+      "13800138000",
+      "+86 138-0013-8000",
+      "0086 13800138000",
+      "8613800138000",
+      "(+86)138 0013 8000",
+    ]) {
       expect(normalizeMobile(raw), raw).to.equal("13800138000");
     }
     for (const raw of ["12800138000", "1380013800", "138001380001", "010-12345678", "+1 13800138000"]) {
@@ -84,7 +100,14 @@ describe("channels: times", () => {
   });
 
   it("ISO 8601 without offset, impossible dates and times are refused", () => {
-    for (const s of ["2026-11-22T10:00:00", "2026-02-29T10:00:00+08:00", "2026-11-22T24:00:00Z", "2026-11-22T10:00:60Z", "2026-11-22 10:00:00Z", "2026-11-22T10:00:00+0800"]) {
+    for (const s of [
+      "2026-11-22T10:00:00",
+      "2026-02-29T10:00:00+08:00",
+      "2026-11-22T24:00:00Z",
+      "2026-11-22T10:00:60Z",
+      "2026-11-22 10:00:00Z",
+      "2026-11-22T10:00:00+0800",
+    ]) {
       expect(parseIsoWithOffset(s), s).to.equal(undefined);
     }
   });
@@ -99,7 +122,9 @@ describe("channels: times", () => {
   it("canonical form: Beijing time, +08:00, milliseconds only when present, across the UTC day", () => {
     expect(formatShanghaiIso(Date.parse("2026-11-22T02:00:00Z"))).to.equal("2026-11-22T10:00:00+08:00");
     expect(formatShanghaiIso(Date.parse("2026-12-31T16:00:00Z"))).to.equal("2027-01-01T00:00:00+08:00");
-    expect(formatShanghaiIso(Date.parse("2026-12-31T15:59:59.001Z"))).to.equal("2026-12-31T23:59:59.001+08:00");
+    expect(formatShanghaiIso(Date.parse("2026-12-31T15:59:59.001Z"))).to.equal(
+      "2026-12-31T23:59:59.001+08:00",
+    );
     expect(formatShanghaiIso(Date.parse("2028-02-28T16:00:00Z"))).to.equal("2028-02-29T00:00:00+08:00");
   });
 });

@@ -11,13 +11,28 @@ import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
 import { createNodeService, type NodeService } from "../../../nodes/src/service.ts";
 import { defaultPolicy, type CreditPolicy } from "../../../nodes/src/credit-decision/policy.ts";
 import { startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
-import { bearerAs, branchNodeConfig, chainToday, deployBranchALending, usersFor } from "../../support/institution-node.ts";
+import {
+  bearerAs,
+  branchNodeConfig,
+  chainToday,
+  deployBranchALending,
+  usersFor,
+} from "../../support/institution-node.ts";
 import { jiedaibaoPayload } from "../../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 const SECOND_APPROVER = "approver-token-2";
 
-type Record_ = { decisionId: string; outcome: string; reasons: string[]; mode: string; decidedBy: string[]; policyVersion: number; anchor: { leafHash: string }; notice?: { zh: string; en: string; reasons: Array<{ code: string }> } };
+type Record_ = {
+  decisionId: string;
+  outcome: string;
+  reasons: string[];
+  mode: string;
+  decidedBy: string[];
+  policyVersion: number;
+  anchor: { leafHash: string };
+  notice?: { zh: string; en: string; reasons: Array<{ code: string }> };
+};
 
 describe("node API: credit decisions", function () {
   this.timeout(120_000);
@@ -31,13 +46,27 @@ describe("node API: credit decisions", function () {
   // the node's clock, moved forward to age a credit query or outlive a consent
   let clockOffsetMs = 0;
 
-  const inject = (method: "GET" | "POST" | "PUT", url: string, headers: { authorization: string }, payload?: object) =>
-    node.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
+  const inject = (
+    method: "GET" | "POST" | "PUT",
+    url: string,
+    headers: { authorization: string },
+    payload?: object,
+  ) => node.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
 
   /** The next policy version: every rule the default's, loosened so the simulator's borrower passes, then `changes`. */
   async function putPolicy(changes: Partial<CreditPolicy>) {
     version++;
-    const reply = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), referBelowScore: 300, referAboveOverdueAccounts: 10, referAboveWorstOverdueDays: 10_000, maxOverdueAccounts: 10, maxWorstOverdueDays: 10_000, referAboveQueriesLast6Months: 100, ...changes, version });
+    const reply = await inject("PUT", "/v1/credit-policy", as("admin"), {
+      ...defaultPolicy(),
+      referBelowScore: 300,
+      referAboveOverdueAccounts: 10,
+      referAboveWorstOverdueDays: 10_000,
+      maxOverdueAccounts: 10,
+      maxWorstOverdueDays: 10_000,
+      referAboveQueriesLast6Months: 100,
+      ...changes,
+      version,
+    });
     expect(reply.statusCode, reply.body).to.equal(200);
   }
 
@@ -49,28 +78,53 @@ describe("node API: credit decisions", function () {
     const submitted = await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload);
     expect(submitted.statusCode, submitted.body).to.equal(200);
     const { applicationId } = submitted.json() as { applicationId: string };
-    const consent = await inject("POST", "/v1/consents", as("clerk"), { applicationId, letterBase64: Buffer.from(`授权书 ${id}`).toString("base64"), signedAt: "2026-11-22T10:00:00+08:00", validUntil: "2027-11-22T10:00:00+08:00", scope: ["LOAN_APPROVAL"] });
+    const consent = await inject("POST", "/v1/consents", as("clerk"), {
+      applicationId,
+      letterBase64: Buffer.from(`授权书 ${id}`).toString("base64"),
+      signedAt: "2026-11-22T10:00:00+08:00",
+      validUntil: "2027-11-22T10:00:00+08:00",
+      scope: ["LOAN_APPROVAL"],
+    });
     expect(consent.statusCode, consent.body).to.equal(200);
-    const query = await inject("POST", "/v1/credit-queries", as("approver"), { applicationId, purpose: "LOAN_APPROVAL" });
+    const query = await inject("POST", "/v1/credit-queries", as("approver"), {
+      applicationId,
+      purpose: "LOAN_APPROVAL",
+    });
     expect(query.statusCode, query.body).to.equal(200);
     return applicationId;
   }
 
-  const run = (applicationId: string, monthlyIncomeFen = "5000000") => inject("POST", "/v1/decisions", as("approver"), { applicationId, monthlyIncomeFen });
+  const run = (applicationId: string, monthlyIncomeFen = "5000000") =>
+    inject("POST", "/v1/decisions", as("approver"), { applicationId, monthlyIncomeFen });
 
   before(async function () {
     chain = await startConsortiumChain();
     dir = await mkdtemp(join(tmpdir(), "node-decisions-"));
     const lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({ config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }), inMemory: true, logger: false });
+    anchor = await createAnchorService({
+      config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }),
+      inMemory: true,
+      logger: false,
+    });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
     const config = await branchNodeConfig(chain, lending, {
       dir,
       anchorUrl,
-      overrides: { users: [...usersFor(TOKENS), { user: "test.approver2", role: "approver", tokenSha256: tokenSha256(SECOND_APPROVER) }] },
+      overrides: {
+        users: [
+          ...usersFor(TOKENS),
+          { user: "test.approver2", role: "approver", tokenSha256: tokenSha256(SECOND_APPROVER) },
+        ],
+      },
     });
-    node = await createNodeService({ config, inMemory: true, logger: false, wallet: chain.wallets.branchA, now: () => new Date(Date.now() + clockOffsetMs) });
+    node = await createNodeService({
+      config,
+      inMemory: true,
+      logger: false,
+      wallet: chain.wallets.branchA,
+      now: () => new Date(Date.now() + clockOffsetMs),
+    });
     await node.start();
   });
 
@@ -89,16 +143,32 @@ describe("node API: credit decisions", function () {
     expect(body.anchor.leafHash).to.match(/^0x[0-9a-f]{64}$/);
     const skipped = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), version: 3 });
     expect(skipped.statusCode).to.equal(409);
-    expect((skipped.json() as { error: { code: string; details: unknown } }).error).to.deep.include({ code: "NODE_ERR_POLICY_VERSION", details: { current: 1, given: 3 } });
-    const bad = await inject("PUT", "/v1/credit-policy", as("admin"), { ...defaultPolicy(), version: 2, referBelowScore: 200 });
+    expect((skipped.json() as { error: { code: string; details: unknown } }).error).to.deep.include({
+      code: "NODE_ERR_POLICY_VERSION",
+      details: { current: 1, given: 3 },
+    });
+    const bad = await inject("PUT", "/v1/credit-policy", as("admin"), {
+      ...defaultPolicy(),
+      version: 2,
+      referBelowScore: 200,
+    });
     expect(bad.statusCode).to.equal(422);
     expect((bad.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_BAD_POLICY");
-    const byApprover = await inject("PUT", "/v1/credit-policy", as("approver"), { ...defaultPolicy(), version: 2 });
+    const byApprover = await inject("PUT", "/v1/credit-policy", as("approver"), {
+      ...defaultPolicy(),
+      version: 2,
+    });
     expect(byApprover.statusCode).to.equal(403);
     // nothing of the refused ones took effect
-    expect(((await inject("GET", "/v1/credit-policy", as("clerk"))).json() as { policy: { version: number } }).policy.version).to.equal(1);
+    expect(
+      ((await inject("GET", "/v1/credit-policy", as("clerk"))).json() as { policy: { version: number } })
+        .policy.version,
+    ).to.equal(1);
     await putPolicy({});
-    const replaced = (await inject("GET", "/v1/credit-policy", as("clerk"))).json() as { policy: { version: number }; anchor: { leafHash: string } };
+    const replaced = (await inject("GET", "/v1/credit-policy", as("clerk"))).json() as {
+      policy: { version: number };
+      anchor: { leafHash: string };
+    };
     expect(replaced.policy.version).to.equal(2);
     expect(replaced.anchor.leafHash).to.not.equal(body.anchor.leafHash);
   });
@@ -106,10 +176,14 @@ describe("node API: credit decisions", function () {
   it("a decision without a credit query of the borrower is refused (NODE_ERR_CREDIT_QUERY_STALE) and records nothing", async function () {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = "JDB-DECISION-NO-QUERY";
-    const { applicationId } = (await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)).json() as { applicationId: string };
+    const { applicationId } = (
+      await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)
+    ).json() as { applicationId: string };
     const refused = await run(applicationId);
     expect(refused.statusCode, refused.body).to.equal(409);
-    expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_CREDIT_QUERY_STALE");
+    expect((refused.json() as { error: { code: string } }).error.code).to.equal(
+      "NODE_ERR_CREDIT_QUERY_STALE",
+    );
     // nothing queued, nothing recorded (the next test queries this same borrower and decides)
     const queue = (await inject("GET", "/v1/decisions/queue", as("clerk"))).json() as { waiting: unknown[] };
     expect(queue.waiting).to.deep.equal([]);
@@ -120,7 +194,13 @@ describe("node API: credit decisions", function () {
     const reply = await run(applicationId);
     expect(reply.statusCode, reply.body).to.equal(200);
     const { record } = reply.json() as { record: Record_ };
-    expect(record).to.deep.include({ outcome: "approve", reasons: [], mode: "automatic", decidedBy: ["test.approver"], policyVersion: version });
+    expect(record).to.deep.include({
+      outcome: "approve",
+      reasons: [],
+      mode: "automatic",
+      decidedBy: ["test.approver"],
+      policyVersion: version,
+    });
     expect(record.notice).to.equal(undefined);
     const read = await inject("GET", `/v1/decisions/${record.decisionId}`, as("clerk"));
     expect(read.statusCode).to.equal(200);
@@ -141,9 +221,13 @@ describe("node API: credit decisions", function () {
     expect(record.notice!.zh).to.include("未能核实收入");
     expect(record.notice!.en).to.include("income could not be verified");
     // a decline is final: not in the review queue, no manual answer
-    const answer = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), { outcome: "approve" });
+    const answer = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), {
+      outcome: "approve",
+    });
     expect(answer.statusCode).to.equal(409);
-    expect((answer.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_DECISION_NOT_REFERRED");
+    expect((answer.json() as { error: { code: string } }).error.code).to.equal(
+      "NODE_ERR_DECISION_NOT_REFERRED",
+    );
   });
 
   it("refers a large loan to the review queue; an approver's manual approval is a new record answering the referral", async function () {
@@ -155,46 +239,87 @@ describe("node API: credit decisions", function () {
     const referred = reply.json() as { record: Record_; review: { needsSecondApprover: boolean } };
     expect(referred.record).to.deep.include({ outcome: "refer", reasons: ["LARGE_AMOUNT"] });
     expect(referred.review).to.deep.equal({ needsSecondApprover: false });
-    const queue = (await inject("GET", "/v1/decisions/queue", as("clerk"))).json() as { waiting: Array<{ applicationId: string; referral: string }> };
-    expect(queue.waiting.map((w) => [w.applicationId, w.referral])).to.deep.equal([[applicationId, referred.record.decisionId]]);
-    const byClerk = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("clerk"), { outcome: "approve" });
+    const queue = (await inject("GET", "/v1/decisions/queue", as("clerk"))).json() as {
+      waiting: Array<{ applicationId: string; referral: string }>;
+    };
+    expect(queue.waiting.map((w) => [w.applicationId, w.referral])).to.deep.equal([
+      [applicationId, referred.record.decisionId],
+    ]);
+    const byClerk = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("clerk"), {
+      outcome: "approve",
+    });
     expect(byClerk.statusCode).to.equal(403);
-    const answer = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), { outcome: "approve" });
+    const answer = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), {
+      outcome: "approve",
+    });
     expect(answer.statusCode, answer.body).to.equal(200);
     const { record } = answer.json() as { record: Record_ & { answers: string } };
-    expect(record).to.deep.include({ outcome: "approve", mode: "manual", decidedBy: ["test.approver"], answers: referred.record.decisionId });
-    expect(((await inject("GET", "/v1/decisions/queue", as("clerk"))).json() as { waiting: unknown[] }).waiting).to.deep.equal([]);
+    expect(record).to.deep.include({
+      outcome: "approve",
+      mode: "manual",
+      decidedBy: ["test.approver"],
+      answers: referred.record.decisionId,
+    });
+    expect(
+      ((await inject("GET", "/v1/decisions/queue", as("clerk"))).json() as { waiting: unknown[] }).waiting,
+    ).to.deep.equal([]);
   });
 
   it("maker-checker: above the threshold the first approval is held, the same approver again is refused, a different approver completes it", async function () {
     await putPolicy({ referAbovePrincipalFen: "4000000", dualApprovalAboveFen: "4000000" });
     const applicationId = await queriedApplication("JDB-DECISION-MAKER-CHECKER");
-    const referred = (await run(applicationId)).json() as { record: Record_; review: { needsSecondApprover: boolean } };
+    const referred = (await run(applicationId)).json() as {
+      record: Record_;
+      review: { needsSecondApprover: boolean };
+    };
     expect(referred.review).to.deep.equal({ needsSecondApprover: true });
-    const maker = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), { outcome: "approve" });
+    const maker = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), {
+      outcome: "approve",
+    });
     expect(maker.statusCode, maker.body).to.equal(200);
     expect(maker.json()).to.deep.equal({ awaiting: { approvedBy: ["test.approver"] } });
-    const twice = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), { outcome: "approve" });
+    const twice = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), {
+      outcome: "approve",
+    });
     expect(twice.statusCode).to.equal(409);
     expect((twice.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_SAME_APPROVER");
-    const checker = await inject("POST", `/v1/decisions/queue/${applicationId}`, second, { outcome: "approve" });
+    const checker = await inject("POST", `/v1/decisions/queue/${applicationId}`, second, {
+      outcome: "approve",
+    });
     expect(checker.statusCode, checker.body).to.equal(200);
     const { record } = checker.json() as { record: Record_ };
-    expect(record).to.deep.include({ outcome: "approve", mode: "manual", decidedBy: ["test.approver", "test.approver2"] });
+    expect(record).to.deep.include({
+      outcome: "approve",
+      mode: "manual",
+      decidedBy: ["test.approver", "test.approver2"],
+    });
   });
 
   it("a referral declined by an approver carries the approver's reasons and the notice", async function () {
     const applicationId = await queriedApplication("JDB-DECISION-MANUAL-DECLINE");
     await run(applicationId);
-    const answer = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), { outcome: "decline", reasons: ["DEBT_TO_INCOME_TOO_HIGH"] });
+    const answer = await inject("POST", `/v1/decisions/queue/${applicationId}`, as("approver"), {
+      outcome: "decline",
+      reasons: ["DEBT_TO_INCOME_TOO_HIGH"],
+    });
     expect(answer.statusCode, answer.body).to.equal(200);
     const { record } = answer.json() as { record: Record_ };
-    expect(record).to.deep.include({ outcome: "decline", mode: "manual", reasons: ["DEBT_TO_INCOME_TOO_HIGH"] });
+    expect(record).to.deep.include({
+      outcome: "decline",
+      mode: "manual",
+      reasons: ["DEBT_TO_INCOME_TOO_HIGH"],
+    });
     expect(record.notice!.reasons.map((r) => r.code)).to.deep.equal(["DEBT_TO_INCOME_TOO_HIGH"]);
   });
   describe("approval (POST /v1/loans) needs an approving decision, a fresh credit query and its consent", function () {
     const approve = async (applicationId: string, extra: Record<string, unknown> = {}) =>
-      inject("POST", "/v1/loans", as("approver"), { applicationId, contractBase64: Buffer.from(`借款合同 ${applicationId}`).toString("base64"), platformShareBps: 0, startDate: await chainToday(chain), ...extra });
+      inject("POST", "/v1/loans", as("approver"), {
+        applicationId,
+        contractBase64: Buffer.from(`借款合同 ${applicationId}`).toString("base64"),
+        platformShareBps: 0,
+        startDate: await chainToday(chain),
+        ...extra,
+      });
     const codeOf = (reply: { json(): unknown }) => (reply.json() as { error: { code: string } }).error.code;
     const outboxOf = (serial: string) => inject("GET", `/v1/outbox/${serial}`, as("approver"));
 
@@ -209,7 +334,9 @@ describe("node API: credit decisions", function () {
     it("without a consent there is no query and no decision, and approval is refused (NODE_ERR_DECISION_REQUIRED), writing nothing", async function () {
       const payload = jiedaibaoPayload();
       payload.shenqingBianhao = "JDB-GATE-NO-CONSENT";
-      const { applicationId } = (await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)).json() as { applicationId: string };
+      const { applicationId } = (
+        await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)
+      ).json() as { applicationId: string };
       const refused = await approve(applicationId);
       expect(refused.statusCode, refused.body).to.equal(409);
       expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_REQUIRED");
@@ -237,7 +364,9 @@ describe("node API: credit decisions", function () {
 
     it("registers the consent its credit query was made under, whatever leaf the caller names: another leaf is refused (NODE_ERR_CONSENT_MISMATCH)", async function () {
       const applicationId = await queriedApplication("JDB-GATE-APPROVED");
-      const { record } = (await run(applicationId)).json() as { record: Record_ & { consentLeafHash: string } };
+      const { record } = (await run(applicationId)).json() as {
+        record: Record_ & { consentLeafHash: string };
+      };
       expect(record.outcome).to.equal("approve");
       const forged = await approve(applicationId, { consentLeafHash: `0x${"c0".repeat(32)}` });
       expect(forged.statusCode).to.equal(409);
@@ -265,14 +394,33 @@ describe("node API: credit decisions", function () {
     it("a consent that expired after the decision is refused at approval (NODE_ERR_DECISION_CONSENT)", async function () {
       const payload = jiedaibaoPayload();
       payload.shenqingBianhao = "JDB-GATE-CONSENT-EXPIRED";
-      const { applicationId } = (await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)).json() as { applicationId: string };
+      const { applicationId } = (
+        await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)
+      ).json() as { applicationId: string };
       // the borrower's latest letter, valid for one day: the query is made under it
       const signedAt = new Date(Date.now() - 60_000);
-      const consent = await inject("POST", "/v1/consents", as("clerk"), { applicationId, letterBase64: Buffer.from("授权书 one day").toString("base64"), signedAt: signedAt.toISOString(), validUntil: new Date(signedAt.getTime() + 86_400_000).toISOString(), scope: ["LOAN_APPROVAL"] });
+      const consent = await inject("POST", "/v1/consents", as("clerk"), {
+        applicationId,
+        letterBase64: Buffer.from("授权书 one day").toString("base64"),
+        signedAt: signedAt.toISOString(),
+        validUntil: new Date(signedAt.getTime() + 86_400_000).toISOString(),
+        scope: ["LOAN_APPROVAL"],
+      });
       expect(consent.statusCode, consent.body).to.equal(200);
-      expect((await inject("POST", "/v1/credit-queries", as("approver"), { applicationId, purpose: "LOAN_APPROVAL" })).statusCode).to.equal(200);
-      const { record } = (await run(applicationId)).json() as { record: Record_ & { consentLeafHash: string } };
-      expect(record.consentLeafHash).to.equal((consent.json() as { consent: { leafHash: string } }).consent.leafHash);
+      expect(
+        (
+          await inject("POST", "/v1/credit-queries", as("approver"), {
+            applicationId,
+            purpose: "LOAN_APPROVAL",
+          })
+        ).statusCode,
+      ).to.equal(200);
+      const { record } = (await run(applicationId)).json() as {
+        record: Record_ & { consentLeafHash: string };
+      };
+      expect(record.consentLeafHash).to.equal(
+        (consent.json() as { consent: { leafHash: string } }).consent.leafHash,
+      );
       clockOffsetMs = 2 * 86_400_000;
       const refused = await approve(applicationId);
       expect(refused.statusCode, refused.body).to.equal(409);

@@ -1,7 +1,13 @@
 // The decision engine's rules, pure: approve, every decline reason, referral reasons, and the
 // committed default policy valid under its schema.
 import { expect } from "chai";
-import { decide, declineNotice, DECISION_REASONS, termInMonths, type DecisionInputs } from "../../../nodes/src/credit-decision/engine.ts";
+import {
+  decide,
+  declineNotice,
+  DECISION_REASONS,
+  termInMonths,
+  type DecisionInputs,
+} from "../../../nodes/src/credit-decision/engine.ts";
 import { CreditPolicy, defaultPolicy, parsePolicy } from "../../../nodes/src/credit-decision/policy.ts";
 import { NodeError } from "../../../nodes/src/errors.ts";
 import { expectCode } from "../../support/expect-error.ts";
@@ -12,14 +18,32 @@ const good: DecisionInputs = {
   termMonths: 12,
   aprBps: 1825,
   monthlyIncomeFen: 2_000_000n,
-  report: { score: 720, totalOutstandingFen: 0n, overdueAccounts: 0, worstOverdueDays: 0, queriesLast6Months: 1 },
+  report: {
+    score: 720,
+    totalOutstandingFen: 0n,
+    overdueAccounts: 0,
+    worstOverdueDays: 0,
+    queriesLast6Months: 1,
+  },
   consortiumExposureFen: 0n,
 };
 
 describe("credit-decision/engine", () => {
   it("the committed default policy is version 1 and valid; below its hard limits a weak credit history goes to an approver, not to a decline", () => {
     expect(policy.version).to.equal(1);
-    const weak = decide({ ...good, report: { score: 300, totalOutstandingFen: 0n, overdueAccounts: 4, worstOverdueDays: 181, queriesLast6Months: 20 } }, policy);
+    const weak = decide(
+      {
+        ...good,
+        report: {
+          score: 300,
+          totalOutstandingFen: 0n,
+          overdueAccounts: 4,
+          worstOverdueDays: 181,
+          queriesLast6Months: 20,
+        },
+      },
+      policy,
+    );
     expect(weak.outcome).to.equal("refer");
     expect(CreditPolicy.safeParse(policy).success).to.equal(true);
   });
@@ -35,22 +59,66 @@ describe("credit-decision/engine", () => {
 
   it("declines with every broken rule as a reason the borrower is told", () => {
     const strict = { ...policy, minScore: 450 };
-    const d = decide({ ...good, principalFen: 40_000_000n, termMonths: 48, report: { ...good.report, score: 400, overdueAccounts: 7, worstOverdueDays: 400 }, consortiumExposureFen: 80_000_000n }, strict);
+    const d = decide(
+      {
+        ...good,
+        principalFen: 40_000_000n,
+        termMonths: 48,
+        report: { ...good.report, score: 400, overdueAccounts: 7, worstOverdueDays: 400 },
+        consortiumExposureFen: 80_000_000n,
+      },
+      strict,
+    );
     expect(d.outcome).to.equal("decline");
-    expect(d.reasons).to.deep.equal(["AMOUNT_ABOVE_LIMIT", "TERM_ABOVE_LIMIT", "EXPOSURE_ABOVE_LIMIT", "SCORE_TOO_LOW", "OVERDUE_ACCOUNTS", "SERIOUS_DELINQUENCY", "DEBT_TO_INCOME_TOO_HIGH"]);
+    expect(d.reasons).to.deep.equal([
+      "AMOUNT_ABOVE_LIMIT",
+      "TERM_ABOVE_LIMIT",
+      "EXPOSURE_ABOVE_LIMIT",
+      "SCORE_TOO_LOW",
+      "OVERDUE_ACCOUNTS",
+      "SERIOUS_DELINQUENCY",
+      "DEBT_TO_INCOME_TOO_HIGH",
+    ]);
   });
 
   it("declines an unverified income and a debt-to-income above the maximum; refers the borderline", () => {
     expect(decide({ ...good, monthlyIncomeFen: 0n }, policy).reasons).to.deep.equal(["INCOME_NOT_VERIFIED"]);
     expect(decide({ ...good, monthlyIncomeFen: 600_000n }, policy)).to.include({ outcome: "decline" });
-    const borderline = decide({ ...good, monthlyIncomeFen: 900_000n, report: { ...good.report, score: 550, queriesLast6Months: 9, overdueAccounts: 2, worstOverdueDays: 120 } }, policy);
+    const borderline = decide(
+      {
+        ...good,
+        monthlyIncomeFen: 900_000n,
+        report: {
+          ...good.report,
+          score: 550,
+          queriesLast6Months: 9,
+          overdueAccounts: 2,
+          worstOverdueDays: 120,
+        },
+      },
+      policy,
+    );
     expect(borderline.outcome).to.equal("refer");
-    expect(borderline.reasons).to.deep.equal(["SCORE_BORDERLINE", "DEBT_TO_INCOME_BORDERLINE", "OVERDUE_HISTORY", "MANY_RECENT_INQUIRIES"]);
-    expect(decide({ ...good, principalFen: 25_000_000n, monthlyIncomeFen: 10_000_000n }, policy).reasons).to.deep.equal(["LARGE_AMOUNT"]);
+    expect(borderline.reasons).to.deep.equal([
+      "SCORE_BORDERLINE",
+      "DEBT_TO_INCOME_BORDERLINE",
+      "OVERDUE_HISTORY",
+      "MANY_RECENT_INQUIRIES",
+    ]);
+    expect(
+      decide({ ...good, principalFen: 25_000_000n, monthlyIncomeFen: 10_000_000n }, policy).reasons,
+    ).to.deep.equal(["LARGE_AMOUNT"]);
   });
 
   it("counts the larger of the bureau's and the consortium's outstanding, not both", () => {
-    const both = decide({ ...good, report: { ...good.report, totalOutstandingFen: 1_000_000n }, consortiumExposureFen: 1_000_000n }, policy);
+    const both = decide(
+      {
+        ...good,
+        report: { ...good.report, totalOutstandingFen: 1_000_000n },
+        consortiumExposureFen: 1_000_000n,
+      },
+      policy,
+    );
     const one = decide({ ...good, report: { ...good.report, totalOutstandingFen: 1_000_000n } }, policy);
     expect(both.figures.monthlyDebtServiceFen).to.equal(one.figures.monthlyDebtServiceFen);
   });

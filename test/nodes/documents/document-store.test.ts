@@ -9,7 +9,11 @@ import type { AbstractLevel } from "abstract-level";
 import { MemoryLevel } from "memory-level";
 import { DocumentError } from "../../../nodes/src/documents/errors.ts";
 import type { DocumentErrorCode } from "../../../nodes/src/documents/errors.ts";
-import type { AccessLogEntry, DocumentMeta, PutDocument } from "../../../nodes/src/documents/document-store.ts";
+import type {
+  AccessLogEntry,
+  DocumentMeta,
+  PutDocument,
+} from "../../../nodes/src/documents/document-store.ts";
 import { DocumentStore } from "../../../nodes/src/documents/document-store.ts";
 import { documentSublevels, type DocumentSublevels } from "../../../nodes/src/documents/keys.ts";
 import type { Actor, DocumentKind, Role } from "../../../nodes/src/documents/policy.ts";
@@ -39,7 +43,11 @@ const KEY = deriveKey(MASTER, "documents");
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const sha256 = (b: Uint8Array) => `0x${createHash("sha256").update(b).digest("hex")}`;
-const actor = (role: Role, memberId: number, userId = `${role}-${memberId}`): Actor => ({ userId, role, memberId });
+const actor = (role: Role, memberId: number, userId = `${role}-${memberId}`): Actor => ({
+  userId,
+  role,
+  memberId,
+});
 
 /** Chain index stand-in: which (court, loan) pairs are in an assigned case; counts its calls. */
 class Assignments {
@@ -66,7 +74,8 @@ async function codeOf(fn: () => Promise<unknown>): Promise<DocumentErrorCode | P
 /** Every raw key and value in the database, across all sublevels, as bytes. */
 async function rawEntries(db: Root): Promise<[Buffer, Buffer][]> {
   const out: [Buffer, Buffer][] = [];
-  for await (const [k, v] of db.iterator({ keyEncoding: "buffer", valueEncoding: "buffer" })) out.push([k as Buffer, v as Buffer]);
+  for await (const [k, v] of db.iterator({ keyEncoding: "buffer", valueEncoding: "buffer" }))
+    out.push([k as Buffer, v as Buffer]);
   return out;
 }
 
@@ -81,7 +90,12 @@ for (const backend of backends) {
 
     const openStore = async () => {
       sublevels = documentSublevels(backing.db);
-      store = await DocumentStore.open({ sublevels, key: KEY, courtMayRead: assignments.courtMayRead, now: () => clock });
+      store = await DocumentStore.open({
+        sublevels,
+        key: KEY,
+        courtMayRead: assignments.courtMayRead,
+        now: () => clock,
+      });
     };
     const put = (doc: Partial<PutDocument> & { kind: DocumentKind }) => {
       clock += 1000;
@@ -101,7 +115,13 @@ for (const backend of backends) {
     describe("put and get", () => {
       it("returns a random 32-byte id and the plaintext's SHA-256; the owner's clerk reads the bytes back", async () => {
         const bytes = new Uint8Array(randomBytes(100_000));
-        const { documentId, sha256: digest } = await store.put({ kind: "contract", bytes, loanId: LOAN_ASSIGNED, owner: BANK, meta: { pages: 3, mime: "application/pdf" } });
+        const { documentId, sha256: digest } = await store.put({
+          kind: "contract",
+          bytes,
+          loanId: LOAN_ASSIGNED,
+          owner: BANK,
+          meta: { pages: 3, mime: "application/pdf" },
+        });
         expect(documentId).to.match(/^0x[0-9a-f]{64}$/);
         expect(digest).to.equal(sha256(bytes));
         const back = await store.get(documentId, { actor: actor("clerk", BANK), purpose: "loan review" });
@@ -109,35 +129,64 @@ for (const backend of backends) {
       });
 
       it("writes the sealed blob, the record and the loan index", async () => {
-        const { documentId } = await put({ kind: "voucher", loanId: LOAN_ASSIGNED, caseId: CASE, meta: { serial: "FX-1" } });
+        const { documentId } = await put({
+          kind: "voucher",
+          loanId: LOAN_ASSIGNED,
+          caseId: CASE,
+          meta: { serial: "FX-1" },
+        });
         const [record] = await store.listByLoan(LOAN_ASSIGNED, actor("admin", BANK));
-        expect(record).to.deep.include({ documentId, kind: "voucher", owner: BANK, loanId: LOAN_ASSIGNED, caseId: CASE, meta: { serial: "FX-1" } });
+        expect(record).to.deep.include({
+          documentId,
+          kind: "voucher",
+          owner: BANK,
+          loanId: LOAN_ASSIGNED,
+          caseId: CASE,
+          meta: { serial: "FX-1" },
+        });
         expect(record!.createdAt).to.equal(new Date(clock).toISOString());
         const blob = await sublevels.blobs.get(Buffer.from(documentId.slice(2), "hex"));
         expect(blob!.length).to.equal(record!.size + 29);
       });
 
       it("lower-cases loan and case ids and accepts documents without a loan", async () => {
-        const { documentId } = await put({ kind: "other", loanId: LOAN_ASSIGNED.toUpperCase().replace("0X", "0x") });
-        expect((await store.listByLoan(LOAN_ASSIGNED, actor("clerk", BANK))).map((r) => r.documentId)).to.deep.equal([documentId]);
+        const { documentId } = await put({
+          kind: "other",
+          loanId: LOAN_ASSIGNED.toUpperCase().replace("0X", "0x"),
+        });
+        expect(
+          (await store.listByLoan(LOAN_ASSIGNED, actor("clerk", BANK))).map((r) => r.documentId),
+        ).to.deep.equal([documentId]);
         const free = await put({ kind: "other" });
-        expect(await store.get(free.documentId, { actor: actor("clerk", BANK), purpose: "p" })).to.have.length.greaterThan(0);
+        expect(
+          await store.get(free.documentId, { actor: actor("clerk", BANK), purpose: "p" }),
+        ).to.have.length.greaterThan(0);
       });
 
       it("stores no plaintext: no raw key or value in the database contains the document or a 12-byte piece of it", async () => {
-        const secret = utf8("借款人 欧阳娜娜 身份证 110101199003071233 手机 13812345678 账户 6222021234567890123。".repeat(20));
-        await store.put({ kind: "credit-report", bytes: secret, loanId: LOAN_ASSIGNED, owner: BANK, meta: { bureau: "PBOC", pages: 12 } });
+        const secret = utf8(
+          "借款人 欧阳娜娜 身份证 110101199003071233 手机 13812345678 账户 6222021234567890123。".repeat(20),
+        );
+        await store.put({
+          kind: "credit-report",
+          bytes: secret,
+          loanId: LOAN_ASSIGNED,
+          owner: BANK,
+          meta: { bureau: "PBOC", pages: 12 },
+        });
         const entries = await rawEntries(backing.db);
         expect(entries.length).to.be.greaterThan(2);
         const windows = new Set<string>();
-        for (let i = 0; i + 12 <= secret.length; i++) windows.add(Buffer.from(secret.subarray(i, i + 12)).toString("hex"));
+        for (let i = 0; i + 12 <= secret.length; i++)
+          windows.add(Buffer.from(secret.subarray(i, i + 12)).toString("hex"));
         for (const [k, v] of entries) {
           for (const part of [k, v]) {
             const hex = part.toString("hex");
             for (const needle of ["110101199003071233", "13812345678", "6222021234567890123", "欧阳娜娜"]) {
               expect(part.includes(Buffer.from(needle)), needle).to.equal(false);
             }
-            for (let i = 0; i + 24 <= hex.length; i += 2) expect(windows.has(hex.slice(i, i + 24))).to.equal(false);
+            for (let i = 0; i + 24 <= hex.length; i += 2)
+              expect(windows.has(hex.slice(i, i + 24))).to.equal(false);
           }
         }
       });
@@ -153,12 +202,26 @@ for (const backend of backends) {
           ["caseId without loanId", { kind: "ruling", bytes: utf8("x"), owner: COURT, caseId: CASE }],
           ["nested meta", { kind: "contract", bytes: utf8("x"), owner: BANK, meta: { a: { b: 1 } } }],
           ["meta array", { kind: "contract", bytes: utf8("x"), owner: BANK, meta: [1] }],
-          ["meta key with a space", { kind: "contract", bytes: utf8("x"), owner: BANK, meta: { "file name": "a" } }],
-          ["long meta value", { kind: "contract", bytes: utf8("x"), owner: BANK, meta: { note: "x".repeat(513) } }],
+          [
+            "meta key with a space",
+            { kind: "contract", bytes: utf8("x"), owner: BANK, meta: { "file name": "a" } },
+          ],
+          [
+            "long meta value",
+            { kind: "contract", bytes: utf8("x"), owner: BANK, meta: { note: "x".repeat(513) } },
+          ],
         ];
-        for (const [why, doc] of bad) expect(await codeOf(() => store.put(doc as PutDocument)), why).to.equal("NODE_ERR_BAD_DOCUMENT");
-        const small = await DocumentStore.open({ sublevels, key: KEY, courtMayRead: assignments.courtMayRead, maxBytes: 10 });
-        expect(await codeOf(() => small.put({ kind: "contract", bytes: new Uint8Array(11), owner: BANK }))).to.equal("NODE_ERR_BAD_DOCUMENT");
+        for (const [why, doc] of bad)
+          expect(await codeOf(() => store.put(doc as PutDocument)), why).to.equal("NODE_ERR_BAD_DOCUMENT");
+        const small = await DocumentStore.open({
+          sublevels,
+          key: KEY,
+          courtMayRead: assignments.courtMayRead,
+          maxBytes: 10,
+        });
+        expect(
+          await codeOf(() => small.put({ kind: "contract", bytes: new Uint8Array(11), owner: BANK })),
+        ).to.equal("NODE_ERR_BAD_DOCUMENT");
         expect(await rawEntries(backing.db)).to.deep.equal([]);
       });
 
@@ -172,12 +235,26 @@ for (const backend of backends) {
           { card: "6222 0212 3456 7890 128" },
           { card: "4111111111111111" },
         ];
-        for (const meta of metas) expect(await codeOf(() => put({ kind: "contract", meta })), JSON.stringify(meta)).to.equal("NODE_ERR_PII_IN_METADATA");
+        for (const meta of metas)
+          expect(await codeOf(() => put({ kind: "contract", meta })), JSON.stringify(meta)).to.equal(
+            "NODE_ERR_PII_IN_METADATA",
+          );
         // ordinary numbers pass: timestamps, serials, wrong-check-digit lookalikes
-        await put({ kind: "contract", meta: { file: "contract-20250101123000.pdf", serial: "2024000123", ref: "110101199003071234" } });
+        await put({
+          kind: "contract",
+          meta: { file: "contract-20250101123000.pdf", serial: "2024000123", ref: "110101199003071234" },
+        });
         // digests and ids whose digits happen to look like a phone or a card number are not personal data
-        await put({ kind: "contract", meta: { reportDigest: `0x${"ab".repeat(10)}c13812345678d${"ef".repeat(21)}`, applicationId: "app_e4111111111111111e0a1b2c" } });
-        expect(await codeOf(() => put({ kind: "contract", meta: { note: "0x12 13812345678" } }))).to.equal("NODE_ERR_PII_IN_METADATA");
+        await put({
+          kind: "contract",
+          meta: {
+            reportDigest: `0x${"ab".repeat(10)}c13812345678d${"ef".repeat(21)}`,
+            applicationId: "app_e4111111111111111e0a1b2c",
+          },
+        });
+        expect(await codeOf(() => put({ kind: "contract", meta: { note: "0x12 13812345678" } }))).to.equal(
+          "NODE_ERR_PII_IN_METADATA",
+        );
       });
     });
 
@@ -195,10 +272,15 @@ for (const backend of backends) {
         { name: "other member (the assigned court)", memberId: COURT },
         { name: "other member (an unassigned court)", memberId: 402 },
       ];
-      function expected(role: Role, memberId: number, doc: Doc): { outcome: "granted" | "refused"; reason?: string } {
+      function expected(
+        role: Role,
+        memberId: number,
+        doc: Doc,
+      ): { outcome: "granted" | "refused"; reason?: string } {
         if (memberId === BANK) return { outcome: "granted" };
         if (role !== "court-clerk") return { outcome: "refused", reason: "other-member" };
-        if (doc.kind === "credit-report") return { outcome: "refused", reason: "credit-report-stays-in-node" };
+        if (doc.kind === "credit-report")
+          return { outcome: "refused", reason: "credit-report-stays-in-node" };
         if (doc.loanId === undefined) return { outcome: "refused", reason: "no-loan" };
         if (memberId === COURT && doc.loanId === LOAN_ASSIGNED) return { outcome: "granted" };
         return { outcome: "refused", reason: "court-not-assigned" };
@@ -206,8 +288,17 @@ for (const backend of backends) {
 
       it("every role × owning/other member × court assigned/not × document: decision, error code and one log entry each", async () => {
         const ids: string[] = [];
-        for (const doc of DOCS) ids.push((await put({ kind: doc.kind, ...(doc.loanId === undefined ? {} : { loanId: doc.loanId }) })).documentId);
-        const attempts: { actor: Actor; documentId: string; purpose: string; expect: ReturnType<typeof expected> }[] = [];
+        for (const doc of DOCS)
+          ids.push(
+            (await put({ kind: doc.kind, ...(doc.loanId === undefined ? {} : { loanId: doc.loanId }) }))
+              .documentId,
+          );
+        const attempts: {
+          actor: Actor;
+          documentId: string;
+          purpose: string;
+          expect: ReturnType<typeof expected>;
+        }[] = [];
         for (const role of ROLES) {
           for (const member of MEMBERS) {
             for (const [i, doc] of DOCS.entries()) {
@@ -226,13 +317,21 @@ for (const backend of backends) {
         log.forEach((entry, i) => {
           const a = attempts[i]!;
           expect(entry.seq).to.equal(i);
-          expect(entry).to.deep.include({ action: "read", actor: a.actor, documentId: a.documentId, purpose: a.purpose, outcome: a.expect.outcome });
+          expect(entry).to.deep.include({
+            action: "read",
+            actor: a.actor,
+            documentId: a.documentId,
+            purpose: a.purpose,
+            outcome: a.expect.outcome,
+          });
           expect(entry.reason).to.equal(a.expect.reason);
         });
         // per document: that document's attempts, in order
         for (const id of ids) {
           const mine = await store.accessLog({ documentId: id });
-          expect(mine.map((e) => e.seq)).to.deep.equal(log.filter((e) => e.documentId === id).map((e) => e.seq));
+          expect(mine.map((e) => e.seq)).to.deep.equal(
+            log.filter((e) => e.documentId === id).map((e) => e.seq),
+          );
           expect(mine.length).to.equal(ROLES.length * MEMBERS.length);
         }
         // the court check is asked only for court clerks of other members, on documents with a loan that are not credit reports
@@ -250,7 +349,9 @@ for (const backend of backends) {
           [actor("clerk", BANK), "   "],
         ];
         for (const [who, purpose] of bad) {
-          expect(await codeOf(() => store.get(documentId, { actor: who as Actor, purpose }))).to.equal("NODE_ERR_FORBIDDEN");
+          expect(await codeOf(() => store.get(documentId, { actor: who as Actor, purpose }))).to.equal(
+            "NODE_ERR_FORBIDDEN",
+          );
         }
         const log = await store.accessLog({ documentId });
         expect(log.map((e) => `${e.outcome}:${e.reason}`)).to.deep.equal([
@@ -267,8 +368,12 @@ for (const backend of backends) {
 
       it("logs unknown and malformed document ids as refused not-found", async () => {
         const unknown = `0x${"ee".repeat(32)}`;
-        expect(await codeOf(() => store.get(unknown, { actor: actor("clerk", BANK), purpose: "p" }))).to.equal("NODE_ERR_DOCUMENT_NOT_FOUND");
-        expect(await codeOf(() => store.get("not-an-id", { actor: actor("clerk", BANK), purpose: "p" }))).to.equal("NODE_ERR_DOCUMENT_NOT_FOUND");
+        expect(
+          await codeOf(() => store.get(unknown, { actor: actor("clerk", BANK), purpose: "p" })),
+        ).to.equal("NODE_ERR_DOCUMENT_NOT_FOUND");
+        expect(
+          await codeOf(() => store.get("not-an-id", { actor: actor("clerk", BANK), purpose: "p" })),
+        ).to.equal("NODE_ERR_DOCUMENT_NOT_FOUND");
         const log = await store.accessLog();
         expect(log.map((e) => [e.documentId, e.outcome, e.reason])).to.deep.equal([
           [unknown, "refused", "not-found"],
@@ -287,15 +392,22 @@ for (const backend of backends) {
           thrown = error;
         }
         expect((thrown as Error).message).to.equal("chain index unavailable");
-        expect((await store.accessLog())[0]).to.deep.include({ outcome: "refused", reason: "court-check-failed" });
+        expect((await store.accessLog())[0]).to.deep.include({
+          outcome: "refused",
+          reason: "court-check-failed",
+        });
       });
 
       it("masks ID, phone and card numbers typed into the purpose before logging it", async () => {
         const { documentId } = await put({ kind: "contract" });
-        await store.get(documentId, { actor: actor("approver", BANK), purpose: "核对 110101199003071233 13812345678" });
+        await store.get(documentId, {
+          actor: actor("approver", BANK),
+          purpose: "核对 110101199003071233 13812345678",
+        });
         const [entry] = await store.accessLog();
         expect(entry!.purpose).to.equal("核对 110***********1233 138****5678");
-        for (const [, v] of await rawEntries(backing.db)) expect(v.includes(Buffer.from("110101199003071233"))).to.equal(false);
+        for (const [, v] of await rawEntries(backing.db))
+          expect(v.includes(Buffer.from("110101199003071233"))).to.equal(false);
       });
     });
 
@@ -308,9 +420,14 @@ for (const backend of backends) {
           const tampered = new Uint8Array(sealed);
           tampered[i]! ^= 0x04;
           await sublevels.blobs.put(id, tampered);
-          expect(await codeOf(() => store.get(documentId, { actor: actor("clerk", BANK), purpose: "p" })), `byte ${i}`).to.equal("NODE_ERR_DECRYPT");
+          expect(
+            await codeOf(() => store.get(documentId, { actor: actor("clerk", BANK), purpose: "p" })),
+            `byte ${i}`,
+          ).to.equal("NODE_ERR_DECRYPT");
         }
-        expect((await store.accessLog()).map((e) => `${e.outcome}:${e.reason}`)).to.deep.equal(Array(5).fill("failed:decrypt-failed"));
+        expect((await store.accessLog()).map((e) => `${e.outcome}:${e.reason}`)).to.deep.equal(
+          Array(5).fill("failed:decrypt-failed"),
+        );
       });
 
       it("a blob moved under another document id does not open (aad = document id)", async () => {
@@ -318,13 +435,21 @@ for (const backend of backends) {
         const b = await put({ kind: "contract" });
         const blobA = await sublevels.blobs.get(Buffer.from(a.documentId.slice(2), "hex"));
         await sublevels.blobs.put(Buffer.from(b.documentId.slice(2), "hex"), blobA!);
-        expect(await codeOf(() => store.get(b.documentId, { actor: actor("clerk", BANK), purpose: "p" }))).to.equal("NODE_ERR_DECRYPT");
+        expect(
+          await codeOf(() => store.get(b.documentId, { actor: actor("clerk", BANK), purpose: "p" })),
+        ).to.equal("NODE_ERR_DECRYPT");
       });
 
       it("a store opened with another key cannot read the documents", async () => {
         const { documentId } = await put({ kind: "contract" });
-        const other = await DocumentStore.open({ sublevels, key: deriveKey(generateKey(), "documents"), courtMayRead: assignments.courtMayRead });
-        expect(await codeOf(() => other.get(documentId, { actor: actor("clerk", BANK), purpose: "p" }))).to.equal("NODE_ERR_DECRYPT");
+        const other = await DocumentStore.open({
+          sublevels,
+          key: deriveKey(generateKey(), "documents"),
+          courtMayRead: assignments.courtMayRead,
+        });
+        expect(
+          await codeOf(() => other.get(documentId, { actor: actor("clerk", BANK), purpose: "p" })),
+        ).to.equal("NODE_ERR_DECRYPT");
       });
     });
 
@@ -334,9 +459,17 @@ for (const backend of backends) {
         const report = await put({ kind: "credit-report", loanId: LOAN_ASSIGNED });
         const voucher = await put({ kind: "voucher", loanId: LOAN_ASSIGNED });
         await put({ kind: "contract", loanId: LOAN_OTHER });
-        const ids = async (who: Actor, loan = LOAN_ASSIGNED) => (await store.listByLoan(loan, who)).map((r) => r.documentId);
-        expect(await ids(actor("clerk", BANK))).to.deep.equal([contract.documentId, report.documentId, voucher.documentId]);
-        expect(await ids(actor("court-clerk", COURT))).to.deep.equal([contract.documentId, voucher.documentId]);
+        const ids = async (who: Actor, loan = LOAN_ASSIGNED) =>
+          (await store.listByLoan(loan, who)).map((r) => r.documentId);
+        expect(await ids(actor("clerk", BANK))).to.deep.equal([
+          contract.documentId,
+          report.documentId,
+          voucher.documentId,
+        ]);
+        expect(await ids(actor("court-clerk", COURT))).to.deep.equal([
+          contract.documentId,
+          voucher.documentId,
+        ]);
         expect(await ids(actor("court-clerk", 402))).to.deep.equal([]);
         expect(await ids(actor("admin", COURT))).to.deep.equal([]);
         expect(await ids(actor("court-clerk", COURT), LOAN_OTHER)).to.deep.equal([]);
@@ -350,14 +483,22 @@ for (const backend of backends) {
       });
 
       it("refuses a malformed loan id or actor", async () => {
-        expect(await codeOf(() => store.listByLoan("0x12", actor("clerk", BANK)))).to.equal("NODE_ERR_BAD_DOCUMENT");
-        expect(await codeOf(() => store.listByLoan(LOAN_ASSIGNED, { role: "clerk" } as Actor))).to.equal("NODE_ERR_FORBIDDEN");
+        expect(await codeOf(() => store.listByLoan("0x12", actor("clerk", BANK)))).to.equal(
+          "NODE_ERR_BAD_DOCUMENT",
+        );
+        expect(await codeOf(() => store.listByLoan(LOAN_ASSIGNED, { role: "clerk" } as Actor))).to.equal(
+          "NODE_ERR_FORBIDDEN",
+        );
       });
     });
 
     describe("exportCaseDocuments", () => {
       it("gives the assigned court every document of the loan but credit reports, and logs each one", async () => {
-        const contract = await put({ kind: "contract", loanId: LOAN_ASSIGNED, bytes: utf8("contract bytes") });
+        const contract = await put({
+          kind: "contract",
+          loanId: LOAN_ASSIGNED,
+          bytes: utf8("contract bytes"),
+        });
         const report = await put({ kind: "credit-report", loanId: LOAN_ASSIGNED });
         const voucher = await put({ kind: "voucher", loanId: LOAN_ASSIGNED, bytes: utf8("voucher bytes") });
         const ruling = await put({ kind: "ruling", loanId: LOAN_ASSIGNED, caseId: CASE, owner: COURT });
@@ -385,9 +526,15 @@ for (const backend of backends) {
       it("refuses an unassigned court and anyone who is not a court clerk, logging each document", async () => {
         await put({ kind: "contract", loanId: LOAN_ASSIGNED });
         await put({ kind: "voucher", loanId: LOAN_ASSIGNED });
-        expect(await codeOf(() => store.exportCaseDocuments({ loanId: LOAN_ASSIGNED }, actor("court-clerk", 402)))).to.equal("NODE_ERR_FORBIDDEN");
-        expect(await codeOf(() => store.exportCaseDocuments({ loanId: LOAN_ASSIGNED }, actor("admin", BANK)))).to.equal("NODE_ERR_FORBIDDEN");
-        expect(await codeOf(() => store.exportCaseDocuments({ loanId: "0x1" }, actor("court-clerk", COURT)))).to.equal("NODE_ERR_BAD_DOCUMENT");
+        expect(
+          await codeOf(() => store.exportCaseDocuments({ loanId: LOAN_ASSIGNED }, actor("court-clerk", 402))),
+        ).to.equal("NODE_ERR_FORBIDDEN");
+        expect(
+          await codeOf(() => store.exportCaseDocuments({ loanId: LOAN_ASSIGNED }, actor("admin", BANK))),
+        ).to.equal("NODE_ERR_FORBIDDEN");
+        expect(
+          await codeOf(() => store.exportCaseDocuments({ loanId: "0x1" }, actor("court-clerk", COURT))),
+        ).to.equal("NODE_ERR_BAD_DOCUMENT");
         expect((await store.accessLog()).map((e) => `${e.outcome}:${e.reason}`)).to.deep.equal([
           "refused:court-not-assigned",
           "refused:court-not-assigned",
@@ -403,7 +550,11 @@ for (const backend of backends) {
         const sealed = new Uint8Array((await sublevels.blobs.get(id))!);
         sealed[20]! ^= 1;
         await sublevels.blobs.put(id, sealed);
-        expect(await codeOf(() => store.exportCaseDocuments({ loanId: LOAN_ASSIGNED }, actor("court-clerk", COURT)))).to.equal("NODE_ERR_DECRYPT");
+        expect(
+          await codeOf(() =>
+            store.exportCaseDocuments({ loanId: LOAN_ASSIGNED }, actor("court-clerk", COURT)),
+          ),
+        ).to.equal("NODE_ERR_DECRYPT");
         expect((await store.accessLog()).map((e) => [e.documentId, e.outcome, e.reason])).to.deep.equal([
           [a.documentId, "failed", "export-aborted"],
           [b.documentId, "failed", "decrypt-failed"],
@@ -415,7 +566,11 @@ for (const backend of backends) {
       it("keeps order and unique seqs under concurrent reads", async () => {
         const { documentId } = await put({ kind: "contract", loanId: LOAN_ASSIGNED });
         const who = [actor("clerk", BANK), actor("clerk", COURT), actor("court-clerk", COURT)];
-        await Promise.allSettled(Array.from({ length: 60 }, (_, i) => store.get(documentId, { actor: who[i % 3]!, purpose: `r${i}` })));
+        await Promise.allSettled(
+          Array.from({ length: 60 }, (_, i) =>
+            store.get(documentId, { actor: who[i % 3]!, purpose: `r${i}` }),
+          ),
+        );
         const log = await store.accessLog();
         expect(log.map((e) => e.seq)).to.deep.equal(Array.from({ length: 60 }, (_, i) => i));
         expect(log.filter((e) => e.outcome === "granted").length).to.equal(40);
@@ -428,7 +583,11 @@ for (const backend of backends) {
         await store.get(documentId, { actor: actor("clerk", 999), purpose: "before" }).catch(() => {});
         await backing.reopen();
         await openStore();
-        expect(new TextDecoder().decode(await store.get(documentId, { actor: actor("clerk", BANK), purpose: "after" }))).to.match(/^contract /);
+        expect(
+          new TextDecoder().decode(
+            await store.get(documentId, { actor: actor("clerk", BANK), purpose: "after" }),
+          ),
+        ).to.match(/^contract /);
         const log: AccessLogEntry[] = await store.accessLog({ documentId });
         expect(log.map((e) => [e.seq, e.purpose, e.outcome])).to.deep.equal([
           [0, "before", "granted"],
@@ -447,10 +606,17 @@ for (const backend of backends) {
     });
 
     it("refuses sublevels with the wrong encodings or from different databases", async () => {
-      const wrong = { ...sublevels, records: backing.db.sublevel("x", { keyEncoding: "view", valueEncoding: "view" }) };
+      const wrong = {
+        ...sublevels,
+        records: backing.db.sublevel("x", { keyEncoding: "view", valueEncoding: "view" }),
+      };
       let error: unknown;
       try {
-        await DocumentStore.open({ sublevels: wrong as unknown as DocumentSublevels, key: KEY, courtMayRead: assignments.courtMayRead });
+        await DocumentStore.open({
+          sublevels: wrong as unknown as DocumentSublevels,
+          key: KEY,
+          courtMayRead: assignments.courtMayRead,
+        });
       } catch (e) {
         error = e;
       }
@@ -464,7 +630,11 @@ for (const backend of backends) {
         error = e;
       }
       expect(error).to.be.instanceOf(TypeError);
-      expect(await codeOf(() => DocumentStore.open({ sublevels, key: new Uint8Array(16), courtMayRead: assignments.courtMayRead }))).to.equal("NODE_ERR_BAD_KEY");
+      expect(
+        await codeOf(() =>
+          DocumentStore.open({ sublevels, key: new Uint8Array(16), courtMayRead: assignments.courtMayRead }),
+        ),
+      ).to.equal("NODE_ERR_BAD_KEY");
     });
   });
 }

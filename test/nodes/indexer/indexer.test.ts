@@ -16,9 +16,33 @@ import { caseIdOf, loanIdOf } from "../../../common/lending/ids.ts";
 import { RepaymentMethod, generateSchedule } from "../../../common/lending/schedule.ts";
 import { openIndexerDb } from "../../../nodes/src/indexer/db.ts";
 import { LedgerIndexer, type IndexerLog } from "../../../nodes/src/indexer/indexer.ts";
-import { DISPUTE_STAGES, EVIDENCE_STATES, LIFECYCLE_ACTIONS, LOAN_STATES, REPAYMENT_METHODS, type FundFlow } from "../../../nodes/src/indexer/model.ts";
-import { ACCOUNT_OF, BORROWERS, borrowerKeyOf, termsFor, voucherOf, type LoanTerms } from "../../contracts/lending.fixture.ts";
-import { BRANCH_A, BRANCH_B, COURT, CountingProvider, PLATFORM, UNION, evidenceRecord, startLendingChain, type LendingChain } from "./lending-chain.ts";
+import {
+  DISPUTE_STAGES,
+  EVIDENCE_STATES,
+  LIFECYCLE_ACTIONS,
+  LOAN_STATES,
+  REPAYMENT_METHODS,
+  type FundFlow,
+} from "../../../nodes/src/indexer/model.ts";
+import {
+  ACCOUNT_OF,
+  BORROWERS,
+  borrowerKeyOf,
+  termsFor,
+  voucherOf,
+  type LoanTerms,
+} from "../../contracts/lending.fixture.ts";
+import {
+  BRANCH_A,
+  BRANCH_B,
+  COURT,
+  CountingProvider,
+  PLATFORM,
+  UNION,
+  evidenceRecord,
+  startLendingChain,
+  type LendingChain,
+} from "./lending-chain.ts";
 
 type Logged = { level: string; obj: object; msg: string };
 function memoryLog(): IndexerLog & { entries: Logged[] } {
@@ -55,7 +79,15 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
     return p;
   }
 
-  async function indexer(options: { pageBlocks?: number; confirmations?: number; dir?: string; provider?: CountingProvider; log?: IndexerLog } = {}) {
+  async function indexer(
+    options: {
+      pageBlocks?: number;
+      confirmations?: number;
+      dir?: string;
+      provider?: CountingProvider;
+      log?: IndexerLog;
+    } = {},
+  ) {
     const db = await openIndexerDb(options.dir ?? null);
     closers.push(() => db.close());
     const p = options.provider ?? provider();
@@ -96,7 +128,10 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
     sent.set(serial, receipt);
     const [received] = parse(receipt, c.ledger, "RepaymentReceived");
     const totals = income.get(loanId) ?? { interest: 0n, penalty: 0n };
-    income.set(loanId, { interest: totals.interest + (received!.interest as bigint), penalty: totals.penalty + (received!.penalty as bigint) });
+    income.set(loanId, {
+      interest: totals.interest + (received!.interest as bigint),
+      penalty: totals.penalty + (received!.penalty as bigint),
+    });
     return serial;
   }
 
@@ -116,9 +151,35 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       evidenceRecord("a note about nothing", EvidenceKind.Document, BRANCH_A, ZeroHash),
     ];
     leaves = await c.anchorEvidence(records, [0, 1, 2, 3]);
-    termsJ = { ...termsFor({ ...base, serial: serialJ, principalFen: 1_000_000n, termMonths: 6, platformShareBps: 3000, branch: BRANCH_A }), contractLeaf: leaves[0]!, consentLeaf: leaves[1]! };
-    termsS = termsFor({ ...base, serial: c.serial("APP"), principalFen: 500_000n, termMonths: 3, platformShareBps: 0, branch: BRANCH_A });
-    termsX = termsFor({ ...base, serial: c.serial("APP"), principalFen: 800_000n, termMonths: 12, platformShareBps: 3000, branch: BRANCH_B, borrower: BORROWERS[2]! });
+    termsJ = {
+      ...termsFor({
+        ...base,
+        serial: serialJ,
+        principalFen: 1_000_000n,
+        termMonths: 6,
+        platformShareBps: 3000,
+        branch: BRANCH_A,
+      }),
+      contractLeaf: leaves[0]!,
+      consentLeaf: leaves[1]!,
+    };
+    termsS = termsFor({
+      ...base,
+      serial: c.serial("APP"),
+      principalFen: 500_000n,
+      termMonths: 3,
+      platformShareBps: 0,
+      branch: BRANCH_A,
+    });
+    termsX = termsFor({
+      ...base,
+      serial: c.serial("APP"),
+      principalFen: 800_000n,
+      termMonths: 12,
+      platformShareBps: 3000,
+      branch: BRANCH_B,
+      borrower: BORROWERS[2]!,
+    });
     dueDays = generateSchedule({ ...base, principalFen: 1_000_000n, termMonths: 6 }).map((i) => i.dueDay);
 
     // start day: register, disburse, cancel one
@@ -172,7 +233,10 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
     expect(m, loanId).to.not.equal(undefined);
     const loan = await c.ledger.getFunction("loan")(loanId);
     const progress = await c.ledger.getFunction("progress")(loanId);
-    const funders = (await c.ledger.getFunction("funders")(loanId)) as Array<{ memberId: bigint; shareBps: bigint }>;
+    const funders = (await c.ledger.getFunction("funders")(loanId)) as Array<{
+      memberId: bigint;
+      shareBps: bigint;
+    }>;
     expect(m!.loanId).to.equal(loanId);
     expect(m!.branch).to.equal(Number(loan.branch));
     expect(m!.platform).to.equal(Number(loan.platform));
@@ -184,21 +248,30 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
     expect(m!.stage).to.equal(DISPUTE_STAGES[Number(loan.stage)]);
     expect(m!.stageChangedAt ?? 0).to.equal(Number(loan.stageChangedAt));
     expect(m!.startDay).to.equal(Number(loan.startDay));
-    expect(m!.funders.map((f) => [f.memberId, f.shareBps])).to.deep.equal(funders.map((f) => [Number(f.memberId), Number(f.shareBps)]));
+    expect(m!.funders.map((f) => [f.memberId, f.shareBps])).to.deep.equal(
+      funders.map((f) => [Number(f.memberId), Number(f.shareBps)]),
+    );
     expect(m!.evidence.contractLeaf).to.equal(terms.contractLeaf);
     expect(m!.evidence.consentLeaf).to.equal(terms.consentLeaf);
     expect(m!.evidence.chain, "the recomputed evidence chain").to.equal(loan.evidenceChain);
     expect(m!.principalRepaidFen).to.equal(progress.principalRepaid);
     // a funder disbursed iff its bit is set; the loan's disbursed total is the sum of theirs
     const mask = Number(loan.disbursedMask);
-    m!.funders.forEach((f, i) => expect(f.disbursedFen > 0n, `funder ${f.memberId} disbursed`).to.equal((mask & (1 << i)) !== 0));
+    m!.funders.forEach((f, i) =>
+      expect(f.disbursedFen > 0n, `funder ${f.memberId} disbursed`).to.equal((mask & (1 << i)) !== 0),
+    );
     expect(m!.disbursedFen).to.equal(m!.funders.reduce((a, f) => a + f.disbursedFen, 0n));
     expect(m!.funders.reduce((a, f) => a + f.principalRepaidFen, 0n)).to.equal(m!.principalRepaidFen);
     const shares = m!.funders.map((f) => f.shareBps);
-    expect(m!.funders.map((f) => f.principalRepaidFen), "cumulative principal split").to.deep.equal(principalCredits(0n, m!.principalRepaidFen, shares));
+    expect(
+      m!.funders.map((f) => f.principalRepaidFen),
+      "cumulative principal split",
+    ).to.deep.equal(principalCredits(0n, m!.principalRepaidFen, shares));
     expect(m!.interestRepaidFen).to.equal(income.get(loanId)?.interest ?? 0n);
     expect(m!.penaltyRepaidFen).to.equal(income.get(loanId)?.penalty ?? 0n);
-    expect(m!.funders.reduce((a, f) => a + f.incomeFen, 0n)).to.equal(m!.interestRepaidFen + m!.penaltyRepaidFen);
+    expect(m!.funders.reduce((a, f) => a + f.incomeFen, 0n)).to.equal(
+      m!.interestRepaidFen + m!.penaltyRepaidFen,
+    );
     const block = await c.provider.getBlock(m!.registeredBlock);
     expect(m!.registeredAt).to.equal(block!.timestamp);
   }
@@ -219,17 +292,28 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       await expectLoanAsOnChain(idx, X, termsX);
       const j = (await idx.model.loan(J))!;
       expect(j.state).to.equal("Active");
-      expect(j.funders.map((f) => [f.memberId, f.shareBps, f.disbursedFen])).to.deep.equal([[BRANCH_A, 7000, 700_000n], [PLATFORM, 3000, 300_000n]]);
+      expect(j.funders.map((f) => [f.memberId, f.shareBps, f.disbursedFen])).to.deep.equal([
+        [BRANCH_A, 7000, 700_000n],
+        [PLATFORM, 3000, 300_000n],
+      ]);
       expect(j.penaltyRepaidFen > 0n, "the late installment paid a penalty").to.equal(true);
       expect(j.lastFlowDay).to.equal(dueDays[1]! + 3);
       expect(j.evidence.vouchers).to.equal(5);
       const x = (await idx.model.loan(X))!;
-      expect([x.state, x.cancelReason, x.disbursedFen, x.lastFlowDay]).to.deep.equal(["Cancelled", 7, 0n, null]);
-      expect(await idx.model.loan(loanIdOf(PLATFORM, encodeBytes32String("never registered")))).to.equal(undefined);
+      expect([x.state, x.cancelReason, x.disbursedFen, x.lastFlowDay]).to.deep.equal([
+        "Cancelled",
+        7,
+        0n,
+        null,
+      ]);
+      expect(await idx.model.loan(loanIdOf(PLATFORM, encodeBytes32String("never registered")))).to.equal(
+        undefined,
+      );
     });
 
     it("indexes loans by state, branch and platform", async function () {
-      const ids = async (loans: Promise<Array<{ loanId: string }>>) => (await loans).map((l) => l.loanId).sort();
+      const ids = async (loans: Promise<Array<{ loanId: string }>>) =>
+        (await loans).map((l) => l.loanId).sort();
       expect(await ids(idx.model.loansByState("Active"))).to.deep.equal([J, S].sort());
       expect(await ids(idx.model.loansByState("Cancelled"))).to.deep.equal([X]);
       expect(await ids(idx.model.loansByState("Registered"))).to.deep.equal([]);
@@ -242,13 +326,16 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
 
     it("books each fund flow on its Shanghai day with its funder or split, voucher and transaction", async function () {
       const start = await idx.model.flowsByDay(dayToDate(startDay));
-      expect(start.map((f) => [f.type, f.loanId, f.type === "disbursement" ? f.funder : 0, f.amountFen])).to.deep.equal([
+      expect(
+        start.map((f) => [f.type, f.loanId, f.type === "disbursement" ? f.funder : 0, f.amountFen]),
+      ).to.deep.equal([
         ["disbursement", J, BRANCH_A, 700_000n],
         ["disbursement", J, PLATFORM, 300_000n],
         ["disbursement", S, BRANCH_A, 500_000n],
       ]);
       const all: FundFlow[] = [...start];
-      for (const day of [dueDays[0]!, dueDays[1]! + 3]) all.push(...(await idx.model.flowsByDay(dayToDate(day))));
+      for (const day of [dueDays[0]!, dueDays[1]! + 3])
+        all.push(...(await idx.model.flowsByDay(dayToDate(day))));
       expect(all.length).to.equal(sent.size);
       for (const flow of all) {
         const receipt = sent.get(flow.serial)!;
@@ -262,24 +349,38 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
           continue;
         }
         const [received] = parse(receipt, c.ledger, "RepaymentReceived");
-        expect([flow.penaltyFen, flow.interestFen, flow.principalFen]).to.deep.equal([received!.penalty, received!.interest, received!.principal]);
+        expect([flow.penaltyFen, flow.interestFen, flow.principalFen]).to.deep.equal([
+          received!.penalty,
+          received!.interest,
+          received!.principal,
+        ]);
         expect(flow.amountFen).to.equal(flow.penaltyFen + flow.interestFen + flow.principalFen);
         const shared = parse(receipt, c.ledger, "RepaymentShared");
-        expect(flow.split).to.deep.equal(shared.map((e) => ({ funder: Number(e.funder), principalFen: e.principal, incomeFen: e.income })));
+        expect(flow.split).to.deep.equal(
+          shared.map((e) => ({ funder: Number(e.funder), principalFen: e.principal, incomeFen: e.income })),
+        );
         expect(flow.split.reduce((a, s) => a + s.principalFen + s.incomeFen, 0n)).to.equal(flow.amountFen);
       }
-      expect((await idx.model.flowsByLoan(J)).map((f) => f.serial)).to.deep.equal(all.filter((f) => f.loanId === J).map((f) => f.serial));
+      expect((await idx.model.flowsByLoan(J)).map((f) => f.serial)).to.deep.equal(
+        all.filter((f) => f.loanId === J).map((f) => f.serial),
+      );
       expect(await idx.model.flowsByDay(dayToDate(startDay + 1))).to.deep.equal([]);
     });
 
     it("keeps each borrower's exposure equal to the ledger's borrowerOutstanding", async function () {
       for (const borrower of BORROWERS) {
         const key = borrowerKeyOf(borrower.idNumber);
-        expect(await idx.model.borrowerExposure(key), borrower.name).to.equal(await c.ledger.getFunction("borrowerOutstanding")(key));
+        expect(await idx.model.borrowerExposure(key), borrower.name).to.equal(
+          await c.ledger.getFunction("borrowerOutstanding")(key),
+        );
       }
       const j = (await idx.model.loan(J))!;
-      expect(await idx.model.borrowerExposure(termsJ.borrowerKey)).to.equal(1_500_000n - j.principalRepaidFen);
-      expect(await idx.model.borrowerExposure(termsX.borrowerKey), "the cancelled loan's borrower").to.equal(0n);
+      expect(await idx.model.borrowerExposure(termsJ.borrowerKey)).to.equal(
+        1_500_000n - j.principalRepaidFen,
+      );
+      expect(await idx.model.borrowerExposure(termsX.borrowerKey), "the cancelled loan's borrower").to.equal(
+        0n,
+      );
     });
 
     it("follows the overdue escalation stage by stage and holds the case as DisputeResolution.caseOf reports it", async function () {
@@ -292,7 +393,14 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       ]);
       const onChain = await c.disputes.getFunction("caseOf")(S);
       const m = (await idx.model.caseOf(S))!;
-      expect([m.caseId, m.court, m.triggeredAt, m.acceptedAt ?? 0, m.closedAt ?? 0, m.ruling ?? ZeroHash]).to.deep.equal([
+      expect([
+        m.caseId,
+        m.court,
+        m.triggeredAt,
+        m.acceptedAt ?? 0,
+        m.closedAt ?? 0,
+        m.ruling ?? ZeroHash,
+      ]).to.deep.equal([
         onChain.caseId,
         Number(onChain.court),
         Number(onChain.triggeredAt),
@@ -302,7 +410,9 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       ]);
       expect(m.caseId).to.equal(caseIdOf(S, m.triggeredAt));
       expect(m.loanId).to.equal(S);
-      expect(m.evidenceChain, "the case carries the loan's evidence chain").to.equal(await c.ledger.getFunction("evidenceChain")(S));
+      expect(m.evidenceChain, "the case carries the loan's evidence chain").to.equal(
+        await c.ledger.getFunction("evidenceChain")(S),
+      );
       expect(m.ruling).to.equal(ruling);
       expect(await idx.model.caseOf(J)).to.equal(undefined);
     });
@@ -311,9 +421,20 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       for (const leaf of leaves) {
         const m = (await idx.model.evidence(leaf))!;
         const status = await c.evidenceRegistry.getFunction("status")(leaf);
-        const records = (await c.evidenceRegistry.getFunction("records")(leaf)) as Array<Record<string, unknown>>;
+        const records = (await c.evidenceRegistry.getFunction("records")(leaf)) as Array<
+          Record<string, unknown>
+        >;
         const endorsers = (await c.evidenceRegistry.getFunction("endorsers")(leaf)) as bigint[];
-        expect([m.state, m.legalHold, m.submitter, m.kind, m.registeredAt, m.logId, m.leafIndex, m.replacement ?? ZeroHash]).to.deep.equal([
+        expect([
+          m.state,
+          m.legalHold,
+          m.submitter,
+          m.kind,
+          m.registeredAt,
+          m.logId,
+          m.leafIndex,
+          m.replacement ?? ZeroHash,
+        ]).to.deep.equal([
           EVIDENCE_STATES[Number(status.state)],
           status.legalHold,
           Number(status.submitter),
@@ -324,12 +445,27 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
           status.replacement,
         ]);
         expect(m.endorsers).to.deep.equal(endorsers.map(Number));
-        expect(m.records.map((r) => [r.action, r.reasonCode, r.byMember, r.timestamp, r.replacement ?? ZeroHash])).to.deep.equal(
-          records.map((r) => [LIFECYCLE_ACTIONS[Number(r.action)], Number(r.reasonCode), Number(r.byMember), Number(r.timestamp), r.replacement]),
+        expect(
+          m.records.map((r) => [r.action, r.reasonCode, r.byMember, r.timestamp, r.replacement ?? ZeroHash]),
+        ).to.deep.equal(
+          records.map((r) => [
+            LIFECYCLE_ACTIONS[Number(r.action)],
+            Number(r.reasonCode),
+            Number(r.byMember),
+            Number(r.timestamp),
+            r.replacement,
+          ]),
         );
       }
-      expect((await idx.model.evidence(leaves[0]!))!.records.map((r) => r.action)).to.deep.equal(["Registered", "LegalHoldPlaced", "LegalHoldReleased", "Superseded"]);
-      expect((await idx.model.evidenceOf(J)).map((e) => e.leafHash).sort()).to.deep.equal(leaves.slice(0, 3).sort());
+      expect((await idx.model.evidence(leaves[0]!))!.records.map((r) => r.action)).to.deep.equal([
+        "Registered",
+        "LegalHoldPlaced",
+        "LegalHoldReleased",
+        "Superseded",
+      ]);
+      expect((await idx.model.evidenceOf(J)).map((e) => e.leafHash).sort()).to.deep.equal(
+        leaves.slice(0, 3).sort(),
+      );
       expect(await idx.model.evidence(keccak256(toUtf8Bytes("unknown leaf")))).to.equal(undefined);
     });
   });
@@ -369,7 +505,9 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       const result = await idx.syncOnce();
       expect(limited.refused).to.be.greaterThan(0);
       expect(result.cursor!.blockNumber).to.equal(result.target);
-      expect(log.entries.some((e) => e.msg === "eth_getLogs refused the range; retrying with a smaller page")).to.equal(true);
+      expect(
+        log.entries.some((e) => e.msg === "eth_getLogs refused the range; retrying with a smaller page"),
+      ).to.equal(true);
       expect(await idx.model.digest()).to.equal(await freshDigest());
     });
 
@@ -391,7 +529,13 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       const dir = await mkdtemp(join(tmpdir(), "indexer-restart-"));
       try {
         const first = await openIndexerDb(dir);
-        const before = new LedgerIndexer({ provider: provider(), addresses: c.addresses, fromBlock: c.fromBlock, db: first, pageBlocks: 4 });
+        const before = new LedgerIndexer({
+          provider: provider(),
+          addresses: c.addresses,
+          fromBlock: c.fromBlock,
+          db: first,
+          pageBlocks: 4,
+        });
         const cursor = (await before.syncOnce()).cursor!;
         expect(cursor.blockNumber).to.equal((await c.latest()).number);
         await first.close();
@@ -404,11 +548,19 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
         const db = await openIndexerDb(dir);
         closers.push(() => db.close());
         const p = provider();
-        const after = new LedgerIndexer({ provider: p, addresses: c.addresses, fromBlock: c.fromBlock, db, pageBlocks: 4 });
+        const after = new LedgerIndexer({
+          provider: p,
+          addresses: c.addresses,
+          fromBlock: c.fromBlock,
+          db,
+          pageBlocks: 4,
+        });
         expect(await after.cursor()).to.deep.equal(cursor);
         const result = await after.syncOnce();
         expect(result.reset).to.equal(null);
-        expect(p.count("eth_getLogs"), "one page per 4 new blocks").to.equal(Math.ceil((head - cursor.blockNumber) / 4));
+        expect(p.count("eth_getLogs"), "one page per 4 new blocks").to.equal(
+          Math.ceil((head - cursor.blockNumber) / 4),
+        );
         expect(result.cursor!.blockNumber).to.equal(head);
         expect((await after.model.caseOf(S))!.closedAt).to.not.equal(null);
         await expectLoanAsOnChain(after, J, termsJ);
@@ -416,7 +568,10 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
 
         // nothing new: no getLogs at all
         const again = await after.syncOnce();
-        expect([again.pages, p.count("eth_getLogs")]).to.deep.equal([0, Math.ceil((head - cursor.blockNumber) / 4)]);
+        expect([again.pages, p.count("eth_getLogs")]).to.deep.equal([
+          0,
+          Math.ceil((head - cursor.blockNumber) / 4),
+        ]);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
@@ -435,7 +590,13 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       expect([a.pages, b.pages]).to.deep.equal([1, 0]);
       expect(p.count("eth_getLogs")).to.equal(1);
 
-      const polling = new LedgerIndexer({ provider: p, addresses: c.addresses, fromBlock: c.fromBlock, db: idx.db, pollMs: 20 });
+      const polling = new LedgerIndexer({
+        provider: p,
+        addresses: c.addresses,
+        fromBlock: c.fromBlock,
+        db: idx.db,
+        pollMs: 20,
+      });
       polling.start();
       const serial = await repay(J, 100n);
       const deadline = Date.now() + 10_000;
@@ -473,7 +634,12 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       const { idx } = await indexer({ provider: shifting });
       const first = await idx.syncOnce();
       expect(first.interrupted).to.match(/changed while blocks .* were read|is from block/);
-      expect([first.pages, first.cursor, await idx.cursor(), await idx.model.loan(J)]).to.deep.equal([0, undefined, undefined, undefined]);
+      expect([first.pages, first.cursor, await idx.cursor(), await idx.model.loan(J)]).to.deep.equal([
+        0,
+        undefined,
+        undefined,
+        undefined,
+      ]);
 
       const second = await idx.syncOnce();
       expect(second.interrupted).to.equal(null);
@@ -500,7 +666,9 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       expect(await c.provider.send("evm_revert", [snapshot])).to.equal(true);
       const result = await idx.syncOnce();
       expect(result.reset).to.match(/no longer on the chain/);
-      expect(log.entries.filter((e) => e.level === "warn").map((e) => e.msg)).to.include("chain reset: wiping the read model and re-indexing from fromBlock");
+      expect(log.entries.filter((e) => e.level === "warn").map((e) => e.msg)).to.include(
+        "chain reset: wiping the read model and re-indexing from fromBlock",
+      );
       for (const serial of lost) expect(await idx.model.flow(serial), serial).to.equal(undefined);
       expect(await idx.model.flowsByDay(dayToDate(dueDays[3]!))).to.deep.equal([]);
       expect(await idx.model.loan(J)).to.deep.equal(jBefore);
@@ -540,20 +708,42 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       try {
         const db = await openIndexerDb(dir);
         closers.push(() => db.close());
-        await new LedgerIndexer({ provider: provider(), addresses: c.addresses, fromBlock: c.fromBlock, db }).syncOnce();
-        expect(await new LedgerIndexer({ provider: provider(), addresses: c.addresses, fromBlock: c.fromBlock, db }).model.loan(J)).to.not.equal(undefined);
+        await new LedgerIndexer({
+          provider: provider(),
+          addresses: c.addresses,
+          fromBlock: c.fromBlock,
+          db,
+        }).syncOnce();
+        expect(
+          await new LedgerIndexer({
+            provider: provider(),
+            addresses: c.addresses,
+            fromBlock: c.fromBlock,
+            db,
+          }).model.loan(J),
+        ).to.not.equal(undefined);
 
         other = await startLendingChain();
         const p = new CountingProvider(other.anvil.url);
         providers.push(p);
-        const idx = new LedgerIndexer({ provider: p, addresses: other.addresses, fromBlock: other.fromBlock, db });
+        const idx = new LedgerIndexer({
+          provider: p,
+          addresses: other.addresses,
+          fromBlock: other.fromBlock,
+          db,
+        });
         const result = await idx.syncOnce();
         expect(result.reset).to.match(/genesis block changed/);
         expect(await idx.model.loan(J)).to.equal(undefined);
         expect(await idx.model.loansByState("Active")).to.deep.equal([]);
         const fresh = await openIndexerDb(null);
         closers.push(() => fresh.close());
-        const reference = new LedgerIndexer({ provider: p, addresses: other.addresses, fromBlock: other.fromBlock, db: fresh });
+        const reference = new LedgerIndexer({
+          provider: p,
+          addresses: other.addresses,
+          fromBlock: other.fromBlock,
+          db: fresh,
+        });
         await reference.syncOnce();
         expect(await idx.model.digest()).to.equal(await reference.model.digest());
       } finally {

@@ -8,14 +8,35 @@ import { createHash } from "node:crypto";
 import type { Contract, ContractTransactionResponse, TransactionReceipt, Wallet } from "ethers";
 import { JsonRpcProvider } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
-import { DigestAlgorithm, encodeLeaf, leafHashOf, type EvidenceKind, type EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
+import {
+  DigestAlgorithm,
+  encodeLeaf,
+  leafHashOf,
+  type EvidenceKind,
+  type EvidenceRecord,
+} from "../../../common/formats/leaf/leaf.ts";
 import { splitByShares } from "../../../common/lending/allocation.ts";
 import { SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS, shanghaiDay } from "../../../common/lending/dates.ts";
-import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../common/formats/merkle/rfc9162.ts";
+import {
+  inclusionProof,
+  memoRangeHasher,
+  rootFromLeafHashes,
+} from "../../../common/formats/merkle/rfc9162.ts";
 import { deployLending, type LendingDeployment } from "../../../scripts/ops/deploy/consortium.ts";
-import { ACCOUNT_OF, DEFAULT_LIMITS, serialGenerator, voucherOf, type LoanTerms } from "../../contracts/lending.fixture.ts";
+import {
+  ACCOUNT_OF,
+  DEFAULT_LIMITS,
+  serialGenerator,
+  voucherOf,
+  type LoanTerms,
+} from "../../contracts/lending.fixture.ts";
 import { signLoanAgreement } from "../../../common/lending/agreement.ts";
-import { MEMBERS, startConsortiumChain, UNION_LOG, type ConsortiumChain } from "../../support/consortium-chain.ts";
+import {
+  MEMBERS,
+  startConsortiumChain,
+  UNION_LOG,
+  type ConsortiumChain,
+} from "../../support/consortium-chain.ts";
 
 export const PLATFORM = 4;
 export const { union: UNION, branchA: BRANCH_A, branchB: BRANCH_B, court: COURT } = MEMBERS;
@@ -114,34 +135,65 @@ export async function startLendingChain() {
     async register(terms: LoanTerms): Promise<{ loanId: string; receipt: TransactionReceipt }> {
       const l = ledgerAs(terms.branch);
       const { chainId } = await provider.getNetwork();
-      const agreement = terms.funders.length === 2 ? await signLoanAgreement(platform, chainId, await lending.ledger.getAddress(), terms) : "0x";
+      const agreement =
+        terms.funders.length === 2
+          ? await signLoanAgreement(platform, chainId, await lending.ledger.getAddress(), terms)
+          : "0x";
       const loanId: string = await l.getFunction("registerLoan").staticCall(terms, agreement);
       return { loanId, receipt: await send(l.getFunction("registerLoan")(terms, agreement)) };
     },
     /** Every funder disburses exactly its share from its own whitelisted settlement account. */
     async disburseAll(loanId: string): Promise<TransactionReceipt[]> {
       const loan = await lending.ledger.getFunction("loan")(loanId);
-      const funders = (await lending.ledger.getFunction("funders")(loanId)) as Array<{ memberId: bigint; shareBps: bigint }>;
-      const parts = splitByShares(loan.principal as bigint, funders.map((f) => Number(f.shareBps)));
+      const funders = (await lending.ledger.getFunction("funders")(loanId)) as Array<{
+        memberId: bigint;
+        shareBps: bigint;
+      }>;
+      const parts = splitByShares(
+        loan.principal as bigint,
+        funders.map((f) => Number(f.shareBps)),
+      );
       const receipts: TransactionReceipt[] = [];
       for (const [i, f] of funders.entries()) {
         const s = serial("DIS");
-        receipts.push(await send(ledgerAs(Number(f.memberId)).getFunction("disburse")(loanId, parts[i]!, ACCOUNT_OF[Number(f.memberId)]!, s, voucherOf(s))));
+        receipts.push(
+          await send(
+            ledgerAs(Number(f.memberId)).getFunction("disburse")(
+              loanId,
+              parts[i]!,
+              ACCOUNT_OF[Number(f.memberId)]!,
+              s,
+              voucherOf(s),
+            ),
+          ),
+        );
       }
       return receipts;
     },
     async repay(loanId: string, amount: bigint): Promise<{ serial: string; receipt: TransactionReceipt }> {
       const branch = Number((await lending.ledger.getFunction("loan")(loanId)).branch);
       const s = serial("REP");
-      return { serial: s, receipt: await send(ledgerAs(branch).getFunction("repay")(loanId, amount, s, voucherOf(s))) };
+      return {
+        serial: s,
+        receipt: await send(ledgerAs(branch).getFunction("repay")(loanId, amount, s, voucherOf(s))),
+      };
     },
     /** What is owed now on the loan's earliest unpaid installment: its penalty, interest and principal left. */
     async installmentDue(loanId: string, index: number): Promise<bigint> {
-      const schedule = (await lending.ledger.getFunction("schedule")(loanId)) as Array<{ principal: bigint; interest: bigint }>;
+      const schedule = (await lending.ledger.getFunction("schedule")(loanId)) as Array<{
+        principal: bigint;
+        interest: bigint;
+      }>;
       const progress = await lending.ledger.getFunction("progress")(loanId);
       const [penalty] = (await lending.ledger.getFunction("amountOwed")(loanId)) as bigint[];
       const inst = schedule[index]!;
-      return penalty! + inst.principal - (progress.currentPrincipalPaid as bigint) + inst.interest - (progress.currentInterestPaid as bigint);
+      return (
+        penalty! +
+        inst.principal -
+        (progress.currentPrincipalPaid as bigint) +
+        inst.interest -
+        (progress.currentInterestPaid as bigint)
+      );
     },
     async escalate(loanId: string): Promise<TransactionReceipt> {
       return send(disputesAs(BRANCH_A).getFunction("escalate")(loanId));
@@ -150,11 +202,21 @@ export async function startLendingChain() {
     async anchorEvidence(records: EvidenceRecord[], register: number[]): Promise<string[]> {
       const hashes = records.map(leafHashOf);
       const log = deployment.evidenceLog.connect(wallets.anchor) as Contract;
-      await send(log.getFunction("commitHead")(UNION_LOG, records.length, toHex(rootFromLeafHashes(hashes)), []));
+      await send(
+        log.getFunction("commitHead")(UNION_LOG, records.length, toHex(rootFromLeafHashes(hashes)), []),
+      );
       const hasher = memoRangeHasher(hashes);
       for (const i of register) {
         const proof = inclusionProof(i, records.length, hasher).map(toHex);
-        await send(registryAs(BRANCH_A).getFunction("register")(encodeLeaf(records[i]!), UNION_LOG, records.length, i, proof));
+        await send(
+          registryAs(BRANCH_A).getFunction("register")(
+            encodeLeaf(records[i]!),
+            UNION_LOG,
+            records.length,
+            i,
+            proof,
+          ),
+        );
       }
       return hashes.map(toHex);
     },
@@ -163,7 +225,20 @@ export async function startLendingChain() {
 }
 
 /** An evidence record standing in for a document of `label` about `subject`. */
-export function evidenceRecord(label: string, kind: EvidenceKind, submitter: number, subject: string): EvidenceRecord {
+export function evidenceRecord(
+  label: string,
+  kind: EvidenceKind,
+  submitter: number,
+  subject: string,
+): EvidenceRecord {
   const h = (s: string) => `0x${createHash("sha256").update(s).digest("hex")}`;
-  return { version: 1, kind, digestAlgorithm: DigestAlgorithm.Sha256, digest: h(`digest ${label}`), salt: h(`salt ${label}`), submitter, subject };
+  return {
+    version: 1,
+    kind,
+    digestAlgorithm: DigestAlgorithm.Sha256,
+    digest: h(`digest ${label}`),
+    salt: h(`salt ${label}`),
+    submitter,
+    subject,
+  };
 }

@@ -9,7 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
-import { dateToDay, dayToDate, SECONDS_PER_DAY, SHANGHAI_OFFSET_SECONDS } from "../../../common/lending/dates.ts";
+import {
+  dateToDay,
+  dayToDate,
+  SECONDS_PER_DAY,
+  SHANGHAI_OFFSET_SECONDS,
+} from "../../../common/lending/dates.ts";
 import { applyEvent, type ChainEvent, type RegistrationFacts } from "../../../nodes/src/indexer/apply.ts";
 import { indexerSublevels, PageWriter, type IndexerDb } from "../../../nodes/src/indexer/db.ts";
 import { dayFlowKey, id32, prefixRange, uintBytes } from "../../../nodes/src/indexer/keys.ts";
@@ -27,7 +32,15 @@ const HUGE = 2n ** 60n + 7n;
 let block = 100;
 function event(name: string, args: Record<string, unknown>, timestamp = at(DAY, 10)): ChainEvent {
   block += 1;
-  return { contract: "ledger", name, args, blockNumber: block, logIndex: 0, txHash: h(`tx ${block}`), timestamp };
+  return {
+    contract: "ledger",
+    name,
+    args,
+    blockNumber: block,
+    logIndex: 0,
+    txHash: h(`tx ${block}`),
+    timestamp,
+  };
 }
 
 function registered(loanId: string, principal: bigint, platform = 4n): ChainEvent {
@@ -45,7 +58,16 @@ function registered(loanId: string, principal: bigint, platform = 4n): ChainEven
 }
 
 const facts = new Map<string, RegistrationFacts>([
-  [LOAN, { funders: [{ memberId: 2, shareBps: 7000 }, { memberId: 4, shareBps: 3000 }], startDay: DAY }],
+  [
+    LOAN,
+    {
+      funders: [
+        { memberId: 2, shareBps: 7000 },
+        { memberId: 4, shareBps: 3000 },
+      ],
+      startDay: DAY,
+    },
+  ],
   [OTHER, { funders: [{ memberId: 2, shareBps: 10_000 }], startDay: DAY }],
 ]);
 
@@ -56,13 +78,39 @@ function lifeOfTwoLoans(): ChainEvent[] {
   return [
     registered(LOAN, HUGE),
     registered(OTHER, 500_000n, 0n),
-    event("FundsDisbursed", { loanId: LOAN, funder: 2n, amount: branchPart, accountHash: h("acct"), serial: h("d1"), voucher: h("v1") }),
-    event("FundsDisbursed", { loanId: LOAN, funder: 4n, amount: HUGE - branchPart, accountHash: h("acct"), serial: h("d2"), voucher: h("v2") }),
+    event("FundsDisbursed", {
+      loanId: LOAN,
+      funder: 2n,
+      amount: branchPart,
+      accountHash: h("acct"),
+      serial: h("d1"),
+      voucher: h("v1"),
+    }),
+    event("FundsDisbursed", {
+      loanId: LOAN,
+      funder: 4n,
+      amount: HUGE - branchPart,
+      accountHash: h("acct"),
+      serial: h("d2"),
+      voucher: h("v2"),
+    }),
     event("LoanActivated", { loanId: LOAN }),
     event("LoanCancelled", { loanId: OTHER, reasonCode: 3n }),
-    event("RepaymentReceived", { loanId: LOAN, serial: h("r1"), voucher: h("v3"), penalty: 5n, interest: 100n, principal: HUGE }, at(DAY + 31, 9)),
-    event("RepaymentShared", { loanId: LOAN, funder: 2n, serial: h("r1"), principal: branchPart, income: 74n }, at(DAY + 31, 9)),
-    event("RepaymentShared", { loanId: LOAN, funder: 4n, serial: h("r1"), principal: HUGE - branchPart, income: 31n }, at(DAY + 31, 9)),
+    event(
+      "RepaymentReceived",
+      { loanId: LOAN, serial: h("r1"), voucher: h("v3"), penalty: 5n, interest: 100n, principal: HUGE },
+      at(DAY + 31, 9),
+    ),
+    event(
+      "RepaymentShared",
+      { loanId: LOAN, funder: 2n, serial: h("r1"), principal: branchPart, income: 74n },
+      at(DAY + 31, 9),
+    ),
+    event(
+      "RepaymentShared",
+      { loanId: LOAN, funder: 4n, serial: h("r1"), principal: HUGE - branchPart, income: 31n },
+      at(DAY + 31, 9),
+    ),
     event("LoanSettled", { loanId: LOAN }, at(DAY + 31, 9)),
   ];
 }
@@ -70,8 +118,14 @@ function lifeOfTwoLoans(): ChainEvent[] {
 async function applyPages(db: IndexerDb, events: ChainEvent[], pageSize: number): Promise<void> {
   for (let i = 0; i < events.length; i += pageSize) {
     const w = new PageWriter(db);
-    for (const e of events.slice(i, i + pageSize)) expect(await applyEvent(w, e, facts), e.name).to.equal("applied");
-    await w.commit({ cursor: { blockNumber: events[Math.min(i + pageSize, events.length) - 1]!.blockNumber, blockHash: h("b") } });
+    for (const e of events.slice(i, i + pageSize))
+      expect(await applyEvent(w, e, facts), e.name).to.equal("applied");
+    await w.commit({
+      cursor: {
+        blockNumber: events[Math.min(i + pageSize, events.length) - 1]!.blockNumber,
+        blockHash: h("b"),
+      },
+    });
   }
 }
 
@@ -116,16 +170,25 @@ for (const [backend, open] of backends) {
     it("keeps fen amounts beyond 2^53 exact and moves index entries with the state (none left stale)", async function () {
       await applyPages(store.db, lifeOfTwoLoans(), 100);
       const loan = (await model.loan(LOAN))!;
-      expect([loan.state, loan.principalFen, loan.disbursedFen, loan.principalRepaidFen]).to.deep.equal(["Settled", HUGE, HUGE, HUGE]);
+      expect([loan.state, loan.principalFen, loan.disbursedFen, loan.principalRepaidFen]).to.deep.equal([
+        "Settled",
+        HUGE,
+        HUGE,
+        HUGE,
+      ]);
       expect(loan.funders.map((f) => f.incomeFen)).to.deep.equal([74n, 31n]);
       expect((await model.loansByState("Settled")).map((l) => l.loanId)).to.deep.equal([LOAN]);
       expect((await model.loansByState("Cancelled")).map((l) => l.loanId)).to.deep.equal([OTHER]);
-      for (const state of ["Registered", "Active"] as const) expect(await model.loansByState(state), state).to.deep.equal([]);
+      for (const state of ["Registered", "Active"] as const)
+        expect(await model.loansByState(state), state).to.deep.equal([]);
       let entries = 0;
       for await (const _ of store.db.model.loansByState.keys()) entries++;
       expect(entries, "one state entry per loan").to.equal(2);
       expect((await model.loansByPlatform(4)).map((l) => l.loanId)).to.deep.equal([LOAN]);
-      expect((await model.loansByPlatform(0)).map((l) => l.loanId), "an assisted loan brought by no platform").to.deep.equal([OTHER]);
+      expect(
+        (await model.loansByPlatform(0)).map((l) => l.loanId),
+        "an assisted loan brought by no platform",
+      ).to.deep.equal([OTHER]);
     });
 
     it("drops a borrower's exposure entry when nothing is outstanding (absent means zero)", async function () {
@@ -169,7 +232,9 @@ for (const [backend, open] of backends) {
     it("lists a day's flows in chain order and a neighbouring day's not at all", async function () {
       await applyPages(store.db, lifeOfTwoLoans(), 3);
       expect((await model.flowsByDay(dayToDate(DAY))).map((f) => f.serial)).to.deep.equal([h("d1"), h("d2")]);
-      expect((await model.flowsByDay(dayToDate(DAY + 31))).map((f) => [f.type, f.amountFen])).to.deep.equal([["repayment", HUGE + 105n]]);
+      expect((await model.flowsByDay(dayToDate(DAY + 31))).map((f) => [f.type, f.amountFen])).to.deep.equal([
+        ["repayment", HUGE + 105n],
+      ]);
       expect(await model.flowsByDay(dayToDate(DAY + 1))).to.deep.equal([]);
       expect((await model.loan(LOAN))!.lastFlowDay).to.equal(DAY + 31);
     });
@@ -177,7 +242,9 @@ for (const [backend, open] of backends) {
     it("skips, and reports, events of loans it never saw registered", async function () {
       const w = new PageWriter(store.db);
       const result = await applyEvent(w, event("LoanActivated", { loanId: h("unknown") }), facts);
-      expect(result).to.have.property("skipped").that.matches(/unknown loan/);
+      expect(result)
+        .to.have.property("skipped")
+        .that.matches(/unknown loan/);
       expect(w.size).to.equal(0);
     });
   });
@@ -187,7 +254,9 @@ describe("nodes/indexer: keys and canonical JSON", function () {
   it("big-endian fixed-width keys sort numerically", function () {
     const keys = [256, 255, 1, 65_536, 0].map((d) => dayFlowKey(d, 7, 1));
     const sorted = [...keys].sort(Buffer.compare);
-    expect(sorted.map((k) => Buffer.from(k.subarray(0, 4)).readUInt32BE(0))).to.deep.equal([0, 1, 255, 256, 65_536]);
+    expect(sorted.map((k) => Buffer.from(k.subarray(0, 4)).readUInt32BE(0))).to.deep.equal([
+      0, 1, 255, 256, 65_536,
+    ]);
     expect(() => uintBytes(2 ** 32, 4)).to.throw(RangeError);
     expect(() => uintBytes(-1, 4)).to.throw(RangeError);
   });

@@ -26,17 +26,36 @@ describe("keeper: daily escalation and reminders in the contact window", functio
     const start = (await lc.today()) + 1;
     await lc.timeTo(start, 9);
     const { dayToDate } = await import("../../../common/lending/dates.ts");
-    const late = await lc.register(termsFor({ serial: lc.serial("APP"), principalFen: 1_000_000n, aprBps: 1800, method: 0, startDate: dayToDate(start), termMonths: 6, platformShareBps: 0, branch: BRANCH_A } as never) as never);
+    const late = await lc.register(
+      termsFor({
+        serial: lc.serial("APP"),
+        principalFen: 1_000_000n,
+        aprBps: 1800,
+        method: 0,
+        startDate: dayToDate(start),
+        termMonths: 6,
+        platformShareBps: 0,
+        branch: BRANCH_A,
+      } as never) as never,
+    );
     await lc.disburseAll(late.loanId);
     const db = new MemoryLevel();
-    const indexer = new LedgerIndexer({ provider: lc.provider, addresses: lc.addresses, fromBlock: lc.fromBlock, db: indexerSublevels(db as never) } as never);
+    const indexer = new LedgerIndexer({
+      provider: lc.provider,
+      addresses: lc.addresses,
+      fromBlock: lc.fromBlock,
+      db: indexerSublevels(db as never),
+    } as never);
     const sent: Array<{ loanId: string; at: number }> = [];
     let clock = 0;
     const keeper = new Keeper({
       model: indexer.model,
       ledger: JointLoanLedger.at(await lc.ledger.getAddress(), lc.ledger.runner),
       disputes: DisputeResolution.at(await lc.disputes.getAddress(), lc.wallets.unionOps),
-      escalate: async (loanId) => void (await (await (lc.disputes.connect(lc.wallets.unionOps) as Contract).getFunction("escalate")(loanId)).wait()),
+      escalate: async (loanId) =>
+        void (await (
+          await (lc.disputes.connect(lc.wallets.unionOps) as Contract).getFunction("escalate")(loanId)
+        ).wait()),
       reminders: db.sublevel("reminders", { valueEncoding: "json" }) as never,
       send: async (r) => void sent.push({ loanId: r.loanId, at: r.at }),
       now: () => clock,
@@ -47,7 +66,18 @@ describe("keeper: daily escalation and reminders in the contact window", functio
     // 4 days late, 22:00 Beijing: escalated to Reminder; the reminder waits for 08:00
     await lc.timeTo(firstDue + 4, 22);
     // a current loan, disbursed today: nothing to escalate
-    const current = await lc.register(termsFor({ serial: lc.serial("APP"), principalFen: 2_000_000n, aprBps: 1800, method: 0, startDate: dayToDate(firstDue + 4), termMonths: 6, platformShareBps: 0, branch: BRANCH_A } as never) as never);
+    const current = await lc.register(
+      termsFor({
+        serial: lc.serial("APP"),
+        principalFen: 2_000_000n,
+        aprBps: 1800,
+        method: 0,
+        startDate: dayToDate(firstDue + 4),
+        termMonths: 6,
+        platformShareBps: 0,
+        branch: BRANCH_A,
+      } as never) as never,
+    );
     await lc.disburseAll(current.loanId);
     clock = (await lc.latest()).timestamp;
     await indexer.syncOnce();

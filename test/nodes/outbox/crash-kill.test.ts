@@ -7,9 +7,22 @@ import { expect } from "chai";
 import { type ChildProcess, spawn } from "node:child_process";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, lendingChainSuite, type LendingChain } from "./fixture.ts";
+import {
+  disburse,
+  levelDir,
+  privateKeyOf,
+  registerLoan,
+  repay,
+  senderFor,
+  serial,
+  lendingChainSuite,
+  type LendingChain,
+} from "./fixture.ts";
 
-function startSender(lc: LendingChain, dir: string): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+function startSender(
+  lc: LendingChain,
+  dir: string,
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
   const child = spawn(process.execPath, ["test/support/outbox-sender-process.ts"], {
     env: {
       ...process.env,
@@ -29,7 +42,9 @@ function startSender(lc: LendingChain, dir: string): { child: ChildProcess; read
     child.stdout?.on("data", (d) => {
       if (String(d).includes("ready")) resolve();
     });
-    child.once("exit", (code, signal) => reject(new Error(`sender process exited (${code ?? signal}) before it was ready: ${stderr}`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`sender process exited (${code ?? signal}) before it was ready: ${stderr}`)),
+    );
   });
   return { child, ready, exited };
 }
@@ -59,7 +74,11 @@ describe("outbox sender: SIGKILL at random moments", function () {
         const loanId = loanIdOfEntry(app);
         const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
         const rep = await store.outbox.enqueue(repay(serial("REP"), loanId, 1_000n + BigInt(i)));
-        flows.push({ serial: app.serial, kind: app.kind, loanId }, { serial: dis.serial, kind: dis.kind, loanId }, { serial: rep.serial, kind: rep.kind, loanId });
+        flows.push(
+          { serial: app.serial, kind: app.kind, loanId },
+          { serial: dis.serial, kind: dis.kind, loanId },
+          { serial: rep.serial, kind: rep.kind, loanId },
+        );
       }
       await store.close();
     }
@@ -106,13 +125,20 @@ describe("outbox sender: SIGKILL at random moments", function () {
     // on chain: each flow once
     for (const flow of flows) {
       if (flow.kind === "registerLoan") continue;
-      const event = flow.kind === "disburse" ? lc.ledger.filters.FundsDisbursed!(flow.loanId) : lc.ledger.filters.RepaymentReceived!(flow.loanId);
+      const event =
+        flow.kind === "disburse"
+          ? lc.ledger.filters.FundsDisbursed!(flow.loanId)
+          : lc.ledger.filters.RepaymentReceived!(flow.loanId);
       const logs = await lc.ledger.queryFilter(event, lc.deployBlock);
-      const mine = logs.filter((l) => "args" in l && String(l.args.serial) === keccak256(toUtf8Bytes(flow.serial)));
+      const mine = logs.filter(
+        (l) => "args" in l && String(l.args.serial) === keccak256(toUtf8Bytes(flow.serial)),
+      );
       expect(mine, flow.serial).to.have.length(1);
     }
     // and the wallet sent one transaction per flow: none duplicated, none wasted
     expect(await provider.getTransactionCount(address, "latest")).to.equal(nonce0 + flows.length);
-    console.log(`      ${kills} kills (${killedWhileSent} with a transaction in flight), ${flows.length} flows, ${entries.reduce((n, e) => n + e.attempts, 0)} attempts`);
+    console.log(
+      `      ${kills} kills (${killedWhileSent} with a transaction in flight), ${flows.length} flows, ${entries.reduce((n, e) => n + e.attempts, 0)} attempts`,
+    );
   });
 });

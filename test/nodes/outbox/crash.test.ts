@@ -8,9 +8,27 @@ import { expect } from "chai";
 import { JsonRpcProvider, Network, keccak256, toUtf8Bytes } from "ethers";
 import type { Wallet } from "ethers";
 import { MEMBERS } from "../../support/consortium-chain.ts";
-import { calldataOf, ledgerInterface, loanIdOfEntry, type EnqueueInput, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
+import {
+  calldataOf,
+  ledgerInterface,
+  loanIdOfEntry,
+  type EnqueueInput,
+  type OutboxEntry,
+} from "../../../nodes/src/outbox/entry.ts";
 import { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
-import { ACCOUNT, bytes32, disburse, levelDir, privateKeyOf, registerLoan, repay, senderFor, serial, lendingChainSuite, type Store } from "./fixture.ts";
+import {
+  ACCOUNT,
+  bytes32,
+  disburse,
+  levelDir,
+  privateKeyOf,
+  registerLoan,
+  repay,
+  senderFor,
+  serial,
+  lendingChainSuite,
+  type Store,
+} from "./fixture.ts";
 
 describe("outbox sender: crashes at any point send each flow once", function () {
   this.timeout(120_000);
@@ -102,7 +120,12 @@ describe("outbox sender: crashes at any point send each flow once", function () 
 
     const rep = await store.outbox.enqueue(repay(serial("REP"), loanId, 2n));
     const nonce0 = await nonceOf();
-    await store.outbox.update(rep.serial, { state: "sent", txHash: bytes32("a transaction that never left"), nonce: nonce0, attempts: 1 });
+    await store.outbox.update(rep.serial, {
+      state: "sent",
+      txHash: bytes32("a transaction that never left"),
+      nonce: nonce0,
+      attempts: 1,
+    });
     const outbox = await restartAndDrain();
     const done = (await outbox.status(rep.serial))!;
     expect(done.state).to.equal("confirmed");
@@ -112,24 +135,50 @@ describe("outbox sender: crashes at any point send each flow once", function () 
 
   it("(3) on chain but recorded as queued (crash after broadcast, before recording): found and confirmed, nothing sent", async function () {
     const loanId = await registeredLoan();
-    const cases: Array<{ input: EnqueueInput; send: () => Promise<{ hash: string; wait(): Promise<unknown> }> }> = [];
+    const cases: Array<{
+      input: EnqueueInput;
+      send: () => Promise<{ hash: string; wait(): Promise<unknown> }>;
+    }> = [];
     const ledger = lc.ledgerAs(wallet);
     const dis = serial("DIS");
     cases.push({
       input: disburse(dis, loanId, 600_000n),
-      send: () => ledger.getFunction("disburse")(loanId, 600_000n, ACCOUNT[MEMBERS.branchA], keccak256(toUtf8Bytes(dis)), bytes32(`voucher of ${dis}`)),
+      send: () =>
+        ledger.getFunction("disburse")(
+          loanId,
+          600_000n,
+          ACCOUNT[MEMBERS.branchA],
+          keccak256(toUtf8Bytes(dis)),
+          bytes32(`voucher of ${dis}`),
+        ),
     });
     const rep = serial("REP");
     cases.push({
       input: repay(rep, loanId, 3_000n),
-      send: () => ledger.getFunction("repay")(loanId, 3_000n, keccak256(toUtf8Bytes(rep)), bytes32(`voucher of ${rep}`)),
+      send: () =>
+        ledger.getFunction("repay")(
+          loanId,
+          3_000n,
+          keccak256(toUtf8Bytes(rep)),
+          bytes32(`voucher of ${rep}`),
+        ),
     });
     const app = serial("APP");
     const reg = registerLoan(app, lc.today);
-    cases.push({ input: reg, send: async () => wallet.sendTransaction({ to: lc.ledgerAddress, data: calldataOf((await store.outbox.enqueue(reg)) as OutboxEntry) }) });
+    cases.push({
+      input: reg,
+      send: async () =>
+        wallet.sendTransaction({
+          to: lc.ledgerAddress,
+          data: calldataOf((await store.outbox.enqueue(reg)) as OutboxEntry),
+        }),
+    });
     const can = serial("CAN");
     const appLoan = loanIdOfEntry((await store.outbox.enqueue(reg)) as OutboxEntry);
-    cases.push({ input: { serial: can, kind: "cancelLoan", args: { loanId: appLoan, reasonCode: 1 } }, send: () => ledger.getFunction("cancelLoan")(appLoan, 1) });
+    cases.push({
+      input: { serial: can, kind: "cancelLoan", args: { loanId: appLoan, reasonCode: 1 } },
+      send: () => ledger.getFunction("cancelLoan")(appLoan, 1),
+    });
 
     const hashes = new Map<string, string>();
     for (const c of cases) {
@@ -143,7 +192,9 @@ describe("outbox sender: crashes at any point send each flow once", function () 
     for (const c of cases) {
       const e = (await outbox.status(c.input.serial))!;
       expect(e.state, `${c.input.kind}`).to.equal("confirmed");
-      expect(e.txHash, `${c.input.kind}: the transaction found on chain`).to.equal(hashes.get(c.input.serial));
+      expect(e.txHash, `${c.input.kind}: the transaction found on chain`).to.equal(
+        hashes.get(c.input.serial),
+      );
       expect(e.attempts).to.equal(0);
     }
     expect(await nonceOf(), "nothing sent").to.equal(nonce0);
@@ -155,7 +206,11 @@ describe("outbox sender: crashes at any point send each flow once", function () 
     await restartAndDrain();
     expect((await store.outbox.status(dis.serial))!.state).to.equal("confirmed");
     const ledger = lc.ledgerAs(wallet);
-    const [penalty, interest, principal] = (await ledger.getFunction("settlementOwed")(loanId)) as [bigint, bigint, bigint];
+    const [penalty, interest, principal] = (await ledger.getFunction("settlementOwed")(loanId)) as [
+      bigint,
+      bigint,
+      bigint,
+    ];
     const owed = penalty + interest + principal;
     const stl = serial("STL");
     const voucher = bytes32(`voucher of ${stl}`);
@@ -175,7 +230,13 @@ describe("outbox sender: crashes at any point send each flow once", function () 
     const loanId = await registeredLoan();
     const dis = serial("DIS");
     await store.outbox.enqueue(disburse(dis, loanId, 600_000n));
-    const sent = await lc.ledgerAs(wallet).getFunction("disburse")(loanId, 600_000n, ACCOUNT[MEMBERS.branchA], keccak256(toUtf8Bytes(dis)), bytes32(`voucher of ${dis}`));
+    const sent = await lc.ledgerAs(wallet).getFunction("disburse")(
+      loanId,
+      600_000n,
+      ACCOUNT[MEMBERS.branchA],
+      keccak256(toUtf8Bytes(dis)),
+      bytes32(`voucher of ${dis}`),
+    );
     await sent.wait();
     const nonce0 = await nonceOf();
 
@@ -191,8 +252,21 @@ describe("outbox sender: crashes at any point send each flow once", function () 
         return super.call(tx);
       }
     }
-    const lagging = new Lagging(lc.chain.anvil.url, Network.from(lc.chain.chainId), { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
-    const sender = new OutboxSender({ outbox: store.outbox, provider: lagging, chainId: lc.chain.chainId, privateKey: privateKeyOf(wallet), ledger: lc.ledgerAddress, fromBlock: lc.deployBlock, pollingMs: 50, retry: { initialMs: 50 } });
+    const lagging = new Lagging(lc.chain.anvil.url, Network.from(lc.chain.chainId), {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
+    const sender = new OutboxSender({
+      outbox: store.outbox,
+      provider: lagging,
+      chainId: lc.chain.chainId,
+      privateKey: privateKeyOf(wallet),
+      ledger: lc.ledgerAddress,
+      fromBlock: lc.deployBlock,
+      pollingMs: 50,
+      retry: { initialMs: 50 },
+    });
     await sender.drain();
     await sender.stop();
     lagging.destroy();

@@ -27,9 +27,19 @@ export const ACCOUNT = {
   [MEMBERS.branchB]: keccak256(toUtf8Bytes("salted hash of branch B's settlement account")),
 } as Record<number, string>;
 export const LIMITS = {
-  [MEMBERS.branchA]: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 100_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n },
+  [MEMBERS.branchA]: {
+    singleLoanMax: 20_000_000n,
+    dailyDisbursementLimit: 100_000_000n,
+    outstandingLimit: 1_000_000_000n,
+    netTier1Capital: 400_000_000n,
+  },
   // 10,000 yuan a day: a 15,000-yuan loan cannot be disbursed
-  [MEMBERS.branchB]: { singleLoanMax: 20_000_000n, dailyDisbursementLimit: 1_000_000n, outstandingLimit: 1_000_000_000n, netTier1Capital: 400_000_000n },
+  [MEMBERS.branchB]: {
+    singleLoanMax: 20_000_000n,
+    dailyDisbursementLimit: 1_000_000n,
+    outstandingLimit: 1_000_000_000n,
+    netTier1Capital: 400_000_000n,
+  },
 };
 
 export type LendingChain = {
@@ -60,7 +70,11 @@ export async function startLendingChain(options: { anvilArgs?: string[] } = {}):
     { memberId: MEMBERS.branchB, limits: LIMITS[MEMBERS.branchB]!, whitelist: [ACCOUNT[MEMBERS.branchB]!] },
   ]);
   const ledgerAddress = lending.addresses.jointLoanLedger;
-  const ledger = new Contract(ledgerAddress, JOINT_LOAN_LEDGER_ABI as unknown as string[], chain.anvil.provider);
+  const ledger = new Contract(
+    ledgerAddress,
+    JOINT_LOAN_LEDGER_ABI as unknown as string[],
+    chain.anvil.provider,
+  );
   const today = Number(await ledger.getFunction("today")());
   return {
     chain,
@@ -102,7 +116,11 @@ export function bytes32(label: string): string {
  * A registerLoan request for an assisted loan of `branch` (the branch funds it all): `n`
  * monthly installments of equal principal, 18% APR, interest on the remaining principal.
  */
-export function registerLoan(applicationSerial: string, startDay: number, options: { principal?: bigint; n?: number; branch?: number } = {}): EnqueueInput {
+export function registerLoan(
+  applicationSerial: string,
+  startDay: number,
+  options: { principal?: bigint; n?: number; branch?: number } = {},
+): EnqueueInput {
   const principal = options.principal ?? 600_000n;
   const n = options.n ?? 3;
   const branch = options.branch ?? MEMBERS.branchA;
@@ -139,12 +157,25 @@ export function registerLoan(applicationSerial: string, startDay: number, option
   };
 }
 
-export function disburse(flowSerial: string, loanId: string, amount: bigint, branch: number = MEMBERS.branchA): EnqueueInput {
-  return { serial: flowSerial, kind: "disburse", args: { loanId, amount, accountHash: ACCOUNT[branch]!, voucher: bytes32(`voucher of ${flowSerial}`) } };
+export function disburse(
+  flowSerial: string,
+  loanId: string,
+  amount: bigint,
+  branch: number = MEMBERS.branchA,
+): EnqueueInput {
+  return {
+    serial: flowSerial,
+    kind: "disburse",
+    args: { loanId, amount, accountHash: ACCOUNT[branch]!, voucher: bytes32(`voucher of ${flowSerial}`) },
+  };
 }
 
 export function repay(flowSerial: string, loanId: string, amount: bigint): EnqueueInput {
-  return { serial: flowSerial, kind: "repay", args: { loanId, amount, voucher: bytes32(`voucher of ${flowSerial}`) } };
+  return {
+    serial: flowSerial,
+    kind: "repay",
+    args: { loanId, amount, voucher: bytes32(`voucher of ${flowSerial}`) },
+  };
 }
 
 export type Store = { outbox: Outbox; root: MemoryLevel | Level; close(): Promise<void> };
@@ -153,7 +184,11 @@ export type Store = { outbox: Outbox; root: MemoryLevel | Level; close(): Promis
 export async function memoryOutbox(): Promise<Store> {
   const root = new MemoryLevel();
   await root.open();
-  return { outbox: new Outbox(root.sublevel("outbox", { valueEncoding: "json" })), root, close: () => root.close() };
+  return {
+    outbox: new Outbox(root.sublevel("outbox", { valueEncoding: "json" })),
+    root,
+    close: () => root.close(),
+  };
 }
 
 /** A LevelDB directory that can be opened, closed and reopened (a node restart). */
@@ -164,14 +199,23 @@ export async function levelDir(): Promise<{ dir: string; open(): Promise<Store>;
     async open() {
       const root = new Level(dir);
       await root.open();
-      return { outbox: new Outbox(root.sublevel("outbox", { valueEncoding: "json" })), root, close: () => root.close() };
+      return {
+        outbox: new Outbox(root.sublevel("outbox", { valueEncoding: "json" })),
+        root,
+        close: () => root.close(),
+      };
     },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
 
 /** A sender for `wallet` on the lending chain, fast polling, short backoff. */
-export function senderFor(lc: LendingChain, outbox: Outbox, wallet: Wallet, overrides: Partial<OutboxSenderOptions> = {}): OutboxSender {
+export function senderFor(
+  lc: LendingChain,
+  outbox: Outbox,
+  wallet: Wallet,
+  overrides: Partial<OutboxSenderOptions> = {},
+): OutboxSender {
   return new OutboxSender({
     outbox,
     rpcUrl: lc.chain.anvil.url,
@@ -187,7 +231,11 @@ export function senderFor(lc: LendingChain, outbox: Outbox, wallet: Wallet, over
 }
 
 /** Wait until `check` holds (polling), or fail after `ms`. */
-export async function until(check: () => Promise<boolean> | boolean, ms = 20_000, what = "condition"): Promise<void> {
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  ms = 20_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

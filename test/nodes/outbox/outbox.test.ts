@@ -6,7 +6,14 @@ import { expect } from "chai";
 import { Interface, keccak256, toUtf8Bytes } from "ethers";
 import { readFile } from "node:fs/promises";
 import { loanIdOf } from "../../../common/lending/ids.ts";
-import { calldataOf, disputeInterface, ledgerInterface, loanIdOfEntry, targetOf, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
+import {
+  calldataOf,
+  disputeInterface,
+  ledgerInterface,
+  loanIdOfEntry,
+  targetOf,
+  type OutboxEntry,
+} from "../../../nodes/src/outbox/entry.ts";
 import { OutboxError } from "../../../nodes/src/outbox/errors.ts";
 import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
 
@@ -55,11 +62,18 @@ for (const [name, make] of backends) {
     });
 
     it("stores a queued entry with canonical, JSON-safe arguments", async function () {
-      const e = await store.outbox.enqueue(disburse("DIS-1", LOAN.toUpperCase().replace("0X", "0x"), 123_456_789_012_345_678_901n));
+      const e = await store.outbox.enqueue(
+        disburse("DIS-1", LOAN.toUpperCase().replace("0X", "0x"), 123_456_789_012_345_678_901n),
+      );
       expect(e.state).to.equal("queued");
       expect(e.attempts).to.equal(0);
       expect(e.seq).to.equal(1);
-      expect(e.args).to.deep.equal({ loanId: LOAN, amount: "123456789012345678901", accountHash: (e.args as { accountHash: string }).accountHash, voucher: bytes32("voucher of DIS-1") });
+      expect(e.args).to.deep.equal({
+        loanId: LOAN,
+        amount: "123456789012345678901",
+        accountHash: (e.args as { accountHash: string }).accountHash,
+        voucher: bytes32("voucher of DIS-1"),
+      });
       expect(JSON.parse(JSON.stringify(e))).to.deep.equal(e);
       expect(await store.outbox.status("DIS-1")).to.deep.equal(e);
       expect(await store.outbox.status("DIS-2")).to.equal(undefined);
@@ -76,14 +90,30 @@ for (const [name, make] of backends) {
       input.args.terms.applicationSerial = keccak256(toUtf8Bytes("APP-1"));
       expect(await store.outbox.enqueue(input as never)).to.deep.equal(e);
       input.args.terms.applicationSerial = bytes32("something else");
-      expect((await rejection(store.outbox.enqueue(input as never))).code).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
+      expect((await rejection(store.outbox.enqueue(input as never))).code).to.equal(
+        "NODE_ERR_OUTBOX_BAD_ENTRY",
+      );
     });
 
     it("is idempotent by serial: same arguments (in any form) return the stored entry", async function () {
       const first = await store.outbox.enqueue(repay("REP-1", LOAN, 5_000n));
-      const again = await store.outbox.enqueue({ serial: "REP-1", kind: "repay", args: { loanId: LOAN.toUpperCase().replace("0X", "0x"), amount: "5000", voucher: bytes32("voucher of REP-1") } });
+      const again = await store.outbox.enqueue({
+        serial: "REP-1",
+        kind: "repay",
+        args: {
+          loanId: LOAN.toUpperCase().replace("0X", "0x"),
+          amount: "5000",
+          voucher: bytes32("voucher of REP-1"),
+        },
+      });
       expect(again).to.deep.equal(first);
-      expect(await store.outbox.enqueue({ serial: "REP-1", kind: "repay", args: { voucher: bytes32("voucher of REP-1"), amount: 5000, loanId: LOAN } })).to.deep.equal(first);
+      expect(
+        await store.outbox.enqueue({
+          serial: "REP-1",
+          kind: "repay",
+          args: { voucher: bytes32("voucher of REP-1"), amount: 5000, loanId: LOAN },
+        }),
+      ).to.deep.equal(first);
       expect(await store.outbox.list()).to.have.length(1);
     });
 
@@ -92,12 +122,16 @@ for (const [name, make] of backends) {
       const other = await rejection(store.outbox.enqueue(repay("REP-1", LOAN, 5_001n)));
       expect(other.code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
       expect(other.statusCode).to.equal(409);
-      expect((await rejection(store.outbox.enqueue(disburse("REP-1", LOAN, 5_000n)))).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      expect((await rejection(store.outbox.enqueue(disburse("REP-1", LOAN, 5_000n)))).code).to.equal(
+        "NODE_ERR_OUTBOX_CONFLICT",
+      );
       expect((await store.outbox.status("REP-1"))!.args).to.deep.include({ amount: "5000" });
     });
 
     it("makes one entry of many simultaneous enqueues of one serial, and one group of many serials", async function () {
-      const same = await Promise.all(Array.from({ length: 25 }, () => store.outbox.enqueue(repay("REP-X", LOAN, 7n))));
+      const same = await Promise.all(
+        Array.from({ length: 25 }, () => store.outbox.enqueue(repay("REP-X", LOAN, 7n))),
+      );
       expect(new Set(same.map((e) => e.seq)).size).to.equal(1);
       const results = await Promise.allSettled([
         store.outbox.enqueue(repay("REP-Y", LOAN, 7n)),
@@ -106,9 +140,15 @@ for (const [name, make] of backends) {
       ]);
       expect(results[0]!.status).to.equal("fulfilled");
       expect(results[1]!.status).to.equal("rejected");
-      expect(((results[1] as PromiseRejectedResult).reason as OutboxError).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      expect(((results[1] as PromiseRejectedResult).reason as OutboxError).code).to.equal(
+        "NODE_ERR_OUTBOX_CONFLICT",
+      );
       const all = await store.outbox.list();
-      expect(all.map((e) => e.serial)).to.deep.equal(["REP-X", "REP-Y", ...Array.from({ length: 30 }, (_, i) => `REP-${i}`)]);
+      expect(all.map((e) => e.serial)).to.deep.equal([
+        "REP-X",
+        "REP-Y",
+        ...Array.from({ length: 30 }, (_, i) => `REP-${i}`),
+      ]);
       expect(all.map((e) => e.seq)).to.deep.equal(Array.from({ length: 32 }, (_, i) => i + 1));
     });
 
@@ -130,7 +170,10 @@ for (const [name, make] of backends) {
       ];
       for (const input of bad) {
         const error = await rejection(store.outbox.enqueue(input as never));
-        expect(error.code, JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v))).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
+        expect(
+          error.code,
+          JSON.stringify(input, (_, v) => (typeof v === "bigint" ? String(v) : v)),
+        ).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
       }
       expect(await store.outbox.list()).to.deep.equal([]);
     });
@@ -153,9 +196,15 @@ for (const [name, make] of backends) {
       await store.outbox.update("REP-1", { state: "sent", txHash: bytes32("tx"), nonce: 7 });
       expect((await store.outbox.nextPending())!.serial).to.equal("REP-1");
       await store.outbox.update("REP-1", { state: "confirmed", blockNumber: 9 });
-      await store.outbox.update("REP-2", { state: "failed", failure: { code: "LedgerOverpayment", args: [LOAN, "2", "1"] } });
+      await store.outbox.update("REP-2", {
+        state: "failed",
+        failure: { code: "LedgerOverpayment", args: [LOAN, "2", "1"] },
+      });
       expect((await store.outbox.nextPending())!.serial).to.equal("REP-3");
-      expect((await store.outbox.list({ state: "queued" })).map((e) => e.serial)).to.deep.equal(["REP-3", "REP-4"]);
+      expect((await store.outbox.list({ state: "queued" })).map((e) => e.serial)).to.deep.equal([
+        "REP-3",
+        "REP-4",
+      ]);
       expect((await store.outbox.list({ state: "confirmed" })).map((e) => e.serial)).to.deep.equal(["REP-1"]);
       expect((await store.outbox.list({ state: "failed" })).map((e) => e.serial)).to.deep.equal(["REP-2"]);
       expect((await store.outbox.list({ limit: 2 })).map((e) => e.serial)).to.deep.equal(["REP-1", "REP-2"]);
@@ -169,20 +218,38 @@ for (const [name, make] of backends) {
       expect((await store.outbox.nextPending())!.serial).to.equal("REP-2");
       expect((await rejection(store.outbox.requeue("REP-1"))).code).to.equal("NODE_ERR_OUTBOX_WRONG_STATE");
       expect((await rejection(store.outbox.requeue("NOPE"))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
-      expect((await rejection(store.outbox.update("NOPE", { attempts: 1 }))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
+      expect((await rejection(store.outbox.update("NOPE", { attempts: 1 }))).code).to.equal(
+        "NODE_ERR_OUTBOX_UNKNOWN",
+      );
     });
 
     it("removes a field patched to undefined and stamps updatedAt", async function () {
       let now = 1_000;
-      const outbox = new (store.outbox.constructor as typeof import("../../../nodes/src/outbox/outbox.ts").Outbox)(store.outbox.db, { now: () => now });
+      const outbox = new (
+        store.outbox.constructor as typeof import("../../../nodes/src/outbox/outbox.ts").Outbox
+      )(store.outbox.db, { now: () => now });
       await outbox.enqueue(repay("REP-1", LOAN, 1n));
       now = 2_000;
-      const sent = await outbox.update("REP-1", { state: "sent", txHash: bytes32("tx"), nonce: 1, lastError: "x" });
+      const sent = await outbox.update("REP-1", {
+        state: "sent",
+        txHash: bytes32("tx"),
+        nonce: 1,
+        lastError: "x",
+      });
       expect(sent.updatedAt).to.equal(new Date(2_000).toISOString());
       expect(sent.createdAt).to.equal(new Date(1_000).toISOString());
-      const queued = await outbox.update("REP-1", { state: "queued", txHash: undefined, nonce: undefined, lastError: undefined });
+      const queued = await outbox.update("REP-1", {
+        state: "queued",
+        txHash: undefined,
+        nonce: undefined,
+        lastError: undefined,
+      });
       expect(Object.keys(queued)).to.not.include.members(["txHash", "nonce", "lastError"]);
-      expect(Object.keys((await outbox.status("REP-1"))!)).to.not.include.members(["txHash", "nonce", "lastError"]);
+      expect(Object.keys((await outbox.status("REP-1"))!)).to.not.include.members([
+        "txHash",
+        "nonce",
+        "lastError",
+      ]);
     });
 
     it("notifies every change, creation included", async function () {
@@ -198,11 +265,15 @@ for (const [name, make] of backends) {
 
     it("allows one sender at a time, and refuses entries once closed", async function () {
       const release = store.outbox.acquireSender();
-      expect(() => store.outbox.acquireSender()).to.throw(OutboxError).with.property("code", "NODE_ERR_OUTBOX_SENDER_ACTIVE");
+      expect(() => store.outbox.acquireSender())
+        .to.throw(OutboxError)
+        .with.property("code", "NODE_ERR_OUTBOX_SENDER_ACTIVE");
       release();
       store.outbox.acquireSender()();
       await store.outbox.close();
-      expect((await rejection(store.outbox.enqueue(repay("REP-1", LOAN, 1n)))).code).to.equal("NODE_ERR_OUTBOX_CLOSED");
+      expect((await rejection(store.outbox.enqueue(repay("REP-1", LOAN, 1n)))).code).to.equal(
+        "NODE_ERR_OUTBOX_CLOSED",
+      );
     });
 
     if (name === "LevelDB") {
@@ -217,7 +288,9 @@ for (const [name, make] of backends) {
         expect((await store.outbox.nextPending())!.serial).to.equal("REP-1");
         const third = await store.outbox.enqueue(repay("REP-3", LOAN, 3n));
         expect(third.seq).to.equal(3);
-        expect((await rejection(store.outbox.enqueue(repay("REP-2", LOAN, 9n)))).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+        expect((await rejection(store.outbox.enqueue(repay("REP-2", LOAN, 9n)))).code).to.equal(
+          "NODE_ERR_OUTBOX_CONFLICT",
+        );
       });
     }
   });
@@ -226,28 +299,63 @@ for (const [name, make] of backends) {
 describe("outbox: ledger calls", function () {
   it("encodes each kind as the ledger call, with keccak256(utf8(serial)) as the on-chain serial", function () {
     const d = disburse("DIS-9", LOAN, 10n);
-    const decoded = ledgerInterface.decodeFunctionData("disburse", calldataOf({ serial: "DIS-9", kind: "disburse", args: { ...d.args, amount: "10" } as never }));
+    const decoded = ledgerInterface.decodeFunctionData(
+      "disburse",
+      calldataOf({ serial: "DIS-9", kind: "disburse", args: { ...d.args, amount: "10" } as never }),
+    );
     expect(decoded[0]).to.equal(LOAN);
     expect(decoded[1]).to.equal(10n);
     expect(decoded[3]).to.equal(keccak256(toUtf8Bytes("DIS-9")));
-    const cancel = ledgerInterface.decodeFunctionData("cancelLoan", calldataOf({ serial: "CAN-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 3 } }));
+    const cancel = ledgerInterface.decodeFunctionData(
+      "cancelLoan",
+      calldataOf({ serial: "CAN-1", kind: "cancelLoan", args: { loanId: LOAN, reasonCode: 3 } }),
+    );
     expect(cancel[1]).to.equal(3n);
     expect(targetOf({ kind: "cancelLoan" })).to.equal("ledger");
     const voucher = `0x${"ee".repeat(32)}`;
-    const settle = ledgerInterface.decodeFunctionData("settle", calldataOf({ serial: "STL-1", kind: "settle", args: { loanId: LOAN, amount: "1000645", voucher } }));
-    expect([settle[0], settle[1], settle[2], settle[3]]).to.deep.equal([LOAN, 1_000_645n, keccak256(toUtf8Bytes("STL-1")), voucher]);
+    const settle = ledgerInterface.decodeFunctionData(
+      "settle",
+      calldataOf({ serial: "STL-1", kind: "settle", args: { loanId: LOAN, amount: "1000645", voucher } }),
+    );
+    expect([settle[0], settle[1], settle[2], settle[3]]).to.deep.equal([
+      LOAN,
+      1_000_645n,
+      keccak256(toUtf8Bytes("STL-1")),
+      voucher,
+    ]);
     expect(targetOf({ kind: "settle" })).to.equal("ledger");
   });
 
   it("encodes the dispute kinds as DisputeResolution calls", function () {
     const ruling = bytes32("a ruling");
-    expect(disputeInterface.decodeFunctionData("escalate", calldataOf({ serial: "E-1", kind: "escalate", args: { loanId: LOAN, stage: 3 } }))[0]).to.equal(LOAN);
-    expect(disputeInterface.decodeFunctionData("assignCourt", calldataOf({ serial: "C-1", kind: "assignCourt", args: { loanId: LOAN, court: 5 } }))[1]).to.equal(5n);
-    expect(disputeInterface.decodeFunctionData("recordRuling", calldataOf({ serial: "R-1", kind: "recordRuling", args: { loanId: LOAN, ruling } }))[1]).to.equal(ruling);
+    expect(
+      disputeInterface.decodeFunctionData(
+        "escalate",
+        calldataOf({ serial: "E-1", kind: "escalate", args: { loanId: LOAN, stage: 3 } }),
+      )[0],
+    ).to.equal(LOAN);
+    expect(
+      disputeInterface.decodeFunctionData(
+        "assignCourt",
+        calldataOf({ serial: "C-1", kind: "assignCourt", args: { loanId: LOAN, court: 5 } }),
+      )[1],
+    ).to.equal(5n);
+    expect(
+      disputeInterface.decodeFunctionData(
+        "recordRuling",
+        calldataOf({ serial: "R-1", kind: "recordRuling", args: { loanId: LOAN, ruling } }),
+      )[1],
+    ).to.equal(ruling);
     for (const kind of ["acceptCase", "closeCase"] as const) {
-      expect(disputeInterface.decodeFunctionData(kind, calldataOf({ serial: "K-1", kind, args: { loanId: LOAN } }))[0]).to.equal(LOAN);
+      expect(
+        disputeInterface.decodeFunctionData(
+          kind,
+          calldataOf({ serial: "K-1", kind, args: { loanId: LOAN } }),
+        )[0],
+      ).to.equal(LOAN);
     }
-    for (const kind of ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const) expect(targetOf({ kind })).to.equal("disputes");
+    for (const kind of ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const)
+      expect(targetOf({ kind })).to.equal("disputes");
   });
 
   it("every custom error of the compiled ledger and DisputeResolution decodes to its name", async function () {
@@ -255,7 +363,9 @@ describe("outbox: ledger calls", function () {
       ["lending/JointLoanLedger.sol/JointLoanLedger.json", ledgerInterface],
       ["lending/DisputeResolution.sol/DisputeResolution.json", disputeInterface],
     ] as const) {
-      const artifact = JSON.parse(await readFile(`artifacts/contracts/${path}`, "utf8")) as { abi: Array<{ type: string }> };
+      const artifact = JSON.parse(await readFile(`artifacts/contracts/${path}`, "utf8")) as {
+        abi: Array<{ type: string }>;
+      };
       const compiled = new Interface(artifact.abi);
       compiled.forEachError((e) => expect(iface.getError(e.selector)?.name, e.format()).to.equal(e.name));
     }

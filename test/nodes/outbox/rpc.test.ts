@@ -6,12 +6,23 @@ import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import { freePort } from "../../support/anvil.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, memoryOutbox, registerLoan, senderFor, serial, lendingChainSuite, until, type Store } from "./fixture.ts";
+import {
+  disburse,
+  memoryOutbox,
+  registerLoan,
+  senderFor,
+  serial,
+  lendingChainSuite,
+  until,
+  type Store,
+} from "./fixture.ts";
 
 type Mode = "up" | "down" | "lose-send-answer" | "drop-send";
 
 /** A JSON-RPC relay to Anvil that can be switched off or made to lose eth_sendRawTransaction. */
-async function relay(target: string): Promise<{ url: string; mode: Mode; requests: string[]; close(): Promise<void> }> {
+async function relay(
+  target: string,
+): Promise<{ url: string; mode: Mode; requests: string[]; close(): Promise<void> }> {
   const state = { mode: "up" as Mode, requests: [] as string[] };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -25,7 +36,11 @@ async function relay(target: string): Promise<{ url: string; mode: Mode; request
         state.mode = "down";
         return void req.socket.destroy();
       }
-      const answer = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const answer = await fetch(target, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
       const text = await answer.text();
       if (method === "eth_sendRawTransaction" && state.mode === "lose-send-answer") {
         // the node took it; the answer is lost, and the endpoint stays away for a while
@@ -54,7 +69,6 @@ describe("outbox sender: RPC outages", function () {
   let store: Store;
   let loanId: string;
 
-
   beforeEach(async function () {
     store = await memoryOutbox();
     // a registered loan to disburse
@@ -75,9 +89,16 @@ describe("outbox sender: RPC outages", function () {
   it("retries against a dead endpoint, keeping the entry queued, then confirms once through a live one", async function () {
     const nonce0 = await nonceOf();
     const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    const dead = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { rpcUrl: `http://127.0.0.1:${await freePort()}`, rpcTimeoutMs: 1_000 });
+    const dead = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
+      rpcUrl: `http://127.0.0.1:${await freePort()}`,
+      rpcTimeoutMs: 1_000,
+    });
     dead.start();
-    await until(async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 3, 15_000, "three attempts");
+    await until(
+      async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 3,
+      15_000,
+      "three attempts",
+    );
     await dead.stop();
     const waiting = (await store.outbox.status(dis.serial))!;
     expect(waiting.state).to.equal("queued");
@@ -99,12 +120,23 @@ describe("outbox sender: RPC outages", function () {
       const nonce0 = await nonceOf();
       r.mode = "down";
       const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-      const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { rpcUrl: r.url, rpcTimeoutMs: 1_000 });
+      const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
+        rpcUrl: r.url,
+        rpcTimeoutMs: 1_000,
+      });
       sender.start();
-      await until(async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 2, 15_000, "two attempts");
+      await until(
+        async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 2,
+        15_000,
+        "two attempts",
+      );
       expect((await store.outbox.status(dis.serial))!.state).to.equal("queued");
       r.mode = "up";
-      await until(async () => (await store.outbox.status(dis.serial))?.state === "confirmed", 15_000, "confirmation");
+      await until(
+        async () => (await store.outbox.status(dis.serial))?.state === "confirmed",
+        15_000,
+        "confirmation",
+      );
       await sender.stop();
       expect(await nonceOf()).to.equal(nonce0 + 1);
     } finally {
@@ -122,20 +154,33 @@ describe("outbox sender: RPC outages", function () {
         const nonce0 = await nonceOf();
         r.mode = mode;
         const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-        const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { rpcUrl: r.url, rpcTimeoutMs: 1_000 });
+        const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
+          rpcUrl: r.url,
+          rpcTimeoutMs: 1_000,
+        });
         sender.start();
-        await until(async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 3, 15_000, "retries after the broadcast");
+        await until(
+          async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 3,
+          15_000,
+          "retries after the broadcast",
+        );
         const sent = (await store.outbox.status(dis.serial))!;
         expect(sent.state).to.equal("sent");
         expect(sent.nonce).to.equal(nonce0);
         expect(await nonceOf()).to.equal(mode === "lose-send-answer" ? nonce0 + 1 : nonce0);
         r.mode = "up";
-        await until(async () => (await store.outbox.status(dis.serial))?.state === "confirmed", 15_000, "confirmation");
+        await until(
+          async () => (await store.outbox.status(dis.serial))?.state === "confirmed",
+          15_000,
+          "confirmation",
+        );
         await sender.stop();
         const done = (await store.outbox.status(dis.serial))!;
         expect(done.txHash).to.equal(sent.txHash);
         expect(await nonceOf()).to.equal(nonce0 + 1);
-        expect(r.requests.filter((m) => m === "eth_sendRawTransaction")).to.have.length(mode === "lose-send-answer" ? 1 : 2);
+        expect(r.requests.filter((m) => m === "eth_sendRawTransaction")).to.have.length(
+          mode === "lose-send-answer" ? 1 : 2,
+        );
       } finally {
         await r.close();
       }

@@ -7,14 +7,25 @@ import { keccak256, toUtf8Bytes } from "ethers";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
-import { ACCOUNT, bytes32, disburse, memoryOutbox, registerLoan, repay, senderFor, serial, lendingChainSuite, until, type Store } from "./fixture.ts";
+import {
+  ACCOUNT,
+  bytes32,
+  disburse,
+  memoryOutbox,
+  registerLoan,
+  repay,
+  senderFor,
+  serial,
+  lendingChainSuite,
+  until,
+  type Store,
+} from "./fixture.ts";
 
 describe("outbox sender on a real ledger", function () {
   this.timeout(120_000);
   const lc = lendingChainSuite();
   let store: Store;
   let sender: OutboxSender;
-
 
   beforeEach(async function () {
     store = await memoryOutbox();
@@ -61,8 +72,15 @@ describe("outbox sender on a real ledger", function () {
     expect(await lc.ledger.getFunction("serialUsed")(keccak256(toUtf8Bytes(dis)))).to.equal(true);
     expect(await lc.ledger.getFunction("serialUsed")(keccak256(toUtf8Bytes(rep)))).to.equal(true);
     expect(changes).to.deep.equal([
-      `${app}:queued`, `${dis}:queued`, `${rep}:queued`,
-      `${app}:sent`, `${app}:confirmed`, `${dis}:sent`, `${dis}:confirmed`, `${rep}:sent`, `${rep}:confirmed`,
+      `${app}:queued`,
+      `${dis}:queued`,
+      `${rep}:queued`,
+      `${app}:sent`,
+      `${app}:confirmed`,
+      `${dis}:sent`,
+      `${dis}:confirmed`,
+      `${rep}:sent`,
+      `${rep}:confirmed`,
     ]);
 
     // the same flows again: the stored entries, nothing sent
@@ -81,7 +99,11 @@ describe("outbox sender on a real ledger", function () {
   it("cancels a loan nobody disbursed", async function () {
     const entry = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
     const loanId = loanIdOfEntry(entry);
-    const cancel = await store.outbox.enqueue({ serial: serial("CAN"), kind: "cancelLoan", args: { loanId, reasonCode: 2 } });
+    const cancel = await store.outbox.enqueue({
+      serial: serial("CAN"),
+      kind: "cancelLoan",
+      args: { loanId, reasonCode: 2 },
+    });
     await sender.drain();
     expect((await store.outbox.status(cancel.serial))!.state).to.equal("confirmed");
     expect(Number((await lc.ledger.getFunction("loan")(loanId)).state)).to.equal(4); // Cancelled
@@ -108,7 +130,10 @@ describe("outbox sender on a real ledger", function () {
     expect(failed.attempts).to.equal(0);
     expect(failed.txHash).to.equal(undefined);
     expect((await store.outbox.status(unknownLoan.serial))!.failure!.code).to.equal("LedgerUnknownLoan");
-    expect((await store.outbox.status(rate.serial))!.failure).to.deep.equal({ code: "LedgerRateAboveCap", args: ["3600", "2400"] });
+    expect((await store.outbox.status(rate.serial))!.failure).to.deep.equal({
+      code: "LedgerRateAboveCap",
+      args: ["3600", "2400"],
+    });
     // a failed entry does not hold up the ones after it
     expect((await store.outbox.status(after.serial))!.state).to.equal("confirmed");
     expect(await nonceOf(address)).to.equal(nonce0 + 1);
@@ -118,7 +143,9 @@ describe("outbox sender on a real ledger", function () {
     const storeB = await memoryOutbox();
     const senderB = senderFor(lc, storeB.outbox, lc.chain.wallets.branchB);
     try {
-      const entry = await storeB.outbox.enqueue(registerLoan(serial("APP"), lc.today, { principal: 1_500_000n, branch: MEMBERS.branchB }));
+      const entry = await storeB.outbox.enqueue(
+        registerLoan(serial("APP"), lc.today, { principal: 1_500_000n, branch: MEMBERS.branchB }),
+      );
       const loanId = loanIdOfEntry(entry);
       const dis = await storeB.outbox.enqueue(disburse(serial("DIS"), loanId, 1_500_000n, MEMBERS.branchB));
       await senderB.drain();
@@ -126,7 +153,12 @@ describe("outbox sender on a real ledger", function () {
       const failed = (await storeB.outbox.status(dis.serial))!;
       expect(failed.state).to.equal("failed");
       expect(failed.failure!.code).to.equal("LedgerDailyLimitExceeded");
-      expect(failed.failure!.args).to.deep.equal([String(MEMBERS.branchB), String(lc.today), "1500000", "1000000"]);
+      expect(failed.failure!.args).to.deep.equal([
+        String(MEMBERS.branchB),
+        String(lc.today),
+        "1500000",
+        "1000000",
+      ]);
     } finally {
       await senderB.stop();
       await storeB.close();
@@ -140,7 +172,15 @@ describe("outbox sender on a real ledger", function () {
     const [loan1, loan2] = [loanIdOfEntry(first), loanIdOfEntry(second)];
     // someone disburses loan 1 outside this outbox with serial S
     const s = serial("DIS");
-    await (await lc.ledgerAs(lc.chain.wallets.branchA).getFunction("disburse")(loan1, 600_000n, ACCOUNT[MEMBERS.branchA], keccak256(toUtf8Bytes(s)), bytes32("their voucher"))).wait();
+    await (
+      await lc.ledgerAs(lc.chain.wallets.branchA).getFunction("disburse")(
+        loan1,
+        600_000n,
+        ACCOUNT[MEMBERS.branchA],
+        keccak256(toUtf8Bytes(s)),
+        bytes32("their voucher"),
+      )
+    ).wait();
     const mine = await store.outbox.enqueue(disburse(s, loan2, 600_000n));
     await sender.drain();
     const failed = (await store.outbox.status(mine.serial))!;
@@ -156,7 +196,13 @@ describe("outbox sender on a real ledger", function () {
     const loanId = loanIdOfEntry(entry);
     // the branch lets the union act on this loan (a mandate): without one the union runs no branch business
     const expiry = (await provider.getBlock("latest"))!.timestamp + 86_400;
-    await (await lc.ledgerAs(lc.chain.wallets.branchA).getFunction("grantMandate")(loanId, lc.chain.wallets.unionOps.address, expiry)).wait();
+    await (
+      await lc.ledgerAs(lc.chain.wallets.branchA).getFunction("grantMandate")(
+        loanId,
+        lc.chain.wallets.unionOps.address,
+        expiry,
+      )
+    ).wait();
     await provider.send("evm_setAutomine", [false]);
     try {
       const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
@@ -164,7 +210,11 @@ describe("outbox sender on a real ledger", function () {
       await until(async () => (await store.outbox.status(dis.serial))?.state === "sent", 10_000, "sent");
       // the union, under the branch's mandate, cancels the loan in the same block, ahead of the disbursement (higher tip)
       const union = lc.ledgerAs(lc.chain.wallets.unionOps);
-      await union.getFunction("cancelLoan")(loanId, 9, { maxPriorityFeePerGas: 50_000_000_000n, maxFeePerGas: 100_000_000_000n, gasLimit: 200_000n });
+      await union.getFunction("cancelLoan")(loanId, 9, {
+        maxPriorityFeePerGas: 50_000_000_000n,
+        maxFeePerGas: 100_000_000_000n,
+        gasLimit: 200_000n,
+      });
       await provider.send("evm_mine", []);
       await until(async () => (await store.outbox.status(dis.serial))?.state === "failed", 10_000, "failed");
       const failed = (await store.outbox.status(dis.serial))!;
@@ -182,7 +232,10 @@ describe("outbox sender on a real ledger", function () {
     const provider = lc.chain.anvil.provider;
     await sender.stop();
     // a receipt timeout far beyond this test's: only noticing the unknown transaction can finish it
-    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { receiptTimeoutMs: 600_000, unknownTxMs: 300 });
+    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
+      receiptTimeoutMs: 600_000,
+      unknownTxMs: 300,
+    });
     const address = lc.chain.wallets.branchA.address;
     await provider.send("evm_setAutomine", [false]);
     try {
@@ -196,7 +249,11 @@ describe("outbox sender on a real ledger", function () {
       // the sender notices and puts the very same bytes back into the pool
       await until(async () => (await provider.getTransaction(sent.txHash!)) !== null, 10_000, "re-broadcast");
       await provider.send("evm_mine", []);
-      await until(async () => (await store.outbox.status(entry.serial))?.state === "confirmed", 10_000, "confirmed");
+      await until(
+        async () => (await store.outbox.status(entry.serial))?.state === "confirmed",
+        10_000,
+        "confirmed",
+      );
       const confirmed = (await store.outbox.status(entry.serial))!;
       expect(confirmed.txHash).to.equal(sent.txHash);
       expect(confirmed.nonce).to.equal(sent.nonce);

@@ -7,11 +7,21 @@ import { AccountRole } from "../../../common/consortium/members.ts";
 import { govern } from "../../../scripts/ops/deploy/consortium.ts";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, memoryOutbox, registerLoan, repay, senderFor, serial, lendingChainSuite } from "./fixture.ts";
+import {
+  disburse,
+  memoryOutbox,
+  registerLoan,
+  repay,
+  senderFor,
+  serial,
+  lendingChainSuite,
+} from "./fixture.ts";
 
 describe("outbox sender on a zero-gas-price chain", function () {
   this.timeout(120_000);
-  const lc = lendingChainSuite({ anvilArgs: ["--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee"] });
+  const lc = lendingChainSuite({
+    anvilArgs: ["--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee"],
+  });
 
   it("sends every flow from an account with no ether, at zero fees", async function () {
     const { deployment } = lc.chain;
@@ -19,7 +29,14 @@ describe("outbox sender on a zero-gas-price chain", function () {
     // a new operator account of branch A, never funded
     const operator = Wallet.createRandom().connect(provider) as unknown as Wallet;
     await govern(deployment.governor, lc.chain.approvers, [
-      { target: deployment.addresses.consortiumRegistry, data: deployment.registry.interface.encodeFunctionData("addAccount", [MEMBERS.branchA, operator.address, AccountRole.Operations]) },
+      {
+        target: deployment.addresses.consortiumRegistry,
+        data: deployment.registry.interface.encodeFunctionData("addAccount", [
+          MEMBERS.branchA,
+          operator.address,
+          AccountRole.Operations,
+        ]),
+      },
     ]);
     expect(await provider.getBalance(operator.address)).to.equal(0n);
 

@@ -78,7 +78,10 @@ describe("nodes/privacy borrower-key", () => {
           if (String(d) === id[i]) continue;
           const changed = id.slice(0, i) + d + id.slice(i + 1);
           // a change inside the date can also make the date impossible: refused either way
-          expect(codeOf(() => normalizeIdNumber("resident-id", changed)), changed).to.equal("NODE_ERR_BAD_ID_NUMBER");
+          expect(
+            codeOf(() => normalizeIdNumber("resident-id", changed)),
+            changed,
+          ).to.equal("NODE_ERR_BAD_ID_NUMBER");
         }
       }
     });
@@ -88,7 +91,9 @@ describe("nodes/privacy borrower-key", () => {
     it("trims, removes inner whitespace and upper-cases", () => {
       expect(normalizeIdNumber("passport", "  e1234 5678 ")).to.equal("E12345678");
       expect(normalizeIdNumber("hk-macau-permit", "h12345678")).to.equal("H12345678");
-      expect(normalizeIdNumber("unified-social-credit-code", "91350100m000100y43")).to.equal("91350100M000100Y43");
+      expect(normalizeIdNumber("unified-social-credit-code", "91350100m000100y43")).to.equal(
+        "91350100M000100Y43",
+      );
       expect(normalizeIdNumber("passport", "Ｅ１２３４５６７８")).to.equal("E12345678");
     });
 
@@ -99,20 +104,33 @@ describe("nodes/privacy borrower-key", () => {
     });
 
     it("refuses an unknown idType with NODE_ERR_UNKNOWN_ID_TYPE", () => {
-      expect(codeOf(() => normalizeIdNumber("driving-licence" as IdType, "123"))).to.equal("NODE_ERR_UNKNOWN_ID_TYPE");
-      expect(codeOf(() => borrowerKeyOf(KEY, "Resident-ID" as IdType, "11010519491231002X"))).to.equal("NODE_ERR_UNKNOWN_ID_TYPE");
+      expect(codeOf(() => normalizeIdNumber("driving-licence" as IdType, "123"))).to.equal(
+        "NODE_ERR_UNKNOWN_ID_TYPE",
+      );
+      expect(codeOf(() => borrowerKeyOf(KEY, "Resident-ID" as IdType, "11010519491231002X"))).to.equal(
+        "NODE_ERR_UNKNOWN_ID_TYPE",
+      );
     });
   });
 
   describe("borrowerKeyOf", () => {
     it("matches pinned vectors (computed with Python's hmac)", () => {
-      expect(borrowerKeyOf(KEY, "resident-id", "11010519491231002X")).to.equal("0x1455849fad4c24e515048363bdf5b44bd2ec699a7a56164457c68a46ce667fe6");
-      expect(borrowerKeyOf(KEY, "passport", "E12345678")).to.equal("0x482e1ec51a987daaed281610bd87ab85175661905898ee0510926ea0e0d5e0dc");
+      expect(borrowerKeyOf(KEY, "resident-id", "11010519491231002X")).to.equal(
+        "0x1455849fad4c24e515048363bdf5b44bd2ec699a7a56164457c68a46ce667fe6",
+      );
+      expect(borrowerKeyOf(KEY, "passport", "E12345678")).to.equal(
+        "0x482e1ec51a987daaed281610bd87ab85175661905898ee0510926ea0e0d5e0dc",
+      );
     });
 
     it("is HMAC-SHA256(key, idType ':' normalized) and the same for every spelling of one number", () => {
       const expected = `0x${createHmac("sha256", KEY).update("resident-id:11010519491231002X").digest("hex")}`;
-      for (const raw of ["11010519491231002X", "11010519491231002x", " 110105 19491231 002X ", "１１０１０５１９４９１２３１００２Ｘ"]) {
+      for (const raw of [
+        "11010519491231002X",
+        "11010519491231002x",
+        " 110105 19491231 002X ",
+        "１１０１０５１９４９１２３１００２Ｘ",
+      ]) {
         expect(borrowerKeyOf(KEY, "resident-id", raw)).to.equal(expected);
       }
     });
@@ -124,7 +142,9 @@ describe("nodes/privacy borrower-key", () => {
       expect(borrowerKeyOf(other, "passport", "E12345678")).to.not.equal(a);
       expect(borrowerKeyOf(KEY, "hk-macau-permit", "E12345678")).to.not.equal(a);
       expect(borrowerKeyOf(KEY, "passport", "E12345679")).to.not.equal(a);
-      const keys = new Set(ID_TYPES.map((t) => borrowerKeyOf(KEY, t, t === "resident-id" ? "11010519491231002X" : "X1")));
+      const keys = new Set(
+        ID_TYPES.map((t) => borrowerKeyOf(KEY, t, t === "resident-id" ? "11010519491231002X" : "X1")),
+      );
       expect(keys.size).to.equal(ID_TYPES.length);
     });
 
@@ -134,11 +154,15 @@ describe("nodes/privacy borrower-key", () => {
 
     it("refuses a consortium key that is not 32 bytes", () => {
       expect(codeOf(() => borrowerKeyOf(new Uint8Array(31), "passport", "G1"))).to.equal("NODE_ERR_BAD_KEY");
-      expect(codeOf(() => borrowerKeyOf("00".repeat(32) as unknown as Uint8Array, "passport", "G1"))).to.equal("NODE_ERR_BAD_KEY");
+      expect(
+        codeOf(() => borrowerKeyOf("00".repeat(32) as unknown as Uint8Array, "passport", "G1")),
+      ).to.equal("NODE_ERR_BAD_KEY");
     });
 
     it("refuses an invalid number rather than hashing it", () => {
-      expect(codeOf(() => borrowerKeyOf(KEY, "resident-id", "110101199003071234"))).to.equal("NODE_ERR_BAD_ID_NUMBER");
+      expect(codeOf(() => borrowerKeyOf(KEY, "resident-id", "110101199003071234"))).to.equal(
+        "NODE_ERR_BAD_ID_NUMBER",
+      );
     });
   });
 
@@ -146,12 +170,18 @@ describe("nodes/privacy borrower-key", () => {
     const SALT = new Uint8Array(16).fill(0xab);
 
     it("matches a pinned vector: SHA-256(salt ‖ digits)", () => {
-      expect(accountHashOf(SALT, "6222021234567890123")).to.equal("0xa887d1db54e23aba70c12aa205e3f08bfd23c4e5de797113a493bb78f0c7a14d");
+      expect(accountHashOf(SALT, "6222021234567890123")).to.equal(
+        "0xa887d1db54e23aba70c12aa205e3f08bfd23c4e5de797113a493bb78f0c7a14d",
+      );
     });
 
     it("hashes only the digits: spaces, hyphens and full-width digits give the same hash", () => {
       const h = accountHashOf(SALT, "6222021234567890123");
-      for (const raw of ["6222 0212 3456 7890 123", "6222-0212-3456-7890-123", " ６２２２０２１２３４５６７８９０１２３ "]) {
+      for (const raw of [
+        "6222 0212 3456 7890 123",
+        "6222-0212-3456-7890-123",
+        " ６２２２０２１２３４５６７８９０１２３ ",
+      ]) {
         expect(accountHashOf(SALT, raw)).to.equal(h);
       }
       expect(normalizeAccount("6222 0212 3456 7890 123")).to.equal("6222021234567890123");
@@ -159,14 +189,18 @@ describe("nodes/privacy borrower-key", () => {
 
     it("differs per salt", () => {
       const other = new Uint8Array(16).fill(0xac);
-      expect(accountHashOf(other, "6222021234567890123")).to.not.equal(accountHashOf(SALT, "6222021234567890123"));
+      expect(accountHashOf(other, "6222021234567890123")).to.not.equal(
+        accountHashOf(SALT, "6222021234567890123"),
+      );
     });
 
     it("refuses letters, too few or too many digits, and a short salt", () => {
       expect(codeOf(() => accountHashOf(SALT, "6222O21234567890123"))).to.equal("NODE_ERR_BAD_ACCOUNT"); // letter O
       expect(codeOf(() => accountHashOf(SALT, "1234567"))).to.equal("NODE_ERR_BAD_ACCOUNT");
       expect(codeOf(() => accountHashOf(SALT, "1".repeat(33)))).to.equal("NODE_ERR_BAD_ACCOUNT");
-      expect(codeOf(() => accountHashOf(new Uint8Array(15), "6222021234567890123"))).to.equal("NODE_ERR_BAD_KEY");
+      expect(codeOf(() => accountHashOf(new Uint8Array(15), "6222021234567890123"))).to.equal(
+        "NODE_ERR_BAD_KEY",
+      );
     });
   });
 });

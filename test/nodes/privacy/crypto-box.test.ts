@@ -62,7 +62,8 @@ describe("nodes/privacy crypto-box", () => {
 
   it("uses a fresh IV each time: the same plaintext never seals alike", () => {
     const ivs = new Set<string>();
-    for (let i = 0; i < 200; i++) ivs.add(Buffer.from(seal(key, plaintext, aad).subarray(1, 1 + IV_BYTES)).toString("hex"));
+    for (let i = 0; i < 200; i++)
+      ivs.add(Buffer.from(seal(key, plaintext, aad).subarray(1, 1 + IV_BYTES)).toString("hex"));
     expect(ivs.size).to.equal(200);
   });
 
@@ -73,7 +74,10 @@ describe("nodes/privacy crypto-box", () => {
       for (const mask of [0x01, 0x80, 0xff]) {
         const tampered = new Uint8Array(sealed);
         tampered[i]! ^= mask;
-        expect(codeOf(() => open(key, tampered, aad)), `byte ${i} ^ ${mask}`).to.equal("NODE_ERR_DECRYPT");
+        expect(
+          codeOf(() => open(key, tampered, aad)),
+          `byte ${i} ^ ${mask}`,
+        ).to.equal("NODE_ERR_DECRYPT");
         refused++;
       }
     }
@@ -82,7 +86,11 @@ describe("nodes/privacy crypto-box", () => {
 
   it("refuses every truncation and any appended byte", () => {
     const sealed = seal(key, plaintext, aad);
-    for (let n = 0; n < sealed.length; n++) expect(codeOf(() => open(key, sealed.subarray(0, n), aad)), `length ${n}`).to.equal("NODE_ERR_DECRYPT");
+    for (let n = 0; n < sealed.length; n++)
+      expect(
+        codeOf(() => open(key, sealed.subarray(0, n), aad)),
+        `length ${n}`,
+      ).to.equal("NODE_ERR_DECRYPT");
     const longer = new Uint8Array(sealed.length + 1);
     longer.set(sealed);
     expect(codeOf(() => open(key, longer, aad))).to.equal("NODE_ERR_DECRYPT");
@@ -99,7 +107,9 @@ describe("nodes/privacy crypto-box", () => {
 
   it("refuses keys that are not 32 bytes", () => {
     expect(codeOf(() => seal(new Uint8Array(16), plaintext, aad))).to.equal("NODE_ERR_BAD_KEY");
-    expect(codeOf(() => open(new Uint8Array(33), seal(key, plaintext, aad), aad))).to.equal("NODE_ERR_BAD_KEY");
+    expect(codeOf(() => open(new Uint8Array(33), seal(key, plaintext, aad), aad))).to.equal(
+      "NODE_ERR_BAD_KEY",
+    );
   });
 
   it("the tag is the last 16 bytes and the ciphertext is as long as the plaintext", () => {
@@ -111,7 +121,11 @@ describe("nodes/privacy crypto-box", () => {
     const master = new Uint8Array(32).map((_, i) => 0x40 + i);
 
     it("is HKDF-SHA256(master, salt 'JointLedger/node/v1', info purpose)", () => {
-      expect(Buffer.from(deriveKey(master, "documents")).equals(Buffer.from(referenceHkdf(master, utf8("JointLedger/node/v1"), utf8("documents"))))).to.equal(true);
+      expect(
+        Buffer.from(deriveKey(master, "documents")).equals(
+          Buffer.from(referenceHkdf(master, utf8("JointLedger/node/v1"), utf8("documents"))),
+        ),
+      ).to.equal(true);
     });
 
     it("gives stable, distinct keys per purpose and per master", () => {
@@ -128,7 +142,11 @@ describe("nodes/privacy crypto-box", () => {
     });
 
     it("refuses bad purposes and bad masters", () => {
-      for (const purpose of ["", "Documents", "docs/1", "x".repeat(65)]) expect(codeOf(() => deriveKey(master, purpose)), purpose).to.equal("NODE_ERR_BAD_KEY");
+      for (const purpose of ["", "Documents", "docs/1", "x".repeat(65)])
+        expect(
+          codeOf(() => deriveKey(master, purpose)),
+          purpose,
+        ).to.equal("NODE_ERR_BAD_KEY");
       expect(codeOf(() => deriveKey(new Uint8Array(31), "documents"))).to.equal("NODE_ERR_BAD_KEY");
     });
   });
@@ -174,12 +192,16 @@ describe("nodes/privacy crypto-box", () => {
       await createMasterKeyFile(path);
       for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602, 0o666]) {
         await chmod(path, mode);
-        expect(await asyncCodeOf(() => loadMasterKey(path)), mode.toString(8)).to.equal("NODE_ERR_KEY_FILE_PERMISSIONS");
+        expect(await asyncCodeOf(() => loadMasterKey(path)), mode.toString(8)).to.equal(
+          "NODE_ERR_KEY_FILE_PERMISSIONS",
+        );
       }
     });
 
     it("refuses a missing file, a directory and malformed content", async () => {
-      expect(await asyncCodeOf(() => loadMasterKey(join(dir, "absent.key")))).to.equal("NODE_ERR_KEY_FILE_MISSING");
+      expect(await asyncCodeOf(() => loadMasterKey(join(dir, "absent.key")))).to.equal(
+        "NODE_ERR_KEY_FILE_MISSING",
+      );
       await chmod(dir, 0o700);
       expect(await asyncCodeOf(() => loadMasterKey(dir))).to.equal("NODE_ERR_BAD_KEY");
       const short = join(dir, "short.key");

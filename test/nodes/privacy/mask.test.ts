@@ -110,7 +110,13 @@ describe("nodes/privacy mask", () => {
     const application = {
       applicationId: "A-2024-0001",
       amountFen: "5000000",
-      applicant: { name: "欧阳娜娜", idType: "resident-id", idNumber: "110101199003071233", phone: "13812345678", address: "北京市海淀区中关村大街1号" },
+      applicant: {
+        name: "欧阳娜娜",
+        idType: "resident-id",
+        idNumber: "110101199003071233",
+        phone: "13812345678",
+        address: "北京市海淀区中关村大街1号",
+      },
       coBorrowers: [{ name: "张三", idNumber: "11010519491231002X", mobile: "13912345678" }],
       contacts: [{ contactName: "李小明", tel: "13712345678", relation: "spouse" }],
       disbursement: { bankName: "工商银行", accountNumber: "6222021234567890123", holderName: "欧阳娜娜" },
@@ -123,7 +129,13 @@ describe("nodes/privacy mask", () => {
       expect(masked).to.deep.equal({
         applicationId: "A-2024-0001",
         amountFen: "5000000",
-        applicant: { name: "欧阳**", idType: "resident-id", idNumber: "110***********1233", phone: "138****5678", address: "北京市海淀区****" },
+        applicant: {
+          name: "欧阳**",
+          idType: "resident-id",
+          idNumber: "110***********1233",
+          phone: "138****5678",
+          address: "北京市海淀区****",
+        },
         coBorrowers: [{ name: "张*", idNumber: "110***********002X", mobile: "139****5678" }],
         contacts: [{ contactName: "李**", tel: "137****5678", relation: "spouse" }],
         disbursement: { bankName: "工商银行", accountNumber: "**** **** **** 0123", holderName: "欧阳**" },
@@ -140,7 +152,16 @@ describe("nodes/privacy mask", () => {
 
     it("no original value survives anywhere in the output", () => {
       const text = JSON.stringify(maskApplication(application));
-      for (const secret of ["欧阳娜娜", "110101199003071233", "13812345678", "6222021234567890123", "中关村", "张三", "李小明", "\"score\""]) {
+      for (const secret of [
+        "欧阳娜娜",
+        "110101199003071233",
+        "13812345678",
+        "6222021234567890123",
+        "中关村",
+        "张三",
+        "李小明",
+        '"score"',
+      ]) {
         expect(text.includes(secret), secret).to.equal(false);
       }
     });

@@ -66,18 +66,31 @@ describe("credit report: overdue buckets", () => {
   }
 
   it("refuses negative or fractional days", () => {
-    for (const days of [-1, 1.5, Number.NaN]) expect(reconcileError(() => overdueStatus(days)).code).to.equal("NODE_ERR_CREDIT_REPORT_INPUT");
+    for (const days of [-1, 1.5, Number.NaN])
+      expect(reconcileError(() => overdueStatus(days)).code).to.equal("NODE_ERR_CREDIT_REPORT_INPUT");
   });
 });
 
 describe("credit report: export", () => {
   const loans: CreditLoan[] = [
-    loan({ loanId: id("03"), borrowerKey: KEY_B, daysOverdue: 45, outstandingFen: 1_000_050n, nextDueDay: dateToDay("2026-10-01") }),
+    loan({
+      loanId: id("03"),
+      borrowerKey: KEY_B,
+      daysOverdue: 45,
+      outstandingFen: 1_000_050n,
+      nextDueDay: dateToDay("2026-10-01"),
+    }),
     loan({ loanId: id("01") }),
     loan({ loanId: id("05"), state: "Registered" }),
     loan({ loanId: id("02"), state: "Settled", outstandingFen: 0n, nextDueDay: null }),
     loan({ loanId: id("04"), state: "Cancelled" }),
-    loan({ loanId: id("06").toUpperCase().replace("0X", "0x"), principalFen: 300_000n, outstandingFen: 300_000n, daysOverdue: 181, nextDueDay: dateToDay("2026-05-01") }),
+    loan({
+      loanId: id("06").toUpperCase().replace("0X", "0x"),
+      principalFen: 300_000n,
+      outstandingFen: 300_000n,
+      daysOverdue: 181,
+      nextDueDay: dateToDay("2026-05-01"),
+    }),
   ];
 
   it("the fixed-column CSV, sorted by loan id, yuan with two decimals, settled as C", () => {
@@ -92,7 +105,16 @@ describe("credit report: export", () => {
         "",
       ].join("\r\n"),
     );
-    expect(CREDIT_REPORT_COLUMNS).to.deep.equal(["month", "loan_id", "borrower_key", "principal", "balance", "status", "days_overdue", "next_due_date"]);
+    expect(CREDIT_REPORT_COLUMNS).to.deep.equal([
+      "month",
+      "loan_id",
+      "borrower_key",
+      "principal",
+      "balance",
+      "status",
+      "days_overdue",
+      "next_due_date",
+    ]);
   });
 
   it("the summary: counts by status, balances, exclusions", () => {
@@ -106,7 +128,10 @@ describe("credit report: export", () => {
       overdueBalanceFen: 1_000_050n + 300_000n,
       excluded: { Registered: 1, Cancelled: 1 },
     });
-    expect(JSON.parse(summaryToJson(summary))).to.deep.include({ balanceFen: "5500050", overdueBalanceFen: "1300050" });
+    expect(JSON.parse(summaryToJson(summary))).to.deep.include({
+      balanceFen: "5500050",
+      overdueBalanceFen: "1300050",
+    });
   });
 
   it("deterministic: any input order gives the same bytes", () => {
@@ -141,7 +166,9 @@ describe("credit report: refused input", () => {
   ];
   for (const [label, over, field] of cases) {
     it(`NODE_ERR_CREDIT_REPORT_INPUT for ${label}`, () => {
-      const e = reconcileError(() => buildCreditReport("2026-11", [loan({ loanId: id("01") }), loan({ loanId: id("02"), ...over })]));
+      const e = reconcileError(() =>
+        buildCreditReport("2026-11", [loan({ loanId: id("01") }), loan({ loanId: id("02"), ...over })]),
+      );
       expect(e.code).to.equal("NODE_ERR_CREDIT_REPORT_INPUT");
       expect(e.details[0]).to.deep.include({ index: 1, field });
       expect(e.message.includes("11010519491231002X")).to.equal(false);
@@ -149,12 +176,18 @@ describe("credit report: refused input", () => {
   }
 
   it("the same loan twice, and a bad month", () => {
-    expect(reconcileError(() => buildCreditReport("2026-11", [loan({ loanId: id("01") }), loan({ loanId: id("01") })])).details[0]).to.deep.include({
+    expect(
+      reconcileError(() =>
+        buildCreditReport("2026-11", [loan({ loanId: id("01") }), loan({ loanId: id("01") })]),
+      ).details[0],
+    ).to.deep.include({
       index: 1,
       field: "loanId",
     });
     for (const month of ["2026-13", "2026-1", "202611", "2026-00"]) {
-      expect(reconcileError(() => buildCreditReport(month, [])).details[0]).to.deep.include({ field: "month" });
+      expect(reconcileError(() => buildCreditReport(month, [])).details[0]).to.deep.include({
+        field: "month",
+      });
     }
   });
 });

@@ -43,7 +43,9 @@ function largeBooks(): string {
   for (let i = 0; i < ROWS; i++) {
     const type = i % 2 === 0 ? "disbursement" : "repayment";
     const amount = i % 997 === 0 ? "12.345" : `${1000 + i}.50`;
-    lines.push(`${serial(i)},${LOAN},${type},${amount},${DAY},622202******${String(i % 10_000).padStart(4, "0")}`);
+    lines.push(
+      `${serial(i)},${LOAN},${type},${amount},${DAY},622202******${String(i % 10_000).padStart(4, "0")}`,
+    );
   }
   return `${lines.join("\r\n")}\r\n`;
 }
@@ -55,13 +57,23 @@ function indexedFlows(): Array<Record<string, unknown>> {
     const disbursement = i % 2 === 0;
     const amountFen = BigInt((1000 + i) * 100 + 50) + (i % 1201 === 0 ? 1n : 0n);
     const loanId = i % 1501 === 0 ? OTHER_LOAN : LOAN;
-    flows.push(disbursement ? { type: "disbursement", serial: serial(i), loanId, amountFen, date: DAY, funder: MEMBER } : { type: "repayment", serial: serial(i), loanId, amountFen, date: DAY });
+    flows.push(
+      disbursement
+        ? { type: "disbursement", serial: serial(i), loanId, amountFen, date: DAY, funder: MEMBER }
+        : { type: "repayment", serial: serial(i), loanId, amountFen, date: DAY },
+    );
   }
   return flows;
 }
 
 const asChain = (flows: Array<Record<string, unknown>>): ChainFlow[] =>
-  flows.map((f) => ({ serial: f.serial as string, loanId: f.loanId as string, type: f.type as ChainFlow["type"], amountFen: f.amountFen as bigint, day: f.date as string }));
+  flows.map((f) => ({
+    serial: f.serial as string,
+    loanId: f.loanId as string,
+    type: f.type as ChainFlow["type"],
+    amountFen: f.amountFen as bigint,
+    day: f.date as string,
+  }));
 
 async function appOver(flows: Array<Record<string, unknown>>): Promise<FastifyInstance> {
   const model = { flowsByDay: async () => flows, loan: async () => ({ branch: MEMBER }) };
@@ -86,7 +98,9 @@ const threadCpuMs = (): number => {
  * longest wall-clock gap between ticks, the histogram's maximum, and the most CPU time the main
  * thread spent between two ticks, in ms.
  */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; probeMs: number; histogramMs: number; cpuMs: number }> {
+async function longestStall<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; probeMs: number; histogramMs: number; cpuMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   let last = performance.now();
   let lastCpu = threadCpuMs();
@@ -147,7 +161,9 @@ async function post(port: number, path: string, body: Buffer): Promise<{ status:
       take(head.subarray(end + 4));
     });
     socket.once("error", reject);
-    socket.write(`POST ${path} HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer clerk-token\r\nContent-Type: text/csv\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer clerk-token\r\nContent-Type: text/csv\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
     socket.write(body);
   });
 }
@@ -159,14 +175,24 @@ describe("reconciliation off the event loop", function () {
   const flows = indexedFlows();
 
   it(`a ${ROWS.toLocaleString("en")}-row books file through POST /v1/reconciliations blocks the loop under ${MAX_STALL_MS} ms, and the report is the inline one`, async function () {
-    expect(books.length).to.be.greaterThan(15.5 * 1024 * 1024).and.greaterThan(INLINE_MAX_CHARS);
+    expect(books.length)
+      .to.be.greaterThan(15.5 * 1024 * 1024)
+      .and.greaterThan(INLINE_MAX_CHARS);
     const app = await appOver(flows);
     try {
       await app.listen({ host: "127.0.0.1", port: 0 });
       const port = (app.server.address() as { port: number }).port;
       const body = Buffer.from(books);
-      const both = await longestStall(() => Promise.all([post(port, `/v1/reconciliations?day=${DAY}&format=json`, body), post(port, `/v1/reconciliations?day=${DAY}&format=csv`, body)]));
-      const run = (reply: { status: number; chunks: Buffer[] }) => ({ ...both, result: { statusCode: reply.status, body: Buffer.concat(reply.chunks).toString("utf8") } });
+      const both = await longestStall(() =>
+        Promise.all([
+          post(port, `/v1/reconciliations?day=${DAY}&format=json`, body),
+          post(port, `/v1/reconciliations?day=${DAY}&format=csv`, body),
+        ]),
+      );
+      const run = (reply: { status: number; chunks: Buffer[] }) => ({
+        ...both,
+        result: { statusCode: reply.status, body: Buffer.concat(reply.chunks).toString("utf8") },
+      });
       const json = run(both.result[0]);
       const csv = run(both.result[1]);
       for (const run of [json, csv]) {
@@ -179,9 +205,23 @@ describe("reconciliation off the event loop", function () {
       expect(json.result.body).to.equal(expected.json);
       expect(csv.result.body).to.equal(expected.csv);
       // the fixture exercises more than matches
-      const report = JSON.parse(expected.json) as { matched: number; missingOnChain: unknown[]; missingInBooks: unknown[]; amountMismatch: unknown[]; loanMismatch: unknown[]; errors: unknown[] };
+      const report = JSON.parse(expected.json) as {
+        matched: number;
+        missingOnChain: unknown[];
+        missingInBooks: unknown[];
+        amountMismatch: unknown[];
+        loanMismatch: unknown[];
+        errors: unknown[];
+      };
       expect(report.matched).to.be.greaterThan(5_000);
-      for (const list of [report.missingOnChain, report.missingInBooks, report.amountMismatch, report.loanMismatch, report.errors]) expect(list).to.not.be.empty;
+      for (const list of [
+        report.missingOnChain,
+        report.missingInBooks,
+        report.amountMismatch,
+        report.loanMismatch,
+        report.errors,
+      ])
+        expect(list).to.not.be.empty;
     } finally {
       await app.close();
     }
@@ -196,17 +236,29 @@ describe("reconciliation off the event loop", function () {
     expect(caught).to.be.instanceOf(ChannelError);
     expect((caught as ChannelError).code).to.equal("NODE_ERR_CSV");
     expect((caught as ChannelError).details[0]).to.include({ row: 2 });
-    const badChain = await reconcileOffLoop(DAY, `${header}${serial(1)},${LOAN},repayment,1.00,${DAY},622202******0001\r\n`.padEnd(INLINE_MAX_CHARS + 10, "\n"), [{ serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: "2026-11-21" }], "json").catch((e: unknown) => e);
+    const badChain = await reconcileOffLoop(
+      DAY,
+      `${header}${serial(1)},${LOAN},repayment,1.00,${DAY},622202******0001\r\n`.padEnd(
+        INLINE_MAX_CHARS + 10,
+        "\n",
+      ),
+      [{ serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: "2026-11-21" }],
+      "json",
+    ).catch((e: unknown) => e);
     expect(badChain).to.be.instanceOf(ReconcileError);
     expect((badChain as ReconcileError).code).to.equal("NODE_ERR_RECONCILE_INPUT");
     expect((badChain as ReconcileError).details[0]).to.include({ index: 0, field: "day" });
     // inline and worker give the same bytes
     const small = `${header}${serial(1)},${LOAN},repayment,1.00,${DAY},622202******0001\r\n`;
-    const chain: ChainFlow[] = [{ serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: DAY }];
+    const chain: ChainFlow[] = [
+      { serial: serial(1), loanId: LOAN, type: "repayment", amountFen: 100n, day: DAY },
+    ];
     for (const format of ["json", "csv"] as const) {
       const inline = await reconcileOffLoop(DAY, small, chain, format);
       expect(Buffer.from(inline).toString("utf8")).to.equal(renderReconciliation(DAY, small, chain)[format]);
-      expect(Buffer.from(await reconcileOffLoop(DAY, Buffer.from(small), chain, format, { inlineMaxChars: 0 }))).to.deep.equal(Buffer.from(inline));
+      expect(
+        Buffer.from(await reconcileOffLoop(DAY, Buffer.from(small), chain, format, { inlineMaxChars: 0 })),
+      ).to.deep.equal(Buffer.from(inline));
     }
   });
 });

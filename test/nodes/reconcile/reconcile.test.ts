@@ -22,8 +22,14 @@ const L3 = `0x${"33".repeat(32)}`;
 const ACCOUNT = "622202******1234";
 
 const HEADER = "serial,loan_id,type,amount,value_date,account_masked";
-const line = (serial: string, loanId: string, type: string, amount: string, date = DAY, account = ACCOUNT): string =>
-  [serial, loanId, type, amount, date, account].join(",");
+const line = (
+  serial: string,
+  loanId: string,
+  type: string,
+  amount: string,
+  date = DAY,
+  account = ACCOUNT,
+): string => [serial, loanId, type, amount, date, account].join(",");
 
 const BOOKS = [
   HEADER,
@@ -40,7 +46,13 @@ const BOOKS = [
   line("JL20261122000011", L1, "repayment", "1.00", DAY, "6222021001123456789"), // row 12: full account number
 ].join("\r\n");
 
-const flow = (serial: string, loanId: string, type: ChainFlow["type"], amountFen: bigint): ChainFlow => ({ serial, loanId, type, amountFen, day: DAY });
+const flow = (serial: string, loanId: string, type: ChainFlow["type"], amountFen: bigint): ChainFlow => ({
+  serial,
+  loanId,
+  type,
+  amountFen,
+  day: DAY,
+});
 
 const CHAIN: ChainFlow[] = [
   flow("JL20261122000001", L1, "disbursement", 5_000_000n),
@@ -80,21 +92,50 @@ describe("reconcile: a day with every kind of discrepancy", () => {
 
   it("missing on either side", () => {
     expect(report.missingOnChain).to.deep.equal([
-      { row: 6, serial: "JL20261122000005", serialKey: key("JL20261122000005"), loanId: L3, type: "repayment", amountFen: 8_880n },
+      {
+        row: 6,
+        serial: "JL20261122000005",
+        serialKey: key("JL20261122000005"),
+        loanId: L3,
+        type: "repayment",
+        amountFen: 8_880n,
+      },
     ]);
     expect(report.missingInBooks).to.deep.equal([
-      { serial: key("JL20261122000008"), serialKey: key("JL20261122000008"), loanId: L3, type: "disbursement", amountFen: 700_000n },
+      {
+        serial: key("JL20261122000008"),
+        serialKey: key("JL20261122000008"),
+        loanId: L3,
+        type: "disbursement",
+        amountFen: 700_000n,
+      },
     ]);
   });
 
   it("amount, type and loan mismatches", () => {
     expect(report.amountMismatch).to.deep.equal([
-      { row: 4, serial: "JL20261122000003", serialKey: key("JL20261122000003"), loanId: L2, books: 120_000n, chain: 120_001n },
+      {
+        row: 4,
+        serial: "JL20261122000003",
+        serialKey: key("JL20261122000003"),
+        loanId: L2,
+        books: 120_000n,
+        chain: 120_001n,
+      },
     ]);
     expect(report.typeMismatch).to.deep.equal([
-      { row: 5, serial: "JL20261122000004", serialKey: key("JL20261122000004"), loanId: L2, books: "disbursement", chain: "repayment" },
+      {
+        row: 5,
+        serial: "JL20261122000004",
+        serialKey: key("JL20261122000004"),
+        loanId: L2,
+        books: "disbursement",
+        chain: "repayment",
+      },
     ]);
-    expect(report.loanMismatch).to.deep.equal([{ row: 10, serial: "JL20261122000009", serialKey: key("JL20261122000009"), books: L1, chain: L2 }]);
+    expect(report.loanMismatch).to.deep.equal([
+      { row: 10, serial: "JL20261122000009", serialKey: key("JL20261122000009"), books: L1, chain: L2 },
+    ]);
   });
 
   it("duplicated serials are error rows, not merged; their chain flow is not reported missing", () => {
@@ -113,7 +154,10 @@ describe("reconcile: a day with every kind of discrepancy", () => {
   it("totals of the readable books rows and of the chain", () => {
     expect(report.totals).to.deep.equal({
       books: { disbursementFen: 5_000_000n + 30_000n, repaymentFen: 458_333n + 120_000n + 8_880n + 6_600n },
-      chain: { disbursementFen: 5_000_000n + 700_000n, repaymentFen: 458_333n + 120_001n + 30_000n + 1_000n + 6_600n },
+      chain: {
+        disbursementFen: 5_000_000n + 700_000n,
+        repaymentFen: 458_333n + 120_001n + 30_000n + 1_000n + 6_600n,
+      },
     });
   });
 
@@ -122,7 +166,11 @@ describe("reconcile: a day with every kind of discrepancy", () => {
     const records = parseCsv(csv).map((r) => r.fields);
     expect(records[0]).to.deep.equal([...REPORT_CSV_COLUMNS]);
     const col = (name: (typeof REPORT_CSV_COLUMNS)[number]) => REPORT_CSV_COLUMNS.indexOf(name);
-    expect(records.slice(1).map((r) => [r[col("kind")], r[col("row")], r[col("books_amount")], r[col("chain_amount")]])).to.deep.equal([
+    expect(
+      records
+        .slice(1)
+        .map((r) => [r[col("kind")], r[col("row")], r[col("books_amount")], r[col("chain_amount")]]),
+    ).to.deep.equal([
       ["error", "7", "", ""],
       ["error", "8", "", ""],
       ["error", "9", "", ""],
@@ -134,7 +182,9 @@ describe("reconcile: a day with every kind of discrepancy", () => {
       ["type_mismatch", "5", "", ""],
       ["loan_mismatch", "10", "", ""],
     ]);
-    expect(records.slice(1).every((r) => r[col("day")] === DAY && r.length === REPORT_CSV_COLUMNS.length)).to.equal(true);
+    expect(
+      records.slice(1).every((r) => r[col("day")] === DAY && r.length === REPORT_CSV_COLUMNS.length),
+    ).to.equal(true);
     expect(csv.endsWith("\r\n")).to.equal(true);
   });
 
@@ -156,14 +206,28 @@ describe("reconcile: a day with every kind of discrepancy", () => {
       "loanMismatch",
       "errors",
     ]);
-    expect(parsed.amountMismatch[0]).to.deep.equal({ row: 4, serial: "JL20261122000003", serialKey: key("JL20261122000003"), loanId: L2, books: "120000", chain: "120001" });
+    expect(parsed.amountMismatch[0]).to.deep.equal({
+      row: 4,
+      serial: "JL20261122000003",
+      serialKey: key("JL20261122000003"),
+      loanId: L2,
+      books: "120000",
+      chain: "120001",
+    });
   });
 });
 
 describe("reconcile: edges", () => {
   it("a balanced day: everything matched, the CSV is the header alone", () => {
-    const books = [HEADER, line("S-1", L1, "disbursement", "3000"), line("S-2", L1, "repayment", "0.01")].join("\n");
-    const report = reconcileDay(DAY, books, [flow("S-1", L1, "disbursement", 300_000n), flow(key("S-2"), L1, "repayment", 1n)]);
+    const books = [
+      HEADER,
+      line("S-1", L1, "disbursement", "3000"),
+      line("S-2", L1, "repayment", "0.01"),
+    ].join("\n");
+    const report = reconcileDay(DAY, books, [
+      flow("S-1", L1, "disbursement", 300_000n),
+      flow(key("S-2"), L1, "repayment", 1n),
+    ]);
     expect(report.matched).to.equal(2);
     expect(report.balanced).to.equal(true);
     expect(toCsv(report)).to.equal(`${REPORT_CSV_COLUMNS.join(",")}\r\n`);
@@ -175,7 +239,9 @@ describe("reconcile: edges", () => {
   });
 
   it("a serial on both a type and an amount mismatch is reported in both lists and not matched", () => {
-    const report = reconcileDay(DAY, [HEADER, line("S-1", L1, "disbursement", "10")].join("\n"), [flow("S-1", L1, "repayment", 999n)]);
+    const report = reconcileDay(DAY, [HEADER, line("S-1", L1, "disbursement", "10")].join("\n"), [
+      flow("S-1", L1, "repayment", 999n),
+    ]);
     expect(report.matched).to.equal(0);
     expect(report.typeMismatch).to.have.length(1);
     expect(report.amountMismatch).to.have.length(1);
@@ -201,11 +267,16 @@ describe("reconcile: edges", () => {
       [6, "BAD_AMOUNT"],
       [7, "BAD_DATE"],
     ]);
-    expect(books1.entries.map((e) => [e.row, e.serial, e.accountMasked])).to.deep.equal([[8, "S-7", "6222 **** **** 1234"]]);
+    expect(books1.entries.map((e) => [e.row, e.serial, e.accountMasked])).to.deep.equal([
+      [8, "S-7", "6222 **** **** 1234"],
+    ]);
   });
 
   it("a books file that is not a readable CSV fails with NODE_ERR_CSV", () => {
-    for (const text of ["serial,loan_id,type,amount,value_date\n", `${HEADER}\nS-1,"${L1}"x,repayment,1,${DAY},${ACCOUNT}\n`]) {
+    for (const text of [
+      "serial,loan_id,type,amount,value_date\n",
+      `${HEADER}\nS-1,"${L1}"x,repayment,1,${DAY},${ACCOUNT}\n`,
+    ]) {
       let caught: unknown;
       try {
         reconcileDay(DAY, text, []);

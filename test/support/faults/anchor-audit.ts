@@ -8,7 +8,13 @@ import { JsonRpcProvider, type Provider } from "ethers";
 import type { Receipt, ReceiptDomain } from "../../../common/formats/receipt/receipts.ts";
 import { verifyReceipt } from "../../../common/formats/receipt/receipts.ts";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
-import { DEFAULT_TRUST_ANCHOR_NAME, TRUST_ANCHOR_PATH, loadTrustAnchor, readTrustAnchor, trustAnchorFingerprint } from "../../../common/formats/bundle/trust-anchor.ts";
+import {
+  DEFAULT_TRUST_ANCHOR_NAME,
+  TRUST_ANCHOR_PATH,
+  loadTrustAnchor,
+  readTrustAnchor,
+  trustAnchorFingerprint,
+} from "../../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../../common/formats/bundle/verify.ts";
 import { openDb } from "../../../anchor-service/src/store/db.ts";
 import { digestKey } from "../../../anchor-service/src/store/keys.ts";
@@ -27,7 +33,16 @@ export type ServedAudit = {
   problems: string[];
 };
 
-export type StoredAudit = { stored: number; uniqueLeaves: number; duplicates: number; receiptsAtSequence: number; digestIndexEntries: number; missingFromDigestIndex: number; heads: number; lostHeads: number };
+export type StoredAudit = {
+  stored: number;
+  uniqueLeaves: number;
+  duplicates: number;
+  receiptsAtSequence: number;
+  digestIndexEntries: number;
+  missingFromDigestIndex: number;
+  heads: number;
+  lostHeads: number;
+};
 
 /**
  * A provider for the audit: one snapshot of the chain, each distinct JSON-RPC request sent once
@@ -36,7 +51,11 @@ export type StoredAudit = { stored: number; uniqueLeaves: number; duplicates: nu
  */
 export function snapshotProvider(url: string): JsonRpcProvider {
   const answers = new Map<string, Promise<unknown>>();
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  const provider = new JsonRpcProvider(url, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   const send = provider.send.bind(provider);
   provider.send = (method: string, params: unknown[] | Record<string, unknown>) => {
     const key = JSON.stringify([method, params]);
@@ -68,21 +87,40 @@ export async function waitAllAnchored(url: string, timeoutMs = 120_000): Promise
  * `consortiumRegistry`: the registry the harness deployed, which with the chain makes the trust
  * anchor every bundle is verified with.
  */
-export async function auditServed(options: { url: string; receipts: Iterable<Receipt>; domain: ReceiptDomain; operator: string; provider: Provider; consortiumRegistry: string; concurrency?: number }): Promise<ServedAudit> {
+export async function auditServed(options: {
+  url: string;
+  receipts: Iterable<Receipt>;
+  domain: ReceiptDomain;
+  operator: string;
+  provider: Provider;
+  consortiumRegistry: string;
+  concurrency?: number;
+}): Promise<ServedAudit> {
   // the caller's provider for its identity; a fresh snapshot per audit (the chain may have moved)
   const rpcUrl = (options.provider as JsonRpcProvider)._getConnection?.().url;
   const provider = rpcUrl === undefined ? options.provider : snapshotProvider(rpcUrl);
   const all = [...options.receipts];
   // the consortium's trust anchor from what the harness set up, not from the audited service
-  const trustAnchor = await readTrustAnchor(provider, { consortiumRegistry: options.consortiumRegistry, name: DEFAULT_TRUST_ANCHOR_NAME });
-  const out: ServedAudit = { receipted: all.length, badReceipts: 0, lost: 0, bundlesVerified: 0, problems: [] };
+  const trustAnchor = await readTrustAnchor(provider, {
+    consortiumRegistry: options.consortiumRegistry,
+    name: DEFAULT_TRUST_ANCHOR_NAME,
+  });
+  const out: ServedAudit = {
+    receipted: all.length,
+    badReceipts: 0,
+    lost: 0,
+    bundlesVerified: 0,
+    problems: [],
+  };
   const note = (problem: string) => {
     if (out.problems.length < 10) out.problems.push(problem);
   };
   // what a court fetching the service's URL gets must be that same anchor
   const published = await loadTrustAnchor(`${options.url}${TRUST_ANCHOR_PATH}`);
   if (trustAnchorFingerprint(published) !== trustAnchorFingerprint(trustAnchor)) {
-    note(`the service publishes trust anchor ${trustAnchorFingerprint(published)} (${JSON.stringify(published)}), not the consortium's ${trustAnchorFingerprint(trustAnchor)}`);
+    note(
+      `the service publishes trust anchor ${trustAnchorFingerprint(published)} (${JSON.stringify(published)}), not the consortium's ${trustAnchorFingerprint(trustAnchor)}`,
+    );
   }
   let next = 0;
   const worker = async () => {
@@ -129,11 +167,14 @@ export async function auditStored(dataDir: string, receipts: Iterable<Receipt>):
     const hashes = (await records.leafHashes(0, count)).map((h) => Buffer.from(h).toString("hex"));
     const unique = new Set(hashes);
     let atSequence = 0;
-    for (const receipt of receipts) if (hashes[receipt.sequence] === receipt.leafHash.slice(2).toLowerCase()) atSequence++;
+    for (const receipt of receipts)
+      if (hashes[receipt.sequence] === receipt.leafHash.slice(2).toLowerCase()) atSequence++;
     let digestIndexEntries = 0;
     for await (const _ of db.digests.keys()) digestIndexEntries++;
     const stored = await records.packedMany(Array.from({ length: count }, (_, seq) => seq));
-    const entries = await db.digests.getMany(stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)));
+    const entries = await db.digests.getMany(
+      stored.map((value, seq) => digestKey(value!.subarray(2, 34), seq)),
+    );
     let heads = 0;
     let lostHeads = 0;
     for await (const head of db.heads.values()) {

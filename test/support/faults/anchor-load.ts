@@ -19,14 +19,26 @@ export type AnchorLoadOptions = {
   timeoutMs?: number;
 };
 
-export type LoadFigures = { requests: number; accepted: number; failed: number; refused: Record<string, number>; receipts: number };
+export type LoadFigures = {
+  requests: number;
+  accepted: number;
+  failed: number;
+  refused: Record<string, number>;
+  receipts: number;
+};
 
 export class AnchorLoad {
   readonly options: AnchorLoadOptions;
   /** leafHash → the receipt the service gave (first one). */
   readonly receipts = new Map<string, Receipt>();
   /** Every record sent, with the document text its digest is of. */
-  readonly sent: Array<{ kind: number; digestAlgorithm: number; digest: string; salt: string; subject: string }> = [];
+  readonly sent: Array<{
+    kind: number;
+    digestAlgorithm: number;
+    digest: string;
+    salt: string;
+    subject: string;
+  }> = [];
   readonly figures: LoadFigures = { requests: 0, accepted: 0, failed: 0, refused: {}, receipts: 0 };
   /** Time of the latest receipt (ms since the epoch). */
   lastReceiptAt = 0;
@@ -53,7 +65,8 @@ export class AnchorLoad {
     const target = this.receipts.size + n;
     const deadline = Date.now() + timeoutMs;
     while (this.receipts.size < target) {
-      if (Date.now() > deadline) throw new Error(`load: ${this.receipts.size}/${target} receipts after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`load: ${this.receipts.size}/${target} receipts after ${timeoutMs} ms`);
       await sleep(20);
     }
   }
@@ -63,7 +76,13 @@ export class AnchorLoad {
     while (!this.#stop) {
       const records = Array.from({ length: per }, () => {
         const document = `fault-load document ${c}/${this.#counter++} ${randomBytes(4).toString("hex")}`;
-        return { kind: 1, digestAlgorithm: 1, digest: `0x${createHash("sha256").update(document).digest("hex")}`, salt: `0x${randomBytes(32).toString("hex")}`, subject: `0x${randomBytes(32).toString("hex")}` };
+        return {
+          kind: 1,
+          digestAlgorithm: 1,
+          digest: `0x${createHash("sha256").update(document).digest("hex")}`,
+          salt: `0x${randomBytes(32).toString("hex")}`,
+          subject: `0x${randomBytes(32).toString("hex")}`,
+        };
       });
       this.sent.push(...records);
       const body = JSON.stringify({ records });
@@ -78,7 +97,8 @@ export class AnchorLoad {
         const payload = (await response.json()) as { receipts?: Receipt[]; error?: { code: string } };
         if (response.status === 200 && payload.receipts !== undefined) {
           this.figures.accepted++;
-          for (const r of payload.receipts) if (!this.receipts.has(r.leafHash)) this.receipts.set(r.leafHash, r);
+          for (const r of payload.receipts)
+            if (!this.receipts.has(r.leafHash)) this.receipts.set(r.leafHash, r);
           this.figures.receipts = this.receipts.size;
           this.lastReceiptAt = Date.now();
         } else {

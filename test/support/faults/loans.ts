@@ -11,7 +11,10 @@ import { NodeApi } from "../../../nodes/client/node-api.ts";
 import type { ConsortiumManifest } from "../../../scripts/ops/local/manifest.ts";
 import { approvingDecision } from "../credit-decision.ts";
 
-export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: string): Promise<{ loanId: string; principalFen: bigint }> {
+export async function openDisbursedLoan(
+  manifest: ConsortiumManifest,
+  tag: string,
+): Promise<{ loanId: string; principalFen: bigint }> {
   const branch = manifest.nodes.branchB;
   const platform = new NodeApi("platform", manifest.nodes.platform.url, manifest.nodes.platform.tokens);
   const api = new NodeApi("branchB", branch.url, branch.tokens);
@@ -19,9 +22,21 @@ export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: strin
   const orderNo = `HN-FAULT-${tag}`;
   const letter = authorizationLetter(borrower, orderNo);
   const principalFen = 1_500_000n;
-  const payload = huinongApplication(borrower, { orderNo, amountFen: principalFen, termDays: 30, monthlyRatePermille: "10", signedAt: new Date(Date.now() - 5 * 60_000), letterSha256: letter.sha256 });
-  const routed = await platform.post<{ forwardedTo?: { applicationId: string } }>("/v1/applications/huinong", "clerk", payload);
-  if (routed.forwardedTo === undefined) throw new Error("the union's node did not forward the application to branch B");
+  const payload = huinongApplication(borrower, {
+    orderNo,
+    amountFen: principalFen,
+    termDays: 30,
+    monthlyRatePermille: "10",
+    signedAt: new Date(Date.now() - 5 * 60_000),
+    letterSha256: letter.sha256,
+  });
+  const routed = await platform.post<{ forwardedTo?: { applicationId: string } }>(
+    "/v1/applications/huinong",
+    "clerk",
+    payload,
+  );
+  if (routed.forwardedTo === undefined)
+    throw new Error("the union's node did not forward the application to branch B");
   const applicationId = routed.forwardedTo.applicationId;
   const signedAt = new Date(Date.now() - 60_000);
   const consent = await api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
@@ -31,8 +46,15 @@ export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: strin
     validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
     scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
   });
-  await approvingDecision(async (_method, url, role, body) => ({ status: 200, body: await api.post(url, role, body) }), applicationId);
-  const provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
+  await approvingDecision(
+    async (_method, url, role, body) => ({ status: 200, body: await api.post(url, role, body) }),
+    applicationId,
+  );
+  const provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
   let startDate: string;
   try {
     startDate = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
@@ -40,9 +62,23 @@ export async function openDisbursedLoan(manifest: ConsortiumManifest, tag: strin
     provider.destroy();
   }
   const contract = Buffer.from(`loan contract ${applicationId} (fault-test document)\n`, "utf8");
-  const approved = await api.post<{ loanId: string; serial: string }>("/v1/loans", "approver", { applicationId, contractBase64: contract.toString("base64"), consentLeafHash: consent.consent.leafHash, platformShareBps: 0, startDate });
+  const approved = await api.post<{ loanId: string; serial: string }>("/v1/loans", "approver", {
+    applicationId,
+    contractBase64: contract.toString("base64"),
+    consentLeafHash: consent.consent.leafHash,
+    platformShareBps: 0,
+    startDate,
+  });
   await api.confirmed(approved.serial);
-  const disbursed = await api.post<{ outbox: { serial: string } }>(`/v1/loans/${approved.loanId}/disbursements`, "clerk", { serial: `DSB-FAULT-${tag}`, amountFen: principalFen.toString(), accountHash: branch.settlementAccounts[0]! });
+  const disbursed = await api.post<{ outbox: { serial: string } }>(
+    `/v1/loans/${approved.loanId}/disbursements`,
+    "clerk",
+    {
+      serial: `DSB-FAULT-${tag}`,
+      amountFen: principalFen.toString(),
+      accountHash: branch.settlementAccounts[0]!,
+    },
+  );
   await api.confirmed(disbursed.outbox.serial);
   return { loanId: approved.loanId, principalFen };
 }

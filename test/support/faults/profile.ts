@@ -25,8 +25,22 @@ export type FaultProfile = {
 // modes, two node kills, a full and a read-only disk): the four files take about 85 s in one run
 // on 2 cores, most of it process start-up, the 8 s outages and the audits. The bounded outage
 // outlasts the anchor's 5 s RPC timeout, so a partition shows on /readyz.
-const BOUNDED = { anchorKills: 2, chainRewinds: 2, outageSeconds: 8, nodeKills: 2, diskReceipts: 60, clients: 2 };
-const FULL = { anchorKills: 50, chainRewinds: 10, outageSeconds: 60, nodeKills: 20, diskReceipts: 200, clients: 4 };
+const BOUNDED = {
+  anchorKills: 2,
+  chainRewinds: 2,
+  outageSeconds: 8,
+  nodeKills: 2,
+  diskReceipts: 60,
+  clients: 2,
+};
+const FULL = {
+  anchorKills: 50,
+  chainRewinds: 10,
+  outageSeconds: 60,
+  nodeKills: 20,
+  diskReceipts: 200,
+  clients: 4,
+};
 
 export function faultProfile(env: NodeJS.ProcessEnv = process.env): FaultProfile {
   const full = env.FAULT_ROUNDS === "full";
@@ -55,7 +69,13 @@ export function faultProfile(env: NodeJS.ProcessEnv = process.env): FaultProfile
 }
 
 /** One line of figures, printed by every scenario (the README's Guarantees quote them). */
-export function printFigures(scenario: string, profile: FaultProfile, figures: Record<string, number | string>): void {
-  const parts = Object.entries(figures).map(([k, v]) => `${k}=${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v}`);
+export function printFigures(
+  scenario: string,
+  profile: FaultProfile,
+  figures: Record<string, number | string>,
+): void {
+  const parts = Object.entries(figures).map(
+    ([k, v]) => `${k}=${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v}`,
+  );
   console.log(`      [faults:${profile.name} seed ${profile.seed}] ${scenario}: ${parts.join(" ")}`);
 }

@@ -26,13 +26,18 @@ export type SmallFs = {
 export async function mountSmallFs(sizeMb: number): Promise<SmallFs> {
   const dir = await mkdtemp(join(tmpdir(), "fault-fs-"));
   try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeMb}m,mode=0755`, "tmpfs", dir], { stdio: "pipe" });
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${sizeMb}m,mode=0755`, "tmpfs", dir], {
+      stdio: "pipe",
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`cannot mount a ${sizeMb} MB tmpfs for the disk-full test (needs root or CAP_SYS_ADMIN): ${String((error as { stderr?: unknown }).stderr ?? error)}`);
+    throw new Error(
+      `cannot mount a ${sizeMb} MB tmpfs for the disk-full test (needs root or CAP_SYS_ADMIN): ${String((error as { stderr?: unknown }).stderr ?? error)}`,
+    );
   }
   const filler = join(dir, "filler");
-  const remount = (mode: "ro" | "rw") => execFileSync("mount", ["-o", `remount,${mode}`, dir], { stdio: "pipe" });
+  const remount = (mode: "ro" | "rw") =>
+    execFileSync("mount", ["-o", `remount,${mode}`, dir], { stdio: "pipe" });
   return {
     dir,
     fill() {

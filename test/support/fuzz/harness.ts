@@ -36,13 +36,17 @@ export function fuzzRuns(fallback = 200): number {
   const fromEnv = process.env.FUZZ_HTTP_RUNS;
   if (fromEnv === undefined || fromEnv === "") return fallback;
   const runs = Number(fromEnv);
-  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`FUZZ_HTTP_RUNS must be a positive integer, got ${fromEnv}`);
+  if (!Number.isSafeInteger(runs) || runs < 1)
+    throw new Error(`FUZZ_HTTP_RUNS must be a positive integer, got ${fromEnv}`);
   return runs;
 }
 
 /** FUZZ_ROUTES (comma-separated parts of route names) narrows a run to those routes; unset: all. */
 export function selectedRoutes<T extends { route: string }>(all: T[]): T[] {
-  const parts = (process.env.FUZZ_ROUTES ?? "").split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const parts = (process.env.FUZZ_ROUTES ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
   return parts.length === 0 ? all : all.filter((r) => parts.some((p) => r.route.includes(p)));
 }
 
@@ -103,12 +107,20 @@ export type RouteStats = {
 const MAX_SHOWN = 600;
 
 function describe(request: InjectOptions): string {
-  const payload = request.payload === undefined ? "" : Buffer.isBuffer(request.payload) ? `<${request.payload.length} bytes> ${request.payload.subarray(0, 200).toString("hex")}` : typeof request.payload === "string" ? request.payload : JSON.stringify(request.payload);
+  const payload =
+    request.payload === undefined
+      ? ""
+      : Buffer.isBuffer(request.payload)
+        ? `<${request.payload.length} bytes> ${request.payload.subarray(0, 200).toString("hex")}`
+        : typeof request.payload === "string"
+          ? request.payload
+          : JSON.stringify(request.payload);
   const headers = JSON.stringify(request.headers ?? {});
   return `${request.method} ${(typeof request.url === "string" ? request.url : JSON.stringify(request.url)).slice(0, 300)} headers=${headers.slice(0, 400)} body(${payload.length})=${payload.slice(0, MAX_SHOWN)}`;
 }
 
-const toBuffer = (b: Bytes | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b));
+const toBuffer = (b: Bytes | undefined): Buffer =>
+  b === undefined ? Buffer.alloc(0) : typeof b === "string" ? Buffer.from(b, "utf8") : Buffer.from(b);
 
 /** SHA-256 over every (key, value) of the root, skipping keys `skip` names; and the count. */
 export async function digestDb(db: RootDb, skip?: (key: Buffer) => boolean): Promise<string> {
@@ -133,10 +145,13 @@ export class Watch {
   readonly crashes: string[] = [];
   readonly #target: FuzzTarget;
   readonly #onWrite = (operations: Array<{ encodedKey?: Bytes; key?: unknown }>) => {
-    for (const op of operations) this.writes.push(toBuffer((op.encodedKey ?? (op.key as Bytes | undefined)) as Bytes | undefined));
+    for (const op of operations)
+      this.writes.push(toBuffer((op.encodedKey ?? (op.key as Bytes | undefined)) as Bytes | undefined));
   };
   readonly #onCrash = (error: unknown) => {
-    this.crashes.push(error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : String(error));
+    this.crashes.push(
+      error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : String(error),
+    );
   };
 
   constructor(target: FuzzTarget) {
@@ -169,9 +184,22 @@ export function snapshotEvery(runs: number): number {
   return runs > 1000 ? 20 : 1;
 }
 
-export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>, options: { runs: number; seed: number }): Promise<RouteStats> {
+export async function fuzzRoute<Case>(
+  target: FuzzTarget,
+  spec: RouteFuzz<Case>,
+  options: { runs: number; seed: number },
+): Promise<RouteStats> {
   const seed = routeSeed(options.seed, spec.route);
-  const stats: RouteStats = { route: spec.route, runs: 0, seed, statuses: new Map(), codes: new Map(), accepted: 0, rejected: 0, snapshotsCompared: 0 };
+  const stats: RouteStats = {
+    route: spec.route,
+    runs: 0,
+    seed,
+    statuses: new Map(),
+    codes: new Map(),
+    accepted: 0,
+    rejected: 0,
+    snapshotsCompared: 0,
+  };
   const watch = new Watch(target);
   const every = snapshotEvery(options.runs);
   let baseline: string | undefined;
@@ -182,7 +210,9 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
     try {
       request = await spec.build(c);
     } catch (e) {
-      throw new Error(`the fuzzer could not build a request for ${spec.route} (a bug in the test, not the service): ${(e as Error).stack}`);
+      throw new Error(
+        `the fuzzer could not build a request for ${spec.route} (a bug in the test, not the service): ${(e as Error).stack}`,
+      );
     }
     // writes since the baseline (an accepted request, a background task) make it stale
     if (watch.writes.length > 0) {
@@ -192,47 +222,66 @@ export async function fuzzRoute<Case>(target: FuzzTarget, spec: RouteFuzz<Case>,
     const compare = requestNumber++ % every === 0;
     if (compare && baseline === undefined) baseline = await digestDb(target.db, target.unsnapshotted);
     const reply = await target.app.inject(request);
-    const where = () => `${target.service} ${spec.route} (FUZZ_SEED=${options.seed}, route seed ${seed}): ${describe(request)} → ${reply.statusCode} ${reply.body.slice(0, MAX_SHOWN)}`;
+    const where = () =>
+      `${target.service} ${spec.route} (FUZZ_SEED=${options.seed}, route seed ${seed}): ${describe(request)} → ${reply.statusCode} ${reply.body.slice(0, MAX_SHOWN)}`;
     stats.runs++;
     stats.statuses.set(reply.statusCode, (stats.statuses.get(reply.statusCode) ?? 0) + 1);
-    if (watch.crashes.length > 0) throw new Error(`process-level error during ${where()}:\n${watch.crashes.join("\n")}`);
+    if (watch.crashes.length > 0)
+      throw new Error(`process-level error during ${where()}:\n${watch.crashes.join("\n")}`);
     if (reply.statusCode >= 500) throw new Error(`5xx for ${where()}`);
     if (reply.statusCode >= 400) {
       stats.rejected++;
       // a HEAD reply has no body by definition (RFC 9110 §9.3.2): only the status is checked
       const code = String(request.method).toUpperCase() === "HEAD" ? "(HEAD)" : errorCode(reply.body, where);
       stats.codes.set(code, (stats.codes.get(code) ?? 0) + 1);
-      if (code !== "(HEAD)" && !(code in target.catalogue)) throw new Error(`4xx with an uncatalogued error.code ${JSON.stringify(code)} for ${where()}`);
-      if (reply.statusCode === 429 && reply.headers["retry-after"] === undefined) throw new Error(`429 without Retry-After for ${where()}`);
+      if (code !== "(HEAD)" && !(code in target.catalogue))
+        throw new Error(`4xx with an uncatalogued error.code ${JSON.stringify(code)} for ${where()}`);
+      if (reply.statusCode === 429 && reply.headers["retry-after"] === undefined)
+        throw new Error(`429 without Retry-After for ${where()}`);
       const forbidden = watch.writes.filter((k) => target.mayWrite?.(k, code) !== true);
       if (forbidden.length > 0) {
-        throw new Error(`a rejected request wrote ${forbidden.length} key(s) (${forbidden.slice(0, 5).map((k) => JSON.stringify(k.toString("latin1").slice(0, 60))).join(", ")}) for ${where()}`);
+        throw new Error(
+          `a rejected request wrote ${forbidden.length} key(s) (${forbidden
+            .slice(0, 5)
+            .map((k) => JSON.stringify(k.toString("latin1").slice(0, 60)))
+            .join(", ")}) for ${where()}`,
+        );
       }
       if (compare) {
         const after = await digestDb(target.db, target.unsnapshotted);
         stats.snapshotsCompared++;
-        if (after !== baseline) throw new Error(`a rejected request changed the database (digest ${baseline} → ${after}) for ${where()}`);
+        if (after !== baseline)
+          throw new Error(
+            `a rejected request changed the database (digest ${baseline} → ${after}) for ${where()}`,
+          );
       }
     } else {
       stats.accepted++;
     }
     spec.check?.(c, reply);
     // long runs (npm run test:fuzz) say where they are
-    if (options.runs >= 5000 && stats.runs % 2500 === 0) console.log(`      … ${spec.route}: ${stats.runs} of ${options.runs}`);
+    if (options.runs >= 5000 && stats.runs % 2500 === 0)
+      console.log(`      … ${spec.route}: ${stats.runs} of ${options.runs}`);
     if (++sinceHealth >= 250) {
       sinceHealth = 0;
       await expectHealthy(target, where);
     }
   });
   try {
-    await fc.assert(property, { seed, numRuns: options.runs, ...(spec.examples === undefined ? {} : { examples: spec.examples.map((e) => [e] as [Case]) }) });
+    await fc.assert(property, {
+      seed,
+      numRuns: options.runs,
+      ...(spec.examples === undefined ? {} : { examples: spec.examples.map((e) => [e] as [Case]) }),
+    });
     await expectHealthy(target, () => `${target.service} after ${spec.route}`);
   } catch (error) {
     // the rule that broke first (fast-check keeps it as the cause), then its shrunk counterexample
     const cause = (error as { cause?: unknown }).cause;
     const first = cause instanceof Error ? `${cause.message.slice(0, 4000)}\n` : "";
     const message = (error as Error).message;
-    throw new Error(`${first}${message.length > 4000 ? `${message.slice(0, 4000)}…` : message}\nreplay: FUZZ_SEED=${options.seed}`);
+    throw new Error(
+      `${first}${message.length > 4000 ? `${message.slice(0, 4000)}…` : message}\nreplay: FUZZ_SEED=${options.seed}`,
+    );
   } finally {
     watch.stop();
   }
@@ -264,11 +313,22 @@ export function formatStats(service: string, all: RouteStats[]): string {
   const lines = [`${service}: requests per route (status histogram; top error codes)`];
   const width = Math.max(...all.map((s) => s.route.length));
   for (const s of all) {
-    const statuses = [...s.statuses.entries()].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(" ");
-    const codes = [...s.codes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k}×${v}`).join(" ");
-    lines.push(`  ${s.route.padEnd(width)}  ${String(s.runs).padStart(6)} runs  ${String(s.accepted).padStart(5)} ok  ${String(s.rejected).padStart(6)} rejected (${s.snapshotsCompared} db digests compared)  [${statuses}]  ${codes}`);
+    const statuses = [...s.statuses.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([k, v]) => `${k}×${v}`)
+      .join(" ");
+    const codes = [...s.codes.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([k, v]) => `${k}×${v}`)
+      .join(" ");
+    lines.push(
+      `  ${s.route.padEnd(width)}  ${String(s.runs).padStart(6)} runs  ${String(s.accepted).padStart(5)} ok  ${String(s.rejected).padStart(6)} rejected (${s.snapshotsCompared} db digests compared)  [${statuses}]  ${codes}`,
+    );
   }
   const total = all.reduce((n, s) => n + s.runs, 0);
-  lines.push(`  total ${total} requests over ${all.length} routes, 0 5xx, 0 crashes, 0 writes by rejected requests`);
+  lines.push(
+    `  total ${total} requests over ${all.length} routes, 0 5xx, 0 crashes, 0 writes by rejected requests`,
+  );
   return lines.join("\n");
 }

@@ -8,7 +8,10 @@ import fc from "fast-check";
 const q = (s: string) => JSON.stringify(s);
 
 /** encodeURIComponent that takes any string: lone surrogates (which it refuses) become U+FFFD. */
-export const uri = (s: string): string => encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
+export const uri = (s: string): string =>
+  encodeURIComponent(
+    s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"),
+  );
 
 /** Unicode edge cases: NUL, lone surrogates, bidi overrides, emoji ZWJ sequences, BOM, combining marks, look-alike digits. */
 export const UNICODE_EDGES = [
@@ -57,7 +60,13 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...UNICODE_EDGES) },
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: "grapheme", maxLength: 40 }) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom("\uD800", "\uDC00", "\u0000", "\u202E", "a", "🏦"), maxLength: 60 }) },
+  {
+    weight: 1,
+    arbitrary: fc.string({
+      unit: fc.constantFrom("\uD800", "\uDC00", "\u0000", "\u202E", "a", "🏦"),
+      maxLength: 60,
+    }),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1_000, max: 300_000 }).map((n) => "a".repeat(n)) },
 );
 
@@ -66,10 +75,29 @@ export const hostileNumberText: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      "0", "-0", "-1", "1", "1.5", "-1.5", "0.1", "1e400", "-1e400", "1e308", "5e-324", "1E2", "-0.0",
-      "9007199254740991", "9007199254740992", "9007199254740993", "-9007199254740993",
-      "4294967295", "4294967296", "18446744073709551616", "-9223372036854775809",
-      "123456789012345678901234567890", "1" + "0".repeat(400),
+      "0",
+      "-0",
+      "-1",
+      "1",
+      "1.5",
+      "-1.5",
+      "0.1",
+      "1e400",
+      "-1e400",
+      "1e308",
+      "5e-324",
+      "1E2",
+      "-0.0",
+      "9007199254740991",
+      "9007199254740992",
+      "9007199254740993",
+      "-9007199254740993",
+      "4294967295",
+      "4294967296",
+      "18446744073709551616",
+      "-9223372036854775809",
+      "123456789012345678901234567890",
+      "1" + "0".repeat(400),
     ),
   },
   { weight: 1, arbitrary: fc.integer().map(String) },
@@ -86,19 +114,46 @@ export const scalarText: fc.Arbitrary<string> = fc.oneof(
 
 /** Amounts in fen as JSON text: negative, zero, enormous, fractional, padded, full-width, hex, or as numbers. */
 export const hostileAmountText: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom(
-    "-1", "0", "00", "01", "1.00", "0.01", "1e3", " 1", "1 ", "+1", "1_000", "１２", "0x10", "Infinity", "NaN", "",
-    "9".repeat(19), "9".repeat(20), "1" + "0".repeat(18), "18446744073709551616", "1" + "0".repeat(77), "-" + "9".repeat(30),
-  ).map(q),
+  fc
+    .constantFrom(
+      "-1",
+      "0",
+      "00",
+      "01",
+      "1.00",
+      "0.01",
+      "1e3",
+      " 1",
+      "1 ",
+      "+1",
+      "1_000",
+      "１２",
+      "0x10",
+      "Infinity",
+      "NaN",
+      "",
+      "9".repeat(19),
+      "9".repeat(20),
+      "1" + "0".repeat(18),
+      "18446744073709551616",
+      "1" + "0".repeat(77),
+      "-" + "9".repeat(30),
+    )
+    .map(q),
   hostileNumberText,
   fc.bigInt({ min: -(2n ** 300n), max: 2n ** 300n }).map((n) => q(n.toString())),
 );
 
-export const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
+export const hex32 = fc
+  .uint8Array({ minLength: 32, maxLength: 32 })
+  .map((b) => `0x${Buffer.from(b).toString("hex")}`);
 
 /** Hashes that are almost right: wrong length, no prefix, non-hex, whitespace, look-alike digits. */
 export const badHash: fc.Arbitrary<string> = fc.oneof(
-  fc.integer({ min: 0, max: 70 }).filter((n) => n !== 64).map((n) => `0x${"ab".repeat(35).slice(0, n)}`),
+  fc
+    .integer({ min: 0, max: 70 })
+    .filter((n) => n !== 64)
+    .map((n) => `0x${"ab".repeat(35).slice(0, n)}`),
   hex32.map((h) => h.slice(2)),
   hex32.map((h) => `0X${h.slice(2)}`),
   hex32.map((h) => `${h.slice(0, 10)}g${h.slice(11)}`),
@@ -112,14 +167,30 @@ export const badHash: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Keys that have tripped JS services before: prototype keys, empty, huge, unicode. */
-export const hostileKey: fc.Arbitrary<string> = fc.oneof(fc.constantFrom("__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "", "extra", "$bigint"), hostileString);
+export const hostileKey: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "prototype",
+    "toString",
+    "hasOwnProperty",
+    "",
+    "extra",
+    "$bigint",
+  ),
+  hostileString,
+);
 
 /** Arbitrary JSON text of bounded size with hostile scalars and keys (duplicates possible). */
-export const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; array: string; object: string }>((tie) => ({
-  value: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalarText, tie("array"), tie("object")),
-  array: fc.array(tie("value"), { maxLength: 5 }).map((xs) => `[${xs.join(",")}]`),
-  object: fc.array(fc.tuple(hostileKey, tie("value")), { maxLength: 5 }).map((kv) => `{${kv.map(([k, v]) => `${q(k)}:${v}`).join(",")}}`),
-})).value;
+export const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; array: string; object: string }>(
+  (tie) => ({
+    value: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalarText, tie("array"), tie("object")),
+    array: fc.array(tie("value"), { maxLength: 5 }).map((xs) => `[${xs.join(",")}]`),
+    object: fc
+      .array(fc.tuple(hostileKey, tie("value")), { maxLength: 5 })
+      .map((kv) => `{${kv.map(([k, v]) => `${q(k)}:${v}`).join(",")}}`),
+  }),
+).value;
 
 /** Deeply nested arrays or objects (100 – 20,000 levels), optionally inside a field. */
 export const deepJsonText: fc.Arbitrary<string> = fc
@@ -134,7 +205,9 @@ export const deepJsonText: fc.Arbitrary<string> = fc
 export const hugeJsonText: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: 10_000, max: 200_000 }).map((n) => `[${"0,".repeat(n)}0]`),
   fc.integer({ min: 100_000, max: 2_000_000 }).map((n) => q("x".repeat(n))),
-  fc.integer({ min: 1_000, max: 50_000 }).map((n) => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",")}}`),
+  fc
+    .integer({ min: 1_000, max: 50_000 })
+    .map((n) => `{${Array.from({ length: n }, (_, i) => `"k${i}":${i}`).join(",")}}`),
 );
 
 /** Bytes that are not UTF-8 JSON: invalid sequences, encoded surrogates, NULs, truncated JSON. */
@@ -153,7 +226,9 @@ export const notJsonBytes: fc.Arbitrary<Buffer> = fc.oneof(
     Buffer.from("NaN", "utf8"),
   ),
   // a valid JSON prefix followed by raw invalid UTF-8 inside a string
-  fc.uint8Array({ minLength: 1, maxLength: 20 }).map((b) => Buffer.concat([Buffer.from('{"x":"'), Buffer.from(b), Buffer.from('"}')])),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 20 })
+    .map((b) => Buffer.concat([Buffer.from('{"x":"'), Buffer.from(b), Buffer.from('"}')])),
 );
 
 /** A whole body that is wrong at the top level: any JSON, deep, huge, or not JSON at all. */
@@ -171,7 +246,10 @@ export type FieldSpec = fc.Arbitrary<string>;
  * A JSON object as text: each field valid (most often), hostile (its own bad values, or any
  * hostile JSON), or missing; sometimes unknown extra fields or a duplicated key.
  */
-export function objectText(fields: Record<string, { valid: FieldSpec; bad?: FieldSpec; optional?: boolean }>, options: { validWeight?: number } = {}): fc.Arbitrary<string> {
+export function objectText(
+  fields: Record<string, { valid: FieldSpec; bad?: FieldSpec; optional?: boolean }>,
+  options: { validWeight?: number } = {},
+): fc.Arbitrary<string> {
   const validWeight = options.validWeight ?? 12;
   const entries = Object.entries(fields).map(([name, spec]) =>
     fc.oneof(
@@ -184,9 +262,17 @@ export function objectText(fields: Record<string, { valid: FieldSpec; bad?: Fiel
   );
   const extras = fc.oneof(
     { weight: 20, arbitrary: fc.constant([] as string[]) },
-    { weight: 1, arbitrary: fc.array(fc.tuple(hostileKey, scalarText).map(([k, v]) => `${q(k)}:${v}`), { minLength: 1, maxLength: 3 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(
+        fc.tuple(hostileKey, scalarText).map(([k, v]) => `${q(k)}:${v}`),
+        { minLength: 1, maxLength: 3 },
+      ),
+    },
   );
-  return fc.tuple(fc.tuple(...entries), extras).map(([parts, extra]) => `{${[...parts, ...extra].filter((p) => p !== "").join(",")}}`);
+  return fc
+    .tuple(fc.tuple(...entries), extras)
+    .map(([parts, extra]) => `{${[...parts, ...extra].filter((p) => p !== "").join(",")}}`);
 }
 
 /** An array of `item` texts (empty, one, a few, or many). */
@@ -195,29 +281,71 @@ export function arrayText(item: fc.Arbitrary<string>, maxLength = 5): fc.Arbitra
 }
 
 /** A path segment: the valid value, a hostile one (URL-encoded or raw), or an over-long one. */
-export function pathSegment(valid: fc.Arbitrary<string>, bad: fc.Arbitrary<string> = badHash): fc.Arbitrary<string> {
+export function pathSegment(
+  valid: fc.Arbitrary<string>,
+  bad: fc.Arbitrary<string> = badHash,
+): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 5, arbitrary: valid },
     { weight: 3, arbitrary: bad.map(uri) },
-    { weight: 1, arbitrary: fc.constantFrom("%", "%ZZ", "%00", "%C3%28", "%ED%A0%80", "..", "%2e%2e", "a%2Fb", "", "%20", "x".repeat(5000), "%F0%9F%8F%A6") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "%",
+        "%ZZ",
+        "%00",
+        "%C3%28",
+        "%ED%A0%80",
+        "..",
+        "%2e%2e",
+        "a%2Fb",
+        "",
+        "%20",
+        "x".repeat(5000),
+        "%F0%9F%8F%A6",
+      ),
+    },
   );
 }
 
 /** A query string from parameters, each valid, hostile, missing or duplicated, plus junk parameters. */
-export function queryString(params: Record<string, { valid: fc.Arbitrary<string>; bad?: fc.Arbitrary<string> }>): fc.Arbitrary<string> {
-  const badValue = fc.oneof(hostileString, hostileNumberText, fc.constantFrom("", "-1", "1e400", "0x10", "1.5", "NaN", "Infinity", "[]", "9007199254740993"));
+export function queryString(
+  params: Record<string, { valid: fc.Arbitrary<string>; bad?: fc.Arbitrary<string> }>,
+): fc.Arbitrary<string> {
+  const badValue = fc.oneof(
+    hostileString,
+    hostileNumberText,
+    fc.constantFrom("", "-1", "1e400", "0x10", "1.5", "NaN", "Infinity", "[]", "9007199254740993"),
+  );
   const parts = Object.entries(params).map(([name, spec]) =>
     fc.oneof(
       { weight: 5, arbitrary: spec.valid.map((v) => `${name}=${uri(v)}`) },
       { weight: 3, arbitrary: (spec.bad ?? badValue).map((v) => `${name}=${uri(v)}`) },
-      { weight: 1, arbitrary: fc.tuple(spec.valid, badValue).map(([a, b]) => `${name}=${uri(a)}&${name}=${uri(b)}`) },
-      { weight: 1, arbitrary: fc.constantFrom(`${name}=%ZZ`, `${name}`, `${name}=`, `${name}[]=1`, `${name}[a]=1`) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(spec.valid, badValue).map(([a, b]) => `${name}=${uri(a)}&${name}=${uri(b)}`),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(`${name}=%ZZ`, `${name}`, `${name}=`, `${name}[]=1`, `${name}[a]=1`),
+      },
       { weight: 2, arbitrary: fc.constant("") },
     ),
   );
   const junk = fc.oneof(
     { weight: 8, arbitrary: fc.constant("") },
-    { weight: 1, arbitrary: fc.constantFrom("__proto__=1", "constructor[prototype][x]=1", "x=1", "&&&", "=", "%ZZ=1", `a=${"b".repeat(10_000)}`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        "__proto__=1",
+        "constructor[prototype][x]=1",
+        "x=1",
+        "&&&",
+        "=",
+        "%ZZ=1",
+        `a=${"b".repeat(10_000)}`,
+      ),
+    },
   );
   return fc.tuple(fc.tuple(...parts), junk).map(([ps, j]) => {
     const all = [...ps, j].filter((p) => p !== "");
@@ -260,8 +388,23 @@ export const junkHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.dictionary(
-      fc.constantFrom("x-jl-signer", "x-jl-nonce", "x-jl-target", "authorization", "accept", "x-forwarded-for", "content-length", "transfer-encoding", "x-junk", "accept-encoding", "cookie"),
-      fc.oneof(fc.string({ unit: "binary-ascii", maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")), fc.constantFrom("", "0", "-1", "gzip", "Bearer ", "chunked", "99999999999")),
+      fc.constantFrom(
+        "x-jl-signer",
+        "x-jl-nonce",
+        "x-jl-target",
+        "authorization",
+        "accept",
+        "x-forwarded-for",
+        "content-length",
+        "transfer-encoding",
+        "x-junk",
+        "accept-encoding",
+        "cookie",
+      ),
+      fc.oneof(
+        fc.string({ unit: "binary-ascii", maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")),
+        fc.constantFrom("", "0", "-1", "gzip", "Bearer ", "chunked", "99999999999"),
+      ),
       { maxKeys: 3 },
     ),
   },
@@ -271,11 +414,15 @@ export const junkHeaders: fc.Arbitrary<Record<string, string>> = fc.oneof(
  * A JSON document with one value replaced by hostile JSON text (or removed, or an unknown key
  * added), or left as it is. `document` is a parsed JSON value; the result is JSON text.
  */
-export function mutatedJson(document: unknown, replacement: fc.Arbitrary<string> = fc.oneof(scalarText, jsonText, quoted(badHash), hostileAmountText)): fc.Arbitrary<string> {
+export function mutatedJson(
+  document: unknown,
+  replacement: fc.Arbitrary<string> = fc.oneof(scalarText, jsonText, quoted(badHash), hostileAmountText),
+): fc.Arbitrary<string> {
   const paths: string[][] = [];
   const walk = (value: unknown, path: string[]) => {
     paths.push(path);
-    if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    if (value !== null && typeof value === "object")
+      for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
   };
   walk(document, []);
   const SLOT = "__FUZZ_SLOT_7f3a__";
@@ -299,14 +446,22 @@ export function mutatedJson(document: unknown, replacement: fc.Arbitrary<string>
     },
     {
       weight: 1,
-      arbitrary: fc.nat({ max: paths.length - 1 }).map((i) => JSON.stringify(at(paths[i]!, (p, k) => (Array.isArray(p) ? p.splice(Number(k), 1) : delete p[k])))),
+      arbitrary: fc
+        .nat({ max: paths.length - 1 })
+        .map((i) =>
+          JSON.stringify(at(paths[i]!, (p, k) => (Array.isArray(p) ? p.splice(Number(k), 1) : delete p[k]))),
+        ),
     },
     // a genuine-looking value swapped in: a different 32-byte hex where there was one (tampering)
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.nat({ max: paths.length - 1 }), hex32).map(([i, h]) => JSON.stringify(at(paths[i]!, (p, k) => {
-        if (typeof p[k] === "string" && /^0x[0-9a-f]{64}$/i.test(p[k])) p[k] = h;
-      }))),
+      arbitrary: fc.tuple(fc.nat({ max: paths.length - 1 }), hex32).map(([i, h]) =>
+        JSON.stringify(
+          at(paths[i]!, (p, k) => {
+            if (typeof p[k] === "string" && /^0x[0-9a-f]{64}$/i.test(p[k])) p[k] = h;
+          }),
+        ),
+      ),
     },
   );
 }

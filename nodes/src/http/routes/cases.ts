@@ -2,62 +2,111 @@
 import { COURT } from "../../members.ts";
 import { ADMIN, ANY_USER, APPROVERS, COURT_STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
-import { AssignCourtBody, CaseDocumentsFetched, CaseStep, CaseView, KeeperRoundResult, RulingBody } from "../schemas/cases.ts";
+import {
+  AssignCourtBody,
+  CaseDocumentsFetched,
+  CaseStep,
+  CaseView,
+  KeeperRoundResult,
+  RulingBody,
+} from "../schemas/cases.ts";
 import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
 import { CaseDocumentsExport } from "../schemas/documents.ts";
 
 export const caseRoutes: RouteFile = (api, deps) => {
   api.post("/v1/keeper/rounds", {
     schema: {
-      summary: "Run a keeper round now: expire registered loans that missed their start day undisbursed, escalate overdue loans (both through the outbox, awaited) and schedule or send borrower reminders",
+      summary:
+        "Run a keeper round now: expire registered loans that missed their start day undisbursed, escalate overdue loans (both through the outbox, awaited) and schedule or send borrower reminders",
       response: { 200: KeeperRoundResult, ...tokenErrors(409, 503, 504) },
     },
     config: { roles: ADMIN },
     handler: async (request) => fenJson(KeeperRoundResult, await deps.cases.keeperRound(request.actor)),
   });
   api.get("/v1/cases/:loanId", {
-    schema: { summary: "A loan's dispute stage and arbitration case as the chain states them, with the indexed stage history", params: loanParams, response: { 200: CaseView, ...tokenErrors(503) } },
+    schema: {
+      summary:
+        "A loan's dispute stage and arbitration case as the chain states them, with the indexed stage history",
+      params: loanParams,
+      response: { 200: CaseView, ...tokenErrors(503) },
+    },
     config: { roles: ANY_USER },
-    handler: async (request) => fenJson(CaseView, await deps.cases.caseView(request.actor, request.params.loanId)),
+    handler: async (request) =>
+      fenJson(CaseView, await deps.cases.caseView(request.actor, request.params.loanId)),
   });
   api.post("/v1/cases/:loanId/court", {
-    schema: { summary: "The union assigns a court member to a loan in arbitration (through the outbox)", params: loanParams, body: AssignCourtBody, response: { 200: CaseStep, ...tokenErrors(409, 503) } },
+    schema: {
+      summary: "The union assigns a court member to a loan in arbitration (through the outbox)",
+      params: loanParams,
+      body: AssignCourtBody,
+      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+    },
     config: { roles: APPROVERS },
-    handler: async (request) => fenJson(CaseStep, await deps.cases.assignCourt(request.actor, request.params.loanId, request.body.court)),
+    handler: async (request) =>
+      fenJson(
+        CaseStep,
+        await deps.cases.assignCourt(request.actor, request.params.loanId, request.body.court),
+      ),
   });
   api.post("/v1/cases/:loanId/document-fetches", {
     schema: {
-      summary: "The assigned court fetches the case's documents from the members holding them (signed requests) and stores its own encrypted copies",
+      summary:
+        "The assigned court fetches the case's documents from the members holding them (signed requests) and stores its own encrypted copies",
       params: loanParams,
       response: { 200: CaseDocumentsFetched, ...tokenErrors(409, 502, 503) },
     },
     config: { roles: COURT_STAFF },
-    handler: async (request) => fenJson(CaseDocumentsFetched, await deps.cases.fetchCaseDocuments(request.actor, request.params.loanId)),
+    handler: async (request) =>
+      fenJson(
+        CaseDocumentsFetched,
+        await deps.cases.fetchCaseDocuments(request.actor, request.params.loanId),
+      ),
   });
   api.post("/v1/cases/:loanId/acceptance", {
-    schema: { summary: "The assigned court accepts the case (through the outbox)", params: loanParams, response: { 200: CaseStep, ...tokenErrors(409, 503) } },
+    schema: {
+      summary: "The assigned court accepts the case (through the outbox)",
+      params: loanParams,
+      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+    },
     config: { roles: COURT_STAFF },
-    handler: async (request) => fenJson(CaseStep, await deps.cases.acceptCase(request.actor, request.params.loanId)),
+    handler: async (request) =>
+      fenJson(CaseStep, await deps.cases.acceptCase(request.actor, request.params.loanId)),
   });
   api.post("/v1/cases/:loanId/ruling", {
     schema: {
-      summary: "The assigned court records its ruling: stored encrypted, anchored, its SHA-256 on chain (through the outbox)",
+      summary:
+        "The assigned court records its ruling: stored encrypted, anchored, its SHA-256 on chain (through the outbox)",
       params: loanParams,
       body: RulingBody,
       response: { 200: CaseStep, ...tokenErrors(409, 503) },
     },
     config: { roles: COURT_STAFF },
-    handler: async (request) => fenJson(CaseStep, await deps.cases.recordRuling(request.actor, request.params.loanId, request.body.rulingBase64)),
+    handler: async (request) =>
+      fenJson(
+        CaseStep,
+        await deps.cases.recordRuling(request.actor, request.params.loanId, request.body.rulingBase64),
+      ),
   });
   api.post("/v1/cases/:loanId/closure", {
-    schema: { summary: "The assigned court closes a ruled case (through the outbox)", params: loanParams, response: { 200: CaseStep, ...tokenErrors(409, 503) } },
+    schema: {
+      summary: "The assigned court closes a ruled case (through the outbox)",
+      params: loanParams,
+      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+    },
     config: { roles: COURT_STAFF },
-    handler: async (request) => fenJson(CaseStep, await deps.cases.closeCase(request.actor, request.params.loanId)),
+    handler: async (request) =>
+      fenJson(CaseStep, await deps.cases.closeCase(request.actor, request.params.loanId)),
   });
   // node-to-node: the assigned court's node fetches the case's documents from this one
   api.get("/v1/cases/:loanId/documents", {
-    schema: { summary: "A court member's node fetches an assigned case's documents (signed with the court's chain key)", params: loanParams, response: { 200: CaseDocumentsExport, ...signedErrors() } },
+    schema: {
+      summary:
+        "A court member's node fetches an assigned case's documents (signed with the court's chain key)",
+      params: loanParams,
+      response: { 200: CaseDocumentsExport, ...signedErrors() },
+    },
     config: { auth: "signed", signedKind: COURT },
-    handler: async (request) => deps.ops.documents.caseDocuments(request.signedHeaders!, request.params.loanId),
+    handler: async (request) =>
+      deps.ops.documents.caseDocuments(request.signedHeaders!, request.params.loanId),
   });
 };

@@ -9,11 +9,15 @@ export const entrustedPaymentRoutes: RouteFile = (api, deps) => {
   if (receiving === undefined) return;
   api.get("/v1/loans/:loanId/receiving-account", {
     schema: {
-      summary: "The account a loan this node approved or agreed to pays: the borrower's own or an entrusted payee's (受托支付), as the salted hash bound on chain; never the account number",
+      summary:
+        "The account a loan this node approved or agreed to pays: the borrower's own or an entrusted payee's (受托支付), as the salted hash bound on chain; never the account number",
       params: loanParams,
       response: { 200: ReceivingAccount, ...tokenErrors() },
     },
     config: { roles: STAFF },
-    handler: async (request) => ({ loanId: request.params.loanId.toLowerCase(), ...(await receiving.view(request.params.loanId)) }),
+    handler: async (request) => ({
+      loanId: request.params.loanId.toLowerCase(),
+      ...(await receiving.view(request.params.loanId)),
+    }),
   });
 };

@@ -3,13 +3,24 @@ import { BRANCH } from "../../members.ts";
 import { ANY_USER, APPROVERS } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
 import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
-import { IncomeSplitAgreed, IncomeSplitBody, IncomeSplitSignature, IncomeSplitSignBody, IncomeSplitView } from "../schemas/income-split.ts";
+import {
+  IncomeSplitAgreed,
+  IncomeSplitBody,
+  IncomeSplitSignature,
+  IncomeSplitSignBody,
+  IncomeSplitView,
+} from "../schemas/income-split.ts";
 
 export const incomeSplitRoutes: RouteFile = (api, deps) => {
   const split = deps.incomeSplit;
   if (split === undefined) return;
   api.get("/v1/loans/:loanId/income-split", {
-    schema: { summary: "A loan's income split as the ledger states it: each funder's funding and income share (not agreed: income splits by funding share)", params: loanParams, response: { 200: IncomeSplitView, ...tokenErrors(503) } },
+    schema: {
+      summary:
+        "A loan's income split as the ledger states it: each funder's funding and income share (not agreed: income splits by funding share)",
+      params: loanParams,
+      response: { 200: IncomeSplitView, ...tokenErrors(503) },
+    },
     config: { roles: ANY_USER },
     handler: async (request) => split.view(request.params.loanId),
   });
@@ -22,11 +33,16 @@ export const incomeSplitRoutes: RouteFile = (api, deps) => {
       response: { 200: IncomeSplitAgreed, ...tokenErrors(409, 422, 502, 503, 504) },
     },
     config: { roles: APPROVERS },
-    handler: async (request) => fenJson(IncomeSplitAgreed, await split.agree(request.actor.userId, request.params.loanId, request.body.shares)),
+    handler: async (request) =>
+      fenJson(
+        IncomeSplitAgreed,
+        await split.agree(request.actor.userId, request.params.loanId, request.body.shares),
+      ),
   });
   api.post("/v1/income-split-agreements", {
     schema: {
-      summary: "The loan's branch's node asks this platform's node to sign an income split (signed with the branch's chain key): signed for a platform income share of at least its funding share, or the one its admin accepted",
+      summary:
+        "The loan's branch's node asks this platform's node to sign an income split (signed with the branch's chain key): signed for a platform income share of at least its funding share, or the one its admin accepted",
       body: IncomeSplitSignBody,
       response: { 200: IncomeSplitSignature, ...signedErrors(409, 422, 503) },
     },

@@ -2,14 +2,20 @@
 import { STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
 import { fenJson, loanParams, tokenErrors } from "../schemas/common.ts";
-import { PrepaymentBody, PrepaymentQuote, PrepaymentQuoteQuery, PrepaymentRecorded } from "../schemas/prepayments.ts";
+import {
+  PrepaymentBody,
+  PrepaymentQuote,
+  PrepaymentQuoteQuery,
+  PrepaymentRecorded,
+} from "../schemas/prepayments.ts";
 
 export const prepaymentRoutes: RouteFile = (api, deps) => {
   const prepayments = deps.prepayments;
   if (prepayments === undefined) return;
   api.get("/v1/loans/:loanId/prepayment-quote", {
     schema: {
-      summary: "提前部分还款: what prepaying `amount` fen of principal in `mode` takes today (interest to the day, principal paid, fee, the largest fee the cap allows) and the schedule it leaves, as the ledger computes it (prepaymentOwed)",
+      summary:
+        "提前部分还款: what prepaying `amount` fen of principal in `mode` takes today (interest to the day, principal paid, fee, the largest fee the cap allows) and the schedule it leaves, as the ledger computes it (prepaymentOwed)",
       params: loanParams,
       querystring: PrepaymentQuoteQuery,
       response: { 200: PrepaymentQuote, ...tokenErrors(409, 422, 503) },
@@ -17,7 +23,14 @@ export const prepaymentRoutes: RouteFile = (api, deps) => {
     config: { roles: STAFF },
     handler: async (request) => {
       const { amount, mode, fee } = request.query;
-      return fenJson(PrepaymentQuote, await prepayments.quote(request.params.loanId, { principalFen: BigInt(amount), mode, ...(fee === undefined ? {} : { feeFen: BigInt(fee) }) }));
+      return fenJson(
+        PrepaymentQuote,
+        await prepayments.quote(request.params.loanId, {
+          principalFen: BigInt(amount),
+          mode,
+          ...(fee === undefined ? {} : { feeFen: BigInt(fee) }),
+        }),
+      );
     },
   });
   api.post("/v1/loans/:loanId/prepayments", {

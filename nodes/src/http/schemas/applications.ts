@@ -15,7 +15,11 @@ export const SubmitApplication = {
 export const ForwardedApplication = {
   params: channelParams,
   querystring: z.strictObject({
-    platform: memberIdQuery.optional().describe("the active platform member the union credited the application to (the platform whose node signed it to the union); absent: the union's own"),
+    platform: memberIdQuery
+      .optional()
+      .describe(
+        "the active platform member the union credited the application to (the platform whose node signed it to the union); absent: the union's own",
+      ),
   }),
   body: z.unknown(),
 };
@@ -29,7 +33,9 @@ export const ApplicationView = z.looseObject({
   assignedBranch: z.int(),
   channel: z.string(),
   createdAt: z.string(),
-  application: z.looseObject({}).describe("the canonical application (channels/canonical.ts), masked unless approver/admin"),
+  application: z
+    .looseObject({})
+    .describe("the canonical application (channels/canonical.ts), masked unless approver/admin"),
 });
 
 /** A submitted application: where it went (a platform's node: the union's; the union's: the branch's node). */
@@ -45,7 +51,11 @@ export const RecordConsentBody = z.strictObject({
   validUntil: z.string(),
   scope: z.array(z.enum(CONSENT_SCOPES)).min(1),
 });
-export const ConsentRecorded = z.looseObject({ documentId: z.string(), letterDigest: hex32, consent: z.looseObject({ leafHash: z.string(), sequence: z.unknown() }) });
+export const ConsentRecorded = z.looseObject({
+  documentId: z.string(),
+  letterDigest: hex32,
+  consent: z.looseObject({ leafHash: z.string(), sequence: z.unknown() }),
+});
 
 export const CreditQueryBody = z.strictObject({ applicationId: z.string(), purpose: z.enum(CONSENT_SCOPES) });
 export const CreditQueryResult = z.looseObject({

@@ -9,7 +9,21 @@ const uint64Fen = z
   .regex(decimalFen, "a decimal amount in fen")
   .refine((v) => !decimalFen.test(v) || BigInt(v) < 1n << 64n, "at most 2^64 - 1 fen");
 
-const LimitsFen = z.object({ singleLoanMaxFen: fenString, dailyDisbursementLimitFen: fenString, outstandingLimitFen: fenString, netTier1CapitalFen: fenString });
-export const BranchLimitsView = z.object({ branch: z.int(), ceilings: LimitsFen, limits: LimitsFen, governanceAccount: z.string().nullable() });
-export const SetBranchLimitsBody = z.strictObject({ singleLoanMaxFen: uint64Fen, dailyDisbursementLimitFen: uint64Fen, outstandingLimitFen: uint64Fen });
+const LimitsFen = z.object({
+  singleLoanMaxFen: fenString,
+  dailyDisbursementLimitFen: fenString,
+  outstandingLimitFen: fenString,
+  netTier1CapitalFen: fenString,
+});
+export const BranchLimitsView = z.object({
+  branch: z.int(),
+  ceilings: LimitsFen,
+  limits: LimitsFen,
+  governanceAccount: z.string().nullable(),
+});
+export const SetBranchLimitsBody = z.strictObject({
+  singleLoanMaxFen: uint64Fen,
+  dailyDisbursementLimitFen: uint64Fen,
+  outstandingLimitFen: uint64Fen,
+});
 export const BranchLimitsSet = BranchLimitsView.extend({ serial: z.string(), outbox: z.unknown() });

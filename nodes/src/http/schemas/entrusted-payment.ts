@@ -5,7 +5,12 @@ import { RECEIVING_KINDS } from "../../entrusted-payment.ts";
 
 /** An approval's (or a joint loan's agreement request's) entrusted payee. */
 export const EntrustedPayeeSchema = z.strictObject({
-  accountNumber: z.string().regex(/^\d{8,32}$/, "8-32 digits").describe("the payee's bank account (a merchant's or seller's): hashed with the loan's salt, never stored or shown"),
+  accountNumber: z
+    .string()
+    .regex(/^\d{8,32}$/, "8-32 digits")
+    .describe(
+      "the payee's bank account (a merchant's or seller's): hashed with the loan's salt, never stored or shown",
+    ),
 });
 
 /** Which account a loan's money goes to: the borrower's own or an entrusted payee's, by its salted hash (null: this node neither approved nor agreed to the loan). */

@@ -10,10 +10,16 @@ export const IncomeSplitBody = z.strictObject({
     .array(z.strictObject({ memberId: z.int().min(1).max(0xffff_ffff), incomeShareBps: bps }))
     .min(1)
     .max(8)
-    .describe("each funder's share of the loan's income (interest and penalty) in bps: the loan's two funders, once each, summing to 10,000"),
+    .describe(
+      "each funder's share of the loan's income (interest and penalty) in bps: the loan's two funders, once each, summing to 10,000",
+    ),
 });
 
-export const FunderShares = z.object({ memberId: z.int(), fundingShareBps: z.int(), incomeShareBps: z.int() });
+export const FunderShares = z.object({
+  memberId: z.int(),
+  fundingShareBps: z.int(),
+  incomeShareBps: z.int(),
+});
 export const IncomeSplitView = z.object({
   loanId: hex32,
   agreed: z.boolean().describe("false: income splits by funding share"),
@@ -26,8 +32,15 @@ export const IncomeSplitAgreed = z.object({
   incomeSplit: IncomeSplitView,
   serial: z.string().optional().describe("at the branch's node: the agreeIncomeSplit outbox serial"),
   outbox: OutboxEntry.optional(),
-  accepted: z.looseObject({ platformIncomeShareBps: z.int(), acceptedBy: z.string(), acceptedAt: z.string() }).optional().describe("at the platform's node: its admin's acceptance, signed when the branch's node asks"),
+  accepted: z
+    .looseObject({ platformIncomeShareBps: z.int(), acceptedBy: z.string(), acceptedAt: z.string() })
+    .optional()
+    .describe("at the platform's node: its admin's acceptance, signed when the branch's node asks"),
 });
 
 export const IncomeSplitSignBody = z.strictObject({ loanId: hex32, platformIncomeShareBps: bps });
-export const IncomeSplitSignature = z.object({ platformSignature: z.string().describe("the platform's EIP-712 IncomeSplit signature (common/lending/agreement.ts)") });
+export const IncomeSplitSignature = z.object({
+  platformSignature: z
+    .string()
+    .describe("the platform's EIP-712 IncomeSplit signature (common/lending/agreement.ts)"),
+});

@@ -11,7 +11,11 @@ export const P2P_PORT = 30303;
 export const RPC_PORT = 8545;
 export const METRICS_PORT = 9545;
 /** Inside the container: the node's folder, the shared genesis, and the image's data directory (owned by its besu user). */
-export const CONTAINER = { config: "/config", genesis: "/genesis/genesis.json", data: "/opt/besu/database" } as const;
+export const CONTAINER = {
+  config: "/config",
+  genesis: "/genesis/genesis.json",
+  data: "/opt/besu/database",
+} as const;
 
 export type BesuNode = {
   name: string;
@@ -32,13 +36,27 @@ export function planNodes(options: BesuOptions, keyOf: (name: string) => KeyPair
     const name = `validator-${i + 1}`;
     const ip = `${prefix}.${11 + i}`;
     const keys = keyOf(name);
-    nodes.push({ name, role: "validator", ip, keys, enode: enodeUrl(keys.publicKey, ip, P2P_PORT), hostRpc: { bind: "127.0.0.1", port: options.validatorRpcPort + i } });
+    nodes.push({
+      name,
+      role: "validator",
+      ip,
+      keys,
+      enode: enodeUrl(keys.publicKey, ip, P2P_PORT),
+      hostRpc: { bind: "127.0.0.1", port: options.validatorRpcPort + i },
+    });
   }
   for (let i = 0; i < options.rpcNodes; i++) {
     const name = `rpc-${i + 1}`;
     const ip = `${prefix}.${101 + i}`;
     const keys = keyOf(name);
-    nodes.push({ name, role: "rpc", ip, keys, enode: enodeUrl(keys.publicKey, ip, P2P_PORT), hostRpc: { bind: options.rpcHost, port: options.rpcPort + i } });
+    nodes.push({
+      name,
+      role: "rpc",
+      ip,
+      keys,
+      enode: enodeUrl(keys.publicKey, ip, P2P_PORT),
+      hostRpc: { bind: options.rpcHost, port: options.rpcPort + i },
+    });
   }
   return nodes;
 }
@@ -113,5 +131,9 @@ export function permissionsToml(nodes: readonly BesuNode[], accounts: readonly s
 
 /** The validators other than `node` itself. */
 export function staticNodesJson(node: BesuNode, all: readonly BesuNode[]): string {
-  return `${JSON.stringify(all.filter((n) => n.role === "validator" && n.name !== node.name).map((n) => n.enode), null, 2)}\n`;
+  return `${JSON.stringify(
+    all.filter((n) => n.role === "validator" && n.name !== node.name).map((n) => n.enode),
+    null,
+    2,
+  )}\n`;
 }

@@ -20,7 +20,11 @@ export function composeFile(nodes: readonly BesuNode[], options: BesuOptions): Y
       image: besuImage(options),
       restart: "unless-stopped",
       command: [`--config-file=${CONTAINER.config}/config.toml`],
-      volumes: [`./genesis.json:${CONTAINER.genesis}:ro`, `./nodes/${node.name}:${CONTAINER.config}`, `${node.name}-data:${CONTAINER.data}`],
+      volumes: [
+        `./genesis.json:${CONTAINER.genesis}:ro`,
+        `./nodes/${node.name}:${CONTAINER.config}`,
+        `${node.name}-data:${CONTAINER.data}`,
+      ],
       ports: [`${node.hostRpc.bind}:${node.hostRpc.port}:${RPC_PORT}`],
       networks: { [COMPOSE_NETWORK]: { ipv4_address: node.ip } },
       stop_grace_period: "60s",
@@ -35,5 +39,8 @@ export function composeFile(nodes: readonly BesuNode[], options: BesuOptions): Y
 }
 
 export function composeYaml(nodes: readonly BesuNode[], options: BesuOptions): string {
-  return toYaml(composeFile(nodes, options), "JointLedger consortium chain: QBFT validators and RPC nodes (scripts/ops/network/besu.ts).\nStart: docker compose up -d    Runbook: nodes/network/besu/README.md");
+  return toYaml(
+    composeFile(nodes, options),
+    "JointLedger consortium chain: QBFT validators and RPC nodes (scripts/ops/network/besu.ts).\nStart: docker compose up -d    Runbook: nodes/network/besu/README.md",
+  );
 }

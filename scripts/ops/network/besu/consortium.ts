@@ -59,5 +59,7 @@ export const DEPLOYER_NONCES: Record<keyof ContractAddresses, number> = {
 
 export function predictedAddresses(deployer: string): ContractAddresses {
   const at = (nonce: number) => getCreateAddress({ from: deployer, nonce });
-  return Object.fromEntries(Object.entries(DEPLOYER_NONCES).map(([name, nonce]) => [name, at(nonce)])) as ContractAddresses;
+  return Object.fromEntries(
+    Object.entries(DEPLOYER_NONCES).map(([name, nonce]) => [name, at(nonce)]),
+  ) as ContractAddresses;
 }

@@ -7,7 +7,20 @@ import { NODE_ENV, type NodeConfig } from "../../../../nodes/src/config.ts";
 import type { EnvLine } from "./formats.ts";
 import { toEnvFile } from "./formats.ts";
 
-type AnchorSettings = Pick<Config, "host" | "port" | "dataDir" | "rpcUrl" | "evidenceLog" | "consortiumRegistry" | "evidenceRegistry" | "logId" | "operatorKey" | "confirmations" | "logPageBlocks">;
+type AnchorSettings = Pick<
+  Config,
+  | "host"
+  | "port"
+  | "dataDir"
+  | "rpcUrl"
+  | "evidenceLog"
+  | "consortiumRegistry"
+  | "evidenceRegistry"
+  | "logId"
+  | "operatorKey"
+  | "confirmations"
+  | "logPageBlocks"
+>;
 
 export function anchorEnv(s: AnchorSettings): string {
   const line = (field: keyof Config, value: string | number): EnvLine => [ENV[field], value];

@@ -17,7 +17,8 @@ export function toToml(lines: readonly TomlLine[]): string {
       if (typeof line === "string") return line;
       const [key, value] = line;
       if (!/^[a-z0-9-]+$/.test(key)) throw new Error(`TOML key ${key} is not a bare key`);
-      if (typeof value === "number" && !Number.isSafeInteger(value)) throw new Error(`TOML value of ${key} is not an integer`);
+      if (typeof value === "number" && !Number.isSafeInteger(value))
+        throw new Error(`TOML value of ${key} is not an integer`);
       return `${key}=${JSON.stringify(value)}`;
     })
     .join("\n")}\n`;
@@ -28,7 +29,13 @@ type YamlScalar = string | number | boolean | null;
 
 /** Block-style YAML; strings double-quoted (JSON escapes are valid YAML), keys plain. */
 export function toYaml(value: Yaml, comment?: string): string {
-  const header = comment === undefined ? "" : `${comment.split("\n").map((l) => `# ${l}`.trimEnd()).join("\n")}\n`;
+  const header =
+    comment === undefined
+      ? ""
+      : `${comment
+          .split("\n")
+          .map((l) => `# ${l}`.trimEnd())
+          .join("\n")}\n`;
   return `${header}${block(value, 0)}\n`;
 }
 
@@ -68,7 +75,8 @@ function block(value: Yaml, indent: number): string {
     return entries
       .map(([key, item]) => {
         if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`YAML key ${key} needs quoting`);
-        if ((isMap(item) && Object.keys(item).length > 0) || (isList(item) && item.length > 0)) return `${pad}${key}:\n${block(item, indent + 2)}`;
+        if ((isMap(item) && Object.keys(item).length > 0) || (isList(item) && item.length > 0))
+          return `${pad}${key}:\n${block(item, indent + 2)}`;
         if (isMap(item)) return `${pad}${key}: {}`;
         if (isList(item)) return `${pad}${key}: []`;
         return `${pad}${key}: ${scalar(item)}`;
@@ -89,7 +97,8 @@ export function toEnvFile(lines: readonly EnvLine[]): string {
       const [name, value] = line;
       const text = String(value);
       if (!/^[A-Z][A-Z0-9_]*$/.test(name)) throw new Error(`${name} is not an environment variable name`);
-      if (/['\n\r]/.test(text)) throw new Error(`${name}: value must not contain single quotes or line breaks`);
+      if (/['\n\r]/.test(text))
+        throw new Error(`${name}: value must not contain single quotes or line breaks`);
       return `${name}='${text}'`;
     })
     .join("\n")}\n`;

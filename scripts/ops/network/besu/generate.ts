@@ -8,7 +8,18 @@ import { tokenSha256 } from "../../../../nodes/src/http/auth.ts";
 import type { ApiUser } from "../../../../nodes/src/config.ts";
 import { nodeConfigToml, permissionsToml, planNodes, staticNodesJson, type BesuNode } from "./besu-config.ts";
 import { besuImage, composeYaml } from "./compose.ts";
-import { DEFAULT_BRANCH_LIMITS, FOUNDERS, KIND_CODE, UNION_LOG_ID, UNION_LOG_NAME, predictedAddresses, type ContractAddresses, type FounderPlan, type MemberKey, type MemberKind } from "./consortium.ts";
+import {
+  DEFAULT_BRANCH_LIMITS,
+  FOUNDERS,
+  KIND_CODE,
+  UNION_LOG_ID,
+  UNION_LOG_NAME,
+  predictedAddresses,
+  type ContractAddresses,
+  type FounderPlan,
+  type MemberKey,
+  type MemberKind,
+} from "./consortium.ts";
 import { anchorEnv, nodeEnv } from "./env-files.ts";
 import { qbftGenesis } from "./genesis.ts";
 import { keyPair, secretSource, type KeyPair, type SecretSource } from "./keys.ts";
@@ -27,7 +38,14 @@ export type NetworkManifest = {
   gasLimit: number;
   contractSizeLimit: number;
   maxLogsRange: number;
-  nodes: Array<{ name: string; role: "validator" | "rpc"; address: string; enode: string; ip: string; rpcUrl: string }>;
+  nodes: Array<{
+    name: string;
+    role: "validator" | "rpc";
+    address: string;
+    enode: string;
+    ip: string;
+    rpcUrl: string;
+  }>;
   /** Creates the contracts (nonces 0–7); not a member. Paths relative to this folder. */
   deployer: { address: string; keystoreFile: string; passwordFile: string };
   /** Where scripts/ops/network/deploy.ts will create the contracts. */
@@ -53,17 +71,36 @@ export type NetworkManifest = {
   branchLimits: Record<keyof typeof DEFAULT_BRANCH_LIMITS, string>;
 };
 
-export type GeneratedNetwork = { files: GeneratedFile[]; manifest: NetworkManifest; warnings: string[]; tolerance: Tolerance };
+export type GeneratedNetwork = {
+  files: GeneratedFile[];
+  manifest: NetworkManifest;
+  warnings: string[];
+  tolerance: Tolerance;
+};
 
 const base64url = (hex: string) => Buffer.from(getBytes(hex)).toString("base64url");
 
 /** Back-office users of a member's node and their roles. */
 function usersOf(kind: MemberKind): Array<{ user: string; role: ApiUser["role"] }> {
-  if (kind === "court") return [{ user: "court-clerk", role: "court-clerk" }, { user: "admin", role: "admin" }];
-  return [{ user: "clerk", role: "clerk" }, { user: "approver", role: "approver" }, { user: "admin", role: "admin" }];
+  if (kind === "court")
+    return [
+      { user: "court-clerk", role: "court-clerk" },
+      { user: "admin", role: "admin" },
+    ];
+  return [
+    { user: "clerk", role: "clerk" },
+    { user: "approver", role: "approver" },
+    { user: "admin", role: "admin" },
+  ];
 }
 
-async function keystore(secrets: SecretSource, label: string, key: KeyPair, password: string, scryptN: number): Promise<string> {
+async function keystore(
+  secrets: SecretSource,
+  label: string,
+  key: KeyPair,
+  password: string,
+  scryptN: number,
+): Promise<string> {
   const salt = secrets.bytes32(`keystore/${label}/salt`);
   const iv = hexlify(getBytes(secrets.bytes32(`keystore/${label}/iv`)).slice(0, 16));
   // ethers turns 16 bytes into a version-4 UUID
@@ -107,14 +144,35 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
       kindCode: KIND_CODE[f.kind],
       regionCode: f.regionCode,
       name: f.name,
-      accounts: [key.address, ...(f.key === "union" ? [anchorOperator.address] : []), ...(governanceKey === undefined ? [] : [governanceKey.address])],
-      node: { url: `http://127.0.0.1:${options.nodePort + i}`, account: key.address, envFile: `env/node-${f.key}.env`, keystoreFile: `secrets/${f.key}/keystore.json`, rpcUrl: serviceRpc(i + 1) },
-      ...(governanceKey === undefined ? {} : { governance: { account: governanceKey.address, keystoreFile: `secrets/${f.key}/governance.json`, passwordFile: `secrets/${f.key}/governance.password` } }),
+      accounts: [
+        key.address,
+        ...(f.key === "union" ? [anchorOperator.address] : []),
+        ...(governanceKey === undefined ? [] : [governanceKey.address]),
+      ],
+      node: {
+        url: `http://127.0.0.1:${options.nodePort + i}`,
+        account: key.address,
+        envFile: `env/node-${f.key}.env`,
+        keystoreFile: `secrets/${f.key}/keystore.json`,
+        rpcUrl: serviceRpc(i + 1),
+      },
+      ...(governanceKey === undefined
+        ? {}
+        : {
+            governance: {
+              account: governanceKey.address,
+              keystoreFile: `secrets/${f.key}/governance.json`,
+              passwordFile: `secrets/${f.key}/governance.password`,
+            },
+          }),
     });
   });
 
   const accounts = [deployer.address, ...members.flatMap((m) => m.accounts)];
-  const genesis = qbftGenesis(options, validators.map((v) => v.keys.address));
+  const genesis = qbftGenesis(
+    options,
+    validators.map((v) => v.keys.address),
+  );
   add("genesis.json", `${JSON.stringify(genesis, null, 2)}\n`);
   add("docker-compose.yml", composeYaml(nodes, options));
   const permissions = permissionsToml(nodes, accounts);
@@ -127,7 +185,11 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
   }
 
   const deployerPassword = base64url(secrets.bytes32("password/deployer"));
-  add("secrets/deployer.json", await keystore(secrets, "deployer", deployer, deployerPassword, options.scryptN), true);
+  add(
+    "secrets/deployer.json",
+    await keystore(secrets, "deployer", deployer, deployerPassword, options.scryptN),
+    true,
+  );
   add("secrets/deployer.password", `${deployerPassword}\n`, true);
 
   add(
@@ -151,17 +213,42 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
   for (const member of members) {
     const key = memberKeys.get(member.key)!;
     const password = base64url(secrets.bytes32(`password/${member.key}`));
-    const tokens = Object.fromEntries(usersOf(member.kind).map((u) => [u.user, base64url(secrets.bytes32(`token/${member.key}/${u.user}`))]));
+    const tokens = Object.fromEntries(
+      usersOf(member.kind).map((u) => [u.user, base64url(secrets.bytes32(`token/${member.key}/${u.user}`))]),
+    );
     add(member.node.keystoreFile, await keystore(secrets, member.key, key, password, options.scryptN), true);
-    add(`secrets/${member.key}/master.key`, `${secrets.bytes32(`master-key/${member.key}`).slice(2)}\n`, true);
-    add(`secrets/${member.key}/api-tokens.json`, `${JSON.stringify({ node: member.node.url, tokens }, null, 2)}\n`, true);
+    add(
+      `secrets/${member.key}/master.key`,
+      `${secrets.bytes32(`master-key/${member.key}`).slice(2)}\n`,
+      true,
+    );
+    add(
+      `secrets/${member.key}/api-tokens.json`,
+      `${JSON.stringify({ node: member.node.url, tokens }, null, 2)}\n`,
+      true,
+    );
     const governanceKey = governanceKeys.get(member.key);
     if (governanceKey !== undefined && member.governance !== undefined) {
       const governancePassword = base64url(secrets.bytes32(`password/${member.key}/governance`));
-      add(member.governance.keystoreFile, await keystore(secrets, `${member.key}/governance`, governanceKey, governancePassword, options.scryptN), true);
+      add(
+        member.governance.keystoreFile,
+        await keystore(
+          secrets,
+          `${member.key}/governance`,
+          governanceKey,
+          governancePassword,
+          options.scryptN,
+        ),
+        true,
+      );
       add(member.governance.passwordFile, `${governancePassword}\n`, true);
     }
-    const directory = member.kind === "union" ? Object.fromEntries(members.filter((m) => m.key !== member.key).map((m) => [String(m.id), m.node.url])) : {};
+    const directory =
+      member.kind === "union"
+        ? Object.fromEntries(
+            members.filter((m) => m.key !== member.key).map((m) => [String(m.id), m.node.url]),
+          )
+        : {};
     add(
       member.node.envFile,
       nodeEnv(
@@ -203,20 +290,51 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
     chainId: options.chainId,
     besuImage: besuImage(options),
     installDir: options.installDir,
-    qbft: { blockPeriodSeconds: options.blockPeriod, requestTimeoutSeconds: options.requestTimeout, epochLength: options.epochLength, ...tolerance },
+    qbft: {
+      blockPeriodSeconds: options.blockPeriod,
+      requestTimeoutSeconds: options.requestTimeout,
+      epochLength: options.epochLength,
+      ...tolerance,
+    },
     gasLimit: options.gasLimit,
     contractSizeLimit: options.contractSizeLimit,
     maxLogsRange: options.maxLogsRange,
-    nodes: nodes.map((n) => ({ name: n.name, role: n.role, address: n.keys.address, enode: n.enode, ip: n.ip, rpcUrl: rpcUrl(n) })),
-    deployer: { address: deployer.address, keystoreFile: "secrets/deployer.json", passwordFile: "secrets/deployer.password" },
+    nodes: nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      address: n.keys.address,
+      enode: n.enode,
+      ip: n.ip,
+      rpcUrl: rpcUrl(n),
+    })),
+    deployer: {
+      address: deployer.address,
+      keystoreFile: "secrets/deployer.json",
+      passwordFile: "secrets/deployer.password",
+    },
     contracts,
-    anchor: { url: anchorUrl, logName: UNION_LOG_NAME, logId: UNION_LOG_ID, operator: anchorOperator.address, envFile: "env/anchor.env", rpcUrl: serviceRpc(0) },
+    anchor: {
+      url: anchorUrl,
+      logName: UNION_LOG_NAME,
+      logId: UNION_LOG_ID,
+      operator: anchorOperator.address,
+      envFile: "env/anchor.env",
+      rpcUrl: serviceRpc(0),
+    },
     members,
     branchLimits: { ...DEFAULT_BRANCH_LIMITS },
   };
   add("network.json", `${JSON.stringify(manifest, null, 2)}\n`);
   const warnings = besuWarnings(options);
-  add("README.md", networkReadme(manifest, warnings, files.map((f) => f.path).concat("README.md"), new Set(files.filter((f) => f.secret).map((f) => f.path))));
+  add(
+    "README.md",
+    networkReadme(
+      manifest,
+      warnings,
+      files.map((f) => f.path).concat("README.md"),
+      new Set(files.filter((f) => f.secret).map((f) => f.path)),
+    ),
+  );
   files.sort((a, b) => a.path.localeCompare(b.path));
   return { files, manifest, warnings, tolerance };
 }
@@ -227,13 +345,17 @@ export async function writeNetwork(out: string, network: GeneratedNetwork): Prom
     if (error.code === "ENOENT") return [];
     throw error;
   });
-  if (existing.length > 0) throw new Error(`${out} is not empty; choose a new folder (the generator never overwrites keys)`);
+  if (existing.length > 0)
+    throw new Error(`${out} is not empty; choose a new folder (the generator never overwrites keys)`);
   await mkdir(out, { recursive: true, mode: 0o755 });
   for (const file of network.files) {
     const target = path.join(out, file.path);
     const top = file.path.split("/")[0]!;
     // secrets/ and env/ are the owner's only; node folders must stay readable to the container
-    await mkdir(path.dirname(target), { recursive: true, mode: top === "secrets" || top === "env" ? 0o700 : 0o755 });
+    await mkdir(path.dirname(target), {
+      recursive: true,
+      mode: top === "secrets" || top === "env" ? 0o700 : 0o755,
+    });
     await writeFile(target, file.content, { mode: file.secret ? 0o600 : 0o644, flag: "wx" });
   }
 }

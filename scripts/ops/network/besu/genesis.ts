@@ -15,15 +15,30 @@ export function qbftExtraData(validators: readonly string[]): string {
   return encodeRlp([VANITY, validators.map((a) => getAddress(a).toLowerCase()), [], "0x", []]);
 }
 
-export type QbftExtraData = { vanity: string; validators: string[]; vote: unknown[]; round: string; seals: unknown[] };
+export type QbftExtraData = {
+  vanity: string;
+  validators: string[];
+  vote: unknown[];
+  round: string;
+  seals: unknown[];
+};
 
 /** Decode a genesis extraData; throws if it is not QBFT's five-field form. */
 export function decodeQbftExtraData(extraData: string): QbftExtraData {
   const decoded = decodeRlp(extraData);
-  if (!Array.isArray(decoded) || decoded.length !== 5) throw new Error("QBFT extraData is an RLP list of five items");
-  const [vanity, validators, vote, round, seals] = decoded as [string, string[], unknown[], string, unknown[]];
-  if (typeof vanity !== "string" || vanity.length !== 66) throw new Error("QBFT extraData must start with 32 bytes of vanity");
-  if (!Array.isArray(validators) || !validators.every((v) => typeof v === "string" && v.length === 42)) throw new Error("QBFT extraData's second item is the list of validator addresses");
+  if (!Array.isArray(decoded) || decoded.length !== 5)
+    throw new Error("QBFT extraData is an RLP list of five items");
+  const [vanity, validators, vote, round, seals] = decoded as [
+    string,
+    string[],
+    unknown[],
+    string,
+    unknown[],
+  ];
+  if (typeof vanity !== "string" || vanity.length !== 66)
+    throw new Error("QBFT extraData must start with 32 bytes of vanity");
+  if (!Array.isArray(validators) || !validators.every((v) => typeof v === "string" && v.length === 42))
+    throw new Error("QBFT extraData's second item is the list of validator addresses");
   return { vanity, validators: validators.map((v) => getAddress(v)), vote, round, seals };
 }
 

@@ -17,7 +17,9 @@ export type SecretSource = {
 
 export function secretSource(seed?: string): SecretSource {
   const bytes32 = (label: string) =>
-    seed === undefined ? `0x${randomBytes(32).toString("hex")}` : keccak256(toUtf8Bytes(`jointledger.besu.v1\u0000${seed}\u0000${label}`));
+    seed === undefined
+      ? `0x${randomBytes(32).toString("hex")}`
+      : keccak256(toUtf8Bytes(`jointledger.besu.v1\u0000${seed}\u0000${label}`));
   return {
     bytes32,
     privateKey(label) {
@@ -38,7 +40,11 @@ export type KeyPair = {
 
 export function keyPair(privateKey: string): KeyPair {
   const signing = new SigningKey(privateKey);
-  return { privateKey: signing.privateKey, publicKey: signing.publicKey.slice(4), address: computeAddress(signing.publicKey) };
+  return {
+    privateKey: signing.privateKey,
+    publicKey: signing.publicKey.slice(4),
+    address: computeAddress(signing.publicKey),
+  };
 }
 
 export function enodeUrl(publicKey: string, host: string, port: number): string {

@@ -17,7 +17,12 @@ export class BesuOptionsError extends Error {
   }
 }
 
-const int = (min: number, max: number) => z.coerce.number({ error: "must be a number" }).int("must be a whole number").min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: "must be a number" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 
 /** Besu's largest contract size and block gas limit (besu.hyperledger.org, "free gas networks"). */
 export const MAX_CONTRACT_SIZE = 2_147_483_647;
@@ -38,9 +43,18 @@ export const BesuOptionsSchema = z
     gasLimit: int(10_000_000, MAX_GAS_LIMIT).default(100_000_000),
     contractSizeLimit: int(24_576, MAX_CONTRACT_SIZE).default(MAX_CONTRACT_SIZE),
     maxLogsRange: int(1, 1_000_000).default(1000),
-    besuVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact release such as 25.6.0 (the image is pinned; no 'latest')").default("25.6.0"),
-    subnet: z.string().regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, "must be an IPv4 /24 such as 172.16.240.0/24").default("172.16.240.0/24"),
-    rpcHost: z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IPv4 address").default("127.0.0.1"),
+    besuVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, "must be an exact release such as 25.6.0 (the image is pinned; no 'latest')")
+      .default("25.6.0"),
+    subnet: z
+      .string()
+      .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/, "must be an IPv4 /24 such as 172.16.240.0/24")
+      .default("172.16.240.0/24"),
+    rpcHost: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$/, "must be a host name or IPv4 address")
+      .default("127.0.0.1"),
     rpcPort: int(1024, 65535).default(8545),
     validatorRpcPort: int(1024, 65535).default(21001),
     anchorPort: int(1024, 65535).default(9545),
@@ -48,29 +62,62 @@ export const BesuOptionsSchema = z
     /** Deterministic keys and secrets (tests); random when absent. */
     seed: z.string().min(1, "must not be empty").optional(),
     /** scrypt cost of the keystores; lower only for tests. */
-    scryptN: int(1024, 2 ** 20).refine((n) => (n & (n - 1)) === 0, "must be a power of two").default(131_072),
+    scryptN: int(1024, 2 ** 20)
+      .refine((n) => (n & (n - 1)) === 0, "must be a power of two")
+      .default(131_072),
   })
   .superRefine((o, ctx) => {
     if (o.requestTimeout <= o.blockPeriod) {
-      ctx.addIssue({ code: "custom", path: ["requestTimeout"], message: `must be longer than the block period (${o.blockPeriod} s); Besu suggests about twice the block period` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["requestTimeout"],
+        message: `must be longer than the block period (${o.blockPeriod} s); Besu suggests about twice the block period`,
+      });
     }
     const octets = o.subnet.split("/")[0]!.split(".").map(Number);
-    if (octets.some((n) => n > 255)) ctx.addIssue({ code: "custom", path: ["subnet"], message: "has an octet above 255" });
-    if (o.validators + o.rpcNodes > 200) ctx.addIssue({ code: "custom", path: ["validators"], message: "validators plus RPC nodes must fit the /24 subnet (at most 200 nodes)" });
-    for (const [name, value] of [["installDir", o.installDir], ["out", o.out]] as const) {
-      if (value !== undefined && /['\n\r"\\$`]/.test(value)) ctx.addIssue({ code: "custom", path: [name], message: "must not contain quotes, backslashes, $, ` or line breaks (it is written into env files)" });
+    if (octets.some((n) => n > 255))
+      ctx.addIssue({ code: "custom", path: ["subnet"], message: "has an octet above 255" });
+    if (o.validators + o.rpcNodes > 200)
+      ctx.addIssue({
+        code: "custom",
+        path: ["validators"],
+        message: "validators plus RPC nodes must fit the /24 subnet (at most 200 nodes)",
+      });
+    for (const [name, value] of [
+      ["installDir", o.installDir],
+      ["out", o.out],
+    ] as const) {
+      if (value !== undefined && /['\n\r"\\$`]/.test(value))
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "must not contain quotes, backslashes, $, ` or line breaks (it is written into env files)",
+        });
     }
     const ports = [
       ...Array.from({ length: o.rpcNodes }, (_, i) => ["--rpc-port", o.rpcPort + i] as const),
-      ...Array.from({ length: o.validators }, (_, i) => ["--validator-rpc-port", o.validatorRpcPort + i] as const),
+      ...Array.from(
+        { length: o.validators },
+        (_, i) => ["--validator-rpc-port", o.validatorRpcPort + i] as const,
+      ),
       ["--anchor-port", o.anchorPort] as const,
       ...Array.from({ length: 5 }, (_, i) => ["--node-port", o.nodePort + i] as const),
     ];
     const seen = new Map<number, string>();
     for (const [option, port] of ports) {
-      if (port > 65535) ctx.addIssue({ code: "custom", path: [optionField(option)], message: `the range starting here runs past port 65535` });
+      if (port > 65535)
+        ctx.addIssue({
+          code: "custom",
+          path: [optionField(option)],
+          message: `the range starting here runs past port 65535`,
+        });
       const other = seen.get(port);
-      if (other !== undefined && other !== option) ctx.addIssue({ code: "custom", path: [optionField(option)], message: `port ${port} overlaps the ports of ${other}` });
+      if (other !== undefined && other !== option)
+        ctx.addIssue({
+          code: "custom",
+          path: [optionField(option)],
+          message: `port ${port} overlaps the ports of ${other}`,
+        });
       seen.set(port, option);
     }
   });
@@ -136,7 +183,9 @@ export function parseBesuArgs(argv: string[]): BesuOptions {
       args: argv,
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries(Object.values(OPTIONS).map((flag) => [flag.slice(2), { type: "string" as const }])),
+      options: Object.fromEntries(
+        Object.values(OPTIONS).map((flag) => [flag.slice(2), { type: "string" as const }]),
+      ),
     });
     values = parsed.values;
   } catch (error) {
@@ -154,7 +203,11 @@ export function parseBesuArgs(argv: string[]): BesuOptions {
 export function validateBesuOptions(raw: Record<string, unknown>): BesuOptions {
   const parsed = BesuOptionsSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new BesuOptionsError(parsed.error.issues.map((i) => `${OPTIONS[String(i.path[0]) as keyof typeof OPTIONS] ?? String(i.path[0])}: ${i.message}`));
+    throw new BesuOptionsError(
+      parsed.error.issues.map(
+        (i) => `${OPTIONS[String(i.path[0]) as keyof typeof OPTIONS] ?? String(i.path[0])}: ${i.message}`,
+      ),
+    );
   }
   return { ...parsed.data, installDir: path.resolve(parsed.data.installDir ?? parsed.data.out) };
 }
@@ -176,9 +229,15 @@ export function besuWarnings(options: BesuOptions): string[] {
   const warnings: string[] = [];
   const t = qbftTolerance(options.validators);
   if (options.validators < 4) {
-    warnings.push(`${options.validators} validator(s): QBFT then tolerates no faulty validator (f = floor((n-1)/3) = ${t.faulty}); if any validator stops, the chain stops. Use at least 4.`);
+    warnings.push(
+      `${options.validators} validator(s): QBFT then tolerates no faulty validator (f = floor((n-1)/3) = ${t.faulty}); if any validator stops, the chain stops. Use at least 4.`,
+    );
   }
-  if (options.seed !== undefined) warnings.push("--seed: every key and secret is derived from the seed; anyone who knows it has them all. Never use a seeded network in production.");
-  if (options.scryptN < 131_072) warnings.push(`--scrypt-n ${options.scryptN}: keystores are cheap to brute-force; for tests only.`);
+  if (options.seed !== undefined)
+    warnings.push(
+      "--seed: every key and secret is derived from the seed; anyone who knows it has them all. Never use a seeded network in production.",
+    );
+  if (options.scryptN < 131_072)
+    warnings.push(`--scrypt-n ${options.scryptN}: keystores are cheap to brute-force; for tests only.`);
   return warnings;
 }

@@ -3,7 +3,12 @@
 import type { NetworkManifest } from "./generate.ts";
 import { INITIAL_INTAKE_QUOTAS } from "../../local/intake-quotas.ts";
 
-export function networkReadme(m: NetworkManifest, warnings: readonly string[], files: readonly string[], secret: ReadonlySet<string>): string {
+export function networkReadme(
+  m: NetworkManifest,
+  warnings: readonly string[],
+  files: readonly string[],
+  secret: ReadonlySet<string>,
+): string {
   const validators = m.nodes.filter((n) => n.role === "validator");
   const rpc = m.nodes.filter((n) => n.role === "rpc");
   const listing = [...files].sort().map((f) => `| \`${f}\` | ${secret.has(f) ? "**SECRET**" : "public"} |`);
@@ -50,7 +55,9 @@ each member's anchor intake quota through governance (${INITIAL_INTAKE_QUOTAS.re
 change them with \`govern.ts propose intake-quotas\`).
 
 Contracts (created by the deployer \`${m.deployer.address}\` with its first nonces):
-${Object.entries(m.contracts).map(([k, v]) => `\`${k}\` ${v}`).join(", ")}.
+${Object.entries(m.contracts)
+  .map(([k, v]) => `\`${k}\` ${v}`)
+  .join(", ")}.
 
 ## First commands
 

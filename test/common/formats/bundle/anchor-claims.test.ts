@@ -4,7 +4,11 @@
 // vouched for or not, and an earlier claim the chain holds but that does not say what it claims.
 import { expect } from "chai";
 import { Interface, Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { receiptDomain, signReceiptBatch, type Receipt } from "../../../../common/formats/receipt/receipts.ts";
+import {
+  receiptDomain,
+  signReceiptBatch,
+  type Receipt,
+} from "../../../../common/formats/receipt/receipts.ts";
 import { fromHex } from "../../../../common/bytes.ts";
 import { EVIDENCE_LOG_ABI } from "../../../../common/chain/generated/abis.ts";
 import {
@@ -16,10 +20,22 @@ import {
   type ChainSaid,
   type ClaimFacts,
 } from "../../../../common/formats/bundle/anchor-claims.ts";
-import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
+import {
+  isoOfUnixSeconds,
+  parseBundle,
+  type EvidenceBundle,
+} from "../../../../common/formats/bundle/bundle.ts";
 import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
 import { OFFLINE_REASON, verifyOffline } from "../../../../common/formats/bundle/verify.ts";
-import { LEAF_INDEX, TREE_SIZE, clone, recommitted, recordFor, sampleBundle, sha256Hex } from "../../../support/bundle.fixture.ts";
+import {
+  LEAF_INDEX,
+  TREE_SIZE,
+  clone,
+  recommitted,
+  recordFor,
+  sampleBundle,
+  sha256Hex,
+} from "../../../support/bundle.fixture.ts";
 
 const OPERATOR = new Wallet(keccak256(toUtf8Bytes("anchor-claims test operator")));
 const MEMBER = new Wallet(keccak256(toUtf8Bytes("anchor-claims test member")));
@@ -27,15 +43,28 @@ const DELAY = 60;
 const WEEK = 7 * 86_400;
 
 /** A receipt for the sample bundle's leaf from a batch of three (sequences 4..6), signed by `signer`. */
-async function receiptFor(bundle: EvidenceBundle, receivedAt: number, signer: Wallet = OPERATOR, index = LEAF_INDEX): Promise<Receipt> {
-  const leafHashes = [4, 5, 6].map((i) => (i === LEAF_INDEX ? fromHex(bundle.leaf.leafHash) : leafHashOf(recordFor(`other ${i}`, sha256Hex(`other document ${i}`), 4))));
-  const { receipts } = await signReceiptBatch(signer, receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog), {
-    logId: bundle.log.logId,
-    firstSequence: 4,
-    leafHashes,
-    receivedAt,
-    maxMergeDelaySeconds: DELAY,
-  });
+async function receiptFor(
+  bundle: EvidenceBundle,
+  receivedAt: number,
+  signer: Wallet = OPERATOR,
+  index = LEAF_INDEX,
+): Promise<Receipt> {
+  const leafHashes = [4, 5, 6].map((i) =>
+    i === LEAF_INDEX
+      ? fromHex(bundle.leaf.leafHash)
+      : leafHashOf(recordFor(`other ${i}`, sha256Hex(`other document ${i}`), 4)),
+  );
+  const { receipts } = await signReceiptBatch(
+    signer,
+    receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog),
+    {
+      logId: bundle.log.logId,
+      firstSequence: 4,
+      leafHashes,
+      receivedAt,
+      maxMergeDelaySeconds: DELAY,
+    },
+  );
   return receipts[index - 4]!;
 }
 
@@ -53,22 +82,39 @@ const FABRICATED_2020 = {
 };
 
 /** The chain's answer for a claim it holds exactly as claimed, with a HeadCommitted of `treeSize`. */
-function heldAsClaimed(bundle: EvidenceBundle, claim: { blockHash: string; blockTimestamp: number }, treeSize = TREE_SIZE): ClaimFacts {
+function heldAsClaimed(
+  bundle: EvidenceBundle,
+  claim: { blockHash: string; blockTimestamp: number },
+  treeSize = TREE_SIZE,
+): ClaimFacts {
   return {
     block: { hash: claim.blockHash, timestamp: claim.blockTimestamp },
-    transaction: { blockHash: claim.blockHash, to: bundle.anchor.evidenceLog, status: 1, heads: [{ logId: bundle.log.logId, treeSize, rootHash: bundle.head.rootHash }] },
+    transaction: {
+      blockHash: claim.blockHash,
+      to: bundle.anchor.evidenceLog,
+      status: 1,
+      heads: [{ logId: bundle.log.logId, treeSize, rootHash: bundle.head.rootHash }],
+    },
   };
 }
 
 /** The chain's block at that number is another one: the claimed block was lost. */
-const lost: ClaimFacts = { block: { hash: sha256Hex("the block the chain has now"), timestamp: 1 }, transaction: null };
+const lost: ClaimFacts = {
+  block: { hash: sha256Hex("the block the chain has now"), timestamp: 1 },
+  transaction: null,
+};
 const operatorIs = (address: string): ChainSaid["operator"] => ({ address, atBlock: 1234 });
 
 describe("anchor claims and the intake receipt", function () {
   describe("checkReceipt (offline)", function () {
     it("accepts the operator's receipt of the bundle's leaf, naming its signer, time and promise", async function () {
       const bundle = await withReceipt(20);
-      expect(checkReceipt(bundle)).to.deep.equal({ kind: "valid", signer: OPERATOR.address, receivedAt: bundle.anchor.blockTimestamp - 20, maxMergeDelaySeconds: DELAY });
+      expect(checkReceipt(bundle)).to.deep.equal({
+        kind: "valid",
+        signer: OPERATOR.address,
+        receivedAt: bundle.anchor.blockTimestamp - 20,
+        maxMergeDelaySeconds: DELAY,
+      });
       expect(checkReceipt(sampleBundle())).to.deep.equal({ kind: "absent" });
     });
 
@@ -93,11 +139,22 @@ describe("anchor claims and the intake receipt", function () {
   });
 
   describe("receiptTimingProblems", function () {
-    const receipt = { kind: "valid" as const, signer: OPERATOR.address, receivedAt: 1_800_000_000, maxMergeDelaySeconds: DELAY };
+    const receipt = {
+      kind: "valid" as const,
+      signer: OPERATOR.address,
+      receivedAt: 1_800_000_000,
+      maxMergeDelaySeconds: DELAY,
+    };
     const t = receipt.receivedAt;
 
     it("accepts an anchor within the promise, and within the clock tolerance either side", function () {
-      for (const anchoredAt of [t, t + 1, t + DELAY, t - CLOCK_TOLERANCE_SECONDS, t + DELAY + CLOCK_TOLERANCE_SECONDS]) {
+      for (const anchoredAt of [
+        t,
+        t + 1,
+        t + DELAY,
+        t - CLOCK_TOLERANCE_SECONDS,
+        t + DELAY + CLOCK_TOLERANCE_SECONDS,
+      ]) {
         expect(receiptTimingProblems(receipt, anchoredAt), String(anchoredAt - t)).to.deep.equal([]);
       }
     });
@@ -105,10 +162,15 @@ describe("anchor claims and the intake receipt", function () {
     it("refuses an anchor before the receipt and one later than the promise, with the figures", function () {
       const early = receiptTimingProblems(receipt, t - CLOCK_TOLERANCE_SECONDS - 1);
       expect(early).to.have.length(1);
-      expect(early[0]).to.include(`${CLOCK_TOLERANCE_SECONDS + 1} s before`).and.include(isoOfUnixSeconds(t));
+      expect(early[0])
+        .to.include(`${CLOCK_TOLERANCE_SECONDS + 1} s before`)
+        .and.include(isoOfUnixSeconds(t));
       const late = receiptTimingProblems(receipt, t + 7 * WEEK);
       expect(late).to.have.length(1);
-      expect(late[0]).to.include(`${7 * WEEK} s after`).and.include(`promised merge delay of ${DELAY} s`).and.include(`+${CLOCK_TOLERANCE_SECONDS} s clock tolerance`);
+      expect(late[0])
+        .to.include(`${7 * WEEK} s after`)
+        .and.include(`promised merge delay of ${DELAY} s`)
+        .and.include(`+${CLOCK_TOLERANCE_SECONDS} s clock tolerance`);
       expect(receiptTimingProblems(receipt, t + DELAY + CLOCK_TOLERANCE_SECONDS + 1)).to.have.length(1);
     });
   });
@@ -117,34 +179,59 @@ describe("anchor claims and the intake receipt", function () {
     const blockAndTime = (b: EvidenceBundle) => verifyOffline(b).find((r) => r.id === "blockAndTime")!;
 
     it("stays indeterminate for the operator's receipt kept within its promise", async function () {
-      expect(blockAndTime(await withReceipt())).to.deep.equal({ id: "blockAndTime", outcome: "indeterminate", reason: OFFLINE_REASON });
+      expect(blockAndTime(await withReceipt())).to.deep.equal({
+        id: "blockAndTime",
+        outcome: "indeterminate",
+        reason: OFFLINE_REASON,
+      });
     });
 
     it("fails a forged receipt, and a receipt dated 1999 for an anchor in 2026", async function () {
       const bundle = await withReceipt();
-      const edited = parseBundle({ ...bundle, receipt: { ...(bundle.receipt as Receipt), receivedAt: "1999-01-01T00:00:00Z" } });
+      const edited = parseBundle({
+        ...bundle,
+        receipt: { ...(bundle.receipt as Receipt), receivedAt: "1999-01-01T00:00:00Z" },
+      });
       expect(blockAndTime(edited).outcome).to.equal("fail");
       expect(blockAndTime(edited).reason).to.include("RECEIPT_BAD_SIGNATURE");
-      const signed1999 = parseBundle({ ...bundle, receipt: await receiptFor(bundle, Date.parse("1999-01-01T00:00:00Z") / 1000) });
+      const signed1999 = parseBundle({
+        ...bundle,
+        receipt: await receiptFor(bundle, Date.parse("1999-01-01T00:00:00Z") / 1000),
+      });
       expect(blockAndTime(signed1999).outcome).to.equal("fail");
-      expect(blockAndTime(signed1999).reason).to.include("1999-01-01T00:00:00.000Z").and.include("beyond its promised merge delay of 60 s");
+      expect(blockAndTime(signed1999).reason)
+        .to.include("1999-01-01T00:00:00.000Z")
+        .and.include("beyond its promised merge delay of 60 s");
     });
   });
 
   describe("judgeAnchorClaims", function () {
     it("passes a bundle without recommits whose receipt is signed by the log's operator, noting the figures", async function () {
       const bundle = await withReceipt(20);
-      const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), { earlier: [], operator: operatorIs(OPERATOR.address) });
+      const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), {
+        earlier: [],
+        operator: operatorIs(OPERATOR.address),
+      });
       expect(judged.problems).to.deep.equal([]);
       expect(judged.undecided).to.deep.equal([]);
-      expect(judged.notes.join(" ")).to.include("under a 60 s promise (the log operator's receipt) and anchored 20 s after it");
+      expect(judged.notes.join(" ")).to.include(
+        "under a 60 s promise (the log operator's receipt) and anchored 20 s after it",
+      );
     });
 
     it("fails a receipt signed by a key that is not the log's operator, naming both", async function () {
       const bundle = sampleBundle();
-      const forged = parseBundle({ ...bundle, receipt: await receiptFor(bundle, bundle.anchor.blockTimestamp - 5, MEMBER) });
-      const judged = judgeAnchorClaims(forged, checkReceipt(forged), { earlier: [], operator: operatorIs(OPERATOR.address) });
-      expect(judged.problems.join(" ")).to.include(`signed by ${MEMBER.address}, not by the log's operator ${OPERATOR.address}`);
+      const forged = parseBundle({
+        ...bundle,
+        receipt: await receiptFor(bundle, bundle.anchor.blockTimestamp - 5, MEMBER),
+      });
+      const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
+        earlier: [],
+        operator: operatorIs(OPERATOR.address),
+      });
+      expect(judged.problems.join(" ")).to.include(
+        `signed by ${MEMBER.address}, not by the log's operator ${OPERATOR.address}`,
+      );
     });
 
     it("leaves a bundle without a receipt undecided, never passing: stripping the receipt must not remove the merge-delay check", function () {
@@ -158,7 +245,10 @@ describe("anchor claims and the intake receipt", function () {
 
     it("leaves the signer undecided when the operator cannot be read", async function () {
       const bundle = await withReceipt();
-      const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), { earlier: [], operator: { error: "missing trie node", atBlock: 1234 } });
+      const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), {
+        earlier: [],
+        operator: { error: "missing trie node", atBlock: 1234 },
+      });
       expect(judged.problems).to.deep.equal([]);
       expect(judged.undecided.join(" ")).to.include("missing trie node");
     });
@@ -166,47 +256,104 @@ describe("anchor claims and the intake receipt", function () {
     describe("a fabricated anchor dated 2020 in front of the genuine one, moved into recommits", function () {
       it("fails: the chain does not hold it and the operator's receipt dates the leaf years later", async function () {
         const forged = recommitted(await withReceipt(), FABRICATED_2020);
-        const judged = judgeAnchorClaims(forged, checkReceipt(forged), { earlier: [lost], operator: operatorIs(OPERATOR.address) });
-        expect(judged.problems.join(" ")).to.include("2020-01-01T00:00:00.000Z").and.include("s before the intake receipt's time");
+        const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
+          earlier: [lost],
+          operator: operatorIs(OPERATOR.address),
+        });
+        expect(judged.problems.join(" "))
+          .to.include("2020-01-01T00:00:00.000Z")
+          .and.include("s before the intake receipt's time");
       });
 
       it("fails without a receipt: a lost anchor needs one to vouch for its time", function () {
         const forged = recommitted(sampleBundle(), FABRICATED_2020);
-        const judged = judgeAnchorClaims(forged, checkReceipt(forged), { earlier: [{ block: null, transaction: null }] });
-        expect(judged.problems.join(" ")).to.include("the chain does not hold the bundle's anchor (block 77, 2020-01-01T00:00:00.000Z)").and.include("no valid intake receipt");
+        const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
+          earlier: [{ block: null, transaction: null }],
+        });
+        expect(judged.problems.join(" "))
+          .to.include("the chain does not hold the bundle's anchor (block 77, 2020-01-01T00:00:00.000Z)")
+          .and.include("no valid intake receipt");
       });
 
       it("fails when the fabricated anchor points at a block the chain holds but its transaction committed no head with the leaf", async function () {
         const bundle = await withReceipt();
-        const earlierBlock = { blockNumber: 1000, blockHash: sha256Hex("block 1000"), blockTimestamp: bundle.anchor.blockTimestamp - 5, transactionHash: sha256Hex("commit of 3 leaves") };
+        const earlierBlock = {
+          blockNumber: 1000,
+          blockHash: sha256Hex("block 1000"),
+          blockTimestamp: bundle.anchor.blockTimestamp - 5,
+          transactionHash: sha256Hex("commit of 3 leaves"),
+        };
         const forged = recommitted(bundle, earlierBlock);
-        const judged = judgeAnchorClaims(forged, checkReceipt(forged), { earlier: [heldAsClaimed(forged, earlierBlock, LEAF_INDEX)], operator: operatorIs(OPERATOR.address) });
-        expect(judged.problems.join(" ")).to.include(`committed no head of log ${bundle.log.logId.toLowerCase()} that contains leaf ${LEAF_INDEX} (it committed size ${LEAF_INDEX})`);
+        const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
+          earlier: [heldAsClaimed(forged, earlierBlock, LEAF_INDEX)],
+          operator: operatorIs(OPERATOR.address),
+        });
+        expect(judged.problems.join(" ")).to.include(
+          `committed no head of log ${bundle.log.logId.toLowerCase()} that contains leaf ${LEAF_INDEX} (it committed size ${LEAF_INDEX})`,
+        );
       });
     });
 
     it("passes a lost anchor vouched for by the operator's receipt, noting the loss", async function () {
       const bundle = await withReceipt(30);
-      const original = { blockNumber: 900, blockHash: sha256Hex("block 900, lost"), blockTimestamp: bundle.anchor.blockTimestamp - 25, transactionHash: sha256Hex("first commit") };
+      const original = {
+        blockNumber: 900,
+        blockHash: sha256Hex("block 900, lost"),
+        blockTimestamp: bundle.anchor.blockTimestamp - 25,
+        transactionHash: sha256Hex("first commit"),
+      };
       const afterLoss = recommitted(bundle, original);
-      const judged = judgeAnchorClaims(afterLoss, checkReceipt(afterLoss), { earlier: [lost], operator: operatorIs(OPERATOR.address) });
+      const judged = judgeAnchorClaims(afterLoss, checkReceipt(afterLoss), {
+        earlier: [lost],
+        operator: operatorIs(OPERATOR.address),
+      });
       expect(judged.problems).to.deep.equal([]);
       expect(judged.undecided).to.deep.equal([]);
-      expect(judged.notes.join(" ")).to.include("no longer holds the anchor's block").and.include("vouches for the lost anchor's time");
+      expect(judged.notes.join(" "))
+        .to.include("no longer holds the anchor's block")
+        .and.include("vouches for the lost anchor's time");
     });
 
     it("checks an earlier claim the chain holds: its time, transaction, target, status and head", async function () {
       const bundle = await withReceipt(30);
-      const original = { blockNumber: 900, blockHash: sha256Hex("block 900"), blockTimestamp: bundle.anchor.blockTimestamp - 25, transactionHash: sha256Hex("first commit") };
+      const original = {
+        blockNumber: 900,
+        blockHash: sha256Hex("block 900"),
+        blockTimestamp: bundle.anchor.blockTimestamp - 25,
+        transactionHash: sha256Hex("first commit"),
+      };
       const b = recommitted(bundle, original);
-      const say = (facts: ClaimFacts) => judgeAnchorClaims(b, checkReceipt(b), { earlier: [facts], operator: operatorIs(OPERATOR.address) });
+      const say = (facts: ClaimFacts) =>
+        judgeAnchorClaims(b, checkReceipt(b), { earlier: [facts], operator: operatorIs(OPERATOR.address) });
       const held = heldAsClaimed(b, original);
       expect(say(held).problems).to.deep.equal([]);
-      expect(say({ ...held, block: { ...held.block!, timestamp: original.blockTimestamp + 1 } }).problems.join(" ")).to.include(`block 900 has time ${original.blockTimestamp + 1} on the chain`);
-      expect(say({ ...held, transaction: { ...held.transaction!, to: "0x000000000000000000000000000000000000dead" } }).problems.join(" ")).to.include("not to the EvidenceLog");
-      expect(say({ ...held, transaction: { ...held.transaction!, status: 0 } }).problems.join(" ")).to.include("failed on the chain");
-      expect(say({ ...held, transaction: { ...held.transaction!, blockHash: sha256Hex("elsewhere") } }).problems.join(" ")).to.include("is in block");
-      const otherRoot = { ...held, transaction: { ...held.transaction!, heads: [{ logId: b.log.logId, treeSize: TREE_SIZE, rootHash: sha256Hex("another root") }] } };
+      expect(
+        say({ ...held, block: { ...held.block!, timestamp: original.blockTimestamp + 1 } }).problems.join(
+          " ",
+        ),
+      ).to.include(`block 900 has time ${original.blockTimestamp + 1} on the chain`);
+      expect(
+        say({
+          ...held,
+          transaction: { ...held.transaction!, to: "0x000000000000000000000000000000000000dead" },
+        }).problems.join(" "),
+      ).to.include("not to the EvidenceLog");
+      expect(
+        say({ ...held, transaction: { ...held.transaction!, status: 0 } }).problems.join(" "),
+      ).to.include("failed on the chain");
+      expect(
+        say({
+          ...held,
+          transaction: { ...held.transaction!, blockHash: sha256Hex("elsewhere") },
+        }).problems.join(" "),
+      ).to.include("is in block");
+      const otherRoot = {
+        ...held,
+        transaction: {
+          ...held.transaction!,
+          heads: [{ logId: b.log.logId, treeSize: TREE_SIZE, rootHash: sha256Hex("another root") }],
+        },
+      };
       expect(say(otherRoot).problems.join(" ")).to.include("not the bundle's");
       const notFound = say({ ...held, transaction: null });
       expect(notFound.problems).to.deep.equal([]);
@@ -216,22 +363,45 @@ describe("anchor claims and the intake receipt", function () {
     it("fails claims out of time order beyond the clock tolerance (a restored chain may stamp its next block a little behind)", async function () {
       const bundle = await withReceipt(30);
       const after = (seconds: number) => {
-        const anchor = { blockNumber: 900, blockHash: sha256Hex("block 900"), blockTimestamp: bundle.anchor.blockTimestamp + seconds, transactionHash: sha256Hex("first commit") };
+        const anchor = {
+          blockNumber: 900,
+          blockHash: sha256Hex("block 900"),
+          blockTimestamp: bundle.anchor.blockTimestamp + seconds,
+          transactionHash: sha256Hex("first commit"),
+        };
         const b = recommitted(bundle, anchor);
-        return judgeAnchorClaims(b, checkReceipt(b), { earlier: [lost], operator: operatorIs(OPERATOR.address) }).problems;
+        return judgeAnchorClaims(b, checkReceipt(b), {
+          earlier: [lost],
+          operator: operatorIs(OPERATOR.address),
+        }).problems;
       };
       expect(after(CLOCK_TOLERANCE_SECONDS)).to.deep.equal([]);
-      expect(after(CLOCK_TOLERANCE_SECONDS + 1).join(" ")).to.include("the bundle's anchor").and.include("is later than its recommit 1");
+      expect(after(CLOCK_TOLERANCE_SECONDS + 1).join(" "))
+        .to.include("the bundle's anchor")
+        .and.include("is later than its recommit 1");
     });
   });
 
   it("reports a recommit dated beyond what a Date can hold as out of order, never throwing", async function () {
     const bundle = await withReceipt(30);
-    const original = { blockNumber: 900, blockHash: sha256Hex("block 900"), blockTimestamp: bundle.anchor.blockTimestamp - 25, transactionHash: sha256Hex("first commit") };
+    const original = {
+      blockNumber: 900,
+      blockHash: sha256Hex("block 900"),
+      blockTimestamp: bundle.anchor.blockTimestamp - 25,
+      transactionHash: sha256Hex("first commit"),
+    };
     const b = recommitted(bundle, original);
-    const far = parseBundle({ ...b, recommits: [{ ...b.recommits[0]!, blockTimestamp: Number.MAX_SAFE_INTEGER }, { ...b.recommits[0]! }] });
-    const judged = judgeAnchorClaims(far, checkReceipt(far), { earlier: [lost, lost], operator: operatorIs(OPERATOR.address) });
-    expect(judged.problems.join(" ")).to.include(`recommit 1 (${Number.MAX_SAFE_INTEGER} s) is later than its recommit 2`);
+    const far = parseBundle({
+      ...b,
+      recommits: [{ ...b.recommits[0]!, blockTimestamp: Number.MAX_SAFE_INTEGER }, { ...b.recommits[0]! }],
+    });
+    const judged = judgeAnchorClaims(far, checkReceipt(far), {
+      earlier: [lost, lost],
+      operator: operatorIs(OPERATOR.address),
+    });
+    expect(judged.problems.join(" ")).to.include(
+      `recommit 1 (${Number.MAX_SAFE_INTEGER} s) is later than its recommit 2`,
+    );
   });
 
   it("headsCommitted reads the EvidenceLog's HeadCommitted events and nothing else", function () {

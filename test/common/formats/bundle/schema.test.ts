@@ -47,7 +47,10 @@ describe("evidence bundle schema", function () {
   });
 
   it("matches the example in BUNDLE.md, which verifies offline with the document", function () {
-    const spec = readFileSync(new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url), "utf8");
+    const spec = readFileSync(
+      new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url),
+      "utf8",
+    );
     const json = /```json\n([\s\S]*?)\n```/.exec(spec)?.[1];
     expect(json, "BUNDLE.md has a json block").to.be.a("string");
     const example = parseBundleJson(json!);
@@ -86,7 +89,17 @@ describe("evidence bundle schema", function () {
   it("refuses an unknown key in a recommit", function () {
     const message = rejection((b) => {
       const a = b.anchor as Json;
-      b.recommits = [{ at: "2026-01-02T00:00:00Z", reason: "chain restored", transactionHash: a.transactionHash, blockNumber: 9, blockHash: a.blockHash, blockTimestamp: 1, note: "x" }];
+      b.recommits = [
+        {
+          at: "2026-01-02T00:00:00Z",
+          reason: "chain restored",
+          transactionHash: a.transactionHash,
+          blockNumber: 9,
+          blockHash: a.blockHash,
+          blockTimestamp: 1,
+          note: "x",
+        },
+      ];
     });
     expect(message).to.include("bundle.recommits.0");
   });
@@ -122,13 +135,28 @@ describe("evidence bundle schema", function () {
     expect(message).to.include("bundle.inclusionProof.1:");
   });
 
-  for (const field of ["format", "leaf", "log", "head", "inclusionProof", "anchor", "recommits", "status", "generatedAt"]) {
+  for (const field of [
+    "format",
+    "leaf",
+    "log",
+    "head",
+    "inclusionProof",
+    "anchor",
+    "recommits",
+    "status",
+    "generatedAt",
+  ]) {
     it(`refuses a bundle without ${field}`, function () {
       expect(rejection((b) => delete b[field])).to.include(`bundle.${field}:`);
     });
   }
 
-  for (const [parent, field] of [["leaf.record", "salt"], ["anchor", "blockHash"], ["status", "checkedAtBlock"], ["log", "leafIndex"]] as const) {
+  for (const [parent, field] of [
+    ["leaf.record", "salt"],
+    ["anchor", "blockHash"],
+    ["status", "checkedAtBlock"],
+    ["log", "leafIndex"],
+  ] as const) {
     it(`refuses a bundle without ${parent}.${field}`, function () {
       expect(rejection((b) => delete at(b, parent)[field])).to.include(`bundle.${parent}.${field}:`);
     });
@@ -138,7 +166,9 @@ describe("evidence bundle schema", function () {
     // the first number past the last defined kind
     const unknownKind = Math.max(...Object.values(EvidenceKind)) + 1;
     expect(rejection((b) => (at(b, "leaf.record").kind = unknownKind))).to.include("bundle.leaf.record.kind");
-    expect(rejection((b) => (at(b, "leaf.record").digestAlgorithm = 3))).to.include("bundle.leaf.record.digestAlgorithm");
+    expect(rejection((b) => (at(b, "leaf.record").digestAlgorithm = 3))).to.include(
+      "bundle.leaf.record.digestAlgorithm",
+    );
     expect(rejection((b) => (at(b, "leaf.record").version = 2))).to.include("bundle.leaf.record.version");
     expect(rejection((b) => (at(b, "leaf.record").submitter = 0))).to.include("bundle.leaf.record.submitter");
     expect(rejection((b) => (at(b, "head").treeSize = 0))).to.include("bundle.head.treeSize");
@@ -155,8 +185,12 @@ describe("evidence bundle schema", function () {
   });
 
   it("wants anchoredAt to be blockTimestamp in ISO 8601 UTC", function () {
-    expect(rejection((b) => (at(b, "anchor").anchoredAt = "2026-01-01T00:00:01.000Z"))).to.include("bundle.anchor.anchoredAt");
-    expect(rejection((b) => (at(b, "anchor").anchoredAt = "2026-01-01T08:00:00+08:00"))).to.include("bundle.anchor.anchoredAt");
+    expect(rejection((b) => (at(b, "anchor").anchoredAt = "2026-01-01T00:00:01.000Z"))).to.include(
+      "bundle.anchor.anchoredAt",
+    );
+    expect(rejection((b) => (at(b, "anchor").anchoredAt = "2026-01-01T08:00:00+08:00"))).to.include(
+      "bundle.anchor.anchoredAt",
+    );
     const ok = JSON.parse(JSON.stringify(sampleBundle())) as Json;
     at(ok, "anchor").anchoredAt = "2026-01-01T00:00:00Z";
     expect(parseBundle(ok).anchor.anchoredAt).to.equal("2026-01-01T00:00:00Z");
@@ -166,9 +200,9 @@ describe("evidence bundle schema", function () {
     const ok = JSON.parse(JSON.stringify(sampleBundle())) as Json;
     at(ok, "anchor").evidenceLog = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
     expect(() => parseBundle(ok)).to.not.throw();
-    expect(rejection((b) => (at(b, "anchor").evidenceLog = "0x5FBDB2315678afecb367f032d93F642f64180aa3"))).to.include(
-      "bundle.anchor.evidenceLog: bad EIP-55 checksum",
-    );
+    expect(
+      rejection((b) => (at(b, "anchor").evidenceLog = "0x5FBDB2315678afecb367f032d93F642f64180aa3")),
+    ).to.include("bundle.anchor.evidenceLog: bad EIP-55 checksum");
   });
 
   it("reports text that is not JSON with BUNDLE_NOT_JSON", function () {

@@ -21,7 +21,8 @@ import { rejectedBy } from "../../../support/expect-error.ts";
 
 const BUNDLE_MD = new URL("../../../../common/formats/bundle/BUNDLE.md", import.meta.url);
 
-const refused = (promise: Promise<unknown>): Promise<TrustAnchorError> => rejectedBy(promise, TrustAnchorError);
+const refused = (promise: Promise<unknown>): Promise<TrustAnchorError> =>
+  rejectedBy(promise, TrustAnchorError);
 
 describe("trust anchor", function () {
   describe("schema", function () {
@@ -29,14 +30,20 @@ describe("trust anchor", function () {
       const good = sampleTrustAnchor();
       expect(parseTrustAnchor(JSON.parse(JSON.stringify(good)))).to.deep.equal(good);
       const { evidenceContracts: _, ...withoutPair } = good;
-      expect(parseTrustAnchor(withoutPair), "the official pair is optional: the verifier reads it on chain").to.deep.equal(withoutPair);
+      expect(
+        parseTrustAnchor(withoutPair),
+        "the official pair is optional: the verifier reads it on chain",
+      ).to.deep.equal(withoutPair);
       const cases: Array<[Record<string, unknown>, string]> = [
         [{ ...good, evidenceLog: good.consortiumRegistry }, "Unrecognized key"],
         [{ ...good, format: "jointledger.trust-anchor/2" }, "trustAnchor.format"],
         [{ ...good, chainId: "020251" }, "trustAnchor.chainId"],
         [{ ...good, chainId: 20251 }, "trustAnchor.chainId"],
         [{ ...good, genesisHash: "0x12" }, "trustAnchor.genesisHash"],
-        [{ ...good, consortiumRegistry: "0x9FE46736679d2d9a65f0992f2272de9f3c7fa6e0" }, "trustAnchor.consortiumRegistry: bad EIP-55 checksum"],
+        [
+          { ...good, consortiumRegistry: "0x9FE46736679d2d9a65f0992f2272de9f3c7fa6e0" },
+          "trustAnchor.consortiumRegistry: bad EIP-55 checksum",
+        ],
         [{ ...good, name: "" }, "trustAnchor.name"],
         [{ ...good, evidenceContracts: { evidenceLog: "0x1" } }, "trustAnchor.evidenceContracts.evidenceLog"],
       ];
@@ -64,10 +71,19 @@ describe("trust anchor", function () {
       expect(fingerprint).to.match(/^[0-9a-f]{4}( [0-9a-f]{4}){7}$/);
       // what does not bind a verdict does not change it
       const { evidenceContracts: _, ...withoutPair } = anchor;
-      const renamed = { ...withoutPair, name: "another label", consortiumRegistry: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0", genesisHash: anchor.genesisHash.toUpperCase().replace("0X", "0x") };
+      const renamed = {
+        ...withoutPair,
+        name: "another label",
+        consortiumRegistry: "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
+        genesisHash: anchor.genesisHash.toUpperCase().replace("0X", "0x"),
+      };
       expect(trustAnchorFingerprint(parseTrustAnchor(renamed))).to.equal(fingerprint);
       // what does, does
-      for (const other of [{ ...anchor, chainId: "20252" }, { ...anchor, genesisHash: `0x${"00".repeat(32)}` }, { ...anchor, consortiumRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" }]) {
+      for (const other of [
+        { ...anchor, chainId: "20252" },
+        { ...anchor, genesisHash: `0x${"00".repeat(32)}` },
+        { ...anchor, consortiumRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512" },
+      ]) {
         expect(trustAnchorFingerprint(other)).to.not.equal(fingerprint);
       }
     });
@@ -113,15 +129,22 @@ describe("trust anchor", function () {
     });
 
     it("refuses a missing file, an HTTP error, a body that is not JSON or not a trust anchor, and an oversized one, with a code", async function () {
-      expect((await refused(loadTrustAnchor(join(dir, "missing.json")))).code).to.equal("TRUST_ANCHOR_UNREADABLE");
+      expect((await refused(loadTrustAnchor(join(dir, "missing.json")))).code).to.equal(
+        "TRUST_ANCHOR_UNREADABLE",
+      );
       expect((await refused(loadTrustAnchor(`${base}/nothing-here`))).message).to.include("HTTP 404");
       served.set("/html", { status: 200, body: "<html>consortium</html>" });
       expect((await refused(loadTrustAnchor(`${base}/html`))).code).to.equal("TRUST_ANCHOR_NOT_JSON");
-      served.set("/bundle", { status: 200, body: JSON.stringify({ format: "jointledger.evidence-bundle/1" }) });
+      served.set("/bundle", {
+        status: 200,
+        body: JSON.stringify({ format: "jointledger.evidence-bundle/1" }),
+      });
       expect((await refused(loadTrustAnchor(`${base}/bundle`))).code).to.equal("TRUST_ANCHOR_INVALID");
       served.set("/big", { status: 200, body: `{"name":"${"x".repeat(70_000)}"}` });
       expect((await refused(loadTrustAnchor(`${base}/big`))).message).to.include("larger than");
-      expect((await refused(loadTrustAnchor("http://127.0.0.1:9/trust-anchor.json"))).code).to.equal("TRUST_ANCHOR_UNREADABLE");
+      expect((await refused(loadTrustAnchor("http://127.0.0.1:9/trust-anchor.json"))).code).to.equal(
+        "TRUST_ANCHOR_UNREADABLE",
+      );
     });
 
     it("fetches over plain HTTP only from this machine: another host needs https", async function () {
@@ -130,11 +153,22 @@ describe("trust anchor", function () {
         fetched++;
         return new Response(JSON.stringify(sampleTrustAnchor()));
       }) as typeof fetch;
-      for (const url of ["http://evidence.example.org/.well-known/jointledger-trust-anchor.json", "http://10.0.0.9:9545/x", "http://127.example.org/x"]) {
-        expect((await refused(loadTrustAnchor(url, { fetch: fetchSpy }))).code, url).to.equal("TRUST_ANCHOR_INSECURE");
+      for (const url of [
+        "http://evidence.example.org/.well-known/jointledger-trust-anchor.json",
+        "http://10.0.0.9:9545/x",
+        "http://127.example.org/x",
+      ]) {
+        expect((await refused(loadTrustAnchor(url, { fetch: fetchSpy }))).code, url).to.equal(
+          "TRUST_ANCHOR_INSECURE",
+        );
       }
       expect(fetched, "nothing was fetched over plain HTTP from another host").to.equal(0);
-      for (const url of ["https://evidence.example.org/.well-known/jointledger-trust-anchor.json", "http://localhost:9545/x", "http://127.0.0.1:9545/x", "http://[::1]:9545/x"]) {
+      for (const url of [
+        "https://evidence.example.org/.well-known/jointledger-trust-anchor.json",
+        "http://localhost:9545/x",
+        "http://127.0.0.1:9545/x",
+        "http://[::1]:9545/x",
+      ]) {
         expect(await loadTrustAnchor(url, { fetch: fetchSpy }), url).to.deep.equal(sampleTrustAnchor());
       }
       expect(fetched).to.equal(4);

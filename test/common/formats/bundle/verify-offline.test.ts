@@ -4,20 +4,56 @@ import { expect } from "chai";
 import { toHex } from "../../../../common/bytes.ts";
 import { buildBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
 import { leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
-import { CHECK_IDS, OFFLINE_REASON, overall, verifyOffline, type CheckId, type CheckResult } from "../../../../common/formats/bundle/verify.ts";
-import { inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
-import { DOCUMENT_DIGEST, LEAF_INDEX, clone, flipHex, recordFor, sampleBundle, sha256Hex, signedSubmission } from "../../../support/bundle.fixture.ts";
+import {
+  CHECK_IDS,
+  OFFLINE_REASON,
+  overall,
+  verifyOffline,
+  type CheckId,
+  type CheckResult,
+} from "../../../../common/formats/bundle/verify.ts";
+import {
+  inclusionProof,
+  memoRangeHasher,
+  rootFromLeafHashes,
+} from "../../../../common/formats/merkle/rfc9162.ts";
+import {
+  DOCUMENT_DIGEST,
+  LEAF_INDEX,
+  clone,
+  flipHex,
+  recordFor,
+  sampleBundle,
+  sha256Hex,
+  signedSubmission,
+} from "../../../support/bundle.fixture.ts";
 
-const CHAIN_CHECKS: CheckId[] = ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"];
+const CHAIN_CHECKS: CheckId[] = [
+  "headOnChain",
+  "blockAndTime",
+  "finality",
+  "submitterMembership",
+  "lifecycle",
+];
 
-const failing = (results: readonly CheckResult[]): CheckId[] => results.filter((r) => r.outcome === "fail").map((r) => r.id);
+const failing = (results: readonly CheckResult[]): CheckId[] =>
+  results.filter((r) => r.outcome === "fail").map((r) => r.id);
 const byId = (results: readonly CheckResult[], id: CheckId): CheckResult => results.find((r) => r.id === id)!;
 
 describe("verifyOffline", function () {
   it("reports every check once, in the stable order", function () {
     const results = verifyOffline(sampleBundle(), { documentDigest: DOCUMENT_DIGEST });
     expect(results.map((r) => r.id)).to.deep.equal([...CHECK_IDS]);
-    expect(CHECK_IDS).to.deep.equal(["digest", "leafEncoding", "merklePath", "headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"]);
+    expect(CHECK_IDS).to.deep.equal([
+      "digest",
+      "leafEncoding",
+      "merklePath",
+      "headOnChain",
+      "blockAndTime",
+      "finality",
+      "submitterMembership",
+      "lifecycle",
+    ]);
   });
 
   it("passes digest, leaf encoding and Merkle path of a valid bundle; chain checks are indeterminate", function () {
@@ -34,7 +70,9 @@ describe("verifyOffline", function () {
   });
 
   it("compares the document digest case-insensitively", function () {
-    const results = verifyOffline(sampleBundle(), { documentDigest: DOCUMENT_DIGEST.toUpperCase().replace("0X", "0x") });
+    const results = verifyOffline(sampleBundle(), {
+      documentDigest: DOCUMENT_DIGEST.toUpperCase().replace("0X", "0x"),
+    });
     expect(byId(results, "digest").outcome).to.equal("pass");
   });
 
@@ -48,22 +86,40 @@ describe("verifyOffline", function () {
 
   it("leaves the digest indeterminate without a document, or with a malformed digest", function () {
     expect(byId(verifyOffline(sampleBundle()), "digest").outcome).to.equal("indeterminate");
-    expect(byId(verifyOffline(sampleBundle(), { documentDigest: "0x1234" }), "digest").outcome).to.equal("indeterminate");
+    expect(byId(verifyOffline(sampleBundle(), { documentDigest: "0x1234" }), "digest").outcome).to.equal(
+      "indeterminate",
+    );
   });
 
   describe("single corruptions", function () {
     const corruptions: Array<[string, (b: EvidenceBundle) => void, CheckId[]]> = [
-      ["record digest", (b) => (b.leaf.record.digest = flipHex(b.leaf.record.digest)), ["digest", "leafEncoding"]],
+      [
+        "record digest",
+        (b) => (b.leaf.record.digest = flipHex(b.leaf.record.digest)),
+        ["digest", "leafEncoding"],
+      ],
       ["record salt", (b) => (b.leaf.record.salt = flipHex(b.leaf.record.salt)), ["leafEncoding"]],
       ["record subject", (b) => (b.leaf.record.subject = flipHex(b.leaf.record.subject)), ["leafEncoding"]],
       ["record submitter", (b) => (b.leaf.record.submitter = 3), ["leafEncoding"]],
       ["record kind", (b) => (b.leaf.record.kind = 2), ["leafEncoding"]],
       ["encoded leaf", (b) => (b.leaf.encoded = flipHex(b.leaf.encoded)), ["leafEncoding"]],
-      ["leaf hash", (b) => (b.leaf.leafHash = flipHex(b.leaf.leafHash)), ["leafEncoding", "merklePath", "submitterMembership"]],
+      [
+        "leaf hash",
+        (b) => (b.leaf.leafHash = flipHex(b.leaf.leafHash)),
+        ["leafEncoding", "merklePath", "submitterMembership"],
+      ],
       ["root hash", (b) => (b.head.rootHash = flipHex(b.head.rootHash)), ["merklePath"]],
       ["submission signature removed", (b) => delete b.submission, ["submitterMembership"]],
-      ["submission signer renamed", (b) => (b.submission!.signer = "0x5fbdb2315678afecb367f032d93f642f64180aa3"), ["submitterMembership"]],
-      ["submission root", (b) => (b.submission!.batchRoot = flipHex(b.submission!.batchRoot)), ["submitterMembership"]],
+      [
+        "submission signer renamed",
+        (b) => (b.submission!.signer = "0x5fbdb2315678afecb367f032d93f642f64180aa3"),
+        ["submitterMembership"],
+      ],
+      [
+        "submission root",
+        (b) => (b.submission!.batchRoot = flipHex(b.submission!.batchRoot)),
+        ["submitterMembership"],
+      ],
       ["leaf index 5 → 4", (b) => (b.log.leafIndex = 4), ["merklePath"]],
       ["leaf index 5 → 7 (beyond the tree)", (b) => (b.log.leafIndex = 7), ["merklePath"]],
       ["tree size 7 → 6", (b) => (b.head.treeSize = 6), ["merklePath"]],
@@ -73,7 +129,11 @@ describe("verifyOffline", function () {
       ["proof: two elements swapped", (b) => b.inclusionProof.reverse(), ["merklePath"]],
     ];
     for (let i = 0; i < 3; i++) {
-      corruptions.push([`proof element ${i}`, (b) => (b.inclusionProof[i] = flipHex(b.inclusionProof[i]!)), ["merklePath"]]);
+      corruptions.push([
+        `proof element ${i}`,
+        (b) => (b.inclusionProof[i] = flipHex(b.inclusionProof[i]!)),
+        ["merklePath"],
+      ]);
     }
     for (const [name, corrupt, expected] of corruptions) {
       it(`${name} → ${expected.join(" + ")} fail`, function () {
@@ -88,13 +148,19 @@ describe("verifyOffline", function () {
     it("names the field whose bytes differ and which hash is wrong", function () {
       const salted = clone(sampleBundle());
       salted.leaf.record.salt = flipHex(salted.leaf.record.salt);
-      expect(byId(verifyOffline(salted), "leafEncoding").reason).to.include("field salt").and.not.include("leafHash");
+      expect(byId(verifyOffline(salted), "leafEncoding").reason)
+        .to.include("field salt")
+        .and.not.include("leafHash");
       const hashed = clone(sampleBundle());
       hashed.leaf.leafHash = flipHex(hashed.leaf.leafHash);
-      expect(byId(verifyOffline(hashed), "leafEncoding").reason).to.include("leaf.leafHash").and.not.include("field");
+      expect(byId(verifyOffline(hashed), "leafEncoding").reason)
+        .to.include("leaf.leafHash")
+        .and.not.include("field");
       const encoded = clone(sampleBundle());
       encoded.leaf.encoded = flipHex(encoded.leaf.encoded);
-      expect(byId(verifyOffline(encoded), "leafEncoding").reason).to.include("field subject").and.include("leaf.leafHash");
+      expect(byId(verifyOffline(encoded), "leafEncoding").reason)
+        .to.include("field subject")
+        .and.include("leaf.leafHash");
     });
 
     it("cannot see a tree size of the same proof shape (7 → 8): the hashes do not bind the size (LOG.md)", function () {
@@ -117,7 +183,9 @@ describe("verifyOffline", function () {
 
   it("passes every leaf of every tree up to 17 leaves", function () {
     for (let size = 1; size <= 17; size++) {
-      const records = Array.from({ length: size }, (_, i) => recordFor(`leaf ${size}/${i}`, sha256Hex(`doc ${i}`)));
+      const records = Array.from({ length: size }, (_, i) =>
+        recordFor(`leaf ${size}/${i}`, sha256Hex(`doc ${i}`)),
+      );
       const hashes = records.map(leafHashOf);
       const hasher = memoRangeHasher(hashes);
       const root = toHex(rootFromLeafHashes(hashes));
@@ -141,7 +209,8 @@ describe("verifyOffline", function () {
 });
 
 describe("overall", function () {
-  const all = (outcome: CheckResult["outcome"]): CheckResult[] => CHECK_IDS.map((id) => ({ id, outcome, reason: "" }));
+  const all = (outcome: CheckResult["outcome"]): CheckResult[] =>
+    CHECK_IDS.map((id) => ({ id, outcome, reason: "" }));
   const withOutcome = (results: CheckResult[], id: CheckId, outcome: CheckResult["outcome"]) =>
     results.map((r) => (r.id === id ? { ...r, outcome } : r));
 

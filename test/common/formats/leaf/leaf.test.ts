@@ -44,7 +44,8 @@ function handEncode(r: EvidenceRecord): Uint8Array {
 /** RFC 9162 leaf hash, by hand. */
 const handLeafHash = (leaf: Uint8Array): string => sha256Hex(Uint8Array.of(0x00), leaf);
 
-const expectCode = (fn: () => unknown, code: LeafErrorCode, label = ""): void => void expectErrorCode(fn, LeafFormatError, code, label);
+const expectCode = (fn: () => unknown, code: LeafErrorCode, label = ""): void =>
+  void expectErrorCode(fn, LeafFormatError, code, label);
 
 const ZERO32 = `0x${"00".repeat(32)}`;
 
@@ -83,7 +84,14 @@ describe("common/formats/leaf", () => {
       expect(LEAF_VERSION).to.equal(1);
       expect(LEAF_LENGTH).to.equal(224);
       expect(EvidenceKind).to.deep.equal({
-        Contract: 1, Consent: 2, CreditQuery: 3, FundFlowVoucher: 4, Ruling: 5, LifecycleNotice: 6, Document: 7, CreditDecision: 8,
+        Contract: 1,
+        Consent: 2,
+        CreditQuery: 3,
+        FundFlowVoucher: 4,
+        Ruling: 5,
+        LifecycleNotice: 6,
+        Document: 7,
+        CreditDecision: 8,
       });
       expect(DigestAlgorithm).to.deep.equal({ Sha256: 1, Sm3: 2 });
     });
@@ -109,7 +117,13 @@ describe("common/formats/leaf", () => {
       const types = ["uint8", "uint8", "uint8", "bytes32", "bytes32", "uint32", "bytes32"];
       const fields = AbiCoder.defaultAbiCoder().decode(types, encodeLeaf(SAMPLE));
       expect(fields.toArray()).to.deep.equal([
-        1n, BigInt(SAMPLE.kind), BigInt(SAMPLE.digestAlgorithm), SAMPLE.digest, SAMPLE.salt, 7n, SAMPLE.subject,
+        1n,
+        BigInt(SAMPLE.kind),
+        BigInt(SAMPLE.digestAlgorithm),
+        SAMPLE.digest,
+        SAMPLE.salt,
+        7n,
+        SAMPLE.subject,
       ]);
     });
 
@@ -182,7 +196,15 @@ describe("common/formats/leaf", () => {
       const block = /```text\n([\s\S]*?)\n```/.exec(leafMd);
       expect(block, "text block in LEAF.md").to.not.equal(null);
       const rows = block![1]!.split("\n").map((line) => line.trim().split(/\s+/));
-      expect(rows.map((r) => r[1])).to.deep.equal(["version", "kind", "digestAlgorithm", "digest", "salt", "submitter", "subject"]);
+      expect(rows.map((r) => r[1])).to.deep.equal([
+        "version",
+        "kind",
+        "digestAlgorithm",
+        "digest",
+        "salt",
+        "submitter",
+        "subject",
+      ]);
       expect(rows.map((r) => Number(r[0]))).to.deep.equal([0, 32, 64, 96, 128, 160, 192]);
       expect(`0x${rows.map((r) => r[2]).join("")}`).to.equal(VECTORS[0]!.leaf);
     });
@@ -271,9 +293,12 @@ describe("common/formats/leaf", () => {
     });
 
     it("LEAF_UNKNOWN_VERSION, LEAF_UNKNOWN_KIND, LEAF_UNKNOWN_ALGORITHM, LEAF_BAD_SUBMITTER", () => {
-      for (const v of [0, 2, 255]) expectCode(() => decodeLeaf(withByte(valid, 31, v)), "LEAF_UNKNOWN_VERSION", `version ${v}`);
-      for (const k of [0, 9, 255]) expectCode(() => decodeLeaf(withByte(valid, 63, k)), "LEAF_UNKNOWN_KIND", `kind ${k}`);
-      for (const a of [0, 3, 255]) expectCode(() => decodeLeaf(withByte(valid, 95, a)), "LEAF_UNKNOWN_ALGORITHM", `algorithm ${a}`);
+      for (const v of [0, 2, 255])
+        expectCode(() => decodeLeaf(withByte(valid, 31, v)), "LEAF_UNKNOWN_VERSION", `version ${v}`);
+      for (const k of [0, 9, 255])
+        expectCode(() => decodeLeaf(withByte(valid, 63, k)), "LEAF_UNKNOWN_KIND", `kind ${k}`);
+      for (const a of [0, 3, 255])
+        expectCode(() => decodeLeaf(withByte(valid, 95, a)), "LEAF_UNKNOWN_ALGORITHM", `algorithm ${a}`);
       const zeroSubmitter = valid.slice();
       zeroSubmitter.fill(0, 188, 192);
       expectCode(() => decodeLeaf(zeroSubmitter), "LEAF_BAD_SUBMITTER", "submitter 0");
@@ -311,13 +336,20 @@ describe("common/formats/leaf", () => {
 
   describe("encodeLeaf rejections", () => {
     // Records also arrive as JSON, so the checks run at run time, past the type system.
-    const bad = (patch: Record<string, unknown>): EvidenceRecord => ({ ...SAMPLE, ...patch }) as EvidenceRecord;
+    const bad = (patch: Record<string, unknown>): EvidenceRecord =>
+      ({ ...SAMPLE, ...patch }) as EvidenceRecord;
 
     it("rejects unknown version, kind and algorithm", () => {
-      for (const version of [0, 2, "1"]) expectCode(() => encodeLeaf(bad({ version })), "LEAF_UNKNOWN_VERSION", String(version));
-      for (const kind of [0, 9, 1.5, "1"]) expectCode(() => encodeLeaf(bad({ kind })), "LEAF_UNKNOWN_KIND", String(kind));
+      for (const version of [0, 2, "1"])
+        expectCode(() => encodeLeaf(bad({ version })), "LEAF_UNKNOWN_VERSION", String(version));
+      for (const kind of [0, 9, 1.5, "1"])
+        expectCode(() => encodeLeaf(bad({ kind })), "LEAF_UNKNOWN_KIND", String(kind));
       for (const digestAlgorithm of [0, 3, "1"]) {
-        expectCode(() => encodeLeaf(bad({ digestAlgorithm })), "LEAF_UNKNOWN_ALGORITHM", String(digestAlgorithm));
+        expectCode(
+          () => encodeLeaf(bad({ digestAlgorithm })),
+          "LEAF_UNKNOWN_ALGORITHM",
+          String(digestAlgorithm),
+        );
       }
     });
 
@@ -369,7 +401,15 @@ describe("encodeLeaf agrees with ethers' ABI encoder", () => {
         subject: i % 5 === 0 ? `0x${"00".repeat(32)}` : hex(32),
       };
       const viaAbi = getBytes(
-        AbiCoder.defaultAbiCoder().encode(LEAF_TYPES, [record.version, record.kind, record.digestAlgorithm, record.digest, record.salt, record.submitter, record.subject]),
+        AbiCoder.defaultAbiCoder().encode(LEAF_TYPES, [
+          record.version,
+          record.kind,
+          record.digestAlgorithm,
+          record.digest,
+          record.salt,
+          record.submitter,
+          record.subject,
+        ]),
       );
       expect(encode(record)).to.deep.equal(viaAbi);
     }

@@ -5,8 +5,24 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { HEX_DIGITS, HEX_VALUE, toHex } from "../../../../common/bytes.ts";
 import type { EvidenceRecord } from "../../../../common/formats/leaf/leaf.ts";
-import { DigestAlgorithm, EvidenceKind, encodeLeaf, encodeLeafBytes, leafHashOf, leafHashOfBytes } from "../../../../common/formats/leaf/leaf.ts";
-import { PACKED_DIGEST_AT, RECORD_BYTES, leafHashOfPacked, leafHashOfPackedInto, packRecord, packRecordChecked, packedRecordBytes, unpackRecord } from "../../../../common/formats/leaf/packed.ts";
+import {
+  DigestAlgorithm,
+  EvidenceKind,
+  encodeLeaf,
+  encodeLeafBytes,
+  leafHashOf,
+  leafHashOfBytes,
+} from "../../../../common/formats/leaf/leaf.ts";
+import {
+  PACKED_DIGEST_AT,
+  RECORD_BYTES,
+  leafHashOfPacked,
+  leafHashOfPackedInto,
+  packRecord,
+  packRecordChecked,
+  packedRecordBytes,
+  unpackRecord,
+} from "../../../../common/formats/leaf/packed.ts";
 import { hashLeaf } from "../../../../common/formats/merkle/rfc9162.ts";
 
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map(toHex);
@@ -46,7 +62,9 @@ describe("common/formats/leaf: the packed form agrees with the reference encoder
         rs.forEach((r, i) => run.set(packRecord(r), i * RECORD_BYTES));
         const out = new Uint8Array(rs.length * 32 + 7);
         rs.forEach((_, i) => leafHashOfPackedInto(run, i * RECORD_BYTES, out, 7 + i * 32));
-        rs.forEach((r, i) => expect(out.subarray(7 + i * 32, 7 + i * 32 + 32)).to.deep.equal(hashLeaf(encodeLeaf(r))));
+        rs.forEach((r, i) =>
+          expect(out.subarray(7 + i * 32, 7 + i * 32 + 32)).to.deep.equal(hashLeaf(encodeLeaf(r))),
+        );
       }),
       { numRuns: 200 },
     );
@@ -54,17 +72,29 @@ describe("common/formats/leaf: the packed form agrees with the reference encoder
 
   it("packRecordChecked accepts upper-case hex as packRecord does, and declines what is not 0x + 64 hex digits (which encodeLeaf refuses)", () => {
     fc.assert(
-      fc.property(record, fc.integer({ min: 0, max: 63 }), fc.constantFrom("g", "G", " ", "x", "ā", "١", "\u0130", "/", ":", "@", "`"), (r, at, bad) => {
-        const upper = { ...r, salt: `0x${r.salt.slice(2).toUpperCase()}` };
-        expect(packRecordChecked(upper)).to.deep.equal(packRecord(r));
-        const body = r.digest.slice(2);
-        const broken = { ...r, digest: `0x${body.slice(0, at)}${bad}${body.slice(at + 1)}` };
-        expect(packRecordChecked(broken)).to.equal(undefined);
-        expect(() => encodeLeaf(broken)).to.throw();
-      }),
+      fc.property(
+        record,
+        fc.integer({ min: 0, max: 63 }),
+        fc.constantFrom("g", "G", " ", "x", "ā", "١", "\u0130", "/", ":", "@", "`"),
+        (r, at, bad) => {
+          const upper = { ...r, salt: `0x${r.salt.slice(2).toUpperCase()}` };
+          expect(packRecordChecked(upper)).to.deep.equal(packRecord(r));
+          const body = r.digest.slice(2);
+          const broken = { ...r, digest: `0x${body.slice(0, at)}${bad}${body.slice(at + 1)}` };
+          expect(packRecordChecked(broken)).to.equal(undefined);
+          expect(() => encodeLeaf(broken)).to.throw();
+        },
+      ),
       { numRuns: 300 },
     );
-    for (const digest of ["", "0x", `0x${"ab".repeat(31)}`, `0x${"ab".repeat(33)}`, `0X${"ab".repeat(32)}`, `00${"ab".repeat(32)}`]) {
+    for (const digest of [
+      "",
+      "0x",
+      `0x${"ab".repeat(31)}`,
+      `0x${"ab".repeat(33)}`,
+      `0X${"ab".repeat(32)}`,
+      `00${"ab".repeat(32)}`,
+    ]) {
       expect(packRecordChecked({ ...recordOf(), digest })).to.equal(undefined);
     }
   });
@@ -76,7 +106,9 @@ describe("common/formats/leaf: the packed form agrees with the reference encoder
       expect(HEX_VALUE[c], `char code ${c}`).to.equal(expected);
     }
     for (let b = 0; b < 256; b++) {
-      expect(String.fromCharCode(HEX_DIGITS[2 * b]!, HEX_DIGITS[2 * b + 1]!)).to.equal(b.toString(16).padStart(2, "0"));
+      expect(String.fromCharCode(HEX_DIGITS[2 * b]!, HEX_DIGITS[2 * b + 1]!)).to.equal(
+        b.toString(16).padStart(2, "0"),
+      );
     }
   });
 });

@@ -88,7 +88,13 @@ const refPROOF = (m: number, d: readonly Uint8Array[]): Uint8Array[] => refSUBPR
  * consuming proof elements from the end. A different algorithm from the RFC's bit walk, so
  * agreement between the two is evidence for both.
  */
-function refVerifyInclusion(m: number, n: number, leaf: Uint8Array, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+function refVerifyInclusion(
+  m: number,
+  n: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (m >= n || proof.some((p) => p.length !== 32)) return false;
   const rest = [...proof];
   const rebuild = (m: number, n: number): Uint8Array | undefined => {
@@ -107,7 +113,13 @@ function refVerifyInclusion(m: number, n: number, leaf: Uint8Array, proof: reado
   return r !== undefined && rest.length === 0 && bytesEqual(r, root);
 }
 
-function refVerifyConsistency(m: number, n: number, oldRoot: Uint8Array, newRoot: Uint8Array, proof: readonly Uint8Array[]): boolean {
+function refVerifyConsistency(
+  m: number,
+  n: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
   if (proof.some((p) => p.length !== 32)) return false;
   if (m > n) return false;
   if (m === 0 || m === n) return proof.length === 0 && (m === 0 || bytesEqual(oldRoot, newRoot));
@@ -213,8 +225,17 @@ describe("common/formats/merkle/rfc9162", function () {
 
     it("largestPowerOfTwoBelow is the RFC's k (k < n <= 2k)", () => {
       const cases: Array<[number, number]> = [
-        [2, 1], [3, 2], [4, 2], [5, 4], [8, 4], [9, 8], [64, 32], [65, 64],
-        [2 ** 32, 2 ** 31], [2 ** 32 + 1, 2 ** 32], [Number.MAX_SAFE_INTEGER, 2 ** 52],
+        [2, 1],
+        [3, 2],
+        [4, 2],
+        [5, 4],
+        [8, 4],
+        [9, 8],
+        [64, 32],
+        [65, 64],
+        [2 ** 32, 2 ** 31],
+        [2 ** 32 + 1, 2 ** 32],
+        [Number.MAX_SAFE_INTEGER, 2 ** 52],
       ];
       for (const [n, k] of cases) expect(largestPowerOfTwoBelow(n), `n=${n}`).to.equal(k);
       for (let n = 2; n <= 1000; n++) {
@@ -248,7 +269,9 @@ describe("common/formats/merkle/rfc9162", function () {
 
     it("roots of sizes 0..8", () => {
       for (let n = 0; n <= 8; n++) {
-        expect(hex(rootFromLeafHashes(LEAF_HASHES.slice(0, n))), `size ${n}`).to.equal(hex(expectedRoots[n]!));
+        expect(hex(rootFromLeafHashes(LEAF_HASHES.slice(0, n))), `size ${n}`).to.equal(
+          hex(expectedRoots[n]!),
+        );
         expect(hex(ROOTS[n]!), `size ${n}`).to.equal(hex(expectedRoots[n]!));
         if (n > 0) expect(hex(HASHER(0, n)), `size ${n}`).to.equal(hex(expectedRoots[n]!));
       }
@@ -294,7 +317,10 @@ describe("common/formats/merkle/rfc9162", function () {
       for (const [first, second, proof] of consistencyCases) {
         const label = `${first} -> ${second}`;
         expect(hexes(consistencyProof(first, second, HASHER)), label).to.deep.equal(hexes(proof));
-        expect(verifyConsistency(first, second, expectedRoots[first]!, expectedRoots[second]!, proof), label).to.equal(true);
+        expect(
+          verifyConsistency(first, second, expectedRoots[first]!, expectedRoots[second]!, proof),
+          label,
+        ).to.equal(true);
       }
     });
 
@@ -320,7 +346,16 @@ describe("common/formats/merkle/rfc9162", function () {
   describe("published Certificate Transparency vectors", () => {
     // The test data shared by the CT reference implementations (C++, Go) for RFC 6962, whose
     // hashing RFC 9162 §2.1 keeps unchanged.
-    const ctEntries = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"].map(fromHex);
+    const ctEntries = [
+      "",
+      "00",
+      "10",
+      "2021",
+      "3031",
+      "40414243",
+      "5051525354555657",
+      "606162636465666768696a6b6c6d6e6f",
+    ].map(fromHex);
     const ctLeaves = ctEntries.map(hashLeaf);
     const ctRoots = [
       "0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
@@ -336,7 +371,8 @@ describe("common/formats/merkle/rfc9162", function () {
     const ctHasher = memoRangeHasher(ctLeaves);
 
     it("roots of sizes 0..8", () => {
-      for (let n = 0; n <= 8; n++) expect(hex(rootFromLeafHashes(ctLeaves.slice(0, n))), `size ${n}`).to.equal(ctRoots[n]);
+      for (let n = 0; n <= 8; n++)
+        expect(hex(rootFromLeafHashes(ctLeaves.slice(0, n))), `size ${n}`).to.equal(ctRoots[n]);
     });
 
     it("inclusion proofs (0 of 8, 5 of 8) and consistency proofs (2 -> 8, 6 -> 8)", () => {
@@ -378,8 +414,12 @@ describe("common/formats/merkle/rfc9162", function () {
         for (let m = 0; m < n; m++) {
           const proof = inclusionProof(m, n, HASHER);
           expect(hexes(proof), `leaf ${m} of ${n}`).to.deep.equal(hexes(refPATH(m, d)));
-          expect(verifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n]!), `leaf ${m} of ${n}`).to.equal(true);
-          expect(refVerifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n]!), `leaf ${m} of ${n}`).to.equal(true);
+          expect(verifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n]!), `leaf ${m} of ${n}`).to.equal(
+            true,
+          );
+          expect(refVerifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n]!), `leaf ${m} of ${n}`).to.equal(
+            true,
+          );
           checked++;
         }
       }
@@ -409,10 +449,12 @@ describe("common/formats/merkle/rfc9162", function () {
       };
       for (let n = 1; n <= MAX; n++) {
         const bad: string[] = [];
-        const recording = (size: number): RangeHasher => (b, e) => {
-          if (!isNode(b, e, size)) bad.push(`[${b},${e}) for size ${size}`);
-          return HASHER(b, e);
-        };
+        const recording =
+          (size: number): RangeHasher =>
+          (b, e) => {
+            if (!isNode(b, e, size)) bad.push(`[${b},${e}) for size ${size}`);
+            return HASHER(b, e);
+          };
         for (let m = 0; m < n; m++) inclusionProof(m, n, recording(n));
         for (let m = 1; m < n; m++) consistencyProof(m, n, recording(n));
         expect(bad, `size ${n}`).to.deep.equal([]);
@@ -439,17 +481,35 @@ describe("common/formats/merkle/rfc9162", function () {
           const root = ROOTS[n]!;
           mustFail(verifyInclusion(n, n, LEAF_HASHES[m]!, proof, root), `index ${n} = size ${n}`);
           mustFail(verifyInclusion(n + 5, n, LEAF_HASHES[m]!, proof, root), `index ${n + 5} > size ${n}`);
-          if (m > 0) mustFail(verifyInclusion(m, n, LEAF_HASHES[m - 1]!, proof, root), `leaf ${m - 1} as ${m} of ${n}`);
-          if (m + 1 < MAX) mustFail(verifyInclusion(m, n, LEAF_HASHES[m + 1]!, proof, root), `leaf ${m + 1} as ${m} of ${n}`);
+          if (m > 0)
+            mustFail(
+              verifyInclusion(m, n, LEAF_HASHES[m - 1]!, proof, root),
+              `leaf ${m - 1} as ${m} of ${n}`,
+            );
+          if (m + 1 < MAX)
+            mustFail(
+              verifyInclusion(m, n, LEAF_HASHES[m + 1]!, proof, root),
+              `leaf ${m + 1} as ${m} of ${n}`,
+            );
           for (let other = 0; other < n; other++) {
-            if (other !== m) mustFail(verifyInclusion(other, n, LEAF_HASHES[m]!, proof, root), `proof of ${m} as ${other} of ${n}`);
+            if (other !== m)
+              mustFail(
+                verifyInclusion(other, n, LEAF_HASHES[m]!, proof, root),
+                `proof of ${m} as ${other} of ${n}`,
+              );
           }
           for (const size of [n - 1, n + 1, 2 * n]) {
             if (size > m && size <= MAX) {
-              mustFail(verifyInclusion(m, size, LEAF_HASHES[m]!, proof, ROOTS[size]!), `proof for size ${n} as size ${size}`);
+              mustFail(
+                verifyInclusion(m, size, LEAF_HASHES[m]!, proof, ROOTS[size]!),
+                `proof for size ${n} as size ${size}`,
+              );
             }
           }
-          mustFail(verifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n - 1]!), `root of ${n - 1} for ${m} of ${n}`);
+          mustFail(
+            verifyInclusion(m, n, LEAF_HASHES[m]!, proof, ROOTS[n - 1]!),
+            `root of ${n - 1} for ${m} of ${n}`,
+          );
         }
       }
       expect(tally.wronglyAccepted).to.deep.equal([]);
@@ -462,10 +522,18 @@ describe("common/formats/merkle/rfc9162", function () {
         for (let m = 1; m < n; m++) {
           const proof = consistencyProof(m, n, HASHER);
           for (let other = 1; other < n; other++) {
-            if (other !== m) mustFail(verifyConsistency(other, n, ROOTS[other]!, ROOTS[n]!, proof), `proof ${m}->${n} as ${other}->${n}`);
+            if (other !== m)
+              mustFail(
+                verifyConsistency(other, n, ROOTS[other]!, ROOTS[n]!, proof),
+                `proof ${m}->${n} as ${other}->${n}`,
+              );
           }
           for (let other = m + 1; other <= MAX; other++) {
-            if (other !== n) mustFail(verifyConsistency(m, other, ROOTS[m]!, ROOTS[other]!, proof), `proof ${m}->${n} as ${m}->${other}`);
+            if (other !== n)
+              mustFail(
+                verifyConsistency(m, other, ROOTS[m]!, ROOTS[other]!, proof),
+                `proof ${m}->${n} as ${m}->${other}`,
+              );
           }
           mustFail(verifyConsistency(m, n, ROOTS[n]!, ROOTS[m]!, proof), `swapped roots ${m}->${n}`);
           mustFail(verifyConsistency(n, m, ROOTS[n]!, ROOTS[m]!, proof), `reversed ${n}->${m}`);
@@ -498,7 +566,9 @@ describe("common/formats/merkle/rfc9162", function () {
       expect(verifyInclusion(5, 8, short, proof, ROOTS[8]!)).to.equal(false);
       expect(verifyInclusion(5, 8, LEAF_HASHES[5]!, proof, short)).to.equal(false);
       expect(verifyInclusion(5, 8, LEAF_HASHES[5]!, [short, ...proof.slice(1)], ROOTS[8]!)).to.equal(false);
-      expect(verifyInclusion(5, 8, LEAF_HASHES[5]!, [...proof.slice(0, 2), new Uint8Array(33)], ROOTS[8]!)).to.equal(false);
+      expect(
+        verifyInclusion(5, 8, LEAF_HASHES[5]!, [...proof.slice(0, 2), new Uint8Array(33)], ROOTS[8]!),
+      ).to.equal(false);
       const cproof = consistencyProof(6, 8, HASHER);
       expect(verifyConsistency(6, 8, ROOTS[6]!, ROOTS[8]!, cproof)).to.equal(true);
       expect(verifyConsistency(6, 8, short, ROOTS[8]!, cproof)).to.equal(false);
@@ -523,7 +593,10 @@ describe("common/formats/merkle/rfc9162", function () {
           const tag = `leaf ${m} of ${n}`;
           for (let e = 0; e < proof.length; e++) {
             for (let byte = 0; byte < 32; byte++) {
-              mustFail(verifyInclusion(m, n, leaf, withByteFlipped(proof, e, byte), root), `${tag}: proof[${e}][${byte}]`);
+              mustFail(
+                verifyInclusion(m, n, leaf, withByteFlipped(proof, e, byte), root),
+                `${tag}: proof[${e}][${byte}]`,
+              );
             }
           }
           const variants: Array<[string, Uint8Array[], Uint8Array, Uint8Array]> = [
@@ -534,7 +607,8 @@ describe("common/formats/merkle/rfc9162", function () {
             ["leaf byte 31", proof, flipped(leaf, 31), root],
           ];
           if (proof.length > 0) variants.push(["truncated", proof.slice(0, -1), leaf, root]);
-          if (proof.length > 1) variants.push(["first two swapped", [proof[1]!, proof[0]!, ...proof.slice(2)], leaf, root]);
+          if (proof.length > 1)
+            variants.push(["first two swapped", [proof[1]!, proof[0]!, ...proof.slice(2)], leaf, root]);
           for (const [what, p, l, r] of variants) {
             mustFail(verifyInclusion(m, n, l, p, r), `${tag}: ${what}`);
             if (refVerifyInclusion(m, n, l, p, r)) refDisagrees.push(`${tag}: ${what}`);
@@ -549,7 +623,10 @@ describe("common/formats/merkle/rfc9162", function () {
           const tag = `${m} -> ${n}`;
           for (let e = 0; e < proof.length; e++) {
             for (let byte = 0; byte < 32; byte++) {
-              mustFail(verifyConsistency(m, n, oldRoot, newRoot, withByteFlipped(proof, e, byte)), `${tag}: proof[${e}][${byte}]`);
+              mustFail(
+                verifyConsistency(m, n, oldRoot, newRoot, withByteFlipped(proof, e, byte)),
+                `${tag}: proof[${e}][${byte}]`,
+              );
             }
           }
           const variants: Array<[string, Uint8Array[], Uint8Array, Uint8Array]> = [
@@ -560,7 +637,8 @@ describe("common/formats/merkle/rfc9162", function () {
             ["second root byte 0", proof, oldRoot, flipped(newRoot, 0)],
             ["second root byte 31", proof, oldRoot, flipped(newRoot, 31)],
           ];
-          if (proof.length > 1) variants.push(["first two swapped", [proof[1]!, proof[0]!, ...proof.slice(2)], oldRoot, newRoot]);
+          if (proof.length > 1)
+            variants.push(["first two swapped", [proof[1]!, proof[0]!, ...proof.slice(2)], oldRoot, newRoot]);
           for (const [what, p, a, b] of variants) {
             mustFail(verifyConsistency(m, n, a, b, p), `${tag}: ${what}`);
             if (refVerifyConsistency(m, n, a, b, p)) refDisagrees.push(`${tag}: ${what}`);
@@ -602,13 +680,17 @@ describe("common/formats/merkle/rfc9162", function () {
         const proof = inclusionProof(index, n, hasher);
         expect(proof.length, `index ${index}`).to.equal(pathLength(index, n));
         expect(verifyInclusion(index, n, L(0), proof, root), `index ${index}`).to.equal(true);
-        expect(verifyInclusion(index, n, L(0), withByteFlipped(proof, proof.length - 1, 0), root)).to.equal(false);
+        expect(verifyInclusion(index, n, L(0), withByteFlipped(proof, proof.length - 1, 0), root)).to.equal(
+          false,
+        );
         expect(verifyInclusion(index, n, L(0), proof.slice(0, -1), root)).to.equal(false);
       }
       const proof = consistencyProof(m, n, hasher);
       expect(verifyConsistency(m, n, oldRoot, root, proof)).to.equal(true);
       expect(verifyConsistency(m, n, oldRoot, root, withByteFlipped(proof, 0, 5))).to.equal(false);
-      expect(verifyConsistency(2 ** 32, n, hasher(0, 2 ** 32), root, consistencyProof(2 ** 32, n, hasher))).to.equal(true);
+      expect(
+        verifyConsistency(2 ** 32, n, hasher(0, 2 ** 32), root, consistencyProof(2 ** 32, n, hasher)),
+      ).to.equal(true);
       expect(verifyConsistency(m, n, hasher(0, m + 1), root, proof)).to.equal(false);
     });
   });
@@ -635,8 +717,14 @@ describe("common/formats/merkle/rfc9162", function () {
       for (const x of bad) {
         expect(() => verifyInclusion(x, 8, L(0), [], ROOTS[8]!), String(x)).to.throw(RangeError, /leafIndex/);
         expect(() => verifyInclusion(0, x, L(0), [], ROOTS[8]!), String(x)).to.throw(RangeError, /treeSize/);
-        expect(() => verifyConsistency(x, 8, ROOTS[1]!, ROOTS[8]!, []), String(x)).to.throw(RangeError, /first/);
-        expect(() => verifyConsistency(1, x, ROOTS[1]!, ROOTS[8]!, []), String(x)).to.throw(RangeError, /second/);
+        expect(() => verifyConsistency(x, 8, ROOTS[1]!, ROOTS[8]!, []), String(x)).to.throw(
+          RangeError,
+          /first/,
+        );
+        expect(() => verifyConsistency(1, x, ROOTS[1]!, ROOTS[8]!, []), String(x)).to.throw(
+          RangeError,
+          /second/,
+        );
       }
       expect(verifyInclusion(0, 0, L(0), [], EMPTY_ROOT)).to.equal(false);
       expect(verifyInclusion(8, 8, L(0), inclusionProof(7, 8, HASHER), ROOTS[8]!)).to.equal(false);

@@ -6,7 +6,12 @@ import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { Wallet } from "ethers";
 import type { Receipt } from "../../../../common/formats/receipt/receipts.ts";
-import { receiptDomain, signReceiptBatch, signReceiptBatchRoot, verifyReceipt } from "../../../../common/formats/receipt/receipts.ts";
+import {
+  receiptDomain,
+  signReceiptBatch,
+  signReceiptBatchRoot,
+  verifyReceipt,
+} from "../../../../common/formats/receipt/receipts.ts";
 import { inclusionProof, memoRangeHasher } from "../../../../common/formats/merkle/rfc9162.ts";
 import { BatchTree } from "../../../../common/formats/receipt/batch-tree.ts";
 import { BatchReceipts, IssuedReceipts } from "../../../../common/formats/receipt/receipt-json.ts";
@@ -14,9 +19,14 @@ import { BatchReceipts, IssuedReceipts } from "../../../../common/formats/receip
 const wallet = new Wallet(`0x${"42".repeat(32)}`);
 const domain = receiptDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
 const logId = `0x${"ab".repeat(32)}`;
-const hashes = (n: number, seed: string) => Array.from({ length: n }, (_, i) => new Uint8Array(createHash("sha256").update(`${seed} ${i}`).digest()));
+const hashes = (n: number, seed: string) =>
+  Array.from({ length: n }, (_, i) => new Uint8Array(createHash("sha256").update(`${seed} ${i}`).digest()));
 
-async function batchOf(firstSequence: number, leafHashes: Uint8Array[], receivedAt = 1_790_000_000): Promise<{ view: BatchReceipts; receipts: Receipt[] }> {
+async function batchOf(
+  firstSequence: number,
+  leafHashes: Uint8Array[],
+  receivedAt = 1_790_000_000,
+): Promise<{ view: BatchReceipts; receipts: Receipt[] }> {
   const input = { logId, firstSequence, leafHashes, receivedAt, maxMergeDelaySeconds: 60 };
   const tree = new BatchTree(leafHashes);
   const { batch } = await signReceiptBatchRoot(wallet, domain, { ...input, rangeHash: tree.rangeHash });
@@ -26,7 +36,15 @@ async function batchOf(firstSequence: number, leafHashes: Uint8Array[], received
 
 describe("anchor intake: receipts JSON written without objects", function () {
   it("equals JSON.stringify({ receipts }) for batch sizes 1 to 1,025, at any sequence", async function () {
-    for (const [size, first] of [[1, 0], [2, 9], [3, 1_000_003], [7, 12], [64, 4_096], [1_000, 123_456_789], [1_025, 2 ** 40]] as const) {
+    for (const [size, first] of [
+      [1, 0],
+      [2, 9],
+      [3, 1_000_003],
+      [7, 12],
+      [64, 4_096],
+      [1_000, 123_456_789],
+      [1_025, 2 ** 40],
+    ] as const) {
       const { view, receipts } = await batchOf(first, hashes(size, `batch ${size}`));
       const issued = new IssuedReceipts(size);
       for (let i = 0; i < size; i++) issued.set(i, view, i);
@@ -65,12 +83,14 @@ describe("anchor intake: receipts JSON written without objects", function () {
       for (let i = 0; i < size; i++) inclusionProof(i, size, (b, e) => (asked.add(`${b}:${e}`), memo(b, e)));
       for (const range of asked) {
         const [b, e] = range.split(":").map(Number) as [number, number];
-        expect(Buffer.from(tree.rangeHash(b, e)).toString("hex"), `size ${size} [${b}, ${e})`).to.equal(Buffer.from(memo(b, e)).toString("hex"));
+        expect(Buffer.from(tree.rangeHash(b, e)).toString("hex"), `size ${size} [${b}, ${e})`).to.equal(
+          Buffer.from(memo(b, e)).toString("hex"),
+        );
       }
     }
   });
 
-  it("an empty reply is {\"receipts\":[]}", function () {
+  it('an empty reply is {"receipts":[]}', function () {
     expect(new IssuedReceipts(0).json().toString("utf8")).to.equal('{"receipts":[]}');
   });
 });

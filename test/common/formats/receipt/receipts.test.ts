@@ -7,7 +7,12 @@ import { createHash } from "node:crypto";
 import { Signature, TypedDataEncoder, Wallet, verifyTypedData } from "ethers";
 import { toHex } from "../../../../common/bytes.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf } from "../../../../common/formats/leaf/leaf.ts";
-import { hashLeaf, inclusionProof, memoRangeHasher, rootFromLeafHashes } from "../../../../common/formats/merkle/rfc9162.ts";
+import {
+  hashLeaf,
+  inclusionProof,
+  memoRangeHasher,
+  rootFromLeafHashes,
+} from "../../../../common/formats/merkle/rfc9162.ts";
 import {
   RECEIPT_TYPES,
   ReceiptSchema,
@@ -74,7 +79,11 @@ function flipHex(hex: string, at = hex.length - 3): string {
   return hex.slice(0, i) + (Number.parseInt(hex[i]!, 16) ^ 1).toString(16) + hex.slice(i + 1);
 }
 
-function expectFail(result: ReceiptVerification, codes: ReceiptFailureCode | ReceiptFailureCode[], label: string): void {
+function expectFail(
+  result: ReceiptVerification,
+  codes: ReceiptFailureCode | ReceiptFailureCode[],
+  label: string,
+): void {
   const allowed = Array.isArray(codes) ? codes : [codes];
   expect(result.ok, `${label}: expected a failure`).to.equal(false);
   if (!result.ok) {
@@ -102,7 +111,11 @@ function proofTamperings(r: Receipt): [string, Receipt, ReceiptFailureCode[]][] 
   add("leafHash last bit", (c) => (c.leafHash = flipHex(c.leafHash)), ["RECEIPT_BAD_PROOF"]);
   add("leafHash first bit", (c) => (c.leafHash = flipHex(c.leafHash, 0)), ["RECEIPT_BAD_PROOF"]);
   // Sequence −1 of sequence 0 is no longer a valid number: RECEIPT_MALFORMED.
-  const sequenceCodes: ReceiptFailureCode[] = ["RECEIPT_BAD_PROOF", "RECEIPT_BAD_SEQUENCE", "RECEIPT_MALFORMED"];
+  const sequenceCodes: ReceiptFailureCode[] = [
+    "RECEIPT_BAD_PROOF",
+    "RECEIPT_BAD_SEQUENCE",
+    "RECEIPT_MALFORMED",
+  ];
   add("sequence + 1", (c) => (c.sequence += 1), sequenceCodes);
   add("sequence - 1", (c) => (c.sequence -= 1), sequenceCodes);
   add("batch.root", (c) => (c.batch.root = flipHex(c.batch.root)), ["RECEIPT_BAD_PROOF"]);
@@ -121,7 +134,11 @@ function proofTamperings(r: Receipt): [string, Receipt, ReceiptFailureCode[]][] 
 /** Tamperings that only the signature catches (each costs an ecrecover). */
 function signatureTamperings(r: Receipt): [string, Receipt, ReceiptFailureCode[]][] {
   const out: [string, Receipt, ReceiptFailureCode[]][] = [];
-  const add = (label: string, change: (c: Receipt) => void, codes: ReceiptFailureCode[] = ["RECEIPT_BAD_SIGNATURE"]): void => {
+  const add = (
+    label: string,
+    change: (c: Receipt) => void,
+    codes: ReceiptFailureCode[] = ["RECEIPT_BAD_SIGNATURE"],
+  ): void => {
     const c = clone(r);
     change(c);
     out.push([label, c, codes]);
@@ -133,7 +150,11 @@ function signatureTamperings(r: Receipt): [string, Receipt, ReceiptFailureCode[]
   add("logId", (c) => (c.logId = flipHex(c.logId)));
   // RFC 9162 proofs do not always bind the tree size (index 0 of 3 and of 4 share a proof
   // shape), so a changed count may pass the proof; the signature covers it.
-  const countCodes: ReceiptFailureCode[] = ["RECEIPT_BAD_PROOF", "RECEIPT_BAD_SEQUENCE", "RECEIPT_BAD_SIGNATURE"];
+  const countCodes: ReceiptFailureCode[] = [
+    "RECEIPT_BAD_PROOF",
+    "RECEIPT_BAD_SEQUENCE",
+    "RECEIPT_BAD_SIGNATURE",
+  ];
   add("batch.count + 1", (c) => (c.batch.count += 1), countCodes);
   if (r.batch.count > 1) add("batch.count - 1", (c) => (c.batch.count -= 1), countCodes);
   add("firstSequence and sequence shifted together", (c) => {
@@ -142,7 +163,12 @@ function signatureTamperings(r: Receipt): [string, Receipt, ReceiptFailureCode[]
   });
   add("signature r", (c) => (c.batch.signature = flipHex(c.batch.signature, 63)));
   add("signature s", (c) => (c.batch.signature = flipHex(c.batch.signature, 127)));
-  add("signature v", (c) => (c.batch.signature = c.batch.signature.slice(0, 130) + (c.batch.signature.endsWith("1b") ? "1c" : "1b")));
+  add(
+    "signature v",
+    (c) =>
+      (c.batch.signature =
+        c.batch.signature.slice(0, 130) + (c.batch.signature.endsWith("1b") ? "1c" : "1b")),
+  );
   add("service.address", (c) => (c.service.address = impostor.address));
   return out;
 }
@@ -157,7 +183,9 @@ describe("receipts: format", () => {
       chainId: 31337n,
       verifyingContract: EVIDENCE_LOG,
     });
-    const encoder = TypedDataEncoder.from({ ReceiptBatch: RECEIPT_TYPES.ReceiptBatch.map((f) => ({ ...f })) });
+    const encoder = TypedDataEncoder.from({
+      ReceiptBatch: RECEIPT_TYPES.ReceiptBatch.map((f) => ({ ...f })),
+    });
     expect(encoder.encodeType("ReceiptBatch")).to.equal(
       "ReceiptBatch(bytes32 logId,uint64 firstSequence,uint64 count,bytes32 batchRoot,uint64 receivedAt,uint32 maxMergeDelaySeconds)",
     );
@@ -181,7 +209,9 @@ describe("receipts: format", () => {
     });
     const recovered = verifyTypedData(
       { name: "JointLedger Anchor Receipt", version: "1", chainId: 31337, verifyingContract: EVIDENCE_LOG },
-      typesOf("ReceiptBatch(bytes32 logId,uint64 firstSequence,uint64 count,bytes32 batchRoot,uint64 receivedAt,uint32 maxMergeDelaySeconds)"),
+      typesOf(
+        "ReceiptBatch(bytes32 logId,uint64 firstSequence,uint64 count,bytes32 batchRoot,uint64 receivedAt,uint32 maxMergeDelaySeconds)",
+      ),
       {
         logId: LOG_ID,
         firstSequence: FIRST_SEQUENCE,
@@ -421,7 +451,10 @@ describe("receipts: signing and re-issuing", () => {
     const leaves = leafHashes(4);
     const { batch } = await signReceiptBatch(service, domain, input(leaves));
     expect(() => receiptsOf(batch, leaves.slice(0, 3))).to.throw(RangeError, /4 records/);
-    expect(() => receiptsOf(batch, [leaves[1]!, leaves[0]!, leaves[2]!, leaves[3]!])).to.throw(RangeError, /root/);
+    expect(() => receiptsOf(batch, [leaves[1]!, leaves[0]!, leaves[2]!, leaves[3]!])).to.throw(
+      RangeError,
+      /root/,
+    );
   });
 
   it("refuses bad batch input as a caller bug", async () => {

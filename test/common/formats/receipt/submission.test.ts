@@ -20,7 +20,8 @@ const operator = new Wallet("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3
 const LOG = `0x${"ab".repeat(32)}`;
 const EVIDENCE_LOG = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 const domain = submissionDomain(31337n, EVIDENCE_LOG);
-const leaves = (n: number, tag = "x") => Array.from({ length: n }, (_, i) => hashLeaf(new TextEncoder().encode(`${tag} ${i}`)));
+const leaves = (n: number, tag = "x") =>
+  Array.from({ length: n }, (_, i) => hashLeaf(new TextEncoder().encode(`${tag} ${i}`)));
 
 describe("submission signature (EvidenceSubmission)", function () {
   it("is EIP-712 over (logId, batchRoot) under the named domain, written out by hand", async function () {
@@ -33,7 +34,9 @@ describe("submission signature (EvidenceSubmission)", function () {
       abi.encode(
         ["bytes32", "bytes32", "bytes32", "uint256", "address"],
         [
-          keccak256(toUtf8Bytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")),
+          keccak256(
+            toUtf8Bytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+          ),
           keccak256(toUtf8Bytes("JointLedger Evidence Submission")),
           keccak256(toUtf8Bytes("1")),
           31337n,
@@ -43,7 +46,13 @@ describe("submission signature (EvidenceSubmission)", function () {
     );
     const structHash = keccak256(abi.encode(["bytes32", "bytes32", "bytes32"], [typeHash, LOG, batchRoot]));
     const digest = keccak256(`0x1901${domainHash.slice(2)}${structHash.slice(2)}`);
-    expect(TypedDataEncoder.hash(domain, { EvidenceSubmission: [...SUBMISSION_TYPES.EvidenceSubmission] }, { logId: LOG, batchRoot })).to.equal(digest);
+    expect(
+      TypedDataEncoder.hash(
+        domain,
+        { EvidenceSubmission: [...SUBMISSION_TYPES.EvidenceSubmission] },
+        { logId: LOG, batchRoot },
+      ),
+    ).to.equal(digest);
     expect(member.signingKey.sign(digest).serialized).to.equal(signature);
   });
 
@@ -53,7 +62,10 @@ describe("submission signature (EvidenceSubmission)", function () {
       const { signature } = await signSubmission(member, domain, LOG, hashes);
       for (let i = 0; i < n; i++) {
         const proof = submissionProofOf(hashes, i, { signature, signer: member.address });
-        expect(checkSubmissionProof(domain, LOG, toHex(hashes[i]!), proof), `${i} of ${n}`).to.deep.equal({ ok: true, signer: member.address });
+        expect(checkSubmissionProof(domain, LOG, toHex(hashes[i]!), proof), `${i} of ${n}`).to.deep.equal({
+          ok: true,
+          signer: member.address,
+        });
       }
     }
   });
@@ -71,8 +83,12 @@ describe("submission signature (EvidenceSubmission)", function () {
     expect(reasonOf(domain, LOG, toHex(hashes[3]!))).to.include("does not place leaf");
     expect(reasonOf(domain, LOG, leaf, { ...proof, index: 1 })).to.include("at index 1");
     expect(reasonOf(domain, LOG, leaf, { ...proof, index: 5 })).to.include("index 5 of a request of 5");
-    expect(reasonOf(domain, LOG, leaf, { ...proof, batchRoot: submissionRoot(leaves(5, "other")) })).to.include("does not place leaf");
-    expect(reasonOf(domain, `0x${"cd".repeat(32)}`)).to.include(`not to the signer it names, ${member.address}`);
+    expect(
+      reasonOf(domain, LOG, leaf, { ...proof, batchRoot: submissionRoot(leaves(5, "other")) }),
+    ).to.include("does not place leaf");
+    expect(reasonOf(domain, `0x${"cd".repeat(32)}`)).to.include(
+      `not to the signer it names, ${member.address}`,
+    );
     expect(reasonOf(submissionDomain(1n, EVIDENCE_LOG))).to.include("recovers to");
     expect(reasonOf(submissionDomain(31337n, operator.address))).to.include("recovers to");
     // the operator names the member as signer over its own signature: the name does not make it the member's
