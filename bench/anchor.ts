@@ -164,9 +164,9 @@ class WorkerChannel {
       const arrived = this.#arrived.get(type);
       if (arrived !== undefined) {
         this.#arrived.delete(type);
-        return resolve(arrived as never);
+        return resolve(arrived as Extract<LoadClientMessage, { type: T }>);
       }
-      this.#waiting.set(type, resolve as never);
+      this.#waiting.set(type, (m) => resolve(m as Extract<LoadClientMessage, { type: T }>));
       this.#onFail.push(reject);
     });
   }
