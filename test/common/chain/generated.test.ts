@@ -1,9 +1,17 @@
 // The generated chain layer (common/chain/generated) is what regenerating it from today's build
 // artifacts and Solidity sources writes, file for file: a contract change without
-// `npm run chain:types` fails here. And the generated handles decode real calls and reverts.
+// `npm run chain:types` fails here. TypeChain's types (build output, not committed) are what the
+// committed ABIs give. And the generated handles decode real calls and reverts.
 import { expect } from "chai";
 import { readFile } from "node:fs/promises";
-import { GENERATED_DIR, generateToMemory, readTree } from "../../../common/chain/generate.ts";
+import { join } from "node:path";
+import {
+  GENERATED_DIR,
+  TYPINGS_FOLDER,
+  generateToMemory,
+  readTree,
+  typingsToMemory,
+} from "../../../common/chain/generate.ts";
 import { CONTRACTS, DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { LOAN_STATES, LoanState, MEMBER_KINDS, MemberKind } from "../../../common/chain/generated/enums.ts";
 import { decodeRevertData, toJson } from "../../../common/chain/revert.ts";
@@ -16,6 +24,18 @@ describe("common/chain: the generated chain layer", function () {
     expect([...committed.keys()].sort(), "generated files").to.deep.equal([...fresh.keys()].sort());
     for (const [path, text] of fresh)
       expect(committed.get(path) === text, `${path} is stale: run npm run chain:types`).to.equal(true);
+  });
+
+  it("commits abis.ts, contracts.ts and enums.ts; TypeChain's types on disk are what the committed ABIs give", async function () {
+    const [committed, onDisk, fresh] = await Promise.all([
+      readTree(GENERATED_DIR),
+      readTree(join(GENERATED_DIR, TYPINGS_FOLDER)),
+      typingsToMemory(),
+    ]);
+    expect([...committed.keys()].sort()).to.deep.equal(["abis.ts", "contracts.ts", "enums.ts"]);
+    expect([...onDisk.keys()].sort(), "TypeChain files").to.deep.equal([...fresh.keys()].sort());
+    for (const [path, text] of fresh)
+      expect(onDisk.get(path) === text, `typechain/${path} is stale: run npm run postinstall`).to.equal(true);
   });
 
   it("covers every deployable contract's ABI exactly as compiled", async function () {
