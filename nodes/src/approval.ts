@@ -59,6 +59,16 @@ export type LoanApprovalDeps = {
    */
   verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
   /**
+   * Approval anchored the signed contract and queued the loan: the contract's registration in the
+   * EvidenceRegistry (and a joint loan's platform's endorsement) is due (e-contract/endorsements.ts).
+   */
+  contractAnchored?: (contract: {
+    loanId: string;
+    leafHash: string;
+    loanSerial: string;
+    platform: number;
+  }) => Promise<void>;
+  /**
    * The credit decision's word on an application (credit-decision/decisions.ts approvalGate): an
    * approving decision, a fresh credit query, its consent in force; answers the consent's leaf.
    * Absent: every approval is refused (NODE_ERR_DECISION_REQUIRED).
@@ -243,6 +253,13 @@ export class LoanApproval {
       loanId,
       owner: this.deps.memberId,
       meta: { applicationId: stored.applicationId, approvedBy: actor.userId, decisionId: gate.decisionId },
+    });
+    // recorded before the loan is queued: a crash in between leaves a registration to do, not a contract forgotten
+    await this.deps.contractAnchored?.({
+      loanId,
+      leafHash: contractLeaf,
+      loanSerial: application.applicationId,
+      platform: funders.length === 2 ? platform : 0,
     });
     const entry = await this.deps.outbox.enqueue({
       serial: application.applicationId,

@@ -46,6 +46,9 @@
 //                                                                    decisions in order
 //   credit-review-queue       applicationId                        → QueuedReview (JSON): a referred
 //                                                                    application waiting for approvers
+//   contract-endorsements     contract leafHash                    → ContractEndorsement (JSON): a signed
+//                                                                    contract's registration and its
+//                                                                    platform's endorsement (e-contract/)
 //
 // A record and its index entries are always written in one batch (the outbox's synced).
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
@@ -72,6 +75,7 @@ export const NODE_SUBLEVELS = {
   creditPolicies: { name: "credit-policies", valueEncoding: "json" },
   creditDecisions: { name: "credit-decisions", valueEncoding: "json" },
   creditReviewQueue: { name: "credit-review-queue", valueEncoding: "json" },
+  contractEndorsements: { name: "contract-endorsements", valueEncoding: "json" },
 } as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
 
 export type NodeSublevel = keyof typeof NODE_SUBLEVELS;

@@ -56,6 +56,13 @@ export type OperationsDeps = {
   receiving?: ReceivingAccounts;
   /** Checks a signed contract before approval anchors it (e-contract/contracts.ts); absent: unchecked. */
   verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
+  /** Approval anchored a signed contract: its on-chain registration and endorsement are due (e-contract/endorsements.ts). */
+  contractAnchored?: (contract: {
+    loanId: string;
+    leafHash: string;
+    loanSerial: string;
+    platform: number;
+  }) => Promise<void>;
   /** Whether an application may be approved and under which consent (credit-decision/decisions.ts); absent: no approval. */
   decisionGate?: (
     applicationId: string,

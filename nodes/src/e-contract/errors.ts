@@ -25,6 +25,8 @@ export const E_CONTRACT_ERRORS = {
   NODE_ERR_CONTRACT_MISSING_BORROWER_SIGNATURE: 422,
   /** No valid seal by a branch seal certificate. */
   NODE_ERR_CONTRACT_MISSING_BRANCH_SEAL: 422,
+  /** A platform's node does not endorse a contract: not the contract leaf of a loan of that branch it co-funds, or not the branch's registered evidence. */
+  NODE_ERR_ENDORSEMENT_REFUSED: 409,
 } as const;
 
 export type EContractErrorCode = keyof typeof E_CONTRACT_ERRORS;

@@ -22,6 +22,7 @@ import type { CreditDecisions } from "../credit-decision/decisions.ts";
 import type { UnionCreditService } from "../credit-service/union-credit.ts";
 import type { BranchObjections, UnionObjections } from "../credit-service/objections.ts";
 import type { LoanContracts } from "../e-contract/contracts.ts";
+import type { ContractEndorsements } from "../e-contract/endorsements.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
@@ -51,6 +52,8 @@ export type NodeDeps = {
   branchObjections?: BranchObjections;
   /** Electronic contracts: drafts and signed-contract verification (absent: no trust anchors configured; the routes are not served). */
   eContracts?: LoanContracts;
+  /** Signed contracts registered and endorsed on chain (absent: the routes are not served). */
+  contractEndorsements?: ContractEndorsements;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

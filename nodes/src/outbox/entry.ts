@@ -5,7 +5,11 @@
 // from the human one.
 import { keccak256, toUtf8Bytes, type Interface } from "ethers";
 import { z } from "zod";
-import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import {
+  DisputeResolution,
+  EvidenceRegistry,
+  JointLoanLedger,
+} from "../../../common/chain/generated/contracts.ts";
 import { loanIdOf } from "../../../common/lending/ids.ts";
 import { OutboxError } from "./errors.ts";
 
@@ -24,7 +28,9 @@ export const LEDGER_KINDS = [
   "prepay",
 ] as const;
 export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
-export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS] as const;
+/** EvidenceRegistry writes: a signed contract's leaf registered by its submitter, endorsed by a co-funder. */
+export const EVIDENCE_KINDS = ["registerEvidence", "endorseEvidence"] as const;
+export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS, ...EVIDENCE_KINDS] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 export type DisputeKind = (typeof DISPUTE_KINDS)[number];
 
@@ -106,6 +112,20 @@ export type EscalateArgs = { loanId: string; stage: number };
 export type AssignCourtArgs = { loanId: string; court: number };
 export type CaseArgs = { loanId: string };
 export type RecordRulingArgs = { loanId: string; ruling: string };
+/**
+ * An anchored leaf about `loanId` registered in the EvidenceRegistry by its submitter: the leaf's
+ * 224-byte encoding and its inclusion proof against the committed head of `treeSize` leaves.
+ */
+export type RegisterEvidenceArgs = {
+  loanId: string;
+  leaf: string;
+  logId: string;
+  treeSize: number;
+  leafIndex: number;
+  proof: string[];
+};
+/** `memberId` endorses the registered leaf `leafHash` about `loanId` (the member is for finding the effect: the registry takes the caller's). */
+export type EndorseEvidenceArgs = { loanId: string; leafHash: string; memberId: number };
 
 export type OutboxArgs = {
   registerLoan: RegisterLoanArgs;
@@ -124,6 +144,8 @@ export type OutboxArgs = {
   acceptCase: CaseArgs;
   recordRuling: RecordRulingArgs;
   closeCase: CaseArgs;
+  registerEvidence: RegisterEvidenceArgs;
+  endorseEvidence: EndorseEvidenceArgs;
 };
 
 export type OutboxEntry<K extends OutboxKind = OutboxKind> = {
@@ -262,6 +284,18 @@ const ARGS = {
     ruling: bytes32.refine((v) => !/^0x0{64}$/.test(v), "a ruling digest must not be zero"),
   }),
   closeCase: z.strictObject({ loanId: bytes32 }),
+  registerEvidence: z.strictObject({
+    loanId: bytes32,
+    leaf: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{448}$/, "must be the leaf's 224-byte encoding")
+      .transform((v) => v.toLowerCase()),
+    logId: bytes32,
+    treeSize: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
+    leafIndex: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+    proof: z.array(bytes32).max(64),
+  }),
+  endorseEvidence: z.strictObject({ loanId: bytes32, leafHash: bytes32, memberId: uintNumber(32).min(1) }),
 } as const;
 
 /** What enqueue takes: amounts may be bigints; the registerLoan application serial is optional. */
@@ -281,7 +315,9 @@ export type EnqueueInput =
   | { serial: string; kind: "setOwnBranchLimits"; args: z.input<(typeof ARGS)["setOwnBranchLimits"]> }
   | { serial: string; kind: "agreeIncomeSplit"; args: z.input<(typeof ARGS)["agreeIncomeSplit"]> }
   | { serial: string; kind: "prepay"; args: z.input<(typeof ARGS)["prepay"]> }
-  | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> };
+  | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> }
+  | { serial: string; kind: "registerEvidence"; args: z.input<(typeof ARGS)["registerEvidence"]> }
+  | { serial: string; kind: "endorseEvidence"; args: z.input<(typeof ARGS)["endorseEvidence"]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
 
@@ -427,6 +463,30 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     case "acceptCase":
     case "closeCase":
       return { serial, kind: kind as DisputeKind, args: { loanId: (parsed.data as CaseArgs).loanId } };
+    case "registerEvidence": {
+      const a = parsed.data as RegisterEvidenceArgs;
+      if (a.leafIndex >= a.treeSize) throw bad(`leafIndex ${a.leafIndex} is outside a tree of ${a.treeSize}`);
+      return {
+        serial,
+        kind: "registerEvidence",
+        args: {
+          loanId: a.loanId,
+          leaf: a.leaf,
+          logId: a.logId,
+          treeSize: a.treeSize,
+          leafIndex: a.leafIndex,
+          proof: [...a.proof],
+        },
+      };
+    }
+    case "endorseEvidence": {
+      const a = parsed.data as EndorseEvidenceArgs;
+      return {
+        serial,
+        kind: "endorseEvidence",
+        args: { loanId: a.loanId, leafHash: a.leafHash, memberId: a.memberId },
+      };
+    }
   }
 }
 
@@ -435,8 +495,10 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
 // as plain Interfaces: calldata is built from each kind's stored JSON arguments, checked by the schemas above
 export const ledgerInterface: Interface = JointLoanLedger.interface;
 export const disputeInterface: Interface = DisputeResolution.interface;
+export const evidenceInterface: Interface = EvidenceRegistry.interface;
 /** Which contract an entry's call goes to. */
-export function targetOf(entry: Pick<NormalizedEntry, "kind">): "ledger" | "disputes" {
+export function targetOf(entry: Pick<NormalizedEntry, "kind">): "ledger" | "disputes" | "evidence" {
+  if ((EVIDENCE_KINDS as readonly string[]).includes(entry.kind)) return "evidence";
   return (DISPUTE_KINDS as readonly string[]).includes(entry.kind) ? "disputes" : "ledger";
 }
 
@@ -557,5 +619,17 @@ export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "arg
     case "acceptCase":
     case "closeCase":
       return disputeInterface.encodeFunctionData(entry.kind, [(entry.args as CaseArgs).loanId]);
+    case "registerEvidence": {
+      const a = entry.args as RegisterEvidenceArgs;
+      return evidenceInterface.encodeFunctionData("register", [
+        a.leaf,
+        a.logId,
+        a.treeSize,
+        a.leafIndex,
+        a.proof,
+      ]);
+    }
+    case "endorseEvidence":
+      return evidenceInterface.encodeFunctionData("endorse", [(entry.args as EndorseEvidenceArgs).leafHash]);
   }
 }

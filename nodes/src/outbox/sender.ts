@@ -1,21 +1,25 @@
-// Drains the outbox in order with the node's own key: one flow at a time, signed locally (no
-// eth_sendTransaction), fees from the chain (zero on a free-gas Besu network), through standard
-// JSON-RPC only. The rules that make it exactly-once (README.md has the argument):
-//   1. a transaction is recorded durably ("sent": hash, nonce and the signed bytes) before it is
-//      broadcast, so after any crash the outbox knows every transaction that may be in flight;
+// Drains the outbox with the node's own key, many transactions in flight: signed locally (no
+// eth_sendTransaction) with consecutive nonces, fees from the chain (zero on a free-gas Besu
+// network), through standard JSON-RPC only; one flow per loan at a time, so a loan's flows keep
+// their order. The rules that make it exactly-once (README.md has the argument):
+//   1. transactions are recorded durably ("sent": hash, nonce and the signed bytes) before they
+//      are broadcast, and a nonce is only given out once its transaction is recorded, so after
+//      any crash the outbox knows every transaction that may be in flight and every nonce below
+//      the next is held by one of them;
 //   2. before anything is signed, the chain is asked whether the flow is there already
 //      (serialUsed / the loan / its state, and the flow's event to see it is ours), and a
 //      recorded transaction that may still be mined is re-broadcast byte for byte rather than
-//      replaced by a new one;
+//      replaced by a new one; a nonce nothing holds any more is filled with an empty transfer;
 //   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
 //      state are unique there) and the revert is recognised as "done" when the chain holds a
 //      matching flow.
-import { Wallet, keccak256 } from "ethers";
+import { Wallet, concat, keccak256, sha256 } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
 import type {
   AgreeIncomeSplitArgs,
   AssignCourtArgs,
   DisburseArgs,
+  EndorseEvidenceArgs,
   PrepayArgs,
   EscalateArgs,
   GrantMandateArgs,
@@ -35,7 +39,11 @@ import {
   onChainSerial,
   targetOf,
 } from "./entry.ts";
-import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import {
+  DisputeResolution,
+  EvidenceRegistry,
+  JointLoanLedger,
+} from "../../../common/chain/generated/contracts.ts";
 import type {
   FundsDisbursedEvent,
   PrepaymentReceivedEvent,
@@ -60,6 +68,8 @@ export type OutboxSenderOptions = {
   ledger: string;
   /** DisputeResolution address: needed for the dispute kinds (escalate, assignCourt, …). */
   disputeResolution?: string;
+  /** EvidenceRegistry address: needed for the evidence kinds (registerEvidence, endorseEvidence). */
+  evidenceRegistry?: string;
   /** Blocks to wait after the one holding the transaction (default 0: QBFT is final at once). */
   confirmations?: number;
   /** Receipt and block polling interval (default 250 ms). */
@@ -82,6 +92,8 @@ export type OutboxSenderOptions = {
   maxReverts?: number;
   /** Gas limit = estimate × (100 + gasMarginPercent) / 100 (default 25). */
   gasMarginPercent?: number;
+  /** Entries worked on at once, each with at most one transaction in flight (default 128; 1 sends one flow per block). */
+  maxInFlight?: number;
 };
 
 /** The flow's trace on chain: none, ours (done), or someone else's flow holding our serial or loan id. */
@@ -97,7 +109,41 @@ class RetryLater extends Error {}
 
 class Stopped extends Error {}
 
-// the mandate view (IJointLoanLedger.mandate): what a grantMandate/revokeMandate flow left on chain
+/** A recorded transaction waiting for its receipt. */
+type Waiter = {
+  txHash: string;
+  nonce: number;
+  deadline: number;
+  /** Since when the node has not known it (neither mined nor pooled). */
+  unknownSince?: number;
+  /** Since when its nonce is used but no receipt for its hash is found. */
+  minedSince?: number;
+  resolve: (receipt: TransactionReceipt) => void;
+  reject: (error: unknown) => void;
+};
+
+/** A transaction as the signer gets it: all but the nonce, unless a fixed one is re-signed. */
+type Unsigned = {
+  entry: OutboxEntry;
+  to: string;
+  data: string;
+  gasLimit: bigint;
+  fees: Fees;
+  head: number;
+  nonce?: number;
+};
+
+type Scan = { ready: OutboxEntry[]; pending: boolean; wakeAt?: number };
+
+/**
+ * The order an entry keeps: its loan's (one flow of a loan at a time, in outbox order), or none
+ * (undefined: a branch's own limits, which everything before and after it waits for).
+ */
+function orderKeyOf(entry: OutboxEntry): string | undefined {
+  const { loanId } = entry.args as { loanId?: unknown };
+  if (entry.kind === "registerLoan") return loanIdOfEntry(entry);
+  return typeof loanId === "string" ? loanId : undefined;
+}
 
 export class OutboxSender {
   readonly outbox: Outbox;
@@ -109,13 +155,37 @@ export class OutboxSender {
   readonly #options: OutboxSenderOptions;
   readonly #release: () => void;
   readonly #unsubscribe: () => void;
+  readonly #maxInFlight: number;
   #loop: Promise<void> | undefined;
   #persistent = false;
   #stopping = false;
   /** Resolvers of the sleeps in progress: all of them end on stop(), idle ones on a new entry too. */
   readonly #sleepers = new Set<() => void>();
   readonly #idleSleepers = new Set<() => void>();
+  /** Set by a change the dispatcher has not looked at yet: its next sleep returns at once. */
+  #dirty = false;
   #drained: Array<() => void> = [];
+  /** Entries being worked on, by serial: never two workers on one entry. */
+  readonly #working = new Map<string, Promise<void>>();
+  /** Per-entry backoff after an RPC error: not before `at`, then `delayMs` (doubling). */
+  readonly #retryAt = new Map<string, { at: number; delayMs: number }>();
+  /** Nonce assignment, signing, recording and gap repair run one at a time under this lock. */
+  #nonceLock: Promise<void> = Promise.resolve();
+  /** The nonce the next new transaction gets; undefined until first needed (chain and outbox). */
+  #nextNonce: number | undefined;
+  /** No nonce below this is given out again: the chain has used it (another sender on the key). */
+  #nonceFloor = 0;
+  /** Transactions waiting to be signed and recorded together (one synced batch). */
+  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void }> = [];
+  #signScheduled = false;
+  /** Recorded transactions waiting for their receipts, all served by one poller. */
+  readonly #waiters = new Set<Waiter>();
+  #poller: Promise<void> | undefined;
+  /** The account's highest mined-transaction count seen: a lower one later means the chain lost blocks. */
+  #seenNonce = 0;
+  /** Since when the lowest awaited nonce has had an unawaited nonce below it. */
+  #gapSince: number | undefined;
+  #feeCache: { at: number; fees: Promise<Fees> } | undefined;
 
   constructor(options: OutboxSenderOptions) {
     this.#options = options;
@@ -123,6 +193,7 @@ export class OutboxSender {
     this.ledger = options.ledger;
     this.disputeResolution = options.disputeResolution;
     this.chainId = BigInt(options.chainId);
+    this.#maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 128));
     if (options.provider !== undefined) {
       this.provider = options.provider;
     } else {
@@ -171,11 +242,18 @@ export class OutboxSender {
     return done;
   }
 
-  /** Finish the step in progress (a recorded "sent" stays safe to resume) and stop. */
+  /** Finish the steps in progress (a recorded "sent" stays safe to resume) and stop. */
   async stop(): Promise<void> {
     this.#stopping = true;
     for (const wake of [...this.#sleepers]) wake();
+    for (const waiter of [...this.#waiters]) {
+      this.#waiters.delete(waiter);
+      waiter.reject(new Stopped());
+    }
     await this.#loop;
+    await Promise.allSettled([...this.#working.values()]);
+    await this.#poller;
+    await this.#nonceLock;
     this.#unsubscribe();
     this.#release();
     for (const resolve of this.#drained.splice(0)) resolve();
@@ -187,7 +265,11 @@ export class OutboxSender {
    * `sinceBlock` on whose flow the chain no longer holds goes back to "sent" (its signed bytes
    * are re-broadcast) or "queued", at its original place. Returns the serials put back.
    */
-  async recheck(sinceBlock = 0): Promise<string[]> {
+  recheck(sinceBlock = 0): Promise<string[]> {
+    return this.#withNonceLock(() => this.#recheck(sinceBlock));
+  }
+
+  async #recheck(sinceBlock: number): Promise<string[]> {
     const back: string[] = [];
     for (const entry of await this.outbox.list({ state: "confirmed" })) {
       if ((entry.blockNumber ?? Infinity) < sinceBlock) continue;
@@ -210,7 +292,7 @@ export class OutboxSender {
     return back;
   }
 
-  // ------------------------------------------------------------------ the loop
+  // ------------------------------------------------------------------ the dispatcher
 
   #ensureLoop(): void {
     if (this.#loop !== undefined || this.#stopping) return;
@@ -220,19 +302,23 @@ export class OutboxSender {
     this.#loop = loop;
   }
 
+  /**
+   * Keep up to maxInFlight entries in work, in outbox order, one per loan at a time (a
+   * disbursement waits until its registration is final); an entry of no loan (a branch's own
+   * limits) waits for everything before it and holds back everything after it.
+   */
   async #run(): Promise<void> {
-    const initial = this.#options.retry?.initialMs ?? 500;
-    const max = this.#options.retry?.maxMs ?? 30_000;
-    let backoff = initial;
+    const idleMs = this.#options.idleMs ?? 1_000;
     while (!this.#stopping) {
-      let entry: OutboxEntry | undefined;
+      let scan: Scan;
       try {
-        entry = await this.outbox.nextPending();
+        scan = await this.#scan();
       } catch {
-        await this.#sleep(backoff);
+        await this.#sleep(this.#options.retry?.initialMs ?? 500);
         continue;
       }
-      if (entry === undefined) {
+      for (const entry of scan.ready) this.#dispatch(entry);
+      if (!scan.pending && this.#working.size === 0) {
         if (!this.#persistent) {
           // let a drain() that arrives from now on start a new loop rather than wait for this one
           this.#loop = undefined;
@@ -240,18 +326,70 @@ export class OutboxSender {
           return;
         }
         for (const resolve of this.#drained.splice(0)) resolve();
-        await this.#sleep(this.#options.idleMs ?? 1_000, true);
+        await this.#watchNonce();
+        await this.#sleep(idleMs, true);
         continue;
       }
-      try {
-        await this.#process(entry);
-        backoff = initial;
-      } catch (error) {
-        if (error instanceof Stopped) break;
-        await this.#noteRetry(entry.serial, error);
-        await this.#sleep(backoff);
-        backoff = Math.min(backoff * 2, max);
+      const wait = scan.wakeAt === undefined ? idleMs : Math.min(idleMs, Math.max(0, scan.wakeAt - Date.now()));
+      await this.#sleep(wait, true);
+    }
+    await Promise.allSettled([...this.#working.values()]);
+  }
+
+  /** The pending entries that may start now, whether any is pending at all, and when a backoff ends. */
+  async #scan(): Promise<Scan> {
+    this.#dirty = false;
+    const room = this.#maxInFlight - this.#working.size;
+    const entries = await this.outbox.pendingEntries(this.#maxInFlight * 4);
+    const now = Date.now();
+    const ready: OutboxEntry[] = [];
+    let wakeAt: number | undefined;
+    // loans with an earlier entry not final yet: their later entries wait
+    const busy = new Set<string>();
+    const due = (entry: OutboxEntry): boolean => {
+      if (this.#working.has(entry.serial)) return false;
+      const retry = this.#retryAt.get(entry.serial);
+      if (retry === undefined || retry.at <= now) return true;
+      wakeAt = Math.min(wakeAt ?? Infinity, retry.at);
+      return false;
+    };
+    for (const entry of entries) {
+      if (ready.length >= room) break;
+      const key = orderKeyOf(entry);
+      if (key === undefined) {
+        if (busy.size === 0 && due(entry)) ready.push(entry);
+        break;
       }
+      if (busy.has(key)) continue;
+      busy.add(key);
+      if (due(entry)) ready.push(entry);
+    }
+    return { ready, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
+  }
+
+  #dispatch(entry: OutboxEntry): void {
+    const task = this.#work(entry.serial).finally(() => {
+      this.#working.delete(entry.serial);
+      this.#wakeIdle();
+    });
+    this.#working.set(entry.serial, task);
+  }
+
+  async #work(serial: string): Promise<void> {
+    try {
+      // read again: the scan's copy may predate the last worker's update of this entry
+      const entry = await this.outbox.status(serial);
+      if (entry === undefined || entry.state === "confirmed" || entry.state === "failed") return;
+      await this.#process(entry);
+      this.#retryAt.delete(serial);
+    } catch (error) {
+      if (error instanceof Stopped) return;
+      await this.#noteRetry(serial, error);
+      const delayMs = this.#retryAt.get(serial)?.delayMs ?? this.#options.retry?.initialMs ?? 500;
+      this.#retryAt.set(serial, {
+        at: Date.now() + delayMs,
+        delayMs: Math.min(delayMs * 2, this.#options.retry?.maxMs ?? 30_000),
+      });
     }
   }
 
@@ -265,9 +403,13 @@ export class OutboxSender {
     }
   }
 
-  /** Sleep; stop() always wakes it, a new entry only if `wakeOnEnqueue` (idle, not backing off). */
-  #sleep(ms: number, wakeOnEnqueue = false): Promise<void> {
+  /** Sleep; stop() always wakes it, a new entry or a finished worker only if `wakeOnChange`. */
+  #sleep(ms: number, wakeOnChange = false): Promise<void> {
     if (this.#stopping) return Promise.resolve();
+    if (wakeOnChange && this.#dirty) {
+      this.#dirty = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const wake = (): void => {
         clearTimeout(timer);
@@ -277,11 +419,12 @@ export class OutboxSender {
       };
       const timer = setTimeout(wake, ms);
       this.#sleepers.add(wake);
-      if (wakeOnEnqueue) this.#idleSleepers.add(wake);
+      if (wakeOnChange) this.#idleSleepers.add(wake);
     });
   }
 
   #wakeIdle(): void {
+    this.#dirty = true;
     for (const wake of [...this.#idleSleepers]) wake();
   }
 
@@ -291,7 +434,7 @@ export class OutboxSender {
     if (entry.state === "sent") return this.#resume(entry);
     const effect = await this.#effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
-    return this.#send(entry, "pending");
+    return this.#send(entry, "next");
   }
 
   /** A transaction was recorded: find out what became of it before anything new is signed. */
@@ -303,30 +446,33 @@ export class OutboxSender {
     if (receipt !== null) return this.#landed(entry, await this.#confirmations(receipt));
     const effect = await this.#effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
-    if (entry.nonce !== undefined && latestNonce === entry.nonce) {
-      // ours is next in line and may be in a pool: the very same bytes again, or (no bytes kept)
-      // a new signature for the same nonce — either way only one of them can ever be mined
+    if (entry.nonce !== undefined && latestNonce <= entry.nonce) {
+      // ours can still be mined (next in line, or behind lower nonces of ours in flight): the
+      // very same bytes again, or (no bytes kept) a new signature for the same nonce — either way
+      // only one of them can ever be mined. A nonce below it that nothing holds is a gap the
+      // receipt poller repairs (#heal).
       if (entry.rawTx !== undefined && entry.txHash !== undefined) {
         await this.#broadcast(entry.rawTx);
-        return this.#landed(entry, await this.#waitMined(entry.txHash));
+        return this.#landed(entry, await this.#waitMined(entry.txHash, entry.nonce));
       }
       return this.#send(entry, entry.nonce);
     }
-    // the nonce went to another transaction, so ours can never be mined; or the chain lost the
-    // blocks below it (a gap), and then the ledger's uniqueness checks refuse a late duplicate
-    return this.#send(entry, "pending");
+    // the nonce went to another transaction, so ours can never be mined: a new one, above it
+    this.#nonceFloor = Math.max(this.#nonceFloor, latestNonce);
+    return this.#send(entry, "next");
   }
 
   /** Estimate (a custom-error revert fails the entry without sending), sign, record, broadcast, wait. */
-  async #send(entry: OutboxEntry, nonceChoice: number | "pending"): Promise<void> {
+  async #send(entry: OutboxEntry, nonceChoice: number | "next"): Promise<void> {
     const to = this.#to(entry);
     if (to === undefined) {
+      const contract = targetOf(entry) === "evidence" ? "EvidenceRegistry" : "DisputeResolution";
       return this.#update(entry, {
         state: "failed",
         failure: {
-          code: "OutboxNoDisputeResolution",
+          code: `OutboxNo${contract}`,
           args: [],
-          message: "this node's outbox has no DisputeResolution address configured",
+          message: `this node's outbox has no ${contract} address configured`,
         },
       });
     }
@@ -340,36 +486,95 @@ export class OutboxSender {
       if (failure === undefined) throw error;
       return this.#refused(entry, failure);
     }
-    const [fees, nonce, head] = await Promise.all([
+    const [fees, head] = await Promise.all([
       this.#fees(),
-      nonceChoice === "pending"
-        ? this.provider.getTransactionCount(this.address, "pending")
-        : Promise.resolve(nonceChoice),
       entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock),
     ]);
     const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
-    const rawTx = await this.wallet.signTransaction({
+    const sent = await this.#sign({
+      entry,
       to,
       data,
-      value: 0n,
-      nonce,
       gasLimit: (gas * margin) / 100n,
-      chainId: this.chainId,
-      ...fees,
+      fees,
+      head,
+      ...(nonceChoice === "next" ? {} : { nonce: nonceChoice }),
     });
-    const txHash = keccak256(rawTx);
-    // durable before it leaves the process: a crash from here on finds it in "sent"
-    const sent = await this.outbox.update(entry.serial, {
-      state: "sent",
-      txHash,
-      nonce,
-      rawTx,
-      fromBlock: head,
-      attempts: entry.attempts + 1,
-      lastError: undefined,
+    await this.#broadcast(sent.rawTx!);
+    return this.#landed(sent, await this.#waitMined(sent.txHash!, sent.nonce!));
+  }
+
+  /**
+   * Sign and record. Transactions that arrive together get consecutive nonces and are recorded
+   * (state "sent": hash, nonce, signed bytes) in one synced batch before any of them is
+   * broadcast; the next nonce moves on only once they are durable. So every nonce this sender
+   * has given out is held by a recorded transaction, and a crash leaves no gap behind.
+   */
+  #sign(unsigned: Unsigned): Promise<OutboxEntry> {
+    return new Promise((resolve, reject) => {
+      this.#toSign.push({ unsigned, resolve, reject });
+      if (!this.#signScheduled) {
+        this.#signScheduled = true;
+        void this.#withNonceLock(() => this.#signGroup());
+      }
     });
-    await this.#broadcast(rawTx);
-    return this.#landed(sent, await this.#waitMined(txHash));
+  }
+
+  async #signGroup(): Promise<void> {
+    this.#signScheduled = false;
+    const group = this.#toSign.splice(0);
+    if (group.length === 0) return;
+    try {
+      let next = Math.max(this.#nextNonce ?? (await this.#firstNonce()), this.#nonceFloor);
+      const changes: Array<{ serial: string; patch: OutboxPatch }> = [];
+      for (const { unsigned: u } of group) {
+        const nonce = u.nonce ?? next++;
+        const rawTx = await this.wallet.signTransaction({
+          to: u.to,
+          data: u.data,
+          value: 0n,
+          nonce,
+          gasLimit: u.gasLimit,
+          chainId: this.chainId,
+          ...u.fees,
+        });
+        changes.push({
+          serial: u.entry.serial,
+          patch: {
+            state: "sent",
+            txHash: keccak256(rawTx),
+            nonce,
+            rawTx,
+            fromBlock: u.head,
+            attempts: u.entry.attempts + 1,
+            lastError: undefined,
+          },
+        });
+      }
+      // durable before any of them leaves the process: a crash from here on finds them "sent"
+      const stored = await this.outbox.updateMany(changes);
+      this.#nextNonce = next;
+      group.forEach((g, i) => g.resolve(stored[i]!));
+    } catch (error) {
+      // nothing was recorded and no nonce given out: every worker may simply try again
+      for (const g of group) g.reject(error);
+    }
+  }
+
+  /** Where nonces start after a restart: past the pool's and past every recorded transaction's. */
+  async #firstNonce(): Promise<number> {
+    const pending = await this.provider.getTransactionCount(this.address, "pending");
+    const sent = await this.outbox.list({ state: "sent" });
+    return Math.max(pending, ...sent.map((e) => (e.nonce ?? -1) + 1));
+  }
+
+  #withNonceLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#nonceLock.then(fn);
+    this.#nonceLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** A receipt for the recorded transaction. */
@@ -456,9 +661,11 @@ export class OutboxSender {
 
   // ------------------------------------------------------------------ the chain
 
-  /** The contract an entry's call goes to (undefined: a dispute kind without the address). */
+  /** The contract an entry's call goes to (undefined: a dispute or evidence kind without the address). */
   #to(entry: OutboxEntry): string | undefined {
-    return targetOf(entry) === "ledger" ? this.ledger : this.disputeResolution;
+    const target = targetOf(entry);
+    if (target === "evidence") return this.#options.evidenceRegistry;
+    return target === "ledger" ? this.ledger : this.disputeResolution;
   }
 
   /** Is the flow on chain already, and is it ours? */
@@ -477,6 +684,9 @@ export class OutboxSender {
       case "recordRuling":
       case "closeCase":
         return this.#caseEffect(entry, loanId);
+      case "registerEvidence":
+      case "endorseEvidence":
+        return this.#evidenceEffect(entry);
       case "registerLoan": {
         const loan = await this.#loan(loanId);
         if (loan === undefined) return { kind: "none" };
@@ -639,6 +849,25 @@ export class OutboxSender {
     }
   }
 
+  /**
+   * An evidence write's trace in the EvidenceRegistry: the leaf registered (by anyone allowed to:
+   * its submitter or a court, the same record either way), or this member among its endorsers.
+   */
+  async #evidenceEffect(entry: OutboxEntry): Promise<Effect> {
+    const address = this.#options.evidenceRegistry;
+    if (address === undefined) return { kind: "none" };
+    const registry = EvidenceRegistry.at(address, this.provider);
+    if (entry.kind === "endorseEvidence") {
+      const a = entry.args as EndorseEvidenceArgs;
+      const endorsers = await registry.endorsers(a.leafHash);
+      return endorsers.some((m) => Number(m) === a.memberId) ? { kind: "done" } : { kind: "none" };
+    }
+    // the leaf hash is RFC 9162's over the encoding the entry sends
+    const leafHash = sha256(concat(["0x00", (entry.args as { leaf: string }).leaf]));
+    const status = await registry.status(leafHash);
+    return Number(status.state) === 0 ? { kind: "none" } : { kind: "done" };
+  }
+
   /** The ledger's views, read through this sender's provider. */
   #ledgerView(): JointLoanLedger {
     return JointLoanLedger.at(this.ledger, this.provider);
@@ -683,8 +912,21 @@ export class OutboxSender {
     return undefined;
   }
 
-  /** Fees from the chain: eth_gasPrice as the price (zero on a free-gas network), EIP-1559 where the chain has a base fee. */
-  async #fees(): Promise<Fees> {
+  /** Fees from the chain, read at most once a second (every transaction of a burst pays the same). */
+  #fees(): Promise<Fees> {
+    const now = Date.now();
+    if (this.#feeCache !== undefined && now - this.#feeCache.at < 1_000) return this.#feeCache.fees;
+    const fees = this.#readFees();
+    const cache = { at: now, fees };
+    this.#feeCache = cache;
+    fees.catch(() => {
+      if (this.#feeCache === cache) this.#feeCache = undefined;
+    });
+    return fees;
+  }
+
+  /** eth_gasPrice as the price (zero on a free-gas network), EIP-1559 where the chain has a base fee. */
+  async #readFees(): Promise<Fees> {
     const [price, block] = await Promise.all([
       this.provider.send("eth_gasPrice", []) as Promise<string>,
       this.provider.getBlock("latest"),
@@ -708,35 +950,165 @@ export class OutboxSender {
   }
 
   /**
-   * Poll for the receipt, then for the configured confirmations. A transaction the node no
-   * longer knows at all — neither mined nor in its pool, for `unknownTxMs` — was dropped from the
-   * pool or mined in blocks the chain lost (a rewind): the outbox looks again at once (#resume:
-   * the nonce, the flow's trace on chain, then the same bytes again) instead of waiting out the
-   * receipt timeout.
+   * The receipt of a recorded transaction, then the configured confirmations. One poller serves
+   * every transaction in flight (#pollOnce): the account's mined nonce tells which have been
+   * mined, and only those are asked for their receipts.
    */
-  async #waitMined(txHash: string): Promise<TransactionReceipt> {
-    const deadline = Date.now() + (this.#options.receiptTimeoutMs ?? 120_000);
-    let unknownSince: number | undefined;
-    for (;;) {
-      if (this.#stopping) throw new Stopped();
-      const receipt = await this.provider.getTransactionReceipt(txHash);
-      if (receipt !== null) return this.#confirmations(receipt);
-      if (Date.now() > deadline)
-        throw new RetryLater(
-          `transaction ${txHash} not mined within ${this.#options.receiptTimeoutMs ?? 120_000} ms; it will be re-broadcast`,
-        );
-      if ((await this.provider.getTransaction(txHash)) === null) {
-        unknownSince ??= Date.now();
-        if (Date.now() - unknownSince >= (this.#options.unknownTxMs ?? 1_000)) {
-          throw new RetryLater(
-            `transaction ${txHash} is unknown to the node (dropped from its pool, or its block was lost); it will be re-broadcast`,
-          );
-        }
-      } else {
-        unknownSince = undefined;
+  #waitMined(txHash: string, nonce: number): Promise<TransactionReceipt> {
+    if (this.#stopping) return Promise.reject(new Stopped());
+    const timeoutMs = this.#options.receiptTimeoutMs ?? 120_000;
+    return new Promise((resolve, reject) => {
+      this.#waiters.add({ txHash, nonce, deadline: Date.now() + timeoutMs, resolve, reject });
+      if (this.#poller === undefined) this.#poller = this.#poll();
+    });
+  }
+
+  async #poll(): Promise<void> {
+    while (this.#waiters.size > 0 && !this.#stopping) {
+      try {
+        await this.#pollOnce();
+      } catch {
+        // the endpoint is down: each waiter's deadline ends its wait, and its entry backs off
       }
-      await new Promise((r) => setTimeout(r, this.#options.pollingMs ?? 250));
+      if (this.#waiters.size > 0) await this.#sleep(this.#options.pollingMs ?? 250);
     }
+    // no await between the check above and this: a waiter added later starts a new poller
+    this.#poller = undefined;
+  }
+
+  /**
+   * One look at the chain for every waiter. Mined (nonce below the account's count): its receipt,
+   * or — none for its hash — the nonce went to another transaction and the entry looks again
+   * (#resume). Not mined: a timeout, or, for the lowest nonce in flight, a transaction the node
+   * no longer knows at all (dropped from its pool, or mined in blocks the chain lost) — the entry
+   * looks again at once and re-broadcasts the same bytes. A nonce below the lowest awaited one
+   * that nothing awaits is a gap: #heal repairs it.
+   */
+  async #pollOnce(): Promise<void> {
+    const latest = await this.provider.getTransactionCount(this.address, "latest");
+    await this.#noteNonce(latest);
+    const now = Date.now();
+    const unknownMs = this.#options.unknownTxMs ?? 1_000;
+    const mined = [...this.#waiters].filter((w) => w.nonce < latest);
+    const receipts = await Promise.all(mined.map((w) => this.provider.getTransactionReceipt(w.txHash)));
+    mined.forEach((w, i) => {
+      const receipt = receipts[i]!;
+      if (receipt === null) {
+        // give a node that is still indexing the block a moment
+        w.minedSince ??= now;
+        if (now - w.minedSince < unknownMs || !this.#waiters.delete(w)) return;
+        w.reject(new RetryLater(`nonce ${w.nonce} of ${w.txHash} was used by another transaction`));
+        return;
+      }
+      if (!this.#waiters.delete(w)) return;
+      this.#confirmations(receipt).then(w.resolve, w.reject);
+    });
+    let head: Waiter | undefined;
+    for (const w of [...this.#waiters]) {
+      if (now > w.deadline) {
+        this.#waiters.delete(w);
+        w.reject(
+          new RetryLater(
+            `transaction ${w.txHash} not mined within ${this.#options.receiptTimeoutMs ?? 120_000} ms; it will be re-broadcast`,
+          ),
+        );
+      } else if (w.nonce >= latest && (head === undefined || w.nonce < head.nonce)) {
+        head = w;
+      }
+    }
+    if (head === undefined || head.nonce < latest) {
+      this.#gapSince = undefined;
+      return;
+    }
+    if (head.nonce === latest) {
+      this.#gapSince = undefined;
+      if ((await this.provider.getTransaction(head.txHash)) !== null) {
+        head.unknownSince = undefined;
+        return;
+      }
+      head.unknownSince ??= now;
+      if (now - head.unknownSince >= unknownMs && this.#waiters.delete(head)) {
+        head.reject(
+          new RetryLater(
+            `transaction ${head.txHash} is unknown to the node (dropped from its pool, or its block was lost); it will be re-broadcast`,
+          ),
+        );
+      }
+      return;
+    }
+    this.#gapSince ??= now;
+    if (now - this.#gapSince >= unknownMs) {
+      this.#gapSince = undefined;
+      await this.#heal();
+    }
+  }
+
+  /**
+   * The account's mined-transaction count as just read. Lower than before means the chain lost
+   * blocks holding transactions of ours: the confirmed entries from the earliest block that may
+   * have held one are checked again (#recheck) before any gap is filled.
+   */
+  async #noteNonce(latest: number): Promise<void> {
+    const before = this.#seenNonce;
+    this.#seenNonce = latest;
+    if (latest >= before) return;
+    await this.#withNonceLock(async () => {
+      let since = Infinity;
+      for (const e of await this.outbox.list({ state: "confirmed" })) {
+        if (e.nonce !== undefined && e.nonce >= latest && e.blockNumber !== undefined)
+          since = Math.min(since, e.blockNumber);
+      }
+      if (since !== Infinity) await this.#recheck(since);
+    });
+  }
+
+  /** While idle: notice a chain that lost blocks (a dump restored) without waiting for the next flow. */
+  async #watchNonce(): Promise<void> {
+    try {
+      await this.#noteNonce(await this.provider.getTransactionCount(this.address, "latest"));
+    } catch {
+      // the endpoint is down; the next look will tell
+    }
+  }
+
+  /**
+   * Repair the nonces between the account's mined count and the next one this sender gives out:
+   * a nonce held by a recorded ("sent") transaction gets its very bytes broadcast again; a nonce
+   * nothing holds any more (its transaction reverted or was replaced and the chain then lost that
+   * block, or a flow was confirmed by another transaction while ours was dropped) is filled with
+   * an empty transfer to ourselves, which carries no flow and lets the later ones be mined.
+   */
+  async #heal(): Promise<void> {
+    await this.#withNonceLock(async () => {
+      const latest = await this.provider.getTransactionCount(this.address, "latest");
+      const held = new Map<number, OutboxEntry>();
+      for (const e of await this.outbox.list({ state: "sent" }))
+        if (e.nonce !== undefined && e.nonce >= latest) held.set(e.nonce, e);
+      const top = Math.max(this.#nextNonce ?? latest, ...[...held.keys()].map((n) => n + 1));
+      for (let nonce = latest; nonce < top; nonce++) {
+        const entry = held.get(nonce);
+        try {
+          if (entry === undefined) await this.#fill(nonce);
+          else if (entry.rawTx !== undefined) await this.#broadcast(entry.rawTx);
+        } catch {
+          // another look follows if the gap stays
+        }
+      }
+      if (this.#nextNonce !== undefined && this.#nextNonce < latest) this.#nextNonce = latest;
+    });
+  }
+
+  /** An empty transfer to ourselves at `nonce`: no flow, only the nonce used. */
+  async #fill(nonce: number): Promise<void> {
+    const rawTx = await this.wallet.signTransaction({
+      to: this.address,
+      value: 0n,
+      nonce,
+      gasLimit: 21_000n,
+      chainId: this.chainId,
+      ...(await this.#fees()),
+    });
+    await this.#broadcast(rawTx);
   }
 
   async #confirmations(receipt: TransactionReceipt): Promise<TransactionReceipt> {

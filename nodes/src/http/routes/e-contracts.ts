@@ -2,18 +2,45 @@
 // signed one (borrower's signature and branch's seal, chains to the configured CA) before approval
 // anchors it.
 import { createHash } from "node:crypto";
+import { BRANCH } from "../../members.ts";
 import { STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
-import { tokenErrors } from "../schemas/common.ts";
+import { loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
 import {
   ApplicationIdParams,
   ContractDraft,
   ContractDraftBody,
+  ContractEndorsementView,
   ContractVerified,
+  EndorsementBody,
+  EndorsementQueued,
   SignedContractBody,
 } from "../schemas/e-contracts.ts";
 
 export const eContractRoutes: RouteFile = (api, deps) => {
+  const endorsements = deps.contractEndorsements;
+  if (endorsements !== undefined) {
+    api.get("/v1/loans/:loanId/contract-endorsement", {
+      schema: {
+        summary:
+          "The loan's signed contract on chain: registered in the EvidenceRegistry by this branch, endorsed by a joint loan's platform; this node's progress and the registry's word",
+        params: loanParams,
+        response: { 200: ContractEndorsementView, ...tokenErrors(404) },
+      },
+      config: { roles: STAFF },
+      handler: async (request) => endorsements.ofLoan(request.params.loanId),
+    });
+    api.post("/v1/contract-endorsements", {
+      schema: {
+        summary:
+          "A branch's node asks this platform's node to endorse a joint loan's registered contract leaf on chain (signed with the branch's chain key); endorsed through the outbox once",
+        body: EndorsementBody,
+        response: { 200: EndorsementQueued, ...signedErrors(404, 409) },
+      },
+      config: { auth: "signed", signedKind: BRANCH },
+      handler: async (request) => endorsements.endorse(request.signedHeaders!, request.body),
+    });
+  }
   const contracts = deps.eContracts;
   if (contracts === undefined) return; // no trust anchors configured: the routes are not served
   api.post("/v1/applications/:applicationId/contract-draft", {

@@ -39,3 +39,25 @@ const Signer = z.object({
   chain: z.array(z.string()),
 });
 export const ContractVerified = z.object({ contractDigest: hex32, signatures: z.array(Signer) });
+
+export const EndorsementBody = z.strictObject({
+  loanId: hex32.describe("the joint loan whose contract is to be endorsed"),
+  leafHash: hex32.describe("the contract's evidence leaf, as the ledger registered it with the loan"),
+});
+export const EndorsementQueued = z.object({
+  serial: z.string().describe("the platform's endorseEvidence outbox entry"),
+  state: z.string(),
+});
+export const ContractEndorsementView = z.object({
+  loanId: hex32,
+  leafHash: hex32,
+  platform: z.int().describe("the co-funder that endorses (0: none)"),
+  state: z.enum(["anchored", "registering", "endorsing", "done", "failed"]),
+  failure: z.object({ code: z.string(), message: z.string() }).optional(),
+  lastError: z.string().optional(),
+  chain: z.object({
+    state: z.string().describe("the EvidenceRegistry's state of the leaf (Unknown until registered)"),
+    submitter: z.int(),
+    endorsers: z.array(z.int()),
+  }),
+});

@@ -1,0 +1,277 @@
+// The signed contract's standing on chain (合同上链背书): once the anchor service has committed a
+// head holding the contract's leaf, the funding branch — the leaf's submitter — registers it in the
+// EvidenceRegistry with its inclusion proof, and a joint loan's platform, the co-funder, endorses
+// it there. The registry refuses a submitter endorsing its own evidence, so the branch's act is the
+// registration (its lifecycle record), the platform's the endorsement. Both writes go through the
+// node's outbox under serials derived from the leaf, so each happens once whatever restarts; the
+// branch drives the road from a record kept per contract and moves it on in `step()`.
+import type { Sublevel } from "../../../common/level.ts";
+import type { EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
+import { EVIDENCE_STATES, EvidenceState } from "../../../common/chain/generated/enums.ts";
+import { BRANCH, PLATFORM, type ConsortiumMembers } from "../members.ts";
+import type { LedgerModel } from "../indexer/model.ts";
+import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "../node-requests.ts";
+import type { Outbox } from "../outbox/outbox.ts";
+import type { OutboxEntry } from "../outbox/entry.ts";
+import type { PeerNodes } from "../peers.ts";
+import { nodeError } from "../errors.ts";
+import { EContractError } from "./errors.ts";
+
+/**
+ * Where one contract stands at its branch: `anchored` (waiting for a committed head), `registering`
+ * (registerEvidence in the outbox), `endorsing` (registered; the platform asked), `done`, or
+ * `failed` (the chain or the platform refused: `failure`).
+ */
+export type EndorsementState = "anchored" | "registering" | "endorsing" | "done" | "failed";
+
+export type ContractEndorsement = {
+  loanId: string;
+  leafHash: string;
+  /** The registerLoan's outbox serial: the platform is asked only once the loan is on chain. */
+  loanSerial: string;
+  /** The co-funding platform that endorses (0: the branch funds alone, registration is all). */
+  platform: number;
+  state: EndorsementState;
+  failure?: { code: string; message: string };
+  /** The last transient problem (no committed head yet, the platform's node unreachable). */
+  lastError?: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+/** What the chain says of a contract leaf: registered (by whom), its endorsers. */
+export type EndorsementView = ContractEndorsement & {
+  chain: { state: string; submitter: number; endorsers: number[] };
+};
+
+export type ContractEndorsementsDeps = {
+  memberId: number;
+  /** Sublevel contract-endorsements: leafHash → ContractEndorsement (keys.ts). */
+  store: Sublevel<string, ContractEndorsement>;
+  outbox: Pick<Outbox, "enqueue" | "status">;
+  /** The anchor service's evidence bundle of a leaf (throws while its head is not committed). */
+  bundle: (leafHash: string) => Promise<unknown>;
+  registry: Pick<EvidenceRegistry, "status" | "endorsers">;
+  /** The indexed ledger: a platform checks the loan it is asked to endorse the contract of. */
+  model: Pick<LedgerModel, "loan">;
+  members: Pick<ConsortiumMembers, "active">;
+  requests: Pick<NodeRequests, "verify">;
+  peers: Pick<PeerNodes, "call">;
+  now?: () => Date;
+};
+
+/** The outbox serials: derived from the leaf, so a second request finds the first's entry. */
+export const registerSerialOf = (leafHash: string) => `evidence-register:${leafHash.toLowerCase()}`;
+export const endorseSerialOf = (leafHash: string) => `evidence-endorse:${leafHash.toLowerCase()}`;
+
+type BundleParts = { encoded: string; logId: string; leafIndex: number; treeSize: number; proof: string[] };
+
+/** The parts of an evidence bundle (common/formats/bundle/BUNDLE.md) the registry's register takes. */
+function registrationOf(bundle: unknown): BundleParts {
+  const b = bundle as {
+    leaf?: { encoded?: unknown };
+    log?: { logId?: unknown; leafIndex?: unknown };
+    head?: { treeSize?: unknown };
+    inclusionProof?: unknown;
+  };
+  const encoded = b.leaf?.encoded;
+  const logId = b.log?.logId;
+  const leafIndex = b.log?.leafIndex;
+  const treeSize = b.head?.treeSize;
+  const proof = b.inclusionProof;
+  if (
+    typeof encoded !== "string" ||
+    typeof logId !== "string" ||
+    typeof leafIndex !== "number" ||
+    typeof treeSize !== "number" ||
+    !Array.isArray(proof) ||
+    !proof.every((p) => typeof p === "string")
+  ) {
+    throw new Error("the anchor service's bundle lacks the leaf, log position or inclusion proof");
+  }
+  return { encoded, logId, leafIndex, treeSize, proof };
+}
+
+export class ContractEndorsements {
+  readonly deps: ContractEndorsementsDeps;
+  #running: Promise<void> | undefined;
+
+  constructor(deps: ContractEndorsementsDeps) {
+    this.deps = deps;
+  }
+
+  #now(): string {
+    return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  /** The branch anchored a loan's signed contract: its registration (and endorsement) is due. */
+  async contractAnchored(input: {
+    loanId: string;
+    leafHash: string;
+    loanSerial: string;
+    platform: number;
+  }): Promise<void> {
+    const leafHash = input.leafHash.toLowerCase();
+    if ((await this.deps.store.get(leafHash)) !== undefined) return;
+    const at = this.#now();
+    await this.deps.store.put(leafHash, {
+      loanId: input.loanId.toLowerCase(),
+      leafHash,
+      loanSerial: input.loanSerial,
+      platform: input.platform,
+      state: "anchored",
+      createdAt: at,
+      updatedAt: at,
+    });
+  }
+
+  /** One pass over every contract not yet done; concurrent callers share the pass in progress. */
+  step(): Promise<void> {
+    this.#running ??= this.#step().finally(() => (this.#running = undefined));
+    return this.#running;
+  }
+
+  async #step(): Promise<void> {
+    const open: ContractEndorsement[] = [];
+    for await (const record of this.deps.store.values()) {
+      if (record.state !== "done" && record.state !== "failed") open.push(record);
+    }
+    for (const record of open) {
+      try {
+        await this.#advance(record);
+      } catch (error) {
+        // transient: no committed head yet, the platform's node away; the next pass tries again
+        await this.#save(record, { lastError: (error as Error).message });
+      }
+    }
+  }
+
+  async #advance(record: ContractEndorsement): Promise<void> {
+    if (record.state === "anchored") {
+      const parts = registrationOf(await this.deps.bundle(record.leafHash));
+      await this.deps.outbox.enqueue({
+        serial: registerSerialOf(record.leafHash),
+        kind: "registerEvidence",
+        args: {
+          loanId: record.loanId,
+          leaf: parts.encoded,
+          logId: parts.logId,
+          treeSize: parts.treeSize,
+          leafIndex: parts.leafIndex,
+          proof: parts.proof,
+        },
+      });
+      record = await this.#save(record, { state: "registering" });
+    }
+    if (record.state === "registering") {
+      const entry = await this.deps.outbox.status(registerSerialOf(record.leafHash));
+      if (entry?.state === "failed") return this.#fail(record, entry);
+      if (entry?.state !== "confirmed") return;
+      record = await this.#save(record, { state: record.platform === 0 ? "done" : "endorsing" });
+    }
+    if (record.state === "endorsing") {
+      const endorsers = (await this.deps.registry.endorsers(record.leafHash)).map(Number);
+      if (endorsers.includes(record.platform)) {
+        await this.#save(record, { state: "done" });
+        return;
+      }
+      // the platform checks the loan on the ledger: ask once the registration of the loan is in
+      if ((await this.deps.outbox.status(record.loanSerial))?.state !== "confirmed") return;
+      try {
+        await this.deps.peers.call(record.platform, "POST", "/v1/contract-endorsements", {
+          loanId: record.loanId,
+          leafHash: record.leafHash,
+        });
+      } catch (error) {
+        const details = (error as { details?: { code?: unknown } }).details;
+        // a refusal for a reason that does not pass (another loan, not a funder) is final
+        if (details?.code === "NODE_ERR_ENDORSEMENT_REFUSED")
+          return void (await this.#save(record, {
+            state: "failed",
+            failure: { code: "NODE_ERR_ENDORSEMENT_REFUSED", message: (error as Error).message },
+          }));
+        throw error;
+      }
+    }
+  }
+
+  async #fail(record: ContractEndorsement, entry: OutboxEntry): Promise<void> {
+    await this.#save(record, {
+      state: "failed",
+      failure: { code: entry.failure?.code ?? "failed", message: entry.failure?.message ?? "" },
+    });
+  }
+
+  async #save(
+    record: ContractEndorsement,
+    patch: Partial<ContractEndorsement>,
+  ): Promise<ContractEndorsement> {
+    const next: ContractEndorsement = { ...record, ...patch, updatedAt: this.#now() };
+    if (patch.state !== undefined) delete next.lastError;
+    await this.deps.store.put(record.leafHash, next);
+    return next;
+  }
+
+  /** A loan's contract endorsement as this branch recorded it, and the registry's word on it. */
+  async ofLoan(loanId: string): Promise<EndorsementView> {
+    const id = loanId.toLowerCase();
+    for await (const record of this.deps.store.values()) {
+      if (record.loanId === id) return { ...record, chain: await this.#chainView(record.leafHash) };
+    }
+    throw nodeError("NODE_ERR_NOT_FOUND", `this node recorded no signed contract of loan ${loanId}`);
+  }
+
+  async #chainView(leafHash: string): Promise<EndorsementView["chain"]> {
+    const [status, endorsers] = await Promise.all([
+      this.deps.registry.status(leafHash),
+      this.deps.registry.endorsers(leafHash),
+    ]);
+    return {
+      state: EVIDENCE_STATES[Number(status.state)] ?? String(status.state),
+      submitter: Number(status.submitter),
+      endorsers: endorsers.map(Number),
+    };
+  }
+
+  /**
+   * A branch's node asks this platform's node to endorse a joint loan's contract: endorsed only
+   * for the contract leaf the ledger registered with a loan of that branch this platform co-funds
+   * (the leaf its signed agreement named), once the branch has registered it as its evidence.
+   */
+  async endorse(
+    request: SignedNodeRequest | SignedHeaders,
+    body: { loanId: string; leafHash: string },
+  ): Promise<{ serial: string; state: string }> {
+    if ((await this.deps.members.active()).kindOf.get(this.deps.memberId) !== PLATFORM) {
+      throw nodeError(
+        "NODE_ERR_WRONG_MEMBER_KIND",
+        `only a co-funding platform's node endorses contracts; this node is member ${this.deps.memberId}`,
+      );
+    }
+    const { memberId: branch } = await this.deps.requests.verify(request, BRANCH);
+    const leafHash = body.leafHash.toLowerCase();
+    const loan = await this.deps.model.loan(body.loanId);
+    if (loan === undefined)
+      throw nodeError("NODE_ERR_UNKNOWN_LOAN", `loan ${body.loanId} is not on the ledger (as indexed here)`);
+    const refuse = (why: string): never => {
+      throw new EContractError("NODE_ERR_ENDORSEMENT_REFUSED", `not endorsing ${leafHash}: ${why}`, {
+        loanId: body.loanId,
+        leafHash,
+      });
+    };
+    if (loan.branch !== branch) refuse(`loan ${body.loanId} is branch ${loan.branch}'s, not ${branch}'s`);
+    if (loan.platform !== this.deps.memberId || !loan.funders.some((f) => f.memberId === this.deps.memberId))
+      refuse(`this platform does not co-fund loan ${body.loanId}`);
+    if (loan.evidence.contractLeaf.toLowerCase() !== leafHash)
+      refuse(`the ledger registered loan ${body.loanId} with contract ${loan.evidence.contractLeaf}`);
+    const status = await this.deps.registry.status(leafHash);
+    if (Number(status.state) !== Number(EvidenceState.Active) || Number(status.submitter) !== branch)
+      refuse(`branch ${branch} has not registered it as active evidence`);
+    const entry = await this.deps.outbox.enqueue({
+      serial: endorseSerialOf(leafHash),
+      kind: "endorseEvidence",
+      args: { loanId: body.loanId, leafHash, memberId: this.deps.memberId },
+    });
+    return { serial: entry.serial, state: entry.state };
+  }
+}
