@@ -34,6 +34,8 @@ export type DemoCa = IssuedCertificate & {
   issueBranchSeal(branchName: string, now?: Date): Promise<IssuedCertificate>;
   /** Issues a borrower's signing certificate for `borrowerName`. */
   issueBorrowerCertificate(borrowerName: string, now?: Date): Promise<IssuedCertificate>;
+  /** Issues a time-stamping authority's certificate (RFC 3161: id-kp-timeStamping alone, critical) for `tsaName`. */
+  issueTsaCertificate(tsaName: string, now?: Date): Promise<IssuedCertificate>;
 };
 
 /** A distinguished name component: commas, plus signs and the like escaped as RFC 4514 asks. */
@@ -82,7 +84,12 @@ export async function createDemoCa(
 /** The issuing functions over a root certificate and its key (a new CA's, or one loaded from files). */
 function demoCaOf(root: IssuedCertificate): DemoCa {
   const { certificate } = root;
-  const issue = async (subject: string, policy: string, at: Date | undefined): Promise<IssuedCertificate> => {
+  const issue = async (
+    subject: string,
+    policy: string,
+    at: Date | undefined,
+    extraExtensions: x509.Extension[] = [],
+  ): Promise<IssuedCertificate> => {
     const t = at ?? new Date();
     const leafKeys = await newKeys();
     const leaf = await x509.X509CertificateGenerator.create({
@@ -103,6 +110,7 @@ function demoCaOf(root: IssuedCertificate): DemoCa {
         new x509.CertificatePolicyExtension([policy]),
         await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(certificate),
+        ...extraExtensions,
       ],
     });
     return { certificate: leaf, privateKey: leafKeys.privateKey, certificatePem: leaf.toString("pem") };
@@ -120,6 +128,13 @@ function demoCaOf(root: IssuedCertificate): DemoCa {
         `CN=${rdnValue(borrowerName)} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
         DEMO_POLICY.borrowerSignature,
         at,
+      ),
+    issueTsaCertificate: (tsaName, at) =>
+      issue(
+        `CN=${rdnValue(tsaName)} 时间戳服务 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
+        DEMO_POLICY.timeStamping,
+        at,
+        [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true)],
       ),
   };
 }

@@ -7,4 +7,6 @@ export const DEMO_POLICY = {
   branchSeal: "2.999.7100.1",
   /** A borrower's personal signature (个人签名). */
   borrowerSignature: "2.999.7100.2",
+  /** The demo TSA's time-stamp policy (TSTInfo policy) and its certificate's (可信时间戳, 演示用). */
+  timeStamping: "2.999.7100.3",
 } as const;

@@ -66,6 +66,30 @@ const blockFields = {
   blockTimestamp: count,
 };
 
+/** At most this many tokens (one per configured TSA) and this large each (a token with its chain is ~2–6 KB). */
+const MAX_TOKENS = 8;
+const MAX_TOKEN_BASE64 = 65_536;
+
+/** RFC 3161 time-stamp tokens over the bundle's tree head (trusted-time.ts; BUNDLE.md, "Trusted time"). */
+export const TrustedTimeSchema = z.strictObject({
+  tokens: z
+    .array(
+      z.strictObject({
+        /** Which TSA was asked (its URL), for people; the verifier trusts the token's certificate chain, not this. */
+        tsa: z.string().min(1).max(512),
+        /** The RFC 3161 TimeStampToken (CMS ContentInfo), DER in base64. */
+        token: z
+          .string()
+          .min(4)
+          .max(MAX_TOKEN_BASE64)
+          .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64"),
+      }),
+    )
+    .min(1)
+    .max(MAX_TOKENS),
+});
+export type TrustedTime = z.infer<typeof TrustedTimeSchema>;
+
 export const EvidenceBundleSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   leaf: z.strictObject({
@@ -119,6 +143,11 @@ export const EvidenceBundleSchema = z.strictObject({
    * submitterMembership fails.
    */
   submission: SubmissionProofSchema.optional(),
+  /**
+   * Time-stamp tokens from independent TSAs over `head` (trusted-time.ts). Optional: a head the
+   * TSAs have not stamped yet, and older bundles, have none; trustedTime is then indeterminate.
+   */
+  trustedTime: TrustedTimeSchema.optional(),
   generatedAt: isoUtc,
 });
 
@@ -194,6 +223,7 @@ export type BundleInput = {
   status: BundleStatus;
   receipt?: unknown;
   submission?: SubmissionProof;
+  trustedTime?: TrustedTime;
   /** Defaults to now. */
   generatedAt?: Date;
 };
@@ -228,6 +258,9 @@ export function buildBundle(input: BundleInput): EvidenceBundle {
     ...(input.submission === undefined
       ? {}
       : { submission: { ...input.submission, proof: [...input.submission.proof] } }),
+    ...(input.trustedTime === undefined
+      ? {}
+      : { trustedTime: { tokens: input.trustedTime.tokens.map((t) => ({ ...t })) } }),
     generatedAt: (input.generatedAt ?? new Date()).toISOString(),
   };
   return parseBundle(bundle);

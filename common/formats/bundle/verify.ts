@@ -16,6 +16,7 @@ import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle
 import { checkReceipt, judgeAnchorClaims, offlineClaimProblems, readAnchorClaims } from "./anchor-claims.ts";
 import { DigestAlgorithm, encodeLeaf } from "../leaf/leaf.ts";
 import type { TrustAnchor } from "./trust-anchor.ts";
+import { checkTrustedTime, NO_TSA_TRUST_ANCHOR_REASON, type TrustedTimeOptions } from "./trusted-time.ts";
 
 /** Every check, in the order they are run and reported. Part of the API: append only. */
 export const CHECK_IDS = [
@@ -27,6 +28,7 @@ export const CHECK_IDS = [
   "finality",
   "submitterMembership",
   "lifecycle",
+  "trustedTime",
 ] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 export type Outcome = "pass" | "fail" | "indeterminate";
@@ -41,12 +43,20 @@ export const NO_TRUST_ANCHOR_REASON =
 /** What `overall` needs to pass, besides no failure. */
 export const REQUIRED_FOR_PASS: readonly CheckId[] = ["leafEncoding", "merklePath", "headOnChain"];
 
+/** A verifier that trusts TSAs also needs their time to pass: a bundle stripped of its tokens is then undecided. */
+export function requiredForPass(options: OfflineOptions = {}): readonly CheckId[] {
+  const tsa = options.trustedTime?.tsaTrustAnchors;
+  return tsa === null || tsa === undefined ? REQUIRED_FOR_PASS : [...REQUIRED_FOR_PASS, "trustedTime"];
+}
+
 const LEAF_FIELDS = ["version", "kind", "digestAlgorithm", "digest", "salt", "submitter", "subject"] as const;
 const ACCOUNT_ROLE_NAMES = ["unattached", "operations", "log-operator", "governance"] as const;
 
 export type OfflineOptions = {
   /** 0x + 64 hex digits: the document's digest under the leaf's digestAlgorithm. */
   documentDigest?: string;
+  /** The TSA roots trusted and the clock tolerance for trustedTime (trusted-time.ts); checked by verifyTrustedTime. */
+  trustedTime?: TrustedTimeOptions;
 };
 
 export type OnlineOptions = OfflineOptions & {
@@ -76,7 +86,27 @@ export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = 
           ? guarded(id, () => offlineSubmission(bundle))
           : result(id, "indeterminate", OFFLINE_REASON),
     ),
+    // the tokens' signatures need WebCrypto, which is asynchronous: verifyTrustedTime checks them
+    result(
+      "trustedTime",
+      "indeterminate",
+      options.trustedTime?.tsaTrustAnchors == null
+        ? NO_TSA_TRUST_ANCHOR_REASON
+        : "not checked yet: the time-stamp tokens are verified by verifyTrustedTime",
+    ),
   ];
+}
+
+/** `results` with its trustedTime entry decided (trusted-time.ts): offline, only the bundle and the TSA roots. */
+export async function verifyTrustedTime(
+  bundle: EvidenceBundle,
+  results: readonly CheckResult[],
+  options: OfflineOptions = {},
+): Promise<CheckResult[]> {
+  const checked = await checkTrustedTime(bundle, options.trustedTime ?? {});
+  return results.map((r) =>
+    r.id === "trustedTime" ? result("trustedTime", checked.outcome, checked.reason) : r,
+  );
 }
 
 export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOptions): Promise<CheckResult[]> {
@@ -85,17 +115,24 @@ export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOption
   // offline math already refutes still fails
   if (trustAnchor === null || trustAnchor === undefined) {
     const chainChecks: readonly CheckId[] = CHAIN_CHECKS;
-    return verifyOffline(bundle, options).map((r) =>
-      chainChecks.includes(r.id) && r.outcome !== "fail"
-        ? result(r.id, "indeterminate", NO_TRUST_ANCHOR_REASON)
-        : r,
+    return verifyTrustedTime(
+      bundle,
+      verifyOffline(bundle, options).map((r) =>
+        chainChecks.includes(r.id) && r.outcome !== "fail"
+          ? result(r.id, "indeterminate", NO_TRUST_ANCHOR_REASON)
+          : r,
+      ),
+      options,
     );
   }
-  const offline = verifyOffline(bundle, options).slice(0, 3);
+  const offlineResults = verifyOffline(bundle, options);
+  const offline = offlineResults.slice(0, 3);
+  const timed = verifyTrustedTime(bundle, offlineResults.slice(-1), options);
   if (providers.length === 0) {
     return [
       ...offline,
       ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", "no chain endpoint was given")),
+      ...(await timed),
     ];
   }
   const names = providers.map((_, i) => options.endpointNames?.[i] ?? `endpoint ${i + 1}`);
@@ -110,7 +147,7 @@ export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOption
       names,
     ),
   );
-  return [...offline, ...online];
+  return [...offline, ...online, ...(await timed)];
 }
 
 /** "fail" if any check fails; "pass" if the required checks all pass; else "indeterminate". */

@@ -53,6 +53,7 @@ describe("verifyOffline", function () {
       "finality",
       "submitterMembership",
       "lifecycle",
+      "trustedTime",
     ]);
   });
 
