@@ -3,7 +3,7 @@
 // the credit-reporting file's figures from the ledger, a member's side of the day for 对账, and
 // the node's LevelDB catalogue.
 import { expect } from "chai";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { MemberKind, MemberStatus } from "../../../common/consortium/members.ts";
 import { NODE_SUBLEVELS } from "../../../nodes/src/keys.ts";
 import { LedgerReads } from "../../../nodes/src/ledger-reads.ts";
@@ -212,10 +212,16 @@ describe("node rooms: reconciliation (对账) takes this member's side of the da
 });
 
 describe("node rooms: the LevelDB catalogue (keys.ts)", function () {
-  it("names each root sublevel once, and service.ts opens sublevels only by their catalogue name", async function () {
+  it("names each root sublevel once, and the wiring opens sublevels only by their catalogue name", async function () {
     const names = Object.values(NODE_SUBLEVELS).map((s) => s.name);
     expect(new Set(names).size).to.equal(names.length);
-    const service = await readFile(new URL("../../../nodes/src/service.ts", import.meta.url), "utf8");
+    const wiring = new URL("../../../nodes/src/wiring/", import.meta.url);
+    const files = (await readdir(wiring)).filter((f) => f.endsWith(".ts"));
+    const texts = await Promise.all(files.map((f) => readFile(new URL(f, wiring), "utf8")));
+    const service = texts.join("\n");
+    expect(service.match(/sublevel\("[^"]+"/g)?.length ?? 0, "the wiring opens sublevels").to.be.greaterThan(
+      10,
+    );
     expect(
       service.match(/sublevel\("[^"]+"/g)?.map((m) => m.slice(10, -1)) ?? [],
       "every sublevel(...) call names a catalogue entry",

@@ -1,0 +1,134 @@
+// The node's side of the chain: the provider and the contracts it reads, the anchor service,
+// other members' nodes, the indexer (the shared ledger's read model) and the outbox with its
+// sender (every write), plus a branch's governance key with an outbox and sender of its own.
+import { JsonRpcProvider, type Wallet } from "ethers";
+import type { Logger } from "pino";
+import { AnchorClient } from "../../../common/anchor/client.ts";
+import {
+  ConsortiumRegistry,
+  DisputeResolution,
+  JointLoanLedger,
+} from "../../../common/chain/generated/contracts.ts";
+import type { AnchorEvidence } from "../bureau/consent.ts";
+import type { NodeConfig } from "../config.ts";
+import { indexerSublevels } from "../indexer/db.ts";
+import { LedgerIndexer } from "../indexer/indexer.ts";
+import { ConsortiumMembers } from "../members.ts";
+import { Outbox } from "../outbox/outbox.ts";
+import { OutboxSender } from "../outbox/sender.ts";
+import { PeerNodes } from "../peers.ts";
+import type { NodeServiceOptions } from "./options.ts";
+import { loadWallet, type NodeStorage, type Sublevels } from "./storage.ts";
+
+export type NodeChain = Awaited<ReturnType<typeof connectChain>>;
+
+/** The provider, the contracts, the anchor service and other members' nodes, as this member. */
+export async function connectChain(config: NodeConfig, wallet: Wallet) {
+  const provider = new JsonRpcProvider(config.rpcUrl, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
+  const chainId = (await provider.getNetwork()).chainId;
+  const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
+  const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
+  const anchorRecords: AnchorEvidence = async (records) =>
+    (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
+  return {
+    provider,
+    chainId,
+    registry,
+    members: new ConsortiumMembers(registry),
+    ledger: JointLoanLedger.at(config.jointLoanLedger, provider),
+    disputes: DisputeResolution.at(config.disputeResolution, provider),
+    anchor,
+    /** Anchors evidence records, answering each one's leaf hash and sequence. */
+    anchorRecords,
+    peers: new PeerNodes({
+      signer: wallet,
+      directory: config.directory,
+      chainId: async () => chainId,
+      registryAddress: async () => config.consortiumRegistry,
+    }),
+    /** eth_call on the ledger. */
+    ledgerCall: (data: string) => provider.call({ to: config.jointLoanLedger, data }),
+    /** The latest block's timestamp (unix seconds). */
+    chainNow: async () => (await provider.getBlock("latest"))!.timestamp,
+  };
+}
+
+export type ChainWriters = Awaited<ReturnType<typeof chainReadModelAndWriters>>;
+
+/** The indexer, the member's outbox and sender, and the governance writer when a key is given. */
+export async function chainReadModelAndWriters(
+  options: NodeServiceOptions,
+  storage: NodeStorage,
+  chain: NodeChain,
+  log: Logger,
+) {
+  const { config } = options;
+  const { sublevel, wallet } = storage;
+  const indexer = new LedgerIndexer({
+    provider: chain.provider,
+    addresses: {
+      jointLoanLedger: config.jointLoanLedger,
+      disputeResolution: config.disputeResolution,
+      evidenceRegistry: config.evidenceRegistry,
+    },
+    fromBlock: config.deployBlock,
+    db: indexerSublevels(sublevel("indexer")),
+    pageBlocks: config.logPageBlocks,
+    pollMs: config.indexerPollMs,
+    log,
+    // flows the outbox confirmed in blocks the chain lost go back to be sent again
+    onChainLoss: (reason: string) => recheckAfterChainLoss(sender, log, reason),
+  });
+  const outbox = new Outbox(sublevel("outbox"), { sync: options.inMemory !== true });
+  const sender = outboxSender(config, chain, outbox, wallet);
+  // the governance key writes through its own outbox and sender: one sender per key, so no nonce contention
+  const governance = await governanceWriter(options, sublevel, chain);
+  return { indexer, outbox, sender, governance };
+}
+
+function outboxSender(config: NodeConfig, chain: NodeChain, outbox: Outbox, wallet: Wallet): OutboxSender {
+  return new OutboxSender({
+    outbox,
+    provider: chain.provider,
+    chainId: chain.chainId,
+    privateKey: wallet.privateKey,
+    ledger: config.jointLoanLedger,
+    disputeResolution: config.disputeResolution,
+    evidenceRegistry: config.evidenceRegistry,
+    fromBlock: config.deployBlock,
+    logPageBlocks: config.logPageBlocks,
+  });
+}
+
+/** After the chain lost blocks: the outbox's confirmed flows are checked again (retried every 2 s, 30 times). */
+function recheckAfterChainLoss(sender: OutboxSender, log: Logger, reason: string): void {
+  log.warn({ reason }, "the chain lost blocks: rechecking the outbox's confirmed flows");
+  const recheck = (attempt: number): void => {
+    sender.recheck().then(
+      (back) => back.length > 0 && log.warn({ flows: back.length }, "flows the chain lost are sent again"),
+      (error: unknown) => {
+        log.warn({ err: (error as Error).message, attempt }, "outbox recheck failed; retrying");
+        if (attempt < 30) setTimeout(() => recheck(attempt + 1), 2_000).unref();
+      },
+    );
+  };
+  recheck(1);
+}
+
+/** A branch's governance-role key with its own outbox and sender, when one is given or configured. */
+async function governanceWriter(options: NodeServiceOptions, sublevel: Sublevels, chain: NodeChain) {
+  const { config } = options;
+  const file = config.governanceKeystoreFile;
+  const wallet =
+    options.governanceWallet ??
+    (file === undefined
+      ? undefined
+      : await loadWallet(file, config.governanceKeystorePassword ?? config.keystorePassword));
+  if (wallet === undefined) return undefined;
+  const outbox = new Outbox(sublevel("governanceOutbox"), { sync: options.inMemory !== true });
+  return { address: wallet.address, outbox, sender: outboxSender(config, chain, outbox, wallet) };
+}
