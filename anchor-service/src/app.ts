@@ -28,6 +28,9 @@ import { registerDigestRoutes } from "./routes/digests.ts";
 import { registerSubmitRoute } from "./routes/leaves.ts";
 import { registerVerifyRoutes } from "./routes/verify.ts";
 import { registerVerifyPage } from "./routes/verify-page.ts";
+import type { TrustedTimeOptions } from "../../common/formats/bundle/trusted-time.ts";
+import { registerTimestampRoutes } from "./tsa/routes.ts";
+import type { HeadStamper } from "./tsa/stamper.ts";
 import {
   ConsistencyQuery,
   ConsistencyResponse,
@@ -71,6 +74,8 @@ export type AppDeps = {
   quotas?: { quotas: IntakeQuotas; limits: () => Promise<QuotaLimits> };
   /** Who may read /metrics and /readyz (token, addresses); absent: anyone. */
   ops?: OpsAccess;
+  /** Trusted time: the tokens stored (GET /v1/timestamps) and the TSA roots /v1/verify trusts; absent: neither. */
+  tsa?: { stamper: HeadStamper; logId: string; trustedTime: TrustedTimeOptions };
   now: () => number;
 };
 
@@ -208,7 +213,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // POST /v1/verify and the trust anchor it is bound to (GET /.well-known/jointledger-trust-anchor.json)
-  registerVerifyRoutes(app, deps);
+  registerVerifyRoutes(app, {
+    chain: deps.chain,
+    ...(deps.tsa === undefined ? {} : { trustedTime: deps.tsa.trustedTime }),
+  });
+  if (deps.tsa !== undefined) registerTimestampRoutes(app, deps.tsa);
 
   api.get("/v1/info", {
     schema: {

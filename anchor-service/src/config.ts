@@ -68,8 +68,30 @@ export const ConfigSchema = z.object({
     }, "must be an http(s) URL without credentials, query or fragment")
     .transform((u) => u.replace(/\/+$/, ""))
     .optional(),
+  /**
+   * RFC 3161 time-stamping authorities asked to stamp every committed head (http(s) URLs,
+   * comma-separated; tsa/README.md). Unset: none (bundles carry no tokens; trustedTime is
+   * indeterminate).
+   */
+  tsaUrls: commaList(z.url().refine((u) => /^https?:/.test(u), "must be an http(s) URL")).default([]),
+  /**
+   * PEM files of the TSA roots trusted (comma-separated): tokens that do not chain to them are not
+   * kept, and POST /v1/verify checks trustedTime against them. Unset: tokens are kept unverified and
+   * /v1/verify's trustedTime is indeterminate.
+   */
+  tsaTrustAnchorFiles: commaList(z.string().min(1)).default([]),
+  /** How long one time-stamp request may take. */
+  tsaTimeoutMs: int(100, 120_000).default(10_000),
   ...OPS_CONFIG_FIELDS,
 });
+
+/** A comma-separated environment value (or an array, from code) of `item`s; blanks dropped. */
+function commaList(item: z.ZodType<string, string>) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
+    .pipe(z.array(item));
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -96,6 +118,9 @@ export const ENV: Record<keyof Config, string> = {
   intakeRecordsPerSecond: "ANCHOR_INTAKE_RECORDS_PER_SECOND",
   intakeRecordsPerDay: "ANCHOR_INTAKE_RECORDS_PER_DAY",
   publicUrl: "ANCHOR_PUBLIC_URL",
+  tsaUrls: "ANCHOR_TSA_URLS",
+  tsaTrustAnchorFiles: "ANCHOR_TSA_TRUST_ANCHOR_FILES",
+  tsaTimeoutMs: "ANCHOR_TSA_TIMEOUT_MS",
   metricsToken: "ANCHOR_METRICS_TOKEN",
   metricsAllowedAddresses: "ANCHOR_METRICS_ALLOWED_ADDRESSES",
   logLevel: "ANCHOR_LOG_LEVEL",

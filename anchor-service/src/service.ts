@@ -25,6 +25,8 @@ import { DigestIndex } from "./store/digests.ts";
 import { HeadsCache } from "./store/heads-cache.ts";
 import { LeafFilter } from "./store/leaf-filter.ts";
 import { RecordStore } from "./store/records.ts";
+import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
+import { HeadStamper } from "./tsa/stamper.ts";
 
 export type ServiceOptions = {
   config: Config;
@@ -92,6 +94,17 @@ export async function createAnchorService(options: ServiceOptions) {
   };
   setIdentity(identity);
 
+  // trusted time: every committed head goes to the configured TSAs, off the intake path (tsa/)
+  const tsaTrustAnchors =
+    config.tsaTrustAnchorFiles.length === 0 ? undefined : await loadTrustAnchors(config.tsaTrustAnchorFiles);
+  const stamper = new HeadStamper({
+    db,
+    logId: config.logId,
+    tsaUrls: config.tsaUrls,
+    ...(tsaTrustAnchors === undefined ? {} : { trustAnchors: tsaTrustAnchors }),
+    log,
+    timeoutMs: config.tsaTimeoutMs,
+  });
   const committer = new Committer({
     db,
     merkle,
@@ -102,6 +115,11 @@ export async function createAnchorService(options: ServiceOptions) {
     onCommit: (head, latencyMs) => {
       metrics.commitLatency.observe(latencyMs / 1000);
       metrics.committedSize.set(head.treeSize);
+      stamper
+        .enqueue(head)
+        .catch((err: unknown) =>
+          log.warn({ err: String(err), treeSize: head.treeSize }, "could not queue the head for a TSA"),
+        );
     },
     onRpcError: () => metrics.rpcErrors.inc(),
     onSynced: (id) => setIdentity(id),
@@ -139,6 +157,7 @@ export async function createAnchorService(options: ServiceOptions) {
     },
     logId: config.logId,
     chainId: () => identity?.chainId,
+    timestamps: (treeSize) => stamper.tokensFor(treeSize),
   });
   // per-member quotas: the governed parameters (read like membership), the configured defaults where unset
   const quotaDefaults: QuotaLimits = {
@@ -171,6 +190,7 @@ export async function createAnchorService(options: ServiceOptions) {
     logger,
     intake,
     queries,
+    tsa: { stamper, logId: config.logId, trustedTime: { tsaTrustAnchors: tsaTrustAnchors ?? null } },
     digests,
     committer,
     chain,
@@ -196,6 +216,7 @@ export async function createAnchorService(options: ServiceOptions) {
     chain,
     intake,
     committer,
+    stamper,
     queries,
     digests,
     metrics,
@@ -210,6 +231,7 @@ export async function createAnchorService(options: ServiceOptions) {
         );
       }
       committer.start();
+      await stamper.start();
       started = true;
     },
     /** Stop taking requests, finish the write in flight, commit nothing new, close storage. */
@@ -218,6 +240,7 @@ export async function createAnchorService(options: ServiceOptions) {
       await intake.close();
       await crypto.close();
       if (started) await committer.stop();
+      await stamper.stop();
       await chain.destroy();
       await db.root.close();
     },

@@ -5,7 +5,7 @@
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
 import { EVIDENCE_STATES } from "../../../common/chain/generated/enums.ts";
 import type { EvidenceBundle, Recommit } from "../../../common/formats/bundle/bundle.ts";
-import { buildBundle, isoOfUnixSeconds } from "../../../common/formats/bundle/bundle.ts";
+import { buildBundle, isoOfUnixSeconds, type TrustedTime } from "../../../common/formats/bundle/bundle.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
 import { encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
@@ -28,6 +28,8 @@ export type QueryDeps = {
   addresses: { evidenceLog: string; evidenceRegistry: string; consortiumRegistry: string };
   logId: string;
   chainId: () => string | undefined;
+  /** The RFC 3161 tokens stored for a head (tsa/stamper.ts); absent: bundles carry none. */
+  timestamps?: (treeSize: number) => Promise<TrustedTime | undefined>;
 };
 
 export type HeadView = {
@@ -178,6 +180,7 @@ export class EvidenceQueries {
       status,
       receipt: await this.deps.records.receiptOf(seq),
       submission: await this.deps.records.submissionOf(seq),
+      trustedTime: await this.deps.timestamps?.(live.treeSize),
     });
   }
 

@@ -14,7 +14,8 @@ import {
   trustAnchorFingerprint,
   type TrustAnchor,
 } from "../../../common/formats/bundle/trust-anchor.ts";
-import { overall, verifyOnline } from "../../../common/formats/bundle/verify.ts";
+import { overall, requiredForPass, verifyOnline } from "../../../common/formats/bundle/verify.ts";
+import { checkTrustedTime, type TrustedTimeOptions } from "../../../common/formats/bundle/trusted-time.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { ErrorResponse, VerifyBody } from "../schemas/leaves.ts";
@@ -46,7 +47,7 @@ export function trustAnchorSource(chain: EvidenceLogClient, name: string): Trust
 
 export function registerVerifyRoutes(
   app: FastifyInstance,
-  deps: { chain: EvidenceLogClient },
+  deps: { chain: EvidenceLogClient; trustedTime?: TrustedTimeOptions },
 ): TrustAnchorSource {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const source = trustAnchorSource(deps.chain, DEFAULT_TRUST_ANCHOR_NAME);
@@ -94,14 +95,23 @@ export function registerVerifyRoutes(
       }
       const anchor = await trustAnchor();
       const { documentDigest } = request.body;
-      const checks = await verifyOnline(bundle, {
+      const options = {
         trustAnchor: anchor,
         providers: [deps.chain.provider],
         ...(documentDigest === undefined ? {} : { documentDigest }),
-      });
+        ...(deps.trustedTime === undefined ? {} : { trustedTime: deps.trustedTime }),
+      };
+      const checks = await verifyOnline(bundle, options);
+      // the evidence time a certificate states: the TSA-attested bound when trustedTime passes
+      const timed = checks.some((c) => c.id === "trustedTime" && c.outcome === "pass")
+        ? await checkTrustedTime(bundle, deps.trustedTime)
+        : undefined;
       return {
-        overall: overall(checks),
+        overall: overall(checks, requiredForPass(options)),
         checks,
+        ...(timed?.attestedAt === undefined
+          ? {}
+          : { trustedTime: { attestedAt: timed.attestedAt, tsa: timed.tsa ?? "" } }),
         trustAnchor: {
           name: anchor.name,
           chainId: anchor.chainId,

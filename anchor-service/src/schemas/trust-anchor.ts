@@ -25,4 +25,11 @@ export const VerifyWithTrustAnchorResponse = VerifyResponse.extend({
   trustAnchor: TrustAnchorSummary.describe(
     "the trust anchor every chain check was bound to: this service's own",
   ),
+  trustedTime: z
+    .object({
+      attestedAt: z.string().describe("the TSA-attested time: the document existed no later than this"),
+      tsa: z.string().describe("the TSA certificate's subject"),
+    })
+    .optional()
+    .describe("present when trustedTime passes: the evidence time a certificate states"),
 });

@@ -22,6 +22,9 @@ export type AnchorDb = {
   heads: JsonSublevel<StoredHead>;
   nonces: BytesSublevel;
   meta: Sublevel<string, unknown>;
+  /** Committed heads waiting for a TSA, and the tokens obtained (keys.ts; tsa/stamper.ts). */
+  stampQueue: JsonSublevel<{ rootHash: string }>;
+  timestamps: JsonSublevel<StoredTimestamps>;
   /** Whether writes are fsynced (real LevelDB) — in-memory tests have nothing to sync. */
   durable: boolean;
   /** A write the disk refused, after which writes are stopped until a restart (write-fence.ts). */
@@ -61,6 +64,12 @@ export type StoredHead = {
   lost?: { detectedAt: string; reason: string };
 };
 
+/** RFC 3161 tokens over one committed head, one per TSA that answered (tsa/stamper.ts). */
+export type StoredTimestamps = {
+  rootHash: string;
+  tokens: { tsa: string; token: string; genTime: string }[];
+};
+
 const bytes = { keyEncoding: "view", valueEncoding: "view" } as const;
 const json = { keyEncoding: "view", valueEncoding: "json" } as const;
 
@@ -78,6 +87,8 @@ export async function openDb(dir: string | null): Promise<AnchorDb> {
     heads: root.sublevel<Uint8Array, StoredHead>("heads", json),
     nonces: root.sublevel<Uint8Array, Uint8Array>("nonces", bytes),
     meta: root.sublevel<string, unknown>("meta", { keyEncoding: "utf8", valueEncoding: "json" }),
+    stampQueue: root.sublevel<Uint8Array, { rootHash: string }>("stampQueue", json),
+    timestamps: root.sublevel<Uint8Array, StoredTimestamps>("timestamps", json),
     durable: dir !== null,
     writeFailure: fence.failure,
   };

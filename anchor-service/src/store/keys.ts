@@ -17,6 +17,11 @@
 //   nonces    signer (20) ‖ nonce (16)     → expiresAt, unix seconds (6 bytes); remembered until
 //                                            it expires, so a signed request cannot be replayed
 //   meta      utf8 name                    → JSON (chain identity, service key address)
+//   stampQueue tree size (6 bytes)         → JSON { rootHash }: a committed head some configured TSA
+//                                            has not stamped yet (tsa/stamper.ts works through it)
+//   timestamps tree size (6 bytes)         → JSON { rootHash, tokens: [{ tsa, token (base64 DER),
+//                                            genTime }] }: RFC 3161 tokens over that head; the queue
+//                                            entry is deleted in the batch that completes them
 //
 // A record (its block) and its index entries, its request's batch, its nonce and the Merkle nodes it
 // completes are written in one synced batch (group-batch.ts, the only place the intake's writes
@@ -32,6 +37,8 @@ export const SUBLEVELS = [
   "heads",
   "nonces",
   "meta",
+  "stampQueue",
+  "timestamps",
 ] as const;
 
 export const SEQ_BYTES = 6;

@@ -223,7 +223,7 @@ export type BundleInput = {
   status: BundleStatus;
   receipt?: unknown;
   submission?: SubmissionProof;
-  trustedTime?: TrustedTime;
+  trustedTime?: TrustedTime | undefined;
   /** Defaults to now. */
   generatedAt?: Date;
 };

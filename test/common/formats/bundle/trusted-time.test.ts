@@ -184,7 +184,7 @@ describe("trustedTime: RFC 3161 time over the bundle's head", function () {
     expect(wrong.reason).to.contain("not the SHA-256 of the tree head");
     const good = await stamped(base, tsa);
     const der = Buffer.from(good.trustedTime!.tokens[0]!.token, "base64");
-    der[der.length - 5] ^= 0x01; // inside the RSA signature, the token's last field
+    der.writeUInt8(der.readUInt8(der.length - 5) ^ 0x01, der.length - 5); // inside the RSA signature, the token's last field
     const altered = parseBundle({
       ...good,
       trustedTime: { tokens: [{ tsa: "x", token: der.toString("base64") }] },

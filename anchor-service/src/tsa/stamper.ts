@@ -1,0 +1,186 @@
+// Trusted time for committed heads: every head the committer puts on chain is sent to each
+// configured RFC 3161 TSA (client.ts), and the tokens are stored beside the head (store/keys.ts:
+// `stampQueue`, `timestamps`) for bundles and GET /v1/timestamps. It runs beside intake, never in
+// its path: a head is queued by one small write after its commit, stamped on this class's own
+// timer, retried with back-off while a TSA is down, and the queue survives restarts. A TSA that
+// stays down delays only the tokens (bundles carry none until it answers; trustedTime is
+// indeterminate meanwhile), never a receipt or a commit.
+import type { Logger } from "pino";
+import type { TrustedTime } from "../../../common/formats/bundle/bundle.ts";
+import { headTimestampMessage } from "../../../common/formats/bundle/trusted-time.ts";
+import { tstInfoOf, verifyTimestampToken } from "../../../common/pki/timestamp.ts";
+import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
+import type { AnchorDb, StoredTimestamps } from "../store/db.ts";
+import { readSeq, seqKey } from "../store/keys.ts";
+import { requestTimestamp, type TimestampFetch } from "./client.ts";
+
+export type StamperDeps = {
+  db: AnchorDb;
+  logId: string;
+  /** The TSAs asked, each for every head. */
+  tsaUrls: readonly string[];
+  /** When set, a token is kept only if it verifies to these roots (a misconfigured TSA is noticed at once). */
+  trustAnchors?: TrustAnchors;
+  log: Logger;
+  timeoutMs?: number;
+  /** First retry delay; doubled per failure up to maxBackoffMs. */
+  retryMs?: number;
+  maxBackoffMs?: number;
+  fetch?: TimestampFetch;
+  /** After each token stored (metrics). */
+  onToken?: (tsa: string, genTime: Date) => void;
+  onFailure?: (tsa: string, error: unknown) => void;
+};
+
+/** The tree head to stamp. */
+export type HeadToStamp = { treeSize: number; rootHash: string };
+
+export class HeadStamper {
+  readonly deps: StamperDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+  #failures = 0;
+
+  constructor(deps: StamperDeps) {
+    this.deps = deps;
+  }
+
+  /** Starts working through the queue (the heads left from the last run first). */
+  async start(): Promise<void> {
+    this.#stopped = false;
+    await this.#queueLatestIfMissing();
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** Called after a head is committed: queued (one small write), stamped later. */
+  async enqueue(head: HeadToStamp): Promise<void> {
+    if (this.deps.tsaUrls.length === 0) return;
+    const stored = await this.deps.db.timestamps.get(seqKey(head.treeSize));
+    if (stored !== undefined && this.#missing(stored).length === 0) return; // a recommit of a stamped head
+    await this.deps.db.stampQueue.put(seqKey(head.treeSize), { rootHash: head.rootHash });
+    if (this.#failures === 0 && this.#running === undefined && !this.#stopped) this.#schedule(0);
+  }
+
+  /** The tokens stored for the head of `treeSize`, as a bundle carries them; undefined when none yet. */
+  async tokensFor(treeSize: number): Promise<TrustedTime | undefined> {
+    const stored = await this.deps.db.timestamps.get(seqKey(treeSize));
+    if (stored === undefined || stored.tokens.length === 0) return undefined;
+    return { tokens: stored.tokens.map(({ tsa, token }) => ({ tsa, token })) };
+  }
+
+  /** What is stored for the head of `treeSize` (the API's view), undefined when nothing. */
+  async stored(treeSize: number): Promise<StoredTimestamps | undefined> {
+    return this.deps.db.timestamps.get(seqKey(treeSize));
+  }
+
+  async isQueued(treeSize: number): Promise<boolean> {
+    return (await this.deps.db.stampQueue.get(seqKey(treeSize))) !== undefined;
+  }
+
+  async queuedRoot(treeSize: number): Promise<string | undefined> {
+    return (await this.deps.db.stampQueue.get(seqKey(treeSize)))?.rootHash;
+  }
+
+  /** Heads waiting for at least one TSA. */
+  async backlog(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.deps.db.stampQueue.keys()) n++;
+    return n;
+  }
+
+  /** One pass over the queue now (tests); resolves when done. */
+  async runOnce(): Promise<void> {
+    if (this.#running !== undefined) return this.#running;
+    this.#running = this.#pass().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.runOnce().then(() => {
+        const { retryMs = 1000, maxBackoffMs = 60_000 } = this.deps;
+        if (this.#failures > 0) this.#schedule(Math.min(maxBackoffMs, retryMs * 2 ** (this.#failures - 1)));
+      });
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** Oldest head first; a failure stops the pass (the TSA is likely down) and backs off. */
+  async #pass(): Promise<void> {
+    for await (const [key, { rootHash }] of this.deps.db.stampQueue.iterator()) {
+      if (this.#stopped) return;
+      const ok = await this.#stamp({ treeSize: readSeq(key), rootHash });
+      if (!ok) {
+        this.#failures++;
+        return;
+      }
+      this.#failures = 0;
+    }
+  }
+
+  /** Asks every TSA still missing for this head; true when none is missing any more. */
+  async #stamp(head: HeadToStamp): Promise<boolean> {
+    const key = seqKey(head.treeSize);
+    const stored: StoredTimestamps = (await this.deps.db.timestamps.get(key)) ?? {
+      rootHash: head.rootHash,
+      tokens: [],
+    };
+    const message = headTimestampMessage({ logId: this.deps.logId, ...head });
+    for (const tsa of this.#missing(stored)) {
+      try {
+        const token = await requestTimestamp(tsa, message, {
+          timeoutMs: this.deps.timeoutMs ?? 10_000,
+          ...(this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch }),
+        });
+        const genTime =
+          this.deps.trustAnchors === undefined
+            ? tstInfoOf(token).genTime
+            : (await verifyTimestampToken(token, message, this.deps.trustAnchors)).genTime;
+        stored.tokens.push({
+          tsa,
+          token: Buffer.from(token).toString("base64"),
+          genTime: genTime.toISOString(),
+        });
+        this.deps.onToken?.(tsa, genTime);
+      } catch (error) {
+        this.deps.log.warn(
+          { tsa, treeSize: head.treeSize, err: error instanceof Error ? error.message : String(error) },
+          "time-stamp request failed; retrying later (intake and commits continue)",
+        );
+        this.deps.onFailure?.(tsa, error);
+      }
+    }
+    const done = this.#missing(stored).length === 0;
+    // the tokens and the queue entry change together: a crash between them re-asks, never loses
+    const batch = this.deps.db.root.batch();
+    if (stored.tokens.length > 0) batch.put(key, stored, { sublevel: this.deps.db.timestamps });
+    if (done) batch.del(key, { sublevel: this.deps.db.stampQueue });
+    await batch.write();
+    return done;
+  }
+
+  #missing(stored: StoredTimestamps): string[] {
+    const have = new Set(stored.tokens.map((t) => t.tsa));
+    return this.deps.tsaUrls.filter((u) => !have.has(u));
+  }
+
+  /** A head committed just before a crash (queued in memory only) or before TSAs were configured. */
+  async #queueLatestIfMissing(): Promise<void> {
+    if (this.deps.tsaUrls.length === 0) return;
+    for await (const head of this.deps.db.heads.values({ reverse: true, limit: 1 })) {
+      await this.enqueue({ treeSize: head.treeSize, rootHash: head.rootHash });
+    }
+  }
+}
