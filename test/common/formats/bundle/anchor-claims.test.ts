@@ -105,6 +105,18 @@ const lost: ClaimFacts = {
 };
 const operatorIs = (address: string): ChainSaid["operator"] => ({ address, atBlock: 1234 });
 
+/** The claims judged with the bundle's own receipt checked, the chain naming OPERATOR as the log's operator. */
+const judge = (bundle: EvidenceBundle, earlier: ClaimFacts[]) =>
+  judgeAnchorClaims(bundle, checkReceipt(bundle), { earlier, operator: operatorIs(OPERATOR.address) });
+
+/** The bundle's first commit claimed in block 900, `offset` seconds from its anchor's time. */
+const firstCommit = (bundle: EvidenceBundle, offset: number, blockHash = sha256Hex("block 900")) => ({
+  blockNumber: 900,
+  blockHash,
+  blockTimestamp: bundle.anchor.blockTimestamp + offset,
+  transactionHash: sha256Hex("first commit"),
+});
+
 describe("anchor claims and the intake receipt", function () {
   describe("checkReceipt (offline)", function () {
     it("accepts the operator's receipt of the bundle's leaf, naming its signer, time and promise", async function () {
@@ -208,10 +220,7 @@ describe("anchor claims and the intake receipt", function () {
   describe("judgeAnchorClaims", function () {
     it("passes a bundle without recommits whose receipt is signed by the log's operator, noting the figures", async function () {
       const bundle = await withReceipt(20);
-      const judged = judgeAnchorClaims(bundle, checkReceipt(bundle), {
-        earlier: [],
-        operator: operatorIs(OPERATOR.address),
-      });
+      const judged = judge(bundle, []);
       expect(judged.problems).to.deep.equal([]);
       expect(judged.undecided).to.deep.equal([]);
       expect(judged.notes.join(" ")).to.include(
@@ -225,10 +234,7 @@ describe("anchor claims and the intake receipt", function () {
         ...bundle,
         receipt: await receiptFor(bundle, bundle.anchor.blockTimestamp - 5, MEMBER),
       });
-      const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
-        earlier: [],
-        operator: operatorIs(OPERATOR.address),
-      });
+      const judged = judge(forged, []);
       expect(judged.problems.join(" ")).to.include(
         `signed by ${MEMBER.address}, not by the log's operator ${OPERATOR.address}`,
       );
@@ -256,10 +262,7 @@ describe("anchor claims and the intake receipt", function () {
     describe("a fabricated anchor dated 2020 in front of the genuine one, moved into recommits", function () {
       it("fails: the chain does not hold it and the operator's receipt dates the leaf years later", async function () {
         const forged = recommitted(await withReceipt(), FABRICATED_2020);
-        const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
-          earlier: [lost],
-          operator: operatorIs(OPERATOR.address),
-        });
+        const judged = judge(forged, [lost]);
         expect(judged.problems.join(" "))
           .to.include("2020-01-01T00:00:00.000Z")
           .and.include("s before the intake receipt's time");
@@ -284,10 +287,7 @@ describe("anchor claims and the intake receipt", function () {
           transactionHash: sha256Hex("commit of 3 leaves"),
         };
         const forged = recommitted(bundle, earlierBlock);
-        const judged = judgeAnchorClaims(forged, checkReceipt(forged), {
-          earlier: [heldAsClaimed(forged, earlierBlock, LEAF_INDEX)],
-          operator: operatorIs(OPERATOR.address),
-        });
+        const judged = judge(forged, [heldAsClaimed(forged, earlierBlock, LEAF_INDEX)]);
         expect(judged.problems.join(" ")).to.include(
           `committed no head of log ${bundle.log.logId.toLowerCase()} that contains leaf ${LEAF_INDEX} (it committed size ${LEAF_INDEX})`,
         );
@@ -296,17 +296,9 @@ describe("anchor claims and the intake receipt", function () {
 
     it("passes a lost anchor vouched for by the operator's receipt, noting the loss", async function () {
       const bundle = await withReceipt(30);
-      const original = {
-        blockNumber: 900,
-        blockHash: sha256Hex("block 900, lost"),
-        blockTimestamp: bundle.anchor.blockTimestamp - 25,
-        transactionHash: sha256Hex("first commit"),
-      };
+      const original = firstCommit(bundle, -25, sha256Hex("block 900, lost"));
       const afterLoss = recommitted(bundle, original);
-      const judged = judgeAnchorClaims(afterLoss, checkReceipt(afterLoss), {
-        earlier: [lost],
-        operator: operatorIs(OPERATOR.address),
-      });
+      const judged = judge(afterLoss, [lost]);
       expect(judged.problems).to.deep.equal([]);
       expect(judged.undecided).to.deep.equal([]);
       expect(judged.notes.join(" "))
@@ -316,15 +308,9 @@ describe("anchor claims and the intake receipt", function () {
 
     it("checks an earlier claim the chain holds: its time, transaction, target, status and head", async function () {
       const bundle = await withReceipt(30);
-      const original = {
-        blockNumber: 900,
-        blockHash: sha256Hex("block 900"),
-        blockTimestamp: bundle.anchor.blockTimestamp - 25,
-        transactionHash: sha256Hex("first commit"),
-      };
+      const original = firstCommit(bundle, -25);
       const b = recommitted(bundle, original);
-      const say = (facts: ClaimFacts) =>
-        judgeAnchorClaims(b, checkReceipt(b), { earlier: [facts], operator: operatorIs(OPERATOR.address) });
+      const say = (facts: ClaimFacts) => judge(b, [facts]);
       const held = heldAsClaimed(b, original);
       expect(say(held).problems).to.deep.equal([]);
       expect(
@@ -363,17 +349,8 @@ describe("anchor claims and the intake receipt", function () {
     it("fails claims out of time order beyond the clock tolerance (a restored chain may stamp its next block a little behind)", async function () {
       const bundle = await withReceipt(30);
       const after = (seconds: number) => {
-        const anchor = {
-          blockNumber: 900,
-          blockHash: sha256Hex("block 900"),
-          blockTimestamp: bundle.anchor.blockTimestamp + seconds,
-          transactionHash: sha256Hex("first commit"),
-        };
-        const b = recommitted(bundle, anchor);
-        return judgeAnchorClaims(b, checkReceipt(b), {
-          earlier: [lost],
-          operator: operatorIs(OPERATOR.address),
-        }).problems;
+        const b = recommitted(bundle, firstCommit(bundle, seconds));
+        return judge(b, [lost]).problems;
       };
       expect(after(CLOCK_TOLERANCE_SECONDS)).to.deep.equal([]);
       expect(after(CLOCK_TOLERANCE_SECONDS + 1).join(" "))
@@ -384,21 +361,12 @@ describe("anchor claims and the intake receipt", function () {
 
   it("reports a recommit dated beyond what a Date can hold as out of order, never throwing", async function () {
     const bundle = await withReceipt(30);
-    const original = {
-      blockNumber: 900,
-      blockHash: sha256Hex("block 900"),
-      blockTimestamp: bundle.anchor.blockTimestamp - 25,
-      transactionHash: sha256Hex("first commit"),
-    };
-    const b = recommitted(bundle, original);
+    const b = recommitted(bundle, firstCommit(bundle, -25));
     const far = parseBundle({
       ...b,
       recommits: [{ ...b.recommits[0]!, blockTimestamp: Number.MAX_SAFE_INTEGER }, { ...b.recommits[0]! }],
     });
-    const judged = judgeAnchorClaims(far, checkReceipt(far), {
-      earlier: [lost, lost],
-      operator: operatorIs(OPERATOR.address),
-    });
+    const judged = judge(far, [lost, lost]);
     expect(judged.problems.join(" ")).to.include(
       `recommit 1 (${Number.MAX_SAFE_INTEGER} s) is later than its recommit 2`,
     );
