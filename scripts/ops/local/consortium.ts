@@ -47,11 +47,12 @@ import {
 import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
+import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts";
 
 export type StartOptions = {
   dataDir: string;
   /** 0 = ephemeral. Defaults: chain 8545, anchor 9545, nodes 9600–9604. */
-  ports?: { chain?: number; anchor?: number; nodes?: Partial<Record<NodeName, number>> };
+  ports?: { chain?: number; anchor?: number; tsa?: number; nodes?: Partial<Record<NodeName, number>> };
   /** External chain: do not start Anvil. */
   rpcUrl?: string;
   log?: (line: string) => void;
@@ -74,7 +75,7 @@ export type LocalConsortium = {
   logFile(name: ServiceName): string;
 };
 
-export const DEFAULT_PORTS = { chain: 8545, anchor: 9545, nodeBase: 9600 } as const;
+export const DEFAULT_PORTS = { chain: 8545, anchor: 9545, tsa: 9546, nodeBase: 9600 } as const;
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 
@@ -97,6 +98,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
   const local = options.rpcUrl === undefined;
   const services = new Map<ServiceName, ServiceProcess>();
   let provider: JsonRpcProvider | undefined;
+  let tsa: LocalTsa | undefined;
   const killAllNow = () => {
     for (const s of services.values()) s.killNow();
   };
@@ -105,6 +107,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
   const stopAll = async () => {
     await Promise.all(NODE_NAMES.flatMap((n) => services.get(n)?.stop() ?? []));
     await services.get("anchor")?.stop();
+    await tsa?.close();
     await services.get("chain")?.stop();
     provider?.destroy();
     provider = undefined;
@@ -170,6 +173,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         "LOCAL_CHAIN_UNREACHABLE",
         `the chain at ${rpcUrl} has no genesis block`,
       );
+    // a chain stamping blocks in the future would certify evidence as anchored then: refused
+    await assertChainClockNotAhead(provider, dataDir);
     if (local) {
       const moved = await restoreClock(provider);
       if (moved > 1)
@@ -193,6 +198,15 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     });
     await writeFile(trustAnchorPath(dataDir), trustAnchorJson(trustAnchor), { mode: 0o644 });
     log(`trust anchor: ${trustAnchorPath(dataDir)} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
+    // trusted time: the demo TSA (演示用), unless ANCHOR_TSA_URLS names real ones
+    if (process.env.ANCHOR_TSA_URLS === undefined && options.env?.ANCHOR_TSA_URLS === undefined) {
+      const tsaPort = options.ports?.tsa ?? DEFAULT_PORTS.tsa;
+      if (tsaPort !== 0) await assertPortFree(tsaPort, "demo TSA", "JL_TSA_PORT");
+      tsa = await startLocalTsa(dataDir, tsaPort);
+      log(
+        `TSA: demo RFC 3161 time-stamping authority (演示用) on ${tsa.url}, root ${tsa.rootFile} (${tsa.created ? "created" : "reused"}; verify with --tsa-trust ${tsa.rootFile})`,
+      );
+    }
 
     // the manifest: URLs of this run, tokens and settlement accounts kept from earlier runs
     const regions = regionsOnChain();
@@ -243,6 +257,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       env: options.env ?? {},
       logFile,
     };
+    if (tsa !== undefined) context.env = { ...tsa.env, ...context.env };
     const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
     services.set("anchor", anchor);
     log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);

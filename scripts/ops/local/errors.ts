@@ -11,6 +11,7 @@ export type LocalErrorCode =
   | "LOCAL_BAD_PASSWORD"
   | "LOCAL_CHAIN_UNREACHABLE"
   | "LOCAL_UNFUNDED"
-  | "LOCAL_BAD_CONFIG";
+  | "LOCAL_BAD_CONFIG"
+  | "LOCAL_CHAIN_CLOCK_AHEAD"; // the chain's latest block is stamped ahead of this machine's clock
 
 export class LocalConsortiumError extends CodedError<LocalErrorCode> {}

@@ -2,7 +2,7 @@
 // everything is, and on Ctrl-C (SIGINT) or SIGTERM stop it cleanly. Configuration by environment
 // variables (scripts/ops/local/README.md):
 //   JL_DATA_DIR (./data)  JL_CHAIN_PORT (8545)  JL_ANCHOR_PORT (9545)  JL_NODE_PORT_BASE (9600)
-//   JL_RPC_URL (unset: a local Anvil)  JL_KEYSTORE_PASSWORD (unset: generated into the data dir)
+//   JL_TSA_PORT (9546: the demo TSA)  JL_RPC_URL (unset: a local Anvil)  JL_KEYSTORE_PASSWORD (unset: generated into the data dir)
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,12 +11,14 @@ import { parseEnvConfig } from "../../../common/config/env.ts";
 import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./consortium.ts";
 import { NODE_NAMES } from "./manifest.ts";
 import { serviceTable } from "./table.ts";
+import { tsaDir } from "./tsa.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const LauncherConfig = z.object({
   dataDir: z.string().min(1).default("data"),
   chainPort: port.default(DEFAULT_PORTS.chain),
   anchorPort: port.default(DEFAULT_PORTS.anchor),
+  tsaPort: port.default(DEFAULT_PORTS.tsa),
   nodePortBase: port.max(65535 - NODE_NAMES.length).default(DEFAULT_PORTS.nodeBase),
   rpcUrl: z.url().optional(),
 });
@@ -24,6 +26,7 @@ const ENV = {
   dataDir: "JL_DATA_DIR",
   chainPort: "JL_CHAIN_PORT",
   anchorPort: "JL_ANCHOR_PORT",
+  tsaPort: "JL_TSA_PORT",
   nodePortBase: "JL_NODE_PORT_BASE",
   rpcUrl: "JL_RPC_URL",
 };
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
     ports: {
       chain: config.chainPort,
       anchor: config.anchorPort,
+      tsa: config.tsaPort,
       nodes: Object.fromEntries(NODE_NAMES.map((n, i) => [n, nodePort(i)])),
     },
     ...(config.rpcUrl === undefined ? {} : { rpcUrl: config.rpcUrl }),
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
     `API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`,
   );
   console.log(
-    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl}`,
+    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl} --tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")}`,
   );
   console.log(
     `logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`,
