@@ -1,6 +1,6 @@
 // Verify a document against its evidence bundle, offline and optionally against chain endpoints:
 //
-//   node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]
+//   node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--json] [--min-confirmations N]
 //
 // Online checks need the consortium's trust anchor (--trust): without it they are indeterminate
 // and the result cannot pass. Exit codes: 0 pass, 1 fail, 2 bad input (arguments, unreadable
@@ -18,17 +18,19 @@ import {
   trustAnchorFingerprint,
   type TrustAnchor,
 } from "../../common/formats/bundle/trust-anchor.ts";
+import { loadTrustAnchors, type TrustAnchors } from "../../common/pki/trust-anchors.ts";
 import {
   overall,
   verifyOffline,
   verifyOnline,
+  verifyTrustedTime,
   type CheckId,
   type CheckResult,
   type Outcome,
 } from "../../common/formats/bundle/verify.ts";
 
 export const USAGE =
-  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--json] [--min-confirmations N]";
+  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--json] [--min-confirmations N]";
 export const HELP = `${USAGE}
 
 Checks that <file> is the document <bundle.json> was made for and, with --rpc, that the chain
@@ -42,6 +44,10 @@ stated block and time; the submitter was an active member then; nobody revoked i
                            Required for online checks: without it they are indeterminate, never pass.
                            Its fingerprint is printed: compare it with the one the consortium publishes.
   --rpc URL                a chain JSON-RPC endpoint; repeat for several (their answers must agree)
+  --tsa-trust FILE         PEM root(s) of the time-stamping authorities trusted (e.g. the national
+                           time service's; npm start's demo TSA: data/tsa/demo-root-ca.pem); repeat for
+                           several. trustedTime checks the bundle's RFC 3161 tokens against them, offline
+                           too, and must then pass; without it trustedTime is indeterminate, never pass.
   --json                   print { overall, leafHash, chainId, trustAnchor, checks } as JSON
   --min-confirmations N    blocks required on top of the anchoring block (default 0)
   -h, --help               this text
@@ -57,6 +63,7 @@ export type CliArgs = {
   bundle: string;
   rpc: string[];
   trust: string | undefined;
+  tsaTrust: string[];
   json: boolean;
   minConfirmations: number;
   help: boolean;
@@ -71,6 +78,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     options: {
       rpc: { type: "string", multiple: true },
       trust: { type: "string" },
+      "tsa-trust": { type: "string", multiple: true },
       json: { type: "boolean" },
       "min-confirmations": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -93,6 +101,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     bundle: positionals[1] ?? "",
     rpc,
     trust,
+    tsaTrust: values["tsa-trust"] ?? [],
     json: values.json === true,
     minConfirmations: Number(rawMin),
     help,
@@ -156,13 +165,14 @@ export function renderJson(
  * Stricter than `overall`'s default: the CLI was given the document, so a pass must include its
  * digest (an SM3 leaf without SM3 support is indeterminate, not pass); online, the time too.
  */
-export function requiredChecks(online: boolean): CheckId[] {
+export function requiredChecks(online: boolean, trustedTime = false): CheckId[] {
   return [
     "digest",
     "leafEncoding",
     "merklePath",
     "headOnChain",
     ...(online ? (["blockAndTime"] as const) : []),
+    ...(trustedTime ? (["trustedTime"] as const) : []),
   ];
 }
 
@@ -182,6 +192,7 @@ export async function main(
   let bundle: EvidenceBundle;
   let documentDigest: string | undefined;
   let anchor: TrustAnchor | undefined;
+  let tsaTrustAnchors: TrustAnchors | null = null;
   try {
     args = parseArgs(argv);
     if (args.help) {
@@ -191,13 +202,15 @@ export async function main(
     bundle = parseBundleJson(await readFile(args.bundle, "utf8"));
     documentDigest = await digestFile(args.file, bundle.leaf.record.digestAlgorithm);
     if (args.trust !== undefined) anchor = await loadTrustAnchor(args.trust);
+    if (args.tsaTrust.length > 0) tsaTrustAnchors = await loadTrustAnchors(args.tsaTrust);
   } catch (e) {
     err.write(`verify: ${(e as Error).message}\n${USAGE}\n`);
     return EXIT_CODES.badInput;
   }
   let results: CheckResult[];
   if (args.rpc.length === 0) {
-    results = verifyOffline(bundle, { documentDigest });
+    const options = { documentDigest, trustedTime: { tsaTrustAnchors } };
+    results = await verifyTrustedTime(bundle, verifyOffline(bundle, options), options);
   } else {
     // staticNetwork: no start-up probing and retrying; the checks ask eth_chainId themselves.
     const network = Network.from(BigInt(bundle.anchor.chainId));
@@ -213,6 +226,7 @@ export async function main(
         documentDigest,
         endpointNames: args.rpc.map(endpointName),
         minConfirmations: args.minConfirmations,
+        trustedTime: { tsaTrustAnchors },
       });
     } finally {
       for (const p of providers) p.destroy();
@@ -223,7 +237,7 @@ export async function main(
       r.id === "digest" ? { ...r, reason: "SM3 not supported by this verifier" } : r,
     );
   }
-  const outcome = overall(results, requiredChecks(args.rpc.length > 0));
+  const outcome = overall(results, requiredChecks(args.rpc.length > 0, tsaTrustAnchors !== null));
   out.write(
     args.json
       ? renderJson(results, outcome, bundle, anchor)

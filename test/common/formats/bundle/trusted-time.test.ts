@@ -3,9 +3,7 @@
 // block's and the TSA's times held against each other. A chain whose clock was moved ahead (the
 // local demo once moved it seven weeks) fails with the reason, offline, from the bundle alone.
 import { expect } from "chai";
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import { fromHex } from "../../../../common/bytes.ts";
-import { parseBundle, type EvidenceBundle } from "../../../../common/formats/bundle/bundle.ts";
+import { parseBundle } from "../../../../common/formats/bundle/bundle.ts";
 import {
   TRUSTED_TIME_TOLERANCE_SECONDS,
   checkTrustedTime,
@@ -17,58 +15,11 @@ import {
   verifyOffline,
   verifyTrustedTime,
 } from "../../../../common/formats/bundle/verify.ts";
-import { receiptDomain, signReceiptBatch } from "../../../../common/formats/receipt/receipts.ts";
 import { createDemoCa, type DemoCa } from "../../../../common/pki/demo-ca.ts";
-import { createDemoTsa, type DemoTsa } from "../../../../common/pki/demo-tsa.ts";
-import { timestampRequest, tokenFromResponse } from "../../../../common/pki/timestamp.ts";
+import { createDemoTsa } from "../../../../common/pki/demo-tsa.ts";
 import { trustAnchorsFromPem, type TrustAnchors } from "../../../../common/pki/trust-anchors.ts";
 import { DOCUMENT_DIGEST, sampleBundle } from "../../../support/bundle.fixture.ts";
-
-const OPERATOR = new Wallet(keccak256(toUtf8Bytes("trusted-time test operator")));
-const SEVEN_WEEKS = 7 * 7 * 86_400;
-
-/** The bundle's head stamped by `tsa` (or `message` stamped instead, for a token over something else). */
-async function stamped(bundle: EvidenceBundle, tsa: DemoTsa, message?: Uint8Array): Promise<EvidenceBundle> {
-  const request = await timestampRequest(
-    message ??
-      headTimestampMessage({
-        logId: bundle.log.logId,
-        treeSize: bundle.head.treeSize,
-        rootHash: bundle.head.rootHash,
-      }),
-  );
-  const token = tokenFromResponse(await tsa.respond(request.der), request.der);
-  const tokens = [
-    ...(bundle.trustedTime?.tokens ?? []),
-    { tsa: "http://tsa.test/", token: Buffer.from(token).toString("base64") },
-  ];
-  return parseBundle({ ...bundle, trustedTime: { tokens } });
-}
-
-/** The sample bundle anchored at `blockTime`, with the operator's intake receipt dated `receivedAt`. */
-async function anchoredAt(blockTime: number, receivedAt: number): Promise<EvidenceBundle> {
-  const bundle = sampleBundle();
-  const { receipts } = await signReceiptBatch(
-    OPERATOR,
-    receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog),
-    {
-      logId: bundle.log.logId,
-      firstSequence: bundle.log.leafIndex,
-      leafHashes: [fromHex(bundle.leaf.leafHash)],
-      receivedAt,
-      maxMergeDelaySeconds: 60,
-    },
-  );
-  return parseBundle({
-    ...bundle,
-    anchor: {
-      ...bundle.anchor,
-      blockTimestamp: blockTime,
-      anchoredAt: new Date(blockTime * 1000).toISOString(),
-    },
-    receipt: receipts[0],
-  });
-}
+import { SEVEN_WEEKS, anchoredAt, stamped } from "../../../support/trusted-time.fixture.ts";
 
 describe("trustedTime: RFC 3161 time over the bundle's head", function () {
   this.timeout(60_000);
