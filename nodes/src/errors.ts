@@ -6,9 +6,11 @@ import { BUREAU_ERROR_STATUS } from "./bureau/bureau.ts";
 import { CHANNEL_ERRORS } from "./channels/errors.ts";
 import { DOCUMENT_ERRORS } from "./documents/errors.ts";
 import { E_CONTRACT_ERRORS } from "./e-contract/errors.ts";
+import { MEDIATION_ERRORS } from "./mediation/errors.ts";
 import { OUTBOX_ERRORS } from "./outbox/errors.ts";
 import { PRIVACY_ERRORS } from "./privacy/errors.ts";
 import { RECONCILE_ERRORS } from "./reconcile/errors.ts";
+import { WITNESS_ERRORS } from "./witness/errors.ts";
 
 export const NODE_OWN_ERRORS = {
   NODE_ERR_AUTH: 401,
@@ -112,9 +114,11 @@ export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
   ...PRIVACY_ERRORS,
   ...DOCUMENT_ERRORS,
   ...E_CONTRACT_ERRORS,
+  ...MEDIATION_ERRORS,
   ...BUREAU_ERROR_STATUS,
   ...RECONCILE_ERRORS,
   ...OUTBOX_ERRORS,
+  ...WITNESS_ERRORS,
   ...NODE_OWN_ERRORS,
 });
 

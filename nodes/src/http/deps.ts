@@ -26,6 +26,7 @@ import type { ContractEndorsements } from "../e-contract/endorsements.ts";
 import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
+import type { Witness } from "../witness/witness.ts";
 
 export type NodeDeps = {
   logger: Logger | false;
@@ -54,6 +55,8 @@ export type NodeDeps = {
   eContracts?: LoanContracts;
   /** Signed contracts registered and endorsed on chain (absent: the routes are not served). */
   contractEndorsements?: ContractEndorsements;
+  /** The node's C2SP witness of the evidence log (absent: the witness routes are not served). */
+  witness?: Witness;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

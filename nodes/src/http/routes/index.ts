@@ -17,6 +17,7 @@ import { ledgerRoutes } from "./ledger.ts";
 import { mandateRoutes } from "./mandates.ts";
 import { prepaymentRoutes } from "./prepayments.ts";
 import { reportRoutes } from "./reports.ts";
+import { witnessRoutes } from "../../witness/routes.ts";
 
 /** The loan road's order: applications, credit, decisions, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
 export const ROUTE_FILES: readonly RouteFile[] = [
@@ -36,4 +37,5 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   reportRoutes,
   documentRoutes,
   caseRoutes,
+  witnessRoutes,
 ];
