@@ -185,17 +185,9 @@ export class UnionCreditService {
         digest: toHex(createHash("sha256").update(document, "utf8").digest()),
         salt: newSalt(),
       };
+      // stored before it is anchored: an anchoring that fails (or a crash) leaves it for anchorPendingLogs
       await this.deps.logs.put(key, logged);
-      const [receipt] = await this.deps.anchor([
-        {
-          kind: EvidenceKind.CreditQuery,
-          digestAlgorithm: DigestAlgorithm.Sha256,
-          digest: logged.digest,
-          salt: logged.salt,
-          subject: borrowerKey,
-        },
-      ]);
-      if (receipt === undefined) throw new TypeError("the anchor returned no receipt");
+      const receipt = await this.#anchorLog(logged);
       await this.deps.logs.put(key, { ...logged, anchor: { ...receipt, anchoredAt: when } });
       this.deps.log?.info(
         {
@@ -219,6 +211,39 @@ export class UnionCreditService {
         unionQuerySequence: receipt.sequence,
       };
     });
+  }
+
+  /** The log's leaf: kind CreditQuery, the SHA-256 of its canonical JSON, subject the borrower key. */
+  async #anchorLog(logged: StoredUnionQueryLog): Promise<{ leafHash: string; sequence: number }> {
+    const [receipt] = await this.deps.anchor([
+      {
+        kind: EvidenceKind.CreditQuery,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest: logged.digest,
+        salt: logged.salt,
+        subject: logged.borrowerKey,
+      },
+    ]);
+    if (receipt === undefined) throw new TypeError("the anchor returned no receipt");
+    return receipt;
+  }
+
+  /**
+   * Anchors every ask whose anchoring failed (the anchor service away, or the node stopped in
+   * between): the report was served, so its log must be anchored; returns how many were now. The
+   * same record and salt each time, so an earlier anchoring whose answer was lost gives the same leaf.
+   */
+  async anchorPendingLogs(): Promise<number> {
+    let anchored = 0;
+    for await (const [key, logged] of this.deps.logs.iterator()) {
+      if (logged.anchor !== undefined) continue;
+      const receipt = await this.#anchorLog(logged);
+      const anchoredAt = new Date((this.deps.now ?? systemNow)()).toISOString();
+      await this.deps.logs.put(key, { ...logged, anchor: { ...receipt, anchoredAt } });
+      anchored++;
+    }
+    if (anchored > 0) this.deps.log?.info({ anchored }, "pending union credit query logs anchored");
+    return anchored;
   }
 
   /** A borrower's asks at the union, oldest first. */

@@ -125,6 +125,21 @@ export class ContractEndorsements {
     });
   }
 
+  #timer: NodeJS.Timeout | undefined;
+
+  /** A pass every `intervalMs` until stop(); a pass that cannot run at all (storage closed) goes to `onError`. */
+  start(intervalMs: number, onError: (error: unknown) => void): void {
+    this.#timer ??= setInterval(() => void this.step().catch(onError), intervalMs);
+    this.#timer.unref();
+  }
+
+  /** No more passes; resolves once the pass in progress (if any) has ended. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
   /** One pass over every contract not yet done; concurrent callers share the pass in progress. */
   step(): Promise<void> {
     this.#running ??= this.#step().finally(() => (this.#running = undefined));

@@ -1,0 +1,188 @@
+// The signed contract on chain (e-contract/endorsements.ts) over a real chain and anchor service:
+// once the head holding the contract's leaf is committed, the funding branch registers it in the
+// EvidenceRegistry and a joint loan's platform endorses it, each through its node's outbox, once;
+// the platform endorses nothing but the contract leaf the ledger registered with a loan it co-funds.
+import { expect } from "chai";
+import { EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
+import { requestDomain, signRequest } from "../../../common/auth/request-signing.ts";
+import { endorseSerialOf, registerSerialOf } from "../../../nodes/src/e-contract/endorsements.ts";
+import { approvingDecision, injectAs } from "../../support/credit-decision.ts";
+import { MEMBERS } from "../../support/consortium-chain.ts";
+import { lendingSuite } from "../../support/lending-suite.ts";
+import {
+  bearerAs,
+  chainToday,
+  outboxConfirmed,
+  submitJointApplication,
+} from "../../support/institution-node.ts";
+import { jiedaibaoPayload } from "../../support/channel-fixtures.ts";
+import type { NodeService } from "../../../nodes/src/service.ts";
+
+const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+
+describe("e-contract: the signed contract registered by its branch and endorsed by the platform on chain", function () {
+  this.timeout(180_000);
+  const suite = lendingSuite("node-endorsement-", { joint: { tokens: TOKENS } });
+  const as = bearerAs(TOKENS);
+  const registry = () =>
+    EvidenceRegistry.at(suite.chain.deployment.addresses.evidenceRegistry, suite.chain.anvil.provider);
+
+  /** A joint loan (70/30) or a loan the branch funds alone, approved at the branch; its loan id, serial and contract leaf. */
+  async function approved(applicationId: string, platformShareBps: number) {
+    const payload = jiedaibaoPayload();
+    payload.shenqingBianhao = applicationId;
+    const { atBranch, consentLeafHash } = await submitJointApplication(suite.platform, suite.branch, as, {
+      payload,
+      letter: `授权书 ${applicationId}`,
+    });
+    await approvingDecision(injectAs(suite.branch.app, as), atBranch);
+    const reply = await suite.branch.app.inject({
+      method: "POST",
+      url: "/v1/loans",
+      headers: as("approver"),
+      payload: {
+        applicationId: atBranch,
+        contractBase64: Buffer.from(`借款合同 ${applicationId}`).toString("base64"),
+        consentLeafHash,
+        platformShareBps,
+        startDate: await chainToday(suite.chain),
+      },
+    });
+    expect(reply.statusCode, reply.body).to.equal(200);
+    const { loanId, outbox } = reply.json() as {
+      loanId: string;
+      outbox: { args: { terms: { contractLeaf: string } } };
+    };
+    await outboxConfirmed(suite.branch, as, applicationId);
+    return { loanId, leafHash: outbox.args.terms.contractLeaf };
+  }
+
+  const endorsementOf = async (loanId: string) => {
+    const reply = await suite.branch.app.inject({
+      method: "GET",
+      url: `/v1/loans/${loanId}/contract-endorsement`,
+      headers: as("clerk"),
+    });
+    expect(reply.statusCode, reply.body).to.equal(200);
+    return reply.json() as {
+      state: string;
+      platform: number;
+      lastError?: string;
+      chain: { state: string; submitter: number; endorsers: number[] };
+    };
+  };
+
+  /** Runs the branch's endorsement passes until the loan's contract is done (or fails the test). */
+  async function untilDone(loanId: string) {
+    for (let i = 0; i < 200; i++) {
+      await suite.branch.contractEndorsements!.step();
+      const view = await endorsementOf(loanId);
+      if (view.state === "done") return view;
+      if (view.state === "failed") expect.fail(`endorsement failed: ${JSON.stringify(view)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return expect.fail(
+      `loan ${loanId}'s contract was not endorsed: ${JSON.stringify(await endorsementOf(loanId))}`,
+    );
+  }
+
+  /** The branch's node asking the platform's node, signed with `wallet`. */
+  async function askPlatform(wallet: typeof suite.chain.wallets.branchA, body: unknown) {
+    const text = JSON.stringify(body);
+    const path = "/v1/contract-endorsements";
+    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+    const headers = {
+      "content-type": "application/json",
+      ...(await signRequest(wallet, domain, { method: "POST", path, body: text, target: MEMBERS.platform })),
+    };
+    return suite.platform.app.inject({ method: "POST", url: path, headers, payload: text });
+  }
+
+  const outboxCount = async (node: NodeService, kind: string) =>
+    (await node.outbox.list()).filter((e) => e.kind === kind).length;
+
+  before(async function () {
+    // the platform's node reads the ledger through its index and writes through its own outbox
+    await suite.platform.start();
+  });
+
+  it("a joint loan's contract: registered by the branch once its head is committed, endorsed by the platform, each once", async function () {
+    const { loanId, leafHash } = await approved("JDB-ENDORSED", 3000);
+    // no committed head yet: the branch has nothing to register with and waits
+    await suite.branch.contractEndorsements!.step();
+    const waiting = await endorsementOf(loanId);
+    expect([waiting.state, waiting.platform, waiting.chain.state]).to.deep.equal([
+      "anchored",
+      MEMBERS.platform,
+      "Unknown",
+    ]);
+    expect(waiting.lastError).to.be.a("string");
+
+    await suite.anchor.committer.runOnce();
+    const done = await untilDone(loanId);
+    expect(done.chain).to.deep.equal({
+      state: "Active",
+      submitter: MEMBERS.branchA,
+      endorsers: [MEMBERS.platform],
+    });
+    const status = await registry().status(leafHash);
+    expect([Number(status.submitter), Number(status.endorsements)]).to.deep.equal([MEMBERS.branchA, 1]);
+    await outboxConfirmed(suite.branch, as, registerSerialOf(leafHash));
+    await outboxConfirmed(suite.platform, as, endorseSerialOf(leafHash));
+
+    // asked again (a branch retrying after a lost answer): the same entry, nothing sent twice
+    const again = await askPlatform(suite.chain.wallets.branchA, { loanId, leafHash });
+    expect(again.statusCode, again.body).to.equal(200);
+    expect(again.json()).to.deep.equal({ serial: endorseSerialOf(leafHash), state: "confirmed" });
+    await suite.branch.contractEndorsements!.step();
+    expect((await registry().endorsers(leafHash)).map(Number)).to.deep.equal([MEMBERS.platform]);
+    expect(await outboxCount(suite.platform, "endorseEvidence")).to.equal(1);
+    expect(await outboxCount(suite.branch, "registerEvidence")).to.equal(1);
+  });
+
+  it("a loan the branch funds alone: its contract is registered, nobody is asked to endorse", async function () {
+    const { loanId, leafHash } = await approved("JDB-ALONE", 0);
+    const endorsed = await outboxCount(suite.platform, "endorseEvidence");
+    await suite.anchor.committer.runOnce();
+    const done = await untilDone(loanId);
+    expect([done.platform, done.chain]).to.deep.equal([
+      0,
+      { state: "Active", submitter: MEMBERS.branchA, endorsers: [] },
+    ]);
+    expect(Number((await registry().status(leafHash)).state)).to.equal(1);
+    expect(await outboxCount(suite.platform, "endorseEvidence")).to.equal(endorsed);
+  });
+
+  it("the platform refuses a leaf that is not the loan's contract, a loan of another branch, a signer that is no branch; nothing queued", async function () {
+    const { loanId, leafHash } = await approved("JDB-REFUSALS", 3000);
+    await suite.anchor.committer.runOnce();
+    await untilDone(loanId);
+    const before = await outboxCount(suite.platform, "endorseEvidence");
+    const code = (reply: { json: () => unknown }) =>
+      (reply.json() as { error?: { code: string } }).error?.code;
+
+    const otherLeaf = await askPlatform(suite.chain.wallets.branchA, {
+      loanId,
+      leafHash: `0x${"ab".repeat(32)}`,
+    });
+    expect([otherLeaf.statusCode, code(otherLeaf)]).to.deep.equal([409, "NODE_ERR_ENDORSEMENT_REFUSED"]);
+    // branch B is a branch, but the loan is branch A's
+    const otherBranch = await askPlatform(suite.chain.wallets.branchB, { loanId, leafHash });
+    expect([otherBranch.statusCode, code(otherBranch)]).to.deep.equal([409, "NODE_ERR_ENDORSEMENT_REFUSED"]);
+    const byUnion = await askPlatform(suite.chain.wallets.unionOps, { loanId, leafHash });
+    expect([byUnion.statusCode, code(byUnion)]).to.deep.equal([403, "NODE_ERR_ROLE"]);
+    const unknownLoan = await askPlatform(suite.chain.wallets.branchA, {
+      loanId: `0x${"cd".repeat(32)}`,
+      leafHash,
+    });
+    expect([unknownLoan.statusCode, code(unknownLoan)]).to.deep.equal([404, "NODE_ERR_UNKNOWN_LOAN"]);
+    expect(await outboxCount(suite.platform, "endorseEvidence")).to.equal(before);
+    // the branch's own node has no platform's room to endorse with
+    const atBranch = await suite.branch.app.inject({
+      method: "GET",
+      url: `/v1/loans/0x${"ef".repeat(32)}/contract-endorsement`,
+      headers: as("clerk"),
+    });
+    expect([atBranch.statusCode, code(atBranch)]).to.deep.equal([404, "NODE_ERR_NOT_FOUND"]);
+  });
+});
