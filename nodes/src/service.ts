@@ -21,6 +21,9 @@ export type { NodeServiceOptions } from "./wiring/options.ts";
 
 export type NodeService = Awaited<ReturnType<typeof createNodeService>>;
 
+/** How often query logs whose anchoring failed are anchored again (credit-service/pending.ts). */
+const PENDING_ANCHORING_INTERVAL_MS = 10_000;
+
 export async function createNodeService(options: NodeServiceOptions) {
   const { config } = options;
   const logger =
@@ -78,11 +81,16 @@ export async function createNodeService(options: NodeServiceOptions) {
     wallet: storage.wallet,
     keeper,
     contractEndorsements: lending.contractEndorsements,
+    pendingAnchoring: credit.pendingAnchoring,
     async start(): Promise<void> {
       indexer.start();
       sender.start();
+      credit.pendingAnchoring.start(PENDING_ANCHORING_INTERVAL_MS);
       lending.contractEndorsements.start(1_000, (error) =>
-        log.warn({ err: (error as Error).message }, "contract endorsement pass failed; retried next interval"),
+        log.warn(
+          { err: (error as Error).message },
+          "contract endorsement pass failed; retried next interval",
+        ),
       );
       governance?.sender.start();
       stopKeeper = scheduleKeeper(options, keeper, log);
@@ -90,6 +98,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     async close(): Promise<void> {
       stopKeeper();
       await lending.contractEndorsements.stop();
+      await credit.pendingAnchoring.stop();
       await app.close();
       await sender.stop();
       await governance?.sender.stop();

@@ -4,7 +4,12 @@
 import type { Logger } from "pino";
 import type { CreditBureau } from "../bureau/bureau.ts";
 import { BureauClient, type BureauClientEvent } from "../bureau/client.ts";
-import { openBureauSublevels, type AnchorEvidence, type CreditQueryDeps } from "../bureau/consent.ts";
+import {
+  anchorPendingQueryLogs,
+  openBureauSublevels,
+  type AnchorEvidence,
+  type CreditQueryDeps,
+} from "../bureau/consent.ts";
 import { FallbackBureau } from "../bureau/fallback.ts";
 import { BureauSimulator } from "../bureau/simulator.ts";
 import type { NodeConfig } from "../config.ts";
@@ -13,6 +18,7 @@ import { CreditPolicies } from "../credit-decision/policy.ts";
 import { DecisionRecords } from "../credit-decision/records.ts";
 import { ReviewQueue } from "../credit-decision/review-queue.ts";
 import { BranchObjections, UnionObjections } from "../credit-service/objections.ts";
+import { PendingCreditAnchoring } from "../credit-service/pending.ts";
 import { unionCreditQuery } from "../credit-service/union-client.ts";
 import { UnionCreditService } from "../credit-service/union-credit.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
@@ -83,7 +89,15 @@ export function creditRooms(
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   const union = config.memberKind === "union" ? unionRooms(options, parts, channels) : undefined;
-  return { consentDeps, creditDeps, decisions, branchObjections, ...union };
+  // query logs whose anchoring failed (the anchor service away, the node stopped) are anchored later
+  const pendingAnchoring = new PendingCreditAnchoring(
+    [
+      () => anchorPendingQueryLogs(creditDeps),
+      ...(union === undefined ? [] : [() => union.creditService.anchorPendingLogs()]),
+    ],
+    (error) => log.warn({ err: (error as Error).message }, "pending credit query logs not anchored yet"),
+  );
+  return { consentDeps, creditDeps, decisions, branchObjections, pendingAnchoring, ...union };
 }
 
 /** The union's credit-query service for branches, on its two bureau channels, and the objections sent to it. */
