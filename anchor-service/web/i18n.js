@@ -52,6 +52,8 @@ const en = {
   verdictFailRevokedText: "The document is the anchored one, but the evidence was withdrawn. {status}.",
   verdictFailSupersededText:
     "The document is the anchored one, but the evidence was replaced by newer evidence. {status}.",
+  verdictFailTimeText:
+    "The anchoring time cannot be relied on: the consortium chain's time disagrees with the trusted timestamp (see the row “An independent time-stamping authority confirms the time”).",
   verdictIndeterminate: "Not fully verified",
   verdictIndeterminateText: 'Some checks could not be decided. See the rows marked "Undetermined" below.',
   verdictNoDocument: "Evidence record found — document not compared",
@@ -63,6 +65,9 @@ const en = {
   factDigest: "SHA-256 digest",
   factRecordedDigest: "Digest in the evidence record",
   factAnchored: "Anchoring time",
+  factAnchoredBlock: "Block time (the consortium chain's clock)",
+  factTrustedTime: "Evidence time (trusted timestamp)",
+  trustedTimeBy: "attested by {tsa}",
   beijing: "Beijing time (UTC+8)",
   utc: "UTC",
   factSubmitter: "Submitting institution",
@@ -150,6 +155,13 @@ const en = {
   check_lifecycle_fail_revoked: "The evidence was revoked by its submitter or by a court.",
   check_lifecycle_fail_superseded: "The evidence was superseded by newer evidence.",
   check_lifecycle_fail: "The evidence was revoked or superseded.",
+  check_trustedTime: "An independent time-stamping authority confirms the time",
+  check_trustedTime_pass:
+    "A trusted time-stamping authority (RFC 3161) signed that the log's state existed then; intake, chain and authority times agree.",
+  check_trustedTime_fail:
+    "The times disagree (for example the chain's clock was ahead of the time-stamping authority's) or a timestamp token is not genuine: the stated anchoring time cannot be relied on.",
+  check_trustedTime_indeterminate:
+    "No timestamp from a time-stamping authority this service trusts: the time rests on the consortium chain's clock alone.",
   check_indeterminate: "This could not be decided; see the technical detail.",
   check_fail: "This check failed; see the technical detail.",
 
@@ -237,6 +249,8 @@ const zh = {
   verdictFailDigestText: "您提供的文件不是该证据所对应的文件，或在存证后被修改过。",
   verdictFailRevokedText: "文件与存证一致，但该证据已被撤回。{status}。",
   verdictFailSupersededText: "文件与存证一致，但该证据已被新的证据替代。{status}。",
+  verdictFailTimeText:
+    "存证时间不可采信：联盟链的时间与可信时间戳不一致（见“独立的时间戳服务机构确认了时间”一项）。",
   verdictIndeterminate: "未能完全核验",
   verdictIndeterminateText: "部分检查无法判定，请查看下方标为“无法判定”的项目。",
   verdictNoDocument: "已找到存证记录——未比对文件",
@@ -247,6 +261,9 @@ const zh = {
   factDigest: "SHA-256 摘要",
   factRecordedDigest: "存证记录中的摘要",
   factAnchored: "存证时间",
+  factAnchoredBlock: "区块时间（联盟链时钟）",
+  factTrustedTime: "存证时间（可信时间戳）",
+  trustedTimeBy: "由 {tsa} 签发",
   beijing: "北京时间（UTC+8）",
   utc: "协调世界时（UTC）",
   factSubmitter: "提交机构",
@@ -329,6 +346,12 @@ const zh = {
   check_lifecycle_fail_revoked: "该证据已被提交机构或法院撤销。",
   check_lifecycle_fail_superseded: "该证据已被新的证据替代。",
   check_lifecycle_fail: "该证据已被撤销或替代。",
+  check_trustedTime: "独立的时间戳服务机构确认了时间",
+  check_trustedTime_pass: "可信时间戳（RFC 3161）证明日志状态当时已存在；受理、链上、时间戳三方时间一致。",
+  check_trustedTime_fail:
+    "各方时间不一致（例如链的时钟快于时间戳服务机构的时间），或时间戳令牌不真实：所述存证时间不可采信。",
+  check_trustedTime_indeterminate:
+    "没有本服务信任的时间戳服务机构出具的时间戳：该时间仅依据联盟链自身的时钟。",
   check_indeterminate: "无法判定，请查看技术细节。",
   check_fail: "该项检查未通过，请查看技术细节。",
 

@@ -3,7 +3,7 @@
 // put markup on a court's screen.
 import { beijingTime, fileSize, shortHash, utcTime } from "./format.js";
 import { hasKey } from "./i18n.js";
-import { evidenceTime, verdictOf } from "./verification.js";
+import { evidenceTime, trustedTime, verdictOf } from "./verification.js";
 
 const SYMBOL = { pass: "✓", fail: "✗", indeterminate: "?" };
 
@@ -138,13 +138,29 @@ function facts(result, t, lang, { forCertificate }) {
     );
   }
   row("recorded-digest", t("factRecordedDigest"), hash(record.digest.toLowerCase()));
-  row(
-    "anchored",
-    t("factAnchored"),
-    el("span", { class: "time", "data-zone": "beijing" }, `${beijingTime(time)} ${t("beijing")}`),
-    el("br"),
-    el("span", { class: "time", "data-zone": "utc" }, `${utcTime(time)} ${t("utc")}`),
-  );
+  // the TSA-attested time is the evidence time when trustedTime passed; the block time beside it
+  // (on the certificate each on one line, so it still fits one A4 page)
+  const attested = trustedTime(result);
+  const oneLine = attested !== null && forCertificate;
+  const times = (at) => [
+    el("span", { class: "time", "data-zone": "beijing" }, `${beijingTime(at)} ${t("beijing")}`),
+    oneLine ? " · " : el("br"),
+    el(
+      "span",
+      { class: "time", "data-zone": "utc" },
+      oneLine ? `${utcTime(at).slice(11)} UTC` : `${utcTime(at)} ${t("utc")}`,
+    ),
+  ];
+  if (attested !== null) {
+    row(
+      "trusted-time",
+      t("factTrustedTime"),
+      ...times(attested.at),
+      el("br"),
+      el("span", { class: "small" }, t("trustedTimeBy", { tsa: attested.tsa })),
+    );
+  }
+  row("anchored", attested === null ? t("factAnchored") : t("factAnchoredBlock"), ...times(time));
   row("submitter", t("factSubmitter"), memberLabel(result, record.submitter, t));
   row("kind", t("factKind"), hasKey(`kind${record.kind}`) ? t(`kind${record.kind}`) : String(record.kind));
   if (result.sameLog) {
@@ -196,10 +212,11 @@ const VERDICT_TITLES = {
 
 /** The sentence under the verdict: says which failure when it is the only kind. */
 function verdictText(result, verdict, t) {
-  const time = beijingTime(evidenceTime(result.bundle));
+  const time = beijingTime(trustedTime(result)?.at ?? evidenceTime(result.bundle));
   if (verdict === "fail") {
     const failed = result.verification.checks.filter((c) => c.outcome === "fail").map((c) => c.id);
     if (failed.includes("digest")) return t("verdictFailDigestText");
+    if (failed.includes("trustedTime")) return t("verdictFailTimeText");
     if (failed.length === 1 && failed[0] === "lifecycle") {
       const status = statusOf(result, t);
       if (status.state === "Revoked") return t("verdictFailRevokedText", { status: status.text });

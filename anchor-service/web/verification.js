@@ -133,6 +133,13 @@ export function evidenceTime(bundle) {
   return n > 0 ? bundle.recommits[n - 1].blockTimestamp : bundle.anchor.blockTimestamp;
 }
 
+/** The TSA-attested time (Unix seconds) and the TSA, when trustedTime passed; else null. The evidence time a certificate states. */
+export function trustedTime(result) {
+  const attested = result.verification.trustedTime;
+  if (attested === undefined || attested === null) return null;
+  return { at: Math.floor(Date.parse(attested.attestedAt) / 1000), tsa: attested.tsa };
+}
+
 async function readBundleFile(file) {
   const text = await file.text();
   try {

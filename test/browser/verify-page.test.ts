@@ -31,6 +31,8 @@ import {
   type ConsortiumChain,
 } from "../support/consortium-chain.ts";
 import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
+import { createDemoCa } from "../../common/pki/demo-ca.ts";
+import { createDemoTsa, serveDemoTsa } from "../../common/pki/demo-tsa.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 
@@ -61,6 +63,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   const leaves: { genuine?: string; revoked?: string; held?: string } = {};
   const bundles: { genuine?: EvidenceBundle } = {};
   let anchor: TrustAnchor;
+  let tsa: Awaited<ReturnType<typeof serveDemoTsa>> | undefined;
 
   before(async function () {
     // fails (not skips) with install instructions when /usr/bin/chromium is missing
@@ -70,8 +73,19 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     dataDir = await mkdtemp(join(tmpdir(), "verify-page-"));
     // a port known before the service is built: its QR code and links name the listen address
     const port = await freePort();
+    // a demo TSA stamps every head; the service trusts its root, so trustedTime is checked
+    const tsaCa = await createDemoCa();
+    tsa = await serveDemoTsa(await createDemoTsa(tsaCa));
+    const tsaRoot = `${dataDir}-tsa-root.pem`;
+    await writeFile(tsaRoot, tsaCa.certificatePem);
     service = await createAnchorService({
-      config: chain.config({ dataDir, host: "127.0.0.1", port }),
+      config: chain.config({
+        dataDir,
+        host: "127.0.0.1",
+        port,
+        tsaUrls: [tsa.url],
+        tsaTrustAnchorFiles: [tsaRoot],
+      }),
       logger: false,
     });
     await service.start();
@@ -119,15 +133,21 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   after(async function () {
     await browser?.close();
     await service?.close();
+    await tsa?.close();
     await chain?.stop();
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    if (dataDir !== undefined) await rm(`${dataDir}-tsa-root.pem`, { force: true });
   });
 
   async function waitForBundle(leafHash: string): Promise<EvidenceBundle> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const r = await fetch(`${baseUrl}/v1/bundles/${leafHash}`);
-      if (r.status === 200) return (await r.json()) as EvidenceBundle;
+      // anchored, and its head stamped by the TSA
+      if (r.status === 200) {
+        const bundle = (await r.json()) as EvidenceBundle;
+        if (bundle.trustedTime !== undefined) return bundle;
+      }
       if (Date.now() > deadline)
         throw new Error(`${leafHash} not anchored in time (last answer ${r.status})`);
       await new Promise((res) => setTimeout(res, 100));
@@ -318,6 +338,11 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await page.$$eval("#merkle .merkle-steps tbody tr", (rows) => rows.length)).to.equal(
       bundles.genuine!.inclusionProof.length,
     );
+    // the evidence time is the TSA's, the block time beside it
+    expect(await text(page, "#fact-trusted-time"))
+      .to.contain("Evidence time (trusted timestamp)")
+      .and.contain("Demo TSA");
+    expect(await text(page, "#fact-anchored dt")).to.equal("Block time (the consortium chain's clock)");
     await screenshot(page, "genuine-en.png");
 
     await page.click('button[data-lang="zh"]');
@@ -325,6 +350,8 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#verdict .verdict-title")).to.equal("核验通过");
     expect(await text(page, "#fact-anchored")).to.contain(`${wallClock(time, 8)} 北京时间（UTC+8）`);
     expect(await text(page, 'tr[data-check="digest"] .badge')).to.contain("通过");
+    expect(await text(page, "#fact-trusted-time dt")).to.equal("存证时间（可信时间戳）");
+    expect(await text(page, 'tr[data-check="trustedTime"] th')).to.equal("独立的时间戳服务机构确认了时间");
     await screenshot(page, "genuine-zh.png");
     // both languages have every label, and none was left with an unfilled {placeholder}
     const labels = await page.evaluate(async () => {
@@ -556,5 +583,35 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(agree[1]![0]).to.equal("0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     for (const [portable, webCrypto] of agree) expect(portable).to.equal(webCrypto);
     await page.close();
+  });
+
+  it("a chain whose clock was moved seven weeks ahead: trustedTime fails, saying the block time is after the TSA's, in both languages", async function () {
+    // last in this file: the chain's clock stays moved. The demo once did this to the persistent
+    // local chain, and a document anchored that day was certified as anchored seven weeks later.
+    await chain.anvil.provider.send("evm_increaseTime", [7 * 7 * 86_400]);
+    await chain.anvil.provider.send("evm_mine", []);
+    const document = Buffer.from(`Repayment voucher RV-2026-0042 ${randomBytes(4).toString("hex")}\n`);
+    const body = JSON.stringify({ records: [recordFor(document, 4)] });
+    const response = await fetch(`${baseUrl}/v1/leaves`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
+      body,
+    });
+    expect(response.status).to.equal(200);
+    await waitForBundle(((await response.json()) as { receipts: Receipt[] }).receipts[0]!.leafHash);
+
+    const { page } = await openPage();
+    await verifyPdf(page, "repayment-voucher.pdf", document);
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+    expect(await page.getAttribute('tr[data-check="trustedTime"]', "data-outcome")).to.equal("fail");
+    expect(await text(page, 'tr[data-check="trustedTime"]')).to.match(
+      /after the time .* the TSA .* attests for this tree head/,
+    );
+    expect(await text(page, "#verdict .verdict-text")).to.contain("cannot be relied on");
+    expect(await page.$("#fact-trusted-time"), "no TSA-attested time is stated").to.equal(null);
+    await screenshot(page, "clock-ahead-en.png");
+    await page.click('button[data-lang="zh"]');
+    expect(await text(page, "#verdict .verdict-text")).to.contain("存证时间不可采信");
+    await screenshot(page, "clock-ahead-zh.png");
   });
 });
