@@ -50,7 +50,7 @@ type Ethers = {
 };
 
 /** A contract Hardhat (or the bench's deployer) deployed, as its generated typed handle. */
-async function typed<T>(
+export async function typed<T>(
   deployed: Promise<unknown>,
   contract: { at(address: string, runner?: ContractRunner | null): T },
 ): Promise<T> {

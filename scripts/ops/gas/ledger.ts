@@ -3,14 +3,7 @@
 // funder), repay (2 funders, on time and late), escalate (first stage and straight to
 // arbitration), prepay (part of the principal, a new schedule of 11 installments), settle (early,
 // in full). Shared by `npm run gas:snapshot` and the gas test.
-import {
-  keccak256,
-  toUtf8Bytes,
-  zeroPadValue,
-  type BaseContract,
-  type ContractRunner,
-  type Signer,
-} from "ethers";
+import { keccak256, toUtf8Bytes, zeroPadValue, type Signer } from "ethers";
 import {
   ConsortiumRegistry,
   DisputeResolution,
@@ -20,6 +13,8 @@ import { operations } from "../../../common/consortium/members.ts";
 import { dueTimestamp } from "../../../common/lending/dates.ts";
 import { RepaymentMethod, generateSchedule } from "../../../common/lending/schedule.ts";
 import { signLoanAgreement } from "../../../common/lending/agreement.ts";
+import { DEFAULT_LEDGER_PARAMS, DEFAULT_STAGE_THRESHOLDS } from "../deploy/consortium.ts";
+import { typed } from "./commit-head.ts";
 
 /** Budgets from the ledger issue. */
 export const LEDGER_GAS_BUDGET: Record<string, number> = {
@@ -45,15 +40,6 @@ const ACCOUNT = keccak256(toUtf8Bytes("salted hash of the branch's settlement ac
 const PLATFORM_ACCOUNT = keccak256(toUtf8Bytes("salted hash of the platform's settlement account"));
 const bytes32 = (s: string) => keccak256(toUtf8Bytes(s));
 
-/** A contract Hardhat deployed, as its generated typed handle. */
-async function typed<T>(
-  deployed: Promise<unknown>,
-  contract: { at(address: string, runner?: ContractRunner | null): T },
-): Promise<T> {
-  const c = (await deployed) as BaseContract;
-  return contract.at(await c.getAddress(), c.runner);
-}
-
 /** Measure each operation once on a fresh ledger; names are the snapshot's keys. */
 export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promise<Record<string, number>> {
   const [governorAndUnion, branch, platform, court] = (await ethers.getSigners()) as [
@@ -72,26 +58,15 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   // the first signer acts as governor (the registry's governor address, not a member role):
   // this measures the ledger, not governance
   await (await registry.bootstrap(governorAndUnion.address, members)).wait();
-  const params = {
-    aprCapBps: 2400,
-    platformShareFloorBps: 3000,
-    coFundingCapitalRatioBps: 2500,
-    penaltyAprBps: 1200,
-    minTermDays: 7,
-    maxTermDays: 1096,
-    minPrincipal: 300_000n,
-    maxPrincipal: 20_000_000n,
-    borrowerOutstandingLimit: 30_000_000n,
-  };
   const ledger = await typed(
-    ethers.deployContract("JointLoanLedger", [await registry.getAddress(), params]),
+    ethers.deployContract("JointLoanLedger", [await registry.getAddress(), DEFAULT_LEDGER_PARAMS]),
     JointLoanLedger,
   );
   const disputes = await typed(
     ethers.deployContract("DisputeResolution", [
       await registry.getAddress(),
       await ledger.getAddress(),
-      { reminderDays: 3, mediationDays: 7, arbitrationDays: 15 },
+      DEFAULT_STAGE_THRESHOLDS,
     ]),
     DisputeResolution,
   );

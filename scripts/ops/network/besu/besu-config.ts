@@ -31,32 +31,31 @@ export type BesuNode = {
 /** Validators first (.11, .12, …), then RPC nodes (.101, …) on the /24 subnet. */
 export function planNodes(options: BesuOptions, keyOf: (name: string) => KeyPair): BesuNode[] {
   const prefix = options.subnet.split("/")[0]!.split(".").slice(0, 3).join(".");
-  const nodes: BesuNode[] = [];
-  for (let i = 0; i < options.validators; i++) {
-    const name = `validator-${i + 1}`;
-    const ip = `${prefix}.${11 + i}`;
-    const keys = keyOf(name);
-    nodes.push({
-      name,
+  const groups = [
+    {
       role: "validator",
-      ip,
-      keys,
-      enode: enodeUrl(keys.publicKey, ip, P2P_PORT),
-      hostRpc: { bind: "127.0.0.1", port: options.validatorRpcPort + i },
-    });
-  }
-  for (let i = 0; i < options.rpcNodes; i++) {
-    const name = `rpc-${i + 1}`;
-    const ip = `${prefix}.${101 + i}`;
-    const keys = keyOf(name);
-    nodes.push({
-      name,
-      role: "rpc",
-      ip,
-      keys,
-      enode: enodeUrl(keys.publicKey, ip, P2P_PORT),
-      hostRpc: { bind: options.rpcHost, port: options.rpcPort + i },
-    });
+      count: options.validators,
+      firstHost: 11,
+      bind: "127.0.0.1",
+      port: options.validatorRpcPort,
+    },
+    { role: "rpc", count: options.rpcNodes, firstHost: 101, bind: options.rpcHost, port: options.rpcPort },
+  ] as const;
+  const nodes: BesuNode[] = [];
+  for (const group of groups) {
+    for (let i = 0; i < group.count; i++) {
+      const name = `${group.role}-${i + 1}`;
+      const ip = `${prefix}.${group.firstHost + i}`;
+      const keys = keyOf(name);
+      nodes.push({
+        name,
+        role: group.role,
+        ip,
+        keys,
+        enode: enodeUrl(keys.publicKey, ip, P2P_PORT),
+        hostRpc: { bind: group.bind, port: group.port + i },
+      });
+    }
   }
   return nodes;
 }
