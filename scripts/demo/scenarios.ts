@@ -33,6 +33,7 @@ import {
 import { chainLedgerDigest } from "./chain-digest.ts";
 import { CoreBanking } from "./core-banking.ts";
 import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
+import { contractEndorsed, signedContract } from "./contracts.ts";
 
 export type ScenarioHooks = {
   /** Before scenario (a)'s early settlement is submitted to branch A. */
@@ -46,6 +47,12 @@ export type ScenarioOptions = {
   hooks?: ScenarioHooks;
   /** Where the simulated core-banking books live (default <manifest.dataDir>/demo/books). */
   booksDir?: string;
+  /**
+   * The chain was started for this run and is thrown away after it, so the overdue scenario may
+   * move its clock. A persistent chain's clock is never moved: everything anchored on it afterwards
+   * would be dated in the future (trustedTime fails it, and npm start refuses such a chain).
+   */
+  disposableChain?: boolean;
 };
 
 export type ScenarioId = "joint" | "assisted" | "overdue";
@@ -135,6 +142,7 @@ class Driver {
   readonly manifest: ConsortiumManifest;
   readonly log: (line: string) => void;
   readonly hooks: ScenarioHooks;
+  readonly disposableChain: boolean;
   readonly provider: JsonRpcProvider;
   readonly api: Record<NodeName, NodeApi>;
   readonly books: CoreBanking;
@@ -153,6 +161,7 @@ class Driver {
     this.manifest = manifest;
     this.log = options.log ?? ((line) => console.log(line));
     this.hooks = options.hooks ?? {};
+    this.disposableChain = options.disposableChain === true;
     this.provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, {
       staticNetwork: true,
       batchMaxCount: 1,
@@ -208,13 +217,15 @@ class Driver {
       () => this.assistedLoan(),
     );
     let overdue: DemoResult["overdue"];
-    if (this.manifest.chain.local) {
+    if (this.manifest.chain.local && this.disposableChain) {
       overdue = await timed("overdue", "overdue loan: reminder, mediation, arbitration, court", () =>
         this.overdueLoan(),
       );
     } else {
       overdue = {
-        skipped: "the chain is not a local Anvil the launcher started: its time cannot be moved forward",
+        skipped: !this.manifest.chain.local
+          ? "the chain is not a local Anvil the launcher started: its time cannot be moved forward"
+          : "it needs 16 days to pass, and the persistent chain's clock is never moved; run it on a disposable chain: npm run demo -- --disposable",
       };
       this.log(`\n(c) overdue loan skipped: ${overdue.skipped}`);
     }
@@ -258,6 +269,7 @@ class Driver {
     const { loanId, schedule } = await this.consentQueryApprove(
       "branchA",
       atBranch,
+      borrower,
       letter.bytes,
       JOINT_PLATFORM_SHARE_BPS,
     );
@@ -315,7 +327,7 @@ class Driver {
       letterSha256: letter.sha256,
     });
     const atBranch = await this.submit("huinong", payload, "branchB");
-    const { loanId } = await this.consentQueryApprove("branchB", atBranch, letter.bytes, 0);
+    const { loanId } = await this.consentQueryApprove("branchB", atBranch, borrower, letter.bytes, 0);
     await this.flow(
       "branchB",
       loanId,
@@ -348,7 +360,13 @@ class Driver {
       letterSha256: letter.sha256,
     });
     const atBranch = await this.submit("rongyitong", payload, "branchA");
-    const { loanId, schedule } = await this.consentQueryApprove("branchA", atBranch, letter.bytes, 0);
+    const { loanId, schedule } = await this.consentQueryApprove(
+      "branchA",
+      atBranch,
+      borrower,
+      letter.bytes,
+      0,
+    );
     await this.flow(
       "branchA",
       loanId,
@@ -484,10 +502,15 @@ class Driver {
     return { ...routed, applicationId: routed.forwardedTo.applicationId };
   }
 
-  /** At the branch: consent stored and anchored, credit query, approval registered through the outbox. */
+  /**
+   * At the branch: consent stored and anchored, credit query, credit decision, the contract drafted,
+   * signed by the borrower and sealed by the branch (demo CA), approval registered through the
+   * outbox, the contract registered on chain by the branch and endorsed by a joint loan's platform.
+   */
   async consentQueryApprove(
     node: NodeName,
     application: Application,
+    borrower: Borrower,
     letter: Buffer,
     platformShareBps: number,
   ): Promise<Approved> {
@@ -532,20 +555,30 @@ class Driver {
     this.log(
       `    credit decision: ${decided.record.outcome}${decided.record.outcome === "refer" ? ` (${decided.record.reasons.join(", ")}) → approved by the approver` : ""}, record ${short(decision.decisionId)} anchored`,
     );
-    const contract = Buffer.from(
-      `借款合同 / loan contract ${application.applicationId}\nCA-signed by the borrower and ${this.manifest.nodes[node].name} (demo document)\n`,
-      "utf8",
+    const startDate = await this.chainToday();
+    const contract = await signedContract(api, this.manifest.dataDir, node, {
+      applicationId: application.applicationId,
+      borrower,
+      startDate,
+      platformShareBps,
+    });
+    this.log(
+      `    contract ${contract.contractNumber} drafted (all-in annual cost ${contract.allInAprBps / 100}%), signed by the borrower and sealed by ${this.manifest.nodes[node].name} (demo CA 演示用): ${contract.file}`,
     );
     const approved = await api.post<Approved>("/v1/loans", "approver", {
       applicationId: application.applicationId,
-      contractBase64: contract.toString("base64"),
+      contractBase64: Buffer.from(contract.pdf).toString("base64"),
       consentLeafHash: consent.consent.leafHash,
       platformShareBps,
-      startDate: await this.chainToday(),
+      startDate,
     });
     await api.confirmed(approved.serial);
     this.log(
-      `    approved (${platformShareBps === 0 ? "branch funds 100%" : `platform share ${platformShareBps / 100}%`}), contract anchored, loan ${short(approved.loanId)} registered on chain`,
+      `    approved (${platformShareBps === 0 ? "branch funds 100%" : `platform share ${platformShareBps / 100}%`}), both signatures verified, contract anchored, loan ${short(approved.loanId)} registered on chain`,
+    );
+    const onChain = await contractEndorsed(api, approved.loanId);
+    this.log(
+      `    contract registered in the EvidenceRegistry by member ${onChain.chain.submitter}${onChain.chain.endorsers.length === 0 ? "" : `, endorsed by member ${onChain.chain.endorsers.join(", ")}`}`,
     );
     return approved;
   }

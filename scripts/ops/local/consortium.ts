@@ -48,6 +48,7 @@ import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
 import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts";
+import { ensureContractCa } from "./contract-ca.ts";
 
 export type StartOptions = {
   dataDir: string;
@@ -249,12 +250,18 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     await writeManifest(manifest);
     log(`manifest: ${manifestPath(dataDir)} (API tokens and demo governance keys; mode 0600)`);
 
+    // electronic contracts: the demo CA (演示用) and the branches' seals in data/pki, trusted by every node
+    const contractCa = await ensureContractCa(dataDir);
+    log(
+      `contract CA: ${contractCa.rootFile} (demo only, 演示用; ${contractCa.created ? "created" : "reused"}), branch seals beside it`,
+    );
+
     // the services
     const context: ServiceContext = {
       repoRoot: REPO_ROOT,
       dataDir,
       manifest,
-      env: options.env ?? {},
+      env: { ...contractCa.env, ...options.env },
       logFile,
     };
     if (tsa !== undefined) context.env = { ...tsa.env, ...context.env };

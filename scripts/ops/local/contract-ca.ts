@@ -1,0 +1,92 @@
+// The local consortium's demo CA for electronic contracts (电子合同 CA 加签, 演示用 / demo only):
+// a root kept in <data>/pki (created on the first start, reused afterwards), each branch's seal
+// certificate and key issued under it, and the nodes' contract configuration — the root as their
+// only trust anchor (NODE_CONTRACT_TRUST_ANCHOR_FILES), the parties' names, the dispute clause.
+// Everything it issues says 演示用 / Demo in its subject; a production node trusts the licensed
+// CA's roots instead (common/pki/README.md). The demo (`npm run demo`) issues the borrowers'
+// signing certificates under the same root and seals with the branches' keys from here.
+import { access, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type DemoCa, createDemoCa, loadDemoCa, saveDemoCa } from "../../../common/pki/demo-ca.ts";
+import { x509 } from "../../../common/pki/x509.ts";
+import type { SigningIdentity } from "../../../nodes/src/e-contract/sign.ts";
+import { DEMO_MEMBERS } from "./deployment.ts";
+import { NODE_NAMES, type NodeName } from "./manifest.ts";
+
+/** Where the demo CA and the branches' seals live under the data directory. */
+export const pkiDir = (dataDir: string) => path.join(path.resolve(dataDir), "pki");
+const ROOT_FILE = "demo-root-ca.pem";
+const sealFiles = (dataDir: string, node: NodeName) => ({
+  certificate: path.join(pkiDir(dataDir), `${node}-seal.pem`),
+  key: path.join(pkiDir(dataDir), `${node}-seal.key`),
+});
+
+/** What the contracts print for each member: its name (demo) and a unified social credit code (demo, not a real one). */
+export const CONTRACT_PARTIES: Record<NodeName, { name: string; identifier: string }> = {
+  union: { name: "浙江省农村信用社联合社（演示）", identifier: "DEMO33000000000001" },
+  branchA: { name: "上城农村商业银行（演示 Shangcheng Rural Bank）", identifier: "DEMO33010200000002" },
+  branchB: { name: "诸暨农村商业银行（演示 Zhuji Rural Bank）", identifier: "DEMO33068100000003" },
+  platform: { name: "示例助贷平台（演示 Example Lending Platform）", identifier: "DEMO33010600000004" },
+  court: { name: "杭州互联网法院（演示）", identifier: "DEMO33010000000005" },
+};
+
+const SIGNING = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
+
+/** The demo root from <data>/pki, or a new one saved there. */
+export async function demoContractCa(dataDir: string): Promise<{ ca: DemoCa; created: boolean }> {
+  const dir = pkiDir(dataDir);
+  if (await exists(path.join(dir, ROOT_FILE))) return { ca: await loadDemoCa(dir), created: false };
+  const ca = await createDemoCa();
+  await saveDemoCa(ca, dir);
+  return { ca, created: true };
+}
+
+/** A branch's seal certificate and key as signing identity (issued by `ensureContractCa`). */
+export async function branchSeal(dataDir: string, node: NodeName): Promise<SigningIdentity> {
+  const files = sealFiles(dataDir, node);
+  const [der] = x509.PemConverter.decode(await readFile(files.key, "utf8"));
+  if (der === undefined) throw new TypeError(`${files.key} holds no key`);
+  return {
+    certificatePem: await readFile(files.certificate, "utf8"),
+    privateKey: await globalThis.crypto.subtle.importKey("pkcs8", der, SIGNING, false, ["sign"]),
+  };
+}
+
+/**
+ * The demo CA and every branch's seal in <data>/pki (each made once), and the environment that
+ * gives every node its contract configuration.
+ */
+export async function ensureContractCa(
+  dataDir: string,
+): Promise<{ rootFile: string; created: boolean; env: Record<string, string> }> {
+  const { ca, created } = await demoContractCa(dataDir);
+  for (const node of NODE_NAMES) {
+    if (DEMO_MEMBERS[node].kind !== "branch") continue;
+    const files = sealFiles(dataDir, node);
+    if ((await exists(files.certificate)) && (await exists(files.key))) continue;
+    const seal = await ca.issueBranchSeal(CONTRACT_PARTIES[node].name);
+    const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", seal.privateKey);
+    await writeFile(files.key, x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
+    await writeFile(files.certificate, seal.certificatePem);
+  }
+  const rootFile = path.join(pkiDir(dataDir), ROOT_FILE);
+  const parties = Object.fromEntries(
+    NODE_NAMES.map((node) => [String(DEMO_MEMBERS[node].memberId), CONTRACT_PARTIES[node]]),
+  );
+  return {
+    rootFile,
+    created,
+    env: {
+      NODE_CONTRACT_TRUST_ANCHOR_FILES: rootFile,
+      NODE_CONTRACT_PARTIES: JSON.stringify(parties),
+      NODE_CONTRACT_DISPUTE: JSON.stringify({ kind: "court", body: CONTRACT_PARTIES.court.name }),
+      NODE_CONTRACT_PLACE: "浙江省杭州市",
+    },
+  };
+}
