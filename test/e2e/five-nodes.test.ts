@@ -50,6 +50,8 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
       consortium.manifest.nodes.branchA.tokens,
     );
     result = await runScenarios(consortium.manifest, {
+      // this consortium is thrown away after the test: the overdue scenario may move its clock
+      disposableChain: true,
       log: (line) => void driverLog.push(line),
       hooks: {
         // mining paused: branch A's sender gets the settlement in flight, not mined
