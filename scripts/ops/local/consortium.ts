@@ -201,7 +201,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     log(`trust anchor: ${trustAnchorPath(dataDir)} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
     // trusted time: the demo TSA (演示用), unless ANCHOR_TSA_URLS names real ones
     if (process.env.ANCHOR_TSA_URLS === undefined && options.env?.ANCHOR_TSA_URLS === undefined) {
-      const tsaPort = options.ports?.tsa ?? DEFAULT_PORTS.tsa;
+      // an ephemeral anchor port (tests, disposable demos) makes the TSA's ephemeral too
+      const tsaPort = options.ports?.tsa ?? (options.ports?.anchor === 0 ? 0 : DEFAULT_PORTS.tsa);
       if (tsaPort !== 0) await assertPortFree(tsaPort, "demo TSA", "JL_TSA_PORT");
       tsa = await startLocalTsa(dataDir, tsaPort);
       log(
