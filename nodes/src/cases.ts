@@ -23,6 +23,8 @@ import { nodeError } from "./errors.ts";
 import type { Actor } from "./actor.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import type { Keeper } from "./keeper/keeper.ts";
+import type { MediationService } from "./mediation/mediation.ts";
+import type { NoticeService } from "./notices/notices.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { revertFailure } from "./outbox/sender.ts";
 import type { PeerNodes } from "./peers.ts";
@@ -44,6 +46,10 @@ export type CaseDeps = {
   anchor: AnchorEvidence;
   peers: PeerNodes;
   keeper: Keeper;
+  /** Notices sent to borrowers, with their receipts (notices/). */
+  notices?: NoticeService;
+  /** The loan's mediation case (mediation/). */
+  mediation?: MediationService;
 };
 
 /** The loan's case as the chain states it now. */
@@ -100,6 +106,38 @@ export class CaseOperations {
       closedAt: open ? time(c.closedAt) : null,
       ruling: open && !ZERO32.test(c.ruling) ? c.ruling.toLowerCase() : null,
     };
+  }
+
+  /** Every attempt to notify the loan's borrower, with the gateway's receipts and its evidence leaf. */
+  async notices(_actor: Actor, loanId: string) {
+    const notices = await this.#postLoan("notices").forLoan(loanId);
+    return { loanId: loanId.toLowerCase(), notices: notices.map(({ original: _original, ...n }) => n) };
+  }
+
+  async mediationCase(_actor: Actor, loanId: string) {
+    return this.#postLoan("mediation").require(loanId);
+  }
+
+  async mediationAgreement(_actor: Actor, loanId: string): Promise<Uint8Array> {
+    return this.#postLoan("mediation").agreementDraft(loanId);
+  }
+
+  async refuseMediation(actor: Actor, loanId: string) {
+    return this.#postLoan("mediation").refuse(loanId, actor.userId);
+  }
+
+  async acceptMediation(actor: Actor, loanId: string, signedAgreementBase64: string) {
+    return this.#postLoan("mediation").accept(
+      loanId,
+      Buffer.from(signedAgreementBase64, "base64"),
+      actor.userId,
+    );
+  }
+
+  #postLoan<K extends "notices" | "mediation">(room: K): NonNullable<CaseDeps[K]> {
+    const r = this.deps[room];
+    if (r === undefined) throw nodeError("NODE_ERR_NOT_FOUND", `this node runs no ${room} room`);
+    return r;
   }
 
   /** The case on chain, with the stage history from this node's index. */

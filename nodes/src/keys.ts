@@ -30,9 +30,16 @@
 //   request-nonces            signer ‖ nonce (hex of nonceKey)     → expiresAt, unix seconds (utf8):
 //                                                                    node-to-node requests served; swept
 //                                                                    after expiry (node-requests.ts)
-//   reminders                 loanId!stageChangedAt                → { loanId, at, sentAt? } (JSON): one
-//                                                                    borrower reminder per overdue stage
+//   reminders                 loanId!installment (3 digits)        → ReminderRecord (JSON): one borrower
+//                                                                    reminder per missed installment
 //                                                                    (keeper/keeper.ts)
+//   notices                   loanId!noticeId!attempt (3 digits)   → StoredNotice (JSON, anchored): each
+//                                                                    attempt to reach a borrower, with the
+//                                                                    gateway's receipts (notices/)
+//   notice-contacts           borrowerKey!shanghaiDay              → contact attempts that day (JSON number;
+//                                                                    the daily cap, notices/)
+//   mediation                 loanId                               → the loan's mediation case (JSON text,
+//                                                                    bigints as strings; mediation/)
 //   receiving-accounts        loanId                               → ReceivingRecord (JSON): the account
 //                                                                    kind and salted hash a loan pays
 //                                                                    (entrusted-payment.ts)
@@ -70,6 +77,9 @@ export const NODE_SUBLEVELS = {
   indexer: { name: "indexer", valueEncoding: undefined },
   requestNonces: { name: "request-nonces", valueEncoding: "utf8" },
   reminders: { name: "reminders", valueEncoding: "json" },
+  notices: { name: "notices", valueEncoding: "json" },
+  noticeContacts: { name: "notice-contacts", valueEncoding: "json" },
+  mediation: { name: "mediation", valueEncoding: "utf8" },
   receivingAccounts: { name: "receiving-accounts", valueEncoding: "json" },
   incomeSplitAcceptances: { name: "income-split-acceptances", valueEncoding: "json" },
   creditPolicies: { name: "credit-policies", valueEncoding: "json" },

@@ -1,37 +1,51 @@
 // The keeper: once a day (any node may run it; the union does by default) it walks the active
 // loans of the index, asks the ledger how many days each is past due, calls
-// DisputeResolution.escalate where a stage threshold is reached, and schedules a reminder to the
-// borrower for each loan at the Reminder stage — only inside the 08:00–21:00 Asia/Shanghai
-// contact window. It also expires registered loans nobody disbursed whose start day has
-// passed (JointLoanLedger.expireLoan), releasing their quotas. It writes nothing itself: each escalation goes through the `escalate`
+// DisputeResolution.escalate where a stage threshold is reached, and sends the borrower a
+// friendly reminder (逾期友好提醒) for each missed installment as soon as it sees it late. The
+// reminder always comes before mediation: a loan first seen already 8 days late is reminded
+// first and moved to mediation only once the reminder went out (the notice service checks the
+// 08:00–21:00 Asia/Shanghai window and the contact cap when it sends, so a reminder may wait for
+// the morning, and so does the escalation). Arbitration waits while the loan's mediation is
+// pending or its agreement is being performed (the mediation port). It also expires registered
+// loans nobody disbursed whose start day has passed (JointLoanLedger.expireLoan), releasing
+// their quotas. It writes nothing on chain itself: each escalation goes through the `escalate`
 // port, which in a node is the durable outbox (one sender per key, so no nonce contention).
 import type { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { DISPUTE_STAGES, LoanState } from "../../../common/chain/generated/enums.ts";
 import type { Sublevel } from "../../../common/level.ts";
 import type { LedgerModel } from "../indexer/model.ts";
-import { nextContactTime } from "../reconcile/contact-window.ts";
+import type { NoticeOutcome, NoticeRequest } from "../notices/notices.ts";
 
-/** How a reminder reaches a borrower: SMS gateway, app push… (a recording one in tests). */
-export type ReminderSender = (reminder: {
-  loanId: string;
-  borrowerKey: string;
-  daysPastDue: number;
-  at: number;
-}) => Promise<void>;
+/** How the keeper reaches a borrower: the node's notice service (gateway, window, cap, evidence). */
+export type KeeperNotices = { deliver(request: NoticeRequest): Promise<NoticeOutcome> };
+
+/** The mediation stage as the keeper needs it (mediation/mediation.ts in a node). */
+export type KeeperMediation = {
+  /** Opens the loan's mediation case unless it has one for this overdue episode. */
+  open(loanId: string): Promise<boolean>;
+  /** False while a case is waiting for the borrower's answer or its agreement is being performed. */
+  mayArbitrate(loanId: string): Promise<boolean>;
+};
+
+/** A friendly reminder for one missed installment. */
+export type ReminderRecord = { loanId: string; installment: number; scheduledAt: number; sentAt?: number };
+
+const STAGE = { None: 0, Reminder: 1, Mediation: 2, Arbitration: 3 } as const;
 
 export type KeeperDeps = {
-  model: LedgerModel;
-  /** JointLoanLedger, read-only: `overdue(loanId)` and `loan(loanId)`. */
-  ledger: JointLoanLedger;
+  model: Pick<LedgerModel, "loansByState" | "loan">;
+  /** JointLoanLedger, read-only: `overdue`, `loan`, `progress`, `amountOwed`, `today`. */
+  ledger: Pick<JointLoanLedger, "overdue" | "loan" | "progress" | "amountOwed" | "today">;
   /** DisputeResolution, read-only: `escalate.staticCall` from a member's account previews the move. */
-  disputes: DisputeResolution;
+  disputes: { escalate: Pick<DisputeResolution["escalate"], "staticCall"> };
   /** Moves the loan to `stage` on chain and resolves once that is done (the node: its outbox). */
   escalate: (loanId: string, stage: number) => Promise<void>;
   /** Expires a loan that missed its start day undisbursed and resolves once done (the node: its outbox); none: not expired. */
   expire?: (loanId: string) => Promise<void>;
-  /** Reminders scheduled and sent, by `loanId!stageChangedAt` (one per entry into Reminder). */
-  reminders: Sublevel<string, { loanId: string; at: number; sentAt?: number }>;
-  send: ReminderSender;
+  /** Reminders by `loanId!installment` (3 digits): one per missed installment. */
+  reminders: Sublevel<string, ReminderRecord>;
+  notices: KeeperNotices;
+  mediation?: KeeperMediation;
   /** Unix seconds. */
   now: () => number;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -43,6 +57,9 @@ export type KeeperRound = {
   expired: string[];
   remindersScheduled: number;
   remindersSent: number;
+  /** Escalations the chain would take that wait: for the reminder, or for mediation. */
+  held: Array<{ loanId: string; waitingFor: "reminder" | "mediation" }>;
+  mediationsOpened: string[];
 };
 
 export class Keeper {
@@ -52,7 +69,7 @@ export class Keeper {
     this.deps = deps;
   }
 
-  /** One round: escalate what is due, schedule reminders, send the ones whose time has come. */
+  /** One round: remind, escalate what is due, open mediation cases. */
   async runOnce(): Promise<KeeperRound> {
     const round: KeeperRound = {
       checked: 0,
@@ -60,36 +77,72 @@ export class Keeper {
       expired: [],
       remindersScheduled: 0,
       remindersSent: 0,
+      held: [],
+      mediationsOpened: [],
     };
-    const now = this.deps.now();
     if (this.deps.expire !== undefined) round.expired = await this.#expireMissed(this.deps.expire);
     for (const loan of await this.deps.model.loansByState("Active")) {
       round.checked++;
       const [days, , stageBefore] = await this.deps.ledger.overdue(loan.loanId);
       if (days === 0n) continue;
-      let stage = DISPUTE_STAGES[Number(stageBefore)] ?? "None";
-      if (stage === "None" || stage === "Reminder" || stage === "Mediation") {
-        // escalate is idempotent on chain: a call that changes nothing costs a little gas only
-        const after = await this.deps.disputes.escalate.staticCall(loan.loanId);
-        if (Number(after) > Number(stageBefore)) {
-          await this.deps.escalate(loan.loanId, Number(after));
+      let stage = Number(stageBefore);
+      if (stage > STAGE.Mediation) continue;
+      const reminded = await this.#remind(loan.loanId, loan.borrowerKey, Number(days), round);
+      // escalate is idempotent on chain: a call that changes nothing costs a little gas only
+      const after = Number(await this.deps.disputes.escalate.staticCall(loan.loanId));
+      if (after > stage) {
+        if (after >= STAGE.Mediation && !reminded) {
+          round.held.push({ loanId: loan.loanId, waitingFor: "reminder" });
+        } else if (
+          after >= STAGE.Arbitration &&
+          this.deps.mediation !== undefined &&
+          !(await this.deps.mediation.mayArbitrate(loan.loanId))
+        ) {
+          round.held.push({ loanId: loan.loanId, waitingFor: "mediation" });
+        } else {
+          await this.deps.escalate(loan.loanId, after);
           round.escalated.push(loan.loanId);
-          stage = DISPUTE_STAGES[Number(after)] ?? stage;
-          this.deps.log?.info({ loanId: loan.loanId, stage }, "escalated an overdue loan");
+          stage = after;
+          this.deps.log?.info(
+            { loanId: loan.loanId, stage: DISPUTE_STAGES[after] },
+            "escalated an overdue loan",
+          );
         }
       }
-      if (stage === "Reminder") {
-        // one reminder per time the loan reached the Reminder stage
-        const onChain = await this.deps.ledger.loan(loan.loanId);
-        const key = `${loan.loanId}!${onChain.stageChangedAt}`;
-        if ((await this.deps.reminders.get(key)) === undefined) {
-          await this.deps.reminders.put(key, { loanId: loan.loanId, at: nextContactTime(now) });
-          round.remindersScheduled++;
-        }
+      if (stage === STAGE.Mediation && this.deps.mediation !== undefined) {
+        if (await this.deps.mediation.open(loan.loanId)) round.mediationsOpened.push(loan.loanId);
       }
     }
-    round.remindersSent = await this.#sendDue(now);
     return round;
+  }
+
+  /**
+   * The reminder for the loan's missed installment: scheduled the first time the keeper sees it
+   * late and sent when the notice service lets it (window, cap). True once it was delivered.
+   */
+  async #remind(loanId: string, borrowerKey: string, daysPastDue: number, round: KeeperRound) {
+    const progress = await this.deps.ledger.progress(loanId);
+    const installment = Number(progress.nextInstallment) + 1;
+    const key = `${loanId}!${String(installment).padStart(3, "0")}`;
+    let record = await this.deps.reminders.get(key);
+    if (record === undefined) {
+      record = { loanId, installment, scheduledAt: this.deps.now() };
+      await this.deps.reminders.put(key, record);
+      round.remindersScheduled++;
+    }
+    if (record.sentAt !== undefined) return true;
+    const [penalty, interest, principal] = await this.deps.ledger.amountOwed(loanId);
+    const outcome = await this.deps.notices.deliver({
+      noticeId: `reminder:${loanId}:${installment}`,
+      loanId,
+      borrowerKey,
+      templateId: "reminder.v1",
+      params: { loanRef: loanId.slice(2, 10), daysPastDue, amountDueFen: penalty + interest + principal },
+    });
+    if (outcome.status !== "delivered") return false;
+    await this.deps.reminders.put(key, { ...record, sentAt: this.deps.now() });
+    round.remindersSent++;
+    return true;
   }
 
   /**
@@ -117,29 +170,5 @@ export class Keeper {
       );
     }
     return expired;
-  }
-
-  /** Send every scheduled reminder whose time (always inside the contact window) has come. */
-  async #sendDue(now: number): Promise<number> {
-    let sent = 0;
-    for await (const [key, reminder] of this.deps.reminders.iterator()) {
-      if (reminder.sentAt !== undefined || reminder.at > now) continue;
-      const loan = await this.deps.model.loan(reminder.loanId);
-      if (loan === undefined) continue;
-      const [days] = await this.deps.ledger.overdue(reminder.loanId);
-      if (days === 0n) {
-        await this.deps.reminders.put(key, { ...reminder, sentAt: -1 }); // cured before the window opened
-        continue;
-      }
-      await this.deps.send({
-        loanId: reminder.loanId,
-        borrowerKey: loan.borrowerKey,
-        daysPastDue: Number(days),
-        at: now,
-      });
-      await this.deps.reminders.put(key, { ...reminder, sentAt: now });
-      sent++;
-    }
-    return sent;
   }
 }

@@ -1,10 +1,16 @@
-// The rooms after disbursement: the keeper (overdue escalation, expiry, borrower reminders) and
-// cases (arbitration, the court's document fetch, ruling, closing).
+// The rooms after disbursement: notices to borrowers (gateway, contact window and cap, evidence),
+// mediation, the keeper (overdue reminders and escalation, mediation cases, expiry) and cases
+// (arbitration, the court's document fetch, ruling, closing).
 import { VoidSigner } from "ethers";
 import type { Logger } from "pino";
 import { DisputeResolution } from "../../../common/chain/generated/contracts.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "../cases.ts";
+import type { LoanContracts } from "../e-contract/contracts.ts";
 import { Keeper } from "../keeper/keeper.ts";
+import { MediationError } from "../mediation/errors.ts";
+import { MediationService } from "../mediation/mediation.ts";
+import { type NotificationGateway, SimulatedGateway } from "../notices/gateway.ts";
+import { NoticeService } from "../notices/notices.ts";
 import type { ChainWriters, NodeChain } from "./chain.ts";
 import type { NodeServiceOptions } from "./options.ts";
 import type { NodeStorage, SharedStores } from "./storage.ts";
@@ -13,11 +19,46 @@ export type PostLoanRooms = ReturnType<typeof postLoanRooms>;
 
 export function postLoanRooms(
   options: NodeServiceOptions,
-  parts: { storage: NodeStorage; chain: NodeChain; writers: ChainWriters; stores: SharedStores; log: Logger },
+  parts: {
+    storage: NodeStorage;
+    chain: NodeChain;
+    writers: ChainWriters;
+    stores: SharedStores;
+    log: Logger;
+    /** Signed-agreement verification, as a contract's (absent: no trust anchors; agreements refused). */
+    eContracts?: LoanContracts | undefined;
+    /** The SMS / app gateway (absent: the simulator, which delivers nothing). */
+    gateway?: NotificationGateway;
+  },
 ) {
   const { config } = options;
-  const { storage, chain, writers, log } = parts;
+  const { storage, chain, writers, log, eContracts } = parts;
   const { model } = writers.indexer;
+  const now = () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
+  const notices = new NoticeService({
+    gateway: parts.gateway ?? new SimulatedGateway({ now }),
+    anchor: chain.anchorRecords,
+    notices: storage.sublevel("notices"),
+    contacts: storage.sublevel("noticeContacts"),
+    now,
+    log,
+  });
+  const mediation = new MediationService({
+    ledger: chain.ledger,
+    model,
+    cases: storage.sublevel("mediation"),
+    notices,
+    anchor: chain.anchorRecords,
+    verifyAgreement: (pdf) => {
+      if (eContracts === undefined)
+        throw new MediationError(
+          "NODE_ERR_MEDIATION_SIGNING_OFF",
+          "this node verifies no signed documents (NODE_CONTRACT_TRUST_ANCHOR_FILES is not set)",
+        );
+      return eContracts.verify(pdf);
+    },
+    now,
+  });
   // any node may run the keeper: it previews escalate as this member and writes through the outbox
   const keeper = new Keeper({
     model,
@@ -29,13 +70,9 @@ export function postLoanRooms(
     escalate: outboxEscalator(writers.outbox, chain.ledger),
     expire: outboxExpirer(writers.outbox),
     reminders: storage.sublevel("reminders"),
-    // no SMS gateway here: reminders are logged (the borrower key only) for the back office
-    send: async (r) =>
-      log.info(
-        { loanId: r.loanId, borrowerKey: r.borrowerKey, daysPastDue: r.daysPastDue },
-        "reminder due to the borrower",
-      ),
-    now: () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000),
+    notices,
+    mediation,
+    now,
     log,
   });
   const cases = new CaseOperations({
@@ -50,8 +87,10 @@ export function postLoanRooms(
     anchor: chain.anchorRecords,
     peers: chain.peers,
     keeper,
+    notices,
+    mediation,
   });
-  return { keeper, cases };
+  return { keeper, cases, notices, mediation };
 }
 
 /** Runs a keeper round every interval (the union's node hourly by default; others only when configured); returns its stop. */

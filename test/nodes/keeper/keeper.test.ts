@@ -1,107 +1,101 @@
-// The keeper on a real chain: it escalates overdue loans to the stage their days past due reach,
-// leaves current loans alone, and sends borrower reminders only inside 08:00–21:00 Beijing time.
+// The keeper on a real chain: it reminds the borrower of each missed installment as soon as it
+// sees it late and always before mediation, sends only inside 08:00–21:00 Beijing time (checked
+// when sending), escalates overdue loans to the stage their days past due reach, and leaves
+// current loans alone.
 import { expect } from "chai";
-import { Contract } from "ethers";
-import { MemoryLevel } from "memory-level";
-import { LedgerIndexer } from "../../../nodes/src/indexer/indexer.ts";
-import { indexerSublevels } from "../../../nodes/src/indexer/db.ts";
-import { DisputeResolution, JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
-import { Keeper } from "../../../nodes/src/keeper/keeper.ts";
 import { isContactAllowed } from "../../../nodes/src/reconcile/contact-window.ts";
-import { termsFor } from "../../contracts/lending.fixture.ts";
-import { BRANCH_A, startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
+import { startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
+import { keeperHarness } from "../post-loan/keeper-harness.ts";
+import { shanghaiTime } from "../post-loan/clock.ts";
 
-describe("keeper: daily escalation and reminders in the contact window", function () {
-  this.timeout(120_000);
+describe("keeper: reminders first, in the contact window; daily escalation", function () {
+  this.timeout(180_000);
   let lc: LendingChain;
+  let h: Awaited<ReturnType<typeof keeperHarness>>;
 
   before(async function () {
     lc = await startLendingChain();
+    h = await keeperHarness(lc);
   });
   after(async function () {
     await lc?.stop();
   });
 
-  it("escalates an overdue loan stage by stage, leaves a current one alone, reminds only between 08:00 and 21:00", async function () {
-    const start = (await lc.today()) + 1;
-    await lc.timeTo(start, 9);
-    const { dayToDate } = await import("../../../common/lending/dates.ts");
-    const late = await lc.register(
-      termsFor({
-        serial: lc.serial("APP"),
-        principalFen: 1_000_000n,
-        aprBps: 1800,
-        method: 0,
-        startDate: dayToDate(start),
-        termMonths: 6,
-        platformShareBps: 0,
-        branch: BRANCH_A,
-      } as never) as never,
-    );
-    await lc.disburseAll(late.loanId);
-    const db = new MemoryLevel();
-    const indexer = new LedgerIndexer({
-      provider: lc.provider,
-      addresses: lc.addresses,
-      fromBlock: lc.fromBlock,
-      db: indexerSublevels(db as never),
-    } as never);
-    const sent: Array<{ loanId: string; at: number }> = [];
-    let clock = 0;
-    const keeper = new Keeper({
-      model: indexer.model,
-      ledger: JointLoanLedger.at(await lc.ledger.getAddress(), lc.ledger.runner),
-      disputes: DisputeResolution.at(await lc.disputes.getAddress(), lc.wallets.unionOps),
-      escalate: async (loanId) =>
-        void (await (
-          await (lc.disputes.connect(lc.wallets.unionOps) as Contract).getFunction("escalate")(loanId)
-        ).wait()),
-      reminders: db.sublevel("reminders", { valueEncoding: "json" }) as never,
-      send: async (r) => void sent.push({ loanId: r.loanId, at: r.at }),
-      now: () => clock,
-    });
-    const schedule = (await lc.ledger.getFunction("schedule")(late.loanId)) as Array<{ dueDay: bigint }>;
-    const firstDue = Number(schedule[0]!.dueDay);
+  const ofLoan = (loanId: string) => h.events.filter((e) => e.endsWith(loanId) || e.includes(`${loanId}:`));
 
-    // 4 days late, 22:00 Beijing: escalated to Reminder; the reminder waits for 08:00
-    await lc.timeTo(firstDue + 4, 22);
-    // a current loan, disbursed today: nothing to escalate
-    const current = await lc.register(
-      termsFor({
-        serial: lc.serial("APP"),
-        principalFen: 2_000_000n,
-        aprBps: 1800,
-        method: 0,
-        startDate: dayToDate(firstDue + 4),
-        termMonths: 6,
-        platformShareBps: 0,
-        branch: BRANCH_A,
-      } as never) as never,
-    );
-    await lc.disburseAll(current.loanId);
-    clock = (await lc.latest()).timestamp;
-    await indexer.syncOnce();
-    let round = await keeper.runOnce();
-    expect(round.checked).to.equal(2);
-    expect(round.escalated).to.deep.equal([late.loanId]);
-    expect(round.remindersScheduled).to.equal(1);
+  it("a loan first seen 8 days late at 10:00 is reminded, then moved to mediation, in that order", async function () {
+    const { loanId, firstDue } = await h.overdueLoan();
+    await lc.timeTo(firstDue + 8, 10);
+    await h.sync();
+    const round = await h.keeper.runOnce();
+    expect(round.remindersSent).to.equal(1);
+    expect(round.escalated).to.deep.equal([loanId]);
+    expect(ofLoan(loanId)).to.deep.equal([`reminder:${loanId}`, `escalate:${loanId}:2`]);
+    expect(await h.stage(loanId)).to.equal(2);
+  });
+
+  it("a loan first seen 8 days late at 22:00 stays out of mediation until its reminder goes out at 08:00", async function () {
+    const { loanId, firstDue } = await h.overdueLoan();
+    await lc.timeTo(firstDue + 8, 22);
+    await h.sync();
+    let round = await h.keeper.runOnce();
     expect(round.remindersSent).to.equal(0);
-    // 07:30 the next morning: still outside the window
-    clock += 9.5 * 3600;
-    expect((await keeper.runOnce()).remindersSent).to.equal(0);
-    // 08:00: sent, once
-    clock += 30 * 60;
-    expect((await keeper.runOnce()).remindersSent).to.equal(1);
-    expect((await keeper.runOnce()).remindersSent).to.equal(0);
-    expect(sent.every((s) => isContactAllowed(s.at))).to.equal(true);
+    expect(round.escalated).to.not.include(loanId);
+    expect(round.held).to.deep.include({ loanId, waitingFor: "reminder" });
+    expect(await h.stage(loanId)).to.equal(0);
+    await lc.timeTo(firstDue + 9, 8);
+    await h.sync();
+    round = await h.keeper.runOnce();
+    expect(round.escalated).to.include(loanId);
+    expect(ofLoan(loanId)).to.deep.equal([`reminder:${loanId}`, `escalate:${loanId}:2`]);
+    const at = h.gateway.sent.find((s) => s.noticeId.includes(loanId))!.receipt.at;
+    expect(at).to.equal(h.clock());
+    expect(at - shanghaiTime(firstDue + 9, 8)).to.be.within(0, 59); // the block after 08:00
+  });
 
-    // 20 days late: one round takes it to arbitration
-    await lc.timeTo(firstDue + 20, 10);
-    clock = (await lc.latest()).timestamp;
-    round = await keeper.runOnce();
-    expect(round.escalated).to.deep.equal([late.loanId]);
-    const [, , stage] = (await lc.ledger.getFunction("overdue")(late.loanId)) as [bigint, bigint, bigint];
-    expect(Number(stage)).to.equal(3);
-    expect((await keeper.runOnce()).escalated).to.deep.equal([]);
+  it("a reminder pending since the morning is not sent at 22:00 or 22:30 when the day's rounds were missed, but at 08:00", async function () {
+    const { loanId, firstDue } = await h.overdueLoan();
+    // 1 day late, 07:00: scheduled, not sent
+    await lc.timeTo(firstDue + 1, 7);
+    await h.sync();
+    let round = await h.keeper.runOnce();
+    expect(round.remindersScheduled).to.be.greaterThanOrEqual(1);
+    expect(ofLoan(loanId)).to.deep.equal([]);
+    // no round in the daytime; 22:00 and 22:30
+    await lc.timeTo(firstDue + 1, 22);
+    await h.sync();
+    await h.keeper.runOnce();
+    await h.sync(30 * 60);
+    round = await h.keeper.runOnce();
+    expect(round.remindersSent).to.equal(0);
+    expect(ofLoan(loanId)).to.deep.equal([]);
+    expect(h.gateway.sent.filter((s) => s.noticeId.includes(loanId))).to.have.length(0);
+    // 08:00 the next morning
+    await lc.timeTo(firstDue + 2, 8);
+    await h.sync();
+    round = await h.keeper.runOnce();
+    expect(round.remindersSent).to.be.greaterThanOrEqual(1);
+    expect(ofLoan(loanId)).to.deep.equal([`reminder:${loanId}`]);
+    const sent = h.gateway.sent.filter((s) => s.noticeId.includes(loanId));
+    expect(sent).to.have.length(1);
+    expect(sent[0]!.receipt.at).to.equal(h.clock());
+    expect(sent[0]!.receipt.at - shanghaiTime(firstDue + 2, 8)).to.be.within(0, 59);
+    expect(h.gateway.sent.every((s) => isContactAllowed(s.receipt.at))).to.equal(true);
+    // reminded once per missed installment
+    await h.sync(3600);
+    round = await h.keeper.runOnce();
+    expect(round.remindersSent).to.equal(0);
+  });
+
+  it("escalates to arbitration once due, and leaves a current loan alone", async function () {
+    const { loanId, firstDue } = await h.overdueLoan();
+    await lc.timeTo(firstDue + 19, 10);
+    const current = await h.overdueLoan(); // disbursed on day firstDue + 20: nothing owed yet
+    await h.sync();
+    const round = await h.keeper.runOnce();
+    expect(round.escalated).to.include(loanId);
+    expect(round.escalated).to.not.include(current.loanId);
+    expect(await h.stage(loanId)).to.equal(3);
+    expect((await h.keeper.runOnce()).escalated).to.not.include(loanId);
   });
 });

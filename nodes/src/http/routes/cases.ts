@@ -8,6 +8,10 @@ import {
   CaseStep,
   CaseView,
   KeeperRoundResult,
+  LoanNotices,
+  MediationAcceptanceBody,
+  MediationAgreement,
+  MediationView,
   RulingBody,
 } from "../schemas/cases.ts";
 import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
@@ -96,6 +100,69 @@ export const caseRoutes: RouteFile = (api, deps) => {
     config: { roles: COURT_STAFF },
     handler: async (request) =>
       fenJson(CaseStep, await deps.cases.closeCase(request.actor, request.params.loanId)),
+  });
+  api.get("/v1/loans/:loanId/notices", {
+    schema: {
+      summary:
+        "Every notice sent to the loan's borrower (送达): template, content digest, channel, the gateway's receipts, the evidence leaf",
+      params: loanParams,
+      response: { 200: LoanNotices, ...tokenErrors(404) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request) =>
+      fenJson(LoanNotices, await deps.cases.notices(request.actor, request.params.loanId)),
+  });
+  api.get("/v1/loans/:loanId/mediation", {
+    schema: {
+      summary: "The loan's mediation case (调解): parties, amount due, the proposed plan, the answer",
+      params: loanParams,
+      response: { 200: MediationView, ...tokenErrors(404) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request) =>
+      fenJson(MediationView, await deps.cases.mediationCase(request.actor, request.params.loanId)),
+  });
+  api.get("/v1/loans/:loanId/mediation/agreement", {
+    schema: {
+      summary: "The settlement agreement drafted from the case's plan, to be signed and sealed",
+      params: loanParams,
+      response: { 200: MediationAgreement, ...tokenErrors(404) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request) => ({
+      agreementPdfBase64: Buffer.from(
+        await deps.cases.mediationAgreement(request.actor, request.params.loanId),
+      ).toString("base64"),
+    }),
+  });
+  api.post("/v1/loans/:loanId/mediation/refusal", {
+    schema: {
+      summary: "Record the borrower's refusal of the proposed plan (arbitration may follow)",
+      params: loanParams,
+      response: { 200: MediationView, ...tokenErrors(404, 409) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request) =>
+      fenJson(MediationView, await deps.cases.refuseMediation(request.actor, request.params.loanId)),
+  });
+  api.post("/v1/loans/:loanId/mediation/acceptance", {
+    schema: {
+      summary:
+        "Record the borrower's acceptance: the agreement signed by the borrower and sealed by the branch, verified and anchored",
+      params: loanParams,
+      body: MediationAcceptanceBody,
+      response: { 200: MediationView, ...tokenErrors(404, 409, 422) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request) =>
+      fenJson(
+        MediationView,
+        await deps.cases.acceptMediation(
+          request.actor,
+          request.params.loanId,
+          request.body.signedAgreementBase64,
+        ),
+      ),
   });
   // node-to-node: the assigned court's node fetches the case's documents from this one
   api.get("/v1/cases/:loanId/documents", {

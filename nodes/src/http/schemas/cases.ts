@@ -8,6 +8,46 @@ export const KeeperRoundResult = z.object({
   expired: z.array(z.string()),
   remindersScheduled: z.int(),
   remindersSent: z.int(),
+  held: z.array(z.strictObject({ loanId: z.string(), waitingFor: z.enum(["reminder", "mediation"]) })),
+  mediationsOpened: z.array(z.string()),
+});
+
+/** A loan's notices: each attempt with its receipts and evidence leaf (the text itself only as its digest). */
+export const LoanNotices = z.strictObject({
+  loanId: z.string(),
+  notices: z.array(
+    z.looseObject({
+      noticeId: z.string(),
+      templateId: z.string(),
+      contentDigest: z.string(),
+      channel: z.string(),
+      status: z.enum(["delivered", "failed"]),
+      attempt: z.int(),
+      receipts: z.array(z.looseObject({ status: z.string(), at: z.int() })),
+      leafHash: z.string(),
+    }),
+  ),
+});
+
+/** The loan's mediation case (调解): plan, answer, evidence. */
+export const MediationView = z.looseObject({
+  mediationId: z.string(),
+  loanId: z.string(),
+  status: z.enum(["proposed", "accepted", "refused", "lapsed", "breached", "performed"]),
+  openedAt: z.int(),
+  answerBy: z.int(),
+  amountDueFen: z.string(),
+  plan: z.looseObject({ aprBps: z.int(), allInAprBps: z.int(), capBps: z.int(), termMonths: z.int() }),
+});
+export const MediationAgreement = z.strictObject({
+  agreementPdfBase64: z.string().describe("the settlement agreement to sign (borrower) and seal (branch)"),
+});
+export const MediationAcceptanceBody = z.strictObject({
+  signedAgreementBase64: z
+    .string()
+    .min(1)
+    .max(22_000_000)
+    .describe("the agreement as drafted, signed by the borrower and sealed by the branch"),
 });
 
 export const CaseView = z.looseObject({

@@ -1,0 +1,351 @@
+// The mediation stage (调解) at 7 days past due. When the keeper moves a loan there, a case
+// opens on its own: the parties, what is owed, a restructured repayment plan (plan.ts, all-in
+// cost within the cap) and a notice to the borrower with a deadline to answer. The borrower's
+// answer is recorded: a refusal, or no answer by the deadline, lets the keeper go on to
+// arbitration; an acceptance is a settlement agreement the node drafts (agreement.ts), the
+// borrower signs and the branch seals like a loan contract (e-contract's signatures and
+// verification). While the agreement is performed the keeper holds arbitration; an installment
+// of the plan unpaid after its due day is a breach, and arbitration may follow (法发〔2022〕16号).
+// Every record — the case as opened, the answer, the signed agreement — is anchored as evidence
+// of the loan, and the originals are kept for the court's package.
+import { createHash, randomBytes } from "node:crypto";
+import type { JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
+import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
+import type { Sublevel } from "../../../common/level.ts";
+import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
+import type { AnchorEvidence } from "../bureau/consent.ts";
+import { canonicalJson, type CanonicalValue } from "../bureau/canonical-json.ts";
+import type { ContractVerification } from "../e-contract/verify.ts";
+import type { LedgerModel } from "../indexer/model.ts";
+import type { KeeperNotices } from "../keeper/keeper.ts";
+import { agreementPdf } from "./agreement.ts";
+import { MediationError } from "./errors.ts";
+import { proposePlan, type ProposedPlan } from "./plan.ts";
+
+export type MediationPolicy = {
+  /** Months the restructured debt is spread over. */
+  termMonths: number;
+  /** Days the borrower has to answer before the case lapses. */
+  answerDays: number;
+};
+
+export const DEFAULT_MEDIATION_POLICY: MediationPolicy = { termMonths: 12, answerDays: 5 };
+
+export type MediationStatus = "proposed" | "accepted" | "refused" | "lapsed" | "breached" | "performed";
+
+/** One anchored record of the case, kept as the original a court is handed. */
+export type MediationEvidence = {
+  what: "opened" | "answer" | "agreement";
+  /** The anchored bytes: canonical JSON for records, base64 of the PDF for the agreement. */
+  original: string;
+  encoding: "utf8" | "base64";
+  digest: string;
+  salt: string;
+  leafHash: string;
+};
+
+export type MediationCase = {
+  mediationId: string;
+  loanId: string;
+  branch: number;
+  funders: number[];
+  borrowerKey: string;
+  openedAt: number;
+  answerBy: number;
+  daysPastDue: number;
+  /** What was owed when the case opened: penalty, interest and principal fallen due. */
+  amountDueFen: bigint;
+  plan: ProposedPlan;
+  status: MediationStatus;
+  answer?: { accepted: boolean; at: number; recordedBy: string };
+  /** Repayments made since the agreement was signed, and what the plan had fallen due, at a breach. */
+  breach?: { at: number; dueFen: bigint; paidFen: bigint };
+  noticeIds: string[];
+  evidence: MediationEvidence[];
+};
+
+/** MediationCase with its bigints as decimal strings, as stored. */
+type StoredCase = string;
+
+export type MediationDeps = {
+  ledger: Pick<JointLoanLedger, "loan" | "progress" | "amountOwed" | "overdue" | "params" | "funders">;
+  model: Pick<LedgerModel, "flowsByLoan">;
+  /** loanId → the loan's current case (JSON text with bigints as strings). */
+  cases: Sublevel<string, StoredCase>;
+  notices: KeeperNotices;
+  anchor: AnchorEvidence;
+  /** Verifies a signed agreement's signatures (borrower's and branch seal), like a contract's. */
+  verifyAgreement: (pdf: Uint8Array) => Promise<ContractVerification>;
+  policy?: MediationPolicy;
+  /** Unix seconds. */
+  now: () => number;
+};
+
+const sha256 = (bytes: Uint8Array | string) =>
+  `0x${createHash("sha256")
+    .update(typeof bytes === "string" ? Buffer.from(bytes, "utf8") : bytes)
+    .digest("hex")}`;
+
+const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+
+const BIGINT_FIELDS = new Set([
+  "amountDueFen",
+  "principalFen",
+  "interestFen",
+  "totalFen",
+  "dueFen",
+  "paidFen",
+]);
+const fromJson = (text: string): MediationCase =>
+  JSON.parse(text, (k, v: unknown) =>
+    BIGINT_FIELDS.has(k) && typeof v === "string" ? BigInt(v) : v,
+  ) as MediationCase;
+
+export class MediationService {
+  readonly deps: MediationDeps;
+  readonly policy: MediationPolicy;
+
+  constructor(deps: MediationDeps) {
+    this.deps = deps;
+    this.policy = deps.policy ?? DEFAULT_MEDIATION_POLICY;
+  }
+
+  async get(loanId: string): Promise<MediationCase | undefined> {
+    const text = await this.deps.cases.get(loanId.toLowerCase());
+    return text === undefined ? undefined : fromJson(text);
+  }
+
+  async require(loanId: string): Promise<MediationCase> {
+    const c = await this.get(loanId);
+    if (c === undefined)
+      throw new MediationError("NODE_ERR_NO_MEDIATION", `loan ${loanId} has no mediation case`);
+    return c;
+  }
+
+  /**
+   * Opens the loan's case unless it has one not yet performed; true if it opened one now. A case
+   * whose opening notice could not go out yet (window, cap) is notified again.
+   */
+  async open(loanId: string): Promise<boolean> {
+    const id = loanId.toLowerCase();
+    const existing = await this.get(id);
+    if (existing !== undefined && existing.status === "proposed" && existing.noticeIds.length === 0) {
+      await this.#notify(existing, "mediation-opened.v1", dayToDate(shanghaiDay(existing.answerBy)));
+      await this.#save(existing);
+    }
+    if (existing !== undefined && existing.status !== "performed") return false;
+    const now = this.deps.now();
+    const [loan, progress, owed, overdue, params, funders] = await Promise.all([
+      this.deps.ledger.loan(id),
+      this.deps.ledger.progress(id),
+      this.deps.ledger.amountOwed(id),
+      this.deps.ledger.overdue(id),
+      this.deps.ledger.params(),
+      this.deps.ledger.funders(id),
+    ]);
+    const [penalty, interest, principal] = owed;
+    const today = shanghaiDay(now);
+    const plan = proposePlan({
+      outstandingPrincipalFen: loan.principal - progress.principalRepaid,
+      overdueInterestFen: interest,
+      aprBps: Number(loan.aprBps),
+      capBps: Number(params.aprCapBps),
+      startDate: dayToDate(today),
+      termMonths: this.policy.termMonths,
+    });
+    const c: MediationCase = {
+      mediationId: sha256(`mediation|${id}|${now}`),
+      loanId: id,
+      branch: Number(loan.branch),
+      funders: funders.map((f) => Number(f.memberId)),
+      borrowerKey: loan.borrowerKey.toLowerCase(),
+      openedAt: now,
+      answerBy: now + this.policy.answerDays * 86_400,
+      daysPastDue: Number(overdue[0]),
+      amountDueFen: penalty + interest + principal,
+      plan,
+      status: "proposed",
+      noticeIds: [],
+      evidence: [],
+    };
+    await this.#anchorRecord(c, "opened", this.#openedRecord(c));
+    await this.#notify(c, "mediation-opened.v1", dayToDate(shanghaiDay(c.answerBy)));
+    await this.#save(c);
+    return true;
+  }
+
+  /** The borrower's refusal, recorded (by a staff member who took it, or the borrower's app). */
+  async refuse(loanId: string, recordedBy: string): Promise<MediationCase> {
+    const c = await this.#proposed(loanId);
+    c.status = "refused";
+    c.answer = { accepted: false, at: this.deps.now(), recordedBy };
+    await this.#anchorRecord(c, "answer", { mediationId: c.mediationId, loanId: c.loanId, ...c.answer });
+    await this.#save(c);
+    return c;
+  }
+
+  /** The agreement to sign, drafted from the case's plan (same bytes for the same case). */
+  async agreementDraft(loanId: string): Promise<Uint8Array> {
+    const c = await this.require(loanId);
+    return agreementPdf(c, new Date(c.openedAt * 1000));
+  }
+
+  /**
+   * The borrower's acceptance: the agreement signed by the borrower and sealed by the branch. It
+   * must be the node's draft with signatures appended, and every signature must verify.
+   */
+  async accept(loanId: string, signedPdf: Uint8Array, recordedBy: string): Promise<MediationCase> {
+    const c = await this.#proposed(loanId);
+    const draft = await agreementPdf(c, new Date(c.openedAt * 1000));
+    if (signedPdf.length <= draft.length || !Buffer.from(signedPdf.subarray(0, draft.length)).equals(draft))
+      throw new MediationError(
+        "NODE_ERR_MEDIATION_AGREEMENT_MISMATCH",
+        `the signed file is not case ${c.mediationId}'s agreement with signatures appended`,
+      );
+    await this.deps.verifyAgreement(signedPdf);
+    c.status = "accepted";
+    c.answer = { accepted: true, at: this.deps.now(), recordedBy };
+    await this.#anchorRecord(c, "answer", { mediationId: c.mediationId, loanId: c.loanId, ...c.answer });
+    const salt = `0x${randomBytes(32).toString("hex")}`;
+    const digest = sha256(signedPdf);
+    const [receipt] = await this.deps.anchor([
+      {
+        kind: EvidenceKind.Contract,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest,
+        salt,
+        subject: c.loanId,
+      },
+    ]);
+    c.evidence.push({
+      what: "agreement",
+      original: Buffer.from(signedPdf).toString("base64"),
+      encoding: "base64",
+      digest,
+      salt,
+      leafHash: receipt!.leafHash,
+    });
+    const first = c.plan.installments[0]!;
+    await this.#notify(c, "mediation-agreed.v1", first.dueDate, first.totalFen);
+    await this.#save(c);
+    return c;
+  }
+
+  /**
+   * May the keeper take the loan to arbitration? Not while the case waits for an answer within
+   * its deadline or its agreement is performed; yes after a refusal, a lapse or a breach, or with
+   * no case at all. Lapses and breaches are found (and recorded) here.
+   */
+  async mayArbitrate(loanId: string): Promise<boolean> {
+    const c = await this.get(loanId);
+    if (c === undefined) return true;
+    const now = this.deps.now();
+    if (c.status === "proposed") {
+      if (now <= c.answerBy) return false;
+      c.status = "lapsed";
+      await this.#save(c);
+      return true;
+    }
+    if (c.status === "accepted") {
+      const performance = await this.performance(c);
+      if (performance.breached) {
+        c.status = "breached";
+        c.breach = { at: now, dueFen: performance.dueFen, paidFen: performance.paidFen };
+        await this.#save(c);
+        return true;
+      }
+      if (performance.paidFen >= c.plan.totalFen) {
+        c.status = "performed";
+        await this.#save(c);
+      }
+      return false;
+    }
+    return c.status !== "performed";
+  }
+
+  /** What the plan has fallen due (installments whose due day has passed) against what was repaid since the answer. */
+  async performance(c: MediationCase): Promise<{ dueFen: bigint; paidFen: bigint; breached: boolean }> {
+    const today = shanghaiDay(this.deps.now());
+    const dueFen = c.plan.installments.filter((i) => i.dueDay < today).reduce((s, i) => s + i.totalFen, 0n);
+    const since = c.answer?.at ?? c.openedAt;
+    const paidFen = (await this.deps.model.flowsByLoan(c.loanId))
+      .filter((f) => f.type === "repayment" && f.timestamp >= since)
+      .reduce((s, f) => s + f.amountFen, 0n);
+    return { dueFen, paidFen, breached: paidFen < dueFen };
+  }
+
+  async #proposed(loanId: string): Promise<MediationCase> {
+    const c = await this.require(loanId);
+    if (c.status === "proposed" && this.deps.now() > c.answerBy) {
+      c.status = "lapsed";
+      await this.#save(c);
+    }
+    if (c.status !== "proposed")
+      throw new MediationError(
+        "NODE_ERR_MEDIATION_STATE",
+        `loan ${c.loanId}'s mediation is ${c.status}; only a proposed case takes an answer`,
+        { status: c.status },
+      );
+    return c;
+  }
+
+  #openedRecord(c: MediationCase): CanonicalValue {
+    return JSON.parse(
+      toJson({
+        mediationId: c.mediationId,
+        loanId: c.loanId,
+        branch: c.branch,
+        funders: c.funders,
+        borrowerKey: c.borrowerKey,
+        openedAt: c.openedAt,
+        answerBy: c.answerBy,
+        daysPastDue: c.daysPastDue,
+        amountDueFen: c.amountDueFen,
+        plan: c.plan,
+      }),
+    ) as CanonicalValue;
+  }
+
+  async #anchorRecord(c: MediationCase, what: "opened" | "answer", record: CanonicalValue) {
+    const original = canonicalJson(record);
+    const salt = `0x${randomBytes(32).toString("hex")}`;
+    const digest = sha256(original);
+    const [receipt] = await this.deps.anchor([
+      {
+        kind: EvidenceKind.Document,
+        digestAlgorithm: DigestAlgorithm.Sha256,
+        digest,
+        salt,
+        subject: c.loanId,
+      },
+    ]);
+    c.evidence.push({ what, original, encoding: "utf8", digest, salt, leafHash: receipt!.leafHash });
+  }
+
+  async #notify(
+    c: MediationCase,
+    templateId: "mediation-opened.v1" | "mediation-agreed.v1",
+    deadline: string,
+    amountDueFen?: bigint,
+  ) {
+    const noticeId = `${templateId.split(".")[0]}:${c.loanId}:${c.openedAt}`;
+    const outcome = await this.deps.notices.deliver({
+      noticeId,
+      loanId: c.loanId,
+      borrowerKey: c.borrowerKey,
+      templateId,
+      params: {
+        loanRef: c.loanId.slice(2, 10),
+        daysPastDue: c.daysPastDue,
+        deadline,
+        ...(amountDueFen !== undefined ? { amountDueFen } : {}),
+      },
+    });
+    if (outcome.status === "delivered" && !c.noticeIds.includes(noticeId)) c.noticeIds.push(noticeId);
+  }
+
+  async #save(c: MediationCase): Promise<void> {
+    await this.deps.cases.put(c.loanId, toJson(c));
+  }
+}

@@ -1,0 +1,181 @@
+// Mediation at 7 days on a real chain: the keeper opens a case with a restructured plan within
+// the all-in cap and notifies the borrower; a refusal lets the keeper go on to arbitration; an
+// accepted, signed and sealed agreement holds arbitration while it is performed; a plan
+// installment left unpaid after its due day is a breach, and arbitration follows.
+import { expect } from "chai";
+import { type DemoCa, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
+import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
+import { EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
+import { allInAprBps } from "../../../common/lending/apr.ts";
+import { dateToDay } from "../../../common/lending/dates.ts";
+import { RepaymentMethod } from "../../../common/lending/schedule.ts";
+import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
+import { verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
+import { agreementPdf } from "../../../nodes/src/mediation/agreement.ts";
+import { MediationError } from "../../../nodes/src/mediation/errors.ts";
+import { proposePlan } from "../../../nodes/src/mediation/plan.ts";
+import { startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
+import { keeperHarness } from "./keeper-harness.ts";
+
+describe("mediation: case, plan within the cap, answer, agreement, performance", function () {
+  this.timeout(240_000);
+  let lc: LendingChain;
+  let ca: DemoCa;
+  let h: Awaited<ReturnType<typeof keeperHarness>>;
+
+  const sign = async (pdf: Uint8Array) => {
+    const borrower = await ca.issueBorrowerCertificate("张三");
+    const seal = await ca.issueBranchSeal("杭州西湖农村商业银行");
+    const signed = await signPdf(
+      pdf,
+      { certificatePem: borrower.certificatePem, privateKey: borrower.privateKey },
+      { name: "Zhang San", reason: "Borrower signature", location: "Hangzhou" },
+    );
+    return signPdf(
+      signed,
+      { certificatePem: seal.certificatePem, privateKey: seal.privateKey },
+      { name: "Branch A", reason: "Lender seal", location: "Hangzhou" },
+    );
+  };
+
+  before(async function () {
+    lc = await startLendingChain();
+    ca = await createDemoCa();
+    const anchors = trustAnchorsFromPem([ca.certificatePem]);
+    h = await keeperHarness(lc, {
+      verifyAgreement: (pdf) =>
+        verifySignedContract(pdf, anchors, {
+          borrower: [DEMO_POLICY.borrowerSignature],
+          branchSeal: [DEMO_POLICY.branchSeal],
+        }),
+    });
+  });
+  after(async function () {
+    await lc?.stop();
+  });
+
+  /** A loan 8 days late at 10:00, reminded and moved to mediation by one keeper round. */
+  async function inMediation() {
+    const loan = await h.overdueLoan();
+    await lc.timeTo(loan.firstDue + 8, 10);
+    await h.sync();
+    const round = await h.keeper.runOnce();
+    expect(round.mediationsOpened).to.include(loan.loanId);
+    return loan;
+  }
+
+  it("a plan keeps the restructured debt's all-in cost within the cap, lowering the rate if it must", function () {
+    const plan = proposePlan({
+      outstandingPrincipalFen: 836_413n,
+      overdueInterestFen: 15_000n,
+      aprBps: 2400,
+      capBps: 2400,
+      startDate: "2026-03-10",
+      termMonths: 12,
+    });
+    expect(plan.principalFen).to.equal(851_413n);
+    expect(plan.installments).to.have.length(12);
+    expect(plan.installments.reduce((s, i) => s + i.principalFen, 0n)).to.equal(851_413n);
+    const measured = allInAprBps({
+      method: RepaymentMethod.EqualInstallment,
+      principalFen: plan.principalFen,
+      installments: plan.installments,
+      fees: [],
+      startDay: dateToDay("2026-03-10"),
+    });
+    expect(measured).to.equal(plan.allInAprBps);
+    expect(measured).to.be.at.most(2400);
+    expect(plan.aprBps).to.be.at.most(2400);
+  });
+
+  it("opens on its own at mediation: parties, amount due, a plan within the cap, the borrower notified, anchored", async function () {
+    const { loanId } = await inMediation();
+    const c = (await h.mediation!.get(loanId))!;
+    expect(c.status).to.equal("proposed");
+    expect(c.branch).to.be.a("number");
+    expect(c.funders.length).to.be.greaterThan(0);
+    expect(c.amountDueFen > 0n).to.equal(true);
+    expect(c.plan.allInAprBps).to.be.at.most(c.plan.capBps);
+    const events = h.events.filter((e) => e.includes(loanId));
+    expect(events).to.deep.equal([
+      `reminder:${loanId}`,
+      `escalate:${loanId}:2`,
+      `mediation-opened:${loanId}`,
+    ]);
+    expect(c.evidence.map((e) => e.what)).to.deep.equal(["opened"]);
+    expect(
+      h.anchored.some((r) => r.kind === EvidenceKind.Document && r.digest === c.evidence[0]!.digest),
+    ).to.equal(true);
+    // a second round opens nothing more
+    expect((await h.keeper.runOnce()).mediationsOpened).to.not.include(loanId);
+  });
+
+  it("refused: the keeper moves on to arbitration at 15 days", async function () {
+    const { loanId, firstDue } = await inMediation();
+    await lc.timeTo(firstDue + 10, 10);
+    await h.sync();
+    const refused = await h.mediation!.refuse(loanId, "clerk-7");
+    expect(refused.status).to.equal("refused");
+    expect(refused.evidence.map((e) => e.what)).to.deep.equal(["opened", "answer"]);
+    // answered once: a second answer is refused with the case's status
+    const error = await h.mediation!.refuse(loanId, "clerk-7").catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(MediationError);
+    expect((error as MediationError).code).to.equal("NODE_ERR_MEDIATION_STATE");
+    await lc.timeTo(firstDue + 15, 10);
+    await h.sync();
+    const round = await h.keeper.runOnce();
+    expect(round.escalated).to.include(loanId);
+    expect(await h.stage(loanId)).to.equal(3);
+  });
+
+  it("no answer by the deadline: the case lapses and arbitration follows", async function () {
+    const { loanId, firstDue } = await inMediation();
+    await lc.timeTo(firstDue + 12, 10); // answer window: 5 days from day 8 (opened 10:00)
+    await h.sync();
+    expect(await h.mediation!.mayArbitrate(loanId)).to.equal(false);
+    await lc.timeTo(firstDue + 15, 10);
+    await h.sync();
+    expect((await h.keeper.runOnce()).escalated).to.include(loanId);
+    expect((await h.mediation!.get(loanId))!.status).to.equal("lapsed");
+  });
+
+  it("accepted with a signed agreement: escalation stops while performed, a breach lets arbitration follow", async function () {
+    const { loanId, firstDue } = await inMediation();
+    const draft = await h.mediation!.agreementDraft(loanId);
+    // another text signed in its place (the days past due changed) is refused
+    const c = (await h.mediation!.get(loanId))!;
+    const other = await sign(await agreementPdf({ ...c, daysPastDue: 1 }, new Date(c.openedAt * 1000)));
+    const mismatch = await h.mediation!.accept(loanId, other, "clerk-7").catch((e: unknown) => e);
+    expect((mismatch as MediationError).code).to.equal("NODE_ERR_MEDIATION_AGREEMENT_MISMATCH");
+    const accepted = await h.mediation!.accept(loanId, await sign(draft), "clerk-7");
+    expect(accepted.status).to.equal("accepted");
+    expect(accepted.evidence.map((e) => e.what)).to.deep.equal(["opened", "answer", "agreement"]);
+    expect(
+      h.anchored.some((r) => r.kind === EvidenceKind.Contract && r.digest === accepted.evidence[2]!.digest),
+    ).to.equal(true);
+    // 20 days late on the old schedule: the keeper holds arbitration while the plan is performed
+    await lc.timeTo(firstDue + 20, 10);
+    await h.sync();
+    let round = await h.keeper.runOnce();
+    expect(round.escalated).to.not.include(loanId);
+    expect(round.held).to.deep.include({ loanId, waitingFor: "mediation" });
+    expect(await h.stage(loanId)).to.equal(2);
+    // the plan's first installment paid on time: still held after its due day
+    const first = accepted.plan.installments[0]!;
+    await lc.repay(loanId, first.totalFen);
+    await lc.timeTo(first.dueDay + 1, 10);
+    await h.sync();
+    round = await h.keeper.runOnce();
+    expect(round.held).to.deep.include({ loanId, waitingFor: "mediation" });
+    expect(await h.stage(loanId)).to.equal(2);
+    // the second left unpaid past its due day: breached, and the keeper goes on to arbitration
+    await lc.timeTo(accepted.plan.installments[1]!.dueDay + 1, 10);
+    await h.sync();
+    round = await h.keeper.runOnce();
+    expect(round.escalated).to.include(loanId);
+    expect(await h.stage(loanId)).to.equal(3);
+    const breached = (await h.mediation!.get(loanId))!;
+    expect(breached.status).to.equal("breached");
+    expect(breached.breach!.paidFen).to.equal(first.totalFen);
+  });
+});
