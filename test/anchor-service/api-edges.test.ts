@@ -54,23 +54,20 @@ describe("anchor service API: edges (media types, malformed URLs, root issues, r
   });
 
   it("the signed path is the request target with its query string (request-signing.ts)", async function () {
-    const body = JSON.stringify({ records: [recordFor("query")] });
-    const withQuery = await suite.chain.sign(suite.chain.wallets.branchA, body, "/v1/leaves?trace=1");
-    const ok = await suite.service.app.inject({
-      method: "POST",
-      url: "/v1/leaves?trace=1",
-      payload: body,
-      headers: { "content-type": "application/json", ...withQuery },
-    });
+    /** A new record posted to /v1/leaves?trace=1, signed for `signedPath`. */
+    const post = async (document: string, signedPath: string) => {
+      const body = JSON.stringify({ records: [recordFor(document)] });
+      const headers = await suite.chain.sign(suite.chain.wallets.branchA, body, signedPath);
+      return suite.service.app.inject({
+        method: "POST",
+        url: "/v1/leaves?trace=1",
+        payload: body,
+        headers: { "content-type": "application/json", ...headers },
+      });
+    };
+    const ok = await post("query", "/v1/leaves?trace=1");
     expect(ok.statusCode, ok.body).to.equal(200);
-    const body2 = JSON.stringify({ records: [recordFor("query 2")] });
-    const withoutQuery = await suite.chain.sign(suite.chain.wallets.branchA, body2, "/v1/leaves");
-    const bad = await suite.service.app.inject({
-      method: "POST",
-      url: "/v1/leaves?trace=1",
-      payload: body2,
-      headers: { "content-type": "application/json", ...withoutQuery },
-    });
+    const bad = await post("query 2", "/v1/leaves");
     expect(bad.statusCode, bad.body).to.equal(401);
   });
 });

@@ -140,6 +140,19 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     };
   }
 
+  /** `send`'s request is refused with `status` and `code`, and nothing is written; the state it left, unchanged. */
+  async function refusedUnwritten(
+    send: () => Promise<Response>,
+    status: number,
+    code: string,
+    s: AnchorService = suite.service,
+  ): Promise<Snapshot> {
+    const before = await snapshot(s);
+    expectError(await send(), status, code);
+    await expectNothingWritten(before, s);
+    return before;
+  }
+
   /** Asserts that nothing was written since `before`. */
   async function expectNothingWritten(before: Snapshot, s: AnchorService = suite.service): Promise<void> {
     expect(await snapshot(s)).to.deep.equal(before);
@@ -309,49 +322,31 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       await expectNothingWritten(before);
     });
 
+    /** The first record's field `name` replaced by what `value` makes of the record, the issue at its path. */
+    const recordField = (
+      what: string,
+      name: keyof SubmittedRecord,
+      value: (r: SubmittedRecord) => unknown,
+    ): [string, (r: SubmittedRecord) => unknown, string] => [
+      what,
+      (r) => ({ records: [{ ...r, [name]: value(r) }] }),
+      `body.records.0.${name}`,
+    ];
     // [what, body, the path details.issues must name (undefined: an issue at the body's root)]
     const validation: Array<[string, (r: SubmittedRecord) => unknown, string | undefined]> = [
-      [
-        "digest of 31 bytes",
-        (r) => ({ records: [{ ...r, digest: `0x${"ab".repeat(31)}` }] }),
-        "body.records.0.digest",
-      ],
-      [
-        "digest of 33 bytes",
-        (r) => ({ records: [{ ...r, digest: `0x${"ab".repeat(33)}` }] }),
-        "body.records.0.digest",
-      ],
-      [
-        "digest without 0x",
-        (r) => ({ records: [{ ...r, digest: r.digest.slice(2) }] }),
-        "body.records.0.digest",
-      ],
-      [
-        "salt of 31 bytes",
-        (r) => ({ records: [{ ...r, salt: `0x${"cd".repeat(31)}` }] }),
-        "body.records.0.salt",
-      ],
-      [
-        "subject without 0x",
-        (r) => ({ records: [{ ...r, subject: r.subject.slice(2) }] }),
-        "body.records.0.subject",
-      ],
+      recordField("digest of 31 bytes", "digest", () => `0x${"ab".repeat(31)}`),
+      recordField("digest of 33 bytes", "digest", () => `0x${"ab".repeat(33)}`),
+      recordField("digest without 0x", "digest", (r) => r.digest.slice(2)),
+      recordField("salt of 31 bytes", "salt", () => `0x${"cd".repeat(31)}`),
+      recordField("subject without 0x", "subject", (r) => r.subject.slice(2)),
       ["an unknown top-level field", (r) => ({ records: [r], priority: "high" }), undefined],
       ["an unknown field in a record", (r) => ({ records: [r, { ...r, note: "x" }] }), "body.records.1"],
       // the first number past the last defined kind
-      [
-        "unknown kind",
-        (r) => ({ records: [{ ...r, kind: Math.max(...Object.values(EvidenceKind)) + 1 }] }),
-        "body.records.0.kind",
-      ],
-      ["kind 0", (r) => ({ records: [{ ...r, kind: 0 }] }), "body.records.0.kind"],
-      [
-        "unknown digestAlgorithm 3",
-        (r) => ({ records: [{ ...r, digestAlgorithm: 3 }] }),
-        "body.records.0.digestAlgorithm",
-      ],
-      ["version 2", (r) => ({ records: [{ ...r, version: 2 }] }), "body.records.0.version"],
-      ["submitter 0", (r) => ({ records: [{ ...r, submitter: 0 }] }), "body.records.0.submitter"],
+      recordField("unknown kind", "kind", () => Math.max(...Object.values(EvidenceKind)) + 1),
+      recordField("kind 0", "kind", () => 0),
+      recordField("unknown digestAlgorithm 3", "digestAlgorithm", () => 3),
+      recordField("version 2", "version", () => 2),
+      recordField("submitter 0", "submitter", () => 0),
       ["an empty records array", () => ({ records: [] }), "body.records"],
       ["missing records", () => ({}), "body.records"],
       ["records not an array", (r) => ({ records: r }), "body.records"],
@@ -434,13 +429,11 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const headers = await sign(branchA, body);
       const sig = headers["x-jl-signature"]!;
       const flipped = `${sig.slice(0, 10)}${sig[10] === "0" ? "1" : "0"}${sig.slice(11)}`;
-      const before = await snapshot();
-      expectError(
-        await post(body, { ...headers, "x-jl-signature": flipped }),
+      await refusedUnwritten(
+        () => post(body, { ...headers, "x-jl-signature": flipped }),
         401,
         "ANCHOR_ERR_AUTH_INVALID",
       );
-      await expectNothingWritten(before);
       expect((await post(body, headers)).statusCode).to.equal(200);
     });
 
@@ -560,9 +553,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       const body = JSON.stringify({ records: [record("replayed")] });
       const headers = await sign(branchA, body);
       expect((await post(body, headers)).statusCode).to.equal(200);
-      const before = await snapshot();
-      expectError(await post(body, headers), 409, "ANCHOR_ERR_REPLAY");
-      await expectNothingWritten(before);
+      await refusedUnwritten(() => post(body, headers), 409, "ANCHOR_ERR_REPLAY");
       // a nonce is the signer's: the same nonce from another member is a different request
       const byB = await sign(branchB, body, { nonce: BigInt(headers["x-jl-nonce"]!) });
       expect((await post(body, byB)).statusCode).to.equal(200);
@@ -588,9 +579,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     });
 
     it("ANCHOR_ERR_NOT_MEMBER for an account of no member", async function () {
-      const before = await snapshot();
-      expectError(await submit(outsider, [record("outsider")]), 403, "ANCHOR_ERR_NOT_MEMBER");
-      await expectNothingWritten(before);
+      await refusedUnwritten(() => submit(outsider, [record("outsider")]), 403, "ANCHOR_ERR_NOT_MEMBER");
     });
 
     it("ANCHOR_ERR_NOT_OPERATIONS_KEY for a member's log-operator or governance key (one role per key)", async function () {
@@ -679,9 +668,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       expect((ready.json() as { ready: boolean }).ready).to.equal(false);
       const body = JSON.stringify({ records: [record("before sync")] });
       const headers = await sign(branchA, body, { logId: SECOND_LOG });
-      const before = await snapshot(second);
-      expectError(await post(body, headers, "/v1/leaves", second.app), 503, "ANCHOR_ERR_CHAIN_UNAVAILABLE");
-      await expectNothingWritten(before, second);
+      await refusedUnwritten(
+        () => post(body, headers, "/v1/leaves", second.app),
+        503,
+        "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        second,
+      );
       await second.committer.sync();
       expect((await get("/readyz", second.app)).statusCode).to.equal(200);
       expect((await post(body, headers, "/v1/leaves", second.app)).statusCode).to.equal(200);
@@ -690,25 +682,23 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
     it("ANCHOR_ERR_BODY_TOO_LARGE above maxBodyBytes", async function () {
       const body = JSON.stringify({ records: records(10, "large") });
       expect(Buffer.byteLength(body)).to.be.greaterThan(MAX_BODY);
-      const before = await snapshot(second);
-      expectError(
-        await post(body, await sign(branchA, body, { logId: SECOND_LOG }), "/v1/leaves", second.app),
+      await refusedUnwritten(
+        async () => post(body, await sign(branchA, body, { logId: SECOND_LOG }), "/v1/leaves", second.app),
         413,
         "ANCHOR_ERR_BODY_TOO_LARGE",
+        second,
       );
-      await expectNothingWritten(before, second);
     });
 
     it("ANCHOR_ERR_TOO_MANY_RECORDS above a lowered maxRecordsPerRequest; at the limit is fine", async function () {
       const four = JSON.stringify({ records: records(4, "four") });
       expect(Buffer.byteLength(four)).to.be.lessThan(MAX_BODY);
-      const before = await snapshot(second);
-      expectError(
-        await post(four, await sign(branchA, four, { logId: SECOND_LOG }), "/v1/leaves", second.app),
+      const before = await refusedUnwritten(
+        async () => post(four, await sign(branchA, four, { logId: SECOND_LOG }), "/v1/leaves", second.app),
         413,
         "ANCHOR_ERR_TOO_MANY_RECORDS",
+        second,
       );
-      await expectNothingWritten(before, second);
       const three = await submit(branchA, records(3, "three"), second.app);
       expect(three.statusCode).to.equal(200);
       expect(second.merkle.size).to.equal(before.size + 3);
@@ -716,9 +706,12 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
     it("ANCHOR_ERR_SHUTTING_DOWN once intake is closed", async function () {
       await second.intake.close();
-      const before = await snapshot(second);
-      expectError(await submit(branchA, [record("too late")], second.app), 503, "ANCHOR_ERR_SHUTTING_DOWN");
-      await expectNothingWritten(before, second);
+      await refusedUnwritten(
+        () => submit(branchA, [record("too late")], second.app),
+        503,
+        "ANCHOR_ERR_SHUTTING_DOWN",
+        second,
+      );
     });
   });
 
@@ -1097,6 +1090,20 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
           junkText().replace(/[#&]/g, ""),
         ]);
       const base = record("fuzz base");
+      /** `body` posted as JSON, unsigned, to /v1/leaves or /v1/verify. */
+      const jsonPost = (body: string): InjectOptions => ({
+        method: "POST",
+        url: pick(["/v1/leaves", "/v1/verify"]),
+        headers: JSON_TYPE,
+        payload: body,
+      });
+      /** `text` posted to /v1/leaves as JSON, signed by branch A over exactly those bytes. */
+      const signedLeaves = async (text: string): Promise<InjectOptions> => ({
+        method: "POST",
+        url: "/v1/leaves",
+        headers: { ...JSON_TYPE, ...(await sign(branchA, text)) },
+        payload: text,
+      });
 
       const cases: Array<() => Promise<InjectOptions>> = [
         // random bytes as JSON
@@ -1109,13 +1116,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
         // truncated JSON, signed correctly over the truncated bytes
         async () => {
           const body = validBody();
-          const cut = body.slice(0, 1 + int(body.length - 1));
-          return {
-            method: "POST",
-            url: "/v1/leaves",
-            headers: { ...JSON_TYPE, ...(await sign(branchA, cut)) },
-            payload: cut,
-          };
+          return signedLeaves(body.slice(0, 1 + int(body.length - 1)));
         },
         // huge, fractional, negative or mistyped numbers and values in each field
         async () => {
@@ -1132,12 +1133,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
             '"__JUNK__"',
             pick(junkValues),
           );
-          return {
-            method: "POST",
-            url: "/v1/leaves",
-            headers: { ...JSON_TYPE, ...(await sign(branchA, text)) },
-            payload: text,
-          };
+          return signedLeaves(text);
         },
         // deeply nested arrays and objects, at the top and inside records
         async () => {
@@ -1148,12 +1144,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
             `{"records":[${nested(depth, '{"a":', "}")}]}`,
             `{"bundle":${nested(depth, "[", "]")}}`,
           ]);
-          return {
-            method: "POST",
-            url: pick(["/v1/leaves", "/v1/verify"]),
-            headers: JSON_TYPE,
-            payload: body,
-          };
+          return jsonPost(body);
         },
         // prototype-polluting keys
         async () => {
@@ -1163,12 +1154,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
             `{"constructor":{"prototype":{"x":1}},"records":[]}`,
             `{"bundle":{"__proto__":{"format":"jointledger.evidence-bundle/1"}}}`,
           ]);
-          return {
-            method: "POST",
-            url: pick(["/v1/leaves", "/v1/verify"]),
-            headers: JSON_TYPE,
-            payload: body,
-          };
+          return jsonPost(body);
         },
         // garbage in the auth headers of a valid body
         async () => {
@@ -1246,9 +1232,7 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
       await suite.chain.suspend(MEMBERS.branchB);
       const body = JSON.stringify({ records: [record("after suspension")] });
       const headers = await sign(branchB, body);
-      const before = await snapshot();
-      expectError(await post(body, headers), 403, "ANCHOR_ERR_MEMBER_SUSPENDED");
-      await expectNothingWritten(before);
+      await refusedUnwritten(() => post(body, headers), 403, "ANCHOR_ERR_MEMBER_SUSPENDED");
       await submitOk(branchA, [record("branch A is unaffected")]);
     });
   });

@@ -139,7 +139,25 @@ async function branchNode(
     ready: () => ({ ready: true, detail: {} }),
   });
   const spentNonces = async () => (await nonces.keys().all()).length;
-  return { app, ops, stored, documents, calls, spentNonces };
+  /** A forwarded application to `path`, signed by the union over `body`, sending `sent` (default: `body`). */
+  const forward = async (path: string, body: string, sent = body) =>
+    app.inject({
+      method: "POST",
+      url: path,
+      headers: await signed(wallets.union, path, body),
+      payload: sent,
+    });
+  return { app, ops, stored, documents, calls, spentNonces, forward };
+}
+
+/** `test` run on a fresh branch node, closed afterwards whatever the outcome. */
+async function onBranchNode(test: (node: Awaited<ReturnType<typeof branchNode>>) => Promise<void>) {
+  const node = await branchNode();
+  try {
+    await test(node);
+  } finally {
+    await node.app.close();
+  }
 }
 
 const domain = requestDomain(CHAIN_ID, REGISTRY);
@@ -294,16 +312,10 @@ describe("node: signed bodies are checked before they are parsed, and parsed str
   const path = "/v1/forwarded-applications/jiedaibao?platform=4";
 
   it("a body other than the one signed: 401 (AUTH_BAD_SIGNATURE) before it is parsed, even when it is not JSON; nothing stored, no nonce spent", async function () {
-    const node = await branchNode();
-    try {
+    await onBranchNode(async (node) => {
       const body = JSON.stringify(jiedaibaoPayload());
       for (const sent of ["{not json", body.replace("50000.00", "90000.00")]) {
-        const reply = await node.app.inject({
-          method: "POST",
-          url: path,
-          headers: await signed(wallets.union, path, body),
-          payload: sent,
-        });
+        const reply = await node.forward(path, body, sent);
         expect(reply.statusCode, reply.body).to.equal(401);
         expect(reply.json()).to.deep.nested.include({
           "error.code": "NODE_ERR_AUTH",
@@ -312,14 +324,11 @@ describe("node: signed bodies are checked before they are parsed, and parsed str
       }
       expect(node.stored).to.have.length(0);
       expect(await node.spentNonces()).to.equal(0);
-    } finally {
-      await node.app.close();
-    }
+    });
   });
 
   it("a signed object that repeats a key (at the top, nested, or spelled with an escape): 400 NODE_ERR_DUPLICATE_KEY with its path; nothing stored, no nonce spent", async function () {
-    const node = await branchNode();
-    try {
+    await onBranchNode(async (node) => {
       const body = JSON.stringify(jiedaibaoPayload());
       const repeated = [
         [`{"shenqingBianhao":"JDB20261122999999",${body.slice(1)}`, "shenqingBianhao"],
@@ -327,12 +336,7 @@ describe("node: signed bodies are checked before they are parsed, and parsed str
         [body.replace('"jiekuanren":{', '"jiekuanren":{"xingm\\u0069ng":"李四",'), "jiekuanren.xingming"],
       ] as const;
       for (const [sent, duplicate] of repeated) {
-        const reply = await node.app.inject({
-          method: "POST",
-          url: path,
-          headers: await signed(wallets.union, path, sent),
-          payload: sent,
-        });
+        const reply = await node.forward(path, sent);
         expect(reply.statusCode, reply.body).to.equal(400);
         expect(reply.json()).to.deep.nested.include({
           "error.code": "NODE_ERR_DUPLICATE_KEY",
@@ -342,18 +346,11 @@ describe("node: signed bodies are checked before they are parsed, and parsed str
       expect(node.stored).to.have.length(0);
       expect(await node.spentNonces()).to.equal(0);
       // the same body without the repeat is served
-      const ok = await node.app.inject({
-        method: "POST",
-        url: path,
-        headers: await signed(wallets.union, path, body),
-        payload: body,
-      });
+      const ok = await node.forward(path, body);
       expect(ok.statusCode, ok.body).to.equal(200);
       expect(node.stored).to.have.length(1);
       expect(await node.spentNonces()).to.equal(1);
-    } finally {
-      await node.app.close();
-    }
+    });
   });
 });
 
@@ -361,17 +358,11 @@ describe("node: a forwarded application is credited to an active platform member
   this.timeout(30_000);
 
   it("?platform= naming a branch, a court, a suspended platform or no member: 409 NODE_ERR_WRONG_MEMBER_KIND, nothing stored", async function () {
-    const node = await branchNode();
-    try {
+    await onBranchNode(async (node) => {
       const body = JSON.stringify(jiedaibaoPayload());
       for (const member of [ID.branch, ID.otherBranch, ID.court, ID.suspendedPlatform, ID.union, 99]) {
         const path = `/v1/forwarded-applications/jiedaibao?platform=${member}`;
-        const reply = await node.app.inject({
-          method: "POST",
-          url: path,
-          headers: await signed(wallets.union, path, body),
-          payload: body,
-        });
+        const reply = await node.forward(path, body);
         expect(reply.statusCode, `${member}: ${reply.body}`).to.equal(409);
         expect(reply.json()).to.deep.nested.include({
           "error.code": "NODE_ERR_WRONG_MEMBER_KIND",
@@ -380,31 +371,21 @@ describe("node: a forwarded application is credited to an active platform member
       }
       expect(node.stored).to.have.length(0);
       expect(await node.spentNonces(), "a refused forward spends no nonce").to.equal(0);
-    } finally {
-      await node.app.close();
-    }
+    });
   });
 
   it("an active platform: credited to it; no ?platform: credited to the union that signed it", async function () {
-    const node = await branchNode();
-    try {
+    await onBranchNode(async (node) => {
       const body = JSON.stringify(jiedaibaoPayload());
       for (const [path, credited] of [
         [`/v1/forwarded-applications/jiedaibao?platform=${ID.platform}`, ID.platform],
         ["/v1/forwarded-applications/jiedaibao", ID.union],
       ] as const) {
-        const reply = await node.app.inject({
-          method: "POST",
-          url: path,
-          headers: await signed(wallets.union, path, body),
-          payload: body,
-        });
+        const reply = await node.forward(path, body);
         expect(reply.statusCode, reply.body).to.equal(200);
         expect(node.stored.at(-1)!.application.platformMemberId).to.equal(credited);
       }
-    } finally {
-      await node.app.close();
-    }
+    });
   });
 
   it("the union's node names no platform when it forwards its own application", async function () {
