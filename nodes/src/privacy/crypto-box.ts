@@ -8,8 +8,16 @@
 // The aad binds a blob to its place (a document id): a blob copied under another id does not
 // open. The version byte is authenticated too, so it cannot be flipped to a future format.
 // Random IVs: NIST SP 800-38D caps one key at 2^32 messages; a node stores far fewer documents.
+//
+// The 国密 option (seal(…, "sm4")), for institutions bound to national cryptography: SM4-CTR and
+// HMAC-SM3, encrypt-then-MAC, both keys derived from the same data key (common/crypto/sm4.ts):
+//
+//   sealed = version (0x02) ‖ counter (16) ‖ ciphertext ‖ HMAC-SM3(version ‖ |aad| (8) ‖ aad ‖ counter ‖ ciphertext) (32)
+//
+// open() reads the version byte, so a store holds both kinds and every blob opens whichever is sealing now.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { open as openFile } from "node:fs/promises";
+import { sm3Tag, sm4Ctr, sm4EtmKeys, tagsEqual } from "../../../common/crypto/sm4.ts";
 import { PrivacyError } from "./errors.ts";
 
 export const SEAL_VERSION = 1;
@@ -18,6 +26,11 @@ export const IV_BYTES = 12;
 export const TAG_BYTES = 16;
 /** Bytes a sealed blob adds to its plaintext. */
 export const SEAL_OVERHEAD = 1 + IV_BYTES + TAG_BYTES;
+export const SM4_SEAL_VERSION = 2;
+/** Bytes an SM4 sealed blob adds: version, 16-byte counter, 32-byte HMAC-SM3 tag. */
+export const SM4_SEAL_OVERHEAD = 1 + 16 + 32;
+/** The store's cipher: AES-256-GCM, or SM4-CTR + HMAC-SM3 (国密). */
+export type SealCipher = "aes-256-gcm" | "sm4";
 
 // HKDF salt: fixed and public (RFC 5869 §3.1 allows it); it separates this scheme's keys from
 // any other use of the same master key.
@@ -49,8 +62,14 @@ export function deriveKey(master: Uint8Array, purpose: string): Uint8Array {
 }
 
 /** Encrypts and authenticates `plaintext` under `key`, bound to `aad`. */
-export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Aad): Uint8Array {
+export function seal(
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Aad,
+  algorithm: SealCipher = "aes-256-gcm",
+): Uint8Array {
   checkKey(key, "data key");
+  if (algorithm === "sm4") return sealSm4(key, plaintext, aad);
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(additionalData(aad));
@@ -69,6 +88,7 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, aad: Aad): Uint8Arr
  */
 export function open(key: Uint8Array, sealed: Uint8Array, aad: Aad): Uint8Array {
   checkKey(key, "data key");
+  if (sealed instanceof Uint8Array && sealed[0] === SM4_SEAL_VERSION) return openSm4(key, sealed, aad);
   if (!(sealed instanceof Uint8Array) || sealed.length < SEAL_OVERHEAD) {
     throw new PrivacyError("NODE_ERR_DECRYPT", `a sealed blob is at least ${SEAL_OVERHEAD} bytes`);
   }
@@ -155,6 +175,43 @@ export async function createMasterKeyFile(path: string): Promise<Uint8Array> {
     await handle.close();
   }
   return key;
+}
+
+function sealSm4(key: Uint8Array, plaintext: Uint8Array, aad: Aad): Uint8Array {
+  const { encKey, macKey } = sm4EtmKeys(key);
+  const counter = new Uint8Array(randomBytes(16));
+  const body = sm4Ctr(encKey, counter, plaintext);
+  const out = new Uint8Array(SM4_SEAL_OVERHEAD + body.length);
+  out[0] = SM4_SEAL_VERSION;
+  out.set(counter, 1);
+  out.set(body, 17);
+  out.set(sm4Mac(macKey, counter, body, aad), 17 + body.length);
+  return out;
+}
+
+function openSm4(key: Uint8Array, sealed: Uint8Array, aad: Aad): Uint8Array {
+  if (sealed.length < SM4_SEAL_OVERHEAD) {
+    throw new PrivacyError("NODE_ERR_DECRYPT", `an SM4 sealed blob is at least ${SM4_SEAL_OVERHEAD} bytes`);
+  }
+  const { encKey, macKey } = sm4EtmKeys(key);
+  const counter = sealed.subarray(1, 17);
+  const body = sealed.subarray(17, sealed.length - 32);
+  // the tag is checked before a byte is decrypted (encrypt-then-MAC)
+  if (!tagsEqual(sm4Mac(macKey, counter, body, aad), sealed.subarray(sealed.length - 32))) {
+    throw new PrivacyError(
+      "NODE_ERR_DECRYPT",
+      "the sealed blob does not authenticate (tampered, truncated, or another key or aad)",
+    );
+  }
+  return sm4Ctr(encKey, counter, body);
+}
+
+/** HMAC-SM3 over version ‖ |aad| (8 bytes) ‖ aad ‖ counter ‖ ciphertext: the length keeps aad and counter apart. */
+function sm4Mac(macKey: Uint8Array, counter: Uint8Array, body: Uint8Array, aad: Aad): Uint8Array {
+  const aadBytes = typeof aad === "string" ? new TextEncoder().encode(aad) : aad;
+  const length = new Uint8Array(8);
+  new DataView(length.buffer).setBigUint64(0, BigInt(aadBytes.length));
+  return sm3Tag(macKey, new Uint8Array([SM4_SEAL_VERSION]), length, aadBytes, counter, body);
 }
 
 function checkKey(key: Uint8Array, what: string): void {
