@@ -19,6 +19,7 @@ import {
   trustAnchorFingerprint,
 } from "../../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
+import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
 import { guardStateFile, stateFile } from "../../scripts/ops/local/chain.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
 import { LocalConsortiumError } from "../../scripts/ops/local/errors.ts";
@@ -58,6 +59,15 @@ async function anchoredBundle(client: AnchorClient, leafHash: string): Promise<E
       if (!retryable || attempt > 300) throw error;
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+/** The leaf's bundle once the demo TSA has stamped its head too. */
+async function stampedBundle(client: AnchorClient, leafHash: string): Promise<EvidenceBundle> {
+  for (let attempt = 0; ; attempt++) {
+    const bundle = await anchoredBundle(client, leafHash);
+    if (bundle.trustedTime !== undefined || attempt > 100) return bundle;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -344,6 +354,15 @@ describe("npm start: the local consortium (real processes, persistent data direc
       );
       const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
+      // the demo TSA stamped the head; its root, kept in <data>/tsa across restarts, verifies the token
+      const tsaTrustAnchors = await loadTrustAnchors([path.join(dataDir, "tsa", "demo-root-ca.pem")]);
+      const timed = await verifyOnline(await stampedBundle(client, leafHash), {
+        trustAnchor,
+        providers: [provider],
+        documentDigest,
+        trustedTime: { tsaTrustAnchors },
+      });
+      expect(timed.find((r) => r.id === "trustedTime")!.outcome, JSON.stringify(timed)).to.equal("pass");
       // membership at the anchoring block needs the chain's historical state after the reload
       expect(results.find((r) => r.id === "submitterMembership")!.outcome, JSON.stringify(results)).to.equal(
         "pass",
