@@ -2,9 +2,10 @@
 // takes setOwnBranchLimits only from the branch's governance-role account, so the node sends it
 // with a separate key (NODE_GOVERNANCE_KEYSTORE_FILE) through its own outbox (one sender per
 // key). A value above its ceiling is refused before anything is written, with the ceiling.
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import { ledgerInterface, type OutboxEntry } from "./outbox/entry.ts";
+import { awaitChainWrite } from "./servicing.ts";
 
 export const LIMIT_FIELDS = ["singleLoanMax", "dailyDisbursementLimit", "outstandingLimit"] as const;
 type Limits = Record<(typeof LIMIT_FIELDS)[number], bigint> & { netTier1Capital: bigint };
@@ -12,8 +13,8 @@ type Limits = Record<(typeof LIMIT_FIELDS)[number], bigint> & { netTier1Capital:
 export type BranchLimitsDeps = {
   memberId: number;
   memberKind: string;
-  /** eth_call on the ledger. */
-  call: (data: string) => Promise<string>;
+  /** JointLoanLedger, read-only: the branch's limits and governance's ceilings. */
+  ledger: Pick<JointLoanLedger, "branchLimits" | "branchCeilings">;
   /** The governance key's outbox and address; absent: no governance key configured. */
   governance?: { outbox: Outbox; address: string };
   /** A fresh part for each request's serial (the chain's block number). */
@@ -81,25 +82,24 @@ export class BranchLimitsOperations {
       }
     });
     const serial = `limits:${this.deps.memberId}:${await this.deps.blockNumber()}:${wanted.singleLoanMax}:${wanted.dailyDisbursementLimit}:${wanted.outstandingLimit}`;
-    await governance.outbox.enqueue({
+    const flow = {
       serial,
-      kind: "setOwnBranchLimits",
+      kind: "setOwnBranchLimits" as const,
       args: {
         branch: this.deps.memberId,
         singleLoanMax: wanted.singleLoanMax,
         dailyDisbursementLimit: wanted.dailyDisbursementLimit,
         outstandingLimit: wanted.outstandingLimit,
       },
-    });
-    const entry: OutboxEntry = await governance.outbox.settled(
-      serial,
-      this.deps.chainWriteTimeoutMs ?? 60_000,
-    );
-    if (entry.state === "failed") {
+    };
+    const entry = await awaitChainWrite(governance.outbox, flow, {
+      what: "setting the branch's quotas",
+      ...(this.deps.chainWriteTimeoutMs === undefined ? {} : { timeoutMs: this.deps.chainWriteTimeoutMs }),
       // governance lowered a ceiling between the check and the block
-      if (entry.failure?.code === "LedgerLimitAboveCeiling") {
-        const [, field, value, ceiling] = entry.failure.args as [string, string, string, string];
-        throw nodeError(
+      refusal: (failure) => {
+        if (failure.code !== "LedgerLimitAboveCeiling") return undefined;
+        const [, field, value, ceiling] = failure.args as [string, string, string, string];
+        return nodeError(
           "NODE_ERR_LIMIT_ABOVE_CEILING",
           `${LIMIT_FIELDS[Number(field)] ?? field} ${value} fen is above governance's ceiling ${ceiling} fen`,
           {
@@ -109,19 +109,8 @@ export class BranchLimitsOperations {
             ceilingFen: ceiling,
           },
         );
-      }
-      throw nodeError(
-        "NODE_ERR_CHAIN_REFUSED",
-        `the chain refused the branch's quotas: ${entry.failure?.code}`,
-        entry.failure,
-      );
-    }
-    if (entry.state !== "confirmed")
-      throw nodeError(
-        "NODE_ERR_OUTBOX_PENDING",
-        `the branch's quotas are still ${entry.state} in the outbox (serial ${serial}); they complete on their own`,
-        { serial },
-      );
+      },
+    });
     return { ...(await this.view()), serial, outbox: entry };
   }
 
@@ -135,10 +124,7 @@ export class BranchLimitsOperations {
 
   async #read(view: "branchLimits" | "branchCeilings"): Promise<Limits> {
     try {
-      const [l] = ledgerInterface.decodeFunctionResult(
-        view,
-        await this.deps.call(ledgerInterface.encodeFunctionData(view, [this.deps.memberId])),
-      ) as unknown as [Limits];
+      const l = await this.deps.ledger[view](this.deps.memberId);
       return {
         singleLoanMax: BigInt(l.singleLoanMax),
         dailyDisbursementLimit: BigInt(l.dailyDisbursementLimit),

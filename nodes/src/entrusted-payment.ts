@@ -8,7 +8,6 @@
 // the destination.
 import { createHmac } from "node:crypto";
 import { nodeError } from "./errors.ts";
-import { ledgerInterface } from "./outbox/entry.ts";
 import { accountHashOf, normalizeAccount } from "./privacy/borrower-key.ts";
 
 /** Who a loan's receiving account belongs to. */
@@ -115,8 +114,8 @@ export type DisbursementCheckDeps = {
   memberId: number;
   consortiumKey: Uint8Array;
   accounts: Pick<ReceivingAccounts, "get">;
-  /** eth_call on the ledger. */
-  call: (data: string) => Promise<string>;
+  /** The ledger's settlement-account whitelist (JointLoanLedger.isWhitelisted). */
+  isWhitelisted: (memberId: number, accountHash: string) => Promise<boolean>;
 };
 
 /**
@@ -136,10 +135,7 @@ export async function checkDisbursement(
   const accountHash = input.accountHash.toLowerCase();
   let whitelisted: boolean;
   try {
-    [whitelisted] = ledgerInterface.decodeFunctionResult(
-      "isWhitelisted",
-      await deps.call(ledgerInterface.encodeFunctionData("isWhitelisted", [deps.memberId, accountHash])),
-    ) as unknown as [boolean];
+    whitelisted = await deps.isWhitelisted(deps.memberId, accountHash);
   } catch (error) {
     throw nodeError(
       "NODE_ERR_CHAIN_UNAVAILABLE",

@@ -9,15 +9,15 @@
 // written: not a funder, shares that do not name the two funders or do not sum to 10,000 bps,
 // a loan with money out.
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
-import { decodeRevert } from "../../common/chain/revert.ts";
+import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { incomeSplitTypedData } from "../../common/lending/agreement.ts";
 import type { RecordStore } from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
 import type { Loan } from "./indexer/model.ts";
-import { LOAN_STATES } from "./indexer/model.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import { ledgerInterface, type OutboxEntry, type OutboxFailure } from "./outbox/entry.ts";
+import type { OutboxFailure } from "./outbox/entry.ts";
 import type { PeerNodes } from "./peers.ts";
+import { awaitChainWrite, ledgerLoan, refusedAsDisbursed, requireUndisbursed } from "./servicing.ts";
 
 const BPS = 10_000;
 
@@ -33,17 +33,10 @@ export type IncomeSplitAcceptance = {
   acceptedAt: string;
 };
 
-type ChainLoan = {
-  branch: number;
-  platform: number;
-  state: (typeof LOAN_STATES)[number];
-  disbursedMask: number;
-};
-
 export type IncomeSplitDeps = {
   memberId: number;
-  /** eth_call on the ledger. */
-  call: (data: string) => Promise<string>;
+  /** JointLoanLedger, read-only: the loan, its funders, the agreed income share. */
+  ledger: Pick<JointLoanLedger, "loan" | "funders" | "incomeShare">;
   outbox: Outbox;
   peers: Pick<PeerNodes, "call" | "urlOf">;
   /** This node's chain key (the platform's node signs the split with it). */
@@ -70,13 +63,8 @@ export class IncomeSplitOperations {
   /** The split as the ledger states it now. */
   async view(loanId: string): Promise<IncomeSplitView> {
     const id = loanId.toLowerCase();
-    await this.#chainLoan(id);
-    const funders = await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id]);
-    return splitView(
-      id,
-      funders[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
-      await this.#incomeShare(id),
-    );
+    await ledgerLoan(this.deps.ledger, id);
+    return splitView(id, await this.#funders(id), await this.#incomeShare(id));
   }
 
   /** The loan's output: its funders from the index, the agreed share from the chain (null while the chain cannot be read). */
@@ -102,10 +90,8 @@ export class IncomeSplitOperations {
     shares: ReadonlyArray<{ memberId: number; incomeShareBps: number }>,
   ) {
     const id = loanId.toLowerCase();
-    const loan = await this.#chainLoan(id);
-    const funders = (
-      await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id])
-    )[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
+    const loan = await ledgerLoan(this.deps.ledger, id);
+    const funders = await this.#funders(id);
     if (!funders.some((f) => f.memberId === this.deps.memberId)) {
       throw nodeError(
         "NODE_ERR_NOT_FUNDER",
@@ -114,7 +100,7 @@ export class IncomeSplitOperations {
       );
     }
     const platformIncomeShareBps = checkShares(id, funders, loan.platform, shares);
-    requireUndisbursed(id, loan);
+    requireUndisbursed(id, loan, SPLIT_NEEDS_UNDISBURSED);
     if (this.deps.memberId !== loan.branch) {
       // the platform's admin accepts the split; its node signs it when the branch's node asks
       const acceptance = {
@@ -147,22 +133,15 @@ export class IncomeSplitOperations {
       );
     }
     const serial = `split:${id}:${platformIncomeShareBps}:${await this.deps.blockNumber()}`;
-    await this.deps.outbox.enqueue({
-      serial,
-      kind: "agreeIncomeSplit",
-      args: { loanId: id, platformIncomeShareBps, platformSignature },
-    });
-    const entry: OutboxEntry = await this.deps.outbox.settled(
-      serial,
-      this.deps.chainWriteTimeoutMs ?? 60_000,
+    const entry = await awaitChainWrite(
+      this.deps.outbox,
+      { serial, kind: "agreeIncomeSplit", args: { loanId: id, platformIncomeShareBps, platformSignature } },
+      {
+        what: `the income split of loan ${id}`,
+        ...(this.deps.chainWriteTimeoutMs === undefined ? {} : { timeoutMs: this.deps.chainWriteTimeoutMs }),
+        refusal: (failure) => refusalOf(id, failure),
+      },
     );
-    if (entry.state === "failed") throw refusalOf(id, entry.failure);
-    if (entry.state !== "confirmed")
-      throw nodeError(
-        "NODE_ERR_OUTBOX_PENDING",
-        `the income split of loan ${id} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`,
-        { serial },
-      );
     return { loanId: id, platformIncomeShareBps, serial, outbox: entry, incomeSplit: await this.view(id) };
   }
 
@@ -175,7 +154,7 @@ export class IncomeSplitOperations {
   async sign(request: unknown, body: { loanId: string; platformIncomeShareBps: number }) {
     const id = body.loanId.toLowerCase();
     const bps = body.platformIncomeShareBps;
-    const loan = await this.#chainLoan(id);
+    const loan = await ledgerLoan(this.deps.ledger, id);
     if (loan.platform !== this.deps.memberId) {
       throw nodeError(
         "NODE_ERR_NOT_FUNDER",
@@ -183,9 +162,7 @@ export class IncomeSplitOperations {
         { platform: loan.platform },
       );
     }
-    const funders = (
-      await this.#read<[Array<{ memberId: bigint; shareBps: bigint }>]>("funders", [id])
-    )[0].map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
+    const funders = await this.#funders(id);
     const mine = funders.find((f) => f.memberId === this.deps.memberId);
     if (funders.length !== 2 || mine === undefined || !(bps >= 0 && bps <= BPS)) {
       throw nodeError(
@@ -194,7 +171,7 @@ export class IncomeSplitOperations {
         { loanId: id, platformIncomeShareBps: bps },
       );
     }
-    requireUndisbursed(id, loan);
+    requireUndisbursed(id, loan, SPLIT_NEEDS_UNDISBURSED);
     const { memberId: branch } = await this.deps.verifyBranchRequest(request);
     if (branch !== loan.branch)
       throw nodeError(
@@ -222,44 +199,23 @@ export class IncomeSplitOperations {
     return { platformSignature: await this.deps.signer.signTypedData(domain, types, value) };
   }
 
-  async #chainLoan(loanId: string): Promise<ChainLoan> {
-    let loan: { branch: bigint; platform: bigint; state: bigint; disbursedMask: bigint };
-    try {
-      [loan] = ledgerInterface.decodeFunctionResult(
-        "loan",
-        await this.deps.call(ledgerInterface.encodeFunctionData("loan", [loanId])),
-      ) as unknown as [typeof loan];
-    } catch (error) {
-      if (decodeRevert(error, [ledgerInterface])?.name === "LedgerUnknownLoan")
-        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
-      );
-    }
-    return {
-      branch: Number(loan.branch),
-      platform: Number(loan.platform),
-      state: LOAN_STATES[Number(loan.state)] ?? "None",
-      disbursedMask: Number(loan.disbursedMask),
-    };
+  async #funders(loanId: string): Promise<Array<{ memberId: number; shareBps: number }>> {
+    const funders = await this.#read("funders", loanId, () => this.deps.ledger.funders(loanId));
+    return funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) }));
   }
 
   async #incomeShare(loanId: string): Promise<number | undefined> {
-    const [agreed, bps] = await this.#read<[boolean, bigint]>("incomeShare", [loanId]);
+    const [agreed, bps] = await this.#read("incomeShare", loanId, () => this.deps.ledger.incomeShare(loanId));
     return agreed ? Number(bps) : undefined;
   }
 
-  async #read<T>(fn: "funders" | "incomeShare", args: unknown[]): Promise<T> {
+  async #read<T>(what: string, loanId: string, read: () => Promise<T>): Promise<T> {
     try {
-      return ledgerInterface.decodeFunctionResult(
-        fn,
-        await this.deps.call(ledgerInterface.encodeFunctionData(fn, args)),
-      ) as unknown as T;
+      return await read();
     } catch (error) {
       throw nodeError(
         "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read ${fn} of loan ${String(args[0])} from the ledger: ${(error as Error).message}`,
+        `cannot read ${what} of loan ${loanId} from the ledger: ${(error as Error).message}`,
       );
     }
   }
@@ -320,46 +276,27 @@ export function checkShares(
 }
 
 /** The ledger takes a split only before any disbursement (LedgerPartlyDisbursed, LedgerWrongState). */
-function requireUndisbursed(loanId: string, loan: ChainLoan): void {
-  if (loan.state === "Active" || loan.state === "Settled" || loan.disbursedMask !== 0) {
-    throw nodeError(
-      "NODE_ERR_LOAN_DISBURSED",
-      `loan ${loanId} is ${loan.state}${loan.state === "Registered" ? " and partly disbursed" : ""}: its income split was fixed when the money went out`,
-      { state: loan.state, disbursedMask: loan.disbursedMask },
-    );
-  }
-  if (loan.state !== "Registered")
-    throw nodeError(
-      "NODE_ERR_LOAN_STATE",
-      `loan ${loanId} is ${loan.state}; only a registered loan takes an income split`,
-      { state: loan.state },
-    );
-}
+const SPLIT_NEEDS_UNDISBURSED = {
+  disbursed: "its income split was fixed when the money went out",
+  onlyRegistered: "takes an income split",
+};
 
-/** A chain refusal of agreeIncomeSplit as the node's code, with the ledger's values. */
-function refusalOf(loanId: string, failure: OutboxFailure | undefined) {
-  const code = failure?.code;
+/** A chain refusal of agreeIncomeSplit as the node's code, with the ledger's values (else the generic refusal). */
+function refusalOf(loanId: string, failure: OutboxFailure) {
   // the ledger's arguments as the outbox keeps them: integers as decimal strings
-  const args = (failure?.args ?? []).map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)));
-  if (
-    code === "LedgerPartlyDisbursed" ||
-    (code === "LedgerWrongState" && ["2", "3"].includes(args[1] ?? ""))
-  ) {
+  const args = failure.args.map((v) => (typeof v === "object" ? JSON.stringify(v) : String(v)));
+  if (refusedAsDisbursed(failure)) {
     return nodeError(
       "NODE_ERR_LOAN_DISBURSED",
-      `loan ${loanId} was disbursed before its income split reached the chain (${code})`,
+      `loan ${loanId} was disbursed before its income split reached the chain (${failure.code})`,
       failure,
     );
   }
-  if (code === "LedgerBadIncomeSplit") {
+  if (failure.code === "LedgerBadIncomeSplit") {
     return nodeError("NODE_ERR_BAD_INCOME_SPLIT", `the ledger refused the income split of loan ${loanId}`, {
       loanId: args[0],
       platformIncomeShareBps: Number(args[1]),
     });
   }
-  return nodeError(
-    "NODE_ERR_CHAIN_REFUSED",
-    `the chain refused the income split of loan ${loanId}: ${code}`,
-    failure,
-  );
+  return undefined;
 }

@@ -7,19 +7,18 @@ import type { ConsortiumRegistry, JointLoanLedger } from "../../common/chain/gen
 import { AccountRole, MemberStatus } from "../../common/chain/generated/enums.ts";
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import { ledgerInterface, type OutboxEntry } from "./outbox/entry.ts";
+import type { OutboxEntry } from "./outbox/entry.ts";
+import { awaitChainWrite, ledgerLoan } from "./servicing.ts";
 
 export type MandateDeps = {
   memberId: number;
-  /** JointLoanLedger, read-only (loan). */
-  ledger: JointLoanLedger;
+  /** JointLoanLedger, read-only (loan, mandate). */
+  ledger: Pick<JointLoanLedger, "loan" | "mandate">;
   /** ConsortiumRegistry, read-only (accountOf). */
   registry: ConsortiumRegistry;
   outbox: Outbox;
   /** Unix seconds of the chain's latest block: the clock the ledger compares expiries with. */
   chainNow: () => Promise<number>;
-  /** eth_call on the ledger (the mandate view is not part of the outbox's ledger ABI). */
-  call: (data: string) => Promise<string>;
   chainWriteTimeoutMs?: number;
 };
 
@@ -46,10 +45,7 @@ export class MandateOperations {
     let branch: bigint;
     let expiresAt: bigint;
     try {
-      [branch, expiresAt] = ledgerInterface.decodeFunctionResult(
-        "mandate",
-        await this.deps.call(ledgerInterface.encodeFunctionData("mandate", [id, who])),
-      ) as unknown as [bigint, bigint];
+      [branch, expiresAt] = await this.deps.ledger.mandate(id, who);
     } catch (error) {
       throw nodeError(
         "NODE_ERR_CHAIN_UNAVAILABLE",
@@ -148,21 +144,14 @@ export class MandateOperations {
       | { kind: "revokeMandate"; args: { loanId: string; agent: string } },
     what: string,
   ): Promise<OutboxEntry> {
-    await this.deps.outbox.enqueue({ serial, ...flow });
-    const entry = await this.deps.outbox.settled(serial, this.deps.chainWriteTimeoutMs ?? 60_000);
-    if (entry.state === "failed")
-      throw nodeError(
-        "NODE_ERR_CHAIN_REFUSED",
-        `the chain refused ${what}: ${entry.failure?.code}`,
-        entry.failure,
-      );
-    if (entry.state !== "confirmed")
-      throw nodeError(
-        "NODE_ERR_OUTBOX_PENDING",
-        `${what} is still ${entry.state} in the outbox (serial ${serial}); it completes on its own`,
-        { serial },
-      );
-    return entry;
+    return awaitChainWrite(
+      this.deps.outbox,
+      { serial, ...flow },
+      {
+        what,
+        ...(this.deps.chainWriteTimeoutMs === undefined ? {} : { timeoutMs: this.deps.chainWriteTimeoutMs }),
+      },
+    );
   }
 
   async #requireOwnLoan(loanId: string): Promise<void> {
@@ -176,18 +165,7 @@ export class MandateOperations {
   }
 
   async #loanBranch(loanId: string): Promise<number> {
-    let loan: { branch: bigint };
-    try {
-      loan = await this.deps.ledger.loan(loanId);
-    } catch (error) {
-      if ((error as { revert?: { name?: string } }).revert?.name === "LedgerUnknownLoan")
-        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
-      );
-    }
-    return Number(loan.branch);
+    return (await ledgerLoan(this.deps.ledger, loanId)).branch;
   }
 
   async #now(): Promise<number> {

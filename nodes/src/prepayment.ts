@@ -6,20 +6,20 @@
 // (JointLoanLedger.prepay / prepaymentOwed, LoanRescheduled). The node quotes from the chain's
 // own figures, refuses before anything is written what the ledger would refuse (with its
 // values), anchors the voucher and sends `prepay` through the outbox, exactly once by serial.
-import { createHash, randomBytes } from "node:crypto";
 import type { Provider } from "ethers";
+import { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
+import type { PrepaymentReceivedEvent } from "../../common/chain/generated/typechain/lending/JointLoanLedger.ts";
 import { pagedLogs } from "../../common/chain/logs.ts";
 import { decodeRevert } from "../../common/chain/revert.ts";
 import { dayToDate } from "../../common/lending/dates.ts";
-import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { nodeError } from "./errors.ts";
 import type { Loan } from "./indexer/model.ts";
 import { LOAN_STATES } from "./indexer/model.ts";
-import { OutboxError } from "./outbox/errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import { ledgerInterface, type OutboxEntry, type PrepayArgs } from "./outbox/entry.ts";
+import type { PrepayArgs } from "./outbox/entry.ts";
+import { ledgerLoan, requireServicer, retriedFlow, writeWithVoucher } from "./servicing.ts";
 
 /** IJointLoanLedger.PrepaymentMode, in enum order, as the API names them. */
 export const PREPAYMENT_MODES = ["shorten-term", "lower-installments"] as const;
@@ -59,8 +59,8 @@ export type PrepaymentQuote = {
 
 export type PrepaymentDeps = {
   memberId: number;
-  /** eth_call on the ledger. */
-  call: (data: string) => Promise<string>;
+  /** JointLoanLedger, read-only: the loan, the mandate, the prepayment figures and the schedule. */
+  ledger: Pick<JointLoanLedger, "loan" | "mandate" | "prepaymentOwed" | "today" | "progress" | "schedule">;
   /** For the loan's prepayment events (paged: a Besu endpoint limits eth_getLogs ranges). */
   provider: Provider;
   ledgerAddress: string;
@@ -73,8 +73,6 @@ export type PrepaymentDeps = {
   chainNow: () => Promise<number>;
 };
 
-type ChainLoan = { branch: number; state: (typeof LOAN_STATES)[number] };
-
 export class PrepaymentOperations {
   readonly deps: PrepaymentDeps;
 
@@ -85,33 +83,23 @@ export class PrepaymentOperations {
   /** What prepaying `principalFen` in `mode` takes today and the schedule it leaves, as the ledger computes it. */
   async quote(loanId: string, input: PrepaymentInput): Promise<PrepaymentQuote> {
     const id = loanId.toLowerCase();
-    const loan = await this.#chainLoan(id);
+    const loan = await ledgerLoan(this.deps.ledger, id);
     if (loan.state !== "Active")
       throw nodeError("NODE_ERR_LOAN_STATE", `loan ${id} is ${loan.state}; only an active loan is prepaid`, {
         state: loan.state,
       });
     const feeFen = input.feeFen ?? 0n;
     const mode = PREPAYMENT_MODES.indexOf(input.mode);
-    let owed: [bigint, bigint, bigint, Array<{ dueDay: bigint; principal: bigint; interest: bigint }>];
+    const { ledger } = this.deps;
+    let owed: Awaited<ReturnType<JointLoanLedger["prepaymentOwed"]>>;
     let today: bigint;
-    let progress: { nextInstallment: bigint };
+    let progress: Awaited<ReturnType<JointLoanLedger["progress"]>>;
     try {
-      owed = ledgerInterface.decodeFunctionResult(
-        "prepaymentOwed",
-        await this.deps.call(
-          ledgerInterface.encodeFunctionData("prepaymentOwed", [id, input.principalFen, mode, feeFen]),
-        ),
-      ) as unknown as typeof owed;
-      [today] = ledgerInterface.decodeFunctionResult(
-        "today",
-        await this.deps.call(ledgerInterface.encodeFunctionData("today", [])),
-      ) as unknown as [bigint];
-      [progress] = ledgerInterface.decodeFunctionResult(
-        "progress",
-        await this.deps.call(ledgerInterface.encodeFunctionData("progress", [id])),
-      ) as unknown as [typeof progress];
+      owed = await ledger.prepaymentOwed(id, input.principalFen, mode, feeFen);
+      today = await ledger.today();
+      progress = await ledger.progress(id);
     } catch (error) {
-      throw refusalOf(id, decodeRevert(error, [ledgerInterface]), error);
+      throw refusalOf(id, decodeRevert(error), error);
     }
     const [interestFen, principalPaidFen, maxFeeFen, installments] = [
       BigInt(owed[0]),
@@ -158,24 +146,18 @@ export class PrepaymentOperations {
     const id = loanId.toLowerCase();
     const mode = PREPAYMENT_MODES.indexOf(input.mode);
     const feeFen = input.feeFen ?? 0n;
-    const existing = await this.deps.outbox.status(input.serial);
-    if (existing !== undefined) {
-      const args = existing.args as PrepayArgs;
+    const retried = await retriedFlow(this.deps.outbox, input.serial, (entry) => {
+      const args = entry.args as PrepayArgs;
       const same =
-        existing.kind === "prepay" &&
+        entry.kind === "prepay" &&
         args.loanId === id &&
         args.principal === input.principalFen.toString() &&
         args.mode === mode &&
         args.fee === feeFen.toString();
-      if (same && (input.receivedFen === undefined || args.amount === input.receivedFen.toString()))
-        return { serial: input.serial, voucher: args.voucher, outbox: existing };
-      throw new OutboxError(
-        "NODE_ERR_OUTBOX_CONFLICT",
-        `serial ${input.serial} is already used by a ${existing.kind} entry with other arguments; a new flow needs a new serial`,
-        { serial: input.serial, existing: { kind: existing.kind, state: existing.state } },
-      );
-    }
-    await this.#requireServicer(id, await this.#chainLoan(id));
+      return same && (input.receivedFen === undefined || args.amount === input.receivedFen.toString());
+    });
+    if (retried !== undefined) return retried;
+    await requireServicer(this.deps, id, await ledgerLoan(this.deps.ledger, id));
     const quote = await this.quote(id, input);
     if (input.receivedFen !== undefined && input.receivedFen !== quote.totalFen) {
       throw nodeError(
@@ -202,11 +184,9 @@ export class PrepaymentOperations {
       member: this.deps.memberId,
       recordedBy: actorId,
     };
-    const voucherBytes = Buffer.from(JSON.stringify(voucher));
-    const digest = `0x${createHash("sha256").update(voucherBytes).digest("hex")}`;
-    const flow = {
+    const written = await writeWithVoucher(this.deps, id, voucher, (digest) => ({
       serial: input.serial,
-      kind: "prepay" as const,
+      kind: "prepay",
       args: {
         loanId: id,
         principal: input.principalFen,
@@ -215,27 +195,8 @@ export class PrepaymentOperations {
         amount: quote.totalFen,
         voucher: digest,
       },
-    };
-    // a serial taken meanwhile by another flow is refused before the voucher is stored or anchored
-    await this.deps.outbox.refuseConflict(flow);
-    await this.deps.documents.put({
-      kind: "voucher",
-      bytes: voucherBytes,
-      loanId: id,
-      owner: this.deps.memberId,
-      meta: { serial: input.serial },
-    });
-    await this.deps.anchor([
-      {
-        kind: EvidenceKind.FundFlowVoucher,
-        digestAlgorithm: DigestAlgorithm.Sha256,
-        digest,
-        salt: `0x${randomBytes(32).toString("hex")}`,
-        subject: id,
-      },
-    ]);
-    const entry: OutboxEntry = await this.deps.outbox.enqueue(flow);
-    return { serial: input.serial, voucher: digest, outbox: entry, quote };
+    }));
+    return { serial: input.serial, ...written, quote };
   }
 
   /**
@@ -246,10 +207,7 @@ export class PrepaymentOperations {
     loan: Pick<Loan, "loanId" | "registeredBlock">,
   ): Promise<{ schedule: unknown; prepayments: unknown }> {
     try {
-      const [installments] = ledgerInterface.decodeFunctionResult(
-        "schedule",
-        await this.deps.call(ledgerInterface.encodeFunctionData("schedule", [loan.loanId])),
-      ) as unknown as [Array<{ dueDay: bigint; principal: bigint; interest: bigint }>];
+      const installments = await this.deps.ledger.schedule(loan.loanId);
       const schedule = installments.map((i, k) => ({
         installment: k,
         dueDay: Number(i.dueDay),
@@ -261,21 +219,16 @@ export class PrepaymentOperations {
       const prepayments = [];
       const filter = {
         address: this.deps.ledgerAddress,
-        topics: [ledgerInterface.getEvent("PrepaymentReceived")!.topicHash, loan.loanId],
+        topics: [JointLoanLedger.interface.getEvent("PrepaymentReceived").topicHash, loan.loanId],
       };
       for await (const page of pagedLogs(this.deps.provider, filter, {
         fromBlock: loan.registeredBlock,
         pageBlocks: this.deps.logPageBlocks,
       })) {
         for (const log of page) {
-          const a = ledgerInterface.parseLog(log)!.args as unknown as {
-            serial: string;
-            mode: bigint;
-            principal: bigint;
-            principalPaid: bigint;
-            interest: bigint;
-            fee: bigint;
-          };
+          const a = JointLoanLedger.interface
+            .parseLog(log)!
+            .args.toObject() as PrepaymentReceivedEvent.OutputObject;
           prepayments.push({
             serial: String(a.serial).toLowerCase(),
             mode: PREPAYMENT_MODES[Number(a.mode)] ?? Number(a.mode),
@@ -292,49 +245,6 @@ export class PrepaymentOperations {
     } catch {
       return { schedule: null, prepayments: null };
     }
-  }
-
-  async #chainLoan(loanId: string): Promise<ChainLoan> {
-    let loan: { branch: bigint; state: bigint };
-    try {
-      [loan] = ledgerInterface.decodeFunctionResult(
-        "loan",
-        await this.deps.call(ledgerInterface.encodeFunctionData("loan", [loanId])),
-      ) as unknown as [typeof loan];
-    } catch (error) {
-      if (decodeRevert(error, [ledgerInterface])?.name === "LedgerUnknownLoan")
-        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
-      );
-    }
-    return { branch: Number(loan.branch), state: LOAN_STATES[Number(loan.state)] ?? "None" };
-  }
-
-  /** The ledger takes a prepayment from the loan's branch or a member holding its unexpired mandate: refused here first. */
-  async #requireServicer(loanId: string, loan: ChainLoan): Promise<void> {
-    if (loan.branch === this.deps.memberId) return;
-    const me = (await this.deps.account()).toLowerCase();
-    let branch: bigint, expiresAt: bigint, now: number;
-    try {
-      [branch, expiresAt] = ledgerInterface.decodeFunctionResult(
-        "mandate",
-        await this.deps.call(ledgerInterface.encodeFunctionData("mandate", [loanId, me])),
-      ) as unknown as [bigint, bigint];
-      now = await this.deps.chainNow();
-    } catch (error) {
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read this node's mandate for loan ${loanId}: ${(error as Error).message}`,
-      );
-    }
-    if (Number(branch) === loan.branch && Number(expiresAt) > now) return;
-    throw nodeError(
-      "NODE_ERR_NO_MANDATE",
-      `loan ${loanId} is serviced by branch ${loan.branch}; this node (member ${this.deps.memberId}, account ${me}) holds no unexpired mandate for it`,
-      { branch: loan.branch, agent: me, expiresAt: Number(expiresAt) },
-    );
   }
 }
 

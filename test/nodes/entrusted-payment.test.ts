@@ -14,7 +14,6 @@ import {
   ReceivingAccounts,
   receivingAccountOf,
 } from "../../nodes/src/entrusted-payment.ts";
-import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import { bearerAs, SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
@@ -62,15 +61,14 @@ describe("entrusted payment: binding and the disbursement check", function () {
       ...bindReceivingAccount(KEY, serial, BORROWER_ACCOUNT, { accountNumber: PAYEE_ACCOUNT }),
     });
     const asked: unknown[] = [];
-    const call = (whitelisted: boolean) => async (data: string) => {
-      asked.push(ledgerInterface.decodeFunctionData("isWhitelisted", data).toArray());
-      return ledgerInterface.encodeFunctionResult("isWhitelisted", [whitelisted]);
-    };
     const deps = (whitelisted: boolean) => ({
       memberId: 2,
       consortiumKey: KEY,
       accounts,
-      call: call(whitelisted),
+      isWhitelisted: async (memberId: number, accountHash: string) => {
+        asked.push([memberId, accountHash]);
+        return whitelisted;
+      },
     });
     const codeOf = async (p: Promise<unknown>) =>
       p.then(
@@ -82,7 +80,7 @@ describe("entrusted payment: binding and the disbursement check", function () {
         checkDisbursement(deps(false), loanId, { accountHash: SETTLEMENT, toAccount: PAYEE_ACCOUNT }),
       ),
     ).to.equal("NODE_ERR_ACCOUNT_NOT_WHITELISTED");
-    expect(asked[0]).to.deep.equal([2n, SETTLEMENT]);
+    expect(asked[0]).to.deep.equal([2, SETTLEMENT]);
     expect(
       await codeOf(
         checkDisbursement(deps(true), loanId, { accountHash: SETTLEMENT, toAccount: BORROWER_ACCOUNT }),

@@ -50,8 +50,6 @@ export async function connectChain(config: NodeConfig, wallet: Wallet) {
       chainId: async () => chainId,
       registryAddress: async () => config.consortiumRegistry,
     }),
-    /** eth_call on the ledger. */
-    ledgerCall: (data: string) => provider.call({ to: config.jointLoanLedger, data }),
     /** The latest block's timestamp (unix seconds). */
     chainNow: async () => (await provider.getBlock("latest"))!.timestamp,
   };

@@ -121,7 +121,7 @@ function jointLoanRooms(
   const { storage, chain, writers, stores } = parts;
   const incomeSplit = new IncomeSplitOperations({
     memberId: config.memberId,
-    call: chain.ledgerCall,
+    ledger: chain.ledger,
     outbox: writers.outbox,
     peers: chain.peers,
     signer: storage.wallet,
@@ -133,7 +133,7 @@ function jointLoanRooms(
   });
   const prepayments = new PrepaymentOperations({
     memberId: config.memberId,
-    call: chain.ledgerCall,
+    ledger: chain.ledger,
     provider: chain.provider,
     ledgerAddress: config.jointLoanLedger,
     logPageBlocks: config.logPageBlocks,
@@ -156,12 +156,11 @@ function mandateRooms(options: NodeServiceOptions, chain: NodeChain, writers: Ch
     registry: chain.registry,
     outbox: writers.outbox,
     chainNow: chain.chainNow,
-    call: chain.ledgerCall,
   });
   const branchLimits = new BranchLimitsOperations({
     memberId: config.memberId,
     memberKind: config.memberKind,
-    call: chain.ledgerCall,
+    ledger: chain.ledger,
     ...(governance === undefined
       ? {}
       : { governance: { outbox: governance.outbox, address: governance.address } }),
