@@ -41,6 +41,8 @@ export default defineConfig(
     "test-artifacts/",
     // generated from the build artifacts by common/chain/generate.ts
     "common/chain/generated/",
+    // bundled for the court page by anchor-service/web/src/build.ts
+    "anchor-service/web/pdf-signatures.js",
   ]),
 
   {

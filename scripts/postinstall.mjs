@@ -60,7 +60,18 @@ function chainTypings() {
   return result.status ?? 1;
 }
 
+/** The court page's signature module (anchor-service/web/pdf-signatures.js, gitignored); the exit status. */
+function pageBundle() {
+  const node = existsSync(pinned) ? pinned : process.execPath;
+  const result = spawnSync(node, ["anchor-service/web/src/build.ts"], { stdio: "inherit" });
+  if (result.status !== 0)
+    console.error(
+      "postinstall: bundling the court page's signature module failed; run `npm run postinstall`",
+    );
+  return result.status ?? 1;
+}
+
 if (process.env.JOINTLEDGER_POSTINSTALL_NESTED === "1") process.exit(0);
 const pinned = "node_modules/.bin/node";
 const edr = fixEdr();
-process.exit(edr !== 0 ? edr : chainTypings());
+process.exit(edr !== 0 ? edr : chainTypings() || pageBundle());

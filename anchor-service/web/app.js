@@ -6,6 +6,7 @@ import { fileSize, shortHash } from "./format.js";
 import { LANGS, defaultLang, translator } from "./i18n.js";
 import { renderCertificate, renderResult } from "./render.js";
 import { PageError, isLeafHash, runVerification } from "./verification.js";
+import { inspectDocument, renderRootsDrop, renderSignatures } from "./signatures.js";
 
 const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
 
@@ -13,6 +14,10 @@ const state = {
   lang: storedLang() ?? defaultLang(navigator.languages ?? [navigator.language]),
   documentFile: null,
   bundleFile: null,
+  /** CA root certificates (PEM files) a signed PDF's signatures are checked against (signatures.js). */
+  rootFiles: [],
+  /** The document's signature report (signatures.js), or null. */
+  signatures: null,
   /** The leaf of a verification link (/verify?leaf=…), if the page was opened with one. */
   leaf: null,
   badLeaf: false,
@@ -55,6 +60,8 @@ function render() {
   $("bundle-chosen").textContent = chosen(state.bundleFile);
   $("drop-document").classList.toggle("has-file", state.documentFile !== null);
   $("drop-bundle").classList.toggle("has-file", state.bundleFile !== null);
+  renderRootsDrop(state.lang, state.rootFiles);
+  renderSignatures($("signatures"), state.signatures, state.lang);
   const notice = $("leaf-notice");
   notice.hidden = state.leaf === null;
   notice.textContent = state.leaf === null ? "" : t("leafNotice", { leaf: shortHash(state.leaf) });
@@ -80,8 +87,15 @@ function render() {
 async function verify(leafOverride = null) {
   state.phase = "working";
   state.result = null;
+  state.signatures = null;
   state.message = null;
   render();
+  // a signed PDF's signatures, beside (not part of) the evidence checks: shown whatever those find
+  state.signatures = await inspectDocument(state.documentFile, state.rootFiles).catch((e) => ({
+    signed: true,
+    claimed: [],
+    verification: { outcome: "fail", code: "ERROR", message: e instanceof Error ? e.message : String(e) },
+  }));
   try {
     if (state.badLeaf && leafOverride === null) throw new PageError("errBadLeaf");
     await state.infoReady;
@@ -156,6 +170,8 @@ function wireDropZone(zoneId, inputId, target) {
 function reset() {
   state.documentFile = null;
   state.bundleFile = null;
+  state.rootFiles = [];
+  state.signatures = null;
   state.leaf = null;
   state.badLeaf = false;
   state.result = null;
@@ -163,6 +179,7 @@ function reset() {
   state.phase = "idle";
   $("document").value = "";
   $("bundle").value = "";
+  $("roots").value = "";
   history.replaceState(null, "", "/verify");
   render();
   $("document").focus();
@@ -182,6 +199,10 @@ function start() {
   }
   wireDropZone("drop-document", "document", "document");
   wireDropZone("drop-bundle", "bundle", "bundle");
+  $("roots").addEventListener("change", () => {
+    state.rootFiles = [...($("roots").files ?? [])];
+    render();
+  });
   // a file dropped beside the zones must not make the browser navigate away from the page
   for (const type of ["dragover", "drop"]) window.addEventListener(type, (event) => event.preventDefault());
   $("form").addEventListener("submit", (event) => {

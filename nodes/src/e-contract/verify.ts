@@ -148,7 +148,7 @@ async function verifyOne(
     );
   }
   const actual = Buffer.from(await globalThis.crypto.subtle.digest(hash, data));
-  if (!actual.equals(stated.valueBlock.valueHexView)) {
+  if (!actual.equals(Buffer.from(stated.valueBlock.valueHexView))) {
     return refuse(
       "NODE_ERR_CONTRACT_DIGEST_MISMATCH",
       `signature ${index + 1}: the signed bytes changed after signing`,
@@ -278,4 +278,37 @@ export async function verifySignedContract(
       signers: signatures.map((s) => s.subject),
     });
   return { signatures, borrower, branchSeal };
+}
+
+/** What a signature says of itself before anything is checked: for showing who claims to have signed. */
+export type ClaimedSignature = { subject: string; issuer: string; signingTime: Date | undefined };
+
+/**
+ * The signer each filled /ByteRange names (its CMS signer certificate's subject and issuer, the
+ * signing time it states), nothing verified: a reader shows this beside verifySignedContract's
+ * verdict, never instead of it. A signature whose CMS does not parse is left out.
+ */
+export function claimedSignatures(pdf: Uint8Array): ClaimedSignature[] {
+  const claimed: ClaimedSignature[] = [];
+  for (const [i, range] of byteRangesOf(pdf).entries()) {
+    try {
+      const signed = signedDataOf(cmsOf(pdf, range, i), i);
+      const sid = signed.signerInfos[0]!.sid as { serialNumber?: { isEqual(other: unknown): boolean } };
+      const certificates = (signed.certificates ?? []).filter(
+        (x): x is Certificate => "subjectPublicKeyInfo" in x,
+      );
+      const certificate =
+        certificates.find((c) => sid.serialNumber?.isEqual(c.serialNumber) === true) ?? certificates[0];
+      if (certificate === undefined) continue;
+      const time = attribute(signed, CMS_OID.signingTime);
+      claimed.push({
+        subject: subjectOf(certificate),
+        issuer: issuerOf(certificate),
+        signingTime: time instanceof UTCTime || time instanceof GeneralizedTime ? time.toDate() : undefined,
+      });
+    } catch {
+      // not a signature this reader can read: the verification names it
+    }
+  }
+  return claimed;
 }

@@ -49,6 +49,7 @@ import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
 import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts";
 import { ensureContractCa } from "./contract-ca.ts";
+import { buildPdfSignatures } from "../../../anchor-service/web/src/build.ts";
 
 export type StartOptions = {
   dataDir: string;
@@ -266,6 +267,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       logFile,
     };
     if (tsa !== undefined) context.env = { ...tsa.env, ...context.env };
+    // the court page's signature module, current before the anchor service reads the page's files
+    await buildPdfSignatures();
     const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
     services.set("anchor", anchor);
     log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
