@@ -367,6 +367,15 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
         .map(([d, query]) => `/v1/digests/${d === "known" ? known.digest : d}${query}`),
     ),
     getRoute(
+      "GET /v1/timestamps/:treeSize",
+      fc
+        .tuple(
+          pathSegment(fc.constantFrom("1", "2", "999999", "0", "281474976710656"), hostileNumberText),
+          anyQuery,
+        )
+        .map(([n, query]) => `/v1/timestamps/${n}${query}`),
+    ),
+    getRoute(
       "GET /v1/members/:memberId",
       fc
         .tuple(pathSegment(fc.constantFrom("1", "2", "5", "99", "0"), hostileNumberText), anyQuery)

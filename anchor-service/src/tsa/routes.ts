@@ -6,6 +6,7 @@ import { z } from "zod";
 import { headTimestampMessage } from "../../../common/formats/bundle/trusted-time.ts";
 import { anchorError } from "../errors.ts";
 import { ErrorResponse } from "../schemas/leaves.ts";
+import { SEQ_BYTES } from "../store/keys.ts";
 import type { HeadStamper } from "./stamper.ts";
 
 const TimestampsParams = z.strictObject({
@@ -13,7 +14,7 @@ const TimestampsParams = z.strictObject({
     .number()
     .int()
     .min(1)
-    .max(Number.MAX_SAFE_INTEGER)
+    .max(2 ** (8 * SEQ_BYTES) - 1)
     .describe("a committed head's tree size"),
 });
 

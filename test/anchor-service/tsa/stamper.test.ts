@@ -103,6 +103,10 @@ describe("anchor service: RFC 3161 tokens over committed heads", function () {
     const bad = await suite.service.app.inject({ url: "/v1/timestamps/zero" });
     expect(bad.statusCode).to.equal(400);
     expect(bad.json().error.code).to.equal("ANCHOR_ERR_VALIDATION");
+    // beyond the 6-byte keys: refused, never wrapped onto another head's key
+    const huge = await suite.service.app.inject({ url: `/v1/timestamps/${2 ** 48 + 1}` });
+    expect(huge.statusCode).to.equal(400);
+    expect(huge.json().error.code).to.equal("ANCHOR_ERR_VALIDATION");
   });
 
   it("keeps taking and committing evidence while the TSA is down, and stamps the backlog when it is back", async function () {
