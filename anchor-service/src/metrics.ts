@@ -47,5 +47,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
       help: "Failed chain RPC rounds",
       registers: [registry],
     }),
+    tsaTokens: new Counter({
+      name: "anchor_tsa_tokens_total",
+      help: "RFC 3161 tokens obtained over committed heads, by TSA",
+      labelNames: ["tsa"],
+      registers: [registry],
+    }),
+    tsaFailures: new Counter({
+      name: "anchor_tsa_failures_total",
+      help: "Failed time-stamp requests (retried with back-off), by TSA",
+      labelNames: ["tsa"],
+      registers: [registry],
+    }),
   };
 }

@@ -104,6 +104,8 @@ export async function createAnchorService(options: ServiceOptions) {
     ...(tsaTrustAnchors === undefined ? {} : { trustAnchors: tsaTrustAnchors }),
     log,
     timeoutMs: config.tsaTimeoutMs,
+    onToken: (tsa) => metrics.tsaTokens.inc({ tsa }),
+    onFailure: (tsa) => metrics.tsaFailures.inc({ tsa }),
   });
   const committer = new Committer({
     db,

@@ -117,6 +117,9 @@ describe("anchor service: RFC 3161 tokens over committed heads", function () {
       await suite.service.stamper.runOnce();
       expect(asked).to.be.greaterThan(before);
       expect(await suite.service.stamper.backlog()).to.equal(1);
+      expect(await suite.service.metrics.registry.metrics()).to.match(
+        /anchor_tsa_failures_total\{tsa="[^"]+"\} [1-9]/,
+      );
       const bundle = parseBundle((await suite.service.app.inject({ url: `/v1/bundles/${leafHash}` })).json());
       expect(bundle.trustedTime).to.equal(undefined); // anchored, not yet stamped
       const pending = (
