@@ -676,6 +676,39 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "GET /v1/loans/:loanId/receiving-account",
       loanSegment.map((l) => `/v1/loans/${l}/receiving-account`),
     ),
+    // the signed contract on chain: the known loan's record as this branch keeps it (the registry
+    // read, nothing written); endorsing is a platform's node's, so branch A's refuses every request
+    getRoute(
+      "GET /v1/loans/:loanId/contract-endorsement",
+      loanSegment.map((l) => `/v1/loans/${l}/contract-endorsement`),
+    ),
+    {
+      route: "POST /v1/contract-endorsements",
+      arbitrary: fc.record({
+        url: fc.constant("/v1/contract-endorsements"),
+        body: fc.oneof(
+          {
+            weight: 6,
+            arbitrary: mutatedJson({ loanId: `0x${"ab".repeat(32)}`, leafHash: `0x${"cd".repeat(32)}` }),
+          },
+          { weight: 2, arbitrary: hostileBody },
+        ),
+        type: contentType,
+        signer: fc.oneof(
+          { weight: 8, arbitrary: fc.constant<Signer>("branchB") },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom<Signer>("union", "platform", "outsider", "none", "expired"),
+          },
+        ),
+        target: nodeTarget,
+        headers: junkHeaders,
+      }),
+      build: signedPost,
+      check: (_c: SignedCase, reply) => {
+        if (reply.statusCode < 400) throw new Error("a branch's node endorsed a contract as a platform");
+      },
+    },
     getRoute(
       "GET /v1/loans/:loanId/income-split",
       loanSegment.map((l) => `/v1/loans/${l}/income-split`),
