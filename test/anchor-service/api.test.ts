@@ -142,9 +142,9 @@ describe("anchor service HTTP API (app.inject, one Anvil chain)", function () {
 
   /** `send`'s request is refused with `status` and `code`, and nothing is written; the state it left, unchanged. */
   async function refusedUnwritten(
-    send: () => Promise<Response>,
+    send: () => Promise<Reply>,
     status: number,
-    code: string,
+    code: keyof typeof ANCHOR_ERRORS,
     s: AnchorService = suite.service,
   ): Promise<Snapshot> {
     const before = await snapshot(s);
