@@ -36,6 +36,12 @@ export const ANCHOR_ERRORS = {
   /** GET /v1/timestamps/:treeSize for a head with no token stored or awaited. */
   ANCHOR_ERR_UNKNOWN_TIMESTAMP: 404,
   ANCHOR_ERR_NOT_ANCHORED: 409,
+  /** GET /tile/…: not a canonical tlog-tiles path (level 0–63 or entries, x-grouped index, .p/1–255). */
+  ANCHOR_ERR_BAD_TILE_PATH: 400,
+  /** GET /tile/…: a tile or entry bundle (or partial width) the published tree does not hold yet. */
+  ANCHOR_ERR_UNKNOWN_TILE: 404,
+  /** GET /checkpoint before any checkpoint met the witness policy. */
+  ANCHOR_ERR_NO_CHECKPOINT: 404,
   ANCHOR_ERR_BAD_RANGE: 400,
   ANCHOR_ERR_NOT_FOUND: 404,
   ANCHOR_ERR_CHAIN_UNAVAILABLE: 503,
