@@ -68,8 +68,8 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     return recommitted(keepReceipt ? bundle : withoutReceipt, anchor);
   }
 
-  /** A receipt for the bundle's leaf alone, signed by `signer`, received at `receivedAt`. */
-  async function receiptBy(signer: Wallet, receivedAt: number): Promise<Receipt> {
+  /** The bundle with its receipt replaced by one for its leaf alone, signed by `signer`, received at `receivedAt`. */
+  async function withReceiptBy(signer: Wallet, receivedAt: number): Promise<EvidenceBundle> {
     const domain = receiptDomain(suite.chain.chainId, suite.chain.deployment.addresses.evidenceLog);
     const signed = await signReceiptBatch(signer, domain, {
       logId: bundle.log.logId,
@@ -78,7 +78,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
       receivedAt,
       maxMergeDelaySeconds: 60,
     });
-    return signed.receipts[0]!;
+    return parseBundle({ ...bundle, receipt: signed.receipts[0]! });
   }
 
   it("passes the genuine bundle, stating when it was received, the promise, and the delay", async function () {
@@ -172,10 +172,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
 
   describe("receipts", function () {
     it("fails a receipt dated 1999 signed by a member's key: not the log's operator, and out of its promise", async function () {
-      const forged = parseBundle({
-        ...bundle,
-        receipt: await receiptBy(suite.chain.wallets.branchA, SECONDS_1999),
-      });
+      const forged = await withReceiptBy(suite.chain.wallets.branchA, SECONDS_1999);
       const results = await online(forged);
       expect(blockAndTime(results).outcome).to.equal("fail");
       expect(blockAndTime(results).reason)
@@ -186,10 +183,7 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
     });
 
     it("fails a receipt dated 1999 even when the operator's key signed it: the head came decades after the promised 60 s", async function () {
-      const late = parseBundle({
-        ...bundle,
-        receipt: await receiptBy(suite.chain.wallets.anchor, SECONDS_1999),
-      });
+      const late = await withReceiptBy(suite.chain.wallets.anchor, SECONDS_1999);
       const results = await online(late);
       expect(blockAndTime(results).outcome).to.equal("fail");
       expect(blockAndTime(results).reason)

@@ -4,11 +4,10 @@
 import { expect } from "chai";
 import type { BureauQuery, BureauReport, CreditBureau } from "../../nodes/src/bureau/bureau.ts";
 import { bureauError } from "../../nodes/src/bureau/bureau.ts";
-import { BureauClient } from "../../nodes/src/bureau/client.ts";
 import { BureauSimulator } from "../../nodes/src/bureau/simulator.ts";
 import type { IndexerStatus } from "../../nodes/src/indexer/indexer.ts";
 import { createNodeMetrics } from "../../nodes/src/metrics.ts";
-import { FakeClock, keyN } from "./bureau/fixtures.ts";
+import { FakeClock, clientOnClock, keyN } from "./bureau/fixtures.ts";
 
 const QUERY: BureauQuery = {
   borrowerKey: keyN(2),
@@ -48,21 +47,21 @@ function sample(text: string, series: string): number {
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
 }
 
+/** Each series of `expected` has that value in `text`. */
+function expectSamples(text: string, expected: Record<string, number>): void {
+  for (const [series, value] of Object.entries(expected))
+    expect(sample(text, series), series).to.equal(value);
+}
+
 describe("node metrics (prom-client)", function () {
   it("counts the bureau client's events: answered queries and their latency, timeouts, retries, failures by code, the breaker", async function () {
     const metrics = createNodeMetrics();
     const clock = new FakeClock();
     const report = await new BureauSimulator({ seed: "metrics", latencyMs: 0 }).query(QUERY, {});
     const bureau = new ScriptedBureau(["ok", "hang", "hang", "not-found", "hang", "hang"], clock, report);
-    const client = new BureauClient(bureau, {
-      timeoutMs: 1_000,
+    const client = clientOnClock(bureau, clock, {
       retries: 1,
       backoff: { baseMs: 100, maxMs: 100 },
-      failureThreshold: 3,
-      coolDownMs: 30_000,
-      now: clock.now,
-      sleep: clock.sleep,
-      random: () => 0.5,
       onEvent: (event) => metrics.bureauEvent(event),
     });
     const outcome = async () =>
@@ -84,24 +83,22 @@ describe("node metrics (prom-client)", function () {
     expect(await outcome()).to.equal("NODE_ERR_BUREAU_CIRCUIT_OPEN");
 
     const text = await metrics.registry.metrics();
-    expect(sample(text, "node_bureau_queries_total")).to.equal(6);
-    expect(sample(text, "node_bureau_attempts_total")).to.equal(7);
-    expect(sample(text, "node_bureau_successes_total")).to.equal(1);
-    expect(sample(text, "node_bureau_timeouts_total")).to.equal(5);
-    expect(
-      sample(text, 'node_bureau_failures_total{code="NODE_ERR_BUREAU_TIMEOUT",transient="true"}'),
-    ).to.equal(5);
-    expect(
-      sample(text, 'node_bureau_failures_total{code="NODE_ERR_BUREAU_NOT_FOUND",transient="false"}'),
-    ).to.equal(1);
-    expect(sample(text, "node_bureau_retries_total")).to.equal(2);
-    expect(sample(text, "node_bureau_rejected_total")).to.equal(1);
-    expect(sample(text, 'node_bureau_breaker_state{state="open"}')).to.equal(1);
-    expect(sample(text, 'node_bureau_breaker_state{state="closed"}')).to.equal(0);
-    expect(sample(text, "node_bureau_query_duration_seconds_count")).to.equal(1);
-    expect(sample(text, "node_bureau_query_duration_seconds_sum")).to.equal(0.04);
-    expect(sample(text, 'node_bureau_query_duration_seconds_bucket{le="0.025"}')).to.equal(0);
-    expect(sample(text, 'node_bureau_query_duration_seconds_bucket{le="0.05"}')).to.equal(1);
+    expectSamples(text, {
+      node_bureau_queries_total: 6,
+      node_bureau_attempts_total: 7,
+      node_bureau_successes_total: 1,
+      node_bureau_timeouts_total: 5,
+      'node_bureau_failures_total{code="NODE_ERR_BUREAU_TIMEOUT",transient="true"}': 5,
+      'node_bureau_failures_total{code="NODE_ERR_BUREAU_NOT_FOUND",transient="false"}': 1,
+      node_bureau_retries_total: 2,
+      node_bureau_rejected_total: 1,
+      'node_bureau_breaker_state{state="open"}': 1,
+      'node_bureau_breaker_state{state="closed"}': 0,
+      node_bureau_query_duration_seconds_count: 1,
+      node_bureau_query_duration_seconds_sum: 0.04,
+      'node_bureau_query_duration_seconds_bucket{le="0.025"}': 0,
+      'node_bureau_query_duration_seconds_bucket{le="0.05"}': 1,
+    });
   });
 
   it("reads the outbox by state and the index's lag behind the chain head before a scrape", async function () {
@@ -122,9 +119,11 @@ describe("node metrics (prom-client)", function () {
     const sources = { outboxCounts: async () => counts, indexerStatus: () => status };
     await metrics.refresh(sources);
     let text = await metrics.registry.metrics();
-    expect(sample(text, 'node_outbox_entries{state="queued"}')).to.equal(2);
-    expect(sample(text, 'node_outbox_entries{state="confirmed"}')).to.equal(40);
-    expect(sample(text, 'node_outbox_entries{state="failed"}')).to.equal(3);
+    expectSamples(text, {
+      'node_outbox_entries{state="queued"}': 2,
+      'node_outbox_entries{state="confirmed"}': 40,
+      'node_outbox_entries{state="failed"}': 3,
+    });
     // nothing indexed yet: the whole chain is behind
     expect(sample(text, "node_indexer_lag_blocks")).to.equal(120);
 
@@ -138,12 +137,14 @@ describe("node metrics (prom-client)", function () {
     counts.queued = 0;
     await metrics.refresh(sources);
     text = await metrics.registry.metrics();
-    expect(sample(text, 'node_outbox_entries{state="queued"}')).to.equal(0);
-    expect(sample(text, "node_indexer_head_block")).to.equal(125);
-    expect(sample(text, "node_indexer_block")).to.equal(117);
-    expect(sample(text, "node_indexer_lag_blocks")).to.equal(8);
-    expect(sample(text, "node_indexer_last_sync_timestamp_seconds")).to.equal(1_700_000_000.5);
-    expect(sample(text, "node_indexer_resets")).to.equal(1);
+    expectSamples(text, {
+      'node_outbox_entries{state="queued"}': 0,
+      node_indexer_head_block: 125,
+      node_indexer_block: 117,
+      node_indexer_lag_blocks: 8,
+      node_indexer_last_sync_timestamp_seconds: 1_700_000_000.5,
+      node_indexer_resets: 1,
+    });
   });
 
   it("keeps a registry per instance (two nodes in one process do not share counters)", async function () {

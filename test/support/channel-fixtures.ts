@@ -12,6 +12,25 @@ export const receivedAt = "2026-11-22T10:05:30+08:00";
 
 export const DIGEST = "a9efbcbbe4cd5dc4d0eccecb828af26be2fec47c6419cf9c3395cf2c42c95197";
 
+/** A fixture's canonical application: from platform 7 (`context`), its consent letter DIGEST, received at `receivedAt`. */
+function canonical(
+  channel: CanonicalApplication["channel"],
+  applicationId: string,
+  borrower: CanonicalApplication["borrower"],
+  loan: CanonicalApplication["loan"],
+  consentSignedAt: string,
+): CanonicalApplication {
+  return {
+    channel,
+    applicationId,
+    platformMemberId: 7,
+    borrower,
+    loan,
+    consent: { signedAt: consentSignedAt, documentDigest: `0x${DIGEST}` },
+    receivedAt,
+  };
+}
+
 export function jiedaibaoPayload() {
   return {
     shenqingBianhao: "JDB20261122000123",
@@ -36,11 +55,10 @@ export function jiedaibaoPayload() {
   };
 }
 
-export const jiedaibaoExpected: CanonicalApplication = {
-  channel: "jiedaibao",
-  applicationId: "JDB20261122000123",
-  platformMemberId: 7,
-  borrower: {
+export const jiedaibaoExpected = canonical(
+  "jiedaibao",
+  "JDB20261122000123",
+  {
     name: "张伟",
     idType: "RESIDENT_ID",
     idNumber: "11010519491231002X",
@@ -48,7 +66,7 @@ export const jiedaibaoExpected: CanonicalApplication = {
     regionCode: 110105,
     bankAccount: "6222021001123456789",
   },
-  loan: {
+  {
     principalFen: 5_000_000n,
     termMonths: 12,
     aprBps: 1825,
@@ -56,9 +74,8 @@ export const jiedaibaoExpected: CanonicalApplication = {
     purpose: "家庭装修",
     fees: [{ name: "担保费", amountFen: 30_050n, due: "with-first-installment" }],
   },
-  consent: { signedAt: "2026-11-22T10:00:00+08:00", documentDigest: `0x${DIGEST}` },
-  receivedAt,
-};
+  "2026-11-22T10:00:00+08:00",
+);
 
 export function rongyitongPayload() {
   return {
@@ -83,11 +100,10 @@ export function rongyitongPayload() {
   };
 }
 
-export const rongyitongExpected: CanonicalApplication = {
-  channel: "rongyitong",
-  applicationId: "RYT2026112200042",
-  platformMemberId: 7,
-  borrower: {
+export const rongyitongExpected = canonical(
+  "rongyitong",
+  "RYT2026112200042",
+  {
     name: "李娜",
     idType: "RESIDENT_ID",
     idNumber: "330106198805121536",
@@ -95,7 +111,7 @@ export const rongyitongExpected: CanonicalApplication = {
     regionCode: 330110, // given: wins over the ID's 330106
     bankAccount: "6217000010001234567",
   },
-  loan: {
+  {
     principalFen: 3_000_000n,
     termMonths: 6,
     aprBps: 1500,
@@ -103,9 +119,8 @@ export const rongyitongExpected: CanonicalApplication = {
     purpose: "经营周转",
     fees: [{ name: "服务费", amountFen: 9000n, due: "monthly" }],
   },
-  consent: { signedAt: "2026-11-22T09:30:15+08:00", documentDigest: `0x${DIGEST}` },
-  receivedAt,
-};
+  "2026-11-22T09:30:15+08:00",
+);
 
 export function huinongPayload() {
   return {
@@ -129,11 +144,10 @@ export function huinongPayload() {
   };
 }
 
-export const huinongExpected: CanonicalApplication = {
-  channel: "huinong",
-  applicationId: "HN-20261122-0007",
-  platformMemberId: 7,
-  borrower: {
+export const huinongExpected = canonical(
+  "huinong",
+  "HN-20261122-0007",
+  {
     name: "王建国",
     idType: "RESIDENT_ID",
     idNumber: "510122199208064412",
@@ -141,7 +155,7 @@ export const huinongExpected: CanonicalApplication = {
     regionCode: 510122,
     bankAccount: "6228480402564890018",
   },
-  loan: {
+  {
     principalFen: 1_500_000n,
     termDays: 90,
     aprBps: 1500,
@@ -149,9 +163,8 @@ export const huinongExpected: CanonicalApplication = {
     purpose: "购买化肥种子",
     fees: [{ name: "服务费", amountFen: 4500n, due: "upfront" }],
   },
-  consent: { signedAt: "2026-11-22T08:15:42.250+08:00", documentDigest: `0x${DIGEST}` },
-  receivedAt,
-};
+  "2026-11-22T08:15:42.250+08:00",
+);
 
 /** Personal data in the fixtures: no error message may contain any of these. */
 export const PERSONAL = [

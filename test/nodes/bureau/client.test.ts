@@ -6,7 +6,7 @@ import { bureauError } from "../../../nodes/src/bureau/bureau.ts";
 import type { BureauClientEvent, BureauClientOptions } from "../../../nodes/src/bureau/client.ts";
 import { BureauClient } from "../../../nodes/src/bureau/client.ts";
 import { BureauSimulator } from "../../../nodes/src/bureau/simulator.ts";
-import { FakeClock, RecordingBureau, codeOf, keyN, rejectionOf } from "./fixtures.ts";
+import { FakeClock, RecordingBureau, clientOnClock, codeOf, keyN, rejectionOf } from "./fixtures.ts";
 
 const QUERY: BureauQuery = {
   borrowerKey: keyN(1),
@@ -66,15 +66,9 @@ function setup(script: Step[], report: BureauReport, options: BureauClientOption
   const clock = new FakeClock();
   const events: BureauClientEvent[] = [];
   const bureau = new ScriptedBureau(script, report);
-  const client = new BureauClient(bureau, {
-    timeoutMs: 1_000,
+  const client = clientOnClock(bureau, clock, {
     retries: 2,
     backoff: { baseMs: 200, maxMs: 2_000 },
-    failureThreshold: 3,
-    coolDownMs: 30_000,
-    now: clock.now,
-    sleep: clock.sleep,
-    random: () => 0.5,
     onEvent: (e) => events.push(e),
     ...options,
   });

@@ -9,6 +9,7 @@ import type {
   EvidenceRecordInput,
 } from "../../../nodes/src/bureau/consent.ts";
 import type { BureauQuery, BureauReport, CreditBureau } from "../../../nodes/src/bureau/bureau.ts";
+import { BureauClient, type BureauClientOptions } from "../../../nodes/src/bureau/client.ts";
 
 /** The consortium's HMAC key for borrower keys (test value). */
 const CONSORTIUM_KEY = Buffer.from("jointledger test consortium key", "utf8");
@@ -112,6 +113,26 @@ export class FakeClock {
     this.t = Math.max(this.t, timer.at);
     timer.resolve();
   }
+}
+
+/**
+ * A BureauClient on the fake `clock` with jitter fixed at its middle (random 0.5): 1 s per try, the
+ * breaker opening after 3 failures for 30 s; `options` set the retries, the backoff and the rest.
+ */
+export function clientOnClock(
+  bureau: CreditBureau,
+  clock: FakeClock,
+  options: BureauClientOptions,
+): BureauClient {
+  return new BureauClient(bureau, {
+    timeoutMs: 1_000,
+    failureThreshold: 3,
+    coolDownMs: 30_000,
+    now: clock.now,
+    sleep: clock.sleep,
+    random: () => 0.5,
+    ...options,
+  });
 }
 
 /** A fake anchor service: records every call; `failWith` makes the next calls reject. */

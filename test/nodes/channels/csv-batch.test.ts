@@ -3,7 +3,13 @@
 import { expect } from "chai";
 import { parseApplicationsCsv } from "../../../nodes/src/channels/csv-batch.ts";
 import type { CanonicalApplication } from "../../../nodes/src/channels/canonical.ts";
-import { DIGEST, context, jiedaibaoExpected, receivedAt } from "../../support/channel-fixtures.ts";
+import {
+  DIGEST,
+  context,
+  jiedaibaoExpected,
+  receivedAt,
+  rongyitongExpected,
+} from "../../support/channel-fixtures.ts";
 import { channelError } from "./helpers.ts";
 
 const HEADER =
@@ -23,28 +29,14 @@ const base = (id: string) => ({ channel: "csv-batch", applicationId: id, platfor
 const EXPECTED: CanonicalApplication[] = [
   // the jiedaibao fixture's application, with another purpose
   { ...jiedaibaoExpected, ...base("B-001"), loan: { ...jiedaibaoExpected.loan, purpose: '装修, 含"软装"' } },
+  // the rongyitong fixture's application, with a second fee
   {
+    ...rongyitongExpected,
     ...base("B-002"),
-    borrower: {
-      name: "李娜",
-      idType: "RESIDENT_ID",
-      idNumber: "330106198805121536",
-      phone: "13912345678",
-      regionCode: 330110,
-      bankAccount: "6217000010001234567",
-    },
     loan: {
-      principalFen: 3_000_000n,
-      termMonths: 6,
-      aprBps: 1500,
-      method: 1,
-      purpose: "经营周转",
-      fees: [
-        { name: "服务费", amountFen: 9000n, due: "monthly" },
-        { name: "担保费", amountFen: 120_000n, due: "upfront" },
-      ],
+      ...rongyitongExpected.loan,
+      fees: [...rongyitongExpected.loan.fees, { name: "担保费", amountFen: 120_000n, due: "upfront" }],
     },
-    consent: { signedAt: "2026-11-22T09:30:15+08:00", documentDigest: `0x${DIGEST}` },
   },
   {
     ...base("B-003"),
