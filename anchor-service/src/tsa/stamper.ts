@@ -39,7 +39,9 @@ export class HeadStamper {
   readonly deps: StamperDeps;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
-  #stopped = true;
+  /** Scheduling starts with start(); runOnce works before it (tests). */
+  #started = false;
+  #stopped = false;
   #failures = 0;
 
   constructor(deps: StamperDeps) {
@@ -48,6 +50,7 @@ export class HeadStamper {
 
   /** Starts working through the queue (the heads left from the last run first). */
   async start(): Promise<void> {
+    this.#started = true;
     this.#stopped = false;
     await this.#queueLatestIfMissing();
     this.#schedule(0);
@@ -105,7 +108,7 @@ export class HeadStamper {
   }
 
   #schedule(ms: number): void {
-    if (this.#stopped) return;
+    if (!this.#started || this.#stopped) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -117,28 +120,29 @@ export class HeadStamper {
     this.#timer.unref();
   }
 
-  /** Oldest head first; a failure stops the pass (the TSA is likely down) and backs off. */
+  /**
+   * Oldest head first. A TSA that fails is not asked again in this pass (it is likely down), while
+   * the others go on stamping; any failure backs the next pass off.
+   */
   async #pass(): Promise<void> {
+    const down = new Set<string>();
     for await (const [key, { rootHash }] of this.deps.db.stampQueue.iterator()) {
       if (this.#stopped) return;
-      const ok = await this.#stamp({ treeSize: readSeq(key), rootHash });
-      if (!ok) {
-        this.#failures++;
-        return;
-      }
-      this.#failures = 0;
+      await this.#stamp({ treeSize: readSeq(key), rootHash }, down);
+      if (down.size === this.deps.tsaUrls.length) break; // every TSA is down: nothing more to do now
     }
+    this.#failures = down.size > 0 ? this.#failures + 1 : 0;
   }
 
-  /** Asks every TSA still missing for this head; true when none is missing any more. */
-  async #stamp(head: HeadToStamp): Promise<boolean> {
+  /** Asks every TSA still missing for this head but those `down`; adds a TSA that fails to `down`. */
+  async #stamp(head: HeadToStamp, down: Set<string>): Promise<void> {
     const key = seqKey(head.treeSize);
     const stored: StoredTimestamps = (await this.deps.db.timestamps.get(key)) ?? {
       rootHash: head.rootHash,
       tokens: [],
     };
     const message = headTimestampMessage({ logId: this.deps.logId, ...head });
-    for (const tsa of this.#missing(stored)) {
+    for (const tsa of this.#missing(stored).filter((u) => !down.has(u))) {
       try {
         const token = await requestTimestamp(tsa, message, {
           timeoutMs: this.deps.timeoutMs ?? 10_000,
@@ -160,6 +164,7 @@ export class HeadStamper {
           "time-stamp request failed; retrying later (intake and commits continue)",
         );
         this.deps.onFailure?.(tsa, error);
+        down.add(tsa);
       }
     }
     const done = this.#missing(stored).length === 0;
@@ -168,7 +173,6 @@ export class HeadStamper {
     if (stored.tokens.length > 0) batch.put(key, stored, { sublevel: this.deps.db.timestamps });
     if (done) batch.del(key, { sublevel: this.deps.db.stampQueue });
     await batch.write();
-    return done;
   }
 
   #missing(stored: StoredTimestamps): string[] {

@@ -8,7 +8,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import pino from "pino";
 import type { Config } from "../../../anchor-service/src/config.ts";
+import { openDb } from "../../../anchor-service/src/store/db.ts";
+import { HeadStamper } from "../../../anchor-service/src/tsa/stamper.ts";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { checkTrustedTime, headTimestampMessage } from "../../../common/formats/bundle/trusted-time.ts";
 import { createDemoCa } from "../../../common/pki/demo-ca.ts";
@@ -138,6 +141,44 @@ describe("anchor service: RFC 3161 tokens over committed heads", function () {
       }
     } finally {
       down = false;
+    }
+  });
+});
+
+describe("HeadStamper: one TSA down, another up", function () {
+  this.timeout(60_000);
+
+  it("stores the working TSA's tokens for every head; the heads stay queued for the one that is down", async function () {
+    const tsa = await createDemoTsa(await createDemoCa());
+    const db = await openDb(null);
+    const asked: string[] = [];
+    const stamper = new HeadStamper({
+      db,
+      logId: `0x${"11".repeat(32)}`,
+      tsaUrls: ["http://down.test/", "http://up.test/"],
+      trustAnchors: trustAnchorsFromPem([tsa.rootPem]),
+      log: pino({ level: "silent" }),
+      fetch: async (url, init) => {
+        asked.push(url);
+        if (url === "http://down.test/") throw new Error("connection refused");
+        const reply = await tsa.respond(new Uint8Array(init.body as Buffer));
+        return new Response(Buffer.from(reply), { headers: { "content-type": TIMESTAMP_REPLY_TYPE } });
+      },
+    });
+    try {
+      for (const treeSize of [1, 2, 3]) await stamper.enqueue({ treeSize, rootHash: `0x${"0a".repeat(32)}` });
+      await stamper.runOnce();
+      for (const treeSize of [1, 2, 3]) {
+        expect(
+          (await stamper.tokensFor(treeSize))?.tokens.map((t) => t.tsa),
+          String(treeSize),
+        ).to.deep.equal(["http://up.test/"]);
+      }
+      expect(await stamper.backlog()).to.equal(3);
+      expect(asked.filter((u) => u === "http://down.test/")).to.have.length(1); // not asked again in the pass
+    } finally {
+      await stamper.stop();
+      await db.root.close();
     }
   });
 });
