@@ -28,6 +28,9 @@ import type { NoticeService } from "./notices/notices.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { revertFailure } from "./outbox/sender.ts";
 import type { PeerNodes } from "./peers.ts";
+import type { SignedHeaders } from "./node-requests.ts";
+import { checkPackage, type EvidencePackage, type PackageCheck } from "./court-package/check.ts";
+import { assembleEvidenceSet, chainLeaves } from "./court-package/evidence-set.ts";
 
 export type MemberKind = "union" | "branch" | "platform" | "court";
 
@@ -50,6 +53,14 @@ export type CaseDeps = {
   notices?: NoticeService;
   /** The loan's mediation case (mediation/). */
   mediation?: MediationService;
+  /** Checks a node-to-node request is signed by an active court member's key (the court's package). */
+  verifyCourtRequest?: (headers: SignedHeaders) => Promise<{ signer: string; memberId: number }>;
+  /** The anchor service's bundle of a leaf (the court's package). */
+  bundle?: (leafHash: string) => Promise<unknown>;
+  /** This member's leaves carrying a document digest, from the anchor service (the court's package). */
+  leavesOfDigest?: (digest: string) => Promise<string[]>;
+  /** An original not filed under a loan (the consent letter) by SHA-256, read as this member. */
+  documentByDigest?: (sha256: string) => Promise<Uint8Array | undefined>;
 };
 
 /** The loan's case as the chain states it now. */
@@ -132,6 +143,61 @@ export class CaseOperations {
       Buffer.from(signedAgreementBase64, "base64"),
       actor.userId,
     );
+  }
+
+  /**
+   * The owning node answers the assigned court's signed request with the loan's evidence set:
+   * every original with its bundle (court-package/evidence-set.ts).
+   */
+  async evidenceSet(headers: SignedHeaders, loanId: string): Promise<EvidencePackage> {
+    const { verifyCourtRequest: verify, bundle, leavesOfDigest } = this.deps;
+    if (verify === undefined || bundle === undefined || leavesOfDigest === undefined)
+      throw nodeError("NODE_ERR_NOT_FOUND", "this node serves no evidence sets");
+    const { signer, memberId } = await verify(headers);
+    const actor = { userId: signer, role: "court-clerk" as const, memberId };
+    return assembleEvidenceSet(
+      {
+        memberId: this.deps.memberId,
+        model: this.deps.model,
+        // the store's court export: the policy decides (the case assigned to that court) and logs it
+        loanDocuments: (id) => this.deps.documents.exportCaseDocuments({ loanId: id }, actor),
+        ...(this.deps.documentByDigest === undefined ? {} : { documentByDigest: this.deps.documentByDigest }),
+        ...(this.deps.notices === undefined ? {} : { notices: this.deps.notices }),
+        ...(this.deps.mediation === undefined ? {} : { mediation: this.deps.mediation }),
+        bundle,
+        leavesOfDigest,
+      },
+      loanId,
+    );
+  }
+
+  /**
+   * The assigned court fetches the loan's complete evidence set from its branch's node and checks
+   * it against the chain: each item against its bundle, together against the loan's
+   * evidenceChain on chain, every item missing, altered or extra named.
+   */
+  async courtPackage(_actor: Actor, loanId: string): Promise<PackageCheck & { from: number }> {
+    const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted", "Ruled", "Closed"]);
+    const loan = await this.deps.model.loan(c.loanId);
+    const leaves = await chainLeaves(this.deps.model, c.loanId);
+    if (loan === undefined || leaves === undefined)
+      throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${c.loanId} in this node's index (yet)`);
+    const pkg = await this.deps.peers.call<EvidencePackage>(
+      loan.branch,
+      "GET",
+      `/v1/cases/${c.loanId}/evidence-set`,
+    );
+    const check = await checkPackage(pkg, {
+      loanId: c.loanId,
+      borrowerKey: loan.borrowerKey,
+      evidenceChain: await this.deps.ledger.evidenceChain(c.loanId),
+      contractLeaf: loan.evidence.contractLeaf,
+      consentLeaf: loan.evidence.consentLeaf,
+      vouchers: leaves
+        .filter((l) => l.role === "voucher")
+        .map((l) => ({ serial: l.label, digest: l.chainValue })),
+    });
+    return { ...check, from: loan.branch };
   }
 
   #postLoan<K extends "notices" | "mediation">(room: K): NonNullable<CaseDeps[K]> {

@@ -40,7 +40,11 @@ export async function createNodeService(options: NodeServiceOptions) {
   const parts = { storage, chain, writers, stores, model: indexer.model, log, metrics };
   const credit = creditRooms(options, parts);
   const lending = await lendingRooms(options, { ...parts, credit });
-  const { keeper, cases } = postLoanRooms(options, { ...parts, eContracts: lending.eContracts });
+  const { keeper, cases } = postLoanRooms(options, {
+    ...parts,
+    eContracts: lending.eContracts,
+    requests: lending.ops.requests,
+  });
 
   const app = await buildNodeApp({
     logger,

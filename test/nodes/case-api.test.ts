@@ -341,6 +341,51 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(code(misdirected)).to.equal("NODE_ERR_WRONG_TARGET");
   });
 
+  it("the court's package: the branch's evidence set, each original against its bundle, together the loan's evidence chain on chain", async function () {
+    const clerk = await court.app.inject({
+      method: "POST",
+      url: `/v1/cases/${loanId}/package-checks`,
+      headers: as("clerk"),
+    });
+    expect(clerk.statusCode).to.equal(403);
+    let check: {
+      ok: boolean;
+      from: number;
+      evidenceChain: { matches: boolean };
+      items: Array<{ role: string; outcome: string; reason: string }>;
+      missing: unknown[];
+    } = { ok: false, from: 0, evidenceChain: { matches: false }, items: [], missing: [] };
+    // the anchor service gives a leaf's bundle once its head is committed on chain
+    await suite.anchor.committer.runOnce();
+    for (let attempt = 0; attempt < 40 && !check.ok; attempt++) {
+      const reply = await court.app.inject({
+        method: "POST",
+        url: `/v1/cases/${loanId}/package-checks`,
+        headers: as("court-clerk"),
+      });
+      expect(reply.statusCode, reply.body).to.equal(200);
+      check = reply.json() as typeof check;
+      if (!check.ok) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(check.from).to.equal(MEMBERS.branchA);
+    expect(check.missing, JSON.stringify(check)).to.deep.equal([]);
+    expect(check.evidenceChain.matches).to.equal(true);
+    expect(check.items.map((i) => i.role)).to.include.members(["contract", "consent", "voucher", "notice"]);
+    expect(check.items.every((i) => i.outcome === "verified")).to.equal(true);
+    expect(check.ok).to.equal(true);
+    // the evidence set is the assigned court's only: the union's signed request is refused
+    const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
+    const path = `/v1/cases/${loanId}/evidence-set`;
+    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
+    const headers = await signRequest(suite.chain.wallets.unionOps, domain, {
+      method: "GET",
+      path,
+      body: "",
+      target: MEMBERS.branchA,
+    });
+    expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
+  });
+
   it("reports a member's node that cannot be reached (503) or refuses (502), with each source's code", async function () {
     const { freePort } = await import("../support/anvil.ts");
     const tryWith = async (url: string) => {

@@ -5,7 +5,11 @@ import { VoidSigner } from "ethers";
 import type { Logger } from "pino";
 import { DisputeResolution } from "../../../common/chain/generated/contracts.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "../cases.ts";
+import { documentSublevels } from "../documents/keys.ts";
+import type { DocumentStore } from "../documents/document-store.ts";
 import type { LoanContracts } from "../e-contract/contracts.ts";
+import { COURT } from "../members.ts";
+import type { NodeRequests, SignedHeaders } from "../node-requests.ts";
 import { Keeper } from "../keeper/keeper.ts";
 import { MediationError } from "../mediation/errors.ts";
 import { MediationService } from "../mediation/mediation.ts";
@@ -29,6 +33,8 @@ export function postLoanRooms(
     eContracts?: LoanContracts | undefined;
     /** The SMS / app gateway (absent: the simulator, which delivers nothing). */
     gateway?: NotificationGateway;
+    /** The node's signed-request checker (the court's evidence-set requests). */
+    requests?: NodeRequests;
   },
 ) {
   const { config } = options;
@@ -89,6 +95,18 @@ export function postLoanRooms(
     keeper,
     notices,
     mediation,
+    ...(parts.requests === undefined
+      ? {}
+      : { verifyCourtRequest: (headers: SignedHeaders) => parts.requests!.verify(headers, COURT) }),
+    bundle: (leafHash) => chain.anchor.bundle(leafHash),
+    leavesOfDigest: async (digest) => {
+      // the anchor service's digest index (GET /v1/digests/:digest), this member's leaves only
+      const reply = await fetch(new URL(`/v1/digests/${digest}`, config.anchorUrl));
+      if (!reply.ok) return [];
+      const { leaves } = (await reply.json()) as { leaves: Array<{ leafHash: string; submitter: number }> };
+      return leaves.filter((l) => l.submitter === config.memberId).map((l) => l.leafHash);
+    },
+    documentByDigest: (sha256) => documentByDigest(storage, parts.stores.documents, config.memberId, sha256),
   });
   return { keeper, cases, notices, mediation };
 }
@@ -107,4 +125,25 @@ export function scheduleKeeper(options: NodeServiceOptions, keeper: Keeper, log:
   const timer = setInterval(round, interval);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * An original this member holds that is filed under no loan (the borrower's consent letter), by
+ * its SHA-256: a scan of the document records, read through the store (access logged).
+ */
+async function documentByDigest(
+  storage: NodeStorage,
+  documents: DocumentStore,
+  memberId: number,
+  sha256: string,
+): Promise<Uint8Array | undefined> {
+  for await (const value of documentSublevels(storage.root).records.values()) {
+    const record = value as { documentId: string; sha256: string; owner: number };
+    if (record.sha256.toLowerCase() !== sha256.toLowerCase() || record.owner !== memberId) continue;
+    return documents.get(record.documentId, {
+      actor: { userId: "court-package", role: "admin", memberId },
+      purpose: "the evidence set of a loan in a case assigned to a court",
+    });
+  }
+  return undefined;
 }

@@ -7,11 +7,13 @@ import {
   CaseDocumentsFetched,
   CaseStep,
   CaseView,
+  EvidenceSet,
   KeeperRoundResult,
   LoanNotices,
   MediationAcceptanceBody,
   MediationAgreement,
   MediationView,
+  PackageCheckResult,
   RulingBody,
 } from "../schemas/cases.ts";
 import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
@@ -163,6 +165,29 @@ export const caseRoutes: RouteFile = (api, deps) => {
           request.body.signedAgreementBase64,
         ),
       ),
+  });
+  api.post("/v1/cases/:loanId/package-checks", {
+    schema: {
+      summary:
+        "The assigned court fetches the loan's complete evidence set from its branch's node and checks it against the chain: every item against its bundle, together against the loan's evidenceChain; missing, altered and extra items named",
+      params: loanParams,
+      response: { 200: PackageCheckResult, ...tokenErrors(409, 502, 503) },
+    },
+    config: { roles: COURT_STAFF },
+    handler: async (request) =>
+      fenJson(PackageCheckResult, await deps.cases.courtPackage(request.actor, request.params.loanId)),
+  });
+  // node-to-node: the assigned court's node fetches the loan's evidence set from the owning node
+  api.get("/v1/cases/:loanId/evidence-set", {
+    schema: {
+      summary:
+        "A court member's node fetches an assigned case's evidence set: each original with its evidence bundle (signed with the court's chain key)",
+      params: loanParams,
+      response: { 200: EvidenceSet, ...signedErrors() },
+    },
+    config: { auth: "signed", signedKind: COURT },
+    handler: async (request) =>
+      fenJson(EvidenceSet, await deps.cases.evidenceSet(request.signedHeaders!, request.params.loanId)),
   });
   // node-to-node: the assigned court's node fetches the case's documents from this one
   api.get("/v1/cases/:loanId/documents", {

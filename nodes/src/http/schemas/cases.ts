@@ -71,3 +71,40 @@ export const CaseDocumentsFetched = z.looseObject({
   sources: z.unknown(),
 });
 export const RulingBody = z.strictObject({ rulingBase64: z.base64().min(1) });
+
+/** The loan's evidence set as the owning node hands it to the assigned court. */
+export const EvidenceSet = z.strictObject({
+  loanId: z.string(),
+  owner: z.int(),
+  items: z.array(
+    z.strictObject({
+      role: z.string(),
+      label: z.string(),
+      leafHash: z.string(),
+      originalBase64: z.string(),
+      bundle: z.unknown(),
+    }),
+  ),
+});
+
+/** The court's check of the package against the chain (court-package/check.ts). */
+export const PackageCheckResult = z.looseObject({
+  loanId: z.string(),
+  from: z.int(),
+  ok: z.boolean(),
+  evidenceChain: z.strictObject({
+    onChain: z.string(),
+    reproduced: z.string().nullable(),
+    matches: z.boolean(),
+  }),
+  items: z.array(
+    z.looseObject({
+      role: z.string(),
+      label: z.string(),
+      leafHash: z.string(),
+      outcome: z.enum(["verified", "altered", "bad-bundle", "wrong-loan", "unexpected"]),
+      reason: z.string(),
+    }),
+  ),
+  missing: z.array(z.strictObject({ role: z.string(), label: z.string(), chainValue: z.string() })),
+});

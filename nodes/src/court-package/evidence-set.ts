@@ -1,0 +1,94 @@
+// The owning node's side of the court's package: for a loan in a case assigned to the asking
+// court, every item of the loan's evidence — the contract, the consent letter, each fund-flow
+// voucher (the leaves the ledger's evidence chain commits to, read from the index), each notice
+// attempt and each mediation record — as its original with the anchor service's bundle of its
+// leaf (the salt is in the bundle's record). An original the node does not hold is left out, and
+// the court's check names it.
+import type { LedgerModel } from "../indexer/model.ts";
+import type { MediationService } from "../mediation/mediation.ts";
+import type { NoticeService } from "../notices/notices.ts";
+import type { EvidencePackage, EvidenceRole, PackageItem } from "./check.ts";
+
+export type EvidenceSetDeps = {
+  memberId: number;
+  model: Pick<LedgerModel, "loan" | "flowsByLoan">;
+  /** The loan's documents the court may have (the document store's court export, access logged). */
+  loanDocuments: (loanId: string) => Promise<Array<{ sha256: string; bytes: Uint8Array }>>;
+  /** An original not filed under the loan (the consent letter) by its SHA-256; undefined: not held. */
+  documentByDigest?: (sha256: string) => Promise<Uint8Array | undefined>;
+  notices?: Pick<NoticeService, "forLoan">;
+  mediation?: Pick<MediationService, "get">;
+  /** The anchor service's evidence bundle of a leaf. */
+  bundle: (leafHash: string) => Promise<unknown>;
+  /** This member's leaves carrying a document digest (the anchor service's digest index). */
+  leavesOfDigest: (digest: string) => Promise<string[]>;
+};
+
+type Bundled = { leaf: { record: { digest: string } } };
+
+/**
+ * What the loan's evidence chain commits to, in order: the contract's and the consent's leaf
+ * hashes, then every voucher's document digest in chain order.
+ */
+export async function chainLeaves(
+  model: EvidenceSetDeps["model"],
+  loanId: string,
+): Promise<Array<{ role: EvidenceRole; label: string; chainValue: string }> | undefined> {
+  const loan = await model.loan(loanId);
+  if (loan === undefined) return undefined;
+  const flows = (await model.flowsByLoan(loan.loanId)).sort(
+    (a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex,
+  );
+  return [
+    { role: "contract", label: "loan contract", chainValue: loan.evidence.contractLeaf },
+    { role: "consent", label: "credit-query consent", chainValue: loan.evidence.consentLeaf },
+    ...flows.map((f) => ({ role: "voucher" as const, label: f.serial, chainValue: f.voucher })),
+  ];
+}
+
+export async function assembleEvidenceSet(deps: EvidenceSetDeps, loanId: string): Promise<EvidencePackage> {
+  const id = loanId.toLowerCase();
+  const items: PackageItem[] = [];
+  const documents = await deps.loanDocuments(id);
+  // a leaf whose bundle the anchor service cannot give yet is left out (the court's check names it)
+  const bundleOf = (leafHash: string) => deps.bundle(leafHash).catch(() => undefined);
+  for (const { role, label, chainValue } of (await chainLeaves(deps.model, id)) ?? []) {
+    // a voucher is on chain as its document's digest: its leaf is found by that digest
+    const leafHash =
+      role === "voucher" ? (await deps.leavesOfDigest(chainValue).catch(() => []))[0] : chainValue;
+    if (leafHash === undefined) continue;
+    const bundle = (await bundleOf(leafHash)) as Bundled | undefined;
+    if (bundle === undefined) continue;
+    const digest = bundle.leaf.record.digest.toLowerCase();
+    const bytes =
+      documents.find((d) => d.sha256.toLowerCase() === digest)?.bytes ??
+      (await deps.documentByDigest?.(digest));
+    if (bytes === undefined) continue;
+    items.push({ role, label, leafHash, originalBase64: Buffer.from(bytes).toString("base64"), bundle });
+  }
+  for (const n of (await deps.notices?.forLoan(id)) ?? []) {
+    const bundle = await bundleOf(n.leafHash);
+    if (bundle === undefined) continue;
+    items.push({
+      role: "notice",
+      label: `${n.noticeId} #${n.attempt}`,
+      leafHash: n.leafHash,
+      originalBase64: Buffer.from(n.original, "utf8").toString("base64"),
+      bundle,
+    });
+  }
+  const mediation = await deps.mediation?.get(id);
+  for (const e of mediation?.evidence ?? []) {
+    const bundle = await bundleOf(e.leafHash);
+    if (bundle === undefined) continue;
+    items.push({
+      role: "mediation",
+      label: `mediation ${e.what}`,
+      leafHash: e.leafHash,
+      originalBase64:
+        e.encoding === "base64" ? e.original : Buffer.from(e.original, "utf8").toString("base64"),
+      bundle,
+    });
+  }
+  return { loanId: id, owner: deps.memberId, items };
+}
