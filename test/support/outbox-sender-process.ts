@@ -24,7 +24,13 @@ if (import.meta.main) {
     fromBlock: Number(env("OUTBOX_FROM_BLOCK")),
     pollingMs: 50,
     retry: { initialMs: 50, maxMs: 400 },
+    unknownTxMs: 500,
+    ...(process.env.OUTBOX_RPC_TIMEOUT_MS === undefined
+      ? {}
+      : { rpcTimeoutMs: Number(process.env.OUTBOX_RPC_TIMEOUT_MS) }),
   });
+  // as a node does when its chain check finds blocks lost: confirmed flows the chain no longer holds go back
+  if (process.env.OUTBOX_RECHECK === "1") await sender.recheck().catch(() => undefined);
   sender.start();
   process.stdout.write("ready\n");
 }

@@ -347,147 +347,24 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
       issues,
     );
   }
-  const onChain = onChainSerial(serial);
-  switch (kind as OutboxKind) {
-    case "registerLoan": {
-      const { terms: t, platformAgreement } = parsed.data as z.output<(typeof ARGS)["registerLoan"]>;
-      if (t.applicationSerial !== undefined && t.applicationSerial !== onChain) {
-        throw bad(`terms.applicationSerial must be keccak256(utf8(serial)) = ${onChain}, or be left out`);
-      }
-      const terms: LoanTermsArgs = {
-        originator: t.originator,
-        applicationSerial: onChain,
-        borrowerKey: t.borrowerKey,
-        borrowerRegion: t.borrowerRegion,
-        branch: t.branch,
-        platform: t.platform,
-        funders: t.funders.map((f) => ({ memberId: f.memberId, shareBps: f.shareBps })),
-        principal: t.principal,
-        aprBps: t.aprBps,
-        method: t.method,
-        startDay: t.startDay,
-        schedule: t.schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principal, interest: i.interest })),
-        fees: t.fees.map((f) => ({ installment: f.installment, amount: f.amount })),
-        contractLeaf: t.contractLeaf,
-        consentLeaf: t.consentLeaf,
-        receivingAccount: t.receivingAccount,
-      };
-      return { serial, kind: "registerLoan", args: { terms, platformAgreement } };
+  if (kind === "registerLoan") {
+    const onChain = onChainSerial(serial);
+    const { terms: t, platformAgreement } = parsed.data as z.output<(typeof ARGS)["registerLoan"]>;
+    if (t.applicationSerial !== undefined && t.applicationSerial !== onChain) {
+      throw bad(`terms.applicationSerial must be keccak256(utf8(serial)) = ${onChain}, or be left out`);
     }
-    case "disburse": {
-      const a = parsed.data as DisburseArgs;
-      return {
-        serial,
-        kind: "disburse",
-        args: { loanId: a.loanId, amount: a.amount, accountHash: a.accountHash, voucher: a.voucher },
-      };
-    }
-    case "repay": {
-      const a = parsed.data as RepayArgs;
-      return { serial, kind: "repay", args: { loanId: a.loanId, amount: a.amount, voucher: a.voucher } };
-    }
-    case "cancelLoan": {
-      const a = parsed.data as CancelLoanArgs;
-      return { serial, kind: "cancelLoan", args: { loanId: a.loanId, reasonCode: a.reasonCode } };
-    }
-    case "settle": {
-      const a = parsed.data as SettleArgs;
-      return { serial, kind: "settle", args: { loanId: a.loanId, amount: a.amount, voucher: a.voucher } };
-    }
-    case "expireLoan":
-      return { serial, kind: "expireLoan", args: { loanId: (parsed.data as ExpireLoanArgs).loanId } };
-    case "grantMandate": {
-      const a = parsed.data as GrantMandateArgs;
-      return {
-        serial,
-        kind: "grantMandate",
-        args: { loanId: a.loanId, agent: a.agent, expiresAt: a.expiresAt },
-      };
-    }
-    case "revokeMandate": {
-      const a = parsed.data as RevokeMandateArgs;
-      return { serial, kind: "revokeMandate", args: { loanId: a.loanId, agent: a.agent } };
-    }
-    case "setOwnBranchLimits": {
-      const a = parsed.data as SetOwnBranchLimitsArgs;
-      return {
-        serial,
-        kind: "setOwnBranchLimits",
-        args: {
-          branch: a.branch,
-          singleLoanMax: a.singleLoanMax,
-          dailyDisbursementLimit: a.dailyDisbursementLimit,
-          outstandingLimit: a.outstandingLimit,
-        },
-      };
-    }
-    case "agreeIncomeSplit": {
-      const a = parsed.data as AgreeIncomeSplitArgs;
-      return {
-        serial,
-        kind: "agreeIncomeSplit",
-        args: {
-          loanId: a.loanId,
-          platformIncomeShareBps: a.platformIncomeShareBps,
-          platformSignature: a.platformSignature,
-        },
-      };
-    }
-    case "prepay": {
-      const a = parsed.data as PrepayArgs;
-      return {
-        serial,
-        kind: "prepay",
-        args: {
-          loanId: a.loanId,
-          principal: a.principal,
-          mode: a.mode,
-          fee: a.fee,
-          amount: a.amount,
-          voucher: a.voucher,
-        },
-      };
-    }
-    case "escalate": {
-      const a = parsed.data as EscalateArgs;
-      return { serial, kind: "escalate", args: { loanId: a.loanId, stage: a.stage } };
-    }
-    case "assignCourt": {
-      const a = parsed.data as AssignCourtArgs;
-      return { serial, kind: "assignCourt", args: { loanId: a.loanId, court: a.court } };
-    }
-    case "recordRuling": {
-      const a = parsed.data as RecordRulingArgs;
-      return { serial, kind: "recordRuling", args: { loanId: a.loanId, ruling: a.ruling } };
-    }
-    case "acceptCase":
-    case "closeCase":
-      return { serial, kind: kind as DisputeKind, args: { loanId: (parsed.data as CaseArgs).loanId } };
-    case "registerEvidence": {
-      const a = parsed.data as RegisterEvidenceArgs;
-      if (a.leafIndex >= a.treeSize) throw bad(`leafIndex ${a.leafIndex} is outside a tree of ${a.treeSize}`);
-      return {
-        serial,
-        kind: "registerEvidence",
-        args: {
-          loanId: a.loanId,
-          leaf: a.leaf,
-          logId: a.logId,
-          treeSize: a.treeSize,
-          leafIndex: a.leafIndex,
-          proof: [...a.proof],
-        },
-      };
-    }
-    case "endorseEvidence": {
-      const a = parsed.data as EndorseEvidenceArgs;
-      return {
-        serial,
-        kind: "endorseEvidence",
-        args: { loanId: a.loanId, leafHash: a.leafHash, memberId: a.memberId },
-      };
-    }
+    const { originator, applicationSerial: _given, ...rest } = t;
+    // the application serial in its place, whether it was given or left out
+    const terms: LoanTermsArgs = { originator, applicationSerial: onChain, ...rest };
+    return { serial, kind: "registerLoan", args: { terms, platformAgreement } };
   }
+  if (kind === "registerEvidence") {
+    const a = parsed.data as RegisterEvidenceArgs;
+    if (a.leafIndex >= a.treeSize) throw bad(`leafIndex ${a.leafIndex} is outside a tree of ${a.treeSize}`);
+  }
+  // every other kind's schema is a strict object: its output holds exactly the declared keys, in
+  // declaration order, amounts and hex already canonical
+  return { serial, kind: kind as OutboxKind, args: parsed.data as OutboxArgs[OutboxKind] };
 }
 
 // ------------------------------------------------------------------ on-chain form

@@ -177,11 +177,18 @@ export class Outbox {
     return counts;
   }
 
-  /** The first queued or sent entry: what the sender works on next. */
+  /** The first queued or sent entry. */
   async nextPending(): Promise<OutboxEntry | undefined> {
-    const [serial] = await this.pending.values({ limit: 1 }).all();
-    if (serial === undefined) return undefined;
-    return this.entries.get(serial);
+    const [entry] = await this.pendingEntries(1);
+    return entry;
+  }
+
+  /** The first `limit` queued or sent entries, in outbox order: what the sender works on next. */
+  async pendingEntries(limit: number): Promise<OutboxEntry[]> {
+    const serials = await this.pending.values({ limit }).all();
+    if (serials.length === 0) return [];
+    const found = await this.entries.getMany(serials);
+    return found.filter((e): e is OutboxEntry => e !== undefined);
   }
 
   /**
@@ -224,6 +231,28 @@ export class Outbox {
       if (current === undefined)
         throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
       return this.#write(current, patch);
+    });
+  }
+
+  /**
+   * Several entries' changes in one synced batch (the sender records a burst of signed
+   * transactions at once): all of them are durable, or none. Resolves with the entries as stored.
+   */
+  updateMany(changes: ReadonlyArray<{ serial: string; patch: OutboxPatch }>): Promise<OutboxEntry[]> {
+    return this.#exclusive(async () => {
+      const current = await this.entries.getMany(changes.map((c) => c.serial));
+      const ops: BatchOp[] = [];
+      const next = changes.map(({ serial, patch }, i) => {
+        const entry = current[i];
+        if (entry === undefined)
+          throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
+        const { entry: changed, ops: entryOps } = this.#change(entry, patch);
+        ops.push(...entryOps);
+        return changed;
+      });
+      await this.db.batch(ops, this.#batchOptions);
+      for (const e of next) this.#emit(e);
+      return next;
     });
   }
 
@@ -288,6 +317,14 @@ export class Outbox {
   }
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
+    const { entry, ops } = this.#change(current, patch);
+    await this.db.batch(ops, this.#batchOptions);
+    this.#emit(entry);
+    return entry;
+  }
+
+  /** An entry patched, and the writes that store it with its pending index in step. */
+  #change(current: OutboxEntry, patch: OutboxPatch): { entry: OutboxEntry; ops: BatchOp[] } {
     const next = withoutUndefined<OutboxEntry>({
       ...current,
       ...patch,
@@ -299,9 +336,7 @@ export class Outbox {
     if (wasPending && !isPending) ops.push({ type: "del", sublevel: this.pending, key: seqKey(next.seq) });
     if (!wasPending && isPending)
       ops.push({ type: "put", sublevel: this.pending, key: seqKey(next.seq), value: next.serial });
-    await this.db.batch(ops, this.#batchOptions);
-    this.#emit(next);
-    return next;
+    return { entry: next, ops };
   }
 
   async #writeGroup(): Promise<void> {

@@ -176,7 +176,8 @@ export class OutboxSender {
   /** No nonce below this is given out again: the chain has used it (another sender on the key). */
   #nonceFloor = 0;
   /** Transactions waiting to be signed and recorded together (one synced batch). */
-  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void }> = [];
+  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void }> =
+    [];
   #signScheduled = false;
   /** Recorded transactions waiting for their receipts, all served by one poller. */
   readonly #waiters = new Set<Waiter>();
@@ -330,7 +331,8 @@ export class OutboxSender {
         await this.#sleep(idleMs, true);
         continue;
       }
-      const wait = scan.wakeAt === undefined ? idleMs : Math.min(idleMs, Math.max(0, scan.wakeAt - Date.now()));
+      const wait =
+        scan.wakeAt === undefined ? idleMs : Math.min(idleMs, Math.max(0, scan.wakeAt - Date.now()));
       await this.#sleep(wait, true);
     }
     await Promise.allSettled([...this.#working.values()]);
@@ -525,7 +527,10 @@ export class OutboxSender {
     const group = this.#toSign.splice(0);
     if (group.length === 0) return;
     try {
-      let next = Math.max(this.#nextNonce ?? (await this.#firstNonce()), this.#nonceFloor);
+      // past our own recorded ones, and past any the pool holds: a transaction sent with this key
+      // by anything else takes its nonce from under us
+      const pooled = await this.provider.getTransactionCount(this.address, "pending");
+      let next = Math.max(this.#nextNonce ?? (await this.#recordedNext()), this.#nonceFloor, pooled);
       const changes: Array<{ serial: string; patch: OutboxPatch }> = [];
       for (const { unsigned: u } of group) {
         const nonce = u.nonce ?? next++;
@@ -561,11 +566,10 @@ export class OutboxSender {
     }
   }
 
-  /** Where nonces start after a restart: past the pool's and past every recorded transaction's. */
-  async #firstNonce(): Promise<number> {
-    const pending = await this.provider.getTransactionCount(this.address, "pending");
+  /** After a restart: past every recorded transaction that may still be in flight. */
+  async #recordedNext(): Promise<number> {
     const sent = await this.outbox.list({ state: "sent" });
-    return Math.max(pending, ...sent.map((e) => (e.nonce ?? -1) + 1));
+    return Math.max(0, ...sent.map((e) => (e.nonce ?? -1) + 1));
   }
 
   #withNonceLock<T>(fn: () => Promise<T>): Promise<T> {

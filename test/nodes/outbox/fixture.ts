@@ -4,10 +4,12 @@
 // account hash each. Loan terms are built as contracts/test/utils/LendingFixture.sol builds
 // them (equal principal, monthly installments 30 days apart) and start today, Asia/Shanghai, as
 // the ledger's today() says: disbursement is only allowed on the start day.
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "chai";
 import { Contract, keccak256, toUtf8Bytes } from "ethers";
 import { addMonths, dateToDay, dayToDate } from "../../../common/lending/dates.ts";
 import type { Wallet } from "ethers";
@@ -18,7 +20,7 @@ import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../suppo
 import { JOINT_LOAN_LEDGER_ABI } from "../../../common/chain/generated/abis.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import { OutboxSender, type OutboxSenderOptions } from "../../../nodes/src/outbox/sender.ts";
-import type { EnqueueInput } from "../../../nodes/src/outbox/entry.ts";
+import { loanIdOfEntry, type EnqueueInput } from "../../../nodes/src/outbox/entry.ts";
 
 export const REGION = { [MEMBERS.branchA]: 330102, [MEMBERS.branchB]: 330681 } as Record<number, number>;
 /** Each branch's own settlement account (salted hash), whitelisted for it: its disbursements leave it. */
@@ -241,4 +243,86 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The sender as its own process (test/support/outbox-sender-process.ts) on a LevelDB directory,
+ * branch A's key: `ready` once it drains, `exited` when it is gone (killed, as these tests do).
+ */
+export function startSenderProcess(
+  lc: LendingChain,
+  dir: string,
+  env: Record<string, string> = {},
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+  const child = spawn(process.execPath, ["test/support/outbox-sender-process.ts"], {
+    env: {
+      ...process.env,
+      OUTBOX_DIR: dir,
+      OUTBOX_RPC: lc.chain.anvil.url,
+      OUTBOX_CHAIN_ID: String(lc.chain.chainId),
+      OUTBOX_KEY: privateKeyOf(lc.chain.wallets.branchA),
+      OUTBOX_LEDGER: lc.ledgerAddress,
+      OUTBOX_FROM_BLOCK: String(lc.deployBlock),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d) => (stderr += String(d)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (d) => {
+      if (String(d).includes("ready")) resolve();
+    });
+    child.once("exit", (code, signal) =>
+      reject(new Error(`sender process exited (${code ?? signal}) before it was ready: ${stderr}`)),
+    );
+  });
+  return { child, ready, exited };
+}
+
+export type Flow = { serial: string; kind: string; loanId: string };
+
+/**
+ * Every flow confirmed in the outbox at `dir`, and each on chain exactly once: a registration's
+ * loan exists, a disbursement's or repayment's event once under its serial.
+ */
+export async function expectEachFlowOnce(
+  lc: LendingChain,
+  dir: { open(): Promise<Store> },
+  flows: readonly Flow[],
+): Promise<void> {
+  const store = await dir.open();
+  const entries = await store.outbox.list();
+  await store.close();
+  expect(entries.map((e) => e.state)).to.deep.equal(flows.map(() => "confirmed"));
+  for (const flow of flows) {
+    if (flow.kind === "registerLoan") {
+      // loan() reverts for a loan the ledger does not know
+      await lc.ledger.getFunction("loan")(flow.loanId);
+      continue;
+    }
+    const event =
+      flow.kind === "disburse"
+        ? lc.ledger.filters.FundsDisbursed!(flow.loanId)
+        : lc.ledger.filters.RepaymentReceived!(flow.loanId);
+    const logs = await lc.ledger.queryFilter(event, lc.deployBlock);
+    const mine = logs.filter(
+      (l) => "args" in l && String(l.args.serial) === keccak256(toUtf8Bytes(flow.serial)),
+    );
+    expect(mine, flow.serial).to.have.length(1);
+  }
+}
+
+/** `loans` loans of branch A, each registered, disbursed and repaid: the flows in the order enqueued. */
+export async function enqueueLoanFlows(outbox: Outbox, loans: number, today: number): Promise<Flow[]> {
+  const flows: Flow[] = [];
+  for (let i = 0; i < loans; i++) {
+    const app = await outbox.enqueue(registerLoan(serial("APP"), today));
+    const loanId = loanIdOfEntry(app);
+    const dis = await outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    const rep = await outbox.enqueue(repay(serial("REP"), loanId, 1_000n + BigInt(i)));
+    for (const e of [app, dis, rep]) flows.push({ serial: e.serial, kind: e.kind, loanId });
+  }
+  return flows;
 }

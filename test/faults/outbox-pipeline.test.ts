@@ -1,0 +1,120 @@
+// Fault 6: a node's outbox with many transactions in flight, under everything at once. The sender
+// runs as its own process on a LevelDB directory, behind a TCP proxy to Anvil (a block a
+// second), and each round it meets a dropped transaction (removed from the pool), an RPC outage
+// (a partition or resets), a chain rewind (the round's blocks lost, as when a dump is restored)
+// and a SIGKILL at a random moment; the next process starts with the node's recheck. At the end
+// every flow is on chain exactly once: each registration's loan, each disbursement's and
+// repayment's event once under its serial. `npm test` runs two rounds; FAULT_ROUNDS=full twenty
+// (FAULT_OUTBOX_ROUNDS overrides). Printed: rounds, kills with several transactions in flight,
+// drops, rewinds, the account's transactions and the empty transfers that filled gaps.
+import { expect } from "chai";
+import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { seeded, sleep } from "../support/faults/seeded.ts";
+import { TcpProxy } from "../support/faults/tcp-proxy.ts";
+import {
+  enqueueLoanFlows,
+  expectEachFlowOnce,
+  lendingChainSuite,
+  levelDir,
+  senderFor,
+  startSenderProcess,
+} from "../nodes/outbox/fixture.ts";
+
+const profile = faultProfile();
+const ROUNDS = Number(process.env.FAULT_OUTBOX_ROUNDS ?? (profile.name === "full" ? 20 : 2));
+const LOANS = profile.name === "full" ? 30 : 8;
+
+describe("faults: the outbox with many transactions in flight (kills, drops, rewinds, outages)", function () {
+  this.timeout(120_000 + ROUNDS * 20_000);
+  const lc = lendingChainSuite();
+  let dir: Awaited<ReturnType<typeof levelDir>>;
+  let proxy: TcpProxy;
+
+  before(async function () {
+    dir = await levelDir();
+    proxy = await TcpProxy.start({ port: lc.chain.anvil.port });
+  });
+
+  after(async function () {
+    await proxy?.close();
+    await dir?.remove();
+  });
+
+  it("puts every flow on chain exactly once", async function () {
+    const rnd = seeded(profile.seed);
+    const provider = lc.chain.anvil.provider;
+    const address = lc.chain.wallets.branchA.address;
+    const store0 = await dir.open();
+    const flows = await enqueueLoanFlows(store0.outbox, LOANS, lc.today);
+    await store0.close();
+    const nonce0 = await provider.getTransactionCount(address, "latest");
+    const block0 = await provider.getBlockNumber();
+    await provider.send("evm_setAutomine", [false]);
+    await provider.send("evm_setIntervalMining", [1]);
+    const figures = { rounds: 0, killedWithMany: 0, drops: 0, rewinds: 0, outages: 0 };
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        figures.rounds++;
+        const snapshot = (await provider.send("evm_snapshot", [])) as string;
+        const running = startSenderProcess(lc, dir.dir, {
+          OUTBOX_RPC: proxy.url,
+          OUTBOX_RPC_TIMEOUT_MS: "1500",
+          OUTBOX_RECHECK: "1",
+        });
+        await running.ready;
+        await sleep(rnd.int(300, 1_200));
+        // a transaction of ours leaves the pool
+        const pool = (await provider.send("txpool_content", [])) as {
+          pending?: Record<string, Record<string, { hash: string }>>;
+        };
+        const ours = Object.entries(pool.pending ?? {}).find(
+          ([from]) => from.toLowerCase() === address.toLowerCase(),
+        );
+        const hashes = Object.values(ours?.[1] ?? {}).map((t) => t.hash);
+        if (hashes.length > 0) {
+          await provider.send("anvil_dropTransaction", [hashes[rnd.int(0, hashes.length - 1)]]);
+          figures.drops++;
+        }
+        // the endpoint goes away and comes back
+        proxy.cut(round % 2 === 0 ? "blackhole" : "reset");
+        figures.outages++;
+        await sleep(rnd.int(500, 2_000));
+        proxy.restore();
+        await sleep(rnd.int(200, 1_000));
+        // the chain loses this round's blocks
+        await provider.send("evm_revert", [snapshot]);
+        figures.rewinds++;
+        await sleep(rnd.int(100, 1_500));
+        running.child.kill("SIGKILL");
+        await running.exited;
+        const store = await dir.open();
+        if ((await store.outbox.list({ state: "sent" })).length > 1) figures.killedWithMany++;
+        await store.close();
+      }
+      // the last process runs to the end, with the node's recheck first
+      const store = await dir.open();
+      const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { unknownTxMs: 500 });
+      await sender.recheck();
+      await sender.drain();
+      await sender.stop();
+      await store.close();
+    } finally {
+      proxy.restore();
+      await provider.send("evm_setIntervalMining", [0]);
+      await provider.send("evm_setAutomine", [true]);
+    }
+
+    await expectEachFlowOnce(lc, dir, flows);
+    // what the account spent: one transaction per flow, plus gap fillers and refused duplicates
+    const head = await provider.getBlockNumber();
+    let fillers = 0;
+    for (let n = block0 + 1; n <= head; n++) {
+      const block = await provider.getBlock(n, true);
+      for (const t of block?.prefetchedTransactions ?? [])
+        if (t.from === address && t.to === address && t.data === "0x") fillers++;
+    }
+    const transactions = (await provider.getTransactionCount(address, "latest")) - nonce0;
+    printFigures("outbox in flight", profile, { ...figures, flows: flows.length, transactions, fillers });
+    expect(figures.rewinds).to.equal(ROUNDS);
+  });
+});
