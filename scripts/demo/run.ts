@@ -43,7 +43,17 @@ try {
   process.exit(2);
 }
 
-const result = await runScenarios(manifest, { disposableChain: disposable });
+/** The disposable consortium stopped and its directory removed (also when a scenario fails). */
+const discard = async () => {
+  if (consortium === undefined) return;
+  await consortium.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  consortium = undefined;
+};
+const result = await runScenarios(manifest, { disposableChain: disposable }).catch(async (error: unknown) => {
+  await discard();
+  throw error;
+});
 console.log("\nscenarios");
 for (const s of result.scenarios)
   console.log(`  ${s.id.padEnd(9)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
@@ -105,10 +115,7 @@ for (const link of result.evidence.links) {
   );
 }
 provider.destroy();
-if (consortium !== undefined) {
-  await consortium.stop();
-  await rm(dataDir, { recursive: true, force: true });
-}
+await discard();
 console.log(
   `\na court verifies a saved bundle with: npm run verify -- <document> <bundle.json> --trust ${manifest.trustAnchor.file} --rpc ${manifest.chain.rpcUrl}`,
 );
