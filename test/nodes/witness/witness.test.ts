@@ -52,13 +52,14 @@ async function refusal(p: Promise<unknown>): Promise<WitnessError> {
 for (const backend of ["memory-level", "level (on disk)"] as const) {
   describe(`witness (${backend})`, () => {
     let dir: string | undefined;
-    let db: MemoryLevel<string, unknown> | Level<string, unknown>;
+    // one type for both backends: they share abstract-level's API
+    let db: Level<string, unknown>;
     let clock = 1_800_000_000;
 
     const open = async () => {
       db =
         backend === "memory-level"
-          ? new MemoryLevel<string, unknown>({ valueEncoding: "json" })
+          ? (new MemoryLevel<string, unknown>({ valueEncoding: "json" }) as unknown as Level<string, unknown>)
           : new Level<string, unknown>(dir!, { valueEncoding: "json" });
       await db.open();
       return new Witness({
