@@ -62,12 +62,7 @@ export type LoanApprovalDeps = {
    * Approval anchored the signed contract and queued the loan: the contract's registration in the
    * EvidenceRegistry (and a joint loan's platform's endorsement) is due (e-contract/endorsements.ts).
    */
-  contractAnchored?: (contract: {
-    loanId: string;
-    leafHash: string;
-    loanSerial: string;
-    platform: number;
-  }) => Promise<void>;
+  contractAnchored?: ContractAnchored;
   /**
    * The credit decision's word on an application (credit-decision/decisions.ts approvalGate): an
    * approving decision, a fresh credit query, its consent in force; answers the consent's leaf.
@@ -78,6 +73,14 @@ export type LoanApprovalDeps = {
     borrowerKey: string,
   ) => Promise<{ consentLeafHash: string; decisionId: string }>;
 };
+
+/** Approval anchored `contract.leafHash`, the signed contract of `loanId` (registered by outbox serial `loanSerial`; `platform` 0: no co-funder). */
+export type ContractAnchored = (contract: {
+  loanId: string;
+  leafHash: string;
+  loanSerial: string;
+  platform: number;
+}) => Promise<void>;
 
 export type ApproveLoanInput = {
   applicationId: string;

@@ -6,7 +6,7 @@ import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import type { Sublevel } from "../../common/level.ts";
 import { ApplicationRouting } from "./application-routing.ts";
 import type { ApplicationStore } from "./applications.ts";
-import { LoanApproval } from "./approval.ts";
+import { LoanApproval, type ContractAnchored } from "./approval.ts";
 import type { AnchorEvidence, ConsentDeps, CreditQueryDeps } from "./bureau/consent.ts";
 import { CreditQueries } from "./credit-query.ts";
 import { DocumentAccess } from "./document-access.ts";
@@ -57,12 +57,7 @@ export type OperationsDeps = {
   /** Checks a signed contract before approval anchors it (e-contract/contracts.ts); absent: unchecked. */
   verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
   /** Approval anchored a signed contract: its on-chain registration and endorsement are due (e-contract/endorsements.ts). */
-  contractAnchored?: (contract: {
-    loanId: string;
-    leafHash: string;
-    loanSerial: string;
-    platform: number;
-  }) => Promise<void>;
+  contractAnchored?: ContractAnchored;
   /** Whether an application may be approved and under which consent (credit-decision/decisions.ts); absent: no approval. */
   decisionGate?: (
     applicationId: string,

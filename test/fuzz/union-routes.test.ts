@@ -17,6 +17,7 @@ import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
 import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
 import { recordConsent } from "../../nodes/src/bureau/consent.ts";
+import { consentReference } from "../../nodes/src/credit-service/union-client.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import {
@@ -38,24 +39,13 @@ import {
   pathSegment,
 } from "../support/fuzz/hostile.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
+import { NONCE_PREFIX, nonceMayWrite, startsWith } from "../support/fuzz/node-nonces.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 
 const RUNS = fuzzRuns(200);
 const SEED = fuzzSeed();
 const TOKENS = { clerk: "fuzz-clerk", approver: "fuzz-approver", admin: "fuzz-admin" } as const;
 const DAY = 86_400_000;
-/** As on every node: a signed request's nonce is spent once its signer is authenticated, even if the operation then refuses. */
-const NONCE_PREFIX = Buffer.from("!request-nonces!", "utf8");
-const AUTH_CODES = new Set([
-  "NODE_ERR_AUTH",
-  "NODE_ERR_ROLE",
-  "NODE_ERR_VALIDATION",
-  "NODE_ERR_BAD_JSON",
-  "NODE_ERR_NOT_FOUND",
-  "NODE_ERR_WRONG_TARGET",
-  "NODE_ERR_WRONG_MEMBER_KIND",
-]);
-const startsWith = (key: Buffer, prefix: Buffer) => key.subarray(0, prefix.length).equals(prefix);
 
 describe(`union node: route fuzzing of the union-only routes (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
   this.timeout(0);
@@ -131,14 +121,7 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
       borrowerKey,
       purpose: "LOAN_APPROVAL",
       operator: "fuzz-operator",
-      consent: {
-        leafHash: consent.anchor.leafHash,
-        letterDigest: consent.letterDigest,
-        salt: consent.salt,
-        signedAt: consent.signedAt,
-        validUntil: consent.validUntil,
-        scope: consent.scope,
-      },
+      consent: consentReference(consent),
     };
     // one genuine query and one objection to its report, so reads and answers meet a real record
     const ask = async (url: string, body: unknown) => {
@@ -168,7 +151,7 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
       app: union.app,
       db: union.root as never,
       catalogue: NODE_ERRORS,
-      mayWrite: (key, code) => startsWith(key, NONCE_PREFIX) && !AUTH_CODES.has(code),
+      mayWrite: nonceMayWrite,
       unsnapshotted: (key) => startsWith(key, NONCE_PREFIX),
     };
   });

@@ -52,21 +52,25 @@ export async function inspectSignedPdf(
   }));
   const signed = isPdf(pdf) && claimed.length > 0;
   if (!signed || rootPems.length === 0) return { signed, claimed, verification: { outcome: "unchecked" } };
-  let anchors;
-  try {
-    anchors = trustAnchorsFromPem(rootPems);
-  } catch (e) {
+  /** A refusal as the report states it: the error's code (or `fallback`) and message. */
+  const failed = (e: unknown, fallback: string, roots: string[]): SignatureReport => {
     const error = e as { code?: string; message?: string };
     return {
       signed,
       claimed,
       verification: {
         outcome: "fail",
-        code: error.code ?? "PKI_BAD_PEM",
+        code: error.code ?? fallback,
         message: error.message ?? String(e),
-        roots: [],
+        roots,
       },
     };
+  };
+  let anchors;
+  try {
+    anchors = trustAnchorsFromPem(rootPems);
+  } catch (e) {
+    return failed(e, "PKI_BAD_PEM", []);
   }
   // the demo CA's policies mark the roles; a licensed CA's certificates verify without a role shown
   const roles = { borrower: [DEMO_POLICY.borrowerSignature], branchSeal: [DEMO_POLICY.branchSeal] };
@@ -88,16 +92,6 @@ export async function inspectSignedPdf(
       },
     };
   } catch (e) {
-    const error = e as { code?: string; message?: string };
-    return {
-      signed,
-      claimed,
-      verification: {
-        outcome: "fail",
-        code: error.code ?? "ERROR",
-        message: error.message ?? String(e),
-        roots: [...anchors.subjects],
-      },
-    };
+    return failed(e, "ERROR", [...anchors.subjects]);
   }
 }

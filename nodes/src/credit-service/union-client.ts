@@ -14,6 +14,20 @@ import { summaryOf, type UnionCreditAnswer, type UnionCreditRequest } from "./un
 /** The union's route for branches' credit queries. */
 export const UNION_CREDIT_QUERY_PATH = "/v1/union/credit-queries";
 
+/** An anchored consent as a branch shows it to the union: its leaf and what the leaf commits to. */
+export function consentReference(
+  consent: StoredConsent & { anchor: AnchorRef },
+): UnionCreditRequest["consent"] {
+  return {
+    leafHash: consent.anchor.leafHash,
+    letterDigest: consent.letterDigest,
+    salt: consent.salt,
+    signedAt: consent.signedAt,
+    validUntil: consent.validUntil,
+    scope: consent.scope,
+  };
+}
+
 /** queryWithConsent's `viaUnion`: the query, through the union's node (`unionId`, read from the registry). */
 export function unionCreditQuery(peers: Pick<PeerNodes, "call">, unionId: () => Promise<number | undefined>) {
   return async (
@@ -30,14 +44,7 @@ export function unionCreditQuery(peers: Pick<PeerNodes, "call">, unionId: () => 
       borrowerKey: request.borrowerKey,
       purpose: request.purpose,
       operator: request.operator,
-      consent: {
-        leafHash: consent.anchor.leafHash,
-        letterDigest: consent.letterDigest,
-        salt: consent.salt,
-        signedAt: consent.signedAt,
-        validUntil: consent.validUntil,
-        scope: consent.scope,
-      },
+      consent: consentReference(consent),
     };
     const answer = await peers.call<UnionCreditAnswer>(union, "POST", UNION_CREDIT_QUERY_PATH, body);
     const raw = new Uint8Array(Buffer.from(String(answer.reportBase64), "base64"));
