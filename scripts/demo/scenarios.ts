@@ -6,7 +6,7 @@
 //       figure branch A's node quotes for the day; paying the schedule's installments ahead is
 //       refused by the ledger beyond the all-in cap's headroom);
 //   (b) an assisted loan at branch B (the branch funds it alone), settled early in full the same way;
-//   (c) an overdue loan (local chain only: chain time is moved forward): keeper rounds take it
+//   (c) an overdue loan (only on a disposable local chain, `disposableChain`: its time is moved forward): keeper rounds take it
 //       through reminder, mediation and arbitration, the union assigns the court, the court
 //       fetches the documents, accepts, records a ruling and closes the case. Before the chain's
 //       clock first moves, everything the anchor service received is anchored, so that evidence
