@@ -137,7 +137,8 @@ export function evidenceTime(bundle) {
 export function trustedTime(result) {
   const attested = result.verification.trustedTime;
   if (attested === undefined || attested === null) return null;
-  return { at: Math.floor(Date.parse(attested.attestedAt) / 1000), tsa: attested.tsa };
+  // rounded up: "existed no later than" must not claim a moment before the TSA's
+  return { at: Math.ceil(Date.parse(attested.attestedAt) / 1000), tsa: attested.tsa };
 }
 
 async function readBundleFile(file) {
