@@ -40,11 +40,13 @@ export async function createNodeService(options: NodeServiceOptions) {
   const parts = { storage, chain, writers, stores, model: indexer.model, log, metrics };
   const credit = creditRooms(options, parts);
   const lending = await lendingRooms(options, { ...parts, credit });
-  const { keeper, cases } = postLoanRooms(options, {
+  const { keeper, cases, notices } = postLoanRooms(options, {
     ...parts,
     eContracts: lending.eContracts,
     requests: lending.ops.requests,
   });
+  // the credit report's negative-data pre-notices go out through the post-loan notice service
+  lending.ops.reporting.deps.notices = notices;
 
   const app = await buildNodeApp({
     logger,

@@ -37,6 +37,7 @@ const SIGNED_ROUTES = [
   "POST /v1/platform-applications/{channel}",
   "POST /v1/loan-agreements",
   "GET /v1/cases/{loanId}/documents",
+  "GET /v1/cases/{loanId}/evidence-set",
 ];
 
 describe("node HTTP: the OpenAPI document", function () {

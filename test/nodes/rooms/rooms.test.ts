@@ -9,11 +9,13 @@ import { NODE_SUBLEVELS } from "../../../nodes/src/keys.ts";
 import { LedgerReads } from "../../../nodes/src/ledger-reads.ts";
 import { BRANCH, ConsortiumMembers, UNION } from "../../../nodes/src/members.ts";
 import { Reconciliation } from "../../../nodes/src/reconciliation.ts";
-import { CreditReporting } from "../../../nodes/src/reporting.ts";
+import { dateToDay, dueTimestamp } from "../../../common/lending/dates.ts";
+import { CreditReporting, fiveLevelClass } from "../../../nodes/src/reporting.ts";
 
 const ACTOR = { userId: "clerk", role: "clerk" as const, memberId: 2 };
 const LOAN = `0x${"aa".repeat(32)}`;
 const OTHER = `0x${"bb".repeat(32)}`;
+const LATER = `0x${"cc".repeat(32)}`;
 const codeOf = async (p: Promise<unknown>) =>
   p.then(
     () => "passed",
@@ -115,49 +117,131 @@ describe("node rooms: ledger reads", function () {
   });
 });
 
-describe("node rooms: credit reporting (征信报送)", function () {
-  it("reads days overdue and the next due day from the ledger for active loans only; a closed loan owes nothing", async function () {
+describe("node rooms: credit reporting (征信报送) at the month's end", function () {
+  // Shanghai end of day (23:59:59) of a date, and noon of it
+  const endOf = (date: string) => dueTimestamp(dateToDay(date));
+  const noonOf = (date: string) => endOf(date) - 12 * 3600 + 1;
+  const flow = (type: string, date: string, amountFen: bigint, principalFen = 0n, interestFen = 0n) => ({
+    type,
+    loanId: LOAN,
+    serial: `${type}-${date}`,
+    amountFen,
+    principalFen,
+    interestFen,
+    penaltyFen: 0n,
+    timestamp: noonOf(date),
+  });
+  const schedule = ["2026-10-10", "2026-11-10", "2026-12-10"].map((d, i) => ({
+    dueDay: BigInt(dateToDay(d)),
+    principal: i === 0 ? 333_334n : 333_333n,
+    interest: 10_000n,
+  }));
+
+  async function report(month: string) {
     const loans = [
+      // late since its November installment; its December repayment comes after November's end
       {
         loanId: LOAN,
         borrowerKey: `0x${"11".repeat(32)}`,
         principalFen: 1_000_000n,
-        disbursedFen: 1_000_000n,
-        principalRepaidFen: 250_000n,
         state: "Active",
+        registeredAt: noonOf("2026-09-09"),
       },
+      // settled in full on 15 November
       {
         loanId: OTHER,
         borrowerKey: `0x${"22".repeat(32)}`,
         principalFen: 500_000n,
-        disbursedFen: 500_000n,
-        principalRepaidFen: 500_000n,
         state: "Settled",
+        registeredAt: noonOf("2026-09-09"),
+        settled: { timestamp: noonOf("2026-11-15") },
+      },
+      // registered after November's end
+      {
+        loanId: LATER,
+        borrowerKey: `0x${"33".repeat(32)}`,
+        principalFen: 900_000n,
+        state: "Active",
+        registeredAt: noonOf("2026-12-02"),
       },
     ];
-    const asked: string[] = [];
-    const ledger = {
-      overdue: async (id: string) => (asked.push(`overdue ${id}`), [3n, 0n, 0n]),
-      schedule: async () => [{ dueDay: 20_030n }, { dueDay: 20_060n }],
-      progress: async () => ({ nextInstallment: 1n }),
+    const flows: Record<string, unknown[]> = {
+      [LOAN]: [
+        flow("disbursement", "2026-09-10", 1_000_000n),
+        flow("repayment", "2026-10-10", 343_334n, 333_334n, 10_000n),
+        flow("repayment", "2026-12-03", 343_333n, 333_333n, 10_000n),
+      ],
+      [OTHER]: [
+        flow("disbursement", "2026-09-10", 500_000n),
+        flow("repayment", "2026-11-15", 505_000n, 500_000n, 5_000n),
+      ],
+      [LATER]: [flow("disbursement", "2026-12-02", 900_000n)],
     };
+    const notified: string[] = [];
     const csv = await new CreditReporting({
       memberId: 2,
-      model: { loansByBranch: async () => loans },
-      ledger,
-    } as never).creditReport(ACTOR, "2026-11");
-    expect(asked, "the ledger is asked about the active loan only").to.deep.equal([`overdue ${LOAN}`]);
+      model: { loansByBranch: async () => loans, flowsByLoan: async (id: string) => flows[id] ?? [] },
+      // the settled loan: one installment due at November's end
+      ledger: {
+        schedule: async (id: string) =>
+          id === OTHER
+            ? [{ dueDay: BigInt(dateToDay("2026-11-30")), principal: 500_000n, interest: 5_000n }]
+            : schedule,
+      },
+      notices: {
+        deliver: async (r: { noticeId: string; templateId: string }) => (
+          notified.push(`${r.templateId} ${r.noticeId}`),
+          { status: "delivered" }
+        ),
+      },
+    } as never).creditReport(ACTOR, month);
     const [header, ...rows] = csv
       .trim()
       .split(/\r?\n/)
       .map((r) => r.split(","));
-    const column = (row: string[] | undefined, name: string) => row?.[header!.indexOf(name)];
-    const active = rows.find((r) => r.includes(LOAN));
-    const settled = rows.find((r) => r.includes(OTHER));
-    expect(column(active, "days_overdue")).to.equal("3");
-    expect(Number(column(active, "balance")), "principal disbursed less repaid").to.be.greaterThan(0);
-    expect(Number(column(settled, "balance"))).to.equal(0);
-    expect(column(settled, "days_overdue")).to.equal("0");
+    const row = (id: string) => rows.find((r) => r.includes(id));
+    const column = (id: string, name: string) => row(id)?.[header!.indexOf(name)];
+    return { rows, row, column, notified };
+  }
+
+  it("reports each loan as it stood at 23:59:59 on the month's last day, whatever day it is built", async function () {
+    const nov = await report("2026-11");
+    expect(nov.column(LOAN, "days_overdue"), "30 Nov − 10 Nov").to.equal("20");
+    expect(nov.column(LOAN, "balance"), "the December repayment is not November's").to.equal("6666.66");
+    expect(nov.column(LOAN, "next_due_date")).to.equal("2026-11-10");
+    expect(nov.row(LATER), "registered in December").to.equal(undefined);
+    // a month earlier: nothing late yet, the full balance less October's principal
+    const oct = await report("2026-10");
+    expect(oct.column(LOAN, "days_overdue")).to.equal("0");
+    expect(oct.column(LOAN, "balance")).to.equal("6666.66");
+    expect(oct.column(LOAN, "next_due_date")).to.equal("2026-11-10");
+  });
+
+  it("a loan settled mid-month is reported settled with nothing owed; the month before, as it then stood", async function () {
+    const nov = await report("2026-11");
+    expect(nov.column(OTHER, "status")).to.equal("C");
+    expect(nov.column(OTHER, "balance")).to.equal("0.00");
+    const oct = await report("2026-10");
+    expect(oct.column(OTHER, "status")).to.equal("N");
+    expect(oct.column(OTHER, "balance")).to.equal("5000.00");
+  });
+
+  it("notifies the borrower before the loan is first reported overdue (征信业管理条例 Art. 15)", async function () {
+    expect((await report("2026-11")).notified).to.deep.equal([`credit-negative.v1 credit-negative:${LOAN}`]);
+    expect((await report("2026-10")).notified).to.deep.equal([]);
+  });
+
+  it("grades a loan in five levels by days overdue (五级分类)", function () {
+    expect([0, 1, 90, 91, 180, 181, 360, 361].map(fiveLevelClass)).to.deep.equal([
+      "正常",
+      "关注",
+      "关注",
+      "次级",
+      "次级",
+      "可疑",
+      "可疑",
+      "损失",
+    ]);
   });
 });
 
