@@ -31,6 +31,8 @@ import type { PeerNodes } from "./peers.ts";
 import type { SignedHeaders } from "./node-requests.ts";
 import { checkPackage, type EvidencePackage, type PackageCheck } from "./court-package/check.ts";
 import { assembleEvidenceSet, chainLeaves } from "./court-package/evidence-set.ts";
+import { addWorkingDays } from "./court-package/working-days.ts";
+import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 
 export type MemberKind = "union" | "branch" | "platform" | "court";
 
@@ -212,6 +214,7 @@ export class CaseOperations {
     const history = await this.deps.model.stageHistory(onChain.loanId);
     return {
       ...onChain,
+      deadlines: caseDeadlines(await this.deps.model.caseOf(onChain.loanId)),
       history: history.map((h) => ({
         stage: h.stage,
         previous: h.previous,
@@ -411,6 +414,30 @@ export class CaseOperations {
       );
     return c;
   }
+}
+
+/**
+ * The 7-working-day targets for a case (seed: acceptance within 7 working days of assignment,
+ * the ruling within 7 of acceptance), on the working-day calendar; null where a date it needs is
+ * missing or its year has no calendar file yet (the reason says which).
+ */
+export function caseDeadlines(
+  c: { assignedAt: number | null; acceptedAt: number | null; ruledAt: number | null } | undefined,
+) {
+  const dateOf = (t: number) => dayToDate(shanghaiDay(t));
+  const target = (from: number | null, done: number | null) => {
+    if (from === null) return null;
+    try {
+      const by = addWorkingDays(dateOf(from), 7);
+      return { by, met: done === null ? null : dateOf(done) <= by };
+    } catch (error) {
+      return { by: null, met: null, reason: (error as Error).message };
+    }
+  };
+  return {
+    acceptance: target(c?.assignedAt ?? null, c?.acceptedAt ?? null),
+    ruling: target(c?.acceptedAt ?? null, c?.ruledAt ?? null),
+  };
 }
 
 /**
