@@ -1,39 +1,39 @@
 // The branch's own quotas: read them, set them with the branch's governance key.
 import { ADMIN, APPROVERS } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
+import { defineRoutes } from "../route.ts";
 import { BranchLimitsSet, BranchLimitsView, SetBranchLimitsBody } from "../schemas/branch-limits.ts";
-import { fenJson, tokenErrors } from "../schemas/common.ts";
 
 export const branchLimitRoutes: RouteFile = (api, deps) => {
   const branchLimits = deps.branchLimits;
   if (branchLimits === undefined) return;
-  api.get("/v1/branch-limits", {
-    schema: {
+  const routes = defineRoutes(api);
+  routes.get(
+    "/v1/branch-limits",
+    {
       summary:
         "This branch's quotas on the ledger: governance's ceilings and the limits in force, and the governance account that sets them (null: none configured)",
-      response: { 200: BranchLimitsView, ...tokenErrors(409, 503) },
+      reply: BranchLimitsView,
+      errors: [409, 503],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async () => branchLimits.view(),
-  });
-  api.put("/v1/branch-limits", {
-    schema: {
+    async () => branchLimits.view(),
+  );
+  routes.put(
+    "/v1/branch-limits",
+    {
       summary:
         "Set this branch's own quotas (each at most its ceiling: else 422 NODE_ERR_LIMIT_ABOVE_CEILING with the ceiling) with the branch's governance key, through its outbox, awaited",
       body: SetBranchLimitsBody,
-      response: { 200: BranchLimitsSet, ...tokenErrors(409, 422, 503, 504) },
+      reply: BranchLimitsSet,
+      errors: [409, 422, 503, 504],
+      roles: ADMIN,
     },
-    config: { roles: ADMIN },
-    handler: async (request) => {
-      const b = request.body;
-      return fenJson(
-        BranchLimitsSet,
-        await branchLimits.set({
-          singleLoanMaxFen: BigInt(b.singleLoanMaxFen),
-          dailyDisbursementLimitFen: BigInt(b.dailyDisbursementLimitFen),
-          outstandingLimitFen: BigInt(b.outstandingLimitFen),
-        }),
-      );
-    },
-  });
+    async ({ body }) =>
+      branchLimits.set({
+        singleLoanMaxFen: BigInt(body.singleLoanMaxFen),
+        dailyDisbursementLimitFen: BigInt(body.dailyDisbursementLimitFen),
+        outstandingLimitFen: BigInt(body.outstandingLimitFen),
+      }),
+  );
 };

@@ -1,35 +1,38 @@
 // Consent and credit queries: the borrower's authorization letter, then the bureau query it allows.
 import { APPROVERS, STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
+import { defineRoutes } from "../route.ts";
 import {
   ConsentRecorded,
   CreditQueryBody,
   CreditQueryResult,
   RecordConsentBody,
 } from "../schemas/applications.ts";
-import { fenJson, tokenErrors } from "../schemas/common.ts";
 
 export const creditRoutes: RouteFile = (api, deps) => {
-  api.post("/v1/consents", {
-    schema: {
+  const routes = defineRoutes(api);
+  routes.post(
+    "/v1/consents",
+    {
       summary:
         "Store the borrower's signed authorization letter (encrypted) and anchor it as consent evidence",
       body: RecordConsentBody,
-      response: { 200: ConsentRecorded, ...tokenErrors(409, 503) },
+      reply: ConsentRecorded,
+      errors: [409, 503],
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) =>
-      fenJson(ConsentRecorded, await deps.ops.credit.recordConsent(request.actor, request.body)),
-  });
-  api.post("/v1/credit-queries", {
-    schema: {
+    async ({ actor, body }) => deps.ops.credit.recordConsent(actor, body),
+  );
+  routes.post(
+    "/v1/credit-queries",
+    {
       summary:
         "Query the credit bureau for an application's borrower (needs an anchored consent); the query is anchored as evidence",
       body: CreditQueryBody,
-      response: { 200: CreditQueryResult, ...tokenErrors(409, 503) },
+      reply: CreditQueryResult,
+      errors: [409, 503],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(CreditQueryResult, await deps.ops.credit.query(request.actor, request.body)),
-  });
+    async ({ actor, body }) => deps.ops.credit.query(actor, body),
+  );
 };

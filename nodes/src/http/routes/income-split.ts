@@ -2,7 +2,8 @@
 import { BRANCH } from "../../members.ts";
 import { ANY_USER, APPROVERS } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
-import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
+import { defineRoutes } from "../route.ts";
+import { loanParams } from "../schemas/common.ts";
 import {
   IncomeSplitAgreed,
   IncomeSplitBody,
@@ -14,39 +15,43 @@ import {
 export const incomeSplitRoutes: RouteFile = (api, deps) => {
   const split = deps.incomeSplit;
   if (split === undefined) return;
-  api.get("/v1/loans/:loanId/income-split", {
-    schema: {
+  const routes = defineRoutes(api);
+  routes.get(
+    "/v1/loans/:loanId/income-split",
+    {
       summary:
         "A loan's income split as the ledger states it: each funder's funding and income share (not agreed: income splits by funding share)",
       params: loanParams,
-      response: { 200: IncomeSplitView, ...tokenErrors(503) },
+      reply: IncomeSplitView,
+      errors: [503],
+      roles: ANY_USER,
     },
-    config: { roles: ANY_USER },
-    handler: async (request) => split.view(request.params.loanId),
-  });
-  api.put("/v1/loans/:loanId/income-split", {
-    schema: {
+    async ({ params }) => split.view(params.loanId),
+  );
+  routes.put(
+    "/v1/loans/:loanId/income-split",
+    {
       summary:
         "Agree a joint loan's income split before any disbursement: at the loan's branch's node, the platform's node signs it and agreeIncomeSplit goes through the outbox (awaited); at the platform's node, its admin accepts it so the branch's request is signed. Not a funder: 403 NODE_ERR_NOT_FUNDER; shares that do not name both funders or sum to 10,000: 422 NODE_ERR_BAD_INCOME_SPLIT; money out: 409 NODE_ERR_LOAN_DISBURSED",
       params: loanParams,
       body: IncomeSplitBody,
-      response: { 200: IncomeSplitAgreed, ...tokenErrors(409, 422, 502, 503, 504) },
+      reply: IncomeSplitAgreed,
+      errors: [409, 422, 502, 503, 504],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(
-        IncomeSplitAgreed,
-        await split.agree(request.actor.userId, request.params.loanId, request.body.shares),
-      ),
-  });
-  api.post("/v1/income-split-agreements", {
-    schema: {
+    async ({ actor, params, body }) => split.agree(actor.userId, params.loanId, body.shares),
+  );
+  routes.post(
+    "/v1/income-split-agreements",
+    {
       summary:
         "The loan's branch's node asks this platform's node to sign an income split (signed with the branch's chain key): signed for a platform income share of at least its funding share, or the one its admin accepted",
       body: IncomeSplitSignBody,
-      response: { 200: IncomeSplitSignature, ...signedErrors(409, 422, 503) },
+      reply: IncomeSplitSignature,
+      errors: [409, 422, 503],
+      auth: "signed",
+      signedKind: BRANCH,
     },
-    config: { auth: "signed", signedKind: BRANCH },
-    handler: async (request) => split.sign(request.signedHeaders!, request.body),
-  });
+    async (request) => split.sign(request.signedHeaders!, request.body),
+  );
 };

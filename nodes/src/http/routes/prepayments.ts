@@ -1,7 +1,8 @@
 // Partial prepayment of an active loan: the chain's quote, and the prepayment through the outbox.
 import { STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
-import { fenJson, loanParams, tokenErrors } from "../schemas/common.ts";
+import { defineRoutes } from "../route.ts";
+import { loanParams } from "../schemas/common.ts";
 import {
   PrepaymentBody,
   PrepaymentQuote,
@@ -12,48 +13,43 @@ import {
 export const prepaymentRoutes: RouteFile = (api, deps) => {
   const prepayments = deps.prepayments;
   if (prepayments === undefined) return;
-  api.get("/v1/loans/:loanId/prepayment-quote", {
-    schema: {
+  const routes = defineRoutes(api);
+  routes.get(
+    "/v1/loans/:loanId/prepayment-quote",
+    {
       summary:
         "提前部分还款: what prepaying `amount` fen of principal in `mode` takes today (interest to the day, principal paid, fee, the largest fee the cap allows) and the schedule it leaves, as the ledger computes it (prepaymentOwed)",
       params: loanParams,
       querystring: PrepaymentQuoteQuery,
-      response: { 200: PrepaymentQuote, ...tokenErrors(409, 422, 503) },
+      reply: PrepaymentQuote,
+      errors: [409, 422, 503],
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) => {
-      const { amount, mode, fee } = request.query;
-      return fenJson(
-        PrepaymentQuote,
-        await prepayments.quote(request.params.loanId, {
-          principalFen: BigInt(amount),
-          mode,
-          ...(fee === undefined ? {} : { feeFen: BigInt(fee) }),
-        }),
-      );
-    },
-  });
-  api.post("/v1/loans/:loanId/prepayments", {
-    schema: {
+    async ({ params, query }) =>
+      prepayments.quote(params.loanId, {
+        principalFen: BigInt(query.amount),
+        mode: query.mode,
+        ...(query.fee === undefined ? {} : { feeFen: BigInt(query.fee) }),
+      }),
+  );
+  routes.post(
+    "/v1/loans/:loanId/prepayments",
+    {
       summary:
         "Prepay part of an active loan's principal, shortening the term or lowering the installments: today's quote (received amount, if stated, must match: 409 NODE_ERR_PREPAYMENT_MISMATCH), voucher anchored, `prepay` through the outbox once by serial; the new schedule shows in the loan's output",
       params: loanParams,
       body: PrepaymentBody,
-      response: { 200: PrepaymentRecorded, ...tokenErrors(409, 422, 503) },
+      reply: PrepaymentRecorded,
+      errors: [409, 422, 503],
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) => {
-      const b = request.body;
-      return fenJson(
-        PrepaymentRecorded,
-        await prepayments.prepay(request.actor.userId, request.params.loanId, {
-          serial: b.serial,
-          principalFen: BigInt(b.amountFen),
-          mode: b.mode,
-          ...(b.feeFen === undefined ? {} : { feeFen: BigInt(b.feeFen) }),
-          ...(b.receivedFen === undefined ? {} : { receivedFen: BigInt(b.receivedFen) }),
-        }),
-      );
-    },
-  });
+    async ({ actor, params, body }) =>
+      prepayments.prepay(actor.userId, params.loanId, {
+        serial: body.serial,
+        principalFen: BigInt(body.amountFen),
+        mode: body.mode,
+        ...(body.feeFen === undefined ? {} : { feeFen: BigInt(body.feeFen) }),
+        ...(body.receivedFen === undefined ? {} : { receivedFen: BigInt(body.receivedFen) }),
+      }),
+  );
 };
