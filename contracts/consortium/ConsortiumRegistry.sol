@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
 
 /// @dev The two views a registry needs to check that an evidence pair belongs together.
@@ -12,6 +14,7 @@ interface IEvidencePair {
 /// @title ConsortiumRegistry
 /// @notice Members of the JointLedger consortium. See {IConsortiumRegistry}.
 contract ConsortiumRegistry is IConsortiumRegistry {
+    using Checkpoints for Checkpoints.Trace208;
     /// @dev Accounts per member are few (operations keys, anchor service, keepers); the bound
     /// keeps `accountsOf` and account removal cheap.
     uint256 public constant MAX_ACCOUNTS_PER_MEMBER = 16;
@@ -38,6 +41,13 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     address private _evidenceLog;
     address private _evidenceRegistry;
     mapping(bytes32 key => uint256) private _parameters;
+    /// @dev History by block number (as ERC20Votes keeps voting power), so "was this member
+    /// active at block N" needs no historical state: each member's status; each account's member
+    /// id and role, packed as memberId << 8 | role (0 once detached); the official evidence pair.
+    mapping(uint32 memberId => Checkpoints.Trace208) private _statusHistory;
+    mapping(address account => Checkpoints.Trace208) private _accountHistory;
+    Checkpoints.Trace208 private _evidenceLogHistory;
+    Checkpoints.Trace208 private _evidenceRegistryHistory;
 
     modifier onlyGovernor() {
         if (msg.sender != _governor) revert ConsortiumNotGovernor(msg.sender, _governor);
@@ -91,6 +101,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
             }
         }
         delete _accountEntries[account];
+        _accountHistory[account].push(_clock(), 0);
         emit AccountRemoved(memberId, account);
     }
 
@@ -240,10 +251,40 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         return _activeGovernors;
     }
 
-    /// @notice 1.2.0: members, kinds, regions, accounts with one role each, suspension;
-    /// official evidence contracts and governed parameters.
+    /// @inheritdoc IConsortiumRegistry
+    function statusAt(uint32 memberId, uint256 blockNumber) external view returns (MemberStatus) {
+        return MemberStatus(_statusHistory[memberId].upperLookupRecent(_past(blockNumber)));
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function accountAt(address account, uint256 blockNumber)
+        external
+        view
+        returns (uint32 memberId, MemberStatus status, AccountRole role)
+    {
+        uint48 at = _past(blockNumber);
+        uint208 packed = _accountHistory[account].upperLookupRecent(at);
+        memberId = uint32(packed >> 8);
+        role = AccountRole(uint8(packed));
+        status = MemberStatus(_statusHistory[memberId].upperLookupRecent(at));
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function evidenceContractsAt(uint256 blockNumber)
+        external
+        view
+        returns (address evidenceLog, address evidenceRegistry)
+    {
+        uint48 at = _past(blockNumber);
+        evidenceLog = address(uint160(_evidenceLogHistory.upperLookupRecent(at)));
+        evidenceRegistry = address(uint160(_evidenceRegistryHistory.upperLookupRecent(at)));
+    }
+
+    /// @notice 1.3.0: members, kinds, regions, accounts with one role each, suspension;
+    /// official evidence contracts and governed parameters; status, account and evidence-pair
+    /// history by block.
     function version() external pure returns (string memory) {
-        return "1.2.0";
+        return "1.3.0";
     }
 
     function _addMember(MemberInit calldata init) private {
@@ -254,6 +295,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         m.status = MemberStatus.Active;
         m.regionCode = init.regionCode;
         m.name = init.name;
+        _statusHistory[init.id].push(_clock(), uint208(uint8(MemberStatus.Active)));
         _memberIds.push(init.id);
         if (_isGoverning(m)) ++_activeGovernors;
         emit MemberAdded(init.id, init.kind, init.regionCode, init.name);
@@ -287,6 +329,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         if (role == AccountRole.Governance && !_isGoverning(m)) revert RegistryRoleNotForKind(account, role, m.kind);
         uint32 memberId = m.id;
         _accountEntries[account] = AccountEntry({memberId: memberId, role: role, memberStatus: m.status});
+        _accountHistory[account].push(_clock(), (uint208(memberId) << 8) | uint8(role));
         _accounts[memberId].push(account);
         emit AccountAdded(memberId, account, role);
     }
@@ -298,6 +341,9 @@ contract ConsortiumRegistry is IConsortiumRegistry {
         }
         _evidenceLog = evidenceLog;
         _evidenceRegistry = evidenceRegistry;
+        uint48 at = _clock();
+        _evidenceLogHistory.push(at, uint160(evidenceLog));
+        _evidenceRegistryHistory.push(at, uint160(evidenceRegistry));
         emit EvidenceContractsChanged(evidenceLog, evidenceRegistry);
     }
 
@@ -319,6 +365,7 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     /// @dev The member's status and its copy in each of its accounts (at most 16) change together.
     function _setStatus(uint32 memberId, Member storage m, MemberStatus status) private {
         m.status = status;
+        _statusHistory[memberId].push(_clock(), uint208(uint8(status)));
         address[] storage accounts = _accounts[memberId];
         uint256 count = accounts.length;
         for (uint256 i = 0; i < count; ++i) {
@@ -335,6 +382,17 @@ contract ConsortiumRegistry is IConsortiumRegistry {
     function _requireMember(uint32 memberId) private view returns (Member storage m) {
         m = _members[memberId];
         if (m.status == MemberStatus.None) revert RegistryUnknownMember(memberId);
+    }
+
+    /// @dev Checkpoints are keyed by block number; two changes in one block share one checkpoint.
+    function _clock() private view returns (uint48) {
+        return SafeCast.toUint48(block.number);
+    }
+
+    /// @dev A lookup key: blocks up to the current one (a later block's state is not decided).
+    function _past(uint256 blockNumber) private view returns (uint48) {
+        if (blockNumber > block.number) revert RegistryFutureLookup(blockNumber, block.number);
+        return uint48(blockNumber);
     }
 
     function _checkRegion(uint32 regionCode) private pure {

@@ -100,6 +100,8 @@ interface IConsortiumRegistry is IConsortiumGoverned {
     error RegistryAccountNotOfMember(address account, uint32 memberId);
     /// @notice Removing the last account of a member would lock it out.
     error RegistryLastAccount(uint32 memberId);
+    /// @notice `blockNumber` is after the current block: its state is not decided yet.
+    error RegistryFutureLookup(uint256 blockNumber, uint256 currentBlock);
     /// @notice The member already has status `status`.
     error RegistryStatusUnchanged(uint32 memberId, MemberStatus status);
     /// @notice Suspending the last active governor would leave nobody able to govern.
@@ -215,4 +217,25 @@ interface IConsortiumRegistry is IConsortiumGoverned {
 
     /// @notice How many members currently count as governors.
     function activeGovernorCount() external view returns (uint256);
+
+    /// @notice The status member `memberId` had at the end of block `blockNumber` (None if it was
+    /// not a member yet), answered from current state: every status change is checkpointed by
+    /// block, so a node that keeps no historical state answers as well as an archive node.
+    /// Reverts with RegistryFutureLookup for a block after the current one.
+    function statusAt(uint32 memberId, uint256 blockNumber) external view returns (MemberStatus);
+
+    /// @notice What {accountOf} said at the end of block `blockNumber`: the member `account`
+    /// belonged to then, that member's status then and the account's role then (0, None, None if
+    /// it belonged to no member). Checkpointed like {statusAt}; RegistryFutureLookup likewise.
+    function accountAt(address account, uint256 blockNumber)
+        external
+        view
+        returns (uint32 memberId, MemberStatus status, AccountRole role);
+
+    /// @notice The official EvidenceLog and EvidenceRegistry at the end of block `blockNumber`
+    /// (zero before they were named). Checkpointed like {statusAt}; RegistryFutureLookup likewise.
+    function evidenceContractsAt(uint256 blockNumber)
+        external
+        view
+        returns (address evidenceLog, address evidenceRegistry);
 }

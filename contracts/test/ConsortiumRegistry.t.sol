@@ -360,4 +360,103 @@ contract ConsortiumRegistryTest is ConsortiumFixture {
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryUnknownMember.selector, 77));
         registry.member(77);
     }
+    // ------------------------------------------------------------------ history by block
+
+    /// @dev The registry answers "what was this member's status, this account's member and role,
+    /// the official evidence pair, at block N" from its own checkpoints: the same answers an
+    /// archive node gives for the current views at block N, with no historical state.
+    function test_history_statusAccountAndEvidencePairAtEachBlock() external {
+        uint256 founded = block.number;
+        address late = account("branchB.late");
+        vm.roll(founded + 10);
+        vm.prank(address(governor));
+        registry.suspendMember(BRANCH_B);
+        vm.roll(founded + 20);
+        vm.startPrank(address(governor));
+        registry.reinstateMember(BRANCH_B);
+        registry.addAccount(BRANCH_B, late, _OPS);
+        vm.stopPrank();
+        vm.roll(founded + 30);
+        vm.prank(address(governor));
+        registry.removeAccount(BRANCH_B, branchBOps);
+        registry.bootstrapEvidenceContracts(address(evidenceLog), address(evidenceRegistry));
+        vm.roll(founded + 40);
+
+        IConsortiumRegistry.MemberStatus active = IConsortiumRegistry.MemberStatus.Active;
+        IConsortiumRegistry.MemberStatus suspended = IConsortiumRegistry.MemberStatus.Suspended;
+        IConsortiumRegistry.MemberStatus none = IConsortiumRegistry.MemberStatus.None;
+        assertTrue(registry.statusAt(BRANCH_B, founded - 1) == none, "not a member before bootstrap");
+        assertTrue(registry.statusAt(BRANCH_B, founded) == active, "active from bootstrap");
+        assertTrue(registry.statusAt(BRANCH_B, founded + 9) == active, "active until the suspension");
+        assertTrue(registry.statusAt(BRANCH_B, founded + 10) == suspended, "suspended at its block");
+        assertTrue(registry.statusAt(BRANCH_B, founded + 19) == suspended, "until reinstated");
+        assertTrue(registry.statusAt(BRANCH_B, founded + 40) == active, "active again");
+        assertTrue(registry.statusAt(BRANCH_A, founded + 10) == active, "other members untouched");
+
+        _assertAccountAt(branchBOps, founded + 5, BRANCH_B, active, _OPS);
+        _assertAccountAt(branchBOps, founded + 15, BRANCH_B, suspended, _OPS);
+        _assertAccountAt(branchBOps, founded + 30, 0, none, _NONE);
+        _assertAccountAt(late, founded + 15, 0, none, _NONE);
+        _assertAccountAt(late, founded + 20, BRANCH_B, active, _OPS);
+
+        (address log, address lifecycle) = registry.evidenceContractsAt(founded + 29);
+        assertEq(log, address(0), "no log named yet");
+        assertEq(lifecycle, address(0), "no registry named yet");
+        (log, lifecycle) = registry.evidenceContractsAt(founded + 30);
+        assertEq(log, address(evidenceLog), "log named");
+        assertEq(lifecycle, address(evidenceRegistry), "registry named");
+    }
+
+    function test_history_refusesBlocksNotMinedYet() external {
+        uint256 next = block.number + 1;
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryFutureLookup.selector, next, block.number));
+        registry.statusAt(BRANCH_A, next);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryFutureLookup.selector, next, block.number));
+        registry.accountAt(branchAOps, next);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryFutureLookup.selector, next, block.number));
+        registry.evidenceContractsAt(next);
+    }
+
+    /// @dev After any sequence of suspensions, reinstatements and account moves, the history at
+    /// every block equals what the current views said at that block.
+    function testFuzz_history_equalsTheViewsAsTheyWere(uint8 steps, uint256 seed) external {
+        address late = account("branchB.late");
+        uint256 n = bound(steps, 1, 12);
+        uint256 start = block.number;
+        IConsortiumRegistry.MemberStatus[] memory statusThen = new IConsortiumRegistry.MemberStatus[](n);
+        uint32[] memory lateMemberThen = new uint32[](n);
+        vm.startPrank(address(governor));
+        for (uint256 i = 0; i < n; ++i) {
+            vm.roll(start + 1 + i);
+            uint256 action = uint256(keccak256(abi.encode(seed, i))) % 4;
+            bool suspended = registry.statusOf(BRANCH_B) == IConsortiumRegistry.MemberStatus.Suspended;
+            if (action == 0 && !suspended) registry.suspendMember(BRANCH_B);
+            else if (action == 1 && suspended) registry.reinstateMember(BRANCH_B);
+            else if (action == 2 && registry.memberOf(late) == 0) registry.addAccount(BRANCH_B, late, _OPS);
+            else if (action == 3 && registry.memberOf(late) != 0) registry.removeAccount(BRANCH_B, late);
+            statusThen[i] = registry.statusOf(BRANCH_B);
+            lateMemberThen[i] = registry.memberOf(late);
+        }
+        vm.stopPrank();
+        vm.roll(start + n + 5);
+        for (uint256 i = 0; i < n; ++i) {
+            assertTrue(registry.statusAt(BRANCH_B, start + 1 + i) == statusThen[i], "status as it was");
+            (uint32 memberId, IConsortiumRegistry.MemberStatus status,) = registry.accountAt(late, start + 1 + i);
+            assertEq(memberId, lateMemberThen[i], "account's member as it was");
+            if (memberId != 0) assertTrue(status == statusThen[i], "its member's status as it was");
+        }
+    }
+
+    function _assertAccountAt(
+        address who,
+        uint256 blockNumber,
+        uint32 memberId,
+        IConsortiumRegistry.MemberStatus status,
+        IConsortiumRegistry.AccountRole role
+    ) private view {
+        (uint32 m, IConsortiumRegistry.MemberStatus s, IConsortiumRegistry.AccountRole r) = registry.accountAt(who, blockNumber);
+        assertEq(m, memberId, "member then");
+        assertTrue(s == status, "status then");
+        assertTrue(r == role, "role then");
+    }
 }

@@ -540,6 +540,26 @@ describe("evidence bundle, verified online (deployed)", function () {
     expect(byId(results, "submitterMembership").reason).to.include("suspended at block");
   });
 
+  it("answers membership and the official pair on a node that keeps no historical state (the registry's checkpoints)", async function () {
+    const { bundle } = await anchored();
+    // a pruned node: any call at a block other than the latest fails as Besu's Bonsai storage does
+    const pruned = new Proxy(provider, {
+      get(t, prop) {
+        if (prop === "call") {
+          return async (tx: { blockTag?: unknown }) => {
+            if (tx.blockTag !== undefined && tx.blockTag !== "latest") throw new Error("missing trie node");
+            return t.call(tx);
+          };
+        }
+        const value = Reflect.get(t, prop, t) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+      },
+    });
+    const results = await verifyOnline(bundle, { trustAnchor: anchor, providers: [pruned] });
+    expect(byId(results, "submitterMembership")).to.include({ outcome: "pass" });
+    expect(byId(results, "headOnChain")).to.include({ outcome: "pass" });
+  });
+
   it("asks no registry the bundle names: another ConsortiumRegistry fails headOnChain, membership and lifecycle stay unasked", async function () {
     const { bundle } = await anchored();
     const forged = structuredClone(bundle);
@@ -598,7 +618,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     expect(overall(results)).to.equal("indeterminate");
     // a revert-free failure inside one call is an error too
     const flaky = withCall(provider, (data, result) => {
-      if (data.startsWith(new Interface(CONSORTIUM_REGISTRY_ABI).getFunction("statusOf")!.selector))
+      if (data.startsWith(new Interface(CONSORTIUM_REGISTRY_ABI).getFunction("statusAt")!.selector))
         throw new Error("request timeout");
       return result;
     });

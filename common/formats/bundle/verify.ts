@@ -423,7 +423,8 @@ async function bindToTrustAnchor(
  * The block the bundle's head was stored in, if the registry named the bundle's pair as official
  * at that block; undefined otherwise. The head's block is read from the bundle's log, which may be
  * anyone's contract: whatever block it claims, the registry's answer at that block decides, and a
- * contract that was never official is named at no block. Needs the endpoint's historical state.
+ * contract that was never official is named at no block. The registry keeps that history itself
+ * (evidenceContractsAt), so any node answers.
  */
 async function officialAtHeadBlock(
   bundle: EvidenceBundle,
@@ -440,7 +441,7 @@ async function officialAtHeadBlock(
   if ("revert" in head) return undefined;
   const blockNumber = Number(head.value.blockNumber);
   if (!Number.isSafeInteger(blockNumber) || blockNumber > (await provider.getBlockNumber())) return undefined;
-  const then = await registry.evidenceContracts({ blockTag: blockNumber });
+  const then = await registry.evidenceContractsAt(blockNumber);
   const [logThen, registryThen] = then.map((a) => String(a).toLowerCase());
   return logThen === bundleLog && registryThen === bundleRegistry ? blockNumber : undefined;
 }
@@ -647,16 +648,17 @@ async function answerMembership(bundle: EvidenceBundle, registry: ConsortiumRegi
   let status: number;
   let account: { memberId: number; status: number; role: number };
   try {
+    // the registry's own history by block: any node answers, archive or not
     const [memberStatus, of] = await Promise.all([
-      registry.statusOf(submitter, { blockTag: blockNumber }),
-      registry.accountOf(signed.signer, { blockTag: blockNumber }),
+      registry.statusAt(submitter, blockNumber),
+      registry.accountAt(signed.signer, blockNumber),
     ]);
     status = Number(memberStatus);
     account = { memberId: Number(of.memberId), status: Number(of.status), role: Number(of.role) };
   } catch (e) {
-    // Typically a node that keeps no historical state: an error, not an answer to compare.
+    // An endpoint that failed, or a block it has not reached: an error, not an answer to compare.
     throw new Error(
-      `the endpoint could not serve the registry's state at block ${blockNumber}: ${messageOf(e)}`,
+      `the endpoint could not serve the registry's history at block ${blockNumber}: ${messageOf(e)}`,
       {
         cause: e,
       },
