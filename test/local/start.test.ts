@@ -363,7 +363,7 @@ describe("npm start: the local consortium (real processes, persistent data direc
         trustedTime: { tsaTrustAnchors },
       });
       expect(timed.find((r) => r.id === "trustedTime")!.outcome, JSON.stringify(timed)).to.equal("pass");
-      // membership at the anchoring block needs the chain's historical state after the reload
+      // membership at the anchoring block, after the reload: the registry's checkpoints, no historical state
       expect(results.find((r) => r.id === "submitterMembership")!.outcome, JSON.stringify(results)).to.equal(
         "pass",
       );

@@ -1,10 +1,15 @@
-// The local chain: Anvil from the npm package, its whole state (blocks, receipts, logs and the
-// state at every block) kept in <dataDir>/chain/state.json. What Anvil 1.7 does with that file,
-// and what this module does about it:
-// - Blocks, block numbers, hashes, receipts and logs come back after a reload.
-// - Historical `eth_call`s (the verifier's "was the submitter a member at the anchoring block?")
-//   fail after a reload unless Anvil runs with --preserve-historical-states: always on here
-//   (about 100 kB of state file per block).
+// The local chain: Anvil from the npm package, its blocks, receipts, logs and latest state kept
+// in <dataDir>/chain/state.json. What Anvil 1.7 does with that file, and what this module does
+// about it:
+// - Blocks, block numbers, hashes, receipts and logs come back after a reload; the state at past
+//   blocks does not, and nothing needs it: the registry answers "was the submitter a member at
+//   the anchoring block?" from its own checkpoints (statusAt, accountAt, evidenceContractsAt).
+// - Anvil's own periodic dumps (--state-interval) are not taken at a block boundary: a block
+//   mined meanwhile can leave its state change in the dump without the block. So the launcher
+//   takes them (startStateDumps): mining paused, anvil_dumpState, mining resumed, the file
+//   written beside, fsynced and renamed over the previous one. Anvil still loads the file at
+//   start and dumps it on a graceful stop (--state), after the nodes and the anchor service have
+//   stopped, when nothing is being mined.
 // - At every start Anvil mints a new genesis block stamped with the current time and stores it
 //   beside the loaded ones; which of them then answers for block 0 depends on hash-map order, so
 //   the genesis hash would change at random between starts (and every service would see a chain
@@ -15,7 +20,8 @@
 //   just after the last block.
 // - A crash (SIGKILL) loses what happened since the last periodic dump; the anchor service and
 //   the nodes detect the lost blocks and recover (re-commit heads, re-index).
-import { copyFile, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { copyFile, open, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { gunzipSync } from "node:zlib";
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
 import { HOST } from "./ports.ts";
@@ -53,9 +59,6 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     String(LOCAL_CHAIN_ID),
     "--state",
     stateFile(options.dataDir),
-    "--state-interval",
-    String(STATE_INTERVAL_SECONDS),
-    "--preserve-historical-states",
     "--timestamp",
     String(options.genesisTimestamp),
     ...(options.extraArgs ?? []),
@@ -145,4 +148,117 @@ export async function restoreClock(provider: JsonRpcProvider): Promise<number> {
   const next = Math.max(now, (latest?.timestamp ?? 0) + 1);
   await provider.send("evm_setTime", [next]);
   return next - now;
+}
+
+export type StateDumps = {
+  /** One consistent dump now (the head it holds), unless the head has not moved since the last. */
+  dumpNow(): Promise<number | undefined>;
+  /** No more dumps (a dump in progress finishes first). */
+  stop(): Promise<void>;
+};
+
+/**
+ * Every `intervalMs`, the chain's state written to chain/state.json at a block boundary: mining
+ * paused (and a block being mined as it stopped waited for), anvil_dumpState, mining resumed;
+ * the JSON written to a temporary file, fsynced, renamed over state.json and the directory
+ * fsynced. A SIGKILL at any moment leaves the previous dump or this one, never a mix, and never a
+ * state change without its block. `blockTimeSeconds`: the chain mines on an interval (Anvil's
+ * --block-time) rather than on each transaction; that mode is what is resumed.
+ */
+export function startStateDumps(options: {
+  provider: JsonRpcProvider;
+  dataDir: string;
+  intervalMs?: number;
+  blockTimeSeconds?: number;
+  log?: (line: string) => void;
+}): StateDumps {
+  const { provider } = options;
+  const file = stateFile(options.dataDir);
+  let lastHead: string | undefined;
+  let running: Promise<number | undefined> = Promise.resolve(undefined);
+  let stopped = false;
+  const pause = async () => {
+    await provider.send("evm_setAutomine", [false]);
+    if (options.blockTimeSeconds !== undefined) await provider.send("evm_setIntervalMining", [0]);
+  };
+  const resume = async () => {
+    // transactions sent meanwhile waited in the pool: resuming mines them
+    if (options.blockTimeSeconds !== undefined)
+      await provider.send("evm_setIntervalMining", [options.blockTimeSeconds]);
+    else await provider.send("evm_setAutomine", [true]);
+  };
+  const dump = async (): Promise<number | undefined> => {
+    const latest = await provider.getBlock("latest");
+    if (latest === null || latest.hash === lastHead) return undefined;
+    let json: Buffer;
+    let head: number;
+    await pause();
+    try {
+      head = await provider.getBlockNumber();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 50));
+        const again = await provider.getBlockNumber();
+        if (again === head) break;
+        head = again;
+      }
+      const hex = (await provider.send("anvil_dumpState", [])) as string; // gzipped JSON, as hex
+      const after = await provider.getBlockNumber();
+      if (after !== head) throw new Error(`block ${after} was mined while mining was paused (head ${head})`);
+      lastHead = (await provider.getBlock(head))?.hash ?? undefined;
+      json = gunzipSync(Buffer.from(hex.slice(2), "hex"));
+    } finally {
+      await resume();
+    }
+    await writeAtomically(file, json);
+    return head;
+  };
+  const next = (): Promise<number | undefined> => {
+    running = running.then(dump, dump).catch((error: unknown) => {
+      // the chain restarting, or the disk: the previous dump stays, the next tick tries again
+      options.log?.(`chain: state dump failed: ${(error as Error).message}`);
+      return undefined;
+    });
+    return running;
+  };
+  const timer = setInterval(
+    () => {
+      if (!stopped) void next();
+    },
+    options.intervalMs ?? STATE_INTERVAL_SECONDS * 1000,
+  );
+  timer.unref();
+  return {
+    dumpNow: next,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** The interval of a chain started with Anvil's --block-time (or -b), undefined for automine. */
+export function blockTimeOf(anvilArgs: readonly string[]): number | undefined {
+  const i = anvilArgs.findIndex((a) => a === "--block-time" || a === "-b");
+  const value = i < 0 ? undefined : Number(anvilArgs[i + 1]);
+  return value !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** Write beside, fsync, rename over, fsync the directory: the file is the old one or the new one. */
+async function writeAtomically(file: string, data: Buffer): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const handle = await open(tmp, "w");
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(path.dirname(file), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }

@@ -10,6 +10,9 @@ import { JsonRpcProvider } from "ethers";
 import {
   LOCAL_CHAIN_ID,
   STATE_INTERVAL_SECONDS,
+  blockTimeOf,
+  startStateDumps,
+  type StateDumps,
   guardStateFile,
   localChainProcess,
   restoreClock,
@@ -101,6 +104,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
   const services = new Map<ServiceName, ServiceProcess>();
   let provider: JsonRpcProvider | undefined;
   let tsa: LocalTsa | undefined;
+  let dumps: StateDumps | undefined;
   const killAllNow = () => {
     for (const s of services.values()) s.killNow();
   };
@@ -110,6 +114,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     await Promise.all(NODE_NAMES.flatMap((n) => services.get(n)?.stop() ?? []));
     await services.get("anchor")?.stop();
     await tsa?.close();
+    await dumps?.stop();
     await services.get("chain")?.stop();
     provider?.destroy();
     provider = undefined;
@@ -178,6 +183,13 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     // a chain stamping blocks in the future would certify evidence as anchored then: refused
     await assertChainClockNotAhead(provider, dataDir);
     if (local) {
+      // consistent, atomic dumps of the chain's state (Anvil's own periodic dumps are neither)
+      dumps = startStateDumps({
+        provider,
+        dataDir,
+        blockTimeSeconds: blockTimeOf(options.anvilArgs ?? []),
+        log,
+      });
       const moved = await restoreClock(provider);
       if (moved > 1)
         log(

@@ -1,0 +1,114 @@
+// The launcher's chain dumps (scripts/ops/local/chain.ts startStateDumps) under continuous
+// transactions: each dump, loaded into a fresh Anvil, holds every state change with its block
+// (the account's nonce equals its transactions in the dumped blocks); a reader polling the file
+// meanwhile always finds a whole dump (written beside, fsynced, renamed); mining resumes after
+// each dump (every transaction sent is mined); the state file holds no state per past block.
+import { expect } from "chai";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startStateDumps, stateFile } from "../../scripts/ops/local/chain.ts";
+import { startAnvil, type AnvilNode } from "../support/anvil.ts";
+
+describe("local chain: consistent, atomic state dumps", function () {
+  this.timeout(120_000);
+  let anvil: AnvilNode;
+  let dataDir: string;
+
+  before(async function () {
+    anvil = await startAnvil();
+    dataDir = await mkdtemp(path.join(tmpdir(), "state-dumps-"));
+    await mkdir(path.dirname(stateFile(dataDir)), { recursive: true });
+  });
+
+  after(async function () {
+    await anvil?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("dumps at block boundaries, whole, while transactions keep coming", async function () {
+    const wallet = anvil.wallet(1);
+    const file = stateFile(dataDir);
+    const dumps = startStateDumps({ provider: anvil.provider, dataDir, intervalMs: 60_000 });
+    let sending = true;
+    let sent = 0;
+    const sender = (async () => {
+      let nonce = await anvil.provider.getTransactionCount(wallet.address, "latest");
+      while (sending) {
+        await wallet.sendTransaction({ to: wallet.address, value: 1n, nonce: nonce++ });
+        sent++;
+      }
+    })();
+    let reads = 0;
+    let torn = 0;
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const text = await readFile(file, "utf8").catch(() => undefined);
+        if (text !== undefined) {
+          reads++;
+          try {
+            JSON.parse(text);
+          } catch {
+            torn++;
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const copies: Array<{ head: number; json: string }> = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        const head = await dumps.dumpNow();
+        expect(head, "the head moved: a dump").to.be.a("number");
+        copies.push({ head: head!, json: await readFile(file, "utf8") });
+      }
+    } finally {
+      sending = false;
+      await sender;
+      reading = false;
+      await reader;
+      await dumps.stop();
+    }
+    expect(reads).to.be.greaterThan(0);
+    expect(torn, "a reader never finds a partial dump").to.equal(0);
+    expect(
+      (await readdir(path.dirname(file))).filter((f) => f.includes(".tmp")),
+      "no temporary left",
+    ).to.deep.equal([]);
+    // mining resumed after every dump: all that was sent is mined
+    expect(await anvil.provider.getTransactionCount(wallet.address, "latest")).to.equal(
+      await anvil.provider.getTransactionCount(wallet.address, "pending"),
+    );
+    expect(sent).to.be.greaterThan(0);
+
+    for (const copy of copies) {
+      const restored = await startAnvil({ args: ["--load-state", await writeCopy(copy.json)] });
+      try {
+        const head = await restored.provider.getBlockNumber();
+        expect(head, "the dump's head").to.equal(copy.head);
+        let mined = 0;
+        for (let n = 1; n <= head; n++) {
+          const block = await restored.provider.getBlock(n, true);
+          mined += block!.prefetchedTransactions.filter((t) => t.from === wallet.address).length;
+        }
+        // every state change with its block: the nonce is what the blocks' transactions made it
+        // (development account 1 sends nothing else on this fresh chain)
+        expect(await restored.provider.getTransactionCount(wallet.address, "latest")).to.equal(mined);
+      } finally {
+        await restored.stop();
+      }
+    }
+    // the latest state only: no per-block history in the file
+    const last = JSON.parse(copies[copies.length - 1]!.json) as { historical_states?: unknown };
+    expect(last.historical_states ?? null).to.equal(null);
+    expect((await stat(file)).size).to.be.greaterThan(0);
+  });
+
+  async function writeCopy(json: string): Promise<string> {
+    const f = path.join(dataDir, `copy-${Math.random().toString(16).slice(2)}.json`);
+    await writeFile(f, json);
+    return f;
+  }
+});
