@@ -20,6 +20,7 @@ import {
 } from "./errors.ts";
 import type { EvidenceQueries } from "./evidence/queries.ts";
 import { jsonBodyParser, refuseDeclaredOversize } from "./http/body.ts";
+import { ANCHOR_API_DOCUMENT } from "./http/openapi.ts";
 import { DOCS_HEADERS } from "./http/security-headers.ts";
 import type { Intake } from "./intake/intake.ts";
 import type { IntakeQuotas, QuotaLimits } from "./intake/quota.ts";
@@ -30,6 +31,7 @@ import { registerVerifyRoutes } from "./routes/verify.ts";
 import { registerVerifyPage } from "./routes/verify-page.ts";
 import type { TrustedTimeOptions } from "../../common/formats/bundle/trusted-time.ts";
 import { registerTimestampRoutes } from "./tsa/routes.ts";
+import { registerC2spRoutes, type C2spRouteDeps } from "./c2sp/routes.ts";
 import type { HeadStamper } from "./tsa/stamper.ts";
 import {
   ConsistencyQuery,
@@ -76,6 +78,8 @@ export type AppDeps = {
   ops?: OpsAccess;
   /** Trusted time: the tokens stored (GET /v1/timestamps) and the TSA roots /v1/verify trusts; absent: neither. */
   tsa?: { stamper: HeadStamper; logId: string; trustedTime: TrustedTimeOptions };
+  /** The C2SP read API: /checkpoint and /tile/… (c2sp/routes.ts). */
+  c2sp?: C2spRouteDeps;
   now: () => number;
 };
 
@@ -103,11 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { app } = await buildServiceShell({
     logger: deps.logger,
     bodyLimit: deps.limits.maxBodyBytes,
-    openapi: {
-      title: "JointLedger anchor service",
-      description: "Durable evidence intake, RFC 9162 log, on-chain heads, proofs, bundles and verification.",
-      version: "1.0.0",
-    },
+    openapi: ANCHOR_API_DOCUMENT,
     // the API docs get the verification page's security headers (http/security-headers.ts)
     docsHeaders: DOCS_HEADERS,
     errors: {
@@ -218,6 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.tsa === undefined ? {} : { trustedTime: deps.tsa.trustedTime }),
   });
   if (deps.tsa !== undefined) registerTimestampRoutes(app, deps.tsa);
+  if (deps.c2sp !== undefined) registerC2spRoutes(app, deps.c2sp);
 
   api.get("/v1/info", {
     schema: {

@@ -82,6 +82,21 @@ export const ConfigSchema = z.object({
   tsaTrustAnchorFiles: commaList(z.string().min(1)).default([]),
   /** How long one time-stamp request may take. */
   tsaTimeoutMs: int(100, 120_000).default(10_000),
+  /** C2SP checkpoint origin and key name (c2sp/). Unset: `jointledger/<logId>`. */
+  checkpointOrigin: z
+    .string()
+    .regex(/^[^\s+]+$/, "a key name: no spaces, no '+'")
+    .optional(),
+  /** Ed25519 seed of the checkpoint key (0x + 64 hex). Unset: derived from the operator key (HKDF). */
+  checkpointKey: hex32.optional(),
+  /** SM2 private key (0x + 64 hex): checkpoints carry an SM2 signature too (signed-note type 0xff). */
+  checkpointSm2Key: hex32.optional(),
+  /** Witnesses asked to cosign each checkpoint, `name=submission-prefix-URL`, comma-separated; names as in the policy. */
+  witnessUrls: commaList(z.string().regex(/^[^=\s]+=https?:\/\/\S+$/, "must be name=http(s)://…")).default(
+    [],
+  ),
+  /** tlog-policy file naming the witnesses' keys and the quorum that publishes a checkpoint. Required with witnesses. */
+  witnessPolicyFile: z.string().min(1).optional(),
   ...OPS_CONFIG_FIELDS,
 });
 
@@ -121,6 +136,11 @@ export const ENV: Record<keyof Config, string> = {
   tsaUrls: "ANCHOR_TSA_URLS",
   tsaTrustAnchorFiles: "ANCHOR_TSA_TRUST_ANCHOR_FILES",
   tsaTimeoutMs: "ANCHOR_TSA_TIMEOUT_MS",
+  checkpointOrigin: "ANCHOR_CHECKPOINT_ORIGIN",
+  checkpointKey: "ANCHOR_CHECKPOINT_KEY",
+  checkpointSm2Key: "ANCHOR_CHECKPOINT_SM2_KEY",
+  witnessUrls: "ANCHOR_WITNESS_URLS",
+  witnessPolicyFile: "ANCHOR_WITNESS_POLICY_FILE",
   metricsToken: "ANCHOR_METRICS_TOKEN",
   metricsAllowedAddresses: "ANCHOR_METRICS_ALLOWED_ADDRESSES",
   logLevel: "ANCHOR_LOG_LEVEL",

@@ -27,6 +27,7 @@ import { LeafFilter } from "./store/leaf-filter.ts";
 import { RecordStore } from "./store/records.ts";
 import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
 import { HeadStamper } from "./tsa/stamper.ts";
+import { createC2sp } from "./c2sp/service.ts";
 
 export type ServiceOptions = {
   config: Config;
@@ -107,6 +108,8 @@ export async function createAnchorService(options: ServiceOptions) {
     onToken: (tsa) => metrics.tsaTokens.inc({ tsa }),
     onFailure: (tsa) => metrics.tsaFailures.inc({ tsa }),
   });
+  // C2SP checkpoints of committed heads, cosigned by the witnesses, off the intake path (c2sp/)
+  const c2sp = await createC2sp({ config, db, merkle, records, log });
   const committer = new Committer({
     db,
     merkle,
@@ -117,6 +120,7 @@ export async function createAnchorService(options: ServiceOptions) {
     onCommit: (head, latencyMs) => {
       metrics.commitLatency.observe(latencyMs / 1000);
       metrics.committedSize.set(head.treeSize);
+      c2sp.onCommit(head.treeSize);
       stamper
         .enqueue(head)
         .catch((err: unknown) =>
@@ -193,6 +197,7 @@ export async function createAnchorService(options: ServiceOptions) {
     intake,
     queries,
     tsa: { stamper, logId: config.logId, trustedTime: { tsaTrustAnchors: tsaTrustAnchors ?? null } },
+    c2sp: c2sp.routes,
     digests,
     committer,
     chain,
@@ -219,6 +224,7 @@ export async function createAnchorService(options: ServiceOptions) {
     intake,
     committer,
     stamper,
+    c2sp,
     queries,
     digests,
     metrics,
@@ -243,6 +249,7 @@ export async function createAnchorService(options: ServiceOptions) {
       await crypto.close();
       if (started) await committer.stop();
       await stamper.stop();
+      await c2sp.settled();
       await chain.destroy();
       await db.root.close();
     },

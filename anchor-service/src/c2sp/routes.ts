@@ -20,10 +20,7 @@ export function registerC2spRoutes(app: FastifyInstance, deps: C2spRouteDeps): v
       const published = deps.published();
       if (published === undefined)
         throw anchorError("ANCHOR_ERR_NO_CHECKPOINT", "no checkpoint has met the witness policy yet");
-      return reply
-        .type("text/plain; charset=utf-8")
-        .header("cache-control", "no-cache")
-        .send(published.note);
+      return reply.type("text/plain; charset=utf-8").header("cache-control", "no-cache").send(published.note);
     },
   );
 

@@ -25,6 +25,8 @@ export type AnchorDb = {
   /** Committed heads waiting for a TSA, and the tokens obtained (keys.ts; tsa/stamper.ts). */
   stampQueue: JsonSublevel<{ rootHash: string }>;
   timestamps: JsonSublevel<StoredTimestamps>;
+  /** C2SP checkpoints of committed heads with their cosignatures (keys.ts; c2sp/). */
+  checkpoints: JsonSublevel<StoredCheckpoint>;
   /** Whether writes are fsynced (real LevelDB) — in-memory tests have nothing to sync. */
   durable: boolean;
   /** A write the disk refused, after which writes are stopped until a restart (write-fence.ts). */
@@ -70,6 +72,9 @@ export type StoredTimestamps = {
   tokens: { tsa: string; token: string; genTime: string }[];
 };
 
+/** A signed checkpoint note with the cosignatures gathered; published once the witness policy held. */
+export type StoredCheckpoint = { note: string; published: boolean };
+
 const bytes = { keyEncoding: "view", valueEncoding: "view" } as const;
 const json = { keyEncoding: "view", valueEncoding: "json" } as const;
 
@@ -89,6 +94,7 @@ export async function openDb(dir: string | null): Promise<AnchorDb> {
     meta: root.sublevel<string, unknown>("meta", { keyEncoding: "utf8", valueEncoding: "json" }),
     stampQueue: root.sublevel<Uint8Array, { rootHash: string }>("stampQueue", json),
     timestamps: root.sublevel<Uint8Array, StoredTimestamps>("timestamps", json),
+    checkpoints: root.sublevel<Uint8Array, StoredCheckpoint>("checkpoints", json),
     durable: dir !== null,
     writeFailure: fence.failure,
   };

@@ -22,6 +22,8 @@
 //   timestamps tree size (6 bytes)         → JSON { rootHash, tokens: [{ tsa, token (base64 DER),
 //                                            genTime }] }: RFC 3161 tokens over that head; the queue
 //                                            entry is deleted in the batch that completes them
+//   checkpoints tree size (6 bytes)        → JSON { note, published }: the C2SP checkpoint of that head
+//                                            with the witnesses' cosignatures it gathered (c2sp/)
 //
 // A record (its block) and its index entries, its request's batch, its nonce and the Merkle nodes it
 // completes are written in one synced batch (group-batch.ts, the only place the intake's writes
@@ -39,6 +41,7 @@ export const SUBLEVELS = [
   "meta",
   "stampQueue",
   "timestamps",
+  "checkpoints",
 ] as const;
 
 export const SEQ_BYTES = 6;
