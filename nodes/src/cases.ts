@@ -25,6 +25,7 @@ import type { LedgerModel } from "./indexer/model.ts";
 import type { Keeper } from "./keeper/keeper.ts";
 import type { MediationService } from "./mediation/mediation.ts";
 import type { NoticeService } from "./notices/notices.ts";
+import type { PostLoanBatch } from "./post-loan/batch.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { revertFailure } from "./outbox/sender.ts";
 import type { PeerNodes } from "./peers.ts";
@@ -55,6 +56,8 @@ export type CaseDeps = {
   notices?: NoticeService;
   /** The loan's mediation case (mediation/). */
   mediation?: MediationService;
+  /** The nightly post-loan batch and its early-warning lists (post-loan/). */
+  batch?: PostLoanBatch;
   /** Checks a node-to-node request is signed by an active court member's key (the court's package). */
   verifyCourtRequest?: (headers: SignedHeaders) => Promise<{ signer: string; memberId: number }>;
   /** The anchor service's bundle of a leaf (the court's package). */
@@ -202,7 +205,20 @@ export class CaseOperations {
     return { ...check, from: loan.branch };
   }
 
-  #postLoan<K extends "notices" | "mediation">(room: K): NonNullable<CaseDeps[K]> {
+  /** Runs (or resumes) the post-loan batch for `runId` (default: today's Shanghai date). */
+  async postLoanRun(_actor: Actor, runId: string) {
+    return this.#postLoan("batch").run(runId);
+  }
+
+  async earlyWarnings(_actor: Actor, runId: string) {
+    return { runId, warnings: await this.#postLoan("batch").warnings(runId) };
+  }
+
+  async earlyWarningsCsv(_actor: Actor, runId: string) {
+    return this.#postLoan("batch").csv(runId);
+  }
+
+  #postLoan<K extends "notices" | "mediation" | "batch">(room: K): NonNullable<CaseDeps[K]> {
     const r = this.deps[room];
     if (r === undefined) throw nodeError("NODE_ERR_NOT_FOUND", `this node runs no ${room} room`);
     return r;

@@ -40,6 +40,9 @@
 //                                                                    the daily cap, notices/)
 //   mediation                 loanId                               → the loan's mediation case (JSON text,
 //                                                                    bigints as strings; mediation/)
+//   post-loan                 run!runId, w!runId!loanId,           → the nightly batch's runs (cursor),
+//                             x!borrowerKey                          early warnings and the exposure last
+//                                                                    seen per borrower (JSON; post-loan/)
 //   receiving-accounts        loanId                               → ReceivingRecord (JSON): the account
 //                                                                    kind and salted hash a loan pays
 //                                                                    (entrusted-payment.ts)
@@ -80,6 +83,7 @@ export const NODE_SUBLEVELS = {
   notices: { name: "notices", valueEncoding: "json" },
   noticeContacts: { name: "notice-contacts", valueEncoding: "json" },
   mediation: { name: "mediation", valueEncoding: "utf8" },
+  postLoan: { name: "post-loan", valueEncoding: "json" },
   receivingAccounts: { name: "receiving-accounts", valueEncoding: "json" },
   incomeSplitAcceptances: { name: "income-split-acceptances", valueEncoding: "json" },
   creditPolicies: { name: "credit-policies", valueEncoding: "json" },

@@ -15,6 +15,8 @@ import { MediationError } from "../mediation/errors.ts";
 import { MediationService } from "../mediation/mediation.ts";
 import { type NotificationGateway, SimulatedGateway } from "../notices/gateway.ts";
 import { NoticeService } from "../notices/notices.ts";
+import { PostLoanBatch } from "../post-loan/batch.ts";
+import { type EnforcementList, SimulatedEnforcementList } from "../post-loan/enforcement.ts";
 import type { ChainWriters, NodeChain } from "./chain.ts";
 import type { NodeServiceOptions } from "./options.ts";
 import type { NodeStorage, SharedStores } from "./storage.ts";
@@ -35,6 +37,8 @@ export function postLoanRooms(
     gateway?: NotificationGateway;
     /** The node's signed-request checker (the court's evidence-set requests). */
     requests?: NodeRequests;
+    /** The courts' enforcement lists (absent: the simulator, which lists nobody). */
+    enforcement?: EnforcementList;
   },
 ) {
   const { config } = options;
@@ -81,6 +85,15 @@ export function postLoanRooms(
     now,
     log,
   });
+  // the nightly batch: a branch watches its own loans, the union every active loan
+  const batch = new PostLoanBatch({
+    ...(config.memberKind === "union" ? {} : { branch: config.memberId }),
+    model,
+    daysPastDue: async (loanId) => Number((await chain.ledger.overdue(loanId))[0]),
+    enforcement: parts.enforcement ?? new SimulatedEnforcementList(),
+    store: storage.sublevel("postLoan"),
+    now,
+  });
   const cases = new CaseOperations({
     memberId: config.memberId,
     memberKind: config.memberKind,
@@ -95,6 +108,7 @@ export function postLoanRooms(
     keeper,
     notices,
     mediation,
+    batch,
     ...(parts.requests === undefined
       ? {}
       : { verifyCourtRequest: (headers: SignedHeaders) => parts.requests!.verify(headers, COURT) }),

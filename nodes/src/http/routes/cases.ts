@@ -7,6 +7,8 @@ import {
   CaseDocumentsFetched,
   CaseStep,
   CaseView,
+  EarlyWarnings,
+  EarlyWarningsCsv,
   EvidenceSet,
   KeeperRoundResult,
   LoanNotices,
@@ -14,6 +16,8 @@ import {
   MediationAgreement,
   MediationView,
   PackageCheckResult,
+  PostLoanRun,
+  PostLoanRunParams,
   RulingBody,
 } from "../schemas/cases.ts";
 import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
@@ -102,6 +106,37 @@ export const caseRoutes: RouteFile = (api, deps) => {
     config: { roles: COURT_STAFF },
     handler: async (request) =>
       fenJson(CaseStep, await deps.cases.closeCase(request.actor, request.params.loanId)),
+  });
+  api.post("/v1/post-loan/runs/:runId", {
+    schema: {
+      summary:
+        "Run the nightly post-loan batch now, or resume it where it stopped (days past due, exposure growth, new loans elsewhere, enforcement lists → early warnings)",
+      params: PostLoanRunParams,
+      response: { 200: PostLoanRun, ...tokenErrors(404, 503) },
+    },
+    config: { roles: ADMIN },
+    handler: async (request) =>
+      fenJson(PostLoanRun, await deps.cases.postLoanRun(request.actor, request.params.runId)),
+  });
+  api.get("/v1/post-loan/runs/:runId/warnings", {
+    schema: {
+      summary: "A run's early-warning list (贷后预警), red first",
+      params: PostLoanRunParams,
+      response: { 200: EarlyWarnings, ...tokenErrors(404) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request) =>
+      fenJson(EarlyWarnings, await deps.cases.earlyWarnings(request.actor, request.params.runId)),
+  });
+  api.get("/v1/post-loan/runs/:runId/warnings.csv", {
+    schema: {
+      summary: "A run's early-warning list as CSV (formula cells neutralised)",
+      params: PostLoanRunParams,
+      response: { 200: EarlyWarningsCsv, ...tokenErrors(404) },
+    },
+    config: { roles: APPROVERS },
+    handler: async (request, reply) =>
+      reply.type("text/csv").send(await deps.cases.earlyWarningsCsv(request.actor, request.params.runId)),
   });
   api.get("/v1/loans/:loanId/notices", {
     schema: {

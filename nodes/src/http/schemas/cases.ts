@@ -108,3 +108,31 @@ export const PackageCheckResult = z.looseObject({
   ),
   missing: z.array(z.strictObject({ role: z.string(), label: z.string(), chainValue: z.string() })),
 });
+
+/** A nightly post-loan batch run (post-loan/batch.ts). */
+export const PostLoanRunParams = z.strictObject({ runId: z.string().regex(/^[0-9A-Za-z._-]{1,64}$/) });
+export const PostLoanRun = z.strictObject({
+  runId: z.string(),
+  startedAt: z.int(),
+  finishedAt: z.int().nullable(),
+  cursor: z.string().nullable(),
+  scanned: z.int(),
+  warnings: z.strictObject({ red: z.int(), orange: z.int(), yellow: z.int() }),
+  resumed: z.int(),
+});
+export const EarlyWarningsCsv = z.string().describe("loan_id,branch,level,days_past_due,…,reasons (CRLF)");
+export const EarlyWarnings = z.strictObject({
+  runId: z.string(),
+  warnings: z.array(
+    z.strictObject({
+      loanId: z.string(),
+      branch: z.int(),
+      level: z.enum(["red", "orange", "yellow"]),
+      reasons: z.array(z.string()),
+      daysPastDue: z.int(),
+      exposureFen: z.string(),
+      exposureBeforeFen: z.string().nullable(),
+      newLoansElsewhere: z.int(),
+    }),
+  ),
+});
