@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {Allocation} from "../libraries/Allocation.sol";
+import {LoanPacking} from "../libraries/LoanPacking.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 import {JointLoanLedgerBase} from "./JointLoanLedgerBase.sol";
 import {LedgerExtension} from "./LedgerExtension.sol";
@@ -13,11 +14,9 @@ import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 /// @notice Loans, shares, limits and fund flows of the consortium. See {IJointLoanLedger}.
 /// @dev Storage is packed for the hot paths: a loan's fixed facts in one slot; its funders and
 /// repayment progress together in one (the "funding word"); its evidence chain in one; and three
-/// installments per slot (80 bits each). Funding word layout, low bits first: funder 0
-/// (memberId 32 | share 16), funder 1 (48), principal repaid (40), next installment (8), the
-/// current installment's principal and interest paid (32 each), its penalty due (32) and the
-/// day penalty was last accrued (16). Fees are recorded in the LoanFeesRegistered event (nothing
-/// on chain reads them back, and a slot each would cost 22,100 gas). The calendar, fee and
+/// installments per slot (80 bits each); the layouts are {LoanPacking}'s. Fees are recorded in
+/// the LoanFeesRegistered event (nothing on chain reads them back, and a slot each would cost
+/// 22,100 gas). The calendar, fee and
 /// all-in cost checks and the agreement digest run in a LoanTermsVerifier this contract creates
 /// (its code would not fit under the 24 KiB limit here).
 contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
@@ -208,7 +207,7 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
 
     /// @inheritdoc IJointLoanLedger
     function progress(bytes32 loanId) external view returns (Progress memory) {
-        return _unpackProgress(_fundingWord[loanId]);
+        return LoanPacking.unpackProgress(_fundingWord[loanId]);
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -216,7 +215,7 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         uint256 count = _requireLoan(loanId).funderCount;
         list = new Funder[](count);
         for (uint256 i = 0; i < count; ++i) {
-            list[i] = _funder(loanId, i);
+            list[i] = LoanPacking.funder(_fundingWord[loanId], i);
         }
     }
 
@@ -225,7 +224,8 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         uint256 count = _requireLoan(loanId).installmentCount;
         list = new Installment[](count);
         for (uint256 i = 0; i < count; ++i) {
-            (uint256 dueDay, uint256 principal, uint256 interest) = _installment(loanId, i);
+            (uint256 dueDay, uint256 principal, uint256 interest) =
+                LoanPacking.unpack(LoanPacking.installmentIn(_scheduleWords[loanId], i));
             // cannot truncate: unpacked from 16/32/32-bit fields
             list[i] = Installment(uint16(dueDay), uint32(principal), uint32(interest));
         }
@@ -296,7 +296,7 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         Loan storage entry = _requireLoan(loanId);
         state = entry.state;
         stage = entry.stage;
-        if (state == LoanState.Active) daysPastDue = _daysPastDue(loanId, _unpackProgress(_fundingWord[loanId]).nextInstallment);
+        if (state == LoanState.Active) daysPastDue = _daysPastDue(loanId, LoanPacking.nextInstallment(_fundingWord[loanId]));
     }
 
     /// @inheritdoc IJointLoanLedger
@@ -407,27 +407,11 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         uint256 funderWord;
         for (uint256 i = 0; i < terms.funders.length; ++i) {
             Funder calldata f = terms.funders[i];
-            funderWord |= (uint256(f.memberId) << 16 | f.shareBps) << (48 * i);
+            funderWord |= LoanPacking.packFunder(f.memberId, f.shareBps, i);
         }
         _fundingWord[loanId] = funderWord;
-        _storeSchedule(loanId, terms.schedule);
+        LoanPacking.storeSchedule(_scheduleWords[loanId], terms.schedule);
     }
-
-    function _storeSchedule(bytes32 loanId, Installment[] calldata list) private {
-        uint256 count = list.length;
-        uint256 word;
-        for (uint256 i = 0; i < count; ++i) {
-            Installment calldata inst = list[i];
-            uint256 packed = uint256(inst.dueDay) << 64 | uint256(inst.principal) << 32 | inst.interest;
-            word |= packed << (80 * (i % _INSTALLMENTS_PER_WORD));
-            if (i % _INSTALLMENTS_PER_WORD == _INSTALLMENTS_PER_WORD - 1 || i + 1 == count) {
-                _scheduleWords[loanId][i / _INSTALLMENTS_PER_WORD] = word;
-                word = 0;
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------ fund-flow internals
 
     // ------------------------------------------------------------------ small helpers
 
@@ -458,10 +442,11 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     }
 
     /// @dev Run this call's calldata on the LedgerExtension against this contract's storage and
-    /// return or revert with what it did.
+    /// return or revert with what it did. OpenZeppelin's Proxy does the same, but inheriting it
+    /// (its payable fallback, `_implementation`, a `receive` to refuse value) costs some 390 bytes
+    /// of this contract's creation code, which the 48 KiB initcode limit cannot spare.
     function _delegate() private {
         address extension = _extension;
-        // a proxy's forwarding: the extension's return data or revert reason passed on unchanged
         // solhint-disable-next-line no-inline-assembly
         assembly {
             calldatacopy(0, 0, calldatasize())

@@ -2,8 +2,11 @@
 pragma solidity ^0.8.28;
 
 import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {Allocation} from "../libraries/Allocation.sol";
+import {LoanPacking} from "../libraries/LoanPacking.sol";
+import {RepaymentWaterfall} from "../libraries/RepaymentWaterfall.sol";
 import {Settlement} from "../libraries/Settlement.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 
@@ -16,7 +19,6 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 abstract contract JointLoanLedgerBase is ConsortiumGoverned {
     uint256 internal constant _BPS = 10_000;
     uint256 internal constant _SHANGHAI_OFFSET = 8 hours;
-    uint256 internal constant _INSTALLMENTS_PER_WORD = 3;
 
     mapping(bytes32 loanId => IJointLoanLedger.Loan) internal _loans;
     mapping(bytes32 loanId => uint256) internal _fundingWord;
@@ -87,17 +89,8 @@ abstract contract JointLoanLedgerBase is ConsortiumGoverned {
         if (entry.disbursedMask != 0) revert IJointLoanLedger.LedgerPartlyDisbursed(loanId);
         uint256 principal = entry.principal;
         entry.state = IJointLoanLedger.LoanState.Cancelled;
-        _release(entry, principal, Allocation.split(principal, _shares(loanId, entry.funderCount))[0]);
+        _release(entry, principal, Allocation.split(principal, LoanPacking.shares(_fundingWord[loanId], entry.funderCount))[0]);
         emit IJointLoanLedger.LoanCancelled(loanId, reasonCode);
-    }
-
-    function _shares(bytes32 loanId, uint256 count) internal view returns (uint16[] memory shares) {
-        uint256 word = _fundingWord[loanId];
-        shares = new uint16[](count);
-        for (uint256 i = 0; i < count; ++i) {
-            // cannot truncate: the low 16 bits of each 48-bit funder field are its share
-            shares[i] = uint16(word >> (48 * i));
-        }
     }
 
     function _requireLoan(bytes32 loanId) internal view returns (IJointLoanLedger.Loan storage entry) {
@@ -125,45 +118,6 @@ abstract contract JointLoanLedgerBase is ConsortiumGoverned {
         entry.evidenceChain = keccak256(abi.encode(entry.evidenceChain, voucher));
     }
 
-    /// @dev Pay what `left` allows of installment `p.nextInstallment`, adding to `paid` (penalty,
-    /// interest, principal, and what of it was paid before the due day); moves to the next
-    /// installment once its interest and principal are paid.
-    function _payInstallment(
-        bytes32 loanId,
-        IJointLoanLedger.Progress memory p,
-        uint256 left,
-        uint256 day,
-        uint256 aprBps,
-        uint256[4] memory paid
-    ) internal view returns (uint256) {
-        (uint256 dueDay, uint256 iP, uint256 iI) = _installment(loanId, p.nextInstallment);
-        // the penalty rate is read only for a late installment: on-time repayments skip the load
-        if (day > dueDay) _accruePenalty(p, iP, dueDay, day, _penaltyApr(aprBps));
-        uint256 pay = _min(p.penaltyDue, left);
-        // cannot truncate or underflow: pay is at most the 32-bit penalty due
-        p.penaltyDue -= uint32(pay);
-        paid[0] += pay;
-        left -= pay;
-        uint256 toInterest = _min(iI - p.currentInterestPaid, left);
-        // cannot truncate: at most the installment's 32-bit interest and principal
-        p.currentInterestPaid += uint32(toInterest);
-        paid[1] += toInterest;
-        left -= toInterest;
-        pay = _min(iP - p.currentPrincipalPaid, left);
-        p.currentPrincipalPaid += uint32(pay);
-        paid[2] += pay;
-        left -= pay;
-        // paid ahead of its due day: worth more to the lender than the all-in model counts
-        if (day < dueDay) paid[3] += toInterest + pay;
-        if (p.currentPrincipalPaid == iP && p.currentInterestPaid == iI) {
-            ++p.nextInstallment;
-            p.currentPrincipalPaid = 0;
-            p.currentInterestPaid = 0;
-            p.penaltyAccruedDay = 0;
-        }
-        return left;
-    }
-
     /// @dev Book the repayment: release quotas by the principal repaid, and split it among the
     /// funders. Principal is split *cumulatively* (each funder's running total is its
     /// largest-remainder share of the running total), so at settlement every funder has
@@ -178,12 +132,15 @@ abstract contract JointLoanLedgerBase is ConsortiumGoverned {
         uint256 released
     ) internal {
         uint256 count = entry.funderCount;
-        uint16[] memory shares = _shares(loanId, count);
+        uint256 funding = _fundingWord[loanId];
+        uint16[] memory shares = LoanPacking.shares(funding, count);
         uint256[] memory before = Allocation.split(principalBefore, shares);
         uint256[] memory afterwards = Allocation.split(principalBefore + principal, shares);
         uint256[] memory incomes = Allocation.split(income, count == 2 ? _incomeShares(loanId, shares) : shares);
         for (uint256 i = 0; i < count; ++i) {
-            emit IJointLoanLedger.RepaymentShared(loanId, _funder(loanId, i).memberId, serial, afterwards[i] - before[i], incomes[i]);
+            emit IJointLoanLedger.RepaymentShared(
+                loanId, LoanPacking.funder(funding, i).memberId, serial, afterwards[i] - before[i], incomes[i]
+            );
         }
         if (released != 0) {
             uint256 branchAfter =
@@ -213,96 +170,15 @@ abstract contract JointLoanLedgerBase is ConsortiumGoverned {
         emit IJointLoanLedger.DisputeStageChanged(loanId, stage, IJointLoanLedger.DisputeStage.None);
     }
 
-    /// @dev Penalty interest (罚息) accrues on late principal at the governed penalty rate, but
-    /// never so high that contract rate plus penalty passes the all-in cap.
+    /// @dev The loan's effective penalty rate under the governed parameters.
     function _penaltyApr(uint256 aprBps) internal view returns (uint256) {
-        uint256 cap = _params.aprCapBps;
-        uint256 headroom = cap > aprBps ? cap - aprBps : 0;
-        uint256 rate = _params.penaltyAprBps;
-        return rate < headroom ? rate : headroom;
-    }
-
-    /// @dev Accrue penalty on the current installment's unpaid principal for the whole days
-    /// since it was last accrued (or since it fell due), truncated to the fen.
-    function _accruePenalty(IJointLoanLedger.Progress memory p, uint256 installmentPrincipal, uint256 dueDay, uint256 day, uint256 penaltyApr)
-        internal
-        pure
-    {
-        uint256 from = p.penaltyAccruedDay > dueDay ? p.penaltyAccruedDay : dueDay;
-        if (day <= from) return;
-        uint256 accrued = ((installmentPrincipal - p.currentPrincipalPaid) * penaltyApr * (day - from)) / (365 * _BPS);
-        // cannot truncate: penalty on a 32-bit principal at ≤ 100% a year stays below 2^32 for
-        // decades, and days fit in 16 bits until 2149 (the schedule's own limit)
-        p.penaltyDue += uint32(accrued);
-        p.penaltyAccruedDay = uint16(day);
+        return RepaymentWaterfall.penaltyApr(aprBps, _params.aprCapBps, _params.penaltyAprBps);
     }
 
     function _daysPastDue(bytes32 loanId, uint256 next) internal view returns (uint256) {
         if (next >= _loans[loanId].installmentCount) return 0;
-        (uint256 dueDay,,) = _installment(loanId, next);
-        uint256 day = _today();
-        return day > dueDay ? day - dueDay : 0;
-    }
-
-    function _installment(bytes32 loanId, uint256 index)
-        internal
-        view
-        returns (uint256 dueDay, uint256 principal, uint256 interest)
-    {
-        uint256 packed = _scheduleWords[loanId][index / _INSTALLMENTS_PER_WORD] >> (80 * (index % _INSTALLMENTS_PER_WORD));
-        dueDay = (packed >> 64) & 0xffff;
-        principal = (packed >> 32) & 0xffffffff;
-        interest = packed & 0xffffffff;
-    }
-
-    function _unpackProgress(uint256 word) internal pure returns (IJointLoanLedger.Progress memory p) {
-        // cannot truncate: each field is masked to its width by the cast
-        p.principalRepaid = uint40(word >> 96);
-        p.nextInstallment = uint8(word >> 136);
-        p.currentPrincipalPaid = uint32(word >> 144);
-        p.currentInterestPaid = uint32(word >> 176);
-        p.penaltyDue = uint32(word >> 208);
-        p.penaltyAccruedDay = uint16(word >> 240);
-    }
-
-    /// @dev Replace the progress bits of `word`, keeping the funders in its low 96 bits.
-    function _packProgress(uint256 word, IJointLoanLedger.Progress memory p) internal pure returns (uint256) {
-        return (word & type(uint96).max) | uint256(p.principalRepaid) << 96 | uint256(p.nextInstallment) << 136
-            | uint256(p.currentPrincipalPaid) << 144 | uint256(p.currentInterestPaid) << 176
-            | uint256(p.penaltyDue) << 208 | uint256(p.penaltyAccruedDay) << 240;
-    }
-
-    function _funder(bytes32 loanId, uint256 index) internal view returns (IJointLoanLedger.Funder memory) {
-        uint256 packed = _fundingWord[loanId] >> (48 * index);
-        // cannot truncate: masked to the packed widths
-        return IJointLoanLedger.Funder(uint32(packed >> 16), uint16(packed));
-    }
-
-    function _min(uint256 a, uint256 b) internal pure returns (uint256) {
-        return a < b ? a : b;
-    }
-
-    /// @dev The loan's packed schedule words (three 80-bit installments a word: due day 16 |
-    /// principal 32 | interest 32, low first), as Settlement reads them.
-    function _scheduleWordsOf(bytes32 loanId, uint256 count) internal view returns (uint256[] memory words) {
-        words = new uint256[]((count + _INSTALLMENTS_PER_WORD - 1) / _INSTALLMENTS_PER_WORD);
-        for (uint256 w = 0; w < words.length; ++w) {
-            words[w] = _scheduleWords[loanId][w];
-        }
-    }
-
-    /// @dev Installments `from` up to `count` of packed schedule `words`.
-    function _installmentsFrom(uint256[] memory words, uint256 from, uint256 count)
-        internal
-        pure
-        returns (IJointLoanLedger.Installment[] memory list)
-    {
-        list = new IJointLoanLedger.Installment[](count - from);
-        for (uint256 i = from; i < count; ++i) {
-            uint256 packed = words[i / _INSTALLMENTS_PER_WORD] >> (80 * (i % _INSTALLMENTS_PER_WORD));
-            // cannot truncate: 16/32/32-bit fields
-            list[i - from] = IJointLoanLedger.Installment(uint16(packed >> 64), uint32(packed >> 32), uint32(packed));
-        }
+        uint256 dueDay = LoanPacking.dueDay(LoanPacking.installmentIn(_scheduleWords[loanId], next));
+        return Math.saturatingSub(_today(), dueDay);
     }
 
     /// @dev The loan's state as the verifier reads it (Settlement.OwedState) on `day`.

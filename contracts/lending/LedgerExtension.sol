@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {Allocation} from "../libraries/Allocation.sol";
+import {LoanPacking} from "../libraries/LoanPacking.sol";
+import {RepaymentWaterfall} from "../libraries/RepaymentWaterfall.sol";
 import {Settlement} from "../libraries/Settlement.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 import {JointLoanLedgerBase} from "./JointLoanLedgerBase.sol";
@@ -36,11 +39,12 @@ contract LedgerExtension is JointLoanLedgerBase {
     /// @notice See {IJointLoanLedger-disburse}.
     function disburse(bytes32 loanId, uint256 amount, bytes32 accountHash, bytes32 serial, bytes32 voucher) external {
         IJointLoanLedger.Loan storage entry = _requireState(loanId, IJointLoanLedger.LoanState.Registered);
-        (uint256 index, uint32 funder) = _callerFunder(loanId, entry);
+        uint256 funding = _fundingWord[loanId];
+        (uint256 index, uint32 funder) = _callerFunder(loanId, funding, entry.funderCount);
         uint256 day = _today();
         if (day != entry.startDay) revert IJointLoanLedger.LedgerDisbursementDateMismatch(loanId, day, entry.startDay);
         if (entry.disbursedMask & (1 << index) != 0) revert IJointLoanLedger.LedgerAlreadyDisbursed(loanId, funder);
-        uint256 expected = Allocation.split(entry.principal, _shares(loanId, entry.funderCount))[index];
+        uint256 expected = Allocation.split(entry.principal, LoanPacking.shares(funding, entry.funderCount))[index];
         if (amount != expected) revert IJointLoanLedger.LedgerDisbursementMismatch(loanId, funder, amount, expected);
         // the source must be the funder's own settlement account; the destination is the loan's
         // receiving account, bound at registration, so no funder can pay its share anywhere else
@@ -87,7 +91,7 @@ contract LedgerExtension is JointLoanLedgerBase {
     {
         (uint256[8] memory figures, uint256[] memory words) =
             _quote(loanId, _requireState(loanId, IJointLoanLedger.LoanState.Active), principal, mode, fee);
-        IJointLoanLedger.Installment[] memory list = _installmentsFrom(words, uint8(_fundingWord[loanId] >> 136), figures[4]);
+        IJointLoanLedger.Installment[] memory list = LoanPacking.installments(words, LoanPacking.nextInstallment(_fundingWord[loanId]), figures[4]);
         return (figures[0], figures[1], figures[2], list);
     }
 
@@ -161,9 +165,10 @@ contract LedgerExtension is JointLoanLedgerBase {
         IJointLoanLedger.BranchLimits memory limits = ceilings;
         if (_ownLimits[branch]) {
             IJointLoanLedger.BranchLimits memory own = _limits[branch];
-            limits.singleLoanMax = _min64(own.singleLoanMax, ceilings.singleLoanMax);
-            limits.dailyDisbursementLimit = _min64(own.dailyDisbursementLimit, ceilings.dailyDisbursementLimit);
-            limits.outstandingLimit = _min64(own.outstandingLimit, ceilings.outstandingLimit);
+            // cannot truncate: the smaller of two uint64
+            limits.singleLoanMax = uint64(Math.min(own.singleLoanMax, ceilings.singleLoanMax));
+            limits.dailyDisbursementLimit = uint64(Math.min(own.dailyDisbursementLimit, ceilings.dailyDisbursementLimit));
+            limits.outstandingLimit = uint64(Math.min(own.outstandingLimit, ceilings.outstandingLimit));
         }
         _limits[branch] = limits;
         emit IJointLoanLedger.BranchCeilingsChanged(branch, ceilings);
@@ -201,7 +206,7 @@ contract LedgerExtension is JointLoanLedgerBase {
     ) private view returns (uint256[8] memory, uint256[] memory) {
         return Settlement.prepayment(
             loanId,
-            _scheduleWordsOf(loanId, entry.installmentCount),
+            LoanPacking.loadSchedule(_scheduleWords[loanId], entry.installmentCount),
             _owedState(entry, _fundingWord[loanId], _today(), false),
             principal,
             mode,
@@ -224,7 +229,7 @@ contract LedgerExtension is JointLoanLedgerBase {
         emit IJointLoanLedger.PrepaymentReceived(
             loanId, serial, voucher, IJointLoanLedger.PrepaymentMode(f[7]), f[5], f[1], f[0], f[6]
         );
-        emit IJointLoanLedger.LoanRescheduled(loanId, next, _installmentsFrom(words, next, f[4]));
+        emit IJointLoanLedger.LoanRescheduled(loanId, next, LoanPacking.installments(words, next, f[4]));
         _share(loanId, entry, serial, principalBefore, f[1], f[0] + f[6], f[5]);
         _chainVoucher(loanId, voucher);
     }
@@ -234,13 +239,13 @@ contract LedgerExtension is JointLoanLedgerBase {
         returns (uint256 next, uint256 principalBefore)
     {
         uint256 word = _fundingWord[loanId];
-        IJointLoanLedger.Progress memory p = _unpackProgress(word);
+        IJointLoanLedger.Progress memory p = LoanPacking.unpackProgress(word);
         next = p.nextInstallment;
         principalBefore = p.principalRepaid;
         // cannot truncate: less than the principal still open, < 2^40
         p.principalRepaid += uint40(f[5]);
-        _fundingWord[loanId] = _packProgress(word, p);
-        for (uint256 w = next / _INSTALLMENTS_PER_WORD; w < words.length; ++w) {
+        _fundingWord[loanId] = LoanPacking.packProgress(word, p);
+        for (uint256 w = next / LoanPacking.INSTALLMENTS_PER_WORD; w < words.length; ++w) {
             _scheduleWords[loanId][w] = words[w];
         }
         // cannot truncate: at most the old count (≤ 60); the headroom saturates, as at registration
@@ -259,11 +264,11 @@ contract LedgerExtension is JointLoanLedgerBase {
         if (amount == 0 && !settlement) revert IJointLoanLedger.LedgerZeroRepayment(loanId);
         _useSerial(serial, voucher);
         uint256 word = _fundingWord[loanId];
-        IJointLoanLedger.Progress memory p = _unpackProgress(word);
+        IJointLoanLedger.Progress memory p = LoanPacking.unpackProgress(word);
         uint256 principalBefore = p.principalRepaid;
         uint256[4] memory paid =
             settlement ? _settleAll(loanId, entry, p, amount) : _allocateCharged(loanId, entry, p, word, amount);
-        _fundingWord[loanId] = _packProgress(word, p);
+        _fundingWord[loanId] = LoanPacking.packProgress(word, p);
         emit IJointLoanLedger.RepaymentReceived(loanId, serial, voucher, paid[0], paid[1], paid[2]);
         // a settlement capped by the all-in cost may return less principal than was open: the
         // quotas still release all of it
@@ -299,7 +304,7 @@ contract LedgerExtension is JointLoanLedgerBase {
         IJointLoanLedger.Loan storage entry = _requireLoan(loanId);
         if (entry.state != IJointLoanLedger.LoanState.Active) return (0, 0, 0);
         return Settlement.owed(
-            _scheduleWordsOf(loanId, entry.installmentCount),
+            LoanPacking.loadSchedule(_scheduleWords[loanId], entry.installmentCount),
             _owedState(entry, _fundingWord[loanId], _today(), fullInterest)
         );
     }
@@ -314,16 +319,12 @@ contract LedgerExtension is JointLoanLedgerBase {
         uint256 word,
         uint256 amount
     ) private returns (uint256[4] memory paid) {
-        uint256 count = entry.installmentCount;
         uint256 day = _today();
-        uint256[] memory ahead = new uint256[](count);
-        uint256 left = amount;
-        while (left != 0 && p.nextInstallment < count) {
-            uint256 index = p.nextInstallment;
-            uint256 before = paid[3];
-            left = _payInstallment(loanId, p, left, day, entry.aprBps, paid);
-            ahead[index] = paid[3] - before;
-        }
+        uint256[] memory ahead;
+        uint256 left;
+        (paid, ahead, left) = RepaymentWaterfall.allocate(
+            _scheduleWords[loanId], _params, p, entry.installmentCount, entry.aprBps, day, amount
+        );
         if (left != 0) revert IJointLoanLedger.LedgerOverpayment(loanId, amount, amount - left);
         // cannot truncate: cumulative principal repaid is at most the principal, < 2^40
         p.principalRepaid += uint40(paid[2]);
@@ -341,7 +342,7 @@ contract LedgerExtension is JointLoanLedgerBase {
         uint256[] memory ahead
     ) private {
         uint256 charge = Settlement.earlyCharge(
-            _scheduleWordsOf(loanId, entry.installmentCount), _owedState(entry, word, day, false), ahead
+            LoanPacking.loadSchedule(_scheduleWords[loanId], entry.installmentCount), _owedState(entry, word, day, false), ahead
         );
         uint256 headroom = uint256(entry.allInSlack) << 64;
         if (charge > headroom) {
@@ -351,13 +352,12 @@ contract LedgerExtension is JointLoanLedgerBase {
         entry.allInSlack = uint32((headroom - charge) >> 64);
     }
 
-    function _callerFunder(bytes32 loanId, IJointLoanLedger.Loan storage entry) private view returns (uint256 index, uint32 funder) {
+    function _callerFunder(bytes32 loanId, uint256 funding, uint256 count) private view returns (uint256 index, uint32 funder) {
         (uint32 memberId, IConsortiumRegistry.MemberStatus status, IConsortiumRegistry.AccountRole role) =
             _registry.accountOf(msg.sender);
         if (status == IConsortiumRegistry.MemberStatus.Active && role == IConsortiumRegistry.AccountRole.Operations) {
-            uint256 count = entry.funderCount;
             for (index = 0; index < count; ++index) {
-                funder = _funder(loanId, index).memberId;
+                funder = LoanPacking.funder(funding, index).memberId;
                 if (funder == memberId) return (index, funder);
             }
         }
@@ -382,9 +382,5 @@ contract LedgerExtension is JointLoanLedgerBase {
 
     function _checkCeiling(uint32 branch, uint8 field, uint256 value, uint256 ceiling) private pure {
         if (value > ceiling) revert IJointLoanLedger.LedgerLimitAboveCeiling(branch, field, value, ceiling);
-    }
-
-    function _min64(uint64 a, uint64 b) private pure returns (uint64) {
-        return a < b ? a : b;
     }
 }

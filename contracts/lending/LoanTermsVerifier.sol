@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {AllInCost} from "../libraries/AllInCost.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
@@ -123,7 +124,7 @@ contract LoanTermsVerifier {
     /// @notice See {IJointLoanLedger-agreementDigest}.
     function agreementDigest(IJointLoanLedger.LoanTerms calldata terms) public view returns (bytes32) {
         bytes32 structHash = keccak256(abi.encode(_AGREEMENT_TYPEHASH, _loanId(terms), _termsHash(terms)));
-        return keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash));
+        return MessageHashUtils.toTypedDataHash(_domainSeparator(), structHash);
     }
 
     /// @notice What a joint loan's platform signs to agree that it takes `platformIncomeShareBps`
@@ -131,7 +132,7 @@ contract LoanTermsVerifier {
     /// digest (the agreement's domain) of `IncomeSplit(bytes32 loanId, uint16 platformIncomeShareBps)`.
     function incomeSplitDigest(bytes32 loanId, uint16 platformIncomeShareBps) public view returns (bytes32) {
         bytes32 structHash = keccak256(abi.encode(_INCOME_SPLIT_TYPEHASH, loanId, platformIncomeShareBps));
-        return keccak256(abi.encodePacked("\x19\x01", _domainSeparator(), structHash));
+        return MessageHashUtils.toTypedDataHash(_domainSeparator(), structHash);
     }
 
     /// @notice Refuses (LedgerPlatformAgreementMissing) unless `signature` over
@@ -143,6 +144,8 @@ contract LoanTermsVerifier {
         _checkPlatformSignature(loanId, platform, incomeSplitDigest(loanId, platformIncomeShareBps), signature);
     }
 
+    /// @dev The ledger's EIP-712 domain. Not OpenZeppelin's EIP712, whose verifying contract is
+    /// always `address(this)`: the domain is the ledger's, which created this verifier.
     function _domainSeparator() private view returns (bytes32) {
         return keccak256(abi.encode(_DOMAIN_TYPEHASH, keccak256("JointLoanLedger"), keccak256("1"), block.chainid, ledger));
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 /// @title AllInCost
 /// @notice Whether a loan's all-in annual cost (interest and every fee, 年化综合资金成本) is at
 /// most a cap, decided in integers without solving for the IRR; and, for the refusal message, the
@@ -144,16 +146,9 @@ library AllInCost {
         // 2^44 doubled fen: 32-bit installment amounts and at most 120 32-bit fees), times D < 2^17
         unchecked {
             for (uint256 k = doubled.length - 1; k != 0; --k) {
-                v = doubled[k] * SCALE + _ceilDiv(v * MONTHLY_DENOMINATOR, x);
+                v = doubled[k] * SCALE + Math.ceilDiv(v * MONTHLY_DENOMINATOR, x);
             }
-            v = _ceilDiv(v * MONTHLY_DENOMINATOR, x);
-        }
-    }
-
-    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
-        // cannot underflow: a ≥ 1 in the second branch
-        unchecked {
-            return a == 0 ? 0 : (a - 1) / b + 1;
+            v = Math.ceilDiv(v * MONTHLY_DENOMINATOR, x);
         }
     }
 

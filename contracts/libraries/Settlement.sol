@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IJointLoanLedger} from "../lending/IJointLoanLedger.sol";
+import {LoanPacking} from "./LoanPacking.sol";
+import {RepaymentWaterfall} from "./RepaymentWaterfall.sol";
 
 /// @title Settlement
 /// @notice What a loan owes before its schedule ends, from the ledger's packed state: early
@@ -10,12 +13,11 @@ import {IJointLoanLedger} from "../lending/IJointLoanLedger.sol";
 /// what paying an installment ahead of its due day costs under the cap
 /// (common/lending/SCHEDULE.md "Early settlement", "Partial prepayment"; mirrored by
 /// common/lending/settlement.ts and prepayment.ts). Pure; run by the LedgerExtension.
-/// @dev `words` is the ledger's schedule: three 80-bit installments a word (due day 16 |
-/// principal 32 | interest 32, low first). Present values are at the cap, as of the start day,
-/// scaled by 2^64 and rounded against the lender. Bounds that keep the unchecked arithmetic
-/// exact: amounts below 2^41 fen scaled by 2^64, at most 60 periods grown by at most
-/// (1 + 65535/120000)^60 < 2^38, times 17-bit constants and 16-bit day counts, all far below
-/// 2^256; every subtraction takes a smaller value from a larger.
+/// @dev `words` is the ledger's schedule, packed as {LoanPacking} lays it out. Present values are
+/// at the cap, as of the start day, scaled by 2^64 and rounded against the lender. Bounds that
+/// keep the unchecked arithmetic exact: amounts below 2^41 fen scaled by 2^64, at most 60
+/// periods grown by at most (1 + 65535/120000)^60 < 2^38, times 17-bit constants and 16-bit day
+/// counts, all far below 2^256; every subtraction takes a smaller value from a larger.
 library Settlement {
     /// @notice A loan's state for `owed`: its installment count, the ledger's funding word
     /// (progress), start day, effective penalty rate, the day, and whether every installment's
@@ -39,32 +41,31 @@ library Settlement {
 
     /// @notice What a loan owes on `day` — all of it (`fullInterest`, {IJointLoanLedger-amountOwed})
     /// or what settles it early ({IJointLoanLedger-settlementOwed}) —, from the
-    /// ledger's packed state: `scheduleWords` (three 80-bit installments a word: due day 16 |
-    /// principal 32 | interest 32, low first), `progressWord` (the ledger's funding word: principal
-    /// repaid from bit 96, next installment 136, current principal paid 144, interest paid 176,
-    /// penalty due 208, penalty accrued day 240) and the loan's effective penalty rate. Installments
+    /// ledger's packed state ({LoanPacking}): `scheduleWords`, `progressWord` (the ledger's funding
+    /// word) and the loan's effective penalty rate. Installments
     /// due by `day` count in full, penalty accrued to the day as the ledger accrues it; the one in
     /// progress its interest pro rata by days (half up) less what was paid of it; later ones their
     /// principal only.
     function owed(uint256[] memory scheduleWords, OwedState memory state) internal pure returns (uint256, uint256, uint256) {
         uint256[3] memory sums; // penalty, interest, principal
         OwedState memory st = state;
-        uint256 next = uint8(st.progressWord >> 136);
+        uint256 next = LoanPacking.nextInstallment(st.progressWord);
         // the start of the period in progress; type(uint256).max once that installment is counted
-        uint256 periodStart = next == 0 ? st.startDay : (_packed(scheduleWords, next - 1) >> 64) & 0xffff;
+        uint256 periodStart = next == 0 ? st.startDay : LoanPacking.dueDay(LoanPacking.installment(scheduleWords, next - 1));
         for (uint256 i = next; i < st.count; ++i) {
             // only the next installment can be partly paid or have accrued penalty
-            periodStart = _owedOne(sums, i == next ? st.progressWord : 0, _packed(scheduleWords, i), periodStart, st);
+            periodStart = _owedOne(sums, i == next ? st.progressWord : 0, LoanPacking.installment(scheduleWords, i), periodStart, st);
         }
         if (!st.fullInterest) {
-            uint256 paidOfNext = uint32(st.progressWord >> 144) + uint32(st.progressWord >> 176);
+            (uint256 principalPaid, uint256 interestPaid) = LoanPacking.currentPaid(st.progressWord);
+            uint256 paidOfNext = principalPaid + interestPaid;
             uint256 allowance = _settlementAllowance(scheduleWords, st, next, paidOfNext);
             uint256 due = sums[1] + sums[2];
             if (due > allowance) {
                 // the cap is on the all-in cost: what fees took up front comes off the interest,
                 // then off the principal
                 uint256 cut = due - allowance;
-                uint256 fromInterest = cut < sums[1] ? cut : sums[1];
+                uint256 fromInterest = Math.min(cut, sums[1]);
                 sums[1] -= fromInterest;
                 sums[2] -= cut - fromInterest;
             }
@@ -91,13 +92,13 @@ library Settlement {
             // before that day was charged to the headroom then (LedgerExtension.repay)
             uint256 q = paidOfNext * _FP;
             if (st.bullet) {
-                q = _ceilDiv(q * 3_650_000, 3_650_000 + st.capBps * (((_packed(words, 0) >> 64) & 0xffff) - st.startDay));
+                q = Math.ceilDiv(q * 3_650_000, 3_650_000 + st.capBps * (LoanPacking.dueDay(LoanPacking.installment(words, 0)) - st.startDay));
             } else {
                 for (uint256 k = 0; k <= next; ++k) {
-                    q = _ceilDiv(q * 120_000, 120_000 + st.capBps);
+                    q = Math.ceilDiv(q * 120_000, 120_000 + st.capBps);
                 }
             }
-            return _grow(words, st, _less(v, q)) / _FP;
+            return _grow(words, st, Math.saturatingSub(v, q)) / _FP;
         }
     }
 
@@ -142,7 +143,7 @@ library Settlement {
         uint256 budget = st.slack * _FP + _presentValue(words, st, next, false);
         r.count = _reschedule(words, st.count, next, open, open - principal, mode == IJointLoanLedger.PrepaymentMode.ShortenTerm);
         st.count = r.count;
-        budget = _less(budget, _presentValue(words, st, next, true));
+        budget = Math.saturatingSub(budget, _presentValue(words, st, next, true));
         st.count = state.count;
         _fitUnderCap(loanId, scheduleWords, st, r, budget);
         figures = [r.interest, r.principalPaid, r.maxFee, r.slack, r.count, principal, fee, uint256(mode)];
@@ -157,13 +158,13 @@ library Settlement {
     {
         // cannot overflow or underflow: see the bounds above
         unchecked {
-            next = uint8(st.progressWord >> 136);
+            next = LoanPacking.nextInstallment(st.progressWord);
             // partly paid, penalty accrued or late: the installment in progress must be settled first
-            if (st.progressWord >> 144 != 0 || st.day > (_packed(words, next) >> 64) & 0xffff) {
+            if (LoanPacking.currentTouched(st.progressWord) || st.day > LoanPacking.dueDay(LoanPacking.installment(words, next))) {
                 revert IJointLoanLedger.LedgerInstallmentOpen(loanId, next);
             }
             for (uint256 i = next; i < st.count; ++i) {
-                open += (_packed(words, i) >> 32) & 0xffffffff;
+                open += LoanPacking.principal(LoanPacking.installment(words, i));
             }
             if (principal == 0 || principal >= open) revert IJointLoanLedger.LedgerBadPrepayment(loanId, principal, open);
         }
@@ -178,11 +179,11 @@ library Settlement {
     {
         // cannot overflow or underflow: see the bounds above
         unchecked {
-            uint256 packed = _packed(words, next);
-            uint256 periodStart = next == 0 ? st.startDay : (_packed(words, next - 1) >> 64) & 0xffff;
+            uint256 packed = LoanPacking.installment(words, next);
+            uint256 periodStart = next == 0 ? st.startDay : LoanPacking.dueDay(LoanPacking.installment(words, next - 1));
             uint256 elapsed = st.day > periodStart ? st.day - periodStart : 0;
-            uint256 period = ((packed >> 64) & 0xffff) - periodStart;
-            return (2 * (packed & 0xffffffff) * principal * elapsed + open * period) / (2 * open * period);
+            uint256 period = LoanPacking.dueDay(packed) - periodStart;
+            return (2 * LoanPacking.interest(packed) * principal * elapsed + open * period) / (2 * open * period);
         }
     }
 
@@ -204,12 +205,12 @@ library Settlement {
             if (r.fee > r.maxFee) revert IJointLoanLedger.LedgerPrepaymentFeeAboveCap(loanId, r.fee, r.maxFee);
             if (due > allowed) {
                 uint256 cut = due - allowed;
-                uint256 fromInterest = cut < r.interest ? cut : r.interest;
+                uint256 fromInterest = Math.min(cut, r.interest);
                 r.interest -= fromInterest;
                 r.principalPaid -= cut - fromInterest;
             }
             uint256 paid = _discountUp(words, st, (r.interest + r.principalPaid + r.fee) * _FP);
-            r.slack = _less(budget, paid) / _FP;
+            r.slack = Math.saturatingSub(budget, paid) / _FP;
         }
     }
 
@@ -227,7 +228,7 @@ library Settlement {
             OwedState memory st = state;
             uint256 today_ = _discountUp(scheduleWords, st, _FP);
             if (st.bullet) {
-                uint256 dueB = (_packed(scheduleWords, 0) >> 64) & 0xffff;
+                uint256 dueB = LoanPacking.dueDay(LoanPacking.installment(scheduleWords, 0));
                 uint256 atDue = _FP * 3_650_000 / (3_650_000 + st.capBps * (dueB - st.startDay));
                 return today_ > atDue ? amounts[0] * (today_ - atDue) : 0;
             }
@@ -257,9 +258,9 @@ library Settlement {
             uint256[4] memory b = [open, newOpen, 0, 0];
             newCount = count;
             for (uint256 i = next; i < count; ++i) {
-                uint256 packed = _packed(words, i);
-                uint256 principal = (packed >> 32) & 0xffffffff;
-                uint256 interest = packed & 0xffffffff;
+                uint256 packed = LoanPacking.installment(words, i);
+                uint256 principal = LoanPacking.principal(packed);
+                uint256 interest = LoanPacking.interest(packed);
                 // the balance is never below the new balance, so the new interest is at most the old
                 uint256 newInterest = b[0] == 0 ? 0 : (2 * interest * b[1] + b[0]) / (2 * b[0]);
                 uint256 newPrincipal;
@@ -273,7 +274,7 @@ library Settlement {
                     newPrincipal = scaled - b[3];
                     b[3] = scaled;
                 }
-                _setPacked(words, i, (packed >> 64) & 0xffff, newPrincipal, newInterest);
+                LoanPacking.setInstallment(words, i, LoanPacking.dueDay(packed), newPrincipal, newInterest);
                 b[0] -= principal;
                 b[1] -= newPrincipal;
                 if (shorten && b[1] == 0) {
@@ -282,7 +283,7 @@ library Settlement {
                 }
             }
             for (uint256 i = newCount; i < count; ++i) {
-                _setPacked(words, i, 0, 0, 0);
+                LoanPacking.setInstallment(words, i, 0, 0, 0);
             }
         }
     }
@@ -298,18 +299,18 @@ library Settlement {
         unchecked {
             if (st.bullet) {
                 if (from != 0) return 0;
-                uint256 packed = _packed(words, 0);
-                uint256 grown = 3_650_000 + st.capBps * (((packed >> 64) & 0xffff) - st.startDay);
-                uint256 amount = (((packed >> 32) & 0xffffffff) + (packed & 0xffffffff)) * _FP * 3_650_000;
-                return up ? _ceilDiv(amount, grown) : amount / grown;
+                uint256 packed = LoanPacking.installment(words, 0);
+                uint256 grown = 3_650_000 + st.capBps * (LoanPacking.dueDay(packed) - st.startDay);
+                uint256 amount = (LoanPacking.principal(packed) + LoanPacking.interest(packed)) * _FP * 3_650_000;
+                return up ? Math.ceilDiv(amount, grown) : amount / grown;
             }
             uint256 x = 120_000 + st.capBps;
             for (uint256 k = st.count; k != 0; --k) {
                 if (k - 1 >= from) {
-                    uint256 packed = _packed(words, k - 1);
-                    v += (((packed >> 32) & 0xffffffff) + (packed & 0xffffffff)) * _FP;
+                    uint256 packed = LoanPacking.installment(words, k - 1);
+                    v += (LoanPacking.principal(packed) + LoanPacking.interest(packed)) * _FP;
                 }
-                v = up ? _ceilDiv(v * 120_000, x) : v * 120_000 / x;
+                v = up ? Math.ceilDiv(v * 120_000, x) : v * 120_000 / x;
             }
         }
     }
@@ -334,12 +335,12 @@ library Settlement {
         // cannot overflow or underflow: see the bounds above
         unchecked {
             if (st.bullet) {
-                return _ceilDiv(v * 3_650_000, 3_650_000 + st.capBps * (st.day > st.startDay ? st.day - st.startDay : 0));
+                return Math.ceilDiv(v * 3_650_000, 3_650_000 + st.capBps * (st.day > st.startDay ? st.day - st.startDay : 0));
             }
             (uint256 months, uint256 from, uint256 period) = _position(words, st);
-            v = _ceilDiv(v * 120_000 * period, 120_000 * period + st.capBps * (st.day - from));
+            v = Math.ceilDiv(v * 120_000 * period, 120_000 * period + st.capBps * (st.day - from));
             for (uint256 k = 0; k < months; ++k) {
-                v = _ceilDiv(v * 120_000, 120_000 + st.capBps);
+                v = Math.ceilDiv(v * 120_000, 120_000 + st.capBps);
             }
             return v;
         }
@@ -354,31 +355,10 @@ library Settlement {
     {
         // cannot overflow or underflow: see the bounds above
         unchecked {
-            while (months < st.count && ((_packed(words, months) >> 64) & 0xffff) <= st.day) ++months;
-            from = months == 0 ? st.startDay : (_packed(words, months - 1) >> 64) & 0xffff;
-            period = months < st.count ? ((_packed(words, months) >> 64) & 0xffff) - from : 30;
+            while (months < st.count && LoanPacking.dueDay(LoanPacking.installment(words, months)) <= st.day) ++months;
+            from = months == 0 ? st.startDay : LoanPacking.dueDay(LoanPacking.installment(words, months - 1));
+            period = months < st.count ? LoanPacking.dueDay(LoanPacking.installment(words, months)) - from : 30;
         }
-    }
-
-    function _packed(uint256[] memory words, uint256 index) private pure returns (uint256) {
-        return words[index / 3] >> (80 * (index % 3));
-    }
-
-    function _setPacked(uint256[] memory words, uint256 index, uint256 dueDay, uint256 principal, uint256 interest)
-        private
-        pure
-    {
-        uint256 shift = 80 * (index % 3);
-        uint256 packed = dueDay << 64 | principal << 32 | interest;
-        words[index / 3] = (words[index / 3] & ~(uint256(type(uint80).max) << shift)) | packed << shift;
-    }
-
-    function _less(uint256 a, uint256 b) private pure returns (uint256) {
-        return a > b ? a - b : 0;
-    }
-
-    function _ceilDiv(uint256 a, uint256 b) private pure returns (uint256) {
-        return a == 0 ? 0 : (a - 1) / b + 1;
     }
 
     /// @dev Add one installment (packed: due day 16 | principal 32 | interest 32) to `sums`;
@@ -389,10 +369,10 @@ library Settlement {
         returns (uint256)
     {
         uint256 day = st.day;
-        uint256 dueDay = (packed >> 64) & 0xffff;
-        uint256 unpaid = ((packed >> 32) & 0xffffffff) - uint32(word >> 144);
-        uint256 interest = packed & 0xffffffff;
-        uint256 interestPaid = uint32(word >> 176);
+        uint256 dueDay = LoanPacking.dueDay(packed);
+        (uint256 principalPaid, uint256 interestPaid) = LoanPacking.currentPaid(word);
+        uint256 unpaid = LoanPacking.principal(packed) - principalPaid;
+        uint256 interest = LoanPacking.interest(packed);
         sums[2] += unpaid;
         if (dueDay <= day || st.fullInterest) {
             sums[0] += _penaltyDue(word, unpaid, dueDay, day, st.penaltyAprBps);
@@ -408,17 +388,14 @@ library Settlement {
         return type(uint256).max;
     }
 
-    /// @dev As JointLoanLedger._accruePenalty: the penalty due plus whole days since it was last
-    /// accrued (or since the due day) on the unpaid principal, truncated to the fen.
+    /// @dev As the ledger accrues it (RepaymentWaterfall.accruePenalty): the penalty due plus
+    /// whole days since it was last accrued (or since the due day) on the unpaid principal.
     function _penaltyDue(uint256 word, uint256 unpaid, uint256 dueDay, uint256 day, uint256 rate)
         private
         pure
         returns (uint256)
     {
-        uint256 due = uint32(word >> 208);
-        uint256 accruedDay = uint16(word >> 240);
-        uint256 from = accruedDay > dueDay ? accruedDay : dueDay;
-        if (day <= from) return due;
-        return due + (unpaid * rate * (day - from)) / (365 * 10_000);
+        (uint256 due, uint256 accruedDay) = LoanPacking.penalty(word);
+        return due + RepaymentWaterfall.penaltyFor(unpaid, rate, Math.max(accruedDay, dueDay), day);
     }
 }
