@@ -10,6 +10,7 @@ import { MEDIATION_ERRORS } from "./mediation/errors.ts";
 import { OUTBOX_ERRORS } from "./outbox/errors.ts";
 import { PRIVACY_ERRORS } from "./privacy/errors.ts";
 import { RECONCILE_ERRORS } from "./reconcile/errors.ts";
+import { STAFF_ERRORS } from "./staff/errors.ts";
 import { WITNESS_ERRORS } from "./witness/errors.ts";
 
 export const NODE_OWN_ERRORS = {
@@ -119,6 +120,7 @@ export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
   ...RECONCILE_ERRORS,
   ...OUTBOX_ERRORS,
   ...WITNESS_ERRORS,
+  ...STAFF_ERRORS,
   ...NODE_OWN_ERRORS,
 });
 

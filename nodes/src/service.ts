@@ -16,6 +16,7 @@ import { lendingRooms } from "./wiring/lending.ts";
 import type { NodeServiceOptions } from "./wiring/options.ts";
 import { postLoanRooms, scheduleKeeper } from "./wiring/post-loan.ts";
 import { openSharedStores, openStorage } from "./wiring/storage.ts";
+import { openStaffRoom } from "./staff/room.ts";
 
 export type { NodeServiceOptions } from "./wiring/options.ts";
 
@@ -33,6 +34,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   const metrics = createNodeMetrics({ defaultMetrics: true });
 
   const storage = await openStorage(options);
+  const staff = await openStaffRoom(config, options.inMemory === true);
   const chain = await connectChain(config, storage.wallet);
   const writers = await chainReadModelAndWriters(options, storage, chain, log);
   const { indexer, outbox, sender, governance } = writers;
@@ -51,7 +53,8 @@ export async function createNodeService(options: NodeServiceOptions) {
   const app = await buildNodeApp({
     logger,
     memberId: config.memberId,
-    users: config.users,
+    users: staff.directory.users,
+    staff,
     ops: lending.ops,
     cases,
     mandates: lending.mandates,
@@ -106,6 +109,7 @@ export async function createNodeService(options: NodeServiceOptions) {
       await lending.contractEndorsements.stop();
       await credit.pendingAnchoring.stop();
       await app.close();
+      await staff.close();
       await sender.stop();
       await governance?.sender.stop();
       await indexer.stop();

@@ -27,6 +27,7 @@ import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
 import type { Witness } from "../witness/witness.ts";
+import type { StaffRoom } from "../staff/routes.ts";
 
 export type NodeDeps = {
   logger: Logger | false;
@@ -57,6 +58,8 @@ export type NodeDeps = {
   contractEndorsements?: ContractEndorsements;
   /** The node's C2SP witness of the evidence log (absent: the witness routes are not served). */
   witness?: Witness;
+  /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */
+  staff?: StaffRoom;
   ready: () => { ready: boolean; detail: unknown };
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;

@@ -18,6 +18,7 @@ import { mandateRoutes } from "./mandates.ts";
 import { prepaymentRoutes } from "./prepayments.ts";
 import { reportRoutes } from "./reports.ts";
 import { witnessRoutes } from "../../witness/routes.ts";
+import { staffRoutes } from "../../staff/routes.ts";
 
 /** The loan road's order: applications, credit, decisions, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
 export const ROUTE_FILES: readonly RouteFile[] = [
@@ -38,4 +39,5 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   documentRoutes,
   caseRoutes,
   witnessRoutes,
+  staffRoutes,
 ];

@@ -1,0 +1,256 @@
+// The staff room over the node's HTTP API (app.inject): console logins with a staff account's
+// token, rate-limited by address; sessions that expire; the admin's accounts (create, disable,
+// rotate, role) taking effect at once; the last admin kept; every action in the audit trail the
+// admin reads and exports; accounts and trail kept across a restart.
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildNodeApp } from "../../../nodes/src/http/app.ts";
+import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
+import { AuditTrail } from "../../../nodes/src/staff/audit.ts";
+import { StaffDirectory } from "../../../nodes/src/staff/directory.ts";
+import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
+
+const ADMIN_TOKEN = "admin-token-for-tests";
+const CONFIGURED = [{ user: "root.admin", role: "admin" as const, tokenSha256: tokenSha256(ADMIN_TOKEN) }];
+
+async function staffNode(options: { sessionTtlMs?: number; dir?: string } = {}) {
+  const file = (name: string) => (options.dir === undefined ? {} : { file: join(options.dir, name) });
+  const directory = await StaffDirectory.open(CONFIGURED, {
+    ...file("staff-accounts.json"),
+    loginLimiter: new FailedTokenLimiter({ maxFailures: 3, windowMs: 60_000 }),
+    ...(options.sessionTtlMs === undefined ? {} : { sessionTtlMs: options.sessionTtlMs }),
+  });
+  const audit = await AuditTrail.open(file("audit.jsonl"));
+  const app = await buildNodeApp({
+    logger: false,
+    memberId: 2,
+    users: directory.users,
+    staff: { directory, audit },
+    ops: {} as never,
+    cases: {} as never,
+    ready: () => ({ ready: true, detail: {} }),
+  });
+  const call = (token: string, method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: object) =>
+    app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload }),
+    });
+  const login = (user: string, token: string) =>
+    app.inject({ method: "POST", url: "/v1/staff/sessions", payload: { user, token } });
+  return {
+    app,
+    directory,
+    audit,
+    call,
+    login,
+    async close() {
+      directory.close();
+      await audit.flushed();
+      await app.close();
+    },
+  };
+}
+
+const errorCode = (reply: { json(): unknown }) => (reply.json() as { error: { code: string } }).error.code;
+
+describe("node staff: accounts, console sessions and the audit trail", function () {
+  it("a login answers a session token that acts as the account; a wrong token is refused", async function () {
+    const node = await staffNode();
+    try {
+      const ok = await node.login("root.admin", ADMIN_TOKEN);
+      expect(ok.statusCode, ok.body).to.equal(200);
+      const session = ok.json() as { token: string; role: string; expiresAt: number };
+      expect(session.role).to.equal("admin");
+      expect(session.token).to.not.equal(ADMIN_TOKEN);
+      const me = await node.call(session.token, "GET", "/v1/staff/me");
+      expect(me.json()).to.deep.equal({ user: "root.admin", role: "admin", memberId: 2 });
+
+      const wrong = await node.login("root.admin", "not-the-token");
+      expect(wrong.statusCode).to.equal(401);
+      expect(errorCode(wrong)).to.equal("NODE_ERR_STAFF_LOGIN");
+      const unknown = await node.login("nobody", ADMIN_TOKEN);
+      expect(errorCode(unknown)).to.equal("NODE_ERR_STAFF_LOGIN");
+
+      const out = await node.call(session.token, "DELETE", "/v1/staff/sessions/current");
+      expect(out.json()).to.deep.equal({ ended: true });
+      expect((await node.call(session.token, "GET", "/v1/staff/me")).statusCode).to.equal(401);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("refused logins from one address are limited: past the limit even the right token is refused, with Retry-After", async function () {
+    const node = await staffNode();
+    try {
+      for (let i = 0; i < 3; i++)
+        expect((await node.login("root.admin", `guess-${i}`)).statusCode).to.equal(401);
+      const limited = await node.login("root.admin", ADMIN_TOKEN);
+      expect(limited.statusCode).to.equal(429);
+      expect(errorCode(limited)).to.equal("NODE_ERR_STAFF_LOGIN_RATE_LIMITED");
+      expect(Number(limited.headers["retry-after"])).to.be.greaterThan(0);
+      // no session was opened by the limited attempt: only the configured token authenticates
+      expect(node.directory.users).to.have.length(1);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("a session expires after its lifetime", async function () {
+    const node = await staffNode({ sessionTtlMs: 80 });
+    try {
+      const { token } = (await node.login("root.admin", ADMIN_TOKEN)).json() as { token: string };
+      expect((await node.call(token, "GET", "/v1/staff/me")).statusCode).to.equal(200);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const late = await node.call(token, "GET", "/v1/staff/me");
+      expect(late.statusCode).to.equal(401);
+      expect(errorCode(late)).to.equal("NODE_ERR_AUTH");
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("the admin creates, demotes, rotates and disables accounts, each taking effect at once", async function () {
+    const node = await staffNode();
+    try {
+      const created = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts", {
+        user: "li.clerk",
+        role: "clerk",
+      });
+      expect(created.statusCode, created.body).to.equal(200);
+      const { token: clerkToken, account } = created.json() as { token: string; account: { role: string } };
+      expect(account.role).to.equal("clerk");
+      expect(created.body).to.not.include("tokenSha256");
+
+      const again = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts", {
+        user: "li.clerk",
+        role: "admin",
+      });
+      expect(errorCode(again)).to.equal("NODE_ERR_STAFF_EXISTS");
+
+      // a clerk is no admin
+      const forbidden = await node.call(clerkToken, "GET", "/v1/staff/accounts");
+      expect(forbidden.statusCode).to.equal(403);
+      const session = ((await node.login("li.clerk", clerkToken)).json() as { token: string }).token;
+
+      // promoted: the old session ends, a new login carries the new role
+      const promoted = await node.call(ADMIN_TOKEN, "PUT", "/v1/staff/accounts/li.clerk", {
+        role: "approver",
+      });
+      expect((promoted.json() as { account: { role: string } }).account.role).to.equal("approver");
+      expect((await node.call(session, "GET", "/v1/staff/me")).statusCode).to.equal(401);
+      expect(((await node.call(clerkToken, "GET", "/v1/staff/me")).json() as { role: string }).role).to.equal(
+        "approver",
+      );
+
+      // rotated: the old token stops, the new one works
+      const rotated = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts/li.clerk/token");
+      const newToken = (rotated.json() as { token: string }).token;
+      expect((await node.call(clerkToken, "GET", "/v1/staff/me")).statusCode).to.equal(401);
+      expect((await node.call(newToken, "GET", "/v1/staff/me")).statusCode).to.equal(200);
+
+      // disabled: neither its token nor a login works; re-enabled: the token works again
+      await node.call(ADMIN_TOKEN, "PUT", "/v1/staff/accounts/li.clerk", { disabled: true });
+      expect((await node.call(newToken, "GET", "/v1/staff/me")).statusCode).to.equal(401);
+      expect((await node.login("li.clerk", newToken)).statusCode).to.equal(401);
+      await node.call(ADMIN_TOKEN, "PUT", "/v1/staff/accounts/li.clerk", { disabled: false });
+      expect((await node.call(newToken, "GET", "/v1/staff/me")).statusCode).to.equal(200);
+
+      const unknown = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts/nobody/token");
+      expect(unknown.statusCode).to.equal(404);
+      expect(errorCode(unknown)).to.equal("NODE_ERR_STAFF_UNKNOWN");
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("the last enabled admin can be neither disabled nor demoted, and the refusal changes nothing", async function () {
+    const node = await staffNode();
+    try {
+      for (const change of [{ disabled: true }, { role: "clerk" }]) {
+        const refused = await node.call(ADMIN_TOKEN, "PUT", "/v1/staff/accounts/root.admin", change);
+        expect(refused.statusCode).to.equal(409);
+        expect(errorCode(refused)).to.equal("NODE_ERR_STAFF_LAST_ADMIN");
+      }
+      const list = (await node.call(ADMIN_TOKEN, "GET", "/v1/staff/accounts")).json() as {
+        accounts: { user: string; role: string; disabled: boolean }[];
+      };
+      expect(list.accounts).to.have.length(1);
+      expect(list.accounts[0]).to.include({ user: "root.admin", role: "admin", disabled: false });
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("every staff action is in the audit trail, which only an admin reads and exports", async function () {
+    const node = await staffNode();
+    try {
+      await node.login("root.admin", "wrong");
+      await node.login("root.admin", ADMIN_TOKEN);
+      const created = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts", {
+        user: "wang.approver",
+        role: "approver",
+      });
+      const approverToken = (created.json() as { token: string }).token;
+      const refused = await node.call(approverToken, "GET", "/v1/staff/audit");
+      expect(refused.statusCode).to.equal(403);
+
+      const trail = (await node.call(ADMIN_TOKEN, "GET", "/v1/staff/audit?limit=10")).json() as {
+        entries: { user: string; action: string; status: number; note?: string }[];
+      };
+      const actions = trail.entries.map((e) => `${e.user} ${e.action} ${e.status}`).reverse();
+      expect(actions).to.deep.equal([
+        "root.admin login refused 401",
+        "root.admin login 200",
+        "root.admin POST /v1/staff/accounts 200",
+        "wang.approver GET /v1/staff/audit 403",
+      ]);
+      expect(trail.entries.find((e) => e.action === "POST /v1/staff/accounts")?.note).to.equal(
+        "created wang.approver as approver",
+      );
+
+      const csv = await node.call(ADMIN_TOKEN, "GET", "/v1/staff/audit.csv");
+      expect(csv.statusCode).to.equal(200);
+      expect(csv.headers["content-type"]).to.match(/^text\/csv/);
+      const lines = csv.body.trim().split("\n");
+      expect(lines[0]).to.equal("seq,time,user,role,action,path,status,note");
+      expect(lines[3]).to.match(
+        /^3,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00,root\.admin,admin,POST \/v1\/staff\/accounts,/,
+      );
+      expect((await node.call(approverToken, "GET", "/v1/staff/audit.csv")).statusCode).to.equal(403);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("accounts and the audit trail outlive a restart (files in the data directory)", async function () {
+    const dir = await mkdtemp(join(tmpdir(), "jl-staff-"));
+    try {
+      const first = await staffNode({ dir });
+      const created = await first.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts", {
+        user: "zhao.clerk",
+        role: "clerk",
+      });
+      const token = (created.json() as { token: string }).token;
+      await first.close();
+
+      const second = await staffNode({ dir });
+      try {
+        expect((await second.call(token, "GET", "/v1/staff/me")).statusCode).to.equal(200);
+        const trail = (await second.call(ADMIN_TOKEN, "GET", "/v1/staff/audit")).json() as {
+          entries: { seq: number; action: string }[];
+        };
+        expect(trail.entries.map((e) => e.action)).to.include("POST /v1/staff/accounts");
+        // numbering goes on from the saved trail
+        expect(trail.entries[0]!.seq).to.equal(trail.entries.length);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
