@@ -3,6 +3,7 @@
 import { PLATFORM, UNION } from "../../members.ts";
 import { STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
+import { defineRoutes } from "../route.ts";
 import {
   ApplicationParams,
   ApplicationView,
@@ -10,72 +11,64 @@ import {
   SubmitApplication,
   SubmittedApplication,
 } from "../schemas/applications.ts";
-import { fenJson, signedErrors, tokenErrors } from "../schemas/common.ts";
 
 export const applicationRoutes: RouteFile = (api, deps) => {
-  api.post("/v1/applications/:channel", {
-    schema: {
+  const routes = defineRoutes(api);
+  const applications = () => deps.ops.applications;
+  routes.post(
+    "/v1/applications/:channel",
+    {
       summary:
         "Submit an application in its channel's format, credited to this node's member: converted, routed to the borrower's branch (a platform's node submits it to the union's node), stored encrypted",
       ...SubmitApplication,
-      response: { 200: SubmittedApplication, ...tokenErrors(409, 422, 502, 503) },
+      reply: SubmittedApplication,
+      errors: [409, 422, 502, 503],
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) =>
-      fenJson(
-        SubmittedApplication,
-        await deps.ops.applications.submit(request.actor, request.params.channel, request.body),
-      ),
-  });
-  api.get("/v1/applications/:applicationId", {
-    schema: {
+    async ({ actor, params, body }) => applications().submit(actor, params.channel, body),
+  );
+  routes.get(
+    "/v1/applications/:applicationId",
+    {
       summary: "An application (personal data masked unless the role allows)",
       params: ApplicationParams,
-      response: { 200: ApplicationView, ...tokenErrors() },
+      reply: ApplicationView,
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) =>
-      fenJson(
-        ApplicationView,
-        await deps.ops.applications.application(request.actor, request.params.applicationId),
-      ),
-  });
+    async ({ actor, params }) => applications().application(actor, params.applicationId),
+  );
 
   // node-to-node: other members' nodes, authenticated by their chain keys rather than a user token
-  api.post("/v1/forwarded-applications/:channel", {
-    schema: {
+  routes.post(
+    "/v1/forwarded-applications/:channel",
+    {
       summary: "An application forwarded by the union's node (signed with the union's chain key)",
       ...ForwardedApplication,
-      response: { 200: SubmittedApplication, ...signedErrors(409, 422, 502, 503) },
+      reply: SubmittedApplication,
+      errors: [409, 422, 502, 503],
+      auth: "signed",
+      signedKind: UNION,
     },
-    config: { auth: "signed", signedKind: UNION },
-    handler: async (request) =>
-      fenJson(
-        SubmittedApplication,
-        await deps.ops.applications.receiveForwarded(
-          request.signedHeaders!,
-          request.params.channel,
-          request.body,
-          request.query.platform,
-        ),
+    async (request) =>
+      applications().receiveForwarded(
+        request.signedHeaders!,
+        request.params.channel,
+        request.body,
+        request.query.platform,
       ),
-  });
-  api.post("/v1/platform-applications/:channel", {
-    schema: {
+  );
+  routes.post(
+    "/v1/platform-applications/:channel",
+    {
       summary:
         "A platform's application, submitted by the platform's node to the union's (signed with the platform's chain key); credited to that platform",
       ...SubmitApplication,
-      response: { 200: SubmittedApplication, ...signedErrors(409, 422, 502, 503) },
+      reply: SubmittedApplication,
+      errors: [409, 422, 502, 503],
+      auth: "signed",
+      signedKind: PLATFORM,
     },
-    config: { auth: "signed", signedKind: PLATFORM },
-    handler: async (request) =>
-      fenJson(
-        SubmittedApplication,
-        await deps.ops.applications.receivePlatformApplication(
-          request.signedHeaders!,
-          request.params.channel,
-          request.body,
-        ),
-      ),
-  });
+    async (request) =>
+      applications().receivePlatformApplication(request.signedHeaders!, request.params.channel, request.body),
+  );
 };

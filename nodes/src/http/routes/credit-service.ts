@@ -3,6 +3,7 @@
 import { BRANCH } from "../../members.ts";
 import { ADMIN, STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
+import { defineRoutes } from "../route.ts";
 import {
   AnswerObjectionBody,
   FileObjectionBody,
@@ -16,105 +17,114 @@ import {
   UnionCreditQueryAnswer,
   UnionCreditQueryBody,
 } from "../schemas/credit-service.ts";
-import { fenJson, signedErrors, tokenErrors } from "../schemas/common.ts";
 
 export const creditServiceRoutes: RouteFile = (api, deps) => {
+  const routes = defineRoutes(api);
   const service = deps.creditService; // the union's node only
   if (service !== undefined) {
-    api.post("/v1/union/credit-queries", {
-      schema: {
+    routes.post(
+      "/v1/union/credit-queries",
+      {
         summary:
           "A branch's node queries the credit bureau through the union's (signed with the branch's chain key; platforms and courts are refused): consent checked, one report per borrower per freshness window, every ask anchored",
         body: UnionCreditQueryBody,
-        response: { 200: UnionCreditQueryAnswer, ...signedErrors(404, 502, 503, 504) },
+        reply: UnionCreditQueryAnswer,
+        errors: [404, 502, 503, 504],
+        auth: "signed",
+        signedKind: BRANCH,
       },
-      config: { auth: "signed", signedKind: BRANCH },
-      handler: async (request) => {
+      async (request) => {
         const headers = request.signedHeaders!;
-        return fenJson(
-          UnionCreditQueryAnswer,
-          await service.serve(headers.memberId, request.body, () =>
-            deps.ops.requests.verify(headers, BRANCH),
-          ),
-        );
+        return service.serve(headers.memberId, request.body, () => deps.ops.requests.verify(headers, BRANCH));
       },
-    });
+    );
   }
   const unionObjections = deps.unionObjections;
   if (unionObjections !== undefined) {
-    api.post("/v1/union/credit-objections", {
-      schema: {
+    routes.post(
+      "/v1/union/credit-objections",
+      {
         summary:
           "A branch's node sends its borrower's credit objection (signed with the branch's chain key); accepted only for a report the union served that branch",
         body: ObjectionToUnionBody,
-        response: { 200: ObjectionReceived, ...signedErrors(409) },
+        reply: ObjectionReceived,
+        errors: [409],
+        auth: "signed",
+        signedKind: BRANCH,
       },
-      config: { auth: "signed", signedKind: BRANCH },
-      handler: async (request) => {
+      async (request) => {
         const headers = request.signedHeaders!;
         return unionObjections.receive(headers.memberId, request.body, () =>
           deps.ops.requests.verify(headers, BRANCH),
         );
       },
-    });
-    api.get("/v1/union/credit-objections/:objectionId", {
-      schema: {
+    );
+    routes.get(
+      "/v1/union/credit-objections/:objectionId",
+      {
         summary: "The filing branch's node reads its objection's answer (signed with the branch's chain key)",
         params: ObjectionParams,
-        response: { 200: ObjectionForBranch, ...signedErrors() },
+        reply: ObjectionForBranch,
+        auth: "signed",
+        signedKind: BRANCH,
       },
-      config: { auth: "signed", signedKind: BRANCH },
-      handler: async (request) => {
+      async (request) => {
         const headers = request.signedHeaders!;
         return unionObjections.forBranch(headers.memberId, request.params.objectionId, () =>
           deps.ops.requests.verify(headers, BRANCH),
         );
       },
-    });
-    api.get("/v1/union/credit-objections", {
-      schema: {
+    );
+    routes.get(
+      "/v1/union/credit-objections",
+      {
         summary: "The credit objections branches sent, the unanswered first, with their texts",
-        response: { 200: ObjectionList, ...tokenErrors() },
+        reply: ObjectionList,
+        roles: ADMIN,
       },
-      config: { roles: ADMIN },
-      handler: async (request) => ({ objections: await unionObjections.list(request.actor) }),
-    });
-    api.post("/v1/union/credit-objections/:objectionId/answer", {
-      schema: {
+      async (request) => ({ objections: await unionObjections.list(request.actor) }),
+    );
+    routes.post(
+      "/v1/union/credit-objections/:objectionId/answer",
+      {
         summary:
           "The union's admin answers a credit objection (anchored as evidence); upheld drops the union's cached report of the borrower",
         params: ObjectionParams,
         body: AnswerObjectionBody,
-        response: { 200: ObjectionView, ...tokenErrors(409, 503) },
+        reply: ObjectionView,
+        errors: [409, 503],
+        roles: ADMIN,
       },
-      config: { roles: ADMIN },
-      handler: async (request) =>
-        unionObjections.answer(request.actor, request.params.objectionId, request.body),
-    });
+      async (request) => unionObjections.answer(request.actor, request.params.objectionId, request.body),
+    );
   }
   const objections = deps.branchObjections;
   if (objections !== undefined) {
-    api.post("/v1/credit-objections", {
-      schema: {
+    routes.post(
+      "/v1/credit-objections",
+      {
         summary:
           "Record the borrower's objection to one of this branch's credit queries or an entry of its report, send it to the union's node and anchor it",
         body: FileObjectionBody,
-        response: { 200: ObjectionView, ...tokenErrors(502, 503) },
+        reply: ObjectionView,
+        errors: [502, 503],
+        roles: STAFF,
       },
-      config: { roles: STAFF },
-      handler: async (request) => objections.file(request.actor, request.body),
-    });
-    api.get("/v1/credit-objections", {
-      schema: {
+      async (request) => objections.file(request.actor, request.body),
+    );
+    routes.get(
+      "/v1/credit-objections",
+      {
         summary:
           "This branch's credit objections (of one application), each unanswered one asked of the union's node first",
         querystring: ObjectionsQuery,
-        response: { 200: ObjectionList, ...tokenErrors(502, 503) },
+        reply: ObjectionList,
+        errors: [502, 503],
+        roles: STAFF,
       },
-      config: { roles: STAFF },
-      handler: async (request) => ({
+      async (request) => ({
         objections: await objections.list(request.actor, request.query.applicationId),
       }),
-    });
+    );
   }
 };

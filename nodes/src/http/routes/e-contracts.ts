@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { BRANCH } from "../../members.ts";
 import { STAFF } from "../auth.ts";
 import type { RouteFile } from "../deps.ts";
-import { loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
+import { defineRoutes } from "../route.ts";
+import { loanParams } from "../schemas/common.ts";
 import {
   ApplicationIdParams,
   ContractDraft,
@@ -18,41 +19,49 @@ import {
 } from "../schemas/e-contracts.ts";
 
 export const eContractRoutes: RouteFile = (api, deps) => {
+  const routes = defineRoutes(api);
   const endorsements = deps.contractEndorsements;
   if (endorsements !== undefined) {
-    api.get("/v1/loans/:loanId/contract-endorsement", {
-      schema: {
+    routes.get(
+      "/v1/loans/:loanId/contract-endorsement",
+      {
         summary:
           "The loan's signed contract on chain: registered in the EvidenceRegistry by this branch, endorsed by a joint loan's platform; this node's progress and the registry's word",
         params: loanParams,
-        response: { 200: ContractEndorsementView, ...tokenErrors(404) },
+        reply: ContractEndorsementView,
+        errors: [404],
+        roles: STAFF,
       },
-      config: { roles: STAFF },
-      handler: async (request) => endorsements.ofLoan(request.params.loanId),
-    });
-    api.post("/v1/contract-endorsements", {
-      schema: {
+      async (request) => endorsements.ofLoan(request.params.loanId),
+    );
+    routes.post(
+      "/v1/contract-endorsements",
+      {
         summary:
           "A branch's node asks this platform's node to endorse a joint loan's registered contract leaf on chain (signed with the branch's chain key); endorsed through the outbox once",
         body: EndorsementBody,
-        response: { 200: EndorsementQueued, ...signedErrors(404, 409) },
+        reply: EndorsementQueued,
+        errors: [404, 409],
+        auth: "signed",
+        signedKind: BRANCH,
       },
-      config: { auth: "signed", signedKind: BRANCH },
-      handler: async (request) => endorsements.endorse(request.signedHeaders!, request.body),
-    });
+      async (request) => endorsements.endorse(request.signedHeaders!, request.body),
+    );
   }
   const contracts = deps.eContracts;
   if (contracts === undefined) return; // no trust anchors configured: the routes are not served
-  api.post("/v1/applications/:applicationId/contract-draft", {
-    schema: {
+  routes.post(
+    "/v1/applications/:applicationId/contract-draft",
+    {
       summary:
         "电子合同: the loan contract and its one-page key-facts sheet (PDF, Chinese, embedded font) from the application's terms and the approval's start date and platform share; the all-in annual cost printed is apr.ts's",
       params: ApplicationIdParams,
       body: ContractDraftBody,
-      response: { 200: ContractDraft, ...tokenErrors(422) },
+      reply: ContractDraft,
+      errors: [422],
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) => {
+    async (request) => {
       const d = await contracts.draft(request.params.applicationId, request.body);
       return {
         contractNumber: d.contractNumber,
@@ -63,16 +72,18 @@ export const eContractRoutes: RouteFile = (api, deps) => {
         totalRepaidFen: d.figures.totalRepaidFen.toString(),
       };
     },
-  });
-  api.post("/v1/contract-verifications", {
-    schema: {
+  );
+  routes.post(
+    "/v1/contract-verifications",
+    {
       summary:
         "CA加签: verify a signed contract's PAdES signatures (digest over each byte range, the CMS signature, the chain to a configured CA at the signing time); needs the borrower's signature and the branch's seal (422 NODE_ERR_CONTRACT_* otherwise)",
       body: SignedContractBody,
-      response: { 200: ContractVerified, ...tokenErrors(422) },
+      reply: ContractVerified,
+      errors: [422],
+      roles: STAFF,
     },
-    config: { roles: STAFF },
-    handler: async (request) => {
+    async (request) => {
       const pdf = Buffer.from(request.body.contractBase64, "base64");
       const result = await contracts.verify(pdf);
       return {
@@ -86,5 +97,5 @@ export const eContractRoutes: RouteFile = (api, deps) => {
         })),
       };
     },
-  });
+  );
 };
