@@ -31,6 +31,7 @@ import { revertFailure } from "./outbox/sender.ts";
 import type { PeerNodes } from "./peers.ts";
 import type { SignedHeaders } from "./node-requests.ts";
 import { checkPackage, type EvidencePackage, type PackageCheck } from "./court-package/check.ts";
+import { caseArchive } from "./court-package/archive.ts";
 import { assembleEvidenceSet, chainLeaves } from "./court-package/evidence-set.ts";
 import { addWorkingDays } from "./court-package/working-days.ts";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
@@ -182,6 +183,20 @@ export class CaseOperations {
    * evidenceChain on chain, every item missing, altered or extra named.
    */
   async courtPackage(_actor: Actor, loanId: string): Promise<PackageCheck & { from: number }> {
+    const { check, from } = await this.#fetchAndCheck(loanId);
+    return { ...check, from };
+  }
+
+  /**
+   * The same fetch and check, as one case archive: originals, bundles, the manifest and the
+   * bilingual certificate (court-package/archive.ts).
+   */
+  async courtArchive(_actor: Actor, loanId: string): Promise<Uint8Array> {
+    const { pkg, check } = await this.#fetchAndCheck(loanId);
+    return (await caseArchive(pkg, check, new Date())).zip;
+  }
+
+  async #fetchAndCheck(loanId: string) {
     const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted", "Ruled", "Closed"]);
     const loan = await this.deps.model.loan(c.loanId);
     const leaves = await chainLeaves(this.deps.model, c.loanId);
@@ -202,7 +217,7 @@ export class CaseOperations {
         .filter((l) => l.role === "voucher")
         .map((l) => ({ serial: l.label, digest: l.chainValue })),
     });
-    return { ...check, from: loan.branch };
+    return { pkg, check, from: loan.branch };
   }
 
   /** Runs (or resumes) the post-loan batch for `runId` (default: today's Shanghai date). */

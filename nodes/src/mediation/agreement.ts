@@ -3,16 +3,11 @@
 // parties by role and pseudonymous key, the debt restructured, the new schedule, and the clause
 // that an unperformed agreement lets the lender go to arbitration (法发〔2022〕16号). Same CJK font
 // as the contract, embedded as a subset; saved without object streams so signatures append.
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import fontkit from "@pdf-lib/fontkit";
 import { PDFDocument } from "pdf-lib";
+import { embedCjkFont } from "../court-package/cjk-font.ts";
 import { formatYuan } from "../../../common/lending/money.ts";
 import { percentOf } from "../e-contract/terms.ts";
 import type { ProposedPlan } from "./plan.ts";
-
-const FONT_FILE = "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf";
-let fontBytes: Promise<Uint8Array> | undefined;
 
 export type AgreementFacts = {
   mediationId: string;
@@ -26,9 +21,7 @@ export type AgreementFacts = {
 
 export async function agreementPdf(facts: AgreementFacts, createdAt: Date): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
-  doc.registerFontkit(fontkit);
-  fontBytes ??= readFile(createRequire(import.meta.url).resolve(FONT_FILE));
-  const font = await doc.embedFont(await fontBytes, { subset: true });
+  const font = await embedCjkFont(doc);
   doc.setTitle(`调解协议 ${facts.mediationId}`);
   doc.setLanguage("zh-CN");
   doc.setProducer("JointLedger node");

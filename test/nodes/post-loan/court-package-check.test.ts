@@ -24,7 +24,22 @@ import {
   type EvidenceRole,
   type PackageItem,
 } from "../../../nodes/src/court-package/check.ts";
+import { caseArchive } from "../../../nodes/src/court-package/archive.ts";
 import { sha256Hex, signedSubmission } from "../../support/bundle.fixture.ts";
+
+/** The entries of a stored ZIP, read from its local headers. */
+function unzipStored(zip: Uint8Array): Map<string, Buffer> {
+  const b = Buffer.from(zip);
+  const out = new Map<string, Buffer>();
+  for (let at = 0; b.readUInt32LE(at) === 0x04034b50;) {
+    const size = b.readUInt32LE(at + 18);
+    const nameLength = b.readUInt16LE(at + 26);
+    const name = b.subarray(at + 30, at + 30 + nameLength).toString("utf8");
+    out.set(name, b.subarray(at + 30 + nameLength, at + 30 + nameLength + size));
+    at += 30 + nameLength + size;
+  }
+  return out;
+}
 
 const LOAN = sha256Hex("loan under arbitration");
 const OTHER_LOAN = sha256Hex("another loan");
@@ -214,5 +229,24 @@ describe("court package: each item against its bundle, together against the loan
     expect(check.items.find((i) => i.label === "consent")!.outcome).to.equal("bad-bundle");
     expect(check.items.find((i) => i.label === "REP-1")!.outcome).to.equal("bad-bundle");
     expect(check.missing.map((m) => m.label)).to.deep.equal(["credit-query consent", "REP-1"]);
+  });
+
+  it("exports one case archive: originals, bundles, a manifest with every result, a bilingual certificate", async function () {
+    const withheld = pkg(complete.filter((l) => l !== "REP-1"));
+    const check = await checkPackage(withheld, facts);
+    const { zip, manifest } = await caseArchive(withheld, check, new Date(1_767_225_600_000));
+    expect(manifest.loanId).to.equal(LOAN);
+    const files = unzipStored(zip);
+    expect([...files.keys()].slice(0, 2)).to.deep.equal(["manifest.json", "certificate.pdf"]);
+    const read = JSON.parse(files.get("manifest.json")!.toString("utf8")) as typeof manifest;
+    expect(read.ok).to.equal(false);
+    expect(read.missing.map((m) => m.label)).to.deep.equal(["REP-1"]);
+    expect(read.items).to.have.length(4);
+    for (const item of read.items) {
+      expect(item.outcome).to.equal("verified");
+      expect(sha256Hex(files.get(item.original)!)).to.equal(item.sha256);
+      expect(JSON.parse(files.get(item.bundle)!.toString("utf8")).leaf.leafHash).to.equal(item.leafHash);
+    }
+    expect(files.get("certificate.pdf")!.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
   });
 });

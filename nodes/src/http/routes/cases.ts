@@ -7,6 +7,7 @@ import {
   CaseDocumentsFetched,
   CaseStep,
   CaseView,
+  CaseArchive,
   EarlyWarnings,
   EarlyWarningsCsv,
   EvidenceSet,
@@ -211,6 +212,20 @@ export const caseRoutes: RouteFile = (api, deps) => {
     config: { roles: COURT_STAFF },
     handler: async (request) =>
       fenJson(PackageCheckResult, await deps.cases.courtPackage(request.actor, request.params.loanId)),
+  });
+  api.post("/v1/cases/:loanId/package-archive", {
+    schema: {
+      summary:
+        "The assigned court's case archive: the package fetched and checked as above, as one ZIP of the originals, their bundles, a manifest (JSON) and a bilingual certificate (PDF)",
+      produces: ["application/zip"],
+      params: loanParams,
+      response: { 200: CaseArchive, ...tokenErrors(409, 502, 503) },
+    },
+    config: { roles: COURT_STAFF },
+    handler: async (request, reply) =>
+      reply
+        .type("application/zip")
+        .send(Buffer.from(await deps.cases.courtArchive(request.actor, request.params.loanId))),
   });
   // node-to-node: the assigned court's node fetches the loan's evidence set from the owning node
   api.get("/v1/cases/:loanId/evidence-set", {

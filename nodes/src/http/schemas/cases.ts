@@ -136,3 +136,7 @@ export const EarlyWarnings = z.strictObject({
     }),
   ),
 });
+
+export const CaseArchive = z
+  .any()
+  .describe("the case archive (application/zip): manifest.json, certificate.pdf, originals/, bundles/");
