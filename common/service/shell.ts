@@ -15,13 +15,13 @@ import Fastify, {
 } from "fastify";
 import {
   hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { httpMetrics, recordHttpMetrics, type HttpMetrics } from "./metrics.ts";
+import { swaggerOptions, type ApiDocumentOptions } from "./openapi.ts";
 import { opsAccess, type OpsAccess, type OpsAccessOptions } from "./ops-access.ts";
 
 /** An error as the caller sees it: a code of the service's catalogue and the status it gives it. */
@@ -34,7 +34,8 @@ export type ServiceShellOptions = {
   logger: Logger | false;
   /** Largest body any route accepts, in bytes (a route may set its own). */
   bodyLimit: number;
-  openapi: { title: string; description?: string; version: string };
+  /** The OpenAPI document: title, version, and its security, error codes and examples (openapi.ts). */
+  openapi: ApiDocumentOptions;
   /** Headers every /docs answer carries (e.g. a Content-Security-Policy). */
   docsHeaders?: Readonly<Record<string, string>>;
   errors: {
@@ -148,7 +149,7 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
       .send({ error: { code: errors.notFound, message: `no route ${request.method} ${request.url}` } }),
   );
 
-  await app.register(swagger, { openapi: { info: options.openapi }, transform: jsonSchemaTransform });
+  await app.register(swagger, swaggerOptions(options.openapi));
   await app.register(async (docs) => {
     const headers = options.docsHeaders;
     if (headers !== undefined)

@@ -13,6 +13,7 @@ import { nodeError, renderError } from "../errors.ts";
 import { createNodeMetrics } from "../metrics.ts";
 import { FailedTokenLimiter } from "./auth.ts";
 import { installAuthorization } from "./authorize.ts";
+import { NODE_API_DOCUMENT } from "./openapi.ts";
 import { limitBody, refuseDeclaredOversize } from "./body.ts";
 import type { NodeDeps } from "./deps.ts";
 import { ROUTE_FILES } from "./routes/index.ts";
@@ -75,7 +76,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   const { app } = await buildServiceShell({
     logger: deps.logger,
     bodyLimit,
-    openapi: { title: "JointLedger institution node", version: "1.0.0" },
+    openapi: NODE_API_DOCUMENT,
     errors: {
       validation: "NODE_ERR_VALIDATION",
       notFound: "NODE_ERR_NOT_FOUND",
