@@ -164,6 +164,7 @@ export async function createAnchorService(options: ServiceOptions) {
     logId: config.logId,
     chainId: () => identity?.chainId,
     timestamps: (treeSize) => stamper.tokensFor(treeSize),
+    witnessed: (seq) => c2sp.witnessed(seq),
   });
   // per-member quotas: the governed parameters (read like membership), the configured defaults where unset
   const quotaDefaults: QuotaLimits = {

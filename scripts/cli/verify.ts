@@ -28,9 +28,11 @@ import {
   type CheckResult,
   type Outcome,
 } from "../../common/formats/bundle/verify.ts";
+import { checkWitnesses } from "../../common/formats/checkpoint/bundle-witnesses.ts";
+import { parsePolicy, type Policy } from "../../common/formats/checkpoint/policy.ts";
 
 export const USAGE =
-  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--json] [--min-confirmations N]";
+  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--witness-policy FILE] [--json] [--min-confirmations N]";
 export const HELP = `${USAGE}
 
 Checks that <file> is the document <bundle.json> was made for and, with --rpc, that the chain
@@ -48,6 +50,9 @@ stated block and time; the submitter was an active member then; nobody revoked i
                            time service's; npm start's demo TSA: data/tsa/demo-root-ca.pem); repeat for
                            several. trustedTime checks the bundle's RFC 3161 tokens against them, offline
                            too, and must then pass; without it trustedTime is indeterminate, never pass.
+  --witness-policy FILE    the court's C2SP tlog-policy file (the log's key, the witnesses', the quorum):
+                           the bundle's cosigned checkpoint must meet it and hold the leaf (witnesses),
+                           offline too; a forked or re-signed checkpoint fails, a missing one cannot pass
   --json                   print { overall, leafHash, chainId, trustAnchor, checks } as JSON
   --min-confirmations N    blocks required on top of the anchoring block (default 0)
   -h, --help               this text
@@ -64,6 +69,8 @@ export type CliArgs = {
   rpc: string[];
   trust: string | undefined;
   tsaTrust: string[];
+  /** Only present when given. */
+  witnessPolicy?: string;
   json: boolean;
   minConfirmations: number;
   help: boolean;
@@ -79,6 +86,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       rpc: { type: "string", multiple: true },
       trust: { type: "string" },
       "tsa-trust": { type: "string", multiple: true },
+      "witness-policy": { type: "string" },
       json: { type: "boolean" },
       "min-confirmations": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -102,6 +110,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     rpc,
     trust,
     tsaTrust: values["tsa-trust"] ?? [],
+    ...(values["witness-policy"] === undefined ? {} : { witnessPolicy: values["witness-policy"] }),
     json: values.json === true,
     minConfirmations: Number(rawMin),
     help,
@@ -193,6 +202,7 @@ export async function main(
   let documentDigest: string | undefined;
   let anchor: TrustAnchor | undefined;
   let tsaTrustAnchors: TrustAnchors | null = null;
+  let witnessPolicy: Policy | undefined;
   try {
     args = parseArgs(argv);
     if (args.help) {
@@ -203,6 +213,8 @@ export async function main(
     documentDigest = await digestFile(args.file, bundle.leaf.record.digestAlgorithm);
     if (args.trust !== undefined) anchor = await loadTrustAnchor(args.trust);
     if (args.tsaTrust.length > 0) tsaTrustAnchors = await loadTrustAnchors(args.tsaTrust);
+    if (args.witnessPolicy !== undefined)
+      witnessPolicy = parsePolicy(await readFile(args.witnessPolicy, "utf8"));
   } catch (e) {
     err.write(`verify: ${(e as Error).message}\n${USAGE}\n`);
     return EXIT_CODES.badInput;
@@ -237,11 +249,26 @@ export async function main(
       r.id === "digest" ? { ...r, reason: "SM3 not supported by this verifier" } : r,
     );
   }
-  const outcome = overall(results, requiredChecks(args.rpc.length > 0, tsaTrustAnchors !== null));
+  let outcome = overall(results, requiredChecks(args.rpc.length > 0, tsaTrustAnchors !== null));
+  // witnesses: checked only against a policy the court gave; then its quorum must hold to pass
+  const witnesses =
+    witnessPolicy === undefined
+      ? undefined
+      : checkWitnesses(
+          { ...bundle, leafHash: bundle.leaf.leafHash, leafIndex: bundle.log.leafIndex },
+          witnessPolicy,
+        );
+  if (witnesses !== undefined && outcome !== "fail" && witnesses.outcome !== "pass")
+    outcome = witnesses.outcome;
+  const report = args.json
+    ? renderJson(results, outcome, bundle, anchor)
+    : renderTable(results, outcome, anchor, args.rpc.length > 0);
   out.write(
-    args.json
-      ? renderJson(results, outcome, bundle, anchor)
-      : renderTable(results, outcome, anchor, args.rpc.length > 0),
+    witnesses === undefined
+      ? report
+      : args.json
+        ? `${JSON.stringify({ ...(JSON.parse(report) as object), witnesses: { outcome: witnesses.outcome, reason: witnesses.reason } }, null, 2)}\n`
+        : `${report}witnesses: ${witnesses.outcome} — ${witnesses.reason}\n`,
   );
   return EXIT_CODES[outcome];
 }

@@ -141,6 +141,12 @@ export async function createC2sp(deps: {
         running = undefined;
       });
     },
+    /** The published checkpoint, if it holds leaf `seq`, and the leaf's inclusion proof into it. */
+    async witnessed(seq: number): Promise<{ checkpoint: string; inclusionProof: Uint8Array[] } | undefined> {
+      const current = published;
+      if (current === undefined || seq >= current.size) return undefined;
+      return { checkpoint: current.note, inclusionProof: await merkle.inclusionProof(seq, current.size) };
+    },
     /** Waits for the checkpoint in progress (shutdown, tests). */
     async settled(): Promise<void> {
       while (running !== undefined) await running;

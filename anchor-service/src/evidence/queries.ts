@@ -30,6 +30,8 @@ export type QueryDeps = {
   chainId: () => string | undefined;
   /** The RFC 3161 tokens stored for a head (tsa/stamper.ts); absent: bundles carry none. */
   timestamps?: (treeSize: number) => Promise<TrustedTime | undefined>;
+  /** The latest witnessed C2SP checkpoint holding leaf `seq` and the leaf's proof into it (c2sp/); absent or undefined: none. */
+  witnessed?: (seq: number) => Promise<{ checkpoint: string; inclusionProof: Uint8Array[] } | undefined>;
 };
 
 export type HeadView = {
@@ -181,6 +183,7 @@ export class EvidenceQueries {
       receipt: await this.deps.records.receiptOf(seq),
       submission: await this.deps.records.submissionOf(seq),
       trustedTime: await this.deps.timestamps?.(live.treeSize),
+      witnessed: await this.deps.witnessed?.(seq),
     });
   }
 

@@ -148,6 +148,16 @@ export const EvidenceBundleSchema = z.strictObject({
    * TSAs have not stamped yet, and older bundles, have none; trustedTime is then indeterminate.
    */
   trustedTime: TrustedTimeSchema.optional(),
+  /**
+   * A C2SP checkpoint that contains the leaf, cosigned by witnesses (common/formats/checkpoint/),
+   * and the leaf's inclusion proof into it. Optional: not yet witnessed, and older bundles.
+   */
+  witnessed: z
+    .strictObject({
+      checkpoint: z.string().max(65_536),
+      inclusionProof: z.array(bytes32).max(MAX_PROOF_LENGTH),
+    })
+    .optional(),
   generatedAt: isoUtc,
 });
 
@@ -224,6 +234,7 @@ export type BundleInput = {
   receipt?: unknown;
   submission?: SubmissionProof;
   trustedTime?: TrustedTime | undefined;
+  witnessed?: { checkpoint: string; inclusionProof: readonly (string | Uint8Array)[] } | undefined;
   /** Defaults to now. */
   generatedAt?: Date;
 };
@@ -261,6 +272,14 @@ export function buildBundle(input: BundleInput): EvidenceBundle {
     ...(input.trustedTime === undefined
       ? {}
       : { trustedTime: { tokens: input.trustedTime.tokens.map((t) => ({ ...t })) } }),
+    ...(input.witnessed === undefined
+      ? {}
+      : {
+          witnessed: {
+            checkpoint: input.witnessed.checkpoint,
+            inclusionProof: input.witnessed.inclusionProof.map((p) => (typeof p === "string" ? p : toHex(p))),
+          },
+        }),
     generatedAt: (input.generatedAt ?? new Date()).toISOString(),
   };
   return parseBundle(bundle);

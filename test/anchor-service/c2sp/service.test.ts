@@ -15,6 +15,8 @@ import { kOfNPolicy, parsePolicy, verifyCheckpoint } from "../../../common/forma
 import { parseEntryBundle, TileReader, tilePath } from "../../../common/formats/checkpoint/tiles.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { Config } from "../../../anchor-service/src/config.ts";
+import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
+import { checkWitnesses } from "../../../common/formats/checkpoint/bundle-witnesses.ts";
 import { WitnessError } from "../../../nodes/src/witness/errors.ts";
 import { Witness, type WitnessStore } from "../../../nodes/src/witness/witness.ts";
 import { anchorServiceSuite } from "../../support/anchor-suite.ts";
@@ -124,6 +126,31 @@ describe("anchor service: witnessed C2SP checkpoints and tiles", function () {
       await suite.service.app.inject({ url: `/v1/consistency?from=${firstSize}&to=${size}` })
     ).json() as { proof: string[] };
     expect((await reader.consistencyProof(firstSize)).map(toHex)).to.deep.equal(consistency.proof);
+
+    // the bundle carries the witnessed checkpoint; the court checks it offline with its policy file
+    const bundle0 = parseBundle((await suite.service.app.inject({ url: `/v1/bundles/${second[5]}` })).json());
+    const evidence = { ...bundle0, leafHash: bundle0.leaf.leafHash, leafIndex: bundle0.log.leafIndex };
+    const passed = checkWitnesses(evidence, parsePolicy(policyText));
+    expect(passed.outcome, passed.reason).to.equal("pass");
+    expect(passed.cosigners?.map((c) => c.name)).to.deep.equal(["court", "union"]);
+    expect(checkWitnesses(evidence, undefined).outcome).to.equal("indeterminate");
+    // the operator re-signs a forked root of the same size and keeps the witnesses' lines: flagged
+    const note = bundle0.witnessed!.checkpoint;
+    const forkedNote = note.replace(
+      /\n([A-Za-z0-9+/]{43}=)\n/,
+      `\n${Buffer.alloc(32, 7).toString("base64")}\n`,
+    );
+    const forked = checkWitnesses(
+      { ...evidence, witnessed: { ...bundle0.witnessed!, checkpoint: forkedNote } },
+      parsePolicy(policyText),
+    );
+    expect(forked.outcome).to.equal("fail");
+    // and an anchored head that disagrees with the witnessed one of the same size
+    const split = checkWitnesses(
+      { ...evidence, head: { ...evidence.head, rootHash: `0x${"ab".repeat(32)}` } },
+      parsePolicy(policyText),
+    );
+    expect(split.outcome).to.equal(bundle0.head.treeSize === size ? "fail" : "pass");
 
     // the entries are the evidence leaves: hashed, the first ones are the level-0 tile's hashes
     const bundle = await suite.service.app.inject({ url: `/${tilePath("entries", 0, Math.min(256, size))}` });
