@@ -43,6 +43,8 @@ export default defineConfig(
     "common/chain/generated/",
     // bundled for the court page by anchor-service/web/src/build.ts
     "anchor-service/web/pdf-signatures.js",
+    // the back-office console's bundle, by nodes/console/build.ts
+    "nodes/console/dist/",
   ]),
 
   {

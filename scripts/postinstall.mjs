@@ -71,7 +71,16 @@ function pageBundle() {
   return result.status ?? 1;
 }
 
+/** The back-office console the node serves under /console/ (nodes/console/dist, gitignored); the exit status. */
+function consoleBundle() {
+  const node = existsSync(pinned) ? pinned : process.execPath;
+  const result = spawnSync(node, ["nodes/console/build.ts"], { stdio: "inherit" });
+  if (result.status !== 0)
+    console.error("postinstall: bundling the back-office console failed; run `npm run postinstall`");
+  return result.status ?? 1;
+}
+
 if (process.env.JOINTLEDGER_POSTINSTALL_NESTED === "1") process.exit(0);
 const pinned = "node_modules/.bin/node";
 const edr = fixEdr();
-process.exit(edr !== 0 ? edr : chainTypings() || pageBundle());
+process.exit(edr !== 0 ? edr : chainTypings() || pageBundle() || consoleBundle());

@@ -78,6 +78,13 @@ export class ApplicationStore {
     return this.get(new TextDecoder().decode(id));
   }
 
+  /** The newest `limit` applications stored here, newest first (each opened: the staff's inbox). */
+  async list(limit: number): Promise<StoredApplication[]> {
+    const all: StoredApplication[] = [];
+    for await (const key of this.#db.keys()) if (STORE_ID.test(key)) all.push(await this.get(key));
+    return all.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
+  }
+
   async get(applicationId: string): Promise<StoredApplication> {
     // only this store's own ids: an index key is no application
     if (!STORE_ID.test(applicationId))

@@ -34,11 +34,11 @@ export async function createNodeService(options: NodeServiceOptions) {
   const metrics = createNodeMetrics({ defaultMetrics: true });
 
   const storage = await openStorage(options);
-  const staff = await openStaffRoom(config, options.inMemory === true);
   const chain = await connectChain(config, storage.wallet);
   const writers = await chainReadModelAndWriters(options, storage, chain, log);
   const { indexer, outbox, sender, governance } = writers;
   const stores = await openSharedStores(storage, indexer.model);
+  const staff = await openStaffRoom(config, options.inMemory === true, stores.applications);
   const parts = { storage, chain, writers, stores, model: indexer.model, log, metrics };
   const credit = creditRooms(options, parts);
   const lending = await lendingRooms(options, { ...parts, credit });

@@ -5,7 +5,8 @@ import { readFile } from "node:fs/promises";
 import { extname, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { ADMIN, ANY_USER } from "../http/auth.ts";
+import type { ApplicationStore } from "../applications.ts";
+import { ADMIN, ANY_USER, STAFF } from "../http/auth.ts";
 import type { RouteFile } from "../http/deps.ts";
 import { defineRoutes } from "../http/route.ts";
 import type { AuditTrail } from "./audit.ts";
@@ -18,6 +19,8 @@ import {
   AccountsReply,
   AuditQuery,
   AuditReply,
+  InboxQuery,
+  InboxReply,
   ChangeAccountBody,
   CreateAccountBody,
   LoginBody,
@@ -26,7 +29,12 @@ import {
   SessionReply,
 } from "./schemas.ts";
 
-export type StaffRoom = { directory: StaffDirectory; audit: AuditTrail };
+export type StaffRoom = {
+  directory: StaffDirectory;
+  audit: AuditTrail;
+  /** The node's applications, for the inbox (absent: the inbox route is not served). */
+  applications?: Pick<ApplicationStore, "list">;
+};
 
 /** The built console (nodes/console/dist, written by nodes/console/build.ts). */
 const CONSOLE_DIR = fileURLToPath(new URL("../../console/dist/", import.meta.url));
@@ -172,6 +180,47 @@ export const staffRoutes: RouteFile = (api, deps) => {
     },
     async ({ query }) => ({ entries: audit.read(query) }),
   );
+  const applications = room.applications;
+  if (applications !== undefined)
+    routes.get(
+      "/v1/staff/inbox",
+      {
+        summary:
+          "The applications inbox: this node's applications newest first, by channel and review state (no personal data; GET /v1/applications/{id} for one)",
+        querystring: InboxQuery,
+        reply: InboxReply,
+        roles: STAFF,
+      },
+      async ({ query }) => {
+        const waiting = new Map(
+          (deps.decisions === undefined ? [] : await deps.decisions.queue()).map((w) => [
+            w.applicationId,
+            w.needsSecondApprover ? ("second-approver" as const) : ("in-review" as const),
+          ]),
+        );
+        const items = (await applications.list(1000)).map((a) => ({
+          applicationId: a.applicationId,
+          channel: a.channel,
+          platformApplicationId: a.application.applicationId,
+          assignedBranch: a.assignedBranch,
+          createdAt: a.createdAt,
+          principalFen: a.application.loan.principalFen.toString(),
+          ...(a.application.loan.termMonths === undefined
+            ? {}
+            : { termMonths: a.application.loan.termMonths }),
+          ...(a.application.loan.termDays === undefined ? {} : { termDays: a.application.loan.termDays }),
+          aprBps: a.application.loan.aprBps,
+          state: waiting.get(a.applicationId) ?? ("new" as const),
+        }));
+        return {
+          applications: items
+            .filter((a) => query.channel === undefined || a.channel === query.channel)
+            .filter((a) => query.state === undefined || a.state === query.state)
+            .slice(0, query.limit),
+        };
+      },
+    );
+
   // a file download, not a JSON answer: declared directly (hidden from the OpenAPI page like the console)
   api.get(
     "/v1/staff/audit.csv",

@@ -50,3 +50,28 @@ export const AuditReply = z.strictObject({
     }),
   ),
 });
+
+const inboxState = z.enum(["new", "in-review", "second-approver"]);
+export const InboxQuery = z.strictObject({
+  channel: z.string().min(1).max(64).optional(),
+  state: inboxState.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+export const InboxReply = z.strictObject({
+  applications: z.array(
+    z.strictObject({
+      applicationId: z.string(),
+      channel: z.string(),
+      platformApplicationId: z.string(),
+      assignedBranch: z.number(),
+      createdAt: z.string(),
+      principalFen: z.string(),
+      termMonths: z.number().optional(),
+      termDays: z.number().optional(),
+      aprBps: z.number(),
+      state: inboxState.describe(
+        "new: no referral waiting; in-review: referred, waiting for an approver; second-approver: approved once, waiting for a second, different approver",
+      ),
+    }),
+  ),
+});

@@ -11,6 +11,7 @@ import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
 import { AuditTrail } from "../../../nodes/src/staff/audit.ts";
 import { StaffDirectory } from "../../../nodes/src/staff/directory.ts";
 import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
+import { buildConsole } from "../../../nodes/console/build.ts";
 
 const ADMIN_TOKEN = "admin-token-for-tests";
 const CONFIGURED = [{ user: "root.admin", role: "admin" as const, tokenSha256: tokenSha256(ADMIN_TOKEN) }];
@@ -221,6 +222,32 @@ describe("node staff: accounts, console sessions and the audit trail", function 
         /^3,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00,root\.admin,admin,POST \/v1\/staff\/accounts,/,
       );
       expect((await node.call(approverToken, "GET", "/v1/staff/audit.csv")).statusCode).to.equal(403);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it("serves the built console under /console/ to anyone, and nothing outside it", async function () {
+    await buildConsole();
+    const node = await staffNode();
+    try {
+      const page = await node.app.inject({ method: "GET", url: "/console/" });
+      expect(page.statusCode).to.equal(200);
+      expect(page.headers["content-type"]).to.match(/^text\/html/);
+      expect(page.body).to.include('<script type="module" src="./app.js">');
+      const script = await node.app.inject({ method: "GET", url: "/console/app.js" });
+      expect(script.statusCode).to.equal(200);
+      expect(script.headers["content-type"]).to.match(/^text\/javascript/);
+      expect((await node.app.inject({ method: "GET", url: "/console" })).headers.location).to.equal(
+        "/console/",
+      );
+      for (const url of [
+        "/console/../build.ts",
+        "/console/%2e%2e/build.ts",
+        "/console/missing.js",
+        "/console/build.ts",
+      ])
+        expect((await node.app.inject({ method: "GET", url })).statusCode, url).to.equal(404);
     } finally {
       await node.close();
     }

@@ -1,0 +1,177 @@
+// The admin's screens: staff accounts (create, role, disable / re-enable, rotate the token, a
+// new token shown once) and the audit trail (newest first, exported as CSV).
+import { Alert, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from "antd";
+import { useState } from "react";
+import { api, download } from "../api.ts";
+import { beijingTime } from "../format.ts";
+import { useT } from "../i18n.ts";
+import { ErrorLine, describe, useLoad } from "./common.tsx";
+
+type Account = { user: string; role: string; disabled: boolean; createdAt: number; changedAt: number };
+type AuditEntry = {
+  seq: number;
+  at: number;
+  user: string;
+  role: string;
+  action: string;
+  path: string;
+  status: number;
+  note?: string;
+};
+const ROLES = ["clerk", "approver", "admin", "court-clerk"].map((r) => ({ label: r, value: r }));
+
+export function StaffScreen() {
+  const { t } = useT();
+  const accounts = useLoad(() => api<{ accounts: Account[] }>("GET", "/v1/staff/accounts"), []);
+  const [error, setError] = useState<string>();
+  const [shown, setShown] = useState<{ user: string; token: string }>();
+  const act = async (work: () => Promise<unknown>) => {
+    setError(undefined);
+    try {
+      await work();
+    } catch (e) {
+      setError(describe(e));
+    }
+    await accounts.reload();
+  };
+  return (
+    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+      <Card title={t("createAccount")} size="small">
+        <Form
+          layout="inline"
+          onFinish={(v: { user: string; role: string }) =>
+            act(async () => {
+              const reply = await api<{ token: string }>("POST", "/v1/staff/accounts", v);
+              setShown({ user: v.user, token: reply.token });
+            })
+          }
+        >
+          <Form.Item name="user" label={t("user")} rules={[{ required: true }]}>
+            <Input />
+          </Form.Item>
+          <Form.Item name="role" label={t("role")} rules={[{ required: true }]} initialValue="clerk">
+            <Select style={{ width: 140 }} options={ROLES} />
+          </Form.Item>
+          <Button type="primary" htmlType="submit">
+            {t("submit")}
+          </Button>
+        </Form>
+      </Card>
+      <ErrorLine error={error ?? accounts.error} />
+      <Card title={t("staff")}>
+        <Table<Account>
+          rowKey="user"
+          size="small"
+          loading={accounts.loading}
+          dataSource={accounts.data?.accounts ?? []}
+          scroll={{ x: true }}
+          columns={[
+            { title: t("user"), dataIndex: "user" },
+            {
+              title: t("role"),
+              render: (_: unknown, a) => (
+                <Select
+                  size="small"
+                  value={a.role}
+                  style={{ width: 130 }}
+                  options={ROLES}
+                  onChange={(role) => act(() => api("PUT", `/v1/staff/accounts/${a.user}`, { role }))}
+                />
+              ),
+            },
+            {
+              title: t("enabled"),
+              render: (_: unknown, a) => (
+                <Switch
+                  checked={!a.disabled}
+                  onChange={(on) => act(() => api("PUT", `/v1/staff/accounts/${a.user}`, { disabled: !on }))}
+                />
+              ),
+            },
+            { title: t("changedAt"), dataIndex: "changedAt", render: (at: number) => beijingTime(at) },
+            {
+              title: t("action"),
+              render: (_: unknown, a) => (
+                <Button
+                  size="small"
+                  onClick={() =>
+                    act(async () => {
+                      const reply = await api<{ token: string }>(
+                        "POST",
+                        `/v1/staff/accounts/${a.user}/token`,
+                      );
+                      setShown({ user: a.user, token: reply.token });
+                    })
+                  }
+                >
+                  {t("rotate")}
+                </Button>
+              ),
+            },
+          ]}
+        />
+      </Card>
+      <Modal
+        open={shown !== undefined}
+        title={t("newToken")}
+        onOk={() => setShown(undefined)}
+        onCancel={() => setShown(undefined)}
+      >
+        <Alert type="warning" showIcon message={shown?.user} />
+        <Typography.Paragraph
+          copyable
+          code
+          style={{ marginTop: 12, wordBreak: "break-all" }}
+          data-testid="new-token"
+        >
+          {shown?.token}
+        </Typography.Paragraph>
+      </Modal>
+    </Space>
+  );
+}
+
+export function AuditScreen() {
+  const { t } = useT();
+  const trail = useLoad(() => api<{ entries: AuditEntry[] }>("GET", "/v1/staff/audit?limit=500"), []);
+  const [error, setError] = useState<string>();
+  return (
+    <Card
+      title={t("audit")}
+      extra={
+        <Space>
+          <Button onClick={() => void trail.reload()}>{t("refresh")}</Button>
+          <Button
+            onClick={() =>
+              download("/v1/staff/audit.csv", "audit.csv").catch((e: unknown) => setError(describe(e)))
+            }
+          >
+            {t("exportCsv")}
+          </Button>
+        </Space>
+      }
+    >
+      <ErrorLine error={error ?? trail.error} />
+      <Table<AuditEntry>
+        rowKey="seq"
+        size="small"
+        loading={trail.loading}
+        dataSource={trail.data?.entries ?? []}
+        scroll={{ x: true }}
+        columns={[
+          { title: "#", dataIndex: "seq" },
+          { title: t("time"), dataIndex: "at", render: (at: number) => beijingTime(at) },
+          { title: t("user"), dataIndex: "user" },
+          { title: t("role"), dataIndex: "role" },
+          { title: t("action"), dataIndex: "action" },
+          {
+            title: t("status"),
+            dataIndex: "status",
+            render: (s: number) => <Tag color={s < 400 ? "green" : "red"}>{s}</Tag>,
+          },
+          { title: t("note"), dataIndex: "note" },
+        ]}
+      />
+    </Card>
+  );
+}
