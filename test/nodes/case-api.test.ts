@@ -7,12 +7,14 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import type { Wallet } from "ethers";
+import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { approveAssistedLoan, bearerAs, SETTLEMENT } from "../support/institution-node.ts";
+import { approveAssistedLoan, apiAs, bearerAs, SETTLEMENT } from "../support/institution-node.ts";
 
 const TOKENS = {
   clerk: "clerk-token",
@@ -37,6 +39,14 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   let baseConfig: NodeConfig;
   const contract = Buffer.from("借款合同 — signed PDF bytes of the case test");
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  /** A node-to-node GET of `path` signed by `wallet` for branch A's node. */
+  const signedGetForBranch = (wallet: Wallet, path: string) =>
+    signRequest(
+      wallet,
+      requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry),
+      { method: "GET", path, body: "", target: MEMBERS.branchA },
+    );
 
   before(async function () {
     const base = await suite.config({ tokens: TOKENS, overrides: { dataDir: join(suite.dir, "branch") } });
@@ -91,11 +101,10 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     loanId = body.loanId;
     firstDueDay = body.schedule[0]!.dueDay;
     await waitConfirmed(branch, body.serial);
-    const disbursed = await branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: { serial: "CASE-DSB-1", amountFen: "5000000", accountHash: SETTLEMENT },
+    const disbursed = await api(branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+      serial: "CASE-DSB-1",
+      amountFen: "5000000",
+      accountHash: SETTLEMENT,
     });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(branch, "CASE-DSB-1");
@@ -131,48 +140,41 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   it("runs a keeper round on request (admin only): 4 days late → Reminder, 16 days late → Arbitration, through the outbox", async function () {
     await travel(4);
     await branch.indexer.syncOnce();
-    const clerk = await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("clerk") });
+    const clerk = await api(branch, "clerk", "POST", "/v1/keeper/rounds");
     expect(clerk.statusCode).to.equal(403);
     expect(code(clerk)).to.equal("NODE_ERR_ROLE");
-    const round = await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") });
+    const round = await api(branch, "admin", "POST", "/v1/keeper/rounds");
     expect(round.statusCode, round.body).to.equal(200);
     expect(round.json()).to.deep.include({ checked: 1, escalated: [loanId], remindersScheduled: 1 });
     const escalation = (await branch.outbox.list()).find((e) => e.kind === "escalate");
     expect(escalation?.state).to.equal("confirmed");
-    let view = (
-      await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })
-    ).json() as { stage: string; caseId: string | null };
+    let view = (await api(union, "clerk", "GET", `/v1/cases/${loanId}`)).json() as {
+      stage: string;
+      caseId: string | null;
+    };
     expect(view.stage).to.equal("Reminder");
     expect(view.caseId).to.equal(null);
 
     // the union cannot assign a court before arbitration
-    const early = await union.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/court`,
-      headers: as("admin"),
-      payload: { court: MEMBERS.court },
-    });
+    const early = await api(union, "admin", "POST", `/v1/cases/${loanId}/court`, { court: MEMBERS.court });
     expect(early.statusCode).to.equal(409);
     expect(code(early)).to.equal("NODE_ERR_CASE_STAGE");
 
     await travel(16);
     await branch.indexer.syncOnce();
-    const second = (
-      await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })
-    ).json() as { escalated: string[] };
+    const second = (await api(branch, "admin", "POST", "/v1/keeper/rounds")).json() as {
+      escalated: string[];
+    };
     expect(second.escalated).to.deep.equal([loanId]);
     // nothing more to do: a second round escalates nothing
     await branch.indexer.syncOnce();
     expect(
-      (
-        (
-          await branch.app.inject({ method: "POST", url: "/v1/keeper/rounds", headers: as("admin") })
-        ).json() as { escalated: string[] }
-      ).escalated,
+      ((await api(branch, "admin", "POST", "/v1/keeper/rounds")).json() as { escalated: string[] }).escalated,
     ).to.deep.equal([]);
-    view = (
-      await union.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })
-    ).json() as { stage: string; caseId: string | null };
+    view = (await api(union, "clerk", "GET", `/v1/cases/${loanId}`)).json() as {
+      stage: string;
+      caseId: string | null;
+    };
     expect(view.stage).to.equal("Arbitration");
     expect(view.caseId).to.match(/^0x[0-9a-f]{64}$/);
   });
@@ -219,83 +221,43 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
   });
 
   it("refuses court steps by the wrong member, before assignment, or with bad input", async function () {
-    const byBranch = await branch.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/court`,
-      headers: as("admin"),
-      payload: { court: MEMBERS.court },
+    const byBranch = await api(branch, "admin", "POST", `/v1/cases/${loanId}/court`, {
+      court: MEMBERS.court,
     });
     expect(code(byBranch)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const notACourt = await union.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/court`,
-      headers: as("admin"),
-      payload: { court: MEMBERS.branchB },
+    const notACourt = await api(union, "admin", "POST", `/v1/cases/${loanId}/court`, {
+      court: MEMBERS.branchB,
     });
     expect(notACourt.statusCode).to.equal(409);
     expect(code(notACourt)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const badBody = await union.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/court`,
-      headers: as("admin"),
-      payload: { court: "five" },
-    });
+    const badBody = await api(union, "admin", "POST", `/v1/cases/${loanId}/court`, { court: "five" });
     expect(badBody.statusCode).to.equal(400);
     expect(code(badBody)).to.equal("NODE_ERR_VALIDATION");
-    const clerk = await union.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/court`,
-      headers: as("clerk"),
-      payload: { court: MEMBERS.court },
-    });
+    const clerk = await api(union, "clerk", "POST", `/v1/cases/${loanId}/court`, { court: MEMBERS.court });
     expect(code(clerk)).to.equal("NODE_ERR_ROLE");
-    const unknown = await union.app.inject({
-      method: "GET",
-      url: `/v1/cases/0x${"ab".repeat(32)}`,
-      headers: as("clerk"),
-    });
+    const unknown = await api(union, "clerk", "GET", `/v1/cases/0x${"ab".repeat(32)}`);
     expect(unknown.statusCode).to.equal(404);
     expect(code(unknown)).to.equal("NODE_ERR_UNKNOWN_LOAN");
     for (const step of ["document-fetches", "acceptance", "closure"]) {
-      const r = await court.app.inject({
-        method: "POST",
-        url: `/v1/cases/${loanId}/${step}`,
-        headers: as("court-clerk"),
-      });
+      const r = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/${step}`);
       expect(r.statusCode, step).to.equal(409);
       expect(code(r), step).to.equal("NODE_ERR_CASE_NOT_ASSIGNED");
     }
-    const branchAccepts = await branch.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/acceptance`,
-      headers: as("court-clerk"),
-    });
+    const branchAccepts = await api(branch, "court-clerk", "POST", `/v1/cases/${loanId}/acceptance`);
     expect(code(branchAccepts)).to.equal("NODE_ERR_WRONG_MEMBER_KIND");
-    const noRuling = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/ruling`,
-      headers: as("court-clerk"),
-      payload: { rulingBase64: "not base64!" },
+    const noRuling = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/ruling`, {
+      rulingBase64: "not base64!",
     });
     expect(code(noRuling)).to.equal("NODE_ERR_VALIDATION");
   });
 
   it("the union assigns the court; the court fetches the documents from the branch's node and keeps encrypted copies", async function () {
-    const assigned = await union.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/court`,
-      headers: as("admin"),
-      payload: { court: MEMBERS.court },
-    });
+    const assigned = await api(union, "admin", "POST", `/v1/cases/${loanId}/court`, { court: MEMBERS.court });
     expect(assigned.statusCode, assigned.body).to.equal(200);
     const { outbox } = assigned.json() as { outbox: { serial: string } };
     await waitConfirmed(union, outbox.serial);
     // its serial (longer than a fund flow's) reads back through the outbox route
-    const state = await union.app.inject({
-      method: "GET",
-      url: `/v1/outbox/${encodeURIComponent(outbox.serial)}`,
-      headers: as("clerk"),
-    });
+    const state = await api(union, "clerk", "GET", `/v1/outbox/${encodeURIComponent(outbox.serial)}`);
     expect(state.json() as { kind: string; state: string }, state.body).to.include({
       kind: "assignCourt",
       state: "confirmed",
@@ -303,22 +265,13 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     // the same request again is the same outbox entry
     expect(
       (
-        (
-          await union.app.inject({
-            method: "POST",
-            url: `/v1/cases/${loanId}/court`,
-            headers: as("admin"),
-            payload: { court: MEMBERS.court },
-          })
-        ).json() as { outbox: { serial: string; state: string } }
+        (await api(union, "admin", "POST", `/v1/cases/${loanId}/court`, { court: MEMBERS.court })).json() as {
+          outbox: { serial: string; state: string };
+        }
       ).outbox,
     ).to.include({ serial: outbox.serial, state: "confirmed" });
     await syncAll();
-    const fetched = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/document-fetches`,
-      headers: as("court-clerk"),
-    });
+    const fetched = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/document-fetches`);
     expect(fetched.statusCode, fetched.body).to.equal(200);
     const result = fetched.json() as {
       stored: Array<{ documentId: string; kind: string; sha256: string; from: number }>;
@@ -329,22 +282,19 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     const contractCopy = result.stored.find((d) => d.kind === "contract")!;
     expect(contractCopy.sha256).to.equal(`0x${createHash("sha256").update(contract).digest("hex")}`);
     // the court's own copy, listed and readable by its clerk (the read is logged)
-    const listed = (
-      await court.app.inject({
-        method: "GET",
-        url: `/v1/loans/${loanId}/documents`,
-        headers: as("court-clerk"),
-      })
-    ).json() as { documents: Array<{ documentId: string; owner: number; caseId: string }> };
+    const listed = (await api(court, "court-clerk", "GET", `/v1/loans/${loanId}/documents`)).json() as {
+      documents: Array<{ documentId: string; owner: number; caseId: string }>;
+    };
     expect(listed.documents.map((d) => d.documentId).sort()).to.deep.equal(
       result.stored.map((d) => d.documentId).sort(),
     );
     expect(listed.documents.every((d) => d.owner === MEMBERS.court)).to.equal(true);
-    const read = await court.app.inject({
-      method: "GET",
-      url: `/v1/documents/${contractCopy.documentId}?purpose=arbitration`,
-      headers: as("court-clerk"),
-    });
+    const read = await api(
+      court,
+      "court-clerk",
+      "GET",
+      `/v1/documents/${contractCopy.documentId}?purpose=arbitration`,
+    );
     expect(read.statusCode).to.equal(200);
     expect(Buffer.from(read.rawPayload).equals(contract)).to.equal(true);
     expect(
@@ -352,42 +302,22 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     ).to.deep.equal(["granted"]);
     // fetching again stores nothing twice
     const again = (
-      await court.app.inject({
-        method: "POST",
-        url: `/v1/cases/${loanId}/document-fetches`,
-        headers: as("court-clerk"),
-      })
+      await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/document-fetches`)
     ).json() as { stored: unknown[] };
     expect(again.stored).to.deep.equal([]);
     // the union's node, not the assigned court, cannot take the case's documents from the branch
-    const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
     const path = `/v1/cases/${loanId}/documents`;
-    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const headers = await signRequest(suite.chain.wallets.unionOps, domain, {
-      method: "GET",
-      path,
-      body: "",
-      target: MEMBERS.branchA,
-    });
+    const headers = await signedGetForBranch(suite.chain.wallets.unionOps, path);
     expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
     // the assigned court's own request, signed for branch A's node, is not served by the union's node
-    const courtForBranch = await signRequest(suite.chain.wallets.court, domain, {
-      method: "GET",
-      path,
-      body: "",
-      target: MEMBERS.branchA,
-    });
+    const courtForBranch = await signedGetForBranch(suite.chain.wallets.court, path);
     const misdirected = await union.app.inject({ method: "GET", url: path, headers: courtForBranch });
     expect(misdirected.statusCode).to.equal(421);
     expect(code(misdirected)).to.equal("NODE_ERR_WRONG_TARGET");
   });
 
   it("the court's package: the branch's evidence set, each original against its bundle, together the loan's evidence chain on chain", async function () {
-    const clerk = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/package-checks`,
-      headers: as("clerk"),
-    });
+    const clerk = await api(court, "clerk", "POST", `/v1/cases/${loanId}/package-checks`);
     expect(clerk.statusCode).to.equal(403);
     let check: {
       ok: boolean;
@@ -399,11 +329,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     // the anchor service gives a leaf's bundle once its head is committed on chain
     await suite.anchor.committer.runOnce();
     for (let attempt = 0; attempt < 40 && !check.ok; attempt++) {
-      const reply = await court.app.inject({
-        method: "POST",
-        url: `/v1/cases/${loanId}/package-checks`,
-        headers: as("court-clerk"),
-      });
+      const reply = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/package-checks`);
       expect(reply.statusCode, reply.body).to.equal(200);
       check = reply.json() as typeof check;
       if (!check.ok) await new Promise((r) => setTimeout(r, 250));
@@ -415,15 +341,8 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(check.items.every((i) => i.outcome === "verified")).to.equal(true);
     expect(check.ok).to.equal(true);
     // the evidence set is the assigned court's only: the union's signed request is refused
-    const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
     const path = `/v1/cases/${loanId}/evidence-set`;
-    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const headers = await signRequest(suite.chain.wallets.unionOps, domain, {
-      method: "GET",
-      path,
-      body: "",
-      target: MEMBERS.branchA,
-    });
+    const headers = await signedGetForBranch(suite.chain.wallets.unionOps, path);
     expect(code(await branch.app.inject({ method: "GET", url: path, headers }))).to.equal("NODE_ERR_ROLE");
   });
 
@@ -446,11 +365,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       });
       try {
         await other.indexer.syncOnce();
-        return await other.app.inject({
-          method: "POST",
-          url: `/v1/cases/${loanId}/document-fetches`,
-          headers: as("court-clerk"),
-        });
+        return await api(other, "court-clerk", "POST", `/v1/cases/${loanId}/document-fetches`);
       } finally {
         await other.close();
       }
@@ -472,25 +387,15 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
 
   it("the court accepts, records a ruling (stored, anchored, its digest on chain) and closes the case", async function () {
     const ruling = Buffer.from("(2026)浙0192民初1234号 判决书 — ruling PDF bytes");
-    const tooEarly = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/ruling`,
-      headers: as("court-clerk"),
-      payload: { rulingBase64: ruling.toString("base64") },
+    const tooEarly = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/ruling`, {
+      rulingBase64: ruling.toString("base64"),
     });
     expect(code(tooEarly)).to.equal("NODE_ERR_CASE_STAGE");
-    const accepted = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/acceptance`,
-      headers: as("court-clerk"),
-    });
+    const accepted = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/acceptance`);
     expect(accepted.statusCode, accepted.body).to.equal(200);
     await waitConfirmed(court, (accepted.json() as { outbox: { serial: string } }).outbox.serial);
-    const ruled = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/ruling`,
-      headers: as("court-clerk"),
-      payload: { rulingBase64: ruling.toString("base64") },
+    const ruled = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/ruling`, {
+      rulingBase64: ruling.toString("base64"),
     });
     expect(ruled.statusCode, ruled.body).to.equal(200);
     const r = ruled.json() as {
@@ -504,24 +409,15 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${r.leafHash}` })).statusCode,
     ).to.equal(200);
     await waitConfirmed(court, r.outbox.serial);
-    const other = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/ruling`,
-      headers: as("court-clerk"),
-      payload: { rulingBase64: Buffer.from("another ruling").toString("base64") },
+    const other = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/ruling`, {
+      rulingBase64: Buffer.from("another ruling").toString("base64"),
     });
     expect(code(other)).to.equal("NODE_ERR_CASE_STAGE");
-    const closed = await court.app.inject({
-      method: "POST",
-      url: `/v1/cases/${loanId}/closure`,
-      headers: as("court-clerk"),
-    });
+    const closed = await api(court, "court-clerk", "POST", `/v1/cases/${loanId}/closure`);
     expect(closed.statusCode, closed.body).to.equal(200);
     await waitConfirmed(court, (closed.json() as { outbox: { serial: string } }).outbox.serial);
     await syncAll();
-    const view = (
-      await branch.app.inject({ method: "GET", url: `/v1/cases/${loanId}`, headers: as("clerk") })
-    ).json() as {
+    const view = (await api(branch, "clerk", "GET", `/v1/cases/${loanId}`)).json() as {
       stage: string;
       court: number;
       ruling: string;
@@ -548,7 +444,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     await syncAll();
     const digests = [];
     for (const node of [branch, union, court]) {
-      const reply = await node.app.inject({ method: "GET", url: "/v1/index/digest", headers: as("clerk") });
+      const reply = await api(node, "clerk", "GET", "/v1/index/digest");
       expect(reply.statusCode, reply.body).to.equal(200);
       digests.push(
         reply.json() as { digest: string; loans: number; flows: number; cursor: { blockNumber: number } },

@@ -4,11 +4,8 @@
 // answers when the primary is down, and the union's anchored log says which channel did.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { queryWithConsent, recordConsent } from "../../nodes/src/bureau/consent.ts";
 import { BureauSimulator } from "../../nodes/src/bureau/simulator.ts";
 import type { NodeConfig } from "../../nodes/src/config.ts";
@@ -17,11 +14,12 @@ import type { UnionCreditService } from "../../nodes/src/credit-service/union-cr
 import { toHex } from "../../common/bytes.ts";
 import { DigestAlgorithm, EvidenceKind, leafHashOf } from "../../common/formats/leaf/leaf.ts";
 import { PeerNodes } from "../../nodes/src/peers.ts";
-import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import type { NodeService } from "../../nodes/src/service.ts";
+import { MEMBERS } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { AMPLE_MONTHLY_INCOME_FEN } from "../support/credit-decision.ts";
-import { bearerAs, branchNodeConfig, deployBranchALending } from "../support/institution-node.ts";
+import { bearerAs } from "../support/institution-node.ts";
+import { lendingSuite } from "../support/lending-suite.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 const borrower = () => `0x${randomBytes(32).toString("hex")}`;
@@ -29,9 +27,7 @@ const DAY = 86_400_000;
 
 describe("the union's credit-query service: branches query through the union's node", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
-  let dir: string;
+  const suite = lendingSuite("node-credit-service-");
   let union: NodeService;
   let branchA: NodeService;
   let branchB: NodeService;
@@ -45,44 +41,37 @@ describe("the union's credit-query service: branches query through the union's n
   let queried: { applicationId: string; queryLeafHash: string; borrowerKey: string };
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-credit-service-"));
-    const lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({
-      config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }),
-      inMemory: true,
-      logger: false,
-    });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const base: NodeConfig = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
+    const base: NodeConfig = await suite.config({ tokens: TOKENS });
     const node = (
       name: string,
       kind: Partial<NodeConfig>,
       wallet: Wallet,
       extra: { bureau?: BureauSimulator; bureauFallback?: BureauSimulator } = {},
     ) =>
-      createNodeService({
-        config: { ...base, ...kind, dataDir: join(dir, name), directory },
-        inMemory: true,
-        logger: false,
+      suite.node({
+        config: { ...base, ...kind, dataDir: join(suite.dir, name), directory },
         wallet,
         ...extra,
       });
-    union = await node("union", { memberId: MEMBERS.union, memberKind: "union" }, chain.wallets.unionOps, {
-      bureau: primary,
-      bureauFallback: fallback,
-    });
-    branchA = await node("branchA", { creditQueryVia: "union" }, chain.wallets.branchA);
+    union = await node(
+      "union",
+      { memberId: MEMBERS.union, memberKind: "union" },
+      suite.chain.wallets.unionOps,
+      {
+        bureau: primary,
+        bureauFallback: fallback,
+      },
+    );
+    branchA = await node("branchA", { creditQueryVia: "union" }, suite.chain.wallets.branchA);
     branchB = await node(
       "branchB",
       { memberId: MEMBERS.branchB, creditQueryVia: "union" },
-      chain.wallets.branchB,
+      suite.chain.wallets.branchB,
     );
     platform = await node(
       "platform",
       { memberId: MEMBERS.platform, memberKind: "platform" },
-      chain.wallets.platform,
+      suite.chain.wallets.platform,
     );
     for (const [member, svc] of [
       [MEMBERS.union, union],
@@ -93,13 +82,6 @@ describe("the union's credit-query service: branches query through the union's n
       directory[String(member)] = await svc.app.listen({ host: "127.0.0.1", port: 0 });
     }
     unionService = union.creditService!;
-  });
-
-  after(async function () {
-    for (const svc of [branchA, branchB, union, platform]) await svc?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   /** The borrower's consent, recorded and anchored at `node`. */
@@ -121,9 +103,22 @@ describe("the union's credit-query service: branches query through the union's n
     new PeerNodes({
       signer: wallet,
       directory,
-      chainId: async () => chain.chainId,
-      registryAddress: async () => chain.deployment.addresses.consortiumRegistry,
+      chainId: async () => suite.chain.chainId,
+      registryAddress: async () => suite.chain.deployment.addresses.consortiumRegistry,
     });
+
+  /** A recorded consent as a branch shows it to the union: its anchored leaf and what the leaf commits to. */
+  const shownConsent = (anchored: Awaited<ReturnType<typeof consentAt>>) => ({
+    leafHash: anchored.anchor.leafHash,
+    letterDigest: anchored.letterDigest,
+    salt: anchored.salt,
+    signedAt: anchored.signedAt,
+    validUntil: anchored.validUntil,
+    scope: anchored.scope,
+  });
+  /** A credit query sent straight to the union's node, signed by `wallet`. */
+  const queryUnion = (wallet: Wallet, body: Record<string, unknown>) =>
+    signedBy(wallet).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, body);
 
   it("a branch's credit query goes through the union: the union checks the consent, queries the bureau and anchors its log; the branch logs and anchors its own", async function () {
     const submitted = await branchA.app.inject({
@@ -182,9 +177,9 @@ describe("the union's credit-query service: branches query through the union's n
       ]),
     ).to.deep.equal([[MEMBERS.branchA, "primary", false, result.consentLeafHash, result.reportDigest]]);
     for (const leaf of [unionLogs[0]!.anchor!.leafHash, result.queryLeafHash]) {
-      expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode).to.equal(
-        200,
-      );
+      expect(
+        (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${leaf}` })).statusCode,
+      ).to.equal(200);
     }
     // the credit decision reads the report the union answered, as it reads one queried directly
     const decision = await branchA.app.inject({
@@ -262,17 +257,10 @@ describe("the union's credit-query service: branches query through the union's n
       borrowerKey: key,
       purpose: "LOAN_APPROVAL",
       operator: "someone",
-      consent: {
-        leafHash: anchored.anchor.leafHash,
-        letterDigest: anchored.letterDigest,
-        salt: anchored.salt,
-        signedAt: anchored.signedAt,
-        validUntil: anchored.validUntil,
-        scope: anchored.scope,
-      },
+      consent: shownConsent(anchored),
     };
-    for (const wallet of [chain.wallets.platform, chain.wallets.court]) {
-      const reply = await signedBy(wallet).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, body);
+    for (const wallet of [suite.chain.wallets.platform, suite.chain.wallets.court]) {
+      const reply = await queryUnion(wallet, body);
       expect(reply.status, JSON.stringify(reply.body)).to.equal(403);
       expect((reply.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
     }
@@ -290,37 +278,25 @@ describe("the union's credit-query service: branches query through the union's n
   it("refuses a consent that is not the leaf the branch anchored (another salt), and one the anchor service never saw", async function () {
     const key = borrower();
     const anchored = await consentAt(branchA, key);
-    const consent = {
-      leafHash: anchored.anchor.leafHash,
-      letterDigest: anchored.letterDigest,
-      salt: anchored.salt,
-      signedAt: anchored.signedAt,
-      validUntil: anchored.validUntil,
-      scope: anchored.scope,
-    };
+    const consent = shownConsent(anchored);
     const before = primary.stats.received;
     const nonces = async () => (await union.ops.requests.deps.nonces.keys().all()).length;
     const noncesBefore = await nonces();
-    const forged = await signedBy(chain.wallets.branchA).request(
-      MEMBERS.union,
-      "POST",
-      UNION_CREDIT_QUERY_PATH,
-      {
-        borrowerKey: key,
-        purpose: "LOAN_APPROVAL",
-        operator: "x",
-        consent: { ...consent, salt: `0x${"11".repeat(32)}` },
-      },
-    );
+    const forged = await queryUnion(suite.chain.wallets.branchA, {
+      borrowerKey: key,
+      purpose: "LOAN_APPROVAL",
+      operator: "x",
+      consent: { ...consent, salt: `0x${"11".repeat(32)}` },
+    });
     expect(forged.status).to.equal(403);
     expect((forged.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
     // branch A's consent shown by branch B: not the leaf B would have anchored
-    const elsewhere = await signedBy(chain.wallets.branchB).request(
-      MEMBERS.union,
-      "POST",
-      UNION_CREDIT_QUERY_PATH,
-      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent },
-    );
+    const elsewhere = await queryUnion(suite.chain.wallets.branchB, {
+      borrowerKey: key,
+      purpose: "LOAN_APPROVAL",
+      operator: "x",
+      consent,
+    });
     expect((elsewhere.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
     // a well-formed leaf for another letter that was never anchored
     const salt = `0x${"22".repeat(32)}`;
@@ -336,28 +312,24 @@ describe("the union's credit-query service: branches query through the union's n
         subject: key,
       }),
     );
-    const unanchored = await signedBy(chain.wallets.branchA).request(
-      MEMBERS.union,
-      "POST",
-      UNION_CREDIT_QUERY_PATH,
-      {
-        borrowerKey: key,
-        purpose: "LOAN_APPROVAL",
-        operator: "x",
-        consent: { ...consent, salt, letterDigest, leafHash },
-      },
-    );
+    const unanchored = await queryUnion(suite.chain.wallets.branchA, {
+      borrowerKey: key,
+      purpose: "LOAN_APPROVAL",
+      operator: "x",
+      consent: { ...consent, salt, letterDigest, leafHash },
+    });
     expect(unanchored.status).to.equal(403);
     expect((unanchored.body as { error: { message: string } }).error.message).to.match(/is not anchored/);
     expect(primary.stats.received).to.equal(before);
     expect(await unionService.logsOf(key)).to.deep.equal([]);
     // a field the request does not define (a name, an ID number) is refused, not passed on
-    const extra = await signedBy(chain.wallets.branchA).request(
-      MEMBERS.union,
-      "POST",
-      UNION_CREDIT_QUERY_PATH,
-      { borrowerKey: key, purpose: "LOAN_APPROVAL", operator: "x", consent, name: "张三" },
-    );
+    const extra = await queryUnion(suite.chain.wallets.branchA, {
+      borrowerKey: key,
+      purpose: "LOAN_APPROVAL",
+      operator: "x",
+      consent,
+      name: "张三",
+    });
     expect(extra.status).to.equal(400);
     // refused before the nonce is spent: nothing written, not even that
     expect(await nonces()).to.equal(noncesBefore);
@@ -393,7 +365,8 @@ describe("the union's credit-query service: branches query through the union's n
     expect(filed.statusCode, filed.body).to.equal(200);
     const objection = filed.json() as { objectionId: string; anchor: { leafHash: string } };
     expect(
-      (await anchor.app.inject({ method: "GET", url: `/v1/leaves/${objection.anchor.leafHash}` })).statusCode,
+      (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${objection.anchor.leafHash}` }))
+        .statusCode,
     ).to.equal(200);
 
     // at the union: the admin sees it with its text; another role may not
@@ -408,7 +381,7 @@ describe("the union's credit-query service: branches query through the union's n
     expect(atUnion?.branch).to.equal(MEMBERS.branchA);
     expect(atUnion?.objection.reason).to.equal("这笔贷款不是我的 (not my loan)");
     // another branch cannot read it
-    const other = await signedBy(chain.wallets.branchB).request(
+    const other = await signedBy(suite.chain.wallets.branchB).request(
       MEMBERS.union,
       "GET",
       `/v1/union/credit-objections/${objection.objectionId}`,
@@ -424,9 +397,9 @@ describe("the union's credit-query service: branches query through the union's n
     });
     expect(answered.statusCode, answered.body).to.equal(200);
     const answerLeaf = (answered.json() as { answer: { answerLeafHash: string } }).answer.answerLeafHash;
-    expect((await anchor.app.inject({ method: "GET", url: `/v1/leaves/${answerLeaf}` })).statusCode).to.equal(
-      200,
-    );
+    expect(
+      (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${answerLeaf}` })).statusCode,
+    ).to.equal(200);
     // upheld: the union's report is dropped, so the next query asks the bureau again
     expect(await unionService.deps.reports.get(queried.borrowerKey)).to.equal(undefined);
     const again = await union.app.inject({

@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import {
+  apiAs,
   bearerAs,
   chainToday,
   SETTLEMENT,
@@ -29,6 +30,7 @@ describe("node API: early settlement and cancellation", function () {
   this.timeout(180_000);
   const suite = lendingSuite("node-settlement-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
 
   /** An assisted loan of `yuan` at `rate`% for 12 months, equal installments, no fees, starting on the chain's today; registered. */
   async function registeredLoan(
@@ -56,24 +58,17 @@ describe("node API: early settlement and cancellation", function () {
   const waitConfirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 
   async function disburse(loanId: string, serial: string, amountFen: string): Promise<void> {
-    const disbursed = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: { serial, amountFen, accountHash: SETTLEMENT },
+    const disbursed = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+      serial,
+      amountFen,
+      accountHash: SETTLEMENT,
     });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(serial);
   }
 
   async function outboxStatus(serial: string): Promise<number> {
-    return (
-      await suite.branch.app.inject({
-        method: "GET",
-        url: `/v1/outbox/${encodeURIComponent(serial)}`,
-        headers: as("clerk"),
-      })
-    ).statusCode;
+    return (await api(suite.branch, "clerk", "GET", `/v1/outbox/${encodeURIComponent(serial)}`)).statusCode;
   }
 
   it("settles 10,000 yuan at 24% the day after disbursement for one day of interest (6.45 yuan, not the schedule's 1,347.15)", async function () {
@@ -81,11 +76,7 @@ describe("node API: early settlement and cancellation", function () {
     // the schedule's interest over twelve months: what a payoff in full owed before
     expect(schedule.reduce((sum, i) => sum + BigInt(i.interestFen), 0n)).to.equal(134_715n);
     // nothing to settle before the money is out
-    const early = await suite.branch.app.inject({
-      method: "GET",
-      url: `/v1/loans/${loanId}/settlement`,
-      headers: as("clerk"),
-    });
+    const early = await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}/settlement`);
     expect(early.statusCode, early.body).to.equal(409);
     expect((early.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_LOAN_STATE");
     await disburse(loanId, "DSB-SETTLE-1", "1000000");
@@ -95,11 +86,7 @@ describe("node API: early settlement and cancellation", function () {
     await suite.chain.anvil.provider.send("evm_mine", []);
     const settlementDate = await chainToday(suite.chain);
 
-    const quote = await suite.branch.app.inject({
-      method: "GET",
-      url: `/v1/loans/${loanId}/settlement`,
-      headers: as("clerk"),
-    });
+    const quote = await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}/settlement`);
     expect(quote.statusCode, quote.body).to.equal(200);
     // round_half_up(20,000 fen × 1 day / 31 days) = 645 fen: the first period is 31 days from the start day
     const owed = quote.json() as {
@@ -128,11 +115,9 @@ describe("node API: early settlement and cancellation", function () {
     if (firstPeriodDays === 31) expect(owed.interestFen).to.equal("645");
 
     // a fen short is refused with the figure, and nothing is written
-    const short = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/settlements`,
-      headers: as("clerk"),
-      payload: { serial: "STL-SHORT", amountFen: (BigInt(owed.totalFen) - 1n).toString() },
+    const short = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, {
+      serial: "STL-SHORT",
+      amountFen: (BigInt(owed.totalFen) - 1n).toString(),
     });
     expect(short.statusCode, short.body).to.equal(409);
     const refusal = short.json() as { error: { code: string; details: Record<string, string> } };
@@ -144,30 +129,27 @@ describe("node API: early settlement and cancellation", function () {
     });
     expect(await outboxStatus("STL-SHORT")).to.equal(404);
 
-    const settled = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/settlements`,
-      headers: as("clerk"),
-      payload: { serial: "STL-0001", amountFen: owed.totalFen },
+    const settled = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, {
+      serial: "STL-0001",
+      amountFen: owed.totalFen,
     });
     expect(settled.statusCode, settled.body).to.equal(200);
     const reply = settled.json() as { serial: string; voucher: string; outbox: { kind: string } };
     expect(reply.outbox.kind).to.equal("settle");
     await waitConfirmed("STL-0001");
     // the same request again answers the same entry (the loan is settled by now)
-    const again = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/settlements`,
-      headers: as("clerk"),
-      payload: { serial: "STL-0001", amountFen: owed.totalFen },
+    const again = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, {
+      serial: "STL-0001",
+      amountFen: owed.totalFen,
     });
     expect(again.statusCode, again.body).to.equal(200);
     expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
 
     await suite.branch.indexer.syncOnce();
-    const loan = (
-      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
-    ).json() as Record<string, unknown>;
+    const loan = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as Record<
+      string,
+      unknown
+    >;
     expect(loan.state).to.equal("Settled");
     expect(loan.interestRepaidFen).to.equal(owed.interestFen);
     expect(loan.principalRepaidFen).to.equal("1000000");
@@ -181,11 +163,9 @@ describe("node API: early settlement and cancellation", function () {
     });
     expect((loan.settled as { date: string }).date).to.equal(settlementDate);
     // settled: nothing more to quote or settle
-    const after = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/settlements`,
-      headers: as("clerk"),
-      payload: { serial: "STL-0002", amountFen: "1" },
+    const after = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, {
+      serial: "STL-0002",
+      amountFen: "1",
     });
     expect((after.json() as { error: { code: string } }).error.code, after.body).to.equal(
       "NODE_ERR_LOAN_STATE",
@@ -209,18 +189,12 @@ describe("node API: early settlement and cancellation", function () {
 
   it("cancels a registered, undisbursed loan through the approver, and refuses a disbursed one with NODE_ERR_LOAN_DISBURSED, writing nothing", async function () {
     const { loanId } = await registeredLoan("JDB-CANCEL-1", "10000.00", "12.00");
-    const byClerk = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/cancellation`,
-      headers: as("clerk"),
-      payload: { reasonCode: 3 },
+    const byClerk = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/cancellation`, {
+      reasonCode: 3,
     });
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
-    const cancelled = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/cancellation`,
-      headers: as("approver"),
-      payload: { reasonCode: 3 },
+    const cancelled = await api(suite.branch, "approver", "POST", `/v1/loans/${loanId}/cancellation`, {
+      reasonCode: 3,
     });
     expect(cancelled.statusCode, cancelled.body).to.equal(200);
     expect((cancelled.json() as { outbox: { state: string; kind: string } }).outbox).to.include({
@@ -228,35 +202,27 @@ describe("node API: early settlement and cancellation", function () {
       kind: "cancelLoan",
     });
     // the same request again: the same answer; another reason for the same loan: a conflict
-    const again = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/cancellation`,
-      headers: as("approver"),
-      payload: { reasonCode: 3 },
+    const again = await api(suite.branch, "approver", "POST", `/v1/loans/${loanId}/cancellation`, {
+      reasonCode: 3,
     });
     expect(again.statusCode, again.body).to.equal(200);
-    const otherReason = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/cancellation`,
-      headers: as("approver"),
-      payload: { reasonCode: 4 },
+    const otherReason = await api(suite.branch, "approver", "POST", `/v1/loans/${loanId}/cancellation`, {
+      reasonCode: 4,
     });
     expect((otherReason.json() as { error: { code: string } }).error.code, otherReason.body).to.equal(
       "NODE_ERR_OUTBOX_CONFLICT",
     );
     await suite.branch.indexer.syncOnce();
-    const loan = (
-      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
-    ).json() as { state: string; cancelReason: number };
+    const loan = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as {
+      state: string;
+      cancelReason: number;
+    };
     expect(loan).to.include({ state: "Cancelled", cancelReason: 3 });
 
     const { loanId: disbursedLoan } = await registeredLoan("JDB-CANCEL-2", "10000.00", "12.00");
     await disburse(disbursedLoan, "DSB-CANCEL-2", "1000000");
-    const refused = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${disbursedLoan}/cancellation`,
-      headers: as("approver"),
-      payload: { reasonCode: 3 },
+    const refused = await api(suite.branch, "approver", "POST", `/v1/loans/${disbursedLoan}/cancellation`, {
+      reasonCode: 3,
     });
     expect(refused.statusCode, refused.body).to.equal(409);
     expect((refused.json() as { error: { code: string; details: unknown } }).error).to.deep.include({

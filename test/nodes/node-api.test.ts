@@ -14,10 +14,19 @@ import { createNodeService, type NodeService } from "../../nodes/src/service.ts"
 import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { approveAssistedLoan, bearerAs, chainToday, SETTLEMENT } from "../support/institution-node.ts";
+import {
+  apiAs,
+  approveAssistedLoan,
+  bearerAs,
+  chainToday,
+  consentDates,
+  SETTLEMENT,
+} from "../support/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+/** The nodes' clock. */
+const CLOCK = Date.parse("2026-11-22T02:05:30Z");
 
 describe("institution node API (inject) with a real chain and anchor service", function () {
   this.timeout(120_000);
@@ -28,17 +37,13 @@ describe("institution node API (inject) with a real chain and anchor service", f
     { write: (line: string) => void logLines.push(line) },
   );
   const suite = lendingSuite("node-api-", {
-    branch: { tokens: TOKENS, start: "sender", logger, now: () => new Date("2026-11-22T02:05:30Z") },
+    branch: { tokens: TOKENS, start: "sender", logger, now: () => new Date(CLOCK) },
   });
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
 
   it("converts, routes to the borrower's branch, stores encrypted and masks for a clerk", async function () {
-    const reply = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/applications/jiedaibao",
-      headers: as("clerk"),
-      payload: jiedaibaoPayload(),
-    });
+    const reply = await api(suite.branch, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload());
     expect(reply.statusCode, reply.body).to.equal(200);
     const body = reply.json() as {
       applicationId: string;
@@ -51,11 +56,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
     expect(body.application.borrower.idNumber).to.equal("110***********002X");
     expect(body.application.borrower.name).to.not.equal("张伟");
     const approver = (
-      await suite.branch.app.inject({
-        method: "GET",
-        url: `/v1/applications/${body.applicationId}`,
-        headers: as("approver"),
-      })
+      await api(suite.branch, "approver", "GET", `/v1/applications/${body.applicationId}`)
     ).json() as { application: { borrower: { idNumber: string } } };
     expect(approver.application.borrower.idNumber).to.equal("11010519491231002X");
     // nothing personal in the node's database outside the encrypted values
@@ -72,12 +73,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
   it("refuses an application from a region no branch serves, and unauthenticated or under-privileged callers", async function () {
     const elsewhere = jiedaibaoPayload();
     elsewhere.jiekuanren.zhengjian.haoma = "330106198805121536";
-    const refused = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/applications/jiedaibao",
-      headers: as("clerk"),
-      payload: elsewhere,
-    });
+    const refused = await api(suite.branch, "clerk", "POST", "/v1/applications/jiedaibao", elsewhere);
     expect(refused.statusCode).to.equal(422);
     expect((refused.json() as { error: { code: string } }).error.code).to.equal(
       "NODE_ERR_NO_BRANCH_FOR_REGION",
@@ -88,20 +84,13 @@ describe("institution node API (inject) with a real chain and anchor service", f
       payload: jiedaibaoPayload(),
     });
     expect((anonymous.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_AUTH");
-    const clerkQuery = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/credit-queries",
-      headers: as("clerk"),
-      payload: { applicationId: "app_000000000000000000000000", purpose: "LOAN_APPROVAL" },
+    const clerkQuery = await api(suite.branch, "clerk", "POST", "/v1/credit-queries", {
+      applicationId: "app_000000000000000000000000",
+      purpose: "LOAN_APPROVAL",
     });
     expect(clerkQuery.statusCode).to.equal(403);
     expect((clerkQuery.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_ROLE");
-    const unknownChannel = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/applications/nosuch",
-      headers: as("clerk"),
-      payload: {},
-    });
+    const unknownChannel = await api(suite.branch, "clerk", "POST", "/v1/applications/nosuch", {});
     expect((unknownChannel.json() as { error: { code: string } }).error.code).to.equal(
       "NODE_ERR_UNKNOWN_CHANNEL",
     );
@@ -109,18 +98,11 @@ describe("institution node API (inject) with a real chain and anchor service", f
 
   it("refuses a credit query without consent, then anchors the consent before the query and the query itself", async function () {
     const created = (
-      await suite.branch.app.inject({
-        method: "POST",
-        url: "/v1/applications/jiedaibao",
-        headers: as("clerk"),
-        payload: jiedaibaoPayload(),
-      })
+      await api(suite.branch, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload())
     ).json() as { applicationId: string };
-    const early = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/credit-queries",
-      headers: as("approver"),
-      payload: { applicationId: created.applicationId, purpose: "LOAN_APPROVAL" },
+    const early = await api(suite.branch, "approver", "POST", "/v1/credit-queries", {
+      applicationId: created.applicationId,
+      purpose: "LOAN_APPROVAL",
     });
     expect((early.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
     const letter = Buffer.from("授权书 — signed PDF bytes").toString("base64");
@@ -131,18 +113,15 @@ describe("institution node API (inject) with a real chain and anchor service", f
       payload: {
         applicationId: created.applicationId,
         letterBase64: letter,
-        signedAt: "2026-11-22T10:00:00+08:00",
-        validUntil: "2027-11-22T10:00:00+08:00",
+        ...consentDates(CLOCK),
         scope: ["LOAN_APPROVAL"],
       },
     });
     expect(consent.statusCode, consent.body).to.equal(200);
     const consentLeaf = (consent.json() as { consent: { leafHash: string; sequence: number } }).consent;
-    const query = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/credit-queries",
-      headers: as("approver"),
-      payload: { applicationId: created.applicationId, purpose: "LOAN_APPROVAL" },
+    const query = await api(suite.branch, "approver", "POST", "/v1/credit-queries", {
+      applicationId: created.applicationId,
+      purpose: "LOAN_APPROVAL",
     });
     expect(query.statusCode, query.body).to.equal(200);
     const result = query.json() as { queryLeafHash: string; querySequence: number; consentLeafHash: string };
@@ -169,26 +148,25 @@ describe("institution node API (inject) with a real chain and anchor service", f
       schedule: Array<{ principalFen: string; interestFen: string; totalFen: string }>;
     };
     await waitConfirmed(serial);
-    const disbursed = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: { serial: "DSB-0001", amountFen: "5000000", accountHash: SETTLEMENT },
+    const disbursed = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+      serial: "DSB-0001",
+      amountFen: "5000000",
+      accountHash: SETTLEMENT,
     });
     expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed("DSB-0001");
-    const repaid = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/repayments`,
-      headers: as("clerk"),
-      payload: { serial: "RPY-0001", amountFen: schedule[0]!.totalFen },
+    const repaid = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/repayments`, {
+      serial: "RPY-0001",
+      amountFen: schedule[0]!.totalFen,
     });
     expect(repaid.statusCode, repaid.body).to.equal(200);
     await waitConfirmed("RPY-0001");
     await suite.branch.indexer.syncOnce();
-    const loan = (
-      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
-    ).json() as { state: string; disbursedFen: string; principalRepaidFen: string };
+    const loan = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as {
+      state: string;
+      disbursedFen: string;
+      principalRepaidFen: string;
+    };
     expect(loan.state).to.equal("Active");
     expect(loan.disbursedFen).to.equal("5000000");
     expect(loan.principalRepaidFen).to.equal(schedule[0]!.principalFen);
@@ -210,11 +188,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
     expect(report.balanced).to.equal(true);
     // 征信报送: the loan is listed with its balance, not overdue
     const month = start.slice(0, 7);
-    const credit = await suite.branch.app.inject({
-      method: "GET",
-      url: `/v1/credit-report?month=${month}`,
-      headers: as("approver"),
-    });
+    const credit = await api(suite.branch, "approver", "GET", `/v1/credit-report?month=${month}`);
     expect(credit.statusCode, credit.body).to.equal(200);
     const line = credit.body.split("\n").find((l) => l.includes(loanId));
     expect(line, credit.body).to.not.equal(undefined);
@@ -223,9 +197,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
 
   it("lets the assigned court's node fetch a case's documents with its chain key, and nobody else", async function () {
     const { signRequest, requestDomain } = await import("../../common/auth/request-signing.ts");
-    const loans = (
-      await suite.branch.app.inject({ method: "GET", url: "/v1/loans?state=Active", headers: as("clerk") })
-    ).json() as { loans: Array<{ loanId: string }> };
+    const loans = (await api(suite.branch, "clerk", "GET", "/v1/loans?state=Active")).json() as {
+      loans: Array<{ loanId: string }>;
+    };
     const loanId = loans.loans[0]!.loanId;
     const fetchAs = async (wallet: typeof suite.chain.wallets.court) => {
       const path = `/v1/cases/${loanId}/documents`;
@@ -249,9 +223,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
       ["function escalate(bytes32) returns (uint8)", "function assignCourt(bytes32,uint32)"],
       suite.chain.wallets.unionOps,
     );
-    const schedule = (
-      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
-    ).json() as { startDay: number };
+    const schedule = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as {
+      startDay: number;
+    };
     // the first installment was repaid: the second (due about 61 days in) is the one that goes late
     const target = (schedule.startDay + 61 + 20) * 86_400 - 8 * 3600 + 10 * 3600;
     const now = (await suite.chain.anvil.provider.getBlock("latest"))!.timestamp;
@@ -308,9 +282,10 @@ describe("institution node API (inject) with a real chain and anchor service", f
   async function waitConfirmed(serial: string): Promise<void> {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const entry = (
-        await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${serial}`, headers: as("clerk") })
-      ).json() as { state: string; failure?: unknown };
+      const entry = (await api(suite.branch, "clerk", "GET", `/v1/outbox/${serial}`)).json() as {
+        state: string;
+        failure?: unknown;
+      };
       if (entry.state === "confirmed") return;
       if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
       if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);
@@ -333,8 +308,19 @@ describe("institution node API (inject) with a real chain and anchor service", f
       inMemory: true,
       logger: false,
       wallet: member === "union" ? suite.chain.wallets.unionOps : suite.chain.wallets.platform,
-      now: () => new Date("2026-11-22T02:05:30Z"),
+      now: () => new Date(CLOCK),
     });
+  }
+
+  /**
+   * The union's node, listening and forwarding to `branchUrl` as branch A's node, and a
+   * platform's node that knows only the union's (their files in the folders `names`).
+   */
+  async function unionAndPlatform(names: [string, string], branchUrl: string) {
+    const union = await memberNode("union", names[0], { [String(MEMBERS.branchA)]: branchUrl });
+    const unionUrl = await union.app.listen({ host: "127.0.0.1", port: 0 });
+    const platform = await memberNode("platform", names[1], { [String(MEMBERS.union)]: unionUrl });
+    return { union, platform };
   }
 
   /** How many applications `service` holds. */
@@ -351,16 +337,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
 
   it("a platform submits through its own node, signed to the union's, which routes it to the branch: credited to that platform", async function () {
     branchUrl = await suite.branch.app.listen({ host: "127.0.0.1", port: 0 });
-    const union = await memberNode("union", "union", { [String(MEMBERS.branchA)]: branchUrl });
-    const unionUrl = await union.app.listen({ host: "127.0.0.1", port: 0 });
-    const platform = await memberNode("platform", "platform", { [String(MEMBERS.union)]: unionUrl });
+    const { union, platform } = await unionAndPlatform(["union", "platform"], branchUrl);
     try {
-      const reply = await platform.app.inject({
-        method: "POST",
-        url: "/v1/applications/jiedaibao",
-        headers: as("clerk"),
-        payload: jiedaibaoPayload(),
-      });
+      const reply = await api(platform, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload());
       expect(reply.statusCode, reply.body).to.equal(200);
       const routed = reply.json() as {
         applicationId: string;
@@ -374,13 +353,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
       // every node on the way keeps its own copy, credited to the platform that signed it
       const credited = async (at: NodeService, applicationId: string) =>
         (
-          (
-            await at.app.inject({
-              method: "GET",
-              url: `/v1/applications/${applicationId}`,
-              headers: as("approver"),
-            })
-          ).json() as { application: { platformMemberId: number } }
+          (await api(at, "approver", "GET", `/v1/applications/${applicationId}`)).json() as {
+            application: { platformMemberId: number };
+          }
         ).application.platformMemberId;
       expect(await credited(suite.branch, routed.forwardedTo.applicationId)).to.equal(MEMBERS.platform);
       expect(await credited(union, routed.submittedTo.applicationId)).to.equal(MEMBERS.platform);
@@ -448,12 +423,13 @@ describe("institution node API (inject) with a real chain and anchor service", f
     try {
       const atBranch = await applicationCount(suite.branch);
       for (const platform of ["3", "4", "5", "999"]) {
-        const refused = await union.app.inject({
-          method: "POST",
-          url: `/v1/applications/jiedaibao?platform=${platform}`,
-          headers: as("clerk"),
-          payload: jiedaibaoPayload(),
-        });
+        const refused = await api(
+          union,
+          "clerk",
+          "POST",
+          `/v1/applications/jiedaibao?platform=${platform}`,
+          jiedaibaoPayload(),
+        );
         expect(refused.statusCode, refused.body).to.equal(400);
         expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_VALIDATION");
       }
@@ -470,30 +446,16 @@ describe("institution node API (inject) with a real chain and anchor service", f
       expect(own.statusCode, own.body).to.equal(200);
       const { forwardedTo } = own.json() as { forwardedTo: { applicationId: string } };
       const copy = (
-        await suite.branch.app.inject({
-          method: "GET",
-          url: `/v1/applications/${forwardedTo.applicationId}`,
-          headers: as("approver"),
-        })
+        await api(suite.branch, "approver", "GET", `/v1/applications/${forwardedTo.applicationId}`)
       ).json() as { application: { platformMemberId: number } };
       expect(copy.application.platformMemberId).to.equal(MEMBERS.union);
       const letter = {
         applicationId: forwardedTo.applicationId,
         letterBase64: Buffer.from("授权书 (union)").toString("base64"),
-        signedAt: "2026-11-22T10:00:00+08:00",
-        validUntil: "2027-11-22T10:00:00+08:00",
+        ...consentDates(CLOCK),
         scope: ["LOAN_APPROVAL"],
       };
-      expect(
-        (
-          await suite.branch.app.inject({
-            method: "POST",
-            url: "/v1/consents",
-            headers: as("clerk"),
-            payload: letter,
-          })
-        ).statusCode,
-      ).to.equal(200);
+      expect((await api(suite.branch, "clerk", "POST", "/v1/consents", letter)).statusCode).to.equal(200);
       await approvingDecision(injectAs(suite.branch.app, as), forwardedTo.applicationId);
       // no platform brought it: no platform share, and the loan registers with no platform (the union is no co-funder)
       const startDate = await chainToday(suite.chain);
@@ -515,9 +477,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
       const assisted = await approve(0);
       expect(assisted.statusCode, assisted.body).to.equal(200);
       const { loanId, serial } = assisted.json() as { loanId: string; serial: string };
-      const entry = (
-        await suite.branch.app.inject({ method: "GET", url: `/v1/outbox/${serial}`, headers: as("clerk") })
-      ).json() as { args: { terms: { platform: number; originator: number } } };
+      const entry = (await api(suite.branch, "clerk", "GET", `/v1/outbox/${serial}`)).json() as {
+        args: { terms: { platform: number; originator: number } };
+      };
       expect(entry.args.terms).to.include({ platform: 0, originator: MEMBERS.union });
       await waitConfirmed(serial);
       // the refused joint approval stored no contract
@@ -537,24 +499,18 @@ describe("institution node API (inject) with a real chain and anchor service", f
   it("a node whose forward is refused keeps nothing: no copy at the union's node, none at the platform's", async function () {
     // branch A's entry in the union's directory points at the anchor service, which answers 404
     const anchorUrl = suite.baseConfig.anchorUrl;
-    const union = await memberNode("union", "union-refused", { [String(MEMBERS.branchA)]: anchorUrl });
-    const unionUrl = await union.app.listen({ host: "127.0.0.1", port: 0 });
-    const platform = await memberNode("platform", "platform-refused", { [String(MEMBERS.union)]: unionUrl });
+    const { union, platform } = await unionAndPlatform(["union-refused", "platform-refused"], anchorUrl);
     try {
-      const byClerk = await union.app.inject({
-        method: "POST",
-        url: "/v1/applications/jiedaibao",
-        headers: as("clerk"),
-        payload: jiedaibaoPayload(),
-      });
+      const byClerk = await api(union, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload());
       expect(byClerk.statusCode, byClerk.body).to.equal(502);
       expect((byClerk.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_PEER_REFUSED");
-      const byPlatform = await platform.app.inject({
-        method: "POST",
-        url: "/v1/applications/jiedaibao",
-        headers: as("clerk"),
-        payload: jiedaibaoPayload(),
-      });
+      const byPlatform = await api(
+        platform,
+        "clerk",
+        "POST",
+        "/v1/applications/jiedaibao",
+        jiedaibaoPayload(),
+      );
       expect(byPlatform.statusCode, byPlatform.body).to.equal(502);
       expect(byPlatform.json()).to.have.nested.property("error.details.code", "NODE_ERR_PEER_REFUSED");
       expect(await applicationCount(union), "the union's node kept the borrower's application").to.equal(0);
@@ -572,12 +528,13 @@ describe("institution node API (inject) with a real chain and anchor service", f
       [String(MEMBERS.union)]: `http://127.0.0.1:${await freePort()}`,
     });
     try {
-      const unreachable = await stranded.app.inject({
-        method: "POST",
-        url: "/v1/applications/jiedaibao",
-        headers: as("clerk"),
-        payload: jiedaibaoPayload(),
-      });
+      const unreachable = await api(
+        stranded,
+        "clerk",
+        "POST",
+        "/v1/applications/jiedaibao",
+        jiedaibaoPayload(),
+      );
       expect(unreachable.statusCode, unreachable.body).to.equal(503);
       expect((unreachable.json() as { error: { code: string } }).error.code).to.equal(
         "NODE_ERR_PEER_UNAVAILABLE",
@@ -626,11 +583,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
 
   it("answers the indexed ledger's read routes and reconciles an empty day", async function () {
     await suite.branch.indexer.syncOnce();
-    const loans = await suite.branch.app.inject({
-      method: "GET",
-      url: "/v1/loans?state=Settled",
-      headers: as("clerk"),
-    });
+    const loans = await api(suite.branch, "clerk", "GET", "/v1/loans?state=Settled");
     expect(loans.statusCode).to.equal(200);
     expect((loans.json() as { loans: unknown[] }).loans).to.deep.equal([]);
     const csv = "serial,loan_id,type,amount,value_date,account_masked\n";

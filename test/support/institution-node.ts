@@ -9,7 +9,9 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
 import { tokenSha256, type Role } from "../../nodes/src/http/auth.ts";
+import { formatShanghaiIso } from "../../nodes/src/channels/times.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
+import { addMonths } from "../../common/lending/dates.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { approvingDecision, injectAs } from "./credit-decision.ts";
@@ -62,6 +64,20 @@ export function bearerAs<T extends RoleTokens>(tokens: T): (role: keyof T) => { 
 }
 
 /**
+ * `api(node, role, method, url, payload?)`: one request to `node`'s API as `role` (its header
+ * from `as`), with `payload` as the JSON body when given; the reply is the caller's to check.
+ */
+export function apiAs<R>(as: (role: R) => { authorization: string }) {
+  return (
+    node: Pick<NodeService, "app">,
+    role: R,
+    method: "GET" | "POST" | "PUT" | "DELETE",
+    url: string,
+    payload?: object,
+  ) => node.app.inject({ method, url, headers: as(role), ...(payload === undefined ? {} : { payload }) });
+}
+
+/**
  * Branch A's node configuration on `chain` with `lending`: data in `<dir>/node`, a fresh master
  * key file `<dir>/master.key`, a random consortium key, the chain's RPC URL, silent logging.
  * `overrides` replace any field (rpcUrl behind a proxy, another member, paging, …).
@@ -102,6 +118,16 @@ export async function chainToday(chain: ConsortiumChain): Promise<string> {
 
 type Reply = Awaited<ReturnType<NodeService["app"]["inject"]>>;
 
+/**
+ * A consent letter's dates for a node whose clock reads `now` (default: the real clock): signed
+ * on 2026-11-22 10:00 Beijing time, valid until 10:00 a year after the clock's day. Whole days, so
+ * the same letter stored twice the same day carries the same dates.
+ */
+export function consentDates(now: number = Date.now()): { signedAt: string; validUntil: string } {
+  const day = formatShanghaiIso(now).slice(0, 10);
+  return { signedAt: "2026-11-22T10:00:00+08:00", validUntil: `${addMonths(day, 12)}T10:00:00+08:00` };
+}
+
 type As = (role: "clerk" | "approver") => { authorization: string };
 const base64 = (v: string | Uint8Array) => Buffer.from(v).toString("base64");
 
@@ -120,8 +146,7 @@ export async function storeConsent(
       payload: {
         applicationId,
         letterBase64: base64(letter),
-        signedAt: "2026-11-22T10:00:00+08:00",
-        validUntil: "2027-11-22T10:00:00+08:00",
+        ...consentDates(),
         scope: ["LOAN_APPROVAL"],
       },
     })
@@ -242,11 +267,7 @@ export async function outboxSettled(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const entry = (
-      await node.app.inject({
-        method: "GET",
-        url: `/v1/outbox/${encodeURIComponent(serial)}`,
-        headers: as("clerk"),
-      })
+      await apiAs(as)(node, "clerk", "GET", `/v1/outbox/${encodeURIComponent(serial)}`)
     ).json() as OutboxEntryView;
     if (entry.state === "confirmed" || entry.state === "failed") return entry;
     if (Date.now() > deadline) throw new Error(`${serial} still ${entry.state}`);

@@ -3,21 +3,11 @@
 // query, approve, decline with reasons and a notice, refer → manual approval, maker-checker
 // (the same approver twice refused), each decision a record anchored as kind CreditDecision.
 import { expect } from "chai";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createAnchorService, type AnchorService } from "../../../anchor-service/src/service.ts";
 import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
-import { createNodeService, type NodeService } from "../../../nodes/src/service.ts";
+import type { NodeService } from "../../../nodes/src/service.ts";
 import { defaultPolicy, type CreditPolicy } from "../../../nodes/src/credit-decision/policy.ts";
-import { startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
-import {
-  bearerAs,
-  branchNodeConfig,
-  chainToday,
-  deployBranchALending,
-  usersFor,
-} from "../../support/institution-node.ts";
+import { bearerAs, chainToday, consentDates, usersFor } from "../../support/institution-node.ts";
+import { lendingSuite } from "../../support/lending-suite.ts";
 import { jiedaibaoPayload } from "../../support/channel-fixtures.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
@@ -36,10 +26,8 @@ type Record_ = {
 
 describe("node API: credit decisions", function () {
   this.timeout(120_000);
-  let chain: ConsortiumChain;
-  let anchor: AnchorService;
+  const suite = lendingSuite("node-decisions-");
   let node: NodeService;
-  let dir: string;
   const as = bearerAs(TOKENS);
   const second = { authorization: `Bearer ${SECOND_APPROVER}` };
   let version = 1;
@@ -81,8 +69,7 @@ describe("node API: credit decisions", function () {
     const consent = await inject("POST", "/v1/consents", as("clerk"), {
       applicationId,
       letterBase64: Buffer.from(`授权书 ${id}`).toString("base64"),
-      signedAt: "2026-11-22T10:00:00+08:00",
-      validUntil: "2027-11-22T10:00:00+08:00",
+      ...consentDates(Date.now() + clockOffsetMs),
       scope: ["LOAN_APPROVAL"],
     });
     expect(consent.statusCode, consent.body).to.equal(200);
@@ -98,19 +85,7 @@ describe("node API: credit decisions", function () {
     inject("POST", "/v1/decisions", as("approver"), { applicationId, monthlyIncomeFen });
 
   before(async function () {
-    chain = await startConsortiumChain();
-    dir = await mkdtemp(join(tmpdir(), "node-decisions-"));
-    const lending = await deployBranchALending(chain);
-    anchor = await createAnchorService({
-      config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }),
-      inMemory: true,
-      logger: false,
-    });
-    await anchor.start();
-    const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
-    const config = await branchNodeConfig(chain, lending, {
-      dir,
-      anchorUrl,
+    const config = await suite.config({
       overrides: {
         users: [
           ...usersFor(TOKENS),
@@ -118,21 +93,12 @@ describe("node API: credit decisions", function () {
         ],
       },
     });
-    node = await createNodeService({
+    node = await suite.node({
       config,
-      inMemory: true,
-      logger: false,
-      wallet: chain.wallets.branchA,
+      wallet: suite.chain.wallets.branchA,
       now: () => new Date(Date.now() + clockOffsetMs),
     });
     await node.start();
-  });
-
-  after(async function () {
-    await node?.close();
-    await anchor?.close();
-    await chain?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it("the committed default policy is in force as version 1, anchored; an admin's next version replaces it, any other version or a bad one is refused", async function () {
@@ -317,7 +283,7 @@ describe("node API: credit decisions", function () {
         applicationId,
         contractBase64: Buffer.from(`借款合同 ${applicationId}`).toString("base64"),
         platformShareBps: 0,
-        startDate: await chainToday(chain),
+        startDate: await chainToday(suite.chain),
         ...extra,
       });
     const codeOf = (reply: { json(): unknown }) => (reply.json() as { error: { code: string } }).error.code;
