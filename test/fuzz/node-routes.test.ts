@@ -1268,6 +1268,37 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           );
       },
     },
+    {
+      route: "GET /v1/cases/:loanId/evidence-set",
+      arbitrary: fc.record({
+        url: loanSegment.map((l) => `/v1/cases/${l}/evidence-set`),
+        signer: fc.oneof(
+          { weight: 8, arbitrary: fc.constant<Signer>("court") },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom<Signer>("union", "branchB", "outsider", "none", "expired"),
+          },
+        ),
+        target: nodeTarget,
+        headers: junkHeaders,
+      }),
+      build: async (c: {
+        url: string;
+        signer: Signer;
+        target: Target;
+        headers: Record<string, string>;
+      }): Promise<InjectOptions> => ({
+        method: "GET",
+        url: c.url,
+        headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) },
+      }),
+      check: (c: { target: Target }, reply: { statusCode: number }) => {
+        if (c.target.kind !== "this" && reply.statusCode < 400)
+          throw new Error(
+            `an evidence-set fetch not signed for this node's member was served: ${JSON.stringify(c.target)}`,
+          );
+      },
+    },
     getRoute(
       "GET /v1/loans/:loanId/documents",
       loanSegment.map((l) => `/v1/loans/${l}/documents`),
@@ -1310,6 +1341,48 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       fc.oneof(
         { weight: 6, arbitrary: objectText({ rulingBase64: { valid: quoted(base64) } }) },
         { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    // post-loan: notices, mediation, the court's package, the nightly batch
+    ...(["notices", "mediation", "mediation/agreement"] as const).map((what) =>
+      getRoute(
+        `GET /v1/loans/:loanId/${what}`,
+        loanSegment.map((l) => `/v1/loans/${l}/${what}`),
+      ),
+    ),
+    bodyRoute(
+      "POST /v1/loans/:loanId/mediation/refusal",
+      "POST",
+      loanSegment.map((l) => `/v1/loans/${l}/mediation/refusal`),
+      fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+    ),
+    bodyRoute(
+      "POST /v1/loans/:loanId/mediation/acceptance",
+      "POST",
+      loanSegment.map((l) => `/v1/loans/${l}/mediation/acceptance`),
+      fc.oneof(
+        { weight: 6, arbitrary: objectText({ signedAgreementBase64: { valid: quoted(base64) } }) },
+        { weight: 1, arbitrary: hostileBody },
+      ),
+    ),
+    ...(["package-checks", "package-archive"] as const).map((step) =>
+      bodyRoute(
+        `POST /v1/cases/:loanId/${step}`,
+        "POST",
+        loanSegment.map((l) => `/v1/cases/${l}/${step}`),
+        fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+      ),
+    ),
+    bodyRoute(
+      "POST /v1/post-loan/runs/:runId",
+      "POST",
+      loanSegment.map((l) => `/v1/post-loan/runs/${l.slice(0, 80)}`),
+      fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+    ),
+    ...(["warnings", "warnings.csv"] as const).map((what) =>
+      getRoute(
+        `GET /v1/post-loan/runs/:runId/${what}`,
+        loanSegment.map((l) => `/v1/post-loan/runs/${l.slice(0, 80)}/${what}`),
       ),
     ),
     getRoute(
