@@ -40,7 +40,13 @@ import { ConsortiumGovernor } from "../../../common/chain/generated/contracts.ts
 import { loadArtifact } from "../deploy/consortium.ts";
 import { intakeQuotaCalls } from "../local/intake-quotas.ts";
 import { KIND_CODE, UNION_LOG_ID, type MemberKind } from "./besu/consortium.ts";
-import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
+import {
+  besuProvider,
+  CodedError,
+  decrypt,
+  openNetworkFolder,
+  type NetworkFolder,
+} from "./network-folder.ts";
 
 export type Call = { target: string; data: string; summary: string };
 export type ProposalFile = {
@@ -51,14 +57,7 @@ export type ProposalFile = {
   calls: Call[];
 };
 
-export class GovernError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "GovernError";
-    this.code = code;
-  }
-}
+export class GovernError extends CodedError {}
 
 type Options = Record<string, string | string[] | boolean | undefined>;
 
@@ -72,6 +71,13 @@ const memberId = (o: Options, name: string) => {
   if (!Number.isInteger(n) || n < 1 || n > 2 ** 32 - 1)
     throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a member id (a whole number from 1)`);
   return n;
+};
+/** --`name` as a positive whole number of at most `digits` digits, still as text (the caller picks its type). */
+const wholeNumber = (o: Options, name: string, digits: number, unit: string): string => {
+  const v = need(o, name);
+  if (!new RegExp(`^[1-9][0-9]{0,${digits - 1}}$`).test(v))
+    throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of ${unit}`);
+  return v;
 };
 const address = (o: Options, name: string) => {
   try {
@@ -216,12 +222,7 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
       ];
     }
     case "branch-limits": {
-      const fen = (name: string) => {
-        const v = need(o, name);
-        if (!/^[1-9][0-9]{0,17}$/.test(v))
-          throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of fen`);
-        return BigInt(v);
-      };
+      const fen = (name: string) => BigInt(wholeNumber(o, name, 18, "fen"));
       const branch = memberId(o, "branch");
       const limits = {
         singleLoanMax: fen("single-loan-max"),
@@ -240,12 +241,7 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
       ];
     }
     case "intake-quotas": {
-      const count = (name: string) => {
-        const v = need(o, name);
-        if (!/^[1-9][0-9]{0,14}$/.test(v))
-          throw new GovernError("GOVERN_BAD_ARGS", `--${name} must be a positive whole number of records`);
-        return Number(v);
-      };
+      const count = (name: string) => Number(wholeNumber(o, name, 15, "records"));
       const quotas = {
         recordsPerSecond: count("records-per-second"),
         recordsPerDay: count("records-per-day"),
@@ -387,6 +383,35 @@ async function readProposal(file: string, folder: NetworkFolder): Promise<Propos
   return proposal;
 }
 
+/** The command line's options that take one value each (besides --account, repeatable, and --remove, a flag). */
+const STRING_OPTIONS = [
+  "network",
+  "rpc",
+  "as",
+  "keystore",
+  "password-file",
+  "file",
+  "out",
+  "description",
+  "id",
+  "kind",
+  "region",
+  "name",
+  "governance-account",
+  "role",
+  "member",
+  "old",
+  "new",
+  "branch",
+  "account-hash",
+  "single-loan-max",
+  "daily-limit",
+  "outstanding-limit",
+  "net-tier1-capital",
+  "records-per-second",
+  "records-per-day",
+] as const;
+
 /** Run one command; returns the lines to print. */
 export async function runGovern(argv: string[]): Promise<string[]> {
   const { values, positionals } = parseArgs({
@@ -394,33 +419,9 @@ export async function runGovern(argv: string[]): Promise<string[]> {
     allowPositionals: true,
     strict: true,
     options: {
-      network: { type: "string" },
-      rpc: { type: "string" },
-      as: { type: "string" },
-      keystore: { type: "string" },
-      "password-file": { type: "string" },
-      file: { type: "string" },
-      out: { type: "string" },
-      description: { type: "string" },
-      id: { type: "string" },
-      kind: { type: "string" },
-      region: { type: "string" },
-      name: { type: "string" },
+      ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
       account: { type: "string", multiple: true },
-      "governance-account": { type: "string" },
-      role: { type: "string" },
-      member: { type: "string" },
-      old: { type: "string" },
-      new: { type: "string" },
-      branch: { type: "string" },
-      "account-hash": { type: "string" },
       remove: { type: "boolean" },
-      "single-loan-max": { type: "string" },
-      "daily-limit": { type: "string" },
-      "outstanding-limit": { type: "string" },
-      "net-tier1-capital": { type: "string" },
-      "records-per-second": { type: "string" },
-      "records-per-day": { type: "string" },
     },
   });
   const o = values as Options;

@@ -7,14 +7,17 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import type { MemberKey } from "./besu/consortium.ts";
 import type { NetworkManifest } from "./besu/generate.ts";
 
-export class NetworkFolderError extends Error {
+/** A refused operation with a stable code callers and tests match on; subclasses name the tool. */
+export class CodedError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
-    this.name = "NetworkFolderError";
+    this.name = new.target.name;
     this.code = code;
   }
 }
+
+export class NetworkFolderError extends CodedError {}
 
 export type NetworkFolder = {
   dir: string;
