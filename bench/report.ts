@@ -28,14 +28,18 @@ process.chdir(REPO_ROOT); // Anvil and the artifacts are found relative to the r
 
 const env = process.env;
 const QUICK = flag("BENCH_QUICK");
-const PARTS = new Set((env.BENCH_PARTS ?? "anchor,loans,scaling").split(",").map((s) => s.trim()));
+const PARTS = new Set(
+  (env.BENCH_PARTS ?? "anchor,loans,loans-blocktime,scaling").split(",").map((s) => s.trim()),
+);
 for (const p of PARTS)
-  if (!["anchor", "loans", "scaling"].includes(p))
-    throw new Error(`BENCH_PARTS: unknown part ${p} (anchor, loans, scaling)`);
+  if (!["anchor", "loans", "loans-blocktime", "scaling"].includes(p))
+    throw new Error(`BENCH_PARTS: unknown part ${p} (anchor, loans, loans-blocktime, scaling)`);
 const LOANS = int("BENCH_LOANS", QUICK ? 20 : 100);
 // 300 loans (1,200 transactions) time the ceiling well; at 1,000 Anvil 1.7 grew past 22 GB of
 // memory and stalled while the 2,000 disbursements were being signed (seen 2026-11-22)
 const CEILING_LOANS = int("BENCH_CEILING_LOANS", 300);
+/** The QBFT-like run: blocks on a fixed interval (seconds), flows per block per node reported. */
+const BLOCK_TIME = int("BENCH_BLOCK_TIME", 2);
 const SIZES = list("BENCH_SCALING_SIZES", QUICK ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]);
 const CONCURRENCY = int("BENCH_SCALING_CONCURRENCY", 8);
 const LOOKUPS = int("BENCH_SCALING_LOOKUPS", QUICK ? 500 : 2_000);
@@ -120,6 +124,11 @@ async function main(): Promise<number> {
     PARTS.has("loans"),
     () => runLoans({ loans: LOANS, ceilingLoans: CEILING_LOANS, log }),
   );
+  const loansBlockTime = await part(
+    `2b. loan throughput through the nodes on a ${BLOCK_TIME}-second block time`,
+    PARTS.has("loans-blocktime"),
+    () => runLoans({ loans: LOANS, ceilingLoans: 0, log, blockTimeSeconds: BLOCK_TIME }),
+  );
   let samples: ScalingSamples[] = [];
   const scaling = await part(
     "3/4. scaling, lookups and offline verification",
@@ -161,6 +170,7 @@ async function main(): Promise<number> {
     },
     anchor,
     loans,
+    loansBlockTime,
     gas,
     scaling,
     charts: charts.map(({ title, file }) => ({ title, file })),
@@ -175,7 +185,7 @@ async function main(): Promise<number> {
   log(
     `report written to ${path.relative(process.cwd(), OUT)} (+ .json, ${charts.length} charts in ${path.relative(process.cwd(), path.join(dir, "charts"))}/)`,
   );
-  const failed = [anchor, loans, scaling, gas].filter((s) => s.status === "failed").length;
+  const failed = [anchor, loans, loansBlockTime, scaling, gas].filter((s) => s.status === "failed").length;
   if (failed > 0) log(`${failed} part(s) failed: see the report`);
   return failed > 0 ? 1 : 0;
 }

@@ -77,9 +77,10 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
     const { wallets } = chain;
     const branchAccount = `0x${randomBytes(32).toString("hex")}`;
     const platformAccount = `0x${randomBytes(32).toString("hex")}`;
-    // a disbursement goes to an account whitelisted for the loan's branch: both funders' accounts
+    // a funder disburses only from its own whitelisted settlement account: one for each funder
     const lending = await deployLending(wallets.deployer, chain.deployment, chain.approvers, [
-      { memberId: MEMBERS.branchA, limits: BENCH_LIMITS, whitelist: [branchAccount, platformAccount] },
+      { memberId: MEMBERS.branchA, limits: BENCH_LIMITS, whitelist: [branchAccount] },
+      { memberId: MEMBERS.platform, whitelist: [platformAccount] },
     ]);
     log(
       `loans: Anvil on ${chain.anvil.url}, contracts deployed (ledger ${lending.addresses.jointLoanLedger})`,

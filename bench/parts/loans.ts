@@ -1,9 +1,9 @@
 // Part 2: loan registrations, disbursements and repayments per second through the institution
 // nodes' HTTP APIs into the chain, and the chain's own ceiling for the same calls.
 //
-// Node path: per operation, every POST is sent (8 in flight) and the clock runs from the first
-// send until the sender accounts' nonces show the last transaction mined (polled every 20 ms);
-// afterwards every outbox entry must read "confirmed". Ceiling: the nodes stopped, the nodes' own
+// Node path: per operation, every POST is sent (BENCH_LOAN_IN_FLIGHT in flight, default 32) and
+// the clock runs from the first send until the last of the phase's own transactions is mined (the
+// sender accounts' nonces polled every 20 ms; every outbox entry must read "confirmed"). Ceiling: the nodes stopped, the nodes' own
 // calldata from the chain (fresh serials and loan ids) is signed in advance with the same keys
 // and gas limits and sent as raw transactions, 8 in flight, until the last one is mined. A joint
 // loan's terms change with the fresh serials, so the platform's agreement to them is signed again
@@ -22,7 +22,8 @@ import { latency } from "../report/stats.ts";
 import type { CeilingPhase, LoanOp, LoanResult, NodePhase } from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";
 
-const IN_FLIGHT = 8;
+/** POSTs in flight per phase (BENCH_LOAN_IN_FLIGHT): the nodes' outboxes keep many transactions in flight. */
+const IN_FLIGHT = Number(process.env.BENCH_LOAN_IN_FLIGHT ?? 32);
 const PRINCIPAL_YUAN = 10_000;
 const PLATFORM_SHARE_BPS = 3000;
 const NONCE_POLL_MS = 20;
@@ -130,9 +131,6 @@ async function nodePhase(
   const senders = [...new Set(requests.map((r) => r.node.wallet.address))];
   await watch.start(senders);
   const before = new Map(senders.map((a) => [a, watch.count(a)]));
-  const targets = new Map(
-    senders.map((a) => [a, before.get(a)! + requests.filter((r) => r.node.wallet.address === a).length]),
-  );
   const sentAt: number[] = [];
   const accepted: number[] = [];
   const started = performance.now();
@@ -142,7 +140,10 @@ async function nodePhase(
     log(`loans: ${op}s through the nodes: ${done}/${requests.length} accepted, ${mined} mined`);
   }, 5_000);
   let replies: unknown[];
-  let end: number;
+  // every entry confirmed by its node, and its transaction among those mined while watching (the
+  // node's key also sends other transactions meanwhile, e.g. contract evidence: the phase ends
+  // when its own last transaction is mined, not after a count of the account's transactions)
+  const txs: TransactionResponse[] = [];
   try {
     replies = await pool(requests, IN_FLIGHT, async (r, i) => {
       sentAt[i] = performance.now();
@@ -151,30 +152,28 @@ async function nodePhase(
       done++;
       return reply;
     });
-    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () =>
-      senders
-        .map((a) => `${a} at ${watch.count(a) - before.get(a)!}/${targets.get(a)! - before.get(a)!}`)
-        .join(", "),
-    );
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i]!;
+      const serial = r.serial(replies[i]);
+      const entry: OutboxEntryView = await r.node.api.confirmed(serial, PHASE_TIMEOUT_MS);
+      const tx = await provider.getTransaction(entry.txHash!);
+      if (tx === null) throw new Error(`${op} ${serial}: transaction ${entry.txHash} not found`);
+      txs.push(tx);
+    }
+    // the watch sees each confirmed transaction's nonce within one more poll
+    await new Promise((r) => setTimeout(r, 5 * NONCE_POLL_MS));
   } finally {
     clearInterval(progress);
     watch.stop();
   }
-  // every entry confirmed by its node, and its transaction among those just mined
-  const txs: TransactionResponse[] = [];
   const onChain: number[] = [];
-  for (let i = 0; i < requests.length; i++) {
-    const r = requests[i]!;
-    const serial = r.serial(replies[i]);
-    const entry: OutboxEntryView = await r.node.api.confirmed(serial, 60_000);
-    const tx = await provider.getTransaction(entry.txHash!);
-    if (tx === null) throw new Error(`${op} ${serial}: transaction ${entry.txHash} not found`);
+  for (const [i, tx] of txs.entries()) {
     const mined = watch.minedAt.get(`${tx.from}:${tx.nonce}`);
     if (mined === undefined)
-      throw new Error(`${op} ${serial}: its transaction (nonce ${tx.nonce}) was not mined during the phase`);
-    txs.push(tx);
+      throw new Error(`${op} ${tx.hash}: its transaction (nonce ${tx.nonce}) was not mined during the phase`);
     onChain.push(mined - sentAt[i]!);
   }
+  const end = Math.max(...txs.map((tx) => watch.minedAt.get(`${tx.from}:${tx.nonce}`)!));
   const seconds = (end - started) / 1000;
   const phase: NodePhase = {
     op,
@@ -183,11 +182,26 @@ async function nodePhase(
     perSecond: requests.length / seconds,
     acceptMs: latency(accepted),
     onChainMs: latency(onChain),
+    flowsPerBlockPerNode: flowsPerBlock(txs),
   };
+  const perBlock = phase.flowsPerBlockPerNode!;
   log(
-    `loans: ${requests.length} ${op}s through the nodes in ${seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms)`,
+    `loans: ${requests.length} ${op}s through the nodes in ${seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms, p99 ${phase.onChainMs.p99.toFixed(0)} ms; flows per block per node: mean ${perBlock.mean.toFixed(1)}, max ${perBlock.max})`,
   );
   return { phase, replies, txs };
+}
+
+/** Each node's transactions grouped by the block that holds them: mean and largest count per (block, node). */
+function flowsPerBlock(txs: readonly TransactionResponse[]): { mean: number; max: number } {
+  const counts = new Map<string, number>();
+  for (const tx of txs) {
+    const key = `${tx.blockNumber}:${tx.from.toLowerCase()}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const values = [...counts.values()];
+  return values.length === 0
+    ? { mean: 0, max: 0 }
+    : { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
 }
 
 type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: TransactionResponse };
@@ -264,7 +278,17 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
 
 const randomHex32 = () => `0x${randomBytes(32).toString("hex")}`;
 
-export async function runLoans(opts: { loans: number; ceilingLoans: number; log: Log }): Promise<LoanResult> {
+/**
+ * `blockTimeSeconds`: the timed phases run on a chain that mines on that interval (Anvil's
+ * --block-time, switched on after the untimed preparation), the QBFT-like case; the ceiling is
+ * then not measured (it is the block's gas limit over the interval).
+ */
+export async function runLoans(opts: {
+  loans: number;
+  ceilingLoans: number;
+  log: Log;
+  blockTimeSeconds?: number;
+}): Promise<LoanResult> {
   const { log } = opts;
   const K = opts.loans;
   log(
@@ -332,6 +356,11 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
     );
     const prepareSeconds = (performance.now() - prepStarted) / 1000;
     const today = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
+    if (opts.blockTimeSeconds !== undefined) {
+      await provider.send("evm_setAutomine", [false]);
+      await provider.send("evm_setIntervalMining", [opts.blockTimeSeconds]);
+      log(`loans: the chain mines a block every ${opts.blockTimeSeconds} s from here`);
+    }
 
     // -- registrations
     type Approved = {
@@ -417,6 +446,18 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
       log,
     );
 
+    const node = [registration.phase, disbursement.phase, repayment.phase];
+    if (opts.blockTimeSeconds !== undefined)
+      return {
+        loans: K,
+        ceilingLoans: 0,
+        principalFen: PRINCIPAL_YUAN * 100,
+        node,
+        ceiling: [],
+        prepareSeconds,
+        blockTimeSeconds: opts.blockTimeSeconds,
+      };
+
     // -- the chain's ceiling for the same calls
     log("loans: stopping the nodes and the anchor service; the chain alone from here");
     await net.stopServices();
@@ -496,11 +537,17 @@ export async function runLoans(opts: { loans: number; ceilingLoans: number; log:
         log,
       ),
     );
+    for (const c of ceiling) {
+      const n = node.find((p) => p.op === c.op)!;
+      log(
+        `loans: ${c.op}s, node path / chain ceiling = ${n.perSecond.toFixed(1)} / ${c.perSecond.toFixed(1)} per second = ${(n.perSecond / c.perSecond).toFixed(2)}×`,
+      );
+    }
     return {
       loans: K,
       ceilingLoans: copies,
       principalFen: PRINCIPAL_YUAN * 100,
-      node: [registration.phase, disbursement.phase, repayment.phase],
+      node,
       ceiling,
       prepareSeconds,
     };

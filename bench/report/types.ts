@@ -41,6 +41,8 @@ export type NodePhase = {
   acceptMs: Latency;
   /** POST sent → its transaction mined (observed by polling the sender's nonce every 20 ms). */
   onChainMs: Latency;
+  /** The phase's transactions per (block, sending node): how many flows a node gets into one block. */
+  flowsPerBlockPerNode?: { mean: number; max: number };
 };
 
 /** The same contract calls from pre-signed raw transactions, sent straight to the chain. */
@@ -61,6 +63,8 @@ export type LoanResult = {
   ceiling: CeilingPhase[];
   /** Preparation outside the timing: applications, consents (anchored). */
   prepareSeconds: number;
+  /** Set when the timed phases ran on a fixed block time (no ceiling then). */
+  blockTimeSeconds?: number;
 };
 
 export type GasRow = {
@@ -99,6 +103,8 @@ export type BenchResults = {
   meta: Meta;
   anchor: Section<AnchorResult>;
   loans: Section<LoanResult>;
+  /** The loan part again on a chain with a fixed block time (BENCH_BLOCK_TIME, part loans-blocktime). */
+  loansBlockTime?: Section<LoanResult>;
   gas: Section<GasResult>;
   scaling: Section<ScalingResult>;
   charts: ChartRef[];
