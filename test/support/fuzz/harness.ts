@@ -8,6 +8,7 @@
 //     (the root's 'write' event), and a digest of every key and value of the root equals the one
 //     taken before it.
 // It counts requests per route and histograms of statuses and error codes.
+import { expect } from "chai";
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import type { FastifyInstance, InjectOptions } from "fastify";
@@ -306,6 +307,30 @@ function errorCode(body: string, where: () => string): string {
 async function expectHealthy(target: FuzzTarget, where: () => string): Promise<void> {
   const health = await target.app.inject({ method: "GET", url: "/healthz" });
   if (health.statusCode !== 200) throw new Error(`/healthz answered ${health.statusCode} after ${where()}`);
+}
+
+/** The routes an app's OpenAPI document (/docs/json) lists, as "METHOD /path/:param". */
+export async function documentedRoutes(app: FastifyInstance): Promise<string[]> {
+  const doc = (await app.inject({ method: "GET", url: "/docs/json" })).json() as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  return Object.entries(doc.paths).flatMap(([path, methods]) =>
+    Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
+  );
+}
+
+/** Fuzzes each selected route of `routes` in turn (at least `runs` requests each), adding its figures to `stats`. */
+export async function fuzzEveryRoute(
+  target: FuzzTarget,
+  routes: Array<RouteFuzz<any>>,
+  stats: RouteStats[],
+  options: { runs: number; seed: number },
+): Promise<void> {
+  for (const spec of selectedRoutes(routes)) {
+    const s = await fuzzRoute(target, spec, options);
+    stats.push(s);
+    expect(s.runs, spec.route).to.be.at.least(options.runs);
+  }
 }
 
 /** One line per route: runs, accepted/rejected, status histogram, the most frequent error codes. */

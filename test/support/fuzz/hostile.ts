@@ -465,3 +465,21 @@ export function mutatedJson(
     },
   );
 }
+
+/**
+ * The catch-all route's requests: any method, one of `oddPaths` (near misses of the service's
+ * own paths) or a hostile path, and sometimes a hostile body (sent as JSON unless GET or HEAD).
+ */
+export const strayRequest = (oddPaths: string[]) =>
+  fc.record({
+    method: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"),
+    path: fc.oneof(
+      fc.constantFrom(...oddPaths),
+      hostileString.map((s) => `/${uri(s).slice(0, 3000)}`),
+    ),
+    body: fc.option(hostileBody, { nil: undefined }),
+  });
+
+/** Whether a stray request carries its body: GET and HEAD never do. */
+export const sendsBody = (c: { method: string; body: string | Buffer | undefined }): boolean =>
+  c.body !== undefined && c.method !== "GET" && c.method !== "HEAD";
