@@ -213,23 +213,12 @@ async function fundsDisbursed(w: PageWriter, e: ChainEvent): Promise<Applied> {
 
 async function repaymentReceived(w: PageWriter, e: ChainEvent): Promise<Applied> {
   return withLoan(w, e, async (loan) => {
-    const penalty = big(e.args.penalty);
-    const interest = big(e.args.interest);
-    const principal = big(e.args.principal);
-    const flow: Repayment = {
-      ...flowBase(e, loan.loanId, penalty + interest + principal),
-      type: "repayment",
-      penaltyFen: penalty,
-      interestFen: interest,
-      principalFen: principal,
-      split: [],
+    const paid = {
+      penalty: big(e.args.penalty),
+      interest: big(e.args.interest),
+      principal: big(e.args.principal),
     };
-    putFlow(w, flow);
-    loan.penaltyRepaidFen += penalty;
-    loan.interestRepaidFen += interest;
-    loan.principalRepaidFen += principal;
-    bookFlow(loan, flow);
-    await addExposure(w, loan.borrowerKey, -principal);
+    await bookRepayment(w, e, loan, paid, paid.principal);
   });
 }
 
@@ -242,23 +231,34 @@ async function repaymentReceived(w: PageWriter, e: ChainEvent): Promise<Applied>
  */
 async function prepaymentReceived(w: PageWriter, e: ChainEvent): Promise<Applied> {
   return withLoan(w, e, async (loan) => {
-    const principal = big(e.args.principal);
-    const principalPaid = big(e.args.principalPaid);
     const income = big(e.args.interest) + big(e.args.fee);
-    const flow: Repayment = {
-      ...flowBase(e, loan.loanId, principalPaid + income),
-      type: "repayment",
-      penaltyFen: 0n,
-      interestFen: income,
-      principalFen: principalPaid,
-      split: [],
-    };
-    putFlow(w, flow);
-    loan.interestRepaidFen += income;
-    loan.principalRepaidFen += principal;
-    bookFlow(loan, flow);
-    await addExposure(w, loan.borrowerKey, -principal);
+    const paid = { penalty: 0n, interest: income, principal: big(e.args.principalPaid) };
+    await bookRepayment(w, e, loan, paid, big(e.args.principal));
   });
+}
+
+/** A repayment flow of what was `paid`, booked on the loan; `released` principal leaves its outstanding and the borrower's exposure. */
+async function bookRepayment(
+  w: PageWriter,
+  e: ChainEvent,
+  loan: Loan,
+  paid: { penalty: bigint; interest: bigint; principal: bigint },
+  released: bigint,
+): Promise<void> {
+  const flow: Repayment = {
+    ...flowBase(e, loan.loanId, paid.penalty + paid.interest + paid.principal),
+    type: "repayment",
+    penaltyFen: paid.penalty,
+    interestFen: paid.interest,
+    principalFen: paid.principal,
+    split: [],
+  };
+  putFlow(w, flow);
+  loan.penaltyRepaidFen += paid.penalty;
+  loan.interestRepaidFen += paid.interest;
+  loan.principalRepaidFen += released;
+  bookFlow(loan, flow);
+  await addExposure(w, loan.borrowerKey, -released);
 }
 
 /** RepaymentShared follows its RepaymentReceived (or PrepaymentReceived) in the same transaction: same serial. */
