@@ -5,9 +5,11 @@
 // per file, each checked offline against its file first, plus a summary table.
 //
 //   node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N]
-//        [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID]
+//        [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID] [--as NAME [--data DIR]]
 //
-// The member's key: JL_PRIVATE_KEY, or --keystore FILE with its password in JL_KEYSTORE_PASSWORD.
+// The member's key: JL_PRIVATE_KEY, or --keystore FILE with its password in JL_KEYSTORE_PASSWORD,
+// or --as NAME: a member of the consortium `npm start` runs, whose id, anchor service, keystore
+// and password the launcher keeps in its data directory (scripts/ops/local/keys.ts).
 // The member's id: --member, or JL_MEMBER_ID (the records' submitter: each batch is signed as the
 // member's own EvidenceSubmission over the records' leaf hashes, which carry it).
 // The service: --service, or JL_ANCHOR_URL (default http://127.0.0.1:9545).
@@ -22,9 +24,11 @@ import { AnchorClient, AnchorClientError, type RecordInput } from "../../common/
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
 import { verifyOffline, type CheckId } from "../../common/formats/bundle/verify.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
+import { keystoreFile, passwordFile } from "../ops/local/keys.ts";
+import { NODE_NAMES, readManifest, type NodeName } from "../ops/local/manifest.ts";
 
 export const USAGE =
-  "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID]";
+  "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID] [--as NAME [--data DIR]]";
 export const HELP = `${USAGE}
 
 Hashes each file locally (the document never leaves this machine), anchors the digests through the
@@ -41,7 +45,15 @@ key, the record's place in the signed batch, the record it was sent for.
   --keystore FILE      the member's key as an encrypted JSON keystore, its password in
                        JL_KEYSTORE_PASSWORD (default: the key in JL_PRIVATE_KEY)
   --member ID          the member id the key belongs to (default: JL_MEMBER_ID)
+  --as NAME            act as a member of the consortium \`npm start\` runs (${NODE_NAMES.join(", ")}):
+                       its member id, the anchor service's URL, its keystore and the keystores'
+                       password are read from the launcher's data directory (consortium.json,
+                       keys/NAME.json, keys/.password or JL_KEYSTORE_PASSWORD); the options above
+                       still override each
+  --data DIR           that data directory (default: JL_DATA_DIR, else ./data)
   -h, --help           this text
+
+Environment: JL_PRIVATE_KEY, JL_KEYSTORE_PASSWORD, JL_MEMBER_ID, JL_ANCHOR_URL, JL_DATA_DIR (above).
 
 Exit codes: 0 anchored, 1 failed (service refused, a receipt or bundle did not verify, timeout), 2 bad input.
 `;
@@ -68,6 +80,8 @@ export type AnchorArgs = {
   timeoutSeconds: number;
   keystore: string | undefined;
   memberId: number;
+  /** --as: the local consortium's member to act as, and the launcher's data directory. */
+  as: { name: NodeName; dataDir: string } | undefined;
   help: boolean;
 };
 
@@ -85,11 +99,17 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
       timeout: { type: "string" },
       keystore: { type: "string" },
       member: { type: "string" },
+      as: { type: "string" },
+      data: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help === true) return { ...HELP_ONLY, help: true };
   if (positionals.length === 0) throw new Error("name at least one file or folder to anchor");
+  const as = values.as;
+  if (as !== undefined && !(NODE_NAMES as readonly string[]).includes(as))
+    throw new Error(`--as names a member of the local consortium (${NODE_NAMES.join(", ")}), got "${as}"`);
+  if (values.data !== undefined && as === undefined) throw new Error("--data goes with --as NAME");
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number) => {
     if (raw === undefined) return fallback;
     if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max)
@@ -98,15 +118,59 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Anch
   };
   return {
     paths: positionals,
-    service: (values.service ?? env.JL_ANCHOR_URL ?? "http://127.0.0.1:9545").replace(/\/$/, ""),
+    // with --as, an unset service and member come from the launcher's manifest (asMember)
+    service: (
+      values.service ??
+      env.JL_ANCHOR_URL ??
+      (as === undefined ? "http://127.0.0.1:9545" : "")
+    ).replace(/\/$/, ""),
     out: values.out,
     kind: int("kind", values.kind, EvidenceKind.Document, 1, 7),
     sm3: values.sm3 === true,
     batch: int("batch", values.batch, 1000, 1, 10_000),
     timeoutSeconds: int("timeout", values.timeout, 120, 1, 86_400),
     keystore: values.keystore,
-    memberId: memberIdOf(values.member ?? env.JL_MEMBER_ID),
+    memberId:
+      as !== undefined && values.member === undefined ? 0 : memberIdOf(values.member ?? env.JL_MEMBER_ID),
+    as:
+      as === undefined
+        ? undefined
+        : { name: as as NodeName, dataDir: values.data ?? env.JL_DATA_DIR ?? "data" },
     help: false,
+  };
+}
+
+/**
+ * --as NAME: what the local consortium's launcher keeps for that member — its id and the anchor
+ * service's URL (consortium.json), its keystore and the keystores' password — filled in where
+ * the command line left them unset.
+ */
+async function asMember(
+  args: AnchorArgs,
+  env: NodeJS.ProcessEnv,
+): Promise<{ args: AnchorArgs; env: NodeJS.ProcessEnv }> {
+  if (args.as === undefined) return { args, env };
+  const { name, dataDir } = args.as;
+  const manifest = await readManifest(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT")
+      throw new Error(
+        `no local consortium in ${dataDir} (consortium.json): run npm start, or name its --data DIR`,
+      );
+    throw error;
+  });
+  const password =
+    env.JL_KEYSTORE_PASSWORD ??
+    (await readFile(passwordFile(dataDir), "utf8").catch(() => undefined))?.trim();
+  if (password === undefined)
+    throw new Error(`no keystore password for ${dataDir}: set JL_KEYSTORE_PASSWORD as npm start had it`);
+  return {
+    args: {
+      ...args,
+      service: args.service === "" ? manifest.anchor.url.replace(/\/$/, "") : args.service,
+      memberId: args.memberId === 0 ? manifest.nodes[name].memberId : args.memberId,
+      keystore: args.keystore ?? keystoreFile(dataDir, name),
+    },
+    env: { ...env, JL_KEYSTORE_PASSWORD: password },
   };
 }
 
@@ -120,6 +184,7 @@ const HELP_ONLY: AnchorArgs = {
   timeoutSeconds: 120,
   keystore: undefined,
   memberId: 0,
+  as: undefined,
   help: true,
 };
 
@@ -204,7 +269,9 @@ export async function main(
     io.err("this Node's OpenSSL has no SM3; drop --sm3 to use SHA-256\n");
     return 2;
   }
-  const client = new AnchorClient(args.service, await loadWallet(args, env), args.memberId);
+  const member = await asMember(args, env);
+  args = member.args;
+  const client = new AnchorClient(args.service, await loadWallet(args, member.env), args.memberId);
   await client.info();
   const files = await listFiles(args.paths);
   const show = (label: string, done: number) => {

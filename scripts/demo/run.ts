@@ -20,6 +20,22 @@ import { loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bu
 import { type CheckResult, overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
 import { readManifest } from "../ops/local/manifest.ts";
 import { runScenarios } from "./scenarios.ts";
+import { printUsageIfAsked } from "../ops/usage.ts";
+
+printUsageIfAsked(
+  process.argv.slice(2),
+  `usage: npm run demo [-- --disposable]
+
+Runs the five-node scenarios (a joint loan, an assisted loan) against the consortium npm start
+runs, found through <JL_DATA_DIR or ./data>/consortium.json, and verifies their evidence.
+
+  --disposable   on a throw-away consortium in a temporary directory whose clock may be moved:
+                 also the overdue loan through to a court ruling
+  -h, --help     this text
+
+Environment: JL_DATA_DIR (default ./data). Exit code 1 when a check fails.
+`,
+);
 
 const disposable = process.argv.slice(2).includes("--disposable");
 const dataDir = disposable

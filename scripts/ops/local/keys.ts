@@ -54,6 +54,11 @@ export function keystoreFile(dataDir: string, name: AccountName): string {
   return path.join(keysDir(dataDir), `${name}.json`);
 }
 
+/** The keystores' password the launcher generated (unless JL_KEYSTORE_PASSWORD was set). */
+export function passwordFile(dataDir: string): string {
+  return path.join(keysDir(dataDir), ".password");
+}
+
 export function masterKeyFile(dataDir: string, node: NodeName): string {
   return path.join(keysDir(dataDir), `${node}.master.key`);
 }
@@ -101,7 +106,7 @@ export async function loadOrCreateKeys(
     password = given;
     passwordSource = "JL_KEYSTORE_PASSWORD";
   } else {
-    const file = path.join(dir, ".password");
+    const file = passwordFile(dataDir);
     const created = await createExclusive(file, `${randomBytes(24).toString("base64url")}\n`);
     password = (await readFile(file, "utf8")).trim();
     passwordSource = created ? "generated" : "file";

@@ -12,6 +12,27 @@ import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./con
 import { NODE_NAMES } from "./manifest.ts";
 import { serviceTable } from "./table.ts";
 import { tsaDir } from "./tsa.ts";
+import { printUsageIfAsked } from "../usage.ts";
+
+printUsageIfAsked(
+  process.argv.slice(2),
+  `usage: npm start (node scripts/ops/local/start.ts)
+
+Starts the local consortium: a chain (Anvil), the contracts, the anchor service, the demo TSA and
+five institution nodes (union, branchA, branchB, platform, court); Ctrl-C stops them. Everything is
+kept in the data directory: consortium.json (URLs, member ids, demo API tokens), trust-anchor.json,
+keys/<name>.json (each account's encrypted keystore) and keys/.password (their password).
+
+Environment:
+  JL_DATA_DIR            the data directory (default ./data)
+  JL_CHAIN_PORT          the local chain's port (default 8545)
+  JL_ANCHOR_PORT         the anchor service's port (default 9545)
+  JL_TSA_PORT            the demo TSA's port (default 9546)
+  JL_NODE_PORT_BASE      the first node's port; the five nodes take base … base+4 (default 9600)
+  JL_RPC_URL             an external chain instead of the local Anvil (default unset)
+  JL_KEYSTORE_PASSWORD   the keystores' password (default: generated into keys/.password)
+`,
+);
 
 const port = z.coerce.number().int().min(0).max(65535);
 const LauncherConfig = z.object({

@@ -12,6 +12,7 @@
 import { readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { printUsageIfAsked } from "../usage.ts";
 import type { JsonRpcProvider } from "ethers";
 import { EvidenceLog } from "../../../common/chain/generated/contracts.ts";
 import { AccountRole, type AccountInit } from "../../../common/consortium/members.ts";
@@ -169,15 +170,28 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
   }
 }
 
+const DEPLOY_USAGE =
+  "usage: node scripts/ops/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n";
+
 if (import.meta.main) {
+  printUsageIfAsked(
+    process.argv.slice(2),
+    `${DEPLOY_USAGE}
+Deploys the consortium's contracts on the Besu network npm run network:besu wrote, governs the
+founding members in, and writes NODE_DEPLOY_BLOCK and the addresses into the folder's env files.
+Run again, it only checks the deployment.
+
+  --network DIR   the folder npm run network:besu wrote
+  --rpc URL       the chain's RPC endpoint (default: the folder's anchor rpcUrl)
+  -h, --help      this text
+`,
+  );
   const { values } = parseArgs({
     options: { network: { type: "string" }, rpc: { type: "string" } },
     strict: true,
   });
   if (values.network === undefined) {
-    process.stderr.write(
-      "usage: npx node scripts/ops/network/deploy.ts --network <folder written by npm run network:besu> [--rpc <url>]\n",
-    );
+    process.stderr.write(DEPLOY_USAGE);
     process.exit(2);
   }
   try {
