@@ -190,6 +190,46 @@ for (const [name, make] of backends) {
       expect((await rejection(store.outbox.settled("NOPE", 1))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
     });
 
+    it("records a burst of sent transactions in one batch, all or nothing, and lists what is pending in order", async function () {
+      for (let i = 1; i <= 5; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
+      const seen: string[] = [];
+      store.outbox.onChange((e) => seen.push(`${e.serial}:${e.state}`));
+      const sent = await store.outbox.updateMany([
+        { serial: "REP-1", patch: { state: "sent", txHash: bytes32("tx1"), nonce: 10 } },
+        { serial: "REP-2", patch: { state: "sent", txHash: bytes32("tx2"), nonce: 11 } },
+      ]);
+      expect(sent.map((e) => [e.serial, e.state, e.nonce])).to.deep.equal([
+        ["REP-1", "sent", 10],
+        ["REP-2", "sent", 11],
+      ]);
+      expect(seen).to.deep.equal(["REP-1:sent", "REP-2:sent"]);
+      // one unknown serial: nothing of the batch is written
+      expect(
+        (
+          await rejection(
+            store.outbox.updateMany([
+              { serial: "REP-3", patch: { state: "sent", txHash: bytes32("tx3"), nonce: 12 } },
+              { serial: "NOPE", patch: { state: "sent", nonce: 13 } },
+            ]),
+          )
+        ).code,
+      ).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
+      expect((await store.outbox.status("REP-3"))!.state).to.equal("queued");
+      // final entries leave the pending list; the rest stay in outbox order
+      await store.outbox.updateMany([{ serial: "REP-1", patch: { state: "confirmed", blockNumber: 4 } }]);
+      expect((await store.outbox.pendingEntries(3)).map((e) => e.serial)).to.deep.equal([
+        "REP-2",
+        "REP-3",
+        "REP-4",
+      ]);
+      expect((await store.outbox.pendingEntries(100)).map((e) => e.state)).to.deep.equal([
+        "sent",
+        "queued",
+        "queued",
+        "queued",
+      ]);
+    });
+
     it("keeps queued and sent entries in the pending index, in order; final ones leave it", async function () {
       for (let i = 1; i <= 4; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
       expect((await store.outbox.nextPending())!.serial).to.equal("REP-1");
