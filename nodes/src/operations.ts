@@ -6,12 +6,11 @@ import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import type { Sublevel } from "../../common/level.ts";
 import { ApplicationRouting } from "./application-routing.ts";
 import type { ApplicationStore } from "./applications.ts";
-import { LoanApproval, type ContractAnchored } from "./approval.ts";
+import { LoanApproval, type LoanApprovalDeps } from "./approval.ts";
 import type { AnchorEvidence, ConsentDeps, CreditQueryDeps } from "./bureau/consent.ts";
 import { CreditQueries } from "./credit-query.ts";
 import { DocumentAccess } from "./document-access.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
-import type { ReceivingAccounts } from "./entrusted-payment.ts";
 import { FundFlows } from "./fund-flows.ts";
 import type { Cursor } from "./indexer/indexer.ts";
 import type { LedgerModel, Loan } from "./indexer/model.ts";
@@ -52,20 +51,14 @@ export type OperationsDeps = {
   now?: () => Date;
   /** How long a cancellation waits for the chain's answer before NODE_ERR_OUTBOX_PENDING (default 60 s). */
   chainWriteTimeoutMs?: number;
-  /** Which account each loan this node approved or agreed to pays (entrusted-payment.ts); absent: not kept. */
-  receiving?: ReceivingAccounts;
-  /** Checks a signed contract before approval anchors it (e-contract/contracts.ts); absent: unchecked. */
-  verifyContract?: (pdf: Uint8Array) => Promise<unknown>;
-  /** Approval anchored a signed contract: its on-chain registration and endorsement are due (e-contract/endorsements.ts). */
-  contractAnchored?: ContractAnchored;
-  /** Whether an application may be approved and under which consent (credit-decision/decisions.ts); absent: no approval. */
-  decisionGate?: (
-    applicationId: string,
-    borrowerKey: string,
-  ) => Promise<{ consentLeafHash: string; decisionId: string }>;
   /** More of one loan's API output, each from its own module (receiving account, income split, prepayments). */
   loanDetails?: Array<(loan: Loan) => Promise<Record<string, unknown>>>;
-};
+} & Pick<
+  // approval's optional steps, as approval.ts documents them: receiving accounts kept, the signed
+  // contract checked, its on-chain registration queued, the credit decision's gate
+  LoanApprovalDeps,
+  "receiving" | "verifyContract" | "contractAnchored" | "decisionGate"
+>;
 
 /** Every room of the node over one set of dependencies (each room takes only what it uses). */
 export class NodeOperations {
