@@ -11,7 +11,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
-import type { Sublevel } from "../common/level.ts";
 import { PostLoanBatch, type BatchDeps } from "../nodes/src/post-loan/batch.ts";
 import { SimulatedEnforcementList } from "../nodes/src/post-loan/enforcement.ts";
 
@@ -40,7 +39,7 @@ const deps = (store: string): BatchDeps => ({
   },
   daysPastDue: async (loanId: string) => (Number.parseInt(loanId.slice(-4), 16) % 100 === 0 ? 12 : 0),
   enforcement: new SimulatedEnforcementList(listed),
-  store: db.sublevel(store, { valueEncoding: "json" }) as Sublevel<string, never>,
+  store: db.sublevel(store, { valueEncoding: "json" }) as BatchDeps["store"],
   now: () => 2_000,
 });
 

@@ -48,6 +48,8 @@ export type KeeperDeps = {
   mediation?: KeeperMediation;
   /** Unix seconds. */
   now: () => number;
+  /** Run before each round (a node brings its clock up to the chain's latest block). */
+  beforeRound?: () => Promise<void>;
   log?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 };
 
@@ -71,6 +73,7 @@ export class Keeper {
 
   /** One round: remind, escalate what is due, open mediation cases. */
   async runOnce(): Promise<KeeperRound> {
+    await this.deps.beforeRound?.();
     const round: KeeperRound = {
       checked: 0,
       escalated: [],

@@ -44,7 +44,14 @@ export function postLoanRooms(
   const { config } = options;
   const { storage, chain, writers, log, eContracts } = parts;
   const { model } = writers.indexer;
-  const now = () => Math.floor((options.now?.() ?? new Date()).getTime() / 1000);
+  // The post-loan rooms' clock: the later of the node's and the chain's latest block (read before
+  // each keeper round). Days past due are the ledger's, by block time; a chain whose time runs
+  // ahead of this machine (a test or demo chain moved forward) is contacted by its own daytime.
+  let chainTime = 0;
+  const now = () => Math.max(chainTime, Math.floor((options.now?.() ?? new Date()).getTime() / 1000));
+  const readChainTime = async () => {
+    chainTime = Math.max(chainTime, (await chain.provider.getBlock("latest"))?.timestamp ?? 0);
+  };
   const notices = new NoticeService({
     gateway: parts.gateway ?? new SimulatedGateway({ now }),
     anchor: chain.anchorRecords,
@@ -83,6 +90,7 @@ export function postLoanRooms(
     notices,
     mediation,
     now,
+    beforeRound: readChainTime,
     log,
   });
   // the nightly batch: a branch watches its own loans, the union every active loan
