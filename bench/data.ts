@@ -43,6 +43,15 @@ export function leafHashHex(seeds: Buffer, i: number, submitter: number): string
   return `0x${Buffer.from(leafHash(seeds, i, submitter)).toString("hex")}`;
 }
 
+/** A signed POST /v1/leaves built before the clock starts: the body, its signed submission, headers, expiry and record count. */
+export type PreparedSubmission = {
+  body: Buffer;
+  submission: Record<string, string>;
+  headers: Record<string, string>;
+  expiresAt: number;
+  count: number;
+};
+
 /** Nearest-rank percentile of an ascending list (p in 0..100). */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

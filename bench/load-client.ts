@@ -12,7 +12,7 @@ import { Wallet } from "ethers";
 import { requestDomain, signRequest } from "../common/auth/request-signing.ts";
 import { fromHex } from "../common/bytes.ts";
 import { verifyInclusion } from "../common/formats/merkle/rfc9162.ts";
-import { asBuffer, leafHashHex, submittedRecord } from "./data.ts";
+import { asBuffer, leafHashHex, submittedRecord, type PreparedSubmission } from "./data.ts";
 import { submissionHeaders } from "../common/anchor/client.ts";
 
 export type LoadClientInit = {
@@ -103,15 +103,7 @@ function exchange(
   });
 }
 
-type Prepared = {
-  body: Buffer;
-  submission: Record<string, string>;
-  headers: Record<string, string>;
-  expiresAt: number;
-  count: number;
-  sampleIndex: number;
-  sampleHash: string;
-};
+type Prepared = PreparedSubmission & { sampleIndex: number; sampleHash: string };
 
 const wallet = new Wallet(init.privateKey);
 const domain = requestDomain(BigInt(init.chainId), init.registry);

@@ -13,11 +13,11 @@ import { Level } from "level";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { fromHex } from "../../common/bytes.ts";
 import { parseBundleJson } from "../../common/formats/bundle/bundle.ts";
-import { type EvidenceRecord, encodeLeaf } from "../../common/formats/leaf/leaf.ts";
 import { verifyOffline } from "../../common/formats/bundle/verify.ts";
-import { hashLeaf, verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
+import { verifyInclusion } from "../../common/formats/merkle/rfc9162.ts";
 import { MEMBERS, UNION_LOG, startConsortiumChain } from "../../test/support/consortium-chain.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
+import { SEED_BYTES, leafHashHex, submittedRecord, type PreparedSubmission } from "../data.ts";
 import { latency, rateOverProgress } from "../report/stats.ts";
 import type { ScalingResult, ScalingRun } from "../report/types.ts";
 import { anchorProcess } from "./anchor-process.ts";
@@ -36,28 +36,9 @@ export type ScalingOptions = {
 /** Raw samples for the charts (not in the report's JSON). */
 export type ScalingSamples = { leaves: number; anchoredMs: number[]; lookupMs: number[]; verifyMs: number[] };
 
-const SEED = 96; // digest ‖ salt ‖ subject
 const TTL_SECONDS = 290; // the service accepts at most 300
 const HEAD_POLL_MS = 50;
 const ANCHOR_TIMEOUT_MS = 180_000;
-
-const hex = (seeds: Buffer, o: number) => `0x${seeds.toString("hex", o, o + 32)}`;
-
-function submitted(seeds: Buffer, i: number) {
-  const o = i * SEED;
-  return {
-    kind: 1 + (i % 7),
-    digestAlgorithm: 1,
-    digest: hex(seeds, o),
-    salt: hex(seeds, o + 32),
-    subject: hex(seeds, o + 64),
-  };
-}
-
-function leafHashOf(seeds: Buffer, i: number, submitter: number): string {
-  const record = { version: 1, ...submitted(seeds, i), submitter } as EvidenceRecord;
-  return `0x${Buffer.from(hashLeaf(encodeLeaf(record))).toString("hex")}`;
-}
 
 async function dirBytes(dir: string): Promise<number> {
   let total = 0;
@@ -68,14 +49,6 @@ async function dirBytes(dir: string): Promise<number> {
   }
   return total;
 }
-
-type Prepared = {
-  body: Buffer;
-  submission: Record<string, string>;
-  headers: Record<string, string>;
-  expiresAt: number;
-  count: number;
-};
 
 /** Heads as GET /v1/heads lists them, followed incrementally: the anchored tree size. */
 class HeadFollower {
@@ -121,7 +94,7 @@ async function runSize(
     );
 
     // pre-sign every request (branch A's key) before the clock starts
-    const seeds = randomBytes(leaves * SEED);
+    const seeds = randomBytes(leaves * SEED_BYTES);
     const wallet = chain.wallets.branchA;
     const domain = requestDomain(chain.chainId, chain.deployment.addresses.consortiumRegistry);
     // the member's submission signature does not expire: a re-signed request keeps it
@@ -143,10 +116,10 @@ async function runSize(
       logId: UNION_LOG,
     };
     const signStarted = performance.now();
-    const requests: Prepared[] = [];
+    const requests: PreparedSubmission[] = [];
     for (let first = 0; first < leaves; first += opts.perRequest) {
       const count = Math.min(opts.perRequest, leaves - first);
-      const records = Array.from({ length: count }, (_, k) => submitted(seeds, first + k));
+      const records = Array.from({ length: count }, (_, k) => submittedRecord(seeds, first + k));
       const body = Buffer.from(JSON.stringify({ records }), "utf8");
       const submission = await submissionHeaders(wallet, info, MEMBERS.branchA, records);
       requests.push({ body, submission, ...(await sign(body, submission)), count });
@@ -264,7 +237,7 @@ async function runSize(
     const lookupMs: number[] = [];
     const answers: Array<{ leafHash: string; text: string }> = [];
     for (let k = 0; k < opts.lookups; k++) {
-      const leafHash = leafHashOf(seeds, pick(), MEMBERS.branchA);
+      const leafHash = leafHashHex(seeds, pick(), MEMBERS.branchA);
       const t0 = performance.now();
       const r = await http.request("GET", `/v1/leaves/${leafHash}`, {}, undefined, true);
       lookupMs.push(r.doneAt - t0);
@@ -298,7 +271,7 @@ async function runSize(
     const verifyMs: number[] = [];
     let bundlesVerified = 0;
     for (let k = 0; k < opts.verifications; k++) {
-      const leafHash = leafHashOf(seeds, pick(), MEMBERS.branchA);
+      const leafHash = leafHashHex(seeds, pick(), MEMBERS.branchA);
       const r = await http.request("GET", `/v1/bundles/${leafHash}`, {}, undefined, true);
       if (r.status !== 200)
         throw new Error(`GET /v1/bundles/${leafHash}: ${r.status} ${r.text?.slice(0, 300)}`);
