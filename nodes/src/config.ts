@@ -111,6 +111,28 @@ export const NodeConfigSchema = z.object({
     .default({ kind: "court", body: "合同签订地有管辖权的人民法院" }),
   /** Where this branch signs its contracts (签订地). */
   contractPlace: z.string().min(1).default("贷款人住所地"),
+  /**
+   * The node's C2SP witness of the evidence log (nodes/src/witness/): its key name (e.g.
+   * court.example/witness), its Ed25519 seed file (64 hex digits, mode 0600), and the vkeys of the
+   * logs it follows (comma-separated). Unset name: no witness routes.
+   */
+  witnessName: z
+    .string()
+    .regex(/^[^\s+]+$/, "a key name: no spaces, no '+'")
+    .optional(),
+  witnessKeyFile: z.string().min(1).optional(),
+  witnessLogs: z
+    .preprocess(
+      (v) =>
+        typeof v === "string"
+          ? v
+              .split(",")
+              .map((k) => k.trim())
+              .filter((k) => k !== "")
+          : v,
+      z.array(z.string().min(1)),
+    )
+    .default([]),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess(jsonText, z.array(ApiUser)).default([]),
   /** Largest request body a route takes unless it says otherwise (bytes): 16 MiB. */
@@ -132,6 +154,9 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   governanceKeystoreFile: "NODE_GOVERNANCE_KEYSTORE_FILE",
   governanceKeystorePassword: "NODE_GOVERNANCE_KEYSTORE_PASSWORD",
   masterKeyFile: "NODE_MASTER_KEY_FILE",
+  witnessName: "NODE_WITNESS_NAME",
+  witnessKeyFile: "NODE_WITNESS_KEY_FILE",
+  witnessLogs: "NODE_WITNESS_LOGS",
   consortiumKey: "NODE_CONSORTIUM_KEY",
   rpcUrl: "NODE_RPC_URL",
   anchorUrl: "NODE_ANCHOR_URL",

@@ -59,6 +59,9 @@
 //   contract-endorsements     contract leafHash                    → ContractEndorsement (JSON): a signed
 //                                                                    contract's registration and its
 //                                                                    platform's endorsement (e-contract/)
+//   witness                   log origin (utf8)                    → { size, root, cosignedAt } (JSON): the
+//                                                                    latest checkpoint this node's C2SP
+//                                                                    witness cosigned (witness/witness.ts)
 //
 // A record and its index entries are always written in one batch (the outbox's synced).
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
@@ -90,6 +93,7 @@ export const NODE_SUBLEVELS = {
   creditDecisions: { name: "credit-decisions", valueEncoding: "json" },
   creditReviewQueue: { name: "credit-review-queue", valueEncoding: "json" },
   contractEndorsements: { name: "contract-endorsements", valueEncoding: "json" },
+  witness: { name: "witness", valueEncoding: "json" },
 } as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
 
 export type NodeSublevel = keyof typeof NODE_SUBLEVELS;

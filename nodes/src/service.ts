@@ -10,12 +10,14 @@ import pino from "pino";
 import { buildNodeApp } from "./http/app.ts";
 import { createNodeMetrics } from "./metrics.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
+import { anchorHealthz, createReadiness } from "./readiness.ts";
 import { chainReadModelAndWriters, connectChain } from "./wiring/chain.ts";
 import { creditRooms } from "./wiring/credit.ts";
 import { lendingRooms } from "./wiring/lending.ts";
 import type { NodeServiceOptions } from "./wiring/options.ts";
 import { postLoanRooms, scheduleKeeper } from "./wiring/post-loan.ts";
 import { openSharedStores, openStorage } from "./wiring/storage.ts";
+import { openWitness } from "./witness/wiring.ts";
 import { openStaffRoom } from "./staff/room.ts";
 
 export type { NodeServiceOptions } from "./wiring/options.ts";
@@ -49,6 +51,27 @@ export async function createNodeService(options: NodeServiceOptions) {
   });
   // the credit report's negative-data pre-notices go out through the post-loan notice service
   lending.ops.reporting.deps.notices = notices;
+  // the court's and the union's nodes witness the evidence log (C2SP tlog-witness; witness/)
+  const witness = await openWitness(config, storage, log);
+
+  // /readyz: the chain (still the one started on), the index's lag, the outbox's backlog, the anchor service
+  const genesis = await chain.provider.getBlock(0);
+  const readiness = createReadiness(
+    {
+      chainId: async () => BigInt(await chain.provider.send("eth_chainId", [])),
+      genesisHash: async () => (await chain.provider.getBlock(0))?.hash ?? "none",
+      indexer: () => {
+        const status = indexer.status();
+        return { cursorBlock: status.cursor?.blockNumber, head: status.head, lastError: status.lastError };
+      },
+      outboxBacklog: async () => {
+        const counts = await outbox.counts();
+        return counts.queued + counts.sent;
+      },
+      anchorHealthy: () => anchorHealthz(config.anchorUrl),
+    },
+    { chainId: chain.chainId, ...(genesis?.hash == null ? {} : { genesisHash: genesis.hash }) },
+  );
 
   const app = await buildNodeApp({
     logger,
@@ -70,7 +93,8 @@ export async function createNodeService(options: NodeServiceOptions) {
     ...(credit.branchObjections === undefined ? {} : { branchObjections: credit.branchObjections }),
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
-    ready: () => ({ ready: true, detail: { indexer: indexer.status(), chainId: chain.chainId.toString() } }),
+    ready: () => readiness.check(),
+    ...(witness === undefined ? {} : { witness }),
     metrics,
     metricSources: { outboxCounts: () => outbox.counts(), indexerStatus: () => indexer.status() },
   });
