@@ -150,9 +150,7 @@ contract EvidenceRegistry is ConsortiumGoverned, IEvidenceRegistry {
         view
         returns (EvidenceStatus storage s, uint32 memberId)
     {
-        if (reasonCode == 0) revert EvidenceRegistryMissingReason();
-        s = _requireEvidence(leafHash);
-        memberId = _requireActiveMember();
+        (s, memberId) = _requireReasonedAction(leafHash, reasonCode);
         if (memberId != s.submitter && _registry.kindOf(memberId) != IConsortiumRegistry.MemberKind.Court) {
             revert EvidenceRegistryNotSubmitterOrCourt(leafHash, memberId);
         }
@@ -167,10 +165,19 @@ contract EvidenceRegistry is ConsortiumGoverned, IEvidenceRegistry {
         view
         returns (EvidenceStatus storage s, uint32 memberId)
     {
+        (s, memberId) = _requireReasonedAction(leafHash, reasonCode);
+        if (_registry.kindOf(memberId) != IConsortiumRegistry.MemberKind.Court) revert EvidenceRegistryNotCourt(memberId);
+    }
+
+    /// @dev Every change of registered evidence: a reason, the evidence, an active member's caller.
+    function _requireReasonedAction(bytes32 leafHash, uint16 reasonCode)
+        private
+        view
+        returns (EvidenceStatus storage s, uint32 memberId)
+    {
         if (reasonCode == 0) revert EvidenceRegistryMissingReason();
         s = _requireEvidence(leafHash);
         memberId = _requireActiveMember();
-        if (_registry.kindOf(memberId) != IConsortiumRegistry.MemberKind.Court) revert EvidenceRegistryNotCourt(memberId);
     }
 
     function _requireEvidence(bytes32 leafHash) private view returns (EvidenceStatus storage s) {

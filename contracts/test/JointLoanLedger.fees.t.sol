@@ -20,13 +20,6 @@ contract JointLoanLedgerFeesTest is LendingFixture {
         return t;
     }
 
-    function _expectRevert(IJointLoanLedger.LoanTerms memory t, bytes memory err) private {
-        bytes memory agreement = _agreement(t);
-        vm.prank(branchAOps);
-        vm.expectRevert(err);
-        ledger.registerLoan(t, agreement);
-    }
-
     /// @dev 10,000 yuan at 18% for 30 days (interest 147.95 yuan) with 100 yuan deducted at
     /// disbursement: ⌈(2·(1,014,795 − 990,000) − 1)·3,650,000 / (2·990,000·30)⌉ = 3048 bps
     /// (SCHEDULE.md, worked example). The nominal 18% alone passed the old rate check.
@@ -34,10 +27,10 @@ contract JointLoanLedgerFeesTest is LendingFixture {
         IJointLoanLedger.LoanTerms memory t = _bullet("BULLET-FEE", 14_795);
         t.fees = new IJointLoanLedger.Fee[](1);
         t.fees[0] = IJointLoanLedger.Fee(0, 10_000);
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerAllInAprAboveCap.selector, 3048, 2400));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerAllInAprAboveCap.selector, 3048, 2400));
         // paid with the repayment instead: 49.32 yuan is ⌈2400.06⌉ = 2401, 49.31 yuan ⌈2399.94⌉ = 2400
         t.fees[0] = IJointLoanLedger.Fee(1, 4_932);
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerAllInAprAboveCap.selector, 2401, 2400));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerAllInAprAboveCap.selector, 2401, 2400));
         t.fees[0] = IJointLoanLedger.Fee(1, 4_931);
         bytes32 loanId = _register(t);
         assertTrue(ledger.loan(loanId).state == IJointLoanLedger.LoanState.Registered, "at the cap passes");
@@ -67,14 +60,14 @@ contract JointLoanLedgerFeesTest is LendingFixture {
 
     function test_registerLoan_badFeesAreRefused() external {
         IJointLoanLedger.LoanTerms memory t = _withFees(_terms("BAD", 1_000_000, 3000, 6), [1, 7], [uint32(1), 1]);
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadFee.selector, 1));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadFee.selector, 1));
         t = _withFees(_terms("BAD", 1_000_000, 3000, 6), [1, 2], [uint32(1), 0]);
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadFee.selector, 1));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadFee.selector, 1));
         t = _withFees(_terms("BAD", 1_000_000, 3000, 6), [0, 0], [uint32(600_000), 400_000]);
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerUpfrontFeesTooHigh.selector, 1_000_000, 1_000_000));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerUpfrontFeesTooHigh.selector, 1_000_000, 1_000_000));
         t = _terms("BAD", 1_000_000, 3000, 6);
         t.fees = new IJointLoanLedger.Fee[](121);
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadFee.selector, 120));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadFee.selector, 120));
     }
 
     /// @dev The all-in cost counts installment k as month k, so a "monthly" schedule due every
@@ -82,12 +75,12 @@ contract JointLoanLedgerFeesTest is LendingFixture {
     function test_registerLoan_monthlyScheduleOffTheCalendarIsRefused() external {
         IJointLoanLedger.LoanTerms memory t = _terms("CAL", 1_000_000, 3000, 6);
         t.schedule[2].dueDay -= 1;
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadSchedule.selector, 2));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadSchedule.selector, 2));
         t = _terms("CAL", 1_000_000, 3000, 6);
         for (uint256 i = 0; i < 6; ++i) {
             t.schedule[i].dueDay = uint16(START_DAY + 14 * (i + 1));
         }
-        _expectRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadSchedule.selector, 0));
+        _expectRegisterRevert(t, abi.encodeWithSelector(IJointLoanLedger.LedgerBadSchedule.selector, 0));
     }
 
     function test_addMonthsDay_clampsToTheMonthsEnd() external pure {

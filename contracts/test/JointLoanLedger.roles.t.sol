@@ -9,27 +9,25 @@ import {LendingFixture} from "./utils/LendingFixture.sol";
 /// its business — the union only under a mandate the branch granted for that loan (scoped to it,
 /// expiring, revocable).
 contract JointLoanLedgerRolesTest is LendingFixture {
-    function _notBranch(address caller) private pure returns (bytes memory) {
-        return abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, caller, BRANCH_A);
+    /// @dev The next call is by `caller`, and refused as not branch A's operations.
+    function _expectNotBranch(address caller) private {
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, caller, BRANCH_A));
     }
 
     /// @dev Before: any union account registered, repaid and cancelled in any branch's name.
     function test_union_cannotRegisterRepayOrCancelWithoutAMandate() external {
         IJointLoanLedger.LoanTerms memory t = _terms("U1", 1_000_000, 3000, 6);
         bytes memory agreement = _agreement(t);
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.registerLoan(t, agreement);
         bytes32 loanId = _register(t);
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.cancelLoan(loanId, 1);
         _disburseAll(loanId);
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.repay(loanId, 1000, "R-U", "V");
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.settle(loanId, 1000, "S-U", "V");
     }
 
@@ -37,8 +35,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
     function test_branchGovernanceKey_cannotServiceLoans() external {
         IJointLoanLedger.LoanTerms memory t = _terms("GOV", 1_000_000, 3000, 6);
         bytes memory agreement = _agreement(t);
-        vm.prank(branchAGov);
-        vm.expectRevert(_notBranch(branchAGov));
+        _expectNotBranch(branchAGov);
         ledger.registerLoan(t, agreement);
         bytes32 loanId = _register(t);
         vm.warp(_dayStart(START_DAY));
@@ -64,8 +61,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
         vm.prank(unionOps);
         ledger.registerLoan(t, agreement);
         bytes memory otherAgreement = _agreement(other);
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.registerLoan(other, otherAgreement);
         _disburseAll(loanId);
         IJointLoanLedger.Installment[] memory s = ledger.schedule(loanId);
@@ -73,8 +69,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
         ledger.repay(loanId, 1000, "R-M1", "V");
         // expired: refused
         vm.warp(uint256(expiry));
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.repay(loanId, 1000, "R-M2", "V");
         // renewed, then revoked: refused again
         vm.prank(branchAOps);
@@ -83,8 +78,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
         ledger.repay(loanId, 1000, "R-M3", "V");
         vm.prank(branchAOps);
         ledger.revokeMandate(loanId, unionOps);
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.repay(loanId, 1000, "R-M4", "V");
         assertTrue(s.length == 6, "schedule");
     }
@@ -92,8 +86,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
     function test_mandate_onlyTheLoansBranchGrantsOrRevokes() external {
         bytes32 loanId = _register(_terms("M3", 1_000_000, 3000, 6));
         uint40 expiry = uint40(block.timestamp + 1 days);
-        vm.prank(branchBOps);
-        vm.expectRevert(_notBranch(branchBOps));
+        _expectNotBranch(branchBOps);
         ledger.grantMandate(loanId, unionOps, expiry);
         vm.prank(unionOps);
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, unionOps, BRANCH_A));
@@ -103,8 +96,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
         ledger.grantMandate(loanId, unionOps, uint40(block.timestamp));
         vm.prank(branchAOps);
         ledger.grantMandate(loanId, unionOps, expiry);
-        vm.prank(branchBOps);
-        vm.expectRevert(_notBranch(branchBOps));
+        _expectNotBranch(branchBOps);
         ledger.revokeMandate(loanId, unionOps);
         // a mandate granted by branch B for a loan id does not let its agent register branch A's loan
         IJointLoanLedger.LoanTerms memory t = _terms("M4", 1_000_000, 3000, 6);
@@ -112,8 +104,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
         vm.prank(branchBOps);
         ledger.grantMandate(id4, unionOps, expiry);
         bytes memory agreement = _agreement(t);
-        vm.prank(unionOps);
-        vm.expectRevert(_notBranch(unionOps));
+        _expectNotBranch(unionOps);
         ledger.registerLoan(t, agreement);
     }
 

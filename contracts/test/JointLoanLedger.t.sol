@@ -153,13 +153,6 @@ contract JointLoanLedgerTest is LendingFixture {
         ledger.registerLoan(d2, agreement);
     }
 
-    function _expectRegisterRevert(IJointLoanLedger.LoanTerms memory t, bytes memory err) internal {
-        bytes memory agreement = _agreement(t);
-        vm.prank(branchAOps);
-        vm.expectRevert(err);
-        ledger.registerLoan(t, agreement);
-    }
-
     function test_disburse_rejectsDeductionWrongAccountReusedSerialAndStrangers() external {
         bytes32 loanId = _register(_terms("F", 1_000_000, 3000, 6));
         vm.prank(branchAOps);

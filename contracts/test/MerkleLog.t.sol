@@ -25,12 +25,10 @@ contract MerkleLogTest is TestBase {
     }
 
     function testFuzz_verifyConsistency_acceptsReferenceProof(uint256 seed, uint256 m, uint256 n) external view {
-        n = bound(n, 2, MAX_SIZE);
-        m = bound(m, 1, n - 1);
-        bytes32[] memory leaves = MerkleReference.leafHashes(seed, n);
-        (bytes32[] memory proof,) = MerkleReference.consistency(leaves, m, n);
-        bytes32 r1 = MerkleReference.mth(leaves, 0, m);
-        bytes32 r2 = MerkleReference.mth(leaves, 0, n);
+        bytes32[] memory proof;
+        bytes32 r1;
+        bytes32 r2;
+        (m, n, proof, r1, r2) = _consistencyCase(seed, m, n);
         assertTrue(MerkleLog.verifyConsistency(m, n, r1, r2, proof), "reference proof accepted");
     }
 
@@ -38,13 +36,11 @@ contract MerkleLogTest is TestBase {
         external
         view
     {
-        n = bound(n, 2, MAX_SIZE);
-        m = bound(m, 1, n - 1);
         vm.assume(flip != 0);
-        bytes32[] memory leaves = MerkleReference.leafHashes(seed, n);
-        (bytes32[] memory proof,) = MerkleReference.consistency(leaves, m, n);
-        bytes32 r1 = MerkleReference.mth(leaves, 0, m);
-        bytes32 r2 = MerkleReference.mth(leaves, 0, n);
+        bytes32[] memory proof;
+        bytes32 r1;
+        bytes32 r2;
+        (m, n, proof, r1, r2) = _consistencyCase(seed, m, n);
         uint256 element = where % proof.length;
         uint256 byteIndex = (where >> 128) % 32;
         proof[element] = proof[element] ^ bytes32(uint256(flip) << (8 * byteIndex));
@@ -55,12 +51,10 @@ contract MerkleLogTest is TestBase {
         external
         view
     {
-        n = bound(n, 2, MAX_SIZE);
-        m = bound(m, 1, n - 1);
-        bytes32[] memory leaves = MerkleReference.leafHashes(seed, n);
-        (bytes32[] memory proof,) = MerkleReference.consistency(leaves, m, n);
-        bytes32 r1 = MerkleReference.mth(leaves, 0, m);
-        bytes32 r2 = MerkleReference.mth(leaves, 0, n);
+        bytes32[] memory proof;
+        bytes32 r1;
+        bytes32 r2;
+        (m, n, proof, r1, r2) = _consistencyCase(seed, m, n);
         bytes32[] memory shorter = new bytes32[](proof.length - 1);
         bytes32[] memory longer = new bytes32[](proof.length + 1);
         for (uint256 i = 0; i < proof.length; ++i) {
@@ -76,13 +70,11 @@ contract MerkleLogTest is TestBase {
         external
         view
     {
-        n = bound(n, 2, MAX_SIZE);
-        m = bound(m, 1, n - 1);
         vm.assume(noise != bytes32(0));
-        bytes32[] memory leaves = MerkleReference.leafHashes(seed, n);
-        (bytes32[] memory proof,) = MerkleReference.consistency(leaves, m, n);
-        bytes32 r1 = MerkleReference.mth(leaves, 0, m);
-        bytes32 r2 = MerkleReference.mth(leaves, 0, n);
+        bytes32[] memory proof;
+        bytes32 r1;
+        bytes32 r2;
+        (m, n, proof, r1, r2) = _consistencyCase(seed, m, n);
         assertFalse(MerkleLog.verifyConsistency(m, n, r1 ^ noise, r2, proof), "corrupted first root rejected");
         assertFalse(MerkleLog.verifyConsistency(m, n, r1, r2 ^ noise, proof), "corrupted second root rejected");
         assertFalse(MerkleLog.verifyConsistency(m, n, r2, r1, proof), "swapped roots rejected");
@@ -165,5 +157,19 @@ contract MerkleLogTest is TestBase {
         assertFalse(MerkleLog.verifyConsistency(5, 5, r, ~r, empty), "same size, other root");
         assertFalse(MerkleLog.verifyConsistency(6, 5, r, r, empty), "shrinking tree");
         assertFalse(MerkleLog.verifyConsistency(3, 5, r, r, empty), "growth needs a proof");
+    }
+
+    /// @dev A random tree of `n` leaves (2 to MAX_SIZE) and an older size `m` (1 to n − 1): both
+    /// sizes as bounded, the reference consistency proof between them and both roots.
+    function _consistencyCase(uint256 seed, uint256 m, uint256 n)
+        private
+        pure
+        returns (uint256, uint256, bytes32[] memory proof, bytes32 r1, bytes32 r2)
+    {
+        n = bound(n, 2, MAX_SIZE);
+        m = bound(m, 1, n - 1);
+        bytes32[] memory leaves = MerkleReference.leafHashes(seed, n);
+        (proof,) = MerkleReference.consistency(leaves, m, n);
+        return (m, n, proof, MerkleReference.mth(leaves, 0, m), MerkleReference.mth(leaves, 0, n));
     }
 }

@@ -154,26 +154,14 @@ describe("JointLoanLedger flows (deployed)", function () {
 
       // disburse: each funder exactly its share; active only once both have
       const sBranch = l.serial("DIS");
-      const txBranch = await l.ledgerAs(BRANCH_A).getFunction("disburse")(
-        loanId,
-        branchPart,
-        ACCOUNT_OF[BRANCH_A],
-        sBranch,
-        voucherOf(sBranch),
-      );
+      const txBranch = await l.disburse(BRANCH_A, loanId, branchPart, ACCOUNT_OF[BRANCH_A]!, sBranch);
       await expect(txBranch)
         .to.emit(l.ledger, "FundsDisbursed")
         .withArgs(loanId, BRANCH_A, branchPart, ACCOUNT_OF[BRANCH_A], sBranch, voucherOf(sBranch));
       await expect(txBranch).not.to.emit(l.ledger, "LoanActivated");
       expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Registered);
       const sPlatform = l.serial("DIS");
-      const txPlatform = await l.ledgerAs(PLATFORM).getFunction("disburse")(
-        loanId,
-        platformPart,
-        ACCOUNT_OF[PLATFORM],
-        sPlatform,
-        voucherOf(sPlatform),
-      );
+      const txPlatform = await l.disburse(PLATFORM, loanId, platformPart, ACCOUNT_OF[PLATFORM]!, sPlatform);
       await expect(txPlatform)
         .to.emit(l.ledger, "FundsDisbursed")
         .withArgs(loanId, PLATFORM, platformPart, ACCOUNT_OF[PLATFORM], sPlatform, voucherOf(sPlatform));
@@ -736,26 +724,10 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect(deduction > 0n).to.equal(true);
       const before = await books(l);
       const serial = l.serial("DIS");
-      await expect(
-        l.ledgerAs(BRANCH_A).getFunction("disburse")(
-          loanId,
-          branchPart - deduction,
-          ACCOUNT_OF[BRANCH_A],
-          serial,
-          voucherOf(serial),
-        ),
-      )
+      await expect(l.disburse(BRANCH_A, loanId, branchPart - deduction, ACCOUNT_OF[BRANCH_A]!, serial))
         .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementMismatch")
         .withArgs(loanId, BRANCH_A, branchPart - deduction, branchPart);
-      await expect(
-        l.ledgerAs(PLATFORM).getFunction("disburse")(
-          loanId,
-          platformPart + 1n,
-          ACCOUNT_OF[PLATFORM],
-          serial,
-          voucherOf(serial),
-        ),
-      )
+      await expect(l.disburse(PLATFORM, loanId, platformPart + 1n, ACCOUNT_OF[PLATFORM]!, serial))
         .to.be.revertedWithCustomError(l.ledger, "LedgerDisbursementMismatch")
         .withArgs(loanId, PLATFORM, platformPart + 1n, platformPart);
       expect(await books(l)).to.deep.equal(before);
@@ -768,26 +740,10 @@ describe("JointLoanLedger flows (deployed)", function () {
     it("LedgerAccountNotWhitelisted: a branch cannot disburse its share from (or to) the platform's account", async function () {
       const { loanId } = await l.register(joint(l));
       const serial = l.serial("DIS");
-      await expect(
-        l.ledgerAs(BRANCH_A).getFunction("disburse")(
-          loanId,
-          700_000n,
-          ACCOUNT_OF[PLATFORM],
-          serial,
-          voucherOf(serial),
-        ),
-      )
+      await expect(l.disburse(BRANCH_A, loanId, 700_000n, ACCOUNT_OF[PLATFORM]!, serial))
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(BRANCH_A, ACCOUNT_OF[PLATFORM]);
-      await expect(
-        l.ledgerAs(PLATFORM).getFunction("disburse")(
-          loanId,
-          300_000n,
-          ACCOUNT_OF[BRANCH_A],
-          serial,
-          voucherOf(serial),
-        ),
-      )
+      await expect(l.disburse(PLATFORM, loanId, 300_000n, ACCOUNT_OF[BRANCH_A]!, serial))
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(PLATFORM, ACCOUNT_OF[BRANCH_A]);
       expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(false);
@@ -797,28 +753,12 @@ describe("JointLoanLedger flows (deployed)", function () {
       const { loanId } = await l.register(joint(l));
       const serial = l.serial("DIS");
       expect(await l.ledger.getFunction("isWhitelisted")(BRANCH_B, ACCOUNT_OF[BRANCH_B])).to.equal(true);
-      await expect(
-        l.ledgerAs(BRANCH_A).getFunction("disburse")(
-          loanId,
-          700_000n,
-          ACCOUNT_OF[BRANCH_B],
-          serial,
-          voucherOf(serial),
-        ),
-      )
+      await expect(l.disburse(BRANCH_A, loanId, 700_000n, ACCOUNT_OF[BRANCH_B]!, serial))
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(BRANCH_A, ACCOUNT_OF[BRANCH_B]);
       // removing the branch's own account through governance refuses it too
       await l.govern(l.ledger, "setAccountWhitelisted", [BRANCH_A, ACCOUNT_OF[BRANCH_A], false]);
-      await expect(
-        l.ledgerAs(BRANCH_A).getFunction("disburse")(
-          loanId,
-          700_000n,
-          ACCOUNT_OF[BRANCH_A],
-          serial,
-          voucherOf(serial),
-        ),
-      )
+      await expect(l.disburse(BRANCH_A, loanId, 700_000n, ACCOUNT_OF[BRANCH_A]!, serial))
         .to.be.revertedWithCustomError(l.ledger, "LedgerAccountNotWhitelisted")
         .withArgs(BRANCH_A, ACCOUNT_OF[BRANCH_A]);
       expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(false);
@@ -828,15 +768,7 @@ describe("JointLoanLedger flows (deployed)", function () {
       const first = await l.register(joint(l));
       const second = await l.register(joint(l, { borrower: BORROWERS[1]! }));
       const serial = l.serial("DIS");
-      await (
-        await l.ledgerAs(BRANCH_A).getFunction("disburse")(
-          first.loanId,
-          700_000n,
-          ACCOUNT_OF[BRANCH_A],
-          serial,
-          voucherOf(serial),
-        )
-      ).wait();
+      await (await l.disburse(BRANCH_A, first.loanId, 700_000n, ACCOUNT_OF[BRANCH_A]!, serial)).wait();
       expect(await l.ledger.getFunction("serialUsed")(serial)).to.equal(true);
       const before = await books(l);
       await expect(
@@ -884,14 +816,7 @@ describe("JointLoanLedger flows (deployed)", function () {
       expect([book.disbursedToday, Number(book.day)]).to.deep.equal([1_000_000n, day]);
 
       const serial = l.serial("DIS");
-      const tryB = () =>
-        l.ledgerAs(BRANCH_A).getFunction("disburse")(
-          b.loanId,
-          1_000_000n,
-          ACCOUNT_OF[BRANCH_A],
-          serial,
-          voucherOf(serial),
-        );
+      const tryB = () => l.disburse(BRANCH_A, b.loanId, 1_000_000n, ACCOUNT_OF[BRANCH_A]!, serial);
       const t1 = await l.timeTo(day, 8, 30); // 00:30 UTC: a new UTC day, the same Beijing day
       expect(utcDate(t1)).to.equal(dayToDate(day));
       await expect(tryB())

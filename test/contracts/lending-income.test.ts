@@ -5,8 +5,7 @@ import { expect } from "chai";
 import { incomeShares, incomeSplitDigest, incomeSplitTypedData } from "../../common/lending/agreement.ts";
 import { splitByShares } from "../../common/lending/allocation.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
-import { deployLending, type Lending, termsFor } from "./lending.fixture.ts";
-import { RepaymentMethod } from "../../common/lending/schedule.ts";
+import { deployLending, jointTerms, type Lending } from "./lending.fixture.ts";
 
 describe("JointLoanLedger: agreed income split (deployed)", function () {
   let l: Lending;
@@ -15,16 +14,7 @@ describe("JointLoanLedger: agreed income split (deployed)", function () {
   });
 
   it("the verifier's incomeSplitDigest equals the TypeScript typed-data digest, and a signed split moves the income", async function () {
-    const terms = termsFor({
-      serial: l.serial("INC"),
-      principalFen: 1_000_000n,
-      aprBps: 1800,
-      method: RepaymentMethod.EqualInstallment,
-      startDate: l.startDate,
-      termMonths: 6,
-      platformShareBps: 3000,
-      branch: BRANCH_A,
-    });
+    const terms = jointTerms(l, { serial: l.serial("INC") });
     await l.timeTo(l.startDay, 9);
     const { loanId } = await l.register(terms);
     const { chainId } = await l.ethers.provider.getNetwork();

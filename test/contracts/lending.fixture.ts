@@ -31,17 +31,8 @@ export const REGION_OF: Readonly<Record<number, number>> = Object.freeze({
   [BRANCH_B]: REGION_B,
 });
 
-/** IJointLoanLedger.LoanState / DisputeStage, numbered as on chain. */
-export const LoanState = Object.freeze({ None: 0, Registered: 1, Active: 2, Settled: 3 } as const);
-export const DisputeStage = Object.freeze({
-  None: 0,
-  Reminder: 1,
-  Mediation: 2,
-  Arbitration: 3,
-  Accepted: 4,
-  Ruled: 5,
-  Closed: 6,
-} as const);
+/** IJointLoanLedger.LoanState / DisputeStage, numbered as on chain (generated from the contracts). */
+export { DisputeStage, LoanState } from "../../common/chain/generated/enums.ts";
 
 /** DOMAIN.md defaults (IJointLoanLedger.LedgerParams). */
 export const DEFAULT_PARAMS = DEFAULT_LEDGER_PARAMS;
@@ -335,6 +326,23 @@ export async function deployLending() {
     return { loanId, tx };
   }
 
+  /** `funder` disburses `amount` of the loan from `account` under `serial` (its voucher derived): the transaction, unchecked. */
+  function disburse(
+    funder: number,
+    loanId: string,
+    amount: bigint,
+    account: string,
+    serial: string,
+  ): Promise<ContractTransactionResponse> {
+    return ledgerAs(funder).getFunction("disburse")(
+      loanId,
+      amount,
+      account,
+      serial,
+      voucherOf(serial),
+    ) as Promise<ContractTransactionResponse>;
+  }
+
   /** Every funder disburses exactly its share (split as the ledger splits) from its own account. */
   async function disburseAll(loanId: string): Promise<ContractTransactionResponse[]> {
     const loan = await ledger.getFunction("loan")(loanId);
@@ -348,13 +356,7 @@ export async function deployLending() {
       const funder = Number(f.memberId);
       const serial = nextSerial("DIS");
       const voucher = voucherOf(serial);
-      const tx: ContractTransactionResponse = await ledgerAs(funder).getFunction("disburse")(
-        loanId,
-        parts[i]!,
-        ACCOUNT_OF[funder],
-        serial,
-        voucher,
-      );
+      const tx = await disburse(funder, loanId, parts[i]!, ACCOUNT_OF[funder]!, serial);
       await tx.wait();
       record(loanId, { kind: "disbursement", funder, amount: parts[i]!, serial, voucher });
       txs.push(tx);
@@ -419,6 +421,7 @@ export async function deployLending() {
     disputesAs,
     register,
     agreementOf,
+    disburse,
     disburseAll,
     repay,
     flows,

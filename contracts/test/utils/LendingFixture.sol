@@ -136,6 +136,14 @@ abstract contract LendingFixture is ConsortiumFixture {
         return _signDigest(PLATFORM_SIGNER_KEY, _digest(t));
     }
 
+    /// @dev Branch A registering `t` (with the platform's agreement) is refused with `err`.
+    function _expectRegisterRevert(IJointLoanLedger.LoanTerms memory t, bytes memory err) internal {
+        bytes memory agreement = _agreement(t);
+        vm.prank(branchAOps);
+        vm.expectRevert(err);
+        ledger.registerLoan(t, agreement);
+    }
+
     /// @dev What the platform signs: the ledger's verifier's agreement digest of `t`.
     function _digest(IJointLoanLedger.LoanTerms memory t) internal view returns (bytes32) {
         return LoanTermsVerifier(ledger.termsVerifier()).agreementDigest(t);
