@@ -40,13 +40,8 @@ import { ConsortiumGovernor } from "../../../common/chain/generated/contracts.ts
 import { loadArtifact } from "../deploy/consortium.ts";
 import { intakeQuotaCalls } from "../local/intake-quotas.ts";
 import { KIND_CODE, UNION_LOG_ID, type MemberKind } from "./besu/consortium.ts";
-import {
-  besuProvider,
-  CodedError,
-  decrypt,
-  openNetworkFolder,
-  type NetworkFolder,
-} from "./network-folder.ts";
+import { besuProvider, decrypt, openNetworkFolder, type NetworkFolder } from "./network-folder.ts";
+import { CodedError } from "./coded-error.ts";
 
 export type Call = { target: string; data: string; summary: string };
 export type ProposalFile = {

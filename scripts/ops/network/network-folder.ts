@@ -6,16 +6,7 @@ import { parseEnv } from "node:util";
 import { JsonRpcProvider, Wallet } from "ethers";
 import type { MemberKey } from "./besu/consortium.ts";
 import type { NetworkManifest } from "./besu/generate.ts";
-
-/** A refused operation with a stable code callers and tests match on; subclasses name the tool. */
-export class CodedError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+import { CodedError } from "./coded-error.ts";
 
 export class NetworkFolderError extends CodedError {}
 
