@@ -1,11 +1,12 @@
 // One route declared once: its summary, request schemas, answer schema, the refusals it can
 // answer and who may call it, with the handler's value sent as that answer (fenJson: bigint
-// amounts as decimal strings). Route files list their routes through `defineRoutes(api)`; the
-// schemas stay in schemas/<resource>.ts, the authorization in the hook (authorize.ts).
+// amounts as decimal strings). A route file is `routeFile((routes, deps) => …)` and takes the
+// role sets from here too; the schemas stay in schemas/<resource>.ts, the authorization in the
+// hook (authorize.ts).
 import type { ContextConfigDefault, FastifyRequest, FastifySchema, RouteGenericInterface } from "fastify";
 import type { z } from "zod";
 import type { Role } from "./auth.ts";
-import type { NodeApi } from "./deps.ts";
+import type { NodeApi, NodeDeps, RouteFile } from "./deps.ts";
 import { type ErrorStatus, fenJson, signedErrors, tokenErrors } from "./schemas/common.ts";
 
 type Schema = z.ZodType | undefined;
@@ -78,3 +79,12 @@ function accessConfig(spec: RouteAccess): {
   if ("roles" in spec) return { roles: spec.roles };
   return spec.auth === "signed" ? { auth: spec.auth, signedKind: spec.signedKind } : { auth: spec.auth };
 }
+
+export type Routes = ReturnType<typeof defineRoutes>;
+
+/** One resource's route file: `register` declares its routes (none when its room is absent from `deps`). */
+export function routeFile(register: (routes: Routes, deps: NodeDeps) => void): RouteFile {
+  return (api, deps) => register(defineRoutes(api), deps);
+}
+
+export { ADMIN, ANY_USER, APPROVERS, COURT_STAFF, STAFF } from "./auth.ts";

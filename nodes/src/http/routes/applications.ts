@@ -1,9 +1,7 @@
 // Applications and routing: a clerk submits one in its channel's format; the union's node takes
 // platforms' applications and forwards each to the borrower's branch (node-to-node, signed).
 import { PLATFORM, UNION } from "../../members.ts";
-import { STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { STAFF, routeFile } from "../route.ts";
 import {
   ApplicationParams,
   ApplicationView,
@@ -12,8 +10,7 @@ import {
   SubmittedApplication,
 } from "../schemas/applications.ts";
 
-export const applicationRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const applicationRoutes = routeFile((routes, deps) => {
   const applications = () => deps.ops.applications;
   routes.post(
     "/v1/applications/:channel",
@@ -71,4 +68,4 @@ export const applicationRoutes: RouteFile = (api, deps) => {
     async (request) =>
       applications().receivePlatformApplication(request.signedHeaders!, request.params.channel, request.body),
   );
-};
+});

@@ -1,12 +1,9 @@
 // Approval: the branch registers the loan (a joint loan with its platform's signed agreement).
 import { BRANCH } from "../../members.ts";
-import { APPROVERS } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { APPROVERS, routeFile } from "../route.ts";
 import { ApproveLoanBody, LoanAgreement, LoanAgreementBody, LoanApproved } from "../schemas/approval.ts";
 
-export const approvalRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const approvalRoutes = routeFile((routes, deps) => {
   routes.post(
     "/v1/loans",
     {
@@ -32,4 +29,4 @@ export const approvalRoutes: RouteFile = (api, deps) => {
     },
     async (request) => deps.ops.approval.agreeToLoan(request.signedHeaders!, request.body),
   );
-};
+});

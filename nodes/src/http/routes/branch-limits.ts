@@ -1,13 +1,10 @@
 // The branch's own quotas: read them, set them with the branch's governance key.
-import { ADMIN, APPROVERS } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { ADMIN, APPROVERS, routeFile } from "../route.ts";
 import { BranchLimitsSet, BranchLimitsView, SetBranchLimitsBody } from "../schemas/branch-limits.ts";
 
-export const branchLimitRoutes: RouteFile = (api, deps) => {
+export const branchLimitRoutes = routeFile((routes, deps) => {
   const branchLimits = deps.branchLimits;
   if (branchLimits === undefined) return;
-  const routes = defineRoutes(api);
   routes.get(
     "/v1/branch-limits",
     {
@@ -36,4 +33,4 @@ export const branchLimitRoutes: RouteFile = (api, deps) => {
         outstandingLimitFen: BigInt(body.outstandingLimitFen),
       }),
   );
-};
+});

@@ -1,9 +1,7 @@
 // The union's credit-query service (征信查询系统单元): branches' nodes query the bureau through it;
 // credit objections (征信异议): filed at the branch, sent to the union, answered by its admin.
 import { BRANCH } from "../../members.ts";
-import { ADMIN, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { ADMIN, STAFF, routeFile } from "../route.ts";
 import {
   AnswerObjectionBody,
   FileObjectionBody,
@@ -18,8 +16,7 @@ import {
   UnionCreditQueryBody,
 } from "../schemas/credit-service.ts";
 
-export const creditServiceRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const creditServiceRoutes = routeFile((routes, deps) => {
   const service = deps.creditService; // the union's node only
   if (service !== undefined) {
     routes.post(
@@ -127,4 +124,4 @@ export const creditServiceRoutes: RouteFile = (api, deps) => {
       }),
     );
   }
-};
+});

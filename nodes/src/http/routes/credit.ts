@@ -1,7 +1,5 @@
 // Consent and credit queries: the borrower's authorization letter, then the bureau query it allows.
-import { APPROVERS, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { APPROVERS, STAFF, routeFile } from "../route.ts";
 import {
   ConsentRecorded,
   CreditQueryBody,
@@ -9,8 +7,7 @@ import {
   RecordConsentBody,
 } from "../schemas/applications.ts";
 
-export const creditRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const creditRoutes = routeFile((routes, deps) => {
   routes.post(
     "/v1/consents",
     {
@@ -35,4 +32,4 @@ export const creditRoutes: RouteFile = (api, deps) => {
     },
     async ({ actor, body }) => deps.ops.credit.query(actor, body),
   );
-};
+});

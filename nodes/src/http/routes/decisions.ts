@@ -1,8 +1,6 @@
 // Credit decisions (授信决策): the engine's decision for an application, the manual-review queue
 // and its answers (maker-checker above the policy's threshold), the records, the policy.
-import { ADMIN, APPROVERS, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { ADMIN, APPROVERS, STAFF, routeFile } from "../route.ts";
 import {
   DecisionParams,
   DecisionRecordReply,
@@ -16,10 +14,9 @@ import {
   RunDecisionBody,
 } from "../schemas/decisions.ts";
 
-export const decisionRoutes: RouteFile = (api, deps) => {
+export const decisionRoutes = routeFile((routes, deps) => {
   const decisions = deps.decisions;
   if (decisions === undefined) return; // optional room: its routes are not served
-  const routes = defineRoutes(api);
   routes.post(
     "/v1/decisions",
     {
@@ -85,4 +82,4 @@ export const decisionRoutes: RouteFile = (api, deps) => {
     },
     async ({ actor, body }) => decisions.replacePolicy(actor, body),
   );
-};
+});

@@ -3,9 +3,7 @@
 // anchors it.
 import { createHash } from "node:crypto";
 import { BRANCH } from "../../members.ts";
-import { STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { STAFF, routeFile } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   ApplicationIdParams,
@@ -18,8 +16,7 @@ import {
   SignedContractBody,
 } from "../schemas/e-contracts.ts";
 
-export const eContractRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const eContractRoutes = routeFile((routes, deps) => {
   const endorsements = deps.contractEndorsements;
   if (endorsements !== undefined) {
     routes.get(
@@ -98,4 +95,4 @@ export const eContractRoutes: RouteFile = (api, deps) => {
       };
     },
   );
-};
+});

@@ -1,14 +1,12 @@
 // Which account a loan's money goes to (受托支付 or the borrower's own), by its salted hash.
-import { STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { STAFF, routeFile } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import { ReceivingAccount } from "../schemas/entrusted-payment.ts";
 
-export const entrustedPaymentRoutes: RouteFile = (api, deps) => {
+export const entrustedPaymentRoutes = routeFile((routes, deps) => {
   const receiving = deps.receiving;
   if (receiving === undefined) return;
-  defineRoutes(api).get(
+  routes.get(
     "/v1/loans/:loanId/receiving-account",
     {
       summary:
@@ -22,4 +20,4 @@ export const entrustedPaymentRoutes: RouteFile = (api, deps) => {
       ...(await receiving.view(params.loanId)),
     }),
   );
-};
+});

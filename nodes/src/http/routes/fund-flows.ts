@@ -1,7 +1,5 @@
 // Fund flows: disbursements, repayments, early settlement and cancellation of one loan.
-import { APPROVERS, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { APPROVERS, STAFF, routeFile } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   Cancelled,
@@ -15,8 +13,7 @@ import {
   SettlementRecorded,
 } from "../schemas/fund-flows.ts";
 
-export const fundFlowRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const fundFlowRoutes = routeFile((routes, deps) => {
   const flows = deps.ops.flows;
   routes.post(
     "/v1/loans/:loanId/disbursements",
@@ -96,4 +93,4 @@ export const fundFlowRoutes: RouteFile = (api, deps) => {
     },
     async ({ actor, params, body }) => flows.cancel(actor, params.loanId, body.reasonCode),
   );
-};
+});

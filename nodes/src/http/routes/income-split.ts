@@ -1,8 +1,6 @@
 // A joint loan's agreed income split (联合贷收益约定): the branch proposes, the platform's node signs.
 import { BRANCH } from "../../members.ts";
-import { ANY_USER, APPROVERS } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { ANY_USER, APPROVERS, routeFile } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   IncomeSplitAgreed,
@@ -12,10 +10,9 @@ import {
   IncomeSplitView,
 } from "../schemas/income-split.ts";
 
-export const incomeSplitRoutes: RouteFile = (api, deps) => {
+export const incomeSplitRoutes = routeFile((routes, deps) => {
   const split = deps.incomeSplit;
   if (split === undefined) return;
-  const routes = defineRoutes(api);
   routes.get(
     "/v1/loans/:loanId/income-split",
     {
@@ -54,4 +51,4 @@ export const incomeSplitRoutes: RouteFile = (api, deps) => {
     },
     async (request) => split.sign(request.signedHeaders!, request.body),
   );
-};
+});

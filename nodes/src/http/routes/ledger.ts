@@ -1,7 +1,5 @@
 // The indexed ledger: loans, fund flows, exposure, the index digest, and outbox entries.
-import { ANY_USER, APPROVERS, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { ANY_USER, APPROVERS, STAFF, routeFile } from "../route.ts";
 import { loanParams, OutboxEntry } from "../schemas/common.ts";
 import {
   Exposure,
@@ -15,8 +13,7 @@ import {
   OutboxParams,
 } from "../schemas/ledger.ts";
 
-export const ledgerRoutes: RouteFile = (api, deps) => {
-  const routes = defineRoutes(api);
+export const ledgerRoutes = routeFile((routes, deps) => {
   const ledger = () => deps.ops.ledger;
   routes.get(
     "/v1/loans",
@@ -68,4 +65,4 @@ export const ledgerRoutes: RouteFile = (api, deps) => {
     },
     async ({ actor, params }) => ledger().outboxStatus(actor, params.serial),
   );
-};
+});

@@ -1,14 +1,11 @@
 // Mandates: the branch lets another member's operations account service one of its loans.
-import { ADMIN, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { ADMIN, STAFF, routeFile } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import { GrantMandateBody, Mandate, MandateParams, MandateWrite } from "../schemas/mandates.ts";
 
-export const mandateRoutes: RouteFile = (api, deps) => {
+export const mandateRoutes = routeFile((routes, deps) => {
   const mandates = deps.mandates;
   if (mandates === undefined) return;
-  const routes = defineRoutes(api);
   routes.get(
     "/v1/loans/:loanId/mandates/:agent",
     {
@@ -46,4 +43,4 @@ export const mandateRoutes: RouteFile = (api, deps) => {
     },
     async ({ params }) => mandates.revoke(params.loanId, params.agent),
   );
-};
+});

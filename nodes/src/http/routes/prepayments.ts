@@ -1,7 +1,5 @@
 // Partial prepayment of an active loan: the chain's quote, and the prepayment through the outbox.
-import { STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import { STAFF, routeFile } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   PrepaymentBody,
@@ -10,10 +8,9 @@ import {
   PrepaymentRecorded,
 } from "../schemas/prepayments.ts";
 
-export const prepaymentRoutes: RouteFile = (api, deps) => {
+export const prepaymentRoutes = routeFile((routes, deps) => {
   const prepayments = deps.prepayments;
   if (prepayments === undefined) return;
-  const routes = defineRoutes(api);
   routes.get(
     "/v1/loans/:loanId/prepayment-quote",
     {
@@ -52,4 +49,4 @@ export const prepaymentRoutes: RouteFile = (api, deps) => {
         ...(body.receivedFen === undefined ? {} : { receivedFen: BigInt(body.receivedFen) }),
       }),
   );
-};
+});
