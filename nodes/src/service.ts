@@ -58,7 +58,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   const genesis = await chain.provider.getBlock(0);
   const readiness = createReadiness(
     {
-      chainId: async () => BigInt(await chain.provider.send("eth_chainId", [])),
+      chainId: async () => BigInt((await chain.provider.send("eth_chainId", [])) as string),
       genesisHash: async () => (await chain.provider.getBlock(0))?.hash ?? "none",
       indexer: () => {
         const status = indexer.status();

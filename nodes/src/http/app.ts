@@ -84,8 +84,8 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
       render: renderNodeError,
     },
     health: {
-      ready: () => {
-        const state = deps.ready();
+      ready: async () => {
+        const state = await deps.ready();
         return { ok: state.ready, body: state };
       },
     },

@@ -29,6 +29,9 @@ import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
 import type { Witness } from "../witness/witness.ts";
 import type { StaffRoom } from "../staff/routes.ts";
 
+/** What /readyz answers: whether the node can serve now, and why not. */
+export type ReadyAnswer = { ready: boolean; reasons?: string[]; detail: unknown };
+
 export type NodeDeps = {
   logger: Logger | false;
   memberId: number;
@@ -60,7 +63,8 @@ export type NodeDeps = {
   witness?: Witness;
   /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */
   staff?: StaffRoom;
-  ready: () => { ready: boolean; detail: unknown };
+  /** /readyz: ready or not, with the reasons (readiness.ts); answered 200 or 503 with this body. */
+  ready: () => ReadyAnswer | Promise<ReadyAnswer>;
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */
   metrics?: NodeMetrics;
   /** What /metrics reads before each scrape: the outbox's counts, the indexer's position. */
