@@ -198,7 +198,7 @@ export async function createAnchorService(options: ServiceOptions) {
     intake,
     queries,
     tsa: { stamper, logId: config.logId, trustedTime: { tsaTrustAnchors: tsaTrustAnchors ?? null } },
-    c2sp: c2sp.routes,
+    c2sp: { ...c2sp.routes, bundle: (leafHash) => queries.bundle(leafHash) },
     digests,
     committer,
     chain,

@@ -3,10 +3,17 @@
 // for that checkpoint's tree. Tiles are immutable: cached for a year.
 import type { FastifyInstance } from "fastify";
 import { parseTilePath, TileError } from "../../../common/formats/checkpoint/tiles.ts";
+import { tlogProofOfBundle } from "../../../common/formats/checkpoint/bundle-witnesses.ts";
 import { anchorError } from "../errors.ts";
 import { readEntryBundle, readTile, TileNotFound, type TileSource } from "./tiles.ts";
 
 export type C2spRouteDeps = {
+  /** The evidence bundle of a leaf (evidence/queries.ts), exported as a tlog-proof. */
+  bundle?: (leafHash: string) => Promise<{
+    leaf: { encoded: string };
+    log: { leafIndex: number };
+    witnessed?: { checkpoint: string; inclusionProof: string[] } | undefined;
+  }>;
   tiles: TileSource;
   /** The latest published checkpoint note and its size (undefined: none yet). */
   published: () => { size: number; note: string } | undefined;
@@ -23,6 +30,24 @@ export function registerC2spRoutes(app: FastifyInstance, deps: C2spRouteDeps): v
       return reply.type("text/plain; charset=utf-8").header("cache-control", "no-cache").send(published.note);
     },
   );
+
+  const bundle = deps.bundle;
+  if (bundle !== undefined) {
+    app.get<{ Params: { leafHash: string } }>(
+      "/v1/bundles/:leafHash/tlog-proof",
+      { schema: { summary: "The leaf's bundle as a C2SP tlog-proof file (c2sp.org/tlog-proof)" } },
+      async (request, reply) => {
+        if (!/^0x[0-9a-fA-F]{64}$/.test(request.params.leafHash)) {
+          throw anchorError("ANCHOR_ERR_VALIDATION", "leafHash must be 0x followed by 64 hex digits");
+        }
+        const proof = tlogProofOfBundle(await bundle(request.params.leafHash.toLowerCase()));
+        if (proof === undefined) {
+          throw anchorError("ANCHOR_ERR_NO_CHECKPOINT", "no witnessed checkpoint holds this leaf yet");
+        }
+        return reply.type("text/plain; charset=utf-8").send(proof);
+      },
+    );
+  }
 
   app.get<{ Params: { "*": string } }>(
     "/tile/*",

@@ -4,6 +4,7 @@
 import { fromHex } from "../../bytes.ts";
 import { verifyInclusion } from "../merkle/rfc9162.ts";
 import { verifyCheckpoint, type Policy } from "./policy.ts";
+import { formatTlogProof } from "./proof.ts";
 
 export type WitnessedEvidence = {
   leafHash: string;
@@ -79,4 +80,24 @@ export function checkWitnesses(evidence: WitnessedEvidence, policy: Policy | und
 
 function bytesHexEqual(bytes: Uint8Array, hex: string): boolean {
   return Buffer.from(bytes).toString("hex") === hex.replace(/^0x/, "").toLowerCase();
+}
+
+/**
+ * A bundle as a C2SP tlog-proof file: the leaf's index, its proof into the witnessed checkpoint,
+ * the cosigned checkpoint, and the 224-byte evidence leaf as the `extra` line (so a verifier
+ * recomputes the leaf hash, SHA-256(0x00 ‖ leaf), from the file alone). Undefined: the bundle
+ * carries no witnessed checkpoint yet.
+ */
+export function tlogProofOfBundle(bundle: {
+  leaf: { encoded: string };
+  log: { leafIndex: number };
+  witnessed?: { checkpoint: string; inclusionProof: readonly string[] } | undefined;
+}): string | undefined {
+  if (bundle.witnessed === undefined) return undefined;
+  return formatTlogProof({
+    index: bundle.log.leafIndex,
+    hashes: bundle.witnessed.inclusionProof.map((h) => fromHex(h)),
+    checkpoint: bundle.witnessed.checkpoint,
+    extra: fromHex(bundle.leaf.encoded),
+  });
 }

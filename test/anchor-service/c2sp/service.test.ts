@@ -13,6 +13,7 @@ import { toHex } from "../../../common/bytes.ts";
 import { ed25519Signer } from "../../../common/formats/checkpoint/note.ts";
 import { kOfNPolicy, parsePolicy, verifyCheckpoint } from "../../../common/formats/checkpoint/policy.ts";
 import { parseEntryBundle, TileReader, tilePath } from "../../../common/formats/checkpoint/tiles.ts";
+import { parseTlogProof, verifyTlogProof } from "../../../common/formats/checkpoint/proof.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { Config } from "../../../anchor-service/src/config.ts";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
@@ -151,6 +152,16 @@ describe("anchor service: witnessed C2SP checkpoints and tiles", function () {
       parsePolicy(policyText),
     );
     expect(split.outcome).to.equal(bundle0.head.treeSize === size ? "fail" : "pass");
+
+    // the same bundle as a C2SP tlog-proof file: verifies with only the file and the policy
+    const proofReply = await suite.service.app.inject({ url: `/v1/bundles/${second[5]}/tlog-proof` });
+    expect(proofReply.statusCode, proofReply.body).to.equal(200);
+    const tlogProof = parseTlogProof(proofReply.body);
+    const proofVerdict = verifyTlogProof(tlogProof, hashLeaf(tlogProof.extra!), parsePolicy(policyText));
+    expect(proofVerdict.included && proofVerdict.quorum).to.equal(true);
+    expect(toHex(hashLeaf(tlogProof.extra!))).to.equal(second[5]);
+    const badHash = await suite.service.app.inject({ url: "/v1/bundles/0x12/tlog-proof" });
+    expect(badHash.json().error.code).to.equal("ANCHOR_ERR_VALIDATION");
 
     // the entries are the evidence leaves: hashed, the first ones are the level-0 tile's hashes
     const bundle = await suite.service.app.inject({ url: `/${tilePath("entries", 0, Math.min(256, size))}` });
