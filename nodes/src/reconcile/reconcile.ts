@@ -55,38 +55,19 @@ export type BooksErrorRow = {
 
 export type Books = { rows: number; entries: BooksEntry[]; errors: BooksErrorRow[] };
 
-export type MissingOnChain = {
-  row: number;
-  serial: string;
-  serialKey: string;
-  loanId: string;
-  type: FlowType;
-  amountFen: bigint;
-};
-export type MissingInBooks = {
-  serial: string;
-  serialKey: string;
-  loanId: string;
-  type: FlowType;
-  amountFen: bigint;
-};
-export type AmountMismatch = {
-  row: number;
-  serial: string;
-  serialKey: string;
-  loanId: string;
-  books: bigint;
-  chain: bigint;
-};
-export type TypeMismatch = {
-  row: number;
-  serial: string;
-  serialKey: string;
-  loanId: string;
-  books: FlowType;
-  chain: FlowType;
-};
-export type LoanMismatch = { row: number; serial: string; serialKey: string; books: string; chain: string };
+/** One flow as both sides name it: its serial (and 0x key), its loan. */
+type FlowRef = Pick<BooksEntry, "serial" | "serialKey" | "loanId">;
+
+export type MissingOnChain = Pick<
+  BooksEntry,
+  "row" | "serial" | "serialKey" | "loanId" | "type" | "amountFen"
+>;
+export type MissingInBooks = Omit<MissingOnChain, "row">;
+/** A serial both sides have, with what each says of one field. */
+type Mismatch<T> = FlowRef & { row: number; books: T; chain: T };
+export type AmountMismatch = Mismatch<bigint>;
+export type TypeMismatch = Mismatch<FlowType>;
+export type LoanMismatch = Omit<Mismatch<string>, "loanId">;
 export type FlowTotals = { disbursementFen: bigint; repaymentFen: bigint };
 
 export type ReconcileReport = {
