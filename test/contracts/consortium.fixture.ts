@@ -23,35 +23,34 @@ export const UNION_LOG = keccak256(toUtf8Bytes("jointledger.log.union.1"));
 
 export type Consortium = Awaited<ReturnType<typeof deployConsortium>>;
 
+/** Hardhat's accounts in order, by role: `*Ops` operations, `*Gov` governance, `unionAnchor` the union log's operator. */
+const SIGNER_NAMES = [
+  "deployer",
+  "unionOps",
+  "unionAnchor",
+  "branchAOps",
+  "branchBOps",
+  "platformOps",
+  "courtOps",
+  "outsider",
+  "unionGov",
+  "branchAGov",
+  "branchBGov",
+] as const;
+export type ConsortiumSigners = Record<(typeof SIGNER_NAMES)[number], HardhatEthersSigner>;
+
 export async function deployConsortium() {
   const connection = await network.create();
   const { ethers } = connection;
-  const [
-    deployer,
-    unionOps,
-    unionAnchor,
-    branchAOps,
-    branchBOps,
-    platformOps,
-    courtOps,
-    outsider,
-    unionGov,
-    branchAGov,
-    branchBGov,
-  ] = (await ethers.getSigners()) as HardhatEthersSigner[] as [
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-    HardhatEthersSigner,
-  ];
-  const registry = (await ethers.deployContract("ConsortiumRegistry", [], deployer)) as unknown as Contract;
+  const accounts = await ethers.getSigners();
+  const signers = Object.fromEntries(
+    SIGNER_NAMES.map((name, i) => [name, accounts[i]!]),
+  ) as ConsortiumSigners;
+  const registry = (await ethers.deployContract(
+    "ConsortiumRegistry",
+    [],
+    signers.deployer,
+  )) as unknown as Contract;
   const governor = (await ethers.deployContract("ConsortiumGovernor", [
     await registry.getAddress(),
     5000,
@@ -71,9 +70,9 @@ export async function deployConsortium() {
       regionCode: 330000,
       name: "Provincial Rural Credit Union",
       accounts: [
-        operations(unionOps.address),
-        logOperator(unionAnchor.address),
-        governance(unionGov.address),
+        operations(signers.unionOps.address),
+        logOperator(signers.unionAnchor.address),
+        governance(signers.unionGov.address),
       ],
     },
     {
@@ -81,28 +80,28 @@ export async function deployConsortium() {
       kind: MemberKind.Branch,
       regionCode: 330102,
       name: "Shangcheng Rural Bank",
-      accounts: [operations(branchAOps.address), governance(branchAGov.address)],
+      accounts: [operations(signers.branchAOps.address), governance(signers.branchAGov.address)],
     },
     {
       id: BRANCH_B,
       kind: MemberKind.Branch,
       regionCode: 330681,
       name: "Zhuji Rural Bank",
-      accounts: [operations(branchBOps.address), governance(branchBGov.address)],
+      accounts: [operations(signers.branchBOps.address), governance(signers.branchBGov.address)],
     },
     {
       id: PLATFORM,
       kind: MemberKind.Platform,
       regionCode: 330106,
       name: "Example Lending Platform",
-      accounts: [operations(platformOps.address)],
+      accounts: [operations(signers.platformOps.address)],
     },
     {
       id: COURT,
       kind: MemberKind.Court,
       regionCode: 330100,
       name: "Hangzhou Internet Court",
-      accounts: [operations(courtOps.address)],
+      accounts: [operations(signers.courtOps.address)],
     },
   ];
   await (await registry.getFunction("bootstrap")(await governor.getAddress(), founders)).wait();
@@ -119,11 +118,15 @@ export async function deployConsortium() {
       keccak256(toUtf8Bytes(description)),
     );
     await (
-      await (governor.connect(unionGov) as Contract).getFunction("propose")(targets, calldatas, description)
+      await (governor.connect(signers.unionGov) as Contract).getFunction("propose")(
+        targets,
+        calldatas,
+        description,
+      )
     ).wait();
-    await (await (governor.connect(branchAGov) as Contract).getFunction("approve")(id)).wait();
+    await (await (governor.connect(signers.branchAGov) as Contract).getFunction("approve")(id)).wait();
     await (
-      await (governor.connect(unionGov) as Contract).getFunction("execute")(
+      await (governor.connect(signers.unionGov) as Contract).getFunction("execute")(
         targets,
         calldatas,
         keccak256(toUtf8Bytes(description)),
@@ -131,7 +134,7 @@ export async function deployConsortium() {
     ).wait();
   }
 
-  await govern(evidenceLog, "openLog", [UNION_LOG, UNION, unionAnchor.address]);
+  await govern(evidenceLog, "openLog", [UNION_LOG, UNION, signers.unionAnchor.address]);
   return {
     connection,
     ethers,
@@ -140,18 +143,6 @@ export async function deployConsortium() {
     evidenceLog,
     evidenceRegistry,
     govern,
-    signers: {
-      deployer,
-      unionOps,
-      unionAnchor,
-      branchAOps,
-      branchBOps,
-      platformOps,
-      courtOps,
-      outsider,
-      unionGov,
-      branchAGov,
-      branchBGov,
-    },
+    signers,
   };
 }
