@@ -32,7 +32,7 @@ import type { PeerNodes } from "./peers.ts";
 import type { SignedHeaders } from "./node-requests.ts";
 import { checkPackage, type EvidencePackage, type PackageCheck } from "./court-package/check.ts";
 import { caseArchive } from "./court-package/archive.ts";
-import { assembleEvidenceSet, chainLeaves } from "./court-package/evidence-set.ts";
+import { assembleEvidenceSet, chainLeaves, type LoanCreditRecords } from "./court-package/evidence-set.ts";
 import { addWorkingDays } from "./court-package/working-days.ts";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 
@@ -67,6 +67,8 @@ export type CaseDeps = {
   leavesOfDigest?: (digest: string) => Promise<string[]>;
   /** An original not filed under a loan (the consent letter) by SHA-256, read as this member. */
   documentByDigest?: (sha256: string) => Promise<Uint8Array | undefined>;
+  /** The application, decision records and credit queries of a loan this node approved (the court's package). */
+  creditRecords?: (loanId: string) => Promise<LoanCreditRecords | undefined>;
 };
 
 /** The loan's case as the chain states it now. */
@@ -170,6 +172,7 @@ export class CaseOperations {
         ...(this.deps.documentByDigest === undefined ? {} : { documentByDigest: this.deps.documentByDigest }),
         ...(this.deps.notices === undefined ? {} : { notices: this.deps.notices }),
         ...(this.deps.mediation === undefined ? {} : { mediation: this.deps.mediation }),
+        ...(this.deps.creditRecords === undefined ? {} : { credit: this.deps.creditRecords }),
         bundle,
         leavesOfDigest,
       },

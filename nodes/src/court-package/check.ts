@@ -3,12 +3,17 @@
 // anchored log head), and the chain-linked items together against the loan's `evidenceChain`
 // on chain — start(contract leaf, consent leaf), then every fund-flow voucher's document digest
 // in chain order —
-// so an item withheld, added or altered is found and named. The on-chain facts come from the
-// court's own node (its ledger reads and index), never from the package.
+// so an item withheld, added or altered is found and named. The credit records the chain does not
+// hold in the chain itself are bound to it through the loan id and the consent leaf: the loan id is
+// loanIdOf(originator, keccak256(applicationId)), so the application the package names is the
+// loan's; its approving decision record must name that application and the consent leaf on chain;
+// each credit query a decision was made on must be in the package. The on-chain facts come from
+// the court's own node (its ledger reads and index), never from the package.
 import { createHash } from "node:crypto";
 import { type EvidenceBundle, parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { type CheckResult, verifyOffline } from "../../../common/formats/bundle/verify.ts";
-import { evidenceChainStart, extendEvidenceChain } from "../../../common/lending/ids.ts";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { evidenceChainStart, extendEvidenceChain, loanIdOf } from "../../../common/lending/ids.ts";
 
 export const EVIDENCE_ROLES = [
   "contract",
@@ -18,6 +23,7 @@ export const EVIDENCE_ROLES = [
   "mediation",
   "credit-query",
   "decision",
+  "application",
 ] as const;
 export type EvidenceRole = (typeof EVIDENCE_ROLES)[number];
 
@@ -31,7 +37,19 @@ export type PackageItem = {
   bundle: unknown;
 };
 
-export type EvidencePackage = { loanId: string; owner: number; items: PackageItem[] };
+/**
+ * The loan's application as the owning node names it: the loan id commits to the platform's
+ * `applicationId` and the `originator`; `recordId` is the id the branch filed it (and its credit
+ * decisions) under.
+ */
+export type ApplicationRef = { applicationId: string; originator: number; recordId: string };
+
+export type EvidencePackage = {
+  loanId: string;
+  owner: number;
+  items: PackageItem[];
+  application?: ApplicationRef;
+};
 
 /** What the chain says about the loan, read by the court's own node. */
 export type ChainFacts = {
@@ -62,8 +80,11 @@ export type PackageCheck = {
   ok: boolean;
   evidenceChain: { onChain: string; reproduced: string | null; matches: boolean };
   items: ItemCheck[];
-  /** Chain-linked items the chain requires and the package does not hold (verified): the leaf hash
-   *  for the contract and the consent, the voucher document's digest for a voucher. */
+  /** The application the package names, and whether the loan id is derived from it. */
+  application: (ApplicationRef & { applicationSerial: string; matches: boolean }) | null;
+  /** Items the chain requires and the package does not hold (verified): the leaf hash for the
+   *  contract and the consent, the voucher document's digest for a voucher; the loan id for the
+   *  application, the consent leaf for the approving decision, the leaf of a decision's query. */
   missing: Array<{ role: EvidenceRole; label: string; chainValue: string }>;
 };
 
@@ -90,25 +111,125 @@ export async function checkPackage(
   for (const item of pkg.items)
     items.push(await checkItem(item, loanId, lower(facts.borrowerKey), expected, verify));
 
+  const credit = checkCreditRecords(pkg, items, loanId, lower(facts.consentLeaf));
   const verified = new Set(items.filter((i) => i.outcome === "verified").map((i) => chainValueOf(i)));
-  const missing = [...expected.entries()]
+  const chainMissing = [...expected.entries()]
     .filter(([value]) => !verified.has(value))
     .map(([chainValue, e]) => ({ ...e, chainValue }));
   let reproduced: string | null = null;
-  if (missing.length === 0) {
+  if (chainMissing.length === 0) {
     reproduced = facts.vouchers.reduce(
       (chain, v) => extendEvidenceChain(chain, v.digest),
       evidenceChainStart(facts.contractLeaf, facts.consentLeaf),
     );
   }
   const matches = reproduced !== null && lower(reproduced) === lower(facts.evidenceChain);
+  const missing = [...chainMissing, ...credit.missing];
   return {
     loanId,
-    ok: matches && items.every((i) => i.outcome === "verified"),
+    ok: matches && missing.length === 0 && items.every((i) => i.outcome === "verified"),
     evidenceChain: { onChain: lower(facts.evidenceChain), reproduced, matches },
     items,
+    application: credit.application,
     missing,
   };
+}
+
+/** The decision record's fields the court reads (the record's canonical JSON). */
+type DecisionFields = {
+  applicationId?: unknown;
+  outcome?: unknown;
+  consentLeafHash?: unknown;
+  queryLeafHash?: unknown;
+};
+
+/**
+ * The application, decision and credit-query items against the loan: the application's id and
+ * originator derive the loan id; each verified decision names that application and the consent on
+ * chain (else it is another loan's: wrong-loan); one of them approves; every query a decision was
+ * made on is in the package, and a query no decision names is unexpected. Downgrades `items` in place.
+ */
+function checkCreditRecords(
+  pkg: EvidencePackage,
+  items: ItemCheck[],
+  loanId: string,
+  consentLeaf: string,
+): { application: PackageCheck["application"]; missing: PackageCheck["missing"] } {
+  const missing: PackageCheck["missing"] = [];
+  const ref = pkg.application;
+  let application: PackageCheck["application"] = null;
+  if (ref !== undefined && typeof ref.applicationId === "string" && Number.isInteger(ref.originator)) {
+    const applicationSerial = keccak256(toUtf8Bytes(ref.applicationId));
+    const matches =
+      ref.originator >= 0 &&
+      ref.originator < 2 ** 32 &&
+      lower(loanIdOf(ref.originator, applicationSerial)) === loanId;
+    application = {
+      applicationId: ref.applicationId,
+      originator: ref.originator,
+      recordId: String(ref.recordId),
+      applicationSerial,
+      matches,
+    };
+  }
+  if (application?.matches !== true)
+    missing.push({
+      role: "application",
+      label: "the loan's application (loanId = loanIdOf(originator, keccak256(applicationId)))",
+      chainValue: loanId,
+    });
+  const applicationId = application?.matches === true ? application.recordId : undefined;
+  const downgrade = (item: ItemCheck, outcome: ItemOutcome, reason: string) =>
+    Object.assign(item, { outcome, reason });
+  const named = new Set<string>();
+  let approved = false;
+  // `items` are the package's items checked one by one, in the package's order
+  for (const [n, item] of items.entries()) {
+    if (item.role !== "decision" || item.outcome !== "verified") continue;
+    let fields: DecisionFields;
+    try {
+      const original = Buffer.from(pkg.items[n]?.originalBase64 ?? "", "base64").toString("utf8");
+      fields = JSON.parse(original) as DecisionFields;
+    } catch {
+      downgrade(item, "altered", "the decision record is not JSON");
+      continue;
+    }
+    if (fields.applicationId !== applicationId || lower(String(fields.consentLeafHash)) !== consentLeaf) {
+      downgrade(
+        item,
+        "wrong-loan",
+        `the decision record is for application ${String(fields.applicationId)} under consent ${String(fields.consentLeafHash)}, not this loan's`,
+      );
+      continue;
+    }
+    if (fields.outcome === "approve") approved = true;
+    if (typeof fields.queryLeafHash === "string") named.add(lower(fields.queryLeafHash));
+  }
+  if (!approved)
+    missing.push({
+      role: "decision",
+      label: `the credit decision approving application ${applicationId ?? "(unknown)"}`,
+      chainValue: consentLeaf,
+    });
+  for (const item of items.filter((i) => i.role === "credit-query" && i.outcome === "verified")) {
+    if (!named.has(item.leafHash))
+      downgrade(
+        item,
+        "unexpected",
+        "no decision record of the loan's application was made on this credit query",
+      );
+  }
+  const queries = new Set(
+    items.filter((i) => i.role === "credit-query" && i.outcome === "verified").map((i) => i.leafHash),
+  );
+  for (const leaf of named)
+    if (!queries.has(leaf))
+      missing.push({
+        role: "credit-query",
+        label: "the credit query a decision was made on",
+        chainValue: leaf,
+      });
+  return { application, missing };
 }
 
 /** The checks that decide an item is the anchored original, in the anchored log, from its submitter. */
@@ -161,8 +282,14 @@ async function checkItem(
       return outcome("bad-bundle", `check ${id} did not pass`, checks);
   }
   const subject = lower(bundle.leaf.record.subject);
-  if (subject !== loanId && !(item.role === "consent" && subject === borrowerKey))
-    return outcome("wrong-loan", `the leaf's subject is ${subject}, not loan ${loanId}`, checks);
+  // the borrower's records (consent, credit queries, decisions) are anchored under the borrower key
+  const ofBorrower = item.role === "consent" || item.role === "credit-query" || item.role === "decision";
+  if (ofBorrower ? subject !== borrowerKey : subject !== loanId)
+    return outcome(
+      "wrong-loan",
+      `the leaf's subject is ${subject}, not ${ofBorrower ? `borrower ${borrowerKey}` : `loan ${loanId}`}`,
+      checks,
+    );
   const chained = item.role === "contract" || item.role === "consent" || item.role === "voucher";
   if (chained && expected.get(chainValueOf(base))?.role !== item.role)
     return outcome(

@@ -1,13 +1,21 @@
 // The owning node's side of the court's package: for a loan in a case assigned to the asking
 // court, every item of the loan's evidence — the contract, the consent letter, each fund-flow
 // voucher (the leaves the ledger's evidence chain commits to, read from the index), each notice
-// attempt and each mediation record — as its original with the anchor service's bundle of its
+// attempt and each mediation record, the application's id, its credit decision records and the
+// credit queries they were made on — as its original with the anchor service's bundle of its
 // leaf (the salt is in the bundle's record). An original the node does not hold is left out, and
 // the court's check names it.
 import type { LedgerModel } from "../indexer/model.ts";
 import type { MediationService } from "../mediation/mediation.ts";
 import type { NoticeService } from "../notices/notices.ts";
-import type { EvidencePackage, EvidenceRole, PackageItem } from "./check.ts";
+import type { ApplicationRef, EvidencePackage, EvidenceRole, PackageItem } from "./check.ts";
+
+/** The loan's credit records at its branch: each anchored original (canonical JSON) with its leaf. */
+export type LoanCreditRecords = {
+  application: ApplicationRef;
+  decisions: Array<{ leafHash: string; document: string; label: string }>;
+  queries: Array<{ leafHash: string; document: string; label: string }>;
+};
 
 export type EvidenceSetDeps = {
   memberId: number;
@@ -18,6 +26,8 @@ export type EvidenceSetDeps = {
   documentByDigest?: (sha256: string) => Promise<Uint8Array | undefined>;
   notices?: Pick<NoticeService, "forLoan">;
   mediation?: Pick<MediationService, "get">;
+  /** The application, decision records and credit queries of a loan this node approved. */
+  credit?: (loanId: string) => Promise<LoanCreditRecords | undefined>;
   /** The anchor service's evidence bundle of a leaf. */
   bundle: (leafHash: string) => Promise<unknown>;
   /** This member's leaves carrying a document digest (the anchor service's digest index). */
@@ -90,5 +100,27 @@ export async function assembleEvidenceSet(deps: EvidenceSetDeps, loanId: string)
       bundle,
     });
   }
-  return { loanId: id, owner: deps.memberId, items };
+  const credit = await deps.credit?.(id);
+  for (const [role, records] of [
+    ["decision", credit?.decisions ?? []],
+    ["credit-query", credit?.queries ?? []],
+  ] as const) {
+    for (const r of records) {
+      const bundle = await bundleOf(r.leafHash);
+      if (bundle === undefined) continue;
+      items.push({
+        role,
+        label: r.label,
+        leafHash: r.leafHash,
+        originalBase64: Buffer.from(r.document, "utf8").toString("base64"),
+        bundle,
+      });
+    }
+  }
+  return {
+    loanId: id,
+    owner: deps.memberId,
+    items,
+    ...(credit === undefined ? {} : { application: credit.application }),
+  };
 }

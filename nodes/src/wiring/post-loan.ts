@@ -4,7 +4,10 @@
 import { VoidSigner } from "ethers";
 import type { Logger } from "pino";
 import { DisputeResolution } from "../../../common/chain/generated/contracts.ts";
+import { openBureauSublevels } from "../bureau/consent.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "../cases.ts";
+import { creditRecordsOf } from "../court-package/credit-records.ts";
+import { DecisionRecords } from "../credit-decision/records.ts";
 import { documentSublevels } from "../documents/keys.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
 import type { LoanContracts } from "../e-contract/contracts.ts";
@@ -129,6 +132,7 @@ export function postLoanRooms(
       return leaves.filter((l) => l.submitter === config.memberId).map((l) => l.leafHash);
     },
     documentByDigest: (sha256) => documentByDigest(storage, parts.stores.documents, config.memberId, sha256),
+    creditRecords: loanCreditRecords(storage, parts.stores, chain),
   });
   return { keeper, cases, notices, mediation };
 }
@@ -147,6 +151,37 @@ export function scheduleKeeper(options: NodeServiceOptions, keeper: Keeper, log:
   const timer = setInterval(round, interval);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/**
+ * The application a loan was approved from (the contract's filing names it), its decision records
+ * and the credit queries they were made on, read from the stores the credit rooms write.
+ */
+function loanCreditRecords(storage: NodeStorage, stores: SharedStores, chain: NodeChain) {
+  // read only here: the credit room's DecisionRecords writes these sublevels
+  const decisions = new DecisionRecords(storage.sublevel("creditDecisions"), chain.anchorRecords);
+  const { queryLogs } = openBureauSublevels(storage.root);
+  return creditRecordsOf({
+    applicationOfLoan: async (loanId) => {
+      for await (const value of documentSublevels(storage.root).records.values()) {
+        const record = value as { kind: string; loanId?: string; meta?: { applicationId?: unknown } };
+        if (record.kind === "contract" && record.loanId?.toLowerCase() === loanId.toLowerCase())
+          if (typeof record.meta?.applicationId === "string") return record.meta.applicationId;
+      }
+      return undefined;
+    },
+    application: async (recordId) => {
+      const stored = await stores.applications.get(recordId);
+      return {
+        applicationId: stored.application.applicationId,
+        originator: stored.application.platformMemberId,
+        borrowerKey: stored.borrowerKey,
+      };
+    },
+    decisions: (recordId) => decisions.forApplication(recordId),
+    queryLogs: (borrowerKey) =>
+      queryLogs.values({ gt: `${borrowerKey.toLowerCase()}!`, lt: `${borrowerKey.toLowerCase()}!~` }).all(),
+  });
 }
 
 /**

@@ -1,6 +1,8 @@
 // The court's check of a loan's evidence package, on bundles built in memory over one log head:
 // the complete package verifies and reproduces the loan's evidence chain; a withheld voucher, an
-// altered original, an item of another loan and a voucher the chain never saw are each named.
+// altered original, an item of another loan and a voucher the chain never saw are each named; so are
+// a withheld decision record or credit-query log, an application the loan id does not derive from,
+// a decision of another application and a query log no decision was made on.
 import { expect } from "chai";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
@@ -16,7 +18,7 @@ import {
   memoRangeHasher,
   rootFromLeafHashes,
 } from "../../../common/formats/merkle/rfc9162.ts";
-import { evidenceChainStart, extendEvidenceChain } from "../../../common/lending/ids.ts";
+import { evidenceChainStart, extendEvidenceChain, loanIdOf } from "../../../common/lending/ids.ts";
 import {
   checkPackage,
   type ChainFacts,
@@ -41,11 +43,38 @@ function unzipStored(zip: Uint8Array): Map<string, Buffer> {
   return out;
 }
 
-const LOAN = sha256Hex("loan under arbitration");
+const APPLICATION = { applicationId: "PLT-APP-1", originator: 7, recordId: "app-record-1" };
+const LOAN = loanIdOf(APPLICATION.originator, keccak256(toUtf8Bytes(APPLICATION.applicationId)));
 const OTHER_LOAN = sha256Hex("another loan");
 const BORROWER = sha256Hex("borrower key");
 
 type Spec = { role: EvidenceRole; label: string; original: string; kind: number; subject: string };
+
+const QUERY_LOG =
+  '{"purpose":"LOAN_APPROVAL","reportDigest":"0x01","when":"2026-01-01T00:00:00.000Z","who":"u1"}';
+const LATER_QUERY_LOG = QUERY_LOG.replace("u1", "u2");
+/** The leaf of a spec, known before the items are built: a decision names its query's leaf. */
+const leafOfSpec = (label: string, original: string, kind: number, subject: string) =>
+  hexlify(
+    leafHashOf({
+      version: 1,
+      kind: kind as EvidenceRecord["kind"],
+      digestAlgorithm: DigestAlgorithm.Sha256,
+      digest: sha256Hex(original),
+      salt: sha256Hex(`salt:${label}`),
+      submitter: 2,
+      subject,
+    }),
+  );
+const QUERY_LEAF = leafOfSpec("query", QUERY_LOG, EvidenceKind.CreditQuery, BORROWER);
+const CONSENT_LEAF = leafOfSpec("consent", "授权书 PDF", EvidenceKind.Consent, BORROWER);
+const decisionDocument = (recordId: string, consentLeafHash = CONSENT_LEAF) =>
+  JSON.stringify({
+    applicationId: recordId,
+    consentLeafHash,
+    outcome: "approve",
+    queryLeafHash: QUERY_LEAF,
+  });
 
 const SPECS: Spec[] = [
   {
@@ -82,6 +111,34 @@ const SPECS: Spec[] = [
     original: '{"noticeId":"reminder"}',
     kind: EvidenceKind.LifecycleNotice,
     subject: LOAN,
+  },
+  {
+    role: "credit-query",
+    label: "query",
+    original: QUERY_LOG,
+    kind: EvidenceKind.CreditQuery,
+    subject: BORROWER,
+  },
+  {
+    role: "decision",
+    label: "decision",
+    original: decisionDocument(APPLICATION.recordId),
+    kind: EvidenceKind.CreditDecision,
+    subject: BORROWER,
+  },
+  {
+    role: "decision",
+    label: "decision of another application",
+    original: decisionDocument("app-record-2"),
+    kind: EvidenceKind.CreditDecision,
+    subject: BORROWER,
+  },
+  {
+    role: "credit-query",
+    label: "query no decision read",
+    original: LATER_QUERY_LOG,
+    kind: EvidenceKind.CreditQuery,
+    subject: BORROWER,
   },
   {
     role: "voucher",
@@ -163,12 +220,19 @@ describe("court package: each item against its bundle, together against the loan
     loanId: LOAN,
     owner: 2,
     items: labels.map((l) => edit(byLabel(l))),
+    application: APPLICATION,
   });
-  const complete = ["loan contract", "consent", "DSB-1", "REP-1", "reminder"];
+  const complete = ["loan contract", "consent", "DSB-1", "REP-1", "reminder", "query", "decision"];
+
+  it("the fixture's consent leaf is the one its decision names", function () {
+    expect(byLabel("consent").leafHash).to.equal(CONSENT_LEAF);
+    expect(byLabel("query").leafHash).to.equal(QUERY_LEAF);
+  });
 
   it("the complete package verifies and reproduces the evidence chain on chain", async function () {
     const check = await checkPackage(pkg(complete), facts);
-    expect(check.items.map((i) => i.outcome)).to.deep.equal(Array(5).fill("verified"));
+    expect(check.items.map((i) => i.outcome)).to.deep.equal(Array(complete.length).fill("verified"));
+    expect(check.application).to.include({ recordId: APPLICATION.recordId, matches: true });
     expect(check.missing).to.deep.equal([]);
     expect(check.evidenceChain.matches).to.equal(true);
     expect(check.ok).to.equal(true);
@@ -231,6 +295,67 @@ describe("court package: each item against its bundle, together against the loan
     expect(check.missing.map((m) => m.label)).to.deep.equal(["credit-query consent", "REP-1"]);
   });
 
+  it("a withheld decision record is named, and so is the query it was made on", async function () {
+    const check = await checkPackage(pkg(complete.filter((l) => l !== "decision")), facts);
+    expect(check.evidenceChain.matches).to.equal(true);
+    expect(check.ok).to.equal(false);
+    expect(check.missing).to.deep.equal([
+      {
+        role: "decision",
+        label: `the credit decision approving application ${APPLICATION.recordId}`,
+        chainValue: CONSENT_LEAF,
+      },
+    ]);
+    // with no decision naming it, the query log is one the loan's records never read
+    expect(check.items.find((i) => i.label === "query")!.outcome).to.equal("unexpected");
+  });
+
+  it("a withheld credit-query log is named by its leaf", async function () {
+    const check = await checkPackage(pkg(complete.filter((l) => l !== "query")), facts);
+    expect(check.ok).to.equal(false);
+    expect(check.missing).to.deep.equal([
+      { role: "credit-query", label: "the credit query a decision was made on", chainValue: QUERY_LEAF },
+    ]);
+  });
+
+  it("an altered decision record is named as altered and the approving decision as missing", async function () {
+    const check = await checkPackage(
+      pkg(complete, (i) =>
+        i.label === "decision"
+          ? { ...i, originalBase64: Buffer.from(decisionDocument("app-record-9")).toString("base64") }
+          : i,
+      ),
+      facts,
+    );
+    expect(check.items.find((i) => i.label === "decision")!.outcome).to.equal("altered");
+    expect(check.missing.map((m) => m.role)).to.deep.equal(["decision"]);
+    expect(check.ok).to.equal(false);
+  });
+
+  it("a decision of another application and a query no decision read are each named", async function () {
+    const check = await checkPackage(
+      pkg([...complete, "decision of another application", "query no decision read"]),
+      facts,
+    );
+    expect(check.items.find((i) => i.label === "decision of another application")!.outcome).to.equal(
+      "wrong-loan",
+    );
+    expect(check.items.find((i) => i.label === "query no decision read")!.outcome).to.equal("unexpected");
+    expect(check.missing).to.deep.equal([]);
+    expect(check.ok).to.equal(false);
+  });
+
+  it("an application the loan id is not derived from, or none, is named as missing", async function () {
+    for (const application of [{ ...APPLICATION, originator: 8 }, undefined]) {
+      const { application: _drop, ...rest } = pkg(complete);
+      const check = await checkPackage(application === undefined ? rest : { ...rest, application }, facts);
+      expect(check.ok).to.equal(false);
+      expect(check.missing.map((m) => [m.role, m.chainValue])).to.deep.include(["application", LOAN]);
+      // the decision cannot be tied to an application the loan does not come from
+      expect(check.missing.map((m) => m.role)).to.include("decision");
+    }
+  });
+
   it("exports one case archive: originals, bundles, a manifest with every result, a bilingual certificate", async function () {
     const withheld = pkg(complete.filter((l) => l !== "REP-1"));
     const check = await checkPackage(withheld, facts);
@@ -241,7 +366,7 @@ describe("court package: each item against its bundle, together against the loan
     const read = JSON.parse(files.get("manifest.json")!.toString("utf8")) as typeof manifest;
     expect(read.ok).to.equal(false);
     expect(read.missing.map((m) => m.label)).to.deep.equal(["REP-1"]);
-    expect(read.items).to.have.length(4);
+    expect(read.items).to.have.length(complete.length - 1);
     for (const item of read.items) {
       expect(item.outcome).to.equal("verified");
       expect(sha256Hex(files.get(item.original)!)).to.equal(item.sha256);
