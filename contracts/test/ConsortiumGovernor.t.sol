@@ -173,41 +173,21 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     }
 
     function test_propose_refusesOperationsAndLogOperatorKeysOfGovernors() external {
-        vm.prank(unionOps);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortiumGovernor.GovernorWrongRole.selector, unionOps, IConsortiumRegistry.AccountRole.Operations
-            )
-        );
+        _expectWrongRole(unionOps, IConsortiumRegistry.AccountRole.Operations);
         governor.propose(_targets, _calldatas, _DESCRIPTION);
-        vm.prank(unionAnchor);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortiumGovernor.GovernorWrongRole.selector, unionAnchor, IConsortiumRegistry.AccountRole.LogOperator
-            )
-        );
+        _expectWrongRole(unionAnchor, IConsortiumRegistry.AccountRole.LogOperator);
         governor.propose(_targets, _calldatas, _DESCRIPTION);
     }
 
     function test_approveAndExecute_refuseNonGovernanceKeys() external {
         uint256 id = _propose();
-        vm.prank(branchBOps);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortiumGovernor.GovernorWrongRole.selector, branchBOps, IConsortiumRegistry.AccountRole.Operations
-            )
-        );
+        _expectWrongRole(branchBOps, IConsortiumRegistry.AccountRole.Operations);
         governor.approve(id);
         vm.prank(branchBGov);
         governor.approve(id);
         // executing is a governance act too: neither an operations key nor a stranger may do it
         bytes32 descriptionHash = keccak256(bytes(_DESCRIPTION));
-        vm.prank(unionAnchor);
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IConsortiumGovernor.GovernorWrongRole.selector, unionAnchor, IConsortiumRegistry.AccountRole.LogOperator
-            )
-        );
+        _expectWrongRole(unionAnchor, IConsortiumRegistry.AccountRole.LogOperator);
         governor.execute(_targets, _calldatas, descriptionHash);
         vm.prank(outsider);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, outsider));
@@ -231,15 +211,11 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
         vm.prank(address(governor));
         registry.addAccount(memberId, key, role);
         uint256 id = _propose();
-        bytes memory wrongRole = abi.encodeWithSelector(IConsortiumGovernor.GovernorWrongRole.selector, key, role);
-        vm.prank(key);
-        vm.expectRevert(wrongRole);
+        _expectWrongRole(key, role);
         governor.propose(_targets, _calldatas, "another");
-        vm.prank(key);
-        vm.expectRevert(wrongRole);
+        _expectWrongRole(key, role);
         governor.approve(id);
-        vm.prank(key);
-        vm.expectRevert(wrongRole);
+        _expectWrongRole(key, role);
         governor.execute(_targets, _calldatas, keccak256(bytes(_DESCRIPTION)));
     }
 
@@ -277,5 +253,11 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
             );
             evidenceLog.openLog(keccak256("log"), UNION, unionAnchor);
         }
+    }
+
+    /// @dev The next call is by `caller`, and refused as made with a key of the wrong role.
+    function _expectWrongRole(address caller, IConsortiumRegistry.AccountRole role) private {
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorWrongRole.selector, caller, role));
     }
 }
