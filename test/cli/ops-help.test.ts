@@ -45,6 +45,11 @@ const COMMANDS: [string, string, string[]][] = [
   ["scripts/demo/run.ts", "usage: npm run demo", ["--disposable", "JL_DATA_DIR"]],
   ["scripts/ops/network/deploy.ts", "usage: node scripts/ops/network/deploy.ts", ["--network", "--rpc"]],
   ["scripts/ops/network/besu.ts", "usage:", ["--validators", "--out"]],
+  [
+    "scripts/ops/browser-deps.ts",
+    "usage: node scripts/ops/browser-deps.ts",
+    ["JL_CHROMIUM_PATH", "fonts-noto-cjk"],
+  ],
 ];
 
 describe("operations commands: --help", function () {
