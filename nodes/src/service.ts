@@ -6,17 +6,19 @@
 //   post-loan.ts  the keeper and cases
 // and, here, the HTTP API over the rooms and the node's start and close. server.ts and the tests
 // start nodes through here.
-import pino from "pino";
+import pino, { type Logger } from "pino";
+import type { CaseOperations } from "./cases.ts";
+import type { NodeConfig } from "./config.ts";
 import { buildNodeApp } from "./http/app.ts";
-import { createNodeMetrics } from "./metrics.ts";
+import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { anchorHealthz, createReadiness } from "./readiness.ts";
-import { chainReadModelAndWriters, connectChain } from "./wiring/chain.ts";
-import { creditRooms } from "./wiring/credit.ts";
-import { lendingRooms } from "./wiring/lending.ts";
+import { chainReadModelAndWriters, connectChain, type ChainWriters, type NodeChain } from "./wiring/chain.ts";
+import { creditRooms, type CreditRooms } from "./wiring/credit.ts";
+import { lendingRooms, type LendingRooms } from "./wiring/lending.ts";
 import type { NodeServiceOptions } from "./wiring/options.ts";
 import { postLoanRooms, scheduleKeeper } from "./wiring/post-loan.ts";
-import { openSharedStores, openStorage } from "./wiring/storage.ts";
+import { openSharedStores, openStorage, type SharedStores } from "./wiring/storage.ts";
 import { openWitness } from "./witness/wiring.ts";
 import { openStaffRoom } from "./staff/room.ts";
 
@@ -54,49 +56,18 @@ export async function createNodeService(options: NodeServiceOptions) {
   // the court's and the union's nodes witness the evidence log (C2SP tlog-witness; witness/)
   const witness = await openWitness(config, storage, log);
 
-  // /readyz: the chain (still the one started on), the index's lag, the outbox's backlog, the anchor service
-  const genesis = await chain.provider.getBlock(0);
-  const readiness = createReadiness(
-    {
-      chainId: async () => BigInt((await chain.provider.send("eth_chainId", [])) as string),
-      genesisHash: async () => (await chain.provider.getBlock(0))?.hash ?? "none",
-      indexer: () => {
-        const status = indexer.status();
-        return { cursorBlock: status.cursor?.blockNumber, head: status.head, lastError: status.lastError };
-      },
-      outboxBacklog: async () => {
-        const counts = await outbox.counts();
-        return counts.queued + counts.sent;
-      },
-      anchorHealthy: () => anchorHealthz(config.anchorUrl),
-    },
-    { chainId: chain.chainId, ...(genesis?.hash == null ? {} : { genesisHash: genesis.hash }) },
-  );
+  const readiness = await nodeReadiness(config, chain, writers);
 
-  const app = await buildNodeApp({
-    logger,
-    memberId: config.memberId,
-    users: staff.directory.users,
+  const app = await nodeApp(logger, options, {
     staff,
-    ops: lending.ops,
+    stores,
+    writers,
+    credit,
+    lending,
     cases,
-    mandates: lending.mandates,
-    branchLimits: lending.branchLimits,
-    receiving: stores.receiving,
-    incomeSplit: lending.incomeSplit,
-    prepayments: lending.prepayments,
-    decisions: credit.decisions,
-    ...(credit.creditService === undefined ? {} : { creditService: credit.creditService }),
-    ...(lending.eContracts === undefined ? {} : { eContracts: lending.eContracts }),
-    contractEndorsements: lending.contractEndorsements,
-    ...(credit.unionObjections === undefined ? {} : { unionObjections: credit.unionObjections }),
-    ...(credit.branchObjections === undefined ? {} : { branchObjections: credit.branchObjections }),
-    limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
-    opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
-    ready: () => readiness.check(),
-    ...(witness === undefined ? {} : { witness }),
+    witness,
     metrics,
-    metricSources: { outboxCounts: () => outbox.counts(), indexerStatus: () => indexer.status() },
+    ready: () => readiness.check(),
   });
 
   let stopKeeper = () => {};
@@ -141,4 +112,75 @@ export async function createNodeService(options: NodeServiceOptions) {
       await storage.root.close();
     },
   };
+}
+
+/** The chain (still the one started on), the index's lag, the outbox's backlog, the anchor service: what /readyz checks. */
+async function nodeReadiness(config: NodeConfig, chain: NodeChain, writers: ChainWriters) {
+  const { indexer, outbox } = writers;
+  const genesis = await chain.provider.getBlock(0);
+  return createReadiness(
+    {
+      chainId: async () => BigInt((await chain.provider.send("eth_chainId", [])) as string),
+      genesisHash: async () => (await chain.provider.getBlock(0))?.hash ?? "none",
+      indexer: () => {
+        const status = indexer.status();
+        return { cursorBlock: status.cursor?.blockNumber, head: status.head, lastError: status.lastError };
+      },
+      outboxBacklog: async () => {
+        const counts = await outbox.counts();
+        return counts.queued + counts.sent;
+      },
+      anchorHealthy: () => anchorHealthz(config.anchorUrl),
+    },
+    { chainId: chain.chainId, ...(genesis?.hash == null ? {} : { genesisHash: genesis.hash }) },
+  );
+}
+
+/** The HTTP API over the rooms (http/app.ts), not listening. */
+async function nodeApp(
+  logger: Logger | false,
+  options: NodeServiceOptions,
+  rooms: {
+    staff: Awaited<ReturnType<typeof openStaffRoom>>;
+    stores: SharedStores;
+    writers: ChainWriters;
+    credit: CreditRooms;
+    lending: LendingRooms;
+    cases: CaseOperations;
+    witness: Awaited<ReturnType<typeof openWitness>>;
+    metrics: NodeMetrics;
+    ready: () => ReturnType<ReturnType<typeof createReadiness>["check"]>;
+  },
+) {
+  const { config } = options;
+  return buildNodeApp({
+    logger,
+    memberId: config.memberId,
+    users: rooms.staff.directory.users,
+    staff: rooms.staff,
+    ops: rooms.lending.ops,
+    cases: rooms.cases,
+    mandates: rooms.lending.mandates,
+    branchLimits: rooms.lending.branchLimits,
+    receiving: rooms.stores.receiving,
+    incomeSplit: rooms.lending.incomeSplit,
+    prepayments: rooms.lending.prepayments,
+    decisions: rooms.credit.decisions,
+    ...(rooms.credit.creditService === undefined ? {} : { creditService: rooms.credit.creditService }),
+    ...(rooms.lending.eContracts === undefined ? {} : { eContracts: rooms.lending.eContracts }),
+    contractEndorsements: rooms.lending.contractEndorsements,
+    ...(rooms.credit.unionObjections === undefined ? {} : { unionObjections: rooms.credit.unionObjections }),
+    ...(rooms.credit.branchObjections === undefined
+      ? {}
+      : { branchObjections: rooms.credit.branchObjections }),
+    limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
+    opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
+    ready: rooms.ready,
+    ...(rooms.witness === undefined ? {} : { witness: rooms.witness }),
+    metrics: rooms.metrics,
+    metricSources: {
+      outboxCounts: () => rooms.writers.outbox.counts(),
+      indexerStatus: () => rooms.writers.indexer.status(),
+    },
+  });
 }
