@@ -192,7 +192,7 @@ export const staffRoutes: RouteFile = (api, deps) => {
         roles: STAFF,
       },
       async ({ query }) => {
-        const waiting = new Map(
+        const waiting = new Map<string, "in-review" | "second-approver" | "new" | "approved" | "declined">(
           (deps.decisions === undefined ? [] : await deps.decisions.queue()).map((w) => [
             w.applicationId,
             w.needsSecondApprover ? ("second-approver" as const) : ("in-review" as const),
@@ -210,8 +210,19 @@ export const staffRoutes: RouteFile = (api, deps) => {
             : { termMonths: a.application.loan.termMonths }),
           ...(a.application.loan.termDays === undefined ? {} : { termDays: a.application.loan.termDays }),
           aprBps: a.application.loan.aprBps,
-          state: waiting.get(a.applicationId) ?? ("new" as const),
+          state: waiting.get(a.applicationId),
         }));
+        // not waiting for a review: its latest decision says approved or declined, none yet is new
+        const records = deps.decisions?.deps.records;
+        const decided = async (id: string) => {
+          const latest = await records?.latest(id);
+          return latest?.outcome === "approve"
+            ? "approved"
+            : latest?.outcome === "decline"
+              ? "declined"
+              : "new";
+        };
+        for (const item of items) item.state ??= await decided(item.applicationId);
         return {
           applications: items
             .filter((a) => query.channel === undefined || a.channel === query.channel)

@@ -51,7 +51,7 @@ export const AuditReply = z.strictObject({
   ),
 });
 
-const inboxState = z.enum(["new", "in-review", "second-approver"]);
+const inboxState = z.enum(["new", "in-review", "second-approver", "approved", "declined"]);
 export const InboxQuery = z.strictObject({
   channel: z.string().min(1).max(64).optional(),
   state: inboxState.optional(),
@@ -70,7 +70,7 @@ export const InboxReply = z.strictObject({
       termDays: z.number().optional(),
       aprBps: z.number(),
       state: inboxState.describe(
-        "new: no referral waiting; in-review: referred, waiting for an approver; second-approver: approved once, waiting for a second, different approver",
+        "new: no credit decision yet; in-review: referred, waiting for an approver; second-approver: referred above the dual-approval threshold, two different approvers must approve; approved / declined: its latest decision",
       ),
     }),
   ),

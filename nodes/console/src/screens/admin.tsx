@@ -133,13 +133,28 @@ export function StaffScreen() {
 
 export function AuditScreen() {
   const { t } = useT();
-  const trail = useLoad(() => api<{ entries: AuditEntry[] }>("GET", "/v1/staff/audit?limit=500"), []);
+  const [user, setUser] = useState("");
+  const trail = useLoad(
+    () =>
+      api<{ entries: AuditEntry[] }>(
+        "GET",
+        `/v1/staff/audit?limit=500${user === "" ? "" : `&user=${encodeURIComponent(user)}`}`,
+      ),
+    [user],
+  );
   const [error, setError] = useState<string>();
   return (
     <Card
       title={t("audit")}
       extra={
-        <Space>
+        <Space wrap>
+          <Input.Search
+            allowClear
+            placeholder={t("user")}
+            aria-label={t("user")}
+            onSearch={(v) => setUser(v.trim())}
+            style={{ width: 200 }}
+          />
           <Button onClick={() => void trail.reload()}>{t("refresh")}</Button>
           <Button
             onClick={() =>

@@ -29,18 +29,22 @@ type InboxItem = {
   termMonths?: number;
   termDays?: number;
   aprBps: number;
-  state: "new" | "in-review" | "second-approver";
+  state: "new" | "in-review" | "second-approver" | "approved" | "declined";
 };
 
 const STATE_WORDS: Record<InboxItem["state"], WordKey> = {
   new: "stateNew",
   "in-review": "stateInReview",
   "second-approver": "stateSecond",
+  approved: "stateApproved",
+  declined: "stateDeclined",
 };
 const STATE_COLORS: Record<InboxItem["state"], string> = {
   new: "blue",
   "in-review": "orange",
   "second-approver": "purple",
+  approved: "green",
+  declined: "red",
 };
 
 export function InboxScreen() {
@@ -68,14 +72,16 @@ export function InboxScreen() {
       }
     >
       <Space wrap style={{ marginBottom: 12 }}>
-        <Segmented
-          value={state}
-          onChange={(v) => setState(String(v))}
-          options={[
-            { label: t("all"), value: "all" },
-            ...Object.entries(STATE_WORDS).map(([value, word]) => ({ label: t(word), value })),
-          ]}
-        />
+        <div style={{ maxWidth: "calc(100vw - 64px)", overflowX: "auto" }}>
+          <Segmented
+            value={state}
+            onChange={(v) => setState(String(v))}
+            options={[
+              { label: t("all"), value: "all" },
+              ...Object.entries(STATE_WORDS).map(([value, word]) => ({ label: t(word), value })),
+            ]}
+          />
+        </div>
         <Select
           value={channel}
           onChange={setChannel}
