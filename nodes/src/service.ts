@@ -1,11 +1,13 @@
 // Wires an institution node from its pieces, each in wiring/ (one file per concern):
+//   options.ts    what a node is started with
 //   storage.ts    the LevelDB (sublevels by catalogue name), the data key, the chain key, shared stores
 //   chain.ts      provider and contracts, anchor service, peers; the indexer, the outbox and its sender
 //   credit.ts     consent and the bureau, the union's credit-query service and objections, credit decisions
 //   lending.ts    the core rooms (operations.ts), e-contracts, income split, prepayments, mandates, limits
-//   post-loan.ts  the keeper and cases
-// and, here, the HTTP API over the rooms and the node's start and close. server.ts and the tests
-// start nodes through here.
+//   post-loan.ts  after disbursement: the keeper, notices, cases
+// with the staff directory (staff/room.ts) and the witness (witness/wiring.ts) beside them; and,
+// here, readiness, the HTTP API over the rooms and the node's start and close. server.ts and the
+// tests start nodes through here.
 import pino, { type Logger } from "pino";
 import type { CaseOperations } from "./cases.ts";
 import type { NodeConfig } from "./config.ts";
