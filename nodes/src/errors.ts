@@ -3,6 +3,7 @@
 // reaches the client with its code and message unchanged; anything else is a 500.
 import { CodedError } from "../../common/errors.ts";
 import { BUREAU_ERROR_STATUS } from "./bureau/bureau.ts";
+import { BATCH_FILE_ERRORS } from "./batch-files/errors.ts";
 import { CHANNEL_ERRORS } from "./channels/errors.ts";
 import { DOCUMENT_ERRORS } from "./documents/errors.ts";
 import { E_CONTRACT_ERRORS } from "./e-contract/errors.ts";
@@ -121,6 +122,7 @@ export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
   ...OUTBOX_ERRORS,
   ...WITNESS_ERRORS,
   ...STAFF_ERRORS,
+  ...BATCH_FILE_ERRORS,
   ...NODE_OWN_ERRORS,
 });
 

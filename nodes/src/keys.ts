@@ -62,6 +62,8 @@
 //   witness                   log origin (utf8)                    → { size, root, cosignedAt } (JSON): the
 //                                                                    latest checkpoint this node's C2SP
 //                                                                    witness cosigned (witness/witness.ts)
+//   batch-files               "batches" sublevel: batch id (hex)   → a daily file's rows and how far they
+//                                                                    were taken (JSON; batch-files/batches.ts)
 //
 // A record and its index entries are always written in one batch (the outbox's synced).
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
@@ -94,6 +96,7 @@ export const NODE_SUBLEVELS = {
   creditReviewQueue: { name: "credit-review-queue", valueEncoding: "json" },
   contractEndorsements: { name: "contract-endorsements", valueEncoding: "json" },
   witness: { name: "witness", valueEncoding: "json" },
+  batchFiles: { name: "batch-files", valueEncoding: undefined },
 } as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
 
 export type NodeSublevel = keyof typeof NODE_SUBLEVELS;

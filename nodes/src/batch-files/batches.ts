@@ -9,9 +9,10 @@ import { createHash } from "node:crypto";
 import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import type { Outbox } from "../outbox/outbox.ts";
 import { type BatchKind, type BatchRow, parseBatchFile } from "./csv.ts";
+import { BatchFileError } from "./errors.ts";
 
-/** Records one row as a flow (FundFlows.record at the node); throws a coded error to refuse it. */
-export type RowRecorder = (kind: BatchKind, row: BatchRow) => Promise<unknown>;
+/** Records one row as a flow, on behalf of the file's uploader (FundFlows.record at the node); throws a coded error to refuse it. */
+export type RowRecorder = (kind: BatchKind, row: BatchRow, uploadedBy: string) => Promise<unknown>;
 
 type StoredRow = { line: number; serial: string; loanId: string; amountFen: string; accountHash?: string };
 /** A row the node refused before queueing it: the error's code and message. */
@@ -145,7 +146,8 @@ export class BatchFiles {
 
   async #outcomes(id: string): Promise<{ batch: StoredBatch; outcomes: RowResult[] }> {
     const batch = await this.#batches.get(id);
-    if (batch === undefined) throw new Error(`no batch ${id}`);
+    if (batch === undefined)
+      throw new BatchFileError("NODE_ERR_BATCH_NOT_FOUND", `no batch ${id} at this node`);
     const entries = await this.#outbox.entries.getMany(batch.rows.map((r) => r.serial));
     const outcomes = batch.rows.map((row, i): RowResult => {
       const refusal = batch.refused[row.serial];
@@ -195,13 +197,17 @@ export class BatchFiles {
     while (batch.next < batch.rows.length && !this.#stopping) {
       const row = batch.rows[batch.next]!;
       try {
-        await this.#record(batch.kind, {
-          line: row.line,
-          serial: row.serial,
-          loanId: row.loanId,
-          amountFen: BigInt(row.amountFen),
-          ...(row.accountHash === undefined ? {} : { accountHash: row.accountHash }),
-        });
+        await this.#record(
+          batch.kind,
+          {
+            line: row.line,
+            serial: row.serial,
+            loanId: row.loanId,
+            amountFen: BigInt(row.amountFen),
+            ...(row.accountHash === undefined ? {} : { accountHash: row.accountHash }),
+          },
+          batch.uploadedBy,
+        );
       } catch (error) {
         const coded = error as { code?: unknown; message?: unknown };
         // a coded refusal is the node's answer for this row; anything else (the anchor service

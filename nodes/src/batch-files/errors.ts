@@ -7,6 +7,8 @@ export const BATCH_FILE_ERRORS = {
   NODE_ERR_BATCH_FILE_INVALID: 422,
   /** The file is larger than a batch file may be (rows or bytes). */
   NODE_ERR_BATCH_FILE_TOO_LARGE: 413,
+  /** No batch with this id at this node. */
+  NODE_ERR_BATCH_NOT_FOUND: 404,
 } as const;
 
 export type BatchFileErrorCode = keyof typeof BATCH_FILE_ERRORS;

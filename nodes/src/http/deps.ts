@@ -28,6 +28,7 @@ import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
 import type { Witness } from "../witness/witness.ts";
 import type { StaffRoom } from "../staff/routes.ts";
+import type { BatchFiles } from "../batch-files/batches.ts";
 
 /** What /readyz answers: whether the node can serve now, and why not. */
 export type ReadyAnswer = { ready: boolean; reasons?: string[]; detail: unknown };
@@ -59,6 +60,8 @@ export type NodeDeps = {
   eContracts?: LoanContracts;
   /** Signed contracts registered and endorsed on chain (absent: the routes are not served). */
   contractEndorsements?: ContractEndorsements;
+  /** A branch's daily repayment and disbursement files (batch-files/; absent: the routes are not served). */
+  batchFiles?: BatchFiles;
   /** The node's C2SP witness of the evidence log (absent: the witness routes are not served). */
   witness?: Witness;
   /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */

@@ -24,6 +24,10 @@ export type RouteSpec<P extends Schema, Q extends Schema, B extends Schema, R ex
   reply: R;
   /** The refusals this route answers beyond those every token or signed route can (400, 401, 403, 404, …). */
   errors?: readonly ErrorStatus[];
+  /** The request body's media types when not JSON (a CSV upload: the body arrives as bytes). */
+  consumes?: readonly string[];
+  /** The answer's media type when not JSON: the handler's value (a string) is sent as it is. */
+  produces?: string;
 } & RouteAccess;
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -61,11 +65,18 @@ export function defineRoutes(api: NodeApi) {
           ...(spec.params === undefined ? {} : { params: spec.params }),
           ...(spec.querystring === undefined ? {} : { querystring: spec.querystring }),
           ...(spec.body === undefined ? {} : { body: spec.body }),
+          ...(spec.consumes === undefined ? {} : { consumes: [...spec.consumes] }),
+          ...(spec.produces === undefined ? {} : { produces: [spec.produces] }),
           response: { 200: spec.reply, ...(signed ? signedErrors(...errors) : tokenErrors(...errors)) },
         },
         config: accessConfig(spec),
         // the schemas above validated params, querystring and body before this runs
-        handler: async (request) => fenJson(spec.reply, await handler(request as RouteRequest<P, Q, B>)),
+        handler: async (request, reply) => {
+          const value = await handler(request as RouteRequest<P, Q, B>);
+          return spec.produces === undefined
+            ? fenJson(spec.reply, value)
+            : reply.type(spec.produces).send(value);
+        },
       });
     };
   return { get: define("GET"), post: define("POST"), put: define("PUT"), delete: define("DELETE") };

@@ -3,6 +3,7 @@
 import type { RouteFile } from "../deps.ts";
 import { applicationRoutes } from "./applications.ts";
 import { approvalRoutes } from "./approval.ts";
+import { batchFileRoutes } from "./batch-files.ts";
 import { branchLimitRoutes } from "./branch-limits.ts";
 import { caseRoutes } from "./cases.ts";
 import { creditRoutes } from "./credit.ts";
@@ -29,6 +30,7 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   creditServiceRoutes,
   approvalRoutes,
   fundFlowRoutes,
+  batchFileRoutes,
   entrustedPaymentRoutes,
   prepaymentRoutes,
   incomeSplitRoutes,
