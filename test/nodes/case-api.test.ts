@@ -325,6 +325,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       evidenceChain: { matches: boolean };
       items: Array<{ role: string; outcome: string; reason: string }>;
       missing: unknown[];
+      application?: { matches: boolean } | null;
     } = { ok: false, from: 0, evidenceChain: { matches: false }, items: [], missing: [] };
     // the anchor service gives a leaf's bundle once its head is committed on chain
     await suite.anchor.committer.runOnce();
@@ -337,7 +338,15 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(check.from).to.equal(MEMBERS.branchA);
     expect(check.missing, JSON.stringify(check)).to.deep.equal([]);
     expect(check.evidenceChain.matches).to.equal(true);
-    expect(check.items.map((i) => i.role)).to.include.members(["contract", "consent", "voucher", "notice"]);
+    expect(check.items.map((i) => i.role)).to.include.members([
+      "contract",
+      "consent",
+      "voucher",
+      "notice",
+      "decision",
+      "credit-query",
+    ]);
+    expect(check.application).to.include({ matches: true });
     expect(check.items.every((i) => i.outcome === "verified")).to.equal(true);
     expect(check.ok).to.equal(true);
     // the evidence set is the assigned court's only: the union's signed request is refused

@@ -85,6 +85,10 @@ export const EvidenceSet = z.strictObject({
       bundle: z.unknown(),
     }),
   ),
+  /** The loan's application: the loan id is loanIdOf(originator, keccak256(applicationId)). */
+  application: z
+    .strictObject({ applicationId: z.string(), originator: z.int(), recordId: z.string() })
+    .optional(),
 });
 
 /** The court's check of the package against the chain (court-package/check.ts). */
@@ -106,6 +110,9 @@ export const PackageCheckResult = z.looseObject({
       reason: z.string(),
     }),
   ),
+  application: z
+    .looseObject({ applicationId: z.string(), originator: z.int(), matches: z.boolean() })
+    .nullable(),
   missing: z.array(z.strictObject({ role: z.string(), label: z.string(), chainValue: z.string() })),
 });
 
