@@ -18,8 +18,8 @@ import {
   SHANGHAI_OFFSET_SECONDS,
   shanghaiDay,
 } from "../../common/lending/dates.ts";
-import { generateSchedule, RepaymentMethod } from "../../common/lending/schedule.ts";
-import { signLoanAgreement } from "../../common/lending/agreement.ts";
+import { generateSchedule, RepaymentMethod, type ScheduleInput } from "../../common/lending/schedule.ts";
+import { type LoanTermsForAgreement, signLoanAgreement } from "../../common/lending/agreement.ts";
 import type { ChainFee } from "../../common/lending/fees.ts";
 import { BRANCH_A, BRANCH_B, COURT, deployConsortium, PLATFORM, UNION } from "./consortium.fixture.ts";
 import { DEFAULT_LEDGER_PARAMS } from "../../scripts/ops/deploy/consortium.ts";
@@ -134,36 +134,22 @@ export function voucherOf(serial: string): string {
 export type Funder = { memberId: number; shareBps: number };
 export type InstallmentTerms = { dueDay: number; principal: bigint; interest: bigint };
 export type FeeTerms = ChainFee;
-/** IJointLoanLedger.LoanTerms, field for field. */
-export type LoanTerms = {
-  originator: number;
-  applicationSerial: string;
-  borrowerKey: string;
-  borrowerRegion: number;
-  branch: number;
-  platform: number;
+/** IJointLoanLedger.LoanTerms, field for field: registerLoan's terms (agreement.ts), amounts as bigint. */
+export type LoanTerms = Omit<
+  LoanTermsForAgreement,
+  "funders" | "principal" | "method" | "schedule" | "fees"
+> & {
   funders: Funder[];
   principal: bigint;
-  aprBps: number;
   method: RepaymentMethod;
-  startDay: number;
   schedule: InstallmentTerms[];
   fees: FeeTerms[];
-  contractLeaf: string;
-  consentLeaf: string;
-  receivingAccount: string;
 };
 
-export type TermsInput = {
+/** A loan's schedule input (schedule.ts) and who funds it. */
+export type TermsInput = ScheduleInput & {
   /** bytes32 application serial (see nextSerial). */
   serial: string;
-  principalFen: bigint;
-  aprBps: number;
-  method: RepaymentMethod;
-  /** 'YYYY-MM-DD', Asia/Shanghai. */
-  startDate: string;
-  termMonths?: number;
-  termDays?: number;
   /** The platform's share of a joint loan; 0 = assisted (the branch funds 100%). */
   platformShareBps: number;
   branch: number;
