@@ -4,7 +4,15 @@
 import { CodedError } from "../../errors.ts";
 import { parseCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import { cosignatureTimestamp, cosignatureVerifier, type CosignatureVerifier } from "./cosignature.ts";
-import { logVerifier, NoteError, openNote, parseNote, parseVkey, type NoteVerifier } from "./note.ts";
+import {
+  logVerifier,
+  NoteError,
+  openNote,
+  parseNote,
+  parseVkey,
+  type NoteVerifier,
+  type Vkey,
+} from "./note.ts";
 
 export class PolicyError extends CodedError<"POLICY_MALFORMED"> {}
 
@@ -39,9 +47,14 @@ export function parsePolicy(text: string): Policy {
     const words = raw.trim().split(/[ \t]+/);
     if (words[0] === "" || words[0]!.startsWith("#")) return;
     const defined = (name: string) => name === "none" || witnesses.has(name) || groups.has(name);
-    const key = (vkey: string) => {
+    // a vkey's verifier, refusing a key already listed (under any name) and one of the wrong type
+    const verifierOf = <V>(vkey: string, make: (key: Vkey) => V): { parsed: Vkey; verifier: V } => {
       try {
-        return parseVkey(vkey);
+        const parsed = parseVkey(vkey);
+        const material = Buffer.from(parsed.publicKey).toString("hex");
+        if (keys.has(material)) throw new Error("a duplicate key");
+        keys.add(material);
+        return { parsed, verifier: make(parsed) };
       } catch (error) {
         return fail(line, (error as Error).message);
       }
@@ -49,16 +62,7 @@ export function parsePolicy(text: string): Policy {
     switch (words[0]) {
       case "log": {
         if (words.length < 2 || words.length > 3) fail(line, "log <vkey> [<url>]");
-        const parsed = key(words[1]!);
-        const material = Buffer.from(parsed.publicKey).toString("hex");
-        if (keys.has(material)) fail(line, "a duplicate key");
-        keys.add(material);
-        let verifier: NoteVerifier;
-        try {
-          verifier = logVerifier(parsed);
-        } catch (error) {
-          return fail(line, (error as Error).message);
-        }
+        const { parsed, verifier } = verifierOf(words[1]!, logVerifier);
         logs.push({ vkey: words[1]!, origin: parsed.name, verifier, ...(words[2] ? { url: words[2] } : {}) });
         return;
       }
@@ -67,16 +71,7 @@ export function parsePolicy(text: string): Policy {
         const name = words[1]!;
         if (!NAME_RULE.test(name) || name === "none" || defined(name))
           fail(line, `name ${name} already defined or reserved`);
-        const parsed = key(words[2]!);
-        const material = Buffer.from(parsed.publicKey).toString("hex");
-        if (keys.has(material)) fail(line, "a duplicate key");
-        keys.add(material);
-        let verifier: CosignatureVerifier;
-        try {
-          verifier = cosignatureVerifier(parsed);
-        } catch (error) {
-          return fail(line, (error as Error).message);
-        }
+        const { verifier } = verifierOf(words[2]!, cosignatureVerifier);
         witnesses.set(name, { name, vkey: words[2]!, verifier, ...(words[3] ? { url: words[3] } : {}) });
         return;
       }

@@ -15,6 +15,7 @@ import {
   parseVkey,
   type NoteVerifier,
 } from "../../../common/formats/checkpoint/note.ts";
+import { decimalLine, parseHashedBody } from "../../../common/formats/checkpoint/proof.ts";
 import { EMPTY_ROOT, verifyConsistency } from "../../../common/formats/merkle/rfc9162.ts";
 import { bytesEqual } from "../../../common/bytes.ts";
 import type { Sublevel } from "../../../common/level.ts";
@@ -155,15 +156,13 @@ export function parseRequest(body: string): AddCheckpointRequest {
   const bad = (why: string): never => {
     throw new WitnessError("NODE_ERR_WITNESS_BAD_REQUEST", why);
   };
-  const blank = body.indexOf("\n\n");
-  if (blank < 0) bad("no blank line before the checkpoint");
-  const head = body.slice(0, blank).split("\n");
-  const old = /^old (0|[1-9][0-9]*)$/.exec(head[0]!);
-  if (old === null || !Number.isSafeInteger(Number(old[1]))) return bad("the first line is not `old <size>`");
-  if (head.length - 1 > MAX_PROOF_LINES) bad(`more than ${MAX_PROOF_LINES} proof lines`);
-  const proof = head.slice(1).map((line) => {
-    const h = decodeBase64(line);
-    return h !== undefined && h.length === 32 ? h : bad("a proof line is not a base64 32-byte hash");
-  });
-  return { oldSize: Number(old[1]), proof, note: body.slice(blank + 2) };
+  const { header, hashes, checkpoint } = parseHashedBody(
+    body,
+    (lines) => {
+      if (lines.length - 1 > MAX_PROOF_LINES) bad(`more than ${MAX_PROOF_LINES} proof lines`);
+      return { value: decimalLine(lines[0], "old") ?? bad("the first line is not `old <size>`"), lines: 1 };
+    },
+    bad,
+  );
+  return { oldSize: header, proof: hashes, note: checkpoint };
 }

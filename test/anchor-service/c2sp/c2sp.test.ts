@@ -16,7 +16,11 @@ import {
 import { parseEntryBundle, TileReader, tilePath } from "../../../common/formats/checkpoint/tiles.ts";
 import { formatCheckpoint } from "../../../common/formats/checkpoint/checkpoint.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
-import { Checkpointer, type WitnessClient } from "../../../anchor-service/src/c2sp/checkpointer.ts";
+import {
+  Checkpointer,
+  type CheckpointerDeps,
+  type WitnessClient,
+} from "../../../anchor-service/src/c2sp/checkpointer.ts";
 import { registerC2spRoutes } from "../../../anchor-service/src/c2sp/routes.ts";
 import { MerkleStore, MERKLE_NODES_SUBLEVEL_OPTIONS } from "../../../anchor-service/src/log/merkle-store.ts";
 import { WitnessError } from "../../../nodes/src/witness/errors.ts";
@@ -81,6 +85,18 @@ describe("anchor C2SP: witnessed checkpoints and tiles", () => {
     2,
   );
   const policy = parsePolicy(policyText);
+  // the log's checkpointer over a store, asking both witnesses under the 2-of-2 policy
+  const checkpointerOf = (store: MerkleStore, extra: Partial<CheckpointerDeps>) =>
+    new Checkpointer({
+      origin: ORIGIN,
+      signers: [logKey],
+      policy,
+      witnesses: [court.client("court"), union.client("union")],
+      root: (size) => store.root(size),
+      consistencyProof: (m, n) => store.consistencyProof(m, n),
+      save: async () => {},
+      ...extra,
+    });
   const entries = Array.from({ length: 70_000 }, (_, i) => entry(`e${i}`, i));
   let witnessLines = ""; // the witnesses' cosignature lines on the honest 70,000-leaf checkpoint
 
@@ -88,13 +104,7 @@ describe("anchor C2SP: witnessed checkpoints and tiles", () => {
     this.timeout(120_000);
     const store = await logOf(entries);
     const saved: { size: number; published: boolean }[] = [];
-    const checkpointer = new Checkpointer({
-      origin: ORIGIN,
-      signers: [logKey],
-      policy,
-      witnesses: [court.client("court"), union.client("union")],
-      root: (size) => store.root(size),
-      consistencyProof: (m, n) => store.consistencyProof(m, n),
+    const checkpointer = checkpointerOf(store, {
       save: async (size, _note, published) => void saved.push({ size, published }),
     });
     const first = await checkpointer.checkpoint(1_000);
@@ -174,16 +184,7 @@ describe("anchor C2SP: witnessed checkpoints and tiles", () => {
     const forked = await logOf(forkedEntries);
     const errors: string[] = [];
     const make = (s: MerkleStore) =>
-      new Checkpointer({
-        origin: ORIGIN,
-        signers: [logKey],
-        policy,
-        witnesses: [court.client("court"), union.client("union")],
-        root: (size) => s.root(size),
-        consistencyProof: (m, n) => s.consistencyProof(m, n),
-        save: async () => {},
-        onError: (w, e) => errors.push(`${w}: ${(e as Error).message}`),
-      });
+      checkpointerOf(s, { onError: (w, e) => errors.push(`${w}: ${(e as Error).message}`) });
     const honest = make(store);
     // the witnesses' state continues from the previous test: they last cosigned 70,000 of the
     // honest log; a fresh honest log at 2,000 is itself a rollback, and refused
