@@ -3,7 +3,8 @@
 //   storage.ts    the LevelDB (sublevels by catalogue name), the data key, the chain key, shared stores
 //   chain.ts      provider and contracts, anchor service, peers; the indexer, the outbox and its sender
 //   credit.ts     consent and the bureau, the union's credit-query service and objections, credit decisions
-//   lending.ts    the core rooms (operations.ts), e-contracts, income split, prepayments, mandates, limits
+//   lending.ts    the core rooms (operations.ts), e-contracts, income split, prepayments, mandates, limits,
+//                 daily batch files
 //   post-loan.ts  after disbursement: the keeper, notices, cases
 // with the staff directory (staff/room.ts) and the witness (witness/wiring.ts) beside them; and,
 // here, readiness, the HTTP API over the rooms and the node's start and close. server.ts and the
@@ -99,11 +100,16 @@ export async function createNodeService(options: NodeServiceOptions) {
         ),
       );
       governance?.sender.start();
+      // daily batch files whose rows were not all taken before a restart carry on
+      lending.batchFiles
+        .resume()
+        .catch((error) => log.warn({ err: (error as Error).message }, "daily batch files not resumed"));
       stopKeeper = scheduleKeeper(options, keeper, log);
     },
     async close(): Promise<void> {
       stopKeeper();
       await lending.contractEndorsements.stop();
+      await lending.batchFiles.stop();
       await credit.pendingAnchoring.stop();
       await app.close();
       await staff.close();
@@ -171,6 +177,7 @@ async function nodeApp(
     ...(rooms.credit.creditService === undefined ? {} : { creditService: rooms.credit.creditService }),
     ...(rooms.lending.eContracts === undefined ? {} : { eContracts: rooms.lending.eContracts }),
     contractEndorsements: rooms.lending.contractEndorsements,
+    batchFiles: rooms.lending.batchFiles,
     ...(rooms.credit.unionObjections === undefined ? {} : { unionObjections: rooms.credit.unionObjections }),
     ...(rooms.credit.branchObjections === undefined
       ? {}

@@ -1,8 +1,9 @@
 // The lending rooms: the core rooms of the loan road (operations.ts: applications and routing,
 // credit queries, approval, fund flows, reads, reporting, reconciliation, documents), the
-// electronic contract (电子合同), a joint loan's income split, prepayments, mandates and a
-// branch's own limits.
+// electronic contract (电子合同), a joint loan's income split, prepayments, mandates, a branch's
+// own limits and its daily batch files.
 import { loadTrustAnchors } from "../../../common/pki/trust-anchors.ts";
+import { batchFileRoom } from "../batch-files/room.ts";
 import { BranchLimitsOperations } from "../branch-limits.ts";
 import { LoanContracts } from "../e-contract/contracts.ts";
 import { ContractEndorsements } from "../e-contract/endorsements.ts";
@@ -46,7 +47,7 @@ export async function lendingRooms(options: NodeServiceOptions, parts: LendingPa
     applications: stores.applications,
     decisionGate: (applicationId, borrowerKey) => credit.decisions.approvalGate(applicationId, borrowerKey),
     ...(eContracts === undefined ? {} : { verifyContract: (pdf: Uint8Array) => eContracts.verify(pdf) }),
-    contractAnchored: (contract) => contractEndorsements.contractAnchored(contract),
+    contractAnchored: (contract): Promise<void> => contractEndorsements.contractAnchored(contract),
     documents: stores.documents,
     consent: credit.consentDeps,
     creditQuery: credit.creditDeps,
@@ -69,7 +70,7 @@ export async function lendingRooms(options: NodeServiceOptions, parts: LendingPa
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   // the signed contract on chain: registered by its branch, endorsed by a joint loan's platform
-  const contractEndorsements = new ContractEndorsements({
+  const contractEndorsements: ContractEndorsements = new ContractEndorsements({
     memberId: config.memberId,
     store: sublevel("contractEndorsements"),
     outbox: writers.outbox,
@@ -86,6 +87,13 @@ export async function lendingRooms(options: NodeServiceOptions, parts: LendingPa
     contractEndorsements,
     incomeSplit,
     prepayments,
+    // a branch's daily files, each row through the same single-flow path as the routes
+    batchFiles: batchFileRoom({
+      db: sublevel("batchFiles"),
+      outbox: writers.outbox,
+      flows: ops.flows,
+      memberId: config.memberId,
+    }),
     ...mandateRooms(options, chain, writers),
   };
 }
