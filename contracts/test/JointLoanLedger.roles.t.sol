@@ -15,13 +15,17 @@ contract JointLoanLedgerRolesTest is LendingFixture {
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotBranchOperations.selector, caller, BRANCH_A));
     }
 
+    /// @dev `caller` registering `t` is refused as not branch A's operations; the branch then does.
+    function _registerAfterRefusing(address caller, IJointLoanLedger.LoanTerms memory t) private returns (bytes32) {
+        bytes memory agreement = _agreement(t);
+        _expectNotBranch(caller);
+        ledger.registerLoan(t, agreement);
+        return _register(t);
+    }
+
     /// @dev Before: any union account registered, repaid and cancelled in any branch's name.
     function test_union_cannotRegisterRepayOrCancelWithoutAMandate() external {
-        IJointLoanLedger.LoanTerms memory t = _terms("U1", 1_000_000, 3000, 6);
-        bytes memory agreement = _agreement(t);
-        _expectNotBranch(unionOps);
-        ledger.registerLoan(t, agreement);
-        bytes32 loanId = _register(t);
+        bytes32 loanId = _registerAfterRefusing(unionOps, _terms("U1", 1_000_000, 3000, 6));
         _expectNotBranch(unionOps);
         ledger.cancelLoan(loanId, 1);
         _disburseAll(loanId);
@@ -33,11 +37,7 @@ contract JointLoanLedgerRolesTest is LendingFixture {
 
     /// @dev The branch's governance key is not an operations key: it runs no business either.
     function test_branchGovernanceKey_cannotServiceLoans() external {
-        IJointLoanLedger.LoanTerms memory t = _terms("GOV", 1_000_000, 3000, 6);
-        bytes memory agreement = _agreement(t);
-        _expectNotBranch(branchAGov);
-        ledger.registerLoan(t, agreement);
-        bytes32 loanId = _register(t);
+        bytes32 loanId = _registerAfterRefusing(branchAGov, _terms("GOV", 1_000_000, 3000, 6));
         vm.warp(_dayStart(START_DAY));
         vm.prank(branchAGov);
         vm.expectRevert(abi.encodeWithSelector(IJointLoanLedger.LedgerNotFunder.selector, loanId, branchAGov));
