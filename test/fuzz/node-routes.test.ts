@@ -368,6 +368,10 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       }),
     };
   }
+  // staff accounts the fuzzer may create, change or rotate: never one of its own users
+  const staffName = fc.constantFrom("fuzz.clerk", "fuzz.other", "nobody");
+  const quoted1 = (name: string) => `"${name}"`;
+  const staffRole = fc.constantFrom('"clerk"', '"approver"', '"admin"', '"court-clerk"');
   type GetCase = { token: Token; url: string; headers: Record<string, string> };
   function getRoute(
     route: string,
@@ -881,6 +885,60 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     getRoute(
       "GET /v1/decisions/:decisionId",
       pathSegment(hex32, badHash).map((h) => `/v1/decisions/${h}`),
+    ),
+    // staff: console logins, accounts under names the fuzzer's own users never have, the audit trail, the inbox
+    bodyRoute(
+      "POST /v1/staff/sessions",
+      "POST",
+      fc.constant("/v1/staff/sessions"),
+      shapedOrHostile(
+        objectText({
+          user: { valid: fc.constantFrom('"fuzz.clerk"', '"nobody"') },
+          token: { valid: quoted(fc.string({ maxLength: 20 })) },
+        }),
+      ),
+    ),
+    getRoute("DELETE /v1/staff/sessions/current", fc.constant("/v1/staff/sessions/current"), "DELETE"),
+    getRoute("GET /v1/staff/me", fc.constant("/v1/staff/me")),
+    getRoute("GET /v1/staff/accounts", fc.constant("/v1/staff/accounts")),
+    bodyRoute(
+      "POST /v1/staff/accounts",
+      "POST",
+      fc.constant("/v1/staff/accounts"),
+      shapedOrHostile(objectText({ user: { valid: staffName.map(quoted1) }, role: { valid: staffRole } })),
+    ),
+    bodyRoute(
+      "PUT /v1/staff/accounts/:user",
+      "PUT",
+      pathSegment(staffName, hostileString).map((s) => `/v1/staff/accounts/${s}`),
+      shapedOrHostile(
+        objectText({
+          role: { valid: staffRole, optional: true },
+          disabled: { valid: fc.constantFrom("true", "false"), optional: true },
+        }),
+      ),
+    ),
+    bodyRoute(
+      "POST /v1/staff/accounts/:user/token",
+      "POST",
+      pathSegment(staffName, hostileString).map((s) => `/v1/staff/accounts/${s}/token`),
+      shapedOrHostile(fc.constant("{}")),
+    ),
+    getRoute(
+      "GET /v1/staff/audit",
+      queryString({
+        limit: { valid: fc.integer({ min: 1, max: 1000 }).map(String) },
+        user: { valid: staffName },
+        beforeSeq: { valid: fc.integer({ min: 1, max: 100 }).map(String) },
+      }).map((query) => `/v1/staff/audit${query}`),
+    ),
+    getRoute(
+      "GET /v1/staff/inbox",
+      queryString({
+        channel: { valid: fc.constantFrom("jiedaibao", "csv-batch") },
+        state: { valid: fc.constantFrom("new", "in-review", "second-approver", "approved", "declined") },
+        limit: { valid: fc.integer({ min: 1, max: 500 }).map(String) },
+      }).map((query) => `/v1/staff/inbox${query}`),
     ),
     getRoute("GET /v1/credit-policy", fc.constant("/v1/credit-policy")),
     bodyRoute(
