@@ -5,6 +5,7 @@
 import { ApiError, api } from "./api.js";
 import { recomputeRoot } from "./merkle.js";
 import { hasWebCrypto, sha256, toHex } from "./sha256.js";
+import { sm3 } from "./sm3.js";
 import { beijingTime } from "./format.js";
 
 const LEAF = /^0x[0-9a-fA-F]{64}$/;
@@ -29,13 +30,14 @@ export function isLeafHash(value) {
  */
 export async function runVerification(input, info, progress) {
   let document = null;
+  let documentBytes = null;
   if (input.documentFile !== null) {
     progress(hasWebCrypto() ? "hashing" : "hashingPortable");
-    const bytes = new Uint8Array(await input.documentFile.arrayBuffer());
+    documentBytes = new Uint8Array(await input.documentFile.arrayBuffer());
     document = {
       name: input.documentFile.name,
       size: input.documentFile.size,
-      digest: toHex(await sha256(bytes)),
+      digest: toHex(await sha256(documentBytes)),
     };
   }
 
@@ -48,9 +50,13 @@ export async function runVerification(input, info, progress) {
     if (leaf === null) {
       if (document === null) throw new PageError("errNoInput");
       progress("lookingUp");
-      const found = await expect(() => api.digest(document.digest), {
-        ANCHOR_ERR_UNKNOWN_DIGEST: ["errUnknownDigest"],
-      });
+      // a document anchored under SM3 is found by its SM3 digest
+      const sm3Digest = toHex(sm3(documentBytes));
+      const found = await api
+        .digest(document.digest)
+        .catch(() =>
+          expect(() => api.digest(sm3Digest), { ANCHOR_ERR_UNKNOWN_DIGEST: ["errUnknownDigest"] }),
+        );
       others = found.leaves;
       const anchored = found.leaves.find((l) => l.status === "anchored");
       if (anchored === undefined) throw new PageError("errPending");
@@ -64,6 +70,9 @@ export async function runVerification(input, info, progress) {
     });
   }
 
+  // the leaf names the document's digest algorithm: 2 is SM3 (GB/T 32905), computed here too
+  if (document !== null && bundle.leaf?.record?.digestAlgorithm === 2)
+    document.digest = toHex(sm3(documentBytes));
   progress("checking");
   const verification = await expect(() => api.verify(bundle, document?.digest ?? null), {
     ANCHOR_ERR_VALIDATION: (e) => ["errBundleInvalid", { message: e.message }],
