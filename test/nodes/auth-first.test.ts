@@ -20,11 +20,10 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { AccountRole, MemberKind, MemberStatus } from "../../common/consortium/members.ts";
 import { LEAF_VERSION, leafHashOf, type EvidenceRecord } from "../../common/formats/leaf/leaf.ts";
 import { convertApplication } from "../../nodes/src/channels/registry.ts";
-import { buildNodeApp } from "../../nodes/src/http/app.ts";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { nodeError } from "../../nodes/src/errors.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import { clerkNodeApp } from "../support/node-app.ts";
 
 const CHAIN_ID = 31337n;
 const REGISTRY = `0x${"22".repeat(20)}`;
@@ -130,14 +129,7 @@ async function branchNode(
       )(records);
     },
   } as never);
-  const app = await buildNodeApp({
-    logger: false,
-    memberId: ID.branch,
-    users: [{ user: "clerk", role: "clerk", tokenSha256: tokenSha256("clerk-token") }],
-    ops,
-    cases: {} as never,
-    ready: () => ({ ready: true, detail: {} }),
-  });
+  const app = await clerkNodeApp(ops, { memberId: ID.branch });
   const spentNonces = async () => (await nonces.keys().all()).length;
   /** A forwarded application to `path`, signed by the union over `body`, sending `sent` (default: `body`). */
   const forward = async (path: string, body: string, sent = body) =>

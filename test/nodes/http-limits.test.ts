@@ -10,9 +10,9 @@ import pino from "pino";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { NODE_ENV_EXAMPLE } from "../support/node-env.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
-import { buildNodeApp, type NodeDeps } from "../../nodes/src/http/app.ts";
-import { tokenSha256 } from "../../nodes/src/http/auth.ts";
+import type { NodeDeps } from "../../nodes/src/http/app.ts";
 import { DRAIN_BYTES } from "../../nodes/src/http/body.ts";
+import { clerkNodeApp } from "../support/node-app.ts";
 
 const MiB = 1024 * 1024;
 const CLERK = { authorization: "Bearer clerk-token" };
@@ -33,15 +33,7 @@ async function appWith(extra: Partial<NodeDeps> = {}): Promise<FastifyInstance> 
       }),
     },
   };
-  return buildNodeApp({
-    logger: false,
-    memberId: 2,
-    users: [{ user: "clerk", role: "clerk", tokenSha256: tokenSha256("clerk-token") }],
-    ops: ops as never,
-    cases: {} as never,
-    ready: () => ({ ready: true, detail: { indexer: "at block 7" } }),
-    ...extra,
-  });
+  return clerkNodeApp(ops, { ready: () => ({ ready: true, detail: { indexer: "at block 7" } }), ...extra });
 }
 
 type Exchange = {
@@ -50,6 +42,20 @@ type Exchange = {
   wroteAll: boolean;
   closed: boolean;
 };
+
+/** The whole body was sent, without a socket error, and answered 413 with the route's limit of `limitBytes`. */
+function expectReadThenTooLarge(result: Exchange, limitBytes: number): void {
+  expect(result.error, String(result.error)).to.equal(undefined);
+  expect(result.wroteAll, "the whole body was sent").to.equal(true);
+  expect(result.responses[0]!.status).to.equal(413);
+  expect(JSON.parse(result.responses[0]!.body)).to.deep.equal({
+    error: {
+      code: "NODE_ERR_BODY_TOO_LARGE",
+      message: `the body is larger than this route accepts (${limitBytes} bytes)`,
+      details: { limitBytes },
+    },
+  });
+}
 
 /**
  * Sends `head`, then `bodyBytes` bytes of `fill` (optionally chunked), then each of `then` on the
@@ -149,16 +155,7 @@ describe("node HTTP: body limits", function () {
       const result = await exchange(port, head, 20 * MiB, {
         then: ["GET /healthz HTTP/1.1\r\nHost: node\r\n\r\n"],
       });
-      expect(result.error, String(result.error)).to.equal(undefined);
-      expect(result.wroteAll, "the whole body was sent").to.equal(true);
-      expect(result.responses[0]!.status).to.equal(413);
-      expect(JSON.parse(result.responses[0]!.body)).to.deep.equal({
-        error: {
-          code: "NODE_ERR_BODY_TOO_LARGE",
-          message: `the body is larger than this route accepts (${16 * MiB} bytes)`,
-          details: { limitBytes: 16 * MiB },
-        },
-      });
+      expectReadThenTooLarge(result, 16 * MiB);
       expect(result.responses[1]?.status, "the same connection answers the next request").to.equal(200);
     });
 
@@ -177,12 +174,7 @@ describe("node HTTP: body limits", function () {
       const head =
         "POST /v1/consents HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer clerk-token\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
       const result = await exchange(port, head, 20 * MiB, { chunked: true });
-      expect(result.error, String(result.error)).to.equal(undefined);
-      expect(result.wroteAll, "the whole body was sent").to.equal(true);
-      expect(result.responses[0]!.status).to.equal(413);
-      expect((JSON.parse(result.responses[0]!.body) as { error: { code: string } }).error.code).to.equal(
-        "NODE_ERR_BODY_TOO_LARGE",
-      );
+      expectReadThenTooLarge(result, 16 * MiB);
     });
 
     it("a 20 MiB books file is within the reconciliation route's own limit (32 MiB); 40 MiB is refused the same way", async function () {
@@ -191,17 +183,7 @@ describe("node HTTP: body limits", function () {
       const within = await exchange(port, head(20 * MiB), 20 * MiB);
       expect(within.error, String(within.error)).to.equal(undefined);
       expect(within.responses[0]!.status, within.responses[0]!.body).to.equal(200);
-      const over = await exchange(port, head(40 * MiB), 40 * MiB);
-      expect(over.error, String(over.error)).to.equal(undefined);
-      expect(over.wroteAll).to.equal(true);
-      expect(over.responses[0]!.status).to.equal(413);
-      expect(JSON.parse(over.responses[0]!.body)).to.deep.include({
-        error: {
-          code: "NODE_ERR_BODY_TOO_LARGE",
-          message: `the body is larger than this route accepts (${32 * MiB} bytes)`,
-          details: { limitBytes: 32 * MiB },
-        },
-      });
+      expectReadThenTooLarge(await exchange(port, head(40 * MiB), 40 * MiB), 32 * MiB);
     });
   });
 

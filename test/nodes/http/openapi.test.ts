@@ -3,24 +3,18 @@
 // hook refuses to build an app with a token route that declares no roles.
 import { expect } from "chai";
 import Fastify from "fastify";
-import { buildNodeApp } from "../../../nodes/src/http/app.ts";
-import { FailedTokenLimiter, tokenSha256 } from "../../../nodes/src/http/auth.ts";
+import { FailedTokenLimiter } from "../../../nodes/src/http/auth.ts";
 import { installAuthorization } from "../../../nodes/src/http/authorize.ts";
+import { clerkNodeApp } from "../../support/node-app.ts";
 
 type Operation = { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> };
 
 async function openApi() {
-  const app = await buildNodeApp({
-    logger: false,
-    memberId: 2,
-    users: [{ user: "clerk", role: "clerk", tokenSha256: tokenSha256("clerk-token") }],
-    ops: {} as never,
-    cases: {} as never,
+  const app = await clerkNodeApp(
+    {},
     // present, so that their routes are served and documented
-    mandates: {} as never,
-    branchLimits: {} as never,
-    ready: () => ({ ready: true, detail: {} }),
-  });
+    { mandates: {} as never, branchLimits: {} as never },
+  );
   await app.ready();
   const document = app.swagger() as { paths: Record<string, Record<string, Operation>> };
   await app.close();

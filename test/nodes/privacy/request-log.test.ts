@@ -5,10 +5,9 @@
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
-import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
-import { buildNodeApp } from "../../../nodes/src/http/app.ts";
 import { PII_LOG_OPTIONS, redactUrl } from "../../../nodes/src/privacy/mask.ts";
 import { capturedLog } from "../../support/captured-log.ts";
+import { clerkNodeApp } from "../../support/node-app.ts";
 
 const ID_NUMBER = "110101199003071233";
 const PHONE = "13812345678";
@@ -19,14 +18,7 @@ const capture = () => capturedLog({ level: "info", ...PII_LOG_OPTIONS });
 
 async function appWith(log: pino.Logger): Promise<FastifyInstance> {
   const ops = { documents: { document: async () => new Uint8Array([1, 2, 3]) } };
-  return buildNodeApp({
-    logger: log,
-    memberId: 2,
-    users: [{ user: "clerk", role: "clerk", tokenSha256: tokenSha256("clerk-token") }],
-    ops: ops as never,
-    cases: {} as never,
-    ready: () => ({ ready: true, detail: {} }),
-  });
+  return clerkNodeApp(ops, { logger: log });
 }
 
 describe("nodes/privacy: no personal data in request logs", function () {
