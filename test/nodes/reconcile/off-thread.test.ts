@@ -17,13 +17,12 @@ import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import { connect } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
-import { buildNodeApp } from "../../../nodes/src/http/app.ts";
 import { NodeOperations } from "../../../nodes/src/operations.ts";
 import { INLINE_MAX_CHARS, reconcileOffLoop } from "../../../nodes/src/reconcile/off-thread.ts";
 import { renderReconciliation, type ChainFlow } from "../../../nodes/src/reconcile/reconcile.ts";
 import { ChannelError } from "../../../nodes/src/channels/errors.ts";
 import { ReconcileError } from "../../../nodes/src/reconcile/errors.ts";
+import { clerkNodeApp } from "../../support/node-app.ts";
 
 const DAY = "2026-11-22";
 const MEMBER = 2;
@@ -78,14 +77,7 @@ const asChain = (flows: Array<Record<string, unknown>>): ChainFlow[] =>
 async function appOver(flows: Array<Record<string, unknown>>): Promise<FastifyInstance> {
   const model = { flowsByDay: async () => flows, loan: async () => ({ branch: MEMBER }) };
   const ops = new NodeOperations({ memberId: MEMBER, model } as never);
-  return buildNodeApp({
-    logger: false,
-    memberId: MEMBER,
-    users: [{ user: "clerk", role: "clerk", tokenSha256: tokenSha256("clerk-token") }],
-    ops,
-    cases: {} as never,
-    ready: () => ({ ready: true, detail: {} }),
-  });
+  return clerkNodeApp(ops, { memberId: MEMBER });
 }
 
 const threadCpuMs = (): number => {
