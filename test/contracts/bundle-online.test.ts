@@ -8,7 +8,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Interface, type Contract, type Provider, type TransactionReceipt } from "ethers";
+import {
+  Interface,
+  type Contract,
+  type Provider,
+  type TransactionReceipt,
+  type TransactionRequest,
+} from "ethers";
 import { receiptDomain, signReceiptBatch } from "../../common/formats/receipt/receipts.ts";
 import {
   signSubmission,
@@ -546,7 +552,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const pruned = new Proxy(provider, {
       get(t, prop) {
         if (prop === "call") {
-          return async (tx: { blockTag?: unknown }) => {
+          return async (tx: TransactionRequest) => {
             if (tx.blockTag !== undefined && tx.blockTag !== "latest") throw new Error("missing trie node");
             return t.call(tx);
           };
