@@ -5,9 +5,15 @@ import { configFromEnv } from "./config.ts";
 import { createAnchorService } from "./service.ts";
 import { openWhenStorageAllows } from "./storage-wait.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
+import { logDestination } from "../../common/service/rotating-log.ts";
 
 const config = configFromEnv(process.env);
-const logger = pino({ level: config.logLevel });
+// ANCHOR_LOG_FILE: into a file rotated by size (ANCHOR_LOG_MAX_BYTES, ANCHOR_LOG_KEEP); unset: stdout
+const destination = logDestination(process.env, "ANCHOR");
+const logger =
+  destination === undefined
+    ? pino({ level: config.logLevel })
+    : pino({ level: config.logLevel }, destination);
 // a data directory that cannot be opened yet (read-only, full): 503s meanwhile, not a crash loop
 const service = await openWhenStorageAllows(
   () => createAnchorService({ config, logger, defaultMetrics: true }),

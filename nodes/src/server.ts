@@ -5,10 +5,14 @@ import { nodeConfigFromEnv } from "./config.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { createNodeService } from "./service.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
+import { logDestination } from "../../common/service/rotating-log.ts";
 
 const config = nodeConfigFromEnv(process.env);
 // personal fields masked by name, request URLs (query strings) scrubbed, bodies masked at any depth
-const logger = pino({ level: config.logLevel, ...PII_LOG_OPTIONS });
+// NODE_LOG_FILE: into a file rotated by size (NODE_LOG_MAX_BYTES, NODE_LOG_KEEP); unset: stdout
+const destination = logDestination(process.env, "NODE");
+const options = { level: config.logLevel, ...PII_LOG_OPTIONS };
+const logger = destination === undefined ? pino(options) : pino(options, destination);
 const node = await createNodeService({ config, logger });
 await node.start();
 await node.app.listen({ host: config.host, port: config.port });
