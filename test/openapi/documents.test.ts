@@ -110,6 +110,7 @@ async function nodeDocument(): Promise<Document> {
     cases: {},
     mandates: {},
     branchLimits: {},
+    batchFiles: {},
     ready: () => ({ ready: true, detail: {} }),
   } as unknown as NodeDeps);
   await app.ready();

@@ -10,7 +10,8 @@ export const BatchParams = z.strictObject({
   batchId: z
     .string()
     .regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits")
-    .describe("SHA-256 of the kind and the file's bytes"),
+    .describe("SHA-256 of the kind and the file's bytes")
+    .meta({ example: "3f0a9c1e5b7d2f4a6c8e0b1d3f5a7c9e1b3d5f7a9c0e2b4d6f8a0c2e4b6d8f0a" }),
 });
 
 const count = z.int().min(0);
