@@ -1063,6 +1063,68 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         },
       ],
     },
+    // daily batch files: every fuzzed file ends in a bad row, so each is refused before anything of
+    // it is stored (an accepted file would go on recording its rows after its request)
+    {
+      route: "POST /v1/batch-files/:kind",
+      arbitrary: fc.record({
+        token,
+        url: pathSegment(fc.constantFrom("repayment", "disbursement"), hostileString).map(
+          (kind) => `/v1/batch-files/${kind}`,
+        ),
+        type: fc.oneof(
+          { weight: 6, arbitrary: fc.constant("text/csv") },
+          { weight: 1, arbitrary: contentType },
+        ),
+        body: fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc
+              .tuple(
+                fc.constantFrom(
+                  "serial,loanId,amountFen",
+                  "serial,loanId,amountFen,accountHash",
+                  "\uFEFFserial,loanId,amountFen",
+                  "serial,loan_id,amount",
+                  "",
+                ),
+                fc.array(
+                  fc
+                    .tuple(
+                      serial,
+                      fc.oneof(hex32, badHash),
+                      fc.oneof(hostileAmountText, fc.constantFrom("1000", "12.50", "0", "１０")),
+                      fc.oneof(hex32, badHash, fc.constant(SETTLEMENT)),
+                    )
+                    .map((row) => row.join(",")),
+                  { maxLength: 6 },
+                ),
+                fc.constantFrom("\n", "\r\n"),
+              )
+              .map(([header, rows, eol]) => [header, ...rows, "BAD ROW,0x12,x"].join(eol)),
+          },
+          { weight: 1, arbitrary: hostileString },
+          { weight: 1, arbitrary: hostileBody },
+        ),
+        headers: junkHeaders,
+      }),
+      build: (c: BodyCase): InjectOptions => ({
+        method: "POST",
+        url: c.url,
+        payload: c.body,
+        headers: withBodyHeaders(c, authorization(c.token)),
+        ...origin(c.token),
+      }),
+    },
+    ...(["", "/result"] as const).map((tail) =>
+      getRoute(
+        `GET /v1/batch-files/:batchId${tail}`,
+        pathSegment(
+          hex32.map((h) => h.slice(2).toLowerCase()),
+          fc.oneof(badHash, hex32),
+        ).map((id) => `/v1/batch-files/${id}${tail}`),
+      ),
+    ),
     getRoute(
       "GET /v1/credit-report",
       queryString({
