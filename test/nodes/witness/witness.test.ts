@@ -9,7 +9,14 @@ import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { formatCheckpoint } from "../../../common/formats/checkpoint/checkpoint.ts";
 import { cosignatureVerifier } from "../../../common/formats/checkpoint/cosignature.ts";
-import { ed25519Signer, encodeBase64, openNote, signNote } from "../../../common/formats/checkpoint/note.ts";
+import {
+  ed25519Signer,
+  encodeBase64,
+  openNote,
+  signNote,
+  sm2Signer,
+} from "../../../common/formats/checkpoint/note.ts";
+import { sm2 } from "../../../common/crypto/sm2.ts";
 import {
   consistencyProof,
   hashLeaf,
@@ -48,6 +55,35 @@ async function refusal(p: Promise<unknown>): Promise<WitnessError> {
   }
   throw new Error("expected a refusal");
 }
+
+describe("witness of an SM2-signed log (signed-note type 0xff)", () => {
+  it("cosigns a checkpoint the log signed with SM2, refuses one signed with another SM2 key", async () => {
+    const { privateKey } = sm2.generateKeyPair();
+    const sm2Log = sm2Signer("jointledger.example/sm2-log", privateKey);
+    const witness = new Witness({
+      name: "union.example/witness",
+      seed: new Uint8Array(32).fill(4),
+      logs: [sm2Log.vkey],
+      store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("witness", {
+        valueEncoding: "json",
+      }) as unknown as WitnessStore,
+      now: () => 1_800_000_000,
+    });
+    const text = formatCheckpoint({
+      origin: sm2Log.name,
+      treeSize: 5,
+      rootHash: rootFromLeafHashes(honest.slice(0, 5)),
+    });
+    const lines = await witness.addCheckpoint(`old 0\n\n${signNote(text, [sm2Log])}`);
+    expect(
+      openNote(signNote(text, [sm2Log]) + lines, [cosignatureVerifier(witness.vkey)]).verified,
+    ).to.have.length(1);
+    const other = sm2Signer(sm2Log.name, sm2.generateKeyPair().privateKey);
+    expect((await refusal(witness.addCheckpoint(`old 5\n\n${signNote(text, [other])}`))).statusCode).to.equal(
+      403,
+    );
+  });
+});
 
 for (const backend of ["memory-level", "level (on disk)"] as const) {
   describe(`witness (${backend})`, () => {
