@@ -83,22 +83,26 @@ describe("outbox sender: RPC outages", function () {
     await store.close();
   });
 
+  /** A disbursement of 6,000 yuan of the registered loan, queued. */
+  const enqueueDisbursement = () => store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+  /** Branch A's sender through `rpcUrl`, giving up on each call after a second. */
+  const senderVia = (rpcUrl: string) =>
+    senderFor(lc, store.outbox, lc.chain.wallets.branchA, { rpcUrl, rpcTimeoutMs: 1_000 });
+  /** Until the entry has been tried at least `n` times. */
+  const attempted = (entry: string, n: number, what: string) =>
+    until(async () => ((await store.outbox.status(entry))?.attempts ?? 0) >= n, 15_000, what);
+  /** Until the entry is confirmed. */
+  const confirmedSoon = (entry: string) =>
+    until(async () => (await store.outbox.status(entry))?.state === "confirmed", 15_000, "confirmation");
   const address = () => lc.chain.wallets.branchA.address;
   const nonceOf = () => lc.chain.anvil.provider.getTransactionCount(address(), "latest");
 
   it("retries against a dead endpoint, keeping the entry queued, then confirms once through a live one", async function () {
     const nonce0 = await nonceOf();
-    const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    const dead = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
-      rpcUrl: `http://127.0.0.1:${await freePort()}`,
-      rpcTimeoutMs: 1_000,
-    });
+    const dis = await enqueueDisbursement();
+    const dead = senderVia(`http://127.0.0.1:${await freePort()}`);
     dead.start();
-    await until(
-      async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 3,
-      15_000,
-      "three attempts",
-    );
+    await attempted(dis.serial, 3, "three attempts");
     await dead.stop();
     const waiting = (await store.outbox.status(dis.serial))!;
     expect(waiting.state).to.equal("queued");
@@ -119,24 +123,13 @@ describe("outbox sender: RPC outages", function () {
     try {
       const nonce0 = await nonceOf();
       r.mode = "down";
-      const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-      const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
-        rpcUrl: r.url,
-        rpcTimeoutMs: 1_000,
-      });
+      const dis = await enqueueDisbursement();
+      const sender = senderVia(r.url);
       sender.start();
-      await until(
-        async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 2,
-        15_000,
-        "two attempts",
-      );
+      await attempted(dis.serial, 2, "two attempts");
       expect((await store.outbox.status(dis.serial))!.state).to.equal("queued");
       r.mode = "up";
-      await until(
-        async () => (await store.outbox.status(dis.serial))?.state === "confirmed",
-        15_000,
-        "confirmation",
-      );
+      await confirmedSoon(dis.serial);
       await sender.stop();
       expect(await nonceOf()).to.equal(nonce0 + 1);
     } finally {
@@ -153,27 +146,16 @@ describe("outbox sender: RPC outages", function () {
       try {
         const nonce0 = await nonceOf();
         r.mode = mode;
-        const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-        const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
-          rpcUrl: r.url,
-          rpcTimeoutMs: 1_000,
-        });
+        const dis = await enqueueDisbursement();
+        const sender = senderVia(r.url);
         sender.start();
-        await until(
-          async () => ((await store.outbox.status(dis.serial))?.attempts ?? 0) >= 3,
-          15_000,
-          "retries after the broadcast",
-        );
+        await attempted(dis.serial, 3, "retries after the broadcast");
         const sent = (await store.outbox.status(dis.serial))!;
         expect(sent.state).to.equal("sent");
         expect(sent.nonce).to.equal(nonce0);
         expect(await nonceOf()).to.equal(mode === "lose-send-answer" ? nonce0 + 1 : nonce0);
         r.mode = "up";
-        await until(
-          async () => (await store.outbox.status(dis.serial))?.state === "confirmed",
-          15_000,
-          "confirmation",
-        );
+        await confirmedSoon(dis.serial);
         await sender.stop();
         const done = (await store.outbox.status(dis.serial))!;
         expect(done.txHash).to.equal(sent.txHash);
