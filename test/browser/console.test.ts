@@ -130,7 +130,7 @@ describe("browser: the back-office console", function () {
   async function screenshot(name: string) {
     await page.waitForLoadState("networkidle");
     // every table loaded, not behind its loading veil
-    await page.locator(".ant-spin-spinning").first().waitFor({ state: "detached" });
+    await page.locator(".ant-spin-spinning, .ant-spin-blur").first().waitFor({ state: "detached" });
     await page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
   }
 
