@@ -1,5 +1,5 @@
 // Bundles the back-office console (src/main.tsx: React and Ant Design) into dist/app.js beside
-// dist/index.html, which the node serves under /console/ (nodes/src/staff/routes.ts). Written by
+// dist/index.html, which the node serves under /console/ (nodes/src/http/routes/staff.ts). Written by
 // `npm ci` (scripts/postinstall.mjs) and by the console's browser test; `node
 // nodes/console/build.ts` writes it by hand. No network: everything comes from node_modules.
 import { build } from "esbuild";

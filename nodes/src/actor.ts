@@ -1,6 +1,7 @@
 // Who asks the node to act: one of this member's API users with one role, or another member's
 // node acting through a role the operation names. The HTTP layer authenticates the caller and
 // hands the domain an Actor; the domain never sees a request.
+import { createHash } from "node:crypto";
 import type { ApiUser } from "./config.ts";
 import { nodeError } from "./errors.ts";
 
@@ -17,3 +18,8 @@ export function requireRole(actor: Actor, roles: readonly Role[]): void {
 
 /** Roles that may see personal data unmasked in API output. */
 export const UNMASKED_ROLES: readonly Role[] = ["approver", "admin"];
+
+/** API tokens are kept only as this digest (config, the staff directory). */
+export function tokenSha256(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}

@@ -1,15 +1,15 @@
 // Back-office authentication: bearer tokens, stored only as their SHA-256, each with one role.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { FastifyRequest } from "fastify";
 import type { ApiUser } from "../config.ts";
 import { nodeError } from "../errors.ts";
 import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
-import { requireRole, UNMASKED_ROLES, type Actor, type Role } from "../actor.ts";
+import { requireRole, tokenSha256, UNMASKED_ROLES, type Actor, type Role } from "../actor.ts";
 
 export { FailedTokenLimiter };
 
 export type { Actor, Role };
-export { requireRole, UNMASKED_ROLES };
+export { requireRole, tokenSha256, UNMASKED_ROLES };
 
 /** The role sets routes declare in `config.roles` (the authorization hook checks them). */
 export const STAFF: readonly Role[] = ["clerk", "approver", "admin"];
@@ -18,10 +18,6 @@ export const ANY_USER: readonly Role[] = ["clerk", "approver", "admin", "court-c
 export const APPROVERS: readonly Role[] = ["approver", "admin"];
 export const ADMIN: readonly Role[] = ["admin"];
 export const COURT_STAFF: readonly Role[] = ["court-clerk", "admin"];
-
-export function tokenSha256(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
 
 export function authenticate(request: FastifyRequest, users: readonly ApiUser[], memberId: number): Actor {
   const header = request.headers.authorization;

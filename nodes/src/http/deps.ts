@@ -27,7 +27,7 @@ import type { FailedTokenLimiter } from "./auth.ts";
 import type { OpsAccess } from "../../../common/service/ops-access.ts";
 import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
 import type { Witness } from "../witness/witness.ts";
-import type { StaffRoom } from "../staff/routes.ts";
+import type { StaffRoom } from "./routes/staff.ts";
 import type { BatchFiles } from "../batch-files/batches.ts";
 
 /** What /readyz answers: whether the node can serve now, and why not. */

@@ -9,7 +9,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import type { ApiUser } from "../config.ts";
 import type { Role } from "../actor.ts";
 import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
-import { tokenSha256 } from "../http/auth.ts";
+import { tokenSha256 } from "../actor.ts";
 import { StaffError } from "./errors.ts";
 
 export type StaffAccount = {

@@ -18,8 +18,8 @@ import { ledgerRoutes } from "./ledger.ts";
 import { mandateRoutes } from "./mandates.ts";
 import { prepaymentRoutes } from "./prepayments.ts";
 import { reportRoutes } from "./reports.ts";
-import { witnessRoutes } from "../../witness/routes.ts";
-import { staffRoutes } from "../../staff/routes.ts";
+import { witnessRoutes } from "./witness.ts";
+import { staffRoutes } from "./staff.ts";
 
 /** The loan road's order: applications, credit, decisions, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
 export const ROUTE_FILES: readonly RouteFile[] = [

@@ -1,7 +1,7 @@
 // The witness's HTTP API (c2sp.org/tlog-witness), open like the protocol: a request is
 // authenticated by the log's signature on its checkpoint, nothing else. Bodies are text.
-import type { RouteFile } from "../http/deps.ts";
-import { WitnessError } from "./errors.ts";
+import type { RouteFile } from "../deps.ts";
+import { WitnessError } from "../../witness/errors.ts";
 
 export const witnessRoutes: RouteFile = (api, deps) => {
   const witness = deps.witness;

@@ -5,13 +5,13 @@ import { readFile } from "node:fs/promises";
 import { extname, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { ApplicationStore } from "../applications.ts";
-import { ADMIN, ANY_USER, STAFF } from "../http/auth.ts";
-import type { RouteFile } from "../http/deps.ts";
-import { defineRoutes } from "../http/route.ts";
-import type { AuditTrail } from "./audit.ts";
-import type { StaffDirectory } from "./directory.ts";
-import { StaffError } from "./errors.ts";
+import type { ApplicationStore } from "../../applications.ts";
+import { ADMIN, ANY_USER, STAFF } from "../auth.ts";
+import type { RouteFile } from "../deps.ts";
+import { defineRoutes } from "../route.ts";
+import type { AuditTrail } from "../../staff/audit.ts";
+import type { StaffDirectory } from "../../staff/directory.ts";
+import { StaffError } from "../../staff/errors.ts";
 import {
   AccountParams,
   AccountReply,
@@ -27,7 +27,7 @@ import {
   LogoutReply,
   MeReply,
   SessionReply,
-} from "./schemas.ts";
+} from "../../staff/schemas.ts";
 
 export type StaffRoom = {
   directory: StaffDirectory;
@@ -37,7 +37,7 @@ export type StaffRoom = {
 };
 
 /** The built console (nodes/console/dist, written by nodes/console/build.ts). */
-const CONSOLE_DIR = fileURLToPath(new URL("../../console/dist/", import.meta.url));
+const CONSOLE_DIR = fileURLToPath(new URL("../../../console/dist/", import.meta.url));
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
