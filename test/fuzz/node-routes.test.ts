@@ -48,6 +48,7 @@ import {
   strayRequest,
   uri,
 } from "../support/fuzz/hostile.ts";
+import { NONCE_PREFIX, nonceMayWrite, startsWith } from "../support/fuzz/node-nonces.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { consentDates, SETTLEMENT } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
@@ -68,27 +69,11 @@ const ACCESS_LOG_PREFIXES = ["!documents!!accessLog!", "!documents!!accessByDocu
   Buffer.from(p, "utf8"),
 );
 /**
- * A signed node-to-node request spends its nonce once its signer is authenticated as an active
- * member of the right kind, even if the operation then refuses (a one-time ticket: the refused
- * request cannot be replayed either). A request refused at authentication writes nothing.
- */
-const NONCE_PREFIX = Buffer.from("!request-nonces!", "utf8");
-const AUTH_CODES = new Set([
-  "NODE_ERR_AUTH",
-  "NODE_ERR_ROLE",
-  "NODE_ERR_VALIDATION",
-  "NODE_ERR_BAD_JSON",
-  "NODE_ERR_NOT_FOUND",
-  "NODE_ERR_WRONG_TARGET",
-  "NODE_ERR_WRONG_MEMBER_KIND",
-]);
-/**
  * Requests with a wrong or malformed API token come from their own address: the node rate-limits
  * refused tokens per address (429 after 10), and the valid-token requests from 127.0.0.1 must
  * keep reaching past authentication.
  */
 const GUESSER = "203.0.113.66";
-const startsWith = (key: Buffer, prefix: Buffer) => key.subarray(0, prefix.length).equals(prefix);
 
 describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
   this.timeout(0);
@@ -195,8 +180,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       db: node.root as never,
       catalogue: NODE_ERRORS,
       mayWrite: (key, code) =>
-        ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) ||
-        (startsWith(key, NONCE_PREFIX) && !AUTH_CODES.has(code)),
+        ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) || nonceMayWrite(key, code),
       unsnapshotted: (key) =>
         ACCESS_LOG_PREFIXES.some((p) => startsWith(key, p)) || startsWith(key, NONCE_PREFIX),
     };
@@ -212,6 +196,17 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   /** A body mostly shaped like the route's own (`shaped`, weight 6), else hostile bytes (weight `hostile`). */
   const shapedOrHostile = <T>(shaped: fc.Arbitrary<T>, hostile = 1) =>
     fc.oneof({ weight: 6, arbitrary: shaped }, { weight: hostile, arbitrary: hostileBody });
+
+  /** A CSV upload's content type: mostly text/csv, else any. */
+  const csvOrOther = fc.oneof(
+    { weight: 6, arbitrary: fc.constant("text/csv") },
+    { weight: 1, arbitrary: contentType },
+  );
+  /** The body of a route that takes none: mostly `{}`, else hostile bytes. */
+  const emptyOrHostile = fc.oneof(
+    { weight: 3, arbitrary: fc.constant("{}") },
+    { weight: 1, arbitrary: hostileBody },
+  );
 
   type Token = keyof typeof TOKENS | "none" | "unknown" | "malformed";
   const token: fc.Arbitrary<Token> = fc.oneof(
@@ -532,6 +527,35 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     payload: c.body,
     headers: withBodyHeaders(c, await signed(c.signer, "POST", c.url, c.body, c.target)),
   });
+
+  /**
+   * GET /v1/cases/:loanId/`what`: the assigned court's node-to-node fetch, signed mostly by the
+   * court; `fetch` (what it is) must never be served for another member's node.
+   */
+  const courtGetRoute = (what: string, fetch: string): RouteFuzz<Omit<SignedCase, "body" | "type">> => ({
+    route: `GET /v1/cases/:loanId/${what}`,
+    arbitrary: fc.record({
+      url: loanSegment.map((l) => `/v1/cases/${l}/${what}`),
+      signer: signerMostly("court", ["union", "branchB", "outsider", "none", "expired"]),
+      target: nodeTarget,
+      headers: junkHeaders,
+    }),
+    build: async (c) => ({
+      method: "GET",
+      url: c.url,
+      headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) },
+    }),
+    check: servedOnlyForThisNode(fetch),
+  });
+
+  /** POST /v1/cases/:loanId/`step`: a case step that takes no body. */
+  const caseStep = (step: string) =>
+    bodyRoute(
+      `POST /v1/cases/:loanId/${step}`,
+      "POST",
+      loanSegment.map((l) => `/v1/cases/${l}/${step}`),
+      emptyOrHostile,
+    );
 
   const routes = (): Array<RouteFuzz<any>> => [
     {
@@ -982,10 +1006,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         url: queryString({ day: { valid: day }, format: { valid: fc.constantFrom("json", "csv") } }).map(
           (query) => `/v1/reconciliations${query}`,
         ),
-        type: fc.oneof(
-          { weight: 6, arbitrary: fc.constant("text/csv") },
-          { weight: 1, arbitrary: contentType },
-        ),
+        type: csvOrOther,
         body: fc.oneof(
           {
             weight: 4,
@@ -1072,10 +1093,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         url: pathSegment(fc.constantFrom("repayment", "disbursement"), hostileString).map(
           (kind) => `/v1/batch-files/${kind}`,
         ),
-        type: fc.oneof(
-          { weight: 6, arbitrary: fc.constant("text/csv") },
-          { weight: 1, arbitrary: contentType },
-        ),
+        type: csvOrOther,
         body: fc.oneof(
           {
             weight: 4,
@@ -1238,46 +1256,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         }),
       check: alwaysRefused("a branch's node signed a platform's income split"),
     },
-    {
-      route: "GET /v1/cases/:loanId/documents",
-      arbitrary: fc.record({
-        url: loanSegment.map((l) => `/v1/cases/${l}/documents`),
-        signer: signerMostly("court", ["union", "branchB", "outsider", "none", "expired"]),
-        target: nodeTarget,
-        headers: junkHeaders,
-      }),
-      build: async (c: {
-        url: string;
-        signer: Signer;
-        target: Target;
-        headers: Record<string, string>;
-      }): Promise<InjectOptions> => ({
-        method: "GET",
-        url: c.url,
-        headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) },
-      }),
-      check: servedOnlyForThisNode("a document fetch"),
-    },
-    {
-      route: "GET /v1/cases/:loanId/evidence-set",
-      arbitrary: fc.record({
-        url: loanSegment.map((l) => `/v1/cases/${l}/evidence-set`),
-        signer: signerMostly("court", ["union", "branchB", "outsider", "none", "expired"]),
-        target: nodeTarget,
-        headers: junkHeaders,
-      }),
-      build: async (c: {
-        url: string;
-        signer: Signer;
-        target: Target;
-        headers: Record<string, string>;
-      }): Promise<InjectOptions> => ({
-        method: "GET",
-        url: c.url,
-        headers: { ...c.headers, ...(await signed(c.signer, "GET", c.url, "", c.target)) },
-      }),
-      check: servedOnlyForThisNode("an evidence-set fetch"),
-    },
+    courtGetRoute("documents", "a document fetch"),
+    courtGetRoute("evidence-set", "an evidence-set fetch"),
     getRoute(
       "GET /v1/loans/:loanId/documents",
       loanSegment.map((l) => `/v1/loans/${l}/documents`),
@@ -1290,7 +1270,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "POST /v1/keeper/rounds",
       "POST",
       anyQuery.map((query) => `/v1/keeper/rounds${query}`),
-      fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+      emptyOrHostile,
     ),
     getRoute(
       "GET /v1/cases/:loanId",
@@ -1302,14 +1282,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       loanSegment.map((l) => `/v1/cases/${l}/court`),
       shapedOrHostile(objectText({ court: { valid: fc.constantFrom("5", "4", "1", "99") } })),
     ),
-    ...(["document-fetches", "acceptance", "closure"] as const).map((step) =>
-      bodyRoute(
-        `POST /v1/cases/:loanId/${step}`,
-        "POST",
-        loanSegment.map((l) => `/v1/cases/${l}/${step}`),
-        fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
-      ),
-    ),
+    ...["document-fetches", "acceptance", "closure"].map(caseStep),
     bodyRoute(
       "POST /v1/cases/:loanId/ruling",
       "POST",
@@ -1327,30 +1300,20 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "POST /v1/loans/:loanId/mediation/refusal",
       "POST",
       loanSegment.map((l) => `/v1/loans/${l}/mediation/refusal`),
-      fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+      emptyOrHostile,
     ),
     bodyRoute(
       "POST /v1/loans/:loanId/mediation/acceptance",
       "POST",
       loanSegment.map((l) => `/v1/loans/${l}/mediation/acceptance`),
-      fc.oneof(
-        { weight: 6, arbitrary: objectText({ signedAgreementBase64: { valid: quoted(base64) } }) },
-        { weight: 1, arbitrary: hostileBody },
-      ),
+      shapedOrHostile(objectText({ signedAgreementBase64: { valid: quoted(base64) } })),
     ),
-    ...(["package-checks", "package-archive"] as const).map((step) =>
-      bodyRoute(
-        `POST /v1/cases/:loanId/${step}`,
-        "POST",
-        loanSegment.map((l) => `/v1/cases/${l}/${step}`),
-        fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
-      ),
-    ),
+    ...["package-checks", "package-archive"].map(caseStep),
     bodyRoute(
       "POST /v1/post-loan/runs/:runId",
       "POST",
       loanSegment.map((l) => `/v1/post-loan/runs/${l.slice(0, 80)}`),
-      fc.oneof({ weight: 3, arbitrary: fc.constant("{}") }, { weight: 1, arbitrary: hostileBody }),
+      emptyOrHostile,
     ),
     ...(["warnings", "warnings.csv"] as const).map((what) =>
       getRoute(
