@@ -35,23 +35,41 @@ export async function signedContract(
     "clerk",
     { startDate: input.startDate, platformShareBps: input.platformShareBps },
   );
-  const ca = await loadDemoCa(pkiDir(dataDir));
-  const borrowerCertificate = await ca.issueBorrowerCertificate(input.borrower.name);
-  const borrowerSigned = await signPdf(
+  const sealed = await signedAndSealed(
+    dataDir,
+    node,
+    input.borrower,
     Buffer.from(draft.contractPdfBase64, "base64"),
-    { certificatePem: borrowerCertificate.certificatePem, privateKey: borrowerCertificate.privateKey },
-    { name: input.borrower.name, reason: "借款人签署 / borrower's signature", location: PLACE },
   );
-  const sealed = await signPdf(borrowerSigned, await branchSeal(dataDir, node), {
-    name: CONTRACT_PARTIES[node].name,
-    reason: "贷款人签章 / lender's seal",
-    location: PLACE,
-  });
   const dir = path.join(dataDir, "demo", "contracts");
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${draft.contractNumber}.pdf`);
   await writeFile(file, sealed);
   return { pdf: sealed, file, contractNumber: draft.contractNumber, allInAprBps: draft.allInAprBps };
+}
+
+/**
+ * A PDF the node drafted (a loan contract, a mediation settlement agreement), signed by the
+ * borrower with a certificate the demo CA issues for them and sealed by `node`'s branch.
+ */
+export async function signedAndSealed(
+  dataDir: string,
+  node: NodeName,
+  borrower: Borrower,
+  pdf: Uint8Array,
+): Promise<Uint8Array> {
+  const ca = await loadDemoCa(pkiDir(dataDir));
+  const borrowerCertificate = await ca.issueBorrowerCertificate(borrower.name);
+  const borrowerSigned = await signPdf(
+    pdf,
+    { certificatePem: borrowerCertificate.certificatePem, privateKey: borrowerCertificate.privateKey },
+    { name: borrower.name, reason: "借款人签署 / borrower's signature", location: PLACE },
+  );
+  return signPdf(borrowerSigned, await branchSeal(dataDir, node), {
+    name: CONTRACT_PARTIES[node].name,
+    reason: "贷款人签章 / lender's seal",
+    location: PLACE,
+  });
 }
 
 export type ContractOnChain = {

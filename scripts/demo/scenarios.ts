@@ -15,6 +15,8 @@
 // Then each funder's core-banking books of the days involved are reconciled on its node (zero
 // differences expected), and every node's index digest is compared with every other node's and
 // with the digest computed straight from the chain's events.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { splitByShares } from "../../common/lending/allocation.ts";
@@ -33,7 +35,7 @@ import {
 import { chainLedgerDigest } from "./chain-digest.ts";
 import { CoreBanking } from "./core-banking.ts";
 import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
-import { contractEndorsed, signedContract } from "./contracts.ts";
+import { contractEndorsed, signedAndSealed, signedContract } from "./contracts.ts";
 
 export type ScenarioHooks = {
   /** Before scenario (a)'s early settlement is submitted to branch A. */
@@ -78,6 +80,10 @@ export type DemoResult = {
           remindersScheduled: number;
           remindersSent: number;
         }>;
+        mediation: { node: NodeName; status: string };
+        /** The second late loan: mediation accepted, the plan's first installment paid, held at Mediation. */
+        mediated: { loanId: string; stage: string; status: string; paidFen: string };
+        courtPackage: { ok: boolean; items: number; roles: string[]; archive: string };
       }
     | { skipped: string };
   borrowers: Borrower[];
@@ -117,7 +123,8 @@ type Approved = {
 type Flow = { serial: string; voucher: string; outbox: { serial: string } };
 /** A fund flow's route under /v1/loans/:loanId/ is its type with an s. */
 type FlowType = "disbursement" | "repayment" | "settlement";
-type Readyz = { detail?: { indexer?: { cursor?: { blockNumber: number } } } };
+/** The node's /readyz: the index's cursor block in `detail.indexer.cursorBlock`. */
+type Readyz = { detail?: { indexer?: { cursorBlock?: number } } };
 
 const JOINT_PLATFORM_SHARE_BPS = 3000;
 const COURT_STEP_TIMEOUT_MS = 120_000;
@@ -347,9 +354,10 @@ class Driver {
 
   // ------------------------------------------------------------------ (c) overdue loan
 
-  async overdueLoan() {
+  /** A 20,000 yuan loan at branch A, disbursed; its first installment is never paid. */
+  async lateLoan(suffix: string) {
     const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
-    const applyNo = `RYT${this.runId}C`;
+    const applyNo = `RYT${this.runId}${suffix}`;
     const letter = authorizationLetter(borrower, applyNo);
     const payload = rongyitongApplication(borrower, {
       applyNo,
@@ -375,6 +383,13 @@ class Driver {
       borrower,
       this.manifest.nodes.branchA.settlementAccounts[0],
     );
+    return { loanId, schedule, borrower };
+  }
+
+  async overdueLoan() {
+    const { loanId, schedule } = await this.lateLoan("C");
+    // a second late loan whose borrower accepts the mediation plan and pays it
+    const mediated = await this.lateLoan("D");
     const firstDue = schedule[0]!.dueDay;
     this.log(`    disbursed 20000.00 yuan; the first installment (due ${dayToDate(firstDue)}) is never paid`);
     const keeper: Array<{
@@ -383,6 +398,8 @@ class Driver {
       remindersScheduled: number;
       remindersSent: number;
     }> = [];
+    let mediation: { node: NodeName; status: string } | undefined;
+    let agreed: { node: NodeName; status: string; paidFen: string } | undefined;
     for (const [days, expected] of [
       [4, "Reminder"],
       [8, "Mediation"],
@@ -413,7 +430,23 @@ class Driver {
             ? ` (${round.remindersScheduled} reminder scheduled, ${round.remindersSent} sent inside 08:00–21:00)`
             : ""),
       );
+      if (expected === "Mediation") {
+        mediation = await this.refuseMediation(loanId);
+        agreed = await this.acceptMediation(mediated.loanId, mediated.borrower);
+      }
     }
+    // the accepted plan being paid holds the second loan at mediation: the keeper did not move it on
+    const held = await this.api.union.get<{ stage: string }>(`/v1/cases/${mediated.loanId}`);
+    if (held.stage !== "Mediation")
+      throw new Error(`the loan whose mediation plan is being paid is at ${held.stage}, not Mediation`);
+    if (agreed === undefined) throw new Error("the second loan's mediation was never answered");
+    const performing = await this.api[agreed.node].get<{ status: string }>(
+      `/v1/loans/${mediated.loanId}/mediation`,
+      "approver",
+    );
+    this.log(
+      `    the second loan's accepted plan is being paid (${performing.status}): the keeper held it at ${held.stage}, no arbitration`,
+    );
     const court = this.manifest.nodes.court.memberId;
     const assigned = await this.api.union.post<{ caseId: string; outbox: { serial: string } }>(
       `/v1/cases/${loanId}/court`,
@@ -436,6 +469,7 @@ class Driver {
     this.log(
       `    court fetched ${fetched.stored.length} documents (${fetched.stored.map((d) => d.kind).join(", ")}) from branch A's node, stored encrypted`,
     );
+    const courtPackage = await this.courtPackage(loanId);
     const accepted = await this.api.court.post<{ outbox: { serial: string } }>(
       `/v1/cases/${loanId}/acceptance`,
       "court-clerk",
@@ -472,7 +506,111 @@ class Driver {
       stage: final.stage,
       courtDocuments: fetched.stored.map((d) => ({ kind: d.kind, from: d.from })),
       keeper,
+      mediation: mediation ?? { node: "union", status: "none" },
+      mediated: {
+        loanId: mediated.loanId,
+        stage: held.stage,
+        status: performing.status,
+        paidFen: agreed.paidFen,
+      },
+      courtPackage,
     };
+  }
+
+  /** The borrower refuses the mediation plan, at the node whose keeper opened the case. */
+  async refuseMediation(loanId: string): Promise<{ node: NodeName; status: string }> {
+    for (const node of ["union", "branchA"] as const) {
+      const open = await this.api[node]
+        .get<{ status: string; plan: { installments: unknown[] } }>(
+          `/v1/loans/${loanId}/mediation`,
+          "approver",
+        )
+        .catch(() => undefined);
+      if (open === undefined) continue;
+      const refused = await this.api[node].post<{ status: string }>(
+        `/v1/loans/${loanId}/mediation/refusal`,
+        "approver",
+      );
+      this.log(
+        `    mediation case opened at the ${node}'s node (plan of ${open.plan.installments.length} installments); the borrower refused: ${refused.status}`,
+      );
+      return { node, status: refused.status };
+    }
+    throw new Error(`no node holds a mediation case for loan ${loanId}`);
+  }
+
+  /**
+   * The borrower accepts the plan: the node's draft of the settlement agreement signed by the
+   * borrower and sealed by branch A, then pays the plan's first installment.
+   */
+  async acceptMediation(loanId: string, borrower: Borrower) {
+    for (const node of ["union", "branchA"] as const) {
+      const open = await this.api[node]
+        .get<{
+          status: string;
+          plan: { installments: Array<{ totalFen: string }> };
+        }>(`/v1/loans/${loanId}/mediation`, "approver")
+        .catch(() => undefined);
+      if (open === undefined) continue;
+      const draft = await this.api[node].get<{ agreementPdfBase64: string }>(
+        `/v1/loans/${loanId}/mediation/agreement`,
+        "approver",
+      );
+      const signed = await signedAndSealed(
+        this.manifest.dataDir,
+        "branchA",
+        borrower,
+        Buffer.from(draft.agreementPdfBase64, "base64"),
+      );
+      const answer = await this.api[node].post<{ status: string }>(
+        `/v1/loans/${loanId}/mediation/acceptance`,
+        "approver",
+        { signedAgreementBase64: Buffer.from(signed).toString("base64") },
+      );
+      const first = BigInt(open.plan.installments[0]!.totalFen);
+      await this.flow("branchA", loanId, "repayment", first, borrower);
+      this.log(
+        `    second loan: the borrower accepted the plan (agreement signed and sealed, ${answer.status}) and paid its first installment, ${yuan(first)} yuan`,
+      );
+      return { node, status: answer.status, paidFen: first.toString() };
+    }
+    throw new Error(`no node holds a mediation case for loan ${loanId}`);
+  }
+
+  /**
+   * The court fetches the loan's complete evidence set from branch A's node and checks it against
+   * the chain, then exports the case archive (manifest, bilingual certificate, originals, bundles).
+   */
+  async courtPackage(loanId: string) {
+    const check = await this.api.court.post<{
+      ok: boolean;
+      evidenceChain: { matches: boolean };
+      items: Array<{ role: string; outcome: string; label: string; reason: string }>;
+      missing: Array<{ role: string; label: string }>;
+    }>(`/v1/cases/${loanId}/package-checks`, "court-clerk");
+    const roles = [...new Set(check.items.map((i) => i.role))];
+    this.log(
+      `    court package from branch A's node: ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? "verified" : "FAILED"}`,
+    );
+    const bad = check.items.filter((i) => i.outcome !== "verified");
+    if (!check.ok)
+      throw new Error(
+        `the court's package check failed: ${JSON.stringify({ missing: check.missing, bad: bad.map((i) => [i.role, i.label, i.outcome, i.reason]) })}`,
+      );
+    // the archive is a ZIP, not JSON: fetched as bytes with the court clerk's token
+    const court = this.api.court;
+    const reply = await fetch(`${court.url}/v1/cases/${loanId}/package-archive`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${court.tokens["court-clerk"] ?? ""}` },
+    });
+    if (!reply.ok) throw new Error(`the case archive: ${reply.status} ${await reply.text()}`);
+    const zip = Buffer.from(await reply.arrayBuffer());
+    const dir = path.join(this.manifest.dataDir, "demo", "cases");
+    await mkdir(dir, { recursive: true });
+    const file = path.join(dir, `${loanId}.zip`);
+    await writeFile(file, zip);
+    this.log(`    case archive (manifest, 电子证据核验证书 certificate, originals, bundles): ${file}`);
+    return { ok: check.ok, items: check.items.length, roles, archive: file };
   }
 
   // ------------------------------------------------------------------ steps
@@ -730,7 +868,7 @@ class Driver {
         const ready = await fetch(`${this.manifest.nodes[node].url}/readyz`)
           .then((r) => r.json() as Promise<Readyz>)
           .catch(() => undefined);
-        if ((ready?.detail?.indexer?.cursor?.blockNumber ?? -1) >= block) break;
+        if ((ready?.detail?.indexer?.cursorBlock ?? -1) >= block) break;
         if (Date.now() > deadline)
           throw new Error(`${node}'s index did not reach block ${block} within ${timeoutMs} ms`);
         await sleep(150);

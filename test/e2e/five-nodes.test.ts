@@ -102,6 +102,18 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     expect(overdue.keeper.every((k) => k.escalated)).to.equal(true);
     expect(overdue.keeper[0]!.remindersScheduled).to.be.greaterThan(0);
     expect(overdue.stage).to.equal("Closed");
+    // mediation refused, then the court's complete package verified against the chain
+    expect(overdue.mediation.status).to.equal("refused");
+    expect(overdue.courtPackage.ok).to.equal(true);
+    expect(overdue.courtPackage.roles).to.include.members([
+      "contract",
+      "consent",
+      "voucher",
+      "decision",
+      "credit-query",
+    ]);
+    // the second late loan: plan accepted and being paid, held at mediation
+    expect(overdue.mediated).to.include({ stage: "Mediation", status: "accepted" });
   });
 
   it("recorded the court's ruling on chain, for the case of the overdue loan", async function () {
