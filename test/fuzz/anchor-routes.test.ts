@@ -377,6 +377,34 @@ describe(`anchor service: route fuzzing (${RUNS} requests per route, FUZZ_SEED=$
         .map(([n, query]) => `/v1/timestamps/${n}${query}`),
     ),
     getRoute(
+      "GET /checkpoint",
+      anyQuery.map((query) => `/checkpoint${query}`),
+    ),
+    getRoute(
+      "GET /v1/bundles/:leafHash/tlog-proof",
+      fc.tuple(leafParam, anyQuery).map(([s, query]) => `${leafUrl("/v1/bundles", s)}/tlog-proof${query}`),
+    ),
+    getRoute(
+      "GET /tile/{*}",
+      fc
+        .tuple(
+          pathSegment(
+            fc.constantFrom("0/000", "0/000.p/1", "0/000.p/255", "1/000", "entries/000", "entries/000.p/2"),
+            fc.constantFrom(
+              "0/x001/000",
+              "0/000.p/0",
+              "0/000.p/256",
+              "6/000",
+              "entries/-1",
+              "0/0001",
+              "a/b/c",
+            ),
+          ),
+          anyQuery,
+        )
+        .map(([t, query]) => `/tile/${t}${query}`),
+    ),
+    getRoute(
       "GET /v1/members/:memberId",
       fc
         .tuple(pathSegment(fc.constantFrom("1", "2", "5", "99", "0"), hostileNumberText), anyQuery)
