@@ -97,13 +97,15 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       `      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`,
     );
     const config = await suite.config({ tokens: TOKENS });
-    // a real LevelDB directory; neither the indexer nor the outbox sender runs, so only requests write
+    // a real LevelDB directory; neither the indexer loop nor the outbox sender runs, so only requests write
     node = await suite.node({
       config,
       inMemory: false,
       wallet: suite.chain.wallets.branchA,
       now: () => new Date(CLOCK),
     });
+    // one index pass, so /readyz answers for a synced node (a node that never synced is honestly 503)
+    await node.indexer.syncOnce();
     // known ids so generated requests hit existing records as well as missing ones
     const inject = async (options: InjectOptions) => {
       const reply = await node.app.inject(options);
