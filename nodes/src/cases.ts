@@ -69,6 +69,8 @@ export type CaseDeps = {
   documentByDigest?: (sha256: string) => Promise<Uint8Array | undefined>;
   /** The application, decision records and credit queries of a loan this node approved (the court's package). */
   creditRecords?: (loanId: string) => Promise<LoanCreditRecords | undefined>;
+  /** The union's member id: its node holds the notices and mediation records its keeper made. */
+  unionId?: () => Promise<number | undefined>;
 };
 
 /** The loan's case as the chain states it now. */
@@ -205,11 +207,16 @@ export class CaseOperations {
     const leaves = await chainLeaves(this.deps.model, c.loanId);
     if (loan === undefined || leaves === undefined)
       throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${c.loanId} in this node's index (yet)`);
-    const pkg = await this.deps.peers.call<EvidencePackage>(
-      loan.branch,
-      "GET",
-      `/v1/cases/${c.loanId}/evidence-set`,
-    );
+    const fetchSet = (member: number) =>
+      this.deps.peers.call<EvidencePackage>(member, "GET", `/v1/cases/${c.loanId}/evidence-set`);
+    const pkg = await fetchSet(loan.branch);
+    // the union's keeper sends the reminders and runs the mediation: their records are at its node
+    const union = await this.deps.unionId?.();
+    if (union !== undefined && union !== loan.branch) {
+      // the chain does not commit to these: a union node that cannot answer leaves the branch's set to be checked
+      const held = await fetchSet(union).catch(() => undefined);
+      pkg.items.push(...(held?.items ?? []).filter((i) => i.role === "notice" || i.role === "mediation"));
+    }
     const check = await checkPackage(pkg, {
       loanId: c.loanId,
       borrowerKey: loan.borrowerKey,

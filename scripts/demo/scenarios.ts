@@ -590,7 +590,7 @@ class Driver {
     }>(`/v1/cases/${loanId}/package-checks`, "court-clerk");
     const roles = [...new Set(check.items.map((i) => i.role))];
     this.log(
-      `    court package from branch A's node: ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? "verified" : "FAILED"}`,
+      `    court package from branch A's node (notices and mediation records from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? "verified" : "FAILED"}`,
     );
     const bad = check.items.filter((i) => i.outcome !== "verified");
     if (!check.ok)

@@ -105,10 +105,13 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     // mediation refused, then the court's complete package verified against the chain
     expect(overdue.mediation.status).to.equal("refused");
     expect(overdue.courtPackage.ok).to.equal(true);
+    // notices and mediation records from the union's node, whose keeper made them
     expect(overdue.courtPackage.roles).to.include.members([
       "contract",
       "consent",
       "voucher",
+      "notice",
+      "mediation",
       "decision",
       "credit-query",
     ]);
@@ -187,9 +190,10 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
 
   it("every node's index agrees with every other node's and with the chain on every loan and fund flow", function () {
     const { chain, nodes } = result.digests;
-    expect(chain.loans).to.equal(3);
-    // joint: 2 disbursements + 1 early settlement; assisted: 1 + 1 early settlement; overdue: 1 disbursement
-    expect(chain.flows).to.equal(6);
+    expect(chain.loans).to.equal(4);
+    // joint: 2 disbursements + 1 early settlement; assisted: 1 + 1 early settlement; overdue: 1
+    // disbursement; the mediated loan: 1 disbursement + the plan's first installment
+    expect(chain.flows).to.equal(8);
     for (const name of NODE_NAMES) {
       expect({ node: name, ...nodes[name] }, driverLog.join("\n")).to.deep.include({
         node: name,
@@ -205,9 +209,11 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
   it("reconciles each funder's core-banking books of the day on its own node with zero differences", function () {
     const byNode = new Map(result.reconciliations.map((r) => [r.node, r]));
     expect([...byNode.keys()].sort()).to.deep.equal(["branchA", "branchB", "platform"]);
-    // branch A: 1 disbursement and the early settlement of the joint loan, 1 disbursement of the overdue loan
+    // branch A: 1 disbursement and the early settlement of the joint loan, 1 disbursement of each
+    // late loan; on the mediation day, the mediated loan's first plan installment
     expect(result.reconciliations.map((r) => [r.node, r.rows])).to.deep.include.members([
-      ["branchA", 3],
+      ["branchA", 4],
+      ["branchA", 1],
       ["platform", 1],
       ["branchB", 2],
     ]);
@@ -254,7 +260,7 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
   it("leaves no borrower name, ID number, phone or account number in any transaction, any event or any service's log", async function () {
     const needles = result.personalData;
     expect(needles.length).to.equal(4 * result.borrowers.length);
-    expect(result.borrowers.length).to.equal(3);
+    expect(result.borrowers.length).to.equal(4);
     const hexNeedles = needles.map((p) => hexlify(toUtf8Bytes(p)).slice(2).toLowerCase());
     const haystack: Array<{ where: string; text: string }> = [];
     const head = await provider.getBlockNumber();

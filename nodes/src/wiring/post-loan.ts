@@ -133,6 +133,7 @@ export function postLoanRooms(
     },
     documentByDigest: (sha256) => documentByDigest(storage, parts.stores.documents, config.memberId, sha256),
     creditRecords: loanCreditRecords(storage, parts.stores, chain),
+    unionId: async () => (await chain.members.active()).union,
   });
   return { keeper, cases, notices, mediation };
 }
