@@ -35,3 +35,9 @@ export function percent(bps: number | null | undefined): string {
   if (bps === null || bps === undefined) return "—";
   return `${(bps / 100).toFixed(2)}%`;
 }
+
+/** An instant in unix seconds (as block times are) in Beijing time to the minute: "2026-12-06 21:59"; null as "—". */
+export function beijingMinute(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return "—";
+  return beijingTime(seconds * 1000).slice(0, 16);
+}

@@ -2,10 +2,10 @@
 // terms and all-in cost, state and stage, the chain's schedule, income split, receiving account
 // and settlement. Amounts in yuan exact to the fen; days as the chain's Asia/Shanghai days.
 import { Button, Card, Descriptions, Input, Segmented, Space, Table, Tag } from "antd";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { api } from "../api.ts";
-import { chainDay, percent, yuan } from "../format.ts";
-import { useT } from "../i18n.ts";
+import { beijingMinute, chainDay, percent, yuan } from "../format.ts";
+import { useT, type T, type WordKey } from "../i18n.ts";
 import { ErrorLine, useLoad } from "./common.tsx";
 
 type Loan = {
@@ -25,10 +25,38 @@ type Installment = {
   interestFen: string;
   totalFen: string;
 };
+type Funder = {
+  memberId: number;
+  shareBps: number;
+  disbursedFen: string;
+  principalRepaidFen: string;
+  incomeFen: string;
+};
+type Fee = { installment: number; amountFen: string };
+type Share = { memberId: number; fundingShareBps: number; incomeShareBps: number };
 type LoanDetail = Loan & {
   allInAprBps: number | null;
+  aprBps: number;
+  method: string;
+  borrowerKey: string;
+  stageChangedAt: number | null;
+  registeredAt: number;
+  registeredBlock: number;
+  registeredTx: string;
+  disbursedFen: string;
+  principalRepaidFen: string;
+  interestRepaidFen: string;
+  penaltyRepaidFen: string;
+  lastFlowDay: number | null;
+  cancelReason: number | null;
+  caseId: string | null;
+  assignedCaseId: string | null;
+  settled?: { timestamp: number };
+  funders?: Funder[];
+  fees?: Fee[];
+  evidence?: { contractLeaf: string; consentLeaf: string; chain: string; vouchers: number } | null;
   schedule?: Installment[] | null;
-  incomeSplit?: { agreed: boolean; shares: Record<string, unknown>[] } | null;
+  incomeSplit?: { agreed: boolean; shares: Share[] } | null;
   receiving?: { kind: string | null; receivingAccount: string | null };
   settlement?: { serial: string; amountFen: string } | null;
 };
@@ -96,23 +124,196 @@ export function LoansScreen() {
   );
 }
 
-/** A field the detail shows as the chain states it: fen as yuan, bps as a percentage, days as dates. */
+/** A field the detail has no label for, as the chain states it: fen as yuan, bps as a percentage, days as dates. */
 function fieldValue(key: string, value: unknown): string {
+  if (value === null || value === undefined || value === "") return "—";
   if ((typeof value === "string" || typeof value === "number") && /Fen$/.test(key)) return yuan(value);
   if (typeof value === "number" && /Bps$/.test(key)) return percent(value);
   if (typeof value === "number" && /Day$/.test(key)) return chainDay(value);
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-const SHOWN = new Set([
+/** A consortium member as the console can name it: it holds no member directory, so "成员 #2". */
+function memberName(t: T, id: number): string {
+  return `${t("member")} #${id}`;
+}
+
+const METHODS: Record<string, WordKey> = {
+  EqualInstallment: "methodEqual",
+  InterestFirst: "methodInterestFirst",
+  Bullet: "methodBullet",
+};
+
+const orDash = (v: string | number | null | undefined) =>
+  v === null || v === undefined || v === "" ? "—" : v;
+const fen = (f: string | null | undefined) => (f === null || f === undefined ? "—" : yuan(f));
+const hash = (h: string | null | undefined) =>
+  h === null || h === undefined ? "—" : <code style={{ wordBreak: "break-all" }}>{h}</code>;
+
+/** Every field the loan page labels, in the order a clerk reads them; the rest fall to "other fields". */
+const LABELLED = new Set([
   "loanId",
+  "principalFen",
   "allInAprBps",
+  "aprBps",
+  "method",
+  "state",
+  "stage",
+  "startDay",
+  "branch",
+  "platform",
+  "borrowerKey",
+  "stageChangedAt",
+  "registeredAt",
+  "registeredBlock",
+  "registeredTx",
+  "disbursedFen",
+  "principalRepaidFen",
+  "interestRepaidFen",
+  "penaltyRepaidFen",
+  "lastFlowDay",
+  "cancelReason",
+  "caseId",
+  "assignedCaseId",
+  "settled",
+  "funders",
+  "fees",
+  "evidence",
   "schedule",
   "incomeSplit",
   "receiving",
   "settlement",
   "prepayments",
 ]);
+
+function LoanTerms({ l }: { l: LoanDetail }) {
+  const { t } = useT();
+  const items: Array<[WordKey, ReactNode]> = [
+    ["principal", yuan(l.principalFen)],
+    ["allInApr", <strong data-testid="all-in-apr">{percent(l.allInAprBps)}</strong>],
+    ["rate", percent(l.aprBps)],
+    ["method", METHODS[l.method] === undefined ? orDash(l.method) : t(METHODS[l.method]!)],
+    ["state", <Tag color={STATE_COLORS[l.state]}>{l.state}</Tag>],
+    ["stage", l.stage],
+    ["startDay", chainDay(l.startDay)],
+    ["branch", memberName(t, l.branch)],
+    ["platform", memberName(t, l.platform)],
+    ["borrowerKey", hash(l.borrowerKey)],
+    ["registeredAt", beijingMinute(l.registeredAt)],
+    ["registeredBlock", orDash(l.registeredBlock)],
+    ["registeredTx", hash(l.registeredTx)],
+    ["stageChangedAt", beijingMinute(l.stageChangedAt)],
+    ["disbursed", fen(l.disbursedFen)],
+    ["principalRepaid", fen(l.principalRepaidFen)],
+    ["interestRepaid", fen(l.interestRepaidFen)],
+    ["penaltyRepaid", fen(l.penaltyRepaidFen)],
+    ["lastFlowDay", l.lastFlowDay == null ? "—" : chainDay(l.lastFlowDay)],
+    ["cancelReason", orDash(l.cancelReason)],
+    ["caseId", hash(l.caseId)],
+    ["assignedCaseId", hash(l.assignedCaseId)],
+    [
+      "receiving",
+      l.receiving == null ? "—" : `${l.receiving.kind ?? "—"} ${l.receiving.receivingAccount ?? ""}`,
+    ],
+    ["settledAt", beijingMinute(l.settled?.timestamp)],
+    ["settlement", l.settlement == null ? "—" : `${l.settlement.serial} · ${yuan(l.settlement.amountFen)}`],
+  ];
+  const others = Object.entries(l).filter(([k, v]) => !LABELLED.has(k) && v !== undefined);
+  return (
+    <Card title={`${t("terms")} · ${l.loanId}`} size="small">
+      <Descriptions bordered size="small" column={{ xs: 1, md: 2 }}>
+        {items.map(([key, value]) => (
+          <Descriptions.Item key={key} label={t(key)}>
+            <span style={{ wordBreak: "break-all" }}>{value}</span>
+          </Descriptions.Item>
+        ))}
+        {others.map(([k, v]) => (
+          <Descriptions.Item key={k} label={`${t("otherFields")} · ${k}`}>
+            <span style={{ wordBreak: "break-all" }}>{fieldValue(k, v)}</span>
+          </Descriptions.Item>
+        ))}
+      </Descriptions>
+    </Card>
+  );
+}
+
+function Funders({ l }: { l: LoanDetail }) {
+  const { t } = useT();
+  return (
+    <Card title={t("funders")} size="small">
+      <Table<Funder>
+        rowKey="memberId"
+        size="small"
+        pagination={false}
+        dataSource={l.funders ?? []}
+        scroll={{ x: true }}
+        columns={[
+          { title: t("member"), dataIndex: "memberId", render: (id: number) => memberName(t, id) },
+          {
+            title: t("fundingShare"),
+            dataIndex: "shareBps",
+            align: "right",
+            render: (b: number) => percent(b),
+          },
+          { title: t("disbursed"), dataIndex: "disbursedFen", align: "right", render: fen },
+          { title: t("principalRepaid"), dataIndex: "principalRepaidFen", align: "right", render: fen },
+          { title: t("income"), dataIndex: "incomeFen", align: "right", render: fen },
+        ]}
+      />
+    </Card>
+  );
+}
+
+function Fees({ l }: { l: LoanDetail }) {
+  const { t } = useT();
+  return (
+    <Card title={t("fees")} size="small">
+      <Table<Fee>
+        rowKey="installment"
+        size="small"
+        pagination={false}
+        dataSource={l.fees ?? []}
+        scroll={{ x: true }}
+        columns={[
+          {
+            title: t("installment"),
+            dataIndex: "installment",
+            // the chain numbers fees 0 = at disbursement, k = with installment k
+            render: (k: number) => (k === 0 ? t("atDisbursement") : k),
+          },
+          { title: t("amount"), dataIndex: "amountFen", align: "right", render: fen },
+        ]}
+      />
+    </Card>
+  );
+}
+
+function Evidence({ l }: { l: LoanDetail }) {
+  const { t } = useT();
+  const e = l.evidence;
+  const leaves: Array<{ kind: string; leaf: string }> =
+    e == null
+      ? []
+      : [
+          { kind: t("contractLeaf"), leaf: e.contractLeaf },
+          { kind: t("consentLeaf"), leaf: e.consentLeaf },
+          { kind: t("evidenceChain").replace("%s", String(e.vouchers)), leaf: e.chain },
+        ];
+  return (
+    <Card title={t("evidence")} size="small">
+      <Table
+        rowKey="kind"
+        size="small"
+        pagination={false}
+        dataSource={leaves}
+        columns={[
+          { title: t("leafKind"), dataIndex: "kind" },
+          { title: t("leaf"), dataIndex: "leaf", render: hash },
+        ]}
+      />
+    </Card>
+  );
+}
 
 export function LoanScreen({ loanId }: { loanId: string }) {
   const { t } = useT();
@@ -124,41 +325,9 @@ export function LoanScreen({ loanId }: { loanId: string }) {
       <ErrorLine error={loan.error} />
       {l === undefined ? null : (
         <>
-          <Card title={`${t("terms")} · ${l.loanId}`} size="small">
-            <Descriptions bordered size="small" column={{ xs: 1, md: 2 }}>
-              <Descriptions.Item label={t("principal")}>{yuan(l.principalFen)}</Descriptions.Item>
-              <Descriptions.Item label={t("allInApr")}>
-                <strong data-testid="all-in-apr">{percent(l.allInAprBps)}</strong>
-              </Descriptions.Item>
-              <Descriptions.Item label={t("state")}>
-                <Tag color={STATE_COLORS[l.state]}>{l.state}</Tag>
-              </Descriptions.Item>
-              <Descriptions.Item label={t("stage")}>{l.stage}</Descriptions.Item>
-              <Descriptions.Item label={t("startDay")}>{chainDay(l.startDay)}</Descriptions.Item>
-              {Object.entries(l)
-                .filter(
-                  ([k, v]) =>
-                    !SHOWN.has(k) &&
-                    !["principalFen", "state", "stage", "startDay"].includes(k) &&
-                    v !== undefined,
-                )
-                .map(([k, v]) => (
-                  <Descriptions.Item key={k} label={k}>
-                    <span style={{ wordBreak: "break-all" }}>{fieldValue(k, v)}</span>
-                  </Descriptions.Item>
-                ))}
-              {l.receiving === undefined ? null : (
-                <Descriptions.Item label={t("receiving")}>
-                  {l.receiving.kind ?? "—"} {l.receiving.receivingAccount ?? ""}
-                </Descriptions.Item>
-              )}
-              {l.settlement == null ? null : (
-                <Descriptions.Item label={t("settlement")}>
-                  {l.settlement.serial} · {yuan(l.settlement.amountFen)}
-                </Descriptions.Item>
-              )}
-            </Descriptions>
-          </Card>
+          <LoanTerms l={l} />
+          <Funders l={l} />
+          <Fees l={l} />
           <Card title={t("schedule")} size="small">
             <Table<Installment>
               rowKey="installment"
@@ -167,40 +336,42 @@ export function LoanScreen({ loanId }: { loanId: string }) {
               dataSource={l.schedule ?? []}
               scroll={{ x: true }}
               columns={[
-                { title: "#", dataIndex: "installment" },
+                // installments as the borrower's contract counts them, from 1
+                { title: t("installment"), key: "number", render: (_, _row, i) => i + 1 },
                 { title: t("dueDay"), dataIndex: "dueDate" },
-                {
-                  title: t("principal"),
-                  dataIndex: "principalFen",
-                  align: "right",
-                  render: (f: string) => yuan(f),
-                },
-                {
-                  title: t("interest"),
-                  dataIndex: "interestFen",
-                  align: "right",
-                  render: (f: string) => yuan(f),
-                },
-                { title: t("total"), dataIndex: "totalFen", align: "right", render: (f: string) => yuan(f) },
+                { title: t("principal"), dataIndex: "principalFen", align: "right", render: fen },
+                { title: t("interest"), dataIndex: "interestFen", align: "right", render: fen },
+                { title: t("total"), dataIndex: "totalFen", align: "right", render: fen },
               ]}
             />
           </Card>
           {l.incomeSplit == null ? null : (
             <Card title={t("incomeSplit")} size="small">
-              <Table
+              <Table<Share>
                 rowKey={(_, i) => String(i)}
                 size="small"
                 pagination={false}
                 dataSource={l.incomeSplit.shares}
                 scroll={{ x: true }}
-                columns={Object.keys(l.incomeSplit.shares[0] ?? {}).map((k) => ({
-                  title: k,
-                  dataIndex: k,
-                  render: (v: unknown) => fieldValue(k, v),
-                }))}
+                columns={[
+                  { title: t("member"), dataIndex: "memberId", render: (id: number) => memberName(t, id) },
+                  {
+                    title: t("fundingShare"),
+                    dataIndex: "fundingShareBps",
+                    align: "right",
+                    render: (b: number) => percent(b),
+                  },
+                  {
+                    title: t("incomeShare"),
+                    dataIndex: "incomeShareBps",
+                    align: "right",
+                    render: (b: number) => percent(b),
+                  },
+                ]}
               />
             </Card>
           )}
+          <Evidence l={l} />
         </>
       )}
     </Space>
