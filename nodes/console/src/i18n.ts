@@ -130,6 +130,19 @@ const WORDS = {
   consentLeaf: ["征信授权书", "Credit-check consent"],
   evidenceChain: ["证据链头（含 %s 张凭证）", "Evidence chain head (%s vouchers)"],
   otherFields: ["其他字段", "Other fields"],
+  loanRegistered: ["已登记", "Registered"],
+  loanActive: ["存续中", "Active"],
+  loanSettled: ["已结清", "Settled"],
+  loanCancelled: ["已撤销", "Cancelled"],
+  stageNone: ["正常", "None"],
+  stageReminder: ["催收提醒", "Reminder"],
+  stageMediation: ["调解", "Mediation"],
+  stageArbitration: ["申请仲裁", "Arbitration"],
+  stageAccepted: ["仲裁受理", "Accepted"],
+  stageRuled: ["已裁决", "Ruled"],
+  stageClosed: ["已结案", "Closed"],
+  receivingBorrower: ["借款人本人账户", "Borrower's own account"],
+  receivingPayee: ["受托支付收款人", "Entrusted payee"],
 } as const;
 
 export type WordKey = keyof typeof WORDS;

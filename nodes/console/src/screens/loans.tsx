@@ -79,7 +79,10 @@ export function LoansScreen() {
         <Segmented
           value={state}
           onChange={(v) => setState(String(v))}
-          options={["Registered", "Active", "Settled", "Cancelled"]}
+          options={["Registered", "Active", "Settled", "Cancelled"].map((value) => ({
+            value,
+            label: word(t, ENUM_WORDS, value),
+          }))}
         />
         <Input.Search
           placeholder={t("noLoan")}
@@ -115,9 +118,9 @@ export function LoansScreen() {
           {
             title: t("state"),
             dataIndex: "state",
-            render: (s: string) => <Tag color={STATE_COLORS[s]}>{s}</Tag>,
+            render: (s: string) => <Tag color={STATE_COLORS[s]}>{word(t, ENUM_WORDS, s)}</Tag>,
           },
-          { title: t("stage"), dataIndex: "stage" },
+          { title: t("stage"), dataIndex: "stage", render: (s: string) => word(t, STAGES, s) },
         ]}
       />
     </Card>
@@ -136,6 +139,31 @@ function fieldValue(key: string, value: unknown): string {
 /** A consortium member as the console can name it: it holds no member directory, so "成员 #2". */
 function memberName(t: T, id: number): string {
   return `${t("member")} #${id}`;
+}
+
+const ENUM_WORDS: Record<string, WordKey> = {
+  Registered: "loanRegistered",
+  Active: "loanActive",
+  Settled: "loanSettled",
+  Cancelled: "loanCancelled",
+  "borrower-account": "receivingBorrower",
+  "entrusted-payee": "receivingPayee",
+};
+const STAGES: Record<string, WordKey> = {
+  None: "stageNone",
+  Reminder: "stageReminder",
+  Mediation: "stageMediation",
+  Arbitration: "stageArbitration",
+  Accepted: "stageAccepted",
+  Ruled: "stageRuled",
+  Closed: "stageClosed",
+};
+
+/** A chain or node enum value in the console's words; a value it does not know yet as the node sends it. */
+function word(t: T, words: Record<string, WordKey>, value: string | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  const key = words[value];
+  return key === undefined ? value : t(key);
 }
 
 const METHODS: Record<string, WordKey> = {
@@ -192,9 +220,9 @@ function LoanTerms({ l }: { l: LoanDetail }) {
     ["principal", yuan(l.principalFen)],
     ["allInApr", <strong data-testid="all-in-apr">{percent(l.allInAprBps)}</strong>],
     ["rate", percent(l.aprBps)],
-    ["method", METHODS[l.method] === undefined ? orDash(l.method) : t(METHODS[l.method]!)],
-    ["state", <Tag color={STATE_COLORS[l.state]}>{l.state}</Tag>],
-    ["stage", l.stage],
+    ["method", word(t, METHODS, l.method)],
+    ["state", <Tag color={STATE_COLORS[l.state]}>{word(t, ENUM_WORDS, l.state)}</Tag>],
+    ["stage", word(t, STAGES, l.stage)],
     ["startDay", chainDay(l.startDay)],
     ["branch", memberName(t, l.branch)],
     ["platform", memberName(t, l.platform)],
@@ -213,7 +241,9 @@ function LoanTerms({ l }: { l: LoanDetail }) {
     ["assignedCaseId", hash(l.assignedCaseId)],
     [
       "receiving",
-      l.receiving == null ? "—" : `${l.receiving.kind ?? "—"} ${l.receiving.receivingAccount ?? ""}`,
+      l.receiving == null
+        ? "—"
+        : `${word(t, ENUM_WORDS, l.receiving.kind)} ${l.receiving.receivingAccount ?? ""}`,
     ],
     ["settledAt", beijingMinute(l.settled?.timestamp)],
     ["settlement", l.settlement == null ? "—" : `${l.settlement.serial} · ${yuan(l.settlement.amountFen)}`],
