@@ -144,7 +144,7 @@ const en = {
   check_blockAndTime_fail: "The bundle states another block or time than the chain recorded.",
   check_finality: "The block meets the finality rule",
   check_finality_pass:
-    "The block that holds the evidence has as many blocks on top of it as the verifier's finality rule requires (the rule is in the technical line). On the consortium's QBFT chain a block is final once sealed; a development chain promises no finality.",
+    "The block holding the evidence has the blocks on top that the verifier's finality rule requires (rule in the technical line).",
   check_finality_indeterminate: "The block is too recent to count as final yet.",
   check_submitterMembership: "The submitter was a member in good standing",
   check_submitterMembership_pass:
@@ -337,8 +337,7 @@ const zh = {
   check_blockAndTime_pass: "链在所述区块、所述时间记录了该树头。",
   check_blockAndTime_fail: "证据包所述区块或时间与链上记录不符。",
   check_finality: "区块满足最终性规则",
-  check_finality_pass:
-    "包含该证据的区块之上已有验证方最终性规则所要求的区块数（规则见技术说明）。联盟的 QBFT 链上区块一经封存即为最终；开发测试链不保证最终性。",
+  check_finality_pass: "包含该证据的区块之上已有验证方最终性规则要求的区块数（规则见技术说明）。",
   check_finality_indeterminate: "区块过新，尚不能视为最终确认。",
   check_submitterMembership: "提交机构当时为正常成员",
   check_submitterMembership_pass: "存证时，提交机构是联盟的正常（未暂停）成员。",
