@@ -24,11 +24,10 @@ import {
   type EntrustedPayee,
   type ReceivingAccounts,
 } from "./entrusted-payment.ts";
-import { nodeError } from "./errors.ts";
+import { nodeError, OutboxError } from "./errors.ts";
 import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "./members.ts";
 import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requests.ts";
-import { OutboxError } from "./outbox/errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { PeerNodes } from "./peers.ts";
 

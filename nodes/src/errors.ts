@@ -1,7 +1,7 @@
 // The institution node's one error catalogue: its own codes plus every module's (channels,
 // privacy, documents, bureau, reconciliation, outbox), each with its HTTP status. A module error
 // reaches the client with its code and message unchanged; anything else is a 500.
-import { CodedError } from "../../common/errors.ts";
+import { catalogueError, CodedError } from "../../common/errors.ts";
 import { BUREAU_ERROR_STATUS } from "./bureau/bureau.ts";
 import { BATCH_FILE_ERRORS } from "./batch-files/errors.ts";
 import { CHANNEL_ERRORS } from "./channels/errors.ts";
@@ -125,6 +125,24 @@ export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
   ...BATCH_FILE_ERRORS,
   ...NODE_OWN_ERRORS,
 });
+
+// Each room's error class over its table (the rooms' errors.ts hold only data), so the class and
+// code-type boilerplate stands once, here, next to the catalogue that merges the tables.
+export class BatchFileError extends catalogueError(BATCH_FILE_ERRORS) {}
+export class DocumentError extends catalogueError(DOCUMENT_ERRORS) {}
+export class EContractError extends catalogueError(E_CONTRACT_ERRORS) {}
+export class MediationError extends catalogueError(MEDIATION_ERRORS) {}
+export class OutboxError extends catalogueError(OUTBOX_ERRORS) {}
+export class PrivacyError extends catalogueError(PRIVACY_ERRORS) {}
+export class StaffError extends catalogueError(STAFF_ERRORS) {}
+
+export type BatchFileErrorCode = keyof typeof BATCH_FILE_ERRORS;
+export type DocumentErrorCode = keyof typeof DOCUMENT_ERRORS;
+export type EContractErrorCode = keyof typeof E_CONTRACT_ERRORS;
+export type MediationErrorCode = keyof typeof MEDIATION_ERRORS;
+export type OutboxErrorCode = keyof typeof OUTBOX_ERRORS;
+export type PrivacyErrorCode = keyof typeof PRIVACY_ERRORS;
+export type StaffErrorCode = keyof typeof STAFF_ERRORS;
 
 export type NodeOwnErrorCode = keyof typeof NODE_OWN_ERRORS;
 

@@ -11,9 +11,8 @@ import { decodeRevert } from "../../common/chain/revert.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
-import { nodeError, type NodeError } from "./errors.ts";
+import { nodeError, type NodeError, OutboxError } from "./errors.ts";
 import type { EnqueueInput, OutboxEntry, OutboxFailure } from "./outbox/entry.ts";
-import { OutboxError } from "./outbox/errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 
 /** A loan as the ledger's `loan(loanId)` view states it (the fields the node's checks read). */

@@ -10,7 +10,7 @@ import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import type { Outbox } from "../outbox/outbox.ts";
 import { safeCsvCell } from "../reconcile/safe-csv.ts";
 import { type BatchKind, type BatchRow, parseBatchFile } from "./csv.ts";
-import { BatchFileError } from "./errors.ts";
+import { BatchFileError } from "../errors.ts";
 
 /** Records one row as a flow, on behalf of the file's uploader (FundFlows.record at the node); throws a coded error to refuse it. */
 export type RowRecorder = (kind: BatchKind, row: BatchRow, uploadedBy: string) => Promise<unknown>;

@@ -1,7 +1,7 @@
 // A branch's daily batch file from core banking (代扣 repayments, disbursement bursts), read and
 // validated row by row before anything is queued: every bad row is reported with its line and
 // field, and a file with any bad row is refused whole (README.md has the format).
-import { BatchFileError } from "./errors.ts";
+import { BatchFileError } from "../errors.ts";
 
 export const BATCH_KINDS = ["repayment", "disbursement"] as const;
 export type BatchKind = (typeof BATCH_KINDS)[number];

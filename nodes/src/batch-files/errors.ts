@@ -1,6 +1,6 @@
 // Errors of daily batch files. Codes are stable: callers and tests branch on them; the node's
 // error catalogue merges BATCH_FILE_ERRORS (code → HTTP status).
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: BatchFileError, thrown with these codes, is declared in ../errors.ts.
 
 export const BATCH_FILE_ERRORS = {
   /** One or more rows (or the header) do not validate: `details.rows` names each bad row's line, field and what is wrong; nothing of the file was queued. */
@@ -10,7 +10,3 @@ export const BATCH_FILE_ERRORS = {
   /** No batch with this id at this node. */
   NODE_ERR_BATCH_NOT_FOUND: 404,
 } as const;
-
-export type BatchFileErrorCode = keyof typeof BATCH_FILE_ERRORS;
-
-export class BatchFileError extends catalogueError(BATCH_FILE_ERRORS) {}

@@ -1,7 +1,7 @@
 // Errors of the document store (影像平台). The node's error catalogue merges DOCUMENT_ERRORS
 // (code → HTTP status). A document that does not authenticate surfaces as the privacy code
 // NODE_ERR_DECRYPT (a PrivacyError from crypto-box.ts); callers branch on `code` either way.
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: DocumentError, thrown with these codes, is declared in ../errors.ts.
 
 export const DOCUMENT_ERRORS = {
   /** No document with that id (or the id is not 0x + 64 hex digits). */
@@ -13,7 +13,3 @@ export const DOCUMENT_ERRORS = {
   /** Document metadata that names a personal-data field or holds an ID, phone or card number. */
   NODE_ERR_PII_IN_METADATA: 400,
 } as const;
-
-export type DocumentErrorCode = keyof typeof DOCUMENT_ERRORS;
-
-export class DocumentError extends catalogueError(DOCUMENT_ERRORS) {}

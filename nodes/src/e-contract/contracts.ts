@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
 import type { StoredApplication } from "../applications.ts";
-import { EContractError } from "./errors.ts";
+import { EContractError } from "../errors.ts";
 import { type GeneratedContract, generateContract } from "./generate.ts";
 import type { ContractParty, ContractTerms, DisputeResolution } from "./terms.ts";
 import { type ContractVerification, type RolePolicies, verifySignedContract } from "./verify.ts";

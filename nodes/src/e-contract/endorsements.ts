@@ -14,8 +14,7 @@ import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "../node-req
 import type { Outbox } from "../outbox/outbox.ts";
 import type { OutboxEntry } from "../outbox/entry.ts";
 import type { PeerNodes } from "../peers.ts";
-import { nodeError } from "../errors.ts";
-import { EContractError } from "./errors.ts";
+import { EContractError, nodeError } from "../errors.ts";
 
 /**
  * Where one contract stands at its branch: `anchored` (waiting for a committed head), `registering`

@@ -1,6 +1,6 @@
 // Errors of the electronic contract room (电子合同). Codes are stable: callers and tests branch on
 // them; the node's error catalogue merges E_CONTRACT_ERRORS (code → HTTP status).
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: EContractError, thrown with these codes, is declared in ../errors.ts.
 
 export const E_CONTRACT_ERRORS = {
   /** Contract terms that cannot make a contract: a schedule, fee or figure the lending code refuses (its message). */
@@ -28,7 +28,3 @@ export const E_CONTRACT_ERRORS = {
   /** A platform's node does not endorse a contract: not the contract leaf of a loan of that branch it co-funds, or not the branch's registered evidence. */
   NODE_ERR_ENDORSEMENT_REFUSED: 409,
 } as const;
-
-export type EContractErrorCode = keyof typeof E_CONTRACT_ERRORS;
-
-export class EContractError extends catalogueError(E_CONTRACT_ERRORS) {}

@@ -11,7 +11,7 @@ import {
   generateSchedule,
   scheduleTotals,
 } from "../../../common/lending/schedule.ts";
-import { EContractError } from "./errors.ts";
+import { EContractError } from "../errors.ts";
 
 export type ContractParty = {
   /** Legal name (a person's, or an institution's). */

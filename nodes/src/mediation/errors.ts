@@ -1,6 +1,6 @@
 // Errors of the mediation room (调解). Codes are stable; the node's error catalogue merges
 // MEDIATION_ERRORS (code → HTTP status).
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: MediationError, thrown with these codes, is declared in ../errors.ts.
 
 export const MEDIATION_ERRORS = {
   /** The loan has no mediation case on this node. */
@@ -12,7 +12,3 @@ export const MEDIATION_ERRORS = {
   /** The node has no trust anchors for signed documents, so it cannot check a signed agreement. */
   NODE_ERR_MEDIATION_SIGNING_OFF: 409,
 } as const;
-
-export type MediationErrorCode = keyof typeof MEDIATION_ERRORS;
-
-export class MediationError extends catalogueError(MEDIATION_ERRORS) {}

@@ -19,7 +19,7 @@ import type { ContractVerification } from "../e-contract/verify.ts";
 import type { LedgerModel } from "../indexer/model.ts";
 import type { KeeperNotices } from "../keeper/keeper.ts";
 import { agreementPdf } from "./agreement.ts";
-import { MediationError } from "./errors.ts";
+import { MediationError } from "../errors.ts";
 import { proposePlan, type ProposedPlan } from "./plan.ts";
 
 export type MediationPolicy = {

@@ -11,7 +11,7 @@ import {
   JointLoanLedger,
 } from "../../../common/chain/generated/contracts.ts";
 import { loanIdOf } from "../../../common/lending/ids.ts";
-import { OutboxError } from "./errors.ts";
+import { OutboxError } from "../errors.ts";
 
 /** JointLoanLedger writes, then DisputeResolution writes (the overdue road to a court). */
 export const LEDGER_KINDS = [

@@ -1,6 +1,6 @@
 // The outbox's error codes: stable codes a caller branches on, each with the HTTP status the
 // node's API answers with. Messages say what to fix; tests assert codes, never message text.
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: OutboxError, thrown with these codes, is declared in ../errors.ts.
 
 export const OUTBOX_ERRORS = {
   /** The serial is taken by an entry with different kind or arguments. */
@@ -16,7 +16,3 @@ export const OUTBOX_ERRORS = {
   /** The outbox is closing and takes no new entries. */
   NODE_ERR_OUTBOX_CLOSED: 503,
 } as const;
-
-export type OutboxErrorCode = keyof typeof OUTBOX_ERRORS;
-
-export class OutboxError extends catalogueError(OUTBOX_ERRORS) {}

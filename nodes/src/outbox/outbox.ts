@@ -15,7 +15,7 @@
 // into the next one, which is also what makes "same serial twice at once" create one entry.
 import type { AbstractBatchOperation, AbstractBatchOptions } from "abstract-level";
 import type { LevelRoot, Sublevel } from "../../../common/level.ts";
-import { OutboxError } from "./errors.ts";
+import { OutboxError } from "../errors.ts";
 import type { EnqueueInput, NormalizedEntry, OutboxEntry, OutboxState } from "./entry.ts";
 import { normalizeEntry, OUTBOX_STATES } from "./entry.ts";
 

@@ -9,7 +9,7 @@
 // (region, birth date, sequence) and a plain hash on chain would be reversed by enumeration.
 import { createHash, createHmac } from "node:crypto";
 import { toHex } from "../../../common/bytes.ts";
-import { PrivacyError } from "./errors.ts";
+import { PrivacyError } from "../errors.ts";
 
 /**
  * Identity document types, as they enter the HMAC message. resident-id is the 18-character

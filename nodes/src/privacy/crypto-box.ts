@@ -18,7 +18,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { open as openFile } from "node:fs/promises";
 import { sm3Tag, sm4Ctr, sm4EtmKeys, tagsEqual } from "../../../common/crypto/sm4.ts";
-import { PrivacyError } from "./errors.ts";
+import { PrivacyError } from "../errors.ts";
 
 export const SEAL_VERSION = 1;
 export const KEY_BYTES = 32;

@@ -2,7 +2,7 @@
 // files). The node's error catalogue merges PRIVACY_ERRORS (code → HTTP status); callers and
 // tests branch on `code`, never on message text. Messages never contain the personal data that
 // failed: they say what is wrong with it ("check digit", "17 digits"), not what it was.
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: PrivacyError, thrown with these codes, is declared in ../errors.ts.
 
 export const PRIVACY_ERRORS = {
   /** idType is not one of ID_TYPES. */
@@ -22,7 +22,3 @@ export const PRIVACY_ERRORS = {
   /** createMasterKeyFile refused to overwrite an existing file. */
   NODE_ERR_KEY_FILE_EXISTS: 500,
 } as const;
-
-export type PrivacyErrorCode = keyof typeof PRIVACY_ERRORS;
-
-export class PrivacyError extends catalogueError(PRIVACY_ERRORS) {}

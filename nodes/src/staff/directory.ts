@@ -10,7 +10,7 @@ import type { ApiUser } from "../config.ts";
 import type { Role } from "../actor.ts";
 import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
 import { tokenSha256 } from "../actor.ts";
-import { StaffError } from "./errors.ts";
+import { StaffError } from "../errors.ts";
 
 export type StaffAccount = {
   user: string;

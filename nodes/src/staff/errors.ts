@@ -1,6 +1,6 @@
 // Errors of the staff room (back-office accounts, console sessions, the audit trail). Codes are
 // stable; the node's error catalogue merges STAFF_ERRORS (code → HTTP status).
-import { catalogueError } from "../../../common/errors.ts";
+// Plain data: StaffError, thrown with these codes, is declared in ../errors.ts.
 
 export const STAFF_ERRORS = {
   /** A console login with an unknown user, a wrong token or a disabled account (which of them is not said). */
@@ -14,7 +14,3 @@ export const STAFF_ERRORS = {
   /** An admin disabling, demoting or rotating away the last enabled admin (the node would have none). */
   NODE_ERR_STAFF_LAST_ADMIN: 409,
 } as const;
-
-export type StaffErrorCode = keyof typeof STAFF_ERRORS;
-
-export class StaffError extends catalogueError(STAFF_ERRORS) {}

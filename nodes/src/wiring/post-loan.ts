@@ -14,7 +14,7 @@ import type { LoanContracts } from "../e-contract/contracts.ts";
 import { COURT } from "../members.ts";
 import type { NodeRequests, SignedHeaders } from "../node-requests.ts";
 import { Keeper } from "../keeper/keeper.ts";
-import { MediationError } from "../mediation/errors.ts";
+import { MediationError } from "../errors.ts";
 import { MediationService } from "../mediation/mediation.ts";
 import { type NotificationGateway, SimulatedGateway } from "../notices/gateway.ts";
 import { NoticeService } from "../notices/notices.ts";

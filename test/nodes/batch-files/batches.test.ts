@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { MemoryLevel } from "memory-level";
 import { BatchFiles } from "../../../nodes/src/batch-files/batches.ts";
-import { BatchFileError } from "../../../nodes/src/batch-files/errors.ts";
+import { BatchFileError } from "../../../nodes/src/errors.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { MAX_ROWS, parseBatchFile } from "../../../nodes/src/batch-files/csv.ts";
-import { BatchFileError } from "../../../nodes/src/batch-files/errors.ts";
+import { BatchFileError } from "../../../nodes/src/errors.ts";
 
 const loan = (i: number) => keccak256(toUtf8Bytes(`loan ${i}`));
 const account = keccak256(toUtf8Bytes("salted hash of branch A's settlement account"));

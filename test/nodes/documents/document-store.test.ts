@@ -7,8 +7,12 @@ import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractLevel } from "abstract-level";
 import { MemoryLevel } from "memory-level";
-import { DocumentError } from "../../../nodes/src/documents/errors.ts";
-import type { DocumentErrorCode } from "../../../nodes/src/documents/errors.ts";
+import {
+  DocumentError,
+  PrivacyError,
+  type DocumentErrorCode,
+  type PrivacyErrorCode,
+} from "../../../nodes/src/errors.ts";
 import type {
   AccessLogEntry,
   DocumentMeta,
@@ -20,8 +24,6 @@ import type { Actor, DocumentKind, Role } from "../../../nodes/src/documents/pol
 import { ROLES } from "../../../nodes/src/documents/policy.ts";
 import { levelBackends } from "../../support/level-backends.ts";
 import { deriveKey, generateKey } from "../../../nodes/src/privacy/crypto-box.ts";
-import { PrivacyError } from "../../../nodes/src/privacy/errors.ts";
-import type { PrivacyErrorCode } from "../../../nodes/src/privacy/errors.ts";
 
 // ---- Backends ---------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 // verifier sees exactly the bytes the approval would anchor.
 import { expect } from "chai";
 import { LoanApproval, type LoanApprovalDeps } from "../../../nodes/src/approval.ts";
-import { EContractError } from "../../../nodes/src/e-contract/errors.ts";
+import { EContractError } from "../../../nodes/src/errors.ts";
 
 describe("approval: the signed contract is verified before it is anchored", () => {
   it("refuses an unverified contract with the verifier's code, writing nothing", async () => {

@@ -9,7 +9,7 @@ import { dateToDay } from "../../../common/lending/dates.ts";
 import { aprFeesOf, chainFeesOf } from "../../../common/lending/fees.ts";
 import { formatYuan } from "../../../common/lending/money.ts";
 import { RepaymentMethod, generateSchedule } from "../../../common/lending/schedule.ts";
-import { EContractError } from "../../../nodes/src/e-contract/errors.ts";
+import { EContractError } from "../../../nodes/src/errors.ts";
 import { generateContract } from "../../../nodes/src/e-contract/generate.ts";
 import { percentOf } from "../../../nodes/src/e-contract/terms.ts";
 import { jointLoanTerms } from "./fixtures.ts";

@@ -9,7 +9,7 @@ import { ContentInfo, SignedData } from "pkijs";
 import { PDFArray, PDFDocument, PDFName, PDFRef } from "pdf-lib";
 import { type DemoCa, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
 import { certificatesFromPem, trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
-import { EContractError, type EContractErrorCode } from "../../../nodes/src/e-contract/errors.ts";
+import { EContractError, type EContractErrorCode } from "../../../nodes/src/errors.ts";
 import { generateContract } from "../../../nodes/src/e-contract/generate.ts";
 import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
 import { type RolePolicies, verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";

@@ -14,7 +14,7 @@ import {
   targetOf,
   type OutboxEntry,
 } from "../../../nodes/src/outbox/entry.ts";
-import { OutboxError } from "../../../nodes/src/outbox/errors.ts";
+import { OutboxError } from "../../../nodes/src/errors.ts";
 import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
 
 const LOAN = bytes32("a loan id");

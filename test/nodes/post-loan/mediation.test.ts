@@ -12,7 +12,7 @@ import { RepaymentMethod } from "../../../common/lending/schedule.ts";
 import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
 import { verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
 import { agreementPdf } from "../../../nodes/src/mediation/agreement.ts";
-import { MediationError } from "../../../nodes/src/mediation/errors.ts";
+import { MediationError } from "../../../nodes/src/errors.ts";
 import { proposePlan } from "../../../nodes/src/mediation/plan.ts";
 import { startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
 import { keeperHarness } from "./keeper-harness.ts";

@@ -12,7 +12,7 @@ import {
   residentIdCheckChar,
   type IdType,
 } from "../../../nodes/src/privacy/borrower-key.ts";
-import { PrivacyError, type PrivacyErrorCode } from "../../../nodes/src/privacy/errors.ts";
+import { PrivacyError, type PrivacyErrorCode } from "../../../nodes/src/errors.ts";
 import { codeThrown } from "../../support/expect-error.ts";
 
 const KEY = new Uint8Array(Array.from({ length: 32 }, (_, i) => i)); // 00 01 … 1f

@@ -8,7 +8,7 @@ import {
   SM4_SEAL_OVERHEAD,
   SM4_SEAL_VERSION,
 } from "../../../nodes/src/privacy/crypto-box.ts";
-import { PrivacyError } from "../../../nodes/src/privacy/errors.ts";
+import { PrivacyError } from "../../../nodes/src/errors.ts";
 import { codeThrown } from "../../support/expect-error.ts";
 
 const decryptCode = (fn: () => unknown) => codeThrown(fn, PrivacyError);

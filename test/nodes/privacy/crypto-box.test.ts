@@ -18,7 +18,7 @@ import {
   open,
   seal,
 } from "../../../nodes/src/privacy/crypto-box.ts";
-import { PrivacyError, type PrivacyErrorCode } from "../../../nodes/src/privacy/errors.ts";
+import { PrivacyError, type PrivacyErrorCode } from "../../../nodes/src/errors.ts";
 import { codeThrown } from "../../support/expect-error.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -11,7 +11,7 @@ import type { RouteFile } from "../deps.ts";
 import { defineRoutes } from "../route.ts";
 import type { AuditTrail } from "../../staff/audit.ts";
 import type { StaffDirectory } from "../../staff/directory.ts";
-import { StaffError } from "../../staff/errors.ts";
+import { StaffError } from "../../errors.ts";
 import {
   AccountParams,
   AccountReply,
