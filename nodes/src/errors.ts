@@ -7,6 +7,7 @@ import { BATCH_FILE_ERRORS } from "./batch-files/errors.ts";
 import { CHANNEL_ERRORS } from "./channels/errors.ts";
 import { DOCUMENT_ERRORS } from "./documents/errors.ts";
 import { E_CONTRACT_ERRORS } from "./e-contract/errors.ts";
+export { EContractError, type EContractErrorCode } from "./e-contract/errors.ts";
 import { MEDIATION_ERRORS } from "./mediation/errors.ts";
 import { OUTBOX_ERRORS } from "./outbox/errors.ts";
 import { PRIVACY_ERRORS } from "./privacy/errors.ts";
@@ -130,7 +131,6 @@ export const NODE_ERRORS: Readonly<Record<string, number>> = Object.freeze({
 // code-type boilerplate stands once, here, next to the catalogue that merges the tables.
 export class BatchFileError extends catalogueError(BATCH_FILE_ERRORS) {}
 export class DocumentError extends catalogueError(DOCUMENT_ERRORS) {}
-export class EContractError extends catalogueError(E_CONTRACT_ERRORS) {}
 export class MediationError extends catalogueError(MEDIATION_ERRORS) {}
 export class OutboxError extends catalogueError(OUTBOX_ERRORS) {}
 export class PrivacyError extends catalogueError(PRIVACY_ERRORS) {}
@@ -138,7 +138,6 @@ export class StaffError extends catalogueError(STAFF_ERRORS) {}
 
 export type BatchFileErrorCode = keyof typeof BATCH_FILE_ERRORS;
 export type DocumentErrorCode = keyof typeof DOCUMENT_ERRORS;
-export type EContractErrorCode = keyof typeof E_CONTRACT_ERRORS;
 export type MediationErrorCode = keyof typeof MEDIATION_ERRORS;
 export type OutboxErrorCode = keyof typeof OUTBOX_ERRORS;
 export type PrivacyErrorCode = keyof typeof PRIVACY_ERRORS;

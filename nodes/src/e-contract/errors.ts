@@ -1,6 +1,8 @@
 // Errors of the electronic contract room (电子合同). Codes are stable: callers and tests branch on
 // them; the node's error catalogue merges E_CONTRACT_ERRORS (code → HTTP status).
-// Plain data: EContractError, thrown with these codes, is declared in ../errors.ts.
+// Its error class stands here rather than in ../errors.ts because the court's page bundles the
+// contract verifier for the browser, and ../errors.ts reaches Node-only modules.
+import { catalogueError } from "../../../common/errors.ts";
 
 export const E_CONTRACT_ERRORS = {
   /** Contract terms that cannot make a contract: a schedule, fee or figure the lending code refuses (its message). */
@@ -28,3 +30,6 @@ export const E_CONTRACT_ERRORS = {
   /** A platform's node does not endorse a contract: not the contract leaf of a loan of that branch it co-funds, or not the branch's registered evidence. */
   NODE_ERR_ENDORSEMENT_REFUSED: 409,
 } as const;
+
+export class EContractError extends catalogueError(E_CONTRACT_ERRORS) {}
+export type EContractErrorCode = keyof typeof E_CONTRACT_ERRORS;

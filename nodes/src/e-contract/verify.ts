@@ -14,7 +14,7 @@ import {
   subjectOf,
   verifyChain,
 } from "../../../common/pki/trust-anchors.ts";
-import { EContractError } from "../errors.ts";
+import { EContractError } from "./errors.ts";
 import { CMS_OID } from "./sign.ts";
 import { visibleChange } from "./revisions.ts";
 
