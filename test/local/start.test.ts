@@ -34,6 +34,19 @@ async function status(url: string, headers: Record<string, string> = {}): Promis
   return response.status;
 }
 
+/**
+ * The status `url` settles on: polled until it answers `want` or `withinMs` passes (then the last
+ * answer). A node's /readyz is 503 until its indexer has synced again after a chain outage.
+ */
+async function settledStatus(url: string, want: number, withinMs = 30_000): Promise<number> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const answer = await status(url);
+    if (answer === want || Date.now() > deadline) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 function rpcProvider(url: string): JsonRpcProvider {
   return new JsonRpcProvider(url, undefined, { staticNetwork: true, batchMaxCount: 1, cacheTimeout: -1 });
 }
@@ -411,7 +424,9 @@ describe("npm start: the local consortium (real processes, persistent data direc
     );
     const bundle = await anchoredBundle(client, leafHash);
     expect(bundle.leaf.leafHash).to.equal(leafHash);
-    for (const name of NODE_NAMES) expect(await status(`${m.nodes[name].url}/readyz`), name).to.equal(200);
+    // each node is ready again once its indexer has synced with the restarted chain
+    for (const name of NODE_NAMES)
+      expect(await settledStatus(`${m.nodes[name].url}/readyz`, 200), name).to.equal(200);
   });
 
   it("refuses a port that is taken and a data directory another launcher uses, starting nothing", async function () {

@@ -9,6 +9,7 @@ import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
 import { authorizationLetter, huinongApplication, newBorrower } from "../../../nodes/client/borrowers.ts";
 import { NodeApi } from "../../../nodes/client/node-api.ts";
 import type { ConsortiumManifest } from "../../../scripts/ops/local/manifest.ts";
+import { signedContract } from "../../../scripts/demo/contracts.ts";
 import { approvingDecision } from "../credit-decision.ts";
 
 export async function openDisbursedLoan(
@@ -61,10 +62,17 @@ export async function openDisbursedLoan(
   } finally {
     provider.destroy();
   }
-  const contract = Buffer.from(`loan contract ${applicationId} (fault-test document)\n`, "utf8");
+  // a real contract: drafted by the branch's node, signed by the borrower and sealed by the branch
+  // with the launcher's demo CA, as approval requires
+  const contract = await signedContract(api, manifest.dataDir, "branchB", {
+    applicationId,
+    borrower,
+    startDate,
+    platformShareBps: 0,
+  });
   const approved = await api.post<{ loanId: string; serial: string }>("/v1/loans", "approver", {
     applicationId,
-    contractBase64: contract.toString("base64"),
+    contractBase64: Buffer.from(contract.pdf).toString("base64"),
     consentLeafHash: consent.consent.leafHash,
     platformShareBps: 0,
     startDate,
