@@ -33,8 +33,8 @@ const dir = await mkdtemp(join(tmpdir(), "post-loan-bench-"));
 const db = new Level(dir);
 const deps = (store: string): BatchDeps => ({
   model: {
-    loansByState: async () => loans as never,
-    loansByBorrower: async (k: string) => (byBorrower.get(k) ?? []) as never,
+    loansByState: async () => loans,
+    loansByBorrower: async (k: string) => byBorrower.get(k) ?? [],
     borrowerExposure: async (k: string) => BigInt((byBorrower.get(k)?.length ?? 0) * 1_000_000),
   },
   daysPastDue: async (loanId: string) => (Number.parseInt(loanId.slice(-4), 16) % 100 === 0 ? 12 : 0),

@@ -6,7 +6,7 @@
 // the run's cursor are written in one batch, so a run cut short by a crash carries on from its
 // last chunk and never counts a loan twice. Warnings carry ids, amounts and reasons only.
 import type { Sublevel } from "../../../common/level.ts";
-import type { LedgerModel, Loan } from "../indexer/model.ts";
+import type { LedgerModel, Loan, LoanState } from "../indexer/model.ts";
 import { formatSafeCsv } from "../reconcile/safe-csv.ts";
 import type { EnforcementList } from "./enforcement.ts";
 
@@ -46,12 +46,19 @@ export type BatchPolicy = {
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { exposureGrowthBps: 5_000, redDays: 30, chunk: 500 };
 
+/** What the batch reads of a loan (the index's Loan has these and more). */
+export type WatchedLoan = Pick<Loan, "loanId" | "branch" | "borrowerKey" | "registeredAt">;
+
 type Stored = BatchRun | EarlyWarning | { exposureFen: string; at: number };
 
 export type BatchDeps = {
   /** The member whose loans are watched; undefined: every active loan (the union). */
   branch?: number;
-  model: Pick<LedgerModel, "loansByState" | "loansByBorrower" | "borrowerExposure">;
+  model: {
+    loansByState(state: LoanState): Promise<WatchedLoan[]>;
+    loansByBorrower(borrowerKey: string): Promise<WatchedLoan[]>;
+    borrowerExposure: LedgerModel["borrowerExposure"];
+  };
   /** Days past due now, from the chain. */
   daysPastDue: (loanId: string) => Promise<number>;
   enforcement: EnforcementList;
@@ -150,7 +157,7 @@ export class PostLoanBatch {
     ]);
   }
 
-  async #assess(loan: Loan) {
+  async #assess(loan: WatchedLoan) {
     const now = this.deps.now();
     const before = (await this.deps.store.get(`x!${loan.borrowerKey}`)) as
       { exposureFen: string; at: number } | undefined;
