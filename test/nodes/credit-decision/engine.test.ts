@@ -28,6 +28,19 @@ const good: DecisionInputs = {
   consortiumExposureFen: 0n,
 };
 
+/** decide() on `inputs` under `rules`: the `outcome` with exactly these `reasons`, in this order. */
+function expectDecision(
+  inputs: DecisionInputs,
+  rules: typeof policy,
+  outcome: "approve" | "refer" | "decline",
+  reasons: string[],
+): ReturnType<typeof decide> {
+  const d = decide(inputs, rules);
+  expect(d.outcome).to.equal(outcome);
+  expect(d.reasons).to.deep.equal(reasons);
+  return d;
+}
+
 describe("credit-decision/engine", () => {
   it("the committed default policy is version 1 and valid; below its hard limits a weak credit history goes to an approver, not to a decline", () => {
     expect(policy.version).to.equal(1);
@@ -49,9 +62,7 @@ describe("credit-decision/engine", () => {
   });
 
   it("approves a loan within every rule, with no reasons", () => {
-    const d = decide(good, policy);
-    expect(d.outcome).to.equal("approve");
-    expect(d.reasons).to.deep.equal([]);
+    const d = expectDecision(good, policy, "approve", []);
     // 5,000,000/12 rounded up + a month's interest on the whole principal, over 20,000 yuan a month
     expect(d.figures.monthlyDebtServiceFen).to.equal(416_667n + 76_042n);
     expect(d.figures.debtToIncomeBps).to.equal(2463);
@@ -59,7 +70,7 @@ describe("credit-decision/engine", () => {
 
   it("declines with every broken rule as a reason the borrower is told", () => {
     const strict = { ...policy, minScore: 450 };
-    const d = decide(
+    expectDecision(
       {
         ...good,
         principalFen: 40_000_000n,
@@ -68,23 +79,23 @@ describe("credit-decision/engine", () => {
         consortiumExposureFen: 80_000_000n,
       },
       strict,
+      "decline",
+      [
+        "AMOUNT_ABOVE_LIMIT",
+        "TERM_ABOVE_LIMIT",
+        "EXPOSURE_ABOVE_LIMIT",
+        "SCORE_TOO_LOW",
+        "OVERDUE_ACCOUNTS",
+        "SERIOUS_DELINQUENCY",
+        "DEBT_TO_INCOME_TOO_HIGH",
+      ],
     );
-    expect(d.outcome).to.equal("decline");
-    expect(d.reasons).to.deep.equal([
-      "AMOUNT_ABOVE_LIMIT",
-      "TERM_ABOVE_LIMIT",
-      "EXPOSURE_ABOVE_LIMIT",
-      "SCORE_TOO_LOW",
-      "OVERDUE_ACCOUNTS",
-      "SERIOUS_DELINQUENCY",
-      "DEBT_TO_INCOME_TOO_HIGH",
-    ]);
   });
 
   it("declines an unverified income and a debt-to-income above the maximum; refers the borderline", () => {
     expect(decide({ ...good, monthlyIncomeFen: 0n }, policy).reasons).to.deep.equal(["INCOME_NOT_VERIFIED"]);
     expect(decide({ ...good, monthlyIncomeFen: 600_000n }, policy)).to.include({ outcome: "decline" });
-    const borderline = decide(
+    expectDecision(
       {
         ...good,
         monthlyIncomeFen: 900_000n,
@@ -97,14 +108,9 @@ describe("credit-decision/engine", () => {
         },
       },
       policy,
+      "refer",
+      ["SCORE_BORDERLINE", "DEBT_TO_INCOME_BORDERLINE", "OVERDUE_HISTORY", "MANY_RECENT_INQUIRIES"],
     );
-    expect(borderline.outcome).to.equal("refer");
-    expect(borderline.reasons).to.deep.equal([
-      "SCORE_BORDERLINE",
-      "DEBT_TO_INCOME_BORDERLINE",
-      "OVERDUE_HISTORY",
-      "MANY_RECENT_INQUIRIES",
-    ]);
     expect(
       decide({ ...good, principalFen: 25_000_000n, monthlyIncomeFen: 10_000_000n }, policy).reasons,
     ).to.deep.equal(["LARGE_AMOUNT"]);
