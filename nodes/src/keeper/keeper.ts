@@ -5,8 +5,10 @@
 // reminder always comes before mediation: a loan first seen already 8 days late is reminded
 // first and moved to mediation only once the reminder went out (the notice service checks the
 // 08:00–21:00 Asia/Shanghai window and the contact cap when it sends, so a reminder may wait for
-// the morning, and so does the escalation). Arbitration waits while the loan's mediation is
-// pending or its agreement is being performed (the mediation port). It also expires registered
+// the morning, and so does the escalation). Arbitration waits until mediation was tried: a loan
+// that reaches 15 days without a mediation case (first seen that late) gets one opened, and
+// arbitration waits while the case is pending or its agreement is being performed (the
+// mediation port). It also expires registered
 // loans nobody disbursed whose start day has passed (JointLoanLedger.expireLoan), releasing
 // their quotas. It writes nothing on chain itself: each escalation goes through the `escalate`
 // port, which in a node is the durable outbox (one sender per key, so no nonce contention).
@@ -96,11 +98,7 @@ export class Keeper {
       if (after > stage) {
         if (after >= STAGE.Mediation && !reminded) {
           round.held.push({ loanId: loan.loanId, waitingFor: "reminder" });
-        } else if (
-          after >= STAGE.Arbitration &&
-          this.deps.mediation !== undefined &&
-          !(await this.deps.mediation.mayArbitrate(loan.loanId))
-        ) {
+        } else if (after >= STAGE.Arbitration && !(await this.#mediated(loan.loanId, round))) {
           round.held.push({ loanId: loan.loanId, waitingFor: "mediation" });
         } else {
           await this.deps.escalate(loan.loanId, after);
@@ -117,6 +115,19 @@ export class Keeper {
       }
     }
     return round;
+  }
+
+  /**
+   * May the loan go on to arbitration? Only once mediation was tried: escalate moves a loan
+   * straight to the stage its days past due reach, so a loan first seen 15 days late never
+   * stood at Mediation on chain; its case is opened here (if it has none for this episode) and
+   * arbitration waits for a refusal, a lapse or a breach. True with no mediation port.
+   */
+  async #mediated(loanId: string, round: KeeperRound): Promise<boolean> {
+    const mediation = this.deps.mediation;
+    if (mediation === undefined) return true;
+    if (await mediation.open(loanId)) round.mediationsOpened.push(loanId);
+    return mediation.mayArbitrate(loanId);
   }
 
   /**
