@@ -145,22 +145,19 @@ describe("bureau client", () => {
     });
 
     it("keeps jitter within [cap/2, cap] and the cap within maxMs", async () => {
-      const low = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
-        retries: 5,
-        failureThreshold: 10,
-        random: () => 0,
-        backoff: { baseMs: 200, maxMs: 500 },
-      });
-      await low.clock.run(codeOf(low.client.query(QUERY)));
-      expect(low.retryDelays()).to.deep.equal([100, 200, 250, 250, 250]);
-      const high = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
-        retries: 5,
-        failureThreshold: 10,
-        random: () => 0.999999,
-        backoff: { baseMs: 200, maxMs: 500 },
-      });
-      await high.clock.run(codeOf(high.client.query(QUERY)));
-      expect(high.retryDelays()).to.deep.equal([200, 400, 500, 500, 500]);
+      // five retries of an always-unavailable bureau, caps 200, 400, 500, 500, 500
+      const delaysWith = async (random: () => number) => {
+        const { clock, client, retryDelays } = setup(["NODE_ERR_BUREAU_UNAVAILABLE"], report, {
+          retries: 5,
+          failureThreshold: 10,
+          random,
+          backoff: { baseMs: 200, maxMs: 500 },
+        });
+        await clock.run(codeOf(client.query(QUERY)));
+        return retryDelays();
+      };
+      expect(await delaysWith(() => 0)).to.deep.equal([100, 200, 250, 250, 250]);
+      expect(await delaysWith(() => 0.999999)).to.deep.equal([200, 400, 500, 500, 500]);
     });
 
     it("gives up after `retries` retries with the last error", async () => {

@@ -7,31 +7,50 @@ import { ReconcileError } from "../../../nodes/src/reconcile/errors.ts";
 const at = (iso: string): number => Date.parse(iso) / 1000;
 
 describe("contact window", () => {
-  const cases: Array<[string, boolean, string]> = [
-    // instant, allowed, next allowed instant
-    ["2026-11-22T07:59:59+08:00", false, "2026-11-22T08:00:00+08:00"],
-    ["2026-11-22T08:00:00+08:00", true, "2026-11-22T08:00:00+08:00"],
-    ["2026-11-22T08:00:01+08:00", true, "2026-11-22T08:00:01+08:00"],
-    ["2026-11-22T12:00:00+08:00", true, "2026-11-22T12:00:00+08:00"],
-    ["2026-11-22T20:59:59+08:00", true, "2026-11-22T20:59:59+08:00"],
-    ["2026-11-22T21:00:00+08:00", false, "2026-11-23T08:00:00+08:00"],
-    ["2026-11-22T23:59:59+08:00", false, "2026-11-23T08:00:00+08:00"],
-    ["2026-11-23T00:00:00+08:00", false, "2026-11-23T08:00:00+08:00"],
-    ["2026-11-23T03:30:00+08:00", false, "2026-11-23T08:00:00+08:00"],
+  // instants in the window: contact allowed now, so the next allowed instant is the instant itself
+  const open = [
+    "2026-11-22T08:00:00+08:00",
+    "2026-11-22T08:00:01+08:00",
+    "2026-11-22T12:00:00+08:00",
+    "2026-11-22T20:59:59+08:00",
     // the UTC day changes at 08:00 Shanghai: the window starts exactly at UTC midnight
-    ["2026-11-22T23:59:59Z", false, "2026-11-23T00:00:00Z"],
-    ["2026-11-23T00:00:00Z", true, "2026-11-23T00:00:00Z"],
-    ["2026-11-22T12:59:59Z", true, "2026-11-22T12:59:59Z"],
-    ["2026-11-22T13:00:00Z", false, "2026-11-23T00:00:00Z"],
-    ["2026-11-22T15:59:59Z", false, "2026-11-23T00:00:00Z"], // 23:59:59 Shanghai
-    ["2026-11-22T16:00:00Z", false, "2026-11-23T00:00:00Z"], // midnight Shanghai, same UTC day
+    "2026-11-23T00:00:00Z",
+    "2026-11-22T12:59:59Z",
+    "1969-12-31T12:59:59Z", // before 1970: a negative Unix time
+  ];
+  // instants outside the window, grouped by the instant it opens again
+  const closed: Array<[next: string, instants: string[]]> = [
+    ["2026-11-22T08:00:00+08:00", ["2026-11-22T07:59:59+08:00"]],
+    [
+      "2026-11-23T08:00:00+08:00",
+      [
+        "2026-11-22T21:00:00+08:00",
+        "2026-11-22T23:59:59+08:00",
+        "2026-11-23T00:00:00+08:00",
+        "2026-11-23T03:30:00+08:00",
+      ],
+    ],
+    [
+      "2026-11-23T00:00:00Z",
+      [
+        "2026-11-22T23:59:59Z",
+        "2026-11-22T13:00:00Z",
+        "2026-11-22T15:59:59Z", // 23:59:59 Shanghai
+        "2026-11-22T16:00:00Z", // midnight Shanghai, same UTC day
+      ],
+    ],
     // month, year and leap-day ends
-    ["2026-12-31T21:00:00+08:00", false, "2027-01-01T08:00:00+08:00"],
-    ["2028-02-28T22:15:00+08:00", false, "2028-02-29T08:00:00+08:00"],
-    ["2028-02-29T21:00:00+08:00", false, "2028-03-01T08:00:00+08:00"],
+    ["2027-01-01T08:00:00+08:00", ["2026-12-31T21:00:00+08:00"]],
+    ["2028-02-29T08:00:00+08:00", ["2028-02-28T22:15:00+08:00"]],
+    ["2028-03-01T08:00:00+08:00", ["2028-02-29T21:00:00+08:00"]],
     // before 1970: negative Unix times
-    ["1969-12-31T23:59:59Z", false, "1970-01-01T00:00:00Z"],
-    ["1969-12-31T12:59:59Z", true, "1969-12-31T12:59:59Z"],
+    ["1970-01-01T00:00:00Z", ["1969-12-31T23:59:59Z"]],
+  ];
+  const cases: Array<[instant: string, allowed: boolean, next: string]> = [
+    ...open.map((instant): [string, boolean, string] => [instant, true, instant]),
+    ...closed.flatMap(([next, instants]) =>
+      instants.map((instant): [string, boolean, string] => [instant, false, next]),
+    ),
   ];
   for (const [instant, allowed, next] of cases) {
     it(`${instant}: ${allowed ? "allowed" : `not allowed, next ${next}`}`, () => {

@@ -65,6 +65,8 @@ const CHAIN: ChainFlow[] = [
 ];
 
 const key = serialKey;
+/** A books row's place in a discrepancy: its row number, its serial and the serial's key. */
+const bookRow = (row: number, serial: string) => ({ row, serial, serialKey: key(serial) });
 
 describe("reconcile: serial keys", () => {
   it("keccak256 of the UTF-8 bytes (known vectors); a key passes through lower-cased", () => {
@@ -93,9 +95,7 @@ describe("reconcile: a day with every kind of discrepancy", () => {
   it("missing on either side", () => {
     expect(report.missingOnChain).to.deep.equal([
       {
-        row: 6,
-        serial: "JL20261122000005",
-        serialKey: key("JL20261122000005"),
+        ...bookRow(6, "JL20261122000005"),
         loanId: L3,
         type: "repayment",
         amountFen: 8_880n,
@@ -115,9 +115,7 @@ describe("reconcile: a day with every kind of discrepancy", () => {
   it("amount, type and loan mismatches", () => {
     expect(report.amountMismatch).to.deep.equal([
       {
-        row: 4,
-        serial: "JL20261122000003",
-        serialKey: key("JL20261122000003"),
+        ...bookRow(4, "JL20261122000003"),
         loanId: L2,
         books: 120_000n,
         chain: 120_001n,
@@ -125,17 +123,13 @@ describe("reconcile: a day with every kind of discrepancy", () => {
     ]);
     expect(report.typeMismatch).to.deep.equal([
       {
-        row: 5,
-        serial: "JL20261122000004",
-        serialKey: key("JL20261122000004"),
+        ...bookRow(5, "JL20261122000004"),
         loanId: L2,
         books: "disbursement",
         chain: "repayment",
       },
     ]);
-    expect(report.loanMismatch).to.deep.equal([
-      { row: 10, serial: "JL20261122000009", serialKey: key("JL20261122000009"), books: L1, chain: L2 },
-    ]);
+    expect(report.loanMismatch).to.deep.equal([{ ...bookRow(10, "JL20261122000009"), books: L1, chain: L2 }]);
   });
 
   it("duplicated serials are error rows, not merged; their chain flow is not reported missing", () => {
@@ -207,9 +201,7 @@ describe("reconcile: a day with every kind of discrepancy", () => {
       "errors",
     ]);
     expect(parsed.amountMismatch[0]).to.deep.equal({
-      row: 4,
-      serial: "JL20261122000003",
-      serialKey: key("JL20261122000003"),
+      ...bookRow(4, "JL20261122000003"),
       loanId: L2,
       books: "120000",
       chain: "120001",

@@ -56,12 +56,30 @@ async function staffNode(options: { sessionTtlMs?: number; dir?: string } = {}) 
   };
 }
 
+/** `body` against a fresh staff node, closed afterwards whether it passes or fails. */
+async function withStaffNode(
+  options: Parameters<typeof staffNode>[0],
+  body: (node: Awaited<ReturnType<typeof staffNode>>) => Promise<void>,
+): Promise<void> {
+  const node = await staffNode(options);
+  try {
+    await body(node);
+  } finally {
+    await node.close();
+  }
+}
+
 const errorCode = (reply: { json(): unknown }) => (reply.json() as { error: { code: string } }).error.code;
+
+/** A refusal with this status and this code from the catalogue. */
+function expectRefused(reply: { statusCode: number; json(): unknown }, status: number, code: string): void {
+  expect(reply.statusCode).to.equal(status);
+  expect(errorCode(reply)).to.equal(code);
+}
 
 describe("node staff: accounts, console sessions and the audit trail", function () {
   it("a login answers a session token that acts as the account; a wrong token is refused", async function () {
-    const node = await staffNode();
-    try {
+    await withStaffNode({}, async (node) => {
       const ok = await node.login("root.admin", ADMIN_TOKEN);
       expect(ok.statusCode, ok.body).to.equal(200);
       const session = ok.json() as { token: string; role: string; expiresAt: number };
@@ -71,52 +89,40 @@ describe("node staff: accounts, console sessions and the audit trail", function 
       expect(me.json()).to.deep.equal({ user: "root.admin", role: "admin", memberId: 2 });
 
       const wrong = await node.login("root.admin", "not-the-token");
-      expect(wrong.statusCode).to.equal(401);
-      expect(errorCode(wrong)).to.equal("NODE_ERR_STAFF_LOGIN");
+      expectRefused(wrong, 401, "NODE_ERR_STAFF_LOGIN");
       const unknown = await node.login("nobody", ADMIN_TOKEN);
       expect(errorCode(unknown)).to.equal("NODE_ERR_STAFF_LOGIN");
 
       const out = await node.call(session.token, "DELETE", "/v1/staff/sessions/current");
       expect(out.json()).to.deep.equal({ ended: true });
       expect((await node.call(session.token, "GET", "/v1/staff/me")).statusCode).to.equal(401);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("refused logins from one address are limited: past the limit even the right token is refused, with Retry-After", async function () {
-    const node = await staffNode();
-    try {
+    await withStaffNode({}, async (node) => {
       for (let i = 0; i < 3; i++)
         expect((await node.login("root.admin", `guess-${i}`)).statusCode).to.equal(401);
       const limited = await node.login("root.admin", ADMIN_TOKEN);
-      expect(limited.statusCode).to.equal(429);
-      expect(errorCode(limited)).to.equal("NODE_ERR_STAFF_LOGIN_RATE_LIMITED");
+      expectRefused(limited, 429, "NODE_ERR_STAFF_LOGIN_RATE_LIMITED");
       expect(Number(limited.headers["retry-after"])).to.be.greaterThan(0);
       // no session was opened by the limited attempt: only the configured token authenticates
       expect(node.directory.users).to.have.length(1);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("a session expires after its lifetime", async function () {
-    const node = await staffNode({ sessionTtlMs: 80 });
-    try {
+    await withStaffNode({ sessionTtlMs: 80 }, async (node) => {
       const { token } = (await node.login("root.admin", ADMIN_TOKEN)).json() as { token: string };
       expect((await node.call(token, "GET", "/v1/staff/me")).statusCode).to.equal(200);
       await new Promise((resolve) => setTimeout(resolve, 150));
       const late = await node.call(token, "GET", "/v1/staff/me");
-      expect(late.statusCode).to.equal(401);
-      expect(errorCode(late)).to.equal("NODE_ERR_AUTH");
-    } finally {
-      await node.close();
-    }
+      expectRefused(late, 401, "NODE_ERR_AUTH");
+    });
   });
 
   it("the admin creates, demotes, rotates and disables accounts, each taking effect at once", async function () {
-    const node = await staffNode();
-    try {
+    await withStaffNode({}, async (node) => {
       const created = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts", {
         user: "li.clerk",
         role: "clerk",
@@ -161,34 +167,26 @@ describe("node staff: accounts, console sessions and the audit trail", function 
       expect((await node.call(newToken, "GET", "/v1/staff/me")).statusCode).to.equal(200);
 
       const unknown = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts/nobody/token");
-      expect(unknown.statusCode).to.equal(404);
-      expect(errorCode(unknown)).to.equal("NODE_ERR_STAFF_UNKNOWN");
-    } finally {
-      await node.close();
-    }
+      expectRefused(unknown, 404, "NODE_ERR_STAFF_UNKNOWN");
+    });
   });
 
   it("the last enabled admin can be neither disabled nor demoted, and the refusal changes nothing", async function () {
-    const node = await staffNode();
-    try {
+    await withStaffNode({}, async (node) => {
       for (const change of [{ disabled: true }, { role: "clerk" }]) {
         const refused = await node.call(ADMIN_TOKEN, "PUT", "/v1/staff/accounts/root.admin", change);
-        expect(refused.statusCode).to.equal(409);
-        expect(errorCode(refused)).to.equal("NODE_ERR_STAFF_LAST_ADMIN");
+        expectRefused(refused, 409, "NODE_ERR_STAFF_LAST_ADMIN");
       }
       const list = (await node.call(ADMIN_TOKEN, "GET", "/v1/staff/accounts")).json() as {
         accounts: { user: string; role: string; disabled: boolean }[];
       };
       expect(list.accounts).to.have.length(1);
       expect(list.accounts[0]).to.include({ user: "root.admin", role: "admin", disabled: false });
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("every staff action is in the audit trail, which only an admin reads and exports", async function () {
-    const node = await staffNode();
-    try {
+    await withStaffNode({}, async (node) => {
       await node.login("root.admin", "wrong");
       await node.login("root.admin", ADMIN_TOKEN);
       const created = await node.call(ADMIN_TOKEN, "POST", "/v1/staff/accounts", {
@@ -222,15 +220,12 @@ describe("node staff: accounts, console sessions and the audit trail", function 
         /^3,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00,root\.admin,admin,POST \/v1\/staff\/accounts,/,
       );
       expect((await node.call(approverToken, "GET", "/v1/staff/audit.csv")).statusCode).to.equal(403);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("serves the built console under /console/ to anyone, and nothing outside it", async function () {
     await buildConsole();
-    const node = await staffNode();
-    try {
+    await withStaffNode({}, async (node) => {
       const page = await node.app.inject({ method: "GET", url: "/console/" });
       expect(page.statusCode).to.equal(200);
       expect(page.headers["content-type"]).to.match(/^text\/html/);
@@ -248,9 +243,7 @@ describe("node staff: accounts, console sessions and the audit trail", function 
         "/console/build.ts",
       ])
         expect((await node.app.inject({ method: "GET", url })).statusCode, url).to.equal(404);
-    } finally {
-      await node.close();
-    }
+    });
   });
 
   it("accounts and the audit trail outlive a restart (files in the data directory)", async function () {
@@ -264,8 +257,7 @@ describe("node staff: accounts, console sessions and the audit trail", function 
       const token = (created.json() as { token: string }).token;
       await first.close();
 
-      const second = await staffNode({ dir });
-      try {
+      await withStaffNode({ dir }, async (second) => {
         expect((await second.call(token, "GET", "/v1/staff/me")).statusCode).to.equal(200);
         const trail = (await second.call(ADMIN_TOKEN, "GET", "/v1/staff/audit")).json() as {
           entries: { seq: number; action: string }[];
@@ -273,9 +265,7 @@ describe("node staff: accounts, console sessions and the audit trail", function 
         expect(trail.entries.map((e) => e.action)).to.include("POST /v1/staff/accounts");
         // numbering goes on from the saved trail
         expect(trail.entries[0]!.seq).to.equal(trail.entries.length);
-      } finally {
-        await second.close();
-      }
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
