@@ -14,6 +14,7 @@ import { generateContract } from "../../../nodes/src/e-contract/generate.ts";
 import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
 import { type RolePolicies, verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
 import { jointLoanTerms } from "./fixtures.ts";
+import { rejectedBy } from "../../support/expect-error.ts";
 
 const ROLES: RolePolicies = {
   borrower: [DEMO_POLICY.borrowerSignature],
@@ -74,15 +75,11 @@ async function pkijsVerifies(pdf: Uint8Array, rootPem: string): Promise<boolean[
   return out;
 }
 
+/** The contract error `p` rejects with, which must carry `code`. */
 async function refused(p: Promise<unknown>, code: EContractErrorCode): Promise<EContractError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(EContractError);
-    expect((e as EContractError).code).to.equal(code);
-    return e as EContractError;
-  }
-  return expect.fail(`expected ${code}`);
+  const error = await rejectedBy(p, EContractError, code);
+  expect(error.code).to.equal(code);
+  return error;
 }
 
 describe("e-contract: PAdES signatures by the borrower and the branch, verified before anchoring", function () {

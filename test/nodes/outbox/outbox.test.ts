@@ -16,18 +16,11 @@ import {
 } from "../../../nodes/src/outbox/entry.ts";
 import { OutboxError } from "../../../nodes/src/errors.ts";
 import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
+import { rejectedBy } from "../../support/expect-error.ts";
 
 const LOAN = bytes32("a loan id");
 
-async function rejection(promise: Promise<unknown>): Promise<OutboxError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(OutboxError);
-    return error as OutboxError;
-  }
-  throw new Error("expected a rejection");
-}
+const rejection = (promise: Promise<unknown>): Promise<OutboxError> => rejectedBy(promise, OutboxError);
 
 const backends: Array<[string, () => Promise<{ open(): Promise<Store>; cleanup(): Promise<void> }>]> = [
   [
