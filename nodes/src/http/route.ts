@@ -79,7 +79,14 @@ export function defineRoutes(api: NodeApi) {
         },
       });
     };
-  return { get: define("GET"), post: define("POST"), put: define("PUT"), delete: define("DELETE") };
+  return {
+    get: define("GET"),
+    post: define("POST"),
+    put: define("PUT"),
+    delete: define("DELETE"),
+    /** The app itself: for a hook, or a route answering bytes (a file) declared directly. */
+    api,
+  };
 }
 
 function accessConfig(spec: RouteAccess): {
@@ -93,9 +100,35 @@ function accessConfig(spec: RouteAccess): {
 
 export type Routes = ReturnType<typeof defineRoutes>;
 
-/** One resource's route file: `register` declares its routes (none when its room is absent from `deps`). */
+/** One resource's route file: `register` declares its routes over the rooms of `deps`. */
 export function routeFile(register: (routes: Routes, deps: NodeDeps) => void): RouteFile {
   return (api, deps) => register(defineRoutes(api), deps);
+}
+
+/** The rooms a node may not have (optional in NodeDeps). */
+export type OptionalRoom = {
+  [K in keyof NodeDeps]-?: undefined extends NodeDeps[K] ? K : never;
+}[keyof NodeDeps];
+
+/**
+ * A route file over one room a node may not have: `register` declares its routes with the room
+ * in hand, and is not called (the routes are not served) when `deps` lacks the room.
+ */
+export function roomRoutes<K extends OptionalRoom>(
+  key: K,
+  register: (routes: Routes, room: NonNullable<NodeDeps[K]>, deps: NodeDeps) => void,
+): RouteFile {
+  return routeFile((routes, deps) => {
+    const room = deps[key];
+    if (room !== undefined) register(routes, room, deps);
+  });
+}
+
+/** A resource's route files as one, registered in this order (its routes stand on several rooms). */
+export function routeFiles(...files: readonly RouteFile[]): RouteFile {
+  return (api, deps) => {
+    for (const file of files) file(api, deps);
+  };
 }
 
 export { ADMIN, ANY_USER, APPROVERS, COURT_STAFF, STAFF } from "./auth.ts";

@@ -11,7 +11,6 @@ import {
 } from "../schemas/applications.ts";
 
 export const applicationRoutes = routeFile((routes, deps) => {
-  const applications = () => deps.ops.applications;
   routes.post(
     "/v1/applications/:channel",
     {
@@ -22,7 +21,7 @@ export const applicationRoutes = routeFile((routes, deps) => {
       errors: [409, 422, 502, 503],
       roles: STAFF,
     },
-    async ({ actor, params, body }) => applications().submit(actor, params.channel, body),
+    async ({ actor, params, body }) => deps.ops.applications.submit(actor, params.channel, body),
   );
   routes.get(
     "/v1/applications/:applicationId",
@@ -32,7 +31,7 @@ export const applicationRoutes = routeFile((routes, deps) => {
       reply: ApplicationView,
       roles: STAFF,
     },
-    async ({ actor, params }) => applications().application(actor, params.applicationId),
+    async ({ actor, params }) => deps.ops.applications.application(actor, params.applicationId),
   );
 
   // node-to-node: other members' nodes, authenticated by their chain keys rather than a user token
@@ -47,7 +46,7 @@ export const applicationRoutes = routeFile((routes, deps) => {
       signedKind: UNION,
     },
     async (request) =>
-      applications().receiveForwarded(
+      deps.ops.applications.receiveForwarded(
         request.signedHeaders!,
         request.params.channel,
         request.body,
@@ -66,6 +65,10 @@ export const applicationRoutes = routeFile((routes, deps) => {
       signedKind: PLATFORM,
     },
     async (request) =>
-      applications().receivePlatformApplication(request.signedHeaders!, request.params.channel, request.body),
+      deps.ops.applications.receivePlatformApplication(
+        request.signedHeaders!,
+        request.params.channel,
+        request.body,
+      ),
   );
 });

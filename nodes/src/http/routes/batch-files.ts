@@ -2,12 +2,10 @@
 // (checked row by row before anything is taken), reads its progress while the outbox sends them,
 // and downloads the result file at the end. The same file again is the same batch.
 import { nodeError } from "../../errors.ts";
-import { STAFF, routeFile } from "../route.ts";
+import { STAFF, roomRoutes } from "../route.ts";
 import { BatchKindParams, BatchParams, BatchProgress, BatchResultFile } from "../schemas/batch-files.ts";
 
-export const batchFileRoutes = routeFile((routes, deps) => {
-  const batches = deps.batchFiles;
-  if (batches === undefined) return;
+export const batchFileRoutes = roomRoutes("batchFiles", (routes, batches) => {
   routes.post(
     "/v1/batch-files/:kind",
     {

@@ -1,10 +1,8 @@
 // The branch's own quotas: read them, set them with the branch's governance key.
-import { ADMIN, APPROVERS, routeFile } from "../route.ts";
+import { ADMIN, APPROVERS, roomRoutes } from "../route.ts";
 import { BranchLimitsSet, BranchLimitsView, SetBranchLimitsBody } from "../schemas/branch-limits.ts";
 
-export const branchLimitRoutes = routeFile((routes, deps) => {
-  const branchLimits = deps.branchLimits;
-  if (branchLimits === undefined) return;
+export const branchLimitRoutes = roomRoutes("branchLimits", (routes, branchLimits) => {
   routes.get(
     "/v1/branch-limits",
     {

@@ -1,6 +1,6 @@
 // Credit decisions (授信决策): the engine's decision for an application, the manual-review queue
 // and its answers (maker-checker above the policy's threshold), the records, the policy.
-import { ADMIN, APPROVERS, STAFF, routeFile } from "../route.ts";
+import { ADMIN, APPROVERS, STAFF, roomRoutes } from "../route.ts";
 import {
   DecisionParams,
   DecisionRecordReply,
@@ -14,9 +14,7 @@ import {
   RunDecisionBody,
 } from "../schemas/decisions.ts";
 
-export const decisionRoutes = routeFile((routes, deps) => {
-  const decisions = deps.decisions;
-  if (decisions === undefined) return; // optional room: its routes are not served
+export const decisionRoutes = roomRoutes("decisions", (routes, decisions) => {
   routes.post(
     "/v1/decisions",
     {

@@ -3,7 +3,7 @@
 // anchors it.
 import { createHash } from "node:crypto";
 import { BRANCH } from "../../members.ts";
-import { STAFF, routeFile } from "../route.ts";
+import { STAFF, roomRoutes, routeFiles } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   ApplicationIdParams,
@@ -16,37 +16,37 @@ import {
   SignedContractBody,
 } from "../schemas/e-contracts.ts";
 
-export const eContractRoutes = routeFile((routes, deps) => {
-  const endorsements = deps.contractEndorsements;
-  if (endorsements !== undefined) {
-    routes.get(
-      "/v1/loans/:loanId/contract-endorsement",
-      {
-        summary:
-          "The loan's signed contract on chain: registered in the EvidenceRegistry by this branch, endorsed by a joint loan's platform; this node's progress and the registry's word",
-        params: loanParams,
-        reply: ContractEndorsementView,
-        errors: [404],
-        roles: STAFF,
-      },
-      async (request) => endorsements.ofLoan(request.params.loanId),
-    );
-    routes.post(
-      "/v1/contract-endorsements",
-      {
-        summary:
-          "A branch's node asks this platform's node to endorse a joint loan's registered contract leaf on chain (signed with the branch's chain key); endorsed through the outbox once",
-        body: EndorsementBody,
-        reply: EndorsementQueued,
-        errors: [404, 409],
-        auth: "signed",
-        signedKind: BRANCH,
-      },
-      async (request) => endorsements.endorse(request.signedHeaders!, request.body),
-    );
-  }
-  const contracts = deps.eContracts;
-  if (contracts === undefined) return; // no trust anchors configured: the routes are not served
+/** Signed contracts registered and endorsed on chain. */
+const endorsementRoutes = roomRoutes("contractEndorsements", (routes, endorsements) => {
+  routes.get(
+    "/v1/loans/:loanId/contract-endorsement",
+    {
+      summary:
+        "The loan's signed contract on chain: registered in the EvidenceRegistry by this branch, endorsed by a joint loan's platform; this node's progress and the registry's word",
+      params: loanParams,
+      reply: ContractEndorsementView,
+      errors: [404],
+      roles: STAFF,
+    },
+    async (request) => endorsements.ofLoan(request.params.loanId),
+  );
+  routes.post(
+    "/v1/contract-endorsements",
+    {
+      summary:
+        "A branch's node asks this platform's node to endorse a joint loan's registered contract leaf on chain (signed with the branch's chain key); endorsed through the outbox once",
+      body: EndorsementBody,
+      reply: EndorsementQueued,
+      errors: [404, 409],
+      auth: "signed",
+      signedKind: BRANCH,
+    },
+    async (request) => endorsements.endorse(request.signedHeaders!, request.body),
+  );
+});
+
+/** Drafts and signed-contract checks (absent: no trust anchors configured). */
+const contractRoutes = roomRoutes("eContracts", (routes, contracts) => {
   routes.post(
     "/v1/applications/:applicationId/contract-draft",
     {
@@ -96,3 +96,5 @@ export const eContractRoutes = routeFile((routes, deps) => {
     },
   );
 });
+
+export const eContractRoutes = routeFiles(endorsementRoutes, contractRoutes);

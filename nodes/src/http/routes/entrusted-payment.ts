@@ -1,11 +1,9 @@
 // Which account a loan's money goes to (受托支付 or the borrower's own), by its salted hash.
-import { STAFF, routeFile } from "../route.ts";
+import { STAFF, roomRoutes } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import { ReceivingAccount } from "../schemas/entrusted-payment.ts";
 
-export const entrustedPaymentRoutes = routeFile((routes, deps) => {
-  const receiving = deps.receiving;
-  if (receiving === undefined) return;
+export const entrustedPaymentRoutes = roomRoutes("receiving", (routes, receiving) => {
   routes.get(
     "/v1/loans/:loanId/receiving-account",
     {

@@ -1,6 +1,6 @@
 // A joint loan's agreed income split (联合贷收益约定): the branch proposes, the platform's node signs.
 import { BRANCH } from "../../members.ts";
-import { ANY_USER, APPROVERS, routeFile } from "../route.ts";
+import { ANY_USER, APPROVERS, roomRoutes } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   IncomeSplitAgreed,
@@ -10,9 +10,7 @@ import {
   IncomeSplitView,
 } from "../schemas/income-split.ts";
 
-export const incomeSplitRoutes = routeFile((routes, deps) => {
-  const split = deps.incomeSplit;
-  if (split === undefined) return;
+export const incomeSplitRoutes = roomRoutes("incomeSplit", (routes, split) => {
   routes.get(
     "/v1/loans/:loanId/income-split",
     {

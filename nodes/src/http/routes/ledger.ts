@@ -14,7 +14,6 @@ import {
 } from "../schemas/ledger.ts";
 
 export const ledgerRoutes = routeFile((routes, deps) => {
-  const ledger = () => deps.ops.ledger;
   routes.get(
     "/v1/loans",
     {
@@ -23,17 +22,17 @@ export const ledgerRoutes = routeFile((routes, deps) => {
       reply: Loans,
       roles: ANY_USER,
     },
-    async ({ actor, query }) => ({ loans: await ledger().loans(actor, query) }),
+    async ({ actor, query }) => ({ loans: await deps.ops.ledger.loans(actor, query) }),
   );
   routes.get(
     "/v1/loans/:loanId",
     { summary: "One loan from the index", params: loanParams, reply: LoanDetail, roles: ANY_USER },
-    async ({ actor, params }) => ledger().loan(actor, params.loanId),
+    async ({ actor, params }) => deps.ops.ledger.loan(actor, params.loanId),
   );
   routes.get(
     "/v1/flows",
     { summary: "Fund flows of one Asia/Shanghai day", querystring: FlowsQuery, reply: Flows, roles: STAFF },
-    async ({ actor, query }) => ({ flows: await ledger().flowsByDay(actor, query.day) }),
+    async ({ actor, query }) => ({ flows: await deps.ops.ledger.flowsByDay(actor, query.day) }),
   );
   routes.get(
     "/v1/exposure/:borrowerKey",
@@ -43,7 +42,7 @@ export const ledgerRoutes = routeFile((routes, deps) => {
       reply: Exposure,
       roles: APPROVERS,
     },
-    async ({ actor, params }) => ledger().exposure(actor, params.borrowerKey),
+    async ({ actor, params }) => deps.ops.ledger.exposure(actor, params.borrowerKey),
   );
   routes.get(
     "/v1/index/digest",
@@ -53,7 +52,7 @@ export const ledgerRoutes = routeFile((routes, deps) => {
       reply: IndexDigest,
       roles: ANY_USER,
     },
-    async ({ actor }) => ledger().indexDigest(actor),
+    async ({ actor }) => deps.ops.ledger.indexDigest(actor),
   );
   routes.get(
     "/v1/outbox/:serial",
@@ -63,6 +62,6 @@ export const ledgerRoutes = routeFile((routes, deps) => {
       reply: OutboxEntry,
       roles: STAFF,
     },
-    async ({ actor, params }) => ledger().outboxStatus(actor, params.serial),
+    async ({ actor, params }) => deps.ops.ledger.outboxStatus(actor, params.serial),
   );
 });

@@ -1,11 +1,9 @@
 // Mandates: the branch lets another member's operations account service one of its loans.
-import { ADMIN, STAFF, routeFile } from "../route.ts";
+import { ADMIN, STAFF, roomRoutes } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import { GrantMandateBody, Mandate, MandateParams, MandateWrite } from "../schemas/mandates.ts";
 
-export const mandateRoutes = routeFile((routes, deps) => {
-  const mandates = deps.mandates;
-  if (mandates === undefined) return;
+export const mandateRoutes = roomRoutes("mandates", (routes, mandates) => {
   routes.get(
     "/v1/loans/:loanId/mandates/:agent",
     {

@@ -1,5 +1,5 @@
 // Partial prepayment of an active loan: the chain's quote, and the prepayment through the outbox.
-import { STAFF, routeFile } from "../route.ts";
+import { STAFF, roomRoutes } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
 import {
   PrepaymentBody,
@@ -8,9 +8,7 @@ import {
   PrepaymentRecorded,
 } from "../schemas/prepayments.ts";
 
-export const prepaymentRoutes = routeFile((routes, deps) => {
-  const prepayments = deps.prepayments;
-  if (prepayments === undefined) return;
+export const prepaymentRoutes = roomRoutes("prepayments", (routes, prepayments) => {
   routes.get(
     "/v1/loans/:loanId/prepayment-quote",
     {

@@ -5,10 +5,11 @@ import { readFile } from "node:fs/promises";
 import { extname, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
 import type { ApplicationStore } from "../../applications.ts";
 import { ADMIN, ANY_USER, STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
-import { defineRoutes } from "../route.ts";
+import type { NodeApi, NodeDeps } from "../deps.ts";
+import { roomRoutes, type Routes } from "../route.ts";
 import type { AuditTrail } from "../../staff/audit.ts";
 import type { StaffDirectory } from "../../staff/directory.ts";
 import { StaffError } from "../../errors.ts";
@@ -45,13 +46,33 @@ const CONTENT_TYPES: Record<string, string> = {
   ".svg": "image/svg+xml",
 };
 
-export const staffRoutes: RouteFile = (api, deps) => {
-  const room = deps.staff;
-  if (room === undefined) return;
-  const { directory, audit } = room;
-  // what a handler adds to its request's audit entry (the account changed and how)
-  const notes = new WeakMap<FastifyRequest, string>();
+export const staffRoutes = roomRoutes("staff", (routes, room, deps) => {
+  const notes = auditStaffRequests(routes.api, room);
+  sessionRoutes(routes, room);
+  accountRoutes(routes, room.directory, notes);
+  auditRoutes(routes, room.audit);
+  const applications = room.applications;
+  if (applications !== undefined)
+    routes.get(
+      "/v1/staff/inbox",
+      {
+        summary:
+          "The applications inbox: this node's applications newest first, by channel and review state (no personal data; GET /v1/applications/{id} for one)",
+        querystring: InboxQuery,
+        reply: InboxReply,
+        roles: STAFF,
+      },
+      async ({ query }) => ({ applications: await inbox(applications, deps.decisions, query) }),
+    );
+  consoleRoutes(routes.api);
+});
 
+/** What a handler adds to its request's audit entry (the account changed and how). */
+type AuditNotes = WeakMap<FastifyRequest, string>;
+
+/** Every staff request but an open route's goes to the audit trail once answered, with its handler's note. */
+function auditStaffRequests(api: NodeApi, { directory, audit }: StaffRoom): AuditNotes {
+  const notes: AuditNotes = new WeakMap();
   api.addHook("onResponse", async (request, reply) => {
     // a caller refused for its role has no actor yet: named by its token all the same
     const actor =
@@ -68,8 +89,11 @@ export const staffRoutes: RouteFile = (api, deps) => {
       ...(notes.has(request) ? { note: notes.get(request)! } : {}),
     });
   });
+  return notes;
+}
 
-  const routes = defineRoutes(api);
+/** Console login (open, refused logins audited with the caller's address), logout, the signed-in user. */
+function sessionRoutes(routes: Routes, { directory, audit }: StaffRoom): void {
   routes.post(
     "/v1/staff/sessions",
     {
@@ -110,6 +134,10 @@ export const staffRoutes: RouteFile = (api, deps) => {
     { summary: "The signed-in staff user and role", reply: MeReply, roles: ANY_USER },
     async ({ actor }) => ({ user: actor.userId, role: actor.role, memberId: actor.memberId }),
   );
+}
+
+/** The admin's account management: list, create, change, rotate a token (each change noted in the audit entry). */
+function accountRoutes(routes: Routes, directory: StaffDirectory, notes: AuditNotes): void {
   routes.get(
     "/v1/staff/accounts",
     { summary: "This node's staff accounts (admin)", reply: AccountsReply, roles: ADMIN },
@@ -170,6 +198,10 @@ export const staffRoutes: RouteFile = (api, deps) => {
       return directory.rotate(request.params.user);
     },
   );
+}
+
+/** The audit trail, as JSON pages and as one CSV file. */
+function auditRoutes(routes: Routes, audit: AuditTrail): void {
   routes.get(
     "/v1/staff/audit",
     {
@@ -180,60 +212,8 @@ export const staffRoutes: RouteFile = (api, deps) => {
     },
     async ({ query }) => ({ entries: audit.read(query) }),
   );
-  const applications = room.applications;
-  if (applications !== undefined)
-    routes.get(
-      "/v1/staff/inbox",
-      {
-        summary:
-          "The applications inbox: this node's applications newest first, by channel and review state (no personal data; GET /v1/applications/{id} for one)",
-        querystring: InboxQuery,
-        reply: InboxReply,
-        roles: STAFF,
-      },
-      async ({ query }) => {
-        const waiting = new Map<string, "in-review" | "second-approver" | "new" | "approved" | "declined">(
-          (deps.decisions === undefined ? [] : await deps.decisions.queue()).map((w) => [
-            w.applicationId,
-            w.needsSecondApprover ? ("second-approver" as const) : ("in-review" as const),
-          ]),
-        );
-        const items = (await applications.list(1000)).map((a) => ({
-          applicationId: a.applicationId,
-          channel: a.channel,
-          platformApplicationId: a.application.applicationId,
-          assignedBranch: a.assignedBranch,
-          createdAt: a.createdAt,
-          principalFen: a.application.loan.principalFen.toString(),
-          ...(a.application.loan.termMonths === undefined
-            ? {}
-            : { termMonths: a.application.loan.termMonths }),
-          ...(a.application.loan.termDays === undefined ? {} : { termDays: a.application.loan.termDays }),
-          aprBps: a.application.loan.aprBps,
-          state: waiting.get(a.applicationId),
-        }));
-        // not waiting for a review: its latest decision says approved or declined, none yet is new
-        const records = deps.decisions?.deps.records;
-        const decided = async (id: string) => {
-          const latest = await records?.latest(id);
-          return latest?.outcome === "approve"
-            ? "approved"
-            : latest?.outcome === "decline"
-              ? "declined"
-              : "new";
-        };
-        for (const item of items) item.state ??= await decided(item.applicationId);
-        return {
-          applications: items
-            .filter((a) => query.channel === undefined || a.channel === query.channel)
-            .filter((a) => query.state === undefined || a.state === query.state)
-            .slice(0, query.limit),
-        };
-      },
-    );
-
   // a file download, not a JSON answer: declared directly (hidden from the OpenAPI page like the console)
-  api.get(
+  routes.api.get(
     "/v1/staff/audit.csv",
     { config: { roles: ADMIN }, schema: { hide: true } },
     async (_request, reply) =>
@@ -242,30 +222,52 @@ export const staffRoutes: RouteFile = (api, deps) => {
         .header("content-disposition", 'attachment; filename="audit.csv"')
         .send(audit.csv()),
   );
+}
 
-  const sendConsoleFile = async (file: string, reply: FastifyReply) => {
-    const path = normalize(`${CONSOLE_DIR}${file}`);
-    // only files inside the built console
-    if (!path.startsWith(CONSOLE_DIR) || CONTENT_TYPES[extname(path)] === undefined)
-      return reply.code(404).type("text/plain").send("not found\n");
-    const body = await readFile(path).catch(() => undefined);
-    if (body === undefined)
-      return reply
-        .code(file === "index.html" ? 503 : 404)
-        .type("text/plain")
-        .send(
-          file === "index.html" ? "the console is not built: run `npm run postinstall`\n" : "not found\n",
-        );
-    return reply
-      .type(CONTENT_TYPES[extname(path)]!)
-      .header("cache-control", "no-cache")
-      .header("x-content-type-options", "nosniff")
-      .header(
-        "content-security-policy",
-        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
-      )
-      .send(body);
+type InboxState = "in-review" | "second-approver" | "new" | "approved" | "declined";
+
+/**
+ * The inbox page: this node's applications (no personal data) with each one's review state, by
+ * channel and state, at most `query.limit`.
+ */
+async function inbox(
+  applications: NonNullable<StaffRoom["applications"]>,
+  decisions: NodeDeps["decisions"],
+  query: z.output<typeof InboxQuery>,
+) {
+  const waiting = new Map<string, InboxState>(
+    (decisions === undefined ? [] : await decisions.queue()).map((w) => [
+      w.applicationId,
+      w.needsSecondApprover ? ("second-approver" as const) : ("in-review" as const),
+    ]),
+  );
+  const items = (await applications.list(1000)).map((a) => ({
+    applicationId: a.applicationId,
+    channel: a.channel,
+    platformApplicationId: a.application.applicationId,
+    assignedBranch: a.assignedBranch,
+    createdAt: a.createdAt,
+    principalFen: a.application.loan.principalFen.toString(),
+    ...(a.application.loan.termMonths === undefined ? {} : { termMonths: a.application.loan.termMonths }),
+    ...(a.application.loan.termDays === undefined ? {} : { termDays: a.application.loan.termDays }),
+    aprBps: a.application.loan.aprBps,
+    state: waiting.get(a.applicationId),
+  }));
+  // not waiting for a review: its latest decision says approved or declined, none yet is new
+  const records = decisions?.deps.records;
+  const decided = async (id: string) => {
+    const latest = await records?.latest(id);
+    return latest?.outcome === "approve" ? "approved" : latest?.outcome === "decline" ? "declined" : "new";
   };
+  for (const item of items) item.state ??= await decided(item.applicationId);
+  return items
+    .filter((a) => query.channel === undefined || a.channel === query.channel)
+    .filter((a) => query.state === undefined || a.state === query.state)
+    .slice(0, query.limit);
+}
+
+/** The built console under /console/ (open: it signs in through /v1/staff/sessions), hidden from the OpenAPI page. */
+function consoleRoutes(api: NodeApi): void {
   api.get("/console", { config: { auth: "open" }, schema: { hide: true } }, async (_request, reply) =>
     reply.redirect("/console/"),
   );
@@ -274,7 +276,29 @@ export const staffRoutes: RouteFile = (api, deps) => {
     // the console's own routes (#/…) all load its one page
     return sendConsoleFile(file === "" ? "index.html" : file, reply);
   });
-};
+}
+
+async function sendConsoleFile(file: string, reply: FastifyReply) {
+  const path = normalize(`${CONSOLE_DIR}${file}`);
+  // only files inside the built console
+  if (!path.startsWith(CONSOLE_DIR) || CONTENT_TYPES[extname(path)] === undefined)
+    return reply.code(404).type("text/plain").send("not found\n");
+  const body = await readFile(path).catch(() => undefined);
+  if (body === undefined)
+    return reply
+      .code(file === "index.html" ? 503 : 404)
+      .type("text/plain")
+      .send(file === "index.html" ? "the console is not built: run `npm run postinstall`\n" : "not found\n");
+  return reply
+    .type(CONTENT_TYPES[extname(path)]!)
+    .header("cache-control", "no-cache")
+    .header("x-content-type-options", "nosniff")
+    .header(
+      "content-security-policy",
+      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+    )
+    .send(body);
+}
 
 function bearer(request: FastifyRequest): string {
   return (request.headers.authorization ?? "").slice("Bearer ".length).trim();

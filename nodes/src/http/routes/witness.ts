@@ -1,12 +1,9 @@
 // The witness's HTTP API (c2sp.org/tlog-witness), open like the protocol: a request is
 // authenticated by the log's signature on its checkpoint, nothing else. Bodies are text.
-import type { RouteFile } from "../deps.ts";
 import { WitnessError } from "../../witness/errors.ts";
+import { roomRoutes } from "../route.ts";
 
-export const witnessRoutes: RouteFile = (api, deps) => {
-  const witness = deps.witness;
-  if (witness === undefined) return;
-
+export const witnessRoutes = roomRoutes("witness", ({ api }, witness) => {
   api.post(
     "/witness/add-checkpoint",
     { config: { auth: "open" }, schema: { hide: true } },
@@ -37,4 +34,4 @@ export const witnessRoutes: RouteFile = (api, deps) => {
   api.get("/witness/vkey", { config: { auth: "open" }, schema: { hide: true } }, async (_request, reply) =>
     reply.type("text/plain; charset=utf-8").send(`${witness.vkey}\n`),
   );
-};
+});
