@@ -25,16 +25,15 @@ export function defaultOrigin(logId: string): string {
   return `jointledger/${logId.toLowerCase()}`;
 }
 
-export async function createC2sp(deps: {
-  config: Config;
-  db: AnchorDb;
-  merkle: MerkleStore;
-  records: RecordStore;
-  log: Logger;
-}) {
-  const { config, db, merkle, records, log } = deps;
+/**
+ * The log's checkpoint signers: Ed25519 (ANCHOR_CHECKPOINT_KEY, or derived from the operator key
+ * so there is one secret to keep), and SM2 when ANCHOR_CHECKPOINT_SM2_KEY is set. A launcher that
+ * writes the witnesses' configuration computes the log's vkeys with it too.
+ */
+export function checkpointSigners(
+  config: Pick<Config, "logId" | "operatorKey" | "checkpointOrigin" | "checkpointKey" | "checkpointSm2Key">,
+): (NoteSigner & { vkey: string })[] {
   const origin = config.checkpointOrigin ?? defaultOrigin(config.logId);
-  // one secret to keep: unless configured, the checkpoint key is derived from the operator key
   const seed =
     config.checkpointKey === undefined
       ? new Uint8Array(
@@ -47,10 +46,23 @@ export async function createC2sp(deps: {
           ),
         )
       : fromHex(config.checkpointKey);
-  const signers: NoteSigner[] = [ed25519Signer(origin, seed)];
+  const signers = [ed25519Signer(origin, seed)];
   if (config.checkpointSm2Key !== undefined)
     signers.push(sm2Signer(origin, fromHex(config.checkpointSm2Key)));
-  const logVkeys = signers.map((s) => (s as NoteSigner & { vkey: string }).vkey);
+  return signers;
+}
+
+export async function createC2sp(deps: {
+  config: Config;
+  db: AnchorDb;
+  merkle: MerkleStore;
+  records: RecordStore;
+  log: Logger;
+}) {
+  const { config, db, merkle, records, log } = deps;
+  const origin = config.checkpointOrigin ?? defaultOrigin(config.logId);
+  const signers = checkpointSigners(config);
+  const logVkeys = signers.map((s) => s.vkey);
 
   if (config.witnessUrls.length > 0 && config.witnessPolicyFile === undefined) {
     throw new Error(

@@ -51,6 +51,7 @@ import { HOST, assertPortFree, resolvePort } from "./ports.ts";
 import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
 import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts";
+import { type LocalWitnesses, setUpLocalWitnesses } from "./witnesses.ts";
 import { ensureContractCa } from "./contract-ca.ts";
 import { buildPdfSignatures } from "../../../anchor-service/web/src/build.ts";
 
@@ -279,6 +280,24 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       logFile,
     };
     if (tsa !== undefined) context.env = { ...tsa.env, ...context.env };
+    // witnessed checkpoints: the court's and the union's nodes cosign (2 of 2), unless other witnesses are named
+    let witnesses: LocalWitnesses | undefined;
+    if (process.env.ANCHOR_WITNESS_URLS === undefined && options.env?.ANCHOR_WITNESS_URLS === undefined) {
+      witnesses = await setUpLocalWitnesses({
+        dataDir,
+        logId: manifest.anchor.logId,
+        operatorKey: keys.wallets["union-anchor"].privateKey,
+        nodeUrls: Object.fromEntries(NODE_NAMES.map((n) => [n, manifest.nodes[n].url])) as Record<
+          NodeName,
+          string
+        >,
+        env: { ...process.env, ...options.env },
+      });
+      context.env = { ...witnesses.anchorEnv, ...context.env };
+      log(
+        `witnesses: ${witnesses.witnesses.map((w) => `${w.node} (${w.name})`).join(", ")} cosign every checkpoint, 2 of 2; the court's policy file ${witnesses.policyFile} (verify with --witness-policy ${witnesses.policyFile})`,
+      );
+    }
     // the court page's signature module, current before the anchor service reads the page's files
     await buildPdfSignatures();
     const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
@@ -292,6 +311,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         nodeProcess(context, node, {
           keystorePassword: keys.password,
           consortiumKey: keys.consortiumKey,
+          ...(witnesses?.nodeEnv[node] === undefined ? {} : { env: witnesses.nodeEnv[node] }),
         }),
       );
     }

@@ -60,7 +60,12 @@ export function nodeUsers(node: NodeName, tokens: Partial<Record<Role, string>>)
 export function nodeProcess(
   context: ServiceContext,
   node: NodeName,
-  options: { keystorePassword: string; consortiumKey: string },
+  options: {
+    keystorePassword: string;
+    consortiumKey: string;
+    /** This node's own extra variables (e.g. NODE_WITNESS_* for a witnessing node). */
+    env?: Record<string, string>;
+  },
 ): ServiceProcess {
   const { manifest } = context;
   const me = manifest.nodes[node];
@@ -86,6 +91,7 @@ export function nodeProcess(
     // branches query the credit bureau through the union's credit-query service
     ...(me.kind === "branch" ? { NODE_CREDIT_QUERY_VIA: "union" } : {}),
     NODE_USERS: nodeUsers(node, me.tokens),
+    ...options.env,
   });
   return new ServiceProcess({
     name: node,
