@@ -137,7 +137,7 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
     expect(full).to.include({ matched: 1, balanced: true });
   });
 
-  it("runs a keeper round on request (admin only): 4 days late → Reminder, 16 days late → Arbitration, through the outbox", async function () {
+  it("runs a keeper round on request (admin only): 4 days late → Reminder, 16 days late → mediation opened, refused → Arbitration, through the outbox", async function () {
     await travel(4);
     await branch.indexer.syncOnce();
     const clerk = await api(branch, "clerk", "POST", "/v1/keeper/rounds");
@@ -162,6 +162,14 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
 
     await travel(16);
     await branch.indexer.syncOnce();
+    // it never stood at mediation: the round opens its case and arbitration waits for the answer
+    const held = (await api(branch, "admin", "POST", "/v1/keeper/rounds")).json() as {
+      escalated: string[];
+      mediationsOpened: string[];
+    };
+    expect(held).to.deep.include({ escalated: [], mediationsOpened: [loanId] });
+    const refusal = await api(branch, "approver", "POST", `/v1/loans/${loanId}/mediation/refusal`);
+    expect(refusal.statusCode, refusal.body).to.equal(200);
     const second = (await api(branch, "admin", "POST", "/v1/keeper/rounds")).json() as {
       escalated: string[];
     };

@@ -91,6 +91,23 @@ function registrationOf(bundle: unknown): BundleParts {
   return { encoded, logId, leafIndex, treeSize, proof };
 }
 
+/** The outbox entry registering `leafHash` about `loanId` with the proof in its evidence bundle. */
+export function registrationEntry(loanId: string, leafHash: string, bundle: unknown) {
+  const parts = registrationOf(bundle);
+  return {
+    serial: registerSerialOf(leafHash),
+    kind: "registerEvidence" as const,
+    args: {
+      loanId,
+      leaf: parts.encoded,
+      logId: parts.logId,
+      treeSize: parts.treeSize,
+      leafIndex: parts.leafIndex,
+      proof: parts.proof,
+    },
+  };
+}
+
 export class ContractEndorsements {
   readonly deps: ContractEndorsementsDeps;
   #running: Promise<void> | undefined;
@@ -162,19 +179,9 @@ export class ContractEndorsements {
 
   async #advance(record: ContractEndorsement): Promise<void> {
     if (record.state === "anchored") {
-      const parts = registrationOf(await this.deps.bundle(record.leafHash));
-      await this.deps.outbox.enqueue({
-        serial: registerSerialOf(record.leafHash),
-        kind: "registerEvidence",
-        args: {
-          loanId: record.loanId,
-          leaf: parts.encoded,
-          logId: parts.logId,
-          treeSize: parts.treeSize,
-          leafIndex: parts.leafIndex,
-          proof: parts.proof,
-        },
-      });
+      await this.deps.outbox.enqueue(
+        registrationEntry(record.loanId, record.leafHash, await this.deps.bundle(record.leafHash)),
+      );
       record = await this.#save(record, { state: "registering" });
     }
     if (record.state === "registering") {

@@ -7,7 +7,10 @@
 // verification). While the agreement is performed the keeper holds arbitration; an installment
 // of the plan unpaid after its due day is a breach, and arbitration may follow (法发〔2022〕16号).
 // Every record — the case as opened, the answer, the signed agreement — is anchored as evidence
-// of the loan, and the originals are kept for the court's package.
+// of the loan, and the originals are kept for the court's package. The signed agreement's leaf is
+// then registered in the EvidenceRegistry against the loan (through the node's outbox, once the
+// anchor service has committed a head holding it), so the chain itself shows the loan's new
+// schedule was agreed; the ledger's schedule is not rewritten (see README).
 import { createHash, randomBytes } from "node:crypto";
 import type { JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
@@ -62,6 +65,8 @@ export type MediationCase = {
   breach?: { at: number; dueFen: bigint; paidFen: bigint };
   noticeIds: string[];
   evidence: MediationEvidence[];
+  /** The outbox serial of the agreement leaf's EvidenceRegistry registration, once queued. */
+  agreementRegistration?: string;
 };
 
 /** MediationCase with its bigints as decimal strings, as stored. */
@@ -76,6 +81,12 @@ export type MediationDeps = {
   anchor: AnchorEvidence;
   /** Verifies a signed agreement's signatures (borrower's and branch seal), like a contract's. */
   verifyAgreement: (pdf: Uint8Array) => Promise<ContractVerification>;
+  /**
+   * Queues the registration of an anchored leaf about the loan in the EvidenceRegistry and
+   * returns its outbox serial; throws while no committed head holds the leaf (tried again on the
+   * next keeper round). None: agreements are anchored only.
+   */
+  registerLeaf?: (loanId: string, leafHash: string) => Promise<string>;
   policy?: MediationPolicy;
   /** Unix seconds. */
   now: () => number;
@@ -134,6 +145,7 @@ export class MediationService {
       await this.#notify(existing, "mediation-opened.v1", dayToDate(shanghaiDay(existing.answerBy)));
       await this.#save(existing);
     }
+    if (existing !== undefined) await this.#registerAgreement(existing);
     if (existing !== undefined && existing.status !== "performed") return false;
     const now = this.deps.now();
     const [loan, progress, owed, overdue, params, funders] = await Promise.all([
@@ -229,7 +241,29 @@ export class MediationService {
     const first = c.plan.installments[0]!;
     await this.#notify(c, "mediation-agreed.v1", first.dueDate, first.totalFen);
     await this.#save(c);
+    await this.#registerAgreement(c);
     return c;
+  }
+
+  /**
+   * Queues the signed agreement's registration in the EvidenceRegistry unless queued already. Its
+   * leaf is only in a committed head a while after the acceptance: until then this leaves the case
+   * as it is, and the keeper's next round (open) tries again.
+   */
+  async #registerAgreement(c: MediationCase): Promise<void> {
+    const agreement = c.evidence.find((e) => e.what === "agreement");
+    if (
+      this.deps.registerLeaf === undefined ||
+      agreement === undefined ||
+      c.agreementRegistration !== undefined
+    )
+      return;
+    try {
+      c.agreementRegistration = await this.deps.registerLeaf(c.loanId, agreement.leafHash);
+    } catch {
+      return;
+    }
+    await this.#save(c);
   }
 
   /**

@@ -9,6 +9,7 @@ import { CaseOperations, outboxEscalator, outboxExpirer } from "../cases.ts";
 import { creditRecordsOf } from "../court-package/credit-records.ts";
 import { DecisionRecords } from "../credit-decision/records.ts";
 import { documentSublevels } from "../documents/keys.ts";
+import { registrationEntry } from "../e-contract/endorsements.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
 import type { LoanContracts } from "../e-contract/contracts.ts";
 import { COURT } from "../members.ts";
@@ -77,6 +78,10 @@ export function postLoanRooms(
         );
       return eContracts.verify(pdf);
     },
+    // the signed agreement's leaf, registered against the loan as the contract's is
+    registerLeaf: async (loanId, leafHash) =>
+      (await writers.outbox.enqueue(registrationEntry(loanId, leafHash, await chain.anchor.bundle(leafHash))))
+        .serial,
     now,
   });
   // any node may run the keeper: it previews escalate as this member and writes through the outbox

@@ -22,7 +22,10 @@ import { BRANCH_A, type LendingChain } from "../indexer/lending-chain.ts";
 
 export async function keeperHarness(
   lc: LendingChain,
-  opts: { verifyAgreement?: (pdf: Uint8Array) => Promise<ContractVerification> } = {},
+  opts: {
+    verifyAgreement?: (pdf: Uint8Array) => Promise<ContractVerification>;
+    registerLeaf?: (loanId: string, leafHash: string) => Promise<string>;
+  } = {},
 ) {
   const db = new MemoryLevel();
   const indexer = new LedgerIndexer({
@@ -71,6 +74,7 @@ export async function keeperHarness(
           notices: recordedNotices,
           anchor,
           verifyAgreement: opts.verifyAgreement,
+          ...(opts.registerLeaf !== undefined ? { registerLeaf: opts.registerLeaf } : {}),
           now: () => clock,
         });
   const keeper = new Keeper({

@@ -22,6 +22,9 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
   let lc: LendingChain;
   let ca: DemoCa;
   let h: Awaited<ReturnType<typeof keeperHarness>>;
+  /** Leaves in a committed head (the anchor service's), and the registrations queued. */
+  const committed = new Set<string>();
+  const registered: Array<{ loanId: string; leafHash: string }> = [];
 
   const sign = async (pdf: Uint8Array) => {
     const borrower = await ca.issueBorrowerCertificate("张三");
@@ -48,6 +51,11 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
           borrower: [DEMO_POLICY.borrowerSignature],
           branchSeal: [DEMO_POLICY.branchSeal],
         }),
+      registerLeaf: (loanId, leafHash) => {
+        if (!committed.has(leafHash)) return Promise.reject(new Error("no committed head holds the leaf"));
+        registered.push({ loanId, leafHash });
+        return Promise.resolve(`evidence-register:${leafHash}`);
+      },
     });
   });
   after(async function () {
@@ -139,7 +147,7 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     expect((await h.mediation!.get(loanId))!.status).to.equal("lapsed");
   });
 
-  it("accepted with a signed agreement: escalation stops while performed, a breach lets arbitration follow", async function () {
+  it("accepted with a signed agreement: registered against the loan on chain, escalation stops while performed, a breach lets arbitration follow", async function () {
     const { loanId, firstDue } = await inMediation();
     const draft = await h.mediation!.agreementDraft(loanId);
     // another text signed in its place (the days past due changed) is refused
@@ -153,10 +161,17 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     expect(
       h.anchored.some((r) => r.kind === EvidenceKind.Contract && r.digest === accepted.evidence[2]!.digest),
     ).to.equal(true);
+    // no committed head holds the agreement's leaf yet: its registration waits for a later round
+    const leafHash = accepted.evidence[2]!.leafHash;
+    expect(accepted.agreementRegistration).to.equal(undefined);
+    expect(registered).to.deep.equal([]);
+    committed.add(leafHash);
     // 20 days late on the old schedule: the keeper holds arbitration while the plan is performed
     await lc.timeTo(firstDue + 20, 10);
     await h.sync();
     let round = await h.keeper.runOnce();
+    expect(registered).to.deep.equal([{ loanId, leafHash }]);
+    expect((await h.mediation!.get(loanId))!.agreementRegistration).to.equal(`evidence-register:${leafHash}`);
     expect(round.escalated).to.not.include(loanId);
     expect(round.held).to.deep.include({ loanId, waitingFor: "mediation" });
     expect(await h.stage(loanId)).to.equal(2);
@@ -177,5 +192,7 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     const breached = (await h.mediation!.get(loanId))!;
     expect(breached.status).to.equal("breached");
     expect(breached.breach!.paidFen).to.equal(first.totalFen);
+    // registered once, whatever rounds followed
+    expect(registered).to.deep.equal([{ loanId, leafHash }]);
   });
 });
