@@ -11,6 +11,7 @@ import { parseEnvConfig } from "../../../common/config/env.ts";
 import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./consortium.ts";
 import { NODE_NAMES } from "./manifest.ts";
 import { serviceTable } from "./table.ts";
+import { witnessPolicyPath } from "./witnesses.ts";
 import { tsaDir } from "./tsa.ts";
 import { printUsageIfAsked } from "../usage.ts";
 
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
     `API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`,
   );
   console.log(
-    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl} --tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")}`,
+    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl} --tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")} --witness-policy ${witnessPolicyPath(m.dataDir)}`,
   );
   console.log(
     `logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`,
