@@ -1,7 +1,7 @@
-// The overdue road: keeper rounds, the arbitration case, and the court's steps (fetch, accept, rule, close).
+// The overdue road: keeper rounds, the arbitration case, and the court's steps (fetch, accept, rule,
+// close); the nightly post-loan batch and the borrower's notices; mediation; the court's package.
 import { COURT } from "../../members.ts";
-import { ADMIN, ANY_USER, APPROVERS, COURT_STAFF } from "../auth.ts";
-import type { RouteFile } from "../deps.ts";
+import { ADMIN, ANY_USER, APPROVERS, COURT_STAFF, routeFile, routeFiles } from "../route.ts";
 import {
   AssignCourtBody,
   CaseDocumentsFetched,
@@ -21,115 +21,122 @@ import {
   PostLoanRunParams,
   RulingBody,
 } from "../schemas/cases.ts";
-import { fenJson, loanParams, signedErrors, tokenErrors } from "../schemas/common.ts";
+import { loanParams, tokenErrors } from "../schemas/common.ts";
 import { CaseDocumentsExport } from "../schemas/documents.ts";
 
-export const caseRoutes: RouteFile = (api, deps) => {
-  api.post("/v1/keeper/rounds", {
-    schema: {
+/** Keeper rounds, and the arbitration case from the union's assignment to the court's closure. */
+const arbitrationRoutes = routeFile((routes, { cases }) => {
+  routes.post(
+    "/v1/keeper/rounds",
+    {
       summary:
         "Run a keeper round now: expire registered loans that missed their start day undisbursed, escalate overdue loans (both through the outbox, awaited) and schedule or send borrower reminders",
-      response: { 200: KeeperRoundResult, ...tokenErrors(409, 503, 504) },
+      reply: KeeperRoundResult,
+      errors: [409, 503, 504],
+      roles: ADMIN,
     },
-    config: { roles: ADMIN },
-    handler: async (request) => fenJson(KeeperRoundResult, await deps.cases.keeperRound(request.actor)),
-  });
-  api.get("/v1/cases/:loanId", {
-    schema: {
+    async ({ actor }) => cases.keeperRound(actor),
+  );
+  routes.get(
+    "/v1/cases/:loanId",
+    {
       summary:
         "A loan's dispute stage and arbitration case as the chain states them, with the indexed stage history",
       params: loanParams,
-      response: { 200: CaseView, ...tokenErrors(503) },
+      reply: CaseView,
+      errors: [503],
+      roles: ANY_USER,
     },
-    config: { roles: ANY_USER },
-    handler: async (request) =>
-      fenJson(CaseView, await deps.cases.caseView(request.actor, request.params.loanId)),
-  });
-  api.post("/v1/cases/:loanId/court", {
-    schema: {
+    async ({ actor, params }) => cases.caseView(actor, params.loanId),
+  );
+  routes.post(
+    "/v1/cases/:loanId/court",
+    {
       summary: "The union assigns a court member to a loan in arbitration (through the outbox)",
       params: loanParams,
       body: AssignCourtBody,
-      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+      reply: CaseStep,
+      errors: [409, 503],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(
-        CaseStep,
-        await deps.cases.assignCourt(request.actor, request.params.loanId, request.body.court),
-      ),
-  });
-  api.post("/v1/cases/:loanId/document-fetches", {
-    schema: {
+    async ({ actor, params, body }) => cases.assignCourt(actor, params.loanId, body.court),
+  );
+  routes.post(
+    "/v1/cases/:loanId/document-fetches",
+    {
       summary:
         "The assigned court fetches the case's documents from the members holding them (signed requests) and stores its own encrypted copies",
       params: loanParams,
-      response: { 200: CaseDocumentsFetched, ...tokenErrors(409, 502, 503) },
+      reply: CaseDocumentsFetched,
+      errors: [409, 502, 503],
+      roles: COURT_STAFF,
     },
-    config: { roles: COURT_STAFF },
-    handler: async (request) =>
-      fenJson(
-        CaseDocumentsFetched,
-        await deps.cases.fetchCaseDocuments(request.actor, request.params.loanId),
-      ),
-  });
-  api.post("/v1/cases/:loanId/acceptance", {
-    schema: {
+    async ({ actor, params }) => cases.fetchCaseDocuments(actor, params.loanId),
+  );
+  routes.post(
+    "/v1/cases/:loanId/acceptance",
+    {
       summary: "The assigned court accepts the case (through the outbox)",
       params: loanParams,
-      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+      reply: CaseStep,
+      errors: [409, 503],
+      roles: COURT_STAFF,
     },
-    config: { roles: COURT_STAFF },
-    handler: async (request) =>
-      fenJson(CaseStep, await deps.cases.acceptCase(request.actor, request.params.loanId)),
-  });
-  api.post("/v1/cases/:loanId/ruling", {
-    schema: {
+    async ({ actor, params }) => cases.acceptCase(actor, params.loanId),
+  );
+  routes.post(
+    "/v1/cases/:loanId/ruling",
+    {
       summary:
         "The assigned court records its ruling: stored encrypted, anchored, its SHA-256 on chain (through the outbox)",
       params: loanParams,
       body: RulingBody,
-      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+      reply: CaseStep,
+      errors: [409, 503],
+      roles: COURT_STAFF,
     },
-    config: { roles: COURT_STAFF },
-    handler: async (request) =>
-      fenJson(
-        CaseStep,
-        await deps.cases.recordRuling(request.actor, request.params.loanId, request.body.rulingBase64),
-      ),
-  });
-  api.post("/v1/cases/:loanId/closure", {
-    schema: {
+    async ({ actor, params, body }) => cases.recordRuling(actor, params.loanId, body.rulingBase64),
+  );
+  routes.post(
+    "/v1/cases/:loanId/closure",
+    {
       summary: "The assigned court closes a ruled case (through the outbox)",
       params: loanParams,
-      response: { 200: CaseStep, ...tokenErrors(409, 503) },
+      reply: CaseStep,
+      errors: [409, 503],
+      roles: COURT_STAFF,
     },
-    config: { roles: COURT_STAFF },
-    handler: async (request) =>
-      fenJson(CaseStep, await deps.cases.closeCase(request.actor, request.params.loanId)),
-  });
-  api.post("/v1/post-loan/runs/:runId", {
-    schema: {
+    async ({ actor, params }) => cases.closeCase(actor, params.loanId),
+  );
+});
+
+/** The nightly post-loan batch and its early warnings (贷后预警); the notices sent to a loan's borrower. */
+const postLoanRoutes = routeFile((routes, { cases }) => {
+  routes.post(
+    "/v1/post-loan/runs/:runId",
+    {
       summary:
         "Run the nightly post-loan batch now, or resume it where it stopped (days past due, exposure growth, new loans elsewhere, enforcement lists → early warnings)",
       params: PostLoanRunParams,
-      response: { 200: PostLoanRun, ...tokenErrors(404, 503) },
+      reply: PostLoanRun,
+      errors: [404, 503],
+      roles: ADMIN,
     },
-    config: { roles: ADMIN },
-    handler: async (request) =>
-      fenJson(PostLoanRun, await deps.cases.postLoanRun(request.actor, request.params.runId)),
-  });
-  api.get("/v1/post-loan/runs/:runId/warnings", {
-    schema: {
+    async ({ actor, params }) => cases.postLoanRun(actor, params.runId),
+  );
+  routes.get(
+    "/v1/post-loan/runs/:runId/warnings",
+    {
       summary: "A run's early-warning list (贷后预警), red first",
       params: PostLoanRunParams,
-      response: { 200: EarlyWarnings, ...tokenErrors(404) },
+      reply: EarlyWarnings,
+      errors: [404],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(EarlyWarnings, await deps.cases.earlyWarnings(request.actor, request.params.runId)),
-  });
-  api.get("/v1/post-loan/runs/:runId/warnings.csv", {
+    async ({ actor, params }) => cases.earlyWarnings(actor, params.runId),
+  );
+  // the CSV goes out as it is; declared directly, its document as it has always been (no `produces`)
+  routes.api.get("/v1/post-loan/runs/:runId/warnings.csv", {
     schema: {
       summary: "A run's early-warning list as CSV (formula cells neutralised)",
       params: PostLoanRunParams,
@@ -137,118 +144,133 @@ export const caseRoutes: RouteFile = (api, deps) => {
     },
     config: { roles: APPROVERS },
     handler: async (request, reply) =>
-      reply.type("text/csv").send(await deps.cases.earlyWarningsCsv(request.actor, request.params.runId)),
+      reply.type("text/csv").send(await cases.earlyWarningsCsv(request.actor, request.params.runId)),
   });
-  api.get("/v1/loans/:loanId/notices", {
-    schema: {
+  routes.get(
+    "/v1/loans/:loanId/notices",
+    {
       summary:
         "Every notice sent to the loan's borrower (送达): template, content digest, channel, the gateway's receipts, the evidence leaf",
       params: loanParams,
-      response: { 200: LoanNotices, ...tokenErrors(404) },
+      reply: LoanNotices,
+      errors: [404],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(LoanNotices, await deps.cases.notices(request.actor, request.params.loanId)),
-  });
-  api.get("/v1/loans/:loanId/mediation", {
-    schema: {
+    async ({ actor, params }) => cases.notices(actor, params.loanId),
+  );
+});
+
+/** A loan's mediation (调解): the case, the agreement to sign, the borrower's answer. */
+const mediationRoutes = routeFile((routes, { cases }) => {
+  routes.get(
+    "/v1/loans/:loanId/mediation",
+    {
       summary: "The loan's mediation case (调解): parties, amount due, the proposed plan, the answer",
       params: loanParams,
-      response: { 200: MediationView, ...tokenErrors(404) },
+      reply: MediationView,
+      errors: [404],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(MediationView, await deps.cases.mediationCase(request.actor, request.params.loanId)),
-  });
-  api.get("/v1/loans/:loanId/mediation/agreement", {
-    schema: {
+    async ({ actor, params }) => cases.mediationCase(actor, params.loanId),
+  );
+  routes.get(
+    "/v1/loans/:loanId/mediation/agreement",
+    {
       summary: "The settlement agreement drafted from the case's plan, to be signed and sealed",
       params: loanParams,
-      response: { 200: MediationAgreement, ...tokenErrors(404) },
+      reply: MediationAgreement,
+      errors: [404],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) => ({
-      agreementPdfBase64: Buffer.from(
-        await deps.cases.mediationAgreement(request.actor, request.params.loanId),
-      ).toString("base64"),
+    async ({ actor, params }) => ({
+      agreementPdfBase64: Buffer.from(await cases.mediationAgreement(actor, params.loanId)).toString(
+        "base64",
+      ),
     }),
-  });
-  api.post("/v1/loans/:loanId/mediation/refusal", {
-    schema: {
+  );
+  routes.post(
+    "/v1/loans/:loanId/mediation/refusal",
+    {
       summary: "Record the borrower's refusal of the proposed plan (arbitration may follow)",
       params: loanParams,
-      response: { 200: MediationView, ...tokenErrors(404, 409) },
+      reply: MediationView,
+      errors: [404, 409],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(MediationView, await deps.cases.refuseMediation(request.actor, request.params.loanId)),
-  });
-  api.post("/v1/loans/:loanId/mediation/acceptance", {
-    schema: {
+    async ({ actor, params }) => cases.refuseMediation(actor, params.loanId),
+  );
+  routes.post(
+    "/v1/loans/:loanId/mediation/acceptance",
+    {
       summary:
         "Record the borrower's acceptance: the agreement signed by the borrower and sealed by the branch, verified and anchored",
       params: loanParams,
       body: MediationAcceptanceBody,
-      response: { 200: MediationView, ...tokenErrors(404, 409, 422) },
+      reply: MediationView,
+      errors: [404, 409, 422],
+      roles: APPROVERS,
     },
-    config: { roles: APPROVERS },
-    handler: async (request) =>
-      fenJson(
-        MediationView,
-        await deps.cases.acceptMediation(
-          request.actor,
-          request.params.loanId,
-          request.body.signedAgreementBase64,
-        ),
-      ),
-  });
-  api.post("/v1/cases/:loanId/package-checks", {
-    schema: {
+    async ({ actor, params, body }) =>
+      cases.acceptMediation(actor, params.loanId, body.signedAgreementBase64),
+  );
+});
+
+/**
+ * The court's package: the assigned court checks the loan's evidence set against the chain and
+ * exports it; node-to-node, the assigned court's node fetches the evidence set and the case's
+ * documents from the node that owns them.
+ */
+const courtPackageRoutes = routeFile((routes, deps) => {
+  const cases = deps.cases;
+  routes.post(
+    "/v1/cases/:loanId/package-checks",
+    {
       summary:
         "The assigned court fetches the loan's complete evidence set from its branch's node and checks it against the chain: every item against its bundle, together against the loan's evidenceChain; missing, altered and extra items named",
       params: loanParams,
-      response: { 200: PackageCheckResult, ...tokenErrors(409, 502, 503) },
+      reply: PackageCheckResult,
+      errors: [409, 502, 503],
+      roles: COURT_STAFF,
     },
-    config: { roles: COURT_STAFF },
-    handler: async (request) =>
-      fenJson(PackageCheckResult, await deps.cases.courtPackage(request.actor, request.params.loanId)),
-  });
-  api.post("/v1/cases/:loanId/package-archive", {
-    schema: {
+    async ({ actor, params }) => cases.courtPackage(actor, params.loanId),
+  );
+  routes.post(
+    "/v1/cases/:loanId/package-archive",
+    {
       summary:
         "The assigned court's case archive: the package fetched and checked as above, as one ZIP of the originals, their bundles, a manifest (JSON) and a bilingual certificate (PDF)",
-      produces: ["application/zip"],
       params: loanParams,
-      response: { 200: CaseArchive, ...tokenErrors(409, 502, 503) },
+      produces: "application/zip",
+      reply: CaseArchive,
+      errors: [409, 502, 503],
+      roles: COURT_STAFF,
     },
-    config: { roles: COURT_STAFF },
-    handler: async (request, reply) =>
-      reply
-        .type("application/zip")
-        .send(Buffer.from(await deps.cases.courtArchive(request.actor, request.params.loanId))),
-  });
-  // node-to-node: the assigned court's node fetches the loan's evidence set from the owning node
-  api.get("/v1/cases/:loanId/evidence-set", {
-    schema: {
+    async ({ actor, params }) => Buffer.from(await cases.courtArchive(actor, params.loanId)),
+  );
+  routes.get(
+    "/v1/cases/:loanId/evidence-set",
+    {
       summary:
         "A court member's node fetches an assigned case's evidence set: each original with its evidence bundle (signed with the court's chain key)",
       params: loanParams,
-      response: { 200: EvidenceSet, ...signedErrors() },
+      reply: EvidenceSet,
+      auth: "signed",
+      signedKind: COURT,
     },
-    config: { auth: "signed", signedKind: COURT },
-    handler: async (request) =>
-      fenJson(EvidenceSet, await deps.cases.evidenceSet(request.signedHeaders!, request.params.loanId)),
-  });
-  // node-to-node: the assigned court's node fetches the case's documents from this one
-  api.get("/v1/cases/:loanId/documents", {
-    schema: {
+    async (request) => cases.evidenceSet(request.signedHeaders!, request.params.loanId),
+  );
+  routes.get(
+    "/v1/cases/:loanId/documents",
+    {
       summary:
         "A court member's node fetches an assigned case's documents (signed with the court's chain key)",
       params: loanParams,
-      response: { 200: CaseDocumentsExport, ...signedErrors() },
+      reply: CaseDocumentsExport,
+      auth: "signed",
+      signedKind: COURT,
     },
-    config: { auth: "signed", signedKind: COURT },
-    handler: async (request) =>
-      deps.ops.documents.caseDocuments(request.signedHeaders!, request.params.loanId),
-  });
-};
+    async (request) => deps.ops.documents.caseDocuments(request.signedHeaders!, request.params.loanId),
+  );
+});
+
+export const caseRoutes = routeFiles(arbitrationRoutes, postLoanRoutes, mediationRoutes, courtPackageRoutes);
