@@ -43,6 +43,7 @@ export default defineConfig(
     "common/chain/generated/",
     // bundled for the court page by anchor-service/web/src/build.ts
     "anchor-service/web/pdf-signatures.js",
+    "anchor-service/web/verifier.js",
     // the back-office console's bundle, by nodes/console/build.ts
     "nodes/console/dist/",
   ]),

@@ -7,6 +7,7 @@ import { LANGS, defaultLang, translator } from "./i18n.js";
 import { renderCertificate, renderResult } from "./render.js";
 import { PageError, isLeafHash, runVerification } from "./verification.js";
 import { inspectDocument, renderRootsDrop, renderSignatures } from "./signatures.js";
+import { renderPolicyDrop } from "./witnesses.js";
 
 const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
 
@@ -16,6 +17,8 @@ const state = {
   bundleFile: null,
   /** CA root certificates (PEM files) a signed PDF's signatures are checked against (signatures.js). */
   rootFiles: [],
+  /** The court's witness policy file (C2SP tlog-policy) the checkpoint's cosignatures are checked against (witnesses.js), or null. */
+  policyFile: null,
   /** The document's signature report (signatures.js), or null. */
   signatures: null,
   /** The leaf of a verification link (/verify?leaf=…), if the page was opened with one. */
@@ -61,6 +64,7 @@ function render() {
   $("drop-document").classList.toggle("has-file", state.documentFile !== null);
   $("drop-bundle").classList.toggle("has-file", state.bundleFile !== null);
   renderRootsDrop(state.lang, state.rootFiles);
+  renderPolicyDrop(state.lang, state.policyFile);
   renderSignatures($("signatures"), state.signatures, state.lang);
   const notice = $("leaf-notice");
   notice.hidden = state.leaf === null;
@@ -103,6 +107,7 @@ async function verify(leafOverride = null) {
       documentFile: state.documentFile,
       bundleFile: leafOverride === null ? state.bundleFile : null,
       leaf: leafOverride ?? state.leaf,
+      policyFile: state.policyFile,
     };
     state.result = await runVerification(input, state.info, (key) => {
       state.message = { key };
@@ -171,6 +176,7 @@ function reset() {
   state.documentFile = null;
   state.bundleFile = null;
   state.rootFiles = [];
+  state.policyFile = null;
   state.signatures = null;
   state.leaf = null;
   state.badLeaf = false;
@@ -180,6 +186,7 @@ function reset() {
   $("document").value = "";
   $("bundle").value = "";
   $("roots").value = "";
+  $("policy").value = "";
   history.replaceState(null, "", "/verify");
   render();
   $("document").focus();
@@ -201,6 +208,10 @@ function start() {
   wireDropZone("drop-bundle", "bundle", "bundle");
   $("roots").addEventListener("change", () => {
     state.rootFiles = [...($("roots").files ?? [])];
+    render();
+  });
+  $("policy").addEventListener("change", () => {
+    state.policyFile = $("policy").files?.[0] ?? null;
     render();
   });
   // a file dropped beside the zones must not make the browser navigate away from the page

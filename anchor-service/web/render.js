@@ -4,6 +4,7 @@
 import { beijingTime, fileSize, shortHash, utcTime } from "./format.js";
 import { hasKey } from "./i18n.js";
 import { evidenceTime, trustedTime, verdictOf } from "./verification.js";
+import { witnessSection, witnessVerdictText } from "./witnesses.js";
 
 const SYMBOL = { pass: "✓", fail: "✗", indeterminate: "?" };
 
@@ -226,7 +227,7 @@ function verdictText(result, verdict, t) {
   return t(`${VERDICT_TITLES[verdict]}Text`, { time });
 }
 
-function verdictBlock(result, t, id) {
+function verdictBlock(result, t, id, lang) {
   const verdict = verdictOf(result);
   const symbol = { pass: "✓", fail: "✗", indeterminate: "?", nodocument: "?" }[verdict];
   return el(
@@ -238,6 +239,7 @@ function verdictBlock(result, t, id) {
       {},
       el("p", { class: "verdict-title" }, t(VERDICT_TITLES[verdict])),
       el("p", { class: "verdict-text" }, verdictText(result, verdict, t)),
+      el("p", { class: "verdict-witnesses" }, witnessVerdictText(result.witnesses, lang)),
     ),
   );
 }
@@ -428,11 +430,12 @@ function merkleBlock(result, t) {
 /** The on-screen result. */
 export function renderResult(container, result, t, lang) {
   const children = [
-    verdictBlock(result, t, "verdict"),
+    verdictBlock(result, t, "verdict", lang),
     el("h2", {}, t("factsHeading")),
     facts(result, t, lang, { forCertificate: false }),
     el("h2", {}, t("checksHeading")),
     checksTable(result, t, { compact: false }),
+    witnessSection(result.witnesses, lang, "witnesses"),
     othersBlock(result, t),
     statements(result, t),
     merkleBlock(result, t),
@@ -457,7 +460,7 @@ export function renderCertificate(container, result, t, lang) {
       el("h1", {}, t("certTitle")),
       el("p", { class: "cert-subtitle" }, t("certSubtitle")),
     ),
-    verdictBlock(result, t, "cert-verdict"),
+    verdictBlock(result, t, "cert-verdict", lang),
     el(
       "div",
       { class: "cert-body" },

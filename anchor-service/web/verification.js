@@ -7,6 +7,7 @@ import { recomputeRoot } from "./merkle.js";
 import { hasWebCrypto, sha256, toHex } from "./sha256.js";
 import { sm3 } from "./sm3.js";
 import { beijingTime } from "./format.js";
+import { inspectWitnesses, witnessOutcome } from "./witnesses.js";
 
 const LEAF = /^0x[0-9a-fA-F]{64}$/;
 
@@ -24,8 +25,8 @@ export function isLeafHash(value) {
 }
 
 /**
- * input: { documentFile, bundleFile, leaf } (each may be null; a bundle file given wins over
- * the leaf of a link); progress(key) reports each stage. Returns the result the page renders;
+ * input: { documentFile, bundleFile, leaf, policyFile } (each may be null; a bundle file given
+ * wins over the leaf of a link; the policy judges the checkpoint's witnesses); progress(key) reports each stage. Returns the result the page renders;
  * throws PageError.
  */
 export async function runVerification(input, info, progress) {
@@ -106,6 +107,7 @@ export async function runVerification(input, info, progress) {
     bundle.inclusionProof,
     bundle.head.rootHash,
   );
+  const witnesses = await inspectWitnesses(bundle, input.policyFile ?? null);
   const verifiedAt = Math.floor(Date.now() / 1000);
   const reportId = await reportIdOf({ leafHash, digest: document?.digest ?? null, verifiedAt, verification });
   const publicUrl = info?.publicUrl ?? null;
@@ -119,16 +121,22 @@ export async function runVerification(input, info, progress) {
     lifecycle,
     members,
     merkle,
+    witnesses,
     verifiedAt,
     reportId,
     publicUrl,
   };
 }
 
-/** The page's verdict: stricter than the service's overall, as the command-line verifier is. */
+/**
+ * The page's verdict: stricter than the service's overall, as the command-line verifier is; under
+ * a witness policy the court gave, its quorum must hold too.
+ */
 export function verdictOf(result) {
   const byId = Object.fromEntries(result.verification.checks.map((c) => [c.id, c.outcome]));
-  if (result.verification.overall === "fail") return "fail";
+  const witnessed = witnessOutcome(result.witnesses);
+  if (result.verification.overall === "fail" || witnessed === "fail") return "fail";
+  if (witnessed === "indeterminate") return "indeterminate";
   if (result.verification.overall === "pass" && byId.blockAndTime === "pass") {
     if (byId.digest === "pass") return "pass";
     if (result.document === null) return "nodocument";

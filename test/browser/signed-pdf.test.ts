@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { buildPdfSignatures } from "../../anchor-service/web/src/build.ts";
+import { buildPageModules } from "../../anchor-service/web/src/build.ts";
 import { createDemoCa, type DemoCa } from "../../common/pki/demo-ca.ts";
 import { generateContract } from "../../nodes/src/e-contract/generate.ts";
 import { signPdf } from "../../nodes/src/e-contract/sign.ts";
@@ -55,7 +55,7 @@ describe("court verification page in Chromium: a signed PDF's signers beside the
 
   before(async function () {
     // the page's signature module is build output: written here as npm ci and npm start write it
-    await buildPdfSignatures();
+    await buildPageModules();
     browser = await launchChromium({ locale: "zh-CN" });
     await mkdir(ARTIFACTS, { recursive: true });
     chain = await startConsortiumChain();

@@ -33,6 +33,9 @@ import {
 import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 import { createDemoCa } from "../../common/pki/demo-ca.ts";
 import { createDemoTsa, serveDemoTsa } from "../../common/pki/demo-tsa.ts";
+import { startWitnessPair, type WitnessPair } from "../support/witnesses.ts";
+import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
+import { kOfNPolicy, parsePolicy } from "../../common/formats/checkpoint/policy.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 
@@ -64,6 +67,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   const bundles: { genuine?: EvidenceBundle } = {};
   let anchor: TrustAnchor;
   let tsa: Awaited<ReturnType<typeof serveDemoTsa>> | undefined;
+  let witnesses: WitnessPair | undefined;
 
   before(async function () {
     // fails (not skips) with install instructions when /usr/bin/chromium is missing
@@ -78,6 +82,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     tsa = await serveDemoTsa(await createDemoTsa(tsaCa));
     const tsaRoot = `${dataDir}-tsa-root.pem`;
     await writeFile(tsaRoot, tsaCa.certificatePem);
+    // the court's and the union's witnesses cosign every checkpoint (2 of 2)
+    witnesses = await startWitnessPair();
+    await writeFile(`${dataDir}-policy.txt`, witnesses.policyText);
     service = await createAnchorService({
       config: chain.config({
         dataDir,
@@ -85,6 +92,10 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
         port,
         tsaUrls: [tsa.url],
         tsaTrustAnchorFiles: [tsaRoot],
+        checkpointOrigin: witnesses.checkpointOrigin,
+        checkpointKey: witnesses.checkpointKey,
+        witnessUrls: witnesses.witnessUrls,
+        witnessPolicyFile: `${dataDir}-policy.txt`,
       }),
       logger: false,
     });
@@ -134,19 +145,21 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await browser?.close();
     await service?.close();
     await tsa?.close();
+    await witnesses?.close();
     await chain?.stop();
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
     if (dataDir !== undefined) await rm(`${dataDir}-tsa-root.pem`, { force: true });
+    if (dataDir !== undefined) await rm(`${dataDir}-policy.txt`, { force: true });
   });
 
   async function waitForBundle(leafHash: string): Promise<EvidenceBundle> {
     const deadline = Date.now() + 20_000;
     for (;;) {
       const r = await fetch(`${baseUrl}/v1/bundles/${leafHash}`);
-      // anchored, and its head stamped by the TSA
+      // anchored, its head stamped by the TSA, and a checkpoint holding it cosigned by both witnesses
       if (r.status === 200) {
         const bundle = (await r.json()) as EvidenceBundle;
-        if (bundle.trustedTime !== undefined) return bundle;
+        if (bundle.trustedTime !== undefined && bundle.witnessed !== undefined) return bundle;
       }
       if (Date.now() > deadline)
         throw new Error(`${leafHash} not anchored in time (last answer ${r.status})`);
@@ -372,6 +385,86 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(sent.length, "the verification request").to.be.greaterThan(0);
     for (const r of sent)
       expect(r.body!.includes(GENUINE.subarray(0, 24)), `${r.url} carried the document`).to.equal(false);
+    await page.close();
+  });
+
+  it("shows the checkpoint's witnesses, each verified against the court's policy file, in both languages; the verdict states the policy", async function () {
+    const { page } = await openPage();
+    await page.setInputFiles("#policy", {
+      name: "court-witness-policy.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from(witnesses!.policyText),
+    });
+    await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE);
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
+    expect(await page.getAttribute("#witnesses", "data-outcome")).to.equal("pass");
+    const rows = await page.$$eval("#witnesses tbody tr", (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute("data-witness"),
+        tr.getAttribute("data-role"),
+        tr.getAttribute("data-status"),
+      ]),
+    );
+    expect(rows).to.deep.equal([
+      [witnesses!.checkpointOrigin, "log", "verified"],
+      ["court", "witness", "verified"],
+      ["union", "witness", "verified"],
+    ]);
+    // each witness's key id as the policy's vkey states it, and the time it cosigned
+    const policy = parsePolicy(witnesses!.policyText);
+    const courtKeyId = policy.witnesses.get("court")!.verifier.keyId.toString(16).padStart(8, "0");
+    expect(await text(page, '#witnesses tr[data-witness="court"]'))
+      .to.contain(courtKeyId)
+      .and.match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Beijing time/);
+    expect(await text(page, "#verdict .verdict-witnesses")).to.contain(
+      "the court's witness policy is met (required: 2 of court, union)",
+    );
+    await screenshot(page, "witnesses-en.png");
+    await page.click('button[data-lang="zh"]');
+    expect(await text(page, "#witnesses h2")).to.equal("见证人会签");
+    expect(await text(page, '#witnesses tr[data-witness="union"] .witness-status')).to.equal(
+      "✓ 已按策略核验",
+    );
+    expect(await text(page, "#verdict .verdict-witnesses")).to.contain(
+      "符合法院见证策略（court、union 中至少 2 个会签）",
+    );
+    await screenshot(page, "witnesses-zh.png");
+    await page.click('button[data-lang="en"]');
+
+    // a policy naming another key for the union: its cosignature is not the union's, the quorum fails
+    const other = kOfNPolicy(
+      policy.logs[0]!.vkey,
+      [
+        { name: "court", vkey: policy.witnesses.get("court")!.vkey },
+        { name: "union", vkey: cosigner("union.test/witness", new Uint8Array(32).fill(0x7e)).vkey },
+      ],
+      2,
+    );
+    await page.click("#again");
+    await page.setInputFiles("#policy", {
+      name: "other-policy.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from(other),
+    });
+    await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE);
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+    expect(await page.getAttribute("#witnesses", "data-outcome")).to.equal("fail");
+    expect(await page.getAttribute('#witnesses tr[data-witness="court"]', "data-status")).to.equal(
+      "verified",
+    );
+    expect(
+      await page.getAttribute('#witnesses tr[data-witness="union.test/witness"]', "data-status"),
+    ).to.equal("unknown");
+    expect(await text(page, "#verdict .verdict-witnesses")).to.contain("is not met");
+
+    // without a policy file: shown, not verified, and the verdict says so
+    await page.click("#again");
+    await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE);
+    expect(await page.getAttribute("#witnesses", "data-outcome")).to.equal("unchecked");
+    expect(
+      await page.getAttribute('#witnesses tr[data-witness="court.test/witness"]', "data-status"),
+    ).to.equal("unchecked");
+    expect(await text(page, "#verdict .verdict-witnesses")).to.contain("no witness policy file was given");
     await page.close();
   });
 

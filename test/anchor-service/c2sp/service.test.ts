@@ -2,86 +2,45 @@
 // court's and the union's witnesses over tlog-witness HTTP, /checkpoint serves it once both
 // cosigned (2 of 2), and a client holding only tiles computes the same inclusion and
 // consistency proofs as /v1/leaves and /v1/consistency answer.
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { MemoryLevel } from "memory-level";
 import { toHex } from "../../../common/bytes.ts";
-import { ed25519Signer } from "../../../common/formats/checkpoint/note.ts";
-import { kOfNPolicy, parsePolicy, verifyCheckpoint } from "../../../common/formats/checkpoint/policy.ts";
+import { parsePolicy, verifyCheckpoint } from "../../../common/formats/checkpoint/policy.ts";
 import { parseEntryBundle, TileReader, tilePath } from "../../../common/formats/checkpoint/tiles.ts";
 import { parseTlogProof, verifyTlogProof } from "../../../common/formats/checkpoint/proof.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { Config } from "../../../anchor-service/src/config.ts";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { checkWitnesses } from "../../../common/formats/checkpoint/bundle-witnesses.ts";
-import { WitnessError } from "../../../nodes/src/witness/errors.ts";
-import { Witness, type WitnessStore } from "../../../nodes/src/witness/witness.ts";
 import { anchorServiceSuite } from "../../support/anchor-suite.ts";
 import { recordFor } from "../../support/consortium-chain.ts";
-
-const ORIGIN = "jointledger.test/log";
-const CHECKPOINT_SEED = `0x${"11".repeat(32)}`;
+import { startWitnessPair, type WitnessPair } from "../../support/witnesses.ts";
 
 describe("anchor service: witnessed C2SP checkpoints and tiles", function () {
   this.timeout(120_000);
-  const logVkey = ed25519Signer(ORIGIN, new Uint8Array(32).fill(0x11)).vkey;
-  const witnesses = ["court", "union"].map(
-    (name, i) =>
-      new Witness({
-        name: `${name}.test/witness`,
-        seed: new Uint8Array(32).fill(0x20 + i),
-        logs: [logVkey],
-        store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("witness", {
-          valueEncoding: "json",
-        }) as unknown as WitnessStore,
-        now: () => Math.floor(Date.now() / 1000),
-      }),
-  );
-  const policyText = kOfNPolicy(
-    logVkey,
-    witnesses.map((w, i) => ({ name: ["court", "union"][i]!, vkey: w.vkey })),
-    2,
-  );
-  const config: Partial<Config> = {
-    commitLeaves: 1_000_000,
-    checkpointOrigin: ORIGIN,
-    checkpointKey: CHECKPOINT_SEED,
-  };
-  let server: Server;
+  const config: Partial<Config> = { commitLeaves: 1_000_000 };
+  let witnesses: WitnessPair;
+  let policyText: string;
   let dir: string;
 
   before(async function () {
     // the two nodes' witness endpoints, as tlog-witness HTTP
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        const witness = req.url === "/court/add-checkpoint" ? witnesses[0]! : witnesses[1]!;
-        witness.addCheckpoint(Buffer.concat(chunks).toString("utf8")).then(
-          (lines) => res.writeHead(200, { "content-type": "text/plain" }).end(lines),
-          (error: unknown) => {
-            const e = error as WitnessError;
-            if (e.code === "NODE_ERR_WITNESS_CONFLICT")
-              res.writeHead(409, { "content-type": "text/x.tlog.size" }).end(`${e.details.size}\n`);
-            else res.writeHead(e.statusCode ?? 500).end(e.message);
-          },
-        );
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    witnesses = await startWitnessPair();
+    policyText = witnesses.policyText;
     dir = await mkdtemp(join(tmpdir(), "jl-c2sp-"));
     await writeFile(join(dir, "policy.txt"), policyText);
-    config.witnessUrls = [`court=${base}/court`, `union=${base}/union`];
-    config.witnessPolicyFile = join(dir, "policy.txt");
+    Object.assign(config, {
+      checkpointOrigin: witnesses.checkpointOrigin,
+      checkpointKey: witnesses.checkpointKey,
+      witnessUrls: witnesses.witnessUrls,
+      witnessPolicyFile: join(dir, "policy.txt"),
+    });
   });
   const suite = anchorServiceSuite({ config, settleFirstRound: true });
   after(async function () {
-    server.close();
+    await witnesses.close();
     await rm(dir, { recursive: true, force: true });
   });
 
