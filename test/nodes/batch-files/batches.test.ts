@@ -4,62 +4,43 @@
 // node before anything was queued; the same file again changes nothing; a file with a bad row
 // stores nothing and queues nothing.
 import { expect } from "chai";
-import { MemoryLevel } from "memory-level";
 import { BatchFiles } from "../../../nodes/src/batch-files/batches.ts";
 import { BatchFileError } from "../../../nodes/src/errors.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
-import {
-  disburse,
-  lendingChainSuite,
-  registerLoan,
-  repay,
-  senderFor,
-  serial,
-  until,
-} from "../outbox/fixture.ts";
+import { disburse, outboxSuite, registerLoan, repay, serial, until } from "../outbox/fixture.ts";
 
 describe("batch files: a day's repayment file through the outbox", function () {
   this.timeout(120_000);
-  const lc = lendingChainSuite();
-  let root: MemoryLevel;
-  let outbox: Outbox;
+  const { lc, store, senderOn, stopAfterTest } = outboxSuite();
   let sender: OutboxSender;
   let batches: BatchFiles;
   const refusedLoan = "0x" + "ab".repeat(32);
 
   beforeEach(async function () {
-    root = new MemoryLevel();
-    await root.open();
-    outbox = new Outbox(root.sublevel("outbox", { valueEncoding: "json" }));
-    sender = senderFor(lc, outbox, lc.chain.wallets.branchA);
+    sender = senderOn();
     sender.start();
-    batches = new BatchFiles({
-      db: root,
-      outbox,
-      // the node's FundFlows.record stands here: a loan it does not service is refused with its code
-      record: async (_kind, row) => {
-        if (row.loanId === refusedLoan)
-          throw Object.assign(new Error("this node does not service the loan"), {
-            code: "NODE_ERR_NOT_SERVICER",
-          });
-        return outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
-      },
-    });
-  });
-
-  afterEach(async function () {
-    await batches.stop();
-    await sender.stop();
-    await root.close();
+    batches = stopAfterTest(
+      new BatchFiles({
+        db: store.root,
+        outbox: store.outbox,
+        // the node's FundFlows.record stands here: a loan it does not service is refused with its code
+        record: async (_kind, row) => {
+          if (row.loanId === refusedLoan)
+            throw Object.assign(new Error("this node does not service the loan"), {
+              code: "NODE_ERR_NOT_SERVICER",
+            });
+          return store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+        },
+      }),
+    );
   });
 
   it("records, sends and reports every row; the same file again changes nothing", async function () {
     const loans: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const loanId = loanIdOfEntry(await outbox.enqueue(registerLoan(serial("APP"), lc.today)));
-      await outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+      const loanId = loanIdOfEntry(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
+      await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
       loans.push(loanId);
     }
     await sender.drain();
@@ -93,27 +74,27 @@ describe("batch files: a day's repayment file through the outbox", function () {
     expect(cells[3]![5]).to.match(/^NODE_ERR_NOT_SERVICER: /);
 
     // the same file again: the same batch, nothing new queued
-    const before = await outbox.counts();
+    const before = await store.outbox.counts();
     const again = await batches.upload("repayment", file, "clerk-2");
     expect(again.id).to.equal(first.id);
     expect(again.uploadedBy).to.equal("clerk-1");
-    expect(await outbox.counts()).to.deep.equal(before);
+    expect(await store.outbox.counts()).to.deep.equal(before);
   });
 
   it("stops at a row the node cannot take (its anchor service down) and carries on after a restart, each row once", async function () {
-    const loanId = loanIdOfEntry(await outbox.enqueue(registerLoan(serial("APP"), lc.today)));
-    await outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    const loanId = loanIdOfEntry(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
+    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
     await sender.drain();
     const rows = [1, 2, 3].map((i) => [serial("RPY"), loanId, String(100 * i)]);
     const file = `serial,loanId,amountFen\n${rows.map((r) => r.join(",")).join("\n")}\n`;
     let calls = 0;
     const down = new BatchFiles({
-      db: root,
-      outbox,
+      db: store.root,
+      outbox: store.outbox,
       record: async (_kind, row) => {
         calls++;
         if (row.serial === rows[1]![0]) throw new Error("connect ECONNREFUSED (the anchor service)");
-        return outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+        return store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
       },
     });
     const uploaded = await down.upload("repayment", file, "clerk-1");
@@ -132,12 +113,12 @@ describe("batch files: a day's repayment file through the outbox", function () {
       failed: 0,
       refused: 0,
     });
-    const repayments = (await outbox.list()).filter((e) => e.kind === "repay");
+    const repayments = (await store.outbox.list()).filter((e) => e.kind === "repay");
     expect(repayments.map((e) => e.serial)).to.deep.equal(rows.map((r) => r[0]));
   });
 
   it("stores and queues nothing of a file with a bad row", async function () {
-    const before = await outbox.counts();
+    const before = await store.outbox.counts();
     const file = `serial,loanId,amountFen\n${serial("RPY")},${refusedLoan},100\nRPY-2,0x12,100\n`;
     let error: unknown;
     try {
@@ -147,7 +128,7 @@ describe("batch files: a day's repayment file through the outbox", function () {
     }
     expect(error).to.be.instanceOf(BatchFileError);
     expect((error as BatchFileError).details).to.deep.include({ total: 1 });
-    expect(await outbox.counts()).to.deep.equal(before);
-    expect(await root.sublevel("batches").keys().all()).to.deep.equal([]);
+    expect(await store.outbox.counts()).to.deep.equal(before);
+    expect(await store.root.sublevel("batches").keys().all()).to.deep.equal([]);
   });
 });

@@ -5,11 +5,11 @@
 // exactly one transaction per flow: nothing duplicated, nothing wasted.
 import { expect } from "chai";
 import {
+  drainInProcess,
   enqueueLoanFlows,
   expectEachFlowOnce,
   lendingChainSuite,
   levelDir,
-  senderFor,
   startSenderProcess,
 } from "./fixture.ts";
 
@@ -57,12 +57,7 @@ describe("outbox sender: SIGKILL at random moments", function () {
         if (sent.length > 1) killedWithMany++;
         if (pending.length + sent.length === 0) break;
       }
-      // the last restart runs to the end (in this process, to watch it finish)
-      const store = await dir.open();
-      const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA);
-      await sender.drain();
-      await sender.stop();
-      await store.close();
+      await drainInProcess(lc, dir);
     } finally {
       await provider.send("evm_setIntervalMining", [0]);
       await provider.send("evm_setAutomine", [true]);

@@ -81,12 +81,21 @@ describe("outbox sender: crashes at any point send each flow once", function () 
     return { rawTx, txHash: keccak256(rawTx), nonce };
   }
 
-  it("(1) recorded and broadcast, crashed before the receipt: confirmed without a second send", async function () {
+  /**
+   * A disbursement of a freshly registered loan that the crashed sender signed and recorded as
+   * sent (one attempt), not yet broadcast; with the wallet's nonce before it.
+   */
+  async function disbursementRecordedAsSent() {
     const loanId = await registeredLoan();
     const entry = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
     const nonce0 = await nonceOf();
     const { rawTx, txHash, nonce } = await sign(entry);
     await store.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, attempts: 1 });
+    return { entry, nonce0, rawTx, txHash };
+  }
+
+  it("(1) recorded and broadcast, crashed before the receipt: confirmed without a second send", async function () {
+    const { entry, nonce0, rawTx, txHash } = await disbursementRecordedAsSent();
     await provider().send("eth_sendRawTransaction", [rawTx]);
 
     const outbox = await restartAndDrain();
@@ -98,11 +107,7 @@ describe("outbox sender: crashes at any point send each flow once", function () 
   });
 
   it("(2) recorded but never broadcast: the new sender sees nothing on chain and sends the recorded transaction once", async function () {
-    const loanId = await registeredLoan();
-    const entry = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    const nonce0 = await nonceOf();
-    const { rawTx, txHash, nonce } = await sign(entry);
-    await store.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, attempts: 1 });
+    const { entry, nonce0, txHash } = await disbursementRecordedAsSent();
 
     const outbox = await restartAndDrain();
     const done = (await outbox.status(entry.serial))!;

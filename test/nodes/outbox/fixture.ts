@@ -232,6 +232,51 @@ export function senderFor(
   });
 }
 
+/** What an outbox suite's test shares with its hooks. */
+export type OutboxSuite = {
+  lc: LendingChain;
+  /** The test's own outbox: a fresh in-memory one for each test, closed after it. */
+  store: Store;
+  /** A sender on the test's outbox (branch A's unless `wallet`), stopped after the test. */
+  senderOn(overrides?: Partial<OutboxSenderOptions>, wallet?: Wallet): OutboxSender;
+  /** Stop `running` after the test, before the outbox closes (the last registered first). */
+  stopAfterTest<T extends { stop(): Promise<void> }>(running: T): T;
+};
+
+/**
+ * For a describe block: the lending chain (lendingChainSuite), and for each test a fresh in-memory
+ * outbox whose senders and other workers are stopped after the test, before the outbox closes.
+ */
+export function outboxSuite(options: { anvilArgs?: string[] } = {}): OutboxSuite {
+  const lc = lendingChainSuite(options);
+  const store = {} as Store;
+  const running: Array<{ stop(): Promise<void> }> = [];
+  beforeEach(async function () {
+    Object.assign(store, await memoryOutbox());
+  });
+  afterEach(async function () {
+    // stopping a sender a test stopped already is harmless
+    for (const worker of running.splice(0).reverse()) await worker.stop();
+    await store.close();
+  });
+  const stopAfterTest = <T extends { stop(): Promise<void> }>(worker: T): T => {
+    running.push(worker);
+    return worker;
+  };
+  return {
+    lc,
+    store,
+    senderOn: (overrides = {}, wallet = lc.chain.wallets.branchA) =>
+      stopAfterTest(senderFor(lc, store.outbox, wallet, overrides)),
+    stopAfterTest,
+  };
+}
+
+/** Until the outbox entry `serial` is in `state`, or fail after `ms`. */
+export function untilState(outbox: Outbox, serial: string, state: string, ms = 10_000): Promise<void> {
+  return until(async () => (await outbox.status(serial))?.state === state, ms, state);
+}
+
 /** Wait until `check` holds (polling), or fail after `ms`. */
 export async function until(
   check: () => Promise<boolean> | boolean,
@@ -279,6 +324,26 @@ export function startSenderProcess(
     );
   });
   return { child, ready, exited };
+}
+
+/**
+ * The last restart, run to the end in this process (to watch it finish): branch A's sender on the
+ * outbox in `dir` drains it, after the node's start-up recheck when `recheck`.
+ */
+export async function drainInProcess(
+  lc: LendingChain,
+  dir: { open(): Promise<Store> },
+  options: { recheck?: boolean; overrides?: Partial<OutboxSenderOptions> } = {},
+): Promise<void> {
+  const store = await dir.open();
+  const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, options.overrides);
+  try {
+    if (options.recheck === true) await sender.recheck();
+    await sender.drain();
+  } finally {
+    await sender.stop();
+    await store.close();
+  }
 }
 
 export type Flow = { serial: string; kind: string; loanId: string };

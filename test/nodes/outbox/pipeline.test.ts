@@ -6,32 +6,13 @@
 import { expect } from "chai";
 import type { TransactionResponse } from "ethers";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
-import {
-  enqueueLoanFlows,
-  lendingChainSuite,
-  memoryOutbox,
-  registerLoan,
-  senderFor,
-  serial,
-  until,
-  type Store,
-} from "./fixture.ts";
+import { enqueueLoanFlows, outboxSuite, registerLoan, serial, until } from "./fixture.ts";
 
 describe("outbox sender: many transactions in flight", function () {
   this.timeout(120_000);
-  const lc = lendingChainSuite();
-  let store: Store;
-  let sender: OutboxSender | undefined;
-
-  beforeEach(async function () {
-    store = await memoryOutbox();
-  });
+  const { lc, store, senderOn } = outboxSuite();
 
   afterEach(async function () {
-    await sender?.stop();
-    sender = undefined;
-    await store.close();
     await lc.chain.anvil.provider.send("evm_setAutomine", [true]);
   });
 
@@ -57,7 +38,7 @@ describe("outbox sender: many transactions in flight", function () {
     const nonce0 = await nonceOf();
     const flows = await enqueueLoanFlows(store.outbox, loans, lc.today);
     await provider().send("evm_setAutomine", [false]);
-    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA);
+    const sender = senderOn();
     sender.start();
     await until(
       async () => (await store.outbox.list({ state: "sent" })).length === loans,
@@ -95,7 +76,7 @@ describe("outbox sender: many transactions in flight", function () {
     const hole = outside.nonce;
     const a = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
     const b = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
-    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, { unknownTxMs: 300 });
+    const sender = senderOn({ unknownTxMs: 300 });
     sender.start();
     await until(
       async () => (await store.outbox.list({ state: "sent" })).length === 2,
@@ -130,7 +111,7 @@ describe("outbox sender: many transactions in flight", function () {
     const snapshot = (await provider().send("evm_snapshot", [])) as string;
     const flows = [];
     for (let i = 0; i < 6; i++) flows.push(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
-    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA);
+    const sender = senderOn();
     sender.start();
     await until(allFinal, 20_000, "confirmed");
     const before = await store.outbox.list();

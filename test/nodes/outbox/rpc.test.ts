@@ -6,16 +6,7 @@ import { expect } from "chai";
 import { createServer, type Server } from "node:http";
 import { freePort } from "../../support/anvil.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
-import {
-  disburse,
-  memoryOutbox,
-  registerLoan,
-  senderFor,
-  serial,
-  lendingChainSuite,
-  until,
-  type Store,
-} from "./fixture.ts";
+import { disburse, outboxSuite, registerLoan, serial, until, untilState } from "./fixture.ts";
 
 type Mode = "up" | "down" | "lose-send-answer" | "drop-send";
 
@@ -65,35 +56,27 @@ async function relay(
 
 describe("outbox sender: RPC outages", function () {
   this.timeout(120_000);
-  const lc = lendingChainSuite();
-  let store: Store;
+  const { lc, store, senderOn } = outboxSuite();
   let loanId: string;
 
   beforeEach(async function () {
-    store = await memoryOutbox();
     // a registered loan to disburse
     const entry = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
     loanId = loanIdOfEntry(entry);
-    const sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA);
+    const sender = senderOn();
     await sender.drain();
     await sender.stop();
-  });
-
-  afterEach(async function () {
-    await store.close();
   });
 
   /** A disbursement of 6,000 yuan of the registered loan, queued. */
   const enqueueDisbursement = () => store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
   /** Branch A's sender through `rpcUrl`, giving up on each call after a second. */
-  const senderVia = (rpcUrl: string) =>
-    senderFor(lc, store.outbox, lc.chain.wallets.branchA, { rpcUrl, rpcTimeoutMs: 1_000 });
+  const senderVia = (rpcUrl: string) => senderOn({ rpcUrl, rpcTimeoutMs: 1_000 });
   /** Until the entry has been tried at least `n` times. */
   const attempted = (entry: string, n: number, what: string) =>
     until(async () => ((await store.outbox.status(entry))?.attempts ?? 0) >= n, 15_000, what);
   /** Until the entry is confirmed. */
-  const confirmedSoon = (entry: string) =>
-    until(async () => (await store.outbox.status(entry))?.state === "confirmed", 15_000, "confirmation");
+  const confirmedSoon = (entry: string) => untilState(store.outbox, entry, "confirmed", 15_000);
   const address = () => lc.chain.wallets.branchA.address;
   const nonceOf = () => lc.chain.anvil.provider.getTransactionCount(address(), "latest");
 
@@ -109,7 +92,7 @@ describe("outbox sender: RPC outages", function () {
     expect(waiting.lastError).to.be.a("string").and.not.equal("");
     expect(waiting.txHash).to.equal(undefined);
 
-    const live = senderFor(lc, store.outbox, lc.chain.wallets.branchA);
+    const live = senderOn();
     await live.drain();
     await live.stop();
     const done = (await store.outbox.status(dis.serial))!;

@@ -12,29 +12,22 @@ import {
   bytes32,
   disburse,
   memoryOutbox,
+  outboxSuite,
   registerLoan,
   repay,
   senderFor,
   serial,
-  lendingChainSuite,
   until,
-  type Store,
+  untilState,
 } from "./fixture.ts";
 
 describe("outbox sender on a real ledger", function () {
   this.timeout(120_000);
-  const lc = lendingChainSuite();
-  let store: Store;
+  const { lc, store, senderOn } = outboxSuite();
   let sender: OutboxSender;
 
-  beforeEach(async function () {
-    store = await memoryOutbox();
-    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA);
-  });
-
-  afterEach(async function () {
-    await sender.stop();
-    await store.close();
+  beforeEach(function () {
+    sender = senderOn();
   });
 
   const nonceOf = (address: string) => lc.chain.anvil.provider.getTransactionCount(address, "latest");
@@ -93,7 +86,7 @@ describe("outbox sender on a real ledger", function () {
     sender.start();
     const app = serial("APP");
     await store.outbox.enqueue(registerLoan(app, lc.today));
-    await until(async () => (await store.outbox.status(app))?.state === "confirmed", 10_000, "confirmation");
+    await untilState(store.outbox, app, "confirmed");
   });
 
   it("cancels a loan nobody disbursed", async function () {
@@ -207,7 +200,7 @@ describe("outbox sender on a real ledger", function () {
     try {
       const dis = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
       sender.start();
-      await until(async () => (await store.outbox.status(dis.serial))?.state === "sent", 10_000, "sent");
+      await untilState(store.outbox, dis.serial, "sent");
       // the union, under the branch's mandate, cancels the loan in the same block, ahead of the disbursement (higher tip)
       const union = lc.ledgerAs(lc.chain.wallets.unionOps);
       await union.getFunction("cancelLoan")(loanId, 9, {
@@ -216,7 +209,7 @@ describe("outbox sender on a real ledger", function () {
         gasLimit: 200_000n,
       });
       await provider.send("evm_mine", []);
-      await until(async () => (await store.outbox.status(dis.serial))?.state === "failed", 10_000, "failed");
+      await untilState(store.outbox, dis.serial, "failed");
       const failed = (await store.outbox.status(dis.serial))!;
       expect(failed.failure!.code).to.equal("LedgerWrongState");
       expect(failed.failure!.args).to.deep.equal([loanId, "4"]);
@@ -232,16 +225,13 @@ describe("outbox sender on a real ledger", function () {
     const provider = lc.chain.anvil.provider;
     await sender.stop();
     // a receipt timeout far beyond this test's: only noticing the unknown transaction can finish it
-    sender = senderFor(lc, store.outbox, lc.chain.wallets.branchA, {
-      receiptTimeoutMs: 600_000,
-      unknownTxMs: 300,
-    });
+    sender = senderOn({ receiptTimeoutMs: 600_000, unknownTxMs: 300 });
     const address = lc.chain.wallets.branchA.address;
     await provider.send("evm_setAutomine", [false]);
     try {
       const entry = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
       sender.start();
-      await until(async () => (await store.outbox.status(entry.serial))?.state === "sent", 10_000, "sent");
+      await untilState(store.outbox, entry.serial, "sent");
       const sent = (await store.outbox.status(entry.serial))!;
       expect(await provider.getTransaction(sent.txHash!), "in the pool").to.not.equal(null);
       await provider.send("anvil_dropTransaction", [sent.txHash]);
@@ -249,11 +239,7 @@ describe("outbox sender on a real ledger", function () {
       // the sender notices and puts the very same bytes back into the pool
       await until(async () => (await provider.getTransaction(sent.txHash!)) !== null, 10_000, "re-broadcast");
       await provider.send("evm_mine", []);
-      await until(
-        async () => (await store.outbox.status(entry.serial))?.state === "confirmed",
-        10_000,
-        "confirmed",
-      );
+      await untilState(store.outbox, entry.serial, "confirmed");
       const confirmed = (await store.outbox.status(entry.serial))!;
       expect(confirmed.txHash).to.equal(sent.txHash);
       expect(confirmed.nonce).to.equal(sent.nonce);
