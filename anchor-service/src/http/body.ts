@@ -5,10 +5,7 @@
 // answered before the body is read (Node then drops the body and keeps the connection).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { AnchorError, anchorError } from "../errors.ts";
-import { duplicateKeyIn } from "../intake/submit-parser.ts";
-
-/** Past this many bytes over the limit a body is no longer drained: the connection is closed. */
-export const DRAIN_BYTES = 64 * 1024 * 1024;
+import { DRAIN_BYTES, parseJsonOnce } from "../../../common/service/request-body.ts";
 
 export function bodyTooLarge(limit: number): AnchorError {
   return anchorError(
@@ -70,21 +67,11 @@ export function readBody(payload: NodeJS.ReadableStream, limit: number): Promise
 
 /** JSON.parse of a body, refusing malformed JSON and any object that repeats a key. */
 export function parseStrictJson(raw: Buffer): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString("utf8"));
-  } catch (e) {
-    throw anchorError("ANCHOR_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`);
-  }
-  // objects and arrays only: a scalar has no keys
-  if (typeof value === "object" && value !== null) {
-    const duplicate = duplicateKeyIn(raw);
-    if (duplicate !== undefined)
-      throw anchorError("ANCHOR_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, {
-        path: duplicate,
-      });
-  }
-  return value;
+  return parseJsonOnce(raw, {
+    repeated: (path) =>
+      anchorError("ANCHOR_ERR_DUPLICATE_KEY", `the body names ${path} twice; send each key once`, { path }),
+    malformed: (e) => anchorError("ANCHOR_ERR_BAD_JSON", `the body is not valid JSON: ${e.message}`),
+  });
 }
 
 /**

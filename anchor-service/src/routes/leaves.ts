@@ -17,6 +17,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { PendingVerification } from "../../../common/auth/request-signing.ts";
+import { closeIfLargeBody } from "../../../common/service/request-body.ts";
 import {
   bodyHashOf,
   completeVerification,
@@ -105,9 +106,7 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
         try {
           request.intakeAuth = await authenticateHeaders(request, deps);
         } catch (error) {
-          // refused from the headers: a large body is not read at all — the connection closes after
-          // the answer (draining 1.8 MB bodies from a flood of them costs as much as reading them)
-          if (largeBody(request)) void reply.header("connection", "close");
+          closeIfLargeBody(request, reply);
           throw error;
         }
         // a member's body over the limit: 413 before it is read, and Node drops it keeping the connection
@@ -180,16 +179,6 @@ export function registerSubmitRoute(app: FastifyInstance, deps: AppDeps): void {
       },
     });
   });
-}
-
-/** Past this many declared (or undeclared, chunked) bytes a refused body is left unread. */
-const UNREAD_BODY_BYTES = 64 * 1024;
-
-function largeBody(request: FastifyRequest): boolean {
-  const length = request.headers["content-length"];
-  return length === undefined
-    ? request.headers["transfer-encoding"] !== undefined
-    : Number(length) > UNREAD_BODY_BYTES;
 }
 
 type SubmitBody = {

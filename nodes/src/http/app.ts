@@ -8,7 +8,7 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { buildServiceShell, type RenderedError } from "../../../common/service/shell.ts";
-import { duplicateKeyIn } from "../../../common/json/duplicate-keys.ts";
+import { parseJsonOnce } from "../../../common/service/request-body.ts";
 import { nodeError, renderError } from "../errors.ts";
 import { createNodeMetrics } from "../metrics.ts";
 import { FailedTokenLimiter } from "./auth.ts";
@@ -28,17 +28,11 @@ declare module "fastify" {
 }
 
 /** JSON.parse, refusing an object that repeats a key (a signed body must read the same to every parser). */
-function parseStrictJson(raw: Buffer): unknown {
-  const value: unknown = JSON.parse(raw.toString("utf8"));
-  if (typeof value === "object" && value !== null) {
-    const duplicate = duplicateKeyIn(raw);
-    if (duplicate !== undefined)
-      throw nodeError("NODE_ERR_DUPLICATE_KEY", `the body names ${duplicate} twice; send each key once`, {
-        path: duplicate,
-      });
-  }
-  return value;
-}
+const parseStrictJson = (raw: Buffer): unknown =>
+  parseJsonOnce(raw, {
+    repeated: (path) =>
+      nodeError("NODE_ERR_DUPLICATE_KEY", `the body names ${path} twice; send each key once`, { path }),
+  });
 
 /** Anything a route or hook throws, in the node's catalogue (errors.ts); Fastify's own body errors too. undefined: a bug (500). */
 function renderNodeError(error: unknown): RenderedError | undefined {

@@ -6,6 +6,7 @@
 //   config: { auth: "open" }                       anyone (/healthz, /docs; /metrics and /readyz add common/service/ops-access.ts)
 // A token route that declares no roles is refused when the app is built, not served to anyone.
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
+import { closeIfLargeBody } from "../../../common/service/request-body.ts";
 import type { ApiUser } from "../config.ts";
 import { nodeError } from "../errors.ts";
 import type { SignedHeaders } from "../node-requests.ts";
@@ -28,16 +29,6 @@ declare module "fastify" {
     roles?: readonly Role[];
     signedKind?: number;
   }
-}
-
-/** Past this many declared (or undeclared, chunked) bytes a body refused from its headers is left unread. */
-const UNREAD_BODY_BYTES = 64 * 1024;
-
-function largeBody(request: FastifyRequest): boolean {
-  const length = request.headers["content-length"];
-  return length === undefined
-    ? request.headers["transfer-encoding"] !== undefined
-    : Number(length) > UNREAD_BODY_BYTES;
 }
 
 export type AuthorizeOptions = {
@@ -84,8 +75,7 @@ export function installAuthorization(app: FastifyInstance, options: AuthorizeOpt
       requireRole(actor, config.roles!);
       request.actor = actor;
     } catch (error) {
-      // refused from the headers: a large body is not read at all; the connection closes after the answer
-      if (largeBody(request)) void reply.header("connection", "close");
+      closeIfLargeBody(request, reply);
       throw error;
     }
   });

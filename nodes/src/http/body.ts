@@ -9,10 +9,10 @@
 // The limit is the route's (`bodyLimit` in its options) or the app's.
 import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { DRAIN_BYTES } from "../../../common/service/request-body.ts";
 import { nodeError, type NodeError } from "../errors.ts";
 
-/** Past this many bytes over the limit a body is no longer drained: the connection is closed. */
-export const DRAIN_BYTES = 64 * 1024 * 1024;
+export { DRAIN_BYTES };
 
 export function bodyTooLarge(limit: number): NodeError {
   return nodeError("NODE_ERR_BODY_TOO_LARGE", `the body is larger than this route accepts (${limit} bytes)`, {
