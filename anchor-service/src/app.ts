@@ -53,6 +53,8 @@ export type ServiceInfo = {
   consortiumRegistry: string;
   maxRecordsPerRequest: number;
   maxMergeDelaySeconds: number;
+  /** The SM2 public key (0x04 ‖ x ‖ y) receipts are also signed with, when they are (国密). */
+  receiptSm2PublicKey?: string;
   /** Where courts reach this service (config.publicUrlOf: ANCHOR_PUBLIC_URL, else the listen address). */
   publicUrl: string;
 };

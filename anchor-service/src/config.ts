@@ -91,6 +91,10 @@ export const ConfigSchema = z.object({
   checkpointKey: hex32.optional(),
   /** SM2 private key (0x + 64 hex): checkpoints carry an SM2 signature too (signed-note type 0xff). */
   checkpointSm2Key: hex32.optional(),
+  /** Receipt signature types: EIP-712 always; `eip712,sm2` signs every receipt batch with SM2 too (国密). */
+  receiptSignatures: z.enum(["eip712", "eip712,sm2"]).default("eip712"),
+  /** SM2 private key (0x + 64 hex) for receipts; required by `eip712,sm2`. */
+  receiptSm2Key: hex32.optional(),
   /** Witnesses asked to cosign each checkpoint, `name=submission-prefix-URL`, comma-separated; names as in the policy. */
   witnessUrls: commaList(z.string().regex(/^[^=\s]+=https?:\/\/\S+$/, "must be name=http(s)://…")).default(
     [],
@@ -138,6 +142,8 @@ export const ENV: Record<keyof Config, string> = {
   tsaTimeoutMs: "ANCHOR_TSA_TIMEOUT_MS",
   checkpointOrigin: "ANCHOR_CHECKPOINT_ORIGIN",
   checkpointKey: "ANCHOR_CHECKPOINT_KEY",
+  receiptSignatures: "ANCHOR_RECEIPT_SIGNATURES",
+  receiptSm2Key: "ANCHOR_RECEIPT_SM2_KEY",
   checkpointSm2Key: "ANCHOR_CHECKPOINT_SM2_KEY",
   witnessUrls: "ANCHOR_WITNESS_URLS",
   witnessPolicyFile: "ANCHOR_WITNESS_POLICY_FILE",

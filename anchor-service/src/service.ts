@@ -28,6 +28,8 @@ import { RecordStore } from "./store/records.ts";
 import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
 import { HeadStamper } from "./tsa/stamper.ts";
 import { createC2sp } from "./c2sp/service.ts";
+import { fromHex, toHex } from "../../common/bytes.ts";
+import { sm2 } from "../../common/crypto/sm2.ts";
 
 export type ServiceOptions = {
   config: Config;
@@ -132,6 +134,7 @@ export async function createAnchorService(options: ServiceOptions) {
   });
   // request signatures are recovered, and receipt batches signed, on a worker thread
   const crypto = new CryptoPool(config.operatorKey);
+  const receiptSm2Key = receiptSm2KeyOf(config);
   const intake = new Intake({
     db,
     records,
@@ -143,6 +146,7 @@ export async function createAnchorService(options: ServiceOptions) {
       crypto.recoverSubmission(domain, logId, batchRoot, signature),
     logId: config.logId,
     maxMergeDelaySeconds: config.maxMergeDelaySeconds,
+    receiptSm2Key,
     now,
     onAppended: (leaves) => {
       metrics.intakeRecords.inc(leaves);
@@ -191,6 +195,7 @@ export async function createAnchorService(options: ServiceOptions) {
       consortiumRegistry: config.consortiumRegistry,
       maxRecordsPerRequest: config.maxRecordsPerRequest,
       maxMergeDelaySeconds: config.maxMergeDelaySeconds,
+      ...(receiptSm2Key === undefined ? {} : { receiptSm2PublicKey: toHex(sm2.publicKeyOf(receiptSm2Key)) }),
       // links and QR codes lead here, never to a request's Host header
       publicUrl: publicUrlOf(config),
     }),
@@ -255,4 +260,14 @@ export async function createAnchorService(options: ServiceOptions) {
       await db.root.close();
     },
   };
+}
+
+/** The receipts' SM2 key when ANCHOR_RECEIPT_SIGNATURES asks for SM2; refused without a valid key. */
+function receiptSm2KeyOf(config: Config): Uint8Array | undefined {
+  if (config.receiptSignatures === "eip712") return undefined;
+  if (config.receiptSm2Key === undefined)
+    throw new Error("ANCHOR_RECEIPT_SIGNATURES=eip712,sm2 needs ANCHOR_RECEIPT_SM2_KEY (an SM2 private key)");
+  const key = fromHex(config.receiptSm2Key);
+  sm2.publicKeyOf(key); // a key out of SM2's range fails here, at start, not at the first request
+  return key;
 }

@@ -41,6 +41,8 @@ export type AnchorInfo = {
   consortiumRegistry: string;
   evidenceRegistry: string;
   maxRecordsPerRequest: number;
+  /** Set when the service signs receipts with SM2 too: then every receipt must carry that signature. */
+  receiptSm2PublicKey?: string;
 };
 export type RecordInput = Pick<EvidenceRecord, "kind" | "digestAlgorithm" | "digest" | "salt" | "subject">;
 /** A record as a client sends it (hex strings in either case; no subject = zero). */
@@ -96,7 +98,7 @@ function leafHashesOf(records: ReadonlyArray<SubmittedRecord>, memberId: number)
 function checkReceipts(
   receipts: unknown,
   domain: ReturnType<typeof receiptDomain>,
-  info: Pick<AnchorInfo, "operator" | "logId">,
+  info: Pick<AnchorInfo, "operator" | "logId" | "receiptSm2PublicKey">,
   expected: readonly string[],
 ): Receipt[] {
   const bad = (reason: string) =>
@@ -109,7 +111,7 @@ function checkReceipts(
       `${expected.length} record(s) sent, ${Array.isArray(receipts) ? receipts.length : "no"} receipt(s) back`,
     );
   return receipts.map((receipt: unknown, i) => {
-    const verified = verifyReceipt(domain, receipt, info.operator);
+    const verified = verifyReceipt(domain, receipt, info.operator, info.receiptSm2PublicKey);
     if (!verified.ok) throw bad(verified.reason);
     const r = receipt as Receipt;
     if (r.logId.toLowerCase() !== info.logId.toLowerCase())

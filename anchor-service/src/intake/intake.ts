@@ -96,6 +96,8 @@ export type IntakeDeps = {
   ) => Promise<string>;
   logId: string;
   maxMergeDelaySeconds: number;
+  /** The service's SM2 key when receipts are SM2-signed too (ANCHOR_RECEIPT_SIGNATURES=eip712,sm2). */
+  receiptSm2Key?: Uint8Array | undefined;
   /** Unix seconds. */
   now: () => number;
   /** Called after each durable write with the number of new leaves (metrics, committer nudge). */
@@ -475,6 +477,7 @@ export class Intake {
           receivedAt,
           maxMergeDelaySeconds: this.deps.maxMergeDelaySeconds,
           rangeHash: tree.rangeHash,
+          sm2PrivateKey: this.deps.receiptSm2Key,
         });
         return new BatchReceipts(batch, tree);
       }),

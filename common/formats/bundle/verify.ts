@@ -11,6 +11,7 @@ import { ConsortiumRegistry, EvidenceLog, EvidenceRegistry } from "../../chain/g
 import { AccountRole, EVIDENCE_STATES, MEMBER_STATUSES, MemberStatus } from "../../chain/generated/enums.ts";
 import { decodeRevertData } from "../../chain/revert.ts";
 import { checkSubmissionProof, submissionDomain, type SubmissionCheck } from "../receipt/submission.ts";
+import { receiptDomain, verifyReceipt } from "../receipt/receipts.ts";
 import { hashLeaf, verifyInclusion } from "../merkle/rfc9162.ts";
 import { effectiveAnchor, isoOfUnixSeconds, type EvidenceBundle } from "./bundle.ts";
 import { checkReceipt, judgeAnchorClaims, offlineClaimProblems, readAnchorClaims } from "./anchor-claims.ts";
@@ -57,6 +58,12 @@ export type OfflineOptions = {
   documentDigest?: string;
   /** The TSA roots trusted and the clock tolerance for trustedTime (trusted-time.ts); checked by verifyTrustedTime. */
   trustedTime?: TrustedTimeOptions;
+  /**
+   * 国密: the anchor service's SM2 receipt key (0x04 ‖ x ‖ y) the verifier knows: the intake receipt
+   * must then carry a valid SM2 signature under it, else blockAndTime fails. (An SM2 signature a
+   * receipt carries is checked in any case.)
+   */
+  receiptSm2Key?: string;
 };
 
 export type OnlineOptions = OfflineOptions & {
@@ -75,7 +82,7 @@ export type OnlineOptions = OfflineOptions & {
 };
 
 export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = {}): CheckResult[] {
-  return [
+  return requireReceiptSm2(bundle, options.receiptSm2Key, [
     guarded("digest", () => checkDigest(bundle, options.documentDigest)),
     guarded("leafEncoding", () => checkLeafEncoding(bundle)),
     guarded("merklePath", () => checkMerklePath(bundle)),
@@ -94,7 +101,32 @@ export function verifyOffline(bundle: EvidenceBundle, options: OfflineOptions = 
         ? NO_TSA_TRUST_ANCHOR_REASON
         : "not checked yet: the time-stamp tokens are verified by verifyTrustedTime",
     ),
-  ];
+  ]);
+}
+
+/** `results` with blockAndTime failed when the receipt lacks a valid SM2 signature under `key` (given). */
+function requireReceiptSm2(
+  bundle: EvidenceBundle,
+  key: string | undefined,
+  results: CheckResult[],
+): CheckResult[] {
+  if (key === undefined) return results;
+  let problem: string | undefined;
+  if (bundle.receipt === undefined) {
+    problem = `the bundle carries no intake receipt, so no SM2 signature under ${key}`;
+  } else {
+    try {
+      const domain = receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
+      const verified = verifyReceipt(domain, bundle.receipt, undefined, key);
+      if (!verified.ok)
+        problem = `the intake receipt has no valid SM2 signature under ${key} (${verified.code}: ${verified.reason})`;
+    } catch (e) {
+      problem = `the intake receipt's SM2 signature cannot be checked under the bundle's chain and EvidenceLog (${(e as Error).message})`;
+    }
+  }
+  return problem === undefined
+    ? results
+    : results.map((r) => (r.id === "blockAndTime" ? result("blockAndTime", "fail", problem) : r));
 }
 
 /** `results` with its trustedTime entry decided (trusted-time.ts): offline, only the bundle and the TSA roots. */
@@ -129,11 +161,11 @@ export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOption
   const offline = offlineResults.slice(0, 3);
   const timed = verifyTrustedTime(bundle, offlineResults.slice(-1), options);
   if (providers.length === 0) {
-    return [
+    return requireReceiptSm2(bundle, options.receiptSm2Key, [
       ...offline,
       ...CHAIN_CHECKS.map((id) => result(id, "indeterminate", "no chain endpoint was given")),
       ...(await timed),
-    ];
+    ]);
   }
   const names = providers.map((_, i) => options.endpointNames?.[i] ?? `endpoint ${i + 1}`);
   const minConfirmations = options.minConfirmations ?? 0;
@@ -147,7 +179,7 @@ export async function verifyOnline(bundle: EvidenceBundle, options: OnlineOption
       names,
     ),
   );
-  return [...offline, ...online, ...(await timed)];
+  return requireReceiptSm2(bundle, options.receiptSm2Key, [...offline, ...online, ...(await timed)]);
 }
 
 /** "fail" if any check fails; "pass" if the required checks all pass; else "indeterminate". */

@@ -6,7 +6,7 @@
 //
 // Every string in a receipt is hex, an ISO time or an address: nothing needs JSON escaping.
 import type { Receipt, SignedReceiptBatch } from "./receipts.ts";
-import { isoSeconds, receiptsOf } from "./receipts.ts";
+import { isoSeconds, receiptBatchPart, receiptsOf } from "./receipts.ts";
 import { HEX_DIGITS } from "../../bytes.ts";
 import { inclusionPath } from "../merkle/rfc9162.ts";
 import type { BatchTree } from "./batch-tree.ts";
@@ -65,17 +65,11 @@ export class BatchReceipts {
       throw new RangeError(`batch of ${batch.count} records, tree of ${tree.count} leaves`);
     this.batch = batch;
     this.tree = tree;
-    const batchPart = {
-      firstSequence: batch.firstSequence,
-      count: batch.count,
-      root: batch.root,
-      signature: batch.signature,
-    };
     const middle = JSON.stringify({
       logId: batch.logId,
       receivedAt: isoSeconds(batch.receivedAt),
       maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
-      batch: batchPart,
+      batch: receiptBatchPart(batch),
     });
     this.#middle = ascii(`,${middle.slice(1, -1)},"proof":[`);
     this.#tail = ascii(`],${JSON.stringify({ service: { address: batch.service } }).slice(1)}`);

@@ -15,6 +15,11 @@
 // `sequence` of log `logId`, and will be in a head committed on chain within
 // maxMergeDelaySeconds". The chain proof (inclusion in a committed head) is the evidence bundle's
 // job; a receipt whose promise is broken is the member's signed proof of the breach.
+//
+// 国密: a service configured with an SM2 key also signs each batch with SM2 (GB/T 32918.2, the
+// default user id "1234567812345678"), carried as batch.sm2 beside the EIP-712 signature, over a
+// fixed binary encoding of the same fields and domain (receiptSm2Message); whoever checks a
+// receipt checks that signature too, and may require it under a key it knows.
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
@@ -26,6 +31,7 @@ import {
   type RangeHasher,
 } from "../merkle/rfc9162.ts";
 import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
+import { sm2 } from "../../crypto/sm2.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
 /** verifyingContract: the EvidenceLog contract the service commits heads to. */
@@ -75,6 +81,15 @@ export const ReceiptSchema = z.object({
     root: hash32,
     /** EIP-712 signature of ReceiptBatch by service.address. */
     signature,
+    /** Optional SM2 signature of the same batch (receiptSm2Message), under the service's SM2 key. */
+    sm2: z
+      .object({
+        /** Uncompressed public key, 0x04 ‖ x ‖ y. */
+        publicKey: z.string().regex(/^0x04[0-9a-fA-F]{128}$/, "must be 0x04 followed by 128 hex digits"),
+        /** r ‖ s, 64 bytes. */
+        signature: z.string().regex(/^0x[0-9a-fA-F]{128}$/, "must be 0x followed by 128 hex digits"),
+      })
+      .optional(),
   }),
   /** Inclusion proof of leafHash at index sequence − firstSequence in the batch tree, bottom-up. */
   proof: z.array(hash32).max(MAX_PROOF_LENGTH),
@@ -95,7 +110,12 @@ export type SignedReceiptBatch = {
   signature: string;
   /** Checksummed address of the signing service key. */
   service: string;
+  /** The batch's SM2 signature, when the service signs with SM2 too. */
+  sm2?: ReceiptSm2 | undefined;
 };
+
+/** An SM2 signature of a receipt batch: the service's public key and r ‖ s, both 0x hex. */
+export type ReceiptSm2 = { publicKey: string; signature: string };
 
 export type ReceiptBatchInput = {
   /** 0x hex bytes32, non-zero (EvidenceLog refuses the zero log id). */
@@ -116,6 +136,8 @@ export type ReceiptBatchInput = {
    * it is returned as is). Must answer exactly as memoRangeHasher(leafHashes).
    */
   rangeHash?: RangeHasher;
+  /** Optional: an SM2 private key (32 bytes); the batch is then SM2-signed too (batch.sm2). */
+  sm2PrivateKey?: Uint8Array | undefined;
 };
 
 export type ReceiptFailureCode =
@@ -187,7 +209,52 @@ export async function signReceiptBatchRoot(
   const service = getAddress(await signer.getAddress());
   const signed = await signer.signTypedData(domain, TYPES, structOf(unsigned));
   const batch: SignedReceiptBatch = { ...unsigned, signature: signed, service };
+  if (input.sm2PrivateKey !== undefined) {
+    const message = receiptSm2Message(domain, unsigned);
+    batch.sm2 = {
+      publicKey: toHex(sm2.publicKeyOf(input.sm2PrivateKey)),
+      signature: toHex(sm2.sign(input.sm2PrivateKey, message)),
+    };
+  }
   return { batch, rangeHash };
+}
+
+const SM2_MESSAGE_TAG = new TextEncoder().encode("JointLedger Anchor Receipt/SM2/1\0");
+
+/**
+ * What SM2 signs for a batch: the tag "JointLedger Anchor Receipt/SM2/1" and a zero byte, then
+ * the domain's chain id (32 bytes) and EvidenceLog (20), then logId (32), firstSequence (8),
+ * count (8), batch root (32), receivedAt (8), maxMergeDelaySeconds (4), all big-endian. No
+ * Keccak: SM2 hashes it with SM3 after Z_A.
+ */
+export function receiptSm2Message(
+  domain: ReceiptDomain,
+  b: Omit<SignedReceiptBatch, "signature" | "service" | "sm2">,
+): Uint8Array {
+  const out = new Uint8Array(SM2_MESSAGE_TAG.length + 32 + 20 + 32 + 8 + 8 + 32 + 8 + 4);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  const put = (bytes: Uint8Array) => {
+    out.set(bytes, at);
+    at += bytes.length;
+  };
+  const uint = (value: number | bigint, bytes: number) => {
+    const hex = BigInt(value)
+      .toString(16)
+      .padStart(bytes * 2, "0");
+    if (hex.length > bytes * 2) throw new RangeError(`${String(value)} does not fit ${bytes} bytes`);
+    put(fromHex(`0x${hex}`));
+  };
+  put(SM2_MESSAGE_TAG);
+  uint(BigInt(domain.chainId), 32);
+  put(fromHex(domain.verifyingContract));
+  put(fromHex(b.logId));
+  uint(b.firstSequence, 8);
+  uint(b.count, 8);
+  put(fromHex(b.root));
+  uint(b.receivedAt, 8);
+  view.setUint32(at, b.maxMergeDelaySeconds);
+  return out;
 }
 
 /**
@@ -214,6 +281,8 @@ export function verifyReceipt(
   domain: ReceiptDomain,
   receipt: unknown,
   expectedService?: string,
+  /** The service's SM2 public key (0x04 ‖ x ‖ y): the receipt must then carry its valid SM2 signature. */
+  expectedSm2Key?: string,
 ): ReceiptVerification {
   const expected =
     expectedService === undefined ? undefined : checkedAddress("expectedService", expectedService);
@@ -255,17 +324,17 @@ export function verifyReceipt(
     return fail("RECEIPT_WRONG_SERVICE", `signed by ${service}, expected ${expected}`);
   }
 
-  const struct = structOf({
+  const signed = {
     logId: r.logId,
     firstSequence,
     count: size,
     root: r.batch.root,
     receivedAt: receivedAtMs / 1000,
     maxMergeDelaySeconds: r.maxMergeDelaySeconds,
-  });
+  };
   let recovered: string;
   try {
-    recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, struct), sig);
+    recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, structOf(signed)), sig);
   } catch {
     recovered = "";
   }
@@ -275,7 +344,35 @@ export function verifyReceipt(
       `batch.signature is not ${service}'s signature of this batch under this domain`,
     );
   }
+  const { sm2: sm2Part } = r.batch;
+  if (sm2Part === undefined) {
+    return expectedSm2Key === undefined
+      ? { ok: true }
+      : fail("RECEIPT_BAD_SIGNATURE", "the receipt carries no SM2 signature, and one is required");
+  }
+  if (expectedSm2Key !== undefined && sm2Part.publicKey.toLowerCase() !== expectedSm2Key.toLowerCase()) {
+    return fail("RECEIPT_WRONG_SERVICE", `SM2-signed by ${sm2Part.publicKey}, expected ${expectedSm2Key}`);
+  }
+  if (
+    !sm2.verify(fromHex(sm2Part.publicKey), receiptSm2Message(domain, signed), fromHex(sm2Part.signature))
+  ) {
+    return fail(
+      "RECEIPT_BAD_SIGNATURE",
+      `batch.sm2.signature is not an SM2 signature of this batch by ${sm2Part.publicKey} (user id 1234567812345678)`,
+    );
+  }
   return { ok: true };
+}
+
+/** The `batch` part of each receipt of a signed batch (a fresh object: a caller editing one must not change the others). */
+export function receiptBatchPart(batch: SignedReceiptBatch): Receipt["batch"] {
+  return {
+    firstSequence: batch.firstSequence,
+    count: batch.count,
+    root: batch.root,
+    signature: batch.signature,
+    ...(batch.sm2 === undefined ? {} : { sm2: { ...batch.sm2 } }),
+  };
 }
 
 /** Unix seconds as ISO 8601 UTC without fractional seconds: "2025-06-01T08:30:00Z". */
@@ -294,12 +391,6 @@ function buildReceipts(
   // Very large batches (keys below would overflow) take the generic path.
   if (size >= 67_108_864) return buildReceiptsGeneric(batch, leafHashes, rangeHash);
   const receivedAt = isoSeconds(batch.receivedAt);
-  const batchPart = {
-    firstSequence: batch.firstSequence,
-    count: batch.count,
-    root: batch.root,
-    signature: batch.signature,
-  };
   // Each node appears in many proofs; convert it to hex once, keyed by its range. The nodes are
   // inclusionProof's (inclusionPath, ../merkle/rfc9162.ts), over hex instead of bytes.
   const hexOf = new Map<number, string>();
@@ -327,13 +418,7 @@ function buildReceipts(
       logId: batch.logId,
       receivedAt,
       maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
-      // Each receipt gets its own copy: a caller editing one must not change the others.
-      batch: {
-        firstSequence: batchPart.firstSequence,
-        count: batchPart.count,
-        root: batchPart.root,
-        signature: batchPart.signature,
-      },
+      batch: receiptBatchPart(batch),
       proof,
       service: { address: batch.service },
     };
@@ -347,12 +432,6 @@ function buildReceiptsGeneric(
   rangeHash: RangeHasher,
 ): Receipt[] {
   const receivedAt = isoSeconds(batch.receivedAt);
-  const batchPart = {
-    firstSequence: batch.firstSequence,
-    count: batch.count,
-    root: batch.root,
-    signature: batch.signature,
-  };
   // Each interior node appears in many proofs; convert it to hex once, not once per proof.
   // The wrapper hands out one shared instance per node, so its identity keys the hex.
   const nodes = new Map<string, Uint8Array>();
@@ -375,8 +454,7 @@ function buildReceiptsGeneric(
       logId: batch.logId,
       receivedAt,
       maxMergeDelaySeconds: batch.maxMergeDelaySeconds,
-      // Each receipt gets its own copy: a caller editing one must not change the others.
-      batch: { ...batchPart },
+      batch: receiptBatchPart(batch),
       proof: inclusionProof(i, batch.count, sharedRangeHash).map((node) => hexOf.get(node)!),
       service: { address: batch.service },
     };

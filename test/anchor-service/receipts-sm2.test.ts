@@ -1,0 +1,104 @@
+// An anchor service configured for SM2 receipts (ANCHOR_RECEIPT_SIGNATURES=eip712,sm2): every
+// receipt carries the batch's SM2 signature under the key /v1/info names, the member's client
+// requires it, bundles carry it, and the bundle verifier checks it: a changed SM2 signature fails
+// blockAndTime even offline, and a court that knows the key fails a bundle whose receipt lacks it.
+import { expect } from "chai";
+import { fromHex, toHex } from "../../common/bytes.ts";
+import { sm2 } from "../../common/crypto/sm2.ts";
+import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { verifyOffline } from "../../common/formats/bundle/verify.ts";
+import { receiptDomain, verifyReceipt, type Receipt } from "../../common/formats/receipt/receipts.ts";
+import { configFromEnv } from "../../anchor-service/src/config.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
+
+const SM2_KEY = `0x${"6d".repeat(32)}`;
+const SM2_PUBLIC = toHex(sm2.publicKeyOf(fromHex(SM2_KEY)));
+
+const blockAndTimeOf = (bundle: EvidenceBundle, receiptSm2Key?: string) =>
+  verifyOffline(bundle, receiptSm2Key === undefined ? {} : { receiptSm2Key }).find(
+    (r) => r.id === "blockAndTime",
+  )!;
+
+describe("anchor service: receipts signed with SM2 too (国密)", function () {
+  this.timeout(120_000);
+  const sm2Suite = anchorServiceSuite({
+    config: { receiptSignatures: "eip712,sm2", receiptSm2Key: SM2_KEY },
+  });
+  const plainSuite = anchorServiceSuite();
+
+  /** One record anchored through `suite`: its receipt and, once committed, its bundle. */
+  async function anchorOne(suite: typeof sm2Suite, document: string) {
+    const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor(document)] }));
+    expect(reply.statusCode, reply.body).to.equal(200);
+    const [receipt] = (reply.json() as { receipts: Receipt[] }).receipts;
+    await suite.service.committer.runOnce();
+    const served = await suite.service.app.inject({ url: `/v1/bundles/${receipt!.leafHash}` });
+    expect(served.statusCode, served.body).to.equal(200);
+    return { receipt: receipt!, bundle: parseBundle(served.json()) };
+  }
+
+  it("names its SM2 key in /v1/info, and every receipt carries a valid SM2 signature under it", async function () {
+    const info = (await sm2Suite.service.app.inject({ url: "/v1/info" })).json() as {
+      receiptSm2PublicKey?: string;
+      operator: string;
+    };
+    expect(info.receiptSm2PublicKey).to.equal(SM2_PUBLIC);
+    const { receipt, bundle } = await anchorOne(sm2Suite, "SM2 receipt: loan contract");
+    expect(receipt.batch.sm2?.publicKey).to.equal(SM2_PUBLIC);
+    const domain = receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
+    expect(verifyReceipt(domain, receipt, info.operator, SM2_PUBLIC)).to.deep.equal({ ok: true });
+    // the bundle's receipt is the same, and the court's verifier accepts it under the key it knows
+    expect(bundle.receipt).to.deep.equal(receipt);
+    expect(blockAndTimeOf(bundle, SM2_PUBLIC).outcome).to.equal("indeterminate"); // offline: nothing refuted
+  });
+
+  it("a changed SM2 signature in a bundle fails blockAndTime offline, with or without the key", async function () {
+    const { receipt, bundle } = await anchorOne(sm2Suite, "SM2 receipt: consent");
+    const signature = receipt.batch.sm2!.signature;
+    const changed = `${signature.slice(0, 10)}${signature[10] === "0" ? "1" : "0"}${signature.slice(11)}`;
+    const tampered = parseBundle({
+      ...bundle,
+      receipt: {
+        ...receipt,
+        batch: { ...receipt.batch, sm2: { publicKey: SM2_PUBLIC, signature: changed } },
+      },
+    });
+    for (const key of [undefined, SM2_PUBLIC]) {
+      const check = blockAndTimeOf(tampered, key);
+      expect(check.outcome, check.reason).to.equal("fail");
+      expect(check.reason).to.contain("RECEIPT_BAD_SIGNATURE");
+    }
+  });
+
+  it("a court that knows the SM2 key fails a bundle whose receipt has no SM2 signature", async function () {
+    const { receipt, bundle } = await anchorOne(plainSuite, "EIP-712 only: voucher");
+    expect(receipt.batch.sm2).to.equal(undefined);
+    expect(blockAndTimeOf(bundle).outcome).to.equal("indeterminate");
+    const check = blockAndTimeOf(bundle, SM2_PUBLIC);
+    expect(check.outcome).to.equal("fail");
+    expect(check.reason).to.contain("no SM2 signature");
+  });
+
+  it("ANCHOR_RECEIPT_SIGNATURES is eip712 (the default) or eip712,sm2, nothing else", function () {
+    expect(configFromEnv(minimalEnv()).receiptSignatures).to.equal("eip712");
+    const config = configFromEnv({ ...minimalEnv(), ANCHOR_RECEIPT_SIGNATURES: "eip712,sm2" });
+    expect(config.receiptSignatures).to.equal("eip712,sm2");
+    expect(() => configFromEnv({ ...minimalEnv(), ANCHOR_RECEIPT_SIGNATURES: "sm2-only" })).to.throw(
+      /ANCHOR_RECEIPT_SIGNATURES/,
+    );
+  });
+});
+
+function minimalEnv(): NodeJS.ProcessEnv {
+  const hex = (b: string, n: number) => `0x${b.repeat(n)}`;
+  return {
+    ANCHOR_DATA_DIR: "/unused",
+    ANCHOR_RPC_URL: "http://127.0.0.1:8545",
+    ANCHOR_EVIDENCE_LOG: hex("11", 20),
+    ANCHOR_CONSORTIUM_REGISTRY: hex("22", 20),
+    ANCHOR_EVIDENCE_REGISTRY: hex("33", 20),
+    ANCHOR_LOG_ID: hex("44", 32),
+    ANCHOR_OPERATOR_KEY: hex("55", 32),
+  };
+}
