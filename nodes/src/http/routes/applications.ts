@@ -10,6 +10,9 @@ import {
   SubmittedApplication,
 } from "../schemas/applications.ts";
 
+/** However an application arrives, the answer is the same: the stored application, or a refusal. */
+const SUBMITTED = { reply: SubmittedApplication, errors: [409, 422, 502, 503] } as const;
+
 export const applicationRoutes = routeFile((routes, deps) => {
   routes.post(
     "/v1/applications/:channel",
@@ -17,8 +20,7 @@ export const applicationRoutes = routeFile((routes, deps) => {
       summary:
         "Submit an application in its channel's format, credited to this node's member: converted, routed to the borrower's branch (a platform's node submits it to the union's node), stored encrypted",
       ...SubmitApplication,
-      reply: SubmittedApplication,
-      errors: [409, 422, 502, 503],
+      ...SUBMITTED,
       roles: STAFF,
     },
     async ({ actor, params, body }) => deps.ops.applications.submit(actor, params.channel, body),
@@ -40,8 +42,7 @@ export const applicationRoutes = routeFile((routes, deps) => {
     {
       summary: "An application forwarded by the union's node (signed with the union's chain key)",
       ...ForwardedApplication,
-      reply: SubmittedApplication,
-      errors: [409, 422, 502, 503],
+      ...SUBMITTED,
       auth: "signed",
       signedKind: UNION,
     },
@@ -59,8 +60,7 @@ export const applicationRoutes = routeFile((routes, deps) => {
       summary:
         "A platform's application, submitted by the platform's node to the union's (signed with the platform's chain key); credited to that platform",
       ...SubmitApplication,
-      reply: SubmittedApplication,
-      errors: [409, 422, 502, 503],
+      ...SUBMITTED,
       auth: "signed",
       signedKind: PLATFORM,
     },

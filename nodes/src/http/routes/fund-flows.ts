@@ -13,6 +13,12 @@ import {
   SettlementRecorded,
 } from "../schemas/fund-flows.ts";
 
+/** The money a voucher records as the flows room takes it: its serial, and the amount in fen as a bigint. */
+const received = (body: { serial: string; amountFen: string }) => ({
+  serial: body.serial,
+  amountFen: BigInt(body.amountFen),
+});
+
 export const fundFlowRoutes = routeFile((routes, deps) => {
   const flows = deps.ops.flows;
   routes.post(
@@ -26,16 +32,13 @@ export const fundFlowRoutes = routeFile((routes, deps) => {
       errors: [409, 422, 503],
       roles: STAFF,
     },
-    async (request) => {
-      const { serial, amountFen, accountHash, toAccount } = request.body;
-      return flows.record(request.actor, request.params.loanId, {
+    async ({ actor, params, body }) =>
+      flows.record(actor, params.loanId, {
         type: "disbursement",
-        serial,
-        amountFen: BigInt(amountFen),
-        accountHash,
-        ...(toAccount === undefined ? {} : { toAccount }),
-      });
-    },
+        ...received(body),
+        accountHash: body.accountHash,
+        ...(body.toAccount === undefined ? {} : { toAccount: body.toAccount }),
+      }),
   );
   routes.post(
     "/v1/loans/:loanId/repayments",
@@ -48,11 +51,7 @@ export const fundFlowRoutes = routeFile((routes, deps) => {
       roles: STAFF,
     },
     async ({ actor, params, body }) =>
-      flows.record(actor, params.loanId, {
-        type: "repayment",
-        serial: body.serial,
-        amountFen: BigInt(body.amountFen),
-      }),
+      flows.record(actor, params.loanId, { type: "repayment", ...received(body) }),
   );
   routes.get(
     "/v1/loans/:loanId/settlement",
@@ -77,8 +76,7 @@ export const fundFlowRoutes = routeFile((routes, deps) => {
       errors: [409, 503],
       roles: STAFF,
     },
-    async ({ actor, params, body }) =>
-      flows.settle(actor, params.loanId, { serial: body.serial, amountFen: BigInt(body.amountFen) }),
+    async ({ actor, params, body }) => flows.settle(actor, params.loanId, received(body)),
   );
   routes.post(
     "/v1/loans/:loanId/cancellation",
