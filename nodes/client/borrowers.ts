@@ -1,17 +1,14 @@
 // Synthetic borrowers for the demo, the benchmark and the tests (never real people): a resident ID of the given region with a
 // valid GB 11643 check digit, a mobile number, a Luhn-valid bank card, a common name; fresh for
-// every run, so repeated runs on one chain never hit one borrower's consortium-wide limit. And
-// each platform's application in its own channel format (nodes/src/channels).
+// every run, so repeated runs on one chain never hit one borrower's consortium-wide limit. Each
+// platform's application in its own channel format is in applications.ts (re-exported here).
 import { createHash, randomInt } from "node:crypto";
 import { residentIdCheckDigit } from "../src/channels/identity.ts";
+import { luhnValid } from "../src/privacy/mask.ts";
+import type { Borrower } from "./applications.ts";
 
-export type Borrower = {
-  name: string;
-  idNumber: string;
-  phone: string;
-  bankAccount: string;
-  regionCode: number;
-};
+export type { Borrower } from "./applications.ts";
+export { huinongApplication, jiedaibaoApplication, rongyitongApplication } from "./applications.ts";
 
 const SURNAMES = [
   "王",
@@ -71,17 +68,9 @@ export function maskedAccount(b: Borrower): string {
   return `**** **** **** ${b.bankAccount.slice(-4)}`;
 }
 
+/** The digit that makes `payload` and it pass the Luhn check (a bank card's last digit). */
 export function luhnCheckDigit(payload: string): string {
-  let sum = 0;
-  for (let i = 0; i < payload.length; i++) {
-    let d = Number(payload[payload.length - 1 - i]);
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return String((10 - (sum % 10)) % 10);
+  return [..."0123456789"].find((digit) => luhnValid(payload + digit))!;
 }
 
 /** The borrower's signed authorization letter (授权书): stand-in bytes and their SHA-256. */
@@ -91,104 +80,4 @@ export function authorizationLetter(b: Borrower, applicationId: string): { bytes
     "utf8",
   );
   return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
-}
-
-/** Beijing wall-clock time as yyyyMMddHHmmss. */
-function beijingCompact(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace(/[-:T]/g, "");
-}
-
-/** 借贷宝: nested pinyin fields, yuan strings, annual %, ISO times. */
-export function jiedaibaoApplication(
-  b: Borrower,
-  o: {
-    applicationId: string;
-    principalYuan: string;
-    termMonths: number;
-    annualPercent: string;
-    signedAt: Date;
-    letterSha256: string;
-  },
-) {
-  return {
-    shenqingBianhao: o.applicationId,
-    jiekuanren: {
-      xingming: b.name,
-      zhengjian: { leixing: "01", haoma: b.idNumber },
-      shoujiHaoma: b.phone,
-      yinhangZhanghao: b.bankAccount,
-    },
-    daikuan: {
-      jine: o.principalYuan,
-      qixian: { shuzhi: o.termMonths, danwei: "yue" },
-      nianLilv: o.annualPercent,
-      huankuanFangshi: "debx",
-      yongtu: "农机购置",
-      feiyong: [],
-    },
-    shouquanshu: { qianshuShijian: o.signedAt.toISOString(), zhaiyao: `0x${o.letterSha256}` },
-  };
-}
-
-/** 惠农: camelCase, fen digit strings, monthly ‰, Unix ms. */
-export function huinongApplication(
-  b: Borrower,
-  o: {
-    orderNo: string;
-    amountFen: bigint;
-    termDays: number;
-    monthlyRatePermille: string;
-    signedAt: Date;
-    letterSha256: string;
-  },
-) {
-  return {
-    orderNo: o.orderNo,
-    customer: {
-      realName: b.name,
-      certificate: { kind: "ID_CARD", number: b.idNumber },
-      mobile: b.phone,
-      repaymentCard: b.bankAccount,
-    },
-    loan: {
-      amountFen: o.amountFen.toString(),
-      termDays: o.termDays,
-      monthlyRatePermille: o.monthlyRatePermille,
-      repayment: "BULLET",
-      purpose: "购买化肥种子",
-      charges: [],
-    },
-    authorization: { signedAtMs: o.signedAt.getTime(), letterSha256: o.letterSha256 },
-  };
-}
-
-/** 融易通: flat snake_case, integer fen, annual bps, yyyyMMddHHmmss. */
-export function rongyitongApplication(
-  b: Borrower,
-  o: {
-    applyNo: string;
-    amountFen: bigint;
-    termMonths: number;
-    rateBps: number;
-    signedAt: Date;
-    letterSha256: string;
-  },
-) {
-  return {
-    apply_no: o.applyNo,
-    cust_name: b.name,
-    cert_type: "1",
-    cert_no: b.idNumber,
-    mobile_no: b.phone,
-    area_code: b.regionCode,
-    acct_no: b.bankAccount,
-    loan_amt: Number(o.amountFen),
-    loan_term: o.termMonths,
-    term_unit: "M",
-    rate_bps: o.rateBps,
-    repay_mode: "01",
-    loan_purpose: "03",
-    auth_sign_time: beijingCompact(o.signedAt),
-    auth_file_hash: o.letterSha256,
-  };
 }

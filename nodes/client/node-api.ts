@@ -2,19 +2,9 @@
 // token per role; errors carry the node's stable error code. Used by the demo, the benchmark and
 // the tests, which all drive nodes as their back-office users would.
 import type { Role } from "../src/actor.ts";
+import { NodeApiError, errorEnvelope } from "./api-error.ts";
 
-export class NodeApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly body: unknown;
-
-  constructor(status: number, code: string, message: string, body: unknown) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.body = body;
-  }
-}
+export { NodeApiError } from "./api-error.ts";
 
 export type OutboxEntryView = {
   serial: string;
@@ -79,7 +69,7 @@ export class NodeApi {
       // CSV or plain text
     }
     if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string } }).error;
+      const error = errorEnvelope(parsed);
       throw new NodeApiError(
         response.status,
         error?.code ?? `HTTP_${response.status}`,

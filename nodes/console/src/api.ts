@@ -1,6 +1,7 @@
 // The node's API as the console calls it: the session's bearer token (kept in sessionStorage,
 // so it dies with the tab and with the session's expiry), JSON in and out, the node's error
 // envelope turned into an Error carrying its code.
+import { NodeApiError, errorEnvelope } from "../../client/api-error.ts";
 
 export type Session = { token: string; user: string; role: string; expiresAt: number };
 
@@ -20,18 +21,6 @@ export function savedSession(): Session | undefined {
 export function saveSession(session: Session | undefined): void {
   if (session === undefined) sessionStorage.removeItem(KEY);
   else sessionStorage.setItem(KEY, JSON.stringify(session));
-}
-
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-  constructor(status: number, code: string, message: string, details: unknown) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-  }
 }
 
 /** Called when the node no longer knows the session (expired, logged out, account changed). */
@@ -57,17 +46,16 @@ export async function api<T>(
   const text = await response.text();
   const json = text === "" ? undefined : (JSON.parse(text) as unknown);
   if (!response.ok) {
-    const error = (json as { error?: { code: string; message: string; details?: unknown } } | undefined)
-      ?.error;
+    const error = errorEnvelope(json);
     if (response.status === 401 && session !== undefined && path !== "/v1/staff/sessions") {
       saveSession(undefined);
       onUnauthenticated();
     }
-    throw new ApiError(
+    throw new NodeApiError(
       response.status,
       error?.code ?? `HTTP_${response.status}`,
       error?.message ?? text,
-      error?.details,
+      json,
     );
   }
   return json as T;
@@ -80,7 +68,7 @@ export async function download(path: string, filename: string): Promise<void> {
     headers: session === undefined ? {} : { authorization: `Bearer ${session.token}` },
   });
   if (!response.ok)
-    throw new ApiError(response.status, `HTTP_${response.status}`, await response.text(), undefined);
+    throw new NodeApiError(response.status, `HTTP_${response.status}`, await response.text(), undefined);
   const url = URL.createObjectURL(await response.blob());
   const link = document.createElement("a");
   link.href = url;

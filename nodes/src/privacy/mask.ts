@@ -312,7 +312,7 @@ export function findPiiPattern(text: string): MaskKind | undefined {
   return undefined;
 }
 
-function luhnValid(digits: string): boolean {
+export function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = Number(digits[digits.length - 1 - i]);

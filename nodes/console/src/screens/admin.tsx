@@ -1,28 +1,20 @@
 // The admin's screens: staff accounts (create, role, disable / re-enable, rotate the token, a
 // new token shown once) and the audit trail (newest first, exported as CSV).
-import { Alert, Button, Card, Form, Input, Modal, Select, Space, Switch, Table, Tag, Typography } from "antd";
+import { Alert, Button, Card, Form, Input, Modal, Select, Space, Switch, Tag, Typography } from "antd";
 import { useState } from "react";
+import type { z } from "zod";
+import type { AccountsReply, AuditReply } from "../../../src/staff/schemas.ts";
 import { api, download } from "../api.ts";
-import { beijingTime } from "../format.ts";
 import { useT } from "../i18n.ts";
-import { ErrorLine, describe, useLoad } from "./common.tsx";
+import { ErrorLine, ListTable, describe, timeColumn, useLoad } from "./common.tsx";
 
-type Account = { user: string; role: string; disabled: boolean; createdAt: number; changedAt: number };
-type AuditEntry = {
-  seq: number;
-  at: number;
-  user: string;
-  role: string;
-  action: string;
-  path: string;
-  status: number;
-  note?: string;
-};
+type Accounts = z.infer<typeof AccountsReply>;
+type Audit = z.infer<typeof AuditReply>;
 const ROLES = ["clerk", "approver", "admin", "court-clerk"].map((r) => ({ label: r, value: r }));
 
 export function StaffScreen() {
   const { t } = useT();
-  const accounts = useLoad(() => api<{ accounts: Account[] }>("GET", "/v1/staff/accounts"), []);
+  const accounts = useLoad(() => api<Accounts>("GET", "/v1/staff/accounts"), []);
   const [error, setError] = useState<string>();
   const [shown, setShown] = useState<{ user: string; token: string }>();
   const act = async (work: () => Promise<unknown>) => {
@@ -59,12 +51,10 @@ export function StaffScreen() {
       </Card>
       <ErrorLine error={error ?? accounts.error} />
       <Card title={t("staff")}>
-        <Table<Account>
+        <ListTable
           rowKey="user"
-          size="small"
-          loading={accounts.loading}
-          dataSource={accounts.data?.accounts ?? []}
-          scroll={{ x: true }}
+          loaded={{ loading: accounts.loading }}
+          rows={accounts.data?.accounts}
           columns={[
             { title: t("user"), dataIndex: "user" },
             {
@@ -88,7 +78,7 @@ export function StaffScreen() {
                 />
               ),
             },
-            { title: t("changedAt"), dataIndex: "changedAt", render: (at: number) => beijingTime(at) },
+            timeColumn(t("changedAt"), "changedAt"),
             {
               title: t("action"),
               render: (_: unknown, a) => (
@@ -136,10 +126,7 @@ export function AuditScreen() {
   const [user, setUser] = useState("");
   const trail = useLoad(
     () =>
-      api<{ entries: AuditEntry[] }>(
-        "GET",
-        `/v1/staff/audit?limit=500${user === "" ? "" : `&user=${encodeURIComponent(user)}`}`,
-      ),
+      api<Audit>("GET", `/v1/staff/audit?limit=500${user === "" ? "" : `&user=${encodeURIComponent(user)}`}`),
     [user],
   );
   const [error, setError] = useState<string>();
@@ -167,15 +154,13 @@ export function AuditScreen() {
       }
     >
       <ErrorLine error={error ?? trail.error} />
-      <Table<AuditEntry>
+      <ListTable
         rowKey="seq"
-        size="small"
-        loading={trail.loading}
-        dataSource={trail.data?.entries ?? []}
-        scroll={{ x: true }}
+        loaded={{ loading: trail.loading }}
+        rows={trail.data?.entries}
         columns={[
           { title: "#", dataIndex: "seq" },
-          { title: t("time"), dataIndex: "at", render: (at: number) => beijingTime(at) },
+          timeColumn(t("time"), "at"),
           { title: t("user"), dataIndex: "user" },
           { title: t("role"), dataIndex: "role" },
           { title: t("action"), dataIndex: "action" },

@@ -2,12 +2,12 @@
 // decision for an application (a fresh credit query, then POST /v1/decisions) and answers
 // referrals (POST /v1/decisions/queue/{id}); above the policy's threshold a second, different
 // approver completes the approval (maker-checker: the node refuses the same approver twice).
-import { Button, Card, Descriptions, Form, Input, Space, Table, Tag, Typography, message } from "antd";
+import { Button, Card, Descriptions, Form, Input, Space, Tag, Typography, message } from "antd";
 import { useState } from "react";
 import { api } from "../api.ts";
 import { yuanToFen } from "../format.ts";
 import { useT } from "../i18n.ts";
-import { ErrorLine, describe, useLoad } from "./common.tsx";
+import { ErrorLine, ListTable, codeColumn, describe, useLoad } from "./common.tsx";
 
 type Waiting = {
   applicationId: string;
@@ -94,19 +94,12 @@ export function DecisionsScreen({ role }: { role: string }) {
         title={t("decisions")}
         extra={<Button onClick={() => void queue.reload()}>{t("refresh")}</Button>}
       >
-        <ErrorLine error={queue.error} />
-        <Table<Waiting>
+        <ListTable
           rowKey="applicationId"
-          size="small"
-          loading={queue.loading}
-          dataSource={queue.data?.waiting ?? []}
-          scroll={{ x: true }}
+          loaded={queue}
+          rows={queue.data?.waiting}
           columns={[
-            {
-              title: t("applicationId"),
-              dataIndex: "applicationId",
-              render: (id: string) => <code>{id}</code>,
-            },
+            codeColumn(t("applicationId"), "applicationId"),
             {
               title: t("state"),
               render: (_: unknown, w) => (

@@ -10,27 +10,21 @@ import {
   Segmented,
   Select,
   Space,
-  Table,
   Tag,
   message,
+  type TableColumnsType,
 } from "antd";
 import { useState } from "react";
 import { api } from "../api.ts";
-import { beijingTime, percent, yuan } from "../format.ts";
-import { useT, type WordKey } from "../i18n.ts";
-import { ErrorLine, describe, useLoad } from "./common.tsx";
+import type { z } from "zod";
+import { jiedaibaoPayload, type Borrower, type JiedaibaoLoan } from "../../../client/applications.ts";
+import type { InboxReply } from "../../../src/staff/schemas.ts";
+import { percent } from "../format.ts";
+import { useT, type T, type WordKey } from "../i18n.ts";
+import { ErrorLine, ListTable, codeColumn, describe, timeColumn, useLoad, yuanColumn } from "./common.tsx";
 
-type InboxItem = {
-  applicationId: string;
-  channel: string;
-  platformApplicationId: string;
-  createdAt: string;
-  principalFen: string;
-  termMonths?: number;
-  termDays?: number;
-  aprBps: number;
-  state: "new" | "in-review" | "second-approver" | "approved" | "declined";
-};
+type Inbox = z.infer<typeof InboxReply>;
+type InboxItem = Inbox["applications"][number];
 
 const STATE_WORDS: Record<InboxItem["state"], WordKey> = {
   new: "stateNew",
@@ -47,6 +41,28 @@ const STATE_COLORS: Record<InboxItem["state"], string> = {
   declined: "red",
 };
 
+/** The inbox's columns: the application, its loan as asked for, and where its review stands. */
+function inboxColumns(t: T): TableColumnsType<InboxItem> {
+  return [
+    codeColumn(t("applicationId"), "applicationId"),
+    { title: t("channel"), dataIndex: "channel" },
+    { title: t("platformApplicationId"), dataIndex: "platformApplicationId" },
+    yuanColumn(t("principal"), "principalFen"),
+    {
+      title: t("term"),
+      render: (_: unknown, a) =>
+        a.termMonths !== undefined ? `${a.termMonths} ${t("months")}` : `${a.termDays ?? "?"} ${t("days")}`,
+    },
+    { title: t("rate"), dataIndex: "aprBps", render: (bps: number) => percent(bps) },
+    {
+      title: t("state"),
+      dataIndex: "state",
+      render: (s: InboxItem["state"]) => <Tag color={STATE_COLORS[s]}>{t(STATE_WORDS[s])}</Tag>,
+    },
+    timeColumn(t("receivedAt"), "createdAt"),
+  ];
+}
+
 export function InboxScreen() {
   const { t } = useT();
   const [state, setState] = useState<string>("all");
@@ -55,10 +71,7 @@ export function InboxScreen() {
   const query = new URLSearchParams();
   if (state !== "all") query.set("state", state);
   if (channel !== "all") query.set("channel", channel);
-  const inbox = useLoad(
-    () => api<{ applications: InboxItem[] }>("GET", `/v1/staff/inbox?${query.toString()}`),
-    [state, channel],
-  );
+  const inbox = useLoad(() => api<Inbox>("GET", `/v1/staff/inbox?${query.toString()}`), [state, channel]);
   return (
     <Card
       title={t("inbox")}
@@ -94,42 +107,11 @@ export function InboxScreen() {
           ]}
         />
       </Space>
-      <ErrorLine error={inbox.error} />
-      <Table<InboxItem>
+      <ListTable
         rowKey="applicationId"
-        size="small"
-        loading={inbox.loading}
-        dataSource={inbox.data?.applications ?? []}
-        scroll={{ x: true }}
-        columns={[
-          {
-            title: t("applicationId"),
-            dataIndex: "applicationId",
-            render: (id: string) => <code>{id}</code>,
-          },
-          { title: t("channel"), dataIndex: "channel" },
-          { title: t("platformApplicationId"), dataIndex: "platformApplicationId" },
-          {
-            title: t("principal"),
-            dataIndex: "principalFen",
-            align: "right",
-            render: (fen: string) => yuan(fen),
-          },
-          {
-            title: t("term"),
-            render: (_: unknown, a) =>
-              a.termMonths !== undefined
-                ? `${a.termMonths} ${t("months")}`
-                : `${a.termDays ?? "?"} ${t("days")}`,
-          },
-          { title: t("rate"), dataIndex: "aprBps", render: (bps: number) => percent(bps) },
-          {
-            title: t("state"),
-            dataIndex: "state",
-            render: (s: InboxItem["state"]) => <Tag color={STATE_COLORS[s]}>{t(STATE_WORDS[s])}</Tag>,
-          },
-          { title: t("receivedAt"), dataIndex: "createdAt", render: (at: string) => beijingTime(at) },
-        ]}
+        loaded={inbox}
+        rows={inbox.data?.applications}
+        columns={inboxColumns(t)}
       />
       <FileApplication
         open={filing}
@@ -142,20 +124,25 @@ export function InboxScreen() {
   );
 }
 
-type FilingForm = {
-  platformApplicationId: string;
-  name: string;
-  idNumber: string;
-  phone: string;
-  bankAccount: string;
-  amount: string;
-  termMonths: number;
-  ratePercent: string;
-  method: "debx" | "xxhb";
-  purpose: string;
-  consentSignedAt: string;
-  consentDigest: string;
-};
+// the form's fields: the borrower's, and the loan's in 借贷宝's terms under the form's own names
+type FilingForm = Omit<Borrower, "regionCode"> &
+  Omit<JiedaibaoLoan, "applicationId" | "principalYuan" | "annualPercent"> & {
+    platformApplicationId: string;
+    amount: string;
+    ratePercent: string;
+  };
+
+/** An amount or a rate as 借贷宝 states it: a decimal with at most two places. */
+const DECIMAL = [{ required: true, pattern: /^\d+(\.\d{1,2})?$/ }];
+
+/** A required text field of the filing form. */
+function TextField({ name, label }: { name: keyof FilingForm; label: string }) {
+  return (
+    <Form.Item name={name} label={label} rules={[{ required: true }]}>
+      <Input />
+    </Form.Item>
+  );
+}
 
 function FileApplication({ open, onClose }: { open: boolean; onClose: (filed: boolean) => void }) {
   const { t } = useT();
@@ -166,24 +153,16 @@ function FileApplication({ open, onClose }: { open: boolean; onClose: (filed: bo
     setBusy(true);
     setError(undefined);
     try {
-      const reply = await api<{ applicationId: string }>("POST", "/v1/applications/jiedaibao", {
-        shenqingBianhao: v.platformApplicationId,
-        jiekuanren: {
-          xingming: v.name,
-          zhengjian: { leixing: "01", haoma: v.idNumber },
-          shoujiHaoma: v.phone,
-          yinhangZhanghao: v.bankAccount,
-        },
-        daikuan: {
-          jine: v.amount,
-          qixian: { shuzhi: v.termMonths, danwei: "yue" },
-          nianLilv: v.ratePercent,
-          huankuanFangshi: v.method,
-          yongtu: v.purpose,
-          feiyong: [],
-        },
-        shouquanshu: { qianshuShijian: v.consentSignedAt, zhaiyao: v.consentDigest },
-      });
+      const reply = await api<{ applicationId: string }>(
+        "POST",
+        "/v1/applications/jiedaibao",
+        jiedaibaoPayload(v, {
+          ...v,
+          applicationId: v.platformApplicationId,
+          principalYuan: v.amount,
+          annualPercent: v.ratePercent,
+        }),
+      );
       void message.success(`${t("filed")}: ${reply.applicationId}`);
       form.resetFields();
       onClose(true);
@@ -210,43 +189,21 @@ function FileApplication({ open, onClose }: { open: boolean; onClose: (filed: bo
         onFinish={submit}
         initialValues={{ termMonths: 12, method: "debx" }}
       >
-        <Form.Item
-          name="platformApplicationId"
-          label={t("platformApplicationId")}
-          rules={[{ required: true }]}
-        >
-          <Input />
-        </Form.Item>
+        <TextField name="platformApplicationId" label={t("platformApplicationId")} />
         <Space wrap>
-          <Form.Item name="name" label={t("borrowerName")} rules={[{ required: true }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="idNumber" label={t("idNumber")} rules={[{ required: true }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="phone" label={t("phone")} rules={[{ required: true }]}>
-            <Input />
-          </Form.Item>
-          <Form.Item name="bankAccount" label={t("bankAccount")} rules={[{ required: true }]}>
-            <Input />
-          </Form.Item>
+          <TextField name="name" label={t("borrowerName")} />
+          <TextField name="idNumber" label={t("idNumber")} />
+          <TextField name="phone" label={t("phone")} />
+          <TextField name="bankAccount" label={t("bankAccount")} />
         </Space>
         <Space wrap>
-          <Form.Item
-            name="amount"
-            label={t("amountYuan")}
-            rules={[{ required: true, pattern: /^\d+(\.\d{1,2})?$/ }]}
-          >
+          <Form.Item name="amount" label={t("amountYuan")} rules={DECIMAL}>
             <Input />
           </Form.Item>
           <Form.Item name="termMonths" label={t("termMonths")} rules={[{ required: true }]}>
             <InputNumber min={1} max={60} />
           </Form.Item>
-          <Form.Item
-            name="ratePercent"
-            label={t("ratePercent")}
-            rules={[{ required: true, pattern: /^\d+(\.\d{1,2})?$/ }]}
-          >
+          <Form.Item name="ratePercent" label={t("ratePercent")} rules={DECIMAL}>
             <Input />
           </Form.Item>
           <Form.Item name="method" label={t("method")}>
@@ -259,9 +216,7 @@ function FileApplication({ open, onClose }: { open: boolean; onClose: (filed: bo
             />
           </Form.Item>
         </Space>
-        <Form.Item name="purpose" label={t("purpose")} rules={[{ required: true }]}>
-          <Input />
-        </Form.Item>
+        <TextField name="purpose" label={t("purpose")} />
         <Space wrap>
           <Form.Item name="consentSignedAt" label={t("consentSignedAt")} rules={[{ required: true }]}>
             <Input placeholder="2026-11-22T10:00:00+08:00" />

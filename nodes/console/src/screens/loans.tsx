@@ -1,12 +1,20 @@
 // Loans from the node's index (GET /v1/loans) and one loan's detail (GET /v1/loans/{id}): its
 // terms and all-in cost, state and stage, the chain's schedule, income split, receiving account
 // and settlement. Amounts in yuan exact to the fen; days as the chain's Asia/Shanghai days.
-import { Button, Card, Descriptions, Input, Segmented, Space, Table, Tag } from "antd";
+import { Button, Card, Descriptions, Input, Segmented, Space, Tag } from "antd";
 import { useState, type ReactNode } from "react";
 import { api } from "../api.ts";
 import { beijingMinute, chainDay, percent, yuan } from "../format.ts";
 import { useT, type T, type WordKey } from "../i18n.ts";
-import { ErrorLine, useLoad } from "./common.tsx";
+import {
+  CardTable,
+  ErrorLine,
+  ListTable,
+  fenOrDash as fen,
+  percentColumn,
+  useLoad,
+  yuanColumn,
+} from "./common.tsx";
 
 type Loan = {
   loanId: string;
@@ -93,13 +101,10 @@ export function LoansScreen() {
           style={{ width: 360, maxWidth: "100%" }}
         />
       </Space>
-      <ErrorLine error={loans.error} />
-      <Table<Loan>
+      <ListTable
         rowKey="loanId"
-        size="small"
-        loading={loans.loading}
-        dataSource={loans.data?.loans ?? []}
-        scroll={{ x: true }}
+        loaded={loans}
+        rows={loans.data?.loans}
         columns={[
           {
             title: t("loanId"),
@@ -108,12 +113,7 @@ export function LoansScreen() {
           },
           { title: t("branch"), dataIndex: "branch" },
           { title: t("platform"), dataIndex: "platform" },
-          {
-            title: t("principal"),
-            dataIndex: "principalFen",
-            align: "right",
-            render: (fen: string) => yuan(fen),
-          },
+          yuanColumn(t("principal"), "principalFen"),
           { title: t("startDay"), dataIndex: "startDay", render: (d: number) => chainDay(d) },
           {
             title: t("state"),
@@ -139,6 +139,19 @@ function fieldValue(key: string, value: unknown): string {
 /** A consortium member as the console can name it: it holds no member directory, so "成员 #2". */
 function memberName(t: T, id: number): string {
   return `${t("member")} #${id}`;
+}
+
+function memberColumn(t: T) {
+  return { title: t("member"), dataIndex: "memberId", render: (id: number) => memberName(t, id) };
+}
+
+/** The installment a fee is due with: the chain numbers fees 0 = at disbursement, k = with installment k. */
+function feeInstallmentColumn(t: T) {
+  return {
+    title: t("installment"),
+    dataIndex: "installment",
+    render: (k: number) => (k === 0 ? t("atDisbursement") : k),
+  };
 }
 
 const ENUM_WORDS: Record<string, WordKey> = {
@@ -174,7 +187,6 @@ const METHODS: Record<string, WordKey> = {
 
 const orDash = (v: string | number | null | undefined) =>
   v === null || v === undefined || v === "" ? "—" : v;
-const fen = (f: string | null | undefined) => (f === null || f === undefined ? "—" : yuan(f));
 const hash = (h: string | null | undefined) =>
   h === null || h === undefined ? "—" : <code style={{ wordBreak: "break-all" }}>{h}</code>;
 
@@ -267,57 +279,6 @@ function LoanTerms({ l }: { l: LoanDetail }) {
   );
 }
 
-function Funders({ l }: { l: LoanDetail }) {
-  const { t } = useT();
-  return (
-    <Card title={t("funders")} size="small">
-      <Table<Funder>
-        rowKey="memberId"
-        size="small"
-        pagination={false}
-        dataSource={l.funders ?? []}
-        scroll={{ x: true }}
-        columns={[
-          { title: t("member"), dataIndex: "memberId", render: (id: number) => memberName(t, id) },
-          {
-            title: t("fundingShare"),
-            dataIndex: "shareBps",
-            align: "right",
-            render: (b: number) => percent(b),
-          },
-          { title: t("disbursed"), dataIndex: "disbursedFen", align: "right", render: fen },
-          { title: t("principalRepaid"), dataIndex: "principalRepaidFen", align: "right", render: fen },
-          { title: t("income"), dataIndex: "incomeFen", align: "right", render: fen },
-        ]}
-      />
-    </Card>
-  );
-}
-
-function Fees({ l }: { l: LoanDetail }) {
-  const { t } = useT();
-  return (
-    <Card title={t("fees")} size="small">
-      <Table<Fee>
-        rowKey="installment"
-        size="small"
-        pagination={false}
-        dataSource={l.fees ?? []}
-        scroll={{ x: true }}
-        columns={[
-          {
-            title: t("installment"),
-            dataIndex: "installment",
-            // the chain numbers fees 0 = at disbursement, k = with installment k
-            render: (k: number) => (k === 0 ? t("atDisbursement") : k),
-          },
-          { title: t("amount"), dataIndex: "amountFen", align: "right", render: fen },
-        ]}
-      />
-    </Card>
-  );
-}
-
 function Evidence({ l }: { l: LoanDetail }) {
   const { t } = useT();
   const e = l.evidence;
@@ -330,18 +291,15 @@ function Evidence({ l }: { l: LoanDetail }) {
           { kind: t("evidenceChain").replace("%s", String(e.vouchers)), leaf: e.chain },
         ];
   return (
-    <Card title={t("evidence")} size="small">
-      <Table
-        rowKey="kind"
-        size="small"
-        pagination={false}
-        dataSource={leaves}
-        columns={[
-          { title: t("leafKind"), dataIndex: "kind" },
-          { title: t("leaf"), dataIndex: "leaf", render: hash },
-        ]}
-      />
-    </Card>
+    <CardTable
+      title={t("evidence")}
+      rowKey="kind"
+      dataSource={leaves}
+      columns={[
+        { title: t("leafKind"), dataIndex: "kind" },
+        { title: t("leaf"), dataIndex: "leaf", render: hash },
+      ]}
+    />
   );
 }
 
@@ -356,50 +314,48 @@ export function LoanScreen({ loanId }: { loanId: string }) {
       {l === undefined ? null : (
         <>
           <LoanTerms l={l} />
-          <Funders l={l} />
-          <Fees l={l} />
-          <Card title={t("schedule")} size="small">
-            <Table<Installment>
-              rowKey="installment"
-              size="small"
-              pagination={false}
-              dataSource={l.schedule ?? []}
-              scroll={{ x: true }}
+          <CardTable
+            title={t("funders")}
+            rowKey="memberId"
+            dataSource={l.funders ?? []}
+            columns={[
+              memberColumn(t),
+              percentColumn(t("fundingShare"), "shareBps"),
+              yuanColumn(t("disbursed"), "disbursedFen"),
+              yuanColumn(t("principalRepaid"), "principalRepaidFen"),
+              yuanColumn(t("income"), "incomeFen"),
+            ]}
+          />
+          <CardTable
+            title={t("fees")}
+            rowKey="installment"
+            dataSource={l.fees ?? []}
+            columns={[feeInstallmentColumn(t), yuanColumn(t("amount"), "amountFen")]}
+          />
+          <CardTable
+            title={t("schedule")}
+            rowKey="installment"
+            dataSource={l.schedule ?? []}
+            columns={[
+              // installments as the borrower's contract counts them, from 1
+              { title: t("installment"), key: "number", render: (_, _row, i) => i + 1 },
+              { title: t("dueDay"), dataIndex: "dueDate" },
+              yuanColumn(t("principal"), "principalFen"),
+              yuanColumn(t("interest"), "interestFen"),
+              yuanColumn(t("total"), "totalFen"),
+            ]}
+          />
+          {l.incomeSplit == null ? null : (
+            <CardTable
+              title={t("incomeSplit")}
+              rowKey={(_, i) => String(i)}
+              dataSource={l.incomeSplit.shares}
               columns={[
-                // installments as the borrower's contract counts them, from 1
-                { title: t("installment"), key: "number", render: (_, _row, i) => i + 1 },
-                { title: t("dueDay"), dataIndex: "dueDate" },
-                { title: t("principal"), dataIndex: "principalFen", align: "right", render: fen },
-                { title: t("interest"), dataIndex: "interestFen", align: "right", render: fen },
-                { title: t("total"), dataIndex: "totalFen", align: "right", render: fen },
+                memberColumn(t),
+                percentColumn(t("fundingShare"), "fundingShareBps"),
+                percentColumn(t("incomeShare"), "incomeShareBps"),
               ]}
             />
-          </Card>
-          {l.incomeSplit == null ? null : (
-            <Card title={t("incomeSplit")} size="small">
-              <Table<Share>
-                rowKey={(_, i) => String(i)}
-                size="small"
-                pagination={false}
-                dataSource={l.incomeSplit.shares}
-                scroll={{ x: true }}
-                columns={[
-                  { title: t("member"), dataIndex: "memberId", render: (id: number) => memberName(t, id) },
-                  {
-                    title: t("fundingShare"),
-                    dataIndex: "fundingShareBps",
-                    align: "right",
-                    render: (b: number) => percent(b),
-                  },
-                  {
-                    title: t("incomeShare"),
-                    dataIndex: "incomeShareBps",
-                    align: "right",
-                    render: (b: number) => percent(b),
-                  },
-                ]}
-              />
-            </Card>
           )}
           <Evidence l={l} />
         </>
