@@ -75,8 +75,8 @@ export class Committer {
 
   /** Run one round now (tests and shutdown); resolves when done. */
   async runOnce(): Promise<void> {
-    if (this.#running !== undefined) return this.#running;
-    this.#running = this.#round().finally(() => {
+    // a round in flight is the one asked for
+    this.#running ??= this.#round().finally(() => {
       this.#running = undefined;
     });
     return this.#running;
@@ -84,7 +84,7 @@ export class Committer {
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.runOnce().finally(() => {

@@ -99,6 +99,11 @@ function fieldAt(b: Uint8Array, at: number, end: number): number {
   }
 }
 
+/** What separator() found. */
+const MORE = 1;
+const CLOSED = 0;
+const OTHER = -1;
+
 const NAME_LENGTH: Record<number, number> = {
   [VERSION]: 7,
   [KIND]: 4,
@@ -128,6 +133,14 @@ export function parseSubmitBody(b: Uint8Array, maxRecords: number): PackedSubmis
     if (b[i] !== c) return false;
     i++;
     return true;
+  };
+  /** What follows a member or an element: a comma (MORE), the closing `close` (CLOSED), or anything else. */
+  const separator = (close: number): number => {
+    ws();
+    const c = b[i];
+    if (c !== 44 && c !== close) return OTHER;
+    i++;
+    return c === 44 ? MORE : CLOSED;
   };
   /** A plain JSON integer (no sign, fraction or exponent, no leading zero), at most 10 digits; -1 otherwise. */
   const integer = (): number => {
@@ -223,28 +236,16 @@ export function parseSubmitBody(b: Uint8Array, maxRecords: number): PackedSubmis
           if (!bytes32(packed, o + 70)) return undefined;
           break;
       }
-      ws();
-      if (b[i] === 44) {
-        i++;
-        continue;
-      }
-      if (b[i] === 125) {
-        i++;
-        break;
-      }
+      const after = separator(125); // , or }
+      if (after === MORE) continue;
+      if (after === CLOSED) break;
       return undefined;
     }
     if ((seen & REQUIRED) !== REQUIRED) return undefined;
     count++; // an absent subject stays zero, its default
-    ws();
-    if (b[i] === 44) {
-      i++;
-      continue;
-    }
-    if (b[i] === 93) {
-      i++;
-      break;
-    }
+    const after = separator(93); // , or ]
+    if (after === MORE) continue;
+    if (after === CLOSED) break;
     return undefined;
   }
   if (!expect(125)) return undefined; // }

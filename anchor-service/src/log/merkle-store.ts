@@ -307,18 +307,22 @@ export class MerkleStore {
     }
 
     const at = (): number => this.#pending.findIndex((p) => p.append === append);
+    /** The append's place among the pending ones; a committed or aborted one has none. */
+    const pendingAt = (action: "commit" | "abort"): number => {
+      const i = at();
+      if (i < 0)
+        throw new MerkleStoreError(
+          "MERKLE_APPEND_STALE",
+          `cannot ${action}: this append is already committed or aborted`,
+        );
+      return i;
+    };
     const append: PreparedAppend = {
       ops,
       fromSize,
       toSize,
       commit: () => {
-        const i = at();
-        if (i < 0)
-          throw new MerkleStoreError(
-            "MERKLE_APPEND_STALE",
-            "cannot commit: this append is already committed or aborted",
-          );
-        if (i > 0)
+        if (pendingAt("commit") > 0)
           throw new MerkleStoreError(
             "MERKLE_APPEND_PENDING",
             `cannot commit: the append of leaves ${this.#size}.. before it is not committed yet`,
@@ -328,13 +332,7 @@ export class MerkleStore {
         this.#size = toSize;
       },
       abort: () => {
-        const i = at();
-        if (i < 0)
-          throw new MerkleStoreError(
-            "MERKLE_APPEND_STALE",
-            "cannot abort: this append is already committed or aborted",
-          );
-        this.#pending.splice(i); // and every append prepared after it
+        this.#pending.splice(pendingAt("abort")); // and every append prepared after it
       },
       get pending() {
         return at() >= 0;
