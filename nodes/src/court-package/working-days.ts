@@ -1,7 +1,9 @@
 // Working days (工作日) in mainland China for case deadlines: Monday to Friday, less the public
 // holidays, plus the weekend days declared working days (调休上班), from the State Council's
 // yearly notice — one data file per year under calendar/, naming its source. A year without its
-// file is refused rather than guessed: the notice for it has to be added first.
+// file is refused rather than guessed: the notice for it has to be added first. A year whose
+// notice is not out yet may ship the statutory holidays of 《全国年节及纪念日放假办法》 alone,
+// marked `provisional` (its substitute days off and weekend working days follow the notice).
 import { readFileSync } from "node:fs";
 import { dateToDay, dayToDate } from "../../../common/lending/dates.ts";
 import { nodeError } from "../errors.ts";
@@ -11,6 +13,8 @@ export type YearCalendar = {
   source: { title: string; issuer: string; issued: string; published: string };
   holidays: string[];
   workdays: string[];
+  /** Why the year is not final yet (the statutory holidays only, the notice pending). */
+  provisional?: string;
 };
 
 const years = new Map<number, YearCalendar | null>();
@@ -53,7 +57,8 @@ export function addWorkingDays(date: string, n: number): string {
   return dayToDate(day);
 }
 
-/** The source of a year's calendar, for a deadline's explanation. */
-export function calendarSource(year: number): YearCalendar["source"] {
-  return calendarOf(year).source;
+/** The source of a year's calendar, for a deadline's explanation, and why it is provisional if it is. */
+export function calendarSource(year: number): YearCalendar["source"] & { provisional?: string } {
+  const c = calendarOf(year);
+  return c.provisional === undefined ? c.source : { ...c.source, provisional: c.provisional };
 }
