@@ -11,7 +11,7 @@ import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { checkDisbursement, type ReceivingAccounts } from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
-import type { SettleArgs } from "./outbox/entry.ts";
+import type { OutboxArgs } from "./outbox/entry.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import {
   awaitChainWrite,
@@ -165,7 +165,7 @@ export class FundFlows {
     const id = loanId.toLowerCase();
     // a retry of a settlement already taken answers it again (the loan is settled by now, so the quote would refuse it)
     const retried = await retriedFlow(this.deps.outbox, input.serial, (entry) => {
-      const args = entry.args as SettleArgs;
+      const args = entry.args as OutboxArgs["settle"];
       return entry.kind === "settle" && args.loanId === id && args.amount === input.amountFen.toString();
     });
     if (retried !== undefined) return retried;

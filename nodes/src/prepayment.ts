@@ -18,7 +18,7 @@ import { nodeError } from "./errors.ts";
 import type { Loan } from "./indexer/model.ts";
 import { LOAN_STATES } from "./indexer/model.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import type { PrepayArgs } from "./outbox/entry.ts";
+import type { OutboxArgs } from "./outbox/entry.ts";
 import { ledgerLoan, requireServicer, retriedFlow, writeWithVoucher } from "./servicing.ts";
 
 /** IJointLoanLedger.PrepaymentMode, in enum order, as the API names them. */
@@ -147,7 +147,7 @@ export class PrepaymentOperations {
     const mode = PREPAYMENT_MODES.indexOf(input.mode);
     const feeFen = input.feeFen ?? 0n;
     const retried = await retriedFlow(this.deps.outbox, input.serial, (entry) => {
-      const args = entry.args as PrepayArgs;
+      const args = entry.args as OutboxArgs["prepay"];
       const same =
         entry.kind === "prepay" &&
         args.loanId === id &&

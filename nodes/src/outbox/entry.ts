@@ -47,135 +47,6 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** Why the chain refused a flow: the custom error's name and its arguments (bigints as strings). */
 export type OutboxFailure = { code: string; args: JsonValue[]; message?: string };
 
-export type LoanTermsArgs = {
-  originator: number;
-  /** keccak256(utf8(serial)): the entry's serial is the application serial. */
-  applicationSerial: string;
-  borrowerKey: string;
-  borrowerRegion: number;
-  branch: number;
-  platform: number;
-  funders: Array<{ memberId: number; shareBps: number }>;
-  principal: string;
-  aprBps: number;
-  method: number;
-  startDay: number;
-  schedule: Array<{ dueDay: number; principal: string; interest: string }>;
-  /** installment 0 = at disbursement, k = with installment k (IJointLoanLedger.Fee). */
-  fees: Array<{ installment: number; amount: string }>;
-  contractLeaf: string;
-  consentLeaf: string;
-  /** Salted hash of the account every disbursement goes to (bound on chain at registration). */
-  receivingAccount: string;
-};
-/** `platformAgreement`: a joint loan's platform signature (common/lending/agreement.ts), "0x" for none. */
-export type RegisterLoanArgs = { terms: LoanTermsArgs; platformAgreement: string };
-/** The funder is whoever signs: the node's own member; `accountHash` is its own settlement account the money leaves (the destination is the loan's bound receiving account). */
-export type DisburseArgs = { loanId: string; amount: string; accountHash: string; voucher: string };
-export type RepayArgs = { loanId: string; amount: string; voucher: string };
-export type CancelLoanArgs = { loanId: string; reasonCode: number };
-/** A keeper expiring a loan that missed its start day undisbursed (any member may). */
-export type ExpireLoanArgs = { loanId: string };
-/** The branch lets `agent` (another member's operations account) service one loan until `expiresAt` (unix seconds). */
-export type GrantMandateArgs = { loanId: string; agent: string; expiresAt: number };
-export type RevokeMandateArgs = { loanId: string; agent: string };
-/** The branch's own quotas in fen, sent with its governance key; `branch` is for finding the effect only (the ledger takes the caller's). */
-export type SetOwnBranchLimitsArgs = {
-  branch: number;
-  singleLoanMax: string;
-  dailyDisbursementLimit: string;
-  outstandingLimit: string;
-};
-/** A joint loan's agreed income split, with the platform's EIP-712 IncomeSplit signature (done once incomeShare shows it). */
-export type AgreeIncomeSplitArgs = {
-  loanId: string;
-  platformIncomeShareBps: number;
-  platformSignature: string;
-};
-/**
- * A partial prepayment: `principal` off the open principal, `mode` IJointLoanLedger.PrepaymentMode
- * (0 shorten the term, 1 lower the installments), `fee` the prepayment fee; `amount` must be the
- * ledger's prepaymentOwed (interest + principal paid + fee) on the day it is mined.
- */
-export type PrepayArgs = {
-  loanId: string;
-  principal: string;
-  mode: number;
-  fee: string;
-  amount: string;
-  voucher: string;
-};
-/** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
-export type SettleArgs = { loanId: string; amount: string; voucher: string };
-/** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
-export type EscalateArgs = { loanId: string; stage: number };
-export type AssignCourtArgs = { loanId: string; court: number };
-export type CaseArgs = { loanId: string };
-export type RecordRulingArgs = { loanId: string; ruling: string };
-/**
- * An anchored leaf about `loanId` registered in the EvidenceRegistry by its submitter: the leaf's
- * 224-byte encoding and its inclusion proof against the committed head of `treeSize` leaves.
- */
-export type RegisterEvidenceArgs = {
-  loanId: string;
-  leaf: string;
-  logId: string;
-  treeSize: number;
-  leafIndex: number;
-  proof: string[];
-};
-/** `memberId` endorses the registered leaf `leafHash` about `loanId` (the member is for finding the effect: the registry takes the caller's). */
-export type EndorseEvidenceArgs = { loanId: string; leafHash: string; memberId: number };
-
-export type OutboxArgs = {
-  registerLoan: RegisterLoanArgs;
-  disburse: DisburseArgs;
-  repay: RepayArgs;
-  cancelLoan: CancelLoanArgs;
-  settle: SettleArgs;
-  expireLoan: ExpireLoanArgs;
-  grantMandate: GrantMandateArgs;
-  revokeMandate: RevokeMandateArgs;
-  setOwnBranchLimits: SetOwnBranchLimitsArgs;
-  agreeIncomeSplit: AgreeIncomeSplitArgs;
-  prepay: PrepayArgs;
-  escalate: EscalateArgs;
-  assignCourt: AssignCourtArgs;
-  acceptCase: CaseArgs;
-  recordRuling: RecordRulingArgs;
-  closeCase: CaseArgs;
-  registerEvidence: RegisterEvidenceArgs;
-  endorseEvidence: EndorseEvidenceArgs;
-};
-
-export type OutboxEntry<K extends OutboxKind = OutboxKind> = {
-  /** The human serial; on chain keccak256(utf8(serial)) (the application serial of a registerLoan). */
-  serial: string;
-  kind: K;
-  args: OutboxArgs[K];
-  state: OutboxState;
-  /** Position in the outbox: entries are sent in this order. */
-  seq: number;
-  /** The transaction that is (or was) in flight or landed. */
-  txHash?: string;
-  nonce?: number;
-  /** The signed transaction behind txHash, so a restart can re-broadcast the very same bytes. */
-  rawTx?: string;
-  /** Chain head just before the first send: where a search for the flow's events starts. */
-  fromBlock?: number;
-  /** Times the sender has worked on the entry (sends and failed tries). */
-  attempts: number;
-  /** Transactions of this entry that were mined but reverted (see the sender's revert handling). */
-  reverts?: number;
-  lastError?: string;
-  failure?: OutboxFailure;
-  /** ISO 8601. */
-  createdAt: string;
-  updatedAt: string;
-  /** The block holding the flow, once confirmed. */
-  blockNumber?: number;
-};
-
 // ------------------------------------------------------------------ validation
 
 /** Printable ASCII without spaces: serials are keys in LevelDB and in the banks' own systems. */
@@ -210,6 +81,7 @@ function uintString(bits: number) {
 
 const LoanTermsInput = z.strictObject({
   originator: uintNumber(32),
+  /** keccak256(utf8(serial)): the entry's serial is the application serial (may be left out). */
   applicationSerial: bytes32.optional(),
   borrowerKey: bytes32,
   borrowerRegion: uintNumber(32),
@@ -223,16 +95,20 @@ const LoanTermsInput = z.strictObject({
   schedule: z
     .array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) }))
     .min(1),
+  /** installment 0 = at disbursement, k = with installment k (IJointLoanLedger.Fee). */
   fees: z
     .array(z.strictObject({ installment: uintNumber(8), amount: uintString(32) }))
     .max(120)
     .default([]),
   contractLeaf: bytes32,
   consentLeaf: bytes32,
+  /** Salted hash of the account every disbursement goes to (bound on chain at registration). */
   receivingAccount: bytes32,
 });
 
+/** Each kind's arguments; their output is the stored, canonical form (see the types below). */
 const ARGS = {
+  /** `platformAgreement`: a joint loan's platform signature (common/lending/agreement.ts), "0x" for none. */
   registerLoan: z.strictObject({
     terms: LoanTermsInput,
     platformAgreement: z
@@ -241,6 +117,7 @@ const ARGS = {
       .transform((v) => v.toLowerCase())
       .default("0x"),
   }),
+  /** The funder is whoever signs: the node's own member; `accountHash` is its own settlement account the money leaves (the destination is the loan's bound receiving account). */
   disburse: z.strictObject({
     loanId: bytes32,
     amount: uintString(256),
@@ -249,16 +126,21 @@ const ARGS = {
   }),
   repay: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
   cancelLoan: z.strictObject({ loanId: bytes32, reasonCode: uintNumber(16) }),
+  /** Early settlement in full: `amount` must be the ledger's settlementOwed on the day it is mined. */
   settle: z.strictObject({ loanId: bytes32, amount: uintString(256), voucher: bytes32 }),
+  /** A keeper expiring a loan that missed its start day undisbursed (any member may). */
   expireLoan: z.strictObject({ loanId: bytes32 }),
+  /** The branch lets `agent` (another member's operations account) service one loan until `expiresAt` (unix seconds). */
   grantMandate: z.strictObject({ loanId: bytes32, agent: address, expiresAt: uintNumber(40).min(1) }),
   revokeMandate: z.strictObject({ loanId: bytes32, agent: address }),
+  /** The branch's own quotas in fen, sent with its governance key; `branch` is for finding the effect only (the ledger takes the caller's). */
   setOwnBranchLimits: z.strictObject({
     branch: uintNumber(32).min(1),
     singleLoanMax: uintString(64),
     dailyDisbursementLimit: uintString(64),
     outstandingLimit: uintString(64),
   }),
+  /** A joint loan's agreed income split, with the platform's EIP-712 IncomeSplit signature (done once incomeShare shows it). */
   agreeIncomeSplit: z.strictObject({
     loanId: bytes32,
     platformIncomeShareBps: z.int().min(0).max(10_000),
@@ -267,6 +149,11 @@ const ARGS = {
       .regex(/^0x[0-9a-fA-F]{130}$/, "0x and a 65-byte signature")
       .transform((v) => v.toLowerCase()),
   }),
+  /**
+   * A partial prepayment: `principal` off the open principal, `mode` IJointLoanLedger.PrepaymentMode
+   * (0 shorten the term, 1 lower the installments), `fee` the prepayment fee; `amount` must be the
+   * ledger's prepaymentOwed (interest + principal paid + fee) on the day it is mined.
+   */
   prepay: z.strictObject({
     loanId: bytes32,
     principal: uintString(256),
@@ -276,6 +163,7 @@ const ARGS = {
     voucher: bytes32,
   }),
   // stages 1..3 are the ones escalate can reach (Reminder, Mediation, Arbitration)
+  /** `stage`: the stage the keeper expects the call to reach (done once the loan is there or beyond). */
   escalate: z.strictObject({ loanId: bytes32, stage: z.int().min(1).max(3) }),
   assignCourt: z.strictObject({ loanId: bytes32, court: uintNumber(32).min(1) }),
   acceptCase: z.strictObject({ loanId: bytes32 }),
@@ -284,6 +172,10 @@ const ARGS = {
     ruling: bytes32.refine((v) => !/^0x0{64}$/.test(v), "a ruling digest must not be zero"),
   }),
   closeCase: z.strictObject({ loanId: bytes32 }),
+  /**
+   * An anchored leaf about `loanId` registered in the EvidenceRegistry by its submitter: the leaf's
+   * 224-byte encoding and its inclusion proof against the committed head of `treeSize` leaves.
+   */
   registerEvidence: z.strictObject({
     loanId: bytes32,
     leaf: z
@@ -295,8 +187,48 @@ const ARGS = {
     leafIndex: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
     proof: z.array(bytes32).max(64),
   }),
+  /** `memberId` endorses the registered leaf `leafHash` about `loanId` (the member is for finding the effect: the registry takes the caller's). */
   endorseEvidence: z.strictObject({ loanId: bytes32, leafHash: bytes32, memberId: uintNumber(32).min(1) }),
 } as const;
+
+// The stored arguments of each kind: what its schema puts out (amounts as decimal strings, hex
+// in lower case), the registerLoan application serial always in place.
+type ArgsOf<K extends OutboxKind> = z.output<(typeof ARGS)[K]>;
+
+export type LoanTermsArgs = Omit<z.output<typeof LoanTermsInput>, "applicationSerial"> & {
+  applicationSerial: string;
+};
+export type RegisterLoanArgs = { terms: LoanTermsArgs; platformAgreement: string };
+
+export type OutboxArgs = { [K in OutboxKind]: K extends "registerLoan" ? RegisterLoanArgs : ArgsOf<K> };
+
+export type OutboxEntry<K extends OutboxKind = OutboxKind> = {
+  /** The human serial; on chain keccak256(utf8(serial)) (the application serial of a registerLoan). */
+  serial: string;
+  kind: K;
+  args: OutboxArgs[K];
+  state: OutboxState;
+  /** Position in the outbox: entries are sent in this order. */
+  seq: number;
+  /** The transaction that is (or was) in flight or landed. */
+  txHash?: string;
+  nonce?: number;
+  /** The signed transaction behind txHash, so a restart can re-broadcast the very same bytes. */
+  rawTx?: string;
+  /** Chain head just before the first send: where a search for the flow's events starts. */
+  fromBlock?: number;
+  /** Times the sender has worked on the entry (sends and failed tries). */
+  attempts: number;
+  /** Transactions of this entry that were mined but reverted (see the sender's revert handling). */
+  reverts?: number;
+  lastError?: string;
+  failure?: OutboxFailure;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  /** The block holding the flow, once confirmed. */
+  blockNumber?: number;
+};
 
 /** What enqueue takes: amounts may be bigints; the registerLoan application serial is optional. */
 export type EnqueueInput =
@@ -305,19 +237,12 @@ export type EnqueueInput =
       kind: "registerLoan";
       args: { terms: z.input<typeof LoanTermsInput>; platformAgreement?: string };
     }
-  | { serial: string; kind: "disburse"; args: z.input<(typeof ARGS)["disburse"]> }
-  | { serial: string; kind: "repay"; args: z.input<(typeof ARGS)["repay"]> }
-  | { serial: string; kind: "cancelLoan"; args: z.input<(typeof ARGS)["cancelLoan"]> }
-  | { serial: string; kind: "settle"; args: z.input<(typeof ARGS)["settle"]> }
-  | { serial: string; kind: "expireLoan"; args: z.input<(typeof ARGS)["expireLoan"]> }
-  | { serial: string; kind: "grantMandate"; args: z.input<(typeof ARGS)["grantMandate"]> }
-  | { serial: string; kind: "revokeMandate"; args: z.input<(typeof ARGS)["revokeMandate"]> }
-  | { serial: string; kind: "setOwnBranchLimits"; args: z.input<(typeof ARGS)["setOwnBranchLimits"]> }
-  | { serial: string; kind: "agreeIncomeSplit"; args: z.input<(typeof ARGS)["agreeIncomeSplit"]> }
-  | { serial: string; kind: "prepay"; args: z.input<(typeof ARGS)["prepay"]> }
   | { serial: string; kind: DisputeKind; args: z.input<(typeof ARGS)[DisputeKind]> }
-  | { serial: string; kind: "registerEvidence"; args: z.input<(typeof ARGS)["registerEvidence"]> }
-  | { serial: string; kind: "endorseEvidence"; args: z.input<(typeof ARGS)["endorseEvidence"]> };
+  | { [K in Exclude<OutboxKind, "registerLoan" | DisputeKind>]: EnqueueOf<K> }[Exclude<
+      OutboxKind,
+      "registerLoan" | DisputeKind
+    >];
+type EnqueueOf<K extends OutboxKind> = { serial: string; kind: K; args: z.input<(typeof ARGS)[K]> };
 
 export type NormalizedEntry = { serial: string; kind: OutboxKind; args: OutboxArgs[OutboxKind] };
 
@@ -359,7 +284,7 @@ export function normalizeEntry(input: EnqueueInput): NormalizedEntry {
     return { serial, kind: "registerLoan", args: { terms, platformAgreement } };
   }
   if (kind === "registerEvidence") {
-    const a = parsed.data as RegisterEvidenceArgs;
+    const a = parsed.data as OutboxArgs["registerEvidence"];
     if (a.leafIndex >= a.treeSize) throw bad(`leafIndex ${a.leafIndex} is outside a tree of ${a.treeSize}`);
   }
   // every other kind's schema is a strict object: its output holds exactly the declared keys, in
@@ -393,120 +318,71 @@ export function loanIdOfEntry(entry: Pick<NormalizedEntry, "kind" | "args">): st
   return (entry.args as { loanId: string }).loanId;
 }
 
-/** The ledger call an entry stands for. */
+/** A kind's contract function and its arguments, from the stored JSON (amounts back to bigints). */
+type Call<K extends OutboxKind> = (args: OutboxArgs[K], serial: string) => [name: string, values: unknown[]];
+
+const CALLS: { [K in OutboxKind]: Call<K> } = {
+  registerLoan: ({ terms, platformAgreement }) => [
+    "registerLoan",
+    [
+      {
+        ...terms,
+        principal: BigInt(terms.principal),
+        schedule: terms.schedule.map((i) => ({
+          dueDay: i.dueDay,
+          principal: BigInt(i.principal),
+          interest: BigInt(i.interest),
+        })),
+        // entries stored before fees were registered have none
+        fees: (terms.fees ?? []).map((f) => ({ installment: f.installment, amount: BigInt(f.amount) })),
+      },
+      platformAgreement ?? "0x",
+    ],
+  ],
+  disburse: (a, serial) => [
+    "disburse",
+    [a.loanId, BigInt(a.amount), a.accountHash, onChainSerial(serial), a.voucher],
+  ],
+  repay: (a, serial) => ["repay", [a.loanId, BigInt(a.amount), onChainSerial(serial), a.voucher]],
+  cancelLoan: (a) => ["cancelLoan", [a.loanId, a.reasonCode]],
+  settle: (a, serial) => ["settle", [a.loanId, BigInt(a.amount), onChainSerial(serial), a.voucher]],
+  expireLoan: (a) => ["expireLoan", [a.loanId]],
+  grantMandate: (a) => ["grantMandate", [a.loanId, a.agent, a.expiresAt]],
+  revokeMandate: (a) => ["revokeMandate", [a.loanId, a.agent]],
+  setOwnBranchLimits: (a) => [
+    "setOwnBranchLimits",
+    [BigInt(a.singleLoanMax), BigInt(a.dailyDisbursementLimit), BigInt(a.outstandingLimit)],
+  ],
+  agreeIncomeSplit: (a) => ["agreeIncomeSplit", [a.loanId, a.platformIncomeShareBps, a.platformSignature]],
+  prepay: (a, serial) => [
+    "prepay",
+    [
+      a.loanId,
+      BigInt(a.principal),
+      a.mode,
+      BigInt(a.fee),
+      BigInt(a.amount),
+      onChainSerial(serial),
+      a.voucher,
+    ],
+  ],
+  escalate: (a) => ["escalate", [a.loanId]],
+  assignCourt: (a) => ["assignCourt", [a.loanId, a.court]],
+  acceptCase: (a) => ["acceptCase", [a.loanId]],
+  recordRuling: (a) => ["recordRuling", [a.loanId, a.ruling]],
+  closeCase: (a) => ["closeCase", [a.loanId]],
+  registerEvidence: (a) => ["register", [a.leaf, a.logId, a.treeSize, a.leafIndex, a.proof]],
+  endorseEvidence: (a) => ["endorse", [a.leafHash]],
+};
+
+const INTERFACES = { ledger: ledgerInterface, disputes: disputeInterface, evidence: evidenceInterface };
+
+function callOf<K extends OutboxKind>(kind: K, args: OutboxArgs[K], serial: string): [string, unknown[]] {
+  return CALLS[kind](args, serial);
+}
+
+/** The contract call an entry stands for (to the contract targetOf names). */
 export function calldataOf(entry: Pick<NormalizedEntry, "serial" | "kind" | "args">): string {
-  switch (entry.kind) {
-    case "registerLoan": {
-      const { terms, platformAgreement } = entry.args as RegisterLoanArgs;
-      return ledgerInterface.encodeFunctionData("registerLoan", [
-        {
-          ...terms,
-          principal: BigInt(terms.principal),
-          schedule: terms.schedule.map((i) => ({
-            dueDay: i.dueDay,
-            principal: BigInt(i.principal),
-            interest: BigInt(i.interest),
-          })),
-          // entries stored before fees were registered have none
-          fees: (terms.fees ?? []).map((f) => ({ installment: f.installment, amount: BigInt(f.amount) })),
-        },
-        platformAgreement ?? "0x",
-      ]);
-    }
-    case "disburse": {
-      const a = entry.args as DisburseArgs;
-      return ledgerInterface.encodeFunctionData("disburse", [
-        a.loanId,
-        BigInt(a.amount),
-        a.accountHash,
-        onChainSerial(entry.serial),
-        a.voucher,
-      ]);
-    }
-    case "repay": {
-      const a = entry.args as RepayArgs;
-      return ledgerInterface.encodeFunctionData("repay", [
-        a.loanId,
-        BigInt(a.amount),
-        onChainSerial(entry.serial),
-        a.voucher,
-      ]);
-    }
-    case "cancelLoan": {
-      const a = entry.args as CancelLoanArgs;
-      return ledgerInterface.encodeFunctionData("cancelLoan", [a.loanId, a.reasonCode]);
-    }
-    case "settle": {
-      const a = entry.args as SettleArgs;
-      return ledgerInterface.encodeFunctionData("settle", [
-        a.loanId,
-        BigInt(a.amount),
-        onChainSerial(entry.serial),
-        a.voucher,
-      ]);
-    }
-    case "expireLoan":
-      return ledgerInterface.encodeFunctionData("expireLoan", [(entry.args as ExpireLoanArgs).loanId]);
-    case "grantMandate": {
-      const a = entry.args as GrantMandateArgs;
-      return ledgerInterface.encodeFunctionData("grantMandate", [a.loanId, a.agent, a.expiresAt]);
-    }
-    case "revokeMandate": {
-      const a = entry.args as RevokeMandateArgs;
-      return ledgerInterface.encodeFunctionData("revokeMandate", [a.loanId, a.agent]);
-    }
-    case "setOwnBranchLimits": {
-      const a = entry.args as SetOwnBranchLimitsArgs;
-      return ledgerInterface.encodeFunctionData("setOwnBranchLimits", [
-        BigInt(a.singleLoanMax),
-        BigInt(a.dailyDisbursementLimit),
-        BigInt(a.outstandingLimit),
-      ]);
-    }
-    case "agreeIncomeSplit": {
-      const a = entry.args as AgreeIncomeSplitArgs;
-      return ledgerInterface.encodeFunctionData("agreeIncomeSplit", [
-        a.loanId,
-        a.platformIncomeShareBps,
-        a.platformSignature,
-      ]);
-    }
-    case "prepay": {
-      const a = entry.args as PrepayArgs;
-      return ledgerInterface.encodeFunctionData("prepay", [
-        a.loanId,
-        BigInt(a.principal),
-        a.mode,
-        BigInt(a.fee),
-        BigInt(a.amount),
-        onChainSerial(entry.serial),
-        a.voucher,
-      ]);
-    }
-    case "escalate":
-      return disputeInterface.encodeFunctionData("escalate", [(entry.args as EscalateArgs).loanId]);
-    case "assignCourt": {
-      const a = entry.args as AssignCourtArgs;
-      return disputeInterface.encodeFunctionData("assignCourt", [a.loanId, a.court]);
-    }
-    case "recordRuling": {
-      const a = entry.args as RecordRulingArgs;
-      return disputeInterface.encodeFunctionData("recordRuling", [a.loanId, a.ruling]);
-    }
-    case "acceptCase":
-    case "closeCase":
-      return disputeInterface.encodeFunctionData(entry.kind, [(entry.args as CaseArgs).loanId]);
-    case "registerEvidence": {
-      const a = entry.args as RegisterEvidenceArgs;
-      return evidenceInterface.encodeFunctionData("register", [
-        a.leaf,
-        a.logId,
-        a.treeSize,
-        a.leafIndex,
-        a.proof,
-      ]);
-    }
-    case "endorseEvidence":
-      return evidenceInterface.encodeFunctionData("endorse", [(entry.args as EndorseEvidenceArgs).leafHash]);
-  }
+  const [name, values] = callOf(entry.kind, entry.args, entry.serial);
+  return INTERFACES[targetOf(entry)].encodeFunctionData(name, values);
 }

@@ -18,6 +18,7 @@ import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import { OutboxError } from "../errors.ts";
 import type { EnqueueInput, NormalizedEntry, OutboxEntry, OutboxState } from "./entry.ts";
 import { normalizeEntry, OUTBOX_STATES } from "./entry.ts";
+import { Lock } from "./lock.ts";
 
 // The parent's own encodings do not matter: each child sublevel sets its own.
 type Parent = LevelRoot;
@@ -80,7 +81,7 @@ export class Outbox {
   #queue: PendingEnqueue[] = [];
   #groupScheduled = false;
   /** Every write runs under this lock: read-modify-write of an entry never races another. */
-  #lock: Promise<void> = Promise.resolve();
+  readonly #lock = new Lock();
   #nextSeq: number | undefined;
   #closed = false;
   #sender: symbol | undefined;
@@ -123,7 +124,7 @@ export class Outbox {
       this.#queue.push({ entry, resolve, reject });
       if (!this.#groupScheduled) {
         this.#groupScheduled = true;
-        void this.#exclusive(() => this.#writeGroup());
+        void this.#lock.run(() => this.#writeGroup());
       }
     });
   }
@@ -226,7 +227,7 @@ export class Outbox {
    * step, in one synced batch. Resolves with the entry as stored.
    */
   update(serial: string, patch: OutboxPatch): Promise<OutboxEntry> {
-    return this.#exclusive(async () => {
+    return this.#lock.run(async () => {
       const current = await this.entries.get(serial);
       if (current === undefined)
         throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
@@ -239,7 +240,7 @@ export class Outbox {
    * transactions at once): all of them are durable, or none. Resolves with the entries as stored.
    */
   updateMany(changes: ReadonlyArray<{ serial: string; patch: OutboxPatch }>): Promise<OutboxEntry[]> {
-    return this.#exclusive(async () => {
+    return this.#lock.run(async () => {
       const current = await this.entries.getMany(changes.map((c) => c.serial));
       const ops: BatchOp[] = [];
       const next = changes.map(({ serial, patch }, i) => {
@@ -262,7 +263,7 @@ export class Outbox {
    * as always. Prefer a new flow with a new serial when the business facts changed.
    */
   requeue(serial: string, reason = "requeued by the operator"): Promise<OutboxEntry> {
-    return this.#exclusive(async () => {
+    return this.#lock.run(async () => {
       const current = await this.entries.get(serial);
       if (current === undefined)
         throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
@@ -304,16 +305,7 @@ export class Outbox {
   /** Refuse new entries and wait for writes in progress. The database stays open (the caller owns it). */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#exclusive(async () => undefined);
-  }
-
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn);
-    this.#lock = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    await this.#lock.run(async () => undefined);
   }
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {

@@ -1,0 +1,135 @@
+// Repair after the chain moved under the sender: gaps in the account's nonces filled (rule 4 of
+// README.md) and, when the chain lost blocks, confirmed entries whose flow it no longer holds
+// put back to "sent" or "queued". All of it runs under the signer's nonce lock.
+import type { JsonRpcApiProvider, Wallet } from "ethers";
+import type { OutboxEntry } from "./entry.ts";
+import type { FlowEffects } from "./effects.ts";
+import { broadcast, type FeeReader } from "./broadcast.ts";
+import type { NonceSigner } from "./signer.ts";
+import type { Outbox } from "./outbox.ts";
+
+export type ChainRepairOptions = {
+  outbox: Outbox;
+  provider: JsonRpcApiProvider;
+  wallet: Wallet;
+  chainId: bigint;
+  signer: NonceSigner;
+  effects: FlowEffects;
+  fees: FeeReader;
+  /** Entries were put back: the dispatcher should look again. */
+  onRequeued: () => void;
+};
+
+export class ChainRepair {
+  readonly #options: ChainRepairOptions;
+  /** The account's highest mined-transaction count seen: a lower one later means the chain lost blocks. */
+  #seenNonce = 0;
+
+  constructor(options: ChainRepairOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Every confirmed entry from `sinceBlock` on whose flow the chain no longer holds goes back to
+   * "sent" (its signed bytes are re-broadcast) or "queued", at its original place. Returns the
+   * serials put back.
+   */
+  recheck(sinceBlock = 0): Promise<string[]> {
+    return this.#options.signer.withNonceLock(() => this.#recheck(sinceBlock));
+  }
+
+  async #recheck(sinceBlock: number): Promise<string[]> {
+    const { outbox, provider, effects } = this.#options;
+    const back: string[] = [];
+    for (const entry of await outbox.list({ state: "confirmed" })) {
+      if ((entry.blockNumber ?? Infinity) < sinceBlock) continue;
+      const receipt = entry.txHash === undefined ? null : await provider.getTransactionReceipt(entry.txHash);
+      if (receipt !== null && receipt.status === 1) continue;
+      const effect = await effects.effect(entry);
+      if (effect.kind === "done") continue;
+      const resumable = entry.rawTx !== undefined && entry.nonce !== undefined;
+      await outbox.update(entry.serial, {
+        state: resumable ? "sent" : "queued",
+        blockNumber: undefined,
+        // the chain's block numbers were reused: search its events from the start again
+        fromBlock: undefined,
+        lastError: "the chain no longer holds this flow (it lost blocks); sending it again",
+      });
+      back.push(entry.serial);
+    }
+    if (back.length > 0) this.#options.onRequeued();
+    return back;
+  }
+
+  /**
+   * The account's mined-transaction count as just read. Lower than before means the chain lost
+   * blocks holding transactions of ours: the confirmed entries from the earliest block that may
+   * have held one are checked again (#recheck) before any gap is filled.
+   */
+  async noteNonce(latest: number): Promise<void> {
+    const before = this.#seenNonce;
+    this.#seenNonce = latest;
+    if (latest >= before) return;
+    await this.#options.signer.withNonceLock(async () => {
+      let since = Infinity;
+      for (const e of await this.#options.outbox.list({ state: "confirmed" })) {
+        if (e.nonce !== undefined && e.nonce >= latest && e.blockNumber !== undefined)
+          since = Math.min(since, e.blockNumber);
+      }
+      if (since !== Infinity) await this.#recheck(since);
+    });
+  }
+
+  /** While idle: notice a chain that lost blocks (a dump restored) without waiting for the next flow. */
+  async watchNonce(): Promise<void> {
+    try {
+      await this.noteNonce(
+        await this.#options.provider.getTransactionCount(this.#options.wallet.address, "latest"),
+      );
+    } catch {
+      // the endpoint is down; the next look will tell
+    }
+  }
+
+  /**
+   * Repair the nonces between the account's mined count and the next one this sender gives out:
+   * a nonce held by a recorded ("sent") transaction gets its very bytes broadcast again; a nonce
+   * nothing holds any more (its transaction reverted or was replaced and the chain then lost that
+   * block, or a flow was confirmed by another transaction while ours was dropped) is filled with
+   * an empty transfer to ourselves, which carries no flow and lets the later ones be mined.
+   */
+  async heal(): Promise<void> {
+    const { outbox, provider, wallet, signer } = this.#options;
+    await signer.withNonceLock(async () => {
+      const latest = await provider.getTransactionCount(wallet.address, "latest");
+      const held = new Map<number, OutboxEntry>();
+      for (const e of await outbox.list({ state: "sent" }))
+        if (e.nonce !== undefined && e.nonce >= latest) held.set(e.nonce, e);
+      const top = Math.max(signer.nextNonce ?? latest, ...[...held.keys()].map((n) => n + 1));
+      for (let nonce = latest; nonce < top; nonce++) {
+        const entry = held.get(nonce);
+        try {
+          if (entry === undefined) await this.#fill(nonce);
+          else if (entry.rawTx !== undefined) await broadcast(provider, entry.rawTx);
+        } catch {
+          // another look follows if the gap stays
+        }
+      }
+      signer.catchUp(latest);
+    });
+  }
+
+  /** An empty transfer to ourselves at `nonce`: no flow, only the nonce used. */
+  async #fill(nonce: number): Promise<void> {
+    const { wallet, chainId, fees, provider } = this.#options;
+    const rawTx = await wallet.signTransaction({
+      to: wallet.address,
+      value: 0n,
+      nonce,
+      gasLimit: 21_000n,
+      chainId,
+      ...(await fees.fees()),
+    });
+    await broadcast(provider, rawTx);
+  }
+}

@@ -1,0 +1,134 @@
+// Nonce assignment, signing and recording (rule 1 of README.md): transactions that reach the
+// signer together get consecutive nonces and are recorded — state "sent" with hash, nonce and
+// the signed bytes — in one synced batch before any of them is broadcast; the next nonce moves
+// on only once that batch is durable. So every nonce this sender has given out is held by a
+// recorded transaction, and a crash leaves no gap behind.
+import { keccak256 } from "ethers";
+import type { JsonRpcApiProvider, Wallet } from "ethers";
+import type { OutboxEntry } from "./entry.ts";
+import type { Fees } from "./broadcast.ts";
+import { Lock } from "./lock.ts";
+import type { Outbox, OutboxPatch } from "./outbox.ts";
+
+/** A transaction as the signer gets it: all but the nonce, unless a fixed one is re-signed. */
+export type Unsigned = {
+  entry: OutboxEntry;
+  to: string;
+  data: string;
+  gasLimit: bigint;
+  fees: Fees;
+  head: number;
+  nonce?: number;
+};
+
+export type NonceSignerOptions = {
+  outbox: Outbox;
+  provider: JsonRpcApiProvider;
+  wallet: Wallet;
+  chainId: bigint;
+};
+
+export class NonceSigner {
+  readonly #options: NonceSignerOptions;
+  /** Nonce assignment, signing, recording and gap repair run one at a time under this lock. */
+  readonly #lock = new Lock();
+  /** The nonce the next new transaction gets; undefined until first needed (chain and outbox). */
+  #nextNonce: number | undefined;
+  /** No nonce below this is given out again: the chain has used it (another sender on the key). */
+  #nonceFloor = 0;
+  /** Transactions waiting to be signed and recorded together (one synced batch). */
+  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void }> =
+    [];
+  #signScheduled = false;
+
+  constructor(options: NonceSignerOptions) {
+    this.#options = options;
+  }
+
+  /** The nonce the next new transaction gets, if known yet. */
+  get nextNonce(): number | undefined {
+    return this.#nextNonce;
+  }
+
+  /** Run `fn` with no nonce being given out meanwhile (gap repair, rechecks after lost blocks). */
+  withNonceLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#lock.run(fn);
+  }
+
+  /** Resolves once the signing and repairs in progress have finished. */
+  idle(): Promise<void> {
+    return this.#lock.idle();
+  }
+
+  /** The chain has used nonces below `count` (another transaction took one of ours): never give them out. */
+  raiseFloor(count: number): void {
+    this.#nonceFloor = Math.max(this.#nonceFloor, count);
+  }
+
+  /** The account's mined count passed the next nonce (gaps filled): go on from there. Under the lock. */
+  catchUp(count: number): void {
+    if (this.#nextNonce !== undefined && this.#nextNonce < count) this.#nextNonce = count;
+  }
+
+  /** Sign and record, together with whatever else arrives meanwhile; resolves to the "sent" entry. */
+  sign(unsigned: Unsigned): Promise<OutboxEntry> {
+    return new Promise((resolve, reject) => {
+      this.#toSign.push({ unsigned, resolve, reject });
+      if (!this.#signScheduled) {
+        this.#signScheduled = true;
+        void this.#lock.run(() => this.#signGroup());
+      }
+    });
+  }
+
+  async #signGroup(): Promise<void> {
+    this.#signScheduled = false;
+    const group = this.#toSign.splice(0);
+    if (group.length === 0) return;
+    const { outbox, provider, wallet, chainId } = this.#options;
+    try {
+      // past our own recorded ones, and past any the pool holds: a transaction sent with this key
+      // by anything else takes its nonce from under us
+      const pooled = await provider.getTransactionCount(wallet.address, "pending");
+      let next = Math.max(this.#nextNonce ?? (await this.#recordedNext()), this.#nonceFloor, pooled);
+      const changes: Array<{ serial: string; patch: OutboxPatch }> = [];
+      for (const { unsigned: u } of group) {
+        const nonce = u.nonce ?? next++;
+        const rawTx = await wallet.signTransaction({
+          to: u.to,
+          data: u.data,
+          value: 0n,
+          nonce,
+          gasLimit: u.gasLimit,
+          chainId,
+          ...u.fees,
+        });
+        changes.push({
+          serial: u.entry.serial,
+          patch: {
+            state: "sent",
+            txHash: keccak256(rawTx),
+            nonce,
+            rawTx,
+            fromBlock: u.head,
+            attempts: u.entry.attempts + 1,
+            lastError: undefined,
+          },
+        });
+      }
+      // durable before any of them leaves the process: a crash from here on finds them "sent"
+      const stored = await outbox.updateMany(changes);
+      this.#nextNonce = next;
+      group.forEach((g, i) => g.resolve(stored[i]!));
+    } catch (error) {
+      // nothing was recorded and no nonce given out: every worker may simply try again
+      for (const g of group) g.reject(error);
+    }
+  }
+
+  /** After a restart: past every recorded transaction that may still be in flight. */
+  async #recordedNext(): Promise<number> {
+    const sent = await this.#options.outbox.list({ state: "sent" });
+    return Math.max(0, ...sent.map((e) => (e.nonce ?? -1) + 1));
+  }
+}
