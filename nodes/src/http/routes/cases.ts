@@ -24,6 +24,15 @@ import {
 import { loanParams, tokenErrors } from "../schemas/common.ts";
 import { CaseDocumentsExport } from "../schemas/documents.ts";
 
+/** A step of a loan's arbitration case, through the outbox: the case as it stands after it. */
+const CASE_STEP = { params: loanParams, reply: CaseStep, errors: [409, 503] } as const;
+
+/** The assigned court's fetches from the members' nodes (502: a node did not answer). */
+const COURT_FETCH = { params: loanParams, errors: [409, 502, 503], roles: COURT_STAFF } as const;
+
+/** Every mediation route is on one loan, for the branch's approvers. */
+const MEDIATION = { params: loanParams, roles: APPROVERS } as const;
+
 /** Keeper rounds, and the arbitration case from the union's assignment to the court's closure. */
 const arbitrationRoutes = routeFile((routes, { cases }) => {
   routes.post(
@@ -53,10 +62,8 @@ const arbitrationRoutes = routeFile((routes, { cases }) => {
     "/v1/cases/:loanId/court",
     {
       summary: "The union assigns a court member to a loan in arbitration (through the outbox)",
-      params: loanParams,
+      ...CASE_STEP,
       body: AssignCourtBody,
-      reply: CaseStep,
-      errors: [409, 503],
       roles: APPROVERS,
     },
     async ({ actor, params, body }) => cases.assignCourt(actor, params.loanId, body.court),
@@ -66,10 +73,8 @@ const arbitrationRoutes = routeFile((routes, { cases }) => {
     {
       summary:
         "The assigned court fetches the case's documents from the members holding them (signed requests) and stores its own encrypted copies",
-      params: loanParams,
+      ...COURT_FETCH,
       reply: CaseDocumentsFetched,
-      errors: [409, 502, 503],
-      roles: COURT_STAFF,
     },
     async ({ actor, params }) => cases.fetchCaseDocuments(actor, params.loanId),
   );
@@ -77,9 +82,7 @@ const arbitrationRoutes = routeFile((routes, { cases }) => {
     "/v1/cases/:loanId/acceptance",
     {
       summary: "The assigned court accepts the case (through the outbox)",
-      params: loanParams,
-      reply: CaseStep,
-      errors: [409, 503],
+      ...CASE_STEP,
       roles: COURT_STAFF,
     },
     async ({ actor, params }) => cases.acceptCase(actor, params.loanId),
@@ -89,10 +92,8 @@ const arbitrationRoutes = routeFile((routes, { cases }) => {
     {
       summary:
         "The assigned court records its ruling: stored encrypted, anchored, its SHA-256 on chain (through the outbox)",
-      params: loanParams,
+      ...CASE_STEP,
       body: RulingBody,
-      reply: CaseStep,
-      errors: [409, 503],
       roles: COURT_STAFF,
     },
     async ({ actor, params, body }) => cases.recordRuling(actor, params.loanId, body.rulingBase64),
@@ -101,9 +102,7 @@ const arbitrationRoutes = routeFile((routes, { cases }) => {
     "/v1/cases/:loanId/closure",
     {
       summary: "The assigned court closes a ruled case (through the outbox)",
-      params: loanParams,
-      reply: CaseStep,
-      errors: [409, 503],
+      ...CASE_STEP,
       roles: COURT_STAFF,
     },
     async ({ actor, params }) => cases.closeCase(actor, params.loanId),
@@ -166,10 +165,9 @@ const mediationRoutes = routeFile((routes, { cases }) => {
     "/v1/loans/:loanId/mediation",
     {
       summary: "The loan's mediation case (调解): parties, amount due, the proposed plan, the answer",
-      params: loanParams,
+      ...MEDIATION,
       reply: MediationView,
       errors: [404],
-      roles: APPROVERS,
     },
     async ({ actor, params }) => cases.mediationCase(actor, params.loanId),
   );
@@ -177,10 +175,9 @@ const mediationRoutes = routeFile((routes, { cases }) => {
     "/v1/loans/:loanId/mediation/agreement",
     {
       summary: "The settlement agreement drafted from the case's plan, to be signed and sealed",
-      params: loanParams,
+      ...MEDIATION,
       reply: MediationAgreement,
       errors: [404],
-      roles: APPROVERS,
     },
     async ({ actor, params }) => ({
       agreementPdfBase64: Buffer.from(await cases.mediationAgreement(actor, params.loanId)).toString(
@@ -192,10 +189,9 @@ const mediationRoutes = routeFile((routes, { cases }) => {
     "/v1/loans/:loanId/mediation/refusal",
     {
       summary: "Record the borrower's refusal of the proposed plan (arbitration may follow)",
-      params: loanParams,
+      ...MEDIATION,
       reply: MediationView,
       errors: [404, 409],
-      roles: APPROVERS,
     },
     async ({ actor, params }) => cases.refuseMediation(actor, params.loanId),
   );
@@ -204,11 +200,10 @@ const mediationRoutes = routeFile((routes, { cases }) => {
     {
       summary:
         "Record the borrower's acceptance: the agreement signed by the borrower and sealed by the branch, verified and anchored",
-      params: loanParams,
+      ...MEDIATION,
       body: MediationAcceptanceBody,
       reply: MediationView,
       errors: [404, 409, 422],
-      roles: APPROVERS,
     },
     async ({ actor, params, body }) =>
       cases.acceptMediation(actor, params.loanId, body.signedAgreementBase64),
@@ -227,10 +222,8 @@ const courtPackageRoutes = routeFile((routes, deps) => {
     {
       summary:
         "The assigned court fetches the loan's complete evidence set from its branch's node and checks it against the chain: every item against its bundle, together against the loan's evidenceChain; missing, altered and extra items named",
-      params: loanParams,
+      ...COURT_FETCH,
       reply: PackageCheckResult,
-      errors: [409, 502, 503],
-      roles: COURT_STAFF,
     },
     async ({ actor, params }) => cases.courtPackage(actor, params.loanId),
   );
@@ -239,11 +232,9 @@ const courtPackageRoutes = routeFile((routes, deps) => {
     {
       summary:
         "The assigned court's case archive: the package fetched and checked as above, as one ZIP of the originals, their bundles, a manifest (JSON) and a bilingual certificate (PDF)",
-      params: loanParams,
+      ...COURT_FETCH,
       produces: "application/zip",
       reply: CaseArchive,
-      errors: [409, 502, 503],
-      roles: COURT_STAFF,
     },
     async ({ actor, params }) => Buffer.from(await cases.courtArchive(actor, params.loanId)),
   );

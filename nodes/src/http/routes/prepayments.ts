@@ -8,17 +8,18 @@ import {
   PrepaymentRecorded,
 } from "../schemas/prepayments.ts";
 
+/** Both prepayment routes: on one loan, for staff, with the same refusals. */
+const PREPAYMENT = { params: loanParams, errors: [409, 422, 503], roles: STAFF } as const;
+
 export const prepaymentRoutes = roomRoutes("prepayments", (routes, prepayments) => {
   routes.get(
     "/v1/loans/:loanId/prepayment-quote",
     {
       summary:
         "提前部分还款: what prepaying `amount` fen of principal in `mode` takes today (interest to the day, principal paid, fee, the largest fee the cap allows) and the schedule it leaves, as the ledger computes it (prepaymentOwed)",
-      params: loanParams,
+      ...PREPAYMENT,
       querystring: PrepaymentQuoteQuery,
       reply: PrepaymentQuote,
-      errors: [409, 422, 503],
-      roles: STAFF,
     },
     async ({ params, query }) =>
       prepayments.quote(params.loanId, {
@@ -32,11 +33,9 @@ export const prepaymentRoutes = roomRoutes("prepayments", (routes, prepayments) 
     {
       summary:
         "Prepay part of an active loan's principal, shortening the term or lowering the installments: today's quote (received amount, if stated, must match: 409 NODE_ERR_PREPAYMENT_MISMATCH), voucher anchored, `prepay` through the outbox once by serial; the new schedule shows in the loan's output",
-      params: loanParams,
+      ...PREPAYMENT,
       body: PrepaymentBody,
       reply: PrepaymentRecorded,
-      errors: [409, 422, 503],
-      roles: STAFF,
     },
     async ({ actor, params, body }) =>
       prepayments.prepay(actor.userId, params.loanId, {
