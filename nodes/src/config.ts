@@ -38,6 +38,8 @@ export const NodeConfigSchema = z.object({
   governanceKeystorePassword: z.string().min(1).optional(),
   /** 32-byte master key file (0600) for encryption at rest; `npm start` and the network generator create one per member. */
   masterKeyFile: z.string().min(1),
+  /** What the document store seals new documents with: AES-256-GCM, or SM4-CTR + HMAC-SM3 (国密). Either reads back. */
+  documentCipher: z.enum(["aes-256-gcm", "sm4"]).default("aes-256-gcm"),
   /** The consortium's borrower-key secret (HMAC key), shared by members out of band. */
   consortiumKey: hex32,
   rpcUrl: z.url(),
@@ -154,6 +156,7 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   governanceKeystoreFile: "NODE_GOVERNANCE_KEYSTORE_FILE",
   governanceKeystorePassword: "NODE_GOVERNANCE_KEYSTORE_PASSWORD",
   masterKeyFile: "NODE_MASTER_KEY_FILE",
+  documentCipher: "NODE_DOCUMENT_CIPHER",
   witnessName: "NODE_WITNESS_NAME",
   witnessKeyFile: "NODE_WITNESS_KEY_FILE",
   witnessLogs: "NODE_WITNESS_LOGS",

@@ -1,13 +1,13 @@
 // 影像平台: the node's store of loan documents — contracts, authorization letters, fund-flow
-// vouchers, credit reports, rulings. Bytes are sealed with AES-256-GCM under the "documents"
-// data key (aad = the document id) before they reach LevelDB; the record beside them holds no
+// vouchers, credit reports, rulings. Bytes are sealed with AES-256-GCM (or, as the 国密 option,
+// SM4-CTR + HMAC-SM3) under the "documents" data key (aad = the document id) before they reach LevelDB; the record beside them holds no
 // personal data. Every read attempt, granted or refused, is appended to an access log before
 // any byte is returned: there is no unlogged read. Layout: keys.ts; policy: policy.ts.
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractBatchOperation } from "abstract-level";
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
 import type { LevelRoot } from "../../../common/level.ts";
-import { open, seal } from "../privacy/crypto-box.ts";
+import { open, seal, type SealCipher } from "../privacy/crypto-box.ts";
 import { DocumentError, PrivacyError } from "../errors.ts";
 import { findPiiPattern, piiKindOf, scrubFreeText } from "../privacy/mask.ts";
 import type { DocumentSublevels } from "./keys.ts";
@@ -68,6 +68,8 @@ export type DocumentStoreOptions = {
   sublevels: DocumentSublevels;
   /** The 32-byte data key: deriveKey(masterKey, "documents"). */
   key: Uint8Array;
+  /** What new documents are sealed with (NODE_DOCUMENT_CIPHER); default AES-256-GCM. Either kind reads back. */
+  cipher?: SealCipher;
   courtMayRead: CourtMayRead;
   /** Milliseconds since the epoch; tests move the clock. */
   now?: () => number;
@@ -93,6 +95,7 @@ export class DocumentStore {
   readonly #sub: DocumentSublevels;
   readonly #root: Root;
   readonly #key: Uint8Array;
+  readonly #cipher: SealCipher;
   readonly #courtMayRead: CourtMayRead;
   readonly #now: () => number;
   readonly #maxBytes: number;
@@ -104,6 +107,7 @@ export class DocumentStore {
     this.#sub = options.sublevels;
     this.#root = options.sublevels.blobs.db as Root;
     this.#key = options.key;
+    this.#cipher = options.cipher ?? "aes-256-gcm";
     this.#courtMayRead = options.courtMayRead;
     this.#now = options.now ?? Date.now;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -144,7 +148,12 @@ export class DocumentStore {
       meta: doc.meta,
     };
     const ops: Op[] = [
-      { type: "put", sublevel: this.#sub.blobs, key: id, value: seal(this.#key, doc.bytes, id) },
+      {
+        type: "put",
+        sublevel: this.#sub.blobs,
+        key: id,
+        value: seal(this.#key, doc.bytes, id, this.#cipher),
+      },
       { type: "put", sublevel: this.#sub.records, key: id, value: record },
     ];
     if (doc.loanId !== undefined)

@@ -26,17 +26,18 @@ export async function openStorage(options: NodeServiceOptions) {
   const { root, sublevel } = await openStore(config, options.inMemory === true);
   const dataKey = deriveKey(await loadMasterKey(config.masterKeyFile), "documents");
   const wallet = options.wallet ?? (await loadWallet(config.keystoreFile, config.keystorePassword));
-  return { root, sublevel, dataKey, wallet };
+  return { root, sublevel, dataKey, documentCipher: config.documentCipher, wallet };
 }
 
 export type SharedStores = Awaited<ReturnType<typeof openSharedStores>>;
 
 /** The stores several rooms use: sealed documents, sealed applications, each loan's receiving account. */
 export async function openSharedStores(storage: NodeStorage, model: LedgerModel) {
-  const { root, sublevel, dataKey } = storage;
+  const { root, sublevel, dataKey, documentCipher } = storage;
   const documents = await DocumentStore.open({
     sublevels: documentSublevels(root),
     key: dataKey,
+    cipher: documentCipher,
     // a court reads a loan's documents once the loan's case is assigned to it (from the index)
     courtMayRead: async (court, loanId) => (await model.caseOf(loanId))?.court === court,
   });
