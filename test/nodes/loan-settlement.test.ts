@@ -17,8 +17,12 @@ import {
   outboxConfirmed,
 } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+import {
+  CLERK_APPROVER_TOKENS as TOKENS,
+  expectRefusal,
+  okAs,
+  reconcileBooks,
+} from "../support/node-calls.ts";
 
 type Approved = {
   loanId: string;
@@ -31,6 +35,7 @@ describe("node API: early settlement and cancellation", function () {
   const suite = lendingSuite("node-settlement-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
   const api = apiAs(as);
+  const ok = okAs(as);
 
   /** An assisted loan of `yuan` at `rate`% for 12 months, equal installments, no fees, starting on the chain's today; registered. */
   async function registeredLoan(
@@ -58,12 +63,11 @@ describe("node API: early settlement and cancellation", function () {
   const waitConfirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 
   async function disburse(loanId: string, serial: string, amountFen: string): Promise<void> {
-    const disbursed = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+    await ok(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
       serial,
       amountFen,
       accountHash: SETTLEMENT,
     });
-    expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed(serial);
   }
 
@@ -86,16 +90,14 @@ describe("node API: early settlement and cancellation", function () {
     await suite.chain.anvil.provider.send("evm_mine", []);
     const settlementDate = await chainToday(suite.chain);
 
-    const quote = await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}/settlement`);
-    expect(quote.statusCode, quote.body).to.equal(200);
     // round_half_up(20,000 fen × 1 day / 31 days) = 645 fen: the first period is 31 days from the start day
-    const owed = quote.json() as {
+    const owed = await ok<{
       penaltyFen: string;
       interestFen: string;
       principalFen: string;
       totalFen: string;
       date: string;
-    };
+    }>(suite.branch, "clerk", "GET", `/v1/loans/${loanId}/settlement`);
     expect(owed.date).to.equal(settlementDate);
     expect({
       penaltyFen: owed.penaltyFen,
@@ -129,21 +131,14 @@ describe("node API: early settlement and cancellation", function () {
     });
     expect(await outboxStatus("STL-SHORT")).to.equal(404);
 
-    const settled = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, {
-      serial: "STL-0001",
-      amountFen: owed.totalFen,
-    });
-    expect(settled.statusCode, settled.body).to.equal(200);
-    const reply = settled.json() as { serial: string; voucher: string; outbox: { kind: string } };
+    type Settled = { serial: string; voucher: string; outbox: { kind: string } };
+    const settle = { serial: "STL-0001", amountFen: owed.totalFen };
+    const reply = await ok<Settled>(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, settle);
     expect(reply.outbox.kind).to.equal("settle");
     await waitConfirmed("STL-0001");
     // the same request again answers the same entry (the loan is settled by now)
-    const again = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, {
-      serial: "STL-0001",
-      amountFen: owed.totalFen,
-    });
-    expect(again.statusCode, again.body).to.equal(200);
-    expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
+    const again = await ok<Settled>(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/settlements`, settle);
+    expect(again.voucher).to.equal(reply.voucher);
 
     await suite.branch.indexer.syncOnce();
     const loan = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as Record<
@@ -176,14 +171,7 @@ describe("node API: early settlement and cancellation", function () {
       "serial,loan_id,type,amount,value_date,account_masked",
       `STL-0001,${loanId},repayment,${(Number(owed.totalFen) / 100).toFixed(2)},${settlementDate},**** **** **** 6789`,
     ].join("\n");
-    const report = (
-      await suite.branch.app.inject({
-        method: "POST",
-        url: `/v1/reconciliations?day=${settlementDate}`,
-        headers: { ...as("clerk"), "content-type": "text/csv" },
-        payload: books,
-      })
-    ).json() as { matched: number; balanced: boolean };
+    const report = await reconcileBooks(suite.branch, as("clerk"), settlementDate, books);
     expect(report, JSON.stringify(report)).to.include({ matched: 1, balanced: true });
   });
 
@@ -193,19 +181,17 @@ describe("node API: early settlement and cancellation", function () {
       reasonCode: 3,
     });
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
-    const cancelled = await api(suite.branch, "approver", "POST", `/v1/loans/${loanId}/cancellation`, {
-      reasonCode: 3,
-    });
-    expect(cancelled.statusCode, cancelled.body).to.equal(200);
-    expect((cancelled.json() as { outbox: { state: string; kind: string } }).outbox).to.include({
-      state: "confirmed",
-      kind: "cancelLoan",
-    });
+    const cancel = () =>
+      ok<{ outbox: { state: string; kind: string } }>(
+        suite.branch,
+        "approver",
+        "POST",
+        `/v1/loans/${loanId}/cancellation`,
+        { reasonCode: 3 },
+      );
+    expect((await cancel()).outbox).to.include({ state: "confirmed", kind: "cancelLoan" });
     // the same request again: the same answer; another reason for the same loan: a conflict
-    const again = await api(suite.branch, "approver", "POST", `/v1/loans/${loanId}/cancellation`, {
-      reasonCode: 3,
-    });
-    expect(again.statusCode, again.body).to.equal(200);
+    await cancel();
     const otherReason = await api(suite.branch, "approver", "POST", `/v1/loans/${loanId}/cancellation`, {
       reasonCode: 4,
     });
@@ -224,8 +210,7 @@ describe("node API: early settlement and cancellation", function () {
     const refused = await api(suite.branch, "approver", "POST", `/v1/loans/${disbursedLoan}/cancellation`, {
       reasonCode: 3,
     });
-    expect(refused.statusCode, refused.body).to.equal(409);
-    expect((refused.json() as { error: { code: string; details: unknown } }).error).to.deep.include({
+    expectRefusal(refused, 409, {
       code: "NODE_ERR_LOAN_DISBURSED",
       details: { state: "Active", disbursedMask: 1 },
     });
@@ -236,9 +221,9 @@ describe("node API: early settlement and cancellation", function () {
       [`/v1/loans/${unknown}/cancellation`, { reasonCode: 1 }],
       [`/v1/loans/${unknown}/settlements`, { serial: "STL-UNKNOWN", amountFen: "1" }],
     ] as const) {
-      const reply = await suite.branch.app.inject({ method: "POST", url, headers: as("approver"), payload });
-      expect(reply.statusCode, reply.body).to.equal(404);
-      expect((reply.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_UNKNOWN_LOAN");
+      expectRefusal(await api(suite.branch, "approver", "POST", url, payload), 404, {
+        code: "NODE_ERR_UNKNOWN_LOAN",
+      });
     }
     expect(await outboxStatus("STL-UNKNOWN")).to.equal(404);
   });

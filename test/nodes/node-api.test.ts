@@ -23,8 +23,9 @@ import {
   SETTLEMENT,
 } from "../support/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "../support/channel-fixtures.ts";
+import { CLERK_APPROVER_TOKENS as TOKENS, okAs, okBody, reconcileBooks } from "../support/node-calls.ts";
+import { NODE_SUBLEVELS } from "../../nodes/src/keys.ts";
 
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 /** The nodes' clock. */
 const CLOCK = Date.parse("2026-11-22T02:05:30Z");
 
@@ -41,6 +42,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
   });
   const as = bearerAs(TOKENS);
   const api = apiAs(as);
+  const ok = okAs(as);
 
   it("converts, routes to the borrower's branch, stores encrypted and masks for a clerk", async function () {
     const reply = await api(suite.branch, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload());
@@ -106,25 +108,25 @@ describe("institution node API (inject) with a real chain and anchor service", f
     });
     expect((early.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_CONSENT_REQUIRED");
     const letter = Buffer.from("授权书 — signed PDF bytes").toString("base64");
-    const consent = await suite.branch.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: {
+    const { consent: consentLeaf } = await ok<{ consent: { leafHash: string; sequence: number } }>(
+      suite.branch,
+      "clerk",
+      "POST",
+      "/v1/consents",
+      {
         applicationId: created.applicationId,
         letterBase64: letter,
         ...consentDates(CLOCK),
         scope: ["LOAN_APPROVAL"],
       },
-    });
-    expect(consent.statusCode, consent.body).to.equal(200);
-    const consentLeaf = (consent.json() as { consent: { leafHash: string; sequence: number } }).consent;
-    const query = await api(suite.branch, "approver", "POST", "/v1/credit-queries", {
-      applicationId: created.applicationId,
-      purpose: "LOAN_APPROVAL",
-    });
-    expect(query.statusCode, query.body).to.equal(200);
-    const result = query.json() as { queryLeafHash: string; querySequence: number; consentLeafHash: string };
+    );
+    const result = await ok<{ queryLeafHash: string; querySequence: number; consentLeafHash: string }>(
+      suite.branch,
+      "approver",
+      "POST",
+      "/v1/credit-queries",
+      { applicationId: created.applicationId, purpose: "LOAN_APPROVAL" },
+    );
     expect(result.consentLeafHash).to.equal(consentLeaf.leafHash);
     expect(result.querySequence).to.be.greaterThan(consentLeaf.sequence);
     // both are in the anchor service's log
@@ -141,25 +143,22 @@ describe("institution node API (inject) with a real chain and anchor service", f
       letter: "授权书 2",
       contract: "借款合同 signed",
     });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial, schedule } = approved.json() as {
+    const { loanId, serial, schedule } = okBody<{
       loanId: string;
       serial: string;
       schedule: Array<{ principalFen: string; interestFen: string; totalFen: string }>;
-    };
+    }>(approved);
     await waitConfirmed(serial);
-    const disbursed = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+    await ok(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
       serial: "DSB-0001",
       amountFen: "5000000",
       accountHash: SETTLEMENT,
     });
-    expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await waitConfirmed("DSB-0001");
-    const repaid = await api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/repayments`, {
+    await ok(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/repayments`, {
       serial: "RPY-0001",
       amountFen: schedule[0]!.totalFen,
     });
-    expect(repaid.statusCode, repaid.body).to.equal(200);
     await waitConfirmed("RPY-0001");
     await suite.branch.indexer.syncOnce();
     const loan = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as {
@@ -176,14 +175,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
       `DSB-0001,${loanId},disbursement,50000.00,${start},**** **** **** 6789`,
       `RPY-0001,${loanId},repayment,${(Number(schedule[0]!.totalFen) / 100).toFixed(2)},${start},**** **** **** 6789`,
     ].join("\n");
-    const report = (
-      await suite.branch.app.inject({
-        method: "POST",
-        url: `/v1/reconciliations?day=${start}`,
-        headers: { ...as("clerk"), "content-type": "text/csv" },
-        payload: books,
-      })
-    ).json() as { matched: number; balanced: boolean };
+    const report = await reconcileBooks(suite.branch, as("clerk"), start, books);
     expect(report.matched, JSON.stringify(report)).to.equal(2);
     expect(report.balanced).to.equal(true);
     // 征信报送: the loan is listed with its balance, not overdue
@@ -325,12 +317,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
 
   /** How many applications `service` holds. */
   async function applicationCount(service: NodeService): Promise<number> {
-    let count = 0;
-    for await (const key of (service.root as unknown as { keys(o: unknown): AsyncIterable<string> }).keys({
-      keyEncoding: "utf8",
-    }))
-      if (key.startsWith("!applications!")) count++;
-    return count;
+    return (await service.root.sublevel(NODE_SUBLEVELS.applications.name).keys().all()).length;
   }
 
   let branchUrl: string;
@@ -437,14 +424,13 @@ describe("institution node API (inject) with a real chain and anchor service", f
       expect(await applicationCount(suite.branch)).to.equal(atBranch);
       const payload = jiedaibaoPayload();
       payload.shenqingBianhao = "JDB20261122000777"; // a fresh application id: it is the loan's outbox serial
-      const own = await union.app.inject({
-        method: "POST",
-        url: "/v1/applications/jiedaibao",
-        headers: as("clerk"),
+      const { forwardedTo } = await ok<{ forwardedTo: { applicationId: string } }>(
+        union,
+        "clerk",
+        "POST",
+        "/v1/applications/jiedaibao",
         payload,
-      });
-      expect(own.statusCode, own.body).to.equal(200);
-      const { forwardedTo } = own.json() as { forwardedTo: { applicationId: string } };
+      );
       const copy = (
         await api(suite.branch, "approver", "GET", `/v1/applications/${forwardedTo.applicationId}`)
       ).json() as { application: { platformMemberId: number } };

@@ -12,6 +12,7 @@ import { refusalOf } from "../../nodes/src/prepayment.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import {
+  apiAs,
   bearerAs,
   chainToday,
   SETTLEMENT,
@@ -19,8 +20,8 @@ import {
   outboxSettled,
 } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import { CLERK_APPROVER_TOKENS as TOKENS, expectRefusal, okAs } from "../support/node-calls.ts";
 
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 type Quote = {
   principalFen: string;
@@ -121,6 +122,8 @@ describe("node API: partial prepayment over Anvil", function () {
   this.timeout(180_000);
   const suite = lendingSuite("node-prepayment-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  const ok = okAs(as);
 
   const settled = (serial: string) => outboxSettled(suite.branch, as, serial);
 
@@ -147,32 +150,22 @@ describe("node API: partial prepayment over Anvil", function () {
     };
     expect((await settled(serial)).state).to.equal("confirmed");
     if (disburse) {
-      const paid = await suite.branch.app.inject({
-        method: "POST",
-        url: `/v1/loans/${loanId}/disbursements`,
-        headers: as("clerk"),
-        payload: { serial: `DSB-${applicationSerial}`, amountFen: "1000000", accountHash: SETTLEMENT },
+      await ok(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+        serial: `DSB-${applicationSerial}`,
+        amountFen: "1000000",
+        accountHash: SETTLEMENT,
       });
-      expect(paid.statusCode, paid.body).to.equal(200);
       expect((await settled(`DSB-${applicationSerial}`)).state).to.equal("confirmed");
     }
     return { loanId, allInAprBps };
   }
 
   const quote = (loanId: string, query: string) =>
-    suite.branch.app.inject({
-      method: "GET",
-      url: `/v1/loans/${loanId}/prepayment-quote?${query}`,
-      headers: as("clerk"),
-    });
+    api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}/prepayment-quote?${query}`);
   const outboxStatus = async (serial: string) =>
-    (
-      await suite.branch.app.inject({
-        method: "GET",
-        url: `/v1/outbox/${encodeURIComponent(serial)}`,
-        headers: as("clerk"),
-      })
-    ).statusCode;
+    (await api(suite.branch, "clerk", "GET", `/v1/outbox/${encodeURIComponent(serial)}`)).statusCode;
+  const prepay = (loanId: string, body: object) =>
+    api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/prepayments`, body);
 
   it("quotes from the chain, refuses what the ledger would, prepays once and shows the new schedule", async function () {
     const { loanId: registered } = await loan("JDB-PREPAY-REGISTERED", false);
@@ -233,35 +226,23 @@ describe("node API: partial prepayment over Anvil", function () {
     ]);
     const dearFee = (BigInt(q.maxFeeFen) + 1n).toString();
     const fee = await quote(loanId, `amount=300000&mode=lower-installments&fee=${dearFee}`);
-    expect(fee.statusCode, fee.body).to.equal(422);
-    expect((fee.json() as ErrorBody).error).to.deep.include({
+    expectRefusal(fee, 422, {
       code: "NODE_ERR_PREPAYMENT_FEE_ABOVE_CAP",
       details: { feeFen: dearFee, maxFeeFen: q.maxFeeFen },
     });
-    const wrong = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/prepayments`,
-      headers: as("clerk"),
-      payload: {
-        serial: "PRE-WRONG",
-        amountFen: "300000",
-        mode: "lower-installments",
-        receivedFen: "300000",
-      },
+    const wrong = await prepay(loanId, {
+      serial: "PRE-WRONG",
+      amountFen: "300000",
+      mode: "lower-installments",
+      receivedFen: "300000",
     });
-    expect(wrong.statusCode, wrong.body).to.equal(409);
-    expect((wrong.json() as ErrorBody).error).to.deep.include({ code: "NODE_ERR_PREPAYMENT_MISMATCH" });
+    expectRefusal(wrong, 409, { code: "NODE_ERR_PREPAYMENT_MISMATCH" });
     expect((wrong.json() as ErrorBody).error.details).to.include({
       receivedFen: "300000",
       owedFen: q.totalFen,
     });
     expect(await outboxStatus("PRE-WRONG")).to.equal(404);
-    const badMode = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/prepayments`,
-      headers: as("clerk"),
-      payload: { serial: "PRE-MODE", amountFen: "300000", mode: "ShortenTerm" },
-    });
+    const badMode = await prepay(loanId, { serial: "PRE-MODE", amountFen: "300000", mode: "ShortenTerm" });
     expect([badMode.statusCode, (badMode.json() as ErrorBody).error.code]).to.deep.equal([
       400,
       "NODE_ERR_VALIDATION",
@@ -273,25 +254,14 @@ describe("node API: partial prepayment over Anvil", function () {
       mode: "lower-installments",
       receivedFen: q.totalFen,
     };
-    const prepaid = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/prepayments`,
-      headers: as("clerk"),
-      payload: body,
-    });
-    expect(prepaid.statusCode, prepaid.body).to.equal(200);
-    const reply = prepaid.json() as { voucher: string; outbox: { kind: string } };
+    type Prepaid = { voucher: string; outbox: { kind: string } };
+    const url = `/v1/loans/${loanId}/prepayments`;
+    const reply = await ok<Prepaid>(suite.branch, "clerk", "POST", url, body);
     expect(reply.outbox.kind).to.equal("prepay");
     expect((await settled("PRE-0001")).state).to.equal("confirmed");
     // the same request again: the same entry, nothing sent twice
-    const again = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/prepayments`,
-      headers: as("clerk"),
-      payload: body,
-    });
-    expect(again.statusCode, again.body).to.equal(200);
-    expect((again.json() as { voucher: string }).voucher).to.equal(reply.voucher);
+    const again = await ok<Prepaid>(suite.branch, "clerk", "POST", url, body);
+    expect(again.voucher).to.equal(reply.voucher);
     const ledger = suite.lending.addresses.jointLoanLedger;
     const events = await suite.chain.anvil.provider.getLogs({
       address: ledger,
@@ -333,13 +303,12 @@ describe("node API: partial prepayment over Anvil", function () {
       interestRepaidFen: indexed.interestRepaidFen,
     }).to.deep.equal({ principalRepaidFen: "300000", interestRepaidFen: q.interestFen });
     expect(indexed.funders[0]).to.deep.include({ principalRepaidFen: "300000", incomeFen: q.interestFen });
-    const exposure = (
-      await suite.branch.app.inject({
-        method: "GET",
-        url: `/v1/exposure/${indexed.borrowerKey}`,
-        headers: as("approver"),
-      })
-    ).json() as { outstandingFen: string };
+    const exposure = await ok<{ outstandingFen: string }>(
+      suite.branch,
+      "approver",
+      "GET",
+      `/v1/exposure/${indexed.borrowerKey}`,
+    );
     // 7,000 yuan still open here, and the same borrower's 10,000-yuan loan registered above
     expect(exposure.outstandingFen).to.equal("1700000");
     const flows = (
