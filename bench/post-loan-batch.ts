@@ -3,7 +3,9 @@
 // LevelDB in a temporary directory. The index is synthetic and in memory (a third of the
 // borrowers hold two loans, 1% of loans overdue, 0.1% of borrowers on an enforcement list) and
 // days past due come from a stub, so the figure is the batch's own cost, not the chain's reads:
-// a node asks the ledger once per loan on top.
+// a node asks the ledger once per loan on top. The post-loan credit re-queries the policy selects
+// (the overdue and listed borrowers) answer from a stub after BENCH_REQUERY_MS (default 50 ms, a
+// round trip to the union's node and its bureau cache), one at a time as the batch makes them.
 //
 //   node bench/post-loan-batch.ts                 # 100,000 loans
 //   BENCH_LOANS=10000 node bench/post-loan-batch.ts  # small profile
@@ -15,6 +17,7 @@ import { PostLoanBatch, type BatchDeps } from "../nodes/src/post-loan/batch.ts";
 import { SimulatedEnforcementList } from "../nodes/src/post-loan/enforcement.ts";
 
 const N = Number(process.env.BENCH_LOANS ?? 100_000);
+const REQUERY_MS = Number(process.env.BENCH_REQUERY_MS ?? 50);
 const hex = (n: number, tag: number) => `0x${tag.toString(16)}${n.toString(16).padStart(63, "0")}`;
 
 const loans = Array.from({ length: N }, (_, i) => ({
@@ -40,6 +43,10 @@ const deps = (store: string): BatchDeps => ({
   daysPastDue: async (loanId: string) => (Number.parseInt(loanId.slice(-4), 16) % 100 === 0 ? 12 : 0),
   enforcement: new SimulatedEnforcementList(listed),
   store: db.sublevel(store, { valueEncoding: "json" }) as BatchDeps["store"],
+  creditReport: async () => {
+    await new Promise((resolve) => setTimeout(resolve, REQUERY_MS));
+    return { score: 600, overdueAccounts: 1, worstOverdueDays: 12 };
+  },
   now: () => 2_000,
 });
 
@@ -60,6 +67,8 @@ try {
           seconds: +(fullMs / 1000).toFixed(2),
           loansPerSecond: Math.round(N / (fullMs / 1000)),
           warnings: full.warnings,
+          creditQueries: full.creditQueries,
+          requeryMs: REQUERY_MS,
         },
         cutAndResumed: {
           seconds: +(cutMs / 1000).toFixed(2),

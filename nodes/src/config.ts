@@ -70,6 +70,8 @@ export const NodeConfigSchema = z.object({
   keeperIntervalMs: int(0, 86_400_000)
     .refine((v) => v === 0 || v >= 1000, "0 (rounds only on request) or at least 1000 ms")
     .optional(),
+  /** The hour (Asia/Shanghai, 0–23) the nightly post-loan batch starts; unset: it runs on request only. */
+  postLoanBatchHour: int(0, 23).optional(),
   /**
    * Electronic contracts (电子合同): the CA root certificates a signed contract must chain to, PEM
    * files, comma-separated (production: the licensed CA's; `npm start`: the demo CA's). Unset: no
@@ -174,6 +176,7 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   creditQueryVia: "NODE_CREDIT_QUERY_VIA",
   creditReportFreshnessDays: "NODE_CREDIT_REPORT_FRESHNESS_DAYS",
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
+  postLoanBatchHour: "NODE_POST_LOAN_BATCH_HOUR",
   contractTrustAnchorFiles: "NODE_CONTRACT_TRUST_ANCHOR_FILES",
   contractRolePolicies: "NODE_CONTRACT_ROLE_POLICIES",
   contractParties: "NODE_CONTRACT_PARTIES",

@@ -20,7 +20,7 @@ import { chainReadModelAndWriters, connectChain, type ChainWriters, type NodeCha
 import { creditRooms, type CreditRooms } from "./wiring/credit.ts";
 import { lendingRooms, type LendingRooms } from "./wiring/lending.ts";
 import type { NodeServiceOptions } from "./wiring/options.ts";
-import { postLoanRooms, scheduleKeeper } from "./wiring/post-loan.ts";
+import { postLoanRooms, scheduleBatch, scheduleKeeper } from "./wiring/post-loan.ts";
 import { openSharedStores, openStorage, type SharedStores } from "./wiring/storage.ts";
 import { openWitness } from "./witness/wiring.ts";
 import { openStaffRoom } from "./staff/room.ts";
@@ -49,8 +49,9 @@ export async function createNodeService(options: NodeServiceOptions) {
   const parts = { storage, chain, writers, stores, model: indexer.model, log, metrics };
   const credit = creditRooms(options, parts);
   const lending = await lendingRooms(options, { ...parts, credit });
-  const { keeper, cases, notices } = postLoanRooms(options, {
+  const { keeper, cases, notices, batch } = postLoanRooms(options, {
     ...parts,
+    creditDeps: credit.creditDeps,
     eContracts: lending.eContracts,
     requests: lending.ops.requests,
   });
@@ -74,6 +75,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   });
 
   let stopKeeper = () => {};
+  let stopBatch = () => {};
   return {
     app,
     root: storage.root,
@@ -105,9 +107,11 @@ export async function createNodeService(options: NodeServiceOptions) {
         .resume()
         .catch((error) => log.warn({ err: (error as Error).message }, "daily batch files not resumed"));
       stopKeeper = scheduleKeeper(options, keeper, log);
+      stopBatch = scheduleBatch(options, batch, log);
     },
     async close(): Promise<void> {
       stopKeeper();
+      stopBatch();
       await lending.contractEndorsements.stop();
       await lending.batchFiles.stop();
       await credit.pendingAnchoring.stop();

@@ -4,7 +4,15 @@
 import { VoidSigner } from "ethers";
 import type { Logger } from "pino";
 import { DisputeResolution } from "../../../common/chain/generated/contracts.ts";
-import { openBureauSublevels } from "../bureau/consent.ts";
+import { openBureauSublevels, queryWithConsent, type CreditQueryDeps } from "../bureau/consent.ts";
+import {
+  SECONDS_PER_DAY,
+  SHANGHAI_OFFSET_SECONDS,
+  dayToDate,
+  shanghaiDay,
+} from "../../../common/lending/dates.ts";
+import type { NodeMetrics } from "../metrics.ts";
+import { postLoanBatchMetrics } from "../post-loan/metrics.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "../cases.ts";
 import { creditRecordsOf } from "../court-package/credit-records.ts";
 import { DecisionRecords } from "../credit-decision/records.ts";
@@ -15,11 +23,11 @@ import type { LoanContracts } from "../e-contract/contracts.ts";
 import { COURT } from "../members.ts";
 import type { NodeRequests, SignedHeaders } from "../node-requests.ts";
 import { Keeper } from "../keeper/keeper.ts";
-import { MediationError } from "../errors.ts";
+import { MediationError, isCodedError } from "../errors.ts";
 import { MediationService } from "../mediation/mediation.ts";
 import { type NotificationGateway, SimulatedGateway } from "../notices/gateway.ts";
 import { NoticeService } from "../notices/notices.ts";
-import { PostLoanBatch } from "../post-loan/batch.ts";
+import { PostLoanBatch, type CreditRequery } from "../post-loan/batch.ts";
 import { type EnforcementList, SimulatedEnforcementList } from "../post-loan/enforcement.ts";
 import type { ChainWriters, NodeChain } from "./chain.ts";
 import type { NodeServiceOptions } from "./options.ts";
@@ -43,6 +51,10 @@ export function postLoanRooms(
     requests?: NodeRequests;
     /** The courts' enforcement lists (absent: the simulator, which lists nobody). */
     enforcement?: EnforcementList;
+    /** The credit room's query dependencies: the batch's post-loan re-queries (absent: none). */
+    creditDeps?: CreditQueryDeps;
+    /** The node's metrics registry: the batch's runs counted there. */
+    metrics?: NodeMetrics;
   },
 ) {
   const { config } = options;
@@ -108,6 +120,8 @@ export function postLoanRooms(
     daysPastDue: async (loanId) => Number((await chain.ledger.overdue(loanId))[0]),
     enforcement: parts.enforcement ?? new SimulatedEnforcementList(),
     store: storage.sublevel("postLoan"),
+    ...(parts.creditDeps === undefined ? {} : { creditReport: postLoanCreditReport(parts.creditDeps) }),
+    ...(parts.metrics === undefined ? {} : { onFinished: postLoanBatchMetrics(parts.metrics.registry) }),
     now,
   });
   const cases = new CaseOperations({
@@ -140,7 +154,73 @@ export function postLoanRooms(
     creditRecords: loanCreditRecords(storage, parts.stores, chain),
     unionId: async () => (await chain.members.active()).union,
   });
-  return { keeper, cases, notices, mediation };
+  return { keeper, cases, notices, mediation, batch };
+}
+
+const CONSENT_REFUSALS = new Set([
+  "NODE_ERR_CONSENT_REQUIRED",
+  "NODE_ERR_CONSENT_EXPIRED",
+  "NODE_ERR_CONSENT_SCOPE",
+]);
+
+/**
+ * The batch's post-loan credit re-query: the node's consented query (through the union's node
+ * where the branch is configured so), purpose POST_LOAN_MANAGEMENT, logged and anchored like any
+ * other; a borrower whose consent in force does not cover it is out of scope, and nothing is asked.
+ */
+function postLoanCreditReport(deps: CreditQueryDeps) {
+  return async (borrowerKey: string): Promise<CreditRequery> => {
+    try {
+      const { report } = await queryWithConsent(
+        { borrowerKey, purpose: "POST_LOAN_MANAGEMENT", operator: "post-loan-batch" },
+        deps,
+      );
+      return report;
+    } catch (error) {
+      if (isCodedError(error) && CONSENT_REFUSALS.has(error.code)) return "out-of-scope";
+      throw error;
+    }
+  };
+}
+
+/**
+ * Runs the post-loan batch each night at `config.postLoanBatchHour` Asia/Shanghai (the run id is
+ * that night's date, so a restart the same night resumes the run); returns its stop. Unset: the
+ * batch runs on request only.
+ */
+export function scheduleBatch(options: NodeServiceOptions, batch: PostLoanBatch, log: Logger): () => void {
+  const hour = options.config.postLoanBatchHour;
+  if (hour === undefined) return () => {};
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const now = Math.floor(Date.now() / 1000);
+    const wait = secondsUntilShanghaiHour(now, hour);
+    timer = setTimeout(() => {
+      const runId = dayToDate(shanghaiDay(Math.floor(Date.now() / 1000)));
+      batch
+        .run(runId)
+        .then((run) =>
+          log.info({ runId, scanned: run.scanned, warnings: run.warnings }, "post-loan batch finished"),
+        )
+        .catch((error) =>
+          log.warn(
+            { runId, err: (error as Error).message },
+            "post-loan batch failed; resumed on the next run",
+          ),
+        )
+        .finally(arm);
+    }, wait * 1000);
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** Seconds from `now` (Unix) to the next `hour`:00 Asia/Shanghai (a whole day when it is that moment). */
+export function secondsUntilShanghaiHour(now: number, hour: number): number {
+  const sinceMidnight = (now + SHANGHAI_OFFSET_SECONDS) % SECONDS_PER_DAY;
+  const wait = (hour * 3600 - sinceMidnight + SECONDS_PER_DAY) % SECONDS_PER_DAY;
+  return wait === 0 ? SECONDS_PER_DAY : wait;
 }
 
 /** Runs a keeper round every interval (the union's node hourly by default; others only when configured); returns its stop. */

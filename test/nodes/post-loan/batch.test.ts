@@ -6,6 +6,10 @@ import { MemoryLevel } from "memory-level";
 import type { Sublevel } from "../../../common/level.ts";
 import { PostLoanBatch, type BatchDeps } from "../../../nodes/src/post-loan/batch.ts";
 import { SimulatedEnforcementList } from "../../../nodes/src/post-loan/enforcement.ts";
+import { postLoanBatchMetrics } from "../../../nodes/src/post-loan/metrics.ts";
+import { secondsUntilShanghaiHour } from "../../../nodes/src/wiring/post-loan.ts";
+import { metricsRegistry } from "../../../common/service/metrics.ts";
+import { shanghaiTime } from "./clock.ts";
 
 const id = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
 const key = (n: number) => `0x${(1000 + n).toString(16).padStart(64, "0")}`;
@@ -45,6 +49,15 @@ function world(count: number) {
   return { loans, exposure, elsewhere, deps, tick: (s: number) => void (clock += s) };
 }
 
+/** The world's policy with re-queries: loans with a signal or 1+ days past due, once in 30 days. */
+const REQUERY_POLICY = {
+  exposureGrowthBps: 5_000,
+  redDays: 30,
+  chunk: 4,
+  requeryDaysPastDue: 1,
+  requeryIntervalDays: 30,
+};
+
 describe("post-loan nightly batch: early warnings, resumable", function () {
   it("levels and reasons: enforcement list and 30+ days red, days past due orange, exposure growth and new loans elsewhere yellow", async function () {
     const w = world(10);
@@ -67,7 +80,7 @@ describe("post-loan nightly batch: early warnings, resumable", function () {
     expect(list.map((x) => x.level)).to.deep.equal(["red", "red", "orange", "yellow", "yellow"]);
     const csv = await batch.csv("2026-11-02");
     expect(csv.split("\r\n")[0]).to.equal(
-      "loan_id,branch,level,days_past_due,exposure_fen,exposure_before_fen,new_loans_elsewhere,reasons",
+      "loan_id,branch,level,five_level,days_past_due,exposure_fen,exposure_before_fen,new_loans_elsewhere,credit_score,reasons",
     );
     expect(csv.split("\r\n").filter((l) => l.length > 0)).to.have.length(6);
   });
@@ -90,5 +103,70 @@ describe("post-loan nightly batch: early warnings, resumable", function () {
     );
     // a finished run is not run again
     expect((await new PostLoanBatch(w.deps(db)).run("night")).resumed).to.equal(1);
+  });
+
+  it("re-queries the borrowers the policy selects, within their consent; five-level class and score in the list and CSV; metrics", async function () {
+    const w = world(10);
+    const asked: string[] = [];
+    const registry = metricsRegistry();
+    const batch = new PostLoanBatch({
+      ...w.deps(new MemoryLevel()),
+      policy: REQUERY_POLICY,
+      creditReport: (borrowerKey) => {
+        asked.push(borrowerKey);
+        if (borrowerKey === key(7)) return Promise.resolve("out-of-scope");
+        return Promise.resolve({ score: 520, overdueAccounts: 2, worstOverdueDays: 60 });
+      },
+      onFinished: postLoanBatchMetrics(registry),
+    });
+    const run = await batch.run("n1");
+    // selected: 45 and 2 days past due, and the borrower on the enforcement list; the rest not
+    expect([...asked].sort()).to.deep.equal([key(3), key(5), key(7)].sort());
+    expect(run.creditQueries).to.deep.equal({ made: 2, outOfScope: 1, failed: 0 });
+    const list = await batch.warnings("n1");
+    const of = (n: number) => list.find((x) => x.loanId === id(n))!;
+    expect(of(3)).to.deep.include({ fiveLevel: "关注", daysPastDue: 45 });
+    expect(of(3).creditReport).to.deep.equal({ score: 520, overdueAccounts: 2, worstOverdueDays: 60 });
+    expect(of(3).reasons).to.include("credit report: 2 overdue account(s), worst 60 days");
+    expect(of(5)).to.deep.include({ level: "red", fiveLevel: "正常" });
+    expect(of(7)).to.deep.include({ level: "orange", creditReport: null, fiveLevel: "关注" });
+    const rows = (await batch.csv("n1")).split("\r\n");
+    expect(
+      rows
+        .find((r) => r.startsWith(id(3)))!
+        .split(",")
+        .slice(2, 5),
+    ).to.deep.equal(["red", "关注", "45"]);
+    expect(rows.find((r) => r.startsWith(id(3)))).to.include(",520,");
+    // the next night: borrowers re-queried within the interval are not asked again
+    w.tick(86_400);
+    asked.length = 0;
+    const next = await batch.run("n2");
+    expect(asked).to.deep.equal([key(7)]);
+    expect(next.creditQueries).to.deep.equal({ made: 0, outOfScope: 1, failed: 0 });
+    const text = await registry.metrics();
+    expect(text).to.include("node_post_loan_loans_scanned_total 20");
+    expect(text).to.include('node_post_loan_warnings_total{level="red"} 4');
+    expect(text).to.include('node_post_loan_credit_requeries_total{outcome="made"} 2');
+    expect(text).to.include("node_post_loan_batch_duration_seconds_count 2");
+  });
+
+  it("a re-query that fails is counted and the batch goes on without it", async function () {
+    const w = world(10);
+    const batch = new PostLoanBatch({
+      ...w.deps(new MemoryLevel()),
+      policy: REQUERY_POLICY,
+      creditReport: () => Promise.reject(new Error("bureau unavailable")),
+    });
+    const run = await batch.run("n1");
+    expect(run).to.deep.include({ scanned: 10, warnings: { red: 2, orange: 1, yellow: 0 } });
+    expect(run.creditQueries).to.deep.equal({ made: 0, outOfScope: 0, failed: 3 });
+  });
+
+  it("the nightly timer waits until the configured hour, Asia/Shanghai", function () {
+    const day = 20_000;
+    expect(secondsUntilShanghaiHour(shanghaiTime(day, 1, 30), 2)).to.equal(1800);
+    expect(secondsUntilShanghaiHour(shanghaiTime(day, 2, 0), 2)).to.equal(86_400);
+    expect(secondsUntilShanghaiHour(shanghaiTime(day, 23, 0), 2)).to.equal(3 * 3600);
   });
 });

@@ -1,7 +1,8 @@
 // Mediation at 7 days on a real chain: the keeper opens a case with a restructured plan within
 // the all-in cap and notifies the borrower; a refusal lets the keeper go on to arbitration; an
 // accepted, signed and sealed agreement holds arbitration while it is performed; a plan
-// installment left unpaid after its due day is a breach, and arbitration follows.
+// installment left unpaid after its due day is a breach, and arbitration follows. Whatever day
+// the keeper first sees a loan late, the order is reminder, mediation, arbitration.
 import { expect } from "chai";
 import { type DemoCa, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
 import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
@@ -194,5 +195,63 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     expect(breached.breach!.paidFen).to.equal(first.totalFen);
     // registered once, whatever rounds followed
     expect(registered).to.deep.equal([{ loanId, leafHash }]);
+  });
+
+  // escalate moves a loan straight to the stage its days reach: one first seen 15 days late never
+  // stood at Mediation on chain, and must still be reminded and mediated before arbitration
+  /** A new loan first seen by the keeper `days` late at `hour`: its first round. */
+  async function firstSeen(days: number, hour: number) {
+    const loan = await h.overdueLoan();
+    await lc.timeTo(loan.firstDue + days, hour);
+    await h.sync();
+    return { ...loan, round: await h.keeper.runOnce() };
+  }
+
+  it("first seen 15 days late: reminded, a mediation case opened, no arbitration until it is refused", async function () {
+    const { loanId, firstDue, round: first } = await firstSeen(15, 10);
+    let round = first;
+    expect(round.remindersSent).to.equal(1);
+    expect(round.mediationsOpened).to.include(loanId);
+    expect(round.escalated).to.not.include(loanId);
+    expect(round.held).to.deep.include({ loanId, waitingFor: "mediation" });
+    expect(await h.stage(loanId)).to.be.below(3);
+    expect(h.events.filter((e) => e.includes(loanId))).to.deep.equal([
+      `reminder:${loanId}`,
+      `mediation-opened:${loanId}`,
+    ]);
+    expect((await h.mediation!.get(loanId))!.status).to.equal("proposed");
+    // the next day, still waiting for the borrower's answer: held
+    await lc.timeTo(firstDue + 16, 10);
+    await h.sync();
+    round = await h.keeper.runOnce();
+    expect(round.escalated).to.not.include(loanId);
+    expect(round.mediationsOpened).to.not.include(loanId);
+    // refused: arbitration follows
+    await h.mediation!.refuse(loanId, "clerk-7");
+    round = await h.keeper.runOnce();
+    expect(round.escalated).to.include(loanId);
+    expect(await h.stage(loanId)).to.equal(3);
+    expect(h.events.filter((e) => e.includes(loanId))).to.deep.equal([
+      `reminder:${loanId}`,
+      `mediation-opened:${loanId}`,
+      `escalate:${loanId}:3`,
+    ]);
+  });
+
+  it("first seen 20 days late at 22:00: nothing at night; at 08:00 the reminder, then mediation, not arbitration", async function () {
+    const { loanId, firstDue, round: first } = await firstSeen(20, 22);
+    let round = first;
+    expect(round.held).to.deep.include({ loanId, waitingFor: "reminder" });
+    expect(round.mediationsOpened).to.not.include(loanId);
+    expect(h.events.filter((e) => e.includes(loanId))).to.deep.equal([]);
+    await lc.timeTo(firstDue + 21, 8);
+    await h.sync();
+    round = await h.keeper.runOnce();
+    expect(round.escalated).to.not.include(loanId);
+    expect(h.events.filter((e) => e.includes(loanId))).to.deep.equal([
+      `reminder:${loanId}`,
+      `mediation-opened:${loanId}`,
+    ]);
+    expect(await h.stage(loanId)).to.be.below(3);
   });
 });

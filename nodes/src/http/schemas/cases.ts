@@ -125,9 +125,12 @@ export const PostLoanRun = z.strictObject({
   cursor: z.string().nullable(),
   scanned: z.int(),
   warnings: z.strictObject({ red: z.int(), orange: z.int(), yellow: z.int() }),
+  creditQueries: z.strictObject({ made: z.int(), outOfScope: z.int(), failed: z.int() }),
   resumed: z.int(),
 });
-export const EarlyWarningsCsv = z.string().describe("loan_id,branch,level,days_past_due,…,reasons (CRLF)");
+export const EarlyWarningsCsv = z
+  .string()
+  .describe("loan_id,branch,level,five_level,days_past_due,…,credit_score,reasons (CRLF)");
 export const EarlyWarnings = z.strictObject({
   runId: z.string(),
   warnings: z.array(
@@ -140,6 +143,11 @@ export const EarlyWarnings = z.strictObject({
       exposureFen: z.string(),
       exposureBeforeFen: z.string().nullable(),
       newLoansElsewhere: z.int(),
+      fiveLevel: z.enum(["正常", "关注", "次级", "可疑", "损失"]).describe("五级分类 by days past due"),
+      creditReport: z
+        .strictObject({ score: z.int(), overdueAccounts: z.int(), worstOverdueDays: z.int() })
+        .nullable()
+        .describe("the post-loan credit re-query's figures, when this run made one"),
     }),
   ),
 });
