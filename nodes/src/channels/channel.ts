@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { CanonicalApplication } from "./canonical.ts";
 import { ChannelError, type ChannelErrorDetail } from "./errors.ts";
-import type { ChannelContext } from "./fields.ts";
+import type { ChannelContext, CheckedContext } from "./fields.ts";
 
 export type { ChannelContext } from "./fields.ts";
 
@@ -65,11 +65,25 @@ export function validationError(channelId: string, details: ChannelErrorDetail[]
   );
 }
 
+/** What an adapter converts from its own fields; the channel, platform and receipt time come from elsewhere. */
+export type ApplicationParts = Pick<CanonicalApplication, "applicationId" | "borrower" | "loan" | "consent">;
+
 /**
- * The adapter's result, checked against the canonical schema. Adapters check every field in
- * their own names first, so a failure here names canonical fields and means the adapter missed one.
+ * The adapter's result: its converted parts, the platform and the time of receipt from the checked
+ * context, checked against the canonical schema. Adapters check every field in their own names
+ * first, so a failure here names canonical fields and means the adapter missed one.
  */
-export function canonical(channelId: string, draft: CanonicalApplication): CanonicalApplication {
+export function applicationOf(
+  channelId: string,
+  context: CheckedContext,
+  parts: ApplicationParts,
+): CanonicalApplication {
+  const draft: CanonicalApplication = {
+    channel: channelId,
+    ...parts,
+    platformMemberId: context.platformMemberId,
+    receivedAt: context.receivedAt,
+  };
   const result = CanonicalApplication.safeParse(draft);
   if (!result.success) throw validationError(channelId, zodDetails(result.error, ["(canonical)"]));
   return result.data;

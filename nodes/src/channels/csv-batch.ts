@@ -15,7 +15,7 @@ import { z } from "zod";
 import { RepaymentMethod } from "../../../common/lending/schedule.ts";
 import { type CanonicalApplication, type CanonicalFee, FEE_DUE } from "./canonical.ts";
 import { ID_TYPES } from "./identity.ts";
-import { canonical, codeOf, convertWith, defineChannel } from "./channel.ts";
+import { applicationOf, codeOf, convertWith, defineChannel } from "./channel.ts";
 import { ChannelError, type ChannelErrorDetail, fieldError } from "./errors.ts";
 import { parseCsvTable } from "./csv.ts";
 import {
@@ -23,8 +23,7 @@ import {
   DECIMAL,
   borrowerOf,
   checkContext,
-  consentSignedAt,
-  digestOf,
+  consentOf,
   feeOf,
   isoInstant,
   percentToBps,
@@ -112,10 +111,8 @@ export const csvBatch = defineChannel({
   toCanonical(row, context): CanonicalApplication {
     const ctx = checkContext(context);
     const method = METHOD[row.method];
-    return canonical(ID, {
-      channel: ID,
+    return applicationOf(ID, ctx, {
       applicationId: row.application_id,
-      platformMemberId: ctx.platformMemberId,
       borrower: borrowerOf(row.id_type, {
         idNumber: [row.id_number, "id_number"],
         name: [row.borrower_name, "borrower_name"],
@@ -136,15 +133,11 @@ export const csvBatch = defineChannel({
         purpose: textOf(row.purpose, "purpose"),
         fees: feesOf(row),
       },
-      consent: {
-        signedAt: consentSignedAt(
-          isoInstant(row.consent_signed_at, "consent_signed_at"),
-          ctx,
-          "consent_signed_at",
-        ),
-        documentDigest: digestOf(row.consent_digest, "consent_digest"),
-      },
-      receivedAt: ctx.receivedAt,
+      consent: consentOf(
+        [isoInstant(row.consent_signed_at, "consent_signed_at"), "consent_signed_at"],
+        [row.consent_digest, "consent_digest"],
+        ctx,
+      ),
     });
   },
 });

@@ -9,7 +9,6 @@ import {
   MAX_TERM_MONTHS,
   MIN_TERM_DAYS,
   MIN_TERM_MONTHS,
-  RepaymentMethod,
 } from "../../../common/lending/schedule.ts";
 import {
   type IdType,
@@ -22,7 +21,7 @@ import {
 } from "./identity.ts";
 import { formatShanghaiIso, isPlausibleInstant, parseCompactShanghai, parseIsoWithOffset } from "./times.ts";
 import { ChannelError, fieldError } from "./errors.ts";
-import { type CanonicalFee, type FeeDue, MAX_APR_BPS } from "./canonical.ts";
+import { type CanonicalFee, type FeeDue, MAX_APR_BPS, termProblem } from "./canonical.ts";
 
 /** A decimal string as the platforms write it: digits, optionally a point and more digits. */
 export const DECIMAL = /^\d+(\.\d+)?$/;
@@ -310,16 +309,24 @@ export function checkContext(context: ChannelContext): CheckedContext {
   return { platformMemberId, receivedAt: formatShanghaiIso(receivedAtMs), receivedAtMs };
 }
 
-/** The consent's signing time, canonical; a letter signed after the application arrived is refused. */
-export function consentSignedAt(signedAtMs: number, context: CheckedContext, field: string): string {
-  if (signedAtMs > context.receivedAtMs + CONSENT_CLOCK_SKEW_MS) {
+/**
+ * The canonical consent: the letter's signing time (a letter signed after the application arrived
+ * is refused) and its SHA-256 digest.
+ */
+export function consentOf(
+  signedAtMs: Given<number>,
+  digest: Given<string>,
+  context: CheckedContext,
+): { signedAt: string; documentDigest: string } {
+  const [ms, field] = signedAtMs;
+  if (ms > context.receivedAtMs + CONSENT_CLOCK_SKEW_MS) {
     fieldError(
       "NODE_ERR_CHANNEL_VALIDATION",
       field,
       "the authorization was signed after the application was received",
     );
   }
-  return formatShanghaiIso(signedAtMs);
+  return { signedAt: formatShanghaiIso(ms), documentDigest: digestOf(...digest) };
 }
 
 /**
@@ -332,17 +339,15 @@ export function termOf(
   days: number | undefined,
   fields: { months: string; days: string },
 ): { termMonths: number } | { termDays: number } {
-  if (months === undefined && days === undefined)
-    fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.months, "a term in months or days is required");
-  if (months !== undefined && days !== undefined)
-    fieldError("NODE_ERR_CHANNEL_VALIDATION", fields.days, "give the term in months or in days, not both");
+  // the canonical rule (one of months and days, days only for Bullet), in the channel's field names
+  const problem = termProblem(method, months, days);
+  if (problem !== undefined)
+    fieldError(
+      "NODE_ERR_CHANNEL_VALIDATION",
+      problem.field === "termMonths" ? fields.months : fields.days,
+      problem.message,
+    );
   if (days !== undefined) {
-    if (method !== RepaymentMethod.Bullet)
-      fieldError(
-        "NODE_ERR_CHANNEL_VALIDATION",
-        fields.days,
-        "a term in days is only for bullet repayment; monthly methods take months",
-      );
     if (!Number.isSafeInteger(days) || days < MIN_TERM_DAYS || days > MAX_TERM_DAYS) {
       fieldError(
         "NODE_ERR_CHANNEL_VALIDATION",

@@ -5,12 +5,11 @@ import { z } from "zod";
 import { RepaymentMethod } from "../../../common/lending/schedule.ts";
 import type { FeeDue } from "./canonical.ts";
 import type { IdType } from "./identity.ts";
-import { canonical, codeOf, defineChannel } from "./channel.ts";
+import { applicationOf, codeOf, defineChannel } from "./channel.ts";
 import {
   borrowerOf,
   checkContext,
-  consentSignedAt,
-  digestOf,
+  consentOf,
   feeOf,
   fenOf,
   monthlyPermilleToBps,
@@ -78,10 +77,8 @@ export const huinong = defineChannel({
     const { customer, loan, authorization } = input;
     const idType = CERTIFICATE_KIND[customer.certificate.kind];
     const method = REPAYMENT[loan.repayment];
-    return canonical(ID, {
-      channel: ID,
+    return applicationOf(ID, ctx, {
       applicationId: input.orderNo,
-      platformMemberId: ctx.platformMemberId,
       borrower: borrowerOf(idType, {
         idNumber: [customer.certificate.number, "customer.certificate.number"],
         name: [customer.realName, "customer.realName"],
@@ -106,15 +103,11 @@ export const huinong = defineChannel({
           ),
         ),
       },
-      consent: {
-        signedAt: consentSignedAt(
-          unixMsInstant(authorization.signedAtMs, "authorization.signedAtMs"),
-          ctx,
-          "authorization.signedAtMs",
-        ),
-        documentDigest: digestOf(authorization.letterSha256, "authorization.letterSha256"),
-      },
-      receivedAt: ctx.receivedAt,
+      consent: consentOf(
+        [unixMsInstant(authorization.signedAtMs, "authorization.signedAtMs"), "authorization.signedAtMs"],
+        [authorization.letterSha256, "authorization.letterSha256"],
+        ctx,
+      ),
     });
   },
 });

@@ -4,13 +4,12 @@ import { z } from "zod";
 import { RepaymentMethod } from "../../../common/lending/schedule.ts";
 import type { FeeDue } from "./canonical.ts";
 import type { IdType } from "./identity.ts";
-import { canonical, codeOf, defineChannel } from "./channel.ts";
+import { applicationOf, codeOf, defineChannel } from "./channel.ts";
 import {
   DECIMAL,
   borrowerOf,
   checkContext,
-  consentSignedAt,
-  digestOf,
+  consentOf,
   feeOf,
   isoInstant,
   percentToBps,
@@ -84,10 +83,8 @@ export const jiedaibao = defineChannel({
     const idType = ID_TYPE[p.zhengjian.leixing];
     const method = METHOD[loan.huankuanFangshi];
     const { shuzhi, danwei } = loan.qixian;
-    return canonical(ID, {
-      channel: ID,
+    return applicationOf(ID, ctx, {
       applicationId: input.shenqingBianhao,
-      platformMemberId: ctx.platformMemberId,
       borrower: borrowerOf(idType, {
         idNumber: [p.zhengjian.haoma, "jiekuanren.zhengjian.haoma"],
         name: [p.xingming, "jiekuanren.xingming"],
@@ -109,15 +106,11 @@ export const jiedaibao = defineChannel({
           ),
         ),
       },
-      consent: {
-        signedAt: consentSignedAt(
-          isoInstant(consent.qianshuShijian, "shouquanshu.qianshuShijian"),
-          ctx,
-          "shouquanshu.qianshuShijian",
-        ),
-        documentDigest: digestOf(consent.zhaiyao, "shouquanshu.zhaiyao"),
-      },
-      receivedAt: ctx.receivedAt,
+      consent: consentOf(
+        [isoInstant(consent.qianshuShijian, "shouquanshu.qianshuShijian"), "shouquanshu.qianshuShijian"],
+        [consent.zhaiyao, "shouquanshu.zhaiyao"],
+        ctx,
+      ),
     });
   },
 });

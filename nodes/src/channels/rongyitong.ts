@@ -5,15 +5,14 @@ import { z } from "zod";
 import { RepaymentMethod } from "../../../common/lending/schedule.ts";
 import type { CanonicalFee, FeeDue } from "./canonical.ts";
 import type { IdType } from "./identity.ts";
-import { canonical, codeOf, defineChannel } from "./channel.ts";
+import { applicationOf, codeOf, defineChannel } from "./channel.ts";
 import { fieldError } from "./errors.ts";
 import {
   borrowerOf,
   bpsOf,
   checkContext,
   compactInstant,
-  consentSignedAt,
-  digestOf,
+  consentOf,
   fenOf,
   positiveFen,
   termIn,
@@ -118,10 +117,8 @@ export const rongyitong = defineChannel({
       purpose = textOf(input.loan_purpose_desc, "loan_purpose_desc");
     }
     const signedAtMs = compactInstant(input.auth_sign_time, "auth_sign_time");
-    return canonical(ID, {
-      channel: ID,
+    return applicationOf(ID, ctx, {
       applicationId: input.apply_no,
-      platformMemberId: ctx.platformMemberId,
       borrower,
       loan: {
         principalFen: positiveFen(fenOf(input.loan_amt, "loan_amt"), "loan_amt"),
@@ -140,11 +137,7 @@ export const rongyitong = defineChannel({
           }),
         ],
       },
-      consent: {
-        signedAt: consentSignedAt(signedAtMs, ctx, "auth_sign_time"),
-        documentDigest: digestOf(input.auth_file_hash, "auth_file_hash"),
-      },
-      receivedAt: ctx.receivedAt,
+      consent: consentOf([signedAtMs, "auth_sign_time"], [input.auth_file_hash, "auth_file_hash"], ctx),
     });
   },
 });
