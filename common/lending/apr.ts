@@ -25,7 +25,7 @@
 // cap)` and the chain's decision agree for every schedule. No floating point, no tolerance.
 
 import { CodedError } from "../errors.ts";
-import { DateError, addMonths, dateToDay, dayToDate } from "./dates.ts";
+import { addMonths, dateToDay, dayToDate, withDateErrors } from "./dates.ts";
 import { RepaymentMethod } from "./schedule.ts";
 
 export type AprCashflow = { dueDay: number; totalFen: bigint };
@@ -60,6 +60,8 @@ export type AprErrorCode =
   | "APR_OUT_OF_RANGE";
 
 export class AprError extends CodedError<AprErrorCode> {}
+/** A date out of the calendar's range, as this module's error. */
+const badDay = (message: string) => new AprError("APR_BAD_DAY", message);
 
 /** Monthly rate per bps of APR: i = R / (12 months · 10000 bps). */
 const MONTHLY_DENOMINATOR = 120_000n;
@@ -138,11 +140,11 @@ function monthlyIrrBps(
 ): number {
   // Installment k must fall on addMonths(start, k), as generateSchedule puts it; anything else
   // is not a monthly schedule (or not this loan's), and periods would be guesses.
-  const startDate = withDateErrors(() => dayToDate(startDay));
+  const startDate = withDateErrors(() => dayToDate(startDay), badDay);
   const periodOf = new Map<number, number>();
   installments.forEach((inst, index) => {
     const k = index + 1;
-    const due = withDateErrors(() => addMonths(startDate, k));
+    const due = withDateErrors(() => addMonths(startDate, k), badDay);
     if (inst.dueDay !== dateToDay(due)) {
       throw new AprError(
         "APR_BAD_SCHEDULE",
@@ -266,13 +268,4 @@ function toBps(bps: bigint): number {
   if (bps > MAX_BPS || bps < -MAX_BPS)
     throw new AprError("APR_OUT_OF_RANGE", "the all-in rate is too large to report in bps");
   return Number(bps);
-}
-
-function withDateErrors<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof DateError) throw new AprError("APR_BAD_DAY", e.message);
-    throw e;
-  }
 }

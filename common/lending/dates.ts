@@ -10,6 +10,16 @@ export type DateErrorCode = "DATE_BAD_FORMAT" | "DATE_OUT_OF_RANGE" | "DATE_BAD_
 
 export class DateError extends CodedError<DateErrorCode> {}
 
+/** `f()`, a DateError it throws turned into the caller's own error (`as` builds it from the message). */
+export function withDateErrors<T>(f: () => T, as: (message: string) => Error): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DateError) throw as(e.message);
+    throw e;
+  }
+}
+
 /** Asia/Shanghai is UTC+08:00. */
 export const SHANGHAI_OFFSET_SECONDS = 8 * 3600;
 export const SECONDS_PER_DAY = 86_400;

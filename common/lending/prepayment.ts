@@ -109,7 +109,7 @@ export function prepaymentOwed(input: PrepaymentInput): PrepaymentOwed {
   let budget = allIn.slackFen * FP + presentValue(schedule, startDay, allIn, k, false);
   const remaining = presentValue(next, startDay, allIn, k, true);
   budget = budget > remaining ? budget - remaining : 0n;
-  const allowed = grow(schedule, startDay, allIn, day, budget) / FP;
+  const allowed = grow({ schedule, startDay, allIn }, day, budget) / FP;
   const due = interest + principal;
   const maxFee = allowed > due ? allowed - due : 0n;
   if (input.feeFen > maxFee) {
@@ -126,7 +126,7 @@ export function prepaymentOwed(input: PrepaymentInput): PrepaymentOwed {
     interest -= fromInterest;
     principalPaid -= cut - fromInterest;
   }
-  const paid = discountUp(schedule, startDay, allIn, day, (interest + principalPaid + input.feeFen) * FP);
+  const paid = discountUp({ schedule, startDay, allIn }, day, (interest + principalPaid + input.feeFen) * FP);
   return {
     interestFen: interest,
     principalPaidFen: principalPaid,

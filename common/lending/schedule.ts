@@ -13,7 +13,7 @@
 //     days = dueDay − startDay (actual/365).
 // Due date of installment k (1-based) = addMonths(startDate, k), clamped to the month's end;
 // a Bullet with termDays is due on startDay + termDays.
-import { DateError, addMonths, dateToDay, dayToDate } from "./dates.ts";
+import { addMonths, dateToDay, dayToDate, withDateErrors } from "./dates.ts";
 import { divRoundHalfUp } from "./money.ts";
 import { CodedError } from "../errors.ts";
 
@@ -63,6 +63,8 @@ export type ScheduleErrorCode =
 
 /** Thrown for any input generateSchedule refuses; callers branch on `code`. */
 export class ScheduleError extends CodedError<ScheduleErrorCode> {}
+/** A date out of the calendar's range, as this module's error. */
+const badDate = (message: string) => new ScheduleError("SCHEDULE_BAD_DATE", message);
 
 export const MIN_TERM_MONTHS = 1;
 export const MAX_TERM_MONTHS = 36;
@@ -93,7 +95,7 @@ export function generateSchedule(input: ScheduleInput): Installment[] {
   if (!METHODS.has(method)) {
     throw new ScheduleError("SCHEDULE_BAD_METHOD", `unknown repayment method ${String(method)}`);
   }
-  const startDay = withDateErrors(() => dateToDay(startDate));
+  const startDay = withDateErrors(() => dateToDay(startDate), badDate);
   const term = checkTerm(method, input.termMonths, input.termDays);
   const apr = BigInt(aprBps);
 
@@ -101,13 +103,13 @@ export function generateSchedule(input: ScheduleInput): Installment[] {
     const dueDay =
       term.kind === "days"
         ? startDay + term.count
-        : withDateErrors(() => dateToDay(addMonths(startDate, term.count)));
+        : withDateErrors(() => dateToDay(addMonths(startDate, term.count)), badDate);
     const days = BigInt(dueDay - startDay);
     const interest = divRoundHalfUp(principalFen * apr * days, DAILY_RATE_DENOMINATOR);
     return [
       installment(
         1,
-        withDateErrors(() => dayToDate(dueDay)),
+        withDateErrors(() => dayToDate(dueDay), badDate),
         principalFen,
         interest,
       ),
@@ -115,7 +117,9 @@ export function generateSchedule(input: ScheduleInput): Installment[] {
   }
 
   const n = term.count;
-  const dueDates = Array.from({ length: n }, (_, i) => withDateErrors(() => addMonths(startDate, i + 1)));
+  const dueDates = Array.from({ length: n }, (_, i) =>
+    withDateErrors(() => addMonths(startDate, i + 1), badDate),
+  );
   const monthlyInterest = (amount: bigint): bigint => divRoundHalfUp(amount * apr, MONTHLY_RATE_DENOMINATOR);
 
   if (method === RepaymentMethod.InterestFirst) {
@@ -210,13 +214,4 @@ function checkTerm(
     );
   }
   return { kind: "days", count: days };
-}
-
-function withDateErrors<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof DateError) throw new ScheduleError("SCHEDULE_BAD_DATE", e.message);
-    throw e;
-  }
 }

@@ -114,7 +114,7 @@ export function settlementAllowance(input: SettlementInput, allIn: AllIn): bigin
   let q = (progress.currentPrincipalPaid + progress.currentInterestPaid) * FP;
   if (allIn.bullet) q = ceilDiv(q * 3_650_000n, 3_650_000n + cap * BigInt(schedule[0]!.dueDay - startDay));
   else for (let k = 0; k <= next; k++) q = ceilDiv(q * 120_000n, 120_000n + cap);
-  return grow(schedule, startDay, allIn, day, v > q ? v - q : 0n) / FP;
+  return grow({ schedule, startDay, allIn }, day, v > q ? v - q : 0n) / FP;
 }
 
 export function ceilDiv(a: bigint, b: bigint): bigint {
@@ -162,36 +162,46 @@ function position(
   return [months, from, period];
 }
 
-/** `v` (start-day value) grown at the cap to `day`, rounded down (Settlement._grow). */
-export function grow(
-  schedule: readonly SettlementInstallment[],
-  startDay: number,
-  allIn: AllIn,
+/** numerator, denominator */
+type Fraction = [bigint, bigint];
+
+/** A loan's schedule, start day and all-in terms: what growing or discounting at the cap needs. */
+export type CapTerms = { schedule: readonly SettlementInstallment[]; startDay: number; allIn: AllIn };
+
+/**
+ * Growth at the cap from the start day to `day` as fractions: `months` whole months of
+ * month[0] / month[1] each, then the month in progress, part[0] / part[1] (linear by days); a
+ * bullet has no months, only simple interest from the start.
+ */
+function growthAtCap(
+  { schedule, startDay, allIn }: CapTerms,
   day: number,
-  v: bigint,
-): bigint {
+): { months: number; month: Fraction; part: Fraction } {
   const cap = BigInt(allIn.capBps);
-  if (allIn.bullet)
-    return (v * (3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0))) / 3_650_000n;
+  if (allIn.bullet) {
+    const part: Fraction = [3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0), 3_650_000n];
+    return { months: 0, month: [1n, 1n], part };
+  }
   const [months, from, period] = position(schedule, startDay, day);
-  for (let k = 0; k < months; k++) v = (v * (120_000n + cap)) / 120_000n;
-  return (v * (120_000n * period + cap * BigInt(day - from))) / (120_000n * period);
+  return {
+    months,
+    month: [120_000n + cap, 120_000n],
+    part: [120_000n * period + cap * BigInt(day - from), 120_000n * period],
+  };
+}
+
+/** `v` (start-day value) grown at the cap to `day`, rounded down (Settlement._grow). */
+export function grow(terms: CapTerms, day: number, v: bigint): bigint {
+  const { months, month, part } = growthAtCap(terms, day);
+  for (let k = 0; k < months; k++) v = (v * month[0]) / month[1];
+  return (v * part[0]) / part[1];
 }
 
 /** `v` paid on `day` discounted at the cap to the start day, rounded up (Settlement._discountUp). */
-export function discountUp(
-  schedule: readonly SettlementInstallment[],
-  startDay: number,
-  allIn: AllIn,
-  day: number,
-  v: bigint,
-): bigint {
-  const cap = BigInt(allIn.capBps);
-  if (allIn.bullet)
-    return ceilDiv(v * 3_650_000n, 3_650_000n + cap * BigInt(day > startDay ? day - startDay : 0));
-  const [months, from, period] = position(schedule, startDay, day);
-  v = ceilDiv(v * 120_000n * period, 120_000n * period + cap * BigInt(day - from));
-  for (let k = 0; k < months; k++) v = ceilDiv(v * 120_000n, 120_000n + cap);
+export function discountUp(terms: CapTerms, day: number, v: bigint): bigint {
+  const { months, month, part } = growthAtCap(terms, day);
+  v = ceilDiv(v * part[1], part[0]);
+  for (let k = 0; k < months; k++) v = ceilDiv(v * month[1], month[0]);
   return v;
 }
 
@@ -209,7 +219,7 @@ export function earlyCharge(
   amounts: readonly bigint[],
 ): bigint {
   const cap = BigInt(allIn.capBps);
-  const today = discountUp(schedule, startDay, allIn, day, FP);
+  const today = discountUp({ schedule, startDay, allIn }, day, FP);
   if (allIn.bullet) {
     const atDue = (FP * 3_650_000n) / (3_650_000n + cap * BigInt(schedule[0]!.dueDay - startDay));
     return today > atDue ? amounts[0]! * (today - atDue) : 0n;
