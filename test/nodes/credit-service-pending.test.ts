@@ -12,11 +12,9 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import { bearerAs } from "../support/institution-node.ts";
+import { apiAs, bearerAs, consentDates } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
-const DAY = 86_400_000;
+import { STAFF_TOKENS as TOKENS, okAs } from "../support/node-calls.ts";
 
 /** A proxy in front of the anchor service that, while `blocked`, refuses every submission (503) and still serves reads. */
 async function blockableAnchor(
@@ -61,6 +59,8 @@ describe("credit-query logs whose anchoring failed are anchored once the anchor 
   this.timeout(120_000);
   const suite = lendingSuite("node-credit-pending-");
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  const ok = okAs(as);
   const directory: Record<string, string> = {};
   let unionAnchor: Awaited<ReturnType<typeof blockableAnchor>>;
   let branchAnchor: Awaited<ReturnType<typeof blockableAnchor>>;
@@ -112,37 +112,27 @@ describe("credit-query logs whose anchoring failed are anchored once the anchor 
   async function consentedApplication(id: string) {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = id;
-    const submitted = await branch.app.inject({
-      method: "POST",
-      url: "/v1/applications/jiedaibao",
-      headers: as("clerk"),
+    const { applicationId, borrowerKey } = await ok<{ applicationId: string; borrowerKey: string }>(
+      branch,
+      "clerk",
+      "POST",
+      "/v1/applications/jiedaibao",
       payload,
+    );
+    await ok(branch, "clerk", "POST", "/v1/consents", {
+      applicationId,
+      letterBase64: Buffer.from(`授权书 ${id}`).toString("base64"),
+      ...consentDates(),
+      scope: ["LOAN_APPROVAL"],
     });
-    expect(submitted.statusCode, submitted.body).to.equal(200);
-    const { applicationId, borrowerKey } = submitted.json() as { applicationId: string; borrowerKey: string };
-    const consent = await branch.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: {
-        applicationId,
-        letterBase64: Buffer.from(`授权书 ${id}`).toString("base64"),
-        signedAt: new Date(Date.now() - 60_000).toISOString(),
-        validUntil: new Date(Date.now() + 365 * DAY).toISOString(),
-        scope: ["LOAN_APPROVAL"],
-      },
-    });
-    expect(consent.statusCode, consent.body).to.equal(200);
     return { applicationId, borrowerKey };
   }
 
   const query = (applicationId: string) =>
-    branch.app.inject({
-      method: "POST",
-      url: "/v1/credit-queries",
-      headers: as("approver"),
-      payload: { applicationId, purpose: "LOAN_APPROVAL" },
-    });
+    api(branch, "approver", "POST", "/v1/credit-queries", { applicationId, purpose: "LOAN_APPROVAL" });
+  /** The engine's decision on the application, with an income no debt-to-income rule refuses. */
+  const decide = (applicationId: string) =>
+    api(branch, "approver", "POST", "/v1/decisions", { applicationId, monthlyIncomeFen: "1000000000" });
   const leafKnown = async (leafHash: string) =>
     (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${leafHash}` })).statusCode === 200;
 
@@ -189,12 +179,7 @@ describe("credit-query logs whose anchoring failed are anchored once the anchor 
     const [pending] = await logs();
     expect(pending!.anchor).to.equal(undefined);
     // an unanchored query serves no decision
-    const stale = await branch.app.inject({
-      method: "POST",
-      url: "/v1/decisions",
-      headers: as("approver"),
-      payload: { applicationId, monthlyIncomeFen: "1000000000" },
-    });
+    const stale = await decide(applicationId);
     expect((stale.json() as { error?: { code: string } }).error?.code).to.equal(
       "NODE_ERR_CREDIT_QUERY_STALE",
     );
@@ -203,12 +188,7 @@ describe("credit-query logs whose anchoring failed are anchored once the anchor 
     expect(await branch.pendingAnchoring.runOnce()).to.equal(1);
     const [anchored] = await logs();
     expect(await leafKnown(anchored!.anchor!.leafHash)).to.equal(true);
-    const decided = await branch.app.inject({
-      method: "POST",
-      url: "/v1/decisions",
-      headers: as("approver"),
-      payload: { applicationId, monthlyIncomeFen: "1000000000" },
-    });
+    const decided = await decide(applicationId);
     expect(decided.statusCode, decided.body).to.equal(200);
   });
 });

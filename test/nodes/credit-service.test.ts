@@ -18,10 +18,10 @@ import type { NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { AMPLE_MONTHLY_INCOME_FEN } from "../support/credit-decision.ts";
-import { bearerAs } from "../support/institution-node.ts";
+import { apiAs, bearerAs, consentDates } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
+import { STAFF_TOKENS as TOKENS, expectRefusal, okAs } from "../support/node-calls.ts";
 
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 const borrower = () => `0x${randomBytes(32).toString("hex")}`;
 const DAY = 86_400_000;
 
@@ -36,6 +36,8 @@ describe("the union's credit-query service: branches query through the union's n
   const fallback = new BureauSimulator({ seed: "union-fallback", latencyMs: 1, notFoundRate: 0 });
   const directory: Record<string, string> = {};
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  const ok = okAs(as);
   let unionService: UnionCreditService;
   /** Branch A's application queried through the union in the first test, and that query's leaf. */
   let queried: { applicationId: string; queryLeafHash: string; borrowerKey: string };
@@ -121,40 +123,21 @@ describe("the union's credit-query service: branches query through the union's n
     signedBy(wallet).request(MEMBERS.union, "POST", UNION_CREDIT_QUERY_PATH, body);
 
   it("a branch's credit query goes through the union: the union checks the consent, queries the bureau and anchors its log; the branch logs and anchors its own", async function () {
-    const submitted = await branchA.app.inject({
-      method: "POST",
-      url: "/v1/applications/jiedaibao",
-      headers: as("clerk"),
-      payload: jiedaibaoPayload(),
-    });
+    const submitted = await api(branchA, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload());
     const { applicationId } = submitted.json() as { applicationId: string };
-    const consent = await branchA.app.inject({
-      method: "POST",
-      url: "/v1/consents",
-      headers: as("clerk"),
-      payload: {
-        applicationId,
-        letterBase64: Buffer.from("授权书 union query").toString("base64"),
-        signedAt: new Date(Date.now() - 60_000).toISOString(),
-        validUntil: new Date(Date.now() + 365 * DAY).toISOString(),
-        scope: ["LOAN_APPROVAL"],
-      },
+    await ok(branchA, "clerk", "POST", "/v1/consents", {
+      applicationId,
+      letterBase64: Buffer.from("授权书 union query").toString("base64"),
+      ...consentDates(),
+      scope: ["LOAN_APPROVAL"],
     });
-    expect(consent.statusCode, consent.body).to.equal(200);
     const before = primary.stats.received;
-    const query = await branchA.app.inject({
-      method: "POST",
-      url: "/v1/credit-queries",
-      headers: as("approver"),
-      payload: { applicationId, purpose: "LOAN_APPROVAL" },
-    });
-    expect(query.statusCode, query.body).to.equal(200);
-    const result = query.json() as {
+    const result = await ok<{
       reportDigest: string;
       queryLeafHash: string;
       consentLeafHash: string;
       documentId: string;
-    };
+    }>(branchA, "approver", "POST", "/v1/credit-queries", { applicationId, purpose: "LOAN_APPROVAL" });
     expect(primary.stats.received).to.equal(before + 1);
     // the branch's own query log, as a direct query writes it (the decision's freshness check reads it)
     const borrowerKey = (await branchA.ops.credit.deps.applications.get(applicationId)).borrowerKey;
@@ -182,16 +165,17 @@ describe("the union's credit-query service: branches query through the union's n
       ).to.equal(200);
     }
     // the credit decision reads the report the union answered, as it reads one queried directly
-    const decision = await branchA.app.inject({
-      method: "POST",
-      url: "/v1/decisions",
-      headers: as("approver"),
-      payload: { applicationId, monthlyIncomeFen: AMPLE_MONTHLY_INCOME_FEN },
-    });
-    expect(decision.statusCode, decision.body).to.equal(200);
-    expect((decision.json() as { record: { queryLeafHash: string } }).record.queryLeafHash).to.equal(
-      result.queryLeafHash,
+    const decision = await ok<{ record: { queryLeafHash: string } }>(
+      branchA,
+      "approver",
+      "POST",
+      "/v1/decisions",
+      {
+        applicationId,
+        monthlyIncomeFen: AMPLE_MONTHLY_INCOME_FEN,
+      },
     );
+    expect(decision.record.queryLeafHash).to.equal(result.queryLeafHash);
   });
 
   it("one borrower gets one report: a second branch asking within the window gets the union's report, logged with its own name", async function () {
@@ -336,47 +320,35 @@ describe("the union's credit-query service: branches query through the union's n
   });
 
   it("a credit objection (征信异议): filed at the branch and anchored, sent to the union, answered by the union's admin and anchored; the branch reads the answer", async function () {
-    const unknown = await branchA.app.inject({
-      method: "POST",
-      url: "/v1/credit-objections",
-      headers: as("clerk"),
-      payload: {
-        applicationId: queried.applicationId,
-        queryLeafHash: `0x${"44".repeat(32)}`,
-        entry: "account 1",
-        reason: "不是我的贷款",
-      },
+    const unknown = await api(branchA, "clerk", "POST", "/v1/credit-objections", {
+      applicationId: queried.applicationId,
+      queryLeafHash: `0x${"44".repeat(32)}`,
+      entry: "account 1",
+      reason: "不是我的贷款",
     });
-    expect(unknown.statusCode).to.equal(404);
-    expect((unknown.json() as { error: { code: string } }).error.code).to.equal(
-      "NODE_ERR_OBJECTION_UNKNOWN_QUERY",
-    );
-    const filed = await branchA.app.inject({
-      method: "POST",
-      url: "/v1/credit-objections",
-      headers: as("clerk"),
-      payload: {
+    expectRefusal(unknown, 404, { code: "NODE_ERR_OBJECTION_UNKNOWN_QUERY" });
+    const objection = await ok<{ objectionId: string; anchor: { leafHash: string } }>(
+      branchA,
+      "clerk",
+      "POST",
+      "/v1/credit-objections",
+      {
         applicationId: queried.applicationId,
         queryLeafHash: queried.queryLeafHash,
         entry: "account 1",
         reason: "这笔贷款不是我的 (not my loan)",
       },
-    });
-    expect(filed.statusCode, filed.body).to.equal(200);
-    const objection = filed.json() as { objectionId: string; anchor: { leafHash: string } };
+    );
     expect(
       (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${objection.anchor.leafHash}` }))
         .statusCode,
     ).to.equal(200);
 
     // at the union: the admin sees it with its text; another role may not
-    expect(
-      (await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("approver") }))
-        .statusCode,
-    ).to.equal(403);
-    const listed = (
-      await union.app.inject({ method: "GET", url: "/v1/union/credit-objections", headers: as("admin") })
-    ).json() as { objections: { objectionId: string; branch: number; objection: { reason: string } }[] };
+    expect((await api(union, "approver", "GET", "/v1/union/credit-objections")).statusCode).to.equal(403);
+    const listed = (await api(union, "admin", "GET", "/v1/union/credit-objections")).json() as {
+      objections: { objectionId: string; branch: number; objection: { reason: string } }[];
+    };
     const atUnion = listed.objections.find((o) => o.objectionId === objection.objectionId);
     expect(atUnion?.branch).to.equal(MEMBERS.branchA);
     expect(atUnion?.objection.reason).to.equal("这笔贷款不是我的 (not my loan)");
@@ -389,34 +361,22 @@ describe("the union's credit-query service: branches query through the union's n
     expect((other.body as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_NOT_FOUND");
 
     expect(await unionService.deps.reports.get(queried.borrowerKey)).to.not.equal(undefined);
-    const answered = await union.app.inject({
-      method: "POST",
-      url: `/v1/union/credit-objections/${objection.objectionId}/answer`,
-      headers: as("admin"),
-      payload: { outcome: "upheld", answer: "经核实，该账户记录有误，已提请征信中心更正" },
+    const answerUrl = `/v1/union/credit-objections/${objection.objectionId}/answer`;
+    const answered = await ok<{ answer: { answerLeafHash: string } }>(union, "admin", "POST", answerUrl, {
+      outcome: "upheld",
+      answer: "经核实，该账户记录有误，已提请征信中心更正",
     });
-    expect(answered.statusCode, answered.body).to.equal(200);
-    const answerLeaf = (answered.json() as { answer: { answerLeafHash: string } }).answer.answerLeafHash;
+    const answerLeaf = answered.answer.answerLeafHash;
     expect(
       (await suite.anchor.app.inject({ method: "GET", url: `/v1/leaves/${answerLeaf}` })).statusCode,
     ).to.equal(200);
     // upheld: the union's report is dropped, so the next query asks the bureau again
     expect(await unionService.deps.reports.get(queried.borrowerKey)).to.equal(undefined);
-    const again = await union.app.inject({
-      method: "POST",
-      url: `/v1/union/credit-objections/${objection.objectionId}/answer`,
-      headers: as("admin"),
-      payload: { outcome: "rejected", answer: "x" },
-    });
-    expect(again.statusCode).to.equal(409);
-    expect((again.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_OBJECTION_ANSWERED");
+    const again = await api(union, "admin", "POST", answerUrl, { outcome: "rejected", answer: "x" });
+    expectRefusal(again, 409, { code: "NODE_ERR_OBJECTION_ANSWERED" });
 
     const atBranch = (
-      await branchA.app.inject({
-        method: "GET",
-        url: `/v1/credit-objections?applicationId=${queried.applicationId}`,
-        headers: as("clerk"),
-      })
+      await api(branchA, "clerk", "GET", `/v1/credit-objections?applicationId=${queried.applicationId}`)
     ).json() as {
       objections: {
         objectionId: string;
