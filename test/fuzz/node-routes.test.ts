@@ -12,52 +12,21 @@
 // 10,000 per route. FUZZ_SEED replays a run (the seed is printed).
 import { expect } from "chai";
 import fc from "fast-check";
-import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
-import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { approvingDecision, injectAs } from "../support/credit-decision.ts";
-import {
-  digestDb,
-  documentedRoutes,
-  formatStats,
-  fuzzEveryRoute,
-  fuzzRuns,
-  fuzzSeed,
-  Watch,
-  type FuzzTarget,
-  type RouteFuzz,
-  type RouteStats,
-} from "../support/fuzz/harness.ts";
-import {
-  arrayText,
-  badHash,
-  contentType,
-  hex32,
-  hostileAmountText,
-  hostileBody,
-  hostileString,
-  junkHeaders,
-  mutatedJson,
-  objectText,
-  pathSegment,
-  queryString,
-  quoted,
-  sendsBody,
-  strayRequest,
-  uri,
-} from "../support/fuzz/hostile.ts";
+import * as fuzz from "../support/fuzz/harness.ts";
+import * as gen from "../support/fuzz/hostile.ts";
 import { NONCE_PREFIX, nonceMayWrite, startsWith } from "../support/fuzz/node-nonces.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { consentDates, SETTLEMENT } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
+import * as nodeToNode from "../support/fuzz/node-to-node.ts";
 import { huinongPayload, jiedaibaoPayload, rongyitongPayload } from "../support/channel-fixtures.ts";
 
-const RUNS = fuzzRuns(200);
 /** The node's clock. */
 const CLOCK = Date.parse("2026-11-22T02:05:30Z");
-const SEED = fuzzSeed();
 const TOKENS = {
   clerk: "fuzz-clerk",
   approver: "fuzz-approver",
@@ -75,11 +44,10 @@ const ACCESS_LOG_PREFIXES = ["!documents!!accessLog!", "!documents!!accessByDocu
  */
 const GUESSER = "203.0.113.66";
 
-describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
-  this.timeout(0);
+fuzz.describeFuzzing("institution node: route fuzzing", "institution node", function (run) {
   const suite = lendingSuite("fuzz-node-", { anchor: { config: { membershipCacheMs: 600_000 } } });
   let node: NodeService;
-  let target: FuzzTarget;
+  let target: fuzz.FuzzTarget;
   const known = {
     applicationId: "",
     approvableApplicationId: "",
@@ -90,12 +58,8 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     serial: "DSB-KNOWN-1",
     borrowerKey: "",
   };
-  const stats: RouteStats[] = [];
 
   before(async function () {
-    console.log(
-      `      route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`,
-    );
     const config = await suite.config({ tokens: TOKENS });
     // a real LevelDB directory; neither the indexer loop nor the outbox sender runs, so only requests write
     node = await suite.node({
@@ -188,26 +152,22 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     };
   });
 
-  after(function () {
-    if (stats.length > 0) console.log(formatStats("institution node", stats));
-  });
-
   // ------------------------------------------------------------------------------------------
   // generators
 
   /** A body mostly shaped like the route's own (`shaped`, weight 6), else hostile bytes (weight `hostile`). */
   const shapedOrHostile = <T>(shaped: fc.Arbitrary<T>, hostile = 1) =>
-    fc.oneof({ weight: 6, arbitrary: shaped }, { weight: hostile, arbitrary: hostileBody });
+    fc.oneof({ weight: 6, arbitrary: shaped }, { weight: hostile, arbitrary: gen.hostileBody });
 
   /** A CSV upload's content type: mostly text/csv, else any. */
   const csvOrOther = fc.oneof(
     { weight: 6, arbitrary: fc.constant("text/csv") },
-    { weight: 1, arbitrary: contentType },
+    { weight: 1, arbitrary: gen.contentType },
   );
   /** The body of a route that takes none: mostly `{}`, else hostile bytes. */
   const emptyOrHostile = fc.oneof(
     { weight: 3, arbitrary: fc.constant("{}") },
-    { weight: 1, arbitrary: hostileBody },
+    { weight: 1, arbitrary: gen.hostileBody },
   );
 
   type Token = keyof typeof TOKENS | "none" | "unknown" | "malformed";
@@ -236,7 +196,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         .uint8Array({ minLength: 12, maxLength: 12 })
         .map((b) => `app_${Buffer.from(b).toString("hex")}`),
     },
-    { weight: 1, arbitrary: hostileString },
+    { weight: 1, arbitrary: gen.hostileString },
   );
   const appIdText = applicationId.map((a) => JSON.stringify(a === "known" ? "__KNOWN_APP__" : a));
   const resolve = (text: string) =>
@@ -248,6 +208,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b).toString("base64")),
     fc.constantFrom("", "====", "not base64!", "\u0000", "YQ", "A".repeat(100_000)),
   );
+  /** An application's id and a document for it, base64 in `field`. */
+  const applicationDocument = (field: string) => ({
+    applicationId: { valid: appIdText },
+    [field]: { valid: gen.quoted(base64) },
+  });
   const day = fc.oneof(
     {
       weight: 3,
@@ -302,17 +267,17 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   );
   const serial = fc.oneof(
     fc.constantFrom("DSB-KNOWN-1", "DSB-1", "RPY-1", "RPY-2", "x"),
-    hostileString,
+    gen.hostileString,
     fc.string({ minLength: 60, maxLength: 70 }),
   );
-  const loanSegment = pathSegment(fc.oneof(hex32, fc.constant("known")), badHash).map((s) =>
-    s === "known" ? known.loanId : s,
-  );
-  const anyQuery = queryString({ x: { valid: hostileString } });
-  const channel = pathSegment(
+  const loanSegment = gen
+    .pathSegment(fc.oneof(gen.hex32, fc.constant("known")), gen.badHash)
+    .map((s) => (s === "known" ? known.loanId : s));
+  const anyQuery = gen.queryString({ x: { valid: gen.hostileString } });
+  const channel = gen.pathSegment(
     fc.constantFrom("jiedaibao", "rongyitong", "huinong"),
     fc.oneof(
-      hostileString,
+      gen.hostileString,
       fc.constantFrom("JIEDAIBAO", "jiedaibao ", "__proto__", "constructor", "toString"),
     ),
   );
@@ -322,18 +287,15 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     huinong: huinongPayload,
   };
   const applicationBody = (ch: string) =>
-    shapedOrHostile(mutatedJson((Object.hasOwn(payloadOf, ch) ? payloadOf[ch]! : jiedaibaoPayload)()), 2);
+    shapedOrHostile(gen.mutatedJson((Object.hasOwn(payloadOf, ch) ? payloadOf[ch]! : jiedaibaoPayload)()), 2);
 
   /** A fuzzed amount in fen: a positive whole number up to 10^12 as text, or hostile text. */
   const amountField = {
-    valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
-    bad: hostileAmountText,
+    valid: gen.quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
+    bad: gen.hostileAmountText,
   };
-  /** The case's junk headers, its content type (when it has one) and `auth`. */
-  const withBodyHeaders = (
-    c: { headers: Record<string, string>; type: string | undefined },
-    auth: Record<string, string>,
-  ) => ({ ...c.headers, ...(c.type === undefined ? {} : { "content-type": c.type }), ...auth });
+  /** A money movement's serial and amount. */
+  const money = { serial: { valid: gen.quoted(serial) }, amountFen: amountField };
 
   type BodyCase = {
     token: Token;
@@ -342,6 +304,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     url: string;
     headers: Record<string, string>;
   };
+  /** A body case POSTed under back-office auth, from the token's origin. */
+  const tokenPost = (c: BodyCase): InjectOptions => ({
+    ...origin(c.token),
+    ...fuzz.bodyRequest("POST", c, authorization(c.token)),
+  });
   /** A JSON-body route under back-office auth. */
   function bodyRoute(
     route: string,
@@ -349,22 +316,45 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     url: fc.Arbitrary<string>,
     body: fc.Arbitrary<string | Buffer>,
     example?: { url: string; body: string },
-  ): RouteFuzz<BodyCase> {
+  ): fuzz.RouteFuzz<BodyCase> {
     return {
       route,
       ...(example === undefined
         ? {}
         : { examples: [{ token: "approver", type: "application/json", headers: {}, ...example }] }),
-      arbitrary: fc.record({ token, type: contentType, body, url, headers: junkHeaders }),
+      arbitrary: fc.record({ token, type: gen.contentType, body, url, headers: gen.junkHeaders }),
       build: (c) => ({
         ...origin(c.token),
-        method,
-        url: c.url,
-        payload: typeof c.body === "string" ? resolve(c.body) : c.body,
-        headers: withBodyHeaders(c, authorization(c.token)),
+        ...fuzz.bodyRequest(
+          method,
+          { ...c, body: typeof c.body === "string" ? resolve(c.body) : c.body },
+          authorization(c.token),
+        ),
       }),
     };
   }
+  /** A JSON-body route at one fixed path. */
+  const pathBodyRoute = (
+    method: "POST" | "PUT",
+    path: string,
+    body: fc.Arbitrary<string | Buffer>,
+    example?: { url: string; body: string },
+  ): fuzz.RouteFuzz<BodyCase> => bodyRoute(`${method} ${path}`, method, fc.constant(path), body, example);
+  /** A JSON-body route on one loan, `/v1/<base>/:loanId/<action>`: the known loan or another. */
+  const loanBodyRoute = (
+    method: "POST" | "PUT",
+    base: "loans" | "cases",
+    action: string,
+    body: fc.Arbitrary<string | Buffer>,
+    example?: { url: string; body: string },
+  ): fuzz.RouteFuzz<BodyCase> =>
+    bodyRoute(
+      `${method} /v1/${base}/:loanId/${action}`,
+      method,
+      loanSegment.map((l) => `/v1/${base}/${l}/${action}`),
+      body,
+      example,
+    );
   // staff accounts the fuzzer may create, change or rotate: never one of its own users
   const staffName = fc.constantFrom("fuzz.clerk", "fuzz.other", "nobody");
   const quoted1 = (name: string) => `"${name}"`;
@@ -374,10 +364,10 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     route: string,
     url: fc.Arbitrary<string>,
     method: "GET" | "DELETE" = "GET",
-  ): RouteFuzz<GetCase> {
+  ): fuzz.RouteFuzz<GetCase> {
     return {
       route,
-      arbitrary: fc.record({ token, url, headers: junkHeaders }),
+      arbitrary: fc.record({ token, url, headers: gen.junkHeaders }),
       build: (c) => ({
         ...origin(c.token),
         method,
@@ -397,61 +387,43 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       .map((w) => (w === "union" ? suite.chain.wallets.unionOps : suite.chain.wallets.branchA).address),
   );
   const badAgent = fc.oneof(
-    badHash,
+    gen.badHash,
     fc.constantFrom("0x", "0x123", `0x${"g".repeat(40)}`, `${"a".repeat(40)}`),
-    hostileString,
+    gen.hostileString,
   );
 
-  type SignedCase = {
-    url: string;
-    body: string | Buffer;
-    type: string | undefined;
-    signer: Signer;
-    target: Target;
-    headers: Record<string, string>;
-  };
+  type SignedCase = nodeToNode.NodeRequestCase<Signer, Target>;
   type Signer = "union" | "court" | "branchB" | "platform" | "outsider" | "none" | "expired";
   /**
    * The node-to-node target: this node's member (branch A), another member's, the service form
    * (no target, as the anchor's requests), or a signed target with x-jl-target then replaced by
    * hostile text.
    */
-  type Target =
-    | { kind: "this" }
-    | { kind: "other"; member: number }
-    | { kind: "service" }
-    | { kind: "header"; value: string };
+  type Target = nodeToNode.Addressee;
   const nodeTarget: fc.Arbitrary<Target> = fc.oneof(
     { weight: 12, arbitrary: fc.constant<Target>({ kind: "this" }) },
     {
       weight: 1,
-      arbitrary: fc
-        .constantFrom(MEMBERS.union, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court, 0xffff_ffff)
-        .map((member): Target => ({ kind: "other", member })),
+      arbitrary: nodeToNode.otherMember([MEMBERS.union, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court]),
     },
     { weight: 1, arbitrary: fc.constant<Target>({ kind: "service" }) },
     {
       weight: 1,
-      arbitrary: fc
-        .oneof(
-          fc.constantFrom(
-            "",
-            "0",
-            "02",
-            "-2",
-            "+2",
-            "2.0",
-            "2 ",
-            " 2",
-            "0x2",
-            "4294967296",
-            "99999999999",
-            "2,2",
-            "２",
-          ),
-          hostileString,
-        )
-        .map((value): Target => ({ kind: "header", value })),
+      arbitrary: nodeToNode.hostileTarget([
+        "",
+        "0",
+        "02",
+        "-2",
+        "+2",
+        "2.0",
+        "2 ",
+        " 2",
+        "0x2",
+        "4294967296",
+        "99999999999",
+        "2,2",
+        "２",
+      ]),
     },
   );
   /** Mostly `usual` (weight 8), sometimes one of `others`. */
@@ -466,7 +438,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     body: fc.Arbitrary<string | Buffer>,
     signer: fc.Arbitrary<Signer>,
   ): fc.Arbitrary<SignedCase> =>
-    fc.record({ url, body, type: contentType, signer, target: nodeTarget, headers: junkHeaders });
+    fc.record({ url, body, type: gen.contentType, signer, target: nodeTarget, headers: gen.junkHeaders });
   /** The genuine request a signed route's fuzzing starts from: JSON, for this node, no junk. */
   const genuineSigned = (url: string, body: string, signer: Signer): SignedCase => ({
     url,
@@ -490,57 +462,22 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         throw new Error(`${what} not signed for this node's member was served: ${JSON.stringify(c.target)}`);
     };
   /** Node-to-node routes: signed with a member's chain key (EIP-712), for branch A's node unless `to` says otherwise. */
-  async function signed(
-    who: Signer,
-    method: string,
-    url: string,
-    body: string | Buffer,
-    to: Target = { kind: "this" },
-  ): Promise<Record<string, string>> {
-    const wallets: Record<string, Wallet> = {
-      union: suite.chain.wallets.unionOps,
-      court: suite.chain.wallets.court,
-      branchB: suite.chain.wallets.branchB,
-      platform: suite.chain.wallets.platform,
-      outsider: suite.chain.wallets.outsider,
-    };
-    if (who === "none") return {};
-    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const targetMember =
-      to.kind === "other" ? to.member : to.kind === "service" ? undefined : MEMBERS.branchA;
-    const request = {
-      method,
-      path: url,
-      body,
-      ...(targetMember === undefined ? {} : { target: targetMember }),
-    };
-    const headers =
-      who === "expired"
-        ? await signRequest(suite.chain.wallets.unionOps, domain, request, {
-            expiresAt: Math.floor(Date.now() / 1000) - 5,
-          })
-        : await signRequest(wallets[who]!, domain, request);
-    return to.kind === "header" ? { ...headers, [TARGET_HEADER]: to.value } : headers;
-  }
+  const signed = nodeToNode.nodeSigner(() => suite.chain, MEMBERS.branchA, "union");
   /** A node-to-node POST of the case's body, its content type and junk headers, signed as the case says. */
-  const signedPost = async (c: SignedCase): Promise<InjectOptions> => ({
-    method: "POST",
-    url: c.url,
-    payload: c.body,
-    headers: withBodyHeaders(c, await signed(c.signer, "POST", c.url, c.body, c.target)),
-  });
+  const signedPost = async (c: SignedCase): Promise<InjectOptions> =>
+    fuzz.bodyRequest("POST", c, await signed(c.signer, "POST", c.url, c.body, c.target));
 
   /**
    * GET /v1/cases/:loanId/`what`: the assigned court's node-to-node fetch, signed mostly by the
    * court; `fetch` (what it is) must never be served for another member's node.
    */
-  const courtGetRoute = (what: string, fetch: string): RouteFuzz<Omit<SignedCase, "body" | "type">> => ({
+  const courtGetRoute = (what: string, fetch: string): fuzz.RouteFuzz<Omit<SignedCase, "body" | "type">> => ({
     route: `GET /v1/cases/:loanId/${what}`,
     arbitrary: fc.record({
       url: loanSegment.map((l) => `/v1/cases/${l}/${what}`),
       signer: signerMostly("court", ["union", "branchB", "outsider", "none", "expired"]),
       target: nodeTarget,
-      headers: junkHeaders,
+      headers: gen.junkHeaders,
     }),
     build: async (c) => ({
       method: "GET",
@@ -551,15 +488,9 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
   });
 
   /** POST /v1/cases/:loanId/`step`: a case step that takes no body. */
-  const caseStep = (step: string) =>
-    bodyRoute(
-      `POST /v1/cases/:loanId/${step}`,
-      "POST",
-      loanSegment.map((l) => `/v1/cases/${l}/${step}`),
-      emptyOrHostile,
-    );
+  const caseStep = (step: string) => loanBodyRoute("POST", "cases", `${step}`, emptyOrHostile);
 
-  const routes = (): Array<RouteFuzz<any>> => [
+  const routes = (): Array<fuzz.RouteFuzz<any>> => [
     {
       route: "POST /v1/applications/:channel",
       // ?platform= is refused (an application is credited to the member that authenticated it): sometimes sent, never accepted
@@ -570,26 +501,20 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
             { weight: 4, arbitrary: fc.constant("") },
             {
               weight: 1,
-              arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "2", "1", "999") } }),
+              arbitrary: gen.queryString({ platform: { valid: fc.constantFrom("4", "2", "1", "999") } }),
             },
           ),
         )
         .chain(([ch, query]) =>
           fc.record({
             token,
-            type: contentType,
+            type: gen.contentType,
             body: applicationBody(ch),
             url: fc.constant(`/v1/applications/${ch}${query}`),
-            headers: junkHeaders,
+            headers: gen.junkHeaders,
           }),
         ),
-      build: (c: BodyCase): InjectOptions => ({
-        ...origin(c.token),
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: withBodyHeaders(c, authorization(c.token)),
-      }),
+      build: tokenPost,
       examples: [
         {
           token: "clerk",
@@ -604,20 +529,18 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           throw new Error(`a back-office user named the credited platform and was accepted: ${c.url}`);
       },
     },
-    bodyRoute(
-      "POST /v1/loans",
+    pathBodyRoute(
       "POST",
-      fc.constant("/v1/loans"),
+      "/v1/loans",
       shapedOrHostile(
-        objectText({
-          applicationId: { valid: appIdText },
-          contractBase64: { valid: quoted(base64) },
+        gen.objectText({
+          ...applicationDocument("contractBase64"),
           consentLeafHash: {
-            valid: fc.oneof(quoted(hex32), fc.constant('"__KNOWN_LEAF__"')),
-            bad: quoted(badHash),
+            valid: fc.oneof(gen.quoted(gen.hex32), fc.constant('"__KNOWN_LEAF__"')),
+            bad: gen.quoted(gen.badHash),
           },
           platformShareBps: { valid: fc.integer({ min: 0, max: 7000 }).map(String) },
-          startDate: { valid: quoted(day) },
+          startDate: { valid: gen.quoted(day) },
         }),
       ),
       // assisted: a joint loan needs the platform's node, which this lone node does not list (422 NODE_ERR_NO_PLATFORM_NODE)
@@ -633,17 +556,16 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       },
     ),
     ...(["disbursements", "repayments"] as const).map((kind) =>
-      bodyRoute(
-        `POST /v1/loans/:loanId/${kind}`,
+      loanBodyRoute(
         "POST",
-        loanSegment.map((l) => `/v1/loans/${l}/${kind}`),
+        "loans",
+        kind,
         shapedOrHostile(
-          objectText({
-            serial: { valid: quoted(serial) },
-            amountFen: amountField,
+          gen.objectText({
+            ...money,
             accountHash: {
-              valid: fc.oneof(quoted(hex32), fc.constant(JSON.stringify(SETTLEMENT))),
-              bad: quoted(badHash),
+              valid: fc.oneof(gen.quoted(gen.hex32), fc.constant(JSON.stringify(SETTLEMENT))),
+              bad: gen.quoted(gen.badHash),
               optional: kind === "repayments",
             },
           }),
@@ -664,23 +586,22 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "GET /v1/loans/:loanId/settlement",
       loanSegment.map((l) => `/v1/loans/${l}/settlement`),
     ),
-    bodyRoute(
-      "POST /v1/loans/:loanId/settlements",
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/loans/${l}/settlements`),
+      "loans",
+      "settlements",
       shapedOrHostile(
-        objectText({
-          serial: { valid: quoted(serial) },
-          amountFen: amountField,
+        gen.objectText({
+          ...money,
         }),
       ),
     ),
-    bodyRoute(
-      "POST /v1/loans/:loanId/cancellation",
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/loans/${l}/cancellation`),
+      "loans",
+      "cancellation",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           reasonCode: {
             valid: fc.integer({ min: 0, max: 0xffff }).map(String),
             bad: fc.constantFrom("-1", "65536", "1.5", '"3"', "1e3", "null"),
@@ -691,21 +612,25 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     // mandates: the known loan is not on chain (no sender runs), so the ledger answers LedgerUnknownLoan (404), nothing written
     getRoute(
       "GET /v1/loans/:loanId/mandates/:agent",
-      fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`),
+      fc
+        .tuple(loanSegment, gen.pathSegment(agentText, badAgent))
+        .map(([l, a]) => `/v1/loans/${l}/mandates/${a}`),
     ),
     getRoute(
       "DELETE /v1/loans/:loanId/mandates/:agent",
-      fc.tuple(loanSegment, pathSegment(agentText, badAgent)).map(([l, a]) => `/v1/loans/${l}/mandates/${a}`),
+      fc
+        .tuple(loanSegment, gen.pathSegment(agentText, badAgent))
+        .map(([l, a]) => `/v1/loans/${l}/mandates/${a}`),
       "DELETE",
     ),
-    bodyRoute(
-      "POST /v1/loans/:loanId/mandates",
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/loans/${l}/mandates`),
+      "loans",
+      "mandates",
       shapedOrHostile(
-        objectText({
-          agent: { valid: quoted(agentText), bad: quoted(badAgent) },
-          expiresAt: { valid: quoted(isoTime) },
+        gen.objectText({
+          agent: { valid: gen.quoted(agentText), bad: gen.quoted(badAgent) },
+          expiresAt: { valid: gen.quoted(isoTime) },
         }),
       ),
     ),
@@ -725,7 +650,10 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       route: "POST /v1/contract-endorsements",
       arbitrary: signedCase(
         fc.constant("/v1/contract-endorsements"),
-        shapedOrHostile(mutatedJson({ loanId: `0x${"ab".repeat(32)}`, leafHash: `0x${"cd".repeat(32)}` }), 2),
+        shapedOrHostile(
+          gen.mutatedJson({ loanId: `0x${"ab".repeat(32)}`, leafHash: `0x${"cd".repeat(32)}` }),
+          2,
+        ),
         signerMostly("branchB", ["union", "platform", "outsider", "none", "expired"]),
       ),
       build: signedPost,
@@ -735,15 +663,15 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "GET /v1/loans/:loanId/income-split",
       loanSegment.map((l) => `/v1/loans/${l}/income-split`),
     ),
-    bodyRoute(
-      "PUT /v1/loans/:loanId/income-split",
+    loanBodyRoute(
       "PUT",
-      loanSegment.map((l) => `/v1/loans/${l}/income-split`),
+      "loans",
+      "income-split",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           shares: {
-            valid: arrayText(
-              objectText({
+            valid: gen.arrayText(
+              gen.objectText({
                 memberId: { valid: fc.constantFrom("2", "4", "3", "0", "4294967296") },
                 incomeShareBps: {
                   valid: fc.integer({ min: 0, max: 10_000 }).map(String),
@@ -761,7 +689,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       fc
         .tuple(
           loanSegment,
-          queryString({
+          gen.queryString({
             amount: { valid: fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String) },
             mode: { valid: fc.constantFrom("shorten-term", "lower-installments") },
             fee: { valid: fc.constantFrom("0", "100") },
@@ -769,22 +697,25 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         )
         .map(([l, query]) => `/v1/loans/${l}/prepayment-quote${query}`),
     ),
-    bodyRoute(
-      "POST /v1/loans/:loanId/prepayments",
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/loans/${l}/prepayments`),
+      "loans",
+      "prepayments",
       shapedOrHostile(
-        objectText({
-          serial: { valid: quoted(serial) },
-          amountFen: amountField,
+        gen.objectText({
+          ...money,
           mode: {
             valid: fc.constantFrom('"shorten-term"', '"lower-installments"'),
             bad: fc.constantFrom('"ShortenTerm"', "0", '""'),
           },
-          feeFen: { valid: quoted(fc.constantFrom("0", "100")), bad: hostileAmountText, optional: true },
+          feeFen: {
+            valid: gen.quoted(fc.constantFrom("0", "100")),
+            bad: gen.hostileAmountText,
+            optional: true,
+          },
           receivedFen: {
-            valid: quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
-            bad: hostileAmountText,
+            valid: gen.quoted(fc.bigInt({ min: 1n, max: 10n ** 12n }).map(String)),
+            bad: gen.hostileAmountText,
             optional: true,
           },
         }),
@@ -795,48 +726,47 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "GET /v1/branch-limits",
       anyQuery.map((query) => `/v1/branch-limits${query}`),
     ),
-    bodyRoute(
-      "PUT /v1/branch-limits",
+    pathBodyRoute(
       "PUT",
-      fc.constant("/v1/branch-limits"),
+      "/v1/branch-limits",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           singleLoanMaxFen: {
-            valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
-            bad: hostileAmountText,
+            valid: gen.quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
+            bad: gen.hostileAmountText,
           },
           dailyDisbursementLimitFen: {
-            valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
-            bad: hostileAmountText,
+            valid: gen.quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
+            bad: gen.hostileAmountText,
           },
           outstandingLimitFen: {
-            valid: quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
-            bad: hostileAmountText,
+            valid: gen.quoted(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map(String)),
+            bad: gen.hostileAmountText,
           },
         }),
       ),
     ),
     getRoute(
       "GET /v1/outbox/:serial",
-      pathSegment(serial.map(uri), hostileString).map((s) => `/v1/outbox/${s}`),
+      gen.pathSegment(serial.map(gen.uri), gen.hostileString).map((s) => `/v1/outbox/${s}`),
     ),
     getRoute(
       "GET /v1/applications/:applicationId",
-      pathSegment(
-        applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))),
-        hostileString,
-      ).map((s) => `/v1/applications/${s}`),
+      gen
+        .pathSegment(
+          applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : gen.uri(a))),
+          gen.hostileString,
+        )
+        .map((s) => `/v1/applications/${s}`),
     ),
-    bodyRoute(
-      "POST /v1/consents",
+    pathBodyRoute(
       "POST",
-      fc.constant("/v1/consents"),
+      "/v1/consents",
       shapedOrHostile(
-        objectText({
-          applicationId: { valid: appIdText },
-          letterBase64: { valid: quoted(base64) },
-          signedAt: { valid: quoted(isoTime) },
-          validUntil: { valid: quoted(isoTime) },
+        gen.objectText({
+          ...applicationDocument("letterBase64"),
+          signedAt: { valid: gen.quoted(isoTime) },
+          validUntil: { valid: gen.quoted(isoTime) },
           scope: {
             valid: fc.oneof(
               {
@@ -847,8 +777,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
               },
               {
                 weight: 1,
-                arbitrary: arrayText(
-                  fc.oneof(fc.constantFrom('"LOAN_APPROVAL"', '"GUARANTEE_REVIEW"'), quoted(hostileString)),
+                arbitrary: gen.arrayText(
+                  fc.oneof(
+                    fc.constantFrom('"LOAN_APPROVAL"', '"GUARANTEE_REVIEW"'),
+                    gen.quoted(gen.hostileString),
+                  ),
                   4,
                 ),
               },
@@ -866,12 +799,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         }),
       },
     ),
-    bodyRoute(
-      "POST /v1/credit-queries",
+    pathBodyRoute(
       "POST",
-      fc.constant("/v1/credit-queries"),
+      "/v1/credit-queries",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           applicationId: { valid: appIdText },
           purpose: {
             valid: fc.constantFrom('"LOAN_APPROVAL"', '"POST_LOAN_MANAGEMENT"', '"GUARANTEE_REVIEW"'),
@@ -879,16 +811,15 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         }),
       ),
     ),
-    bodyRoute(
-      "POST /v1/decisions",
+    pathBodyRoute(
       "POST",
-      fc.constant("/v1/decisions"),
+      "/v1/decisions",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           applicationId: { valid: appIdText },
           monthlyIncomeFen: {
-            valid: quoted(fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)),
-            bad: hostileAmountText,
+            valid: gen.quoted(fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)),
+            bad: gen.hostileAmountText,
           },
         }),
       ),
@@ -897,48 +828,50 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     bodyRoute(
       "POST /v1/decisions/queue/:applicationId",
       "POST",
-      pathSegment(
-        applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : uri(a))),
-        hostileString,
-      ).map((s) => `/v1/decisions/queue/${s}`),
+      gen
+        .pathSegment(
+          applicationId.map((a) => (a === "known" ? "__KNOWN_APP__" : gen.uri(a))),
+          gen.hostileString,
+        )
+        .map((s) => `/v1/decisions/queue/${s}`),
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           outcome: { valid: fc.constantFrom('"approve"', '"decline"') },
-          reasons: { valid: arrayText(fc.constantFrom('"SCORE_TOO_LOW"', '"MANUAL_DECLINE"'), 3) },
+          reasons: { valid: gen.arrayText(fc.constantFrom('"SCORE_TOO_LOW"', '"MANUAL_DECLINE"'), 3) },
         }),
       ),
     ),
     getRoute(
       "GET /v1/decisions/:decisionId",
-      pathSegment(hex32, badHash).map((h) => `/v1/decisions/${h}`),
+      gen.pathSegment(gen.hex32, gen.badHash).map((h) => `/v1/decisions/${h}`),
     ),
     // staff: console logins, accounts under names the fuzzer's own users never have, the audit trail, the inbox
-    bodyRoute(
-      "POST /v1/staff/sessions",
+    pathBodyRoute(
       "POST",
-      fc.constant("/v1/staff/sessions"),
+      "/v1/staff/sessions",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           user: { valid: fc.constantFrom('"fuzz.clerk"', '"nobody"') },
-          token: { valid: quoted(fc.string({ maxLength: 20 })) },
+          token: { valid: gen.quoted(fc.string({ maxLength: 20 })) },
         }),
       ),
     ),
     getRoute("DELETE /v1/staff/sessions/current", fc.constant("/v1/staff/sessions/current"), "DELETE"),
     getRoute("GET /v1/staff/me", fc.constant("/v1/staff/me")),
     getRoute("GET /v1/staff/accounts", fc.constant("/v1/staff/accounts")),
-    bodyRoute(
-      "POST /v1/staff/accounts",
+    pathBodyRoute(
       "POST",
-      fc.constant("/v1/staff/accounts"),
-      shapedOrHostile(objectText({ user: { valid: staffName.map(quoted1) }, role: { valid: staffRole } })),
+      "/v1/staff/accounts",
+      shapedOrHostile(
+        gen.objectText({ user: { valid: staffName.map(quoted1) }, role: { valid: staffRole } }),
+      ),
     ),
     bodyRoute(
       "PUT /v1/staff/accounts/:user",
       "PUT",
-      pathSegment(staffName, hostileString).map((s) => `/v1/staff/accounts/${s}`),
+      gen.pathSegment(staffName, gen.hostileString).map((s) => `/v1/staff/accounts/${s}`),
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           role: { valid: staffRole, optional: true },
           disabled: { valid: fc.constantFrom("true", "false"), optional: true },
         }),
@@ -947,45 +880,50 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     bodyRoute(
       "POST /v1/staff/accounts/:user/token",
       "POST",
-      pathSegment(staffName, hostileString).map((s) => `/v1/staff/accounts/${s}/token`),
+      gen.pathSegment(staffName, gen.hostileString).map((s) => `/v1/staff/accounts/${s}/token`),
       shapedOrHostile(fc.constant("{}")),
     ),
     getRoute(
       "GET /v1/staff/audit",
-      queryString({
-        limit: { valid: fc.integer({ min: 1, max: 1000 }).map(String) },
-        user: { valid: staffName },
-        beforeSeq: { valid: fc.integer({ min: 1, max: 100 }).map(String) },
-      }).map((query) => `/v1/staff/audit${query}`),
+      gen
+        .queryString({
+          limit: { valid: fc.integer({ min: 1, max: 1000 }).map(String) },
+          user: { valid: staffName },
+          beforeSeq: { valid: fc.integer({ min: 1, max: 100 }).map(String) },
+        })
+        .map((query) => `/v1/staff/audit${query}`),
     ),
     getRoute(
       "GET /v1/staff/inbox",
-      queryString({
-        channel: { valid: fc.constantFrom("jiedaibao", "csv-batch") },
-        state: { valid: fc.constantFrom("new", "in-review", "second-approver", "approved", "declined") },
-        limit: { valid: fc.integer({ min: 1, max: 500 }).map(String) },
-      }).map((query) => `/v1/staff/inbox${query}`),
+      gen
+        .queryString({
+          channel: { valid: fc.constantFrom("jiedaibao", "csv-batch") },
+          state: { valid: fc.constantFrom("new", "in-review", "second-approver", "approved", "declined") },
+          limit: { valid: fc.integer({ min: 1, max: 500 }).map(String) },
+        })
+        .map((query) => `/v1/staff/inbox${query}`),
     ),
     getRoute("GET /v1/credit-policy", fc.constant("/v1/credit-policy")),
-    bodyRoute(
-      "PUT /v1/credit-policy",
+    pathBodyRoute(
       "PUT",
-      fc.constant("/v1/credit-policy"),
+      "/v1/credit-policy",
       shapedOrHostile(
-        objectText({
+        gen.objectText({
           version: { valid: fc.integer({ min: 0, max: 5 }).map(String) },
-          name: { valid: quoted(fc.string({ maxLength: 10 })) },
+          name: { valid: gen.quoted(fc.string({ maxLength: 10 })) },
           minScore: { valid: fc.integer({ min: 200, max: 1000 }).map(String) },
         }),
       ),
     ),
     getRoute(
       "GET /v1/loans",
-      queryString({
-        state: { valid: fc.constantFrom("Registered", "Active", "Settled", "Cancelled") },
-        branch: { valid: fc.constantFrom("1", "2", "3") },
-        platform: { valid: fc.constantFrom("4", "5") },
-      }).map((query) => `/v1/loans${query}`),
+      gen
+        .queryString({
+          state: { valid: fc.constantFrom("Registered", "Active", "Settled", "Cancelled") },
+          branch: { valid: fc.constantFrom("1", "2", "3") },
+          platform: { valid: fc.constantFrom("4", "5") },
+        })
+        .map((query) => `/v1/loans${query}`),
     ),
     getRoute(
       "GET /v1/loans/:loanId",
@@ -993,21 +931,21 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     ),
     getRoute(
       "GET /v1/flows",
-      queryString({ day: { valid: day } }).map((query) => `/v1/flows${query}`),
+      gen.queryString({ day: { valid: day } }).map((query) => `/v1/flows${query}`),
     ),
     getRoute(
       "GET /v1/exposure/:borrowerKey",
-      pathSegment(fc.oneof(hex32, fc.constant("known")), badHash).map(
-        (k) => `/v1/exposure/${k === "known" ? known.borrowerKey : k}`,
-      ),
+      gen
+        .pathSegment(fc.oneof(gen.hex32, fc.constant("known")), gen.badHash)
+        .map((k) => `/v1/exposure/${k === "known" ? known.borrowerKey : k}`),
     ),
     {
       route: "POST /v1/reconciliations",
       arbitrary: fc.record({
         token,
-        url: queryString({ day: { valid: day }, format: { valid: fc.constantFrom("json", "csv") } }).map(
-          (query) => `/v1/reconciliations${query}`,
-        ),
+        url: gen
+          .queryString({ day: { valid: day }, format: { valid: fc.constantFrom("json", "csv") } })
+          .map((query) => `/v1/reconciliations${query}`),
         type: csvOrOther,
         body: fc.oneof(
           {
@@ -1016,7 +954,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
               .array(
                 fc.tuple(
                   serial,
-                  fc.oneof(hex32, badHash),
+                  fc.oneof(gen.hex32, gen.badHash),
                   fc.constantFrom("disbursement", "repayment", "refund", ""),
                   fc.oneof(
                     fc.constantFrom(
@@ -1028,10 +966,10 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
                       "99999999999999999999.99",
                       "１.００",
                     ),
-                    hostileString,
+                    gen.hostileString,
                   ),
                   day,
-                  hostileString,
+                  gen.hostileString,
                 ),
                 { maxLength: 6 },
               )
@@ -1049,7 +987,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           {
             weight: 1,
             arbitrary: fc.oneof(
-              hostileString,
+              gen.hostileString,
               fc.constantFrom(
                 '"unterminated',
                 "a,b\n1,2,3\n",
@@ -1059,23 +997,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
               ),
             ),
           },
-          { weight: 1, arbitrary: hostileBody },
+          { weight: 1, arbitrary: gen.hostileBody },
         ),
-        headers: junkHeaders,
+        headers: gen.junkHeaders,
       }),
-      build: (c: {
-        token: Token;
-        url: string;
-        type: string | undefined;
-        body: string | Buffer;
-        headers: Record<string, string>;
-      }): InjectOptions => ({
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: withBodyHeaders(c, authorization(c.token)),
-        ...origin(c.token),
-      }),
+      build: tokenPost,
       examples: [
         {
           token: "clerk",
@@ -1092,9 +1018,9 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       route: "POST /v1/batch-files/:kind",
       arbitrary: fc.record({
         token,
-        url: pathSegment(fc.constantFrom("repayment", "disbursement"), hostileString).map(
-          (kind) => `/v1/batch-files/${kind}`,
-        ),
+        url: gen
+          .pathSegment(fc.constantFrom("repayment", "disbursement"), gen.hostileString)
+          .map((kind) => `/v1/batch-files/${kind}`),
         type: csvOrOther,
         body: fc.oneof(
           {
@@ -1112,9 +1038,9 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
                   fc
                     .tuple(
                       serial,
-                      fc.oneof(hex32, badHash),
-                      fc.oneof(hostileAmountText, fc.constantFrom("1000", "12.50", "0", "１０")),
-                      fc.oneof(hex32, badHash, fc.constant(SETTLEMENT)),
+                      fc.oneof(gen.hex32, gen.badHash),
+                      fc.oneof(gen.hostileAmountText, fc.constantFrom("1000", "12.50", "0", "１０")),
+                      fc.oneof(gen.hex32, gen.badHash, fc.constant(SETTLEMENT)),
                     )
                     .map((row) => row.join(",")),
                   { maxLength: 6 },
@@ -1123,46 +1049,44 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
               )
               .map(([header, rows, eol]) => [header, ...rows, "BAD ROW,0x12,x"].join(eol)),
           },
-          { weight: 1, arbitrary: hostileString },
-          { weight: 1, arbitrary: hostileBody },
+          { weight: 1, arbitrary: gen.hostileString },
+          { weight: 1, arbitrary: gen.hostileBody },
         ),
-        headers: junkHeaders,
+        headers: gen.junkHeaders,
       }),
-      build: (c: BodyCase): InjectOptions => ({
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: withBodyHeaders(c, authorization(c.token)),
-        ...origin(c.token),
-      }),
+      build: tokenPost,
     },
     ...(["", "/result"] as const).map((tail) =>
       getRoute(
         `GET /v1/batch-files/:batchId${tail}`,
-        pathSegment(
-          hex32.map((h) => h.slice(2).toLowerCase()),
-          fc.oneof(badHash, hex32),
-        ).map((id) => `/v1/batch-files/${id}${tail}`),
+        gen
+          .pathSegment(
+            gen.hex32.map((h) => h.slice(2).toLowerCase()),
+            fc.oneof(gen.badHash, gen.hex32),
+          )
+          .map((id) => `/v1/batch-files/${id}${tail}`),
       ),
     ),
     getRoute(
       "GET /v1/credit-report",
-      queryString({
-        month: {
-          valid: fc.oneof(
-            fc.constantFrom("2026-11", "2026-12", "2027-01"),
-            fc.constantFrom("2026-13", "2026-00", "0000-00", "9999-99", "2026-1", "2026-11-22"),
-          ),
-        },
-      }).map((query) => `/v1/credit-report${query}`),
+      gen
+        .queryString({
+          month: {
+            valid: fc.oneof(
+              fc.constantFrom("2026-11", "2026-12", "2027-01"),
+              fc.constantFrom("2026-13", "2026-00", "0000-00", "9999-99", "2026-1", "2026-11-22"),
+            ),
+          },
+        })
+        .map((query) => `/v1/credit-report${query}`),
     ),
     getRoute(
       "GET /v1/documents/:documentId",
       fc
         .tuple(
-          pathSegment(fc.oneof(hex32, fc.constant("known")), badHash),
-          queryString({
-            purpose: { valid: fc.oneof(fc.constantFrom("review", "court request"), hostileString) },
+          gen.pathSegment(fc.oneof(gen.hex32, fc.constant("known")), gen.badHash),
+          gen.queryString({
+            purpose: { valid: fc.oneof(fc.constantFrom("review", "court request"), gen.hostileString) },
           }),
         )
         .map(([d, query]) => `/v1/documents/${d === "known" ? known.documentId : d}${query}`),
@@ -1170,7 +1094,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     {
       route: "POST /v1/forwarded-applications/:channel",
       arbitrary: fc
-        .tuple(channel, queryString({ platform: { valid: fc.constantFrom("4", "2") } }))
+        .tuple(channel, gen.queryString({ platform: { valid: fc.constantFrom("4", "2") } }))
         .chain(([ch, query]) =>
           signedCase(
             fc.constant(`/v1/forwarded-applications/${ch}${query}`),
@@ -1196,7 +1120,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
           channel,
           fc.oneof(
             { weight: 4, arbitrary: fc.constant("") },
-            { weight: 1, arbitrary: queryString({ platform: { valid: fc.constantFrom("4", "5") } }) },
+            { weight: 1, arbitrary: gen.queryString({ platform: { valid: fc.constantFrom("4", "5") } }) },
           ),
         )
         .chain(([ch, query]) =>
@@ -1218,7 +1142,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       arbitrary: signedCase(
         fc.constant("/v1/loan-agreements"),
         shapedOrHostile(
-          mutatedJson({
+          gen.mutatedJson({
             applicationId: "JDB20261122000123",
             terms: {
               originator: 4,
@@ -1240,8 +1164,11 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       arbitrary: signedCase(
         fc.constant("/v1/income-split-agreements"),
         shapedOrHostile(
-          objectText({
-            loanId: { valid: fc.oneof(quoted(hex32), fc.constant("__KNOWN_LOAN__")), bad: quoted(badHash) },
+          gen.objectText({
+            loanId: {
+              valid: fc.oneof(gen.quoted(gen.hex32), fc.constant("__KNOWN_LOAN__")),
+              bad: gen.quoted(gen.badHash),
+            },
             platformIncomeShareBps: { valid: fc.integer({ min: 0, max: 10_000 }).map(String) },
           }),
           2,
@@ -1278,18 +1205,18 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       "GET /v1/cases/:loanId",
       loanSegment.map((l) => `/v1/cases/${l}`),
     ),
-    bodyRoute(
-      "POST /v1/cases/:loanId/court",
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/cases/${l}/court`),
-      shapedOrHostile(objectText({ court: { valid: fc.constantFrom("5", "4", "1", "99") } })),
+      "cases",
+      "court",
+      shapedOrHostile(gen.objectText({ court: { valid: fc.constantFrom("5", "4", "1", "99") } })),
     ),
     ...["document-fetches", "acceptance", "closure"].map(caseStep),
-    bodyRoute(
-      "POST /v1/cases/:loanId/ruling",
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/cases/${l}/ruling`),
-      shapedOrHostile(objectText({ rulingBase64: { valid: quoted(base64) } })),
+      "cases",
+      "ruling",
+      shapedOrHostile(gen.objectText({ rulingBase64: { valid: gen.quoted(base64) } })),
     ),
     // post-loan: notices, mediation, the court's package, the nightly batch
     ...(["notices", "mediation", "mediation/agreement"] as const).map((what) =>
@@ -1298,17 +1225,12 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         loanSegment.map((l) => `/v1/loans/${l}/${what}`),
       ),
     ),
-    bodyRoute(
-      "POST /v1/loans/:loanId/mediation/refusal",
+    loanBodyRoute("POST", "loans", "mediation/refusal", emptyOrHostile),
+    loanBodyRoute(
       "POST",
-      loanSegment.map((l) => `/v1/loans/${l}/mediation/refusal`),
-      emptyOrHostile,
-    ),
-    bodyRoute(
-      "POST /v1/loans/:loanId/mediation/acceptance",
-      "POST",
-      loanSegment.map((l) => `/v1/loans/${l}/mediation/acceptance`),
-      shapedOrHostile(objectText({ signedAgreementBase64: { valid: quoted(base64) } })),
+      "loans",
+      "mediation/acceptance",
+      shapedOrHostile(gen.objectText({ signedAgreementBase64: { valid: gen.quoted(base64) } })),
     ),
     ...["package-checks", "package-archive"].map(caseStep),
     bodyRoute(
@@ -1343,7 +1265,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
       route: "any other method or path",
       arbitrary: fc
         .tuple(
-          strayRequest([
+          gen.strayRequest([
             "/",
             "/v1",
             "/v1/loans/",
@@ -1369,17 +1291,17 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
         url: c.path,
         headers: {
           ...authorization(c.token),
-          ...(!sendsBody(c) ? {} : { "content-type": "application/json" }),
+          ...(!gen.sendsBody(c) ? {} : { "content-type": "application/json" }),
         },
-        ...(!sendsBody(c) ? {} : { payload: c.body }),
+        ...(!gen.sendsBody(c) ? {} : { payload: c.body }),
       }),
     },
   ];
 
   /** `options` is refused with `status` and `code`, and the database is exactly as before (the harness's rules). */
   async function refusedWithoutWrites(options: InjectOptions, status: number, code: string): Promise<void> {
-    const before = await digestDb(target.db, target.unsnapshotted);
-    const watch = new Watch(target);
+    const before = await fuzz.digestDb(target.db, target.unsnapshotted);
+    const watch = new fuzz.Watch(target);
     let reply;
     try {
       reply = await node.app.inject(options);
@@ -1391,7 +1313,7 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
     expect(
       watch.writes.filter((k) => target.mayWrite?.(k, code) !== true).map((k) => k.toString("latin1")),
     ).to.deep.equal([]);
-    expect(await digestDb(target.db, target.unsnapshotted)).to.equal(before);
+    expect(await fuzz.digestDb(target.db, target.unsnapshotted)).to.equal(before);
   }
   const approver = () => ({ authorization: `Bearer ${TOKENS.approver}` });
 
@@ -1541,24 +1463,20 @@ describe(`institution node: route fuzzing (${RUNS} requests per route, FUZZ_SEED
 
   it("fuzzes every documented route (the OpenAPI document lists no route the fuzzer skips)", async function () {
     const fuzzed = new Set(routes().map((r) => r.route));
-    const documented = await documentedRoutes(node.app);
+    const documented = await fuzz.documentedRoutes(node.app);
     expect(documented.length).to.be.greaterThan(10);
     expect([...fuzzed]).to.include.members(documented);
   });
 
   it("fuzzes every route: no 5xx, no crash, catalogued 4xx codes, nothing written by a rejected request", async function () {
-    await fuzzEveryRoute(target, routes(), stats, { runs: RUNS, seed: SEED });
-    // the genuine example of each of these routes was accepted (the fuzzer's requests were refused for what they changed)
-    for (const route of [
+    await fuzz.fuzzEveryRoute(target, routes(), run);
+    fuzz.expectAccepted(run.stats, [
       "POST /v1/applications/:channel",
       "POST /v1/loans",
       "POST /v1/loans/:loanId/disbursements",
       "POST /v1/consents",
       "POST /v1/reconciliations",
       "POST /v1/forwarded-applications/:channel",
-    ]) {
-      const s = stats.find((x) => x.route === route);
-      if (s !== undefined) expect(s.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
-    }
+    ]);
   });
 });

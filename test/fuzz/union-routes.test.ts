@@ -13,46 +13,24 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import type { Wallet } from "ethers";
 import type { InjectOptions } from "fastify";
-import { requestDomain, signRequest, TARGET_HEADER } from "../../common/auth/request-signing.ts";
-import { recordConsent } from "../../nodes/src/bureau/consent.ts";
 import { consentReference } from "../../nodes/src/credit-service/union-client.ts";
 import { NODE_ERRORS } from "../../nodes/src/errors.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
-import {
-  formatStats,
-  fuzzRoute,
-  fuzzRuns,
-  fuzzSeed,
-  selectedRoutes,
-  type FuzzTarget,
-  type RouteFuzz,
-  type RouteStats,
-} from "../support/fuzz/harness.ts";
-import {
-  contentType,
-  hostileBody,
-  hostileString,
-  junkHeaders,
-  mutatedJson,
-  pathSegment,
-} from "../support/fuzz/hostile.ts";
+import * as fuzz from "../support/fuzz/harness.ts";
+import * as gen from "../support/fuzz/hostile.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { NONCE_PREFIX, nonceMayWrite, startsWith } from "../support/fuzz/node-nonces.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
+import { consentAt } from "../support/institution-node.ts";
+import * as nodeToNode from "../support/fuzz/node-to-node.ts";
 
-const RUNS = fuzzRuns(200);
-const SEED = fuzzSeed();
 const TOKENS = { clerk: "fuzz-clerk", approver: "fuzz-approver", admin: "fuzz-admin" } as const;
-const DAY = 86_400_000;
 
-describe(`union node: route fuzzing of the union-only routes (${RUNS} requests per route, FUZZ_SEED=${SEED})`, function () {
-  this.timeout(0);
+fuzz.describeFuzzing("union node: route fuzzing of the union-only routes", "union node", function (run) {
   const suite = lendingSuite("fuzz-union-", { anchor: { config: { membershipCacheMs: 600_000 } } });
   let union: NodeService;
-  let target: FuzzTarget;
-  const stats: RouteStats[] = [];
+  let target: fuzz.FuzzTarget;
   /** Branch A's genuine request: a borrower with an anchored consent, and the objection it filed. */
   const known = {
     query: {} as Record<string, unknown>,
@@ -61,37 +39,12 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
   };
 
   type Signer = "branchA" | "branchB" | "platform" | "court" | "outsider" | "none" | "expired";
-  type Target = { kind: "union" } | { kind: "other"; member: number } | { kind: "header"; value: string };
-  const wallets = (): Record<string, Wallet> => ({
-    branchA: suite.chain.wallets.branchA,
-    branchB: suite.chain.wallets.branchB,
-    platform: suite.chain.wallets.platform,
-    court: suite.chain.wallets.court,
-    outsider: suite.chain.wallets.outsider,
-  });
-  async function signed(
-    who: Signer,
-    method: string,
-    url: string,
-    body: string | Buffer,
-    to: Target = { kind: "union" },
-  ): Promise<Record<string, string>> {
-    if (who === "none") return {};
-    const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
-    const request = { method, path: url, body, target: to.kind === "other" ? to.member : MEMBERS.union };
-    const headers =
-      who === "expired"
-        ? await signRequest(suite.chain.wallets.branchA, domain, request, {
-            expiresAt: Math.floor(Date.now() / 1000) - 5,
-          })
-        : await signRequest(wallets()[who]!, domain, request);
-    return to.kind === "header" ? { ...headers, [TARGET_HEADER]: to.value } : headers;
-  }
+  /** `this`: the union's node. */
+  type Target = Exclude<nodeToNode.Addressee, { kind: "service" }>;
+  /** Signed for the union's node unless `to` says otherwise; `expired`: branch A's key, expired. */
+  const signed = nodeToNode.nodeSigner(() => suite.chain, MEMBERS.union, "branchA");
 
   before(async function () {
-    console.log(
-      `      union route fuzzing seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${RUNS} requests per route`,
-    );
     const base = await suite.config({ tokens: TOKENS });
     // a real LevelDB directory; neither the indexer nor the outbox sender runs, so only requests write
     union = await suite.node({
@@ -105,18 +58,7 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
       wallet: suite.chain.wallets.branchA,
     });
     const borrowerKey = `0x${randomBytes(32).toString("hex")}`;
-    const letter = randomBytes(32);
-    const now = Date.now();
-    const consent = await recordConsent(
-      {
-        borrowerKey,
-        letterDigest: `0x${Buffer.from(await crypto.subtle.digest("SHA-256", letter)).toString("hex")}`,
-        signedAt: new Date(now - 60_000).toISOString(),
-        validUntil: new Date(now + 365 * DAY).toISOString(),
-        scope: ["LOAN_APPROVAL"],
-      },
-      branch.ops.credit.deps.consent,
-    );
+    const consent = await consentAt(branch, borrowerKey);
     known.query = {
       borrowerKey,
       purpose: "LOAN_APPROVAL",
@@ -156,10 +98,6 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
     };
   });
 
-  after(function () {
-    if (stats.length > 0) console.log(formatStats("union node", stats));
-  });
-
   // ------------------------------------------------------------------------------------------
   // generators
 
@@ -169,48 +107,35 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
     { weight: 1, arbitrary: fc.constantFrom<Signer>("platform", "court", "outsider", "none", "expired") },
   );
   const unionTarget: fc.Arbitrary<Target> = fc.oneof(
-    { weight: 12, arbitrary: fc.constant<Target>({ kind: "union" }) },
+    { weight: 12, arbitrary: fc.constant<Target>({ kind: "this" }) },
     {
       weight: 1,
-      arbitrary: fc
-        .constantFrom(MEMBERS.branchA, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court, 0xffff_ffff)
-        .map((member): Target => ({ kind: "other", member })),
+      arbitrary: nodeToNode.otherMember([MEMBERS.branchA, MEMBERS.branchB, MEMBERS.platform, MEMBERS.court]),
     },
     {
       weight: 1,
-      arbitrary: fc
-        .oneof(fc.constantFrom("", "0", "01", "-1", "1.0", " 1", "0x1", "4294967297", "１"), hostileString)
-        .map((value): Target => ({ kind: "header", value })),
+      arbitrary: nodeToNode.hostileTarget(["", "0", "01", "-1", "1.0", " 1", "0x1", "4294967297", "１"]),
     },
   );
-  type SignedCase = {
-    method: "GET" | "POST";
-    url: string;
-    body: string | Buffer;
-    type: string | undefined;
-    signer: Signer;
-    target: Target;
-    headers: Record<string, string>;
-  };
+  type SignedCase = nodeToNode.NodeRequestCase<Signer, Target> & { method: "GET" | "POST" };
   const signedRequest = async (c: SignedCase): Promise<InjectOptions> => ({
     method: c.method,
     url: c.url,
     ...(c.method === "GET" ? {} : { payload: c.body }),
-    headers: {
-      ...c.headers,
-      ...(c.type === undefined || c.method === "GET" ? {} : { "content-type": c.type }),
-      ...(await signed(c.signer, c.method, c.url, c.method === "GET" ? "" : c.body, c.target)),
-    },
+    headers: fuzz.withBodyHeaders(
+      { headers: c.headers, type: c.method === "GET" ? undefined : c.type },
+      await signed(c.signer, c.method, c.url, c.method === "GET" ? "" : c.body, c.target),
+    ),
   });
   const signedPost = (url: string, body: fc.Arbitrary<string | Buffer>): fc.Arbitrary<SignedCase> =>
     fc.record({
       method: fc.constant<"POST">("POST"),
       url: fc.constant(url),
       body,
-      type: contentType,
+      type: gen.contentType,
       signer,
       target: unionTarget,
-      headers: junkHeaders,
+      headers: gen.junkHeaders,
     });
   const genuine = (url: string, body: unknown): SignedCase => ({
     method: "POST",
@@ -218,18 +143,42 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
     body: JSON.stringify(body),
     type: "application/json",
     signer: "branchA",
-    target: { kind: "union" },
+    target: { kind: "this" },
     headers: {},
   });
-  const objectionSegment = pathSegment(
-    fc.oneof(
-      fc.constant("known"),
-      fc.uint8Array({ minLength: 12, maxLength: 12 }).map((b) => `obj_${Buffer.from(b).toString("hex")}`),
+  /** A signed POST fuzzed from branch A's genuine `body` (mostly mutations of it), each reply checked by `check`. */
+  const mutatedPost = (
+    url: string,
+    body: Record<string, unknown>,
+    check: (c: SignedCase, reply: { statusCode: number }) => void,
+  ): fuzz.RouteFuzz<SignedCase> => ({
+    route: `POST ${url}`,
+    examples: [genuine(url, body)],
+    arbitrary: signedPost(
+      url,
+      fc.oneof({ weight: 6, arbitrary: gen.mutatedJson(body) }, { weight: 2, arbitrary: gen.hostileBody }),
     ),
-    fc.oneof(hostileString, fc.constantFrom("obj_", "OBJ_000000000000000000000000", "__proto__")),
-  ).map((s) => (s === "known" ? known.objectionId : s));
+    build: signedRequest,
+    check,
+  });
+  const objectionSegment = gen
+    .pathSegment(
+      fc.oneof(
+        fc.constant("known"),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }).map((b) => `obj_${Buffer.from(b).toString("hex")}`),
+      ),
+      fc.oneof(gen.hostileString, fc.constantFrom("obj_", "OBJ_000000000000000000000000", "__proto__")),
+    )
+    .map((s) => (s === "known" ? known.objectionId : s));
 
   type Token = keyof typeof TOKENS | "none" | "unknown";
+  type BodyCase = {
+    token: Token;
+    url: string;
+    type: string | undefined;
+    body: string | Buffer;
+    headers: Record<string, string>;
+  };
   const token: fc.Arbitrary<Token> = fc.oneof(
     { weight: 8, arbitrary: fc.constant<Token>("admin") },
     { weight: 1, arbitrary: fc.constantFrom<Token>("clerk", "approver", "none", "unknown") },
@@ -240,38 +189,17 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
   const origin = (t: Token): { remoteAddress?: string } =>
     t === "unknown" ? { remoteAddress: "203.0.113.67" } : {};
 
-  const routes = (): Array<RouteFuzz<any>> => [
-    {
-      route: "POST /v1/union/credit-queries",
-      examples: [genuine("/v1/union/credit-queries", known.query)],
-      arbitrary: signedPost(
-        "/v1/union/credit-queries",
-        fc.oneof({ weight: 6, arbitrary: mutatedJson(known.query) }, { weight: 2, arbitrary: hostileBody }),
-      ),
-      build: signedRequest,
-      check: (c: SignedCase, reply) => {
-        if (reply.statusCode < 400 && !["branchA", "branchB"].includes(c.signer))
-          throw new Error(`the union answered a credit query signed by ${c.signer}`);
-      },
-    },
-    {
-      route: "POST /v1/union/credit-objections",
-      examples: [genuine("/v1/union/credit-objections", known.objection)],
-      arbitrary: signedPost(
-        "/v1/union/credit-objections",
-        fc.oneof(
-          { weight: 6, arbitrary: mutatedJson(known.objection) },
-          { weight: 2, arbitrary: hostileBody },
-        ),
-      ),
-      build: signedRequest,
-      check: (c: SignedCase, reply) => {
-        if (reply.statusCode < 400 && c.signer !== "branchA")
-          throw new Error(
-            `the union accepted an objection signed by ${c.signer} for a report it served branch A`,
-          );
-      },
-    },
+  const routes = (): Array<fuzz.RouteFuzz<any>> => [
+    mutatedPost("/v1/union/credit-queries", known.query, (c, reply) => {
+      if (reply.statusCode < 400 && !["branchA", "branchB"].includes(c.signer))
+        throw new Error(`the union answered a credit query signed by ${c.signer}`);
+    }),
+    mutatedPost("/v1/union/credit-objections", known.objection, (c, reply) => {
+      if (reply.statusCode < 400 && c.signer !== "branchA")
+        throw new Error(
+          `the union accepted an objection signed by ${c.signer} for a report it served branch A`,
+        );
+    }),
     {
       route: "GET /v1/union/credit-objections/:objectionId",
       arbitrary: fc.record({
@@ -281,7 +209,7 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
         type: fc.constant(undefined),
         signer,
         target: unionTarget,
-        headers: junkHeaders,
+        headers: gen.junkHeaders,
       }),
       build: signedRequest,
       check: (c: SignedCase, reply) => {
@@ -291,7 +219,7 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
     },
     {
       route: "GET /v1/union/credit-objections",
-      arbitrary: fc.record({ token, headers: junkHeaders }),
+      arbitrary: fc.record({ token, headers: gen.junkHeaders }),
       build: (c: { token: Token; headers: Record<string, string> }): InjectOptions => ({
         ...origin(c.token),
         method: "GET",
@@ -304,63 +232,37 @@ describe(`union node: route fuzzing of the union-only routes (${RUNS} requests p
       arbitrary: fc.record({
         token,
         url: objectionSegment.map((s) => `/v1/union/credit-objections/${s}/answer`),
-        type: contentType,
+        type: gen.contentType,
         body: fc.oneof(
           {
             weight: 6,
-            arbitrary: mutatedJson({
+            arbitrary: gen.mutatedJson({
               outcome: "rejected",
               answer: "经核查，查询记录属实 / the query is genuine",
             }),
           },
-          { weight: 2, arbitrary: hostileBody },
+          { weight: 2, arbitrary: gen.hostileBody },
         ),
-        headers: junkHeaders,
+        headers: gen.junkHeaders,
       }),
-      build: (c: {
-        token: Token;
-        url: string;
-        type: string | undefined;
-        body: string | Buffer;
-        headers: Record<string, string>;
-      }): InjectOptions => ({
+      build: (c: BodyCase): InjectOptions => ({
         ...origin(c.token),
-        method: "POST",
-        url: c.url,
-        payload: c.body,
-        headers: {
-          ...c.headers,
-          ...(c.type === undefined ? {} : { "content-type": c.type }),
-          ...bearer(c.token),
-        },
+        ...fuzz.bodyRequest("POST", c, bearer(c.token)),
       }),
     },
   ];
 
   it("fuzzes every union-only route the union's node documents", async function () {
     const fuzzed = new Set(routes().map((r) => r.route));
-    const doc = (await union.app.inject({ method: "GET", url: "/docs/json" })).json() as {
-      paths: Record<string, Record<string, unknown>>;
-    };
-    const unionOnly = Object.entries(doc.paths)
-      .filter(([path]) => path.startsWith("/v1/union/"))
-      .flatMap(([path, methods]) =>
-        Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
-      );
+    const unionOnly = (await fuzz.documentedRoutes(union.app)).filter((r) =>
+      r.split(" ")[1]!.startsWith("/v1/union/"),
+    );
     expect(unionOnly).to.have.length(5);
     expect([...fuzzed]).to.have.members(unionOnly);
   });
 
   it("fuzzes every union-only route: no 5xx, no crash, catalogued 4xx codes, nothing written by a rejected request", async function () {
-    for (const spec of selectedRoutes(routes())) {
-      const s = await fuzzRoute(target, spec, { runs: RUNS, seed: SEED });
-      stats.push(s);
-      expect(s.runs).to.be.at.least(RUNS);
-    }
-    // the genuine example of each of these routes was accepted (the fuzzer's requests were refused for what they changed)
-    for (const route of ["POST /v1/union/credit-queries", "POST /v1/union/credit-objections"]) {
-      const s = stats.find((x) => x.route === route);
-      if (s !== undefined) expect(s.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
-    }
+    await fuzz.fuzzEveryRoute(target, routes(), run);
+    fuzz.expectAccepted(run.stats, ["POST /v1/union/credit-queries", "POST /v1/union/credit-objections"]);
   });
 });

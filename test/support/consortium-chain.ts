@@ -54,6 +54,14 @@ export type ConsortiumChain = {
   stop(): Promise<void>;
 };
 
+/** One of the chain's keys by role name (`union`: the union's operations key). */
+export function walletOf(chain: ConsortiumChain, role: string): Wallet {
+  const wallets: Record<string, Wallet> = { ...chain.wallets, union: chain.wallets.unionOps };
+  const wallet = wallets[role];
+  if (wallet === undefined) throw new Error(`no key for ${role}`);
+  return wallet;
+}
+
 export async function startConsortiumChain(options: { anvilArgs?: string[] } = {}): Promise<ConsortiumChain> {
   const anvil = await startAnvil({ ...(options.anvilArgs === undefined ? {} : { args: options.anvilArgs }) });
   const [deployer, unionOps, anchor, branchA, branchB, court] = [0, 1, 2, 3, 4, 5].map((i) =>

@@ -13,6 +13,7 @@ import { formatShanghaiIso } from "../../nodes/src/channels/times.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
 import { addMonths } from "../../common/lending/dates.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
+import { recordConsent } from "../../nodes/src/bureau/consent.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { approvingDecision, injectAs } from "./credit-decision.ts";
 import { jiedaibaoPayload } from "./channel-fixtures.ts";
@@ -126,6 +127,28 @@ type Reply = Awaited<ReturnType<NodeService["app"]["inject"]>>;
 export function consentDates(now: number = Date.now()): { signedAt: string; validUntil: string } {
   const day = formatShanghaiIso(now).slice(0, 10);
   return { signedAt: "2026-11-22T10:00:00+08:00", validUntil: `${addMonths(day, 12)}T10:00:00+08:00` };
+}
+
+/**
+ * The borrower's consent to a loan-approval credit query, recorded and anchored at `node` through
+ * its bureau (not its API): signed a minute ago, valid for 365 days.
+ */
+export async function consentAt(
+  node: NodeService,
+  borrowerKey: string,
+  letter: Uint8Array = randomBytes(32),
+) {
+  const now = Date.now();
+  return recordConsent(
+    {
+      borrowerKey,
+      letterDigest: `0x${Buffer.from(await crypto.subtle.digest("SHA-256", letter)).toString("hex")}`,
+      signedAt: new Date(now - 60_000).toISOString(),
+      validUntil: new Date(now + 365 * 86_400_000).toISOString(),
+      scope: ["LOAN_APPROVAL"],
+    },
+    node.ops.credit.deps.consent,
+  );
 }
 
 type As = (role: "clerk" | "approver") => { authorization: string };
@@ -276,12 +299,7 @@ export async function outboxSettled(
 }
 
 /** outboxSettled, and it must be confirmed (throws with the failure otherwise). */
-export async function outboxConfirmed(
-  node: NodeService,
-  as: (role: "clerk") => { authorization: string },
-  serial: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const entry = await outboxSettled(node, as, serial, timeoutMs);
-  if (entry.state === "failed") throw new Error(`${serial} failed: ${JSON.stringify(entry.failure)}`);
+export async function outboxConfirmed(...args: Parameters<typeof outboxSettled>): Promise<void> {
+  const entry = await outboxSettled(...args);
+  if (entry.state === "failed") throw new Error(`${args[2]} failed: ${JSON.stringify(entry.failure)}`);
 }

@@ -107,7 +107,7 @@ export type RouteStats = {
 
 const MAX_SHOWN = 600;
 
-function describe(request: InjectOptions): string {
+function showRequest(request: InjectOptions): string {
   const payload =
     request.payload === undefined
       ? ""
@@ -224,7 +224,7 @@ export async function fuzzRoute<Case>(
     if (compare && baseline === undefined) baseline = await digestDb(target.db, target.unsnapshotted);
     const reply = await target.app.inject(request);
     const where = () =>
-      `${target.service} ${spec.route} (FUZZ_SEED=${options.seed}, route seed ${seed}): ${describe(request)} → ${reply.statusCode} ${reply.body.slice(0, MAX_SHOWN)}`;
+      `${target.service} ${spec.route} (FUZZ_SEED=${options.seed}, route seed ${seed}): ${showRequest(request)} → ${reply.statusCode} ${reply.body.slice(0, MAX_SHOWN)}`;
     stats.runs++;
     stats.statuses.set(reply.statusCode, (stats.statuses.get(reply.statusCode) ?? 0) + 1);
     if (watch.crashes.length > 0)
@@ -319,17 +319,16 @@ export async function documentedRoutes(app: FastifyInstance): Promise<string[]> 
   );
 }
 
-/** Fuzzes each selected route of `routes` in turn (at least `runs` requests each), adding its figures to `stats`. */
+/** Fuzzes each selected route of `routes` in turn (at least `run.runs` requests each), adding its figures to `run.stats`. */
 export async function fuzzEveryRoute(
   target: FuzzTarget,
   routes: Array<RouteFuzz<any>>,
-  stats: RouteStats[],
-  options: { runs: number; seed: number },
+  run: FuzzRun,
 ): Promise<void> {
   for (const spec of selectedRoutes(routes)) {
-    const s = await fuzzRoute(target, spec, options);
-    stats.push(s);
-    expect(s.runs, spec.route).to.be.at.least(options.runs);
+    const s = await fuzzRoute(target, spec, run);
+    run.stats.push(s);
+    expect(s.runs, spec.route).to.be.at.least(run.runs);
   }
 }
 
@@ -357,3 +356,52 @@ export function formatStats(service: string, all: RouteStats[]): string {
   );
   return lines.join("\n");
 }
+
+/** One describe block's run: requests per route, the seed, and each fuzzed route's figures. */
+export type FuzzRun = { runs: number; seed: number; stats: RouteStats[] };
+
+/**
+ * The describe block of one service's route fuzzing, titled with its requests per route and seed:
+ * the seed is printed before the block's own hooks run (so a failure can be replayed) and every
+ * fuzzed route's figures after it. `body` declares the block's suite, hooks and tests.
+ */
+export function describeFuzzing(title: string, service: string, body: (run: FuzzRun) => void): void {
+  const run: FuzzRun = { runs: fuzzRuns(200), seed: fuzzSeed(), stats: [] };
+  describe(`${title} (${run.runs} requests per route, FUZZ_SEED=${run.seed})`, function () {
+    this.timeout(0);
+    before(function () {
+      console.log(
+        `      ${service} route fuzzing seed ${run.seed} (replay with FUZZ_SEED=${run.seed}), ${run.runs} requests per route`,
+      );
+    });
+    after(function () {
+      if (run.stats.length > 0) console.log(formatStats(service, run.stats));
+    });
+    body(run);
+  });
+}
+
+/** Each of `routes` that was fuzzed accepted some requests: its genuine example passed, so refusals were for what the fuzzer changed. */
+export function expectAccepted(stats: RouteStats[], routes: string[]): void {
+  for (const route of routes) {
+    const s = stats.find((x) => x.route === route);
+    if (s !== undefined) expect(s.accepted, `${route} accepted some requests`).to.be.greaterThan(0);
+  }
+}
+
+/** A case's junk headers, its content type (when it has one) and `auth`. */
+export const withBodyHeaders = (
+  c: { headers: Record<string, string>; type: string | undefined },
+  auth: Record<string, string> = {},
+): Record<string, string> => ({
+  ...c.headers,
+  ...(c.type === undefined ? {} : { "content-type": c.type }),
+  ...auth,
+});
+
+/** A case with a body as the request `method` sends it: its URL, body, junk headers, content type and `auth`. */
+export const bodyRequest = (
+  method: "POST" | "PUT",
+  c: { url: string; body: string | Buffer; headers: Record<string, string>; type: string | undefined },
+  auth: Record<string, string> = {},
+): InjectOptions => ({ method, url: c.url, payload: c.body, headers: withBodyHeaders(c, auth) });
