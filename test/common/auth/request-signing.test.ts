@@ -3,7 +3,7 @@
 // the sign/verify rates (printed, not asserted).
 import { expect } from "chai";
 import { createHash } from "node:crypto";
-import { Signature, TypedDataEncoder, Wallet, getAddress, verifyTypedData } from "ethers";
+import { Signature, Wallet, getAddress, verifyTypedData } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
 import {
   AUTH_HEADERS,
@@ -26,7 +26,7 @@ import {
   type RequestToSign,
   type SignOptions,
 } from "../../../common/auth/request-signing.ts";
-import { typesOf } from "../../support/eip712.ts";
+import { expectTypedFormat, typesOf } from "../../support/eip712.ts";
 import { expectCode } from "../../support/expect-error.ts";
 
 // ---- Fixtures ---------------------------------------------------------------------------------
@@ -77,18 +77,10 @@ const sha256Hex = (bytes: Uint8Array): string => `0x${createHash("sha256").updat
 
 describe("request signing: format", () => {
   it("uses the EIP-712 domain and SignedRequest type of the spec", () => {
-    expect(domain).to.deep.equal({
-      name: "JointLedger",
-      version: "1",
-      chainId: 31337n,
-      verifyingContract: REGISTRY,
+    expectTypedFormat(domain, REQUEST_TYPES, {
+      domain: { name: "JointLedger", version: "1", chainId: 31337n, verifyingContract: REGISTRY },
+      encodeType: "SignedRequest(string method,string path,bytes32 bodyHash,uint256 nonce,uint64 expiresAt)",
     });
-    const encoder = TypedDataEncoder.from({
-      SignedRequest: REQUEST_TYPES.SignedRequest.map((f) => ({ ...f })),
-    });
-    expect(encoder.encodeType("SignedRequest")).to.equal(
-      "SignedRequest(string method,string path,bytes32 bodyHash,uint256 nonce,uint64 expiresAt)",
-    );
   });
 
   it("exports the four lower-case header names", () => {
