@@ -1,8 +1,12 @@
 // The CJK font the node's own PDFs embed (the settlement agreement, the case certificate): Noto
-// Sans SC, as the loan contract uses it (e-contract/generate.ts). Embedded whole (about 6.5 MB a
-// file): pdf-lib's subsetting of this font drops most CJK glyphs (poppler renders a subset-embedded
-// certificate with its Chinese text missing), and a court certificate or an agreement to be signed
-// must read in full.
+// Sans SC, as the loan contract uses it (e-contract/generate.ts), embedded as a subset of the
+// glyphs drawn (tens of kilobytes a file instead of the whole 6.5 MB font).
+//
+// @pdf-lib/fontkit (1.1.1) copies each glyph's bytes into the subset as the font stores them, and
+// a subset under 64 KiB gets the short `loca` format, whose offsets are stored halved: a glyph of
+// odd length — Noto Sans SC stores many — shifts every later glyph by a byte, and readers draw
+// those glyphs blank. The fontkit given to pdf-lib here pads each copied glyph to an even length
+// (a zero byte after the glyph's data is never read), so the offsets stay exact.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import fontkit from "@pdf-lib/fontkit";
@@ -11,8 +15,39 @@ import type { PDFDocument, PDFFont } from "pdf-lib";
 const FONT_FILE = "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf";
 let fontBytes: Promise<Uint8Array> | undefined;
 
+/** The part of fontkit's TrueType subset the padding touches (its glyph buffers and running offset). */
+type GlyfSubset = { glyf: Uint8Array[]; offset: number; _addGlyph(gid: number): number };
+
+type Fontkit = Parameters<PDFDocument["registerFontkit"]>[0];
+
+const evenGlyphFontkit: Fontkit = {
+  create(buffer, postscriptName) {
+    const font = fontkit.create(buffer, postscriptName);
+    const createSubset = font.createSubset.bind(font);
+    font.createSubset = () => {
+      const subset = createSubset();
+      const glyf = subset as unknown as GlyfSubset;
+      const addGlyph = glyf._addGlyph.bind(glyf);
+      glyf._addGlyph = (gid) => {
+        const index = addGlyph(gid);
+        const bytes = glyf.glyf[index]!;
+        if (bytes.length % 2 === 1) {
+          // fontkit's own Buffer class: its encoder takes no other chunk
+          const padded = (bytes.constructor as { alloc(size: number): Uint8Array }).alloc(bytes.length + 1);
+          padded.set(bytes);
+          glyf.glyf[index] = padded;
+          glyf.offset += 1;
+        }
+        return index;
+      };
+      return subset;
+    };
+    return font;
+  },
+};
+
 export async function embedCjkFont(doc: PDFDocument): Promise<PDFFont> {
-  doc.registerFontkit(fontkit);
+  doc.registerFontkit(evenGlyphFontkit);
   fontBytes ??= readFile(createRequire(import.meta.url).resolve(FONT_FILE));
-  return doc.embedFont(await fontBytes, { subset: false });
+  return doc.embedFont(await fontBytes, { subset: true });
 }
