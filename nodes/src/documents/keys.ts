@@ -16,6 +16,7 @@
 // entry with its index entry. Nothing is ever half-written.
 import { readUintBE, uintBE } from "../../../common/bytes.ts";
 import type { LevelRoot, Sublevel } from "../../../common/level.ts";
+import { concat } from "../indexer/keys.ts";
 
 export const ID_BYTES = 32;
 export const SEQ_BYTES = 6;
@@ -66,15 +67,8 @@ export function readSeq(bytes: Uint8Array, offset = 0): number {
   return readUintBE(bytes, SEQ_BYTES, offset);
 }
 
-export function concatKey(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+/** Keys of several parts (loanId ‖ documentId, documentId ‖ seq): the indexer's concatenation. */
+export const concatKey = concat;
 
 /** Bounds of the keys `prefix ‖ rest` with a fixed-width rest: prefix ‖ 00… to prefix ‖ ff…, inclusive. */
 export function prefixRange(prefix: Uint8Array, restBytes: number): { gte: Uint8Array; lte: Uint8Array } {
