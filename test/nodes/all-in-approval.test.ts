@@ -6,16 +6,26 @@ import { expect } from "chai";
 import { Contract } from "ethers";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
+import { apiAs, approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
+import { CLERK_APPROVER_TOKENS as TOKENS, expectRefusal, okAs, okBody } from "../support/node-calls.ts";
 
 describe("node approval: the all-in cost cap and the fees on chain", function () {
   this.timeout(120_000);
   const suite = lendingSuite("node-all-in-", { branch: { tokens: TOKENS } }); // outbox sender and indexer
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  const ok = okAs(as);
+  /** The loan's LoanFeesRegistered events on the ledger. */
+  const feeEvents = (loanId: string) => {
+    const ledger = new Contract(
+      suite.lending.addresses.jointLoanLedger,
+      JOINT_LOAN_LEDGER_ABI,
+      suite.chain.anvil.provider,
+    );
+    return ledger.queryFilter(ledger.filters.LoanFeesRegistered!(loanId));
+  };
 
   it("refuses 100,000 yuan at 23% for 12 months with a 6,000-yuan fee with the first installment: 3488 bps (was registered on its nominal 23%)", async function () {
     const payload = jiedaibaoPayload();
@@ -28,17 +38,14 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       letter: "授权书",
       contract: "借款合同",
     });
-    expect(refused.statusCode, refused.body).to.equal(422);
-    const { error } = refused.json() as { error: { code: string; details: unknown } };
-    expect(error.code).to.equal("NODE_ERR_ALL_IN_APR_ABOVE_CAP");
-    expect(error.details).to.deep.equal({ allInAprBps: 3488, capBps: 2400 });
-    // nothing written: no outbox entry for the application
-    const status = await suite.branch.app.inject({
-      method: "GET",
-      url: "/v1/outbox/JDB-ALL-IN-OVER-CAP",
-      headers: as("approver"),
+    expectRefusal(refused, 422, {
+      code: "NODE_ERR_ALL_IN_APR_ABOVE_CAP",
+      details: { allInAprBps: 3488, capBps: 2400 },
     });
-    expect(status.statusCode).to.equal(404);
+    // nothing written: no outbox entry for the application
+    expect(
+      (await api(suite.branch, "approver", "GET", "/v1/outbox/JDB-ALL-IN-OVER-CAP")).statusCode,
+    ).to.equal(404);
   });
 
   it("registers a loan within the cap with the application's fees, and reports its all-in APR", async function () {
@@ -46,24 +53,18 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       letter: "授权书 2",
       contract: "借款合同 signed",
     });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const body = approved.json() as {
+    const body = okBody<{
       loanId: string;
       serial: string;
       allInAprBps: number;
       fees: Array<{ installment: number; amount: string }>;
-    };
+    }>(approved);
     // 50,000 yuan at 18.25% with 300.50 yuan of guarantee fee with the first installment
     expect(body.fees).to.deep.equal([{ installment: 1, amount: "30050" }]);
     expect(body.allInAprBps).to.be.within(1826, 2400);
-    const ledger = new Contract(
-      suite.lending.addresses.jointLoanLedger,
-      JOINT_LOAN_LEDGER_ABI,
-      suite.chain.anvil.provider,
-    );
     let onChain = false;
     for (let i = 0; i < 100 && !onChain; i++) {
-      const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
+      const logs = await feeEvents(body.loanId);
       if (logs.length > 0) {
         expect((logs[0] as unknown as { args: unknown[] }).args[1]).to.deep.equal([[1n, 30_050n]]);
         onChain = true;
@@ -72,11 +73,7 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
     expect(onChain, "the loan's fees reached the chain").to.equal(true);
     // the indexed loan shows them too
     for (let i = 0; i < 100; i++) {
-      const loan = await suite.branch.app.inject({
-        method: "GET",
-        url: `/v1/loans/${body.loanId}`,
-        headers: as("approver"),
-      });
+      const loan = await api(suite.branch, "approver", "GET", `/v1/loans/${body.loanId}`);
       if (loan.statusCode === 200) {
         const indexed = loan.json() as { fees?: unknown; allInAprBps?: unknown };
         expect(indexed.fees).to.deep.equal([{ installment: 1, amountFen: "30050" }]);
@@ -101,12 +98,11 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
       letter: "授权书 3",
       contract: "借款合同 3",
     });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const body = approved.json() as {
+    const body = okBody<{
       loanId: string;
       allInAprBps: number;
       schedule: Array<{ dueDay: number; totalFen: string }>;
-    };
+    }>(approved);
     // 100 yuan at disbursement, 10 yuan with each of the twelve installments: nothing dropped, merged or moved
     const expected = [[0n, 10_000n], ...Array.from({ length: 12 }, (_, k) => [BigInt(k + 1), 1_000n])];
     const { allInAprBps } = await import("../../common/lending/apr.ts");
@@ -124,23 +120,17 @@ describe("node approval: the all-in cost cap and the fees on chain", function ()
         startDay: dateToDay(startDate),
       }),
     );
-    const ledger = new Contract(
-      suite.lending.addresses.jointLoanLedger,
-      JOINT_LOAN_LEDGER_ABI,
-      suite.chain.anvil.provider,
-    );
     for (let i = 0; i < 100; i++) {
-      const logs = await ledger.queryFilter(ledger.filters.LoanFeesRegistered!(body.loanId));
+      const logs = await feeEvents(body.loanId);
       if (logs.length > 0) {
         expect((logs[0] as unknown as { args: unknown[] }).args[1]).to.deep.equal(expected);
         await suite.branch.indexer.syncOnce();
-        const loan = (
-          await suite.branch.app.inject({
-            method: "GET",
-            url: `/v1/loans/${body.loanId}`,
-            headers: as("approver"),
-          })
-        ).json() as { allInAprBps: number };
+        const loan = await ok<{ allInAprBps: number }>(
+          suite.branch,
+          "approver",
+          "GET",
+          `/v1/loans/${body.loanId}`,
+        );
         expect(loan.allInAprBps).to.equal(body.allInAprBps);
         return;
       }

@@ -16,17 +16,25 @@ import {
 } from "../../nodes/src/entrusted-payment.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { bearerAs, SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
+import {
+  apiAs,
+  bearerAs,
+  SETTLEMENT,
+  approveAssistedLoan,
+  outboxSettled,
+} from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import {
+  CLERK_APPROVER_TOKENS as TOKENS,
+  PAYEE_ACCOUNT,
+  expectRefusal,
+  okAs,
+  okBody,
+} from "../support/node-calls.ts";
 
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 /** The borrower's bank account in jiedaibaoPayload(). */
 const BORROWER_ACCOUNT = "6222021001123456789";
-/** The merchant the borrower buys from: the entrusted payee. */
-const PAYEE_ACCOUNT = "6217000010012345678";
 const KEY = new Uint8Array(32).fill(7);
-
-type ErrorBody = { error: { code: string; details?: unknown } };
 
 describe("entrusted payment: binding and the disbursement check", function () {
   const serial = keccak256(toUtf8Bytes("JDB-UNIT-1"));
@@ -107,6 +115,8 @@ describe("node API: entrusted payment over Anvil", function () {
   this.timeout(180_000);
   const suite = lendingSuite("node-entrusted-", { branch: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  const ok = okAs(as);
 
   /** An application with consent, and its approval (the caller's to check), starting on the chain's today. */
   async function approve(applicationSerial: string, extra: Record<string, unknown>) {
@@ -127,25 +137,17 @@ describe("node API: entrusted payment over Anvil", function () {
   const settled = (serial: string) => outboxSettled(suite.branch, as, serial);
 
   async function outboxStatus(serial: string): Promise<number> {
-    return (
-      await suite.branch.app.inject({
-        method: "GET",
-        url: `/v1/outbox/${encodeURIComponent(serial)}`,
-        headers: as("clerk"),
-      })
-    ).statusCode;
+    return (await api(suite.branch, "clerk", "GET", `/v1/outbox/${encodeURIComponent(serial)}`)).statusCode;
   }
 
   async function indexedLoan(loanId: string): Promise<Record<string, unknown>> {
     await suite.branch.indexer.syncOnce();
-    const reply = await suite.branch.app.inject({
-      method: "GET",
-      url: `/v1/loans/${loanId}`,
-      headers: as("clerk"),
-    });
-    expect(reply.statusCode, reply.body).to.equal(200);
-    return reply.json() as Record<string, unknown>;
+    return ok(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`);
   }
+
+  /** A disbursement of the loan by the branch's clerk (the reply is the caller's to check). */
+  const disburse = (loanId: string, payload: object) =>
+    api(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, payload);
 
   it("binds the payee on chain, shows which account without its number, and pays only there", async function () {
     const consortiumKey = suite.branch.ops.deps.consortiumKey;
@@ -156,13 +158,11 @@ describe("node API: entrusted payment over Anvil", function () {
     const ownAccount = await approve("JDB-ENTRUSTED-OWN", {
       entrustedPayee: { accountNumber: BORROWER_ACCOUNT },
     });
-    expect(ownAccount.statusCode, ownAccount.body).to.equal(422);
-    expect((ownAccount.json() as ErrorBody).error.code).to.equal("NODE_ERR_BAD_PAYEE");
+    expectRefusal(ownAccount, 422, { code: "NODE_ERR_BAD_PAYEE" });
     expect(await outboxStatus("JDB-ENTRUSTED-OWN")).to.equal(404);
 
     const approved = await approve("JDB-ENTRUSTED-1", { entrustedPayee: { accountNumber: PAYEE_ACCOUNT } });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const body = approved.json() as { loanId: string; serial: string; receiving: unknown };
+    const body = okBody<{ loanId: string; serial: string; receiving: unknown }>(approved);
     expect(body.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
     expect((await settled(body.serial)).state).to.equal("confirmed");
     const ledger = new Contract(
@@ -184,32 +184,24 @@ describe("node API: entrusted payment over Anvil", function () {
       expect(shown).to.not.include(digits);
 
     // paid to the borrower's own account instead of the payee: refused, nothing written
-    const toBorrower = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${body.loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: {
-        serial: "DSB-ENT-WRONG",
-        amountFen: "1000000",
-        accountHash: SETTLEMENT,
-        toAccount: BORROWER_ACCOUNT,
-      },
+    const toBorrower = await disburse(body.loanId, {
+      serial: "DSB-ENT-WRONG",
+      amountFen: "1000000",
+      accountHash: SETTLEMENT,
+      toAccount: BORROWER_ACCOUNT,
     });
-    expect(toBorrower.statusCode, toBorrower.body).to.equal(422);
-    expect((toBorrower.json() as ErrorBody).error).to.deep.include({
+    expectRefusal(toBorrower, 422, {
       code: "NODE_ERR_RECEIVING_ACCOUNT_MISMATCH",
       details: { kind: "entrusted-payee", receivingAccount: payeeHash },
     });
     expect(await outboxStatus("DSB-ENT-WRONG")).to.equal(404);
     // the money leaving from an account that is not branch A's own settlement account: refused by the node…
-    const fromPayee = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${body.loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: { serial: "DSB-ENT-SOURCE", amountFen: "1000000", accountHash: payeeHash },
+    const fromPayee = await disburse(body.loanId, {
+      serial: "DSB-ENT-SOURCE",
+      amountFen: "1000000",
+      accountHash: payeeHash,
     });
-    expect(fromPayee.statusCode, fromPayee.body).to.equal(422);
-    expect((fromPayee.json() as ErrorBody).error).to.deep.include({
+    expectRefusal(fromPayee, 422, {
       code: "NODE_ERR_ACCOUNT_NOT_WHITELISTED",
       details: { funder: 2, accountHash: payeeHash },
     });
@@ -229,19 +221,15 @@ describe("node API: entrusted payment over Anvil", function () {
     expect(refused.state).to.equal("failed");
     expect(refused.failure).to.deep.include({ code: "LedgerAccountNotWhitelisted", args: ["2", payeeHash] });
 
-    const paid = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${body.loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: {
+    const paid = okBody<{ paidTo: unknown }>(
+      await disburse(body.loanId, {
         serial: "DSB-ENT-1",
         amountFen: "1000000",
         accountHash: SETTLEMENT,
         toAccount: PAYEE_ACCOUNT,
-      },
-    });
-    expect(paid.statusCode, paid.body).to.equal(200);
-    expect((paid.json() as { paidTo: unknown }).paidTo).to.deep.equal({
+      }),
+    );
+    expect(paid.paidTo).to.deep.equal({
       kind: "entrusted-payee",
       receivingAccount: payeeHash,
     });
@@ -251,8 +239,7 @@ describe("node API: entrusted payment over Anvil", function () {
 
   it("shows a loan without a payee as paying the borrower's own account", async function () {
     const approved = await approve("JDB-ENTRUSTED-NONE", {});
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const body = approved.json() as { loanId: string; serial: string };
+    const body = okBody<{ loanId: string; serial: string }>(approved);
     expect((await settled(body.serial)).state).to.equal("confirmed");
     const borrowerHash = receivingAccountOf(
       suite.branch.ops.deps.consortiumKey,

@@ -15,6 +15,7 @@ import { type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import {
+  apiAs,
   bearerAs,
   SETTLEMENT,
   approveLoan,
@@ -22,9 +23,14 @@ import {
   outboxConfirmed,
 } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import {
+  CLERK_APPROVER_TOKENS as TOKENS,
+  PAYEE_ACCOUNT,
+  expectRefusal,
+  okAs,
+  okBody,
+} from "../support/node-calls.ts";
 
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
-const PAYEE_ACCOUNT = "6217000010012345678";
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 
 describe("income split: the share check and the view", function () {
@@ -42,48 +48,27 @@ describe("income split: the share check and the view", function () {
     return "accepted";
   };
 
+  /** Income shares from [memberId, incomeShareBps] pairs. */
+  const shares = (...pairs: Array<[number, number]>) =>
+    pairs.map(([memberId, incomeShareBps]) => ({ memberId, incomeShareBps }));
+
   it("takes the two funders once each summing to 10,000 bps, and answers the platform's share", function () {
-    expect(
-      checkShares(loanId, funders, 4, [
-        { memberId: 4, incomeShareBps: 2000 },
-        { memberId: 2, incomeShareBps: 8000 },
-      ]),
-    ).to.equal(2000);
-    expect(
-      codeOf(() =>
-        checkShares(loanId, funders, 4, [
-          { memberId: 2, incomeShareBps: 5000 },
-          { memberId: 4, incomeShareBps: 4000 },
-        ]),
-      ),
-    ).to.deep.equal({
+    expect(checkShares(loanId, funders, 4, shares([4, 2000], [2, 8000]))).to.equal(2000);
+    expect(codeOf(() => checkShares(loanId, funders, 4, shares([2, 5000], [4, 4000])))).to.deep.equal({
       code: "NODE_ERR_BAD_INCOME_SPLIT",
       details: { loanId, platformIncomeShareBps: 4000, sumBps: 9000, funders: [2, 4] },
     });
-    expect(
-      codeOf(() =>
-        checkShares(loanId, funders, 4, [
-          { memberId: 2, incomeShareBps: 5000 },
-          { memberId: 3, incomeShareBps: 5000 },
-        ]),
-      ),
-    ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
-    expect(
-      codeOf(() =>
-        checkShares(loanId, funders, 4, [
-          { memberId: 2, incomeShareBps: 5000 },
-          { memberId: 2, incomeShareBps: 5000 },
-        ]),
-      ),
-    ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
-    // a loan the branch funds alone takes no split (the ledger's LedgerBadIncomeSplit)
-    expect(
-      codeOf(() =>
-        checkShares(loanId, [{ memberId: 2, shareBps: 10_000 }], 4, [
-          { memberId: 2, incomeShareBps: 10_000 },
-        ]),
-      ),
-    ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
+    const refused: Array<[what: string, fundedBy: typeof funders, split: ReturnType<typeof shares>]> = [
+      ["a member who funds nothing", funders, shares([2, 5000], [3, 5000])],
+      ["a funder twice", funders, shares([2, 5000], [2, 5000])],
+      // a loan the branch funds alone takes no split (the ledger's LedgerBadIncomeSplit)
+      ["a loan one member funds", [{ memberId: 2, shareBps: 10_000 }], shares([2, 10_000])],
+    ];
+    for (const [what, fundedBy, split] of refused)
+      expect(
+        codeOf(() => checkShares(loanId, fundedBy, 4, split)),
+        what,
+      ).to.have.property("code", "NODE_ERR_BAD_INCOME_SPLIT");
   });
 
   it("shows income by funding share until a split is agreed, then the agreed shares", function () {
@@ -106,6 +91,8 @@ describe("node API: a joint loan's income split over Anvil", function () {
   this.timeout(180_000);
   const suite = lendingSuite("node-income-split-", { joint: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
+  const api = apiAs(as);
+  const ok = okAs(as);
 
   const confirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 
@@ -114,12 +101,10 @@ describe("node API: a joint loan's income split over Anvil", function () {
     return (await suite.branch.outbox.list()).filter((e) => e.kind === "agreeIncomeSplit").length;
   }
 
-  const put = (service: NodeService, loanId: string, shares: Array<[number, number]>) =>
-    service.app.inject({
-      method: "PUT",
-      url: `/v1/loans/${loanId}/income-split`,
-      headers: as("approver"),
-      payload: { shares: shares.map(([memberId, incomeShareBps]) => ({ memberId, incomeShareBps })) },
+  /** The approver at `service` asks for a split of [memberId, incomeShareBps] pairs (the reply is the caller's to check). */
+  const put = (service: NodeService, loanId: string, ...shares: Array<[number, number]>) =>
+    api(service, "approver", "PUT", `/v1/loans/${loanId}/income-split`, {
+      shares: shares.map(([memberId, incomeShareBps]) => ({ memberId, incomeShareBps })),
     });
 
   it("agrees 80/20 on a 70/30 joint loan paying an entrusted payee, after refusing what the ledger would, and refuses once money is out", async function () {
@@ -136,12 +121,11 @@ describe("node API: a joint loan's income split over Anvil", function () {
       platformShareBps: 3000,
       extra: { entrustedPayee: { accountNumber: PAYEE_ACCOUNT } },
     });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial, receiving } = approved.json() as {
+    const { loanId, serial, receiving } = okBody<{
       loanId: string;
       serial: string;
       receiving: { kind: string; receivingAccount: string };
-    };
+    }>(approved);
     // the platform's node agreed to pay its share to the payee, and keeps which account the loan pays
     const payeeHash = receivingAccountOf(
       suite.branch.ops.deps.consortiumKey,
@@ -149,28 +133,16 @@ describe("node API: a joint loan's income split over Anvil", function () {
       PAYEE_ACCOUNT,
     );
     expect(receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
-    const atPlatform = await suite.platform.app.inject({
-      method: "GET",
-      url: `/v1/loans/${loanId}/receiving-account`,
-      headers: as("clerk"),
-    });
+    const atPlatform = await api(suite.platform, "clerk", "GET", `/v1/loans/${loanId}/receiving-account`);
     expect(atPlatform.json()).to.deep.equal({ loanId, kind: "entrusted-payee", receivingAccount: payeeHash });
     await confirmed(serial);
 
-    const before = await suite.branch.app.inject({
-      method: "GET",
-      url: `/v1/loans/${loanId}/income-split`,
-      headers: as("clerk"),
-    });
+    const before = await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}/income-split`);
     expect(before.json()).to.deep.include({ agreed: false });
 
     // shares that do not sum to 10,000 bps, or name a member that does not fund the loan
-    const short = await put(suite.branch, loanId, [
-      [MEMBERS.branchA, 5000],
-      [MEMBERS.platform, 4000],
-    ]);
-    expect(short.statusCode, short.body).to.equal(422);
-    expect((short.json() as ErrorBody).error).to.deep.include({
+    const short = await put(suite.branch, loanId, [MEMBERS.branchA, 5000], [MEMBERS.platform, 4000]);
+    expectRefusal(short, 422, {
       code: "NODE_ERR_BAD_INCOME_SPLIT",
       details: {
         loanId,
@@ -179,29 +151,23 @@ describe("node API: a joint loan's income split over Anvil", function () {
         funders: [MEMBERS.branchA, MEMBERS.platform],
       },
     });
-    const stranger = await put(suite.branch, loanId, [
-      [MEMBERS.branchA, 5000],
-      [MEMBERS.branchB, 5000],
-    ]);
+    const stranger = await put(suite.branch, loanId, [MEMBERS.branchA, 5000], [MEMBERS.branchB, 5000]);
     expect([stranger.statusCode, (stranger.json() as ErrorBody).error.code]).to.deep.equal([
       422,
       "NODE_ERR_BAD_INCOME_SPLIT",
     ]);
     // the union funds nothing of this loan
-    const byUnion = await put(suite.union, loanId, [
+    const split8020: Array<[number, number]> = [
       [MEMBERS.branchA, 8000],
       [MEMBERS.platform, 2000],
-    ]);
-    expect(byUnion.statusCode, byUnion.body).to.equal(403);
-    expect((byUnion.json() as ErrorBody).error).to.deep.include({
+    ];
+    const byUnion = await put(suite.union, loanId, ...split8020);
+    expectRefusal(byUnion, 403, {
       code: "NODE_ERR_NOT_FUNDER",
       details: { funders: [MEMBERS.branchA, MEMBERS.platform] },
     });
     // less income for the platform than its 30% funding share: its node does not sign unasked
-    const unasked = await put(suite.branch, loanId, [
-      [MEMBERS.branchA, 8000],
-      [MEMBERS.platform, 2000],
-    ]);
+    const unasked = await put(suite.branch, loanId, ...split8020);
     expect(unasked.statusCode, unasked.body).to.equal(502);
     expect((unasked.json() as ErrorBody).error.details).to.deep.include({
       code: "NODE_ERR_AGREEMENT_REFUSED",
@@ -209,18 +175,12 @@ describe("node API: a joint loan's income split over Anvil", function () {
     expect(await splitWrites()).to.equal(0);
 
     // the platform's admin accepts 20% at its own node; then the branch's request is signed and sent
-    const accepted = await put(suite.platform, loanId, [
-      [MEMBERS.branchA, 8000],
-      [MEMBERS.platform, 2000],
-    ]);
-    expect(accepted.statusCode, accepted.body).to.equal(200);
-    expect(accepted.json()).to.deep.include({ platformIncomeShareBps: 2000 });
-    const agreed = await put(suite.branch, loanId, [
-      [MEMBERS.branchA, 8000],
-      [MEMBERS.platform, 2000],
-    ]);
-    expect(agreed.statusCode, agreed.body).to.equal(200);
-    const body = agreed.json() as { outbox: { kind: string; state: string }; incomeSplit: unknown };
+    expect(okBody(await put(suite.platform, loanId, ...split8020))).to.deep.include({
+      platformIncomeShareBps: 2000,
+    });
+    const body = okBody<{ outbox: { kind: string; state: string }; incomeSplit: unknown }>(
+      await put(suite.branch, loanId, ...split8020),
+    );
     expect(body.outbox).to.include({ kind: "agreeIncomeSplit", state: "confirmed" });
     const shares = [
       { memberId: MEMBERS.branchA, fundingShareBps: 7000, incomeShareBps: 8000 },
@@ -237,32 +197,23 @@ describe("node API: a joint loan's income split over Anvil", function () {
     expect([onChain[0], Number(onChain[1])]).to.deep.equal([true, 2000]);
 
     await suite.branch.indexer.syncOnce();
-    const loan = (
-      await suite.branch.app.inject({ method: "GET", url: `/v1/loans/${loanId}`, headers: as("clerk") })
-    ).json() as Record<string, unknown>;
+    const loan = (await api(suite.branch, "clerk", "GET", `/v1/loans/${loanId}`)).json() as Record<
+      string,
+      unknown
+    >;
     expect(loan.incomeSplit).to.deep.equal({ agreed: true, shares });
     expect(loan.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
 
     // the branch's share goes out: the split is fixed from then on
-    const disbursed = await suite.branch.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/disbursements`,
-      headers: as("clerk"),
-      payload: {
-        serial: "DSB-SPLIT-1",
-        amountFen: "3500000",
-        accountHash: SETTLEMENT,
-        toAccount: PAYEE_ACCOUNT,
-      },
+    await ok(suite.branch, "clerk", "POST", `/v1/loans/${loanId}/disbursements`, {
+      serial: "DSB-SPLIT-1",
+      amountFen: "3500000",
+      accountHash: SETTLEMENT,
+      toAccount: PAYEE_ACCOUNT,
     });
-    expect(disbursed.statusCode, disbursed.body).to.equal(200);
     await confirmed("DSB-SPLIT-1");
-    const late = await put(suite.branch, loanId, [
-      [MEMBERS.branchA, 7000],
-      [MEMBERS.platform, 3000],
-    ]);
-    expect(late.statusCode, late.body).to.equal(409);
-    expect((late.json() as ErrorBody).error).to.deep.include({
+    const late = await put(suite.branch, loanId, [MEMBERS.branchA, 7000], [MEMBERS.platform, 3000]);
+    expectRefusal(late, 409, {
       code: "NODE_ERR_LOAN_DISBURSED",
       details: { state: "Registered", disbursedMask: 1 },
     });
