@@ -1,5 +1,6 @@
-// Calls to the anchor service that served this page (same origin: nothing else is reachable
-// under the page's Content-Security-Policy). Errors keep the service's stable code.
+// Calls to the service that served this page (same origin: besides it, only the chain endpoints
+// of /verify/config.json are reachable under the page's Content-Security-Policy, and only
+// verifier.js asks those). Errors keep the service's stable code.
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -39,6 +40,8 @@ async function call(path, init) {
 }
 
 export const api = {
+  /** The serving node's settings for the page: chain endpoints, trust anchor, TSA roots (serve.ts). */
+  pageSettings: () => call("/verify/config.json"),
   info: () => call("/v1/info"),
   digest: (digest) => call(`/v1/digests/${digest}`),
   bundle: (leafHash) => call(`/v1/bundles/${leafHash}`),

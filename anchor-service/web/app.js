@@ -24,8 +24,10 @@ const state = {
   /** The leaf of a verification link (/verify?leaf=…), if the page was opened with one. */
   leaf: null,
   badLeaf: false,
-  /** /v1/info of this service once known (null if it did not answer). */
+  /** /v1/info of this service once known (null if it did not answer: a node serves no log). */
   info: null,
+  /** /verify/config.json: the chain endpoints and trust anchor the page checks with (null if it did not answer). */
+  settings: null,
   infoReady: Promise.resolve(),
   result: null,
   /** { key, vars } of the last problem, or of the progress message. */
@@ -109,7 +111,7 @@ async function verify(leafOverride = null) {
       leaf: leafOverride ?? state.leaf,
       policyFile: state.policyFile,
     };
-    state.result = await runVerification(input, state.info, (key) => {
+    state.result = await runVerification(input, state.info, state.settings, (key) => {
       state.message = { key };
       render();
     });
@@ -234,10 +236,16 @@ function start() {
     else state.badLeaf = true;
   }
   render();
-  state.infoReady = api.info().then(
-    (info) => void (state.info = info),
-    () => void (state.info = null),
-  );
+  state.infoReady = Promise.all([
+    api.info().then(
+      (info) => void (state.info = info),
+      () => void (state.info = null),
+    ),
+    api.pageSettings().then(
+      (settings) => void (state.settings = settings),
+      () => void (state.settings = null),
+    ),
+  ]);
   // a verification link opens its verification at once (no document: the clerk may add it)
   if (state.leaf !== null || state.badLeaf) void verify();
 }

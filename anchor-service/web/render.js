@@ -201,6 +201,17 @@ function facts(result, t, lang, { forCertificate }) {
         : el("span", { class: "small trust-anchor-note" }, el("br"), t("trustAnchorCompare")),
     );
   }
+  // who asked the chain: this browser against the court's endpoints, or the serving anchor service
+  // (on screen; the printed page keeps to one A4 sheet, and the signed certificate states it)
+  const endpoints = result.verification.endpoints;
+  if (!forCertificate)
+    row(
+      "checked-by",
+      t("factCheckedBy"),
+      endpoints === undefined
+        ? t("checkedByService")
+        : t("checkedByBrowser", { endpoints: endpoints.join(", ") }),
+    );
   return el("dl", { class: "facts" }, rows);
 }
 

@@ -1,7 +1,8 @@
 // One verification, from what the clerk gave to everything the page shows: hash the document
-// here, find the evidence (the bundle given, the leaf of a QR link, or a digest lookup), have
-// the service run every check against the chain, then gather the names and lifecycle that make
-// the result readable and recompute the Merkle path in this browser.
+// here, find the evidence (the bundle given, the leaf of a QR link, or a digest lookup), run every
+// check — in this browser against the chain endpoints the serving node names (verifier.js), or,
+// where it names none, by the anchor service that served the page (POST /v1/verify) — then gather
+// the names and lifecycle that make the result readable and recompute the Merkle path here.
 import { ApiError, api } from "./api.js";
 import { recomputeRoot } from "./merkle.js";
 import { hasWebCrypto, sha256, toHex } from "./sha256.js";
@@ -29,7 +30,7 @@ export function isLeafHash(value) {
  * wins over the leaf of a link; the policy judges the checkpoint's witnesses); progress(key) reports each stage. Returns the result the page renders;
  * throws PageError.
  */
-export async function runVerification(input, info, progress) {
+export async function runVerification(input, info, settings, progress) {
   let document = null;
   let documentBytes = null;
   if (input.documentFile !== null) {
@@ -75,10 +76,14 @@ export async function runVerification(input, info, progress) {
   if (document !== null && bundle.leaf?.record?.digestAlgorithm === 2)
     document.digest = toHex(sm3(documentBytes));
   progress("checking");
-  const verification = await expect(() => api.verify(bundle, document?.digest ?? null), {
-    ANCHOR_ERR_VALIDATION: (e) => ["errBundleInvalid", { message: e.message }],
-    ANCHOR_ERR_BAD_JSON: (e) => ["errBundleInvalid", { message: e.message }],
-  });
+  const endpoints = settings?.chainEndpoints ?? [];
+  const verification =
+    endpoints.length > 0
+      ? await verifyHere(bundle, document?.digest ?? null, settings)
+      : await expect(() => api.verify(bundle, document?.digest ?? null), {
+          ANCHOR_ERR_VALIDATION: (e) => ["errBundleInvalid", { message: e.message }],
+          ANCHOR_ERR_BAD_JSON: (e) => ["errBundleInvalid", { message: e.message }],
+        });
 
   const leafHash = bundle.leaf.leafHash.toLowerCase();
   // names and lifecycle come from this service's contracts: only shown for its own log's bundles
@@ -156,6 +161,23 @@ export function trustedTime(result) {
   if (attested === undefined || attested === null) return null;
   // rounded up: "existed no later than" must not claim a moment before the TSA's
   return { at: Math.ceil(Date.parse(attested.attestedAt) / 1000), tsa: attested.tsa };
+}
+
+/** Every check run in this browser against the court's chain endpoints (verifier.js). */
+async function verifyHere(bundle, digest, settings) {
+  let module;
+  try {
+    module = await import("./verifier.js");
+  } catch {
+    throw new PageError("errVerifierMissing");
+  }
+  try {
+    return await module.verifyAgainstChain(bundle, digest, settings);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (String(e?.code).startsWith("BUNDLE_")) throw new PageError("errBundleInvalid", { message });
+    throw new PageError("errService", { message });
+  }
 }
 
 async function readBundleFile(file) {

@@ -19,6 +19,16 @@ export const ApiUser = z.strictObject({
 });
 export type ApiUser = z.infer<typeof ApiUser>;
 
+/** "a, b,,c" → ["a", "b", "c"]: the environment's comma-separated lists. */
+function commaSeparated(value: unknown): unknown {
+  return typeof value === "string"
+    ? value
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "")
+    : value;
+}
+
 export const NodeConfigSchema = z.object({
   host: z.string().default("127.0.0.1"),
   port: int(0, 65535).default(9600),
@@ -77,18 +87,26 @@ export const NodeConfigSchema = z.object({
    * files, comma-separated (production: the licensed CA's; `npm start`: the demo CA's). Unset: no
    * contract routes, and approval anchors a contract's bytes unchecked.
    */
-  contractTrustAnchorFiles: z
-    .preprocess(
-      (v) =>
-        typeof v === "string"
-          ? v
-              .split(",")
-              .map((f) => f.trim())
-              .filter((f) => f !== "")
-          : v,
-      z.array(z.string().min(1)).min(1),
-    )
-    .optional(),
+  contractTrustAnchorFiles: z.preprocess(commaSeparated, z.array(z.string().min(1)).min(1)).optional(),
+  /**
+   * The court verification page this node serves (/verify, anchor-service/web): the JSON-RPC
+   * endpoints its chain checks ask from the clerk's browser, comma-separated (default: this node's
+   * NODE_RPC_URL; each must allow the page's origin in its CORS settings).
+   */
+  courtPageRpcUrls: z.preprocess(commaSeparated, z.array(z.url()).min(1)).optional(),
+  /** Where clerks reach this node (the certificate's QR code and report links); default http://host:port. */
+  publicUrl: z.url().optional(),
+  /** TSA root certificates (PEM files, comma-separated) the page's and the certificate's trustedTime relies on; unset: none. */
+  tsaTrustAnchorFiles: z.preprocess(commaSeparated, z.array(z.string().min(1))).default([]),
+  /** The court's witness policy (C2SP tlog-policy file) the node's signed certificates judge cosignatures by; unset: not checked. */
+  witnessPolicyFile: z.string().min(1).optional(),
+  /**
+   * The seal (电子签章) this node signs verification certificates with: its certificate and its
+   * PKCS #8 private key, PEM files (npm start: issued by the demo CA in data/pki). Unset: no
+   * signed certificates (POST /verify/reports answers 409).
+   */
+  sealCertificateFile: z.string().min(1).optional(),
+  sealKeyFile: z.string().min(1).optional(),
   /** Certificate policy OIDs marking a borrower's signing certificate and a branch's seal certificate (default: the demo CA's). */
   contractRolePolicies: z
     .preprocess(
@@ -178,6 +196,12 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
   postLoanBatchHour: "NODE_POST_LOAN_BATCH_HOUR",
   contractTrustAnchorFiles: "NODE_CONTRACT_TRUST_ANCHOR_FILES",
+  courtPageRpcUrls: "NODE_COURT_PAGE_RPC_URLS",
+  publicUrl: "NODE_PUBLIC_URL",
+  tsaTrustAnchorFiles: "NODE_TSA_TRUST_ANCHOR_FILES",
+  witnessPolicyFile: "NODE_WITNESS_POLICY_FILE",
+  sealCertificateFile: "NODE_SEAL_CERTIFICATE_FILE",
+  sealKeyFile: "NODE_SEAL_KEY_FILE",
   contractRolePolicies: "NODE_CONTRACT_ROLE_POLICIES",
   contractParties: "NODE_CONTRACT_PARTIES",
   contractDispute: "NODE_CONTRACT_DISPUTE",

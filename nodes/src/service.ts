@@ -24,6 +24,7 @@ import { postLoanRooms, scheduleBatch, scheduleKeeper } from "./wiring/post-loan
 import { openSharedStores, openStorage, type SharedStores } from "./wiring/storage.ts";
 import { openWitness } from "./witness/wiring.ts";
 import { openStaffRoom } from "./staff/room.ts";
+import { openCourtPage } from "./court-page/wiring.ts";
 
 export type { NodeServiceOptions } from "./wiring/options.ts";
 
@@ -59,6 +60,8 @@ export async function createNodeService(options: NodeServiceOptions) {
   lending.ops.reporting.deps.notices = notices;
   // the court's and the union's nodes witness the evidence log (C2SP tlog-witness; witness/)
   const witness = await openWitness(config, storage, log);
+  // the court verification page, its chain checks run in the clerk's browser (court-page/)
+  const courtPage = await openCourtPage(config, chain.provider);
 
   const readiness = await nodeReadiness(config, chain, writers);
 
@@ -70,6 +73,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     lending,
     cases,
     witness,
+    courtPage,
     metrics,
     ready: () => readiness.check(),
   });
@@ -160,6 +164,7 @@ async function nodeApp(
     lending: LendingRooms;
     cases: CaseOperations;
     witness: Awaited<ReturnType<typeof openWitness>>;
+    courtPage: Awaited<ReturnType<typeof openCourtPage>>;
     metrics: NodeMetrics;
     ready: () => ReturnType<ReturnType<typeof createReadiness>["check"]>;
   },
@@ -190,6 +195,7 @@ async function nodeApp(
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: rooms.ready,
     ...(rooms.witness === undefined ? {} : { witness: rooms.witness }),
+    courtPage: rooms.courtPage,
     metrics: rooms.metrics,
     metricSources: {
       outboxCounts: () => rooms.writers.outbox.counts(),

@@ -34,6 +34,9 @@ import { forgeUnionLookalike } from "../support/forgery.fixture.ts";
 import { createDemoCa } from "../../common/pki/demo-ca.ts";
 import { createDemoTsa, serveDemoTsa } from "../../common/pki/demo-tsa.ts";
 import { startWitnessPair, type WitnessPair } from "../support/witnesses.ts";
+import { clerkNodeApp } from "../support/node-app.ts";
+import { trustAnchorsFromPem } from "../../common/pki/trust-anchors.ts";
+import type { FastifyInstance } from "fastify";
 import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
 import { kOfNPolicy, parsePolicy } from "../../common/formats/checkpoint/policy.ts";
 
@@ -68,6 +71,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   let anchor: TrustAnchor;
   let tsa: Awaited<ReturnType<typeof serveDemoTsa>> | undefined;
   let witnesses: WitnessPair | undefined;
+  // the court's own node, serving the page with its chain checks run in the browser against anvil
+  let courtNode: FastifyInstance | undefined;
+  let courtUrl: string;
 
   before(async function () {
     // fails (not skips) with install instructions when /usr/bin/chromium is missing
@@ -107,6 +113,21 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       name: "court copy",
     });
 
+    // the court's node: the same page, its chain endpoint the court's choice (here the chain's own RPC)
+    const courtPort = await freePort();
+    courtNode = await clerkNodeApp(
+      {},
+      {
+        courtPage: {
+          chainEndpoints: [chain.anvil.url],
+          trustAnchor: async () => anchor,
+          tsaTrustAnchors: trustAnchorsFromPem([tsaCa.certificatePem]),
+          publicUrl: () => `http://127.0.0.1:${courtPort}`,
+        },
+      },
+    );
+    courtUrl = await courtNode.listen({ host: "127.0.0.1", port: courtPort });
+
     // branch A anchors three documents
     const body = JSON.stringify({
       records: [recordFor(GENUINE, 1), recordFor(REVOKED, 2), recordFor(HELD, 4)],
@@ -143,6 +164,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
 
   after(async function () {
     await browser?.close();
+    await courtNode?.close();
     await service?.close();
     await tsa?.close();
     await witnesses?.close();
@@ -170,6 +192,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   /** A new page on the service; every request it makes is recorded. */
   async function openPage(
     path = "/verify",
+    base = baseUrl,
   ): Promise<{ page: Page; requests: Array<{ url: string; body: Buffer | null }> }> {
     const page = await browser.context.newPage();
     // each test starts from the browser's language, not from a choice an earlier test stored
@@ -178,7 +201,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     );
     const requests: Array<{ url: string; body: Buffer | null }> = [];
     page.on("request", (r) => requests.push({ url: r.url(), body: r.postDataBuffer() }));
-    await page.goto(`${baseUrl}${path}`);
+    await page.goto(`${base}${path}`);
     return { page, requests };
   }
 
@@ -205,6 +228,21 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString("base64") })),
     );
     await page.dispatchEvent(selector, "drop", { dataTransfer });
+  }
+
+  /** Drops a PDF and its evidence bundle together (the bundle recognised by its format), then verifies. */
+  async function verifyWithBundle(
+    page: Page,
+    name: string,
+    document: Buffer,
+    bundle: unknown,
+  ): Promise<void> {
+    await drop(page, "#drop-document", [
+      { name, type: "application/pdf", bytes: document },
+      { name: `${name}.evidence.json`, type: "application/json", bytes: Buffer.from(JSON.stringify(bundle)) },
+    ]);
+    await page.click("#verify");
+    await finished(page);
   }
 
   async function finished(page: Page, phase: "done" | "error" = "done"): Promise<void> {
@@ -468,6 +506,99 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await page.close();
   });
 
+  it("the court's node serves the page too; each page's CSP lets it connect to its origin and exactly the configured chain endpoints", async function () {
+    const connectSrc = (csp: string) =>
+      csp
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .find((d) => d[0] === "connect-src")!
+        .slice(1);
+    const court = await fetch(`${courtUrl}/verify`);
+    expect(court.status).to.equal(200);
+    expect(connectSrc(court.headers.get("content-security-policy") ?? "")).to.deep.equal([
+      "'self'",
+      chain.anvil.url,
+    ]);
+    const settings = (await (await fetch(`${courtUrl}/verify/config.json`)).json()) as {
+      chainEndpoints: string[];
+      trustAnchor: TrustAnchor;
+      tsaRoots: string[];
+    };
+    expect(settings.chainEndpoints).to.deep.equal([chain.anvil.url]);
+    expect(settings.trustAnchor).to.deep.equal(anchor);
+    expect(settings.tsaRoots).to.have.length(1);
+    // the same built files as the anchor service's page
+    for (const file of ["app.js", "verifier.js", "witnesses.js"]) {
+      const [fromNode, fromService] = await Promise.all(
+        [courtUrl, baseUrl].map(async (b) =>
+          Buffer.from(await (await fetch(`${b}/verify/${file}`)).arrayBuffer()),
+        ),
+      );
+      expect(fromNode!.equals(fromService!), file).to.equal(true);
+    }
+    const missing = await fetch(`${courtUrl}/verify/nothing.js`);
+    expect(missing.status).to.equal(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).to.equal("NODE_ERR_NOT_FOUND");
+    // the anchor service names no endpoint: its page may connect to its own origin only
+    const service = await fetch(`${baseUrl}/verify`);
+    expect(connectSrc(service.headers.get("content-security-policy") ?? "")).to.deep.equal(["'self'"]);
+  });
+
+  it("on the court's node the page runs every chain check itself against the court's endpoint: a genuine bundle passes, a forged one is flagged", async function () {
+    const { page, requests } = await openPage("/verify", courtUrl);
+    await verifyWithBundle(page, "loan-contract-LN-2026-0042.pdf", GENUINE, bundles.genuine);
+    expect(await outcomes(page)).to.deep.equal(CHECK_IDS.map((id) => [id, "pass"]));
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
+    expect(await text(page, "#fact-checked-by dd")).to.equal(
+      `this browser, asking ${chain.anvil.url} itself`,
+    );
+    expect(await text(page, "#fact-trust-anchor dd")).to.contain(trustAnchorFingerprint(anchor));
+    expect(await text(page, "#fact-trusted-time dt")).to.equal("Evidence time (trusted timestamp)");
+    // the chain was asked by the browser, over JSON-RPC; the log operator's service not at all
+    const rpc = requests.filter((r) => r.url.startsWith(chain.anvil.url) && r.body !== null);
+    const methods = new Set(rpc.map((r) => (JSON.parse(r.body!.toString()) as { method: string }).method));
+    for (const method of ["eth_chainId", "eth_getBlockByNumber", "eth_call", "eth_getTransactionReceipt"])
+      expect(methods.has(method), method).to.equal(true);
+    expect(requests.filter((r) => r.url.startsWith(baseUrl)).map((r) => r.url)).to.deep.equal([]);
+    for (const r of requests.filter((q) => q.body !== null))
+      expect(r.body!.includes(GENUINE.subarray(0, 24)), `${r.url} carried the document`).to.equal(false);
+    await screenshot(page, "court-node-genuine-en.png");
+    await page.click('button[data-lang="zh"]');
+    expect(await text(page, "#fact-checked-by dd")).to.equal(`本浏览器，直接向 ${chain.anvil.url} 查询`);
+    await screenshot(page, "court-node-genuine-zh.png");
+    await page.click('button[data-lang="en"]');
+
+    // a bundle whose block hash was rewritten: every offline check holds, the chain refutes it
+    const rewritten = structuredClone(bundles.genuine!);
+    rewritten.anchor.blockHash = `0x${"ab".repeat(32)}`;
+    await page.click("#again");
+    await verifyWithBundle(page, "loan-contract-LN-2026-0042.pdf", GENUINE, rewritten);
+    const rows = Object.fromEntries(await outcomes(page));
+    expect([rows.digest, rows.leafEncoding, rows.merklePath]).to.deep.equal(["pass", "pass", "pass"]);
+    expect(rows.blockAndTime).to.equal("fail");
+    expect(await text(page, 'tr[data-check="blockAndTime"] .technical')).to.contain(
+      `on the chain, the bundle says 0x${"ab".repeat(32)}`,
+    );
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+
+    // evidence a non-member anchored in a look-alike contract: not the court's trust anchor's log
+    const forged = await forgeUnionLookalike(
+      chain,
+      Buffer.from(
+        `Joint loan contract LN-2026-0778 ${randomBytes(4).toString("hex")} (made up by a non-member)\n`,
+      ),
+    );
+    await page.click("#again");
+    await verifyWithBundle(page, "loan-contract-LN-2026-0778.pdf", forged.document, forged.bundle);
+    expect(Object.fromEntries(await outcomes(page)).headOnChain).to.equal("fail");
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
+    expect(await text(page, 'tr[data-check="headOnChain"] .technical')).to.contain(
+      `is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`,
+    );
+    await screenshot(page, "court-node-forged-en.png");
+    await page.close();
+  });
+
   it("prints a certificate: report id, QR code back to the verification, what it proves and what it does not", async function () {
     const { page } = await openPage();
     await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE);
@@ -580,16 +711,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       ),
     );
     const { page } = await openPage();
-    await drop(page, "#drop-document", [
-      { name: "loan-contract-LN-2026-0777.pdf", type: "application/pdf", bytes: forged.document },
-      {
-        name: "loan-contract-LN-2026-0777.pdf.evidence.json",
-        type: "application/json",
-        bytes: Buffer.from(JSON.stringify(forged.bundle)),
-      },
-    ]);
-    await page.click("#verify");
-    await finished(page);
+    await verifyWithBundle(page, "loan-contract-LN-2026-0777.pdf", forged.document, forged.bundle);
     const rows = Object.fromEntries(await outcomes(page));
     expect(
       [rows.digest, rows.leafEncoding, rows.merklePath],

@@ -11,11 +11,10 @@ import {
   DEFAULT_TRUST_ANCHOR_NAME,
   TRUST_ANCHOR_PATH,
   readTrustAnchor,
-  trustAnchorFingerprint,
   type TrustAnchor,
 } from "../../../common/formats/bundle/trust-anchor.ts";
-import { overall, requiredForPass, verifyOnline } from "../../../common/formats/bundle/verify.ts";
-import { checkTrustedTime, type TrustedTimeOptions } from "../../../common/formats/bundle/trusted-time.ts";
+import { verifyForCourt } from "../../../common/formats/bundle/court-verification.ts";
+import type { TrustedTimeOptions } from "../../../common/formats/bundle/trusted-time.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { AnchorError, anchorError } from "../errors.ts";
 import { ErrorResponse, VerifyBody } from "../schemas/leaves.ts";
@@ -93,34 +92,14 @@ export function registerVerifyRoutes(
         if (e instanceof BundleFormatError) throw anchorError("ANCHOR_ERR_VALIDATION", e.message);
         throw e;
       }
-      const anchor = await trustAnchor();
       const { documentDigest } = request.body;
-      const options = {
-        trustAnchor: anchor,
+      const verification = await verifyForCourt(bundle, {
+        trustAnchor: await trustAnchor(),
         providers: [deps.chain.provider],
         ...(documentDigest === undefined ? {} : { documentDigest }),
         ...(deps.trustedTime === undefined ? {} : { trustedTime: deps.trustedTime }),
-      };
-      const checks = await verifyOnline(bundle, options);
-      // the evidence time a certificate states: the TSA-attested bound when trustedTime passes
-      const timed = checks.some((c) => c.id === "trustedTime" && c.outcome === "pass")
-        ? await checkTrustedTime(bundle, deps.trustedTime)
-        : undefined;
-      return {
-        overall: overall(checks, requiredForPass(options)),
-        checks,
-        ...(timed?.attestedAt === undefined
-          ? {}
-          : { trustedTime: { attestedAt: timed.attestedAt, tsa: timed.tsa ?? "" } }),
-        trustAnchor: {
-          name: anchor.name,
-          chainId: anchor.chainId,
-          genesisHash: anchor.genesisHash,
-          consortiumRegistry: anchor.consortiumRegistry,
-          fingerprint: trustAnchorFingerprint(anchor),
-          url: TRUST_ANCHOR_PATH,
-        },
-      };
+      });
+      return { ...verification, trustAnchor: { ...verification.trustAnchor, url: TRUST_ANCHOR_PATH } };
     },
   });
   return source;

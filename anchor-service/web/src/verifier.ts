@@ -1,9 +1,16 @@
 // The court page's own verification, bundled for the browser by build.ts into ../verifier.js:
-// the witnesses of a bundle's checkpoint against the court's tlog-policy file. Everything here is
-// the shared verifier library (common/formats), run on the clerk's computer.
-import type { EvidenceBundle } from "../../../common/formats/bundle/bundle.ts";
+// every check of a bundle run on the clerk's computer by the shared verifier library
+// (common/formats) — the chain checks over JSON-RPC against the chain endpoints the court chose
+// (its own node's; the page's Content-Security-Policy lets it reach those and nothing else),
+// bound to the court's trust anchor — and the witnesses of the bundle's checkpoint against the
+// court's tlog-policy file.
+import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+import { parseBundle, type EvidenceBundle } from "../../../common/formats/bundle/bundle.ts";
+import { verifyForCourt, type CourtVerification } from "../../../common/formats/bundle/court-verification.ts";
 import { witnessReport, type WitnessReport } from "../../../common/formats/bundle/cosignatures.ts";
+import { parseTrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
 import { parsePolicy } from "../../../common/formats/checkpoint/policy.ts";
+import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
 
 export type PageWitnesses = WitnessReport | { policyError: string };
 
@@ -16,4 +23,49 @@ export function witnessesOf(bundle: EvidenceBundle, policyText: string | null): 
     return { policyError: e instanceof Error ? e.message : String(e) };
   }
   return witnessReport(bundle, policy);
+}
+
+/** What the serving node tells its page (GET /verify/config.json): the court's choices. */
+export type ChainSettings = {
+  /** The JSON-RPC endpoints every chain check asks; all must agree. */
+  chainEndpoints: string[];
+  /** The trust anchor the chain checks are bound to (jointledger.trust-anchor/1). */
+  trustAnchor: unknown;
+  /** The TSA root certificates trustedTime relies on, PEM. */
+  tsaRoots: string[];
+  minConfirmations: number;
+};
+
+const RPC_TIMEOUT_MS = 15_000;
+
+/** Every check of `bundle` run here, against the court's endpoints; the shape POST /v1/verify answers. */
+export async function verifyAgainstChain(
+  bundleJson: unknown,
+  documentDigest: string | null,
+  settings: ChainSettings,
+): Promise<CourtVerification & { endpoints: string[] }> {
+  const bundle = parseBundle(bundleJson);
+  const trustAnchor = parseTrustAnchor(settings.trustAnchor);
+  // staticNetwork: no start-up probing; the checks ask eth_chainId and the genesis block themselves
+  const network = Network.from(BigInt(bundle.anchor.chainId));
+  const providers = settings.chainEndpoints.map((url) => {
+    const request = new FetchRequest(url);
+    request.timeout = RPC_TIMEOUT_MS;
+    return new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
+  });
+  try {
+    const verification = await verifyForCourt(bundle, {
+      trustAnchor,
+      providers,
+      endpointNames: settings.chainEndpoints,
+      minConfirmations: settings.minConfirmations,
+      ...(documentDigest === null ? {} : { documentDigest }),
+      trustedTime: {
+        tsaTrustAnchors: settings.tsaRoots.length === 0 ? null : trustAnchorsFromPem(settings.tsaRoots),
+      },
+    });
+    return { ...verification, endpoints: settings.chainEndpoints };
+  } finally {
+    for (const p of providers) p.destroy();
+  }
 }

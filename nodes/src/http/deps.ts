@@ -29,6 +29,7 @@ import type { NodeMetricSources, NodeMetrics } from "../metrics.ts";
 import type { Witness } from "../witness/witness.ts";
 import type { StaffRoom } from "./routes/staff.ts";
 import type { BatchFiles } from "../batch-files/batches.ts";
+import type { CourtPageOptions } from "../../../anchor-service/web/src/serve.ts";
 
 /** What /readyz answers: whether the node can serve now, and why not. */
 export type ReadyAnswer = { ready: boolean; reasons?: string[]; detail: unknown };
@@ -64,6 +65,8 @@ export type NodeDeps = {
   batchFiles?: BatchFiles;
   /** The node's C2SP witness of the evidence log (absent: the witness routes are not served). */
   witness?: Witness;
+  /** The court verification page (/verify), its chain checks run in the browser against this node's chosen endpoints (absent: not served). */
+  courtPage?: Omit<CourtPageOptions, "notFound">;
   /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */
   staff?: StaffRoom;
   /** /readyz: ready or not, with the reasons (readiness.ts); answered 200 or 503 with this body. */

@@ -20,6 +20,7 @@ import { prepaymentRoutes } from "./prepayments.ts";
 import { reportRoutes } from "./reports.ts";
 import { witnessRoutes } from "./witness.ts";
 import { staffRoutes } from "./staff.ts";
+import { courtPageRoutes } from "./court-page.ts";
 
 /** The loan road's order: applications, credit, decisions, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
 export const ROUTE_FILES: readonly RouteFile[] = [
@@ -42,4 +43,5 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   caseRoutes,
   witnessRoutes,
   staffRoutes,
+  courtPageRoutes,
 ];
