@@ -12,7 +12,9 @@
 // BENCH_RECORDS_PER_REQUEST [1000], BENCH_LOOKUPS [2000], BENCH_COMMIT_INTERVAL_MS [the service
 // default, 1000], BENCH_BASELINE_RECORDS [BENCH_RECORDS], BENCH_BASELINE_SECONDS [60],
 // BENCH_STORAGE_RECORDS [1000000], BENCH_SKIP_STORAGE, BENCH_SKIP_GAS, BENCH_KEEP_DATA,
-// BENCH_REPORT [bench/anchor-report.md].
+// BENCH_REPORT [bench/anchor-report.md], BENCH_WITNESSED (also run (a) with the court's and the
+// union's witnesses, 2 of 2, and a TSA on, on a chain of its own: ingest and submit → witnessed,
+// timestamped proof, printed beside the run with them off).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -23,7 +25,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ChainIdentity } from "../anchor-service/src/chain/evidence-log-client.ts";
-import { ConfigSchema } from "../anchor-service/src/config.ts";
+import { ConfigSchema, type Config } from "../anchor-service/src/config.ts";
 import { createAnchorService, type AnchorService } from "../anchor-service/src/service.ts";
 import { encodeLeaf } from "../common/formats/leaf/leaf.ts";
 import {
@@ -41,6 +43,7 @@ import { flag, int } from "./env.ts";
 import { measureGas, type GasResult } from "./gas.ts";
 import type { LoadClientInit, LoadClientMessage } from "./load-client.ts";
 import { measureStorage, type StorageResult } from "./storage.ts";
+import { startWitnessedSetting } from "./witnessed.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 process.chdir(ROOT); // Anvil and the artifacts are found relative to the repository
@@ -64,6 +67,7 @@ const STORAGE_RECORDS = int("BENCH_STORAGE_RECORDS", 1_000_000);
 const SKIP_STORAGE = flag("BENCH_SKIP_STORAGE");
 const SKIP_GAS = flag("BENCH_SKIP_GAS");
 const KEEP_DATA = flag("BENCH_KEEP_DATA");
+const WITNESSED = flag("BENCH_WITNESSED");
 const REPORT = env.BENCH_REPORT ?? "bench/anchor-report.md";
 const LIGHT_REQUESTS = int("BENCH_LIGHT_REQUESTS", 30);
 const LIGHT_INTERVAL_MS = int("BENCH_LIGHT_INTERVAL_MS", 300);
@@ -172,13 +176,22 @@ class WorkerChannel {
   }
 }
 
-async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[]): Promise<ServiceResult> {
+/** (a) with witnesses and TSAs on: their configuration; the proof counts as ready once witnessed and stamped. */
+type Variant = { config: Partial<Config>; describe: string };
+
+async function runService(
+  chain: ConsortiumChain,
+  seeds: Buffer,
+  dirs: string[],
+  variant?: Variant,
+): Promise<ServiceResult> {
   const dataDir = await mkdtemp(join(os.tmpdir(), "bench-anchor-"));
   dirs.push(dataDir);
   const config = chain.config({
     dataDir,
     commitIntervalMs: COMMIT_INTERVAL_MS,
     membershipCacheMs: SERVICE_DEFAULTS.membershipCacheMs,
+    ...variant?.config,
   });
   const service: AnchorService = await createAnchorService({ config, logger: false });
   await service.start();
@@ -202,7 +215,9 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     submitter: MEMBERS.branchA,
     ttlSeconds: REQUEST_TTL_SECONDS,
     pollMs: POLL_MS,
+    proof: variant === undefined ? "anchored" : "witnessed",
   };
+  if (variant !== undefined) log(`witnesses and TSA on: ${variant.describe}`);
   const worker = new Worker(new URL("./load-client.ts", import.meta.url), { workerData: init });
   const channel = new WorkerChannel(worker, (m) => {
     const committed = service.merkle.size - service.committer.pendingLeaves();
@@ -265,7 +280,11 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
         `WARNING: other processes used ${fmt(machine.others, 2)} cores during the ingest; the figures are lower than on a quiet machine`,
       );
 
-    log("anchoring: waiting until every sampled record reads anchored…");
+    log(
+      variant === undefined
+        ? "anchoring: waiting until every sampled record reads anchored…"
+        : "anchoring: waiting until every sampled record's bundle is witnessed (2 of 2) and time-stamped…",
+    );
     const latency = await channel.next("latency");
     const deadline = Date.now() + 120_000;
     while (service.committer.pendingLeaves() > 0) {
@@ -276,23 +295,40 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
     const heads = await service.committer.heads(); // the run's N records only (light load comes later)
     log(`anchoring: all ${fmt(service.merkle.size)} leaves anchored in ${heads.length} heads`);
 
-    log(`proof lookups: ${fmt(LOOKUPS)} random GET /v1/leaves/:hash, one at a time…`);
-    worker.postMessage({ type: "lookups", count: LOOKUPS });
-    const lookups = await channel.next("lookups");
-    const sortedLookups = [...lookups.latencies].sort((a, b) => a - b);
+    const sortedSamples = [...latency.samples].sort((a, b) => a - b);
     log(
-      `proof lookups: p50 ${ms(percentile(sortedLookups, 50))}, p99 ${ms(percentile(sortedLookups, 99))}, ${fmt(lookups.verified)}/${fmt(LOOKUPS)} proofs verified client-side`,
+      `${variant === undefined ? "submit → anchored" : "submit → witnessed, time-stamped proof"}: p50 ${ms(percentile(sortedSamples, 50))}, p99 ${ms(percentile(sortedSamples, 99))}${latency.unanchored > 0 ? `, ${latency.unanchored} never ready` : ""}`,
     );
 
-    log(
-      `light load: ${LIGHT_REQUESTS} requests of ${fmt(PER_REQUEST)} fresh records, one every ${LIGHT_INTERVAL_MS} ms, submit → anchored…`,
-    );
-    worker.postMessage({ type: "light", count: LIGHT_REQUESTS, intervalMs: LIGHT_INTERVAL_MS });
-    const light = await channel.next("light");
+    // lookups and light load do not depend on the witnesses: measured in the run without them
+    let lookups: Extract<LoadClientMessage, { type: "lookups" }> = {
+      type: "lookups",
+      latencies: [],
+      verified: 0,
+      failures: [],
+    };
+    let light: Extract<LoadClientMessage, { type: "light" }> = { type: "light", samples: [], unanchored: 0 };
+    if (variant === undefined) {
+      log(`proof lookups: ${fmt(LOOKUPS)} random GET /v1/leaves/:hash, one at a time…`);
+      worker.postMessage({ type: "lookups", count: LOOKUPS });
+      lookups = await channel.next("lookups");
+      const sorted = [...lookups.latencies].sort((a, b) => a - b);
+      log(
+        `proof lookups: p50 ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))}, ${fmt(lookups.verified)}/${fmt(LOOKUPS)} proofs verified client-side`,
+      );
+
+      log(
+        `light load: ${LIGHT_REQUESTS} requests of ${fmt(PER_REQUEST)} fresh records, one every ${LIGHT_INTERVAL_MS} ms, submit → anchored…`,
+      );
+      worker.postMessage({ type: "light", count: LIGHT_REQUESTS, intervalMs: LIGHT_INTERVAL_MS });
+      light = await channel.next("light");
+    }
+    const sortedLookups = [...lookups.latencies].sort((a, b) => a - b);
     const sortedLight = [...light.samples].sort((a, b) => a - b);
-    log(
-      `light load: submit → anchored p50 ${ms(percentile(sortedLight, 50))}, p99 ${ms(percentile(sortedLight, 99))}`,
-    );
+    if (variant === undefined)
+      log(
+        `light load: submit → anchored p50 ${ms(percentile(sortedLight, 50))}, p99 ${ms(percentile(sortedLight, 99))}`,
+      );
 
     // gas the service actually paid for its heads during the run
     const leavesPerHead: number[] = [];
@@ -323,7 +359,7 @@ async function runService(chain: ConsortiumChain, seeds: Buffer, dirs: string[])
       requestP99Ms: percentile(sortedRequests, 99),
       responseBytesPerRecord: ingested.responseBytes / ingested.records,
       requestBytesPerRecord: ready.bodyBytes / N,
-      anchored: [...latency.samples].sort((a, b) => a - b),
+      anchored: sortedSamples,
       unanchored: latency.unanchored,
       light: sortedLight,
       lightUnanchored: light.unanchored,
@@ -362,6 +398,8 @@ const yes = (ok: boolean) => (ok ? "**yes**" : "**no**");
 function report(r: {
   machine: string;
   service: ServiceResult;
+  /** The same run with the witnesses (2 of 2) and the TSA on (BENCH_WITNESSED). */
+  witnessed: ServiceResult | undefined;
   baseline: BaselineResult;
   gas: GasResult | undefined;
   storage: StorageResult | undefined;
@@ -396,6 +434,16 @@ function report(r: {
   lines.push(
     `| a | submit → anchored (GET says anchored), ${fmt(s.anchored.length)} samples during the ingest | p50 ${ms(a50)}, **p99 ${ms(a99)}**${s.unanchored > 0 ? `, ${s.unanchored} never anchored` : ""} | p99 ≤ ${fmt(TARGETS.anchoredP99Ms)} ms | ${yes(a99 <= TARGETS.anchoredP99Ms && s.unanchored === 0)} |`,
   );
+  const w = r.witnessed;
+  if (w !== undefined) {
+    const w99 = percentile(w.anchored, 99);
+    lines.push(
+      `| a′ | durable ingest with the witnesses (court and union, 2 of 2) and a TSA on, beside the run with them off | **${fmt(w.recordsPerSecond)} records/s** (${fmt(w.records)} records in ${fmt(w.elapsedMs / 1000, 2)} s); off: ${fmt(s.recordsPerSecond)} records/s | ≥ ${fmt(TARGETS.ingest)} records/s | ${yes(w.recordsPerSecond >= TARGETS.ingest)} |`,
+    );
+    lines.push(
+      `| a′ | submit → witnessed, time-stamped proof (the bundle carries the 2-of-2 cosigned checkpoint and the TSA's token), ${fmt(w.anchored.length)} samples during the ingest, beside submit → anchored with them off | p50 ${ms(percentile(w.anchored, 50))}, **p99 ${ms(w99)}**${w.unanchored > 0 ? `, ${w.unanchored} never ready` : ""}; off: p50 ${ms(a50)}, p99 ${ms(a99)} | p99 ≤ ${fmt(TARGETS.anchoredP99Ms)} ms | ${yes(w99 <= TARGETS.anchoredP99Ms && w.unanchored === 0)} |`,
+    );
+  }
   const g50 = percentile(s.light, 50);
   const g99 = percentile(s.light, 99);
   lines.push(
@@ -538,6 +586,24 @@ async function main(): Promise<void> {
 
     // (a)
     const service = await runService(chain, seeds, dirs);
+    // (a′) the same with the witnesses and a TSA, on a chain of its own (a log's heads belong to one service)
+    let witnessed: ServiceResult | undefined;
+    if (WITNESSED) {
+      log("witnesses and TSA on: a second Anvil and consortium for the same run with them…");
+      const settingDir = await mkdtemp(join(os.tmpdir(), "bench-witnessed-"));
+      dirs.push(settingDir);
+      const setting = await startWitnessedSetting(settingDir);
+      const second = await startConsortiumChain();
+      try {
+        witnessed = await runService(second, seeds, dirs, setting);
+      } finally {
+        await second.stop();
+        await setting.close();
+      }
+      log(
+        `witnesses and TSA on: ${fmt(witnessed.recordsPerSecond)} records/s (off: ${fmt(service.recordsPerSecond)}); submit → witnessed, time-stamped proof p50 ${ms(percentile(witnessed.anchored, 50))}, p99 ${ms(percentile(witnessed.anchored, 99))} (off, submit → anchored: p50 ${ms(percentile(service.anchored, 50))}, p99 ${ms(percentile(service.anchored, 99))})`,
+      );
+    }
 
     // (b)
     log(`baseline: computing ${fmt(BASELINE_RECORDS)} leaf values (outside the timing)…`);
@@ -607,7 +673,7 @@ async function main(): Promise<void> {
 
     const totalSeconds = (performance.now() - started) / 1000;
     runOthers = cpuBetween(runSnap, cpuSnapshot(anvilPid))?.others;
-    const text = report({ machine, service, baseline, gas, storage, totalSeconds });
+    const text = report({ machine, service, witnessed, baseline, gas, storage, totalSeconds });
     await writeFile(REPORT, text);
     console.log(`\n${text}`);
     log(`report written to ${REPORT}; total ${fmt(totalSeconds, 1)} s`);
