@@ -153,16 +153,19 @@ export type AddCheckpointRequest = { oldSize: number; proof: Uint8Array[]; note:
 
 /** `old <N>\n`, ≤ 63 base64 hash lines, a blank line, the signed checkpoint. */
 export function parseRequest(body: string): AddCheckpointRequest {
-  const bad = (why: string): never => {
-    throw new WitnessError("NODE_ERR_WITNESS_BAD_REQUEST", why);
-  };
-  const { header, hashes, checkpoint } = parseHashedBody(
-    body,
-    (lines) => {
-      if (lines.length - 1 > MAX_PROOF_LINES) bad(`more than ${MAX_PROOF_LINES} proof lines`);
-      return { value: decimalLine(lines[0], "old") ?? bad("the first line is not `old <size>`"), lines: 1 };
-    },
-    bad,
-  );
+  const { header, hashes, checkpoint } = parseHashedBody(body, oldSizeLine, badRequest);
   return { oldSize: header, proof: hashes, note: checkpoint };
+}
+
+/** The request's header: `old <N>` alone, and no more proof lines than any tree needs. */
+function oldSizeLine(lines: readonly string[]): { value: number; lines: number } {
+  if (lines.length - 1 > MAX_PROOF_LINES) badRequest(`more than ${MAX_PROOF_LINES} proof lines`);
+  return {
+    value: decimalLine(lines[0], "old") ?? badRequest("the first line is not `old <size>`"),
+    lines: 1,
+  };
+}
+
+function badRequest(why: string): never {
+  throw new WitnessError("NODE_ERR_WITNESS_BAD_REQUEST", why);
 }

@@ -2,12 +2,11 @@
 // text bodies, the 409 with the last cosigned size as text/x.tlog.size, refusals with the
 // node's catalogue codes; absent when the node runs no witness.
 import { expect } from "chai";
-import { MemoryLevel } from "memory-level";
 import { formatCheckpoint } from "../../../common/formats/checkpoint/checkpoint.ts";
 import { cosignatureVerifier } from "../../../common/formats/checkpoint/cosignature.ts";
 import { ed25519Signer, openNote, signNote } from "../../../common/formats/checkpoint/note.ts";
 import { hashLeaf, rootFromLeafHashes } from "../../../common/formats/merkle/rfc9162.ts";
-import { Witness, type WitnessStore } from "../../../nodes/src/witness/witness.ts";
+import { memoryWitness } from "./fixture.ts";
 import { clerkNodeApp } from "../../support/node-app.ts";
 
 describe("witness routes", () => {
@@ -23,13 +22,10 @@ describe("witness routes", () => {
       [log],
     );
   const witness = () =>
-    new Witness({
+    memoryWitness({
       name: "court.example/witness",
       seed: new Uint8Array(32).fill(2),
       logs: [log.vkey],
-      store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("witness", {
-        valueEncoding: "json",
-      }) as unknown as WitnessStore,
       now: () => 1_800_000_000,
     });
   const post = (payload: string) => ({

@@ -25,6 +25,8 @@ import {
 } from "../../../common/formats/merkle/rfc9162.ts";
 import { WitnessError } from "../../../nodes/src/witness/errors.ts";
 import { Witness, type WitnessStore } from "../../../nodes/src/witness/witness.ts";
+import { rejectedBy } from "../../support/expect-error.ts";
+import { memoryWitness } from "./fixture.ts";
 
 const log = ed25519Signer("jointledger.example/log", new Uint8Array(32).fill(1));
 const leaves = (tag: string, n: number) =>
@@ -46,27 +48,16 @@ function request(tree: Uint8Array[], oldSize: number, size: number, signer = log
   return [`old ${oldSize}`, ...proof.map(encodeBase64), "", checkpointOf(tree, size, signer).note].join("\n");
 }
 
-async function refusal(p: Promise<unknown>): Promise<WitnessError> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).to.be.instanceOf(WitnessError);
-    return error as WitnessError;
-  }
-  throw new Error("expected a refusal");
-}
+const refusal = (p: Promise<unknown>): Promise<WitnessError> => rejectedBy(p, WitnessError);
 
 describe("witness of an SM2-signed log (signed-note type 0xff)", () => {
   it("cosigns a checkpoint the log signed with SM2, refuses one signed with another SM2 key", async () => {
     const { privateKey } = sm2.generateKeyPair();
     const sm2Log = sm2Signer("jointledger.example/sm2-log", privateKey);
-    const witness = new Witness({
+    const witness = memoryWitness({
       name: "union.example/witness",
       seed: new Uint8Array(32).fill(4),
       logs: [sm2Log.vkey],
-      store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("witness", {
-        valueEncoding: "json",
-      }) as unknown as WitnessStore,
       now: () => 1_800_000_000,
     });
     const text = formatCheckpoint({
