@@ -33,7 +33,9 @@ const evenGlyphFontkit: Fontkit = {
         const bytes = glyf.glyf[index]!;
         if (bytes.length % 2 === 1) {
           // fontkit's own Buffer class: its encoder takes no other chunk
-          const padded = (bytes.constructor as { alloc(size: number): Uint8Array }).alloc(bytes.length + 1);
+          const padded = (bytes.constructor as unknown as { alloc(size: number): Uint8Array }).alloc(
+            bytes.length + 1,
+          );
           padded.set(bytes);
           glyf.glyf[index] = padded;
           glyf.offset += 1;

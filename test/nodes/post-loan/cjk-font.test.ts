@@ -16,8 +16,9 @@ async function embeddedFonts(pdf: Uint8Array): Promise<Uint8Array[]> {
   const fonts: Uint8Array[] = [];
   for (const [, object] of doc.context.enumerateIndirectObjects()) {
     if (!(object instanceof PDFDict)) continue;
-    const file = object.lookupMaybe(PDFName.of("FontFile2"), PDFRawStream);
-    if (file !== undefined) fonts.push(decodePDFRawStream(file).decode());
+    const file = object.get(PDFName.of("FontFile2"));
+    const stream = file === undefined ? undefined : doc.context.lookup(file);
+    if (stream instanceof PDFRawStream) fonts.push(decodePDFRawStream(stream).decode());
   }
   return fonts;
 }
@@ -26,7 +27,7 @@ async function embeddedFonts(pdf: Uint8Array): Promise<Uint8Array[]> {
 function outlinedGlyphs(program: Uint8Array): { glyphs: number; outlined: number } {
   const font = fontkit.create(program);
   let outlined = 0;
-  for (let id = 0; id < font.numGlyphs; id++) if (font.getGlyph(id).path.commands.length > 0) outlined++;
+  for (let id = 0; id < font.numGlyphs; id++) if (font.getGlyph(id).path.toSVG().length > 0) outlined++;
   return { glyphs: font.numGlyphs, outlined };
 }
 
