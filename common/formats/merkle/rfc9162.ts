@@ -217,25 +217,39 @@ export function verifyInclusion(
   checkCount("treeSize", treeSize);
   if (leafIndex >= treeSize) return false;
   if (!isHash(leafHash) || !isHash(root) || !proof.every(isHash)) return false;
-  let fn = leafIndex;
-  let sn = treeSize - 1;
   let r = leafHash;
-  for (const p of proof) {
+  const reached = walkPath(leafIndex, treeSize - 1, proof, 0, (p, left) => {
+    r = left ? hashChildren(p, r) : hashChildren(r, p);
+  });
+  return reached && bytesEqual(r, root);
+}
+
+/**
+ * The walk up the tree both RFC 9162 verifiers take (§2.1.3.2 and §2.1.4.2), from node fn of a
+ * tree whose last node is sn: each proof node from `from` on is handed to `visit` as the left
+ * (true) or the right sibling. False when the proof is longer or shorter than the path.
+ */
+function walkPath(
+  fn: number,
+  sn: number,
+  proof: readonly Uint8Array[],
+  from: number,
+  visit: (node: Uint8Array, left: boolean) => void,
+): boolean {
+  for (let i = from; i < proof.length; i++) {
     if (sn === 0) return false; // proof longer than the path
-    if (isOdd(fn) || fn === sn) {
-      r = hashChildren(p, r);
-      // Skip the levels where the right edge had no sibling (the node was carried up).
+    const left = isOdd(fn) || fn === sn;
+    visit(proof[i]!, left);
+    // Skip the levels where the right edge had no sibling (the node was carried up).
+    if (left)
       while (!isOdd(fn) && fn !== 0) {
         fn = half(fn);
         sn = half(sn);
       }
-    } else {
-      r = hashChildren(r, p);
-    }
     fn = half(fn);
     sn = half(sn);
   }
-  return sn === 0 && bytesEqual(r, root);
+  return sn === 0;
 }
 
 /**
@@ -268,23 +282,11 @@ export function verifyConsistency(
   }
   let fr = path[0]!;
   let sr = path[0]!;
-  for (let i = 1; i < path.length; i++) {
-    const c = path[i]!;
-    if (sn === 0) return false; // proof longer than the path
-    if (isOdd(fn) || fn === sn) {
-      fr = hashChildren(c, fr);
-      sr = hashChildren(c, sr);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      sr = hashChildren(sr, c);
-    }
-    fn = half(fn);
-    sn = half(sn);
-  }
-  return sn === 0 && bytesEqual(fr, firstRoot) && bytesEqual(sr, secondRoot);
+  const reached = walkPath(fn, sn, path, 1, (c, left) => {
+    if (left) fr = hashChildren(c, fr);
+    sr = left ? hashChildren(c, sr) : hashChildren(sr, c);
+  });
+  return reached && bytesEqual(fr, firstRoot) && bytesEqual(sr, secondRoot);
 }
 
 function sha256(data: Uint8Array): Uint8Array {
