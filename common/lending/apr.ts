@@ -60,8 +60,6 @@ export type AprErrorCode =
   | "APR_OUT_OF_RANGE";
 
 export class AprError extends CodedError<AprErrorCode> {}
-/** A date out of the calendar's range, as this module's error. */
-const badDay = (message: string) => new AprError("APR_BAD_DAY", message);
 
 /** Monthly rate per bps of APR: i = R / (12 months · 10000 bps). */
 const MONTHLY_DENOMINATOR = 120_000n;
@@ -269,3 +267,6 @@ function toBps(bps: bigint): number {
     throw new AprError("APR_OUT_OF_RANGE", "the all-in rate is too large to report in bps");
   return Number(bps);
 }
+
+/** A day out of the calendar's range, as this module's error (withDateErrors). */
+const badDay = (message: string) => new AprError("APR_BAD_DAY", message);

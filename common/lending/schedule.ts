@@ -63,8 +63,6 @@ export type ScheduleErrorCode =
 
 /** Thrown for any input generateSchedule refuses; callers branch on `code`. */
 export class ScheduleError extends CodedError<ScheduleErrorCode> {}
-/** A date out of the calendar's range, as this module's error. */
-const badDate = (message: string) => new ScheduleError("SCHEDULE_BAD_DATE", message);
 
 export const MIN_TERM_MONTHS = 1;
 export const MAX_TERM_MONTHS = 36;
@@ -215,3 +213,6 @@ function checkTerm(
   }
   return { kind: "days", count: days };
 }
+
+/** A date out of the calendar's range, as this module's error (withDateErrors). */
+const badDate = (message: string) => new ScheduleError("SCHEDULE_BAD_DATE", message);
