@@ -32,7 +32,7 @@ import { checkWitnesses } from "../../common/formats/checkpoint/bundle-witnesses
 import { parsePolicy, type Policy } from "../../common/formats/checkpoint/policy.ts";
 
 export const USAGE =
-  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--witness-policy FILE] [--json] [--min-confirmations N]";
+  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--witness-policy FILE] [--receipt-sm2-key HEX] [--json] [--min-confirmations N]";
 export const HELP = `${USAGE}
 
 Checks that <file> is the document <bundle.json> was made for and, with --rpc, that the chain
@@ -53,6 +53,9 @@ stated block and time; the submitter was an active member then; nobody revoked i
   --witness-policy FILE    the court's C2SP tlog-policy file (the log's key, the witnesses', the quorum):
                            the bundle's cosigned checkpoint must meet it and hold the leaf (witnesses),
                            offline too; a forked or re-signed checkpoint fails, a missing one cannot pass
+  --receipt-sm2-key HEX    国密: the anchor service's SM2 receipt key (0x04 + 128 hex digits; its /v1/info
+                           receiptSm2PublicKey): the intake receipt must carry a valid SM2 signature under
+                           it, else blockAndTime fails
   --json                   print { overall, leafHash, chainId, trustAnchor, checks } as JSON
   --min-confirmations N    blocks required on top of the anchoring block (default 0)
   -h, --help               this text
@@ -71,6 +74,8 @@ export type CliArgs = {
   tsaTrust: string[];
   /** Only present when given. */
   witnessPolicy?: string;
+  /** Only present when given. */
+  receiptSm2Key?: string;
   json: boolean;
   minConfirmations: number;
   help: boolean;
@@ -87,6 +92,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       trust: { type: "string" },
       "tsa-trust": { type: "string", multiple: true },
       "witness-policy": { type: "string" },
+      "receipt-sm2-key": { type: "string" },
       json: { type: "boolean" },
       "min-confirmations": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -102,6 +108,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   for (const url of rpc) {
     if (!/^https?:\/\//.test(url)) throw new Error(`--rpc must be an http(s) URL, got "${url}"`);
   }
+  const receiptSm2Key = values["receipt-sm2-key"];
+  if (receiptSm2Key !== undefined && !/^0x04[0-9a-fA-F]{128}$/.test(receiptSm2Key))
+    throw new Error(`--receipt-sm2-key must be 0x04 and 128 hex digits (an uncompressed SM2 public key)`);
   const trust = values.trust;
   if (trust !== undefined && trust.trim() === "") throw new Error("--trust needs a file or an http(s) URL");
   return {
@@ -111,6 +120,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     trust,
     tsaTrust: values["tsa-trust"] ?? [],
     ...(values["witness-policy"] === undefined ? {} : { witnessPolicy: values["witness-policy"] }),
+    ...(receiptSm2Key === undefined ? {} : { receiptSm2Key }),
     json: values.json === true,
     minConfirmations: Number(rawMin),
     help,
@@ -221,7 +231,11 @@ export async function main(
   }
   let results: CheckResult[];
   if (args.rpc.length === 0) {
-    const options = { documentDigest, trustedTime: { tsaTrustAnchors } };
+    const options = {
+      documentDigest,
+      trustedTime: { tsaTrustAnchors },
+      ...(args.receiptSm2Key === undefined ? {} : { receiptSm2Key: args.receiptSm2Key }),
+    };
     results = await verifyTrustedTime(bundle, verifyOffline(bundle, options), options);
   } else {
     // staticNetwork: no start-up probing and retrying; the checks ask eth_chainId themselves.
@@ -239,6 +253,7 @@ export async function main(
         endpointNames: args.rpc.map(endpointName),
         minConfirmations: args.minConfirmations,
         trustedTime: { tsaTrustAnchors },
+        ...(args.receiptSm2Key === undefined ? {} : { receiptSm2Key: args.receiptSm2Key }),
       });
     } finally {
       for (const p of providers) p.destroy();

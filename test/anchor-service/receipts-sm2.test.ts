@@ -9,6 +9,10 @@ import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bu
 import { verifyOffline } from "../../common/formats/bundle/verify.ts";
 import { receiptDomain, verifyReceipt, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import { configFromEnv } from "../../anchor-service/src/config.ts";
+import { EXIT_CODES, main as verifyCli } from "../../scripts/cli/verify.ts";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
 import { recordFor } from "../support/consortium-chain.ts";
 
@@ -78,6 +82,34 @@ describe("anchor service: receipts signed with SM2 too (国密)", function () {
     const check = blockAndTimeOf(bundle, SM2_PUBLIC);
     expect(check.outcome).to.equal("fail");
     expect(check.reason).to.contain("no SM2 signature");
+  });
+
+  it("npm run verify -- … --receipt-sm2-key: offline, the key the service named passes, another key fails", async function () {
+    const document = "SM2 receipt: ruling";
+    const { bundle } = await anchorOne(sm2Suite, document);
+    const dir = await mkdtemp(join(tmpdir(), "jl-sm2-cli-"));
+    try {
+      await writeFile(join(dir, "doc.txt"), document);
+      await writeFile(join(dir, "bundle.json"), JSON.stringify(bundle));
+      const run = async (key: string) => {
+        let said = "";
+        const out = { write: (text: string) => (said += text) };
+        const code = await verifyCli(
+          [join(dir, "doc.txt"), join(dir, "bundle.json"), "--receipt-sm2-key", key],
+          out,
+          out,
+        );
+        return { code, said };
+      };
+      const known = await run(SM2_PUBLIC);
+      expect(known.code, known.said).to.equal(EXIT_CODES.indeterminate); // offline: nothing refuted
+      const other = await run(toHex(sm2.generateKeyPair().publicKey));
+      expect(other.code, other.said).to.equal(EXIT_CODES.fail);
+      expect(other.said).to.contain("RECEIPT_WRONG_SERVICE");
+      expect((await run("0x02abc")).code).to.equal(EXIT_CODES.badInput);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("ANCHOR_RECEIPT_SIGNATURES is eip712 (the default) or eip712,sm2, nothing else", function () {
