@@ -3,6 +3,7 @@
 // beside its other files (build output, gitignored):
 //   ../pdf-signatures.js  the electronic-signature check (pdf-signatures.ts)
 //   ../verifier.js        the evidence checks: witnesses, and the chain checks against the court's endpoints (verifier.ts)
+//   ../case-archive-verifier.js  the case archive's items against their bundles, offline (case-archive.ts)
 // Written by `npm ci` (scripts/postinstall.mjs), by `npm start` before the services start, and by
 // the browser tests. `node anchor-service/web/src/build.ts` writes them by hand.
 import { build } from "esbuild";
@@ -15,6 +16,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 export const PAGE_MODULES = {
   "pdf-signatures": here("pdf-signatures.ts"),
   verifier: here("verifier.ts"),
+  "case-archive-verifier": here("case-archive.ts"),
 } as const;
 
 /** Writes the bundles (minified) into `outdir`; resolves once they are on disk. */

@@ -4,226 +4,29 @@
 // a withheld decision record or credit-query log, an application the loan id does not derive from,
 // a decision of another application and a query log no decision was made on.
 import { expect } from "chai";
-import { hexlify, keccak256, toUtf8Bytes } from "ethers";
-import { toHex } from "../../../common/bytes.ts";
-import { buildBundle } from "../../../common/formats/bundle/bundle.ts";
-import {
-  DigestAlgorithm,
-  EvidenceKind,
-  leafHashOf,
-  type EvidenceRecord,
-} from "../../../common/formats/leaf/leaf.ts";
-import {
-  inclusionProof,
-  memoRangeHasher,
-  rootFromLeafHashes,
-} from "../../../common/formats/merkle/rfc9162.ts";
-import { evidenceChainStart, extendEvidenceChain, loanIdOf } from "../../../common/lending/ids.ts";
-import {
-  checkPackage,
-  type ChainFacts,
-  type EvidencePackage,
-  type EvidenceRole,
-  type PackageItem,
-} from "../../../nodes/src/court-package/check.ts";
+import { checkPackage } from "../../../nodes/src/court-package/check.ts";
 import { caseArchive } from "../../../nodes/src/court-package/archive.ts";
-import { sha256Hex, signedSubmission } from "../../support/bundle.fixture.ts";
-
-/** The entries of a stored ZIP, read from its local headers. */
-function unzipStored(zip: Uint8Array): Map<string, Buffer> {
-  const b = Buffer.from(zip);
-  const out = new Map<string, Buffer>();
-  for (let at = 0; b.readUInt32LE(at) === 0x04034b50;) {
-    const size = b.readUInt32LE(at + 18);
-    const nameLength = b.readUInt16LE(at + 26);
-    const name = b.subarray(at + 30, at + 30 + nameLength).toString("utf8");
-    out.set(name, b.subarray(at + 30 + nameLength, at + 30 + nameLength + size));
-    at += 30 + nameLength + size;
-  }
-  return out;
-}
-
-const APPLICATION = { applicationId: "PLT-APP-1", originator: 7, recordId: "app-record-1" };
-const LOAN = loanIdOf(APPLICATION.originator, keccak256(toUtf8Bytes(APPLICATION.applicationId)));
-const OTHER_LOAN = sha256Hex("another loan");
-const BORROWER = sha256Hex("borrower key");
-
-type Spec = { role: EvidenceRole; label: string; original: string; kind: number; subject: string };
-
-const QUERY_LOG =
-  '{"purpose":"LOAN_APPROVAL","reportDigest":"0x01","when":"2026-01-01T00:00:00.000Z","who":"u1"}';
-const LATER_QUERY_LOG = QUERY_LOG.replace("u1", "u2");
-/** The leaf of a spec, known before the items are built: a decision names its query's leaf. */
-const leafOfSpec = (label: string, original: string, kind: number, subject: string) =>
-  hexlify(
-    leafHashOf({
-      version: 1,
-      kind: kind as EvidenceRecord["kind"],
-      digestAlgorithm: DigestAlgorithm.Sha256,
-      digest: sha256Hex(original),
-      salt: sha256Hex(`salt:${label}`),
-      submitter: 2,
-      subject,
-    }),
-  );
-const QUERY_LEAF = leafOfSpec("query", QUERY_LOG, EvidenceKind.CreditQuery, BORROWER);
-const CONSENT_LEAF = leafOfSpec("consent", "授权书 PDF", EvidenceKind.Consent, BORROWER);
-const decisionDocument = (recordId: string, consentLeafHash = CONSENT_LEAF) =>
-  JSON.stringify({
-    applicationId: recordId,
-    consentLeafHash,
-    outcome: "approve",
-    queryLeafHash: QUERY_LEAF,
-  });
-
-const SPECS: Spec[] = [
-  {
-    role: "contract",
-    label: "loan contract",
-    original: "借款合同 PDF",
-    kind: EvidenceKind.Contract,
-    subject: LOAN,
-  },
-  {
-    role: "consent",
-    label: "consent",
-    original: "授权书 PDF",
-    kind: EvidenceKind.Consent,
-    subject: BORROWER,
-  },
-  {
-    role: "voucher",
-    label: "DSB-1",
-    original: "disbursement voucher",
-    kind: EvidenceKind.FundFlowVoucher,
-    subject: LOAN,
-  },
-  {
-    role: "voucher",
-    label: "REP-1",
-    original: "repayment voucher",
-    kind: EvidenceKind.FundFlowVoucher,
-    subject: LOAN,
-  },
-  {
-    role: "notice",
-    label: "reminder",
-    original: '{"noticeId":"reminder"}',
-    kind: EvidenceKind.LifecycleNotice,
-    subject: LOAN,
-  },
-  {
-    role: "credit-query",
-    label: "query",
-    original: QUERY_LOG,
-    kind: EvidenceKind.CreditQuery,
-    subject: BORROWER,
-  },
-  {
-    role: "decision",
-    label: "decision",
-    original: decisionDocument(APPLICATION.recordId),
-    kind: EvidenceKind.CreditDecision,
-    subject: BORROWER,
-  },
-  {
-    role: "decision",
-    label: "decision of another application",
-    original: decisionDocument("app-record-2"),
-    kind: EvidenceKind.CreditDecision,
-    subject: BORROWER,
-  },
-  {
-    role: "credit-query",
-    label: "query no decision read",
-    original: LATER_QUERY_LOG,
-    kind: EvidenceKind.CreditQuery,
-    subject: BORROWER,
-  },
-  {
-    role: "voucher",
-    label: "REP-9",
-    original: "a voucher of another loan",
-    kind: EvidenceKind.FundFlowVoucher,
-    subject: OTHER_LOAN,
-  },
-  {
-    role: "voucher",
-    label: "REP-X",
-    original: "a voucher never on chain",
-    kind: EvidenceKind.FundFlowVoucher,
-    subject: LOAN,
-  },
-];
-
-/** Every spec's leaf in one log head, each item with its bundle. */
-function anchoredItems(): PackageItem[] {
-  const records: EvidenceRecord[] = SPECS.map((s) => ({
-    version: 1,
-    kind: s.kind as EvidenceRecord["kind"],
-    digestAlgorithm: DigestAlgorithm.Sha256,
-    digest: sha256Hex(s.original),
-    salt: sha256Hex(`salt:${s.label}`),
-    submitter: 2,
-    subject: s.subject,
-  }));
-  const leaves = records.map(leafHashOf);
-  const root = toHex(rootFromLeafHashes(leaves));
-  return SPECS.map((s, i) => ({
-    role: s.role,
-    label: s.label,
-    leafHash: hexlify(leaves[i]!),
-    originalBase64: Buffer.from(s.original).toString("base64"),
-    bundle: buildBundle({
-      record: records[i]!,
-      // the fixture's log, where member 2 signs its submissions
-      log: { logId: keccak256(toUtf8Bytes("jointledger.log.union.1")), operatorMember: 1, leafIndex: i },
-      head: { treeSize: leaves.length, rootHash: root, headIndex: 0 },
-      inclusionProof: inclusionProof(i, leaves.length, memoRangeHasher(leaves)),
-      anchor: {
-        chainId: 20251n,
-        evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
-        evidenceRegistry: "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
-        consortiumRegistry: "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0",
-        transactionHash: sha256Hex("tx"),
-        blockNumber: 10,
-        blockHash: sha256Hex("block"),
-        blockTimestamp: 1_767_225_600,
-      },
-      status: { state: "Unknown", legalHold: false, replacement: null, endorsements: [], checkedAtBlock: 12 },
-      submission: signedSubmission([leaves[i]!], 0),
-      generatedAt: new Date(1_767_225_700_000),
-    }),
-  }));
-}
+import {
+  ArchiveFormatError,
+  readStoredZip,
+  verifyCaseArchive,
+} from "../../../nodes/src/court-package/verify-archive.ts";
+import { zipStored } from "../../../nodes/src/court-package/zip.ts";
+import { sha256Hex } from "../../support/bundle.fixture.ts";
+import {
+  APPLICATION,
+  LOAN,
+  QUERY_LEAF,
+  CONSENT_LEAF,
+  decisionDocument,
+  byLabel,
+  digestOf,
+  facts,
+  pkg,
+  complete,
+} from "./package-fixture.ts";
 
 describe("court package: each item against its bundle, together against the loan's evidence chain", function () {
-  const all = anchoredItems();
-  const byLabel = (label: string) => all.find((i) => i.label === label)!;
-  const digestOf = (label: string) => sha256Hex(SPECS.find((s) => s.label === label)!.original);
-  const facts: ChainFacts = {
-    loanId: LOAN,
-    borrowerKey: BORROWER,
-    contractLeaf: byLabel("loan contract").leafHash,
-    consentLeaf: byLabel("consent").leafHash,
-    // the ledger holds a voucher as its document's digest
-    vouchers: ["DSB-1", "REP-1"].map((serial) => ({ serial, digest: digestOf(serial) })),
-    evidenceChain: extendEvidenceChain(
-      extendEvidenceChain(
-        evidenceChainStart(byLabel("loan contract").leafHash, byLabel("consent").leafHash),
-        digestOf("DSB-1"),
-      ),
-      digestOf("REP-1"),
-    ),
-  };
-  const pkg = (labels: string[], edit: (i: PackageItem) => PackageItem = (i) => i): EvidencePackage => ({
-    loanId: LOAN,
-    owner: 2,
-    items: labels.map((l) => edit(byLabel(l))),
-    application: APPLICATION,
-  });
-  const complete = ["loan contract", "consent", "DSB-1", "REP-1", "reminder", "query", "decision"];
-
   it("the fixture's consent leaf is the one its decision names", function () {
     expect(byLabel("consent").leafHash).to.equal(CONSENT_LEAF);
     expect(byLabel("query").leafHash).to.equal(QUERY_LEAF);
@@ -361,7 +164,7 @@ describe("court package: each item against its bundle, together against the loan
     const check = await checkPackage(withheld, facts);
     const { zip, manifest } = await caseArchive(withheld, check, new Date(1_767_225_600_000));
     expect(manifest.loanId).to.equal(LOAN);
-    const files = unzipStored(zip);
+    const files = new Map([...readStoredZip(zip)].map(([name, bytes]) => [name, Buffer.from(bytes)]));
     expect([...files.keys()].slice(0, 2)).to.deep.equal(["manifest.json", "certificate.pdf"]);
     const read = JSON.parse(files.get("manifest.json")!.toString("utf8")) as typeof manifest;
     expect(read.ok).to.equal(false);
@@ -373,5 +176,63 @@ describe("court package: each item against its bundle, together against the loan
       expect(JSON.parse(files.get(item.bundle)!.toString("utf8")).leaf.leafHash).to.equal(item.leafHash);
     }
     expect(files.get("certificate.pdf")!.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
+  });
+
+  it("the case archive verifies from its own bytes: every item against its bundle, offline", async function () {
+    const full = pkg(complete);
+    const { zip } = await caseArchive(full, await checkPackage(full, facts), new Date(1_767_225_600_000));
+    const report = verifyCaseArchive(zip);
+    expect(report).to.deep.include({ loanId: LOAN, ok: true, unlisted: [] });
+    expect(report.items.map((i) => i.label)).to.deep.equal(complete);
+    for (const item of report.items) {
+      expect(item).to.deep.include({ ok: true, problems: [] });
+      expect(item.checks.filter((c) => c.outcome === "pass").map((c) => c.id)).to.include.members([
+        "digest",
+        "leafEncoding",
+        "merklePath",
+      ]);
+    }
+    // what the court's node found missing against the chain stays in the report
+    const withheld = pkg(complete.filter((l) => l !== "REP-1"));
+    const partial = await caseArchive(
+      withheld,
+      await checkPackage(withheld, facts),
+      new Date(1_767_225_600_000),
+    );
+    const short = verifyCaseArchive(partial.zip);
+    expect(short.ok).to.equal(false);
+    expect(short.items.every((i) => i.ok)).to.equal(true);
+    expect(short.recorded.missing.map((m) => m.label)).to.deep.equal(["REP-1"]);
+  });
+
+  it("an original altered inside the archive, a file taken out or one slipped in are each named", async function () {
+    const full = pkg(complete);
+    const { zip, manifest } = await caseArchive(
+      full,
+      await checkPackage(full, facts),
+      new Date(1_767_225_600_000),
+    );
+    const entries = [...readStoredZip(zip)].map(([name, bytes]) => ({ name, bytes }));
+    const reminder = manifest.items.find((i) => i.label === "reminder")!;
+    const contract = manifest.items.find((i) => i.label === "loan contract")!;
+    const edited = entries
+      .filter((e) => e.name !== contract.bundle)
+      .map((e) =>
+        e.name === reminder.original ? { ...e, bytes: Buffer.from('{"noticeId":"REMINDER"}') } : e,
+      );
+    edited.push({ name: "originals/99-voucher.bin", bytes: Buffer.from("a voucher nobody listed") });
+    const report = verifyCaseArchive(zipStored(edited, new Date(1_767_225_600_000)));
+    expect(report.ok).to.equal(false);
+    const of = (label: string) => report.items.find((i) => i.label === label)!;
+    expect(of("reminder").ok).to.equal(false);
+    expect(of("reminder").checks.find((c) => c.id === "digest")!.outcome).to.equal("fail");
+    expect(of("reminder").problems[0]).to.include("SHA-256 is not the manifest's");
+    expect(of("loan contract")).to.deep.include({
+      ok: false,
+      problems: [`${contract.bundle} is not in the archive`],
+    });
+    expect(report.items.filter((i) => i.ok)).to.have.length(complete.length - 2);
+    expect(report.unlisted).to.deep.equal(["originals/99-voucher.bin"]);
+    expect(() => verifyCaseArchive(Buffer.from("not a zip"))).to.throw(ArchiveFormatError);
   });
 });
