@@ -28,6 +28,7 @@ import { nodeError, OutboxError } from "./errors.ts";
 import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "./members.ts";
 import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requests.ts";
+import { scheduleInputOf } from "./e-contract/terms.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { PeerNodes } from "./peers.ts";
 
@@ -137,14 +138,7 @@ export class LoanApproval {
     // everything that can refuse the approval runs before the contract is stored or anchored
     let schedule: ReturnType<typeof generateSchedule>;
     try {
-      schedule = generateSchedule({
-        principalFen: application.loan.principalFen,
-        aprBps: application.loan.aprBps,
-        method: application.loan.method,
-        startDate: input.startDate,
-        ...(application.loan.termMonths === undefined ? {} : { termMonths: application.loan.termMonths }),
-        ...(application.loan.termDays === undefined ? {} : { termDays: application.loan.termDays }),
-      });
+      schedule = generateSchedule(scheduleInputOf(application.loan, input.startDate));
     } catch (error) {
       // e.g. a startDate of the right shape that is no calendar day (2026-02-30): the caller's to fix, not a 500
       if (error instanceof ScheduleError)

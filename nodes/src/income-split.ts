@@ -15,7 +15,7 @@ import type { RecordStore } from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
 import type { Loan } from "./indexer/model.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import type { OutboxFailure } from "./outbox/entry.ts";
+import type { OutboxArgs, OutboxFailure } from "./outbox/entry.ts";
 import type { PeerNodes } from "./peers.ts";
 import { awaitChainWrite, ledgerLoan, refusedAsDisbursed, requireUndisbursed } from "./servicing.ts";
 
@@ -25,10 +25,11 @@ const BPS = 10_000;
 export type FunderShares = { memberId: number; fundingShareBps: number; incomeShareBps: number };
 /** The split in force: `agreed` false means income splits by funding share. */
 export type IncomeSplitView = { loanId: string; agreed: boolean; shares: FunderShares[] };
-/** A platform admin's acceptance of a split for one loan, kept until the branch asks. */
-export type IncomeSplitAcceptance = {
-  loanId: string;
-  platformIncomeShareBps: number;
+/** A platform admin's acceptance of a split for one loan (the split agreeIncomeSplit sends), kept until the branch asks. */
+export type IncomeSplitAcceptance = Pick<
+  OutboxArgs["agreeIncomeSplit"],
+  "loanId" | "platformIncomeShareBps"
+> & {
   acceptedBy: string;
   acceptedAt: string;
 };

@@ -56,31 +56,36 @@ export const LoanTermsJsonSchema = z.strictObject({
   receivingAccount: hex32,
 });
 
+/** The amounts of a loan's terms: its principal, each installment's, each fee's. */
+type TermAmounts<T> = {
+  principal: T;
+  schedule: ReadonlyArray<{ dueDay: number; principal: T; interest: T }>;
+  fees: ReadonlyArray<{ installment: number; amount: T }>;
+};
+
+/** The terms' amounts passed through `convert` (bigint ↔ decimal string). */
+function convertAmounts<A, B>(terms: TermAmounts<A>, convert: (amount: A) => B) {
+  return {
+    principal: convert(terms.principal),
+    schedule: terms.schedule.map((i) => ({
+      dueDay: i.dueDay,
+      principal: convert(i.principal),
+      interest: convert(i.interest),
+    })),
+    fees: terms.fees.map((f) => ({ installment: f.installment, amount: convert(f.amount) })),
+  };
+}
+
 export function termsToJson(terms: LoanTermsForAgreement): LoanTermsJson {
   return {
     ...terms,
     funders: terms.funders.map((f) => ({ memberId: f.memberId, shareBps: f.shareBps })),
-    principal: String(terms.principal),
-    schedule: terms.schedule.map((i) => ({
-      dueDay: i.dueDay,
-      principal: String(i.principal),
-      interest: String(i.interest),
-    })),
-    fees: terms.fees.map((f) => ({ installment: f.installment, amount: String(f.amount) })),
+    ...convertAmounts(terms, String),
   };
 }
 
 export function termsFromJson(json: LoanTermsJson): LoanTermsForAgreement {
-  return {
-    ...json,
-    principal: BigInt(json.principal),
-    schedule: json.schedule.map((i) => ({
-      dueDay: i.dueDay,
-      principal: BigInt(i.principal),
-      interest: BigInt(i.interest),
-    })),
-    fees: json.fees.map((f) => ({ installment: f.installment, amount: BigInt(f.amount) })),
-  };
+  return { ...json, ...convertAmounts(json, BigInt) };
 }
 
 /**

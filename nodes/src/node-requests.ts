@@ -19,6 +19,7 @@ import {
   recoverSigner,
   requestDomain,
   type PendingVerification,
+  type ReceivedRequest,
 } from "../../common/auth/request-signing.ts";
 import type { ConsortiumRegistry } from "../../common/chain/generated/contracts.ts";
 import { AccountRole } from "../../common/consortium/members.ts";
@@ -26,12 +27,7 @@ import { nodeError } from "./errors.ts";
 import { KIND_NAMES } from "./members.ts";
 
 /** A request from another member's node, as received (raw body for the signature). */
-export type SignedNodeRequest = {
-  method: string;
-  path: string;
-  rawBody: Uint8Array;
-  headers: Record<string, string | string[] | undefined>;
-};
+export type SignedNodeRequest = ReceivedRequest;
 
 /**
  * A node-to-node request whose headers passed (step 1): what is known before its body is read.

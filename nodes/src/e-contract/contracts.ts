@@ -7,7 +7,7 @@ import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
 import type { StoredApplication } from "../applications.ts";
 import { EContractError } from "../errors.ts";
 import { type GeneratedContract, generateContract } from "./generate.ts";
-import type { ContractParty, ContractTerms, DisputeResolution } from "./terms.ts";
+import { type ContractParty, type ContractTerms, type DisputeResolution, scheduleInputOf } from "./terms.ts";
 import { type ContractVerification, type RolePolicies, verifySignedContract } from "./verify.ts";
 
 export type LoanContractsDeps = {
@@ -68,12 +68,7 @@ export class LoanContracts {
       borrower: { name: application.borrower.name, identifier: masked(application.borrower.idNumber) },
       lenders,
       ...(platform === undefined ? {} : { platform }),
-      principalFen: application.loan.principalFen,
-      aprBps: application.loan.aprBps,
-      method: application.loan.method,
-      startDate: input.startDate,
-      ...(application.loan.termMonths === undefined ? {} : { termMonths: application.loan.termMonths }),
-      ...(application.loan.termDays === undefined ? {} : { termDays: application.loan.termDays }),
+      ...scheduleInputOf(application.loan, input.startDate),
       fees: application.loan.fees,
       penaltyAprBps: await this.deps.penaltyAprBps(application.loan.aprBps),
       purpose: application.loan.purpose,

@@ -7,6 +7,7 @@ import { dateToDay } from "../../../common/lending/dates.ts";
 import { type ChainFee, type FeeDue, aprFeesOf, chainFeesOf } from "../../../common/lending/fees.ts";
 import {
   type Installment,
+  type ScheduleInput,
   RepaymentMethod,
   generateSchedule,
   scheduleTotals,
@@ -25,7 +26,8 @@ export type ContractFee = { name: string; amountFen: bigint; due: FeeDue };
 
 export type DisputeResolution = { kind: "court"; body: string } | { kind: "arbitration"; body: string };
 
-export type ContractTerms = {
+/** The contract: its parties and terms, and the schedule's inputs (aprBps: the contract, nominal, rate). */
+export type ContractTerms = ScheduleInput & {
   /** Printed on every page; the loan id is a good one. */
   contractNumber: string;
   borrower: ContractParty;
@@ -33,13 +35,6 @@ export type ContractTerms = {
   lenders: ReadonlyArray<ContractParty & { shareBps: number }>;
   /** A joint loan's platform (助贷/联合贷 platform), when there is one. */
   platform?: ContractParty;
-  principalFen: bigint;
-  /** Contract (nominal) interest rate. */
-  aprBps: number;
-  method: RepaymentMethod;
-  startDate: string;
-  termMonths?: number;
-  termDays?: number;
   fees: readonly ContractFee[];
   /** Penalty interest on overdue principal (罚息), annual; the ledger keeps rate + penalty within the cap. */
   penaltyAprBps: number;
@@ -51,6 +46,18 @@ export type ContractTerms = {
   /** Where the contract is signed (签订地). */
   place: string;
 };
+
+/** The schedule's inputs from a loan's terms (as the canonical application holds them) and its start date. */
+export function scheduleInputOf(loan: Omit<ScheduleInput, "startDate">, startDate: string): ScheduleInput {
+  return {
+    principalFen: loan.principalFen,
+    aprBps: loan.aprBps,
+    method: loan.method,
+    startDate,
+    ...(loan.termMonths === undefined ? {} : { termMonths: loan.termMonths }),
+    ...(loan.termDays === undefined ? {} : { termDays: loan.termDays }),
+  };
+}
 
 export type ContractFigures = {
   schedule: Installment[];
