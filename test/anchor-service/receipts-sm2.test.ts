@@ -9,12 +9,15 @@ import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bu
 import { verifyOffline } from "../../common/formats/bundle/verify.ts";
 import { receiptDomain, verifyReceipt, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import { configFromEnv } from "../../anchor-service/src/config.ts";
+import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { EXIT_CODES, main as verifyCli } from "../../scripts/cli/verify.ts";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
-import { recordFor } from "../support/consortium-chain.ts";
+import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
 
 const SM2_KEY = `0x${"6d".repeat(32)}`;
 const SM2_PUBLIC = toHex(sm2.publicKeyOf(fromHex(SM2_KEY)));
@@ -28,8 +31,9 @@ describe("anchor service: receipts signed with SM2 too (国密)", function () {
   this.timeout(120_000);
   const sm2Suite = anchorServiceSuite({
     config: { receiptSignatures: "eip712,sm2", receiptSm2Key: SM2_KEY },
+    listen: true,
   });
-  const plainSuite = anchorServiceSuite();
+  const plainSuite = anchorServiceSuite({ listen: true });
 
   /** One record anchored through `suite`: its receipt and, once committed, its bundle. */
   async function anchorOne(suite: typeof sm2Suite, document: string) {
@@ -109,6 +113,48 @@ describe("anchor service: receipts signed with SM2 too (国密)", function () {
       expect((await run("0x02abc")).code).to.equal(EXIT_CODES.badInput);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the member's client requires the SM2 signature when the service names an SM2 key", async function () {
+    // a record as a member's client sends it (kind and algorithm as the leaf format types them)
+    const record = () => ({ ...recordFor(`client ${Math.random()}`), kind: 1, digestAlgorithm: 1 }) as const;
+    const client = (port: number) =>
+      new AnchorClient(`http://127.0.0.1:${port}`, sm2Suite.chain.wallets.branchA, MEMBERS.branchA);
+    const [receipt] = await client(sm2Suite.port).submit([record()]);
+    expect(receipt!.batch.sm2?.publicKey).to.equal(SM2_PUBLIC);
+    // a service that names an SM2 key in /v1/info but hands out receipts without SM2 signatures
+    const lying = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        void fetch(`http://127.0.0.1:${plainSuite.port}${req.url}`, {
+          method: req.method!,
+          headers: req.headers as Record<string, string>,
+          ...(req.method === "POST" ? { body: Buffer.concat(chunks) } : {}),
+        }).then(async (answer) => {
+          const text = await answer.text();
+          const body =
+            req.url === "/v1/info"
+              ? JSON.stringify({ ...(JSON.parse(text) as object), receiptSm2PublicKey: SM2_PUBLIC })
+              : text;
+          res.writeHead(answer.status, { "content-type": "application/json" }).end(body);
+        });
+      });
+    });
+    await new Promise<void>((resolve) => lying.listen(0, "127.0.0.1", resolve));
+    try {
+      const error = await client((lying.address() as AddressInfo).port)
+        .submit([record()])
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).to.be.instanceOf(AnchorClientError);
+      expect((error as AnchorClientError).code).to.equal("ANCHOR_CLIENT_BAD_RECEIPT");
+      expect((error as Error).message).to.contain("no SM2 signature");
+    } finally {
+      lying.close();
     }
   });
 
