@@ -75,10 +75,34 @@ export async function chainLedgerDigest(
       if (parsed === null) continue;
       const a = parsed.args;
       const loanId = String(a.loanId ?? "").toLowerCase();
-      const at = {
-        blockNumber: log.blockNumber,
-        logIndex: log.index,
-        txHash: log.transactionHash.toLowerCase(),
+      // a flow's common fields; the caller adds the disbursement's or the repayment's own
+      const flow = (type: DigestFlow["type"], amount: bigint, own: Partial<DigestFlow>) => {
+        const serial = String(a.serial).toLowerCase();
+        flows.set(serial, {
+          serial,
+          loanId,
+          type,
+          amountFen: String(amount),
+          voucher: String(a.voucher).toLowerCase(),
+          blockNumber: log.blockNumber,
+          logIndex: log.index,
+          txHash: log.transactionHash.toLowerCase(),
+          ...own,
+        });
+      };
+      // a repayment's parts (split among the funders by the RepaymentShared events that follow it)
+      // and the principal it takes off the loan
+      const repayment = (penalty: bigint, interest: bigint, principal: bigint, principalOff = principal) => {
+        const t = totalsOf(loanId);
+        t.penalty += penalty;
+        t.interest += interest;
+        t.principal += principalOff;
+        flow("repayment", penalty + interest + principal, {
+          penaltyFen: String(penalty),
+          interestFen: String(interest),
+          principalFen: String(principal),
+          split: [],
+        });
       };
       switch (parsed.name) {
         case "LoanRegistered":
@@ -95,69 +119,25 @@ export async function chainLedgerDigest(
           const t = totalsOf(loanId);
           t.disbursed += a.amount as bigint;
           funderOf(t, Number(a.funder)).disbursed += a.amount as bigint;
-          const serial = String(a.serial).toLowerCase();
-          flows.set(serial, {
-            serial,
-            loanId,
-            type: "disbursement",
-            amountFen: String(a.amount),
-            voucher: String(a.voucher).toLowerCase(),
-            ...at,
+          flow("disbursement", a.amount as bigint, {
             funder: Number(a.funder),
             accountHash: String(a.accountHash).toLowerCase(),
           });
           break;
         }
-        case "RepaymentReceived": {
-          const t = totalsOf(loanId);
-          const [penalty, interest, principal] = [
-            a.penalty as bigint,
-            a.interest as bigint,
-            a.principal as bigint,
-          ];
-          t.penalty += penalty;
-          t.interest += interest;
-          t.principal += principal;
-          const serial = String(a.serial).toLowerCase();
-          flows.set(serial, {
-            serial,
-            loanId,
-            type: "repayment",
-            amountFen: String(penalty + interest + principal),
-            voucher: String(a.voucher).toLowerCase(),
-            ...at,
-            penaltyFen: String(penalty),
-            interestFen: String(interest),
-            principalFen: String(principal),
-            split: [],
-          });
+        case "RepaymentReceived":
+          repayment(a.penalty as bigint, a.interest as bigint, a.principal as bigint);
           break;
-        }
-        case "PrepaymentReceived": {
-          // as the node's indexer books it (nodes/src/indexer/apply.ts): a repayment of what was paid, the whole principal off the loan
-          const t = totalsOf(loanId);
-          const [principal, principalPaid, income] = [
-            a.principal as bigint,
-            a.principalPaid as bigint,
+        case "PrepaymentReceived":
+          // as the node's indexer books it (nodes/src/indexer/apply.ts): a repayment of what was
+          // paid, the whole principal off the loan
+          repayment(
+            0n,
             (a.interest as bigint) + (a.fee as bigint),
-          ];
-          t.interest += income;
-          t.principal += principal;
-          const serial = String(a.serial).toLowerCase();
-          flows.set(serial, {
-            serial,
-            loanId,
-            type: "repayment",
-            amountFen: String(principalPaid + income),
-            voucher: String(a.voucher).toLowerCase(),
-            ...at,
-            penaltyFen: "0",
-            interestFen: String(income),
-            principalFen: String(principalPaid),
-            split: [],
-          });
+            a.principalPaid as bigint,
+            a.principal as bigint,
+          );
           break;
-        }
         case "RepaymentShared": {
           const f = funderOf(totalsOf(loanId), Number(a.funder));
           f.principal += a.principal as bigint;

@@ -97,25 +97,16 @@ export const ReceiptSchema = z.object({
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
-/** The signed batch: what the service stores once per request to re-issue receipts later. */
-export type SignedReceiptBatch = {
-  logId: string;
-  firstSequence: number;
-  count: number;
-  /** 0x hex RFC 9162 root of the batch's leaf hashes. */
-  root: string;
-  /** Unix seconds. */
-  receivedAt: number;
-  maxMergeDelaySeconds: number;
-  signature: string;
-  /** Checksummed address of the signing service key. */
-  service: string;
-  /** The batch's SM2 signature, when the service signs with SM2 too. */
-  sm2?: ReceiptSm2 | undefined;
-};
+/**
+ * The signed batch: what the service stores once per request to re-issue receipts later. The
+ * receipt's batch fields (sm2 when the service signs with SM2 too), with receivedAt in unix
+ * seconds and the checksummed address of the signing service key.
+ */
+export type SignedReceiptBatch = Pick<Receipt, "logId" | "maxMergeDelaySeconds"> &
+  Receipt["batch"] & { receivedAt: number; service: string };
 
 /** An SM2 signature of a receipt batch: the service's public key and r ‖ s, both 0x hex. */
-export type ReceiptSm2 = { publicKey: string; signature: string };
+export type ReceiptSm2 = NonNullable<Receipt["batch"]["sm2"]>;
 
 export type ReceiptBatchInput = {
   /** 0x hex bytes32, non-zero (EvidenceLog refuses the zero log id). */
