@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   Interface,
   type Contract,
+  type Signer,
   type Provider,
   type TransactionReceipt,
   type TransactionRequest,
@@ -71,6 +72,8 @@ const DOCUMENT = new TextEncoder().encode("loan contract LN-2026-0042");
 const DOCUMENT_DIGEST = sha256Hex(DOCUMENT);
 const TARGET = 5;
 const REVOKED_BY_SUBMITTER = 1; // reason code
+/** The checks a chain answers (BUNDLE.md's checks 4 to 8). */
+const CHAIN_CHECKS = ["headOnChain", "blockAndTime", "finality", "submitterMembership", "lifecycle"] as const;
 
 function recordOf(label: string, digest: string, submitter: number): EvidenceRecord {
   return {
@@ -255,6 +258,18 @@ describe("evidence bundle, verified online (deployed)", function () {
     });
   });
 
+  /** verifyOnline bound to the trust anchor, given the document's digest, asking `providers` (default: the one endpoint). */
+  const verifyAt = (
+    bundle: EvidenceBundle,
+    providers: Provider[] = [provider],
+    options: Partial<Parameters<typeof verifyOnline>[1]> = {},
+  ) => verifyOnline(bundle, { trustAnchor: anchor, providers, documentDigest: DOCUMENT_DIGEST, ...options });
+
+  /** `signer` calls the EvidenceRegistry's `fn` and waits for it to be mined. */
+  async function registryCall(signer: Signer, fn: string, ...args: unknown[]): Promise<void> {
+    await (await (c.evidenceRegistry.connect(signer) as Contract).getFunction(fn)(...args)).wait();
+  }
+
   async function anchored(submitter = BRANCH_A) {
     const all = records(submitter);
     const head = await commit(c, all);
@@ -265,11 +280,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const { bundle } = await anchored();
     // a bundle written to JSON and read back is what a court receives
     const received = parseBundle(JSON.parse(JSON.stringify(bundle)));
-    const results = await verifyOnline(received, {
-      trustAnchor: anchor,
-      providers: [provider, provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    const results = await verifyAt(received, [provider, provider]);
     expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
     expect(overall(results)).to.equal("pass");
     expect(byId(results, "headOnChain").reason)
@@ -303,11 +314,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     ];
     for (const [signer, reason] of cases) {
       const bundle = await bundleOf(c, all, TARGET, head, signer);
-      const results = await verifyOnline(bundle, {
-        trustAnchor: anchor,
-        providers: [provider, provider],
-        documentDigest: DOCUMENT_DIGEST,
-      });
+      const results = await verifyAt(bundle, [provider, provider]);
       expect(outcomes(results), reason).to.deep.equal(except({ submitterMembership: "fail" }));
       expect(byId(results, "submitterMembership").reason).to.include(reason);
       expect(overall(results)).to.equal("fail");
@@ -341,21 +348,11 @@ describe("evidence bundle, verified online (deployed)", function () {
 
   it("is indeterminate on finality until enough blocks are on top", async function () {
     const { bundle } = await anchored();
-    let results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-      minConfirmations: 3,
-    });
+    let results = await verifyAt(bundle, [provider], { minConfirmations: 3 });
     expect(byId(results, "finality").outcome).to.equal("indeterminate");
     expect(overall(results)).to.equal("pass");
     await c.ethers.provider.send("hardhat_mine", ["0x3"]);
-    results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-      minConfirmations: 3,
-    });
+    results = await verifyAt(bundle, [provider], { minConfirmations: 3 });
     expect(byId(results, "finality")).to.include({ outcome: "pass" });
     expect(byId(results, "finality").reason).to.include("3 block(s) on top");
   });
@@ -365,11 +362,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     // A valid tree of 8 leaves that was never committed: the math holds, the chain says no.
     const eight = [...all, recordOf("late", sha256Hex("late document"), PLATFORM)];
     const bundle = await bundleOf(c, eight, TARGET, { ...head, treeSize: 8 });
-    const results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider, provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    const results = await verifyAt(bundle, [provider, provider]);
     expect(outcomes(results)).to.deep.include({
       merklePath: "pass",
       headOnChain: "fail",
@@ -383,11 +376,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const { bundle } = await anchored();
     const resized = structuredClone(bundle);
     resized.head.treeSize = 8; // the proof still verifies offline (LOG.md): only the chain can tell
-    const results = await verifyOnline(resized, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    const results = await verifyAt(resized);
     expect(outcomes(results)).to.deep.include({ merklePath: "pass", headOnChain: "fail" });
   });
 
@@ -423,22 +412,14 @@ describe("evidence bundle, verified online (deployed)", function () {
     const { bundle } = await anchored();
     const wrongHash = structuredClone(bundle);
     wrongHash.anchor.blockHash = sha256Hex("some other block");
-    let results = await verifyOnline(wrongHash, {
-      trustAnchor: anchor,
-      providers: [provider, provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    let results = await verifyAt(wrongHash, [provider, provider]);
     expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
     expect(byId(results, "blockAndTime").reason).to.include(`block ${bundle.anchor.blockNumber} has hash`);
 
     const earlier = structuredClone(bundle);
     earlier.anchor.blockTimestamp -= 3600;
     earlier.anchor.anchoredAt = new Date(earlier.anchor.blockTimestamp * 1000).toISOString();
-    results = await verifyOnline(parseBundle(earlier), {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    results = await verifyAt(parseBundle(earlier));
     expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
     expect(byId(results, "blockAndTime").reason).to.include("the chain recorded the head at");
   });
@@ -449,39 +430,24 @@ describe("evidence bundle, verified online (deployed)", function () {
     const proof = inclusionProof(TARGET, all.length, memoRangeHasher(hashes)).map(toHex);
     const leafHash = toHex(hashes[TARGET]!);
     // registered by its submitter, branch A
-    await (
-      await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("register")(
-        encodeLeaf(all[TARGET]!),
-        UNION_LOG,
-        all.length,
-        TARGET,
-        proof,
-      )
-    ).wait();
-    await (
-      await (c.evidenceRegistry.connect(c.signers.platformOps) as Contract).getFunction("endorse")(leafHash)
-    ).wait();
+    await registryCall(
+      c.signers.branchAOps,
+      "register",
+      encodeLeaf(all[TARGET]!),
+      UNION_LOG,
+      all.length,
+      TARGET,
+      proof,
+    );
+    await registryCall(c.signers.platformOps, "endorse", leafHash);
     const bundle = await bundleOf(c, all, TARGET, head);
     expect(bundle.status).to.deep.include({ state: "Active", endorsements: [PLATFORM] });
-    let results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    let results = await verifyAt(bundle);
     expect(byId(results, "lifecycle")).to.include({ outcome: "pass" });
     expect(byId(results, "lifecycle").reason).to.include("endorsed by 1");
 
-    await (
-      await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("revoke")(
-        leafHash,
-        REVOKED_BY_SUBMITTER,
-      )
-    ).wait();
-    results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider, provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    await registryCall(c.signers.branchAOps, "revoke", leafHash, REVOKED_BY_SUBMITTER);
+    results = await verifyAt(bundle, [provider, provider]);
     expect(outcomes(results)).to.deep.equal(except({ lifecycle: "fail" }));
     expect(byId(results, "lifecycle").reason).to.include("revoked").and.include("it was Active");
     expect(overall(results)).to.equal("fail");
@@ -495,24 +461,10 @@ describe("evidence bundle, verified online (deployed)", function () {
       const proof = inclusionProof(i, all.length, hasher).map(toHex);
       // each by its submitter: branch A's document, the platform's leaf 6
       const submitter = i === TARGET ? c.signers.branchAOps : c.signers.platformOps;
-      await (
-        await (c.evidenceRegistry.connect(submitter) as Contract).getFunction("register")(
-          encodeLeaf(all[i]!),
-          UNION_LOG,
-          all.length,
-          i,
-          proof,
-        )
-      ).wait();
+      await registryCall(submitter, "register", encodeLeaf(all[i]!), UNION_LOG, all.length, i, proof);
     }
     const replacement = toHex(hashes[6]!);
-    await (
-      await (c.evidenceRegistry.connect(c.signers.branchAOps) as Contract).getFunction("supersede")(
-        toHex(hashes[TARGET]!),
-        replacement,
-        2,
-      )
-    ).wait();
+    await registryCall(c.signers.branchAOps, "supersede", toHex(hashes[TARGET]!), replacement, 2);
     const results = await verifyOnline(await bundleOf(c, all, TARGET, head), {
       trustAnchor: anchor,
       providers: [provider],
@@ -524,11 +476,7 @@ describe("evidence bundle, verified online (deployed)", function () {
   it("judges membership at the anchoring block: a later suspension passes, an earlier one fails", async function () {
     const { bundle } = await anchored(PLATFORM);
     await c.govern(c.registry, "suspendMember", [PLATFORM]);
-    let results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider, provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    let results = await verifyAt(bundle, [provider, provider]);
     expect(byId(results, "submitterMembership")).to.include({ outcome: "pass" });
     expect(overall(results)).to.equal("pass");
 
@@ -537,11 +485,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const later = records(PLATFORM, "b");
     const head = await commit(c, [...first, ...later], first.length);
     const suspended = await bundleOf(c, [...first, ...later], first.length + TARGET, head);
-    results = await verifyOnline(suspended, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    results = await verifyAt(suspended);
     expect(outcomes(results)).to.deep.equal(except({ submitterMembership: "fail" }));
     expect(byId(results, "submitterMembership").reason).to.include("suspended at block");
   });
@@ -606,18 +550,8 @@ describe("evidence bundle, verified online (deployed)", function () {
 
   it("turns an endpoint's errors into indeterminate checks, never an exception", async function () {
     const { bundle } = await anchored();
-    const results = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [provider, brokenProvider(provider)],
-      documentDigest: DOCUMENT_DIGEST,
-    });
-    for (const id of [
-      "headOnChain",
-      "blockAndTime",
-      "finality",
-      "submitterMembership",
-      "lifecycle",
-    ] as const) {
+    const results = await verifyAt(bundle, [provider, brokenProvider(provider)]);
+    for (const id of CHAIN_CHECKS) {
       expect(byId(results, id).outcome, id).to.equal("indeterminate");
       expect(byId(results, id).reason).to.include("endpoint 2: connect ECONNREFUSED");
     }
@@ -628,11 +562,7 @@ describe("evidence bundle, verified online (deployed)", function () {
         throw new Error("request timeout");
       return result;
     });
-    const partial = await verifyOnline(bundle, {
-      trustAnchor: anchor,
-      providers: [flaky],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    const partial = await verifyAt(bundle, [flaky]);
     expect(outcomes(partial)).to.deep.equal(except({ submitterMembership: "indeterminate" }));
   });
 
@@ -643,11 +573,7 @@ describe("evidence bundle, verified online (deployed)", function () {
     const original = await bundleOf(c, all, TARGET, lost);
     // The chain is restored from an older dump: the head and its block are gone.
     await c.ethers.provider.send("evm_revert", [snapshot]);
-    let results = await verifyOnline(original, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    let results = await verifyAt(original);
     expect(byId(results, "headOnChain").outcome).to.equal("fail");
 
     await c.ethers.provider.send("hardhat_mine", ["0x2"]);
@@ -667,19 +593,11 @@ describe("evidence bundle, verified online (deployed)", function () {
         },
       ],
     });
-    results = await verifyOnline(recommitted, {
-      trustAnchor: anchor,
-      providers: [provider, provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    results = await verifyAt(recommitted, [provider, provider]);
     expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
     expect(byId(results, "blockAndTime").reason).to.include("re-committed");
     // without the recommit, the original block no longer holds the head
-    results = await verifyOnline(original, {
-      trustAnchor: anchor,
-      providers: [provider],
-      documentDigest: DOCUMENT_DIGEST,
-    });
+    results = await verifyAt(original);
     expect(outcomes(results)).to.deep.equal(except({ blockAndTime: "fail" }));
   });
 
@@ -727,13 +645,7 @@ describe("evidence bundle, verified online (deployed)", function () {
           providers: [provider],
           documentDigest: digest,
         });
-        for (const id of [
-          "headOnChain",
-          "blockAndTime",
-          "finality",
-          "submitterMembership",
-          "lifecycle",
-        ] as const) {
+        for (const id of CHAIN_CHECKS) {
           expect(byId(results, id), id).to.include({ outcome: "indeterminate" });
           expect(byId(results, id).reason).to.include("no trust anchor");
         }
@@ -796,11 +708,7 @@ describe("evidence bundle, verified online (deployed)", function () {
       forged.anchor.consortiumRegistry = (await registry.getAddress()).toLowerCase();
       forged.anchor.evidenceLog = (await log.getAddress()).toLowerCase();
       forged.anchor.evidenceRegistry = (await lifecycle.getAddress()).toLowerCase();
-      const results = await verifyOnline(forged, {
-        trustAnchor: anchor,
-        providers: [provider],
-        documentDigest: DOCUMENT_DIGEST,
-      });
+      const results = await verifyAt(forged);
       expect(byId(results, "headOnChain")).to.include({ outcome: "fail" });
       expect(byId(results, "headOnChain").reason).to.include(
         `the bundle names the ConsortiumRegistry ${forged.anchor.consortiumRegistry}, not the trust anchor's ${anchor.consortiumRegistry}`,
@@ -827,11 +735,7 @@ describe("evidence bundle, verified online (deployed)", function () {
       for (const [corrupt, reason] of cases) {
         const b = structuredClone(bundle);
         corrupt(b);
-        const results = await verifyOnline(b, {
-          trustAnchor: anchor,
-          providers: [provider],
-          documentDigest: DOCUMENT_DIGEST,
-        });
+        const results = await verifyAt(b);
         expect(byId(results, "headOnChain"), reason).to.include({ outcome: "fail" });
         expect(byId(results, "headOnChain").reason).to.include(reason);
         expect(overall(results)).to.equal("fail");
@@ -852,11 +756,7 @@ describe("evidence bundle, verified online (deployed)", function () {
         await lifecycle.getAddress(),
       ]);
       // the same trust anchor: the pair is read from the registry (at the head's block), not from the anchor file
-      const results = await verifyOnline(bundle, {
-        trustAnchor: anchor,
-        providers: [provider],
-        documentDigest: DOCUMENT_DIGEST,
-      });
+      const results = await verifyAt(bundle);
       expect(outcomes(results), JSON.stringify(results, null, 1)).to.deep.equal(allPass);
       expect(byId(results, "headOnChain").reason)
         .to.include(`official one at block ${bundle.anchor.blockNumber}`)
@@ -866,11 +766,7 @@ describe("evidence bundle, verified online (deployed)", function () {
       const more = [...all, ...records(BRANCH_A, "b")];
       const later = await commit(c, more, all.length);
       const laterBundle = await bundleOf(c, more, all.length + TARGET, later);
-      const refused = await verifyOnline(laterBundle, {
-        trustAnchor: anchor,
-        providers: [provider],
-        documentDigest: DOCUMENT_DIGEST,
-      });
+      const refused = await verifyAt(laterBundle);
       expect(byId(refused, "headOnChain")).to.include({ outcome: "fail" });
       expect(byId(refused, "headOnChain").reason)
         .to.include(`not the consortium's official EvidenceLog ${(await log.getAddress()).toLowerCase()}`)

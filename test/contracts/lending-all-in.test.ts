@@ -15,7 +15,7 @@ import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
 import {
   DEFAULT_PARAMS,
-  deployLending,
+  deployLendingAtStart,
   jointTerms as joint,
   type Lending,
   LoanState,
@@ -28,8 +28,7 @@ const ledgerErrors = new Interface(JOINT_LOAN_LEDGER_ABI as never);
 describe("JointLoanLedger: the platform's agreement and the all-in cost cap (deployed)", function () {
   let l: Lending;
   before(async function () {
-    l = await deployLending();
-    await l.timeTo(l.startDay, 9);
+    l = await deployLendingAtStart();
   });
 
   it("refuses a joint loan naming the platform as co-funder without its agreement (was registered before)", async function () {

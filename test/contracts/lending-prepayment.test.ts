@@ -7,31 +7,21 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { dayToDate } from "../../common/lending/dates.ts";
 import { PrepaymentError, PrepaymentMode, prepaymentOwed } from "../../common/lending/prepayment.ts";
-import { RepaymentMethod } from "../../common/lending/schedule.ts";
 import { BRANCH_A } from "./consortium.fixture.ts";
-import {
-  BORROWERS,
-  DEFAULT_PARAMS,
-  deployLending,
-  type Lending,
-  LoanState,
-  termsFor,
-  voucherOf,
-} from "./lending.fixture.ts";
+import * as fixture from "./lending.fixture.ts";
 
-const RUNS = Math.max(10, Math.floor(Number(process.env.FUZZ_RUNS ?? 200) / 10));
+const RUNS = fixture.LEDGER_PROPERTY_RUNS;
 
 type Installment = { dueDay: number; principal: bigint; interest: bigint };
 
 describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", function () {
-  let l: Lending;
+  let l: fixture.Lending;
   before(async function () {
-    l = await deployLending();
+    l = await fixture.deployLending();
   });
 
   async function chainState(loanId: string) {
     const loan = await l.ledger.getFunction("loan")(loanId);
-    const p = await l.ledger.getFunction("progress")(loanId);
     const schedule = (
       (await l.ledger.getFunction("schedule")(loanId)) as Array<{
         dueDay: bigint;
@@ -42,18 +32,7 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
     return {
       schedule,
       startDay: Number(loan.startDay),
-      progress: {
-        nextInstallment: Number(p.nextInstallment),
-        currentPrincipalPaid: p.currentPrincipalPaid as bigint,
-        currentInterestPaid: p.currentInterestPaid as bigint,
-        penaltyDue: p.penaltyDue as bigint,
-        penaltyAccruedDay: Number(p.penaltyAccruedDay),
-      },
-      allIn: {
-        capBps: DEFAULT_PARAMS.aprCapBps,
-        slackFen: loan.allInSlack as bigint,
-        bullet: Number(loan.method) === RepaymentMethod.Bullet,
-      },
+      ...(await fixture.ledgerProgress(l, loanId)),
     };
   }
 
@@ -64,9 +43,7 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
     await fc.assert(
       fc.asyncProperty(
         fc.record({
-          method: fc.constantFrom(RepaymentMethod.EqualInstallment, RepaymentMethod.InterestFirst),
-          months: fc.integer({ min: 2, max: 12 }),
-          aprBps: fc.integer({ min: 600, max: 2400 }),
+          ...fixture.RANDOM_LOAN,
           principalFen: fc.bigInt({ min: 300_000n, max: 5_000_000n }),
           repaid: fc.integer({ min: 0, max: 2 }),
           intoPeriod: fc.double({ min: 0, max: 1, noNaN: true }),
@@ -76,16 +53,13 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
         }),
         async ({ method, months, aprBps, principalFen, repaid, intoPeriod, fraction, mode, feePerMille }) => {
           const start = (await l.chainDay()) + 1;
-          const t = termsFor({
-            serial: l.serial("APP"),
+          const t = fixture.jointTerms(l, {
             principalFen,
             aprBps,
             method,
             startDate: dayToDate(start),
             termMonths: months,
-            platformShareBps: 3000,
-            branch: BRANCH_A,
-            borrower: { ...BORROWERS[0]!, idNumber: `${BORROWERS[0]!.idNumber}-p${borrower++}` },
+            borrower: fixture.numberedBorrower(`p${borrower++}`),
           });
           await l.timeTo(start, 9);
           const { loanId } = await l.register(t);
@@ -144,14 +118,14 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
             fee,
             withFee.totalFen,
             serial,
-            voucherOf(serial),
+            fixture.voucherOf(serial),
           );
           await expect(tx)
             .to.emit(l.ledger, "PrepaymentReceived")
             .withArgs(
               loanId,
               serial,
-              voucherOf(serial),
+              fixture.voucherOf(serial),
               mode,
               principal,
               withFee.principalPaidFen,
@@ -162,7 +136,9 @@ describe("JointLoanLedger: partial prepayment equals prepayment.ts (deployed)", 
           expect(after.schedule).to.deep.equal(withFee.schedule);
           expect(after.allIn.slackFen).to.equal(withFee.slackFen);
           expect(after.progress.nextInstallment).to.equal(k);
-          expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Active);
+          expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(
+            fixture.LoanState.Active,
+          );
           seen.prepaid += 1;
           seen.shortened += withFee.schedule.length < months ? 1 : 0;
           seen.withFee += fee > 0n ? 1 : 0;

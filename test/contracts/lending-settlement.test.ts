@@ -8,37 +8,19 @@ import { divRoundHalfUp } from "../../common/lending/money.ts";
 import { settlementOwed } from "../../common/lending/settlement.ts";
 import { RepaymentMethod } from "../../common/lending/schedule.ts";
 import { BRANCH_A, PLATFORM } from "./consortium.fixture.ts";
-import {
-  BORROWERS,
-  DEFAULT_PARAMS,
-  deployLending,
-  type Lending,
-  LoanState,
-  termsFor,
-  voucherOf,
-  type TermsInput,
-} from "./lending.fixture.ts";
+import * as fixture from "./lending.fixture.ts";
 
-const RUNS = Math.max(10, Math.floor(Number(process.env.FUZZ_RUNS ?? 200) / 10));
+const RUNS = fixture.LEDGER_PROPERTY_RUNS;
 
 describe("JointLoanLedger: early settlement, interest accrued to the day (deployed)", function () {
-  let l: Lending;
+  let l: fixture.Lending;
   before(async function () {
-    l = await deployLending();
+    l = await fixture.deployLending();
   });
 
-  function terms(overrides: Partial<TermsInput> = {}) {
-    return termsFor({
-      serial: l.serial("APP"),
-      principalFen: 1_000_000n,
-      aprBps: 2400,
-      method: RepaymentMethod.EqualInstallment,
-      startDate: l.startDate,
-      termMonths: 12,
-      platformShareBps: 3000,
-      branch: BRANCH_A,
-      ...overrides,
-    });
+  /** The usual joint loan (jointTerms) at 24% for 12 months. */
+  function terms(overrides: Partial<fixture.TermsInput> = {}) {
+    return fixture.jointTerms(l, { aprBps: 2400, termMonths: 12, ...overrides });
   }
 
   async function chainOwed(loanId: string) {
@@ -56,27 +38,14 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
   }
 
   async function tsOwed(loanId: string, t: ReturnType<typeof terms>) {
-    const p = await l.ledger.getFunction("progress")(loanId);
     const penaltyAprBps = Math.min(
-      DEFAULT_PARAMS.penaltyAprBps,
-      Math.max(0, DEFAULT_PARAMS.aprCapBps - t.aprBps),
+      fixture.DEFAULT_PARAMS.penaltyAprBps,
+      Math.max(0, fixture.DEFAULT_PARAMS.aprCapBps - t.aprBps),
     );
-    const loan = await l.ledger.getFunction("loan")(loanId);
     return settlementOwed({
-      allIn: {
-        capBps: DEFAULT_PARAMS.aprCapBps,
-        slackFen: loan.allInSlack as bigint,
-        bullet: t.method === RepaymentMethod.Bullet,
-      },
+      ...(await fixture.ledgerProgress(l, loanId)),
       schedule: t.schedule,
       startDay: t.startDay,
-      progress: {
-        nextInstallment: Number(p.nextInstallment),
-        currentPrincipalPaid: p.currentPrincipalPaid,
-        currentInterestPaid: p.currentInterestPaid,
-        penaltyDue: p.penaltyDue,
-        penaltyAccruedDay: Number(p.penaltyAccruedDay),
-      },
       penaltyAprBps,
       day: await l.chainDay(),
     });
@@ -87,7 +56,7 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
       await l
         .ledgerAs(BRANCH_A)
         .getFunction("repay")
-        .staticCall(loanId, amount, l.serial("TRY"), voucherOf("try"));
+        .staticCall(loanId, amount, l.serial("TRY"), fixture.voucherOf("try"));
       return true;
     } catch (e) {
       if (String(e).includes("LedgerPaymentAheadAboveCap")) return false;
@@ -97,7 +66,7 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
 
   async function settle(loanId: string, amount: bigint) {
     const serial = l.serial("SET");
-    return l.ledgerAs(BRANCH_A).getFunction("settle")(loanId, amount, serial, voucherOf(serial));
+    return l.ledgerAs(BRANCH_A).getFunction("settle")(loanId, amount, serial, fixture.voucherOf(serial));
   }
 
   it("10,000 yuan at 24% for 12 months settled the day after disbursement owes one day of interest, not a year's", async function () {
@@ -129,7 +98,7 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
     const tx = await settle(loanId, owed.totalFen);
     await expect(tx).to.emit(l.ledger, "RepaymentReceived");
     await expect(tx).to.emit(l.ledger, "LoanSettled").withArgs(loanId);
-    expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Settled);
+    expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(fixture.LoanState.Settled);
     expect(await l.ledger.getFunction("borrowerOutstanding")(t.borrowerKey)).to.equal(0n);
     expect(await l.ledger.getFunction("coFundedOutstanding")(BRANCH_A, PLATFORM)).to.equal(0n);
     await expect(settle(loanId, 1n)).to.be.revertedWithCustomError(l.ledger, "LedgerWrongState");
@@ -142,9 +111,7 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
     await fc.assert(
       fc.asyncProperty(
         fc.record({
-          method: fc.constantFrom(RepaymentMethod.EqualInstallment, RepaymentMethod.InterestFirst),
-          months: fc.integer({ min: 2, max: 12 }),
-          aprBps: fc.integer({ min: 600, max: 2400 }),
+          ...fixture.RANDOM_LOAN,
           // each step: days to move on, then a repayment as a fraction (per mille) of what is owed now (0: none)
           steps: fc.array(
             fc.record({ days: fc.integer({ min: 0, max: 45 }), perMille: fc.integer({ min: 0, max: 1000 }) }),
@@ -159,7 +126,7 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
             termMonths: months,
             aprBps,
             startDate: (await import("../../common/lending/dates.ts")).dayToDate(start),
-            borrower: { ...BORROWERS[0]!, idNumber: `${BORROWERS[0]!.idNumber}-${borrower++}` },
+            borrower: fixture.numberedBorrower(String(borrower++)),
           });
           await l.timeTo(start, 9);
           const { loanId } = await l.register(t);
@@ -168,21 +135,24 @@ describe("JointLoanLedger: early settlement, interest accrued to the day (deploy
           for (const step of steps) {
             day += step.days;
             if (step.days > 0) await l.timeTo(day, 10);
-            if (Number((await l.ledger.getFunction("loan")(loanId)).state) !== LoanState.Active) return;
+            if (Number((await l.ledger.getFunction("loan")(loanId)).state) !== fixture.LoanState.Active)
+              return;
             const [p, i, q] = (await l.ledger.getFunction("amountOwed")(loanId)) as [bigint, bigint, bigint];
             const amount = ((p + i + q) * BigInt(step.perMille)) / 1000n;
             // paying ahead of a due day is charged to the loan's headroom under the cap; beyond
             // it the repayment is refused and the history goes on without it
             if (amount > 0n && (await withinCap(loanId, amount))) await l.repay(loanId, amount);
           }
-          if (Number((await l.ledger.getFunction("loan")(loanId)).state) !== LoanState.Active) return;
+          if (Number((await l.ledger.getFunction("loan")(loanId)).state) !== fixture.LoanState.Active) return;
           if (finalDays > 0) await l.timeTo(day + finalDays, 11);
           const owed = await chainOwed(loanId);
           expect(owed).to.deep.equal(await tsOwed(loanId, t));
           seen.penalty += owed.penaltyFen > 0n ? 1 : 0;
           seen.settled += 1;
           await settle(loanId, owed.totalFen);
-          expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(LoanState.Settled);
+          expect(Number((await l.ledger.getFunction("loan")(loanId)).state)).to.equal(
+            fixture.LoanState.Settled,
+          );
         },
       ),
       {

@@ -6,6 +6,8 @@
 //
 // Personal data stays in TypeScript: a borrower is a FakeBorrower (name, ID number, bank account),
 // and only derived values reach the chain (the HMAC borrower key, salted account hashes).
+import type { IJointLoanLedger } from "../../common/chain/generated/typechain/lending/JointLoanLedger.ts";
+import fc from "fast-check";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { createHash, createHmac } from "node:crypto";
 import type { Contract, ContractTransactionResponse } from "ethers";
@@ -37,12 +39,8 @@ export { DisputeStage, LoanState } from "../../common/chain/generated/enums.ts";
 /** DOMAIN.md defaults (IJointLoanLedger.LedgerParams). */
 export const DEFAULT_PARAMS = DEFAULT_LEDGER_PARAMS;
 
-export type BranchLimits = {
-  singleLoanMax: bigint;
-  dailyDisbursementLimit: bigint;
-  outstandingLimit: bigint;
-  netTier1Capital: bigint;
-};
+/** IJointLoanLedger.BranchLimits as the generated typings name its fields, in fen. */
+export type BranchLimits = { [K in keyof IJointLoanLedger.BranchLimitsStruct]: bigint };
 
 /** Quotas for both branches (IJointLoanLedger.BranchLimits). */
 export const DEFAULT_LIMITS: Readonly<BranchLimits> = Object.freeze({
@@ -178,6 +176,11 @@ export function jointTerms(l: Lending, overrides: Partial<TermsInput> = {}): Loa
   });
 }
 
+/** The fixture borrower under another ID number (`suffix` appended), so each random loan has its own quota. */
+export function numberedBorrower(suffix: string): FakeBorrower {
+  return { ...BORROWER, idNumber: `${BORROWER.idNumber}-${suffix}` };
+}
+
 export function termsFor(input: TermsInput): LoanTerms {
   const { serial, principalFen, aprBps, method, startDate, platformShareBps, branch } = input;
   const borrower = input.borrower ?? BORROWER;
@@ -222,6 +225,36 @@ export function termsFor(input: TermsInput): LoanTerms {
 
 // ------------------------------------------------------------------ deployment
 
+/** A random loan's repayment method, term and rate, for fc.record: equal installments or interest first, 2 to 12 months, 6% to 24%. */
+export const RANDOM_LOAN = {
+  method: fc.constantFrom(RepaymentMethod.EqualInstallment, RepaymentMethod.InterestFirst),
+  months: fc.integer({ min: 2, max: 12 }),
+  aprBps: fc.integer({ min: 600, max: 2400 }),
+};
+
+/** Property runs on the deployed ledger: a tenth of FUZZ_RUNS (each run is many transactions), at least 10. */
+export const LEDGER_PROPERTY_RUNS = Math.max(10, Math.floor(Number(process.env.FUZZ_RUNS ?? 200) / 10));
+
+/** A loan's progress through its schedule and its all-in headroom, as the ledger reports them (prepayment.ts and settlement.ts inputs). */
+export async function ledgerProgress(l: Lending, loanId: string) {
+  const loan = await l.ledger.getFunction("loan")(loanId);
+  const p = await l.ledger.getFunction("progress")(loanId);
+  return {
+    progress: {
+      nextInstallment: Number(p.nextInstallment),
+      currentPrincipalPaid: p.currentPrincipalPaid as bigint,
+      currentInterestPaid: p.currentInterestPaid as bigint,
+      penaltyDue: p.penaltyDue as bigint,
+      penaltyAccruedDay: Number(p.penaltyAccruedDay),
+    },
+    allIn: {
+      capBps: DEFAULT_PARAMS.aprCapBps,
+      slackFen: loan.allInSlack as bigint,
+      bullet: Number(loan.method) === RepaymentMethod.Bullet,
+    },
+  };
+}
+
 export type Lending = Awaited<ReturnType<typeof deployLending>>;
 
 /** One fund flow as sent: used to recompute the loan's voucher chain. */
@@ -232,6 +265,13 @@ export type FlowRecord = {
   serial: string;
   voucher: string;
 };
+
+/** A deployment whose chain clock stands at 09:00 of its start day, when a loan starting that day may be registered. */
+export async function deployLendingAtStart(): Promise<Lending> {
+  const l = await deployLending();
+  await l.timeTo(l.startDay, 9);
+  return l;
+}
 
 export async function deployLending() {
   const c = await deployConsortium();
