@@ -123,12 +123,7 @@ export type ConsentInput = {
 /** The anchoring of one record: its receipt and when the node got it. */
 export type AnchorRef = { leafHash: string; sequence: number; anchoredAt: string };
 
-export type StoredConsent = {
-  borrowerKey: string;
-  letterDigest: string;
-  signedAt: string;
-  validUntil: string;
-  scope: BureauPurpose[];
+export type StoredConsent = ConsentInput & {
   /** The leaf's salt, kept so the evidence bundle can be built later. */
   salt: string;
   recordedAt: string;
@@ -153,7 +148,8 @@ export type StoredQueryLog = {
   anchor?: AnchorRef;
 };
 
-export type CreditQueryInput = { borrowerKey: string; purpose: BureauPurpose; operator: string };
+/** A query as the loan officer asks it: the bureau's query without the institution (this node's member). */
+export type CreditQueryInput = Omit<BureauQuery, "institution">;
 
 export type CreditQueryResult = {
   /** The report's figures; the report bytes stay in the document store. */
