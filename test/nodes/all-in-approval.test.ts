@@ -6,17 +6,15 @@ import { expect } from "chai";
 import { Contract } from "ethers";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { apiAs, approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
+import { approveAssistedLoan } from "../support/institution-node.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import { CLERK_APPROVER_TOKENS as TOKENS, expectRefusal, okAs, okBody } from "../support/node-calls.ts";
+import { CLERK_APPROVER_TOKENS, expectRefusal, okBody, callsAs } from "../support/node-calls.ts";
 
 describe("node approval: the all-in cost cap and the fees on chain", function () {
   this.timeout(120_000);
-  const suite = lendingSuite("node-all-in-", { branch: { tokens: TOKENS } }); // outbox sender and indexer
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const suite = lendingSuite("node-all-in-", { branch: { tokens: CLERK_APPROVER_TOKENS } }); // outbox sender and indexer
+  const { as, api, ok } = callsAs(CLERK_APPROVER_TOKENS);
   /** The loan's LoanFeesRegistered events on the ledger. */
   const feeEvents = (loanId: string) => {
     const ledger = new Contract(

@@ -12,9 +12,9 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import { apiAs, bearerAs, consentDates } from "../support/institution-node.ts";
+import { consentDates } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { STAFF_TOKENS as TOKENS, okAs } from "../support/node-calls.ts";
+import { STAFF_TOKENS, callsAs } from "../support/node-calls.ts";
 
 /** A proxy in front of the anchor service that, while `blocked`, refuses every submission (503) and still serves reads. */
 async function blockableAnchor(
@@ -58,9 +58,7 @@ async function blockableAnchor(
 describe("credit-query logs whose anchoring failed are anchored once the anchor service is back", function () {
   this.timeout(120_000);
   const suite = lendingSuite("node-credit-pending-");
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const { api, ok } = callsAs(STAFF_TOKENS);
   const directory: Record<string, string> = {};
   let unionAnchor: Awaited<ReturnType<typeof blockableAnchor>>;
   let branchAnchor: Awaited<ReturnType<typeof blockableAnchor>>;
@@ -85,7 +83,7 @@ describe("credit-query logs whose anchoring failed are anchored once the anchor 
     });
 
   before(async function () {
-    base = await suite.config({ tokens: TOKENS });
+    base = await suite.config({ tokens: STAFF_TOKENS });
     unionAnchor = await blockableAnchor(suite.anchorUrl);
     branchAnchor = await blockableAnchor(suite.anchorUrl);
     union = await unionNode((o) => createNodeService({ logger: false, ...o }));

@@ -18,9 +18,9 @@ import type { NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { AMPLE_MONTHLY_INCOME_FEN } from "../support/credit-decision.ts";
-import { apiAs, bearerAs, consentDates } from "../support/institution-node.ts";
+import { consentDates } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { STAFF_TOKENS as TOKENS, expectRefusal, okAs } from "../support/node-calls.ts";
+import { STAFF_TOKENS, expectRefusal, callsAs } from "../support/node-calls.ts";
 
 const borrower = () => `0x${randomBytes(32).toString("hex")}`;
 const DAY = 86_400_000;
@@ -35,15 +35,13 @@ describe("the union's credit-query service: branches query through the union's n
   const primary = new BureauSimulator({ seed: "union-primary", latencyMs: 1, notFoundRate: 0 });
   const fallback = new BureauSimulator({ seed: "union-fallback", latencyMs: 1, notFoundRate: 0 });
   const directory: Record<string, string> = {};
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const { api, ok } = callsAs(STAFF_TOKENS);
   let unionService: UnionCreditService;
   /** Branch A's application queried through the union in the first test, and that query's leaf. */
   let queried: { applicationId: string; queryLeafHash: string; borrowerKey: string };
 
   before(async function () {
-    const base: NodeConfig = await suite.config({ tokens: TOKENS });
+    const base: NodeConfig = await suite.config({ tokens: STAFF_TOKENS });
     const node = (
       name: string,
       kind: Partial<NodeConfig>,

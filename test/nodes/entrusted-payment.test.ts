@@ -16,21 +16,9 @@ import {
 } from "../../nodes/src/entrusted-payment.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import {
-  apiAs,
-  bearerAs,
-  SETTLEMENT,
-  approveAssistedLoan,
-  outboxSettled,
-} from "../support/institution-node.ts";
-import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import {
-  CLERK_APPROVER_TOKENS as TOKENS,
-  PAYEE_ACCOUNT,
-  expectRefusal,
-  okAs,
-  okBody,
-} from "../support/node-calls.ts";
+import { SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
+import { jiedaibaoPayload, PAYEE_ACCOUNT } from "../support/channel-fixtures.ts";
+import { CLERK_APPROVER_TOKENS, expectRefusal, okBody, callsAs } from "../support/node-calls.ts";
 
 /** The borrower's bank account in jiedaibaoPayload(). */
 const BORROWER_ACCOUNT = "6222021001123456789";
@@ -113,10 +101,8 @@ describe("entrusted payment: binding and the disbursement check", function () {
 
 describe("node API: entrusted payment over Anvil", function () {
   this.timeout(180_000);
-  const suite = lendingSuite("node-entrusted-", { branch: { tokens: TOKENS } });
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const suite = lendingSuite("node-entrusted-", { branch: { tokens: CLERK_APPROVER_TOKENS } });
+  const { as, api, ok } = callsAs(CLERK_APPROVER_TOKENS);
 
   /** An application with consent, and its approval (the caller's to check), starting on the chain's today. */
   async function approve(applicationSerial: string, extra: Record<string, unknown>) {

@@ -15,21 +15,13 @@ import { type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import {
-  apiAs,
-  bearerAs,
   SETTLEMENT,
   approveLoan,
   submitJointApplication,
   outboxConfirmed,
 } from "../support/institution-node.ts";
-import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import {
-  CLERK_APPROVER_TOKENS as TOKENS,
-  PAYEE_ACCOUNT,
-  expectRefusal,
-  okAs,
-  okBody,
-} from "../support/node-calls.ts";
+import { jiedaibaoPayload, PAYEE_ACCOUNT } from "../support/channel-fixtures.ts";
+import { CLERK_APPROVER_TOKENS, expectRefusal, okBody, callsAs } from "../support/node-calls.ts";
 
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 
@@ -89,10 +81,8 @@ describe("income split: the share check and the view", function () {
 
 describe("node API: a joint loan's income split over Anvil", function () {
   this.timeout(180_000);
-  const suite = lendingSuite("node-income-split-", { joint: { tokens: TOKENS } });
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const suite = lendingSuite("node-income-split-", { joint: { tokens: CLERK_APPROVER_TOKENS } });
+  const { as, api, ok } = callsAs(CLERK_APPROVER_TOKENS);
 
   const confirmed = (serial: string) => outboxConfirmed(suite.branch, as, serial);
 

@@ -8,21 +8,9 @@
 import { expect } from "chai";
 import { NodeOperations } from "../../nodes/src/operations.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import {
-  apiAs,
-  bearerAs,
-  chainToday,
-  SETTLEMENT,
-  approveAssistedLoan,
-  outboxConfirmed,
-} from "../support/institution-node.ts";
+import { chainToday, SETTLEMENT, approveAssistedLoan, outboxConfirmed } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import {
-  CLERK_APPROVER_TOKENS as TOKENS,
-  expectRefusal,
-  okAs,
-  reconcileBooks,
-} from "../support/node-calls.ts";
+import { CLERK_APPROVER_TOKENS, expectRefusal, reconcileBooks, callsAs } from "../support/node-calls.ts";
 
 type Approved = {
   loanId: string;
@@ -32,10 +20,8 @@ type Approved = {
 
 describe("node API: early settlement and cancellation", function () {
   this.timeout(180_000);
-  const suite = lendingSuite("node-settlement-", { branch: { tokens: TOKENS } });
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const suite = lendingSuite("node-settlement-", { branch: { tokens: CLERK_APPROVER_TOKENS } });
+  const { as, api, ok } = callsAs(CLERK_APPROVER_TOKENS);
 
   /** An assisted loan of `yuan` at `rate`% for 12 months, equal installments, no fees, starting on the chain's today; registered. */
   async function registeredLoan(

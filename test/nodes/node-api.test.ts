@@ -14,16 +14,9 @@ import { createNodeService, type NodeService } from "../../nodes/src/service.ts"
 import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import {
-  apiAs,
-  approveAssistedLoan,
-  bearerAs,
-  chainToday,
-  consentDates,
-  SETTLEMENT,
-} from "../support/institution-node.ts";
+import { approveAssistedLoan, chainToday, consentDates, SETTLEMENT } from "../support/institution-node.ts";
 import { jiedaibaoPayload, PERSONAL } from "../support/channel-fixtures.ts";
-import { CLERK_APPROVER_TOKENS as TOKENS, okAs, okBody, reconcileBooks } from "../support/node-calls.ts";
+import { CLERK_APPROVER_TOKENS, okBody, reconcileBooks, callsAs } from "../support/node-calls.ts";
 import { NODE_SUBLEVELS } from "../../nodes/src/keys.ts";
 
 /** The nodes' clock. */
@@ -38,11 +31,9 @@ describe("institution node API (inject) with a real chain and anchor service", f
     { write: (line: string) => void logLines.push(line) },
   );
   const suite = lendingSuite("node-api-", {
-    branch: { tokens: TOKENS, start: "sender", logger, now: () => new Date(CLOCK) },
+    branch: { tokens: CLERK_APPROVER_TOKENS, start: "sender", logger, now: () => new Date(CLOCK) },
   });
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const { as, api, ok } = callsAs(CLERK_APPROVER_TOKENS);
 
   it("converts, routes to the borrower's branch, stores encrypted and masks for a clerk", async function () {
     const reply = await api(suite.branch, "clerk", "POST", "/v1/applications/jiedaibao", jiedaibaoPayload());
@@ -564,7 +555,7 @@ describe("institution node API (inject) with a real chain and anchor service", f
         logLines.some((l) => l.includes(guess(i))),
         `token ${guess(i)} logged`,
       ).to.equal(false);
-    expect(logLines.some((l) => l.includes(TOKENS.clerk))).to.equal(false);
+    expect(logLines.some((l) => l.includes(CLERK_APPROVER_TOKENS.clerk))).to.equal(false);
   });
 
   it("answers the indexed ledger's read routes and reconciles an empty day", async function () {

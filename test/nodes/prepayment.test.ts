@@ -11,16 +11,9 @@ import { calldataOf, ledgerInterface, normalizeEntry, onChainSerial } from "../.
 import { refusalOf } from "../../nodes/src/prepayment.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import {
-  apiAs,
-  bearerAs,
-  chainToday,
-  SETTLEMENT,
-  approveAssistedLoan,
-  outboxSettled,
-} from "../support/institution-node.ts";
+import { chainToday, SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
-import { CLERK_APPROVER_TOKENS as TOKENS, expectRefusal, okAs } from "../support/node-calls.ts";
+import { CLERK_APPROVER_TOKENS, expectRefusal, callsAs } from "../support/node-calls.ts";
 
 type ErrorBody = { error: { code: string; details?: Record<string, unknown> } };
 type Quote = {
@@ -120,10 +113,8 @@ describe("partial prepayment: the ledger's refusals as the node's codes", functi
 
 describe("node API: partial prepayment over Anvil", function () {
   this.timeout(180_000);
-  const suite = lendingSuite("node-prepayment-", { branch: { tokens: TOKENS } });
-  const as = bearerAs(TOKENS);
-  const api = apiAs(as);
-  const ok = okAs(as);
+  const suite = lendingSuite("node-prepayment-", { branch: { tokens: CLERK_APPROVER_TOKENS } });
+  const { as, api, ok } = callsAs(CLERK_APPROVER_TOKENS);
 
   const settled = (serial: string) => outboxSettled(suite.branch, as, serial);
 

@@ -31,6 +31,9 @@ function canonical(
   };
 }
 
+/** An entrusted payee's bank account (the merchant a jiedaibaoPayload() borrower buys from). */
+export const PAYEE_ACCOUNT = "6217000010012345678";
+
 export function jiedaibaoPayload() {
   return {
     shenqingBianhao: "JDB20261122000123",

@@ -1,17 +1,13 @@
 // Requests to an institution node's API in the node tests (app.inject, bearer token by role), and
-// the staff tokens and account numbers those tests share. (No describe/it here: Hardhat mocha
-// loads it like a test.)
+// the staff tokens those tests share. (No describe/it here: Hardhat mocha loads it like a test.)
 import { expect } from "chai";
 import type { NodeService } from "../../nodes/src/service.ts";
-import { apiAs } from "./institution-node.ts";
+import { apiAs, bearerAs, type RoleTokens } from "./institution-node.ts";
 
 /** The branch's clerk and approver (usersFor, bearerAs). */
 export const CLERK_APPROVER_TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 /** The clerk, the approver and the admin. */
 export const STAFF_TOKENS = { ...CLERK_APPROVER_TOKENS, admin: "admin-token-1" } as const;
-
-/** The merchant the borrower buys from: an entrusted payee's bank account. */
-export const PAYEE_ACCOUNT = "6217000010012345678";
 
 /** The parsed body of a reply that must be 200 (the body is the failure's message). */
 export function okBody<T = Record<string, unknown>>(reply: {
@@ -64,4 +60,13 @@ export async function reconcileBooks(
     payload: books,
   });
   return reply.json() as { matched: number; balanced: boolean };
+}
+
+/**
+ * A test's ways to call nodes as the roles of `tokens`: `as(role)` the bearer header, `api(...)`
+ * any reply (apiAs), `ok(...)` the body of a reply that must be 200 (okAs).
+ */
+export function callsAs<T extends RoleTokens>(tokens: T) {
+  const as = bearerAs(tokens);
+  return { as, api: apiAs(as), ok: okAs(as) };
 }
