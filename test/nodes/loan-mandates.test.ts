@@ -8,19 +8,18 @@ import { expect } from "chai";
 import { type NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { approveAssistedLoan, bearerAs } from "../support/institution-node.ts";
-
-const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
+import { approveAssistedLoan } from "../support/institution-node.ts";
+import { STAFF_TOKENS, callsAs, expectRefusal, okBody } from "../support/node-calls.ts";
 
 describe("node API: mandates let another member's node service one loan", function () {
   this.timeout(180_000);
-  const suite = lendingSuite("node-mandates-", { branch: { tokens: TOKENS } });
+  const suite = lendingSuite("node-mandates-", { branch: { tokens: STAFF_TOKENS } });
   let union: NodeService;
-  const as = bearerAs(TOKENS);
+  const { as, api } = callsAs(STAFF_TOKENS);
 
   before(async function () {
     const unionConfig = await suite.config({
-      tokens: TOKENS,
+      tokens: STAFF_TOKENS,
       sub: "union",
       overrides: { memberId: MEMBERS.union, memberKind: "union" },
     });
@@ -35,38 +34,29 @@ describe("node API: mandates let another member's node service one loan", functi
   const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
   async function unionCancels(loanId: string) {
-    return union.app.inject({
-      method: "POST",
-      url: `/v1/loans/${loanId}/cancellation`,
-      headers: as("approver"),
-      payload: { reasonCode: 7 },
-    });
+    return api(union, "approver", "POST", `/v1/loans/${loanId}/cancellation`, { reasonCode: 7 });
   }
+
+  /** A mandate for `agent` until `expiresAt` (seconds) asked of `node` by `role` (the reply is the caller's to check). */
+  const grant = (node: NodeService, role: "clerk" | "admin", url: string, agent: string, expiresAt: number) =>
+    api(node, role, "POST", url, { agent, expiresAt: iso(expiresAt) });
 
   it("the union's node cancels the loan only while it holds the branch's mandate", async function () {
     const { approved } = await approveAssistedLoan(suite.branch, suite.chain, as, {
       letter: "授权书 MANDATE",
       contract: "借款合同 MANDATE",
     });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    const { loanId, serial } = approved.json() as { loanId: string; serial: string };
+    const { loanId, serial } = okBody<{ loanId: string; serial: string }>(approved);
     const registered = await suite.branch.outbox.settled(serial, 20_000);
     expect(registered.state, JSON.stringify(registered)).to.equal("confirmed");
     const agent = suite.chain.wallets.unionOps.address.toLowerCase();
     const mandateUrl = `/v1/loans/${loanId}/mandates`;
 
     // no mandate: refused before anything is written
-    const before = await unionCancels(loanId);
-    expect(before.statusCode, before.body).to.equal(403);
-    expect(before.json()).to.have.nested.property("error.code", "NODE_ERR_NO_MANDATE");
+    expectRefusal(await unionCancels(loanId), 403, { code: "NODE_ERR_NO_MANDATE" });
     expect(await union.outbox.status(`cancel:${loanId}`)).to.equal(undefined);
-    const none = await suite.branch.app.inject({
-      method: "GET",
-      url: `${mandateUrl}/${agent}`,
-      headers: as("clerk"),
-    });
-    expect(none.statusCode, none.body).to.equal(200);
-    expect(none.json()).to.deep.equal({ loanId, agent, branch: null, expiresAt: null, active: false });
+    const none = okBody(await api(suite.branch, "clerk", "GET", `${mandateUrl}/${agent}`));
+    expect(none).to.deep.equal({ loanId, agent, branch: null, expiresAt: null, active: false });
 
     // refused grants: not another member's operations account, an expiry already past, a clerk
     const countBefore = (await suite.branch.outbox.list()).length;
@@ -74,51 +64,25 @@ describe("node API: mandates let another member's node service one loan", functi
       [suite.chain.wallets.outsider.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
       [suite.chain.wallets.branchA.address, "NODE_ERR_BAD_MANDATE_AGENT", 422],
     ] as const) {
-      const reply = await suite.branch.app.inject({
-        method: "POST",
-        url: mandateUrl,
-        headers: as("admin"),
-        payload: { agent: who, expiresAt: iso((await chainNow()) + 86_400) },
-      });
-      expect(reply.statusCode, reply.body).to.equal(status);
-      expect(reply.json()).to.have.nested.property("error.code", code);
+      const reply = await grant(suite.branch, "admin", mandateUrl, who, (await chainNow()) + 86_400);
+      expectRefusal(reply, status, { code });
     }
-    const past = await suite.branch.app.inject({
-      method: "POST",
-      url: mandateUrl,
-      headers: as("admin"),
-      payload: { agent, expiresAt: iso((await chainNow()) - 60) },
-    });
-    expect(past.statusCode, past.body).to.equal(400);
-    expect(past.json()).to.have.nested.property("error.code", "NODE_ERR_VALIDATION");
-    const byClerk = await suite.branch.app.inject({
-      method: "POST",
-      url: mandateUrl,
-      headers: as("clerk"),
-      payload: { agent, expiresAt: iso((await chainNow()) + 86_400) },
-    });
+    const past = await grant(suite.branch, "admin", mandateUrl, agent, (await chainNow()) - 60);
+    expectRefusal(past, 400, { code: "NODE_ERR_VALIDATION" });
+    const byClerk = await grant(suite.branch, "clerk", mandateUrl, agent, (await chainNow()) + 86_400);
     expect(byClerk.statusCode, byClerk.body).to.equal(403);
     // the union's node cannot grant a mandate for branch A's loan
-    const foreign = await union.app.inject({
-      method: "POST",
-      url: mandateUrl,
-      headers: as("admin"),
-      payload: { agent: suite.chain.wallets.branchB.address, expiresAt: iso((await chainNow()) + 86_400) },
-    });
-    expect(foreign.statusCode, foreign.body).to.equal(409);
-    expect(foreign.json()).to.have.nested.property("error.code", "NODE_ERR_WRONG_MEMBER_KIND");
+    const branchB = suite.chain.wallets.branchB.address;
+    const foreign = await grant(union, "admin", mandateUrl, branchB, (await chainNow()) + 86_400);
+    expectRefusal(foreign, 409, { code: "NODE_ERR_WRONG_MEMBER_KIND" });
     expect((await suite.branch.outbox.list()).length).to.equal(countBefore);
 
     // granted, then revoked: still refused
     const expiresAt = (await chainNow()) + 86_400;
-    const granted = await suite.branch.app.inject({
-      method: "POST",
-      url: mandateUrl,
-      headers: as("admin"),
-      payload: { agent, expiresAt: iso(expiresAt) },
-    });
-    expect(granted.statusCode, granted.body).to.equal(200);
-    expect((granted.json() as { mandate: unknown }).mandate).to.deep.equal({
+    const granted = okBody<{ mandate: unknown }>(
+      await grant(suite.branch, "admin", mandateUrl, agent, expiresAt),
+    );
+    expect(granted.mandate).to.deep.equal({
       loanId,
       agent,
       branch: MEMBERS.branchA,
@@ -130,32 +94,14 @@ describe("node API: mandates let another member's node service one loan", functi
       agent,
     )) as [bigint, bigint];
     expect([Number(onChainBranch), Number(onChainExpiry)]).to.deep.equal([MEMBERS.branchA, expiresAt]);
-    const revoked = await suite.branch.app.inject({
-      method: "DELETE",
-      url: `${mandateUrl}/${agent}`,
-      headers: as("admin"),
-    });
-    expect(revoked.statusCode, revoked.body).to.equal(200);
-    expect((revoked.json() as { mandate: { active: boolean } }).mandate.active).to.equal(false);
-    const again = await suite.branch.app.inject({
-      method: "DELETE",
-      url: `${mandateUrl}/${agent}`,
-      headers: as("admin"),
-    });
-    expect(again.statusCode, again.body).to.equal(404); // nothing left to revoke
-    expect(again.json()).to.have.nested.property("error.code", "NODE_ERR_NOT_FOUND");
-    const afterRevoke = await unionCancels(loanId);
-    expect(afterRevoke.statusCode, afterRevoke.body).to.equal(403);
-    expect(afterRevoke.json()).to.have.nested.property("error.code", "NODE_ERR_NO_MANDATE");
+    const revoke = () => api(suite.branch, "admin", "DELETE", `${mandateUrl}/${agent}`);
+    const revoked = okBody<{ mandate: { active: boolean } }>(await revoke());
+    expect(revoked.mandate.active).to.equal(false);
+    expectRefusal(await revoke(), 404, { code: "NODE_ERR_NOT_FOUND" }); // nothing left to revoke
+    expectRefusal(await unionCancels(loanId), 403, { code: "NODE_ERR_NO_MANDATE" });
 
     // granted again: the union's node cancels the loan on chain
-    const regranted = await suite.branch.app.inject({
-      method: "POST",
-      url: mandateUrl,
-      headers: as("admin"),
-      payload: { agent, expiresAt: iso(expiresAt + 3600) },
-    });
-    expect(regranted.statusCode, regranted.body).to.equal(200);
+    okBody(await grant(suite.branch, "admin", mandateUrl, agent, expiresAt + 3600));
     const cancelled = await unionCancels(loanId);
     expect(cancelled.statusCode, cancelled.body).to.equal(200);
     expect(

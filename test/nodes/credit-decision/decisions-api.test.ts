@@ -9,6 +9,7 @@ import { defaultPolicy, type CreditPolicy } from "../../../nodes/src/credit-deci
 import { bearerAs, chainToday, consentDates, usersFor } from "../../support/institution-node.ts";
 import { lendingSuite } from "../../support/lending-suite.ts";
 import { jiedaibaoPayload } from "../../support/channel-fixtures.ts";
+import { simulatorPassingPolicy } from "../../support/credit-policy.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1", admin: "admin-token-1" } as const;
 const SECOND_APPROVER = "approver-token-2";
@@ -45,27 +46,26 @@ describe("node API: credit decisions", function () {
   async function putPolicy(changes: Partial<CreditPolicy>) {
     version++;
     const reply = await inject("PUT", "/v1/credit-policy", as("admin"), {
-      ...defaultPolicy(),
-      referBelowScore: 300,
-      referAboveOverdueAccounts: 10,
-      referAboveWorstOverdueDays: 10_000,
-      maxOverdueAccounts: 10,
-      maxWorstOverdueDays: 10_000,
-      referAboveQueriesLast6Months: 100,
+      ...simulatorPassingPolicy(),
       ...changes,
       version,
     });
     expect(reply.statusCode, reply.body).to.equal(200);
   }
 
-  /** An application (own id), the borrower's consent and a credit query under it. */
-  async function queriedApplication(id: string, changes: { jine?: string } = {}): Promise<string> {
+  /** An application with its own id, submitted by the clerk (no consent, no query yet); its id. */
+  async function submittedApplication(id: string, changes: { jine?: string } = {}): Promise<string> {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = id;
     if (changes.jine !== undefined) payload.daikuan.jine = changes.jine;
     const submitted = await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload);
     expect(submitted.statusCode, submitted.body).to.equal(200);
-    const { applicationId } = submitted.json() as { applicationId: string };
+    return (submitted.json() as { applicationId: string }).applicationId;
+  }
+
+  /** An application (own id), the borrower's consent and a credit query under it. */
+  async function queriedApplication(id: string, changes: { jine?: string } = {}): Promise<string> {
+    const applicationId = await submittedApplication(id, changes);
     const consent = await inject("POST", "/v1/consents", as("clerk"), {
       applicationId,
       letterBase64: Buffer.from(`授权书 ${id}`).toString("base64"),
@@ -140,11 +140,7 @@ describe("node API: credit decisions", function () {
   });
 
   it("a decision without a credit query of the borrower is refused (NODE_ERR_CREDIT_QUERY_STALE) and records nothing", async function () {
-    const payload = jiedaibaoPayload();
-    payload.shenqingBianhao = "JDB-DECISION-NO-QUERY";
-    const { applicationId } = (
-      await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)
-    ).json() as { applicationId: string };
+    const applicationId = await submittedApplication("JDB-DECISION-NO-QUERY");
     const refused = await run(applicationId);
     expect(refused.statusCode, refused.body).to.equal(409);
     expect((refused.json() as { error: { code: string } }).error.code).to.equal(
@@ -298,11 +294,7 @@ describe("node API: credit decisions", function () {
     });
 
     it("without a consent there is no query and no decision, and approval is refused (NODE_ERR_DECISION_REQUIRED), writing nothing", async function () {
-      const payload = jiedaibaoPayload();
-      payload.shenqingBianhao = "JDB-GATE-NO-CONSENT";
-      const { applicationId } = (
-        await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)
-      ).json() as { applicationId: string };
+      const applicationId = await submittedApplication("JDB-GATE-NO-CONSENT");
       const refused = await approve(applicationId);
       expect(refused.statusCode, refused.body).to.equal(409);
       expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_REQUIRED");
@@ -358,11 +350,7 @@ describe("node API: credit decisions", function () {
     });
 
     it("a consent that expired after the decision is refused at approval (NODE_ERR_DECISION_CONSENT)", async function () {
-      const payload = jiedaibaoPayload();
-      payload.shenqingBianhao = "JDB-GATE-CONSENT-EXPIRED";
-      const { applicationId } = (
-        await inject("POST", "/v1/applications/jiedaibao", as("clerk"), payload)
-      ).json() as { applicationId: string };
+      const applicationId = await submittedApplication("JDB-GATE-CONSENT-EXPIRED");
       // the borrower's latest letter, valid for one day: the query is made under it
       const signedAt = new Date(Date.now() - 60_000);
       const consent = await inject("POST", "/v1/consents", as("clerk"), {
