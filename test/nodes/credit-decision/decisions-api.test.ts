@@ -284,6 +284,13 @@ describe("node API: credit decisions", function () {
       });
     const codeOf = (reply: { json(): unknown }) => (reply.json() as { error: { code: string } }).error.code;
     const outboxOf = (serial: string) => inject("GET", `/v1/outbox/${serial}`, as("approver"));
+    /** Approval of the application refused (409) with `code`, and nothing queued under its serial. */
+    async function expectApprovalRefused(applicationId: string, code: string, serial: string): Promise<void> {
+      const refused = await approve(applicationId);
+      expect(refused.statusCode, refused.body).to.equal(409);
+      expect(codeOf(refused)).to.equal(code);
+      expect((await outboxOf(serial)).statusCode).to.equal(404);
+    }
 
     before(async function () {
       await putPolicy({});
@@ -295,10 +302,7 @@ describe("node API: credit decisions", function () {
 
     it("without a consent there is no query and no decision, and approval is refused (NODE_ERR_DECISION_REQUIRED), writing nothing", async function () {
       const applicationId = await submittedApplication("JDB-GATE-NO-CONSENT");
-      const refused = await approve(applicationId);
-      expect(refused.statusCode, refused.body).to.equal(409);
-      expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_REQUIRED");
-      expect((await outboxOf("JDB-GATE-NO-CONSENT")).statusCode).to.equal(404);
+      await expectApprovalRefused(applicationId, "NODE_ERR_DECISION_REQUIRED", "JDB-GATE-NO-CONSENT");
     });
 
     it("a declined or a referred, unreviewed application is refused (NODE_ERR_DECISION_DECLINED / _REQUIRED)", async function () {
@@ -343,10 +347,7 @@ describe("node API: credit decisions", function () {
       const applicationId = await queriedApplication("JDB-GATE-STALE");
       expect(((await run(applicationId)).json() as { record: Record_ }).record.outcome).to.equal("approve");
       clockOffsetMs = (defaultPolicy().reportFreshnessDays + 1) * 86_400_000;
-      const refused = await approve(applicationId);
-      expect(refused.statusCode, refused.body).to.equal(409);
-      expect(codeOf(refused)).to.equal("NODE_ERR_CREDIT_QUERY_STALE");
-      expect((await outboxOf("JDB-GATE-STALE")).statusCode).to.equal(404);
+      await expectApprovalRefused(applicationId, "NODE_ERR_CREDIT_QUERY_STALE", "JDB-GATE-STALE");
     });
 
     it("a consent that expired after the decision is refused at approval (NODE_ERR_DECISION_CONSENT)", async function () {
@@ -376,10 +377,7 @@ describe("node API: credit decisions", function () {
         (consent.json() as { consent: { leafHash: string } }).consent.leafHash,
       );
       clockOffsetMs = 2 * 86_400_000;
-      const refused = await approve(applicationId);
-      expect(refused.statusCode, refused.body).to.equal(409);
-      expect(codeOf(refused)).to.equal("NODE_ERR_DECISION_CONSENT");
-      expect((await outboxOf("JDB-GATE-CONSENT-EXPIRED")).statusCode).to.equal(404);
+      await expectApprovalRefused(applicationId, "NODE_ERR_DECISION_CONSENT", "JDB-GATE-CONSENT-EXPIRED");
     });
   });
 });

@@ -21,13 +21,18 @@ describe("keeper: reminders first, in the contact window; daily escalation", fun
     await lc?.stop();
   });
 
+  /** The keeper's round at `hour`:00 Beijing time on day `day`, once the index has caught up with the chain. */
+  async function roundAt(day: number, hour: number) {
+    await lc.timeTo(day, hour);
+    await h.sync();
+    return h.keeper.runOnce();
+  }
+
   const ofLoan = (loanId: string) => h.events.filter((e) => e.endsWith(loanId) || e.includes(`${loanId}:`));
 
   it("a loan first seen 8 days late at 10:00 is reminded, then moved to mediation, in that order", async function () {
     const { loanId, firstDue } = await h.overdueLoan();
-    await lc.timeTo(firstDue + 8, 10);
-    await h.sync();
-    const round = await h.keeper.runOnce();
+    const round = await roundAt(firstDue + 8, 10);
     expect(round.remindersSent).to.equal(1);
     expect(round.escalated).to.deep.equal([loanId]);
     expect(ofLoan(loanId)).to.deep.equal([`reminder:${loanId}`, `escalate:${loanId}:2`]);
@@ -36,16 +41,12 @@ describe("keeper: reminders first, in the contact window; daily escalation", fun
 
   it("a loan first seen 8 days late at 22:00 stays out of mediation until its reminder goes out at 08:00", async function () {
     const { loanId, firstDue } = await h.overdueLoan();
-    await lc.timeTo(firstDue + 8, 22);
-    await h.sync();
-    let round = await h.keeper.runOnce();
+    let round = await roundAt(firstDue + 8, 22);
     expect(round.remindersSent).to.equal(0);
     expect(round.escalated).to.not.include(loanId);
     expect(round.held).to.deep.include({ loanId, waitingFor: "reminder" });
     expect(await h.stage(loanId)).to.equal(0);
-    await lc.timeTo(firstDue + 9, 8);
-    await h.sync();
-    round = await h.keeper.runOnce();
+    round = await roundAt(firstDue + 9, 8);
     expect(round.escalated).to.include(loanId);
     expect(ofLoan(loanId)).to.deep.equal([`reminder:${loanId}`, `escalate:${loanId}:2`]);
     const at = h.gateway.sent.find((s) => s.noticeId.includes(loanId))!.receipt.at;
@@ -56,24 +57,18 @@ describe("keeper: reminders first, in the contact window; daily escalation", fun
   it("a reminder pending since the morning is not sent at 22:00 or 22:30 when the day's rounds were missed, but at 08:00", async function () {
     const { loanId, firstDue } = await h.overdueLoan();
     // 1 day late, 07:00: scheduled, not sent
-    await lc.timeTo(firstDue + 1, 7);
-    await h.sync();
-    let round = await h.keeper.runOnce();
+    let round = await roundAt(firstDue + 1, 7);
     expect(round.remindersScheduled).to.be.greaterThanOrEqual(1);
     expect(ofLoan(loanId)).to.deep.equal([]);
     // no round in the daytime; 22:00 and 22:30
-    await lc.timeTo(firstDue + 1, 22);
-    await h.sync();
-    await h.keeper.runOnce();
+    await roundAt(firstDue + 1, 22);
     await h.sync(30 * 60);
     round = await h.keeper.runOnce();
     expect(round.remindersSent).to.equal(0);
     expect(ofLoan(loanId)).to.deep.equal([]);
     expect(h.gateway.sent.filter((s) => s.noticeId.includes(loanId))).to.have.length(0);
     // 08:00 the next morning
-    await lc.timeTo(firstDue + 2, 8);
-    await h.sync();
-    round = await h.keeper.runOnce();
+    round = await roundAt(firstDue + 2, 8);
     expect(round.remindersSent).to.be.greaterThanOrEqual(1);
     expect(ofLoan(loanId)).to.deep.equal([`reminder:${loanId}`]);
     const sent = h.gateway.sent.filter((s) => s.noticeId.includes(loanId));
