@@ -391,6 +391,10 @@ export async function runLoans(opts: {
     const approved = registration.replies as Approved[];
 
     // -- disbursements: each funder its exact share, from its own node
+    const funders = [
+      [branch, "B"],
+      [platform, "P"],
+    ] as const;
     const shares = approved.map(
       (a) =>
         splitByShares(
@@ -415,24 +419,18 @@ export async function runLoans(opts: {
     const disbursement = await nodePhase(
       "disbursement",
       net,
-      approved.flatMap((a, i) => [
-        flow(
-          branch,
-          "disbursements",
-          a.loanId,
-          `DSB-${runId}-B${i}`,
-          shares[i]![0],
-          branch.settlementAccount,
+      approved.flatMap((a, i) =>
+        funders.map(([node, tag], k) =>
+          flow(
+            node,
+            "disbursements",
+            a.loanId,
+            `DSB-${runId}-${tag}${i}`,
+            shares[i]![k]!,
+            node.settlementAccount,
+          ),
         ),
-        flow(
-          platform,
-          "disbursements",
-          a.loanId,
-          `DSB-${runId}-P${i}`,
-          shares[i]![1],
-          platform.settlementAccount,
-        ),
-      ]),
+      ),
       log,
     );
 

@@ -261,24 +261,18 @@ class Driver {
   // ------------------------------------------------------------------ (a) joint loan
 
   async jointLoan() {
-    const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
     const applicationId = `JDB${this.runId}A`;
-    const letter = authorizationLetter(borrower, applicationId);
-    const payload = jiedaibaoApplication(borrower, {
-      applicationId,
-      principalYuan: "60000.00",
-      termMonths: 12,
-      annualPercent: "14.4",
-      signedAt: new Date(Date.now() - 10 * 60_000),
-      letterSha256: letter.sha256,
-    });
-    const atBranch = await this.submit("jiedaibao", payload, "branchA");
-    const { loanId, schedule } = await this.consentQueryApprove(
-      "branchA",
-      atBranch,
-      borrower,
-      letter.bytes,
+    const { borrower, loanId, schedule } = await this.apply(
+      { branch: "branchA", channel: "jiedaibao", applicationNo: applicationId, minutesAgo: 10 },
       JOINT_PLATFORM_SHARE_BPS,
+      (b, authorization) =>
+        jiedaibaoApplication(b, {
+          applicationId,
+          principalYuan: "60000.00",
+          termMonths: 12,
+          annualPercent: "14.4",
+          ...authorization,
+        }),
     );
     const principal = schedule.reduce((sum, i) => sum + BigInt(i.principalFen), 0n);
     const [branchPart, platformPart] = splitByShares(principal, [
@@ -322,19 +316,19 @@ class Driver {
   // ------------------------------------------------------------------ (b) assisted loan
 
   async assistedLoan() {
-    const borrower = this.borrower(this.manifest.nodes.branchB.regionCode);
     const orderNo = `HN-${this.runId}-B`;
-    const letter = authorizationLetter(borrower, orderNo);
-    const payload = huinongApplication(borrower, {
-      orderNo,
-      amountFen: 1_500_000n,
-      termDays: 30,
-      monthlyRatePermille: "10",
-      signedAt: new Date(Date.now() - 5 * 60_000),
-      letterSha256: letter.sha256,
-    });
-    const atBranch = await this.submit("huinong", payload, "branchB");
-    const { loanId } = await this.consentQueryApprove("branchB", atBranch, borrower, letter.bytes, 0);
+    const { borrower, loanId } = await this.apply(
+      { branch: "branchB", channel: "huinong", applicationNo: orderNo, minutesAgo: 5 },
+      0,
+      (b, authorization) =>
+        huinongApplication(b, {
+          orderNo,
+          amountFen: 1_500_000n,
+          termDays: 30,
+          monthlyRatePermille: "10",
+          ...authorization,
+        }),
+    );
     await this.flow(
       "branchB",
       loanId,
@@ -356,24 +350,18 @@ class Driver {
 
   /** A 20,000 yuan loan at branch A, disbursed; its first installment is never paid. */
   async lateLoan(suffix: string) {
-    const borrower = this.borrower(this.manifest.nodes.branchA.regionCode);
     const applyNo = `RYT${this.runId}${suffix}`;
-    const letter = authorizationLetter(borrower, applyNo);
-    const payload = rongyitongApplication(borrower, {
-      applyNo,
-      amountFen: 2_000_000n,
-      termMonths: 6,
-      rateBps: 1500,
-      signedAt: new Date(Date.now() - 3 * 60_000),
-      letterSha256: letter.sha256,
-    });
-    const atBranch = await this.submit("rongyitong", payload, "branchA");
-    const { loanId, schedule } = await this.consentQueryApprove(
-      "branchA",
-      atBranch,
-      borrower,
-      letter.bytes,
+    const { borrower, loanId, schedule } = await this.apply(
+      { branch: "branchA", channel: "rongyitong", applicationNo: applyNo, minutesAgo: 3 },
       0,
+      (b, authorization) =>
+        rongyitongApplication(b, {
+          applyNo,
+          amountFen: 2_000_000n,
+          termMonths: 6,
+          rateBps: 1500,
+          ...authorization,
+        }),
     );
     await this.flow(
       "branchA",
@@ -619,6 +607,34 @@ class Driver {
     const b = newBorrower(regionCode);
     this.borrowers.push(b);
     return b;
+  }
+
+  /**
+   * A new borrower of the branch's region applies through `channel`: `build` writes the channel's
+   * application from the borrower and the authorization letter they signed `minutesAgo`; it is
+   * submitted on the platform's node, routed to the branch and approved there.
+   */
+  async apply(
+    on: { branch: "branchA" | "branchB"; channel: string; applicationNo: string; minutesAgo: number },
+    platformShareBps: number,
+    build: (borrower: Borrower, authorization: { signedAt: Date; letterSha256: string }) => unknown,
+  ): Promise<Approved & { borrower: Borrower }> {
+    const borrower = this.borrower(this.manifest.nodes[on.branch].regionCode);
+    const letter = authorizationLetter(borrower, on.applicationNo);
+    const signedAt = new Date(Date.now() - on.minutesAgo * 60_000);
+    const atBranch = await this.submit(
+      on.channel,
+      build(borrower, { signedAt, letterSha256: letter.sha256 }),
+      on.branch,
+    );
+    const approved = await this.consentQueryApprove(
+      on.branch,
+      atBranch,
+      borrower,
+      letter.bytes,
+      platformShareBps,
+    );
+    return { ...approved, borrower };
   }
 
   /**
