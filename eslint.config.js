@@ -44,6 +44,7 @@ export default defineConfig(
     // bundled for the court page by anchor-service/web/src/build.ts
     "anchor-service/web/pdf-signatures.js",
     "anchor-service/web/verifier.js",
+    "anchor-service/web/case-archive-verifier.js",
     // the back-office console's bundle, by nodes/console/build.ts
     "nodes/console/dist/",
   ]),

@@ -52,6 +52,13 @@ export const api = {
       // only the digest is sent, never the document
       body: JSON.stringify(documentDigest === null ? { bundle } : { bundle, documentDigest }),
     }),
+  /** The serving node verifies the bundle itself and signs a certificate with its seal (court-page/reports.ts). */
+  signedReport: (bundle, documentDigest) =>
+    call("/verify/reports", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(documentDigest === null ? { bundle } : { bundle, documentDigest }),
+    }),
   lifecycle: (leafHash) => call(`/v1/lifecycle/${leafHash}`),
   member: (id) => call(`/v1/members/${id}`),
 };

@@ -30,6 +30,8 @@ const state = {
   settings: null,
   infoReady: Promise.resolve(),
   result: null,
+  /** The serving node's signed certificate of this result: { reportId, json, pdf } links, or { error }. */
+  signed: null,
   /** { key, vars } of the last problem, or of the progress message. */
   message: null,
   phase: "idle",
@@ -85,7 +87,10 @@ function render() {
     certificate.replaceChildren();
   } else {
     result.hidden = false;
-    renderResult(result, state.result, t, state.lang);
+    renderResult(result, state.result, t, state.lang, {
+      offerSigned: state.settings?.reports === true,
+      signed: state.signed,
+    });
     renderCertificate(certificate, state.result, t, state.lang);
   }
 }
@@ -93,6 +98,7 @@ function render() {
 async function verify(leafOverride = null) {
   state.phase = "working";
   state.result = null;
+  state.signed = null;
   state.signatures = null;
   state.message = null;
   render();
@@ -128,6 +134,20 @@ async function verify(leafOverride = null) {
   }
   render();
   if (state.phase === "done") $("result").focus();
+}
+
+/** Asks the serving node for its signed certificate of the current result. */
+async function signCertificate() {
+  const { bundle, document } = state.result;
+  state.signed = { pending: true };
+  render();
+  try {
+    const answer = await api.signedReport(bundle, document?.digest ?? null);
+    state.signed = { reportId: answer.reportId, json: answer.json, pdf: answer.pdf };
+  } catch (e) {
+    state.signed = { error: e instanceof Error ? `${e.code ?? ""} ${e.message}`.trim() : String(e) };
+  }
+  render();
 }
 
 /** Several files dropped at once: the one that is an evidence bundle goes to the bundle slot. */
@@ -183,6 +203,7 @@ function reset() {
   state.leaf = null;
   state.badLeaf = false;
   state.result = null;
+  state.signed = null;
   state.message = null;
   state.phase = "idle";
   $("document").value = "";
@@ -226,6 +247,7 @@ function start() {
     const target = event.target instanceof Element ? event.target.closest("button") : null;
     if (target === null) return;
     if (target.id === "print") window.print();
+    else if (target.id === "signed-certificate") void signCertificate();
     else if (target.id === "again") reset();
     else if (target.dataset.verifyLeaf !== undefined) void verify(target.dataset.verifyLeaf);
   });

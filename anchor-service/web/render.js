@@ -438,8 +438,25 @@ function merkleBlock(result, t) {
   );
 }
 
-/** The on-screen result. */
-export function renderResult(container, result, t, lang) {
+/** The serving node's signed certificate: the button, then its links (PDF, JSON report) or why not. */
+function signedBlock(t, signed) {
+  if (signed === null)
+    return el("button", { type: "button", id: "signed-certificate" }, t("signedCertificate"));
+  if (signed.pending) return el("p", { id: "signed", class: "small" }, t("signedPending"));
+  if (signed.error !== undefined)
+    return el("p", { id: "signed", class: "message-error" }, t("signedFailed", { message: signed.error }));
+  return el(
+    "p",
+    { id: "signed", "data-report": signed.reportId },
+    `${t("signedReady", { id: signed.reportId })} `,
+    el("a", { href: signed.pdf, id: "signed-pdf", target: "_blank", rel: "noopener" }, t("signedPdf")),
+    " · ",
+    el("a", { href: signed.json, id: "signed-json", target: "_blank", rel: "noopener" }, t("signedJson")),
+  );
+}
+
+/** The on-screen result; `offerSigned`: the serving node signs certificates. */
+export function renderResult(container, result, t, lang, { offerSigned = false, signed = null } = {}) {
   const children = [
     verdictBlock(result, t, "verdict", lang),
     el("h2", {}, t("factsHeading")),
@@ -454,6 +471,7 @@ export function renderResult(container, result, t, lang) {
       "div",
       { class: "actions" },
       el("button", { type: "button", id: "print", class: "primary" }, t("printCertificate")),
+      offerSigned ? signedBlock(t, signed) : null,
       el("button", { type: "button", id: "again" }, t("newVerification")),
     ),
   ];

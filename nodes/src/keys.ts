@@ -64,6 +64,9 @@
 //                                                                    witness cosigned (witness/witness.ts)
 //   batch-files               "batches" sublevel: batch id (hex)   → a daily file's rows and how far they
 //                                                                    were taken (JSON; batch-files/batches.ts)
+//   verification-reports      report id (JLR-…)                    → { report, pdf } (JSON): a signed
+//                                                                    verification certificate and its
+//                                                                    report (court-page/reports.ts)
 //
 // A record and its index entries are always written in one batch (the outbox's synced).
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
@@ -97,6 +100,7 @@ export const NODE_SUBLEVELS = {
   contractEndorsements: { name: "contract-endorsements", valueEncoding: "json" },
   witness: { name: "witness", valueEncoding: "json" },
   batchFiles: { name: "batch-files", valueEncoding: undefined },
+  verificationReports: { name: "verification-reports", valueEncoding: "json" },
 } as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
 
 export type NodeSublevel = keyof typeof NODE_SUBLEVELS;

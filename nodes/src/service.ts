@@ -61,7 +61,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   // the court's and the union's nodes witness the evidence log (C2SP tlog-witness; witness/)
   const witness = await openWitness(config, storage, log);
   // the court verification page, its chain checks run in the clerk's browser (court-page/)
-  const courtPage = await openCourtPage(config, chain.provider);
+  const courtPage = await openCourtPage(config, chain.provider, storage);
 
   const readiness = await nodeReadiness(config, chain, writers);
 
@@ -195,7 +195,8 @@ async function nodeApp(
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: rooms.ready,
     ...(rooms.witness === undefined ? {} : { witness: rooms.witness }),
-    courtPage: rooms.courtPage,
+    courtPage: rooms.courtPage.page,
+    verificationReports: rooms.courtPage.reports,
     metrics: rooms.metrics,
     metricSources: {
       outboxCounts: () => rooms.writers.outbox.counts(),

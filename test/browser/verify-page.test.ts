@@ -37,6 +37,10 @@ import { startWitnessPair, type WitnessPair } from "../support/witnesses.ts";
 import { clerkNodeApp } from "../support/node-app.ts";
 import { trustAnchorsFromPem } from "../../common/pki/trust-anchors.ts";
 import type { FastifyInstance } from "fastify";
+import { execFileSync } from "node:child_process";
+import { MemoryLevel } from "memory-level";
+import { VerificationReports, type ReportStore } from "../../nodes/src/court-page/reports.ts";
+import type { VerificationReport } from "../../nodes/src/court-page/report.ts";
 import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
 import { kOfNPolicy, parsePolicy } from "../../common/formats/checkpoint/policy.ts";
 
@@ -73,6 +77,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   let witnesses: WitnessPair | undefined;
   // the court's own node, serving the page with its chain checks run in the browser against anvil
   let courtNode: FastifyInstance | undefined;
+  let unsealedNode: FastifyInstance | undefined;
   let courtUrl: string;
 
   before(async function () {
@@ -113,19 +118,35 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       name: "court copy",
     });
 
-    // the court's node: the same page, its chain endpoint the court's choice (here the chain's own RPC)
+    // the court's node: the same page, its chain endpoint the court's choice (here the chain's own
+    // RPC); it signs certificates with the court's seal, issued by the demo CA as npm start's is
     const courtPort = await freePort();
-    courtNode = await clerkNodeApp(
-      {},
-      {
-        courtPage: {
-          chainEndpoints: [chain.anvil.url],
-          trustAnchor: async () => anchor,
-          tsaTrustAnchors: trustAnchorsFromPem([tsaCa.certificatePem]),
-          publicUrl: () => `http://127.0.0.1:${courtPort}`,
+    const courtPublicUrl = `http://127.0.0.1:${courtPort}`;
+    const seal = await (await createDemoCa()).issueBranchSeal("杭州互联网法院（演示）");
+    const courtReports = (sealed: boolean) =>
+      new VerificationReports({
+        store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("verification-reports", {
+          valueEncoding: "json",
+        }) as unknown as ReportStore,
+        memberId: MEMBERS.court,
+        chain: { provider: chain.anvil.provider, endpointName: chain.anvil.url },
+        trust: {
+          anchor: async () => anchor,
+          tsa: trustAnchorsFromPem([tsaCa.certificatePem]),
+          witnessPolicy: parsePolicy(witnesses!.policyText),
         },
-      },
-    );
+        seal: sealed ? { certificatePem: seal.certificatePem, privateKey: seal.privateKey } : undefined,
+        publicUrl: () => courtPublicUrl,
+      });
+    const courtPage = {
+      chainEndpoints: [chain.anvil.url],
+      trustAnchor: async () => anchor,
+      tsaTrustAnchors: trustAnchorsFromPem([tsaCa.certificatePem]),
+      publicUrl: () => courtPublicUrl,
+      reports: true,
+    };
+    courtNode = await clerkNodeApp({}, { courtPage, verificationReports: courtReports(true) });
+    unsealedNode = await clerkNodeApp({}, { courtPage, verificationReports: courtReports(false) });
     courtUrl = await courtNode.listen({ host: "127.0.0.1", port: courtPort });
 
     // branch A anchors three documents
@@ -165,6 +186,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   after(async function () {
     await browser?.close();
     await courtNode?.close();
+    await unsealedNode?.close();
     await service?.close();
     await tsa?.close();
     await witnesses?.close();
@@ -597,6 +619,97 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     );
     await screenshot(page, "court-node-forged-en.png");
     await page.close();
+  });
+
+  it("the court's node signs a one-page certificate (PAdES, its seal) that stands alone, with a JSON report looked up by its id", async function () {
+    const { page } = await openPage("/verify", courtUrl);
+    await page.setInputFiles("#policy", {
+      name: "court-witness-policy.txt",
+      mimeType: "text/plain",
+      buffer: Buffer.from(witnesses!.policyText),
+    });
+    await verifyWithBundle(page, "loan-contract-LN-2026-0042.pdf", GENUINE, bundles.genuine);
+    await page.click("#signed-certificate");
+    await page.waitForSelector("#signed[data-report]");
+    const reportId = (await page.getAttribute("#signed", "data-report"))!;
+    expect(reportId).to.match(/^JLR-\d{8}-[0-9A-F]{10}$/);
+    await screenshot(page, "court-node-signed-en.png");
+    await page.click('button[data-lang="zh"]');
+    expect(await text(page, "#signed")).to.contain(`报告 ${reportId}`);
+    await screenshot(page, "court-node-signed-zh.png");
+    await page.close();
+
+    // the report: each check with its indication and sub-indication, the facts and the policy applied
+    const report = (await (
+      await fetch(`${courtUrl}/verify/reports/${reportId}`)
+    ).json()) as VerificationReport;
+    expect(report.simpleReport).to.deep.equal({ indication: "TOTAL_PASSED" });
+    expect(report.detailedReport.checks.map((c) => [c.id, c.indication])).to.deep.equal([
+      ...CHECK_IDS.map((id) => [id, "PASSED"]),
+      ["witnesses", "PASSED"],
+    ]);
+    const genuine = bundles.genuine!;
+    expect(report.evidence).to.deep.include({
+      leafHash: genuine.leaf.leafHash.toLowerCase(),
+      documentDigest: genuine.leaf.record.digest.toLowerCase(),
+      chainId: anchor.chainId,
+      genesisHash: anchor.genesisHash,
+      evidenceLog: chain.deployment.addresses.evidenceLog.toLowerCase(),
+      blockNumber: genuine.anchor.blockNumber,
+      transactionHash: genuine.anchor.transactionHash.toLowerCase(),
+      rootHash: genuine.head.rootHash.toLowerCase(),
+      treeSize: genuine.head.treeSize,
+    });
+    expect(report.evidence.tsaTime).to.be.a("string");
+    expect(report.witnesses.map((w) => [w.policyName, w.status])).to.deep.equal([
+      [witnesses!.checkpointOrigin, "verified"],
+      ["court", "verified"],
+      ["union", "verified"],
+    ]);
+    expect(report.policy.witnessQuorum).to.deep.equal({ threshold: 2, of: ["court", "union"] });
+    expect(report.policy.trustAnchor.fingerprint).to.equal(trustAnchorFingerprint(anchor));
+    expect(report.verifier.seal).to.contain("杭州互联网法院");
+
+    // the certificate: one A4 page, signed by the node's seal, as poppler checks it
+    const pdf = Buffer.from(
+      await (await fetch(`${courtUrl}/verify/reports/${reportId}/certificate.pdf`)).arrayBuffer(),
+    );
+    const file = join(ARTIFACTS, "signed-certificate.pdf");
+    await writeFile(file, pdf);
+    const pdfsig = execFileSync("pdfsig", [file], { encoding: "utf8" });
+    expect(pdfsig).to.contain("Signature is Valid").and.contain("杭州互联网法院");
+    expect(pdfsig).to.contain("Total document signed");
+    execFileSync("pdftoppm", [
+      "-png",
+      "-r",
+      "110",
+      "-singlefile",
+      file,
+      join(ARTIFACTS, "signed-certificate"),
+    ]);
+    const info = execFileSync("pdfinfo", [file], { encoding: "utf8" });
+    expect(info)
+      .to.match(/^Pages:\s+1$/m)
+      .and.match(/Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)/);
+
+    // looked up by its id only; without a seal the node refuses and keeps nothing
+    const unknown = await fetch(`${courtUrl}/verify/reports/JLR-20260101-0123456789`);
+    expect(unknown.status).to.equal(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).to.equal("NODE_ERR_NOT_FOUND");
+    const refused = await unsealedNode!.inject({
+      method: "POST",
+      url: "/verify/reports",
+      payload: { bundle: genuine },
+    });
+    expect(refused.statusCode).to.equal(409);
+    expect((refused.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_NO_SEAL");
+    const bad = await courtNode!.inject({
+      method: "POST",
+      url: "/verify/reports",
+      payload: { bundle: { format: "x" } },
+    });
+    expect(bad.statusCode).to.equal(400);
+    expect((bad.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_VALIDATION");
   });
 
   it("prints a certificate: report id, QR code back to the verification, what it proves and what it does not", async function () {

@@ -37,6 +37,8 @@ export type CourtPageOptions = {
   trustAnchor: () => Promise<TrustAnchor | null>;
   /** The TSA roots trustedTime relies on (null: none trusted). */
   tsaTrustAnchors: TrustAnchors | null;
+  /** The serving node signs certificates (POST /verify/reports): the page offers one. */
+  reports?: boolean;
   /** Blocks required on top of the anchoring block; default 0. */
   minConfirmations?: number;
   /** Where the QR code leads: this service's public address. */
@@ -112,6 +114,7 @@ export function registerCourtPage(app: FastifyInstance, options: CourtPageOption
       trustAnchor,
       tsaRoots,
       minConfirmations: options.minConfirmations ?? 0,
+      reports: options.reports === true,
     };
     return send(reply, { body: Buffer.from(JSON.stringify(settings)), type: CONTENT_TYPES[".json"]! });
   });

@@ -1,8 +1,11 @@
 // The court verification page on this node (http/routes/court-page.ts serves it): the chain
 // endpoints the page's checks ask from the clerk's browser, the trust anchor they are bound to —
 // this node's own configuration (its ConsortiumRegistry on its chain), so a court's node gives
-// the court's anchor, not the log operator's — and the TSA roots trustedTime relies on.
+// the court's anchor, not the log operator's — and the TSA roots trustedTime relies on; and the
+// node's signed certificates (reports.ts), with its seal and the court's witness policy.
+import { readFile } from "node:fs/promises";
 import type { Provider } from "ethers";
+import { parsePolicy } from "../../../common/formats/checkpoint/policy.ts";
 import type { CourtPageOptions } from "../../../anchor-service/web/src/serve.ts";
 import {
   DEFAULT_TRUST_ANCHOR_NAME,
@@ -11,6 +14,8 @@ import {
 } from "../../../common/formats/bundle/trust-anchor.ts";
 import { loadTrustAnchors } from "../../../common/pki/trust-anchors.ts";
 import type { NodeConfig } from "../config.ts";
+import type { NodeStorage } from "../wiring/storage.ts";
+import { loadSeal, VerificationReports } from "./reports.ts";
 
 export type CourtPage = Omit<CourtPageOptions, "notFound">;
 
@@ -19,7 +24,11 @@ export function nodePublicUrl(config: Pick<NodeConfig, "publicUrl" | "host" | "p
   return (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, "");
 }
 
-export async function openCourtPage(config: NodeConfig, provider: Provider): Promise<CourtPage> {
+export async function openCourtPage(
+  config: NodeConfig,
+  provider: Provider,
+  storage: Pick<NodeStorage, "sublevel">,
+): Promise<{ page: CourtPage; reports: VerificationReports }> {
   let anchor: Promise<TrustAnchor> | undefined;
   const trustAnchor = () => {
     // read once the chain answers; a chain that is down is asked again on the next page load
@@ -32,11 +41,36 @@ export async function openCourtPage(config: NodeConfig, provider: Provider): Pro
     });
     return anchor.catch(() => null);
   };
-  return {
+  const tsaTrustAnchors =
+    config.tsaTrustAnchorFiles.length === 0 ? null : await loadTrustAnchors(config.tsaTrustAnchorFiles);
+  const publicUrl = () => nodePublicUrl(config);
+  if ((config.sealCertificateFile === undefined) !== (config.sealKeyFile === undefined))
+    throw new Error("NODE_SEAL_CERTIFICATE_FILE and NODE_SEAL_KEY_FILE go together");
+  const reports = new VerificationReports({
+    store: storage.sublevel("verificationReports"),
+    memberId: config.memberId,
+    // the node's own connection; user:password in a URL stays out of the report
+    chain: { provider, endpointName: config.rpcUrl.replace(/\/\/[^/@]*@/, "//") },
+    trust: {
+      anchor: trustAnchor,
+      tsa: tsaTrustAnchors,
+      witnessPolicy:
+        config.witnessPolicyFile === undefined
+          ? undefined
+          : parsePolicy(await readFile(config.witnessPolicyFile, "utf8")),
+    },
+    seal:
+      config.sealCertificateFile === undefined || config.sealKeyFile === undefined
+        ? undefined
+        : await loadSeal(config.sealCertificateFile, config.sealKeyFile),
+    publicUrl,
+  });
+  const page = {
     chainEndpoints: config.courtPageRpcUrls ?? [config.rpcUrl],
     trustAnchor,
-    tsaTrustAnchors:
-      config.tsaTrustAnchorFiles.length === 0 ? null : await loadTrustAnchors(config.tsaTrustAnchorFiles),
-    publicUrl: () => nodePublicUrl(config),
+    tsaTrustAnchors,
+    publicUrl,
+    reports: true,
   };
+  return { page, reports };
 }

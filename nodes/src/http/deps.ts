@@ -30,6 +30,7 @@ import type { Witness } from "../witness/witness.ts";
 import type { StaffRoom } from "./routes/staff.ts";
 import type { BatchFiles } from "../batch-files/batches.ts";
 import type { CourtPageOptions } from "../../../anchor-service/web/src/serve.ts";
+import type { VerificationReports } from "../court-page/reports.ts";
 
 /** What /readyz answers: whether the node can serve now, and why not. */
 export type ReadyAnswer = { ready: boolean; reasons?: string[]; detail: unknown };
@@ -67,6 +68,8 @@ export type NodeDeps = {
   witness?: Witness;
   /** The court verification page (/verify), its chain checks run in the browser against this node's chosen endpoints (absent: not served). */
   courtPage?: Omit<CourtPageOptions, "notFound">;
+  /** Signed verification certificates and their reports, looked up by report id (absent: the routes are not served). */
+  verificationReports?: VerificationReports;
   /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */
   staff?: StaffRoom;
   /** /readyz: ready or not, with the reasons (readiness.ts); answered 200 or 503 with this body. */

@@ -1,0 +1,161 @@
+// Signed verification certificates (电子证据核验证明): the node verifies a bundle itself — every
+// check against its own chain connection, bound to its trust anchor, the TSA roots and the court's
+// witness policy it is configured with — writes the machine-readable report (report.ts), renders
+// the one-page certificate (certificate.ts), signs it with its seal (PAdES, e-contract/sign.ts)
+// and keeps both under the report id, which anyone can look up.
+import { readFile } from "node:fs/promises";
+import type { Provider } from "ethers";
+import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
+import { witnessReport } from "../../../common/formats/bundle/cosignatures.ts";
+import { verifyForCourt } from "../../../common/formats/bundle/court-verification.ts";
+import type { TrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
+import type { Policy } from "../../../common/formats/checkpoint/policy.ts";
+import type { Sublevel } from "../../../common/level.ts";
+import { certificatesFromPem, subjectOf, type TrustAnchors } from "../../../common/pki/trust-anchors.ts";
+import { x509 } from "../../../common/pki/x509.ts";
+import { signPdf, type SigningIdentity } from "../e-contract/sign.ts";
+import { nodeError } from "../errors.ts";
+import { certificatePdf } from "./certificate.ts";
+import {
+  evidenceFacts,
+  MEMBERSHIP_RULE,
+  REPORT_FORMAT,
+  reportCheck,
+  reportIdOf,
+  simpleReport,
+  type VerificationReport,
+} from "./report.ts";
+
+/** One stored verification: the report and its signed certificate (base64). */
+export type StoredReport = { report: VerificationReport; pdf: string };
+export type ReportStore = Sublevel<string, StoredReport>;
+
+export type ReportsOptions = {
+  store: ReportStore;
+  memberId: number;
+  /** The node's own chain connection, how reports name it, and the confirmations required (default 0). */
+  chain: { provider: Provider; endpointName: string; minConfirmations?: number };
+  /** What the checks rely on: the trust anchor (null until the chain answers), the TSA roots, the court's witness policy. */
+  trust: {
+    anchor: () => Promise<TrustAnchor | null>;
+    tsa: TrustAnchors | null;
+    witnessPolicy: Policy | undefined;
+  };
+  /** The seal certificates are signed with; undefined: none configured (409). */
+  seal: SigningIdentity | undefined;
+  publicUrl: () => string;
+  now?: () => Date;
+};
+
+/** A seal's certificate and PKCS #8 key (RSA, PEM files) as a signing identity. */
+export async function loadSeal(certificateFile: string, keyFile: string): Promise<SigningIdentity> {
+  const [der] = x509.PemConverter.decode(await readFile(keyFile, "utf8"));
+  if (der === undefined) throw new TypeError(`${keyFile} holds no key`);
+  return {
+    certificatePem: await readFile(certificateFile, "utf8"),
+    privateKey: await globalThis.crypto.subtle.importKey(
+      "pkcs8",
+      der,
+      { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+      false,
+      ["sign"],
+    ),
+  };
+}
+
+export class VerificationReports {
+  readonly #options: ReportsOptions;
+
+  constructor(options: ReportsOptions) {
+    this.#options = options;
+  }
+
+  /** The path a report is looked up at, and its certificate's. */
+  static paths(reportId: string) {
+    return { json: `/verify/reports/${reportId}`, pdf: `/verify/reports/${reportId}/certificate.pdf` };
+  }
+
+  /** Verifies `bundleJson` (with the document's digest, if given), signs the certificate and stores both. */
+  async create(bundleJson: unknown, documentDigest: string | null): Promise<StoredReport> {
+    const o = this.#options;
+    if (o.seal === undefined)
+      throw nodeError(
+        "NODE_ERR_NO_SEAL",
+        "this node has no seal to sign certificates with (NODE_SEAL_CERTIFICATE_FILE, NODE_SEAL_KEY_FILE)",
+      );
+    let bundle;
+    try {
+      bundle = parseBundle(bundleJson);
+    } catch (e) {
+      throw nodeError("NODE_ERR_VALIDATION", `the evidence bundle is not valid: ${(e as Error).message}`);
+    }
+    const { chain, trust } = o;
+    const trustAnchor = await trust.anchor();
+    if (trustAnchor === null)
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        "the chain has not answered yet: the trust anchor is unknown",
+      );
+    const verification = await verifyForCourt(bundle, {
+      trustAnchor,
+      providers: [chain.provider],
+      endpointNames: [chain.endpointName],
+      minConfirmations: chain.minConfirmations ?? 0,
+      ...(documentDigest === null ? {} : { documentDigest }),
+      trustedTime: { tsaTrustAnchors: trust.tsa },
+    });
+    const witnesses = witnessReport(bundle, trust.witnessPolicy);
+    const witnessCheck =
+      trust.witnessPolicy === undefined ? null : reportCheck({ id: "witnesses", ...witnesses.check });
+    const checks = [
+      ...verification.checks.map(reportCheck),
+      ...(witnessCheck === null ? [] : [witnessCheck]),
+    ];
+    const at = (o.now ?? (() => new Date()))();
+    const node = o.publicUrl();
+    const reportId = reportIdOf({
+      leafHash: bundle.leaf.leafHash.toLowerCase(),
+      digest: documentDigest,
+      at,
+      checks,
+      node,
+    });
+    const [sealCertificate] = certificatesFromPem(o.seal.certificatePem, "seal certificate");
+    const report: VerificationReport = {
+      format: REPORT_FORMAT,
+      reportId,
+      validationTime: at.toISOString(),
+      verifier: { memberId: o.memberId, node, seal: subjectOf(sealCertificate!) },
+      policy: {
+        trustAnchor: verification.trustAnchor,
+        chainEndpoints: [chain.endpointName],
+        minConfirmations: chain.minConfirmations ?? 0,
+        membershipRule: MEMBERSHIP_RULE,
+        witnessQuorum: witnesses.quorum,
+        tsaRoots: [...(trust.tsa?.subjects ?? [])],
+      },
+      evidence: evidenceFacts(bundle, verification, documentDigest),
+      witnesses: witnesses.signatures,
+      simpleReport: simpleReport(verification, witnessCheck, documentDigest !== null),
+      detailedReport: { checks },
+    };
+    const unsigned = await certificatePdf(report, `${node}${VerificationReports.paths(reportId).json}`);
+    const signed = await signPdf(unsigned, o.seal, {
+      name: report.verifier.seal!,
+      reason: "电子证据核验证明 evidence verification certificate",
+      location: node,
+      signingTime: at,
+    });
+    const stored = { report, pdf: Buffer.from(signed).toString("base64") };
+    await o.store.put(reportId, stored);
+    return stored;
+  }
+
+  async get(reportId: string): Promise<StoredReport> {
+    const stored = /^JLR-\d{8}-[0-9A-F]{10}$/.test(reportId)
+      ? await this.#options.store.get(reportId)
+      : undefined;
+    if (stored === undefined) throw nodeError("NODE_ERR_NOT_FOUND", `no verification report ${reportId}`);
+    return stored;
+  }
+}
