@@ -160,7 +160,7 @@ describe("nodes/privacy mask", () => {
           address: "北京市海淀区****",
         },
         coBorrowers: [{ name: "张*", idNumber: "110***********002X", mobile: "139****5678" }],
-        contacts: [{ contactName: "李**", tel: "137****5678", relation: "spouse" }],
+        contacts: [{ ...application.contacts[0], contactName: "李**", tel: "137****5678" }],
         disbursement: {
           ...application.disbursement,
           accountNumber: "**** **** **** 0123",
