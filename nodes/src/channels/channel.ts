@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { CanonicalApplication } from "./canonical.ts";
 import { ChannelError, type ChannelErrorDetail } from "./errors.ts";
-import type { ChannelContext, CheckedContext } from "./fields.ts";
+import { type ChannelContext, type CheckedContext, checkContext } from "./fields.ts";
 
 export type { ChannelContext } from "./fields.ts";
 
@@ -15,8 +15,11 @@ export type Channel<S extends z.ZodType = z.ZodType> = {
   readonly description: string;
   /** The platform's payload, in its own shape. */
   readonly schema: S;
-  /** A payload that passed `schema` → the canonical application (method syntax: registries hold Channel<z.ZodType>). */
-  toCanonical(input: z.output<S>, context: ChannelContext): CanonicalApplication;
+  /**
+   * A payload that passed `schema`, with the node's context already checked → the canonical
+   * application (method syntax: registries hold Channel<z.ZodType>).
+   */
+  toCanonical(input: z.output<S>, context: CheckedContext): CanonicalApplication;
 };
 
 /** Identity, for type inference of `toCanonical`'s input from the schema. */
@@ -97,5 +100,5 @@ export function convertWith(
 ): CanonicalApplication {
   const parsed = channel.schema.safeParse(payload);
   if (!parsed.success) throw validationError(channel.id, zodDetails(parsed.error));
-  return channel.toCanonical(parsed.data, context);
+  return channel.toCanonical(parsed.data, checkContext(context));
 }

@@ -109,9 +109,8 @@ export const csvBatch = defineChannel({
   description: "CSV batch file: one application per row under a header row, yuan amounts, ISO 8601 times",
   schema: CsvApplicationRow,
   toCanonical(row, context): CanonicalApplication {
-    const ctx = checkContext(context);
     const method = METHOD[row.method];
-    return applicationOf(ID, ctx, {
+    return applicationOf(ID, context, {
       applicationId: row.application_id,
       borrower: borrowerOf(row.id_type, {
         idNumber: [row.id_number, "id_number"],
@@ -136,7 +135,7 @@ export const csvBatch = defineChannel({
       consent: consentOf(
         [isoInstant(row.consent_signed_at, "consent_signed_at"), "consent_signed_at"],
         [row.consent_digest, "consent_digest"],
-        ctx,
+        context,
       ),
     });
   },

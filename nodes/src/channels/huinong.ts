@@ -8,7 +8,6 @@ import type { IdType } from "./identity.ts";
 import { applicationOf, codeOf, defineChannel } from "./channel.ts";
 import {
   borrowerOf,
-  checkContext,
   consentOf,
   feeOf,
   fenOf,
@@ -73,11 +72,10 @@ export const huinong = defineChannel({
   description: "惠农: camelCase with a nested loan object, fen digit strings, monthly ‰ rate, Unix ms",
   schema: HuinongApplication,
   toCanonical(input, context) {
-    const ctx = checkContext(context);
     const { customer, loan, authorization } = input;
     const idType = CERTIFICATE_KIND[customer.certificate.kind];
     const method = REPAYMENT[loan.repayment];
-    return applicationOf(ID, ctx, {
+    return applicationOf(ID, context, {
       applicationId: input.orderNo,
       borrower: borrowerOf(idType, {
         idNumber: [customer.certificate.number, "customer.certificate.number"],
@@ -106,7 +104,7 @@ export const huinong = defineChannel({
       consent: consentOf(
         [unixMsInstant(authorization.signedAtMs, "authorization.signedAtMs"), "authorization.signedAtMs"],
         [authorization.letterSha256, "authorization.letterSha256"],
-        ctx,
+        context,
       ),
     });
   },

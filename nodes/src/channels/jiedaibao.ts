@@ -8,7 +8,6 @@ import { applicationOf, codeOf, defineChannel } from "./channel.ts";
 import {
   DECIMAL,
   borrowerOf,
-  checkContext,
   consentOf,
   feeOf,
   isoInstant,
@@ -78,12 +77,11 @@ export const jiedaibao = defineChannel({
   description: "借贷宝: nested pinyin fields, yuan decimal strings, annual % rate, ISO 8601 times",
   schema: JiedaibaoApplication,
   toCanonical(input, context) {
-    const ctx = checkContext(context);
     const { jiekuanren: p, daikuan: loan, shouquanshu: consent } = input;
     const idType = ID_TYPE[p.zhengjian.leixing];
     const method = METHOD[loan.huankuanFangshi];
     const { shuzhi, danwei } = loan.qixian;
-    return applicationOf(ID, ctx, {
+    return applicationOf(ID, context, {
       applicationId: input.shenqingBianhao,
       borrower: borrowerOf(idType, {
         idNumber: [p.zhengjian.haoma, "jiekuanren.zhengjian.haoma"],
@@ -109,7 +107,7 @@ export const jiedaibao = defineChannel({
       consent: consentOf(
         [isoInstant(consent.qianshuShijian, "shouquanshu.qianshuShijian"), "shouquanshu.qianshuShijian"],
         [consent.zhaiyao, "shouquanshu.zhaiyao"],
-        ctx,
+        context,
       ),
     });
   },

@@ -10,7 +10,6 @@ import { fieldError } from "./errors.ts";
 import {
   borrowerOf,
   bpsOf,
-  checkContext,
   compactInstant,
   consentOf,
   fenOf,
@@ -100,7 +99,6 @@ export const rongyitong = defineChannel({
   description: "融易通: flat snake_case, integer fen, annual bps, yyyyMMddHHmmss Beijing time",
   schema: RongyitongApplication,
   toCanonical(input, context) {
-    const ctx = checkContext(context);
     const idType = CERT_TYPE[input.cert_type];
     const borrower = borrowerOf(idType, {
       idNumber: [input.cert_no, "cert_no"],
@@ -117,7 +115,7 @@ export const rongyitong = defineChannel({
       purpose = textOf(input.loan_purpose_desc, "loan_purpose_desc");
     }
     const signedAtMs = compactInstant(input.auth_sign_time, "auth_sign_time");
-    return applicationOf(ID, ctx, {
+    return applicationOf(ID, context, {
       applicationId: input.apply_no,
       borrower,
       loan: {
@@ -137,7 +135,7 @@ export const rongyitong = defineChannel({
           }),
         ],
       },
-      consent: consentOf([signedAtMs, "auth_sign_time"], [input.auth_file_hash, "auth_file_hash"], ctx),
+      consent: consentOf([signedAtMs, "auth_sign_time"], [input.auth_file_hash, "auth_file_hash"], context),
     });
   },
 });
