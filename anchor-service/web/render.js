@@ -22,6 +22,16 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** A table of `className` with one header row of `columns` (text) and the body `rows`. */
+function table(className, columns, rows) {
+  return el(
+    "table",
+    { class: className },
+    el("thead", {}, el("tr", {}, ...columns.map((label) => el("th", { scope: "col" }, label)))),
+    el("tbody", {}, rows),
+  );
+}
+
 function badge(outcome, t) {
   return el(
     "span",
@@ -291,22 +301,7 @@ function checksTable(result, t, { compact }) {
       ),
     ),
   );
-  return el(
-    "table",
-    { class: "checks" },
-    el(
-      "thead",
-      {},
-      el(
-        "tr",
-        {},
-        el("th", { scope: "col" }, t("colCheck")),
-        el("th", { scope: "col" }, t("colResult")),
-        el("th", { scope: "col" }, t("colExplanation")),
-      ),
-    ),
-    el("tbody", {}, rows),
-  );
+  return table("checks", [t("colCheck"), t("colResult"), t("colExplanation")], rows);
 }
 
 /** What the verification proves depends on its outcome: a failed one proves nothing. */
@@ -397,23 +392,7 @@ function merkleBlock(result, t) {
       }),
     ),
     el("p", {}, `${t("merkleLeaf")}: `, hash(result.leafHash)),
-    el(
-      "table",
-      { class: "merkle-steps" },
-      el(
-        "thead",
-        {},
-        el(
-          "tr",
-          {},
-          el("th", { scope: "col" }, t("merkleStep")),
-          el("th", { scope: "col" }, t("merkleSibling")),
-          el("th", { scope: "col" }, t("merkleSide")),
-          el("th", { scope: "col" }, t("merkleResult")),
-        ),
-      ),
-      el("tbody", {}, steps),
-    ),
+    table("merkle-steps", [t("merkleStep"), t("merkleSibling"), t("merkleSide"), t("merkleResult")], steps),
     el("p", {}, `${t("merkleRoot")}: `, hash(bundle.head.rootHash.toLowerCase())),
     el(
       "p",

@@ -3,6 +3,8 @@
 // Crypto, so this is the standard's algorithm as written (§5), checked against its examples and
 // against OpenSSL's SM3 on random inputs (test/anchor-service/web/sm3.test.ts).
 
+import { padMessage } from "./md-padding.js";
+
 const IV = [0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600, 0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e];
 
 const rotl = (x, n) => ((x << (n & 31)) | (x >>> (32 - (n & 31)))) >>> 0;
@@ -11,14 +13,8 @@ const p1 = (x) => (x ^ rotl(x, 15) ^ rotl(x, 23)) >>> 0;
 
 /** SM3 of `bytes` (Uint8Array), 32 bytes. */
 export function sm3(bytes) {
-  const bitLength = bytes.length * 8;
   // padding (§5.2): 1 bit, zeros to 448 mod 512, the 64-bit big-endian length
-  const padded = new Uint8Array(Math.ceil((bytes.length + 9) / 64) * 64);
-  padded.set(bytes);
-  padded[bytes.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 2 ** 32));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
+  const { padded, view } = padMessage(bytes);
   const v = IV.slice();
   const w = new Uint32Array(68);
   const w1 = new Uint32Array(64);
