@@ -23,7 +23,7 @@ import {
 
 describe("outbox sender on a real ledger", function () {
   this.timeout(120_000);
-  const { lc, store, senderOn } = outboxSuite();
+  const { lc, store, senderOn, stopAfterTest } = outboxSuite();
   let sender: OutboxSender;
 
   beforeEach(function () {
@@ -133,29 +133,26 @@ describe("outbox sender on a real ledger", function () {
   });
 
   it("decodes the daily limit (LedgerDailyLimitExceeded) for a branch with a small quota", async function () {
+    // branch B's own outbox, closed after the test once its sender has stopped
     const storeB = await memoryOutbox();
-    const senderB = senderFor(lc, storeB.outbox, lc.chain.wallets.branchB);
-    try {
-      const entry = await storeB.outbox.enqueue(
-        registerLoan(serial("APP"), lc.today, { principal: 1_500_000n, branch: MEMBERS.branchB }),
-      );
-      const loanId = loanIdOfEntry(entry);
-      const dis = await storeB.outbox.enqueue(disburse(serial("DIS"), loanId, 1_500_000n, MEMBERS.branchB));
-      await senderB.drain();
-      expect((await storeB.outbox.status(entry.serial))!.state).to.equal("confirmed");
-      const failed = (await storeB.outbox.status(dis.serial))!;
-      expect(failed.state).to.equal("failed");
-      expect(failed.failure!.code).to.equal("LedgerDailyLimitExceeded");
-      expect(failed.failure!.args).to.deep.equal([
-        String(MEMBERS.branchB),
-        String(lc.today),
-        "1500000",
-        "1000000",
-      ]);
-    } finally {
-      await senderB.stop();
-      await storeB.close();
-    }
+    stopAfterTest({ stop: () => storeB.close() });
+    const senderB = stopAfterTest(senderFor(lc, storeB.outbox, lc.chain.wallets.branchB));
+    const entry = await storeB.outbox.enqueue(
+      registerLoan(serial("APP"), lc.today, { principal: 1_500_000n, branch: MEMBERS.branchB }),
+    );
+    const loanId = loanIdOfEntry(entry);
+    const dis = await storeB.outbox.enqueue(disburse(serial("DIS"), loanId, 1_500_000n, MEMBERS.branchB));
+    await senderB.drain();
+    expect((await storeB.outbox.status(entry.serial))!.state).to.equal("confirmed");
+    const failed = (await storeB.outbox.status(dis.serial))!;
+    expect(failed.state).to.equal("failed");
+    expect(failed.failure!.code).to.equal("LedgerDailyLimitExceeded");
+    expect(failed.failure!.args).to.deep.equal([
+      String(MEMBERS.branchB),
+      String(lc.today),
+      "1500000",
+      "1000000",
+    ]);
   });
 
   it("fails a flow whose serial another flow already used on chain (LedgerDuplicateSerial)", async function () {
