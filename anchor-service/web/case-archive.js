@@ -4,8 +4,6 @@
 // with no request to any service: the archive's bytes never leave the browser. What needs the
 // chain (the head on chain, the loan's evidence chain) is shown as the court's node recorded it.
 // Text only, never HTML from the archive. Chinese and English side by side, as on the certificate.
-const VERIFIER = "/verify/case-archive-verifier.js";
-
 const TEXT = {
   title: "案件证据包核验 Case archive",
   hint: "选择法院节点导出的案件证据包（.zip）：每份材料在本机核验，不上传。Choose the case archive (.zip) the court's node exported: every item is verified on this computer; nothing is sent.",
@@ -106,7 +104,7 @@ export function mountCaseArchive(section) {
     if (file === undefined) return;
     message.textContent = TEXT.reading;
     try {
-      const { verifyCaseArchive } = await import(VERIFIER);
+      const { verifyCaseArchive } = await import("/verify/case-archive-verifier.js");
       renderReport(output, verifyCaseArchive(new Uint8Array(await file.arrayBuffer())));
       message.textContent = "";
     } catch (error) {

@@ -27,7 +27,7 @@ import type { MediationService } from "./mediation/mediation.ts";
 import type { NoticeService } from "./notices/notices.ts";
 import type { PostLoanBatch } from "./post-loan/batch.ts";
 import type { Outbox } from "./outbox/outbox.ts";
-import { revertFailure } from "./outbox/sender.ts";
+import { awaitChainWrite, readLedgerLoan } from "./servicing.ts";
 import type { PeerNodes } from "./peers.ts";
 import type { SignedHeaders } from "./node-requests.ts";
 import { checkPackage, type EvidencePackage, type PackageCheck } from "./court-package/check.ts";
@@ -103,17 +103,7 @@ export class CaseOperations {
 
   async chainCase(loanId: string): Promise<ChainCase> {
     const id = loanId.toLowerCase();
-    let loan: { stage: bigint };
-    try {
-      loan = await this.deps.ledger.loan(id);
-    } catch (error) {
-      if (revertFailure(error)?.code === "LedgerUnknownLoan")
-        throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${id}`);
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read loan ${id} from the ledger: ${(error as Error).message}`,
-      );
-    }
+    const loan = await readLedgerLoan(this.deps.ledger, id);
     const c = await this.deps.disputes.caseOf(id);
     const open = !ZERO32.test(c.caseId);
     const time = (t: bigint) => (t === 0n ? null : Number(t));
@@ -282,13 +272,7 @@ export class CaseOperations {
 
   /** The assigned court accepts the case. */
   async acceptCase(_actor: Actor, loanId: string) {
-    const c = await this.#requireAssigned(loanId, ["Arbitration", "Accepted"]);
-    const entry = await this.deps.outbox.enqueue({
-      serial: `accept:${c.caseId}`,
-      kind: "acceptCase",
-      args: { loanId: c.loanId },
-    });
-    return { loanId: c.loanId, caseId: c.caseId, outbox: entry };
+    return this.#caseStep(loanId, ["Arbitration", "Accepted"], "acceptCase", "accept");
   }
 
   /**
@@ -350,10 +334,20 @@ export class CaseOperations {
 
   /** The assigned court closes a ruled case. */
   async closeCase(_actor: Actor, loanId: string) {
-    const c = await this.#requireAssigned(loanId, ["Ruled", "Closed"]);
+    return this.#caseStep(loanId, ["Ruled", "Closed"], "closeCase", "close");
+  }
+
+  /** A court's step that takes only the loan: queued once per case (`<prefix>:<caseId>`) at one of `stages`. */
+  async #caseStep(
+    loanId: string,
+    stages: ChainCase["stage"][],
+    kind: "acceptCase" | "closeCase",
+    prefix: string,
+  ) {
+    const c = await this.#requireAssigned(loanId, stages);
     const entry = await this.deps.outbox.enqueue({
-      serial: `close:${c.caseId}`,
-      kind: "closeCase",
+      serial: `${prefix}:${c.caseId}`,
+      kind,
       args: { loanId: c.loanId },
     });
     return { loanId: c.loanId, caseId: c.caseId, outbox: entry };
@@ -481,53 +475,33 @@ export function caseDeadlines(
   };
 }
 
+/** The keeper's `expire` port in a node: expireLoan through the outbox, awaited (one entry per loan). */
+export function outboxExpirer(outbox: Outbox, timeoutMs = 60_000) {
+  return async (loanId: string): Promise<void> => {
+    await awaitChainWrite(
+      outbox,
+      { serial: `expire:${loanId.toLowerCase()}`, kind: "expireLoan", args: { loanId } },
+      { what: `expiring loan ${loanId}`, timeoutMs },
+    );
+  };
+}
+
 /**
  * The keeper's escalate port in a node: an outbox entry per (loan, target stage, last stage
  * change), awaited until the chain has it. A refusal or a write that does not settle in time is
  * an error of the round (the entry stays in the outbox and completes on its own).
  */
-/** The keeper's `expire` port in a node: expireLoan through the outbox, awaited (one entry per loan). */
-export function outboxExpirer(outbox: Outbox, timeoutMs = 60_000) {
-  return async (loanId: string): Promise<void> => {
-    const queued = await outbox.enqueue({
-      serial: `expire:${loanId.toLowerCase()}`,
-      kind: "expireLoan",
-      args: { loanId },
-    });
-    const entry = await outbox.settled(queued.serial, timeoutMs);
-    if (entry.state === "failed")
-      throw nodeError(
-        "NODE_ERR_CHAIN_REFUSED",
-        `the chain refused expiring loan ${loanId}: ${entry.failure?.code}`,
-        entry.failure,
-      );
-    if (entry.state !== "confirmed")
-      throw nodeError(
-        "NODE_ERR_OUTBOX_PENDING",
-        `expiring loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`,
-      );
-  };
-}
-
 export function outboxEscalator(outbox: Outbox, ledger: JointLoanLedger, timeoutMs = 60_000) {
   return async (loanId: string, stage: number): Promise<void> => {
     const { stageChangedAt } = await ledger.loan(loanId);
-    const queued = await outbox.enqueue({
-      serial: `escalate:${loanId.toLowerCase()}:${stage}:${stageChangedAt}`,
-      kind: "escalate",
-      args: { loanId, stage },
-    });
-    const entry = await outbox.settled(queued.serial, timeoutMs);
-    if (entry.state === "failed")
-      throw nodeError(
-        "NODE_ERR_CHAIN_REFUSED",
-        `the chain refused escalating loan ${loanId}: ${entry.failure?.code}`,
-        entry.failure,
-      );
-    if (entry.state !== "confirmed")
-      throw nodeError(
-        "NODE_ERR_OUTBOX_PENDING",
-        `escalating loan ${loanId} is still ${entry.state} in the outbox (serial ${entry.serial}); it completes on its own`,
-      );
+    await awaitChainWrite(
+      outbox,
+      {
+        serial: `escalate:${loanId.toLowerCase()}:${stage}:${stageChangedAt}`,
+        kind: "escalate",
+        args: { loanId, stage },
+      },
+      { what: `escalating loan ${loanId}`, timeoutMs },
+    );
   };
 }

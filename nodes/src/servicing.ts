@@ -18,11 +18,13 @@ import type { Outbox } from "./outbox/outbox.ts";
 /** A loan as the ledger's `loan(loanId)` view states it (the fields the node's checks read). */
 export type LedgerLoan = { branch: number; platform: number; state: LoanStateName; disbursedMask: number };
 
-/** The loan as the ledger states it now; NODE_ERR_UNKNOWN_LOAN if it has none. */
-export async function ledgerLoan(ledger: Pick<JointLoanLedger, "loan">, loanId: string): Promise<LedgerLoan> {
-  let loan: Awaited<ReturnType<JointLoanLedger["loan"]>>;
+/** The ledger's `loan(loanId)` view now; NODE_ERR_UNKNOWN_LOAN if it has none, NODE_ERR_CHAIN_UNAVAILABLE if it cannot be read. */
+export async function readLedgerLoan(
+  ledger: Pick<JointLoanLedger, "loan">,
+  loanId: string,
+): Promise<Awaited<ReturnType<JointLoanLedger["loan"]>>> {
   try {
-    loan = await ledger.loan(loanId);
+    return await ledger.loan(loanId);
   } catch (error) {
     if (decodeRevert(error)?.name === "LedgerUnknownLoan")
       throw nodeError("NODE_ERR_UNKNOWN_LOAN", `the ledger has no loan ${loanId}`);
@@ -31,6 +33,11 @@ export async function ledgerLoan(ledger: Pick<JointLoanLedger, "loan">, loanId: 
       `cannot read loan ${loanId} from the ledger: ${(error as Error).message}`,
     );
   }
+}
+
+/** The loan as the ledger states it now; NODE_ERR_UNKNOWN_LOAN if it has none. */
+export async function ledgerLoan(ledger: Pick<JointLoanLedger, "loan">, loanId: string): Promise<LedgerLoan> {
+  const loan = await readLedgerLoan(ledger, loanId);
   return {
     branch: Number(loan.branch),
     platform: Number(loan.platform),

@@ -17,7 +17,8 @@ const OUTCOME_NAMES: Record<ItemOutcome, string> = {
 
 export type CaseArchive = { zip: Uint8Array; manifest: Manifest };
 
-type Manifest = {
+/** manifest.json (format jointledger.case-archive/1): read back by verify-archive.ts. */
+export type Manifest = {
   format: "jointledger.case-archive/1";
   loanId: string;
   owner: number;

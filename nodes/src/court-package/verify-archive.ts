@@ -11,27 +11,10 @@ import { createHash } from "node:crypto";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { verifyOffline, type CheckResult } from "../../../common/formats/bundle/verify.ts";
 import { DigestAlgorithm } from "../../../common/formats/leaf/leaf.ts";
+import type { Manifest } from "./archive.ts";
 
-/** The manifest as archive.ts writes it (format jointledger.case-archive/1). */
-export type ArchiveManifest = {
-  format: string;
-  loanId: string;
-  owner: number;
-  checkedAt: string;
-  ok: boolean;
-  evidenceChain: { onChain: string; reproduced: string | null; matches: boolean };
-  missing: Array<{ role: string; label: string; chainValue: string }>;
-  items: Array<{
-    original: string;
-    bundle: string;
-    role: string;
-    label: string;
-    leafHash: string;
-    sha256: string;
-    outcome: string;
-    reason: string;
-  }>;
-};
+/** The manifest as archive.ts writes it. */
+export type ArchiveManifest = Manifest;
 
 /** Checks the page verifies without a chain; an item passes only if each of them passes. */
 export const OFFLINE_REQUIRED = ["digest", "leafEncoding", "merklePath"] as const;

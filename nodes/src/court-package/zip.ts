@@ -21,30 +21,27 @@ export function zipStored(entries: readonly ZipEntry[], at: Date): Uint8Array {
   for (const e of entries) {
     const name = Buffer.from(e.name, "utf8");
     const crc = crc32(e.bytes);
+    // the fields a local header and its central directory entry share, at their offsets in each
+    const fields = (header: Buffer, at: number) => {
+      header.writeUInt16LE(0x0800, at); // UTF-8 names
+      header.writeUInt16LE(0, at + 2); // stored
+      header.writeUInt16LE(time, at + 4);
+      header.writeUInt16LE(date, at + 6);
+      header.writeUInt32LE(crc, at + 8);
+      header.writeUInt32LE(e.bytes.length, at + 12);
+      header.writeUInt32LE(e.bytes.length, at + 16);
+      header.writeUInt16LE(name.length, at + 20);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(0, 8); // stored
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(e.bytes.length, 18);
-    local.writeUInt32LE(e.bytes.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    fields(local, 6);
     locals.push(local, name, Buffer.from(e.bytes));
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(0, 10);
-    central.writeUInt16LE(time, 12);
-    central.writeUInt16LE(date, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(e.bytes.length, 20);
-    central.writeUInt32LE(e.bytes.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(20, 4); // version made by
+    central.writeUInt16LE(20, 6); // version needed
+    fields(central, 8);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
     offset += 30 + name.length + e.bytes.length;

@@ -24,6 +24,7 @@ import type { KeeperNotices } from "../keeper/keeper.ts";
 import { agreementPdf } from "./agreement.ts";
 import { MediationError } from "../errors.ts";
 import { proposePlan, type ProposedPlan } from "./plan.ts";
+import { PolicyService } from "../post-loan/policy-service.ts";
 
 export type MediationPolicy = {
   /** Months the restructured debt is spread over. */
@@ -113,13 +114,9 @@ const fromJson = (text: string): MediationCase =>
     BIGINT_FIELDS.has(k) && typeof v === "string" ? BigInt(v) : v,
   ) as MediationCase;
 
-export class MediationService {
-  readonly deps: MediationDeps;
-  readonly policy: MediationPolicy;
-
+export class MediationService extends PolicyService<MediationPolicy, MediationDeps> {
   constructor(deps: MediationDeps) {
-    this.deps = deps;
-    this.policy = deps.policy ?? DEFAULT_MEDIATION_POLICY;
+    super(deps, DEFAULT_MEDIATION_POLICY);
   }
 
   async get(loanId: string): Promise<MediationCase | undefined> {
@@ -219,24 +216,11 @@ export class MediationService {
     c.status = "accepted";
     c.answer = { accepted: true, at: this.deps.now(), recordedBy };
     await this.#anchorRecord(c, "answer", { mediationId: c.mediationId, loanId: c.loanId, ...c.answer });
-    const salt = `0x${randomBytes(32).toString("hex")}`;
-    const digest = sha256(signedPdf);
-    const [receipt] = await this.deps.anchor([
-      {
-        kind: EvidenceKind.Contract,
-        digestAlgorithm: DigestAlgorithm.Sha256,
-        digest,
-        salt,
-        subject: c.loanId,
-      },
-    ]);
     c.evidence.push({
       what: "agreement",
       original: Buffer.from(signedPdf).toString("base64"),
       encoding: "base64",
-      digest,
-      salt,
-      leafHash: receipt!.leafHash,
+      ...(await this.#anchor(c.loanId, EvidenceKind.Contract, signedPdf)),
     });
     const first = c.plan.installments[0]!;
     await this.#notify(c, "mediation-agreed.v1", first.dueDate, first.totalFen);
@@ -343,18 +327,22 @@ export class MediationService {
 
   async #anchorRecord(c: MediationCase, what: "opened" | "answer", record: CanonicalValue) {
     const original = canonicalJson(record);
+    c.evidence.push({
+      what,
+      original,
+      encoding: "utf8",
+      ...(await this.#anchor(c.loanId, EvidenceKind.Document, original)),
+    });
+  }
+
+  /** Anchors `bytes` (SHA-256, a fresh salt) as evidence of the loan: what the case keeps of it. */
+  async #anchor(loanId: string, kind: EvidenceKind, bytes: Uint8Array | string) {
     const salt = `0x${randomBytes(32).toString("hex")}`;
-    const digest = sha256(original);
+    const digest = sha256(bytes);
     const [receipt] = await this.deps.anchor([
-      {
-        kind: EvidenceKind.Document,
-        digestAlgorithm: DigestAlgorithm.Sha256,
-        digest,
-        salt,
-        subject: c.loanId,
-      },
+      { kind, digestAlgorithm: DigestAlgorithm.Sha256, digest, salt, subject: loanId },
     ]);
-    c.evidence.push({ what, original, encoding: "utf8", digest, salt, leafHash: receipt!.leafHash });
+    return { digest, salt, leafHash: receipt!.leafHash };
   }
 
   async #notify(

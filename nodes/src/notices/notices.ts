@@ -12,6 +12,7 @@ import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf
 import type { AnchorEvidence } from "../bureau/consent.ts";
 import { canonicalJson } from "../bureau/canonical-json.ts";
 import { isContactAllowed, nextContactTime } from "../reconcile/contact-window.ts";
+import { PolicyService } from "../post-loan/policy-service.ts";
 import type { DeliveryReceipt, NoticeChannel, NotificationGateway } from "./gateway.ts";
 import { renderNotice, type NoticeParams, type NoticeTemplateId } from "./templates.ts";
 
@@ -75,13 +76,9 @@ export type NoticeDeps = {
 
 const sha256 = (s: string) => `0x${createHash("sha256").update(s, "utf8").digest("hex")}`;
 
-export class NoticeService {
-  readonly deps: NoticeDeps;
-  readonly policy: NoticePolicy;
-
+export class NoticeService extends PolicyService<NoticePolicy, NoticeDeps> {
   constructor(deps: NoticeDeps) {
-    this.deps = deps;
-    this.policy = deps.policy ?? DEFAULT_NOTICE_POLICY;
+    super(deps, DEFAULT_NOTICE_POLICY);
   }
 
   /** Every stored attempt for a loan, in notice and attempt order. */

@@ -14,6 +14,7 @@ import type { BureauReportSummary } from "../bureau/bureau.ts";
 import { formatSafeCsv } from "../reconcile/safe-csv.ts";
 import { fiveLevelClass } from "../reporting.ts";
 import type { EnforcementList } from "./enforcement.ts";
+import { PolicyService } from "./policy-service.ts";
 
 export type WarningLevel = "red" | "orange" | "yellow";
 export const WARNING_LEVELS: readonly WarningLevel[] = ["red", "orange", "yellow"];
@@ -109,13 +110,9 @@ export type BatchDeps = {
   now: () => number;
 };
 
-export class PostLoanBatch {
-  readonly deps: BatchDeps;
-  readonly policy: BatchPolicy;
-
+export class PostLoanBatch extends PolicyService<BatchPolicy, BatchDeps> {
   constructor(deps: BatchDeps) {
-    this.deps = deps;
-    this.policy = deps.policy ?? DEFAULT_BATCH_POLICY;
+    super(deps, DEFAULT_BATCH_POLICY);
   }
 
   async run(runId: string, opts: { stopAfterChunks?: number } = {}): Promise<BatchRun> {

@@ -27,6 +27,15 @@ import {
 } from "./package-fixture.ts";
 
 describe("court package: each item against its bundle, together against the loan's evidence chain", function () {
+  /** The complete package with the original of `label` replaced by `text`, checked. */
+  const checkWithOriginal = (label: string, text: string) =>
+    checkPackage(
+      pkg(complete, (i) =>
+        i.label === label ? { ...i, originalBase64: Buffer.from(text).toString("base64") } : i,
+      ),
+      facts,
+    );
+
   it("the fixture's consent leaf is the one its decision names", function () {
     expect(byLabel("consent").leafHash).to.equal(CONSENT_LEAF);
     expect(byLabel("query").leafHash).to.equal(QUERY_LEAF);
@@ -49,26 +58,14 @@ describe("court package: each item against its bundle, together against the loan
   });
 
   it("an altered original is named as altered (and so missing from the chain)", async function () {
-    const check = await checkPackage(
-      pkg(complete, (i) =>
-        i.label === "DSB-1"
-          ? { ...i, originalBase64: Buffer.from("disbursement voucher, edited").toString("base64") }
-          : i,
-      ),
-      facts,
-    );
+    const check = await checkWithOriginal("DSB-1", "disbursement voucher, edited");
     expect(check.items.find((i) => i.label === "DSB-1")!.outcome).to.equal("altered");
     expect(check.missing.map((m) => m.label)).to.deep.equal(["DSB-1"]);
     expect(check.ok).to.equal(false);
   });
 
   it("an altered notice fails the package though the chain is reproduced", async function () {
-    const check = await checkPackage(
-      pkg(complete, (i) =>
-        i.label === "reminder" ? { ...i, originalBase64: Buffer.from("{}").toString("base64") } : i,
-      ),
-      facts,
-    );
+    const check = await checkWithOriginal("reminder", "{}");
     expect(check.evidenceChain.matches).to.equal(true);
     expect(check.items.find((i) => i.label === "reminder")!.outcome).to.equal("altered");
     expect(check.ok).to.equal(false);
@@ -122,14 +119,7 @@ describe("court package: each item against its bundle, together against the loan
   });
 
   it("an altered decision record is named as altered and the approving decision as missing", async function () {
-    const check = await checkPackage(
-      pkg(complete, (i) =>
-        i.label === "decision"
-          ? { ...i, originalBase64: Buffer.from(decisionDocument("app-record-9")).toString("base64") }
-          : i,
-      ),
-      facts,
-    );
+    const check = await checkWithOriginal("decision", decisionDocument("app-record-9"));
     expect(check.items.find((i) => i.label === "decision")!.outcome).to.equal("altered");
     expect(check.missing.map((m) => m.role)).to.deep.equal(["decision"]);
     expect(check.ok).to.equal(false);
