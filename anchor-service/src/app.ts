@@ -10,6 +10,7 @@ import type { EvidenceLogClient } from "./chain/evidence-log-client.ts";
 import type { Committer } from "./committer/committer.ts";
 import type { OpsAccess, OpsRefusal } from "../../common/service/ops-access.ts";
 import { buildServiceShell } from "../../common/service/shell.ts";
+import type { ServerTls } from "../../common/service/tls.ts";
 import {
   AnchorError,
   anchorError,
@@ -83,6 +84,8 @@ export type AppDeps = {
   /** The C2SP read API: /checkpoint and /tile/… (c2sp/routes.ts). */
   c2sp?: C2spRouteDeps;
   now: () => number;
+  /** Serve HTTPS with this certificate and key; absent: HTTP. */
+  https?: ServerTls | undefined;
 };
 
 declare module "fastify" {
@@ -108,6 +111,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const writeFailure = () => deps.intake.deps.db.writeFailure();
   const { app } = await buildServiceShell({
     logger: deps.logger,
+    https: deps.https,
     bodyLimit: deps.limits.maxBodyBytes,
     openapi: ANCHOR_API_DOCUMENT,
     // the API docs get the verification page's security headers (http/security-headers.ts)

@@ -6,8 +6,13 @@ import { createAnchorService } from "./service.ts";
 import { openWhenStorageAllows } from "./storage-wait.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
 import { logDestination } from "../../common/service/rotating-log.ts";
+import { applyClientTls, schemeOf, tlsFromEnv } from "../../common/service/tls.ts";
 
 const config = configFromEnv(process.env);
+// ANCHOR_TLS_CERT_FILE/_KEY_FILE: serve HTTPS; ANCHOR_TLS_CA_FILE: verify witnesses and TSAs
+// against that CA alone (common/service/tls.ts)
+const tls = tlsFromEnv(process.env, "ANCHOR");
+applyClientTls(tls);
 // ANCHOR_LOG_FILE: into a file rotated by size (ANCHOR_LOG_MAX_BYTES, ANCHOR_LOG_KEEP); unset: stdout
 const destination = logDestination(process.env, "ANCHOR");
 const logger =
@@ -16,13 +21,22 @@ const logger =
     : pino({ level: config.logLevel }, destination);
 // a data directory that cannot be opened yet (read-only, full): 503s meanwhile, not a crash loop
 const service = await openWhenStorageAllows(
-  () => createAnchorService({ config, logger, defaultMetrics: true }),
+  () =>
+    createAnchorService({
+      config,
+      logger,
+      defaultMetrics: true,
+      ...(tls.server === undefined ? {} : { tls: tls.server }),
+    }),
   { host: config.host, port: config.port, logger },
 );
 await service.start();
 await service.app.listen({ host: config.host, port: config.port });
 logger.info(
-  { url: `http://${config.host}:${config.port}`, docs: `http://${config.host}:${config.port}/docs` },
+  {
+    url: `${schemeOf(tls)}://${config.host}:${config.port}`,
+    docs: `${schemeOf(tls)}://${config.host}:${config.port}/docs`,
+  },
   "anchor service listening",
 );
 

@@ -30,6 +30,7 @@ import { HeadStamper } from "./tsa/stamper.ts";
 import { createC2sp } from "./c2sp/service.ts";
 import { fromHex, toHex } from "../../common/bytes.ts";
 import { sm2 } from "../../common/crypto/sm2.ts";
+import type { ServerTls } from "../../common/service/tls.ts";
 
 export type ServiceOptions = {
   config: Config;
@@ -40,6 +41,8 @@ export type ServiceOptions = {
   /** Unix seconds; tests move the clock. */
   now?: () => number;
   defaultMetrics?: boolean;
+  /** Serve HTTPS with this certificate and key (ANCHOR_TLS_*, common/service/tls.ts); absent: HTTP. */
+  tls?: ServerTls;
 };
 
 export type AnchorService = Awaited<ReturnType<typeof createAnchorService>>;
@@ -75,6 +78,7 @@ export async function createAnchorService(options: ServiceOptions) {
     receiptSm2Key,
     tsa: { stamper, logId: config.logId, trustedTime: { tsaTrustAnchors: tsaTrustAnchors ?? null } },
     c2sp: { ...c2sp.routes, bundle: (leafHash) => queries.bundle(leafHash) },
+    https: options.tls,
   });
 
   let started = false;
@@ -204,6 +208,7 @@ function httpApp(
   parts: Pick<AppDeps, "intake" | "queries" | "committer" | "tsa" | "c2sp"> & {
     crypto: CryptoPool;
     receiptSm2Key: Uint8Array | undefined;
+    https: ServerTls | undefined;
   },
 ) {
   const { config, chain, signing, now } = core;

@@ -6,6 +6,7 @@
 // SHA-256, which every ordinary PDF reader verifies.
 import type { webcrypto } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { DEMO_POLICY } from "./policies.ts";
 import { x509 } from "./x509.ts";
@@ -36,6 +37,11 @@ export type DemoCa = IssuedCertificate & {
   issueBorrowerCertificate(borrowerName: string, now?: Date): Promise<IssuedCertificate>;
   /** Issues a time-stamping authority's certificate (RFC 3161: id-kp-timeStamping alone, critical) for `tsaName`. */
   issueTsaCertificate(tsaName: string, now?: Date): Promise<IssuedCertificate>;
+  /**
+   * Issues a consortium service's TLS certificate for `hosts` (DNS names or IP addresses, the
+   * first also its CN), good for server and client authentication.
+   */
+  issueTlsCertificate(hosts: readonly [string, ...string[]], now?: Date): Promise<IssuedCertificate>;
 };
 
 /** A distinguished name component: commas, plus signs and the like escaped as RFC 4514 asks. */
@@ -136,7 +142,27 @@ function demoCaOf(root: IssuedCertificate): DemoCa {
         at,
         [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true)],
       ),
+    issueTlsCertificate: (hosts, at) =>
+      issue(
+        `CN=${rdnValue(hosts[0])} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
+        DEMO_POLICY.tlsService,
+        at,
+        [
+          new x509.ExtendedKeyUsageExtension([
+            x509.ExtendedKeyUsage.serverAuth,
+            x509.ExtendedKeyUsage.clientAuth,
+          ]),
+          new x509.SubjectAlternativeNameExtension(
+            hosts.map((host) => ({ type: isIP(host) === 0 ? "dns" : "ip", value: host })),
+          ),
+        ],
+      ),
   };
+}
+
+/** An issued certificate's private key as PKCS #8 PEM (for a key file, mode 0600). */
+export async function privateKeyPem(key: webcrypto.CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await globalThis.crypto.subtle.exportKey("pkcs8", key), "PRIVATE KEY");
 }
 
 const ROOT_CERT_FILE = "demo-root-ca.pem";
@@ -148,8 +174,7 @@ const ROOT_KEY_FILE = "demo-root-ca.key";
  */
 export async function saveDemoCa(ca: DemoCa, dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", ca.privateKey);
-  await writeFile(join(dir, ROOT_KEY_FILE), x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
+  await writeFile(join(dir, ROOT_KEY_FILE), await privateKeyPem(ca.privateKey), { mode: 0o600 });
   const certPath = join(dir, ROOT_CERT_FILE);
   await writeFile(certPath, ca.certificatePem);
   return certPath;

@@ -9,4 +9,6 @@ export const DEMO_POLICY = {
   borrowerSignature: "2.999.7100.2",
   /** The demo TSA's time-stamp policy (TSTInfo policy) and its certificate's (可信时间戳, 演示用). */
   timeStamping: "2.999.7100.3",
+  /** A consortium service's TLS certificate (HTTPS between nodes and the anchor service). */
+  tlsService: "2.999.7100.4",
 } as const;

@@ -23,6 +23,7 @@ import type { Registry } from "prom-client";
 import { httpMetrics, recordHttpMetrics, type HttpMetrics } from "./metrics.ts";
 import { swaggerOptions, type ApiDocumentOptions } from "./openapi.ts";
 import { opsAccess, type OpsAccess, type OpsAccessOptions } from "./ops-access.ts";
+import type { ServerTls } from "./tls.ts";
 
 /** An error as the caller sees it: a code of the service's catalogue and the status it gives it. */
 export type RenderedError = { status: number; code: string; message: string; details?: unknown };
@@ -34,6 +35,8 @@ export type ServiceShellOptions = {
   logger: Logger | false;
   /** Largest body any route accepts, in bytes (a route may set its own). */
   bodyLimit: number;
+  /** Set: the instance serves HTTPS with this certificate and key (tls.ts). */
+  https?: ServerTls | undefined;
   /** The OpenAPI document: title, version, and its security, error codes and examples (openapi.ts). */
   openapi: ApiDocumentOptions;
   /** Headers every /docs answer carries (e.g. a Content-Security-Policy). */
@@ -97,14 +100,16 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
       .send({ error: { code: errors.validation, message: `malformed request: ${error.message}` } });
   };
   // Fastify 5 takes a ready pino instance as loggerInstance
+  const base = {
+    bodyLimit: options.bodyLimit,
+    frameworkErrors,
+    ...(options.logger === false
+      ? { logger: false }
+      : { loggerInstance: options.logger as unknown as FastifyBaseLogger }),
+  };
+  // an HTTPS server hands routes the same IncomingMessage and ServerResponse as an HTTP one
   const app: FastifyInstance =
-    options.logger === false
-      ? Fastify({ logger: false, bodyLimit: options.bodyLimit, frameworkErrors })
-      : Fastify({
-          loggerInstance: options.logger as unknown as FastifyBaseLogger,
-          bodyLimit: options.bodyLimit,
-          frameworkErrors,
-        });
+    options.https === undefined ? Fastify(base) : Fastify({ ...base, https: options.https });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await options.prepare?.(app);

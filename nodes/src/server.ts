@@ -6,22 +6,31 @@ import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { createNodeService } from "./service.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
 import { logDestination } from "../../common/service/rotating-log.ts";
+import { applyClientTls, schemeOf, tlsFromEnv } from "../../common/service/tls.ts";
 
 const config = nodeConfigFromEnv(process.env);
+// NODE_TLS_CERT_FILE/_KEY_FILE: serve HTTPS; NODE_TLS_CA_FILE: verify the anchor service, peers
+// and the union's credit service against that CA alone (common/service/tls.ts)
+const tls = tlsFromEnv(process.env, "NODE");
+applyClientTls(tls);
 // personal fields masked by name, request URLs (query strings) scrubbed, bodies masked at any depth
 // NODE_LOG_FILE: into a file rotated by size (NODE_LOG_MAX_BYTES, NODE_LOG_KEEP); unset: stdout
 const destination = logDestination(process.env, "NODE");
 const options = { level: config.logLevel, ...PII_LOG_OPTIONS };
 const logger = destination === undefined ? pino(options) : pino(options, destination);
-const node = await createNodeService({ config, logger });
+const node = await createNodeService({
+  config,
+  logger,
+  ...(tls.server === undefined ? {} : { tls: tls.server }),
+});
 await node.start();
 await node.app.listen({ host: config.host, port: config.port });
 logger.info(
   {
     member: config.memberId,
     kind: config.memberKind,
-    url: `http://${config.host}:${config.port}`,
-    docs: `http://${config.host}:${config.port}/docs`,
+    url: `${schemeOf(tls)}://${config.host}:${config.port}`,
+    docs: `${schemeOf(tls)}://${config.host}:${config.port}/docs`,
   },
   "institution node listening",
 );

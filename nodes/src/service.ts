@@ -192,6 +192,7 @@ async function nodeApp(
       ? {}
       : { branchObjections: rooms.credit.branchObjections }),
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
+    https: options.tls,
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: rooms.ready,
     ...(rooms.witness === undefined ? {} : { witness: rooms.witness }),

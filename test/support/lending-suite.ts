@@ -14,6 +14,8 @@ import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService, type NodeServiceOptions } from "../../nodes/src/service.ts";
 import type { LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import type { Wallet } from "ethers";
+import { createDemoCa, privateKeyPem } from "../../common/pki/demo-ca.ts";
+import { trustOnly, type ServerTls } from "../../common/service/tls.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
 import { branchNodeConfig, deployBranchALending, type RoleTokens } from "./institution-node.ts";
 
@@ -42,6 +44,8 @@ export type LendingSuite = {
   union: NodeService;
   platform: NodeService;
   directory: Record<string, string>;
+  /** With the `tls` option: the CA (PEM) the services' certificate chains to and this process trusts alone. */
+  tlsCa: string;
 };
 
 export type LendingSuiteOptions = {
@@ -59,10 +63,17 @@ export type LendingSuiteOptions = {
   joint?: { tokens: RoleTokens };
   /** The anchor service's data in `<dir>/anchor` on disk (default: in memory) and configuration beyond the chain's own. */
   anchor?: { onDisk?: boolean; config?: Partial<Config> };
+  /**
+   * Everything over HTTPS: a fresh demo CA issues one certificate for 127.0.0.1 that the anchor
+   * service and every node serve; this process's fetch trusts that CA alone until the block ends.
+   */
+  tls?: boolean;
 };
 
 export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = {}): LendingSuite {
   const nodes: NodeService[] = [];
+  let tls: { tls: ServerTls } | Record<string, never> = {};
+  let untrust = () => {};
   const suite = {
     directory: {},
     async config(options = {}) {
@@ -76,13 +87,20 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
       });
     },
     async node(options) {
-      const node = await createNodeService({ inMemory: true, logger: false, ...options });
+      const node = await createNodeService({ inMemory: true, logger: false, ...tls, ...options });
       nodes.push(node);
       return node;
     },
   } as LendingSuite;
 
   before(async function () {
+    if (options.tls === true) {
+      const ca = await createDemoCa({ name: "JointLedger test TLS CA" });
+      const service = await ca.issueTlsCertificate(["127.0.0.1", "localhost"]);
+      tls = { tls: { cert: service.certificatePem, key: await privateKeyPem(service.privateKey) } };
+      suite.tlsCa = ca.certificatePem;
+      untrust = trustOnly(ca.certificatePem);
+    }
     suite.chain = await startConsortiumChain();
     suite.dir = await mkdtemp(join(tmpdir(), tempPrefix));
     suite.lending = await deployBranchALending(suite.chain);
@@ -94,6 +112,7 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
       }),
       inMemory: options.anchor?.onDisk !== true,
       logger: false,
+      ...tls,
     });
     await suite.anchor.start();
     suite.anchorUrl = await suite.anchor.app.listen({ host: "127.0.0.1", port: 0 });
@@ -141,6 +160,7 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     await suite.anchor?.close();
     await suite.chain?.stop();
     if (suite.dir !== undefined) await rm(suite.dir, { recursive: true, force: true });
+    untrust();
   });
 
   return suite;

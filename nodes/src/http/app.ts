@@ -69,6 +69,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   const sources = deps.metricSources;
   const { app } = await buildServiceShell({
     logger: deps.logger,
+    https: deps.https,
     bodyLimit,
     openapi: NODE_API_DOCUMENT,
     errors: {

@@ -31,6 +31,7 @@ import type { StaffRoom } from "./routes/staff.ts";
 import type { BatchFiles } from "../batch-files/batches.ts";
 import type { CourtPageOptions } from "../../../anchor-service/web/src/serve.ts";
 import type { VerificationReports } from "../court-page/reports.ts";
+import type { ServerTls } from "../../../common/service/tls.ts";
 
 /** What /readyz answers: whether the node can serve now, and why not. */
 export type ReadyAnswer = { ready: boolean; reasons?: string[]; detail: unknown };
@@ -72,6 +73,8 @@ export type NodeDeps = {
   verificationReports?: VerificationReports;
   /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */
   staff?: StaffRoom;
+  /** Serve HTTPS with this certificate and key (common/service/tls.ts); absent: HTTP. */
+  https?: ServerTls | undefined;
   /** /readyz: ready or not, with the reasons (readiness.ts); answered 200 or 503 with this body. */
   ready: () => ReadyAnswer | Promise<ReadyAnswer>;
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */

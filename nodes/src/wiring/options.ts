@@ -3,6 +3,7 @@ import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { CreditBureau } from "../bureau/bureau.ts";
 import type { NodeConfig } from "../config.ts";
+import type { ServerTls } from "../../../common/service/tls.ts";
 
 export type NodeServiceOptions = {
   config: NodeConfig;
@@ -17,4 +18,6 @@ export type NodeServiceOptions = {
   now?: () => Date;
   /** The branch's governance-role key (tests); else from config.governanceKeystoreFile, if set. */
   governanceWallet?: Wallet;
+  /** Serve HTTPS with this certificate and key (NODE_TLS_*, common/service/tls.ts); absent: HTTP. */
+  tls?: ServerTls;
 };
