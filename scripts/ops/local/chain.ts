@@ -158,6 +158,25 @@ export type StateDumps = {
 };
 
 /**
+ * The chain's state (the --state JSON) at its head, with mining paused by the caller: a block
+ * being mined as mining stopped finishes first (the head holds still for 50 ms), and a block
+ * mined during the dump fails it.
+ */
+export async function dumpPausedState(provider: JsonRpcProvider): Promise<{ head: number; json: Buffer }> {
+  let head = await provider.getBlockNumber();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await provider.getBlockNumber();
+    if (again === head) break;
+    head = again;
+  }
+  const hex = (await provider.send("anvil_dumpState", [])) as string; // gzipped JSON, as hex
+  const after = await provider.getBlockNumber();
+  if (after !== head) throw new Error(`block ${after} was mined while mining was paused (head ${head})`);
+  return { head, json: gunzipSync(Buffer.from(hex.slice(2), "hex")) };
+}
+
+/**
  * Every `intervalMs`, the chain's state written to chain/state.json at a block boundary: mining
  * paused (and a block being mined as it stopped waited for), anvil_dumpState, mining resumed;
  * the JSON written to a temporary file, fsynced, renamed over state.json and the directory
@@ -190,27 +209,16 @@ export function startStateDumps(options: {
   const dump = async (): Promise<number | undefined> => {
     const latest = await provider.getBlock("latest");
     if (latest === null || latest.hash === lastHead) return undefined;
-    let json: Buffer;
-    let head: number;
+    let dumped: { head: number; json: Buffer };
     await pause();
     try {
-      head = await provider.getBlockNumber();
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 50));
-        const again = await provider.getBlockNumber();
-        if (again === head) break;
-        head = again;
-      }
-      const hex = (await provider.send("anvil_dumpState", [])) as string; // gzipped JSON, as hex
-      const after = await provider.getBlockNumber();
-      if (after !== head) throw new Error(`block ${after} was mined while mining was paused (head ${head})`);
-      lastHead = (await provider.getBlock(head))?.hash ?? undefined;
-      json = gunzipSync(Buffer.from(hex.slice(2), "hex"));
+      dumped = await dumpPausedState(provider);
+      lastHead = (await provider.getBlock(dumped.head))?.hash ?? undefined;
     } finally {
       await resume();
     }
-    await writeAtomically(file, json);
-    return head;
+    await writeAtomically(file, dumped.json);
+    return dumped.head;
   };
   const next = (): Promise<number | undefined> => {
     running = running.then(dump, dump).catch((error: unknown) => {

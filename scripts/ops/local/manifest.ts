@@ -4,6 +4,7 @@
 // demo's plain API tokens and governance keys, which never leave data/).
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { ContractAddresses } from "../network/besu/consortium.ts";
 
 export type NodeName = "union" | "branchA" | "branchB" | "platform" | "court";
 export type Role = "clerk" | "approver" | "admin" | "court-clerk";
@@ -16,13 +17,7 @@ export type ConsortiumManifest = {
   dataDir: string;
   /** `local`: an Anvil we started, so time travel is allowed. */
   chain: { rpcUrl: string; chainId: number; genesisHash: string; local: boolean };
-  contracts: {
-    consortiumRegistry: string;
-    consortiumGovernor: string;
-    evidenceLog: string;
-    evidenceRegistry: string;
-    jointLoanLedger: string;
-    disputeResolution: string;
+  contracts: ContractAddresses & {
     deployBlock: number;
     /** keccak256 of the runtime code at each address above, keyed by the field name. */
     codeHashes: Record<string, string>;

@@ -11,26 +11,15 @@
 // by another flow" (LedgerDuplicateSerial), and the fault test failed on that in the full run.
 // So mining is paused while the dump is taken.
 import { writeFile } from "node:fs/promises";
-import { gunzipSync } from "node:zlib";
 import type { JsonRpcProvider } from "ethers";
-import { sleep } from "./seeded.ts";
+import { dumpPausedState } from "../../../scripts/ops/local/chain.ts";
 
 /** The chain's state at its current head, written to `file` (the --state JSON format); returns that head. */
 export async function dumpStateConsistently(provider: JsonRpcProvider, file: string): Promise<number> {
   await provider.send("evm_setAutomine", [false]);
   try {
-    // a block being mined as mining stopped finishes first: wait until the head holds still
-    let head = await provider.getBlockNumber();
-    for (;;) {
-      await sleep(50);
-      const again = await provider.getBlockNumber();
-      if (again === head) break;
-      head = again;
-    }
-    const dump = (await provider.send("anvil_dumpState", [])) as string; // gzipped JSON, as hex
-    const after = await provider.getBlockNumber();
-    if (after !== head) throw new Error(`block ${after} was mined while mining was paused (head ${head})`);
-    await writeFile(file, gunzipSync(Buffer.from(dump.slice(2), "hex")));
+    const { head, json } = await dumpPausedState(provider);
+    await writeFile(file, json);
     return head;
   } finally {
     // transactions sent meanwhile waited in the pool; turning automine back on mines them
