@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
-import { queryWithConsent, recordConsent } from "../../nodes/src/bureau/consent.ts";
+import { queryWithConsent } from "../../nodes/src/bureau/consent.ts";
 import { BureauSimulator } from "../../nodes/src/bureau/simulator.ts";
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { UNION_CREDIT_QUERY_PATH } from "../../nodes/src/credit-service/union-client.ts";
@@ -18,7 +18,7 @@ import type { NodeService } from "../../nodes/src/service.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { AMPLE_MONTHLY_INCOME_FEN } from "../support/credit-decision.ts";
-import { consentDates } from "../support/institution-node.ts";
+import { consentAt, consentDates } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import { STAFF_TOKENS, expectRefusal, callsAs } from "../support/node-calls.ts";
 
@@ -83,21 +83,6 @@ describe("the union's credit-query service: branches query through the union's n
     }
     unionService = union.creditService!;
   });
-
-  /** The borrower's consent, recorded and anchored at `node`. */
-  async function consentAt(node: NodeService, borrowerKey: string, letter = randomBytes(32)) {
-    const now = Date.now();
-    return recordConsent(
-      {
-        borrowerKey,
-        letterDigest: `0x${Buffer.from(await crypto.subtle.digest("SHA-256", letter)).toString("hex")}`,
-        signedAt: new Date(now - 60_000).toISOString(),
-        validUntil: new Date(now + 365 * DAY).toISOString(),
-        scope: ["LOAN_APPROVAL"],
-      },
-      node.ops.credit.deps.consent,
-    );
-  }
 
   const signedBy = (wallet: Wallet) =>
     new PeerNodes({
