@@ -123,6 +123,13 @@ export type ConsentInput = {
 /** The anchoring of one record: its receipt and when the node got it. */
 export type AnchorRef = { leafHash: string; sequence: number; anchoredAt: string };
 
+/**
+ * A record kept as the exact text whose SHA-256 is anchored (the bytes hashed: UTF-8 of
+ * `document`, kept for the evidence bundle), its digest, the leaf's salt and, once the anchor
+ * service has accepted it, the anchoring.
+ */
+export type AnchoredDocument = { document: string; digest: string; salt: string; anchor?: AnchorRef };
+
 export type StoredConsent = ConsentInput & {
   /** The leaf's salt, kept so the evidence bundle can be built later. */
   salt: string;
@@ -134,18 +141,13 @@ export type StoredConsent = ConsentInput & {
 /** The query log document whose SHA-256 (over its canonical JSON) is anchored. */
 export type QueryLogEntry = { who: string; when: string; purpose: BureauPurpose; reportDigest: string };
 
-export type StoredQueryLog = {
+export type StoredQueryLog = AnchoredDocument & {
   borrowerKey: string;
   entry: QueryLogEntry;
-  /** The exact bytes hashed (UTF-8 of this text), kept for the bundle. */
-  document: string;
-  digest: string;
-  salt: string;
   /** The consent that permitted the query. */
   consentLeafHash: string;
   /** Where the encrypted report is; absent if storing it failed (the query still happened and is logged). */
   documentId?: string;
-  anchor?: AnchorRef;
 };
 
 /** A query as the loan officer asks it: the bureau's query without the institution (this node's member). */

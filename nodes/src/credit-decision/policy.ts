@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { Sublevel } from "../../../common/level.ts";
 import { DigestAlgorithm, EvidenceKind, newSalt } from "../../../common/formats/leaf/leaf.ts";
-import type { AnchorEvidence, AnchorRef } from "../bureau/consent.ts";
+import type { AnchoredDocument, AnchorEvidence, AnchorRef } from "../bureau/consent.ts";
 import { canonicalJson } from "../bureau/canonical-json.ts";
 import { nodeError } from "../errors.ts";
 
@@ -79,15 +79,12 @@ export const CreditPolicy = z
 export type CreditPolicy = z.infer<typeof CreditPolicy>;
 
 /** One anchored version of the policy, as stored. */
-export type StoredPolicy = {
+export type StoredPolicy = AnchoredDocument & {
   policy: CreditPolicy;
-  /** The exact text whose SHA-256 is anchored (canonical JSON of `policy`). */
-  document: string;
-  digest: string;
-  salt: string;
+  /** The policy is anchored before it is stored; its document is the canonical JSON of `policy`. */
+  anchor: AnchorRef;
   setBy: string;
   setAt: string;
-  anchor: AnchorRef;
 };
 
 /** The committed default policy (version 1), validated like any other version. */

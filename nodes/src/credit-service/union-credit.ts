@@ -26,8 +26,8 @@ import {
 import { canonicalJson } from "../bureau/canonical-json.ts";
 import {
   CREDIT_REPORT_DOCUMENT_KIND,
+  type AnchoredDocument,
   type AnchorEvidence,
-  type AnchorRef,
   type BureauLogger,
   type JsonSublevel,
 } from "../bureau/consent.ts";
@@ -96,14 +96,7 @@ export type UnionQueryLogEntry = {
   cached: boolean;
   consentLeafHash: string;
 };
-export type StoredUnionQueryLog = {
-  borrowerKey: string;
-  entry: UnionQueryLogEntry;
-  document: string;
-  digest: string;
-  salt: string;
-  anchor?: AnchorRef;
-};
+export type StoredUnionQueryLog = AnchoredDocument & { borrowerKey: string; entry: UnionQueryLogEntry };
 
 export type UnionCreditDeps = {
   memberId: number;
