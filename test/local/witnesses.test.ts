@@ -103,6 +103,24 @@ describe("npm start: the court's and the union's witnesses (real processes)", fu
     ]);
   });
 
+  it("the court's node serves the court page: its chain checks ask the local chain from the browser, its CSP allows exactly that endpoint, the TSA root is trusted", async function () {
+    const { nodes, chain } = started!.consortium.manifest;
+    const page = await fetch(`${nodes.court.url}/verify`);
+    expect(page.status).to.equal(200);
+    expect(page.headers.get("content-security-policy")).to.contain(`connect-src 'self' ${chain.rpcUrl}`);
+    const settings = (await (await fetch(`${nodes.court.url}/verify/config.json`)).json()) as {
+      chainEndpoints: string[];
+      trustAnchor: { consortiumRegistry: string };
+      tsaRoots: string[];
+      reports: boolean;
+    };
+    expect(settings.chainEndpoints).to.deep.equal([chain.rpcUrl]);
+    expect(settings.trustAnchor.consortiumRegistry).to.equal(
+      started!.consortium.manifest.contracts.consortiumRegistry.toLowerCase(),
+    );
+    expect(settings.tsaRoots).to.have.length(1);
+  });
+
   it("goes on cosigning after the anchor service and the court's node restart", async function () {
     const { consortium, client } = started!;
     const earlier = await anchorAndWitness(client);

@@ -44,7 +44,4 @@ export async function buildPageModules(outdir = here("..")): Promise<void> {
   });
 }
 
-/** What `npm start`'s launcher calls: every page module (the signature check among them). */
-export const buildPdfSignatures = buildPageModules;
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildPageModules();

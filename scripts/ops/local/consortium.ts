@@ -53,7 +53,7 @@ import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
 import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts";
 import { type LocalWitnesses, setUpLocalWitnesses } from "./witnesses.ts";
 import { ensureContractCa } from "./contract-ca.ts";
-import { buildPdfSignatures } from "../../../anchor-service/web/src/build.ts";
+import { buildPageModules } from "../../../anchor-service/web/src/build.ts";
 
 export type StartOptions = {
   dataDir: string;
@@ -298,8 +298,13 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         `witnesses: ${witnesses.witnesses.map((w) => `${w.node} (${w.name})`).join(", ")} cosign every checkpoint, 2 of 2; the court's policy file ${witnesses.policyFile} (verify with --witness-policy ${witnesses.policyFile})`,
       );
     }
-    // the court page's signature module, current before the anchor service reads the page's files
-    await buildPdfSignatures();
+    // the court page on every node: trustedTime relies on the demo TSA's root, and the signed
+    // certificates judge cosignatures by the court's witness policy
+    if (tsa !== undefined) context.env = { NODE_TSA_TRUST_ANCHOR_FILES: tsa.rootFile, ...context.env };
+    if (witnesses !== undefined)
+      context.env = { NODE_WITNESS_POLICY_FILE: witnesses.policyFile, ...context.env };
+    // the court page's modules, current before the services read the page's files
+    await buildPageModules();
     const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
     services.set("anchor", anchor);
     log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
