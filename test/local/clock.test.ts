@@ -3,9 +3,6 @@
 // persistent chain's clock seven weeks ahead, and everything anchored afterwards was certified as
 // anchored seven weeks later. The refusal says how to recover. And the local demo TSA keeps its
 // root across starts, so tokens from earlier runs still verify.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect } from "chai";
 import { TRUSTED_TIME_TOLERANCE_SECONDS } from "../../common/formats/bundle/trusted-time.ts";
 import {
@@ -17,32 +14,23 @@ import {
 import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
 import { LocalConsortiumError } from "../../scripts/ops/local/errors.ts";
 import { assertChainClockNotAhead, startLocalTsa } from "../../scripts/ops/local/tsa.ts";
-import { startAnvil, type AnvilNode } from "../support/anvil.ts";
+import { anvilSuite } from "../support/anvil.ts";
 
 describe("npm start: the chain's clock and the demo TSA", function () {
   this.timeout(60_000);
-  let anvil: AnvilNode;
-  let dir: string;
-  before(async function () {
-    anvil = await startAnvil();
-    dir = await mkdtemp(join(tmpdir(), "jl-clock-"));
-  });
-  after(async function () {
-    await anvil.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const local = anvilSuite("jl-clock-");
 
   it("serves a chain whose clock agrees with this machine's", async function () {
-    const ahead = await assertChainClockNotAhead(anvil.provider, dir);
+    const ahead = await assertChainClockNotAhead(local.anvil.provider, local.dir);
     expect(ahead).to.be.at.most(TRUSTED_TIME_TOLERANCE_SECONDS);
   });
 
   it("refuses a chain seven weeks ahead, naming the block, the lead and how to recover", async function () {
-    const latest = (await anvil.provider.getBlock("latest"))!.timestamp;
-    await anvil.provider.send("evm_increaseTime", [7 * 7 * 86_400]);
-    await anvil.provider.send("evm_mine", []);
+    const latest = (await local.anvil.provider.getBlock("latest"))!.timestamp;
+    await local.anvil.provider.send("evm_increaseTime", [7 * 7 * 86_400]);
+    await local.anvil.provider.send("evm_mine", []);
     try {
-      await assertChainClockNotAhead(anvil.provider, dir);
+      await assertChainClockNotAhead(local.anvil.provider, local.dir);
       expect.fail("a chain seven weeks ahead was accepted");
     } catch (e) {
       expect(e).to.be.instanceOf(LocalConsortiumError);
@@ -50,17 +38,17 @@ describe("npm start: the chain's clock and the demo TSA", function () {
       const message = (e as Error).message;
       expect(message).to.match(/ahead of this machine's clock \(tolerance 30 s\)/);
       expect(message).to.contain("49.0 days");
-      expect(message).to.contain(`mv ${dir} ${dir}.clock-ahead && npm start`);
+      expect(message).to.contain(`mv ${local.dir} ${local.dir}.clock-ahead && npm start`);
     }
     // judged against the clock of the day the block is stamped, it is served
     const now = () => (latest + 7 * 7 * 86_400 + 5) * 1000;
-    expect(await assertChainClockNotAhead(anvil.provider, dir, now)).to.be.at.most(
+    expect(await assertChainClockNotAhead(local.anvil.provider, local.dir, now)).to.be.at.most(
       TRUSTED_TIME_TOLERANCE_SECONDS,
     );
   });
 
   it("runs the demo TSA under a root kept in <data>/tsa, the same after a restart", async function () {
-    const first = await startLocalTsa(dir, 0);
+    const first = await startLocalTsa(local.dir, 0);
     const message = new TextEncoder().encode("a head");
     const request = await timestampRequest(message);
     const reply = await fetch(first.url, {
@@ -72,7 +60,7 @@ describe("npm start: the chain's clock and the demo TSA", function () {
     await first.close();
     expect(first.created).to.equal(true);
     expect(first.env.ANCHOR_TSA_TRUST_ANCHOR_FILES).to.equal(first.rootFile);
-    const second = await startLocalTsa(dir, 0);
+    const second = await startLocalTsa(local.dir, 0);
     await second.close();
     expect(second.created).to.equal(false);
     const verified = await verifyTimestampToken(token, message, await loadTrustAnchors([second.rootFile]));

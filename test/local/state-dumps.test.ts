@@ -4,36 +4,27 @@
 // meanwhile always finds a whole dump (written beside, fsynced, renamed); mining resumes after
 // each dump (every transaction sent is mined); the state file holds no state per past block.
 import { expect } from "chai";
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { startStateDumps, stateFile } from "../../scripts/ops/local/chain.ts";
-import { startAnvil, type AnvilNode } from "../support/anvil.ts";
+import { anvilSuite, startAnvil } from "../support/anvil.ts";
 
 describe("local chain: consistent, atomic state dumps", function () {
   this.timeout(120_000);
-  let anvil: AnvilNode;
-  let dataDir: string;
+  const local = anvilSuite("state-dumps-");
 
   before(async function () {
-    anvil = await startAnvil();
-    dataDir = await mkdtemp(path.join(tmpdir(), "state-dumps-"));
-    await mkdir(path.dirname(stateFile(dataDir)), { recursive: true });
-  });
-
-  after(async function () {
-    await anvil?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await mkdir(path.dirname(stateFile(local.dir)), { recursive: true });
   });
 
   it("dumps at block boundaries, whole, while transactions keep coming", async function () {
-    const wallet = anvil.wallet(1);
-    const file = stateFile(dataDir);
-    const dumps = startStateDumps({ provider: anvil.provider, dataDir, intervalMs: 60_000 });
+    const wallet = local.anvil.wallet(1);
+    const file = stateFile(local.dir);
+    const dumps = startStateDumps({ provider: local.anvil.provider, dataDir: local.dir, intervalMs: 60_000 });
     let sending = true;
     let sent = 0;
     const sender = (async () => {
-      let nonce = await anvil.provider.getTransactionCount(wallet.address, "latest");
+      let nonce = await local.anvil.provider.getTransactionCount(wallet.address, "latest");
       while (sending) {
         await wallet.sendTransaction({ to: wallet.address, value: 1n, nonce: nonce++ });
         sent++;
@@ -78,8 +69,8 @@ describe("local chain: consistent, atomic state dumps", function () {
       "no temporary left",
     ).to.deep.equal([]);
     // mining resumed after every dump: all that was sent is mined
-    expect(await anvil.provider.getTransactionCount(wallet.address, "latest")).to.equal(
-      await anvil.provider.getTransactionCount(wallet.address, "pending"),
+    expect(await local.anvil.provider.getTransactionCount(wallet.address, "latest")).to.equal(
+      await local.anvil.provider.getTransactionCount(wallet.address, "pending"),
     );
     expect(sent).to.be.greaterThan(0);
 
@@ -107,7 +98,7 @@ describe("local chain: consistent, atomic state dumps", function () {
   });
 
   async function writeCopy(json: string): Promise<string> {
-    const f = path.join(dataDir, `copy-${Math.random().toString(16).slice(2)}.json`);
+    const f = path.join(local.dir, `copy-${Math.random().toString(16).slice(2)}.json`);
     await writeFile(f, json);
     return f;
   }

@@ -1,20 +1,16 @@
 // Starts a real Anvil node (from the @foundry-rs/anvil npm package) on a free loopback port for
 // end-to-end tests, with its well-known development accounts, and stops it afterwards.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, type Wallet } from "ethers";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 
-export type AnvilNode = {
-  url: string;
-  port: number;
-  process: ChildProcess;
-  provider: JsonRpcProvider;
-  /** Development account i, connected to the node's provider. */
-  wallet(i: number): Wallet;
-  stop(): Promise<void>;
-};
+/** A running Anvil: its URL and port, its process, a provider, its development accounts, stop(). */
+export type AnvilNode = Awaited<ReturnType<typeof startAnvil>>;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -28,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startAnvil(options: { args?: string[]; port?: number } = {}): Promise<AnvilNode> {
+export async function startAnvil(options: { args?: string[]; port?: number } = {}) {
   const port = options.port ?? (await freePort());
   const child = spawn(
     "node_modules/.bin/anvil",
@@ -68,9 +64,10 @@ export async function startAnvil(options: { args?: string[]; port?: number } = {
     port,
     process: child,
     provider,
-    wallet: (i) =>
+    /** Development account i, connected to the node's provider. */
+    wallet: (i: number) =>
       HDNodeWallet.fromMnemonic(mnemonic, `m/44'/60'/0'/0/${i}`).connect(provider) as unknown as Wallet,
-    async stop() {
+    async stop(): Promise<void> {
       provider.destroy();
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
@@ -78,4 +75,21 @@ export async function startAnvil(options: { args?: string[]; port?: number } = {
       await exited;
     },
   };
+}
+
+/**
+ * One describe block's Anvil and temporary directory (named from `dirPrefix`): started and made
+ * before its tests, stopped and removed after them. Read them inside tests and hooks.
+ */
+export function anvilSuite(dirPrefix: string): { readonly anvil: AnvilNode; readonly dir: string } {
+  const suite = {} as { anvil: AnvilNode; dir: string };
+  before(async function () {
+    suite.anvil = await startAnvil();
+    suite.dir = await mkdtemp(join(tmpdir(), dirPrefix));
+  });
+  after(async function () {
+    await suite.anvil?.stop();
+    if (suite.dir !== undefined) await rm(suite.dir, { recursive: true, force: true });
+  });
+  return suite;
 }
