@@ -33,18 +33,22 @@ export async function api<T>(
   method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
+  /** Send `body` (a file's text) as it is, with this media type, instead of as JSON. */
+  fileType?: string,
 ): Promise<T> {
   const session = savedSession();
   const headers: Record<string, string> = {};
   if (session !== undefined) headers.authorization = `Bearer ${session.token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
+  if (body !== undefined) headers["content-type"] = fileType ?? "application/json";
   const response = await fetch(path, {
     method,
     headers,
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: fileType === undefined ? JSON.stringify(body) : (body as string) }),
   });
   const text = await response.text();
-  const json = text === "" ? undefined : (JSON.parse(text) as unknown);
+  // a file answer (a result CSV) comes back as its text
+  const isJson = response.headers.get("content-type")?.includes("json") ?? true;
+  const json = text === "" ? undefined : isJson ? (JSON.parse(text) as unknown) : text;
   if (!response.ok) {
     const error = errorEnvelope(json);
     if (response.status === 401 && session !== undefined && path !== "/v1/staff/sessions") {

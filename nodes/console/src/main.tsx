@@ -26,6 +26,11 @@ import { DecisionsScreen } from "./screens/decisions.tsx";
 import { InboxScreen } from "./screens/inbox.tsx";
 import { LoanScreen, LoansScreen } from "./screens/loans.tsx";
 import { MoneyScreen } from "./screens/money.tsx";
+import { BatchScreen } from "./screens/batch.tsx";
+import { ReconcileScreen } from "./screens/reconcile.tsx";
+import { CaseScreen, WarningsScreen } from "./screens/post-loan.tsx";
+import { CourtScreen } from "./screens/court.tsx";
+import { TestEnvironmentBanner } from "./environment.tsx";
 
 type Screen = { key: string; word: WordKey; roles: readonly string[] };
 const SCREENS: readonly Screen[] = [
@@ -33,6 +38,11 @@ const SCREENS: readonly Screen[] = [
   { key: "decisions", word: "decisions", roles: ["clerk", "approver", "admin"] },
   { key: "loans", word: "loans", roles: ["clerk", "approver", "admin", "court-clerk"] },
   { key: "money", word: "money", roles: ["clerk", "approver", "admin"] },
+  { key: "batch", word: "batchFiles", roles: ["clerk", "approver", "admin"] },
+  { key: "reconcile", word: "reconciliation", roles: ["clerk", "approver", "admin"] },
+  { key: "warnings", word: "earlyWarnings", roles: ["approver", "admin"] },
+  { key: "cases", word: "cases", roles: ["approver", "admin"] },
+  { key: "court", word: "courtCase", roles: ["court-clerk", "admin"] },
   { key: "staff", word: "staff", roles: ["admin"] },
   { key: "audit", word: "audit", roles: ["admin"] },
 ];
@@ -176,6 +186,7 @@ function Console() {
                 </Space>
               )}
             </Layout.Header>
+            <TestEnvironmentBanner />
             {session === undefined || current === undefined ? (
               <Layout.Content style={{ padding: 16 }}>
                 <Login onLogin={setSession} />
@@ -214,6 +225,16 @@ function ScreenBody({ screen, rest, role }: { screen: string; rest: string[]; ro
       return rest[0] === undefined ? <LoansScreen /> : <LoanScreen loanId={rest[0]} />;
     case "money":
       return <MoneyScreen />;
+    case "batch":
+      return <BatchScreen />;
+    case "reconcile":
+      return <ReconcileScreen />;
+    case "warnings":
+      return <WarningsScreen role={role} />;
+    case "cases":
+      return <CaseScreen loanId={rest[0]} />;
+    case "court":
+      return <CourtScreen loanId={rest[0]} />;
     case "staff":
       return <StaffScreen />;
     case "audit":

@@ -6,6 +6,7 @@ import { useState, type ReactNode } from "react";
 import { api } from "../api.ts";
 import { beijingMinute, chainDay, percent, yuan } from "../format.ts";
 import { useT, type T, type WordKey } from "../i18n.ts";
+import { useMembers, type Members } from "../members.tsx";
 import {
   CardTable,
   ErrorLine,
@@ -136,13 +137,9 @@ function fieldValue(key: string, value: unknown): string {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-/** A consortium member as the console can name it: it holds no member directory, so "成员 #2". */
-function memberName(t: T, id: number): string {
-  return `${t("member")} #${id}`;
-}
-
-function memberColumn(t: T) {
-  return { title: t("member"), dataIndex: "memberId", render: (id: number) => memberName(t, id) };
+/** The funders' and shares' member, by its legal name in the page's language (members.tsx). */
+function memberColumn(t: T, members: Members) {
+  return { title: t("member"), dataIndex: "memberId", render: (id: number) => members.name(id) };
 }
 
 /** The installment a fee is due with: the chain numbers fees 0 = at disbursement, k = with installment k. */
@@ -162,7 +159,7 @@ const ENUM_WORDS: Record<string, WordKey> = {
   "borrower-account": "receivingBorrower",
   "entrusted-payee": "receivingPayee",
 };
-const STAGES: Record<string, WordKey> = {
+export const STAGES: Record<string, WordKey> = {
   None: "stageNone",
   Reminder: "stageReminder",
   Mediation: "stageMediation",
@@ -173,7 +170,7 @@ const STAGES: Record<string, WordKey> = {
 };
 
 /** A chain or node enum value in the console's words; a value it does not know yet as the node sends it. */
-function word(t: T, words: Record<string, WordKey>, value: string | null | undefined): string {
+export function word(t: T, words: Record<string, WordKey>, value: string | null | undefined): string {
   if (value === null || value === undefined) return "—";
   const key = words[value];
   return key === undefined ? value : t(key);
@@ -228,6 +225,7 @@ const LABELLED = new Set([
 
 function LoanTerms({ l }: { l: LoanDetail }) {
   const { t } = useT();
+  const members = useMembers();
   const items: Array<[WordKey, ReactNode]> = [
     ["principal", yuan(l.principalFen)],
     ["allInApr", <strong data-testid="all-in-apr">{percent(l.allInAprBps)}</strong>],
@@ -236,8 +234,8 @@ function LoanTerms({ l }: { l: LoanDetail }) {
     ["state", <Tag color={STATE_COLORS[l.state]}>{word(t, ENUM_WORDS, l.state)}</Tag>],
     ["stage", word(t, STAGES, l.stage)],
     ["startDay", chainDay(l.startDay)],
-    ["branch", memberName(t, l.branch)],
-    ["platform", memberName(t, l.platform)],
+    ["branch", members.detailed(l.branch)],
+    ["platform", members.detailed(l.platform)],
     ["borrowerKey", hash(l.borrowerKey)],
     ["registeredAt", beijingMinute(l.registeredAt)],
     ["registeredBlock", orDash(l.registeredBlock)],
@@ -305,6 +303,7 @@ function Evidence({ l }: { l: LoanDetail }) {
 
 export function LoanScreen({ loanId }: { loanId: string }) {
   const { t } = useT();
+  const members = useMembers();
   const loan = useLoad(() => api<LoanDetail>("GET", `/v1/loans/${encodeURIComponent(loanId)}`), [loanId]);
   const l = loan.data;
   return (
@@ -319,7 +318,7 @@ export function LoanScreen({ loanId }: { loanId: string }) {
             rowKey="memberId"
             dataSource={l.funders ?? []}
             columns={[
-              memberColumn(t),
+              memberColumn(t, members),
               percentColumn(t("fundingShare"), "shareBps"),
               yuanColumn(t("disbursed"), "disbursedFen"),
               yuanColumn(t("principalRepaid"), "principalRepaidFen"),
@@ -351,7 +350,7 @@ export function LoanScreen({ loanId }: { loanId: string }) {
               rowKey={(_, i) => String(i)}
               dataSource={l.incomeSplit.shares}
               columns={[
-                memberColumn(t),
+                memberColumn(t, members),
                 percentColumn(t("fundingShare"), "fundingShareBps"),
                 percentColumn(t("incomeShare"), "incomeShareBps"),
               ]}
