@@ -107,22 +107,18 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     }
 
     function test_propose_byNonGovernorReverts() external {
-        vm.prank(platformOps);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, platformOps));
+        _expectNotGovernor(platformOps);
         governor.propose(_targets, _calldatas, _DESCRIPTION);
-        vm.prank(courtOps);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, courtOps));
+        _expectNotGovernor(courtOps);
         governor.propose(_targets, _calldatas, _DESCRIPTION);
-        vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, outsider));
+        _expectNotGovernor(outsider);
         governor.propose(_targets, _calldatas, _DESCRIPTION);
     }
 
     function test_approve_bySuspendedGovernorReverts() external {
         uint256 id = _propose();
         _govern(address(registry), abi.encodeCall(IConsortiumRegistry.suspendMember, (BRANCH_B)));
-        vm.prank(branchBGov);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, branchBGov));
+        _expectNotGovernor(branchBGov);
         governor.approve(id);
     }
 
@@ -189,11 +185,9 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
         bytes32 descriptionHash = keccak256(bytes(_DESCRIPTION));
         _expectWrongRole(unionAnchor, IConsortiumRegistry.AccountRole.LogOperator);
         governor.execute(_targets, _calldatas, descriptionHash);
-        vm.prank(outsider);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, outsider));
+        _expectNotGovernor(outsider);
         governor.execute(_targets, _calldatas, descriptionHash);
-        vm.prank(courtOps);
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, courtOps));
+        _expectNotGovernor(courtOps);
         governor.execute(_targets, _calldatas, descriptionHash);
         assertTrue(registry.statusOf(PLATFORM) == IConsortiumRegistry.MemberStatus.Active, "nothing executed");
         _execute();
@@ -256,6 +250,11 @@ contract ConsortiumGovernorTest is ConsortiumFixture {
     }
 
     /// @dev The next call is by `caller`, and refused as made with a key of the wrong role.
+    function _expectNotGovernor(address caller) private {
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotGovernorMember.selector, caller));
+    }
+
     function _expectWrongRole(address caller, IConsortiumRegistry.AccountRole role) private {
         vm.prank(caller);
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorWrongRole.selector, caller, role));

@@ -87,14 +87,9 @@ contract EvidenceLogTest is EvidenceFixture {
     }
 
     function test_commitHead_otherMembersAccountReverts() external {
-        bytes32[] memory none = new bytes32[](0);
-        vm.prank(branchAOps);
-        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, branchAOps, unionAnchor));
-        evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
+        _expectNotOperator(branchAOps, unionAnchor);
         // the union's *other* account is not this log's operator either
-        vm.prank(unionOps);
-        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, unionOps, unionAnchor));
-        evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
+        _expectNotOperator(unionOps, unionAnchor);
     }
 
     function test_commitHead_wrongLogsOperatorReverts() external {
@@ -102,9 +97,7 @@ contract EvidenceLogTest is EvidenceFixture {
         address branchAAnchor = _attach(BRANCH_A, "branchA.anchor", IConsortiumRegistry.AccountRole.LogOperator);
         _govern(address(evidenceLog), abi.encodeCall(IEvidenceLog.openLog, (branchLog, BRANCH_A, branchAAnchor)));
         bytes32[] memory none = new bytes32[](0);
-        vm.prank(branchAAnchor);
-        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, branchAAnchor, unionAnchor));
-        evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
+        _expectNotOperator(branchAAnchor, unionAnchor);
         vm.prank(branchAAnchor);
         evidenceLog.commitHead(branchLog, 1, _hashes[0], none);
         assertEq(evidenceLog.headCount(branchLog), 1, "own log accepted");
@@ -124,9 +117,7 @@ contract EvidenceLogTest is EvidenceFixture {
         address newAnchor = _attach(UNION, "union.anchor2", IConsortiumRegistry.AccountRole.LogOperator);
         _govern(address(evidenceLog), abi.encodeCall(IEvidenceLog.setLogOperator, (UNION_LOG, newAnchor)));
         bytes32[] memory none = new bytes32[](0);
-        vm.prank(unionAnchor);
-        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, unionAnchor, newAnchor));
-        evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
+        _expectNotOperator(unionAnchor, newAnchor);
         vm.prank(newAnchor);
         evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], none);
     }
@@ -186,6 +177,13 @@ contract EvidenceLogTest is EvidenceFixture {
             vm.expectRevert(wrongRole);
             evidenceLog.setLogOperator(UNION_LOG, key);
         }
+    }
+
+    /// @dev `caller` committing the union log's first head is refused: `operator` holds the log.
+    function _expectNotOperator(address caller, address operator) private {
+        vm.prank(caller);
+        vm.expectRevert(abi.encodeWithSelector(IEvidenceLog.EvidenceLogNotOperator.selector, UNION_LOG, caller, operator));
+        evidenceLog.commitHead(UNION_LOG, 1, _hashes[0], new bytes32[](0));
     }
 
     function _attach(uint32 memberId, string memory label, IConsortiumRegistry.AccountRole role)
