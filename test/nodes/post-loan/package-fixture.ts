@@ -11,11 +11,7 @@ import {
   leafHashOf,
   type EvidenceRecord,
 } from "../../../common/formats/leaf/leaf.ts";
-import {
-  inclusionProof,
-  memoRangeHasher,
-  rootFromLeafHashes,
-} from "../../../common/formats/merkle/rfc9162.ts";
+import { inclusionProof, memoRangeHasher, treeHead } from "../../../common/formats/merkle/rfc9162.ts";
 import { evidenceChainStart, extendEvidenceChain, loanIdOf } from "../../../common/lending/ids.ts";
 import type {
   ChainFacts,
@@ -150,7 +146,8 @@ export function anchoredItems(): PackageItem[] {
     subject: s.subject,
   }));
   const leaves = records.map(leafHashOf);
-  const root = toHex(rootFromLeafHashes(leaves));
+  const head = treeHead(leaves);
+  const rangeHash = memoRangeHasher(leaves);
   return SPECS.map((s, i) => ({
     role: s.role,
     label: s.label,
@@ -160,8 +157,8 @@ export function anchoredItems(): PackageItem[] {
       record: records[i]!,
       // the fixture's log, where member 2 signs its submissions
       log: { logId: keccak256(toUtf8Bytes("jointledger.log.union.1")), operatorMember: 1, leafIndex: i },
-      head: { treeSize: leaves.length, rootHash: root, headIndex: 0 },
-      inclusionProof: inclusionProof(i, leaves.length, memoRangeHasher(leaves)),
+      head: { treeSize: head.treeSize, rootHash: toHex(head.rootHash), headIndex: 0 },
+      inclusionProof: inclusionProof(i, head.treeSize, rangeHash),
       anchor: {
         chainId: 20251n,
         evidenceLog: "0x5fbdb2315678afecb367f032d93f642f64180aa3",
