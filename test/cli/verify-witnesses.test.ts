@@ -5,14 +5,10 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fromHex } from "../../common/bytes.ts";
-import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
-import { formatCheckpoint } from "../../common/formats/checkpoint/checkpoint.ts";
-import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
-import { ed25519Signer, formatSignatureLine, signNote } from "../../common/formats/checkpoint/note.ts";
 import { kOfNPolicy } from "../../common/formats/checkpoint/policy.ts";
 import { EXIT_CODES, main, parseArgs } from "../../scripts/cli/verify.ts";
 import { DOCUMENT, sampleBundle } from "../support/bundle.fixture.ts";
+import { SAMPLE_LOG, SAMPLE_WITNESSES, witnessedSampleBundle } from "../support/witnesses.ts";
 
 function sink(): { write(text: string): boolean; text: () => string } {
   let text = "";
@@ -20,27 +16,10 @@ function sink(): { write(text: string): boolean; text: () => string } {
 }
 
 describe("verify CLI: --witness-policy", function () {
-  const log = ed25519Signer("jointledger.test/log", new Uint8Array(32).fill(1));
-  const court = cosigner("court.test/witness", new Uint8Array(32).fill(2));
-  const union = cosigner("union.test/witness", new Uint8Array(32).fill(3));
+  const log = SAMPLE_LOG;
+  const { court, union } = SAMPLE_WITNESSES;
+  const witnessedBundle = witnessedSampleBundle;
   let dir: string;
-
-  const witnessedBundle = (rootHash: Uint8Array): EvidenceBundle => {
-    const bundle = sampleBundle();
-    const real = formatCheckpoint({
-      origin: log.name,
-      treeSize: bundle.head.treeSize,
-      rootHash: fromHex(bundle.head.rootHash),
-    });
-    const cosigned = [court, union].map((w) => formatSignatureLine(w.cosign(real, 1_800_000_000))).join("");
-    const text = formatCheckpoint({ origin: log.name, treeSize: bundle.head.treeSize, rootHash });
-    const { leaf, generatedAt: _generatedAt, witnessed: _w, ...rest } = bundle;
-    return buildBundle({
-      ...rest,
-      record: leaf.record,
-      witnessed: { checkpoint: signNote(text, [log]) + cosigned, inclusionProof: bundle.inclusionProof },
-    });
-  };
 
   before(function () {
     dir = mkdtempSync(join(tmpdir(), "jl-verify-witness-"));
@@ -56,7 +35,7 @@ describe("verify CLI: --witness-policy", function () {
         2,
       ),
     );
-    const genuine = witnessedBundle(fromHex(sampleBundle().head.rootHash));
+    const genuine = witnessedBundle();
     writeFileSync(join(dir, "genuine.json"), JSON.stringify(genuine));
     writeFileSync(join(dir, "forked.json"), JSON.stringify(witnessedBundle(new Uint8Array(32).fill(7))));
     writeFileSync(join(dir, "plain.json"), JSON.stringify(sampleBundle()));

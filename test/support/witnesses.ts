@@ -1,13 +1,19 @@
 // Two C2SP witnesses (the court's and the union's, as the nodes run them) behind one local HTTP
 // server speaking tlog-witness, and the court's 2-of-2 policy over them: what an anchor service
-// under test sends its checkpoints to (ANCHOR_WITNESS_URLS, ANCHOR_WITNESS_POLICY_FILE).
+// under test sends its checkpoints to (ANCHOR_WITNESS_URLS, ANCHOR_WITNESS_POLICY_FILE). And,
+// offline, the sample bundle with a cosigned checkpoint, for the verifiers' witness checks.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryLevel } from "memory-level";
-import { ed25519Signer } from "../../common/formats/checkpoint/note.ts";
+import { fromHex } from "../../common/bytes.ts";
+import { buildBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { formatCheckpoint } from "../../common/formats/checkpoint/checkpoint.ts";
+import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
+import { ed25519Signer, formatSignatureLine, signNote } from "../../common/formats/checkpoint/note.ts";
 import { kOfNPolicy } from "../../common/formats/checkpoint/policy.ts";
 import { WitnessError } from "../../nodes/src/witness/errors.ts";
 import { Witness, type WitnessStore } from "../../nodes/src/witness/witness.ts";
+import { sampleBundle } from "./bundle.fixture.ts";
 
 export type WitnessPair = {
   /** name=url for each witness, as ANCHOR_WITNESS_URLS lists them. */
@@ -67,4 +73,38 @@ export async function startWitnessPair(origin = "jointledger.test/log"): Promise
     ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The sample bundle's log and its two witnesses, offline (fixed keys). */
+export const SAMPLE_LOG = ed25519Signer("jointledger.test/log", new Uint8Array(32).fill(1));
+export const SAMPLE_WITNESSES = {
+  court: cosigner("court.test/witness", new Uint8Array(32).fill(2)),
+  union: cosigner("union.test/witness", new Uint8Array(32).fill(3)),
+};
+
+/**
+ * sampleBundle() with a checkpoint of `rootHash` signed by the log, carrying the witnesses'
+ * cosignatures over the genuine head (so a root other than the bundle's is a fork the log
+ * re-signed with the witnesses' lines kept).
+ */
+export function witnessedSampleBundle(
+  rootHash: Uint8Array = fromHex(sampleBundle().head.rootHash),
+): EvidenceBundle {
+  const bundle = sampleBundle();
+  const origin = SAMPLE_LOG.name;
+  const real = formatCheckpoint({
+    origin,
+    treeSize: bundle.head.treeSize,
+    rootHash: fromHex(bundle.head.rootHash),
+  });
+  const cosigned = Object.values(SAMPLE_WITNESSES)
+    .map((w) => formatSignatureLine(w.cosign(real, 1_800_000_000)))
+    .join("");
+  const text = formatCheckpoint({ origin, treeSize: bundle.head.treeSize, rootHash });
+  const { leaf, generatedAt: _generatedAt, witnessed: _w, ...rest } = bundle;
+  return buildBundle({
+    ...rest,
+    record: leaf.record,
+    witnessed: { checkpoint: signNote(text, [SAMPLE_LOG]) + cosigned, inclusionProof: bundle.inclusionProof },
+  });
 }
