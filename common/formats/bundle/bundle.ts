@@ -7,6 +7,7 @@ import { z } from "zod";
 import { toHex } from "../../bytes.ts";
 import { EVIDENCE_STATES } from "../../chain/generated/enums.ts";
 import { CodedError } from "../../errors.ts";
+import { parseJsonText, parseWithSchema } from "../../json/parse.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
 import {
   DigestAlgorithm,
@@ -195,23 +196,22 @@ export function anchoringClaims(bundle: EvidenceBundle): EffectiveAnchor[] {
 
 /** Validates an already-parsed JSON value; throws BundleFormatError naming every bad field. */
 export function parseBundle(value: unknown): EvidenceBundle {
-  const result = EvidenceBundleSchema.safeParse(value);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (issue) => `${["bundle", ...issue.path].join(".")}: ${issue.message}`,
+  return parseWithSchema(
+    EvidenceBundleSchema,
+    value,
+    "bundle",
+    (issues) => new BundleFormatError("BUNDLE_INVALID", `invalid evidence bundle: ${issues}`),
   );
-  throw new BundleFormatError("BUNDLE_INVALID", `invalid evidence bundle: ${lines.join("; ")}`);
 }
 
 /** JSON text → bundle. */
 export function parseBundleJson(text: string): EvidenceBundle {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new BundleFormatError("BUNDLE_NOT_JSON", `evidence bundle is not JSON: ${(e as Error).message}`);
-  }
-  return parseBundle(value);
+  return parseBundle(
+    parseJsonText(
+      text,
+      (message) => new BundleFormatError("BUNDLE_NOT_JSON", `evidence bundle is not JSON: ${message}`),
+    ),
+  );
 }
 
 export type BundleInput = {

@@ -10,6 +10,7 @@ import { isAddress, type Provider } from "ethers";
 import { z } from "zod";
 import { RegistryReader } from "../../chain/registry.ts";
 import { CodedError } from "../../errors.ts";
+import { parseJsonText, parseWithSchema } from "../../json/parse.ts";
 
 export const TRUST_ANCHOR_FORMAT = "jointledger.trust-anchor/1";
 /** The name an anchor service and `npm start` give their trust anchor (for people; not fingerprinted). */
@@ -52,25 +53,21 @@ export type TrustAnchor = z.infer<typeof TrustAnchorSchema>;
 
 /** Validates an already-parsed JSON value; throws TrustAnchorError naming every bad field. */
 export function parseTrustAnchor(value: unknown): TrustAnchor {
-  const result = TrustAnchorSchema.safeParse(value);
-  if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (issue) => `${["trustAnchor", ...issue.path].join(".")}: ${issue.message}`,
+  return parseWithSchema(
+    TrustAnchorSchema,
+    value,
+    "trustAnchor",
+    (issues) => new TrustAnchorError("TRUST_ANCHOR_INVALID", `invalid trust anchor: ${issues}`),
   );
-  throw new TrustAnchorError("TRUST_ANCHOR_INVALID", `invalid trust anchor: ${lines.join("; ")}`);
 }
 
 export function parseTrustAnchorJson(text: string): TrustAnchor {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new TrustAnchorError(
-      "TRUST_ANCHOR_NOT_JSON",
-      `the trust anchor is not JSON: ${(e as Error).message}`,
-    );
-  }
-  return parseTrustAnchor(value);
+  return parseTrustAnchor(
+    parseJsonText(
+      text,
+      (message) => new TrustAnchorError("TRUST_ANCHOR_NOT_JSON", `the trust anchor is not JSON: ${message}`),
+    ),
+  );
 }
 
 /**
