@@ -101,6 +101,14 @@ export const NodeConfigSchema = z.object({
   /** The court's witness policy (C2SP tlog-policy file) the node's signed certificates judge cosignatures by; unset: not checked. */
   witnessPolicyFile: z.string().min(1).optional(),
   /**
+   * The consortium's member directory file (common/consortium/member-directory.ts): legal names and
+   * credit codes, served to the console only while its SHA-256 is the one governance set. Unset:
+   * GET /v1/members answers 409 and members go by number.
+   */
+  memberDirectoryFile: z.string().min(1).optional(),
+  /** Chain ids that are development chains: every console page marks them a test environment. */
+  testChainIds: z.preprocess(commaSeparated, z.array(z.coerce.number().int().min(1))).default([31337]),
+  /**
    * The seal (电子签章) this node signs verification certificates with: its certificate and its
    * PKCS #8 private key, PEM files (npm start: issued by the demo CA in data/pki). Unset: no
    * signed certificates (POST /verify/reports answers 409).
@@ -200,6 +208,8 @@ export const NODE_ENV: Record<keyof NodeConfig, string> = {
   publicUrl: "NODE_PUBLIC_URL",
   tsaTrustAnchorFiles: "NODE_TSA_TRUST_ANCHOR_FILES",
   witnessPolicyFile: "NODE_WITNESS_POLICY_FILE",
+  memberDirectoryFile: "NODE_MEMBER_DIRECTORY_FILE",
+  testChainIds: "NODE_TEST_CHAIN_IDS",
   sealCertificateFile: "NODE_SEAL_CERTIFICATE_FILE",
   sealKeyFile: "NODE_SEAL_KEY_FILE",
   contractRolePolicies: "NODE_CONTRACT_ROLE_POLICIES",

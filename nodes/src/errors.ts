@@ -90,6 +90,8 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
   /** A signed verification certificate was asked of a node that has no seal to sign it with (NODE_SEAL_CERTIFICATE_FILE, NODE_SEAL_KEY_FILE). */
   NODE_ERR_NO_SEAL: 409,
+  /** The console asked for member names and the node has no governed directory to give (none configured, none governed, or not the governed file). */
+  NODE_ERR_NO_MEMBER_DIRECTORY: 409,
   /** Another member's node is not in this node's directory, or does not answer. */
   NODE_ERR_PEER_UNAVAILABLE: 503,
   /** Another member's node refused the request (its code and status in details). */

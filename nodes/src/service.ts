@@ -25,6 +25,7 @@ import { openSharedStores, openStorage, type SharedStores } from "./wiring/stora
 import { openWitness } from "./witness/wiring.ts";
 import { openStaffRoom } from "./staff/room.ts";
 import { openCourtPage } from "./court-page/wiring.ts";
+import { consortiumView, type ConsortiumView } from "./member-names.ts";
 
 export type { NodeServiceOptions } from "./wiring/options.ts";
 
@@ -76,6 +77,14 @@ export async function createNodeService(options: NodeServiceOptions) {
     courtPage,
     metrics,
     ready: () => readiness.check(),
+    // the console's test-environment banner and member names
+    consortium: consortiumView({
+      chainId: chain.chainId,
+      testChainIds: config.testChainIds,
+      directoryFile: config.memberDirectoryFile,
+      provider: chain.provider,
+      consortiumRegistry: config.consortiumRegistry,
+    }),
   });
 
   let stopKeeper = () => {};
@@ -167,6 +176,7 @@ async function nodeApp(
     courtPage: Awaited<ReturnType<typeof openCourtPage>>;
     metrics: NodeMetrics;
     ready: () => ReturnType<ReturnType<typeof createReadiness>["check"]>;
+    consortium: ConsortiumView;
   },
 ) {
   const { config } = options;
@@ -198,6 +208,7 @@ async function nodeApp(
     ...(rooms.witness === undefined ? {} : { witness: rooms.witness }),
     courtPage: rooms.courtPage.page,
     verificationReports: rooms.courtPage.reports,
+    consortium: rooms.consortium,
     metrics: rooms.metrics,
     metricSources: {
       outboxCounts: () => rooms.writers.outbox.counts(),

@@ -32,6 +32,7 @@ import type { BatchFiles } from "../batch-files/batches.ts";
 import type { CourtPageOptions } from "../../../anchor-service/web/src/serve.ts";
 import type { VerificationReports } from "../court-page/reports.ts";
 import type { ServerTls } from "../../../common/service/tls.ts";
+import type { ConsortiumView } from "../member-names.ts";
 
 /** What /readyz answers: whether the node can serve now, and why not. */
 export type ReadyAnswer = { ready: boolean; reasons?: string[]; detail: unknown };
@@ -71,6 +72,8 @@ export type NodeDeps = {
   courtPage?: Omit<CourtPageOptions, "notFound">;
   /** Signed verification certificates and their reports, looked up by report id (absent: the routes are not served). */
   verificationReports?: VerificationReports;
+  /** The chain's environment and the governed member directory, for the console (absent: the routes are not served). */
+  consortium?: ConsortiumView;
   /** Staff accounts, console sessions and the audit trail (staff/; absent: the routes and the console are not served). */
   staff?: StaffRoom;
   /** Serve HTTPS with this certificate and key (common/service/tls.ts); absent: HTTP. */

@@ -21,6 +21,7 @@ import { reportRoutes } from "./reports.ts";
 import { witnessRoutes } from "./witness.ts";
 import { staffRoutes } from "./staff.ts";
 import { courtPageRoutes } from "./court-page.ts";
+import { consortiumRoutes } from "./consortium.ts";
 
 /** The loan road's order: applications, credit, decisions, approval, money, mandates and quotas, the ledger, reports, documents, cases. */
 export const ROUTE_FILES: readonly RouteFile[] = [
@@ -44,4 +45,5 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   witnessRoutes,
   staffRoutes,
   courtPageRoutes,
+  consortiumRoutes,
 ];
