@@ -3,7 +3,8 @@
 // sender (every write), plus a branch's governance key with an outbox and sender of its own.
 import { JsonRpcProvider, type Wallet } from "ethers";
 import type { Logger } from "pino";
-import { AnchorClient } from "../../../common/anchor/client.ts";
+import { AnchorClient, AnchorClientError, type RecordInput } from "../../../common/anchor/client.ts";
+import { coalescedSubmit } from "../../../common/anchor/coalesce.ts";
 import {
   ConsortiumRegistry,
   DisputeResolution,
@@ -32,8 +33,12 @@ export async function connectChain(config: NodeConfig, wallet: Wallet) {
   const chainId = (await provider.getNetwork()).chainId;
   const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
   const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
+  // concurrent requests' records share signed submissions (each answered once its own are durable)
+  const submit = coalescedSubmit((records: readonly RecordInput[]) => anchor.submit(records), {
+    separable: (error) => error instanceof AnchorClientError && error.code === "ANCHOR_CLIENT_REFUSED",
+  });
   const anchorRecords: AnchorEvidence = async (records) =>
-    (await anchor.submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
+    (await submit(records)).map((r) => ({ leafHash: r.leafHash, sequence: r.sequence }));
   return {
     provider,
     chainId,
