@@ -2,7 +2,7 @@
 // server.ts reads the environment; everything else receives a Config.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { parseEnvConfig } from "../../common/config/env.ts";
+import { commaList, parseEnvConfig } from "../../common/config/env.ts";
 import { OPS_CONFIG_FIELDS } from "../../common/config/ops.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
@@ -103,14 +103,6 @@ export const ConfigSchema = z.object({
   witnessPolicyFile: z.string().min(1).optional(),
   ...OPS_CONFIG_FIELDS,
 });
-
-/** A comma-separated environment value (or an array, from code) of `item`s; blanks dropped. */
-function commaList(item: z.ZodType<string, string>) {
-  return z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
-    .pipe(z.array(item));
-}
 
 export type Config = z.infer<typeof ConfigSchema>;
 

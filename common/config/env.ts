@@ -1,6 +1,6 @@
 // One way to read a service's configuration: each field from its environment variable (empty
 // means unset), validated by the service's zod schema; every problem reported by variable name.
-import type { z } from "zod";
+import { z } from "zod";
 
 export function parseEnvConfig<S extends z.ZodType>(
   schema: S,
@@ -19,4 +19,12 @@ export function parseEnvConfig<S extends z.ZodType>(
     throw new Error(`invalid ${service} configuration:\n${lines.join("\n")}`);
   }
   return parsed.data;
+}
+
+/** A comma-separated environment value (or an array, from code) of `item`s; blanks dropped. */
+export function commaList(item: z.ZodType<string, string>) {
+  return z
+    .union([z.string(), z.array(z.string())])
+    .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((a) => a.trim()).filter((a) => a !== ""))
+    .pipe(z.array(item));
 }
