@@ -40,26 +40,35 @@ function readPem(variable: string, file: string, marker: RegExp): string {
 const CERTIFICATE = /-----BEGIN CERTIFICATE-----/;
 const PRIVATE_KEY = /-----BEGIN (?:RSA |EC )?PRIVATE KEY-----/;
 
+/** The names of a service's TLS variables (env files written by tools use these too). */
+export function tlsEnvNames(prefix: string): { certFile: string; keyFile: string; caFile: string } {
+  return {
+    certFile: `${prefix}_TLS_CERT_FILE`,
+    keyFile: `${prefix}_TLS_KEY_FILE`,
+    caFile: `${prefix}_TLS_CA_FILE`,
+  };
+}
+
 /** The service's TLS settings from `<prefix>_TLS_*`; none set: plain HTTP and the public roots. */
 export function tlsFromEnv(env: NodeJS.ProcessEnv, prefix: string): ServiceTls {
-  const name = (suffix: string) => `${prefix}_TLS_${suffix}`;
-  const value = (suffix: string) => {
-    const v = env[name(suffix)];
+  const names = tlsEnvNames(prefix);
+  const value = (name: string) => {
+    const v = env[name];
     return v === undefined || v === "" ? undefined : v;
   };
-  const [certFile, keyFile, caFile] = [value("CERT_FILE"), value("KEY_FILE"), value("CA_FILE")];
+  const [certFile, keyFile, caFile] = [value(names.certFile), value(names.keyFile), value(names.caFile)];
   if ((certFile === undefined) !== (keyFile === undefined))
-    throw new TlsConfigError(`${name("CERT_FILE")} and ${name("KEY_FILE")} go together: set both or neither`);
+    throw new TlsConfigError(`${names.certFile} and ${names.keyFile} go together: set both or neither`);
   return {
     ...(certFile === undefined || keyFile === undefined
       ? {}
       : {
           server: {
-            cert: readPem(name("CERT_FILE"), certFile, CERTIFICATE),
-            key: readPem(name("KEY_FILE"), keyFile, PRIVATE_KEY),
+            cert: readPem(names.certFile, certFile, CERTIFICATE),
+            key: readPem(names.keyFile, keyFile, PRIVATE_KEY),
           },
         }),
-    ...(caFile === undefined ? {} : { ca: readPem(name("CA_FILE"), caFile, CERTIFICATE) }),
+    ...(caFile === undefined ? {} : { ca: readPem(names.caFile, caFile, CERTIFICATE) }),
   };
 }
 

@@ -10,6 +10,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
+import { tlsFromEnv } from "../../common/service/tls.ts";
 import { SigningKey, Wallet, computeAddress, getAddress } from "ethers";
 import { parse as parseYaml } from "yaml";
 import { configFromEnv } from "../../anchor-service/src/config.ts";
@@ -313,6 +317,48 @@ describe("Besu network generator", function () {
     expect(keys.size).to.equal(1);
   });
 
+  it("turns HTTPS on for every service with a certificate from the network's CA, which clients trusting that CA accept", async function () {
+    const anchorTls = tlsFromEnv(parseEnv(await read("env/anchor.env")), "ANCHOR");
+    const services = [
+      { url: manifest.anchor.url, tls: anchorTls },
+      ...(await Promise.all(
+        manifest.members.map(async (m) => ({
+          url: m.node.url,
+          tls: tlsFromEnv(parseEnv(await read(m.node.envFile)), "NODE"),
+        })),
+      )),
+    ];
+    const ca = await read("tls/ca.pem");
+    const trusting = new Agent({ connect: { ca } });
+    const untrusting = new Agent();
+    try {
+      for (const service of services) {
+        expect(service.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+        expect(service.tls.ca).to.equal(ca);
+        // the service's own certificate and key, served on an ephemeral port
+        const server = createHttpsServer(service.tls.server!, (_request, response) => response.end("ok"));
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+        try {
+          expect(await (await undiciFetch(url, { dispatcher: trusting })).text()).to.equal("ok");
+          const refused = await undiciFetch(url, { dispatcher: untrusting }).then(
+            () => "answered",
+            (error: unknown) => (error as { cause?: { code?: string } }).cause?.code,
+          );
+          expect(refused).to.equal("UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+        } finally {
+          server.close();
+        }
+      }
+    } finally {
+      await trusting.close();
+      await untrusting.close();
+    }
+    expect(new Set(services.map((s) => s.tls.server!.cert)).size, "one certificate per service").to.equal(
+      services.length,
+    );
+  });
+
   it("keeps every secret readable by its owner only", async function () {
     const secret = [
       "env/anchor.env",
@@ -350,7 +396,14 @@ describe("Besu network generator", function () {
         "1024",
       ]);
     const [one, two] = [await generateBesuNetwork(seeded("a")), await generateBesuNetwork(seeded("b"))];
-    expect(two.files).to.deep.equal(one.files);
+    // TLS keys come from WebCrypto, fresh each run; the paths naming them are the same
+    const keyMaterial = (file: { path: string }) =>
+      file.path.startsWith("tls/") || file.path.endsWith(".key");
+    const stable = (network: typeof one) =>
+      network.files.map((file) =>
+        keyMaterial(file) && !file.path.endsWith("master.key") ? { ...file, content: "" } : file,
+      );
+    expect(stable(two)).to.deep.equal(stable(one));
     const random = await generateBesuNetwork(
       parseBesuArgs(["--out", path.join(dir, "c"), "--install-dir", "/opt/jl", "--scrypt-n", "1024"]),
     );

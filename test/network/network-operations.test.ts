@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEnv } from "node:util";
+import { tlsFromEnv, trustOnly } from "../../common/service/tls.ts";
 import { Contract, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { CONSORTIUM_REGISTRY_ABI, EVIDENCE_LOG_ABI } from "../../common/chain/generated/abis.ts";
@@ -48,6 +49,7 @@ describe("network operations on a generated network (deploy, services from env f
   let registry: Contract;
   let anchor: AnchorService | undefined;
   let branch: NodeService | undefined;
+  let untrust = () => {};
   const file = (name: string) => path.join(dir, name);
   const quotaOnChain = (name: string) =>
     registry.getFunction("parameter")(keccak256(toUtf8Bytes(name))) as Promise<bigint>;
@@ -103,6 +105,7 @@ describe("network operations on a generated network (deploy, services from env f
     await proxy?.close();
     await anvil?.stop();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    untrust();
   });
 
   it("deploy.ts bootstraps the consortium with the generated, unfunded keys where the env files expect it", async function () {
@@ -159,24 +162,21 @@ describe("network operations on a generated network (deploy, services from env f
     expect(again.stdout).to.contain(`already deployed (deploy block ${deployBlock})`);
   });
 
-  it("the anchor service and a branch's node start from the generated env files and serve", async function () {
-    const anchorConfig = {
-      ...configFromEnv(await env("env/anchor.env")),
-      logLevel: "silent" as const,
-      commitIntervalMs: 200,
-    };
-    anchor = await createAnchorService({ config: anchorConfig, logger: false });
+  it("the anchor service and a branch's node start from the generated env files and serve over HTTPS", async function () {
+    const anchorEnv = await env("env/anchor.env");
+    const anchorConfig = { ...configFromEnv(anchorEnv), logLevel: "silent" as const, commitIntervalMs: 200 };
+    // the env files' TLS: each service's certificate, and this process trusting the network's CA alone
+    const anchorTls = tlsFromEnv(anchorEnv, "ANCHOR");
+    untrust = trustOnly(anchorTls.ca!);
+    anchor = await createAnchorService({ config: anchorConfig, logger: false, tls: anchorTls.server! });
     await anchor.start();
     const anchorUrl = await anchor.app.listen({ host: anchorConfig.host, port: anchorConfig.port });
     expect(anchorUrl).to.equal(manifest.anchor.url);
 
     const branchA = manifest.members.find((m) => m.key === "branchA")!;
-    const config = {
-      ...nodeConfigFromEnv(await env(branchA.node.envFile)),
-      logLevel: "silent" as const,
-      indexerPollMs: 100,
-    };
-    branch = await createNodeService({ config, logger: false });
+    const branchEnv = await env(branchA.node.envFile);
+    const config = { ...nodeConfigFromEnv(branchEnv), logLevel: "silent" as const, indexerPollMs: 100 };
+    branch = await createNodeService({ config, logger: false, tls: tlsFromEnv(branchEnv, "NODE").server! });
     expect(branch.wallet.address).to.equal(branchA.node.account);
     // the branch anchors a record with its key from the keystore
     const body = JSON.stringify({ records: [recordFor("network operations")] });
@@ -234,6 +234,11 @@ describe("network operations on a generated network (deploy, services from env f
       headers: { authorization: "Bearer not-a-token" },
     });
     expect(refused.statusCode).to.equal(401);
+    // the node reaches the anchor service over HTTPS, its certificate checked against the network's CA
+    const readiness = (await branch.app.inject({ method: "GET", url: "/readyz" })).json() as {
+      detail: { anchor: { ok: boolean } };
+    };
+    expect(readiness.detail.anchor.ok).to.equal(true);
     expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
   });
 

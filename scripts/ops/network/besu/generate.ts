@@ -25,6 +25,7 @@ import { qbftGenesis } from "./genesis.ts";
 import { keyPair, secretSource, type KeyPair, type SecretSource } from "./keys.ts";
 import { besuWarnings, qbftTolerance, type BesuOptions, type Tolerance } from "./options.ts";
 import { networkReadme } from "./readme.ts";
+import { networkTls, tlsEnvLines } from "./tls.ts";
 
 export type GeneratedFile = { path: string; content: string; secret: boolean };
 
@@ -123,7 +124,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
   const contracts = predictedAddresses(deployer.address);
   const anchorOperator = account("union/anchor");
   const consortiumKey = secrets.bytes32("consortium-key");
-  const anchorUrl = `http://127.0.0.1:${options.anchorPort}`;
+  const anchorUrl = `https://127.0.0.1:${options.anchorPort}`;
   // spread the services over the RPC nodes: anchor, then the members in order
   const serviceRpc = (i: number) => rpcUrl(rpcNodes[i % rpcNodes.length]!);
 
@@ -150,7 +151,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
         ...(governanceKey === undefined ? [] : [governanceKey.address]),
       ],
       node: {
-        url: `http://127.0.0.1:${options.nodePort + i}`,
+        url: `https://127.0.0.1:${options.nodePort + i}`,
         account: key.address,
         envFile: `env/node-${f.key}.env`,
         keystoreFile: `secrets/${f.key}/keystore.json`,
@@ -192,21 +193,33 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
   );
   add("secrets/deployer.password", `${deployerPassword}\n`, true);
 
+  // the services speak HTTPS with certificates from the network's own CA (tls.ts)
+  const nodeTlsName = (member: MemberKey) => `node-${member}`;
+  const tls = await networkTls([
+    { name: "anchor", secretDir: "secrets/union" },
+    ...members.map((m) => ({ name: nodeTlsName(m.key), secretDir: `secrets/${m.key}` })),
+  ]);
+  for (const file of tls.files) add(file.path, file.content, file.secret);
+  const tlsLines = (prefix: string, service: string) => tlsEnvLines(prefix, tls.paths.get(service)!, install);
+
   add(
     "env/anchor.env",
-    anchorEnv({
-      host: "127.0.0.1",
-      port: options.anchorPort,
-      dataDir: install("data", "anchor"),
-      rpcUrl: serviceRpc(0),
-      evidenceLog: contracts.evidenceLog,
-      consortiumRegistry: contracts.consortiumRegistry,
-      evidenceRegistry: contracts.evidenceRegistry,
-      logId: UNION_LOG_ID,
-      operatorKey: anchorOperator.privateKey,
-      confirmations: 0,
-      logPageBlocks: options.maxLogsRange,
-    }),
+    anchorEnv(
+      {
+        host: "127.0.0.1",
+        port: options.anchorPort,
+        dataDir: install("data", "anchor"),
+        rpcUrl: serviceRpc(0),
+        evidenceLog: contracts.evidenceLog,
+        consortiumRegistry: contracts.consortiumRegistry,
+        evidenceRegistry: contracts.evidenceRegistry,
+        logId: UNION_LOG_ID,
+        operatorKey: anchorOperator.privateKey,
+        confirmations: 0,
+        logPageBlocks: options.maxLogsRange,
+      },
+      tlsLines("ANCHOR", "anchor"),
+    ),
     true,
   );
 
@@ -279,6 +292,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
           users: usersOf(member.kind).map((u) => ({ ...u, tokenSha256: tokenSha256(tokens[u.user]!) })),
         },
         member.name,
+        tlsLines("NODE", nodeTlsName(member.key)),
       ),
       true,
     );

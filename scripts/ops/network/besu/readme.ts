@@ -21,7 +21,8 @@ the JointLedger repository.
 > **This folder holds secrets.** \`nodes/*/key\` are the nodes' private keys (a validator's key
 > signs blocks), \`secrets/\` holds every founding member's account keystore, master key and API
 > tokens (and the union's and branches' governance keystores), and \`env/\` holds keystore passwords, the anchor operator's key and the consortium's
-> borrower-key secret. Never commit this folder. Give each institution only its own files
+> borrower-key secret; \`secrets/tls-ca.key\` is the key of the CA the services' HTTPS
+> certificates (\`tls/\`) come from, and \`secrets/<member>/*-tls.key\` their keys. Never commit this folder. Give each institution only its own files
 > (its validator's \`nodes/validator-N/\`, its \`env/node-<member>.env\` and \`secrets/<member>/\`)
 > and keep an encrypted offline copy of the rest.
 
