@@ -116,27 +116,21 @@ describe("common/lending/apr: the method picks the convention", () => {
 
 describe("common/lending/apr: fee-free loans are exactly their nominal rate", () => {
   for (const aprBps of RATES) {
-    it(`equal installment at ${aprBps} bps, 1..36 months, 3,000 / 10,000 / 200,000 yuan`, () => {
-      for (const principalFen of PRINCIPALS) {
-        for (let n = 1; n <= 36; n++) {
-          expect(
-            allInAprBps(equalInstallment(n, aprBps, "2026-01-31", principalFen)),
-            `${principalFen} fen, ${n} months`,
-          ).to.equal(aprBps);
+    for (const [name, loan] of [
+      ["equal installment", equalInstallment],
+      ["interest first", interestFirst],
+    ] as const) {
+      it(`${name} at ${aprBps} bps, 1..36 months, 3,000 / 10,000 / 200,000 yuan`, () => {
+        for (const principalFen of PRINCIPALS) {
+          for (let n = 1; n <= 36; n++) {
+            expect(
+              allInAprBps(loan(n, aprBps, "2026-01-31", principalFen)),
+              `${principalFen} fen, ${n} months`,
+            ).to.equal(aprBps);
+          }
         }
-      }
-    });
-
-    it(`interest first at ${aprBps} bps, 1..36 months, 3,000 / 10,000 / 200,000 yuan`, () => {
-      for (const principalFen of PRINCIPALS) {
-        for (let n = 1; n <= 36; n++) {
-          expect(
-            allInAprBps(interestFirst(n, aprBps, "2026-01-31", principalFen)),
-            `${principalFen} fen, ${n} months`,
-          ).to.equal(aprBps);
-        }
-      }
-    });
+      });
+    }
 
     it(`bullet at ${aprBps} bps, 10,000 yuan over 7, 30, 90, 365 and 1096 days`, () => {
       for (const days of [7, 30, 90, 365, 1096])
