@@ -7,15 +7,12 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { formatYuan } from "../../common/lending/money.ts";
+import type { BooksEntry } from "../../nodes/src/reconcile/reconcile.ts";
 import type { NodeName } from "../ops/local/manifest.ts";
 
-export type BookedFlow = {
-  serial: string;
-  loanId: string;
-  type: "disbursement" | "repayment";
+/** A flow as the core-banking system books it: a row of the books file the node reconciles, fen as text. */
+export type BookedFlow = Pick<BooksEntry, "serial" | "loanId" | "type" | "valueDate" | "accountMasked"> & {
   amountFen: string;
-  valueDate: string;
-  accountMasked: string;
 };
 
 export class CoreBanking {
