@@ -1,8 +1,9 @@
 // A daily batch file taken in: checked whole (csv.ts), stored durably with its rows, then each
 // row recorded as a flow (its voucher anchored and its chain write queued in the outbox, by the
-// caller's `record`) in file order, resumed after a restart where it stopped. Progress and the
-// result are read from the outbox: each row confirmed with its transaction and block, failed
-// with the ledger's error, refused by the node before it was queued, or still on its way. The
+// caller's `record`) many at once, a loan's rows in file order, resumed after a restart where it
+// stopped. Progress and the result are read from the outbox: each row confirmed with its
+// transaction and block, failed with the ledger's error, refused by the node before it was
+// queued, or still on its way. The
 // same file uploaded again is the same batch (its id is the file's hash); a row's serial is its
 // flow's serial, so a row already recorded is never recorded twice.
 import { createHash } from "node:crypto";
@@ -25,7 +26,7 @@ type StoredBatch = {
   uploadedBy: string;
   createdAt: string;
   rows: StoredRow[];
-  /** Rows before this index have been handed to `record` (recorded or refused). */
+  /** Every row before this index has been recorded or refused (later ones may have been too). */
   next: number;
   refused: Record<string, Refusal>;
 };
@@ -56,6 +57,8 @@ export type BatchProgress = {
 
 /** Rows recorded between two durable progress marks (a restart re-records at most these, idempotently). */
 const MARK_EVERY = 50;
+/** Rows being recorded at once (their loans' rows still one after another). */
+const ROWS_IN_FLIGHT = 64;
 /** Wait before taking up a batch again after a row could not be taken (not refused: failed to record). */
 const RETRY_MS = 2_000;
 
@@ -195,44 +198,79 @@ export class BatchFiles {
     this.#running.set(id, task);
   }
 
-  /** Hand the batch's rows to `record` in file order, marking progress durably every few rows. */
+  /**
+   * Hand the batch's rows to `record`, up to ROWS_IN_FLIGHT at once (their vouchers share anchor
+   * submissions, their flows are queued together), a loan's rows one after another in file order
+   * (the outbox then books them in that order). `next` moves over the rows done without a gap and
+   * is marked durably every few rows: a restart takes up at most the rows in flight and those
+   * since the last mark again, which their serials make harmless.
+   */
   async #take(id: string): Promise<void> {
     const batch = (await this.#batches.get(id))!;
-    let since = 0;
-    while (batch.next < batch.rows.length && !this.#stopping) {
-      const row = batch.rows[batch.next]!;
-      try {
-        await this.#record(
-          batch.kind,
-          {
-            line: row.line,
-            serial: row.serial,
-            loanId: row.loanId,
-            amountFen: BigInt(row.amountFen),
-            ...(row.accountHash === undefined ? {} : { accountHash: row.accountHash }),
-          },
-          batch.uploadedBy,
-        );
-      } catch (error) {
-        const coded = error as { code?: unknown; message?: unknown };
-        // a coded refusal is the node's answer for this row; anything else (the anchor service
-        // down, say) stops the batch here, to be taken up again by the next resume
-        if (typeof coded.code !== "string" || !coded.code.startsWith("NODE_ERR_")) {
-          await this.#batches.put(id, batch, { sync: true });
-          throw error;
-        }
-        batch.refused[row.serial] = {
-          code: coded.code,
-          message: typeof coded.message === "string" ? coded.message : "",
-        };
-      }
-      batch.next++;
-      if (++since >= MARK_EVERY || batch.next === batch.rows.length) {
+    const done = new Set<number>();
+    const lastOfLoan = new Map<string, Promise<void>>();
+    const running = new Set<Promise<void>>();
+    let stoppedBy: { error: unknown } | undefined;
+    let marked = batch.next;
+    const advance = () => {
+      while (done.delete(batch.next)) batch.next++;
+    };
+    for (let i = batch.next; i < batch.rows.length; i++) {
+      while (running.size >= ROWS_IN_FLIGHT) await Promise.race(running);
+      advance();
+      if (batch.next - marked >= MARK_EVERY) {
+        marked = batch.next;
         await this.#batches.put(id, batch, { sync: true });
-        since = 0;
       }
+      if (this.#stopping || stoppedBy !== undefined) break;
+      const row = batch.rows[i]!;
+      const before = lastOfLoan.get(row.loanId);
+      const task: Promise<void> = (async () => {
+        await before;
+        // a row of a loan whose earlier row could not be taken waits for the next run
+        if (stoppedBy !== undefined) return;
+        await this.#takeRow(batch, row);
+        done.add(i);
+      })()
+        .catch((error: unknown) => {
+          stoppedBy ??= { error };
+        })
+        .finally(() => running.delete(task));
+      running.add(task);
+      lastOfLoan.set(row.loanId, task);
     }
+    await Promise.all(running);
+    advance();
     await this.#batches.put(id, batch, { sync: true });
+    if (stoppedBy !== undefined) throw stoppedBy.error;
+  }
+
+  /** One row to `record`: recorded, or refused with the node's coded error (kept in the batch). */
+  async #takeRow(batch: StoredBatch, row: StoredRow): Promise<void> {
+    try {
+      await this.#record(
+        batch.kind,
+        {
+          line: row.line,
+          serial: row.serial,
+          loanId: row.loanId,
+          amountFen: BigInt(row.amountFen),
+          ...(row.accountHash === undefined ? {} : { accountHash: row.accountHash }),
+        },
+        batch.uploadedBy,
+      );
+      // taken again after a restart: an earlier run's refusal no longer stands
+      delete batch.refused[row.serial];
+    } catch (error) {
+      const coded = error as { code?: unknown; message?: unknown };
+      // a coded refusal is the node's answer for this row; anything else (the anchor service
+      // down, say) stops the batch, to be taken up again from its first row not done
+      if (typeof coded.code !== "string" || !coded.code.startsWith("NODE_ERR_")) throw error;
+      batch.refused[row.serial] = {
+        code: coded.code,
+        message: typeof coded.message === "string" ? coded.message : "",
+      };
+    }
   }
 }
 
