@@ -33,6 +33,8 @@ export type IssuedCertificate = {
 export type DemoCa = IssuedCertificate & {
   /** Issues a branch's seal certificate for `branchName` (the organisation that seals). */
   issueBranchSeal(branchName: string, now?: Date): Promise<IssuedCertificate>;
+  /** Issues the seal a verifying node (the court's, the union's) signs its verification certificates with. */
+  issueVerificationSeal(institution: string, now?: Date): Promise<IssuedCertificate>;
   /** Issues a borrower's signing certificate for `borrowerName`. */
   issueBorrowerCertificate(borrowerName: string, now?: Date): Promise<IssuedCertificate>;
   /** Issues a time-stamping authority's certificate (RFC 3161: id-kp-timeStamping alone, critical) for `tsaName`. */
@@ -127,6 +129,12 @@ function demoCaOf(root: IssuedCertificate): DemoCa {
       issue(
         `CN=${rdnValue(branchName)} 电子签章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
         DEMO_POLICY.branchSeal,
+        at,
+      ),
+    issueVerificationSeal: (institution, at) =>
+      issue(
+        `CN=${rdnValue(institution)} 核验专用章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
+        DEMO_POLICY.verificationSeal,
         at,
       ),
     issueBorrowerCertificate: (borrowerName, at) =>

@@ -11,4 +11,6 @@ export const DEMO_POLICY = {
   timeStamping: "2.999.7100.3",
   /** A consortium service's TLS certificate (HTTPS between nodes and the anchor service). */
   tlsService: "2.999.7100.4",
+  /** A verifying node's seal on the verification certificates it signs (核验专用章): not a lender's seal, so it seals no contract. */
+  verificationSeal: "2.999.7100.5",
 } as const;

@@ -122,7 +122,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     // RPC); it signs certificates with the court's seal, issued by the demo CA as npm start's is
     const courtPort = await freePort();
     const courtPublicUrl = `http://127.0.0.1:${courtPort}`;
-    const seal = await (await createDemoCa()).issueBranchSeal("杭州互联网法院（演示）");
+    const seal = await (await createDemoCa()).issueVerificationSeal("杭州互联网法院（演示）");
     const courtReports = (sealed: boolean) =>
       new VerificationReports({
         store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("verification-reports", {

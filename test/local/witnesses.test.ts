@@ -119,6 +119,34 @@ describe("npm start: the court's and the union's witnesses (real processes)", fu
       started!.consortium.manifest.contracts.consortiumRegistry.toLowerCase(),
     );
     expect(settings.tsaRoots).to.have.length(1);
+
+    // it signs certificates with the court's verification seal from data/pki, checking the witnesses by the court's policy
+    const bundle = await anchorAndWitness(started!.client);
+    const signed = await fetch(`${nodes.court.url}/verify/reports`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ bundle }),
+    });
+    expect(signed.status, await signed.clone().text()).to.equal(201);
+    const { report, pdf } = (await signed.json()) as {
+      report: {
+        verifier: { seal: string };
+        simpleReport: { indication: string; subIndication?: string };
+        detailedReport: { checks: Array<{ id: string; indication: string }> };
+      };
+      pdf: string;
+    };
+    expect(report.verifier.seal).to.contain("核验专用章");
+    // no document was given: the evidence holds, the document is not compared
+    expect(report.simpleReport).to.deep.equal({
+      indication: "INDETERMINATE",
+      subIndication: "SIGNED_DATA_NOT_FOUND",
+    });
+    const checks = Object.fromEntries(report.detailedReport.checks.map((c) => [c.id, c.indication]));
+    for (const id of ["headOnChain", "blockAndTime", "trustedTime", "witnesses"])
+      expect(checks[id], id).to.equal("PASSED");
+    const certificate = await fetch(`${nodes.court.url}${pdf}`);
+    expect(certificate.headers.get("content-type")).to.equal("application/pdf");
   });
 
   it("goes on cosigning after the anchor service and the court's node restart", async function () {

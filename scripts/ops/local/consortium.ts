@@ -316,7 +316,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         nodeProcess(context, node, {
           keystorePassword: keys.password,
           consortiumKey: keys.consortiumKey,
-          ...(witnesses?.nodeEnv[node] === undefined ? {} : { env: witnesses.nodeEnv[node] }),
+          // a witnessing node's witness, a verifying node's seal
+          env: { ...contractCa.nodeEnv[node], ...witnesses?.nodeEnv[node] },
         }),
       );
     }

@@ -1,13 +1,20 @@
 // The local consortium's demo CA for electronic contracts (电子合同 CA 加签, 演示用 / demo only):
 // a root kept in <data>/pki (created on the first start, reused afterwards), each branch's seal
-// certificate and key issued under it, and the nodes' contract configuration — the root as their
+// certificate and key issued under it (and the court's and the union's verification seals, which
+// sign their nodes' verification certificates), and the nodes' contract configuration — the root as their
 // only trust anchor (NODE_CONTRACT_TRUST_ANCHOR_FILES), the parties' names, the dispute clause.
 // Everything it issues says 演示用 / Demo in its subject; a production node trusts the licensed
 // CA's roots instead (common/pki/README.md). The demo (`npm run demo`) issues the borrowers'
 // signing certificates under the same root and seals with the branches' keys from here.
 import { access, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { type DemoCa, createDemoCa, loadDemoCa, saveDemoCa } from "../../../common/pki/demo-ca.ts";
+import {
+  type DemoCa,
+  type IssuedCertificate,
+  createDemoCa,
+  loadDemoCa,
+  saveDemoCa,
+} from "../../../common/pki/demo-ca.ts";
 import { x509 } from "../../../common/pki/x509.ts";
 import type { SigningIdentity } from "../../../nodes/src/e-contract/sign.ts";
 import { DEMO_MEMBERS } from "./deployment.ts";
@@ -16,10 +23,13 @@ import { NODE_NAMES, type NodeName } from "./manifest.ts";
 /** Where the demo CA and the branches' seals live under the data directory. */
 export const pkiDir = (dataDir: string) => path.join(path.resolve(dataDir), "pki");
 const ROOT_FILE = "demo-root-ca.pem";
-const sealFiles = (dataDir: string, node: NodeName) => ({
-  certificate: path.join(pkiDir(dataDir), `${node}-seal.pem`),
-  key: path.join(pkiDir(dataDir), `${node}-seal.key`),
+const sealFiles = (dataDir: string, node: NodeName, kind: "seal" | "verification-seal" = "seal") => ({
+  certificate: path.join(pkiDir(dataDir), `${node}-${kind}.pem`),
+  key: path.join(pkiDir(dataDir), `${node}-${kind}.key`),
 });
+
+/** The nodes that verify evidence for others and sign verification certificates with a seal of their own. */
+const VERIFYING_NODES = ["court", "union"] as const satisfies readonly NodeName[];
 
 /** What the contracts print for each member: its name (demo) and a unified social credit code (demo, not a real one). */
 export const CONTRACT_PARTIES: Record<NodeName, { name: string; identifier: string }> = {
@@ -62,18 +72,32 @@ export async function branchSeal(dataDir: string, node: NodeName): Promise<Signi
  * The demo CA and every branch's seal in <data>/pki (each made once), and the environment that
  * gives every node its contract configuration.
  */
-export async function ensureContractCa(
-  dataDir: string,
-): Promise<{ rootFile: string; created: boolean; env: Record<string, string> }> {
+export async function ensureContractCa(dataDir: string): Promise<{
+  rootFile: string;
+  created: boolean;
+  env: Record<string, string>;
+  /** Each verifying node's own variables: its verification seal (NODE_SEAL_*). */
+  nodeEnv: Partial<Record<NodeName, Record<string, string>>>;
+}> {
   const { ca, created } = await demoContractCa(dataDir);
-  for (const node of NODE_NAMES) {
-    if (DEMO_MEMBERS[node].kind !== "branch") continue;
-    const files = sealFiles(dataDir, node);
-    if ((await exists(files.certificate)) && (await exists(files.key))) continue;
-    const seal = await ca.issueBranchSeal(CONTRACT_PARTIES[node].name);
+  /** Issues into `files` once: the key 0600, the certificate beside it. */
+  const issueOnce = async (files: ReturnType<typeof sealFiles>, issue: () => Promise<IssuedCertificate>) => {
+    if ((await exists(files.certificate)) && (await exists(files.key))) return;
+    const seal = await issue();
     const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", seal.privateKey);
     await writeFile(files.key, x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
     await writeFile(files.certificate, seal.certificatePem);
+  };
+  for (const node of NODE_NAMES) {
+    if (DEMO_MEMBERS[node].kind !== "branch") continue;
+    await issueOnce(sealFiles(dataDir, node), () => ca.issueBranchSeal(CONTRACT_PARTIES[node].name));
+  }
+  // the court's and the union's verification seals (核验专用章): their nodes sign certificates with them
+  const nodeEnv: Partial<Record<NodeName, Record<string, string>>> = {};
+  for (const node of VERIFYING_NODES) {
+    const files = sealFiles(dataDir, node, "verification-seal");
+    await issueOnce(files, () => ca.issueVerificationSeal(CONTRACT_PARTIES[node].name));
+    nodeEnv[node] = { NODE_SEAL_CERTIFICATE_FILE: files.certificate, NODE_SEAL_KEY_FILE: files.key };
   }
   const rootFile = path.join(pkiDir(dataDir), ROOT_FILE);
   const parties = Object.fromEntries(
@@ -82,6 +106,7 @@ export async function ensureContractCa(
   return {
     rootFile,
     created,
+    nodeEnv,
     env: {
       NODE_CONTRACT_TRUST_ANCHOR_FILES: rootFile,
       NODE_CONTRACT_PARTIES: JSON.stringify(parties),
