@@ -4,7 +4,7 @@
 // evidence chain on chain. One stored ZIP (zip.ts).
 import { PDFDocument } from "pdf-lib";
 import { embedCjkFont } from "./cjk-font.ts";
-import type { EvidencePackage, ItemOutcome, PackageCheck } from "./check.ts";
+import type { EvidencePackage, ItemCheck, ItemOutcome, PackageCheck } from "./check.ts";
 import { zipStored } from "./zip.ts";
 
 const OUTCOME_NAMES: Record<ItemOutcome, string> = {
@@ -26,16 +26,13 @@ export type Manifest = {
   ok: boolean;
   evidenceChain: PackageCheck["evidenceChain"];
   missing: PackageCheck["missing"];
-  items: Array<{
-    original: string;
-    bundle: string;
-    role: string;
-    label: string;
-    leafHash: string;
-    sha256: string;
-    outcome: ItemOutcome;
-    reason: string;
-  }>;
+  /** Each item's check, with where its original and bundle stand in the archive. */
+  items: Array<
+    Pick<ItemCheck, "role" | "label" | "leafHash" | "sha256" | "outcome" | "reason"> & {
+      original: string;
+      bundle: string;
+    }
+  >;
 };
 
 export async function caseArchive(pkg: EvidencePackage, check: PackageCheck, at: Date): Promise<CaseArchive> {

@@ -65,10 +65,8 @@ export type ChainFacts = {
 
 export type ItemOutcome = "verified" | "altered" | "bad-bundle" | "wrong-loan" | "unexpected";
 
-export type ItemCheck = {
-  role: EvidenceRole;
-  label: string;
-  leafHash: string;
+/** One item's result: the item as handed over (role, label, leaf) and what the check found. */
+export type ItemCheck = Pick<PackageItem, "role" | "label" | "leafHash"> & {
   outcome: ItemOutcome;
   reason: string;
   sha256: string;
