@@ -40,6 +40,8 @@ const en = {
   done: "Verification finished.",
 
   errNoInput: "Choose a document first (or open a verification link).",
+  errNeedBundle:
+    "This page is served by a node that keeps no evidence log: add the evidence bundle (.evidence.json) delivered with the document.",
   errUnknownDigest:
     "No evidence record for this document was found in this log. A document changed by even one byte has a different digest. If you have its evidence bundle, add it and verify again.",
   errPending: "This document was received but is not anchored on the chain yet. Try again in a minute.",
@@ -252,6 +254,7 @@ const zh = {
   done: "核验完成。",
 
   errNoInput: "请先选择文件（或打开核验链接）。",
+  errNeedBundle: "本页由不保存存证日志的节点提供：请同时选择随文件交付的证据包（.evidence.json）。",
   errUnknownDigest:
     "在本存证日志中未找到该文件的存证记录。文件即使只改动一个字节，摘要也会不同。如有证据包，请一并提供后重新核验。",
   errPending: "该文件已被接收，但尚未锚定到链上。请一分钟后重试。",

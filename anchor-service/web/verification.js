@@ -48,6 +48,8 @@ export async function runVerification(input, info, settings, progress) {
   if (input.bundleFile !== null) {
     bundle = await readBundleFile(input.bundleFile);
   } else {
+    // a node serves no evidence log (no /v1/info): there the evidence comes with its bundle
+    if (info === null) throw new PageError("errNeedBundle");
     let leaf = input.leaf;
     if (leaf === null) {
       if (document === null) throw new PageError("errNoInput");

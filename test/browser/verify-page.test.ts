@@ -618,6 +618,11 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       `is not the consortium's official EvidenceLog ${chain.deployment.addresses.evidenceLog.toLowerCase()}`,
     );
     await screenshot(page, "court-node-forged-en.png");
+
+    // the node keeps no evidence log: a document alone cannot be looked up there, and the page says so
+    await page.click("#again");
+    await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE, "error");
+    expect(await text(page, "#message")).to.contain("add the evidence bundle");
     await page.close();
   });
 
