@@ -4,25 +4,30 @@
 // bundles the verifier for the browser).
 import type { z } from "zod";
 
-/** `text` as JSON; `fail(JSON.parse's message)` when it is not JSON. */
-export function parseJsonText(text: string, fail: (message: string) => Error): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw fail((e as Error).message);
-  }
-}
+export type JsonFormatErrors = {
+  /** The value does not fit the schema: one "<root>.<path>: <message>" per issue, joined by "; ". */
+  invalid: (issues: string) => Error;
+  /** The text is not JSON: JSON.parse's message. */
+  notJson: (message: string) => Error;
+};
 
-/** `value` as `schema` reads it; otherwise `fail` given "<root>.<path>: <message>" per issue, joined by "; ". */
-export function parseWithSchema<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  root: string,
-  fail: (issues: string) => Error,
-): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw fail(
-    result.error.issues.map((issue) => `${[root, ...issue.path].join(".")}: ${issue.message}`).join("; "),
-  );
+/** The format's two readers: `parse` a value already parsed from JSON, `parseJson` JSON text. */
+export function jsonFormat<S extends z.ZodType>(schema: S, root: string, errors: JsonFormatErrors) {
+  const parse = (value: unknown): z.output<S> => {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    throw errors.invalid(
+      result.error.issues.map((issue) => `${[root, ...issue.path].join(".")}: ${issue.message}`).join("; "),
+    );
+  };
+  const parseJson = (text: string): z.output<S> => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw errors.notJson((e as Error).message);
+    }
+    return parse(value);
+  };
+  return { parse, parseJson };
 }

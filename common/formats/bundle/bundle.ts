@@ -7,7 +7,7 @@ import { z } from "zod";
 import { toHex } from "../../bytes.ts";
 import { EVIDENCE_STATES } from "../../chain/generated/enums.ts";
 import { CodedError } from "../../errors.ts";
-import { parseJsonText, parseWithSchema } from "../../json/parse.ts";
+import { jsonFormat } from "../../json/parse.ts";
 import { hashLeaf } from "../merkle/rfc9162.ts";
 import {
   DigestAlgorithm,
@@ -194,25 +194,16 @@ export function anchoringClaims(bundle: EvidenceBundle): EffectiveAnchor[] {
   }));
 }
 
+const BUNDLE_JSON = jsonFormat(EvidenceBundleSchema, "bundle", {
+  invalid: (issues) => new BundleFormatError("BUNDLE_INVALID", `invalid evidence bundle: ${issues}`),
+  notJson: (message) => new BundleFormatError("BUNDLE_NOT_JSON", `evidence bundle is not JSON: ${message}`),
+});
+
 /** Validates an already-parsed JSON value; throws BundleFormatError naming every bad field. */
-export function parseBundle(value: unknown): EvidenceBundle {
-  return parseWithSchema(
-    EvidenceBundleSchema,
-    value,
-    "bundle",
-    (issues) => new BundleFormatError("BUNDLE_INVALID", `invalid evidence bundle: ${issues}`),
-  );
-}
+export const parseBundle: (value: unknown) => EvidenceBundle = BUNDLE_JSON.parse;
 
 /** JSON text → bundle. */
-export function parseBundleJson(text: string): EvidenceBundle {
-  return parseBundle(
-    parseJsonText(
-      text,
-      (message) => new BundleFormatError("BUNDLE_NOT_JSON", `evidence bundle is not JSON: ${message}`),
-    ),
-  );
-}
+export const parseBundleJson: (text: string) => EvidenceBundle = BUNDLE_JSON.parseJson;
 
 export type BundleInput = {
   record: EvidenceRecord;

@@ -10,7 +10,7 @@ import { isAddress, type Provider } from "ethers";
 import { z } from "zod";
 import { RegistryReader } from "../../chain/registry.ts";
 import { CodedError } from "../../errors.ts";
-import { parseJsonText, parseWithSchema } from "../../json/parse.ts";
+import { jsonFormat } from "../../json/parse.ts";
 
 export const TRUST_ANCHOR_FORMAT = "jointledger.trust-anchor/1";
 /** The name an anchor service and `npm start` give their trust anchor (for people; not fingerprinted). */
@@ -51,24 +51,16 @@ export const TrustAnchorSchema = z.strictObject({
 
 export type TrustAnchor = z.infer<typeof TrustAnchorSchema>;
 
-/** Validates an already-parsed JSON value; throws TrustAnchorError naming every bad field. */
-export function parseTrustAnchor(value: unknown): TrustAnchor {
-  return parseWithSchema(
-    TrustAnchorSchema,
-    value,
-    "trustAnchor",
-    (issues) => new TrustAnchorError("TRUST_ANCHOR_INVALID", `invalid trust anchor: ${issues}`),
-  );
-}
+const TRUST_ANCHOR_JSON = jsonFormat(TrustAnchorSchema, "trustAnchor", {
+  invalid: (issues) => new TrustAnchorError("TRUST_ANCHOR_INVALID", `invalid trust anchor: ${issues}`),
+  notJson: (message) =>
+    new TrustAnchorError("TRUST_ANCHOR_NOT_JSON", `the trust anchor is not JSON: ${message}`),
+});
 
-export function parseTrustAnchorJson(text: string): TrustAnchor {
-  return parseTrustAnchor(
-    parseJsonText(
-      text,
-      (message) => new TrustAnchorError("TRUST_ANCHOR_NOT_JSON", `the trust anchor is not JSON: ${message}`),
-    ),
-  );
-}
+/** Validates an already-parsed JSON value; throws TrustAnchorError naming every bad field. */
+export const parseTrustAnchor: (value: unknown) => TrustAnchor = TRUST_ANCHOR_JSON.parse;
+
+export const parseTrustAnchorJson: (text: string) => TrustAnchor = TRUST_ANCHOR_JSON.parseJson;
 
 /**
  * The fields that bind a verdict, in a fixed order and case: the format, chain id, genesis hash
