@@ -66,6 +66,25 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
     nonces: await countKeys(suite.service.db.nonces),
   });
 
+  /** `exchange` over a fresh connection to the service, closed after it. */
+  async function withSocket(exchange: (socket: net.Socket) => Promise<void>): Promise<void> {
+    const socket = await connect();
+    try {
+      await exchange(socket);
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  /** POST of `payload` as JSON to `url` (default /v1/leaves) through inject, with `headers` (a signature, or none). */
+  const postJson = (payload: string, headers: Record<string, string>, url = "/v1/leaves") =>
+    suite.service.app.inject({
+      method: "POST",
+      url,
+      payload,
+      headers: { "content-type": "application/json", ...headers },
+    });
+
   function expectCode(
     status: number,
     body: string,
@@ -210,8 +229,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
       ];
       const before = await snapshot();
       for (const [what, headers, status, code] of cases) {
-        const socket = await connect();
-        try {
+        await withSocket(async (socket) => {
           // a server that read the body first would wait for the rest of it and never answer
           const reply = await rawExchange(
             socket,
@@ -221,13 +239,10 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
           );
           expect(reply.status, `${what}: answered before the body arrived`).to.not.equal(0);
           expectCode(reply.status, reply.body, status, code);
-        } finally {
-          socket.destroy();
-        }
+        });
       }
       // a larger body (here chunked, of unknown length) is not read at all: the connection closes after the answer
-      const socket = await connect();
-      try {
+      await withSocket(async (socket) => {
         const reply = await rawExchange(
           socket,
           headText("/v1/leaves", await sign(suite.chain.wallets.outsider, body)),
@@ -236,9 +251,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
         );
         expectCode(reply.status, reply.body, 403, "ANCHOR_ERR_NOT_MEMBER");
         expect(reply.headers.connection).to.equal("close");
-      } finally {
-        socket.destroy();
-      }
+      });
       expect(await snapshot()).to.deep.equal(before);
     });
 
@@ -249,23 +262,10 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
         JSON.stringify({ records: records(1, "the signed body") }),
       );
       const before = await snapshot();
-      const reply = await suite.service.app.inject({
-        method: "POST",
-        url: "/v1/leaves",
-        payload: malformed,
-        headers: { "content-type": "application/json", ...headers },
-      });
+      const reply = await postJson(malformed, headers);
       expectCode(reply.statusCode, reply.body, 401, "ANCHOR_ERR_AUTH_INVALID");
       // signed correctly, the same body is malformed JSON
-      const signed = await suite.service.app.inject({
-        method: "POST",
-        url: "/v1/leaves",
-        payload: malformed,
-        headers: {
-          "content-type": "application/json",
-          ...(await sign(suite.chain.wallets.branchA, malformed)),
-        },
-      });
+      const signed = await postJson(malformed, await sign(suite.chain.wallets.branchA, malformed));
       expectCode(signed.statusCode, signed.body, 400, "ANCHOR_ERR_BAD_JSON");
       expect(await snapshot()).to.deep.equal(before);
     });
@@ -288,15 +288,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
 
   describe("duplicate JSON keys", function () {
     const inject = async (body: string, url = "/v1/leaves", signed = true) =>
-      suite.service.app.inject({
-        method: "POST",
-        url,
-        payload: body,
-        headers: {
-          "content-type": "application/json",
-          ...(signed ? await sign(suite.chain.wallets.branchA, body) : {}),
-        },
-      });
+      postJson(body, signed ? await sign(suite.chain.wallets.branchA, body) : {}, url);
 
     it("ANCHOR_ERR_DUPLICATE_KEY for a record naming a field twice, records twice or a key spelt with an escape; nothing stored", async function () {
       const [r, s] = records(2, "duplicate");
@@ -343,8 +335,7 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
         ["/v1/leaves", await sign(suite.chain.wallets.branchA, body)],
         ["/v1/verify", {}],
       ] as const) {
-        const socket = await connect();
-        try {
+        await withSocket(async (socket) => {
           const reply = await rawExchange(socket, headText(path, headers), body);
           expect(reply.socketError, `${path}: the connection was cut`).to.equal(undefined);
           expectCode(reply.status, reply.body, 413, "ANCHOR_ERR_BODY_TOO_LARGE");
@@ -352,17 +343,14 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
           const next = await rawExchange(socket, headText("/v1/verify", {}), Buffer.from("{}"));
           expect(next.socketError).to.equal(undefined);
           expectCode(next.status, next.body, 400, "ANCHOR_ERR_VALIDATION");
-        } finally {
-          socket.destroy();
-        }
+        });
       }
       expect(await snapshot()).to.deep.equal(before);
     });
 
     it("a non-member's body over the limit is refused from its headers (403) and left unread, not drained for a 413", async function () {
       const body = oversize();
-      const socket = await connect();
-      try {
+      await withSocket(async (socket) => {
         const reply = await rawExchange(
           socket,
           headText("/v1/leaves", await sign(suite.chain.wallets.outsider, body)),
@@ -371,16 +359,13 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
         );
         expectCode(reply.status, reply.body, 403, "ANCHOR_ERR_NOT_MEMBER");
         expect(reply.headers.connection).to.equal("close");
-      } finally {
-        socket.destroy();
-      }
+      });
     });
 
     it("a chunked body that grows past the limit: 413 after it is read, never a reset; the submit route keeps the connection", async function () {
       const body = oversize();
       const before = await snapshot();
-      const socket = await connect();
-      try {
+      await withSocket(async (socket) => {
         const reply = await rawExchange(
           socket,
           headText("/v1/leaves", await sign(suite.chain.wallets.branchA, body)),
@@ -391,17 +376,12 @@ describe("anchor intake guards and HTTP surface (real socket)", function () {
         expectCode(reply.status, reply.body, 413, "ANCHOR_ERR_BODY_TOO_LARGE");
         const next = await rawExchange(socket, headText("/v1/verify", {}), Buffer.from("{}"));
         expectCode(next.status, next.body, 400, "ANCHOR_ERR_VALIDATION");
-      } finally {
-        socket.destroy();
-      }
-      const other = await connect();
-      try {
+      });
+      await withSocket(async (other) => {
         const reply = await rawExchange(other, headText("/v1/verify", {}), body, { chunked: true });
         expect(reply.socketError, "the connection was cut").to.equal(undefined);
         expectCode(reply.status, reply.body, 413, "ANCHOR_ERR_BODY_TOO_LARGE");
-      } finally {
-        other.destroy();
-      }
+      });
       expect(await snapshot()).to.deep.equal(before);
     });
   });
