@@ -7,11 +7,9 @@ import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Wallet } from "ethers";
-import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
-import { AnchorLoad } from "../support/faults/anchor-load.ts";
-import { auditServed, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
+import { membersLoad } from "../support/faults/anchor-load.ts";
+import { auditServedOn, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
 import { faultProfile, printFigures } from "../support/faults/profile.ts";
 import { seeded, sleep } from "../support/faults/seeded.ts";
 import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
@@ -41,20 +39,9 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
 
   it(`loses no receipted record, duplicates none, and every bundle verifies (${profile.anchorKills} kills)`, async function () {
     const rng = seeded(profile.seed);
-    const members: Wallet[] = [
-      chain.wallets.branchA,
-      chain.wallets.branchB,
-      chain.wallets.platform,
-      chain.wallets.court,
-    ];
     server = await startAnchorProcess(config);
-    const load = new AnchorLoad({
-      url: server.url,
-      clients: profile.clients,
-      pauseMs: profile.pauseMs,
-      recordsPerRequest: profile.recordsPerRequest,
-      sign: (body, c) => chain.sign(members[c % members.length]!, body),
-    });
+    const { branchA, branchB, platform, court } = chain.wallets;
+    const load = membersLoad(chain, server.url, profile, [branchA, branchB, platform, court]);
     load.start();
     const restartMs: number[] = [];
     let cutOff = 0;
@@ -75,14 +62,7 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
     }
 
     await waitAllAnchored(server.url);
-    const served = await auditServed({
-      url: server.url,
-      receipts: load.receipts.values(),
-      domain: receiptDomain(chain.chainId, config.evidenceLog),
-      operator: chain.wallets.anchor.address,
-      provider: chain.anvil.provider,
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-    });
+    const served = await auditServedOn(chain, config.evidenceLog, server.url, load.receipts.values());
     await server.kill("SIGTERM");
     server = undefined;
     const stored = await auditStored(dataDir, load.receipts.values());

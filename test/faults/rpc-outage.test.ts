@@ -13,12 +13,10 @@ import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
-import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
-import { AnchorLoad } from "../support/faults/anchor-load.ts";
-import { auditServed, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
+import { membersLoad } from "../support/faults/anchor-load.ts";
+import { auditServedOn, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
 import { faultProfile, printFigures } from "../support/faults/profile.ts";
 import { sleep, until } from "../support/faults/seeded.ts";
 import { TcpProxy, type CutMode } from "../support/faults/tcp-proxy.ts";
@@ -81,14 +79,8 @@ describe("faults: the RPC endpoint unreachable under load", function () {
   for (const mode of ["blackhole", "reset"] as const satisfies CutMode[]) {
     it(`keeps taking records through a ${profile.outageSeconds} s outage (${mode}), reports it on /readyz, and anchors the backlog after`, async function () {
       server ??= await startAnchorProcess(config);
-      const members: Wallet[] = [chain.wallets.branchA, chain.wallets.branchB, chain.wallets.platform];
-      const load = new AnchorLoad({
-        url: server.url,
-        clients: profile.clients,
-        pauseMs: profile.pauseMs,
-        recordsPerRequest: profile.recordsPerRequest,
-        sign: (body, c) => chain.sign(members[c % members.length]!, body),
-      });
+      const { branchA, branchB, platform } = chain.wallets;
+      const load = membersLoad(chain, server.url, profile, [branchA, branchB, platform]);
       load.start();
       let duringOutage: number;
       const readiness: Array<{ at: number; status: number; kind: string }> = [];
@@ -129,14 +121,7 @@ describe("faults: the RPC endpoint unreachable under load", function () {
 
       await waitAllAnchored(server.url);
       const auditStarted = performance.now();
-      const served = await auditServed({
-        url: server.url,
-        receipts: load.receipts.values(),
-        domain: receiptDomain(chain.chainId, config.evidenceLog),
-        operator: chain.wallets.anchor.address,
-        provider: chain.anvil.provider,
-        consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      });
+      const served = await auditServedOn(chain, config.evidenceLog, server.url, load.receipts.values());
       const reportedAfterMs = readiness.find((r) => r.status === 503)?.at;
       printFigures(`RPC outage (${mode})`, profile, {
         outageSeconds: profile.outageSeconds,

@@ -6,7 +6,8 @@
 // records; no head is left lost.
 import { JsonRpcProvider, type Provider } from "ethers";
 import type { Receipt, ReceiptDomain } from "../../../common/formats/receipt/receipts.ts";
-import { verifyReceipt } from "../../../common/formats/receipt/receipts.ts";
+import { receiptDomain, verifyReceipt } from "../../../common/formats/receipt/receipts.ts";
+import type { ConsortiumChain } from "../consortium-chain.ts";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import {
   DEFAULT_TRUST_ANCHOR_NAME,
@@ -194,4 +195,21 @@ export async function auditStored(dataDir: string, receipts: Iterable<Receipt>):
   } finally {
     await db.root.close();
   }
+}
+
+/** auditServed of the service at `url` anchoring on `chain` into `evidenceLog`: its receipt domain, log operator, provider and registry. */
+export function auditServedOn(
+  chain: ConsortiumChain,
+  evidenceLog: string,
+  url: string,
+  receipts: Iterable<Receipt>,
+): Promise<ServedAudit> {
+  return auditServed({
+    url,
+    receipts,
+    domain: receiptDomain(chain.chainId, evidenceLog),
+    operator: chain.wallets.anchor.address,
+    provider: chain.anvil.provider,
+    consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
+  });
 }

@@ -3,7 +3,10 @@
 // — killed, restarting, cut off from its chain. Every receipt a client gets is kept: that is
 // what the service promised and what the audit (anchor-audit.ts) checks afterwards.
 import { createHash, randomBytes } from "node:crypto";
+import type { Wallet } from "ethers";
 import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
+import type { ConsortiumChain } from "../consortium-chain.ts";
+import type { FaultProfile } from "./profile.ts";
 import { sleep } from "./seeded.ts";
 
 /** Signed-request headers for `body`, as client number `client` (clients may be different members). */
@@ -112,4 +115,20 @@ export class AnchorLoad {
       await sleep(this.options.pauseMs ?? 20);
     }
   }
+}
+
+/** A load of the fault profile's size on the service at `url`, client c submitting as `members[c mod n]` of `chain`. */
+export function membersLoad(
+  chain: ConsortiumChain,
+  url: string,
+  profile: Pick<FaultProfile, "clients" | "pauseMs" | "recordsPerRequest">,
+  members: Wallet[],
+): AnchorLoad {
+  return new AnchorLoad({
+    url,
+    clients: profile.clients,
+    pauseMs: profile.pauseMs,
+    recordsPerRequest: profile.recordsPerRequest,
+    sign: (body, c) => chain.sign(members[c % members.length]!, body),
+  });
 }
