@@ -3,17 +3,14 @@
 // their pseudonymous borrowerKey and the gateway (the bank's contact system) resolves it. Every
 // send answers with a delivery receipt, delivered or failed, which is anchored with the notice.
 import { createHash } from "node:crypto";
+import type { NoticeRequest } from "./notices.ts";
 
 export const NOTICE_CHANNELS = ["sms", "app"] as const;
 export type NoticeChannel = (typeof NOTICE_CHANNELS)[number];
 
-/** One message handed to the gateway. */
-export type GatewayMessage = {
-  /** Stable id of the notice: a retry of the same notice carries the same id. */
-  noticeId: string;
+/** One message handed to the gateway: the notice (its id, borrower and template) on one channel, rendered. */
+export type GatewayMessage = Pick<NoticeRequest, "noticeId" | "borrowerKey" | "templateId"> & {
   channel: NoticeChannel;
-  borrowerKey: string;
-  templateId: string;
   /** The rendered text, exactly as the borrower receives it. */
   content: string;
 };
