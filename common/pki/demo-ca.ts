@@ -47,6 +47,11 @@ export type DemoCa = IssuedCertificate & {
 };
 
 /** A distinguished name component: commas, plus signs and the like escaped as RFC 4514 asks. */
+/** A demo certificate's subject: its holder, what it is for (a seal, a TSA), the demo CA's organization. */
+function demoSubject(holder: string, what?: string): string {
+  return `CN=${rdnValue(holder)}${what === undefined ? "" : ` ${what}`} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`;
+}
+
 function rdnValue(value: string): string {
   return value.replace(/[\\,+"<>;=#]/g, (c) => `\\${c}`);
 }
@@ -126,45 +131,25 @@ function demoCaOf(root: IssuedCertificate): DemoCa {
   return {
     ...root,
     issueBranchSeal: (branchName, at) =>
-      issue(
-        `CN=${rdnValue(branchName)} 电子签章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
-        DEMO_POLICY.branchSeal,
-        at,
-      ),
+      issue(demoSubject(branchName, "电子签章"), DEMO_POLICY.branchSeal, at),
     issueVerificationSeal: (institution, at) =>
-      issue(
-        `CN=${rdnValue(institution)} 核验专用章 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
-        DEMO_POLICY.verificationSeal,
-        at,
-      ),
+      issue(demoSubject(institution, "核验专用章"), DEMO_POLICY.verificationSeal, at),
     issueBorrowerCertificate: (borrowerName, at) =>
-      issue(
-        `CN=${rdnValue(borrowerName)} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
-        DEMO_POLICY.borrowerSignature,
-        at,
-      ),
+      issue(demoSubject(borrowerName), DEMO_POLICY.borrowerSignature, at),
     issueTsaCertificate: (tsaName, at) =>
-      issue(
-        `CN=${rdnValue(tsaName)} 时间戳服务 (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
-        DEMO_POLICY.timeStamping,
-        at,
-        [new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true)],
-      ),
+      issue(demoSubject(tsaName, "时间戳服务"), DEMO_POLICY.timeStamping, at, [
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.timeStamping], true),
+      ]),
     issueTlsCertificate: (hosts, at) =>
-      issue(
-        `CN=${rdnValue(hosts[0])} (Demo), O=${rdnValue(DEMO_ORGANIZATION)}, C=CN`,
-        DEMO_POLICY.tlsService,
-        at,
-        [
-          new x509.ExtendedKeyUsageExtension([
-            x509.ExtendedKeyUsage.serverAuth,
-            x509.ExtendedKeyUsage.clientAuth,
-          ]),
-          new x509.SubjectAlternativeNameExtension(
-            hosts.map((host) => ({ type: isIP(host) === 0 ? "dns" : "ip", value: host })),
-          ),
-        ],
-      ),
+      issue(demoSubject(hosts[0]), DEMO_POLICY.tlsService, at, [
+        new x509.ExtendedKeyUsageExtension([
+          x509.ExtendedKeyUsage.serverAuth,
+          x509.ExtendedKeyUsage.clientAuth,
+        ]),
+        new x509.SubjectAlternativeNameExtension(
+          hosts.map((host) => ({ type: isIP(host) === 0 ? "dns" : "ip", value: host })),
+        ),
+      ]),
   };
 }
 
