@@ -72,35 +72,48 @@
 import { BUREAU_SUBLEVELS } from "./bureau/consent.ts";
 import { UNION_CREDIT_SUBLEVELS } from "./credit-service/union-credit.ts";
 
-type Encoding = "json" | "view" | "utf8";
+/**
+ * Each root sublevel's name, grouped by its value encoding; "own": the module sets its own
+ * encodings below it.
+ */
+const SUBLEVEL_NAMES = {
+  view: { applications: "applications" },
+  own: { documents: "documents", indexer: "indexer", batchFiles: "batch-files" },
+  utf8: { requestNonces: "request-nonces", mediation: "mediation" },
+  json: {
+    bureauConsents: BUREAU_SUBLEVELS.consents,
+    bureauQueryLogs: BUREAU_SUBLEVELS.queryLogs,
+    creditServiceReports: UNION_CREDIT_SUBLEVELS.reports,
+    creditServiceLogs: UNION_CREDIT_SUBLEVELS.logs,
+    creditObjections: "credit-objections",
+    outbox: "outbox",
+    governanceOutbox: "outbox-governance",
+    reminders: "reminders",
+    notices: "notices",
+    noticeContacts: "notice-contacts",
+    postLoan: "post-loan",
+    receivingAccounts: "receiving-accounts",
+    incomeSplitAcceptances: "income-split-acceptances",
+    creditPolicies: "credit-policies",
+    creditDecisions: "credit-decisions",
+    creditReviewQueue: "credit-review-queue",
+    contractEndorsements: "contract-endorsements",
+    witness: "witness",
+    verificationReports: "verification-reports",
+  },
+} as const satisfies Record<string, Record<string, string>>;
+
+type Groups = typeof SUBLEVEL_NAMES;
+type Encoding = Exclude<keyof Groups, "own">;
+export type NodeSublevel = { [G in keyof Groups]: keyof Groups[G] }[keyof Groups];
+type Sublevel = { name: string; valueEncoding: Encoding | undefined };
 
 /** Each root sublevel's name and value encoding (undefined: the module sets its own below it). */
-export const NODE_SUBLEVELS = {
-  applications: { name: "applications", valueEncoding: "view" },
-  documents: { name: "documents", valueEncoding: undefined },
-  bureauConsents: { name: BUREAU_SUBLEVELS.consents, valueEncoding: "json" },
-  bureauQueryLogs: { name: BUREAU_SUBLEVELS.queryLogs, valueEncoding: "json" },
-  creditServiceReports: { name: UNION_CREDIT_SUBLEVELS.reports, valueEncoding: "json" },
-  creditServiceLogs: { name: UNION_CREDIT_SUBLEVELS.logs, valueEncoding: "json" },
-  creditObjections: { name: "credit-objections", valueEncoding: "json" },
-  outbox: { name: "outbox", valueEncoding: "json" },
-  governanceOutbox: { name: "outbox-governance", valueEncoding: "json" },
-  indexer: { name: "indexer", valueEncoding: undefined },
-  requestNonces: { name: "request-nonces", valueEncoding: "utf8" },
-  reminders: { name: "reminders", valueEncoding: "json" },
-  notices: { name: "notices", valueEncoding: "json" },
-  noticeContacts: { name: "notice-contacts", valueEncoding: "json" },
-  mediation: { name: "mediation", valueEncoding: "utf8" },
-  postLoan: { name: "post-loan", valueEncoding: "json" },
-  receivingAccounts: { name: "receiving-accounts", valueEncoding: "json" },
-  incomeSplitAcceptances: { name: "income-split-acceptances", valueEncoding: "json" },
-  creditPolicies: { name: "credit-policies", valueEncoding: "json" },
-  creditDecisions: { name: "credit-decisions", valueEncoding: "json" },
-  creditReviewQueue: { name: "credit-review-queue", valueEncoding: "json" },
-  contractEndorsements: { name: "contract-endorsements", valueEncoding: "json" },
-  witness: { name: "witness", valueEncoding: "json" },
-  batchFiles: { name: "batch-files", valueEncoding: undefined },
-  verificationReports: { name: "verification-reports", valueEncoding: "json" },
-} as const satisfies Record<string, { name: string; valueEncoding: Encoding | undefined }>;
-
-export type NodeSublevel = keyof typeof NODE_SUBLEVELS;
+export const NODE_SUBLEVELS = Object.fromEntries(
+  Object.entries(SUBLEVEL_NAMES).flatMap(([group, names]) =>
+    Object.entries(names).map(([which, name]) => [
+      which,
+      { name, valueEncoding: group === "own" ? undefined : (group as Encoding) },
+    ]),
+  ),
+) as Readonly<Record<NodeSublevel, Sublevel>>;
