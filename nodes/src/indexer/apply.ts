@@ -20,6 +20,7 @@ import {
   REPAYMENT_METHODS,
   type ArbitrationCase,
   type Evidence,
+  type EventAt,
   type Exposure,
   type FundFlow,
   type LifecycleAction,
@@ -33,16 +34,7 @@ import {
 export type SourceContract = "ledger" | "disputes" | "evidence";
 
 /** One decoded log with where and when it happened. */
-export type ChainEvent = {
-  contract: SourceContract;
-  name: string;
-  args: Record<string, unknown>;
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
-  /** Block time, unix seconds. */
-  timestamp: number;
-};
+export type ChainEvent = EventAt & { contract: SourceContract; name: string; args: Record<string, unknown> };
 
 /** A registered loan's facts that LoanRegistered does not carry, read from the ledger's views. */
 export type RegistrationFacts = { funders: Array<{ memberId: number; shareBps: number }>; startDay: number };
@@ -117,27 +109,30 @@ export async function applyEvent(
         await addExposure(w, loan.borrowerKey, -(loan.principalFen - loan.principalRepaidFen));
         setState(w, loan, "Cancelled");
       });
-    case "DisputeStageChanged":
-      return disputeStageChanged(w, e);
-    case "ArbitrationTriggered":
-      return arbitrationTriggered(w, e);
-    case "CourtAssigned":
-    case "CaseAccepted":
-    case "RulingRecorded":
-    case "CaseClosed":
-      return caseEvent(w, e);
-    case "EvidenceRegistered":
-      return evidenceRegistered(w, e);
-    case "EvidenceRevoked":
-    case "EvidenceSuperseded":
-    case "LegalHoldPlaced":
-    case "LegalHoldReleased":
-    case "EvidenceEndorsed":
-      return evidenceLifecycle(w, e);
-    default:
-      return { skipped: `no handler for event ${e.name}` };
+    default: {
+      const handler = HANDLERS.get(e.name);
+      return handler === undefined ? { skipped: `no handler for event ${e.name}` } : handler(w, e);
+    }
   }
 }
+
+/** The events with a function of their own that needs only the event (the loan's others are above). */
+const HANDLERS: ReadonlyMap<string, (w: PageWriter, e: ChainEvent) => Promise<Applied>> = new Map(
+  Object.entries({
+    DisputeStageChanged: disputeStageChanged,
+    ArbitrationTriggered: arbitrationTriggered,
+    CourtAssigned: caseEvent,
+    CaseAccepted: caseEvent,
+    RulingRecorded: caseEvent,
+    CaseClosed: caseEvent,
+    EvidenceRegistered: evidenceRegistered,
+    EvidenceRevoked: evidenceLifecycle,
+    EvidenceSuperseded: evidenceLifecycle,
+    LegalHoldPlaced: evidenceLifecycle,
+    LegalHoldReleased: evidenceLifecycle,
+    EvidenceEndorsed: evidenceLifecycle,
+  }),
+);
 
 // ------------------------------------------------------------------ loans and fund flows
 

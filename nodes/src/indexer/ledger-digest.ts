@@ -69,58 +69,56 @@ export function ledgerDigest(loans: readonly DigestLoan[], flows: readonly Diges
 
 export function digestLoanOf(loan: Loan): DigestLoan {
   return {
-    loanId: loan.loanId,
-    branch: loan.branch,
-    platform: loan.platform,
-    borrowerKey: loan.borrowerKey,
-    principalFen: loan.principalFen.toString(),
-    aprBps: loan.aprBps,
-    method: loan.method,
-    state: loan.state,
-    stage: loan.stage,
-    startDay: loan.startDay,
+    ...pick(loan, [
+      "loanId",
+      "branch",
+      "platform",
+      "borrowerKey",
+      "aprBps",
+      "method",
+      "state",
+      "stage",
+      "startDay",
+    ]),
     evidenceChain: loan.evidence.chain,
-    disbursedFen: loan.disbursedFen.toString(),
-    principalRepaidFen: loan.principalRepaidFen.toString(),
-    interestRepaidFen: loan.interestRepaidFen.toString(),
-    penaltyRepaidFen: loan.penaltyRepaidFen.toString(),
+    ...fenText(loan, [
+      "principalFen",
+      "disbursedFen",
+      "principalRepaidFen",
+      "interestRepaidFen",
+      "penaltyRepaidFen",
+    ]),
     funders: [...loan.funders]
       .sort((a, b) => a.memberId - b.memberId)
       .map((f) => ({
-        memberId: f.memberId,
-        shareBps: f.shareBps,
-        disbursedFen: f.disbursedFen.toString(),
-        principalRepaidFen: f.principalRepaidFen.toString(),
-        incomeFen: f.incomeFen.toString(),
+        ...pick(f, ["memberId", "shareBps"]),
+        ...fenText(f, ["disbursedFen", "principalRepaidFen", "incomeFen"]),
       })),
   };
 }
 
 export function digestFlowOf(flow: FundFlow): DigestFlow {
   const base = {
-    serial: flow.serial,
-    loanId: flow.loanId,
-    type: flow.type,
-    amountFen: flow.amountFen.toString(),
-    voucher: flow.voucher,
-    blockNumber: flow.blockNumber,
-    logIndex: flow.logIndex,
-    txHash: flow.txHash,
+    ...pick(flow, ["serial", "loanId", "type", "voucher", "blockNumber", "logIndex", "txHash"]),
+    ...fenText(flow, ["amountFen"]),
   };
-  if (flow.type === "disbursement") return { ...base, funder: flow.funder, accountHash: flow.accountHash };
+  if (flow.type === "disbursement") return { ...base, ...pick(flow, ["funder", "accountHash"]) };
   return {
     ...base,
-    penaltyFen: flow.penaltyFen.toString(),
-    interestFen: flow.interestFen.toString(),
-    principalFen: flow.principalFen.toString(),
+    ...fenText(flow, ["penaltyFen", "interestFen", "principalFen"]),
     split: [...flow.split]
       .sort((a, b) => a.funder - b.funder)
-      .map((s) => ({
-        funder: s.funder,
-        principalFen: s.principalFen.toString(),
-        incomeFen: s.incomeFen.toString(),
-      })),
+      .map((s) => ({ funder: s.funder, ...fenText(s, ["principalFen", "incomeFen"]) })),
   };
+}
+
+function pick<T, K extends keyof T>(record: T, fields: readonly K[]): Pick<T, K> {
+  return Object.fromEntries(fields.map((f) => [f, record[f]])) as Pick<T, K>;
+}
+
+/** The named amounts as decimal strings of fen, as the digest states every amount. */
+function fenText<K extends string>(record: Record<K, bigint>, fields: readonly K[]): Record<K, string> {
+  return Object.fromEntries(fields.map((f) => [f, record[f].toString()])) as Record<K, string>;
 }
 
 /** The digest of everything in a node's read model. */

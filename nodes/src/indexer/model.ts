@@ -82,17 +82,16 @@ export type Loan = {
   assignedCaseId: string | null;
 };
 
-type FlowBase = {
+/** Where and when a chain event happened: its block time (unix seconds), block, log and transaction. */
+export type EventAt = { timestamp: number; blockNumber: number; logIndex: number; txHash: string };
+
+type FlowBase = EventAt & {
   serial: string;
   loanId: string;
   amountFen: bigint;
   voucher: string;
   day: number;
   date: string;
-  timestamp: number;
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
 };
 export type Disbursement = FlowBase & { type: "disbursement"; funder: number; accountHash: string };
 /** One funder's part of a repayment (RepaymentShared). */
@@ -107,15 +106,7 @@ export type Repayment = FlowBase & {
 export type FundFlow = Disbursement | Repayment;
 
 /** One DisputeStageChanged. */
-export type StageChange = {
-  loanId: string;
-  previous: DisputeStage;
-  stage: DisputeStage;
-  timestamp: number;
-  blockNumber: number;
-  logIndex: number;
-  txHash: string;
-};
+export type StageChange = EventAt & { loanId: string; previous: DisputeStage; stage: DisputeStage };
 
 /** An arbitration case; times are block times (null: not yet). */
 export type ArbitrationCase = {
