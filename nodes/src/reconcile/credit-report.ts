@@ -46,16 +46,19 @@ export type CreditLoan = {
 export const CREDIT_STATUSES = ["N", "1", "2", "3", "4", "5", "6", "7", "C"] as const;
 export type CreditStatus = (typeof CREDIT_STATUSES)[number];
 
-export const CREDIT_REPORT_COLUMNS = [
-  "month",
-  "loan_id",
-  "borrower_key",
-  "principal",
-  "balance",
-  "status",
-  "days_overdue",
-  "next_due_date",
-] as const;
+/** The file's columns in order: each one's header and its cell from a row. */
+const COLUMNS: ReadonlyArray<readonly [string, (row: CreditReportRow) => string]> = [
+  ["month", (r) => r.month],
+  ["loan_id", (r) => r.loanId],
+  ["borrower_key", (r) => r.borrowerKey],
+  ["principal", (r) => formatYuan(r.principalFen)],
+  ["balance", (r) => formatYuan(r.balanceFen)],
+  ["status", (r) => r.status],
+  ["days_overdue", (r) => String(r.daysOverdue)],
+  ["next_due_date", (r) => r.nextDueDate ?? ""],
+];
+
+export const CREDIT_REPORT_COLUMNS: readonly string[] = COLUMNS.map(([header]) => header);
 
 export type CreditReportRow = {
   month: string;
@@ -193,19 +196,7 @@ export function buildCreditReport(month: string, loans: readonly CreditLoan[]): 
     if (row.status !== "N" && row.status !== "C") summary.overdueBalanceFen += row.balanceFen;
   }
   // every cell is the node's own (keys, amounts, dates), but every CSV the node writes goes through one writer
-  const csv = formatSafeCsv([
-    CREDIT_REPORT_COLUMNS,
-    ...rows.map((r) => [
-      r.month,
-      r.loanId,
-      r.borrowerKey,
-      formatYuan(r.principalFen),
-      formatYuan(r.balanceFen),
-      r.status,
-      String(r.daysOverdue),
-      r.nextDueDate ?? "",
-    ]),
-  ]);
+  const csv = formatSafeCsv([CREDIT_REPORT_COLUMNS, ...rows.map((r) => COLUMNS.map(([, cell]) => cell(r)))]);
   return { month, rows, csv, summary };
 }
 
