@@ -19,7 +19,7 @@ import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
 import type { OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { latency } from "../report/stats.ts";
-import type { CeilingPhase, LoanOp, LoanResult, NodePhase } from "../report/types.ts";
+import type { CeilingPhase, LoanOp, LoanResult, NodePhase, PhaseRate } from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";
 
 /** POSTs in flight per phase (BENCH_LOAN_IN_FLIGHT): the nodes' outboxes keep many transactions in flight. */
@@ -174,19 +174,15 @@ async function nodePhase(
     onChain.push(mined - sentAt[i]!);
   }
   const end = Math.max(...txs.map((tx) => watch.minedAt.get(`${tx.from}:${tx.nonce}`)!));
-  const seconds = (end - started) / 1000;
   const phase: NodePhase = {
-    op,
-    count: requests.length,
-    seconds,
-    perSecond: requests.length / seconds,
+    ...phaseRate(op, requests.length, started, end),
     acceptMs: latency(accepted),
     onChainMs: latency(onChain),
     flowsPerBlockPerNode: flowsPerBlock(txs),
   };
   const perBlock = phase.flowsPerBlockPerNode!;
   log(
-    `loans: ${requests.length} ${op}s through the nodes in ${seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms, p99 ${phase.onChainMs.p99.toFixed(0)} ms; flows per block per node: mean ${perBlock.mean.toFixed(1)}, max ${perBlock.max})`,
+    `loans: ${requests.length} ${op}s through the nodes in ${phase.seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms, p99 ${phase.onChainMs.p99.toFixed(0)} ms; flows per block per node: mean ${perBlock.mean.toFixed(1)}, max ${perBlock.max})`,
   );
   return { phase, replies, txs };
 }
@@ -207,6 +203,12 @@ function flowsPerBlock(txs: readonly TransactionResponse[]): { mean: number; max
 type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: TransactionResponse };
 
 /** The same calls as raw transactions signed in advance, sent 8 in flight, timed until the last is mined. */
+/** `count` operations from `started` to `end` (performance.now() ms). */
+function phaseRate(op: LoanOp, count: number, started: number, end: number): PhaseRate {
+  const seconds = (end - started) / 1000;
+  return { op, count, seconds, perSecond: count / seconds };
+}
+
 async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log: Log): Promise<CeilingPhase> {
   const provider = net.chain.anvil.provider;
   const nonces = new Map<string, number>();
@@ -262,16 +264,12 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
       throw new Error(`ceiling ${op}: transaction ${s.hash} ${receipt === null ? "not mined" : "reverted"}`);
     gas += receipt.gasUsed;
   }
-  const seconds = (end - started) / 1000;
   const phase: CeilingPhase = {
-    op,
-    count: calls.length,
-    seconds,
-    perSecond: calls.length / seconds,
+    ...phaseRate(op, calls.length, started, end),
     gasPerCall: Number(gas) / calls.length,
   };
   log(
-    `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s`,
+    `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${phase.seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s`,
   );
   return phase;
 }

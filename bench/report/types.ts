@@ -31,12 +31,11 @@ export type AnchorResult = {
 
 export type LoanOp = "registration" | "disbursement" | "repayment";
 
+/** How many of one operation ran in how long. */
+export type PhaseRate = { op: LoanOp; count: number; seconds: number; perSecond: number };
+
 /** One operation through the institution nodes' HTTP APIs, until every flow is mined. */
-export type NodePhase = {
-  op: LoanOp;
-  count: number;
-  seconds: number;
-  perSecond: number;
+export type NodePhase = PhaseRate & {
   /** POST accepted (voucher/contract anchored, entry in the outbox). */
   acceptMs: Latency;
   /** POST sent → its transaction mined (observed by polling the sender's nonce every 20 ms). */
@@ -46,13 +45,7 @@ export type NodePhase = {
 };
 
 /** The same contract calls from pre-signed raw transactions, sent straight to the chain. */
-export type CeilingPhase = {
-  op: LoanOp;
-  count: number;
-  seconds: number;
-  perSecond: number;
-  gasPerCall: number;
-};
+export type CeilingPhase = PhaseRate & { gasPerCall: number };
 
 export type LoanResult = {
   loans: number;
