@@ -128,6 +128,8 @@ const en = {
   holdPlaced: "Under legal hold since {time} (Beijing time), placed by {who}",
   otherLog:
     "This bundle belongs to another evidence log than this service's; lifecycle details and names are not shown.",
+  statusInChecks:
+    "See the check \"The evidence has not been withdrawn\" (this page asks the court's chain endpoint; no anchor service gives the lifecycle's details here).",
 
   checksHeading: "Checks",
   colCheck: "Check",
@@ -334,6 +336,7 @@ const zh = {
   supersededBy: "已于 {time}（北京时间）由 {who} 替代；替代证据为 {leaf}",
   holdPlaced: "自 {time}（北京时间）起处于司法冻结，由 {who} 设置",
   otherLog: "该证据包属于另一个存证日志，不显示生命周期详情和机构名称。",
+  statusInChecks: "见检查项“证据未被撤回”（本页向法院选定的链节点查询，无存证服务提供的生命周期详情）。",
 
   checksHeading: "检查项目",
   colCheck: "检查项",

@@ -192,7 +192,7 @@ function facts(result, t, lang, { forCertificate }) {
         : status.endorsers.map((id) => memberLabel(result, id, t)).join(lang === "zh" ? "、" : "; "),
     );
   } else {
-    row("status", t("factStatus"), t("otherLog"));
+    row("status", t("factStatus"), t(result.ownChain ? "statusInChecks" : "otherLog"));
   }
   row("leaf", t("factLeaf"), hash(result.leafHash));
   // what every chain check was bound to: a court compares the fingerprint with the published one

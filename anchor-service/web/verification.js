@@ -107,6 +107,18 @@ export async function runVerification(input, info, settings, progress) {
     );
   }
 
+  // where no anchor service names them (a node's page), the names come from the court's chain endpoint
+  if (
+    !sameLog &&
+    endpoints.length > 0 &&
+    verification.checks.some((c) => c.id === "headOnChain" && c.outcome === "pass")
+  ) {
+    const names = await import("./verifier.js")
+      .then((module) => module.membersOf([...memberIds], settings))
+      .catch(() => new Map());
+    for (const [id, member] of names) members.set(id, member);
+  }
+
   const merkle = await recomputeRoot(
     bundle.log.leafIndex,
     bundle.head.treeSize,
@@ -125,6 +137,8 @@ export async function runVerification(input, info, settings, progress) {
     others,
     verification,
     sameLog,
+    /** The checks were run against the court's endpoints, without an anchor service's reads (a node's page). */
+    ownChain: info === null && endpoints.length > 0,
     lifecycle,
     members,
     merkle,

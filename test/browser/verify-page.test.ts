@@ -574,6 +574,11 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await text(page, "#fact-checked-by dd")).to.equal(
       `this browser, asking ${chain.anvil.url} itself`,
     );
+    // names from the court's chain endpoint (no anchor service to ask), the lifecycle in its check
+    expect(await text(page, "#fact-submitter"))
+      .to.contain("Shangcheng Rural Bank")
+      .and.contain("member no. 2");
+    expect(await text(page, "#fact-status dd")).to.contain("The evidence has not been withdrawn");
     expect(await text(page, "#fact-trust-anchor dd")).to.contain(trustAnchorFingerprint(anchor));
     expect(await text(page, "#fact-trusted-time dt")).to.equal("Evidence time (trusted timestamp)");
     // the chain was asked by the browser, over JSON-RPC; the log operator's service not at all

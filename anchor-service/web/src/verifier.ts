@@ -11,6 +11,12 @@ import { witnessReport, type WitnessReport } from "../../../common/formats/bundl
 import { parseTrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
 import { parsePolicy } from "../../../common/formats/checkpoint/policy.ts";
 import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
+import { RegistryReader } from "../../../common/chain/registry.ts";
+import { MEMBER_KINDS } from "../../../common/chain/generated/enums.ts";
+import { uncapitalized } from "../../../common/chain/names.ts";
+
+/** Member kinds as the page's labels name them ("branch"), as the anchor service's API spells them. */
+const KIND_NAMES = uncapitalized(MEMBER_KINDS);
 
 export type PageWitnesses = WitnessReport | { policyError: string };
 
@@ -38,6 +44,40 @@ export type ChainSettings = {
 
 const RPC_TIMEOUT_MS = 15_000;
 
+function providerOf(url: string, network: Network): JsonRpcProvider {
+  const request = new FetchRequest(url);
+  request.timeout = RPC_TIMEOUT_MS;
+  return new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
+}
+
+/**
+ * The registered names and kinds of `memberIds`, read here from the trust anchor's
+ * ConsortiumRegistry through the court's first endpoint (the names the page shows where no anchor
+ * service serves them); an id the registry does not know maps to null.
+ */
+export async function membersOf(
+  memberIds: readonly number[],
+  settings: ChainSettings,
+): Promise<Map<number, { name: string; kind: string } | null>> {
+  const anchor = parseTrustAnchor(settings.trustAnchor);
+  const provider = providerOf(settings.chainEndpoints[0]!, Network.from(BigInt(anchor.chainId)));
+  try {
+    const registry = new RegistryReader(anchor.consortiumRegistry, provider);
+    const entries = await Promise.all(
+      memberIds.map(async (id) => {
+        const m = await registry.member(id).catch(() => null);
+        return [
+          id,
+          m === null ? null : { name: m.name, kind: KIND_NAMES[m.kind] ?? String(m.kind) },
+        ] as const;
+      }),
+    );
+    return new Map(entries);
+  } finally {
+    provider.destroy();
+  }
+}
+
 /** Every check of `bundle` run here, against the court's endpoints; the shape POST /v1/verify answers. */
 export async function verifyAgainstChain(
   bundleJson: unknown,
@@ -48,11 +88,7 @@ export async function verifyAgainstChain(
   const trustAnchor = parseTrustAnchor(settings.trustAnchor);
   // staticNetwork: no start-up probing; the checks ask eth_chainId and the genesis block themselves
   const network = Network.from(BigInt(bundle.anchor.chainId));
-  const providers = settings.chainEndpoints.map((url) => {
-    const request = new FetchRequest(url);
-    request.timeout = RPC_TIMEOUT_MS;
-    return new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
-  });
+  const providers = settings.chainEndpoints.map((url) => providerOf(url, network));
   try {
     const verification = await verifyForCourt(bundle, {
       trustAnchor,
