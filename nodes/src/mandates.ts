@@ -3,12 +3,14 @@
 // grantMandate / revokeMandate / mandate). The branch's node checks what the chain would refuse
 // before writing anything (the loan is its own, the agent is an operations account of another
 // active member, the expiry is ahead of the chain's clock), then writes through the outbox.
+import { z } from "zod";
 import type { ConsortiumRegistry, JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { AccountRole, MemberStatus } from "../../common/chain/generated/enums.ts";
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { OutboxEntry } from "./outbox/entry.ts";
 import { awaitChainWrite, ledgerLoan } from "./servicing.ts";
+import { Room } from "./room.ts";
 
 export type MandateDeps = {
   memberId: number;
@@ -22,21 +24,17 @@ export type MandateDeps = {
   chainWriteTimeoutMs?: number;
 };
 
-export type MandateView = {
-  loanId: string;
-  agent: string;
-  branch: number | null;
-  expiresAt: string | null;
-  active: boolean;
-};
+/** A mandate as the ledger states it, as the node answers it. */
+export const MandateViewSchema = z.object({
+  loanId: z.string(),
+  agent: z.string(),
+  branch: z.int().nullable(),
+  expiresAt: z.string().nullable(),
+  active: z.boolean(),
+});
+export type MandateView = z.infer<typeof MandateViewSchema>;
 
-export class MandateOperations {
-  readonly deps: MandateDeps;
-
-  constructor(deps: MandateDeps) {
-    this.deps = deps;
-  }
-
+export class MandateOperations extends Room<MandateDeps> {
   /** The mandate `agent` holds for the loan as the ledger states it (none: branch and expiresAt null). */
   async view(loanId: string, agent: string): Promise<MandateView> {
     const id = loanId.toLowerCase();

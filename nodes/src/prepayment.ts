@@ -20,6 +20,7 @@ import { LOAN_STATES } from "./indexer/model.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { OutboxArgs } from "./outbox/entry.ts";
 import { ledgerLoan, requireServicer, retriedFlow, writeWithVoucher } from "./servicing.ts";
+import { Room } from "./room.ts";
 
 /** IJointLoanLedger.PrepaymentMode, in enum order, as the API names them. */
 export const PREPAYMENT_MODES = ["shorten-term", "lower-installments"] as const;
@@ -73,13 +74,7 @@ export type PrepaymentDeps = {
   chainNow: () => Promise<number>;
 };
 
-export class PrepaymentOperations {
-  readonly deps: PrepaymentDeps;
-
-  constructor(deps: PrepaymentDeps) {
-    this.deps = deps;
-  }
-
+export class PrepaymentOperations extends Room<PrepaymentDeps> {
   /** What prepaying `principalFen` in `mode` takes today and the schedule it leaves, as the ledger computes it. */
   async quote(loanId: string, input: PrepaymentInput): Promise<PrepaymentQuote> {
     const id = loanId.toLowerCase();

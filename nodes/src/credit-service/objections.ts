@@ -20,6 +20,7 @@ import { systemNow } from "../bureau/timers.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
 import type { PeerNodes } from "../peers.ts";
 import type { StoredUnionQueryLog, CachedReport } from "./union-credit.ts";
+import { Room } from "../room.ts";
 
 export const OBJECTION_OUTCOMES = ["upheld", "rejected"] as const;
 export type ObjectionOutcome = (typeof OBJECTION_OUTCOMES)[number];
@@ -40,14 +41,16 @@ export const ObjectionToUnionSchema = z.strictObject({
 });
 export type ObjectionToUnion = z.infer<typeof ObjectionToUnionSchema>;
 
-export type ObjectionAnswer = {
-  outcome: ObjectionOutcome;
-  answeredAt: string;
-  answeredBy: string;
-  answerDigest: string;
-  answerLeafHash: string;
-  answer: string;
-};
+/** The union's answer to an objection as the filing branch reads it, with its text. */
+export const ObjectionAnswerSchema = z.object({
+  outcome: z.enum(OBJECTION_OUTCOMES),
+  answeredAt: z.string(),
+  answeredBy: z.string(),
+  answerDigest: z.string(),
+  answerLeafHash: z.string(),
+  answer: z.string(),
+});
+export type ObjectionAnswer = z.infer<typeof ObjectionAnswerSchema>;
 
 /** At the branch: by objection id. The texts are in the document store. */
 export type BranchObjection = {
@@ -114,13 +117,7 @@ export type BranchObjectionsDeps = {
   now?: Now;
 };
 
-export class BranchObjections {
-  readonly deps: BranchObjectionsDeps;
-
-  constructor(deps: BranchObjectionsDeps) {
-    this.deps = deps;
-  }
-
+export class BranchObjections extends Room<BranchObjectionsDeps> {
   /** Files the borrower's objection to one of this branch's anchored queries: the union accepts it first, then it is stored and anchored here. */
   async file(
     actor: Actor,
@@ -249,13 +246,7 @@ export type UnionObjectionsDeps = {
   now?: Now;
 };
 
-export class UnionObjections {
-  readonly deps: UnionObjectionsDeps;
-
-  constructor(deps: UnionObjectionsDeps) {
-    this.deps = deps;
-  }
-
+export class UnionObjections extends Room<UnionObjectionsDeps> {
   /** Branch `branch`'s objection, for a report the union served it; verify() spends the request's nonce once the checks hold. Filing the same objection again answers it unchanged. */
   async receive(
     branch: number,

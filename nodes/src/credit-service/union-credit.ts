@@ -35,6 +35,7 @@ import type { BureauChannel } from "../bureau/fallback.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
 import type { Now } from "../bureau/timers.ts";
 import { systemNow } from "../bureau/timers.ts";
+import { Room } from "../room.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -127,14 +128,9 @@ export const UNION_CREDIT_SUBLEVELS = Object.freeze({
   logs: "credit-service-logs",
 });
 
-export class UnionCreditService {
-  readonly deps: UnionCreditDeps;
+export class UnionCreditService extends Room<UnionCreditDeps> {
   /** Per borrower: two branches asking together get one bureau query. */
   readonly #inFlight = new Map<string, Promise<unknown>>();
-
-  constructor(deps: UnionCreditDeps) {
-    this.deps = deps;
-  }
 
   /**
    * Serves branch `asker`'s request (its signature and nonce checked by `verify`, after the

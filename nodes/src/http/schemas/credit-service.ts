@@ -2,6 +2,7 @@
 import { z } from "zod";
 import {
   OBJECTION_OUTCOMES,
+  ObjectionAnswerSchema,
   ObjectionIdSchema,
   ObjectionToUnionSchema,
 } from "../../credit-service/objections.ts";
@@ -56,16 +57,7 @@ export const ObjectionReceived = z.object({ objectionId: z.string(), receivedAt:
 export const ObjectionParams = z.strictObject({ objectionId: ObjectionIdSchema });
 export const ObjectionForBranch = z.object({
   objectionId: z.string(),
-  answer: z
-    .object({
-      outcome: z.enum(OBJECTION_OUTCOMES),
-      answeredAt: z.string(),
-      answeredBy: z.string(),
-      answerDigest: z.string(),
-      answerLeafHash: z.string(),
-      answer: z.string(),
-    })
-    .optional(),
+  answer: ObjectionAnswerSchema.optional(),
 });
 export const AnswerObjectionBody = z.strictObject({
   outcome: z
