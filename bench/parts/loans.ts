@@ -7,7 +7,9 @@
 // calldata from the chain (fresh serials and loan ids) is signed in advance with the same keys
 // and gas limits and sent as raw transactions, 8 in flight, until the last one is mined. A joint
 // loan's terms change with the fresh serials, so the platform's agreement to them is signed again
-// with the platform's key, as its node signs it.
+// with the platform's key, as its node signs it. Then a repayment file of one row per loan goes
+// through the branch's batch-file route, timed from the upload until every row is confirmed, and
+// is set beside the repayment ceiling (printed in the log).
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { type JsonRpcProvider, Transaction, type TransactionResponse, type Wallet } from "ethers";
@@ -198,6 +200,38 @@ function flowsPerBlock(txs: readonly TransactionResponse[]): { mean: number; max
   return values.length === 0
     ? { mean: 0, max: 0 }
     : { mean: values.reduce((a, b) => a + b, 0) / values.length, max: Math.max(...values) };
+}
+
+/** Progress of a batch file, as GET /v1/batch-files/:batchId answers it. */
+type FileProgress = { id: string; done: boolean; counts: Record<string, number> };
+
+/** A repayment file of `rows` (serial, loan id; 1 yuan each) uploaded at `node`, timed until every row is confirmed. */
+async function repaymentFilePhase(
+  node: BenchNode,
+  rows: ReadonlyArray<[string, string]>,
+  log: Log,
+): Promise<{ rows: number; seconds: number; perSecond: number }> {
+  const text = `serial,loanId,amountFen\n${rows.map(([serial, loanId]) => `${serial},${loanId},100`).join("\n")}\n`;
+  const started = performance.now();
+  const { id } = await node.api.postCsv<FileProgress>("/v1/batch-files/repayment", "clerk", text);
+  let progress: FileProgress;
+  for (;;) {
+    progress = await node.api.get<FileProgress>(`/v1/batch-files/${id}`);
+    if (progress.done) break;
+    if (performance.now() - started > PHASE_TIMEOUT_MS)
+      throw new Error(
+        `repayment file ${id} not done within ${PHASE_TIMEOUT_MS} ms: ${JSON.stringify(progress.counts)}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (progress.counts.confirmed !== rows.length)
+    throw new Error(`repayment file ${id}: ${JSON.stringify(progress.counts)}, not ${rows.length} confirmed`);
+  const seconds = (performance.now() - started) / 1000;
+  const perSecond = rows.length / seconds;
+  log(
+    `loans: a repayment file of ${rows.length} rows (one per loan) through the branch in ${seconds.toFixed(1)} s = ${perSecond.toFixed(2)}/s (upload → every row confirmed)`,
+  );
+  return { rows: rows.length, seconds, perSecond };
 }
 
 type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: TransactionResponse };
@@ -442,6 +476,14 @@ export async function runLoans(opts: {
       log,
     );
 
+    // -- a day's repayment file at the servicing branch: one row per loan (a second, small
+    // repayment), timed from the upload until every row is confirmed
+    const file = await repaymentFilePhase(
+      branch,
+      approved.map((a, i): [string, string] => [`RPF-${runId}-${i}`, a.loanId]),
+      log,
+    );
+
     const node = [registration.phase, disbursement.phase, repayment.phase];
     if (opts.blockTimeSeconds !== undefined)
       return {
@@ -539,6 +581,10 @@ export async function runLoans(opts: {
         `loans: ${c.op}s, node path / chain ceiling = ${n.perSecond.toFixed(1)} / ${c.perSecond.toFixed(1)} per second = ${(n.perSecond / c.perSecond).toFixed(2)}×`,
       );
     }
+    const repayCeiling = ceiling.find((c) => c.op === "repayment")!.perSecond;
+    log(
+      `loans: repayment file, node path / chain ceiling = ${file.perSecond.toFixed(1)} / ${repayCeiling.toFixed(1)} per second = ${(file.perSecond / repayCeiling).toFixed(2)}×`,
+    );
     return {
       loans: K,
       ceilingLoans: copies,
