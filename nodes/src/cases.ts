@@ -30,9 +30,19 @@ import type { Outbox } from "./outbox/outbox.ts";
 import { awaitChainWrite, readLedgerLoan } from "./servicing.ts";
 import type { PeerNodes } from "./peers.ts";
 import type { SignedHeaders } from "./node-requests.ts";
-import { checkPackage, type EvidencePackage, type PackageCheck } from "./court-package/check.ts";
+import {
+  checkPackage,
+  type EvidencePackage,
+  type EvidenceRole,
+  type PackageCheck,
+} from "./court-package/check.ts";
 import { caseArchive } from "./court-package/archive.ts";
-import { assembleEvidenceSet, chainLeaves, type LoanCreditRecords } from "./court-package/evidence-set.ts";
+import {
+  assembleEvidenceSet,
+  chainLeaves,
+  type EvidenceSetDeps,
+  type LoanCreditRecords,
+} from "./court-package/evidence-set.ts";
 import { addWorkingDays } from "./court-package/working-days.ts";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 
@@ -69,6 +79,8 @@ export type CaseDeps = {
   documentByDigest?: (sha256: string) => Promise<Uint8Array | undefined>;
   /** The application, decision records and credit queries of a loan this node approved (the court's package). */
   creditRecords?: (loanId: string) => Promise<LoanCreditRecords | undefined>;
+  /** At the union's node: its logs of the post-loan re-queries a branch asked through it (the court's package). */
+  unionAsks?: EvidenceSetDeps["unionAsks"];
   /** The union's member id: its node holds the notices and mediation records its keeper made. */
   unionId?: () => Promise<number | undefined>;
 };
@@ -165,6 +177,7 @@ export class CaseOperations {
         ...(this.deps.notices === undefined ? {} : { notices: this.deps.notices }),
         ...(this.deps.mediation === undefined ? {} : { mediation: this.deps.mediation }),
         ...(this.deps.creditRecords === undefined ? {} : { credit: this.deps.creditRecords }),
+        ...(this.deps.unionAsks === undefined ? {} : { unionAsks: this.deps.unionAsks }),
         bundle,
         leavesOfDigest,
       },
@@ -200,16 +213,19 @@ export class CaseOperations {
     const fetchSet = (member: number) =>
       this.deps.peers.call<EvidencePackage>(member, "GET", `/v1/cases/${c.loanId}/evidence-set`);
     const pkg = await fetchSet(loan.branch);
-    // the union's keeper sends the reminders and runs the mediation: their records are at its node
+    // the union's keeper sends the reminders and runs the mediation, and the union's credit service
+    // logs each post-loan re-query the branch asks through it: those records are at its node
     const union = await this.deps.unionId?.();
     if (union !== undefined && union !== loan.branch) {
       // the chain does not commit to these: a union node that cannot answer leaves the branch's set to be checked
       const held = await fetchSet(union).catch(() => undefined);
-      pkg.items.push(...(held?.items ?? []).filter((i) => i.role === "notice" || i.role === "mediation"));
+      const fromUnion = new Set<EvidenceRole>(["notice", "mediation", "credit-query"]);
+      pkg.items.push(...(held?.items ?? []).filter((i) => fromUnion.has(i.role)));
     }
     const check = await checkPackage(pkg, {
       loanId: c.loanId,
       borrowerKey: loan.borrowerKey,
+      branch: loan.branch,
       evidenceChain: await this.deps.ledger.evidenceChain(c.loanId),
       contractLeaf: loan.evidence.contractLeaf,
       consentLeaf: loan.evidence.consentLeaf,

@@ -7,8 +7,10 @@
 // hold in the chain itself are bound to it through the loan id and the consent leaf: the loan id is
 // loanIdOf(originator, keccak256(applicationId)), so the application the package names is the
 // loan's; its approving decision record must name that application and the consent leaf on chain;
-// each credit query a decision was made on must be in the package. The on-chain facts come from
-// the court's own node (its ledger reads and index), never from the package.
+// each credit query a decision was made on must be in the package, and so must the branch's log
+// of each post-loan re-query the union's node logged the branch asking (matched by purpose and
+// report digest). The on-chain facts come from the court's own node (its ledger reads and index),
+// never from the package.
 import { createHash } from "node:crypto";
 import { type EvidenceBundle, parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { type CheckResult, verifyOffline } from "../../../common/formats/bundle/verify.ts";
@@ -55,6 +57,8 @@ export type EvidencePackage = {
 export type ChainFacts = {
   loanId: string;
   borrowerKey: string;
+  /** The loan's branch: the union's logs of its post-loan re-queries name it as the asker. */
+  branch: number;
   /** JointLoanLedger.evidenceChain(loanId) now. */
   evidenceChain: string;
   contractLeaf: string;
@@ -109,7 +113,7 @@ export async function checkPackage(
   for (const item of pkg.items)
     items.push(await checkItem(item, loanId, lower(facts.borrowerKey), expected, verify));
 
-  const credit = checkCreditRecords(pkg, items, loanId, lower(facts.consentLeaf));
+  const credit = checkCreditRecords(pkg, items, loanId, lower(facts.consentLeaf), facts.branch);
   const verified = new Set(items.filter((i) => i.outcome === "verified").map((i) => chainValueOf(i)));
   const chainMissing = [...expected.entries()]
     .filter(([value]) => !verified.has(value))
@@ -141,17 +145,35 @@ type DecisionFields = {
   queryLeafHash?: unknown;
 };
 
+/** A query log's fields the court reads: the branch's log, or the union's (which names the asker). */
+type QueryLogFields = { purpose?: unknown; reportDigest?: unknown; asker?: unknown };
+
+const POST_LOAN_PURPOSE = "POST_LOAN_MANAGEMENT";
+
+/** An item's original read as JSON; undefined when it is not a JSON object. */
+function jsonOf<T>(item: PackageItem | undefined): T | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(item?.originalBase64 ?? "", "base64").toString("utf8"));
+    return typeof value === "object" && value !== null ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The application, decision and credit-query items against the loan: the application's id and
  * originator derive the loan id; each verified decision names that application and the consent on
  * chain (else it is another loan's: wrong-loan); one of them approves; every query a decision was
- * made on is in the package, and a query no decision names is unexpected. Downgrades `items` in place.
+ * made on is in the package; the branch's post-loan re-queries are the borrower's records; a query
+ * that is neither is unexpected; and for each union log of a post-loan re-query the loan's branch
+ * asked, a branch log of the same report must be there. Downgrades `items` in place.
  */
 function checkCreditRecords(
   pkg: EvidencePackage,
   items: ItemCheck[],
   loanId: string,
   consentLeaf: string,
+  branch: number,
 ): { application: PackageCheck["application"]; missing: PackageCheck["missing"] } {
   const missing: PackageCheck["missing"] = [];
   const ref = pkg.application;
@@ -184,11 +206,8 @@ function checkCreditRecords(
   // `items` are the package's items checked one by one, in the package's order
   for (const [n, item] of items.entries()) {
     if (item.role !== "decision" || item.outcome !== "verified") continue;
-    let fields: DecisionFields;
-    try {
-      const original = Buffer.from(pkg.items[n]?.originalBase64 ?? "", "base64").toString("utf8");
-      fields = JSON.parse(original) as DecisionFields;
-    } catch {
+    const fields = jsonOf<DecisionFields>(pkg.items[n]);
+    if (fields === undefined) {
       downgrade(item, "altered", "the decision record is not JSON");
       continue;
     }
@@ -209,13 +228,41 @@ function checkCreditRecords(
       label: `the credit decision approving application ${applicationId ?? "(unknown)"}`,
       chainValue: consentLeaf,
     });
-  for (const item of items.filter((i) => i.role === "credit-query" && i.outcome === "verified")) {
-    if (!named.has(item.leafHash))
+  // the branch's post-loan re-query logs by report digest, and the union's logs of them
+  const postLoan = new Map<string, number>();
+  const asks: Array<{ leafHash: string; reportDigest: string }> = [];
+  for (const [n, item] of items.entries()) {
+    if (item.role !== "credit-query" || item.outcome !== "verified" || named.has(item.leafHash)) continue;
+    const log = jsonOf<QueryLogFields>(pkg.items[n]);
+    const reportDigest = lower(String(log?.reportDigest));
+    if (log?.asker !== undefined) {
+      if (log.asker === branch && log.purpose === POST_LOAN_PURPOSE)
+        asks.push({ leafHash: item.leafHash, reportDigest });
+      else
+        downgrade(
+          item,
+          "unexpected",
+          `the union's log is of a ${String(log.purpose)} query by member ${JSON.stringify(log.asker)}, not a post-loan re-query by the loan's branch ${branch}`,
+        );
+    } else if (log?.purpose === POST_LOAN_PURPOSE) {
+      postLoan.set(reportDigest, (postLoan.get(reportDigest) ?? 0) + 1);
+    } else {
       downgrade(
         item,
         "unexpected",
-        "no decision record of the loan's application was made on this credit query",
+        "no decision record of the loan's application was made on this credit query, and it is no post-loan re-query",
       );
+    }
+  }
+  for (const ask of asks) {
+    const held = postLoan.get(ask.reportDigest) ?? 0;
+    if (held > 0) postLoan.set(ask.reportDigest, held - 1);
+    else
+      missing.push({
+        role: "credit-query",
+        label: `the branch's log of its post-loan re-query (report ${ask.reportDigest}) the union logged`,
+        chainValue: ask.leafHash,
+      });
   }
   const queries = new Set(
     items.filter((i) => i.role === "credit-query" && i.outcome === "verified").map((i) => i.leafHash),

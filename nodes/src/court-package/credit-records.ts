@@ -1,10 +1,14 @@
 // The owning node's credit records of a loan, for the court's package: the application the loan
-// was approved from (named in the contract's filing), every decision record of that application
-// and every credit query a decision was made on, each as the canonical JSON whose SHA-256 was
-// anchored. A record the node does not hold is left out, and the court's check names it.
+// was approved from (named in the contract's filing), every decision record of that application,
+// every credit query a decision was made on and every post-loan re-query of the borrower (the
+// nightly batch's, purpose POST_LOAN_MANAGEMENT), each as the canonical JSON whose SHA-256 was
+// anchored; and at the union's node, its own log of each post-loan re-query the loan's branch
+// asked through it, which the court holds the branch's logs against. A record the node does not
+// hold is left out, and the court's check names it.
 import type { StoredQueryLog } from "../bureau/consent.ts";
+import type { StoredUnionQueryLog } from "../credit-service/union-credit.ts";
 import type { DecisionRecord } from "../credit-decision/records.ts";
-import type { LoanCreditRecords } from "./evidence-set.ts";
+import type { CreditRecord, LoanCreditRecords } from "./evidence-set.ts";
 
 export type CreditRecordsDeps = {
   /** The application record id the loan's contract was filed with (its `meta.applicationId`). */
@@ -26,6 +30,9 @@ export function creditRecordsOf(deps: CreditRecordsDeps) {
     const decisions = await deps.decisions(recordId);
     const logs = await deps.queryLogs(borrowerKey);
     const named = new Set(decisions.map((d) => d.queryLeafHash.toLowerCase()));
+    // a post-loan re-query is of the borrower, not of one application: each is the loan's record
+    const ofLoan = (l: StoredQueryLog) =>
+      named.has(l.anchor?.leafHash.toLowerCase() ?? "") || l.entry.purpose === "POST_LOAN_MANAGEMENT";
     return {
       application: { applicationId, originator, recordId },
       decisions: decisions.map((d) => ({
@@ -34,7 +41,7 @@ export function creditRecordsOf(deps: CreditRecordsDeps) {
         label: `decision ${d.outcome} ${d.decisionId}`,
       })),
       queries: logs.flatMap((l) =>
-        l.anchor !== undefined && named.has(l.anchor.leafHash.toLowerCase())
+        l.anchor !== undefined && ofLoan(l)
           ? [
               {
                 leafHash: l.anchor.leafHash,
@@ -46,4 +53,23 @@ export function creditRecordsOf(deps: CreditRecordsDeps) {
       ),
     };
   };
+}
+
+/**
+ * The union's logs of the post-loan re-queries branch `branch` asked through it for a borrower
+ * (anchored ones only): the court's check requires the branch's own log of each.
+ */
+export function unionPostLoanAsksOf(logsOf: (borrowerKey: string) => Promise<StoredUnionQueryLog[]>) {
+  return async (borrowerKey: string, branch: number): Promise<CreditRecord[]> =>
+    (await logsOf(borrowerKey)).flatMap((l) =>
+      l.anchor !== undefined && l.entry.asker === branch && l.entry.purpose === "POST_LOAN_MANAGEMENT"
+        ? [
+            {
+              leafHash: l.anchor.leafHash,
+              document: l.document,
+              label: `union log of member ${branch}'s ${l.entry.purpose} query ${l.entry.when}`,
+            },
+          ]
+        : [],
+    );
 }

@@ -1,8 +1,9 @@
 // The owning node's side of the court's package: for a loan in a case assigned to the asking
 // court, every item of the loan's evidence — the contract, the consent letter, each fund-flow
 // voucher (the leaves the ledger's evidence chain commits to, read from the index), each notice
-// attempt and each mediation record, the application's id, its credit decision records and the
-// credit queries they were made on — as its original with the anchor service's bundle of its
+// attempt and each mediation record, the application's id, its credit decision records, the
+// credit queries they were made on and the post-loan re-queries (at the union's node: its own
+// log of each re-query the branch asked through it) — as its original with the anchor service's bundle of its
 // leaf (the salt is in the bundle's record). An original the node does not hold is left out, and
 // the court's check names it.
 import type { LedgerModel } from "../indexer/model.ts";
@@ -10,11 +11,14 @@ import type { MediationService } from "../mediation/mediation.ts";
 import type { NoticeService } from "../notices/notices.ts";
 import type { ApplicationRef, EvidencePackage, EvidenceRole, PackageItem } from "./check.ts";
 
-/** The loan's credit records at its branch: each anchored original (canonical JSON) with its leaf. */
+/** One anchored credit record: its original (canonical JSON) and its leaf. */
+export type CreditRecord = { leafHash: string; document: string; label: string };
+
+/** The loan's credit records at its branch. */
 export type LoanCreditRecords = {
   application: ApplicationRef;
-  decisions: Array<{ leafHash: string; document: string; label: string }>;
-  queries: Array<{ leafHash: string; document: string; label: string }>;
+  decisions: CreditRecord[];
+  queries: CreditRecord[];
 };
 
 export type EvidenceSetDeps = {
@@ -28,6 +32,8 @@ export type EvidenceSetDeps = {
   mediation?: Pick<MediationService, "get">;
   /** The application, decision records and credit queries of a loan this node approved. */
   credit?: (loanId: string) => Promise<LoanCreditRecords | undefined>;
+  /** At the union's node: its logs of the post-loan re-queries the loan's branch asked through it. */
+  unionAsks?: (borrowerKey: string, branch: number) => Promise<CreditRecord[]>;
   /** The anchor service's evidence bundle of a leaf. */
   bundle: (leafHash: string) => Promise<unknown>;
   /** This member's leaves carrying a document digest (the anchor service's digest index). */
@@ -101,9 +107,11 @@ export async function assembleEvidenceSet(deps: EvidenceSetDeps, loanId: string)
     });
   }
   const credit = await deps.credit?.(id);
+  const loan = await deps.model.loan(id);
+  const asks = loan === undefined ? [] : ((await deps.unionAsks?.(loan.borrowerKey, loan.branch)) ?? []);
   for (const [role, records] of [
     ["decision", credit?.decisions ?? []],
-    ["credit-query", credit?.queries ?? []],
+    ["credit-query", [...(credit?.queries ?? []), ...asks]],
   ] as const) {
     for (const r of records) {
       const bundle = await bundleOf(r.leafHash);

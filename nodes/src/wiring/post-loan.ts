@@ -14,7 +14,8 @@ import {
 import type { NodeMetrics } from "../metrics.ts";
 import { postLoanBatchMetrics } from "../post-loan/metrics.ts";
 import { CaseOperations, outboxEscalator, outboxExpirer } from "../cases.ts";
-import { creditRecordsOf } from "../court-package/credit-records.ts";
+import { creditRecordsOf, unionPostLoanAsksOf } from "../court-package/credit-records.ts";
+import type { UnionCreditDeps } from "../credit-service/union-credit.ts";
 import { DecisionRecords } from "../credit-decision/records.ts";
 import { documentSublevels } from "../documents/keys.ts";
 import { registrationEntry } from "../e-contract/endorsements.ts";
@@ -152,6 +153,7 @@ export function postLoanRooms(
     },
     documentByDigest: (sha256) => documentByDigest(storage, parts.stores.documents, config.memberId, sha256),
     creditRecords: loanCreditRecords(storage, parts.stores, chain),
+    ...(config.memberKind === "union" ? { unionAsks: unionPostLoanAsks(storage) } : {}),
     unionId: async () => (await chain.members.active()).union,
   });
   return { keeper, cases, notices, mediation, batch };
@@ -181,6 +183,14 @@ function postLoanCreditReport(deps: CreditQueryDeps) {
       throw error;
     }
   };
+}
+
+/** The union's logs of a branch's post-loan re-queries (read only here: the union's credit service writes them). */
+function unionPostLoanAsks(storage: NodeStorage) {
+  const logs: UnionCreditDeps["logs"] = storage.sublevel("creditServiceLogs");
+  return unionPostLoanAsksOf((borrowerKey) =>
+    logs.values({ gt: `${borrowerKey.toLowerCase()}!`, lt: `${borrowerKey.toLowerCase()}!~` }).all(),
+  );
 }
 
 /**

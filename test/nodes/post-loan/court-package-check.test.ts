@@ -2,7 +2,8 @@
 // the complete package verifies and reproduces the loan's evidence chain; a withheld voucher, an
 // altered original, an item of another loan and a voucher the chain never saw are each named; so are
 // a withheld decision record or credit-query log, an application the loan id does not derive from,
-// a decision of another application and a query log no decision was made on.
+// a decision of another application and a query log no decision was made on; a post-loan re-query's
+// log the branch withholds is named through the union's log of the ask.
 import { expect } from "chai";
 import { checkPackage } from "../../../nodes/src/court-package/check.ts";
 import { caseArchive } from "../../../nodes/src/court-package/archive.ts";
@@ -12,9 +13,14 @@ import {
   verifyCaseArchive,
 } from "../../../nodes/src/court-package/verify-archive.ts";
 import { zipStored } from "../../../nodes/src/court-package/zip.ts";
+import { creditRecordsOf, unionPostLoanAsksOf } from "../../../nodes/src/court-package/credit-records.ts";
+import type { StoredQueryLog } from "../../../nodes/src/bureau/consent.ts";
+import type { StoredUnionQueryLog } from "../../../nodes/src/credit-service/union-credit.ts";
+import type { DecisionRecord } from "../../../nodes/src/credit-decision/records.ts";
 import { sha256Hex } from "../../support/bundle.fixture.ts";
 import {
   APPLICATION,
+  BORROWER,
   LOAN,
   QUERY_LEAF,
   CONSENT_LEAF,
@@ -24,6 +30,7 @@ import {
   facts,
   pkg,
   complete,
+  completeWithRequery,
 } from "./package-fixture.ts";
 
 describe("court package: each item against its bundle, together against the loan's evidence chain", function () {
@@ -116,6 +123,39 @@ describe("court package: each item against its bundle, together against the loan
     expect(check.missing).to.deep.equal([
       { role: "credit-query", label: "the credit query a decision was made on", chainValue: QUERY_LEAF },
     ]);
+  });
+
+  it("a post-loan re-query's log verifies; the branch withholding it is named by the union's log of the ask", async function () {
+    const full = await checkPackage(pkg(completeWithRequery), facts);
+    expect(full.items.map((i) => i.outcome)).to.deep.equal(
+      Array(completeWithRequery.length).fill("verified"),
+    );
+    expect(full.ok).to.equal(true);
+    const withheld = await checkPackage(
+      pkg(completeWithRequery.filter((l) => l !== "post-loan query")),
+      facts,
+    );
+    expect(withheld.evidenceChain.matches).to.equal(true);
+    expect(withheld.ok).to.equal(false);
+    expect(withheld.missing).to.deep.equal([
+      {
+        role: "credit-query",
+        label: "the branch's log of its post-loan re-query (report 0x02) the union logged",
+        chainValue: byLabel("union log of the post-loan query").leafHash,
+      },
+    ]);
+  });
+
+  it("a union log of another member's ask is named as unexpected", async function () {
+    const check = await checkPackage(
+      pkg([...completeWithRequery, "union log of another member's ask"]),
+      facts,
+    );
+    expect(check.items.find((i) => i.label === "union log of another member's ask")!.outcome).to.equal(
+      "unexpected",
+    );
+    expect(check.missing).to.deep.equal([]);
+    expect(check.ok).to.equal(false);
   });
 
   it("an altered decision record is named as altered and the approving decision as missing", async function () {
@@ -224,5 +264,73 @@ describe("court package: each item against its bundle, together against the loan
     expect(report.items.filter((i) => i.ok)).to.have.length(complete.length - 2);
     expect(report.unlisted).to.deep.equal(["originals/99-voucher.bin"]);
     expect(() => verifyCaseArchive(Buffer.from("not a zip"))).to.throw(ArchiveFormatError);
+  });
+});
+
+describe("court package: the credit records each node hands over", function () {
+  const anchor = (leafHash: string) => ({ leafHash, sequence: 1, anchoredAt: "2026-02-01T00:00:00.000Z" });
+  const branchLog = (leaf: string, purpose: "LOAN_APPROVAL" | "POST_LOAN_MANAGEMENT") =>
+    ({
+      document: `{"purpose":"${purpose}"}`,
+      digest: "0x",
+      salt: "0x",
+      anchor: anchor(leaf),
+      borrowerKey: BORROWER,
+      entry: { who: "u", when: "2026-02-01T00:00:00.000Z", purpose, reportDigest: "0x02" },
+      consentLeafHash: CONSENT_LEAF,
+    }) satisfies StoredQueryLog;
+
+  it("the branch's set carries the query its decision read and every post-loan re-query, no other", async function () {
+    const records = creditRecordsOf({
+      applicationOfLoan: () => Promise.resolve(APPLICATION.recordId),
+      application: () => Promise.resolve({ ...APPLICATION, borrowerKey: BORROWER }),
+      decisions: () =>
+        Promise.resolve([
+          {
+            queryLeafHash: "0xa1",
+            anchor: anchor("0xd1"),
+            document: "{}",
+            outcome: "approve",
+            decisionId: "d1",
+          },
+        ] as unknown as DecisionRecord[]),
+      queryLogs: () =>
+        Promise.resolve([
+          branchLog("0xa1", "LOAN_APPROVAL"),
+          branchLog("0xa2", "LOAN_APPROVAL"),
+          branchLog("0xa3", "POST_LOAN_MANAGEMENT"),
+        ]),
+    });
+    const held = await records(LOAN);
+    expect(held!.queries.map((q) => q.leafHash)).to.deep.equal(["0xa1", "0xa3"]);
+  });
+
+  it("the union's set carries its logs of the loan's branch's post-loan asks only", async function () {
+    const unionLog = (leaf: string, asker: number, purpose: "LOAN_APPROVAL" | "POST_LOAN_MANAGEMENT") =>
+      ({
+        document: "{}",
+        digest: "0x",
+        salt: "0x",
+        anchor: anchor(leaf),
+        borrowerKey: BORROWER,
+        entry: {
+          asker,
+          who: "u",
+          when: "2026-02-01T00:00:00.000Z",
+          purpose,
+          reportDigest: "0x02",
+          channel: "primary",
+          cached: false,
+          consentLeafHash: CONSENT_LEAF,
+        },
+      }) satisfies StoredUnionQueryLog;
+    const asks = unionPostLoanAsksOf(() =>
+      Promise.resolve([
+        unionLog("0xb1", 2, "POST_LOAN_MANAGEMENT"),
+        unionLog("0xb2", 2, "LOAN_APPROVAL"),
+        unionLog("0xb3", 3, "POST_LOAN_MANAGEMENT"),
+      ]),
+    );
+    expect((await asks(BORROWER, 2)).map((a) => a.leafHash)).to.deep.equal(["0xb1"]);
   });
 });

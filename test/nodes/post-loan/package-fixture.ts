@@ -1,6 +1,6 @@
 // A loan's evidence package built in memory over one log head, for the court's check and the case
-// archive: the loan's contract, consent, vouchers, a notice, the credit query and decision records
-// (and items that must be refused: a decision of another application, a query no decision read, a
+// archive: the loan's contract, consent, vouchers, a notice, the credit query and decision records,
+// a post-loan re-query's log at the branch and at the union (and items that must be refused: a decision of another application, a query no decision read, a
 // voucher of another loan, one the chain never saw), each original with its bundle.
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
 import { toHex } from "../../../common/bytes.ts";
@@ -31,6 +31,20 @@ export type Spec = { role: EvidenceRole; label: string; original: string; kind: 
 export const QUERY_LOG =
   '{"purpose":"LOAN_APPROVAL","reportDigest":"0x01","when":"2026-01-01T00:00:00.000Z","who":"u1"}';
 export const LATER_QUERY_LOG = QUERY_LOG.replace("u1", "u2");
+/** The branch's log of a nightly post-loan re-query, and the union's log of that ask (member 2 asking). */
+export const POST_LOAN_QUERY_LOG =
+  '{"purpose":"POST_LOAN_MANAGEMENT","reportDigest":"0x02","when":"2026-02-01T00:00:00.000Z","who":"post-loan-batch"}';
+export const unionAskLog = (asker: number, purpose = "POST_LOAN_MANAGEMENT") =>
+  JSON.stringify({
+    asker,
+    cached: false,
+    channel: "primary",
+    consentLeafHash: "0x00",
+    purpose,
+    reportDigest: "0x02",
+    when: "2026-02-01T00:00:00.000Z",
+    who: "post-loan-batch",
+  });
 /** The leaf of a spec, known before the items are built: a decision names its query's leaf. */
 export const leafOfSpec = (label: string, original: string, kind: number, subject: string) =>
   hexlify(
@@ -119,6 +133,27 @@ export const SPECS: Spec[] = [
     subject: BORROWER,
   },
   {
+    role: "credit-query",
+    label: "post-loan query",
+    original: POST_LOAN_QUERY_LOG,
+    kind: EvidenceKind.CreditQuery,
+    subject: BORROWER,
+  },
+  {
+    role: "credit-query",
+    label: "union log of the post-loan query",
+    original: unionAskLog(2),
+    kind: EvidenceKind.CreditQuery,
+    subject: BORROWER,
+  },
+  {
+    role: "credit-query",
+    label: "union log of another member's ask",
+    original: unionAskLog(3),
+    kind: EvidenceKind.CreditQuery,
+    subject: BORROWER,
+  },
+  {
     role: "voucher",
     label: "REP-9",
     original: "a voucher of another loan",
@@ -183,6 +218,7 @@ export const digestOf = (label: string) => sha256Hex(SPECS.find((s) => s.label =
 export const facts: ChainFacts = {
   loanId: LOAN,
   borrowerKey: BORROWER,
+  branch: 2,
   contractLeaf: byLabel("loan contract").leafHash,
   consentLeaf: byLabel("consent").leafHash,
   // the ledger holds a voucher as its document's digest
@@ -202,3 +238,5 @@ export const pkg = (labels: string[], edit: (i: PackageItem) => PackageItem = (i
   application: APPLICATION,
 });
 export const complete = ["loan contract", "consent", "DSB-1", "REP-1", "reminder", "query", "decision"];
+/** The complete package of a loan re-queried once by the nightly batch: the branch's log and the union's. */
+export const completeWithRequery = [...complete, "post-loan query", "union log of the post-loan query"];
