@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import type { Receipt } from "../../common/formats/receipt/receipts.ts";
+import { submitOverHttp } from "../support/anchor-suite.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { buildPageModules } from "../../anchor-service/web/src/build.ts";
 import { createDemoCa, type DemoCa } from "../../common/pki/demo-ca.ts";
@@ -71,14 +71,7 @@ describe("court verification page in Chromium: a signed PDF's signers beside the
     otherCa = await createDemoCa({ name: "Another Demo Root CA 演示用" });
     contract = await signedContract(ca);
     // branch A anchors the signed contract
-    const body = JSON.stringify({ records: [recordFor(contract, 1)] });
-    const response = await fetch(`${baseUrl}/v1/leaves`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
-      body,
-    });
-    expect(response.status).to.equal(200);
-    const [receipt] = ((await response.json()) as { receipts: Receipt[] }).receipts;
+    const [receipt] = await submitOverHttp(baseUrl, chain, [recordFor(contract, 1)]);
     const deadline = Date.now() + 20_000;
     while ((await fetch(`${baseUrl}/v1/bundles/${receipt!.leafHash}`)).status !== 200) {
       if (Date.now() > deadline) throw new Error("the contract was not anchored in time");

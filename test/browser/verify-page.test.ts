@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import QRCode from "qrcode";
-import type { Receipt } from "../../common/formats/receipt/receipts.ts";
+import { submitOverHttp } from "../support/anchor-suite.ts";
 import type { EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import {
   readTrustAnchor,
@@ -150,16 +150,11 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     courtUrl = await courtNode.listen({ host: "127.0.0.1", port: courtPort });
 
     // branch A anchors three documents
-    const body = JSON.stringify({
-      records: [recordFor(GENUINE, 1), recordFor(REVOKED, 2), recordFor(HELD, 4)],
-    });
-    const response = await fetch(`${baseUrl}/v1/leaves`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
-      body,
-    });
-    expect(response.status).to.equal(200);
-    const receipts = ((await response.json()) as { receipts: Receipt[] }).receipts;
+    const receipts = await submitOverHttp(baseUrl, chain, [
+      recordFor(GENUINE, 1),
+      recordFor(REVOKED, 2),
+      recordFor(HELD, 4),
+    ]);
     [leaves.genuine, leaves.revoked, leaves.held] = receipts.map((r) => r.leafHash);
     const anchored: EvidenceBundle[] = [];
     for (const leaf of receipts.map((r) => r.leafHash)) anchored.push(await waitForBundle(leaf));
@@ -929,14 +924,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await chain.anvil.provider.send("evm_increaseTime", [7 * 7 * 86_400]);
     await chain.anvil.provider.send("evm_mine", []);
     const document = Buffer.from(`Repayment voucher RV-2026-0042 ${randomBytes(4).toString("hex")}\n`);
-    const body = JSON.stringify({ records: [recordFor(document, 4)] });
-    const response = await fetch(`${baseUrl}/v1/leaves`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
-      body,
-    });
-    expect(response.status).to.equal(200);
-    await waitForBundle(((await response.json()) as { receipts: Receipt[] }).receipts[0]!.leafHash);
+    await waitForBundle((await submitOverHttp(baseUrl, chain, [recordFor(document, 4)]))[0]!.leafHash);
 
     const { page } = await openPage();
     await verifyPdf(page, "repayment-voucher.pdf", document);

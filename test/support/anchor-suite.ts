@@ -3,12 +3,14 @@
 // set once `before` has run. Heads are committed only when a test runs a round (the commit
 // interval is an hour) unless the options say otherwise. (No describe/it here: Hardhat mocha
 // loads it like a test.)
+import { expect } from "chai";
 import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
 import type { Config } from "../../anchor-service/src/config.ts";
+import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
 import { startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
 
@@ -49,6 +51,22 @@ export async function postLeaves(
     payload: body,
     headers: { "content-type": "application/json", ...(await chain.sign(signer, body)) },
   });
+}
+
+/** POST /v1/leaves of `records` to the service listening at `baseUrl`, signed for `chain` by branch A's operations key: its receipts (a 200 expected). */
+export async function submitOverHttp(
+  baseUrl: string,
+  chain: ConsortiumChain,
+  records: unknown[],
+): Promise<Receipt[]> {
+  const body = JSON.stringify({ records });
+  const response = await fetch(`${baseUrl}/v1/leaves`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(await chain.sign(chain.wallets.branchA, body)) },
+    body,
+  });
+  expect(response.status).to.equal(200);
+  return ((await response.json()) as { receipts: Receipt[] }).receipts;
 }
 
 /** The system clock in unix seconds, the service's clock while `frozenNow` is unset. */
