@@ -365,7 +365,7 @@ export class LoanApproval {
       apr = allInAprBps({
         method: loan.method,
         principalFen: loan.principalFen,
-        installments: schedule.map((i) => ({ dueDay: i.dueDay, totalFen: i.totalFen })),
+        installments: schedule,
         fees: aprFeesOf(fees, schedule, startDay),
         startDay,
       });

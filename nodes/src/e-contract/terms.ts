@@ -87,7 +87,7 @@ export function contractFigures(terms: ContractTerms): ContractFigures {
     const allIn = allInAprBps({
       method: terms.method,
       principalFen: terms.principalFen,
-      installments: schedule.map((i) => ({ dueDay: i.dueDay, totalFen: i.totalFen })),
+      installments: schedule,
       fees: aprFeesOf(chainFees, schedule, startDay),
       startDay,
     });
