@@ -83,9 +83,13 @@ export type AppDeps = {
   tsa?: { stamper: HeadStamper; logId: string; trustedTime: TrustedTimeOptions };
   /** The C2SP read API: /checkpoint and /tile/… (c2sp/routes.ts). */
   c2sp?: C2spRouteDeps;
+  /** JSON-RPC endpoints the verification page's chain checks ask from the browser; empty or absent: POST /v1/verify. */
+  pageChainEndpoints?: readonly string[];
   now: () => number;
   /** Serve HTTPS with this certificate and key; absent: HTTP. */
   https?: ServerTls | undefined;
+  /** POST /ops/backups: an online backup into a new folder under `dir` (absent: not served). */
+  backup?: { dir: string; run: (target: string) => Promise<unknown> } | undefined;
 };
 
 declare module "fastify" {
@@ -112,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { app } = await buildServiceShell({
     logger: deps.logger,
     https: deps.https,
+    backup: deps.backup,
     bodyLimit: deps.limits.maxBodyBytes,
     openapi: ANCHOR_API_DOCUMENT,
     // the API docs get the verification page's security headers (http/security-headers.ts)

@@ -13,6 +13,7 @@ const config = configFromEnv(process.env);
 // against that CA alone (common/service/tls.ts)
 const tls = tlsFromEnv(process.env, "ANCHOR");
 applyClientTls(tls);
+const backupDir = process.env.ANCHOR_BACKUP_DIR;
 // ANCHOR_LOG_FILE: into a file rotated by size (ANCHOR_LOG_MAX_BYTES, ANCHOR_LOG_KEEP); unset: stdout
 const destination = logDestination(process.env, "ANCHOR");
 const logger =
@@ -27,6 +28,8 @@ const service = await openWhenStorageAllows(
       logger,
       defaultMetrics: true,
       ...(tls.server === undefined ? {} : { tls: tls.server }),
+      // ANCHOR_BACKUP_DIR: POST /ops/backups writes online backups there (common/level-backup.ts)
+      ...(backupDir === undefined || backupDir === "" ? {} : { backupDir }),
     }),
   { host: config.host, port: config.port, logger },
 );

@@ -31,6 +31,7 @@ import { createC2sp } from "./c2sp/service.ts";
 import { fromHex, toHex } from "../../common/bytes.ts";
 import { sm2 } from "../../common/crypto/sm2.ts";
 import type { ServerTls } from "../../common/service/tls.ts";
+import { backupDataDir } from "../../common/level-backup.ts";
 
 export type ServiceOptions = {
   config: Config;
@@ -43,6 +44,8 @@ export type ServiceOptions = {
   defaultMetrics?: boolean;
   /** Serve HTTPS with this certificate and key (ANCHOR_TLS_*, common/service/tls.ts); absent: HTTP. */
   tls?: ServerTls;
+  /** Where POST /ops/backups writes online backups of the data directory (ANCHOR_BACKUP_DIR); absent: none over HTTP. */
+  backupDir?: string;
 };
 
 export type AnchorService = Awaited<ReturnType<typeof createAnchorService>>;
@@ -79,6 +82,15 @@ export async function createAnchorService(options: ServiceOptions) {
     tsa: { stamper, logId: config.logId, trustedTime: { tsaTrustAnchors: tsaTrustAnchors ?? null } },
     c2sp: { ...c2sp.routes, bundle: (leafHash) => queries.bundle(leafHash) },
     https: options.tls,
+    // the whole data directory is the LevelDB, copied from one snapshot (common/level-backup.ts)
+    backup:
+      options.backupDir === undefined || options.inMemory === true
+        ? undefined
+        : {
+            dir: options.backupDir,
+            run: (target: string) =>
+              backupDataDir({ db: storage.db.root, dataDir: config.dataDir, levelPath: "", target }),
+          },
   });
 
   let started = false;
@@ -209,6 +221,7 @@ function httpApp(
     crypto: CryptoPool;
     receiptSm2Key: Uint8Array | undefined;
     https: ServerTls | undefined;
+    backup: AppDeps["backup"];
   },
 ) {
   const { config, chain, signing, now } = core;
@@ -225,6 +238,7 @@ function httpApp(
       // links and QR codes lead here, never to a request's Host header
       publicUrl: publicUrlOf(config),
     }),
+    pageChainEndpoints: config.verifyPageRpcUrls,
     logger,
     ...routes,
     digests: core.digests,

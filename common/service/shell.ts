@@ -3,6 +3,7 @@
 // `{ error: { code, message, details? } }` with the calling service's codes, the 404 answer,
 // /healthz, /readyz and /metrics (prom-client; the last two behind ops-access.ts). The service
 // adds its routes to the instance it gets back, which is not listening.
+import { join } from "node:path";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, {
@@ -66,6 +67,11 @@ export type ServiceShellOptions = {
     /** Record every request as `<prefix>_http_requests_total` and `…_duration_seconds` (metrics.ts). */
     httpPrefix?: string;
   };
+  /**
+   * `POST /ops/backups` (behind ops access): an online backup into a new folder under `dir`
+   * (common/level-backup.ts); the caller names no path. Absent: no such route.
+   */
+  backup?: { dir: string; run: (target: string) => Promise<unknown> } | undefined;
   /** Who may read /metrics and /readyz, and the catalogue errors for a refusal. */
   ops: OpsAccessOptions & { access?: OpsAccess | undefined };
   /** Route config of the shell's own routes (/healthz, /readyz, /metrics), e.g. a service's auth marker. */
@@ -178,5 +184,16 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
     await beforeScrape?.();
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+  const backup = options.backup;
+  if (backup !== undefined) {
+    // one backup at a time; each in a folder named by its start time
+    let running: Promise<unknown> = Promise.resolve();
+    app.post("/ops/backups", { schema: { hide: true }, config, onRequest: ops }, async () => {
+      const target = join(backup.dir, new Date().toISOString().replaceAll(":", "-"));
+      const done = running.then(() => backup.run(target));
+      running = done.catch(() => undefined);
+      return { backup: target, manifest: await done };
+    });
+  }
   return { app, http };
 }

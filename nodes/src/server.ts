@@ -18,10 +18,13 @@ applyClientTls(tls);
 const destination = logDestination(process.env, "NODE");
 const options = { level: config.logLevel, ...PII_LOG_OPTIONS };
 const logger = destination === undefined ? pino(options) : pino(options, destination);
+// NODE_BACKUP_DIR: POST /ops/backups writes online backups there (common/level-backup.ts)
+const backupDir = process.env.NODE_BACKUP_DIR;
 const node = await createNodeService({
   config,
   logger,
   ...(tls.server === undefined ? {} : { tls: tls.server }),
+  ...(backupDir === undefined || backupDir === "" ? {} : { backupDir }),
 });
 await node.start();
 await node.app.listen({ host: config.host, port: config.port });

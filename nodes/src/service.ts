@@ -20,6 +20,9 @@ import { chainReadModelAndWriters, connectChain, type ChainWriters, type NodeCha
 import { creditRooms, type CreditRooms } from "./wiring/credit.ts";
 import { lendingRooms, type LendingRooms } from "./wiring/lending.ts";
 import type { NodeServiceOptions } from "./wiring/options.ts";
+import { backupDataDir } from "../../common/level-backup.ts";
+import type { LevelRoot } from "../../common/level.ts";
+import type { NodeDeps } from "./http/deps.ts";
 import { postLoanRooms, scheduleBatch, scheduleKeeper } from "./wiring/post-loan.ts";
 import { openSharedStores, openStorage, type SharedStores } from "./wiring/storage.ts";
 import { openWitness } from "./witness/wiring.ts";
@@ -77,6 +80,7 @@ export async function createNodeService(options: NodeServiceOptions) {
     courtPage,
     metrics,
     ready: () => readiness.check(),
+    backup: nodeBackup(options, storage.root),
     // the console's test-environment banner and member names
     consortium: consortiumView({
       chainId: chain.chainId,
@@ -161,6 +165,14 @@ async function nodeReadiness(config: NodeConfig, chain: NodeChain, writers: Chai
   );
 }
 
+/** POST /ops/backups with NODE_BACKUP_DIR: the LevelDB in <dataDir>/node from one snapshot, the staff files beside it. */
+function nodeBackup(options: NodeServiceOptions, root: LevelRoot): NodeDeps["backup"] {
+  const { backupDir } = options;
+  if (backupDir === undefined) return undefined;
+  const dataDir = options.config.dataDir;
+  return { dir: backupDir, run: (target) => backupDataDir({ db: root, dataDir, levelPath: "node", target }) };
+}
+
 /** The HTTP API over the rooms (http/app.ts), not listening. */
 async function nodeApp(
   logger: Logger | false,
@@ -177,6 +189,7 @@ async function nodeApp(
     metrics: NodeMetrics;
     ready: () => ReturnType<ReturnType<typeof createReadiness>["check"]>;
     consortium: ConsortiumView;
+    backup: NodeDeps["backup"];
   },
 ) {
   const { config } = options;
@@ -203,6 +216,7 @@ async function nodeApp(
       : { branchObjections: rooms.credit.branchObjections }),
     limits: { maxBodyBytes: config.maxBodyBytes, reconcileMaxBodyBytes: config.reconcileMaxBodyBytes },
     https: options.tls,
+    ...(rooms.backup === undefined ? {} : { backup: rooms.backup }),
     opsAccess: { token: config.metricsToken, allowedAddresses: config.metricsAllowedAddresses },
     ready: rooms.ready,
     ...(rooms.witness === undefined ? {} : { witness: rooms.witness }),

@@ -70,6 +70,7 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   const { app } = await buildServiceShell({
     logger: deps.logger,
     https: deps.https,
+    backup: deps.backup,
     bodyLimit,
     openapi: NODE_API_DOCUMENT,
     errors: {

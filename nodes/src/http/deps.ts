@@ -78,6 +78,8 @@ export type NodeDeps = {
   staff?: StaffRoom;
   /** Serve HTTPS with this certificate and key (common/service/tls.ts); absent: HTTP. */
   https?: ServerTls | undefined;
+  /** POST /ops/backups: an online backup into a new folder under `dir` (absent: not served). */
+  backup?: { dir: string; run: (target: string) => Promise<unknown> };
   /** /readyz: ready or not, with the reasons (readiness.ts); answered 200 or 503 with this body. */
   ready: () => ReadyAnswer | Promise<ReadyAnswer>;
   /** The node's Prometheus metrics (metrics.ts; absent: a registry of its own, nothing read before a scrape). */

@@ -20,4 +20,6 @@ export type NodeServiceOptions = {
   governanceWallet?: Wallet;
   /** Serve HTTPS with this certificate and key (NODE_TLS_*, common/service/tls.ts); absent: HTTP. */
   tls?: ServerTls;
+  /** Where POST /ops/backups writes online backups of the data directory (NODE_BACKUP_DIR); absent: no backups over HTTP. */
+  backupDir?: string;
 };
