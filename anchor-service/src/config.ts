@@ -9,6 +9,10 @@ const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A comma-separated list of http(s) URLs; unset: none. */
+const httpUrls = () =>
+  commaList(z.url().refine((u) => /^https?:/.test(u), "must be an http(s) URL")).default([]);
+
 export const ConfigSchema = z.object({
   /** HTTP listen address and port. */
   host: z.string().default("127.0.0.1"),
@@ -73,13 +77,19 @@ export const ConfigSchema = z.object({
    * comma-separated; tsa/README.md). Unset: none (bundles carry no tokens; trustedTime is
    * indeterminate).
    */
-  tsaUrls: commaList(z.url().refine((u) => /^https?:/.test(u), "must be an http(s) URL")).default([]),
+  tsaUrls: httpUrls(),
   /**
    * PEM files of the TSA roots trusted (comma-separated): tokens that do not chain to them are not
    * kept, and POST /v1/verify checks trustedTime against them. Unset: tokens are kept unverified and
    * /v1/verify's trustedTime is indeterminate.
    */
   tsaTrustAnchorFiles: commaList(z.string().min(1)).default([]),
+  /**
+   * JSON-RPC endpoints the verification page's chain checks ask from the court's browser
+   * (comma-separated http(s) URLs; the page's CSP connect-src lists exactly these; each must allow
+   * the page's origin in its CORS settings). Unset: the page asks this service's POST /v1/verify.
+   */
+  verifyPageRpcUrls: httpUrls(),
   /** How long one time-stamp request may take. */
   tsaTimeoutMs: int(100, 120_000).default(10_000),
   /** C2SP checkpoint origin and key name (c2sp/). Unset: `jointledger/<logId>`. */
@@ -132,6 +142,7 @@ export const ENV: Record<keyof Config, string> = {
   tsaUrls: "ANCHOR_TSA_URLS",
   tsaTrustAnchorFiles: "ANCHOR_TSA_TRUST_ANCHOR_FILES",
   tsaTimeoutMs: "ANCHOR_TSA_TIMEOUT_MS",
+  verifyPageRpcUrls: "ANCHOR_VERIFY_PAGE_RPC_URLS",
   checkpointOrigin: "ANCHOR_CHECKPOINT_ORIGIN",
   checkpointKey: "ANCHOR_CHECKPOINT_KEY",
   receiptSignatures: "ANCHOR_RECEIPT_SIGNATURES",

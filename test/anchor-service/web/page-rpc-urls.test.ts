@@ -1,0 +1,63 @@
+// The anchor service's own verification page runs its chain checks in the court's browser against
+// the endpoints ANCHOR_VERIFY_PAGE_RPC_URLS names: the page's config lists them, and its
+// Content-Security-Policy lets the page reach them and nothing else. Unset, the page asks this
+// service's POST /v1/verify and the CSP reaches only the page's own origin.
+import { expect } from "chai";
+import { configFromEnv, ENV } from "../../../anchor-service/src/config.ts";
+import { anchorServiceSuite } from "../../support/anchor-suite.ts";
+
+const ENDPOINTS = ["https://rpc.court.example.org:8545", "http://127.0.0.1:18545"];
+
+const connectSrc = (csp: string) =>
+  csp
+    .split(";")
+    .map((d) => d.trim())
+    .find((d) => d.startsWith("connect-src "));
+
+describe("anchor service: the verification page's chain endpoints (ANCHOR_VERIFY_PAGE_RPC_URLS)", function () {
+  it("is read from the environment as a comma-separated list of http(s) URLs", function () {
+    expect(ENV.verifyPageRpcUrls).to.equal("ANCHOR_VERIFY_PAGE_RPC_URLS");
+    const env = {
+      ANCHOR_DATA_DIR: "/tmp/unused",
+      ANCHOR_RPC_URL: "http://127.0.0.1:8545",
+      ANCHOR_EVIDENCE_LOG: `0x${"1".repeat(40)}`,
+      ANCHOR_CONSORTIUM_REGISTRY: `0x${"2".repeat(40)}`,
+      ANCHOR_EVIDENCE_REGISTRY: `0x${"3".repeat(40)}`,
+      ANCHOR_LOG_ID: `0x${"4".repeat(64)}`,
+      ANCHOR_OPERATOR_KEY: `0x${"5".repeat(64)}`,
+    };
+    expect(configFromEnv(env).verifyPageRpcUrls).to.deep.equal([]);
+    expect(
+      configFromEnv({ ...env, ANCHOR_VERIFY_PAGE_RPC_URLS: ENDPOINTS.join(",") }).verifyPageRpcUrls,
+    ).to.deep.equal(ENDPOINTS);
+    expect(() => configFromEnv({ ...env, ANCHOR_VERIFY_PAGE_RPC_URLS: "ftp://rpc.example.org" })).to.throw(
+      /ANCHOR_VERIFY_PAGE_RPC_URLS/,
+    );
+  });
+
+  describe("configured", function () {
+    const suite = anchorServiceSuite({ config: { verifyPageRpcUrls: ENDPOINTS } });
+
+    it("the page's CSP connect-src lists exactly the configured endpoints, and its config names them", async function () {
+      const page = await suite.service.app.inject({ method: "GET", url: "/verify" });
+      expect(page.statusCode).to.equal(200);
+      expect(connectSrc(String(page.headers["content-security-policy"]))).to.equal(
+        "connect-src 'self' https://rpc.court.example.org:8545 http://127.0.0.1:18545",
+      );
+      const config = await suite.service.app.inject({ method: "GET", url: "/verify/config.json" });
+      expect(config.statusCode).to.equal(200);
+      expect((config.json() as { chainEndpoints: string[] }).chainEndpoints).to.deep.equal(ENDPOINTS);
+    });
+  });
+
+  describe("unset", function () {
+    const suite = anchorServiceSuite();
+
+    it("the page reaches only its own origin (its chain checks are POST /v1/verify)", async function () {
+      const page = await suite.service.app.inject({ method: "GET", url: "/verify" });
+      expect(connectSrc(String(page.headers["content-security-policy"]))).to.equal("connect-src 'self'");
+      const config = await suite.service.app.inject({ method: "GET", url: "/verify/config.json" });
+      expect((config.json() as { chainEndpoints: string[] }).chainEndpoints).to.deep.equal([]);
+    });
+  });
+});
