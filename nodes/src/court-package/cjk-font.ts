@@ -1,6 +1,6 @@
-// The CJK font the node's own PDFs embed (the settlement agreement, the case certificate): Noto
-// Sans SC, as the loan contract uses it (e-contract/generate.ts), embedded as a subset of the
-// glyphs drawn (tens of kilobytes a file instead of the whole 6.5 MB font).
+// The CJK font every PDF the node makes embeds (the loan contract and its key-facts sheet, the
+// settlement agreement, the case certificate): Noto Sans SC, embedded as a subset of the glyphs
+// drawn (tens of kilobytes a file instead of the whole 6.5 MB font).
 //
 // @pdf-lib/fontkit (1.1.1) copies each glyph's bytes into the subset as the font stores them, and
 // a subset under 64 KiB gets the short `loca` format, whose offsets are stored halved: a glyph of

@@ -3,11 +3,9 @@
 // package), embedded as a subset of the glyphs used, so any reader shows it without the font
 // installed. Layout by pdf-lib. Saved without object streams: the signing step appends its
 // incremental updates to a classic cross-reference table (`sign.ts`).
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import fontkit from "@pdf-lib/fontkit";
 import { PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
 import { formatYuan } from "../../../common/lending/money.ts";
+import { embedCjkFont } from "../court-package/cjk-font.ts";
 import {
   type ContractFigures,
   type ContractTerms,
@@ -17,18 +15,9 @@ import {
   percentOf,
 } from "./terms.ts";
 
-const FONT_FILE = "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf";
 const A4: [number, number] = [595.28, 841.89];
 const MARGIN = 56;
 const BODY = 10.5;
-
-let fontBytes: Promise<Uint8Array> | undefined;
-
-/** The CJK font's bytes, read once (about 10 MB; only the glyphs used are embedded). */
-function cjkFont(): Promise<Uint8Array> {
-  fontBytes ??= readFile(createRequire(import.meta.url).resolve(FONT_FILE));
-  return fontBytes;
-}
 
 export type GeneratedContract = {
   /** The full contract: the key-facts sheet first, then the articles and the schedule. */
@@ -290,8 +279,8 @@ async function newDocument(
   createdAt: Date,
 ): Promise<{ doc: PDFDocument; font: PDFFont }> {
   const doc = await PDFDocument.create();
-  doc.registerFontkit(fontkit);
-  const font = await doc.embedFont(await cjkFont(), { subset: true });
+  // the padded subset: a short document's subset is under 64 KiB, where plain fontkit blanks glyphs
+  const font = await embedCjkFont(doc);
   doc.setTitle(`${title} ${terms.contractNumber}`);
   doc.setSubject(title);
   doc.setLanguage("zh-CN");

@@ -1,4 +1,4 @@
-// The node's own PDFs (settlement agreement, case certificate) embed the CJK font as a subset of
+// The node's own PDFs (loan contract and key-facts sheet, settlement agreement, case certificate) embed the CJK font as a subset of
 // the glyphs drawn, and every glyph of that subset must decode: a glyph whose bytes are shifted
 // in the subset is drawn blank by PDF readers, which is how unpadded subsets of this font failed.
 import { expect } from "chai";
@@ -7,6 +7,9 @@ import { PDFDict, PDFDocument, PDFName, PDFRawStream, decodePDFRawStream } from 
 import { embedCjkFont } from "../../../nodes/src/court-package/cjk-font.ts";
 import { agreementPdf } from "../../../nodes/src/mediation/agreement.ts";
 import { proposePlan } from "../../../nodes/src/mediation/plan.ts";
+import { generateContract } from "../../../nodes/src/e-contract/generate.ts";
+import { RepaymentMethod } from "../../../common/lending/schedule.ts";
+import { jointLoanTerms } from "../e-contract/fixtures.ts";
 
 const CLAUSE = "借款人未按本协议履行的贷款方可依法申请仲裁或向人民法院申请立案电子证据核验证书全部核验通过";
 
@@ -73,5 +76,22 @@ describe("CJK font: embedded as a subset whose every glyph decodes", function ()
     const { glyphs, outlined } = outlinedGlyphs(program!);
     // every glyph but .notdef's neighbours without ink (the space) has its outline
     expect(glyphs - outlined).to.be.at.most(2);
+  });
+
+  it("a short contract's font subsets keep every glyph's outline, the key-facts sheet's under 64 KiB", async function () {
+    const { contractPdf, keyFactsPdf } = await generateContract(
+      jointLoanTerms({ method: RepaymentMethod.Bullet, termMonths: 1 }),
+      new Date(1_767_225_600_000),
+    );
+    for (const pdf of [keyFactsPdf, contractPdf]) {
+      const [program, ...others] = await embeddedFonts(pdf);
+      expect(others).to.have.length(0);
+      // the one-page sheet's subset takes the short loca format, where an odd-length glyph shifted every later one
+      if (pdf === keyFactsPdf) expect(program!.length).to.be.below(65_536);
+      const { glyphs, outlined } = outlinedGlyphs(program!);
+      expect(glyphs).to.be.above(100);
+      // every glyph but those without ink (.notdef's neighbours: the space) has its outline
+      expect(glyphs - outlined).to.be.at.most(2);
+    }
   });
 });
