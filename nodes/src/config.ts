@@ -151,18 +151,7 @@ export const NodeConfigSchema = z.object({
     .regex(/^[^\s+]+$/, "a key name: no spaces, no '+'")
     .optional(),
   witnessKeyFile: z.string().min(1).optional(),
-  witnessLogs: z
-    .preprocess(
-      (v) =>
-        typeof v === "string"
-          ? v
-              .split(",")
-              .map((k) => k.trim())
-              .filter((k) => k !== "")
-          : v,
-      z.array(z.string().min(1)),
-    )
-    .default([]),
+  witnessLogs: z.preprocess(commaSeparated, z.array(z.string().min(1))).default([]),
   /** Back-office users (JSON array of { user, role, tokenSha256 }). */
   users: z.preprocess(jsonText, z.array(ApiUser)).default([]),
   /** Largest request body a route takes unless it says otherwise (bytes): 16 MiB. */
@@ -173,56 +162,65 @@ export const NodeConfigSchema = z.object({
 });
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 
-export const NODE_ENV: Record<keyof NodeConfig, string> = {
-  host: "NODE_HOST",
-  port: "NODE_PORT",
-  dataDir: "NODE_DATA_DIR",
-  memberId: "NODE_MEMBER_ID",
-  memberKind: "NODE_MEMBER_KIND",
-  keystoreFile: "NODE_KEYSTORE_FILE",
-  keystorePassword: "NODE_KEYSTORE_PASSWORD",
-  governanceKeystoreFile: "NODE_GOVERNANCE_KEYSTORE_FILE",
-  governanceKeystorePassword: "NODE_GOVERNANCE_KEYSTORE_PASSWORD",
-  masterKeyFile: "NODE_MASTER_KEY_FILE",
-  documentCipher: "NODE_DOCUMENT_CIPHER",
-  witnessName: "NODE_WITNESS_NAME",
-  witnessKeyFile: "NODE_WITNESS_KEY_FILE",
-  witnessLogs: "NODE_WITNESS_LOGS",
-  consortiumKey: "NODE_CONSORTIUM_KEY",
-  rpcUrl: "NODE_RPC_URL",
-  anchorUrl: "NODE_ANCHOR_URL",
-  consortiumRegistry: "NODE_CONSORTIUM_REGISTRY",
-  jointLoanLedger: "NODE_JOINT_LOAN_LEDGER",
-  disputeResolution: "NODE_DISPUTE_RESOLUTION",
-  evidenceRegistry: "NODE_EVIDENCE_REGISTRY",
-  deployBlock: "NODE_DEPLOY_BLOCK",
-  logPageBlocks: "NODE_LOG_PAGE_BLOCKS",
-  indexerPollMs: "NODE_INDEXER_POLL_MS",
-  directory: "NODE_DIRECTORY",
-  creditQueryVia: "NODE_CREDIT_QUERY_VIA",
-  creditReportFreshnessDays: "NODE_CREDIT_REPORT_FRESHNESS_DAYS",
-  keeperIntervalMs: "NODE_KEEPER_INTERVAL_MS",
-  postLoanBatchHour: "NODE_POST_LOAN_BATCH_HOUR",
-  contractTrustAnchorFiles: "NODE_CONTRACT_TRUST_ANCHOR_FILES",
-  courtPageRpcUrls: "NODE_COURT_PAGE_RPC_URLS",
-  publicUrl: "NODE_PUBLIC_URL",
-  tsaTrustAnchorFiles: "NODE_TSA_TRUST_ANCHOR_FILES",
-  witnessPolicyFile: "NODE_WITNESS_POLICY_FILE",
-  memberDirectoryFile: "NODE_MEMBER_DIRECTORY_FILE",
-  testChainIds: "NODE_TEST_CHAIN_IDS",
-  sealCertificateFile: "NODE_SEAL_CERTIFICATE_FILE",
-  sealKeyFile: "NODE_SEAL_KEY_FILE",
-  contractRolePolicies: "NODE_CONTRACT_ROLE_POLICIES",
-  contractParties: "NODE_CONTRACT_PARTIES",
-  contractDispute: "NODE_CONTRACT_DISPUTE",
-  contractPlace: "NODE_CONTRACT_PLACE",
-  users: "NODE_USERS",
-  maxBodyBytes: "NODE_MAX_BODY_BYTES",
-  reconcileMaxBodyBytes: "NODE_RECONCILE_MAX_BODY_BYTES",
-  metricsToken: "NODE_METRICS_TOKEN",
-  metricsAllowedAddresses: "NODE_METRICS_ALLOWED_ADDRESSES",
-  logLevel: "NODE_LOG_LEVEL",
-};
+/** The fields in the order the environment variables are documented and written to env files. */
+const ENV_FIELDS = [
+  "host",
+  "port",
+  "dataDir",
+  "memberId",
+  "memberKind",
+  "keystoreFile",
+  "keystorePassword",
+  "governanceKeystoreFile",
+  "governanceKeystorePassword",
+  "masterKeyFile",
+  "documentCipher",
+  "witnessName",
+  "witnessKeyFile",
+  "witnessLogs",
+  "consortiumKey",
+  "rpcUrl",
+  "anchorUrl",
+  "consortiumRegistry",
+  "jointLoanLedger",
+  "disputeResolution",
+  "evidenceRegistry",
+  "deployBlock",
+  "logPageBlocks",
+  "indexerPollMs",
+  "directory",
+  "creditQueryVia",
+  "creditReportFreshnessDays",
+  "keeperIntervalMs",
+  "postLoanBatchHour",
+  "contractTrustAnchorFiles",
+  "courtPageRpcUrls",
+  "publicUrl",
+  "tsaTrustAnchorFiles",
+  "witnessPolicyFile",
+  "memberDirectoryFile",
+  "testChainIds",
+  "sealCertificateFile",
+  "sealKeyFile",
+  "contractRolePolicies",
+  "contractParties",
+  "contractDispute",
+  "contractPlace",
+  "users",
+  "maxBodyBytes",
+  "reconcileMaxBodyBytes",
+  "metricsToken",
+  "metricsAllowedAddresses",
+  "logLevel",
+] as const satisfies ReadonlyArray<keyof NodeConfig>;
+
+/**
+ * Each field's environment variable: NODE_ and the field's name in upper snake case
+ * (`keystoreFile` → NODE_KEYSTORE_FILE). A field missing from ENV_FIELDS does not compile here.
+ */
+export const NODE_ENV: Record<keyof NodeConfig, string> = Object.fromEntries(
+  ENV_FIELDS.map((field) => [field, `NODE_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`]),
+) as Record<(typeof ENV_FIELDS)[number], string>;
 
 export function nodeConfigFromEnv(env: NodeJS.ProcessEnv): NodeConfig {
   return parseEnvConfig(NodeConfigSchema, NODE_ENV, env, "node");
