@@ -23,6 +23,7 @@ import {
   type BesuRulesProxy,
 } from "../../scripts/ops/network/besu-rules-proxy.ts";
 import { recordFor, startConsortiumChain, type ConsortiumChain } from "../support/consortium-chain.ts";
+import { verdictAt } from "../support/anchor-suite.ts";
 import {
   approveAssistedLoan,
   bearerAs,
@@ -166,14 +167,7 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     });
     const online = await verifyOnline(bundle, { trustAnchor, providers: [proxied], documentDigest: digest });
     expect(overall(online), JSON.stringify(online)).to.equal("pass");
-    const verified = (await (
-      await fetch(`${anchorUrl}/v1/verify`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ bundle, documentDigest: digest }),
-      })
-    ).json()) as { overall: string };
-    expect(verified.overall).to.equal("pass");
+    expect(await verdictAt(anchorUrl, bundle, digest)).to.equal("pass");
     expect(
       await chain.anvil.provider.getBalance(chain.wallets.anchor.address),
       "the operator paid nothing",

@@ -6,6 +6,7 @@
 // Replay of a signed submission and a submission signed by a suspended member are covered in
 // test/anchor-service/api.test.ts ("ANCHOR_ERR_REPLAY …", "suspension"); see THREATS.md.
 import { expect } from "chai";
+import type { InjectOptions } from "fastify";
 import { createHash, randomBytes } from "node:crypto";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { receiptDomain, signReceiptBatch, verifyReceipt } from "../../common/formats/receipt/receipts.ts";
@@ -267,29 +268,15 @@ describe("security: forged receipts, forged bundles, heads not on chain (real an
         logger: false,
       });
       try {
-        const anchor = await cut.app.inject({ method: "GET", url: TRUST_ANCHOR_PATH });
-        expect(anchor.statusCode, anchor.body).to.equal(503);
-        expect((anchor.json() as { error: { code: string } }).error.code).to.equal(
-          "ANCHOR_ERR_CHAIN_UNAVAILABLE",
-        );
-        const verdict = await cut.app.inject({
-          method: "POST",
-          url: "/v1/verify",
-          payload: { bundle, documentDigest },
-        });
-        expect(verdict.statusCode, verdict.body).to.equal(503);
-        expect((verdict.json() as { error: { code: string } }).error.code).to.equal(
-          "ANCHOR_ERR_CHAIN_UNAVAILABLE",
-        );
-        const malformed = await cut.app.inject({
-          method: "POST",
-          url: "/v1/verify",
-          payload: { bundle: { ...bundle, format: "x" } },
-        });
-        expect(malformed.statusCode).to.equal(400);
-        expect((malformed.json() as { error: { code: string } }).error.code).to.equal(
-          "ANCHOR_ERR_VALIDATION",
-        );
+        const refused = async (request: InjectOptions, status: number, code: string) => {
+          const reply = await cut.app.inject(request);
+          expect(reply.statusCode, reply.body).to.equal(status);
+          expect((reply.json() as { error: { code: string } }).error.code).to.equal(code);
+        };
+        await refused({ method: "GET", url: TRUST_ANCHOR_PATH }, 503, "ANCHOR_ERR_CHAIN_UNAVAILABLE");
+        const verify = (payload: object): InjectOptions => ({ method: "POST", url: "/v1/verify", payload });
+        await refused(verify({ bundle, documentDigest }), 503, "ANCHOR_ERR_CHAIN_UNAVAILABLE");
+        await refused(verify({ bundle: { ...bundle, format: "x" } }), 400, "ANCHOR_ERR_VALIDATION");
       } finally {
         await cut.close();
       }

@@ -69,6 +69,16 @@ export async function submitOverHttp(
   return ((await response.json()) as { receipts: Receipt[] }).receipts;
 }
 
+/** The verdict of the service listening at `baseUrl` (POST /v1/verify) on `bundle` against the document's digest. */
+export async function verdictAt(baseUrl: string, bundle: unknown, documentDigest: string): Promise<string> {
+  const response = await fetch(`${baseUrl}/v1/verify`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ bundle, documentDigest }),
+  });
+  return ((await response.json()) as { overall: string }).overall;
+}
+
 /** The system clock in unix seconds, the service's clock while `frozenNow` is unset. */
 export const systemNow = (): number => Math.floor(Date.now() / 1000);
 
