@@ -52,13 +52,13 @@ export const ObjectionAnswerSchema = z.object({
 });
 export type ObjectionAnswer = z.infer<typeof ObjectionAnswerSchema>;
 
+/** The filed objection's ids, as both sides keep them (its texts are documents). */
+type FiledObjection = Pick<ObjectionToUnion, "objectionId" | "borrowerKey" | "reportDigest">;
+
 /** At the branch: by objection id. The texts are in the document store. */
-export type BranchObjection = {
-  objectionId: string;
+export type BranchObjection = FiledObjection & {
   applicationId: string;
-  borrowerKey: string;
   queryLeafHash: string;
-  reportDigest: string;
   filedBy: string;
   filedAt: string;
   documentId: string;
@@ -69,11 +69,8 @@ export type BranchObjection = {
 };
 
 /** At the union: by objection id. */
-export type UnionObjection = {
-  objectionId: string;
+export type UnionObjection = FiledObjection & {
   branch: number;
-  borrowerKey: string;
-  reportDigest: string;
   receivedAt: string;
   documentId: string;
   answer?: Omit<ObjectionAnswer, "answer"> & { documentId: string; salt: string };
