@@ -108,6 +108,8 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_WRONG_TARGET: 421,
   /** Too many refused API tokens from this address lately; Retry-After says when to try again. */
   NODE_ERR_AUTH_RATE_LIMITED: 429,
+  /** Too many verification certificates asked for from this address lately (POST /verify/reports); Retry-After says when. */
+  NODE_ERR_REPORT_RATE_LIMITED: 429,
   /** The body is larger than the route accepts (the limit in details); answered without cutting the connection. */
   NODE_ERR_BODY_TOO_LARGE: 413,
   /** /metrics or /readyz without the configured metrics token (NODE_METRICS_TOKEN). */

@@ -39,7 +39,11 @@ import { trustAnchorsFromPem } from "../../common/pki/trust-anchors.ts";
 import type { FastifyInstance } from "fastify";
 import { execFileSync } from "node:child_process";
 import { MemoryLevel } from "memory-level";
-import { VerificationReports, type ReportStore } from "../../nodes/src/court-page/reports.ts";
+import {
+  REPORT_MAX_BODY_BYTES,
+  VerificationReports,
+  type ReportStore,
+} from "../../nodes/src/court-page/reports.ts";
 import type { VerificationReport } from "../../nodes/src/court-page/report.ts";
 import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
 import { kOfNPolicy, parsePolicy } from "../../common/formats/checkpoint/policy.ts";
@@ -78,6 +82,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   // the court's own node, serving the page with its chain checks run in the browser against anvil
   let courtNode: FastifyInstance | undefined;
   let unsealedNode: FastifyInstance | undefined;
+  // the court's node with its certificates limited to 2 per address per hour, and their store
+  let limitedNode: FastifyInstance | undefined;
+  let limitedStore: ReportStore;
   let courtUrl: string;
 
   before(async function () {
@@ -123,11 +130,18 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     const courtPort = await freePort();
     const courtPublicUrl = `http://127.0.0.1:${courtPort}`;
     const seal = await (await createDemoCa()).issueVerificationSeal("杭州互联网法院（演示）");
-    const courtReports = (sealed: boolean) =>
+    const reportStore = () =>
+      new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("verification-reports", {
+        valueEncoding: "json",
+      }) as unknown as ReportStore;
+    const courtReports = (
+      sealed: boolean,
+      store = reportStore(),
+      limit?: { perAddress: number; windowMs: number },
+    ) =>
       new VerificationReports({
-        store: new MemoryLevel<string, unknown>({ valueEncoding: "json" }).sublevel("verification-reports", {
-          valueEncoding: "json",
-        }) as unknown as ReportStore,
+        store,
+        ...(limit === undefined ? {} : { limit }),
         memberId: MEMBERS.court,
         chain: { provider: chain.anvil.provider, endpointName: chain.anvil.url },
         trust: {
@@ -147,6 +161,14 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     };
     courtNode = await clerkNodeApp({}, { courtPage, verificationReports: courtReports(true) });
     unsealedNode = await clerkNodeApp({}, { courtPage, verificationReports: courtReports(false) });
+    limitedStore = reportStore();
+    limitedNode = await clerkNodeApp(
+      {},
+      {
+        courtPage,
+        verificationReports: courtReports(true, limitedStore, { perAddress: 2, windowMs: 3_600_000 }),
+      },
+    );
     courtUrl = await courtNode.listen({ host: "127.0.0.1", port: courtPort });
 
     // branch A anchors three documents
@@ -182,6 +204,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await browser?.close();
     await courtNode?.close();
     await unsealedNode?.close();
+    await limitedNode?.close();
     await service?.close();
     await tsa?.close();
     await witnesses?.close();
@@ -715,6 +738,51 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     });
     expect(bad.statusCode).to.equal(400);
     expect((bad.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_VALIDATION");
+  });
+
+  it("asking for certificates is bounded: past its limit an address gets 429 NODE_ERR_REPORT_RATE_LIMITED with Retry-After, and an oversized body 413; neither keeps anything", async function () {
+    const ask = (payload: string) =>
+      limitedNode!.inject({
+        method: "POST",
+        url: "/verify/reports",
+        headers: { "content-type": "application/json" },
+        payload,
+        remoteAddress: "192.0.2.7",
+      });
+    const genuine = JSON.stringify({ bundle: bundles.genuine });
+    const stored = async () => (await limitedStore.keys().all()).length;
+    // every ask counts, a refused one too: it cost the node a verification
+    const bad = await ask(JSON.stringify({ bundle: { format: "x" } }));
+    expect(bad.statusCode).to.equal(400);
+    expect((await ask(genuine)).statusCode).to.equal(201);
+    expect(await stored()).to.equal(1);
+    const limited = await ask(genuine);
+    expect(limited.statusCode).to.equal(429);
+    expect((limited.json() as { error: { code: string } }).error.code).to.equal(
+      "NODE_ERR_REPORT_RATE_LIMITED",
+    );
+    expect(Number(limited.headers["retry-after"])).to.be.within(1, 3600);
+    expect(await stored(), "the refused ask kept nothing").to.equal(1);
+    // another address is not held back by this one's asks
+    const other = await limitedNode!.inject({
+      method: "POST",
+      url: "/verify/reports",
+      headers: { "content-type": "application/json" },
+      payload: genuine,
+      remoteAddress: "192.0.2.8",
+    });
+    expect(other.statusCode).to.equal(201);
+    expect(await stored()).to.equal(2);
+
+    const tooLarge = await limitedNode!.inject({
+      method: "POST",
+      url: "/verify/reports",
+      headers: { "content-type": "application/json" },
+      payload: JSON.stringify({ bundle: bundles.genuine, padding: "x".repeat(REPORT_MAX_BODY_BYTES) }),
+    });
+    expect(tooLarge.statusCode).to.equal(413);
+    expect((tooLarge.json() as { error: { code: string } }).error.code).to.equal("NODE_ERR_BODY_TOO_LARGE");
+    expect(await stored()).to.equal(2);
   });
 
   it("prints a certificate: report id, QR code back to the verification, what it proves and what it does not", async function () {

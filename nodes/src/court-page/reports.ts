@@ -13,6 +13,7 @@ import type { Policy } from "../../../common/formats/checkpoint/policy.ts";
 import type { Sublevel } from "../../../common/level.ts";
 import { certificatesFromPem, subjectOf, type TrustAnchors } from "../../../common/pki/trust-anchors.ts";
 import { x509 } from "../../../common/pki/x509.ts";
+import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts";
 import { signPdf, type SigningIdentity } from "../e-contract/sign.ts";
 import { nodeError } from "../errors.ts";
 import { certificatePdf } from "./certificate.ts";
@@ -45,7 +46,12 @@ export type ReportsOptions = {
   seal: SigningIdentity | undefined;
   publicUrl: () => string;
   now?: () => Date;
+  /** Certificates one address may ask for within `windowMs` (default 30 a minute): each is a chain verification and a signature. */
+  limit?: { perAddress: number; windowMs: number };
 };
+
+/** The largest POST /verify/reports body: a bundle with its TSA tokens and cosignatures is a few KiB. */
+export const REPORT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** A seal's certificate and PKCS #8 key (RSA, PEM files) as a signing identity. */
 export async function loadSeal(certificateFile: string, keyFile: string): Promise<SigningIdentity> {
@@ -65,9 +71,29 @@ export async function loadSeal(certificateFile: string, keyFile: string): Promis
 
 export class VerificationReports {
   readonly #options: ReportsOptions;
+  /** Asks per address in a sliding window (the limiter the node's refused tokens go behind). */
+  readonly #asks: FailedTokenLimiter;
 
   constructor(options: ReportsOptions) {
     this.#options = options;
+    const limit = options.limit ?? { perAddress: 30, windowMs: 60_000 };
+    this.#asks = new FailedTokenLimiter({ maxFailures: limit.perAddress, windowMs: limit.windowMs });
+  }
+
+  /**
+   * Counts an ask for a certificate from `address`, or refuses it (429, nothing verified or kept)
+   * while the address is over its limit: the route is open, and each certificate costs the node
+   * a chain verification and a seal signature.
+   */
+  admit(address: string): void {
+    const wait = this.#asks.retryAfterSeconds(address);
+    if (wait > 0)
+      throw nodeError(
+        "NODE_ERR_REPORT_RATE_LIMITED",
+        `too many verification certificates asked for from this address; try again in ${wait} s`,
+        { retryAfterSeconds: wait },
+      );
+    this.#asks.fail(address);
   }
 
   /** The path a report is looked up at, and its certificate's. */

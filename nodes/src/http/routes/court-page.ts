@@ -3,11 +3,12 @@
 // chain check in the browser against the endpoints this node's configuration names — the court's
 // choice, not the log operator's. Beside it the node's signed certificates: POST /verify/reports
 // verifies a bundle here and signs the one-page certificate with the node's seal; the report and
-// the PDF are looked up by report id. Open, like the page.
+// the PDF are looked up by report id. Open, like the page: asking for certificates is limited per
+// address (reports.ts) and by body size.
 import { z } from "zod";
 import type { RouteFile } from "../deps.ts";
 import { registerCourtPage } from "../../../../anchor-service/web/src/serve.ts";
-import { VerificationReports } from "../../court-page/reports.ts";
+import { REPORT_MAX_BODY_BYTES, VerificationReports } from "../../court-page/reports.ts";
 import { nodeError } from "../../errors.ts";
 
 const ReportBody = z.strictObject({
@@ -32,8 +33,9 @@ export const courtPageRoutes: RouteFile = (api, deps) => {
 
   api.post(
     "/verify/reports",
-    { config: open, schema: { hide: true, body: ReportBody } },
+    { config: open, bodyLimit: REPORT_MAX_BODY_BYTES, schema: { hide: true, body: ReportBody } },
     async (request, reply) => {
+      reports.admit(request.ip);
       const stored = await reports.create(
         request.body.bundle,
         request.body.documentDigest?.toLowerCase() ?? null,
