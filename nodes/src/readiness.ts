@@ -31,6 +31,35 @@ export const DEFAULT_READINESS_LIMITS: ReadinessLimits = {
   timeoutMs: 2_000,
 };
 
+/** Each limit's environment variable (unset or empty: the default). */
+export const READINESS_ENV: Readonly<Record<keyof ReadinessLimits, string>> = {
+  maxIndexerLagBlocks: "NODE_READY_MAX_INDEXER_LAG_BLOCKS",
+  maxOutboxBacklog: "NODE_READY_MAX_OUTBOX_BACKLOG",
+  timeoutMs: "NODE_READY_TIMEOUT_MS",
+};
+
+/** Smallest and largest value each limit takes. */
+const LIMIT_RANGE: Readonly<Record<keyof ReadinessLimits, readonly [number, number]>> = {
+  maxIndexerLagBlocks: [0, 1_000_000],
+  maxOutboxBacklog: [0, 10_000_000],
+  timeoutMs: [50, 60_000],
+};
+
+/** The limits from NODE_READY_*; a value that is not a whole number in range is refused, naming its variable. */
+export function readinessLimitsFromEnv(env: NodeJS.ProcessEnv): ReadinessLimits {
+  const limits = { ...DEFAULT_READINESS_LIMITS };
+  for (const field of Object.keys(READINESS_ENV) as Array<keyof ReadinessLimits>) {
+    const text = env[READINESS_ENV[field]]?.trim();
+    if (text === undefined || text === "") continue;
+    const [min, max] = LIMIT_RANGE[field];
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max)
+      throw new RangeError(`${READINESS_ENV[field]}=${text}: a whole number from ${min} to ${max}`);
+    limits[field] = value;
+  }
+  return limits;
+}
+
 export type ReadyState = {
   ready: boolean;
   /** One sentence per failing check; empty when ready. */

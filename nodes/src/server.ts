@@ -4,6 +4,7 @@ import pino from "pino";
 import { nodeConfigFromEnv } from "./config.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import { createNodeService } from "./service.ts";
+import { readinessLimitsFromEnv } from "./readiness.ts";
 import { exitOnSignals } from "../../common/process/shutdown.ts";
 import { logDestination } from "../../common/service/rotating-log.ts";
 import { applyClientTls, schemeOf, tlsFromEnv } from "../../common/service/tls.ts";
@@ -25,6 +26,8 @@ const node = await createNodeService({
   logger,
   ...(tls.server === undefined ? {} : { tls: tls.server }),
   ...(backupDir === undefined || backupDir === "" ? {} : { backupDir }),
+  // NODE_READY_MAX_INDEXER_LAG_BLOCKS, NODE_READY_MAX_OUTBOX_BACKLOG, NODE_READY_TIMEOUT_MS
+  readinessLimits: readinessLimitsFromEnv(process.env),
 });
 await node.start();
 await node.app.listen({ host: config.host, port: config.port });

@@ -15,7 +15,12 @@ import type { NodeConfig } from "./config.ts";
 import { buildNodeApp } from "./http/app.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
-import { anchorHealthz, createReadiness } from "./readiness.ts";
+import {
+  anchorHealthz,
+  createReadiness,
+  DEFAULT_READINESS_LIMITS,
+  type ReadinessLimits,
+} from "./readiness.ts";
 import { chainReadModelAndWriters, connectChain, type ChainWriters, type NodeChain } from "./wiring/chain.ts";
 import { creditRooms, type CreditRooms } from "./wiring/credit.ts";
 import { lendingRooms, type LendingRooms } from "./wiring/lending.ts";
@@ -67,7 +72,7 @@ export async function createNodeService(options: NodeServiceOptions) {
   // the court verification page, its chain checks run in the clerk's browser (court-page/)
   const courtPage = await openCourtPage(config, chain.provider, storage);
 
-  const readiness = await nodeReadiness(config, chain, writers);
+  const readiness = await nodeReadiness(config, chain, writers, options.readinessLimits);
 
   const app = await nodeApp(logger, options, {
     staff,
@@ -144,7 +149,12 @@ export async function createNodeService(options: NodeServiceOptions) {
 }
 
 /** The chain (still the one started on), the index's lag, the outbox's backlog, the anchor service: what /readyz checks. */
-async function nodeReadiness(config: NodeConfig, chain: NodeChain, writers: ChainWriters) {
+async function nodeReadiness(
+  config: NodeConfig,
+  chain: NodeChain,
+  writers: ChainWriters,
+  limits: ReadinessLimits = DEFAULT_READINESS_LIMITS,
+) {
   const { indexer, outbox } = writers;
   const genesis = await chain.provider.getBlock(0);
   return createReadiness(
@@ -162,6 +172,7 @@ async function nodeReadiness(config: NodeConfig, chain: NodeChain, writers: Chai
       anchorHealthy: () => anchorHealthz(config.anchorUrl),
     },
     { chainId: chain.chainId, ...(genesis?.hash == null ? {} : { genesisHash: genesis.hash }) },
+    limits,
   );
 }
 

@@ -3,6 +3,7 @@ import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import type { CreditBureau } from "../bureau/bureau.ts";
 import type { NodeConfig } from "../config.ts";
+import type { ReadinessLimits } from "../readiness.ts";
 import type { ServerTls } from "../../../common/service/tls.ts";
 
 export type NodeServiceOptions = {
@@ -22,4 +23,6 @@ export type NodeServiceOptions = {
   tls?: ServerTls;
   /** Where POST /ops/backups writes online backups of the data directory (NODE_BACKUP_DIR); absent: no backups over HTTP. */
   backupDir?: string;
+  /** /readyz's bounds (NODE_READY_*, readiness.ts); absent: DEFAULT_READINESS_LIMITS. */
+  readinessLimits?: ReadinessLimits;
 };
