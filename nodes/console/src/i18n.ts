@@ -231,6 +231,7 @@ const WORDS = {
   applicationCheck: ["申请与贷款编号对应", "Application matches the loan id"],
   from: ["提供方", "From"],
   uscc: ["统一社会信用代码", "Unified social credit code"],
+  noMember: ["无", "None"],
   testEnvNotice: ["开发链（链 ID %s），仅供测试，不具法律效力", "Development chain (id %s): for tests only"],
 } as const;
 

@@ -36,19 +36,21 @@ export function useMembers() {
     };
   }, []);
   const identity = (id: number) => members.find((m) => m.memberId === id);
+  // member ids start at 1: 0 is "none" (an assisted loan's platform)
+  const unlisted = (id: number) => (id === 0 ? t("noMember") : `${t("member")} #${id}`);
   return {
     identity,
     /** The member's legal name in the page's language; "成员 #2" when the directory does not list it. */
     name(id: number): string {
       const m = identity(id);
-      if (m === undefined) return `${t("member")} #${id}`;
+      if (m === undefined) return unlisted(id);
       return lang === "zh" ? m.nameZh : m.nameEn;
     },
     /** The name with its unified social credit code, where a member is shown in detail. */
     detailed(id: number): string {
       const m = identity(id);
-      if (m === undefined) return `${t("member")} #${id}`;
-      return `${lang === "zh" ? m.nameZh : m.nameEn}（${t("uscc")} ${m.uscc}）`;
+      if (m === undefined) return unlisted(id);
+      return lang === "zh" ? `${m.nameZh}（${t("uscc")} ${m.uscc}）` : `${m.nameEn} (${t("uscc")} ${m.uscc})`;
     },
   };
 }

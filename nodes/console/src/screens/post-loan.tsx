@@ -56,7 +56,11 @@ export function WarningsScreen({ role }: { role: string }) {
   const [running, setRunning] = useState(false);
   const [runError, setRunError] = useState<string>();
   const loaded = useLoad(
-    () => api<{ warnings: Warning[] }>("GET", `/v1/post-loan/runs/${encodeURIComponent(runId)}/warnings`),
+    // a run not made yet has no list: empty, not an error
+    () =>
+      unlessMissing(
+        api<{ warnings: Warning[] }>("GET", `/v1/post-loan/runs/${encodeURIComponent(runId)}/warnings`),
+      ),
     [runId, run],
   );
   const runNow = async () => {
@@ -213,7 +217,7 @@ function CaseScreenFor({ loanId }: { loanId: string }) {
   const c = view.data;
   const m = mediation.data;
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <a href="#/warnings">← {t("earlyWarnings")}</a>
       <CaseCard loanId={loanId} view={view} />
       <CardTable
