@@ -9,10 +9,10 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
-import { defaultPolicy } from "../../nodes/src/credit-decision/policy.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { buildConsole } from "../../nodes/console/build.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import { simulatorPassingPolicy } from "../support/credit-policy.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { approveAssistedLoan, bearerAs, consentDates, usersFor } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
@@ -39,17 +39,7 @@ describe("browser: the back-office console", function () {
       method: "PUT",
       url: "/v1/credit-policy",
       headers: as("admin"),
-      payload: {
-        ...defaultPolicy(),
-        referBelowScore: 300,
-        referAboveOverdueAccounts: 10,
-        referAboveWorstOverdueDays: 10_000,
-        maxOverdueAccounts: 10,
-        maxWorstOverdueDays: 10_000,
-        referAboveQueriesLast6Months: 100,
-        ...changes,
-        version: policyVersion,
-      },
+      payload: { ...simulatorPassingPolicy(), ...changes, version: policyVersion },
     });
     expect(reply.statusCode, reply.body).to.equal(200);
   }
@@ -126,6 +116,11 @@ describe("browser: the back-office console", function () {
   }
 
   const queueRow = (applicationId: string) => page.locator(".ant-table-row", { hasText: applicationId });
+  /** Clicks 批准 (approve) in the application's row of the decision queue. */
+  const approveInQueue = (applicationId: string) =>
+    queueRow(applicationId)
+      .getByRole("button", { name: /批\s*准/ })
+      .click();
 
   async function screenshot(name: string) {
     await page.waitForLoadState("networkidle");
@@ -173,44 +168,53 @@ describe("browser: the back-office console", function () {
     await chromium?.close();
   });
 
-  it("a clerk files an application; an approver runs the decision and approves the referral", async function () {
-    // above 40,000 yuan a decision is referred to an approver; one approval decides it
-    await putPolicy({ referAbovePrincipalFen: "4000000", dualApprovalAboveFen: "30000000" });
+  /**
+   * Under the next policy (with `changes`), a clerk files application `serial` in the console, the
+   * borrower's consent arrives, and an approver, left logged in, runs its decision; its id.
+   */
+  async function decidedByApprover(serial: string, changes: Record<string, string>): Promise<string> {
+    await putPolicy(changes);
     await login("test.clerk", TOKENS.clerk);
-    const applicationId = await fileApplication("JDB-CONSOLE-1");
+    const applicationId = await fileApplication(serial);
     await logout();
     await consent(applicationId);
 
     await login("test.approver", TOKENS.approver);
     await runDecision(applicationId);
+    return applicationId;
+  }
+
+  /** The node's decision queue (as the API shows it to a clerk) waits for nothing. */
+  async function expectQueueEmpty(): Promise<void> {
+    const queue = await node.app.inject({ method: "GET", url: "/v1/decisions/queue", headers: as("clerk") });
+    expect((queue.json() as { waiting: unknown[] }).waiting).to.deep.equal([]);
+  }
+
+  it("a clerk files an application; an approver runs the decision and approves the referral", async function () {
+    // above 40,000 yuan a decision is referred to an approver; one approval decides it
+    const applicationId = await decidedByApprover("JDB-CONSOLE-1", {
+      referAbovePrincipalFen: "4000000",
+      dualApprovalAboveFen: "30000000",
+    });
     expect(await page.getByTestId("last-decision").innerText()).to.include("refer");
-    await queueRow(applicationId)
-      .getByRole("button", { name: /批\s*准/ })
-      .click();
+    await approveInQueue(applicationId);
     await page.getByTestId("last-decision").getByText("approve").waitFor();
     await queueRow(applicationId).waitFor({ state: "detached" });
     await page.goto(`${base}/console/#/inbox`);
     expect(await page.locator(".ant-table-row", { hasText: "JDB-CONSOLE-1" }).innerText()).to.include(
       "已批准",
     );
-    const record = await node.app.inject({ method: "GET", url: "/v1/decisions/queue", headers: as("clerk") });
-    expect((record.json() as { waiting: unknown[] }).waiting).to.deep.equal([]);
+    await expectQueueEmpty();
     await logout();
   });
 
   it("maker-checker: the same approver twice is refused; a second approver completes the approval", async function () {
-    await putPolicy({ referAbovePrincipalFen: "4000000", dualApprovalAboveFen: "4000000" });
-    await login("test.clerk", TOKENS.clerk);
-    const applicationId = await fileApplication("JDB-CONSOLE-2");
-    await logout();
-    await consent(applicationId);
-
-    await login("test.approver", TOKENS.approver);
-    await runDecision(applicationId);
+    const applicationId = await decidedByApprover("JDB-CONSOLE-2", {
+      referAbovePrincipalFen: "4000000",
+      dualApprovalAboveFen: "4000000",
+    });
     expect(await queueRow(applicationId).innerText()).to.include("需第二审批人");
-    await queueRow(applicationId)
-      .getByRole("button", { name: /批\s*准/ })
-      .click();
+    await approveInQueue(applicationId);
     await page.getByText("已由第一审批人批准，待另一审批人复核").waitFor();
     // the inbox shows it waiting for two approvers
     await page.goto(`${base}/console/#/inbox`);
@@ -218,9 +222,7 @@ describe("browser: the back-office console", function () {
     await screenshot("inbox-zh");
 
     await page.goto(`${base}/console/#/decisions`);
-    await queueRow(applicationId)
-      .getByRole("button", { name: /批\s*准/ })
-      .click();
+    await approveInQueue(applicationId);
     const refusal = page.getByRole("alert").filter({ hasText: "NODE_ERR_SAME_APPROVER" });
     await refusal.waitFor();
     await screenshot("maker-checker-refused-zh");
@@ -228,16 +230,9 @@ describe("browser: the back-office console", function () {
 
     await login("test.approver2", SECOND_APPROVER);
     await page.goto(`${base}/console/#/decisions`);
-    await queueRow(applicationId)
-      .getByRole("button", { name: /批\s*准/ })
-      .click();
+    await approveInQueue(applicationId);
     await queueRow(applicationId).waitFor({ state: "detached" });
-    const decision = await node.app.inject({
-      method: "GET",
-      url: "/v1/decisions/queue",
-      headers: as("clerk"),
-    });
-    expect((decision.json() as { waiting: unknown[] }).waiting).to.deep.equal([]);
+    await expectQueueEmpty();
     await logout();
   });
 
