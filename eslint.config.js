@@ -15,6 +15,9 @@ const PRODUCTION = [
   "common/**/*.ts",
   "scripts/**/*.ts",
   "*.ts",
+  // the back-office console (React, in the browser; its own tsconfig)
+  "nodes/console/src/**/*.ts",
+  "nodes/console/src/**/*.tsx",
 ];
 const TESTS = ["test/**/*.ts", "bench/**/*.ts"];
 
@@ -54,7 +57,7 @@ export default defineConfig(
   },
 
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
@@ -122,5 +125,9 @@ export default defineConfig(
     languageOptions: { sourceType: "module" },
   },
   { files: ["anchor-service/web/**/*.js"], languageOptions: { globals: globals.browser } },
+  {
+    files: ["nodes/console/src/**/*.tsx", "nodes/console/src/**/*.ts"],
+    languageOptions: { globals: globals.browser },
+  },
   { files: ["scripts/**/*.mjs", "*.js"], languageOptions: { globals: globals.node } },
 );

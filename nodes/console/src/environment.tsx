@@ -22,7 +22,7 @@ export function TestEnvironmentBanner() {
       banner
       type="warning"
       data-testid="test-environment"
-      message={`${t("testEnv")} · ${t("testEnvNotice").replace("%s", environment.chainId)}`}
+      title={`${t("testEnv")} · ${t("testEnvNotice").replace("%s", environment.chainId)}`}
     />
   );
 }

@@ -27,7 +27,7 @@ export function StaffScreen() {
     await accounts.reload();
   };
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <Card title={t("createAccount")} size="small">
         <Form
           layout="inline"
@@ -107,7 +107,7 @@ export function StaffScreen() {
         onOk={() => setShown(undefined)}
         onCancel={() => setShown(undefined)}
       >
-        <Alert type="warning" showIcon message={shown?.user} />
+        <Alert type="warning" showIcon title={shown?.user} />
         <Typography.Paragraph
           copyable
           code

@@ -131,7 +131,7 @@ export function BatchScreen() {
     );
   };
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <Card title={t("batchFiles")} size="small">
         <Form layout="vertical" onFinish={() => void upload()}>
           <Form.Item label={t("batchKind")}>

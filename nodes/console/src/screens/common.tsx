@@ -33,7 +33,7 @@ export function describe(error: unknown): string {
 
 export function ErrorLine({ error }: { error: string | undefined }) {
   return error === undefined ? null : (
-    <Alert type="error" showIcon message={error} style={{ marginBottom: 12 }} role="alert" />
+    <Alert type="error" showIcon title={error} style={{ marginBottom: 12 }} role="alert" />
   );
 }
 

@@ -29,11 +29,11 @@ function PackageResult({ check }: { check: PackageCheck }) {
   const { t } = useT();
   const members = useMembers();
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle" data-testid="package-check">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle" data-testid="package-check">
       <Alert
         type={check.ok ? "success" : "error"}
         showIcon
-        message={t(check.ok ? "packageOk" : "packageBad")}
+        title={t(check.ok ? "packageOk" : "packageBad")}
         description={`${t("from")}: ${members.name(check.from)}`}
       />
       <Descriptions size="small" bordered column={1}>
@@ -97,7 +97,7 @@ function CourtCase({ loanId }: { loanId: string }) {
     }
   };
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <a href="#/court">← {t("courtCase")}</a>
       <CaseCard loanId={loanId} view={view}>
         <Button type="primary" style={{ marginTop: 12 }} loading={busy} onClick={() => void runCheck()}>

@@ -62,7 +62,7 @@ export function DecisionsScreen({ role }: { role: string }) {
   };
 
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       {approver ? (
         <Card title={t("runDecision")} size="small">
           <Form layout="inline" onFinish={run}>
@@ -103,7 +103,7 @@ export function DecisionsScreen({ role }: { role: string }) {
             {
               title: t("state"),
               render: (_: unknown, w) => (
-                <Space direction="vertical" size={0}>
+                <Space orientation="vertical" size={0}>
                   <Tag color={w.needsSecondApprover ? "purple" : "orange"}>
                     {w.needsSecondApprover ? t("needsSecond") : t("waiting")}
                   </Tag>

@@ -134,7 +134,10 @@ function fieldValue(key: string, value: unknown): string {
   if ((typeof value === "string" || typeof value === "number") && /Fen$/.test(key)) return yuan(value);
   if (typeof value === "number" && /Bps$/.test(key)) return percent(value);
   if (typeof value === "number" && /Day$/.test(key)) return chainDay(value);
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
+    return String(value);
+  return JSON.stringify(value);
 }
 
 /** The funders' and shares' member, by its legal name in the page's language (members.tsx). */
@@ -307,7 +310,7 @@ export function LoanScreen({ loanId }: { loanId: string }) {
   const loan = useLoad(() => api<LoanDetail>("GET", `/v1/loans/${encodeURIComponent(loanId)}`), [loanId]);
   const l = loan.data;
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <a href="#/loans">← {t("loans")}</a>
       <ErrorLine error={loan.error} />
       {l === undefined ? null : (

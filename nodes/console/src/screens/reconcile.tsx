@@ -113,9 +113,9 @@ function ReportView({ report }: { report: Report }) {
     { title: t("chain"), dataIndex: "chain", render },
   ];
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle" data-testid="reconcile-report">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle" data-testid="reconcile-report">
       <TotalsCard report={report} />
-      {report.balanced ? <Alert type="success" showIcon message={t("balanced")} /> : null}
+      {report.balanced ? <Alert type="success" showIcon title={t("balanced")} /> : null}
       <Differences
         title="amountMismatch"
         rows={report.amountMismatch}
@@ -165,7 +165,7 @@ export function ReconcileScreen() {
       () => setReport(undefined),
     );
   return (
-    <Space direction="vertical" style={{ width: "100%" }} size="middle">
+    <Space orientation="vertical" style={{ width: "100%" }} size="middle">
       <Card title={t("reconciliation")} size="small">
         <Form layout="vertical" onFinish={run} initialValues={{ day: beijingToday() }}>
           <Form.Item name="day" label={t("day")} rules={[{ required: true, pattern: /^\d{4}-\d{2}-\d{2}$/ }]}>
