@@ -12,6 +12,7 @@ import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { FileChooser, Page } from "playwright-core";
 import { buildConsole } from "../../nodes/console/build.ts";
+import { consortiumView } from "../../nodes/src/member-names.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import {
   directoryBytes,
@@ -289,6 +290,40 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
     expect(en).to.include("Example Rural Commercial Bank");
     shots.push(await desk().screenshot("loan-names-en"));
     await page.getByText("中文", { exact: true }).click();
+  });
+
+  it("the node names no member from a directory file edited on disk, and marks only a development chain as a test environment", async function () {
+    const file = join(suite.dir, "member-directory.json");
+    const renamed: MemberDirectory = {
+      ...DIRECTORY,
+      members: DIRECTORY.members.map((m) =>
+        m.memberId === MEMBERS.branchA ? { ...m, nameZh: "另一家银行", nameEn: "Another Bank" } : m,
+      ),
+    };
+    await writeFile(file, directoryBytes(renamed));
+    const refused = await api(node, "clerk", "GET", "/v1/members");
+    expect(refused.statusCode).to.equal(409);
+    expect((refused.json() as { error: { code: string } }).error.code).to.equal(
+      "NODE_ERR_NO_MEMBER_DIRECTORY",
+    );
+    await writeFile(file, directoryBytes(DIRECTORY));
+    expect((await api(node, "clerk", "GET", "/v1/members")).statusCode).to.equal(200);
+
+    const environment = await node.app.inject({ method: "GET", url: "/v1/environment" });
+    expect(environment.json()).to.deep.equal({ chainId: "31337", testEnvironment: true });
+    const production = consortiumView({
+      chainId: suite.chain.chainId,
+      testChainIds: [1337],
+      directoryFile: undefined,
+      provider: suite.chain.anvil.provider,
+      consortiumRegistry: suite.chain.deployment.addresses.consortiumRegistry,
+    });
+    expect(production.environment()).to.deep.equal({ chainId: "31337", testEnvironment: false });
+    const none = await production.members().then(
+      () => undefined,
+      (e: { code?: string }) => e.code,
+    );
+    expect(none).to.equal("NODE_ERR_NO_MEMBER_DIRECTORY");
   });
 
   it("390 px wide: the batch, reconciliation, early-warning and case screens fit without sideways scrolling of the page", async function () {
