@@ -11,6 +11,7 @@ import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requ
 import type { PeerNodes } from "./peers.ts";
 import { borrowerKeyOf } from "./privacy/borrower-key.ts";
 import { maskApplication } from "./privacy/mask.ts";
+import { Room } from "./room.ts";
 
 export type ApplicationRoutingDeps = {
   memberId: number;
@@ -48,13 +49,7 @@ export function applicationView(actor: Actor, stored: StoredApplication) {
   };
 }
 
-export class ApplicationRouting {
-  readonly deps: ApplicationRoutingDeps;
-
-  constructor(deps: ApplicationRoutingDeps) {
-    this.deps = deps;
-  }
-
+export class ApplicationRouting extends Room<ApplicationRoutingDeps> {
   /**
    * An application, credited to `platformMemberId`: the member that authenticated it (this node's
    * own member for a back-office user; the signing platform at the union's node; the platform the

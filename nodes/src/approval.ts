@@ -31,6 +31,7 @@ import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requ
 import { scheduleInputOf } from "./e-contract/terms.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { PeerNodes } from "./peers.ts";
+import { Room } from "./room.ts";
 
 export type LoanApprovalDeps = {
   memberId: number;
@@ -94,13 +95,7 @@ export type ApproveLoanInput = {
 // where the salted receiving-account hash is computed (entrusted-payment.ts), for existing callers
 export { receivingAccountOf };
 
-export class LoanApproval {
-  readonly deps: LoanApprovalDeps;
-
-  constructor(deps: LoanApprovalDeps) {
-    this.deps = deps;
-  }
-
+export class LoanApproval extends Room<LoanApprovalDeps> {
   /**
    * Approve an application: anchor the signed contract as evidence, build the schedule, and
    * register the loan on chain through the outbox (serial = the platform's application id).

@@ -6,6 +6,7 @@ import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts"
 import { nodeError } from "./errors.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import { awaitChainWrite } from "./servicing.ts";
+import { Room } from "./room.ts";
 
 export const LIMIT_FIELDS = ["singleLoanMax", "dailyDisbursementLimit", "outstandingLimit"] as const;
 type Limits = Record<(typeof LIMIT_FIELDS)[number], bigint> & { netTier1Capital: bigint };
@@ -29,13 +30,7 @@ const fen = (l: Limits) => ({
   netTier1CapitalFen: l.netTier1Capital.toString(),
 });
 
-export class BranchLimitsOperations {
-  readonly deps: BranchLimitsDeps;
-
-  constructor(deps: BranchLimitsDeps) {
-    this.deps = deps;
-  }
-
+export class BranchLimitsOperations extends Room<BranchLimitsDeps> {
   async view() {
     this.#requireBranch();
     const [ceilings, limits] = await Promise.all([this.#read("branchCeilings"), this.#read("branchLimits")]);

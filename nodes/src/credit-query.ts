@@ -8,6 +8,7 @@ import type { BureauPurpose } from "./bureau/bureau.ts";
 import { queryWithConsent, recordConsent, type ConsentDeps, type CreditQueryDeps } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { nodeError } from "./errors.ts";
+import { Room } from "./room.ts";
 
 export type CreditQueriesDeps = {
   memberId: number;
@@ -17,13 +18,7 @@ export type CreditQueriesDeps = {
   creditQuery: CreditQueryDeps;
 };
 
-export class CreditQueries {
-  readonly deps: CreditQueriesDeps;
-
-  constructor(deps: CreditQueriesDeps) {
-    this.deps = deps;
-  }
-
+export class CreditQueries extends Room<CreditQueriesDeps> {
   async recordConsent(
     actor: Actor,
     input: {

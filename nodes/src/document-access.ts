@@ -5,16 +5,11 @@ import type { Actor } from "./actor.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { COURT } from "./members.ts";
 import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requests.ts";
+import { Room } from "./room.ts";
 
 export type DocumentAccessDeps = { documents: DocumentStore; requests: NodeRequests };
 
-export class DocumentAccess {
-  readonly deps: DocumentAccessDeps;
-
-  constructor(deps: DocumentAccessDeps) {
-    this.deps = deps;
-  }
-
+export class DocumentAccess extends Room<DocumentAccessDeps> {
   async document(actor: Actor, documentId: string, purpose: string): Promise<Uint8Array> {
     return this.deps.documents.get(documentId, { actor, purpose });
   }

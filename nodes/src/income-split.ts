@@ -18,6 +18,7 @@ import type { Outbox } from "./outbox/outbox.ts";
 import type { OutboxArgs, OutboxFailure } from "./outbox/entry.ts";
 import type { PeerNodes } from "./peers.ts";
 import { awaitChainWrite, ledgerLoan, refusedAsDisbursed, requireUndisbursed } from "./servicing.ts";
+import { Room } from "./room.ts";
 
 const BPS = 10_000;
 
@@ -54,13 +55,7 @@ export type IncomeSplitDeps = {
   now?: () => Date;
 };
 
-export class IncomeSplitOperations {
-  readonly deps: IncomeSplitDeps;
-
-  constructor(deps: IncomeSplitDeps) {
-    this.deps = deps;
-  }
-
+export class IncomeSplitOperations extends Room<IncomeSplitDeps> {
   /** The split as the ledger states it now. */
   async view(loanId: string): Promise<IncomeSplitView> {
     const id = loanId.toLowerCase();

@@ -11,6 +11,7 @@ import type { Cursor } from "./indexer/indexer.ts";
 import { modelLedgerDigest } from "./indexer/ledger-digest.ts";
 import { REPAYMENT_METHODS, type LedgerModel, type Loan } from "./indexer/model.ts";
 import type { Outbox } from "./outbox/outbox.ts";
+import { Room } from "./room.ts";
 
 export type LedgerReadsDeps = {
   memberId: number;
@@ -30,14 +31,9 @@ export type LoansQuery = {
   platform?: number;
 };
 
-export class LedgerReads {
-  readonly deps: LedgerReadsDeps;
+export class LedgerReads extends Room<LedgerReadsDeps> {
   /** A registered loan's all-in APR by loan id: its schedule and fees never change. */
   readonly #allInApr = new Map<string, number>();
-
-  constructor(deps: LedgerReadsDeps) {
-    this.deps = deps;
-  }
 
   async loans(_actor: Actor, query: LoansQuery) {
     const { model } = this.deps;

@@ -25,6 +25,7 @@ import type { ConsortiumRegistry } from "../../common/chain/generated/contracts.
 import { AccountRole } from "../../common/consortium/members.ts";
 import { nodeError } from "./errors.ts";
 import { KIND_NAMES } from "./members.ts";
+import { Room } from "./room.ts";
 
 /** A request from another member's node, as received (raw body for the signature). */
 export type SignedNodeRequest = ReceivedRequest;
@@ -64,8 +65,7 @@ const NONCE_SWEEP_SLACK_S = 60;
 const ACTIVE = 1;
 const EMPTY_BODY = new Uint8Array(0);
 
-export class NodeRequests {
-  readonly deps: NodeRequestsDeps;
+export class NodeRequests extends Room<NodeRequestsDeps> {
   /**
    * Nonce keys of signed requests between their replay check and their durable write: claimed
    * before any await, so of identical requests arriving together exactly one gets through.
@@ -74,10 +74,6 @@ export class NodeRequests {
   /** When expired nonces were last swept (ms; 0: not yet), and the sweep under way. */
   #noncesSweptAt = 0;
   #nonceSweep: Promise<number> | undefined;
-
-  constructor(deps: NodeRequestsDeps) {
-    this.deps = deps;
-  }
 
   /** Step 1: the headers, for a signer of an active member of `kind`. */
   async signedHeaders(

@@ -6,6 +6,7 @@
 // branch's, and a court's node fetches a case's documents, all this way.
 import { requestDomain, signRequest, type TypedDataSigner } from "../../common/auth/request-signing.ts";
 import { nodeError } from "./errors.ts";
+import { Room } from "./room.ts";
 
 export type PeerDeps = {
   signer: TypedDataSigner;
@@ -19,13 +20,7 @@ export type PeerDeps = {
 
 export type PeerReply = { status: number; body: unknown };
 
-export class PeerNodes {
-  readonly deps: PeerDeps;
-
-  constructor(deps: PeerDeps) {
-    this.deps = deps;
-  }
-
+export class PeerNodes extends Room<PeerDeps> {
   /** The member's node URL, or undefined when the directory does not list it. */
   urlOf(memberId: number): string | undefined {
     return this.deps.directory[String(memberId)]?.replace(/\/$/, "");

@@ -5,16 +5,11 @@
 import type { Actor } from "./actor.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import { reconcileOffLoop } from "./reconcile/off-thread.ts";
+import { Room } from "./room.ts";
 
 export type ReconciliationDeps = { memberId: number; model: LedgerModel };
 
-export class Reconciliation {
-  readonly deps: ReconciliationDeps;
-
-  constructor(deps: ReconciliationDeps) {
-    this.deps = deps;
-  }
-
+export class Reconciliation extends Room<ReconciliationDeps> {
   async reconcile(
     _actor: Actor,
     day: string,

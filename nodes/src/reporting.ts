@@ -12,6 +12,7 @@ import type { LedgerModel, Loan } from "./indexer/model.ts";
 import type { KeeperNotices } from "./keeper/keeper.ts";
 import { buildCreditReport, type CreditLoan } from "./reconcile/credit-report.ts";
 import { ReconcileError } from "./reconcile/errors.ts";
+import { Room } from "./room.ts";
 
 export type CreditReportingDeps = {
   memberId: number;
@@ -44,13 +45,7 @@ export function fiveLevelClass(daysOverdue: number): "正常" | "关注" | "次�
   return "损失";
 }
 
-export class CreditReporting {
-  readonly deps: CreditReportingDeps;
-
-  constructor(deps: CreditReportingDeps) {
-    this.deps = deps;
-  }
-
+export class CreditReporting extends Room<CreditReportingDeps> {
   async creditReport(_actor: Actor, month: string): Promise<string> {
     const { day: endDay, cutoff } = monthEnd(month);
     const rows: CreditLoan[] = [];

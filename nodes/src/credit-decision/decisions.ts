@@ -12,6 +12,7 @@ import { decide, termInMonths, type DecisionInputs, type DecisionReason } from "
 import type { CreditPolicies, CreditPolicy, StoredPolicy } from "./policy.ts";
 import type { DecisionContent, DecisionRecord, DecisionRecords } from "./records.ts";
 import type { ReviewQueue } from "./review-queue.ts";
+import { Room } from "../room.ts";
 
 export type CreditDecisionsDeps = {
   memberId: number;
@@ -31,13 +32,7 @@ export type CreditDecisionsDeps = {
 const DAY_MS = 86_400_000;
 const PURPOSE = "LOAN_APPROVAL";
 
-export class CreditDecisions {
-  readonly deps: CreditDecisionsDeps;
-
-  constructor(deps: CreditDecisionsDeps) {
-    this.deps = deps;
-  }
-
+export class CreditDecisions extends Room<CreditDecisionsDeps> {
   #now(): Date {
     return this.deps.now?.() ?? new Date();
   }

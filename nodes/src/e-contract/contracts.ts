@@ -9,6 +9,7 @@ import { EContractError } from "../errors.ts";
 import { type GeneratedContract, generateContract } from "./generate.ts";
 import { type ContractParty, type ContractTerms, type DisputeResolution, scheduleInputOf } from "./terms.ts";
 import { type ContractVerification, type RolePolicies, verifySignedContract } from "./verify.ts";
+import { Room } from "../room.ts";
 
 export type LoanContractsDeps = {
   memberId: number;
@@ -36,13 +37,7 @@ export function masked(value: string, keep = 4): string {
   return `${"*".repeat(Math.max(0, value.length - keep))}${value.slice(-keep)}`;
 }
 
-export class LoanContracts {
-  readonly deps: LoanContractsDeps;
-
-  constructor(deps: LoanContractsDeps) {
-    this.deps = deps;
-  }
-
+export class LoanContracts extends Room<LoanContractsDeps> {
   /** The contract and key-facts sheet for an application routed to this branch. */
   async draft(applicationId: string, input: DraftInput): Promise<DraftedContract> {
     const stored = await this.deps.applications.get(applicationId);

@@ -15,6 +15,7 @@ import type { Outbox } from "../outbox/outbox.ts";
 import type { OutboxEntry } from "../outbox/entry.ts";
 import type { PeerNodes } from "../peers.ts";
 import { EContractError, nodeError } from "../errors.ts";
+import { Room } from "../room.ts";
 
 /**
  * Where one contract stands at its branch: `anchored` (waiting for a committed head), `registering`
@@ -108,13 +109,8 @@ export function registrationEntry(loanId: string, leafHash: string, bundle: unkn
   };
 }
 
-export class ContractEndorsements {
-  readonly deps: ContractEndorsementsDeps;
+export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
   #running: Promise<void> | undefined;
-
-  constructor(deps: ContractEndorsementsDeps) {
-    this.deps = deps;
-  }
 
   #now(): string {
     return (this.deps.now?.() ?? new Date()).toISOString();
