@@ -20,6 +20,10 @@ import { configFromEnv } from "../../anchor-service/src/config.ts";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { loadMasterKey } from "../../nodes/src/privacy/crypto-box.ts";
+import { checkpointSigners } from "../../anchor-service/src/c2sp/service.ts";
+import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
+import { parsePolicy } from "../../common/formats/checkpoint/policy.ts";
+import { createDemoCa } from "../../common/pki/demo-ca.ts";
 import { FOUNDERS, predictedAddresses } from "../../scripts/ops/network/besu/consortium.ts";
 import {
   generateBesuNetwork,
@@ -61,12 +65,21 @@ describe("Besu network generator", function () {
   let dir: string;
   let out: string;
   let manifest: NetworkManifest;
+  let tsaRoot: string;
+  const TSA_URL = "https://tsa.example.cn/tsa";
   const read = (file: string) => readFile(path.join(out, file), "utf8");
 
   before(async function () {
     dir = await mkdtemp(path.join(tmpdir(), "besu-gen-"));
     out = path.join(dir, "network");
+    // the TSA's root as a production operator would have it from the TSA (here a demo CA's)
+    tsaRoot = (await createDemoCa({ name: "Example national time service root" })).certificatePem;
+    await writeFile(path.join(dir, "tsa-root.pem"), tsaRoot);
     const result = await run([
+      "--tsa-urls",
+      TSA_URL,
+      "--tsa-roots",
+      path.join(dir, "tsa-root.pem"),
       "--validators",
       "4",
       "--rpc-nodes",
@@ -315,6 +328,65 @@ describe("Besu network generator", function () {
       ),
     );
     expect(keys.size).to.equal(1);
+  });
+
+  it("carries trusted time and witnesses: the TSA and its root for the anchor and every node, the court's and the union's witnesses under a 2-of-2 policy", async function () {
+    const anchor = configFromEnv(parseEnv(await read("env/anchor.env")));
+    expect(anchor.tsaUrls).to.deep.equal([TSA_URL]);
+    expect(anchor.tsaTrustAnchorFiles).to.deep.equal([path.join(out, "tsa/root-1.pem")]);
+    expect(await readFile(anchor.tsaTrustAnchorFiles[0]!, "utf8")).to.equal(tsaRoot);
+    const url = (key: string) => manifest.members.find((m) => m.key === key)!.node.url;
+    expect(anchor.witnessUrls).to.deep.equal([
+      `court=${url("court")}/witness`,
+      `union=${url("union")}/witness`,
+    ]);
+    // the policy: the log's checkpoint key as the service derives it, both witnesses, 2 of 2
+    expect(anchor.witnessPolicyFile).to.equal(path.join(out, "witness-policy.txt"));
+    const policy = parsePolicy(await readFile(anchor.witnessPolicyFile!, "utf8"));
+    const [log] = checkpointSigners(anchor);
+    expect(policy.logs.map((l) => l.vkey)).to.deep.equal([log!.vkey]);
+    expect([...policy.witnesses.keys()]).to.deep.equal(["court", "union"]);
+    expect(policy.groups.get(policy.quorum)).to.deep.include({ threshold: 2, members: ["court", "union"] });
+    for (const member of manifest.members) {
+      const config = nodeConfigFromEnv(parseEnv(await read(member.node.envFile)));
+      expect(config.tsaTrustAnchorFiles, member.key).to.deep.equal(anchor.tsaTrustAnchorFiles);
+      expect(config.witnessPolicyFile, member.key).to.equal(anchor.witnessPolicyFile);
+      if (member.key !== "court" && member.key !== "union") {
+        expect(config.witnessName, `${member.key} runs no witness`).to.equal(undefined);
+        continue;
+      }
+      // the witness's own key file signs as the policy's witness of that name, following the log
+      const seed = await loadMasterKey(config.witnessKeyFile!);
+      expect(config.witnessKeyFile).to.equal(path.join(out, "secrets", member.key, "witness.key"));
+      expect(cosigner(config.witnessName!, seed).vkey).to.equal(policy.witnesses.get(member.key)!.vkey);
+      expect(config.witnessLogs).to.deep.equal([log!.vkey]);
+      expect(((await stat(config.witnessKeyFile!)).mode & 0o777).toString(8)).to.equal("600");
+    }
+    const readme = await read("README.md");
+    expect(readme)
+      .to.contain("## Trusted time and witnesses")
+      .and.contain("国家授时中心")
+      .and.contain("--tsa-roots");
+    expect(readme).to.not.contain("No TSA was given");
+  });
+
+  it("without a TSA says so: the anchor's TSA lines are commented out for the operator to fill in, and the README says how to name one", async function () {
+    const network = await generateBesuNetwork(
+      parseBesuArgs(["--out", path.join(dir, "no-tsa"), "--seed", SEED, "--scrypt-n", "1024"]),
+    );
+    const file = (name: string) => network.files.find((f) => f.path === name)!.content;
+    const anchor = configFromEnv(parseEnv(file("env/anchor.env")));
+    expect(anchor.tsaUrls).to.deep.equal([]);
+    expect(anchor.tsaTrustAnchorFiles).to.deep.equal([]);
+    expect(file("env/anchor.env"))
+      .to.match(/^# ANCHOR_TSA_URLS=/m)
+      .and.match(/^# ANCHOR_TSA_TRUST_ANCHOR_FILES=/m);
+    // the witnesses do not depend on a TSA
+    expect(anchor.witnessUrls).to.have.length(2);
+    expect(file("README.md")).to.contain("No TSA was given to the generator").and.contain("国家授时中心");
+    expect(() => parseBesuArgs(["--out", path.join(dir, "x"), "--tsa-urls", TSA_URL])).to.throw(
+      /--tsa-roots: --tsa-urls and --tsa-roots go together/,
+    );
   });
 
   it("turns HTTPS on for every service with a certificate from the network's CA, which clients trusting that CA accept", async function () {

@@ -22,7 +22,7 @@ type AnchorSettings = Pick<
   | "logPageBlocks"
 >;
 
-/** `extra`: lines written last (the TLS settings, tls.ts). */
+/** `extra`: lines written last (trusted time and witnesses, trust.ts; the TLS settings, tls.ts). */
 export function anchorEnv(s: AnchorSettings, extra: readonly EnvLine[] = []): string {
   const line = (field: keyof Config, value: string | number): EnvLine => [ENV[field], value];
   return toEnvFile([

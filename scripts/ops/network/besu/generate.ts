@@ -26,6 +26,7 @@ import { keyPair, secretSource, type KeyPair, type SecretSource } from "./keys.t
 import { besuWarnings, qbftTolerance, type BesuOptions, type Tolerance } from "./options.ts";
 import { networkReadme } from "./readme.ts";
 import { networkTls, tlsEnvLines } from "./tls.ts";
+import { networkTrust } from "./trust.ts";
 
 export type GeneratedFile = { path: string; content: string; secret: boolean };
 
@@ -202,6 +203,18 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
   for (const file of tls.files) add(file.path, file.content, file.secret);
   const tlsLines = (prefix: string, service: string) => tlsEnvLines(prefix, tls.paths.get(service)!, install);
 
+  // trusted time and the court's and union's witnesses (trust.ts)
+  const trust = await networkTrust({
+    tsaUrls: options.tsaUrls ?? [],
+    tsaRootFiles: options.tsaRoots ?? [],
+    logId: UNION_LOG_ID,
+    anchorOperatorKey: anchorOperator.privateKey,
+    witnessSeed: (member) => secrets.bytes32(`witness/${member}`),
+    nodeUrl: (member) => members.find((m) => m.key === member)!.node.url,
+    install: (file) => install(file),
+  });
+  for (const file of trust.files) add(file.path, file.content, file.secret);
+
   add(
     "env/anchor.env",
     anchorEnv(
@@ -218,7 +231,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
         confirmations: 0,
         logPageBlocks: options.maxLogsRange,
       },
-      tlsLines("ANCHOR", "anchor"),
+      [...trust.anchorLines, ...tlsLines("ANCHOR", "anchor")],
     ),
     true,
   );
@@ -292,7 +305,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
           users: usersOf(member.kind).map((u) => ({ ...u, tokenSha256: tokenSha256(tokens[u.user]!) })),
         },
         member.name,
-        tlsLines("NODE", nodeTlsName(member.key)),
+        [...trust.nodeLines(member.key), ...tlsLines("NODE", nodeTlsName(member.key))],
       ),
       true,
     );

@@ -59,6 +59,18 @@ export const BesuOptionsSchema = z
     validatorRpcPort: int(1024, 65535).default(21001),
     anchorPort: int(1024, 65535).default(9545),
     nodePort: int(1024, 65535).default(9601),
+    /** RFC 3161 TSAs that stamp every head (comma-separated http(s) URLs); absent: none. */
+    tsaUrls: z
+      .string()
+      .transform((v) => v.split(",").map((u) => u.trim()))
+      .pipe(z.array(z.url().regex(/^https?:\/\/[^'\s]+$/, "must be http(s) URLs, comma-separated")))
+      .optional(),
+    /** PEM files of the TSAs' roots (comma-separated), copied into the folder. */
+    tsaRoots: z
+      .string()
+      .transform((v) => v.split(",").map((f) => f.trim()))
+      .pipe(z.array(z.string().min(1, "must name PEM files, comma-separated")))
+      .optional(),
     /** Deterministic keys and secrets (tests); random when absent. */
     seed: z.string().min(1, "must not be empty").optional(),
     /** scrypt cost of the keystores; lower only for tests. */
@@ -74,6 +86,13 @@ export const BesuOptionsSchema = z
         message: `must be longer than the block period (${o.blockPeriod} s); Besu suggests about twice the block period`,
       });
     }
+    if ((o.tsaUrls === undefined) !== (o.tsaRoots === undefined))
+      ctx.addIssue({
+        code: "custom",
+        path: [o.tsaUrls === undefined ? "tsaUrls" : "tsaRoots"],
+        message:
+          "--tsa-urls and --tsa-roots go together: a TSA's tokens are kept only when they chain to a root the network trusts",
+      });
     const octets = o.subnet.split("/")[0]!.split(".").map(Number);
     if (octets.some((n) => n > 255))
       ctx.addIssue({ code: "custom", path: ["subnet"], message: "has an octet above 255" });
@@ -143,6 +162,8 @@ const OPTIONS = {
   validatorRpcPort: "--validator-rpc-port",
   anchorPort: "--anchor-port",
   nodePort: "--node-port",
+  tsaUrls: "--tsa-urls",
+  tsaRoots: "--tsa-roots",
   seed: "--seed",
   scryptN: "--scrypt-n",
 } as const satisfies Record<keyof z.input<typeof BesuOptionsSchema>, string>;
@@ -171,6 +192,8 @@ export const USAGE = `usage: npm run network:besu -- --out <folder> [options]
   --validator-rpc-port P    loopback host port of validator 1's admin RPC, +1 for each next (default 21001)
   --anchor-port P           anchor service port (default 9545)
   --node-port P             first institution node's port, +1 for each next (default 9601)
+  --tsa-urls URL,…          RFC 3161 TSAs that stamp every head (production: the national time service's; README)
+  --tsa-roots FILE,…        PEM root certificates of those TSAs (copied into tsa/); with --tsa-urls
   --seed TEXT               derive every key and secret from TEXT (tests and reproducible demos only)
   --scrypt-n N              keystore scrypt cost, a power of two (default 131072; lower only for tests)
 `;

@@ -2,6 +2,31 @@
 // network's fault tolerance, and the first commands. The full runbook is nodes/network/besu/README.md.
 import type { NetworkManifest } from "./generate.ts";
 import { INITIAL_INTAKE_QUOTAS } from "../../local/intake-quotas.ts";
+import { WITNESS_POLICY_FILE, WITNESS_QUORUM, WITNESSES } from "./trust.ts";
+
+/** What the README says about trusted time: the TSAs given, or how to name one. */
+function trustedTime(files: readonly string[]): string {
+  const given = files.includes("tsa/root-1.pem");
+  return `${
+    given
+      ? "The anchor service asks the TSAs given to the generator (`ANCHOR_TSA_URLS` in `env/anchor.env`) for an RFC 3161 token over every committed head and keeps only tokens chaining to the roots in `tsa/` (`ANCHOR_TSA_TRUST_ANCHOR_FILES`); every node's court page and certificates check `trustedTime` against the same roots (`NODE_TSA_TRUST_ANCHOR_FILES`)."
+      : "**No TSA was given to the generator**: heads carry no time-stamp token, and `trustedTime` is indeterminate everywhere. `env/anchor.env` holds the lines to fill in, commented out."
+  }
+
+In production the evidence time must come from a time-stamping authority independent of the
+consortium (《人民法院在线诉讼规则》 Art. 16–19; 可信时间戳): name the national time service's TSA
+(the National Time Service Center's, 国家授时中心, or a licensed 电子认证服务机构 whose time source it
+is) by its RFC 3161 URL and its root certificate, as the TSA publishes them:
+
+\`\`\`sh
+npm run network:besu -- --out FOLDER --tsa-urls https://<the TSA's RFC 3161 URL> --tsa-roots <its root CA>.pem
+\`\`\`
+
+or, for a folder already generated, set \`ANCHOR_TSA_URLS\` and \`ANCHOR_TSA_TRUST_ANCHOR_FILES\` in
+\`env/anchor.env\` and \`NODE_TSA_TRUST_ANCHOR_FILES\` in every \`env/node-*.env\`. Several TSAs may be
+named (comma-separated); reached over HTTPS, a TSA's certificate chain must be in \`ANCHOR_TLS_CA_FILE\`'s
+file too. The demo TSA of \`npm start\` (演示用) is for local runs only.`;
+}
 
 export function networkReadme(
   m: NetworkManifest,
@@ -59,6 +84,17 @@ Contracts (created by the deployer \`${m.deployer.address}\` with its first nonc
 ${Object.entries(m.contracts)
   .map(([k, v]) => `\`${k}\` ${v}`)
   .join(", ")}.
+
+## Trusted time and witnesses
+
+${trustedTime(files)}
+
+The court's and the union's nodes each run a C2SP witness of the union log (\`${WITNESS_POLICY_FILE}\`:
+the log's checkpoint key, each witness's key, quorum ${WITNESS_QUORUM} of ${WITNESSES.length}); the anchor service
+publishes a checkpoint only once both cosigned, and every node judges cosignatures by that file
+(\`NODE_WITNESS_POLICY_FILE\`). Give a court the policy file with the trust anchor: it verifies bundles
+offline with \`npm run verify -- … --witness-policy ${WITNESS_POLICY_FILE}\`. The witnesses' keys are
+\`secrets/court/witness.key\` and \`secrets/union/witness.key\` (each institution keeps its own).
 
 ## First commands
 
