@@ -31,6 +31,7 @@ import {
   termOf,
   textOf,
   yuanToFen,
+  givenField,
 } from "./fields.ts";
 
 const ID = "csv-batch";
@@ -113,11 +114,11 @@ export const csvBatch = defineChannel({
     return applicationOf(ID, context, {
       applicationId: row.application_id,
       borrower: borrowerOf(row.id_type, {
-        idNumber: [row.id_number, "id_number"],
-        name: [row.borrower_name, "borrower_name"],
-        phone: [row.phone, "phone"],
-        region: [row.region_code, "region_code"],
-        account: [row.bank_account, "bank_account"],
+        idNumber: givenField(row, "id_number"),
+        name: givenField(row, "borrower_name"),
+        phone: givenField(row, "phone"),
+        region: givenField(row, "region_code"),
+        account: givenField(row, "bank_account"),
       }),
       loan: {
         principalFen: positiveFen(yuanToFen(row.principal_yuan, "principal_yuan"), "principal_yuan"),
@@ -134,7 +135,7 @@ export const csvBatch = defineChannel({
       },
       consent: consentOf(
         [isoInstant(row.consent_signed_at, "consent_signed_at"), "consent_signed_at"],
-        [row.consent_digest, "consent_digest"],
+        givenField(row, "consent_digest"),
         context,
       ),
     });

@@ -203,6 +203,11 @@ export function regionOf(
 /** A value of the channel's payload with the name of its field there (what an error names). */
 export type Given<T> = readonly [value: T, field: string];
 
+/** A field of a flat payload (a CSV row, a flat JSON object) as a Given: its value and its own name. */
+export function givenField<T, K extends keyof T & string>(payload: T, field: K): Given<T[K]> {
+  return [payload[field], field];
+}
+
 /**
  * The canonical borrower from the channel's own values: name, ID number (checked for its type),
  * mobile, region (given, or else from the resident ID) and bank account, in that order of checks

@@ -16,6 +16,7 @@ import {
   positiveFen,
   termIn,
   textOf,
+  givenField,
 } from "./fields.ts";
 
 const ID = "rongyitong";
@@ -101,11 +102,11 @@ export const rongyitong = defineChannel({
   toCanonical(input, context) {
     const idType = CERT_TYPE[input.cert_type];
     const borrower = borrowerOf(idType, {
-      idNumber: [input.cert_no, "cert_no"],
-      name: [input.cust_name, "cust_name"],
-      phone: [input.mobile_no, "mobile_no"],
-      region: [input.area_code, "area_code"],
-      account: [input.acct_no, "acct_no"],
+      idNumber: givenField(input, "cert_no"),
+      name: givenField(input, "cust_name"),
+      phone: givenField(input, "mobile_no"),
+      region: givenField(input, "area_code"),
+      account: givenField(input, "acct_no"),
     });
     const method = REPAY_MODE[input.repay_mode];
     let purpose: string = PURPOSE[input.loan_purpose];
@@ -135,7 +136,7 @@ export const rongyitong = defineChannel({
           }),
         ],
       },
-      consent: consentOf([signedAtMs, "auth_sign_time"], [input.auth_file_hash, "auth_file_hash"], context),
+      consent: consentOf([signedAtMs, "auth_sign_time"], givenField(input, "auth_file_hash"), context),
     });
   },
 });
