@@ -3,7 +3,7 @@
 // Content-Security-Policy lets the page reach them and nothing else. Unset, the page asks this
 // service's POST /v1/verify and the CSP reaches only the page's own origin.
 import { expect } from "chai";
-import { configFromEnv, ENV } from "../../../anchor-service/src/config.ts";
+import { ConfigSchema, ENV } from "../../../anchor-service/src/config.ts";
 import { anchorServiceSuite } from "../../support/anchor-suite.ts";
 
 const ENDPOINTS = ["https://rpc.court.example.org:8545", "http://127.0.0.1:18545"];
@@ -17,22 +17,11 @@ const connectSrc = (csp: string) =>
 describe("anchor service: the verification page's chain endpoints (ANCHOR_VERIFY_PAGE_RPC_URLS)", function () {
   it("is read from the environment as a comma-separated list of http(s) URLs", function () {
     expect(ENV.verifyPageRpcUrls).to.equal("ANCHOR_VERIFY_PAGE_RPC_URLS");
-    const env = {
-      ANCHOR_DATA_DIR: "/tmp/unused",
-      ANCHOR_RPC_URL: "http://127.0.0.1:8545",
-      ANCHOR_EVIDENCE_LOG: `0x${"1".repeat(40)}`,
-      ANCHOR_CONSORTIUM_REGISTRY: `0x${"2".repeat(40)}`,
-      ANCHOR_EVIDENCE_REGISTRY: `0x${"3".repeat(40)}`,
-      ANCHOR_LOG_ID: `0x${"4".repeat(64)}`,
-      ANCHOR_OPERATOR_KEY: `0x${"5".repeat(64)}`,
-    };
-    expect(configFromEnv(env).verifyPageRpcUrls).to.deep.equal([]);
-    expect(
-      configFromEnv({ ...env, ANCHOR_VERIFY_PAGE_RPC_URLS: ENDPOINTS.join(",") }).verifyPageRpcUrls,
-    ).to.deep.equal(ENDPOINTS);
-    expect(() => configFromEnv({ ...env, ANCHOR_VERIFY_PAGE_RPC_URLS: "ftp://rpc.example.org" })).to.throw(
-      /ANCHOR_VERIFY_PAGE_RPC_URLS/,
-    );
+    // the field as the environment gives it: comma-separated text
+    const field = ConfigSchema.shape.verifyPageRpcUrls;
+    expect(field.parse(undefined)).to.deep.equal([]);
+    expect(field.parse(ENDPOINTS.join(","))).to.deep.equal(ENDPOINTS);
+    expect(field.safeParse("ftp://rpc.example.org").success).to.equal(false);
   });
 
   describe("configured", function () {
