@@ -63,6 +63,14 @@ const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "must be 0x followed 
 // z.int() is limited to safe integers, which is what "numbers as JSON numbers" can carry exactly.
 const count = z.int().min(0);
 
+// A real SM2 key and signature (private key 0x07…07 over "example"), shown in the API documents.
+const SM2_EXAMPLE = {
+  publicKey:
+    "0x04df07dc0b31591dfb63ec895516e5bb4ad05a09c2feba6d496ce523f7303fffcd4add27de09262dc59baf690c0286f05e29948517cc1e069b988e139c00f449c8",
+  signature:
+    "0xcd10dc0780dbf55cd292e8a97281087b57e9201a482e826da778f1bc77dda1415fa704a3f64c23caf7072b64db82a727d47e218eaf7b0823356e674494e4f43f",
+};
+
 /** A record's receipt, as JSON (the intake reply, and what a member keeps). */
 export const ReceiptSchema = z.object({
   /** RFC 9162 leaf hash of the evidence leaf. */
@@ -85,9 +93,15 @@ export const ReceiptSchema = z.object({
     sm2: z
       .object({
         /** Uncompressed public key, 0x04 ‖ x ‖ y. */
-        publicKey: z.string().regex(/^0x04[0-9a-fA-F]{128}$/, "must be 0x04 followed by 128 hex digits"),
+        publicKey: z
+          .string()
+          .regex(/^0x04[0-9a-fA-F]{128}$/, "must be 0x04 followed by 128 hex digits")
+          .meta({ example: SM2_EXAMPLE.publicKey }),
         /** r ‖ s, 64 bytes. */
-        signature: z.string().regex(/^0x[0-9a-fA-F]{128}$/, "must be 0x followed by 128 hex digits"),
+        signature: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]{128}$/, "must be 0x followed by 128 hex digits")
+          .meta({ example: SM2_EXAMPLE.signature }),
       })
       .optional(),
   }),
