@@ -31,7 +31,7 @@ const service = await openWhenStorageAllows(
       // ANCHOR_BACKUP_DIR: POST /ops/backups writes online backups there (common/level-backup.ts)
       ...(backupDir === undefined || backupDir === "" ? {} : { backupDir }),
     }),
-  { host: config.host, port: config.port, logger },
+  { host: config.host, port: config.port, logger, https: tls.server },
 );
 await service.start();
 await service.app.listen({ host: config.host, port: config.port });

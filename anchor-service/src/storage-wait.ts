@@ -3,11 +3,19 @@
 // listens, answers every route with 503 ANCHOR_ERR_STORAGE_UNAVAILABLE and /readyz with the
 // reason, and tries to open the directory again every few seconds; once it opens, this stand-in
 // closes and the real service takes the port.
-import Fastify, { type FastifyBaseLogger } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { isStorageFailure, storageReason } from "./errors.ts";
+import type { ServerTls } from "../../common/service/tls.ts";
 
-export type StorageWaitOptions = { host: string; port: number; logger: Logger; retryMs?: number };
+export type StorageWaitOptions = {
+  host: string;
+  port: number;
+  logger: Logger;
+  retryMs?: number;
+  /** The service's HTTPS certificate and key: the stand-in answers on the same scheme. */
+  https?: ServerTls | undefined;
+};
 
 export async function openWhenStorageAllows<T>(
   open: () => Promise<T>,
@@ -19,7 +27,11 @@ export async function openWhenStorageAllows<T>(
     if (!isStorageFailure(error)) throw error;
     let reason = storageReason(error);
     options.logger.error({ reason }, "cannot open the data directory; answering 503 until it can be opened");
-    const app = Fastify({ loggerInstance: options.logger as unknown as FastifyBaseLogger });
+    const loggerInstance = options.logger as unknown as FastifyBaseLogger;
+    const app: FastifyInstance =
+      options.https === undefined
+        ? Fastify({ loggerInstance })
+        : Fastify({ loggerInstance, https: options.https });
     const refusal = () => ({
       error: {
         code: "ANCHOR_ERR_STORAGE_UNAVAILABLE",
