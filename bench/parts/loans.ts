@@ -5,7 +5,7 @@
 // the clock runs from the first send until the last of the phase's own transactions is mined (the
 // sender accounts' nonces polled every 20 ms; every outbox entry must read "confirmed"). Ceiling: the nodes stopped, the nodes' own
 // calldata from the chain (fresh serials and loan ids) is signed in advance with the same keys
-// and gas limits and sent as raw transactions, 8 in flight, until the last one is mined. A joint
+// and gas limits and sent as raw transactions, as many in flight, until the last one is mined. A joint
 // loan's terms change with the fresh serials, so the platform's agreement to them is signed again
 // with the platform's key, as its node signs it. Then a repayment file of one row per loan goes
 // through the branch's batch-file route, timed from the upload until every row is confirmed, and
@@ -236,13 +236,13 @@ async function repaymentFilePhase(
 
 type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: TransactionResponse };
 
-/** The same calls as raw transactions signed in advance, sent 8 in flight, timed until the last is mined. */
 /** `count` operations from `started` to `end` (performance.now() ms). */
 function phaseRate(op: LoanOp, count: number, started: number, end: number): PhaseRate {
   const seconds = (end - started) / 1000;
   return { op, count, seconds, perSecond: count / seconds };
 }
 
+/** The same calls as raw transactions signed in advance, sent IN_FLIGHT at a time, timed until the last is mined. */
 async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log: Log): Promise<CeilingPhase> {
   const provider = net.chain.anvil.provider;
   const nonces = new Map<string, number>();
