@@ -13,6 +13,7 @@ import { basename, join } from "node:path";
 import type { FileChooser, Page } from "playwright-core";
 import { buildConsole } from "../../nodes/console/build.ts";
 import { consortiumView } from "../../nodes/src/member-names.ts";
+import type { NodeConfig } from "../../nodes/src/config.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import {
   directoryBytes,
@@ -27,7 +28,12 @@ import { apiAs, bearerAs, chainToday, outboxConfirmed, SETTLEMENT } from "../sup
 import { lendingSuite } from "../support/lending-suite.ts";
 import { ARTIFACTS, consoleDriver, listeningNodeWithLoan, untilIndexed } from "./console-page.ts";
 
-const TOKENS = { clerk: "desk-clerk", approver: "desk-approver", admin: "desk-admin" } as const;
+const TOKENS = {
+  clerk: "desk-clerk",
+  approver: "desk-approver",
+  admin: "desk-admin",
+  "court-clerk": "desk-court-clerk",
+} as const;
 /** Where the screenshots are copied for a reader outside the test run (unset: not copied). */
 const COPY_TO = process.env.JL_CONSOLE_SCREENSHOTS;
 
@@ -74,6 +80,7 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
   let loanId: string;
   let firstDueDay: number;
   let flowDay: string;
+  let config: NodeConfig;
   const shots: string[] = [];
 
   const desk = () => consoleDriver(page, () => base);
@@ -99,7 +106,7 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
     await govern(suite.chain.deployment.governor, suite.chain.approvers, [
       memberDirectoryCall(registry, directoryBytes(DIRECTORY)),
     ]);
-    const config = await suite.config({ tokens: TOKENS, overrides: { memberDirectoryFile: file } });
+    config = await suite.config({ tokens: TOKENS, overrides: { memberDirectoryFile: file } });
     const started = await listeningNodeWithLoan(suite, config, as, "console desk");
     ({ node, base } = started);
     const loan = started.loan;
@@ -272,8 +279,7 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
     await desk()
       .button(/核验证据包/)
       .click();
-    await page.getByRole("alert").filter({ hasText: "NODE_ERR_" }).waitFor();
-    await bothLanguages("court");
+    await page.getByRole("alert").filter({ hasText: "NODE_ERR_WRONG_MEMBER_KIND" }).waitFor();
   });
 
   it("members by their legal names in the page's language, with the credit code on the loan page", async function () {
@@ -334,5 +340,80 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
       const width: number = await page.evaluate("document.documentElement.scrollWidth");
       expect(width, `${screen} page width`).to.be.at.most(390);
     }
+  });
+
+  it("at the court's node, its clerk opens the assigned case and checks the package: every item verified against its bundle and the chain", async function () {
+    const travel = async (days: number) => {
+      const target = (firstDueDay + days) * 86_400 + 2 * 3600;
+      const now = (await suite.chain.anvil.provider.getBlock("latest"))!.timestamp;
+      await suite.chain.anvil.provider.send("evm_increaseTime", [target - now]);
+      await suite.chain.anvil.provider.send("evm_mine", []);
+      await node.indexer.syncOnce();
+    };
+    // 16 days late: mediation opened; the borrower refuses it; the next round escalates to arbitration
+    await travel(16);
+    const opened = await api(node, "admin", "POST", "/v1/keeper/rounds");
+    expect(opened.json()).to.deep.include({ mediationsOpened: [loanId] });
+    const refusal = await api(node, "approver", "POST", `/v1/loans/${loanId}/mediation/refusal`);
+    expect(refusal.statusCode, refusal.body).to.equal(200);
+    const escalated = await api(node, "admin", "POST", "/v1/keeper/rounds");
+    expect(escalated.json()).to.deep.include({ escalated: [loanId] });
+
+    // the union assigns the court; the court's node fetches from this branch's node
+    const start = async (
+      memberId: number,
+      memberKind: "union" | "court",
+      wallet: typeof suite.chain.wallets.court,
+    ) => {
+      const started = await suite.node({
+        config: {
+          ...config,
+          memberId,
+          memberKind,
+          dataDir: join(suite.dir, memberKind),
+          directory: { [String(MEMBERS.branchA)]: base },
+        },
+        wallet,
+      });
+      await started.start();
+      return started;
+    };
+    const union = await start(MEMBERS.union, "union", suite.chain.wallets.unionOps);
+    const court = await start(MEMBERS.court, "court", suite.chain.wallets.court);
+    const courtBase = await court.app.listen({ host: "127.0.0.1", port: 0 });
+    const assigned = await api(union, "admin", "POST", `/v1/cases/${loanId}/court`, { court: MEMBERS.court });
+    expect(assigned.statusCode, assigned.body).to.equal(200);
+    const { outbox } = assigned.json() as { outbox: { serial: string } };
+    expect((await union.outbox.settled(outbox.serial, 30_000)).state).to.equal("confirmed");
+    for (const n of [node, union, court]) await n.indexer.syncOnce();
+    // the anchor service gives a leaf's bundle once its head is committed on chain
+    await suite.anchor.committer.runOnce();
+
+    base = courtBase;
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await desk().login("test.court-clerk", TOKENS["court-clerk"]);
+    await open(`court/${loanId}`);
+    await page.getByTestId("case-stage").getByText("申请仲裁").waitFor();
+    // the assigned court by its legal name, once the directory is read
+    await page.locator(".ant-descriptions").first().getByText("示例互联网法院").waitFor();
+    const verdict = page.getByTestId("package-verdict");
+    const refused = page.getByRole("alert").filter({ hasText: "NODE_ERR_" });
+    for (let attempt = 0; attempt < 40; attempt++) {
+      await desk()
+        .button(/核验证据包/)
+        .click();
+      await verdict.or(refused).first().waitFor();
+      if ((await verdict.count()) === 1 && (await verdict.innerText()).startsWith("证据包核验通过")) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(await page.locator(".ant-layout-content").first().innerText()).to.include("证据包核验通过");
+    const outcomes = await page
+      .getByTestId("package-check")
+      .locator(".ant-table-row td:nth-child(2)")
+      .allInnerTexts();
+    expect(outcomes.length).to.be.greaterThan(4);
+    expect(outcomes.every((o) => o === "verified")).to.equal(true);
+    expect(await page.getByTestId("package-check").innerText()).to.include("示例农村商业银行");
+    await bothLanguages("court");
   });
 });

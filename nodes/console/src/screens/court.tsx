@@ -32,6 +32,7 @@ function PackageResult({ check }: { check: PackageCheck }) {
     <Space orientation="vertical" style={{ width: "100%" }} size="middle" data-testid="package-check">
       <Alert
         type={check.ok ? "success" : "error"}
+        data-testid="package-verdict"
         showIcon
         title={t(check.ok ? "packageOk" : "packageBad")}
         description={`${t("from")}: ${members.name(check.from)}`}
