@@ -1,6 +1,6 @@
 // Errors of the document store (影像平台). The node's error catalogue merges DOCUMENT_ERRORS
 // (code → HTTP status). A document that does not authenticate surfaces as the privacy code
-// NODE_ERR_DECRYPT (a PrivacyError from crypto-box.ts); callers branch on `code` either way.
+// NODE_ERR_DECRYPT (a PrivacyError from ../privacy/crypto-box.ts); callers branch on `code` either way.
 // Plain data: DocumentError, thrown with these codes, is declared in ../errors.ts.
 
 export const DOCUMENT_ERRORS = {

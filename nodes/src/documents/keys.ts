@@ -3,7 +3,7 @@
 // them with the right encodings under one parent. Numeric keys are big-endian and fixed width.
 //
 //   blobs             documentId (32)                → sealed document: version ‖ IV ‖ AES-256-GCM
-//                                                      ciphertext ‖ tag (crypto-box.ts; aad = documentId)
+//                                                      ciphertext ‖ tag (../privacy/crypto-box.ts; aad = documentId)
 //   records           documentId (32)                → JSON DocumentRecord: kind, owner, loanId, caseId,
 //                                                      sha256 and size of the plaintext, createdAt, meta
 //                                                      (no personal data; never the bytes)

@@ -1,4 +1,4 @@
-// The staff room's request and answer schemas (routes.ts): console sessions, accounts, the audit trail.
+// The staff room's request and answer schemas (../http/routes/staff.ts): console sessions, accounts, the audit trail.
 import { z } from "zod";
 
 const userName = z
