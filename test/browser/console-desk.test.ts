@@ -336,6 +336,12 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
     await page.setViewportSize({ width: 390, height: 844 });
     for (const screen of ["batch", "reconcile", "warnings", `cases/${loanId}`, `court/${loanId}`]) {
       await open(screen);
+      // the menu folds away below the md breakpoint once the page has measured its width, and
+      // the layout settles after it (a page that never fits fails below with its width)
+      await page.locator(".ant-layout-sider-collapsed").waitFor({ state: "attached" });
+      await page
+        .waitForFunction("document.documentElement.scrollWidth <= 390", undefined, { timeout: 5_000 })
+        .catch(() => undefined);
       shots.push(await desk().screenshot(`${screen.split("/")[0]}-390`));
       const width: number = await page.evaluate("document.documentElement.scrollWidth");
       expect(width, `${screen} page width`).to.be.at.most(390);

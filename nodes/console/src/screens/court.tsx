@@ -63,8 +63,13 @@ function PackageResult({ check }: { check: PackageCheck }) {
             dataIndex: "outcome",
             render: (o: Outcome) => <Tag color={o === "verified" ? "green" : "red"}>{o}</Tag>,
           },
-          { title: t("note"), dataIndex: "reason" },
-          codeColumn(t("leaf"), "leafHash"),
+          // the reason is the longest cell: it takes the room, the leaf hash wraps
+          { title: t("note"), dataIndex: "reason", width: "45%" },
+          {
+            title: t("leaf"),
+            dataIndex: "leafHash",
+            render: (h: string) => <code style={{ wordBreak: "break-all" }}>{h}</code>,
+          },
         ]}
       />
       {check.missing.length === 0 ? null : (
