@@ -45,6 +45,12 @@ describe("outbox sender: many transactions in flight", function () {
       10_000,
       "every registration recorded and sent before a block is mined",
     );
+    // "sent" is recorded before the broadcast: wait until the pool holds every registration
+    await until(
+      async () => (await provider().getTransactionCount(address(), "pending")) === nonce0 + loans,
+      10_000,
+      "every registration in the pool before a block is mined",
+    );
     await mineUntil(allFinal);
 
     const entries = await store.outbox.list();

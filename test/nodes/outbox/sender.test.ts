@@ -230,7 +230,8 @@ describe("outbox sender on a real ledger", function () {
       sender.start();
       await untilState(store.outbox, entry.serial, "sent");
       const sent = (await store.outbox.status(entry.serial))!;
-      expect(await provider.getTransaction(sent.txHash!), "in the pool").to.not.equal(null);
+      // "sent" is recorded before the broadcast, which follows it
+      await until(async () => (await provider.getTransaction(sent.txHash!)) !== null, 10_000, "in the pool");
       await provider.send("anvil_dropTransaction", [sent.txHash]);
       expect(await provider.getTransaction(sent.txHash!), "dropped").to.equal(null);
       // the sender notices and puts the very same bytes back into the pool
