@@ -25,6 +25,8 @@ const yes = (ok: boolean, t: (k: "evidenceChainMatch" | "evidenceChainMismatch")
   <Tag color={ok ? "green" : "red"}>{t(ok ? "evidenceChainMatch" : "evidenceChainMismatch")}</Tag>
 );
 
+const wrapped = (text: string) => <span style={{ wordBreak: "break-all" }}>{text}</span>;
+
 function PackageResult({ check }: { check: PackageCheck }) {
   const { t } = useT();
   const members = useMembers();
@@ -56,18 +58,21 @@ function PackageResult({ check }: { check: PackageCheck }) {
         rowKey="leafHash"
         dataSource={check.items}
         onRow={(item) => ({ style: item.outcome === "verified" ? {} : { background: "#fff1f0" } })}
+        // fixed widths: a voucher's label is a hash and the reason a paragraph; both wrap in their share
+        tableLayout="fixed"
         columns={[
-          { title: t("item"), dataIndex: "label" },
+          { title: t("item"), dataIndex: "label", width: "25%", render: wrapped },
           {
             title: t("verification"),
             dataIndex: "outcome",
+            width: 100,
             render: (o: Outcome) => <Tag color={o === "verified" ? "green" : "red"}>{o}</Tag>,
           },
-          // the reason is the longest cell: it takes the room, the leaf hash wraps
-          { title: t("note"), dataIndex: "reason", width: "45%" },
+          { title: t("note"), dataIndex: "reason", width: "40%" },
           {
             title: t("leaf"),
             dataIndex: "leafHash",
+            width: "25%",
             render: (h: string) => <code style={{ wordBreak: "break-all" }}>{h}</code>,
           },
         ]}
