@@ -6,7 +6,6 @@
 // test-artifacts/browser/console-*.png.
 import { expect } from "chai";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
@@ -14,10 +13,10 @@ import { buildConsole } from "../../nodes/console/build.ts";
 import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
 import { simulatorPassingPolicy } from "../support/credit-policy.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
-import { approveAssistedLoan, bearerAs, consentDates, usersFor } from "../support/institution-node.ts";
+import { bearerAs, consentDates, usersFor } from "../support/institution-node.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
+import { ARTIFACTS, consoleDriver, listeningNodeWithLoan, untilIndexed } from "./console-page.ts";
 
-const ARTIFACTS = join("test-artifacts", "browser");
 const TOKENS = { clerk: "console-clerk", approver: "console-approver", admin: "console-admin" } as const;
 const SECOND_APPROVER = "console-approver-2";
 
@@ -61,23 +60,8 @@ describe("browser: the back-office console", function () {
   }
 
   const button = (name: RegExp) => page.getByRole("button", { name });
-
-  async function login(user: string, token: string) {
-    await page.goto(`${base}/console/#/inbox`);
-    // whoever was signed in before (a test that failed midway) is not
-    await page.evaluate(() => sessionStorage.clear());
-    await page.reload();
-    await page.getByLabel(/用户名|User/).fill(user);
-    await page.getByLabel(/令牌|Token/).fill(token);
-    await button(/^(登\s*录|Log in)$/).click();
-    await page.getByTestId("signed-in").waitFor();
-    expect(await page.getByTestId("signed-in").innerText()).to.include(user);
-  }
-
-  async function logout() {
-    await button(/^(退\s*出|Log out)$/).click();
-    await page.getByLabel(/用户名|User/).waitFor();
-  }
+  const login = (user: string, token: string) => consoleDriver(page, () => base).login(user, token);
+  const logout = () => consoleDriver(page, () => base).logout();
 
   /** A clerk's 借贷宝 application through the inbox's form; its id at this node. */
   async function fileApplication(platformId: string): Promise<string> {
@@ -122,12 +106,7 @@ describe("browser: the back-office console", function () {
       .getByRole("button", { name: /批\s*准/ })
       .click();
 
-  async function screenshot(name: string) {
-    await page.waitForLoadState("networkidle");
-    // every table loaded, not behind its loading veil
-    await page.locator(".ant-spin-spinning, .ant-spin-blur").first().waitFor({ state: "detached" });
-    await page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
-  }
+  const screenshot = (name: string) => consoleDriver(page, () => base).screenshot(name);
 
   before(async function () {
     await mkdir(ARTIFACTS, { recursive: true });
@@ -140,26 +119,12 @@ describe("browser: the back-office console", function () {
         ],
       },
     });
-    node = await suite.node({ config, wallet: suite.chain.wallets.branchA });
-    await node.start();
-    base = await node.app.listen({ host: "127.0.0.1", port: 0 });
     // one registered loan for the loan screens, through the API
-    const { approved } = await approveAssistedLoan(node, suite.chain, as, {
-      letter: "授权书 console",
-      contract: "借款合同 console",
-    });
-    expect(approved.statusCode, approved.body).to.equal(200);
-    loanId = (approved.json() as { loanId: string }).loanId;
-    for (let i = 0; i < 100; i++) {
-      await node.indexer.syncOnce();
-      const indexed = await node.app.inject({
-        method: "GET",
-        url: `/v1/loans/${loanId}`,
-        headers: as("clerk"),
-      });
-      if (indexed.statusCode === 200) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const started = await listeningNodeWithLoan(suite, config, as, "console");
+    ({ node, base } = started);
+    const loan = started.loan;
+    loanId = loan.loanId;
+    await untilIndexed(node, loanId, as("clerk"));
     chromium = await launchChromium({ locale: "zh-CN" });
     page = await chromium.context.newPage();
   });
