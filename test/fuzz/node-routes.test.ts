@@ -1195,6 +1195,13 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
       "GET /v1/index/digest",
       anyQuery.map((query) => `/v1/index/digest${query}`),
     ),
+    // the consortium as the console shows it: the environment (open) and the member directory
+    ...(["environment", "members"] as const).map((what) =>
+      getRoute(
+        `GET /v1/${what}`,
+        anyQuery.map((query) => `/v1/${what}${query}`),
+      ),
+    ),
     bodyRoute(
       "POST /v1/keeper/rounds",
       "POST",
