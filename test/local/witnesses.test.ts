@@ -41,8 +41,10 @@ async function anchorAndWitness(client: AnchorClient): Promise<EvidenceBundle> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const bundle = await client.bundle(receipt!.leafHash).then(parseBundle, () => undefined);
-    if (bundle?.witnessed !== undefined) return bundle;
-    if (Date.now() > deadline) throw new Error(`leaf ${receipt!.leafHash} not witnessed within 60 s`);
+    // the TSA's token over the head comes from a backlog of its own, after or before the cosignatures
+    if (bundle?.witnessed !== undefined && bundle.trustedTime !== undefined) return bundle;
+    if (Date.now() > deadline)
+      throw new Error(`leaf ${receipt!.leafHash} not witnessed and time-stamped within 60 s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
