@@ -239,6 +239,12 @@ describe("browser: the back-office console", function () {
     ] as const) {
       await page.goto(`${base}/console/#/${screen}`);
       await page.locator(".ant-card").first().waitFor();
+      // the menu folds away below the md breakpoint once the page has measured its width, and
+      // the layout settles after it (a page that never fits fails below with its width)
+      await page.locator(".ant-layout-sider-collapsed").waitFor({ state: "attached" });
+      await page
+        .waitForFunction("document.documentElement.scrollWidth <= 390", undefined, { timeout: 5_000 })
+        .catch(() => undefined);
       await screenshot(name);
       const width: number = await page.evaluate("document.documentElement.scrollWidth");
       expect(width, `${screen} page width`).to.be.at.most(390);
