@@ -570,12 +570,21 @@ class Driver {
    * the chain, then exports the case archive (manifest, bilingual certificate, originals, bundles).
    */
   async courtPackage(loanId: string) {
-    const check = await this.api.court.post<{
+    type Check = {
       ok: boolean;
       evidenceChain: { matches: boolean };
       items: Array<{ role: string; outcome: string; label: string; reason: string }>;
       missing: Array<{ role: string; label: string }>;
-    }>(`/v1/cases/${loanId}/package-checks`, "court-clerk");
+    };
+    // The union's node hands over its notices and mediation records only once each is anchored
+    // under a committed head; until then the court gets the branch's set alone: ask again a while
+    let check: Check;
+    for (const deadline = Date.now() + 60_000; ;) {
+      check = await this.api.court.post<Check>(`/v1/cases/${loanId}/package-checks`, "court-clerk");
+      const held = new Set(check.items.map((i) => i.role));
+      if ((held.has("notice") && held.has("mediation")) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
     const roles = [...new Set(check.items.map((i) => i.role))];
     this.log(
       `    court package from branch A's node (notices and mediation records from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? "verified" : "FAILED"}`,
