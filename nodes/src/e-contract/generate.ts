@@ -6,6 +6,7 @@
 import { PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
 import { formatYuan } from "../../../common/lending/money.ts";
 import { embedCjkFont } from "../court-package/cjk-font.ts";
+import { breakLines } from "./line-break.ts";
 import {
   type ContractFigures,
   type ContractTerms,
@@ -66,18 +67,9 @@ class Writer {
     if (this.y - height < MARGIN) this.breakPage();
   }
 
-  /** Splits text into lines no wider than `width`: CJK text breaks between any two characters. */
+  /** Splits text into lines no wider than `width` by the CJK rules of line-break.ts: numbers, amounts and dates whole. */
   private wrap(text: string, size: number, width: number): string[] {
-    const lines: string[] = [];
-    let line = "";
-    for (const ch of text) {
-      if (line !== "" && this.font.widthOfTextAtSize(line + ch, size) > width) {
-        lines.push(line);
-        line = ch === " " ? "" : ch;
-      } else line += ch;
-    }
-    lines.push(line);
-    return lines;
+    return breakLines(text, (t) => this.font.widthOfTextAtSize(t, size), width);
   }
 
   text(text: string, opts: { size?: number; indent?: number; center?: boolean; gap?: number } = {}): void {
