@@ -3,8 +3,9 @@
 // tree size, the TSA time), by whom (the witnesses' cosignatures), under which policy (trust
 // anchor, confirmations, membership rule, witness quorum, TSA roots), each check's indication, and
 // the report id to look it up by. Bilingual, Chinese first. Signed afterwards (reports.ts).
-import { PDFDocument, rgb, type PDFFont, type PDFPage } from "pdf-lib";
+import { PDFDocument, degrees, rgb, type PDFFont, type PDFPage } from "pdf-lib";
 import { embedCjkFont } from "../court-package/cjk-font.ts";
+import { breakLines } from "../e-contract/line-break.ts";
 import type { VerificationReport } from "./report.ts";
 
 const A4: [number, number] = [595.28, 841.89];
@@ -52,17 +53,39 @@ const beijing = (iso: string) =>
   `${new Date(Date.parse(iso) + 8 * 3600_000).toISOString().slice(0, 19).replace("T", " ")} 北京时间 (UTC+8)`;
 const utc = (iso: string) => `${iso.slice(0, 19).replace("T", " ")} UTC`;
 
-/** Lines of `text` no wider than `width` at `size` (hashes break anywhere, as they must). */
+/** Lines of `text` no wider than `width` at `size`: numbers and dates whole, a hash too long for its line broken anywhere. */
 function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const ch of text) {
-    if (line !== "" && font.widthOfTextAtSize(line + ch, size) > width) {
-      lines.push(line);
-      line = ch === " " ? "" : ch;
-    } else line += ch;
-  }
-  return [...lines, line];
+  return breakLines(text, (t) => font.widthOfTextAtSize(t, size), width);
+}
+
+const TEST_RED = rgb(0.75, 0.1, 0.1);
+
+/**
+ * A development chain's mark: a banner under the title and the notice across the page, behind
+ * the text, so no part of the page reads as a certificate of evidence.
+ */
+function markTestEnvironment(w: Writer, mark: NonNullable<VerificationReport["testEnvironment"]>) {
+  const size = 46;
+  const watermark = "测试环境 TEST ENVIRONMENT";
+  w.page.drawText(watermark, {
+    x: (A4[0] - w.font.widthOfTextAtSize(watermark, size) * Math.cos(Math.PI / 5)) / 2,
+    y: A4[1] / 2 - 160,
+    size,
+    font: w.font,
+    color: TEST_RED,
+    opacity: 0.13,
+    rotate: degrees(36),
+  });
+  const top = w.y - 2;
+  w.y -= 5;
+  w.text(mark.notice, { size: 11, x: MARGIN + 8, color: TEST_RED });
+  w.text(
+    `开发链（链 ID ${mark.chainId}）：本证明仅供测试，不得作为证据使用。A development chain (id ${mark.chainId}): for tests only, not to be used as evidence.`,
+    { size: 7.5, x: MARGIN + 8, width: A4[0] - 2 * MARGIN - 16, color: TEST_RED },
+  );
+  w.y -= 3;
+  w.frame(top, TEST_RED, 1.5);
+  w.y -= 6;
 }
 
 class Writer {
@@ -102,6 +125,18 @@ class Writer {
     this.y = Math.min(this.y, afterLabel) - 2.5;
   }
 
+  /** A frame across the page from `top` down to the current line. */
+  frame(top: number, color: ReturnType<typeof rgb>, thickness: number) {
+    this.page.drawRectangle({
+      x: MARGIN,
+      y: this.y,
+      width: A4[0] - 2 * MARGIN,
+      height: top - this.y,
+      borderColor: color,
+      borderWidth: thickness,
+    });
+  }
+
   heading(title: string) {
     this.y -= 4;
     this.text(title, { size: 9.5, color: NAVY });
@@ -130,6 +165,7 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
   w.text("JointLedger 证据联盟 · evidence consortium", { size: 8, color: MUTED });
   w.text("电子证据核验证明  Electronic Evidence Verification Certificate", { size: 15, color: NAVY });
   w.y -= 2;
+  if (report.testEnvironment !== null) markTestEnvironment(w, report.testEnvironment);
   w.row("报告编号 Report id", report.reportId);
   w.row("核验时间 Verified at", `${beijing(report.validationTime)} · ${utc(report.validationTime)}`);
   w.row(
@@ -139,10 +175,11 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
   );
 
   const verdict = VERDICTS[report.simpleReport.indication];
+  const testOnly = report.testEnvironment === null ? "" : " · 测试环境 test environment";
   const boxTop = w.y - 2;
   w.y -= 6;
   w.text(
-    `${verdict.title}${report.simpleReport.subIndication === undefined ? "" : ` — ${report.simpleReport.subIndication}`}`,
+    `${verdict.title}${report.simpleReport.subIndication === undefined ? "" : ` — ${report.simpleReport.subIndication}`}${testOnly}`,
     { size: 12, x: MARGIN + 8, color: verdict.color },
   );
   w.text(VERDICT_TEXT[report.simpleReport.indication], {
@@ -151,14 +188,7 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
     width: A4[0] - 2 * MARGIN - 16,
   });
   w.y -= 4;
-  w.page.drawRectangle({
-    x: MARGIN,
-    y: w.y,
-    width: A4[0] - 2 * MARGIN,
-    height: boxTop - w.y,
-    borderColor: verdict.color,
-    borderWidth: 1,
-  });
+  w.frame(boxTop, verdict.color, 1);
   w.y -= 4;
 
   w.heading("证据 Evidence");
@@ -207,7 +237,12 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
     `${p.trustAnchor.name}, chain ${p.trustAnchor.chainId}, fingerprint ${p.trustAnchor.fingerprint}`,
   );
   w.row("链节点 Chain endpoints", p.chainEndpoints.join(", "));
-  w.row("确认数 Confirmations", `${p.minConfirmations} required (QBFT finality is immediate)`);
+  // finality as this node's configuration states it: a development chain has none to state
+  w.row(
+    "确认数 Confirmations",
+    `${p.minConfirmations} required by the verifying node's configuration` +
+      (report.testEnvironment === null ? "" : " · 开发链，不具最终性 development chain: nothing is final"),
+  );
   w.row("成员规则 Membership rule", p.membershipRule);
   w.row(
     "见证策略 Witness quorum",

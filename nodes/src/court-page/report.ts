@@ -61,7 +61,24 @@ export type VerificationReport = {
   witnesses: WitnessReport["signatures"];
   simpleReport: { indication: "TOTAL_PASSED" | "TOTAL_FAILED" | "INDETERMINATE"; subIndication?: string };
   detailedReport: { checks: ReportCheck[] };
+  /**
+   * Set when the evidence's chain is a development chain (its id among the node's test chain ids,
+   * the rule GET /v1/environment states): whatever the indication, the report proves nothing.
+   */
+  testEnvironment: { chainId: string; notice: typeof TEST_ENVIRONMENT_NOTICE } | null;
 };
+
+/** How a report and its certificate say they come from a development chain, Chinese first. */
+export const TEST_ENVIRONMENT_NOTICE = "测试环境 — 非正式证据 / Test environment — not evidence";
+
+/** The report's test-environment mark for evidence on chain `chainId`: a development chain's is set. */
+export function testEnvironmentOf(
+  chainId: string,
+  testChainIds: readonly number[],
+): VerificationReport["testEnvironment"] {
+  const development = testChainIds.some((id) => BigInt(id) === BigInt(chainId));
+  return development ? { chainId, notice: TEST_ENVIRONMENT_NOTICE } : null;
+}
 
 export const MEMBERSHIP_RULE =
   "the submitter was an active consortium member at the anchoring block and signed the submission with one of its operations keys (ConsortiumRegistry history)";

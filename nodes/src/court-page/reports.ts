@@ -24,6 +24,7 @@ import {
   reportCheck,
   reportIdOf,
   simpleReport,
+  testEnvironmentOf,
   type VerificationReport,
 } from "./report.ts";
 
@@ -45,6 +46,8 @@ export type ReportsOptions = {
   /** The seal certificates are signed with; undefined: none configured (409). */
   seal: SigningIdentity | undefined;
   publicUrl: () => string;
+  /** The chain ids the node treats as development chains (NODE_TEST_CHAIN_IDS; default 31337): their reports are marked. */
+  testChainIds?: readonly number[];
   now?: () => Date;
   /** Certificates one address may ask for within `windowMs` (default 30 a minute): each is a chain verification and a signature. */
   limit?: { perAddress: number; windowMs: number };
@@ -164,6 +167,7 @@ export class VerificationReports {
       witnesses: witnesses.signatures,
       simpleReport: simpleReport(verification, witnessCheck, documentDigest !== null),
       detailedReport: { checks },
+      testEnvironment: testEnvironmentOf(bundle.anchor.chainId, o.testChainIds ?? [31337]),
     };
     const unsigned = await certificatePdf(report, `${node}${VerificationReports.paths(reportId).json}`);
     const signed = await signPdf(unsigned, o.seal, {

@@ -64,6 +64,7 @@ export async function openCourtPage(
         ? undefined
         : await loadSeal(config.sealCertificateFile, config.sealKeyFile),
     publicUrl,
+    testChainIds: config.testChainIds,
   });
   const page = {
     chainEndpoints: config.courtPageRpcUrls ?? [config.rpcUrl],
