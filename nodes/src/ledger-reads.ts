@@ -53,17 +53,22 @@ export class LedgerReads extends Room<LedgerReadsDeps> {
     if (loan === undefined)
       throw nodeError("NODE_ERR_UNKNOWN_LOAN", `no loan ${loanId} in this node's index (yet)`);
     const allInAprBps = await this.#loanAllInApr(loan);
+    // what the ledger still counts against the borrower's and the branch's limits: the principal
+    // not yet repaid until the loan is settled or cancelled, when it releases the rest
+    const open = loan.state === "Registered" || loan.state === "Active";
+    const outstandingFen = open ? loan.principalFen - loan.principalRepaidFen : 0n;
     const details = Object.assign(
       {},
       ...(await Promise.all((this.deps.loanDetails ?? []).map((detail) => detail(loan)))),
     ) as Record<string, unknown>;
-    if (loan.settled === undefined) return { ...loan, allInAprBps, ...details };
+    if (loan.settled === undefined) return { ...loan, allInAprBps, outstandingFen, ...details };
     const flow = (await this.deps.model.flowsByLoan(loan.loanId)).find(
       (f) => f.type === "repayment" && f.txHash === loan.settled!.txHash,
     );
     return {
       ...loan,
       allInAprBps,
+      outstandingFen,
       ...details,
       settlement:
         flow === undefined || flow.type !== "repayment"

@@ -72,7 +72,11 @@ const result = await runScenarios(manifest, { disposableChain: disposable }).cat
 });
 console.log("\nscenarios");
 for (const s of result.scenarios)
-  console.log(`  ${s.id.padEnd(9)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.title}`);
+  console.log(
+    `  ${s.id.padEnd(9)} ${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.title}\n            loan ${s.loanId}`,
+  );
+// the joint loan as its branch's staff see it (branch A's console, logged in as branchA.approver)
+console.log(`  console   ${manifest.nodes.branchA.url}/console/#/loans/${result.joint.loanId}`);
 if ("skipped" in result.overdue) console.log(`  overdue   skipped: ${result.overdue.skipped}`);
 const balanced = result.reconciliations.every((r) => r.balanced && r.matched === r.rows);
 console.log(

@@ -23,7 +23,9 @@ const ARGS = [
 
 export type Chromium = { context: BrowserContext; close(): Promise<void> };
 
-export async function launchChromium(options: { locale?: string } = {}): Promise<Chromium> {
+export async function launchChromium(
+  options: { locale?: string; ignoreHttpsErrors?: boolean } = {},
+): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM_PATH}: the browser tests need Debian's chromium package ` +
@@ -41,6 +43,8 @@ export async function launchChromium(options: { locale?: string } = {}): Promise
       timezoneId: "Europe/London",
       viewport: { width: 1100, height: 900 },
       deviceScaleFactor: 1,
+      // a local consortium's HTTPS under its own CA, which this profile does not trust
+      ignoreHTTPSErrors: options.ignoreHttpsErrors ?? false,
     });
     return {
       context,

@@ -110,6 +110,7 @@ const WORDS = {
   disbursed: ["已放款（元）", "Disbursed (yuan)"],
   principalRepaid: ["已还本金（元）", "Principal repaid (yuan)"],
   interestRepaid: ["已还利息（元）", "Interest repaid (yuan)"],
+  outstanding: ["未还本金（元）", "Principal outstanding (yuan)"],
   penaltyRepaid: ["已还罚息（元）", "Penalty repaid (yuan)"],
   lastFlowDay: ["最近资金日", "Last money movement"],
   cancelReason: ["撤销原因码", "Cancellation reason"],

@@ -56,6 +56,7 @@ type LoanDetail = Loan & {
   principalRepaidFen: string;
   interestRepaidFen: string;
   penaltyRepaidFen: string;
+  outstandingFen?: string;
   lastFlowDay: number | null;
   cancelReason: number | null;
   caseId: string | null;
@@ -211,6 +212,7 @@ const LABELLED = new Set([
   "principalRepaidFen",
   "interestRepaidFen",
   "penaltyRepaidFen",
+  "outstandingFen",
   "lastFlowDay",
   "cancelReason",
   "caseId",
@@ -225,6 +227,9 @@ const LABELLED = new Set([
   "settlement",
   "prepayments",
 ]);
+
+/** A term's value wraps between words, and inside one only when it is wider than the cell (a hash): never "60,|000.00". */
+const TERM_VALUE = { overflowWrap: "anywhere" } as const;
 
 function LoanTerms({ l }: { l: LoanDetail }) {
   const { t } = useT();
@@ -248,6 +253,7 @@ function LoanTerms({ l }: { l: LoanDetail }) {
     ["principalRepaid", fen(l.principalRepaidFen)],
     ["interestRepaid", fen(l.interestRepaidFen)],
     ["penaltyRepaid", fen(l.penaltyRepaidFen)],
+    ["outstanding", fen(l.outstandingFen)],
     ["lastFlowDay", l.lastFlowDay == null ? "—" : chainDay(l.lastFlowDay)],
     ["cancelReason", orDash(l.cancelReason)],
     ["caseId", hash(l.caseId)],
@@ -267,12 +273,12 @@ function LoanTerms({ l }: { l: LoanDetail }) {
       <Descriptions bordered size="small" column={{ xs: 1, md: 2 }}>
         {items.map(([key, value]) => (
           <Descriptions.Item key={key} label={t(key)}>
-            <span style={{ wordBreak: "break-all" }}>{value}</span>
+            <span style={TERM_VALUE}>{value}</span>
           </Descriptions.Item>
         ))}
         {others.map(([k, v]) => (
           <Descriptions.Item key={k} label={`${t("otherFields")} · ${k}`}>
-            <span style={{ wordBreak: "break-all" }}>{fieldValue(k, v)}</span>
+            <span style={TERM_VALUE}>{fieldValue(k, v)}</span>
           </Descriptions.Item>
         ))}
       </Descriptions>

@@ -30,6 +30,9 @@ export const LoanDetail = IndexedLoan.extend({
     .number()
     .nullable()
     .describe("interest and every fee as an annual rate; null while the chain's schedule cannot be read"),
+  outstandingFen: fenString.describe(
+    "principal the ledger still holds against the borrower's and branch's limits (0 once settled or cancelled)",
+  ),
   settlement: z
     .looseObject({ serial: z.string(), amountFen: fenString })
     .nullable()
