@@ -4,13 +4,15 @@
 //   <PREFIX>_TLS_CA_FILE                          PEM CA certificate(s): every HTTPS request the
 //                                                 process makes with fetch (the anchor client,
 //                                                 node-to-node requests, the union's credit
-//                                                 service, witnesses, TSAs) verifies the peer
-//                                                 against these certificates alone
+//                                                 service, witnesses, TSAs) and every JSON-RPC
+//                                                 request to the chain over https (ethers)
+//                                                 verifies the peer against these certificates alone
 // The CA replaces the public roots rather than adding to them: a certificate some public CA
-// issued for a member's host name is not a member. A TSA reached over public HTTPS needs its
-// root in the same file. The chain's JSON-RPC goes through ethers, which does not use fetch.
+// issued for a member's host name is not a member. A TSA or a chain endpoint reached over public
+// HTTPS needs its root in the same file.
 import { readFileSync } from "node:fs";
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
+import { trustOnlyForRpc } from "../chain/provider.ts";
 
 /** What an HTTPS listener needs: PEM certificate (leaf first, then intermediates) and key. */
 export type ServerTls = { cert: string; key: string };
@@ -74,13 +76,16 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv, prefix: string): ServiceTls {
 
 /**
  * Makes every fetch of this process verify HTTPS peers against `ca` alone (undici's global
- * dispatcher, which Node's fetch uses). Returns what puts the previous dispatcher back.
+ * dispatcher, which Node's fetch uses), and every ethers JSON-RPC request too (its own request
+ * function: ethers does not use fetch). Returns what puts the previous ones back.
  */
 export function trustOnly(ca: string): () => void {
   const previous = getGlobalDispatcher();
   const agent = new Agent({ connect: { ca, rejectUnauthorized: true } });
   setGlobalDispatcher(agent);
+  const untrustRpc = trustOnlyForRpc(ca);
   return () => {
+    untrustRpc();
     setGlobalDispatcher(previous);
     void agent.close();
   };

@@ -26,10 +26,11 @@ export function anchorEnv(config: Config, base: NodeJS.ProcessEnv = process.env)
 /** Spawn the service with `config` and wait until GET /readyz answers 200 (30 s at most). */
 export async function startAnchorProcess(
   config: Config,
-  options: { readyTimeoutMs?: number; requireReady?: boolean } = {},
+  options: { readyTimeoutMs?: number; requireReady?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<AnchorProcess> {
   const child = spawn(process.execPath, ["anchor-service/src/server.ts"], {
-    env: anchorEnv(config),
+    // `env`: variables beyond the config's (e.g. ANCHOR_TLS_CA_FILE)
+    env: anchorEnv(config, { ...process.env, ...options.env }),
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
