@@ -113,7 +113,17 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     // the consent leaf registered with the loan is that consent's, not the caller's word
     if (this.deps.decisionGate === undefined)
       throw nodeError("NODE_ERR_DECISION_REQUIRED", "this node has no credit decisions: it approves no loan");
-    const gate = await this.deps.decisionGate(stored.applicationId, stored.borrowerKey);
+    // the reads the checks below need (none writes) are started together and each awaited where
+    // its check comes, so an approval waits for the slowest of them, not for their sum, and a
+    // request failing several checks is still refused by the first
+    const gateRead = started(this.deps.decisionGate(stored.applicationId, stored.borrowerKey));
+    const capRead = started(this.#aprCap());
+    const kindRead =
+      application.platformMemberId === this.deps.memberId
+        ? undefined
+        : started(this.deps.members.kindOf(application.platformMemberId));
+    const takenRead = started(this.deps.outbox.status(application.applicationId));
+    const gate = await gateRead;
     if (
       input.consentLeafHash !== undefined &&
       input.consentLeafHash.toLowerCase() !== gate.consentLeafHash.toLowerCase()
@@ -149,6 +159,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
       schedule,
       fees,
       dateToDay(input.startDate),
+      capRead,
     );
     // the borrower's own account, or the entrusted payee the approval names (受托支付)
     const receiving = bindReceivingAccount(
@@ -159,16 +170,14 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     );
     // the ledger's `platform` is the platform that brought the loan; an application credited to a
     // member of another kind (the union's or this branch's own) has none, and no co-funder
-    const viaPlatform =
-      application.platformMemberId !== this.deps.memberId &&
-      (await this.deps.members.kindOf(application.platformMemberId)) === PLATFORM;
+    const viaPlatform = kindRead !== undefined && (await kindRead) === PLATFORM;
     if (!viaPlatform && input.platformShareBps !== 0) {
       throw nodeError(
         "NODE_ERR_VALIDATION",
         `application ${input.applicationId} was not brought by a platform (credited to member ${application.platformMemberId}): platformShareBps must be 0`,
       );
     }
-    const taken = await this.deps.outbox.status(application.applicationId);
+    const taken = await takenRead;
     if (taken !== undefined) {
       // the contract leaf is freshly salted, so a second approval can never equal the first
       throw new OutboxError(
@@ -224,14 +233,20 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
       // bound on chain: every funder's disbursement goes to this account and nowhere else
       receivingAccount: receiving.receivingAccount,
     };
-    // a co-funder must agree on chain to exactly these terms: the platform's node signs them
-    const platformAgreement =
+    // a co-funder must agree on chain to exactly these terms: the platform's node signs them.
+    // Its agreement and the contract's anchoring run at once (neither needs the other): nothing is
+    // stored at this node before both are in, so a refusal by either stores nothing; the contract's
+    // leaf may then be in the log already, a salted hash that no document or loan refers to
+    if (funders.length === 2) this.#platformNodeOf(platform);
+    const agreement =
       funders.length === 2
-        ? await this.#platformAgreement(platform, application.applicationId, terms, input.entrustedPayee)
-        : "0x";
+        ? started(this.#platformAgreement(platform, application.applicationId, terms, input.entrustedPayee))
+        : Promise.resolve("0x");
     // anchored first, stored after: an anchoring that fails leaves no contract behind (an anchored
     // leaf whose store then fails is a salted hash nothing refers to: no loan is registered)
-    const [contractReceipt] = await this.deps.anchor([contractRecord]);
+    const anchoring = started(this.deps.anchor([contractRecord]));
+    const platformAgreement = await agreement;
+    const [contractReceipt] = await anchoring;
     if (contractReceipt?.leafHash.toLowerCase() !== contractLeaf) {
       throw nodeError(
         "NODE_ERR_ANCHOR_UNAVAILABLE",
@@ -278,12 +293,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     terms: LoanTermsForAgreement,
     entrustedPayee: EntrustedPayee | undefined,
   ): Promise<string> {
-    if (this.deps.peers.urlOf(platform) === undefined) {
-      throw nodeError(
-        "NODE_ERR_NO_PLATFORM_NODE",
-        `a joint loan needs platform ${platform}'s agreement from its node, which this node's directory (NODE_DIRECTORY) does not list; approve it with platformShareBps 0, or list the node`,
-      );
-    }
+    this.#platformNodeOf(platform);
     const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(
       platform,
       "POST",
@@ -303,6 +313,16 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
       );
     }
     return signature;
+  }
+
+  /** Refuses a joint loan whose platform has no node in this node's directory (nothing is started). */
+  #platformNodeOf(platform: number): void {
+    if (this.deps.peers.urlOf(platform) === undefined) {
+      throw nodeError(
+        "NODE_ERR_NO_PLATFORM_NODE",
+        `a joint loan needs platform ${platform}'s agreement from its node, which this node's directory (NODE_DIRECTORY) does not list; approve it with platformShareBps 0, or list the node`,
+      );
+    }
   }
 
   /**
@@ -354,6 +374,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     schedule: ReturnType<typeof generateSchedule>,
     fees: ChainFee[],
     startDay: number,
+    capRead: Promise<number>,
   ): Promise<number> {
     let apr: number;
     try {
@@ -374,15 +395,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
         );
       throw error;
     }
-    let cap: number;
-    try {
-      cap = Number((await this.deps.ledger.params()).aprCapBps);
-    } catch (error) {
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        `cannot read the ledger's rate cap: ${(error as Error).message}`,
-      );
-    }
+    const cap = await capRead;
     if (exceedsCap(apr, cap)) {
       throw nodeError(
         "NODE_ERR_ALL_IN_APR_ABOVE_CAP",
@@ -392,4 +405,25 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     }
     return apr;
   }
+
+  /** The ledger's all-in rate cap, in bps (NODE_ERR_CHAIN_UNAVAILABLE when the chain does not answer). */
+  async #aprCap(): Promise<number> {
+    try {
+      return Number((await this.deps.ledger.params()).aprCapBps);
+    } catch (error) {
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the ledger's rate cap: ${(error as Error).message}`,
+      );
+    }
+  }
+}
+
+/**
+ * `promise`, already running, with its rejection observed now: awaited later it still throws
+ * there, and left unawaited (an earlier check refused the request) it is no unhandled rejection.
+ */
+function started<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
