@@ -221,6 +221,9 @@ export class CaseOperations {
       const held = await fetchSet(union).catch(() => undefined);
       const fromUnion = new Set<EvidenceRole>(["notice", "mediation", "credit-query"]);
       pkg.items.push(...(held?.items ?? []).filter((i) => fromUnion.has(i.role)));
+      // its records not anchored yet are named as pending, as the branch's are
+      const pending = [...(pkg.pending ?? []), ...(held?.pending ?? []).filter((i) => fromUnion.has(i.role))];
+      if (pending.length > 0) pkg.pending = pending;
     }
     const check = await checkPackage(pkg, {
       loanId: c.loanId,

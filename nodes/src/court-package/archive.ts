@@ -4,15 +4,38 @@
 // evidence chain on chain. One stored ZIP (zip.ts).
 import { PDFDocument } from "pdf-lib";
 import { embedCjkFont } from "./cjk-font.ts";
-import type { EvidencePackage, ItemCheck, ItemOutcome, PackageCheck } from "./check.ts";
+import type { CheckId } from "../../../common/formats/bundle/verify.ts";
+import type { EvidencePackage, ItemCheck, ItemOutcome, PackageCheck, PackageVerdict } from "./check.ts";
 import { zipStored } from "./zip.ts";
 
 const OUTCOME_NAMES: Record<ItemOutcome, string> = {
   verified: "核验通过 verified",
+  "original-verified": "原件一致，部分检查未通过 original matches, some checks failed",
   altered: "原件被改动 altered",
   "bad-bundle": "存证凭证无效 invalid bundle",
   "wrong-loan": "非本案贷款 another loan",
   unexpected: "链上无此项 not on chain",
+};
+
+const VERDICT_NAMES: Record<PackageVerdict, string> = {
+  verified: "全部核验通过，材料齐全 all items verified, the set is complete",
+  "verified-with-exceptions":
+    "材料齐全、原件均一致，但部分材料有检查未通过（见下）the set is complete and every original matches, but some items failed a check (see below)",
+  incomplete: "尚不完整：有材料待上链存证（见下）incomplete: items are pending anchoring (see below)",
+  "not-verified": "未通过 NOT verified (see below)",
+};
+
+/** The verifier's checks by name, Chinese first. */
+export const CHECK_NAMES: Record<CheckId, string> = {
+  digest: "摘要 digest",
+  leafEncoding: "叶子编码 leaf encoding",
+  merklePath: "默克尔路径 Merkle path",
+  headOnChain: "链上树头 head on chain",
+  blockAndTime: "区块与时间 block and time",
+  finality: "最终确认 finality",
+  submitterMembership: "提交成员 submitter membership",
+  lifecycle: "存证状态 lifecycle",
+  trustedTime: "可信时间 trusted time",
 };
 
 export type CaseArchive = { zip: Uint8Array; manifest: Manifest };
@@ -21,14 +44,22 @@ export type CaseArchive = { zip: Uint8Array; manifest: Manifest };
 export type Manifest = {
   format: "jointledger.case-archive/1";
   loanId: string;
+  /** The loan's application as the owning node named it: loanId = loanIdOf(originator, keccak256(applicationId)). */
+  application: EvidencePackage["application"] | null;
   owner: number;
   checkedAt: string;
   ok: boolean;
+  verdict: PackageVerdict;
   evidenceChain: PackageCheck["evidenceChain"];
   missing: PackageCheck["missing"];
+  /** Records pending anchoring: not in the archive, not withheld, not verified. */
+  pending: PackageCheck["pending"];
   /** Each item's check, with where its original and bundle stand in the archive. */
   items: Array<
-    Pick<ItemCheck, "role" | "label" | "leafHash" | "sha256" | "outcome" | "reason"> & {
+    Pick<
+      ItemCheck,
+      "role" | "label" | "leafHash" | "sha256" | "outcome" | "reason" | "passed" | "failed" | "undetermined"
+    > & {
       original: string;
       bundle: string;
     }
@@ -44,11 +75,14 @@ export async function caseArchive(pkg: EvidencePackage, check: PackageCheck, at:
   const manifest: Manifest = {
     format: "jointledger.case-archive/1",
     loanId: check.loanId,
+    application: pkg.application ?? null,
     owner: pkg.owner,
     checkedAt: at.toISOString(),
     ok: check.ok,
+    verdict: check.verdict,
     evidenceChain: check.evidenceChain,
     missing: check.missing,
+    pending: check.pending,
     items: files.map((f, i) => {
       const c = check.items[i]!;
       return {
@@ -60,6 +94,9 @@ export async function caseArchive(pkg: EvidencePackage, check: PackageCheck, at:
         sha256: c.sha256,
         outcome: c.outcome,
         reason: c.reason,
+        passed: c.passed,
+        failed: c.failed,
+        undetermined: c.undetermined,
       };
     }),
   };
@@ -85,19 +122,36 @@ async function certificatePdf(m: Manifest, at: Date): Promise<Uint8Array> {
   doc.setTitle(`电子证据核验证书 Evidence verification certificate ${m.loanId}`);
   doc.setCreationDate(at);
   doc.setModificationDate(at);
+  const names = (ids: readonly CheckId[]) => ids.map((id) => CHECK_NAMES[id]).join(", ");
+  const app = m.application;
   const lines = [
     "电子证据核验证书 Evidence Verification Certificate",
     `贷款 Loan: ${m.loanId}`,
+    ...(app === null || app === undefined
+      ? []
+      : [`申请 Application: ${app.applicationId} (发起方 originator ${app.originator})`]),
     `提供方 From member: ${m.owner}    核验时间 Checked at: ${m.checkedAt}`,
-    `结论 Result: ${m.ok ? "全部核验通过 all items verified, the set is complete" : "未通过 NOT verified (see below)"}`,
+    `结论 Result: ${VERDICT_NAMES[m.verdict]}`,
     `链上证据链 On-chain evidence chain: ${m.evidenceChain.onChain}`,
     `由材料重算 Recomputed from the items: ${m.evidenceChain.reproduced ?? "无法重算 cannot be recomputed"} ${m.evidenceChain.matches ? "一致 matches" : "不一致 does not match"}`,
     "",
     "材料 Items:",
-    ...m.items.map(
-      (i, n) =>
-        `${n + 1}. [${i.role}] ${i.label} — ${OUTCOME_NAMES[i.outcome]}; leaf ${i.leafHash}; SHA-256 ${i.sha256}`,
-    ),
+    ...m.items.flatMap((i, n) => [
+      `${n + 1}. [${i.role}] ${i.label} — ${OUTCOME_NAMES[i.outcome]}; leaf ${i.leafHash}; SHA-256 ${i.sha256}`,
+      ...(i.passed.length === 0 ? [] : [`   通过 Passed: ${names(i.passed)}`]),
+      ...i.failed.map((f) => `   未通过 Failed: ${CHECK_NAMES[f.id]} — ${f.reason}`),
+      ...(i.undetermined.length === 0 ? [] : [`   未核验 Not decided here: ${names(i.undetermined)}`]),
+      ...(i.outcome === "verified" || i.outcome === "original-verified" ? [] : [`   ${i.reason}`]),
+    ]),
+    ...(m.pending.length === 0
+      ? []
+      : [
+          "",
+          "待上链存证（未核验，非缺失）Pending anchoring (not verified, not withheld):",
+          ...m.pending.map(
+            (p) => `- [${p.role}] ${p.label}: ${p.leafHash}, 自 since ${p.since ?? "未知 unknown"}`,
+          ),
+        ]),
     ...(m.missing.length === 0
       ? []
       : ["", "缺失 Missing:", ...m.missing.map((x) => `- [${x.role}] ${x.label}: ${x.chainValue}`)]),

@@ -13,7 +13,7 @@
 // never from the package.
 import { createHash } from "node:crypto";
 import { type EvidenceBundle, parseBundle } from "../../../common/formats/bundle/bundle.ts";
-import { type CheckResult, verifyOffline } from "../../../common/formats/bundle/verify.ts";
+import { type CheckId, type CheckResult, verifyOffline } from "../../../common/formats/bundle/verify.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { evidenceChainStart, extendEvidenceChain, loanIdOf } from "../../../common/lending/ids.ts";
 
@@ -46,11 +46,19 @@ export type PackageItem = {
  */
 export type ApplicationRef = { applicationId: string; originator: number; recordId: string };
 
+/**
+ * A record the node holds whose leaf no committed log head includes yet, so it has no bundle to
+ * hand over: named, with since when the node has held it (ISO time; null when it does not know).
+ */
+export type PendingItem = Pick<PackageItem, "role" | "label" | "leafHash"> & { since: string | null };
+
 export type EvidencePackage = {
   loanId: string;
   owner: number;
   items: PackageItem[];
   application?: ApplicationRef;
+  /** Records held but not yet anchored under a committed head (not withheld: not handed over yet). */
+  pending?: PendingItem[];
 };
 
 /** What the chain says about the loan, read by the court's own node. */
@@ -67,19 +75,50 @@ export type ChainFacts = {
   vouchers: Array<{ serial: string; digest: string }>;
 };
 
-export type ItemOutcome = "verified" | "altered" | "bad-bundle" | "wrong-loan" | "unexpected";
+/**
+ * One status per item. `verified`: no check failed. `original-verified`: the original is the
+ * anchored one (digest, leaf encoding, Merkle path and, where checked, the head on chain and the
+ * submitter pass) but another check failed — the anchoring time or the record's lifecycle — and
+ * `failed` names it. The rest: the item is not the anchored original of this loan.
+ */
+export const ITEM_OUTCOMES = [
+  "verified",
+  "original-verified",
+  "altered",
+  "bad-bundle",
+  "wrong-loan",
+  "unexpected",
+] as const;
+export type ItemOutcome = (typeof ITEM_OUTCOMES)[number];
 
 /** One item's result: the item as handed over (role, label, leaf) and what the check found. */
 export type ItemCheck = Pick<PackageItem, "role" | "label" | "leafHash"> & {
   outcome: ItemOutcome;
+  /** One sentence consistent with `outcome`: what passed and what did not. */
   reason: string;
   sha256: string;
+  /** The bundle's checks by result: passed, failed (with the reason), not decided here. */
+  passed: CheckId[];
+  failed: Array<{ id: CheckId; reason: string }>;
+  undetermined: CheckId[];
   checks: CheckResult[];
 };
 
+/**
+ * The package's verdict: `verified` — complete, every item verified and the evidence chain
+ * reproduced; `verified-with-exceptions` — the same, but some items' time or lifecycle checks
+ * failed (each item says which); `incomplete` — nothing failed, but records are still pending
+ * anchoring; `not-verified` — an item is missing, altered, of another loan or unknown to the chain.
+ */
+export type PackageVerdict = "verified" | "verified-with-exceptions" | "incomplete" | "not-verified";
+
 export type PackageCheck = {
   loanId: string;
+  /** The verdict is verified or verified-with-exceptions. */
   ok: boolean;
+  verdict: PackageVerdict;
+  /** Records the owning nodes hold but have not yet anchored under a committed head. */
+  pending: PendingItem[];
   evidenceChain: { onChain: string; reproduced: string | null; matches: boolean };
   items: ItemCheck[];
   /** The application the package names, and whether the loan id is derived from it. */
@@ -114,7 +153,7 @@ export async function checkPackage(
     items.push(await checkItem(item, loanId, lower(facts.borrowerKey), expected, verify));
 
   const credit = checkCreditRecords(pkg, items, loanId, lower(facts.consentLeaf), facts.branch);
-  const verified = new Set(items.filter((i) => i.outcome === "verified").map((i) => chainValueOf(i)));
+  const verified = new Set(items.filter(isOriginal).map((i) => chainValueOf(i)));
   const chainMissing = [...expected.entries()]
     .filter(([value]) => !verified.has(value))
     .map(([chainValue, e]) => ({ ...e, chainValue }));
@@ -126,10 +165,27 @@ export async function checkPackage(
     );
   }
   const matches = reproduced !== null && lower(reproduced) === lower(facts.evidenceChain);
-  const missing = [...chainMissing, ...credit.missing];
+  const pending = (pkg.pending ?? []).map((p) => ({ ...p, leafHash: lower(p.leafHash) }));
+  // a chain item the node has not anchored yet is pending, not withheld: the verdict stays incomplete
+  const isPending = (m: { role: EvidenceRole; label: string; chainValue: string }) =>
+    pending.some(
+      (p) => p.role === m.role && (m.role === "voucher" ? p.label === m.label : p.leafHash === m.chainValue),
+    );
+  const missing = [...chainMissing, ...credit.missing].filter((m) => !isPending(m));
+  const identified = items.every((i) => i.outcome === "verified" || i.outcome === "original-verified");
+  const verdict: PackageVerdict =
+    !identified || missing.length > 0 || (!matches && pending.length === 0)
+      ? "not-verified"
+      : pending.length > 0
+        ? "incomplete"
+        : items.every((i) => i.outcome === "verified")
+          ? "verified"
+          : "verified-with-exceptions";
   return {
     loanId,
-    ok: matches && missing.length === 0 && items.every((i) => i.outcome === "verified"),
+    ok: verdict === "verified" || verdict === "verified-with-exceptions",
+    verdict,
+    pending,
     evidenceChain: { onChain: lower(facts.evidenceChain), reproduced, matches },
     items,
     application: credit.application,
@@ -205,7 +261,7 @@ function checkCreditRecords(
   let approved = false;
   // `items` are the package's items checked one by one, in the package's order
   for (const [n, item] of items.entries()) {
-    if (item.role !== "decision" || item.outcome !== "verified") continue;
+    if (item.role !== "decision" || !isOriginal(item)) continue;
     const fields = jsonOf<DecisionFields>(pkg.items[n]);
     if (fields === undefined) {
       downgrade(item, "altered", "the decision record is not JSON");
@@ -232,7 +288,7 @@ function checkCreditRecords(
   const postLoan = new Map<string, number>();
   const asks: Array<{ leafHash: string; reportDigest: string }> = [];
   for (const [n, item] of items.entries()) {
-    if (item.role !== "credit-query" || item.outcome !== "verified" || named.has(item.leafHash)) continue;
+    if (item.role !== "credit-query" || !isOriginal(item) || named.has(item.leafHash)) continue;
     const log = jsonOf<QueryLogFields>(pkg.items[n]);
     const reportDigest = lower(String(log?.reportDigest));
     if (log?.asker !== undefined) {
@@ -265,7 +321,7 @@ function checkCreditRecords(
       });
   }
   const queries = new Set(
-    items.filter((i) => i.role === "credit-query" && i.outcome === "verified").map((i) => i.leafHash),
+    items.filter((i) => i.role === "credit-query" && isOriginal(i)).map((i) => i.leafHash),
   );
   for (const leaf of named)
     if (!queries.has(leaf))
@@ -286,6 +342,25 @@ const IDENTITY_CHECKS: ReadonlySet<string> = new Set([
   "submitterMembership",
 ]);
 
+/** The item is the anchored original (whatever its time or lifecycle checks say). */
+const isOriginal = (i: Pick<ItemCheck, "outcome">) =>
+  i.outcome === "verified" || i.outcome === "original-verified";
+
+/** The checks by result, and one sentence naming each group: what passed, what failed, what was not decided. */
+export function checkSummary(checks: readonly CheckResult[]) {
+  const passed = checks.filter((c) => c.outcome === "pass").map((c) => c.id);
+  const failed = checks.filter((c) => c.outcome === "fail").map((c) => ({ id: c.id, reason: c.reason }));
+  const undetermined = checks.filter((c) => c.outcome === "indeterminate").map((c) => c.id);
+  const sentence = [
+    passed.length === 0 ? "" : `passed: ${passed.join(", ")}`,
+    failed.length === 0 ? "" : `failed: ${failed.map((f) => `${f.id} (${f.reason})`).join("; ")}`,
+    undetermined.length === 0 ? "" : `not decided here: ${undetermined.join(", ")}`,
+  ]
+    .filter((p) => p !== "")
+    .join("; ");
+  return { passed, failed, undetermined, sentence };
+}
+
 /** What the evidence chain holds for an item: a voucher's document digest, else its leaf hash. */
 const chainValueOf = (i: Pick<ItemCheck, "role" | "leafHash" | "sha256">) =>
   i.role === "voucher" ? i.sha256 : i.leafHash;
@@ -300,12 +375,10 @@ async function checkItem(
   const bytes = Buffer.from(item.originalBase64 ?? "", "base64");
   const sha256 = `0x${createHash("sha256").update(bytes).digest("hex")}`;
   const base = { role: item.role, label: item.label, leafHash: lower(item.leafHash ?? ""), sha256 };
-  const outcome = (o: ItemOutcome, reason: string, checks: CheckResult[] = []): ItemCheck => ({
-    ...base,
-    outcome: o,
-    reason,
-    checks,
-  });
+  const outcome = (o: ItemOutcome, reason: string, checks: CheckResult[] = []): ItemCheck => {
+    const { passed, failed, undetermined } = checkSummary(checks);
+    return { ...base, outcome: o, reason, passed, failed, undetermined, checks };
+  };
   let bundle: EvidenceBundle;
   try {
     bundle = parseBundle(item.bundle);
@@ -315,8 +388,8 @@ async function checkItem(
   if (lower(bundle.leaf.leafHash) !== base.leafHash)
     return outcome("bad-bundle", `the bundle is for leaf ${bundle.leaf.leafHash}, not ${base.leafHash}`);
   const checks = await verify(bundle, sha256);
-  // what makes the item the anchored original; a failed time or lifecycle check is reported in
-  // `checks` and `warnings` for the court to weigh, not taken as a different document
+  // what makes the item the anchored original; a failed time or lifecycle check leaves it the
+  // original but not verified (original-verified), for the court to weigh
   const failed = checks.filter((c) => c.outcome === "fail" && IDENTITY_CHECKS.has(c.id));
   if (failed.some((c) => c.id === "digest"))
     return outcome("altered", "the original does not hash to the digest anchored in its leaf", checks);
@@ -342,12 +415,12 @@ async function checkItem(
       `the loan's evidence chain on chain holds no ${item.role} ${chainValueOf(base)}`,
       checks,
     );
-  const warnings = checks.filter((c) => c.outcome === "fail").map((c) => `${c.id}: ${c.reason}`);
-  return outcome(
-    "verified",
-    warnings.length === 0
-      ? "the original matches its anchored leaf"
-      : `the original matches its anchored leaf; failed: ${warnings.join("; ")}`,
-    checks,
-  );
+  const { failed: notPassed, sentence } = checkSummary(checks);
+  return notPassed.length === 0
+    ? outcome("verified", `the original matches its anchored leaf; ${sentence}`, checks)
+    : outcome(
+        "original-verified",
+        `the original matches its anchored leaf, but not every check passed; ${sentence}`,
+        checks,
+      );
 }

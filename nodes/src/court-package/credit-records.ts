@@ -39,6 +39,7 @@ export function creditRecordsOf(deps: CreditRecordsDeps) {
         leafHash: d.anchor.leafHash,
         document: d.document,
         label: `decision ${d.outcome} ${d.decisionId}`,
+        since: d.anchor.anchoredAt,
       })),
       queries: logs.flatMap((l) =>
         l.anchor !== undefined && ofLoan(l)
@@ -47,6 +48,7 @@ export function creditRecordsOf(deps: CreditRecordsDeps) {
                 leafHash: l.anchor.leafHash,
                 document: l.document,
                 label: `${l.entry.purpose} query ${l.entry.when}`,
+                since: l.anchor.anchoredAt,
               },
             ]
           : [],
@@ -68,6 +70,7 @@ export function unionPostLoanAsksOf(logsOf: (borrowerKey: string) => Promise<Sto
               leafHash: l.anchor.leafHash,
               document: l.document,
               label: `union log of member ${branch}'s ${l.entry.purpose} query ${l.entry.when}`,
+              since: l.anchor.anchoredAt,
             },
           ]
         : [],

@@ -5,14 +5,15 @@
 // credit queries they were made on and the post-loan re-queries (at the union's node: its own
 // log of each re-query the branch asked through it) — as its original with the anchor service's bundle of its
 // leaf (the salt is in the bundle's record). An original the node does not hold is left out, and
-// the court's check names it.
+// the court's check names it; a record whose leaf no committed head includes yet is listed as
+// pending (its role, label, leaf and since when), never silently left out.
 import type { LedgerModel } from "../indexer/model.ts";
 import type { MediationService } from "../mediation/mediation.ts";
 import type { NoticeService } from "../notices/notices.ts";
-import type { ApplicationRef, EvidencePackage, EvidenceRole, PackageItem } from "./check.ts";
+import type { ApplicationRef, EvidencePackage, EvidenceRole, PackageItem, PendingItem } from "./check.ts";
 
-/** One anchored credit record: its original (canonical JSON) and its leaf. */
-export type CreditRecord = { leafHash: string; document: string; label: string };
+/** One anchored credit record: its original (canonical JSON), its leaf and when it was submitted (ISO). */
+export type CreditRecord = { leafHash: string; document: string; label: string; since?: string };
 
 /** The loan's credit records at its branch. */
 export type LoanCreditRecords = {
@@ -34,7 +35,7 @@ export type EvidenceSetDeps = {
   credit?: (loanId: string) => Promise<LoanCreditRecords | undefined>;
   /** At the union's node: its logs of the post-loan re-queries the loan's branch asked through it. */
   unionAsks?: (borrowerKey: string, branch: number) => Promise<CreditRecord[]>;
-  /** The anchor service's evidence bundle of a leaf. */
+  /** The anchor service's evidence bundle of a leaf; throws code ANCHOR_CLIENT_NOT_ANCHORED while no committed head holds it. */
   bundle: (leafHash: string) => Promise<unknown>;
   /** This member's leaves carrying a document digest (the anchor service's digest index). */
   leavesOfDigest: (digest: string) => Promise<string[]>;
@@ -62,18 +63,41 @@ export async function chainLeaves(
   ];
 }
 
+/** The anchor client's code for a leaf received but under no committed head yet. */
+const NOT_ANCHORED = "ANCHOR_CLIENT_NOT_ANCHORED";
+
+/** Unix seconds as ISO time; null for none. */
+const isoOf = (seconds: number | undefined) =>
+  seconds === undefined ? null : new Date(seconds * 1000).toISOString();
+
 export async function assembleEvidenceSet(deps: EvidenceSetDeps, loanId: string): Promise<EvidencePackage> {
   const id = loanId.toLowerCase();
   const items: PackageItem[] = [];
+  const pending: PendingItem[] = [];
   const documents = await deps.loanDocuments(id);
-  // a leaf whose bundle the anchor service cannot give yet is left out (the court's check names it)
-  const bundleOf = (leafHash: string) => deps.bundle(leafHash).catch(() => undefined);
+  /**
+   * The leaf's bundle; undefined when there is none to hand over: a leaf the anchor service holds
+   * under no committed head yet is listed as pending (the court's check names it), any other
+   * failure leaves the item out (a chain item is then named missing by the check).
+   */
+  const bundleOf = async (
+    item: { role: EvidenceRole; label: string; leafHash: string },
+    since: string | null,
+  ): Promise<unknown> => {
+    try {
+      return await deps.bundle(item.leafHash);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === NOT_ANCHORED)
+        pending.push({ ...item, leafHash: item.leafHash.toLowerCase(), since });
+      return undefined;
+    }
+  };
   for (const { role, label, chainValue } of (await chainLeaves(deps.model, id)) ?? []) {
     // a voucher is on chain as its document's digest: its leaf is found by that digest
     const leafHash =
       role === "voucher" ? (await deps.leavesOfDigest(chainValue).catch(() => []))[0] : chainValue;
     if (leafHash === undefined) continue;
-    const bundle = (await bundleOf(leafHash)) as Bundled | undefined;
+    const bundle = (await bundleOf({ role, label, leafHash }, null)) as Bundled | undefined;
     if (bundle === undefined) continue;
     const digest = bundle.leaf.record.digest.toLowerCase();
     const bytes =
@@ -82,29 +106,30 @@ export async function assembleEvidenceSet(deps: EvidenceSetDeps, loanId: string)
     if (bytes === undefined) continue;
     items.push({ role, label, leafHash, originalBase64: Buffer.from(bytes).toString("base64"), bundle });
   }
+  const add = async (
+    item: { role: EvidenceRole; label: string; leafHash: string },
+    original: () => string,
+    since: string | null,
+  ) => {
+    const bundle = await bundleOf(item, since);
+    if (bundle !== undefined) items.push({ ...item, originalBase64: original(), bundle });
+  };
   for (const n of (await deps.notices?.forLoan(id)) ?? []) {
-    const bundle = await bundleOf(n.leafHash);
-    if (bundle === undefined) continue;
-    items.push({
-      role: "notice",
-      label: `${n.noticeId} #${n.attempt}`,
-      leafHash: n.leafHash,
-      originalBase64: Buffer.from(n.original, "utf8").toString("base64"),
-      bundle,
-    });
+    // since the gateway's last answer for the attempt (the notice is anchored right after it)
+    const sent = n.receipts.length === 0 ? undefined : Math.max(...n.receipts.map((r) => r.at));
+    await add(
+      { role: "notice", label: `${n.noticeId} #${n.attempt}`, leafHash: n.leafHash },
+      () => Buffer.from(n.original, "utf8").toString("base64"),
+      isoOf(sent),
+    );
   }
   const mediation = await deps.mediation?.get(id);
   for (const e of mediation?.evidence ?? []) {
-    const bundle = await bundleOf(e.leafHash);
-    if (bundle === undefined) continue;
-    items.push({
-      role: "mediation",
-      label: `mediation ${e.what}`,
-      leafHash: e.leafHash,
-      originalBase64:
-        e.encoding === "base64" ? e.original : Buffer.from(e.original, "utf8").toString("base64"),
-      bundle,
-    });
+    await add(
+      { role: "mediation", label: `mediation ${e.what}`, leafHash: e.leafHash },
+      () => (e.encoding === "base64" ? e.original : Buffer.from(e.original, "utf8").toString("base64")),
+      isoOf(e.what === "opened" ? mediation!.openedAt : mediation!.answer?.at),
+    );
   }
   const credit = await deps.credit?.(id);
   const loan = await deps.model.loan(id);
@@ -113,22 +138,18 @@ export async function assembleEvidenceSet(deps: EvidenceSetDeps, loanId: string)
     ["decision", credit?.decisions ?? []],
     ["credit-query", [...(credit?.queries ?? []), ...asks]],
   ] as const) {
-    for (const r of records) {
-      const bundle = await bundleOf(r.leafHash);
-      if (bundle === undefined) continue;
-      items.push({
-        role,
-        label: r.label,
-        leafHash: r.leafHash,
-        originalBase64: Buffer.from(r.document, "utf8").toString("base64"),
-        bundle,
-      });
-    }
+    for (const r of records)
+      await add(
+        { role, label: r.label, leafHash: r.leafHash },
+        () => Buffer.from(r.document, "utf8").toString("base64"),
+        r.since ?? null,
+      );
   }
   return {
     loanId: id,
     owner: deps.memberId,
     items,
     ...(credit === undefined ? {} : { application: credit.application }),
+    ...(pending.length === 0 ? {} : { pending }),
   };
 }

@@ -5,13 +5,22 @@
 // head. The manifest's own word is checked too: each file is there, its SHA-256 and leaf are the
 // ones the manifest states, and no file stands in the archive unlisted. What needs a chain (the
 // head on chain, the evidence chain the court's node compared) is reported as the manifest
-// records it, not re-checked here. Runs in the court page (bundled by anchor-service/web/src/build.ts)
-// and in Node alike: node:crypto's hashes are the only platform call.
+// records it; `checkArchiveAgainstChain` re-runs the court's whole check (check.ts) over the
+// archive's items against chain facts and a bundle verifier the caller brings (the court page:
+// its chain endpoints). Runs in the court page (bundled by anchor-service/web/src/build.ts) and in
+// Node alike: node:crypto's hashes are the only platform call.
 import { createHash } from "node:crypto";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { verifyOffline, type CheckResult } from "../../../common/formats/bundle/verify.ts";
 import { DigestAlgorithm } from "../../../common/formats/leaf/leaf.ts";
 import type { Manifest } from "./archive.ts";
+import {
+  checkPackage,
+  type BundleVerifier,
+  type ChainFacts,
+  type EvidencePackage,
+  type PackageCheck,
+} from "./check.ts";
 
 /** The manifest as archive.ts writes it. */
 export type ArchiveManifest = Manifest;
@@ -40,9 +49,13 @@ export type ArchiveReport = {
   /** What the court's node concluded against the chain when it wrote the archive (not re-checked offline). */
   recorded: {
     ok: boolean;
+    verdict: ArchiveManifest["verdict"];
     evidenceChain: ArchiveManifest["evidenceChain"];
     missing: ArchiveManifest["missing"];
+    pending: ArchiveManifest["pending"];
   };
+  /** The loan's application as the manifest names it (null: none named). */
+  application: ArchiveManifest["application"];
   items: ArchiveItemResult[];
   /** Files in the archive the manifest does not list (manifest.json and certificate.pdf aside). */
   unlisted: string[];
@@ -135,13 +148,77 @@ export function verifyCaseArchive(zip: Uint8Array): ArchiveReport {
     ...manifest.items.flatMap((i) => [i.original, i.bundle]),
   ]);
   const unlisted = [...entries.keys()].filter((name) => !listed.has(name));
+  const pending = manifest.pending ?? [];
   return {
     loanId: manifest.loanId,
     owner: manifest.owner,
     checkedAt: manifest.checkedAt,
-    ok: items.every((i) => i.ok) && unlisted.length === 0 && manifest.ok && manifest.missing.length === 0,
-    recorded: { ok: manifest.ok, evidenceChain: manifest.evidenceChain, missing: manifest.missing },
+    ok:
+      items.every((i) => i.ok) &&
+      unlisted.length === 0 &&
+      manifest.ok &&
+      manifest.missing.length === 0 &&
+      pending.length === 0,
+    recorded: {
+      ok: manifest.ok,
+      // a manifest written before verdicts: ok or not
+      verdict: manifest.verdict ?? (manifest.ok ? "verified" : "not-verified"),
+      evidenceChain: manifest.evidenceChain,
+      missing: manifest.missing,
+      pending,
+    },
+    application: manifest.application ?? null,
     items,
     unlisted,
   };
+}
+
+/** The package the archive holds, as the owning node handed it over (an item whose file is gone is left out). */
+export function packageOfArchive(zip: Uint8Array): EvidencePackage {
+  const entries = readStoredZip(zip);
+  const manifest = manifestOf(entries);
+  const items = manifest.items.flatMap((item) => {
+    const original = entries.get(item.original);
+    const bundle = entries.get(item.bundle);
+    if (original === undefined || bundle === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(bundle));
+    } catch {
+      parsed = null;
+    }
+    return [
+      {
+        role: item.role,
+        label: item.label,
+        leafHash: item.leafHash,
+        originalBase64: Buffer.from(original).toString("base64"),
+        bundle: parsed,
+      },
+    ];
+  });
+  return {
+    loanId: manifest.loanId,
+    owner: manifest.owner,
+    items,
+    ...(manifest.application === null || manifest.application === undefined
+      ? {}
+      : { application: manifest.application }),
+    ...(manifest.pending === undefined ? {} : { pending: manifest.pending }),
+  };
+}
+
+/**
+ * The court's check (check.ts) re-run over the archive's own items: each bundle by `verify` (the
+ * court page: every check against its chain endpoints), the items together against `facts` read
+ * from the chain (chain-facts.ts). An item taken out of the archive is named missing (a chain
+ * item) or simply absent from the result (the page names it from the manifest); one altered, of
+ * another loan or unknown to the chain is named as the court's node would.
+ */
+export async function checkArchiveAgainstChain(
+  zip: Uint8Array,
+  facts: ChainFacts,
+  verify: BundleVerifier,
+): Promise<PackageCheck> {
+  return checkPackage(packageOfArchive(zip), facts, verify);
 }

@@ -13,6 +13,10 @@ import {
   verifyCaseArchive,
 } from "../../../nodes/src/court-package/verify-archive.ts";
 import { zipStored } from "../../../nodes/src/court-package/zip.ts";
+import { assembleEvidenceSet, type EvidenceSetDeps } from "../../../nodes/src/court-package/evidence-set.ts";
+import type { BundleVerifier } from "../../../nodes/src/court-package/check.ts";
+import type { StoredNotice } from "../../../nodes/src/notices/notices.ts";
+import { verifyOffline } from "../../../common/formats/bundle/verify.ts";
 import { creditRecordsOf, unionPostLoanAsksOf } from "../../../nodes/src/court-package/credit-records.ts";
 import type { StoredQueryLog } from "../../../nodes/src/bureau/consent.ts";
 import type { StoredUnionQueryLog } from "../../../nodes/src/credit-service/union-credit.ts";
@@ -31,6 +35,8 @@ import {
   pkg,
   complete,
   completeWithRequery,
+  all,
+  originalOf,
 } from "./package-fixture.ts";
 
 describe("court package: each item against its bundle, together against the loan's evidence chain", function () {
@@ -54,7 +60,7 @@ describe("court package: each item against its bundle, together against the loan
     expect(check.application).to.include({ recordId: APPLICATION.recordId, matches: true });
     expect(check.missing).to.deep.equal([]);
     expect(check.evidenceChain.matches).to.equal(true);
-    expect(check.ok).to.equal(true);
+    expect(check).to.deep.include({ ok: true, verdict: "verified", pending: [] });
   });
 
   it("a withheld voucher is named as missing and the chain is not reproduced", async function () {
@@ -264,6 +270,159 @@ describe("court package: each item against its bundle, together against the loan
     expect(report.items.filter((i) => i.ok)).to.have.length(complete.length - 2);
     expect(report.unlisted).to.deep.equal(["originals/99-voucher.bin"]);
     expect(() => verifyCaseArchive(Buffer.from("not a zip"))).to.throw(ArchiveFormatError);
+  });
+});
+
+describe("court package: records pending anchoring, and one status per item", function () {
+  const SENT_AT = 1_767_225_000;
+  /** The branch's and the union's records as one owning node holds them; `anchored`: leaves with a bundle now. */
+  const owningNode = (anchored: (leafHash: string) => boolean): EvidenceSetDeps => ({
+    memberId: 2,
+    model: {
+      loan: () =>
+        Promise.resolve({
+          loanId: LOAN,
+          borrowerKey: BORROWER,
+          branch: 2,
+          evidence: { contractLeaf: facts.contractLeaf, consentLeaf: facts.consentLeaf },
+        }),
+      flowsByLoan: () =>
+        Promise.resolve(
+          ["DSB-1", "REP-1"].map((serial, n) => ({
+            serial,
+            voucher: digestOf(serial),
+            blockNumber: 10 + n,
+            logIndex: 0,
+          })),
+        ),
+    } as unknown as EvidenceSetDeps["model"],
+    loanDocuments: () =>
+      Promise.resolve(
+        ["loan contract", "DSB-1", "REP-1"].map((label) => ({
+          sha256: digestOf(label),
+          bytes: Buffer.from(originalOf(label)),
+        })),
+      ),
+    documentByDigest: (sha256) =>
+      Promise.resolve(sha256 === digestOf("consent") ? Buffer.from(originalOf("consent")) : undefined),
+    leavesOfDigest: (digest) =>
+      Promise.resolve(
+        ["DSB-1", "REP-1"].filter((l) => digestOf(l) === digest).map((l) => byLabel(l).leafHash),
+      ),
+    notices: {
+      forLoan: () =>
+        Promise.resolve([
+          {
+            noticeId: "reminder",
+            attempt: 1,
+            original: originalOf("reminder"),
+            leafHash: byLabel("reminder").leafHash,
+            receipts: [{ messageId: "m1", channel: "sms", status: "delivered", at: SENT_AT }],
+          },
+        ] as unknown as StoredNotice[]),
+    },
+    credit: () =>
+      Promise.resolve({
+        application: APPLICATION,
+        decisions: [
+          { leafHash: byLabel("decision").leafHash, document: originalOf("decision"), label: "decision" },
+        ],
+        queries: [{ leafHash: byLabel("query").leafHash, document: originalOf("query"), label: "query" }],
+      }),
+    bundle: (leafHash) => {
+      const item = all.find((i) => i.leafHash === leafHash);
+      if (item === undefined || !anchored(leafHash))
+        return Promise.reject(
+          Object.assign(new Error(`${leafHash} is not anchored yet`), { code: "ANCHOR_CLIENT_NOT_ANCHORED" }),
+        );
+      return Promise.resolve(item.bundle);
+    },
+  });
+
+  it("a notice not yet anchored is named as pending, and the verdict is incomplete until it is in", async function () {
+    const reminder = byLabel("reminder").leafHash;
+    const early = await assembleEvidenceSet(
+      owningNode((leaf) => leaf !== reminder),
+      LOAN,
+    );
+    expect(early.items.map((i) => i.role)).to.not.include("notice");
+    const pending = { role: "notice", label: "reminder #1", leafHash: reminder };
+    expect(early.pending).to.deep.equal([{ ...pending, since: new Date(SENT_AT * 1000).toISOString() }]);
+    const check = await checkPackage(early, facts);
+    // named pending: not verified, not missing (withheld), and the package not complete
+    expect(check.verdict).to.equal("incomplete");
+    expect(check.ok).to.equal(false);
+    expect(check.pending).to.deep.equal(early.pending);
+    expect(check.missing).to.deep.equal([]);
+    expect(check.items.map((i) => i.outcome)).to.deep.equal(Array(check.items.length).fill("verified"));
+    const archived = await caseArchive(early, check, new Date(1_767_225_600_000));
+    expect(archived.manifest).to.deep.include({ verdict: "incomplete", pending: check.pending });
+    const read = verifyCaseArchive(archived.zip);
+    expect(read.ok).to.equal(false);
+    expect(read.recorded).to.deep.include({ verdict: "incomplete", pending: check.pending });
+
+    // once its head is committed, the same package check passes
+    const later = await assembleEvidenceSet(
+      owningNode(() => true),
+      LOAN,
+    );
+    expect(later.pending).to.equal(undefined);
+    const passed = await checkPackage(later, facts);
+    expect(passed).to.deep.include({ verdict: "verified", ok: true, pending: [], missing: [] });
+    expect(passed.items.find((i) => i.role === "notice")).to.include({
+      label: "reminder #1",
+      outcome: "verified",
+    });
+  });
+
+  it("a voucher pending anchoring is named pending, not withheld", async function () {
+    const rep = byLabel("REP-1").leafHash;
+    const pkgNow = await assembleEvidenceSet(
+      owningNode((leaf) => leaf !== rep),
+      LOAN,
+    );
+    expect(pkgNow.pending).to.deep.equal([{ role: "voucher", label: "REP-1", leafHash: rep, since: null }]);
+    const check = await checkPackage(pkgNow, facts);
+    expect(check).to.deep.include({ verdict: "incomplete", ok: false, missing: [] });
+    expect(check.evidenceChain.matches).to.equal(false);
+  });
+
+  it("an item whose anchoring time fails is original-verified, never verified beside the failure", async function () {
+    const TIME_FAILURE =
+      "the block time 2027-01-22T00:00:00Z is 47 days after the intake receipt's 2026-12-06T00:00:00Z";
+    const timeMoved: BundleVerifier = (bundle, documentDigest) =>
+      Promise.resolve(
+        verifyOffline(bundle, { documentDigest }).map((c) =>
+          c.id === "blockAndTime" && bundle.leaf.leafHash === byLabel("REP-1").leafHash
+            ? { ...c, outcome: "fail" as const, reason: TIME_FAILURE }
+            : c,
+        ),
+      );
+    const full = pkg(complete);
+    const check = await checkPackage(full, facts, timeMoved);
+    const rep = check.items.find((i) => i.label === "REP-1")!;
+    expect(rep.outcome).to.equal("original-verified");
+    expect(rep.failed).to.deep.equal([{ id: "blockAndTime", reason: TIME_FAILURE }]);
+    expect(rep.passed).to.include.members(["digest", "leafEncoding", "merklePath"]);
+    expect(rep.passed).to.not.include("blockAndTime");
+    expect(rep.reason)
+      .to.include("not every check passed")
+      .and.include(`failed: blockAndTime (${TIME_FAILURE})`);
+    // every other item: verified, and its reason names no failure
+    for (const item of check.items.filter((i) => i.label !== "REP-1")) {
+      expect(item.outcome).to.equal("verified");
+      expect(item.failed).to.deep.equal([]);
+      expect(item.reason).to.not.include("failed");
+    }
+    // the original still counts for the evidence chain: complete, with the exception named
+    expect(check).to.deep.include({ verdict: "verified-with-exceptions", ok: true });
+    const { manifest } = await caseArchive(full, check, new Date(1_767_225_600_000));
+    expect(manifest.items.find((i) => i.label === "REP-1")).to.deep.include({
+      outcome: "original-verified",
+      failed: rep.failed,
+      passed: rep.passed,
+    });
+    expect(manifest.verdict).to.equal("verified-with-exceptions");
   });
 });
 

@@ -214,7 +214,8 @@ export function anchoredItems(): PackageItem[] {
 /** The package's items by label; `facts`: what the ledger holds of the loan; `pkg`: a package of the labelled items. */
 export const all = anchoredItems();
 export const byLabel = (label: string) => all.find((i) => i.label === label)!;
-export const digestOf = (label: string) => sha256Hex(SPECS.find((s) => s.label === label)!.original);
+export const originalOf = (label: string) => SPECS.find((s) => s.label === label)!.original;
+export const digestOf = (label: string) => sha256Hex(originalOf(label));
 export const facts: ChainFacts = {
   loanId: LOAN,
   borrowerKey: BORROWER,

@@ -1,6 +1,7 @@
 // The overdue road: keeper rounds, arbitration cases, the court's steps.
 import { z } from "zod";
 import { OutboxEntry } from "./common.ts";
+import { ITEM_OUTCOMES } from "../../court-package/check.ts";
 
 export const KeeperRoundResult = z.object({
   checked: z.int(),
@@ -72,6 +73,14 @@ export const CaseDocumentsFetched = z.looseObject({
 });
 export const RulingBody = z.strictObject({ rulingBase64: z.base64().min(1) });
 
+/** A record pending anchoring: its role, label and leaf, since when the node has held it (ISO; null: unknown). */
+const PendingItem = z.strictObject({
+  role: z.string(),
+  label: z.string(),
+  leafHash: z.string(),
+  since: z.string().nullable(),
+});
+
 /** The loan's evidence set as the owning node hands it to the assigned court. */
 export const EvidenceSet = z.strictObject({
   loanId: z.string(),
@@ -89,6 +98,8 @@ export const EvidenceSet = z.strictObject({
   application: z
     .strictObject({ applicationId: z.string(), originator: z.int(), recordId: z.string() })
     .optional(),
+  /** Records held but under no committed log head yet: named, with since when (not withheld). */
+  pending: z.array(PendingItem).optional(),
 });
 
 /** The court's check of the package against the chain (court-package/check.ts). */
@@ -96,6 +107,10 @@ export const PackageCheckResult = z.looseObject({
   loanId: z.string(),
   from: z.int(),
   ok: z.boolean(),
+  verdict: z
+    .enum(["verified", "verified-with-exceptions", "incomplete", "not-verified"])
+    .describe("incomplete: nothing failed, but records are pending anchoring"),
+  pending: z.array(PendingItem),
   evidenceChain: z.strictObject({
     onChain: z.string(),
     reproduced: z.string().nullable(),
@@ -106,8 +121,15 @@ export const PackageCheckResult = z.looseObject({
       role: z.string(),
       label: z.string(),
       leafHash: z.string(),
-      outcome: z.enum(["verified", "altered", "bad-bundle", "wrong-loan", "unexpected"]),
-      reason: z.string(),
+      outcome: z
+        .enum(ITEM_OUTCOMES)
+        .describe(
+          "one status per item; original-verified: the original is the anchored one, another check failed",
+        ),
+      reason: z.string().describe("what passed and what did not, consistent with the outcome"),
+      passed: z.array(z.string()),
+      failed: z.array(z.strictObject({ id: z.string(), reason: z.string() })),
+      undetermined: z.array(z.string()),
     }),
   ),
   application: z
