@@ -3,8 +3,14 @@ pragma solidity ^0.8.28;
 
 import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
+import {IEvidenceRegistry} from "../evidence/IEvidenceRegistry.sol";
+import {AllInCost} from "../libraries/AllInCost.sol";
+import {EvidenceLeaf} from "../libraries/EvidenceLeaf.sol";
+import {LoanPacking} from "../libraries/LoanPacking.sol";
+import {MerkleLog} from "../libraries/MerkleLog.sol";
 import {IDisputeResolution} from "./IDisputeResolution.sol";
 import {IJointLoanLedger} from "./IJointLoanLedger.sol";
+import {ILedgerSettlement} from "./ILedgerSettlement.sol";
 
 /// @title DisputeResolution
 /// @notice Overdue escalation and arbitration cases. See {IDisputeResolution}.
@@ -14,6 +20,11 @@ import {IJointLoanLedger} from "./IJointLoanLedger.sol";
 /// trigger time, and the case record is written when the union assigns a court, which keeps
 /// every `escalate` within a stage move's gas.
 contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
+    /// @dev The ledger's own limit on a schedule's length (LoanTermsVerifier).
+    uint256 private constant _MAX_INSTALLMENTS = 60;
+    /// @dev The leaf kind of a signed contract (common/formats/leaf/LEAF.md).
+    uint8 private constant _CONTRACT_KIND = 1;
+
     IJointLoanLedger private immutable _ledger;
 
     /// @dev One slot per case: court, trigger, acceptance and closing times.
@@ -27,6 +38,7 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
     mapping(bytes32 loanId => CaseRecord) private _cases;
     mapping(bytes32 loanId => bytes32) private _rulings;
     Thresholds private _thresholds;
+    mapping(bytes32 loanId => bytes32 agreementLeaf) private _settlements;
 
     constructor(IConsortiumRegistry registry_, IJointLoanLedger ledger_, Thresholds memory thresholds_)
         ConsortiumGoverned(registry_)
@@ -49,7 +61,10 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         if (state != IJointLoanLedger.LoanState.Active || stage >= IJointLoanLedger.DisputeStage.Arbitration) {
             return stage;
         }
-        IJointLoanLedger.DisputeStage target = _stageFor(daysPastDue);
+        // an installment of an adopted settlement unpaid after its due day is a breach: no second mediation
+        IJointLoanLedger.DisputeStage target = _settlements[loanId] != 0 && daysPastDue != 0
+            ? IJointLoanLedger.DisputeStage.Arbitration
+            : _stageFor(daysPastDue);
         if (target <= stage) return stage;
         _ledger.setDisputeStage(loanId, target);
         if (target == IJointLoanLedger.DisputeStage.Arbitration) {
@@ -108,6 +123,27 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
     }
 
     /// @inheritdoc IDisputeResolution
+    function adoptSettlement(
+        bytes32 loanId,
+        bytes calldata agreementLeaf,
+        uint16 startDay,
+        IJointLoanLedger.Installment[] calldata installments
+    ) external {
+        (uint32 branch, uint256 next, uint256 outstanding) = _inMediation(loanId);
+        bytes32 leafHash = _registeredAgreement(loanId, branch, agreementLeaf);
+        _checkPlan(loanId, startDay, installments, next, outstanding);
+        _settlements[loanId] = leafHash;
+        uint256 count = next + installments.length;
+        ILedgerSettlement(address(_ledger)).replaceSchedule(loanId, count, _scheduleWords(loanId, next, installments));
+        emit SettlementAdopted(loanId, leafHash, next, outstanding);
+    }
+
+    /// @inheritdoc IDisputeResolution
+    function settlementOf(bytes32 loanId) external view returns (bytes32) {
+        return _settlements[loanId];
+    }
+
+    /// @inheritdoc IDisputeResolution
     function setThresholds(Thresholds calldata thresholds_) external onlyGovernor {
         _setThresholds(thresholds_);
     }
@@ -143,9 +179,91 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         return _ledger;
     }
 
-    /// @notice 1.0.0: reminder, mediation, arbitration; court acceptance, ruling, closing.
+    /// @notice 1.1.0: a mediation's settlement adopted as the loan's schedule, a breach of it
+    /// escalated to arbitration. 1.0.0: reminder, mediation, arbitration; court acceptance,
+    /// ruling, closing.
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
+    }
+
+    /// @dev The schedule as it will stand, in the ledger's packed words (LoanPacking): the
+    /// installments before `next` as they are, then the plan's.
+    function _scheduleWords(bytes32 loanId, uint256 next, IJointLoanLedger.Installment[] calldata plan)
+        private
+        view
+        returns (uint256[] memory words)
+    {
+        IJointLoanLedger.Installment[] memory old = _ledger.schedule(loanId);
+        uint256 count = next + plan.length;
+        words = new uint256[]((count + LoanPacking.INSTALLMENTS_PER_WORD - 1) / LoanPacking.INSTALLMENTS_PER_WORD);
+        for (uint256 i = 0; i < count; ++i) {
+            IJointLoanLedger.Installment memory inst = i < next ? old[i] : plan[i - next];
+            LoanPacking.setInstallment(words, i, inst.dueDay, inst.principal, inst.interest);
+        }
+    }
+
+    /// @dev The loan's branch (the caller must be its active operations account), installment in
+    /// progress and outstanding principal, while the loan is active and in Mediation.
+    function _inMediation(bytes32 loanId) private view returns (uint32 branch, uint256 next, uint256 outstanding) {
+        IJointLoanLedger.Loan memory entry = _ledger.loan(loanId);
+        branch = entry.branch;
+        (uint32 caller, IConsortiumRegistry.MemberStatus status) = _operations();
+        if (caller != branch || status != IConsortiumRegistry.MemberStatus.Active) {
+            revert DisputeNotLoanBranch(loanId, msg.sender, branch);
+        }
+        if (entry.state != IJointLoanLedger.LoanState.Active || entry.stage != IJointLoanLedger.DisputeStage.Mediation) {
+            revert DisputeWrongStage(loanId, entry.stage);
+        }
+        IJointLoanLedger.Progress memory p = _ledger.progress(loanId);
+        next = p.nextInstallment;
+        outstanding = entry.principal - p.principalRepaid;
+    }
+
+    /// @dev The agreement's leaf hash: a contract the loan's branch anchored about this loan,
+    /// active in the EvidenceRegistry the consortium registry names now.
+    function _registeredAgreement(bytes32 loanId, uint32 branch, bytes calldata leaf) private view returns (bytes32 leafHash) {
+        EvidenceLeaf.Record memory r = EvidenceLeaf.decode(leaf);
+        if (r.subject != loanId || r.submitter != branch || r.kind != _CONTRACT_KIND) {
+            revert DisputeAgreementNotForLoan(loanId, r.subject, r.submitter, r.kind);
+        }
+        leafHash = MerkleLog.hashLeaf(leaf);
+        (, address evidenceRegistry) = _registry.evidenceContracts();
+        if (
+            evidenceRegistry == address(0)
+                || IEvidenceRegistry(evidenceRegistry).status(leafHash).state != IEvidenceRegistry.EvidenceState.Active
+        ) revert DisputeAgreementNotRegistered(loanId, leafHash);
+    }
+
+    /// @dev Due days on the monthly calendar from `startDay` (at most today), the first after
+    /// today, the loan's installments in all at most the ledger's limit; the principal the
+    /// outstanding principal; the all-in cost within the cap by the ledger's measure (AllInCost,
+    /// as LoanTermsVerifier at registration: per period k twice installment k's total less the
+    /// half-fen allowance, against the outstanding principal received on the start day).
+    function _checkPlan(
+        bytes32 loanId,
+        uint256 startDay,
+        IJointLoanLedger.Installment[] calldata list,
+        uint256 next,
+        uint256 outstanding
+    ) private view {
+        uint256 count = list.length;
+        if (count == 0 || next + count > _MAX_INSTALLMENTS) revert DisputeBadSettlementSchedule(loanId, count);
+        uint256 today = _ledger.today();
+        if (startDay > today || list[0].dueDay <= today) revert DisputeBadSettlementSchedule(loanId, 0);
+        AllInCost.MonthWalk memory walk = AllInCost.monthWalk(startDay);
+        uint256[] memory doubled = new uint256[](count + 1);
+        uint256 principal;
+        for (uint256 i = 0; i < count; ++i) {
+            if (list[i].dueDay != AllInCost.nextDueDay(walk)) revert DisputeBadSettlementSchedule(loanId, i);
+            uint256 total = uint256(list[i].principal) + list[i].interest;
+            if (total != 0) doubled[i + 1] = 2 * total - 1;
+            principal += list[i].principal;
+        }
+        if (principal != outstanding) revert DisputePrincipalChanged(loanId, principal, outstanding);
+        uint256 capBps = _ledger.params().aprCapBps;
+        if (!AllInCost.monthlyWithin(doubled, outstanding, capBps)) {
+            revert DisputeAllInAprAboveCap(loanId, AllInCost.monthlyAprAbove(doubled, outstanding, capBps), capBps);
+        }
     }
 
     function _stageFor(uint256 daysPastDue) private view returns (IJointLoanLedger.DisputeStage) {

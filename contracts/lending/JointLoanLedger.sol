@@ -144,10 +144,11 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     }
 
     /// @dev The extension's views (`prepaymentQuote`, `settlementQuote`, `amountQuote`), run by
-    /// this contract's own views through a static call to itself, and by nothing else.
+    /// this contract's own views through a static call to itself; and {ILedgerSettlement}'s
+    /// `replaceSchedule`, by the DisputeResolution contract (its entry costs no bytes here).
     // solhint-disable-next-line no-complex-fallback
     fallback() external {
-        if (msg.sender != address(this)) revert LedgerUnknownCall(msg.sig);
+        if (msg.sender != address(this) && msg.sender != _disputeResolution) revert LedgerUnknownCall(msg.sig);
         _delegate();
     }
 
@@ -309,7 +310,8 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
         return _ceilings[branch];
     }
 
-    /// @notice 4.1.0: partial prepayment with a new schedule computed on chain (`prepay`,
+    /// @notice 4.2.0: a mediation's settlement replaces the schedule (ILedgerSettlement, from the
+    /// DisputeResolution contract through the fallback). 4.1.0: partial prepayment with a new schedule computed on chain (`prepay`,
     /// `prepaymentOwed`), payments ahead of a due day charged to the loan's headroom under the
     /// all-in cap, fund flows run by the extension. 4.0.0: each loan's receiving account bound at registration, funders disburse from
     /// their own whitelisted settlement accounts. 3.0.0: early settlement within the all-in cap (Loan.allInSlack, the settlement
@@ -319,7 +321,7 @@ contract JointLoanLedger is JointLoanLedgerBase, IJointLoanLedger {
     /// and the all-in cap, the platform's agreement, settlement to the day; 1.0.0: registration
     /// rules, exact fund flows, overdue stages).
     function version() external pure returns (string memory) {
-        return "4.1.0";
+        return "4.2.0";
     }
 
     // ------------------------------------------------------------------ registration internals

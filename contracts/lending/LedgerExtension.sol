@@ -13,7 +13,7 @@ import {LoanTermsVerifier} from "./LoanTermsVerifier.sol";
 
 /// @title LedgerExtension
 /// @notice JointLoanLedger's fund flows and less frequent writes — disbursement, repayment,
-/// settlement, partial prepayment, cancellation and expiry, mandates, branch quotas and their ceilings, the whitelist — run by the ledger with DELEGATECALL on the ledger's
+/// settlement, partial prepayment, a mediation's settlement schedule, cancellation and expiry, mandates, branch quotas and their ceilings, the whitelist — run by the ledger with DELEGATECALL on the ledger's
 /// own storage (JointLoanLedgerBase), so the ledger's code stays under the 24 KiB limit. Called
 /// directly it would only write its own, unused storage. Semantics: {IJointLoanLedger}.
 contract LedgerExtension is JointLoanLedgerBase {
@@ -152,6 +152,23 @@ contract LedgerExtension is JointLoanLedgerBase {
         uint32 branch = _callerBranch(uint32(_mandates[loanId][agent]), IConsortiumRegistry.AccountRole.Operations);
         delete _mandates[loanId][agent];
         emit IJointLoanLedger.MandateRevoked(loanId, branch, agent);
+    }
+
+    /// @notice See {ILedgerSettlement-replaceSchedule}: the plan's checks are DisputeResolution's.
+    function replaceSchedule(bytes32 loanId, uint256 installmentCount, uint256[] calldata words) external {
+        if (msg.sender != _disputeResolution) revert IJointLoanLedger.LedgerNotDisputeResolution(msg.sender);
+        IJointLoanLedger.Loan storage entry = _requireState(loanId, IJointLoanLedger.LoanState.Active);
+        if (entry.stage != IJointLoanLedger.DisputeStage.Mediation) revert IJointLoanLedger.LedgerNotInMediation(loanId, entry.stage);
+        // the installment in progress starts afresh: what was paid of it and its penalty are in the plan
+        uint256 word = _fundingWord[loanId] & type(uint144).max;
+        _fundingWord[loanId] = word;
+        uint256[8] memory f;
+        f[4] = installmentCount;
+        uint256[] memory list = words;
+        // no principal repaid, and no headroom: the plan was measured against the cap on its own
+        _reschedule(loanId, entry, f, list);
+        uint256 next = LoanPacking.nextInstallment(word);
+        emit IJointLoanLedger.LoanRescheduled(loanId, next, LoanPacking.installments(list, next, installmentCount));
     }
 
     /// @notice See {IJointLoanLedger-setBranchLimits}: governance sets the ceilings (and the
@@ -375,9 +392,9 @@ contract LedgerExtension is JointLoanLedgerBase {
         book.day = uint32(day);
     }
 
-    /// @notice The extension of JointLoanLedger 4.1.0.
+    /// @notice The extension of JointLoanLedger 4.2.0.
     function version() external pure returns (string memory) {
-        return "4.1.0";
+        return "4.2.0";
     }
 
     function _checkCeiling(uint32 branch, uint8 field, uint256 value, uint256 ceiling) private pure {

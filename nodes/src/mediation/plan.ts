@@ -1,8 +1,12 @@
 // The repayment plan a mediation proposes (调解还款方案): what the borrower owes now — the
 // principal outstanding and the interest fallen due and unpaid; penalty interest is waived — spread
-// again over equal monthly installments from today, at the loan's own rate or lower. The plan's
-// all-in annual cost, measured on the restructured debt as the ledger measures a loan's, is kept
-// within the consortium's cap: a rate that would cross it is lowered until it does not.
+// again over equal monthly installments from today, at the loan's own rate or lower. The plan is
+// the loan's new schedule on chain (DisputeResolution.adoptSettlement), so it is written as the
+// ledger keeps a schedule: its principal is the outstanding principal (the ledger's funder splits
+// and quotas key off it), and the overdue interest is carried as interest, paid first (each
+// installment's total is the equal installment's). Its all-in annual cost is the ledger's measure
+// of a settlement — the installments against the outstanding principal received on the start day
+// — and is kept within the consortium's cap: a rate that would cross it is lowered until it does not.
 import { allInAprBps, exceedsCap } from "../../../common/lending/apr.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import { RepaymentMethod, generateSchedule, type Installment } from "../../../common/lending/schedule.ts";
@@ -24,6 +28,8 @@ export type ProposedPlan = {
   startDate: string;
   /** The restructured debt: outstanding principal plus overdue interest. */
   principalFen: bigint;
+  /** The overdue interest carried: the installments' interest pays it first. */
+  overdueInterestFen: bigint;
   aprBps: number;
   termMonths: number;
   method: typeof RepaymentMethod.EqualInstallment;
@@ -38,16 +44,19 @@ export function proposePlan(input: PlanInput): ProposedPlan {
   const startDay = dateToDay(input.startDate);
   let aprBps = Math.min(input.aprBps, input.capBps);
   for (;;) {
-    const installments = generateSchedule({
-      principalFen,
-      aprBps,
-      method: RepaymentMethod.EqualInstallment,
-      startDate: input.startDate,
-      termMonths: input.termMonths,
-    });
+    const installments = carryInterest(
+      generateSchedule({
+        principalFen,
+        aprBps,
+        method: RepaymentMethod.EqualInstallment,
+        startDate: input.startDate,
+        termMonths: input.termMonths,
+      }),
+      input.overdueInterestFen,
+    );
     const allIn = allInAprBps({
       method: RepaymentMethod.EqualInstallment,
-      principalFen,
+      principalFen: input.outstandingPrincipalFen,
       installments,
       fees: [],
       startDay,
@@ -57,6 +66,7 @@ export function proposePlan(input: PlanInput): ProposedPlan {
       return {
         startDate: input.startDate,
         principalFen,
+        overdueInterestFen: input.overdueInterestFen,
         aprBps,
         termMonths: input.termMonths,
         method: RepaymentMethod.EqualInstallment,
@@ -68,4 +78,14 @@ export function proposePlan(input: PlanInput): ProposedPlan {
     }
     aprBps -= 1;
   }
+}
+
+/** The equal installments over the restructured debt with `interestFen` of their principal moved to interest, earliest first. */
+function carryInterest(installments: Installment[], interestFen: bigint): Installment[] {
+  let left = interestFen;
+  return installments.map((i) => {
+    const moved = left < i.principalFen ? left : i.principalFen;
+    left -= moved;
+    return { ...i, principalFen: i.principalFen - moved, interestFen: i.interestFen + moved };
+  });
 }

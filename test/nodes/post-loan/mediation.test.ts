@@ -73,7 +73,7 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     return loan;
   }
 
-  it("a plan keeps the restructured debt's all-in cost within the cap, lowering the rate if it must", function () {
+  it("a plan is a ledger schedule of the outstanding principal, overdue interest paid first, its all-in cost on that principal within the cap", function () {
     const plan = proposePlan({
       outstandingPrincipalFen: 836_413n,
       overdueInterestFen: 15_000n,
@@ -83,18 +83,23 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
       termMonths: 12,
     });
     expect(plan.principalFen).to.equal(851_413n);
+    expect(plan.overdueInterestFen).to.equal(15_000n);
     expect(plan.installments).to.have.length(12);
-    expect(plan.installments.reduce((s, i) => s + i.principalFen, 0n)).to.equal(851_413n);
+    // the ledger's principal is unchanged; every installment's total is the equal installment's
+    expect(plan.installments.reduce((s, i) => s + i.principalFen, 0n)).to.equal(836_413n);
+    expect(new Set(plan.installments.slice(0, -1).map((i) => i.totalFen)).size).to.equal(1);
+    expect(plan.installments[0]!.interestFen).to.be.above(15_000n);
     const measured = allInAprBps({
       method: RepaymentMethod.EqualInstallment,
-      principalFen: plan.principalFen,
+      principalFen: 836_413n,
       installments: plan.installments,
       fees: [],
       startDay: dateToDay("2026-03-10"),
     });
     expect(measured).to.equal(plan.allInAprBps);
     expect(measured).to.be.at.most(2400);
-    expect(plan.aprBps).to.be.at.most(2400);
+    // the overdue interest counts as cost on the outstanding principal: the rate came down
+    expect(plan.aprBps).to.be.below(2400);
   });
 
   it("opens on its own at mediation: parties, amount due, a plan within the cap, the borrower notified, anchored", async function () {
