@@ -27,6 +27,7 @@ import { LeafFilter } from "./store/leaf-filter.ts";
 import { RecordStore } from "./store/records.ts";
 import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
 import { HeadStamper } from "./tsa/stamper.ts";
+import { TsaExchangeWorker } from "./tsa/exchange-worker.ts";
 import { createC2sp } from "./c2sp/service.ts";
 import { fromHex, toHex } from "../../common/bytes.ts";
 import { sm2 } from "../../common/crypto/sm2.ts";
@@ -64,7 +65,7 @@ export async function createAnchorService(options: ServiceOptions) {
   const chain = chainClient(config, options.provider);
   const signing = await signingDomains(config, storage.db);
   const core: Core = { config, log, now, ...storage, metrics, chain, signing };
-  const { stamper, tsaTrustAnchors } = await trustedTime(core);
+  const { stamper, tsaTrustAnchors, tsaWorker } = await trustedTime(core);
   // C2SP checkpoints of committed heads, cosigned by the witnesses, off the intake path (c2sp/)
   const c2sp = await createC2sp({ config, db: core.db, merkle: core.merkle, records: core.records, log });
   const committer = headCommitter(core, stamper, c2sp);
@@ -125,6 +126,7 @@ export async function createAnchorService(options: ServiceOptions) {
       await crypto.close();
       if (started) await committer.stop();
       await stamper.stop();
+      await tsaWorker?.close();
       await c2sp.settled();
       await chain.destroy();
       await storage.db.root.close();
@@ -144,7 +146,7 @@ type Core = Awaited<ReturnType<typeof openStorage>> & {
 };
 type C2sp = Awaited<ReturnType<typeof createC2sp>>;
 
-/** Commits heads to the chain; each committed head is checkpointed (c2sp/) and queued for the TSAs. */
+/** Commits heads to the chain; each head is checkpointed (c2sp/) and queued for the TSAs as it is sent. */
 function headCommitter(core: Core, stamper: HeadStamper, c2sp: C2sp): Committer {
   const { config, log, metrics } = core;
   return new Committer({
@@ -154,14 +156,22 @@ function headCommitter(core: Core, stamper: HeadStamper, c2sp: C2sp): Committer 
     log,
     intervalMs: config.commitIntervalMs,
     commitLeaves: config.commitLeaves,
-    onCommit: (head, latencyMs) => {
-      metrics.commitLatency.observe(latencyMs / 1000);
-      metrics.committedSize.set(head.treeSize);
-      c2sp.onCommit(head.treeSize);
+    // witnesses and TSAs need only the log's head: asked while its transaction is mined
+    onHead: (head) => {
+      c2sp.onHead(head.treeSize);
       stamper
         .enqueue(head)
         .catch((err: unknown) =>
           log.warn({ err: String(err), treeSize: head.treeSize }, "could not queue the head for a TSA"),
+        );
+    },
+    onCommit: (head, latencyMs) => {
+      metrics.commitLatency.observe(latencyMs / 1000);
+      metrics.committedSize.set(head.treeSize);
+      stamper
+        .confirm(head, head.commits[head.commits.length - 1]!.blockTimestamp)
+        .catch((err: unknown) =>
+          log.warn({ err: String(err), treeSize: head.treeSize }, "could not check the head's time-stamps"),
         );
     },
     onRpcError: () => metrics.rpcErrors.inc(),
@@ -329,17 +339,26 @@ async function signingDomains(config: Config, db: AnchorDb) {
 async function trustedTime({ config, db, log, metrics }: Core) {
   const tsaTrustAnchors =
     config.tsaTrustAnchorFiles.length === 0 ? undefined : await loadTrustAnchors(config.tsaTrustAnchorFiles);
+  // the exchanges (HTTP, and parsing and checking the tokens) run on a thread of their own (tsa/)
+  const tsaWorker =
+    config.tsaUrls.length === 0
+      ? undefined
+      : new TsaExchangeWorker({
+          trustAnchorFiles: config.tsaTrustAnchorFiles,
+          timeoutMs: config.tsaTimeoutMs,
+        });
   const stamper = new HeadStamper({
     db,
     logId: config.logId,
     tsaUrls: config.tsaUrls,
     ...(tsaTrustAnchors === undefined ? {} : { trustAnchors: tsaTrustAnchors }),
+    ...(tsaWorker === undefined ? {} : { exchange: tsaWorker.exchange }),
     log,
     timeoutMs: config.tsaTimeoutMs,
     onToken: (tsa) => metrics.tsaTokens.inc({ tsa }),
     onFailure: (tsa) => metrics.tsaFailures.inc({ tsa }),
   });
-  return { stamper, tsaTrustAnchors };
+  return { stamper, tsaTrustAnchors, tsaWorker };
 }
 
 /**

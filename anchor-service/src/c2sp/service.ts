@@ -1,7 +1,7 @@
 // Wires the C2SP side of the anchor service from its configuration: the checkpoint keys, the
 // witnesses and the policy, the checkpoint store, and a checkpointing loop fed by the committer
-// that runs beside it — one checkpoint at a time, always of the newest committed head — so
-// intake never waits for a witness.
+// that runs beside it — one checkpoint at a time, always of the newest head the committer chose —
+// so intake never waits for a witness.
 import { hkdfSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Logger } from "pino";
@@ -146,8 +146,12 @@ export async function createC2sp(deps: {
     logVkeys,
     policyText,
     routes,
-    /** A head was committed: checkpoint it (or a newer one) off the intake path. */
-    onCommit(treeSize: number): void {
+    /**
+     * The committer chose a head (its transaction is being sent): checkpoint it (or a newer one)
+     * off the intake path, while the chain mines it. A checkpoint speaks for the log alone;
+     * bundles still come only from heads the chain holds (evidence/queries.ts).
+     */
+    onHead(treeSize: number): void {
       target = Math.max(target, treeSize);
       running ??= run().finally(() => {
         running = undefined;

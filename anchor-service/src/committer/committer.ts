@@ -20,6 +20,12 @@ export type CommitterDeps = {
   /** Commit as soon as this many leaves wait, without waiting for the interval. */
   commitLeaves: number;
   now?: () => Date;
+  /**
+   * A head was chosen and its transaction is about to be sent: what only needs the log's own head
+   * (its witnesses' cosignatures, its TSA tokens) starts here, while the transaction is mined,
+   * rather than after it.
+   */
+  onHead?: (head: { treeSize: number; rootHash: string }) => void;
   /** Observations for metrics. */
   onCommit?: (head: StoredHead, latencyMs: number) => void;
   onRpcError?: (error: unknown) => void;
@@ -241,6 +247,7 @@ export class Committer {
     const started = Date.now();
     const root = toHex(await merkle.root(size));
     const proof = from === 0 ? [] : (await merkle.consistencyProof(from, size)).map(toHex);
+    this.deps.onHead?.({ treeSize: size, rootHash: root });
     const result = await chain.commitHead(size, root, proof);
     const now = this.#now().toISOString();
     const existing = lost.find((h) => h.treeSize === size);

@@ -5,9 +5,18 @@ import {
   TIMESTAMP_REPLY_TYPE,
   timestampRequest,
   tokenFromResponse,
+  tstInfoOf,
+  verifyTimestampToken,
 } from "../../../common/pki/timestamp.ts";
+import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
 
 export type TimestampFetch = (url: string, init: RequestInit) => Promise<Response>;
+
+/** One TSA's token over a message and the time it states (what the stamper stores). */
+export type TimestampExchange = (
+  tsa: string,
+  message: Uint8Array,
+) => Promise<{ token: Uint8Array; genTime: Date }>;
 
 /** A TSA reply is a few KB; more is not a reply. */
 const MAX_REPLY_BYTES = 256 * 1024;
@@ -32,4 +41,21 @@ export async function requestTimestamp(
   const reply = new Uint8Array(await res.arrayBuffer());
   if (reply.length > MAX_REPLY_BYTES) throw new Error(`the TSA's reply is ${reply.length} bytes`);
   return tokenFromResponse(reply, request.der);
+}
+
+/**
+ * A token from `tsa` over `message` and its time; with `trustAnchors` only a token that verifies
+ * to them (signature, time-stamping certificate, chain: common/pki/timestamp.ts) is returned.
+ */
+export async function exchangeTimestamp(
+  tsa: string,
+  message: Uint8Array,
+  opts: { timeoutMs: number; trustAnchors?: TrustAnchors; fetch?: TimestampFetch },
+): Promise<{ token: Uint8Array; genTime: Date }> {
+  const token = await requestTimestamp(tsa, message, opts);
+  const genTime =
+    opts.trustAnchors === undefined
+      ? tstInfoOf(token).genTime
+      : (await verifyTimestampToken(token, message, opts.trustAnchors)).genTime;
+  return { token, genTime };
 }

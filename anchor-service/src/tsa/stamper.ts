@@ -1,18 +1,28 @@
 // Trusted time for committed heads: every head the committer puts on chain is sent to each
 // configured RFC 3161 TSA (client.ts), and the tokens are stored beside the head (store/keys.ts:
 // `stampQueue`, `timestamps`) for bundles and GET /v1/timestamps. It runs beside intake, never in
-// its path: a head is queued by one small write after its commit, stamped on this class's own
-// timer, retried with back-off while a TSA is down, and the queue survives restarts. A TSA that
-// stays down delays only the tokens (bundles carry none until it answers; trustedTime is
-// indeterminate meanwhile), never a receipt or a commit.
+// its path: a head is queued by one small write as soon as the committer has chosen it — its
+// transaction is mined meanwhile, so a bundle waits for the later of the two, not their sum —
+// stamped on this class's own timer, retried with back-off while a TSA is down, and the queue
+// survives restarts. A TSA that stays down delays only the tokens (bundles carry none until it
+// answers; trustedTime is indeterminate meanwhile), never a receipt or a commit.
+//
+// A token taken before the block is only as good as the gap between them: the verifier fails a
+// block time more than TRUSTED_TIME_TOLERANCE_SECONDS after the TSA's. When a head's commit lands
+// later than half that after its tokens (a chain that was down while the TSA answered), confirm()
+// drops them and the head is stamped again.
 import type { Logger } from "pino";
 import type { TrustedTime } from "../../../common/formats/bundle/bundle.ts";
-import { headTimestampMessage } from "../../../common/formats/bundle/trusted-time.ts";
-import { tstInfoOf, verifyTimestampToken } from "../../../common/pki/timestamp.ts";
+import {
+  headTimestampMessage,
+  TRUSTED_TIME_TOLERANCE_SECONDS,
+} from "../../../common/formats/bundle/trusted-time.ts";
 import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
 import type { AnchorDb, StoredTimestamps } from "../store/db.ts";
 import { readSeq, seqKey } from "../store/keys.ts";
-import { requestTimestamp, type TimestampFetch } from "./client.ts";
+import { exchangeTimestamp, type TimestampExchange, type TimestampFetch } from "./client.ts";
+
+type StoredToken = StoredTimestamps["tokens"][number];
 
 export type StamperDeps = {
   db: AnchorDb;
@@ -27,6 +37,11 @@ export type StamperDeps = {
   retryMs?: number;
   maxBackoffMs?: number;
   fetch?: TimestampFetch;
+  /**
+   * Asks one TSA and checks its token (to the trust anchors when configured); the service runs
+   * it on a worker thread (exchange-worker.ts). Unset: exchangeTimestamp on this thread.
+   */
+  exchange?: TimestampExchange;
   /** After each token stored (metrics). */
   onToken?: (tsa: string, genTime: Date) => void;
   onFailure?: (tsa: string, error: unknown) => void;
@@ -34,6 +49,9 @@ export type StamperDeps = {
 
 /** The tree head to stamp. */
 export type HeadToStamp = { treeSize: number; rootHash: string };
+
+/** A token this much older than its head's block is replaced (half the verifier's tolerance). */
+export const RESTAMP_AFTER_SECONDS = TRUSTED_TIME_TOLERANCE_SECONDS / 2;
 
 export class HeadStamper {
   readonly deps: StamperDeps;
@@ -43,6 +61,9 @@ export class HeadStamper {
   #started = false;
   #stopped = false;
   #failures = 0;
+  /** A head was queued while a pass ran: that pass may not see it, so another follows. */
+  #again = false;
+  #lock: Promise<void> = Promise.resolve();
 
   constructor(deps: StamperDeps) {
     this.deps = deps;
@@ -62,13 +83,48 @@ export class HeadStamper {
     await this.#running;
   }
 
-  /** Called after a head is committed: queued (one small write), stamped later. */
+  /** Called once the committer has chosen a head (its transaction is sent next): queued (one small write), stamped soon. */
   async enqueue(head: HeadToStamp): Promise<void> {
     if (this.deps.tsaUrls.length === 0) return;
     const stored = await this.deps.db.timestamps.get(seqKey(head.treeSize));
     if (stored !== undefined && this.#missing(stored).length === 0) return; // a recommit of a stamped head
     await this.deps.db.stampQueue.put(seqKey(head.treeSize), { rootHash: head.rootHash });
-    if (this.#failures === 0 && this.#running === undefined && !this.#stopped) this.#schedule(0);
+    this.#wake();
+  }
+
+  /**
+   * Called once the head's block is known (Unix seconds): tokens the TSA gave more than
+   * RESTAMP_AFTER_SECONDS before it are dropped and the head stamped again, so that every stored
+   * token passes the verifier's block-time check.
+   */
+  async confirm(head: HeadToStamp, blockTimestamp: number): Promise<void> {
+    if (this.deps.tsaUrls.length === 0) return;
+    const key = seqKey(head.treeSize);
+    const fresh = (t: { genTime: string }) =>
+      Date.parse(t.genTime) / 1000 >= blockTimestamp - RESTAMP_AFTER_SECONDS;
+    const dropped = await this.#exclusive(async () => {
+      const stored = await this.deps.db.timestamps.get(key);
+      if (stored === undefined || stored.tokens.every(fresh)) return 0;
+      const kept = stored.tokens.filter(fresh);
+      const batch = this.deps.db.root.batch();
+      if (kept.length > 0) batch.put(key, { ...stored, tokens: kept }, { sublevel: this.deps.db.timestamps });
+      else batch.del(key, { sublevel: this.deps.db.timestamps });
+      batch.put(key, { rootHash: head.rootHash }, { sublevel: this.deps.db.stampQueue });
+      await batch.write();
+      return stored.tokens.length - kept.length;
+    });
+    if (dropped === 0) return;
+    this.deps.log.info(
+      { treeSize: head.treeSize, dropped, blockTimestamp },
+      "the head's block came long after its time-stamp; stamping it again",
+    );
+    this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#failures > 0 || this.#stopped) return; // the back-off timer comes back to it
+    if (this.#running !== undefined) this.#again = true;
+    else this.#schedule(0);
   }
 
   /** The tokens stored for the head of `treeSize`, as a bundle carries them; undefined when none yet. */
@@ -115,6 +171,7 @@ export class HeadStamper {
       void this.runOnce().then(() => {
         const { retryMs = 1000, maxBackoffMs = 60_000 } = this.deps;
         if (this.#failures > 0) this.#schedule(Math.min(maxBackoffMs, retryMs * 2 ** (this.#failures - 1)));
+        else if (this.#again) this.#schedule(0);
       });
     }, ms);
     this.#timer.unref();
@@ -125,6 +182,7 @@ export class HeadStamper {
    * the others go on stamping; any failure backs the next pass off.
    */
   async #pass(): Promise<void> {
+    this.#again = false;
     const down = new Set<string>();
     for await (const [key, { rootHash }] of this.deps.db.stampQueue.iterator()) {
       if (this.#stopped) return;
@@ -134,45 +192,70 @@ export class HeadStamper {
     this.#failures = down.size > 0 ? this.#failures + 1 : 0;
   }
 
-  /** Asks every TSA still missing for this head but those `down`; adds a TSA that fails to `down`. */
+  /**
+   * Asks every TSA still missing for this head but those `down`, all at once; adds a TSA that
+   * fails to `down`.
+   */
   async #stamp(head: HeadToStamp, down: Set<string>): Promise<void> {
     const key = seqKey(head.treeSize);
-    const stored: StoredTimestamps = (await this.deps.db.timestamps.get(key)) ?? {
-      rootHash: head.rootHash,
-      tokens: [],
-    };
+    const before = await this.deps.db.timestamps.get(key);
+    const asking = this.#missing(before ?? { rootHash: head.rootHash, tokens: [] }).filter(
+      (u) => !down.has(u),
+    );
     const message = headTimestampMessage({ logId: this.deps.logId, ...head });
-    for (const tsa of this.#missing(stored).filter((u) => !down.has(u))) {
-      try {
-        const token = await requestTimestamp(tsa, message, {
-          timeoutMs: this.deps.timeoutMs ?? 10_000,
-          ...(this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch }),
-        });
-        const genTime =
-          this.deps.trustAnchors === undefined
-            ? tstInfoOf(token).genTime
-            : (await verifyTimestampToken(token, message, this.deps.trustAnchors)).genTime;
-        stored.tokens.push({
-          tsa,
-          token: Buffer.from(token).toString("base64"),
-          genTime: genTime.toISOString(),
-        });
-        this.deps.onToken?.(tsa, genTime);
-      } catch (error) {
-        this.deps.log.warn(
-          { tsa, treeSize: head.treeSize, err: error instanceof Error ? error.message : String(error) },
-          "time-stamp request failed; retrying later (intake and commits continue)",
-        );
-        this.deps.onFailure?.(tsa, error);
-        down.add(tsa);
-      }
+    const answers = await Promise.all(asking.map((tsa) => this.#token(tsa, message, head.treeSize)));
+    answers.forEach((answer, i) => {
+      if (answer === undefined) down.add(asking[i]!);
+    });
+    const got = answers.filter((a) => a !== undefined);
+    await this.#exclusive(async () => {
+      // read again: confirm() may have dropped stale tokens meanwhile, which must not come back
+      const stored = (await this.deps.db.timestamps.get(key)) ?? { rootHash: head.rootHash, tokens: [] };
+      const have = new Set(stored.tokens.map((t) => t.tsa));
+      stored.tokens.push(...got.filter((t) => !have.has(t.tsa)));
+      const done = this.#missing(stored).length === 0;
+      // the tokens and the queue entry change together: a crash between them re-asks, never loses
+      const batch = this.deps.db.root.batch();
+      if (stored.tokens.length > 0) batch.put(key, stored, { sublevel: this.deps.db.timestamps });
+      if (done) batch.del(key, { sublevel: this.deps.db.stampQueue });
+      await batch.write();
+    });
+  }
+
+  /** One TSA's token over `message`, or undefined when it failed (logged, counted). */
+  async #token(tsa: string, message: Uint8Array, treeSize: number): Promise<StoredToken | undefined> {
+    try {
+      const { token, genTime } = await this.#exchange(tsa, message);
+      this.deps.onToken?.(tsa, genTime);
+      return { tsa, token: Buffer.from(token).toString("base64"), genTime: genTime.toISOString() };
+    } catch (error) {
+      this.deps.log.warn(
+        { tsa, treeSize, err: error instanceof Error ? error.message : String(error) },
+        "time-stamp request failed; retrying later (intake and commits continue)",
+      );
+      this.deps.onFailure?.(tsa, error);
+      return undefined;
     }
-    const done = this.#missing(stored).length === 0;
-    // the tokens and the queue entry change together: a crash between them re-asks, never loses
-    const batch = this.deps.db.root.batch();
-    if (stored.tokens.length > 0) batch.put(key, stored, { sublevel: this.deps.db.timestamps });
-    if (done) batch.del(key, { sublevel: this.deps.db.stampQueue });
-    await batch.write();
+  }
+
+  /** The deps' exchange (a worker thread in the service), else the request and its check on this thread. */
+  readonly #exchange: TimestampExchange = (tsa, message) =>
+    this.deps.exchange === undefined
+      ? exchangeTimestamp(tsa, message, {
+          timeoutMs: this.deps.timeoutMs ?? 10_000,
+          ...(this.deps.trustAnchors === undefined ? {} : { trustAnchors: this.deps.trustAnchors }),
+          ...(this.deps.fetch === undefined ? {} : { fetch: this.deps.fetch }),
+        })
+      : this.deps.exchange(tsa, message);
+
+  /** Read-modify-writes of one head's tokens, one at a time. */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   #missing(stored: StoredTimestamps): string[] {

@@ -182,3 +182,75 @@ describe("HeadStamper: one TSA down, another up", function () {
     }
   });
 });
+
+describe("HeadStamper: heads queued while a pass runs, and tokens older than their block", function () {
+  this.timeout(60_000);
+
+  async function stamperWith(gate?: Promise<void>) {
+    const tsa = await createDemoTsa(await createDemoCa());
+    const db = await openDb(null);
+    let asked = 0;
+    const stamper = new HeadStamper({
+      db,
+      logId: `0x${"22".repeat(32)}`,
+      tsaUrls: ["http://tsa.test/"],
+      trustAnchors: trustAnchorsFromPem([tsa.rootPem]),
+      log: pino({ level: "silent" }),
+      fetch: async (_url, init) => {
+        if (asked++ === 0) await gate; // the first request waits until the test lets it go
+        const reply = await tsa.respond(new Uint8Array(init.body as Buffer));
+        return new Response(Buffer.from(reply), { headers: { "content-type": TIMESTAMP_REPLY_TYPE } });
+      },
+    });
+    return { stamper, db, asked: () => asked };
+  }
+  const head = (treeSize: number) => ({ treeSize, rootHash: `0x${"0b".repeat(32)}` });
+  async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  it("stamps a head queued while a pass is under way, without another head to wake it", async function () {
+    let release!: () => void;
+    const { stamper, db, asked } = await stamperWith(new Promise<void>((r) => (release = r)));
+    try {
+      await stamper.start();
+      await stamper.enqueue(head(10));
+      await until("the first request", async () => asked() === 1);
+      await stamper.enqueue(head(20)); // the pass in flight began before this head was queued
+      release();
+      await until("both heads stamped", async () => (await stamper.backlog()) === 0);
+      expect((await stamper.tokensFor(20))?.tokens).to.have.length(1);
+    } finally {
+      await stamper.stop();
+      await db.root.close();
+    }
+  });
+
+  it("confirm() keeps a token close to its block and stamps again one taken long before it", async function () {
+    const { stamper, db } = await stamperWith();
+    try {
+      await stamper.enqueue(head(5));
+      await stamper.runOnce();
+      const first = (await stamper.stored(5))!.tokens[0]!;
+      const taken = Date.parse(first.genTime) / 1000;
+      await stamper.confirm(head(5), Math.ceil(taken) + 2); // mined two seconds later: kept
+      expect(await stamper.backlog()).to.equal(0);
+      expect((await stamper.stored(5))!.tokens[0]!.token).to.equal(first.token);
+      // mined a minute later (the chain was down meanwhile): the verifier would fail this token
+      await stamper.confirm(head(5), Math.ceil(taken) + 60);
+      expect(await stamper.tokensFor(5)).to.equal(undefined);
+      expect(await stamper.isQueued(5)).to.equal(true);
+      await stamper.runOnce();
+      const again = (await stamper.stored(5))!.tokens;
+      expect(again).to.have.length(1);
+      expect(again[0]!.token).to.not.equal(first.token);
+    } finally {
+      await stamper.stop();
+      await db.root.close();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+// A bundle's receipt is re-issued from the stored batch (store/records.ts receiptOf) by building
+// the batch's tree and the one record's path: it must be byte for byte the receipt the member got
+// when it submitted, and the submission proof must place the record in the signed request.
+import { expect } from "chai";
+import { receiptsOf } from "../../common/formats/receipt/receipts.ts";
+import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { recordFor } from "../support/consortium-chain.ts";
+
+describe("anchor store: a re-issued receipt is the original", function () {
+  this.timeout(120_000);
+  const suite = anchorServiceSuite({ settleFirstRound: true });
+
+  it("receiptOf(seq) equals the receipt returned at intake for every record of a 37-record batch", async function () {
+    const records = Array.from({ length: 37 }, (_, i) => recordFor(`reissue ${i} ${Math.random()}`));
+    const res = await suite.postLeaves(JSON.stringify({ records }));
+    expect(res.statusCode, res.body).to.equal(200);
+    const original = (res.json() as { receipts: { sequence: number }[] }).receipts;
+    const { records: store } = suite.service;
+    const first = original[0]!.sequence;
+    const { batch } = (await store.batchOf(first))!;
+    const all = receiptsOf(
+      batch,
+      await store.leafHashes(batch.firstSequence, batch.firstSequence + batch.count),
+    );
+    for (const receipt of original) {
+      const reissued = await store.receiptOf(receipt.sequence);
+      expect(JSON.stringify(reissued), String(receipt.sequence)).to.equal(JSON.stringify(receipt));
+      expect(reissued).to.deep.equal(all[receipt.sequence - batch.firstSequence]);
+      const submission = (await store.submissionOf(receipt.sequence))!;
+      expect(submission.index).to.equal(receipt.sequence - first);
+      expect(submission.count).to.equal(37);
+    }
+  });
+});
