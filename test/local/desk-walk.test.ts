@@ -79,6 +79,26 @@ async function readLoanPage(page: Page): Promise<ShownLoan> {
   return { terms, tables };
 }
 
+/**
+ * The amounts on the page (yuan to the fen, percentages) that the browser wrapped across two lines:
+ * each one's rendered boxes, found through a DOM range over its text, must sit on one line. Run in
+ * the page as text: the test's own TypeScript has no DOM.
+ */
+const SPLIT_AMOUNTS = `(() => {
+  const split = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node !== null; node = walker.nextNode()) {
+    for (const match of node.data.matchAll(/\\d{1,3}(?:,\\d{3})*\\.\\d{2}%?/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+      if (tops.size > 1) split.push(match[0]);
+    }
+  }
+  return split;
+})()`;
+
 /** What the chain says about one loan, read from the ledger's views and events alone. */
 async function chainFigures(manifest: ConsortiumManifest, loanId: string) {
   const provider = jsonRpcProvider(manifest.chain.rpcUrl, { chainId: manifest.chain.chainId });
@@ -209,6 +229,8 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
     await page.getByTestId("all-in-apr").waitFor();
     const shot = { zh: await desk.screenshot("desk-walk-loan-zh") };
     const shown = await readLoanPage(page);
+    // an amount beside a hash (the settlement's serial) wrapped as "60," and "000.00" once
+    expect(await page.evaluate<string[]>(SPLIT_AMOUNTS), "amounts wrapped across lines").to.deep.equal([]);
 
     const term = (key: WordKey) => {
       const value = shown.terms[zh(key)];
@@ -282,6 +304,10 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
     expect(shownBps(enTerm("allInApr")!)).to.equal(chain.allInAprBps);
     expect(enTerm("stage")).to.equal(translator("en")(`stage${chain.stage}` as WordKey));
     const shotEn = await desk.screenshot("desk-walk-loan-en");
+    expect(
+      await page.evaluate<string[]>(SPLIT_AMOUNTS),
+      "amounts wrapped across lines (English)",
+    ).to.deep.equal([]);
     console.log(`      screenshots: ${shot.zh} ${shotEn}`);
   });
 });
