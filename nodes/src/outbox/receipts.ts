@@ -1,7 +1,10 @@
-// Receipt watching: one poller serves every recorded transaction in flight. A round reads the
-// account's mined nonce (eth_getTransactionCount) and asks only the transactions below it for
-// their receipts; it notices a transaction the node no longer knows, a timeout, and a gap below
-// the lowest nonce awaited (repaired by the caller's onGap: rule 4 of README.md).
+// Receipt watching: one poller serves every recorded transaction in flight. It follows the chain's
+// head (eth_blockNumber every blockPollMs, one request for all of them) and makes a round when a
+// new block arrives, when a transaction was just broadcast (a chain that mines at once has it
+// already), and at least every pollingMs. A round reads the account's mined nonce
+// (eth_getTransactionCount) and asks only the transactions below it for their receipts; it
+// notices a transaction the node no longer knows, a timeout, and a gap below the lowest nonce
+// awaited (repaired by the caller's onGap: rule 4 of README.md).
 import type { JsonRpcApiProvider, TransactionReceipt } from "ethers";
 import { RetryLater, Stopped } from "./rpc-errors.ts";
 
@@ -11,8 +14,10 @@ export type ReceiptWatcherOptions = {
   address: string;
   /** Blocks to wait after the one holding the transaction (default 0). */
   confirmations?: number | undefined;
-  /** Polling interval (default 250 ms). */
+  /** A round at least this often while transactions are awaited (default 250 ms). */
   pollingMs?: number | undefined;
+  /** How often the chain's head is read while transactions are awaited; a new block starts a round at once (default 50 ms). */
+  blockPollMs?: number | undefined;
   /** Give up waiting for a receipt after this long (default 120 s). */
   receiptTimeoutMs?: number | undefined;
   /** How long a transaction may be unknown to the node, or a gap stay open, before it is acted on (default 1 s). */
@@ -45,6 +50,12 @@ export class ReceiptWatcher {
   #poller: Promise<void> | undefined;
   /** Since when the lowest awaited nonce has had an unawaited nonce below it. */
   #gapSince: number | undefined;
+  /** The head the last round saw, and when that round was. */
+  #head: number | undefined;
+  #lastRound = 0;
+  /** A transaction was added since the last round: the next one starts without waiting for a block. */
+  #kicked = false;
+  #wake: (() => void) | undefined;
 
   constructor(options: ReceiptWatcherOptions) {
     this.#options = options;
@@ -56,6 +67,9 @@ export class ReceiptWatcher {
     const timeoutMs = this.#options.receiptTimeoutMs ?? 120_000;
     return new Promise((resolve, reject) => {
       this.#waiters.add({ txHash, nonce, deadline: Date.now() + timeoutMs, resolve, reject });
+      // those broadcast together share the next round
+      this.#kicked = true;
+      this.#wake?.();
       if (this.#poller === undefined) this.#poller = this.#poll();
     });
   }
@@ -74,16 +88,31 @@ export class ReceiptWatcher {
   }
 
   async #poll(): Promise<void> {
+    const { provider, pollingMs = 250, blockPollMs = 50 } = this.#options;
     while (this.#waiters.size > 0 && !this.#options.stopping()) {
       try {
-        await this.#pollOnce();
+        const kicked = this.#kicked;
+        this.#kicked = false;
+        const head = Number(await provider.send("eth_blockNumber", []));
+        if (kicked || head !== this.#head || Date.now() - this.#lastRound >= pollingMs) {
+          this.#head = head;
+          this.#lastRound = Date.now();
+          await this.#pollOnce();
+        }
       } catch {
         // the endpoint is down: each waiter's deadline ends its wait, and its entry backs off
       }
-      if (this.#waiters.size > 0) await this.#options.sleep(this.#options.pollingMs ?? 250);
+      if (this.#waiters.size > 0 && !this.#kicked) await this.#nap(Math.min(blockPollMs, pollingMs));
     }
     // no await between the check above and this: a waiter added later starts a new poller
     this.#poller = undefined;
+  }
+
+  /** The sender's sleep, ended early by a transaction added meanwhile. */
+  async #nap(ms: number): Promise<void> {
+    const kicked = new Promise<void>((resolve) => (this.#wake = resolve));
+    await Promise.race([this.#options.sleep(ms), kicked]);
+    this.#wake = undefined;
   }
 
   /**

@@ -1,7 +1,8 @@
 // Drains the outbox with the node's own key, many transactions in flight: signed locally (no
 // eth_sendTransaction) with consecutive nonces, fees from the chain (zero on a free-gas Besu
-// network), through standard JSON-RPC only; one flow per loan at a time, so a loan's flows keep
-// their order. The rules that make it exactly-once (README.md has the argument):
+// network), through standard JSON-RPC only; a loan's flows in its order, a later one signed only
+// once every earlier one holds its nonce (pipelined), or once they are final when its call needs
+// their effect. The rules that make it exactly-once (README.md has the argument):
 //   1. transactions are recorded durably ("sent": hash, nonce and the signed bytes) before they
 //      are broadcast, and a nonce is only given out once its transaction is recorded, so after
 //      any crash the outbox knows every transaction that may be in flight and every nonce below
@@ -21,6 +22,7 @@ import { Wallet } from "ethers";
 import type { JsonRpcApiProvider, TransactionReceipt } from "ethers";
 import type { OutboxEntry, OutboxFailure } from "./entry.ts";
 import { calldataOf, loanIdOfEntry, targetOf } from "./entry.ts";
+import { seqKey } from "./outbox.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
 import { broadcast, FeeReader } from "./broadcast.ts";
 import { FlowEffects, type Effect } from "./effects.ts";
@@ -51,6 +53,8 @@ export type OutboxSenderOptions = {
   confirmations?: number;
   /** Receipt and block polling interval (default 250 ms). */
   pollingMs?: number;
+  /** How often the chain's head is read while transactions are awaited (default 50 ms; receipts.ts). */
+  blockPollMs?: number;
   /** Give up waiting for a receipt after this long and go round again (default 120 s). */
   receiptTimeoutMs?: number;
   /** Go round again once the node has not known the transaction (not mined, not pooled) for this long (default 1 s). */
@@ -74,6 +78,9 @@ export type OutboxSenderOptions = {
 };
 
 type Scan = { ready: OutboxEntry[]; pending: boolean; wakeAt?: number };
+
+const isFinal = (e: OutboxEntry | undefined): boolean =>
+  e === undefined || e.state === "confirmed" || e.state === "failed";
 
 /**
  * The order an entry keeps: its loan's (one flow of a loan at a time, in outbox order), or none
@@ -114,6 +121,10 @@ export class OutboxSender {
   readonly #working = new Map<string, Promise<void>>();
   /** Per-entry backoff after an RPC error: not before `at`, then `delayMs` (doubling). */
   readonly #retryAt = new Map<string, { at: number; delayMs: number }>();
+  /** Entries started while earlier ones of their loan were in flight: those earlier ones' serials. */
+  readonly #ahead = new Map<string, string[]>();
+  /** Entries whose call needs the effect of their loan's earlier flows: they wait until those are final. */
+  readonly #held = new Set<string>();
 
   constructor(options: OutboxSenderOptions) {
     this.#options = options;
@@ -163,7 +174,8 @@ export class OutboxSender {
       onGap: () => this.#repair.heal(),
     });
     this.#unsubscribe = this.outbox.onChange((e) => {
-      if (e.state === "queued") this.#wakeIdle();
+      // a flow recorded as sent lets the next flow of its loan be signed after it
+      if (e.state === "queued" || e.state === "sent") this.#wakeIdle();
     });
   }
 
@@ -228,9 +240,11 @@ export class OutboxSender {
   }
 
   /**
-   * Keep up to maxInFlight entries in work, in outbox order, one per loan at a time (a
-   * disbursement waits until its registration is final); an entry of no loan (a branch's own
-   * limits) waits for everything before it and holds back everything after it.
+   * Keep up to maxInFlight entries in work, in outbox order. A loan's entries keep its order: a
+   * later one starts once every earlier one holds a recorded transaction (so its nonce is above
+   * theirs and the chain mines it after them), or — held, because its call needed their effect —
+   * once they are final. An entry of no loan (a branch's own limits) waits for everything before
+   * it and holds back everything after it.
    */
   async #run(): Promise<void> {
     const idleMs = this.#options.idleMs ?? 1_000;
@@ -270,8 +284,8 @@ export class OutboxSender {
     const now = Date.now();
     const ready: OutboxEntry[] = [];
     let wakeAt: number | undefined;
-    // loans with an earlier entry not final yet: their later entries wait
-    const busy = new Set<string>();
+    // per loan: its earlier entries not final yet, and whether a later one must wait for them
+    const lanes = new Map<string, { ahead: string[]; closed: boolean }>();
     const due = (entry: OutboxEntry): boolean => {
       if (this.#working.has(entry.serial)) return false;
       const retry = this.#retryAt.get(entry.serial);
@@ -283,19 +297,47 @@ export class OutboxSender {
       if (ready.length >= room) break;
       const key = orderKeyOf(entry);
       if (key === undefined) {
-        if (busy.size === 0 && due(entry)) ready.push(entry);
+        if (lanes.size === 0 && due(entry)) ready.push(entry);
         break;
       }
-      if (busy.has(key)) continue;
-      busy.add(key);
-      if (due(entry)) ready.push(entry);
+      const lane = lanes.get(key);
+      if (lane === undefined) {
+        lanes.set(key, { ahead: [entry.serial], closed: entry.state !== "sent" });
+        this.#held.delete(entry.serial);
+        if (due(entry)) ready.push(entry);
+        continue;
+      }
+      // a recorded transaction is only ever looked after (receipt, the same bytes again): it
+      // never waits; a new one waits until every earlier one of its loan holds its nonce
+      const start = entry.state === "sent" || (!lane.closed && !this.#held.has(entry.serial));
+      if (start && due(entry)) {
+        ready.push(entry);
+        this.#ahead.set(entry.serial, [...lane.ahead]);
+      }
+      lane.ahead.push(entry.serial);
+      if (entry.state !== "sent") lane.closed = true;
     }
     return { ready, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
+  }
+
+  /**
+   * Whether an earlier entry of this entry's loan is not final yet: what it started behind (in
+   * this process), or, after a restart, any earlier pending entry of its loan.
+   */
+  async #behindOpen(entry: OutboxEntry, searchStore: boolean): Promise<boolean> {
+    const ahead = this.#ahead.get(entry.serial);
+    if (ahead !== undefined) return (await this.outbox.entries.getMany(ahead)).some((e) => !isFinal(e));
+    const key = orderKeyOf(entry);
+    if (!searchStore || key === undefined) return false;
+    const serials = await this.outbox.pending.values({ lt: seqKey(entry.seq) }).all();
+    const earlier = await this.outbox.entries.getMany(serials);
+    return earlier.some((e) => !isFinal(e) && orderKeyOf(e!) === key);
   }
 
   #dispatch(entry: OutboxEntry): void {
     const task = this.#work(entry.serial).finally(() => {
       this.#working.delete(entry.serial);
+      this.#ahead.delete(entry.serial);
       this.#wakeIdle();
     });
     this.#working.set(entry.serial, task);
@@ -410,6 +452,9 @@ export class OutboxSender {
     } catch (error) {
       const failure = revertFailure(error);
       if (failure === undefined) throw error;
+      // estimated without the earlier flows of its loan (a disbursement before its registration
+      // is mined): not a refusal yet; it waits until they are final and is estimated again
+      if (await this.#behindOpen(entry, false)) return this.#hold(entry, "its estimate needs them mined");
       return this.#refused(entry, failure);
     }
     const [fees, head] = await Promise.all([
@@ -453,8 +498,20 @@ export class OutboxSender {
   async #reverted(entry: OutboxEntry, receipt: TransactionReceipt): Promise<void> {
     const effect = await this.#effects.effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
-    const reverts = (entry.reverts ?? 0) + 1;
     const where = `transaction ${receipt.hash} reverted in block ${receipt.blockNumber}`;
+    if (await this.#behindOpen(entry, true)) {
+      // mined without an earlier flow of its loan (that one reverted, or was signed again with a
+      // later nonce): its nonce is used and it had no effect, so it is queued again behind them
+      await this.#update(entry, {
+        state: "queued",
+        txHash: undefined,
+        nonce: undefined,
+        rawTx: undefined,
+        lastError: `${where} while an earlier flow of its loan was not final; sending again after it`,
+      });
+      return this.#hold(entry, "it reverted without them");
+    }
+    const reverts = (entry.reverts ?? 0) + 1;
     try {
       await this.provider.call({ from: this.address, to: this.#to(entry), data: calldataOf(entry) });
     } catch (error) {
@@ -488,6 +545,12 @@ export class OutboxSender {
       reverts,
       lastError: `${where}; the call passes now, sending again`,
     });
+  }
+
+  /** Wait, queued, until the loan's earlier entries are final (the scan lets it start then). */
+  async #hold(entry: OutboxEntry, why: string): Promise<void> {
+    this.#held.add(entry.serial);
+    await this.#update(entry, { lastError: `waiting for the earlier flows of its loan: ${why}` });
   }
 
   /** The estimate reverted with an error the ledger names. A duplicate may be our own earlier flow. */

@@ -1,7 +1,8 @@
 // The real thing: the sender runs as a child process on a real LevelDB directory while the
 // chain mines every two seconds, and is killed with SIGKILL at random moments — before a send,
 // between recording and broadcasting, while waiting for receipts, with many transactions in
-// flight — and restarted, until every flow is confirmed. Each flow must be on chain exactly once, and the wallet must have sent
+// flight, several of them one loan's repayments pipelined — and restarted, until every flow is
+// confirmed. Each flow must be on chain exactly once, and the wallet must have sent
 // exactly one transaction per flow: nothing duplicated, nothing wasted.
 import { expect } from "chai";
 import {
@@ -31,7 +32,8 @@ describe("outbox sender: SIGKILL at random moments", function () {
     const address = lc.chain.wallets.branchA.address;
     const loans = 10;
     const store0 = await dir.open();
-    const flows = await enqueueLoanFlows(store0.outbox, loans, lc.today);
+    // two repayments a loan: they are in flight together, one behind the other
+    const flows = await enqueueLoanFlows(store0.outbox, loans, lc.today, 2);
     await store0.close();
     const nonce0 = await provider.getTransactionCount(address, "latest");
     // a block every two seconds: a kill often lands between broadcast and receipt
@@ -41,6 +43,7 @@ describe("outbox sender: SIGKILL at random moments", function () {
     let kills = 0;
     let killedWhileSent = 0;
     let killedWithMany = 0;
+    let killedWithOneLoansMany = 0;
     try {
       for (let round = 0; round < 80; round++) {
         const running = startSenderProcess(lc, dir.dir);
@@ -55,6 +58,8 @@ describe("outbox sender: SIGKILL at random moments", function () {
         await store.close();
         if (sent.length > 0) killedWhileSent++;
         if (sent.length > 1) killedWithMany++;
+        const loansSent = sent.map((e) => (e.args as { loanId?: string }).loanId);
+        if (new Set(loansSent).size < loansSent.length) killedWithOneLoansMany++;
         if (pending.length + sent.length === 0) break;
       }
       await drainInProcess(lc, dir);
@@ -67,11 +72,12 @@ describe("outbox sender: SIGKILL at random moments", function () {
     expect(kills).to.be.greaterThan(1);
     expect(killedWhileSent, "some kills hit a recorded, unconfirmed transaction").to.be.greaterThan(0);
     expect(killedWithMany, "some kills hit several transactions in flight").to.be.greaterThan(0);
+    expect(killedWithOneLoansMany, "some kills hit several flows of one loan in flight").to.be.greaterThan(0);
 
     // and the wallet sent one transaction per flow: none duplicated, none wasted
     expect(await provider.getTransactionCount(address, "latest")).to.equal(nonce0 + flows.length);
     console.log(
-      `      ${kills} kills (${killedWhileSent} with a transaction in flight, ${killedWithMany} with several), ${flows.length} flows`,
+      `      ${kills} kills (${killedWhileSent} with a transaction in flight, ${killedWithMany} with several, ${killedWithOneLoansMany} with several of one loan), ${flows.length} flows`,
     );
   });
 });

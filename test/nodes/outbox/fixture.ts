@@ -379,15 +379,25 @@ export async function expectEachFlowOnce(
   }
 }
 
-/** `loans` loans of branch A, each registered, disbursed and repaid: the flows in the order enqueued. */
-export async function enqueueLoanFlows(outbox: Outbox, loans: number, today: number): Promise<Flow[]> {
+/**
+ * `loans` loans of branch A, each registered, disbursed and repaid (`repayments` times, 1 by
+ * default): the flows in the order enqueued.
+ */
+export async function enqueueLoanFlows(
+  outbox: Outbox,
+  loans: number,
+  today: number,
+  repayments = 1,
+): Promise<Flow[]> {
   const flows: Flow[] = [];
   for (let i = 0; i < loans; i++) {
     const app = await outbox.enqueue(registerLoan(serial("APP"), today));
     const loanId = loanIdOfEntry(app);
     const dis = await outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    const rep = await outbox.enqueue(repay(serial("REP"), loanId, 1_000n + BigInt(i)));
-    for (const e of [app, dis, rep]) flows.push({ serial: e.serial, kind: e.kind, loanId });
+    const reps = [];
+    for (let k = 0; k < repayments; k++)
+      reps.push(await outbox.enqueue(repay(serial("REP"), loanId, 1_000n + BigInt(i * repayments + k))));
+    for (const e of [app, dis, ...reps]) flows.push({ serial: e.serial, kind: e.kind, loanId });
   }
   return flows;
 }
