@@ -6,7 +6,7 @@
 // signed batch; and that it is the receipt of the record sent, in this log), and fetches bundles.
 // Institution nodes and the anchor CLI (scripts/cli/anchor.ts) use it.
 import type { Receipt } from "../formats/receipt/receipts.ts";
-import { receiptDomain, verifyReceipt } from "../formats/receipt/receipts.ts";
+import { receiptDomain, verifyGovernedReceipt, verifyReceipt } from "../formats/receipt/receipts.ts";
 import type { TypedDataSigner } from "../auth/eip712.ts";
 import { requestDomain, signRequest } from "../auth/request-signing.ts";
 import { toHex } from "../bytes.ts";
@@ -100,6 +100,8 @@ function checkReceipts(
   domain: ReturnType<typeof receiptDomain>,
   info: Pick<AnchorInfo, "operator" | "logId" | "receiptSm2PublicKey">,
   expected: readonly string[],
+  /** The SM2 key governance binds to the log's operator (`key` undefined: none); absent: the service's own word. */
+  governedSm2?: { key: string | undefined },
 ): Receipt[] {
   const bad = (reason: string) =>
     new AnchorClientError(
@@ -111,7 +113,10 @@ function checkReceipts(
       `${expected.length} record(s) sent, ${Array.isArray(receipts) ? receipts.length : "no"} receipt(s) back`,
     );
   return receipts.map((receipt: unknown, i) => {
-    const verified = verifyReceipt(domain, receipt, info.operator, info.receiptSm2PublicKey);
+    const verified =
+      governedSm2 === undefined
+        ? verifyReceipt(domain, receipt, info.operator, info.receiptSm2PublicKey)
+        : verifyGovernedReceipt(domain, receipt, info.operator, governedSm2.key);
     if (!verified.ok) throw bad(verified.reason);
     const r = receipt as Receipt;
     if (r.logId.toLowerCase() !== info.logId.toLowerCase())
@@ -128,11 +133,23 @@ export class AnchorClient {
   /** The member the signer's key belongs to: the records' submitter, part of each leaf hash it signs. */
   readonly memberId: number;
   #info: AnchorInfo | undefined;
+  readonly #governedSm2Key: ((info: AnchorInfo) => Promise<string | undefined>) | undefined;
 
-  constructor(baseUrl: string, signer: TypedDataSigner, memberId: number) {
+  /**
+   * `governedSm2Key`: the SM2 receipt key the consortium governs for the service's log (a node
+   * with a governed member directory); receipts are then SM2-checked against it, not against the
+   * key the service announces in /v1/info.
+   */
+  constructor(
+    baseUrl: string,
+    signer: TypedDataSigner,
+    memberId: number,
+    governedSm2Key?: (info: AnchorInfo) => Promise<string | undefined>,
+  ) {
     this.baseUrl = baseUrl.replace(/\/$/, "");
     this.signer = signer;
     this.memberId = memberId;
+    this.#governedSm2Key = governedSm2Key;
   }
 
   async info(): Promise<AnchorInfo> {
@@ -150,6 +167,8 @@ export class AnchorClient {
   /** Submit records; resolves with verified receipts, one per record, in order. */
   async submit(records: readonly RecordInput[]): Promise<Receipt[]> {
     const info = await this.info();
+    const governedSm2 =
+      this.#governedSm2Key === undefined ? undefined : { key: await this.#governedSm2Key(info) };
     const out: Receipt[] = [];
     for (let i = 0; i < records.length; i += info.maxRecordsPerRequest) {
       const part = records
@@ -171,6 +190,7 @@ export class AnchorClient {
           receiptDomain(BigInt(info.chainId), info.evidenceLog),
           info,
           leafHashesOf(part, this.memberId).map(toHex),
+          governedSm2,
         ),
       );
     }

@@ -4,17 +4,38 @@
 // member records stay as they are). A reader — a page, a certificate, a report — shows names only
 // from a file whose digest is the one governed at the block it reads: an operator cannot rename a
 // member by editing the file, and a stale file is refused, not shown.
+//
+// An anchor operator's entry also carries the SM2 public key its service signs intake receipts
+// with (国密): a verifier accepts an SM2 receipt signature only under the key governance set for
+// the member operating the log, not under whatever key the service announces about itself.
 import { createHash } from "node:crypto";
 import { Interface, keccak256, toUtf8Bytes, type Provider } from "ethers";
 import { z } from "zod";
+import { EvidenceLog } from "../chain/generated/contracts.ts";
 import { RegistryReader } from "../chain/registry.ts";
-import { MemberIdentitySchema, type MemberIdentity } from "./uscc.ts";
+import { MemberIdentitySchema } from "./uscc.ts";
 
 /** The ConsortiumRegistry parameter holding the directory file's SHA-256 (as a uint256). */
 export const MEMBER_DIRECTORY_PARAMETER_KEY = keccak256(toUtf8Bytes("consortium.memberDirectory.sha256"));
 
+/** An uncompressed SM2 public key, 0x04 ‖ x ‖ y, lowercase (the file has one spelling). */
+const Sm2PublicKeySchema = z
+  .string()
+  .regex(/^0x04[0-9a-f]{128}$/, "must be 0x04 and 128 lowercase hex digits");
+
+/** A member's entry: its legal identity and, for an anchor operator, its SM2 receipt key. */
+export const DirectoryEntrySchema = MemberIdentitySchema.extend({
+  receiptSm2PublicKey: Sm2PublicKeySchema.optional(),
+});
+export type DirectoryEntry = z.infer<typeof DirectoryEntrySchema>;
+
 export const MemberDirectorySchema = z
-  .strictObject({ version: z.literal(1), members: z.array(MemberIdentitySchema).min(1) })
+  .strictObject({
+    version: z.literal(1),
+    /** Fictional members and codes (a demo or test consortium): every reader shows it as test data. */
+    testData: z.literal(true).optional(),
+    members: z.array(DirectoryEntrySchema).min(1),
+  })
   .superRefine((directory, ctx) => {
     const ids = directory.members.map((m) => m.memberId);
     const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
@@ -25,10 +46,18 @@ export type MemberDirectory = z.infer<typeof MemberDirectorySchema>;
 
 /** The file's one spelling: members by id, fields in schema order, a final newline. */
 export function directoryBytes(directory: MemberDirectory): Uint8Array {
-  const members = [...MemberDirectorySchema.parse(directory).members]
+  const parsed = MemberDirectorySchema.parse(directory);
+  const members = [...parsed.members]
     .sort((a, b) => a.memberId - b.memberId)
-    .map(({ memberId, nameZh, nameEn, uscc }) => ({ memberId, nameZh, nameEn, uscc }));
-  return new TextEncoder().encode(`${JSON.stringify({ version: 1, members }, null, 2)}\n`);
+    .map(({ memberId, nameZh, nameEn, uscc, receiptSm2PublicKey }) => ({
+      memberId,
+      nameZh,
+      nameEn,
+      uscc,
+      ...(receiptSm2PublicKey === undefined ? {} : { receiptSm2PublicKey }),
+    }));
+  const file = { version: 1, ...(parsed.testData === true ? { testData: true } : {}), members };
+  return new TextEncoder().encode(`${JSON.stringify(file, null, 2)}\n`);
 }
 
 /** SHA-256 of the file's bytes, as the parameter holds it. */
@@ -80,5 +109,31 @@ export async function readGovernedDirectory(
 }
 
 /** The member's identity in `directory`, or undefined. */
-export const identityOf = (directory: MemberDirectory, memberId: number): MemberIdentity | undefined =>
+export const identityOf = (directory: MemberDirectory, memberId: number): DirectoryEntry | undefined =>
   directory.members.find((m) => m.memberId === memberId);
+
+/** The SM2 receipt key governance set for `memberId` (a log's operating member), or undefined: none. */
+export const receiptSm2KeyOf = (directory: MemberDirectory, memberId: number): string | undefined =>
+  identityOf(directory, memberId)?.receiptSm2PublicKey;
+
+/** The SM2 receipt key governance binds to a log: its operating member's, from the governed directory. */
+export type GovernedReceiptKey = { operatorMemberId: number; sm2PublicKey: string | undefined };
+
+/**
+ * The SM2 key receipts of log `logId` may carry: the log's operating member as `evidenceLog` names
+ * it (the call reverts for no such log), and that member's key in the directory in `bytes` — which
+ * must be the governed one (MemberDirectoryError otherwise: a directory not governed binds nothing).
+ */
+export async function governedReceiptKey(
+  bytes: Uint8Array,
+  provider: Provider,
+  contracts: { consortiumRegistry: string; evidenceLog: string },
+  logId: string,
+): Promise<GovernedReceiptKey> {
+  const [directory, log] = await Promise.all([
+    readGovernedDirectory(bytes, provider, contracts.consortiumRegistry),
+    EvidenceLog.at(contracts.evidenceLog, provider).logInfo(logId),
+  ]);
+  const operatorMemberId = Number(log.memberId);
+  return { operatorMemberId, sm2PublicKey: receiptSm2KeyOf(directory, operatorMemberId) };
+}

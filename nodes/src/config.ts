@@ -103,7 +103,8 @@ export const NodeConfigSchema = z.object({
   /**
    * The consortium's member directory file (common/consortium/member-directory.ts): legal names and
    * credit codes, served to the console only while its SHA-256 is the one governance set. Unset:
-   * GET /v1/members answers 409 and members go by number.
+   * GET /v1/members answers 409 and members go by number. Set, it also binds the anchor service's
+   * SM2 receipt key (member-names.ts, governedReceiptSm2Key).
    */
   memberDirectoryFile: z.string().min(1).optional(),
   /** Chain ids that are development chains: every console page marks them a test environment. */

@@ -6,12 +6,17 @@
 // and the result cannot pass. Exit codes: 0 pass, 1 fail, 2 bad input (arguments, unreadable
 // file, invalid bundle or trust anchor), 3 indeterminate. The checks and what they mean:
 // common/formats/bundle/BUNDLE.md.
+// With --member-directory, the receipt's SM2 key is checked against the key the governed member
+// directory binds to the log's operator (the file's SHA-256 must be the one governed on the trust
+// anchor's chain), not taken on the anchor service's word.
 import { createHash, getHashes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseArgs as parseNodeArgs } from "node:util";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { parseBundleJson, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { governedReceiptKey } from "../../common/consortium/member-directory.ts";
+import { receiptDomain, verifyGovernedReceipt } from "../../common/formats/receipt/receipts.ts";
 import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
 import {
   loadTrustAnchor,
@@ -32,7 +37,7 @@ import { checkWitnesses } from "../../common/formats/checkpoint/bundle-witnesses
 import { parsePolicy, type Policy } from "../../common/formats/checkpoint/policy.ts";
 
 export const USAGE =
-  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--witness-policy FILE] [--receipt-sm2-key HEX] [--json] [--min-confirmations N]";
+  "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--witness-policy FILE] [--receipt-sm2-key HEX] [--member-directory FILE] [--json] [--min-confirmations N]";
 export const HELP = `${USAGE}
 
 Checks that <file> is the document <bundle.json> was made for and, with --rpc, that the chain
@@ -55,7 +60,12 @@ stated block and time; the submitter was an active member then; nobody revoked i
                            offline too; a forked or re-signed checkpoint fails, a missing one cannot pass
   --receipt-sm2-key HEX    国密: the anchor service's SM2 receipt key (0x04 + 128 hex digits; its /v1/info
                            receiptSm2PublicKey): the intake receipt must carry a valid SM2 signature under
-                           it, else blockAndTime fails
+                           it, else blockAndTime fails. With --member-directory it must be the governed key.
+  --member-directory FILE  the consortium's member directory (npm start: data/member-directory.json); needs
+                           --trust and --rpc: refused unless its SHA-256 is the one governance set on that
+                           chain. The receipt's SM2 signature is then accepted only under the key it binds
+                           to the log's operator (required when one is bound); another key fails blockAndTime
+                           with RECEIPT_SM2_KEY_NOT_GOVERNED
   --json                   print { overall, leafHash, chainId, trustAnchor, checks } as JSON
   --min-confirmations N    blocks required on top of the anchoring block (default 0)
   -h, --help               this text
@@ -76,6 +86,8 @@ export type CliArgs = {
   witnessPolicy?: string;
   /** Only present when given. */
   receiptSm2Key?: string;
+  /** Only present when given. */
+  memberDirectory?: string;
   json: boolean;
   minConfirmations: number;
   help: boolean;
@@ -93,6 +105,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       "tsa-trust": { type: "string", multiple: true },
       "witness-policy": { type: "string" },
       "receipt-sm2-key": { type: "string" },
+      "member-directory": { type: "string" },
       json: { type: "boolean" },
       "min-confirmations": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -113,6 +126,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     throw new Error(`--receipt-sm2-key must be 0x04 and 128 hex digits (an uncompressed SM2 public key)`);
   const trust = values.trust;
   if (trust !== undefined && trust.trim() === "") throw new Error("--trust needs a file or an http(s) URL");
+  const memberDirectory = values["member-directory"];
+  if (memberDirectory !== undefined && (trust === undefined || rpc.length === 0))
+    throw new Error(
+      "--member-directory needs --trust and --rpc: the file counts only if its SHA-256 is the one governed on the consortium's chain",
+    );
   return {
     file: positionals[0] ?? "",
     bundle: positionals[1] ?? "",
@@ -121,6 +139,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     tsaTrust: values["tsa-trust"] ?? [],
     ...(values["witness-policy"] === undefined ? {} : { witnessPolicy: values["witness-policy"] }),
     ...(receiptSm2Key === undefined ? {} : { receiptSm2Key }),
+    ...(memberDirectory === undefined ? {} : { memberDirectory }),
     json: values.json === true,
     minConfirmations: Number(rawMin),
     help,
@@ -202,6 +221,59 @@ export function endpointName(url: string): string {
 
 type Output = { write(text: string): unknown };
 
+/** staticNetwork: no start-up probing and retrying; the checks ask eth_chainId themselves. */
+function rpcProvider(url: string, network: Network): JsonRpcProvider {
+  const request = new FetchRequest(url);
+  request.timeout = RPC_TIMEOUT_MS;
+  return new JsonRpcProvider(request, network, { staticNetwork: network });
+}
+
+/**
+ * The SM2 receipt key the governed directory binds to the bundle's log (`key` undefined: none),
+ * from the directory file and the trust anchor's chain. Throws, saying why, for a directory that
+ * is not the governed one or a --receipt-sm2-key other than the governed key.
+ */
+async function governedReceiptSm2(
+  args: CliArgs & { memberDirectory: string },
+  anchor: TrustAnchor,
+  bundle: EvidenceBundle,
+): Promise<{ key: string | undefined }> {
+  const provider = rpcProvider(args.rpc[0]!, Network.from(BigInt(anchor.chainId)));
+  try {
+    const bytes = await readFile(args.memberDirectory);
+    const governed = await governedReceiptKey(
+      bytes,
+      provider,
+      { consortiumRegistry: anchor.consortiumRegistry, evidenceLog: bundle.anchor.evidenceLog },
+      bundle.log.logId,
+    ).catch((e: Error) => {
+      throw new Error(`the member directory ${args.memberDirectory} is refused: ${e.message}`);
+    });
+    const key = governed.sm2PublicKey;
+    if (args.receiptSm2Key !== undefined && args.receiptSm2Key.toLowerCase() !== key)
+      throw new Error(
+        `--receipt-sm2-key ${args.receiptSm2Key} is not the SM2 receipt key the governed member directory binds to member ${governed.operatorMemberId}, the log's operator (${key ?? "none"})`,
+      );
+    return { key };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** `results` with blockAndTime failed when the receipt's SM2 key is not the governed one. */
+function requireGovernedSm2(
+  results: CheckResult[],
+  bundle: EvidenceBundle,
+  governed: { key: string | undefined },
+): CheckResult[] {
+  if (bundle.receipt === undefined) return results;
+  const domain = receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
+  const verified = verifyGovernedReceipt(domain, bundle.receipt, undefined, governed.key);
+  if (verified.ok) return results;
+  const reason = `the intake receipt does not verify under the governed SM2 receipt key (${verified.code}: ${verified.reason})`;
+  return results.map((r) => (r.id === "blockAndTime" ? { id: r.id, outcome: "fail", reason } : r));
+}
+
 export async function main(
   argv: readonly string[],
   out: Output = process.stdout,
@@ -213,6 +285,7 @@ export async function main(
   let anchor: TrustAnchor | undefined;
   let tsaTrustAnchors: TrustAnchors | null = null;
   let witnessPolicy: Policy | undefined;
+  let governedSm2: { key: string | undefined } | undefined;
   try {
     args = parseArgs(argv);
     if (args.help) {
@@ -225,6 +298,15 @@ export async function main(
     if (args.tsaTrust.length > 0) tsaTrustAnchors = await loadTrustAnchors(args.tsaTrust);
     if (args.witnessPolicy !== undefined)
       witnessPolicy = parsePolicy(await readFile(args.witnessPolicy, "utf8"));
+    if (args.memberDirectory !== undefined) {
+      governedSm2 = await governedReceiptSm2(
+        { ...args, memberDirectory: args.memberDirectory },
+        anchor!,
+        bundle,
+      );
+      // the governed key, no other, is the one the receipt must carry
+      if (governedSm2.key !== undefined) args = { ...args, receiptSm2Key: governedSm2.key };
+    }
   } catch (e) {
     err.write(`verify: ${(e as Error).message}\n${USAGE}\n`);
     return EXIT_CODES.badInput;
@@ -238,13 +320,8 @@ export async function main(
     };
     results = await verifyTrustedTime(bundle, verifyOffline(bundle, options), options);
   } else {
-    // staticNetwork: no start-up probing and retrying; the checks ask eth_chainId themselves.
     const network = Network.from(BigInt(bundle.anchor.chainId));
-    const providers = args.rpc.map((url) => {
-      const request = new FetchRequest(url);
-      request.timeout = RPC_TIMEOUT_MS;
-      return new JsonRpcProvider(request, network, { staticNetwork: network });
-    });
+    const providers = args.rpc.map((url) => rpcProvider(url, network));
     try {
       results = await verifyOnline(bundle, {
         trustAnchor: anchor ?? null,
@@ -259,6 +336,7 @@ export async function main(
       for (const p of providers) p.destroy();
     }
   }
+  if (governedSm2 !== undefined) results = requireGovernedSm2(results, bundle, governedSm2);
   if (documentDigest === undefined) {
     results = results.map((r) =>
       r.id === "digest" ? { ...r, reason: "SM3 not supported by this verifier" } : r,

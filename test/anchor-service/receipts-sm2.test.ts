@@ -7,16 +7,15 @@ import { fromHex, toHex } from "../../common/bytes.ts";
 import { sm2 } from "../../common/crypto/sm2.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { verifyOffline } from "../../common/formats/bundle/verify.ts";
-import { receiptDomain, verifyReceipt, type Receipt } from "../../common/formats/receipt/receipts.ts";
+import { receiptDomain, verifyReceipt } from "../../common/formats/receipt/receipts.ts";
 import { configFromEnv } from "../../anchor-service/src/config.ts";
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { EXIT_CODES, main as verifyCli } from "../../scripts/cli/verify.ts";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { anchorServiceSuite } from "../support/anchor-suite.ts";
+import { anchorOne, anchorServiceSuite } from "../support/anchor-suite.ts";
+import { rewritingProxy } from "../support/rewriting-proxy.ts";
 import { MEMBERS, recordFor } from "../support/consortium-chain.ts";
 
 const SM2_KEY = `0x${"6d".repeat(32)}`;
@@ -34,17 +33,6 @@ describe("anchor service: receipts signed with SM2 too (国密)", function () {
     listen: true,
   });
   const plainSuite = anchorServiceSuite({ listen: true });
-
-  /** One record anchored through `suite`: its receipt and, once committed, its bundle. */
-  async function anchorOne(suite: typeof sm2Suite, document: string) {
-    const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor(document)] }));
-    expect(reply.statusCode, reply.body).to.equal(200);
-    const [receipt] = (reply.json() as { receipts: Receipt[] }).receipts;
-    await suite.service.committer.runOnce();
-    const served = await suite.service.app.inject({ url: `/v1/bundles/${receipt!.leafHash}` });
-    expect(served.statusCode, served.body).to.equal(200);
-    return { receipt: receipt!, bundle: parseBundle(served.json()) };
-  }
 
   it("names its SM2 key in /v1/info, and every receipt carries a valid SM2 signature under it", async function () {
     const info = (await sm2Suite.service.app.inject({ url: "/v1/info" })).json() as {
@@ -124,27 +112,11 @@ describe("anchor service: receipts signed with SM2 too (国密)", function () {
     const [receipt] = await client(sm2Suite.port).submit([record()]);
     expect(receipt!.batch.sm2?.publicKey).to.equal(SM2_PUBLIC);
     // a service that names an SM2 key in /v1/info but hands out receipts without SM2 signatures
-    const lying = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        void fetch(`http://127.0.0.1:${plainSuite.port}${req.url}`, {
-          method: req.method!,
-          headers: req.headers as Record<string, string>,
-          ...(req.method === "POST" ? { body: Buffer.concat(chunks) } : {}),
-        }).then(async (answer) => {
-          const text = await answer.text();
-          const body =
-            req.url === "/v1/info"
-              ? JSON.stringify({ ...(JSON.parse(text) as object), receiptSm2PublicKey: SM2_PUBLIC })
-              : text;
-          res.writeHead(answer.status, { "content-type": "application/json" }).end(body);
-        });
-      });
-    });
-    await new Promise<void>((resolve) => lying.listen(0, "127.0.0.1", resolve));
+    const lying = await rewritingProxy(plainSuite.port, (url, json) =>
+      url === "/v1/info" ? { ...json, receiptSm2PublicKey: SM2_PUBLIC } : json,
+    );
     try {
-      const error = await client((lying.address() as AddressInfo).port)
+      const error = await client(lying.port)
         .submit([record()])
         .then(
           () => undefined,

@@ -12,7 +12,8 @@ import type { Wallet } from "ethers";
 import type { Config } from "../../anchor-service/src/config.ts";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
+import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
+import { recordFor, startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
 
 export type AnchorSuite = {
   chain: ConsortiumChain;
@@ -80,6 +81,20 @@ export async function verdictAt(baseUrl: string, bundle: unknown, documentDigest
 }
 
 /** The system clock in unix seconds, the service's clock while `frozenNow` is unset. */
+/** One record of `document` anchored through `suite`: its receipt and, once a round committed it, its bundle. */
+export async function anchorOne(
+  suite: AnchorSuite,
+  document: string,
+): Promise<{ receipt: Receipt; bundle: EvidenceBundle }> {
+  const reply = await suite.postLeaves(JSON.stringify({ records: [recordFor(document)] }));
+  expect(reply.statusCode, reply.body).to.equal(200);
+  const [receipt] = (reply.json() as { receipts: Receipt[] }).receipts;
+  await suite.service.committer.runOnce();
+  const served = await suite.service.app.inject({ url: `/v1/bundles/${receipt!.leafHash}` });
+  expect(served.statusCode, served.body).to.equal(200);
+  return { receipt: receipt!, bundle: parseBundle(served.json()) };
+}
+
 export const systemNow = (): number => Math.floor(Date.now() / 1000);
 
 export function anchorServiceSuite(options: AnchorSuiteOptions = {}): AnchorSuite {

@@ -19,7 +19,10 @@
 // 国密: a service configured with an SM2 key also signs each batch with SM2 (GB/T 32918.2, the
 // default user id "1234567812345678"), carried as batch.sm2 beside the EIP-712 signature, over a
 // fixed binary encoding of the same fields and domain (receiptSm2Message); whoever checks a
-// receipt checks that signature too, and may require it under a key it knows.
+// receipt checks that signature too, and may require it under a key it knows. Which SM2 key is
+// the service's is the consortium's to say, not the service's: verifyGovernedReceipt accepts an
+// SM2 signature only under the key the governed member directory binds to the log's operating
+// member (common/consortium/member-directory.ts), and requires one when such a key is governed.
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
@@ -150,7 +153,8 @@ export type ReceiptFailureCode =
   | "RECEIPT_BAD_SEQUENCE"
   | "RECEIPT_BAD_PROOF"
   | "RECEIPT_BAD_SIGNATURE"
-  | "RECEIPT_WRONG_SERVICE";
+  | "RECEIPT_WRONG_SERVICE"
+  | "RECEIPT_SM2_KEY_NOT_GOVERNED";
 
 export type ReceiptVerification = { ok: true } | { ok: false; code: ReceiptFailureCode; reason: string };
 
@@ -367,6 +371,33 @@ export function verifyReceipt(
     );
   }
   return { ok: true };
+}
+
+/**
+ * verifyReceipt, with the SM2 key bound by governance: `governedSm2Key` is the key the governed
+ * member directory gives the log's operating member (undefined: it gives none). An SM2 signature
+ * under any other key fails RECEIPT_SM2_KEY_NOT_GOVERNED, however valid; with a key governed, a
+ * receipt without an SM2 signature under it fails too (stripping it is no way around the binding).
+ */
+export function verifyGovernedReceipt(
+  domain: ReceiptDomain,
+  receipt: unknown,
+  expectedService: string | undefined,
+  governedSm2Key: string | undefined,
+): ReceiptVerification {
+  const verified = verifyReceipt(domain, receipt, expectedService);
+  if (!verified.ok) return verified;
+  const carried = (receipt as Receipt).batch.sm2?.publicKey;
+  if (carried !== undefined && carried.toLowerCase() !== governedSm2Key?.toLowerCase())
+    return fail(
+      "RECEIPT_SM2_KEY_NOT_GOVERNED",
+      governedSm2Key === undefined
+        ? `SM2-signed by ${carried}, but the governed member directory binds no SM2 receipt key to the log's operator`
+        : `SM2-signed by ${carried}, not by ${governedSm2Key}, the SM2 receipt key the governed member directory binds to the log's operator`,
+    );
+  return governedSm2Key === undefined
+    ? verified
+    : verifyReceipt(domain, receipt, expectedService, governedSm2Key);
 }
 
 /** The `batch` part of each receipt of a signed batch (a fresh object: a caller editing one must not change the others). */

@@ -14,6 +14,7 @@ import type { AnchorEvidence } from "../bureau/consent.ts";
 import type { NodeConfig } from "../config.ts";
 import { indexerSublevels } from "../indexer/db.ts";
 import { LedgerIndexer } from "../indexer/indexer.ts";
+import { governedReceiptSm2Key } from "../member-names.ts";
 import { ConsortiumMembers } from "../members.ts";
 import { Outbox } from "../outbox/outbox.ts";
 import { OutboxSender } from "../outbox/sender.ts";
@@ -32,7 +33,19 @@ export async function connectChain(config: NodeConfig, wallet: Wallet) {
   });
   const chainId = (await provider.getNetwork()).chainId;
   const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
-  const anchor = new AnchorClient(config.anchorUrl, wallet, config.memberId);
+  // with a governed member directory, receipts' SM2 key is the consortium's word, not the service's
+  const anchor = new AnchorClient(
+    config.anchorUrl,
+    wallet,
+    config.memberId,
+    config.memberDirectoryFile === undefined
+      ? undefined
+      : governedReceiptSm2Key({
+          directoryFile: config.memberDirectoryFile,
+          provider,
+          consortiumRegistry: config.consortiumRegistry,
+        }),
+  );
   // concurrent requests' records share signed submissions (each answered once its own are durable)
   const submit = coalescedSubmit((records: readonly RecordInput[]) => anchor.submit(records), {
     separable: (error) => error instanceof AnchorClientError && error.code === "ANCHOR_CLIENT_REFUSED",
