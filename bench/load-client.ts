@@ -173,44 +173,26 @@ type Sample = { seq: number; hash: string; sentAt: number };
 type ProofView = { ready: boolean; treeSize?: number; status: string };
 
 async function proofOf(hash: string): Promise<ProofView> {
+  if (init.proof === "witnessed") {
+    const r = await exchange("GET", `/v1/bundles/${hash}`, {}, undefined, true);
+    if (r.status === 409) return { ready: false, status: "not anchored" };
+    if (r.status !== 200) throw new Error(`GET /v1/bundles/${hash}: ${r.status} ${r.text}`);
+    const bundle = JSON.parse(r.text!) as {
+      head: { treeSize: number };
+      witnessed?: unknown;
+      trustedTime?: unknown;
+    };
+    const ready = bundle.witnessed !== undefined && bundle.trustedTime !== undefined;
+    return { ready, treeSize: bundle.head.treeSize, status: ready ? "witnessed and stamped" : "anchored" };
+  }
   const r = await exchange("GET", `/v1/leaves/${hash}`, {}, undefined, true);
   if (r.status !== 200) throw new Error(`GET /v1/leaves/${hash}: ${r.status} ${r.text}`);
-  const view = JSON.parse(r.text!) as { status: string; sequence: number; head?: { treeSize: number } };
-  const anchored: ProofView = {
+  const view = JSON.parse(r.text!) as { status: string; head?: { treeSize: number } };
+  return {
     ready: view.status === "anchored",
     status: view.status,
     ...(view.head ? { treeSize: view.head.treeSize } : {}),
   };
-  if (init.proof !== "witnessed" || !anchored.ready) return anchored;
-  return witnessedProofOf(hash, view.sequence, view.head!.treeSize);
-}
-
-/**
- * Witnessed: the bundle must carry a published (2-of-2) checkpoint holding the leaf and the TSA's
- * token over its head. A bundle is built with chain calls and the receipt's batch, so it is asked
- * for once the two small answers say it is complete, not on every poll; the sample ends at its reply.
- */
-async function witnessedProofOf(hash: string, sequence: number, treeSize: number): Promise<ProofView> {
-  const waiting = (status: string): ProofView => ({ ready: false, treeSize, status });
-  const [checkpoint, stamps] = await Promise.all([
-    exchange("GET", "/checkpoint", {}, undefined, true),
-    exchange("GET", `/v1/timestamps/${treeSize}`, {}, undefined, true),
-  ]);
-  // a checkpoint's second line is its tree size (c2sp.org/tlog-checkpoint)
-  const published = checkpoint.status === 200 ? Number(checkpoint.text!.split("\n")[1]) : 0;
-  if (!(published > sequence)) return waiting("anchored, not yet in a witnessed checkpoint");
-  if (stamps.status !== 200 || (JSON.parse(stamps.text!) as { tokens: unknown[] }).tokens.length === 0)
-    return waiting("anchored, not yet time-stamped");
-  const r = await exchange("GET", `/v1/bundles/${hash}`, {}, undefined, true);
-  if (r.status === 409) return waiting("not anchored on the chain it talks to now");
-  if (r.status !== 200) throw new Error(`GET /v1/bundles/${hash}: ${r.status} ${r.text}`);
-  const bundle = JSON.parse(r.text!) as {
-    head: { treeSize: number };
-    witnessed?: unknown;
-    trustedTime?: unknown;
-  };
-  const ready = bundle.witnessed !== undefined && bundle.trustedTime !== undefined;
-  return { ready, treeSize: bundle.head.treeSize, status: ready ? "witnessed and stamped" : "anchored" };
 }
 
 class Sampler {

@@ -116,6 +116,7 @@ export async function createAnchorService(options: ServiceOptions) {
         );
       }
       committer.start();
+      tsaWorker?.start();
       await stamper.start();
       started = true;
     },

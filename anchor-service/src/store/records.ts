@@ -129,6 +129,27 @@ export class RecordStore {
     return { seq, record, leafHash: hashLeaf(encodeLeaf(record)) };
   }
 
+  /**
+   * A batch's leaf hashes and tree, the last one kept: a bundle asks for its receipt and then its
+   * submission proof, both from the same batch (stored records never change).
+   */
+  async #batchTree(batch: StoredBatch): Promise<{ leafHashes: Uint8Array[]; tree: BatchTree }> {
+    const last = this.#lastBatch;
+    if (last !== undefined && last.firstSequence === batch.firstSequence && last.count === batch.count)
+      return last;
+    const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
+    const entry = {
+      firstSequence: batch.firstSequence,
+      count: batch.count,
+      leafHashes,
+      tree: new BatchTree(leafHashes),
+    };
+    this.#lastBatch = entry;
+    return entry;
+  }
+
+  #lastBatch: { firstSequence: number; count: number; leafHashes: Uint8Array[]; tree: BatchTree } | undefined;
+
   /** Leaf hashes of records [from, to), in order (the MerkleStore's LeafSource). */
   async leafHashes(from: number, to: number): Promise<Uint8Array[]> {
     const out: Uint8Array[] = [];
@@ -278,8 +299,7 @@ export class RecordStore {
     const found = await this.batchOf(seq);
     if (found === undefined) throw new Error(`record ${seq} has no receipt batch`);
     const { batch } = found;
-    const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
-    const tree = new BatchTree(leafHashes);
+    const { leafHashes, tree } = await this.#batchTree(batch);
     if (toHex(tree.rangeHash(0, batch.count)) !== batch.root.toLowerCase())
       throw new RangeError(`leaf hashes do not hash to the batch root ${batch.root}`);
     const index = seq - batch.firstSequence;
@@ -307,13 +327,8 @@ export class RecordStore {
     const { batch } = found;
     const signed = { signature: submission.signature, signer: submission.signer };
     if (submission.sequences === undefined) {
-      const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
-      return submissionProofOf(
-        leafHashes,
-        seq - batch.firstSequence,
-        signed,
-        new BatchTree(leafHashes).rangeHash,
-      );
+      const { leafHashes, tree } = await this.#batchTree(batch);
+      return submissionProofOf(leafHashes, seq - batch.firstSequence, signed, tree.rangeHash);
     }
     // a request that repeated stored records: its tree is over each record's leaf hash in request order
     const leafHashes = await Promise.all(

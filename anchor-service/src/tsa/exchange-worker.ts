@@ -27,10 +27,18 @@ export class TsaExchangeWorker {
     this.#setup = setup;
   }
 
+  /**
+   * Starts the thread now: loading pkijs and the roots there takes a second or two on a busy
+   * machine, which the first head would otherwise wait for.
+   */
+  start(): void {
+    if (!this.#closed) this.#thread();
+  }
+
   /** The stamper's exchange (StamperDeps.exchange). */
   readonly exchange: TimestampExchange = (tsa, message) => {
     if (this.#closed) return Promise.reject(new Error("the TSA worker is closed"));
-    const worker = this.#start();
+    const worker = this.#thread();
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
@@ -45,7 +53,7 @@ export class TsaExchangeWorker {
     if (worker !== undefined) await worker.terminate();
   }
 
-  #start(): Worker {
+  #thread(): Worker {
     if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(new URL("./exchange-thread.ts", import.meta.url), { workerData: this.#setup });
     worker.unref(); // an idle worker never keeps the process alive

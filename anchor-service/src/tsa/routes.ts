@@ -1,5 +1,6 @@
-// GET /v1/timestamps/:treeSize — the RFC 3161 tokens stored for a committed head (bundles carry
-// the same; this serves them for a head by itself, e.g. to a witness or an auditor).
+// GET /v1/timestamps/:treeSize — the RFC 3161 tokens stored for a committed head, or one whose
+// transaction is being sent (bundles carry the same; this serves them for a head by itself, e.g.
+// to a witness or an auditor).
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
