@@ -20,8 +20,15 @@ type GlyfSubset = { glyf: Uint8Array[]; offset: number; _addGlyph(gid: number): 
 
 type Fontkit = Parameters<PDFDocument["registerFontkit"]>[0];
 
+// The font parsed once per process, not once per PDF (fontkit copies and parses all 6.5 MB each
+// time, about a fifth of a contract's generation): pdf-lib only reads the parsed font, and each
+// document takes a subset of its own (createSubset), so documents share nothing they write.
+const parsedFonts = new WeakMap<object, ReturnType<Fontkit["create"]>>();
+
 const evenGlyphFontkit: Fontkit = {
   create(buffer, postscriptName) {
+    const parsed = postscriptName === undefined ? parsedFonts.get(buffer) : undefined;
+    if (parsed !== undefined) return parsed;
     const font = fontkit.create(buffer, postscriptName);
     const createSubset = font.createSubset.bind(font);
     font.createSubset = () => {
@@ -44,6 +51,7 @@ const evenGlyphFontkit: Fontkit = {
       };
       return subset;
     };
+    if (postscriptName === undefined) parsedFonts.set(buffer, font);
     return font;
   },
 };

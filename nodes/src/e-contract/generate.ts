@@ -7,6 +7,7 @@ import { PDFDocument, type PDFFont, type PDFPage, rgb } from "pdf-lib";
 import { formatYuan } from "../../../common/lending/money.ts";
 import { embedCjkFont } from "../court-package/cjk-font.ts";
 import { breakLines } from "./line-break.ts";
+import { TextWidths } from "./text-width.ts";
 import {
   type ContractFigures,
   type ContractTerms,
@@ -36,10 +37,12 @@ class Writer {
   private readonly doc: PDFDocument;
   private readonly font: PDFFont;
   private readonly footer: string;
+  private readonly widths: TextWidths;
 
   constructor(doc: PDFDocument, font: PDFFont, footer: string) {
     this.doc = doc;
     this.font = font;
+    this.widths = new TextWidths((text, size) => font.widthOfTextAtSize(text, size));
     this.footer = footer;
     this.page = this.newPage();
     this.y = A4[1] - MARGIN;
@@ -69,7 +72,7 @@ class Writer {
 
   /** Splits text into lines no wider than `width` by the CJK rules of line-break.ts: numbers, amounts and dates whole. */
   private wrap(text: string, size: number, width: number): string[] {
-    return breakLines(text, (t) => this.font.widthOfTextAtSize(t, size), width);
+    return breakLines(text, this.widths.measure(size, width), width);
   }
 
   text(text: string, opts: { size?: number; indent?: number; center?: boolean; gap?: number } = {}): void {
