@@ -51,6 +51,12 @@ export type IndexerOptions = {
   confirmations?: number;
   /** Interval of start()'s polling. Default 1000 ms. */
   pollMs?: number;
+  /**
+   * Between start()'s syncs the chain's head is read this often (one eth_blockNumber), and a
+   * block past the last sync's target starts the next sync at once. Default 100 ms; at least
+   * pollMs turns it off (a sync every pollMs only).
+   */
+  headPollMs?: number;
   /** Clock for status and reset records, ms since the epoch. */
   now?: () => number;
   log?: IndexerLog;
@@ -105,6 +111,7 @@ export class LedgerIndexer {
   readonly pageBlocks: number;
   readonly confirmations: number;
   readonly pollMs: number;
+  readonly headPollMs: number;
   readonly log: IndexerLog;
   readonly #now: () => number;
   readonly #onChainLoss: ((reason: string) => void) | undefined;
@@ -128,11 +135,13 @@ export class LedgerIndexer {
     const pageBlocks = options.pageBlocks ?? 2000;
     const confirmations = options.confirmations ?? 0;
     const pollMs = options.pollMs ?? 1000;
+    const headPollMs = options.headPollMs ?? 100;
     for (const [name, value, min] of [
       ["fromBlock", options.fromBlock, 0],
       ["pageBlocks", pageBlocks, 1],
       ["confirmations", confirmations, 0],
       ["pollMs", pollMs, 1],
+      ["headPollMs", headPollMs, 1],
     ] as const) {
       if (!Number.isSafeInteger(value) || value < min)
         throw new IndexerError(
@@ -152,6 +161,7 @@ export class LedgerIndexer {
     this.pageBlocks = pageBlocks;
     this.confirmations = confirmations;
     this.pollMs = pollMs;
+    this.headPollMs = headPollMs;
     this.log = options.log ?? NOOP_LOG;
     this.#now = options.now ?? Date.now;
     this.#onChainLoss = options.onChainLoss;
@@ -190,24 +200,50 @@ export class LedgerIndexer {
     }
   }
 
-  /** Sync now, then every pollMs until stop(); failures are logged and retried. */
+  /**
+   * Sync now, then again as soon as the head passes what was indexed (read every headPollMs),
+   * at least every pollMs, until stop(); failures are logged and retried.
+   */
   start(): void {
     if (this.#loop !== null) return;
     this.#stopping = false;
     this.#loop = (async () => {
       while (!this.#stopping) {
+        let target: number | undefined;
         try {
-          await this.syncOnce();
+          const result = await this.syncOnce();
+          // interrupted (the chain moved under the page): again at the next look
+          target = result.interrupted === null ? result.target : -1;
         } catch (error) {
           this.log.error({ err: error }, "indexer sync failed; retrying at the next poll");
         }
         if (this.#stopping) break;
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-          this.#timer = setTimeout(resolve, this.pollMs);
-        });
+        await this.#untilNewBlock(target);
       }
     })();
+  }
+
+  /** Wait until the head is past `target` (head − confirmations), pollMs at most. */
+  async #untilNewBlock(target: number | undefined): Promise<void> {
+    const deadline = Date.now() + this.pollMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#stopping) return;
+      await this.#nap(target === undefined ? left : Math.min(this.headPollMs, left));
+      if (target === undefined || this.#stopping || this.headPollMs >= this.pollMs) continue;
+      try {
+        if ((await this.provider.getBlockNumber()) - this.confirmations > target) return;
+      } catch {
+        // the endpoint is down: the sync at pollMs reports it
+      }
+    }
+  }
+
+  #nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(resolve, ms);
+    });
   }
 
   /** Stop polling; resolves once a sync in progress has finished its current page. */

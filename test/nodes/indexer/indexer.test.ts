@@ -612,6 +612,33 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       await expectLoanAsOnChain(polling, J, termsJ);
     });
 
+    it("syncs as soon as a new block arrives, not at the next poll", async function () {
+      const { idx, provider: p } = await indexer({ pageBlocks: 5000 });
+      await idx.syncOnce();
+      // a sync of its own only every minute: what starts the next one is the head read every 20 ms
+      const watching = new LedgerIndexer({
+        provider: p,
+        addresses: c.addresses,
+        fromBlock: c.fromBlock,
+        db: idx.db,
+        pollMs: 60_000,
+        headPollMs: 20,
+      });
+      watching.start();
+      try {
+        await new Promise((r) => setTimeout(r, 100));
+        const serial = await repay(J, 100n);
+        const mined = Date.now();
+        while ((await watching.model.flow(serial)) === undefined) {
+          expect(Date.now() - mined < 5_000, "indexed within seconds of its block").to.equal(true);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        await watching.stop();
+      }
+      expect(watching.status().lastError).to.equal(null);
+    });
+
     it("drops a page when the chain changes while it is being read, and commits nothing of it", async function () {
       const snapshot = (await c.provider.send("evm_snapshot", [])) as string;
       const incomeAtSnapshot = structuredClone(income);
