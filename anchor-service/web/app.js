@@ -8,6 +8,7 @@ import { renderCertificate, renderResult } from "./render.js";
 import { PageError, isLeafHash, runVerification } from "./verification.js";
 import { inspectDocument, renderRootsDrop, renderSignatures } from "./signatures.js";
 import { renderPolicyDrop } from "./witnesses.js";
+import { markTestEnvironment } from "./environment.js";
 
 const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
 
@@ -58,6 +59,7 @@ function render() {
   for (const button of document.querySelectorAll("[data-lang]"))
     button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
   document.body.dataset.phase = state.phase;
+  void markTestEnvironment($("test-env"), state.lang);
 
   const chosen = (file) =>
     file === null

@@ -1,27 +1,108 @@
 // The case archive screen (案件证据包核验): the clerk chooses the ZIP the court's node exported
 // (nodes/src/court-package/archive.ts) and every item in it is verified here, on this computer —
 // each original against its bundle (digest, leaf encoding, Merkle path) and against the manifest —
-// with no request to any service: the archive's bytes never leave the browser. What needs the
-// chain (the head on chain, the loan's evidence chain) is shown as the court's node recorded it.
-// Text only, never HTML from the archive. Chinese and English side by side, as on the certificate.
+// with the archive's bytes never leaving the browser. Where the page's configuration names the
+// court's chain endpoints and the loan ledger (a court's node serves it so), the chain side runs
+// here too, over JSON-RPC to those endpoints alone: each item's bundle against the EvidenceLog
+// heads, and the items together against the loan's evidenceChain on JointLoanLedger; what the
+// court's node recorded is shown beside it. Text only, never HTML from the archive. In the page's
+// language (Chinese or English), re-rendered when it changes.
+import { translator } from "./i18n.js";
+import { markTestEnvironment } from "./environment.js";
+
 const TEXT = {
-  title: "案件证据包核验 Case archive",
-  hint: "选择法院节点导出的案件证据包（.zip）：每份材料在本机核验，不上传。Choose the case archive (.zip) the court's node exported: every item is verified on this computer; nothing is sent.",
-  choose: "选择证据包 Choose archive",
-  reading: "正在核验… Verifying…",
-  notArchive: "不是案件证据包 Not a case archive",
-  columns: ["#", "材料 Item", "类别 Role", "结果 Result", "说明 Details"],
-  pass: "核验通过 verified",
-  fail: "未通过 NOT verified",
-  itemOk: "摘要、叶子编码、默克尔路径均通过 digest, leaf encoding and Merkle path pass",
-  allOk: (n) => `全部 ${n} 份材料在本机核验通过 All ${n} items verified on this computer`,
-  someFail: (bad, n) => `${bad} / ${n} 份材料未通过 ${bad} of ${n} items NOT verified`,
-  unlisted: (names) => `清单未列的文件 Files the manifest does not list: ${names.join(", ")}`,
-  recordedOk:
-    "法院节点对照链上证据链：完整一致 The court's node against the chain: complete, the evidence chain matches",
-  recordedFail: "法院节点对照链上证据链：未通过 The court's node against the chain: NOT verified",
-  missing: (labels) => `缺失 Missing: ${labels.join(", ")}`,
-  loan: (loanId, owner, at) => `贷款 Loan ${loanId} · 提供方 From member ${owner} · 导出时间 Exported ${at}`,
+  zh: {
+    title: "案件证据包核验",
+    hint: "选择法院节点导出的案件证据包（.zip）：每份材料在本机核验，证据包不上传；链上核验由本机直接询问法院配置的链节点。",
+    choose: "选择证据包",
+    reading: "正在核验…",
+    notArchive: "不是案件证据包",
+    columns: ["#", "材料", "类别", "本机核验", "链上核验", "说明"],
+    pass: "核验通过",
+    fail: "未通过",
+    itemOk: "摘要、叶子编码、默克尔路径均通过",
+    allOk: (n) => `全部 ${n} 份材料在本机核验通过`,
+    someFail: (bad, n) => `${bad} / ${n} 份材料未通过本机核验`,
+    unlisted: (names) => `清单未列的文件：${names.join("、")}`,
+    loan: (loanId, owner, at) => `贷款 ${loanId} · 提供方 成员 ${owner} · 导出时间 ${at}`,
+    application: (a) => `申请 ${a.applicationId}（发起方 成员 ${a.originator}）`,
+    chainChecking: (endpoints) => `正在对照链上核验（本机询问 ${endpoints.join("、")}）…`,
+    chainNone: "本页未配置链节点或贷款账本：链上部分未在本机核验，下面是法院节点导出时的记录。",
+    chainError: (message) => `链上核验未能完成：${message}`,
+    chainBy: (endpoints, ledger) => `本机对照链上核验：链节点 ${endpoints.join("、")}，贷款账本 ${ledger}`,
+    verdict: {
+      verified: "链上核验通过：材料齐全，每份材料的存证在链上，并重现该贷款的链上证据链",
+      "verified-with-exceptions": "材料齐全、原件均与链上存证一致，但部分材料有检查未通过（见下表）",
+      incomplete: "尚不完整：有材料待上链存证（见下）",
+      "not-verified": "链上核验未通过（见下）",
+    },
+    chainMatch: (onChain) => `链上证据链 ${onChain}：由本包材料重算一致`,
+    chainMismatch: (onChain, reproduced) =>
+      `链上证据链 ${onChain}：由本包材料重算${reproduced === null ? "无法完成" : `为 ${reproduced}，不一致`}`,
+    missing: "链上记录有、证据包中没有（缺失）：",
+    pending: "待上链存证（未核验，并非缺失）：",
+    pendingSince: (since) => (since === null ? "时间不详" : `自 ${since}`),
+    recorded: (verdict) => `法院节点导出时的结论：${verdict}`,
+    notInChainCheck: "证据包中缺少此项的文件，无法对照链上核验",
+    outcome: {
+      verified: "核验通过",
+      "original-verified": "原件一致，部分检查未通过",
+      altered: "原件被改动",
+      "bad-bundle": "存证凭证无效",
+      "wrong-loan": "非本案贷款",
+      unexpected: "链上无此项",
+    },
+    failed: "未通过",
+    passed: "通过",
+  },
+  en: {
+    title: "Case archive",
+    hint: "Choose the case archive (.zip) the court's node exported: every item is verified on this computer and the archive is not uploaded; the chain side asks the court's configured chain endpoints directly.",
+    choose: "Choose archive",
+    reading: "Verifying…",
+    notArchive: "Not a case archive",
+    columns: ["#", "Item", "Role", "On this computer", "Against the chain", "Details"],
+    pass: "verified",
+    fail: "NOT verified",
+    itemOk: "digest, leaf encoding and Merkle path pass",
+    allOk: (n) => `All ${n} items verified on this computer`,
+    someFail: (bad, n) => `${bad} of ${n} items NOT verified on this computer`,
+    unlisted: (names) => `Files the manifest does not list: ${names.join(", ")}`,
+    loan: (loanId, owner, at) => `Loan ${loanId} · from member ${owner} · exported ${at}`,
+    application: (a) => `Application ${a.applicationId} (originator: member ${a.originator})`,
+    chainChecking: (endpoints) => `Checking against the chain (this computer asks ${endpoints.join(", ")})…`,
+    chainNone:
+      "This page names no chain endpoint or loan ledger: the chain side was not checked here; below is what the court's node recorded at export.",
+    chainError: (message) => `The chain check could not be completed: ${message}`,
+    chainBy: (endpoints, ledger) =>
+      `Checked against the chain on this computer: endpoints ${endpoints.join(", ")}, loan ledger ${ledger}`,
+    verdict: {
+      verified:
+        "Verified against the chain: the set is complete, every item's evidence is on chain, and together they reproduce the loan's evidence chain",
+      "verified-with-exceptions":
+        "The set is complete and every original matches its evidence on chain, but some items failed a check (see the table)",
+      incomplete: "Incomplete: items are pending anchoring (see below)",
+      "not-verified": "NOT verified against the chain (see below)",
+    },
+    chainMatch: (onChain) => `Evidence chain on chain ${onChain}: reproduced from this archive's items`,
+    chainMismatch: (onChain, reproduced) =>
+      `Evidence chain on chain ${onChain}: ${reproduced === null ? "cannot be reproduced" : `this archive's items give ${reproduced}, which does not match`}`,
+    missing: "On chain but not in the archive (missing):",
+    pending: "Pending anchoring (not verified, not withheld):",
+    pendingSince: (since) => (since === null ? "since unknown" : `since ${since}`),
+    recorded: (verdict) => `The court's node's verdict at export: ${verdict}`,
+    notInChainCheck: "the archive lacks this item's files: not checked against the chain",
+    outcome: {
+      verified: "verified",
+      "original-verified": "original matches, some checks failed",
+      altered: "altered",
+      "bad-bundle": "invalid bundle",
+      "wrong-loan": "another loan",
+      unexpected: "not on chain",
+    },
+    failed: "failed",
+    passed: "passed",
+  },
 };
 
 function element(tag, attributes = {}, text) {
@@ -31,58 +112,176 @@ function element(tag, attributes = {}, text) {
   return node;
 }
 
-function detailsOf(item) {
+const pageLang = () => (document.documentElement.lang.toLowerCase().startsWith("zh") ? "zh" : "en");
+
+function offlineDetails(item, T) {
   const failed = item.checks
     .filter((c) => ["digest", "leafEncoding", "merklePath"].includes(c.id) && c.outcome !== "pass")
     .map((c) => `${c.id}: ${c.reason}`);
   const lines = [...item.problems, ...failed];
-  return lines.length === 0 ? TEXT.itemOk : lines.join("; ");
+  return lines.length === 0 ? T.itemOk : lines.join("; ");
 }
 
-function renderReport(output, report) {
+/** The chain check's item for an archive item (same role, label and leaf), or undefined. */
+const chainItemOf = (chain, item) =>
+  chain?.items.find(
+    (c) => c.role === item.role && c.label === item.label && c.leafHash === item.leafHash.toLowerCase(),
+  );
+
+function chainDetails(c, T, t) {
+  const name = (id) => t(`check_${id}`);
+  if (c.outcome === "verified") return `${T.passed}: ${c.passed.map(name).join("; ")}`;
+  if (c.outcome === "original-verified")
+    return `${T.failed}: ${c.failed.map((f) => `${name(f.id)} — ${f.reason}`).join("; ")}`;
+  return c.reason;
+}
+
+/** The screen for `view` ({ report, chain, chainState, settings }) in the page's language. */
+function renderReport(output, view) {
+  const lang = pageLang();
+  const T = TEXT[lang];
+  const t = translator(lang);
+  const { report, chain } = view;
   output.replaceChildren();
   output.append(
-    element("p", { class: "archive-loan" }, TEXT.loan(report.loanId, report.owner, report.checkedAt)),
+    element("p", { class: "archive-loan" }, T.loan(report.loanId, report.owner, report.checkedAt)),
   );
+  if (report.application !== null)
+    output.append(element("p", { class: "archive-loan" }, T.application(report.application)));
   const failed = report.items.filter((i) => !i.ok).length;
-  const verdict = element(
-    "p",
-    {
-      id: "archive-verdict",
-      "data-ok": String(report.ok),
-      class: report.ok ? "message" : "message message-error",
-    },
-    failed === 0 ? TEXT.allOk(report.items.length) : TEXT.someFail(failed, report.items.length),
+  output.append(
+    element(
+      "p",
+      {
+        id: "archive-verdict",
+        "data-ok": String(report.ok),
+        class: report.ok ? "message" : "message message-error",
+      },
+      failed === 0 ? T.allOk(report.items.length) : T.someFail(failed, report.items.length),
+    ),
   );
-  output.append(verdict);
-  const recorded = [report.recorded.ok ? TEXT.recordedOk : TEXT.recordedFail];
-  if (report.recorded.missing.length > 0)
-    recorded.push(TEXT.missing(report.recorded.missing.map((m) => m.label)));
-  if (report.unlisted.length > 0) recorded.push(TEXT.unlisted(report.unlisted));
-  for (const line of recorded) output.append(element("p", { class: "archive-recorded" }, line));
+
+  const chainBox = element("div", { id: "archive-chain", "data-state": view.chainState });
+  if (view.chainState === "checking")
+    chainBox.append(element("p", {}, T.chainChecking(view.settings.chainEndpoints)));
+  else if (view.chainState === "none")
+    chainBox.append(element("p", { class: "archive-recorded" }, T.chainNone));
+  else if (view.chainState === "error")
+    chainBox.append(
+      element(
+        "p",
+        { id: "archive-chain-verdict", class: "message message-error", "data-verdict": "error" },
+        T.chainError(view.chainError),
+      ),
+    );
+  else {
+    const good = chain.verdict === "verified";
+    chainBox.append(
+      element(
+        "p",
+        {
+          id: "archive-chain-verdict",
+          "data-verdict": chain.verdict,
+          class: good ? "message" : "message message-error",
+        },
+        T.verdict[chain.verdict],
+      ),
+      element("p", { class: "archive-recorded" }, T.chainBy(chain.endpoints, chain.loanLedger)),
+      element(
+        "p",
+        { id: "archive-evidence-chain", "data-matches": String(chain.evidenceChain.matches) },
+        chain.evidenceChain.matches
+          ? T.chainMatch(chain.evidenceChain.onChain)
+          : T.chainMismatch(chain.evidenceChain.onChain, chain.evidenceChain.reproduced),
+      ),
+    );
+    if (chain.missing.length > 0) {
+      chainBox.append(element("p", {}, T.missing));
+      const list = element("ul", { id: "archive-missing" });
+      for (const m of chain.missing)
+        list.append(
+          element(
+            "li",
+            { "data-role": m.role, "data-label": m.label },
+            `[${m.role}] ${m.label}: ${m.chainValue}`,
+          ),
+        );
+      chainBox.append(list);
+    }
+  }
+  output.append(chainBox);
+
+  const pending = chain?.pending ?? report.recorded.pending;
+  if (pending.length > 0) {
+    output.append(element("p", {}, T.pending));
+    const list = element("ul", { id: "archive-pending" });
+    for (const p of pending)
+      list.append(
+        element(
+          "li",
+          { "data-role": p.role, "data-label": p.label },
+          `[${p.role}] ${p.label}: ${p.leafHash}, ${T.pendingSince(p.since)}`,
+        ),
+      );
+    output.append(list);
+  }
+  output.append(
+    element(
+      "p",
+      { class: "archive-recorded", id: "archive-recorded" },
+      T.recorded(T.verdict[report.recorded.verdict]),
+    ),
+  );
+  if (report.unlisted.length > 0)
+    output.append(element("p", { class: "archive-recorded" }, T.unlisted(report.unlisted)));
+
   const table = element("table", { id: "archive-items" });
   const head = element("tr");
-  for (const column of TEXT.columns) head.append(element("th", { scope: "col" }, column));
+  for (const column of T.columns) head.append(element("th", { scope: "col" }, column));
   table.append(element("thead"), element("tbody"));
   table.tHead.append(head);
   report.items.forEach((item, n) => {
-    const row = element("tr", { "data-ok": String(item.ok), "data-label": item.label });
+    const c = chainItemOf(chain, item);
+    const chainOutcome = chain === null ? "" : (c?.outcome ?? "absent");
+    const row = element("tr", {
+      "data-ok": String(item.ok),
+      "data-label": item.label,
+      "data-chain": chainOutcome,
+    });
+    const details = [
+      offlineDetails(item, T),
+      ...(chain === null ? [] : [c === undefined ? T.notInChainCheck : chainDetails(c, T, t)]),
+    ];
     row.append(
       element("td", {}, String(n + 1)),
       element("td", {}, item.label),
       element("td", {}, item.role),
-      element("td", { class: "archive-result" }, item.ok ? TEXT.pass : TEXT.fail),
-      element("td", {}, detailsOf(item)),
+      element("td", { class: "archive-result" }, item.ok ? T.pass : T.fail),
+      element("td", { class: "archive-chain-result" }, c === undefined ? "—" : T.outcome[c.outcome]),
+      element("td", {}, details.join(" · ")),
     );
     table.tBodies[0].append(row);
   });
   output.append(table);
 }
 
+async function settingsOf() {
+  try {
+    const reply = await fetch("/verify/config.json");
+    return reply.ok ? await reply.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 export function mountCaseArchive(section) {
   const input = element("input", { type: "file", id: "archive", accept: ".zip,application/zip" });
   const label = element("label", { for: "archive", class: "drop" });
-  label.append(element("span", { class: "drop-title" }, TEXT.choose), input);
+  const title = element("h2");
+  const hint = element("p", { class: "intro" });
+  const chooseText = element("span", { class: "drop-title" });
+  label.append(chooseText, input);
+  const mark = element("p", { class: "test-env", id: "archive-test-env", hidden: "" });
   const message = element("p", {
     id: "archive-message",
     class: "message",
@@ -90,25 +289,58 @@ export function mountCaseArchive(section) {
     "aria-live": "polite",
   });
   const output = element("div", { id: "archive-report" });
-  section.append(
-    element("h2", {}, TEXT.title),
-    element("p", { class: "intro" }, TEXT.hint),
-    label,
-    message,
-    output,
-  );
+  section.append(title, mark, hint, label, message, output);
   section.hidden = false;
+  let view = null;
+  let problem = null;
+  const settings = settingsOf();
+  const paint = () => {
+    const lang = pageLang();
+    const T = TEXT[lang];
+    title.textContent = T.title;
+    hint.textContent = T.hint;
+    chooseText.textContent = T.choose;
+    void markTestEnvironment(mark, lang);
+    message.textContent =
+      problem === null ? "" : problem === "reading" ? T.reading : `${T.notArchive}: ${problem}`;
+    if (view !== null) renderReport(output, view);
+  };
+  new MutationObserver(paint).observe(document.documentElement, {
+    attributes: true,
+    attributeFilter: ["lang"],
+  });
+  paint();
   input.addEventListener("change", async () => {
     const file = input.files?.[0];
     output.replaceChildren();
+    view = null;
     if (file === undefined) return;
-    message.textContent = TEXT.reading;
+    problem = "reading";
+    paint();
     try {
-      const { verifyCaseArchive } = await import("/verify/case-archive-verifier.js");
-      renderReport(output, verifyCaseArchive(new Uint8Array(await file.arrayBuffer())));
-      message.textContent = "";
+      const verifier = await import("/verify/case-archive-verifier.js");
+      const zip = new Uint8Array(await file.arrayBuffer());
+      const report = verifier.verifyCaseArchive(zip);
+      const config = await settings;
+      const chainReady =
+        config !== null && config.chainEndpoints.length > 0 && typeof config.loanLedger === "string";
+      view = { report, chain: null, chainState: chainReady ? "checking" : "none", settings: config };
+      problem = null;
+      paint();
+      if (!chainReady) return;
+      try {
+        view = { ...view, chain: await verifier.checkArchiveOnChain(zip, config), chainState: "done" };
+      } catch (error) {
+        view = {
+          ...view,
+          chainState: "error",
+          chainError: error instanceof Error ? error.message : String(error),
+        };
+      }
+      paint();
     } catch (error) {
-      message.textContent = `${TEXT.notArchive}: ${error instanceof Error ? error.message : String(error)}`;
+      problem = error instanceof Error ? error.message : String(error);
+      paint();
     }
   });
 }

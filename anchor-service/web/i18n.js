@@ -7,6 +7,8 @@ export const LANGS = ["zh", "en"];
 const en = {
   pageTitle: "Electronic evidence verification",
   consortium: "JointLedger evidence consortium",
+  testEnvNotice:
+    "TEST ENVIRONMENT — development chain (id {chainId}): results here are for tests only and have no legal effect",
   intro:
     "Check that a document is the one anchored on the consortium chain, and since when. Choose or drop the document; the evidence bundle is optional. The document is hashed on this computer and is never uploaded.",
   documentLabel: "Document",
@@ -225,6 +227,7 @@ const en = {
 };
 
 const zh = {
+  testEnvNotice: "测试环境 — 开发链（链 ID {chainId}）：此处核验结果仅供测试，不具法律效力",
   pageTitle: "电子证据核验",
   consortium: "JointLedger 证据联盟链",
   intro:

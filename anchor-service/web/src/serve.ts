@@ -41,6 +41,12 @@ export type CourtPageOptions = {
   reports?: boolean;
   /** Blocks required on top of the anchoring block; default 0. */
   minConfirmations?: number;
+  /**
+   * JointLoanLedger's address on the chain the endpoints serve (the serving node's configuration):
+   * the case archive screen reads the loan's evidence chain there. None: the screen shows what the
+   * court's node recorded.
+   */
+  loanLedger?: string;
   /** Where the QR code leads: this service's public address. */
   publicUrl: () => string;
   /** The service's catalogue error for a file the page does not have (404). */
@@ -114,6 +120,7 @@ export function registerCourtPage(app: FastifyInstance, options: CourtPageOption
       trustAnchor,
       tsaRoots,
       minConfirmations: options.minConfirmations ?? 0,
+      loanLedger: options.chainEndpoints.length === 0 ? null : (options.loanLedger ?? null),
       reports: options.reports === true,
     };
     return send(reply, { body: Buffer.from(JSON.stringify(settings)), type: CONTENT_TYPES[".json"]! });

@@ -40,6 +40,8 @@ export type ChainSettings = {
   /** The TSA root certificates trustedTime relies on, PEM. */
   tsaRoots: string[];
   minConfirmations: number;
+  /** JointLoanLedger's address on that chain (the serving node's configuration): the case archive's evidence chain. */
+  loanLedger?: string | null;
 };
 
 const RPC_TIMEOUT_MS = 15_000;
@@ -78,6 +80,35 @@ export async function membersOf(
   }
 }
 
+/**
+ * The court's chain checks, one connection per endpoint for as many bundles as the caller has
+ * (a case archive's items): `verify` runs every check of a bundle here, bound to the court's trust
+ * anchor; `close` drops the connections.
+ */
+export function courtChecks(settings: ChainSettings) {
+  const trustAnchor = parseTrustAnchor(settings.trustAnchor);
+  // staticNetwork: no start-up probing; the checks ask eth_chainId and the genesis block themselves
+  const network = Network.from(BigInt(trustAnchor.chainId));
+  const providers = settings.chainEndpoints.map((url) => providerOf(url, network));
+  const tsaTrustAnchors = settings.tsaRoots.length === 0 ? null : trustAnchorsFromPem(settings.tsaRoots);
+  return {
+    providers,
+    async verify(bundle: EvidenceBundle, documentDigest: string | null): Promise<CourtVerification> {
+      return verifyForCourt(bundle, {
+        trustAnchor,
+        providers,
+        endpointNames: settings.chainEndpoints,
+        minConfirmations: settings.minConfirmations,
+        ...(documentDigest === null ? {} : { documentDigest }),
+        trustedTime: { tsaTrustAnchors },
+      });
+    },
+    close() {
+      for (const p of providers) p.destroy();
+    },
+  };
+}
+
 /** Every check of `bundle` run here, against the court's endpoints; the shape POST /v1/verify answers. */
 export async function verifyAgainstChain(
   bundleJson: unknown,
@@ -85,23 +116,10 @@ export async function verifyAgainstChain(
   settings: ChainSettings,
 ): Promise<CourtVerification & { endpoints: string[] }> {
   const bundle = parseBundle(bundleJson);
-  const trustAnchor = parseTrustAnchor(settings.trustAnchor);
-  // staticNetwork: no start-up probing; the checks ask eth_chainId and the genesis block themselves
-  const network = Network.from(BigInt(bundle.anchor.chainId));
-  const providers = settings.chainEndpoints.map((url) => providerOf(url, network));
+  const checks = courtChecks(settings);
   try {
-    const verification = await verifyForCourt(bundle, {
-      trustAnchor,
-      providers,
-      endpointNames: settings.chainEndpoints,
-      minConfirmations: settings.minConfirmations,
-      ...(documentDigest === null ? {} : { documentDigest }),
-      trustedTime: {
-        tsaTrustAnchors: settings.tsaRoots.length === 0 ? null : trustAnchorsFromPem(settings.tsaRoots),
-      },
-    });
-    return { ...verification, endpoints: settings.chainEndpoints };
+    return { ...(await checks.verify(bundle, documentDigest)), endpoints: settings.chainEndpoints };
   } finally {
-    for (const p of providers) p.destroy();
+    checks.close();
   }
 }

@@ -68,6 +68,8 @@ export async function openCourtPage(
   });
   const page = {
     chainEndpoints: config.courtPageRpcUrls ?? [config.rpcUrl],
+    // the case archive screen reads the loan's evidence chain there
+    loanLedger: config.jointLoanLedger,
     trustAnchor,
     tsaTrustAnchors,
     publicUrl,
