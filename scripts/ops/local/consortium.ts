@@ -22,6 +22,7 @@ import {
   DEMO_MEMBERS,
   UNION_LOG_ID,
   type DeployedConsortium,
+  adoptMemberDirectory,
   deployDemoConsortium,
   deploymentProblem,
   fundAccounts,
@@ -206,6 +207,15 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     const deployed = await deployOrReuse(provider, keys, previous, dataDir, log);
     // set at first deployment; governance may have changed them since, so this reads the chain
     log(describeIntakeQuotas(await intakeQuotasOnChain(provider, deployed.contracts.consortiumRegistry)));
+    // the members' legal names and credit codes, and the anchor's SM2 receipt key, as governance set them
+    const memberDirectory = await adoptMemberDirectory({
+      provider,
+      contracts: deployed.contracts,
+      approvers: [keys.wallets["union-governance"], keys.wallets["branchA-governance"]],
+      dataDir,
+      anchorReceiptSm2PublicKey: keys.anchorReceiptSm2.publicKey,
+      log,
+    });
     // the trust anchor a court keeps: this chain and its registry (the registry names the official evidence pair)
     const trustAnchor = await readTrustAnchor(provider, {
       consortiumRegistry: deployed.contracts.consortiumRegistry,
@@ -239,6 +249,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         verifyPageUrl: `${anchorUrl}/verify`,
       },
       trustAnchor: { file: trustAnchorPath(dataDir), fingerprint: trustAnchorFingerprint(trustAnchor) },
+      memberDirectory,
       nodes: Object.fromEntries(
         NODE_NAMES.map((node) => {
           const member = DEMO_MEMBERS[node];
@@ -305,7 +316,16 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       context.env = { NODE_WITNESS_POLICY_FILE: witnesses.policyFile, ...context.env };
     // the court page's modules, current before the services read the page's files
     await buildPageModules();
-    const anchor = anchorProcess(context, keys.wallets["union-anchor"], ports.anchor);
+    // 国密: receipts SM2-signed too, under the key the governed directory binds to the union
+    const anchorContext = {
+      ...context,
+      env: {
+        ANCHOR_RECEIPT_SIGNATURES: "eip712,sm2",
+        ANCHOR_RECEIPT_SM2_KEY: keys.anchorReceiptSm2.privateKey,
+        ...context.env,
+      },
+    };
+    const anchor = anchorProcess(anchorContext, keys.wallets["union-anchor"], ports.anchor);
     services.set("anchor", anchor);
     log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
     await startService(anchor, lock, log);
@@ -316,8 +336,12 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         nodeProcess(context, node, {
           keystorePassword: keys.password,
           consortiumKey: keys.consortiumKey,
-          // a witnessing node's witness, a verifying node's seal
-          env: { ...contractCa.nodeEnv[node], ...witnesses?.nodeEnv[node] },
+          // a witnessing node's witness, a verifying node's seal; every node's governed directory
+          env: {
+            ...contractCa.nodeEnv[node],
+            ...witnesses?.nodeEnv[node],
+            NODE_MEMBER_DIRECTORY_FILE: memberDirectory.file,
+          },
         }),
       );
     }

@@ -1,9 +1,22 @@
 // The demo consortium on chain: its five founders, the contracts deployed once and bootstrapped
 // (union's evidence log, branch limits, settlement-account whitelists, branch A also serving
 // Beijing Xicheng, each member's anchor intake quota), and the check that decides on a later start whether that deployment is still
-// there (the code at every recorded address has the recorded hash) or must be done again.
+// there (the code at every recorded address has the recorded hash) or must be done again; and the
+// founders' member directory (legal names, credit codes, the anchor's SM2 receipt key) adopted by
+// governance, as a real consortium adopts its own.
 import { randomBytes } from "node:crypto";
-import { type JsonRpcProvider, NonceManager, Wallet, keccak256, parseEther } from "ethers";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Contract, type JsonRpcProvider, NonceManager, Wallet, keccak256, parseEther } from "ethers";
+import { ConsortiumGovernor } from "../../../common/chain/generated/contracts.ts";
+import { RegistryReader } from "../../../common/chain/registry.ts";
+import {
+  MEMBER_DIRECTORY_PARAMETER_KEY,
+  type MemberDirectory,
+  directoryBytes,
+  directoryDigest,
+  memberDirectoryCall,
+} from "../../../common/consortium/member-directory.ts";
 import { MemberKind } from "../../../common/consortium/members.ts";
 import { deployEvidenceCore, deployLending, govern, logIdOf } from "../deploy/consortium.ts";
 import { ANVIL_DEV_KEY } from "./chain.ts";
@@ -15,18 +28,138 @@ import type { ConsortiumManifest, NodeName } from "./manifest.ts";
 export type DemoMember = {
   memberId: number;
   kind: "union" | "branch" | "platform" | "court";
+  /** The English legal name (the registry's name too). */
   name: string;
+  /** The Chinese legal name (法定名称). */
+  nameZh: string;
+  /** A fictional unified social credit code with a valid check character: test data, no real entity's. */
+  uscc: string;
   regionCode: number;
 };
 
-/** The demo founders: a provincial union, two branches in different regions, a platform, a court. */
+/**
+ * The demo founders: a provincial union, two branches in different regions, a platform, a court.
+ * Their credit codes are made up (organization codes MA0000001… / MB0000005, no real entity's) yet
+ * well formed, each division the member's region, each check character GB 32100-2015's.
+ */
 export const DEMO_MEMBERS: Record<NodeName, DemoMember> = {
-  union: { memberId: 1, kind: "union", name: "Provincial Rural Credit Union", regionCode: 330000 },
-  branchA: { memberId: 2, kind: "branch", name: "Shangcheng Rural Bank", regionCode: 330102 },
-  branchB: { memberId: 3, kind: "branch", name: "Zhuji Rural Bank", regionCode: 330681 },
-  platform: { memberId: 4, kind: "platform", name: "Example Lending Platform", regionCode: 330106 },
-  court: { memberId: 5, kind: "court", name: "Hangzhou Internet Court", regionCode: 330100 },
+  union: {
+    memberId: 1,
+    kind: "union",
+    name: "Provincial Rural Credit Union",
+    nameZh: "浙江省农村信用社联合社",
+    uscc: "93330000MA00000014",
+    regionCode: 330000,
+  },
+  branchA: {
+    memberId: 2,
+    kind: "branch",
+    name: "Shangcheng Rural Bank",
+    nameZh: "杭州上城农村商业银行股份有限公司",
+    uscc: "91330102MA0000002F",
+    regionCode: 330102,
+  },
+  branchB: {
+    memberId: 3,
+    kind: "branch",
+    name: "Zhuji Rural Bank",
+    nameZh: "浙江诸暨农村商业银行股份有限公司",
+    uscc: "91330681MA0000003R",
+    regionCode: 330681,
+  },
+  platform: {
+    memberId: 4,
+    kind: "platform",
+    name: "Example Lending Platform",
+    nameZh: "示例助贷科技有限公司",
+    uscc: "91330106MA0000004F",
+    regionCode: 330106,
+  },
+  court: {
+    memberId: 5,
+    kind: "court",
+    name: "Hangzhou Internet Court",
+    nameZh: "杭州互联网法院",
+    uscc: "11330100MB00000056",
+    regionCode: 330100,
+  },
 };
+
+/** The data directory's member directory file (public): what every node shows members by. */
+export const MEMBER_DIRECTORY_FILE = "member-directory.json";
+
+/**
+ * The founders' directory, marked as test data; the union operates the evidence log, so its entry
+ * carries the anchor service's SM2 receipt key (0x04 ‖ x ‖ y).
+ */
+export function demoMemberDirectory(anchorReceiptSm2PublicKey: string): MemberDirectory {
+  return {
+    version: 1,
+    testData: true,
+    members: (Object.keys(DEMO_MEMBERS) as NodeName[]).map((node) => {
+      const { memberId, name, nameZh, uscc } = DEMO_MEMBERS[node];
+      return {
+        memberId,
+        nameZh,
+        nameEn: name,
+        uscc,
+        ...(node === "union" ? { receiptSm2PublicKey: anchorReceiptSm2PublicKey.toLowerCase() } : {}),
+      };
+    }),
+  };
+}
+
+/**
+ * Makes <dataDir>/member-directory.json a directory governance set, answering its path and SHA-256:
+ * a file whose digest is the governed one is kept as it is (governance may have changed it since);
+ * otherwise the founders' directory is written and, unless its digest is already governed,
+ * proposed, approved and executed through the governor by the demo's governance keys — never
+ * set by the deployer. The nodes read the file at each ask and refuse it once it differs.
+ */
+export async function adoptMemberDirectory(options: {
+  provider: JsonRpcProvider;
+  contracts: Pick<ConsortiumManifest["contracts"], "consortiumRegistry" | "consortiumGovernor">;
+  approvers: Wallet[];
+  dataDir: string;
+  anchorReceiptSm2PublicKey: string;
+  log: (line: string) => void;
+}): Promise<{ file: string; sha256: string }> {
+  const { provider, contracts, dataDir, log } = options;
+  const file = path.join(dataDir, MEMBER_DIRECTORY_FILE);
+  const hex = (digest: bigint) => digest.toString(16).padStart(64, "0");
+  const governed = await new RegistryReader(contracts.consortiumRegistry, provider).parameter(
+    MEMBER_DIRECTORY_PARAMETER_KEY,
+  );
+  const existing = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (existing !== undefined && governed !== 0n && directoryDigest(existing) === governed) {
+    log(`member directory: ${file}, the governed one (SHA-256 ${hex(governed)})`);
+    return { file, sha256: hex(governed) };
+  }
+  const bytes = directoryBytes(demoMemberDirectory(options.anchorReceiptSm2PublicKey));
+  const digest = directoryDigest(bytes);
+  // written whole and renamed into place: a node never reads half a directory
+  await writeFile(`${file}.tmp`, bytes, { mode: 0o644 });
+  await rename(`${file}.tmp`, file);
+  if (governed === digest) {
+    log(`member directory: ${file} rewritten to the governed founders' directory (SHA-256 ${hex(digest)})`);
+    return { file, sha256: hex(digest) };
+  }
+  const call = memberDirectoryCall(contracts.consortiumRegistry, bytes);
+  const governor = new Contract(contracts.consortiumGovernor, ConsortiumGovernor.abi, provider);
+  await govern(
+    governor,
+    options.approvers.map((w) => w.connect(provider)),
+    [call],
+    `${call.summary} (npm start, ${new Date().toISOString()})`,
+  );
+  log(
+    `member directory: governance adopted ${file}, the founders' legal names and credit codes (test data) and the anchor's SM2 receipt key (SHA-256 ${hex(digest)}${governed === 0n ? "" : `, replacing ${hex(governed)}`})`,
+  );
+  return { file, sha256: hex(digest) };
+}
 
 /**
  * The registry keeps one region per member. The channel fixtures' borrowers hold Beijing Xicheng

@@ -5,10 +5,14 @@
 //   .password             the keystores' password, unless JL_KEYSTORE_PASSWORD is set
 //   <node>.master.key     each node's master key for encryption at rest (nodes/src/privacy)
 //   consortium.key        the consortium's borrower-key HMAC secret, shared by all five nodes
+//   union-anchor.sm2.key  the anchor service's SM2 receipt key (国密), whose public key the
+//                         governed member directory binds to the union, the log's operator
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { Wallet, encryptKeystoreJson } from "ethers";
+import { fromHex, toHex } from "../../../common/bytes.ts";
+import { sm2 } from "../../../common/crypto/sm2.ts";
 import { AccountRole } from "../../../common/consortium/members.ts";
 import { createMasterKeyFile } from "../../../nodes/src/privacy/crypto-box.ts";
 import { LocalConsortiumError } from "./errors.ts";
@@ -63,6 +67,10 @@ export function masterKeyFile(dataDir: string, node: NodeName): string {
   return path.join(keysDir(dataDir), `${node}.master.key`);
 }
 
+export function anchorReceiptSm2KeyFile(dataDir: string): string {
+  return path.join(keysDir(dataDir), "union-anchor.sm2.key");
+}
+
 /** Creates `file` with `content` (mode 0600) unless it exists; true if it created it. */
 async function createExclusive(file: string, content: string): Promise<boolean> {
   let handle;
@@ -88,6 +96,8 @@ export type KeyMaterial = {
   /** Accounts whose keystores did not exist and were generated now. */
   created: AccountName[];
   consortiumKey: string;
+  /** The anchor service's SM2 receipt key: private (0x + 64 hex, ANCHOR_RECEIPT_SM2_KEY) and public (0x04 ‖ x ‖ y). */
+  anchorReceiptSm2: { privateKey: string; publicKey: string };
 };
 
 export async function loadOrCreateKeys(
@@ -158,7 +168,16 @@ export async function loadOrCreateKeys(
   const consortiumKey = (await readFile(consortiumKeyFile, "utf8")).trim();
   if (!/^0x[0-9a-f]{64}$/.test(consortiumKey))
     throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `${consortiumKeyFile} must hold 0x and 64 hex digits`);
-  return { password, passwordSource, wallets, created, consortiumKey };
+  const sm2File = anchorReceiptSm2KeyFile(dataDir);
+  await createExclusive(sm2File, `${toHex(sm2.generateKeyPair().privateKey)}\n`);
+  const sm2PrivateKey = (await readFile(sm2File, "utf8")).trim();
+  if (!/^0x[0-9a-f]{64}$/.test(sm2PrivateKey))
+    throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `${sm2File} must hold 0x and 64 hex digits`);
+  const anchorReceiptSm2 = {
+    privateKey: sm2PrivateKey,
+    publicKey: toHex(sm2.publicKeyOf(fromHex(sm2PrivateKey))),
+  };
+  return { password, passwordSource, wallets, created, consortiumKey, anchorReceiptSm2 };
 }
 
 /** A fresh back-office API token (the node stores only its SHA-256). */
