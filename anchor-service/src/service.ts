@@ -169,8 +169,10 @@ function headCommitter(core: Core, stamper: HeadStamper, c2sp: C2sp): Committer 
     onCommit: (head, latencyMs) => {
       metrics.commitLatency.observe(latencyMs / 1000);
       metrics.committedSize.set(head.treeSize);
+      // against the head's first block: that is the one its bundles name (a re-anchored head keeps
+      // the tokens that matched it)
       stamper
-        .confirm(head, head.commits[head.commits.length - 1]!.blockTimestamp)
+        .confirm(head, head.commits[0]!.blockTimestamp)
         .catch((err: unknown) =>
           log.warn({ err: String(err), treeSize: head.treeSize }, "could not check the head's time-stamps"),
         );

@@ -93,9 +93,9 @@ export class HeadStamper {
   }
 
   /**
-   * Called once the head's block is known (Unix seconds): tokens the TSA gave more than
-   * RESTAMP_AFTER_SECONDS before it are dropped and the head stamped again, so that every stored
-   * token passes the verifier's block-time check.
+   * Called once the head's first block is known (Unix seconds; the block its bundles name as the
+   * anchor): tokens the TSA gave more than RESTAMP_AFTER_SECONDS before it are dropped and the
+   * head stamped again, so that every stored token passes the verifier's block-time check.
    */
   async confirm(head: HeadToStamp, blockTimestamp: number): Promise<void> {
     if (this.deps.tsaUrls.length === 0) return;
