@@ -135,7 +135,7 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         _settlements[loanId] = leafHash;
         uint256 count = next + installments.length;
         ILedgerSettlement(address(_ledger)).replaceSchedule(loanId, count, _scheduleWords(loanId, next, installments));
-        emit SettlementAdopted(loanId, leafHash, next, outstanding);
+        emit SettlementAdopted(loanId, leafHash, next, outstanding, installments);
     }
 
     /// @inheritdoc IDisputeResolution

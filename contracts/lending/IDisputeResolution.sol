@@ -77,10 +77,16 @@ interface IDisputeResolution is IConsortiumGoverned {
     event RulingRecorded(bytes32 indexed caseId, uint32 indexed court, bytes32 ruling);
     event CaseClosed(bytes32 indexed caseId, uint32 indexed court);
     event ThresholdsChanged(Thresholds thresholds);
-    /// @notice The loan's schedule from installment `fromInstallment` on is the settlement plan of
-    /// the agreement `agreementLeaf` (the ledger's LoanRescheduled lists it); `principal` is the
-    /// outstanding principal it repays.
-    event SettlementAdopted(bytes32 indexed loanId, bytes32 agreementLeaf, uint256 fromInstallment, uint256 principal);
+    /// @notice The loan's schedule from installment `fromInstallment` on is `installments`, the
+    /// settlement plan of the agreement `agreementLeaf`; `principal` is the outstanding principal
+    /// it repays. (The ledger's entry emits nothing: its creation code has no bytes to spare.)
+    event SettlementAdopted(
+        bytes32 indexed loanId,
+        bytes32 agreementLeaf,
+        uint256 fromInstallment,
+        uint256 principal,
+        IJointLoanLedger.Installment[] installments
+    );
 
     /// @notice The id of the case opened when the loan reached arbitration at `triggeredAt`:
     /// keccak256(abi.encode("JointLedger.case.v1", loanId, triggeredAt)). A loan can only reach

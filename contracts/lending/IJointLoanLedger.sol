@@ -274,8 +274,6 @@ interface IJointLoanLedger is IConsortiumGoverned {
     error LedgerBadParams();
     /// @notice Only the DisputeResolution contract may change dispute stages.
     error LedgerNotDisputeResolution(address caller);
-    /// @notice Only a loan in the Mediation stage takes a settlement's schedule (it is in `stage`).
-    error LedgerNotInMediation(bytes32 loanId, DisputeStage stage);
 
     event LoanRegistered(
         bytes32 indexed loanId,

@@ -154,21 +154,43 @@ contract LedgerExtension is JointLoanLedgerBase {
         emit IJointLoanLedger.MandateRevoked(loanId, branch, agent);
     }
 
-    /// @notice See {ILedgerSettlement-replaceSchedule}: the plan's checks are DisputeResolution's.
-    function replaceSchedule(bytes32 loanId, uint256 installmentCount, uint256[] calldata words) external {
-        if (msg.sender != _disputeResolution) revert IJointLoanLedger.LedgerNotDisputeResolution(msg.sender);
-        IJointLoanLedger.Loan storage entry = _requireState(loanId, IJointLoanLedger.LoanState.Active);
-        if (entry.stage != IJointLoanLedger.DisputeStage.Mediation) revert IJointLoanLedger.LedgerNotInMediation(loanId, entry.stage);
-        // the installment in progress starts afresh: what was paid of it and its penalty are in the plan
-        uint256 word = _fundingWord[loanId] & type(uint144).max;
-        _fundingWord[loanId] = word;
-        uint256[8] memory f;
-        f[4] = installmentCount;
-        uint256[] memory list = words;
-        // no principal repaid, and no headroom: the plan was measured against the cap on its own
-        _reschedule(loanId, entry, f, list);
-        uint256 next = LoanPacking.nextInstallment(word);
-        emit IJointLoanLedger.LoanRescheduled(loanId, next, LoanPacking.installments(list, next, installmentCount));
+    /// @notice {ILedgerSettlement-replaceSchedule}, from the DisputeResolution contract only,
+    /// which checks the loan's state and stage and the plan, and encodes the call. A fallback in
+    /// assembly: a declared entry would not fit in the ledger's creation code.
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        address disputeResolution = _disputeResolution;
+        bytes4 refused = IJointLoanLedger.LedgerNotDisputeResolution.selector;
+        // calldata: loanId, installmentCount, the words' offset (0x60), their number, the words
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // the only call DisputeResolution makes through the ledger's fallback
+            if iszero(eq(caller(), disputeResolution)) {
+                mstore(0, refused)
+                mstore(4, caller())
+                revert(0, 0x24)
+            }
+            mstore(0, calldataload(4))
+            mstore(0x20, _fundingWord.slot)
+            let slot := keccak256(0, 0x40)
+            // the installment in progress starts afresh (LoanPacking: the bits from 144 on hold what
+            // was paid of it and its penalty, which the plan carries)
+            let word := and(sload(slot), 0xffffffffffffffffffffffffffffffffffff)
+            sstore(slot, word)
+            // Loan's first slot: installmentCount at bits 152–159 (at most 60, DisputeResolution),
+            // allInSlack at 224–255 — no headroom: the plan was measured against the cap on its own
+            mstore(0x20, _loans.slot)
+            slot := keccak256(0, 0x40)
+            sstore(slot, or(and(sload(slot), not(or(shl(152, 0xff), shl(224, 0xffffffff)))), shl(152, and(calldataload(36), 0xff))))
+            mstore(0x20, _scheduleWords.slot)
+            mstore(0x20, keccak256(0, 0x40))
+            let count := calldataload(100)
+            // the words from the installment in progress's on (the ones before hold paid installments)
+            for { let w := div(shr(136, word), 3) } lt(w, count) { w := add(w, 1) } {
+                mstore(0, w)
+                sstore(keccak256(0, 0x40), calldataload(add(132, mul(w, 0x20))))
+            }
+        }
     }
 
     /// @notice See {IJointLoanLedger-setBranchLimits}: governance sets the ceilings (and the

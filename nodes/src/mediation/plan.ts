@@ -39,6 +39,21 @@ export type ProposedPlan = {
   capBps: number;
 };
 
+/**
+ * The interest fallen due and unpaid: of every installment from the one in progress on that is due
+ * by `today`, less what was paid of the one in progress (the chain's schedule and progress).
+ */
+export function overdueInterest(
+  schedule: ReadonlyArray<{ dueDay: number | bigint; interest: bigint }>,
+  progress: { nextInstallment: number | bigint; currentInterestPaid: bigint },
+  today: number,
+): bigint {
+  const next = Number(progress.nextInstallment);
+  const due = schedule.slice(next).filter((i) => Number(i.dueDay) <= today);
+  const total = due.reduce((sum, i) => sum + i.interest, 0n);
+  return due.length === 0 ? 0n : total - progress.currentInterestPaid;
+}
+
 export function proposePlan(input: PlanInput): ProposedPlan {
   const principalFen = input.outstandingPrincipalFen + input.overdueInterestFen;
   const startDay = dateToDay(input.startDate);
