@@ -137,6 +137,9 @@ export class EvidenceQueries {
       );
     }
     const current = live.commits[live.commits.length - 1]!;
+    // the registry's status is read meanwhile: one round trip to the chain fewer per bundle
+    const status = this.#status(leafHashHex);
+    status.catch(() => {}); // awaited below, once the head is confirmed
     // a bundle is only for a head the chain holds now
     let onChain: { treeSize: number; rootHash: string };
     try {
@@ -168,7 +171,6 @@ export class EvidenceQueries {
     } else {
       for (const c of live.commits.slice(1)) recommits.push(recommitOf(c, c.reason ?? "re-committed"));
     }
-    const status = await this.#status(leafHashHex);
     const chainId = this.deps.chainId();
     if (chainId === undefined)
       throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain's identity is not known yet");
@@ -179,7 +181,7 @@ export class EvidenceQueries {
       inclusionProof: await this.deps.merkle.inclusionProof(seq, live.treeSize),
       anchor: { chainId, ...this.deps.addresses, ...pick(original) },
       recommits,
-      status,
+      status: await status,
       receipt: await this.deps.records.receiptOf(seq),
       submission: await this.deps.records.submissionOf(seq),
       trustedTime: await this.deps.timestamps?.(live.treeSize),
