@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AnchorClient } from "../../common/anchor/client.ts";
+import { AnchorClient, type RecordInput } from "../../common/anchor/client.ts";
 import { jsonRpcProvider } from "../../common/chain/provider.ts";
 import { type DemoCa, createDemoCa, privateKeyPem } from "../../common/pki/demo-ca.ts";
 import { trustOnly } from "../../common/service/tls.ts";
@@ -42,7 +42,7 @@ async function tlsProxy(ca: DemoCa, upstream: string): Promise<{ url: string; se
   return { url: `https://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }
 
-const record = () => ({
+const record = (): RecordInput => ({
   kind: 1,
   digestAlgorithm: 1,
   digest: `0x${randomBytes(32).toString("hex")}`,
