@@ -54,6 +54,7 @@ const TEXT = {
     },
     failed: "未通过",
     passed: "通过",
+    undetermined: "未能判定",
   },
   en: {
     title: "Case archive",
@@ -102,6 +103,7 @@ const TEXT = {
     },
     failed: "failed",
     passed: "passed",
+    undetermined: "not decided",
   },
 };
 
@@ -130,7 +132,11 @@ const chainItemOf = (chain, item) =>
 
 function chainDetails(c, T, t) {
   const name = (id) => t(`check_${id}`);
-  if (c.outcome === "verified") return `${T.passed}: ${c.passed.map(name).join("; ")}`;
+  if (c.outcome === "verified")
+    return [
+      `${T.passed}: ${c.passed.map(name).join("; ")}`,
+      ...(c.undetermined.length === 0 ? [] : [`${T.undetermined}: ${c.undetermined.map(name).join("; ")}`]),
+    ].join(" · ");
   if (c.outcome === "original-verified")
     return `${T.failed}: ${c.failed.map((f) => `${name(f.id)} — ${f.reason}`).join("; ")}`;
   return c.reason;
@@ -155,7 +161,7 @@ function renderReport(output, view) {
       {
         id: "archive-verdict",
         "data-ok": String(report.ok),
-        class: report.ok ? "message" : "message message-error",
+        class: `archive-box ${failed === 0 ? "archive-pass" : "archive-fail"}`,
       },
       failed === 0 ? T.allOk(report.items.length) : T.someFail(failed, report.items.length),
     ),
@@ -182,7 +188,7 @@ function renderReport(output, view) {
         {
           id: "archive-chain-verdict",
           "data-verdict": chain.verdict,
-          class: good ? "message" : "message message-error",
+          class: `archive-box ${good ? "archive-pass" : chain.verdict === "not-verified" ? "archive-fail" : "archive-undecided"}`,
         },
         T.verdict[chain.verdict],
       ),

@@ -321,6 +321,8 @@ describe("court page: the case archive verified in the browser against the chain
     expect(
       await page.$$eval("#archive-missing li", (lis) => lis.map((li) => [li.dataset.role, li.dataset.label])),
     ).to.deep.equal([["voucher", DISBURSEMENT_SERIAL]]);
+    await page.click('button[data-lang="zh"]');
+    await page.locator("#archive-chain-verdict", { hasText: "链上核验未通过" }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "case-archive-voucher-removed-zh.png"), fullPage: true });
     await page.close();
   });
