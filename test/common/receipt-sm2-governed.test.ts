@@ -141,6 +141,13 @@ describe("the anchor's SM2 receipt key, bound by the governed member directory (
     const operator = suite.chain.wallets.anchor.address;
     expect(verifyGovernedReceipt(domain, receipt, operator, GOVERNED_PUBLIC)).to.deep.equal({ ok: true });
 
+    // checked once per batch, yet a changed signature of a batch already verified still fails
+    const signature = receipt.batch.signature;
+    const flipped = `${signature.slice(0, 10)}${signature[10] === "0" ? "1" : "0"}${signature.slice(11)}`;
+    const changed = { ...receipt, batch: { ...receipt.batch, signature: flipped } };
+    const refusedEip712 = verifyGovernedReceipt(domain, changed, operator, GOVERNED_PUBLIC);
+    expect(refusedEip712.ok === false && refusedEip712.code).to.equal("RECEIPT_BAD_SIGNATURE");
+
     const rogue = resigned(domain, receipt, ROGUE.privateKey);
     // the signature itself is sound: a verifier taking the key from the service accepts it
     expect(verifyReceipt(domain, rogue, operator, ROGUE_PUBLIC)).to.deep.equal({ ok: true });

@@ -341,28 +341,50 @@ export function verifyReceipt(
     receivedAt: receivedAtMs / 1000,
     maxMergeDelaySeconds: r.maxMergeDelaySeconds,
   };
-  let recovered: string;
-  try {
-    recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, structOf(signed)), sig);
-  } catch {
-    recovered = "";
-  }
-  if (recovered !== service) {
-    return fail(
-      "RECEIPT_BAD_SIGNATURE",
-      `batch.signature is not ${service}'s signature of this batch under this domain`,
-    );
-  }
   const { sm2: sm2Part } = r.batch;
+  // a request's receipts share one batch: its signatures are checked once, not once per record
+  const batchKey = [
+    domain.name,
+    domain.version,
+    String(domain.chainId),
+    String(domain.verifyingContract).toLowerCase(),
+    signed.logId.toLowerCase(),
+    firstSequence,
+    size,
+    signed.root.toLowerCase(),
+    signed.receivedAt,
+    signed.maxMergeDelaySeconds,
+    service,
+    r.batch.signature.toLowerCase(),
+    sm2Part?.publicKey.toLowerCase() ?? "",
+    sm2Part?.signature.toLowerCase() ?? "",
+  ].join("|");
+  const known = VERIFIED_BATCHES.has(batchKey);
+  if (!known) {
+    let recovered: string;
+    try {
+      recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, structOf(signed)), sig);
+    } catch {
+      recovered = "";
+    }
+    if (recovered !== service) {
+      return fail(
+        "RECEIPT_BAD_SIGNATURE",
+        `batch.signature is not ${service}'s signature of this batch under this domain`,
+      );
+    }
+  }
   if (sm2Part === undefined) {
-    return expectedSm2Key === undefined
-      ? { ok: true }
-      : fail("RECEIPT_BAD_SIGNATURE", "the receipt carries no SM2 signature, and one is required");
+    if (expectedSm2Key !== undefined)
+      return fail("RECEIPT_BAD_SIGNATURE", "the receipt carries no SM2 signature, and one is required");
+    rememberVerified(batchKey);
+    return { ok: true };
   }
   if (expectedSm2Key !== undefined && sm2Part.publicKey.toLowerCase() !== expectedSm2Key.toLowerCase()) {
     return fail("RECEIPT_WRONG_SERVICE", `SM2-signed by ${sm2Part.publicKey}, expected ${expectedSm2Key}`);
   }
   if (
+    !known &&
     !sm2.verify(fromHex(sm2Part.publicKey), receiptSm2Message(domain, signed), fromHex(sm2Part.signature))
   ) {
     return fail(
@@ -370,7 +392,19 @@ export function verifyReceipt(
       `batch.sm2.signature is not an SM2 signature of this batch by ${sm2Part.publicKey} (user id 1234567812345678)`,
     );
   }
+  rememberVerified(batchKey);
   return { ok: true };
+}
+
+/** Batches whose signatures verified, keyed by everything the checks read; the oldest forgotten first. */
+const VERIFIED_BATCHES = new Set<string>();
+const VERIFIED_BATCHES_MAX = 4096;
+
+function rememberVerified(batchKey: string): void {
+  VERIFIED_BATCHES.delete(batchKey);
+  VERIFIED_BATCHES.add(batchKey);
+  if (VERIFIED_BATCHES.size > VERIFIED_BATCHES_MAX)
+    VERIFIED_BATCHES.delete(VERIFIED_BATCHES.values().next().value!);
 }
 
 /**
