@@ -424,6 +424,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
  * there, and left unawaited (an earlier check refused the request) it is no unhandled rejection.
  */
 function started<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
+  const running = Promise.resolve(promise);
+  running.catch(() => {});
+  return running;
 }
