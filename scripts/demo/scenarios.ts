@@ -572,27 +572,30 @@ class Driver {
   async courtPackage(loanId: string) {
     type Check = {
       ok: boolean;
+      verdict: string;
       evidenceChain: { matches: boolean };
       items: Array<{ role: string; outcome: string; label: string; reason: string }>;
       missing: Array<{ role: string; label: string }>;
+      pending: Array<{ role: string; label: string; since: string | null }>;
     };
     // The union's node hands over its notices and mediation records only once each is anchored
-    // under a committed head; until then the court gets the branch's set alone: ask again a while
+    // under a committed head; until then the package names them pending: ask again a while
     let check: Check;
     for (const deadline = Date.now() + 60_000; ;) {
       check = await this.api.court.post<Check>(`/v1/cases/${loanId}/package-checks`, "court-clerk");
       const held = new Set(check.items.map((i) => i.role));
-      if ((held.has("notice") && held.has("mediation")) || Date.now() > deadline) break;
+      const complete = check.pending.length === 0 && held.has("notice") && held.has("mediation");
+      if (complete || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 1_000));
     }
     const roles = [...new Set(check.items.map((i) => i.role))];
     this.log(
-      `    court package from branch A's node (notices and mediation records from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? "verified" : "FAILED"}`,
+      `    court package from branch A's node (notices and mediation records from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? check.verdict : `FAILED (${check.verdict})`}`,
     );
     const bad = check.items.filter((i) => i.outcome !== "verified");
     if (!check.ok)
       throw new Error(
-        `the court's package check failed: ${JSON.stringify({ missing: check.missing, bad: bad.map((i) => [i.role, i.label, i.outcome, i.reason]) })}`,
+        `the court's package check failed: ${JSON.stringify({ missing: check.missing, pending: check.pending, bad: bad.map((i) => [i.role, i.label, i.outcome, i.reason]) })}`,
       );
     // the archive is a ZIP, not JSON: fetched as bytes with the court clerk's token
     const court = this.api.court;
