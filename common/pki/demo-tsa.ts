@@ -6,6 +6,7 @@
 // (RFC 5035 SigningCertificateV2, which RFC 3161 §2.4.2 asks a token to carry so the signer's
 // certificate cannot be swapped) is composed of asn1js's types.
 import { createServer, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import * as asn1js from "asn1js";
 import {
   Accuracy,
@@ -163,13 +164,14 @@ function refusal(failureBit: number, text: string): Uint8Array {
 
 /**
  * Serves `tsa` over HTTP (RFC 3161 §3.4: POST application/timestamp-query, answered
- * application/timestamp-reply) on `host:port` (0: any free port); resolves once listening.
+ * application/timestamp-reply) on `host:port` (0: any free port), over HTTPS with `tls`;
+ * resolves once listening.
  */
 export async function serveDemoTsa(
   tsa: DemoTsa,
-  opts: { host?: string; port?: number } = {},
+  opts: { host?: string; port?: number; tls?: { cert: string; key: string } } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
+  const answer: Parameters<typeof createServer>[1] = (req, res) => {
     const refuse = (status: number, text: string) => {
       res.writeHead(status, { "content-type": "text/plain; charset=utf-8" }).end(`${text}\n`);
     };
@@ -191,7 +193,8 @@ export async function serveDemoTsa(
         (e: unknown) => refuse(500, `the demo TSA failed: ${e instanceof Error ? e.message : String(e)}`),
       );
     });
-  });
+  };
+  const server: Server = opts.tls === undefined ? createServer(answer) : createHttpsServer(opts.tls, answer);
   const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -200,7 +203,7 @@ export async function serveDemoTsa(
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : opts.port;
   return {
-    url: `http://${host}:${port}/`,
+    url: `${opts.tls === undefined ? "http" : "https"}://${host}:${port}/`,
     server,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -26,6 +26,7 @@ import { verifyOffline, type CheckId } from "../../common/formats/bundle/verify.
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import { keystoreFile, passwordFile } from "../ops/local/keys.ts";
 import { NODE_NAMES, readManifest, type NodeName } from "../ops/local/manifest.ts";
+import { trustConsortium } from "../ops/local/tls.ts";
 
 export const USAGE =
   "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID] [--as NAME [--data DIR]]";
@@ -163,6 +164,8 @@ async function asMember(
     (await readFile(passwordFile(dataDir), "utf8").catch(() => undefined))?.trim();
   if (password === undefined)
     throw new Error(`no keystore password for ${dataDir}: set JL_KEYSTORE_PASSWORD as npm start had it`);
+  // npm start serves HTTPS from its local CA: trusted here alone
+  await trustConsortium(manifest);
   return {
     args: {
       ...args,

@@ -15,6 +15,7 @@ import { loadTrustAnchors } from "../../common/pki/trust-anchors.ts";
 import { type LocalConsortium, startLocalConsortium } from "../ops/local/consortium.ts";
 import { NODE_NAMES } from "../ops/local/manifest.ts";
 import { tsaDir } from "../ops/local/tsa.ts";
+import { trustConsortium } from "../ops/local/tls.ts";
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
 import { loadTrustAnchor, trustAnchorFingerprint } from "../../common/formats/bundle/trust-anchor.ts";
 import { type CheckResult, overall, verifyOnline } from "../../common/formats/bundle/verify.ts";
@@ -49,9 +50,12 @@ try {
     consortium = await startLocalConsortium({
       dataDir,
       ports: { chain: 0, anchor: 0, tsa: 0, nodes: Object.fromEntries(NODE_NAMES.map((n) => [n, 0])) },
+      tls: true,
     });
   }
   manifest = consortium?.manifest ?? (await readManifest(dataDir));
+  // npm start serves HTTPS from its local CA: the demo's requests trust that CA alone
+  await trustConsortium(manifest);
 } catch (error) {
   console.error(
     `no running consortium found: ${(error as Error).message}\nstart one with \`npm start\` (data directory ${dataDir}; set JL_DATA_DIR for another)`,

@@ -53,6 +53,7 @@ import { type ServiceProcess, rpcReady } from "./service-process.ts";
 import { anchorProcess, nodeProcess, type ServiceContext } from "./services.ts";
 import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts";
 import { type LocalWitnesses, setUpLocalWitnesses } from "./witnesses.ts";
+import { ensureLocalTls, schemeFor } from "./tls.ts";
 import { ensureContractCa } from "./contract-ca.ts";
 import { buildPageModules } from "../../../anchor-service/web/src/build.ts";
 
@@ -66,6 +67,8 @@ export type StartOptions = {
   anvilArgs?: string[];
   /** Extra env for child services, e.g. NODE_KEEPER_INTERVAL_MS. */
   env?: Record<string, string>;
+  /** Every service over HTTPS with certificates from a local CA in <dataDir>/tls (tls.ts); `npm start` sets it unless JL_TLS=off. */
+  tls?: boolean;
 };
 
 export type ServiceName = NodeName | "anchor" | "chain";
@@ -223,12 +226,18 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     });
     await writeFile(trustAnchorPath(dataDir), trustAnchorJson(trustAnchor), { mode: 0o644 });
     log(`trust anchor: ${trustAnchorPath(dataDir)} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
+    // HTTPS: a local CA and each service's certificate, made once in <data>/tls
+    const tls = options.tls === true ? await ensureLocalTls(dataDir) : undefined;
+    if (tls !== undefined)
+      log(
+        `TLS: every service over HTTPS, certificates from the local CA ${tls.caFile} (演示用; ${tls.created ? "created" : "reused"}${tls.issued.length === 0 ? "" : `, issued for ${tls.issued.join(", ")}`})`,
+      );
     // trusted time: the demo TSA (演示用), unless ANCHOR_TSA_URLS names real ones
     if (process.env.ANCHOR_TSA_URLS === undefined && options.env?.ANCHOR_TSA_URLS === undefined) {
       // an ephemeral anchor port (tests, disposable demos) makes the TSA's ephemeral too
       const tsaPort = options.ports?.tsa ?? (options.ports?.anchor === 0 ? 0 : DEFAULT_PORTS.tsa);
       if (tsaPort !== 0) await assertPortFree(tsaPort, "demo TSA", "JL_TSA_PORT");
-      tsa = await startLocalTsa(dataDir, tsaPort);
+      tsa = await startLocalTsa(dataDir, tsaPort, tls);
       log(
         `TSA: demo RFC 3161 time-stamping authority (演示用) on ${tsa.url}, root ${tsa.rootFile} (${tsa.created ? "created" : "reused"}; verify with --tsa-trust ${tsa.rootFile})`,
       );
@@ -236,7 +245,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
 
     // the manifest: URLs of this run, tokens and settlement accounts kept from earlier runs
     const regions = regionsOnChain();
-    const anchorUrl = `http://${HOST}:${ports.anchor}`;
+    const anchorUrl = `${schemeFor(tls)}://${HOST}:${ports.anchor}`;
     const manifest: ConsortiumManifest = {
       version: 1,
       dataDir,
@@ -249,6 +258,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         verifyPageUrl: `${anchorUrl}/verify`,
       },
       trustAnchor: { file: trustAnchorPath(dataDir), fingerprint: trustAnchorFingerprint(trustAnchor) },
+      ...(tls === undefined ? {} : { tls: { caFile: tls.caFile } }),
       memberDirectory,
       nodes: Object.fromEntries(
         NODE_NAMES.map((node) => {
@@ -260,7 +270,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
               kind: member.kind,
               name: member.name,
               regionCode: regions[node],
-              url: `http://${HOST}:${ports.nodes[node]}`,
+              url: `${schemeFor(tls)}://${HOST}:${ports.nodes[node]}`,
               dataDir: path.join(dataDir, "nodes", node),
               account: keys.wallets[node].address,
               tokens: tokensFor(node, previous),
@@ -289,6 +299,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       manifest,
       env: { ...contractCa.env, ...options.env },
       logFile,
+      ...(tls === undefined ? {} : { tls }),
     };
     if (tsa !== undefined) context.env = { ...tsa.env, ...context.env };
     // witnessed checkpoints: the court's and the union's nodes cosign (2 of 2), unless other witnesses are named

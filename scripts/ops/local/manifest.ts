@@ -26,6 +26,8 @@ export type ConsortiumManifest = {
   anchor: { url: string; logId: string; docsUrl: string; verifyPageUrl: string };
   /** The consortium's trust anchor for courts (`npm run verify -- … --trust <file>`): its file and fingerprint. */
   trustAnchor: { file: string; fingerprint: string };
+  /** Set when the services serve HTTPS: the local CA every client of theirs trusts (`curl --cacert <caFile>`). */
+  tls?: { caFile: string };
   /** The member directory governance set (public): its file, which every node reads, and its SHA-256 (hex). */
   memberDirectory: { file: string; sha256: string };
   nodes: Record<

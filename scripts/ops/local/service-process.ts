@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { Agent, fetch as undiciFetch } from "undici";
 import { LocalConsortiumError } from "./errors.ts";
 
 export type ServiceSpec = {
@@ -128,11 +129,29 @@ export class ServiceProcess {
   }
 }
 
-/** GET `url` answers 200. */
-export async function httpReady(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  await response.body?.cancel();
-  return response.status === 200;
+/** GET `url` answers 200; with `ca`, an https URL only from a server with a certificate it issued. */
+export async function httpReady(url: string, ca?: string): Promise<boolean> {
+  return (await getTrusting(url, ca, async () => undefined)).status === 200;
+}
+
+/** GET `url` (verified against `ca` alone when given): its status and what `read` makes of the body. */
+export async function getTrusting<T>(
+  url: string,
+  ca: string | undefined,
+  read: (response: { json(): Promise<unknown> }) => Promise<T>,
+): Promise<{ status: number; body: T }> {
+  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca, rejectUnauthorized: true } });
+  try {
+    const response = await undiciFetch(url, {
+      ...(dispatcher === undefined ? {} : { dispatcher }),
+      signal: AbortSignal.timeout(2000),
+    });
+    const body = await read(response);
+    if (!response.bodyUsed) await response.body?.cancel();
+    return { status: response.status, body };
+  } finally {
+    await dispatcher?.destroy();
+  }
 }
 
 /** A JSON-RPC endpoint answers eth_chainId. */

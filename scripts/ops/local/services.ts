@@ -1,13 +1,18 @@
 // The anchor service and the institution nodes as child processes of the launcher: the same
 // entry points and ANCHOR_* / NODE_* variables an operator would use (anchor-service/README.md,
 // nodes/README.md), filled in from the manifest and the keys in the data directory.
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Wallet } from "ethers";
+import { toHex } from "../../../common/bytes.ts";
+import { sm2 } from "../../../common/crypto/sm2.ts";
 import { tokenSha256 } from "../../../nodes/src/http/auth.ts";
-import { keystoreFile, masterKeyFile } from "./keys.ts";
+import { LocalConsortiumError } from "./errors.ts";
+import { keysDir, keystoreFile, masterKeyFile } from "./keys.ts";
 import type { ConsortiumManifest, NodeName, Role } from "./manifest.ts";
 import { HOST } from "./ports.ts";
 import { ServiceProcess, httpReady } from "./service-process.ts";
+import type { LocalTls } from "./tls.ts";
 
 export type ServiceContext = {
   repoRoot: string;
@@ -16,10 +21,32 @@ export type ServiceContext = {
   /** Extra environment for every child (e.g. NODE_KEEPER_INTERVAL_MS). */
   env: Record<string, string>;
   logFile: (name: string) => string;
+  /** Set: every service serves HTTPS with its certificate from the local CA and trusts that CA alone (tls.ts). */
+  tls?: LocalTls;
 };
 
 function childEnv(context: ServiceContext, own: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...own, ...context.env };
+}
+
+/** The anchor's SM2 checkpoint key (国密, signed-note type 0xff), beside the other keys: made once, 0600. */
+export const anchorCheckpointSm2KeyFile = (dataDir: string) =>
+  path.join(keysDir(dataDir), "union-anchor.checkpoint-sm2.key");
+
+/** The key in `file` (0x + 64 hex), generated there on the first call; a damaged file is refused. */
+export function loadOrCreateSm2Key(file: string): string {
+  try {
+    writeFileSync(file, `${toHex(sm2.generateKeyPair().privateKey)}\n`, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  const key = readFileSync(file, "utf8").trim();
+  if (!/^0x[0-9a-f]{64}$/.test(key))
+    throw new LocalConsortiumError(
+      "LOCAL_BAD_CONFIG",
+      `${file} must hold 0x and 64 hex digits (an SM2 private key)`,
+    );
+  return key;
 }
 
 export function anchorProcess(context: ServiceContext, operator: Wallet, port: number): ServiceProcess {
@@ -34,6 +61,9 @@ export function anchorProcess(context: ServiceContext, operator: Wallet, port: n
     ANCHOR_EVIDENCE_REGISTRY: manifest.contracts.evidenceRegistry,
     ANCHOR_LOG_ID: manifest.anchor.logId,
     ANCHOR_OPERATOR_KEY: operator.privateKey,
+    ...context.tls?.env("ANCHOR", "anchor"),
+    // 国密: every checkpoint SM2-signed too, beside its Ed25519 signature
+    ANCHOR_CHECKPOINT_SM2_KEY: loadOrCreateSm2Key(anchorCheckpointSm2KeyFile(context.dataDir)),
   });
   return new ServiceProcess({
     name: "anchor",
@@ -42,7 +72,7 @@ export function anchorProcess(context: ServiceContext, operator: Wallet, port: n
     cwd: context.repoRoot,
     env,
     logFile: context.logFile("anchor"),
-    ready: () => httpReady(`${manifest.anchor.url}/readyz`),
+    ready: () => httpReady(`${manifest.anchor.url}/readyz`, context.tls?.ca),
   });
 }
 
@@ -91,6 +121,7 @@ export function nodeProcess(
     // branches query the credit bureau through the union's credit-query service
     ...(me.kind === "branch" ? { NODE_CREDIT_QUERY_VIA: "union" } : {}),
     NODE_USERS: nodeUsers(node, me.tokens),
+    ...context.tls?.env("NODE", node),
     ...options.env,
   });
   return new ServiceProcess({
@@ -100,6 +131,6 @@ export function nodeProcess(
     cwd: context.repoRoot,
     env,
     logFile: context.logFile(node),
-    ready: () => httpReady(`${me.url}/readyz`),
+    ready: () => httpReady(`${me.url}/readyz`, context.tls?.ca),
   });
 }

@@ -3,7 +3,9 @@
 // variables (scripts/ops/local/README.md):
 //   JL_DATA_DIR (./data)  JL_CHAIN_PORT (8545)  JL_ANCHOR_PORT (9545)  JL_NODE_PORT_BASE (9600)
 //   JL_TSA_PORT (9546: the demo TSA)  JL_RPC_URL (unset: a local Anvil)  JL_KEYSTORE_PASSWORD (unset: generated into the data dir)
+//   JL_TLS (on: HTTPS with a local CA in <data>/tls; off: plain HTTP)
 import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -13,6 +15,8 @@ import { NODE_NAMES } from "./manifest.ts";
 import { serviceTable } from "./table.ts";
 import { witnessPolicyPath } from "./witnesses.ts";
 import { tsaDir } from "./tsa.ts";
+import { trustHint } from "./tls.ts";
+import { getTrusting } from "./service-process.ts";
 import { printUsageIfAsked } from "../usage.ts";
 
 printUsageIfAsked(
@@ -32,6 +36,8 @@ Environment:
   JL_NODE_PORT_BASE      the first node's port; the five nodes take base … base+4 (default 9600)
   JL_RPC_URL             an external chain instead of the local Anvil (default unset)
   JL_KEYSTORE_PASSWORD   the keystores' password (default: generated into keys/.password)
+  JL_TLS                 on: every service over HTTPS, certificates from a local CA kept in tls/
+                         (clients trust tls/demo-root-ca.pem: curl --cacert); off: plain HTTP (default on)
 `,
 );
 
@@ -43,6 +49,7 @@ const LauncherConfig = z.object({
   tsaPort: port.default(DEFAULT_PORTS.tsa),
   nodePortBase: port.max(65535 - NODE_NAMES.length).default(DEFAULT_PORTS.nodeBase),
   rpcUrl: z.url().optional(),
+  tls: z.enum(["on", "off"]).default("on"),
 });
 const ENV = {
   dataDir: "JL_DATA_DIR",
@@ -51,6 +58,7 @@ const ENV = {
   tsaPort: "JL_TSA_PORT",
   nodePortBase: "JL_NODE_PORT_BASE",
   rpcUrl: "JL_RPC_URL",
+  tls: "JL_TLS",
 };
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -114,18 +122,28 @@ async function main(): Promise<void> {
       nodes: Object.fromEntries(NODE_NAMES.map((n, i) => [n, nodePort(i)])),
     },
     ...(config.rpcUrl === undefined ? {} : { rpcUrl: config.rpcUrl }),
+    tls: config.tls === "on",
     log: say,
   });
   const consortium = await starting;
   if (stopping) return; // Ctrl-C during start-up: the handler above stops what has started
   const m = consortium.manifest;
+  const ca = m.tls === undefined ? undefined : await readFile(m.tls.caFile, "utf8");
   console.log(`\n${serviceTable(m)}\n`);
   console.log(
     `API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`,
   );
+  // the SM2 receipt key the anchor service signs with (国密), as it publishes it
+  const info = await getTrusting(
+    `${m.anchor.url}/v1/info`,
+    ca,
+    async (r) => (await r.json()) as { receiptSm2PublicKey?: string },
+  ).catch(() => undefined);
+  const sm2Key = info?.body.receiptSm2PublicKey;
   console.log(
-    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl} --tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")} --witness-policy ${witnessPolicyPath(m.dataDir)}`,
+    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl} --tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")} --witness-policy ${witnessPolicyPath(m.dataDir)}${sm2Key === undefined ? "" : ` --receipt-sm2-key ${sm2Key}`}`,
   );
+  if (m.tls !== undefined) console.log(trustHint(m.tls.caFile, m.anchor.url));
   console.log(
     `logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`,
   );

@@ -13,6 +13,7 @@ import { createDemoCa, loadDemoCa, saveDemoCa } from "../../../common/pki/demo-c
 import { createDemoTsa, serveDemoTsa } from "../../../common/pki/demo-tsa.ts";
 import { LocalConsortiumError } from "./errors.ts";
 import { HOST } from "./ports.ts";
+import type { LocalTls } from "./tls.ts";
 
 export const tsaDir = (dataDir: string) => path.join(path.resolve(dataDir), "tsa");
 const ROOT_FILE = "demo-root-ca.pem";
@@ -27,8 +28,11 @@ export type LocalTsa = {
   close(): Promise<void>;
 };
 
-/** Starts the demo TSA on `port` (0: any free port) under the root kept in <data>/tsa. */
-export async function startLocalTsa(dataDir: string, port: number): Promise<LocalTsa> {
+/**
+ * Starts the demo TSA on `port` (0: any free port) under the root kept in <data>/tsa, over HTTPS
+ * with the local TLS CA's certificate when the consortium runs on TLS (tls.ts).
+ */
+export async function startLocalTsa(dataDir: string, port: number, tls?: LocalTls): Promise<LocalTsa> {
   const dir = tsaDir(dataDir);
   const rootFile = path.join(dir, ROOT_FILE);
   const created = !(await access(rootFile).then(
@@ -42,6 +46,7 @@ export async function startLocalTsa(dataDir: string, port: number): Promise<Loca
   const served = await serveDemoTsa(await createDemoTsa(ca, { name: "JointLedger Local TSA" }), {
     host: HOST,
     port,
+    ...(tls === undefined ? {} : { tls: await tls.server("tsa") }),
   });
   return {
     url: served.url,
