@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {IJointLoanLedger} from "./IJointLoanLedger.sol";
-
 /// @title ILedgerSettlement
 /// @notice The ledger's entry for a mediation's settlement. JointLoanLedger does not declare it
 /// (its creation code has no bytes to spare): its fallback forwards this call from the

@@ -9,7 +9,13 @@
 import { expect } from "chai";
 import { type Contract, type ContractTransactionResponse, Interface, concat, sha256 } from "ethers";
 import fc from "fast-check";
-import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf } from "../../common/formats/leaf/leaf.ts";
+import {
+  DigestAlgorithm,
+  EvidenceKind,
+  type EvidenceRecord,
+  encodeLeaf,
+  leafHashOf,
+} from "../../common/formats/leaf/leaf.ts";
 import { dateToDay, dayToDate } from "../../common/lending/dates.ts";
 import { overdueInterest, proposePlan, type ProposedPlan } from "../../nodes/src/mediation/plan.ts";
 import { BRANCH_A, BRANCH_B, PLATFORM, UNION } from "./consortium.fixture.ts";
@@ -39,9 +45,9 @@ describe("DisputeResolution.adoptSettlement: a mediation's plan becomes the loan
   });
 
   const leafOf = (loanId: string, overrides: { submitter?: number; kind?: number; salt?: string } = {}) => {
-    const record = {
+    const record: EvidenceRecord = {
       version: 1,
-      kind: overrides.kind ?? EvidenceKind.Contract,
+      kind: (overrides.kind ?? EvidenceKind.Contract) as EvidenceKind,
       digestAlgorithm: DigestAlgorithm.Sha256,
       digest: `0x${"ab".repeat(32)}`,
       salt: overrides.salt ?? `0x${"5a".repeat(32)}`,

@@ -9,13 +9,15 @@
 // Every record — the case as opened, the answer, the signed agreement — is anchored as evidence
 // of the loan, and the originals are kept for the court's package. The signed agreement's leaf is
 // then registered in the EvidenceRegistry against the loan (through the node's outbox, once the
-// anchor service has committed a head holding it), so the chain itself shows the loan's new
-// schedule was agreed; the ledger's schedule is not rewritten (see README).
+// anchor service has committed a head holding it), and right behind it the plan is adopted as the
+// loan's schedule on chain (DisputeResolution.adoptSettlement): days past due then count on the
+// plan, paying it on time ends the escalation in the ledger itself, and a breach lets the keeper
+// go on to arbitration.
 import { createHash, randomBytes } from "node:crypto";
 import type { JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
-import { DigestAlgorithm, EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
+import { DigestAlgorithm, EvidenceKind, encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
 import type { Sublevel } from "../../../common/level.ts";
-import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
+import { dateToDay, dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
 import type { AnchorEvidence } from "../bureau/consent.ts";
 import { canonicalJson, type CanonicalValue } from "../bureau/canonical-json.ts";
 import type { ContractVerification } from "../e-contract/verify.ts";
@@ -23,7 +25,7 @@ import type { LedgerModel } from "../indexer/model.ts";
 import type { KeeperNotices } from "../keeper/keeper.ts";
 import { agreementPdf } from "./agreement.ts";
 import { MediationError } from "../errors.ts";
-import { proposePlan, type ProposedPlan } from "./plan.ts";
+import { overdueInterest, proposePlan, type ProposedPlan } from "./plan.ts";
 import { PolicyService } from "../post-loan/policy-service.ts";
 
 export type MediationPolicy = {
@@ -68,13 +70,28 @@ export type MediationCase = {
   evidence: MediationEvidence[];
   /** The outbox serial of the agreement leaf's EvidenceRegistry registration, once queued. */
   agreementRegistration?: string;
+  /** The outbox serial of the plan's adoption as the loan's schedule on chain, once queued. */
+  planAdoption?: string;
+};
+
+/** What DisputeResolution.adoptSettlement takes: the agreement's leaf and the plan as the ledger keeps a schedule. */
+export type PlanAdoption = {
+  loanId: string;
+  leafHash: string;
+  /** The agreement's 224-byte leaf, 0x-hex. */
+  leaf: string;
+  startDay: number;
+  installments: Array<{ dueDay: number; principal: bigint; interest: bigint }>;
 };
 
 /** MediationCase with its bigints as decimal strings, as stored. */
 type StoredCase = string;
 
 export type MediationDeps = {
-  ledger: Pick<JointLoanLedger, "loan" | "progress" | "amountOwed" | "overdue" | "params" | "funders">;
+  ledger: Pick<
+    JointLoanLedger,
+    "loan" | "progress" | "amountOwed" | "overdue" | "params" | "funders" | "schedule"
+  >;
   model: Pick<LedgerModel, "flowsByLoan">;
   /** loanId → the loan's current case (JSON text with bigints as strings). */
   cases: Sublevel<string, StoredCase>;
@@ -88,6 +105,12 @@ export type MediationDeps = {
    * next keeper round). None: agreements are anchored only.
    */
   registerLeaf?: (loanId: string, leafHash: string) => Promise<string>;
+  /**
+   * Queues DisputeResolution.adoptSettlement — the plan as the loan's schedule on chain — behind
+   * the agreement's registration (the outbox sends in order) and returns its outbox serial. None:
+   * the plan stays off chain and the keeper's hold alone stops escalation.
+   */
+  adoptPlan?: (adoption: PlanAdoption) => Promise<string>;
   policy?: MediationPolicy;
   /** Unix seconds. */
   now: () => number;
@@ -142,22 +165,29 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
       await this.#notify(existing, "mediation-opened.v1", dayToDate(shanghaiDay(existing.answerBy)));
       await this.#save(existing);
     }
-    if (existing !== undefined) await this.#registerAgreement(existing);
+    if (existing !== undefined) {
+      await this.#registerAgreement(existing);
+      // registered in an earlier round whose adoption could not be queued
+      const agreement = existing.evidence.find((e) => e.what === "agreement");
+      if (existing.agreementRegistration !== undefined && agreement !== undefined)
+        await this.#adoptPlan(existing, agreement);
+    }
     if (existing !== undefined && existing.status !== "performed") return false;
     const now = this.deps.now();
-    const [loan, progress, owed, overdue, params, funders] = await Promise.all([
+    const [loan, progress, owed, overdue, params, funders, schedule] = await Promise.all([
       this.deps.ledger.loan(id),
       this.deps.ledger.progress(id),
       this.deps.ledger.amountOwed(id),
       this.deps.ledger.overdue(id),
       this.deps.ledger.params(),
       this.deps.ledger.funders(id),
+      this.deps.ledger.schedule(id),
     ]);
     const [penalty, interest, principal] = owed;
     const today = shanghaiDay(now);
     const plan = proposePlan({
       outstandingPrincipalFen: loan.principal - progress.principalRepaid,
-      overdueInterestFen: interest,
+      overdueInterestFen: overdueInterest(schedule, progress, today),
       aprBps: Number(loan.aprBps),
       capBps: Number(params.aprCapBps),
       startDate: dayToDate(today),
@@ -248,6 +278,33 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
       return;
     }
     await this.#save(c);
+    await this.#adoptPlan(c, agreement);
+  }
+
+  /** Queues the plan's adoption as the loan's schedule once, right behind the agreement's registration. */
+  async #adoptPlan(c: MediationCase, agreement: MediationEvidence): Promise<void> {
+    if (this.deps.adoptPlan === undefined || c.planAdoption !== undefined) return;
+    const leaf = encodeLeaf({
+      version: 1,
+      kind: EvidenceKind.Contract,
+      digestAlgorithm: DigestAlgorithm.Sha256,
+      digest: agreement.digest,
+      salt: agreement.salt,
+      submitter: c.branch,
+      subject: c.loanId,
+    });
+    c.planAdoption = await this.deps.adoptPlan({
+      loanId: c.loanId,
+      leafHash: agreement.leafHash,
+      leaf: `0x${Buffer.from(leaf).toString("hex")}`,
+      startDay: dateToDay(c.plan.startDate),
+      installments: c.plan.installments.map((i) => ({
+        dueDay: i.dueDay,
+        principal: i.principalFen,
+        interest: i.interestFen,
+      })),
+    });
+    await this.#save(c);
   }
 
   /**
@@ -267,6 +324,9 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
     }
     if (c.status === "accepted") {
       const performance = await this.performance(c);
+      // adopted on chain: the plan is the ledger's schedule, and its days past due decide
+      if (c.planAdoption !== undefined && (await this.deps.ledger.overdue(c.loanId))[0] > 0n)
+        performance.breached = true;
       if (performance.breached) {
         c.status = "breached";
         c.breach = { at: now, dueFen: performance.dueFen, paidFen: performance.paidFen };

@@ -58,6 +58,16 @@ export class FlowEffects {
           ? { kind: "done" }
           : { kind: "none" };
       }
+      case "adoptSettlement": {
+        // the agreement whose plan is the loan's schedule: this entry's leaf
+        if (this.#options.disputeResolution === undefined) return { kind: "none" };
+        const adopted = await DisputeResolution.at(
+          this.#options.disputeResolution,
+          this.#options.provider,
+        ).settlementOf(loanId);
+        const leafHash = sha256(concat(["0x00", (entry.args as OutboxArgs["adoptSettlement"]).leaf]));
+        return adopted.toLowerCase() === leafHash ? { kind: "done" } : { kind: "none" };
+      }
       case "assignCourt":
       case "acceptCase":
       case "recordRuling":

@@ -27,7 +27,14 @@ export const LEDGER_KINDS = [
   "agreeIncomeSplit",
   "prepay",
 ] as const;
-export const DISPUTE_KINDS = ["escalate", "assignCourt", "acceptCase", "recordRuling", "closeCase"] as const;
+export const DISPUTE_KINDS = [
+  "escalate",
+  "assignCourt",
+  "acceptCase",
+  "recordRuling",
+  "closeCase",
+  "adoptSettlement",
+] as const;
 /** EvidenceRegistry writes: a signed contract's leaf registered by its submitter, endorsed by a co-funder. */
 export const EVIDENCE_KINDS = ["registerEvidence", "endorseEvidence"] as const;
 export const OUTBOX_KINDS = [...LEDGER_KINDS, ...DISPUTE_KINDS, ...EVIDENCE_KINDS] as const;
@@ -172,6 +179,22 @@ const ARGS = {
     ruling: bytes32.refine((v) => !/^0x0{64}$/.test(v), "a ruling digest must not be zero"),
   }),
   closeCase: z.strictObject({ loanId: bytes32 }),
+  /**
+   * A mediation's accepted plan adopted as the loan's schedule by its branch: the signed
+   * agreement's registered leaf (224-byte encoding), the plan's start day and its installments.
+   */
+  adoptSettlement: z.strictObject({
+    loanId: bytes32,
+    leaf: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{448}$/, "must be the leaf's 224-byte encoding")
+      .transform((v) => v.toLowerCase()),
+    startDay: uintNumber(16),
+    installments: z
+      .array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) }))
+      .min(1)
+      .max(60),
+  }),
   /**
    * An anchored leaf about `loanId` registered in the EvidenceRegistry by its submitter: the leaf's
    * 224-byte encoding and its inclusion proof against the committed head of `treeSize` leaves.
@@ -371,6 +394,19 @@ const CALLS: { [K in OutboxKind]: Call<K> } = {
   acceptCase: (a) => ["acceptCase", [a.loanId]],
   recordRuling: (a) => ["recordRuling", [a.loanId, a.ruling]],
   closeCase: (a) => ["closeCase", [a.loanId]],
+  adoptSettlement: (a) => [
+    "adoptSettlement",
+    [
+      a.loanId,
+      a.leaf,
+      a.startDay,
+      a.installments.map((i) => ({
+        dueDay: i.dueDay,
+        principal: BigInt(i.principal),
+        interest: BigInt(i.interest),
+      })),
+    ],
+  ],
   registerEvidence: (a) => ["register", [a.leaf, a.logId, a.treeSize, a.leafIndex, a.proof]],
   endorseEvidence: (a) => ["endorse", [a.leafHash]],
 };

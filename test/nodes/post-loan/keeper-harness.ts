@@ -14,7 +14,7 @@ import { indexerSublevels } from "../../../nodes/src/indexer/db.ts";
 import type { EvidenceRecordInput } from "../../../nodes/src/bureau/consent.ts";
 import type { ContractVerification } from "../../../nodes/src/e-contract/verify.ts";
 import { Keeper, type ReminderRecord } from "../../../nodes/src/keeper/keeper.ts";
-import { MediationService } from "../../../nodes/src/mediation/mediation.ts";
+import { MediationService, type PlanAdoption } from "../../../nodes/src/mediation/mediation.ts";
 import { SimulatedGateway } from "../../../nodes/src/notices/gateway.ts";
 import { NoticeService, type NoticeRequest, type StoredNotice } from "../../../nodes/src/notices/notices.ts";
 import { BORROWERS, termsFor } from "../../contracts/lending.fixture.ts";
@@ -25,6 +25,7 @@ export async function keeperHarness(
   opts: {
     verifyAgreement?: (pdf: Uint8Array) => Promise<ContractVerification>;
     registerLeaf?: (loanId: string, leafHash: string) => Promise<string>;
+    adoptPlan?: (adoption: PlanAdoption) => Promise<string>;
   } = {},
 ) {
   const db = new MemoryLevel();
@@ -75,6 +76,7 @@ export async function keeperHarness(
           anchor,
           verifyAgreement: opts.verifyAgreement,
           ...(opts.registerLeaf !== undefined ? { registerLeaf: opts.registerLeaf } : {}),
+          ...(opts.adoptPlan !== undefined ? { adoptPlan: opts.adoptPlan } : {}),
           now: () => clock,
         });
   const keeper = new Keeper({

@@ -6,7 +6,8 @@
 import { expect } from "chai";
 import { type DemoCa, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
 import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
-import { EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
+import { getBytes } from "ethers";
+import { EvidenceKind, decodeLeaf } from "../../../common/formats/leaf/leaf.ts";
 import { allInAprBps } from "../../../common/lending/apr.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import { RepaymentMethod } from "../../../common/lending/schedule.ts";
@@ -14,8 +15,9 @@ import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
 import { verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
 import { agreementPdf } from "../../../nodes/src/mediation/agreement.ts";
 import { MediationError } from "../../../nodes/src/errors.ts";
+import type { PlanAdoption } from "../../../nodes/src/mediation/mediation.ts";
 import { proposePlan } from "../../../nodes/src/mediation/plan.ts";
-import { startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
+import { BRANCH_A, startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
 import { keeperHarness } from "./keeper-harness.ts";
 
 describe("mediation: case, plan within the cap, answer, agreement, performance", function () {
@@ -200,6 +202,79 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     expect(breached.breach!.paidFen).to.equal(first.totalFen);
     // registered once, whatever rounds followed
     expect(registered).to.deep.equal([{ loanId, leafHash }]);
+  });
+
+  it("accepted and adopted on chain: the ledger's schedule is the plan, paid on its dates the escalation ends in the ledger, a breach goes to arbitration", async function () {
+    // a keeper whose mediation adopts the plan through DisputeResolution (the node: its outbox)
+    const adoptions: PlanAdoption[] = [];
+    const chained = await keeperHarness(lc, {
+      verifyAgreement: (pdf) =>
+        verifySignedContract(pdf, trustAnchorsFromPem([ca.certificatePem]), {
+          borrower: [DEMO_POLICY.borrowerSignature],
+          branchSeal: [DEMO_POLICY.branchSeal],
+        }),
+      registerLeaf: (_loanId, leafHash) => Promise.resolve(`evidence-register:${leafHash}`),
+      adoptPlan: async (adoption) => {
+        adoptions.push(adoption);
+        // the agreement's leaf in a committed head and registered, as the outbox's registration does
+        await lc.anchorEvidence([decodeLeaf(getBytes(adoption.leaf))], [0]);
+        await (
+          await lc.disputesAs(BRANCH_A).getFunction("adoptSettlement")(
+            adoption.loanId,
+            adoption.leaf,
+            adoption.startDay,
+            adoption.installments,
+          )
+        ).wait();
+        return `settlement-adopt:${adoption.leafHash}`;
+      },
+    });
+    const { loanId, firstDue } = await chained.overdueLoan();
+    await lc.timeTo(firstDue + 8, 10);
+    await chained.sync();
+    expect((await chained.keeper.runOnce()).mediationsOpened).to.include(loanId);
+    const accepted = await chained.mediation!.accept(
+      loanId,
+      await sign(await chained.mediation!.agreementDraft(loanId)),
+      "clerk-9",
+    );
+    // adopted once, right behind the registration: the chain's schedule is the plan
+    expect(adoptions).to.have.length(1);
+    expect(accepted.planAdoption).to.equal(`settlement-adopt:${adoptions[0]!.leafHash}`);
+    const schedule = (
+      (await lc.ledger.getFunction("schedule")(loanId)) as Array<{
+        dueDay: bigint;
+        principal: bigint;
+        interest: bigint;
+      }>
+    ).map((i) => ({ dueDay: Number(i.dueDay), principalFen: i.principal, interestFen: i.interest }));
+    expect(schedule).to.deep.equal(
+      accepted.plan.installments.map((i) => ({
+        dueDay: i.dueDay,
+        principalFen: i.principalFen,
+        interestFen: i.interestFen,
+      })),
+    );
+    expect(await chained.stage(loanId)).to.equal(2);
+    // the plan's first installment paid on its date: nothing late on chain, the ledger ends the escalation
+    const [first, second] = accepted.plan.installments;
+    await lc.timeTo(first!.dueDay, 10);
+    await lc.repay(loanId, first!.totalFen);
+    expect(await chained.stage(loanId)).to.equal(0);
+    await lc.timeTo(first!.dueDay + 20, 10);
+    await chained.sync();
+    let round = await chained.keeper.runOnce();
+    expect(round.escalated).to.not.include(loanId);
+    expect(Number((await lc.ledger.getFunction("overdue")(loanId))[0])).to.equal(0);
+    // the second unpaid the day after its due day: a breach, and the keeper goes on to arbitration
+    await lc.timeTo(second!.dueDay + 1, 10);
+    await chained.sync();
+    round = await chained.keeper.runOnce();
+    expect(round.escalated).to.include(loanId);
+    expect(await chained.stage(loanId)).to.equal(3);
+    expect((await chained.mediation!.get(loanId))!.status).to.equal("breached");
+    // adopted once, whatever rounds followed
+    expect(adoptions).to.have.length(1);
   });
 
   // escalate moves a loan straight to the stage its days reach: one first seen 15 days late never
