@@ -5,7 +5,6 @@
 // any byte is returned: there is no unlogged read. Layout: keys.ts; policy: policy.ts.
 import { createHash, randomBytes } from "node:crypto";
 import type { AbstractBatchOperation } from "abstract-level";
-import { coalescedSubmit } from "../../../common/anchor/coalesce.ts";
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
 import type { LevelRoot } from "../../../common/level.ts";
 import { open, seal, type SealCipher } from "../privacy/crypto-box.ts";
@@ -103,8 +102,6 @@ export class DocumentStore {
   #nextSeq: number;
   // access-log writes are chained so that they land in seq order
   #logTail: Promise<void> = Promise.resolve();
-  // documents stored at the same time share LevelDB batches; each caller's ops stay in one batch
-  readonly #write: (ops: readonly Op[]) => Promise<boolean[]>;
 
   private constructor(options: DocumentStoreOptions, nextSeq: number) {
     this.#sub = options.sublevels;
@@ -115,10 +112,6 @@ export class DocumentStore {
     this.#now = options.now ?? Date.now;
     this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#nextSeq = nextSeq;
-    this.#write = coalescedSubmit(async (ops: readonly Op[]) => {
-      await this.#root.batch([...ops]);
-      return ops.map(() => true);
-    });
   }
 
   /** Opens the store: checks the sublevels and the key, and finds the access log's next seq. */
@@ -146,15 +139,14 @@ export class DocumentStore {
   /**
    * Stores documents that belong together (a loan's contract and its key-facts sheet, a case's
    * files): every one is checked first, so one refused stores none, then all their sealed bytes,
-   * records and loan indexes go in one batch, written whole or not at all. Documents stored at
-   * the same time by other callers may share the batch; each call resolves once its own are written.
+   * records and loan indexes go in one batch, written whole or not at all.
    */
   async putMany(inputs: readonly PutDocument[]): Promise<Array<{ documentId: string; sha256: string }>> {
     if (typeof inputs?.length !== "number" || inputs.length === 0)
       throw new DocumentError("NODE_ERR_BAD_DOCUMENT", "putMany takes a non-empty array of documents");
     const docs = inputs.map((input) => checkPut(input, this.#maxBytes));
     const prepared = docs.map((doc) => this.#prepare(doc));
-    await this.#write(prepared.flatMap((p) => p.ops));
+    await this.#root.batch(prepared.flatMap((p) => p.ops));
     return prepared.map(({ documentId, sha256 }) => ({ documentId, sha256 }));
   }
 
