@@ -7,7 +7,7 @@
 // A second adoption finds the governed file and proposes nothing.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
@@ -24,7 +24,7 @@ import { isUscc } from "../../common/consortium/uscc.ts";
 import { governedReceiptSm2Key } from "../../nodes/src/member-names.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
 import { DEMO_MEMBERS, adoptMemberDirectory } from "../../scripts/ops/local/deployment.ts";
-import { loadOrCreateKeys } from "../../scripts/ops/local/keys.ts";
+import { anchorReceiptSm2KeyFile, loadOrCreateKeys } from "../../scripts/ops/local/keys.ts";
 import { NODE_NAMES } from "../../scripts/ops/local/manifest.ts";
 import { recordFor } from "../support/consortium-chain.ts";
 
@@ -100,7 +100,7 @@ describe("npm start: the founders' member directory, governed on chain (real pro
     expect(union.receiptSm2PublicKey).to.match(/^0x04[0-9a-f]{128}$/);
     expect(info.receiptSm2PublicKey).to.equal(union.receiptSm2PublicKey);
     // a member's client checking receipts as the nodes do: against the governed key
-    const { wallets } = await loadOrCreateKeys(dataDir, NODE_NAMES, process.env);
+    const { wallets, anchorReceiptSm2 } = await loadOrCreateKeys(dataDir, NODE_NAMES, process.env);
     const client = new AnchorClient(
       manifest.anchor.url,
       wallets.platform,
@@ -115,6 +115,15 @@ describe("npm start: the founders' member directory, governed on chain (real pro
       { ...recordFor("npm start: a governed SM2 receipt"), kind: 1, digestAlgorithm: 1 } as const,
     ]);
     expect(receipt!.batch.sm2?.publicKey).to.equal(union.receiptSm2PublicKey);
+    // its private half stays in keys/ (0600), out of every log
+    expect((await stat(anchorReceiptSm2KeyFile(dataDir))).mode & 0o777).to.equal(0o600);
+    for (const log of await readdir(path.join(dataDir, "logs")))
+      expect(
+        (await readFile(path.join(dataDir, "logs", log), "utf8")).includes(
+          anchorReceiptSm2.privateKey.slice(2),
+        ),
+        `the SM2 receipt key in logs/${log}`,
+      ).to.equal(false);
   });
 
   it("adopting again finds the governed file and proposes nothing; an edited file is put back", async function () {
