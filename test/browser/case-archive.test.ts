@@ -24,7 +24,7 @@ import { EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import { dayToDate } from "../../common/lending/dates.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
 import { RepaymentMethod } from "../../common/lending/schedule.ts";
-import { caseArchive } from "../../nodes/src/court-package/archive.ts";
+import { caseArchive, type Manifest } from "../../nodes/src/court-package/archive.ts";
 import { readChainFacts } from "../../nodes/src/court-package/chain-facts.ts";
 import {
   checkPackage,
@@ -299,21 +299,27 @@ describe("court page: the case archive verified in the browser against the chain
     await page.close();
   });
 
+  /** The genuine archive with its manifest and files edited by `edit`: a forger keeps it consistent in itself. */
+  function forgedArchive(edit: (manifest: Manifest, files: Map<string, Uint8Array>) => void): Uint8Array {
+    const files = new Map(readStoredZip(genuine));
+    const manifest = JSON.parse(new TextDecoder().decode(files.get("manifest.json"))) as Manifest;
+    edit(manifest, files);
+    files.set("manifest.json", Buffer.from(JSON.stringify(manifest)));
+    return zipStored(
+      [...files].map(([name, bytes]) => ({ name, bytes })),
+      new Date(),
+    );
+  }
+
   it("an archive with the voucher taken out: consistent in itself, named missing by the chain check", async function () {
-    const entries = readStoredZip(genuine);
-    const manifest = JSON.parse(new TextDecoder().decode(entries.get("manifest.json"))) as {
-      items: Array<{ role: string; original: string; bundle: string }>;
-    };
-    const voucher = manifest.items.find((i) => i.role === "voucher")!;
-    manifest.items = manifest.items.filter((i) => i !== voucher);
-    const edited = [...entries]
-      .filter(([name]) => name !== voucher.original && name !== voucher.bundle)
-      .map(([name, bytes]) => ({
-        name,
-        bytes: name === "manifest.json" ? Buffer.from(JSON.stringify(manifest)) : bytes,
-      }));
+    const edited = forgedArchive((manifest, files) => {
+      const voucher = manifest.items.find((i) => i.role === "voucher")!;
+      manifest.items = manifest.items.filter((i) => i !== voucher);
+      files.delete(voucher.original);
+      files.delete(voucher.bundle);
+    });
     const page = await browser.context.newPage();
-    await verifyInPage(page, zipStored(edited, new Date()));
+    await verifyInPage(page, edited);
     // on this computer alone nothing is wrong with the items it holds
     expect(await page.getAttribute("#archive-verdict", "data-ok")).to.equal("true");
     expect(await page.getAttribute("#archive-chain-verdict", "data-verdict")).to.equal("not-verified");
@@ -328,27 +334,17 @@ describe("court page: the case archive verified in the browser against the chain
   });
 
   it("an archive whose notice was altered: the item named altered against the chain", async function () {
-    const entries = readStoredZip(genuine);
-    const manifest = JSON.parse(new TextDecoder().decode(entries.get("manifest.json"))) as {
-      items: Array<{ role: string; original: string; sha256: string }>;
-    };
-    const notice = manifest.items.find((i) => i.role === "notice")!;
-    const forged = Buffer.from(
-      '{"noticeId":"reminder-1","templateId":"overdue-reminder","channel":"app","status":"delivered"}',
-    );
-    // the forger rewrites the manifest's SHA-256 too: only the anchored digest tells
-    notice.sha256 = sha256Hex(forged);
-    const edited = [...entries].map(([name, bytes]) => ({
-      name,
-      bytes:
-        name === "manifest.json"
-          ? Buffer.from(JSON.stringify(manifest))
-          : name === notice.original
-            ? forged
-            : bytes,
-    }));
+    const edited = forgedArchive((manifest, files) => {
+      const notice = manifest.items.find((i) => i.role === "notice")!;
+      const forged = Buffer.from(
+        '{"noticeId":"reminder-1","templateId":"overdue-reminder","channel":"app","status":"delivered"}',
+      );
+      // the forger rewrites the manifest's SHA-256 too: only the anchored digest tells
+      notice.sha256 = sha256Hex(forged);
+      files.set(notice.original, forged);
+    });
     const page = await browser.context.newPage();
-    await verifyInPage(page, zipStored(edited, new Date()));
+    await verifyInPage(page, edited);
     expect(await page.getAttribute("#archive-chain-verdict", "data-verdict")).to.equal("not-verified");
     const byLabel = new Map((await rows(page)).map((r) => [r.label, r]));
     expect(byLabel.get("reminder-1 #1")).to.deep.include({ ok: "false", chain: "altered" });
