@@ -13,6 +13,7 @@ import { checkDisbursement, type ReceivingAccounts } from "./entrusted-payment.t
 import { nodeError } from "./errors.ts";
 import type { OutboxArgs } from "./outbox/entry.ts";
 import type { Outbox } from "./outbox/outbox.ts";
+import type { QueueTurn } from "./servicing.ts";
 import {
   awaitChainWrite,
   ledgerLoan,
@@ -48,6 +49,8 @@ export type FlowInput = {
   amountFen: bigint;
   accountHash?: string;
   toAccount?: string;
+  /** A batch file's row: queued only after the loan's earlier row (servicing.ts, writeWithVoucher); the voucher is anchored meanwhile. */
+  turn?: QueueTurn;
 };
 
 export class FundFlows {
@@ -96,18 +99,23 @@ export class FundFlows {
       member: this.deps.memberId,
       recordedBy: actor.userId,
     };
-    const written = await writeWithVoucher(this.deps, id, voucher, (digest) =>
-      input.type === "disbursement"
-        ? {
-            serial: input.serial,
-            kind: "disburse",
-            args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest },
-          }
-        : {
-            serial: input.serial,
-            kind: input.type === "settlement" ? "settle" : "repay",
-            args: { loanId, amount: input.amountFen, voucher: digest },
-          },
+    const written = await writeWithVoucher(
+      this.deps,
+      id,
+      voucher,
+      (digest) =>
+        input.type === "disbursement"
+          ? {
+              serial: input.serial,
+              kind: "disburse",
+              args: { loanId, amount: input.amountFen, accountHash: input.accountHash!, voucher: digest },
+            }
+          : {
+              serial: input.serial,
+              kind: input.type === "settlement" ? "settle" : "repay",
+              args: { loanId, amount: input.amountFen, voucher: digest },
+            },
+      input.turn,
     );
     return { serial: input.serial, ...written, ...(paidTo === undefined ? {} : { paidTo }) };
   }

@@ -134,6 +134,9 @@ export async function retriedFlow(
   );
 }
 
+/** A flow's place in a sequence (a batch file's rows of one loan): queue after `after`, then say `queued()`. */
+export type QueueTurn = { after: Promise<void>; queued: () => void };
+
 export type VoucherDeps = {
   memberId: number;
   outbox: Outbox;
@@ -145,13 +148,17 @@ export type VoucherDeps = {
 /**
  * A money movement's voucher kept and anchored, then its flow written through the outbox: a
  * serial taken by another flow is refused before the voucher is stored or anchored. The flow
- * carries the voucher's SHA-256 digest.
+ * carries the voucher's SHA-256 digest. With a `turn`, the flow is queued only once `turn.after`
+ * resolves (its rejection is thrown), and `turn.queued()` is called as the enqueue is (the
+ * outbox takes the order at the call): a batch's flows keep their order while their vouchers
+ * are anchored, and their entries written, together.
  */
 export async function writeWithVoucher(
   deps: VoucherDeps,
   loanId: string,
   voucher: Record<string, unknown> & { serial: string },
   flowOf: (digest: string) => EnqueueInput,
+  turn?: QueueTurn,
 ): Promise<{ voucher: string; outbox: OutboxEntry }> {
   const bytes = Buffer.from(JSON.stringify(voucher));
   const digest = `0x${createHash("sha256").update(bytes).digest("hex")}`;
@@ -173,7 +180,10 @@ export async function writeWithVoucher(
       subject: loanId,
     },
   ]);
-  return { voucher: digest, outbox: await deps.outbox.enqueue(flow) };
+  await turn?.after;
+  const entry = deps.outbox.enqueue(flow);
+  turn?.queued();
+  return { voucher: digest, outbox: await entry };
 }
 
 /**

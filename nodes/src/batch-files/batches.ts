@@ -12,9 +12,21 @@ import type { Outbox } from "../outbox/outbox.ts";
 import { safeCsvCell } from "../reconcile/safe-csv.ts";
 import { type BatchKind, type BatchRow, parseBatchFile } from "./csv.ts";
 import { BatchFileError } from "../errors.ts";
+import type { QueueTurn } from "../servicing.ts";
 
-/** Records one row as a flow, on behalf of the file's uploader (FundFlows.record at the node); throws a coded error to refuse it. */
-export type RowRecorder = (kind: BatchKind, row: BatchRow, uploadedBy: string) => Promise<unknown>;
+/**
+ * Records one row as a flow, on behalf of the file's uploader (FundFlows.record at the node);
+ * throws a coded error to refuse it. It may check and anchor at once, but queues the flow only
+ * once `turn.after` has resolved (the loan's previous row queued or refused; a rejection — that
+ * row could not be taken — is the row's own failure), and calls `turn.queued()` as soon as its
+ * enqueue is called (the outbox's order is taken at the call), so the next row may follow.
+ */
+export type RowRecorder = (
+  kind: BatchKind,
+  row: BatchRow,
+  uploadedBy: string,
+  turn: QueueTurn,
+) => Promise<unknown>;
 
 type StoredRow = { line: number; serial: string; loanId: string; amountFen: string; accountHash?: string };
 /** A row the node refused before queueing it: the error's code and message. */
@@ -57,7 +69,7 @@ export type BatchProgress = {
 
 /** Rows recorded between two durable progress marks (a restart re-records at most these, idempotently). */
 const MARK_EVERY = 50;
-/** Rows being recorded at once (their loans' rows still one after another). */
+/** Rows being recorded at once (a loan's rows anchored together, queued one after another). */
 const ROWS_IN_FLIGHT = 64;
 /** Wait before taking up a batch again after a row could not be taken (not refused: failed to record). */
 const RETRY_MS = 2_000;
@@ -200,14 +212,15 @@ export class BatchFiles {
 
   /**
    * Hand the batch's rows to `record`, up to ROWS_IN_FLIGHT at once (their vouchers share anchor
-   * submissions, their flows are queued together), a loan's rows one after another in file order
-   * (the outbox then books them in that order). `next` moves over the rows done without a gap and
+   * submissions, their flows are queued together), a loan's rows queued one after another in file
+   * order (the outbox then books them in that order) while their vouchers are anchored together. `next` moves over the rows done without a gap and
    * is marked durably every few rows: a restart takes up at most the rows in flight and those
    * since the last mark again, which their serials make harmless.
    */
   async #take(id: string): Promise<void> {
     const batch = (await this.#batches.get(id))!;
     const done = new Set<number>();
+    /** Per loan: settles once its last row handed out is queued or refused (rejects: not taken). */
     const lastOfLoan = new Map<string, Promise<void>>();
     const running = new Set<Promise<void>>();
     let stoppedBy: { error: unknown } | undefined;
@@ -224,12 +237,22 @@ export class BatchFiles {
       }
       if (this.#stopping || stoppedBy !== undefined) break;
       const row = batch.rows[i]!;
-      const before = lastOfLoan.get(row.loanId);
+      const before = lastOfLoan.get(row.loanId) ?? Promise.resolve();
+      let settle!: { queued: () => void; notTaken: (error: unknown) => void };
+      const queued = new Promise<void>((queued, notTaken) => (settle = { queued, notTaken }));
+      // a later row of the loan learns of a failure through its own turn
+      queued.catch(() => undefined);
       const task: Promise<void> = (async () => {
-        await before;
-        // a row of a loan whose earlier row could not be taken waits for the next run
-        if (stoppedBy !== undefined) return;
-        await this.#takeRow(batch, row);
+        try {
+          await this.#takeRow(batch, row, { after: before, queued: () => settle.queued() });
+          // refused before its turn: still after the loan's earlier rows
+          await before;
+        } catch (error) {
+          // a row of a loan whose earlier row could not be taken waits for the next run
+          settle.notTaken(error);
+          throw error;
+        }
+        settle.queued();
         done.add(i);
       })()
         .catch((error: unknown) => {
@@ -237,7 +260,7 @@ export class BatchFiles {
         })
         .finally(() => running.delete(task));
       running.add(task);
-      lastOfLoan.set(row.loanId, task);
+      lastOfLoan.set(row.loanId, queued);
     }
     await Promise.all(running);
     advance();
@@ -246,7 +269,7 @@ export class BatchFiles {
   }
 
   /** One row to `record`: recorded, or refused with the node's coded error (kept in the batch). */
-  async #takeRow(batch: StoredBatch, row: StoredRow): Promise<void> {
+  async #takeRow(batch: StoredBatch, row: StoredRow, turn: QueueTurn): Promise<void> {
     try {
       await this.#record(
         batch.kind,
@@ -258,6 +281,7 @@ export class BatchFiles {
           ...(row.accountHash === undefined ? {} : { accountHash: row.accountHash }),
         },
         batch.uploadedBy,
+        turn,
       );
       // taken again after a restart: an earlier run's refusal no longer stands
       delete batch.refused[row.serial];

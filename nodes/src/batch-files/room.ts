@@ -17,12 +17,13 @@ export function batchFileRoom(options: {
     outbox: options.outbox,
     // a row is what the single-flow routes take: the same checks (a disbursement from this
     // funder's whitelisted account only), the same voucher, its serial the outbox's
-    record: (kind, row, uploadedBy) =>
+    record: (kind, row, uploadedBy, turn) =>
       flows.record({ userId: uploadedBy, role: "clerk", memberId }, row.loanId, {
         type: kind,
         serial: row.serial,
         amountFen: row.amountFen,
         ...(row.accountHash === undefined ? {} : { accountHash: row.accountHash }),
+        turn,
       }),
   });
 }

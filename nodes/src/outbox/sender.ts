@@ -83,7 +83,7 @@ const isFinal = (e: OutboxEntry | undefined): boolean =>
   e === undefined || e.state === "confirmed" || e.state === "failed";
 
 /**
- * The order an entry keeps: its loan's (one flow of a loan at a time, in outbox order), or none
+ * The order an entry keeps: its loan's (a loan's flows signed in outbox order), or none
  * (undefined: a branch's own limits, which everything before and after it waits for).
  */
 function orderKeyOf(entry: OutboxEntry): string | undefined {

@@ -25,12 +25,15 @@ describe("batch files: a day's repayment file through the outbox", function () {
         db: store.root,
         outbox: store.outbox,
         // the node's FundFlows.record stands here: a loan it does not service is refused with its code
-        record: async (_kind, row) => {
+        record: async (_kind, row, _uploadedBy, turn) => {
           if (row.loanId === refusedLoan)
             throw Object.assign(new Error("this node does not service the loan"), {
               code: "NODE_ERR_NOT_SERVICER",
             });
-          return store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+          await turn.after;
+          const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+          turn.queued();
+          return entry;
         },
       }),
     );
@@ -91,10 +94,13 @@ describe("batch files: a day's repayment file through the outbox", function () {
     const down = new BatchFiles({
       db: store.root,
       outbox: store.outbox,
-      record: async (_kind, row) => {
+      record: async (_kind, row, _uploadedBy, turn) => {
         calls++;
         if (row.serial === rows[1]![0]) throw new Error("connect ECONNREFUSED (the anchor service)");
-        return store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+        await turn.after;
+        const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+        turn.queued();
+        return entry;
       },
     });
     const uploaded = await down.upload("repayment", file, "clerk-1");
@@ -115,6 +121,38 @@ describe("batch files: a day's repayment file through the outbox", function () {
     });
     const repayments = (await store.outbox.list()).filter((e) => e.kind === "repay");
     expect(repayments.map((e) => e.serial)).to.deep.equal(rows.map((r) => r[0]));
+  });
+
+  it("anchors a loan's rows together and queues them in file order", async function () {
+    const loanId = loanIdOfEntry(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
+    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    await sender.drain();
+    const rows = [1, 2, 3, 4, 5, 6].map((i) => [serial("RPY"), loanId, String(100 * i)]);
+    const file = `serial,loanId,amountFen\n${rows.map((r) => r.join(",")).join("\n")}\n`;
+    let anchoring = 0;
+    let together = 0;
+    const overlapping = new BatchFiles({
+      db: store.root,
+      outbox: store.outbox,
+      record: async (_kind, row, _uploadedBy, turn) => {
+        anchoring++;
+        together = Math.max(together, anchoring);
+        // the anchor answers later rows sooner: the order must come from the turn
+        await new Promise((r) => setTimeout(r, 300 - 40 * rows.findIndex((x) => x[0] === row.serial)));
+        anchoring--;
+        await turn.after;
+        const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+        turn.queued();
+        return entry;
+      },
+    });
+    stopAfterTest(overlapping);
+    const uploaded = await overlapping.upload("repayment", file, "clerk-1");
+    await until(async () => (await overlapping.progress(uploaded.id)).done, 60_000, "every row final");
+    expect(together, "the loan's rows anchored at once").to.equal(rows.length);
+    const repayments = (await store.outbox.list()).filter((e) => e.kind === "repay");
+    expect(repayments.map((e) => e.serial)).to.deep.equal(rows.map((r) => r[0]));
+    expect((await overlapping.progress(uploaded.id)).counts.confirmed).to.equal(rows.length);
   });
 
   it("stores and queues nothing of a file with a bad row", async function () {
