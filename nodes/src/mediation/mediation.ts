@@ -77,6 +77,8 @@ export type MediationCase = {
 /** What DisputeResolution.adoptSettlement takes: the agreement's leaf and the plan as the ledger keeps a schedule. */
 export type PlanAdoption = {
   loanId: string;
+  /** The loan's branch, the only member that may adopt; the leaf's submitter. */
+  branch: number;
   leafHash: string;
   /** The agreement's 224-byte leaf, 0x-hex. */
   leaf: string;
@@ -107,10 +109,11 @@ export type MediationDeps = {
   registerLeaf?: (loanId: string, leafHash: string) => Promise<string>;
   /**
    * Queues DisputeResolution.adoptSettlement — the plan as the loan's schedule on chain — behind
-   * the agreement's registration (the outbox sends in order) and returns its outbox serial. None:
-   * the plan stays off chain and the keeper's hold alone stops escalation.
+   * the agreement's registration (the outbox sends in order) and returns its outbox serial, or
+   * undefined where this node may not (only the loan's branch adopts). None, or undefined: the
+   * plan stays off chain and the keeper's hold alone stops escalation.
    */
-  adoptPlan?: (adoption: PlanAdoption) => Promise<string>;
+  adoptPlan?: (adoption: PlanAdoption) => Promise<string | undefined>;
   policy?: MediationPolicy;
   /** Unix seconds. */
   now: () => number;
@@ -293,8 +296,9 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
       submitter: c.branch,
       subject: c.loanId,
     });
-    c.planAdoption = await this.deps.adoptPlan({
+    const serial = await this.deps.adoptPlan({
       loanId: c.loanId,
+      branch: c.branch,
       leafHash: agreement.leafHash,
       leaf: `0x${Buffer.from(leaf).toString("hex")}`,
       startDay: dateToDay(c.plan.startDate),
@@ -304,6 +308,8 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
         interest: i.interestFen,
       })),
     });
+    if (serial === undefined) return;
+    c.planAdoption = serial;
     await this.#save(c);
   }
 

@@ -95,15 +95,18 @@ export function postLoanRooms(
     registerLeaf: async (loanId, leafHash) =>
       (await writers.outbox.enqueue(registrationEntry(loanId, leafHash, await chain.anchor.bundle(leafHash))))
         .serial,
-    // the accepted plan as the loan's schedule on chain, sent after the registration it relies on
-    adoptPlan: async ({ loanId, leafHash, leaf, startDay, installments }) =>
-      (
-        await writers.outbox.enqueue({
-          serial: `settlement-adopt:${leafHash}`,
-          kind: "adoptSettlement",
-          args: { loanId, leaf, startDay, installments },
-        })
-      ).serial,
+    // the accepted plan as the loan's schedule on chain, sent after the registration it relies on;
+    // only the loan's own branch may (DisputeResolution.adoptSettlement), with the leaf it anchored
+    adoptPlan: async ({ loanId, branch, leafHash, leaf, startDay, installments }) =>
+      config.memberKind !== "branch" || branch !== config.memberId
+        ? undefined
+        : (
+            await writers.outbox.enqueue({
+              serial: `settlement-adopt:${leafHash}`,
+              kind: "adoptSettlement",
+              args: { loanId, leaf, startDay, installments },
+            })
+          ).serial,
     now,
   });
   // any node may run the keeper: it previews escalate as this member and writes through the outbox
