@@ -1,8 +1,10 @@
 // `npm start`'s local consortium with real processes: Anvil with its state in a temporary data
 // directory, the anchor service and five institution nodes as child processes on ephemeral
-// ports. Started, a record anchored with a member key from the data directory, stopped, started
-// again: the same contracts (no redeploy), the bundle still verifies against the chain, every
-// node ready; one node killed and restarted; a taken port and a data directory in use refused.
+// ports, over HTTPS from the consortium's local CA (as `npm start` runs it). Started, a record
+// anchored with a member key from the data directory (its receipt and checkpoint SM2-signed too),
+// stopped, started again: the same contracts (no redeploy) and certificates, the bundle still
+// verifies against the chain, every node ready; one node killed and restarted; a taken port and a
+// data directory in use refused.
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:net";
@@ -10,6 +12,10 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Contract, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { Agent, fetch as undiciFetch } from "undici";
+import { createDemoCa } from "../../common/pki/demo-ca.ts";
+import { sm2 } from "../../common/crypto/sm2.ts";
+import { toHex } from "../../common/bytes.ts";
 import { AnchorClient, AnchorClientError } from "../../common/anchor/client.ts";
 import { CONSORTIUM_REGISTRY_ABI } from "../../common/chain/generated/abis.ts";
 import { parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
@@ -25,6 +31,7 @@ import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/lo
 import { LocalConsortiumError } from "../../scripts/ops/local/errors.ts";
 import { NODE_NAMES, readManifest, type ConsortiumManifest } from "../../scripts/ops/local/manifest.ts";
 import { DEMO_MEMBERS } from "../../scripts/ops/local/deployment.ts";
+import { trustConsortium } from "../../scripts/ops/local/tls.ts";
 
 const EPHEMERAL = { chain: 0, anchor: 0, nodes: { union: 0, branchA: 0, branchB: 0, platform: 0, court: 0 } };
 
@@ -84,6 +91,16 @@ async function stampedBundle(client: AnchorClient, leafHash: string): Promise<Ev
   }
 }
 
+/** The anchor service's published checkpoint, once both witnesses have cosigned one. */
+async function publishedCheckpoint(anchorUrl: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(`${anchorUrl}/checkpoint`);
+    if (response.status === 200 || attempt > 100) return response.text();
+    await response.body?.cancel();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe("local chain state file", function () {
   let dir: string;
   beforeEach(async function () {
@@ -129,6 +146,17 @@ describe("npm start: the local consortium (real processes, persistent data direc
   const document = `loan contract ${randomBytes(8).toString("hex")}`;
   const documentDigest = `0x${createHash("sha256").update(document).digest("hex")}`;
   let leafHash: string;
+  // this process's fetch and JSON-RPC trust the consortium's CA alone, as a script of npm start's does
+  let untrust = () => {};
+  /** Everything in <data>/tls, by file name. */
+  const tlsFiles = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        (await readdir(path.join(dataDir, "tls"))).map(
+          async (f) => [f, await readFile(path.join(dataDir, "tls", f), "utf8")] as const,
+        ),
+      ),
+    );
 
   before(async function () {
     dataDir = await mkdtemp(path.join(tmpdir(), "jl-local-"));
@@ -136,11 +164,18 @@ describe("npm start: the local consortium (real processes, persistent data direc
 
   after(async function () {
     await consortium?.stop();
+    untrust();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it("starts the chain, the anchor service and five nodes, every one ready, with a complete manifest", async function () {
-    consortium = await startLocalConsortium({ dataDir, ports: EPHEMERAL, log: (line) => lines.push(line) });
+    consortium = await startLocalConsortium({
+      dataDir,
+      ports: EPHEMERAL,
+      tls: true,
+      log: (line) => lines.push(line),
+    });
+    untrust = await trustConsortium(consortium.manifest);
     first = await readManifest(dataDir);
     expect(first).to.deep.equal(consortium.manifest);
     expect(first.dataDir).to.equal(path.resolve(dataDir));
@@ -264,6 +299,58 @@ describe("npm start: the local consortium (real processes, persistent data direc
     }
   });
 
+  it("serves the anchor service, the five nodes and the demo TSA over HTTPS, verified by the local CA alone", async function () {
+    const caFile = path.join(path.resolve(dataDir), "tls", "demo-root-ca.pem");
+    expect(first.tls).to.deep.equal({ caFile });
+    const tsaUrl = /TSA: demo RFC 3161 time-stamping authority \(演示用\) on (\S+),/.exec(
+      lines.join("\n"),
+    )?.[1];
+    expect(tsaUrl, "the TSA's URL in the log").to.match(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const services = [
+      ["anchor", `${first.anchor.url}/readyz`],
+      ...NODE_NAMES.map((n) => [n, `${first.nodes[n].url}/readyz`] as const),
+      ["tsa", tsaUrl!],
+    ] as const;
+    const ca = await readFile(caFile, "utf8");
+    const trusting = new Agent({ connect: { ca } });
+    const otherCa = new Agent({
+      connect: { ca: (await createDemoCa({ name: "Another CA" })).certificatePem },
+    });
+    const publicRoots = new Agent();
+    const refusal = (url: string, dispatcher?: Agent) =>
+      undiciFetch(url, dispatcher === undefined ? {} : { dispatcher }).then(
+        async (r) => (await r.body?.cancel(), `answered ${r.status}`),
+        (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message,
+      );
+    try {
+      for (const [name, url] of services) {
+        expect(url, name).to.match(/^https:/);
+        // the TSA answers a GET with 405 (POST a time-stamp query): the handshake succeeded
+        const answer = await undiciFetch(url, { dispatcher: trusting });
+        await answer.body?.cancel();
+        expect(answer.status, name).to.equal(name === "tsa" ? 405 : 200);
+        expect(await refusal(url, otherCa), `${name}, a client trusting another CA`).to.match(
+          /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER_CERT/,
+        );
+        expect(await refusal(url, publicRoots), `${name}, a client trusting the public roots`).to.match(
+          /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER_CERT/,
+        );
+        expect(await refusal(url.replace(/^https:/, "http:")), `${name}, plain HTTP`).to.not.match(
+          /^answered [23]\d\d$/,
+        );
+      }
+    } finally {
+      await Promise.all([trusting.close(), otherCa.close(), publicRoots.close()]);
+    }
+    // the services trust the CA among themselves: each node reads the anchor and its peers over HTTPS
+    // (ready above), the anchor reached both witnesses and the TSA (the checkpoint and stamps below)
+    expect((await stat(path.join(dataDir, "tls"))).mode & 0o777).to.equal(0o700);
+    for (const file of await readdir(path.join(dataDir, "tls")))
+      if (file.endsWith(".key"))
+        expect((await stat(path.join(dataDir, "tls", file))).mode & 0o777, file).to.equal(0o600);
+    expect(lines.join("\n")).to.contain(`certificates from the local CA ${caFile} (演示用; created`);
+  });
+
   it("keeps every secret in the data directory, readable by its owner only, and out of the logs", async function () {
     expect((await stat(path.join(dataDir, "consortium.json"))).mode & 0o777).to.equal(0o600);
     expect((await stat(path.join(dataDir, "keys"))).mode & 0o777).to.equal(0o700);
@@ -309,12 +396,37 @@ describe("npm start: the local consortium (real processes, persistent data direc
       },
     ]);
     leafHash = receipt!.leafHash;
+    // 国密: the receipt is SM2-signed too, under the key the anchor service publishes
+    const info = (await (await fetch(`${first.anchor.url}/v1/info`)).json()) as {
+      receiptSm2PublicKey?: string;
+    };
+    expect(info.receiptSm2PublicKey).to.match(/^0x04[0-9a-f]{128}$/);
+    expect(receipt!.batch.sm2?.publicKey).to.equal(info.receiptSm2PublicKey);
     const bundle = await anchoredBundle(client, leafHash);
     const provider = rpcProvider(first.chain.rpcUrl);
     try {
       const trustAnchor = await loadTrustAnchor(first.trustAnchor.file);
-      const results = await verifyOnline(bundle, { trustAnchor, providers: [provider], documentDigest });
+      const results = await verifyOnline(bundle, {
+        trustAnchor,
+        providers: [provider],
+        documentDigest,
+        receiptSm2Key: info.receiptSm2PublicKey!,
+      });
       expect(overall(results), JSON.stringify(results)).to.equal("pass");
+      // under another SM2 key the receipt's SM2 signature does not verify
+      const otherKey = toHex(sm2.generateKeyPair().publicKey);
+      const wrong = await verifyOnline(bundle, {
+        trustAnchor,
+        providers: [provider],
+        documentDigest,
+        receiptSm2Key: otherKey,
+      });
+      expect(wrong.find((r) => r.id === "blockAndTime")!.outcome, JSON.stringify(wrong)).to.equal("fail");
+      // the checkpoint carries the log's signature twice, Ed25519 and SM2 (signed-note type 0xff)
+      const checkpoint = await publishedCheckpoint(first.anchor.url);
+      const origin = checkpoint.split("\n")[0]!;
+      const logSignatures = checkpoint.split("\n").filter((line) => line.startsWith(`— ${origin} `));
+      expect(logSignatures, checkpoint).to.have.length(2);
       // later blocks: after the reload, the anchoring block is history, not the chain's head
       await provider.send("anvil_mine", ["0x3"]);
     } finally {
@@ -337,11 +449,23 @@ describe("npm start: the local consortium (real processes, persistent data direc
     expect(refused, "the anchor service still answers after stop()").to.equal(true);
 
     const from = lines.length;
-    consortium = await startLocalConsortium({ dataDir, ports: EPHEMERAL, log: (line) => lines.push(line) });
+    const certificates = await tlsFiles();
+    consortium = await startLocalConsortium({
+      dataDir,
+      ports: EPHEMERAL,
+      tls: true,
+      log: (line) => lines.push(line),
+    });
     const second = consortium.manifest;
     const said = lines.slice(from).join("\n");
     expect(said).to.contain("reusing the deployment");
     expect(said).to.not.contain("REDEPLOYING");
+    // the CA and every certificate made once, kept in the data directory like the keys
+    expect(said).to.match(
+      /TLS: every service over HTTPS, certificates from the local CA \S+ \(演示用; reused\)/,
+    );
+    expect(await tlsFiles(), "certificates and keys reused, not issued again").to.deep.equal(certificates);
+    expect(second.tls).to.deep.equal(first.tls);
     expect(said, "the quotas are read from the chain on a reused deployment").to.contain(
       "10,000 records/s, 5,000,000 records/day",
     );
