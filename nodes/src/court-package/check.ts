@@ -16,6 +16,7 @@ import { type EvidenceBundle, parseBundle } from "../../../common/formats/bundle
 import { type CheckId, type CheckResult, verifyOffline } from "../../../common/formats/bundle/verify.ts";
 import { keccak256, toUtf8Bytes } from "ethers";
 import { evidenceChainStart, extendEvidenceChain, loanIdOf } from "../../../common/lending/ids.ts";
+import { CHECK_NAMES, OUTCOME_NAMES } from "./names.ts";
 
 export const EVIDENCE_ROLES = [
   "contract",
@@ -96,6 +97,8 @@ export type ItemCheck = Pick<PackageItem, "role" | "label" | "leafHash"> & {
   outcome: ItemOutcome;
   /** One sentence consistent with `outcome`: what passed and what did not. */
   reason: string;
+  /** The status and the checks by result in words, Chinese first, then English (names.ts). */
+  summary: string;
   sha256: string;
   /** The bundle's checks by result: passed, failed (with the reason), not decided here. */
   passed: CheckId[];
@@ -256,7 +259,7 @@ function checkCreditRecords(
     });
   const applicationId = application?.matches === true ? application.recordId : undefined;
   const downgrade = (item: ItemCheck, outcome: ItemOutcome, reason: string) =>
-    Object.assign(item, { outcome, reason });
+    Object.assign(item, { outcome, reason, summary: summaryOf(outcome, item) });
   const named = new Set<string>();
   let approved = false;
   // `items` are the package's items checked one by one, in the package's order
@@ -346,6 +349,19 @@ const IDENTITY_CHECKS: ReadonlySet<string> = new Set([
 const isOriginal = (i: Pick<ItemCheck, "outcome">) =>
   i.outcome === "verified" || i.outcome === "original-verified";
 
+/** An item's status and its checks by result, in words: Chinese first, then English. */
+function summaryOf(outcome: ItemOutcome, c: Pick<ItemCheck, "passed" | "failed" | "undetermined">): string {
+  const names = (ids: readonly CheckId[]) => ids.map((id) => CHECK_NAMES[id]).join(", ");
+  return [
+    OUTCOME_NAMES[outcome],
+    c.passed.length === 0 ? "" : `通过 passed: ${names(c.passed)}`,
+    c.failed.length === 0 ? "" : `未通过 failed: ${names(c.failed.map((f) => f.id))}`,
+    c.undetermined.length === 0 ? "" : `未能判定 not decided: ${names(c.undetermined)}`,
+  ]
+    .filter((p) => p !== "")
+    .join("; ");
+}
+
 /** The checks by result, and one sentence naming each group: what passed, what failed, what was not decided. */
 export function checkSummary(checks: readonly CheckResult[]) {
   const passed = checks.filter((c) => c.outcome === "pass").map((c) => c.id);
@@ -377,7 +393,8 @@ async function checkItem(
   const base = { role: item.role, label: item.label, leafHash: lower(item.leafHash ?? ""), sha256 };
   const outcome = (o: ItemOutcome, reason: string, checks: CheckResult[] = []): ItemCheck => {
     const { passed, failed, undetermined } = checkSummary(checks);
-    return { ...base, outcome: o, reason, passed, failed, undetermined, checks };
+    const summary = summaryOf(o, { passed, failed, undetermined });
+    return { ...base, outcome: o, reason, summary, passed, failed, undetermined, checks };
   };
   let bundle: EvidenceBundle;
   try {

@@ -405,6 +405,11 @@ describe("court package: records pending anchoring, and one status per item", fu
     expect(rep.failed).to.deep.equal([{ id: "blockAndTime", reason: TIME_FAILURE }]);
     expect(rep.passed).to.include.members(["digest", "leafEncoding", "merklePath"]);
     expect(rep.passed).to.not.include("blockAndTime");
+    // in words, Chinese first: the status and exactly which check failed
+    expect(rep.summary).to.match(
+      /^原件一致，部分检查未通过 original matches, some checks failed; 通过 passed: 摘要 digest/,
+    );
+    expect(rep.summary).to.include("未通过 failed: 区块与时间 block and time");
     expect(rep.reason)
       .to.include("not every check passed")
       .and.include(`failed: blockAndTime (${TIME_FAILURE})`);
@@ -413,6 +418,9 @@ describe("court package: records pending anchoring, and one status per item", fu
       expect(item.outcome).to.equal("verified");
       expect(item.failed).to.deep.equal([]);
       expect(item.reason).to.not.include("failed");
+      expect(item.summary)
+        .to.match(/^核验通过 verified; /)
+        .and.not.include("未通过");
     }
     // the original still counts for the evidence chain: complete, with the exception named
     expect(check).to.deep.include({ verdict: "verified-with-exceptions", ok: true });

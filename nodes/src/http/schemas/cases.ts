@@ -127,6 +127,7 @@ export const PackageCheckResult = z.looseObject({
           "one status per item; original-verified: the original is the anchored one, another check failed",
         ),
       reason: z.string().describe("what passed and what did not, consistent with the outcome"),
+      summary: z.string().describe("the status and the checks by result, Chinese first, then English"),
       passed: z.array(z.string()),
       failed: z.array(z.strictObject({ id: z.string(), reason: z.string() })),
       undetermined: z.array(z.string()),
