@@ -4,9 +4,11 @@
 // node before anything was queued; the same file again changes nothing; a file with a bad row
 // stores nothing and queues nothing.
 import { expect } from "chai";
-import { BatchFiles } from "../../../nodes/src/batch-files/batches.ts";
+import { BatchFiles, type RowRecorder } from "../../../nodes/src/batch-files/batches.ts";
 import { BatchFileError } from "../../../nodes/src/errors.ts";
-import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
+import type { BatchRow } from "../../../nodes/src/batch-files/csv.ts";
+import { loanIdOfEntry, type OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
+import type { QueueTurn } from "../../../nodes/src/servicing.ts";
 import type { OutboxSender } from "../../../nodes/src/outbox/sender.ts";
 import { disburse, outboxSuite, registerLoan, repay, serial, until } from "../outbox/fixture.ts";
 
@@ -16,6 +18,27 @@ describe("batch files: a day's repayment file through the outbox", function () {
   let sender: OutboxSender;
   let batches: BatchFiles;
   const refusedLoan = "0x" + "ab".repeat(32);
+
+  /** As FundFlows.record does with a row's turn: queued after the loan's previous row, then says so. */
+  async function queueRepay(row: BatchRow, turn: QueueTurn): Promise<OutboxEntry> {
+    await turn.after;
+    const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
+    turn.queued();
+    return entry;
+  }
+
+  /** Batch files on the test's outbox, rows recorded by `record`. */
+  const recording = (record: RowRecorder): BatchFiles =>
+    new BatchFiles({ db: store.root, outbox: store.outbox, record });
+
+  /** A registered, disbursed loan and a repayment file of `count` rows for it. */
+  async function oneLoanFile(count: number): Promise<{ rows: string[][]; file: string }> {
+    const loanId = loanIdOfEntry(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
+    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    await sender.drain();
+    const rows = Array.from({ length: count }, (_, i) => [serial("RPY"), loanId, String(100 * (i + 1))]);
+    return { rows, file: `serial,loanId,amountFen\n${rows.map((r) => r.join(",")).join("\n")}\n` };
+  }
 
   beforeEach(async function () {
     sender = senderOn();
@@ -30,10 +53,7 @@ describe("batch files: a day's repayment file through the outbox", function () {
             throw Object.assign(new Error("this node does not service the loan"), {
               code: "NODE_ERR_NOT_SERVICER",
             });
-          await turn.after;
-          const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
-          turn.queued();
-          return entry;
+          return queueRepay(row, turn);
         },
       }),
     );
@@ -85,23 +105,12 @@ describe("batch files: a day's repayment file through the outbox", function () {
   });
 
   it("stops at a row the node cannot take (its anchor service down) and carries on after a restart, each row once", async function () {
-    const loanId = loanIdOfEntry(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
-    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    await sender.drain();
-    const rows = [1, 2, 3].map((i) => [serial("RPY"), loanId, String(100 * i)]);
-    const file = `serial,loanId,amountFen\n${rows.map((r) => r.join(",")).join("\n")}\n`;
+    const { rows, file } = await oneLoanFile(3);
     let calls = 0;
-    const down = new BatchFiles({
-      db: store.root,
-      outbox: store.outbox,
-      record: async (_kind, row, _uploadedBy, turn) => {
-        calls++;
-        if (row.serial === rows[1]![0]) throw new Error("connect ECONNREFUSED (the anchor service)");
-        await turn.after;
-        const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
-        turn.queued();
-        return entry;
-      },
+    const down = recording(async (_kind, row, _uploadedBy, turn) => {
+      calls++;
+      if (row.serial === rows[1]![0]) throw new Error("connect ECONNREFUSED (the anchor service)");
+      return queueRepay(row, turn);
     });
     const uploaded = await down.upload("repayment", file, "clerk-1");
     await until(async () => calls >= 2, 10_000, "the second row tried");
@@ -124,27 +133,16 @@ describe("batch files: a day's repayment file through the outbox", function () {
   });
 
   it("anchors a loan's rows together and queues them in file order", async function () {
-    const loanId = loanIdOfEntry(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
-    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    await sender.drain();
-    const rows = [1, 2, 3, 4, 5, 6].map((i) => [serial("RPY"), loanId, String(100 * i)]);
-    const file = `serial,loanId,amountFen\n${rows.map((r) => r.join(",")).join("\n")}\n`;
+    const { rows, file } = await oneLoanFile(6);
     let anchoring = 0;
     let together = 0;
-    const overlapping = new BatchFiles({
-      db: store.root,
-      outbox: store.outbox,
-      record: async (_kind, row, _uploadedBy, turn) => {
-        anchoring++;
-        together = Math.max(together, anchoring);
-        // the anchor answers later rows sooner: the order must come from the turn
-        await new Promise((r) => setTimeout(r, 300 - 40 * rows.findIndex((x) => x[0] === row.serial)));
-        anchoring--;
-        await turn.after;
-        const entry = store.outbox.enqueue(repay(row.serial, row.loanId, row.amountFen));
-        turn.queued();
-        return entry;
-      },
+    const overlapping = recording(async (_kind, row, _uploadedBy, turn) => {
+      anchoring++;
+      together = Math.max(together, anchoring);
+      // the anchor answers later rows sooner: the order must come from the turn
+      await new Promise((r) => setTimeout(r, 300 - 40 * rows.findIndex((x) => x[0] === row.serial)));
+      anchoring--;
+      return queueRepay(row, turn);
     });
     stopAfterTest(overlapping);
     const uploaded = await overlapping.upload("repayment", file, "clerk-1");
