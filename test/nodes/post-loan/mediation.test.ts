@@ -16,6 +16,8 @@ import { verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
 import { agreementPdf } from "../../../nodes/src/mediation/agreement.ts";
 import { MediationError } from "../../../nodes/src/errors.ts";
 import type { PlanAdoption } from "../../../nodes/src/mediation/mediation.ts";
+import { FlowEffects } from "../../../nodes/src/outbox/effects.ts";
+import { calldataOf, disputeInterface, normalizeEntry } from "../../../nodes/src/outbox/entry.ts";
 import { proposePlan } from "../../../nodes/src/mediation/plan.ts";
 import { BRANCH_A, startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
 import { keeperHarness } from "./keeper-harness.ts";
@@ -256,6 +258,26 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
       })),
     );
     expect(await chained.stage(loanId)).to.equal(2);
+    // as the node's outbox sends it: the entry's call is this adoption, and its effect is done
+    const a = adoptions[0]!;
+    const entry = normalizeEntry({
+      serial: `settlement-adopt:${a.leafHash}`,
+      kind: "adoptSettlement",
+      args: { loanId: a.loanId, leaf: a.leaf, startDay: a.startDay, installments: a.installments },
+    });
+    const call = disputeInterface.parseTransaction({ data: calldataOf(entry) })!;
+    expect(call.name).to.equal("adoptSettlement");
+    expect(call.args[3].map((i: bigint[]) => [Number(i[0]), i[1], i[2]])).to.deep.equal(
+      a.installments.map((i) => [i.dueDay, i.principal, i.interest]),
+    );
+    const effects = new FlowEffects({
+      provider: lc.provider,
+      ledger: lc.addresses.jointLoanLedger,
+      disputeResolution: lc.addresses.disputeResolution,
+    });
+    const now = new Date().toISOString();
+    const stored = { ...entry, state: "sent" as const, seq: 1, attempts: 1, createdAt: now, updatedAt: now };
+    expect((await effects.effect(stored)).kind).to.equal("done");
     // the plan's first installment paid on its date: nothing late on chain, the ledger ends the escalation
     const [first, second] = accepted.plan.installments;
     await lc.timeTo(first!.dueDay, 10);
