@@ -12,7 +12,7 @@ import { keysDir, keystoreFile, masterKeyFile } from "./keys.ts";
 import type { ConsortiumManifest, NodeName, Role } from "./manifest.ts";
 import { HOST } from "./ports.ts";
 import { ServiceProcess, httpReady } from "./service-process.ts";
-import type { LocalTls } from "./tls.ts";
+import type { LocalTls, TlsService } from "./tls.ts";
 
 export type ServiceContext = {
   repoRoot: string;
@@ -27,6 +27,16 @@ export type ServiceContext = {
 
 function childEnv(context: ServiceContext, own: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...own, ...context.env };
+}
+
+/** A service's TLS variables from the local CA, except those the operator's environment sets (e.g. a CA file with more roots). */
+function tlsEnv(
+  context: ServiceContext,
+  prefix: "ANCHOR" | "NODE",
+  service: TlsService,
+): Record<string, string> {
+  const env = context.tls?.env(prefix, service) ?? {};
+  return Object.fromEntries(Object.entries(env).filter(([name]) => (process.env[name] ?? "") === ""));
 }
 
 /** The anchor's SM2 checkpoint key (国密, signed-note type 0xff), beside the other keys: made once, 0600. */
@@ -61,7 +71,7 @@ export function anchorProcess(context: ServiceContext, operator: Wallet, port: n
     ANCHOR_EVIDENCE_REGISTRY: manifest.contracts.evidenceRegistry,
     ANCHOR_LOG_ID: manifest.anchor.logId,
     ANCHOR_OPERATOR_KEY: operator.privateKey,
-    ...context.tls?.env("ANCHOR", "anchor"),
+    ...tlsEnv(context, "ANCHOR", "anchor"),
     // 国密: every checkpoint SM2-signed too, beside its Ed25519 signature
     ANCHOR_CHECKPOINT_SM2_KEY: loadOrCreateSm2Key(anchorCheckpointSm2KeyFile(context.dataDir)),
   });
@@ -121,7 +131,7 @@ export function nodeProcess(
     // branches query the credit bureau through the union's credit-query service
     ...(me.kind === "branch" ? { NODE_CREDIT_QUERY_VIA: "union" } : {}),
     NODE_USERS: nodeUsers(node, me.tokens),
-    ...context.tls?.env("NODE", node),
+    ...tlsEnv(context, "NODE", node),
     ...options.env,
   });
   return new ServiceProcess({
