@@ -7,7 +7,7 @@
 // EvidenceLog heads, the items together against the loan's evidenceChain. A genuine archive is
 // verified item by item; one with the voucher taken out (its manifest entry too, so the archive
 // is consistent in itself) is named missing by the chain check; one whose notice was altered is
-// named altered. The court's node is on a development chain: the page says so. Screenshots in
+// named altered; one with a notice pending anchoring is incomplete, the notice named. The court's node is on a development chain: the page says so. Screenshots in
 // Chinese and English are written to test-artifacts/browser/.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
@@ -296,6 +296,29 @@ describe("court page: the case archive verified in the browser against the chain
     expect(await page.textContent("#archive-test-env")).to.include("TEST ENVIRONMENT");
     expect((await rows(page))[0]!.details).to.include("The log's state is recorded on the consortium chain");
     await page.screenshot({ path: join(ARTIFACTS, "case-archive-en.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("an archive with a notice pending anchoring: named pending, the verdict incomplete, not verified", async function () {
+    const since = new Date().toISOString();
+    const pending = {
+      role: "notice" as const,
+      label: "reminder-2 #1",
+      leafHash: sha256Hex("reminder-2"),
+      since,
+    };
+    const withPending = { ...pkg, pending: [pending] };
+    const facts = await readChainFacts(lc.chain.anvil.provider, ledgerAddress, LOAN);
+    const { zip } = await caseArchive(withPending, await checkPackage(withPending, facts), new Date());
+    const page = await browser.context.newPage();
+    await verifyInPage(page, zip);
+    expect(await page.getAttribute("#archive-chain-verdict", "data-verdict")).to.equal("incomplete");
+    expect(
+      await page.$$eval("#archive-pending li", (lis) => lis.map((li) => li.dataset.label)),
+    ).to.deep.equal(["reminder-2 #1"]);
+    expect(await page.textContent("#archive-pending")).to.include(since);
+    // every item it holds is verified; the set is not complete
+    expect((await rows(page)).every((r) => r.chain === "verified")).to.equal(true);
     await page.close();
   });
 
