@@ -5,7 +5,6 @@ import {ConsortiumGoverned} from "../consortium/ConsortiumGoverned.sol";
 import {IConsortiumRegistry} from "../consortium/IConsortiumRegistry.sol";
 import {IEvidenceRegistry} from "../evidence/IEvidenceRegistry.sol";
 import {AllInCost} from "../libraries/AllInCost.sol";
-import {EvidenceLeaf} from "../libraries/EvidenceLeaf.sol";
 import {LoanPacking} from "../libraries/LoanPacking.sol";
 import {MerkleLog} from "../libraries/MerkleLog.sol";
 import {IDisputeResolution} from "./IDisputeResolution.sol";
@@ -219,19 +218,23 @@ contract DisputeResolution is ConsortiumGoverned, IDisputeResolution {
         outstanding = entry.principal - p.principalRepaid;
     }
 
-    /// @dev The agreement's leaf hash: a contract the loan's branch anchored about this loan,
-    /// active in the EvidenceRegistry the consortium registry names now.
+    /// @dev The agreement's leaf hash: active in the EvidenceRegistry the consortium registry names
+    /// now (which decoded and checked the leaf when it was registered), and a contract the loan's
+    /// branch anchored about this loan.
     function _registeredAgreement(bytes32 loanId, uint32 branch, bytes calldata leaf) private view returns (bytes32 leafHash) {
-        EvidenceLeaf.Record memory r = EvidenceLeaf.decode(leaf);
-        if (r.subject != loanId || r.submitter != branch || r.kind != _CONTRACT_KIND) {
-            revert DisputeAgreementNotForLoan(loanId, r.subject, r.submitter, r.kind);
-        }
         leafHash = MerkleLog.hashLeaf(leaf);
         (, address evidenceRegistry) = _registry.evidenceContracts();
         if (
             evidenceRegistry == address(0)
                 || IEvidenceRegistry(evidenceRegistry).status(leafHash).state != IEvidenceRegistry.EvidenceState.Active
         ) revert DisputeAgreementNotRegistered(loanId, leafHash);
+        // a registered leaf is canonical (EvidenceLeaf): seven words, the kind and submitter in range
+        (, uint256 kind,,,, uint256 submitter, bytes32 subject) =
+            abi.decode(leaf, (uint256, uint256, uint256, bytes32, bytes32, uint256, bytes32));
+        if (subject != loanId || submitter != branch || kind != _CONTRACT_KIND) {
+            // cannot truncate: in range in a registered leaf
+            revert DisputeAgreementNotForLoan(loanId, subject, uint32(submitter), uint8(kind));
+        }
     }
 
     /// @dev Due days on the monthly calendar from `startDay` (at most today), the first after

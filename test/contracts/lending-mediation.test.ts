@@ -60,7 +60,7 @@ describe("DisputeResolution.adoptSettlement: a mediation's plan becomes the loan
   let heads = 0;
   const logged: string[] = [];
   /** Anchor `leaf` (a log of its own holding it alone, the proofs trivial) and register it as branch A. */
-  async function registerAgreement(leaf: string): Promise<void> {
+  async function registerAgreement(leaf: string, submitter = l.signers.branchAOps): Promise<void> {
     const logId = `0x${(++heads).toString(16).padStart(64, "0")}`;
     await l.govern(l.evidenceLog, "openLog", [logId, UNION, l.signers.unionAnchor.address]);
     const leafHash = sha256(concat(["0x00", leaf]));
@@ -73,13 +73,7 @@ describe("DisputeResolution.adoptSettlement: a mediation's plan becomes the loan
       )
     ).wait();
     await (
-      await (l.evidenceRegistry.connect(l.signers.branchAOps) as Contract).getFunction("register")(
-        leaf,
-        logId,
-        1,
-        0,
-        [],
-      )
+      await (l.evidenceRegistry.connect(submitter) as Contract).getFunction("register")(leaf, logId, 1, 0, [])
     ).wait();
     logged.push(leafHash);
   }
@@ -146,17 +140,22 @@ describe("DisputeResolution.adoptSettlement: a mediation's plan becomes the loan
     await revert(BRANCH_A)
       .to.be.revertedWithCustomError(disputes, "DisputeAgreementNotRegistered")
       .withArgs(loanId, own.leafHash);
-    // another loan's, another member's, or not a contract
+    // registered, but another loan's, another member's, or not a contract
     const other = `0x${"77".repeat(32)}`;
-    await revert(BRANCH_A, leafOf(other).leaf)
-      .to.be.revertedWithCustomError(disputes, "DisputeAgreementNotForLoan")
-      .withArgs(loanId, other, BRANCH_A, EvidenceKind.Contract);
-    await revert(BRANCH_A, leafOf(loanId, { submitter: PLATFORM }).leaf)
-      .to.be.revertedWithCustomError(disputes, "DisputeAgreementNotForLoan")
-      .withArgs(loanId, loanId, PLATFORM, EvidenceKind.Contract);
-    await revert(BRANCH_A, leafOf(loanId, { kind: EvidenceKind.Document }).leaf)
-      .to.be.revertedWithCustomError(disputes, "DisputeAgreementNotForLoan")
-      .withArgs(loanId, loanId, BRANCH_A, EvidenceKind.Document);
+    const foreign = [
+      { leaf: leafOf(other).leaf, args: [other, BRANCH_A, EvidenceKind.Contract] },
+      { leaf: leafOf(loanId, { submitter: PLATFORM }).leaf, args: [loanId, PLATFORM, EvidenceKind.Contract] },
+      {
+        leaf: leafOf(loanId, { kind: EvidenceKind.Document }).leaf,
+        args: [loanId, BRANCH_A, EvidenceKind.Document],
+      },
+    ];
+    for (const { leaf, args } of foreign) {
+      await registerAgreement(leaf, args[1] === PLATFORM ? l.signers.platformOps : l.signers.branchAOps);
+      await revert(BRANCH_A, leaf)
+        .to.be.revertedWithCustomError(disputes, "DisputeAgreementNotForLoan")
+        .withArgs(loanId, ...args);
+    }
     await registerAgreement(own.leaf);
 
     // the principal changed: one fen more, one fen less

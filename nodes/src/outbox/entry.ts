@@ -86,6 +86,12 @@ function uintString(bits: number) {
     .transform((v) => v.toString());
 }
 
+/** An evidence leaf's 224-byte encoding (common/formats/leaf/LEAF.md). */
+const leafEncoding = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{448}$/, "must be the leaf's 224-byte encoding")
+  .transform((v) => v.toLowerCase());
+
 const LoanTermsInput = z.strictObject({
   originator: uintNumber(32),
   /** keccak256(utf8(serial)): the entry's serial is the application serial (may be left out). */
@@ -185,10 +191,7 @@ const ARGS = {
    */
   adoptSettlement: z.strictObject({
     loanId: bytes32,
-    leaf: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{448}$/, "must be the leaf's 224-byte encoding")
-      .transform((v) => v.toLowerCase()),
+    leaf: leafEncoding,
     startDay: uintNumber(16),
     installments: z
       .array(z.strictObject({ dueDay: uintNumber(16), principal: uintString(32), interest: uintString(32) }))
@@ -201,10 +204,7 @@ const ARGS = {
    */
   registerEvidence: z.strictObject({
     loanId: bytes32,
-    leaf: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{448}$/, "must be the leaf's 224-byte encoding")
-      .transform((v) => v.toLowerCase()),
+    leaf: leafEncoding,
     logId: bytes32,
     treeSize: z.int().min(1).max(Number.MAX_SAFE_INTEGER),
     leafIndex: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
