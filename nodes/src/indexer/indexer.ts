@@ -53,7 +53,7 @@ export type IndexerOptions = {
   pollMs?: number;
   /**
    * Between start()'s syncs the chain's head is read this often (one eth_blockNumber), and a
-   * block past the last sync's target starts the next sync at once. Default 100 ms; at least
+   * block past the last sync's target starts the next sync at once. Default 250 ms; at least
    * pollMs turns it off (a sync every pollMs only).
    */
   headPollMs?: number;
@@ -135,7 +135,7 @@ export class LedgerIndexer {
     const pageBlocks = options.pageBlocks ?? 2000;
     const confirmations = options.confirmations ?? 0;
     const pollMs = options.pollMs ?? 1000;
-    const headPollMs = options.headPollMs ?? 100;
+    const headPollMs = options.headPollMs ?? 250;
     for (const [name, value, min] of [
       ["fromBlock", options.fromBlock, 0],
       ["pageBlocks", pageBlocks, 1],

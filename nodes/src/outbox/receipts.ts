@@ -94,10 +94,11 @@ export class ReceiptWatcher {
         const kicked = this.#kicked;
         this.#kicked = false;
         const head = Number(await provider.send("eth_blockNumber", []));
-        if (kicked || head !== this.#head || Date.now() - this.#lastRound >= pollingMs) {
+        const full = Date.now() - this.#lastRound >= pollingMs;
+        if (kicked || head !== this.#head || full) {
           this.#head = head;
-          this.#lastRound = Date.now();
-          await this.#pollOnce();
+          if (full) this.#lastRound = Date.now();
+          await this.#pollOnce(full);
         }
       } catch {
         // the endpoint is down: each waiter's deadline ends its wait, and its entry backs off
@@ -121,9 +122,10 @@ export class ReceiptWatcher {
    * Not mined: a timeout, or, for the lowest nonce in flight, a transaction the node no longer
    * knows at all (dropped from its pool, or mined in blocks the chain lost) — the entry looks
    * again at once and re-broadcasts the same bytes. A nonce below the lowest awaited one that
-   * nothing awaits is a gap: onGap repairs it.
+   * nothing awaits is a gap: onGap repairs it. Those last two looks are taken in the rounds
+   * every pollingMs only (`full`), not in each block's: they act after unknownTxMs anyway.
    */
-  async #pollOnce(): Promise<void> {
+  async #pollOnce(full: boolean): Promise<void> {
     const { provider } = this.#options;
     const latest = await provider.getTransactionCount(this.#options.address, "latest");
     await this.#options.onCount(latest);
@@ -154,6 +156,7 @@ export class ReceiptWatcher {
         head = w;
       }
     }
+    if (!full) return;
     if (head === undefined || head.nonce < latest) {
       this.#gapSince = undefined;
       return;
