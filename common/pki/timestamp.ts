@@ -16,8 +16,9 @@ import {
   TSTInfo,
   id_eContentType_TSTInfo,
 } from "pkijs";
+import { tsaChainCache, type ChainCache } from "./chain-cache.ts";
 import { PkiError } from "./errors.ts";
-import { subjectOf, verifyChain, type TrustAnchors } from "./trust-anchors.ts";
+import { subjectOf, type TrustAnchors } from "./trust-anchors.ts";
 import { x509 } from "./x509.ts";
 
 /** id-kp-timeStamping (RFC 5280 §4.2.1.12): the only purpose a TSA certificate may have. */
@@ -100,7 +101,12 @@ export function tokenFromResponse(responseDer: Uint8Array, request: Uint8Array):
 
 /** The TSTInfo inside a token, unverified (for display and for matching a reply to its request). */
 export function tstInfoOf(token: Uint8Array): TSTInfo {
-  const signed = signedDataOf(token);
+  return tstInfoIn(signedDataOf(token));
+}
+
+// Parsing the CMS structure is most of a token's verification cost once its chain is cached:
+// verification parses it once and reads the TSTInfo from that.
+function tstInfoIn(signed: SignedData): TSTInfo {
   const content = signed.encapContentInfo.eContent;
   if (signed.encapContentInfo.eContentType !== id_eContentType_TSTInfo || content === undefined) {
     throw new PkiError("PKI_BAD_TIMESTAMP", "the token's signed content is not a TSTInfo");
@@ -117,15 +123,18 @@ export function tstInfoOf(token: Uint8Array): TSTInfo {
  * holds; the signing certificate has the time-stamping purpose (critical, and no other, RFC 3161
  * §2.3) and chains to one of `anchors`, every certificate valid at the token's time. Throws a
  * PkiError saying which (PKI_TIMESTAMP_IMPRINT, PKI_TIMESTAMP_SIGNATURE, PKI_NOT_TIMESTAMPING,
- * PKI_UNTRUSTED_CHAIN, PKI_NOT_VALID_AT, PKI_BAD_TIMESTAMP).
+ * PKI_UNTRUSTED_CHAIN, PKI_NOT_VALID_AT, PKI_BAD_TIMESTAMP). The imprint and the signature are
+ * checked on every call; the chain's validation comes from `chainCache` (chain-cache.ts) when the
+ * same chain was validated under the same anchors, in the same time bucket, within its validity.
  */
 export async function verifyTimestampToken(
   token: Uint8Array,
   message: Uint8Array,
   anchors: TrustAnchors,
+  opts: { chainCache?: ChainCache } = {},
 ): Promise<VerifiedTimestamp> {
   const signed = signedDataOf(token);
-  const info = tstInfoOf(token);
+  const info = tstInfoIn(signed);
   if (info.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID) {
     throw new PkiError(
       "PKI_TIMESTAMP_IMPRINT",
@@ -161,7 +170,7 @@ export async function verifyTimestampToken(
   const others = (signed.certificates ?? []).filter(
     (c): c is Certificate => c instanceof Certificate && c !== signer,
   );
-  await verifyChain(signer, others, anchors, info.genTime);
+  await (opts.chainCache ?? tsaChainCache).verify(signer, others, anchors, info.genTime);
   return {
     genTime: info.genTime,
     accuracyMs: accuracyMsOf(info),

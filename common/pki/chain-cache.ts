@@ -1,0 +1,117 @@
+// A bounded cache of certificate-chain validations. Every RFC 3161 token from one TSA carries the
+// same certificate chain, and re-validating it (pkijs path building and signatures) was most of a
+// token's verification cost. A success is remembered per (chain bytes, trust-anchor set, time
+// bucket); failures are never remembered. A hit still requires the time asked about to lie
+// within every certificate's validity on the validated path, so a cached success cannot let an
+// expired or not-yet-valid certificate pass; outside it, the chain is validated again and fails
+// as it would have. The bucket makes a chain be validated afresh at least once per bucket.
+import { createHash } from "node:crypto";
+import type { Certificate } from "pkijs";
+import { verifyChain, type TrustAnchors } from "./trust-anchors.ts";
+
+/** What validates a chain: `verifyChain`'s signature (tests inject a counting one). */
+export type ChainValidator = (
+  leaf: Certificate,
+  intermediates: readonly Certificate[],
+  anchors: TrustAnchors,
+  at: Date,
+) => Promise<Certificate[]>;
+
+export type ChainCacheOptions = {
+  /** Entries kept, least recently used evicted first. */
+  maxEntries?: number;
+  /** Width of a validation-time bucket in milliseconds. */
+  bucketMs?: number;
+  validate?: ChainValidator;
+};
+
+type Entry = { path: Certificate[]; notBefore: number; notAfter: number };
+
+export class ChainCache {
+  readonly #max: number;
+  readonly #bucketMs: number;
+  readonly #validate: ChainValidator;
+  // A Map iterates in insertion order: re-inserting on a hit makes the first key the LRU one.
+  readonly #entries = new Map<string, Entry>();
+  // The anchors' fingerprint, computed once per (immutable) TrustAnchors object.
+  readonly #anchorIds = new WeakMap<TrustAnchors, string>();
+  hits = 0;
+  misses = 0;
+
+  constructor(opts: ChainCacheOptions = {}) {
+    this.#max = opts.maxEntries ?? 32;
+    this.#bucketMs = opts.bucketMs ?? 3_600_000;
+    this.#validate = opts.validate ?? verifyChain;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** As `verifyChain`: the validated path, leaf first, or the validator's PkiError. */
+  async verify(
+    leaf: Certificate,
+    intermediates: readonly Certificate[],
+    anchors: TrustAnchors,
+    at: Date,
+  ): Promise<Certificate[]> {
+    const key = `${this.#anchorsId(anchors)}:${chainId(leaf, intermediates)}:${Math.floor(at.getTime() / this.#bucketMs)}`;
+    const cached = this.#entries.get(key);
+    const t = at.getTime();
+    if (cached !== undefined && t >= cached.notBefore && t <= cached.notAfter) {
+      this.hits++;
+      this.#entries.delete(key);
+      this.#entries.set(key, cached);
+      return [...cached.path];
+    }
+    this.misses++;
+    const path = await this.#validate(leaf, intermediates, anchors, at);
+    const window = [leaf, ...path];
+    this.#entries.delete(key);
+    this.#entries.set(key, {
+      path,
+      notBefore: Math.max(...window.map((c) => c.notBefore.value.getTime())),
+      notAfter: Math.min(...window.map((c) => c.notAfter.value.getTime())),
+    });
+    while (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest === undefined) break;
+      this.#entries.delete(oldest);
+    }
+    return [...path];
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.hits = 0;
+    this.misses = 0;
+  }
+
+  #anchorsId(anchors: TrustAnchors): string {
+    let id = this.#anchorIds.get(anchors);
+    if (id === undefined) {
+      id = digestOf(anchors.roots);
+      this.#anchorIds.set(anchors, id);
+    }
+    return id;
+  }
+}
+
+function chainId(leaf: Certificate, intermediates: readonly Certificate[]): string {
+  return digestOf([leaf, ...intermediates]);
+}
+
+/** SHA-256 over the certificates' DER, each length-prefixed so that no two lists collide. */
+function digestOf(certs: readonly Certificate[]): string {
+  const hash = createHash("sha256");
+  for (const cert of certs) {
+    const der = new Uint8Array(cert.toSchema().toBER(false));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(der.length);
+    hash.update(length).update(der);
+  }
+  return hash.digest("hex");
+}
+
+/** The cache `verifyTimestampToken` uses by default (one per process or worker thread). */
+export const tsaChainCache = new ChainCache();
