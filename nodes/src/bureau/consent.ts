@@ -337,19 +337,23 @@ export async function queryWithConsent(
     salt: newSalt(),
     consentLeafHash: consent.anchor.leafHash,
   };
-  await deps.queryLogs.put(logKey, logged);
-
-  const documentId = await deps.documents.put(CREDIT_REPORT_DOCUMENT_KIND, report.raw, {
-    borrowerKey: request.borrowerKey,
-    reportDigest: digestOfReport,
-    reportId: report.reportId,
-    purpose: request.purpose,
-    queriedAt: when,
+  // Held until the log is anchored: anchorPendingQueryLogs, meeting this entry mid-way, would
+  // otherwise write back the copy it read (no documentId) over the finished one.
+  const { documentId, anchor } = await withLock(deps.queryLogs, logKey, async () => {
+    await deps.queryLogs.put(logKey, logged);
+    const documentId = await deps.documents.put(CREDIT_REPORT_DOCUMENT_KIND, report.raw, {
+      borrowerKey: request.borrowerKey,
+      reportDigest: digestOfReport,
+      reportId: report.reportId,
+      purpose: request.purpose,
+      queriedAt: when,
+    });
+    const pending: StoredQueryLog = { ...logged, documentId };
+    await deps.queryLogs.put(logKey, pending);
+    const anchor = await anchorQueryLog(pending, deps);
+    await deps.queryLogs.put(logKey, { ...pending, anchor });
+    return { documentId, anchor };
   });
-  const pending: StoredQueryLog = { ...logged, documentId };
-  await deps.queryLogs.put(logKey, pending);
-  const anchor = await anchorQueryLog(pending, deps);
-  await deps.queryLogs.put(logKey, { ...pending, anchor });
   deps.log?.info(
     {
       borrowerKey: request.borrowerKey,
@@ -371,16 +375,24 @@ export async function queryWithConsent(
   };
 }
 
-/** Re-anchors query log entries whose anchoring failed; returns how many were anchored now. */
+/**
+ * Re-anchors query log entries whose anchoring failed; returns how many were anchored now. Each
+ * entry is read again under its key's lock: one that a query is still writing is left to it.
+ */
 export async function anchorPendingQueryLogs(
   deps: Pick<CreditQueryDeps, "queryLogs" | "anchor" | "now" | "log">,
 ): Promise<number> {
   let anchored = 0;
-  for await (const [key, stored] of deps.queryLogs.iterator()) {
-    if (stored.anchor !== undefined) continue;
-    const anchor = await anchorQueryLog(stored, deps);
-    await deps.queryLogs.put(key, { ...stored, anchor });
-    anchored++;
+  for await (const [key, seen] of deps.queryLogs.iterator()) {
+    if (seen.anchor !== undefined) continue;
+    const done = await withLock(deps.queryLogs, key, async () => {
+      const stored = await deps.queryLogs.get(key);
+      if (stored === undefined || stored.anchor !== undefined) return false;
+      const anchor = await anchorQueryLog(stored, deps);
+      await deps.queryLogs.put(key, { ...stored, anchor });
+      return true;
+    });
+    if (done) anchored++;
   }
   if (anchored > 0) deps.log?.info({ anchored }, "pending credit query logs anchored");
   return anchored;
@@ -478,7 +490,8 @@ function sameConsent(
   );
 }
 
-// Two recordConsent calls for the same letter must not pick two salts: serialize per key, per store.
+// Two recordConsent calls for the same letter must not pick two salts, and a query's log must not be
+// re-anchored from a stale copy while the query writes it: serialize per key, per store.
 const locks = new WeakMap<object, Map<string, Promise<unknown>>>();
 
 async function withLock<T>(store: object, key: string, fn: () => Promise<T>): Promise<T> {

@@ -229,16 +229,20 @@ export class CreditDecisions extends Room<CreditDecisionsDeps> {
 
   /** The borrower's latest anchored LOAN_APPROVAL query, within the freshness window. */
   async #freshQuery(borrowerKey: string, policy: CreditPolicy, now: Date): Promise<StoredQueryLog> {
-    const logs = (await this.#queryLogs(borrowerKey)).filter(
-      (l) => l.anchor !== undefined && l.entry.purpose === PURPOSE && l.documentId !== undefined,
-    );
+    const all = (await this.#queryLogs(borrowerKey)).filter((l) => l.entry.purpose === PURPOSE);
+    const logs = all.filter((l) => l.anchor !== undefined && l.documentId !== undefined);
     const latest = logs.at(-1);
     const days = policy.reportFreshnessDays;
     if (latest === undefined || now.getTime() - Date.parse(latest.entry.when) > days * DAY_MS) {
+      // a query whose POST /v1/credit-queries answered is anchored with its report already; an
+      // unanchored one failed there and waits for the node's pending pass
+      const pending = all.some((l) => l.anchor === undefined)
+        ? "; a query of this borrower is logged but not anchored yet (its anchoring failed; the node retries every 10 s): retry the decision once it is, or query again"
+        : "";
       throw nodeError(
         "NODE_ERR_CREDIT_QUERY_STALE",
-        `${latest === undefined ? "no anchored credit query for this borrower" : `the borrower's latest credit query is from ${latest.entry.when}`}: a decision needs one within ${days} days (POST /v1/credit-queries)`,
-        { freshnessDays: days },
+        `${latest === undefined ? `no anchored ${PURPOSE} credit query with a stored report for this borrower` : `the borrower's latest credit query is from ${latest.entry.when}`}: a decision needs one within ${days} days (POST /v1/credit-queries, which answers once the query is anchored)${pending}`,
+        { freshnessDays: days, pendingQueries: all.filter((l) => l.anchor === undefined).length },
       );
     }
     return latest;
