@@ -5,11 +5,11 @@
 // principal, rate and all-in annual cost, funders' shares and what each disbursed and got back,
 // every schedule row, what was repaid and what is outstanding, state and stage — is compared
 // with the JointLoanLedger read straight from the chain (typed ABIs, its views and events), not
-// with the node's index. The services may listen on HTTP or HTTPS: the URLs come from the
-// manifest the launcher writes. Screenshots: test-artifacts/browser/console-desk-walk-loan-{zh,en}.png.
+// with the node's index. The services speak HTTPS from the launcher's local CA, as `npm start`
+// serves them by default; every URL and the CA come from the manifest the launcher writes. Screenshots: test-artifacts/browser/console-desk-walk-loan-{zh,en}.png.
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
@@ -101,7 +101,12 @@ const SPLIT_AMOUNTS = `(() => {
 
 /** What the chain says about one loan, read from the ledger's views and events alone. */
 async function chainFigures(manifest: ConsortiumManifest, loanId: string) {
-  const provider = jsonRpcProvider(manifest.chain.rpcUrl, { chainId: manifest.chain.chainId });
+  // the chain's RPC verified against the consortium's CA when it is served over HTTPS
+  const ca = manifest.tls === undefined ? undefined : await readFile(manifest.tls.caFile, "utf8");
+  const provider = jsonRpcProvider(manifest.chain.rpcUrl, {
+    chainId: manifest.chain.chainId,
+    ...(ca === undefined ? {} : { ca }),
+  });
   try {
     const ledger = JointLoanLedger.at(manifest.contracts.jointLoanLedger, provider);
     const [loan, progress, funders, schedule] = await Promise.all([
@@ -193,6 +198,8 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
     consortium = await startLocalConsortium({
       dataDir,
       ports: { chain: 0, anchor: 0, tsa: 0, nodes: Object.fromEntries(NODE_NAMES.map((n) => [n, 0])) },
+      // HTTPS from a local CA, as npm start serves by default (JL_TLS=on)
+      tls: true,
     });
   });
 
@@ -214,6 +221,7 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
     expect(jointLoanId, "the demo ran").to.be.a("string");
     const manifest = consortium!.manifest;
     const branchA = manifest.nodes.branchA;
+    expect(branchA.url, "npm start's services speak HTTPS").to.match(/^https:/);
     const chain = await chainFigures(manifest, jointLoanId);
     expect(chain.funders, "a joint loan: the branch and the platform fund it").to.have.length(2);
 
