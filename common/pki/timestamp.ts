@@ -18,7 +18,7 @@ import {
 } from "pkijs";
 import { tsaChainCache, type ChainCache } from "./chain-cache.ts";
 import { PkiError } from "./errors.ts";
-import { subjectOf, type TrustAnchors } from "./trust-anchors.ts";
+import { type TrustAnchors } from "./trust-anchors.ts";
 import { x509 } from "./x509.ts";
 
 /** id-kp-timeStamping (RFC 5280 §4.2.1.12): the only purpose a TSA certificate may have. */
@@ -166,7 +166,9 @@ export async function verifyTimestampToken(
   if (signer === null || signer === undefined) {
     throw new PkiError("PKI_TIMESTAMP_SIGNATURE", "the token carries no signing certificate");
   }
-  checkTimeStampingPurpose(signer);
+  // Parsed once for both its purpose and its subject.
+  const signerX509 = new x509.X509Certificate(signer.toSchema().toBER(false));
+  checkTimeStampingPurpose(signerX509);
   const others = (signed.certificates ?? []).filter(
     (c): c is Certificate => c instanceof Certificate && c !== signer,
   );
@@ -174,22 +176,20 @@ export async function verifyTimestampToken(
   return {
     genTime: info.genTime,
     accuracyMs: accuracyMsOf(info),
-    tsa: subjectOf(signer),
+    tsa: signerX509.subject,
     policy: info.policy,
     serial: hex(new Uint8Array(info.serialNumber.valueBlock.valueHexView)),
   };
 }
 
 /** RFC 3161 §2.3: the TSA certificate's extended key usage is time-stamping alone, marked critical. */
-function checkTimeStampingPurpose(cert: Certificate): void {
-  const eku = new x509.X509Certificate(cert.toSchema().toBER(false)).getExtension(
-    x509.ExtendedKeyUsageExtension,
-  );
+function checkTimeStampingPurpose(cert: x509.X509Certificate): void {
+  const eku = cert.getExtension(x509.ExtendedKeyUsageExtension);
   const usages = (eku?.usages ?? []).map(String);
   if (eku === null || !eku.critical || usages.length !== 1 || usages[0] !== TIME_STAMPING_PURPOSE) {
     throw new PkiError(
       "PKI_NOT_TIMESTAMPING",
-      `certificate ${subjectOf(cert)} is not a time-stamping certificate (its extended key usage must be id-kp-timeStamping alone, critical)`,
+      `certificate ${cert.subject} is not a time-stamping certificate (its extended key usage must be id-kp-timeStamping alone, critical)`,
     );
   }
 }
