@@ -151,17 +151,21 @@ export class CreditPolicies {
   async replace(userId: string, value: unknown): Promise<StoredPolicy> {
     const policy = parsePolicy(value);
     return this.#serial(async () => {
-      const current = await this.current();
-      if (policy.version !== current.policy.version + 1) {
+      // not current(): inside this turn it would queue the default's anchoring behind the turn itself
+      const latest = await this.#latest();
+      const inForce = latest?.policy.version ?? defaultPolicy().version;
+      if (policy.version !== inForce + 1) {
         throw nodeError(
           "NODE_ERR_POLICY_VERSION",
-          `the policy in force is version ${current.policy.version}: a new one must be version ${current.policy.version + 1}, not ${policy.version}`,
+          `the policy in force is version ${inForce}: a new one must be version ${inForce + 1}, not ${policy.version}`,
           {
-            current: current.policy.version,
+            current: inForce,
             given: policy.version,
           },
         );
       }
+      // the committed default is anchored before the version that replaces it
+      if (latest === undefined) await this.#store(defaultPolicy(), "default-policy.json");
       return this.#store(policy, userId);
     });
   }

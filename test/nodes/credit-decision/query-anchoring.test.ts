@@ -1,7 +1,8 @@
 // A credit query that returned anchored serves the decision straight away, even when the pass that
 // anchors pending query logs (every 10 s on a node) meets the query's log while the query is still
 // writing it: the pass must not write back the copy it read (no report yet) over the finished log.
-// The interleaving is forced with held promises, not with load.
+// The interleaving is forced with held promises, not with load. Also: an admin's first policy
+// version on a fresh node is stored (replacing it once waited forever on its own turn).
 import { expect } from "chai";
 import { MemoryLevel } from "memory-level";
 import type { ApplicationStore, StoredApplication } from "../../../nodes/src/applications.ts";
@@ -84,7 +85,6 @@ async function branch(storeReport?: Promise<void>) {
     anchor.anchor,
     () => new Date(clock.now()),
   );
-  await policies.current();
   await policies.replace("admin-1", { ...simulatorPassingPolicy(), version: 2 });
   const decisions = new CreditDecisions({
     memberId: MEMBER,
@@ -150,5 +150,25 @@ describe("credit-decision: a query's log anchored while the pending pass runs", 
     expect(await anchorPendingQueryLogs(deps)).to.equal(1);
     const [log] = await deps.queryLogs.values().all();
     expect((await decide()).record.queryLeafHash).to.equal(log!.anchor!.leafHash);
+  });
+});
+
+describe("credit-decision: the policy replaced on a node that never anchored the default", () => {
+  it("an admin's first policy version, before the default was ever anchored, is stored after the default (a refused one stores nothing)", async () => {
+    const anchor = new FakeAnchor();
+    const db = new MemoryLevel();
+    const policies = new CreditPolicies(
+      db.sublevel<string, StoredPolicy>("policies", { valueEncoding: "json" }),
+      anchor.anchor,
+    );
+    const refused = await rejectionOf(
+      policies.replace("admin-1", { ...simulatorPassingPolicy(), version: 3 }),
+    );
+    expect((refused as NodeError).code).to.equal("NODE_ERR_POLICY_VERSION");
+    expect(anchor.calls).to.have.length(0);
+    const stored = await policies.replace("admin-1", { ...simulatorPassingPolicy(), version: 2 });
+    expect(stored.policy.version).to.equal(2);
+    expect((await policies.version(1)).setBy).to.equal("default-policy.json");
+    expect((await policies.current()).policy.version).to.equal(2);
   });
 });
