@@ -21,7 +21,13 @@ export const MEMBER_DIRECTORY_PARAMETER_KEY = keccak256(toUtf8Bytes("consortium.
 /** An uncompressed SM2 public key, 0x04 ‖ x ‖ y, lowercase (the file has one spelling). */
 const Sm2PublicKeySchema = z
   .string()
-  .regex(/^0x04[0-9a-f]{128}$/, "must be 0x04 and 128 lowercase hex digits");
+  .regex(/^0x04[0-9a-f]{128}$/, "must be 0x04 and 128 lowercase hex digits")
+  .describe("the SM2 public key the member's anchor service signs intake receipts with")
+  .meta({
+    // the SM2 curve's base point (GB/T 32918.5), a well-formed key
+    example:
+      "0x0432c4ae2c1f1981195f9904466a39c9948fe30bbff2660be1715a4589334c74c7bc3736a2f4f6779c59bdcee36b692153d0a9877cc62a474002df32e52139f0a0",
+  });
 
 /** A member's entry: its legal identity and, for an anchor operator, its SM2 receipt key. */
 export const DirectoryEntrySchema = MemberIdentitySchema.extend({

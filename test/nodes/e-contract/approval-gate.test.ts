@@ -25,6 +25,8 @@ describe("approval: the signed contract is verified before it is anchored", () =
         written.push("anchor");
         return [];
       },
+      // approval reads the platform's member kind alongside its other checks
+      members: { kindOf: async () => 3 },
       documents: { put: async () => void written.push("document") },
       outbox: { status: async () => undefined, enqueue: async () => void written.push("outbox") },
       verifyContract: async (pdf: Uint8Array) => {

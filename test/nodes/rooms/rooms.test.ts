@@ -73,6 +73,7 @@ describe("node rooms: ledger reads", function () {
     platform: 4,
     method: "EqualInstallment",
     principalFen: 1_000_000n,
+    principalRepaidFen: 250_000n,
     startDay: 20_000,
     fees: [],
     state: "Active",
@@ -107,6 +108,7 @@ describe("node rooms: ledger reads", function () {
     expect(await reads.loan(ACTOR, LOAN.toUpperCase().replace("0X", "0x"))).to.deep.include({
       loanId: LOAN,
       allInAprBps: null,
+      outstandingFen: 750_000n,
       receiving: { kind: "borrower-account" },
     });
   });
