@@ -70,7 +70,7 @@ export type BatchProgress = {
 /** Rows recorded between two durable progress marks (a restart re-records at most these, idempotently). */
 const MARK_EVERY = 50;
 /** Rows being recorded at once (a loan's rows anchored together, queued one after another). */
-const ROWS_IN_FLIGHT = 64;
+export const ROWS_IN_FLIGHT = 64;
 /** Wait before taking up a batch again after a row could not be taken (not refused: failed to record). */
 const RETRY_MS = 2_000;
 
