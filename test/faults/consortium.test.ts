@@ -7,7 +7,8 @@
 //      chain lost, and at the end every flow is on chain exactly once, every
 //      node's index equals the chain's ledger and every receipted document's bundle verifies;
 //   4. branch B's node is killed with SIGKILL during outbox sends (FAULT_NODE_KILLS times, blocks
-//      mined once a second so kills land between broadcast and receipt): every flow confirmed
+//      mined once a second, paused from a burst's acknowledgement to the kill so kills land
+//      between broadcast and receipt): every flow confirmed
 //      exactly once, and the node's account sent exactly one transaction per flow.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
@@ -281,13 +282,22 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
       for (let k = 0; k < profile.nodeKills; k++) {
         const burst = Array.from({ length: 4 }, () => `RPY-K${run}-${String(nextSerial++).padStart(5, "0")}`);
         await Promise.all(burst.map((s) => repay(s)));
-        await sleep(rng.int(100, 1_500));
-        const pending = await branchB.get<unknown>(`/v1/outbox/${burst[burst.length - 1]}`).then(
-          (e) => (e as { state: string }).state !== "confirmed",
-          () => false,
-        );
-        if (pending) killedWithPending++;
-        await consortium.kill("branchB");
+        // the outbox pipelines a loan's flows and takes receipts on each new block: the burst would
+        // be confirmed within a second, before the kill lands. Mining pauses from the burst's
+        // acknowledgement until the node is dead, so the node signs and broadcasts during the
+        // pause and the kill meets its flows sent but not mined (or not yet sent)
+        await provider.send("evm_setIntervalMining", [0]);
+        try {
+          await sleep(rng.int(100, 1_500));
+          const pending = await branchB.get<unknown>(`/v1/outbox/${burst[burst.length - 1]}`).then(
+            (e) => (e as { state: string }).state !== "confirmed",
+            () => false,
+          );
+          if (pending) killedWithPending++;
+          await consortium.kill("branchB");
+        } finally {
+          await provider.send("evm_setIntervalMining", [1]);
+        }
         await consortium.restart("branchB");
       }
       const bySerial = await settleAndCount();
