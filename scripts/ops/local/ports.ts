@@ -1,12 +1,52 @@
-// Ports for the local consortium: a free ephemeral port when asked for 0, and a clear error when a
+// Ports for the local consortium: a free port (below the ephemeral range) when asked for 0, and a clear error when a
 // fixed port is already taken (by an earlier `npm start` or another program).
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { LocalConsortiumError } from "./errors.ts";
 
 export const HOST = "127.0.0.1";
 
-/** A port the OS reports free on the loopback interface right now. */
+/**
+ * A port free on the loopback interface, chosen below the kernel's ephemeral range: a port is
+ * planned well before its service binds it, and in between every outgoing connection (to the
+ * chain, between services) takes an ephemeral port, which can be the planned one. Ports handed out
+ * in this process are not handed out again. Falls back to an OS-chosen port.
+ */
 export async function freePort(): Promise<number> {
+  const [low, high] = plannedRange();
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  return osChosenPort();
+}
+
+const handedOut = new Set<number>();
+
+/** [20000, the ephemeral range's start): Linux's is 32768–60999 unless configured otherwise. */
+function plannedRange(): [number, number] {
+  try {
+    const [start] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/);
+    const ephemeralStart = Number(start);
+    if (Number.isInteger(ephemeralStart) && ephemeralStart > 21_000) return [20_000, ephemeralStart];
+  } catch {
+    // not Linux: the default range's start
+  }
+  return [20_000, 32_768];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen(port, HOST, () => server.close(() => resolve(true)));
+  });
+}
+
+function osChosenPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
