@@ -226,10 +226,7 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
 
   it("past the first due day the admin runs the post-loan batch: the early-warning list shows the loan as the node has it; its case and the court's view open", async function () {
     // chain time to 10:00 Beijing, 4 days after the first installment fell due
-    const target = (firstDueDay + 4) * 86_400 + 2 * 3600;
-    const now = (await suite.chain.anvil.provider.getBlock("latest"))!.timestamp;
-    await suite.chain.anvil.provider.send("evm_increaseTime", [target - now]);
-    await suite.chain.anvil.provider.send("evm_mine", []);
+    await suite.travelTo((firstDueDay + 4) * 86_400 + 2 * 3600);
     await node.indexer.syncOnce();
 
     await open("warnings");
@@ -350,10 +347,7 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
 
   it("at the court's node, its clerk opens the assigned case and checks the package: every item verified against its bundle and the chain", async function () {
     const travel = async (days: number) => {
-      const target = (firstDueDay + days) * 86_400 + 2 * 3600;
-      const now = (await suite.chain.anvil.provider.getBlock("latest"))!.timestamp;
-      await suite.chain.anvil.provider.send("evm_increaseTime", [target - now]);
-      await suite.chain.anvil.provider.send("evm_mine", []);
+      await suite.travelTo((firstDueDay + days) * 86_400 + 2 * 3600);
       await node.indexer.syncOnce();
     };
     // 16 days late: mediation opened; the borrower refuses it; the next round escalates to arbitration

@@ -46,6 +46,13 @@ export type LendingSuite = {
   directory: Record<string, string>;
   /** With the `tls` option: the CA (PEM) the services' certificate chains to and this process trusts alone. */
   tlsCa: string;
+  /**
+   * Chain time forward to `timestamp` (a block mined), and this process's `Date.now` with it until
+   * the block ends: the anchor service's receipts, the heads' block times and the services'
+   * signed requests then agree as they do in production, where the clocks and the chain's time
+   * are the same. What the anchor service took in before is committed first, at its time.
+   */
+  travelTo(timestamp: number): Promise<void>;
 };
 
 export type LendingSuiteOptions = {
@@ -74,8 +81,18 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
   const nodes: NodeService[] = [];
   let tls: { tls: ServerTls } | Record<string, never> = {};
   let untrust = () => {};
+  const wallNow = Date.now;
   const suite = {
     directory: {},
+    async travelTo(timestamp) {
+      await suite.anchor.committer.runOnce();
+      const provider = suite.chain.anvil.provider;
+      const now = (await provider.getBlock("latest"))!.timestamp;
+      await provider.send("evm_increaseTime", [timestamp - now]);
+      await provider.send("evm_mine", []);
+      const aheadMs = (await provider.getBlock("latest"))!.timestamp * 1000 - wallNow();
+      Date.now = () => wallNow() + aheadMs;
+    },
     async config(options = {}) {
       const dir = options.sub === undefined ? suite.dir : join(suite.dir, options.sub);
       await mkdir(dir, { recursive: true });
@@ -161,6 +178,7 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     await suite.chain?.stop();
     if (suite.dir !== undefined) await rm(suite.dir, { recursive: true, force: true });
     untrust();
+    Date.now = wallNow;
   });
 
   return suite;
