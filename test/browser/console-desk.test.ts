@@ -390,6 +390,9 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
     await suite.anchor.committer.runOnce();
 
     base = courtBase;
+    // the court's node, started after the travel, keeps the chain's time (lendingSuite.travelTo):
+    // the browser's clock with it, or the session it grants would outlast setTimeout's range
+    await page.clock.setSystemTime(Date.now());
     await page.setViewportSize({ width: 1100, height: 900 });
     await desk().login("test.court-clerk", TOKENS["court-clerk"]);
     await open(`court/${loanId}`);
