@@ -331,6 +331,9 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
 
   it("390 px wide: the batch, reconciliation, early-warning and case screens fit without sideways scrolling of the page", async function () {
     await page.setViewportSize({ width: 390, height: 844 });
+    // the console mounts at this width (a hash change alone would keep the wide page's menu
+    // folding away mid-transition)
+    await page.reload();
     for (const screen of ["batch", "reconcile", "warnings", `cases/${loanId}`, `court/${loanId}`]) {
       await open(screen);
       // the menu folds away below the md breakpoint once the page has measured its width, and
