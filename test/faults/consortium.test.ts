@@ -21,7 +21,7 @@ import { requestDomain, signRequest } from "../../common/auth/request-signing.ts
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
 import { NodeApi, NodeApiError } from "../../nodes/client/node-api.ts";
 import { AnchorLoad } from "../support/faults/anchor-load.ts";
-import { dumpStateConsistently } from "../support/faults/anvil-state.ts";
+import { dumpStateConsistently, waitForWallClockPast } from "../support/faults/anvil-state.ts";
 import { auditServed, waitAllAnchored } from "../support/faults/anchor-audit.ts";
 import { openDisbursedLoan } from "../support/faults/loans.ts";
 import { faultProfile, printFigures } from "../support/faults/profile.ts";
@@ -216,11 +216,14 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
         await provider.send("evm_setAutomine", [false]);
         await provider.send("evm_setIntervalMining", [0]);
         const before = await provider.getBlock("latest");
+        // Anvil mining many blocks a second runs its clock ahead of the wall, and the restarted
+        // chain stamps the blocks it mines before anyone can set its time with the wall's: wait,
+        // mining paused, until the wall has passed the last block, as a real chain's clock would
+        await waitForWallClockPast(before!.timestamp);
         await consortium.kill("chain");
         await copyFile(older, stateFile);
         await consortium.restart("chain");
-        // Anvil mining many blocks a second runs its clock ahead of the wall; a real chain's clock
-        // never goes back behind a block it showed, lost or not, so neither does this one
+        // a real chain's clock never goes back behind a block it showed, lost or not
         const now = Math.floor(Date.now() / 1000);
         await provider.send("evm_setTime", [Math.max(now, before!.timestamp + 1)]);
         blocksLost += Math.max(0, before!.number - (await provider.getBlockNumber()));

@@ -31,6 +31,12 @@ if (import.meta.main) {
   });
   // as a node does when its chain check finds blocks lost: confirmed flows the chain no longer holds go back
   if (process.env.OUTBOX_RECHECK === "1") await sender.recheck().catch(() => undefined);
+  // tells the test a transaction is recorded as sent (now or left so by the last kill), so it
+  // can aim a kill at one in flight
+  outbox.onChange((entry) => {
+    if (entry.state === "sent") process.stdout.write("sent\n");
+  });
+  if ((await outbox.list({ state: "sent", limit: 1 })).length > 0) process.stdout.write("sent\n");
   sender.start();
   process.stdout.write("ready\n");
 }

@@ -14,6 +14,8 @@ import {
   startSenderProcess,
 } from "./fixture.ts";
 
+const sleepMs = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 describe("outbox sender: SIGKILL at random moments", function () {
   this.timeout(240_000);
   const lc = lendingChainSuite();
@@ -48,7 +50,14 @@ describe("outbox sender: SIGKILL at random moments", function () {
       for (let round = 0; round < 80; round++) {
         const running = startSenderProcess(lc, dir.dir);
         await running.ready;
-        await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 1_200)));
+        if (round % 2 === 0) await sleepMs(150 + Math.floor(Math.random() * 1_200));
+        else {
+          // every other kill is aimed: within 300 ms of the first send recorded, well inside the
+          // block interval, so a slow start on a loaded machine cannot put every kill before any
+          // send and then one run confirm everything
+          await Promise.race([running.firstSent, sleepMs(15_000)]);
+          await sleepMs(Math.floor(Math.random() * 300));
+        }
         running.child.kill("SIGKILL");
         await running.exited;
         kills++;

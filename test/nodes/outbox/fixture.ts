@@ -298,7 +298,7 @@ export function startSenderProcess(
   lc: LendingChain,
   dir: string,
   env: Record<string, string> = {},
-): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+): { child: ChildProcess; ready: Promise<void>; firstSent: Promise<void>; exited: Promise<void> } {
   const child = spawn(process.execPath, ["test/support/outbox-sender-process.ts"], {
     env: {
       ...process.env,
@@ -315,15 +315,19 @@ export function startSenderProcess(
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // resolves when the process first records a transaction as sent; never if it sends nothing
+  let sent = (): void => undefined;
+  const firstSent = new Promise<void>((resolve) => (sent = resolve));
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (d) => {
       if (String(d).includes("ready")) resolve();
+      if (String(d).includes("sent")) sent();
     });
     child.once("exit", (code, signal) =>
       reject(new Error(`sender process exited (${code ?? signal}) before it was ready: ${stderr}`)),
     );
   });
-  return { child, ready, exited };
+  return { child, ready, firstSent, exited };
 }
 
 /**

@@ -26,3 +26,14 @@ export async function dumpStateConsistently(provider: JsonRpcProvider, file: str
     await provider.send("evm_setAutomine", [true]);
   }
 }
+
+/**
+ * Resolves once the wall clock has passed `blockTimestamp` (Unix seconds). Anvil mining many blocks
+ * a second runs its clock ahead of the wall; a chain restarted then stamps its first blocks with
+ * the wall's time, behind blocks it showed before, which no real chain does.
+ */
+export async function waitForWallClockPast(blockTimestamp: number, limitMs = 120_000): Promise<void> {
+  const lead = (blockTimestamp + 1) * 1000 - Date.now();
+  if (lead > limitMs) throw new Error(`the chain's clock is ${Math.round(lead / 1000)} s ahead of the wall`);
+  if (lead > 0) await new Promise((resolve) => setTimeout(resolve, lead));
+}
