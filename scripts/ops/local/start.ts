@@ -11,12 +11,12 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { parseEnvConfig } from "../../../common/config/env.ts";
 import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./consortium.ts";
-import { NODE_NAMES } from "./manifest.ts";
+import { NODE_NAMES, type ConsortiumManifest } from "./manifest.ts";
 import { serviceTable } from "./table.ts";
 import { witnessPolicyPath } from "./witnesses.ts";
 import { tsaDir } from "./tsa.ts";
 import { trustHint } from "./tls.ts";
-import { getTrusting } from "./service-process.ts";
+import { TEST_ENVIRONMENT_NOTICE } from "../../../nodes/src/court-page/report.ts";
 import { printUsageIfAsked } from "../usage.ts";
 
 printUsageIfAsked(
@@ -61,6 +61,9 @@ const ENV = {
   tls: "JL_TLS",
 };
 
+/** The chain ids the nodes treat as development chains by default (NODE_TEST_CHAIN_IDS). */
+const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337];
+
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const started = Date.now();
 const say = (line: string) =>
@@ -74,6 +77,36 @@ function buildContracts(): void {
     encoding: "utf8",
   });
   if (result.status !== 0) throw new Error(`hardhat build failed:\n${result.stdout}${result.stderr}`);
+}
+
+/** The court's verify command for this consortium, every file and URL filled in. */
+function verifyCommand(m: ConsortiumManifest): string {
+  return [
+    "npm run verify -- <document> <bundle.json>",
+    `--trust ${m.trustAnchor.file}`,
+    `--rpc ${m.chain.rpcUrl}`,
+    `--tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")}`,
+    `--witness-policy ${witnessPolicyPath(m.dataDir)}`,
+    `--member-directory ${m.memberDirectory.file}`,
+  ].join(" ");
+}
+
+/**
+ * What in this consortium is test data, said once: a development chain (whose blocks anyone holding
+ * its keys can rewrite), a member directory of fictional members, the demo CAs. Undefined for none.
+ */
+async function testEnvironmentLine(m: ConsortiumManifest): Promise<string | undefined> {
+  const directory = JSON.parse(await readFile(m.memberDirectory.file, "utf8")) as { testData?: boolean };
+  const reasons = [
+    ...(DEVELOPMENT_CHAIN_IDS.includes(m.chain.chainId)
+      ? [`chain id ${m.chain.chainId} is a development chain, its finality only the local node's word`]
+      : []),
+    ...(directory.testData === true
+      ? ["the member directory's names and credit codes are fictional (testData)"]
+      : []),
+  ];
+  if (reasons.length === 0) return undefined;
+  return `${TEST_ENVIRONMENT_NOTICE}: ${reasons.join("; ")}; the TSA, TLS and contract CAs are demo CAs (演示用)`;
 }
 
 async function main(): Promise<void> {
@@ -128,22 +161,19 @@ async function main(): Promise<void> {
   const consortium = await starting;
   if (stopping) return; // Ctrl-C during start-up: the handler above stops what has started
   const m = consortium.manifest;
-  const ca = m.tls === undefined ? undefined : await readFile(m.tls.caFile, "utf8");
   console.log(`\n${serviceTable(m)}\n`);
   console.log(
     `API tokens (clerk, approver, admin; court-clerk on the court node): ${path.join(m.dataDir, "consortium.json")}`,
   );
-  // the SM2 receipt key the anchor service signs with (国密), as it publishes it
-  const info = await getTrusting(
-    `${m.anchor.url}/v1/info`,
-    ca,
-    async (r) => (await r.json()) as { receiptSm2PublicKey?: string },
-  ).catch(() => undefined);
-  const sm2Key = info?.body.receiptSm2PublicKey;
+  // the SM2 receipt key (国密) is bound through the governed member directory, not taken from the
+  // anchor service's word: the verifier checks the file's digest on chain and the key it names
   console.log(
-    `verify a bundle as a court: npm run verify -- <document> <bundle.json> --trust ${m.trustAnchor.file} --rpc ${m.chain.rpcUrl} --tsa-trust ${path.join(tsaDir(m.dataDir), "demo-root-ca.pem")} --witness-policy ${witnessPolicyPath(m.dataDir)}${sm2Key === undefined ? "" : ` --receipt-sm2-key ${sm2Key}`}`,
+    `verify a bundle as a court: ${m.tls !== undefined && m.chain.rpcUrl.startsWith("https:") ? `NODE_EXTRA_CA_CERTS=${m.tls.caFile} ` : ""}${verifyCommand(m)}`,
   );
   if (m.tls !== undefined) console.log(trustHint(m.tls.caFile, m.anchor.url));
+  else console.log(`HTTP: JL_TLS=off, every service over plain http (${m.anchor.url}); nothing is encrypted`);
+  const testNotice = await testEnvironmentLine(m);
+  if (testNotice !== undefined) console.log(testNotice);
   console.log(
     `logs: ${path.join(m.dataDir, "logs")}/<service>.log     scenarios: npm run demo (another terminal)     stop: Ctrl-C`,
   );
