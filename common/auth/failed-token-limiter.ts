@@ -1,5 +1,6 @@
 // Refused bearer tokens per source address, so a token cannot be guessed at request rate: the
 // institution node's API tokens and both services' /metrics and /readyz tokens go behind one.
+import { BoundedMap } from "../bounded-map.ts";
 
 /**
  * Refused bearer tokens per source address, in a sliding window: after `maxFailures` refusals within
@@ -13,7 +14,7 @@ export class FailedTokenLimiter {
   readonly maxAddresses: number;
   readonly #now: () => number;
   /** Per address, the times of its recent refusals (at most maxFailures, oldest first). */
-  readonly #failures = new Map<string, number[]>();
+  readonly #failures: BoundedMap<string, number[]>;
 
   constructor(
     options: { maxFailures?: number; windowMs?: number; maxAddresses?: number; now?: () => number } = {},
@@ -22,6 +23,7 @@ export class FailedTokenLimiter {
     this.windowMs = options.windowMs ?? 60_000;
     this.maxAddresses = options.maxAddresses ?? 10_000;
     this.#now = options.now ?? Date.now;
+    this.#failures = new BoundedMap(this.maxAddresses);
   }
 
   /** Seconds until `address` may try again, or 0 when it may now. */
@@ -36,6 +38,8 @@ export class FailedTokenLimiter {
     const times = this.#recent(address);
     times.push(this.#now());
     if (times.length > this.maxFailures) times.shift();
+    // full: first drop the addresses whose refusals all left the window; the map then drops the
+    // oldest address only if every one is still recent
     if (!this.#failures.has(address) && this.#failures.size >= this.maxAddresses) this.#prune();
     this.#failures.set(address, times);
     return times.length;
@@ -43,14 +47,13 @@ export class FailedTokenLimiter {
 
   #recent(address: string): number[] {
     const since = this.#now() - this.windowMs;
-    const times = (this.#failures.get(address) ?? []).filter((t) => t > since);
+    const times = (this.#failures.peek(address) ?? []).filter((t) => t > since);
     if (times.length === 0) this.#failures.delete(address);
     return times;
   }
 
-  /** Drops addresses with no refusal in the window; if all are recent, the oldest entry. */
+  /** Drops addresses with no refusal in the window. */
   #prune(): void {
     for (const address of [...this.#failures.keys()]) this.#recent(address);
-    if (this.#failures.size >= this.maxAddresses) this.#failures.delete(this.#failures.keys().next().value!);
   }
 }

@@ -29,6 +29,7 @@
 // entirely inside the committed size was written by the append that crossed its end, which is
 // committed; nodes beyond the committed size (an append whose batch landed while the caller did
 // not count it) are never read, and are overwritten by the next append that completes them.
+import { BoundedMap } from "../../../common/bounded-map.ts";
 import { CodedError } from "../../../common/errors.ts";
 import {
   EMPTY_ROOT,
@@ -171,7 +172,7 @@ export class MerkleStore {
     toSize: number;
   }> = [];
   /** Stored nodes of the upper levels already read (see #readNodes). */
-  readonly #cache = new Map<string, Uint8Array>();
+  readonly #cache = new BoundedMap<string, Uint8Array>(MAX_CACHED_NODES);
 
   private constructor(
     nodes: MerkleNodes,
@@ -501,7 +502,6 @@ export class MerkleStore {
       out[i] = value;
       const n = nodes[i]!;
       if (value !== undefined && value.length === HASH_LENGTH && n.level >= CACHED_FROM_LEVEL) {
-        if (this.#cache.size >= MAX_CACHED_NODES) this.#cache.delete(this.#cache.keys().next().value!);
         this.#cache.set(nodeId(n), new Uint8Array(value));
       }
     });

@@ -25,6 +25,7 @@
 // member (common/consortium/member-directory.ts), and requires one when such a key is governed.
 import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
+import { BoundedMap } from "../../bounded-map.ts";
 import { fromHex, toHex } from "../../bytes.ts";
 import {
   inclusionPath,
@@ -396,15 +397,11 @@ export function verifyReceipt(
   return { ok: true };
 }
 
-/** Batches whose signatures verified, keyed by everything the checks read; the oldest forgotten first. */
-const VERIFIED_BATCHES = new Set<string>();
-const VERIFIED_BATCHES_MAX = 4096;
+/** Batches whose signatures verified, keyed by everything the checks read; the least recently verified forgotten first. */
+const VERIFIED_BATCHES = new BoundedMap<string, true>(4096, "recent-use");
 
 function rememberVerified(batchKey: string): void {
-  VERIFIED_BATCHES.delete(batchKey);
-  VERIFIED_BATCHES.add(batchKey);
-  if (VERIFIED_BATCHES.size > VERIFIED_BATCHES_MAX)
-    VERIFIED_BATCHES.delete(VERIFIED_BATCHES.values().next().value!);
+  VERIFIED_BATCHES.set(batchKey, true);
 }
 
 /**
