@@ -32,6 +32,8 @@ import type { PeerNodes } from "./peers.ts";
 import type { SignedHeaders } from "./node-requests.ts";
 import {
   checkPackage,
+  type BundleVerifier,
+  type ChainFacts,
   type EvidencePackage,
   type EvidenceRole,
   type PackageCheck,
@@ -83,6 +85,12 @@ export type CaseDeps = {
   unionAsks?: EvidenceSetDeps["unionAsks"];
   /** The union's member id: its node holds the notices and mediation records its keeper made. */
   unionId?: () => Promise<number | undefined>;
+  /**
+   * The court's package checked against this node's own chain endpoint: the loan's facts read
+   * from the chain, and every chain check of each item's bundle (court-page/wiring.ts). Without
+   * it the check is offline: its chain checks are not decided.
+   */
+  packageChain?: { facts: (loanId: string) => Promise<ChainFacts>; verify: BundleVerifier };
 };
 
 /** The loan's case as the chain states it now. */
@@ -225,17 +233,27 @@ export class CaseOperations {
       const pending = [...(pkg.pending ?? []), ...(held?.pending ?? []).filter((i) => fromUnion.has(i.role))];
       if (pending.length > 0) pkg.pending = pending;
     }
-    const check = await checkPackage(pkg, {
-      loanId: c.loanId,
-      borrowerKey: loan.borrowerKey,
-      branch: loan.branch,
-      evidenceChain: await this.deps.ledger.evidenceChain(c.loanId),
-      contractLeaf: loan.evidence.contractLeaf,
-      consentLeaf: loan.evidence.consentLeaf,
-      vouchers: leaves
-        .filter((l) => l.role === "voucher")
-        .map((l) => ({ serial: l.label, digest: l.chainValue })),
-    });
+    const chain = this.deps.packageChain;
+    const facts: ChainFacts =
+      chain === undefined
+        ? {
+            loanId: c.loanId,
+            borrowerKey: loan.borrowerKey,
+            branch: loan.branch,
+            evidenceChain: await this.deps.ledger.evidenceChain(c.loanId),
+            contractLeaf: loan.evidence.contractLeaf,
+            consentLeaf: loan.evidence.consentLeaf,
+            vouchers: leaves
+              .filter((l) => l.role === "voucher")
+              .map((l) => ({ serial: l.label, digest: l.chainValue })),
+          }
+        : await chain.facts(c.loanId).catch((error: unknown) => {
+            throw nodeError(
+              "NODE_ERR_CHAIN_UNAVAILABLE",
+              `the loan's facts could not be read from this node's chain: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          });
+    const check = await checkPackage(pkg, facts, chain?.verify);
     return { pkg, check, from: loan.branch };
   }
 

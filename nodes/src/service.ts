@@ -71,6 +71,8 @@ export async function createNodeService(options: NodeServiceOptions) {
   const witness = await openWitness(config, storage, log);
   // the court verification page, its chain checks run in the clerk's browser (court-page/)
   const courtPage = await openCourtPage(config, chain.provider, storage);
+  // the court's package check runs its chain checks against this node's chain too
+  cases.deps.packageChain = courtPage.packageChain;
 
   const readiness = await nodeReadiness(config, chain, writers, options.readinessLimits);
 

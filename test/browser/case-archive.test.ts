@@ -10,194 +10,49 @@
 // named altered; one with a notice pending anchoring is incomplete, the notice named. The court's node is on a development chain: the page says so. Screenshots in
 // Chinese and English are written to test-artifacts/browser/.
 import { expect } from "chai";
-import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { keccak256, toUtf8Bytes } from "ethers";
 import type { Page } from "playwright-core";
 import { buildPageModules } from "../../anchor-service/web/src/build.ts";
-import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
-import { readTrustAnchor, type TrustAnchor } from "../../common/formats/bundle/trust-anchor.ts";
-import { EvidenceKind } from "../../common/formats/leaf/leaf.ts";
-import { dayToDate } from "../../common/lending/dates.ts";
-import { loanIdOf } from "../../common/lending/ids.ts";
-import { RepaymentMethod } from "../../common/lending/schedule.ts";
 import { caseArchive, type Manifest } from "../../nodes/src/court-package/archive.ts";
 import { readChainFacts } from "../../nodes/src/court-package/chain-facts.ts";
-import {
-  checkPackage,
-  type EvidencePackage,
-  type EvidenceRole,
-} from "../../nodes/src/court-package/check.ts";
+import { checkPackage, type EvidencePackage } from "../../nodes/src/court-package/check.ts";
 import { readStoredZip } from "../../nodes/src/court-package/verify-archive.ts";
 import { zipStored } from "../../nodes/src/court-package/zip.ts";
 import { consortiumView } from "../../nodes/src/member-names.ts";
-import { ACCOUNT_OF, termsFor } from "../contracts/lending.fixture.ts";
-import { BRANCH_A, PLATFORM, startLendingChain, type LendingChain } from "../nodes/indexer/lending-chain.ts";
-import { submitOverHttp } from "../support/anchor-suite.ts";
+import type { LendingChain } from "../nodes/indexer/lending-chain.ts";
+import {
+  DISBURSEMENT_SERIAL,
+  LOAN,
+  startCasePackageChain,
+  type CasePackageChain,
+} from "../nodes/post-loan/court-package-chain.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { clerkNodeApp } from "../support/node-app.ts";
 import { sha256Hex } from "../support/bundle.fixture.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 
-/** The loan's application on the platform: the loan id derives from it. */
-const APPLICATION = { applicationId: "PLT-CASE-2026-0042", originator: PLATFORM, recordId: "app-record-42" };
-const APPLICATION_SERIAL = keccak256(toUtf8Bytes(APPLICATION.applicationId));
-const LOAN = loanIdOf(PLATFORM, APPLICATION_SERIAL).toLowerCase();
-const DISBURSEMENT_SERIAL = keccak256(toUtf8Bytes("DSB-2026-0042"));
-
-type Spec = {
-  role: EvidenceRole;
-  label: string;
-  original: string;
-  kind: number;
-  subject: "loan" | "borrower";
-};
-
 describe("court page: the case archive verified in the browser against the chain", function () {
   this.timeout(240_000);
+  let fixture: CasePackageChain;
   let lc: LendingChain;
-  let anchorService: AnchorService;
-  let anchorUrl: string;
-  let dataDir: string;
+  let ledgerAddress: string;
   let court: FastifyInstance;
   let courtUrl: string;
   let browser: Chromium;
-  let trustAnchor: TrustAnchor;
   let pkg: EvidencePackage;
   let genuine: Uint8Array;
-  let ledgerAddress: string;
 
   before(async function () {
     browser = await launchChromium({ locale: "zh-CN" });
     await mkdir(ARTIFACTS, { recursive: true });
     await buildPageModules();
-    lc = await startLendingChain();
+    fixture = await startCasePackageChain();
+    ({ lc, ledgerAddress, pkg } = fixture);
     const { chain } = lc;
-    dataDir = await mkdtemp(join(tmpdir(), "case-archive-page-"));
-    anchorService = await createAnchorService({
-      config: chain.config({ dataDir, commitIntervalMs: 200 }),
-      inMemory: true,
-      logger: false,
-    });
-    await anchorService.start();
-    anchorUrl = await anchorService.app.listen({ host: "127.0.0.1", port: 0 });
-    ledgerAddress = (await lc.ledger.getAddress()).toLowerCase();
-
-    const terms = termsFor({
-      serial: APPLICATION_SERIAL,
-      principalFen: 1_000_000n,
-      aprBps: 1800,
-      method: RepaymentMethod.EqualInstallment,
-      startDate: dayToDate(await lc.today()),
-      termMonths: 6,
-      platformShareBps: 0,
-      branch: BRANCH_A,
-    });
-    const subjects = { loan: LOAN, borrower: terms.borrowerKey.toLowerCase() };
-    // the consent and the query are named by the decision record: their leaves first
-    const first: Spec[] = [
-      {
-        role: "contract",
-        label: "loan contract",
-        original: "借款合同 LN-2026-0042 (PDF)",
-        kind: EvidenceKind.Contract,
-        subject: "loan",
-      },
-      {
-        role: "consent",
-        label: "credit-query consent",
-        original: "征信查询授权书 CS-2026-0042 (PDF)",
-        kind: EvidenceKind.Consent,
-        subject: "borrower",
-      },
-      {
-        role: "credit-query",
-        label: "LOAN_APPROVAL query",
-        original:
-          '{"purpose":"LOAN_APPROVAL","reportDigest":"0x01","when":"2026-12-01T02:00:00.000Z","who":"approver"}',
-        kind: EvidenceKind.CreditQuery,
-        subject: "borrower",
-      },
-      {
-        role: "voucher",
-        label: DISBURSEMENT_SERIAL,
-        original: "放款凭证 DSB-2026-0042: 10,000.00 CNY",
-        kind: EvidenceKind.FundFlowVoucher,
-        subject: "loan",
-      },
-      {
-        role: "notice",
-        label: "reminder-1 #1",
-        original:
-          '{"noticeId":"reminder-1","templateId":"overdue-reminder","channel":"sms","status":"delivered"}',
-        kind: EvidenceKind.LifecycleNotice,
-        subject: "loan",
-      },
-    ];
-    const leavesOf = async (specs: Spec[]) => {
-      const receipts = await submitOverHttp(
-        anchorUrl,
-        chain,
-        specs.map((s) => ({
-          kind: s.kind,
-          digestAlgorithm: 1,
-          digest: sha256Hex(s.original),
-          salt: `0x${randomBytes(32).toString("hex")}`,
-          subject: subjects[s.subject],
-        })),
-      );
-      return receipts.map((r) => r.leafHash.toLowerCase());
-    };
-    const firstLeaves = await leavesOf(first);
-    const decision: Spec = {
-      role: "decision",
-      label: "decision approve",
-      original: JSON.stringify({
-        applicationId: APPLICATION.recordId,
-        consentLeafHash: firstLeaves[1],
-        outcome: "approve",
-        queryLeafHash: firstLeaves[2],
-      }),
-      kind: EvidenceKind.CreditDecision,
-      subject: "borrower",
-    };
-    const specs = [...first, decision];
-    const leaves = [...firstLeaves, ...(await leavesOf([decision]))];
-    const bundles = await Promise.all(leaves.map(waitForBundle));
-
-    // the loan on chain: its contract and consent leaves, then the disbursement's voucher
-    const { loanId } = await lc.register({ ...terms, contractLeaf: leaves[0]!, consentLeaf: leaves[1]! });
-    expect(loanId.toLowerCase()).to.equal(LOAN);
-    await lc.send(
-      lc.ledgerAs(BRANCH_A).getFunction("disburse")(
-        LOAN,
-        terms.principal,
-        ACCOUNT_OF[BRANCH_A]!,
-        DISBURSEMENT_SERIAL,
-        sha256Hex(specs[3]!.original),
-      ),
-    );
-
-    pkg = {
-      loanId: LOAN,
-      owner: BRANCH_A,
-      application: APPLICATION,
-      items: specs.map((s, i) => ({
-        role: s.role,
-        label: s.label,
-        leafHash: leaves[i]!,
-        originalBase64: Buffer.from(s.original).toString("base64"),
-        bundle: bundles[i],
-      })),
-    };
-    trustAnchor = await readTrustAnchor(chain.anvil.provider, {
-      consortiumRegistry: chain.deployment.addresses.consortiumRegistry,
-      name: "court",
-    });
+    const { trustAnchor } = fixture;
     // the court's node's own check, from the chain's facts: the archive the clerk downloads
     const facts = await readChainFacts(chain.anvil.provider, ledgerAddress, LOAN);
     const check = await checkPackage(pkg, facts);
@@ -231,21 +86,8 @@ describe("court page: the case archive verified in the browser against the chain
   after(async function () {
     await browser?.close();
     await court?.close();
-    await anchorService?.close();
-    await lc?.stop();
-    if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+    await fixture?.stop();
   });
-
-  async function waitForBundle(leafHash: string): Promise<unknown> {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const r = await fetch(`${anchorUrl}/v1/bundles/${leafHash}`);
-      if (r.status === 200) return r.json();
-      if (Date.now() > deadline)
-        throw new Error(`${leafHash} not anchored in time (last answer ${r.status})`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  }
 
   /** Opens the court's page, chooses `zip`, waits for the chain check; the origins asked meanwhile. */
   async function verifyInPage(page: Page, zip: Uint8Array): Promise<Set<string>> {

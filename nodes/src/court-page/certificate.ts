@@ -6,6 +6,7 @@
 import { PDFDocument, degrees, rgb, type PDFFont, type PDFPage } from "pdf-lib";
 import { embedCjkFont } from "../court-package/cjk-font.ts";
 import { breakLines } from "../e-contract/line-break.ts";
+import { NOT_GOVERNED_CODE } from "./governed-receipt.ts";
 import type { VerificationReport } from "./report.ts";
 
 const A4: [number, number] = [595.28, 841.89];
@@ -59,6 +60,10 @@ function wrap(text: string, font: PDFFont, size: number, width: number): string[
 }
 
 const TEST_RED = rgb(0.75, 0.1, 0.1);
+const FAIL_COLOR = VERDICTS.TOTAL_FAILED.color;
+/** Why a receipt's SM2 signature does not count, in both languages (the JSON report has the keys). */
+export const SM2_NOT_GOVERNED_TEXT =
+  "接收回执的 SM2 签名密钥不是受治理的成员名录为日志运营方登记的密钥。The intake receipt is SM2-signed under a key the governed member directory does not name for the log's operator.";
 
 /**
  * A development chain's mark: a banner under the title and the notice across the page, behind
@@ -257,6 +262,14 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
     w.row(
       CHECK_NAMES[c.id] ?? c.id,
       `${c.indication}${c.subIndication === undefined ? "" : ` / ${c.subIndication}`}`,
+    );
+
+  // 国密: a receipt signed under an SM2 key the consortium did not bind to the log's operator
+  const ungoverned = report.detailedReport.checks.find((c) => c.reason.includes(NOT_GOVERNED_CODE));
+  if (ungoverned !== undefined)
+    w.text(
+      `${SM2_NOT_GOVERNED_TEXT} (${CHECK_NAMES[ungoverned.id] ?? ungoverned.id} ${ungoverned.indication})`,
+      { size: 8, color: FAIL_COLOR },
     );
 
   w.y -= 6;

@@ -5,9 +5,10 @@
 // and keeps both under the report id, which anyone can look up.
 import { readFile } from "node:fs/promises";
 import type { Provider } from "ethers";
-import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
+import { parseBundle, type EvidenceBundle } from "../../../common/formats/bundle/bundle.ts";
 import { witnessReport } from "../../../common/formats/bundle/cosignatures.ts";
-import { verifyForCourt } from "../../../common/formats/bundle/court-verification.ts";
+import { verifyForCourt, type CourtVerification } from "../../../common/formats/bundle/court-verification.ts";
+import { overall, requiredForPass } from "../../../common/formats/bundle/verify.ts";
 import type { TrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
 import type { Policy } from "../../../common/formats/checkpoint/policy.ts";
 import type { Sublevel } from "../../../common/level.ts";
@@ -17,6 +18,7 @@ import { FailedTokenLimiter } from "../../../common/auth/failed-token-limiter.ts
 import { signPdf, type SigningIdentity } from "../e-contract/sign.ts";
 import { nodeError } from "../errors.ts";
 import { certificatePdf } from "./certificate.ts";
+import { withGovernedReceiptKey } from "./governed-receipt.ts";
 import {
   evidenceFacts,
   MEMBERSHIP_RULE,
@@ -42,6 +44,8 @@ export type ReportsOptions = {
     anchor: () => Promise<TrustAnchor | null>;
     tsa: TrustAnchors | null;
     witnessPolicy: Policy | undefined;
+    /** The governed member directory (NODE_MEMBER_DIRECTORY_FILE): the log operator's SM2 receipt key. */
+    memberDirectory?: Uint8Array;
   };
   /** The seal certificates are signed with; undefined: none configured (409). */
   seal: SigningIdentity | undefined;
@@ -119,20 +123,7 @@ export class VerificationReports {
       throw nodeError("NODE_ERR_VALIDATION", `the evidence bundle is not valid: ${(e as Error).message}`);
     }
     const { chain, trust } = o;
-    const trustAnchor = await trust.anchor();
-    if (trustAnchor === null)
-      throw nodeError(
-        "NODE_ERR_CHAIN_UNAVAILABLE",
-        "the chain has not answered yet: the trust anchor is unknown",
-      );
-    const verification = await verifyForCourt(bundle, {
-      trustAnchor,
-      providers: [chain.provider],
-      endpointNames: [chain.endpointName],
-      minConfirmations: chain.minConfirmations ?? 0,
-      ...(documentDigest === null ? {} : { documentDigest }),
-      trustedTime: { tsaTrustAnchors: trust.tsa },
-    });
+    const verification = await this.verify(bundle, documentDigest);
     const witnesses = witnessReport(bundle, trust.witnessPolicy);
     const witnessCheck =
       trust.witnessPolicy === undefined ? null : reportCheck({ id: "witnesses", ...witnesses.check });
@@ -179,6 +170,47 @@ export class VerificationReports {
     const stored = { report, pdf: Buffer.from(signed).toString("base64") };
     await o.store.put(reportId, stored);
     return stored;
+  }
+
+  /**
+   * Every check of `bundle` against the node's own chain, bound to its trust anchor, the receipt's
+   * SM2 key judged against the governed member directory: the certificates' verification and each
+   * item's of the court's package check.
+   */
+  async verify(bundle: EvidenceBundle, documentDigest: string | null): Promise<CourtVerification> {
+    const { chain, trust } = this.#options;
+    const trustAnchor = await trust.anchor();
+    if (trustAnchor === null)
+      throw nodeError(
+        "NODE_ERR_CHAIN_UNAVAILABLE",
+        "the chain has not answered yet: the trust anchor is unknown",
+      );
+    const verification = await verifyForCourt(bundle, {
+      trustAnchor,
+      providers: [chain.provider],
+      endpointNames: [chain.endpointName],
+      minConfirmations: chain.minConfirmations ?? 0,
+      ...(documentDigest === null ? {} : { documentDigest }),
+      trustedTime: { tsaTrustAnchors: trust.tsa },
+    });
+    const checks = await withGovernedReceiptKey(
+      verification.checks,
+      bundle,
+      trust.memberDirectory === undefined
+        ? undefined
+        : {
+            directory: trust.memberDirectory,
+            provider: chain.provider,
+            consortiumRegistry: trustAnchor.consortiumRegistry,
+          },
+    );
+    return checks === verification.checks
+      ? verification
+      : {
+          ...verification,
+          checks,
+          overall: overall(checks, requiredForPass({ trustedTime: { tsaTrustAnchors: trust.tsa } })),
+        };
   }
 
   async get(reportId: string): Promise<StoredReport> {

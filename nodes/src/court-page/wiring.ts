@@ -13,7 +13,9 @@ import {
   type TrustAnchor,
 } from "../../../common/formats/bundle/trust-anchor.ts";
 import { loadTrustAnchors } from "../../../common/pki/trust-anchors.ts";
+import type { CaseDeps } from "../cases.ts";
 import type { NodeConfig } from "../config.ts";
+import { readChainFacts } from "../court-package/chain-facts.ts";
 import type { NodeStorage } from "../wiring/storage.ts";
 import { loadSeal, VerificationReports } from "./reports.ts";
 
@@ -28,7 +30,11 @@ export async function openCourtPage(
   config: NodeConfig,
   provider: Provider,
   storage: Pick<NodeStorage, "sublevel">,
-): Promise<{ page: CourtPage; reports: VerificationReports }> {
+): Promise<{
+  page: CourtPage;
+  reports: VerificationReports;
+  packageChain: NonNullable<CaseDeps["packageChain"]>;
+}> {
   let anchor: Promise<TrustAnchor> | undefined;
   const trustAnchor = () => {
     // read once the chain answers; a chain that is down is asked again on the next page load
@@ -58,6 +64,9 @@ export async function openCourtPage(
         config.witnessPolicyFile === undefined
           ? undefined
           : parsePolicy(await readFile(config.witnessPolicyFile, "utf8")),
+      ...(config.memberDirectoryFile === undefined
+        ? {}
+        : { memberDirectory: await readFile(config.memberDirectoryFile) }),
     },
     seal:
       config.sealCertificateFile === undefined || config.sealKeyFile === undefined
@@ -75,5 +84,23 @@ export async function openCourtPage(
     publicUrl,
     reports: true,
   };
-  return { page, reports };
+  const packageChain = packageChainOf(reports, provider, config.jointLoanLedger, config.deployBlock);
+  return { page, reports, packageChain };
+}
+
+/**
+ * The court's package checked against this node's own chain: the loan's facts read from
+ * `ledger` (its logs from the deployment block on), each item's bundle verified as the node's
+ * certificates are (`reports.verify`: every chain check, the receipt's governed SM2 key).
+ */
+export function packageChainOf(
+  reports: Pick<VerificationReports, "verify">,
+  provider: Provider,
+  ledger: string,
+  deployBlock: number,
+): NonNullable<CaseDeps["packageChain"]> {
+  return {
+    facts: (loanId) => readChainFacts(provider, ledger, loanId, { fromBlock: deployBlock }),
+    verify: async (bundle, documentDigest) => (await reports.verify(bundle, documentDigest)).checks,
+  };
 }

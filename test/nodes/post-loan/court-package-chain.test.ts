@@ -1,0 +1,216 @@
+// The court's node checks a loan's package against its own chain endpoint (a real Anvil chain,
+// a live anchor service): the loan's facts read from the ledger from the deployment block on, in
+// bounded windows, and every item's bundle verified with every chain check (head on chain, block
+// and time, submitter, lifecycle) — nothing left "not decided here". A withheld voucher is named
+// by the chain's value for it, an altered notice named altered; a second endpoint that answers
+// otherwise is a named disagreement, not a pass; and a receipt SM2-signed under a key the governed
+// member directory does not name fails blockAndTime with the reason, in the package check and on
+// the node's signed certificate.
+import { expect } from "chai";
+import { FetchRequest, JsonRpcProvider } from "ethers";
+import { MemoryLevel } from "memory-level";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import { directoryBytes, memberDirectoryCall } from "../../../common/consortium/member-directory.ts";
+import { sm2 } from "../../../common/crypto/sm2.ts";
+import { toHex } from "../../../common/bytes.ts";
+import { createDemoCa } from "../../../common/pki/demo-ca.ts";
+import { govern } from "../../../scripts/ops/deploy/consortium.ts";
+import {
+  ChainDisagreementError,
+  readAgreedChainFacts,
+  readChainFacts,
+} from "../../../nodes/src/court-package/chain-facts.ts";
+import { checkPackage, type EvidencePackage } from "../../../nodes/src/court-package/check.ts";
+import { SM2_NOT_GOVERNED_TEXT } from "../../../nodes/src/court-page/certificate.ts";
+import { NOT_GOVERNED_CODE } from "../../../nodes/src/court-page/governed-receipt.ts";
+import { VerificationReports, type StoredReport } from "../../../nodes/src/court-page/reports.ts";
+import { packageChainOf } from "../../../nodes/src/court-page/wiring.ts";
+import { rewritingProxy, type RewritingProxy } from "../../support/rewriting-proxy.ts";
+import {
+  DISBURSEMENT_SERIAL,
+  LOAN,
+  directoryOf,
+  startCasePackageChain,
+  type CasePackageChain,
+} from "./court-package-chain.ts";
+
+/** Every page's text of `pdf`, as pdfjs-dist reads it, in one string. */
+async function pdfText(pdf: Uint8Array): Promise<string> {
+  const task = getDocument({ data: new Uint8Array(pdf), useSystemFonts: false });
+  const doc = await task.promise;
+  let text = "";
+  for (let page = 1; page <= doc.numPages; page++)
+    for (const item of (await (await doc.getPage(page)).getTextContent()).items)
+      if ("str" in item) text += item.str;
+  await task.destroy();
+  return text;
+}
+
+describe("court package checked against the court's own chain endpoint", function () {
+  this.timeout(180_000);
+  let fixture: CasePackageChain;
+  let proxy: RewritingProxy | undefined;
+
+  before(async function () {
+    fixture = await startCasePackageChain();
+  });
+  after(async function () {
+    proxy?.close();
+    await fixture?.stop();
+  });
+
+  /** The node's reports room over the chain, with the member directory `directory` (the governed one by default). */
+  function reports(directory: Uint8Array = fixture.directory, seal?: StoredSeal) {
+    return new VerificationReports({
+      store: new MemoryLevel<string, StoredReport>({ valueEncoding: "json" }).sublevel<string, StoredReport>(
+        "verificationReports",
+        { valueEncoding: "json" },
+      ),
+      memberId: 4,
+      chain: { provider: fixture.lc.chain.anvil.provider, endpointName: fixture.lc.chain.anvil.url },
+      trust: {
+        anchor: () => Promise.resolve(fixture.trustAnchor),
+        tsa: null,
+        witnessPolicy: undefined,
+        memberDirectory: directory,
+      },
+      seal,
+      publicUrl: () => "http://court.test",
+    });
+  }
+  type StoredSeal = ConstructorParameters<typeof VerificationReports>[0]["seal"];
+
+  const nodeCheck = (pkg: EvidencePackage, directory?: Uint8Array) => {
+    const chain = packageChainOf(
+      reports(directory),
+      fixture.lc.chain.anvil.provider,
+      fixture.ledgerAddress,
+      fixture.deployBlock,
+    );
+    return chain.facts(LOAN).then((facts) => checkPackage(pkg, facts, chain.verify));
+  };
+
+  it("reads the loan's facts from the deployment block on, in bounded windows: the same facts as one scan from block 0", async function () {
+    const { provider } = fixture.lc.chain.anvil;
+    const whole = await readChainFacts(provider, fixture.ledgerAddress, LOAN);
+    const paged = await readChainFacts(provider, fixture.ledgerAddress, LOAN, {
+      fromBlock: fixture.deployBlock,
+      window: 3,
+    });
+    expect(paged).to.deep.equal(whole);
+    expect(paged.vouchers.map((v) => v.serial)).to.deep.equal([DISBURSEMENT_SERIAL]);
+  });
+
+  it("the genuine package: every item verified with every chain check decided by the chain, the evidence chain reproduced", async function () {
+    const check = await nodeCheck(fixture.pkg);
+    expect(check.verdict, JSON.stringify(check)).to.equal("verified");
+    expect(check.evidenceChain.matches).to.equal(true);
+    for (const item of check.items) {
+      // offline these were "not decided here"
+      expect(item.passed, item.label).to.include.members([
+        "headOnChain",
+        "blockAndTime",
+        "submitterMembership",
+        "lifecycle",
+      ]);
+      // only the TSA's time is left undecided: this court trusts no TSA root here
+      expect(item.undetermined, item.label).to.deep.equal(["trustedTime"]);
+    }
+  });
+
+  it("a node that withholds the voucher is named: the chain's voucher digest is missing, not verified", async function () {
+    const withheld = { ...fixture.pkg, items: fixture.pkg.items.filter((i) => i.role !== "voucher") };
+    const check = await nodeCheck(withheld);
+    expect(check.verdict).to.equal("not-verified");
+    expect(check.missing.map((m) => [m.role, m.label])).to.deep.equal([["voucher", DISBURSEMENT_SERIAL]]);
+    expect(check.evidenceChain.reproduced).to.equal(null);
+  });
+
+  it("a node that alters a notice is named: the item altered against its anchored digest, the rest verified", async function () {
+    const altered = {
+      ...fixture.pkg,
+      items: fixture.pkg.items.map((i) =>
+        i.role === "notice"
+          ? {
+              ...i,
+              originalBase64: Buffer.from(
+                '{"noticeId":"reminder-1","templateId":"overdue-reminder","channel":"app","status":"delivered"}',
+              ).toString("base64"),
+            }
+          : i,
+      ),
+    };
+    const check = await nodeCheck(altered);
+    expect(check.verdict).to.equal("not-verified");
+    const outcomes = new Map(check.items.map((i) => [i.role, i.outcome]));
+    expect(outcomes.get("notice")).to.equal("altered");
+    expect(outcomes.get("contract")).to.equal("verified");
+  });
+
+  it("a second endpoint that answers otherwise is a named disagreement, never a pass", async function () {
+    const { anvil } = fixture.lc.chain;
+    const port = Number(new URL(anvil.url).port);
+    // an endpoint that hides the disbursement from eth_getLogs
+    proxy = await rewritingProxy(port, (_url, json) =>
+      Array.isArray(json.result)
+        ? { ...json, result: (json.result as unknown[]).filter((_, n) => n === 0) }
+        : json,
+    );
+    const liar = new JsonRpcProvider(new FetchRequest(`http://127.0.0.1:${proxy.port}`), undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+    });
+    const endpoints = [
+      { provider: anvil.provider, name: anvil.url },
+      { provider: liar, name: `http://127.0.0.1:${proxy.port}` },
+    ];
+    try {
+      const agreed = await readAgreedChainFacts(endpoints.slice(0, 1), fixture.ledgerAddress, LOAN, {
+        fromBlock: fixture.deployBlock,
+      });
+      expect(agreed.vouchers).to.have.length(1);
+      const error = await readAgreedChainFacts(endpoints, fixture.ledgerAddress, LOAN, {
+        fromBlock: fixture.deployBlock,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).to.be.instanceOf(ChainDisagreementError);
+      const disagreement = error as ChainDisagreementError;
+      expect(disagreement.field).to.equal("vouchers");
+      expect(disagreement.endpoints).to.deep.equal(endpoints.map((e) => e.name));
+    } finally {
+      liar.destroy();
+    }
+  });
+
+  it("a receipt SM2-signed under a key the governed directory does not name fails blockAndTime, in the check and on the certificate", async function () {
+    // governance binds another SM2 key to the union, the log's operator: the service's own no longer counts
+    const other = directoryBytes(directoryOf(toHex(sm2.generateKeyPair().publicKey)));
+    const { chain } = fixture.lc;
+    await govern(chain.deployment.governor, chain.approvers, [
+      memberDirectoryCall(chain.deployment.addresses.consortiumRegistry, other),
+    ]);
+    const check = await nodeCheck(fixture.pkg, other);
+    expect(check.verdict).to.equal("verified-with-exceptions");
+    for (const item of check.items) {
+      expect(item.outcome, item.label).to.equal("original-verified");
+      const failed = item.failed.find((f) => f.id === "blockAndTime");
+      expect(failed?.reason, item.label).to.include(NOT_GOVERNED_CODE);
+    }
+    // the old directory is no longer the governed one: the key is not judged, and no pass is claimed for it
+    const stale = await nodeCheck(fixture.pkg);
+    expect(stale.items[0]!.undetermined).to.include("blockAndTime");
+
+    const issued = await (await createDemoCa()).issueVerificationSeal("示例互联网法院（演示）");
+    const sealed = reports(other, { certificatePem: issued.certificatePem, privateKey: issued.privateKey });
+    const { report, pdf } = await sealed.create(fixture.pkg.items[0]!.bundle, null);
+    const blockAndTime = report.detailedReport.checks.find((c) => c.id === "blockAndTime")!;
+    expect(blockAndTime.indication).to.equal("FAILED");
+    expect(blockAndTime.reason).to.include(NOT_GOVERNED_CODE);
+    expect(report.simpleReport.indication).to.equal("TOTAL_FAILED");
+    // the certificate says it in both languages
+    const text = (await pdfText(Buffer.from(pdf, "base64"))).replace(/\s+/g, "");
+    expect(text).to.include(SM2_NOT_GOVERNED_TEXT.replace(/\s+/g, "").slice(0, 20));
+  });
+});
