@@ -59,15 +59,32 @@ export async function timestampRequest(
 }
 
 /**
+ * A token parsed once: its DER (a CMS ContentInfo, what is stored and carried in bundles), its
+ * signed data and its TSTInfo. Parsing is most of a token's cost; a reply that is checked and then
+ * verified is parsed a single time.
+ */
+export type ParsedTimestampToken = { der: Uint8Array; signed: SignedData; info: TSTInfo };
+
+/**
  * The token in a TSA's reply to `request` (RFC 3161 §2.4.2): the status must be granted, and the
  * token must answer this request (same imprint, same nonce). Returns the token's DER (a CMS
  * ContentInfo), which is what is stored and carried in bundles.
  */
 export function tokenFromResponse(responseDer: Uint8Array, request: Uint8Array): Uint8Array {
+  return timestampFromResponse(responseDer, request).der;
+}
+
+/** As tokenFromResponse, with the token parsed (for verifyTimestampToken without parsing it again). */
+export function timestampFromResponse(responseDer: Uint8Array, request: Uint8Array): ParsedTimestampToken {
   let response: TimeStampResp;
   let asked: TimeStampReq;
+  let tokenBlock: asn1js.AsnType | undefined;
   try {
-    response = TimeStampResp.fromBER(responseDer);
+    const parsed = asn1js.fromBER(toArrayBuffer(responseDer));
+    if (parsed.offset === -1) throw new Error(parsed.result.error);
+    response = new TimeStampResp({ schema: parsed.result });
+    // the token exactly as the TSA sent it (the response's second element), not re-encoded
+    tokenBlock = (parsed.result as asn1js.Sequence).valueBlock.value[1];
     asked = TimeStampReq.fromBER(request);
   } catch (e) {
     throw new PkiError("PKI_BAD_TIMESTAMP", `the TSA's reply is not a time-stamp response: ${messageOf(e)}`);
@@ -83,8 +100,20 @@ export function tokenFromResponse(responseDer: Uint8Array, request: Uint8Array):
   if (response.timeStampToken === undefined) {
     throw new PkiError("PKI_BAD_TIMESTAMP", "the TSA granted the request but sent no token");
   }
-  const token = new Uint8Array(response.timeStampToken.toSchema().toBER(false));
-  const info = tstInfoOf(token);
+  const token = response.timeStampToken;
+  if (token.contentType !== ContentInfo.SIGNED_DATA || tokenBlock === undefined) {
+    throw new PkiError(
+      "PKI_BAD_TIMESTAMP",
+      `the time-stamp token is not CMS signed data: ${token.contentType}`,
+    );
+  }
+  let signed: SignedData;
+  try {
+    signed = new SignedData({ schema: token.content });
+  } catch (e) {
+    throw new PkiError("PKI_BAD_TIMESTAMP", `the time-stamp token is not CMS signed data: ${messageOf(e)}`);
+  }
+  const info = tstInfoIn(signed);
   const imprint = new Uint8Array(info.messageImprint.hashedMessage.valueBlock.valueHexView);
   const wanted = new Uint8Array(asked.messageImprint.hashedMessage.valueBlock.valueHexView);
   if (!sameBytes(imprint, wanted)) {
@@ -96,7 +125,7 @@ export function tokenFromResponse(responseDer: Uint8Array, request: Uint8Array):
       "the TSA's token does not carry the request's nonce (a replayed reply)",
     );
   }
-  return token;
+  return { der: new Uint8Array(tokenBlock.valueBeforeDecodeView), signed, info };
 }
 
 /** The TSTInfo inside a token, unverified (for display and for matching a reply to its request). */
@@ -128,13 +157,13 @@ function tstInfoIn(signed: SignedData): TSTInfo {
  * same chain was validated under the same anchors, in the same time bucket, within its validity.
  */
 export async function verifyTimestampToken(
-  token: Uint8Array,
+  token: Uint8Array | ParsedTimestampToken,
   message: Uint8Array,
   anchors: TrustAnchors,
   opts: { chainCache?: ChainCache } = {},
 ): Promise<VerifiedTimestamp> {
-  const signed = signedDataOf(token);
-  const info = tstInfoIn(signed);
+  const signed = token instanceof Uint8Array ? signedDataOf(token) : token.signed;
+  const info = token instanceof Uint8Array ? tstInfoIn(signed) : token.info;
   if (info.messageImprint.hashAlgorithm.algorithmId !== SHA256_OID) {
     throw new PkiError(
       "PKI_TIMESTAMP_IMPRINT",

@@ -3,10 +3,10 @@
 import {
   TIMESTAMP_QUERY_TYPE,
   TIMESTAMP_REPLY_TYPE,
+  timestampFromResponse,
   timestampRequest,
-  tokenFromResponse,
-  tstInfoOf,
   verifyTimestampToken,
+  type ParsedTimestampToken,
 } from "../../../common/pki/timestamp.ts";
 import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
 
@@ -21,12 +21,12 @@ export type TimestampExchange = (
 /** A TSA reply is a few KB; more is not a reply. */
 const MAX_REPLY_BYTES = 256 * 1024;
 
-/** The token's DER; throws when the TSA cannot be reached, refuses, or answers something else. */
+/** The token, parsed; throws when the TSA cannot be reached, refuses, or answers something else. */
 export async function requestTimestamp(
   url: string,
   message: Uint8Array,
   opts: { timeoutMs: number; fetch?: TimestampFetch },
-): Promise<Uint8Array> {
+): Promise<ParsedTimestampToken> {
   const request = await timestampRequest(message);
   const res = await (opts.fetch ?? fetch)(url, {
     method: "POST",
@@ -40,7 +40,7 @@ export async function requestTimestamp(
     throw new Error(`the TSA answered ${type || "no content type"}, not ${TIMESTAMP_REPLY_TYPE}`);
   const reply = new Uint8Array(await res.arrayBuffer());
   if (reply.length > MAX_REPLY_BYTES) throw new Error(`the TSA's reply is ${reply.length} bytes`);
-  return tokenFromResponse(reply, request.der);
+  return timestampFromResponse(reply, request.der);
 }
 
 /**
@@ -52,10 +52,11 @@ export async function exchangeTimestamp(
   message: Uint8Array,
   opts: { timeoutMs: number; trustAnchors?: TrustAnchors; fetch?: TimestampFetch },
 ): Promise<{ token: Uint8Array; genTime: Date }> {
+  // parsed once, for the reply's check and the token's verification both
   const token = await requestTimestamp(tsa, message, opts);
   const genTime =
     opts.trustAnchors === undefined
-      ? tstInfoOf(token).genTime
+      ? token.info.genTime
       : (await verifyTimestampToken(token, message, opts.trustAnchors)).genTime;
-  return { token, genTime };
+  return { token: token.der, genTime };
 }
