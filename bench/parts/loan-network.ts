@@ -42,6 +42,8 @@ export type LoanNetwork = {
   ledger: string;
   regionCode: number;
   anchorUrl: string;
+  /** The anchor service's process (its CPU is read per phase). */
+  anchor: ServiceProcess;
   /** Routes the platform's applications to branch A; funds nothing, so no settlement account. */
   union: Omit<BenchNode, "settlementAccount">;
   branch: BenchNode;
@@ -171,6 +173,7 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
       ledger: lending.addresses.jointLoanLedger,
       regionCode: 330102, // branch A's region in startConsortiumChain's registry
       anchorUrl,
+      anchor,
       union,
       branch,
       platform,

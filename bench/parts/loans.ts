@@ -11,6 +11,7 @@
 // through the branch's batch-file route, timed from the upload until every row is confirmed, and
 // is set beside the repayment ceiling (printed in the log).
 import { randomBytes } from "node:crypto";
+import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { type JsonRpcProvider, Transaction, type TransactionResponse, type Wallet } from "ethers";
 import { splitByShares } from "../../common/lending/allocation.ts";
@@ -20,6 +21,7 @@ import { loanIdOf } from "../../common/lending/ids.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
 import type { OutboxEntryView } from "../../nodes/client/node-api.ts";
+import { cpuSnapshot } from "../cpu.ts";
 import { latency } from "../report/stats.ts";
 import type { CeilingPhase, LoanOp, LoanResult, NodePhase, PhaseRate } from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";
@@ -113,6 +115,32 @@ class NonceWatch {
   }
 }
 
+/** CPU seconds so far of each process of the network (with its descendants: Anvil's wrapper spawns the binary), and of this one. */
+function cpuSeconds(net: LoanNetwork): Record<string, number> {
+  const of = (pid: number | undefined) => (pid === undefined ? 0 : (cpuSnapshot([pid])?.children ?? 0));
+  const self = process.cpuUsage();
+  return {
+    anvil: of(net.chain.anvil.process.pid),
+    anchor: of(net.anchor.pid),
+    branch: of(net.branch.process.pid),
+    platform: of(net.platform.process.pid),
+    union: of(net.union.process.pid),
+    bench: (self.user + self.system) / 1e6,
+  };
+}
+
+/** CPU milliseconds per flow of each process between two readings, and their sum. */
+function cpuPerFlow(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  flows: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(after)) out[name] = ((seconds - before[name]!) * 1000) / flows;
+  out.total = Object.values(out).reduce((a, b) => a + b, 0);
+  return out;
+}
+
 type NodeRequest = {
   node: BenchNode;
   role: "clerk" | "approver";
@@ -135,6 +163,7 @@ async function nodePhase(
   const before = new Map(senders.map((a) => [a, watch.count(a)]));
   const sentAt: number[] = [];
   const accepted: number[] = [];
+  const cpuBefore = cpuSeconds(net);
   const started = performance.now();
   let done = 0;
   const progress = setInterval(() => {
@@ -176,8 +205,10 @@ async function nodePhase(
     onChain.push(mined - sentAt[i]!);
   }
   const end = Math.max(...txs.map((tx) => watch.minedAt.get(`${tx.from}:${tx.nonce}`)!));
+  const cpuMsPerFlow = cpuPerFlow(cpuBefore, cpuSeconds(net), requests.length);
   const phase: NodePhase = {
     ...phaseRate(op, requests.length, started, end),
+    cpuMsPerFlow,
     acceptMs: latency(accepted),
     onChainMs: latency(onChain),
     flowsPerBlockPerNode: flowsPerBlock(txs),
@@ -185,6 +216,13 @@ async function nodePhase(
   const perBlock = phase.flowsPerBlockPerNode!;
   log(
     `loans: ${requests.length} ${op}s through the nodes in ${phase.seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms, p99 ${phase.onChainMs.p99.toFixed(0)} ms; flows per block per node: mean ${perBlock.mean.toFixed(1)}, max ${perBlock.max})`,
+  );
+  log(
+    `loans: ${op}s, CPU ms per flow: ${Object.entries(cpuMsPerFlow)
+      .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+      .join(
+        ", ",
+      )} (${os.cpus().length} cores: at most ${((os.cpus().length * 1000) / cpuMsPerFlow.total!).toFixed(0)}/s)`,
   );
   return { phase, replies, txs };
 }
@@ -279,6 +317,7 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
   const targets = new Map([...nonces]);
   const watch = new NonceWatch(provider);
   await watch.start([...targets.keys()]);
+  const cpuBefore = cpuSeconds(net);
   const started = performance.now();
   let end: number;
   try {
@@ -291,6 +330,7 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
   } finally {
     watch.stop();
   }
+  const cpu = cpuPerFlow(cpuBefore, cpuSeconds(net), calls.length);
   let gas = 0n;
   for (const s of signed) {
     const receipt = await provider.getTransactionReceipt(s.hash);
@@ -303,7 +343,7 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
     gasPerCall: Number(gas) / calls.length,
   };
   log(
-    `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${phase.seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s`,
+    `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${phase.seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s (CPU ms per transaction: anvil ${cpu.anvil!.toFixed(2)}, bench ${cpu.bench!.toFixed(2)})`,
   );
   return phase;
 }

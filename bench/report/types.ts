@@ -42,6 +42,8 @@ export type NodePhase = PhaseRate & {
   onChainMs: Latency;
   /** The phase's transactions per (block, sending node): how many flows a node gets into one block. */
   flowsPerBlockPerNode?: { mean: number; max: number };
+  /** CPU milliseconds per flow of each process (anvil, anchor, branch, platform, union, bench) and their total, while the phase ran. */
+  cpuMsPerFlow?: Record<string, number>;
 };
 
 /** The same contract calls from pre-signed raw transactions, sent straight to the chain. */

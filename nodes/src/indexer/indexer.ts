@@ -10,7 +10,7 @@
 // Within a page, the hash of the page's last block is read before and after the reads: a block
 // hash commits to every block below it, so an unchanged hash means every read of the page saw
 // one and the same chain (otherwise the page is dropped and the next sync starts over).
-import type { Interface, Log, Provider } from "ethers";
+import type { EventFragment, Interface, Log, Provider } from "ethers";
 import { CodedError } from "../../../common/errors.ts";
 import {
   DisputeResolution,
@@ -54,7 +54,8 @@ export type IndexerOptions = {
   /**
    * Between start()'s syncs the chain's head is read this often (one eth_blockNumber), and a
    * block past the last sync's target starts the next sync at once. Default 250 ms; at least
-   * pollMs turns it off (a sync every pollMs only).
+   * pollMs turns it off (a sync every pollMs only). While the head stands still the interval
+   * doubles, up to pollMs; a new block brings it back.
    */
   headPollMs?: number;
   /** Clock for status and reset records, ms since the epoch. */
@@ -116,13 +117,15 @@ export class LedgerIndexer {
   readonly #now: () => number;
   readonly #onChainLoss: ((reason: string) => void) | undefined;
   readonly #chain: Omit<ChainRecord, "genesisHash">;
-  readonly #sources: Map<string, { contract: SourceContract; iface: Interface }>;
+  readonly #sources: Map<string, Source>;
   readonly #ledger: JointLoanLedger;
   #running: Promise<unknown> = Promise.resolve();
   #loop: Promise<void> | null = null;
   #stopping = false;
   #wake: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The wait before the next head read: headPollMs after a new block, doubling while idle. */
+  #headNapMs = 0;
   readonly #status: IndexerStatus = {
     cursor: undefined,
     head: null,
@@ -167,9 +170,9 @@ export class LedgerIndexer {
     this.#onChainLoss = options.onChainLoss;
     this.#chain = { addresses, fromBlock: options.fromBlock };
     this.#sources = new Map([
-      [addresses.jointLoanLedger, { contract: "ledger", iface: JointLoanLedger.interface }],
-      [addresses.disputeResolution, { contract: "disputes", iface: DisputeResolution.interface }],
-      [addresses.evidenceRegistry, { contract: "evidence", iface: EvidenceRegistry.interface }],
+      [addresses.jointLoanLedger, source("ledger", JointLoanLedger.interface)],
+      [addresses.disputeResolution, source("disputes", DisputeResolution.interface)],
+      [addresses.evidenceRegistry, source("evidence", EvidenceRegistry.interface)],
     ]);
     this.#ledger = JointLoanLedger.at(addresses.jointLoanLedger, this.provider);
   }
@@ -207,13 +210,18 @@ export class LedgerIndexer {
   start(): void {
     if (this.#loop !== null) return;
     this.#stopping = false;
+    this.#headNapMs = this.headPollMs;
     this.#loop = (async () => {
+      let synced: number | undefined;
       while (!this.#stopping) {
         let target: number | undefined;
         try {
           const result = await this.syncOnce();
           // interrupted (the chain moved under the page): again at the next look
           target = result.interrupted === null ? result.target : -1;
+          // blocks came since the last sync: the chain is busy, so the head is read often again
+          if (synced === undefined || result.target !== synced) this.#headNapMs = this.headPollMs;
+          synced = result.target;
         } catch (error) {
           this.log.error({ err: error }, "indexer sync failed; retrying at the next poll");
         }
@@ -223,16 +231,24 @@ export class LedgerIndexer {
     })();
   }
 
-  /** Wait until the head is past `target` (head − confirmations), pollMs at most. */
+  /**
+   * Wait until the head is past `target` (head − confirmations), pollMs at most. An idle chain
+   * costs a read every pollMs, not every headPollMs: each read that finds no new block doubles
+   * the wait before the next, up to pollMs.
+   */
   async #untilNewBlock(target: number | undefined): Promise<void> {
     const deadline = Date.now() + this.pollMs;
     for (;;) {
       const left = deadline - Date.now();
       if (left <= 0 || this.#stopping) return;
-      await this.#nap(target === undefined ? left : Math.min(this.headPollMs, left));
-      if (target === undefined || this.#stopping || this.headPollMs >= this.pollMs) continue;
+      await this.#nap(target === undefined ? left : Math.min(this.#headNapMs, left));
+      if (target === undefined || this.#stopping || this.#headNapMs >= this.pollMs) continue;
       try {
-        if ((await this.provider.getBlockNumber()) - this.confirmations > target) return;
+        if ((await this.provider.getBlockNumber()) - this.confirmations > target) {
+          this.#headNapMs = this.headPollMs;
+          return;
+        }
+        this.#headNapMs = Math.min(this.#headNapMs * 2, this.pollMs);
       } catch {
         // the endpoint is down: the sync at pollMs reports it
       }
@@ -452,13 +468,14 @@ export class LedgerIndexer {
   #decode(log: Log, timestamp: number): ChainEvent | null {
     const source = this.#sources.get(log.address.toLowerCase());
     if (source === undefined) return null;
-    const parsed = source.iface.parseLog({ topics: [...log.topics], data: log.data });
-    if (parsed === null) return null;
+    const fragment = source.events.get(log.topics[0]?.toLowerCase() ?? "");
+    if (fragment === undefined) return null;
+    const decoded = source.iface.decodeEventLog(fragment, log.data, log.topics);
     const args: Record<string, unknown> = {};
-    for (const [i, input] of parsed.fragment.inputs.entries()) args[input.name] = parsed.args[i];
+    for (const [i, input] of fragment.inputs.entries()) args[input.name] = decoded[i];
     return {
       contract: source.contract,
-      name: parsed.name,
+      name: fragment.name,
       args,
       blockNumber: log.blockNumber,
       logIndex: log.index,
@@ -489,6 +506,17 @@ export class LedgerIndexer {
     ]);
     for (const name of MODEL_SUBLEVELS) await this.db.model[name].clear();
   }
+}
+
+/** A contract the indexer reads: its events by topic, looked up once (ethers' parseLog hashes every event's signature for each log). */
+type Source = { contract: SourceContract; iface: Interface; events: Map<string, EventFragment> };
+
+function source(contract: SourceContract, iface: Interface): Source {
+  const events = new Map<string, EventFragment>();
+  iface.forEachEvent((fragment) => {
+    if (!fragment.anonymous) events.set(fragment.topicHash.toLowerCase(), fragment);
+  });
+  return { contract, iface, events };
 }
 
 function sameSetup(a: ChainRecord, b: ChainRecord): boolean {

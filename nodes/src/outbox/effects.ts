@@ -42,9 +42,15 @@ export type FlowEffectsOptions = {
 /** Reads a flow's trace from the ledger, DisputeResolution and EvidenceRegistry. */
 export class FlowEffects {
   readonly #options: FlowEffectsOptions;
+  // made once: a contract object parses its whole ABI when it is created, which cost more CPU
+  // than the rest of a flow's checks together when it was made afresh for each look
+  readonly #ledger: JointLoanLedger;
+  #disputes: DisputeResolution | undefined;
+  #registry: EvidenceRegistry | undefined;
 
   constructor(options: FlowEffectsOptions) {
     this.#options = options;
+    this.#ledger = JointLoanLedger.at(options.ledger, options.provider);
   }
 
   /** Is the flow on chain already, and is it ours? */
@@ -61,10 +67,7 @@ export class FlowEffects {
       case "adoptSettlement": {
         // the agreement whose plan is the loan's schedule: this entry's leaf
         if (this.#options.disputeResolution === undefined) return { kind: "none" };
-        const adopted = await DisputeResolution.at(
-          this.#options.disputeResolution,
-          this.#options.provider,
-        ).settlementOf(loanId);
+        const adopted = await this.#disputeView(this.#options.disputeResolution).settlementOf(loanId);
         const leafHash = sha256(concat(["0x00", (entry.args as OutboxArgs["adoptSettlement"]).leaf]));
         return adopted.toLowerCase() === leafHash ? { kind: "done" } : { kind: "none" };
       }
@@ -217,9 +220,7 @@ export class FlowEffects {
    */
   async #caseEffect(entry: OutboxEntry, loanId: string): Promise<Effect> {
     if (this.#options.disputeResolution === undefined) return { kind: "none" };
-    const c = await DisputeResolution.at(this.#options.disputeResolution, this.#options.provider).caseOf(
-      loanId,
-    );
+    const c = await this.#disputeView(this.#options.disputeResolution).caseOf(loanId);
     if (/^0x0{64}$/.test(c.caseId)) return { kind: "none" };
     switch (entry.kind) {
       case "assignCourt":
@@ -253,7 +254,8 @@ export class FlowEffects {
   async #evidenceEffect(entry: OutboxEntry): Promise<Effect> {
     const address = this.#options.evidenceRegistry;
     if (address === undefined) return { kind: "none" };
-    const registry = EvidenceRegistry.at(address, this.#options.provider);
+    this.#registry ??= EvidenceRegistry.at(address, this.#options.provider);
+    const registry = this.#registry;
     if (entry.kind === "endorseEvidence") {
       const a = entry.args as OutboxArgs["endorseEvidence"];
       const endorsers = await registry.endorsers(a.leafHash);
@@ -267,7 +269,13 @@ export class FlowEffects {
 
   /** The ledger's views, read through this sender's provider. */
   #ledgerView(): JointLoanLedger {
-    return JointLoanLedger.at(this.#options.ledger, this.#options.provider);
+    return this.#ledger;
+  }
+
+  /** DisputeResolution's views, read through this sender's provider. */
+  #disputeView(address: string): DisputeResolution {
+    this.#disputes ??= DisputeResolution.at(address, this.#options.provider);
+    return this.#disputes;
   }
 
   /** loan(loanId), or undefined if the ledger does not know it. */

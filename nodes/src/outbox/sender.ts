@@ -125,6 +125,8 @@ export class OutboxSender {
   readonly #ahead = new Map<string, string[]>();
   /** Entries whose call needs the effect of their loan's earlier flows: they wait until those are final. */
   readonly #held = new Set<string>();
+  /** Each pending entry's order key as the last scan found it (a registration's is a hash: not redone each scan). */
+  #orderKeys = new Map<string, string | undefined>();
 
   constructor(options: OutboxSenderOptions) {
     this.#options = options;
@@ -286,6 +288,13 @@ export class OutboxSender {
     let wakeAt: number | undefined;
     // per loan: its earlier entries not final yet, and whether a later one must wait for them
     const lanes = new Map<string, { ahead: string[]; closed: boolean }>();
+    // a serial's arguments never change (enqueue refuses other ones), so neither does its key
+    const keys = new Map<string, string | undefined>();
+    const keyOf = (entry: OutboxEntry): string | undefined => {
+      const key = this.#orderKeys.has(entry.serial) ? this.#orderKeys.get(entry.serial) : orderKeyOf(entry);
+      keys.set(entry.serial, key);
+      return key;
+    };
     const due = (entry: OutboxEntry): boolean => {
       if (this.#working.has(entry.serial)) return false;
       const retry = this.#retryAt.get(entry.serial);
@@ -295,7 +304,7 @@ export class OutboxSender {
     };
     for (const entry of entries) {
       if (ready.length >= room) break;
-      const key = orderKeyOf(entry);
+      const key = keyOf(entry);
       if (key === undefined) {
         if (lanes.size === 0 && due(entry)) ready.push(entry);
         break;
@@ -317,6 +326,7 @@ export class OutboxSender {
       lane.ahead.push(entry.serial);
       if (entry.state !== "sent") lane.closed = true;
     }
+    this.#orderKeys = keys;
     return { ready, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
   }
 

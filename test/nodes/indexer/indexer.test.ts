@@ -639,6 +639,36 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       expect(watching.status().lastError).to.equal(null);
     });
 
+    it("reads the head less often while the chain is idle, and still indexes the next block", async function () {
+      const { idx, provider: p } = await indexer({ pageBlocks: 5000 });
+      await idx.syncOnce();
+      const idle = new LedgerIndexer({
+        provider: p,
+        addresses: c.addresses,
+        fromBlock: c.fromBlock,
+        db: idx.db,
+        pollMs: 1_000,
+        headPollMs: 20,
+      });
+      const before = p.count("eth_blockNumber");
+      idle.start();
+      try {
+        await new Promise((r) => setTimeout(r, 1_500));
+        // a read every 20 ms would be about 75 in 1.5 s; doubling while idle: 20, 40, … up to
+        // pollMs, with a sync (one head read) at each pollMs
+        expect(p.count("eth_blockNumber") - before, "head reads on an idle chain").to.be.at.most(12);
+        const serial = await repay(J, 100n);
+        const mined = Date.now();
+        while ((await idle.model.flow(serial)) === undefined) {
+          expect(Date.now() - mined < 5_000, "indexed within seconds of its block").to.equal(true);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      } finally {
+        await idle.stop();
+      }
+      expect(idle.status().lastError).to.equal(null);
+    });
+
     it("drops a page when the chain changes while it is being read, and commits nothing of it", async function () {
       const snapshot = (await c.provider.send("evm_snapshot", [])) as string;
       const incomeAtSnapshot = structuredClone(income);
