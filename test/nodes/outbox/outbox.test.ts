@@ -183,6 +183,36 @@ for (const [name, make] of backends) {
       expect((await rejection(store.outbox.settled("NOPE", 1))).code).to.equal("NODE_ERR_OUTBOX_UNKNOWN");
     });
 
+    it("fsyncs every write except a step to confirmed (the chain holds what it records)", async function () {
+      const syncs: Array<boolean | undefined> = [];
+      const db = store.outbox.db;
+      const batch = db.batch.bind(db) as (ops: unknown, options: { sync?: boolean }) => Promise<void>;
+      (db as unknown as { batch: typeof batch }).batch = (ops, options) => {
+        syncs.push(options?.sync);
+        return batch(ops, options);
+      };
+      await store.outbox.enqueue(repay("REP-D1", LOAN, 1n));
+      await store.outbox.enqueue(repay("REP-D2", LOAN, 2n));
+      await store.outbox.updateMany([
+        { serial: "REP-D1", patch: { state: "sent", txHash: bytes32("txd1"), nonce: 1 } },
+      ]);
+      await store.outbox.update("REP-D2", { lastError: "the endpoint is down", attempts: 1 });
+      await store.outbox.update("REP-D2", {
+        state: "failed",
+        failure: { code: "LedgerUnknownLoan", args: [] },
+      });
+      expect(syncs, "enqueue, enqueue, sent, bookkeeping, failed").to.deep.equal([
+        true,
+        true,
+        true,
+        true,
+        true,
+      ]);
+      await store.outbox.update("REP-D1", { state: "confirmed", blockNumber: 3 });
+      expect(syncs.at(-1), "confirmed").to.equal(false);
+      expect((await store.outbox.status("REP-D1"))!.state).to.equal("confirmed");
+    });
+
     it("records a burst of sent transactions in one batch, all or nothing, and lists what is pending in order", async function () {
       for (let i = 1; i <= 5; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
       const seen: string[] = [];
