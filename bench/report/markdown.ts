@@ -197,7 +197,7 @@ export function formatReport(r: BenchResults): string {
   out.push("");
   partOrReason(out, r.loans, (v) => {
     out.push(
-      `Real Anvil (automine), the anchor service and the union's, branch A's and the platform's nodes, each its own process started the way an operator starts them (\`anchor-service/src/server.ts\`, \`nodes/src/server.ts\`, LevelDB on disk). ${fmt(v.loans)} joint loans of ${fmt(v.principalFen / 100)} yuan (branch 70 %, platform 30 %, 12 monthly installments). Applications (submitted on the platform's node, which signs them to the union's node, which forwards them to branch A) and anchored consents were prepared first (${fmt(v.prepareSeconds, 1)} s, not timed). Then, per operation, every request was sent (\`BENCH_LOAN_IN_FLIGHT\` POSTs in flight, default 32) and the clock stopped when the last transaction was mined: registrations (\`POST /v1/loans\` at the branch, which first gets the platform's signed agreement to the terms from its node), disbursements (each funder from its own node: 2 per loan), repayments (the first installment, at the branch). The nodes' exactly-once outbox pipelines: each node keeps many transactions in flight (consecutive nonces, one per loan at a time) and one poller awaits their receipts.`,
+      `Real Anvil (automine), the anchor service and the union's, branch A's and the platform's nodes, each its own process started the way an operator starts them (\`anchor-service/src/server.ts\`, \`nodes/src/server.ts\`, LevelDB on disk). ${fmt(v.loans)} joint loans of ${fmt(v.principalFen / 100)} yuan (branch 70 %, platform 30 %, 12 monthly installments). Applications (submitted on the platform's node, which signs them to the union's node, which forwards them to branch A) and anchored consents were prepared first (${fmt(v.prepareSeconds, 1)} s, not timed). Then, per operation, every request was sent (\`BENCH_LOAN_IN_FLIGHT\` POSTs in flight, default 32) and the clock stopped when the last transaction was mined: registrations (\`POST /v1/loans\` at the branch, which first gets the platform's signed agreement to the terms from its node), disbursements (each funder from its own node: 2 per loan), repayments (the first installment, at the branch). The nodes' exactly-once outbox pipelines: each node keeps many transactions in flight (consecutive nonces; a loan's flows signed in its order, several of them in flight and in one block) and one poller awaits their receipts.`,
     );
     out.push("");
     out.push(
@@ -216,6 +216,23 @@ export function formatReport(r: BenchResults): string {
         ),
       );
     out.push("");
+    const cpu = v.node.filter((n) => n.cpuMsPerFlow !== undefined);
+    if (cpu.length > 0) {
+      out.push(
+        `CPU milliseconds per flow of each process while its phase ran (the processes' own user + system time over the phase's flows), and the rate ${m.cores} cores allow at that cost:`,
+      );
+      out.push("");
+      const names = Object.keys(cpu[0]!.cpuMsPerFlow!).filter((k) => k !== "total");
+      out.push(`| operation | ${names.join(" | ")} | total | ${m.cores} cores allow |`);
+      out.push(`|---|${names.map(() => "---|").join("")}---|---|`);
+      for (const n of cpu) {
+        const c = n.cpuMsPerFlow!;
+        out.push(
+          `| ${n.op}s | ${names.map((k) => fmt(c[k] ?? 0, 1)).join(" | ")} | **${fmt(c.total!, 1)}** | ${fmt((m.cores * 1000) / c.total!)}/s |`,
+        );
+      }
+      out.push("");
+    }
     const chart = r.charts.find((c) => c.file.includes("loan"));
     if (chart !== undefined) out.push(`![${chart.title}](${chart.file})`);
   });
