@@ -81,3 +81,23 @@ export function authorizationLetter(b: Borrower, applicationId: string): { bytes
   );
   return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
+
+/**
+ * POST /v1/consents for the borrower's signed `letter`: signed at `signedAt`, valid for a year,
+ * for `scope` (LOAN_APPROVAL, and POST_LOAN_MANAGEMENT for servicing).
+ */
+export function consentRequest(
+  applicationId: string,
+  letter: { bytes: Buffer },
+  signedAt: Date,
+  scope: readonly string[],
+) {
+  const validUntil = new Date(signedAt.getTime() + 365 * 86_400_000);
+  return {
+    applicationId,
+    letterBase64: letter.bytes.toString("base64"),
+    signedAt: signedAt.toISOString(),
+    validUntil: validUntil.toISOString(),
+    scope: [...scope],
+  };
+}

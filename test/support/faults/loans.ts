@@ -6,7 +6,12 @@
 // branch node's outbox.
 import { JsonRpcProvider } from "ethers";
 import { dayToDate, shanghaiDay } from "../../../common/lending/dates.ts";
-import { authorizationLetter, huinongApplication, newBorrower } from "../../../nodes/client/borrowers.ts";
+import {
+  authorizationLetter,
+  consentRequest,
+  huinongApplication,
+  newBorrower,
+} from "../../../nodes/client/borrowers.ts";
 import { NodeApi } from "../../../nodes/client/node-api.ts";
 import type { ConsortiumManifest } from "../../../scripts/ops/local/manifest.ts";
 import { signedContract } from "../../../scripts/demo/contracts.ts";
@@ -40,13 +45,11 @@ export async function openDisbursedLoan(
     throw new Error("the union's node did not forward the application to branch B");
   const applicationId = routed.forwardedTo.applicationId;
   const signedAt = new Date(Date.now() - 60_000);
-  const consent = await api.post<{ consent: { leafHash: string } }>("/v1/consents", "clerk", {
-    applicationId,
-    letterBase64: letter.bytes.toString("base64"),
-    signedAt: signedAt.toISOString(),
-    validUntil: new Date(signedAt.getTime() + 365 * 86_400_000).toISOString(),
-    scope: ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"],
-  });
+  const consent = await api.post<{ consent: { leafHash: string } }>(
+    "/v1/consents",
+    "clerk",
+    consentRequest(applicationId, letter, signedAt, ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"]),
+  );
   await approvingDecision(
     async (_method, url, role, body) => ({ status: 200, body: await api.post(url, role, body) }),
     applicationId,

@@ -1,0 +1,741 @@
+// `npm run bench:soak`: the local consortium `npm start` runs (startLocalConsortium, its Anvil with
+// the state file, the anchor service, the five nodes), SOAK_OPS loan operations through the nodes'
+// APIs, then a stop and a timed restart and a check that nothing was lost. Meanwhile every
+// process's resident memory and the chain's state file are sampled; both curves go to a CSV, two
+// PNG charts and a Markdown report. Exits 1 when a curve grows without bound (the rule:
+// growthVerdicts), the restart takes longer than RESTART_TARGET_SECONDS, or a loan, a flow or a
+// sampled bundle is missing or does not verify.
+//
+// A loan's operations, in the order a branch does them: its registration at the branch (a joint
+// loan, the platform's share agreed by the platform's node), a disbursement by each funder from
+// its own node, then SOAK_REPAYMENTS installments repaid at the branch. The platform's
+// applications alternate between branch A's and branch B's borrowers (the union routes each by
+// region). Preparing a loan (application, consent, credit decision, signed contract) is not
+// counted as an operation.
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os, { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { ConsortiumGovernor, JointLoanLedger } from "../common/chain/generated/contracts.ts";
+import { parseBundle } from "../common/formats/bundle/bundle.ts";
+import { loadTrustAnchor } from "../common/formats/bundle/trust-anchor.ts";
+import { overall, verifyOnline } from "../common/formats/bundle/verify.ts";
+import { splitByShares } from "../common/lending/allocation.ts";
+import { dayToDate, shanghaiDay } from "../common/lending/dates.ts";
+import {
+  authorizationLetter,
+  consentRequest,
+  jiedaibaoApplication,
+  newBorrower,
+} from "../nodes/client/borrowers.ts";
+import { NodeApi } from "../nodes/client/node-api.ts";
+import { chainLedgerDigest } from "../scripts/demo/chain-digest.ts";
+import { govern } from "../scripts/ops/deploy/consortium.ts";
+import { signedContract } from "../scripts/demo/contracts.ts";
+import { type LocalConsortium, startLocalConsortium } from "../scripts/ops/local/consortium.ts";
+import { stateFile } from "../scripts/ops/local/chain.ts";
+import { type ConsortiumManifest, NODE_NAMES, type NodeName } from "../scripts/ops/local/manifest.ts";
+import { trustConsortium } from "../scripts/ops/local/tls.ts";
+import { approvingDecision } from "../test/support/credit-decision.ts";
+import { waitAllAnchored } from "../test/support/faults/anchor-audit.ts";
+import { cpuBetween, cpuSnapshot } from "./cpu.ts";
+import { int } from "./env.ts";
+import { pool } from "./parts/loans.ts";
+import { lineChart } from "./report/chart.ts";
+import { fmt } from "./report/markdown.ts";
+
+/** The issue's target: the restarted consortium ready (every service answering) within this. */
+export const RESTART_TARGET_SECONDS = 30;
+/** Any free port for every service: the soak runs beside other work on the machine. */
+const EPHEMERAL = { chain: 0, anchor: 0, nodes: { union: 0, branchA: 0, branchB: 0, platform: 0, court: 0 } };
+const PLATFORM_SHARE_BPS = 3000;
+const BRANCHES = ["branchA", "branchB"] as const satisfies readonly NodeName[];
+const CONFIRM_TIMEOUT_MS = 10 * 60_000;
+/**
+ * The branches' limits for a soak (fen): the demo's (1 million yuan a day, 10 million outstanding,
+ * 1 million co-funded with the platform) hold a few hundred of the smallest loans, so governance
+ * raises them first, as a consortium growing its book would; the ledger still checks each.
+ */
+const SOAK_BRANCH_LIMITS = {
+  singleLoanMax: 20_000_000n,
+  dailyDisbursementLimit: 10n ** 13n,
+  outstandingLimit: 10n ** 14n,
+  netTier1Capital: 10n ** 15n,
+};
+
+type Log = (line: string) => void;
+
+/**
+ * When a curve counts as growing without bound: the least-squares slope over the last quarter of
+ * the run (by operations done) above its limit. Memory that grows while caches and the chain's
+ * in-memory blocks fill and then levels off passes; a leak, or a state file that keeps a copy of
+ * the state per block, keeps its slope to the end and fails.
+ */
+export type GrowthLimits = {
+  /** Resident memory of any one process, MB per 1,000 operations. */
+  rssMbPerKiloOps: number;
+  /** The chain's state file, bytes per operation. */
+  stateBytesPerOp: number;
+};
+
+export const DEFAULT_LIMITS: GrowthLimits = { rssMbPerKiloOps: 8, stateBytesPerOp: 20_000 };
+
+export type Sample = {
+  seconds: number;
+  ops: number;
+  /** Resident set size in MB by process name (chain, anchor, each node, the launcher with this driver). */
+  rssMb: Record<string, number>;
+  stateBytes: number;
+};
+
+export type GrowthVerdict = {
+  curve: string;
+  unit: string;
+  /** Slope over the last quarter, in `unit`; undefined when it had too few samples to judge. */
+  slope: number | undefined;
+  limit: number;
+  first: number;
+  last: number;
+  peak: number;
+  bounded: boolean | undefined;
+};
+
+/** Fewest samples in the last quarter for a slope worth judging. */
+const MIN_TAIL_SAMPLES = 4;
+
+function slopeOf(points: ReadonlyArray<readonly [number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  return sxx === 0 ? 0 : sxy / sxx;
+}
+
+/** Each curve's verdict under `limits` (pure: tested with made-up curves). */
+export function growthVerdicts(samples: readonly Sample[], limits: GrowthLimits): GrowthVerdict[] {
+  const total = Math.max(0, ...samples.map((s) => s.ops));
+  const tail = samples.filter((s) => total > 0 && s.ops >= 0.75 * total);
+  const judged = tail.length >= MIN_TAIL_SAMPLES && new Set(tail.map((s) => s.ops)).size > 1;
+  const verdict = (
+    curve: string,
+    unit: string,
+    value: (s: Sample) => number | undefined,
+    perOp: number,
+    limit: number,
+  ): GrowthVerdict => {
+    const all = samples.map(value).filter((v): v is number => v !== undefined);
+    const points = tail.flatMap((s) => {
+      const v = value(s);
+      return v === undefined ? [] : [[s.ops, v] as const];
+    });
+    const slope = judged && points.length >= MIN_TAIL_SAMPLES ? slopeOf(points) * perOp : undefined;
+    return {
+      curve,
+      unit,
+      slope,
+      limit,
+      first: all[0] ?? 0,
+      last: all[all.length - 1] ?? 0,
+      peak: Math.max(0, ...all),
+      bounded: slope === undefined ? undefined : slope <= limit,
+    };
+  };
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.rssMb)))];
+  return [
+    ...names.map((name) =>
+      verdict(`${name} RSS`, "MB per 1,000 ops", (s) => s.rssMb[name], 1000, limits.rssMbPerKiloOps),
+    ),
+    verdict("chain state file", "bytes per op", (s) => s.stateBytes, 1, limits.stateBytesPerOp),
+  ];
+}
+
+/** The samples as CSV: seconds, operations, each process's RSS (MB), the state file (bytes). */
+export function samplesCsv(samples: readonly Sample[]): string {
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.rssMb)))];
+  const rows = samples.map((s) =>
+    [s.seconds.toFixed(1), s.ops, ...names.map((n) => s.rssMb[n]?.toFixed(1) ?? ""), s.stateBytes].join(","),
+  );
+  return `${["seconds", "ops", ...names.map((n) => `${n}_rss_mb`), "state_bytes"].join(",")}\n${rows.join("\n")}\n`;
+}
+
+/** Resident memory of `pid` in MB, undefined once it is gone. */
+async function rssMb(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
+  const kb = status?.match(/^VmRSS:\s+(\d+)\s+kB/m)?.[1];
+  return kb === undefined ? undefined : Number(kb) / 1024;
+}
+
+/** The launcher's children by name, from its lock file (the pids it started). */
+async function childPids(dataDir: string): Promise<Record<string, number>> {
+  const text = await readFile(path.join(dataDir, "launcher.lock"), "utf8").catch(() => "{}");
+  try {
+    return (JSON.parse(text) as { children?: Record<string, number> }).children ?? {};
+  } catch {
+    return {}; // being rewritten: the next sample reads it
+  }
+}
+
+/** Samples every process's RSS and the state file every `intervalMs` until stopped. */
+export function startSampler(
+  dataDir: string,
+  intervalMs: number,
+  opsDone: () => number,
+): { samples: Sample[]; sampleNow(): Promise<void>; stop(): Promise<void> } {
+  const samples: Sample[] = [];
+  const started = performance.now();
+  let busy: Promise<void> = Promise.resolve();
+  const take = async () => {
+    const rss: Record<string, number> = {};
+    for (const [name, pid] of Object.entries(await childPids(dataDir))) {
+      const mb = await rssMb(pid);
+      if (mb !== undefined) rss[name] = mb;
+    }
+    rss.launcher = process.memoryUsage.rss() / 2 ** 20;
+    const stateBytes = await stat(stateFile(dataDir)).then(
+      (s) => s.size,
+      () => 0,
+    );
+    samples.push({ seconds: (performance.now() - started) / 1000, ops: opsDone(), rssMb: rss, stateBytes });
+  };
+  const sampleNow = () => (busy = busy.then(take));
+  const timer = setInterval(() => void sampleNow(), intervalMs);
+  return {
+    samples,
+    sampleNow,
+    async stop() {
+      clearInterval(timer);
+      await busy;
+    },
+  };
+}
+
+/**
+ * ops: loan operations in all (SOAK_OPS); repaymentsPerLoan: installments repaid per loan after
+ * its two disbursements (SOAK_REPAYMENTS); concurrency: loans in progress at once
+ * (SOAK_CONCURRENCY); principalYuan: each loan's (SOAK_PRINCIPAL_YUAN, the ledger's minimum is
+ * 3,000); sampleMs: between two samples (SOAK_SAMPLE_MS); bundles: consent bundles verified after
+ * the restart (SOAK_BUNDLES); dataDir: kept afterwards (SOAK_DIR), else a temporary directory
+ * removed unless the soak failed; tls: HTTPS as npm start (JL_TLS).
+ */
+export type SoakOptions = {
+  ops: number;
+  dataDir?: string;
+  repaymentsPerLoan: number;
+  tls: boolean;
+  concurrency: number;
+  limits: GrowthLimits;
+  principalYuan: number;
+  log: Log;
+  sampleMs: number;
+  bundles: number;
+};
+
+type SoakLoan = { loanId: string; branch: NodeName; principalFen: bigint; consentLeaf: string };
+
+export type SoakResult = {
+  ops: number;
+  loans: number;
+  loadSeconds: number;
+  opsPerSecond: number;
+  samples: Sample[];
+  verdicts: GrowthVerdict[];
+  stateBytesAfterStop: number;
+  restartSeconds: number;
+  loansOnChain: number;
+  flowsOnChain: number;
+  /** Loans or flows the chain does not hold as the driver left them. */
+  lost: string[];
+  /** Node → its index digest equals the chain's ledger digest at the head. */
+  indexes: Record<string, boolean>;
+  bundlesChecked: number;
+  bundlesVerified: number;
+  problems: string[];
+  machine: { cores: number; loadBefore: number; loadAfter: number; otherCores: number | undefined };
+  ok: boolean;
+};
+
+/** The chain, uncached: nonces and the head read fresh on every call. */
+const chainProvider = (manifest: ConsortiumManifest) =>
+  new JsonRpcProvider(manifest.chain.rpcUrl, undefined, {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
+
+/** Both branches' limits raised to SOAK_BRANCH_LIMITS through the governor by the demo's governance keys. */
+async function raiseBranchLimits(manifest: ConsortiumManifest): Promise<void> {
+  const provider = chainProvider(manifest);
+  try {
+    const approvers = manifest.governance.signers.map((key) => new Wallet(key, provider));
+    const ledger = JointLoanLedger.interface;
+    await govern(
+      new Contract(manifest.contracts.consortiumGovernor, ConsortiumGovernor.abi, provider),
+      approvers,
+      BRANCHES.map((b) => ({
+        target: manifest.contracts.jointLoanLedger,
+        data: ledger.encodeFunctionData("setBranchLimits", [manifest.nodes[b].memberId, SOAK_BRANCH_LIMITS]),
+      })),
+      `soak: branch limits for ${new Date().toISOString()}`,
+    );
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** The application, consent, credit decision and signed contract of one loan at `branch` (not counted). */
+async function prepareLoan(
+  manifest: ConsortiumManifest,
+  api: Record<NodeName, NodeApi>,
+  branch: (typeof BRANCHES)[number],
+  tag: string,
+  principalYuan: number,
+  startDate: string,
+) {
+  const borrower = newBorrower(manifest.nodes[branch].regionCode);
+  const letter = authorizationLetter(borrower, tag);
+  const signedAt = new Date(Date.now() - 10 * 60_000);
+  const routed = await api.platform.post<{
+    assignedBranch: number;
+    forwardedTo?: { applicationId?: string };
+  }>(
+    "/v1/applications/jiedaibao",
+    "clerk",
+    jiedaibaoApplication(borrower, {
+      applicationId: tag,
+      principalYuan: `${principalYuan}.00`,
+      termMonths: 12,
+      annualPercent: "14.4",
+      signedAt,
+      letterSha256: letter.sha256,
+    }),
+  );
+  const applicationId = routed.forwardedTo?.applicationId;
+  if (applicationId === undefined || routed.assignedBranch !== manifest.nodes[branch].memberId)
+    throw new Error(`application ${tag} went to member ${routed.assignedBranch}, not to ${branch}`);
+  const consent = await api[branch].post<{ consent: { leafHash: string } }>(
+    "/v1/consents",
+    "clerk",
+    consentRequest(applicationId, letter, signedAt, ["LOAN_APPROVAL", "POST_LOAN_MANAGEMENT"]),
+  );
+  await approvingDecision(
+    async (_method, url, role, body) => ({ status: 200, body: await api[branch].post(url, role, body) }),
+    applicationId,
+  );
+  const contract = await signedContract(api[branch], manifest.dataDir, branch, {
+    applicationId,
+    borrower,
+    startDate,
+    platformShareBps: PLATFORM_SHARE_BPS,
+  });
+  return { applicationId, consentLeaf: consent.consent.leafHash, contract };
+}
+
+/** One loan's operations, each awaited until its node confirms it on chain; `done()` after each. */
+async function runLoan(
+  manifest: ConsortiumManifest,
+  api: Record<NodeName, NodeApi>,
+  index: number,
+  run: string,
+  options: SoakOptions,
+  startDate: string,
+  operations: number,
+  done: () => void,
+): Promise<SoakLoan> {
+  const branch = BRANCHES[index % BRANCHES.length]!;
+  const tag = `SOAK-${run}-${String(index).padStart(6, "0")}`;
+  const prepared = await prepareLoan(manifest, api, branch, tag, options.principalYuan, startDate);
+  const approved = await api[branch].post<{
+    loanId: string;
+    serial: string;
+    schedule: Array<{ principalFen: string; totalFen: string }>;
+  }>("/v1/loans", "approver", {
+    applicationId: prepared.applicationId,
+    contractBase64: Buffer.from(prepared.contract.pdf).toString("base64"),
+    consentLeafHash: prepared.consentLeaf,
+    platformShareBps: PLATFORM_SHARE_BPS,
+    startDate,
+  });
+  await api[branch].confirmed(approved.serial, CONFIRM_TIMEOUT_MS);
+  done();
+  const principalFen = approved.schedule.reduce((s, i) => s + BigInt(i.principalFen), 0n);
+  const shares = splitByShares(principalFen, [10_000 - PLATFORM_SHARE_BPS, PLATFORM_SHARE_BPS]);
+  const funders = [branch, "platform"] as const;
+  await Promise.all(
+    funders.slice(0, Math.min(2, operations - 1)).map(async (funder, k) => {
+      const serial = `DSB-${tag}-${k}`;
+      await api[funder].post(`/v1/loans/${approved.loanId}/disbursements`, "clerk", {
+        serial,
+        amountFen: shares[k]!.toString(),
+        accountHash: manifest.nodes[funder].settlementAccounts[0]!,
+      });
+      await api[funder].confirmed(serial, CONFIRM_TIMEOUT_MS);
+      done();
+    }),
+  );
+  for (let r = 0; r < operations - 3; r++) {
+    const serial = `RPY-${tag}-${r}`;
+    await api[branch].post(`/v1/loans/${approved.loanId}/repayments`, "clerk", {
+      serial,
+      amountFen: approved.schedule[r % approved.schedule.length]!.totalFen,
+    });
+    await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS);
+    done();
+  }
+  return { loanId: approved.loanId.toLowerCase(), branch, principalFen, consentLeaf: prepared.consentLeaf };
+}
+
+const apisOf = (manifest: ConsortiumManifest) =>
+  Object.fromEntries(
+    NODE_NAMES.map((n) => [n, new NodeApi(n, manifest.nodes[n].url, manifest.nodes[n].tokens)]),
+  ) as Record<NodeName, NodeApi>;
+
+/** Waits until `check` holds (polling every 250 ms), or throws after `timeoutMs`. */
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** After the restart: every loan and flow on chain, every node's index equal to it, bundles verifying. */
+async function verifyIntact(
+  manifest: ConsortiumManifest,
+  loans: readonly SoakLoan[],
+  flowsPerLoan: (i: number) => number,
+  bundles: number,
+  log: Log,
+): Promise<
+  Pick<
+    SoakResult,
+    "loansOnChain" | "flowsOnChain" | "lost" | "indexes" | "bundlesChecked" | "bundlesVerified" | "problems"
+  >
+> {
+  const provider = chainProvider(manifest);
+  try {
+    const problems: string[] = [];
+    const note = (p: string) => {
+      if (problems.length < 20) problems.push(p);
+    };
+    const head = await provider.getBlockNumber();
+    log(`soak: reading the ledger from the chain up to block ${head}…`);
+    const chain = await chainLedgerDigest(
+      provider,
+      manifest.contracts.jointLoanLedger,
+      manifest.contracts.deployBlock,
+      { toBlock: head },
+    );
+    const byLoan = new Map(chain.loanRecords.map((l) => [l.loanId, l]));
+    const flowCount = new Map<string, number>();
+    for (const f of chain.flowRecords) flowCount.set(f.loanId, (flowCount.get(f.loanId) ?? 0) + 1);
+    const lost: string[] = [];
+    let loansOnChain = 0;
+    let flowsOnChain = 0;
+    loans.forEach((loan, i) => {
+      const onChain = byLoan.get(loan.loanId);
+      const flows = flowCount.get(loan.loanId) ?? 0;
+      if (onChain !== undefined) loansOnChain++;
+      flowsOnChain += flows;
+      if (onChain === undefined) lost.push(`loan ${loan.loanId} is not on chain`);
+      else if (flows !== flowsPerLoan(i))
+        lost.push(`loan ${loan.loanId}: ${flows} flows on chain, ${flowsPerLoan(i)} confirmed`);
+    });
+    log(`soak: waiting for every node's index to reach block ${head}…`);
+    const indexes: Record<string, boolean> = {};
+    const api = apisOf(manifest);
+    for (const n of NODE_NAMES) {
+      const seen: Array<{ digest: string; cursor: { blockNumber: number } | null }> = [];
+      await waitFor(
+        async () => {
+          seen.push(await api[n].get("/v1/index/digest"));
+          return (seen[seen.length - 1]!.cursor?.blockNumber ?? -1) >= head;
+        },
+        `${n}'s index at block ${head}`,
+        120_000,
+      );
+      const digest = seen[seen.length - 1]!;
+      indexes[n] = digest.digest === chain.digest;
+      if (!indexes[n]) note(`${n}'s index digest ${digest.digest} ≠ the chain's ${chain.digest}`);
+    }
+    // a sample of the loans' consents, each anchored evidence: its bundle as a court fetches it,
+    // verified against the consortium's trust anchor and the chain
+    await waitAllAnchored(manifest.anchor.url, 120_000);
+    const trustAnchor = await loadTrustAnchor(manifest.trustAnchor.file);
+    const sample = [...loans].sort(() => Math.random() - 0.5).slice(0, bundles);
+    let bundlesVerified = 0;
+    for (const loan of sample) {
+      const response = await fetch(`${manifest.anchor.url}/v1/bundles/${loan.consentLeaf}`);
+      if (!response.ok) {
+        note(`bundle of ${loan.consentLeaf} (loan ${loan.loanId}): HTTP ${response.status}`);
+        continue;
+      }
+      const checks = await verifyOnline(parseBundle(await response.json()), {
+        trustAnchor,
+        providers: [provider],
+      });
+      if (overall(checks) === "pass") bundlesVerified++;
+      else
+        note(`bundle of ${loan.consentLeaf}: ${JSON.stringify(checks.filter((c) => c.outcome !== "pass"))}`);
+    }
+    return {
+      loansOnChain,
+      flowsOnChain,
+      lost,
+      indexes,
+      bundlesChecked: sample.length,
+      bundlesVerified,
+      problems,
+    };
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** Operations of loan i when `total` are spread over loans of `perLoan` (the last loan may do fewer). */
+const opsOfLoan = (i: number, total: number, perLoan: number) => Math.min(perLoan, total - i * perLoan);
+
+export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+  const { log } = options;
+  const perLoan = 3 + options.repaymentsPerLoan;
+  // a loan with fewer than its registration and two disbursements would leave a funder out
+  const loanCount = Math.max(1, Math.ceil(options.ops / perLoan));
+  const totalOps = Math.max(options.ops, 3);
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), "jl-soak-")));
+  const run = randomBytes(3).toString("hex").toUpperCase();
+  const loadBefore = os.loadavg()[0]!;
+  const cpuBefore = cpuSnapshot();
+  log(`soak: data directory ${dataDir}; starting the local consortium as npm start does…`);
+  let consortium: LocalConsortium | undefined = await startLocalConsortium({
+    dataDir,
+    ports: EPHEMERAL,
+    tls: options.tls,
+    log: (line) => log(`  ${line}`),
+  });
+  let untrust = await trustConsortium(consortium.manifest);
+  let done = 0;
+  const sampler = startSampler(dataDir, options.sampleMs, () => done);
+  let ok = false;
+  try {
+    const manifest = consortium.manifest;
+    const api = apisOf(manifest);
+    await raiseBranchLimits(manifest);
+    log("soak: governance raised both branches' limits for the soak");
+    const provider = chainProvider(manifest);
+    const startDate = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
+    provider.destroy();
+    await sampler.sampleNow();
+    log(
+      `soak: ${totalOps} loan operations over ${loanCount} loans (each: registration, 2 disbursements, ${options.repaymentsPerLoan} repayments), ${options.concurrency} loans at a time`,
+    );
+    const loadStarted = performance.now();
+    const progress = setInterval(() => {
+      const seconds = (performance.now() - loadStarted) / 1000;
+      const last = sampler.samples[sampler.samples.length - 1];
+      log(
+        `soak: ${done}/${totalOps} operations in ${seconds.toFixed(0)} s (${(done / seconds).toFixed(1)}/s)${last === undefined ? "" : `; state file ${fmt(last.stateBytes / 2 ** 20, 1)} MB, chain ${fmt(last.rssMb.chain ?? 0)} MB`}`,
+      );
+    }, 10_000);
+    let loans: SoakLoan[];
+    try {
+      loans = await pool(
+        Array.from({ length: loanCount }, (_, i) => i),
+        options.concurrency,
+        (i) =>
+          runLoan(manifest, api, i, run, options, startDate, opsOfLoan(i, totalOps, perLoan), () => done++),
+      );
+    } finally {
+      clearInterval(progress);
+    }
+    const loadSeconds = (performance.now() - loadStarted) / 1000;
+    log(`soak: ${done} operations in ${loadSeconds.toFixed(1)} s; waiting for the anchor service…`);
+    await waitAllAnchored(manifest.anchor.url, 120_000);
+    await sampler.sampleNow();
+    await sampler.stop();
+    const verdicts = growthVerdicts(sampler.samples, options.limits);
+
+    log("soak: stopping the consortium…");
+    untrust();
+    untrust = () => {};
+    await consortium.stop();
+    consortium = undefined;
+    const stateBytesAfterStop = (await stat(stateFile(dataDir))).size;
+    log(`soak: stopped (state file ${fmt(stateBytesAfterStop / 2 ** 20, 1)} MB); starting it again…`);
+    const restartStarted = performance.now();
+    consortium = await startLocalConsortium({
+      dataDir,
+      ports: EPHEMERAL,
+      tls: options.tls,
+      log: (line) => log(`  ${line}`),
+    });
+    const restartSeconds = (performance.now() - restartStarted) / 1000;
+    log(`soak: ready again in ${restartSeconds.toFixed(1)} s (target ≤ ${RESTART_TARGET_SECONDS} s)`);
+    untrust = await trustConsortium(consortium.manifest);
+    const intact = await verifyIntact(
+      consortium.manifest,
+      loans,
+      (i) => opsOfLoan(i, totalOps, perLoan) - 1,
+      options.bundles,
+      log,
+    );
+    const cpu = cpuBetween(cpuBefore, cpuSnapshot(Object.values(await childPids(dataDir))));
+    const result: SoakResult = {
+      ops: done,
+      loans: loans.length,
+      loadSeconds,
+      opsPerSecond: done / loadSeconds,
+      samples: sampler.samples,
+      verdicts,
+      stateBytesAfterStop,
+      restartSeconds,
+      ...intact,
+      machine: {
+        cores: os.cpus().length,
+        loadBefore,
+        loadAfter: os.loadavg()[0]!,
+        otherCores: cpu?.others,
+      },
+      ok: false,
+    };
+    result.ok =
+      verdicts.every((v) => v.bounded !== false) &&
+      restartSeconds <= RESTART_TARGET_SECONDS &&
+      result.lost.length === 0 &&
+      Object.values(result.indexes).every(Boolean) &&
+      result.bundlesVerified === result.bundlesChecked &&
+      result.problems.length === 0;
+    ok = result.ok;
+    return result;
+  } finally {
+    await sampler.stop();
+    untrust();
+    await consortium?.stop();
+    if (options.dataDir === undefined && ok) await rm(dataDir, { recursive: true, force: true });
+    else log(`soak: data directory kept: ${dataDir}`);
+  }
+}
+
+const mb = (n: number) => fmt(n, 1);
+
+/** The report: settings, machine load, the verdicts, the restart and the checks, the charts. */
+export function soakMarkdown(
+  result: SoakResult,
+  options: SoakOptions,
+  files: { csv: string; charts: string[] },
+) {
+  const m = result.machine;
+  const busy = m.loadBefore > m.cores / 2 || m.loadAfter > m.cores / 2 || (m.otherCores ?? 0) > 0.25;
+  const yes = (b: boolean | undefined) =>
+    b === undefined ? "not judged (too few samples)" : b ? "yes" : "**NO**";
+  return [
+    `# Soak: ${fmt(result.ops)} loan operations on the local consortium, then a restart`,
+    "",
+    `**${result.ok ? "PASS" : "FAIL"}** · ${fmt(result.ops)} operations over ${fmt(result.loans)} loans in ${fmt(result.loadSeconds)} s (${fmt(result.opsPerSecond, 1)}/s) · restart ${fmt(result.restartSeconds, 1)} s`,
+    "",
+    `Machine: ${m.cores} cores, load average ${fmt(m.loadBefore, 2)} at the start and ${fmt(m.loadAfter, 2)} at the end; other processes used ${m.otherCores === undefined ? "?" : fmt(m.otherCores, 2)} cores on average.${busy ? " **A loaded machine: throughput and memory figures are not those of a quiet one.**" : ""}`,
+    "",
+    `Each loan: its registration at the branch (joint, ${PLATFORM_SHARE_BPS / 100} % the platform's), a disbursement by each funder from its own node, ${options.repaymentsPerLoan} installments repaid; ${options.concurrency} loans at a time, each operation awaited until its node confirmed it on chain. Principal ${options.principalYuan} yuan a loan. Samples every ${options.sampleMs / 1000} s.`,
+    "",
+    "## Bounded growth",
+    "",
+    `Rule: a curve grows without bound when its least-squares slope over the last quarter of the run (by operations) is above the limit: ${options.limits.rssMbPerKiloOps} MB of resident memory per 1,000 operations for any process, ${fmt(options.limits.stateBytesPerOp)} bytes per operation for the chain's state file. \`launcher\` is the launcher with this driver in one process.`,
+    "",
+    "| curve | first | last | peak | last-quarter slope | limit | bounded |",
+    "|---|---:|---:|---:|---:|---:|---|",
+    ...result.verdicts.map((v) => {
+      const state = v.unit === "bytes per op";
+      const size = (n: number) => (state ? `${mb(n / 2 ** 20)} MB` : `${mb(n)} MB`);
+      return `| ${v.curve} | ${size(v.first)} | ${size(v.last)} | ${size(v.peak)} | ${v.slope === undefined ? "–" : `${fmt(v.slope, state ? 0 : 2)} ${v.unit}`} | ${fmt(v.limit)} ${v.unit} | ${yes(v.bounded)} |`;
+    }),
+    "",
+    `State file after the stop (Anvil's own dump): ${mb(result.stateBytesAfterStop / 2 ** 20)} MB.`,
+    "",
+    "## Restart and integrity",
+    "",
+    "| check | result |",
+    "|---|---|",
+    `| restart to ready (every service answering) | ${fmt(result.restartSeconds, 1)} s (target ≤ ${RESTART_TARGET_SECONDS} s) |`,
+    `| this run's loans on chain | ${fmt(result.loansOnChain)} of ${fmt(result.loans)} |`,
+    `| their flows on chain | ${fmt(result.flowsOnChain)} (lost or doubled: ${result.lost.length}) |`,
+    ...Object.entries(result.indexes).map(
+      ([n, agree]) => `| ${n}'s index digest = the chain's ledger | ${agree ? "yes" : "**NO**"} |`,
+    ),
+    `| consent bundles verified (sample) | ${result.bundlesVerified} of ${result.bundlesChecked} |`,
+    "",
+    ...(result.lost.length + result.problems.length > 0
+      ? ["Problems:", "", ...[...result.lost.slice(0, 20), ...result.problems].map((p) => `- ${p}`), ""]
+      : []),
+    `Curves: \`${path.basename(files.csv)}\`; ${files.charts.map((c) => `![](${path.basename(c)})`).join(" ")}`,
+    "",
+  ].join("\n");
+}
+
+/** The CSV, the two charts and the report beside `out` (report.md → report.csv, report-memory.png, report-state.png). */
+export async function writeSoakReport(
+  result: SoakResult,
+  options: SoakOptions,
+  out: string,
+): Promise<string> {
+  const base = out.replace(/\.md$/, "");
+  const csv = `${base}.csv`;
+  const charts = [`${base}-memory.png`, `${base}-state.png`];
+  await mkdir(path.dirname(out), { recursive: true });
+  await writeFile(csv, samplesCsv(result.samples));
+  const names = [...new Set(result.samples.flatMap((s) => Object.keys(s.rssMb)))];
+  const memory = lineChart({
+    title: `Resident memory per process over ${fmt(result.ops)} loan operations`,
+    xLabel: "loan operations done",
+    yLabel: "RSS (MB)",
+    series: names.map((n) => ({
+      name: n,
+      points: result.samples.flatMap((s) =>
+        s.rssMb[n] === undefined ? [] : [[s.ops, s.rssMb[n]] as [number, number]],
+      ),
+    })),
+  });
+  const state = lineChart({
+    title: `The chain's state file over ${fmt(result.ops)} loan operations`,
+    xLabel: "loan operations done",
+    yLabel: "state.json (MB)",
+    series: [
+      { name: "chain/state.json", points: result.samples.map((s) => [s.ops, s.stateBytes / 2 ** 20]) },
+    ],
+  });
+  await writeFile(charts[0]!, memory.toPng());
+  await writeFile(charts[1]!, state.toPng());
+  const markdown = soakMarkdown(result, options, { csv, charts });
+  await writeFile(out, markdown);
+  return markdown;
+}
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+if (process.argv[1] === THIS_FILE) {
+  const options: SoakOptions = {
+    ops: int("SOAK_OPS", 100_000),
+    repaymentsPerLoan: int("SOAK_REPAYMENTS", 3),
+    concurrency: int("SOAK_CONCURRENCY", 8),
+    principalYuan: int("SOAK_PRINCIPAL_YUAN", 3_000),
+    sampleMs: int("SOAK_SAMPLE_MS", 5_000),
+    bundles: int("SOAK_BUNDLES", 50),
+    ...(process.env.SOAK_DIR ? { dataDir: process.env.SOAK_DIR } : {}),
+    tls: process.env.JL_TLS !== "off",
+    limits: {
+      rssMbPerKiloOps: Number(process.env.SOAK_RSS_MB_PER_KOPS ?? DEFAULT_LIMITS.rssMbPerKiloOps),
+      stateBytesPerOp: int("SOAK_STATE_BYTES_PER_OP", DEFAULT_LIMITS.stateBytesPerOp),
+    },
+    log: (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`),
+  };
+  const out = process.env.SOAK_OUT ?? path.join(path.dirname(THIS_FILE), "soak-report.md");
+  try {
+    const result = await runSoak(options);
+    console.log(`\n${await writeSoakReport(result, options, out)}`);
+    console.log(`report: ${out}`);
+    process.exitCode = result.ok ? 0 : 1;
+  } catch (error) {
+    console.error(`soak failed: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,138 @@
+// The soak (bench/soak.ts) at a tiny size: the local consortium as npm start runs it, a few loans'
+// operations through the nodes, the memory and state-file samples, the stop and timed restart, and
+// the checks afterwards (every loan and flow on chain, every node's index equal to it, bundles
+// verifying); the report's CSV and charts. The bounded-growth rule on made-up curves: a leak and
+// a state file that keeps a state per block fail it, memory that levels off passes it.
+import { expect } from "chai";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  DEFAULT_LIMITS,
+  type Sample,
+  type SoakOptions,
+  growthVerdicts,
+  runSoak,
+  samplesCsv,
+  writeSoakReport,
+} from "../../bench/soak.ts";
+
+/** `n` samples over `ops` operations; `rss(ops)` and `state(ops)` give each curve. */
+function curve(n: number, ops: number, rss: (x: number) => number, state: (x: number) => number): Sample[] {
+  return Array.from({ length: n }, (_, i) => {
+    const x = Math.round((ops * i) / (n - 1));
+    return { seconds: i, ops: x, rssMb: { chain: rss(x), union: 150 }, stateBytes: state(x) };
+  });
+}
+
+describe("soak: bounded growth, restart, nothing lost", function () {
+  describe("the growth rule", function () {
+    it("passes memory that levels off and a state file that grows by its loans' data", function () {
+      const samples = curve(
+        40,
+        100_000,
+        (x) => 300 + 400 * (1 - Math.exp(-x / 10_000)),
+        (x) => 1e6 + 3_000 * x,
+      );
+      const verdicts = growthVerdicts(samples, DEFAULT_LIMITS);
+      expect(verdicts.map((v) => [v.curve, v.bounded])).to.deep.equal([
+        ["chain RSS", true],
+        ["union RSS", true],
+        ["chain state file", true],
+      ]);
+      expect(verdicts[2]!.slope).to.be.closeTo(3_000, 1);
+    });
+
+    it("fails a leak that keeps its slope to the end and a state file that keeps a state per block", function () {
+      // Anvil with --preserve-historical-states: about 100 kB a block, one block per operation
+      const samples = curve(
+        40,
+        2_000,
+        (x) => 300 + 0.02 * x,
+        (x) => 1e6 + 100_000 * x,
+      );
+      const byCurve = Object.fromEntries(growthVerdicts(samples, DEFAULT_LIMITS).map((v) => [v.curve, v]));
+      expect(byCurve["chain RSS"]!.bounded).to.equal(false);
+      expect(byCurve["chain RSS"]!.slope).to.be.closeTo(20, 0.01); // MB per 1,000 ops
+      expect(byCurve["union RSS"]!.bounded).to.equal(true);
+      expect(byCurve["chain state file"]!.bounded).to.equal(false);
+    });
+
+    it("does not judge a run with fewer than four samples in its last quarter", function () {
+      const verdicts = growthVerdicts(
+        curve(
+          6,
+          100,
+          (x) => x,
+          (x) => x * 1e6,
+        ),
+        DEFAULT_LIMITS,
+      );
+      expect(verdicts.map((v) => v.bounded)).to.deep.equal([undefined, undefined, undefined]);
+      expect(
+        samplesCsv(
+          curve(
+            2,
+            10,
+            () => 1,
+            () => 5,
+          ),
+        ).split("\n")[0],
+      ).to.equal("seconds,ops,chain_rss_mb,union_rss_mb,state_bytes");
+    });
+  });
+
+  it("runs the soak's pieces on the local consortium at 20 operations", async function () {
+    this.timeout(240_000);
+    const out = await mkdtemp(path.join(tmpdir(), "soak-report-"));
+    const lines: string[] = [];
+    const options: SoakOptions = {
+      ops: 20,
+      repaymentsPerLoan: 3,
+      concurrency: 4,
+      principalYuan: 3_000,
+      sampleMs: 500,
+      bundles: 3,
+      tls: true,
+      limits: DEFAULT_LIMITS,
+      log: (line) => lines.push(line),
+    };
+    try {
+      const result = await runSoak(options);
+      const problems = [...result.lost, ...result.problems].join("\n");
+      // 20 operations: 3 loans of 6 (a registration, 2 disbursements, 3 repayments) and one of 2
+      expect(result.ops).to.equal(20);
+      expect(result.loans).to.equal(4);
+      expect(result.loansOnChain, problems).to.equal(4);
+      expect(result.flowsOnChain, problems).to.equal(20 - 4);
+      expect(result.lost, problems).to.deep.equal([]);
+      expect(result.indexes).to.have.all.keys("union", "branchA", "branchB", "platform", "court");
+      expect(Object.values(result.indexes).every(Boolean), problems).to.equal(true);
+      expect(result.bundlesChecked).to.equal(3);
+      expect(result.bundlesVerified, problems).to.equal(3);
+      expect(result.restartSeconds).to.be.greaterThan(0);
+      expect(result.stateBytesAfterStop).to.be.greaterThan(0);
+      const names = new Set(result.samples.flatMap((s) => Object.keys(s.rssMb)));
+      for (const n of ["chain", "anchor", "union", "branchA", "branchB", "platform", "court", "launcher"])
+        expect(names.has(n), `${n}'s memory sampled`).to.equal(true);
+      expect(result.samples[result.samples.length - 1]!.ops).to.equal(20);
+      expect(
+        result.samples.some((s) => s.stateBytes > 0),
+        "the state file sampled",
+      ).to.equal(true);
+
+      const report = path.join(out, "soak-report.md");
+      const markdown = await writeSoakReport(result, options, report);
+      expect(markdown).to.contain("Bounded growth").and.to.contain("restart to ready");
+      const csv = (await readFile(path.join(out, "soak-report.csv"), "utf8")).trim().split("\n");
+      expect(csv).to.have.length(result.samples.length + 1);
+      for (const png of ["soak-report-memory.png", "soak-report-state.png"])
+        expect((await readFile(path.join(out, png))).subarray(1, 4).toString()).to.equal("PNG");
+    } catch (error) {
+      console.log(lines.slice(-40).join("\n"));
+      throw error;
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+});
