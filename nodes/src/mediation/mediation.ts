@@ -12,7 +12,9 @@
 // anchor service has committed a head holding it), and right behind it the plan is adopted as the
 // loan's schedule on chain (DisputeResolution.adoptSettlement): days past due then count on the
 // plan, paying it on time ends the escalation in the ledger itself, and a breach lets the keeper
-// go on to arbitration.
+// go on to arbitration. The case of a loan is held by the loan's branch node alone (the lender of
+// record, and the only member the chain takes the adoption from): another node refuses to open,
+// show or answer it, and a keeper running elsewhere reaches it through holder.ts.
 import { createHash, randomBytes } from "node:crypto";
 import type { JointLoanLedger } from "../../../common/chain/generated/contracts.ts";
 import { DigestAlgorithm, EvidenceKind, encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
@@ -22,6 +24,7 @@ import type { AnchorEvidence } from "../bureau/consent.ts";
 import { canonicalJson, type CanonicalValue } from "../bureau/canonical-json.ts";
 import type { ContractVerification } from "../e-contract/verify.ts";
 import type { LedgerModel } from "../indexer/model.ts";
+import type { SignedHeaders } from "../node-requests.ts";
 import type { KeeperNotices } from "../keeper/keeper.ts";
 import { agreementPdf } from "./agreement.ts";
 import { MediationError } from "../errors.ts";
@@ -90,6 +93,10 @@ export type PlanAdoption = {
 type StoredCase = string;
 
 export type MediationDeps = {
+  /** This node's member: it holds the cases of the loans it is the branch of. None: every loan's (a test's single node). */
+  memberId?: number;
+  /** Checks a keeper's step asked from another node is the union's node's (holder.ts); none: no such steps taken. */
+  verifyKeeperRequest?: (headers: SignedHeaders) => Promise<unknown>;
   ledger: Pick<
     JointLoanLedger,
     "loan" | "progress" | "amountOwed" | "overdue" | "params" | "funders" | "schedule"
@@ -151,6 +158,7 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
   }
 
   async require(loanId: string): Promise<MediationCase> {
+    await this.requireHolder(loanId);
     const c = await this.get(loanId);
     if (c === undefined)
       throw new MediationError("NODE_ERR_NO_MEDIATION", `loan ${loanId} has no mediation case`);
@@ -163,6 +171,7 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
    */
   async open(loanId: string): Promise<boolean> {
     const id = loanId.toLowerCase();
+    await this.requireHolder(id);
     const existing = await this.get(id);
     if (existing !== undefined && existing.status === "proposed" && existing.noticeIds.length === 0) {
       await this.#notify(existing, "mediation-opened.v1", dayToDate(shanghaiDay(existing.answerBy)));
@@ -215,6 +224,22 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
     await this.#notify(c, "mediation-opened.v1", dayToDate(shanghaiDay(c.answerBy)));
     await this.#save(c);
     return true;
+  }
+
+  /**
+   * Throws NODE_ERR_MEDIATION_HELD_BY_BRANCH unless this node holds the loan's case: it is the
+   * loan's branch (read from the chain, which no node's index can lag).
+   */
+  async requireHolder(loanId: string): Promise<void> {
+    const memberId = this.deps.memberId;
+    if (memberId === undefined) return;
+    const branch = Number((await this.deps.ledger.loan(loanId.toLowerCase())).branch);
+    if (branch !== memberId)
+      throw new MediationError(
+        "NODE_ERR_MEDIATION_HELD_BY_BRANCH",
+        `loan ${loanId} is member ${branch}'s: its mediation case is held by that branch's node, not member ${memberId}'s`,
+        { branch },
+      );
   }
 
   /** The borrower's refusal, recorded (by a staff member who took it, or the borrower's app). */
@@ -330,8 +355,13 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
     }
     if (c.status === "accepted") {
       const performance = await this.performance(c);
-      // adopted on chain: the plan is the ledger's schedule, and its days past due decide
-      if (c.planAdoption !== undefined && (await this.deps.ledger.overdue(c.loanId))[0] > 0n)
+      // adopted on chain: the plan is the ledger's schedule, and its days past due decide (queued
+      // in the outbox but not yet sent, the old schedule's days would read as a breach)
+      if (
+        c.planAdoption !== undefined &&
+        (await this.#adoptedOnChain(c)) &&
+        (await this.deps.ledger.overdue(c.loanId))[0] > 0n
+      )
         performance.breached = true;
       if (performance.breached) {
         c.status = "breached";
@@ -346,6 +376,21 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
       return false;
     }
     return c.status !== "performed";
+  }
+
+  /** Is the loan's schedule on chain the case's plan (its adoption sent and mined)? */
+  async #adoptedOnChain(c: MediationCase): Promise<boolean> {
+    // installments paid before the adoption stay at the head of the ledger's schedule
+    const schedule = (await this.deps.ledger.schedule(c.loanId)).slice(-c.plan.installments.length);
+    return (
+      schedule.length === c.plan.installments.length &&
+      c.plan.installments.every(
+        (p, i) =>
+          Number(schedule[i]!.dueDay) === p.dueDay &&
+          schedule[i]!.principal === p.principalFen &&
+          schedule[i]!.interest === p.interestFen,
+      )
+    );
   }
 
   /** What the plan has fallen due (installments whose due day has passed) against what was repaid since the answer. */

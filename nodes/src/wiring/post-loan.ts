@@ -21,10 +21,11 @@ import { documentSublevels } from "../documents/keys.ts";
 import { registrationEntry } from "../e-contract/endorsements.ts";
 import type { DocumentStore } from "../documents/document-store.ts";
 import type { LoanContracts } from "../e-contract/contracts.ts";
-import { COURT } from "../members.ts";
+import { COURT, UNION } from "../members.ts";
 import type { NodeRequests, SignedHeaders } from "../node-requests.ts";
 import { Keeper } from "../keeper/keeper.ts";
 import { MediationError, isCodedError } from "../errors.ts";
+import { caseHolderMediation, keeperStepPath } from "../mediation/holder.ts";
 import { MediationService } from "../mediation/mediation.ts";
 import { type NotificationGateway, SimulatedGateway } from "../notices/gateway.ts";
 import { NoticeService } from "../notices/notices.ts";
@@ -77,7 +78,13 @@ export function postLoanRooms(
     now,
     log,
   });
+  // this node holds the mediation cases of the loans it is the branch of; the union's keeper takes
+  // its steps on the others' at their branches' nodes (mediation/holder.ts)
   const mediation = new MediationService({
+    memberId: config.memberId,
+    ...(parts.requests === undefined
+      ? {}
+      : { verifyKeeperRequest: (headers: SignedHeaders) => parts.requests!.verify(headers, UNION) }),
     ledger: chain.ledger,
     model,
     cases: storage.sublevel("mediation"),
@@ -121,7 +128,18 @@ export function postLoanRooms(
     expire: outboxExpirer(writers.outbox),
     reminders: storage.sublevel("reminders"),
     notices,
-    mediation,
+    mediation: caseHolderMediation({
+      memberId: config.memberId,
+      branchOf: async (loanId) => Number((await chain.ledger.loan(loanId)).branch),
+      local: mediation,
+      atBranch: async (branch, loanId, step) =>
+        (
+          await chain.peers.call<{ answer: boolean }>(branch, "POST", keeperStepPath(loanId), {
+            step,
+          })
+        ).answer,
+      log,
+    }),
     now,
     beforeRound: readChainTime,
     log,

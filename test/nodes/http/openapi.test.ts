@@ -30,8 +30,10 @@ const SIGNED_ROUTES = [
   "POST /v1/forwarded-applications/{channel}",
   "POST /v1/platform-applications/{channel}",
   "POST /v1/loan-agreements",
+  "POST /v1/loan-agreements/batch",
   "GET /v1/cases/{loanId}/documents",
   "GET /v1/cases/{loanId}/evidence-set",
+  "POST /v1/loans/{loanId}/mediation/keeper-steps",
 ];
 
 describe("node HTTP: the OpenAPI document", function () {

@@ -13,7 +13,7 @@ import { LedgerIndexer } from "../../../nodes/src/indexer/indexer.ts";
 import { indexerSublevels } from "../../../nodes/src/indexer/db.ts";
 import type { EvidenceRecordInput } from "../../../nodes/src/bureau/consent.ts";
 import type { ContractVerification } from "../../../nodes/src/e-contract/verify.ts";
-import { Keeper, type ReminderRecord } from "../../../nodes/src/keeper/keeper.ts";
+import { Keeper, type KeeperMediation, type ReminderRecord } from "../../../nodes/src/keeper/keeper.ts";
 import { MediationService, type PlanAdoption } from "../../../nodes/src/mediation/mediation.ts";
 import { SimulatedGateway } from "../../../nodes/src/notices/gateway.ts";
 import { NoticeService, type NoticeRequest, type StoredNotice } from "../../../nodes/src/notices/notices.ts";
@@ -25,7 +25,11 @@ export async function keeperHarness(
   opts: {
     verifyAgreement?: (pdf: Uint8Array) => Promise<ContractVerification>;
     registerLeaf?: (loanId: string, leafHash: string) => Promise<string>;
-    adoptPlan?: (adoption: PlanAdoption) => Promise<string>;
+    adoptPlan?: (adoption: PlanAdoption) => Promise<string | undefined>;
+    /** The member whose node the mediation room is: it holds its own loans' cases only. */
+    memberId?: number;
+    /** The keeper's mediation port made from the local room (as a node routes the others' cases). */
+    mediationPort?: (local: MediationService) => KeeperMediation;
   } = {},
 ) {
   const db = new MemoryLevel();
@@ -69,6 +73,7 @@ export async function keeperHarness(
     opts.verifyAgreement === undefined
       ? undefined
       : new MediationService({
+          ...(opts.memberId !== undefined ? { memberId: opts.memberId } : {}),
           ledger,
           model: indexer.model,
           cases: db.sublevel("mediation", { valueEncoding: "utf8" }) as Sublevel<string, string>,
@@ -91,7 +96,7 @@ export async function keeperHarness(
     },
     reminders: db.sublevel("reminders", { valueEncoding: "json" }) as Sublevel<string, ReminderRecord>,
     notices: recordedNotices,
-    ...(mediation !== undefined ? { mediation } : {}),
+    ...(mediation !== undefined ? { mediation: opts.mediationPort?.(mediation) ?? mediation } : {}),
     now: () => clock,
   });
   let borrower = 0;
@@ -99,6 +104,8 @@ export async function keeperHarness(
     keeper,
     mediation,
     anchored,
+    anchor,
+    recordedNotices,
     gateway,
     notices,
     events,

@@ -4,23 +4,20 @@
 // installment left unpaid after its due day is a breach, and arbitration follows. Whatever day
 // the keeper first sees a loan late, the order is reminder, mediation, arbitration.
 import { expect } from "chai";
-import { type DemoCa, DEMO_POLICY, createDemoCa } from "../../../common/pki/demo-ca.ts";
-import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
-import { getBytes } from "ethers";
-import { EvidenceKind, decodeLeaf } from "../../../common/formats/leaf/leaf.ts";
+import { type DemoCa, createDemoCa } from "../../../common/pki/demo-ca.ts";
+import { EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
 import { allInAprBps } from "../../../common/lending/apr.ts";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import { RepaymentMethod } from "../../../common/lending/schedule.ts";
-import { signPdf } from "../../../nodes/src/e-contract/sign.ts";
-import { verifySignedContract } from "../../../nodes/src/e-contract/verify.ts";
 import { agreementPdf } from "../../../nodes/src/mediation/agreement.ts";
 import { MediationError } from "../../../nodes/src/errors.ts";
 import type { PlanAdoption } from "../../../nodes/src/mediation/mediation.ts";
 import { FlowEffects } from "../../../nodes/src/outbox/effects.ts";
 import { calldataOf, disputeInterface, normalizeEntry } from "../../../nodes/src/outbox/entry.ts";
 import { proposePlan } from "../../../nodes/src/mediation/plan.ts";
-import { BRANCH_A, startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
+import { startLendingChain, type LendingChain } from "../indexer/lending-chain.ts";
 import { keeperHarness } from "./keeper-harness.ts";
+import { agreementVerifier, sendAdoption, signAgreement } from "./mediation-fixture.ts";
 
 describe("mediation: case, plan within the cap, answer, agreement, performance", function () {
   this.timeout(240_000);
@@ -31,31 +28,13 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
   const committed = new Set<string>();
   const registered: Array<{ loanId: string; leafHash: string }> = [];
 
-  const sign = async (pdf: Uint8Array) => {
-    const borrower = await ca.issueBorrowerCertificate("张三");
-    const seal = await ca.issueBranchSeal("杭州西湖农村商业银行");
-    const signed = await signPdf(
-      pdf,
-      { certificatePem: borrower.certificatePem, privateKey: borrower.privateKey },
-      { name: "Zhang San", reason: "Borrower signature", location: "Hangzhou" },
-    );
-    return signPdf(
-      signed,
-      { certificatePem: seal.certificatePem, privateKey: seal.privateKey },
-      { name: "Branch A", reason: "Lender seal", location: "Hangzhou" },
-    );
-  };
+  const sign = (pdf: Uint8Array) => signAgreement(ca, pdf);
 
   before(async function () {
     lc = await startLendingChain();
     ca = await createDemoCa();
-    const anchors = trustAnchorsFromPem([ca.certificatePem]);
     h = await keeperHarness(lc, {
-      verifyAgreement: (pdf) =>
-        verifySignedContract(pdf, anchors, {
-          borrower: [DEMO_POLICY.borrowerSignature],
-          branchSeal: [DEMO_POLICY.branchSeal],
-        }),
+      verifyAgreement: agreementVerifier(ca),
       registerLeaf: (loanId, leafHash) => {
         if (!committed.has(leafHash)) return Promise.reject(new Error("no committed head holds the leaf"));
         registered.push({ loanId, leafHash });
@@ -210,24 +189,12 @@ describe("mediation: case, plan within the cap, answer, agreement, performance",
     // a keeper whose mediation adopts the plan through DisputeResolution (the node: its outbox)
     const adoptions: PlanAdoption[] = [];
     const chained = await keeperHarness(lc, {
-      verifyAgreement: (pdf) =>
-        verifySignedContract(pdf, trustAnchorsFromPem([ca.certificatePem]), {
-          borrower: [DEMO_POLICY.borrowerSignature],
-          branchSeal: [DEMO_POLICY.branchSeal],
-        }),
+      verifyAgreement: agreementVerifier(ca),
       registerLeaf: (_loanId, leafHash) => Promise.resolve(`evidence-register:${leafHash}`),
       adoptPlan: async (adoption) => {
         adoptions.push(adoption);
         // the agreement's leaf in a committed head and registered, as the outbox's registration does
-        await lc.anchorEvidence([decodeLeaf(getBytes(adoption.leaf))], [0]);
-        await (
-          await lc.disputesAs(BRANCH_A).getFunction("adoptSettlement")(
-            adoption.loanId,
-            adoption.leaf,
-            adoption.startDay,
-            adoption.installments,
-          )
-        ).wait();
+        await sendAdoption(lc, adoption);
         return `settlement-adopt:${adoption.leafHash}`;
       },
     });

@@ -6,6 +6,7 @@ import { approvalRoutes } from "./approval.ts";
 import { batchFileRoutes } from "./batch-files.ts";
 import { branchLimitRoutes } from "./branch-limits.ts";
 import { caseRoutes } from "./cases.ts";
+import { mediationStepRoutes } from "./mediation-steps.ts";
 import { creditRoutes } from "./credit.ts";
 import { creditServiceRoutes } from "./credit-service.ts";
 import { decisionRoutes } from "./decisions.ts";
@@ -42,6 +43,7 @@ export const ROUTE_FILES: readonly RouteFile[] = [
   reportRoutes,
   documentRoutes,
   caseRoutes,
+  mediationStepRoutes,
   witnessRoutes,
   staffRoutes,
   courtPageRoutes,
