@@ -8,13 +8,14 @@
 //   BENCH_BATCH_ROWS=200 npm run bench:batch # small profile
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Transaction } from "ethers";
 import { createAnchorService } from "../anchor-service/src/service.ts";
 import { ledgerInterface } from "../nodes/src/outbox/entry.ts";
 import { createNodeService } from "../nodes/src/service.ts";
+import { cpuSnapshot } from "./cpu.ts";
 import { jiedaibaoPayload } from "../test/support/channel-fixtures.ts";
 import { startConsortiumChain } from "../test/support/consortium-chain.ts";
 import {
@@ -32,7 +33,19 @@ const as = bearerAs(TOKENS);
 const log = (line: string) => console.log(`batch-file: ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const load = () => os.loadavg()[0]!.toFixed(2);
+log(`load average (1 min) ${load()} at the start, on ${os.cpus().length} cores`);
 const chain = await startConsortiumChain();
+/** CPU seconds so far: this process (the node and the anchor service run in it) and Anvil. */
+const cpu = () => {
+  const s = cpuSnapshot([chain.anvil.process.pid!]);
+  return { here: s === undefined ? 0 : (s.self.user + s.self.system) / 1e6, anvil: s?.children ?? 0 };
+};
+/** CPU milliseconds per row since `from`. */
+const cpuPerRow = (from: ReturnType<typeof cpu>) => {
+  const now = cpu();
+  return `${(((now.here - from.here) * 1000) / ROWS).toFixed(2)} ms in the node's process, ${(((now.anvil - from.anvil) * 1000) / ROWS).toFixed(2)} ms in Anvil`;
+};
 const dir = await mkdtemp(join(tmpdir(), "bench-batch-file-"));
 const anchor = await createAnchorService({
   config: chain.config({ dataDir: join(dir, "anchor"), commitIntervalMs: 3_600_000 }),
@@ -100,10 +113,12 @@ try {
   );
   const file = `serial,loanId,amountFen\n${rows.join("\n")}\n`;
   log(`${ROWS} repayment rows through branch A's node…`);
+  const nodeCpu = cpu();
   const started = performance.now();
   const batch = (await inject("POST", "/v1/batch-files/repayment", file, "text/csv")).json<{ id: string }>();
   const done = await finished(batch.id);
   const nodeSeconds = (performance.now() - started) / 1000;
+  log(`node path: CPU per row ${cpuPerRow(nodeCpu)}; load average (1 min) ${load()}`);
   if (done.counts.confirmed !== ROWS)
     throw new Error(`not every row confirmed: ${JSON.stringify(done.counts)}`);
   const result = (await inject("GET", `/v1/batch-files/${batch.id}/result`)).body;
@@ -135,6 +150,7 @@ try {
     signed.push(await wallet.signTransaction(tx));
   }
   log(`the same ${ROWS} repay calls as pre-signed raw transactions…`);
+  const ceilingCpu = cpu();
   const ceilingStarted = performance.now();
   const hashes: string[] = [];
   for (const raw of signed) hashes.push((await provider.send("eth_sendRawTransaction", [raw])) as string);
@@ -145,6 +161,7 @@ try {
     last = await provider.getTransactionReceipt(hashes.at(-1)!);
   }
   const ceilingSeconds = (performance.now() - ceilingStarted) / 1000;
+  log(`ceiling: CPU per row ${cpuPerRow(ceilingCpu)}; load average (1 min) ${load()}`);
   if (last?.status !== 1) throw new Error(`ceiling: the last transaction ${hashes.at(-1)} failed`);
 
   const nodeRate = ROWS / nodeSeconds;

@@ -32,6 +32,7 @@ const PRINCIPAL_YUAN = 10_000;
 const PLATFORM_SHARE_BPS = 3000;
 const NONCE_POLL_MS = 20;
 const PHASE_TIMEOUT_MS = 15 * 60_000;
+const IDLE_SAMPLE_MS = 3_000;
 
 type Log = (line: string) => void;
 
@@ -129,7 +130,7 @@ function cpuSeconds(net: LoanNetwork): Record<string, number> {
   };
 }
 
-/** CPU milliseconds per flow of each process between two readings, and their sum. */
+/** CPU milliseconds per flow (or per second: `flows` seconds) of each process between two readings, and their sum. */
 function cpuPerFlow(
   before: Record<string, number>,
   after: Record<string, number>,
@@ -427,6 +428,16 @@ export async function runLoans(opts: {
       },
     );
     const prepareSeconds = (performance.now() - prepStarted) / 1000;
+    // what the processes cost doing nothing (pollers, timers): a phase's CPU per flow includes
+    // this much per second of the phase
+    const idleBefore = cpuSeconds(net);
+    await new Promise((r) => setTimeout(r, IDLE_SAMPLE_MS));
+    const idle = cpuPerFlow(idleBefore, cpuSeconds(net), IDLE_SAMPLE_MS / 1000);
+    log(
+      `loans: idle, CPU ms per second: ${Object.entries(idle)
+        .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+        .join(", ")}`,
+    );
     const today = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
     if (opts.blockTimeSeconds !== undefined) {
       await provider.send("evm_setAutomine", [false]);
