@@ -1,10 +1,13 @@
 // Step 3 of the loan road: approval. The branch builds the schedule and the fees, checks the
 // all-in APR against the ledger's cap, gets a joint loan's platform to sign the exact terms,
 // anchors the signed contract, stores it and registers the loan through the outbox — every
-// refusal before anything is written. The platform's side (agreeToLoan) signs only the loan of
-// an application it submitted, built exactly from it (loan-agreement.ts).
+// refusal before anything is written. The platform's side (agreeToLoans) signs only the loan of
+// an application it submitted, built exactly from it (loan-agreement.ts). Under load a branch's
+// approvals share their platform's agreement requests: those arriving while one is in flight go
+// together in the next, one signed request and one verification for many loans.
 import { createHash, randomBytes } from "node:crypto";
 import { hexlify, keccak256, toUtf8Bytes } from "ethers";
+import { coalescedSubmit } from "../../common/anchor/coalesce.ts";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { DigestAlgorithm, EvidenceKind, LEAF_VERSION, leafHashOf } from "../../common/formats/leaf/leaf.ts";
@@ -24,7 +27,7 @@ import {
   type EntrustedPayee,
   type ReceivingAccounts,
 } from "./entrusted-payment.ts";
-import { nodeError, OutboxError } from "./errors.ts";
+import { NodeError, nodeError, OutboxError } from "./errors.ts";
 import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "./members.ts";
 import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requests.ts";
@@ -95,7 +98,37 @@ export type ApproveLoanInput = {
 // where the salted receiving-account hash is computed (entrusted-payment.ts), for existing callers
 export { receivingAccountOf };
 
+/** One joint loan a branch asks its platform to agree to: the platform's application id and the exact terms. */
+export type AgreementRequest = {
+  applicationId: string;
+  terms: LoanTermsJson;
+  entrustedPayee?: EntrustedPayee;
+};
+
+/** The loan agreements one signed request asks for at most (route validation, and what a branch sends). */
+export const AGREEMENTS_PER_REQUEST = 64;
+
+/** The batch route a branch's node asks its platform's node on. */
+const AGREEMENTS_PATH = "/v1/loan-agreements/batch";
+
+const AGREEMENT_SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
+
+/**
+ * A platform's refusal of a request for several loans may be one loan's doing (terms that are not
+ * its application's): each loan of it is then asked alone, so one bad loan fails only its own approval.
+ */
+function refusedByPeer(error: unknown): boolean {
+  if (!(error instanceof NodeError) || error.code !== "NODE_ERR_PEER_REFUSED") return false;
+  const status = (error.details as { status?: unknown } | undefined)?.status;
+  return typeof status === "number" && status >= 400 && status < 500;
+}
+
 export class LoanApproval extends Room<LoanApprovalDeps> {
+  /** Per platform: its agreement requests, coalesced (those arriving while two are in flight go together next). */
+  readonly #agreementRequests = new Map<number, (items: readonly AgreementRequest[]) => Promise<string[]>>();
+  /** The rate-cap read in flight: approvals arriving while it runs share its answer. */
+  #capRead: Promise<number> | undefined;
+
   /**
    * Approve an application: anchor the signed contract as evidence, build the schedule, and
    * register the loan on chain through the outbox (serial = the platform's application id).
@@ -286,7 +319,10 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     };
   }
 
-  /** The platform's signed agreement to a joint loan's `terms`, from its node (loan-agreement.ts). */
+  /**
+   * The platform's signed agreement to a joint loan's `terms`, from its node (loan-agreement.ts),
+   * in a request shared with the other approvals waiting for that platform's agreement.
+   */
   async #platformAgreement(
     platform: number,
     platformApplicationId: string,
@@ -294,25 +330,45 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     entrustedPayee: EntrustedPayee | undefined,
   ): Promise<string> {
     this.#platformNodeOf(platform);
-    const reply = await this.deps.peers.call<{ platformAgreement?: unknown }>(
-      platform,
-      "POST",
-      "/v1/loan-agreements",
+    let ask = this.#agreementRequests.get(platform);
+    if (ask === undefined) {
+      ask = coalescedSubmit((items: readonly AgreementRequest[]) => this.#askAgreements(platform, items), {
+        maxRecords: AGREEMENTS_PER_REQUEST,
+        separable: refusedByPeer,
+      });
+      this.#agreementRequests.set(platform, ask);
+    }
+    const [signature] = await ask([
       {
         applicationId: platformApplicationId,
         terms: termsToJson(terms),
         ...(entrustedPayee === undefined ? {} : { entrustedPayee }),
       },
+    ]);
+    return signature!;
+  }
+
+  /** One signed request to `platform`'s node for `items`' agreements: one signature each, in order. */
+  async #askAgreements(platform: number, items: readonly AgreementRequest[]): Promise<string[]> {
+    const reply = await this.deps.peers.call<{ platformAgreements?: unknown }>(
+      platform,
+      "POST",
+      AGREEMENTS_PATH,
+      { agreements: items },
     );
-    const signature = reply?.platformAgreement;
-    if (typeof signature !== "string" || !/^0x[0-9a-fA-F]{130}$/.test(signature)) {
+    const signatures = reply?.platformAgreements;
+    if (
+      !Array.isArray(signatures) ||
+      signatures.length !== items.length ||
+      !signatures.every((s): s is string => typeof s === "string" && AGREEMENT_SIGNATURE.test(s))
+    ) {
       throw nodeError(
         "NODE_ERR_PEER_REFUSED",
-        `member ${platform}'s node answered without an agreement signature`,
+        `member ${platform}'s node answered without an agreement signature for each of the ${items.length} loans asked`,
         { member: platform, status: 200, code: null },
       );
     }
-    return signature;
+    return signatures;
   }
 
   /** Refuses a joint loan whose platform has no node in this node's directory (nothing is started). */
@@ -330,10 +386,20 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
    * branch's operations key; signed back only for the loan of an application this node
    * submitted, built exactly as the branch must build it (loan-agreement.ts).
    */
-  async agreeToLoan(
+  async agreeToLoan(request: SignedNodeRequest | SignedHeaders, body: AgreementRequest) {
+    const { platformAgreements } = await this.agreeToLoans(request, { agreements: [body] });
+    return { platformAgreement: platformAgreements[0]! };
+  }
+
+  /**
+   * As agreeToLoan, for several loans in one signed request: every loan is checked before any is
+   * signed, and one refused refuses the request as a whole with that loan's code, naming its
+   * index and application (the branch then asks for the others alone); nothing is recorded then.
+   */
+  async agreeToLoans(
     request: SignedNodeRequest | SignedHeaders,
-    body: { applicationId: string; terms: LoanTermsJson; entrustedPayee?: EntrustedPayee },
-  ) {
+    body: { agreements: readonly AgreementRequest[] },
+  ): Promise<{ platformAgreements: string[] }> {
     if ((await this.deps.members.active()).kindOf.get(this.deps.memberId) !== PLATFORM) {
       throw nodeError(
         "NODE_ERR_WRONG_MEMBER_KIND",
@@ -341,28 +407,54 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
       );
     }
     const { memberId: branch } = await this.deps.requests.verify(request, BRANCH);
-    const stored = await this.deps.applications.getSubmitted(body.applicationId);
-    const terms = termsFromJson(body.terms);
+    const checked: Array<{
+      terms: LoanTermsForAgreement;
+      receiving: ReturnType<typeof bindReceivingAccount>;
+    }> = [];
+    for (const [index, item] of body.agreements.entries()) {
+      try {
+        checked.push(await this.#checkAgreement(item, branch));
+      } catch (error) {
+        if (body.agreements.length === 1 || !(error instanceof NodeError)) throw error;
+        throw nodeError(
+          error.code,
+          `loan agreement ${index} (application ${item.applicationId}) of ${body.agreements.length}: ${error.message}`,
+          { index, applicationId: item.applicationId, refusal: error.details ?? null },
+        );
+      }
+    }
+    const chainId = await this.deps.chainId();
+    const ledger = await this.deps.ledger.getAddress();
+    const platformAgreements: string[] = [];
+    for (const { terms } of checked)
+      platformAgreements.push(await signLoanAgreement(this.deps.signer, chainId, ledger, terms));
+    const accounts = this.deps.receiving;
+    if (accounts !== undefined)
+      await Promise.all(
+        checked.map(({ terms, receiving }) =>
+          accounts.record({
+            loanId: loanIdOf(terms.originator, terms.applicationSerial),
+            applicationSerial: terms.applicationSerial,
+            ...receiving,
+          }),
+        ),
+      );
+    return { platformAgreements };
+  }
+
+  /** One loan of an agreement request checked against the application this node submitted; writes nothing. */
+  async #checkAgreement(item: AgreementRequest, branch: number) {
+    const stored = await this.deps.applications.getSubmitted(item.applicationId);
+    const terms = termsFromJson(item.terms);
     // the platform's share goes to the borrower's own account, or to the entrusted payee the branch names here
     const receiving = bindReceivingAccount(
       this.deps.consortiumKey,
       terms.applicationSerial,
       stored.application.borrower.bankAccount,
-      body.entrustedPayee,
+      item.entrustedPayee,
     );
     checkAgreementTerms(stored, terms, this.deps.memberId, branch, receiving.receivingAccount);
-    const platformAgreement = await signLoanAgreement(
-      this.deps.signer,
-      await this.deps.chainId(),
-      await this.deps.ledger.getAddress(),
-      terms,
-    );
-    await this.deps.receiving?.record({
-      loanId: loanIdOf(terms.originator, terms.applicationSerial),
-      applicationSerial: terms.applicationSerial,
-      ...receiving,
-    });
-    return { platformAgreement };
+    return { terms, receiving };
   }
 
   /**
@@ -406,8 +498,17 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     return apr;
   }
 
-  /** The ledger's all-in rate cap, in bps (NODE_ERR_CHAIN_UNAVAILABLE when the chain does not answer). */
-  async #aprCap(): Promise<number> {
+  /**
+   * The ledger's all-in rate cap, in bps (NODE_ERR_CHAIN_UNAVAILABLE when the chain does not
+   * answer): approvals arriving while a read is in flight share it (an answer no older than that
+   * read; the ledger checks the cap again at registration).
+   */
+  #aprCap(): Promise<number> {
+    this.#capRead ??= this.#readAprCap().finally(() => (this.#capRead = undefined));
+    return this.#capRead;
+  }
+
+  async #readAprCap(): Promise<number> {
     try {
       return Number((await this.deps.ledger.params()).aprCapBps);
     } catch (error) {

@@ -490,6 +490,30 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
   /** POST /v1/cases/:loanId/`step`: a case step that takes no body. */
   const caseStep = (step: string) => loanBodyRoute("POST", "cases", `${step}`, emptyOrHostile);
 
+  /** A platform's agreement route, its body `shaped` around one loan's agreement request. */
+  const agreementFuzz = (path: string, shaped: (agreement: object) => object): fuzz.RouteFuzz<any> => ({
+    route: `POST ${path}`,
+    arbitrary: signedCase(
+      fc.constant(path),
+      shapedOrHostile(
+        gen.mutatedJson(
+          shaped({
+            applicationId: "JDB20261122000123",
+            terms: {
+              originator: 4,
+              applicationSerial: `0x${"ab".repeat(32)}`,
+              principal: "5000000",
+              fees: [],
+            },
+          }),
+        ),
+        2,
+      ),
+      signerMostly("branchB", ["union", "platform", "outsider", "none", "expired"]),
+    ),
+    build: signedPost,
+    check: alwaysRefused(`a branch's node signed a platform's loan agreement (${path})`),
+  });
   const routes = (): Array<fuzz.RouteFuzz<any>> => [
     {
       route: "POST /v1/applications/:channel",
@@ -1136,28 +1160,10 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
       build: signedPost,
       check: alwaysRefused("a branch's node accepted a platform's application meant for the union's"),
     },
-    {
-      // branch A's node is no platform: every agreement request is refused, before anything is verified or written
-      route: "POST /v1/loan-agreements",
-      arbitrary: signedCase(
-        fc.constant("/v1/loan-agreements"),
-        shapedOrHostile(
-          gen.mutatedJson({
-            applicationId: "JDB20261122000123",
-            terms: {
-              originator: 4,
-              applicationSerial: `0x${"ab".repeat(32)}`,
-              principal: "5000000",
-              fees: [],
-            },
-          }),
-          2,
-        ),
-        signerMostly("branchB", ["union", "platform", "outsider", "none", "expired"]),
-      ),
-      build: signedPost,
-      check: alwaysRefused("a branch's node signed a platform's loan agreement"),
-    },
+    // branch A's node is no platform: every agreement request, for one loan or many, is refused,
+    // before anything is verified or written
+    agreementFuzz("/v1/loan-agreements", (agreement) => agreement),
+    agreementFuzz("/v1/loan-agreements/batch", (agreement) => ({ agreements: [agreement] })),
     {
       // branch A's node is no platform and the known loan is not on chain: every income-split signature request is refused, nothing written
       route: "POST /v1/income-split-agreements",

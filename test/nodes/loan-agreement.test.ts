@@ -5,11 +5,9 @@
 import { expect } from "chai";
 import { Contract, getBytes } from "ethers";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
-import { approvingDecision, injectAs } from "../support/credit-decision.ts";
 import { MEMBERS } from "../support/consortium-chain.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
-import { bearerAs, chainToday, submitJointApplication } from "../support/institution-node.ts";
-import { jiedaibaoPayload } from "../support/channel-fixtures.ts";
+import { approvableJointApplication, bearerAs, chainToday } from "../support/institution-node.ts";
 import { receivingAccountOf } from "../../nodes/src/approval.ts";
 
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
@@ -21,16 +19,8 @@ describe("joint loan: the platform's node agrees, the loan registers with its ag
   const suite = lendingSuite("node-agreement-", { joint: { tokens: TOKENS } });
   const as = bearerAs(TOKENS);
 
-  async function submitAndConsent(applicationId: string) {
-    const payload = jiedaibaoPayload();
-    payload.shenqingBianhao = applicationId;
-    const submitted = await submitJointApplication(suite.platform, suite.branch, as, {
-      payload,
-      letter: `授权书 ${applicationId}`,
-    });
-    await approvingDecision(injectAs(suite.branch.app, as), submitted.atBranch);
-    return submitted;
-  }
+  const submitAndConsent = (applicationId: string) =>
+    approvableJointApplication(suite.platform, suite.branch, as, applicationId);
 
   it("approves a 70/30 joint loan: the outbox entry carries the platform's signature and the loan registers with both funders", async function () {
     const { atBranch, consentLeafHash } = await submitAndConsent("JDB-JOINT-AGREED");

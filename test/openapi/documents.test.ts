@@ -124,6 +124,7 @@ const NODE_SIGNED_ROUTES = [
   "POST /v1/forwarded-applications/{channel}",
   "POST /v1/platform-applications/{channel}",
   "POST /v1/loan-agreements",
+  "POST /v1/loan-agreements/batch",
   "GET /v1/cases/{loanId}/documents",
   "GET /v1/cases/{loanId}/evidence-set",
 ];

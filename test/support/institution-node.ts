@@ -277,6 +277,26 @@ export async function submitJointApplication(
   return { atBranch, consentLeafHash: await storeConsent(branch, as, atBranch, options.letter) };
 }
 
+/**
+ * A joint application `applicationId` (jiedaibao) submitted at the platform's node, forwarded to
+ * the branch's, its consent stored and an approving credit decision made there: ready to approve.
+ */
+export async function approvableJointApplication(
+  platform: NodeService,
+  branch: NodeService,
+  as: As,
+  applicationId: string,
+): Promise<{ atBranch: string; consentLeafHash: string }> {
+  const payload = jiedaibaoPayload();
+  payload.shenqingBianhao = applicationId;
+  const submitted = await submitJointApplication(platform, branch, as, {
+    payload,
+    letter: `授权书 ${applicationId}`,
+  });
+  await approvingDecision(injectAs(branch.app, as), submitted.atBranch);
+  return submitted;
+}
+
 /** An outbox entry as GET /v1/outbox/:serial shows it. */
 export type OutboxEntryView = { state: string; failure?: { code: string; args: string[] } };
 

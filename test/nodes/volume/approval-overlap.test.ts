@@ -95,7 +95,7 @@ function approvalRoom(hooks: Hooks = {}) {
       call: async () => {
         calls.push("agreement");
         if (hooks.agreement !== undefined) return hooks.agreement();
-        return { platformAgreement: AGREEMENT };
+        return { platformAgreements: [AGREEMENT] };
       },
     },
     anchor: async (records: readonly EvidenceRecord[]) => {
@@ -192,7 +192,7 @@ describe("approval: overlapped waits, ordering kept", function () {
     anchored.resolve();
     for (let i = 0; i < 5; i++) await tick();
     expect(writesIn(calls), "anchored, the platform not yet in: nothing stored").to.deep.equal([]);
-    agreement.resolve({ platformAgreement: AGREEMENT });
+    agreement.resolve({ platformAgreements: [AGREEMENT] });
     const approved = await approval;
     expect(writesIn(calls)).to.deep.equal(WRITES);
     expect(approved.outbox).to.have.nested.property("args.platformAgreement", AGREEMENT);

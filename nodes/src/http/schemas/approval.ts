@@ -1,5 +1,6 @@
 // Approval: the branch registers a loan; a joint loan's platform agrees to its exact terms.
 import { z } from "zod";
+import { AGREEMENTS_PER_REQUEST } from "../../approval.ts";
 import { LoanTermsJsonSchema } from "../../loan-agreement.ts";
 import { day, hex32, OutboxEntry } from "./common.ts";
 import { EntrustedPayeeSchema, ReceivingView } from "./entrusted-payment.ts";
@@ -42,4 +43,12 @@ export const LoanAgreementBody = z.strictObject({
 });
 export const LoanAgreement = z.object({
   platformAgreement: z.string().describe("the platform's EIP-712 signature over the terms"),
+});
+export const LoanAgreementsBody = z.strictObject({
+  agreements: z.array(LoanAgreementBody).min(1).max(AGREEMENTS_PER_REQUEST),
+});
+export const LoanAgreements = z.object({
+  platformAgreements: z
+    .array(z.string())
+    .describe("the platform's EIP-712 signature over each loan's terms, in the order asked"),
 });
