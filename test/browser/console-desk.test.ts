@@ -287,6 +287,8 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
     const zh = await page.locator(".ant-layout-content").first().innerText();
     expect(zh).to.include(`示例农村商业银行（统一社会信用代码 ${uscc(2)}）`);
     expect(zh.split("\n").filter((l) => /成员 #\d/.test(l))).to.deep.equal([]);
+    // a directory of real members (no "testData") carries no test-data mark beside their names
+    expect(await page.getByTestId("member-test-data").count()).to.equal(0);
     await page.getByText("English", { exact: true }).click();
     expect(await page.getByTestId("test-environment").innerText()).to.include("Test environment");
     const en = await page.locator(".ant-layout-content").first().innerText();

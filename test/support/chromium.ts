@@ -24,7 +24,7 @@ const ARGS = [
 export type Chromium = { context: BrowserContext; close(): Promise<void> };
 
 export async function launchChromium(
-  options: { locale?: string; ignoreHttpsErrors?: boolean } = {},
+  options: { locale?: string; ignoreHttpsErrors?: boolean; args?: readonly string[] } = {},
 ): Promise<Chromium> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
@@ -38,7 +38,7 @@ export async function launchChromium(
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ARGS,
+      args: [...ARGS, ...(options.args ?? [])],
       locale: options.locale ?? "en-US",
       timezoneId: "Europe/London",
       viewport: { width: 1100, height: 900 },

@@ -1,6 +1,9 @@
 // The console's words in Chinese (first) and English. Every screen takes `t` from useT().
 import { createContext, useContext } from "react";
 
+/** Beside a member's name from a test directory ("testData"): both languages, as the court page marks test output. */
+export const TEST_DATA_NOTICE = "测试数据 — 虚构机构 / Test data — fictional members";
+
 export type Lang = "zh" | "en";
 
 const WORDS = {

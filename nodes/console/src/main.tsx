@@ -104,6 +104,9 @@ function Login({ onLogin }: { onLogin: (session: Session) => void }) {
   );
 }
 
+/** The longest delay setTimeout keeps (2^31 − 1 ms, about 24.8 days). */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 function Console() {
   const [lang, setLang] = useState<Lang>(() =>
     localStorage.getItem("jl.console.lang") === "en" ? "en" : "zh",
@@ -120,13 +123,18 @@ function Console() {
   // the session ends on the node at expiresAt: the console leaves with it
   useEffect(() => {
     if (session === undefined) return;
-    const timer = setTimeout(
-      () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const leaveAtExpiry = () => {
+      const left = session.expiresAt - Date.now();
+      if (left <= 0) {
         saveSession(undefined);
         setSession(undefined);
-      },
-      Math.max(0, session.expiresAt - Date.now()),
-    );
+        return;
+      }
+      // a delay past setTimeout's limit fires at once: wait at most that long, then look again
+      timer = setTimeout(leaveAtExpiry, Math.min(left, MAX_TIMER_DELAY_MS));
+    };
+    leaveAtExpiry();
     return () => clearTimeout(timer);
   }, [session]);
 

@@ -143,7 +143,16 @@ function fieldValue(key: string, value: unknown): string {
 
 /** The funders' and shares' member, by its legal name in the page's language (members.tsx). */
 function memberColumn(t: T, members: Members) {
-  return { title: t("member"), dataIndex: "memberId", render: (id: number) => members.name(id) };
+  return {
+    title: t("member"),
+    dataIndex: "memberId",
+    render: (id: number) => (
+      <>
+        {members.name(id)}
+        {members.mark(id)}
+      </>
+    ),
+  };
 }
 
 /** The installment a fee is due with: the chain numbers fees 0 = at disbursement, k = with installment k. */
@@ -242,8 +251,20 @@ function LoanTerms({ l }: { l: LoanDetail }) {
     ["state", <Tag color={STATE_COLORS[l.state]}>{word(t, ENUM_WORDS, l.state)}</Tag>],
     ["stage", word(t, STAGES, l.stage)],
     ["startDay", chainDay(l.startDay)],
-    ["branch", members.detailed(l.branch)],
-    ["platform", members.detailed(l.platform)],
+    [
+      "branch",
+      <>
+        {members.detailed(l.branch)}
+        {members.mark(l.branch)}
+      </>,
+    ],
+    [
+      "platform",
+      <>
+        {members.detailed(l.platform)}
+        {members.mark(l.platform)}
+      </>,
+    ],
     ["borrowerKey", hash(l.borrowerKey)],
     ["registeredAt", beijingMinute(l.registeredAt)],
     ["registeredBlock", orDash(l.registeredBlock)],
