@@ -64,6 +64,8 @@ export class HeadStamper {
   /** A head was queued while a pass ran: that pass may not see it, so another follows. */
   #again = false;
   #lock: Promise<void> = Promise.resolve();
+  /** Heads asked for at once by enqueue(), outside a pass (which leaves them alone meanwhile). */
+  readonly #asking = new Map<number, Promise<void>>();
 
   constructor(deps: StamperDeps) {
     this.deps = deps;
@@ -80,16 +82,47 @@ export class HeadStamper {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    await this.#running;
+    await Promise.all([this.#running, ...this.#asking.values()]);
   }
 
-  /** Called once the committer has chosen a head (its transaction is sent next): queued (one small write), stamped soon. */
+  /**
+   * Called once the committer has chosen a head (its transaction is sent next): queued (one small
+   * write) and, while no TSA is backing off, asked for at once — not after the write and a pass
+   * over the queue, each behind intake's writes on a busy service. The queue entry stays until
+   * the tokens are stored, for retries and restarts.
+   */
   async enqueue(head: HeadToStamp): Promise<void> {
     if (this.deps.tsaUrls.length === 0) return;
     const stored = await this.deps.db.timestamps.get(seqKey(head.treeSize));
     if (stored !== undefined && this.#missing(stored).length === 0) return; // a recommit of a stamped head
-    await this.deps.db.stampQueue.put(seqKey(head.treeSize), { rootHash: head.rootHash });
+    const queued = this.deps.db.stampQueue.put(seqKey(head.treeSize), { rootHash: head.rootHash });
+    if (this.#started && !this.#stopped && this.#failures === 0 && !this.#asking.has(head.treeSize)) {
+      this.#askNow(head, stored, queued);
+      return queued;
+    }
+    await queued;
     this.#wake();
+  }
+
+  #askNow(head: HeadToStamp, stored: StoredTimestamps | undefined, queued: Promise<void>): void {
+    const down = new Set<string>();
+    const asked = this.#stamp(head, down, { stored, queued })
+      .catch((err: unknown) => {
+        down.add("(storage)"); // the pass retries it from the queue
+        this.deps.log.warn(
+          { err: String(err), treeSize: head.treeSize },
+          "could not store the head's tokens",
+        );
+      })
+      .finally(() => {
+        this.#asking.delete(head.treeSize);
+        if (down.size === 0) return;
+        // a TSA failed: a pass asks again from the queue, backing off as it fails
+        this.#failures++;
+        if (this.#running !== undefined) this.#again = true;
+        else this.#schedule(this.deps.retryMs ?? 1000);
+      });
+    this.#asking.set(head.treeSize, asked);
   }
 
   /**
@@ -154,8 +187,13 @@ export class HeadStamper {
     return n;
   }
 
-  /** One pass over the queue now (tests); resolves when done. */
+  /** The heads being asked for now, then one pass over the queue (tests); resolves when done. */
   async runOnce(): Promise<void> {
+    await Promise.all(this.#asking.values());
+    return this.#runPass();
+  }
+
+  #runPass(): Promise<void> {
     if (this.#running !== undefined) return this.#running;
     this.#running = this.#pass().finally(() => {
       this.#running = undefined;
@@ -168,7 +206,7 @@ export class HeadStamper {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.runOnce().then(() => {
+      void this.#runPass().then(() => {
         const { retryMs = 1000, maxBackoffMs = 60_000 } = this.deps;
         if (this.#failures > 0) this.#schedule(Math.min(maxBackoffMs, retryMs * 2 ** (this.#failures - 1)));
         else if (this.#again) this.#schedule(0);
@@ -186,6 +224,7 @@ export class HeadStamper {
     const down = new Set<string>();
     for await (const [key, { rootHash }] of this.deps.db.stampQueue.iterator()) {
       if (this.#stopped) return;
+      if (this.#asking.has(readSeq(key))) continue; // enqueue() is asking for it now
       await this.#stamp({ treeSize: readSeq(key), rootHash }, down);
       if (down.size === this.deps.tsaUrls.length) break; // every TSA is down: nothing more to do now
     }
@@ -194,11 +233,16 @@ export class HeadStamper {
 
   /**
    * Asks every TSA still missing for this head but those `down`, all at once; adds a TSA that
-   * fails to `down`.
+   * fails to `down`. From enqueue(): what was stored for the head, and its queue entry's write,
+   * which lands before the tokens' (whose batch deletes it).
    */
-  async #stamp(head: HeadToStamp, down: Set<string>): Promise<void> {
+  async #stamp(
+    head: HeadToStamp,
+    down: Set<string>,
+    known?: { stored: StoredTimestamps | undefined; queued: Promise<void> },
+  ): Promise<void> {
     const key = seqKey(head.treeSize);
-    const before = await this.deps.db.timestamps.get(key);
+    const before = known === undefined ? await this.deps.db.timestamps.get(key) : known.stored;
     const asking = this.#missing(before ?? { rootHash: head.rootHash, tokens: [] }).filter(
       (u) => !down.has(u),
     );
@@ -208,6 +252,7 @@ export class HeadStamper {
       if (answer === undefined) down.add(asking[i]!);
     });
     const got = answers.filter((a) => a !== undefined);
+    await known?.queued;
     await this.#exclusive(async () => {
       // read again: confirm() may have dropped stale tokens meanwhile, which must not come back
       const stored = (await this.deps.db.timestamps.get(key)) ?? { rootHash: head.rootHash, tokens: [] };

@@ -230,6 +230,28 @@ describe("HeadStamper: heads queued while a pass runs, and tokens older than the
     }
   });
 
+  it("asks for a head as it is queued, not after a pass held up on an earlier head", async function () {
+    let release!: () => void;
+    const { stamper, db, asked } = await stamperWith(new Promise<void>((r) => (release = r)));
+    try {
+      await stamper.start();
+      await stamper.enqueue(head(10));
+      await until("the first request", async () => asked() === 1);
+      await stamper.enqueue(head(20));
+      // head 10's request is still held: head 20 is stamped meanwhile, without waiting for it
+      await until("head 20 stamped", async () => (await stamper.tokensFor(20)) !== undefined);
+      expect(await stamper.tokensFor(10)).to.equal(undefined);
+      expect(await stamper.isQueued(20)).to.equal(false);
+      expect(await stamper.isQueued(10)).to.equal(true);
+      release();
+      await until("head 10 stamped", async () => (await stamper.backlog()) === 0);
+      expect(asked()).to.equal(2); // each head asked once: the queue's pass left the asked heads alone
+    } finally {
+      await stamper.stop();
+      await db.root.close();
+    }
+  });
+
   it("confirm() keeps a token close to its block and stamps again one taken long before it", async function () {
     const { stamper, db } = await stamperWith();
     try {
