@@ -20,7 +20,7 @@
 //   just after the last block.
 // - A crash (SIGKILL) loses what happened since the last periodic dump; the anchor service and
 //   the nodes detect the lost blocks and recover (re-commit heads, re-index).
-import { copyFile, open, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
@@ -93,6 +93,12 @@ export type StateFileStatus = {
 export async function guardStateFile(dataDir: string): Promise<StateFileStatus> {
   const file = stateFile(dataDir);
   const previous = file.replace(/\.json$/, ".prev.json");
+  // a launcher killed while writing a dump (or this copy) left it beside, never renamed: unread
+  const dir = path.dirname(file);
+  const temporaries = (await readdir(dir).catch(() => [])).filter((f) =>
+    /^state(\.prev)?\.json\.tmp/.test(f),
+  );
+  for (const f of temporaries) await rm(path.join(dir, f), { force: true });
   const exists = await stat(file).then(
     () => true,
     () => false,
@@ -101,12 +107,10 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
   const parse = async (f: string) => JSON.parse(await readFile(f, "utf8")) as AnvilState;
   try {
     const state = await parse(file);
-    if (dropLaterGeneses(state)) {
-      // a state file written without --timestamp holds several block 0s: keep the original
-      await writeFile(`${file}.tmp`, JSON.stringify(state));
-      await rename(`${file}.tmp`, file);
-    }
-    await copyFile(file, previous);
+    // a state file written without --timestamp holds several block 0s: keep the original
+    if (dropLaterGeneses(state)) await writeAtomically(file, Buffer.from(JSON.stringify(state)));
+    // whole or not at all, as the dumps: it is what a damaged state.json is replaced with
+    await writeAtomically(previous, await readFile(file));
     return { state: "loaded", genesisTimestamp: genesisTimestampOf(state) };
   } catch {
     const hasPrevious = await stat(previous).then(
@@ -115,7 +119,7 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
     );
     await rename(file, `${file}.damaged-${Date.now()}`);
     if (!hasPrevious) return { state: "fresh", genesisTimestamp: undefined };
-    await copyFile(previous, file);
+    await writeAtomically(file, await readFile(previous));
     return { state: "restored-previous", genesisTimestamp: genesisTimestampOf(await parse(file)) };
   }
 }
