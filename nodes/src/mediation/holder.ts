@@ -61,6 +61,7 @@ export async function answerKeeperStep(
   if (verify === undefined)
     throw nodeError("NODE_ERR_NOT_FOUND", "this node takes no mediation steps from other nodes");
   await verify(headers);
+  await mediation.deps.beforeStep?.();
   const answer = await mediation[step](loanId);
   return { loanId: loanId.toLowerCase(), step, answer };
 }

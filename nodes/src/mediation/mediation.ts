@@ -97,6 +97,11 @@ export type MediationDeps = {
   memberId?: number;
   /** Checks a keeper's step asked from another node is the union's node's (holder.ts); none: no such steps taken. */
   verifyKeeperRequest?: (headers: SignedHeaders) => Promise<unknown>;
+  /**
+   * Run before such a step: the node brings `now` up to the chain's latest block, as before its own
+   * keeper's rounds (a plan starts on the chain's today, or the chain refuses its adoption).
+   */
+  beforeStep?: () => Promise<void>;
   ledger: Pick<
     JointLoanLedger,
     "loan" | "progress" | "amountOwed" | "overdue" | "params" | "funders" | "schedule"

@@ -85,6 +85,7 @@ export function postLoanRooms(
     ...(parts.requests === undefined
       ? {}
       : { verifyKeeperRequest: (headers: SignedHeaders) => parts.requests!.verify(headers, UNION) }),
+    beforeStep: readChainTime,
     ledger: chain.ledger,
     model,
     cases: storage.sublevel("mediation"),

@@ -26,6 +26,7 @@ describe("mediation: the loan's branch node holds the case, the union's keeper r
   const fromOther = { kind: BRANCH_A } as unknown as SignedHeaders;
 
   const branchRoom = (): MediationService => branch.mediation!;
+  let clockSyncs = 0;
 
   before(async function () {
     lc = await startLendingChain();
@@ -39,6 +40,11 @@ describe("mediation: the loan's branch node holds the case, the union's keeper r
         return Promise.resolve(`settlement-adopt:${adoption.leafHash}`);
       },
     });
+    // the branch's node brings its clock up to the chain's before each step (its plan starts on the chain's today)
+    branchRoom().deps.beforeStep = () => {
+      clockSyncs++;
+      return Promise.resolve();
+    };
     branchRoom().deps.verifyKeeperRequest = (headers) =>
       headers === fromUnion
         ? Promise.resolve({ memberId: UNION })
@@ -77,6 +83,7 @@ describe("mediation: the loan's branch node holds the case, the union's keeper r
     expect(await branchRoom().get(loanId)).to.equal(undefined);
     const round = await union.keeper.runOnce();
     expect(round.mediationsOpened).to.include(loanId);
+    expect(clockSyncs).to.be.greaterThan(0);
     expect((await branchRoom().get(loanId))!.status).to.equal("proposed");
     expect(await union.mediation!.get(loanId)).to.equal(undefined);
     // the union's room: neither the case, nor its draft, nor an answer to it
