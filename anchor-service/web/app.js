@@ -9,6 +9,7 @@ import { PageError, isLeafHash, runVerification } from "./verification.js";
 import { inspectDocument, renderRootsDrop, renderSignatures } from "./signatures.js";
 import { renderPolicyDrop } from "./witnesses.js";
 import { markTestEnvironment } from "./environment.js";
+import { renderEndpointChoice, withChosenEndpoint } from "./endpoint-choice.js";
 
 const BUNDLE_FORMAT = "jointledger.evidence-bundle/1";
 
@@ -60,6 +61,7 @@ function render() {
     button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
   document.body.dataset.phase = state.phase;
   void markTestEnvironment($("test-env"), state.lang);
+  renderEndpointChoice($("endpoint-choice"), state.settings, state.lang);
 
   const chosen = (file) =>
     file === null
@@ -119,7 +121,9 @@ async function verify(leafOverride = null) {
       leaf: leafOverride ?? state.leaf,
       policyFile: state.policyFile,
     };
-    state.result = await runVerification(input, state.info, state.settings, (key) => {
+    // the court's chosen endpoint first: the others cross-check it
+    const settings = withChosenEndpoint(state.settings);
+    state.result = await runVerification(input, state.info, settings, (key) => {
       state.message = { key };
       render();
     });
@@ -266,7 +270,10 @@ function start() {
       () => void (state.info = null),
     ),
     api.pageSettings().then(
-      (settings) => void (state.settings = settings),
+      (settings) => {
+        state.settings = settings;
+        render();
+      },
       () => void (state.settings = null),
     ),
   ]);

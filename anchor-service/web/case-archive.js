@@ -9,6 +9,7 @@
 // language (Chinese or English), re-rendered when it changes.
 import { translator } from "./i18n.js";
 import { markTestEnvironment } from "./environment.js";
+import { withChosenEndpoint } from "./endpoint-choice.js";
 
 const TEXT = {
   zh: {
@@ -29,6 +30,8 @@ const TEXT = {
     chainChecking: (endpoints) => `正在对照链上核验（本机询问 ${endpoints.join("、")}）…`,
     chainNone: "本页未配置链节点或贷款账本：链上部分未在本机核验，下面是法院节点导出时的记录。",
     chainError: (message) => `链上核验未能完成：${message}`,
+    disagree: (endpoints, field, message) =>
+      `链节点答复不一致（${endpoints.join(" 与 ")}，不一致项：${field}），链上核验未通过：${message}`,
     chainBy: (endpoints, ledger) => `本机对照链上核验：链节点 ${endpoints.join("、")}，贷款账本 ${ledger}`,
     verdict: {
       verified: "链上核验通过：材料齐全，每份材料的存证在链上，并重现该贷款的链上证据链",
@@ -75,6 +78,8 @@ const TEXT = {
     chainNone:
       "This page names no chain endpoint or loan ledger: the chain side was not checked here; below is what the court's node recorded at export.",
     chainError: (message) => `The chain check could not be completed: ${message}`,
+    disagree: (endpoints, field, message) =>
+      `The chain endpoints disagree (${endpoints.join(" and ")}, on ${field}): not verified against the chain: ${message}`,
     chainBy: (endpoints, ledger) =>
       `Checked against the chain on this computer: endpoints ${endpoints.join(", ")}, loan ledger ${ledger}`,
     verdict: {
@@ -172,6 +177,19 @@ function renderReport(output, view) {
     chainBox.append(element("p", {}, T.chainChecking(view.settings.chainEndpoints)));
   else if (view.chainState === "none")
     chainBox.append(element("p", { class: "archive-recorded" }, T.chainNone));
+  else if (view.chainState === "disagree")
+    chainBox.append(
+      element(
+        "p",
+        {
+          id: "archive-chain-verdict",
+          class: "archive-box archive-fail",
+          "data-verdict": "endpoints-disagree",
+          "data-field": view.disagreement.field,
+        },
+        T.disagree(view.disagreement.endpoints, view.disagreement.field, view.disagreement.message),
+      ),
+    );
   else if (view.chainState === "error")
     chainBox.append(
       element(
@@ -335,8 +353,21 @@ export function mountCaseArchive(section) {
       paint();
       if (!chainReady) return;
       try {
-        view = { ...view, chain: await verifier.checkArchiveOnChain(zip, config), chainState: "done" };
+        // the court's chosen endpoint first: the others cross-check it
+        const chosen = withChosenEndpoint(config);
+        view = { ...view, settings: chosen };
+        paint();
+        view = { ...view, chain: await verifier.checkArchiveOnChain(zip, chosen), chainState: "done" };
       } catch (error) {
+        if (error?.name === "ChainDisagreementError") {
+          view = {
+            ...view,
+            chainState: "disagree",
+            disagreement: { endpoints: error.endpoints, field: error.field, message: error.message },
+          };
+          paint();
+          return;
+        }
         view = {
           ...view,
           chainState: "error",

@@ -160,6 +160,8 @@ const en = {
   check_blockAndTime: "The anchoring time is the chain's own",
   check_blockAndTime_pass: "The chain recorded the tree head in the stated block, at the stated time.",
   check_blockAndTime_fail: "The bundle states another block or time than the chain recorded.",
+  check_blockAndTime_fail_sm2NotGoverned:
+    "The intake receipt is SM2-signed under a key the consortium's governed member directory does not name for the log's operator: the receipt does not vouch for the anchoring time.",
   check_finality: "The block meets the finality rule",
   check_finality_pass:
     "The block holding the evidence has the blocks on top that the verifier's finality rule requires (rule in the technical line).",
@@ -367,6 +369,8 @@ const zh = {
   check_blockAndTime: "存证时间由链本身记录",
   check_blockAndTime_pass: "链在所述区块、所述时间记录了该树头。",
   check_blockAndTime_fail: "证据包所述区块或时间与链上记录不符。",
+  check_blockAndTime_fail_sm2NotGoverned:
+    "接收回执的 SM2 签名密钥不是联盟受治理的成员名录为日志运营方登记的密钥：该回执不能为存证时间作证。",
   check_finality: "区块满足最终性规则",
   check_finality_pass: "包含该证据的区块之上已有验证方最终性规则要求的区块数（规则见技术说明）。",
   check_finality_indeterminate: "区块过新，尚不能视为最终确认。",

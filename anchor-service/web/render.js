@@ -272,6 +272,9 @@ function explanation(check, result, t) {
     if (state === "Superseded") return t("check_lifecycle_fail_superseded");
     return t("check_lifecycle_fail");
   }
+  // 国密: the receipt's SM2 key is not the one the governed member directory names (governed-receipt.ts)
+  if (check.id === "blockAndTime" && check.reason.includes("RECEIPT_SM2_KEY_NOT_GOVERNED"))
+    return t("check_blockAndTime_fail_sm2NotGoverned");
   const key = `check_${check.id}_${check.outcome}`;
   if (hasKey(key)) return t(key);
   return t(

@@ -16,17 +16,19 @@ import type { FastifyInstance } from "fastify";
 import type { Page } from "playwright-core";
 import { buildPageModules } from "../../anchor-service/web/src/build.ts";
 import { caseArchive, type Manifest } from "../../nodes/src/court-package/archive.ts";
-import { readChainFacts } from "../../nodes/src/court-package/chain-facts.ts";
+import { LOG_WINDOW_BLOCKS, readChainFacts } from "../../nodes/src/court-package/chain-facts.ts";
 import { checkPackage, type EvidencePackage } from "../../nodes/src/court-package/check.ts";
 import { readStoredZip } from "../../nodes/src/court-package/verify-archive.ts";
 import { zipStored } from "../../nodes/src/court-package/zip.ts";
 import { consortiumView } from "../../nodes/src/member-names.ts";
 import type { LendingChain } from "../nodes/indexer/lending-chain.ts";
+import type { CasePackageChain } from "../nodes/post-loan/court-package-chain.ts";
 import {
   DISBURSEMENT_SERIAL,
   LOAN,
+  governOtherReceiptKey,
+  hidingVouchers,
   startCasePackageChain,
-  type CasePackageChain,
 } from "../nodes/post-loan/court-package-chain.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { clerkNodeApp } from "../support/node-app.ts";
@@ -39,7 +41,6 @@ describe("court page: the case archive verified in the browser against the chain
   let fixture: CasePackageChain;
   let lc: LendingChain;
   let ledgerAddress: string;
-  let court: FastifyInstance;
   let courtUrl: string;
   let browser: Chromium;
   let pkg: EvidencePackage;
@@ -52,24 +53,34 @@ describe("court page: the case archive verified in the browser against the chain
     fixture = await startCasePackageChain();
     ({ lc, ledgerAddress, pkg } = fixture);
     const { chain } = lc;
-    const { trustAnchor } = fixture;
     // the court's node's own check, from the chain's facts: the archive the clerk downloads
     const facts = await readChainFacts(chain.anvil.provider, ledgerAddress, LOAN);
     const check = await checkPackage(pkg, facts);
     expect(check.verdict).to.equal("verified");
     genuine = (await caseArchive(pkg, check, new Date())).zip;
 
-    // the court's node serving the page: its chain endpoint, trust anchor and ledger; a development chain
+    ({ url: courtUrl } = await courtNode([chain.anvil.url]));
+  });
+
+  const courtApps: FastifyInstance[] = [];
+  /** The court's node serving the page: its chain endpoints (the first its default choice), trust anchor, ledger and deployment block; a development chain. */
+  async function courtNode(chainEndpoints: string[], memberDirectory?: Uint8Array) {
+    const { chain } = lc;
     const { chainId } = await chain.anvil.provider.getNetwork();
-    court = await clerkNodeApp(
+    let url = "";
+    const app = await clerkNodeApp(
       {},
       {
         courtPage: {
-          chainEndpoints: [chain.anvil.url],
-          trustAnchor: async () => trustAnchor,
+          chainEndpoints,
+          trustAnchor: async () => fixture.trustAnchor,
           tsaTrustAnchors: null,
           loanLedger: ledgerAddress,
-          publicUrl: () => courtUrl,
+          deployBlock: fixture.deployBlock,
+          ...(memberDirectory === undefined
+            ? {}
+            : { memberDirectory: new TextDecoder().decode(memberDirectory) }),
+          publicUrl: () => url,
         },
         consortium: consortiumView({
           chainId,
@@ -80,18 +91,20 @@ describe("court page: the case archive verified in the browser against the chain
         }),
       },
     );
-    courtUrl = await court.listen({ host: "127.0.0.1", port: 0 });
-  });
+    courtApps.push(app);
+    url = await app.listen({ host: "127.0.0.1", port: 0 });
+    return { app, url };
+  }
 
   after(async function () {
     await browser?.close();
-    await court?.close();
+    for (const app of courtApps) await app.close();
     await fixture?.stop();
   });
 
   /** Opens the court's page, chooses `zip`, waits for the chain check; the origins asked meanwhile. */
-  async function verifyInPage(page: Page, zip: Uint8Array): Promise<Set<string>> {
-    await page.goto(`${courtUrl}/verify`);
+  async function verifyInPage(page: Page, zip: Uint8Array, at = courtUrl): Promise<Set<string>> {
+    await page.goto(`${at}/verify`);
     await page.locator("#case-archive").waitFor({ state: "visible" });
     const origins = new Set<string>();
     page.on("request", (request) => origins.add(new URL(request.url()).origin));
@@ -116,6 +129,12 @@ describe("court page: the case archive verified in the browser against the chain
 
   it("a genuine archive: every item verified by the browser against the chain, the evidence chain reproduced", async function () {
     const page = await browser.context.newPage();
+    const logRanges: Array<{ fromBlock: string; toBlock: string }> = [];
+    page.on("request", (request) => {
+      const call = request.postDataJSON() as { method?: string; params?: unknown[] } | null;
+      if (call?.method === "eth_getLogs")
+        logRanges.push(call.params![0] as { fromBlock: string; toBlock: string });
+    });
     const origins = await verifyInPage(page, genuine);
     // the court's node and its chain endpoint; never the anchor service
     const anvil = new URL(lc.chain.anvil.url).origin;
@@ -126,6 +145,12 @@ describe("court page: the case archive verified in the browser against the chain
     const shown = await rows(page);
     expect(shown.map((r) => r.label)).to.deep.equal(pkg.items.map((i) => i.label));
     expect(shown.every((r) => r.ok === "true" && r.chain === "verified")).to.equal(true);
+    // the loan's logs are looked for from the contracts' deployment block on, not from block 0
+    expect(logRanges.length).to.be.greaterThan(0);
+    expect(Math.min(...logRanges.map((r) => Number(r.fromBlock)))).to.equal(fixture.deployBlock);
+    expect(logRanges.every((r) => Number(r.toBlock) - Number(r.fromBlock) < LOG_WINDOW_BLOCKS)).to.equal(
+      true,
+    );
     // each row says what passed against the chain, in the page's language
     expect(shown[0]!.details).to.include("日志状态已记录在联盟链上");
     // a development chain: the page and the archive screen say so
@@ -216,6 +241,86 @@ describe("court page: the case archive verified in the browser against the chain
     expect(byLabel.get("loan contract")).to.deep.include({ ok: "true", chain: "verified" });
     // the evidence chain itself is whole: the notice is not on it
     expect(await page.getAttribute("#archive-evidence-chain", "data-matches")).to.equal("true");
+    await page.close();
+  });
+
+  it("two endpoints configured: the court chooses one, the other cross-checks; an endpoint hiding the voucher is a named disagreement, not a pass", async function () {
+    const liar = await hidingVouchers(lc.chain.anvil.url);
+    try {
+      const { url } = await courtNode([lc.chain.anvil.url, liar.url]);
+      const page = await browser.context.newPage();
+      await page.goto(`${url}/verify`);
+      // both endpoints offered, the configuration's first chosen
+      await page.locator("#chain-endpoint").waitFor();
+      expect(await page.$$eval("#chain-endpoint option", (os) => os.map((o) => o.textContent))).to.deep.equal(
+        [lc.chain.anvil.url, liar.url],
+      );
+      expect(await page.inputValue("#chain-endpoint")).to.equal(lc.chain.anvil.url);
+      await verifyInPage(page, genuine, url);
+      const verdict = page.locator("#archive-chain-verdict");
+      expect(await verdict.getAttribute("data-verdict")).to.equal("endpoints-disagree");
+      expect(await verdict.getAttribute("data-field")).to.equal("vouchers");
+      const text = (await verdict.textContent()) ?? "";
+      expect(text).to.include("链节点答复不一致").and.include(liar.url);
+      // the liar was asked: it cross-checked the chosen endpoint
+      expect(liar.calls.some((c) => c.method === "eth_getLogs")).to.equal(true);
+      await page.screenshot({
+        path: join(ARTIFACTS, "case-archive-endpoints-disagree-zh.png"),
+        fullPage: true,
+      });
+
+      // the court chooses the other endpoint: its answers first, the first now cross-checks — still no pass
+      await page.selectOption("#chain-endpoint", liar.url);
+      await verifyInPage(page, genuine, url);
+      expect(await page.getAttribute("#archive-chain-verdict", "data-verdict")).to.equal(
+        "endpoints-disagree",
+      );
+      expect(await page.textContent("#archive-chain-verdict")).to.include(
+        `${liar.url} 与 ${lc.chain.anvil.url}`,
+      );
+      await page.click('button[data-lang="en"]');
+      await page.locator("#archive-chain-verdict", { hasText: "The chain endpoints disagree" }).waitFor();
+      await page.screenshot({
+        path: join(ARTIFACTS, "case-archive-endpoints-disagree-en.png"),
+        fullPage: true,
+      });
+      await page.close();
+    } finally {
+      await liar.close();
+    }
+  });
+
+  it("a receipt SM2-signed under a key the governed member directory does not name: blockAndTime fails on the page, saying why in both languages", async function () {
+    // governance binds another SM2 key to the union, the log's operator
+    const other = await governOtherReceiptKey(fixture);
+    const { url } = await courtNode([lc.chain.anvil.url], other);
+    const contract = pkg.items.find((i) => i.role === "contract")!;
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/verify`);
+    await page.click('button[data-lang="zh"]');
+    await page.setInputFiles("#document", {
+      name: "contract.pdf",
+      mimeType: "application/pdf",
+      buffer: Buffer.from(contract.originalBase64!, "base64"),
+    });
+    await page.setInputFiles("#bundle", {
+      name: "contract.evidence.json",
+      mimeType: "application/json",
+      buffer: Buffer.from(JSON.stringify(contract.bundle)),
+    });
+    await page.click("#verify");
+    await page.waitForSelector(`body[data-phase="done"], body[data-phase="error"]`);
+    const row = page.locator('#result tr[data-check="blockAndTime"]');
+    expect(await row.getAttribute("data-outcome")).to.equal("fail");
+    expect(await row.textContent())
+      .to.include("接收回执的 SM2 签名密钥不是")
+      .and.include("RECEIPT_SM2_KEY_NOT_GOVERNED");
+    await page.screenshot({ path: join(ARTIFACTS, "verify-sm2-not-governed-zh.png"), fullPage: true });
+    await page.click('button[data-lang="en"]');
+    expect(await row.textContent()).to.include(
+      "SM2-signed under a key the consortium's governed member directory does not name",
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "verify-sm2-not-governed-en.png"), fullPage: true });
     await page.close();
   });
 });

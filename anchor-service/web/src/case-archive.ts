@@ -3,8 +3,10 @@
 // computer over the archive's bytes with nothing fetched; and, where the page's configuration names
 // the court's chain endpoints and the loan ledger, the court's whole package check run here too —
 // each item's bundle against the EvidenceLog heads on chain, the items together against the loan's
-// evidenceChain on JointLoanLedger — over JSON-RPC to those endpoints alone.
-import { readChainFacts } from "../../../nodes/src/court-package/chain-facts.ts";
+// evidenceChain on JointLoanLedger (its logs from the deployment block on, in bounded windows) —
+// over JSON-RPC to those endpoints alone: the one the court chose first, every other configured
+// one asked the same (a disagreement is ChainDisagreementError, never a pass).
+import { readAgreedChainFacts } from "../../../nodes/src/court-package/chain-facts.ts";
 import type { PackageCheck } from "../../../nodes/src/court-package/check.ts";
 import {
   checkArchiveAgainstChain,
@@ -24,7 +26,14 @@ export async function checkArchiveOnChain(
     throw new Error("the page's configuration names no chain endpoint or loan ledger");
   const checks = courtChecks(settings);
   try {
-    const facts = await readChainFacts(checks.providers[0]!, loanLedger, packageOfArchive(zip).loanId);
+    // the court's chosen endpoint first; every other one configured must answer the same
+    const endpoints = checks.providers.map((provider, n) => ({
+      provider,
+      name: settings.chainEndpoints[n]!,
+    }));
+    const facts = await readAgreedChainFacts(endpoints, loanLedger, packageOfArchive(zip).loanId, {
+      fromBlock: settings.deployBlock ?? 0,
+    });
     const check = await checkArchiveAgainstChain(zip, facts, async (bundle, digest) => {
       return (await checks.verify(bundle, digest)).checks;
     });

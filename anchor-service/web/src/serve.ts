@@ -47,6 +47,10 @@ export type CourtPageOptions = {
    * court's node recorded.
    */
   loanLedger?: string;
+  /** The block the contracts were deployed in: the case archive screen scans the loan's logs from there. */
+  deployBlock?: number;
+  /** The governed member directory's text: the page judges a receipt's SM2 key against it (and the chain's digest of it). */
+  memberDirectory?: string;
   /** Where the QR code leads: this service's public address. */
   publicUrl: () => string;
   /** The service's catalogue error for a file the page does not have (404). */
@@ -121,6 +125,8 @@ export function registerCourtPage(app: FastifyInstance, options: CourtPageOption
       tsaRoots,
       minConfirmations: options.minConfirmations ?? 0,
       loanLedger: options.chainEndpoints.length === 0 ? null : (options.loanLedger ?? null),
+      deployBlock: options.deployBlock ?? 0,
+      memberDirectory: options.chainEndpoints.length === 0 ? null : (options.memberDirectory ?? null),
       reports: options.reports === true,
     };
     return send(reply, { body: Buffer.from(JSON.stringify(settings)), type: CONTENT_TYPES[".json"]! });

@@ -7,6 +7,8 @@
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { parseBundle, type EvidenceBundle } from "../../../common/formats/bundle/bundle.ts";
 import { verifyForCourt, type CourtVerification } from "../../../common/formats/bundle/court-verification.ts";
+import { overall, requiredForPass } from "../../../common/formats/bundle/verify.ts";
+import { withGovernedReceiptKey } from "../../../nodes/src/court-page/governed-receipt.ts";
 import { witnessReport, type WitnessReport } from "../../../common/formats/bundle/cosignatures.ts";
 import { parseTrustAnchor } from "../../../common/formats/bundle/trust-anchor.ts";
 import { parsePolicy } from "../../../common/formats/checkpoint/policy.ts";
@@ -33,7 +35,7 @@ export function witnessesOf(bundle: EvidenceBundle, policyText: string | null): 
 
 /** What the serving node tells its page (GET /verify/config.json): the court's choices. */
 export type ChainSettings = {
-  /** The JSON-RPC endpoints every chain check asks; all must agree. */
+  /** The JSON-RPC endpoints every chain check asks, the court's choice first; all must agree. */
   chainEndpoints: string[];
   /** The trust anchor the chain checks are bound to (jointledger.trust-anchor/1). */
   trustAnchor: unknown;
@@ -42,6 +44,10 @@ export type ChainSettings = {
   minConfirmations: number;
   /** JointLoanLedger's address on that chain (the serving node's configuration): the case archive's evidence chain. */
   loanLedger?: string | null;
+  /** The block the contracts were deployed in: the loan's logs are looked for from there, not from block 0. */
+  deployBlock?: number;
+  /** The governed member directory's text (the serving node's NODE_MEMBER_DIRECTORY_FILE): the log operator's SM2 receipt key. */
+  memberDirectory?: string | null;
 };
 
 const RPC_TIMEOUT_MS = 15_000;
@@ -54,7 +60,7 @@ function providerOf(url: string, network: Network): JsonRpcProvider {
 
 /**
  * The registered names and kinds of `memberIds`, read here from the trust anchor's
- * ConsortiumRegistry through the court's first endpoint (the names the page shows where no anchor
+ * ConsortiumRegistry through the court's chosen endpoint (the first) (the names the page shows where no anchor
  * service serves them); an id the registry does not know maps to null.
  */
 export async function membersOf(
@@ -94,14 +100,31 @@ export function courtChecks(settings: ChainSettings) {
   return {
     providers,
     async verify(bundle: EvidenceBundle, documentDigest: string | null): Promise<CourtVerification> {
-      return verifyForCourt(bundle, {
+      const trustedTime = { tsaTrustAnchors };
+      const verification = await verifyForCourt(bundle, {
         trustAnchor,
         providers,
         endpointNames: settings.chainEndpoints,
         minConfirmations: settings.minConfirmations,
         ...(documentDigest === null ? {} : { documentDigest }),
-        trustedTime: { tsaTrustAnchors },
+        trustedTime,
       });
+      // the receipt's SM2 key against the governed directory, read through the court's chosen endpoint
+      const directory = settings.memberDirectory;
+      const checks = await withGovernedReceiptKey(
+        verification.checks,
+        bundle,
+        typeof directory === "string" && providers[0] !== undefined
+          ? {
+              directory: new TextEncoder().encode(directory),
+              provider: providers[0],
+              consortiumRegistry: trustAnchor.consortiumRegistry,
+            }
+          : undefined,
+      );
+      return checks === verification.checks
+        ? verification
+        : { ...verification, checks, overall: overall(checks, requiredForPass({ trustedTime })) };
     },
     close() {
       for (const p of providers) p.destroy();

@@ -28,6 +28,8 @@ export class ChainDisagreementError extends Error {
     super(
       `the chain endpoints disagree on the loan's ${field}: ${endpoints[0]} answers ${values[0]}, ${endpoints[1]} answers ${values[1]}`,
     );
+    // the page reads the name: a bundler may rename the class
+    this.name = "ChainDisagreementError";
     this.endpoints = endpoints;
     this.field = field;
   }

@@ -50,6 +50,8 @@ export async function openCourtPage(
   const tsaTrustAnchors =
     config.tsaTrustAnchorFiles.length === 0 ? null : await loadTrustAnchors(config.tsaTrustAnchorFiles);
   const publicUrl = () => nodePublicUrl(config);
+  const memberDirectory =
+    config.memberDirectoryFile === undefined ? undefined : await readFile(config.memberDirectoryFile);
   if ((config.sealCertificateFile === undefined) !== (config.sealKeyFile === undefined))
     throw new Error("NODE_SEAL_CERTIFICATE_FILE and NODE_SEAL_KEY_FILE go together");
   const reports = new VerificationReports({
@@ -64,9 +66,7 @@ export async function openCourtPage(
         config.witnessPolicyFile === undefined
           ? undefined
           : parsePolicy(await readFile(config.witnessPolicyFile, "utf8")),
-      ...(config.memberDirectoryFile === undefined
-        ? {}
-        : { memberDirectory: await readFile(config.memberDirectoryFile) }),
+      ...(memberDirectory === undefined ? {} : { memberDirectory }),
     },
     seal:
       config.sealCertificateFile === undefined || config.sealKeyFile === undefined
@@ -79,6 +79,8 @@ export async function openCourtPage(
     chainEndpoints: config.courtPageRpcUrls ?? [config.rpcUrl],
     // the case archive screen reads the loan's evidence chain there
     loanLedger: config.jointLoanLedger,
+    deployBlock: config.deployBlock,
+    ...(memberDirectory === undefined ? {} : { memberDirectory: new TextDecoder().decode(memberDirectory) }),
     trustAnchor,
     tsaTrustAnchors,
     publicUrl,

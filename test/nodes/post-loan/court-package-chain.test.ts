@@ -10,11 +10,7 @@ import { expect } from "chai";
 import { FetchRequest, JsonRpcProvider } from "ethers";
 import { MemoryLevel } from "memory-level";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
-import { directoryBytes, memberDirectoryCall } from "../../../common/consortium/member-directory.ts";
-import { sm2 } from "../../../common/crypto/sm2.ts";
-import { toHex } from "../../../common/bytes.ts";
 import { createDemoCa } from "../../../common/pki/demo-ca.ts";
-import { govern } from "../../../scripts/ops/deploy/consortium.ts";
 import {
   ChainDisagreementError,
   readAgreedChainFacts,
@@ -25,11 +21,11 @@ import { SM2_NOT_GOVERNED_TEXT } from "../../../nodes/src/court-page/certificate
 import { NOT_GOVERNED_CODE } from "../../../nodes/src/court-page/governed-receipt.ts";
 import { VerificationReports, type StoredReport } from "../../../nodes/src/court-page/reports.ts";
 import { packageChainOf } from "../../../nodes/src/court-page/wiring.ts";
-import { rewritingProxy, type RewritingProxy } from "../../support/rewriting-proxy.ts";
 import {
   DISBURSEMENT_SERIAL,
   LOAN,
-  directoryOf,
+  governOtherReceiptKey,
+  hidingVouchers,
   startCasePackageChain,
   type CasePackageChain,
 } from "./court-package-chain.ts";
@@ -49,13 +45,13 @@ async function pdfText(pdf: Uint8Array): Promise<string> {
 describe("court package checked against the court's own chain endpoint", function () {
   this.timeout(180_000);
   let fixture: CasePackageChain;
-  let proxy: RewritingProxy | undefined;
+  let liar: Awaited<ReturnType<typeof hidingVouchers>> | undefined;
 
   before(async function () {
     fixture = await startCasePackageChain();
   });
   after(async function () {
-    proxy?.close();
+    await liar?.close();
     await fixture?.stop();
   });
 
@@ -149,20 +145,14 @@ describe("court package checked against the court's own chain endpoint", functio
 
   it("a second endpoint that answers otherwise is a named disagreement, never a pass", async function () {
     const { anvil } = fixture.lc.chain;
-    const port = Number(new URL(anvil.url).port);
-    // an endpoint that hides the disbursement from eth_getLogs
-    proxy = await rewritingProxy(port, (_url, json) =>
-      Array.isArray(json.result)
-        ? { ...json, result: (json.result as unknown[]).filter((_, n) => n === 0) }
-        : json,
-    );
-    const liar = new JsonRpcProvider(new FetchRequest(`http://127.0.0.1:${proxy.port}`), undefined, {
+    liar = await hidingVouchers(anvil.url);
+    const liarProvider = new JsonRpcProvider(new FetchRequest(liar.url), undefined, {
       staticNetwork: true,
       batchMaxCount: 1,
     });
     const endpoints = [
       { provider: anvil.provider, name: anvil.url },
-      { provider: liar, name: `http://127.0.0.1:${proxy.port}` },
+      { provider: liarProvider, name: liar.url },
     ];
     try {
       const agreed = await readAgreedChainFacts(endpoints.slice(0, 1), fixture.ledgerAddress, LOAN, {
@@ -180,17 +170,12 @@ describe("court package checked against the court's own chain endpoint", functio
       expect(disagreement.field).to.equal("vouchers");
       expect(disagreement.endpoints).to.deep.equal(endpoints.map((e) => e.name));
     } finally {
-      liar.destroy();
+      liarProvider.destroy();
     }
   });
 
   it("a receipt SM2-signed under a key the governed directory does not name fails blockAndTime, in the check and on the certificate", async function () {
-    // governance binds another SM2 key to the union, the log's operator: the service's own no longer counts
-    const other = directoryBytes(directoryOf(toHex(sm2.generateKeyPair().publicKey)));
-    const { chain } = fixture.lc;
-    await govern(chain.deployment.governor, chain.approvers, [
-      memberDirectoryCall(chain.deployment.addresses.consortiumRegistry, other),
-    ]);
+    const other = await governOtherReceiptKey(fixture);
     const check = await nodeCheck(fixture.pkg, other);
     expect(check.verdict).to.equal("verified-with-exceptions");
     for (const item of check.items) {

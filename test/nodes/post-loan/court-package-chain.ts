@@ -7,6 +7,8 @@
 // each original with its bundle.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -115,6 +117,16 @@ export function directoryOf(unionKey: string | undefined): MemberDirectory {
   const names = { nameZh: "案卷测试联合社", nameEn: "Case Package Test Union" };
   const key = unionKey === undefined ? {} : { receiptSm2PublicKey: unionKey };
   return { version: 1, testData: true, members: [{ ...union, ...names, ...key }] };
+}
+
+/** Governance binds another SM2 key to the union: the service's own no longer counts. The new directory's bytes. */
+export async function governOtherReceiptKey(fixture: Pick<CasePackageChain, "lc">): Promise<Uint8Array> {
+  const other = directoryBytes(directoryOf(toHex(sm2.generateKeyPair().publicKey)));
+  const { chain } = fixture.lc;
+  await govern(chain.deployment.governor, chain.approvers, [
+    memberDirectoryCall(chain.deployment.addresses.consortiumRegistry, other),
+  ]);
+  return other;
 }
 
 /** Anchors the loan's records, registers and disburses the loan: its package, every item with its bundle. */
@@ -237,3 +249,61 @@ async function waitForBundle(anchorUrl: string, leafHash: string): Promise<unkno
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+
+type RpcCall = { id: unknown; method: string; params?: unknown[] };
+type RpcAnswer = { id: unknown; result?: unknown; error?: unknown };
+
+/**
+ * A JSON-RPC endpoint in front of `target` that answers as `lie` rewrites each result (by method),
+ * and answers a browser's CORS preflight as a court's chain endpoint must. `calls` records what was
+ * asked of it.
+ */
+export async function lyingEndpoint(
+  target: string,
+  lie: (method: string, result: unknown) => unknown,
+): Promise<{ url: string; calls: RpcCall[]; close(): Promise<void> }> {
+  const calls: RpcCall[] = [];
+  const cors = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-headers": "content-type",
+    "access-control-allow-methods": "POST",
+  };
+  const server = createServer((req, res) => {
+    if (req.method === "OPTIONS") return void res.writeHead(204, cors).end();
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as RpcCall | RpcCall[];
+      const asked = Array.isArray(body) ? body : [body];
+      calls.push(...asked);
+      void fetch(target, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      })
+        .then(async (reply) => {
+          const answer = (await reply.json()) as RpcAnswer | RpcAnswer[];
+          const told = (a: RpcAnswer) => {
+            const method = asked.find((c) => c.id === a.id)?.method ?? "";
+            return "result" in a ? { ...a, result: lie(method, a.result) } : a;
+          };
+          res
+            .writeHead(200, { ...cors, "content-type": "application/json" })
+            .end(JSON.stringify(Array.isArray(answer) ? answer.map(told) : told(answer)));
+        })
+        .catch(() => res.writeHead(502, cors).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** An endpoint that hides every fund-flow voucher of the loan from eth_getLogs (keeps the registration). */
+export const hidingVouchers = (target: string) =>
+  lyingEndpoint(target, (method, result) =>
+    method === "eth_getLogs" && Array.isArray(result) ? result.slice(0, 1) : result,
+  );
