@@ -612,21 +612,27 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       await expectLoanAsOnChain(polling, J, termsJ);
     });
 
-    it("syncs as soon as a new block arrives, not at the next poll", async function () {
+    /**
+     * A started indexer over a synced store, its head read every 20 ms and a sync of its own every
+     * `pollMs`: after `idleMs` with no block, `whileIdle` gets the head reads it made meanwhile;
+     * then a repayment must be indexed within seconds of its block.
+     */
+    async function indexesTheNextBlock(pollMs: number, idleMs: number, whileIdle = (_reads: number) => {}) {
       const { idx, provider: p } = await indexer({ pageBlocks: 5000 });
       await idx.syncOnce();
-      // a sync of its own only every minute: what starts the next one is the head read every 20 ms
       const watching = new LedgerIndexer({
         provider: p,
         addresses: c.addresses,
         fromBlock: c.fromBlock,
         db: idx.db,
-        pollMs: 60_000,
+        pollMs,
         headPollMs: 20,
       });
+      const before = p.count("eth_blockNumber");
       watching.start();
       try {
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, idleMs));
+        whileIdle(p.count("eth_blockNumber") - before);
         const serial = await repay(J, 100n);
         const mined = Date.now();
         while ((await watching.model.flow(serial)) === undefined) {
@@ -637,36 +643,19 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
         await watching.stop();
       }
       expect(watching.status().lastError).to.equal(null);
+    }
+
+    it("syncs as soon as a new block arrives, not at the next poll", async function () {
+      // a sync of its own only every minute: what starts the next one is the head read
+      await indexesTheNextBlock(60_000, 100);
     });
 
     it("reads the head less often while the chain is idle, and still indexes the next block", async function () {
-      const { idx, provider: p } = await indexer({ pageBlocks: 5000 });
-      await idx.syncOnce();
-      const idle = new LedgerIndexer({
-        provider: p,
-        addresses: c.addresses,
-        fromBlock: c.fromBlock,
-        db: idx.db,
-        pollMs: 1_000,
-        headPollMs: 20,
-      });
-      const before = p.count("eth_blockNumber");
-      idle.start();
-      try {
-        await new Promise((r) => setTimeout(r, 1_500));
-        // a read every 20 ms would be about 75 in 1.5 s; doubling while idle: 20, 40, … up to
-        // pollMs, with a sync (one head read) at each pollMs
-        expect(p.count("eth_blockNumber") - before, "head reads on an idle chain").to.be.at.most(12);
-        const serial = await repay(J, 100n);
-        const mined = Date.now();
-        while ((await idle.model.flow(serial)) === undefined) {
-          expect(Date.now() - mined < 5_000, "indexed within seconds of its block").to.equal(true);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      } finally {
-        await idle.stop();
-      }
-      expect(idle.status().lastError).to.equal(null);
+      // a read every 20 ms would be about 75 in 1.5 s; doubling while idle: 20, 40, … up to
+      // pollMs, with a sync (one head read) at each pollMs
+      await indexesTheNextBlock(1_000, 1_500, (reads) =>
+        expect(reads, "head reads on an idle chain").to.be.at.most(12),
+      );
     });
 
     it("drops a page when the chain changes while it is being read, and commits nothing of it", async function () {
