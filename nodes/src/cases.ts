@@ -39,6 +39,7 @@ import {
   type PackageCheck,
 } from "./court-package/check.ts";
 import { caseArchive } from "./court-package/archive.ts";
+import { VERDICT_NAMES } from "./court-package/names.ts";
 import {
   assembleEvidenceSet,
   chainLeaves,
@@ -198,9 +199,13 @@ export class CaseOperations {
    * it against the chain: each item against its bundle, together against the loan's
    * evidenceChain on chain, every item missing, altered or extra named.
    */
-  async courtPackage(_actor: Actor, loanId: string): Promise<PackageCheck & { from: number }> {
+  async courtPackage(
+    _actor: Actor,
+    loanId: string,
+  ): Promise<PackageCheck & { from: number; verdictSummary: string }> {
     const { check, from } = await this.#fetchAndCheck(loanId);
-    return { ...check, from };
+    // the verdict in words, Chinese first, for the console (as each item's summary)
+    return { ...check, from, verdictSummary: VERDICT_NAMES[check.verdict] };
   }
 
   /**

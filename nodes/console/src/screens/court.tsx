@@ -1,7 +1,10 @@
 // The court's case view (#/court/0x…): the loan's dispute stage and case as the chain states them,
 // and the package check (POST /v1/cases/{id}/package-checks) — the court's node fetches the
 // loan's evidence set from its branch and checks each item against its bundle and the whole against
-// the loan's evidence chain; each item is shown with its verification result.
+// the loan's evidence chain against the court's own chain endpoint; the verdict (verified, verified
+// with exceptions, incomplete, not verified), each item's status with what passed, failed and was
+// not decided, the items pending anchoring and the items missing, in words Chinese first, then
+// English (court-package/names.ts, the API's and the certificate's).
 import { Alert, Button, Descriptions, Space, Tag } from "antd";
 import { useState } from "react";
 import { api } from "../api.ts";
@@ -10,16 +13,43 @@ import { CardTable, ErrorLine, codeColumn, describe, useLoad } from "./common.ts
 import { CaseCard, oneLoanScreen, type ChainCase } from "./post-loan.tsx";
 import { useMembers } from "../members.tsx";
 
-type Outcome = "verified" | "altered" | "bad-bundle" | "wrong-loan" | "unexpected";
+/** One status per item (court-package/check.ts): original-verified is the original with a failed time or lifecycle check. */
+type ItemOutcome = "verified" | "original-verified" | "altered" | "bad-bundle" | "wrong-loan" | "unexpected";
 type PackageCheck = {
   loanId: string;
   from: number;
   ok: boolean;
+  verdict: "verified" | "verified-with-exceptions" | "incomplete" | "not-verified";
+  /** The verdict in words, Chinese first, then English. */
+  verdictSummary: string;
   evidenceChain: { onChain: string; reproduced: string | null; matches: boolean };
-  items: Array<{ role: string; label: string; leafHash: string; outcome: Outcome; reason: string }>;
+  /** `summary`: the status and its checks by result, Chinese first, then English. */
+  items: Array<{
+    role: string;
+    label: string;
+    leafHash: string;
+    outcome: ItemOutcome;
+    reason: string;
+    summary: string;
+  }>;
   application: { applicationId: string; originator: number; matches: boolean } | null;
   missing: Array<{ role: string; label: string; chainValue: string }>;
+  /** Records the owning nodes hold but have not anchored yet: neither verified nor withheld. */
+  pending: Array<{ role: string; label: string; leafHash: string; since: string | null }>;
 };
+
+const OUTCOME_COLORS: Record<ItemOutcome, string> = {
+  verified: "green",
+  "original-verified": "orange",
+  altered: "red",
+  "bad-bundle": "red",
+  "wrong-loan": "red",
+  unexpected: "red",
+};
+
+/** Not in the node's catalogue of screens' words: the package check's own, Chinese first. */
+const PENDING_TITLE = "待上链存证（未核验，并非缺失）Pending anchoring (not verified, not withheld)";
+const SINCE = "起始 since";
 
 const yes = (ok: boolean, t: (k: "evidenceChainMatch" | "evidenceChainMismatch") => string) => (
   <Tag color={ok ? "green" : "red"}>{t(ok ? "evidenceChainMatch" : "evidenceChainMismatch")}</Tag>
@@ -33,11 +63,23 @@ function PackageResult({ check }: { check: PackageCheck }) {
   return (
     <Space orientation="vertical" style={{ width: "100%" }} size="middle" data-testid="package-check">
       <Alert
-        type={check.ok ? "success" : "error"}
+        type={
+          check.verdict === "verified"
+            ? "success"
+            : check.ok || check.verdict === "incomplete"
+              ? "warning"
+              : "error"
+        }
         data-testid="package-verdict"
+        data-verdict={check.verdict}
         showIcon
         title={t(check.ok ? "packageOk" : "packageBad")}
-        description={`${t("from")}: ${members.name(check.from)}`}
+        description={
+          <>
+            <div data-testid="package-verdict-words">{check.verdictSummary}</div>
+            <div>{`${t("from")}: ${members.name(check.from)}`}</div>
+          </>
+        }
       />
       <Descriptions size="small" bordered column={1}>
         <Descriptions.Item label={t("evidence")}>{yes(check.evidenceChain.matches, t)}</Descriptions.Item>
@@ -57,7 +99,12 @@ function PackageResult({ check }: { check: PackageCheck }) {
         title={t("item")}
         rowKey="leafHash"
         dataSource={check.items}
-        onRow={(item) => ({ style: item.outcome === "verified" ? {} : { background: "#fff1f0" } })}
+        onRow={(item) => ({
+          style:
+            item.outcome === "verified"
+              ? {}
+              : { background: item.outcome === "original-verified" ? "#fffbe6" : "#fff1f0" },
+        })}
         // fixed widths: a voucher's label is a hash and the reason a paragraph; both wrap in their share
         tableLayout="fixed"
         columns={[
@@ -66,9 +113,21 @@ function PackageResult({ check }: { check: PackageCheck }) {
             title: t("verification"),
             dataIndex: "outcome",
             width: 100,
-            render: (o: Outcome) => <Tag color={o === "verified" ? "green" : "red"}>{o}</Tag>,
+            render: (o: ItemOutcome) => <Tag color={OUTCOME_COLORS[o]}>{o}</Tag>,
           },
-          { title: t("note"), dataIndex: "reason", width: "40%" },
+          {
+            title: t("note"),
+            dataIndex: "summary",
+            width: "40%",
+            // the status and its checks in words, then the reason the node gives
+            render: (summary: string, item) => (
+              <span data-testid="item-status">
+                {summary}
+                <br />
+                <small style={{ color: "#666" }}>{item.reason}</small>
+              </span>
+            ),
+          },
           {
             title: t("leaf"),
             dataIndex: "leafHash",
@@ -77,6 +136,19 @@ function PackageResult({ check }: { check: PackageCheck }) {
           },
         ]}
       />
+      {check.pending.length === 0 ? null : (
+        <CardTable
+          title={PENDING_TITLE}
+          data-testid="package-pending"
+          rowKey="leafHash"
+          dataSource={check.pending}
+          columns={[
+            { title: t("item"), dataIndex: "label" },
+            { title: SINCE, dataIndex: "since", render: (since: string | null) => since ?? "—" },
+            codeColumn(t("leaf"), "leafHash"),
+          ]}
+        />
+      )}
       {check.missing.length === 0 ? null : (
         <CardTable
           title={t("missingItems")}

@@ -110,6 +110,7 @@ export const PackageCheckResult = z.looseObject({
   verdict: z
     .enum(["verified", "verified-with-exceptions", "incomplete", "not-verified"])
     .describe("incomplete: nothing failed, but records are pending anchoring"),
+  verdictSummary: z.string().describe("the verdict in words, Chinese first, then English"),
   pending: z.array(PendingItem),
   evidenceChain: z.strictObject({
     onChain: z.string(),
