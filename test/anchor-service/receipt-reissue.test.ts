@@ -31,4 +31,43 @@ describe("anchor store: a re-issued receipt is the original", function () {
       expect(submission.count).to.equal(37);
     }
   });
+
+  it("bundles built at once over several batches read each batch's leaf hashes once, and get the originals", async function () {
+    const posted = [];
+    for (let b = 0; b < 3; b++) {
+      const records = Array.from({ length: 5 }, (_, i) => recordFor(`shared ${b} ${i} ${Math.random()}`));
+      const res = await suite.postLeaves(JSON.stringify({ records }));
+      expect(res.statusCode, res.body).to.equal(200);
+      posted.push(...(res.json() as { receipts: { sequence: number }[] }).receipts);
+    }
+    const store = suite.service.records;
+    const reads: string[] = [];
+    const leafHashes = store.leafHashes.bind(store);
+    store.leafHashes = (from, to) => {
+      reads.push(`${from}-${to}`);
+      return leafHashes(from, to);
+    };
+    try {
+      // each record's receipt and submission proof, all asked at once (as concurrent bundles do)
+      const answers = await Promise.all(
+        posted.map(
+          async (r) => [await store.receiptOf(r.sequence), await store.submissionOf(r.sequence)] as const,
+        ),
+      );
+      answers.forEach(([receipt, submission], i) => {
+        expect(JSON.stringify(receipt)).to.equal(JSON.stringify(posted[i]));
+        expect(submission!.index).to.equal(i % 5);
+      });
+      // (the log's own reads, by the committer meanwhile, are of other ranges)
+      for (let b = 0; b < 3; b++) {
+        const range = `${posted[5 * b]!.sequence}-${posted[5 * b]!.sequence + 5}`;
+        expect(
+          reads.filter((r) => r === range),
+          `reads: ${reads.join(", ")}`,
+        ).to.have.length(1);
+      }
+    } finally {
+      store.leafHashes = leafHashes;
+    }
+  });
 });

@@ -137,9 +137,20 @@ export class EvidenceQueries {
       );
     }
     const current = live.commits[live.commits.length - 1]!;
-    // the registry's status is read meanwhile: one round trip to the chain fewer per bundle
+    // everything else the bundle carries is read meanwhile (the registry's status from the chain,
+    // proofs, receipt, tokens, checkpoint from storage): one wait for the slowest instead of one
+    // after another, each behind intake's writes on a busy service
     const status = this.#status(leafHashHex);
+    const parts = Promise.all([
+      this.#operator(),
+      this.deps.merkle.inclusionProof(seq, live.treeSize),
+      this.deps.records.receiptOf(seq),
+      this.deps.records.submissionOf(seq),
+      this.deps.timestamps?.(live.treeSize),
+      this.deps.witnessed?.(seq),
+    ]);
     status.catch(() => {}); // awaited below, once the head is confirmed
+    parts.catch(() => {});
     // a bundle is only for a head the chain holds now
     let onChain: { treeSize: number; rootHash: string };
     try {
@@ -174,18 +185,19 @@ export class EvidenceQueries {
     const chainId = this.deps.chainId();
     if (chainId === undefined)
       throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain's identity is not known yet");
+    const [operatorMember, inclusionProof, receipt, submission, trustedTime, witnessed] = await parts;
     return buildBundle({
       record,
-      log: { logId: this.deps.logId, operatorMember: await this.#operator(), leafIndex: seq },
+      log: { logId: this.deps.logId, operatorMember, leafIndex: seq },
       head: { treeSize: live.treeSize, rootHash: live.rootHash, headIndex: current.chainIndex },
-      inclusionProof: await this.deps.merkle.inclusionProof(seq, live.treeSize),
+      inclusionProof,
       anchor: { chainId, ...this.deps.addresses, ...pick(original) },
       recommits,
       status: await status,
-      receipt: await this.deps.records.receiptOf(seq),
-      submission: await this.deps.records.submissionOf(seq),
-      trustedTime: await this.deps.timestamps?.(live.treeSize),
-      witnessed: await this.deps.witnessed?.(seq),
+      receipt,
+      submission,
+      trustedTime,
+      witnessed,
     });
   }
 

@@ -33,6 +33,10 @@ const BLOCK_BYTES = BLOCK_RECORDS * RECORD_BYTES;
 /** A block key (and the LevelDB put) for block `block` holding `bytes` (whole records from the block's start). */
 export type BlockPut = { key: Uint8Array; value: Uint8Array };
 
+type BatchTreeEntry = { leafHashes: Uint8Array[]; tree: BatchTree };
+/** Batch trees kept for bundles being built at once (about 200 bytes a record each). */
+const BATCH_TREES_KEPT = 8;
+
 export class RecordStore {
   readonly db: AnchorDb;
   /** Which leaf hashes are certainly not stored (lookups skip those reads); none: read them all. */
@@ -130,25 +134,25 @@ export class RecordStore {
   }
 
   /**
-   * A batch's leaf hashes and tree, the last one kept: a bundle asks for its receipt and then its
-   * submission proof, both from the same batch (stored records never change).
+   * A batch's leaf hashes and tree, the last few kept (as promises, so that concurrent askers share
+   * one computation): a bundle asks for its receipt and its submission proof at once, both from the
+   * same batch, while other bundles are being built (stored records never change).
    */
-  async #batchTree(batch: StoredBatch): Promise<{ leafHashes: Uint8Array[]; tree: BatchTree }> {
-    const last = this.#lastBatch;
-    if (last !== undefined && last.firstSequence === batch.firstSequence && last.count === batch.count)
-      return last;
-    const leafHashes = await this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count);
-    const entry = {
-      firstSequence: batch.firstSequence,
-      count: batch.count,
-      leafHashes,
-      tree: new BatchTree(leafHashes),
-    };
-    this.#lastBatch = entry;
+  #batchTree(batch: StoredBatch): Promise<BatchTreeEntry> {
+    const key = `${batch.firstSequence}:${batch.count}`;
+    const cached = this.#batchTrees.get(key);
+    if (cached !== undefined) return cached;
+    const entry = this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count).then(
+      (leafHashes) => ({ leafHashes, tree: new BatchTree(leafHashes) }),
+    );
+    this.#batchTrees.set(key, entry);
+    entry.catch(() => this.#batchTrees.delete(key)); // a failed read is not remembered
+    if (this.#batchTrees.size > BATCH_TREES_KEPT)
+      this.#batchTrees.delete(this.#batchTrees.keys().next().value!);
     return entry;
   }
 
-  #lastBatch: { firstSequence: number; count: number; leafHashes: Uint8Array[]; tree: BatchTree } | undefined;
+  readonly #batchTrees = new Map<string, Promise<BatchTreeEntry>>();
 
   /** Leaf hashes of records [from, to), in order (the MerkleStore's LeafSource). */
   async leafHashes(from: number, to: number): Promise<Uint8Array[]> {
