@@ -119,12 +119,16 @@ function PackageResult({ check }: { check: PackageCheck }) {
             title: t("note"),
             dataIndex: "summary",
             width: "40%",
-            // the status and its checks in words, then the reason the node gives
+            // the status and its checks in words; the node's reason where something did not pass
             render: (summary: string, item) => (
               <span data-testid="item-status">
                 {summary}
-                <br />
-                <small style={{ color: "#666" }}>{item.reason}</small>
+                {item.outcome === "verified" ? null : (
+                  <>
+                    <br />
+                    <small style={{ color: "#666" }}>{item.reason}</small>
+                  </>
+                )}
               </span>
             ),
           },
