@@ -35,7 +35,11 @@ import { NodeApi } from "../nodes/client/node-api.ts";
 import { chainLedgerDigest } from "../scripts/demo/chain-digest.ts";
 import { govern } from "../scripts/ops/deploy/consortium.ts";
 import { signedContract } from "../scripts/demo/contracts.ts";
-import { type LocalConsortium, startLocalConsortium } from "../scripts/ops/local/consortium.ts";
+import {
+  type LocalConsortium,
+  type StartOptions,
+  startLocalConsortium,
+} from "../scripts/ops/local/consortium.ts";
 import { stateFile } from "../scripts/ops/local/chain.ts";
 import { type ConsortiumManifest, NODE_NAMES, type NodeName } from "../scripts/ops/local/manifest.ts";
 import { trustConsortium } from "../scripts/ops/local/tls.ts";
@@ -219,13 +223,15 @@ export function startSampler(
  * (SOAK_CONCURRENCY); principalYuan: each loan's (SOAK_PRINCIPAL_YUAN, the ledger's minimum is
  * 3,000); sampleMs: between two samples (SOAK_SAMPLE_MS); bundles: consent bundles verified after
  * the restart (SOAK_BUNDLES); dataDir: kept afterwards (SOAK_DIR), else a temporary directory
- * removed unless the soak failed; tls: HTTPS as npm start (JL_TLS).
+ * removed unless the soak failed; tls: HTTPS as npm start (JL_TLS); anvilArgs: added to the
+ * local chain's (SOAK_ANVIL_ARGS, space-separated), to compare an Anvil setting with npm start's.
  */
 export type SoakOptions = {
   ops: number;
   dataDir?: string;
   repaymentsPerLoan: number;
   tls: boolean;
+  anvilArgs?: string[];
   concurrency: number;
   limits: GrowthLimits;
   principalYuan: number;
@@ -509,12 +515,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const loadBefore = os.loadavg()[0]!;
   const cpuBefore = cpuSnapshot();
   log(`soak: data directory ${dataDir}; starting the local consortium as npm start does…`);
-  let consortium: LocalConsortium | undefined = await startLocalConsortium({
+  const startOptions: StartOptions = {
     dataDir,
     ports: EPHEMERAL,
     tls: options.tls,
+    ...(options.anvilArgs === undefined ? {} : { anvilArgs: options.anvilArgs }),
     log: (line) => log(`  ${line}`),
-  });
+  };
+  let consortium: LocalConsortium | undefined = await startLocalConsortium(startOptions);
   let untrust = await trustConsortium(consortium.manifest);
   let done = 0;
   const sampler = startSampler(dataDir, options.sampleMs, () => done);
@@ -565,12 +573,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const stateBytesAfterStop = (await stat(stateFile(dataDir))).size;
     log(`soak: stopped (state file ${fmt(stateBytesAfterStop / 2 ** 20, 1)} MB); starting it again…`);
     const restartStarted = performance.now();
-    consortium = await startLocalConsortium({
-      dataDir,
-      ports: EPHEMERAL,
-      tls: options.tls,
-      log: (line) => log(`  ${line}`),
-    });
+    consortium = await startLocalConsortium(startOptions);
     const restartSeconds = (performance.now() - restartStarted) / 1000;
     log(`soak: ready again in ${restartSeconds.toFixed(1)} s (target ≤ ${RESTART_TARGET_SECONDS} s)`);
     untrust = await trustConsortium(consortium.manifest);
@@ -722,6 +725,7 @@ if (process.argv[1] === THIS_FILE) {
     bundles: int("SOAK_BUNDLES", 50),
     ...(process.env.SOAK_DIR ? { dataDir: process.env.SOAK_DIR } : {}),
     tls: process.env.JL_TLS !== "off",
+    ...(process.env.SOAK_ANVIL_ARGS ? { anvilArgs: process.env.SOAK_ANVIL_ARGS.split(/\s+/) } : {}),
     limits: {
       rssMbPerKiloOps: Number(process.env.SOAK_RSS_MB_PER_KOPS ?? DEFAULT_LIMITS.rssMbPerKiloOps),
       stateBytesPerOp: int("SOAK_STATE_BYTES_PER_OP", DEFAULT_LIMITS.stateBytesPerOp),
