@@ -2,9 +2,9 @@
 //   (a) a joint loan: a platform's application through its own node to the union's (signed with
 //       the platform's chain key, so it is credited to the platform), routed to branch A, consent,
 //       credit query, approval with a 30% platform share, disbursement by both funders from their
-//       own nodes, then the borrower settles it early, in full, at branch A (提前结清: exactly the
-//       figure branch A's node quotes for the day; paying the schedule's installments ahead is
-//       refused by the ledger beyond the all-in cap's headroom);
+//       own nodes, then the borrower repays its first installment at branch A on day one (ahead
+//       of its due day, within the all-in cap's headroom): the loan stays Active, partly repaid,
+//       on a chain whose clock is never moved;
 //   (b) an assisted loan at branch B (the branch funds it alone), settled early in full the same way;
 //   (c) an overdue loan (only on a disposable local chain, `disposableChain`: its time is moved forward): keeper rounds take it
 //       through reminder, mediation and arbitration, the union assigns the court, the court
@@ -36,11 +36,13 @@ import { chainLedgerDigest } from "./chain-digest.ts";
 import { CoreBanking } from "./core-banking.ts";
 import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
 import { contractEndorsed, signedAndSealed, signedContract } from "./contracts.ts";
+import { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
+import { chainAdoption } from "./chain-adoption.ts";
 
 export type ScenarioHooks = {
-  /** Before scenario (a)'s early settlement is submitted to branch A. */
+  /** Before scenario (a)'s repayment is submitted to branch A. */
   beforeRepayments?: (context: { loanId: string }) => Promise<void>;
-  /** Once scenario (a)'s early settlement is in branch A's outbox, before the driver waits for it. */
+  /** Once scenario (a)'s repayment is in branch A's outbox, before the driver waits for it. */
   repaymentsEnqueued?: (context: { loanId: string; serials: string[] }) => Promise<void>;
 };
 
@@ -63,8 +65,8 @@ export type ScenarioRun = { id: ScenarioId; title: string; ms: number; loanId: s
 export type DemoResult = {
   runId: string;
   scenarios: ScenarioRun[];
-  /** repaymentSerials: the early settlement's. */
-  joint: { loanId: string; repaymentSerials: string[]; state: string };
+  /** repaymentSerials: the first installment's repayment; the loan stays Active. */
+  joint: { loanId: string; repaymentSerials: string[]; state: string; repaidFen: string };
   assisted: { loanId: string; state: string };
   overdue:
     | {
@@ -81,8 +83,19 @@ export type DemoResult = {
           remindersSent: number;
         }>;
         mediation: { node: NodeName; status: string };
-        /** The second late loan: mediation accepted, the plan's first installment paid, held at Mediation. */
-        mediated: { loanId: string; stage: string; status: string; paidFen: string };
+        /**
+         * The second late loan: mediation accepted at its branch's node, the plan adopted on chain
+         * (the ledger's schedule replaced), its first installment paid on the plan's due day; the
+         * keeper's next round leaves it there. `stage`: the chain's after that round.
+         */
+        mediated: {
+          loanId: string;
+          stage: string;
+          status: string;
+          paidFen: string;
+          paidOn: string;
+          adopted: { blockNumber: number; installments: number; firstDueDate: string; firstTotalFen: string };
+        };
         courtPackage: { ok: boolean; items: number; roles: string[]; archive: string };
       }
     | { skipped: string };
@@ -215,7 +228,7 @@ class Driver {
     };
     const joint = await timed(
       "joint",
-      "joint loan: platform application → union → branch A, 30% platform share, settled early",
+      "joint loan: platform application → union → branch A, 30% platform share, first installment repaid",
       () => this.jointLoan(),
     );
     const assisted = await timed(
@@ -302,15 +315,19 @@ class Driver {
       `    disbursed: branch A ${yuan(branchPart)} + platform ${yuan(platformPart)} = ${yuan(principal)} yuan; loan Active`,
     );
     await this.hooks.beforeRepayments?.({ loanId });
-    // the borrower settles early, in full: branch A services the loan, quotes today's figure and books it
-    const amount = await this.settlementFigure("branchA", loanId);
-    const settlement = await this.submitFlow("branchA", loanId, "settlement", amount);
-    this.log(`    early settlement of ${yuan(amount)} yuan in branch A's outbox (${settlement.serial})`);
-    await this.hooks.repaymentsEnqueued?.({ loanId, serials: [settlement.serial] });
-    await this.booked("branchA", loanId, "repayment", settlement, amount, borrower);
-    const loan = await this.loanOn("branchA", loanId, "Settled");
-    this.log(`    early settlement confirmed; loan ${loan.state}`);
-    return { loanId, repaymentSerials: [settlement.serial], state: loan.state };
+    // the borrower repays the first installment at branch A, which services the loan: the loan
+    // stays Active, partly repaid (the persistent chain's clock is never moved, so it is paid on
+    // day one, ahead of its due day; the ledger charges that to the all-in cap's headroom)
+    const amount = BigInt(schedule[0]!.totalFen);
+    const repayment = await this.submitFlow("branchA", loanId, "repayment", amount);
+    this.log(
+      `    first installment (due ${dayToDate(schedule[0]!.dueDay)}) of ${yuan(amount)} yuan in branch A's outbox (${repayment.serial})`,
+    );
+    await this.hooks.repaymentsEnqueued?.({ loanId, serials: [repayment.serial] });
+    await this.booked("branchA", loanId, "repayment", repayment, amount, borrower);
+    const loan = await this.loanOn("branchA", loanId, "Active");
+    this.log(`    repayment confirmed; loan ${loan.state}, ${schedule.length - 1} installments outstanding`);
+    return { loanId, repaymentSerials: [repayment.serial], state: loan.state, repaidFen: amount.toString() };
   }
 
   // ------------------------------------------------------------------ (b) assisted loan
@@ -387,7 +404,7 @@ class Driver {
       remindersSent: number;
     }> = [];
     let mediation: { node: NodeName; status: string } | undefined;
-    let agreed: { node: NodeName; status: string; paidFen: string } | undefined;
+    let agreed: Awaited<ReturnType<Driver["acceptMediation"]>> | undefined;
     for (const [days, expected] of [
       [4, "Reminder"],
       [8, "Mediation"],
@@ -395,12 +412,7 @@ class Driver {
     ] as const) {
       await this.travelTo(firstDue + days, 10);
       await this.waitIndexed(["union"], await this.provider.getBlockNumber());
-      const round = await this.api.union.post<{
-        checked: number;
-        escalated: string[];
-        remindersScheduled: number;
-        remindersSent: number;
-      }>("/v1/keeper/rounds", "admin");
+      const round = await this.keeperRound();
       const c = await this.api.union.get<{ stage: string }>(`/v1/cases/${loanId}`);
       if (c.stage !== expected)
         throw new Error(
@@ -423,17 +435,13 @@ class Driver {
         agreed = await this.acceptMediation(mediated.loanId, mediated.borrower);
       }
     }
-    // the accepted plan being paid holds the second loan at mediation: the keeper did not move it on
-    const held = await this.api.union.get<{ stage: string }>(`/v1/cases/${mediated.loanId}`);
-    if (held.stage !== "Mediation")
-      throw new Error(`the loan whose mediation plan is being paid is at ${held.stage}, not Mediation`);
     if (agreed === undefined) throw new Error("the second loan's mediation was never answered");
-    const performing = await this.api[agreed.node].get<{ status: string }>(
-      `/v1/loans/${mediated.loanId}/mediation`,
-      "approver",
-    );
+    // the adopted plan is the ledger's schedule: 16 days after the old due day nothing is late
+    const between = await this.api.union.get<{ stage: string }>(`/v1/cases/${mediated.loanId}`);
+    if (between.stage === "Arbitration")
+      throw new Error("the loan whose mediation plan was adopted was taken to arbitration");
     this.log(
-      `    the second loan's accepted plan is being paid (${performing.status}): the keeper held it at ${held.stage}, no arbitration`,
+      `    the second loan's adopted plan holds it: the same round left it at ${between.stage}, no arbitration`,
     );
     const court = this.manifest.nodes.court.memberId;
     const assigned = await this.api.union.post<{ caseId: string; outbox: { serial: string } }>(
@@ -486,6 +494,7 @@ class Driver {
     this.log(
       `    court accepted, recorded ruling ${short(ruled.ruling)} (anchored as leaf ${short(ruled.leafHash)}) and closed the case: stage ${final.stage}`,
     );
+    const performed = await this.performPlan(mediated.loanId, mediated.borrower, agreed.first);
     return {
       loanId,
       caseId: ruled.caseId,
@@ -494,75 +503,141 @@ class Driver {
       stage: final.stage,
       courtDocuments: fetched.stored.map((d) => ({ kind: d.kind, from: d.from })),
       keeper,
-      mediation: mediation ?? { node: "union", status: "none" },
+      mediation: mediation ?? { node: "branchA", status: "none" },
       mediated: {
         loanId: mediated.loanId,
-        stage: held.stage,
-        status: performing.status,
-        paidFen: agreed.paidFen,
+        stage: performed.stage,
+        status: performed.status,
+        paidFen: agreed.first.totalFen.toString(),
+        paidOn: dayToDate(agreed.first.dueDay),
+        adopted: agreed.adopted,
       },
       courtPackage,
     };
   }
 
-  /** The borrower refuses the mediation plan, at the node whose keeper opened the case. */
-  async refuseMediation(loanId: string): Promise<{ node: NodeName; status: string }> {
-    for (const node of ["union", "branchA"] as const) {
-      const open = await this.api[node]
-        .get<{ status: string; plan: { installments: unknown[] } }>(
-          `/v1/loans/${loanId}/mediation`,
-          "approver",
-        )
-        .catch(() => undefined);
-      if (open === undefined) continue;
-      const refused = await this.api[node].post<{ status: string }>(
-        `/v1/loans/${loanId}/mediation/refusal`,
-        "approver",
-      );
-      this.log(
-        `    mediation case opened at the ${node}'s node (plan of ${open.plan.installments.length} installments); the borrower refused: ${refused.status}`,
-      );
-      return { node, status: refused.status };
-    }
-    throw new Error(`no node holds a mediation case for loan ${loanId}`);
+  /** A keeper round at the union's node (across branches; the cases' steps taken at their branches' nodes). */
+  async keeperRound() {
+    return this.api.union.post<{
+      checked: number;
+      escalated: string[];
+      remindersScheduled: number;
+      remindersSent: number;
+      held: Array<{ loanId: string; waitingFor: string }>;
+    }>("/v1/keeper/rounds", "admin");
   }
 
   /**
-   * The borrower accepts the plan: the node's draft of the settlement agreement signed by the
-   * borrower and sealed by branch A, then pays the plan's first installment.
+   * The borrower refuses the mediation plan, at branch A's node: the loan's branch holds its case
+   * (the union's keeper opened it there), and the union's node refuses to show it.
+   */
+  async refuseMediation(loanId: string): Promise<{ node: NodeName; status: string }> {
+    const atUnion = await this.api.union.get(`/v1/loans/${loanId}/mediation`, "approver").then(
+      () => "shown",
+      (error: unknown) => (error instanceof NodeApiError ? error.code : String(error)),
+    );
+    if (atUnion !== "NODE_ERR_MEDIATION_HELD_BY_BRANCH")
+      throw new Error(`the union's node answered for branch A's mediation case: ${atUnion}`);
+    const open = await this.api.branchA.get<{ status: string; plan: { installments: unknown[] } }>(
+      `/v1/loans/${loanId}/mediation`,
+      "approver",
+    );
+    const refused = await this.api.branchA.post<{ status: string }>(
+      `/v1/loans/${loanId}/mediation/refusal`,
+      "approver",
+    );
+    this.log(
+      `    mediation case opened by the union's round at branch A's node, the loan's branch (the union's node: ${atUnion}); plan of ${open.plan.installments.length} installments; the borrower refused: ${refused.status}`,
+    );
+    return { node: "branchA", status: refused.status };
+  }
+
+  /**
+   * The borrower accepts the plan at branch A's node: its draft of the settlement agreement signed
+   * by the borrower and sealed by branch A. Branch A registers the agreement and adopts the plan
+   * through its outbox once the anchor service committed the agreement's leaf (each keeper round
+   * asks it again): waited for here, and the new schedule read back from the chain.
    */
   async acceptMediation(loanId: string, borrower: Borrower) {
-    for (const node of ["union", "branchA"] as const) {
-      const open = await this.api[node]
-        .get<{
-          status: string;
-          plan: { installments: Array<{ totalFen: string }> };
-        }>(`/v1/loans/${loanId}/mediation`, "approver")
-        .catch(() => undefined);
-      if (open === undefined) continue;
-      const draft = await this.api[node].get<{ agreementPdfBase64: string }>(
-        `/v1/loans/${loanId}/mediation/agreement`,
-        "approver",
-      );
-      const signed = await signedAndSealed(
-        this.manifest.dataDir,
-        "branchA",
-        borrower,
-        Buffer.from(draft.agreementPdfBase64, "base64"),
-      );
-      const answer = await this.api[node].post<{ status: string }>(
-        `/v1/loans/${loanId}/mediation/acceptance`,
-        "approver",
-        { signedAgreementBase64: Buffer.from(signed).toString("base64") },
-      );
-      const first = BigInt(open.plan.installments[0]!.totalFen);
-      await this.flow("branchA", loanId, "repayment", first, borrower);
-      this.log(
-        `    second loan: the borrower accepted the plan (agreement signed and sealed, ${answer.status}) and paid its first installment, ${yuan(first)} yuan`,
-      );
-      return { node, status: answer.status, paidFen: first.toString() };
+    const draft = await this.api.branchA.get<{ agreementPdfBase64: string }>(
+      `/v1/loans/${loanId}/mediation/agreement`,
+      "approver",
+    );
+    const signed = await signedAndSealed(
+      this.manifest.dataDir,
+      "branchA",
+      borrower,
+      Buffer.from(draft.agreementPdfBase64, "base64"),
+    );
+    const answer = await this.api.branchA.post<{ status: string }>(
+      `/v1/loans/${loanId}/mediation/acceptance`,
+      "approver",
+      { signedAgreementBase64: Buffer.from(signed).toString("base64") },
+    );
+    this.log(
+      `    second loan: the borrower accepted the plan at branch A's node (agreement signed and sealed, ${answer.status})`,
+    );
+    let serial: string | undefined;
+    for (const deadline = Date.now() + COURT_STEP_TIMEOUT_MS; ;) {
+      serial = (
+        await this.api.branchA.get<{ planAdoption?: string }>(`/v1/loans/${loanId}/mediation`, "approver")
+      ).planAdoption;
+      if (serial !== undefined) break;
+      if (Date.now() > deadline)
+        throw new Error(`branch A never queued the adoption of loan ${loanId}'s plan`);
+      await sleep(2_000);
+      await this.keeperRound();
     }
-    throw new Error(`no node holds a mediation case for loan ${loanId}`);
+    const adoptedAt = await this.api.branchA.confirmed(serial, COURT_STEP_TIMEOUT_MS);
+    const adopted = await chainAdoption(this.provider, this.manifest, loanId, adoptedAt.blockNumber!);
+    const first = adopted.schedule[0]!;
+    this.log(
+      `    branch A adopted the plan on chain (outbox ${serial}): SettlementAdopted in block ${adoptedAt.blockNumber}, the ledger's schedule replaced by ${adopted.schedule.length} installments, the first due ${dayToDate(first.dueDay)}, ${yuan(first.totalFen)} yuan`,
+    );
+    return {
+      node: "branchA" as const,
+      status: answer.status,
+      first,
+      adopted: {
+        blockNumber: adoptedAt.blockNumber!,
+        installments: adopted.schedule.length,
+        firstDueDate: dayToDate(first.dueDay),
+        firstTotalFen: first.totalFen.toString(),
+      },
+    };
+  }
+
+  /**
+   * On the adopted plan's first due day the borrower pays that installment at branch A (not ahead
+   * of it); the day after, the union's keeper round leaves the loan alone: nothing late on the
+   * plan, its case performing, no arbitration.
+   */
+  async performPlan(loanId: string, borrower: Borrower, first: { dueDay: number; totalFen: bigint }) {
+    await this.travelTo(first.dueDay, 10);
+    await this.flow("branchA", loanId, "repayment", first.totalFen, borrower);
+    this.log(
+      `    chain time ${dayToDate(first.dueDay)} 10:00, the plan's first due day: the borrower paid its first installment, ${yuan(first.totalFen)} yuan`,
+    );
+    await this.travelTo(first.dueDay + 1, 10);
+    await this.waitIndexed(["union", "branchA"], await this.provider.getBlockNumber());
+    const round = await this.keeperRound();
+    const c = await this.api.union.get<{ stage: string }>(`/v1/cases/${loanId}`);
+    const mediation = await this.api.branchA.get<{ status: string }>(
+      `/v1/loans/${loanId}/mediation`,
+      "approver",
+    );
+    const [daysPastDue] = await JointLoanLedger.at(
+      this.manifest.contracts.jointLoanLedger,
+      this.provider,
+    ).overdue(loanId);
+    if (round.escalated.includes(loanId) || c.stage === "Arbitration" || mediation.status !== "accepted")
+      throw new Error(
+        `the second loan, its plan paid on the due day, is at ${c.stage} with its mediation ${mediation.status}`,
+      );
+    this.log(
+      `    chain time ${dayToDate(first.dueDay + 1)} 10:00: union's keeper round → the second loan at ${c.stage} (${daysPastDue} days past due on the plan; the ledger ended the escalation when it was paid on time), mediation ${mediation.status} and performing: no arbitration`,
+    );
+    return { stage: c.stage, status: mediation.status };
   }
 
   /**
@@ -578,7 +653,7 @@ class Driver {
       missing: Array<{ role: string; label: string }>;
       pending: Array<{ role: string; label: string; since: string | null }>;
     };
-    // The union's node hands over its notices and mediation records only once each is anchored
+    // The nodes hand over notices and mediation records only once each is anchored
     // under a committed head; until then the package names them pending: ask again a while
     let check: Check;
     for (const deadline = Date.now() + 60_000; ;) {
@@ -590,7 +665,7 @@ class Driver {
     }
     const roles = [...new Set(check.items.map((i) => i.role))];
     this.log(
-      `    court package from branch A's node (notices and mediation records from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? check.verdict : `FAILED (${check.verdict})`}`,
+      `    court package from branch A's node (mediation records with it; reminders from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? check.verdict : `FAILED (${check.verdict})`}`,
     );
     const bad = check.items.filter((i) => i.outcome !== "verified");
     if (!check.ok)
