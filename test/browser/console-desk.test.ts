@@ -421,6 +421,14 @@ describe("browser: the console's batch, reconciliation, post-loan and court scre
       .allInnerTexts();
     expect(outcomes.length).to.be.greaterThan(4);
     expect(outcomes.every((o) => o === "verified")).to.equal(true);
+    // the verdict and each item's status in words, Chinese first, checked against the court's chain
+    expect(await page.getAttribute('[data-testid="package-verdict"]', "data-verdict")).to.equal("verified");
+    expect(await page.getByTestId("package-verdict-words").innerText()).to.include("全部核验通过");
+    const statuses = await page.getByTestId("item-status").allInnerTexts();
+    // the chain checks were decided by the court's chain, not left "未能判定 not decided"
+    const passedPart = (s: string) => s.split("未能判定")[0]!;
+    expect(statuses.every((s) => s.startsWith("核验通过 verified"))).to.equal(true);
+    expect(statuses.every((s) => passedPart(s).includes("链上树头 head on chain"))).to.equal(true);
     expect(await page.getByTestId("package-check").innerText()).to.include("示例农村商业银行");
     await bothLanguages("court");
   });
