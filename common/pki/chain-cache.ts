@@ -101,6 +101,11 @@ function chainId(leaf: Certificate, intermediates: readonly Certificate[]): stri
   return digestOf([leaf, ...intermediates]);
 }
 
+/** A certificate's identity for caches: the digest below, of it alone. */
+export function certificateId(cert: Certificate): string {
+  return digestOf([cert]);
+}
+
 /**
  * SHA-256 over each certificate's parts as parsed — its to-be-signed bytes as received, its
  * signature algorithm and its signature — each length-prefixed so that no two lists collide.

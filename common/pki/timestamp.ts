@@ -16,7 +16,8 @@ import {
   TSTInfo,
   id_eContentType_TSTInfo,
 } from "pkijs";
-import { tsaChainCache, type ChainCache } from "./chain-cache.ts";
+import { BoundedMap } from "../bounded-map.ts";
+import { certificateId, tsaChainCache, type ChainCache } from "./chain-cache.ts";
 import { PkiError } from "./errors.ts";
 import { type TrustAnchors } from "./trust-anchors.ts";
 import { x509 } from "./x509.ts";
@@ -195,9 +196,7 @@ export async function verifyTimestampToken(
   if (signer === null || signer === undefined) {
     throw new PkiError("PKI_TIMESTAMP_SIGNATURE", "the token carries no signing certificate");
   }
-  // Parsed once for both its purpose and its subject.
-  const signerX509 = new x509.X509Certificate(signer.toSchema().toBER(false));
-  checkTimeStampingPurpose(signerX509);
+  const tsa = timeStampingSubject(signer);
   const others = (signed.certificates ?? []).filter(
     (c): c is Certificate => c instanceof Certificate && c !== signer,
   );
@@ -205,10 +204,28 @@ export async function verifyTimestampToken(
   return {
     genTime: info.genTime,
     accuracyMs: accuracyMsOf(info),
-    tsa: signerX509.subject,
+    tsa,
     policy: info.policy,
     serial: hex(new Uint8Array(info.serialNumber.valueBlock.valueHexView)),
   };
+}
+
+/**
+ * Signer certificates that passed the purpose check, and their subjects: every token from a TSA
+ * carries the same certificate, and parsing it again (re-encoded, then by @peculiar/x509) was a
+ * tenth of a token's verification. Refusals are not remembered.
+ */
+const timeStampingSigners = new BoundedMap<string, string>(32, "recent-use");
+
+/** The signer's subject (RFC 4514), once its purpose is checked (parsed once for both). */
+function timeStampingSubject(signer: Certificate): string {
+  const id = certificateId(signer);
+  const known = timeStampingSigners.get(id);
+  if (known !== undefined) return known;
+  const cert = new x509.X509Certificate(signer.toSchema().toBER(false));
+  checkTimeStampingPurpose(cert);
+  timeStampingSigners.set(id, cert.subject);
+  return cert.subject;
 }
 
 /** RFC 3161 §2.3: the TSA certificate's extended key usage is time-stamping alone, marked critical. */

@@ -10,6 +10,7 @@ import { RECORD_BYTES, leafHashOfPackedInto, unpackRecord } from "../../../commo
 import { hashLeaf, inclusionProof } from "../../../common/formats/merkle/rfc9162.ts";
 import type { Receipt } from "../../../common/formats/receipt/receipts.ts";
 import { isoSeconds, receiptBatchPart } from "../../../common/formats/receipt/receipts.ts";
+import { BoundedMap } from "../../../common/bounded-map.ts";
 import { BatchTree } from "../../../common/formats/receipt/batch-tree.ts";
 import { toHex } from "../../../common/bytes.ts";
 import type { AbstractBatchOperation } from "abstract-level";
@@ -147,12 +148,10 @@ export class RecordStore {
     );
     this.#batchTrees.set(key, entry);
     entry.catch(() => this.#batchTrees.delete(key)); // a failed read is not remembered
-    if (this.#batchTrees.size > BATCH_TREES_KEPT)
-      this.#batchTrees.delete(this.#batchTrees.keys().next().value!);
     return entry;
   }
 
-  readonly #batchTrees = new Map<string, Promise<BatchTreeEntry>>();
+  readonly #batchTrees = new BoundedMap<string, Promise<BatchTreeEntry>>(BATCH_TREES_KEPT);
 
   /** Leaf hashes of records [from, to), in order (the MerkleStore's LeafSource). */
   async leafHashes(from: number, to: number): Promise<Uint8Array[]> {
