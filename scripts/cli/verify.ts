@@ -16,7 +16,13 @@ import { parseArgs as parseNodeArgs } from "node:util";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { parseBundleJson, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
 import { governedReceiptKey } from "../../common/consortium/member-directory.ts";
-import { receiptDomain, verifyGovernedReceipt } from "../../common/formats/receipt/receipts.ts";
+import {
+  governedSm2KeyAt,
+  ReceiptSchema,
+  receiptDomain,
+  verifyGovernedReceipt,
+  type GovernedSm2Key,
+} from "../../common/formats/receipt/receipts.ts";
 import { DigestAlgorithm } from "../../common/formats/leaf/leaf.ts";
 import {
   loadTrustAnchor,
@@ -231,13 +237,14 @@ function rpcProvider(url: string, network: Network): JsonRpcProvider {
 /**
  * The SM2 receipt key the governed directory binds to the bundle's log (`key` undefined: none),
  * from the directory file and the trust anchor's chain. Throws, saying why, for a directory that
- * is not the governed one or a --receipt-sm2-key other than the governed key.
+ * is not the governed one or a --receipt-sm2-key other than the governed key (the one in force at
+ * the receipt's receivedAt, `keys` every governed key with its period).
  */
 async function governedReceiptSm2(
   args: CliArgs & { memberDirectory: string },
   anchor: TrustAnchor,
   bundle: EvidenceBundle,
-): Promise<{ key: string | undefined }> {
+): Promise<{ key: string | undefined; keys: GovernedSm2Key[] }> {
   const provider = rpcProvider(args.rpc[0]!, Network.from(BigInt(anchor.chainId)));
   try {
     const bytes = await readFile(args.memberDirectory);
@@ -249,12 +256,17 @@ async function governedReceiptSm2(
     ).catch((e: Error) => {
       throw new Error(`the member directory ${args.memberDirectory} is refused: ${e.message}`);
     });
-    const key = governed.sm2PublicKey;
+    // the key in force when the receipt was issued: a rotated-out key still answers for its period
+    const receivedAt = ReceiptSchema.safeParse(bundle.receipt).data?.receivedAt;
+    const key =
+      receivedAt === undefined
+        ? governed.sm2PublicKey
+        : governedSm2KeyAt(governed.sm2Keys, Date.parse(receivedAt) / 1000)?.publicKey;
     if (args.receiptSm2Key !== undefined && args.receiptSm2Key.toLowerCase() !== key)
       throw new Error(
         `--receipt-sm2-key ${args.receiptSm2Key} is not the SM2 receipt key the governed member directory binds to member ${governed.operatorMemberId}, the log's operator (${key ?? "none"})`,
       );
-    return { key };
+    return { key, keys: governed.sm2Keys };
   } finally {
     provider.destroy();
   }
@@ -264,11 +276,11 @@ async function governedReceiptSm2(
 function requireGovernedSm2(
   results: CheckResult[],
   bundle: EvidenceBundle,
-  governed: { key: string | undefined },
+  governed: { keys: GovernedSm2Key[] },
 ): CheckResult[] {
   if (bundle.receipt === undefined) return results;
   const domain = receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
-  const verified = verifyGovernedReceipt(domain, bundle.receipt, undefined, governed.key);
+  const verified = verifyGovernedReceipt(domain, bundle.receipt, undefined, governed.keys);
   if (verified.ok) return results;
   const reason = `the intake receipt does not verify under the governed SM2 receipt key (${verified.code}: ${verified.reason})`;
   return results.map((r) => (r.id === "blockAndTime" ? { id: r.id, outcome: "fail", reason } : r));
@@ -285,7 +297,7 @@ export async function main(
   let anchor: TrustAnchor | undefined;
   let tsaTrustAnchors: TrustAnchors | null = null;
   let witnessPolicy: Policy | undefined;
-  let governedSm2: { key: string | undefined } | undefined;
+  let governedSm2: { key: string | undefined; keys: GovernedSm2Key[] } | undefined;
   try {
     args = parseArgs(argv);
     if (args.help) {

@@ -159,6 +159,20 @@ export type ReceiptFailureCode =
 
 export type ReceiptVerification = { ok: true } | { ok: false; code: ReceiptFailureCode; reason: string };
 
+/**
+ * An SM2 receipt key governance binds to a log's operator, and the receipts it is in force for:
+ * receivedAt (unix seconds) in [validFrom, validUntil), either bound open when absent. A rotated
+ * key keeps verifying the receipts of its period, and no later one.
+ */
+export type GovernedSm2Key = { publicKey: string; validFrom?: number; validUntil?: number };
+
+/**
+ * What a receipt's SM2 part must be, judged once its EIP-712 signature verified and before its
+ * SM2 signature is checked: a failure, or undefined to go on. `carried` is the SM2 public key
+ * the receipt names (undefined: it has no SM2 part), `receivedAt` its unix seconds.
+ */
+type Sm2Rule = (carried: string | undefined, receivedAt: number) => ReceiptVerification | undefined;
+
 export function receiptDomain(chainId: bigint, evidenceLog: string): ReceiptDomain {
   return {
     name: "JointLedger Anchor Receipt",
@@ -294,6 +308,25 @@ export function verifyReceipt(
   /** The service's SM2 public key (0x04 ‖ x ‖ y): the receipt must then carry its valid SM2 signature. */
   expectedSm2Key?: string,
 ): ReceiptVerification {
+  const rule: Sm2Rule | undefined =
+    expectedSm2Key === undefined
+      ? undefined
+      : (carried) =>
+          carried === undefined
+            ? fail("RECEIPT_BAD_SIGNATURE", "the receipt carries no SM2 signature, and one is required")
+            : carried.toLowerCase() !== expectedSm2Key.toLowerCase()
+              ? fail("RECEIPT_WRONG_SERVICE", `SM2-signed by ${carried}, expected ${expectedSm2Key}`)
+              : undefined;
+  return checkReceipt(domain, receipt, expectedService, rule);
+}
+
+/** verifyReceipt's checks, the receipt's SM2 part judged by `sm2Rule` (none: any SM2 part, or none). */
+function checkReceipt(
+  domain: ReceiptDomain,
+  receipt: unknown,
+  expectedService: string | undefined,
+  sm2Rule: Sm2Rule | undefined,
+): ReceiptVerification {
   const expected =
     expectedService === undefined ? undefined : checkedAddress("expectedService", expectedService);
   const parsed = ReceiptSchema.safeParse(receipt);
@@ -375,14 +408,11 @@ export function verifyReceipt(
       );
     }
   }
+  const refused = sm2Rule?.(sm2Part?.publicKey, signed.receivedAt);
+  if (refused !== undefined) return refused;
   if (sm2Part === undefined) {
-    if (expectedSm2Key !== undefined)
-      return fail("RECEIPT_BAD_SIGNATURE", "the receipt carries no SM2 signature, and one is required");
     rememberVerified(batchKey);
     return { ok: true };
-  }
-  if (expectedSm2Key !== undefined && sm2Part.publicKey.toLowerCase() !== expectedSm2Key.toLowerCase()) {
-    return fail("RECEIPT_WRONG_SERVICE", `SM2-signed by ${sm2Part.publicKey}, expected ${expectedSm2Key}`);
   }
   if (
     !known &&
@@ -405,31 +435,53 @@ function rememberVerified(batchKey: string): void {
 }
 
 /**
- * verifyReceipt, with the SM2 key bound by governance: `governedSm2Key` is the key the governed
- * member directory gives the log's operating member (undefined: it gives none). An SM2 signature
- * under any other key fails RECEIPT_SM2_KEY_NOT_GOVERNED, however valid; with a key governed, a
- * receipt without an SM2 signature under it fails too (stripping it is no way around the binding).
+ * verifyReceipt, with the SM2 key bound by governance: `governed` is what the governed member
+ * directory binds to the log's operating member — its key (in force for every receipt), its keys
+ * each with the period it was in force (a rotation), or undefined (none). The receipt is judged
+ * by the key in force at its receivedAt: an SM2 signature under any other key, a rotated-out key
+ * included, fails RECEIPT_SM2_KEY_NOT_GOVERNED, however valid; with a key in force, a receipt
+ * without an SM2 signature under it fails too (stripping it is no way around the binding).
  */
 export function verifyGovernedReceipt(
   domain: ReceiptDomain,
   receipt: unknown,
   expectedService: string | undefined,
-  governedSm2Key: string | undefined,
+  governed: string | readonly GovernedSm2Key[] | undefined,
 ): ReceiptVerification {
-  const verified = verifyReceipt(domain, receipt, expectedService);
-  if (!verified.ok) return verified;
-  const carried = (receipt as Receipt).batch.sm2?.publicKey;
-  if (carried !== undefined && carried.toLowerCase() !== governedSm2Key?.toLowerCase())
+  const keys: readonly GovernedSm2Key[] =
+    typeof governed === "string" ? [{ publicKey: governed }] : (governed ?? []);
+  return checkReceipt(domain, receipt, expectedService, (carried, receivedAt) => {
+    const inForce = governedSm2KeyAt(keys, receivedAt);
+    if (carried === undefined)
+      return inForce === undefined
+        ? undefined
+        : fail(
+            "RECEIPT_BAD_SIGNATURE",
+            `the receipt carries no SM2 signature, and the governed SM2 receipt key ${inForce.publicKey} was in force at its receivedAt`,
+          );
+    if (carried.toLowerCase() === inForce?.publicKey.toLowerCase()) return undefined;
+    const other = keys.find((k) => k.publicKey.toLowerCase() === carried.toLowerCase());
     return fail(
       "RECEIPT_SM2_KEY_NOT_GOVERNED",
-      governedSm2Key === undefined
-        ? `SM2-signed by ${carried}, but the governed member directory binds no SM2 receipt key to the log's operator`
-        : `SM2-signed by ${carried}, not by ${governedSm2Key}, the SM2 receipt key the governed member directory binds to the log's operator`,
+      other !== undefined
+        ? `SM2-signed by ${carried}, a governed SM2 receipt key in force ${periodText(other)}, not at the receipt's receivedAt ${isoSeconds(receivedAt)}`
+        : inForce === undefined
+          ? `SM2-signed by ${carried}, but the governed member directory binds no SM2 receipt key to the log's operator${keys.length === 0 ? "" : ` at the receipt's receivedAt ${isoSeconds(receivedAt)}`}`
+          : `SM2-signed by ${carried}, not by ${inForce.publicKey}, the SM2 receipt key the governed member directory binds to the log's operator`,
     );
-  return governedSm2Key === undefined
-    ? verified
-    : verifyReceipt(domain, receipt, expectedService, governedSm2Key);
+  });
 }
+
+const inPeriod = (key: GovernedSm2Key, at: number): boolean =>
+  (key.validFrom === undefined || at >= key.validFrom) &&
+  (key.validUntil === undefined || at < key.validUntil);
+
+/** The key of `keys` in force at unix second `at`, or undefined: none. */
+export const governedSm2KeyAt = (keys: readonly GovernedSm2Key[], at: number): GovernedSm2Key | undefined =>
+  keys.find((k) => inPeriod(k, at));
+
+const periodText = (key: GovernedSm2Key): string =>
+  `from ${key.validFrom === undefined ? "the start" : isoSeconds(key.validFrom)} until ${key.validUntil === undefined ? "now" : isoSeconds(key.validUntil)}`;
 
 /** The `batch` part of each receipt of a signed batch (a fresh object: a caller editing one must not change the others). */
 export function receiptBatchPart(batch: SignedReceiptBatch): Receipt["batch"] {

@@ -17,12 +17,19 @@
 //     whitelist       --branch N --account-hash 0x…32 bytes [--remove]
 //     branch-limits   --branch N --single-loan-max F --daily-limit F --outstanding-limit F --net-tier1-capital F   (fen)
 //     intake-quotas   --records-per-second N --records-per-day N   (each member's anchor intake quota)
+//     member-directory --directory FILE   (legal names, credit codes, SM2 receipt keys: checked first, then its SHA-256 governed)
 //   approve  --file proposal.json
 //   execute  --file proposal.json
 //   show     --file proposal.json
 //   new-key  --out keystore.json                                  (a fresh account; password written beside it)
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
+import { RegistryReader } from "../../../common/chain/registry.ts";
+import {
+  directoryFileProblems,
+  memberDirectoryCall,
+  MemberDirectorySchema,
+} from "../../../common/consortium/member-directory.ts";
 import { parseArgs } from "node:util";
 import {
   Contract,
@@ -110,8 +117,44 @@ async function interfaces(): Promise<Interfaces> {
   };
 }
 
-/** The governor calls an action stands for. */
-export async function actionCalls(folder: NetworkFolder, action: string, o: Options): Promise<Call[]> {
+/**
+ * The directory file `--directory` names, refused (GOVERN_BAD_DIRECTORY, every problem named)
+ * unless it is a well-formed directory in its one spelling whose members are all members on chain.
+ */
+async function directoryCall(folder: NetworkFolder, o: Options, provider: JsonRpcProvider): Promise<Call> {
+  const file = need(o, "directory");
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new GovernError("GOVERN_BAD_DIRECTORY", `${file}: ${(error as Error).message}`);
+  }
+  const problems = directoryFileProblems(bytes);
+  if (problems.length === 0) {
+    const onChain = new Set(
+      await new RegistryReader(folder.manifest.contracts.consortiumRegistry, provider).memberIds(),
+    );
+    const directory = MemberDirectorySchema.parse(JSON.parse(new TextDecoder().decode(bytes)));
+    for (const { memberId } of directory.members)
+      if (!onChain.has(memberId))
+        problems.push(`member ${memberId} is not a member of the consortium on chain`);
+  }
+  if (problems.length > 0)
+    throw new GovernError(
+      "GOVERN_BAD_DIRECTORY",
+      `${file} is not a member directory to propose: ${problems.join("; ")}`,
+    );
+  const call = memberDirectoryCall(folder.manifest.contracts.consortiumRegistry, bytes);
+  return { ...call, summary: `${call.summary} (${file})` };
+}
+
+/** The governor calls an action stands for (`provider`: for the actions that check the chain first). */
+export async function actionCalls(
+  folder: NetworkFolder,
+  action: string,
+  o: Options,
+  provider?: JsonRpcProvider,
+): Promise<Call[]> {
   const { contracts } = folder.manifest;
   const i = await interfaces();
   const registry = (fn: string, args: unknown[], summary: string): Call => ({
@@ -253,10 +296,14 @@ export async function actionCalls(folder: NetworkFolder, action: string, o: Opti
         },
       ];
     }
+    case "member-directory":
+      if (provider === undefined)
+        throw new Error("the member-directory action reads the chain: pass a provider");
+      return [await directoryCall(folder, o, provider)];
     default:
       throw new GovernError(
         "GOVERN_BAD_ARGS",
-        `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits, intake-quotas`,
+        `unknown action ${action}; one of add-member, add-account, remove-account, rotate-key, rotate-anchor-operator, suspend, reinstate, whitelist, branch-limits, intake-quotas, member-directory`,
       );
   }
 }
@@ -405,6 +452,7 @@ const STRING_OPTIONS = [
   "net-tier1-capital",
   "records-per-second",
   "records-per-day",
+  "directory",
 ] as const;
 
 /** Run one command; returns the lines to print. */
@@ -433,7 +481,7 @@ export async function runGovern(argv: string[]): Promise<string[]> {
       case "propose": {
         if (action === undefined)
           throw new GovernError("GOVERN_BAD_ARGS", "propose needs an action (add-member, rotate-key, …)");
-        const calls = await actionCalls(folder, action, o);
+        const calls = await actionCalls(folder, action, o, provider);
         const file = need(o, "file");
         const description =
           (o.description as string | undefined) ??
