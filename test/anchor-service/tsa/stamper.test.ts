@@ -213,7 +213,7 @@ describe("HeadStamper: heads queued while a pass runs, and tokens older than the
     }
   }
 
-  it("stamps a head queued while a pass is under way, without another head to wake it", async function () {
+  it("stamps a head queued while an earlier head's request is held, at once and without another head to wake it", async function () {
     let release!: () => void;
     const { stamper, db, asked } = await stamperWith(new Promise<void>((r) => (release = r)));
     try {
@@ -221,30 +221,14 @@ describe("HeadStamper: heads queued while a pass runs, and tokens older than the
       await stamper.enqueue(head(10));
       await until("the first request", async () => asked() === 1);
       await stamper.enqueue(head(20)); // the pass in flight began before this head was queued
-      release();
-      await until("both heads stamped", async () => (await stamper.backlog()) === 0);
-      expect((await stamper.tokensFor(20))?.tokens).to.have.length(1);
-    } finally {
-      await stamper.stop();
-      await db.root.close();
-    }
-  });
-
-  it("asks for a head as it is queued, not after a pass held up on an earlier head", async function () {
-    let release!: () => void;
-    const { stamper, db, asked } = await stamperWith(new Promise<void>((r) => (release = r)));
-    try {
-      await stamper.start();
-      await stamper.enqueue(head(10));
-      await until("the first request", async () => asked() === 1);
-      await stamper.enqueue(head(20));
-      // head 10's request is still held: head 20 is stamped meanwhile, without waiting for it
+      // head 10's request is still held: head 20 is asked for as it is queued, not after it
       await until("head 20 stamped", async () => (await stamper.tokensFor(20)) !== undefined);
       expect(await stamper.tokensFor(10)).to.equal(undefined);
       expect(await stamper.isQueued(20)).to.equal(false);
       expect(await stamper.isQueued(10)).to.equal(true);
       release();
-      await until("head 10 stamped", async () => (await stamper.backlog()) === 0);
+      await until("both heads stamped", async () => (await stamper.backlog()) === 0);
+      expect((await stamper.tokensFor(20))?.tokens).to.have.length(1);
       expect(asked()).to.equal(2); // each head asked once: the queue's pass left the asked heads alone
     } finally {
       await stamper.stop();
