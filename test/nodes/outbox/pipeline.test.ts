@@ -5,7 +5,7 @@
 // flows noticed by the sender itself, and the very same transactions mined again; one loan's
 // repayments all in flight at once, booked in their order; a receipt seen as soon as its block is.
 import { expect } from "chai";
-import type { TransactionResponse } from "ethers";
+import { JsonRpcProvider, type TransactionResponse } from "ethers";
 import { loanIdOfEntry, onChainSerial } from "../../../nodes/src/outbox/entry.ts";
 import { disburse, enqueueLoanFlows, outboxSuite, registerLoan, repay, serial, until } from "./fixture.ts";
 
@@ -180,6 +180,44 @@ describe("outbox sender: many transactions in flight", function () {
     expect(booked.map((l) => ("args" in l ? String(l.args.serial) : ""))).to.deep.equal(
       repayments.map((r) => onChainSerial(r.serial)),
     );
+  });
+
+  it("asks for the flow on chain, its estimate and the head together: one round trip before signing, not three", async function () {
+    const app = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
+    const loanId = loanIdOfEntry(app);
+    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    const first = senderOn();
+    await first.drain();
+    await first.stop();
+    // every request's start (>) and answer (<), in the order they happen
+    const calls: string[] = [];
+    class Recording extends JsonRpcProvider {
+      override async send(method: string, params: unknown[] | Record<string, unknown>): Promise<unknown> {
+        calls.push(`>${method}`);
+        try {
+          return await super.send(method, params);
+        } finally {
+          calls.push(`<${method}`);
+        }
+      }
+    }
+    const recording = new Recording(lc.chain.anvil.url, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
+    try {
+      const entry = await store.outbox.enqueue(repay(serial("REP"), loanId, 1_000n));
+      await senderOn({ provider: recording }).drain();
+      expect((await store.outbox.status(entry.serial))!.state).to.equal("confirmed");
+    } finally {
+      recording.destroy();
+    }
+    // serialUsed is the sender's first eth_call: the estimate and the head read start before it answers
+    const answered = calls.indexOf("<eth_call");
+    expect(answered, "serialUsed asked").to.be.greaterThan(-1);
+    expect(calls.indexOf(">eth_estimateGas"), "the estimate").to.be.within(0, answered);
+    expect(calls.indexOf(">eth_blockNumber"), "the head").to.be.within(0, answered);
   });
 
   it("takes a receipt as soon as a new block holds it, without waiting for the next round", async function () {
