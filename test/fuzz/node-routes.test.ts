@@ -490,30 +490,23 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
   /** POST /v1/cases/:loanId/`step`: a case step that takes no body. */
   const caseStep = (step: string) => loanBodyRoute("POST", "cases", `${step}`, emptyOrHostile);
 
-  /** A platform's agreement route, its body `shaped` around one loan's agreement request. */
-  const agreementFuzz = (path: string, shaped: (agreement: object) => object): fuzz.RouteFuzz<any> => ({
+  /** A platform's route (agreements, endorsements) at branch A's node, mutated from `body`: always refused. */
+  const platformOnlyRoute = (path: string, body: object, what: string): fuzz.RouteFuzz<any> => ({
     route: `POST ${path}`,
     arbitrary: signedCase(
       fc.constant(path),
-      shapedOrHostile(
-        gen.mutatedJson(
-          shaped({
-            applicationId: "JDB20261122000123",
-            terms: {
-              originator: 4,
-              applicationSerial: `0x${"ab".repeat(32)}`,
-              principal: "5000000",
-              fees: [],
-            },
-          }),
-        ),
-        2,
-      ),
+      shapedOrHostile(gen.mutatedJson(body), 2),
       signerMostly("branchB", ["union", "platform", "outsider", "none", "expired"]),
     ),
     build: signedPost,
-    check: alwaysRefused(`a branch's node signed a platform's loan agreement (${path})`),
+    check: alwaysRefused(`a branch's node ${what} (${path})`),
   });
+  const agreement = {
+    applicationId: "JDB20261122000123",
+    terms: { originator: 4, applicationSerial: `0x${"ab".repeat(32)}`, principal: "5000000", fees: [] },
+  };
+  const endorsement = { loanId: `0x${"ab".repeat(32)}`, leafHash: `0x${"cd".repeat(32)}` };
+
   const routes = (): Array<fuzz.RouteFuzz<any>> => [
     {
       route: "POST /v1/applications/:channel",
@@ -670,19 +663,12 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
       "GET /v1/loans/:loanId/contract-endorsement",
       loanSegment.map((l) => `/v1/loans/${l}/contract-endorsement`),
     ),
-    {
-      route: "POST /v1/contract-endorsements",
-      arbitrary: signedCase(
-        fc.constant("/v1/contract-endorsements"),
-        shapedOrHostile(
-          gen.mutatedJson({ loanId: `0x${"ab".repeat(32)}`, leafHash: `0x${"cd".repeat(32)}` }),
-          2,
-        ),
-        signerMostly("branchB", ["union", "platform", "outsider", "none", "expired"]),
-      ),
-      build: signedPost,
-      check: alwaysRefused("a branch's node endorsed a contract as a platform"),
-    },
+    platformOnlyRoute("/v1/contract-endorsements", endorsement, "endorsed a contract as a platform"),
+    platformOnlyRoute(
+      "/v1/contract-endorsements/batch",
+      { endorsements: [endorsement] },
+      "endorsed contracts as a platform",
+    ),
     getRoute(
       "GET /v1/loans/:loanId/income-split",
       loanSegment.map((l) => `/v1/loans/${l}/income-split`),
@@ -1162,8 +1148,8 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
     },
     // branch A's node is no platform: every agreement request, for one loan or many, is refused,
     // before anything is verified or written
-    agreementFuzz("/v1/loan-agreements", (agreement) => agreement),
-    agreementFuzz("/v1/loan-agreements/batch", (agreement) => ({ agreements: [agreement] })),
+    platformOnlyRoute("/v1/loan-agreements", agreement, "signed a platform's loan agreement"),
+    platformOnlyRoute("/v1/loan-agreements/batch", { agreements: [agreement] }, "signed loan agreements"),
     {
       // branch A's node is no platform and the known loan is not on chain: every income-split signature request is refused, nothing written
       route: "POST /v1/income-split-agreements",

@@ -4,7 +4,8 @@
 // it there. The registry refuses a submitter endorsing its own evidence, so the branch's act is the
 // registration (its lifecycle record), the platform's the endorsement. Both writes go through the
 // node's outbox under serials derived from the leaf, so each happens once whatever restarts; the
-// branch drives the road from a record kept per contract and moves it on in `step()`.
+// branch drives the road from a record kept per contract and moves it on in `step()`; the
+// contracts a pass finds ready for their platform's endorsement go to it in one signed request.
 import type { Sublevel } from "../../../common/level.ts";
 import type { EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
 import { EVIDENCE_STATES, EvidenceState } from "../../../common/chain/generated/enums.ts";
@@ -14,7 +15,7 @@ import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "../node-req
 import type { Outbox } from "../outbox/outbox.ts";
 import type { OutboxEntry } from "../outbox/entry.ts";
 import type { PeerNodes } from "../peers.ts";
-import { EContractError, nodeError } from "../errors.ts";
+import { EContractError, NodeError, nodeError } from "../errors.ts";
 import { Room } from "../room.ts";
 
 /**
@@ -63,6 +64,12 @@ export type ContractEndorsementsDeps = {
 /** The outbox serials: derived from the leaf, so a second request finds the first's entry. */
 export const registerSerialOf = (leafHash: string) => `evidence-register:${leafHash.toLowerCase()}`;
 export const endorseSerialOf = (leafHash: string) => `evidence-endorse:${leafHash.toLowerCase()}`;
+
+/** The endorsements one signed request asks for at most. */
+export const ENDORSEMENTS_PER_REQUEST = 64;
+
+/** One contract a branch asks its platform to endorse. */
+export type EndorsementRequest = { loanId: string; leafHash: string };
 
 type BundleParts = { encoded: string; logId: string; leafIndex: number; treeSize: number; proof: string[] };
 
@@ -163,17 +170,54 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     for await (const record of this.deps.store.values()) {
       if (record.state !== "done" && record.state !== "failed") open.push(record);
     }
+    // the contracts ready for their platform's endorsement, by platform: asked together below
+    const ready = new Map<number, ContractEndorsement[]>();
     for (const record of open) {
       try {
-        await this.#advance(record);
+        const asking = await this.#advance(record);
+        if (asking !== undefined) ready.set(asking.platform, [...(ready.get(asking.platform) ?? []), asking]);
       } catch (error) {
         // transient: no committed head yet, the platform's node away; the next pass tries again
         await this.#save(record, { lastError: (error as Error).message });
       }
     }
+    for (const [platform, records] of ready)
+      for (let at = 0; at < records.length; at += ENDORSEMENTS_PER_REQUEST)
+        await this.#ask(platform, records.slice(at, at + ENDORSEMENTS_PER_REQUEST));
   }
 
-  async #advance(record: ContractEndorsement): Promise<void> {
+  /**
+   * Asks `platform` to endorse `records` in one request. A refusal of several may be one
+   * contract's doing: each is then asked alone, so only its own record fails.
+   */
+  async #ask(platform: number, records: readonly ContractEndorsement[]): Promise<void> {
+    try {
+      await this.deps.peers.call(platform, "POST", "/v1/contract-endorsements/batch", {
+        endorsements: records.map((r) => ({ loanId: r.loanId, leafHash: r.leafHash })),
+      });
+    } catch (error) {
+      const status = (error as { details?: { status?: unknown } }).details?.status;
+      if (records.length > 1 && typeof status === "number" && status >= 400 && status < 500) {
+        for (const record of records) await this.#ask(platform, [record]);
+        return;
+      }
+      const details = (error as { details?: { code?: unknown } }).details;
+      for (const record of records)
+        // a refusal for a reason that does not pass (another loan, not a funder) is final
+        await this.#save(
+          record,
+          records.length === 1 && details?.code === "NODE_ERR_ENDORSEMENT_REFUSED"
+            ? {
+                state: "failed",
+                failure: { code: "NODE_ERR_ENDORSEMENT_REFUSED", message: (error as Error).message },
+              }
+            : { lastError: (error as Error).message },
+        );
+    }
+  }
+
+  /** Moves `record` on as far as it goes now; answers it as saved when its platform is to be asked to endorse it. */
+  async #advance(record: ContractEndorsement): Promise<ContractEndorsement | undefined> {
     if (record.state === "anchored") {
       await this.deps.outbox.enqueue(
         registrationEntry(record.loanId, record.leafHash, await this.deps.bundle(record.leafHash)),
@@ -182,34 +226,18 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     }
     if (record.state === "registering") {
       const entry = await this.deps.outbox.status(registerSerialOf(record.leafHash));
-      if (entry?.state === "failed") return this.#fail(record, entry);
-      if (entry?.state !== "confirmed") return;
+      if (entry?.state === "failed") return this.#fail(record, entry).then(() => undefined);
+      if (entry?.state !== "confirmed") return undefined;
       record = await this.#save(record, { state: record.platform === 0 ? "done" : "endorsing" });
     }
-    if (record.state === "endorsing") {
-      const endorsers = (await this.deps.registry.endorsers(record.leafHash)).map(Number);
-      if (endorsers.includes(record.platform)) {
-        await this.#save(record, { state: "done" });
-        return;
-      }
-      // the platform checks the loan on the ledger: ask once the registration of the loan is in
-      if ((await this.deps.outbox.status(record.loanSerial))?.state !== "confirmed") return;
-      try {
-        await this.deps.peers.call(record.platform, "POST", "/v1/contract-endorsements", {
-          loanId: record.loanId,
-          leafHash: record.leafHash,
-        });
-      } catch (error) {
-        const details = (error as { details?: { code?: unknown } }).details;
-        // a refusal for a reason that does not pass (another loan, not a funder) is final
-        if (details?.code === "NODE_ERR_ENDORSEMENT_REFUSED")
-          return void (await this.#save(record, {
-            state: "failed",
-            failure: { code: "NODE_ERR_ENDORSEMENT_REFUSED", message: (error as Error).message },
-          }));
-        throw error;
-      }
+    if (record.state !== "endorsing") return undefined;
+    const endorsers = (await this.deps.registry.endorsers(record.leafHash)).map(Number);
+    if (endorsers.includes(record.platform)) {
+      await this.#save(record, { state: "done" });
+      return undefined;
     }
+    // the platform checks the loan on the ledger: ask once the registration of the loan is in
+    return (await this.deps.outbox.status(record.loanSerial))?.state === "confirmed" ? record : undefined;
   }
 
   async #fail(record: ContractEndorsement, entry: OutboxEntry): Promise<void> {
@@ -257,8 +285,21 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
    */
   async endorse(
     request: SignedNodeRequest | SignedHeaders,
-    body: { loanId: string; leafHash: string },
+    body: EndorsementRequest,
   ): Promise<{ serial: string; state: string }> {
+    const [queued] = (await this.endorseAll(request, { endorsements: [body] })).endorsements;
+    return queued!;
+  }
+
+  /**
+   * As endorse, for several contracts in one signed request: every one is checked before any is
+   * queued, and one refused refuses the request as a whole with its code, naming its index and
+   * loan (the branch then asks for the others alone); nothing is queued then.
+   */
+  async endorseAll(
+    request: SignedNodeRequest | SignedHeaders,
+    body: { endorsements: readonly EndorsementRequest[] },
+  ): Promise<{ endorsements: Array<{ serial: string; state: string }> }> {
     if ((await this.deps.members.active()).kindOf.get(this.deps.memberId) !== PLATFORM) {
       throw nodeError(
         "NODE_ERR_WRONG_MEMBER_KIND",
@@ -266,6 +307,38 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
       );
     }
     const { memberId: branch } = await this.deps.requests.verify(request, BRANCH);
+    for (const [index, item] of body.endorsements.entries()) {
+      try {
+        await this.#checkEndorsement(item, branch);
+      } catch (error) {
+        if (body.endorsements.length === 1) throw error;
+        const at = `endorsement ${index} (loan ${item.loanId}) of ${body.endorsements.length}`;
+        if (error instanceof EContractError)
+          throw new EContractError(error.code, `${at}: ${error.message}`, { index, ...item });
+        if (error instanceof NodeError)
+          throw nodeError(error.code, `${at}: ${error.message}`, {
+            index,
+            ...item,
+            refusal: error.details ?? null,
+          });
+        throw error;
+      }
+    }
+    const endorsements: Array<{ serial: string; state: string }> = [];
+    for (const item of body.endorsements) {
+      const leafHash = item.leafHash.toLowerCase();
+      const entry = await this.deps.outbox.enqueue({
+        serial: endorseSerialOf(leafHash),
+        kind: "endorseEvidence",
+        args: { loanId: item.loanId, leafHash, memberId: this.deps.memberId },
+      });
+      endorsements.push({ serial: entry.serial, state: entry.state });
+    }
+    return { endorsements };
+  }
+
+  /** Refuses (writing nothing) a contract this platform is not to endorse for `branch`. */
+  async #checkEndorsement(body: EndorsementRequest, branch: number): Promise<void> {
     const leafHash = body.leafHash.toLowerCase();
     const loan = await this.deps.model.loan(body.loanId);
     if (loan === undefined)
@@ -284,11 +357,5 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     const status = await this.deps.registry.status(leafHash);
     if (Number(status.state) !== Number(EvidenceState.Active) || Number(status.submitter) !== branch)
       refuse(`branch ${branch} has not registered it as active evidence`);
-    const entry = await this.deps.outbox.enqueue({
-      serial: endorseSerialOf(leafHash),
-      kind: "endorseEvidence",
-      args: { loanId: body.loanId, leafHash, memberId: this.deps.memberId },
-    });
-    return { serial: entry.serial, state: entry.state };
   }
 }

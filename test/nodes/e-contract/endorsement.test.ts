@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { EvidenceRegistry } from "../../../common/chain/generated/contracts.ts";
 import { requestDomain, signRequest } from "../../../common/auth/request-signing.ts";
 import { endorseSerialOf, registerSerialOf } from "../../../nodes/src/e-contract/endorsements.ts";
+import { nodeError } from "../../../nodes/src/errors.ts";
 import { approvingDecision, injectAs } from "../../support/credit-decision.ts";
 import { MEMBERS } from "../../support/consortium-chain.ts";
 import { lendingSuite } from "../../support/lending-suite.ts";
@@ -87,9 +88,12 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
   }
 
   /** The branch's node asking the platform's node, signed with `wallet`. */
-  async function askPlatform(wallet: typeof suite.chain.wallets.branchA, body: unknown) {
+  async function askPlatform(
+    wallet: typeof suite.chain.wallets.branchA,
+    body: unknown,
+    path = "/v1/contract-endorsements",
+  ) {
     const text = JSON.stringify(body);
-    const path = "/v1/contract-endorsements";
     const domain = requestDomain(suite.chain.chainId, suite.chain.deployment.addresses.consortiumRegistry);
     const headers = {
       "content-type": "application/json",
@@ -184,5 +188,61 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
       headers: as("clerk"),
     });
     expect([atBranch.statusCode, code(atBranch)]).to.deep.equal([404, "NODE_ERR_NOT_FOUND"]);
+  });
+
+  it("contracts ready together are endorsed in one request; a batch with one contract not the loan's is refused as a whole, naming it, and queues nothing", async function () {
+    // the platform's node away until both contracts are registered and waiting for it
+    const platformRoom = suite.platform.contractEndorsements!;
+    const endorseAll = platformRoom.endorseAll.bind(platformRoom);
+    const asked: number[] = [];
+    let away = true;
+    platformRoom.endorseAll = async (request, body) => {
+      if (away) throw nodeError("NODE_ERR_PEER_UNAVAILABLE", "the platform's node is away");
+      asked.push(body.endorsements.length);
+      return endorseAll(request, body);
+    };
+    try {
+      const first = await approved("JDB-BATCH-ENDORSE-1", 3000);
+      const second = await approved("JDB-BATCH-ENDORSE-2", 3000);
+      await suite.anchor.committer.runOnce();
+      for (let i = 0; i < 200; i++) {
+        await suite.branch.contractEndorsements!.step();
+        const states = [
+          (await endorsementOf(first.loanId)).state,
+          (await endorsementOf(second.loanId)).state,
+        ];
+        if (states.every((s) => s === "endorsing")) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await endorsementOf(second.loanId)).state).to.equal("endorsing");
+      away = false;
+      const before = await outboxCount(suite.platform, "endorseEvidence");
+      const code = (reply: { json: () => unknown }) =>
+        (reply.json() as { error?: { code: string; details?: unknown } }).error;
+
+      // the second names the first's contract: the request refused, the first not queued either
+      const refused = await askPlatform(
+        suite.chain.wallets.branchA,
+        { endorsements: [first, { loanId: second.loanId, leafHash: first.leafHash }] },
+        "/v1/contract-endorsements/batch",
+      );
+      expect(refused.statusCode, refused.body).to.equal(409);
+      expect(code(refused)?.code).to.equal("NODE_ERR_ENDORSEMENT_REFUSED");
+      expect(code(refused)?.details).to.deep.include({ index: 1, loanId: second.loanId });
+      expect(await outboxCount(suite.platform, "endorseEvidence")).to.equal(before);
+
+      // the branch's next pass asks for both in one request; each endorsed once
+      asked.length = 0;
+      await untilDone(first.loanId);
+      await untilDone(second.loanId);
+      expect(asked[0]).to.equal(2);
+      for (const { leafHash } of [first, second]) {
+        await outboxConfirmed(suite.platform, as, endorseSerialOf(leafHash));
+        expect((await registry().endorsers(leafHash)).map(Number)).to.deep.equal([MEMBERS.platform]);
+      }
+      expect(await outboxCount(suite.platform, "endorseEvidence")).to.equal(before + 2);
+    } finally {
+      platformRoom.endorseAll = endorseAll;
+    }
   });
 });

@@ -2,6 +2,7 @@
 // signed one (borrower's signature and branch's seal, chains to the configured CA) before approval
 // anchors it.
 import { createHash } from "node:crypto";
+import { ENDORSEMENTS_PER_REQUEST } from "../../e-contract/endorsements.ts";
 import { BRANCH } from "../../members.ts";
 import { STAFF, roomRoutes, routeFiles } from "../route.ts";
 import { loanParams } from "../schemas/common.ts";
@@ -13,8 +14,13 @@ import {
   ContractVerified,
   EndorsementBody,
   EndorsementQueued,
+  EndorsementsBody,
+  EndorsementsQueued,
   SignedContractBody,
 } from "../schemas/e-contracts.ts";
+
+/** A platform's endorsement routes: signed by a branch's node. */
+const BY_A_BRANCH = { errors: [404, 409], auth: "signed", signedKind: BRANCH } as const;
 
 /** Signed contracts registered and endorsed on chain. */
 const endorsementRoutes = roomRoutes("contractEndorsements", (routes, endorsements) => {
@@ -37,11 +43,19 @@ const endorsementRoutes = roomRoutes("contractEndorsements", (routes, endorsemen
         "A branch's node asks this platform's node to endorse a joint loan's registered contract leaf on chain (signed with the branch's chain key); endorsed through the outbox once",
       body: EndorsementBody,
       reply: EndorsementQueued,
-      errors: [404, 409],
-      auth: "signed",
-      signedKind: BRANCH,
+      ...BY_A_BRANCH,
     },
     async (request) => endorsements.endorse(request.signedHeaders!, request.body),
+  );
+  routes.post(
+    "/v1/contract-endorsements/batch",
+    {
+      summary: `As POST /v1/contract-endorsements for up to ${ENDORSEMENTS_PER_REQUEST} contracts in one signed request: every one checked before any is queued; one refused refuses the request (its index and loan named), nothing queued`,
+      body: EndorsementsBody,
+      reply: EndorsementsQueued,
+      ...BY_A_BRANCH,
+    },
+    async (request) => endorsements.endorseAll(request.signedHeaders!, request.body),
   );
 });
 

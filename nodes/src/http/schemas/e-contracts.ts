@@ -1,5 +1,6 @@
 // Electronic contracts (电子合同): a draft generated from an application, and a signed contract's verification.
 import { z } from "zod";
+import { ENDORSEMENTS_PER_REQUEST } from "../../e-contract/endorsements.ts";
 import { hex32 } from "./common.ts";
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD");
@@ -47,6 +48,14 @@ export const EndorsementBody = z.strictObject({
 export const EndorsementQueued = z.object({
   serial: z.string().describe("the platform's endorseEvidence outbox entry"),
   state: z.string(),
+});
+export const EndorsementsBody = z.strictObject({
+  endorsements: z.array(EndorsementBody).min(1).max(ENDORSEMENTS_PER_REQUEST),
+});
+export const EndorsementsQueued = z.object({
+  endorsements: z
+    .array(EndorsementQueued)
+    .describe("each contract's endorseEvidence entry, in the order asked"),
 });
 export const ContractEndorsementView = z.object({
   loanId: hex32,
