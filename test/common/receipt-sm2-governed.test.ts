@@ -121,7 +121,11 @@ describe("the anchor's SM2 receipt key, bound by the governed member directory (
       contracts,
       logId,
     );
-    expect(bound).to.deep.equal({ operatorMemberId: MEMBERS.union, sm2PublicKey: GOVERNED_PUBLIC });
+    expect(bound).to.deep.equal({
+      operatorMemberId: MEMBERS.union,
+      sm2PublicKey: GOVERNED_PUBLIC,
+      sm2Keys: [{ publicKey: GOVERNED_PUBLIC }],
+    });
     // the same directory naming the attacker's key is not the governed file
     const error = await governedReceiptKey(
       directoryBytes(directoryWith(ROGUE_PUBLIC)),

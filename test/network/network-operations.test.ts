@@ -4,9 +4,7 @@
 // predicted addresses; the anchor service and a node start from the generated env files; a member
 // is added and a key rotated through govern.ts; allowlist.ts changes every node's allowlist.
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { tlsFromEnv, trustOnly } from "../../common/service/tls.ts";
@@ -23,21 +21,14 @@ import { founderAccounts } from "../../scripts/ops/network/deploy.ts";
 import { parseFlatToml } from "../../scripts/ops/network/besu/formats.ts";
 import type { NetworkManifest } from "../../scripts/ops/network/besu/generate.ts";
 import { submissionHeaders } from "../../common/anchor/client.ts";
-import { startBesuRulesProxy, type BesuRulesProxy } from "../../scripts/ops/network/besu-rules-proxy.ts";
+import type { BesuRulesProxy } from "../../scripts/ops/network/besu-rules-proxy.ts";
 import { GovernError, runGovern } from "../../scripts/ops/network/govern.ts";
-import { freePort, startAnvil, type AnvilNode } from "../support/anvil.ts";
+import type { AnvilNode } from "../support/anvil.ts";
+import { runScript, startGeneratedNetwork, type GeneratedNetwork } from "./generated-network.ts";
 import { recordFor } from "../support/consortium-chain.ts";
 
 const CHAIN_ID = 4243;
 const MAX_LOGS_RANGE = 5;
-
-function node(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? 1), stdout, stderr }),
-    );
-  });
-}
 
 describe("network operations on a generated network (deploy, services from env files, governance, allowlists)", function () {
   this.timeout(240_000);
@@ -49,6 +40,7 @@ describe("network operations on a generated network (deploy, services from env f
   let registry: Contract;
   let anchor: AnchorService | undefined;
   let branch: NodeService | undefined;
+  let network: GeneratedNetwork | undefined;
   let untrust = () => {};
   const file = (name: string) => path.join(dir, name);
   const quotaOnChain = (name: string) =>
@@ -58,43 +50,13 @@ describe("network operations on a generated network (deploy, services from env f
   const govern = (...argv: string[]) => runGovern([...argv, "--network", out]);
 
   before(async function () {
-    dir = await mkdtemp(path.join(tmpdir(), "besu-ops-"));
-    out = path.join(dir, "network");
-    anvil = await startAnvil({
-      args: [
-        "--base-fee",
-        "0",
-        "--gas-price",
-        "0",
-        "--disable-min-priority-fee",
-        "--chain-id",
-        String(CHAIN_ID),
-      ],
+    network = await startGeneratedNetwork({
+      chainId: CHAIN_ID,
+      seed: "network-operations",
+      nodePort: 41001,
+      maxLogsRange: MAX_LOGS_RANGE,
     });
-    const rpcPort = await freePort();
-    proxy = await startBesuRulesProxy({ upstream: anvil.url, maxLogsRange: MAX_LOGS_RANGE, port: rpcPort });
-    const generated = await node("scripts/ops/network/besu.ts", [
-      "--out",
-      out,
-      "--seed",
-      "network-operations",
-      "--scrypt-n",
-      "1024",
-      "--chain-id",
-      String(CHAIN_ID),
-      "--rpc-nodes",
-      "1",
-      "--rpc-port",
-      String(rpcPort),
-      "--max-logs-range",
-      String(MAX_LOGS_RANGE),
-      "--anchor-port",
-      String(await freePort()),
-      "--node-port",
-      "41001",
-    ]);
-    expect(generated.code, generated.stderr).to.equal(0);
-    manifest = JSON.parse(await readFile(path.join(out, "network.json"), "utf8")) as NetworkManifest;
+    ({ dir, out, anvil, proxy, manifest } = network);
     expect(manifest.anchor.rpcUrl).to.equal(proxy.url);
     registry = new Contract(manifest.contracts.consortiumRegistry, CONSORTIUM_REGISTRY_ABI, anvil.provider);
   });
@@ -102,14 +64,12 @@ describe("network operations on a generated network (deploy, services from env f
   after(async function () {
     await branch?.close();
     await anchor?.close();
-    await proxy?.close();
-    await anvil?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await network?.stop();
     untrust();
   });
 
   it("deploy.ts bootstraps the consortium with the generated, unfunded keys where the env files expect it", async function () {
-    const result = await node("scripts/ops/network/deploy.ts", ["--network", out]);
+    const result = await runScript("scripts/ops/network/deploy.ts", ["--network", out]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.contain("deployed; start the anchor service");
     for (const [name, address] of Object.entries(manifest.contracts))
@@ -157,7 +117,7 @@ describe("network operations on a generated network (deploy, services from env f
     expect(proxy.calls.filter((c) => c.refused !== undefined)).to.deep.equal([]);
     expect(proxy.transactions.length).to.be.greaterThan(10);
 
-    const again = await node("scripts/ops/network/deploy.ts", ["--network", out]);
+    const again = await runScript("scripts/ops/network/deploy.ts", ["--network", out]);
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stdout).to.contain(`already deployed (deploy block ${deployBlock})`);
   });
