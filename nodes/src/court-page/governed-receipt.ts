@@ -42,7 +42,7 @@ export async function withGovernedReceiptKey(
       bundle.log.logId,
     );
     const domain = receiptDomain(BigInt(bundle.anchor.chainId), bundle.anchor.evidenceLog);
-    const verified = verifyGovernedReceipt(domain, bundle.receipt, undefined, governed.sm2PublicKey);
+    const verified = verifyGovernedReceipt(domain, bundle.receipt, undefined, governed.sm2Keys);
     if (!verified.ok)
       problem = {
         outcome: "fail",
