@@ -7,6 +7,7 @@
 // as it would have. The bucket makes a chain be validated afresh at least once per bucket.
 import { createHash } from "node:crypto";
 import type { Certificate } from "pkijs";
+import { BoundedMap } from "../bounded-map.ts";
 import { verifyChain, type TrustAnchors } from "./trust-anchors.ts";
 
 /** What validates a chain: `verifyChain`'s signature (tests inject a counting one). */
@@ -28,18 +29,16 @@ export type ChainCacheOptions = {
 type Entry = { path: Certificate[]; notBefore: number; notAfter: number };
 
 export class ChainCache {
-  readonly #max: number;
   readonly #bucketMs: number;
   readonly #validate: ChainValidator;
-  // A Map iterates in insertion order: re-inserting on a hit makes the first key the LRU one.
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries: BoundedMap<string, Entry>;
   // The anchors' fingerprint, computed once per (immutable) TrustAnchors object.
   readonly #anchorIds = new WeakMap<TrustAnchors, string>();
   hits = 0;
   misses = 0;
 
   constructor(opts: ChainCacheOptions = {}) {
-    this.#max = opts.maxEntries ?? 32;
+    this.#entries = new BoundedMap(opts.maxEntries ?? 32, "recent-use");
     this.#bucketMs = opts.bucketMs ?? 3_600_000;
     this.#validate = opts.validate ?? verifyChain;
   }
@@ -56,28 +55,22 @@ export class ChainCache {
     at: Date,
   ): Promise<Certificate[]> {
     const key = `${this.#anchorsId(anchors)}:${chainId(leaf, intermediates)}:${Math.floor(at.getTime() / this.#bucketMs)}`;
-    const cached = this.#entries.get(key);
+    // peeked: an entry outside its validity window is not used, so it is not a use
+    const cached = this.#entries.peek(key);
     const t = at.getTime();
     if (cached !== undefined && t >= cached.notBefore && t <= cached.notAfter) {
       this.hits++;
-      this.#entries.delete(key);
       this.#entries.set(key, cached);
       return [...cached.path];
     }
     this.misses++;
     const path = await this.#validate(leaf, intermediates, anchors, at);
     const window = [leaf, ...path];
-    this.#entries.delete(key);
     this.#entries.set(key, {
       path,
       notBefore: Math.max(...window.map((c) => c.notBefore.value.getTime())),
       notAfter: Math.min(...window.map((c) => c.notAfter.value.getTime())),
     });
-    while (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest === undefined) break;
-      this.#entries.delete(oldest);
-    }
     return [...path];
   }
 
