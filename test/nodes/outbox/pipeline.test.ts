@@ -149,13 +149,19 @@ describe("outbox sender: many transactions in flight", function () {
       await lc.ledger.getFunction("loan")(loanIdOfEntry(e));
     }
   });
-  it("keeps one loan's repayments in flight together, each mined once and booked in the outbox's order", async function () {
+  /** A loan registered and disbursed through a sender of its own, stopped again: repayments may follow. */
+  async function activeLoan(): Promise<string> {
     const app = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
     const loanId = loanIdOfEntry(app);
     await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
     const first = senderOn();
     await first.drain();
     await first.stop();
+    return loanId;
+  }
+
+  it("keeps one loan's repayments in flight together, each mined once and booked in the outbox's order", async function () {
+    const loanId = await activeLoan();
     const count = 6;
     const repayments = [];
     for (let i = 0; i < count; i++)
@@ -183,12 +189,7 @@ describe("outbox sender: many transactions in flight", function () {
   });
 
   it("asks for the flow on chain, its estimate and the head together: one round trip before signing, not three", async function () {
-    const app = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
-    const loanId = loanIdOfEntry(app);
-    await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
-    const first = senderOn();
-    await first.drain();
-    await first.stop();
+    const loanId = await activeLoan();
     // every request's start (>) and answer (<), in the order they happen
     const calls: string[] = [];
     class Recording extends JsonRpcProvider {
