@@ -1,15 +1,23 @@
-// The walk a new member's staff take on their first hour: the consortium started as `npm start`
-// starts it (real processes, a temporary data directory), `npm run demo` run against it as its own
-// process (scripts/demo/run.ts, which prints the joint loan's id), then branch A's console opened
-// in Debian's Chromium as a bank approver on that joint loan's page. Every figure the page shows —
-// principal, rate and all-in annual cost, funders' shares and what each disbursed and got back,
-// every schedule row, what was repaid and what is outstanding, state and stage — is compared
-// with the JointLoanLedger read straight from the chain (typed ABIs, its views and events), not
-// with the node's index. The services speak HTTPS from the launcher's local CA, as `npm start`
-// serves them by default; every URL and the CA come from the manifest the launcher writes. Screenshots: test-artifacts/browser/console-desk-walk-loan-{zh,en}.png.
+// The walk a new member's staff take on their first hour: `npm start` run as its own process (a
+// temporary data directory, HTTPS from its local CA), what it prints followed as printed (curl
+// --cacert, NODE_EXTRA_CA_CERTS, the court's verify command on a demo bundle and its contract, the
+// test-environment notice), `npm run demo` run against it as its own process (scripts/demo/run.ts,
+// which prints the joint loan's id), then branch A's console opened in Debian's Chromium, which
+// trusts the local CA's certificates as a user is told to (their keys pinned, not certificate errors
+// ignored), as a bank approver on that joint loan's page; the court's verification page likewise
+// (on a document branch A anchored with `npm run anchor -- FILE --as branchA`); a Chromium that
+// does not trust them is refused; a session expiring 47 days ahead (past setTimeout's range)
+// neither ends at once nor outlives its expiry. Every figure the page shows — principal,
+// rate and all-in annual cost, funders' shares and what each disbursed and got back, every schedule
+// row, what was repaid and what is outstanding, state and stage — is compared with the
+// JointLoanLedger read straight from the chain (typed ABIs, its views and events), not with the
+// node's index; every member's name carries the directory's test-data mark. Every URL and the CA
+// come from the manifest the launcher writes. Screenshots:
+// test-artifacts/browser/console-desk-walk-loan-{zh,en}.png, console-desk-walk-court-page.png.
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { X509Certificate, createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
@@ -21,11 +29,12 @@ import { dayToDate } from "../../common/lending/dates.ts";
 import { aprFeesOf } from "../../common/lending/fees.ts";
 import type { RepaymentMethod } from "../../common/lending/schedule.ts";
 import { buildConsole } from "../../nodes/console/build.ts";
-import { translator, type WordKey } from "../../nodes/console/src/i18n.ts";
-import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
-import { NODE_NAMES, type ConsortiumManifest } from "../../scripts/ops/local/manifest.ts";
+import { TEST_DATA_NOTICE, translator, type WordKey } from "../../nodes/console/src/i18n.ts";
+import { TEST_ENVIRONMENT_NOTICE } from "../../nodes/src/court-page/report.ts";
+import { readManifest, type ConsortiumManifest } from "../../scripts/ops/local/manifest.ts";
 import { ARTIFACTS, consoleDriver } from "../browser/console-page.ts";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
+import { npmStart, type NpmStart } from "./npm-start.ts";
 
 const REPO_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const zh = translator("zh");
@@ -44,6 +53,44 @@ function runDemo(dataDir: string): Promise<{ code: number | null; output: string
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, output }));
   });
+}
+
+/** `command` run by the shell as a user pastes it, from the repository: its exit code and output. */
+function runAsPrinted(
+  command: string,
+  env: Record<string, string> = {},
+): { code: number | null; output: string } {
+  const run = spawnSync("sh", ["-c", command], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  return { code: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+/**
+ * Chromium's pins for the local CA's certificates (--ignore-certificate-errors-spki-list): the base64
+ * SHA-256 of each SubjectPublicKeyInfo in data/tls (the CA's and each service's: a service presents
+ * its own certificate alone), as `openssl x509 -pubkey -noout | openssl pkey -pubin -outform der |
+ * openssl dgst -sha256 -binary | base64` prints it for a user.
+ */
+async function spkiPins(tlsDir: string): Promise<string> {
+  const pems = (await readdir(tlsDir)).filter((f) => f.endsWith(".pem"));
+  const pins = await Promise.all(
+    pems.map(async (f) => {
+      const certificate = new X509Certificate(await readFile(path.join(tlsDir, f)));
+      const spki = certificate.publicKey.export({ type: "spki", format: "der" });
+      return createHash("sha256").update(spki).digest("base64");
+    }),
+  );
+  return pins.join(",");
+}
+
+/** Chromium trusting the consortium's local CA as a user would: its certificates' keys pinned, no certificate error ignored. */
+async function trustingChromium(manifest: ConsortiumManifest): Promise<Chromium> {
+  const pins = await spkiPins(path.dirname(manifest.tls!.caFile));
+  return launchChromium({ locale: "zh-CN", args: [`--ignore-certificate-errors-spki-list=${pins}`] });
 }
 
 /** "60,000.00" as the page shows yuan → fen; anything else (a float, a missing fen) fails. */
@@ -187,49 +234,103 @@ async function chainFigures(manifest: ConsortiumManifest, loanId: string) {
 describe("the desk walk: npm start, npm run demo, the console's page of the demo's joint loan against the chain", function () {
   this.timeout(900_000);
   let dataDir: string;
-  let consortium: LocalConsortium | undefined;
+  let started: NpmStart | undefined;
+  let manifest: ConsortiumManifest;
   let chromium: Chromium | undefined;
   let jointLoanId: string;
+  let demoOutput: string;
 
   before(async function () {
     await mkdir(ARTIFACTS, { recursive: true });
     await buildConsole();
     dataDir = await mkdtemp(path.join(tmpdir(), "jl-desk-walk-"));
-    consortium = await startLocalConsortium({
-      dataDir,
-      ports: { chain: 0, anchor: 0, tsa: 0, nodes: Object.fromEntries(NODE_NAMES.map((n) => [n, 0])) },
-      // HTTPS from a local CA, as npm start serves by default (JL_TLS=on)
-      tls: true,
-    });
+    // HTTPS from a local CA, as npm start serves by default (JL_TLS unset: on)
+    started = await npmStart(dataDir, { JL_TLS: "" });
+    manifest = await readManifest(dataDir);
   });
 
   after(async function () {
     await chromium?.close();
-    await consortium?.stop();
+    await started?.stop();
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("npm start prints how to reach its services, and each line works as printed; it names the test environment", async function () {
+    const printed = started!.printed;
+    const caFile = manifest.tls?.caFile;
+    expect(caFile, "npm start's services speak HTTPS").to.equal(
+      path.join(dataDir, "tls", "demo-root-ca.pem"),
+    );
+    const readyz = `${manifest.anchor.url}/readyz`;
+    const curl = new RegExp(`curl --cacert ${caFile} ${readyz}`).exec(printed)?.[0];
+    expect(curl, printed).to.be.a("string");
+    const curled = runAsPrinted(`${curl!} --silent --show-error --fail`);
+    expect(curled, "curl as printed").to.deep.include({ code: 0 });
+    // without the CA the same request is refused (curl's 60: peer certificate cannot be authenticated)
+    expect(runAsPrinted(`curl --silent --fail ${readyz}`).code, "curl trusting the public roots").to.equal(
+      60,
+    );
+    expect(printed).to.contain(`NODE_EXTRA_CA_CERTS=${caFile} for Node scripts`);
+    const nodeFetch = `node -e 'fetch(process.argv[1]).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(2))' ${readyz}`;
+    expect(runAsPrinted(nodeFetch, { NODE_EXTRA_CA_CERTS: caFile! }).code, "node with the CA").to.equal(0);
+    expect(runAsPrinted(nodeFetch, { NODE_EXTRA_CA_CERTS: "" }).code, "node without the CA").to.equal(2);
+    // the court's verify command binds the SM2 receipt key through the governed member directory
+    const verify = /^verify a bundle as a court: (npm run verify -- .*)$/m.exec(printed)?.[1];
+    expect(verify, printed).to.be.a("string");
+    expect(verify).to.contain(`--member-directory ${manifest.memberDirectory.file}`);
+    expect(verify).to.not.contain("--receipt-sm2-key");
+    expect(printed).to.contain(
+      `${TEST_ENVIRONMENT_NOTICE}: chain id 31337 is a development chain, its finality only the local node's word; the member directory's names and credit codes are fictional (testData)`,
+    );
   });
 
   it("npm run demo passes against it and names its joint loan", async function () {
     const demo = await runDemo(dataDir);
     expect(demo.code, demo.output).to.equal(0);
+    demoOutput = demo.output;
     const named = /^\s*joint\s.*\n\s*loan (0x[0-9a-f]{64})\s/m.exec(demo.output);
     expect(named, demo.output).to.not.equal(null);
     jointLoanId = named![1]!;
   });
 
+  it("the verify command npm start printed, run as printed on a demo loan's contract and its bundle, passes", async function () {
+    const bundleUrl = /^\s*loan contract \(anchored\)\n\s*bundle\s+(\S+)$/m.exec(demoOutput)?.[1];
+    expect(bundleUrl, demoOutput).to.be.a("string");
+    const fetched = runAsPrinted(`curl --silent --fail --cacert ${manifest.tls!.caFile} ${bundleUrl!}`);
+    expect(fetched.code, fetched.output).to.equal(0);
+    const bundleFile = path.join(dataDir, "contract.evidence.json");
+    await writeFile(bundleFile, fetched.output);
+    const verify = /^verify a bundle as a court: (npm run verify -- .*)$/m.exec(started!.printed)![1]!;
+    // the demo keeps each loan's signed contract: the one this bundle was made for passes, the others fail
+    const contracts = path.join(dataDir, "demo", "contracts");
+    const outcomes: Record<string, number | null> = {};
+    let passed = "";
+    for (const pdf of await readdir(contracts)) {
+      const run = runAsPrinted(
+        verify.replace("<document>", path.join(contracts, pdf)).replace("<bundle.json>", bundleFile),
+      );
+      outcomes[pdf] = run.code;
+      if (run.code === 0) passed = run.output;
+    }
+    expect(
+      Object.values(outcomes).filter((code) => code === 0),
+      JSON.stringify(outcomes),
+    ).to.have.length(1);
+    expect(
+      Object.values(outcomes).every((code) => code === 0 || code === 1),
+      JSON.stringify(outcomes),
+    ).to.equal(true);
+    expect(passed).to.match(/^overall: PASS$/m);
+  });
+
   it("branch A's console shows the joint loan's figures exactly as the chain states them, in Chinese and in English", async function () {
     expect(jointLoanId, "the demo ran").to.be.a("string");
-    const manifest = consortium!.manifest;
     const branchA = manifest.nodes.branchA;
     expect(branchA.url, "npm start's services speak HTTPS").to.match(/^https:/);
     const chain = await chainFigures(manifest, jointLoanId);
     expect(chain.funders, "a joint loan: the branch and the platform fund it").to.have.length(2);
 
-    chromium = await launchChromium({
-      locale: "zh-CN",
-      // a consortium serving HTTPS under its own CA: the browser is not the party checking it here
-      ignoreHttpsErrors: branchA.url.startsWith("https:"),
-    });
+    chromium = await trustingChromium(manifest);
     const page = await chromium.context.newPage();
     const desk = consoleDriver(page, () => branchA.url);
     await desk.login("branchA.approver", branchA.tokens.approver!);
@@ -259,7 +360,13 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
     expect(shownFen(term("outstanding")), "outstanding principal").to.equal(chain.outstandingFen);
 
     // funders: each by its legal name, the branch's and the platform's as the terms name them
-    const funderRows = shown.tables[zh("funders")]!;
+    // npm start's directory is test data: every name from it carries the mark, Chinese first with English
+    const unmarked = (named: string) => {
+      expect(named.endsWith(TEST_DATA_NOTICE), `"${named}" without the test-data mark`).to.equal(true);
+      return named.slice(0, -TEST_DATA_NOTICE.length).trim();
+    };
+    for (const role of ["branch", "platform"] as const) unmarked(term(role));
+    const funderRows = shown.tables[zh("funders")]!.map(([name, ...cells]) => [unmarked(name!), ...cells]);
     expect(funderRows, "funders").to.have.length(chain.funders.length);
     for (const funder of chain.funders) {
       const role = funder.memberId === chain.branch ? "branch" : "platform";
@@ -317,5 +424,100 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
       "amounts wrapped across lines (English)",
     ).to.deep.equal([]);
     console.log(`      screenshots: ${shot.zh} ${shotEn}`);
+  });
+
+  it("a session expiring beyond setTimeout's range (47 days ahead) stays signed in, and leaves at its expiry", async function () {
+    const branchA = manifest.nodes.branchA;
+    // a browser of its own: the fake clock below is the whole context's
+    const own = await trustingChromium(manifest);
+    try {
+      await sessionPastTimerRange(own, branchA);
+    } finally {
+      await own.close();
+    }
+  });
+
+  /** Signed in, the session moved 47 days ahead: still signed in a moment later, signed out at the expiry. */
+  async function sessionPastTimerRange(own: Chromium, branchA: ConsortiumManifest["nodes"]["branchA"]) {
+    const page = await own.context.newPage();
+    const desk = consoleDriver(page, () => branchA.url);
+    await desk.login("branchA.clerk", branchA.tokens.clerk!);
+    // the session as the console keeps it, its expiry moved 47 days ahead (a node configured so, or a clock behind)
+    await page.evaluate(`(() => {
+      const session = JSON.parse(sessionStorage.getItem("jl.console.session"));
+      session.expiresAt = Date.now() + 47 * 86400000;
+      sessionStorage.setItem("jl.console.session", JSON.stringify(session));
+    })()`);
+    await page.reload();
+    await page.getByTestId("signed-in").waitFor();
+    await page.waitForTimeout(1500);
+    expect(await page.getByTestId("signed-in").count(), "signed out at once").to.equal(1);
+    // the browser's clock jumps to the expiry: the console leaves with the session
+    await page.clock.install();
+    await page.reload();
+    await page.getByTestId("signed-in").waitFor();
+    await page.clock.fastForward(47 * 86_400_000 + 60_000);
+    await page.getByLabel(/用户名|User/).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId("signed-in").count(), "still signed in past the expiry").to.equal(0);
+  }
+
+  it("the court's verification page over HTTPS in the Chromium trusting the CA; a Chromium that does not is refused", async function () {
+    const court = manifest.nodes.court;
+    // a document branch A anchors with its key from the data directory, as a member's staff do
+    const document = path.join(dataDir, "借款合同-柜台.txt");
+    await writeFile(document, `借款合同 ${new Date().toISOString()}\n`);
+    const anchored = runAsPrinted(`npm run anchor -- '${document}' --as branchA`, { JL_DATA_DIR: dataDir });
+    expect(anchored.code, anchored.output).to.equal(0);
+    // the court's node keeps no evidence log: the clerk gives the page the document and its bundle
+    const page = await chromium!.context.newPage();
+    const verifyPage = `${court.url}/verify`;
+    await page.goto(verifyPage);
+    await page.setInputFiles("#document", document);
+    await page.setInputFiles("#bundle", `${document}.evidence.json`);
+    await page.click("#verify");
+    const shot = path.join(ARTIFACTS, "console-desk-walk-court-page.png");
+    // every check runs in the browser (the chain's RPC, the PDF's signatures): slow on a loaded machine
+    await page
+      .waitForSelector(`body[data-phase="done"], body[data-phase="error"]`, {
+        state: "attached",
+        timeout: 180_000,
+      })
+      .catch(async (error: unknown) => {
+        await page.screenshot({ path: shot, fullPage: true });
+        throw error;
+      });
+    expect(
+      await page.getAttribute("body", "data-phase"),
+      (await page.textContent("#message")) ?? "",
+    ).to.equal("done");
+    const outcomes = await page.$$eval("#result tr[data-check]", (rows) =>
+      rows.map((r) => `${r.getAttribute("data-check")} ${r.getAttribute("data-outcome")}`),
+    );
+    expect(outcomes, "the page's checks").to.include.members([
+      "digest pass",
+      "merklePath pass",
+      "headOnChain pass",
+      "blockAndTime pass",
+      "submitterMembership pass",
+    ]);
+    expect(outcomes.filter((o) => o.endsWith(" fail"))).to.deep.equal([]);
+    expect(await page.isVisible("#test-env"), "the development chain marked").to.equal(true);
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`      screenshot: ${shot}`);
+    await page.close();
+
+    const untrusting = await launchChromium({ locale: "zh-CN" });
+    try {
+      const refused = await untrusting.context.newPage();
+      for (const url of [`${manifest.nodes.branchA.url}/console/`, verifyPage]) {
+        const answer = await refused.goto(url).then(
+          (r) => `answered ${r?.status()}`,
+          (e: Error) => e.message,
+        );
+        expect(answer, url).to.contain("net::ERR_CERT_AUTHORITY_INVALID");
+      }
+    } finally {
+      await untrusting.close();
+    }
   });
 });
