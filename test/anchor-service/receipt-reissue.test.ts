@@ -33,7 +33,7 @@ describe("anchor store: a re-issued receipt is the original", function () {
   });
 
   it("bundles built at once over several batches read each batch's leaf hashes once, and get the originals", async function () {
-    const posted = [];
+    const posted: { sequence: number }[] = [];
     for (let b = 0; b < 3; b++) {
       const records = Array.from({ length: 5 }, (_, i) => recordFor(`shared ${b} ${i} ${Math.random()}`));
       const res = await suite.postLeaves(JSON.stringify({ records }));
