@@ -636,6 +636,12 @@ export function soakMarkdown(
   return [
     `# Soak: ${fmt(result.ops)} loan operations on the local consortium, then a restart`,
     "",
+    ...(busy
+      ? [
+          `> **A loaded machine**: load average ${fmt(m.loadBefore, 1)} → ${fmt(m.loadAfter, 1)} on ${m.cores} cores; operations per second and the restart time are the machine's, not the consortium's.`,
+          "",
+        ]
+      : []),
     `**${result.ok ? "PASS" : "FAIL"}** · ${fmt(result.ops)} operations over ${fmt(result.loans)} loans in ${fmt(result.loadSeconds)} s (${fmt(result.opsPerSecond, 1)}/s) · restart ${fmt(result.restartSeconds, 1)} s`,
     "",
     `Machine: ${m.cores} cores, load average ${fmt(m.loadBefore, 2)} at the start and ${fmt(m.loadAfter, 2)} at the end; other processes used ${m.otherCores === undefined ? "?" : fmt(m.otherCores, 2)} cores on average.${busy ? " **A loaded machine: throughput and memory figures are not those of a quiet one.**" : ""}`,
