@@ -24,6 +24,7 @@ import {
   trustAnchorJson,
 } from "../../common/formats/bundle/trust-anchor.ts";
 import {
+  isoSeconds,
   receiptDomain,
   receiptSm2Message,
   verifyGovernedReceipt,
@@ -112,6 +113,19 @@ describe("the anchor's SM2 receipt key, bound by the governed member directory (
   after(async function () {
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** `npm run verify` on doc.txt and `bundleFile` in `dir`, with trust.json and the chain. */
+  const run = async (bundleFile: string, extra: string[]) => {
+    let said = "";
+    const out = { write: (text: string) => (said += text) };
+    const args = [join(dir, "doc.txt"), join(dir, bundleFile), "--trust", join(dir, "trust.json")];
+    const code = await verifyCli([...args, "--rpc", suite.chain.anvil.url, "--json", ...extra], out, out);
+    return { code, said };
+  };
+  const blockAndTime = (said: string) =>
+    (JSON.parse(said) as { checks: Array<{ id: string; outcome: string; reason: string }> }).checks.find(
+      (c) => c.id === "blockAndTime",
+    )!;
 
   it("the governed directory gives the log's operator, the union, its SM2 key; an altered file is refused", async function () {
     const { provider } = suite.chain.anvil;
@@ -243,17 +257,6 @@ describe("the anchor's SM2 receipt key, bound by the governed member directory (
     const rogueBundle = { ...bundle, receipt: resigned(domain, receipt, ROGUE.privateKey) };
     await writeFile(join(dir, "rogue-bundle.json"), JSON.stringify(rogueBundle));
     await writeFile(join(dir, "altered.json"), directoryBytes(directoryWith(ROGUE_PUBLIC)));
-    const run = async (bundleFile: string, extra: string[]) => {
-      let said = "";
-      const out = { write: (text: string) => (said += text) };
-      const args = [join(dir, "doc.txt"), join(dir, bundleFile), "--trust", join(dir, "trust.json")];
-      const code = await verifyCli([...args, "--rpc", suite.chain.anvil.url, "--json", ...extra], out, out);
-      return { code, said };
-    };
-    const blockAndTime = (said: string) =>
-      (JSON.parse(said) as { checks: Array<{ id: string; outcome: string; reason: string }> }).checks.find(
-        (c) => c.id === "blockAndTime",
-      )!;
 
     const genuine = await run("bundle.json", ["--member-directory", directoryFile]);
     expect(blockAndTime(genuine.said).outcome, genuine.said).to.equal("pass");
@@ -277,5 +280,47 @@ describe("the anchor's SM2 receipt key, bound by the governed member directory (
     ]);
     expect(otherKey.code, otherKey.said).to.equal(EXIT_CODES.badInput);
     expect(otherKey.said).to.contain("is not the SM2 receipt key the governed member directory binds");
+  });
+
+  it("after the SM2 receipt key is rotated, npm run verify judges each receipt by the key in force at its receivedAt", async function () {
+    const document = "governed SM2: before the rotation";
+    await writeFile(join(dir, "doc.txt"), document);
+    const { receipt, bundle } = await anchorOne(suite, document);
+    await writeFile(join(dir, "before.json"), JSON.stringify(bundle));
+    // the service still signs with the old key: rotated a second after this receipt, in the directory only
+    const rotatedAt = Date.parse(receipt.receivedAt) / 1000 + 1;
+    const next = toHex(sm2.generateKeyPair().publicKey);
+    const rotated = directoryBytes({
+      ...directoryWith(next),
+      members: directoryWith(next).members.map((m) =>
+        m.memberId === MEMBERS.union
+          ? {
+              ...m,
+              receiptSm2KeyValidFrom: isoSeconds(rotatedAt),
+              previousReceiptSm2Keys: [{ publicKey: GOVERNED_PUBLIC, validUntil: isoSeconds(rotatedAt) }],
+            }
+          : m,
+      ),
+    });
+    const rotatedFile = join(dir, "rotated-directory.json");
+    await writeFile(rotatedFile, rotated);
+    await govern(suite.chain.deployment.governor, suite.chain.approvers, [
+      memberDirectoryCall(contracts.consortiumRegistry, rotated),
+    ]);
+
+    const before = await run("before.json", ["--member-directory", rotatedFile]);
+    expect(blockAndTime(before.said).outcome, before.said).to.equal("pass");
+    // the key in force at that receipt is the old one: naming the new key is refused
+    const named = await run("before.json", ["--member-directory", rotatedFile, "--receipt-sm2-key", next]);
+    expect(named.code, named.said).to.equal(EXIT_CODES.badInput);
+
+    while (Date.now() / 1000 < rotatedAt + 1) await new Promise((resolve) => setTimeout(resolve, 200));
+    const late = "governed SM2: after the rotation";
+    await writeFile(join(dir, "doc.txt"), late);
+    await writeFile(join(dir, "after.json"), JSON.stringify((await anchorOne(suite, late)).bundle));
+    const after = await run("after.json", ["--member-directory", rotatedFile]);
+    expect(after.code, after.said).to.equal(EXIT_CODES.fail);
+    expect(blockAndTime(after.said).reason).to.contain("RECEIPT_SM2_KEY_NOT_GOVERNED");
+    expect(blockAndTime(after.said).reason).to.contain(`until ${isoSeconds(rotatedAt)}`);
   });
 });
