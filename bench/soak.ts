@@ -682,7 +682,46 @@ export function soakMarkdown(
   ].join("\n");
 }
 
-/** The CSV, the two charts and the report beside `out` (report.md → report.csv, report-memory.png, report-state.png). */
+/**
+ * The curves as PNG charts, by file suffix: the nodes' memory (five series, one colour each), the
+ * chain's, the anchor service's and the launcher's, and the state file.
+ */
+export function soakCharts(samples: readonly Sample[]): Array<{ suffix: string; png: Buffer }> {
+  const ops = fmt(Math.max(0, ...samples.map((s) => s.ops)));
+  const memory = (suffix: string, title: string, names: readonly string[]) => ({
+    suffix,
+    png: lineChart({
+      title: `${title} over ${ops} loan operations`,
+      xLabel: "loan operations done",
+      yLabel: "RSS (MB)",
+      series: names.map((n) => ({
+        name: n,
+        points: samples.flatMap((s) =>
+          s.rssMb[n] === undefined ? [] : [[s.ops, s.rssMb[n]] as [number, number]],
+        ),
+      })),
+    }).toPng(),
+  });
+  return [
+    memory("-memory.png", "Resident memory: the chain, the anchor service, the launcher", [
+      "chain",
+      "anchor",
+      "launcher",
+    ]),
+    memory("-nodes.png", "Resident memory: the five nodes", NODE_NAMES),
+    {
+      suffix: "-state.png",
+      png: lineChart({
+        title: `The chain's state file over ${ops} loan operations`,
+        xLabel: "loan operations done",
+        yLabel: "state.json (MB)",
+        series: [{ name: "chain/state.json", points: samples.map((s) => [s.ops, s.stateBytes / 2 ** 20]) }],
+      }).toPng(),
+    },
+  ];
+}
+
+/** The CSV, the charts and the report beside `out` (report.md → report.csv, report-memory.png, …). */
 export async function writeSoakReport(
   result: SoakResult,
   options: SoakOptions,
@@ -690,31 +729,13 @@ export async function writeSoakReport(
 ): Promise<string> {
   const base = out.replace(/\.md$/, "");
   const csv = `${base}.csv`;
-  const charts = [`${base}-memory.png`, `${base}-state.png`];
   await mkdir(path.dirname(out), { recursive: true });
   await writeFile(csv, samplesCsv(result.samples));
-  const names = [...new Set(result.samples.flatMap((s) => Object.keys(s.rssMb)))];
-  const memory = lineChart({
-    title: `Resident memory per process over ${fmt(result.ops)} loan operations`,
-    xLabel: "loan operations done",
-    yLabel: "RSS (MB)",
-    series: names.map((n) => ({
-      name: n,
-      points: result.samples.flatMap((s) =>
-        s.rssMb[n] === undefined ? [] : [[s.ops, s.rssMb[n]] as [number, number]],
-      ),
-    })),
-  });
-  const state = lineChart({
-    title: `The chain's state file over ${fmt(result.ops)} loan operations`,
-    xLabel: "loan operations done",
-    yLabel: "state.json (MB)",
-    series: [
-      { name: "chain/state.json", points: result.samples.map((s) => [s.ops, s.stateBytes / 2 ** 20]) },
-    ],
-  });
-  await writeFile(charts[0]!, memory.toPng());
-  await writeFile(charts[1]!, state.toPng());
+  const charts: string[] = [];
+  for (const chart of soakCharts(result.samples)) {
+    charts.push(`${base}${chart.suffix}`);
+    await writeFile(`${base}${chart.suffix}`, chart.png);
+  }
   const markdown = soakMarkdown(result, options, { csv, charts });
   await writeFile(out, markdown);
   return markdown;

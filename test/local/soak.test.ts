@@ -126,7 +126,7 @@ describe("soak: bounded growth, restart, nothing lost", function () {
       expect(markdown).to.contain("Bounded growth").and.to.contain("restart to ready");
       const csv = (await readFile(path.join(out, "soak-report.csv"), "utf8")).trim().split("\n");
       expect(csv).to.have.length(result.samples.length + 1);
-      for (const png of ["soak-report-memory.png", "soak-report-state.png"])
+      for (const png of ["soak-report-memory.png", "soak-report-nodes.png", "soak-report-state.png"])
         expect((await readFile(path.join(out, png))).subarray(1, 4).toString()).to.equal("PNG");
     } catch (error) {
       console.log(lines.slice(-40).join("\n"));
