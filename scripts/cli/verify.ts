@@ -41,6 +41,7 @@ import {
 } from "../../common/formats/bundle/verify.ts";
 import { checkWitnesses } from "../../common/formats/checkpoint/bundle-witnesses.ts";
 import { parsePolicy, type Policy } from "../../common/formats/checkpoint/policy.ts";
+import { testEnvironmentOf } from "../../nodes/src/court-page/report.ts";
 
 export const USAGE =
   "usage: node scripts/cli/verify.ts <file> <bundle.json> [--trust FILE|URL] [--rpc URL]... [--tsa-trust FILE]... [--witness-policy FILE] [--receipt-sm2-key HEX] [--member-directory FILE] [--json] [--min-confirmations N]";
@@ -76,9 +77,14 @@ stated block and time; the submitter was an active member then; nobody revoked i
   --min-confirmations N    blocks required on top of the anchoring block (default 0)
   -h, --help               this text
 
+Evidence on a development chain (chain id 31337) is reported as a test: the table starts with
+"测试环境 — 非正式证据 / Test environment — not evidence", the JSON carries testEnvironment.
+
 Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate. Details: common/formats/bundle/BUNDLE.md.
 `;
 export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, indeterminate: 3 } as const;
+/** Development chains (the nodes' NODE_TEST_CHAIN_IDS default): a report on their evidence is marked a test. */
+const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337];
 /** Per request; a hung endpoint makes its checks indeterminate instead of hanging the CLI. */
 const RPC_TIMEOUT_MS = 30_000;
 
@@ -170,6 +176,11 @@ export function trustAnchorLine(anchor: TrustAnchor | undefined): string {
   return `trust anchor: ${anchor.name}, chain ${anchor.chainId}, ConsortiumRegistry ${anchor.consortiumRegistry.toLowerCase()}, fingerprint ${trustAnchorFingerprint(anchor)}`;
 }
 
+/** Above the table for evidence on a development chain: whatever the outcome, it proves nothing. */
+export function testEnvironmentLine(chainId: string): string {
+  return `${testEnvironmentOf(chainId, DEVELOPMENT_CHAIN_IDS)!.notice}: chain ${chainId} is a development chain, whose finality is only its own node's word; nothing verified here is evidence`;
+}
+
 export function renderTable(
   results: readonly CheckResult[],
   outcome: Outcome,
@@ -202,7 +213,8 @@ export function renderJson(
           consortiumRegistry: anchor.consortiumRegistry.toLowerCase(),
           fingerprint: trustAnchorFingerprint(anchor),
         };
-  return `${JSON.stringify({ overall: outcome, leafHash, chainId: bundle.anchor.chainId, trustAnchor, checks: results }, null, 2)}\n`;
+  const testEnvironment = testEnvironmentOf(bundle.anchor.chainId, DEVELOPMENT_CHAIN_IDS);
+  return `${JSON.stringify({ overall: outcome, leafHash, chainId: bundle.anchor.chainId, testEnvironment, trustAnchor, checks: results }, null, 2)}\n`;
 }
 
 /**
@@ -365,9 +377,10 @@ export async function main(
         );
   if (witnesses !== undefined && outcome !== "fail" && witnesses.outcome !== "pass")
     outcome = witnesses.outcome;
+  const mark = testEnvironmentOf(bundle.anchor.chainId, DEVELOPMENT_CHAIN_IDS);
   const report = args.json
     ? renderJson(results, outcome, bundle, anchor)
-    : renderTable(results, outcome, anchor, args.rpc.length > 0);
+    : `${mark === null ? "" : `${testEnvironmentLine(mark.chainId)}\n\n`}${renderTable(results, outcome, anchor, args.rpc.length > 0)}`;
   out.write(
     witnesses === undefined
       ? report

@@ -196,6 +196,28 @@ describe("verify CLI", function () {
   });
 
   describe("main, offline", function () {
+    it("marks evidence on a development chain (31337) as a test environment, in the table and the JSON; other chains not", async function () {
+      const development = { ...sampleBundle(), anchor: { ...sampleBundle().anchor, chainId: "31337" } };
+      writeFileSync(join(dir, "dev-bundle.json"), JSON.stringify(development, null, 2));
+      const text = sink();
+      await main([join(dir, "contract.pdf"), join(dir, "dev-bundle.json")], text, sink());
+      expect(text.text().split("\n")[0]).to.equal(
+        "测试环境 — 非正式证据 / Test environment — not evidence: chain 31337 is a development chain, whose finality is only its own node's word; nothing verified here is evidence",
+      );
+      const json = sink();
+      await main([join(dir, "contract.pdf"), join(dir, "dev-bundle.json"), "--json"], json, sink());
+      expect((JSON.parse(json.text()) as { testEnvironment: unknown }).testEnvironment).to.deep.equal({
+        chainId: "31337",
+        notice: "测试环境 — 非正式证据 / Test environment — not evidence",
+      });
+      const other = sink();
+      await main([join(dir, "contract.pdf"), join(dir, "bundle.json"), "--json"], other, sink());
+      expect((JSON.parse(other.text()) as { testEnvironment: unknown }).testEnvironment).to.equal(null);
+      const otherText = sink();
+      await main([join(dir, "contract.pdf"), join(dir, "bundle.json")], otherText, sink());
+      expect(otherText.text()).to.not.contain("测试环境");
+    });
+
     it("with --trust FILE prints the trust anchor's fingerprint above the checks; a bad trust anchor is bad input (exit 2)", async function () {
       writeFileSync(join(dir, "trust-anchor.json"), trustAnchorJson(sampleTrustAnchor()));
       const out = sink();
