@@ -85,12 +85,16 @@ describe("soak: bounded growth, restart, nothing lost", function () {
   it("runs the soak's pieces on the local consortium at 20 operations", async function () {
     this.timeout(240_000);
     const out = await mkdtemp(path.join(tmpdir(), "soak-report-"));
+    // its own data directory, removed below: the soak keeps a temporary one when it fails (the
+    // restart alone may take longer than 30 s on a loaded machine)
+    const dataDir = path.join(out, "data");
     const lines: string[] = [];
     const options: SoakOptions = {
       ops: 20,
       repaymentsPerLoan: 3,
       concurrency: 4,
       principalYuan: 3_000,
+      dataDir,
       sampleMs: 500,
       bundles: 3,
       tls: true,
