@@ -27,6 +27,8 @@ import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts
 import { keystoreFile, passwordFile } from "../ops/local/keys.ts";
 import { NODE_NAMES, readManifest, type NodeName } from "../ops/local/manifest.ts";
 import { trustConsortium } from "../ops/local/tls.ts";
+import { TEST_ENVIRONMENT_NOTICE, testEnvironmentOf } from "../../nodes/src/court-page/report.ts";
+import { DEVELOPMENT_CHAIN_IDS } from "./verify.ts";
 
 export const USAGE =
   "usage: node scripts/cli/anchor.ts <file or folder>... [--service URL] [--out DIR] [--kind N] [--sm3] [--batch N] [--timeout SECONDS] [--keystore FILE] [--member ID] [--as NAME [--data DIR]]";
@@ -34,7 +36,8 @@ export const HELP = `${USAGE}
 
 Hashes each file locally (the document never leaves this machine), anchors the digests through the
 anchor service and writes <file>.evidence.json beside each file (or into --out) and
-anchor-summary.md. Every receipt is checked before anything is written: signed by the service's
+anchor-summary.md (on a development chain, 31337, it opens with "测试环境 — 非正式证据 / Test
+environment — not evidence"). Every receipt is checked before anything is written: signed by the service's
 key, the record's place in the signed batch, the record it was sent for.
 
   --service URL        the anchor service (default: JL_ANCHOR_URL, else http://127.0.0.1:9545)
@@ -305,6 +308,7 @@ export async function main(
 
   // wait for anchoring, then fetch, check and write each bundle
   const rows: Row[] = [];
+  const chains: string[] = [];
   const deadline = Date.now() + args.timeoutSeconds * 1000;
   for (const item of pending) {
     const raw = await anchoredBundle(client, item.receipt.leafHash, item.file, deadline, args.timeoutSeconds);
@@ -324,6 +328,7 @@ export async function main(
     await mkdir(outDir, { recursive: true });
     const path = join(outDir, `${basename(item.file)}.evidence.json`);
     await writeFile(path, `${JSON.stringify(raw, null, 2)}\n`);
+    chains.push(bundle.anchor.chainId);
     rows.push({
       file: item.file,
       digest: item.digest,
@@ -336,7 +341,15 @@ export async function main(
   }
   if (io.tty) io.err("\n");
 
+  // bundles on a development chain are tests, whatever they verify: the summary says so first
+  const development = [...new Set(chains)].filter(
+    (id) => testEnvironmentOf(id, DEVELOPMENT_CHAIN_IDS) !== null,
+  );
   const table = [
+    ...development.map(
+      (id) =>
+        `> ${TEST_ENVIRONMENT_NOTICE}: chain ${id} is a development chain; these bundles are not evidence\n`,
+    ),
     "| file | sha-256 / sm3 digest | leaf hash | sequence | anchored (UTC) | bundle |",
     "|---|---|---|---|---|---|",
     ...rows.map(

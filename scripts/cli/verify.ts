@@ -84,7 +84,7 @@ Exit codes: 0 pass, 1 fail, 2 bad input, 3 indeterminate. Details: common/format
 `;
 export const EXIT_CODES = { pass: 0, fail: 1, badInput: 2, indeterminate: 3 } as const;
 /** Development chains (the nodes' NODE_TEST_CHAIN_IDS default): a report on their evidence is marked a test. */
-const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337];
+export const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337];
 /** Per request; a hung endpoint makes its checks indeterminate instead of hanging the CLI. */
 const RPC_TIMEOUT_MS = 30_000;
 

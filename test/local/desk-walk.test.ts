@@ -468,6 +468,10 @@ describe("the desk walk: npm start, npm run demo, the console's page of the demo
     await writeFile(document, `借款合同 ${new Date().toISOString()}\n`);
     const anchored = runAsPrinted(`npm run anchor -- '${document}' --as branchA`, { JL_DATA_DIR: dataDir });
     expect(anchored.code, anchored.output).to.equal(0);
+    // its summary, a report on a development chain's bundles, says first that they are not evidence
+    expect((await readFile(path.join(dataDir, "anchor-summary.md"), "utf8")).split("\n")[0]).to.equal(
+      `> ${TEST_ENVIRONMENT_NOTICE}: chain 31337 is a development chain; these bundles are not evidence`,
+    );
     // the court's node keeps no evidence log: the clerk gives the page the document and its bundle
     const page = await chromium!.context.newPage();
     const verifyPage = `${court.url}/verify`;

@@ -17,6 +17,7 @@ import { witnessPolicyPath } from "./witnesses.ts";
 import { tsaDir } from "./tsa.ts";
 import { trustHint } from "./tls.ts";
 import { TEST_ENVIRONMENT_NOTICE } from "../../../nodes/src/court-page/report.ts";
+import { DEVELOPMENT_CHAIN_IDS } from "../../cli/verify.ts";
 import { printUsageIfAsked } from "../usage.ts";
 
 printUsageIfAsked(
@@ -60,9 +61,6 @@ const ENV = {
   rpcUrl: "JL_RPC_URL",
   tls: "JL_TLS",
 };
-
-/** The chain ids the nodes treat as development chains by default (NODE_TEST_CHAIN_IDS). */
-const DEVELOPMENT_CHAIN_IDS: readonly number[] = [31337];
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
 const started = Date.now();
