@@ -1231,6 +1231,24 @@ fuzz.describeFuzzing("institution node: route fuzzing", "institution node", func
       "mediation/acceptance",
       shapedOrHostile(gen.objectText({ signedAgreementBase64: { valid: gen.quoted(base64) } })),
     ),
+    {
+      // the union's keeper asks branch A's node, which holds the loan's case, for a step
+      route: "POST /v1/loans/:loanId/mediation/keeper-steps",
+      arbitrary: signedCase(
+        loanSegment.map((l) => `/v1/loans/${l}/mediation/keeper-steps`),
+        shapedOrHostile(
+          gen.objectText({
+            step: { valid: fc.constantFrom('"open"', '"mayArbitrate"', '"OPEN"', '"close"') },
+          }),
+        ),
+        signerMostly("union", ["court", "branchB", "platform", "outsider", "none", "expired"]),
+      ),
+      examples: ["mayArbitrate", "open"].map((step) =>
+        genuineSigned(`/v1/loans/${known.loanId}/mediation/keeper-steps`, JSON.stringify({ step }), "union"),
+      ),
+      build: signedPost,
+      check: servedOnlyForThisNode("a keeper's mediation step"),
+    },
     ...["package-checks", "package-archive"].map(caseStep),
     bodyRoute(
       "POST /v1/post-loan/runs/:runId",

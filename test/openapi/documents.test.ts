@@ -127,6 +127,7 @@ const NODE_SIGNED_ROUTES = [
   "POST /v1/loan-agreements/batch",
   "GET /v1/cases/{loanId}/documents",
   "GET /v1/cases/{loanId}/evidence-set",
+  "POST /v1/loans/{loanId}/mediation/keeper-steps",
 ];
 
 /** Open to anyone: the console marks a development chain on its login page too. */

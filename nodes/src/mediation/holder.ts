@@ -62,6 +62,9 @@ export async function answerKeeperStep(
     throw nodeError("NODE_ERR_NOT_FOUND", "this node takes no mediation steps from other nodes");
   await verify(headers);
   await mediation.deps.beforeStep?.();
+  // both steps are the holder's alone: a loan unknown to the ledger, or another branch's, is
+  // refused rather than answered "no case here, arbitration may follow"
+  await mediation.requireHolder(loanId);
   const answer = await mediation[step](loanId);
   return { loanId: loanId.toLowerCase(), step, answer };
 }

@@ -30,6 +30,7 @@ import { agreementPdf } from "./agreement.ts";
 import { MediationError } from "../errors.ts";
 import { overdueInterest, proposePlan, type ProposedPlan } from "./plan.ts";
 import { PolicyService } from "../post-loan/policy-service.ts";
+import { readLedgerLoan } from "../servicing.ts";
 
 export type MediationPolicy = {
   /** Months the restructured debt is spread over. */
@@ -238,7 +239,8 @@ export class MediationService extends PolicyService<MediationPolicy, MediationDe
   async requireHolder(loanId: string): Promise<void> {
     const memberId = this.deps.memberId;
     if (memberId === undefined) return;
-    const branch = Number((await this.deps.ledger.loan(loanId.toLowerCase())).branch);
+    // a loan the ledger has none of is NODE_ERR_UNKNOWN_LOAN (the raw revert answered 500)
+    const branch = Number((await readLedgerLoan(this.deps.ledger, loanId.toLowerCase())).branch);
     if (branch !== memberId)
       throw new MediationError(
         "NODE_ERR_MEDIATION_HELD_BY_BRANCH",
