@@ -66,6 +66,17 @@ export const SM2_NOT_GOVERNED_TEXT =
   "接收回执的 SM2 签名密钥不是受治理的成员名录为日志运营方登记的密钥。The intake receipt is SM2-signed under a key the governed member directory does not name for the log's operator.";
 
 /**
+ * How the certificate names member `id`: its legal names in both languages with its unified
+ * social credit code from the governed directory; where the report has none, the id, said to be one.
+ */
+export function memberText(report: VerificationReport, id: number): string {
+  const m = report.members.names.find((n) => n.memberId === id);
+  return m === undefined
+    ? `成员 ${id}（未取自受治理的成员名录）member no. ${id} (not from the governed member directory)`
+    : `${m.nameZh} ${m.nameEn} · 统一社会信用代码 USCC ${m.uscc} (成员 member ${id})`;
+}
+
+/**
  * A development chain's mark: a banner under the title and the notice across the page, behind
  * the text, so no part of the page reads as a certificate of evidence.
  */
@@ -175,7 +186,8 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
   w.row("核验时间 Verified at", `${beijing(report.validationTime)} · ${utc(report.validationTime)}`);
   w.row(
     "核验节点 Verifying node",
-    `member ${report.verifier.memberId}, ${report.verifier.node}`,
+    memberText(report, report.verifier.memberId),
+    report.verifier.node,
     ...(report.verifier.seal === null ? [] : [`签章 seal: ${report.verifier.seal}`]),
   );
 
@@ -202,7 +214,8 @@ export async function certificatePdf(report: VerificationReport, lookupUrl: stri
     e.documentDigest ?? "未提供文件 no document given",
     ...(e.documentDigest === e.recordedDigest ? [] : [`存证记录 recorded: ${e.recordedDigest}`]),
   );
-  w.row("证据叶 Evidence leaf", `${e.leafHash} (index ${e.leafIndex}, member ${e.submitter})`);
+  w.row("提交机构 Submitter", memberText(report, e.submitter));
+  w.row("证据叶 Evidence leaf", `${e.leafHash} (index ${e.leafIndex})`);
   w.row("链 Chain (id, genesis)", `chain id ${e.chainId}`, `genesis ${e.genesisHash}`);
   w.row(
     "合约 Contracts",

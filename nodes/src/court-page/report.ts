@@ -10,6 +10,8 @@ import { effectiveAnchor, type EvidenceBundle } from "../../../common/formats/bu
 import type { CourtVerification } from "../../../common/formats/bundle/court-verification.ts";
 import type { WitnessReport } from "../../../common/formats/bundle/cosignatures.ts";
 import type { CheckId, CheckResult, Outcome } from "../../../common/formats/bundle/verify.ts";
+import { identityOf, type MemberDirectory } from "../../../common/consortium/member-directory.ts";
+import type { MemberIdentity } from "../../../common/consortium/uscc.ts";
 
 export const REPORT_FORMAT = "jointledger.verification-report/1";
 
@@ -59,6 +61,12 @@ export type VerificationReport = {
     tsa: string | null;
   };
   witnesses: WitnessReport["signatures"];
+  /**
+   * The members the report names (the submitter, the verifying node) by their legal names in both
+   * languages and unified social credit codes, from the governed member directory; "none" when the
+   * node has no directory or the chain's digest refutes its file (reason), the ids standing alone.
+   */
+  members: MemberNames;
   simpleReport: { indication: "TOTAL_PASSED" | "TOTAL_FAILED" | "INDETERMINATE"; subIndication?: string };
   detailedReport: { checks: ReportCheck[] };
   /**
@@ -78,6 +86,20 @@ export function testEnvironmentOf(
 ): VerificationReport["testEnvironment"] {
   const development = testChainIds.some((id) => BigInt(id) === BigInt(chainId));
   return development ? { chainId, notice: TEST_ENVIRONMENT_NOTICE } : null;
+}
+
+export type MemberNames =
+  { source: "governed-directory"; names: MemberIdentity[] } | { source: "none"; reason: string; names: [] };
+
+/** The identities of `memberIds` in the governed `directory` (an id it does not list: none). */
+export function memberNames(directory: MemberDirectory, memberIds: readonly number[]): MemberNames {
+  const names = [...new Set(memberIds)].flatMap((id) => {
+    const entry = identityOf(directory, id);
+    return entry === undefined
+      ? []
+      : [{ memberId: id, nameZh: entry.nameZh, nameEn: entry.nameEn, uscc: entry.uscc }];
+  });
+  return { source: "governed-directory", names };
 }
 
 export const MEMBERSHIP_RULE =

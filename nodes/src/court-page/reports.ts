@@ -19,9 +19,12 @@ import { signPdf, type SigningIdentity } from "../e-contract/sign.ts";
 import { nodeError } from "../errors.ts";
 import { certificatePdf } from "./certificate.ts";
 import { withGovernedReceiptKey } from "./governed-receipt.ts";
+import { readGovernedDirectory } from "../../../common/consortium/member-directory.ts";
 import {
   evidenceFacts,
+  memberNames,
   MEMBERSHIP_RULE,
+  type MemberNames,
   REPORT_FORMAT,
   reportCheck,
   reportIdOf,
@@ -156,6 +159,7 @@ export class VerificationReports {
       },
       evidence: evidenceFacts(bundle, verification, documentDigest),
       witnesses: witnesses.signatures,
+      members: await this.#names([bundle.leaf.record.submitter, o.memberId]),
       simpleReport: simpleReport(verification, witnessCheck, documentDigest !== null),
       detailedReport: { checks },
       testEnvironment: testEnvironmentOf(bundle.anchor.chainId, o.testChainIds ?? [31337]),
@@ -211,6 +215,24 @@ export class VerificationReports {
           checks,
           overall: overall(checks, requiredForPass({ trustedTime: { tsaTrustAnchors: trust.tsa } })),
         };
+  }
+
+  /** The legal names of `memberIds` from the directory file, only if the chain governs exactly that file. */
+  async #names(memberIds: number[]): Promise<MemberNames> {
+    const { chain, trust } = this.#options;
+    const anchor = await trust.anchor();
+    if (trust.memberDirectory === undefined || anchor === null)
+      return { source: "none", reason: "this node has no member directory", names: [] };
+    try {
+      const directory = await readGovernedDirectory(
+        trust.memberDirectory,
+        chain.provider,
+        anchor.consortiumRegistry,
+      );
+      return memberNames(directory, memberIds);
+    } catch (e) {
+      return { source: "none", reason: (e as Error).message, names: [] };
+    }
   }
 
   async get(reportId: string): Promise<StoredReport> {

@@ -22,8 +22,26 @@ import { signPdf, type SigningIdentity } from "../../../nodes/src/e-contract/sig
 const ARTIFACTS = join("test-artifacts", "court-page");
 const hex = (byte: string, bytes = 32) => `0x${byte.repeat(bytes)}`;
 
-/** A report as full as one gets: every check, three cosignatures, two TSA roots. */
-function report(chainId: string, testChainIds: readonly number[]): VerificationReport {
+/** The submitter's and the verifying court's entries, as a governed directory lists them (fictional codes). */
+const NAMED: VerificationReport["members"] = {
+  source: "governed-directory",
+  names: [
+    {
+      memberId: 2,
+      nameZh: "杭州上城农村商业银行股份有限公司",
+      nameEn: "Shangcheng Rural Bank",
+      uscc: "91330102MA0000002F",
+    },
+    { memberId: 5, nameZh: "杭州互联网法院", nameEn: "Hangzhou Internet Court", uscc: "11330100MB00000056" },
+  ],
+};
+
+/** A report as full as one gets: every check, three cosignatures, two TSA roots, the members named. */
+function report(
+  chainId: string,
+  testChainIds: readonly number[],
+  members: VerificationReport["members"] = NAMED,
+): VerificationReport {
   const at = new Date().toISOString();
   return {
     format: REPORT_FORMAT,
@@ -97,6 +115,7 @@ function report(chainId: string, testChainIds: readonly number[]): VerificationR
         timestamp: 1_767_000_000,
       },
     ] as VerificationReport["witnesses"],
+    members,
     simpleReport: { indication: "TOTAL_PASSED" },
     detailedReport: {
       checks: [...CHECK_IDS, "witnesses" as const].map((id) => ({
@@ -131,7 +150,7 @@ async function pdfPages(pdf: Uint8Array): Promise<string[]> {
   return pages;
 }
 
-describe("court-page/certificate: the test-environment mark of a development chain", function () {
+describe("court-page/certificate: the test-environment mark of a development chain; members by legal name", function () {
   this.timeout(120_000);
   let seal: SigningIdentity;
 
@@ -191,5 +210,25 @@ describe("court-page/certificate: the test-environment mark of a development cha
     expect(more).to.deep.equal([]);
     expect(page).to.contain("核验通过Verified").and.contain("0requiredbytheverifyingnode'sconfiguration");
     expect(page).to.not.contain("测试环境").and.not.contain("Testenvironment").and.not.contain("TEST");
+  });
+
+  it("names the submitter and the verifying node by their legal names in both languages with their credit codes", async function () {
+    const [page] = await signedCertificate(report("31337", [31337]), "certificate-named");
+    expect(page)
+      .to.contain(
+        "提交机构Submitter杭州上城农村商业银行股份有限公司ShangchengRuralBank·统一社会信用代码USCC91330102MA0000002F(成员member2)",
+      )
+      .and.contain("杭州互联网法院HangzhouInternetCourt·统一社会信用代码USCC11330100MB00000056(成员member5)");
+    expect(page).to.not.contain("member2,").and.not.contain("notfromthegovernedmemberdirectory");
+  });
+
+  it("without a governed directory it names members by id and says the names are not from the directory", async function () {
+    const none = { source: "none" as const, reason: "this node has no member directory", names: [] as [] };
+    const [page] = await signedCertificate(report("31337", [31337], none), "certificate-unnamed");
+    expect(page)
+      .to.contain(
+        "提交机构Submitter成员2（未取自受治理的成员名录）memberno.2(notfromthegovernedmemberdirectory)",
+      )
+      .and.not.contain("杭州上城");
   });
 });
