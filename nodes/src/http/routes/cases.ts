@@ -159,7 +159,10 @@ const postLoanRoutes = routeFile((routes, { cases }) => {
   );
 });
 
-/** A loan's mediation (调解): the case, the agreement to sign, the borrower's answer. */
+/**
+ * A loan's mediation (调解): the case, the agreement to sign, the borrower's answer. Each first
+ * reads the loan on chain (only its branch's node holds the case), so each can answer 503.
+ */
 const mediationRoutes = routeFile((routes, { cases }) => {
   routes.get(
     "/v1/loans/:loanId/mediation",
@@ -167,7 +170,7 @@ const mediationRoutes = routeFile((routes, { cases }) => {
       summary: "The loan's mediation case (调解): parties, amount due, the proposed plan, the answer",
       ...MEDIATION,
       reply: MediationView,
-      errors: [404],
+      errors: [404, 503],
     },
     async ({ actor, params }) => cases.mediationCase(actor, params.loanId),
   );
@@ -177,7 +180,7 @@ const mediationRoutes = routeFile((routes, { cases }) => {
       summary: "The settlement agreement drafted from the case's plan, to be signed and sealed",
       ...MEDIATION,
       reply: MediationAgreement,
-      errors: [404],
+      errors: [404, 503],
     },
     async ({ actor, params }) => ({
       agreementPdfBase64: Buffer.from(await cases.mediationAgreement(actor, params.loanId)).toString(
@@ -191,7 +194,7 @@ const mediationRoutes = routeFile((routes, { cases }) => {
       summary: "Record the borrower's refusal of the proposed plan (arbitration may follow)",
       ...MEDIATION,
       reply: MediationView,
-      errors: [404, 409],
+      errors: [404, 409, 503],
     },
     async ({ actor, params }) => cases.refuseMediation(actor, params.loanId),
   );
@@ -203,7 +206,7 @@ const mediationRoutes = routeFile((routes, { cases }) => {
       ...MEDIATION,
       body: MediationAcceptanceBody,
       reply: MediationView,
-      errors: [404, 409, 422],
+      errors: [404, 409, 422, 503],
     },
     async ({ actor, params, body }) =>
       cases.acceptMediation(actor, params.loanId, body.signedAgreementBase64),
