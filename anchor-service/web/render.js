@@ -46,6 +46,15 @@ function memberLabel(result, id, t) {
   const m = result.members.get(id);
   if (m === undefined || m === null) return t("unknownMember", { id });
   const kind = hasKey(`memberKind_${m.kind}`) ? t(`memberKind_${m.kind}`) : m.kind;
+  // the legal name in the page's language with its credit code, only from the governed directory
+  if (m.identity !== undefined)
+    return t("memberLabelLegal", {
+      nameZh: m.identity.nameZh,
+      nameEn: m.identity.nameEn,
+      uscc: m.identity.uscc,
+      kind,
+      id,
+    });
   return t("memberLabel", { name: m.name, kind, id });
 }
 

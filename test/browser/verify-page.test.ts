@@ -47,6 +47,10 @@ import {
 import type { VerificationReport } from "../../nodes/src/court-page/report.ts";
 import { cosigner } from "../../common/formats/checkpoint/cosignature.ts";
 import { kOfNPolicy, parsePolicy } from "../../common/formats/checkpoint/policy.ts";
+import { directoryBytes, memberDirectoryCall } from "../../common/consortium/member-directory.ts";
+import { govern } from "../../scripts/ops/deploy/consortium.ts";
+import { DEMO_MEMBERS, demoMemberDirectory } from "../../scripts/ops/local/deployment.ts";
+import { buildPageModules } from "../../anchor-service/web/src/build.ts";
 
 const ARTIFACTS = join("test-artifacts", "browser");
 
@@ -86,10 +90,14 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   let limitedNode: FastifyInstance | undefined;
   let limitedStore: ReportStore;
   let courtUrl: string;
+  // the court's node holding the member directory governance set: it names members by their legal names
+  let namedNode: FastifyInstance | undefined;
+  let namedUrl: string;
 
   before(async function () {
     // fails (not skips) with install instructions when /usr/bin/chromium is missing
     browser = await launchChromium({ locale: "en-US" });
+    await buildPageModules();
     await mkdir(ARTIFACTS, { recursive: true });
     chain = await startConsortiumChain();
     dataDir = await mkdtemp(join(tmpdir(), "verify-page-"));
@@ -171,6 +179,41 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     );
     courtUrl = await courtNode.listen({ host: "127.0.0.1", port: courtPort });
 
+    // the founders' directory (no SM2 receipt key: this log signs EIP-712 receipts only), governed on chain
+    const founders = demoMemberDirectory(`0x04${"00".repeat(64)}`);
+    const directory = directoryBytes({
+      ...founders,
+      members: founders.members.map(({ receiptSm2PublicKey: _key, ...entry }) => entry),
+    });
+    await govern(chain.deployment.governor, chain.approvers, [
+      memberDirectoryCall(chain.deployment.addresses.consortiumRegistry, directory),
+    ]);
+    const namedReports = new VerificationReports({
+      store: reportStore(),
+      memberId: MEMBERS.court,
+      chain: { provider: chain.anvil.provider, endpointName: chain.anvil.url },
+      trust: {
+        anchor: async () => anchor,
+        tsa: trustAnchorsFromPem([tsaCa.certificatePem]),
+        witnessPolicy: parsePolicy(witnesses.policyText),
+        memberDirectory: directory,
+      },
+      seal: { certificatePem: seal.certificatePem, privateKey: seal.privateKey },
+      publicUrl: () => namedUrl,
+    });
+    namedNode = await clerkNodeApp(
+      {},
+      {
+        courtPage: {
+          ...courtPage,
+          memberDirectory: new TextDecoder().decode(directory),
+          publicUrl: () => namedUrl,
+        },
+        verificationReports: namedReports,
+      },
+    );
+    namedUrl = await namedNode.listen({ host: "127.0.0.1", port: 0 });
+
     // branch A anchors three documents
     const receipts = await submitOverHttp(baseUrl, chain, [
       recordFor(GENUINE, 1),
@@ -205,6 +248,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await courtNode?.close();
     await unsealedNode?.close();
     await limitedNode?.close();
+    await namedNode?.close();
     await service?.close();
     await tsa?.close();
     await witnesses?.close();
@@ -309,6 +353,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await finished(page, phase);
   }
   /** The whole page into test-artifacts/browser/`name`. */
+  /** A PDF's first page as a PNG artifact, to look at. */
+  const pictureOf = (file: string, name: string) =>
+    execFileSync("pdftoppm", ["-png", "-r", "110", "-singlefile", file, join(ARTIFACTS, name)]);
   const screenshot = (page: Page, name: string) =>
     page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
   /** The page as printed: the width of an A4 page at 96 dpi, so the screenshot looks like the paper. */
@@ -593,8 +640,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       `this browser, asking ${chain.anvil.url} itself`,
     );
     // names from the court's chain endpoint (no anchor service to ask), the lifecycle in its check
+    // no member directory configured: the registry's name, said not to be the governed legal name
     expect(await text(page, "#fact-submitter"))
-      .to.contain("Shangcheng Rural Bank")
+      .to.contain("Shangcheng Rural Bank (registry name, not the directory's legal name;")
       .and.contain("member no. 2");
     expect(await text(page, "#fact-status dd")).to.contain("The evidence has not been withdrawn");
     expect(await text(page, "#fact-trust-anchor dd")).to.contain(trustAnchorFingerprint(anchor));
@@ -647,6 +695,56 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await verifyPdf(page, "loan-contract-LN-2026-0042.pdf", GENUINE, "error");
     expect(await text(page, "#message")).to.contain("add the evidence bundle");
     await page.close();
+  });
+
+  it("a node holding the governed member directory names the submitter by its legal name in the page's language with its credit code, on the page and its signed certificate", async function () {
+    const { page } = await openPage("/verify", namedUrl);
+    await verifyWithBundle(page, "loan-contract-LN-2026-0042.pdf", GENUINE, bundles.genuine);
+    expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("pass");
+    expect(await text(page, "#fact-submitter dd")).to.equal(
+      "Shangcheng Rural Bank (unified social credit code 91330102MA0000002F; member bank, member no. 2)",
+    );
+    await screenshot(page, "named-submitter-en.png");
+    await page.click('button[data-lang="zh"]');
+    expect(await text(page, "#fact-submitter dd")).to.equal(
+      "杭州上城农村商业银行股份有限公司（统一社会信用代码 91330102MA0000002F；成员银行，成员编号 2）",
+    );
+    await screenshot(page, "named-submitter-zh.png");
+    await page.click('button[data-lang="en"]');
+    await page.click("#signed-certificate");
+    await page.waitForSelector("#signed[data-report]");
+    const reportId = (await page.getAttribute("#signed", "data-report"))!;
+    await page.close();
+
+    const report = (await (
+      await fetch(`${namedUrl}/verify/reports/${reportId}`)
+    ).json()) as VerificationReport;
+    // the submitter and the verifying court, as the governed founders' directory lists them
+    const legal = (node: "branchA" | "court") => {
+      const { memberId, name, nameZh, uscc } = DEMO_MEMBERS[node];
+      return { memberId, nameZh, nameEn: name, uscc };
+    };
+    expect(report.members).to.deep.equal({
+      source: "governed-directory",
+      names: [legal("branchA"), legal("court")],
+    });
+    const file = join(ARTIFACTS, "named-certificate.pdf");
+    await writeFile(
+      file,
+      Buffer.from(
+        await (await fetch(`${namedUrl}/verify/reports/${reportId}/certificate.pdf`)).arrayBuffer(),
+      ),
+    );
+    pictureOf(file, "named-certificate");
+    const pdfText = execFileSync("pdftotext", ["-layout", file, "-"], { encoding: "utf8" }).replace(
+      /\s+/g,
+      "",
+    );
+    expect(pdfText)
+      .to.contain(
+        "杭州上城农村商业银行股份有限公司ShangchengRuralBank·统一社会信用代码USCC91330102MA0000002F",
+      )
+      .and.contain("杭州互联网法院HangzhouInternetCourt·统一社会信用代码USCC11330100MB00000056");
   });
 
   it("the court's node signs a one-page certificate (PAdES, its seal) that stands alone, with a JSON report looked up by its id", async function () {
@@ -707,14 +805,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     const pdfsig = execFileSync("pdfsig", [file], { encoding: "utf8" });
     expect(pdfsig).to.contain("Signature is Valid").and.contain("杭州互联网法院");
     expect(pdfsig).to.contain("Total document signed");
-    execFileSync("pdftoppm", [
-      "-png",
-      "-r",
-      "110",
-      "-singlefile",
-      file,
-      join(ARTIFACTS, "signed-certificate"),
-    ]);
+    pictureOf(file, "signed-certificate");
     const info = execFileSync("pdfinfo", [file], { encoding: "utf8" });
     expect(info)
       .to.match(/^Pages:\s+1$/m)
@@ -872,7 +963,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     expect(await page.getAttribute("#verdict", "data-verdict")).to.equal("fail");
     expect(await page.getAttribute("#fact-status", "data-state")).to.equal("Revoked");
     expect(await text(page, "#fact-status dd")).to.match(
-      /^Revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Beijing time\) by Shangcheng Rural Bank \(member bank, member no\. 2\)$/,
+      /^Revoked on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(Beijing time\) by Shangcheng Rural Bank \(registry name, not the directory's legal name; member bank, member no\. 2\)$/,
     );
     expect(await text(page, "#verdict .verdict-text")).to.contain("the evidence was withdrawn. Revoked on");
     expect(await text(page, 'tr[data-check="lifecycle"] .plain')).to.contain(

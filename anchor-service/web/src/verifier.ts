@@ -16,6 +16,8 @@ import { trustAnchorsFromPem } from "../../../common/pki/trust-anchors.ts";
 import { RegistryReader } from "../../../common/chain/registry.ts";
 import { MEMBER_KINDS } from "../../../common/chain/generated/enums.ts";
 import { uncapitalized } from "../../../common/chain/names.ts";
+import { identityOf, readGovernedDirectory } from "../../../common/consortium/member-directory.ts";
+import type { MemberIdentity } from "../../../common/consortium/uscc.ts";
 
 /** Member kinds as the page's labels name them ("branch"), as the anchor service's API spells them. */
 const KIND_NAMES = uncapitalized(MEMBER_KINDS);
@@ -58,25 +60,51 @@ function providerOf(url: string, network: Network): JsonRpcProvider {
   return new JsonRpcProvider(request, network, { staticNetwork: network, batchMaxCount: 1 });
 }
 
+/** A member as the page names it: the registry's name and kind, and its legal identity when the governed directory lists it. */
+export type PageMember = { name: string; kind: string; identity?: MemberIdentity; fromDirectory: boolean };
+
 /**
  * The registered names and kinds of `memberIds`, read here from the trust anchor's
  * ConsortiumRegistry through the court's chosen endpoint (the first) (the names the page shows where no anchor
- * service serves them); an id the registry does not know maps to null.
+ * service serves them), each with its legal names and credit code from the member directory the
+ * serving node gives, if the chain governs exactly that file (fromDirectory); an id the registry does not know maps to null.
  */
 export async function membersOf(
   memberIds: readonly number[],
   settings: ChainSettings,
-): Promise<Map<number, { name: string; kind: string } | null>> {
+): Promise<Map<number, PageMember | null>> {
   const anchor = parseTrustAnchor(settings.trustAnchor);
   const provider = providerOf(settings.chainEndpoints[0]!, Network.from(BigInt(anchor.chainId)));
   try {
     const registry = new RegistryReader(anchor.consortiumRegistry, provider);
+    const text = settings.memberDirectory;
+    // a file the chain does not govern names nobody: the registry's names stand, marked as such
+    const directory =
+      typeof text === "string"
+        ? await readGovernedDirectory(
+            new TextEncoder().encode(text),
+            provider,
+            anchor.consortiumRegistry,
+          ).catch(() => undefined)
+        : undefined;
     const entries = await Promise.all(
       memberIds.map(async (id) => {
         const m = await registry.member(id).catch(() => null);
+        const entry = directory === undefined ? undefined : identityOf(directory, id);
+        const identity =
+          entry === undefined
+            ? undefined
+            : { memberId: id, nameZh: entry.nameZh, nameEn: entry.nameEn, uscc: entry.uscc };
         return [
           id,
-          m === null ? null : { name: m.name, kind: KIND_NAMES[m.kind] ?? String(m.kind) },
+          m === null
+            ? null
+            : {
+                name: m.name,
+                kind: KIND_NAMES[m.kind] ?? String(m.kind),
+                ...(identity === undefined ? {} : { identity }),
+                fromDirectory: identity !== undefined,
+              },
         ] as const;
       }),
     );
