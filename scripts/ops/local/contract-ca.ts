@@ -31,14 +31,14 @@ const sealFiles = (dataDir: string, node: NodeName, kind: "seal" | "verification
 /** The nodes that verify evidence for others and sign verification certificates with a seal of their own. */
 const VERIFYING_NODES = ["court", "union"] as const satisfies readonly NodeName[];
 
-/** What the contracts print for each member: its name (demo) and a unified social credit code (demo, not a real one). */
-export const CONTRACT_PARTIES: Record<NodeName, { name: string; identifier: string }> = {
-  union: { name: "浙江省农村信用社联合社（演示）", identifier: "DEMO33000000000001" },
-  branchA: { name: "上城农村商业银行（演示 Shangcheng Rural Bank）", identifier: "DEMO33010200000002" },
-  branchB: { name: "诸暨农村商业银行（演示 Zhuji Rural Bank）", identifier: "DEMO33068100000003" },
-  platform: { name: "示例助贷平台（演示 Example Lending Platform）", identifier: "DEMO33010600000004" },
-  court: { name: "杭州互联网法院（演示）", identifier: "DEMO33010000000005" },
-};
+/**
+ * What the contracts print for each member, and the name its seals are issued to: its legal
+ * Chinese name and unified social credit code as the founders' directory lists them (fictional
+ * test data). The demo marking is the certificate's own (the demo CA's subject), never part of the name.
+ */
+export const CONTRACT_PARTIES: Record<NodeName, { name: string; identifier: string }> = Object.fromEntries(
+  NODE_NAMES.map((node) => [node, { name: DEMO_MEMBERS[node].nameZh, identifier: DEMO_MEMBERS[node].uscc }]),
+) as Record<NodeName, { name: string; identifier: string }>;
 
 const SIGNING = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 
@@ -80,9 +80,19 @@ export async function ensureContractCa(dataDir: string): Promise<{
   nodeEnv: Partial<Record<NodeName, Record<string, string>>>;
 }> {
   const { ca, created } = await demoContractCa(dataDir);
-  /** Issues into `files` once: the key 0600, the certificate beside it. */
-  const issueOnce = async (files: ReturnType<typeof sealFiles>, issue: () => Promise<IssuedCertificate>) => {
-    if ((await exists(files.certificate)) && (await exists(files.key))) return;
+  /**
+   * Issues into `files` once: the key 0600, the certificate beside it; again when the kept
+   * certificate is issued to another name (a data directory from before the legal names).
+   */
+  const issueOnce = async (
+    files: ReturnType<typeof sealFiles>,
+    holder: string,
+    issue: () => Promise<IssuedCertificate>,
+  ) => {
+    if ((await exists(files.certificate)) && (await exists(files.key))) {
+      const kept = new x509.X509Certificate(await readFile(files.certificate, "utf8"));
+      if (kept.subjectName.getField("CN")[0]?.startsWith(`${holder} `) === true) return;
+    }
     const seal = await issue();
     const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", seal.privateKey);
     await writeFile(files.key, x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), { mode: 0o600 });
@@ -90,13 +100,15 @@ export async function ensureContractCa(dataDir: string): Promise<{
   };
   for (const node of NODE_NAMES) {
     if (DEMO_MEMBERS[node].kind !== "branch") continue;
-    await issueOnce(sealFiles(dataDir, node), () => ca.issueBranchSeal(CONTRACT_PARTIES[node].name));
+    const { name } = CONTRACT_PARTIES[node];
+    await issueOnce(sealFiles(dataDir, node), name, () => ca.issueBranchSeal(name));
   }
   // the court's and the union's verification seals (核验专用章): their nodes sign certificates with them
   const nodeEnv: Partial<Record<NodeName, Record<string, string>>> = {};
   for (const node of VERIFYING_NODES) {
     const files = sealFiles(dataDir, node, "verification-seal");
-    await issueOnce(files, () => ca.issueVerificationSeal(CONTRACT_PARTIES[node].name));
+    const { name } = CONTRACT_PARTIES[node];
+    await issueOnce(files, name, () => ca.issueVerificationSeal(name));
     nodeEnv[node] = { NODE_SEAL_CERTIFICATE_FILE: files.certificate, NODE_SEAL_KEY_FILE: files.key };
   }
   const rootFile = path.join(pkiDir(dataDir), ROOT_FILE);
