@@ -8,10 +8,11 @@
 //   (b) an assisted loan at branch B (the branch funds it alone), settled early in full the same way;
 //   (c) an overdue loan (only on a disposable local chain, `disposableChain`: its time is moved forward): keeper rounds take it
 //       through reminder, mediation and arbitration, the union assigns the court, the court
-//       fetches the documents, accepts, records a ruling and closes the case. Before the chain's
-//       clock first moves, everything the anchor service received is anchored, so that evidence
-//       is anchored on real time and keeps its receipts' merge-delay promise; what is anchored
-//       later is stamped weeks after its receipt (result.chainClockMovedAt says from when).
+//       fetches the documents, accepts, records a ruling and closes the case. Before each move of
+//       the chain's clock, everything the anchor service received is anchored; after it, this
+//       process and every service of the consortium read the time as the chain's (clock.ts,
+//       `clockFile`), so receipts, TSA tokens, cosignatures and blocks agree as in production and
+//       the court's package check must say `verified`.
 // Then each funder's core-banking books of the days involved are reconciled on its node (zero
 // differences expected), and every node's index digest is compared with every other node's and
 // with the digest computed straight from the chain's events.
@@ -38,6 +39,7 @@ import { NodeApi, NodeApiError, sleep } from "../../nodes/client/node-api.ts";
 import { contractEndorsed, signedAndSealed, signedContract } from "./contracts.ts";
 import { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { chainAdoption } from "./chain-adoption.ts";
+import { CLOCK_POLL_MS, moveClock, wallNow } from "./clock.ts";
 
 export type ScenarioHooks = {
   /** Before scenario (a)'s repayment is submitted to branch A. */
@@ -57,6 +59,12 @@ export type ScenarioOptions = {
    * would be dated in the future (trustedTime fails it, and npm start refuses such a chain).
    */
   disposableChain?: boolean;
+  /**
+   * The file the disposable consortium's services follow for their clock (clock.ts: started with
+   * chainClockEnv(file)); each move of the chain's clock is written there. Required with
+   * disposableChain for the overdue scenario.
+   */
+  clockFile?: string;
 };
 
 export type ScenarioId = "joint" | "assisted" | "overdue";
@@ -96,7 +104,7 @@ export type DemoResult = {
           paidOn: string;
           adopted: { blockNumber: number; installments: number; firstDueDate: string; firstTotalFen: string };
         };
-        courtPackage: { ok: boolean; items: number; roles: string[]; archive: string };
+        courtPackage: { ok: boolean; verdict: string; items: number; roles: string[]; archive: string };
       }
     | { skipped: string };
   borrowers: Borrower[];
@@ -115,8 +123,8 @@ export type DemoResult = {
   /**
    * The chain time (unix seconds) from which blocks are stamped on a clock moved ahead of real
    * time: the overdue scenario's first move, or this run's start when an earlier run had moved it
-   * already; undefined if the chain's clock kept real time. A record anchored from then on is
-   * anchored, by the chain's clock, long after its intake receipt's time.
+   * already; undefined if the chain's clock kept real time. Without `clockFile` following it, a
+   * record anchored from then on is anchored, by the chain's clock, long after its intake receipt.
    */
   chainClockMovedAt?: number;
 };
@@ -163,6 +171,7 @@ class Driver {
   readonly log: (line: string) => void;
   readonly hooks: ScenarioHooks;
   readonly disposableChain: boolean;
+  readonly clockFile: string | undefined;
   readonly provider: JsonRpcProvider;
   readonly api: Record<NodeName, NodeApi>;
   readonly books: CoreBanking;
@@ -182,6 +191,7 @@ class Driver {
     this.log = options.log ?? ((line) => console.log(line));
     this.hooks = options.hooks ?? {};
     this.disposableChain = options.disposableChain === true;
+    this.clockFile = options.clockFile;
     this.provider = new JsonRpcProvider(manifest.chain.rpcUrl, undefined, {
       staticNetwork: true,
       batchMaxCount: 1,
@@ -392,6 +402,10 @@ class Driver {
   }
 
   async overdueLoan() {
+    if (this.clockFile === undefined)
+      throw new Error(
+        "the overdue scenario moves the chain's clock: its consortium must follow it (start it with chainClockEnv(file) and pass clockFile)",
+      );
     const { loanId, schedule } = await this.lateLoan("C");
     // a second late loan whose borrower accepts the mediation plan and pays it
     const mediated = await this.lateLoan("D");
@@ -668,9 +682,10 @@ class Driver {
       `    court package from branch A's node (mediation records with it; reminders from the union's): ${check.items.length} items (${roles.join(", ")}), evidence chain ${check.evidenceChain.matches ? "reproduced" : "NOT reproduced"}, ${check.ok ? check.verdict : `FAILED (${check.verdict})`}`,
     );
     const bad = check.items.filter((i) => i.outcome !== "verified");
-    if (!check.ok)
+    // on the chain's clock every item passes every check, the chain's time checks included
+    if (!check.ok || check.verdict !== "verified")
       throw new Error(
-        `the court's package check failed: ${JSON.stringify({ missing: check.missing, pending: check.pending, bad: bad.map((i) => [i.role, i.label, i.outcome, i.reason]) })}`,
+        `the court's package check is ${check.verdict}: ${JSON.stringify({ missing: check.missing, pending: check.pending, bad: bad.map((i) => [i.role, i.label, i.outcome, i.reason]) })}`,
       );
     // the archive is a ZIP, not JSON: fetched as bytes with the court clerk's token
     const court = this.api.court;
@@ -685,7 +700,7 @@ class Driver {
     const file = path.join(dir, `${loanId}.zip`);
     await writeFile(file, zip);
     this.log(`    case archive (manifest, 电子证据核验证书 certificate, originals, bundles): ${file}`);
-    return { ok: check.ok, items: check.items.length, roles, archive: file };
+    return { ok: check.ok, verdict: check.verdict, items: check.items.length, roles, archive: file };
   }
 
   // ------------------------------------------------------------------ steps
@@ -931,20 +946,24 @@ class Driver {
 
   /**
    * Move the local chain's clock to `hour`:00 Beijing time of Shanghai day `day` (never
-   * backwards). The first move waits until the anchor service has anchored everything it
-   * received: anchored afterwards, a record would be stamped weeks after its receipt.
+   * backwards), and this process's and the consortium's clocks with it (clock.ts). Each move
+   * waits until the anchor service has anchored everything it received: anchored afterwards, a
+   * record would be stamped days after its receipt.
    */
   async travelTo(day: number, hour: number): Promise<void> {
     const target = day * 86_400 - 8 * 3600 + hour * 3600;
     const now = (await this.provider.getBlock("latest"))!.timestamp;
     if (target > now) {
-      if (this.#clockMovedAt === undefined) {
-        await this.allAnchored();
-        this.#clockMovedAt = target;
-      }
+      await this.allAnchored();
+      this.#clockMovedAt ??= target;
       await this.provider.send("evm_increaseTime", [target - now]);
     }
     await this.provider.send("evm_mine", []);
+    if (this.clockFile === undefined) return;
+    const mined = (await this.provider.getBlock("latest"))!.timestamp;
+    moveClock(this.clockFile, mined * 1000 - wallNow());
+    // the services pick the new offset up within a poll or two
+    await sleep(3 * CLOCK_POLL_MS);
   }
 
   /** Until the anchor service reports nothing waiting to be anchored. */

@@ -18,6 +18,7 @@ import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/lo
 import { NODE_NAMES } from "../../scripts/ops/local/manifest.ts";
 import { NodeApi, NodeApiError, type OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { runScenarios, type DemoResult } from "../../scripts/demo/scenarios.ts";
+import { chainClockEnv, wallClock } from "../../scripts/demo/clock.ts";
 
 const REPAYMENT_RECEIVED = topicOf("RepaymentReceived(bytes32,bytes32,bytes32,uint256,uint256,uint256)");
 const FUNDS_DISBURSED = topicOf("FundsDisbursed(bytes32,uint32,uint256,bytes32,bytes32,bytes32)");
@@ -28,16 +29,20 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
   let consortium: LocalConsortium;
   let provider: JsonRpcProvider;
   let result: DemoResult;
+  let clockFile: string;
   const driverLog: string[] = [];
   /** Branch A's outbox entry of the joint loan's repayment at the moment it was killed. */
   let atKill: OutboxEntryView[] = [];
 
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), "five-nodes-"));
+    clockFile = join(dir, "chain-clock");
     const ephemeral = Object.fromEntries(NODE_NAMES.map((n) => [n, 0]));
     consortium = await startLocalConsortium({
       dataDir: dir,
       ports: { chain: 0, anchor: 0, nodes: ephemeral },
+      // the services live in the chain's time, which the overdue scenario moves (this process too)
+      env: chainClockEnv(clockFile),
     });
     provider = new JsonRpcProvider(consortium.manifest.chain.rpcUrl, undefined, {
       staticNetwork: true,
@@ -52,6 +57,7 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     result = await runScenarios(consortium.manifest, {
       // this consortium is thrown away after the test: the overdue scenario may move its clock
       disposableChain: true,
+      clockFile,
       log: (line) => void driverLog.push(line),
       hooks: {
         // mining paused: branch A's sender gets the repayment in flight, not mined
@@ -84,6 +90,7 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
   after(async function () {
     provider?.destroy();
     await consortium?.stop();
+    wallClock(clockFile);
     if (process.env.KEEP_E2E_DIR === undefined && dir !== undefined)
       await rm(dir, { recursive: true, force: true });
   });
@@ -105,6 +112,8 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
     // mediation refused, then the court's complete package verified against the chain
     expect(overdue.mediation.status).to.equal("refused");
     expect(overdue.courtPackage.ok).to.equal(true);
+    // every item passes every check, the chain's time checks included: the consortium lived in the chain's time
+    expect(overdue.courtPackage.verdict).to.equal("verified");
     // the mediation records from branch A's node, which holds the case; reminders from the union's
     expect(overdue.courtPackage.roles).to.include.members([
       "contract",
