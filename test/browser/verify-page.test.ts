@@ -93,6 +93,9 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
   // the court's node holding the member directory governance set: it names members by their legal names
   let namedNode: FastifyInstance | undefined;
   let namedUrl: string;
+  // the court's node given an edited directory file (a member renamed), one governance never set
+  let renamedNode: FastifyInstance | undefined;
+  let renamedUrl: string;
 
   before(async function () {
     // fails (not skips) with install instructions when /usr/bin/chromium is missing
@@ -213,6 +216,29 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
       },
     );
     namedUrl = await namedNode.listen({ host: "127.0.0.1", port: 0 });
+    const edited = directoryBytes({
+      ...founders,
+      members: founders.members.map(({ receiptSm2PublicKey: _key, ...entry }) =>
+        entry.memberId === MEMBERS.branchA
+          ? { ...entry, nameZh: "杭州某某银行股份有限公司", nameEn: "Some Other Bank" }
+          : entry,
+      ),
+    });
+    renamedNode = await clerkNodeApp(
+      {},
+      {
+        courtPage: { ...courtPage, memberDirectory: new TextDecoder().decode(edited) },
+        verificationReports: new VerificationReports({
+          store: reportStore(),
+          memberId: MEMBERS.court,
+          chain: { provider: chain.anvil.provider, endpointName: chain.anvil.url },
+          trust: { anchor: async () => anchor, tsa: null, witnessPolicy: undefined, memberDirectory: edited },
+          seal: { certificatePem: seal.certificatePem, privateKey: seal.privateKey },
+          publicUrl: () => renamedUrl,
+        }),
+      },
+    );
+    renamedUrl = await renamedNode.listen({ host: "127.0.0.1", port: 0 });
 
     // branch A anchors three documents
     const receipts = await submitOverHttp(baseUrl, chain, [
@@ -249,6 +275,7 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
     await unsealedNode?.close();
     await limitedNode?.close();
     await namedNode?.close();
+    await renamedNode?.close();
     await service?.close();
     await tsa?.close();
     await witnesses?.close();
@@ -745,6 +772,33 @@ describe("court verification page in Chromium (anchor service on a port, Anvil)"
         "杭州上城农村商业银行股份有限公司ShangchengRuralBank·统一社会信用代码USCC91330102MA0000002F",
       )
       .and.contain("杭州互联网法院HangzhouInternetCourt·统一社会信用代码USCC11330100MB00000056");
+  });
+
+  it("a directory file governance did not set renames nobody: the page shows the registry's name, marked, and the report names members by number", async function () {
+    const { page } = await openPage("/verify", renamedUrl);
+    await verifyWithBundle(page, "loan-contract-LN-2026-0042.pdf", GENUINE, bundles.genuine);
+    expect(await text(page, "#fact-submitter dd")).to.equal(
+      "Shangcheng Rural Bank (registry name, not the directory's legal name; member bank, member no. 2)",
+    );
+    await page.click('button[data-lang="zh"]');
+    expect(await text(page, "#fact-submitter dd")).to.equal(
+      "Shangcheng Rural Bank（登记名，非名录；成员银行，成员编号 2）",
+    );
+    await screenshot(page, "renamed-directory-zh.png");
+    expect(await text(page, "body"))
+      .to.not.contain("某某银行")
+      .and.not.contain("Some Other Bank");
+    await page.close();
+    const created = await renamedNode!.inject({
+      method: "POST",
+      url: "/verify/reports",
+      payload: { bundle: bundles.genuine },
+    });
+    expect(created.statusCode).to.equal(201);
+    const { report } = created.json() as { report: VerificationReport };
+    expect(report.members.source).to.equal("none");
+    expect(report.members.names).to.deep.equal([]);
+    expect(report.members.source === "none" && report.members.reason).to.contain("is not the governed");
   });
 
   it("the court's node signs a one-page certificate (PAdES, its seal) that stands alone, with a JSON report looked up by its id", async function () {
