@@ -38,9 +38,11 @@ describe("outbox sender: SIGKILL at random moments", function () {
     const flows = await enqueueLoanFlows(store0.outbox, loans, lc.today, 2);
     await store0.close();
     const nonce0 = await provider.getTransactionCount(address, "latest");
-    // a block every two seconds: a kill often lands between broadcast and receipt
+    // no block until the first kill: it lands with the first sends recorded and in flight, several
+    // of one loan, however fast or slow the machine; then a block every two seconds, so a kill
+    // often lands between broadcast and receipt
     await provider.send("evm_setAutomine", [false]);
-    await provider.send("evm_setIntervalMining", [2]);
+    await provider.send("evm_setIntervalMining", [0]);
 
     let kills = 0;
     let killedWhileSent = 0;
@@ -50,7 +52,10 @@ describe("outbox sender: SIGKILL at random moments", function () {
       for (let round = 0; round < 80; round++) {
         const running = startSenderProcess(lc, dir.dir);
         await running.ready;
-        if (round % 2 === 0) await sleepMs(150 + Math.floor(Math.random() * 1_200));
+        if (round === 0) {
+          await Promise.race([running.firstSent, sleepMs(30_000)]);
+          await sleepMs(500); // the rest of what it can send meanwhile
+        } else if (round % 2 === 0) await sleepMs(150 + Math.floor(Math.random() * 1_200));
         else {
           // every other kill is aimed: within 300 ms of the first send recorded, well inside the
           // block interval, so a slow start on a loaded machine cannot put every kill before any
@@ -60,6 +65,7 @@ describe("outbox sender: SIGKILL at random moments", function () {
         }
         running.child.kill("SIGKILL");
         await running.exited;
+        if (round === 0) await provider.send("evm_setIntervalMining", [2]);
         kills++;
         const store = await dir.open();
         const pending = await store.outbox.list({ state: "queued" });
