@@ -38,7 +38,8 @@ import {
   type EvidenceRole,
   type PackageCheck,
 } from "./court-package/check.ts";
-import { caseArchive } from "./court-package/archive.ts";
+import { caseArchive, NO_DIRECTORY } from "./court-package/archive.ts";
+import type { MemberNames } from "./court-page/report.ts";
 import { VERDICT_NAMES } from "./court-package/names.ts";
 import {
   assembleEvidenceSet,
@@ -91,7 +92,12 @@ export type CaseDeps = {
    * from the chain, and every chain check of each item's bundle (court-page/wiring.ts). Without
    * it the check is offline: its chain checks are not decided.
    */
-  packageChain?: { facts: (loanId: string) => Promise<ChainFacts>; verify: BundleVerifier };
+  packageChain?: {
+    facts: (loanId: string) => Promise<ChainFacts>;
+    verify: BundleVerifier;
+    /** Members' legal names and codes from the directory the chain governs (the archive's certificate). */
+    names?: (memberIds: number[]) => Promise<MemberNames>;
+  };
 };
 
 /** The loan's case as the chain states it now. */
@@ -214,7 +220,10 @@ export class CaseOperations {
    */
   async courtArchive(_actor: Actor, loanId: string): Promise<Uint8Array> {
     const { pkg, check } = await this.#fetchAndCheck(loanId);
-    return (await caseArchive(pkg, check, new Date())).zip;
+    const ids = [pkg.owner, ...(pkg.application === undefined ? [] : [pkg.application.originator])];
+    const names = this.deps.packageChain?.names;
+    return (await caseArchive(pkg, check, new Date(), names === undefined ? NO_DIRECTORY : await names(ids)))
+      .zip;
   }
 
   async #fetchAndCheck(loanId: string) {

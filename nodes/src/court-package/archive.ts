@@ -8,6 +8,8 @@ import type { CheckId } from "../../../common/formats/bundle/verify.ts";
 import { CHECK_NAMES, OUTCOME_NAMES, VERDICT_NAMES } from "./names.ts";
 import type { EvidencePackage, ItemCheck, PackageCheck, PackageVerdict } from "./check.ts";
 import { zipStored } from "./zip.ts";
+import { memberText } from "../court-page/certificate.ts";
+import type { MemberNames } from "../court-page/report.ts";
 
 export type CaseArchive = { zip: Uint8Array; manifest: Manifest };
 
@@ -46,7 +48,23 @@ export type Manifest = {
   >;
 };
 
-export async function caseArchive(pkg: EvidencePackage, check: PackageCheck, at: Date): Promise<CaseArchive> {
+/** A node without a member directory: the certificate names members by id, said not to be from it. */
+export const NO_DIRECTORY: MemberNames = {
+  source: "none",
+  reason: "this node has no member directory",
+  names: [],
+};
+
+/**
+ * The archive of `pkg` as checked; its certificate names the members by `members` (their legal
+ * names from the governed directory, or their ids marked as not from it).
+ */
+export async function caseArchive(
+  pkg: EvidencePackage,
+  check: PackageCheck,
+  at: Date,
+  members: MemberNames = NO_DIRECTORY,
+): Promise<CaseArchive> {
   const width = String(pkg.items.length).length;
   const files = pkg.items.map((item, i) => {
     const stem = `${String(i + 1).padStart(width, "0")}-${item.role}`;
@@ -85,7 +103,7 @@ export async function caseArchive(pkg: EvidencePackage, check: PackageCheck, at:
   const zip = zipStored(
     [
       { name: "manifest.json", bytes: utf8(`${JSON.stringify(manifest, null, 2)}\n`) },
-      { name: "certificate.pdf", bytes: await certificatePdf(manifest, at) },
+      { name: "certificate.pdf", bytes: await certificatePdf(manifest, members, at) },
       ...files.flatMap((f) => [
         { name: f.original, bytes: new Uint8Array(Buffer.from(f.item.originalBase64, "base64")) },
         { name: f.bundle, bytes: utf8(`${JSON.stringify(f.item.bundle, null, 2)}\n`) },
@@ -97,21 +115,23 @@ export async function caseArchive(pkg: EvidencePackage, check: PackageCheck, at:
 }
 
 /** 电子证据核验证书 / Evidence verification certificate: one line per item, wrapped to the page. */
-async function certificatePdf(m: Manifest, at: Date): Promise<Uint8Array> {
+async function certificatePdf(m: Manifest, members: MemberNames, at: Date): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   const font = await embedCjkFont(doc);
   doc.setTitle(`电子证据核验证书 Evidence verification certificate ${m.loanId}`);
   doc.setCreationDate(at);
   doc.setModificationDate(at);
   const names = (ids: readonly CheckId[]) => ids.map((id) => CHECK_NAMES[id]).join(", ");
+  const named = (id: number) => memberText({ members }, id);
   const app = m.application;
   const lines = [
     "电子证据核验证书 Evidence Verification Certificate",
     `贷款 Loan: ${m.loanId}`,
     ...(app === null || app === undefined
       ? []
-      : [`申请 Application: ${app.applicationId} (发起方 originator ${app.originator})`]),
-    `提供方 From member: ${m.owner}    核验时间 Checked at: ${m.checkedAt}`,
+      : [`申请 Application: ${app.applicationId} (发起方 originator ${named(app.originator)})`]),
+    `提供方 From member: ${named(m.owner)}`,
+    `核验时间 Checked at: ${m.checkedAt}`,
     `结论 Result: ${VERDICT_NAMES[m.verdict]}`,
     `链上证据链 On-chain evidence chain: ${m.evidenceChain.onChain}`,
     `由材料重算 Recomputed from the items: ${m.evidenceChain.reproduced ?? "无法重算 cannot be recomputed"} ${m.evidenceChain.matches ? "一致 matches" : "不一致 does not match"}`,

@@ -69,7 +69,7 @@ export const SM2_NOT_GOVERNED_TEXT =
  * How the certificate names member `id`: its legal names in both languages with its unified
  * social credit code from the governed directory; where the report has none, the id, said to be one.
  */
-export function memberText(report: VerificationReport, id: number): string {
+export function memberText(report: Pick<VerificationReport, "members">, id: number): string {
   const m = report.members.names.find((n) => n.memberId === id);
   return m === undefined
     ? `成员 ${id}（未取自受治理的成员名录）member no. ${id} (not from the governed member directory)`

@@ -159,7 +159,7 @@ export class VerificationReports {
       },
       evidence: evidenceFacts(bundle, verification, documentDigest),
       witnesses: witnesses.signatures,
-      members: await this.#names([bundle.leaf.record.submitter, o.memberId]),
+      members: await this.names([bundle.leaf.record.submitter, o.memberId]),
       simpleReport: simpleReport(verification, witnessCheck, documentDigest !== null),
       detailedReport: { checks },
       testEnvironment: testEnvironmentOf(bundle.anchor.chainId, o.testChainIds ?? [31337]),
@@ -218,7 +218,7 @@ export class VerificationReports {
   }
 
   /** The legal names of `memberIds` from the directory file, only if the chain governs exactly that file. */
-  async #names(memberIds: number[]): Promise<MemberNames> {
+  async names(memberIds: number[]): Promise<MemberNames> {
     const { chain, trust } = this.#options;
     const anchor = await trust.anchor();
     if (trust.memberDirectory === undefined || anchor === null)

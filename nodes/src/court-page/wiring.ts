@@ -86,7 +86,11 @@ export async function openCourtPage(
     publicUrl,
     reports: true,
   };
-  const packageChain = packageChainOf(reports, provider, config.jointLoanLedger, config.deployBlock);
+  const packageChain = {
+    ...packageChainOf(reports, provider, config.jointLoanLedger, config.deployBlock),
+    // the case archive's certificate names members as the signed certificates do
+    names: (memberIds: number[]) => reports.names(memberIds),
+  };
   return { page, reports, packageChain };
 }
 

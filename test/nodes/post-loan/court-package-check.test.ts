@@ -22,6 +22,8 @@ import type { StoredQueryLog } from "../../../nodes/src/bureau/consent.ts";
 import type { StoredUnionQueryLog } from "../../../nodes/src/credit-service/union-credit.ts";
 import type { DecisionRecord } from "../../../nodes/src/credit-decision/records.ts";
 import { sha256Hex } from "../../support/bundle.fixture.ts";
+import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
+import type { MemberNames } from "../../../nodes/src/court-page/report.ts";
 import {
   APPLICATION,
   BORROWER,
@@ -212,6 +214,64 @@ describe("court package: each item against its bundle, together against the loan
       expect(JSON.parse(files.get(item.bundle)!.toString("utf8")).leaf.leafHash).to.equal(item.leafHash);
     }
     expect(files.get("certificate.pdf")!.subarray(0, 5).toString("latin1")).to.equal("%PDF-");
+  });
+
+  it("the archive's certificate names both members by legal name and code from the governed directory, else by marked id", async function () {
+    const full = pkg(complete);
+    const check = await checkPackage(full, facts);
+    const governed: MemberNames = {
+      source: "governed-directory",
+      // the supplying branch (member 2) and the loan's originator
+      names: (
+        [
+          [2, "杭州上城农村商业银行股份有限公司", "Shangcheng Rural Bank", "91330102MA0000002F"],
+          [APPLICATION.originator, "杭州助贷平台有限公司", "Hangzhou Lending Platform", "91330100MA0000007X"],
+        ] as const
+      ).map(([memberId, nameZh, nameEn, uscc]) => ({ memberId, nameZh, nameEn, uscc })),
+    };
+    /** The text of the certificate's first page (the members are named there), whitespace dropped. */
+    const certificate = async (members?: MemberNames) => {
+      const { zip } = await caseArchive(full, check, new Date(1_767_225_600_000), members);
+      const task = getDocument({
+        data: new Uint8Array(readStoredZip(zip).get("certificate.pdf")!),
+        useSystemFonts: false,
+      });
+      const doc = await task.promise;
+      const texts: string[] = [];
+      for (const i of (await (await doc.getPage(1)).getTextContent()).items)
+        if ("str" in i) texts.push(i.str);
+      await task.destroy();
+      return { text: texts.join("").replace(/\s+/g, "") };
+    };
+    const squeeze = (s: string) => s.replace(/\s+/g, "");
+
+    const named = await certificate(governed);
+    expect(named.text).to.include(
+      squeeze(
+        "提供方 From member: 杭州上城农村商业银行股份有限公司 Shangcheng Rural Bank · 统一社会信用代码 USCC 91330102MA0000002F (成员 member 2)",
+      ),
+    );
+    expect(named.text).to.include(
+      squeeze(
+        `(发起方 originator 杭州助贷平台有限公司 Hangzhou Lending Platform · 统一社会信用代码 USCC 91330100MA0000007X (成员 member ${APPLICATION.originator}))`,
+      ),
+    );
+    expect(named.text).not.to.include(squeeze("未取自受治理的成员名录"));
+
+    for (const unnamed of [
+      await certificate(),
+      await certificate({ source: "none", reason: "the chain refutes the file", names: [] }),
+    ]) {
+      expect(unnamed.text).to.include(
+        squeeze(
+          "提供方 From member: 成员 2（未取自受治理的成员名录）member no. 2 (not from the governed member directory)",
+        ),
+      );
+      expect(unnamed.text).to.include(
+        squeeze(`(发起方 originator 成员 ${APPLICATION.originator}（未取自受治理的成员名录）`),
+      );
+      expect(unnamed.text).not.to.include("91330102MA0000002F");
+    }
   });
 
   it("the case archive verifies from its own bytes: every item against its bundle, offline", async function () {
