@@ -10,6 +10,7 @@
 import { translator } from "./i18n.js";
 import { markTestEnvironment } from "./environment.js";
 import { withChosenEndpoint } from "./endpoint-choice.js";
+import { memberLabel } from "./render.js";
 
 const TEXT = {
   zh: {
@@ -25,8 +26,9 @@ const TEXT = {
     allOk: (n) => `全部 ${n} 份材料在本机核验通过`,
     someFail: (bad, n) => `${bad} / ${n} 份材料未通过本机核验`,
     unlisted: (names) => `清单未列的文件：${names.join("、")}`,
-    loan: (loanId, owner, at) => `贷款 ${loanId} · 提供方 成员 ${owner} · 导出时间 ${at}`,
-    application: (a) => `申请 ${a.applicationId}（发起方 成员 ${a.originator}）`,
+    loan: (loanId, owner, at) => `贷款 ${loanId} · 提供方 ${owner} · 导出时间 ${at}`,
+    application: (a, originator) => `申请 ${a.applicationId}（发起方 ${originator}）`,
+    member: (id) => `成员 ${id}`,
     chainChecking: (endpoints) => `正在对照链上核验（本机询问 ${endpoints.join("、")}）…`,
     chainNone: "本页未配置链节点或贷款账本：链上部分未在本机核验，下面是法院节点导出时的记录。",
     chainError: (message) => `链上核验未能完成：${message}`,
@@ -72,8 +74,9 @@ const TEXT = {
     allOk: (n) => `All ${n} items verified on this computer`,
     someFail: (bad, n) => `${bad} of ${n} items NOT verified on this computer`,
     unlisted: (names) => `Files the manifest does not list: ${names.join(", ")}`,
-    loan: (loanId, owner, at) => `Loan ${loanId} · from member ${owner} · exported ${at}`,
-    application: (a) => `Application ${a.applicationId} (originator: member ${a.originator})`,
+    loan: (loanId, owner, at) => `Loan ${loanId} · from ${owner} · exported ${at}`,
+    application: (a, originator) => `Application ${a.applicationId} (originator: ${originator})`,
+    member: (id) => `member ${id}`,
     chainChecking: (endpoints) => `Checking against the chain (this computer asks ${endpoints.join(", ")})…`,
     chainNone:
       "This page names no chain endpoint or loan ledger: the chain side was not checked here; below is what the court's node recorded at export.",
@@ -153,12 +156,24 @@ function renderReport(output, view) {
   const T = TEXT[lang];
   const t = translator(lang);
   const { report, chain } = view;
+  // members by the governed directory's legal name and credit code once the chain named them
+  // (the registry's name, marked, without a directory); until then by number
+  const who = (id) =>
+    view.members instanceof Map && view.members.get(id)
+      ? memberLabel({ members: view.members }, id, t)
+      : T.member(id);
   output.replaceChildren();
   output.append(
-    element("p", { class: "archive-loan" }, T.loan(report.loanId, report.owner, report.checkedAt)),
+    element("p", { class: "archive-loan" }, T.loan(report.loanId, who(report.owner), report.checkedAt)),
   );
   if (report.application !== null)
-    output.append(element("p", { class: "archive-loan" }, T.application(report.application)));
+    output.append(
+      element(
+        "p",
+        { class: "archive-loan" },
+        T.application(report.application, who(report.application.originator)),
+      ),
+    );
   const failed = report.items.filter((i) => !i.ok).length;
   output.append(
     element(
@@ -357,7 +372,13 @@ export function mountCaseArchive(section) {
         const chosen = withChosenEndpoint(config);
         view = { ...view, settings: chosen };
         paint();
+        const ids = [report.owner, report.application?.originator].filter((id) => typeof id === "number");
+        const named = import("./verifier.js")
+          .then((module) => module.membersOf([...new Set(ids)], chosen))
+          .catch(() => null);
         view = { ...view, chain: await verifier.checkArchiveOnChain(zip, chosen), chainState: "done" };
+        const members = await named;
+        if (members !== null) view = { ...view, members };
       } catch (error) {
         if (error?.name === "ChainDisagreementError") {
           view = {

@@ -42,7 +42,7 @@ function badge(outcome, t) {
   );
 }
 
-function memberLabel(result, id, t) {
+export function memberLabel(result, id, t) {
   const m = result.members.get(id);
   if (m === undefined || m === null) return t("unknownMember", { id });
   const kind = hasKey(`memberKind_${m.kind}`) ? t(`memberKind_${m.kind}`) : m.kind;

@@ -26,6 +26,8 @@ import type { CasePackageChain } from "../nodes/post-loan/court-package-chain.ts
 import {
   DISBURSEMENT_SERIAL,
   LOAN,
+  directoryOf,
+  governDirectory,
   governOtherReceiptKey,
   hidingVouchers,
   startCasePackageChain,
@@ -153,6 +155,9 @@ describe("court page: the case archive verified in the browser against the chain
     );
     // each row says what passed against the chain, in the page's language
     expect(shown[0]!.details).to.include("日志状态已记录在联盟链上");
+    // no member directory on this node: the members by the registry's name, marked as not the legal name
+    const loanLine = (await page.textContent(".archive-loan")) ?? "";
+    expect(loanLine).to.include("登记名，非名录").and.not.include("提供方 成员");
     // a development chain: the page and the archive screen say so
     expect(await page.isVisible("#test-env")).to.equal(true);
     expect(await page.textContent("#test-env")).to.include("测试环境");
@@ -321,6 +326,35 @@ describe("court page: the case archive verified in the browser against the chain
       "SM2-signed under a key the consortium's governed member directory does not name",
     );
     await page.screenshot({ path: join(ARTIFACTS, "verify-sm2-not-governed-en.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("a governed directory naming the loan's branch: the archive screen names it by legal name and credit code in the page's language, a member it does not name by the registry's name, marked", async function () {
+    const directory = directoryOf(undefined);
+    directory.members.push({
+      memberId: pkg.owner,
+      uscc: "91330102MA0000002F",
+      nameZh: "案卷测试农村商业银行股份有限公司",
+      nameEn: "Case Package Test Rural Bank",
+    });
+    const bytes = await governDirectory(fixture, directory);
+    const { url } = await courtNode([lc.chain.anvil.url], bytes);
+    const page = await browser.context.newPage();
+    await page.goto(`${url}/verify`);
+    await page.click('button[data-lang="zh"]');
+    await verifyInPage(page, genuine, url);
+    const owner = page.locator(".archive-loan").first();
+    await owner.filter({ hasText: "统一社会信用代码" }).waitFor();
+    expect(await owner.textContent())
+      .to.include("提供方 案卷测试农村商业银行股份有限公司（统一社会信用代码 91330102MA0000002F")
+      .and.not.include("Case Package Test Rural Bank");
+    // the platform is not in this directory: the registry's name, marked as such
+    expect(await page.locator(".archive-loan").nth(1).textContent()).to.include("登记名，非名录");
+    await page.screenshot({ path: join(ARTIFACTS, "case-archive-named-zh.png"), fullPage: true });
+    await page.click('button[data-lang="en"]');
+    await owner.filter({ hasText: "unified social credit code 91330102MA0000002F" }).waitFor();
+    expect(await owner.textContent()).to.include("from Case Package Test Rural Bank");
+    await page.screenshot({ path: join(ARTIFACTS, "case-archive-named-en.png"), fullPage: true });
     await page.close();
   });
 });

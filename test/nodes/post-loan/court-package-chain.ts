@@ -121,12 +121,20 @@ export function directoryOf(unionKey: string | undefined): MemberDirectory {
 
 /** Governance binds another SM2 key to the union: the service's own no longer counts. The new directory's bytes. */
 export async function governOtherReceiptKey(fixture: Pick<CasePackageChain, "lc">): Promise<Uint8Array> {
-  const other = directoryBytes(directoryOf(toHex(sm2.generateKeyPair().publicKey)));
+  return governDirectory(fixture, directoryOf(toHex(sm2.generateKeyPair().publicKey)));
+}
+
+/** Governance adopts `directory` as the consortium's member directory; its bytes. */
+export async function governDirectory(
+  fixture: Pick<CasePackageChain, "lc">,
+  directory: MemberDirectory,
+): Promise<Uint8Array> {
+  const bytes = directoryBytes(directory);
   const { chain } = fixture.lc;
   await govern(chain.deployment.governor, chain.approvers, [
-    memberDirectoryCall(chain.deployment.addresses.consortiumRegistry, other),
+    memberDirectoryCall(chain.deployment.addresses.consortiumRegistry, bytes),
   ]);
-  return other;
+  return bytes;
 }
 
 /** Anchors the loan's records, registers and disburses the loan: its package, every item with its bundle. */
