@@ -170,8 +170,9 @@ describe("anchor service end to end (Anvil, real sockets, real LevelDB)", functi
         env,
       );
       expect(verified.code, verified.stdout + verified.stderr).to.equal(0);
+      // Anvil's chain id 31337 is a development chain: the report opens by saying so, then the anchor
       expect(verified.stdout).to.match(
-        /^trust anchor: .*, chain \d+, ConsortiumRegistry 0x[0-9a-f]{40}, fingerprint [0-9a-f]{4}( [0-9a-f]{4}){7}\n/,
+        /^测试环境 — 非正式证据 \/ Test environment — not evidence[^\n]*\n\ntrust anchor: .*, chain \d+, ConsortiumRegistry 0x[0-9a-f]{40}, fingerprint [0-9a-f]{4}( [0-9a-f]{4}){7}\n/,
       );
       const offline = await run(
         ["scripts/cli/verify.ts", join(folder, "voucher.txt"), join(folder, "voucher.txt.evidence.json")],
