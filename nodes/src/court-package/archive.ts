@@ -8,6 +8,7 @@ import type { CheckId } from "../../../common/formats/bundle/verify.ts";
 import { CHECK_NAMES, OUTCOME_NAMES, VERDICT_NAMES } from "./names.ts";
 import type { EvidencePackage, ItemCheck, PackageCheck, PackageVerdict } from "./check.ts";
 import { zipStored } from "./zip.ts";
+import { breakLines } from "../e-contract/line-break.ts";
 import { memberText } from "../court-page/certificate.ts";
 import type { MemberNames } from "../court-page/report.ts";
 
@@ -159,9 +160,10 @@ async function certificatePdf(m: Manifest, members: MemberNames, at: Date): Prom
   ];
   let page = doc.addPage([595.28, 841.89]);
   let y = 790;
-  const perLine = 70;
+  // broken between words and between CJK characters, never inside an English word or a hash's group
+  const measure = (text: string) => font.widthOfTextAtSize(text, 9);
   for (const line of lines) {
-    const pieces = line.length === 0 ? [""] : (line.match(new RegExp(`.{1,${perLine}}`, "gsu")) ?? [""]);
+    const pieces = line.length === 0 ? [""] : breakLines(line, measure, 595.28 - 2 * 48);
     for (const piece of pieces) {
       if (y < 56) {
         page = doc.addPage([595.28, 841.89]);
