@@ -215,6 +215,14 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
         await new Promise((r) => setTimeout(r, 100));
       }
       expect((await endorsementOf(second.loanId)).state).to.equal("endorsing");
+      // the platform judges a loan as its own index has it: both indexed there first
+      for (let i = 0; i < 200; i++) {
+        const indexed = await Promise.all(
+          [first, second].map((l) => suite.platform.indexer.model.loan(l.loanId)),
+        );
+        if (indexed.every((l) => l !== undefined)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       away = false;
       const before = await outboxCount(suite.platform, "endorseEvidence");
       const code = (reply: { json: () => unknown }) =>

@@ -66,13 +66,20 @@ describe("outbox sender on a real ledger", function () {
     expect(await lc.ledger.getFunction("serialUsed")(keccak256(toUtf8Bytes(rep)))).to.equal(true);
     expect(changes.slice(0, 3)).to.deep.equal([`${app}:queued`, `${dis}:queued`, `${rep}:queued`]);
     // each flow queued, sent once, confirmed; a later flow of the loan signed only after the
-    // earlier one (pipelined: it need not wait for the earlier one's receipt)
+    // earlier one (pipelined: it need not wait for the earlier one's receipt). A flow whose estimate
+    // ran before its loan's earlier flow was mined is held, still queued, with a note: a write
+    // that is no step, so steps are compared with repeats of a state dropped
+    const steps = (of: string) =>
+      changes.filter(
+        (c, i) =>
+          c.startsWith(`${of}:`) &&
+          changes
+            .slice(0, i)
+            .filter((p) => p.startsWith(`${of}:`))
+            .at(-1) !== c,
+      );
     for (const s of [app, dis, rep])
-      expect(changes.filter((c) => c.startsWith(`${s}:`))).to.deep.equal([
-        `${s}:queued`,
-        `${s}:sent`,
-        `${s}:confirmed`,
-      ]);
+      expect(steps(s)).to.deep.equal([`${s}:queued`, `${s}:sent`, `${s}:confirmed`]);
     const signedAt = [app, dis, rep].map((s) => changes.indexOf(`${s}:sent`));
     expect(signedAt).to.deep.equal([...signedAt].sort((a, b) => a - b));
 
