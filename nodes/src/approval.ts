@@ -128,6 +128,8 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
   readonly #agreementRequests = new Map<number, (items: readonly AgreementRequest[]) => Promise<string[]>>();
   /** The rate-cap read in flight: approvals arriving while it runs share its answer. */
   #capRead: Promise<number> | undefined;
+  /** Members' kinds as read from the registry: a member's kind is set when it is added and never changes. */
+  readonly #kinds = new Map<number, number>();
 
   /**
    * Approve an application: anchor the signed contract as evidence, build the schedule, and
@@ -154,7 +156,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     const kindRead =
       application.platformMemberId === this.deps.memberId
         ? undefined
-        : started(this.deps.members.kindOf(application.platformMemberId));
+        : started(this.#kindOf(application.platformMemberId));
     const takenRead = started(this.deps.outbox.status(application.applicationId));
     const gate = await gateRead;
     if (
@@ -496,6 +498,19 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
       );
     }
     return apr;
+  }
+
+  /**
+   * A member's kind (0: no such member). The registry sets it when the member is added and never
+   * changes it, so a member's kind is read from the chain once; a 0 is read again (the member may
+   * be added later). Whether the member is active is the ledger's to check at registration.
+   */
+  async #kindOf(memberId: number): Promise<number> {
+    const known = this.#kinds.get(memberId);
+    if (known !== undefined) return known;
+    const kind = await this.deps.members.kindOf(memberId);
+    if (kind !== 0) this.#kinds.set(memberId, kind);
+    return kind;
   }
 
   /**

@@ -41,6 +41,8 @@ type Hooks = {
   store?: () => Promise<void>;
   recorded?: () => Promise<void>;
   listed?: boolean;
+  /** The registry's answer for the platform's kind (default PLATFORM). */
+  kind?: () => number;
 };
 
 /** A branch's approval room over stubs that log each step they are asked for, in order. */
@@ -77,7 +79,7 @@ function approvalRoom(hooks: Hooks = {}) {
     members: {
       kindOf: async () => {
         calls.push("kindOf");
-        return PLATFORM;
+        return hooks.kind?.() ?? PLATFORM;
       },
     },
     outbox: {
@@ -136,6 +138,23 @@ const WRITES = ["store", "contractAnchored", "enqueue", "receiving"];
 const writesIn = (calls: string[]) => calls.filter((c) => WRITES.includes(c));
 
 describe("approval: overlapped waits, ordering kept", function () {
+  it("a platform's kind is read from the registry once (a member's kind never changes); no such member yet (kind 0) is read again", async function () {
+    let kind = 0;
+    const { calls, approve } = approvalRoom({ kind: () => kind });
+    const kindReads = () => calls.filter((c) => c === "kindOf").length;
+    // not a member yet: no co-funder, and the next approval asks again
+    await approve(0);
+    await approve(0);
+    expect(kindReads()).to.equal(2);
+    // added as a platform: read once more, then remembered
+    kind = PLATFORM;
+    await approve(3000);
+    expect(kindReads()).to.equal(3);
+    await approve(3000);
+    await approve(3000);
+    expect(kindReads()).to.equal(3);
+  });
+
   it("the checks' reads start together, before the first of them answers", async function () {
     const gate = deferred<{ consentLeafHash: string; decisionId: string }>();
     const { calls, approve } = approvalRoom({ gate: () => gate.promise });
