@@ -99,6 +99,9 @@ function registrationOf(bundle: unknown): BundleParts {
   return { encoded, logId, leafIndex, treeSize, proof };
 }
 
+/** A record the passes no longer move: done, or failed for good. */
+const ended = (record: ContractEndorsement) => record.state === "done" || record.state === "failed";
+
 /** The outbox entry registering `leafHash` about `loanId` with the proof in its evidence bundle. */
 export function registrationEntry(loanId: string, leafHash: string, bundle: unknown) {
   const parts = registrationOf(bundle);
@@ -118,6 +121,12 @@ export function registrationEntry(loanId: string, leafHash: string, bundle: unkn
 
 export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
   #running: Promise<void> | undefined;
+  /**
+   * The records not yet done or failed, by leaf: read from the store by the first pass, then kept
+   * by this room's own writes (it is the store's only writer), so a pass each second reads the open
+   * contracts only, not every contract the branch ever registered.
+   */
+  #open: Map<string, ContractEndorsement> | undefined;
 
   #now(): string {
     return (this.deps.now?.() ?? new Date()).toISOString();
@@ -133,7 +142,7 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     const leafHash = input.leafHash.toLowerCase();
     if ((await this.deps.store.get(leafHash)) !== undefined) return;
     const at = this.#now();
-    await this.deps.store.put(leafHash, {
+    const record: ContractEndorsement = {
       loanId: input.loanId.toLowerCase(),
       leafHash,
       loanSerial: input.loanSerial,
@@ -141,7 +150,9 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
       state: "anchored",
       createdAt: at,
       updatedAt: at,
-    });
+    };
+    await this.deps.store.put(leafHash, record);
+    this.#open?.set(leafHash, record);
   }
 
   #timer: NodeJS.Timeout | undefined;
@@ -166,10 +177,18 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
   }
 
   async #step(): Promise<void> {
-    const open: ContractEndorsement[] = [];
-    for await (const record of this.deps.store.values()) {
-      if (record.state !== "done" && record.state !== "failed") open.push(record);
+    if (this.#open === undefined) {
+      // in place before the scan: a contract recorded while it runs (after the iterator's snapshot) is kept
+      const open = (this.#open = new Map<string, ContractEndorsement>());
+      try {
+        for await (const record of this.deps.store.values())
+          if (!ended(record) && !open.has(record.leafHash)) open.set(record.leafHash, record);
+      } catch (error) {
+        this.#open = undefined;
+        throw error;
+      }
     }
+    const open = [...this.#open.values()];
     // the contracts ready for their platform's endorsement, by platform: asked together below
     const ready = new Map<number, ContractEndorsement[]>();
     for (const record of open) {
@@ -254,6 +273,8 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     const next: ContractEndorsement = { ...record, ...patch, updatedAt: this.#now() };
     if (patch.state !== undefined) delete next.lastError;
     await this.deps.store.put(record.leafHash, next);
+    if (ended(next)) this.#open?.delete(next.leafHash);
+    else this.#open?.set(next.leafHash, next);
     return next;
   }
 

@@ -1,0 +1,122 @@
+// The branch's pass over its contracts' endorsements (nodes/src/e-contract/endorsements.ts) runs
+// every second: it reads the store once, then moves only the contracts still open, so its cost does
+// not grow with every contract the branch ever registered. A contract recorded after that read is
+// moved on by the next pass; a restart reads the store again and finds exactly the open ones.
+import { expect } from "chai";
+import { MemoryLevel } from "memory-level";
+import {
+  ContractEndorsements,
+  registerSerialOf,
+  type ContractEndorsement,
+  type ContractEndorsementsDeps,
+} from "../../../nodes/src/e-contract/endorsements.ts";
+import type { Sublevel } from "../../../common/level.ts";
+
+const BRANCH_ID = 2;
+const leaf = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+const loan = (n: number) => `0x${(1000 + n).toString(16).padStart(64, "0")}`;
+
+/** A room over a memory store whose full reads are counted, an outbox that confirms what `confirm` allows. */
+function endorsementRoom(store: Sublevel<string, ContractEndorsement>, confirm: (serial: string) => boolean) {
+  const counts = { scans: 0, statusReads: new Map<string, number>(), enqueued: [] as string[] };
+  const counted = {
+    get: (key: string) => store.get(key),
+    put: (key: string, value: ContractEndorsement) => store.put(key, value),
+    values: () => {
+      counts.scans++;
+      return store.values();
+    },
+  };
+  const deps = {
+    memberId: BRANCH_ID,
+    store: counted,
+    outbox: {
+      enqueue: async (entry: { serial: string }) => {
+        counts.enqueued.push(entry.serial);
+        return { ...entry, state: "queued" };
+      },
+      status: async (serial: string) => {
+        counts.statusReads.set(serial, (counts.statusReads.get(serial) ?? 0) + 1);
+        return counts.enqueued.includes(serial) && confirm(serial)
+          ? { serial, state: "confirmed" }
+          : undefined;
+      },
+    },
+    bundle: async (leafHash: string) => ({
+      leaf: { encoded: `0x${"00".repeat(224)}${leafHash.slice(2, 4)}` },
+      log: { logId: leaf(99), leafIndex: 0 },
+      head: { treeSize: 1 },
+      inclusionProof: [],
+    }),
+  };
+  // a branch-only contract (platform 0) is done once registered: no registry, peers or platform side used
+  const room = new ContractEndorsements(deps as unknown as ContractEndorsementsDeps);
+  const anchored = (n: number) =>
+    room.contractAnchored({ loanId: loan(n), leafHash: leaf(n), loanSerial: `app-${n}`, platform: 0 });
+  return { room, counts, anchored };
+}
+
+describe("contract endorsements: a pass reads the open contracts only", function () {
+  it("the store is read once; done contracts are not looked at again; one recorded later is moved on by the next pass", async function () {
+    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
+    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
+      valueEncoding: "json",
+    });
+    const { room, counts, anchored } = endorsementRoom(store, () => true);
+    for (let n = 1; n <= 3; n++) await anchored(n);
+    await room.step();
+    for (let n = 1; n <= 3; n++) expect((await store.get(leaf(n)))?.state).to.equal("done");
+    const reads = new Map(counts.statusReads);
+    for (let i = 0; i < 5; i++) await room.step();
+    expect(counts.scans, "full reads of the store").to.equal(1);
+    expect(counts.statusReads, "no done contract looked at again").to.deep.equal(reads);
+
+    await anchored(4);
+    await room.step();
+    expect(counts.enqueued).to.include(registerSerialOf(leaf(4)));
+    expect((await store.get(leaf(4)))?.state).to.equal("done");
+    expect(counts.scans).to.equal(1);
+    await db.close();
+  });
+
+  it("after a restart the first pass reads the store again and moves exactly the contracts still open", async function () {
+    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
+    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
+      valueEncoding: "json",
+    });
+    // contract 2's registration is not confirmed before the restart
+    const first = endorsementRoom(store, (serial) => serial !== registerSerialOf(leaf(2)));
+    await first.anchored(1);
+    await first.anchored(2);
+    await first.room.step();
+    expect((await store.get(leaf(1)))?.state).to.equal("done");
+    expect((await store.get(leaf(2)))?.state).to.equal("registering");
+
+    const second = endorsementRoom(store, () => true);
+    // its outbox holds the registration queued before the restart
+    second.counts.enqueued.push(registerSerialOf(leaf(2)));
+    await second.room.step();
+    await second.room.step();
+    expect(second.counts.scans).to.equal(1);
+    expect([...second.counts.statusReads.keys()]).to.deep.equal([registerSerialOf(leaf(2))]);
+    expect((await store.get(leaf(2)))?.state).to.equal("done");
+    await db.close();
+  });
+
+  it("a contract recorded while the first pass reads the store is kept for the passes after it", async function () {
+    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
+    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
+      valueEncoding: "json",
+    });
+    // nothing is confirmed: every contract stays open
+    const { room, counts, anchored } = endorsementRoom(store, () => false);
+    await anchored(1);
+    const pass = room.step();
+    await anchored(2);
+    await pass;
+    await room.step();
+    expect(counts.enqueued).to.have.members([registerSerialOf(leaf(1)), registerSerialOf(leaf(2))]);
+    expect(counts.scans).to.equal(1);
+    await db.close();
+  });
+});
