@@ -5,6 +5,7 @@
 // <dataDir>/logs/<name>.log. `npm start` (start.ts) and the tests start it through here.
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider } from "ethers";
 import {
@@ -100,6 +101,12 @@ const ROLES_OF: Record<NodeName, Role[]> = {
 export async function startLocalConsortium(options: StartOptions): Promise<LocalConsortium> {
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
+  // each step's time since the start, so a slow restart shows where it went
+  const started = performance.now();
+  const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  // the court page's modules depend on the source alone: bundled while the chain starts, awaited before any service
+  const pageModules = buildPageModules();
+  pageModules.catch(() => undefined);
   const logFile = (name: string) => path.join(dataDir, "logs", `${name}.log`);
   await mkdir(path.join(dataDir, "logs"), { recursive: true });
   await mkdir(path.join(dataDir, "chain"), { recursive: true });
@@ -202,7 +209,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         );
     }
     log(
-      `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}…`,
+      `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}… (${since()})`,
     );
     await fundAccounts(provider, keys.wallets, local, log);
 
@@ -326,7 +333,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     if (witnesses !== undefined)
       context.env = { NODE_WITNESS_POLICY_FILE: witnesses.policyFile, ...context.env };
     // the court page's modules, current before the services read the page's files
-    await buildPageModules();
+    await pageModules;
+    log(`start-up: chain, contracts, keys and certificates checked, page modules built (${since()})`);
     // 国密: receipts SM2-signed too, under the key the governed directory binds to the union
     const anchorContext = {
       ...context,
@@ -338,9 +346,6 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     };
     const anchor = anchorProcess(anchorContext, keys.wallets["union-anchor"], ports.anchor);
     services.set("anchor", anchor);
-    log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
-    await startService(anchor, lock, log);
-    log("anchor: ready");
     for (const node of NODE_NAMES) {
       services.set(
         node,
@@ -356,13 +361,17 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         }),
       );
     }
+    // The anchor service and the nodes boot side by side: a node's /readyz waits for the anchor
+    // service's health by itself, and the anchor service asks the witnesses only once it runs.
+    log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
     log(`nodes: starting ${NODE_NAMES.join(", ")} (logs: logs/<name>.log)`);
-    await Promise.all(
-      NODE_NAMES.map(async (node) => {
+    await Promise.all([
+      startService(anchor, lock, log).then(() => log(`anchor: ready (${since()})`)),
+      ...NODE_NAMES.map(async (node) => {
         await startService(services.get(node)!, lock, log);
-        log(`nodes: ${node} ready on ${manifest.nodes[node].url}`);
+        log(`nodes: ${node} ready on ${manifest.nodes[node].url} (${since()})`);
       }),
-    );
+    ]);
 
     let stopping: Promise<void> | undefined;
     const get = (name: ServiceName): ServiceProcess => {

@@ -26,8 +26,18 @@ export type ServiceContext = {
 };
 
 function childEnv(context: ServiceContext, own: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, ...own, ...context.env };
+  return { ...compileCacheEnv(context.repoRoot), ...process.env, ...own, ...context.env };
 }
+
+/**
+ * Node's on-disk compile cache for the children, shared by every start: a node's hundreds of
+ * TypeScript modules load in about half the CPU time from the second start on, which is most of a
+ * restart on a busy machine. Entries are keyed by Node's version and each file's content, so an
+ * edited file is compiled afresh. An operator's own NODE_COMPILE_CACHE wins.
+ */
+export const compileCacheEnv = (repoRoot: string): Record<string, string> => ({
+  NODE_COMPILE_CACHE: path.join(repoRoot, "node_modules", ".cache", "jointledger-compile"),
+});
 
 /** A service's TLS variables from the local CA, except those the operator's environment sets (e.g. a CA file with more roots). */
 function tlsEnv(
