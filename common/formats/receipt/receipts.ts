@@ -23,7 +23,7 @@
 // the service's is the consortium's to say, not the service's: verifyGovernedReceipt accepts an
 // SM2 signature only under the key the governed member directory binds to the log's operating
 // member (common/consortium/member-directory.ts), and requires one when such a key is governed.
-import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
+import { TypedDataEncoder, getAddress } from "ethers";
 import { z } from "zod";
 import { BoundedMap } from "../../bounded-map.ts";
 import { fromHex, toHex } from "../../bytes.ts";
@@ -36,6 +36,7 @@ import {
 } from "../merkle/rfc9162.ts";
 import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
 import { sm2 } from "../../crypto/sm2.ts";
+import { signedBy } from "./known-signer.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
 /** verifyingContract: the EvidenceLog contract the service commits heads to. */
@@ -395,13 +396,7 @@ function checkReceipt(
   ].join("|");
   const known = VERIFIED_BATCHES.has(batchKey);
   if (!known) {
-    let recovered: string;
-    try {
-      recovered = recoverAddress(TypedDataEncoder.hash(domain, TYPES, structOf(signed)), sig);
-    } catch {
-      recovered = "";
-    }
-    if (recovered !== service) {
+    if (!signedBy(TypedDataEncoder.hash(domain, TYPES, structOf(signed)), sig, service)) {
       return fail(
         "RECEIPT_BAD_SIGNATURE",
         `batch.signature is not ${service}'s signature of this batch under this domain`,
