@@ -2,8 +2,10 @@
 // compose and the services would read it. Genesis extraData decodes to the validators' addresses
 // (and the encoder matches Besu's documented example), every node's allowlist holds every node's
 // enode, the env files pass the services' own config readers, the keystores and master keys open
-// with the nodes' own loaders, the compose file parses as YAML with the right services, and bad
-// options are refused with messages that name the option.
+// with the nodes' own loaders, the compose file parses as YAML with the right services, the member
+// directory every node names binds the anchor's SM2 receipt key (its identities from
+// --member-directory, or fictional and marked), and bad options are refused with messages that name
+// the option.
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
@@ -17,6 +19,16 @@ import { tlsFromEnv } from "../../common/service/tls.ts";
 import { SigningKey, Wallet, computeAddress, getAddress } from "ethers";
 import { parse as parseYaml } from "yaml";
 import { configFromEnv } from "../../anchor-service/src/config.ts";
+import { fromHex, toHex } from "../../common/bytes.ts";
+import {
+  MemberDirectorySchema,
+  directoryDigest,
+  directoryFileProblems,
+  receiptSm2KeyOf,
+} from "../../common/consortium/member-directory.ts";
+import { usccCheckCharacter } from "../../common/consortium/uscc.ts";
+import { sm2 } from "../../common/crypto/sm2.ts";
+import { rejectedBy } from "../support/expect-error.ts";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { tokenSha256 } from "../../nodes/src/http/auth.ts";
 import { loadMasterKey } from "../../nodes/src/privacy/crypto-box.ts";
@@ -389,6 +401,129 @@ describe("Besu network generator", function () {
     );
   });
 
+  it("writes the member directory and the anchor's SM2 receipt settings: every node names the file, whose union entry binds the key the anchor signs receipts with", async function () {
+    const anchor = configFromEnv(parseEnv(await read("env/anchor.env")));
+    expect(anchor.receiptSignatures).to.equal("eip712,sm2");
+    const receiptKey = toHex(sm2.publicKeyOf(fromHex(anchor.receiptSm2Key!)));
+    expect(manifest.anchor.receiptSm2PublicKey).to.equal(receiptKey);
+    const bytes = await readFile(path.join(out, "member-directory.json"));
+    // the file as governance will set it: no problem govern.ts would name, its digest in the manifest
+    expect(directoryFileProblems(bytes)).to.deep.equal([]);
+    expect(manifest.memberDirectory).to.deep.equal({
+      file: "member-directory.json",
+      sha256: directoryDigest(bytes).toString(16).padStart(64, "0"),
+      testData: true,
+    });
+    const directory = MemberDirectorySchema.parse(JSON.parse(bytes.toString("utf8")));
+    expect(directory.members.map((m) => m.memberId)).to.deep.equal(manifest.members.map((m) => m.id));
+    const union = manifest.members.find((m) => m.kind === "union")!;
+    expect(receiptSm2KeyOf(directory, union.id)).to.equal(receiptKey);
+    expect(directory.members.filter((m) => m.receiptSm2PublicKey !== undefined)).to.have.length(1);
+    for (const member of manifest.members) {
+      const config = nodeConfigFromEnv(parseEnv(await read(member.node.envFile)));
+      expect(config.memberDirectoryFile, member.key).to.equal(path.join(out, "member-directory.json"));
+    }
+    expect(((await stat(path.join(out, "member-directory.json"))).mode & 0o777).toString(8)).to.equal("644");
+    // fictional identities are said to be so, on the command line and in the folder's README
+    expect(await read("README.md"))
+      .to.contain(manifest.memberDirectory.sha256)
+      .and.contain("These identities are fictional");
+    expect(besuWarnings(parseBesuArgs(["--out", "x", "--validators", "4"])).join("\n")).to.contain(
+      "no --member-directory",
+    );
+  });
+
+  it("takes the founders' identities from --member-directory, rewritten in the directory's one spelling, and refuses a file that does not fit before writing anything", async function () {
+    const receiptKey = manifest.anchor.receiptSm2PublicKey;
+    const usccFor = (id: number) => {
+      const first17 = `913301000000000${String(id).padStart(2, "0")}`;
+      return `${first17}${usccCheckCharacter(first17)}`;
+    };
+    const entries = FOUNDERS.map((f) => ({
+      uscc: usccFor(f.id),
+      memberId: f.id,
+      nameEn: f.name,
+      nameZh: `${f.name}（中文名）`,
+    }));
+    const given = (name: string, content: unknown) =>
+      writeFile(path.join(dir, name), typeof content === "string" ? content : JSON.stringify(content));
+    // any layout: fields out of order, on one line, no testData
+    await given("directory.json", { members: entries.toReversed(), version: 1 });
+    const network = await generateBesuNetwork(
+      parseBesuArgs([
+        ...["--out", path.join(dir, "named"), "--seed", SEED, "--scrypt-n", "1024"],
+        ...["--member-directory", path.join(dir, "directory.json")],
+      ]),
+    );
+    const bytes = Buffer.from(network.files.find((f) => f.path === "member-directory.json")!.content);
+    expect(directoryFileProblems(bytes)).to.deep.equal([]);
+    const directory = MemberDirectorySchema.parse(JSON.parse(bytes.toString("utf8")));
+    expect(directory.testData).to.equal(undefined);
+    expect(directory.members.map((m) => [m.memberId, m.uscc, m.nameZh])).to.deep.equal(
+      entries.map((e) => [e.memberId, e.uscc, e.nameZh]),
+    );
+    // the same seed: the same anchor receipt key, now bound by the consortium's own directory
+    expect(receiptSm2KeyOf(directory, 1)).to.equal(receiptKey);
+    expect(network.manifest.memberDirectory.testData).to.equal(false);
+    expect(network.warnings.join("\n")).to.not.contain("--member-directory");
+    expect(network.files.find((f) => f.path === "README.md")!.content).to.not.contain("fictional");
+
+    const otherKey = toHex(sm2.publicKeyOf(fromHex(`0x${"2f".repeat(32)}`)));
+    const wrongCheck = (code: string) => `${code.slice(0, 17)}${code.endsWith("0") ? "1" : "0"}`;
+    const cases: Array<[string, unknown, RegExp]> = [
+      [
+        "bad-check.json",
+        {
+          version: 1,
+          members: entries.map((e) => (e.memberId === 3 ? { ...e, uscc: wrongCheck(e.uscc) } : e)),
+        },
+        /--member-directory: members\.2\.uscc: not a unified social credit code: check character/,
+      ],
+      [
+        "missing.json",
+        { version: 1, members: entries.filter((e) => e.memberId !== 4) },
+        /--member-directory: names no entry for founding member 4 \(Example Lending Platform\)/,
+      ],
+      [
+        "stranger.json",
+        { version: 1, members: [...entries, { ...entries[0]!, memberId: 9, uscc: usccFor(9) }] },
+        /--member-directory: member 9 is not a founding member/,
+      ],
+      [
+        "other-key.json",
+        {
+          version: 1,
+          members: entries.map((e) => (e.memberId === 1 ? { ...e, receiptSm2PublicKey: otherKey } : e)),
+        },
+        /--member-directory: member 1's receiptSm2PublicKey 0x04[0-9a-f]+ is not the anchor service's receipt key/,
+      ],
+      ["repeated.json", `{"version":1,"version":1,"members":[]}`, /--member-directory: .*a key is repeated/],
+      ["not-json.json", "{ members: [", /--member-directory: .* is not UTF-8 JSON/],
+    ];
+    for (const [name, content, reason] of cases) {
+      await given(name, content);
+      const options = parseBesuArgs([
+        ...["--out", path.join(dir, `refused-${name}`), "--seed", SEED, "--scrypt-n", "1024"],
+        ...["--member-directory", path.join(dir, name)],
+      ]);
+      const error = await rejectedBy(generateBesuNetwork(options), BesuOptionsError, name);
+      expect(error.code, name).to.equal("BESU_BAD_OPTIONS");
+      expect(error.message, name).to.match(reason);
+    }
+    // on the command line: exit 2, the problem named, no folder written
+    const target = path.join(dir, "refused");
+    const cli = await run([
+      ...["--out", target, "--seed", SEED, "--scrypt-n", "1024"],
+      ...["--member-directory", path.join(dir, "missing.json")],
+    ]);
+    expect(cli.code, cli.stderr).to.equal(2);
+    expect(cli.stderr).to.contain("--member-directory: names no entry for founding member 4");
+    await stat(target).then(
+      () => expect.fail("a folder was written for a refused directory"),
+      (e: NodeJS.ErrnoException) => expect(e.code).to.equal("ENOENT"),
+    );
+  });
+
   it("turns HTTPS on for every service with a certificate from the network's CA, which clients trusting that CA accept", async function () {
     const anchorTls = tlsFromEnv(parseEnv(await read("env/anchor.env")), "ANCHOR");
     const services = [
@@ -510,7 +645,11 @@ describe("Besu network generator", function () {
     ]);
     const three = besuWarnings(parseBesuArgs(["--out", "x", "--validators", "3"]));
     expect(three.join("\n")).to.contain("tolerates no faulty validator (f = floor((n-1)/3) = 0)");
-    expect(besuWarnings(parseBesuArgs(["--out", "x", "--validators", "4"]))).to.deep.equal([]);
+    expect(
+      besuWarnings(
+        parseBesuArgs(["--out", "x", "--validators", "4", "--member-directory", "directory.json"]),
+      ),
+    ).to.deep.equal([]);
   });
 
   it("refuses invalid options with a message naming each option at fault", async function () {

@@ -1,5 +1,6 @@
 // The member directory on a generated (Besu) network, run against a chain that behaves like it
-// (Anvil with the generated chain id, behind the Besu-rules proxy): govern.ts's member-directory
+// (Anvil with the generated chain id, behind the Besu-rules proxy): deploy.ts governs the file the
+// generator wrote (refusing one edited since) and every node's env names it; govern.ts's member-directory
 // action checks the file first — credit code check characters, names, SM2 keys on the curve, its
 // one spelling, every member on chain — and refuses a bad file with GOVERN_BAD_DIRECTORY,
 // proposing nothing; a good file is proposed by the union, approved by branch A with its own
@@ -10,6 +11,7 @@
 import { expect } from "chai";
 import { access, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { parseEnv } from "node:util";
 import { Wallet } from "ethers";
 import { fromHex, toHex } from "../../common/bytes.ts";
 import {
@@ -105,12 +107,44 @@ describe("member directory on a generated network (govern.ts member-directory, S
       nodePort: 41101,
       maxLogsRange: 5,
     });
+    // the folder's directory edited since generation: refused before anything is deployed
+    const generated = path.join(network.out, "member-directory.json");
+    const original = await readFile(generated);
+    await writeFile(generated, original.toString("utf8").replace("Zhuji", "Zhuji City"));
+    const refused = await runScript("scripts/ops/network/deploy.ts", ["--network", network.out]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.contain(
+      `not the ${network.manifest.memberDirectory.sha256} the generator wrote`,
+    );
+    expect(await network.anvil.provider.getTransactionCount(network.manifest.deployer.address)).to.equal(0);
+    await writeFile(generated, original);
     const deployed = await runScript("scripts/ops/network/deploy.ts", ["--network", network.out]);
     expect(deployed.code, deployed.stderr).to.equal(0);
+    expect(deployed.stdout).to.contain(
+      `member directory member-directory.json governed (SHA-256 ${network.manifest.memberDirectory.sha256}, fictional test identities)`,
+    );
   });
 
   after(async function () {
     await network?.stop();
+  });
+
+  it("deploy.ts governs the directory the generator wrote: the file every node's env names is the governed one and binds the anchor's SM2 receipt key", async function () {
+    for (const member of network.manifest.members) {
+      const file = parseEnv(
+        await readFile(path.join(network.out, member.node.envFile), "utf8"),
+      ).NODE_MEMBER_DIRECTORY_FILE!;
+      const governed = await governedOnChain(await readFile(file));
+      expect(governed.testData, member.key).to.equal(true);
+      expect(governed.members.map((m) => m.memberId)).to.deep.equal(
+        network.manifest.members.map((m) => m.id),
+      );
+    }
+    const anchorKey = parseEnv(
+      await readFile(path.join(network.out, "env/anchor.env"), "utf8"),
+    ).ANCHOR_RECEIPT_SM2_KEY!;
+    const bound = await unionReceiptKeys(await readFile(path.join(network.out, "member-directory.json")));
+    expect(bound.sm2PublicKey).to.equal(toHex(sm2.publicKeyOf(fromHex(anchorKey))));
   });
 
   it("refuses a bad directory file with GOVERN_BAD_DIRECTORY, naming the problem, and proposes nothing", async function () {

@@ -199,6 +199,24 @@ describe("network operations on a generated network (deploy, services from env f
       detail: { anchor: { ok: boolean } };
     };
     expect(readiness.detail.anchor.ok).to.equal(true);
+    // the anchor signs receipts with SM2 too, under the key the directory deploy.ts governed binds;
+    // the node's own client checks them against that key
+    const record = {
+      ...recordFor("network operations, through the node"),
+      kind: 1,
+      digestAlgorithm: 1,
+    } as const;
+    const [receipt] = await branch.anchor.submit([record]);
+    expect(receipt!.batch.sm2?.publicKey).to.equal(manifest.anchor.receiptSm2PublicKey);
+    const members = await branch.app.inject({
+      method: "GET",
+      url: "/v1/members",
+      headers: { authorization: `Bearer ${tokens.tokens.clerk}` },
+    });
+    expect(members.statusCode, members.body).to.equal(200);
+    expect(
+      (members.json() as { members: Array<{ memberId: number }> }).members.map((m) => m.memberId),
+    ).to.deep.equal(manifest.members.map((m) => m.id));
     expect(proxy.logRanges.filter((r) => r.blocks > MAX_LOGS_RANGE)).to.deep.equal([]);
   });
 

@@ -11,15 +11,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  let options;
+  let options, network;
   try {
     options = parseBesuArgs(argv);
+    // a --member-directory file is judged here, before anything is written
+    network = await generateBesuNetwork(options);
   } catch (error) {
     if (!(error instanceof BesuOptionsError)) throw error;
     process.stderr.write(`network:besu: ${error.message}\n\n${USAGE}`);
     return 2;
   }
-  const network = await generateBesuNetwork(options);
   for (const warning of network.warnings) process.stderr.write(`warning: ${warning}\n`);
   try {
     await writeNetwork(options.out, network);

@@ -4,7 +4,8 @@
 // existing deployment code (scripts/ops/deploy/consortium.ts): registry, governor, evidence log and
 // registry with the founding members; the union's evidence log opened for the anchor service and
 // each member's anchor intake quota set (scripts/ops/local/intake-quotas.ts);
-// ledger and dispute resolution with each branch's quotas — the governed steps approved by the
+// ledger and dispute resolution with each branch's quotas; the folder's member directory (legal
+// names, the anchor's SM2 receipt key) adopted — the governed steps approved by the
 // union's and branch A's governance keys. Every founding account gets its one role: the node's
 // account operations, the anchor operator's log operator, the governance key governance. The contracts must land where the generator predicted (the env files
 // already point there); the deploy block is then written into the nodes' env files.
@@ -16,6 +17,7 @@ import { printUsageIfAsked } from "../usage.ts";
 import type { JsonRpcProvider } from "ethers";
 import { EvidenceLog } from "../../../common/chain/generated/contracts.ts";
 import { AccountRole, type AccountInit } from "../../../common/consortium/members.ts";
+import { directoryDigest, memberDirectoryCall } from "../../../common/consortium/member-directory.ts";
 import { deployEvidenceCore, deployLending, govern } from "../deploy/consortium.ts";
 import { describeIntakeQuotas, intakeQuotaCalls, intakeQuotasOnChain } from "../local/intake-quotas.ts";
 import { UNION_LOG_ID, type ContractAddresses } from "./besu/consortium.ts";
@@ -69,6 +71,22 @@ async function replaceFile(file: string, content: string): Promise<void> {
   await rename(temporary, file);
 }
 
+/**
+ * The folder's member directory, which the deployment governs: refused before anything is deployed
+ * unless its bytes are the ones the generator wrote (the SHA-256 in network.json), since every
+ * node's env file already names this file and a node shows only the governed bytes.
+ */
+async function generatedDirectory(folder: NetworkFolder): Promise<Uint8Array> {
+  const { file, sha256 } = folder.manifest.memberDirectory;
+  const bytes = await readFile(path.join(folder.dir, file));
+  const digest = directoryDigest(bytes).toString(16).padStart(64, "0");
+  if (digest !== sha256)
+    throw new Error(
+      `${file} has SHA-256 ${digest}, not the ${sha256} the generator wrote: generate the network again with --member-directory, or deploy and then adopt the changed file with govern.ts propose member-directory`,
+    );
+  return bytes;
+}
+
 /** A founding member's accounts with their roles, as the manifest names them. */
 export function founderAccounts(
   manifest: NetworkManifest,
@@ -96,6 +114,7 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
     const nonce = await provider.getTransactionCount(deployer.address);
     if (nonce > 0) return await alreadyDeployed(folder, provider);
 
+    const directory = await generatedDirectory(folder);
     const approvers = [
       await folder.governanceWallet("union", provider),
       await folder.governanceWallet("branchA", provider),
@@ -130,11 +149,15 @@ export async function deployNetwork(dir: string, rpcUrl?: string): Promise<Deplo
           ]),
         },
         ...intakeQuotaCalls(core.addresses.consortiumRegistry),
+        memberDirectoryCall(core.addresses.consortiumRegistry, directory),
       ],
-      `open evidence log ${manifest.anchor.logName}; set the anchor intake quotas`,
+      `open evidence log ${manifest.anchor.logName}; set the anchor intake quotas; adopt the member directory`,
     );
     log(
       `  evidence log ${manifest.anchor.logName} opened for the anchor service (${manifest.anchor.operator})`,
+    );
+    log(
+      `  member directory ${manifest.memberDirectory.file} governed (SHA-256 ${manifest.memberDirectory.sha256}${manifest.memberDirectory.testData ? ", fictional test identities" : ""}), binding the anchor's SM2 receipt key`,
     );
     log(`  ${describeIntakeQuotas(await intakeQuotasOnChain(provider, core.addresses.consortiumRegistry))}`);
     const limits = Object.fromEntries(

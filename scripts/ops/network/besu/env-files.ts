@@ -22,7 +22,7 @@ type AnchorSettings = Pick<
   | "logPageBlocks"
 >;
 
-/** `extra`: lines written last (trusted time and witnesses, trust.ts; the TLS settings, tls.ts). */
+/** `extra`: lines written last (receipt signatures, directory.ts; trusted time and witnesses, trust.ts; the TLS settings, tls.ts). */
 export function anchorEnv(s: AnchorSettings, extra: readonly EnvLine[] = []): string {
   const line = (field: keyof Config, value: string | number): EnvLine => [ENV[field], value];
   return toEnvFile([
@@ -53,6 +53,8 @@ const NODE_NOTES: Partial<Record<keyof NodeConfig, string>> = {
   keeperIntervalMs: "keeper rounds (overdue escalation, reminders) on this node",
   creditQueryVia: "union: this branch's credit queries go through the union's node (in the directory)",
   users: "back-office users; their tokens are in secrets/<member>/api-tokens.json",
+  memberDirectoryFile:
+    "legal names, credit codes and the anchor's SM2 receipt key; deploy.ts governs its SHA-256 (changes: govern.ts propose member-directory)",
 };
 
 /** Every setting given, in the order of the node's NODE_ENV table (JSON for objects), then `extra`. */

@@ -20,6 +20,8 @@ import {
   type MemberKey,
   type MemberKind,
 } from "./consortium.ts";
+import { ENV } from "../../../../anchor-service/src/config.ts";
+import { MEMBER_DIRECTORY_FILE, networkDirectory, receiptSm2KeyPair } from "./directory.ts";
 import { anchorEnv, nodeEnv } from "./env-files.ts";
 import { qbftGenesis } from "./genesis.ts";
 import { keyPair, secretSource, type KeyPair, type SecretSource } from "./keys.ts";
@@ -27,6 +29,7 @@ import { besuWarnings, qbftTolerance, type BesuOptions, type Tolerance } from ".
 import { networkReadme } from "./readme.ts";
 import { networkTls, tlsEnvLines } from "./tls.ts";
 import { networkTrust } from "./trust.ts";
+import type { EnvLine } from "./formats.ts";
 
 export type GeneratedFile = { path: string; content: string; secret: boolean };
 
@@ -52,7 +55,18 @@ export type NetworkManifest = {
   deployer: { address: string; keystoreFile: string; passwordFile: string };
   /** Where scripts/ops/network/deploy.ts will create the contracts. */
   contracts: ContractAddresses;
-  anchor: { url: string; logName: string; logId: string; operator: string; envFile: string; rpcUrl: string };
+  anchor: {
+    url: string;
+    logName: string;
+    logId: string;
+    operator: string;
+    envFile: string;
+    rpcUrl: string;
+    /** The SM2 key the service signs intake receipts with (0x04 ‖ x ‖ y), bound by the member directory. */
+    receiptSm2PublicKey: string;
+  };
+  /** The founders' member directory; deploy.ts governs exactly this SHA-256, every node reads the file. */
+  memberDirectory: { file: string; sha256: string; testData: boolean };
   members: Array<{
     key: MemberKey;
     id: number;
@@ -124,6 +138,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
   const deployer = account("deployer");
   const contracts = predictedAddresses(deployer.address);
   const anchorOperator = account("union/anchor");
+  const receiptSm2 = receiptSm2KeyPair(secrets.bytes32("union/anchor/receipt-sm2"));
   const consortiumKey = secrets.bytes32("consortium-key");
   const anchorUrl = `https://127.0.0.1:${options.anchorPort}`;
   // spread the services over the RPC nodes: anchor, then the members in order
@@ -169,6 +184,21 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
           }),
     });
   });
+
+  // legal names and the anchor's SM2 receipt key, governed at deployment (directory.ts);
+  // judged first: a --member-directory file that does not fit is refused before the keystores are made
+  const directory = await networkDirectory({
+    file: options.memberDirectory,
+    founders: FOUNDERS,
+    anchorOperatorId: members.find((m) => m.kind === "union")!.id,
+    receiptSm2PublicKey: receiptSm2.publicKey,
+  });
+  add(MEMBER_DIRECTORY_FILE, new TextDecoder().decode(directory.bytes));
+  const receiptLines: EnvLine[] = [
+    "# 国密: every receipt batch is SM2-signed too, under the key member-directory.json governs for the union",
+    [ENV.receiptSignatures, "eip712,sm2"],
+    [ENV.receiptSm2Key, receiptSm2.privateKey],
+  ];
 
   const accounts = [deployer.address, ...members.flatMap((m) => m.accounts)];
   const genesis = qbftGenesis(
@@ -231,7 +261,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
         confirmations: 0,
         logPageBlocks: options.maxLogsRange,
       },
-      [...trust.anchorLines, ...tlsLines("ANCHOR", "anchor")],
+      [...receiptLines, ...trust.anchorLines, ...tlsLines("ANCHOR", "anchor")],
     ),
     true,
   );
@@ -303,6 +333,7 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
           // branches query the credit bureau through the union's credit-query service
           ...(member.kind === "branch" ? { creditQueryVia: "union" as const } : {}),
           users: usersOf(member.kind).map((u) => ({ ...u, tokenSha256: tokenSha256(tokens[u.user]!) })),
+          memberDirectoryFile: install(MEMBER_DIRECTORY_FILE),
         },
         member.name,
         [...trust.nodeLines(member.key), ...tlsLines("NODE", nodeTlsName(member.key))],
@@ -347,7 +378,9 @@ export async function generateBesuNetwork(options: BesuOptions): Promise<Generat
       operator: anchorOperator.address,
       envFile: "env/anchor.env",
       rpcUrl: serviceRpc(0),
+      receiptSm2PublicKey: receiptSm2.publicKey,
     },
+    memberDirectory: { file: MEMBER_DIRECTORY_FILE, sha256: directory.sha256, testData: directory.testData },
     members,
     branchLimits: { ...DEFAULT_BRANCH_LIMITS },
   };

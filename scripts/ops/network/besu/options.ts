@@ -71,6 +71,8 @@ export const BesuOptionsSchema = z
       .transform((v) => v.split(",").map((f) => f.trim()))
       .pipe(z.array(z.string().min(1, "must name PEM files, comma-separated")))
       .optional(),
+    /** The founders' legal names and credit codes (a member directory file); absent: fictional test identities. */
+    memberDirectory: z.string().min(1, "must name a member directory file").optional(),
     /** Deterministic keys and secrets (tests); random when absent. */
     seed: z.string().min(1, "must not be empty").optional(),
     /** scrypt cost of the keystores; lower only for tests. */
@@ -164,6 +166,7 @@ const OPTIONS = {
   nodePort: "--node-port",
   tsaUrls: "--tsa-urls",
   tsaRoots: "--tsa-roots",
+  memberDirectory: "--member-directory",
   seed: "--seed",
   scryptN: "--scrypt-n",
 } as const satisfies Record<keyof z.input<typeof BesuOptionsSchema>, string>;
@@ -194,6 +197,8 @@ export const USAGE = `usage: npm run network:besu -- --out <folder> [options]
   --node-port P             first institution node's port, +1 for each next (default 9601)
   --tsa-urls URL,…          RFC 3161 TSAs that stamp every head (production: the national time service's; README)
   --tsa-roots FILE,…        PEM root certificates of those TSAs (copied into tsa/); with --tsa-urls
+  --member-directory FILE   the founders' legal names and unified social credit codes (member directory JSON;
+                            README); default: fictional test identities, marked as test data
   --seed TEXT               derive every key and secret from TEXT (tests and reproducible demos only)
   --scrypt-n N              keystore scrypt cost, a power of two (default 131072; lower only for tests)
 `;
@@ -259,6 +264,10 @@ export function besuWarnings(options: BesuOptions): string[] {
   if (options.seed !== undefined)
     warnings.push(
       "--seed: every key and secret is derived from the seed; anyone who knows it has them all. Never use a seeded network in production.",
+    );
+  if (options.memberDirectory === undefined)
+    warnings.push(
+      "no --member-directory: member-directory.json names the founders with fictional identities (testData; every page and certificate marks them as test data). Give the consortium's own with --member-directory FILE for production.",
     );
   if (options.scryptN < 131_072)
     warnings.push(`--scrypt-n ${options.scryptN}: keystores are cheap to brute-force; for tests only.`);

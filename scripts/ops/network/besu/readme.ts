@@ -85,6 +85,16 @@ ${Object.entries(m.contracts)
   .map(([k, v]) => `\`${k}\` ${v}`)
   .join(", ")}.
 
+## Member directory
+
+\`${m.memberDirectory.file}\` names each founder by its legal Chinese and English names and unified
+social credit code, and binds the SM2 key the anchor service signs receipts with
+(\`${m.anchor.receiptSm2PublicKey.slice(0, 18)}…\`, \`ANCHOR_RECEIPT_SM2_KEY\` in \`env/anchor.env\`) to the union.
+deploy.ts governs its SHA-256 (\`${m.memberDirectory.sha256}\`) with the deployment and every node's
+env file names it (\`NODE_MEMBER_DIRECTORY_FILE\`); a node refuses the file once its bytes differ, so
+change it only through \`govern.ts propose member-directory\`, then copy the new file over this one
+wherever a node runs. Give a court the same file (\`npm run verify -- … --member-directory\`).
+${m.memberDirectory.testData ? "\n**These identities are fictional (test data; every page marks them so)**: no `--member-directory` was given. Generate again with the consortium's own file before production.\n" : ""}
 ## Trusted time and witnesses
 
 ${trustedTime(files)}
