@@ -273,20 +273,37 @@ export class LedgerIndexer {
   }
 
   async #sync(): Promise<SyncResult> {
-    const genesis = await this.#header(0);
-    if (genesis === null)
-      throw new IndexerError("INDEXER_NO_GENESIS", "the RPC endpoint has no genesis block");
-    const expected: ChainRecord = { genesisHash: genesis.hash, ...this.#chain };
     const stored = (await this.db.meta.get(META_CHAIN)) as ChainRecord | undefined;
     let cursor = await this.cursor();
+    const head = await this.provider.getBlockNumber();
+    const target = head - this.confirmations;
+
+    // An unchanged block at the cursor means the same chain down to its genesis (each block hash
+    // commits to its parent), so the genesis is read only when there is no such block to check.
+    // The first page's last block is read before the cursor's: the cursor check is then also the
+    // page's check that it extends what was indexed (#page), one read instead of two.
+    let firstTop: Header | null | undefined;
+    let cursorBlock: Header | null | undefined;
+    if (
+      stored !== undefined &&
+      cursor !== undefined &&
+      sameSetup(stored, { ...this.#chain, genesisHash: "" })
+    ) {
+      if (cursor.blockNumber < target)
+        firstTop = await this.#header(Math.min(target, cursor.blockNumber + this.pageBlocks));
+      cursorBlock = await this.#header(cursor.blockNumber);
+    }
+    const chainKept = cursorBlock != null && cursorBlock.hash === cursor?.blockHash;
+    const genesisHash = chainKept ? stored!.genesisHash : (await this.#genesis()).hash;
+    const expected: ChainRecord = { genesisHash, ...this.#chain };
 
     let reset: string | null = null;
-    if (stored !== undefined && stored.genesisHash !== genesis.hash) {
-      reset = `the genesis block changed (${stored.genesisHash} → ${genesis.hash}): another chain`;
+    if (stored !== undefined && stored.genesisHash !== genesisHash) {
+      reset = `the genesis block changed (${stored.genesisHash} → ${genesisHash}): another chain`;
     } else if (stored !== undefined && !sameSetup(stored, expected)) {
       reset = "the contract addresses or fromBlock changed";
-    } else if (cursor !== undefined) {
-      const block = await this.#header(cursor.blockNumber);
+    } else if (cursor !== undefined && !chainKept) {
+      const block = cursorBlock === undefined ? await this.#header(cursor.blockNumber) : cursorBlock;
       if (block === null)
         reset = `block ${cursor.blockNumber} (the cursor) is no longer on the chain: the chain lost blocks`;
       else if (block.hash !== cursor.blockHash)
@@ -305,12 +322,12 @@ export class LedgerIndexer {
       });
       this.#status.resets += 1;
       cursor = undefined;
+      firstTop = undefined;
     } else if (cursor === undefined) {
       // nothing committed yet, or a wipe a crash interrupted: start from an empty model
       await this.#wipe();
     }
 
-    const head = await this.provider.getBlockNumber();
     const previousHead = this.#status.head;
     const loss =
       reset ??
@@ -321,7 +338,6 @@ export class LedgerIndexer {
       this.#status.head = head;
       this.#onChainLoss?.(loss);
     }
-    const target = head - this.confirmations;
     const result: SyncResult = {
       head,
       target,
@@ -336,7 +352,10 @@ export class LedgerIndexer {
     let span = this.pageBlocks;
     while (next <= target && !this.#stopping) {
       const to = Math.min(target, next + span - 1);
-      const outcome = await this.#page(next, to, expected, result.cursor);
+      // the first page's last block, read before the cursor's block was checked (above)
+      const top =
+        firstTop != null && firstTop.number === to && result.cursor === cursor ? firstTop : undefined;
+      const outcome = await this.#page(next, to, expected, result.cursor, top);
       if ("refused" in outcome) {
         // the endpoint refused the range (too many results, a lower range limit than configured):
         // halve this page until it passes; a single block it refuses is a real failure
@@ -381,16 +400,20 @@ export class LedgerIndexer {
     return result;
   }
 
-  /** Blocks from..to: read, check the chain held still, apply, commit with the cursor. */
+  /**
+   * Blocks from..to: read, check the chain held still, apply, commit with the cursor. `known`:
+   * block `to`, read before the cursor's block was found unchanged (the sync's own check).
+   */
   async #page(
     from: number,
     to: number,
     chain: ChainRecord,
     cursor: Cursor | undefined,
+    known?: Header,
   ): Promise<PageOutcome> {
-    const top = await this.#header(to);
+    const top = known ?? (await this.#header(to));
     if (top === null) return { interrupted: `block ${to} is gone` };
-    if (cursor !== undefined) {
+    if (cursor !== undefined && known === undefined) {
       const under = await this.#header(cursor.blockNumber);
       if (under === null || under.hash !== cursor.blockHash)
         return { interrupted: `block ${cursor.blockNumber} (the cursor) changed` };
@@ -409,7 +432,7 @@ export class LedgerIndexer {
       .filter((l) => !l.removed)
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
 
-    const headers = new Map<number, Header>();
+    const headers = new Map<number, Header>([[top.number, top]]);
     const events: ChainEvent[] = [];
     let skipped = 0;
     for (const log of logs) {
@@ -490,6 +513,13 @@ export class LedgerIndexer {
       funders: funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
       startDay: Number(loan.startDay),
     };
+  }
+
+  async #genesis(): Promise<Header> {
+    const genesis = await this.#header(0);
+    if (genesis === null)
+      throw new IndexerError("INDEXER_NO_GENESIS", "the RPC endpoint has no genesis block");
+    return genesis;
   }
 
   async #header(blockNumber: number): Promise<Header | null> {

@@ -577,6 +577,24 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       }
     });
 
+    it("a sync past its cursor reads each header it needs once, and the genesis not at all", async function () {
+      const p = provider();
+      const { idx } = await indexer({ provider: p });
+      await idx.syncOnce();
+      await repay(J, 100n); // one new block, with logs
+      const before = p.count("eth_getBlockByNumber");
+      const result = await idx.syncOnce();
+      expect(result.logs).to.be.greaterThan(0);
+      // the new block (read before the cursor's, its logs' header too) and again after the reads, the cursor's block
+      expect(p.count("eth_getBlockByNumber") - before, "headers read for one new block").to.equal(3);
+      const idle = p.count("eth_getBlockByNumber");
+      expect((await idx.syncOnce()).pages).to.equal(0);
+      expect(p.count("eth_getBlockByNumber") - idle, "headers read with nothing new: the cursor's").to.equal(
+        1,
+      );
+      expect(await idx.model.digest()).to.equal(await freshDigest());
+    });
+
     it("stays `confirmations` blocks behind the head", async function () {
       const { idx } = await indexer({ confirmations: 3 });
       const result = await idx.syncOnce();
