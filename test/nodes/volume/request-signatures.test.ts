@@ -1,0 +1,97 @@
+// A node-to-node request's body signature (nodes/src/node-requests.ts signedBody) is checked
+// against the signer's key once that key has been recovered for an earlier request: the same
+// verdict as recovering the signer every time (a known signer's forged or altered signature still
+// refused), at a fraction of the cost for a member's node that calls again and again.
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import {
+  AuthError,
+  bodyHashOf,
+  prepareVerification,
+  recoverSigner,
+  requestDomain,
+  signRequest,
+  type TypedDataSigner,
+} from "../../../common/auth/request-signing.ts";
+import { forgetKnownSigners, knowsSigner } from "../../../common/formats/receipt/known-signer.ts";
+import { NodeRequests, type SignedHeaders } from "../../../nodes/src/node-requests.ts";
+import { BRANCH } from "../../../nodes/src/members.ts";
+import { thrownBy } from "../../support/expect-error.ts";
+
+const PLATFORM_ID = 4;
+const DOMAIN = requestDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+const PATH = "/v1/loan-agreements/batch";
+
+/** A signed request's headers as signedHeaders passes them on (step 1 done), and its body. */
+async function signedRequest(
+  signer: TypedDataSigner & { address: string },
+  body: string,
+  claimed = signer.address,
+) {
+  const headers = await signRequest(signer, DOMAIN, {
+    method: "POST",
+    path: PATH,
+    body,
+    target: PLATFORM_ID,
+  });
+  headers["x-jl-signer"] = claimed;
+  const pending = prepareVerification(
+    DOMAIN,
+    { method: "POST", path: PATH, rawBody: new Uint8Array(0), headers },
+    { now: Math.floor(Date.now() / 1000), maxTtlSeconds: 300, requireTarget: true },
+  );
+  const signed: SignedHeaders = { pending, kind: BRANCH, memberId: 2, bodyVerified: false };
+  return { signed, rawBody: Buffer.from(body, "utf8") };
+}
+
+/** The pending request with its signature's v flipped (27 ↔ 28): a valid form, another recovered key. */
+function flippedV(signed: SignedHeaders): SignedHeaders {
+  const sig = signed.pending.signature;
+  const v = sig.slice(130) === "1b" ? "1c" : "1b";
+  return { ...signed, pending: { ...signed.pending, signature: `${sig.slice(0, 130)}${v}` } };
+}
+
+describe("node-to-node request signatures: a known signer's key checks the next request", function () {
+  // signedBody uses no dependency: the registry and nonces serve steps 1 and 3
+  const requests = new NodeRequests({} as ConstructorParameters<typeof NodeRequests>[0]);
+  const branch = Wallet.createRandom();
+  const stranger = Wallet.createRandom();
+
+  beforeEach(() => forgetKnownSigners());
+
+  it("the first request recovers the signer's key; the next ones verify against it", async function () {
+    const first = await signedRequest(branch, '{"agreements":[1]}');
+    expect(knowsSigner(branch.address)).to.equal(false);
+    requests.signedBody(first.signed, first.rawBody);
+    expect(first.signed.bodyVerified).to.equal(true);
+    expect(knowsSigner(branch.address)).to.equal(true);
+    for (let i = 0; i < 3; i++) {
+      const next = await signedRequest(branch, `{"agreements":[${i}]}`);
+      requests.signedBody(next.signed, next.rawBody);
+      expect(next.signed.bodyVerified).to.equal(true);
+    }
+  });
+
+  it("with the signer's key known, the same refusals as recovery: another body, another key claiming the signer, a flipped v", async function () {
+    const known = await signedRequest(branch, '{"agreements":[1]}');
+    requests.signedBody(known.signed, known.rawBody);
+    expect(knowsSigner(branch.address)).to.equal(true);
+
+    const cases: Array<{ name: string; signed: SignedHeaders; rawBody: Buffer }> = [];
+    const altered = await signedRequest(branch, '{"agreements":[2]}');
+    cases.push({ name: "another body", signed: altered.signed, rawBody: Buffer.from('{"agreements":[3]}') });
+    const forged = await signedRequest(stranger, '{"agreements":[4]}', branch.address);
+    cases.push({ name: "a stranger's key claiming the signer", ...forged });
+    const flipped = await signedRequest(branch, '{"agreements":[5]}');
+    cases.push({ name: "v flipped", signed: flippedV(flipped.signed), rawBody: flipped.rawBody });
+
+    for (const c of cases) {
+      // what recovery alone says of it: not the claimed signer
+      const value = { ...c.signed.pending.value, bodyHash: bodyHashOf(c.rawBody) };
+      expect(recoverSigner({ ...c.signed.pending, value }), c.name).to.not.equal(branch.address);
+      const error = thrownBy(() => requests.signedBody(c.signed, c.rawBody), AuthError, c.name);
+      expect(error.code, c.name).to.equal("AUTH_BAD_SIGNATURE");
+      expect(c.signed.bodyVerified, c.name).to.equal(false);
+    }
+  });
+});
