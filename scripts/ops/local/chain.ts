@@ -20,6 +20,11 @@
 //   just after the last block.
 // - A crash (SIGKILL) loses what happened since the last periodic dump; the anchor service and
 //   the nodes detect the lost blocks and recover (re-commit heads, re-index).
+// - Anvil keeps each transaction's call trace and writes it into every dump: over half of the
+//   file (Anvil 1.7 has no option to leave them out). Nothing here asks for traces (no
+//   debug_trace*/trace_*), and receipts, logs and blocks do not come from them, so the launcher's
+//   dumps and the start leave them out (withoutCallTraces); a reloaded chain answers the same
+//   receipts, logs and block hashes, and an empty trace for an old transaction.
 import { open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import path from "node:path";
@@ -107,8 +112,10 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
   const parse = async (f: string) => JSON.parse(await readFile(f, "utf8")) as AnvilState;
   try {
     const state = await parse(file);
-    // a state file written without --timestamp holds several block 0s: keep the original
-    if (dropLaterGeneses(state)) await writeAtomically(file, Buffer.from(JSON.stringify(state)));
+    // a state file written without --timestamp holds several block 0s: keep the original; and
+    // Anvil's own dump at the last stop carries the call traces of what it mined since its start
+    const dropped = dropLaterGeneses(state);
+    if (dropCallTraces(state) || dropped) await writeAtomically(file, Buffer.from(JSON.stringify(state)));
     // whole or not at all, as the dumps: it is what a damaged state.json is replaced with
     await writeAtomically(previous, await readFile(file));
     return { state: "loaded", genesisTimestamp: genesisTimestampOf(state) };
@@ -125,7 +132,29 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
 }
 
 type AnvilBlock = { header?: { number?: string; timestamp?: string } };
-type AnvilState = { blocks?: AnvilBlock[] };
+type AnvilTransaction = { info?: { traces?: unknown[] } };
+type AnvilState = { blocks?: AnvilBlock[]; transactions?: AnvilTransaction[] };
+
+/** Above this a dump is written as Anvil made it: parsing it would cost the launcher too much memory and time. */
+const MAX_TRACE_STRIP_BYTES = 256 * 2 ** 20;
+
+/** Empties every transaction's call trace; true if there was one. */
+function dropCallTraces(state: AnvilState): boolean {
+  let dropped = false;
+  for (const tx of state.transactions ?? []) {
+    if (tx.info?.traces === undefined || tx.info.traces.length === 0) continue;
+    tx.info.traces = [];
+    dropped = true;
+  }
+  return dropped;
+}
+
+/** The dump (Anvil's state JSON) with every transaction's call trace emptied (above). */
+export function withoutCallTraces(json: Buffer): Buffer {
+  if (json.length > MAX_TRACE_STRIP_BYTES) return json;
+  const state = JSON.parse(json.toString("utf8")) as AnvilState;
+  return dropCallTraces(state) ? Buffer.from(JSON.stringify(state)) : json;
+}
 
 const isGenesis = (b: AnvilBlock) =>
   b.header?.number !== undefined && BigInt(b.header.number) === 0n && b.header.timestamp !== undefined;
@@ -221,7 +250,7 @@ export function startStateDumps(options: {
     } finally {
       await resume();
     }
-    await writeAtomically(file, dumped.json);
+    await writeAtomically(file, withoutCallTraces(dumped.json));
     return dumped.head;
   };
   const next = (): Promise<number | undefined> => {
