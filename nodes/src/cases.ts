@@ -19,7 +19,7 @@ import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
 import { isDocumentKind } from "./documents/policy.ts";
-import { nodeError } from "./errors.ts";
+import { NodeError, nodeError } from "./errors.ts";
 import type { Actor } from "./actor.ts";
 import type { LedgerModel } from "./indexer/model.ts";
 import type { Keeper } from "./keeper/keeper.ts";
@@ -88,9 +88,10 @@ export type CaseDeps = {
   /** The union's member id: its node holds the notices and mediation records its keeper made. */
   unionId?: () => Promise<number | undefined>;
   /**
-   * The court's package checked against this node's own chain endpoint: the loan's facts read
-   * from the chain, and every chain check of each item's bundle (court-page/wiring.ts). Without
-   * it the check is offline: its chain checks are not decided.
+   * The court's package checked against the chain: the loan's facts read from every configured
+   * endpoint at one block (a disagreement is NODE_ERR_CHAIN_DISAGREEMENT), and every chain check of
+   * each item's bundle (court-page/wiring.ts). Without it the check is offline: its chain checks
+   * are not decided.
    */
   packageChain?: {
     facts: (loanId: string) => Promise<ChainFacts>;
@@ -262,6 +263,8 @@ export class CaseOperations {
               .map((l) => ({ serial: l.label, digest: l.chainValue })),
           }
         : await chain.facts(c.loanId).catch((error: unknown) => {
+            // endpoints that disagree are a finding about the chain, not an outage: passed on as named
+            if (error instanceof NodeError && error.code === "NODE_ERR_CHAIN_DISAGREEMENT") throw error;
             throw nodeError(
               "NODE_ERR_CHAIN_UNAVAILABLE",
               `the loan's facts could not be read from this node's chain: ${error instanceof Error ? error.message : String(error)}`,

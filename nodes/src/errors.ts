@@ -88,6 +88,8 @@ export const NODE_OWN_ERRORS = {
   NODE_ERR_UNKNOWN_DECISION: 404,
   NODE_ERR_ANCHOR_UNAVAILABLE: 503,
   NODE_ERR_CHAIN_UNAVAILABLE: 503,
+  /** The chain endpoints the court's package check asks answered a loan's facts differently at one block (both endpoints and the fact in details): not verified, never a pass. */
+  NODE_ERR_CHAIN_DISAGREEMENT: 502,
   /** A signed verification certificate was asked of a node that has no seal to sign it with (NODE_SEAL_CERTIFICATE_FILE, NODE_SEAL_KEY_FILE). */
   NODE_ERR_NO_SEAL: 409,
   /** The console asked for member names and the node has no governed directory to give (none configured, none governed, or not the governed file). */

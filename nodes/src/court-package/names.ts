@@ -1,5 +1,5 @@
 // The court package's results in words, Chinese first and then English: each item's status, the
-// package's verdict and the verifier's checks. One place for the API's summaries, the manifest and
+// package's verdict, the verifier's checks and the chain endpoints' disagreement. One place for the API's summaries, the manifest and
 // the certificate (archive.ts). Browser-safe.
 import type { CheckId } from "../../../common/formats/bundle/verify.ts";
 import type { ItemOutcome, PackageVerdict } from "./check.ts";
@@ -33,3 +33,12 @@ export const CHECK_NAMES: Record<CheckId, string> = {
   lifecycle: "存证状态 lifecycle",
   trustedTime: "可信时间 trusted time",
 };
+
+/** Chain endpoints that answered differently at one block: not verified against the chain, in words. */
+export function disagreementWords(d: {
+  endpoints: readonly string[];
+  field: string;
+  message: string;
+}): string {
+  return `链节点答复不一致（${d.endpoints.join(" 与 ")}，不一致项：${d.field}），未对照链上核验 the chain endpoints disagree (${d.endpoints.join(" and ")}, on ${d.field}): not verified against the chain: ${d.message}`;
+}

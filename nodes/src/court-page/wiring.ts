@@ -2,9 +2,10 @@
 // endpoints the page's checks ask from the clerk's browser, the trust anchor they are bound to —
 // this node's own configuration (its ConsortiumRegistry on its chain), so a court's node gives
 // the court's anchor, not the log operator's — and the TSA roots trustedTime relies on; and the
-// node's signed certificates (reports.ts), with its seal and the court's witness policy.
+// node's signed certificates (reports.ts), with its seal and the court's witness policy; and the
+// court's package check, its loan facts asked of every configured chain endpoint at one block.
 import { readFile } from "node:fs/promises";
-import type { Provider } from "ethers";
+import { JsonRpcProvider, type Provider } from "ethers";
 import { parsePolicy } from "../../../common/formats/checkpoint/policy.ts";
 import type { CourtPageOptions } from "../../../anchor-service/web/src/serve.ts";
 import {
@@ -15,7 +16,9 @@ import {
 import { loadTrustAnchors } from "../../../common/pki/trust-anchors.ts";
 import type { CaseDeps } from "../cases.ts";
 import type { NodeConfig } from "../config.ts";
-import { readChainFacts } from "../court-package/chain-facts.ts";
+import { ChainDisagreementError, readAgreedChainFacts } from "../court-package/chain-facts.ts";
+import { disagreementWords } from "../court-package/names.ts";
+import { nodeError } from "../errors.ts";
 import type { NodeStorage } from "../wiring/storage.ts";
 import { loadSeal, VerificationReports } from "./reports.ts";
 
@@ -24,6 +27,27 @@ export type CourtPage = Omit<CourtPageOptions, "notFound">;
 /** Where clerks reach this node: NODE_PUBLIC_URL, else its listen address. */
 export function nodePublicUrl(config: Pick<NodeConfig, "publicUrl" | "host" | "port">): string {
   return (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, "");
+}
+
+/** An endpoint as reports and errors name it: user:password in a URL stays out. */
+const endpointName = (url: string) => url.replace(/\/\/[^/@]*@/, "//");
+
+type ChainEndpoint = { provider: Provider; name: string };
+
+/**
+ * The endpoints the court's package check asks: this node's own connection first, then every
+ * other one the court page is configured with (NODE_COURT_PAGE_RPC_URLS), on the same chain.
+ */
+async function courtEndpoints(config: NodeConfig, provider: Provider): Promise<ChainEndpoint[]> {
+  const others = [...new Set(config.courtPageRpcUrls ?? [])].filter((url) => url !== config.rpcUrl);
+  const network = others.length === 0 ? undefined : await provider.getNetwork();
+  return [
+    { provider, name: endpointName(config.rpcUrl) },
+    ...others.map((url) => ({
+      provider: new JsonRpcProvider(url, network, { staticNetwork: network, batchMaxCount: 1 }),
+      name: endpointName(url),
+    })),
+  ];
 }
 
 export async function openCourtPage(
@@ -58,7 +82,7 @@ export async function openCourtPage(
     store: storage.sublevel("verificationReports"),
     memberId: config.memberId,
     // the node's own connection; user:password in a URL stays out of the report
-    chain: { provider, endpointName: config.rpcUrl.replace(/\/\/[^/@]*@/, "//") },
+    chain: { provider, endpointName: endpointName(config.rpcUrl) },
     trust: {
       anchor: trustAnchor,
       tsa: tsaTrustAnchors,
@@ -87,7 +111,12 @@ export async function openCourtPage(
     reports: true,
   };
   const packageChain = {
-    ...packageChainOf(reports, provider, config.jointLoanLedger, config.deployBlock),
+    ...packageChainOf(
+      reports,
+      await courtEndpoints(config, provider),
+      config.jointLoanLedger,
+      config.deployBlock,
+    ),
     // the case archive's certificate names members as the signed certificates do
     names: (memberIds: number[]) => reports.names(memberIds),
   };
@@ -95,18 +124,27 @@ export async function openCourtPage(
 }
 
 /**
- * The court's package checked against this node's own chain: the loan's facts read from
- * `ledger` (its logs from the deployment block on), each item's bundle verified as the node's
- * certificates are (`reports.verify`: every chain check, the receipt's governed SM2 key).
+ * The court's package checked against the chain: the loan's facts read from `ledger` (its logs
+ * from the deployment block on) over the first endpoint, every other one asked the same at the
+ * same block — a different answer, or none, is NODE_ERR_CHAIN_DISAGREEMENT naming both endpoints
+ * and the fact, never a pass; each item's bundle verified as the node's certificates are
+ * (`reports.verify`: every chain check, the receipt's governed SM2 key).
  */
 export function packageChainOf(
   reports: Pick<VerificationReports, "verify">,
-  provider: Provider,
+  endpoints: readonly ChainEndpoint[],
   ledger: string,
   deployBlock: number,
 ): NonNullable<CaseDeps["packageChain"]> {
   return {
-    facts: (loanId) => readChainFacts(provider, ledger, loanId, { fromBlock: deployBlock }),
+    facts: (loanId) =>
+      readAgreedChainFacts(endpoints, ledger, loanId, { fromBlock: deployBlock }).catch((error: unknown) => {
+        if (!(error instanceof ChainDisagreementError)) throw error;
+        throw nodeError("NODE_ERR_CHAIN_DISAGREEMENT", disagreementWords(error), {
+          endpoints: error.endpoints,
+          field: error.field,
+        });
+      }),
     verify: async (bundle, documentDigest) => (await reports.verify(bundle, documentDigest)).checks,
   };
 }

@@ -3,7 +3,8 @@
 // bounded windows, and every item's bundle verified with every chain check (head on chain, block
 // and time, submitter, lifecycle) — nothing left "not decided here". A withheld voucher is named
 // by the chain's value for it, an altered notice named altered; a second endpoint that answers
-// otherwise is a named disagreement, not a pass; and a receipt SM2-signed under a key the governed
+// otherwise is a named disagreement, not a pass — on the node too, where every endpoint the court
+// page is configured with is asked at one block (NODE_ERR_CHAIN_DISAGREEMENT); and a receipt SM2-signed under a key the governed
 // member directory does not name fails blockAndTime with the reason, in the package check and on
 // the node's signed certificate.
 import { expect } from "chai";
@@ -20,12 +21,16 @@ import { checkPackage, type EvidencePackage } from "../../../nodes/src/court-pac
 import { SM2_NOT_GOVERNED_TEXT } from "../../../nodes/src/court-page/certificate.ts";
 import { NOT_GOVERNED_CODE } from "../../../nodes/src/court-page/governed-receipt.ts";
 import { VerificationReports, type StoredReport } from "../../../nodes/src/court-page/reports.ts";
-import { packageChainOf } from "../../../nodes/src/court-page/wiring.ts";
+import { openCourtPage, packageChainOf } from "../../../nodes/src/court-page/wiring.ts";
+import type { NodeConfig } from "../../../nodes/src/config.ts";
+import { NODE_ERRORS, NodeError } from "../../../nodes/src/errors.ts";
+import { rejectedBy } from "../../support/expect-error.ts";
 import {
   DISBURSEMENT_SERIAL,
   LOAN,
   governOtherReceiptKey,
   hidingVouchers,
+  lyingEndpoint,
   startCasePackageChain,
   type CasePackageChain,
 } from "./court-package-chain.ts";
@@ -42,7 +47,7 @@ async function pdfText(pdf: Uint8Array): Promise<string> {
   return text;
 }
 
-describe("court package checked against the court's own chain endpoint", function () {
+describe("court package checked against the court's chain endpoints", function () {
   this.timeout(180_000);
   let fixture: CasePackageChain;
   let liar: Awaited<ReturnType<typeof hidingVouchers>> | undefined;
@@ -77,9 +82,10 @@ describe("court package checked against the court's own chain endpoint", functio
   type StoredSeal = ConstructorParameters<typeof VerificationReports>[0]["seal"];
 
   const nodeCheck = (pkg: EvidencePackage, directory?: Uint8Array) => {
+    const { anvil } = fixture.lc.chain;
     const chain = packageChainOf(
       reports(directory),
-      fixture.lc.chain.anvil.provider,
+      [{ provider: anvil.provider, name: anvil.url }],
       fixture.ledgerAddress,
       fixture.deployBlock,
     );
@@ -171,6 +177,56 @@ describe("court package checked against the court's own chain endpoint", functio
       expect(disagreement.endpoints).to.deep.equal(endpoints.map((e) => e.name));
     } finally {
       liarProvider.destroy();
+    }
+  });
+
+  it("the node's package check asks every configured endpoint at one block: one that answers otherwise is NODE_ERR_CHAIN_DISAGREEMENT in both languages, one that agrees passes", async function () {
+    const { anvil } = fixture.lc.chain;
+    const honest = await lyingEndpoint(anvil.url, (_method, result) => result);
+    const hiding = await hidingVouchers(anvil.url);
+    /** The court's node's package chain as openCourtPage wires it, with NODE_COURT_PAGE_RPC_URLS `urls`. */
+    const nodeChain = async (urls: string[] | undefined) => {
+      const config = {
+        memberId: 5,
+        host: "127.0.0.1",
+        port: 9605,
+        rpcUrl: anvil.url,
+        courtPageRpcUrls: urls,
+        consortiumRegistry: fixture.lc.deployment.addresses.consortiumRegistry,
+        jointLoanLedger: fixture.ledgerAddress,
+        deployBlock: fixture.deployBlock,
+        tsaTrustAnchorFiles: [],
+        testChainIds: [31337],
+      } as Partial<NodeConfig> as NodeConfig;
+      const store = new MemoryLevel<string, StoredReport>({ valueEncoding: "json" });
+      return (await openCourtPage(config, anvil.provider, { sublevel: () => store as never })).packageChain;
+    };
+    try {
+      // one endpoint, or a second that agrees: the facts are the chain's
+      const alone = await readChainFacts(anvil.provider, fixture.ledgerAddress, LOAN);
+      expect(await (await nodeChain(undefined)).facts(LOAN)).to.deep.equal(alone);
+      expect(await (await nodeChain([anvil.url, honest.url])).facts(LOAN)).to.deep.equal(alone);
+      // the second endpoint was asked at the block the first answered at
+      const head = await anvil.provider.getBlockNumber();
+      const blockTags = honest.calls
+        .filter((c) => c.method === "eth_call")
+        .map((c) => (c.params as unknown[])[1]);
+      expect(blockTags.length).to.be.greaterThan(0);
+      expect(blockTags.every((tag) => Number(tag) === head)).to.equal(true);
+
+      // a second endpoint hiding the voucher: named, never a pass (and the package is not checked)
+      const chain = await nodeChain([anvil.url, hiding.url]);
+      const error = await rejectedBy(chain.facts(LOAN), NodeError, "hiding endpoint");
+      expect(error.code).to.equal("NODE_ERR_CHAIN_DISAGREEMENT");
+      expect(NODE_ERRORS[error.code]).to.equal(502);
+      expect(error.details).to.deep.equal({ endpoints: [anvil.url, hiding.url], field: "vouchers" });
+      expect(error.message)
+        .to.contain("链节点答复不一致")
+        .and.contain("the chain endpoints disagree")
+        .and.contain(`${anvil.url} and ${hiding.url}`);
+    } finally {
+      await honest.close();
+      await hiding.close();
     }
   });
 
