@@ -2,9 +2,10 @@
 // (a real member calls from another machine; here both share the same cores, which the report
 // says). It pre-signs every request, then on "go" runs C concurrent clients that each POST signed
 // 1,000-record requests back to back, while a sampler polls GET /v1/leaves/:hash for one record
-// of every request until it reads "anchored" (with `proof: "witnessed"`: until its bundle carries
-// a witnessed checkpoint and a TSA token). On "light" it measures the same latency at a light
-// load; on "lookups" it times random proof lookups.
+// of every request until it reads "anchored" (with `proof: "witnessed"`: until it says the
+// record's bundle carries a witnessed checkpoint and a TSA token, and the bundle then fetched
+// holds both). On "light" it measures the same latency at a light load; on "lookups" it times
+// random proof lookups.
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { performance } from "node:perf_hooks";
@@ -33,7 +34,8 @@ export type LoadClientInit = {
   pollMs: number;
   /**
    * When a record's proof counts as ready: "anchored" (GET /v1/leaves says so; the default), or
-   * "witnessed" (GET /v1/bundles gives a bundle carrying the cosigned checkpoint and a time-stamp token).
+   * "witnessed" (GET /v1/leaves says its bundle carries the cosigned checkpoint and a time-stamp token,
+   * and GET /v1/bundles, asked then, gives that bundle).
    */
   proof?: "anchored" | "witnessed";
 };
@@ -173,26 +175,32 @@ type Sample = { seq: number; hash: string; sentAt: number };
 type ProofView = { ready: boolean; treeSize?: number; status: string };
 
 async function proofOf(hash: string): Promise<ProofView> {
-  if (init.proof === "witnessed") {
-    const r = await exchange("GET", `/v1/bundles/${hash}`, {}, undefined, true);
-    if (r.status === 409) return { ready: false, status: "not anchored" };
-    if (r.status !== 200) throw new Error(`GET /v1/bundles/${hash}: ${r.status} ${r.text}`);
-    const bundle = JSON.parse(r.text!) as {
-      head: { treeSize: number };
-      witnessed?: unknown;
-      trustedTime?: unknown;
-    };
-    const ready = bundle.witnessed !== undefined && bundle.trustedTime !== undefined;
-    return { ready, treeSize: bundle.head.treeSize, status: ready ? "witnessed and stamped" : "anchored" };
-  }
   const r = await exchange("GET", `/v1/leaves/${hash}`, {}, undefined, true);
   if (r.status !== 200) throw new Error(`GET /v1/leaves/${hash}: ${r.status} ${r.text}`);
-  const view = JSON.parse(r.text!) as { status: string; head?: { treeSize: number } };
-  return {
-    ready: view.status === "anchored",
-    status: view.status,
-    ...(view.head ? { treeSize: view.head.treeSize } : {}),
+  const view = JSON.parse(r.text!) as {
+    status: string;
+    head?: { treeSize: number };
+    bundle?: { witnessed: boolean; trustedTime: boolean };
   };
+  const anchored = view.status === "anchored";
+  const treeSize = view.head === undefined ? {} : { treeSize: view.head.treeSize };
+  if (init.proof !== "witnessed") return { ready: anchored, status: view.status, ...treeSize };
+  // the leaf view says when the bundle carries the cosigned checkpoint and the tokens; the
+  // bundle is then fetched once, as a court's client would, and the sample is ready only when
+  // the client holds it
+  if (!anchored || view.bundle?.witnessed !== true || view.bundle.trustedTime !== true)
+    return { ready: false, status: anchored ? "anchored" : view.status, ...treeSize };
+  const b = await exchange("GET", `/v1/bundles/${hash}`, {}, undefined, true);
+  if (b.status === 409 || b.status === 503)
+    return { ready: false, status: `bundle ${b.status}`, ...treeSize };
+  if (b.status !== 200) throw new Error(`GET /v1/bundles/${hash}: ${b.status} ${b.text}`);
+  const bundle = JSON.parse(b.text!) as {
+    head: { treeSize: number };
+    witnessed?: unknown;
+    trustedTime?: unknown;
+  };
+  const ready = bundle.witnessed !== undefined && bundle.trustedTime !== undefined;
+  return { ready, treeSize: bundle.head.treeSize, status: ready ? "witnessed and stamped" : "anchored" };
 }
 
 class Sampler {

@@ -192,13 +192,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       reply.type("application/json").send(JSON.stringify(await deps.queries.leaf(request.params.leafHash))),
   });
 
-  api.get("/v1/bundles/:leafHash", {
+  // serialized directly too: buildBundle has just checked the bundle against EvidenceBundleSchema,
+  // which a response serializer would check a second time
+  app.get<{ Params: { leafHash: string } }>("/v1/bundles/:leafHash", {
     schema: {
       summary: "The self-contained evidence bundle of an anchored leaf (see common/formats/bundle/BUNDLE.md)",
       params: LeafParams,
       response: { 200: EvidenceBundleSchema, ...errors },
     },
-    handler: async (request) => deps.queries.bundle(request.params.leafHash),
+    handler: async (request, reply) =>
+      reply.type("application/json").send(JSON.stringify(await deps.queries.bundle(request.params.leafHash))),
   });
 
   registerDigestRoutes(app, deps.digests);

@@ -223,6 +223,7 @@ function evidenceQueries(core: Core, stamper: HeadStamper, c2sp: C2sp): Evidence
     chainId: () => core.signing.identity()?.chainId,
     timestamps: (treeSize) => stamper.tokensFor(treeSize),
     witnessed: (seq) => c2sp.witnessed(seq),
+    witnessedSize: () => c2sp.routes.published()?.size,
   });
 }
 

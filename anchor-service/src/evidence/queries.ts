@@ -1,9 +1,9 @@
 // Answers about stored evidence: a leaf's status and proof, its self-contained evidence bundle,
 // the heads, and consistency between two heads. A bundle is only built for a head the chain
-// holds right now (checked at request time): the service never silently serves a proof whose
-// head is not on the chain it talks to.
+// holds now (chain-now.ts: the latest block the endpoint reported in answer to a question asked
+// after the request arrived, the head read in that block): the service never silently serves a
+// proof whose head is not on the chain it talks to.
 import { bytesEqual, fromHex, toHex } from "../../../common/bytes.ts";
-import { EVIDENCE_STATES } from "../../../common/chain/generated/enums.ts";
 import type { EvidenceBundle, Recommit } from "../../../common/formats/bundle/bundle.ts";
 import { buildBundle, isoOfUnixSeconds, type TrustedTime } from "../../../common/formats/bundle/bundle.ts";
 import type { EvidenceRecord } from "../../../common/formats/leaf/leaf.ts";
@@ -11,6 +11,7 @@ import { encodeLeaf } from "../../../common/formats/leaf/leaf.ts";
 import { hashLeaf } from "../../../common/formats/merkle/rfc9162.ts";
 import type { EvidenceLogClient } from "../chain/evidence-log-client.ts";
 import { anchorError } from "../errors.ts";
+import { ChainNow, type ChainBlock } from "./chain-now.ts";
 import type { MerkleStore } from "../log/merkle-store.ts";
 import type { AnchorDb, StoredHead } from "../store/db.ts";
 import { SEQ_BYTES, indexKey, readSeq, seqKey } from "../store/keys.ts";
@@ -32,6 +33,8 @@ export type QueryDeps = {
   timestamps?: (treeSize: number) => Promise<TrustedTime | undefined>;
   /** The latest witnessed C2SP checkpoint holding leaf `seq` and the leaf's proof into it (c2sp/); absent or undefined: none. */
   witnessed?: (seq: number) => Promise<{ checkpoint: string; inclusionProof: Uint8Array[] } | undefined>;
+  /** The tree size of that checkpoint (what `witnessed` answers from), without the proof; absent or undefined: none. */
+  witnessedSize?: () => number | undefined;
 };
 
 export type HeadView = {
@@ -55,14 +58,18 @@ export type LeafView = {
   record: EvidenceRecord;
   head?: HeadView;
   inclusionProof?: string[];
+  /** Once anchored: whether its bundle carries a witnessed checkpoint and the TSAs' tokens now. */
+  bundle?: { witnessed: boolean; trustedTime: boolean };
 };
 
 export class EvidenceQueries {
   readonly deps: QueryDeps;
+  readonly #now: ChainNow;
   #operatorMember: number | undefined;
 
   constructor(deps: QueryDeps) {
     this.deps = deps;
+    this.#now = new ChainNow(deps.chain);
   }
 
   /**
@@ -123,7 +130,14 @@ export class EvidenceQueries {
     if (live === undefined) return view;
     view.status = "anchored";
     view.head = headView(live);
+    const stamped = this.deps.timestamps?.(live.treeSize);
+    stamped?.catch(() => {}); // awaited below
     view.inclusionProof = (await this.deps.merkle.inclusionProof(seq, live.treeSize)).map(toHex);
+    // what the bundle would carry now (a client polls this, then fetches the bundle once)
+    view.bundle = {
+      witnessed: seq < (this.deps.witnessedSize?.() ?? 0),
+      trustedTime: (await stamped) !== undefined,
+    };
     return view;
   }
 
@@ -137,10 +151,9 @@ export class EvidenceQueries {
       );
     }
     const current = live.commits[live.commits.length - 1]!;
-    // everything else the bundle carries is read meanwhile (the registry's status from the chain,
-    // proofs, receipt, tokens, checkpoint from storage): one wait for the slowest instead of one
-    // after another, each behind intake's writes on a busy service
-    const status = this.#status(leafHashHex);
+    // everything else the bundle carries is read meanwhile (proofs, receipt, tokens, checkpoint
+    // from storage; the registry's status once the block is known): one wait for the slowest
+    // instead of one after another, each behind intake's writes on a busy service
     const parts = Promise.all([
       this.#operator(),
       this.deps.merkle.inclusionProof(seq, live.treeSize),
@@ -149,12 +162,16 @@ export class EvidenceQueries {
       this.deps.timestamps?.(live.treeSize),
       this.deps.witnessed?.(seq),
     ]);
-    status.catch(() => {}); // awaited below, once the head is confirmed
     parts.catch(() => {});
-    // a bundle is only for a head the chain holds now
+    // a bundle is only for a head the chain holds now: the latest block, the head and the
+    // registry's status read in it
     let onChain: { treeSize: number; rootHash: string };
+    let status: Promise<EvidenceBundle["status"]>;
     try {
-      onChain = await this.deps.chain.head(current.chainIndex);
+      const block: ChainBlock = await this.#now.latest();
+      status = this.#now.statusAt(leafHashHex, block);
+      status.catch(() => {}); // awaited below, once the head is confirmed
+      onChain = await this.#now.headAt(current.chainIndex, block);
     } catch (error) {
       throw anchorError(
         "ANCHOR_ERR_CHAIN_UNAVAILABLE",
@@ -186,6 +203,12 @@ export class EvidenceQueries {
     if (chainId === undefined)
       throw anchorError("ANCHOR_ERR_CHAIN_UNAVAILABLE", "the chain's identity is not known yet");
     const [operatorMember, inclusionProof, receipt, submission, trustedTime, witnessed] = await parts;
+    const registryStatus = await status.catch((error: unknown) => {
+      throw anchorError(
+        "ANCHOR_ERR_CHAIN_UNAVAILABLE",
+        `cannot read the evidence's status on chain: ${(error as Error).message}`,
+      );
+    });
     return buildBundle({
       record,
       log: { logId: this.deps.logId, operatorMember, leafIndex: seq },
@@ -193,7 +216,7 @@ export class EvidenceQueries {
       inclusionProof,
       anchor: { chainId, ...this.deps.addresses, ...pick(original) },
       recommits,
-      status: await status,
+      status: registryStatus,
       receipt,
       submission,
       trustedTime,
@@ -226,19 +249,6 @@ export class EvidenceQueries {
       toRoot: toHex(await this.deps.merkle.root(to)),
       proof: (await this.deps.merkle.consistencyProof(from, to)).map(toHex),
     };
-  }
-
-  async #status(leafHashHex: string): Promise<EvidenceBundle["status"]> {
-    const chain = this.deps.chain;
-    const block = await chain.provider.getBlockNumber();
-    const s = await chain.evidenceRegistry.status(leafHashHex, { blockTag: block });
-    const state = EVIDENCE_STATES[Number(s.state)] ?? "Unknown";
-    const endorsements =
-      state === "Unknown"
-        ? []
-        : (await chain.evidenceRegistry.endorsers(leafHashHex, { blockTag: block })).map(Number);
-    const replacement = /^0x0{64}$/.test(s.replacement) ? null : s.replacement;
-    return { state, legalHold: Boolean(s.legalHold), replacement, endorsements, checkedAtBlock: block };
   }
 
   async #operator(): Promise<number> {

@@ -26,7 +26,7 @@ import type { RecordStore } from "../store/records.ts";
 import { HashTable } from "./hash-table.ts";
 import { recoverSubmitter, type SubmissionDomain } from "../../../common/formats/receipt/submission.ts";
 import { toHex } from "../../../common/bytes.ts";
-import type { StoredSubmission } from "../store/db.ts";
+import type { StoredBatch, StoredSubmission } from "../store/db.ts";
 
 export type IntakeRequest = {
   /** The authenticated member account and its member id (records must be submitted as it). */
@@ -222,6 +222,8 @@ type StagedGroup = {
   seqsOf: Float64Array[];
   batchOf: Int32Array[];
   signed: Array<BatchReceipts | undefined>;
+  /** The receipt batches the write stores, with their trees (kept by the record store once durable). */
+  receiptBatches: Array<{ batch: StoredBatch; tree: BatchTree }>;
   /** Log size once written, and the stored part of the block that size falls into (undefined: it starts one). */
   size: number;
   tail: Uint8Array | undefined;
@@ -409,6 +411,7 @@ export class Intake {
         return;
       }
       staged.append?.commit();
+      for (const { batch, tree } of staged.receiptBatches) records.rememberBatch(batch, tree);
       const filter = records.filter;
       if (filter !== undefined) for (const h of staged.newHashes) filter.add(h);
       this.deps.onAppended?.(staged.newHashes.length, staged.live.length);
@@ -543,6 +546,7 @@ export class Intake {
     const batchOf: Int32Array[] = []; // index into groupBatches, or -1 (stored before this group)
     let append: PreparedAppend | undefined;
     let signed: Array<BatchReceipts | undefined>;
+    const receiptBatches: StagedGroup["receiptBatches"] = [];
     let tailAfter: typeof tail;
     try {
       live.forEach((requestIndex, l) => {
@@ -611,8 +615,10 @@ export class Intake {
       signed = await this.#sign(groupBatches);
       signed.forEach((s, g) => {
         const submission = groupBatches[g]?.submission;
-        if (s !== undefined)
-          batch.putReceiptBatch(submission === undefined ? s.batch : { ...s.batch, submission });
+        if (s === undefined) return;
+        const stored: StoredBatch = submission === undefined ? s.batch : { ...s.batch, submission };
+        batch.putReceiptBatch(stored);
+        receiptBatches.push({ batch: stored, tree: s.tree });
       });
       for (const i of live) batch.putNonce(requests[i]!.nonceKey, requests[i]!.expiresAt);
       // after the group being written, if it appends (else it was the last to, and is committed)
@@ -636,6 +642,7 @@ export class Intake {
       seqsOf,
       batchOf,
       signed,
+      receiptBatches,
       size: next,
       tail: tailAfter,
       leaves: distinct,

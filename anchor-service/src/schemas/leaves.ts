@@ -66,6 +66,21 @@ export const LeafResponse = z.object({
   }),
   head: HeadView.optional(),
   inclusionProof: z.array(z.string()).optional(),
+  bundle: z
+    .object({
+      witnessed: z
+        .boolean()
+        .describe(
+          "a checkpoint the witness policy's quorum cosigned holds this leaf (the bundle's `witnessed`)",
+        ),
+      trustedTime: z
+        .boolean()
+        .describe("the TSAs' tokens over its head are stored (the bundle's `trustedTime`)"),
+    })
+    .optional()
+    .describe(
+      "once anchored: what GET /v1/bundles/{leafHash} carries now, so a client polls this and fetches the bundle once",
+    ),
 });
 
 export const HeadsQuery = z.strictObject({

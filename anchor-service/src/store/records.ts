@@ -34,9 +34,24 @@ const BLOCK_BYTES = BLOCK_RECORDS * RECORD_BYTES;
 /** A block key (and the LevelDB put) for block `block` holding `bytes` (whole records from the block's start). */
 export type BlockPut = { key: Uint8Array; value: Uint8Array };
 
-type BatchTreeEntry = { leafHashes: Uint8Array[]; tree: BatchTree };
+type BatchTreeEntry = { tree: BatchTree };
 /** Batch trees kept for bundles being built at once (about 200 bytes a record each). */
 const BATCH_TREES_KEPT = 8;
+/**
+ * Records whose receipt batches (and trees, 64 bytes a record) the intake hands over once durable
+ * are kept for: about the last five seconds at full intake, so a client asking for its bundle as
+ * soon as its records are anchored, witnessed and time-stamped finds the batch in memory.
+ */
+export const RECENT_BATCH_RECORDS = 262_144;
+
+/** A receipt batch the intake wrote, with the tree it signed. */
+type RecentBatch = { firstSequence: number; batch: StoredBatch; tree: Promise<BatchTreeEntry> };
+
+/** The leaf hashes of a batch tree (views of its bottom level). */
+function leafHashesOf(tree: BatchTree): Uint8Array[] {
+  const leaves = tree.levels[0]!;
+  return Array.from({ length: tree.count }, (_, i) => leaves.subarray(32 * i, 32 * i + 32));
+}
 
 export class RecordStore {
   readonly db: AnchorDb;
@@ -140,11 +155,13 @@ export class RecordStore {
    * same batch, while other bundles are being built (stored records never change).
    */
   #batchTree(batch: StoredBatch): Promise<BatchTreeEntry> {
+    const recent = this.#recentBatch(batch.firstSequence);
+    if (recent !== undefined && recent.batch.count === batch.count) return recent.tree;
     const key = `${batch.firstSequence}:${batch.count}`;
     const cached = this.#batchTrees.get(key);
     if (cached !== undefined) return cached;
     const entry = this.leafHashes(batch.firstSequence, batch.firstSequence + batch.count).then(
-      (leafHashes) => ({ leafHashes, tree: new BatchTree(leafHashes) }),
+      (leafHashes) => ({ tree: new BatchTree(leafHashes) }),
     );
     this.#batchTrees.set(key, entry);
     entry.catch(() => this.#batchTrees.delete(key)); // a failed read is not remembered
@@ -152,6 +169,51 @@ export class RecordStore {
   }
 
   readonly #batchTrees = new BoundedMap<string, Promise<BatchTreeEntry>>(BATCH_TREES_KEPT);
+
+  /** Receipt batches the intake wrote last, by first sequence number, oldest first (rememberBatch). */
+  readonly #recent: RecentBatch[] = [];
+  #recentRecords = 0;
+
+  /**
+   * Keeps a receipt batch the intake has just made durable, with the tree it signed, so that its
+   * records' receipts and submission proofs are re-issued without reading and hashing the batch
+   * again (bundles are mostly asked for records submitted moments before). Only for a batch on
+   * disk: a batch whose write failed never reaches here, and its sequence numbers go to the next.
+   * The tree must be the one over the batch's leaf hashes; receiptOf still checks it against the
+   * signed root.
+   */
+  rememberBatch(batch: StoredBatch, tree: BatchTree): void {
+    const last = this.#recent[this.#recent.length - 1];
+    // batches arrive in sequence order; anything else (a test replaying a write) starts afresh
+    if (last !== undefined && batch.firstSequence < last.firstSequence + last.batch.count)
+      this.forgetBatches();
+    if (tree.count !== batch.count)
+      throw new RangeError(`batch of ${batch.count} records, tree of ${tree.count}`);
+    this.#recent.push({ firstSequence: batch.firstSequence, batch, tree: Promise.resolve({ tree }) });
+    this.#recentRecords += batch.count;
+    while (this.#recentRecords > RECENT_BATCH_RECORDS && this.#recent.length > 1)
+      this.#recentRecords -= this.#recent.shift()!.batch.count;
+  }
+
+  /** Drops the remembered batches (they are read from storage again). */
+  forgetBatches(): void {
+    this.#recent.length = 0;
+    this.#recentRecords = 0;
+  }
+
+  /** The remembered batch holding record `seq`, if any. */
+  #recentBatch(seq: number): RecentBatch | undefined {
+    const recent = this.#recent;
+    let lo = 0;
+    let hi = recent.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (recent[mid]!.firstSequence <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const found = recent[lo - 1];
+    return found !== undefined && seq < found.firstSequence + found.batch.count ? found : undefined;
+  }
 
   /** Leaf hashes of records [from, to), in order (the MerkleStore's LeafSource). */
   async leafHashes(from: number, to: number): Promise<Uint8Array[]> {
@@ -302,12 +364,12 @@ export class RecordStore {
     const found = await this.batchOf(seq);
     if (found === undefined) throw new Error(`record ${seq} has no receipt batch`);
     const { batch } = found;
-    const { leafHashes, tree } = await this.#batchTree(batch);
+    const { tree } = await this.#batchTree(batch);
     if (toHex(tree.rangeHash(0, batch.count)) !== batch.root.toLowerCase())
       throw new RangeError(`leaf hashes do not hash to the batch root ${batch.root}`);
     const index = seq - batch.firstSequence;
     return {
-      leafHash: toHex(leafHashes[index]!),
+      leafHash: toHex(tree.complete(0, index)),
       sequence: seq,
       logId: batch.logId,
       receivedAt: isoSeconds(batch.receivedAt),
@@ -330,8 +392,8 @@ export class RecordStore {
     const { batch } = found;
     const signed = { signature: submission.signature, signer: submission.signer };
     if (submission.sequences === undefined) {
-      const { leafHashes, tree } = await this.#batchTree(batch);
-      return submissionProofOf(leafHashes, seq - batch.firstSequence, signed, tree.rangeHash);
+      const { tree } = await this.#batchTree(batch);
+      return submissionProofOf(leafHashesOf(tree), seq - batch.firstSequence, signed, tree.rangeHash);
     }
     // a request that repeated stored records: its tree is over each record's leaf hash in request order
     const leafHashes = await Promise.all(
@@ -342,6 +404,8 @@ export class RecordStore {
 
   /** The intake batch (request) that holds record `seq`'s receipt. */
   async batchOf(seq: number): Promise<{ firstSequence: number; batch: StoredBatch } | undefined> {
+    const recent = this.#recentBatch(seq);
+    if (recent !== undefined) return { firstSequence: recent.firstSequence, batch: recent.batch };
     for await (const [key, batch] of this.db.batches.iterator({
       lte: seqKey(seq),
       reverse: true,

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import type { Config } from "../../../anchor-service/src/config.ts";
+import { LeafResponse } from "../../../anchor-service/src/schemas/leaves.ts";
 import { parseBundle } from "../../../common/formats/bundle/bundle.ts";
 import { checkTrustedTime } from "../../../common/formats/bundle/trusted-time.ts";
 import { checkWitnesses } from "../../../common/formats/checkpoint/bundle-witnesses.ts";
@@ -84,6 +85,8 @@ describe("anchor committer: witnesses and TSA asked while the head's transaction
       expect(await service.chain.headCount()).to.equal(headsBefore);
       const pending = await service.app.inject({ url: `/v1/bundles/${leafHash}` });
       expect(pending.statusCode).to.equal(409); // no bundle before the chain holds the head
+      const pendingView = (await service.app.inject({ url: `/v1/leaves/${leafHash}` })).json() as object;
+      expect(pendingView).to.include({ status: "pending" }).and.not.have.property("bundle");
       const published = await service.app.inject({ url: "/checkpoint" });
       const verdict = verifyCheckpoint(published.body, parsePolicy(witnesses.policyText));
       expect(verdict.quorum).to.equal(true);
@@ -95,6 +98,9 @@ describe("anchor committer: witnesses and TSA asked while the head's transaction
     }
     expect(await service.chain.headCount()).to.equal(headsBefore + 1);
 
+    // the leaf view tells a polling client the bundle now carries both, before it fetches it
+    const view = LeafResponse.parse((await service.app.inject({ url: `/v1/leaves/${leafHash}` })).json());
+    expect(view.bundle).to.deep.equal({ witnessed: true, trustedTime: true });
     const bundle = parseBundle((await service.app.inject({ url: `/v1/bundles/${leafHash}` })).json());
     expect(bundle.head.treeSize).to.equal(size);
     const time = await checkTrustedTime(bundle, { tsaTrustAnchors: trustAnchorsFromPem([tsaRootPem]) });
