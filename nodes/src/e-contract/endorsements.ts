@@ -36,6 +36,8 @@ export type ContractEndorsement = {
   failure?: { code: string; message: string };
   /** The last transient problem (no committed head yet, the platform's node unreachable). */
   lastError?: string;
+  /** When the platform last accepted the request to endorse (its endorsement is then queued at its node). */
+  askedAt?: string;
   createdAt: string;
   updatedAt: string;
 };
@@ -67,6 +69,12 @@ export const endorseSerialOf = (leafHash: string) => `evidence-endorse:${leafHas
 
 /** The endorsements one signed request asks for at most. */
 export const ENDORSEMENTS_PER_REQUEST = 64;
+
+/**
+ * How long a branch waits for an endorsement its platform accepted to reach the chain before
+ * asking again (the platform's outbox sends it; asking every pass would only repeat the request).
+ */
+export const ENDORSEMENT_ASK_AGAIN_MS = 30_000;
 
 /** One contract a branch asks its platform to endorse. */
 export type EndorsementRequest = { loanId: string; leafHash: string };
@@ -130,6 +138,13 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
 
   #now(): string {
     return (this.deps.now?.() ?? new Date()).toISOString();
+  }
+
+  /** Whether the platform accepted to endorse `record` less than ENDORSEMENT_ASK_AGAIN_MS ago. */
+  #askedLately(record: ContractEndorsement): boolean {
+    if (record.askedAt === undefined) return false;
+    const now = (this.deps.now?.() ?? new Date()).getTime();
+    return now - Date.parse(record.askedAt) < ENDORSEMENT_ASK_AGAIN_MS;
   }
 
   /** The branch anchored a loan's signed contract: its registration (and endorsement) is due. */
@@ -214,6 +229,9 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
       await this.deps.peers.call(platform, "POST", "/v1/contract-endorsements/batch", {
         endorsements: records.map((r) => ({ loanId: r.loanId, leafHash: r.leafHash })),
       });
+      // queued at the platform's node: the passes now wait for it on chain
+      const at = this.#now();
+      for (const record of records) await this.#save(record, { askedAt: at });
     } catch (error) {
       const status = (error as { details?: { status?: unknown } }).details?.status;
       if (records.length > 1 && typeof status === "number" && status >= 400 && status < 500) {
@@ -255,6 +273,8 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
       await this.#save(record, { state: "done" });
       return undefined;
     }
+    // accepted by the platform lately: its endorsement is on its way through the platform's outbox
+    if (this.#askedLately(record)) return undefined;
     // the platform checks the loan on the ledger: ask once the registration of the loan is in
     return (await this.deps.outbox.status(record.loanSerial))?.state === "confirmed" ? record : undefined;
   }

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { MemoryLevel } from "memory-level";
 import {
   ContractEndorsements,
+  ENDORSEMENT_ASK_AGAIN_MS,
   registerSerialOf,
   type ContractEndorsement,
   type ContractEndorsementsDeps,
@@ -13,12 +14,28 @@ import {
 import type { Sublevel } from "../../../common/level.ts";
 
 const BRANCH_ID = 2;
+const PLATFORM_ID = 4;
 const leaf = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
 const loan = (n: number) => `0x${(1000 + n).toString(16).padStart(64, "0")}`;
 
-/** A room over a memory store whose full reads are counted, an outbox that confirms what `confirm` allows. */
-function endorsementRoom(store: Sublevel<string, ContractEndorsement>, confirm: (serial: string) => boolean) {
-  const counts = { scans: 0, statusReads: new Map<string, number>(), enqueued: [] as string[] };
+/** A joint loan's side: its platform, who has endorsed so far, the clock. */
+type Joint = { platform: number; endorsers: () => number[]; now: () => Date };
+
+/**
+ * A room over a memory store whose full reads are counted, an outbox that confirms what `confirm`
+ * allows (and every loan's registration), and a platform whose requests are counted.
+ */
+function endorsementRoom(
+  store: Sublevel<string, ContractEndorsement>,
+  confirm: (serial: string) => boolean,
+  joint?: Joint,
+) {
+  const counts = {
+    scans: 0,
+    statusReads: new Map<string, number>(),
+    enqueued: [] as string[],
+    asked: [] as string[][],
+  };
   const counted = {
     get: (key: string) => store.get(key),
     put: (key: string, value: ContractEndorsement) => store.put(key, value),
@@ -37,6 +54,7 @@ function endorsementRoom(store: Sublevel<string, ContractEndorsement>, confirm: 
       },
       status: async (serial: string) => {
         counts.statusReads.set(serial, (counts.statusReads.get(serial) ?? 0) + 1);
+        if (serial.startsWith("app-")) return { serial, state: "confirmed" };
         return counts.enqueued.includes(serial) && confirm(serial)
           ? { serial, state: "confirmed" }
           : undefined;
@@ -48,11 +66,29 @@ function endorsementRoom(store: Sublevel<string, ContractEndorsement>, confirm: 
       head: { treeSize: 1 },
       inclusionProof: [],
     }),
+    registry: { endorsers: async () => (joint?.endorsers() ?? []).map(BigInt) },
+    peers: {
+      call: async (
+        _member: number,
+        _method: string,
+        _path: string,
+        body: { endorsements: Array<{ leafHash: string }> },
+      ) => {
+        counts.asked.push(body.endorsements.map((e) => e.leafHash));
+        return { endorsements: [] };
+      },
+    },
+    ...(joint === undefined ? {} : { now: joint.now }),
   };
-  // a branch-only contract (platform 0) is done once registered: no registry, peers or platform side used
+  // a branch-only contract (platform 0) is done once registered; a joint loan's platform endorses
   const room = new ContractEndorsements(deps as unknown as ContractEndorsementsDeps);
   const anchored = (n: number) =>
-    room.contractAnchored({ loanId: loan(n), leafHash: leaf(n), loanSerial: `app-${n}`, platform: 0 });
+    room.contractAnchored({
+      loanId: loan(n),
+      leafHash: leaf(n),
+      loanSerial: `app-${n}`,
+      platform: joint?.platform ?? 0,
+    });
   return { room, counts, anchored };
 }
 
@@ -117,6 +153,37 @@ describe("contract endorsements: a pass reads the open contracts only", function
     await room.step();
     expect(counts.enqueued).to.have.members([registerSerialOf(leaf(1)), registerSerialOf(leaf(2))]);
     expect(counts.scans).to.equal(1);
+    await db.close();
+  });
+
+  it("a platform that accepted to endorse is not asked again each pass, only after a while without its endorsement on chain", async function () {
+    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
+    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
+      valueEncoding: "json",
+    });
+    let clock = Date.parse("2026-03-01T00:00:00Z");
+    let endorsers: number[] = [];
+    const { room, counts, anchored } = endorsementRoom(store, () => true, {
+      platform: PLATFORM_ID,
+      endorsers: () => endorsers,
+      now: () => new Date(clock),
+    });
+    await anchored(1);
+    await anchored(2);
+    await room.step();
+    expect(counts.asked, "both asked together once registered").to.deep.equal([[leaf(1), leaf(2)]]);
+    for (let i = 0; i < 5; i++) {
+      clock += 1_000;
+      await room.step();
+    }
+    expect(counts.asked, "not asked again while the endorsement is on its way").to.have.length(1);
+    clock += ENDORSEMENT_ASK_AGAIN_MS;
+    await room.step();
+    expect(counts.asked, "asked again after a while without it on chain").to.have.length(2);
+    endorsers = [PLATFORM_ID];
+    await room.step();
+    for (const n of [1, 2]) expect((await store.get(leaf(n)))?.state).to.equal("done");
+    expect(counts.asked).to.have.length(2);
     await db.close();
   });
 });
