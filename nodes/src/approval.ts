@@ -30,7 +30,12 @@ import {
 import { NodeError, nodeError, OutboxError } from "./errors.ts";
 import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "./members.ts";
-import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "./node-requests.ts";
+import {
+  MemberKinds,
+  type NodeRequests,
+  type SignedHeaders,
+  type SignedNodeRequest,
+} from "./node-requests.ts";
 import { scheduleInputOf } from "./e-contract/terms.ts";
 import type { Outbox } from "./outbox/outbox.ts";
 import type { PeerNodes } from "./peers.ts";
@@ -128,8 +133,8 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
   readonly #agreementRequests = new Map<number, (items: readonly AgreementRequest[]) => Promise<string[]>>();
   /** The rate-cap read in flight: approvals arriving while it runs share its answer. */
   #capRead: Promise<number> | undefined;
-  /** Members' kinds as read from the registry: a member's kind is set when it is added and never changes. */
-  readonly #kinds = new Map<number, number>();
+  /** Members' kinds, each read from the registry once (a member's kind never changes). */
+  readonly #kinds = new MemberKinds((memberId) => this.deps.members.kindOf(memberId));
 
   /**
    * Approve an application: anchor the signed contract as evidence, build the schedule, and
@@ -156,7 +161,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     const kindRead =
       application.platformMemberId === this.deps.memberId
         ? undefined
-        : started(this.#kindOf(application.platformMemberId));
+        : started(this.#kinds.of(application.platformMemberId));
     const takenRead = started(this.deps.outbox.status(application.applicationId));
     const gate = await gateRead;
     if (
@@ -498,19 +503,6 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
       );
     }
     return apr;
-  }
-
-  /**
-   * A member's kind (0: no such member). The registry sets it when the member is added and never
-   * changes it, so a member's kind is read from the chain once; a 0 is read again (the member may
-   * be added later). Whether the member is active is the ledger's to check at registration.
-   */
-  async #kindOf(memberId: number): Promise<number> {
-    const known = this.#kinds.get(memberId);
-    if (known !== undefined) return known;
-    const kind = await this.deps.members.kindOf(memberId);
-    if (kind !== 0) this.#kinds.set(memberId, kind);
-    return kind;
   }
 
   /**

@@ -66,12 +66,37 @@ const NONCE_SWEEP_SLACK_S = 60;
 const ACTIVE = 1;
 const EMPTY_BODY = new Uint8Array(0);
 
+/**
+ * Members' kinds, each read once: the registry sets a member's kind when it adds the member and
+ * never changes it. 0 (no such member yet) is read again, as it may be added later.
+ */
+export class MemberKinds {
+  readonly #known = new Map<number, number>();
+  readonly #read: (memberId: number) => Promise<number>;
+
+  constructor(read: (memberId: number) => Promise<number>) {
+    this.#read = read;
+  }
+
+  async of(memberId: number): Promise<number> {
+    const known = this.#known.get(memberId);
+    if (known !== undefined) return known;
+    const kind = await this.#read(memberId);
+    if (kind !== 0) this.#known.set(memberId, kind);
+    return kind;
+  }
+}
+
 export class NodeRequests extends Room<NodeRequestsDeps> {
   /**
    * Nonce keys of signed requests between their replay check and their durable write: claimed
    * before any await, so of identical requests arriving together exactly one gets through.
    */
   readonly #claimedNonces = new Set<string>();
+  /** Signers' members' kinds (the status and the key's role are read fresh for every request). */
+  readonly #kinds = new MemberKinds(async (memberId) =>
+    Number((await this.deps.registry.profileOf(memberId))[0]),
+  );
   /** When expired nonces were last swept (ms; 0: not yet), and the sweep under way. */
   #noncesSweptAt = 0;
   #nonceSweep: Promise<number> | undefined;
@@ -98,8 +123,8 @@ export class NodeRequests extends Room<NodeRequestsDeps> {
     }
     const kindName = KIND_NAMES[kind] ?? `kind ${kind}`;
     const [memberId, status, role] = await this.deps.registry.accountOf(pending.signer);
-    const [actual] = await this.deps.registry.profileOf(memberId);
-    if (Number(status) !== ACTIVE || Number(actual) !== kind)
+    const actual = await this.#kinds.of(Number(memberId));
+    if (Number(status) !== ACTIVE || actual !== kind)
       throw nodeError("NODE_ERR_ROLE", `${pending.signer} is not an account of an active ${kindName} member`);
     if (Number(role) !== AccountRole.Operations)
       throw nodeError(

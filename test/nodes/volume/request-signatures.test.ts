@@ -14,9 +14,11 @@ import {
   type TypedDataSigner,
 } from "../../../common/auth/request-signing.ts";
 import { forgetKnownSigners, knowsSigner } from "../../../common/formats/receipt/known-signer.ts";
+import { AccountRole } from "../../../common/consortium/members.ts";
+import { NodeError } from "../../../nodes/src/errors.ts";
 import { NodeRequests, type SignedHeaders } from "../../../nodes/src/node-requests.ts";
 import { BRANCH } from "../../../nodes/src/members.ts";
-import { thrownBy } from "../../support/expect-error.ts";
+import { rejectedBy, thrownBy } from "../../support/expect-error.ts";
 
 const PLATFORM_ID = 4;
 const DOMAIN = requestDomain(31337n, "0x5FbDB2315678afecb367f032d93F642f64180aa3");
@@ -51,7 +53,7 @@ function flippedV(signed: SignedHeaders): SignedHeaders {
   return { ...signed, pending: { ...signed.pending, signature: `${sig.slice(0, 130)}${v}` } };
 }
 
-describe("node-to-node request signatures: a known signer's key checks the next request", function () {
+describe("node-to-node requests: a known signer's key checks the next request, its member's kind read once", function () {
   // signedBody uses no dependency: the registry and nonces serve steps 1 and 3
   const requests = new NodeRequests({} as ConstructorParameters<typeof NodeRequests>[0]);
   const branch = Wallet.createRandom();
@@ -93,5 +95,42 @@ describe("node-to-node request signatures: a known signer's key checks the next 
       expect(error.code, c.name).to.equal("AUTH_BAD_SIGNATURE");
       expect(c.signed.bodyVerified, c.name).to.equal(false);
     }
+  });
+
+  it("a signer's member's kind is read from the registry once; its status and the key's role are read for every request", async function () {
+    let status = 1n;
+    const reads = { accountOf: 0, profileOf: 0 };
+    const withRegistry = new NodeRequests({
+      memberId: PLATFORM_ID,
+      chainId: async () => DOMAIN.chainId,
+      registry: {
+        getAddress: async () => DOMAIN.verifyingContract,
+        accountOf: async () => {
+          reads.accountOf++;
+          return [2n, status, BigInt(AccountRole.Operations)];
+        },
+        profileOf: async () => {
+          reads.profileOf++;
+          return [BigInt(BRANCH), status, 0n];
+        },
+      },
+    } as unknown as ConstructorParameters<typeof NodeRequests>[0]);
+    const headersOf = async () => ({
+      method: "POST",
+      path: PATH,
+      headers: await signRequest(branch, DOMAIN, {
+        method: "POST",
+        path: PATH,
+        body: "{}",
+        target: PLATFORM_ID,
+      }),
+    });
+    for (let i = 0; i < 3; i++) await withRegistry.signedHeaders(await headersOf(), BRANCH);
+    expect(reads).to.deep.equal({ accountOf: 3, profileOf: 1 });
+    // suspended: refused at once, its kind known or not
+    status = 2n;
+    const error = await rejectedBy(withRegistry.signedHeaders(await headersOf(), BRANCH), NodeError);
+    expect(error.code).to.equal("NODE_ERR_ROLE");
+    expect(reads).to.deep.equal({ accountOf: 4, profileOf: 1 });
   });
 });
