@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Interface, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
+import { Interface, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes, type Block } from "ethers";
 import { receiptDomain } from "../../common/formats/receipt/receipts.ts";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import { chainLedgerDigest } from "../../scripts/demo/chain-digest.ts";
@@ -149,6 +149,13 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
     return { once: [...hashes.keys()].filter((h) => bySerial.get(h) === 1).length, missing, twice };
   }
 
+  /** Mining paused (automine and interval mining off), and the head it stopped at. */
+  async function pausedHead(): Promise<Block> {
+    await provider.send("evm_setAutomine", [false]);
+    await provider.send("evm_setIntervalMining", [0]);
+    return (await provider.getBlock("latest"))!;
+  }
+
   /** Every node's index digest equals the chain's, at the chain's head. */
   async function indexesAgree(): Promise<{ agree: boolean; flows: number }> {
     const head = await provider.getBlockNumber();
@@ -213,20 +220,25 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
         await sleep(rng.int(2_000, 5_000)); // blocks mined after the dump: lost below
         // no block after the one read below: a block mined between the read and the kill would
         // be lost with a time the restarted chain does not know to stay after
-        await provider.send("evm_setAutomine", [false]);
-        await provider.send("evm_setIntervalMining", [0]);
-        const before = await provider.getBlock("latest");
+        let before = await pausedHead();
         // Anvil mining many blocks a second runs its clock ahead of the wall, and the restarted
         // chain stamps the blocks it mines before anyone can set its time with the wall's: wait,
-        // mining paused, until the wall has passed the last block, as a real chain's clock would
-        await waitForWallClockPast(before!.timestamp);
+        // mining paused, until the wall has passed the last block, as a real chain's clock would.
+        // The launcher's periodic dump resumes mining as it ends: until the head held still
+        // through the wait, paused again and the wait redone from the new head
+        for (;;) {
+          await waitForWallClockPast(before.timestamp);
+          const again = await pausedHead();
+          if (again.hash === before.hash) break;
+          before = again;
+        }
         await consortium.kill("chain");
         await copyFile(older, stateFile);
         await consortium.restart("chain");
         // a real chain's clock never goes back behind a block it showed, lost or not
         const now = Math.floor(Date.now() / 1000);
-        await provider.send("evm_setTime", [Math.max(now, before!.timestamp + 1)]);
-        blocksLost += Math.max(0, before!.number - (await provider.getBlockNumber()));
+        await provider.send("evm_setTime", [Math.max(now, before.timestamp + 1)]);
+        blocksLost += Math.max(0, before.number - (await provider.getBlockNumber()));
       }
       await anchorLoad.moreReceipts(20, 120_000);
     } finally {

@@ -23,7 +23,8 @@ import { recordFor, startConsortiumChain, type ConsortiumChain } from "../suppor
 const profile = faultProfile();
 
 describe("faults: a full or read-only data directory", function () {
-  this.timeout(180_000);
+  // the receipts taken before the disk fills, and their audit at the end, grow with the profile
+  this.timeout(180_000 + profile.diskReceipts * 1_000);
   let chain: ConsortiumChain;
   let fs: SmallFs;
   let config: Config;
@@ -70,7 +71,7 @@ describe("faults: a full or read-only data directory", function () {
       sign: (body) => chain.sign(chain.wallets.branchA, body),
     });
     load.start();
-    await load.moreReceipts(profile.diskReceipts);
+    await load.moreReceipts(profile.diskReceipts, 60_000 + profile.diskReceipts * 500);
     await load.stop();
     await waitAllAnchored(server.url);
     const acknowledged = [...load.receipts.values()];

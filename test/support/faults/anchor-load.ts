@@ -69,7 +69,10 @@ export class AnchorLoad {
     const deadline = Date.now() + timeoutMs;
     while (this.receipts.size < target) {
       if (Date.now() > deadline)
-        throw new Error(`load: ${this.receipts.size}/${target} receipts after ${timeoutMs} ms`);
+        throw new Error(
+          `load: ${this.receipts.size}/${target} receipts after ${timeoutMs} ms ` +
+            `(requests ${this.figures.requests}, failed ${this.figures.failed}, refused ${JSON.stringify(this.figures.refused)})`,
+        );
       await sleep(20);
     }
   }

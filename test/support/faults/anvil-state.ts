@@ -14,13 +14,31 @@ import { writeFile } from "node:fs/promises";
 import type { JsonRpcProvider } from "ethers";
 import { dumpPausedState } from "../../../scripts/ops/local/chain.ts";
 
-/** The chain's state at its current head, written to `file` (the --state JSON format); returns that head. */
-export async function dumpStateConsistently(provider: JsonRpcProvider, file: string): Promise<number> {
-  await provider.send("evm_setAutomine", [false]);
+/**
+ * The chain's state at its current head, written to `file` (the --state JSON format); returns that
+ * head. On the local consortium the launcher dumps the chain every 5 s too
+ * (scripts/ops/local/chain.ts startStateDumps), pausing and resuming mining itself: when its resume
+ * lands during this dump a block is mined under it, dumpPausedState refuses that dump, and mining is
+ * paused again and the dump taken again until one holds still, within `timeoutMs`.
+ */
+export async function dumpStateConsistently(
+  provider: JsonRpcProvider,
+  file: string,
+  timeoutMs = 60_000,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
   try {
-    const { head, json } = await dumpPausedState(provider);
-    await writeFile(file, json);
-    return head;
+    for (;;) {
+      await provider.send("evm_setAutomine", [false]);
+      try {
+        const { head, json } = await dumpPausedState(provider);
+        await writeFile(file, json);
+        return head;
+      } catch (error) {
+        const resumed = /was mined while mining was paused/.test((error as Error).message);
+        if (!resumed || Date.now() > deadline) throw error;
+      }
+    }
   } finally {
     // transactions sent meanwhile waited in the pool; turning automine back on mines them
     await provider.send("evm_setAutomine", [true]);
