@@ -7,7 +7,8 @@
 // EvidenceLog heads, the items together against the loan's evidenceChain. A genuine archive is
 // verified item by item; one with the voucher taken out (its manifest entry too, so the archive
 // is consistent in itself) is named missing by the chain check; one whose notice was altered is
-// named altered; one with a notice pending anchoring is incomplete, the notice named. The court's node is on a development chain: the page says so. Screenshots in
+// named altered; one with a notice pending anchoring is incomplete, the notice named; items whose
+// reasons name 130-digit SM2 keys keep the item table within its column. The court's node is on a development chain: the page says so. Screenshots in
 // Chinese and English are written to test-artifacts/browser/.
 import { expect } from "chai";
 import { mkdir } from "node:fs/promises";
@@ -326,6 +327,32 @@ describe("court page: the case archive verified in the browser against the chain
       "SM2-signed under a key the consortium's governed member directory does not name",
     );
     await page.screenshot({ path: join(ARTIFACTS, "verify-sm2-not-governed-en.png"), fullPage: true });
+
+    // the case archive screen: every item's reason names the SM2 keys (130 hex digits each), and
+    // the item table still fits its column, the long keys wrapped
+    await page.click('button[data-lang="zh"]');
+    await verifyInPage(page, genuine, url);
+    const shown = await rows(page);
+    expect(shown.every((r) => r.chain === "original-verified")).to.equal(true);
+    expect(shown[0]!.details).to.match(/0x04[0-9a-f]{128}/);
+    const fits = () =>
+      page.$eval("#archive-items", (table) => {
+        const column = table.parentElement!.getBoundingClientRect();
+        const cells = [...table.querySelectorAll("td, th")];
+        return {
+          table: table.getBoundingClientRect().right <= column.right + 0.5,
+          cells: cells
+            .filter((c) => c.scrollWidth > c.clientWidth + 1)
+            .map((c) => c.textContent?.slice(0, 40)),
+          page: document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+        };
+      });
+    await page.screenshot({ path: join(ARTIFACTS, "case-archive-sm2-not-governed-zh.png"), fullPage: true });
+    expect(await fits()).to.deep.equal({ table: true, cells: [], page: true });
+    await page.click('button[data-lang="en"]');
+    await page.locator("#archive-chain-verdict", { hasText: "chain" }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "case-archive-sm2-not-governed-en.png"), fullPage: true });
+    expect(await fits()).to.deep.equal({ table: true, cells: [], page: true });
     await page.close();
   });
 
