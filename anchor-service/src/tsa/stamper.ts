@@ -18,6 +18,7 @@ import {
   TRUSTED_TIME_TOLERANCE_SECONDS,
 } from "../../../common/formats/bundle/trusted-time.ts";
 import type { TrustAnchors } from "../../../common/pki/trust-anchors.ts";
+import { BoundedMap } from "../../../common/bounded-map.ts";
 import type { AnchorDb, StoredTimestamps } from "../store/db.ts";
 import { readSeq, seqKey } from "../store/keys.ts";
 import { exchangeTimestamp, type TimestampExchange, type TimestampFetch } from "./client.ts";
@@ -50,6 +51,9 @@ export type StamperDeps = {
 /** The tree head to stamp. */
 export type HeadToStamp = { treeSize: number; rootHash: string };
 
+/** Heads whose tokens are kept in memory for bundles and leaf views (the most recently asked). */
+const TOKENS_KEPT = 64;
+
 /** A token this much older than its head's block is replaced (half the verifier's tolerance). */
 export const RESTAMP_AFTER_SECONDS = TRUSTED_TIME_TOLERANCE_SECONDS / 2;
 
@@ -66,6 +70,12 @@ export class HeadStamper {
   #lock: Promise<void> = Promise.resolve();
   /** Heads asked for at once by enqueue(), outside a pass (which leaves them alone meanwhile). */
   readonly #asking = new Map<number, Promise<void>>();
+  /**
+   * Recent heads' tokens as bundles carry them, each read once rather than on every bundle and leaf
+   * view; a head's entry is dropped after every write of its tokens, so a read begun after a write
+   * sees it (one begun during the write is dropped with it).
+   */
+  readonly #tokens = new BoundedMap<number, Promise<TrustedTime | undefined>>(TOKENS_KEPT, "recent-use");
 
   constructor(deps: StamperDeps) {
     this.deps = deps;
@@ -143,7 +153,11 @@ export class HeadStamper {
       if (kept.length > 0) batch.put(key, { ...stored, tokens: kept }, { sublevel: this.deps.db.timestamps });
       else batch.del(key, { sublevel: this.deps.db.timestamps });
       batch.put(key, { rootHash: head.rootHash }, { sublevel: this.deps.db.stampQueue });
-      await batch.write();
+      try {
+        await batch.write();
+      } finally {
+        this.#tokens.delete(head.treeSize);
+      }
       return stored.tokens.length - kept.length;
     });
     if (dropped === 0) return;
@@ -161,7 +175,17 @@ export class HeadStamper {
   }
 
   /** The tokens stored for the head of `treeSize`, as a bundle carries them; undefined when none yet. */
-  async tokensFor(treeSize: number): Promise<TrustedTime | undefined> {
+  tokensFor(treeSize: number): Promise<TrustedTime | undefined> {
+    let read = this.#tokens.get(treeSize);
+    if (read === undefined) {
+      read = this.#readTokens(treeSize);
+      this.#tokens.set(treeSize, read);
+      read.catch(() => this.#tokens.delete(treeSize)); // a failed read is not remembered
+    }
+    return read;
+  }
+
+  async #readTokens(treeSize: number): Promise<TrustedTime | undefined> {
     const stored = await this.deps.db.timestamps.get(seqKey(treeSize));
     if (stored === undefined || stored.tokens.length === 0) return undefined;
     return { tokens: stored.tokens.map(({ tsa, token }) => ({ tsa, token })) };
@@ -263,7 +287,11 @@ export class HeadStamper {
       const batch = this.deps.db.root.batch();
       if (stored.tokens.length > 0) batch.put(key, stored, { sublevel: this.deps.db.timestamps });
       if (done) batch.del(key, { sublevel: this.deps.db.stampQueue });
-      await batch.write();
+      try {
+        await batch.write();
+      } finally {
+        this.#tokens.delete(head.treeSize);
+      }
     });
   }
 

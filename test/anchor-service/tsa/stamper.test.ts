@@ -240,8 +240,11 @@ describe("HeadStamper: heads queued while a pass runs, and tokens older than the
     const { stamper, db } = await stamperWith();
     try {
       await stamper.enqueue(head(5));
+      // asked before and after each write: the tokens kept in memory follow every write
+      expect(await stamper.tokensFor(5)).to.equal(undefined);
       await stamper.runOnce();
       const first = (await stamper.stored(5))!.tokens[0]!;
+      expect((await stamper.tokensFor(5))?.tokens.map((t) => t.token)).to.deep.equal([first.token]);
       const taken = Date.parse(first.genTime) / 1000;
       await stamper.confirm(head(5), Math.ceil(taken) + 2); // mined two seconds later: kept
       expect(await stamper.backlog()).to.equal(0);
@@ -254,6 +257,7 @@ describe("HeadStamper: heads queued while a pass runs, and tokens older than the
       const again = (await stamper.stored(5))!.tokens;
       expect(again).to.have.length(1);
       expect(again[0]!.token).to.not.equal(first.token);
+      expect((await stamper.tokensFor(5))?.tokens.map((t) => t.token)).to.deep.equal([again[0]!.token]);
     } finally {
       await stamper.stop();
       await db.root.close();
