@@ -1,8 +1,12 @@
 // What makes the local consortium's restart fast enough for the soak's target (≤ 30 s), without
 // changing what it loads: the keystores decrypted with Node's native scrypt, to the same key as
-// ethers and with the same refusals.
+// ethers and with the same refusals; a node booting without fontkit, the largest module it
+// loaded, until it makes its first PDF.
 import { expect } from "chai";
 import { Wallet, encryptKeystoreJson } from "ethers";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { decryptKeystore } from "../../scripts/ops/local/keys.ts";
 
 const PASSWORD = "pässwörd ﬁ 密码"; // NFKC changes "ﬁ": the password is normalized as ethers does
@@ -17,7 +21,7 @@ async function keystoreOf(
   });
 }
 
-describe("local consortium restart: keystores", function () {
+describe("local consortium restart: keystores, boot", function () {
   it("decrypts an ethers keystore to the same key ethers does", async function () {
     const wallet = Wallet.createRandom();
     const json = await keystoreOf(wallet);
@@ -52,5 +56,27 @@ describe("local consortium restart: keystores", function () {
       () => expect.fail("an unknown cipher was accepted"),
       (error: Error) => expect(error.message).to.match(/unsupported cipher/),
     );
+  });
+
+  it("boots a node without loading fontkit, which its first PDF loads", async function () {
+    this.timeout(120_000);
+    const repo = fileURLToPath(new URL("../..", import.meta.url));
+    const loaded = async (script: string) => {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { createRequire } from "node:module";\n${script}\nconsole.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache).filter((m) => m.includes("fontkit"))));`,
+        ],
+        { cwd: repo },
+      );
+      return JSON.parse(stdout.trim().split("\n").pop()!) as string[];
+    };
+    expect(await loaded(`await import("./nodes/src/service.ts");`)).to.deep.equal([]);
+    const pdf = await loaded(
+      `const { PDFDocument } = await import("pdf-lib"); const { embedCjkFont } = await import("./nodes/src/court-package/cjk-font.ts"); await embedCjkFont(await PDFDocument.create());`,
+    );
+    expect(pdf).to.have.length(1);
   });
 });

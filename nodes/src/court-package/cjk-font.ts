@@ -9,7 +9,6 @@
 // (a zero byte after the glyph's data is never read), so the offsets stay exact.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import fontkit from "@pdf-lib/fontkit";
 import type { PDFDocument, PDFFont } from "pdf-lib";
 
 const FONT_FILE = "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf";
@@ -25,7 +24,12 @@ type Fontkit = Parameters<PDFDocument["registerFontkit"]>[0];
 // document takes a subset of its own (createSubset), so documents share nothing they write.
 const parsedFonts = new WeakMap<object, ReturnType<Fontkit["create"]>>();
 
-const evenGlyphFontkit: Fontkit = {
+// fontkit's modules are a sixth of a node's module loading at boot: loaded at the first PDF
+let evenGlyphFontkit: Promise<Fontkit> | undefined;
+const loadFontkit = () =>
+  (evenGlyphFontkit ??= import("@pdf-lib/fontkit").then(({ default: fontkit }) => padded(fontkit)));
+
+const padded = (fontkit: Fontkit): Fontkit => ({
   create(buffer, postscriptName) {
     const parsed = postscriptName === undefined ? parsedFonts.get(buffer) : undefined;
     if (parsed !== undefined) return parsed;
@@ -54,10 +58,10 @@ const evenGlyphFontkit: Fontkit = {
     if (postscriptName === undefined) parsedFonts.set(buffer, font);
     return font;
   },
-};
+});
 
 export async function embedCjkFont(doc: PDFDocument): Promise<PDFFont> {
-  doc.registerFontkit(evenGlyphFontkit);
+  doc.registerFontkit(await loadFontkit());
   fontBytes ??= readFile(createRequire(import.meta.url).resolve(FONT_FILE));
   return doc.embedFont(await fontBytes, { subset: true });
 }
