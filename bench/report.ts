@@ -34,7 +34,8 @@ const PARTS = new Set(
 for (const p of PARTS)
   if (!["anchor", "loans", "loans-blocktime", "scaling"].includes(p))
     throw new Error(`BENCH_PARTS: unknown part ${p} (anchor, loans, loans-blocktime, scaling)`);
-const LOANS = int("BENCH_LOANS", QUICK ? 20 : 100);
+// 300 loans: each timed phase runs for seconds, not under one (100 loans gave 0.7–2.2 s phases, their ratios noise)
+const LOANS = int("BENCH_LOANS", QUICK ? 20 : 300);
 // 300 loans (1,200 transactions) time the ceiling well; at 1,000 Anvil 1.7 grew past 22 GB of
 // memory and stalled while the 2,000 disbursements were being signed (seen 2026-11-22)
 const CEILING_LOANS = int("BENCH_CEILING_LOANS", 300);

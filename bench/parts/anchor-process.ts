@@ -13,20 +13,22 @@ export async function anchorProcess(
   chain: ConsortiumChain,
   dataDir: string,
   logFile: string,
+  /** Where it reaches the chain (default Anvil's own URL); `cpuProfileDir`: node's --cpu-prof into it. */
+  options: { rpcUrl?: string; cpuProfileDir?: string } = {},
 ): Promise<{ process: ServiceProcess; url: string }> {
   const port = await freePort();
   const url = `http://${HOST}:${port}`;
   const process_ = new ServiceProcess({
     name: "anchor",
     command: process.execPath,
-    args: [path.join(REPO_ROOT, "anchor-service", "src", "server.ts")],
+    args: [...profileArgs(options.cpuProfileDir), path.join(REPO_ROOT, "anchor-service", "src", "server.ts")],
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       ANCHOR_HOST: HOST,
       ANCHOR_PORT: String(port),
       ANCHOR_DATA_DIR: dataDir,
-      ANCHOR_RPC_URL: chain.anvil.url,
+      ANCHOR_RPC_URL: options.rpcUrl ?? chain.anvil.url,
       ANCHOR_EVIDENCE_LOG: chain.deployment.addresses.evidenceLog,
       ANCHOR_CONSORTIUM_REGISTRY: chain.deployment.addresses.consortiumRegistry,
       ANCHOR_EVIDENCE_REGISTRY: chain.deployment.addresses.evidenceRegistry,
@@ -38,3 +40,7 @@ export async function anchorProcess(
   });
   return { process: process_, url };
 }
+
+/** node's flags writing a V8 CPU profile into `dir` when the process exits (none without a dir). */
+export const profileArgs = (dir: string | undefined): string[] =>
+  dir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];

@@ -16,7 +16,8 @@ import { ServiceProcess, httpReady } from "../../scripts/ops/local/service-proce
 import { nodeUsers } from "../../scripts/ops/local/services.ts";
 import { freePort } from "../../test/support/anvil.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../test/support/consortium-chain.ts";
-import { HOST, REPO_ROOT, anchorProcess } from "./anchor-process.ts";
+import { HOST, REPO_ROOT, anchorProcess, profileArgs } from "./anchor-process.ts";
+import { type RpcCounts, type RpcRelay, rpcRelay } from "./rpc-count.ts";
 
 /**
  * Limits high enough that a benchmark run never meets a quota (the demo's allow 1 million yuan of
@@ -49,6 +50,8 @@ export type LoanNetwork = {
   branch: BenchNode;
   platform: BenchNode;
   dir: string;
+  /** BENCH_RPC_COUNT=1: each service's chain calls so far, by method (undefined: not counted). */
+  rpcCounts: (() => Record<ServiceName, RpcCounts>) | undefined;
   /** Stop the nodes and the anchor service (the chain keeps running for the ceiling). */
   stopServices(): Promise<void>;
   stop(): Promise<void>;
@@ -67,13 +70,26 @@ async function keystore(dir: string, name: string, wallet: Wallet, password: str
   return file;
 }
 
-export async function startLoanNetwork(log: (line: string) => void): Promise<LoanNetwork> {
+export type ServiceName = "anchor" | "union" | "branchA" | "platform";
+
+/**
+ * `options.rpcCount`: every service reaches Anvil through a counting relay (rpc-count.ts);
+ * `options.cpuProfileDir`: each service writes a V8 CPU profile into `<dir>/<name>/` when stopped.
+ */
+export async function startLoanNetwork(
+  log: (line: string) => void,
+  options: { rpcCount?: boolean; cpuProfileDir?: string } = {},
+): Promise<LoanNetwork> {
   const dir = await mkdtemp(path.join(tmpdir(), "bench-loans-"));
   const processes: ServiceProcess[] = [];
+  const relays = new Map<ServiceName, RpcRelay>();
   let chain: ConsortiumChain | undefined;
   const stopServices = async () => {
     for (const p of [...processes].reverse()) await p.stop();
+    for (const r of relays.values()) await r.close();
   };
+  const profileDir = (name: ServiceName) =>
+    options.cpuProfileDir === undefined ? undefined : path.join(options.cpuProfileDir, name);
   try {
     chain = await startConsortiumChain();
     const { wallets } = chain;
@@ -89,11 +105,19 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
     );
     const logs = path.join(dir, "logs");
     await mkdir(logs);
+    const names: ServiceName[] = ["anchor", "union", "branchA", "platform"];
+    if (options.rpcCount === true)
+      for (const name of names) relays.set(name, await rpcRelay(chain.anvil.url));
+    const rpcUrl = (name: ServiceName) => relays.get(name)?.url ?? chain!.anvil.url;
 
     const { process: anchor, url: anchorUrl } = await anchorProcess(
       chain,
       path.join(dir, "anchor"),
       path.join(logs, "anchor.log"),
+      {
+        rpcUrl: rpcUrl("anchor"),
+        ...(profileDir("anchor") === undefined ? {} : { cpuProfileDir: profileDir("anchor")! }),
+      },
     );
     processes.push(anchor);
     await anchor.start();
@@ -125,7 +149,7 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
       const node = new ServiceProcess({
         name,
         command: process.execPath,
-        args: [path.join(REPO_ROOT, "nodes", "src", "server.ts")],
+        args: [...profileArgs(profileDir(name)), path.join(REPO_ROOT, "nodes", "src", "server.ts")],
         cwd: REPO_ROOT,
         env: {
           ...process.env,
@@ -138,7 +162,7 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
           NODE_KEYSTORE_PASSWORD: password,
           NODE_MASTER_KEY_FILE: masterKeyFile,
           NODE_CONSORTIUM_KEY: consortiumKey,
-          NODE_RPC_URL: chain!.anvil.url,
+          NODE_RPC_URL: rpcUrl(name),
           NODE_ANCHOR_URL: anchorUrl,
           NODE_CONSORTIUM_REGISTRY: chain!.deployment.addresses.consortiumRegistry,
           NODE_JOINT_LOAN_LEDGER: lending.addresses.jointLoanLedger,
@@ -178,6 +202,14 @@ export async function startLoanNetwork(log: (line: string) => void): Promise<Loa
       branch,
       platform,
       dir,
+      rpcCounts:
+        relays.size === 0
+          ? undefined
+          : () =>
+              Object.fromEntries([...relays].map(([name, r]) => [name, r.counts()])) as Record<
+                ServiceName,
+                RpcCounts
+              >,
       stopServices,
       async stop() {
         await stopServices();

@@ -11,6 +11,8 @@
 // through the branch's batch-file route, timed from the upload until every row is confirmed, and
 // is set beside the repayment ceiling (printed in the log).
 import { randomBytes } from "node:crypto";
+import { appendFile, mkdir } from "node:fs/promises";
+import path from "node:path";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { type JsonRpcProvider, Transaction, type TransactionResponse, type Wallet } from "ethers";
@@ -18,6 +20,7 @@ import { splitByShares } from "../../common/lending/allocation.ts";
 import { type LoanTermsForAgreement, signLoanAgreement } from "../../common/lending/agreement.ts";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
+import { EvidenceLog, EvidenceRegistry } from "../../common/chain/generated/contracts.ts";
 import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
 import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
 import type { OutboxEntryView } from "../../nodes/client/node-api.ts";
@@ -25,6 +28,7 @@ import { cpuSnapshot } from "../cpu.ts";
 import { latency } from "../report/stats.ts";
 import type { CeilingPhase, LoanOp, LoanResult, NodePhase, PhaseRate } from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";
+import { rpcPerFlow } from "./rpc-count.ts";
 
 /** POSTs in flight per phase (BENCH_LOAN_IN_FLIGHT): the nodes' outboxes keep many transactions in flight. */
 const IN_FLIGHT = Number(process.env.BENCH_LOAN_IN_FLIGHT ?? 32);
@@ -33,6 +37,14 @@ const PLATFORM_SHARE_BPS = 3000;
 const NONCE_POLL_MS = 20;
 const PHASE_TIMEOUT_MS = 15 * 60_000;
 const IDLE_SAMPLE_MS = 3_000;
+/** BENCH_RPC_COUNT=1: the log gives each service's chain calls per flow, by method (rpc-count.ts). */
+const RPC_COUNT = process.env.BENCH_RPC_COUNT === "1";
+/**
+ * BENCH_CPU_PROF=dir: every service writes a V8 CPU profile into dir/<service>/ when stopped, and
+ * dir/phases.json gives each timed phase's window on the same monotonic clock (µs), to cut the
+ * profiles to it.
+ */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 
 type Log = (line: string) => void;
 
@@ -165,6 +177,8 @@ async function nodePhase(
   const sentAt: number[] = [];
   const accepted: number[] = [];
   const cpuBefore = cpuSeconds(net);
+  const rpcBefore = net.rpcCounts?.();
+  const startedMicros = process.hrtime.bigint() / 1000n;
   const started = performance.now();
   let done = 0;
   const progress = setInterval(() => {
@@ -207,6 +221,23 @@ async function nodePhase(
   }
   const end = Math.max(...txs.map((tx) => watch.minedAt.get(`${tx.from}:${tx.nonce}`)!));
   const cpuMsPerFlow = cpuPerFlow(cpuBefore, cpuSeconds(net), requests.length);
+  if (CPU_PROF_DIR !== undefined)
+    await appendFile(
+      path.join(CPU_PROF_DIR, "phases.jsonl"),
+      `${JSON.stringify({ op, fromMicros: String(startedMicros), toMicros: String(process.hrtime.bigint() / 1000n) })}\n`,
+    );
+  const rpcAfter = net.rpcCounts?.();
+  if (rpcBefore !== undefined && rpcAfter !== undefined)
+    for (const [name, counts] of Object.entries(rpcAfter))
+      log(
+        `loans: ${op}s, ${name}'s chain calls per flow: ${rpcPerFlow(
+          rpcBefore[name as keyof typeof rpcBefore],
+          counts,
+          requests.length,
+        )
+          .map(([method, n]) => `${method} ${n.toFixed(2)}`)
+          .join(", ")}`,
+      );
   const phase: NodePhase = {
     ...phaseRate(op, requests.length, started, end),
     cpuMsPerFlow,
@@ -273,7 +304,19 @@ async function repaymentFilePhase(
   return { rows: rows.length, seconds, perSecond };
 }
 
-type RawCall = { wallet: Wallet; data: string; gasLimit: bigint; template: TransactionResponse };
+/**
+ * A call to sign and send as a raw transaction. `level`: calls are sent level by level, each
+ * level once the one before is mined (a contract's evidence registration needs the anchor's head,
+ * an endorsement the registration); nonces are given in that order. Default: all at once.
+ */
+type RawCall = {
+  wallet: Wallet;
+  to: string;
+  data: string;
+  gasLimit: bigint;
+  template: TransactionResponse;
+  level?: number;
+};
 
 /** `count` operations from `started` to `end` (performance.now() ms). */
 function phaseRate(op: LoanOp, count: number, started: number, end: number): PhaseRate {
@@ -282,7 +325,14 @@ function phaseRate(op: LoanOp, count: number, started: number, end: number): Pha
 }
 
 /** The same calls as raw transactions signed in advance, sent IN_FLIGHT at a time, timed until the last is mined. */
-async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log: Log): Promise<CeilingPhase> {
+async function ceilingPhase(
+  op: LoanOp,
+  net: LoanNetwork,
+  calls: RawCall[],
+  log: Log,
+  /** What the rate counts (default: each call): the all-transactions phase counts loans. */
+  count: number = calls.length,
+): Promise<CeilingPhase> {
   const provider = net.chain.anvil.provider;
   const nonces = new Map<string, number>();
   for (const c of calls)
@@ -291,43 +341,50 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
   log(`loans: chain ceiling, signing ${calls.length} ${op} transactions in advance…`);
   const block = await provider.getBlock("latest");
   const baseFee = block?.baseFeePerGas ?? 0n;
-  const signed: Array<{ raw: string; hash: string }> = [];
-  for (const c of calls) {
-    const nonce = nonces.get(c.wallet.address)!;
-    nonces.set(c.wallet.address, nonce + 1);
-    const t = c.template;
-    const fees =
-      t.type === 2
-        ? {
-            type: 2,
-            maxFeePerGas: [t.maxFeePerGas ?? 0n, baseFee * 2n].reduce((a, b) => (a > b ? a : b)),
-            maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? 0n,
-          }
-        : { type: 0, gasPrice: [t.gasPrice, baseFee * 2n].reduce((a, b) => (a > b ? a : b)) };
-    const tx = Transaction.from({
-      to: net.ledger,
-      data: c.data,
-      gasLimit: c.gasLimit,
-      nonce,
-      chainId: net.chain.chainId,
-      ...fees,
-    });
-    const raw = await c.wallet.signTransaction(tx);
-    signed.push({ raw, hash: Transaction.from(raw).hash! });
+  const levels = [...new Set(calls.map((c) => c.level ?? 0))].sort((a, b) => a - b);
+  const waves: Array<{ signed: Array<{ raw: string; hash: string }>; targets: Map<string, number> }> = [];
+  for (const level of levels) {
+    const signed: Array<{ raw: string; hash: string }> = [];
+    for (const c of calls.filter((x) => (x.level ?? 0) === level)) {
+      const nonce = nonces.get(c.wallet.address)!;
+      nonces.set(c.wallet.address, nonce + 1);
+      const t = c.template;
+      const fees =
+        t.type === 2
+          ? {
+              type: 2,
+              maxFeePerGas: [t.maxFeePerGas ?? 0n, baseFee * 2n].reduce((a, b) => (a > b ? a : b)),
+              maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? 0n,
+            }
+          : { type: 0, gasPrice: [t.gasPrice, baseFee * 2n].reduce((a, b) => (a > b ? a : b)) };
+      const tx = Transaction.from({
+        to: c.to,
+        data: c.data,
+        gasLimit: c.gasLimit,
+        nonce,
+        chainId: net.chain.chainId,
+        ...fees,
+      });
+      const raw = await c.wallet.signTransaction(tx);
+      signed.push({ raw, hash: Transaction.from(raw).hash! });
+    }
+    waves.push({ signed, targets: new Map([...nonces]) });
   }
-  const targets = new Map([...nonces]);
+  const signed = waves.flatMap((w) => w.signed);
   const watch = new NonceWatch(provider);
-  await watch.start([...targets.keys()]);
+  await watch.start([...nonces.keys()]);
   const cpuBefore = cpuSeconds(net);
   const started = performance.now();
-  let end: number;
+  let end = started;
   try {
-    await pool(signed, IN_FLIGHT, async (s) => {
-      await provider.send("eth_sendRawTransaction", [s.raw]);
-    });
-    end = await watch.until(targets, PHASE_TIMEOUT_MS, async () =>
-      [...targets].map(([a, n]) => `${a} at ${watch.count(a)}/${n}`).join(", "),
-    );
+    for (const wave of waves) {
+      await pool(wave.signed, IN_FLIGHT, async (s) => {
+        await provider.send("eth_sendRawTransaction", [s.raw]);
+      });
+      end = await watch.until(wave.targets, PHASE_TIMEOUT_MS, async () =>
+        [...wave.targets].map(([a, n]) => `${a} at ${watch.count(a)}/${n}`).join(", "),
+      );
+    }
   } finally {
     watch.stop();
   }
@@ -340,13 +397,110 @@ async function ceilingPhase(op: LoanOp, net: LoanNetwork, calls: RawCall[], log:
     gas += receipt.gasUsed;
   }
   const phase: CeilingPhase = {
-    ...phaseRate(op, calls.length, started, end),
+    ...phaseRate(op, count, started, end),
     gasPerCall: Number(gas) / calls.length,
   };
   log(
     `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${phase.seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s (CPU ms per transaction: anvil ${cpu.anvil!.toFixed(2)}, bench ${cpu.bench!.toFixed(2)})`,
   );
   return phase;
+}
+
+/** Waits (2 minutes at most) until `loans` evidence registrations and endorsements are on chain since `fromBlock`. */
+async function evidenceSettled(net: LoanNetwork, fromBlock: number, loans: number, log: Log): Promise<void> {
+  const provider = net.chain.anvil.provider;
+  const events = EvidenceRegistry.interface;
+  const topics = [
+    events.getEvent("EvidenceRegistered")!.topicHash,
+    events.getEvent("EvidenceEndorsed")!.topicHash,
+  ];
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const logs = await provider.getLogs({
+      address: net.chain.deployment.addresses.evidenceRegistry,
+      fromBlock,
+      toBlock: "latest",
+      topics: [topics],
+    });
+    const [registered, endorsed] = topics.map((t) => logs.filter((l) => l.topics[0] === t).length);
+    if (registered! >= loans && endorsed! >= loans) return;
+    if (Date.now() > deadline) {
+      log(
+        `loans: after 2 minutes, ${registered} evidence registrations and ${endorsed} endorsements of ${loans} loans on chain; the all-transactions ceiling replays those`,
+      );
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Context for the registration ceiling: the chain's ceiling for every transaction the node path's
+ * joint registrations made — registerLoan, the contract's evidence registration (the branch's
+ * EvidenceRegistry.register, with the anchor's commitHead transactions its proofs need) and the
+ * platform's endorsement — replayed from the node path's own calldata on the chain as it was
+ * before the registrations (evm_revert), signed in advance with the same keys, and sent in three
+ * waves (loans and heads, registrations, endorsements), each once the one before is mined.
+ * Per second: loans. Reverting drops everything after the snapshot, so this runs last.
+ */
+async function allTransactionsCeiling(
+  net: LoanNetwork,
+  before: { snapshot: string; firstBlock: number },
+  lastBlock: number,
+  loans: number,
+  log: Log,
+): Promise<CeilingPhase & { transactionsPerLoan: Record<string, number> }> {
+  const provider = net.chain.anvil.provider;
+  const { evidenceLog, evidenceRegistry } = net.chain.deployment.addresses;
+  const wallets = new Map(
+    [net.branch.wallet, net.platform.wallet, net.union.wallet, net.chain.wallets.anchor].map((w) => [
+      w.address.toLowerCase(),
+      w,
+    ]),
+  );
+  const registerLoan = ledgerInterface.getFunction("registerLoan")!.selector;
+  const found: Array<{ kind: string; tx: TransactionResponse; level: number; treeSize?: bigint }> = [];
+  for (let n = before.firstBlock; n <= lastBlock; n++) {
+    const block = await provider.getBlock(n, true);
+    for (const tx of block?.prefetchedTransactions ?? []) {
+      const to = tx.to?.toLowerCase();
+      if (to === net.ledger.toLowerCase() && tx.data.startsWith(registerLoan))
+        found.push({ kind: "registerLoan", tx, level: 0 });
+      else if (to === evidenceLog.toLowerCase()) {
+        const call = EvidenceLog.interface.parseTransaction({ data: tx.data });
+        if (call?.name === "commitHead")
+          found.push({ kind: "commitHead", tx, level: 0, treeSize: BigInt(call.args[1] as bigint) });
+      } else if (to === evidenceRegistry.toLowerCase()) {
+        const call = EvidenceRegistry.interface.parseTransaction({ data: tx.data });
+        if (call?.name === "register")
+          found.push({ kind: "register", tx, level: 1, treeSize: BigInt(call.args[2] as bigint) });
+        else if (call?.name === "endorse") found.push({ kind: "endorse", tx, level: 2 });
+      }
+    }
+  }
+  // the heads the registrations' proofs need, not those anchoring later vouchers only
+  const needed = found.reduce((m, f) => (f.kind === "register" && f.treeSize! > m ? f.treeSize! : m), 0n);
+  const firstAfter = found.find((f) => f.kind === "commitHead" && f.treeSize! >= needed)?.treeSize ?? 0n;
+  const used = found.filter((f) => f.kind !== "commitHead" || f.treeSize! <= firstAfter);
+  const transactionsPerLoan: Record<string, number> = {};
+  for (const f of used) transactionsPerLoan[f.kind] = (transactionsPerLoan[f.kind] ?? 0) + 1 / loans;
+  if (!(await provider.send("evm_revert", [before.snapshot])))
+    throw new Error("the chain could not return to its state before the registrations");
+  const calls = used.map((f): RawCall => {
+    const wallet = wallets.get(f.tx.from.toLowerCase());
+    if (wallet === undefined)
+      throw new Error(`${f.kind} ${f.tx.hash} was sent by ${f.tx.from}, no known key`);
+    return { wallet, to: f.tx.to!, data: f.tx.data, gasLimit: f.tx.gasLimit, template: f.tx, level: f.level };
+  });
+  const phase = await ceilingPhase("registration", net, calls, log, loans);
+  log(
+    `loans: chain ceiling for ALL the transactions of a joint registration (per loan: ${Object.entries(
+      transactionsPerLoan,
+    )
+      .map(([kind, n]) => `${kind} ${n.toFixed(2)}`)
+      .join(", ")}) = ${phase.perSecond.toFixed(1)} loans/s (context, not the issue's ratio)`,
+  );
+  return { ...phase, transactionsPerLoan };
 }
 
 const randomHex32 = () => `0x${randomBytes(32).toString("hex")}`;
@@ -367,7 +521,11 @@ export async function runLoans(opts: {
   log(
     `loans: starting Anvil, the contracts, the anchor service, the union's, branch A's and the platform's nodes…`,
   );
-  const net = await startLoanNetwork(log);
+  if (CPU_PROF_DIR !== undefined) await mkdir(CPU_PROF_DIR, { recursive: true });
+  const net = await startLoanNetwork(log, {
+    rpcCount: RPC_COUNT,
+    ...(CPU_PROF_DIR === undefined ? {} : { cpuProfileDir: CPU_PROF_DIR }),
+  });
   try {
     const { branch, platform } = net;
     const provider = net.chain.anvil.provider;
@@ -444,6 +602,15 @@ export async function runLoans(opts: {
       await provider.send("evm_setIntervalMining", [opts.blockTimeSeconds]);
       log(`loans: the chain mines a block every ${opts.blockTimeSeconds} s from here`);
     }
+
+    // the chain before the registrations: the all-transactions ceiling replays them from here
+    const beforeRegistrations =
+      opts.blockTimeSeconds === undefined
+        ? {
+            snapshot: (await provider.send("evm_snapshot", [])) as string,
+            firstBlock: (await provider.getBlockNumber()) + 1,
+          }
+        : undefined;
 
     // -- registrations
     type Approved = {
@@ -535,6 +702,10 @@ export async function runLoans(opts: {
       log,
     );
 
+    // the registrations' trailing evidence work (the contract's registration, the platform's
+    // endorsement) finishes before the nodes stop, so the all-transactions ceiling replays all of it
+    if (beforeRegistrations !== undefined) await evidenceSettled(net, beforeRegistrations.firstBlock, K, log);
+    const lastBlock = await provider.getBlockNumber();
     const node = [registration.phase, disbursement.phase, repayment.phase];
     if (opts.blockTimeSeconds !== undefined)
       return {
@@ -583,6 +754,7 @@ export async function runLoans(opts: {
         : "0x";
       registerCalls.push({
         wallet: branch.wallet,
+        to: net.ledger,
         data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, freshAgreement]),
         gasLimit: tx.gasLimit,
         template: tx,
@@ -601,6 +773,7 @@ export async function runLoans(opts: {
         tx.from.toLowerCase() === branch.wallet.address.toLowerCase() ? branch.wallet : platform.wallet;
       return {
         wallet,
+        to: net.ledger,
         data: ledgerInterface.encodeFunctionData(fn, args),
         gasLimit: tx.gasLimit,
         template: tx,
@@ -626,6 +799,10 @@ export async function runLoans(opts: {
         log,
       ),
     );
+    const registrationAllTx =
+      beforeRegistrations === undefined
+        ? undefined
+        : await allTransactionsCeiling(net, beforeRegistrations, lastBlock, K, log);
     for (const c of ceiling) {
       const n = node.find((p) => p.op === c.op)!;
       log(
@@ -642,6 +819,7 @@ export async function runLoans(opts: {
       principalFen: PRINCIPAL_YUAN * 100,
       node,
       ceiling,
+      ...(registrationAllTx === undefined ? {} : { registrationAllTx }),
       prepareSeconds,
     };
   } finally {

@@ -56,6 +56,12 @@ export type LoanResult = {
   principalFen: number;
   node: NodePhase[];
   ceiling: CeilingPhase[];
+  /**
+   * Context beside the registration ceiling: every transaction the joint registrations made
+   * (registerLoan, the contract's evidence registration with the heads it needs, the platform's
+   * endorsement) replayed as pre-signed transactions; per second counts loans.
+   */
+  registrationAllTx?: CeilingPhase & { transactionsPerLoan: Record<string, number> };
   /** Preparation outside the timing: applications, consents (anchored). */
   prepareSeconds: number;
   /** Set when the timed phases ran on a fixed block time (no ceiling then). */
