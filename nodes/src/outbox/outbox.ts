@@ -44,6 +44,13 @@ export type OutboxPatch = Partial<
   Omit<OutboxEntry, "serial" | "kind" | "args" | "seq" | "createdAt" | "updatedAt">
 >;
 
+/**
+ * A queued or sent entry as the sender's scan reads it: no signed bytes, no history. The outbox
+ * keeps these in memory, in outbox order, so a scan costs no database reads however long the
+ * queue behind it is.
+ */
+export type PendingSummary = Pick<OutboxEntry, "serial" | "kind" | "args" | "state" | "seq">;
+
 type PendingEnqueue = {
   entry: NormalizedEntry;
   resolve: (e: OutboxEntry) => void;
@@ -69,6 +76,10 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+function summaryOf(entry: OutboxEntry): PendingSummary {
+  return { serial: entry.serial, kind: entry.kind, args: entry.args, state: entry.state, seq: entry.seq };
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
@@ -86,6 +97,15 @@ export class Outbox {
   /** Every write runs under this lock: read-modify-write of an entry never races another. */
   readonly #lock = new Lock();
   #nextSeq: number | undefined;
+  /**
+   * seq → summary of every queued and sent entry, loaded from the pending index on first use and
+   * then changed with each durable write (under the write lock, so it never lags the store).
+   * A Map keeps insertion order: in seq order unless an entry came back to an earlier place.
+   */
+  #pendingIndex: Map<number, PendingSummary> | undefined;
+  #pendingSorted = true;
+  /** The highest seq ever put in the pending index (entries past it are appended in order). */
+  #pendingTop = 0;
   #closed = false;
   #sender: symbol | undefined;
 
@@ -187,6 +207,62 @@ export class Outbox {
     return entry;
   }
 
+  /**
+   * The first `limit` queued or sent entries' summaries, in outbox order, from memory (the first
+   * call loads them): what the sender's scan walks, every time something changes.
+   */
+  async pendingSummaries(limit: number): Promise<PendingSummary[]> {
+    const index = this.#pendingIndex ?? (await this.#lock.run(() => this.#loadPending()));
+    if (!this.#pendingSorted) {
+      const sorted = [...index].sort((a, b) => a[0] - b[0]);
+      index.clear();
+      for (const [seq, summary] of sorted) index.set(seq, summary);
+      this.#pendingSorted = true;
+    }
+    const out: PendingSummary[] = [];
+    for (const summary of index.values()) {
+      if (out.length >= limit) break;
+      out.push(summary);
+    }
+    return out;
+  }
+
+  /** How many entries are queued or sent. */
+  async pendingCount(): Promise<number> {
+    return (this.#pendingIndex ?? (await this.#lock.run(() => this.#loadPending()))).size;
+  }
+
+  /** Under the lock: the pending index read from the store, once. */
+  async #loadPending(): Promise<Map<number, PendingSummary>> {
+    if (this.#pendingIndex !== undefined) return this.#pendingIndex;
+    const index = new Map<number, PendingSummary>();
+    for await (const serials of chunks(this.pending.values(), 256)) {
+      for (const e of await this.entries.getMany(serials))
+        if (e !== undefined) index.set(e.seq, summaryOf(e));
+    }
+    this.#pendingIndex = index;
+    this.#pendingSorted = true;
+    // the pending index's keys are in seq order: the last one read is the highest
+    for (const seq of index.keys()) this.#pendingTop = seq;
+    return index;
+  }
+
+  /** After a durable write: the entry's place in the in-memory pending index. */
+  #track(entry: OutboxEntry): void {
+    const index = this.#pendingIndex;
+    if (index === undefined) return;
+    if (FINAL.has(entry.state)) {
+      index.delete(entry.seq);
+      return;
+    }
+    // a new entry goes at the end; one back at an earlier place (requeue, recheck) needs a sort
+    if (!index.has(entry.seq)) {
+      if (entry.seq < this.#pendingTop) this.#pendingSorted = false;
+      else this.#pendingTop = entry.seq;
+    }
+    index.set(entry.seq, summaryOf(entry));
+  }
+
   /** The first `limit` queued or sent entries, in outbox order: what the sender works on next. */
   async pendingEntries(limit: number): Promise<OutboxEntry[]> {
     const serials = await this.pending.values({ limit }).all();
@@ -255,6 +331,7 @@ export class Outbox {
         return changed;
       });
       await this.db.batch(ops, this.#batchOptions);
+      for (const e of next) this.#track(e);
       for (const e of next) this.#emit(e);
       return next;
     });
@@ -316,6 +393,7 @@ export class Outbox {
     // a confirmation is derived from the chain (see the header): no fsync of its own, which
     // would hold this lock ~2.5 ms per flow, for every enqueue and signing behind it
     await this.db.batch(ops, entry.state === "confirmed" ? { sync: false } : this.#batchOptions);
+    this.#track(entry);
     this.#emit(entry);
     return entry;
   }
@@ -395,6 +473,7 @@ export class Outbox {
         }
         await this.db.batch(ops, this.#batchOptions);
         this.#nextSeq = seq;
+        for (const e of created) this.#track(e);
       }
       group.forEach((p, i) => {
         const r = results[i]!;

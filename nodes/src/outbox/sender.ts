@@ -22,11 +22,10 @@ import { Wallet } from "ethers";
 import type { JsonRpcApiProvider, TransactionReceipt } from "ethers";
 import type { OutboxEntry, OutboxFailure } from "./entry.ts";
 import { calldataOf, loanIdOfEntry, targetOf } from "./entry.ts";
-import { seqKey } from "./outbox.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
 import { broadcast, FeeReader } from "./broadcast.ts";
 import { FlowEffects, type Effect } from "./effects.ts";
-import type { Outbox, OutboxChangeListener, OutboxPatch } from "./outbox.ts";
+import type { Outbox, OutboxChangeListener, OutboxPatch, PendingSummary } from "./outbox.ts";
 import { ReceiptWatcher } from "./receipts.ts";
 import { ChainRepair } from "./repair.ts";
 import { describe, revertFailure, Stopped } from "./rpc-errors.ts";
@@ -77,7 +76,7 @@ export type OutboxSenderOptions = {
   maxInFlight?: number;
 };
 
-type Scan = { ready: OutboxEntry[]; pending: boolean; wakeAt?: number };
+type Scan = { ready: PendingSummary[]; pending: boolean; wakeAt?: number };
 /** Chain reads a new transaction needs, started together with the look for the flow on chain. */
 type Reads = { gas: Promise<bigint>; head: Promise<number> };
 
@@ -88,7 +87,7 @@ const isFinal = (e: OutboxEntry | undefined): boolean =>
  * The order an entry keeps: its loan's (a loan's flows signed in outbox order), or none
  * (undefined: a branch's own limits, which everything before and after it waits for).
  */
-function orderKeyOf(entry: OutboxEntry): string | undefined {
+function orderKeyOf(entry: Pick<OutboxEntry, "kind" | "args">): string | undefined {
   const { loanId } = entry.args as { loanId?: unknown };
   if (entry.kind === "registerLoan") return loanIdOfEntry(entry);
   return typeof loanId === "string" ? loanId : undefined;
@@ -284,20 +283,22 @@ export class OutboxSender {
   async #scan(): Promise<Scan> {
     this.#dirty = false;
     const room = this.#maxInFlight - this.#working.size;
-    const entries = await this.outbox.pendingEntries(this.#maxInFlight * 4);
+    // summaries from the outbox's memory: a scan reads nothing from the store, so its cost does
+    // not grow with the queue behind the window (a 10,000-row file queued at once)
+    const entries = await this.outbox.pendingSummaries(this.#maxInFlight * 4);
     const now = Date.now();
-    const ready: OutboxEntry[] = [];
+    const ready: PendingSummary[] = [];
     let wakeAt: number | undefined;
     // per loan: its earlier entries not final yet, and whether a later one must wait for them
     const lanes = new Map<string, { ahead: string[]; closed: boolean }>();
     // a serial's arguments never change (enqueue refuses other ones), so neither does its key
     const keys = new Map<string, string | undefined>();
-    const keyOf = (entry: OutboxEntry): string | undefined => {
+    const keyOf = (entry: PendingSummary): string | undefined => {
       const key = this.#orderKeys.has(entry.serial) ? this.#orderKeys.get(entry.serial) : orderKeyOf(entry);
       keys.set(entry.serial, key);
       return key;
     };
-    const due = (entry: OutboxEntry): boolean => {
+    const due = (entry: PendingSummary): boolean => {
       if (this.#working.has(entry.serial)) return false;
       const retry = this.#retryAt.get(entry.serial);
       if (retry === undefined || retry.at <= now) return true;
@@ -341,12 +342,11 @@ export class OutboxSender {
     if (ahead !== undefined) return (await this.outbox.entries.getMany(ahead)).some((e) => !isFinal(e));
     const key = orderKeyOf(entry);
     if (!searchStore || key === undefined) return false;
-    const serials = await this.outbox.pending.values({ lt: seqKey(entry.seq) }).all();
-    const earlier = await this.outbox.entries.getMany(serials);
-    return earlier.some((e) => !isFinal(e) && orderKeyOf(e!) === key);
+    const pending = await this.outbox.pendingSummaries(Infinity);
+    return pending.some((e) => e.seq < entry.seq && orderKeyOf(e) === key);
   }
 
-  #dispatch(entry: OutboxEntry): void {
+  #dispatch(entry: PendingSummary): void {
     const task = this.#work(entry.serial).finally(() => {
       this.#working.delete(entry.serial);
       this.#ahead.delete(entry.serial);
