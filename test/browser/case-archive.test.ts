@@ -339,12 +339,13 @@ describe("court page: the case archive verified in the browser against the chain
       page.$eval("#archive-items", (table) => {
         const column = table.parentElement!.getBoundingClientRect();
         const cells = [...table.querySelectorAll("td, th")];
+        const root = table.ownerDocument.documentElement;
         return {
           table: table.getBoundingClientRect().right <= column.right + 0.5,
           cells: cells
             .filter((c) => c.scrollWidth > c.clientWidth + 1)
             .map((c) => c.textContent?.slice(0, 40)),
-          page: document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+          page: root.scrollWidth <= root.clientWidth,
         };
       });
     await page.screenshot({ path: join(ARTIFACTS, "case-archive-sm2-not-governed-zh.png"), fullPage: true });
