@@ -433,6 +433,32 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
     expect(text).not.to.contain("| registrations | 3.0");
   });
 
+  it("gives the all-transactions registration ceiling as context beside the registerLoan one, only when measured", function () {
+    expect(formatReport(results())).not.to.contain("Context, not the ratio above");
+    const measured = results();
+    const loans = measured.loans as { status: "ok"; value: LoanResult };
+    loans.value = {
+      ...LOANS,
+      registrationAllTx: {
+        op: "registration",
+        count: 100,
+        seconds: 1.25,
+        perSecond: 80,
+        gasPerCall: 150_000,
+        transactionsPerLoan: { registerLoan: 1, commitHead: 0.05, register: 1, endorse: 1 },
+      },
+    };
+    const text = formatReport(measured);
+    expect(text).to.contain(
+      "per loan 1.00 registerLoan, 0.05 commitHead, 1.00 register, 1.00 endorse (the contract's evidence registration",
+    );
+    expect(text).to.contain("80.0 loans/s; the node path's 4.00 registrations/s is 0.05× that");
+    // the registration row's ratio stays the registerLoan-only one
+    expect(text).to.contain(
+      "| registrations | 20 | **4.00/s** (5.0 s) | **200/s** (0.50 s) | **0.0200× (1/50)** |",
+    );
+  });
+
   it("reports a failed or skipped part in its place and warns when the machine was busy", function () {
     const r = results();
     r.loans = { status: "failed", error: "anchor service did not start\nstack…" };
