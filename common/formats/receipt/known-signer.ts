@@ -15,8 +15,11 @@ type Point = typeof secp256k1.ProjectivePoint.BASE;
 
 const N = secp256k1.CURVE.n;
 const G = secp256k1.ProjectivePoint.BASE;
-/** Signers' public keys by checksummed address, each with its multiplication table (a few dozen kB). */
-const KEYS = new BoundedMap<string, Point>(32, "recent-use");
+/**
+ * Signers' public keys by checksummed address, each with its multiplication table (about 250 kB):
+ * a node checks one anchor service's signatures, a verifier a few.
+ */
+const KEYS = new BoundedMap<string, Point>(8, "recent-use");
 
 /**
  * Whether `sig` over `digest` (0x hex, 32 bytes) recovers to `address` (checksummed): the same
