@@ -4,6 +4,7 @@
 // verification: verify.ts.
 import { isAddress } from "ethers";
 import { z } from "zod";
+import { BoundedMap } from "../../bounded-map.ts";
 import { toHex } from "../../bytes.ts";
 import { EVIDENCE_STATES } from "../../chain/generated/enums.ts";
 import { CodedError } from "../../errors.ts";
@@ -38,11 +39,16 @@ const hexBytes = (bytes: number) =>
       `must be 0x followed by ${2 * bytes} hex digits (${bytes} bytes)`,
     );
 const bytes32 = hexBytes(32);
+// Addresses found valid, kept: a service's bundles name the same few contracts and keys, and each
+// check costs a Keccak-256 of the address.
+const VALID_ADDRESSES = new BoundedMap<string, true>(256);
 // Mixed case must be a valid EIP-55 checksum (ethers refuses such an address later otherwise).
-const address = hexBytes(20).refine(
-  (a) => isAddress(a),
-  "bad EIP-55 checksum (use all lowercase or the checksummed form)",
-);
+const address = hexBytes(20).refine((a) => {
+  if (VALID_ADDRESSES.has(a)) return true;
+  if (!isAddress(a)) return false;
+  VALID_ADDRESSES.set(a, true);
+  return true;
+}, "bad EIP-55 checksum (use all lowercase or the checksummed form)");
 // z.int() is limited to safe integers: what a JSON number carries exactly.
 const count = z.int().min(0);
 const memberId = z.int().min(1).max(MAX_UINT32);
