@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { membersLoad } from "../support/faults/anchor-load.ts";
 import { auditServedOn, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
-import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { FAULT_START_TIMEOUT_MS, faultProfile, printFigures } from "../support/faults/profile.ts";
 import { seeded, sleep } from "../support/faults/seeded.ts";
 import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
 import { freePort } from "../support/anvil.ts";
@@ -41,7 +41,7 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
 
   it(`loses no receipted record, duplicates none, and every bundle verifies (${profile.anchorKills} kills)`, async function () {
     const rng = seeded(profile.seed);
-    server = await startAnchorProcess(config);
+    server = await startAnchorProcess(config, { readyTimeoutMs: FAULT_START_TIMEOUT_MS });
     const { branchA, branchB, platform, court } = chain.wallets;
     const load = membersLoad(chain, server.url, profile, [branchA, branchB, platform, court]);
     load.start();
@@ -54,7 +54,7 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
         const failedBefore = load.figures.failed;
         await server.kill("SIGKILL");
         const started = performance.now();
-        server = await startAnchorProcess(config);
+        server = await startAnchorProcess(config, { readyTimeoutMs: FAULT_START_TIMEOUT_MS });
         restartMs.push(performance.now() - started);
         if (load.figures.failed > failedBefore) cutOff++;
       }

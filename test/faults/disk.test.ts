@@ -13,7 +13,7 @@ import { receiptDomain, type Receipt } from "../../common/formats/receipt/receip
 import type { Config } from "../../anchor-service/src/config.ts";
 import { AnchorLoad } from "../support/faults/anchor-load.ts";
 import { auditServed, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
-import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { FAULT_START_TIMEOUT_MS, faultProfile, printFigures } from "../support/faults/profile.ts";
 import { sleep, until } from "../support/faults/seeded.ts";
 import { mountSmallFs, type SmallFs } from "../support/faults/small-fs.ts";
 import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
@@ -62,7 +62,7 @@ describe("faults: a full or read-only data directory", function () {
   }
 
   it("disk full: refuses submissions with 503 ANCHOR_ERR_STORAGE_UNAVAILABLE, keeps serving reads, stops writing until restarted, then takes work again", async function () {
-    server = await startAnchorProcess(config);
+    server = await startAnchorProcess(config, { readyTimeoutMs: FAULT_START_TIMEOUT_MS });
     load = new AnchorLoad({
       url: server.url,
       clients: profile.clients,
@@ -94,7 +94,7 @@ describe("faults: a full or read-only data directory", function () {
     const fenced = await submit(chain.wallets.branchA);
     await server.kill("SIGTERM");
     const restarted = performance.now();
-    server = await startAnchorProcess(config);
+    server = await startAnchorProcess(config, { readyTimeoutMs: FAULT_START_TIMEOUT_MS });
     const restartMs = performance.now() - restarted;
     const accepted = await submit(chain.wallets.branchA);
     load.start();
@@ -131,7 +131,10 @@ describe("faults: a full or read-only data directory", function () {
     fs.readOnly();
     let restored = false;
     try {
-      server = await startAnchorProcess(config, { requireReady: false });
+      server = await startAnchorProcess(config, {
+        requireReady: false,
+        readyTimeoutMs: FAULT_START_TIMEOUT_MS,
+      });
       const readyz = await fetch(`${server.url}/readyz`);
       const readyBody = (await readyz.json()) as { ready: boolean; storage?: string };
       const refused = await submit(chain.wallets.branchB);

@@ -17,7 +17,7 @@ import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import type { Config } from "../../anchor-service/src/config.ts";
 import { membersLoad } from "../support/faults/anchor-load.ts";
 import { auditServedOn, auditStored, waitAllAnchored } from "../support/faults/anchor-audit.ts";
-import { faultProfile, printFigures } from "../support/faults/profile.ts";
+import { FAULT_START_TIMEOUT_MS, faultProfile, printFigures } from "../support/faults/profile.ts";
 import { sleep, until } from "../support/faults/seeded.ts";
 import { TcpProxy, type CutMode } from "../support/faults/tcp-proxy.ts";
 import { startAnchorProcess, type AnchorProcess } from "../support/anchor-process.ts";
@@ -81,7 +81,7 @@ describe("faults: the RPC endpoint unreachable under load", function () {
 
   for (const mode of ["blackhole", "reset"] as const satisfies CutMode[]) {
     it(`keeps taking records through a ${profile.outageSeconds} s outage (${mode}), reports it on /readyz, and anchors the backlog after`, async function () {
-      server ??= await startAnchorProcess(config);
+      server ??= await startAnchorProcess(config, { readyTimeoutMs: FAULT_START_TIMEOUT_MS });
       const { branchA, branchB, platform } = chain.wallets;
       const load = membersLoad(chain, server.url, profile, [branchA, branchB, platform]);
       load.start();
