@@ -77,7 +77,13 @@ async function replaceFile(file: string, content: string): Promise<void> {
  * node's env file already names this file and a node shows only the governed bytes.
  */
 async function generatedDirectory(folder: NetworkFolder): Promise<Uint8Array> {
-  const { file, sha256 } = folder.manifest.memberDirectory;
+  // network.json's type says it is there; a folder written by an older generator has none
+  const directory = folder.manifest.memberDirectory as NetworkManifest["memberDirectory"] | undefined;
+  if (directory === undefined)
+    throw new Error(
+      "network.json names no member directory: this folder predates it; generate the network again (npm run network:besu)",
+    );
+  const { file, sha256 } = directory;
   const bytes = await readFile(path.join(folder.dir, file));
   const digest = directoryDigest(bytes).toString(16).padStart(64, "0");
   if (digest !== sha256)
