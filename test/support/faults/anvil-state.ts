@@ -14,19 +14,18 @@ import { writeFile } from "node:fs/promises";
 import type { JsonRpcProvider } from "ethers";
 import { dumpPausedState } from "../../../scripts/ops/local/chain.ts";
 
+/** How long dumpStateConsistently keeps taking its dump again (a launcher dump takes well under a second). */
+const DUMP_RETRY_MS = 60_000;
+
 /**
  * The chain's state at its current head, written to `file` (the --state JSON format); returns that
  * head. On the local consortium the launcher dumps the chain every 5 s too
  * (scripts/ops/local/chain.ts startStateDumps), pausing and resuming mining itself: when its resume
  * lands during this dump a block is mined under it, dumpPausedState refuses that dump, and mining is
- * paused again and the dump taken again until one holds still, within `timeoutMs`.
+ * paused again and the dump taken again until one holds still, within DUMP_RETRY_MS.
  */
-export async function dumpStateConsistently(
-  provider: JsonRpcProvider,
-  file: string,
-  timeoutMs = 60_000,
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
+export async function dumpStateConsistently(provider: JsonRpcProvider, file: string): Promise<number> {
+  const deadline = Date.now() + DUMP_RETRY_MS;
   try {
     for (;;) {
       await provider.send("evm_setAutomine", [false]);
