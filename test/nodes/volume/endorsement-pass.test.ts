@@ -93,11 +93,19 @@ function endorsementRoom(
 }
 
 describe("contract endorsements: a pass reads the open contracts only", function () {
-  it("the store is read once; done contracts are not looked at again; one recorded later is moved on by the next pass", async function () {
+  const dbs: Array<MemoryLevel<string, ContractEndorsement>> = [];
+  /** The contract-endorsements sublevel of a fresh memory database (closed after each test). */
+  const freshStore = () => {
     const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
-    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
-      valueEncoding: "json",
-    });
+    dbs.push(db);
+    return db.sublevel<string, ContractEndorsement>("contract-endorsements", { valueEncoding: "json" });
+  };
+  afterEach(async () => {
+    for (const db of dbs.splice(0)) await db.close();
+  });
+
+  it("the store is read once; done contracts are not looked at again; one recorded later is moved on by the next pass", async function () {
+    const store = freshStore();
     const { room, counts, anchored } = endorsementRoom(store, () => true);
     for (let n = 1; n <= 3; n++) await anchored(n);
     await room.step();
@@ -112,14 +120,10 @@ describe("contract endorsements: a pass reads the open contracts only", function
     expect(counts.enqueued).to.include(registerSerialOf(leaf(4)));
     expect((await store.get(leaf(4)))?.state).to.equal("done");
     expect(counts.scans).to.equal(1);
-    await db.close();
   });
 
   it("after a restart the first pass reads the store again and moves exactly the contracts still open", async function () {
-    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
-    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
-      valueEncoding: "json",
-    });
+    const store = freshStore();
     // contract 2's registration is not confirmed before the restart
     const first = endorsementRoom(store, (serial) => serial !== registerSerialOf(leaf(2)));
     await first.anchored(1);
@@ -136,14 +140,10 @@ describe("contract endorsements: a pass reads the open contracts only", function
     expect(second.counts.scans).to.equal(1);
     expect([...second.counts.statusReads.keys()]).to.deep.equal([registerSerialOf(leaf(2))]);
     expect((await store.get(leaf(2)))?.state).to.equal("done");
-    await db.close();
   });
 
   it("a contract recorded while the first pass reads the store is kept for the passes after it", async function () {
-    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
-    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
-      valueEncoding: "json",
-    });
+    const store = freshStore();
     // nothing is confirmed: every contract stays open
     const { room, counts, anchored } = endorsementRoom(store, () => false);
     await anchored(1);
@@ -153,14 +153,10 @@ describe("contract endorsements: a pass reads the open contracts only", function
     await room.step();
     expect(counts.enqueued).to.have.members([registerSerialOf(leaf(1)), registerSerialOf(leaf(2))]);
     expect(counts.scans).to.equal(1);
-    await db.close();
   });
 
   it("a platform that accepted to endorse is not asked again each pass, only after a while without its endorsement on chain", async function () {
-    const db = new MemoryLevel<string, ContractEndorsement>({ valueEncoding: "json" });
-    const store = db.sublevel<string, ContractEndorsement>("contract-endorsements", {
-      valueEncoding: "json",
-    });
+    const store = freshStore();
     let clock = Date.parse("2026-03-01T00:00:00Z");
     let endorsers: number[] = [];
     const { room, counts, anchored } = endorsementRoom(store, () => true, {
@@ -184,6 +180,5 @@ describe("contract endorsements: a pass reads the open contracts only", function
     await room.step();
     for (const n of [1, 2]) expect((await store.get(leaf(n)))?.state).to.equal("done");
     expect(counts.asked).to.have.length(2);
-    await db.close();
   });
 });
