@@ -19,6 +19,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { ConsortiumGovernor, JointLoanLedger } from "../common/chain/generated/contracts.ts";
 import { parseBundle } from "../common/formats/bundle/bundle.ts";
 import { loadTrustAnchor } from "../common/formats/bundle/trust-anchor.ts";
@@ -271,6 +272,29 @@ export type SoakResult = {
   machine: { cores: number; loadBefore: number; loadAfter: number; otherCores: number | undefined };
   ok: boolean;
 };
+
+/**
+ * The driver's HTTP client, trusting the consortium's CA alone (as trustConsortium) and patient
+ * on a loaded machine: 32 loans at a time reuse many kept-alive connections, and at load 25–30 one
+ * reused just as the node closed it failed a registration's POST (fetch failed, the node logging
+ * the request aborted); idle connections are dropped after 1 s, well before the node's timeout,
+ * and a TLS handshake may take a minute. Returns the undo.
+ */
+async function trustPatiently(manifest: ConsortiumManifest): Promise<() => void> {
+  const untrust = await trustConsortium(manifest);
+  if (manifest.tls === undefined) return untrust;
+  const trusting = getGlobalDispatcher();
+  const agent = new Agent({
+    connect: { ca: await readFile(manifest.tls.caFile, "utf8"), rejectUnauthorized: true, timeout: 60_000 },
+    keepAliveTimeout: 1_000,
+  });
+  setGlobalDispatcher(agent);
+  return () => {
+    setGlobalDispatcher(trusting);
+    void agent.close();
+    untrust();
+  };
+}
 
 /** The chain, uncached: nonces and the head read fresh on every call. */
 const chainProvider = (manifest: ConsortiumManifest) =>
@@ -531,7 +555,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log: (line) => log(`  ${line}`),
   };
   let consortium: LocalConsortium | undefined = await startLocalConsortium(startOptions);
-  let untrust = await trustConsortium(consortium.manifest);
+  let untrust = await trustPatiently(consortium.manifest);
   let done = 0;
   const sampler = startSampler(dataDir, options.sampleMs, () => done);
   let ok = false;
@@ -584,7 +608,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     consortium = await startLocalConsortium(startOptions);
     const restartSeconds = (performance.now() - restartStarted) / 1000;
     log(`soak: ready again in ${restartSeconds.toFixed(1)} s (target ≤ ${RESTART_TARGET_SECONDS} s)`);
-    untrust = await trustConsortium(consortium.manifest);
+    untrust = await trustPatiently(consortium.manifest);
     const intact = await verifyIntact(
       consortium.manifest,
       loans,
@@ -776,7 +800,10 @@ if (process.argv[1] === THIS_FILE) {
     console.log(`report: ${out}`);
     process.exitCode = result.ok ? 0 : 1;
   } catch (error) {
-    console.error(`soak failed: ${(error as Error).stack ?? String(error)}`);
+    const cause = (error as Error).cause;
+    console.error(
+      `soak failed: ${(error as Error).stack ?? String(error)}${cause === undefined ? "" : `\ncause: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`}`,
+    );
     process.exitCode = 1;
   }
 }
