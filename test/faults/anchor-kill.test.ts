@@ -77,6 +77,7 @@ describe("faults: anchor service killed with SIGKILL under load", function () {
       lost: served.lost + (served.receipted - stored.receiptsAtSequence),
       duplicated: stored.duplicates,
       bundlesVerified: served.bundlesVerified,
+      bundleRetries: served.chainUnavailableRetries,
       stored: stored.stored,
       heads: stored.heads,
       restartMedianMs: Math.round(restartMs[Math.floor(restartMs.length / 2)]!),

@@ -136,6 +136,7 @@ describe("faults: the RPC endpoint unreachable under load", function () {
         receipted: served.receipted,
         lost: served.lost,
         bundlesVerified: served.bundlesVerified,
+        bundleRetries: served.chainUnavailableRetries,
         auditMs: Math.round(performance.now() - auditStarted),
       });
 

@@ -20,7 +20,10 @@ import { overall, verifyOnline } from "../../../common/formats/bundle/verify.ts"
 import { openDb } from "../../../anchor-service/src/store/db.ts";
 import { digestKey } from "../../../anchor-service/src/store/keys.ts";
 import { RecordStore } from "../../../anchor-service/src/store/records.ts";
-import { until } from "./seeded.ts";
+import { sleep, until } from "./seeded.ts";
+
+/** Times a bundle answered 503 ANCHOR_ERR_CHAIN_UNAVAILABLE is asked for, a second apart. */
+const BUNDLE_ATTEMPTS = 10;
 
 export type ServedAudit = {
   receipted: number;
@@ -30,6 +33,8 @@ export type ServedAudit = {
   lost: number;
   /** Bundles served and verified (overall "pass"). */
   bundlesVerified: number;
+  /** Bundle requests answered 503 ANCHOR_ERR_CHAIN_UNAVAILABLE and asked again (the service's chain read timed out). */
+  chainUnavailableRetries: number;
   /** Up to 10 examples of what failed. */
   problems: string[];
 };
@@ -111,6 +116,7 @@ export async function auditServed(options: {
     badReceipts: 0,
     lost: 0,
     bundlesVerified: 0,
+    chainUnavailableRetries: 0,
     problems: [],
   };
   const note = (problem: string) => {
@@ -132,12 +138,25 @@ export async function auditServed(options: {
         out.badReceipts++;
         note(`receipt ${receipt.leafHash}: ${JSON.stringify(checked)}`);
       }
-      const response = await fetch(`${options.url}/v1/bundles/${receipt.leafHash}`);
-      const body = (await response.json()) as unknown;
+      // a bundle carries the registry's status at its block, read from the chain when asked: on a
+      // loaded machine that read can time out, which the service answers with a 503 to retry,
+      // as a court's client would; any other refusal, or one that lasts, is a problem
+      let response: Response;
+      let body: unknown;
+      for (let attempt = 1; ; attempt++) {
+        response = await fetch(`${options.url}/v1/bundles/${receipt.leafHash}`);
+        body = (await response.json()) as unknown;
+        const transient =
+          response.status === 503 &&
+          (body as { error?: { code?: string } }).error?.code === "ANCHOR_ERR_CHAIN_UNAVAILABLE";
+        if (!transient || attempt === BUNDLE_ATTEMPTS) break;
+        out.chainUnavailableRetries++;
+        await sleep(1_000);
+      }
       if (response.status !== 200) {
-        const code = (body as { error?: { code?: string } }).error?.code;
+        const { code, message } = (body as { error?: { code?: string; message?: string } }).error ?? {};
         if (code === "ANCHOR_ERR_UNKNOWN_LEAF") out.lost++;
-        note(`bundle ${receipt.leafHash}: ${response.status} ${code}`);
+        note(`bundle ${receipt.leafHash}: ${response.status} ${code} ${message ?? ""}`);
         continue;
       }
       const bundle = parseBundle(body);
