@@ -7,7 +7,7 @@
 // heads, and the items together against the loan's evidenceChain on JointLoanLedger; what the
 // court's node recorded is shown beside it. Text only, never HTML from the archive. In the page's
 // language (Chinese or English), re-rendered when it changes.
-import { translator } from "./i18n.js";
+import { checkExplanation, translator } from "./i18n.js";
 import { markTestEnvironment } from "./environment.js";
 import { withChosenEndpoint } from "./endpoint-choice.js";
 import { memberLabel } from "./render.js";
@@ -58,6 +58,8 @@ const TEXT = {
       unexpected: "链上无此项",
     },
     failed: "未通过",
+    // the plain sentence first, in the page's language; the English technical reason after it
+    failedCheck: (name, plain, technical, reason) => `${name} — ${plain}（${technical}：${reason}）`,
     passed: "通过",
     undetermined: "未能判定",
   },
@@ -110,6 +112,7 @@ const TEXT = {
       unexpected: "not on chain",
     },
     failed: "failed",
+    failedCheck: (name, plain, technical, reason) => `${name} — ${plain} (${technical}: ${reason})`,
     passed: "passed",
     undetermined: "not decided",
   },
@@ -146,7 +149,11 @@ function chainDetails(c, T, t) {
       ...(c.undetermined.length === 0 ? [] : [`${T.undetermined}: ${c.undetermined.map(name).join("; ")}`]),
     ].join(" · ");
   if (c.outcome === "original-verified")
-    return `${T.failed}: ${c.failed.map((f) => `${name(f.id)} — ${f.reason}`).join("; ")}`;
+    return `${T.failed}: ${c.failed
+      .map((f) =>
+        T.failedCheck(name(f.id), checkExplanation(t, { ...f, outcome: "fail" }), t("technical"), f.reason),
+      )
+      .join("; ")}`;
   return c.reason;
 }
 

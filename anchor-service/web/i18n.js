@@ -454,6 +454,28 @@ export function translator(lang) {
   };
 }
 
+/**
+ * The plain-language sentence for a check's result in the page's language (`t`), from its id and
+ * outcome; the technical reason stays English beside it. The document page and the case archive
+ * both name a result by it, so a reason reads the same on either screen. `lifecycleState` (the
+ * registry's state, where known) picks revoked or superseded.
+ */
+export function checkExplanation(t, check, lifecycleState) {
+  if (check.id === "lifecycle" && check.outcome === "fail") {
+    if (lifecycleState === "Revoked") return t("check_lifecycle_fail_revoked");
+    if (lifecycleState === "Superseded") return t("check_lifecycle_fail_superseded");
+    return t("check_lifecycle_fail");
+  }
+  // 国密: the receipt's SM2 key is not the one the governed member directory names (governed-receipt.ts)
+  if (check.id === "blockAndTime" && check.reason.includes("RECEIPT_SM2_KEY_NOT_GOVERNED"))
+    return t("check_blockAndTime_fail_sm2NotGoverned");
+  const key = `check_${check.id}_${check.outcome}`;
+  if (hasKey(key)) return t(key);
+  return t(
+    check.outcome === "fail" ? "check_fail" : check.outcome === "indeterminate" ? "check_indeterminate" : key,
+  );
+}
+
 /** Keys present in one language but not the other ("en:key" / "zh:key"). */
 export function missingKeys() {
   return [

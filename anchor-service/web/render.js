@@ -2,7 +2,7 @@
 // from the bundle or the service is inserted as text (never as HTML): a forged bundle cannot
 // put markup on a court's screen.
 import { beijingTime, fileSize, shortHash, utcTime } from "./format.js";
-import { hasKey } from "./i18n.js";
+import { checkExplanation, hasKey } from "./i18n.js";
 import { evidenceTime, trustedTime, verdictOf } from "./verification.js";
 import { witnessSection, witnessVerdictText } from "./witnesses.js";
 
@@ -274,23 +274,6 @@ function verdictBlock(result, t, id, lang) {
   );
 }
 
-function explanation(check, result, t) {
-  if (check.id === "lifecycle" && check.outcome === "fail") {
-    const state = result.lifecycle?.state;
-    if (state === "Revoked") return t("check_lifecycle_fail_revoked");
-    if (state === "Superseded") return t("check_lifecycle_fail_superseded");
-    return t("check_lifecycle_fail");
-  }
-  // 国密: the receipt's SM2 key is not the one the governed member directory names (governed-receipt.ts)
-  if (check.id === "blockAndTime" && check.reason.includes("RECEIPT_SM2_KEY_NOT_GOVERNED"))
-    return t("check_blockAndTime_fail_sm2NotGoverned");
-  const key = `check_${check.id}_${check.outcome}`;
-  if (hasKey(key)) return t(key);
-  return t(
-    check.outcome === "fail" ? "check_fail" : check.outcome === "indeterminate" ? "check_indeterminate" : key,
-  );
-}
-
 function checksTable(result, t, { compact }) {
   const rows = result.verification.checks.map((check) =>
     el(
@@ -301,7 +284,7 @@ function checksTable(result, t, { compact }) {
       el(
         "td",
         {},
-        el("p", { class: "plain" }, explanation(check, result, t)),
+        el("p", { class: "plain" }, checkExplanation(t, check, result.lifecycle?.state)),
         compact
           ? null
           : el(

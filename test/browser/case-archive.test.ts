@@ -8,7 +8,9 @@
 // verified item by item; one with the voucher taken out (its manifest entry too, so the archive
 // is consistent in itself) is named missing by the chain check; one whose notice was altered is
 // named altered; one with a notice pending anchoring is incomplete, the notice named; items whose
-// reasons name 130-digit SM2 keys keep the item table within its column. The court's node is on a development chain: the page says so. Screenshots in
+// receipt is SM2-signed under a key the governed directory does not bind say so in the page's
+// language, like the document check, and their reasons' 130-digit SM2 keys keep the item table
+// within its column. The court's node is on a development chain: the page says so. Screenshots in
 // Chinese and English are written to test-artifacts/browser/.
 import { expect } from "chai";
 import { mkdir } from "node:fs/promises";
@@ -335,6 +337,14 @@ describe("court page: the case archive verified in the browser against the chain
     const shown = await rows(page);
     expect(shown.every((r) => r.chain === "original-verified")).to.equal(true);
     expect(shown[0]!.details).to.match(/0x04[0-9a-f]{128}/);
+    // each item says why in the page's language, the same sentence as the document check, before
+    // the English technical reason
+    const zhReason = "接收回执的 SM2 签名密钥不是联盟受治理的成员名录为日志运营方登记的密钥";
+    const enReason = "SM2-signed under a key the consortium's governed member directory does not name";
+    for (const { details } of shown) {
+      expect(details).to.include(`存证时间由链本身记录 — ${zhReason}`).and.not.include(enReason);
+      expect(details.indexOf(zhReason)).to.be.below(details.indexOf("RECEIPT_SM2_KEY_NOT_GOVERNED"));
+    }
     const fits = () =>
       page.$eval("#archive-items", (table) => {
         const column = table.parentElement!.getBoundingClientRect();
@@ -352,6 +362,10 @@ describe("court page: the case archive verified in the browser against the chain
     expect(await fits()).to.deep.equal({ table: true, cells: [], page: true });
     await page.click('button[data-lang="en"]');
     await page.locator("#archive-chain-verdict", { hasText: "chain" }).waitFor();
+    for (const { details } of await rows(page))
+      expect(details)
+        .to.include(`The anchoring time is the chain's own — The intake receipt is ${enReason}`)
+        .and.not.include(zhReason);
     await page.screenshot({ path: join(ARTIFACTS, "case-archive-sm2-not-governed-en.png"), fullPage: true });
     expect(await fits()).to.deep.equal({ table: true, cells: [], page: true });
     await page.close();
