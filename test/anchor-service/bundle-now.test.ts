@@ -4,6 +4,7 @@
 // kept per block hash, never per block number, so a chain rewound and mined back to the same
 // height is asked again. (Receipt batches kept from the intake: receipt-reissue.test.ts.)
 import { expect } from "chai";
+import type { JsonRpcPayload } from "ethers";
 import type { EvidenceLogClient } from "../../anchor-service/src/chain/evidence-log-client.ts";
 import { ChainNow } from "../../anchor-service/src/evidence/chain-now.ts";
 import { LeafResponse } from "../../anchor-service/src/schemas/leaves.ts";
@@ -23,21 +24,32 @@ describe("anchor service: bundles for the chain as it is now", function () {
   }
   const get = (url: string) => suite.service.app.inject({ method: "GET", url });
 
-  /** Counts the service's JSON-RPC requests by method (and eth_call by selector) while `run` runs. */
-  async function countingRpc<T>(run: () => Promise<T>): Promise<{ result: T; calls: Map<string, number> }> {
+  /**
+   * Counts the service's JSON-RPC calls by method (eth_call by selector) while `run` runs, and the
+   * HTTP requests that carried them (a batch is one request).
+   */
+  async function countingRpc<T>(
+    run: () => Promise<T>,
+  ): Promise<{ result: T; calls: Map<string, number>; requests: Map<string, number> }> {
     const provider = suite.service.chain.provider;
-    const send = provider.send.bind(provider);
+    const send = provider._send.bind(provider);
     const calls = new Map<string, number>();
-    provider.send = (method: string, params: unknown[] | Record<string, unknown>) => {
-      const key =
-        method === "eth_call" ? `eth_call ${(params as [{ data: string }])[0].data.slice(0, 10)}` : method;
-      calls.set(key, (calls.get(key) ?? 0) + 1);
-      return send(method, params);
+    const requests = new Map<string, number>();
+    const add = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
+    provider._send = (payload: JsonRpcPayload | JsonRpcPayload[]) => {
+      const keys = (Array.isArray(payload) ? payload : [payload]).map((p) =>
+        p.method === "eth_call"
+          ? `eth_call ${(p.params as [{ data: string }])[0].data.slice(0, 10)}`
+          : p.method,
+      );
+      for (const key of keys) add(calls, key);
+      for (const key of new Set(keys)) add(requests, key);
+      return send(payload);
     };
     try {
-      return { result: await run(), calls };
+      return { result: await run(), calls, requests };
     } finally {
-      provider.send = send;
+      provider._send = send;
     }
   }
 
@@ -58,10 +70,10 @@ describe("anchor service: bundles for the chain as it is now", function () {
     expect(bundle.trustedTime !== undefined).to.equal(view.bundle!.trustedTime);
   });
 
-  it("bundles asked for together read the latest block once and the head once; each reads its own status", async function () {
+  it("bundles asked for together read the latest block once and the head once; their statuses go in one batch", async function () {
     const leaves = await submit(Array.from({ length: 6 }, (_, i) => `together ${i} ${Math.random()}`));
     await suite.service.committer.runOnce();
-    const { result, calls } = await countingRpc(() =>
+    const { result, calls, requests } = await countingRpc(() =>
       Promise.all(leaves.map((leaf) => get(`/v1/bundles/${leaf}`))),
     );
     for (const res of result) expect(res.statusCode, res.body).to.equal(200);
@@ -72,6 +84,7 @@ describe("anchor service: bundles for the chain as it is now", function () {
     expect(calls.get("eth_getBlockByNumber")).to.be.within(1, 2);
     expect(calls.get(head)).to.be.within(1, 2);
     expect(calls.get(status)).to.equal(6);
+    expect(requests.get(status)).to.be.within(1, 2); // sent together as one JSON-RPC batch
     const blocks = new Set(result.map((r) => parseBundle(r.json()).status.checkedAtBlock));
     expect(blocks.size).to.be.within(1, 2);
   });

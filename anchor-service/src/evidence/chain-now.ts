@@ -7,8 +7,9 @@
 // Requests that arrive while a question is out share the next one, so a burst of bundles costs one
 // read of the latest block; a head's confirmation is kept per block hash (the head at index i in a
 // given block never changes), so the bundles of one head in one block cost one read of it. Each
-// leaf's registry status is its own read.
-import type { Interface, Result } from "ethers";
+// leaf's registry status is its own call; the calls of bundles built together go to the endpoint
+// as one JSON-RPC batch, each answered (or failed) on its own.
+import type { Interface, JsonRpcError, JsonRpcPayload, JsonRpcResult, Result } from "ethers";
 import { BoundedMap } from "../../../common/bounded-map.ts";
 import { EVIDENCE_STATES } from "../../../common/chain/generated/enums.ts";
 import type { EvidenceBundle } from "../../../common/formats/bundle/bundle.ts";
@@ -20,12 +21,21 @@ export type ChainBlock = { number: number; hash: string };
 /** Head confirmations kept: a few blocks' worth of the heads being asked about. */
 const HEADS_KEPT = 64;
 
+/** A leaf's status call waiting to be sent with the others asked in the same turn of the event loop. */
+type StatusAsk = {
+  leafHash: string;
+  block: ChainBlock;
+  resolve: (r: Result) => void;
+  reject: (e: unknown) => void;
+};
+
 export class ChainNow {
   readonly #chain: EvidenceLogClient;
   /** The question out now, and the one the requests arriving meanwhile wait for. */
   #asking: Promise<ChainBlock> | undefined;
   #next: Promise<ChainBlock> | undefined;
   readonly #heads = new BoundedMap<string, Promise<{ treeSize: number; rootHash: string }>>(HEADS_KEPT);
+  readonly #statusAsks: StatusAsk[] = [];
 
   constructor(chain: EvidenceLogClient) {
     this.#chain = chain;
@@ -84,13 +94,10 @@ export class ChainNow {
   /** The registry's status of a leaf in `block`. */
   async statusAt(leafHash: string, block: ChainBlock): Promise<EvidenceBundle["status"]> {
     const { evidenceRegistry, options } = this.#chain;
-    const [s] = await this.#call(
-      evidenceRegistry.interface,
-      options.evidenceRegistry,
-      "status",
-      [leafHash],
-      block,
-    );
+    const [s] = await new Promise<Result>((resolve, reject) => {
+      if (this.#statusAsks.push({ leafHash, block, resolve, reject }) === 1)
+        setImmediate(() => void this.#sendStatusAsks());
+    });
     const {
       state: stateIndex,
       legalHold,
@@ -122,6 +129,48 @@ export class ChainNow {
       endorsements,
       checkedAtBlock: block.number,
     };
+  }
+
+  /** The status calls asked since the last turn: one alone as a plain call, several as one batch. */
+  async #sendStatusAsks(): Promise<void> {
+    const asks = this.#statusAsks.splice(0);
+    const { evidenceRegistry, options, provider } = this.#chain;
+    const iface = evidenceRegistry.interface;
+    if (asks.length === 1) {
+      const [ask] = asks as [StatusAsk];
+      await this.#call(iface, options.evidenceRegistry, "status", [ask.leafHash], ask.block).then(
+        ask.resolve,
+        ask.reject,
+      );
+      return;
+    }
+    const payloads: JsonRpcPayload[] = asks.map((ask, id) => ({
+      jsonrpc: "2.0",
+      id,
+      method: "eth_call",
+      params: [
+        { to: options.evidenceRegistry, data: iface.encodeFunctionData("status", [ask.leafHash]) },
+        { blockHash: ask.block.hash },
+      ],
+    }));
+    let replies: Array<JsonRpcResult | JsonRpcError>;
+    try {
+      replies = await provider._send(payloads);
+    } catch (error) {
+      for (const ask of asks) ask.reject(error);
+      return;
+    }
+    const byId = new Map(replies.map((r) => [r.id, r]));
+    asks.forEach((ask, id) => {
+      const reply = byId.get(id);
+      if (reply === undefined) return ask.reject(new Error("the RPC endpoint left a status call unanswered"));
+      if ("error" in reply) return ask.reject(new Error(`status(${ask.leafHash}): ${reply.error.message}`));
+      try {
+        ask.resolve(iface.decodeFunctionResult("status", reply.result as string));
+      } catch (error) {
+        ask.reject(error);
+      }
+    });
   }
 
   /** One view call in `block`, by its hash: encoded and decoded here, sent as plain JSON-RPC. */
