@@ -15,6 +15,7 @@ import {
   type OutboxEntry,
 } from "../../../nodes/src/outbox/entry.ts";
 import { OutboxError } from "../../../nodes/src/errors.ts";
+import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
 import { rejectedBy } from "../../support/expect-error.ts";
 
@@ -284,6 +285,49 @@ for (const [name, make] of backends) {
       expect((await rejection(store.outbox.update("NOPE", { attempts: 1 }))).code).to.equal(
         "NODE_ERR_OUTBOX_UNKNOWN",
       );
+    });
+
+    it("answers the sender's scan from memory: in outbox order, in step with every write, read from the store once", async function () {
+      for (let i = 1; i <= 4; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
+      const entries = store.outbox.entries;
+      const getMany = entries.getMany.bind(entries);
+      let reads = 0;
+      entries.getMany = ((...args: Parameters<typeof getMany>) => {
+        reads++;
+        return getMany(...args);
+      }) as typeof entries.getMany;
+      /** The scan's answer, and how many store reads it took. */
+      let scanReads = 0;
+      const scan = async () => {
+        const before = reads;
+        const summaries = await store.outbox.pendingSummaries(100);
+        scanReads += reads - before;
+        return summaries.map((e) => `${e.serial}:${e.state}`);
+      };
+      expect(await scan()).to.deep.equal(["REP-1:queued", "REP-2:queued", "REP-3:queued", "REP-4:queued"]);
+      expect(scanReads).to.be.greaterThan(0);
+      scanReads = 0;
+      await store.outbox.updateMany([
+        { serial: "REP-1", patch: { state: "sent", txHash: bytes32("tx1"), nonce: 7, rawTx: "0x01" } },
+      ]);
+      await store.outbox.update("REP-2", {
+        state: "failed",
+        failure: { code: "LedgerOverpayment", args: [] },
+      });
+      await store.outbox.enqueue(repay("REP-5", LOAN, 5n));
+      expect(await scan()).to.deep.equal(["REP-1:sent", "REP-3:queued", "REP-4:queued", "REP-5:queued"]);
+      // a summary carries no signed bytes; a requeued entry is back at its own place
+      expect((await store.outbox.pendingSummaries(1))[0]).to.not.have.property("rawTx");
+      await store.outbox.update("REP-1", { state: "confirmed", blockNumber: 3 });
+      await store.outbox.requeue("REP-2");
+      expect(await scan()).to.deep.equal(["REP-2:queued", "REP-3:queued", "REP-4:queued", "REP-5:queued"]);
+      expect((await store.outbox.pendingSummaries(2)).map((e) => e.serial)).to.deep.equal(["REP-2", "REP-3"]);
+      expect(await store.outbox.pendingCount()).to.equal(4);
+      // however often it is asked, only the first answer read entries from the store
+      expect(scanReads).to.equal(0);
+      // the same summaries from the store, as a restarted node loads them
+      const reopened = new Outbox(store.outbox.db);
+      expect(await reopened.pendingSummaries(100)).to.deep.equal(await store.outbox.pendingSummaries(100));
     });
 
     it("removes a field patched to undefined and stamps updatedAt", async function () {
