@@ -19,7 +19,7 @@ export type AuditEntry = {
 };
 
 /** Entries kept in memory; the file keeps them all. */
-const MEMORY_ENTRIES = 50_000;
+export const MEMORY_ENTRIES = 50_000;
 
 export class AuditTrail {
   readonly #entries: AuditEntry[] = [];
@@ -41,8 +41,10 @@ export class AuditTrail {
         if (error.code === "ENOENT") return "";
         throw error;
       });
-      for (const line of text.split("\n"))
-        if (line.trim() !== "") trail.#keep(JSON.parse(line) as AuditEntry);
+      // only the newest MEMORY_ENTRIES stay in memory, so older lines are not parsed at all: a
+      // node's start does not grow with its history (every staff request is a line)
+      const lines = text.split("\n").filter((line) => line.trim() !== "");
+      for (const line of lines.slice(-MEMORY_ENTRIES)) trail.#keep(JSON.parse(line) as AuditEntry);
     }
     return trail;
   }
