@@ -24,6 +24,7 @@ import type { Registry } from "prom-client";
 import { httpMetrics, recordHttpMetrics, type HttpMetrics } from "./metrics.ts";
 import { swaggerOptions, type ApiDocumentOptions } from "./openapi.ts";
 import { opsAccess, type OpsAccess, type OpsAccessOptions } from "./ops-access.ts";
+import { OneLineLogController, type RequestLogOptions } from "./request-log.ts";
 import type { ServerTls } from "./tls.ts";
 
 /** An error as the caller sees it: a code of the service's catalogue and the status it gives it. */
@@ -34,6 +35,8 @@ export type Health = { ok: boolean; body: unknown };
 
 export type ServiceShellOptions = {
   logger: Logger | false;
+  /** The one line logged per answered request: the caller as authenticated, an unrouted URL's masking (request-log.ts). */
+  requestLog?: RequestLogOptions;
   /** Largest body any route accepts, in bytes (a route may set its own). */
   bodyLimit: number;
   /** Set: the instance serves HTTPS with this certificate and key (tls.ts). */
@@ -105,13 +108,17 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
       .code(400)
       .send({ error: { code: errors.validation, message: `malformed request: ${error.message}` } });
   };
-  // Fastify 5 takes a ready pino instance as loggerInstance
+  // Fastify 5 takes a ready pino instance as loggerInstance; its two lines per request are
+  // replaced by request-log.ts's one
   const base = {
     bodyLimit: options.bodyLimit,
     frameworkErrors,
     ...(options.logger === false
       ? { logger: false }
-      : { loggerInstance: options.logger as unknown as FastifyBaseLogger }),
+      : {
+          loggerInstance: options.logger as unknown as FastifyBaseLogger,
+          logController: new OneLineLogController(options.logger, options.requestLog ?? {}),
+        }),
   };
   // an HTTPS server hands routes the same IncomingMessage and ServerResponse as an HTTP one
   const app: FastifyInstance =

@@ -5,11 +5,13 @@
 // body's exact bytes, and the routes, one file per resource under routes/ (listed in
 // routes/index.ts) with their schemas under schemas/; the work is in the domain rooms under
 // nodes/src, passed in through NodeDeps.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { buildServiceShell, type RenderedError } from "../../../common/service/shell.ts";
 import { parseJsonOnce } from "../../../common/service/request-body.ts";
+import type { RequestCaller } from "../../../common/service/request-log.ts";
 import { nodeError, renderError } from "../errors.ts";
+import { redactUrl } from "../privacy/mask.ts";
 import { createNodeMetrics } from "../metrics.ts";
 import { FailedTokenLimiter } from "./auth.ts";
 import { installAuthorization } from "./authorize.ts";
@@ -56,6 +58,14 @@ function renderNodeError(error: unknown): RenderedError | undefined {
   return undefined;
 }
 
+/** A staff user's member and role, or another member's node (signed routes); undefined on an open route. */
+function callerForLog(request: FastifyRequest): RequestCaller | undefined {
+  const { actor, signedHeaders } = request;
+  if (actor !== undefined) return { member: actor.memberId, role: actor.role };
+  if (signedHeaders !== undefined) return { member: signedHeaders.memberId, role: "node" };
+  return undefined;
+}
+
 const OPS_REFUSALS = {
   forbidden: "NODE_ERR_OPS_FORBIDDEN",
   unauthorized: "NODE_ERR_OPS_UNAUTHORIZED",
@@ -69,6 +79,9 @@ export async function buildNodeApp(deps: NodeDeps): Promise<FastifyInstance> {
   const sources = deps.metricSources;
   const { app } = await buildServiceShell({
     logger: deps.logger,
+    // the request line names the caller by member and role (a user's id stays out); a URL only
+    // when no route matched, masked like any URL in the node's logs
+    requestLog: { caller: callerForLog, unmatchedUrl: redactUrl },
     https: deps.https,
     backup: deps.backup,
     bodyLimit,

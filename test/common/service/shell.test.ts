@@ -1,6 +1,7 @@
 // The service shell (common/service/) on its own, with a small catalogue of its own: the error
 // envelope and its codes, the 404 answer, zod errors as 400s, health, /metrics restricted by
-// token and address (and the refused-token limit), HTTP request metrics, the OpenAPI page.
+// token and address (and the refused-token limit), HTTP request metrics, the OpenAPI page, the
+// one log line per request.
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
@@ -18,6 +19,7 @@ import {
   type RenderedError,
   type ServiceShellOptions,
 } from "../../../common/service/shell.ts";
+import { capturedLog } from "../../support/captured-log.ts";
 
 const TEST_ERRORS = {
   TEST_ERR_VALIDATION: 400,
@@ -299,5 +301,27 @@ describe("common/service: the service shell", function () {
     expect(Object.keys(document.paths)).to.include("/v1/things/{id}");
     for (const hidden of ["/healthz", "/readyz", "/metrics"])
       expect(Object.keys(document.paths)).not.to.include(hidden);
+  });
+
+  it("logs one line per request: the route's pattern, status and time, never the URL; a bug's error besides", async function () {
+    const { log, lines } = capturedLog({ level: "info" });
+    const { app } = await shell({ logger: log });
+    await app.inject({ method: "POST", url: "/v1/things/abc?note=13812345678", payload: { count: 2 } });
+    await get(app, "/v1/nowhere/13812345678", { from: "192.0.2.9" });
+    await get(app, "/v1/bug");
+    const requests = lines().filter((l) => l.msg === "request");
+    expect(requests.map((l) => [l.method, l.route, l.status])).to.deep.equal([
+      ["POST", "/v1/things/:id", 200],
+      ["GET", undefined, 404],
+      ["GET", "/v1/bug", 500],
+    ]);
+    // no unmatchedUrl given: an unrouted request's line names no URL
+    expect(requests[1]).to.include({ remoteAddress: "192.0.2.9" }).and.not.to.have.property("url");
+    for (const line of requests) {
+      expect(line.reqId).to.be.a("string");
+      expect(line.responseTime).to.be.a("number").and.at.least(0);
+    }
+    expect(lines().map((l) => l.msg)).to.deep.equal(["request", "request", "unexpected error", "request"]);
+    expect(JSON.stringify(lines())).not.to.include("13812345678");
   });
 });

@@ -1,7 +1,8 @@
 // Personal data in a request's URL never reaches the request log: an ID number and a phone typed
 // into GET /v1/documents/:id?purpose= were logged in full by Fastify's "incoming request" line.
-// The node's logger (PII_LOG_OPTIONS, as server.ts builds it) scrubs every path segment and
-// query value with the privacy masks; the lines are captured from a real pino stream.
+// The one line per request (common/service/request-log.ts) names the route's pattern, never the
+// URL; a URL no route matched goes through redactUrl; the lines are captured from a real pino
+// stream built with the node's logger options (PII_LOG_OPTIONS, as server.ts builds it).
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
@@ -22,7 +23,7 @@ async function appWith(log: pino.Logger): Promise<FastifyInstance> {
 }
 
 describe("nodes/privacy: no personal data in request logs", function () {
-  it("an ID number and a phone in ?purpose= are masked in the request log line; the route still gets them", async function () {
+  it("an ID number and a phone in ?purpose= never reach the request log: its line names the route's pattern", async function () {
     const { log, raw, lines } = capture();
     const app = await appWith(log);
     try {
@@ -51,21 +52,85 @@ describe("nodes/privacy: no personal data in request logs", function () {
     const text = raw();
     for (const secret of [ID_NUMBER, PHONE, CARD, encodeURIComponent(`借款人 ${ID_NUMBER}`)])
       expect(text.includes(secret), secret).to.equal(false);
-    const urls = lines()
-      .filter((l) => l.msg === "incoming request")
-      .map((l) => (l.req as { url: string }).url);
-    expect(urls).to.have.length(4);
-    expect(urls[0]).to.equal(
-      `/v1/documents/${DOCUMENT}?purpose=借款人 110***********1233 电话 138****5678 复核`,
+    const requests = lines().filter((l) => l.msg === "request");
+    expect(requests).to.have.length(4);
+    const pattern = "/v1/documents/:documentId";
+    expect(requests.map((l) => l.route)).to.deep.equal([pattern, pattern, pattern, undefined]);
+    expect(requests.slice(0, 3).map((l) => l.url)).to.deep.equal([undefined, undefined, undefined]);
+    // no route matched: the URL, masked
+    expect(requests[3]!.url).to.equal("/v1/applications/110***********1233/138****5678");
+    expect(requests[0]).to.include({
+      method: "GET",
+      status: 200,
+      member: 2,
+      role: "clerk",
+      remoteAddress: "127.0.0.1",
+    });
+    expect(requests[3]).to.include({ status: 404 }).and.not.to.have.property("role");
+    // Fastify's own two lines per request are gone
+    expect(lines().filter((l) => l.msg !== "request")).to.deep.equal([]);
+  });
+
+  it("personal data in a request's URL, headers and body leaves none in its line", async function () {
+    const { log, raw, lines } = capture();
+    const app = await appWith(log);
+    const secrets = [ID_NUMBER, PHONE, CARD, "欧阳娜娜", "中关村"];
+    try {
+      const reply = await app.inject({
+        method: "POST",
+        // a path parameter redactUrl could not mask (a name)
+        url: `/v1/applications/${encodeURIComponent("欧阳娜娜")}?idNumber=${ID_NUMBER}`,
+        headers: {
+          authorization: "Bearer clerk-token",
+          "content-type": "application/json",
+          "user-agent": `desk ${PHONE}`,
+          referer: `https://desk.example/?card=${CARD}`,
+          "x-borrower": ID_NUMBER,
+        },
+        payload: JSON.stringify({
+          applicant: {
+            name: "欧阳娜娜",
+            idNumber: ID_NUMBER,
+            phone: PHONE,
+            address: "北京市海淀区中关村大街1号",
+          },
+          account: CARD,
+        }),
+      });
+      expect(reply.statusCode).to.equal(400);
+    } finally {
+      await app.close();
+    }
+    const text = raw();
+    for (const secret of [...secrets, ...secrets.map(encodeURIComponent)])
+      expect(text.includes(secret), secret).to.equal(false);
+    const [line, ...others] = lines();
+    expect(others).to.deep.equal([]);
+    expect(Object.keys(line!).sort()).to.deep.equal(
+      [
+        "hostname",
+        "level",
+        "member",
+        "method",
+        "msg",
+        "pid",
+        "remoteAddress",
+        "reqId",
+        "responseTime",
+        "role",
+        "route",
+        "status",
+        "time",
+      ].sort(),
     );
-    expect(urls[1]).to.equal(
-      `/v1/documents/${DOCUMENT}?idNumber=110***********1233&phone=138****5678&card=**** **** **** 0123`,
-    );
-    expect(urls[2]).to.equal(`/v1/documents/${DOCUMENT}?purpose=110***********1233 138****5678`);
-    expect(urls[3]).to.equal("/v1/applications/110***********1233/138****5678");
-    // the rest of Fastify's request fields are still there
-    const first = lines().find((l) => l.msg === "incoming request")!.req as Record<string, unknown>;
-    expect(first).to.include({ method: "GET", remoteAddress: "127.0.0.1" });
+    expect(line).to.include({
+      method: "POST",
+      route: "/v1/applications/:channel",
+      status: 400,
+      member: 2,
+      role: "clerk",
+      remoteAddress: "127.0.0.1",
+    });
   });
 
   it("redactUrl keeps ids and ordinary parameters readable, and refuses to guess at undecodable text", function () {
