@@ -5,8 +5,14 @@
 // route's pattern (never the URL, whose path and query can), the method, the status, the time
 // taken, the caller's member and role as the service authenticated them, the socket's address —
 // and is written by a logger without that redaction.
-import { LogController, type FastifyReply, type FastifyRequest } from "fastify";
-import type { Logger } from "pino";
+import {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyLogFn,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import type { Bindings, ChildLoggerOptions, Logger } from "pino";
 
 /** Who called, as the service authenticated them: a member number and a role, never a token or a name. */
 export type RequestCaller = { member: number; role: string };
@@ -93,4 +99,40 @@ export class OneLineLogController extends LogController {
     if (error) reply.log.error({ ...line, err: error }, "request errored");
     else if (this.#lines.isLevelEnabled("info")) this.#lines.info(line, REQUEST_LINE_MESSAGE);
   }
+}
+
+/**
+ * Fastify's child logger factory for the shell: a request's own logger (`request.log`, bound to
+ * its reqId) is made the first time something logs through it. Binding goes through the logger's
+ * redaction (about 35 µs a request with the node's) and most requests log nothing but their line.
+ */
+export function lazyRequestLogger(
+  parent: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): FastifyBaseLogger {
+  let bound: FastifyBaseLogger | undefined;
+  const real = () => (bound ??= parent.child(bindings, options));
+  const at =
+    (level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent"): FastifyLogFn =>
+    (...args: unknown[]) => {
+      const logger = real();
+      Reflect.apply(logger[level], logger, args);
+    };
+  return {
+    get level() {
+      return real().level;
+    },
+    set level(level: string) {
+      real().level = level;
+    },
+    fatal: at("fatal"),
+    error: at("error"),
+    warn: at("warn"),
+    info: at("info"),
+    debug: at("debug"),
+    trace: at("trace"),
+    silent: at("silent"),
+    child: (more, childOptions) => real().child(more, childOptions),
+  };
 }

@@ -24,7 +24,7 @@ import type { Registry } from "prom-client";
 import { httpMetrics, recordHttpMetrics, type HttpMetrics } from "./metrics.ts";
 import { swaggerOptions, type ApiDocumentOptions } from "./openapi.ts";
 import { opsAccess, type OpsAccess, type OpsAccessOptions } from "./ops-access.ts";
-import { OneLineLogController, type RequestLogOptions } from "./request-log.ts";
+import { lazyRequestLogger, OneLineLogController, type RequestLogOptions } from "./request-log.ts";
 import type { ServerTls } from "./tls.ts";
 
 /** An error as the caller sees it: a code of the service's catalogue and the status it gives it. */
@@ -118,6 +118,7 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
       : {
           loggerInstance: options.logger as unknown as FastifyBaseLogger,
           logController: new OneLineLogController(options.logger, options.requestLog ?? {}),
+          childLoggerFactory: lazyRequestLogger,
         }),
   };
   // an HTTPS server hands routes the same IncomingMessage and ServerResponse as an HTTP one

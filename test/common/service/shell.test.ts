@@ -322,6 +322,23 @@ describe("common/service: the service shell", function () {
       expect(line.responseTime).to.be.a("number").and.at.least(0);
     }
     expect(lines().map((l) => l.msg)).to.deep.equal(["request", "request", "unexpected error", "request"]);
+    expect(lines()[2]!.reqId).to.equal(requests[2]!.reqId);
     expect(JSON.stringify(lines())).not.to.include("13812345678");
+  });
+
+  it("a request's own logger, made when first used, carries its reqId and the logger's redaction", async function () {
+    const { log, lines } = capturedLog({ level: "info", redact: ["idNumber"] });
+    const { app } = await shell({ logger: log });
+    app.get("/v1/noted", async (request) => {
+      request.log.warn({ idNumber: "110101199003071233" }, "noted");
+      request.log.child({ step: 2 }).info("again");
+      return {};
+    });
+    expect((await get(app, "/v1/noted")).statusCode).to.equal(200);
+    const [noted, again, request] = lines();
+    expect(noted).to.include({ msg: "noted", level: 40, idNumber: "[Redacted]" });
+    expect(again).to.include({ msg: "again", step: 2 });
+    expect(request).to.include({ msg: "request", route: "/v1/noted" });
+    expect(noted!.reqId).to.be.a("string").and.equal(request!.reqId).and.equal(again!.reqId);
   });
 });
