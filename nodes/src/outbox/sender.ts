@@ -485,6 +485,12 @@ export class OutboxSender {
       // estimated without the earlier flows of its loan (a disbursement before its registration
       // is mined): not a refusal yet; it waits until they are final and is estimated again
       if (await this.#behindOpen(entry, false)) return this.#hold(entry, "its estimate needs them mined");
+      // an earlier flow of its loan counted as confirmed may sit in blocks the chain has just lost
+      // (a rewind the receipt poller has not seen yet): notice it now — the repair puts such flows
+      // back — before the ledger's refusal is taken as final
+      await this.#repair.watchNonce();
+      if (await this.#behindOpen(entry, true))
+        return this.#hold(entry, "the chain lost them; they are sent again");
       return this.#refused(entry, failure);
     }
     const [fees, head] = await Promise.all([

@@ -149,6 +149,42 @@ describe("outbox sender: many transactions in flight", function () {
       await lc.ledger.getFunction("loan")(loanIdOfEntry(e));
     }
   });
+  it("holds a flow the ledger refuses only because the chain just lost an earlier flow of its loan, and sends it once that flow is mined again", async function () {
+    const app = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
+    const loanId = loanIdOfEntry(app);
+    const first = senderOn();
+    await first.drain();
+    await first.stop();
+    const snapshot = (await provider().send("evm_snapshot", [])) as string;
+    // a long idle pause: its idle look at the nonce would otherwise notice the loss by itself
+    const sender = senderOn({ idleMs: 60_000 });
+    sender.start();
+    const disbursement = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    await until(
+      async () => (await store.outbox.status(disbursement.serial))?.state === "confirmed",
+      20_000,
+      "disbursed",
+    );
+    const disbursedBy = (await store.outbox.status(disbursement.serial))!.txHash;
+    // the receipt poller read the mined nonce after the disbursement, and the loop then went idle
+    // (reading it once more) before its long pause
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect(await provider().send("evm_revert", [snapshot])).to.equal(true);
+    // the ledger refuses a repayment of a loan never disbursed; this one's disbursement was lost
+    const repayment = await store.outbox.enqueue(repay(serial("REP"), loanId, 1_000n));
+    await until(allFinal, 30_000, "both final");
+
+    const [d, r] = await Promise.all([
+      store.outbox.status(disbursement.serial),
+      store.outbox.status(repayment.serial),
+    ]);
+    expect(r!.state, `repayment ${r!.failure?.code ?? ""}`).to.equal("confirmed");
+    expect(d!.state).to.equal("confirmed");
+    expect(d!.txHash, "the very same disbursement").to.equal(disbursedBy);
+    expect(r!.blockNumber!).to.be.greaterThan(d!.blockNumber!);
+  });
+
   /** A loan registered and disbursed through a sender of its own, stopped again: repayments may follow. */
   async function activeLoan(): Promise<string> {
     const app = await store.outbox.enqueue(registerLoan(serial("APP"), lc.today));
