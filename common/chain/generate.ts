@@ -1,6 +1,7 @@
 // Generates the typed chain layer in ./generated from the Hardhat build artifacts (ABIs, and the
 // compiler's AST for the enums): each contract's ABI `as const`, a typed `at(address, runner)` per
-// contract and every Solidity enum — committed, and test/common/chain/generated.test.ts fails when
+// contract and every Solidity enum, and the creation code of the contracts deployed at a
+// deterministic address (CREATE2: the address is a hash of that code) — committed, and test/common/chain/generated.test.ts fails when
 // running this again would change them — plus TypeChain's ethers v6 types in ./generated/typechain,
 // which are build output (gitignored): written here from the same ABIs, and on `npm ci` from the
 // committed abis.ts (`--typings`, run by scripts/postinstall.mjs), so a fresh clone type-checks
@@ -127,6 +128,22 @@ function enumsFile(enums: SolidityEnum[]): string {
   return out;
 }
 
+/**
+ * The contracts every chain has at one address derived from their creation code through the CREATE2
+ * factory (common/chain/batch.ts): their code ships with the build, so nobody configures the address.
+ */
+export const DETERMINISTIC_CONTRACTS = ["BatchExecutor"] as const;
+
+function creationCodeFile(artifacts: Artifact[]): string {
+  let out = `${HEADER}// Creation code of the contracts deployed through the CREATE2 factory, as compiled: their address is\n// derived from it, so it is generated, never copied.\n`;
+  for (const name of DETERMINISTIC_CONTRACTS) {
+    const artifact = artifacts.find((a) => a.contractName === name);
+    if (artifact === undefined) throw new Error(`no artifact for ${name}: run \`npx hardhat build\` first`);
+    out += `\n/** ${name} (${artifact.sourceName}). */\nexport const ${screaming(name)}_CREATION_CODE =\n  "${artifact.bytecode}";\n`;
+  }
+  return out;
+}
+
 function abisFile(artifacts: Artifact[]): string {
   let out = `${HEADER}// Each contract's ABI as compiled, \`as const\`.\n`;
   for (const a of artifacts) {
@@ -244,7 +261,7 @@ export async function generateTypingsFromCommitted(outDir: string = GENERATED_DI
   );
 }
 
-/** Writes the committed layer (abis.ts, enums.ts, contracts.ts) into `outDir` from the build artifacts. */
+/** Writes the committed layer (abis.ts, enums.ts, contracts.ts, creation-code.ts) into `outDir` from the build artifacts. */
 export async function generateCommitted(outDir: string = GENERATED_DIR): Promise<void> {
   const artifacts = (await productionArtifacts()).map((f) => f.artifact);
   await mkdir(outDir, { recursive: true });
@@ -253,6 +270,7 @@ export async function generateCommitted(outDir: string = GENERATED_DIR): Promise
   await writeFile(join(outDir, "abis.ts"), abisFile(artifacts));
   await writeFile(join(outDir, "enums.ts"), enumsFile(await solidityEnums(artifacts)));
   await writeFile(join(outDir, "contracts.ts"), contractsFile(artifacts));
+  await writeFile(join(outDir, "creation-code.ts"), creationCodeFile(artifacts));
 }
 
 /** Writes the whole generated layer into `outDir`: the committed files, then TypeChain's types of the same ABIs. */

@@ -3,6 +3,7 @@
 // Contract (TypeChain's types in ./typechain). The one cast from ethers' untyped Contract lives here.
 import { Contract, Interface, type ContractRunner } from "ethers";
 import * as abis from "./abis.ts";
+import type { BatchExecutor as BatchExecutorContract, BatchExecutorInterface as BatchExecutorAbi } from "./typechain/account/BatchExecutor.ts";
 import type { ConsortiumGovernor as ConsortiumGovernorContract, ConsortiumGovernorInterface as ConsortiumGovernorAbi } from "./typechain/consortium/ConsortiumGovernor.ts";
 import type { ConsortiumRegistry as ConsortiumRegistryContract, ConsortiumRegistryInterface as ConsortiumRegistryAbi } from "./typechain/consortium/ConsortiumRegistry.ts";
 import type { DisputeResolution as DisputeResolutionContract, DisputeResolutionInterface as DisputeResolutionAbi } from "./typechain/lending/DisputeResolution.ts";
@@ -13,6 +14,19 @@ import type { JointLoanLedger as JointLoanLedgerContract, JointLoanLedgerInterfa
 import type { LedgerExtension as LedgerExtensionContract, LedgerExtensionInterface as LedgerExtensionAbi } from "./typechain/lending/LedgerExtension.ts";
 import type { LoanTermsVerifier as LoanTermsVerifierContract, LoanTermsVerifierInterface as LoanTermsVerifierAbi } from "./typechain/lending/LoanTermsVerifier.ts";
 import type { MerkleLog as MerkleLogContract, MerkleLogInterface as MerkleLogAbi } from "./typechain/libraries/MerkleLog.ts";
+
+/** BatchExecutor (contracts/account/BatchExecutor.sol): the typed contract and its typed Interface. */
+export type BatchExecutor = BatchExecutorContract;
+export type BatchExecutorInterface = BatchExecutorAbi;
+export const BatchExecutor = Object.freeze({
+  name: "BatchExecutor",
+  source: "contracts/account/BatchExecutor.sol",
+  abi: abis.BATCH_EXECUTOR_ABI,
+  interface: new Interface(abis.BATCH_EXECUTOR_ABI) as BatchExecutorInterface,
+  at(address: string, runner?: ContractRunner | null): BatchExecutor {
+    return new Contract(address, abis.BATCH_EXECUTOR_ABI, runner) as unknown as BatchExecutor;
+  },
+});
 
 /** ConsortiumGovernor (contracts/consortium/ConsortiumGovernor.sol): the typed contract and its typed Interface. */
 export type ConsortiumGovernor = ConsortiumGovernorContract;
@@ -145,4 +159,4 @@ export const MerkleLog = Object.freeze({
 });
 
 /** Every contract above, by name. */
-export const CONTRACTS = Object.freeze({ ConsortiumGovernor, ConsortiumRegistry, DisputeResolution, EvidenceLeaf, EvidenceLog, EvidenceRegistry, JointLoanLedger, LedgerExtension, LoanTermsVerifier, MerkleLog });
+export const CONTRACTS = Object.freeze({ BatchExecutor, ConsortiumGovernor, ConsortiumRegistry, DisputeResolution, EvidenceLeaf, EvidenceLog, EvidenceRegistry, JointLoanLedger, LedgerExtension, LoanTermsVerifier, MerkleLog });

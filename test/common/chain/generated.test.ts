@@ -26,13 +26,18 @@ describe("common/chain: the generated chain layer", function () {
       expect(committed.get(path) === text, `${path} is stale: run npm run chain:types`).to.equal(true);
   });
 
-  it("commits abis.ts, contracts.ts and enums.ts; TypeChain's types on disk are what the committed ABIs give", async function () {
+  it("commits abis.ts, contracts.ts, creation-code.ts and enums.ts; TypeChain's types on disk are what the committed ABIs give", async function () {
     const [committed, onDisk, fresh] = await Promise.all([
       readTree(GENERATED_DIR),
       readTree(join(GENERATED_DIR, TYPINGS_FOLDER)),
       typingsToMemory(),
     ]);
-    expect([...committed.keys()].sort()).to.deep.equal(["abis.ts", "contracts.ts", "enums.ts"]);
+    expect([...committed.keys()].sort()).to.deep.equal([
+      "abis.ts",
+      "contracts.ts",
+      "creation-code.ts",
+      "enums.ts",
+    ]);
     expect([...onDisk.keys()].sort(), "TypeChain files").to.deep.equal([...fresh.keys()].sort());
     for (const [path, text] of fresh)
       expect(onDisk.get(path) === text, `typechain/${path} is stale: run npm run postinstall`).to.equal(true);
