@@ -5,8 +5,14 @@
 //            genesis block (a reset or another chain behind the same URL makes the index wrong)
 //   indexer  its cursor within maxIndexerLagBlocks of the head it last saw, and its last sync
 //            without an error
-//   outbox   at most maxOutboxBacklog chain writes waiting (queued or sent)
+//   outbox   at most maxOutboxBacklog chain writes waiting (queued or sent), counted from the
+//            outbox's in-memory pending index: a probe never walks the stored entries, however
+//            many confirmed flows the node holds
 //   anchor   the anchor service's /healthz answers 200
+import type { JsonRpcProvider } from "ethers";
+import type { IndexerStatus } from "./indexer/indexer.ts";
+import type { Outbox } from "./outbox/outbox.ts";
+
 export type ReadinessProbes = {
   chainId: () => Promise<bigint>;
   /** The hash of block 0. */
@@ -170,6 +176,29 @@ export function createReadiness(
         detail: { chain: chainState, indexer: indexerState, outbox: outboxState, anchor: anchorState },
       };
     },
+  };
+}
+
+/** What the node's probes read: its chain, its indexer, its outbox, the anchor service's URL. */
+export type NodeReadinessSources = {
+  provider: Pick<JsonRpcProvider, "send" | "getBlock">;
+  indexer: { status(): Pick<IndexerStatus, "cursor" | "head" | "lastError"> };
+  outbox: Pick<Outbox, "pendingCount">;
+  anchorUrl: string;
+};
+
+/** The node's probes over its running parts. */
+export function nodeReadinessProbes(sources: NodeReadinessSources): ReadinessProbes {
+  const { provider, indexer, outbox, anchorUrl } = sources;
+  return {
+    chainId: async () => BigInt((await provider.send("eth_chainId", [])) as string),
+    genesisHash: async () => (await provider.getBlock(0))?.hash ?? "none",
+    indexer: () => {
+      const status = indexer.status();
+      return { cursorBlock: status.cursor?.blockNumber, head: status.head, lastError: status.lastError };
+    },
+    outboxBacklog: () => outbox.pendingCount(),
+    anchorHealthy: () => anchorHealthz(anchorUrl),
   };
 }
 

@@ -16,9 +16,9 @@ import { buildNodeApp } from "./http/app.ts";
 import { createNodeMetrics, type NodeMetrics } from "./metrics.ts";
 import { PII_LOG_OPTIONS } from "./privacy/mask.ts";
 import {
-  anchorHealthz,
   createReadiness,
   DEFAULT_READINESS_LIMITS,
+  nodeReadinessProbes,
   type ReadinessLimits,
 } from "./readiness.ts";
 import { chainReadModelAndWriters, connectChain, type ChainWriters, type NodeChain } from "./wiring/chain.ts";
@@ -157,22 +157,14 @@ async function nodeReadiness(
   writers: ChainWriters,
   limits: ReadinessLimits = DEFAULT_READINESS_LIMITS,
 ) {
-  const { indexer, outbox } = writers;
   const genesis = await chain.provider.getBlock(0);
   return createReadiness(
-    {
-      chainId: async () => BigInt((await chain.provider.send("eth_chainId", [])) as string),
-      genesisHash: async () => (await chain.provider.getBlock(0))?.hash ?? "none",
-      indexer: () => {
-        const status = indexer.status();
-        return { cursorBlock: status.cursor?.blockNumber, head: status.head, lastError: status.lastError };
-      },
-      outboxBacklog: async () => {
-        const counts = await outbox.counts();
-        return counts.queued + counts.sent;
-      },
-      anchorHealthy: () => anchorHealthz(config.anchorUrl),
-    },
+    nodeReadinessProbes({
+      provider: chain.provider,
+      indexer: writers.indexer,
+      outbox: writers.outbox,
+      anchorUrl: config.anchorUrl,
+    }),
     { chainId: chain.chainId, ...(genesis?.hash == null ? {} : { genesisHash: genesis.hash }) },
     limits,
   );

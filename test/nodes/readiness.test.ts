@@ -2,15 +2,20 @@
 // unreachable or is no longer the chain the node started on (another chain id, another genesis
 // block), when the index lags or its last sync failed, when the outbox's backlog is past its
 // bound, or when the anchor service is away; a dependency that hangs reads as not ready within
-// the timeout. Over HTTP: 503 with the reasons, 200 when every check passes.
+// the timeout. Over HTTP: 503 with the reasons, 200 when every check passes. The node's probes
+// count the outbox's backlog from its pending index, never walking the stored entries.
 import { expect } from "chai";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { MemoryLevel } from "memory-level";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildNodeApp, type NodeDeps } from "../../nodes/src/http/app.ts";
+import { Outbox } from "../../nodes/src/outbox/outbox.ts";
 import {
   anchorHealthz,
   createReadiness,
   DEFAULT_READINESS_LIMITS,
+  nodeReadinessProbes,
   type ReadinessProbes,
 } from "../../nodes/src/readiness.ts";
 
@@ -164,6 +169,69 @@ describe("node readiness (/readyz)", function () {
       expect(ok.json()).to.deep.include({ ready: true, reasons: [] });
     } finally {
       await app.close();
+    }
+  });
+
+  it("the node's outbox probe reads no stored entry but the pending ones, once: 190 confirmed flows behind 10 waiting", async function () {
+    const root = new MemoryLevel();
+    await root.open();
+    try {
+      const db = root.sublevel("outbox", { valueEncoding: "json" });
+      const written = new Outbox(db, { sync: false });
+      const hash = (text: string) => keccak256(toUtf8Bytes(text));
+      for (let i = 0; i < 200; i++)
+        await written.enqueue({
+          serial: `REPAY-${i}`,
+          kind: "repay",
+          args: { loanId: hash("a loan"), amount: 100n, voucher: hash(`voucher ${i}`) },
+        });
+      for (let i = 0; i < 190; i++)
+        await written.update(`REPAY-${i}`, { state: "confirmed", txHash: hash(`tx ${i}`), blockNumber: 7 });
+      // the node restarted: a new outbox over the same store
+      const outbox = new Outbox(db, { sync: false });
+      const reads = { walks: 0, entries: 0 };
+      const entries = outbox.entries as unknown as Record<string, (...args: unknown[]) => unknown>;
+      for (const walk of ["iterator", "keys", "values"]) {
+        const original = entries[walk]!.bind(entries);
+        entries[walk] = (...args) => {
+          reads.walks++;
+          return original(...args);
+        };
+      }
+      const getMany = entries.getMany!.bind(entries);
+      entries.getMany = (keys, ...rest) => {
+        reads.entries += (keys as unknown[]).length;
+        return getMany(keys, ...rest);
+      };
+      const get = entries.get!.bind(entries);
+      entries.get = (...args) => {
+        reads.entries++;
+        return get(...args);
+      };
+      const probes = nodeReadinessProbes({
+        provider: {
+          send: async () => "0x7a69",
+          getBlock: async () => ({ hash: GENESIS }) as never,
+        },
+        indexer: { status: () => ({ cursor: { blockNumber: 120 } as never, head: 125, lastError: null }) },
+        outbox,
+        anchorUrl: "http://127.0.0.1:1",
+      });
+      const readiness = createReadiness(
+        { ...probes, anchorHealthy: async () => {} },
+        { chainId: 31337n, genesisHash: GENESIS },
+        { ...DEFAULT_READINESS_LIMITS, timeoutMs: 1_000 },
+      );
+      const first = await readiness.check();
+      expect(first.detail.outbox).to.deep.equal({ ok: true, backlog: 10 });
+      expect(first.ready, first.reasons.join("; ")).to.equal(true);
+      // the first probe after a start loads the 10 waiting entries (the sender would have); the next reads nothing
+      expect(reads).to.deep.equal({ walks: 0, entries: 10 });
+      await readiness.check();
+      await readiness.check();
+      expect(reads).to.deep.equal({ walks: 0, entries: 10 });
+    } finally {
+      await root.close();
     }
   });
 });
