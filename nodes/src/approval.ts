@@ -11,7 +11,7 @@ import { coalescedSubmit } from "../../common/anchor/coalesce.ts";
 import type { TypedDataSigner } from "../../common/auth/eip712.ts";
 import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { DigestAlgorithm, EvidenceKind, LEAF_VERSION, leafHashOf } from "../../common/formats/leaf/leaf.ts";
-import type { LoanTermsForAgreement } from "../../common/lending/agreement.ts";
+import { signLoanAgreement, type LoanTermsForAgreement } from "../../common/lending/agreement.ts";
 import { allInAprBps, AprError, exceedsCap } from "../../common/lending/apr.ts";
 import { dateToDay } from "../../common/lending/dates.ts";
 import { aprFeesOf, chainFeesOf, type ChainFee } from "../../common/lending/fees.ts";
@@ -28,13 +28,7 @@ import {
   type ReceivingAccounts,
 } from "./entrusted-payment.ts";
 import { NodeError, nodeError, OutboxError } from "./errors.ts";
-import {
-  checkAgreementTerms,
-  signAgreement,
-  termsFromJson,
-  termsToJson,
-  type LoanTermsJson,
-} from "./loan-agreement.ts";
+import { checkAgreementTerms, termsFromJson, termsToJson, type LoanTermsJson } from "./loan-agreement.ts";
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "./members.ts";
 import {
   MemberKinds,
@@ -440,7 +434,7 @@ export class LoanApproval extends Room<LoanApprovalDeps> {
     const ledger = await this.deps.ledger.getAddress();
     const platformAgreements: string[] = [];
     for (const { terms } of checked)
-      platformAgreements.push(await signAgreement(this.deps.signer, chainId, ledger, terms));
+      platformAgreements.push(await signLoanAgreement(this.deps.signer, chainId, ledger, terms));
     const accounts = this.deps.receiving;
     if (accounts !== undefined)
       await Promise.all(

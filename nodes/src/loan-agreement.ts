@@ -8,9 +8,7 @@
 // joint loan without that signature (JointLoanLedger, LedgerPlatformAgreementMissing).
 import { keccak256, toUtf8Bytes } from "ethers";
 import { z } from "zod";
-import type { TypedDataSigner } from "../../common/auth/eip712.ts";
-import { LOAN_AGREEMENT_TYPES, type LoanTermsForAgreement } from "../../common/lending/agreement.ts";
-import { loanIdOf } from "../../common/lending/ids.ts";
+import type { LoanTermsForAgreement } from "../../common/lending/agreement.ts";
 import { dayToDate } from "../../common/lending/dates.ts";
 import { chainFeesOf } from "../../common/lending/fees.ts";
 import { generateSchedule } from "../../common/lending/schedule.ts";
@@ -152,87 +150,4 @@ export function checkAgreementTerms(
     .join(",");
   if (terms.fees.map((f) => `${f.installment}:${BigInt(f.amount)}`).join(",") !== fees)
     refuse("the fees are not the application's fees");
-}
-
-/** LoanTerms' fields before its arrays' tails: one ABI word each (IJointLoanLedger.LoanTerms). */
-const TERMS_HEAD_WORDS = 16;
-
-/**
- * keccak256(abi.encode(terms)): common/lending/agreement.ts loanTermsHash, the same bytes encoded
- * directly into one buffer. ethers' ABI coder takes about 2 ms for a twelve-installment loan, most
- * of a platform's work per agreement; this takes a small fraction of that. A value out of its
- * field's range is refused (RangeError), as ethers refuses it.
- */
-export function termsHashOf(terms: LoanTermsForAgreement): string {
-  const { funders, schedule, fees } = terms;
-  const fundersAt = TERMS_HEAD_WORDS * 32;
-  const scheduleAt = fundersAt + 32 * (1 + 2 * funders.length);
-  const feesAt = scheduleAt + 32 * (1 + 3 * schedule.length);
-  const out = Buffer.alloc(32 + feesAt + 32 * (1 + 2 * fees.length));
-  let at = 0;
-  const uint = (value: bigint | number | string, bits: number, field: string) => {
-    const v = BigInt(value);
-    if (v < 0n || v >= 1n << BigInt(bits))
-      throw new RangeError(`terms.${field} ${String(value)} does not fit uint${bits}`);
-    // every field is at most 64 bits: the word's last 8 bytes
-    out.writeBigUInt64BE(v, at + 24);
-    at += 32;
-  };
-  const bytes32 = (value: string, field: string) => {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(value)) throw new RangeError(`terms.${field} is not 32 bytes of hex`);
-    out.write(value.slice(2), at, "hex");
-    at += 32;
-  };
-  // abi.encode of one dynamic tuple: its offset, then the tuple (offsets from the tuple's start)
-  uint(32, 64, "offset");
-  uint(terms.originator, 32, "originator");
-  bytes32(terms.applicationSerial, "applicationSerial");
-  bytes32(terms.borrowerKey, "borrowerKey");
-  uint(terms.borrowerRegion, 32, "borrowerRegion");
-  uint(terms.branch, 32, "branch");
-  uint(terms.platform, 32, "platform");
-  uint(fundersAt, 64, "offset");
-  uint(terms.principal, 64, "principal");
-  uint(terms.aprBps, 16, "aprBps");
-  uint(terms.method, 8, "method");
-  uint(terms.startDay, 16, "startDay");
-  uint(scheduleAt, 64, "offset");
-  uint(feesAt, 64, "offset");
-  bytes32(terms.contractLeaf, "contractLeaf");
-  bytes32(terms.consentLeaf, "consentLeaf");
-  bytes32(terms.receivingAccount, "receivingAccount");
-  uint(funders.length, 64, "funders.length");
-  for (const f of funders) {
-    uint(f.memberId, 32, "funders.memberId");
-    uint(f.shareBps, 16, "funders.shareBps");
-  }
-  uint(schedule.length, 64, "schedule.length");
-  for (const i of schedule) {
-    uint(i.dueDay, 16, "schedule.dueDay");
-    uint(i.principal, 32, "schedule.principal");
-    uint(i.interest, 32, "schedule.interest");
-  }
-  uint(fees.length, 64, "fees.length");
-  for (const f of fees) {
-    uint(f.installment, 8, "fees.installment");
-    uint(f.amount, 32, "fees.amount");
-  }
-  return keccak256(out);
-}
-
-/**
- * The platform's agreement signature over `terms` (common/lending/agreement.ts signLoanAgreement:
- * the same typed data, its terms hash from termsHashOf).
- */
-export function signAgreement(
-  signer: TypedDataSigner,
-  chainId: bigint,
-  ledger: string,
-  terms: LoanTermsForAgreement,
-): Promise<string> {
-  return signer.signTypedData(
-    { name: "JointLoanLedger", version: "1", chainId, verifyingContract: ledger },
-    { LoanAgreement: [...LOAN_AGREEMENT_TYPES.LoanAgreement] },
-    { loanId: loanIdOf(terms.originator, terms.applicationSerial), termsHash: termsHashOf(terms) },
-  );
 }

@@ -1,17 +1,33 @@
-// A platform signs each joint loan's agreement (nodes/src/loan-agreement.ts): its terms hash is
-// encoded directly instead of through ethers' ABI coder (most of the platform's work per loan).
-// It must be the very hash the ledger's LoanTermsVerifier computes, so it is held to
-// common/lending/agreement.ts loanTermsHash (ethers' abi.encode) on fixed and random terms, at
-// the edges of every field, and refuses what ethers refuses; the signature is signLoanAgreement's.
+// A joint loan's terms hash (common/lending/agreement.ts loanTermsHash) is encoded directly into
+// one buffer rather than through ethers' ABI coder (most of a platform's work per agreement). It
+// must be the very hash the ledger's LoanTermsVerifier computes, so it is held to the reference:
+// ethers' abi.encode of the compiled LoanTermsVerifier.agreementDigest's own parameter type, on
+// fixed and random terms, at the edges of every field; it refuses what ethers refuses; the
+// agreement's digest and signature are the EIP-712 ones (ethers' TypedDataEncoder) over it.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { Wallet } from "ethers";
+import { AbiCoder, TypedDataEncoder, Wallet, keccak256 } from "ethers";
+import { LoanTermsVerifier } from "../../common/chain/generated/contracts.ts";
 import {
+  loanAgreementDigest,
+  loanAgreementTypedData,
   loanTermsHash,
   signLoanAgreement,
   type LoanTermsForAgreement,
-} from "../../../common/lending/agreement.ts";
-import { signAgreement, termsHashOf } from "../../../nodes/src/loan-agreement.ts";
+} from "../../common/lending/agreement.ts";
+
+/** The reference: ethers' ABI coder over the LoanTerms type the compiled verifier takes. */
+const TERMS_TYPE = LoanTermsVerifier.interface.getFunction("agreementDigest")!.inputs[0]!;
+const referenceTermsHash = (terms: LoanTermsForAgreement): string =>
+  keccak256(AbiCoder.defaultAbiCoder().encode([TERMS_TYPE], [terms]));
+
+/** The reference agreement digest: EIP-712 through ethers over the reference terms hash. */
+function referenceDigest(chainId: bigint, ledger: string, terms: LoanTermsForAgreement): string {
+  const { domain, types, value } = loanAgreementTypedData(chainId, ledger, terms);
+  return TypedDataEncoder.hash(domain, types, { ...value, termsHash: referenceTermsHash(terms) });
+}
+
+const LEDGER = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
 /** A whole number in 0..2^bits-1, the edges often. */
@@ -81,20 +97,20 @@ const FIXED: LoanTermsForAgreement = {
   receivingAccount: `0x${"55".repeat(32)}`,
 };
 
-describe("loan agreement: the terms hash encoded directly is ethers' abi.encode hash", function () {
+describe("loan agreement: the terms hash encoded directly is ethers' abi.encode of the verifier's LoanTerms", function () {
   it("fixed terms, a single funder, no fees", function () {
-    expect(termsHashOf(FIXED)).to.equal(loanTermsHash(FIXED));
+    expect(loanTermsHash(FIXED)).to.equal(referenceTermsHash(FIXED));
     const alone = { ...FIXED, funders: [{ memberId: 2, shareBps: 10_000 }], platform: 0, fees: [] };
-    expect(termsHashOf(alone)).to.equal(loanTermsHash(alone));
+    expect(loanTermsHash(alone)).to.equal(referenceTermsHash(alone));
   });
 
   it("100 random terms, every field at its edges often", function () {
     for (let i = 0; i < 100; i++) {
       const terms = randomTerms();
       expect(
-        termsHashOf(terms),
+        loanTermsHash(terms),
         JSON.stringify(terms, (_k, v: unknown) => String(v)),
-      ).to.equal(loanTermsHash(terms));
+      ).to.equal(referenceTermsHash(terms));
     }
   });
 
@@ -110,17 +126,19 @@ describe("loan agreement: the terms hash encoded directly is ethers' abi.encode 
       ["contractLeaf", { ...FIXED, contractLeaf: `0x${"33".repeat(31)}` }],
     ];
     for (const [field, terms] of bad) {
-      expect(() => loanTermsHash(terms), `ethers, ${field}`).to.throw();
-      expect(() => termsHashOf(terms), field).to.throw(RangeError);
+      expect(() => referenceTermsHash(terms), `ethers, ${field}`).to.throw();
+      expect(() => loanTermsHash(terms), field).to.throw(RangeError);
     }
   });
 
-  it("the agreement signature is signLoanAgreement's", async function () {
+  it("the agreement's digest and signature are EIP-712 over the reference terms hash", async function () {
     const platform = new Wallet(hex32());
-    const ledger = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
-    for (const terms of [FIXED, randomTerms()])
-      expect(await signAgreement(platform, 31337n, ledger, terms)).to.equal(
-        await signLoanAgreement(platform, 31337n, ledger, terms),
+    for (const terms of [FIXED, randomTerms()]) {
+      const digest = referenceDigest(31337n, LEDGER, terms);
+      expect(loanAgreementDigest(31337n, LEDGER, terms)).to.equal(digest);
+      expect(await signLoanAgreement(platform, 31337n, LEDGER, terms)).to.equal(
+        platform.signingKey.sign(digest).serialized,
       );
+    }
   });
 });
