@@ -27,7 +27,7 @@ import type { Intake } from "./intake/intake.ts";
 import type { IntakeQuotas, QuotaLimits } from "./intake/quota.ts";
 import type { AnchorMetrics } from "./metrics.ts";
 import { registerDigestRoutes } from "./routes/digests.ts";
-import { registerSubmitRoute } from "./routes/leaves.ts";
+import { registerSubmitRoute, verifiedSubmitter } from "./routes/leaves.ts";
 import { registerVerifyRoutes } from "./routes/verify.ts";
 import { registerVerifyPage } from "./routes/verify-page.ts";
 import type { TrustedTimeOptions } from "../../common/formats/bundle/trusted-time.ts";
@@ -115,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const writeFailure = () => deps.intake.deps.db.writeFailure();
   const { app } = await buildServiceShell({
     logger: deps.logger,
+    // the request line names a submission's member once its signature verified
+    requestLog: { caller: verifiedSubmitter },
     https: deps.https,
     backup: deps.backup,
     bodyLimit: deps.limits.maxBodyBytes,

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Wallet } from "ethers";
+import type { Logger } from "pino";
 import type { Config } from "../../anchor-service/src/config.ts";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { createAnchorService, type AnchorService } from "../../anchor-service/src/service.ts";
@@ -37,6 +38,8 @@ export type AnchorSuiteOptions = {
   settleFirstRound?: boolean;
   /** Listen on a free local port (a real socket); `port` holds it. */
   listen?: boolean;
+  /** The service's logger (default: none). */
+  logger?: Logger;
 };
 
 /** POST /v1/leaves of `body` (JSON text) to a service's `app`, signed for `chain` by `signer` (default: branch A's operations key). */
@@ -109,7 +112,7 @@ export function anchorServiceSuite(options: AnchorSuiteOptions = {}): AnchorSuit
     suite.service = await createAnchorService({
       config: suite.chain.config({ dataDir: suite.dataDir, commitIntervalMs: 3_600_000, ...options.config }),
       inMemory: options.onDisk === undefined,
-      logger: false,
+      logger: options.logger ?? false,
       now: () => suite.frozenNow ?? systemNow(),
     });
     await suite.service.start();

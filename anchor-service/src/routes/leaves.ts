@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { PendingVerification } from "../../../common/auth/request-signing.ts";
 import { closeIfLargeBody } from "../../../common/service/request-body.ts";
+import type { RequestCaller } from "../../../common/service/request-log.ts";
 import {
   bodyHashOf,
   completeVerification,
@@ -53,6 +54,15 @@ type IntakeAuth = {
   limits: QuotaLimits | undefined;
   verified: boolean;
 };
+
+/**
+ * The caller the request log names: the member whose signature over the request verified, by its
+ * operations key. A member only named in the headers (its signature not checked, or wrong) is none.
+ */
+export function verifiedSubmitter(request: FastifyRequest): RequestCaller | undefined {
+  const auth = request.intakeAuth;
+  return auth?.verified === true ? { member: auth.memberId, role: "operations" } : undefined;
+}
 
 /** A body refused while it was read or parsed: thrown in preValidation, so the connection stays open. */
 class RefusedBody {

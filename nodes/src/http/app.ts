@@ -58,11 +58,14 @@ function renderNodeError(error: unknown): RenderedError | undefined {
   return undefined;
 }
 
-/** A staff user's member and role, or another member's node (signed routes); undefined on an open route. */
+/**
+ * A staff user's member and role, or another member's node once its signature over the request
+ * verified (signed routes: a member only named in the headers is none); undefined on an open route.
+ */
 function callerForLog(request: FastifyRequest): RequestCaller | undefined {
   const { actor, signedHeaders } = request;
   if (actor !== undefined) return { member: actor.memberId, role: actor.role };
-  if (signedHeaders !== undefined) return { member: signedHeaders.memberId, role: "node" };
+  if (signedHeaders?.bodyVerified === true) return { member: signedHeaders.memberId, role: "node" };
   return undefined;
 }
 

@@ -2,10 +2,14 @@
 // into GET /v1/documents/:id?purpose= were logged in full by Fastify's "incoming request" line.
 // The one line per request (common/service/request-log.ts) names the route's pattern, never the
 // URL; a URL no route matched goes through redactUrl; the lines are captured from a real pino
-// stream built with the node's logger options (PII_LOG_OPTIONS, as server.ts builds it).
+// stream built with the node's logger options (PII_LOG_OPTIONS, as server.ts builds it). The line
+// names the caller: a staff user's member and role, another member's node once its signature
+// verified (a member only named in a request's headers is not its caller).
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
+import { AuthError } from "../../../common/auth/request-signing.ts";
+import { nodeError } from "../../../nodes/src/errors.ts";
 import { PII_LOG_OPTIONS, redactUrl } from "../../../nodes/src/privacy/mask.ts";
 import { capturedLog } from "../../support/captured-log.ts";
 import { clerkNodeApp } from "../../support/node-app.ts";
@@ -131,6 +135,57 @@ describe("nodes/privacy: no personal data in request logs", function () {
       role: "clerk",
       remoteAddress: "127.0.0.1",
     });
+  });
+
+  it("a signed node-to-node request names its member as the caller once its signature verified, not when it failed", async function () {
+    const { log, lines } = capture();
+    const court = 5;
+    // the headers name member 5 (step 1); the signature over the body holds only for a "good" signature header
+    const requests = {
+      signedHeaders: async (request: { headers: Record<string, unknown> }) => ({
+        pending: {},
+        kind: 4,
+        memberId: court,
+        bodyVerified: false,
+        good: request.headers["x-test-signature"] === "good",
+      }),
+      signedBody: (headers: { good: boolean; bodyVerified: boolean }) => {
+        if (!headers.good)
+          throw new AuthError("AUTH_BAD_SIGNATURE", "the signature is not the named signer's");
+        headers.bodyVerified = true;
+      },
+    };
+    const app = await clerkNodeApp(
+      { requests },
+      {
+        logger: log,
+        cases: {
+          evidenceSet: async () => {
+            throw nodeError("NODE_ERR_NOT_FOUND", "no case for this loan");
+          },
+        } as never,
+      },
+    );
+    const url = `/v1/cases/${DOCUMENT}/evidence-set`;
+    try {
+      const verified = await app.inject({ url, headers: { "x-test-signature": "good" } });
+      expect(verified.statusCode).to.equal(404);
+      const forged = await app.inject({ url, headers: { "x-test-signature": "forged" } });
+      expect(forged.statusCode).to.equal(401);
+    } finally {
+      await app.close();
+    }
+    const [verifiedLine, forgedLine, ...others] = lines().filter((l) => l.msg === "request");
+    expect(others).to.deep.equal([]);
+    expect(verifiedLine).to.include({
+      route: "/v1/cases/:loanId/evidence-set",
+      status: 404,
+      member: court,
+      role: "node",
+    });
+    expect(forgedLine).to.include({ status: 401 });
+    expect(forgedLine).not.to.have.property("member");
+    expect(forgedLine).not.to.have.property("role");
   });
 
   it("redactUrl keeps ids and ordinary parameters readable, and refuses to guess at undecodable text", function () {
