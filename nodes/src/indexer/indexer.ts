@@ -11,12 +11,14 @@
 // hash commits to every block below it, so an unchanged hash means every read of the page saw
 // one and the same chain (otherwise the page is dropped and the next sync starts over).
 import type { EventFragment, Interface, Log, Provider } from "ethers";
+import { callsOf } from "../../../common/chain/batch.ts";
 import { CodedError } from "../../../common/errors.ts";
 import {
   DisputeResolution,
   EvidenceRegistry,
   JointLoanLedger,
 } from "../../../common/chain/generated/contracts.ts";
+import { loanIdOf } from "../../../common/lending/ids.ts";
 import { applyEvent, type ChainEvent, type RegistrationFacts, type SourceContract } from "./apply.ts";
 import { PageWriter, type IndexerDb } from "./db.ts";
 import { META_CHAIN, META_CURSOR, MODEL_SUBLEVELS } from "./keys.ts";
@@ -101,6 +103,13 @@ export type IndexerStatus = {
 const NOOP_LOG: IndexerLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Header = { number: number; hash: string; timestamp: number };
+/** A transaction as its calls are read from it (common/chain/batch.ts callsOf). */
+type TxCalls = { from: string; to: string | null; data: string };
+/** A block read with its transactions, by hash (lower case). */
+type FullBlock = Header & { txs: ReadonlyMap<string, TxCalls> };
+
+const REGISTERED_TOPIC = JointLoanLedger.interface.getEvent("LoanRegistered").topicHash.toLowerCase();
+const REGISTER_LOAN = JointLoanLedger.interface.getFunction("registerLoan");
 type PageOutcome =
   { cursor: Cursor; logs: number; skipped: number } | { interrupted: string } | { refused: Error };
 
@@ -432,13 +441,24 @@ export class LedgerIndexer {
       .filter((l) => !l.removed)
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
 
-    const headers = new Map<number, Header>([[top.number, top]]);
+    // a registration's funders and start day are in its transaction's calldata: the blocks with
+    // one are read with their transactions, in the reads the page makes anyway
+    const withTxs = new Set<number>();
+    for (const l of logs)
+      if (
+        l.address.toLowerCase() === this.#chain.addresses.jointLoanLedger &&
+        l.topics[0] === REGISTERED_TOPIC
+      )
+        withTxs.add(l.blockNumber);
+    const headers = new Map<number, Header | FullBlock>([[top.number, top]]);
     const events: ChainEvent[] = [];
     let skipped = 0;
     for (const log of logs) {
       let header = headers.get(log.blockNumber);
       if (header === undefined) {
-        const h = await this.#header(log.blockNumber);
+        const h = withTxs.has(log.blockNumber)
+          ? await this.#fullBlock(log.blockNumber)
+          : await this.#header(log.blockNumber);
         if (h === null) return { interrupted: `block ${log.blockNumber} is gone` };
         header = h;
         headers.set(log.blockNumber, h);
@@ -459,17 +479,32 @@ export class LedgerIndexer {
       }
     }
 
-    // funders and start day are not in LoanRegistered; they never change after registration,
-    // and the loan exists on every chain that still has this page (checked below)
-    const facts = new Map<string, RegistrationFacts>();
-    for (const e of events) {
-      if (e.name === "LoanRegistered")
-        facts.set(String(e.args.loanId).toLowerCase(), await this.#registrationFacts(String(e.args.loanId)));
-    }
-
-    const again = await this.#header(to);
+    const again = withTxs.has(to) ? await this.#fullBlock(to) : await this.#header(to);
     if (again === null || again.hash !== top.hash)
       return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
+    headers.set(to, again);
+
+    // funders and start day are not in LoanRegistered: the registering call's own terms give them
+    // (the ledger stores both as given, and a loan is registered once); a registration made some
+    // other way (a contract's inner call) falls back to the ledger's views, which never change
+    // after registration, and the loan exists on every chain that still has this page (checked again)
+    const facts = new Map<string, RegistrationFacts>();
+    const unread: string[] = [];
+    for (const e of events) {
+      if (e.name !== "LoanRegistered") continue;
+      const loanId = String(e.args.loanId).toLowerCase();
+      const block = headers.get(e.blockNumber);
+      const tx = block !== undefined && "txs" in block ? block.txs.get(e.txHash.toLowerCase()) : undefined;
+      const stated = tx === undefined ? undefined : this.#termsFacts(tx, loanId);
+      if (stated === undefined) unread.push(loanId);
+      else facts.set(loanId, stated);
+    }
+    if (unread.length > 0) {
+      for (const loanId of unread) facts.set(loanId, await this.#registrationFacts(loanId));
+      const last = await this.#header(to);
+      if (last === null || last.hash !== top.hash)
+        return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
+    }
 
     const writer = new PageWriter(this.db);
     for (const e of events) {
@@ -507,6 +542,31 @@ export class LedgerIndexer {
     };
   }
 
+  /**
+   * The funders and start day of the registerLoan call in `tx` that registered `loanId` (a plain
+   * call or one of a batch's, which all succeeded: the transaction emitted the event), or
+   * undefined if `tx` makes no such call to the ledger.
+   */
+  #termsFacts(tx: TxCalls, loanId: string): RegistrationFacts | undefined {
+    for (const call of callsOf(tx)) {
+      if (call.to.toLowerCase() !== this.#chain.addresses.jointLoanLedger) continue;
+      if (call.data.slice(0, 10).toLowerCase() !== REGISTER_LOAN.selector) continue;
+      const [terms] = JointLoanLedger.interface.decodeFunctionData(REGISTER_LOAN, call.data);
+      const t = terms as {
+        originator: bigint;
+        applicationSerial: string;
+        funders: Array<{ memberId: bigint; shareBps: bigint }>;
+        startDay: bigint;
+      };
+      if (loanIdOf(Number(t.originator), t.applicationSerial).toLowerCase() !== loanId) continue;
+      return {
+        funders: t.funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
+        startDay: Number(t.startDay),
+      };
+    }
+    return undefined;
+  }
+
   async #registrationFacts(loanId: string): Promise<RegistrationFacts> {
     const [funders, loan] = await Promise.all([this.#ledger.funders(loanId), this.#ledger.loan(loanId)]);
     return {
@@ -520,6 +580,15 @@ export class LedgerIndexer {
     if (genesis === null)
       throw new IndexerError("INDEXER_NO_GENESIS", "the RPC endpoint has no genesis block");
     return genesis;
+  }
+
+  async #fullBlock(blockNumber: number): Promise<FullBlock | null> {
+    const block = await this.provider.getBlock(blockNumber, true);
+    if (block === null || block.hash === null) return null;
+    const txs = new Map<string, TxCalls>();
+    for (const tx of block.prefetchedTransactions)
+      txs.set(tx.hash.toLowerCase(), { from: tx.from, to: tx.to, data: tx.data });
+    return { number: block.number, hash: block.hash, timestamp: block.timestamp, txs };
   }
 
   async #header(blockNumber: number): Promise<Header | null> {

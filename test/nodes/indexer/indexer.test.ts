@@ -9,7 +9,9 @@ import { ZeroHash, encodeBytes32String, keccak256, toUtf8Bytes } from "ethers";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deployBatchExecutor, delegationAuthorization, encodeBatch } from "../../../common/chain/batch.ts";
 import { EvidenceKind } from "../../../common/formats/leaf/leaf.ts";
+import { signLoanAgreement } from "../../../common/lending/agreement.ts";
 import { principalCredits } from "../../../common/lending/allocation.ts";
 import { dayToDate } from "../../../common/lending/dates.ts";
 import { caseIdOf, loanIdOf } from "../../../common/lending/ids.ts";
@@ -311,6 +313,48 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       );
     });
 
+    it("reads a registration's funders and start day from the call that registered it, not from the ledger's views", async function () {
+      const p = provider();
+      const { idx: fresh } = await indexer({ provider: p });
+      await fresh.syncOnce();
+      expect(p.count("eth_call"), "views read for three registrations").to.equal(0);
+      for (const [loanId, terms] of [
+        [J, termsJ],
+        [S, termsS],
+        [X, termsX],
+      ] as const)
+        await expectLoanAsOnChain(fresh, loanId, terms);
+      expect(await fresh.model.digest()).to.equal(await freshDigest());
+    });
+
+    it("reads the ledger's views for a registration its transaction does not state (a contract's inner call)", async function () {
+      // the blocks' transactions come back without their calldata, as an inner call's would look
+      const p = new (class extends CountingProvider {
+        override async send(method: string, params: Array<unknown> | Record<string, unknown>) {
+          const result: unknown = await super.send(method, params);
+          if (
+            method === "eth_getBlockByNumber" &&
+            Array.isArray(params) &&
+            params[1] === true &&
+            result !== null
+          )
+            for (const tx of (result as { transactions: Array<{ input: string }> }).transactions)
+              tx.input = "0x";
+          return result;
+        }
+      })(c.anvil.url);
+      providers.push(p);
+      const { idx: fresh } = await indexer({ provider: p });
+      const result = await fresh.syncOnce();
+      expect(result.skipped).to.equal(0);
+      expect(p.count("eth_call"), "ledger.loan and ledger.funders per registration").to.be.greaterThanOrEqual(
+        6,
+      );
+      await expectLoanAsOnChain(fresh, J, termsJ);
+      await expectLoanAsOnChain(fresh, X, termsX);
+      expect(await fresh.model.digest()).to.equal(await freshDigest());
+    });
+
     it("indexes loans by state, branch and platform", async function () {
       const ids = async (loans: Promise<Array<{ loanId: string }>>) =>
         (await loans).map((l) => l.loanId).sort();
@@ -592,6 +636,78 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       expect(p.count("eth_getBlockByNumber") - idle, "headers read with nothing new: the cursor's").to.equal(
         1,
       );
+      expect(await idx.model.digest()).to.equal(await freshDigest());
+    });
+
+    it("a registration's block is read with its transactions in the page's own reads, no view called", async function () {
+      const p = provider();
+      const { idx } = await indexer({ provider: p });
+      await idx.syncOnce();
+      const terms = termsFor({
+        aprBps: 1800,
+        method: RepaymentMethod.EqualInstallment,
+        startDate: dayToDate(await c.today()),
+        serial: c.serial("APP"),
+        principalFen: 600_000n,
+        termMonths: 6,
+        platformShareBps: 4000,
+        branch: BRANCH_A,
+        borrower: BORROWERS[3]!,
+      });
+      const { loanId } = await c.register(terms);
+      const headers = p.count("eth_getBlockByNumber");
+      await idx.syncOnce();
+      expect(p.count("eth_getBlockByNumber") - headers, "blocks read for one new block").to.equal(3);
+      expect(p.count("eth_call")).to.equal(0);
+      await expectLoanAsOnChain(idx, loanId, terms);
+      expect((await idx.model.loan(loanId))!.funders.map((f) => [f.memberId, f.shareBps])).to.deep.equal([
+        [BRANCH_A, 6000],
+        [PLATFORM, 4000],
+      ]);
+      expect(await idx.model.digest()).to.equal(await freshDigest());
+    });
+
+    it("reads the registrations of a batched transaction from its calls", async function () {
+      await deployBatchExecutor(c.wallets.deployer);
+      const p = provider();
+      const { idx } = await indexer({ provider: p });
+      await idx.syncOnce();
+      const base = {
+        aprBps: 1500,
+        method: RepaymentMethod.EqualInstallment,
+        startDate: dayToDate(await c.today()),
+        principalFen: 400_000n,
+        termMonths: 3,
+        branch: BRANCH_A,
+      };
+      const batch = [
+        termsFor({ ...base, serial: c.serial("APP"), platformShareBps: 3000, borrower: BORROWERS[1]! }),
+        termsFor({ ...base, serial: c.serial("APP"), platformShareBps: 0, borrower: BORROWERS[2]! }),
+      ];
+      const { chainId } = await c.provider.getNetwork();
+      const ledger = c.addresses.jointLoanLedger;
+      const calls = [];
+      for (const t of batch) {
+        const agreement =
+          t.funders.length === 2 ? await signLoanAgreement(c.wallets.platform, chainId, ledger, t) : "0x";
+        calls.push({
+          to: ledger,
+          data: c.ledger.interface.encodeFunctionData("registerLoan", [t, agreement]),
+        });
+      }
+      const branch = c.wallets.branchA;
+      const nonce = await c.provider.getTransactionCount(branch.address);
+      const tx = await branch.sendTransaction({
+        type: 4,
+        authorizationList: [await delegationAuthorization(branch, { chainId, nonce: nonce + 1 })],
+        to: branch.address,
+        data: encodeBatch(calls),
+        nonce,
+      });
+      expect((await tx.wait())?.status).to.equal(1);
+      await idx.syncOnce();
+      expect(p.count("eth_call"), "views read for a batch's two registrations").to.equal(0);
+      for (const t of batch) await expectLoanAsOnChain(idx, loanIdOf(t.originator, t.applicationSerial), t);
       expect(await idx.model.digest()).to.equal(await freshDigest());
     });
 
