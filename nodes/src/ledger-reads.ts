@@ -1,9 +1,11 @@
 // The shared ledger as this node indexed it, for the back office: loans (one with its all-in
 // APR and, once settled, the flow that settled it), a day's fund flows, a borrower's exposure,
 // the index digest every node can compare, and the outbox's entries.
+import { callsOf, type Call } from "../../common/chain/batch.ts";
 import type { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { allInAprBps, AprError } from "../../common/lending/apr.ts";
 import { aprFeesOf } from "../../common/lending/fees.ts";
+import { loanIdOf } from "../../common/lending/ids.ts";
 import type { RepaymentMethod } from "../../common/lending/schedule.ts";
 import type { Actor } from "./actor.ts";
 import { nodeError } from "./errors.ts";
@@ -120,26 +122,40 @@ export class LedgerReads extends Room<LedgerReadsDeps> {
 
   /**
    * The schedule in the loan's registerLoan call: a partial prepayment rewrites the ledger's
-   * schedule, and the APR approval computed is the one of the loan as registered. A registration
-   * whose call cannot be read as registerLoan falls back to the ledger's schedule.
+   * schedule, and the APR approval computed is the one of the loan as registered. The call is this
+   * loan's registerLoan to the ledger among the transaction's calls (a batch carries several
+   * loans'); a registration where none can be read falls back to the ledger's schedule.
    */
   async #registeredSchedule(
     loan: Loan,
   ): Promise<ReadonlyArray<{ dueDay: bigint; principal: bigint; interest: bigint }>> {
-    const tx = await this.deps.ledger.runner?.provider?.getTransaction(loan.registeredTx);
-    let call: ReturnType<JointLoanLedger["interface"]["parseTransaction"]>;
+    const { ledger } = this.deps;
+    const tx = await ledger.runner?.provider?.getTransaction(loan.registeredTx);
+    const ledgerAddress = (await ledger.getAddress()).toLowerCase();
+    let calls: Call[] = [];
     try {
-      call =
-        tx === null || tx === undefined
-          ? null
-          : this.deps.ledger.interface.parseTransaction({ data: tx.data });
+      if (tx !== null && tx !== undefined) calls = callsOf(tx);
     } catch {
-      call = null;
+      // not a batch this node can read: the ledger's schedule below
     }
-    if (call?.name === "registerLoan")
-      return (call.args[0] as { schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }> })
-        .schedule;
-    return this.deps.ledger.schedule(loan.loanId);
+    for (const { to, data } of calls) {
+      if (to.toLowerCase() !== ledgerAddress) continue;
+      let call: ReturnType<JointLoanLedger["interface"]["parseTransaction"]>;
+      try {
+        call = ledger.interface.parseTransaction({ data });
+      } catch {
+        continue;
+      }
+      if (call?.name !== "registerLoan") continue;
+      const terms = call.args[0] as {
+        originator: bigint;
+        applicationSerial: string;
+        schedule: Array<{ dueDay: bigint; principal: bigint; interest: bigint }>;
+      };
+      if (loanIdOf(Number(terms.originator), terms.applicationSerial) === loan.loanId.toLowerCase())
+        return terms.schedule;
+    }
+    return ledger.schedule(loan.loanId);
   }
 
   async flowsByDay(_actor: Actor, day: string) {

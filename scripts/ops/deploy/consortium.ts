@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import type { JsonFragment, Signer } from "ethers";
 import { Contract, ContractFactory, NonceManager, keccak256, toUtf8Bytes } from "ethers";
+import { batchSupport, deployBatchExecutor } from "../../../common/chain/batch.ts";
 import { ConsortiumGovernor, ConsortiumRegistry } from "../../../common/chain/generated/contracts.ts";
 import type { AccountInit } from "../../../common/consortium/members.ts";
 
@@ -148,6 +149,8 @@ export type LendingDeployment = {
  * Deploy JointLoanLedger and DisputeResolution on an existing consortium and, through the
  * governor (with `approvers`), connect them and set each branch's quotas and each member's
  * whitelisted settlement accounts (a funder disburses only from its own; a platform has no quotas).
+ * Where the chain can run batches, BatchExecutor is put at its CREATE2 address too (once per chain),
+ * so the members' accounts can batch their ledger calls (common/chain/batch.ts).
  */
 export async function deployLending(
   signer: Signer,
@@ -165,6 +168,7 @@ export async function deployLending(
   }>,
 ): Promise<LendingDeployment> {
   const deployer = signer instanceof NonceManager ? signer : new NonceManager(signer);
+  if ((await batchSupport(deployer.provider!)) === "deployable") await deployBatchExecutor(deployer);
   const registry = core.addresses.consortiumRegistry;
   const ledger = await deploy("JointLoanLedger", deployer, [registry, DEFAULT_LEDGER_PARAMS]);
   const ledgerAddress = await ledger.getAddress();

@@ -27,7 +27,9 @@ import {
 } from "../../../common/chain/batch.ts";
 import { BatchExecutor } from "../../../common/chain/generated/contracts.ts";
 import { decodeRevert } from "../../../common/chain/revert.ts";
+import { deployLending } from "../../../scripts/ops/deploy/consortium.ts";
 import { startAnvil, type AnvilNode } from "../../support/anvil.ts";
+import { startConsortiumChain } from "../../support/consortium-chain.ts";
 
 type Artifact = { abi: ConstructorParameters<typeof Interface>[0]; bytecode: string };
 
@@ -201,6 +203,19 @@ describe("common/chain/batch: batched transactions through EIP-7702 and ERC-7821
       await deployBatchExecutor(anvil.wallet(1));
       expect(await anvil.provider.getCode(BATCH_EXECUTOR)).to.not.equal("0x");
       expect(await batchSupport(anvil.provider)).to.equal("unsupported");
+    });
+  });
+
+  describe("scripts/ops/deploy: deployLending", function () {
+    it("puts the executor at its address with the ledger, so the members' accounts can batch", async function () {
+      const chain = await startConsortiumChain();
+      try {
+        expect(await batchSupport(chain.anvil.provider)).to.equal("deployable");
+        await deployLending(chain.wallets.deployer, chain.deployment, chain.approvers, []);
+        expect(await batchSupport(chain.anvil.provider)).to.equal("ready");
+      } finally {
+        await chain.stop();
+      }
     });
   });
 });
