@@ -5,9 +5,14 @@ import { expect } from "chai";
 import { readFile } from "node:fs/promises";
 import { network } from "hardhat";
 import { COMMIT_HEAD_GAS_BUDGET, measureCommitHeadGas } from "../../scripts/ops/gas/commit-head.ts";
+import { BATCH_SIZE, measureBatchGas } from "../../scripts/ops/gas/batch.ts";
 import { ledgerBudgetFor, measureLedgerGas } from "../../scripts/ops/gas/ledger.ts";
 
-type Snapshot = { commitHead: Record<string, number>; ledger: Record<string, number> };
+type Snapshot = {
+  commitHead: Record<string, number>;
+  ledger: Record<string, number>;
+  batch: Record<string, number>;
+};
 const UPDATE = "gas moved: run `npm run gas:snapshot` and commit the new snapshot";
 
 describe("gas snapshot", function () {
@@ -32,5 +37,16 @@ describe("gas snapshot", function () {
     expect(measured, UPDATE).to.deep.equal(snapshot.ledger);
     for (const [name, gas] of Object.entries(measured))
       expect(gas, name).to.be.at.most(ledgerBudgetFor(name));
+  });
+
+  it(`ledger flows batched ${BATCH_SIZE} at a time by a delegated account match the snapshot and cost less per flow than alone`, async function () {
+    const connection = await network.create();
+    const measured = await measureBatchGas(connection.ethers as never, connection.networkHelpers.time);
+    expect(measured, UPDATE).to.deep.equal(snapshot.batch);
+    for (const flow of ["registerLoan", "disburse", "repay"]) {
+      const alone = measured[`${flow} alone`]!;
+      expect(alone, flow).to.be.at.most(ledgerBudgetFor(flow));
+      expect(measured[`${flow} per flow in a batch of ${BATCH_SIZE}`], flow).to.be.below(alone);
+    }
   });
 });
