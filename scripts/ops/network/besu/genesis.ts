@@ -2,6 +2,10 @@
 // block period and round timeout, and the free-gas settings Besu documents: zero base fee from
 // London on, `min-gas-price=0` on every node (besu-config.ts), a large contract size limit.
 // Milestones run up to Cancun because the contracts are compiled for it (PUSH0, MCOPY).
+// Prague (EIP-7702, the nodes' batched transactions, common/chain/batch.ts) stays off: the pinned
+// Besu runs Prague on QBFT only with the beacon-chain system contracts (EIP-2935, 7002, 7251) and a
+// deposit contract configured in the genesis; later Besu releases drop that for PoA networks. On
+// this chain batchSupport() answers "unsupported" and the nodes send one transaction per flow.
 import { decodeRlp, encodeRlp, getAddress } from "ethers";
 import type { BesuOptions } from "./options.ts";
 
