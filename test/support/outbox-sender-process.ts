@@ -25,6 +25,8 @@ if (import.meta.main) {
     pollingMs: 50,
     retry: { initialMs: 50, maxMs: 400 },
     unknownTxMs: 500,
+    // flows packed into batched transactions (1: one flow per transaction)
+    maxBatch: Number(process.env.OUTBOX_MAX_BATCH ?? 1),
     ...(process.env.OUTBOX_RPC_TIMEOUT_MS === undefined
       ? {}
       : { rpcTimeoutMs: Number(process.env.OUTBOX_RPC_TIMEOUT_MS) }),

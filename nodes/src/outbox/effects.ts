@@ -2,7 +2,7 @@
 // transaction reverted, when the ledger refuses a duplicate, and when the chain lost blocks: the
 // serial, the loan, its state or case, and the flow's event, compared with the entry.
 import { concat, sha256 } from "ethers";
-import type { JsonRpcApiProvider, Log } from "ethers";
+import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
 import type { OutboxArgs, OutboxEntry, OutboxFailure, RegisterLoanArgs } from "./entry.ts";
 import { ledgerInterface, loanIdOfEntry, onChainSerial } from "./entry.ts";
 import {
@@ -39,6 +39,18 @@ export type FlowEffectsOptions = {
   logPageBlocks?: number | undefined;
 };
 
+/**
+ * The ledger event each packable kind leaves, and whether it carries the flow's serial (a
+ * registration's is its loan id). Only kinds the ledger refuses twice (serial, loan id) are packed.
+ */
+export const OWN_EVENT = {
+  registerLoan: { event: "LoanRegistered", serial: false },
+  disburse: { event: "FundsDisbursed", serial: true },
+  repay: { event: "RepaymentReceived", serial: true },
+  settle: { event: "RepaymentReceived", serial: true },
+  prepay: { event: "PrepaymentReceived", serial: true },
+} as const satisfies Partial<Record<OutboxEntry["kind"], { event: string; serial: boolean }>>;
+
 /** Reads a flow's trace from the ledger, DisputeResolution and EvidenceRegistry. */
 export class FlowEffects {
   readonly #options: FlowEffectsOptions;
@@ -51,6 +63,27 @@ export class FlowEffects {
   constructor(options: FlowEffectsOptions) {
     this.#options = options;
     this.#ledger = JointLoanLedger.at(options.ledger, options.provider);
+  }
+
+  /**
+   * Whether a mined transaction's receipt holds this entry's own ledger event (its loan, and its
+   * serial where the event has one): how a batch's receipt is read call by call. Kinds without
+   * one in OWN_EVENT are never packed, and answer true.
+   */
+  inReceipt(entry: OutboxEntry, receipt: Pick<TransactionReceipt, "logs">): boolean {
+    const own = (OWN_EVENT as Partial<Record<string, { event: string; serial: boolean }>>)[entry.kind];
+    if (own === undefined) return true;
+    const topic = ledgerInterface.getEvent(own.event)!.topicHash;
+    const loanId = loanIdOfEntry(entry);
+    const serial = onChainSerial(entry.serial);
+    const ledger = this.#options.ledger.toLowerCase();
+    return receipt.logs.some(
+      (log) =>
+        log.address.toLowerCase() === ledger &&
+        log.topics[0] === topic &&
+        log.topics[1] === loanId &&
+        (!own.serial || String(ledgerInterface.parseLog(log)!.args.serial).toLowerCase() === serial),
+    );
   }
 
   /** Is the flow on chain already, and is it ours? */

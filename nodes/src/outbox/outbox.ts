@@ -316,7 +316,9 @@ export class Outbox {
 
   /**
    * Several entries' changes in one synced batch (the sender records a burst of signed
-   * transactions at once): all of them are durable, or none. Resolves with the entries as stored.
+   * transactions at once, or the flows of one batched transaction): all of them are durable, or
+   * none. Only confirmations, like update's, are written without an fsync of their own.
+   * Resolves with the entries as stored.
    */
   updateMany(changes: ReadonlyArray<{ serial: string; patch: OutboxPatch }>): Promise<OutboxEntry[]> {
     return this.#lock.run(async () => {
@@ -330,7 +332,10 @@ export class Outbox {
         ops.push(...entryOps);
         return changed;
       });
-      await this.db.batch(ops, this.#batchOptions);
+      await this.db.batch(
+        ops,
+        next.every((e) => e.state === "confirmed") ? { sync: false } : this.#batchOptions,
+      );
       for (const e of next) this.#track(e);
       for (const e of next) this.#emit(e);
       return next;

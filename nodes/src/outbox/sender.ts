@@ -14,21 +14,26 @@
 //   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
 //      state are unique there) and the revert is recognised as "done" when the chain holds a
 //      matching flow.
+// Fresh flows that start together are packed into one batched transaction where the account can
+// (batching.ts): one estimate, one signature, one record, one broadcast, one receipt for all.
 // This file is the dispatcher and each entry's way through the states; the parts it drives have
 // a file each: signer.ts (nonces, signing, recording), broadcast.ts (fees, eth_sendRawTransaction),
 // receipts.ts (one poller for every transaction in flight), effects.ts (is the flow on chain?),
-// repair.ts (gaps filled, lost blocks rechecked), rpc-errors.ts (reverts vs RPC trouble).
+// repair.ts (gaps filled, lost blocks rechecked), batching.ts (the account's delegation to the
+// batch executor), rpc-errors.ts (reverts vs RPC trouble).
 import { Wallet } from "ethers";
 import type { JsonRpcApiProvider, TransactionReceipt } from "ethers";
 import type { OutboxEntry, OutboxFailure } from "./entry.ts";
 import { calldataOf, loanIdOfEntry, targetOf } from "./entry.ts";
+import { encodeBatch } from "../../../common/chain/batch.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
+import { BatchAccount, type BatchLog } from "./batching.ts";
 import { broadcast, FeeReader } from "./broadcast.ts";
-import { FlowEffects, type Effect } from "./effects.ts";
+import { FlowEffects, OWN_EVENT, type Effect } from "./effects.ts";
 import type { Outbox, OutboxChangeListener, OutboxPatch, PendingSummary } from "./outbox.ts";
 import { ReceiptWatcher } from "./receipts.ts";
 import { ChainRepair } from "./repair.ts";
-import { describe, revertFailure, Stopped } from "./rpc-errors.ts";
+import { describe, RetryLater, revertFailure, Stopped } from "./rpc-errors.ts";
 import { NonceSigner } from "./signer.ts";
 
 export { revertFailure } from "./rpc-errors.ts";
@@ -74,11 +79,37 @@ export type OutboxSenderOptions = {
   gasMarginPercent?: number;
   /** Entries worked on at once, each with at most one transaction in flight (default 128; 1 sends one flow per block). */
   maxInFlight?: number;
+  /**
+   * Fresh flows packed into one batched transaction at most (default 1: never; the node passes
+   * DEFAULT_MAX_BATCH). Above 1, the sender delegates its account to the batch executor where the
+   * chain supports EIP-7702, and otherwise sends one flow per transaction.
+   */
+  maxBatch?: number;
+  /** Where the sender says, once, whether it packs flows (pino's info/warn). */
+  log?: BatchLog;
 };
 
+/** How long a starting sender waits for its account to be ready to batch before sending singly meanwhile. */
+const PREPARE_WAIT_MS = 3_000;
+
+/** Flows per batched transaction the node uses (bench/README.md has the measurements). */
+export const DEFAULT_MAX_BATCH = 16;
+
 type Scan = { ready: PendingSummary[]; pending: boolean; wakeAt?: number };
-/** Chain reads a new transaction needs, started together with the look for the flow on chain. */
-type Reads = { gas: Promise<bigint>; head: Promise<number> };
+/** Chain reads a new transaction needs, started together with the look for the flow on chain; its calldata. */
+type Reads = { data: string; gas: Promise<bigint>; head: Promise<number> };
+
+/**
+ * Kinds whose duplicate the ledger itself refuses (serial or loan id used): a fresh one may skip
+ * the look for its flow on chain (rule 2) when its estimate passes, and may be packed.
+ */
+const PACKABLE = new Set<string>(Object.keys(OWN_EVENT));
+
+/** The ledger's refusals of a serial or loan id it holds already. */
+const DUPLICATE = new Set(["LedgerDuplicateSerial", "LedgerDuplicateLoan"]);
+
+/** Never signed: no transaction of it can be on chain through this outbox (attempts only grow). */
+const isFresh = (e: OutboxEntry): boolean => e.state === "queued" && e.attempts === 0;
 
 const isFinal = (e: OutboxEntry | undefined): boolean =>
   e === undefined || e.state === "confirmed" || e.state === "failed";
@@ -109,6 +140,8 @@ export class OutboxSender {
   readonly #signer: NonceSigner;
   readonly #receipts: ReceiptWatcher;
   readonly #repair: ChainRepair;
+  readonly #maxBatch: number;
+  readonly #batch: BatchAccount;
   #loop: Promise<void> | undefined;
   #persistent = false;
   #stopping = false;
@@ -176,6 +209,17 @@ export class OutboxSender {
       onCount: (count) => this.#repair.noteNonce(count),
       onGap: () => this.#repair.heal(),
     });
+    this.#maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1));
+    this.#batch = new BatchAccount({
+      provider,
+      wallet,
+      chainId,
+      signer: this.#signer,
+      fees: this.#fees,
+      log: options.log,
+      sleep: (ms) => this.#sleep(ms),
+      stopping: () => this.#stopping,
+    });
     this.#unsubscribe = this.outbox.onChange((e) => {
       // a flow recorded as sent lets the next flow of its loan be signed after it
       if (e.state === "queued" || e.state === "sent") this.#wakeIdle();
@@ -216,6 +260,7 @@ export class OutboxSender {
     await this.#loop;
     await Promise.allSettled([...this.#working.values()]);
     await this.#receipts.idle();
+    await this.#batch.idle();
     await this.#signer.idle();
     this.#unsubscribe();
     this.#release();
@@ -251,6 +296,9 @@ export class OutboxSender {
    */
   async #run(): Promise<void> {
     const idleMs = this.#options.idleMs ?? 1_000;
+    // the flows already waiting go packed from the start where the account can (batching.ts);
+    // a delegation slow to be mined (dropped, a chain that is down) holds nothing up for long
+    if (this.#maxBatch > 1) await Promise.race([this.#batch.prepared(), this.#sleep(PREPARE_WAIT_MS)]);
     while (!this.#stopping) {
       let scan: Scan;
       try {
@@ -259,7 +307,7 @@ export class OutboxSender {
         await this.#sleep(this.#options.retry?.initialMs ?? 500);
         continue;
       }
-      for (const entry of scan.ready) this.#dispatch(entry);
+      this.#dispatchAll(scan.ready);
       if (!scan.pending && this.#working.size === 0) {
         if (!this.#persistent) {
           // let a drain() that arrives from now on start a new loop rather than wait for this one
@@ -346,30 +394,62 @@ export class OutboxSender {
     return pending.some((e) => e.seq < entry.seq && orderKeyOf(e) === key);
   }
 
-  #dispatch(entry: PendingSummary): void {
-    const task = this.#work(entry.serial).finally(() => {
-      this.#working.delete(entry.serial);
-      this.#ahead.delete(entry.serial);
+  /**
+   * Start the scan's ready entries: the queued ones of packable kinds together, up to maxBatch at a
+   * time, once the account can run batches (the scan lets at most one queued entry of a loan start
+   * at a time, so a batch holds at most one flow of each loan); every other one on its own.
+   */
+  #dispatchAll(ready: PendingSummary[]): void {
+    if (this.#maxBatch > 1) this.#batch.prepare();
+    const packable = this.#maxBatch > 1 && this.#batch.ready;
+    const pack: PendingSummary[] = [];
+    for (const entry of ready) {
+      // one behind flows of its loan still in flight mostly needs their effect, which a batch's
+      // estimate would not see yet: it goes on its own, and waits for them if it must (Order)
+      if (packable && entry.state === "queued" && PACKABLE.has(entry.kind) && !this.#ahead.has(entry.serial))
+        pack.push(entry);
+      else this.#dispatch([entry]);
+    }
+    for (let i = 0; i < pack.length; i += this.#maxBatch) this.#dispatch(pack.slice(i, i + this.#maxBatch));
+  }
+
+  /** One worker for these entries: one on its own, several as a pack (#pack). */
+  #dispatch(entries: PendingSummary[]): void {
+    const serials = entries.map((e) => e.serial);
+    const task = (serials.length === 1 ? this.#work(serials[0]!) : this.#pack(serials)).finally(() => {
+      for (const serial of serials) {
+        this.#working.delete(serial);
+        this.#ahead.delete(serial);
+      }
       this.#wakeIdle();
     });
-    this.#working.set(entry.serial, task);
+    for (const serial of serials) this.#working.set(serial, task);
   }
 
   async #work(serial: string): Promise<void> {
-    try {
+    await this.#attempt([serial], async () => {
       // read again: the scan's copy may predate the last worker's update of this entry
       const entry = await this.outbox.status(serial);
       if (entry === undefined || entry.state === "confirmed" || entry.state === "failed") return;
       await this.#process(entry);
-      this.#retryAt.delete(serial);
+    });
+  }
+
+  /** Run a step of these entries; RPC trouble backs each of them off (doubling) and counts an attempt. */
+  async #attempt(serials: string[], step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+      for (const serial of serials) this.#retryAt.delete(serial);
     } catch (error) {
       if (error instanceof Stopped) return;
-      await this.#noteRetry(serial, error);
-      const delayMs = this.#retryAt.get(serial)?.delayMs ?? this.#options.retry?.initialMs ?? 500;
-      this.#retryAt.set(serial, {
-        at: Date.now() + delayMs,
-        delayMs: Math.min(delayMs * 2, this.#options.retry?.maxMs ?? 30_000),
-      });
+      for (const serial of serials) {
+        await this.#noteRetry(serial, error);
+        const delayMs = this.#retryAt.get(serial)?.delayMs ?? this.#options.retry?.initialMs ?? 500;
+        this.#retryAt.set(serial, {
+          at: Date.now() + delayMs,
+          delayMs: Math.min(delayMs * 2, this.#options.retry?.maxMs ?? 30_000),
+        });
+      }
     }
   }
 
@@ -416,6 +496,10 @@ export class OutboxSender {
     // holds: every read ends before anything is signed): a loan's next flow waits for this one's
     // record, so each round trip saved here is one less in every flow of a long file of one loan
     const reads = this.#reads(entry);
+    // never signed, of a kind the ledger refuses twice: this outbox cannot have put it on chain,
+    // and should anything else have, the estimate reverts (LedgerDuplicateSerial/-Loan) and
+    // #refused looks for the flow then
+    if (isFresh(entry) && PACKABLE.has(entry.kind)) return this.#send(entry, "next", reads);
     const effect = await this.#effects.effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
     return this.#send(entry, "next", reads);
@@ -425,8 +509,10 @@ export class OutboxSender {
   #reads(entry: OutboxEntry): Reads | undefined {
     const to = this.#to(entry);
     if (to === undefined) return undefined;
+    const data = calldataOf(entry);
     const reads: Reads = {
-      gas: this.provider.estimateGas({ from: this.address, to, data: calldataOf(entry) }),
+      data,
+      gas: this.provider.estimateGas({ from: this.address, to, data }),
       head: entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock),
     };
     // awaited by #send, or dropped when the flow is found on chain or the look fails
@@ -474,7 +560,7 @@ export class OutboxSender {
         },
       });
     }
-    const data = calldataOf(entry);
+    const data = reads?.data ?? calldataOf(entry);
     const request = { from: this.address, to, data };
     let gas: bigint;
     try {
@@ -499,8 +585,8 @@ export class OutboxSender {
         (entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock)),
     ]);
     const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
-    const sent = await this.#signer.sign({
-      entry,
+    const [sent] = await this.#signer.sign({
+      entries: [entry],
       to,
       data,
       gasLimit: (gas * margin) / 100n,
@@ -508,21 +594,84 @@ export class OutboxSender {
       head,
       ...(nonceChoice === "next" ? {} : { nonce: nonceChoice }),
     });
-    await broadcast(this.provider, sent.rawTx!);
-    return this.#landed(sent, await this.#receipts.waitMined(sent.txHash!, sent.nonce!));
+    await broadcast(this.provider, sent!.rawTx!);
+    return this.#landed(sent!, await this.#receipts.waitMined(sent!.txHash!, sent!.nonce!));
+  }
+
+  /**
+   * Fresh entries started together, as one batched transaction: one estimate, one signature, one
+   * record of all of them (rule 1, one synced batch), one broadcast, one receipt; then each entry
+   * reads its own outcome from that receipt (#landed). Should the batch's estimate revert (one of
+   * them refused, or needing an earlier flow mined), each goes on its own, as any entry does, and
+   * the ledger's answer to each decides. Entries no longer fresh go on their own too.
+   */
+  async #pack(serials: string[]): Promise<void> {
+    const entries = (await this.outbox.entries.getMany(serials)).filter(
+      (e): e is OutboxEntry => e !== undefined && !isFinal(e),
+    );
+    const fresh = entries.filter((e) => isFresh(e) && PACKABLE.has(e.kind) && this.#to(e) !== undefined);
+    const alone = entries.filter((e) => !fresh.includes(e));
+    if (fresh.length < 2) alone.push(...fresh);
+    await Promise.all([
+      ...alone.map((e) => this.#attempt([e.serial], () => this.#process(e))),
+      ...(fresh.length < 2
+        ? []
+        : [
+            this.#attempt(
+              fresh.map((e) => e.serial),
+              () => this.#sendPack(fresh),
+            ),
+          ]),
+    ]);
+  }
+
+  async #sendPack(entries: OutboxEntry[]): Promise<void> {
+    const calls = entries.map((e) => ({ to: this.#to(e)!, data: calldataOf(e) }));
+    const data = encodeBatch(calls);
+    const [gas, fees, head] = await Promise.all([
+      this.provider.estimateGas({ from: this.address, to: this.address, data }).catch((error: unknown) => {
+        if (revertFailure(error) === undefined) throw error;
+        return undefined;
+      }),
+      this.#fees.fees(),
+      this.provider.getBlockNumber(),
+    ]);
+    if (gas === undefined) {
+      await Promise.all(entries.map((e) => this.#attempt([e.serial], () => this.#process(e))));
+      return;
+    }
+    const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
+    const sent = await this.#signer.sign({
+      entries,
+      to: this.address,
+      data,
+      gasLimit: (gas * margin) / 100n,
+      fees,
+      head,
+    });
+    const { rawTx, txHash, nonce } = sent[0]!;
+    await broadcast(this.provider, rawTx!);
+    const receipt = await this.#receipts.waitMined(txHash!, nonce!);
+    if (receipt.status === 1 && sent.every((e) => this.#effects.inReceipt(e, receipt))) {
+      // every call's event is in the receipt: all confirmed in one write
+      await this.outbox.updateMany(
+        sent.map((e) => ({ serial: e.serial, patch: this.#confirmation(receipt) })),
+      );
+      return;
+    }
+    await Promise.all(sent.map((e) => this.#attempt([e.serial], () => this.#landed(e, receipt))));
   }
 
   /** A receipt for the recorded transaction. */
   async #landed(entry: OutboxEntry, receipt: TransactionReceipt): Promise<void> {
-    if (receipt.status === 1) {
-      await this.#update(entry, {
-        state: "confirmed",
-        txHash: receipt.hash,
-        blockNumber: receipt.blockNumber,
-        lastError: undefined,
-      });
-      return;
+    // a batch (sent to the account itself) mined without this call's event: the account was not
+    // delegated when it was mined (the chain lost the block that delegated it), so the calls went
+    // nowhere — a used nonce without effect, as a revert is
+    if (receipt.status === 1 && this.#packed(receipt) && !this.#effects.inReceipt(entry, receipt)) {
+      this.#batch.lost();
+      return this.#reverted(entry, receipt);
     }
+    if (receipt.status === 1) return this.#update(entry, this.#confirmation(receipt));
     return this.#reverted(entry, receipt);
   }
 
@@ -594,6 +743,12 @@ export class OutboxSender {
   async #refused(entry: OutboxEntry, failure: OutboxFailure): Promise<void> {
     const effect = await this.#effects.effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
+    // the estimate saw the serial or loan id used, the look did not: one of the answers came from
+    // a node behind the other (a stale read); a flow of ours may be there, so look again later
+    if (DUPLICATE.has(failure.code))
+      throw new RetryLater(
+        `the ledger refused ${failure.code} but the chain showed no flow under the serial yet`,
+      );
     await this.#update(entry, { state: "failed", failure, lastError: undefined });
   }
 
@@ -610,6 +765,20 @@ export class OutboxSender {
 
   async #update(entry: OutboxEntry, patch: OutboxPatch): Promise<void> {
     await this.outbox.update(entry.serial, patch);
+  }
+
+  #confirmation(receipt: TransactionReceipt): OutboxPatch {
+    return {
+      state: "confirmed",
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      lastError: undefined,
+    };
+  }
+
+  /** A transaction of ours to ourselves: a batch. */
+  #packed(receipt: TransactionReceipt): boolean {
+    return receipt.to !== null && receipt.to.toLowerCase() === this.address.toLowerCase();
   }
 
   /** The contract an entry's call goes to (undefined: a dispute or evidence kind without the address). */

@@ -6,13 +6,17 @@
 import { keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Wallet } from "ethers";
 import type { OutboxEntry } from "./entry.ts";
-import type { Fees } from "./broadcast.ts";
+import { broadcast, type Fees } from "./broadcast.ts";
 import { Lock } from "./lock.ts";
 import type { Outbox, OutboxPatch } from "./outbox.ts";
 
-/** A transaction as the signer gets it: all but the nonce, unless a fixed one is re-signed. */
+/**
+ * A transaction as the signer gets it: all but the nonce, unless a fixed one is re-signed. It
+ * carries one entry's call, or several entries' calls packed into one (each of them is recorded
+ * with the same hash, nonce and bytes).
+ */
 export type Unsigned = {
-  entry: OutboxEntry;
+  entries: OutboxEntry[];
   to: string;
   data: string;
   gasLimit: bigint;
@@ -37,7 +41,7 @@ export class NonceSigner {
   /** No nonce below this is given out again: the chain has used it (another sender on the key). */
   #nonceFloor = 0;
   /** Transactions waiting to be signed and recorded together (one synced batch). */
-  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry) => void; reject: (e: unknown) => void }> =
+  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry[]) => void; reject: (e: unknown) => void }> =
     [];
   #signScheduled = false;
 
@@ -70,8 +74,8 @@ export class NonceSigner {
     if (this.#nextNonce !== undefined && this.#nextNonce < count) this.#nextNonce = count;
   }
 
-  /** Sign and record, together with whatever else arrives meanwhile; resolves to the "sent" entry. */
-  sign(unsigned: Unsigned): Promise<OutboxEntry> {
+  /** Sign and record, together with whatever else arrives meanwhile; resolves to the "sent" entries. */
+  sign(unsigned: Unsigned): Promise<OutboxEntry[]> {
     return new Promise((resolve, reject) => {
       this.#toSign.push({ unsigned, resolve, reject });
       if (!this.#signScheduled) {
@@ -103,27 +107,53 @@ export class NonceSigner {
           chainId,
           ...u.fees,
         });
-        changes.push({
-          serial: u.entry.serial,
-          patch: {
-            state: "sent",
-            txHash: keccak256(rawTx),
-            nonce,
-            rawTx,
-            fromBlock: u.head,
-            attempts: u.entry.attempts + 1,
-            lastError: undefined,
-          },
-        });
+        const txHash = keccak256(rawTx);
+        for (const entry of u.entries) {
+          changes.push({
+            serial: entry.serial,
+            patch: {
+              state: "sent",
+              txHash,
+              nonce,
+              rawTx,
+              fromBlock: u.head,
+              attempts: entry.attempts + 1,
+              lastError: undefined,
+            },
+          });
+        }
       }
       // durable before any of them leaves the process: a crash from here on finds them "sent"
       const stored = await outbox.updateMany(changes);
       this.#nextNonce = next;
-      group.forEach((g, i) => g.resolve(stored[i]!));
+      let at = 0;
+      for (const g of group) {
+        g.resolve(stored.slice(at, at + g.unsigned.entries.length));
+        at += g.unsigned.entries.length;
+      }
     } catch (error) {
       // nothing was recorded and no nonce given out: every worker may simply try again
       for (const g of group) g.reject(error);
     }
+  }
+
+  /**
+   * A transaction that carries no flow (the account's delegation to the batch executor), signed
+   * by `build` with the next nonce and broadcast under the lock, not recorded: were it lost, its
+   * nonce is a gap that rule 4 fills with an empty transfer, and it erases no flow. Resolves to
+   * its hash.
+   */
+  sendOwn(build: (nonce: number) => Promise<string>): Promise<string> {
+    return this.#lock.run(async () => {
+      const { provider, wallet } = this.#options;
+      const pooled = await provider.getTransactionCount(wallet.address, "pending");
+      const nonce = Math.max(this.#nextNonce ?? (await this.#recordedNext()), this.#nonceFloor, pooled);
+      const rawTx = await build(nonce);
+      // a broadcast that failed may still have reached the pool: the next group's pending count covers it
+      await broadcast(provider, rawTx);
+      this.#nextNonce = nonce + 1;
+      return keccak256(rawTx);
+    });
   }
 
   /** After a restart: past every recorded transaction that may still be in flight. */

@@ -225,6 +225,7 @@ describe("outbox sender: many transactions in flight", function () {
   });
 
   it("asks for the flow on chain, its estimate and the head together: one round trip before signing, not three", async function () {
+    // an entry that looks first: one tried before (a fresh one is sent on its estimate alone, batch.test.ts)
     const loanId = await activeLoan();
     // every request's start (>) and answer (<), in the order they happen
     const calls: string[] = [];
@@ -245,6 +246,7 @@ describe("outbox sender: many transactions in flight", function () {
     });
     try {
       const entry = await store.outbox.enqueue(repay(serial("REP"), loanId, 1_000n));
+      await store.outbox.update(entry.serial, { attempts: 1, lastError: "the endpoint did not answer" });
       await senderOn({ provider: recording }).drain();
       expect((await store.outbox.status(entry.serial))!.state).to.equal("confirmed");
     } finally {
