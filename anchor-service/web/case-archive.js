@@ -18,7 +18,7 @@ const TEXT = {
     hint: "选择法院节点导出的案件证据包（.zip）：每份材料在本机核验，证据包不上传；链上核验由本机直接询问法院配置的链节点。",
     choose: "选择证据包",
     reading: "正在核验…",
-    notArchive: "不是案件证据包",
+    notArchive: (why) => `不是案件证据包：${why}`,
     columns: ["#", "材料", "类别", "本机核验", "链上核验", "说明"],
     pass: "核验通过",
     fail: "未通过",
@@ -60,6 +60,30 @@ const TEXT = {
     failed: "未通过",
     // the plain sentence first, in the page's language; the English technical reason after it
     failedCheck: (name, plain, technical, reason) => `${name} — ${plain}（${technical}：${reason}）`,
+    withReason: (plain, technical, reason) => `${plain}（${technical}：${reason}）`,
+    // what the archive gets wrong about an item (verify-archive.ts ArchiveProblem codes)
+    problem: {
+      "missing-file": (file) => `证据包中缺少文件 ${file}`,
+      "sha256-mismatch": (file) => `${file} 的 SHA-256 与清单所列不一致：文件已被改动或替换`,
+      "leaf-mismatch": (file) => `${file} 对应的存证叶子不是清单所列的叶子`,
+      "not-a-bundle": (file) => `${file} 不是有效的存证凭证`,
+    },
+    // why an item is not the anchored original of this loan, by its outcome against the chain
+    outcomeWhy: {
+      altered: "原件与其存证叶子中锚定的摘要不一致：原件已被改动或替换",
+      "bad-bundle": "存证凭证无效：无法解析、不是所列叶子的凭证，或其核验未通过",
+      "wrong-loan": "存证的主体不是本案贷款或其借款人",
+      unexpected: "该贷款的链上证据链中没有此项",
+    },
+    // a file that is no case archive (verify-archive.ts ArchiveFormatError codes)
+    format: {
+      compressed: (file) => `${file} 被压缩存储；案件证据包中的文件不压缩`,
+      truncated: (file) => `${file} 超出证据包末尾：文件不完整`,
+      duplicate: (file) => `${file} 在证据包中出现两次`,
+      "not-zip": () => "不是 ZIP 文件",
+      "no-manifest": () => "证据包中没有清单 manifest.json",
+      "bad-manifest": () => "manifest.json 不是案件证据包清单",
+    },
     passed: "通过",
     undetermined: "未能判定",
   },
@@ -68,7 +92,7 @@ const TEXT = {
     hint: "Choose the case archive (.zip) the court's node exported: every item is verified on this computer and the archive is not uploaded; the chain side asks the court's configured chain endpoints directly.",
     choose: "Choose archive",
     reading: "Verifying…",
-    notArchive: "Not a case archive",
+    notArchive: (why) => `Not a case archive: ${why}`,
     columns: ["#", "Item", "Role", "On this computer", "Against the chain", "Details"],
     pass: "verified",
     fail: "NOT verified",
@@ -113,6 +137,28 @@ const TEXT = {
     },
     failed: "failed",
     failedCheck: (name, plain, technical, reason) => `${name} — ${plain} (${technical}: ${reason})`,
+    withReason: (plain, technical, reason) => `${plain} (${technical}: ${reason})`,
+    problem: {
+      "missing-file": (file) => `The archive lacks ${file}`,
+      "sha256-mismatch": (file) => `${file} is not the file the manifest lists: its SHA-256 differs`,
+      "leaf-mismatch": (file) => `${file} is the evidence of another leaf than the manifest lists`,
+      "not-a-bundle": (file) => `${file} is not a valid evidence bundle`,
+    },
+    outcomeWhy: {
+      altered: "The original does not match the digest anchored in its leaf: it was altered or replaced",
+      "bad-bundle":
+        "The evidence bundle is not valid: unreadable, for another leaf, or one of its checks failed",
+      "wrong-loan": "The evidence is about another loan or borrower",
+      unexpected: "The loan's evidence chain on chain holds no such item",
+    },
+    format: {
+      compressed: (file) => `${file} is compressed; a case archive stores its files`,
+      truncated: (file) => `${file} runs past the end of the archive: the file is incomplete`,
+      duplicate: (file) => `${file} stands twice in the archive`,
+      "not-zip": () => "Not a ZIP file",
+      "no-manifest": () => "The archive has no manifest.json",
+      "bad-manifest": () => "manifest.json is not a case archive manifest",
+    },
     passed: "passed",
     undetermined: "not decided",
   },
@@ -127,11 +173,15 @@ function element(tag, attributes = {}, text) {
 
 const pageLang = () => (document.documentElement.lang.toLowerCase().startsWith("zh") ? "zh" : "en");
 
-function offlineDetails(item, T) {
+/** What failed on this computer, each in the page's language first, the English technical reason after it. */
+function offlineDetails(item, T, t) {
+  const problems = item.problems.map((p) =>
+    T.withReason(T.problem[p.code](p.file), t("technical"), p.reason),
+  );
   const failed = item.checks
     .filter((c) => ["digest", "leafEncoding", "merklePath"].includes(c.id) && c.outcome !== "pass")
-    .map((c) => `${c.id}: ${c.reason}`);
-  const lines = [...item.problems, ...failed];
+    .map((c) => T.failedCheck(t(`check_${c.id}`), checkExplanation(t, c), t("technical"), c.reason));
+  const lines = [...problems, ...failed];
   return lines.length === 0 ? T.itemOk : lines.join("; ");
 }
 
@@ -154,7 +204,7 @@ function chainDetails(c, T, t) {
         T.failedCheck(name(f.id), checkExplanation(t, { ...f, outcome: "fail" }), t("technical"), f.reason),
       )
       .join("; ")}`;
-  return c.reason;
+  return T.withReason(T.outcomeWhy[c.outcome], t("technical"), c.reason);
 }
 
 /** The screen for `view` ({ report, chain, chainState, settings }) in the page's language. */
@@ -295,7 +345,7 @@ function renderReport(output, view) {
       "data-chain": chainOutcome,
     });
     const details = [
-      offlineDetails(item, T),
+      offlineDetails(item, T, t),
       ...(chain === null ? [] : [c === undefined ? T.notInChainCheck : chainDetails(c, T, t)]),
     ];
     row.append(
@@ -348,7 +398,11 @@ export function mountCaseArchive(section) {
     chooseText.textContent = T.choose;
     void markTestEnvironment(mark, lang);
     message.textContent =
-      problem === null ? "" : problem === "reading" ? T.reading : `${T.notArchive}: ${problem}`;
+      problem === null
+        ? ""
+        : problem === "reading"
+          ? T.reading
+          : T.notArchive(formatProblem(problem, T, translator(lang)));
     if (view !== null) renderReport(output, view);
   };
   new MutationObserver(paint).observe(document.documentElement, {
@@ -404,10 +458,21 @@ export function mountCaseArchive(section) {
       }
       paint();
     } catch (error) {
-      problem = error instanceof Error ? error.message : String(error);
+      problem =
+        error?.name === "ArchiveFormatError"
+          ? { code: error.code, file: error.file, reason: error.message }
+          : { reason: error instanceof Error ? error.message : String(error) };
       paint();
     }
   });
+}
+
+/** Why a file is no case archive, in the page's language, the English reason after it. */
+function formatProblem(problem, T, t) {
+  const plain = T.format[problem.code];
+  return plain === undefined
+    ? problem.reason
+    : T.withReason(plain(problem.file), t("technical"), problem.reason);
 }
 
 const section = document.getElementById("case-archive");

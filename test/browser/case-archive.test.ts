@@ -231,7 +231,8 @@ describe("court page: the case archive verified in the browser against the chain
     await page.close();
   });
 
-  it("an archive whose notice was altered: the item named altered against the chain", async function () {
+  it("an archive whose notice was altered and whose consent the manifest misstates: each named, the local failures' reasons in the page's language", async function () {
+    let consentLabel = "";
     const edited = forgedArchive((manifest, files) => {
       const notice = manifest.items.find((i) => i.role === "notice")!;
       const forged = Buffer.from(
@@ -240,15 +241,71 @@ describe("court page: the case archive verified in the browser against the chain
       // the forger rewrites the manifest's SHA-256 too: only the anchored digest tells
       notice.sha256 = sha256Hex(forged);
       files.set(notice.original, forged);
+      // the consent's file untouched, the manifest's word on it wrong: only this computer's check tells
+      const consent = manifest.items.find((i) => i.role === "consent")!;
+      consent.sha256 = sha256Hex("another consent");
+      consentLabel = consent.label;
     });
     const page = await browser.context.newPage();
     await verifyInPage(page, edited);
     expect(await page.getAttribute("#archive-chain-verdict", "data-verdict")).to.equal("not-verified");
-    const byLabel = new Map((await rows(page)).map((r) => [r.label, r]));
+    let byLabel = new Map((await rows(page)).map((r) => [r.label, r]));
     expect(byLabel.get("reminder-1 #1")).to.deep.include({ ok: "false", chain: "altered" });
+    expect(byLabel.get(consentLabel)).to.deep.include({ ok: "false", chain: "verified" });
     expect(byLabel.get("loan contract")).to.deep.include({ ok: "true", chain: "verified" });
     // the evidence chain itself is whole: the notice is not on it
     expect(await page.getAttribute("#archive-evidence-chain", "data-matches")).to.equal("true");
+
+    // Chinese first, the English technical reason after it, for what failed on this computer and
+    // for why the item is not the anchored original
+    await page.click('button[data-lang="zh"]');
+    await page.locator("#archive-chain-verdict", { hasText: "链上核验未通过" }).waitFor();
+    byLabel = new Map((await rows(page)).map((r) => [r.label, r]));
+    const notice = byLabel.get("reminder-1 #1")!.details;
+    const digestZh = "文件未被改动 — 您提供的文件与存证文件不一致";
+    const alteredZh =
+      "原件与其存证叶子中锚定的摘要不一致：原件已被改动或替换（技术细节：the original does not hash";
+    expect(notice).to.include(digestZh).and.include(alteredZh).and.not.include("digest: ");
+    expect(notice.indexOf(digestZh)).to.be.below(notice.indexOf("技术细节"));
+    const consent = byLabel.get(consentLabel)!.details;
+    expect(consent).to.match(
+      /^\S+ 的 SHA-256 与清单所列不一致：文件已被改动或替换（技术细节：\S+'s SHA-256 is not the manifest's 0x/,
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "case-archive-altered-zh.png"), fullPage: true });
+
+    await page.click('button[data-lang="en"]');
+    await page.locator("#archive-chain-verdict", { hasText: "NOT verified against the chain" }).waitFor();
+    byLabel = new Map((await rows(page)).map((r) => [r.label, r]));
+    expect(byLabel.get("reminder-1 #1")!.details)
+      .to.include("The document is unchanged — The document you provided")
+      .and.include("The original does not match the digest anchored in its leaf")
+      .and.not.include("文件");
+    expect(byLabel.get(consentLabel)!.details).to.include(
+      "is not the file the manifest lists: its SHA-256 differs",
+    );
+    await page.screenshot({ path: join(ARTIFACTS, "case-archive-altered-en.png"), fullPage: true });
+    await page.close();
+  });
+
+  it("a file that is no case archive: why, in the page's language", async function () {
+    const page = await browser.context.newPage();
+    await page.goto(`${courtUrl}/verify`);
+    await page.locator("#case-archive").waitFor({ state: "visible" });
+    await page.click('button[data-lang="zh"]');
+    await page.setInputFiles("#archive", {
+      name: "case-archive.zip",
+      mimeType: "application/zip",
+      buffer: Buffer.from("not a zip"),
+    });
+    const message = page.locator("#archive-message", { hasText: "不是案件证据包" });
+    await message.waitFor();
+    expect(await message.textContent()).to.equal(
+      "不是案件证据包：不是 ZIP 文件（技术细节：not a ZIP archive）",
+    );
+    await page.click('button[data-lang="en"]');
+    expect(await page.textContent("#archive-message")).to.equal(
+      "Not a case archive: Not a ZIP file (Technical detail: not a ZIP archive)",
+    );
     await page.close();
   });
 

@@ -37,7 +37,21 @@ export type ArchiveItemResult = {
   /** The offline checks of the item's bundle, in the verifier's order. */
   checks: CheckResult[];
   /** What the archive itself gets wrong about the item: a file missing, a SHA-256 or leaf not the manifest's. */
-  problems: string[];
+  problems: ArchiveProblem[];
+};
+
+/**
+ * One thing the archive gets wrong about an item: a stable code the court page words in its
+ * language, the file concerned, and the reason in English.
+ *   missing-file     the manifest lists the file; the archive does not hold it
+ *   sha256-mismatch  the original's SHA-256 is not the manifest's
+ *   leaf-mismatch    the bundle is for another leaf than the manifest's
+ *   not-a-bundle     the bundle file is not an evidence bundle
+ */
+export type ArchiveProblem = {
+  code: "missing-file" | "sha256-mismatch" | "leaf-mismatch" | "not-a-bundle";
+  file: string;
+  reason: string;
 };
 
 export type ArchiveReport = {
@@ -61,7 +75,25 @@ export type ArchiveReport = {
   unlisted: string[];
 };
 
-export class ArchiveFormatError extends Error {}
+/**
+ * A file that is no case archive, with a stable code the court page words in its language and the
+ * entry concerned (empty when none): compressed, truncated, duplicate (an entry), not-zip,
+ * no-manifest, bad-manifest.
+ */
+export class ArchiveFormatError extends Error {
+  readonly code: ArchiveFormatCode;
+  readonly file: string;
+
+  constructor(code: ArchiveFormatCode, message: string, file = "") {
+    super(message);
+    this.name = "ArchiveFormatError";
+    this.code = code;
+    this.file = file;
+  }
+}
+
+export type ArchiveFormatCode =
+  "compressed" | "truncated" | "duplicate" | "not-zip" | "no-manifest" | "bad-manifest";
 
 const FORMAT = "jointledger.case-archive/1";
 const LOCAL_HEADER = 0x04034b50;
@@ -79,13 +111,20 @@ export function readStoredZip(zip: Uint8Array): Map<string, Uint8Array> {
     const extraLength = view.getUint16(at + 28, true);
     const name = names.decode(zip.subarray(at + 30, at + 30 + nameLength));
     const start = at + 30 + nameLength + extraLength;
-    if (method !== 0) throw new ArchiveFormatError(`${name} is compressed; a case archive stores its files`);
-    if (start + size > zip.length) throw new ArchiveFormatError(`${name} runs past the end of the archive`);
-    if (entries.has(name)) throw new ArchiveFormatError(`${name} stands twice in the archive`);
+    if (method !== 0)
+      throw new ArchiveFormatError(
+        "compressed",
+        `${name} is compressed; a case archive stores its files`,
+        name,
+      );
+    if (start + size > zip.length)
+      throw new ArchiveFormatError("truncated", `${name} runs past the end of the archive`, name);
+    if (entries.has(name))
+      throw new ArchiveFormatError("duplicate", `${name} stands twice in the archive`, name);
     entries.set(name, zip.subarray(start, start + size));
     at = start + size;
   }
-  if (entries.size === 0) throw new ArchiveFormatError("not a ZIP archive");
+  if (entries.size === 0) throw new ArchiveFormatError("not-zip", "not a ZIP archive");
   return entries;
 }
 
@@ -95,10 +134,24 @@ const digest = (algorithm: "sha256" | "sm3", bytes: Uint8Array) =>
 
 function manifestOf(entries: Map<string, Uint8Array>): ArchiveManifest {
   const bytes = entries.get("manifest.json");
-  if (bytes === undefined) throw new ArchiveFormatError("the archive has no manifest.json");
-  const manifest = JSON.parse(new TextDecoder().decode(bytes)) as ArchiveManifest;
-  if (manifest.format !== FORMAT || !Array.isArray(manifest.items))
-    throw new ArchiveFormatError(`manifest.json is not a ${FORMAT} manifest`);
+  if (bytes === undefined)
+    throw new ArchiveFormatError("no-manifest", "the archive has no manifest.json", "manifest.json");
+  let manifest: ArchiveManifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(bytes)) as ArchiveManifest;
+  } catch (e) {
+    throw new ArchiveFormatError(
+      "bad-manifest",
+      `manifest.json is not JSON: ${(e as Error).message}`,
+      "manifest.json",
+    );
+  }
+  if (manifest?.format !== FORMAT || !Array.isArray(manifest.items))
+    throw new ArchiveFormatError(
+      "bad-manifest",
+      `manifest.json is not a ${FORMAT} manifest`,
+      "manifest.json",
+    );
   return manifest;
 }
 
@@ -106,23 +159,38 @@ function verifyItem(
   item: ArchiveManifest["items"][number],
   entries: Map<string, Uint8Array>,
 ): ArchiveItemResult {
-  const problems: string[] = [];
+  const problems: ArchiveProblem[] = [];
+  const problem = (code: ArchiveProblem["code"], file: string, reason: string) =>
+    problems.push({ code, file, reason });
   let checks: CheckResult[] = [];
   const original = entries.get(item.original);
   const bundleBytes = entries.get(item.bundle);
-  if (original === undefined) problems.push(`${item.original} is not in the archive`);
-  if (bundleBytes === undefined) problems.push(`${item.bundle} is not in the archive`);
+  if (original === undefined)
+    problem("missing-file", item.original, `${item.original} is not in the archive`);
+  if (bundleBytes === undefined) problem("missing-file", item.bundle, `${item.bundle} is not in the archive`);
   if (original !== undefined && digest("sha256", original) !== item.sha256.toLowerCase())
-    problems.push(`${item.original}'s SHA-256 is not the manifest's ${item.sha256}`);
+    problem(
+      "sha256-mismatch",
+      item.original,
+      `${item.original}'s SHA-256 is not the manifest's ${item.sha256}`,
+    );
   if (original !== undefined && bundleBytes !== undefined) {
     try {
       const bundle = parseBundle(JSON.parse(new TextDecoder().decode(bundleBytes)));
       const algorithm = bundle.leaf.record.digestAlgorithm === DigestAlgorithm.Sm3 ? "sm3" : "sha256";
       checks = verifyOffline(bundle, { documentDigest: digest(algorithm, original) });
       if (bundle.leaf.leafHash.toLowerCase() !== item.leafHash.toLowerCase())
-        problems.push(`the bundle is for leaf ${bundle.leaf.leafHash}, not the manifest's ${item.leafHash}`);
+        problem(
+          "leaf-mismatch",
+          item.bundle,
+          `the bundle is for leaf ${bundle.leaf.leafHash}, not the manifest's ${item.leafHash}`,
+        );
     } catch (e) {
-      problems.push(`${item.bundle} is not an evidence bundle: ${(e as Error).message}`);
+      problem(
+        "not-a-bundle",
+        item.bundle,
+        `${item.bundle} is not an evidence bundle: ${(e as Error).message}`,
+      );
     }
   }
   const passed = (id: string) => checks.some((c) => c.id === id && c.outcome === "pass");

@@ -322,14 +322,19 @@ describe("court package: each item against its bundle, together against the loan
     const of = (label: string) => report.items.find((i) => i.label === label)!;
     expect(of("reminder").ok).to.equal(false);
     expect(of("reminder").checks.find((c) => c.id === "digest")!.outcome).to.equal("fail");
-    expect(of("reminder").problems[0]).to.include("SHA-256 is not the manifest's");
+    expect(of("reminder").problems[0]).to.deep.include({ code: "sha256-mismatch", file: reminder.original });
+    expect(of("reminder").problems[0]!.reason).to.include("SHA-256 is not the manifest's");
     expect(of("loan contract")).to.deep.include({
       ok: false,
-      problems: [`${contract.bundle} is not in the archive`],
+      problems: [
+        { code: "missing-file", file: contract.bundle, reason: `${contract.bundle} is not in the archive` },
+      ],
     });
     expect(report.items.filter((i) => i.ok)).to.have.length(complete.length - 2);
     expect(report.unlisted).to.deep.equal(["originals/99-voucher.bin"]);
-    expect(() => verifyCaseArchive(Buffer.from("not a zip"))).to.throw(ArchiveFormatError);
+    expect(() => verifyCaseArchive(Buffer.from("not a zip")))
+      .to.throw(ArchiveFormatError)
+      .with.property("code", "not-zip");
   });
 });
 
