@@ -20,9 +20,9 @@ import {
 } from "../../../common/chain/generated/contracts.ts";
 import { operations } from "../../../common/consortium/members.ts";
 import { dueTimestamp } from "../../../common/lending/dates.ts";
-import { RepaymentMethod, generateSchedule } from "../../../common/lending/schedule.ts";
 import { DEFAULT_LEDGER_PARAMS } from "../deploy/consortium.ts";
 import { typed } from "./commit-head.ts";
+import { BRANCH, PLATFORM, gasLoan } from "./ledger.ts";
 
 /** How many flows of one kind a batch carries here. */
 export const BATCH_SIZE = 16;
@@ -35,8 +35,6 @@ type Ethers = {
 };
 type TimeHelpers = { increaseTo: (timestamp: number) => Promise<void> };
 
-const BRANCH = 2;
-const PLATFORM = 3;
 const ACCOUNT = keccak256(toUtf8Bytes("salted hash of the branch's settlement account"));
 const bytes32 = (s: string) => keccak256(toUtf8Bytes(s));
 /** The simulated network's development accounts (Hardhat's and Anvil's default mnemonic). */
@@ -81,34 +79,8 @@ export async function measureBatchGas(ethers: Ethers, time: TimeHelpers): Promis
   const executor = await typed(ethers.deployContract("BatchExecutor", []), BatchExecutor);
   const ledgerAddress = await ledger.getAddress();
 
-  // a fixed day in the future, so the chain can always be moved to it
-  const startDate = "2054-11-22";
-  const schedule = generateSchedule({
-    principalFen: 1_000_000n,
-    aprBps: 1800,
-    method: RepaymentMethod.EqualInstallment,
-    startDate,
-    termMonths: 12,
-  });
-  const startDay = schedule[0]!.dueDay - 30;
-  const terms = (serial: string) => ({
-    originator: PLATFORM,
-    applicationSerial: bytes32(serial),
-    borrowerKey: bytes32(`borrower ${serial}`),
-    borrowerRegion: 330102,
-    branch: BRANCH,
-    platform: PLATFORM,
-    funders: [{ memberId: BRANCH, shareBps: 10_000 }],
-    principal: 1_000_000n,
-    aprBps: 1800,
-    method: RepaymentMethod.EqualInstallment,
-    startDay,
-    schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
-    fees: [],
-    contractLeaf: bytes32(`contract ${serial}`),
-    consentLeaf: bytes32(`consent ${serial}`),
-    receivingAccount: bytes32(`receiving account ${serial}`),
-  });
+  const { schedule, startDay, terms: termsOf } = gasLoan(1_000_000n);
+  const terms = (serial: string) => termsOf(serial, [{ memberId: BRANCH, shareBps: 10_000 }], []);
   let serials = 0;
   const nextSerial = () => zeroPadValue(`0x${(++serials).toString(16).padStart(4, "0")}`, 32);
   const loans = Array.from({ length: 1 + BATCH_SIZE }, (_, i) => `loan ${i}`);

@@ -33,12 +33,53 @@ type Ethers = {
 };
 type TimeHelpers = { increaseTo: (timestamp: number) => Promise<void> };
 
-const BRANCH = 2;
-const PLATFORM = 3;
+export const BRANCH = 2;
+export const PLATFORM = 3;
 const COURT = 4;
 const ACCOUNT = keccak256(toUtf8Bytes("salted hash of the branch's settlement account"));
 const PLATFORM_ACCOUNT = keccak256(toUtf8Bytes("salted hash of the platform's settlement account"));
 const bytes32 = (s: string) => keccak256(toUtf8Bytes(s));
+
+/**
+ * A loan of `principalFen` at 18% in 12 equal monthly installments the platform brought to the
+ * branch, from a fixed day in the future, so the chain can always be moved to it (a past day broke
+ * this the day after it was written); 28 years on from 2026-11-22, the same calendar, so the same
+ * schedule. `terms(serial, funders, fees)`: its LoanTerms under an application serial.
+ */
+export function gasLoan(principalFen: bigint) {
+  const startDate = "2054-11-22";
+  const schedule = generateSchedule({
+    principalFen,
+    aprBps: 1800,
+    method: RepaymentMethod.EqualInstallment,
+    startDate,
+    termMonths: 12,
+  });
+  const startDay = schedule[0]!.dueDay - 30; // day number of startDate (the first due day is a month later)
+  const terms = (
+    serial: string,
+    funders: Array<{ memberId: number; shareBps: number }>,
+    fees: Array<{ installment: number; amount: bigint }>,
+  ) => ({
+    originator: PLATFORM,
+    applicationSerial: bytes32(serial),
+    borrowerKey: bytes32(`borrower ${serial}`),
+    borrowerRegion: 330102,
+    branch: BRANCH,
+    platform: PLATFORM,
+    funders,
+    principal: principalFen,
+    aprBps: 1800,
+    method: RepaymentMethod.EqualInstallment,
+    startDay,
+    schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
+    fees,
+    contractLeaf: bytes32(`contract ${serial}`),
+    consentLeaf: bytes32(`consent ${serial}`),
+    receivingAccount: bytes32(`receiving account ${serial}`),
+  });
+  return { schedule, startDay, terms };
+}
 
 /** Measure each operation once on a fresh ledger; names are the snapshot's keys. */
 export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promise<Record<string, number>> {
@@ -81,42 +122,20 @@ export async function measureLedgerGas(ethers: Ethers, time: TimeHelpers): Promi
   await (await ledger.setAccountWhitelisted(BRANCH, ACCOUNT, true)).wait();
   await (await ledger.setAccountWhitelisted(PLATFORM, PLATFORM_ACCOUNT, true)).wait();
 
-  // a fixed day in the future, so the chain can always be moved to it (a past day broke this the
-  // day after it was written); 28 years on from 2026-11-22, the same calendar, so the same schedule
-  const startDate = "2054-11-22";
-  const schedule = generateSchedule({
-    principalFen: 10_000_000n,
-    aprBps: 1800,
-    method: RepaymentMethod.EqualInstallment,
-    startDate,
-    termMonths: 12,
-  });
-  const startDay = schedule[0]!.dueDay - 30; // day number of startDate (the first due day is a month later)
-  const terms = (serial: string) => ({
-    originator: PLATFORM,
-    applicationSerial: bytes32(serial),
-    borrowerKey: bytes32(`borrower ${serial}`),
-    borrowerRegion: 330102,
-    branch: BRANCH,
-    platform: PLATFORM,
-    funders: [
-      { memberId: BRANCH, shareBps: 7000 },
-      { memberId: PLATFORM, shareBps: 3000 },
-    ],
-    principal: 10_000_000n,
-    aprBps: 1800,
-    method: RepaymentMethod.EqualInstallment,
-    startDay,
-    schedule: schedule.map((i) => ({ dueDay: i.dueDay, principal: i.principalFen, interest: i.interestFen })),
-    // a service fee at disbursement and a guarantee fee with the first installment
-    fees: [
-      { installment: 0, amount: 20_000n },
-      { installment: 1, amount: 10_000n },
-    ],
-    contractLeaf: bytes32(`contract ${serial}`),
-    consentLeaf: bytes32(`consent ${serial}`),
-    receivingAccount: bytes32(`receiving account ${serial}`),
-  });
+  const { schedule, startDay, terms: termsOf } = gasLoan(10_000_000n);
+  const terms = (serial: string) =>
+    termsOf(
+      serial,
+      [
+        { memberId: BRANCH, shareBps: 7000 },
+        { memberId: PLATFORM, shareBps: 3000 },
+      ],
+      // a service fee at disbursement and a guarantee fee with the first installment
+      [
+        { installment: 0, amount: 20_000n },
+        { installment: 1, amount: 10_000n },
+      ],
+    );
   let serials = 0;
   const nextSerial = () => zeroPadValue(`0x${(++serials).toString(16).padStart(2, "0")}`, 32);
   const gasOf = async (promise: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) =>
