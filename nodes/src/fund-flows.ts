@@ -9,6 +9,7 @@ import { dayToDate } from "../../common/lending/dates.ts";
 import type { Actor } from "./actor.ts";
 import type { AnchorEvidence } from "./bureau/consent.ts";
 import type { DocumentStore } from "./documents/document-store.ts";
+import type { LedgerModel } from "./indexer/model.ts";
 import { checkDisbursement, type ReceivingAccounts } from "./entrusted-payment.ts";
 import { nodeError } from "./errors.ts";
 import type { OutboxArgs } from "./outbox/entry.ts";
@@ -33,6 +34,8 @@ export type FundFlowsDeps = {
   outbox: Outbox;
   /** JointLoanLedger (read-only here): the loan's state, settlementOwed, this node's mandate. */
   ledger: JointLoanLedger;
+  /** The indexed ledger: the settlement accounts it whitelists (AccountWhitelisted). */
+  model: Pick<LedgerModel, "isWhitelisted">;
   /** This node's chain key (its address is the mandate's agent). */
   signer: TypedDataSigner;
   /** Anchors evidence records (vouchers) through the anchor service. */
@@ -68,6 +71,17 @@ export class FundFlows {
     };
   }
 
+  /**
+   * An account the indexed ledger whitelists is taken without a chain read (a whitelist changes
+   * only by AccountWhitelisted, which the indexer applies as its block comes; the ledger itself
+   * refuses a disbursement from an account delisted since); any other is the ledger's to answer,
+   * so one whitelisted moments ago is not refused.
+   */
+  async #whitelisted(memberId: number, accountHash: string): Promise<boolean> {
+    if (await this.deps.model.isWhitelisted(memberId, accountHash)) return true;
+    return this.deps.ledger.isWhitelisted(memberId, accountHash);
+  }
+
   /** Record a disbursement, repayment or early settlement: anchor its voucher, then write it through the outbox. */
   async record(actor: Actor, loanId: string, input: FlowInput) {
     // money leaves this funder's own settlement account for the loan's bound receiving account only
@@ -79,8 +93,7 @@ export class FundFlows {
                 memberId: this.deps.memberId,
                 consortiumKey: this.deps.consortiumKey,
                 accounts: this.#receiving(),
-                isWhitelisted: (memberId, accountHash) =>
-                  this.deps.ledger.isWhitelisted(memberId, accountHash),
+                isWhitelisted: (memberId, accountHash) => this.#whitelisted(memberId, accountHash),
               },
               loanId,
               {

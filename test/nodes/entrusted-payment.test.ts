@@ -15,6 +15,8 @@ import {
   receivingAccountOf,
 } from "../../nodes/src/entrusted-payment.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../common/chain/generated/abis.ts";
+import { FundFlows } from "../../nodes/src/fund-flows.ts";
+import { govern } from "../../scripts/ops/deploy/consortium.ts";
 import { lendingSuite } from "../support/lending-suite.ts";
 import { SETTLEMENT, approveAssistedLoan, outboxSettled } from "../support/institution-node.ts";
 import { jiedaibaoPayload, PAYEE_ACCOUNT } from "../support/channel-fixtures.ts";
@@ -96,6 +98,49 @@ describe("entrusted payment: binding and the disbursement check", function () {
         }),
       ),
     ).to.equal("NODE_ERR_UNKNOWN_LOAN");
+  });
+
+  it("a funder's node takes an account its indexed ledger whitelists without a chain read, and asks the ledger of any other", async function () {
+    const indexed = `0x${"1a".repeat(32)}`;
+    const listedSince = `0x${"1b".repeat(32)}`;
+    const never = `0x${"1c".repeat(32)}`;
+    const chainReads: string[] = [];
+    const flows = new FundFlows({
+      memberId: 2,
+      consortiumKey: KEY,
+      model: {
+        isWhitelisted: async (memberId: number, accountHash: string) =>
+          memberId === 2 && accountHash === indexed,
+      },
+      // the chain's word differs from the index for `indexed`: consulting it would refuse
+      ledger: {
+        isWhitelisted: async (_memberId: number, accountHash: string) => {
+          chainReads.push(accountHash);
+          return accountHash === listedSince;
+        },
+      },
+      signer: { getAddress: async () => `0x${"00".repeat(20)}` },
+    } as unknown as ConstructorParameters<typeof FundFlows>[0]);
+    // past the whitelist, a named destination of a loan this node never approved stops it, before anything is written
+    const codeOf = (accountHash: string) =>
+      flows
+        .record({ userId: "clerk" } as never, `0x${"cd".repeat(32)}`, {
+          type: "disbursement",
+          serial: "DSB-WL",
+          amountFen: 1n,
+          accountHash,
+          toAccount: PAYEE_ACCOUNT,
+        })
+        .then(
+          () => "passed",
+          (e: { code: string }) => e.code,
+        );
+    expect(await codeOf(indexed)).to.equal("NODE_ERR_UNKNOWN_LOAN");
+    expect(chainReads, "no chain read for an indexed account").to.deep.equal([]);
+    // whitelisted on chain after the index's last block: the ledger's word, not a refusal
+    expect(await codeOf(listedSince)).to.equal("NODE_ERR_UNKNOWN_LOAN");
+    expect(await codeOf(never)).to.equal("NODE_ERR_ACCOUNT_NOT_WHITELISTED");
+    expect(chainReads).to.deep.equal([listedSince, never]);
   });
 });
 
@@ -236,5 +281,35 @@ describe("node API: entrusted payment over Anvil", function () {
       kind: "borrower-account",
       receivingAccount: borrowerHash,
     });
+  });
+  it("a settlement account delisted on chain is refused at the node's next disbursement once its block is indexed", async function () {
+    const approved = await approve("JDB-ENTRUSTED-DELIST", {});
+    const body = okBody<{ loanId: string; serial: string }>(approved);
+    expect((await settled(body.serial)).state).to.equal("confirmed");
+    await suite.branch.indexer.syncOnce();
+    expect(await suite.branch.ops.deps.model.isWhitelisted(2, SETTLEMENT)).to.equal(true);
+    const ledger = new Contract(suite.lending.addresses.jointLoanLedger, JOINT_LOAN_LEDGER_ABI);
+    const list = (allowed: boolean) =>
+      govern(suite.chain.deployment.governor, suite.chain.approvers, [
+        {
+          target: suite.lending.addresses.jointLoanLedger,
+          data: ledger.interface.encodeFunctionData("setAccountWhitelisted", [2, SETTLEMENT, allowed]),
+        },
+      ]);
+    await list(false);
+    await suite.branch.indexer.syncOnce();
+    expect(await suite.branch.ops.deps.model.isWhitelisted(2, SETTLEMENT)).to.equal(false);
+    expectRefusal(
+      await disburse(body.loanId, { serial: "DSB-DELISTED", amountFen: "1000000", accountHash: SETTLEMENT }),
+      422,
+      { code: "NODE_ERR_ACCOUNT_NOT_WHITELISTED", details: { funder: 2, accountHash: SETTLEMENT } },
+    );
+    expect(await outboxStatus("DSB-DELISTED")).to.equal(404);
+    // listed again: taken at once, before the node has indexed it (the ledger answers)
+    await list(true);
+    okBody(
+      await disburse(body.loanId, { serial: "DSB-RELISTED", amountFen: "1000000", accountHash: SETTLEMENT }),
+    );
+    expect((await settled("DSB-RELISTED")).state).to.equal("confirmed");
   });
 });

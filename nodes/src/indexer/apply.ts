@@ -13,6 +13,7 @@ import {
   memberLoanKey,
   stateKey,
   subjectKey,
+  whitelistKey,
 } from "./keys.ts";
 import {
   DISPUTE_STAGES,
@@ -48,12 +49,12 @@ const ZERO32 = `0x${"00".repeat(32)}`;
  * Governance, quota, mandate and income-split events the read model does not keep (parameters are read from the
  * chain when needed; an agreed income split shows in each RepaymentShared); LoanExpired comes with the
  * LoanCancelled that books the expiry; a prepayment's new schedule (LoanRescheduled) is read from the chain.
+ * AccountWhitelisted is kept: a funder's node checks each disbursement's source account against it.
  */
 const IGNORED: ReadonlySet<string> = new Set([
   "ParamsChanged",
   "BranchLimitsChanged",
   "BranchCeilingsChanged",
-  "AccountWhitelisted",
   "DisputeResolutionSet",
   "ThresholdsChanged",
   "MandateGranted",
@@ -131,8 +132,16 @@ const HANDLERS: ReadonlyMap<string, (w: PageWriter, e: ChainEvent) => Promise<Ap
     LegalHoldPlaced: evidenceLifecycle,
     LegalHoldReleased: evidenceLifecycle,
     EvidenceEndorsed: evidenceLifecycle,
+    AccountWhitelisted: accountWhitelisted,
   }),
 );
+
+async function accountWhitelisted(w: PageWriter, e: ChainEvent): Promise<Applied> {
+  const key = whitelistKey(num(e.args.member), str(e.args.accountHash));
+  if (e.args.allowed === true) w.mark("whitelist", key);
+  else w.del("whitelist", key);
+  return Promise.resolve("applied");
+}
 
 // ------------------------------------------------------------------ loans and fund flows
 

@@ -18,6 +18,8 @@
 //   cases             caseId (32)                                → ArbitrationCase (JSON)
 //   evidence          leafHash (32)                              → Evidence (JSON, with its lifecycle records)
 //   evidenceBySubject subject (32) ‖ leafHash (32)               → empty (subject: e.g. a loan id)
+//   whitelist         member (4) ‖ accountHash (32)              → empty: a settlement account the
+//                                                                  ledger whitelists for the member
 //   meta              utf8 name                                  → JSON: "cursor" (last indexed block
 //                                                                  and its hash), "chain" (genesis hash,
 //                                                                  contract addresses, fromBlock)
@@ -40,6 +42,7 @@ export const MODEL_SUBLEVELS = [
   "cases",
   "evidence",
   "evidenceBySubject",
+  "whitelist",
 ] as const;
 export type ModelSublevel = (typeof MODEL_SUBLEVELS)[number];
 
@@ -109,6 +112,8 @@ export const loanPositionKey = (loanId: string, blockNumber: number, logIndex: n
   concat(id32(loanId), positionKey(blockNumber, logIndex));
 export const subjectKey = (subject: string, leafHash: string): Uint8Array =>
   concat(id32(subject), id32(leafHash));
+export const whitelistKey = (memberId: number, accountHash: string): Uint8Array =>
+  concat(uintBytes(memberId, 4), id32(accountHash));
 
 /** [gte, lt) bounds of every key that starts with `prefix`. */
 export function prefixRange(prefix: Uint8Array): { gte: Uint8Array; lt: Uint8Array } {

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { dateToDay } from "../../../common/lending/dates.ts";
 import type { IndexerDb } from "./db.ts";
-import { MODEL_SUBLEVELS, hex32, id32, prefixRange, uintBytes } from "./keys.ts";
+import { MODEL_SUBLEVELS, hex32, id32, prefixRange, uintBytes, whitelistKey } from "./keys.ts";
 
 import {
   DISPUTE_STAGES,
@@ -227,6 +227,11 @@ export class LedgerModel {
     if (loan === undefined) return undefined;
     const caseId = loan.stage === "Arbitration" ? loan.caseId : loan.assignedCaseId;
     return caseId === null ? undefined : this.case(caseId);
+  }
+
+  /** Whether the ledger whitelists `accountHash` as a settlement account of `memberId` (as indexed). */
+  async isWhitelisted(memberId: number, accountHash: string): Promise<boolean> {
+    return (await this.db.model.whitelist.get(whitelistKey(memberId, accountHash))) !== undefined;
   }
 
   async evidence(leafHash: string): Promise<Evidence | undefined> {
