@@ -20,21 +20,32 @@ import { splitByShares } from "../../common/lending/allocation.ts";
 import { type LoanTermsForAgreement, signLoanAgreement } from "../../common/lending/agreement.ts";
 import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import { loanIdOf } from "../../common/lending/ids.ts";
+import { type Call, callsOf, delegateOf, encodeBatch } from "../../common/chain/batch.ts";
 import { EvidenceLog, EvidenceRegistry } from "../../common/chain/generated/contracts.ts";
-import { ledgerInterface } from "../../nodes/src/outbox/entry.ts";
+import { ledgerInterface, onChainSerial } from "../../nodes/src/outbox/entry.ts";
 import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
 import type { OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { cpuSnapshot } from "../cpu.ts";
+import { batchSizeOf, batchesOf, type Packing, packingOf } from "../report/batching.ts";
 import { latency } from "../report/stats.ts";
-import type { CeilingPhase, LoanOp, LoanResult, NodePhase, PhaseRate } from "../report/types.ts";
+import type {
+  BatchedCeilingPhase,
+  CeilingPhase,
+  LoanOp,
+  LoanResult,
+  NodePhase,
+  PhaseRate,
+  RepaymentFile,
+} from "../report/types.ts";
 import { type BenchNode, type LoanNetwork, startLoanNetwork } from "./loan-network.ts";
+import { callsIn, ownCall, plainGasLimit } from "./flow-calls.ts";
+import { NONCE_POLL_MS, NonceWatch } from "./nonce-watch.ts";
 import { rpcPerFlow } from "./rpc-count.ts";
 
 /** POSTs in flight per phase (BENCH_LOAN_IN_FLIGHT): the nodes' outboxes keep many transactions in flight. */
 const IN_FLIGHT = Number(process.env.BENCH_LOAN_IN_FLIGHT ?? 32);
 const PRINCIPAL_YUAN = 10_000;
 const PLATFORM_SHARE_BPS = 3000;
-const NONCE_POLL_MS = 20;
 const PHASE_TIMEOUT_MS = 15 * 60_000;
 const IDLE_SAMPLE_MS = 3_000;
 /** BENCH_RPC_COUNT=1: the log gives each service's chain calls per flow, by method (rpc-count.ts). */
@@ -66,80 +77,31 @@ export async function pool<T, R>(
   return out;
 }
 
-/** Watches accounts' mined nonces ("latest" transaction counts) and notes when each nonce was mined. */
-class NonceWatch {
-  readonly minedAt = new Map<string, number>(); // `${address}:${nonce}` → performance.now()
-  readonly #provider: JsonRpcProvider;
-  readonly #counts = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
-  #busy = false;
+/** This process's CPU seconds spent in `cpuSeconds` itself (it scans /proc for each process). */
+let readingSeconds = 0;
+const ownSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
-  constructor(provider: JsonRpcProvider) {
-    this.#provider = provider;
-  }
-
-  async start(addresses: string[]): Promise<void> {
-    for (const a of addresses) this.#counts.set(a, await this.#provider.getTransactionCount(a, "latest"));
-    this.#timer = setInterval(() => void this.#poll(), NONCE_POLL_MS);
-  }
-
-  count(address: string): number {
-    return this.#counts.get(address)!;
-  }
-
-  async #poll(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      for (const [address, before] of this.#counts) {
-        const now = await this.#provider.getTransactionCount(address, "latest");
-        const at = performance.now();
-        for (let n = before; n < now; n++) this.minedAt.set(`${address}:${n}`, at);
-        this.#counts.set(address, now);
-      }
-    } catch {
-      // a missed poll only delays the observation
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  /** Resolves once each address has mined `targets[address]` transactions; the moment it saw the last. */
-  async until(
-    targets: Map<string, number>,
-    timeoutMs: number,
-    describe: () => Promise<string>,
-  ): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if ([...targets].every(([a, n]) => this.count(a) >= n)) {
-        return Math.max(
-          ...[...targets].map(([a, n]) => this.minedAt.get(`${a}:${n - 1}`) ?? performance.now()),
-        );
-      }
-      if (Date.now() > deadline)
-        throw new Error(`not all transactions mined after ${timeoutMs / 1000} s: ${await describe()}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-/** CPU seconds so far of each process of the network (with its descendants: Anvil's wrapper spawns the binary), and of this one. */
+/**
+ * CPU seconds so far of each process of the network (with its descendants: Anvil's wrapper spawns
+ * the binary), and of this one less what these readings cost it: a reading is taken before a phase
+ * starts and after it ends, so its cost is not the phase's.
+ */
 function cpuSeconds(net: LoanNetwork): Record<string, number> {
+  const start = ownSeconds();
   const of = (pid: number | undefined) => (pid === undefined ? 0 : (cpuSnapshot([pid])?.children ?? 0));
-  const self = process.cpuUsage();
-  return {
+  const others = {
     anvil: of(net.chain.anvil.process.pid),
     anchor: of(net.anchor.pid),
     branch: of(net.branch.process.pid),
     platform: of(net.platform.process.pid),
     union: of(net.union.process.pid),
-    bench: (self.user + self.system) / 1e6,
   };
+  const end = ownSeconds();
+  readingSeconds += end - start;
+  return { ...others, bench: end - readingSeconds };
 }
 
 /** CPU milliseconds per flow (or per second: `flows` seconds) of each process between two readings, and their sum. */
@@ -162,15 +124,18 @@ type NodeRequest = {
   serial: (reply: unknown) => string;
 };
 
-/** One operation through the nodes. Returns the phase's figures and each request's reply and mined transaction. */
+/**
+ * One operation through the nodes. Returns the phase's figures and each request's reply, flow
+ * serial and mined transaction (several flows may share one: a node's batch).
+ */
 async function nodePhase(
   op: LoanOp,
   net: LoanNetwork,
   requests: NodeRequest[],
   log: Log,
-): Promise<{ phase: NodePhase; replies: unknown[]; txs: TransactionResponse[] }> {
+): Promise<{ phase: NodePhase; replies: unknown[]; serials: string[]; txs: TransactionResponse[] }> {
   const provider = net.chain.anvil.provider;
-  const watch = new NonceWatch(provider);
+  const watch = new NonceWatch(net.chain.anvil.url);
   const senders = [...new Set(requests.map((r) => r.node.wallet.address))];
   await watch.start(senders);
   const before = new Map(senders.map((a) => [a, watch.count(a)]));
@@ -189,7 +154,8 @@ async function nodePhase(
   // every entry confirmed by its node, and its transaction among those mined while watching (the
   // node's key also sends other transactions meanwhile, e.g. contract evidence: the phase ends
   // when its own last transaction is mined, not after a count of the account's transactions)
-  const txs: TransactionResponse[] = [];
+  const hashes: string[] = [];
+  const serials: string[] = [];
   try {
     replies = await pool(requests, IN_FLIGHT, async (r, i) => {
       sentAt[i] = performance.now();
@@ -201,10 +167,9 @@ async function nodePhase(
     for (let i = 0; i < requests.length; i++) {
       const r = requests[i]!;
       const serial = r.serial(replies[i]);
+      serials.push(serial);
       const entry: OutboxEntryView = await r.node.api.confirmed(serial, PHASE_TIMEOUT_MS);
-      const tx = await provider.getTransaction(entry.txHash!);
-      if (tx === null) throw new Error(`${op} ${serial}: transaction ${entry.txHash} not found`);
-      txs.push(tx);
+      hashes.push(entry.txHash!);
     }
     // the watch sees each confirmed transaction's nonce within one more poll
     await new Promise((r) => setTimeout(r, 5 * NONCE_POLL_MS));
@@ -212,6 +177,15 @@ async function nodePhase(
     clearInterval(progress);
     watch.stop();
   }
+  const cpuMsPerFlow = cpuPerFlow(cpuBefore, cpuSeconds(net), requests.length);
+  // the transactions are read once the phase's CPU is taken: bookkeeping, not the phase's work
+  const byHash = new Map<string, TransactionResponse>();
+  for (const hash of new Set(hashes)) {
+    const tx = await provider.getTransaction(hash);
+    if (tx === null) throw new Error(`${op}: transaction ${hash} not found`);
+    byHash.set(hash, tx);
+  }
+  const txs = hashes.map((h) => byHash.get(h)!);
   const onChain: number[] = [];
   for (const [i, tx] of txs.entries()) {
     const mined = watch.minedAt.get(`${tx.from}:${tx.nonce}`);
@@ -220,7 +194,6 @@ async function nodePhase(
     onChain.push(mined - sentAt[i]!);
   }
   const end = Math.max(...txs.map((tx) => watch.minedAt.get(`${tx.from}:${tx.nonce}`)!));
-  const cpuMsPerFlow = cpuPerFlow(cpuBefore, cpuSeconds(net), requests.length);
   if (CPU_PROF_DIR !== undefined)
     await appendFile(
       path.join(CPU_PROF_DIR, "phases.jsonl"),
@@ -244,10 +217,11 @@ async function nodePhase(
     acceptMs: latency(accepted),
     onChainMs: latency(onChain),
     flowsPerBlockPerNode: flowsPerBlock(txs),
+    packing: await packing(provider, txs),
   };
   const perBlock = phase.flowsPerBlockPerNode!;
   log(
-    `loans: ${requests.length} ${op}s through the nodes in ${phase.seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms, p99 ${phase.onChainMs.p99.toFixed(0)} ms; flows per block per node: mean ${perBlock.mean.toFixed(1)}, max ${perBlock.max})`,
+    `loans: ${requests.length} ${op}s through the nodes in ${phase.seconds.toFixed(1)} s = ${phase.perSecond.toFixed(2)}/s (POST → mined p50 ${phase.onChainMs.p50.toFixed(0)} ms, p99 ${phase.onChainMs.p99.toFixed(0)} ms; flows per block per node: mean ${perBlock.mean.toFixed(1)}, max ${perBlock.max}; ${packingText(phase.packing!)})`,
   );
   log(
     `loans: ${op}s, CPU ms per flow: ${Object.entries(cpuMsPerFlow)
@@ -256,8 +230,25 @@ async function nodePhase(
         ", ",
       )} (${os.cpus().length} cores: at most ${((os.cpus().length * 1000) / cpuMsPerFlow.total!).toFixed(0)}/s)`,
   );
-  return { phase, replies, txs };
+  return { phase, replies, serials, txs };
 }
+
+/** How `txs` (one per flow, a batch repeated for each of its flows) packed the flows; gas from their receipts. */
+async function packing(provider: JsonRpcProvider, txs: readonly TransactionResponse[]): Promise<Packing> {
+  const gasUsed = new Map<string, bigint>();
+  for (const tx of txs)
+    if (!gasUsed.has(tx.hash)) {
+      const receipt = await provider.getTransactionReceipt(tx.hash);
+      if (receipt === null) throw new Error(`transaction ${tx.hash}: no receipt`);
+      gasUsed.set(tx.hash, receipt.gasUsed);
+    }
+  return packingOf(
+    txs.map((tx) => ({ txHash: tx.hash, calls: callsIn(tx).length, gasUsed: gasUsed.get(tx.hash)! })),
+  );
+}
+
+const packingText = (p: Packing) =>
+  `${p.flowsPerTransaction.toFixed(2)} flows per transaction in ${p.transactions} transactions of ${p.callsPerTransaction.toFixed(2)} calls, gas per call ${p.gasPerCall.toFixed(0)}`;
 
 /** Each node's transactions grouped by the block that holds them: mean and largest count per (block, node). */
 function flowsPerBlock(txs: readonly TransactionResponse[]): { mean: number; max: number } {
@@ -275,12 +266,16 @@ function flowsPerBlock(txs: readonly TransactionResponse[]): { mean: number; max
 /** Progress of a batch file, as GET /v1/batch-files/:batchId answers it. */
 type FileProgress = { id: string; done: boolean; counts: Record<string, number> };
 
-/** A repayment file of `rows` (serial, loan id; 1 yuan each) uploaded at `node`, timed until every row is confirmed. */
+/**
+ * A repayment file of `rows` (serial, loan id; 1 yuan each) uploaded at `node`, timed until every
+ * row is confirmed; then, untimed, how its rows went into transactions (from the file's result).
+ */
 async function repaymentFilePhase(
   node: BenchNode,
+  provider: JsonRpcProvider,
   rows: ReadonlyArray<[string, string]>,
   log: Log,
-): Promise<{ rows: number; seconds: number; perSecond: number }> {
+): Promise<RepaymentFile> {
   const text = `serial,loanId,amountFen\n${rows.map(([serial, loanId]) => `${serial},${loanId},100`).join("\n")}\n`;
   const started = performance.now();
   const { id } = await node.api.postCsv<FileProgress>("/v1/batch-files/repayment", "clerk", text);
@@ -298,10 +293,49 @@ async function repaymentFilePhase(
     throw new Error(`repayment file ${id}: ${JSON.stringify(progress.counts)}, not ${rows.length} confirmed`);
   const seconds = (performance.now() - started) / 1000;
   const perSecond = rows.length / seconds;
-  log(
-    `loans: a repayment file of ${rows.length} rows (one per loan) through the branch in ${seconds.toFixed(1)} s = ${perSecond.toFixed(2)}/s (upload → every row confirmed)`,
+  const result = await node.api.get<string>(`/v1/batch-files/${id}/result`);
+  const hashes = result
+    .trim()
+    .split("\n")
+    .slice(1)
+    .map((line) => line.split(",")[3]!);
+  const txs = new Map<string, TransactionResponse>();
+  for (const hash of new Set(hashes)) {
+    const tx = await provider.getTransaction(hash);
+    if (tx === null) throw new Error(`repayment file ${id}: transaction ${hash} not found`);
+    txs.set(hash, tx);
+  }
+  const filePacking = await packing(
+    provider,
+    hashes.map((h) => txs.get(h)!),
   );
-  return { rows: rows.length, seconds, perSecond };
+  log(
+    `loans: a repayment file of ${rows.length} rows (one per loan) through the branch in ${seconds.toFixed(1)} s = ${perSecond.toFixed(2)}/s (upload → every row confirmed; ${packingText(filePacking)})`,
+  );
+  return { rows: rows.length, seconds, perSecond, packing: filePacking };
+}
+
+/** The same calls pre-signed in batches of `size` (each sender's `execute` to itself), sent and timed as ceilingPhase does. */
+async function batchedCeiling(
+  op: LoanOp,
+  net: LoanNetwork,
+  calls: RawCall[],
+  size: number,
+  log: Log,
+): Promise<BatchedCeilingPhase> {
+  const batches = batchesOf(calls, size, (c) => c.wallet.address).map((b): RawCall => ({
+    wallet: b[0]!.wallet,
+    to: b[0]!.wallet.address,
+    data: encodeBatch(b),
+    gasLimit: undefined,
+    template: b[0]!.template,
+  }));
+  const phase = await ceilingPhase(op, net, batches, log, {
+    count: calls.length,
+    flows: calls.length,
+    what: `transactions of up to ${size} ${op}s, pre-signed`,
+  });
+  return { ...phase, batchSize: size };
 }
 
 /**
@@ -313,10 +347,14 @@ type RawCall = {
   wallet: Wallet;
   to: string;
   data: string;
-  gasLimit: bigint;
+  /** The node's own limit; undefined: estimated when signed, with the outbox's margin (level 0 only). */
+  gasLimit: bigint | undefined;
   template: TransactionResponse;
   level?: number;
 };
+
+/** The outbox's default gas margin over an estimate (OutboxSender gasMarginPercent). */
+const GAS_MARGIN_PERCENT = 125n;
 
 /** `count` operations from `started` to `end` (performance.now() ms). */
 function phaseRate(op: LoanOp, count: number, started: number, end: number): PhaseRate {
@@ -330,9 +368,17 @@ async function ceilingPhase(
   net: LoanNetwork,
   calls: RawCall[],
   log: Log,
-  /** What the rate counts (default: each call): the all-transactions phase counts loans. */
-  count: number = calls.length,
+  opts: {
+    /** What the rate counts (default: each call): the all-transactions phase counts loans. */
+    count?: number;
+    /** The flows the transactions carry (default: one each); gas is given per flow. */
+    flows?: number;
+    what?: string;
+  } = {},
 ): Promise<CeilingPhase> {
+  const count = opts.count ?? calls.length;
+  const flows = opts.flows ?? calls.length;
+  const what = opts.what ?? `${op}s from pre-signed transactions`;
   const provider = net.chain.anvil.provider;
   const nonces = new Map<string, number>();
   for (const c of calls)
@@ -349,18 +395,24 @@ async function ceilingPhase(
       const nonce = nonces.get(c.wallet.address)!;
       nonces.set(c.wallet.address, nonce + 1);
       const t = c.template;
+      // a node's batch may be a type-4 transaction (its delegation): fees as type 2
       const fees =
-        t.type === 2
+        t.type !== 0 && t.type !== 1
           ? {
               type: 2,
               maxFeePerGas: [t.maxFeePerGas ?? 0n, baseFee * 2n].reduce((a, b) => (a > b ? a : b)),
               maxPriorityFeePerGas: t.maxPriorityFeePerGas ?? 0n,
             }
           : { type: 0, gasPrice: [t.gasPrice, baseFee * 2n].reduce((a, b) => (a > b ? a : b)) };
+      const gasLimit =
+        c.gasLimit ??
+        ((await provider.estimateGas({ from: c.wallet.address, to: c.to, data: c.data })) *
+          GAS_MARGIN_PERCENT) /
+          100n;
       const tx = Transaction.from({
         to: c.to,
         data: c.data,
-        gasLimit: c.gasLimit,
+        gasLimit,
         nonce,
         chainId: net.chain.chainId,
         ...fees,
@@ -371,7 +423,7 @@ async function ceilingPhase(
     waves.push({ signed, targets: new Map([...nonces]) });
   }
   const signed = waves.flatMap((w) => w.signed);
-  const watch = new NonceWatch(provider);
+  const watch = new NonceWatch(net.chain.anvil.url);
   await watch.start([...nonces.keys()]);
   const cpuBefore = cpuSeconds(net);
   const started = performance.now();
@@ -398,10 +450,10 @@ async function ceilingPhase(
   }
   const phase: CeilingPhase = {
     ...phaseRate(op, count, started, end),
-    gasPerCall: Number(gas) / calls.length,
+    gasPerCall: Number(gas) / flows,
   };
   log(
-    `loans: chain ceiling, ${calls.length} ${op}s from pre-signed transactions in ${phase.seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s (CPU ms per transaction: anvil ${cpu.anvil!.toFixed(2)}, bench ${cpu.bench!.toFixed(2)})`,
+    `loans: chain ceiling, ${calls.length} ${what} in ${phase.seconds.toFixed(2)} s = ${phase.perSecond.toFixed(1)}/s (CPU ms per transaction: anvil ${cpu.anvil!.toFixed(2)}, bench ${cpu.bench!.toFixed(2)}; gas per flow ${phase.gasPerCall.toFixed(0)})`,
   );
   return phase;
 }
@@ -459,24 +511,38 @@ async function allTransactionsCeiling(
     ]),
   );
   const registerLoan = ledgerInterface.getFunction("registerLoan")!.selector;
-  const found: Array<{ kind: string; tx: TransactionResponse; level: number; treeSize?: bigint }> = [];
+  // each call on its own, whether its transaction was plain or a node's batch
+  const found: Array<{
+    kind: string;
+    tx: TransactionResponse;
+    call: Call;
+    level: number;
+    treeSize?: bigint;
+  }> = [];
   for (let n = before.firstBlock; n <= lastBlock; n++) {
     const block = await provider.getBlock(n, true);
-    for (const tx of block?.prefetchedTransactions ?? []) {
-      const to = tx.to?.toLowerCase();
-      if (to === net.ledger.toLowerCase() && tx.data.startsWith(registerLoan))
-        found.push({ kind: "registerLoan", tx, level: 0 });
-      else if (to === evidenceLog.toLowerCase()) {
-        const call = EvidenceLog.interface.parseTransaction({ data: tx.data });
-        if (call?.name === "commitHead")
-          found.push({ kind: "commitHead", tx, level: 0, treeSize: BigInt(call.args[1] as bigint) });
-      } else if (to === evidenceRegistry.toLowerCase()) {
-        const call = EvidenceRegistry.interface.parseTransaction({ data: tx.data });
-        if (call?.name === "register")
-          found.push({ kind: "register", tx, level: 1, treeSize: BigInt(call.args[2] as bigint) });
-        else if (call?.name === "endorse") found.push({ kind: "endorse", tx, level: 2 });
+    for (const tx of block?.prefetchedTransactions ?? [])
+      for (const call of callsOf(tx)) {
+        const to = call.to.toLowerCase();
+        if (to === net.ledger.toLowerCase() && call.data.startsWith(registerLoan))
+          found.push({ kind: "registerLoan", tx, call, level: 0 });
+        else if (to === evidenceLog.toLowerCase()) {
+          const parsed = EvidenceLog.interface.parseTransaction({ data: call.data });
+          if (parsed?.name === "commitHead")
+            found.push({
+              kind: "commitHead",
+              tx,
+              call,
+              level: 0,
+              treeSize: BigInt(parsed.args[1] as bigint),
+            });
+        } else if (to === evidenceRegistry.toLowerCase()) {
+          const parsed = EvidenceRegistry.interface.parseTransaction({ data: call.data });
+          if (parsed?.name === "register")
+            found.push({ kind: "register", tx, call, level: 1, treeSize: BigInt(parsed.args[2] as bigint) });
+          else if (parsed?.name === "endorse") found.push({ kind: "endorse", tx, call, level: 2 });
+        }
       }
-    }
   }
   // the heads the registrations' proofs need, not those anchoring later vouchers only
   const needed = found.reduce((m, f) => (f.kind === "register" && f.treeSize! > m ? f.treeSize! : m), 0n);
@@ -490,9 +556,18 @@ async function allTransactionsCeiling(
     const wallet = wallets.get(f.tx.from.toLowerCase());
     if (wallet === undefined)
       throw new Error(`${f.kind} ${f.tx.hash} was sent by ${f.tx.from}, no known key`);
-    return { wallet, to: f.tx.to!, data: f.tx.data, gasLimit: f.tx.gasLimit, template: f.tx, level: f.level };
+    // a batched call's own limit is unknown and a later level cannot be estimated before the one
+    // before it is mined: its batch's limit, which covered it and more, bounds it
+    return {
+      wallet,
+      to: f.call.to,
+      data: f.call.data,
+      gasLimit: f.tx.gasLimit,
+      template: f.tx,
+      level: f.level,
+    };
   });
-  const phase = await ceilingPhase("registration", net, calls, log, loans);
+  const phase = await ceilingPhase("registration", net, calls, log, { count: loans });
   log(
     `loans: chain ceiling for ALL the transactions of a joint registration (per loan: ${Object.entries(
       transactionsPerLoan,
@@ -698,6 +773,7 @@ export async function runLoans(opts: {
     // repayment), timed from the upload until every row is confirmed
     const file = await repaymentFilePhase(
       branch,
+      provider,
       approved.map((a, i): [string, string] => [`RPF-${runId}-${i}`, a.loanId]),
       log,
     );
@@ -714,6 +790,7 @@ export async function runLoans(opts: {
         principalFen: PRINCIPAL_YUAN * 100,
         node,
         ceiling: [],
+        repaymentFile: file,
         prepareSeconds,
         blockTimeSeconds: opts.blockTimeSeconds,
       };
@@ -721,8 +798,20 @@ export async function runLoans(opts: {
     // -- the chain's ceiling for the same calls
     log("loans: stopping the nodes and the anchor service; the chain alone from here");
     await net.stopServices();
-    const registerCalls: RawCall[] = [];
-    const newLoanIds: string[] = [];
+    // each node-path flow's own call, read back from the transaction that carried it (a plain
+    // transaction, or one of a node's batches)
+    const registerFlows = registration.txs.map((tx, i) => ({
+      tx,
+      call: ownCall(net.ledger, "registerLoan", tx, approved[i]!.loanId),
+    }));
+    const disburseFlows = disbursement.txs.map((tx, i) => ({
+      tx,
+      call: ownCall(net.ledger, "disburse", tx, onChainSerial(disbursement.serials[i]!)),
+    }));
+    const repayFlows = repayment.txs.map((tx, i) => ({
+      tx,
+      call: ownCall(net.ledger, "repay", tx, onChainSerial(repayment.serials[i]!)),
+    }));
     const fields = ledgerInterface.getFunction("registerLoan")!.inputs[0]!.components!.map((c) => c.name);
     const at = (name: string) => {
       const i = fields.indexOf(name);
@@ -732,86 +821,114 @@ export async function runLoans(opts: {
     // at least `ceilingLoans` loans, cycling through the nodes' calls: a few dozen transactions
     // are over in milliseconds, too short to time
     const copies = Math.max(K, opts.ceilingLoans);
-    const origin: number[] = []; // ceiling loan j copies the node path's loan origin[j]
-    for (let j = 0; j < copies; j++) {
-      const tx = registration.txs[j % K]!;
-      origin.push(j % K);
-      const [decoded, agreement] = ledgerInterface.decodeFunctionData("registerLoan", tx.data);
-      const terms = [...decoded] as unknown[];
-      const applicationSerial = randomHex32();
-      const fresh = [...terms];
-      fresh[at("applicationSerial")] = applicationSerial;
-      fresh[at("borrowerKey")] = randomHex32(); // a fresh borrower: each loan counts against its borrower's limit
-      newLoanIds.push(loanIdOf(Number(terms[at("originator")]), applicationSerial));
-      const joint = agreement !== "0x";
-      const freshAgreement = joint
-        ? await signLoanAgreement(
-            platform.wallet,
-            net.chain.chainId,
-            net.ledger,
-            Object.fromEntries(fields.map((name, i) => [name, fresh[i]])) as LoanTermsForAgreement,
-          )
-        : "0x";
-      registerCalls.push({
-        wallet: branch.wallet,
-        to: net.ledger,
-        data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, freshAgreement]),
-        gasLimit: tx.gasLimit,
-        template: tx,
-      });
-    }
+    const origin = Array.from({ length: copies }, (_, j) => j % K); // ceiling loan j copies the node path's loan origin[j]
+    /** A fresh set of `copies` loans: their registrations (fresh serials, borrowers, agreements) and ids. */
+    const freshLoans = async (): Promise<{ calls: RawCall[]; loanIds: string[] }> => {
+      const calls: RawCall[] = [];
+      const loanIds: string[] = [];
+      for (const i of origin) {
+        const { tx, call } = registerFlows[i]!;
+        const [decoded, agreement] = ledgerInterface.decodeFunctionData("registerLoan", call.data);
+        const terms = [...decoded] as unknown[];
+        const applicationSerial = randomHex32();
+        const fresh = [...terms];
+        fresh[at("applicationSerial")] = applicationSerial;
+        fresh[at("borrowerKey")] = randomHex32(); // a fresh borrower: each loan counts against its borrower's limit
+        loanIds.push(loanIdOf(Number(terms[at("originator")]), applicationSerial));
+        const joint = agreement !== "0x";
+        const freshAgreement = joint
+          ? await signLoanAgreement(
+              platform.wallet,
+              net.chain.chainId,
+              net.ledger,
+              Object.fromEntries(fields.map((name, k) => [name, fresh[k]])) as LoanTermsForAgreement,
+            )
+          : "0x";
+        calls.push({
+          wallet: branch.wallet,
+          to: net.ledger,
+          data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, freshAgreement]),
+          gasLimit: plainGasLimit(tx),
+          template: tx,
+        });
+      }
+      return { calls, loanIds };
+    };
     const loanIndex = new Map(approved.map((a, i) => [a.loanId.toLowerCase(), i]));
-    /** The node path's flow `tx` redone for ceiling loan j (a copy of the same node-path loan). */
-    const remap = (tx: TransactionResponse, fn: "disburse" | "repay", j: number): RawCall => {
-      const args = [...ledgerInterface.decodeFunctionData(fn, tx.data)];
+    const wallets = new Map([branch.wallet, platform.wallet].map((w) => [w.address.toLowerCase(), w]));
+    /** The node path's flow redone for ceiling loan j (a copy of the same node-path loan, id `loanId`). */
+    const remap = (
+      flow: { tx: TransactionResponse; call: Call },
+      fn: "disburse" | "repay",
+      j: number,
+      loanId: string,
+    ): RawCall => {
+      const args = [...ledgerInterface.decodeFunctionData(fn, flow.call.data)];
       const i = loanIndex.get(String(args[0]).toLowerCase());
       if (i === undefined || origin[j] !== i)
-        throw new Error(`${fn} transaction ${tx.hash} is not for the loan ceiling loan ${j} copies`);
-      args[0] = newLoanIds[j]!;
+        throw new Error(`${fn} transaction ${flow.tx.hash} is not for the loan ceiling loan ${j} copies`);
+      args[0] = loanId;
       args[fn === "disburse" ? 3 : 2] = randomHex32(); // a fresh on-chain serial
-      const wallet =
-        tx.from.toLowerCase() === branch.wallet.address.toLowerCase() ? branch.wallet : platform.wallet;
+      const wallet = wallets.get(flow.tx.from.toLowerCase());
+      if (wallet === undefined)
+        throw new Error(`${fn} ${flow.tx.hash} was sent by ${flow.tx.from}, no known key`);
       return {
         wallet,
         to: net.ledger,
         data: ledgerInterface.encodeFunctionData(fn, args),
-        gasLimit: tx.gasLimit,
-        template: tx,
+        gasLimit: plainGasLimit(flow.tx),
+        template: flow.tx,
       };
     };
-    const ceiling: CeilingPhase[] = [];
-    ceiling.push(await ceilingPhase("registration", net, registerCalls, log));
     // the node path's flows in request order: disbursements 2i (branch) and 2i+1 (platform), repayment i, for loan i
-    const flowsOf = (j: number) => [disbursement.txs[2 * origin[j]!]!, disbursement.txs[2 * origin[j]! + 1]!];
-    ceiling.push(
-      await ceilingPhase(
-        "disbursement",
-        net,
-        origin.flatMap((_, j) => flowsOf(j).map((tx) => remap(tx, "disburse", j))),
-        log,
+    const disbursementsOf = (loanIds: string[]) =>
+      origin.flatMap((i, j) =>
+        [disburseFlows[2 * i]!, disburseFlows[2 * i + 1]!].map((f) => remap(f, "disburse", j, loanIds[j]!)),
+      );
+    const repaymentsOf = (loanIds: string[]) =>
+      origin.map((i, j) => remap(repayFlows[i]!, "repay", j, loanIds[j]!));
+
+    // the issue's ceiling: one flow per transaction
+    const ceiling: CeilingPhase[] = [];
+    const single = await freshLoans();
+    ceiling.push(await ceilingPhase("registration", net, single.calls, log));
+    ceiling.push(await ceilingPhase("disbursement", net, disbursementsOf(single.loanIds), log));
+    ceiling.push(await ceilingPhase("repayment", net, repaymentsOf(single.loanIds), log));
+
+    // context: the same flows in batches of the size the node path used, on fresh loans
+    const ceilingBatched: BatchedCeilingPhase[] = [];
+    const sizes = new Map(node.map((n) => [n.op, batchSizeOf(n.packing?.flowsPerTransaction ?? 1)]));
+    const delegated = await Promise.all(
+      [branch.wallet, platform.wallet].map(
+        async (w) => (await delegateOf(provider, w.address)) !== undefined,
       ),
     );
-    ceiling.push(
-      await ceilingPhase(
-        "repayment",
-        net,
-        origin.map((i, j) => remap(repayment.txs[i]!, "repay", j)),
-        log,
-      ),
-    );
+    if ([...sizes.values()].some((k) => k > 1) && delegated.every(Boolean)) {
+      const batched = await freshLoans();
+      const run = async (op: LoanOp, calls: RawCall[]) =>
+        ceilingBatched.push(await batchedCeiling(op, net, calls, sizes.get(op)!, log));
+      await run("registration", batched.calls);
+      await run("disbursement", disbursementsOf(batched.loanIds));
+      await run("repayment", repaymentsOf(batched.loanIds));
+    } else
+      log(
+        `loans: no batched ceiling (the node path's flows per transaction round to ${[...sizes.values()].join(", ")}; its accounts ${delegated.every(Boolean) ? "are" : "are not all"} delegated to the batch executor)`,
+      );
+
     const registrationAllTx =
       beforeRegistrations === undefined
         ? undefined
         : await allTransactionsCeiling(net, beforeRegistrations, lastBlock, K, log);
     for (const c of ceiling) {
       const n = node.find((p) => p.op === c.op)!;
+      const b = ceilingBatched.find((p) => p.op === c.op);
       log(
-        `loans: ${c.op}s, node path / chain ceiling = ${n.perSecond.toFixed(1)} / ${c.perSecond.toFixed(1)} per second = ${(n.perSecond / c.perSecond).toFixed(2)}×`,
+        `loans: ${c.op}s, node path / chain ceiling = ${n.perSecond.toFixed(1)} / ${c.perSecond.toFixed(1)} per second = ${(n.perSecond / c.perSecond).toFixed(2)}× (node path ${n.packing!.flowsPerTransaction.toFixed(2)} flows per transaction, gas per call ${n.packing!.gasPerCall.toFixed(0)}; ceiling gas per call ${c.gasPerCall.toFixed(0)}${b === undefined ? "" : `; batched ceiling, ${b.batchSize} a transaction: ${b.perSecond.toFixed(1)} per second, gas per flow ${b.gasPerCall.toFixed(0)}, node path / batched ceiling ${(n.perSecond / b.perSecond).toFixed(2)}×`})`,
       );
     }
     const repayCeiling = ceiling.find((c) => c.op === "repayment")!.perSecond;
     log(
-      `loans: repayment file, node path / chain ceiling = ${file.perSecond.toFixed(1)} / ${repayCeiling.toFixed(1)} per second = ${(file.perSecond / repayCeiling).toFixed(2)}×`,
+      `loans: repayment file, node path / chain ceiling = ${file.perSecond.toFixed(1)} / ${repayCeiling.toFixed(1)} per second = ${(file.perSecond / repayCeiling).toFixed(2)}× (${file.packing === undefined ? "" : packingText(file.packing)})`,
     );
     return {
       loans: K,
@@ -819,6 +936,8 @@ export async function runLoans(opts: {
       principalFen: PRINCIPAL_YUAN * 100,
       node,
       ceiling,
+      ...(ceilingBatched.length === 0 ? {} : { ceilingBatched }),
+      repaymentFile: file,
       ...(registrationAllTx === undefined ? {} : { registrationAllTx }),
       prepareSeconds,
     };

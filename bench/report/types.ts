@@ -1,6 +1,7 @@
 // What `npm run bench` measures, as the report formats it (bench/report/markdown.ts) and writes
 // to bench/report.json. Times in milliseconds unless a name says otherwise.
 import type { AnchorFigures, AnchorRow } from "./anchor-table.ts";
+import type { Packing } from "./batching.ts";
 import type { Latency } from "./stats.ts";
 
 /** A part of the report: measured, failed (the error is printed in its place), or skipped. */
@@ -44,10 +45,18 @@ export type NodePhase = PhaseRate & {
   flowsPerBlockPerNode?: { mean: number; max: number };
   /** CPU milliseconds per flow of each process (anvil, anchor, branch, platform, union, bench) and their total, while the phase ran. */
   cpuMsPerFlow?: Record<string, number>;
+  /** How the nodes packed the phase's flows into transactions (a node's batch carries several). */
+  packing?: Packing;
 };
 
-/** The same contract calls from pre-signed raw transactions, sent straight to the chain. */
+/** The same contract calls from pre-signed raw transactions, sent straight to the chain. `gasPerCall`: per flow. */
 export type CeilingPhase = PhaseRate & { gasPerCall: number };
+
+/** The same flows pre-signed `batchSize` to a transaction (a member's batch to itself): context beside the ceiling. */
+export type BatchedCeilingPhase = CeilingPhase & { batchSize: number };
+
+/** A day's repayment file at the branch, one row per loan, upload → every row confirmed. */
+export type RepaymentFile = { rows: number; seconds: number; perSecond: number; packing?: Packing };
 
 export type LoanResult = {
   loans: number;
@@ -55,7 +64,11 @@ export type LoanResult = {
   ceilingLoans: number;
   principalFen: number;
   node: NodePhase[];
+  /** The issue's ceiling: the same flows, one per pre-signed transaction. */
   ceiling: CeilingPhase[];
+  /** The same flows pre-signed in batches of the node path's mean flows per transaction (absent when it did not batch). */
+  ceilingBatched?: BatchedCeilingPhase[];
+  repaymentFile?: RepaymentFile;
   /**
    * Context beside the registration ceiling: every transaction the joint registrations made
    * (registerLoan, the contract's evidence registration with the heads it needs, the platform's

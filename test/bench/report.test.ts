@@ -459,6 +459,58 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
     );
   });
 
+  it("says when the nodes batch, keeps the one-flow-per-transaction ratio, and sets the batched ceiling and the file beside it", function () {
+    const plain = formatReport(results());
+    expect(plain).not.to.contain("The nodes batch");
+    expect(plain).not.to.contain("repayment file");
+    const measured = results();
+    const loans = measured.loans as { status: "ok"; value: LoanResult };
+    const packing = (flowsPerTransaction: number, gasPerCall: number) => ({
+      transactions: 20 / flowsPerTransaction,
+      flowsPerTransaction,
+      callsPerTransaction: flowsPerTransaction,
+      gasPerCall,
+    });
+    loans.value = {
+      ...LOANS,
+      node: LOANS.node.map((n, i) => ({
+        ...n,
+        packing: packing([5, 2.5, 4][i]!, [300_000, 62_000, 99_000][i]!),
+      })),
+      ceilingBatched: [
+        { op: "registration", count: 100, seconds: 0.25, perSecond: 400, gasPerCall: 301_000, batchSize: 5 },
+        { op: "repayment", count: 100, seconds: 0.2, perSecond: 500, gasPerCall: 100_000, batchSize: 4 },
+      ],
+      repaymentFile: { rows: 20, seconds: 2, perSecond: 10, packing: packing(10, 87_000) },
+    };
+    const text = formatReport(measured);
+    const summary = text.slice(text.indexOf("## Summary"), text.indexOf("## 1."));
+    // the ratio stays node path / one flow per pre-signed transaction
+    expect(summary).to.contain(
+      "| 2 | loan registrations through the nodes | 4.00/s (5.0 flows per transaction) | 200/s (chain ceiling: pre-signed transactions) | 0.0200× (1/50) |",
+    );
+    expect(summary).to.contain(
+      "| 2 | repayment file (20 rows, one per loan) through the branch | 10.0 rows/s | 250/s (repayment ceiling) | 0.04",
+    );
+    expect(text).to.contain(
+      "| registrations | 20 | **4.00/s** (5.0 s) | **200/s** (0.50 s) | **0.0200× (1/50)** | 120 ms / 300 ms | 900 ms / 2,500 ms | 309,070 | 5.00 | 300,000 |",
+    );
+    expect(text).to.contain("**The nodes batch.**");
+    expect(text).to.contain(
+      "registrations 5.00 flows per transaction, disbursements 2.50 flows per transaction",
+    );
+    expect(text).to.contain("The ratio above stays the issue's");
+    expect(text).to.contain(
+      "| registrations | 5 | **400/s** (0.25 s) | 301,000 / 309,070 / 300,000 | 0.0100× (1/100) |",
+    );
+    expect(text).to.contain(
+      "| repayments | 4 | **500/s** (0.20 s) | 100,000 / 107,180 / 99,000 | 0.0100× (1/100) |",
+    );
+    expect(text).to.contain(
+      "**10.0 rows/s** (2.0 s, 10.00 rows per transaction); against the repayment ceiling 250/s: **0.0400× (1/25)** (against the batched one, 4 a transaction, 500/s: 0.0200× (1/50))",
+    );
+  });
+
   it("reports a failed or skipped part in its place and warns when the machine was busy", function () {
     const r = results();
     r.loans = { status: "failed", error: "anchor service did not start\nstack…" };
