@@ -24,7 +24,7 @@ describe("anchor service: the request log names the calling member", function ()
       payload: body,
       headers: {
         "content-type": "application/json",
-        ...(await suite.chain.sign(Wallet.createRandom(), body)),
+        ...(await suite.chain.sign(new Wallet(Wallet.createRandom().privateKey), body)),
         [SIGNER_HEADER]: suite.chain.wallets.branchA.address,
       },
     });
