@@ -54,9 +54,13 @@ export type ContractEndorsementsDeps = {
   outbox: Pick<Outbox, "enqueue" | "status">;
   /** The anchor service's evidence bundle of a leaf (throws while its head is not committed). */
   bundle: (leafHash: string) => Promise<unknown>;
+  /** The registry's word, for a view of a loan's contract and where the indexed ledger has not yet seen the evidence. */
   registry: Pick<EvidenceRegistry, "status" | "endorsers">;
-  /** The indexed ledger: a platform checks the loan it is asked to endorse the contract of. */
-  model: Pick<LedgerModel, "loan">;
+  /**
+   * The indexed ledger: a platform checks the loan it is asked to endorse the contract of, and the
+   * evidence's state; a branch sees its platform's endorsement arrive (from EvidenceEndorsed).
+   */
+  model: Pick<LedgerModel, "loan" | "evidence">;
   members: Pick<ConsortiumMembers, "active">;
   requests: Pick<NodeRequests, "verify">;
   peers: Pick<PeerNodes, "call">;
@@ -268,7 +272,9 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
       record = await this.#save(record, { state: record.platform === 0 ? "done" : "endorsing" });
     }
     if (record.state !== "endorsing") return undefined;
-    const endorsers = (await this.deps.registry.endorsers(record.leafHash)).map(Number);
+    // the indexed registry, not a chain read per open contract each pass: an endorsement is one
+    // event the indexer applies as soon as its block comes
+    const endorsers = (await this.deps.model.evidence(record.leafHash))?.endorsers ?? [];
     if (endorsers.includes(record.platform)) {
       await this.#save(record, { state: "done" });
       return undefined;
@@ -395,6 +401,10 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
       refuse(`this platform does not co-fund loan ${body.loanId}`);
     if (loan.evidence.contractLeaf.toLowerCase() !== leafHash)
       refuse(`the ledger registered loan ${body.loanId} with contract ${loan.evidence.contractLeaf}`);
+    // the indexed registry answers when it holds the leaf as the branch's active evidence; anything
+    // else (its block not indexed yet, revoked) is the registry's own word to give
+    const indexed = await this.deps.model.evidence(leafHash);
+    if (indexed?.state === "Active" && indexed.submitter === branch) return;
     const status = await this.deps.registry.status(leafHash);
     if (Number(status.state) !== Number(EvidenceState.Active) || Number(status.submitter) !== branch)
       refuse(`branch ${branch} has not registered it as active evidence`);

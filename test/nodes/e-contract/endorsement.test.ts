@@ -76,6 +76,8 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
   /** Runs the branch's endorsement passes until the loan's contract is done (or fails the test). */
   async function untilDone(loanId: string) {
     for (let i = 0; i < 200; i++) {
+      // the branch sees its platform's endorsement in its indexed ledger (its indexer is not started here)
+      await suite.branch.indexer.syncOnce();
       await suite.branch.contractEndorsements!.step();
       const view = await endorsementOf(loanId);
       if (view.state === "done") return view;

@@ -1,7 +1,9 @@
 // The branch's pass over its contracts' endorsements (nodes/src/e-contract/endorsements.ts) runs
 // every second: it reads the store once, then moves only the contracts still open, so its cost does
 // not grow with every contract the branch ever registered. A contract recorded after that read is
-// moved on by the next pass; a restart reads the store again and finds exactly the open ones.
+// moved on by the next pass; a restart reads the store again and finds exactly the open ones. A
+// platform's endorsement is seen in the indexed ledger, with no registry read per open contract;
+// the platform's node reads the registry only for evidence its index does not hold as active.
 import { expect } from "chai";
 import { MemoryLevel } from "memory-level";
 import {
@@ -12,6 +14,8 @@ import {
   type ContractEndorsementsDeps,
 } from "../../../nodes/src/e-contract/endorsements.ts";
 import type { Sublevel } from "../../../common/level.ts";
+import { EvidenceState } from "../../../common/chain/generated/enums.ts";
+import { PLATFORM } from "../../../nodes/src/members.ts";
 
 const BRANCH_ID = 2;
 const PLATFORM_ID = 4;
@@ -33,6 +37,7 @@ function endorsementRoom(
   const counts = {
     scans: 0,
     statusReads: new Map<string, number>(),
+    registryReads: 0,
     enqueued: [] as string[],
     asked: [] as string[][],
   };
@@ -66,7 +71,18 @@ function endorsementRoom(
       head: { treeSize: 1 },
       inclusionProof: [],
     }),
-    registry: { endorsers: async () => (joint?.endorsers() ?? []).map(BigInt) },
+    // the indexed ledger holds the endorsers; the registry's views are not for the passes
+    model: { evidence: async () => ({ endorsers: joint?.endorsers() ?? [] }) },
+    registry: {
+      endorsers: async () => {
+        counts.registryReads++;
+        return (joint?.endorsers() ?? []).map(BigInt);
+      },
+      status: async () => {
+        counts.registryReads++;
+        throw new Error("not read by a pass");
+      },
+    },
     peers: {
       call: async (
         _member: number,
@@ -180,5 +196,65 @@ describe("contract endorsements: a pass reads the open contracts only", function
     await room.step();
     for (const n of [1, 2]) expect((await store.get(leaf(n)))?.state).to.equal("done");
     expect(counts.asked).to.have.length(2);
+    expect(counts.registryReads, "the platform's endorsement seen in the indexed ledger").to.equal(0);
+  });
+});
+
+describe("contract endorsements: the platform's check reads the registry only for evidence its index does not hold as active", function () {
+  const LEAF = leaf(7);
+  const LOAN = loan(7);
+
+  /** A platform's room whose indexed ledger holds loan 7 (its contract LEAF) and, as given, the evidence. */
+  function platformRoom(indexed: { state: string; submitter: number } | undefined, onChain: number) {
+    const statusReads: string[] = [];
+    const enqueued: string[] = [];
+    const deps = {
+      memberId: PLATFORM_ID,
+      members: { active: async () => ({ kindOf: new Map([[PLATFORM_ID, PLATFORM]]) }) },
+      requests: { verify: async () => ({ memberId: BRANCH_ID }) },
+      model: {
+        loan: async () => ({
+          branch: BRANCH_ID,
+          platform: PLATFORM_ID,
+          funders: [{ memberId: BRANCH_ID }, { memberId: PLATFORM_ID }],
+          evidence: { contractLeaf: LEAF },
+        }),
+        evidence: async () => indexed,
+      },
+      registry: {
+        status: async (leafHash: string) => {
+          statusReads.push(leafHash);
+          return { state: BigInt(onChain), submitter: BigInt(BRANCH_ID) };
+        },
+      },
+      outbox: {
+        enqueue: async (entry: { serial: string }) => {
+          enqueued.push(entry.serial);
+          return { ...entry, state: "queued" };
+        },
+      },
+    };
+    const room = new ContractEndorsements(deps as unknown as ContractEndorsementsDeps);
+    const ask = () =>
+      room.endorseAll({} as never, { endorsements: [{ loanId: LOAN, leafHash: LEAF }] }).then(
+        () => "queued",
+        (e: { code: string }) => e.code,
+      );
+    return { ask, statusReads, enqueued };
+  }
+
+  it("indexed as the branch's active evidence: queued with no registry read", async function () {
+    const p = platformRoom({ state: "Active", submitter: BRANCH_ID }, Number(EvidenceState.Revoked));
+    expect(await p.ask()).to.equal("queued");
+    expect(p.statusReads).to.deep.equal([]);
+  });
+
+  it("not indexed yet, or not active in the index: the registry's word", async function () {
+    const fresh = platformRoom(undefined, Number(EvidenceState.Active));
+    expect(await fresh.ask()).to.equal("queued");
+    expect(fresh.statusReads).to.deep.equal([LEAF]);
+    const revoked = platformRoom({ state: "Revoked", submitter: BRANCH_ID }, Number(EvidenceState.Revoked));
+    expect(await revoked.ask()).to.equal("NODE_ERR_ENDORSEMENT_REFUSED");
+    expect(revoked.enqueued).to.deep.equal([]);
   });
 });
