@@ -11,6 +11,12 @@
 // approved through the node, registered and disbursed by pre-signed transactions; `one-loan` is
 // N repayments of a single loan (its rows pipelined one behind the other); `both` runs the two.
 //
+// The node's outbox may send several rows in one transaction (a batch from its delegated account
+// to itself): the ceiling stays one row per pre-signed transaction, the rows' own calls read back
+// out of the node's transactions; beside it, for context, the same rows pre-signed in batches of
+// the node's mean rows per transaction. The log and the table give rows per transaction and gas
+// per row both ways.
+//
 //   npm run bench:batch                                        # 10,000 rows, one per loan
 //   BENCH_BATCH_ROWS=200 npm run bench:batch                   # small profile
 //   BENCH_BATCH_SHAPE=both BENCH_BATCH_ROWS=2000 npm run bench:batch
@@ -21,10 +27,13 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Transaction, type TransactionResponse, type Wallet } from "ethers";
 import { createAnchorService } from "../anchor-service/src/service.ts";
-import { ledgerInterface, loanIdOfEntry } from "../nodes/src/outbox/entry.ts";
+import { delegateOf, encodeBatch } from "../common/chain/batch.ts";
+import { ledgerInterface, loanIdOfEntry, onChainSerial } from "../nodes/src/outbox/entry.ts";
 import { loanIdOf } from "../common/lending/ids.ts";
 import { createNodeService } from "../nodes/src/service.ts";
 import { cpuSnapshot } from "./cpu.ts";
+import { callsIn, ownCall, plainGasLimit } from "./parts/flow-calls.ts";
+import { batchSizeOf, batchesOf, type Packing, packingOf } from "./report/batching.ts";
 import { jiedaibaoPayload } from "../test/support/channel-fixtures.ts";
 import { MEMBERS, startConsortiumChain } from "../test/support/consortium-chain.ts";
 import {
@@ -45,6 +54,10 @@ const SHAPES = (SHAPE === "both" ? ["loans", "one-loan"] : [SHAPE]) as Array<"lo
 /** Pre-signed transactions in flight at once: the node's outbox default (OutboxSender maxInFlight). */
 const WINDOW = Number(process.env.BENCH_BATCH_WINDOW ?? 128);
 const TIMEOUT_MS = Number(process.env.BENCH_BATCH_TIMEOUT_MS ?? 3_600_000);
+/** Untimed set-up: loans registered and disbursed this many to a transaction when the key can batch. */
+const SETUP_BATCH = 25;
+/** The outbox's default gas margin over an estimate (OutboxSender gasMarginPercent). */
+const GAS_MARGIN_PERCENT = 125n;
 const TOKENS = { clerk: "bench-clerk", approver: "bench-approver" } as const;
 const as = bearerAs(TOKENS);
 const log = (line: string) => console.log(`batch-file: ${line}`);
@@ -105,6 +118,7 @@ const window = () => WINDOW;
  */
 async function mineInBlocks(wallet: Wallet, raws: readonly string[], what: string): Promise<void> {
   const start = await provider.getTransactionCount(wallet.address, "latest");
+  const started = performance.now();
   await provider.send("evm_setAutomine", [false]);
   try {
     for (let i = 0; i < raws.length; i += 500) {
@@ -113,27 +127,39 @@ async function mineInBlocks(wallet: Wallet, raws: readonly string[], what: strin
       const target = start + i + chunk.length;
       while ((await provider.getTransactionCount(wallet.address, "latest")) < target)
         await provider.send("evm_mine", []);
+      if (raws.length > 500)
+        log(
+          `  ${what}: ${i + chunk.length}/${raws.length} transactions mined (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+        );
     }
   } finally {
     await provider.send("evm_setAutomine", [true]);
   }
-  const last = await provider.getTransactionReceipt(Transaction.from(raws.at(-1)!).hash!);
-  if (last?.status !== 1) throw new Error(`${what}: the last setup transaction failed`);
+  // a batch reverts whole: every transaction must have succeeded (the last alone says little then)
+  for (const raw of raws.length > 2_000 ? [raws.at(-1)!] : raws) {
+    const receipt = await provider.getTransactionReceipt(Transaction.from(raw).hash!);
+    if (receipt?.status !== 1) throw new Error(`${what}: set-up transaction ${receipt?.hash} failed`);
+  }
 }
 
+/** A call to sign: its target, calldata and gas limit; fees as the node's transaction `template` paid them. */
+type ToSign = { to: string; data: string; gasLimit: bigint; template: TransactionResponse };
+
 /** `calls` signed in advance by `wallet` with consecutive nonces from its next one. */
-async function preSign(
-  wallet: Wallet,
-  calls: ReadonlyArray<{ data: string; template: TransactionResponse }>,
-): Promise<string[]> {
+async function preSign(wallet: Wallet, calls: readonly ToSign[], what: string): Promise<string[]> {
   let nonce = await provider.getTransactionCount(wallet.address, "pending");
   const baseFee = (await provider.getBlock("latest"))?.baseFeePerGas ?? 0n;
   const signed: string[] = [];
-  for (const { data, template } of calls) {
+  const started = performance.now();
+  for (const { to, data, gasLimit, template } of calls) {
+    if (signed.length > 0 && signed.length % 2_000 === 0)
+      log(
+        `  ${what}: ${signed.length}/${calls.length} signed (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+      );
     const tx = Transaction.from({
-      to: template.to,
+      to,
       data,
-      gasLimit: template.gasLimit,
+      gasLimit,
       nonce: nonce++,
       chainId: chain.chainId,
       type: 2,
@@ -144,6 +170,32 @@ async function preSign(
   }
   return signed;
 }
+
+/** The gas limit the outbox would give `call` on its own: its estimate with the outbox's margin. */
+async function estimated(wallet: Wallet, call: { to: string; data: string }): Promise<bigint> {
+  return ((await provider.estimateGas({ from: wallet.address, ...call })) * GAS_MARGIN_PERCENT) / 100n;
+}
+
+/**
+ * `calls` (each its own gas limit) as transactions of `wallet`: one each, or, `size` > 1, batches
+ * of that many to itself (`execute`), each batch's limit the first full batch's estimate with the
+ * margin (the calls are copies of one call: the batches cost alike).
+ */
+async function asTransactions(wallet: Wallet, calls: readonly ToSign[], size: number): Promise<ToSign[]> {
+  if (size === 1) return [...calls];
+  const batches = batchesOf(calls, size, () => wallet.address);
+  const first = { to: wallet.address, data: encodeBatch(batches[0]!) };
+  const gasLimit = await estimated(wallet, first);
+  return batches.map((b) => ({
+    to: wallet.address,
+    data: encodeBatch(b),
+    gasLimit,
+    template: b[0]!.template,
+  }));
+}
+
+const packingText = (p: Packing) =>
+  `${p.flowsPerTransaction.toFixed(2)} rows per transaction (${p.transactions} transactions), gas per call ${p.gasPerCall.toFixed(0)}`;
 
 const dir = await mkdtemp(join(tmpdir(), "bench-batch-file-"));
 const anchor = await createAnchorService({
@@ -227,41 +279,62 @@ try {
         e.kind === "registerLoan" && e.state === "confirmed" && loanIdOfEntry(e) === loanId.toLowerCase(),
     );
     const registerTx = (await provider.getTransaction(registration!.txHash!))!;
-    return { loanId, disburseTx, registerTx };
+    // each flow's own call, whether its transaction was plain or one of the node's batches
+    const ledger = lending.addresses.jointLoanLedger;
+    return {
+      loanId,
+      disburse: {
+        tx: disburseTx,
+        call: ownCall(ledger, "disburse", disburseTx, onChainSerial(`DSB-${payload.shenqingBianhao}`)),
+      },
+      register: { tx: registerTx, call: ownCall(ledger, "registerLoan", registerTx, loanId) },
+    };
   };
 
   /** `count` more active loans, copies of `loan` (fresh application serial and borrower), set up untimed. */
   const copiesOf = async (loan: Awaited<ReturnType<typeof activeLoan>>, count: number): Promise<string[]> => {
     const fields = ledgerInterface.getFunction("registerLoan")!.inputs[0]!.components!.map((c) => c.name);
     const at = (name: string) => fields.indexOf(name);
-    const [terms] = ledgerInterface.decodeFunctionData("registerLoan", loan.registerTx.data);
-    const disburseArgs = ledgerInterface.decodeFunctionData("disburse", loan.disburseTx.data);
+    const [terms] = ledgerInterface.decodeFunctionData("registerLoan", loan.register.call.data);
+    const disburseArgs = ledgerInterface.decodeFunctionData("disburse", loan.disburse.call.data);
     const ids: string[] = [];
-    const registrations: Array<{ data: string; template: TransactionResponse }> = [];
-    const disbursements: Array<{ data: string; template: TransactionResponse }> = [];
+    const registrations: Array<{ data: string }> = [];
+    const disbursements: Array<{ data: string }> = [];
     for (let j = 0; j < count; j++) {
       const fresh = [...(terms as unknown[])];
       fresh[at("applicationSerial")] = randomHex32();
       fresh[at("borrowerKey")] = randomHex32(); // each loan counts against its own borrower's limit
       const loanId = loanIdOf(Number(fresh[at("originator")]), String(fresh[at("applicationSerial")]));
       ids.push(loanId);
-      registrations.push({
-        data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, "0x"]),
-        template: loan.registerTx,
-      });
+      registrations.push({ data: ledgerInterface.encodeFunctionData("registerLoan", [fresh, "0x"]) });
       const args = [...disburseArgs];
       args[0] = loanId;
       args[3] = randomHex32();
-      disbursements.push({
-        data: ledgerInterface.encodeFunctionData("disburse", args),
-        template: loan.disburseTx,
-      });
+      disbursements.push({ data: ledgerInterface.encodeFunctionData("disburse", args) });
     }
+    // untimed: a key that can batch registers and disburses SETUP_BATCH loans a transaction
+    const size = (await delegateOf(provider, wallet.address)) === undefined ? 1 : SETUP_BATCH;
     log(
-      `setting up ${count} loans (untimed): pre-signed registrations, then disbursements, many to a block…`,
+      `setting up ${count} loans (untimed): pre-signed registrations, then disbursements, ${size} a transaction, many to a block…`,
     );
-    await mineInBlocks(wallet, await preSign(wallet, registrations), "registrations");
-    await mineInBlocks(wallet, await preSign(wallet, disbursements), "disbursements");
+    const ledger = lending.addresses.jointLoanLedger;
+    const setUp = async (
+      calls: Array<{ data: string }>,
+      flow: { tx: TransactionResponse; call: { data: string } },
+      what: string,
+    ) => {
+      // every copy costs what the first does: one estimate for all
+      const gasLimit =
+        plainGasLimit(flow.tx) ?? (await estimated(wallet, { to: ledger, data: calls[0]!.data }));
+      const txs = await asTransactions(
+        wallet,
+        calls.map((c) => ({ to: ledger, data: c.data, gasLimit, template: flow.tx })),
+        size,
+      );
+      await mineInBlocks(wallet, await preSign(wallet, txs, what), what);
+    };
+    await setUp(registrations, loan.register, "registrations");
+    await setUp(disbursements, loan.disburse, "disbursements");
     return ids;
   };
 
@@ -269,8 +342,9 @@ try {
   const files: Array<{
     shape: string;
     loans: string[];
-    node?: { seconds: number; cpu: ReturnType<typeof cpuPerRow> };
-    template?: TransactionResponse;
+    node?: { seconds: number; cpu: ReturnType<typeof cpuPerRow>; packing: Packing };
+    /** The first row's transaction and its own repay call: what the ceilings copy. */
+    first?: { tx: TransactionResponse; call: { to: string; data: string } };
   }> = [];
   for (const shape of SHAPES) {
     if (shape === "one-loan") {
@@ -295,14 +369,35 @@ try {
     }>();
     const done = await finished(batch.id);
     const seconds = (performance.now() - started) / 1000;
-    file.node = { seconds, cpu: cpuPerRow(before) };
+    const nodeCpu = cpuPerRow(before);
     log(
-      `node path (${file.shape}): ${seconds.toFixed(1)} s, CPU per row ${cpuText(file.node.cpu)}; load average (1 min) ${load()}`,
+      `node path (${file.shape}): ${seconds.toFixed(1)} s, CPU per row ${cpuText(nodeCpu)}; load average (1 min) ${load()}`,
     );
     if (done.counts.confirmed !== ROWS)
       throw new Error(`not every row confirmed: ${JSON.stringify(done.counts)}`);
-    const result = (await inject("GET", `/v1/batch-files/${batch.id}/result`)).body;
-    file.template = (await provider.getTransaction(result.split("\n")[1]!.split(",")[3]!))!;
+    // how the rows went into transactions: from the file's result, once the clock has stopped
+    const lines = (await inject("GET", `/v1/batch-files/${batch.id}/result`)).body
+      .trim()
+      .split("\n")
+      .slice(1);
+    const hashes = lines.map((line) => line.split(",")[3]!);
+    const txs = new Map<string, TransactionResponse>();
+    const gasUsed = new Map<string, bigint>();
+    for (const hash of new Set(hashes)) {
+      txs.set(hash, (await provider.getTransaction(hash))!);
+      gasUsed.set(hash, (await provider.getTransactionReceipt(hash))!.gasUsed);
+    }
+    const packing = packingOf(
+      hashes.map((h) => ({ txHash: h, calls: callsIn(txs.get(h)!).length, gasUsed: gasUsed.get(h)! })),
+    );
+    file.node = { seconds, cpu: nodeCpu, packing };
+    const firstTx = txs.get(hashes[0]!)!;
+    const firstSerial = lines[0]!.split(",")[1]!;
+    file.first = {
+      tx: firstTx,
+      call: ownCall(lending.addresses.jointLoanLedger, "repay", firstTx, onChainSerial(firstSerial)),
+    };
+    log(`node path (${file.shape}): ${packingText(packing)}`);
   }
 
   // -- the ceiling: the same repay calls, pre-signed raw transactions of the same key (the node
@@ -311,36 +406,62 @@ try {
   node = undefined;
   const table = [
     "",
-    `| ${ROWS} repayment rows, ${WINDOW} in flight | seconds | rows/s | ratio | node CPU ms/row (node process, Anvil) | ceiling CPU ms/row (bench, Anvil) |`,
-    "|---|---:|---:|---:|---|---|",
+    `| ${ROWS} repayment rows, ${WINDOW} transactions in flight | seconds | rows/s | node / this | rows per transaction | gas per row | node CPU ms/row (node process, Anvil) | ceiling CPU ms/row (bench, Anvil) |`,
+    "|---|---:|---:|---:|---:|---:|---|---|",
   ];
+  const delegated = (await delegateOf(provider, wallet.address)) !== undefined;
   for (const file of files) {
-    const template = file.template!;
-    const calls = file.loans.map((loanId) => {
-      const args = [...ledgerInterface.decodeFunctionData("repay", template.data)];
-      args[0] = loanId;
-      args[2] = randomHex32(); // a fresh on-chain serial
-      return { data: ledgerInterface.encodeFunctionData("repay", args), template };
-    });
-    const signed = await preSign(wallet, calls);
-    log(`the same ${ROWS} repay calls (${file.shape}) as pre-signed raw transactions, ${WINDOW} in flight…`);
-    const before = cpu();
-    const started = performance.now();
-    await sendWindowed(wallet, signed, "ceiling");
-    const seconds = (performance.now() - started) / 1000;
-    const ceilingCpu = cpuPerRow(before);
-    log(
-      `ceiling (${file.shape}): ${seconds.toFixed(1)} s, CPU per row ${cpuText(ceilingCpu)}; load average (1 min) ${load()}`,
-    );
-    const last = await provider.getTransactionReceipt(Transaction.from(signed.at(-1)!).hash!);
-    if (last?.status !== 1) throw new Error(`ceiling: the last transaction failed`);
+    const { tx, call } = file.first!;
     const nodeRate = ROWS / file.node!.seconds;
-    const ceilingRate = ROWS / seconds;
+    const name = file.shape === "loans" ? "one row per loan" : "one loan";
     const c = file.node!.cpu;
+    const p = file.node!.packing;
     table.push(
-      `| ${file.shape === "loans" ? "one row per loan" : "one loan"}: batch file through branch A's node (upload → last confirmation) | ${file.node!.seconds.toFixed(1)} | ${nodeRate.toFixed(1)} | ${(nodeRate / ceilingRate).toFixed(3)} | ${c.node.toFixed(2)}, ${c.anvil.toFixed(2)} | |`,
-      `| ${file.shape === "loans" ? "one row per loan" : "one loan"}: pre-signed raw transactions (the ceiling) | ${seconds.toFixed(1)} | ${ceilingRate.toFixed(1)} | | | ${ceilingCpu.node.toFixed(2)}, ${ceilingCpu.anvil.toFixed(2)} |`,
+      `| ${name}: batch file through branch A's node (upload → last confirmation) | ${file.node!.seconds.toFixed(1)} | ${nodeRate.toFixed(1)} | | ${p.flowsPerTransaction.toFixed(2)} | ${p.gasPerCall.toFixed(0)} (per call) | ${c.node.toFixed(2)}, ${c.anvil.toFixed(2)} | |`,
     );
+    // the issue's ceiling, one row per transaction; then, for context, batches of the node's size
+    const size = batchSizeOf(p.flowsPerTransaction);
+    const ceilings = [1, ...(size > 1 && delegated ? [size] : [])];
+    if (size > 1 && !delegated)
+      log(`no batched ceiling: branch A's key is not delegated to the batch executor`);
+    for (const perTx of ceilings) {
+      const repays = file.loans.map((loanId) => {
+        const args = [...ledgerInterface.decodeFunctionData("repay", call.data)];
+        args[0] = loanId;
+        args[2] = randomHex32(); // a fresh on-chain serial
+        return { to: call.to, data: ledgerInterface.encodeFunctionData("repay", args) };
+      });
+      const gasLimit = plainGasLimit(tx) ?? (await estimated(wallet, repays[0]!));
+      const what =
+        perTx === 1 ? "pre-signed raw transactions (the ceiling)" : `pre-signed, ${perTx} rows a transaction`;
+      const calls = await asTransactions(
+        wallet,
+        repays.map((r) => ({ ...r, gasLimit, template: tx })),
+        perTx,
+      );
+      const signed = await preSign(wallet, calls, "ceiling");
+      log(`the same ${ROWS} repay calls (${file.shape}) ${what}, ${WINDOW} transactions in flight…`);
+      const before = cpu();
+      const started = performance.now();
+      await sendWindowed(wallet, signed, "ceiling");
+      const seconds = (performance.now() - started) / 1000;
+      const ceilingCpu = cpuPerRow(before);
+      log(
+        `ceiling (${file.shape}, ${perTx} a transaction): ${seconds.toFixed(1)} s, CPU per row ${cpuText(ceilingCpu)}; load average (1 min) ${load()}`,
+      );
+      let gas = 0n;
+      // each batch's receipt (a batch reverts whole); of single transactions, the last
+      for (const raw of perTx === 1 ? [signed.at(-1)!] : signed) {
+        const receipt = await provider.getTransactionReceipt(Transaction.from(raw).hash!);
+        if (receipt?.status !== 1) throw new Error(`ceiling: transaction ${receipt?.hash} failed`);
+        gas += receipt.gasUsed;
+      }
+      const gasPerRow = perTx === 1 ? Number(gas) : Number(gas) / ROWS;
+      const ceilingRate = ROWS / seconds;
+      table.push(
+        `| ${name}: ${what} | ${seconds.toFixed(1)} | ${ceilingRate.toFixed(1)} | ${(nodeRate / ceilingRate).toFixed(3)} | ${perTx} | ${gasPerRow.toFixed(0)} | | ${ceilingCpu.node.toFixed(2)}, ${ceilingCpu.anvil.toFixed(2)} |`,
+      );
+    }
   }
   console.log([...table, ""].join("\n"));
 } finally {
