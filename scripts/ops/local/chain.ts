@@ -25,7 +25,13 @@
 //   debug_trace*/trace_*), and receipts, logs and blocks do not come from them, so the launcher's
 //   dumps and the start leave them out (withoutCallTraces); a reloaded chain answers the same
 //   receipts, logs and block hashes, and an empty trace for an old transaction.
-import { open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
+// - A state file above STATE_PARSE_LIMIT_BYTES is never read into one string (V8 cannot hold a
+//   string past 512 MB, and parsing such a file in JavaScript takes minutes): the start hands it
+//   to Anvil as it is, finds the genesis time by a byte search, and lets Anvil's own parse be the
+//   damage check: a file Anvil refuses is replaced by state.prev.json and Anvil started again, and
+//   a file Anvil loaded becomes state.prev.json. Its call traces stay until the next dump.
+import { constants, createReadStream } from "node:fs";
+import { copyFile, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { gunzipSync } from "node:zlib";
 import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
@@ -46,6 +52,10 @@ export type LocalChainOptions = {
   logFile: string;
   genesisTimestamp: number;
   extraArgs?: string[];
+  /** What the caller's guardStateFile() found: a "large" file is checked by Anvil as it loads it. */
+  stateStatus?: StateFileStatus["state"];
+  /** guardStateFile's limit on restarts (tests lower it). */
+  parseLimitBytes?: number;
 };
 
 export function stateFile(dataDir: string): string {
@@ -54,6 +64,7 @@ export function stateFile(dataDir: string): string {
 
 export function localChainProcess(options: LocalChainOptions): ServiceProcess {
   let starts = 0;
+  let uncheckedByUs = options.stateStatus === "large";
   const url = `http://${HOST}:${options.port}`;
   const args = [
     "--host",
@@ -80,22 +91,58 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     stopSignal: "SIGINT",
     // the first start follows the caller's guardStateFile(); a restart after a crash may find a dump cut short
     beforeStart: async () => {
-      if (starts++ > 0) await guardStateFile(options.dataDir);
+      if (starts++ > 0)
+        uncheckedByUs =
+          (await guardStateFile(options.dataDir, { parseLimitBytes: options.parseLimitBytes })).state ===
+          "large";
+    },
+    // a file too large to check here that Anvil refused to parse: the previous dump instead
+    recover: async (_exit, logTail) => {
+      if (!uncheckedByUs || !ANVIL_STATE_REFUSED.test(logTail)) return false;
+      uncheckedByUs = false; // state.prev.json was checked before it was kept
+      const file = stateFile(options.dataDir);
+      const genesis = (await restorePreviousState(options.dataDir))
+        ? await genesisTimestampOfFile(file, options.parseLimitBytes)
+        : undefined;
+      args[args.indexOf("--timestamp") + 1] = String(genesis ?? Math.floor(Date.now() / 1000));
+      return true;
+    },
+    afterReady: async () => {
+      if (!uncheckedByUs) return;
+      uncheckedByUs = false;
+      await keepAsPrevious(options.dataDir);
     },
   });
 }
 
+/** Anvil's refusal of a state file it cannot parse (clap's message for --state's value). */
+const ANVIL_STATE_REFUSED = /for '--state <PATH>': failed to parse/;
+
 export type StateFileStatus = {
-  state: "fresh" | "loaded" | "restored-previous";
+  /**
+   * "large": above the parse limit, handed to Anvil unread (checked by Anvil's own parse; kept as
+   * state.prev.json once loaded, replaced by it if refused: localChainProcess).
+   */
+  state: "fresh" | "loaded" | "restored-previous" | "large";
   genesisTimestamp: number | undefined;
 };
 
 /**
+ * Above this a state file is not parsed by the launcher (neither at start nor in the dumps): one
+ * string of it would cost the launcher too much memory and time, and past 512 MB V8 cannot hold it.
+ */
+export const STATE_PARSE_LIMIT_BYTES = 256 * 2 ** 20;
+
+/**
  * Before Anvil loads state.json: keep the last good dump as state.prev.json, and put it back
  * when state.json is damaged (a dump cut short by a crash), so Anvil never refuses to start.
- * Also reads the original genesis block's time (the earliest of the block-0 entries).
+ * Also reads the original genesis block's time (the earliest of the block-0 entries). A file
+ * above `parseLimitBytes` is left to Anvil (state "large", above).
  */
-export async function guardStateFile(dataDir: string): Promise<StateFileStatus> {
+export async function guardStateFile(
+  dataDir: string,
+  options: { parseLimitBytes?: number | undefined } = {},
+): Promise<StateFileStatus> {
   const file = stateFile(dataDir);
   const previous = file.replace(/\.json$/, ".prev.json");
   // a launcher killed while writing a dump (or this copy) left it beside, never renamed: unread
@@ -104,11 +151,16 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
     /^state(\.prev)?\.json\.tmp/.test(f),
   );
   for (const f of temporaries) await rm(path.join(dir, f), { force: true });
-  const exists = await stat(file).then(
-    () => true,
-    () => false,
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => undefined,
   );
-  if (!exists) return { state: "fresh", genesisTimestamp: undefined };
+  if (size === undefined) return { state: "fresh", genesisTimestamp: undefined };
+  if (size > (options.parseLimitBytes ?? STATE_PARSE_LIMIT_BYTES)) {
+    const genesisTimestamp = await genesisTimestampInFile(file);
+    // no genesis block found: not a whole dump; Anvil's parse says so, and the previous one is used
+    return { state: "large", genesisTimestamp };
+  }
   const parse = async (f: string) => JSON.parse(await readFile(f, "utf8")) as AnvilState;
   try {
     const state = await parse(file);
@@ -117,26 +169,90 @@ export async function guardStateFile(dataDir: string): Promise<StateFileStatus> 
     const dropped = dropLaterGeneses(state);
     if (dropCallTraces(state) || dropped) await writeAtomically(file, Buffer.from(JSON.stringify(state)));
     // whole or not at all, as the dumps: it is what a damaged state.json is replaced with
-    await writeAtomically(previous, await readFile(file));
+    await copyAtomically(file, previous);
     return { state: "loaded", genesisTimestamp: genesisTimestampOf(state) };
   } catch {
-    const hasPrevious = await stat(previous).then(
-      () => true,
-      () => false,
-    );
-    await rename(file, `${file}.damaged-${Date.now()}`);
-    if (!hasPrevious) return { state: "fresh", genesisTimestamp: undefined };
-    await writeAtomically(file, await readFile(previous));
-    return { state: "restored-previous", genesisTimestamp: genesisTimestampOf(await parse(file)) };
+    if (!(await restorePreviousState(dataDir))) return { state: "fresh", genesisTimestamp: undefined };
+    return {
+      state: "restored-previous",
+      genesisTimestamp: await genesisTimestampOfFile(file, options.parseLimitBytes),
+    };
   }
+}
+
+/** A damaged state.json moved aside and state.prev.json copied in its place; false when there is none. */
+async function restorePreviousState(dataDir: string): Promise<boolean> {
+  const file = stateFile(dataDir);
+  const previous = file.replace(/\.json$/, ".prev.json");
+  const hasPrevious = await stat(previous).then(
+    () => true,
+    () => false,
+  );
+  await rename(file, `${file}.damaged-${Date.now()}`);
+  if (hasPrevious) await copyAtomically(previous, file);
+  return hasPrevious;
+}
+
+/** state.json, once Anvil has loaded it, kept as state.prev.json (whole or not at all). */
+async function keepAsPrevious(dataDir: string): Promise<void> {
+  const file = stateFile(dataDir);
+  await copyAtomically(file, file.replace(/\.json$/, ".prev.json"));
+}
+
+/** The genesis time of a whole dump: parsed up to the limit, found by genesisTimestampInFile above it. */
+async function genesisTimestampOfFile(file: string, parseLimitBytes: number | undefined) {
+  if ((await stat(file)).size > (parseLimitBytes ?? STATE_PARSE_LIMIT_BYTES))
+    return genesisTimestampInFile(file);
+  return genesisTimestampOf(JSON.parse(await readFile(file, "utf8")) as AnvilState);
+}
+
+/** Searched for alone: a pattern ending in a letter no hex string holds is found several times faster. */
+const PARENT_KEY = Buffer.from("parentHash");
+const GENESIS_PARENT = Buffer.from(`"parentHash":"0x${"0".repeat(64)}"`);
+/** A header is a flat object of a few hundred bytes (its bloom is 514): a match without its end this far on is not one. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * The original genesis time of a state file, without reading it into memory: each block-0 header
+ * (the only ones whose parent hash is zero) found by a byte search as the file streams by, the
+ * header's own flat object parsed, the earliest time kept. The search cannot match inside a
+ * string value: a quote there is escaped.
+ */
+export async function genesisTimestampInFile(file: string): Promise<number | undefined> {
+  const times: number[] = [];
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 * 2 ** 20 }) as AsyncIterable<Buffer>) {
+    const buf: Buffer = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    let from = 1;
+    let keepFrom = Math.max(0, buf.length - GENESIS_PARENT.length);
+    for (;;) {
+      const key = buf.indexOf(PARENT_KEY, from);
+      if (key < 0) break;
+      const at = key - 1;
+      from = key + 1;
+      if (buf.length - at < GENESIS_PARENT.length) {
+        keepFrom = Math.min(keepFrom, at); // its value goes on in the next chunk
+        break;
+      }
+      if (!buf.subarray(at, at + GENESIS_PARENT.length).equals(GENESIS_PARENT)) continue;
+      const end = buf.indexOf("}", at);
+      if (end < 0) {
+        if (buf.length - at <= MAX_HEADER_BYTES) keepFrom = Math.min(keepFrom, at); // the header goes on
+        break;
+      }
+      const header = JSON.parse(`{${buf.toString("utf8", at, end + 1)}`) as AnvilBlock["header"];
+      if (header?.number !== undefined && BigInt(header.number) === 0n && header.timestamp !== undefined)
+        times.push(Number(BigInt(header.timestamp)));
+      from = end + 1;
+    }
+    carry = buf.subarray(keepFrom);
+  }
+  return times.length === 0 ? undefined : Math.min(...times);
 }
 
 type AnvilBlock = { header?: { number?: string; timestamp?: string } };
 type AnvilTransaction = { info?: { traces?: unknown[] } };
 type AnvilState = { blocks?: AnvilBlock[]; transactions?: AnvilTransaction[] };
-
-/** Above this a dump is written as Anvil made it: parsing it would cost the launcher too much memory and time. */
-const MAX_TRACE_STRIP_BYTES = 256 * 2 ** 20;
 
 /** Empties every transaction's call trace; true if there was one. */
 function dropCallTraces(state: AnvilState): boolean {
@@ -151,7 +267,7 @@ function dropCallTraces(state: AnvilState): boolean {
 
 /** The dump (Anvil's state JSON) with every transaction's call trace emptied (above). */
 export function withoutCallTraces(json: Buffer): Buffer {
-  if (json.length > MAX_TRACE_STRIP_BYTES) return json;
+  if (json.length > STATE_PARSE_LIMIT_BYTES) return json; // written as Anvil made it
   const state = JSON.parse(json.toString("utf8")) as AnvilState;
   return dropCallTraces(state) ? Buffer.from(JSON.stringify(state)) : json;
 }
@@ -287,14 +403,33 @@ export function blockTimeOf(anvilArgs: readonly string[]): number | undefined {
 
 /** Write beside, fsync, rename over, fsync the directory: the file is the old one or the new one. */
 async function writeAtomically(file: string, data: Buffer): Promise<void> {
+  await replaceAtomically(file, async (tmp) => {
+    const handle = await open(tmp, "w");
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+/** `from` copied over `to` as writeAtomically does, without reading it into memory. */
+async function copyAtomically(from: string, to: string): Promise<void> {
+  await replaceAtomically(to, async (tmp) => {
+    await copyFile(from, tmp, constants.COPYFILE_FICLONE);
+    const handle = await open(tmp, "r+");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
+}
+
+async function replaceAtomically(file: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, "w");
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await write(tmp);
   await rename(tmp, file);
   const dir = await open(path.dirname(file), "r");
   try {

@@ -153,6 +153,10 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     let rpcUrl: string;
     if (local) {
       const { state, genesisTimestamp } = await guardStateFile(dataDir);
+      if (state === "large")
+        log(
+          "chain: state.json is too large to check here: Anvil checks it as it loads it (state.prev.json if it refuses it)",
+        );
       if (state === "restored-previous")
         log(
           "chain: WARNING state.json was damaged (a crash during a dump?); restored the previous dump, state.prev.json",
@@ -168,6 +172,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         logFile: logFile("chain"),
         genesisTimestamp: genesisTimestamp ?? Math.floor(Date.now() / 1000),
         extraArgs: options.anvilArgs ?? [],
+        stateStatus: state,
       });
       services.set("chain", chain);
       await startService(chain, lock, log);

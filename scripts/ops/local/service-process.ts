@@ -22,6 +22,13 @@ export type ServiceSpec = {
   stopSignal?: NodeJS.Signals;
   /** Runs before every spawn (first start and restarts). */
   beforeStart?: () => Promise<void>;
+  /**
+   * It exited during start-up (`logTail`: its log's last lines): true when this removed the cause
+   * and it may be spawned once more.
+   */
+  recover?: (exit: ExitInfo, logTail: string) => Promise<boolean>;
+  /** Runs once it is ready, before start() returns. */
+  afterReady?: () => Promise<void>;
 };
 
 export type ExitInfo = { code: number | null; signal: NodeJS.Signals | null };
@@ -50,6 +57,18 @@ export class ServiceProcess {
   async start(): Promise<void> {
     if (this.running) throw new Error(`${this.spec.name} is already running`);
     await this.spec.beforeStart?.();
+    const exited = await this.#spawnUntilReady();
+    if (exited !== undefined) {
+      const tail = await this.logTail();
+      if (!(await this.spec.recover?.(exited, tail))) throw exitedError(this.spec, exited, tail);
+      const again = await this.#spawnUntilReady();
+      if (again !== undefined) throw exitedError(this.spec, again, await this.logTail());
+    }
+    await this.spec.afterReady?.();
+  }
+
+  /** Spawns; undefined once ready, its exit if it exited first. */
+  async #spawnUntilReady(): Promise<ExitInfo | undefined> {
     const fd = openSync(this.spec.logFile, "a", 0o600);
     writeSync(
       fd,
@@ -78,14 +97,8 @@ export class ServiceProcess {
     });
     const deadline = Date.now() + (this.spec.readyTimeoutMs ?? 60_000);
     for (;;) {
-      if (!this.running) {
-        const info = await this.#exited;
-        throw new LocalConsortiumError(
-          "LOCAL_EXITED",
-          `${this.spec.name} exited during start-up (code ${info.code}, signal ${info.signal}); ${this.spec.logFile} ends with:\n${await this.logTail()}`,
-        );
-      }
-      if (await this.spec.ready().catch(() => false)) return;
+      if (!this.running) return this.#exited;
+      if (await this.spec.ready().catch(() => false)) return undefined;
       if (Date.now() > deadline) {
         await this.stop();
         throw new LocalConsortiumError(
@@ -128,6 +141,12 @@ export class ServiceProcess {
     return text.trimEnd().split("\n").slice(-lines).join("\n");
   }
 }
+
+const exitedError = (spec: ServiceSpec, info: ExitInfo, logTail: string) =>
+  new LocalConsortiumError(
+    "LOCAL_EXITED",
+    `${spec.name} exited during start-up (code ${info.code}, signal ${info.signal}); ${spec.logFile} ends with:\n${logTail}`,
+  );
 
 /** GET `url` answers 200; with `ca`, an https URL only from a server with a certificate it issued. */
 export async function httpReady(url: string, ca?: string): Promise<boolean> {
