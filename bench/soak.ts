@@ -32,7 +32,7 @@ import {
   jiedaibaoApplication,
   newBorrower,
 } from "../nodes/client/borrowers.ts";
-import { NodeApi } from "../nodes/client/node-api.ts";
+import { NodeApi, NodeUnreachableError } from "../nodes/client/node-api.ts";
 import { chainLedgerDigest } from "../scripts/demo/chain-digest.ts";
 import { govern } from "../scripts/ops/deploy/consortium.ts";
 import { signedContract } from "../scripts/demo/contracts.ts";
@@ -48,7 +48,6 @@ import { approvingDecision } from "../test/support/credit-decision.ts";
 import { waitAllAnchored } from "../test/support/faults/anchor-audit.ts";
 import { cpuBetween, cpuSnapshot } from "./cpu.ts";
 import { int } from "./env.ts";
-import { pool } from "./parts/loans.ts";
 import { lineChart } from "./report/chart.ts";
 import { fmt } from "./report/markdown.ts";
 
@@ -275,18 +274,24 @@ export type SoakResult = {
 
 /**
  * The driver's HTTP client, trusting the consortium's CA alone (as trustConsortium) and patient
- * on a loaded machine: 32 loans at a time reuse many kept-alive connections, and at load 25–30 one
- * reused just as the node closed it failed a registration's POST (fetch failed, the node logging
- * the request aborted); idle connections are dropped after 1 s, well before the node's timeout,
- * and a TLS handshake may take a minute. Returns the undo.
+ * on a loaded machine (a TLS handshake may take a minute). Idle connections are dropped after 1 s,
+ * far from the services' 72 s: undici otherwise keeps one idle for as long as the server's
+ * `Keep-Alive: timeout=72` allows less 2 s, and this process (the launcher with the driver) can
+ * stall longer than that on a loaded machine, then write a request into a connection the service
+ * had closed meanwhile: `fetch failed`, `read ECONNRESET` (test/local/keep-alive.test.ts).
+ * keepAliveMaxTimeout caps what the server's hint may raise it to. Returns the undo.
  */
 async function trustPatiently(manifest: ConsortiumManifest): Promise<() => void> {
   const untrust = await trustConsortium(manifest);
-  if (manifest.tls === undefined) return untrust;
   const trusting = getGlobalDispatcher();
   const agent = new Agent({
-    connect: { ca: await readFile(manifest.tls.caFile, "utf8"), rejectUnauthorized: true, timeout: 60_000 },
-    keepAliveTimeout: 1_000,
+    ...DRIVER_KEEP_ALIVE,
+    connect: {
+      ...(manifest.tls === undefined
+        ? {}
+        : { ca: await readFile(manifest.tls.caFile, "utf8"), rejectUnauthorized: true }),
+      timeout: 60_000,
+    },
   });
   setGlobalDispatcher(agent);
   return () => {
@@ -295,6 +300,9 @@ async function trustPatiently(manifest: ConsortiumManifest): Promise<() => void>
     untrust();
   };
 }
+
+/** How long the driver keeps an idle connection, whatever the server's Keep-Alive hint says (above). */
+export const DRIVER_KEEP_ALIVE = { keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 } as const;
 
 /** The chain, uncached: nonces and the head read fresh on every call. */
 const chainProvider = (manifest: ConsortiumManifest) =>
@@ -382,22 +390,38 @@ async function runLoan(
   startDate: string,
   operations: number,
   done: () => void,
+  signal: AbortSignal,
 ): Promise<SoakLoan> {
   const branch = BRANCHES[index % BRANCHES.length]!;
   const tag = `SOAK-${run}-${String(index).padStart(6, "0")}`;
-  const prepared = await prepareLoan(manifest, api, branch, tag, options.principalYuan, startDate);
-  const approved = await api[branch].post<{
-    loanId: string;
-    serial: string;
-    schedule: Array<{ principalFen: string; totalFen: string }>;
-  }>("/v1/loans", "approver", {
-    applicationId: prepared.applicationId,
-    contractBase64: Buffer.from(prepared.contract.pdf).toString("base64"),
-    consentLeafHash: prepared.consentLeaf,
-    platformShareBps: PLATFORM_SHARE_BPS,
-    startDate,
+  // which loan and which of its steps failed (the tag and serials carry no borrower's data)
+  const step = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    signal.throwIfAborted();
+    try {
+      return await work();
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw new Error(`loan ${tag}, ${what}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const prepared = await step("preparation (application, consent, decision, contract)", () =>
+    prepareLoan(manifest, api, branch, tag, options.principalYuan, startDate),
+  );
+  const approved = await step("registration", async () => {
+    const registered = await api[branch].post<{
+      loanId: string;
+      serial: string;
+      schedule: Array<{ principalFen: string; totalFen: string }>;
+    }>("/v1/loans", "approver", {
+      applicationId: prepared.applicationId,
+      contractBase64: Buffer.from(prepared.contract.pdf).toString("base64"),
+      consentLeafHash: prepared.consentLeaf,
+      platformShareBps: PLATFORM_SHARE_BPS,
+      startDate,
+    });
+    await api[branch].confirmed(registered.serial, CONFIRM_TIMEOUT_MS, signal);
+    return registered;
   });
-  await api[branch].confirmed(approved.serial, CONFIRM_TIMEOUT_MS);
   done();
   const principalFen = approved.schedule.reduce((s, i) => s + BigInt(i.principalFen), 0n);
   const shares = splitByShares(principalFen, [10_000 - PLATFORM_SHARE_BPS, PLATFORM_SHARE_BPS]);
@@ -405,25 +429,61 @@ async function runLoan(
   await Promise.all(
     funders.slice(0, Math.min(2, operations - 1)).map(async (funder, k) => {
       const serial = `DSB-${tag}-${k}`;
-      await api[funder].post(`/v1/loans/${approved.loanId}/disbursements`, "clerk", {
-        serial,
-        amountFen: shares[k]!.toString(),
-        accountHash: manifest.nodes[funder].settlementAccounts[0]!,
+      await step(`disbursement ${serial} at ${funder}`, async () => {
+        await api[funder].post(`/v1/loans/${approved.loanId}/disbursements`, "clerk", {
+          serial,
+          amountFen: shares[k]!.toString(),
+          accountHash: manifest.nodes[funder].settlementAccounts[0]!,
+        });
+        await api[funder].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
       });
-      await api[funder].confirmed(serial, CONFIRM_TIMEOUT_MS);
       done();
     }),
   );
   for (let r = 0; r < operations - 3; r++) {
     const serial = `RPY-${tag}-${r}`;
-    await api[branch].post(`/v1/loans/${approved.loanId}/repayments`, "clerk", {
-      serial,
-      amountFen: approved.schedule[r % approved.schedule.length]!.totalFen,
+    await step(`repayment ${serial}`, async () => {
+      await api[branch].post(`/v1/loans/${approved.loanId}/repayments`, "clerk", {
+        serial,
+        amountFen: approved.schedule[r % approved.schedule.length]!.totalFen,
+      });
+      await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
     });
-    await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS);
     done();
   }
   return { loanId: approved.loanId.toLowerCase(), branch, principalFen, consentLeaf: prepared.consentLeaf };
+}
+
+/**
+ * `work` over `items`, `limit` at a time, stopping at the first failure: no item starts after it,
+ * and the running ones see `signal` aborted and stop at their next step. Rejects with that first
+ * error once every running item has stopped (nothing of the load outlives it).
+ */
+export async function poolUntilFirstError<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, signal: AbortSignal) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  const stop = new AbortController();
+  let first: { error: unknown } | undefined;
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length && first === undefined) {
+      const i = next++;
+      try {
+        out[i] = await work(items[i]!, stop.signal);
+      } catch (error) {
+        if (first === undefined) {
+          first = { error };
+          stop.abort(new Error("stopped: another loan failed first"));
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (first !== undefined) throw first.error;
+  return out;
 }
 
 const apisOf = (manifest: ConsortiumManifest) =>
@@ -506,7 +566,11 @@ async function verifyIntact(
     const sample = [...loans].sort(() => Math.random() - 0.5).slice(0, bundles);
     let bundlesVerified = 0;
     for (const loan of sample) {
-      const response = await fetch(`${manifest.anchor.url}/v1/bundles/${loan.consentLeaf}`);
+      const response = await fetch(`${manifest.anchor.url}/v1/bundles/${loan.consentLeaf}`).catch(
+        (error: unknown) => {
+          throw new NodeUnreachableError("anchor", "GET", "/v1/bundles/:param", error);
+        },
+      );
       if (!response.ok) {
         note(`bundle of ${loan.consentLeaf} (loan ${loan.loanId}): HTTP ${response.status}`);
         continue;
@@ -581,11 +645,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }, 10_000);
     let loans: SoakLoan[];
     try {
-      loans = await pool(
+      loans = await poolUntilFirstError(
         Array.from({ length: loanCount }, (_, i) => i),
         options.concurrency,
-        (i) =>
-          runLoan(manifest, api, i, run, options, startDate, opsOfLoan(i, totalOps, perLoan), () => done++),
+        (i, signal) =>
+          runLoan(
+            manifest,
+            api,
+            i,
+            run,
+            options,
+            startDate,
+            opsOfLoan(i, totalOps, perLoan),
+            () => done++,
+            signal,
+          ),
       );
     } finally {
       clearInterval(progress);

@@ -12,6 +12,7 @@ import {
   type Sample,
   type SoakOptions,
   growthVerdicts,
+  poolUntilFirstError,
   runSoak,
   samplesCsv,
   writeSoakReport,
@@ -81,6 +82,30 @@ describe("soak: bounded growth, restart, nothing lost", function () {
         ).split("\n")[0],
       ).to.equal("seconds,ops,chain_rss_mb,union_rss_mb,state_bytes");
     });
+  });
+
+  it("stops the other loans at the first failure and rejects with that one", async function () {
+    const started: number[] = [];
+    const stopped: number[] = [];
+    const failure = new Error("loan 1: registration refused");
+    const load = poolUntilFirstError([0, 1, 2, 3, 4, 5], 3, async (i, signal) => {
+      started.push(i);
+      if (i === 1) throw failure;
+      // a loan waiting for its confirmation until told to stop
+      await new Promise<void>((_resolve, reject) =>
+        signal.addEventListener("abort", () => {
+          stopped.push(i);
+          reject(signal.reason as Error);
+        }),
+      );
+    });
+    const error = await load.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.equal(failure);
+    expect(started).to.deep.equal([0, 1, 2]); // nothing started after the failure
+    expect(stopped.sort()).to.deep.equal([0, 2]);
   });
 
   it("runs the soak's pieces on the local consortium at 20 operations", async function () {
