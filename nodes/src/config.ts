@@ -4,6 +4,7 @@ import { z } from "zod";
 import { parseEnvConfig } from "../../common/config/env.ts";
 import { OPS_CONFIG_FIELDS } from "../../common/config/ops.ts";
 import { DEMO_POLICY } from "../../common/pki/policies.ts";
+import { DEFAULT_MAX_BATCH } from "./outbox/sender.ts";
 
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 64 hex digits");
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte address");
@@ -62,6 +63,8 @@ export const NodeConfigSchema = z.object({
   deployBlock: int(0, Number.MAX_SAFE_INTEGER).default(0),
   logPageBlocks: int(1, 1_000_000).default(2000),
   indexerPollMs: int(50, 3_600_000).default(1000),
+  /** Fresh flows the outbox packs into one batched transaction at most (1: one flow per transaction; nodes/src/outbox/README.md). */
+  outboxMaxBatch: int(1, 256).default(DEFAULT_MAX_BATCH),
   /**
    * Where this branch's credit queries go: "union", the union's credit-query service (signed
    * requests; the union's node must be in the directory), or "bureau", its own bureau line. The
@@ -189,6 +192,7 @@ const ENV_FIELDS = [
   "deployBlock",
   "logPageBlocks",
   "indexerPollMs",
+  "outboxMaxBatch",
   "directory",
   "creditQueryVia",
   "creditReportFreshnessDays",

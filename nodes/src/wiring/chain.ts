@@ -17,7 +17,7 @@ import { LedgerIndexer } from "../indexer/indexer.ts";
 import { governedReceiptSm2Key } from "../member-names.ts";
 import { ConsortiumMembers } from "../members.ts";
 import { Outbox } from "../outbox/outbox.ts";
-import { DEFAULT_MAX_BATCH, OutboxSender, type OutboxSenderOptions } from "../outbox/sender.ts";
+import { OutboxSender, type OutboxSenderOptions } from "../outbox/sender.ts";
 import { PeerNodes } from "../peers.ts";
 import type { NodeServiceOptions } from "./options.ts";
 import { loadWallet, type NodeStorage, type Sublevels } from "./storage.ts";
@@ -101,7 +101,7 @@ export async function chainReadModelAndWriters(
   });
   const outbox = new Outbox(sublevel("outbox"), { sync: options.inMemory !== true });
   // the member's flows are packed into batched transactions where the chain can (EIP-7702)
-  const sender = outboxSender(config, chain, outbox, wallet, { maxBatch: DEFAULT_MAX_BATCH, log });
+  const sender = outboxSender(config, chain, outbox, wallet, { maxBatch: config.outboxMaxBatch, log });
   // the governance key writes through its own outbox and sender: one sender per key, so no nonce contention
   const governance = await governanceWriter(options, sublevel, chain);
   return { indexer, outbox, sender, governance };

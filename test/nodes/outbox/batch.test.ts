@@ -143,6 +143,21 @@ describe("outbox sender: several flows in one transaction", function () {
     expect(refused.txHash).to.equal(undefined);
   });
 
+  it("deploys the batch executor where the chain lacks it, then packs", async function () {
+    // as on a chain it was never deployed to: no code, and a nonce of 0 (else CREATE2 refuses the address)
+    await provider().send("anvil_setCode", [BATCH_EXECUTOR, "0x"]);
+    await provider().send("anvil_setNonce", [BATCH_EXECUTOR, "0x0"]);
+    const flows = [];
+    for (let i = 0; i < 4; i++) flows.push(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
+    await senderOn({ maxBatch: 16 }).drain();
+    expect(await provider().getCode(BATCH_EXECUTOR)).to.not.equal("0x");
+    await expectEachInItsReceipt(suite, flows);
+    const transactions = new Set(
+      await Promise.all(flows.map(async (f) => (await store.outbox.status(f.serial))!.txHash)),
+    );
+    expect(transactions.size).to.equal(1);
+  });
+
   it("gets every flow of a batch whose block the chain lost on chain once again, the delegation with it", async function () {
     // an account not delegated (an earlier test delegated it: undo that), then a sender that
     // delegates it and packs: the rewind takes the delegation with the batch
