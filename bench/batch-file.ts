@@ -119,22 +119,31 @@ const window = () => WINDOW;
 async function mineInBlocks(wallet: Wallet, raws: readonly string[], what: string): Promise<void> {
   const start = await provider.getTransactionCount(wallet.address, "latest");
   const started = performance.now();
+  let said = started;
   await provider.send("evm_setAutomine", [false]);
   try {
     for (let i = 0; i < raws.length; i += 500) {
       const chunk = raws.slice(i, i + 500);
       await Promise.all(chunk.map((raw) => provider.send("eth_sendRawTransaction", [raw])));
       const target = start + i + chunk.length;
-      while ((await provider.getTransactionCount(wallet.address, "latest")) < target)
+      for (;;) {
+        const mined = await provider.getTransactionCount(wallet.address, "latest");
+        if (mined >= target) break;
         await provider.send("evm_mine", []);
-      if (raws.length > 500)
-        log(
-          `  ${what}: ${i + chunk.length}/${raws.length} transactions mined (${((performance.now() - started) / 1000).toFixed(0)} s)`,
-        );
+        if (performance.now() - said > 10_000) {
+          said = performance.now();
+          log(
+            `  ${what}: ${mined - start}/${raws.length} transactions mined (${((said - started) / 1000).toFixed(0)} s)`,
+          );
+        }
+      }
     }
   } finally {
     await provider.send("evm_setAutomine", [true]);
   }
+  log(
+    `  ${what}: ${raws.length} transactions mined in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  );
   // a batch reverts whole: every transaction must have succeeded (the last alone says little then)
   for (const raw of raws.length > 2_000 ? [raws.at(-1)!] : raws) {
     const receipt = await provider.getTransactionReceipt(Transaction.from(raw).hash!);
@@ -301,6 +310,7 @@ try {
     const registrations: Array<{ data: string }> = [];
     const disbursements: Array<{ data: string }> = [];
     for (let j = 0; j < count; j++) {
+      if (j > 0 && j % 2_000 === 0) log(`  ${j}/${count} loans' calls encoded`);
       const fresh = [...(terms as unknown[])];
       fresh[at("applicationSerial")] = randomHex32();
       fresh[at("borrowerKey")] = randomHex32(); // each loan counts against its own borrower's limit
