@@ -102,7 +102,7 @@ export type IndexerStatus = {
 
 const NOOP_LOG: IndexerLog = { debug() {}, info() {}, warn() {}, error() {} };
 
-type Header = { number: number; hash: string; timestamp: number };
+type Header = { number: number; hash: string; parentHash: string; timestamp: number };
 /** A transaction as its calls are read from it (common/chain/batch.ts callsOf). */
 type TxCalls = { from: string; to: string | null; data: string };
 /** A block read with its transactions, by hash (lower case). */
@@ -290,9 +290,11 @@ export class LedgerIndexer {
     // An unchanged block at the cursor means the same chain down to its genesis (each block hash
     // commits to its parent), so the genesis is read only when there is no such block to check.
     // The first page's last block is read before the cursor's: the cursor check is then also the
-    // page's check that it extends what was indexed (#page), one read instead of two.
+    // page's check that it extends what was indexed (#page), one read instead of two; a single new
+    // block whose parent is the cursor's block is that check by itself, and the cursor's is not read.
     let firstTop: Header | null | undefined;
     let cursorBlock: Header | null | undefined;
+    let chainKept = false;
     if (
       stored !== undefined &&
       cursor !== undefined &&
@@ -300,9 +302,12 @@ export class LedgerIndexer {
     ) {
       if (cursor.blockNumber < target)
         firstTop = await this.#header(Math.min(target, cursor.blockNumber + this.pageBlocks));
-      cursorBlock = await this.#header(cursor.blockNumber);
+      chainKept = firstTop != null && extendsCursor(firstTop, cursor);
+      if (!chainKept) {
+        cursorBlock = await this.#header(cursor.blockNumber);
+        chainKept = cursorBlock != null && cursorBlock.hash === cursor.blockHash;
+      }
     }
-    const chainKept = cursorBlock != null && cursorBlock.hash === cursor?.blockHash;
     const genesisHash = chainKept ? stored!.genesisHash : (await this.#genesis()).hash;
     const expected: ChainRecord = { genesisHash, ...this.#chain };
 
@@ -411,7 +416,8 @@ export class LedgerIndexer {
 
   /**
    * Blocks from..to: read, check the chain held still, apply, commit with the cursor. `known`:
-   * block `to`, read before the cursor's block was found unchanged (the sync's own check).
+   * block `to`, read before the cursor's block was found unchanged or found to be its parent (the
+   * sync's own check).
    */
   async #page(
     from: number,
@@ -427,15 +433,28 @@ export class LedgerIndexer {
       if (under === null || under.hash !== cursor.blockHash)
         return { interrupted: `block ${cursor.blockNumber} (the cursor) changed` };
     }
-    let fetched: Log[];
-    try {
-      fetched = await this.provider.getLogs({
-        address: [...this.#sources.keys()],
-        fromBlock: from,
-        toBlock: to,
-      });
-    } catch (error) {
-      return { refused: error as Error };
+    // one new block on top of the cursor's (the sync checked its parent): its logs and
+    // transactions are read by its hash, so they are that block's whatever the chain does
+    // meanwhile, and the page needs no second look at it
+    let fetched: Log[] | undefined;
+    if (known !== undefined && cursor !== undefined && from === to && extendsCursor(known, cursor)) {
+      try {
+        fetched = await this.provider.getLogs({ address: [...this.#sources.keys()], blockHash: top.hash });
+      } catch {
+        // an endpoint without logs by block hash (or the block already gone): by number below
+      }
+    }
+    const pinned = fetched !== undefined;
+    if (fetched === undefined) {
+      try {
+        fetched = await this.provider.getLogs({
+          address: [...this.#sources.keys()],
+          fromBlock: from,
+          toBlock: to,
+        });
+      } catch (error) {
+        return { refused: error as Error };
+      }
     }
     const logs = fetched
       .filter((l) => !l.removed)
@@ -479,7 +498,11 @@ export class LedgerIndexer {
       }
     }
 
-    const again = withTxs.has(to) ? await this.#fullBlock(to) : await this.#header(to);
+    const again = withTxs.has(to)
+      ? await this.#fullBlock(pinned ? top.hash : to)
+      : pinned
+        ? top
+        : await this.#header(to);
     if (again === null || again.hash !== top.hash)
       return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
     headers.set(to, again);
@@ -582,19 +605,31 @@ export class LedgerIndexer {
     return genesis;
   }
 
-  async #fullBlock(blockNumber: number): Promise<FullBlock | null> {
-    const block = await this.provider.getBlock(blockNumber, true);
+  /** A block with its transactions, by number or hash. */
+  async #fullBlock(tag: number | string): Promise<FullBlock | null> {
+    const block = await this.provider.getBlock(tag, true);
     if (block === null || block.hash === null) return null;
     const txs = new Map<string, TxCalls>();
     for (const tx of block.prefetchedTransactions)
       txs.set(tx.hash.toLowerCase(), { from: tx.from, to: tx.to, data: tx.data });
-    return { number: block.number, hash: block.hash, timestamp: block.timestamp, txs };
+    return {
+      number: block.number,
+      hash: block.hash,
+      parentHash: block.parentHash,
+      timestamp: block.timestamp,
+      txs,
+    };
   }
 
   async #header(blockNumber: number): Promise<Header | null> {
     const block = await this.provider.getBlock(blockNumber);
     if (block === null || block.hash === null) return null;
-    return { number: block.number, hash: block.hash, timestamp: block.timestamp };
+    return {
+      number: block.number,
+      hash: block.hash,
+      parentHash: block.parentHash,
+      timestamp: block.timestamp,
+    };
   }
 
   /** Forget the cursor first (atomically), then the model: a crash mid-wipe leaves no cursor, so the next sync wipes again. */
@@ -616,6 +651,11 @@ function source(contract: SourceContract, iface: Interface): Source {
     if (!fragment.anonymous) events.set(fragment.topicHash.toLowerCase(), fragment);
   });
   return { contract, iface, events };
+}
+
+/** Whether `block` is the block right after the cursor's, on top of it. */
+function extendsCursor(block: Header, cursor: Cursor): boolean {
+  return block.number === cursor.blockNumber + 1 && block.parentHash === cursor.blockHash;
 }
 
 function sameSetup(a: ChainRecord, b: ChainRecord): boolean {

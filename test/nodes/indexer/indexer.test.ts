@@ -629,8 +629,13 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       const before = p.count("eth_getBlockByNumber");
       const result = await idx.syncOnce();
       expect(result.logs).to.be.greaterThan(0);
-      // the new block (read before the cursor's, its logs' header too) and again after the reads, the cursor's block
-      expect(p.count("eth_getBlockByNumber") - before, "headers read for one new block").to.equal(3);
+      // the new block only: its parent is the cursor's block, and its logs are read by its hash
+      expect(p.count("eth_getBlockByNumber") - before, "headers read for one new block").to.equal(1);
+      await repay(J, 100n);
+      await repay(J, 100n); // two new blocks: the page's last, the cursor's, and the last again after the reads
+      const two = p.count("eth_getBlockByNumber");
+      expect((await idx.syncOnce()).logs).to.be.greaterThan(0);
+      expect(p.count("eth_getBlockByNumber") - two, "headers read for two new blocks").to.equal(4);
       const idle = p.count("eth_getBlockByNumber");
       expect((await idx.syncOnce()).pages).to.equal(0);
       expect(p.count("eth_getBlockByNumber") - idle, "headers read with nothing new: the cursor's").to.equal(
@@ -655,9 +660,13 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
         borrower: BORROWERS[3]!,
       });
       const { loanId } = await c.register(terms);
-      const headers = p.count("eth_getBlockByNumber");
+      const headers = p.count("eth_getBlockByNumber") + p.count("eth_getBlockByHash");
       await idx.syncOnce();
-      expect(p.count("eth_getBlockByNumber") - headers, "blocks read for one new block").to.equal(3);
+      // the new block's header, then the block by its hash with its transactions
+      expect(
+        p.count("eth_getBlockByNumber") + p.count("eth_getBlockByHash") - headers,
+        "blocks read",
+      ).to.equal(2);
       expect(p.count("eth_call")).to.equal(0);
       await expectLoanAsOnChain(idx, loanId, terms);
       expect((await idx.model.loan(loanId))!.funders.map((f) => [f.memberId, f.shareBps])).to.deep.equal([
@@ -708,6 +717,24 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       await idx.syncOnce();
       expect(p.count("eth_call"), "views read for a batch's two registrations").to.equal(0);
       for (const t of batch) await expectLoanAsOnChain(idx, loanIdOf(t.originator, t.applicationSerial), t);
+      expect(await idx.model.digest()).to.equal(await freshDigest());
+    });
+
+    it("reads a new block's logs by number where the endpoint refuses logs by block hash", async function () {
+      const p = new (class extends CountingProvider {
+        override async send(method: string, params: Array<unknown> | Record<string, unknown>) {
+          if (method === "eth_getLogs" && Array.isArray(params) && "blockHash" in (params[0] as object))
+            throw new Error("blockHash filters are not supported");
+          return super.send(method, params);
+        }
+      })(c.anvil.url);
+      providers.push(p);
+      const { idx } = await indexer({ provider: p });
+      await idx.syncOnce();
+      const serial = await repay(J, 100n);
+      const result = await idx.syncOnce();
+      expect([result.pages, result.interrupted]).to.deep.equal([1, null]);
+      expect((await idx.model.flow(serial))!.amountFen).to.equal(100n);
       expect(await idx.model.digest()).to.equal(await freshDigest());
     });
 
