@@ -38,6 +38,15 @@ import path from "node:path";
 import type { JsonRpcProvider } from "ethers";
 import { HOST } from "./ports.ts";
 import { ServiceProcess, rpcReady } from "./service-process.ts";
+import {
+  type AnvilBlock,
+  type AnvilState,
+  STATE_PARSE_LIMIT_BYTES,
+  dropCallTraces,
+  withoutCallTracesOffThread,
+} from "./state-traces.ts";
+
+export { STATE_PARSE_LIMIT_BYTES, withoutCallTraces } from "./state-traces.ts";
 
 /** The chain id of the local chain (Anvil's default, set explicitly so a reload cannot change it). */
 export const LOCAL_CHAIN_ID = 31337;
@@ -127,12 +136,6 @@ export type StateFileStatus = {
   state: "fresh" | "loaded" | "restored-previous" | "large";
   genesisTimestamp: number | undefined;
 };
-
-/**
- * Above this a state file is not parsed by the launcher (neither at start nor in the dumps): one
- * string of it would cost the launcher too much memory and time, and past 512 MB V8 cannot hold it.
- */
-export const STATE_PARSE_LIMIT_BYTES = 256 * 2 ** 20;
 
 /**
  * Before Anvil loads state.json: keep the last good dump as state.prev.json, and put it back
@@ -251,28 +254,6 @@ export async function genesisTimestampInFile(file: string): Promise<number | und
   return times.length === 0 ? undefined : Math.min(...times);
 }
 
-type AnvilBlock = { header?: { number?: string; timestamp?: string } };
-type AnvilTransaction = { info?: { traces?: unknown[] } };
-type AnvilState = { blocks?: AnvilBlock[]; transactions?: AnvilTransaction[] };
-
-/** Empties every transaction's call trace; true if there was one. */
-function dropCallTraces(state: AnvilState): boolean {
-  let dropped = false;
-  for (const tx of state.transactions ?? []) {
-    if (tx.info?.traces === undefined || tx.info.traces.length === 0) continue;
-    tx.info.traces = [];
-    dropped = true;
-  }
-  return dropped;
-}
-
-/** The dump (Anvil's state JSON) with every transaction's call trace emptied (above). */
-export function withoutCallTraces(json: Buffer): Buffer {
-  if (json.length > STATE_PARSE_LIMIT_BYTES) return json; // written as Anvil made it
-  const state = JSON.parse(json.toString("utf8")) as AnvilState;
-  return dropCallTraces(state) ? Buffer.from(JSON.stringify(state)) : json;
-}
-
 const isGenesis = (b: AnvilBlock) =>
   b.header?.number !== undefined && BigInt(b.header.number) === 0n && b.header.timestamp !== undefined;
 
@@ -385,7 +366,7 @@ export function startStateDumps(options: {
     } finally {
       await resume();
     }
-    await writeAtomically(file, withoutCallTraces(dumped.json));
+    await writeAtomically(file, await withoutCallTracesOffThread(dumped.json));
     return dumped.head;
   };
   const next = (): Promise<number | undefined> => {
