@@ -10,7 +10,15 @@
 // Within a page, the hash of the page's last block is read before and after the reads: a block
 // hash commits to every block below it, so an unchanged hash means every read of the page saw
 // one and the same chain (otherwise the page is dropped and the next sync starts over).
-import type { EventFragment, Interface, Log, Provider } from "ethers";
+import {
+  AbiCoder,
+  ParamType,
+  dataSlice,
+  type EventFragment,
+  type Interface,
+  type Log,
+  type Provider,
+} from "ethers";
 import { callsOf } from "../../../common/chain/batch.ts";
 import { CodedError } from "../../../common/errors.ts";
 import {
@@ -110,6 +118,17 @@ type FullBlock = Header & { txs: ReadonlyMap<string, TxCalls> };
 
 const REGISTERED_TOPIC = JointLoanLedger.interface.getEvent("LoanRegistered").topicHash.toLowerCase();
 const REGISTER_LOAN = JointLoanLedger.interface.getFunction("registerLoan");
+/**
+ * registerLoan's terms as far as startDay: all a registration's facts need, decoded without the
+ * schedule and fees behind it (a tuple's fields are read in order, its arrays through offsets).
+ */
+const TERMS_HEAD = (() => {
+  const components = REGISTER_LOAN.inputs[0]!.components!;
+  return ParamType.from({
+    type: "tuple",
+    components: components.slice(0, components.findIndex((c) => c.name === "startDay") + 1),
+  });
+})();
 type PageOutcome =
   { cursor: Cursor; logs: number; skipped: number } | { interrupted: string } | { refused: Error };
 
@@ -513,12 +532,20 @@ export class LedgerIndexer {
     // after registration, and the loan exists on every chain that still has this page (checked again)
     const facts = new Map<string, RegistrationFacts>();
     const unread: string[] = [];
+    // each transaction's calls decoded once, however many loans it registers
+    const byTx = new Map<string, ReadonlyMap<string, RegistrationFacts>>();
     for (const e of events) {
       if (e.name !== "LoanRegistered") continue;
       const loanId = String(e.args.loanId).toLowerCase();
-      const block = headers.get(e.blockNumber);
-      const tx = block !== undefined && "txs" in block ? block.txs.get(e.txHash.toLowerCase()) : undefined;
-      const stated = tx === undefined ? undefined : this.#termsFacts(tx, loanId);
+      const txHash = e.txHash.toLowerCase();
+      let registered = byTx.get(txHash);
+      if (registered === undefined) {
+        const block = headers.get(e.blockNumber);
+        const tx = block !== undefined && "txs" in block ? block.txs.get(txHash) : undefined;
+        registered = tx === undefined ? new Map() : this.#registrationsIn(tx);
+        byTx.set(txHash, registered);
+      }
+      const stated = registered.get(loanId);
       if (stated === undefined) unread.push(loanId);
       else facts.set(loanId, stated);
     }
@@ -566,28 +593,27 @@ export class LedgerIndexer {
   }
 
   /**
-   * The funders and start day of the registerLoan call in `tx` that registered `loanId` (a plain
-   * call or one of a batch's, which all succeeded: the transaction emitted the event), or
-   * undefined if `tx` makes no such call to the ledger.
+   * The funders and start day of each loan `tx` registers by a registerLoan call to the ledger (a
+   * plain call or a batch's, which all succeeded: the transaction emitted the events), by loan id.
    */
-  #termsFacts(tx: TxCalls, loanId: string): RegistrationFacts | undefined {
+  #registrationsIn(tx: TxCalls): Map<string, RegistrationFacts> {
+    const out = new Map<string, RegistrationFacts>();
     for (const call of callsOf(tx)) {
       if (call.to.toLowerCase() !== this.#chain.addresses.jointLoanLedger) continue;
       if (call.data.slice(0, 10).toLowerCase() !== REGISTER_LOAN.selector) continue;
-      const [terms] = JointLoanLedger.interface.decodeFunctionData(REGISTER_LOAN, call.data);
+      const [terms] = AbiCoder.defaultAbiCoder().decode([TERMS_HEAD], dataSlice(call.data, 4));
       const t = terms as {
         originator: bigint;
         applicationSerial: string;
         funders: Array<{ memberId: bigint; shareBps: bigint }>;
         startDay: bigint;
       };
-      if (loanIdOf(Number(t.originator), t.applicationSerial).toLowerCase() !== loanId) continue;
-      return {
+      out.set(loanIdOf(Number(t.originator), t.applicationSerial).toLowerCase(), {
         funders: t.funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
         startDay: Number(t.startDay),
-      };
+      });
     }
-    return undefined;
+    return out;
   }
 
   async #registrationFacts(loanId: string): Promise<RegistrationFacts> {
