@@ -46,6 +46,7 @@ export class BatchAccount {
   #state: "unknown" | "ready" | "unsupported" = "unknown";
   #preparing: Promise<void> | undefined;
   #retryAt = 0;
+  #warned = false;
 
   constructor(options: BatchAccountOptions) {
     this.#options = options;
@@ -62,10 +63,13 @@ export class BatchAccount {
     this.#preparing = this.#prepare()
       .catch((error: unknown) => {
         this.#retryAt = Date.now() + RETRY_MS;
-        this.#options.log?.warn(
-          { err: error },
-          "outbox: batching not ready yet; one flow per transaction meanwhile",
-        );
+        // once until it is ready: an endpoint that stays down must not fill the log every few seconds
+        if (!this.#warned)
+          this.#options.log?.warn(
+            { err: error },
+            "outbox: batching not ready yet; one flow per transaction meanwhile",
+          );
+        this.#warned = true;
       })
       .finally(() => (this.#preparing = undefined));
   }
@@ -112,6 +116,7 @@ export class BatchAccount {
       "the executor's deployment and the account's delegation to it were not mined",
     );
     this.#state = "ready";
+    this.#warned = false;
     log?.info(
       { account: wallet.address, executor: BATCH_EXECUTOR },
       "outbox: flows are packed into batched transactions",

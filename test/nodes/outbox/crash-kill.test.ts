@@ -7,6 +7,7 @@
 // packed into batched transactions: each flow once, in fewer transactions than flows, kills
 // landing while a batch of several flows was recorded or in flight.
 import { expect } from "chai";
+import { delegationAuthorization } from "../../../common/chain/batch.ts";
 import {
   drainInProcess,
   enqueueLoanFlows,
@@ -40,6 +41,19 @@ describe("outbox sender: SIGKILL at random moments", function () {
       // two repayments a loan: they are in flight together, one behind the other
       const flows = await enqueueLoanFlows(store0.outbox, loans, lc.today, 2);
       await store0.close();
+      if (maxBatch > 1) {
+        // delegated already, as by a node that ran before: the first sends, recorded before the
+        // first block, are batches (a sender that must delegate first sends alone until it is mined)
+        const wallet = lc.chain.wallets.branchA.connect(provider);
+        const nonce = await wallet.getNonce("pending");
+        const authorization = await delegationAuthorization(wallet, {
+          chainId: lc.chain.chainId,
+          nonce: nonce + 1,
+        });
+        await (
+          await wallet.sendTransaction({ type: 4, to: address, authorizationList: [authorization] })
+        ).wait();
+      }
       const nonce0 = await provider.getTransactionCount(address, "latest");
       // no block until the first kill: it lands with the first sends recorded and in flight, several
       // of one loan, however fast or slow the machine; then a block every two seconds, so a kill
