@@ -120,6 +120,9 @@ async function mineInBlocks(wallet: Wallet, raws: readonly string[], what: strin
   const start = await provider.getTransactionCount(wallet.address, "latest");
   const started = performance.now();
   let said = started;
+  // full blocks raise the base fee 12.5 % each: past the fee cap the transactions were signed
+  // with, the pool drops them; the set-up keeps the base fee where it was when they were signed
+  const baseFee = (await provider.getBlock("latest"))?.baseFeePerGas ?? 0n;
   await provider.send("evm_setAutomine", [false]);
   try {
     for (let i = 0; i < raws.length; i += 500) {
@@ -129,6 +132,10 @@ async function mineInBlocks(wallet: Wallet, raws: readonly string[], what: strin
       for (;;) {
         const mined = await provider.getTransactionCount(wallet.address, "latest");
         if (mined >= target) break;
+        const pool = await provider.send("txpool_status", []);
+        if (Number(pool.pending) + Number(pool.queued) === 0)
+          throw new Error(`${what}: ${mined - start} of ${raws.length} mined and none left in the pool`);
+        await provider.send("anvil_setNextBlockBaseFeePerGas", [`0x${baseFee.toString(16)}`]);
         await provider.send("evm_mine", []);
         if (performance.now() - said > 10_000) {
           said = performance.now();
