@@ -12,6 +12,14 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 /** An environment variable holding JSON, parsed (a value that is not a string is taken as it is). */
 const jsonText = (v: unknown): unknown => (typeof v === "string" ? (JSON.parse(v) as unknown) : v);
 
+/**
+ * The most fresh flows the outbox may pack into one transaction: its gas limit (estimate +25 %)
+ * must stay under the per-transaction cap of 2^24 (EIP-7825, Osaka). The ledger's largest
+ * registration under its default term limit (1,096 days: 36 monthly installments) with the most
+ * fees (120) estimates at 797,423 gas alone: 16 of them with the margin ask 15.9 M, 17 ask 16.9 M.
+ */
+const OUTBOX_MAX_BATCH_LIMIT = 16;
+
 /** A back-office user: a bearer token stored only as its SHA-256, and a role. */
 export const ApiUser = z.strictObject({
   user: z.string().min(1).max(64),
@@ -64,7 +72,7 @@ export const NodeConfigSchema = z.object({
   logPageBlocks: int(1, 1_000_000).default(2000),
   indexerPollMs: int(50, 3_600_000).default(1000),
   /** Fresh flows the outbox packs into one batched transaction at most (1: one flow per transaction; nodes/src/outbox/README.md). */
-  outboxMaxBatch: int(1, 256).default(DEFAULT_MAX_BATCH),
+  outboxMaxBatch: int(1, OUTBOX_MAX_BATCH_LIMIT).default(DEFAULT_MAX_BATCH),
   /**
    * Where this branch's credit queries go: "union", the union's credit-query service (signed
    * requests; the union's node must be in the directory), or "bureau", its own bureau line. The

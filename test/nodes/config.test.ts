@@ -1,5 +1,6 @@
 // The node's configuration from its environment: the keeper's interval (hourly by default only
-// on the union's node, 0 for rounds on request only) and refusals naming the variable.
+// on the union's node, 0 for rounds on request only), the outbox's flows per transaction (at most
+// what the per-transaction gas cap allows) and refusals naming the variable.
 import { expect } from "chai";
 import { nodeConfigFromEnv } from "../../nodes/src/config.ts";
 import { NODE_ENV_EXAMPLE } from "../support/node-env.ts";
@@ -17,5 +18,20 @@ describe("node configuration: keeper interval", function () {
     expect(() => nodeConfigFromEnv({ ...ENV, NODE_KEEPER_INTERVAL_MS: "500" })).to.throw(
       /NODE_KEEPER_INTERVAL_MS/,
     );
+  });
+});
+
+describe("node configuration: outbox packing", function () {
+  it("packs 16 flows a transaction by default and takes 1 to 16", function () {
+    expect(nodeConfigFromEnv(ENV).outboxMaxBatch).to.equal(16);
+    expect(nodeConfigFromEnv({ ...ENV, NODE_OUTBOX_MAX_BATCH: "1" }).outboxMaxBatch).to.equal(1);
+    expect(nodeConfigFromEnv({ ...ENV, NODE_OUTBOX_MAX_BATCH: "16" }).outboxMaxBatch).to.equal(16);
+  });
+
+  it("refuses more than 16, whose largest registrations would pass the per-transaction gas cap, naming the variable", function () {
+    for (const value of ["17", "256", "0"])
+      expect(() => nodeConfigFromEnv({ ...ENV, NODE_OUTBOX_MAX_BATCH: value }), value).to.throw(
+        /NODE_OUTBOX_MAX_BATCH/,
+      );
   });
 });

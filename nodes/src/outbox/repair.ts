@@ -22,8 +22,14 @@ export type ChainRepairOptions = {
 
 export class ChainRepair {
   readonly #options: ChainRepairOptions;
-  /** The account's highest mined-transaction count seen: a lower one later means the chain lost blocks. */
-  #seenNonce = 0;
+  /**
+   * The account's mined-transaction count as last read: a lower one later means the chain lost
+   * blocks. Until the first read, what the store's confirmed entries used (#confirmedNext), so a
+   * chain that lost blocks while the sender was down is noticed too.
+   */
+  #seenNonce: number | undefined;
+  /** The count from which a recheck that failed (an RPC error) is still owed: the next look runs it. */
+  #owed: number | undefined;
 
   constructor(options: ChainRepairOptions) {
     this.#options = options;
@@ -44,7 +50,9 @@ export class ChainRepair {
     for (const entry of await outbox.list({ state: "confirmed" })) {
       if ((entry.blockNumber ?? Infinity) < sinceBlock) continue;
       const receipt = entry.txHash === undefined ? null : await provider.getTransactionReceipt(entry.txHash);
-      if (receipt !== null && receipt.status === 1) continue;
+      // a batch mined again after the chain lost the account's delegation succeeds without its
+      // calls' events: only its own event in the receipt says the flow is there
+      if (receipt !== null && receipt.status === 1 && effects.inReceipt(entry, receipt)) continue;
       const effect = await effects.effect(entry);
       if (effect.kind === "done") continue;
       const resumable = entry.rawTx !== undefined && entry.nonce !== undefined;
@@ -67,17 +75,34 @@ export class ChainRepair {
    * have held one are checked again (#recheck) before any gap is filled.
    */
   async noteNonce(latest: number): Promise<void> {
-    const before = this.#seenNonce;
+    const before = this.#seenNonce ?? (await this.#confirmedNext());
     this.#seenNonce = latest;
-    if (latest >= before) return;
-    await this.#options.signer.withNonceLock(async () => {
-      let since = Infinity;
-      for (const e of await this.#options.outbox.list({ state: "confirmed" })) {
-        if (e.nonce !== undefined && e.nonce >= latest && e.blockNumber !== undefined)
-          since = Math.min(since, e.blockNumber);
-      }
-      if (since !== Infinity) await this.#recheck(since);
-    });
+    const from = Math.min(latest < before ? latest : Infinity, this.#owed ?? Infinity);
+    if (from === Infinity) return;
+    this.#owed = undefined;
+    try {
+      await this.#options.signer.withNonceLock(async () => {
+        let since = Infinity;
+        for (const e of await this.#options.outbox.list({ state: "confirmed" })) {
+          if (e.nonce !== undefined && e.nonce >= from && e.blockNumber !== undefined)
+            since = Math.min(since, e.blockNumber);
+        }
+        if (since !== Infinity) await this.#recheck(since);
+      });
+    } catch (error) {
+      // the count no longer shows the loss once our transactions are mined again: keep it owed
+      this.#owed = Math.min(this.#owed ?? Infinity, from);
+      throw error;
+    }
+  }
+
+  /** Past the highest nonce a confirmed entry used: the count the chain held before a restart, at least. */
+  async #confirmedNext(): Promise<number> {
+    let next = 0;
+    // streamed: a confirmed entry keeps its signed bytes, too many to hold at once in a long history
+    for await (const e of this.#options.outbox.entries.values())
+      if (e.state === "confirmed" && e.nonce !== undefined) next = Math.max(next, e.nonce + 1);
+    return next;
   }
 
   /** While idle: notice a chain that lost blocks (a dump restored) without waiting for the next flow. */
