@@ -124,3 +124,39 @@ describe("local chain: a state file above the parse limit", function () {
     }
   });
 });
+
+describe("local chain: no dumps of Anvil's own while it runs", function () {
+  this.timeout(180_000);
+  let dir: string;
+  afterEach(async function () {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("leaves state.json to the launcher's dumps until the stop (Anvil's own every 60 s are off)", async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "jl-anvil-own-"));
+    await mkdir(path.dirname(stateFile(dir)), { recursive: true });
+    const port = await freePort();
+    const chain = localChainProcess({
+      repoRoot: REPO_ROOT,
+      dataDir: dir,
+      port,
+      logFile: path.join(dir, "chain.log"),
+      genesisTimestamp: Math.floor(Date.now() / 1000),
+    });
+    await chain.start();
+    const provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true });
+    try {
+      const deadline = Date.now() + 75_000; // past Anvil's default interval of 60 s
+      while (Date.now() < deadline) {
+        await provider.send("evm_mine", []);
+        expect(await readdir(path.dirname(stateFile(dir))), "a dump while running").to.deep.equal([]);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      provider.destroy();
+      await chain.stop();
+    }
+    // its dump at the stop stays
+    expect(await readdir(path.dirname(stateFile(dir)))).to.deep.equal(["state.json"]);
+  });
+});

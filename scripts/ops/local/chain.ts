@@ -9,7 +9,8 @@
 //   takes them (startStateDumps): mining paused, anvil_dumpState, mining resumed, the file
 //   written beside, fsynced and renamed over the previous one. Anvil still loads the file at
 //   start and dumps it on a graceful stop (--state), after the nodes and the anchor service have
-//   stopped, when nothing is being mined.
+//   stopped, when nothing is being mined. --state alone also makes Anvil dump every 60 s by
+//   itself; --state-interval of a century leaves it that last dump only.
 // - At every start Anvil mints a new genesis block stamped with the current time and stores it
 //   beside the loaded ones; which of them then answers for block 0 depends on hash-map order, so
 //   the genesis hash would change at random between starts (and every service would see a chain
@@ -52,6 +53,8 @@ export { STATE_PARSE_LIMIT_BYTES, withoutCallTraces } from "./state-traces.ts";
 export const LOCAL_CHAIN_ID = 31337;
 /** Seconds between Anvil's state dumps: what a crash (SIGKILL, power loss) can lose at most. */
 export const STATE_INTERVAL_SECONDS = 5;
+/** Anvil's own periodic dumps, in effect never (above). */
+export const ANVIL_OWN_DUMP_INTERVAL_SECONDS = 100 * 365 * 24 * 3600;
 /** Anvil's first development account (mnemonic "test … junk"): funds the generated keys. */
 export const ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 
@@ -87,6 +90,10 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     stateFile(options.dataDir),
     "--timestamp",
     String(options.genesisTimestamp),
+    // with --state Anvil also dumps by itself every 60 s: in place of the launcher's dump, with every
+    // call trace and at no block boundary; an interval of a century leaves only its dump at exit
+    "--state-interval",
+    String(ANVIL_OWN_DUMP_INTERVAL_SECONDS),
     ...(options.extraArgs ?? []),
   ];
   return new ServiceProcess({
