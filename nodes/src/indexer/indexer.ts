@@ -10,23 +10,13 @@
 // Within a page, the hash of the page's last block is read before and after the reads: a block
 // hash commits to every block below it, so an unchanged hash means every read of the page saw
 // one and the same chain (otherwise the page is dropped and the next sync starts over).
-import {
-  AbiCoder,
-  ParamType,
-  dataSlice,
-  type EventFragment,
-  type Interface,
-  type Log,
-  type Provider,
-} from "ethers";
-import { callsOf } from "../../../common/chain/batch.ts";
+import type { EventFragment, Interface, Log, Provider } from "ethers";
 import { CodedError } from "../../../common/errors.ts";
 import {
   DisputeResolution,
   EvidenceRegistry,
   JointLoanLedger,
 } from "../../../common/chain/generated/contracts.ts";
-import { loanIdOf } from "../../../common/lending/ids.ts";
 import { applyEvent, type ChainEvent, type RegistrationFacts, type SourceContract } from "./apply.ts";
 import { PageWriter, type IndexerDb } from "./db.ts";
 import { META_CHAIN, META_CURSOR, MODEL_SUBLEVELS } from "./keys.ts";
@@ -111,24 +101,6 @@ export type IndexerStatus = {
 const NOOP_LOG: IndexerLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Header = { number: number; hash: string; parentHash: string; timestamp: number };
-/** A transaction as its calls are read from it (common/chain/batch.ts callsOf). */
-type TxCalls = { from: string; to: string | null; data: string };
-/** A block read with its transactions, by hash (lower case). */
-type FullBlock = Header & { txs: ReadonlyMap<string, TxCalls> };
-
-const REGISTERED_TOPIC = JointLoanLedger.interface.getEvent("LoanRegistered").topicHash.toLowerCase();
-const REGISTER_LOAN = JointLoanLedger.interface.getFunction("registerLoan");
-/**
- * registerLoan's terms as far as startDay: all a registration's facts need, decoded without the
- * schedule and fees behind it (a tuple's fields are read in order, its arrays through offsets).
- */
-const TERMS_HEAD = (() => {
-  const components = REGISTER_LOAN.inputs[0]!.components!;
-  return ParamType.from({
-    type: "tuple",
-    components: components.slice(0, components.findIndex((c) => c.name === "startDay") + 1),
-  });
-})();
 type PageOutcome =
   { cursor: Cursor; logs: number; skipped: number } | { interrupted: string } | { refused: Error };
 
@@ -452,8 +424,8 @@ export class LedgerIndexer {
       if (under === null || under.hash !== cursor.blockHash)
         return { interrupted: `block ${cursor.blockNumber} (the cursor) changed` };
     }
-    // one new block on top of the cursor's (the sync checked its parent): its logs and
-    // transactions are read by its hash, so they are that block's whatever the chain does
+    // one new block on top of the cursor's (the sync checked its parent): its logs are
+    // read by its hash, so they are that block's whatever the chain does
     // meanwhile, and the page needs no second look at it
     let fetched: Log[] | undefined;
     if (known !== undefined && cursor !== undefined && from === to && extendsCursor(known, cursor)) {
@@ -479,24 +451,13 @@ export class LedgerIndexer {
       .filter((l) => !l.removed)
       .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
 
-    // a registration's funders and start day are in its transaction's calldata: the blocks with
-    // one are read with their transactions, in the reads the page makes anyway
-    const withTxs = new Set<number>();
-    for (const l of logs)
-      if (
-        l.address.toLowerCase() === this.#chain.addresses.jointLoanLedger &&
-        l.topics[0] === REGISTERED_TOPIC
-      )
-        withTxs.add(l.blockNumber);
-    const headers = new Map<number, Header | FullBlock>([[top.number, top]]);
+    const headers = new Map<number, Header>([[top.number, top]]);
     const events: ChainEvent[] = [];
     let skipped = 0;
     for (const log of logs) {
       let header = headers.get(log.blockNumber);
       if (header === undefined) {
-        const h = withTxs.has(log.blockNumber)
-          ? await this.#fullBlock(log.blockNumber)
-          : await this.#header(log.blockNumber);
+        const h = await this.#header(log.blockNumber);
         if (h === null) return { interrupted: `block ${log.blockNumber} is gone` };
         header = h;
         headers.set(log.blockNumber, h);
@@ -517,42 +478,20 @@ export class LedgerIndexer {
       }
     }
 
-    const again = withTxs.has(to)
-      ? await this.#fullBlock(pinned ? top.hash : to)
-      : pinned
-        ? top
-        : await this.#header(to);
-    if (again === null || again.hash !== top.hash)
-      return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
-    headers.set(to, again);
+    // funders and start day are not in LoanRegistered; they never change after registration,
+    // and the loan exists on every chain that still has this page (checked below); a page's
+    // registrations are read together, one round trip however many loans it registers
+    const registered = events
+      .filter((e) => e.name === "LoanRegistered")
+      .map((e) => String(e.args.loanId).toLowerCase());
+    const facts = new Map<string, RegistrationFacts>(
+      await Promise.all(registered.map(async (id) => [id, await this.#registrationFacts(id)] as const)),
+    );
 
-    // funders and start day are not in LoanRegistered: the registering call's own terms give them
-    // (the ledger stores both as given, and a loan is registered once); a registration made some
-    // other way (a contract's inner call) falls back to the ledger's views, which never change
-    // after registration, and the loan exists on every chain that still has this page (checked again)
-    const facts = new Map<string, RegistrationFacts>();
-    const unread: string[] = [];
-    // each transaction's calls decoded once, however many loans it registers
-    const byTx = new Map<string, ReadonlyMap<string, RegistrationFacts>>();
-    for (const e of events) {
-      if (e.name !== "LoanRegistered") continue;
-      const loanId = String(e.args.loanId).toLowerCase();
-      const txHash = e.txHash.toLowerCase();
-      let registered = byTx.get(txHash);
-      if (registered === undefined) {
-        const block = headers.get(e.blockNumber);
-        const tx = block !== undefined && "txs" in block ? block.txs.get(txHash) : undefined;
-        registered = tx === undefined ? new Map() : this.#registrationsIn(tx);
-        byTx.set(txHash, registered);
-      }
-      const stated = registered.get(loanId);
-      if (stated === undefined) unread.push(loanId);
-      else facts.set(loanId, stated);
-    }
-    if (unread.length > 0) {
-      for (const loanId of unread) facts.set(loanId, await this.#registrationFacts(loanId));
-      const last = await this.#header(to);
-      if (last === null || last.hash !== top.hash)
+    // a page read by its block's hash needs no second look at it, unless views were read at the head
+    if (!pinned || registered.length > 0) {
+      const again = await this.#header(to);
+      if (again === null || again.hash !== top.hash)
         return { interrupted: `block ${to} changed while blocks ${from}–${to} were read` };
     }
 
@@ -592,30 +531,6 @@ export class LedgerIndexer {
     };
   }
 
-  /**
-   * The funders and start day of each loan `tx` registers by a registerLoan call to the ledger (a
-   * plain call or a batch's, which all succeeded: the transaction emitted the events), by loan id.
-   */
-  #registrationsIn(tx: TxCalls): Map<string, RegistrationFacts> {
-    const out = new Map<string, RegistrationFacts>();
-    for (const call of callsOf(tx)) {
-      if (call.to.toLowerCase() !== this.#chain.addresses.jointLoanLedger) continue;
-      if (call.data.slice(0, 10).toLowerCase() !== REGISTER_LOAN.selector) continue;
-      const [terms] = AbiCoder.defaultAbiCoder().decode([TERMS_HEAD], dataSlice(call.data, 4));
-      const t = terms as {
-        originator: bigint;
-        applicationSerial: string;
-        funders: Array<{ memberId: bigint; shareBps: bigint }>;
-        startDay: bigint;
-      };
-      out.set(loanIdOf(Number(t.originator), t.applicationSerial).toLowerCase(), {
-        funders: t.funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
-        startDay: Number(t.startDay),
-      });
-    }
-    return out;
-  }
-
   async #registrationFacts(loanId: string): Promise<RegistrationFacts> {
     const [funders, loan] = await Promise.all([this.#ledger.funders(loanId), this.#ledger.loan(loanId)]);
     return {
@@ -629,22 +544,6 @@ export class LedgerIndexer {
     if (genesis === null)
       throw new IndexerError("INDEXER_NO_GENESIS", "the RPC endpoint has no genesis block");
     return genesis;
-  }
-
-  /** A block with its transactions, by number or hash. */
-  async #fullBlock(tag: number | string): Promise<FullBlock | null> {
-    const block = await this.provider.getBlock(tag, true);
-    if (block === null || block.hash === null) return null;
-    const txs = new Map<string, TxCalls>();
-    for (const tx of block.prefetchedTransactions)
-      txs.set(tx.hash.toLowerCase(), { from: tx.from, to: tx.to, data: tx.data });
-    return {
-      number: block.number,
-      hash: block.hash,
-      parentHash: block.parentHash,
-      timestamp: block.timestamp,
-      txs,
-    };
   }
 
   async #header(blockNumber: number): Promise<Header | null> {

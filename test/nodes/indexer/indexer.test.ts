@@ -313,48 +313,6 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       );
     });
 
-    it("reads a registration's funders and start day from the call that registered it, not from the ledger's views", async function () {
-      const p = provider();
-      const { idx: fresh } = await indexer({ provider: p });
-      await fresh.syncOnce();
-      expect(p.count("eth_call"), "views read for three registrations").to.equal(0);
-      for (const [loanId, terms] of [
-        [J, termsJ],
-        [S, termsS],
-        [X, termsX],
-      ] as const)
-        await expectLoanAsOnChain(fresh, loanId, terms);
-      expect(await fresh.model.digest()).to.equal(await freshDigest());
-    });
-
-    it("reads the ledger's views for a registration its transaction does not state (a contract's inner call)", async function () {
-      // the blocks' transactions come back without their calldata, as an inner call's would look
-      const p = new (class extends CountingProvider {
-        override async send(method: string, params: Array<unknown> | Record<string, unknown>) {
-          const result: unknown = await super.send(method, params);
-          if (
-            method === "eth_getBlockByNumber" &&
-            Array.isArray(params) &&
-            params[1] === true &&
-            result !== null
-          )
-            for (const tx of (result as { transactions: Array<{ input: string }> }).transactions)
-              tx.input = "0x";
-          return result;
-        }
-      })(c.anvil.url);
-      providers.push(p);
-      const { idx: fresh } = await indexer({ provider: p });
-      const result = await fresh.syncOnce();
-      expect(result.skipped).to.equal(0);
-      expect(p.count("eth_call"), "ledger.loan and ledger.funders per registration").to.be.greaterThanOrEqual(
-        6,
-      );
-      await expectLoanAsOnChain(fresh, J, termsJ);
-      await expectLoanAsOnChain(fresh, X, termsX);
-      expect(await fresh.model.digest()).to.equal(await freshDigest());
-    });
-
     it("indexes loans by state, branch and platform", async function () {
       const ids = async (loans: Promise<Array<{ loanId: string }>>) =>
         (await loans).map((l) => l.loanId).sort();
@@ -644,39 +602,7 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       expect(await idx.model.digest()).to.equal(await freshDigest());
     });
 
-    it("a registration's block is read with its transactions in the page's own reads, no view called", async function () {
-      const p = provider();
-      const { idx } = await indexer({ provider: p });
-      await idx.syncOnce();
-      const terms = termsFor({
-        aprBps: 1800,
-        method: RepaymentMethod.EqualInstallment,
-        startDate: dayToDate(await c.today()),
-        serial: c.serial("APP"),
-        principalFen: 600_000n,
-        termMonths: 6,
-        platformShareBps: 4000,
-        branch: BRANCH_A,
-        borrower: BORROWERS[3]!,
-      });
-      const { loanId } = await c.register(terms);
-      const headers = p.count("eth_getBlockByNumber") + p.count("eth_getBlockByHash");
-      await idx.syncOnce();
-      // the new block's header, then the block by its hash with its transactions
-      expect(
-        p.count("eth_getBlockByNumber") + p.count("eth_getBlockByHash") - headers,
-        "blocks read",
-      ).to.equal(2);
-      expect(p.count("eth_call")).to.equal(0);
-      await expectLoanAsOnChain(idx, loanId, terms);
-      expect((await idx.model.loan(loanId))!.funders.map((f) => [f.memberId, f.shareBps])).to.deep.equal([
-        [BRANCH_A, 6000],
-        [PLATFORM, 4000],
-      ]);
-      expect(await idx.model.digest()).to.equal(await freshDigest());
-    });
-
-    it("reads the registrations of a batched transaction from its calls", async function () {
+    it("indexes the registrations of a batched transaction as the ledger states them", async function () {
       await deployBatchExecutor(c.wallets.deployer);
       const p = provider();
       const { idx } = await indexer({ provider: p });
@@ -715,7 +641,6 @@ describe("nodes/indexer: LedgerIndexer on a real chain", function () {
       });
       expect((await tx.wait())?.status).to.equal(1);
       await idx.syncOnce();
-      expect(p.count("eth_call"), "views read for a batch's two registrations").to.equal(0);
       for (const t of batch) await expectLoanAsOnChain(idx, loanIdOf(t.originator, t.applicationSerial), t);
       expect(await idx.model.digest()).to.equal(await freshDigest());
     });
