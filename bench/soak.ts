@@ -49,6 +49,7 @@ import { approvingDecision } from "../test/support/credit-decision.ts";
 import { waitAllAnchored } from "../test/support/faults/anchor-audit.ts";
 import { cpuBetween, cpuSnapshot } from "./cpu.ts";
 import { int } from "./env.ts";
+import { pool } from "./pool.ts";
 import { lineChart } from "./report/chart.ts";
 import { fmt } from "./report/markdown.ts";
 
@@ -460,38 +461,6 @@ async function runLoan(
   return { loanId: approved.loanId.toLowerCase(), branch, principalFen, consentLeaf: prepared.consentLeaf };
 }
 
-/**
- * `work` over `items`, `limit` at a time, stopping at the first failure: no item starts after it,
- * and the running ones see `signal` aborted and stop at their next step. Rejects with that first
- * error once every running item has stopped (nothing of the load outlives it).
- */
-export async function poolUntilFirstError<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T, signal: AbortSignal) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  const stop = new AbortController();
-  let first: { error: unknown } | undefined;
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && first === undefined) {
-      const i = next++;
-      try {
-        out[i] = await work(items[i]!, stop.signal);
-      } catch (error) {
-        if (first === undefined) {
-          first = { error };
-          stop.abort(new Error("stopped: another loan failed first"));
-        }
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (first !== undefined) throw first.error;
-  return out;
-}
-
 const apisOf = (manifest: ConsortiumManifest) =>
   Object.fromEntries(
     NODE_NAMES.map((n) => [n, new NodeApi(n, manifest.nodes[n].url, manifest.nodes[n].tokens)]),
@@ -651,10 +620,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }, 10_000);
     let loans: SoakLoan[];
     try {
-      loans = await poolUntilFirstError(
+      loans = await pool(
         Array.from({ length: loanCount }, (_, i) => i),
         options.concurrency,
-        (i, signal) =>
+        (i, _index, signal) =>
           runLoan(
             manifest,
             api,

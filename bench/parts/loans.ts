@@ -26,6 +26,7 @@ import { ledgerInterface, onChainSerial } from "../../nodes/src/outbox/entry.ts"
 import { authorizationLetter, jiedaibaoApplication, newBorrower } from "../../nodes/client/borrowers.ts";
 import type { OutboxEntryView } from "../../nodes/client/node-api.ts";
 import { cpuSnapshot } from "../cpu.ts";
+import { pool } from "../pool.ts";
 import { batchSizeOf, batchesOf, type Packing, packingOf } from "../report/batching.ts";
 import { latency } from "../report/stats.ts";
 import type {
@@ -58,24 +59,6 @@ const RPC_COUNT = process.env.BENCH_RPC_COUNT === "1";
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 
 type Log = (line: string) => void;
-
-/** Runs `fn` over `items` with at most `limit` in flight; results in item order. */
-export async function pool<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** This process's CPU seconds spent in `cpuSeconds` itself (it scans /proc for each process). */
 let readingSeconds = 0;

@@ -7,12 +7,12 @@ import { expect } from "chai";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pool } from "../../bench/pool.ts";
 import {
   DEFAULT_LIMITS,
   type Sample,
   type SoakOptions,
   growthVerdicts,
-  poolUntilFirstError,
   runSoak,
   samplesCsv,
   writeSoakReport,
@@ -88,7 +88,7 @@ describe("soak: bounded growth, restart, nothing lost", function () {
     const started: number[] = [];
     const stopped: number[] = [];
     const failure = new Error("loan 1: registration refused");
-    const load = poolUntilFirstError([0, 1, 2, 3, 4, 5], 3, async (i, signal) => {
+    const load = pool([0, 1, 2, 3, 4, 5], 3, async (i, _index, signal) => {
       started.push(i);
       if (i === 1) throw failure;
       // a loan waiting for its confirmation until told to stop
