@@ -4,11 +4,15 @@
 // (a partition or resets), a chain rewind (the round's blocks lost, as when a dump is restored)
 // and a SIGKILL at a random moment; the next process starts with the node's recheck. At the end
 // every flow is on chain exactly once: each registration's loan, each disbursement's and
-// repayment's event once under its serial. Fresh flows go packed into batched transactions (the
-// account delegated to the batch executor, which a rewind may take away again). `npm test` runs two rounds; FAULT_ROUNDS=full twenty
-// (FAULT_OUTBOX_ROUNDS overrides). Printed: rounds, kills with several transactions in flight,
-// drops, rewinds, the account's transactions and the empty transfers that filled gaps.
+// repayment's event once under its serial. Fresh flows go packed into batched transactions: the
+// account is delegated to the batch executor before the first snapshot, so no rewind takes the
+// delegation away and every round's first sends can be batches. `npm test` runs two rounds;
+// FAULT_ROUNDS=full twenty (FAULT_OUTBOX_ROUNDS overrides). Printed: rounds, kills with several
+// transactions in flight, drops, rewinds, the account's transactions, the empty transfers that
+// filled gaps, the batches of several flows signed during the rounds and those on the final chain.
+import type { ChildProcess } from "node:child_process";
 import { expect } from "chai";
+import { callsOf, delegationAuthorization, deployBatchExecutor } from "../../common/chain/batch.ts";
 import { faultProfile, printFigures } from "../support/faults/profile.ts";
 import { seeded, sleep } from "../support/faults/seeded.ts";
 import { TcpProxy } from "../support/faults/tcp-proxy.ts";
@@ -32,6 +36,8 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
   const lc = lendingChainSuite();
   let dir: Awaited<ReturnType<typeof levelDir>>;
   let proxy: TcpProxy;
+  // the round's sender process, killed in after() too: a timed-out test must not leave it running
+  let child: ChildProcess | undefined;
 
   before(async function () {
     dir = await levelDir();
@@ -39,6 +45,11 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
   });
 
   after(async function () {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child?.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    }
     await proxy?.close();
     await dir?.remove();
   });
@@ -59,11 +70,30 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
     const store0 = await dir.open();
     const flows = await enqueueLoanFlows(store0.outbox, LOANS, lc.today);
     await store0.close();
+    // delegated before the first snapshot, as by a node that ran before: a rewind never takes the
+    // delegation away, so each round's fresh flows can go packed (a sender that must delegate
+    // first sends alone meanwhile, and a flow once signed is never packed again)
+    const wallet = lc.chain.wallets.branchA.connect(provider);
+    await deployBatchExecutor(wallet);
+    const delegationNonce = await wallet.getNonce("pending");
+    const authorization = await delegationAuthorization(wallet, {
+      chainId: lc.chain.chainId,
+      nonce: delegationNonce + 1,
+    });
+    await (await wallet.sendTransaction({ type: 4, to: address, authorizationList: [authorization] })).wait();
     const nonce0 = await provider.getTransactionCount(address, "latest");
     const block0 = await provider.getBlockNumber();
     await provider.send("evm_setAutomine", [false]);
     await provider.send("evm_setIntervalMining", [1]);
     const figures = { rounds: 0, killedWithMany: 0, drops: 0, rewinds: 0, outages: 0 };
+    // hashes of transactions the outbox recorded for several flows at once (one batch each)
+    const batchesSigned = new Set<string>();
+    async function noteBatches(outbox: Awaited<ReturnType<typeof dir.open>>["outbox"]): Promise<void> {
+      const flowsOf = new Map<string, number>();
+      for (const e of await outbox.list())
+        if (e.txHash !== undefined) flowsOf.set(e.txHash, (flowsOf.get(e.txHash) ?? 0) + 1);
+      for (const [hash, n] of flowsOf) if (n > 1) batchesSigned.add(hash);
+    }
     try {
       for (let round = 0; round < ROUNDS; round++) {
         figures.rounds++;
@@ -74,6 +104,7 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
           OUTBOX_RECHECK: "1",
           OUTBOX_MAX_BATCH: String(MAX_BATCH),
         });
+        child = running.child;
         await running.ready;
         await sleep(rnd.int(300, 1_200));
         // a transaction of ours leaves the pool: the first moment one is there (blocks come once a
@@ -102,6 +133,7 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
         await running.exited;
         const store = await dir.open();
         if ((await store.outbox.list({ state: "sent" })).length > 1) figures.killedWithMany++;
+        await noteBatches(store.outbox);
         await store.close();
       }
       // the last process runs to the end, with the node's recheck first
@@ -113,7 +145,11 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
       await sender.recheck();
       await sender.drain();
       await sender.stop();
+      const signedInRounds = batchesSigned.size;
+      await noteBatches(store.outbox);
       await store.close();
+      // batching is exercised under the faults: batches of several flows were signed in the rounds
+      expect(signedInRounds, "batches of several flows signed during the rounds").to.be.greaterThan(0);
     } finally {
       proxy.restore();
       await provider.send("evm_setIntervalMining", [0]);
@@ -124,14 +160,38 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
     // what the account spent: one transaction per flow, plus gap fillers and refused duplicates
     const head = await provider.getBlockNumber();
     let fillers = 0;
+    // batched execute() transactions on the final chain that carried several flows, each flow's
+    // event in their receipt (a batch mined without the delegation would succeed with none)
+    let batchesMined = 0;
+    let flowsInBatches = 0;
     for (let n = block0 + 1; n <= head; n++) {
       const block = await provider.getBlock(n, true);
-      for (const t of block?.prefetchedTransactions ?? [])
+      for (const t of block?.prefetchedTransactions ?? []) {
+        if (t.from !== address) continue;
         // a type-4 transaction to itself is the account's delegation to the batch executor
-        if (t.from === address && t.to === address && t.data === "0x" && t.type !== 4) fillers++;
+        if (t.to === address && t.data === "0x" && t.type !== 4) fillers++;
+        const calls = t.to === address && t.data !== "0x" ? callsOf(t) : [];
+        if (calls.length < 2) continue;
+        const receipt = await provider.getTransactionReceipt(t.hash);
+        const ledgerLogs =
+          receipt?.logs.filter((l) => l.address.toLowerCase() === lc.ledgerAddress.toLowerCase()).length ?? 0;
+        if (receipt?.status === 1 && ledgerLogs >= calls.length) {
+          batchesMined++;
+          flowsInBatches += calls.length;
+        }
+      }
     }
     const transactions = (await provider.getTransactionCount(address, "latest")) - nonce0;
-    printFigures("outbox in flight", profile, { ...figures, flows: flows.length, transactions, fillers });
+    printFigures("outbox in flight", profile, {
+      ...figures,
+      flows: flows.length,
+      transactions,
+      fillers,
+      batchesSigned: batchesSigned.size,
+      batchesMined,
+      flowsInBatches,
+    });
     expect(figures.rewinds).to.equal(ROUNDS);
+    expect(batchesMined, "batched transactions of several flows on the final chain").to.be.greaterThan(0);
   });
 });
