@@ -99,7 +99,8 @@ const PREPARE_WAIT_MS = 3_000;
  */
 export const DEFAULT_MAX_BATCH = 16;
 
-type Scan = { ready: PendingSummary[]; pending: boolean; wakeAt?: number };
+/** `followed`: ready entries a later pending entry of their loan waits behind. */
+type Scan = { ready: PendingSummary[]; followed: Set<string>; pending: boolean; wakeAt?: number };
 /** Chain reads a new transaction needs, started together with the look for the flow on chain; its calldata. */
 type Reads = { data: string; gas: Promise<bigint>; head: Promise<number> };
 
@@ -108,6 +109,9 @@ type Reads = { data: string; gas: Promise<bigint>; head: Promise<number> };
  * the look for its flow on chain (rule 2) when its estimate passes, and may be packed.
  */
 const PACKABLE = new Set<string>(Object.keys(OWN_EVENT));
+
+/** The most gas one transaction may use (EIP-7825, from Osaka on): a batch asking more is never mined. */
+const TX_GAS_CAP = 2n ** 24n;
 
 /** The ledger's refusals of a serial or loan id it holds already. */
 const DUPLICATE = new Set(["LedgerDuplicateSerial", "LedgerDuplicateLoan"]);
@@ -161,6 +165,8 @@ export class OutboxSender {
   readonly #retryAt = new Map<string, { at: number; delayMs: number }>();
   /** Entries started while earlier ones of their loan were in flight: those earlier ones' serials. */
   readonly #ahead = new Map<string, string[]>();
+  /** Entries in a batch being sent: a later flow of their loan waits until it is final, not behind it. */
+  readonly #inPack = new Set<string>();
   /** Entries whose call needs the effect of their loan's earlier flows: they wait until those are final. */
   readonly #held = new Set<string>();
   /** Each pending entry's order key as the last scan found it (a registration's is a hash: not redone each scan). */
@@ -311,7 +317,7 @@ export class OutboxSender {
         await this.#sleep(this.#options.retry?.initialMs ?? 500);
         continue;
       }
-      this.#dispatchAll(scan.ready);
+      this.#dispatchAll(scan.ready, scan.followed);
       if (!scan.pending && this.#working.size === 0) {
         if (!this.#persistent) {
           // let a drain() that arrives from now on start a new loop rather than wait for this one
@@ -340,6 +346,7 @@ export class OutboxSender {
     const entries = await this.outbox.pendingSummaries(this.#maxInFlight * 4);
     const now = Date.now();
     const ready: PendingSummary[] = [];
+    const followed = new Set<string>();
     let wakeAt: number | undefined;
     // per loan: its earlier entries not final yet, and whether a later one must wait for them
     const lanes = new Map<string, { ahead: string[]; closed: boolean }>();
@@ -365,8 +372,11 @@ export class OutboxSender {
         break;
       }
       const lane = lanes.get(key);
+      // a batch reverts as a whole, for any of its calls: a later flow of the loan pipelined behind
+      // one in it would be booked before it when that happens, so it waits until the batch is final
+      const closes = entry.state !== "sent" || this.#inPack.has(entry.serial);
       if (lane === undefined) {
-        lanes.set(key, { ahead: [entry.serial], closed: entry.state !== "sent" });
+        lanes.set(key, { ahead: [entry.serial], closed: closes });
         this.#held.delete(entry.serial);
         if (due(entry)) ready.push(entry);
         continue;
@@ -378,11 +388,12 @@ export class OutboxSender {
         ready.push(entry);
         this.#ahead.set(entry.serial, [...lane.ahead]);
       }
+      followed.add(lane.ahead[lane.ahead.length - 1]!);
       lane.ahead.push(entry.serial);
-      if (entry.state !== "sent") lane.closed = true;
+      if (closes) lane.closed = true;
     }
     this.#orderKeys = keys;
-    return { ready, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
+    return { ready, followed, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
   }
 
   /**
@@ -401,16 +412,24 @@ export class OutboxSender {
   /**
    * Start the scan's ready entries: the queued ones of packable kinds together, up to maxBatch at a
    * time, once the account can run batches (the scan lets at most one queued entry of a loan start
-   * at a time, so a batch holds at most one flow of each loan); every other one on its own.
+   * at a time, so a batch holds at most one flow of each loan); every other one on its own, and so
+   * does one a later flow of its loan follows (`followed`): pipelined behind it alone, where another
+   * call's refusal cannot revert it.
    */
-  #dispatchAll(ready: PendingSummary[]): void {
+  #dispatchAll(ready: PendingSummary[], followed: Set<string>): void {
     if (this.#maxBatch > 1) this.#batch.prepare();
     const packable = this.#maxBatch > 1 && this.#batch.ready;
     const pack: PendingSummary[] = [];
     for (const entry of ready) {
       // one behind flows of its loan still in flight mostly needs their effect, which a batch's
       // estimate would not see yet: it goes on its own, and waits for them if it must (Order)
-      if (packable && entry.state === "queued" && PACKABLE.has(entry.kind) && !this.#ahead.has(entry.serial))
+      if (
+        packable &&
+        entry.state === "queued" &&
+        PACKABLE.has(entry.kind) &&
+        !this.#ahead.has(entry.serial) &&
+        !followed.has(entry.serial)
+      )
         pack.push(entry);
       else this.#dispatch([entry]);
     }
@@ -420,10 +439,12 @@ export class OutboxSender {
   /** One worker for these entries: one on its own, several as a pack (#pack). */
   #dispatch(entries: PendingSummary[]): void {
     const serials = entries.map((e) => e.serial);
+    if (serials.length > 1) for (const serial of serials) this.#inPack.add(serial);
     const task = (serials.length === 1 ? this.#work(serials[0]!) : this.#pack(serials)).finally(() => {
       for (const serial of serials) {
         this.#working.delete(serial);
         this.#ahead.delete(serial);
+        this.#inPack.delete(serial);
       }
       this.#wakeIdle();
     });
@@ -607,7 +628,8 @@ export class OutboxSender {
    * record of all of them (rule 1, one synced batch), one broadcast, one receipt; then each entry
    * reads its own outcome from that receipt (#landed). Should the batch's estimate revert (one of
    * them refused, or needing an earlier flow mined), each goes on its own, as any entry does, and
-   * the ledger's answer to each decides. Entries no longer fresh go on their own too.
+   * the ledger's answer to each decides; one asking more gas than a transaction may use is split in
+   * two (#sendPack). Entries no longer fresh go on their own too.
    */
   async #pack(serials: string[]): Promise<void> {
     const entries = (await this.outbox.entries.getMany(serials)).filter(
@@ -632,26 +654,44 @@ export class OutboxSender {
   async #sendPack(entries: OutboxEntry[]): Promise<void> {
     const calls = entries.map((e) => ({ to: this.#to(e)!, data: calldataOf(e) }));
     const data = encodeBatch(calls);
-    const [gas, fees, head] = await Promise.all([
+    const [gas, fees, block] = await Promise.all([
       this.provider.estimateGas({ from: this.address, to: this.address, data }).catch((error: unknown) => {
         if (revertFailure(error) === undefined) throw error;
         return undefined;
       }),
       this.#fees.fees(),
-      this.provider.getBlockNumber(),
+      this.provider.getBlock("latest"),
     ]);
+    if (block === null) throw new RetryLater("the chain answered no latest block");
     if (gas === undefined) {
       await Promise.all(entries.map((e) => this.#attempt([e.serial], () => this.#process(e))));
       return;
     }
     const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
+    const gasLimit = (gas * margin) / 100n;
+    if (gasLimit > (block.gasLimit < TX_GAS_CAP ? block.gasLimit : TX_GAS_CAP)) {
+      // a transaction above the cap or the block's gas limit is refused at broadcast, after its
+      // entries were recorded with it: two smaller batches instead, each estimated again
+      const half = Math.ceil(entries.length / 2);
+      await Promise.all(
+        [entries.slice(0, half), entries.slice(half)].map((part) =>
+          part.length === 1
+            ? this.#attempt([part[0]!.serial], () => this.#process(part[0]!))
+            : this.#attempt(
+                part.map((e) => e.serial),
+                () => this.#sendPack(part),
+              ),
+        ),
+      );
+      return;
+    }
     const sent = await this.#signer.sign({
       entries,
       to: this.address,
       data,
-      gasLimit: (gas * margin) / 100n,
+      gasLimit,
       fees,
-      head,
+      head: block.number,
     });
     const { rawTx, txHash, nonce } = sent[0]!;
     await broadcast(this.provider, rawTx!);
@@ -701,7 +741,9 @@ export class OutboxSender {
       });
       return this.#hold(entry, "it reverted without them");
     }
-    const reverts = (entry.reverts ?? 0) + 1;
+    // a batch reverts for any of its calls, and one mined without the delegation ran none: only
+    // the call refused now is the cause, so the others count no revert (each goes alone next)
+    const reverts = (entry.reverts ?? 0) + (this.#packed(receipt) ? 0 : 1);
     try {
       await this.provider.call({ from: this.address, to: this.#to(entry), data: calldataOf(entry) });
     } catch (error) {
