@@ -99,8 +99,7 @@ const PREPARE_WAIT_MS = 3_000;
  */
 export const DEFAULT_MAX_BATCH = 16;
 
-/** `followed`: ready entries a later pending entry of their loan waits behind. */
-type Scan = { ready: PendingSummary[]; followed: Set<string>; pending: boolean; wakeAt?: number };
+type Scan = { ready: PendingSummary[]; pending: boolean; wakeAt?: number };
 /** Chain reads a new transaction needs, started together with the look for the flow on chain; its calldata. */
 type Reads = { data: string; gas: Promise<bigint>; head: Promise<number> };
 
@@ -317,7 +316,7 @@ export class OutboxSender {
         await this.#sleep(this.#options.retry?.initialMs ?? 500);
         continue;
       }
-      this.#dispatchAll(scan.ready, scan.followed);
+      this.#dispatchAll(scan.ready);
       if (!scan.pending && this.#working.size === 0) {
         if (!this.#persistent) {
           // let a drain() that arrives from now on start a new loop rather than wait for this one
@@ -346,7 +345,6 @@ export class OutboxSender {
     const entries = await this.outbox.pendingSummaries(this.#maxInFlight * 4);
     const now = Date.now();
     const ready: PendingSummary[] = [];
-    const followed = new Set<string>();
     let wakeAt: number | undefined;
     // per loan: its earlier entries not final yet, and whether a later one must wait for them
     const lanes = new Map<string, { ahead: string[]; closed: boolean }>();
@@ -388,12 +386,11 @@ export class OutboxSender {
         ready.push(entry);
         this.#ahead.set(entry.serial, [...lane.ahead]);
       }
-      followed.add(lane.ahead[lane.ahead.length - 1]!);
       lane.ahead.push(entry.serial);
       if (closes) lane.closed = true;
     }
     this.#orderKeys = keys;
-    return { ready, followed, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
+    return { ready, pending: entries.length > 0, ...(wakeAt === undefined ? {} : { wakeAt }) };
   }
 
   /**
@@ -412,24 +409,16 @@ export class OutboxSender {
   /**
    * Start the scan's ready entries: the queued ones of packable kinds together, up to maxBatch at a
    * time, once the account can run batches (the scan lets at most one queued entry of a loan start
-   * at a time, so a batch holds at most one flow of each loan); every other one on its own, and so
-   * does one a later flow of its loan follows (`followed`): pipelined behind it alone, where another
-   * call's refusal cannot revert it.
+   * at a time, so a batch holds at most one flow of each loan); every other one on its own.
    */
-  #dispatchAll(ready: PendingSummary[], followed: Set<string>): void {
+  #dispatchAll(ready: PendingSummary[]): void {
     if (this.#maxBatch > 1) this.#batch.prepare();
     const packable = this.#maxBatch > 1 && this.#batch.ready;
     const pack: PendingSummary[] = [];
     for (const entry of ready) {
       // one behind flows of its loan still in flight mostly needs their effect, which a batch's
       // estimate would not see yet: it goes on its own, and waits for them if it must (Order)
-      if (
-        packable &&
-        entry.state === "queued" &&
-        PACKABLE.has(entry.kind) &&
-        !this.#ahead.has(entry.serial) &&
-        !followed.has(entry.serial)
-      )
+      if (packable && entry.state === "queued" && PACKABLE.has(entry.kind) && !this.#ahead.has(entry.serial))
         pack.push(entry);
       else this.#dispatch([entry]);
     }

@@ -1,7 +1,6 @@
 // A loan's flows stay in order around batches, which revert as a whole for any one of their calls:
-// a flow that a later flow of its loan follows goes alone, a later flow queued while an earlier one
-// of its loan is in a batch waits until that batch is final, and the calls of a batch reverted by
-// another call's refusal count no revert of their own.
+// a later flow of a loan waits while an earlier one of it is in a batch, until that batch is final,
+// and the calls of a batch reverted by another call's refusal count no revert of their own.
 import { expect } from "chai";
 import { BATCH_EXECUTOR, delegateOf } from "../../../common/chain/batch.ts";
 import { loanIdOfEntry, onChainSerial } from "../../../nodes/src/outbox/entry.ts";
@@ -68,11 +67,10 @@ describe("outbox sender: a loan's flows in order around batches", function () {
     const dis2 = await store.outbox.enqueue(disburse(serial("DIS"), loan2, 600_000n));
     const rep2 = await store.outbox.enqueue(repay(serial("REP"), loan1, 2_000n));
     sender.start();
-    await until(async () => (await store.outbox.status(rep2.serial))!.state === "sent", 60_000, "rep2 sent");
-    const sent = await Promise.all([rep1, dis2].map(async (e) => (await store.outbox.status(e.serial))!));
-    expect(sent[0]!.state).to.equal("sent");
-    expect(sent[0]!.txHash, "the first repayment alone, not with the other loan's call").to.not.equal(
-      sent[1]!.txHash,
+    await until(async () => (await store.outbox.status(rep1.serial))!.state === "sent", 60_000, "rep1 sent");
+    // room for a sender that would pipeline the second repayment behind the batch to do so before the block
+    await until(async () => (await store.outbox.status(rep2.serial))!.state === "sent", 5_000).catch(
+      () => undefined,
     );
     await mineTomorrow();
     const [r1, d2, r2] = await untilFinal([rep1, dis2, rep2]);
