@@ -38,6 +38,8 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
   let proxy: TcpProxy;
   // the round's sender process, killed in after() too: a timed-out test must not leave it running
   let child: ChildProcess | undefined;
+  // set by after(): a test body that timed out and runs on starts no further sender process
+  let closing = false;
 
   before(async function () {
     dir = await levelDir();
@@ -45,6 +47,7 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
   });
 
   after(async function () {
+    closing = true;
     if (child !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child?.once("exit", resolve));
       child.kill("SIGKILL");
@@ -96,6 +99,7 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
     }
     try {
       for (let round = 0; round < ROUNDS; round++) {
+        if (closing) throw new Error("the suite was closed (timed out) before this round");
         figures.rounds++;
         const snapshot = (await provider.send("evm_snapshot", [])) as string;
         const running = startSenderProcess(lc, dir.dir, {
