@@ -3,11 +3,11 @@
 // recheck that met an RPC error is run again at the sender's next look at its nonce; a sender
 // started after the chain lost blocks compares its nonce with what its confirmed entries used.
 import { expect } from "chai";
-import { JsonRpcProvider, ZeroAddress, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { delegateOf } from "../../../common/chain/batch.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
-import { outboxSuite, registerLoan, serial, until } from "./fixture.ts";
+import { outboxSuite, registerLoan, serial, undelegate, until } from "./fixture.ts";
 
 /** Fails the first eth_call whose parameters hold `needle` once it is set: an RPC error in a recheck. */
 class FailOnceProvider extends JsonRpcProvider {
@@ -46,16 +46,7 @@ describe("outbox sender: confirmed flows rechecked after the chain lost blocks",
 
   /** The account not delegated (an earlier test may have delegated it), then a snapshot of the chain. */
   async function undelegatedSnapshot(): Promise<string> {
-    const wallet = lc.chain.wallets.branchA.connect(provider());
-    const nonce = await wallet.getNonce("pending");
-    const authorization = await wallet.authorize({
-      address: ZeroAddress,
-      chainId: lc.chain.chainId,
-      nonce: nonce + 1,
-    });
-    await (
-      await wallet.sendTransaction({ type: 4, to: address(), authorizationList: [authorization] })
-    ).wait();
+    await undelegate(lc.chain.wallets.branchA.connect(provider()), lc.chain.chainId);
     expect(await delegateOf(provider(), address())).to.equal(undefined);
     return (await provider().send("evm_snapshot", [])) as string;
   }

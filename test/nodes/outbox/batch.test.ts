@@ -5,11 +5,20 @@
 // account's delegation) gets every flow once again; a chain without EIP-7702 gets one flow per
 // transaction, as before, and the sender says so once.
 import { expect } from "chai";
-import { JsonRpcProvider, ZeroAddress, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { BATCH_EXECUTOR, delegateOf } from "../../../common/chain/batch.ts";
 import { ledgerInterface, loanIdOfEntry, onChainSerial } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
-import { disburse, outboxSuite, registerLoan, repay, serial, until, type OutboxSuite } from "./fixture.ts";
+import {
+  disburse,
+  outboxSuite,
+  registerLoan,
+  repay,
+  serial,
+  undelegate,
+  until,
+  type OutboxSuite,
+} from "./fixture.ts";
 
 const EVENT = {
   registerLoan: "LoanRegistered",
@@ -161,16 +170,7 @@ describe("outbox sender: several flows in one transaction", function () {
   it("gets every flow of a batch whose block the chain lost on chain once again, the delegation with it", async function () {
     // an account not delegated (an earlier test delegated it: undo that), then a sender that
     // delegates it and packs: the rewind takes the delegation with the batch
-    const wallet = lc.chain.wallets.branchA.connect(provider());
-    const nonce = await wallet.getNonce("pending");
-    const authorization = await wallet.authorize({
-      address: ZeroAddress,
-      chainId: lc.chain.chainId,
-      nonce: nonce + 1,
-    });
-    await (
-      await wallet.sendTransaction({ type: 4, to: address(), authorizationList: [authorization] })
-    ).wait();
+    await undelegate(lc.chain.wallets.branchA.connect(provider()), lc.chain.chainId);
     expect(await delegateOf(provider(), address())).to.equal(undefined);
     const snapshot = (await provider().send("evm_snapshot", [])) as string;
     const flows = [];

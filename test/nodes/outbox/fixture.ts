@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { Contract, keccak256, toUtf8Bytes } from "ethers";
+import { Contract, ZeroAddress, keccak256, toUtf8Bytes } from "ethers";
 import { addMonths, dateToDay, dayToDate } from "../../../common/lending/dates.ts";
 import type { Wallet } from "ethers";
 import { Level } from "level";
@@ -99,6 +99,18 @@ export function lendingChainSuite(options: { anvilArgs?: string[] } = {}): Lendi
     await lc.stop?.();
   });
   return lc;
+}
+
+/**
+ * Take the account's EIP-7702 delegation away (an earlier test may have delegated it): a type-4
+ * transaction to itself authorizing the zero address, which clears the account's code.
+ */
+export async function undelegate(wallet: Wallet, chainId: bigint): Promise<void> {
+  const nonce = await wallet.getNonce("pending");
+  const authorization = await wallet.authorize({ address: ZeroAddress, chainId, nonce: nonce + 1 });
+  await (
+    await wallet.sendTransaction({ type: 4, to: wallet.address, authorizationList: [authorization] })
+  ).wait();
 }
 
 export function privateKeyOf(wallet: Wallet): string {
