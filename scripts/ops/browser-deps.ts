@@ -1,5 +1,6 @@
 // What the browser tests (test/browser/) need beyond npm: Debian's Chromium and a CJK font for the
-// Chinese labels. `npm test` runs this first: it finds both, or installs the missing Debian
+// Chinese labels, and Poppler's pdfsig and pdftoppm, with which the PDF tests open the signed
+// certificates as a real parser does. `npm test` runs this first: it finds both, or installs the missing Debian
 // packages with apt-get (as root, or through sudo), or stops with what to run — so the README's
 // two commands, `npm ci` and `npm test`, are enough on a fresh Debian machine.
 import { spawnSync } from "node:child_process";
@@ -9,11 +10,15 @@ import { printUsageIfAsked } from "./usage.ts";
 /** Where the browser tests look for Chromium (test/support/chromium.ts). */
 export const chromiumPath = (env: NodeJS.ProcessEnv) => env.JL_CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-export type Probe = { chromium: boolean; cjkFont: boolean };
+export type Probe = { chromium: boolean; cjkFont: boolean; poppler: boolean };
 
 /** The Debian packages to install for what the probe did not find. */
 export function missingPackages(found: Probe): string[] {
-  return [...(found.chromium ? [] : ["chromium"]), ...(found.cjkFont ? [] : ["fonts-noto-cjk"])];
+  return [
+    ...(found.chromium ? [] : ["chromium"]),
+    ...(found.cjkFont ? [] : ["fonts-noto-cjk"]),
+    ...(found.poppler ? [] : ["poppler-utils"]),
+  ];
 }
 
 /** The commands that install `packages`: as root directly, else through sudo; undefined if neither can. */
@@ -39,6 +44,7 @@ function probe(env: NodeJS.ProcessEnv): Probe {
   return {
     chromium: existsSync(chromiumPath(env)),
     cjkFont: fonts.status === 0 && fonts.stdout.trim() !== "",
+    poppler: succeeds("which", ["pdfsig"]) && succeeds("which", ["pdftoppm"]),
   };
 }
 
@@ -48,8 +54,8 @@ if (import.meta.main) {
     `usage: node scripts/ops/browser-deps.ts
 
 Finds what the browser tests need (Chromium at JL_CHROMIUM_PATH, default /usr/bin/chromium; a CJK
-font) and installs the missing Debian packages (chromium, fonts-noto-cjk) with apt-get, as root or
-through sudo. npm test runs it first.
+font; Poppler's pdfsig and pdftoppm) and installs the missing Debian packages (chromium,
+fonts-noto-cjk, poppler-utils) with apt-get, as root or through sudo. npm test runs it first.
 `,
   );
   const missing = missingPackages(probe(process.env));

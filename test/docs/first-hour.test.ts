@@ -29,7 +29,7 @@ describe("the first hour: the README's two commands", function () {
     expect(await read(".ci/run")).to.not.match(/apt-get/);
   });
 
-  it("npm test first finds or installs the browser tests' Chromium and CJK font", async function () {
+  it("npm test first finds or installs the browser tests' Chromium, CJK font and Poppler", async function () {
     const scripts = (JSON.parse(await read("package.json")) as { scripts: Record<string, string> }).scripts;
     expect(scripts.test!.startsWith("node scripts/ops/browser-deps.ts && ")).to.equal(true);
     const support = await read("test/support/chromium.ts");
@@ -39,11 +39,14 @@ describe("the first hour: the README's two commands", function () {
   });
 
   it("installs only what is missing: as root directly, else through sudo, else names the command", function () {
-    expect(missingPackages({ chromium: true, cjkFont: true })).to.deep.equal([]);
-    expect(missingPackages({ chromium: false, cjkFont: true })).to.deep.equal(["chromium"]);
-    expect(missingPackages({ chromium: false, cjkFont: false })).to.deep.equal([
+    expect(missingPackages({ chromium: true, cjkFont: true, poppler: true })).to.deep.equal([]);
+    expect(missingPackages({ chromium: false, cjkFont: true, poppler: true })).to.deep.equal(["chromium"]);
+    expect(missingPackages({ chromium: false, cjkFont: false, poppler: true })).to.deep.equal([
       "chromium",
       "fonts-noto-cjk",
+    ]);
+    expect(missingPackages({ chromium: true, cjkFont: true, poppler: false })).to.deep.equal([
+      "poppler-utils",
     ]);
     expect(installCommands([], false, false)).to.deep.equal([]);
     expect(installCommands(["chromium"], true, false)).to.deep.equal([
