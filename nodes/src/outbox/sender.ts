@@ -738,6 +738,20 @@ export class OutboxSender {
     } catch (error) {
       const failure = revertFailure(error);
       if (failure === undefined) throw error;
+      // as for an estimate's refusal: an earlier flow of its loan counted as confirmed may sit in
+      // blocks the chain has just lost (a batch widens that to every loan in it) — notice that
+      // before the ledger's refusal is taken as final
+      await this.#repair.watchNonce();
+      if (await this.#behindOpen(entry, true)) {
+        await this.#update(entry, {
+          state: "queued",
+          txHash: undefined,
+          nonce: undefined,
+          rawTx: undefined,
+          lastError: `${where} after the chain lost an earlier flow of its loan; sending again after it`,
+        });
+        return this.#hold(entry, "the chain lost them; they are sent again");
+      }
       return this.#update(entry, {
         state: "failed",
         failure: { ...failure, message: where },
