@@ -132,6 +132,7 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     // the rule checks above are not held against the services below
     proxy.calls.length = 0;
     proxy.logRanges.length = 0;
+    proxy.logBlockHashes.length = 0;
     proxy.transactions.length = 0;
   });
 
@@ -261,6 +262,8 @@ describe("services on a free-gas chain with Besu's RPC rules (Anvil behind a rul
     const covered = new Set(
       proxy.logRanges.flatMap((r) => Array.from({ length: r.blocks }, (_, i) => r.from + i)),
     );
+    // the indexer reads a single new block's logs by its hash
+    for (const hash of proxy.logBlockHashes) covered.add((await chain.anvil.provider.getBlock(hash))!.number);
     const cursor = (await node.indexer.cursor())!.blockNumber;
     expect(cursor - deployBlock).to.be.greaterThan(6 * MAX_LOGS_RANGE);
     for (let n = deployBlock; n <= cursor; n++)

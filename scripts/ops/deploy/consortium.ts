@@ -168,7 +168,6 @@ export async function deployLending(
   }>,
 ): Promise<LendingDeployment> {
   const deployer = signer instanceof NonceManager ? signer : new NonceManager(signer);
-  if ((await batchSupport(deployer.provider!)) === "deployable") await deployBatchExecutor(deployer);
   const registry = core.addresses.consortiumRegistry;
   const ledger = await deploy("JointLoanLedger", deployer, [registry, DEFAULT_LEDGER_PARAMS]);
   const ledgerAddress = await ledger.getAddress();
@@ -199,6 +198,9 @@ export async function deployLending(
   }
   // the governor executes at most 32 calls per proposal
   for (let i = 0; i < calls.length; i += 32) await govern(core.governor, approvers, calls.slice(i, i + 32));
+  // last: the consortium's contracts keep the addresses their deployer's nonces give them (the
+  // Besu generator writes them into the env files before anything is deployed)
+  if ((await batchSupport(deployer.provider!)) === "deployable") await deployBatchExecutor(deployer);
   const provider = deployer.provider!;
   return {
     ledger,

@@ -26,6 +26,8 @@ export type BesuRulesProxy = {
   url: string;
   calls: RecordedCall[];
   logRanges: LogRange[];
+  /** The block hashes of eth_getLogs requests by blockHash (one block each, within any range rule). */
+  logBlockHashes: string[];
   /** Every raw transaction that passed through, decoded. */
   transactions: Transaction[];
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startBesuRulesProxy(options: {
 }): Promise<BesuRulesProxy> {
   const calls: RecordedCall[] = [];
   const logRanges: LogRange[] = [];
+  const logBlockHashes: string[] = [];
   const transactions: Transaction[] = [];
 
   async function forward(request: RpcRequest): Promise<RpcResponse> {
@@ -94,7 +97,10 @@ export async function startBesuRulesProxy(options: {
     }
     if (request.method === "eth_getLogs") {
       const filter = (params[0] ?? {}) as { fromBlock?: string; toBlock?: string; blockHash?: string };
-      if (filter.blockHash !== undefined) return null;
+      if (filter.blockHash !== undefined) {
+        logBlockHashes.push(filter.blockHash);
+        return null;
+      }
       let latest: number | undefined;
       const head = async () =>
         (latest ??= Number(
@@ -165,6 +171,7 @@ export async function startBesuRulesProxy(options: {
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
     calls,
     logRanges,
+    logBlockHashes,
     transactions,
     close: () =>
       new Promise<void>((resolve, reject) => {
