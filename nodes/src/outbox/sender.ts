@@ -721,14 +721,11 @@ export class OutboxSender {
     if (await this.#behindOpen(entry, true)) {
       // mined without an earlier flow of its loan (that one reverted, or was signed again with a
       // later nonce): its nonce is used and it had no effect, so it is queued again behind them
-      await this.#update(entry, {
-        state: "queued",
-        txHash: undefined,
-        nonce: undefined,
-        rawTx: undefined,
-        lastError: `${where} while an earlier flow of its loan was not final; sending again after it`,
-      });
-      return this.#hold(entry, "it reverted without them");
+      return this.#requeueBehind(
+        entry,
+        `${where} while an earlier flow of its loan was not final; sending again after it`,
+        "it reverted without them",
+      );
     }
     // a batch reverts for any of its calls, and one mined without the delegation ran none: only
     // the call refused now is the cause, so the others count no revert (each goes alone next)
@@ -743,14 +740,11 @@ export class OutboxSender {
       // before the ledger's refusal is taken as final
       await this.#repair.watchNonce();
       if (await this.#behindOpen(entry, true)) {
-        await this.#update(entry, {
-          state: "queued",
-          txHash: undefined,
-          nonce: undefined,
-          rawTx: undefined,
-          lastError: `${where} after the chain lost an earlier flow of its loan; sending again after it`,
-        });
-        return this.#hold(entry, "the chain lost them; they are sent again");
+        return this.#requeueBehind(
+          entry,
+          `${where} after the chain lost an earlier flow of its loan; sending again after it`,
+          "the chain lost them; they are sent again",
+        );
       }
       return this.#update(entry, {
         state: "failed",
@@ -780,6 +774,18 @@ export class OutboxSender {
       reverts,
       lastError: `${where}; the call passes now, sending again`,
     });
+  }
+
+  /** A mined transaction that had no effect: queued again, with no transaction, behind its loan's earlier flows. */
+  async #requeueBehind(entry: OutboxEntry, lastError: string, why: string): Promise<void> {
+    await this.#update(entry, {
+      state: "queued",
+      txHash: undefined,
+      nonce: undefined,
+      rawTx: undefined,
+      lastError,
+    });
+    return this.#hold(entry, why);
   }
 
   /** Wait, queued, until the loan's earlier entries are final (the scan lets it start then). */
