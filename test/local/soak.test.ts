@@ -141,6 +141,25 @@ describe("soak: bounded growth, restart, nothing lost", function () {
       expect(result.bundlesChecked).to.equal(3);
       expect(result.bundlesVerified, problems).to.equal(3);
       expect(result.restartSeconds).to.be.greaterThan(0);
+      // the restart by phase: the launcher's steps, and every child's boot with its own marks
+      expect(result.restarts).to.have.length(1);
+      const startup = result.restarts[0]!.startup;
+      expect(startup.phases.map((p) => p.phase)).to.include.members([
+        "chain: state.json checked (parsed, call traces left out, kept as state.prev.json)",
+        "chain: Anvil started, state loaded, answering",
+        "anchor service and nodes: spawned side by side, all ready",
+      ]);
+      expect(startup.services.map((v) => v.service).sort()).to.deep.equal(
+        ["anchor", "branchA", "branchB", "chain", "court", "platform", "union"].sort(),
+      );
+      for (const v of startup.services) {
+        expect(v.readySeconds, `${v.service} ready`).to.be.a("number");
+        if (v.service === "chain") continue;
+        expect(v.answerSeconds, `${v.service} listening`).to.be.at.most(v.readySeconds!);
+        expect(v.inside, `${v.service}'s boot timings`).to.include.keys("modulesLoaded", "listening");
+      }
+      for (const node of ["union", "branchA", "branchB", "platform", "court"])
+        expect(startup.services.find((v) => v.service === node)!.inside).to.include.keys("indexerFirstSync");
       expect(result.stateBytesAfterStop).to.be.greaterThan(0);
       const names = new Set(result.samples.flatMap((s) => Object.keys(s.rssMb)));
       for (const n of ["chain", "anchor", "union", "branchA", "branchB", "platform", "court", "launcher"])
@@ -154,6 +173,9 @@ describe("soak: bounded growth, restart, nothing lost", function () {
       const report = path.join(out, "soak-report.md");
       const markdown = await writeSoakReport(result, options, report);
       expect(markdown).to.contain("Bounded growth").and.to.contain("restart to ready");
+      expect(markdown)
+        .to.contain("## Restart, by phase")
+        .and.to.contain("| chain: Anvil started, state loaded, answering |");
       const csv = (await readFile(path.join(out, "soak-report.csv"), "utf8")).trim().split("\n");
       expect(csv).to.have.length(result.samples.length + 1);
       for (const png of ["soak-report-memory.png", "soak-report-nodes.png", "soak-report-state.png"])

@@ -69,6 +69,8 @@ export type LocalChainOptions = {
   stateStatus?: StateFileStatus["state"];
   /** guardStateFile's limit on restarts (tests lower it). */
   parseLimitBytes?: number;
+  /** How long Anvil may take to answer (loading a large state file); service-process.ts's default if unset. */
+  readyTimeoutMs?: number;
 };
 
 export function stateFile(dataDir: string): string {
@@ -104,7 +106,8 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     env: process.env,
     logFile: options.logFile,
     ready: () => rpcReady(url),
-    readyTimeoutMs: 120_000,
+    waitingFor: `eth_chainId at ${url} to answer (Anvil loading chain/state.json)`,
+    ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     stopSignal: "SIGINT",
     // the first start follows the caller's guardStateFile(); a restart after a crash may find a dump cut short
     beforeStart: async () => {

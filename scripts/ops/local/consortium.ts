@@ -5,7 +5,6 @@
 // <dataDir>/logs/<name>.log. `npm start` (start.ts) and the tests start it through here.
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider } from "ethers";
 import {
@@ -56,6 +55,7 @@ import { type LocalTsa, assertChainClockNotAhead, startLocalTsa } from "./tsa.ts
 import { type LocalWitnesses, setUpLocalWitnesses } from "./witnesses.ts";
 import { ensureLocalTls, schemeFor } from "./tls.ts";
 import { ensureContractCa } from "./contract-ca.ts";
+import { StartupClock, type StartupTimings } from "./timings.ts";
 import { buildPageModules } from "../../../anchor-service/web/src/build.ts";
 
 export type StartOptions = {
@@ -70,12 +70,16 @@ export type StartOptions = {
   env?: Record<string, string>;
   /** Every service over HTTPS with certificates from a local CA in <dataDir>/tls (tls.ts); `npm start` sets it unless JL_TLS=off. */
   tls?: boolean;
+  /** How long each service may take to become ready (JL_READY_TIMEOUT_SECONDS; service-process.ts's default). */
+  readyTimeoutMs?: number;
 };
 
 export type ServiceName = NodeName | "anchor" | "chain";
 
 export type LocalConsortium = {
   manifest: ConsortiumManifest;
+  /** Where this start's time went: each step of the launcher and each child's boot (timings.ts). */
+  startup: StartupTimings;
   /** SIGINT/SIGTERM children (nodes, then the anchor service, then the chain, which dumps its state), wait. */
   stop(): Promise<void>;
   /** Send `signal` (default SIGKILL: a crash) to one service and wait for it to exit. */
@@ -101,9 +105,9 @@ const ROLES_OF: Record<NodeName, Role[]> = {
 export async function startLocalConsortium(options: StartOptions): Promise<LocalConsortium> {
   const dataDir = path.resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
-  // each step's time since the start, so a slow restart shows where it went
-  const started = performance.now();
-  const since = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  // each step's time, so a slow restart shows where it went
+  const clock = new StartupClock();
+  const since = () => clock.since();
   // the court page's modules depend on the source alone: bundled while the chain starts, awaited before any service
   const pageModules = buildPageModules();
   pageModules.catch(() => undefined);
@@ -136,13 +140,15 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
 
   try {
     log(`data directory: ${dataDir}`);
-    const ports = await planPorts(options.ports ?? {}, local);
+    const ports = await clock.time("ports checked", () => planPorts(options.ports ?? {}, local));
     const previous = await readManifest(dataDir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") return undefined;
       throw error;
     });
 
-    const keys = await loadOrCreateKeys(dataDir, NODE_NAMES, process.env);
+    const keys = await clock.time("keys: keystores decrypted", () =>
+      loadOrCreateKeys(dataDir, NODE_NAMES, process.env),
+    );
     log(
       keys.created.length === 0
         ? `keys: ${Object.keys(keys.wallets).length} encrypted keystores loaded from ${path.join(dataDir, "keys")}`
@@ -152,7 +158,10 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     // the chain
     let rpcUrl: string;
     if (local) {
-      const { state, genesisTimestamp } = await guardStateFile(dataDir);
+      const { state, genesisTimestamp } = await clock.time(
+        "chain: state.json checked (parsed, call traces left out, kept as state.prev.json)",
+        () => guardStateFile(dataDir),
+      );
       if (state === "large")
         log(
           "chain: state.json is too large to check here: Anvil checks it as it loads it (state.prev.json if it refuses it)",
@@ -173,9 +182,11 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         genesisTimestamp: genesisTimestamp ?? Math.floor(Date.now() / 1000),
         extraArgs: options.anvilArgs ?? [],
         stateStatus: state,
+        ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
       });
       services.set("chain", chain);
-      await startService(chain, lock, log);
+      await clock.time("chain: Anvil started, state loaded, answering", () => startService(chain, lock, log));
+      await clock.service(chain);
     } else {
       rpcUrl = options.rpcUrl!;
       if (!(await rpcReady(rpcUrl).catch(() => false)))
@@ -190,15 +201,18 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       cacheTimeout: -1,
     });
     provider.pollingInterval = local ? 100 : 1000;
-    const chainId = Number((await provider.getNetwork()).chainId);
-    const genesis = await provider.getBlock(0);
-    if (genesis === null || genesis.hash === null)
-      throw new LocalConsortiumError(
-        "LOCAL_CHAIN_UNREACHABLE",
-        `the chain at ${rpcUrl} has no genesis block`,
-      );
-    // a chain stamping blocks in the future would certify evidence as anchored then: refused
-    await assertChainClockNotAhead(provider, dataDir);
+    const chainProvider = provider;
+    const { chainId, genesisHash } = await clock.time("chain: id, genesis, clock checked", async () => {
+      const [network, block0] = await Promise.all([chainProvider.getNetwork(), chainProvider.getBlock(0)]);
+      if (block0 === null || block0.hash === null)
+        throw new LocalConsortiumError(
+          "LOCAL_CHAIN_UNREACHABLE",
+          `the chain at ${rpcUrl} has no genesis block`,
+        );
+      // a chain stamping blocks in the future would certify evidence as anchored then: refused
+      await assertChainClockNotAhead(chainProvider, dataDir);
+      return { chainId: Number(network.chainId), genesisHash: block0.hash };
+    });
     if (local) {
       // consistent, atomic dumps of the chain's state (Anvil's own periodic dumps are neither)
       dumps = startStateDumps({
@@ -207,39 +221,52 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         blockTimeSeconds: blockTimeOf(options.anvilArgs ?? []),
         log,
       });
-      const moved = await restoreClock(provider);
+      const moved = await clock.time("chain: clock restored", () => restoreClock(chainProvider));
       if (moved > 1)
         log(
           `chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`,
         );
     }
     log(
-      `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesis.hash.slice(0, 10)}… (${since()})`,
+      `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesisHash.slice(0, 10)}… (${since()})`,
     );
-    await fundAccounts(provider, keys.wallets, local, log);
+    await clock.time("chain: accounts funded", () => fundAccounts(chainProvider, keys.wallets, local, log));
 
     // the contracts: reuse the recorded deployment while its code is unchanged
-    const deployed = await deployOrReuse(provider, keys, previous, dataDir, log);
+    const deployed = await clock.time("contracts: code at every address checked (or deployed)", () =>
+      deployOrReuse(chainProvider, keys, previous, dataDir, log),
+    );
     // set at first deployment; governance may have changed them since, so this reads the chain
-    log(describeIntakeQuotas(await intakeQuotasOnChain(provider, deployed.contracts.consortiumRegistry)));
+    const quotas = await clock.time("contracts: intake quotas read", () =>
+      intakeQuotasOnChain(chainProvider, deployed.contracts.consortiumRegistry),
+    );
+    log(describeIntakeQuotas(quotas));
     // the members' legal names and credit codes, and the anchor's SM2 receipt key, as governance set them
-    const memberDirectory = await adoptMemberDirectory({
-      provider,
-      contracts: deployed.contracts,
-      approvers: [keys.wallets["union-governance"], keys.wallets["branchA-governance"]],
-      dataDir,
-      anchorReceiptSm2PublicKey: keys.anchorReceiptSm2.publicKey,
-      log,
-    });
+    const memberDirectory = await clock.time("member directory: the governed one checked", () =>
+      adoptMemberDirectory({
+        provider: chainProvider,
+        contracts: deployed.contracts,
+        approvers: [keys.wallets["union-governance"], keys.wallets["branchA-governance"]],
+        dataDir,
+        anchorReceiptSm2PublicKey: keys.anchorReceiptSm2.publicKey,
+        log,
+      }),
+    );
     // the trust anchor a court keeps: this chain and its registry (the registry names the official evidence pair)
-    const trustAnchor = await readTrustAnchor(provider, {
-      consortiumRegistry: deployed.contracts.consortiumRegistry,
-      name: DEFAULT_TRUST_ANCHOR_NAME,
+    const trustAnchor = await clock.time("trust anchor read and written", async () => {
+      const anchor = await readTrustAnchor(chainProvider, {
+        consortiumRegistry: deployed.contracts.consortiumRegistry,
+        name: DEFAULT_TRUST_ANCHOR_NAME,
+      });
+      await writeFile(trustAnchorPath(dataDir), trustAnchorJson(anchor), { mode: 0o644 });
+      return anchor;
     });
-    await writeFile(trustAnchorPath(dataDir), trustAnchorJson(trustAnchor), { mode: 0o644 });
     log(`trust anchor: ${trustAnchorPath(dataDir)} (fingerprint ${trustAnchorFingerprint(trustAnchor)})`);
     // HTTPS: a local CA and each service's certificate, made once in <data>/tls
-    const tls = options.tls === true ? await ensureLocalTls(dataDir) : undefined;
+    const tls =
+      options.tls === true
+        ? await clock.time("TLS: CA and certificates checked", () => ensureLocalTls(dataDir))
+        : undefined;
     if (tls !== undefined)
       log(
         `TLS: every service over HTTPS, certificates from the local CA ${tls.caFile} (演示用; ${tls.created ? "created" : "reused"}${tls.issued.length === 0 ? "" : `, issued for ${tls.issued.join(", ")}`})`,
@@ -249,7 +276,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       // an ephemeral anchor port (tests, disposable demos) makes the TSA's ephemeral too
       const tsaPort = options.ports?.tsa ?? (options.ports?.anchor === 0 ? 0 : DEFAULT_PORTS.tsa);
       if (tsaPort !== 0) await assertPortFree(tsaPort, "demo TSA", "JL_TSA_PORT");
-      tsa = await startLocalTsa(dataDir, tsaPort, tls);
+      tsa = await clock.time("TSA: demo TSA started", () => startLocalTsa(dataDir, tsaPort, tls));
       log(
         `TSA: demo RFC 3161 time-stamping authority (演示用) on ${tsa.url}, root ${tsa.rootFile} (${tsa.created ? "created" : "reused"}; verify with --tsa-trust ${tsa.rootFile})`,
       );
@@ -261,7 +288,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     const manifest: ConsortiumManifest = {
       version: 1,
       dataDir,
-      chain: { rpcUrl, chainId, genesisHash: genesis.hash, local },
+      chain: { rpcUrl, chainId, genesisHash, local },
       contracts: deployed.contracts,
       anchor: {
         url: anchorUrl,
@@ -299,7 +326,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     log(`manifest: ${manifestPath(dataDir)} (API tokens and demo governance keys; mode 0600)`);
 
     // electronic contracts: the demo CA (演示用) and the branches' seals in data/pki, trusted by every node
-    const contractCa = await ensureContractCa(dataDir);
+    const contractCa = await clock.time("contract CA and seals checked", () => ensureContractCa(dataDir));
     log(
       `contract CA: ${contractCa.rootFile} (demo only, 演示用; ${contractCa.created ? "created" : "reused"}), branch seals beside it`,
     );
@@ -312,21 +339,24 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       env: { ...contractCa.env, ...options.env },
       logFile,
       ...(tls === undefined ? {} : { tls }),
+      ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
     };
     if (tsa !== undefined) context.env = { ...tsa.env, ...context.env };
     // witnessed checkpoints: the court's and the union's nodes cosign (2 of 2), unless other witnesses are named
     let witnesses: LocalWitnesses | undefined;
     if (process.env.ANCHOR_WITNESS_URLS === undefined && options.env?.ANCHOR_WITNESS_URLS === undefined) {
-      witnesses = await setUpLocalWitnesses({
-        dataDir,
-        logId: manifest.anchor.logId,
-        operatorKey: keys.wallets["union-anchor"].privateKey,
-        nodeUrls: Object.fromEntries(NODE_NAMES.map((n) => [n, manifest.nodes[n].url])) as Record<
-          NodeName,
-          string
-        >,
-        env: { ...process.env, ...options.env },
-      });
+      witnesses = await clock.time("witnesses: keys and policy", () =>
+        setUpLocalWitnesses({
+          dataDir,
+          logId: manifest.anchor.logId,
+          operatorKey: keys.wallets["union-anchor"].privateKey,
+          nodeUrls: Object.fromEntries(NODE_NAMES.map((n) => [n, manifest.nodes[n].url])) as Record<
+            NodeName,
+            string
+          >,
+          env: { ...process.env, ...options.env },
+        }),
+      );
       context.env = { ...witnesses.anchorEnv, ...context.env };
       log(
         `witnesses: ${witnesses.witnesses.map((w) => `${w.node} (${w.name})`).join(", ")} cosign every checkpoint, 2 of 2; the court's policy file ${witnesses.policyFile} (verify with --witness-policy ${witnesses.policyFile})`,
@@ -338,7 +368,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     if (witnesses !== undefined)
       context.env = { NODE_WITNESS_POLICY_FILE: witnesses.policyFile, ...context.env };
     // the court page's modules, current before the services read the page's files
-    await pageModules;
+    await clock.time("court page modules (bundled since the start began): waited for", () => pageModules);
     log(`start-up: chain, contracts, keys and certificates checked, page modules built (${since()})`);
     // 国密: receipts SM2-signed too, under the key the governed directory binds to the union
     const anchorContext = {
@@ -370,13 +400,26 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     // service's health by itself, and the anchor service asks the witnesses only once it runs.
     log(`anchor: starting on ${anchorUrl} (log: logs/anchor.log)`);
     log(`nodes: starting ${NODE_NAMES.join(", ")} (logs: logs/<name>.log)`);
-    await Promise.all([
-      startService(anchor, lock, log).then(() => log(`anchor: ready (${since()})`)),
-      ...NODE_NAMES.map(async (node) => {
-        await startService(services.get(node)!, lock, log);
-        log(`nodes: ${node} ready on ${manifest.nodes[node].url} (${since()})`);
-      }),
-    ]);
+    const boot = (child: ServiceProcess) => {
+      const t = child.lastStart;
+      const at = (mark: number | undefined) =>
+        t === undefined || mark === undefined ? "–" : `${((mark - t.spawnedAt) / 1000).toFixed(1)} s`;
+      return `listening after ${at(t?.answeredAt)}, ready after ${at(t?.readyAt)}`;
+    };
+    await clock.time("anchor service and nodes: spawned side by side, all ready", () =>
+      Promise.all([
+        startService(anchor, lock, log).then(async () => {
+          log(`anchor: ready (${since()}; ${boot(anchor)})`);
+          await clock.service(anchor, { bootLine: true });
+        }),
+        ...NODE_NAMES.map(async (node) => {
+          const child = services.get(node)!;
+          await startService(child, lock, log);
+          log(`nodes: ${node} ready on ${manifest.nodes[node].url} (${since()}; ${boot(child)})`);
+          await clock.service(child, { bootLine: true });
+        }),
+      ]),
+    );
 
     let stopping: Promise<void> | undefined;
     const get = (name: ServiceName): ServiceProcess => {
@@ -390,6 +433,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     };
     return {
       manifest,
+      startup: clock.timings(),
       logFile,
       stop: () => (stopping ??= stopAll()),
       async kill(name, signal = "SIGKILL") {

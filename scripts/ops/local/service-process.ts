@@ -1,12 +1,38 @@
 // One child service of the local consortium (Anvil, the anchor service, an institution node):
 // spawned in its own process group (so a terminal's Ctrl-C reaches only the launcher, which then
 // stops the children in order), its stdout and stderr appended to a log file, started again with
-// the same command on restart(), and waited for until its readiness check passes.
+// the same command on restart(), and waited for until its readiness check passes. Each start's
+// timing is kept (spawn, first answer, ready) for the launcher's start-up breakdown.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, writeSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
 import { Agent, fetch as undiciFetch } from "undici";
 import { LocalConsortiumError } from "./errors.ts";
+
+/**
+ * How long a service may take to become ready, unless its spec or the launcher says otherwise:
+ * as long as the fault suite gives a service on a loaded machine (a node's first start compiles
+ * hundreds of modules and a restarted one catches up with the chain).
+ */
+export const DEFAULT_READY_TIMEOUT_MS = 120_000;
+/** How the log line the launcher writes before each spawn begins. */
+const SPAWN_MARK = "===";
+/** Between two readiness checks. */
+export const READY_POLL_MS = 100;
+
+/** One readiness check: ready or not, and what the service answered (or why it did not), for the error. */
+export type ReadyAnswer = { ready: boolean; answer: string };
+
+/** One start's timing, in ms of this process's performance clock. */
+export type StartTiming = {
+  spawnedAt: number;
+  /** The first readiness check that got an answer (ready or not): the process was up and listening. */
+  answeredAt?: number;
+  readyAt?: number;
+  /** Readiness checks made. */
+  checks: number;
+};
 
 export type ServiceSpec = {
   name: string;
@@ -15,8 +41,14 @@ export type ServiceSpec = {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logFile: string;
-  /** Resolves true once the service answers (e.g. GET /readyz is 200). */
-  ready: () => Promise<boolean>;
+  /**
+   * Resolves true once the service answers (e.g. GET /readyz is 200); with a ReadyAnswer, what it
+   * answered too. A rejection means no answer (not listening yet).
+   */
+  ready: () => Promise<boolean | ReadyAnswer>;
+  /** What ready() waits for, for the error when it never comes (e.g. "GET …/readyz to answer 200"). */
+  waitingFor?: string;
+  /** Default DEFAULT_READY_TIMEOUT_MS. */
   readyTimeoutMs?: number;
   /** The signal that makes it shut down cleanly (Anvil dumps its state on SIGINT). */
   stopSignal?: NodeJS.Signals;
@@ -40,6 +72,8 @@ export class ServiceProcess {
   #expectedExit = false;
   /** Called when the process exits without stop() or kill() having been asked for. */
   onUnexpectedExit: ((info: ExitInfo) => void) | undefined;
+  /** The last spawn's timing (a start that recovered once: the second spawn's). */
+  lastStart: StartTiming | undefined;
 
   constructor(spec: ServiceSpec) {
     this.spec = spec;
@@ -72,7 +106,7 @@ export class ServiceProcess {
     const fd = openSync(this.spec.logFile, "a", 0o600);
     writeSync(
       fd,
-      `\n=== ${new Date().toISOString()} launcher: starting ${this.spec.name}: ${this.spec.command} ${this.spec.args.join(" ")}\n`,
+      `\n${SPAWN_MARK} ${new Date().toISOString()} launcher: starting ${this.spec.name}: ${this.spec.command} ${this.spec.args.join(" ")}\n`,
     );
     let child: ChildProcess;
     try {
@@ -95,18 +129,34 @@ export class ServiceProcess {
       });
       child.once("error", () => resolve({ code: -1, signal: null }));
     });
-    const deadline = Date.now() + (this.spec.readyTimeoutMs ?? 60_000);
+    const timing: StartTiming = { spawnedAt: performance.now(), checks: 0 };
+    this.lastStart = timing;
+    const timeoutMs = this.spec.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.running) return this.#exited;
-      if (await this.spec.ready().catch(() => false)) return undefined;
+      timing.checks++;
+      let answered = true;
+      const check = await this.spec.ready().then(
+        (r): ReadyAnswer => (typeof r === "boolean" ? { ready: r, answer: r ? "ready" : "not ready" } : r),
+        (error: unknown) => {
+          answered = false;
+          return { ready: false, answer: `no answer (${causeOf(error)})` };
+        },
+      );
+      if (answered) timing.answeredAt ??= performance.now();
+      if (check.ready) {
+        timing.readyAt = performance.now();
+        return undefined;
+      }
       if (Date.now() > deadline) {
         await this.stop();
         throw new LocalConsortiumError(
           "LOCAL_NOT_READY",
-          `${this.spec.name} did not become ready in ${Math.round((this.spec.readyTimeoutMs ?? 60_000) / 1000)} s; ${this.spec.logFile} ends with:\n${await this.logTail()}`,
+          `${this.spec.name} was not ready within ${Math.round(timeoutMs / 1000)} s (JL_READY_TIMEOUT_SECONDS): waiting for ${this.spec.waitingFor ?? "its readiness check to pass"}; the last check: ${check.answer}; ${this.spec.logFile} ends with:\n${await this.logTail()}`,
         );
       }
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
   }
 
@@ -140,6 +190,27 @@ export class ServiceProcess {
     const text = await readFile(this.spec.logFile, "utf8").catch(() => "");
     return text.trimEnd().split("\n").slice(-lines).join("\n");
   }
+
+  /**
+   * The `boot` object of the last log line whose message is `message` since this process was last
+   * spawned, in the log's last 256 kB (a child's own account of its start-up: server.ts logs
+   * "boot timings"); undefined if none.
+   */
+  async lastLogged(message: string): Promise<Record<string, number> | undefined> {
+    const text = await tailOf(this.spec.logFile, 256 * 1024);
+    const marker = `"msg":${JSON.stringify(message)}`;
+    for (const line of text.split("\n").reverse()) {
+      if (line.startsWith(SPAWN_MARK)) return undefined;
+      if (!line.includes(marker)) continue;
+      try {
+        const boot = (JSON.parse(line) as { boot?: unknown }).boot;
+        if (typeof boot === "object" && boot !== null) return boot as Record<string, number>;
+      } catch {
+        // a line cut by the tail's start
+      }
+    }
+    return undefined;
+  }
 }
 
 const exitedError = (spec: ServiceSpec, info: ExitInfo, logTail: string) =>
@@ -148,10 +219,65 @@ const exitedError = (spec: ServiceSpec, info: ExitInfo, logTail: string) =>
     `${spec.name} exited during start-up (code ${info.code}, signal ${info.signal}); ${spec.logFile} ends with:\n${logTail}`,
   );
 
+/** fetch's "fetch failed" says little: its cause (ECONNREFUSED, a certificate refused) says why. */
+const causeOf = (error: unknown): string => {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error as Error).message ?? String(error);
+};
+
+async function tailOf(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, "r").catch(() => undefined);
+  if (handle === undefined) return "";
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
 /** GET `url` answers 200; with `ca`, an https URL only from a server with a certificate it issued. */
 export async function httpReady(url: string, ca?: string): Promise<boolean> {
   return (await getTrusting(url, ca, async () => undefined)).status === 200;
 }
+
+/**
+ * A readiness check over HTTP for a ServiceSpec: GET `url` answers 200, and what it answered
+ * otherwise (the status and the reasons a /readyz body gives). `agent`: a kept-alive connection
+ * across checks (one TLS handshake per service rather than one per check; readinessAgent).
+ */
+export async function httpReadiness(url: string, agent?: Agent): Promise<ReadyAnswer> {
+  const response = await undiciFetch(url, {
+    ...(agent === undefined ? {} : { dispatcher: agent }),
+    signal: AbortSignal.timeout(2000),
+  });
+  if (response.status === 200) {
+    await response.body?.cancel();
+    return { ready: true, answer: "200" };
+  }
+  const text = await response.text().catch(() => "");
+  let reasons = text.slice(0, 300);
+  try {
+    const body = JSON.parse(text) as { reasons?: unknown };
+    if (Array.isArray(body.reasons)) reasons = body.reasons.map(String).join("; ");
+  } catch {
+    // not JSON: the text as it is
+  }
+  return { ready: false, answer: `${response.status}${reasons === "" ? "" : ` (${reasons})`}` };
+}
+
+/** The dispatcher for a launcher's readiness checks: trusting `ca` alone when given, connections kept. */
+export const readinessAgent = (ca?: string): Agent =>
+  new Agent({
+    // idle a second at most, whatever the service's Keep-Alive hint: checks come every
+    // READY_POLL_MS while a service starts, then stop
+    keepAliveTimeout: 1_000,
+    keepAliveMaxTimeout: 1_000,
+    ...(ca === undefined ? {} : { connect: { ca, rejectUnauthorized: true } }),
+  });
 
 /** GET `url` (verified against `ca` alone when given): its status and what `read` makes of the body. */
 export async function getTrusting<T>(
@@ -159,7 +285,7 @@ export async function getTrusting<T>(
   ca: string | undefined,
   read: (response: { json(): Promise<unknown> }) => Promise<T>,
 ): Promise<{ status: number; body: T }> {
-  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca, rejectUnauthorized: true } });
+  const dispatcher = ca === undefined ? undefined : readinessAgent(ca);
   try {
     const response = await undiciFetch(url, {
       ...(dispatcher === undefined ? {} : { dispatcher }),

@@ -11,7 +11,7 @@ import { LocalConsortiumError } from "./errors.ts";
 import { keysDir, keystoreFile, masterKeyFile } from "./keys.ts";
 import type { ConsortiumManifest, NodeName, Role } from "./manifest.ts";
 import { HOST } from "./ports.ts";
-import { ServiceProcess, httpReady } from "./service-process.ts";
+import { ServiceProcess, httpReadiness, readinessAgent } from "./service-process.ts";
 import type { LocalTls, TlsService } from "./tls.ts";
 
 export type ServiceContext = {
@@ -23,7 +23,23 @@ export type ServiceContext = {
   logFile: (name: string) => string;
   /** Set: every service serves HTTPS with its certificate from the local CA and trusts that CA alone (tls.ts). */
   tls?: LocalTls;
+  /** How long each service may take to become ready (service-process.ts's default if unset). */
+  readyTimeoutMs?: number;
 };
+
+/**
+ * A child's readiness as the launcher checks it: GET <url>/readyz answers 200, over one kept-alive
+ * connection trusting the local CA (a TLS handshake per check cost the launcher CPU while the
+ * children boot).
+ */
+function readyzCheck(context: ServiceContext, url: string) {
+  const agent = readinessAgent(context.tls?.ca);
+  return {
+    ready: () => httpReadiness(`${url}/readyz`, agent),
+    waitingFor: `GET ${url}/readyz to answer 200`,
+    ...(context.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: context.readyTimeoutMs }),
+  };
+}
 
 function childEnv(context: ServiceContext, own: Record<string, string>): NodeJS.ProcessEnv {
   return { ...compileCacheEnv(context.repoRoot), ...process.env, ...own, ...context.env };
@@ -92,7 +108,7 @@ export function anchorProcess(context: ServiceContext, operator: Wallet, port: n
     cwd: context.repoRoot,
     env,
     logFile: context.logFile("anchor"),
-    ready: () => httpReady(`${manifest.anchor.url}/readyz`, context.tls?.ca),
+    ...readyzCheck(context, manifest.anchor.url),
   });
 }
 
@@ -151,6 +167,6 @@ export function nodeProcess(
     cwd: context.repoRoot,
     env,
     logFile: context.logFile(node),
-    ready: () => httpReady(`${me.url}/readyz`, context.tls?.ca),
+    ...readyzCheck(context, me.url),
   });
 }

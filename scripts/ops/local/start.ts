@@ -4,6 +4,7 @@
 //   JL_DATA_DIR (./data)  JL_CHAIN_PORT (8545)  JL_ANCHOR_PORT (9545)  JL_NODE_PORT_BASE (9600)
 //   JL_TSA_PORT (9546: the demo TSA)  JL_RPC_URL (unset: a local Anvil)  JL_KEYSTORE_PASSWORD (unset: generated into the data dir)
 //   JL_TLS (on: HTTPS with a local CA in <data>/tls; off: plain HTTP)
+//   JL_READY_TIMEOUT_SECONDS (120: how long each service may take to become ready)
 import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -12,6 +13,7 @@ import { z } from "zod";
 import { parseEnvConfig } from "../../../common/config/env.ts";
 import { type LocalConsortium, DEFAULT_PORTS, startLocalConsortium } from "./consortium.ts";
 import { NODE_NAMES, type ConsortiumManifest } from "./manifest.ts";
+import { DEFAULT_READY_TIMEOUT_MS } from "./service-process.ts";
 import { serviceTable } from "./table.ts";
 import { witnessPolicyPath } from "./witnesses.ts";
 import { tsaDir } from "./tsa.ts";
@@ -39,6 +41,8 @@ Environment:
   JL_KEYSTORE_PASSWORD   the keystores' password (default: generated into keys/.password)
   JL_TLS                 on: every service over HTTPS, certificates from a local CA kept in tls/
                          (clients trust tls/demo-root-ca.pem: curl --cacert); off: plain HTTP (default on)
+  JL_READY_TIMEOUT_SECONDS  how long the chain and each service may take to become ready before
+                         the start fails, naming it and what it last answered (default 120)
 `,
 );
 
@@ -51,6 +55,12 @@ const LauncherConfig = z.object({
   nodePortBase: port.max(65535 - NODE_NAMES.length).default(DEFAULT_PORTS.nodeBase),
   rpcUrl: z.url().optional(),
   tls: z.enum(["on", "off"]).default("on"),
+  readyTimeoutSeconds: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(DEFAULT_READY_TIMEOUT_MS / 1000),
 });
 const ENV = {
   dataDir: "JL_DATA_DIR",
@@ -60,6 +70,7 @@ const ENV = {
   nodePortBase: "JL_NODE_PORT_BASE",
   rpcUrl: "JL_RPC_URL",
   tls: "JL_TLS",
+  readyTimeoutSeconds: "JL_READY_TIMEOUT_SECONDS",
 };
 
 const REPO_ROOT = path.resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
     },
     ...(config.rpcUrl === undefined ? {} : { rpcUrl: config.rpcUrl }),
     tls: config.tls === "on",
+    readyTimeoutMs: config.readyTimeoutSeconds * 1000,
     log: say,
   });
   const consortium = await starting;
