@@ -1,10 +1,11 @@
 // The node's side of the chain: the provider and the contracts it reads, the anchor service,
 // other members' nodes, the indexer (the shared ledger's read model) and the outbox with its
 // sender (every write), plus a branch's governance key with an outbox and sender of its own.
-import { JsonRpcProvider, type Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import { AnchorClient, AnchorClientError, type RecordInput } from "../../../common/anchor/client.ts";
 import { coalescedSubmit } from "../../../common/anchor/coalesce.ts";
+import { jsonRpcProvider } from "../../../common/chain/provider.ts";
 import {
   ConsortiumRegistry,
   DisputeResolution,
@@ -26,11 +27,7 @@ export type NodeChain = Awaited<ReturnType<typeof connectChain>>;
 
 /** The provider, the contracts, the anchor service and other members' nodes, as this member. */
 export async function connectChain(config: NodeConfig, wallet: Wallet) {
-  const provider = new JsonRpcProvider(config.rpcUrl, undefined, {
-    staticNetwork: true,
-    batchMaxCount: 1,
-    cacheTimeout: -1,
-  });
+  const provider = jsonRpcProvider(config.rpcUrl);
   const chainId = (await provider.getNetwork()).chainId;
   const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
   // with a governed member directory, receipts' SM2 key is the consortium's word, not the service's
