@@ -17,14 +17,28 @@
 // the node's mean rows per transaction. The log and the table give rows per transaction and gas
 // per row both ways.
 //
-//   npm run bench:batch                                        # 10,000 rows, one per loan
+// Both halves run on the same chain in the same mining mode (BENCH_BATCH_BLOCK_TIME): by default
+// a block every 2 s (Anvil's interval mining, switched on after the untimed set-up), the QBFT-like
+// case, where a block holds every transaction ready; `0` keeps Anvil's automine, one transaction
+// a block, each block costing Anvil time that grows with its state (it hashes the whole state
+// trie and keeps a copy of the state per block; the log measures an empty block before and after
+// the set-up). On timed blocks both halves are bounded by their window: the ceiling mines at most
+// WINDOW rows a block, and so does the node (its outbox keeps WINDOW rows in work).
+//
+// Progress is logged every 10 s; the table, with the settings, the load average and Anvil's cost
+// per block, is also written to BENCH_BATCH_REPORT (bench/batch-report.md).
+//
+//   npm run bench:batch                                        # 10,000 rows, one per loan, 2 s blocks
 //   BENCH_BATCH_ROWS=200 npm run bench:batch                   # small profile
+//   BENCH_BATCH_BLOCK_TIME=0 npm run bench:batch               # automine: one transaction a block
 //   BENCH_BATCH_SHAPE=both BENCH_BATCH_ROWS=2000 npm run bench:batch
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os, { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { gunzipSync } from "node:zlib";
 import { Transaction, type TransactionResponse, type Wallet } from "ethers";
 import { createAnchorService } from "../anchor-service/src/service.ts";
 import { delegateOf, encodeBatch } from "../common/chain/batch.ts";
@@ -32,6 +46,7 @@ import { ledgerInterface, loanIdOfEntry, onChainSerial } from "../nodes/src/outb
 import { loanIdOf } from "../common/lending/ids.ts";
 import { createNodeService } from "../nodes/src/service.ts";
 import { cpuSnapshot } from "./cpu.ts";
+import { int } from "./env.ts";
 import { callsIn, ownCall, plainGasLimit } from "./parts/flow-calls.ts";
 import { batchSizeOf, batchesOf, type Packing, packingOf } from "./report/batching.ts";
 import { jiedaibaoPayload } from "../test/support/channel-fixtures.ts";
@@ -46,27 +61,48 @@ import {
 } from "../test/support/institution-node.ts";
 import { deployLending, govern } from "../scripts/ops/deploy/consortium.ts";
 
-const ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 10_000);
+const ROWS = int("BENCH_BATCH_ROWS", 10_000);
 const SHAPE = process.env.BENCH_BATCH_SHAPE ?? "loans";
 if (!["loans", "one-loan", "both"].includes(SHAPE))
   throw new Error(`BENCH_BATCH_SHAPE is loans, one-loan or both, not ${SHAPE}`);
 const SHAPES = (SHAPE === "both" ? ["loans", "one-loan"] : [SHAPE]) as Array<"loans" | "one-loan">;
 /** Pre-signed transactions in flight at once: the node's outbox default (OutboxSender maxInFlight). */
-const WINDOW = Number(process.env.BENCH_BATCH_WINDOW ?? 128);
-const TIMEOUT_MS = Number(process.env.BENCH_BATCH_TIMEOUT_MS ?? 3_600_000);
+const WINDOW = int("BENCH_BATCH_WINDOW", 128);
+const TIMEOUT_MS = int("BENCH_BATCH_TIMEOUT_MS", 3_600_000);
+/** Seconds between blocks in the timed halves (Anvil's interval mining); 0: automine. */
+const BLOCK_TIME = process.env.BENCH_BATCH_BLOCK_TIME === "0" ? 0 : int("BENCH_BATCH_BLOCK_TIME", 2);
+const REPORT = process.env.BENCH_BATCH_REPORT || "bench/batch-report.md";
+/** How often the log says how far a timed half is. */
+const PROGRESS_MS = 10_000;
 /** Untimed set-up: loans registered and disbursed this many to a transaction when the key can batch. */
 const SETUP_BATCH = 25;
+/**
+ * Pre-signed fee cap over the base fee at signing: full blocks raise the base fee 12.5 % each, and
+ * on timed blocks the batched ceiling fills some 25 in a row; a cap of twice the base fee (the
+ * outbox's, which signs as it goes) would strand its transactions after six.
+ */
+const FEE_HEADROOM = 100n;
 /** The outbox's default gas margin over an estimate (OutboxSender gasMarginPercent). */
 const GAS_MARGIN_PERCENT = 125n;
 const TOKENS = { clerk: "bench-clerk", approver: "bench-approver" } as const;
 const as = bearerAs(TOKENS);
 const log = (line: string) => console.log(`batch-file: ${line}`);
+/** What the report file says besides the table: settings, load, Anvil's cost per block. */
+const notes: string[] = [];
+const note = (line: string) => {
+  log(line);
+  notes.push(line);
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const randomHex32 = () => `0x${randomBytes(32).toString("hex")}`;
 
 const load = () => os.loadavg()[0]!.toFixed(2);
-log(
-  `load average (1 min) ${load()} at the start, on ${os.cpus().length} cores; ${ROWS} rows, shape ${SHAPE}, window ${WINDOW}`,
+const mining =
+  BLOCK_TIME === 0
+    ? "automine (one transaction a block)"
+    : `a block every ${BLOCK_TIME} s (Anvil's interval mining) in the timed halves`;
+note(
+  `load average (1 min) ${load()} at the start, on ${os.cpus().length} cores; ${ROWS} rows, shape ${SHAPE}, window ${WINDOW}, ${mining}`,
 );
 const chain = await startConsortiumChain();
 const provider = chain.anvil.provider;
@@ -81,8 +117,9 @@ const cpuPerRow = (from: Cpu) => {
   const now = cpu();
   return { node: ((now.here - from.here) * 1000) / ROWS, anvil: ((now.anvil - from.anvil) * 1000) / ROWS };
 };
-const cpuText = (c: { node: number; anvil: number }) =>
-  `${c.node.toFixed(2)} ms in the node's process, ${c.anvil.toFixed(2)} ms in Anvil`;
+/** `here`: what this process ran in that half (the node and the anchor service, or the bench sending). */
+const cpuText = (c: { node: number; anvil: number }, here: string) =>
+  `${c.node.toFixed(2)} ms in ${here}, ${c.anvil.toFixed(2)} ms in Anvil`;
 
 /**
  * Pre-signed transactions of one key, consecutive nonces, sent so that at most `window` are
@@ -92,24 +129,34 @@ const cpuText = (c: { node: number; anvil: number }) =>
  */
 async function sendWindowed(wallet: Wallet, raws: readonly string[], what: string): Promise<void> {
   const start = await provider.getTransactionCount(wallet.address, "latest");
-  const deadline = Date.now() + TIMEOUT_MS;
+  const started = Date.now();
+  const deadline = started + TIMEOUT_MS;
+  let said = started;
   let sent = 0;
   let mined = 0;
   while (mined < raws.length) {
     const batch: Promise<unknown>[] = [];
-    while (sent < raws.length && sent - mined < window())
+    while (sent < raws.length && sent - mined < WINDOW)
       batch.push(provider.send("eth_sendRawTransaction", [raws[sent++]]));
     await Promise.all(batch);
     const count = (await provider.getTransactionCount(wallet.address, "latest")) - start;
     if (count === mined) {
       if (Date.now() > deadline)
         throw new Error(`${what}: ${mined} of ${raws.length} mined after ${TIMEOUT_MS} ms`);
-      await sleep(5);
+      // on timed blocks nothing is mined for seconds: a finer poll would only load Anvil
+      await sleep(BLOCK_TIME === 0 ? 5 : 20);
     }
     mined = count;
+    if (Date.now() - said >= PROGRESS_MS) {
+      said = Date.now();
+      log(`  ${what}: ${progressText(mined, raws.length, "mined", said - started)}`);
+    }
   }
 }
-const window = () => WINDOW;
+
+/** `done` of `total` `what` after `ms`, with the rate so far and the load average. */
+const progressText = (done: number, total: number, what: string, ms: number) =>
+  `${done}/${total} ${what} (${(ms / 1000).toFixed(0)} s, ${((done * 1000) / ms).toFixed(1)}/s; load average ${load()})`;
 
 /**
  * Untimed setup: pre-signed transactions mined many to a block (automine off, 500 sent, then
@@ -158,6 +205,63 @@ async function mineInBlocks(wallet: Wallet, raws: readonly string[], what: strin
   }
 }
 
+/**
+ * What an empty block costs Anvil now (`evm_mine`, mean of a few) and how many storage slots its
+ * state holds (`anvil_dumpState`): each block Anvil mines, however small, costs it time that
+ * grows with the state, which on automine is the time of every transaction.
+ */
+async function blockCost(): Promise<{ emptyBlockMs: number; slots: number; accounts: number }> {
+  const count = 5;
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await provider.send("evm_mine", []);
+  const emptyBlockMs = (performance.now() - started) / count;
+  const dump = Buffer.from(String(await provider.send("anvil_dumpState", [])).slice(2), "hex");
+  const state = JSON.parse((dump[0] === 0x1f && dump[1] === 0x8b ? gunzipSync(dump) : dump).toString()) as {
+    accounts: Record<string, { storage?: Record<string, string> }>;
+  };
+  const accounts = Object.values(state.accounts);
+  const slots = accounts.reduce((n, a) => n + Object.keys(a.storage ?? {}).length, 0);
+  return { emptyBlockMs, slots, accounts: accounts.length };
+}
+const blockCostText = (c: Awaited<ReturnType<typeof blockCost>>) =>
+  `an empty block costs Anvil ${c.emptyBlockMs.toFixed(1)} ms (state: ${c.accounts} accounts, ${c.slots} storage slots)`;
+
+/**
+ * The blocks after `after` up to the head that hold any of `txs` (hash → rows it carries): how
+ * many, and rows per block, mean and most; and the blocks mined in all since `after`.
+ */
+async function rowsPerBlock(
+  txs: ReadonlyMap<string, number>,
+  after: number,
+): Promise<{ blocks: number; mined: number; mean: number; max: number }> {
+  const head = await provider.getBlockNumber();
+  const counts: number[] = [];
+  for (let n = after + 1; n <= head; n += 16) {
+    const numbers = Array.from({ length: Math.min(16, head - n + 1) }, (_, i) => n + i);
+    const blocks = await Promise.all(
+      numbers.map(
+        (b) =>
+          provider.send("eth_getBlockByNumber", [`0x${b.toString(16)}`, false]) as Promise<{
+            transactions: string[];
+          }>,
+      ),
+    );
+    for (const block of blocks) {
+      const rows = block.transactions.reduce((sum, h) => sum + (txs.get(h.toLowerCase()) ?? 0), 0);
+      if (rows > 0) counts.push(rows);
+    }
+  }
+  const rows = counts.reduce((a, b) => a + b, 0);
+  return {
+    blocks: counts.length,
+    mined: head - after,
+    mean: counts.length === 0 ? 0 : rows / counts.length,
+    max: Math.max(0, ...counts),
+  };
+}
+const blocksText = (b: Awaited<ReturnType<typeof rowsPerBlock>>) =>
+  `${b.mean.toFixed(1)} rows per block (most ${b.max}; ${b.blocks} blocks with rows of ${b.mined} mined)`;
+
 /** A call to sign: its target, calldata and gas limit; fees as the node's transaction `template` paid them. */
 type ToSign = { to: string; data: string; gasLimit: bigint; template: TransactionResponse };
 
@@ -179,7 +283,7 @@ async function preSign(wallet: Wallet, calls: readonly ToSign[], what: string): 
       nonce: nonce++,
       chainId: chain.chainId,
       type: 2,
-      maxFeePerGas: baseFee * 2n + (template.maxPriorityFeePerGas ?? 0n),
+      maxFeePerGas: baseFee * FEE_HEADROOM + (template.maxPriorityFeePerGas ?? 0n),
       maxPriorityFeePerGas: template.maxPriorityFeePerGas ?? 0n,
     });
     signed.push(await wallet.signTransaction(tx));
@@ -210,6 +314,30 @@ async function asTransactions(wallet: Wallet, calls: readonly ToSign[], size: nu
   }));
 }
 
+/** The run's table, with its settings and notes, into REPORT. */
+async function writeReport(table: readonly string[]): Promise<void> {
+  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  const bound =
+    BLOCK_TIME === 0
+      ? []
+      : [
+          "",
+          `On ${BLOCK_TIME} s blocks ${WINDOW} rows in flight bound both halves to ${WINDOW} rows a block, ${(WINDOW / BLOCK_TIME).toFixed(0)} rows/s: the ceiling keeps ${WINDOW} transactions of one row in flight, the node's outbox ${WINDOW} rows in work.`,
+        ];
+  const text = [
+    "# A repayment file through one branch node, beside the chain's ceiling",
+    "",
+    `\`npm run bench:batch\` (\`bench/batch-file.ts\`), ${new Date().toISOString()}, commit ${commit}: ${ROWS} rows, shape \`${SHAPE}\`, ${WINDOW} in flight, ${mining}.`,
+    "",
+    ...notes.map((n) => `- ${n}`),
+    ...table,
+    ...bound,
+    "",
+  ];
+  await writeFile(REPORT, text.join("\n"));
+  log(`report written to ${REPORT}`);
+}
+
 const packingText = (p: Packing) =>
   `${p.flowsPerTransaction.toFixed(2)} rows per transaction (${p.transactions} transactions), gas per call ${p.gasPerCall.toFixed(0)}`;
 
@@ -235,6 +363,8 @@ try {
       data: registry.interface.encodeFunctionData("setRegion", [MEMBERS.branchA, BRANCH_A_REGION]),
     },
   ]);
+  const bare = await blockCost();
+  note(`with the contracts alone, ${blockCostText(bare)}`);
   await anchor.start();
   const anchorUrl = await anchor.app.listen({ host: "127.0.0.1", port: 0 });
   const config = await branchNodeConfig(chain, lending, { dir, anchorUrl, tokens: TOKENS });
@@ -251,15 +381,27 @@ try {
     if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
     return res;
   };
-  const finished = async (id: string) => {
-    const deadline = Date.now() + TIMEOUT_MS;
+  /** The batch's progress once every row is final; `progress` names it in a line every PROGRESS_MS. */
+  const finished = async (id: string, progress?: string) => {
+    const started = Date.now();
+    const deadline = started + TIMEOUT_MS;
+    let said = started;
     for (;;) {
       const p = (await inject("GET", `/v1/batch-files/${id}`)).json<{
         done: boolean;
+        rows: number;
+        taken: number;
         counts: Record<string, number>;
       }>();
       if (p.done) return p;
       if (Date.now() > deadline) throw new Error(`batch ${id} not done: ${JSON.stringify(p.counts)}`);
+      if (progress !== undefined && Date.now() - said >= PROGRESS_MS) {
+        said = Date.now();
+        const confirmed = p.counts.confirmed ?? 0;
+        log(
+          `  ${progress}: ${p.taken} rows taken, ${p.counts.pending ?? 0} pending, ${progressText(confirmed, p.rows, "confirmed", said - started)}`,
+        );
+      }
       await sleep(50);
     }
   };
@@ -359,7 +501,14 @@ try {
   const files: Array<{
     shape: string;
     loans: string[];
-    node?: { seconds: number; cpu: ReturnType<typeof cpuPerRow>; packing: Packing };
+    node?: {
+      seconds: number;
+      /** The upload's own answer (every row checked, the file stored). */
+      postSeconds: number;
+      cpu: ReturnType<typeof cpuPerRow>;
+      packing: Packing;
+      blocks: Awaited<ReturnType<typeof rowsPerBlock>>;
+    };
     /** The first row's transaction and its own repay call: what the ceilings copy. */
     first?: { tx: TransactionResponse; call: { to: string; data: string } };
   }> = [];
@@ -373,22 +522,32 @@ try {
     }
   }
 
+  const loaded = await blockCost();
+  note(`with ${files.reduce((n, f) => n + new Set(f.loans).size, 0)} loans set up, ${blockCostText(loaded)}`);
+  if (BLOCK_TIME > 0) {
+    await provider.send("evm_setAutomine", [false]);
+    await provider.send("evm_setIntervalMining", [BLOCK_TIME]);
+    log(`the chain mines a block every ${BLOCK_TIME} s from here`);
+  }
+
   // -- the node path: each file of 1-fen repayments, upload to last confirmation
   for (const file of files) {
     const runId = randomBytes(3).toString("hex").toUpperCase();
     const rows = file.loans.map((loanId, i) => `RPY-${runId}-${String(i).padStart(6, "0")},${loanId},1`);
     const text = `serial,loanId,amountFen\n${rows.join("\n")}\n`;
     log(`${ROWS} repayment rows (${file.shape}) through branch A's node…`);
+    const head = await provider.getBlockNumber();
     const before = cpu();
     const started = performance.now();
     const batch = (await inject("POST", "/v1/batch-files/repayment", text, "text/csv")).json<{
       id: string;
     }>();
-    const done = await finished(batch.id);
+    const postSeconds = (performance.now() - started) / 1000;
+    const done = await finished(batch.id, `node path (${file.shape})`);
     const seconds = (performance.now() - started) / 1000;
     const nodeCpu = cpuPerRow(before);
-    log(
-      `node path (${file.shape}): ${seconds.toFixed(1)} s, CPU per row ${cpuText(nodeCpu)}; load average (1 min) ${load()}`,
+    note(
+      `node path (${file.shape}): POST answered in ${postSeconds.toFixed(2)} s, last row confirmed ${seconds.toFixed(1)} s after the POST; CPU per row ${cpuText(nodeCpu, "the node's process")}; load average (1 min) ${load()}`,
     );
     if (done.counts.confirmed !== ROWS)
       throw new Error(`not every row confirmed: ${JSON.stringify(done.counts)}`);
@@ -407,14 +566,17 @@ try {
     const packing = packingOf(
       hashes.map((h) => ({ txHash: h, calls: callsIn(txs.get(h)!).length, gasUsed: gasUsed.get(h)! })),
     );
-    file.node = { seconds, cpu: nodeCpu, packing };
+    const rowsOfTx = new Map<string, number>();
+    for (const h of hashes) rowsOfTx.set(h.toLowerCase(), (rowsOfTx.get(h.toLowerCase()) ?? 0) + 1);
+    const blocks = await rowsPerBlock(rowsOfTx, head);
+    file.node = { seconds, postSeconds, cpu: nodeCpu, packing, blocks };
     const firstTx = txs.get(hashes[0]!)!;
     const firstSerial = lines[0]!.split(",")[1]!;
     file.first = {
       tx: firstTx,
       call: ownCall(lending.addresses.jointLoanLedger, "repay", firstTx, onChainSerial(firstSerial)),
     };
-    log(`node path (${file.shape}): ${packingText(packing)}`);
+    note(`node path (${file.shape}): ${packingText(packing)}; ${blocksText(blocks)}`);
   }
 
   // -- the ceiling: the same repay calls, pre-signed raw transactions of the same key (the node
@@ -423,8 +585,8 @@ try {
   node = undefined;
   const table = [
     "",
-    `| ${ROWS} repayment rows, ${WINDOW} transactions in flight | seconds | rows/s | node / this | rows per transaction | gas per row | node CPU ms/row (node process, Anvil) | ceiling CPU ms/row (bench, Anvil) |`,
-    "|---|---:|---:|---:|---:|---:|---|---|",
+    `| ${ROWS} repayment rows, ${WINDOW} in flight, ${BLOCK_TIME === 0 ? "automine" : `${BLOCK_TIME} s blocks`} | seconds | rows/s | node / this | rows per transaction | rows per block (mean, most) | gas per row | node CPU ms/row (node process, Anvil) | ceiling CPU ms/row (bench, Anvil) |`,
+    "|---|---:|---:|---:|---:|---:|---:|---|---|",
   ];
   const delegated = (await delegateOf(provider, wallet.address)) !== undefined;
   for (const file of files) {
@@ -433,8 +595,9 @@ try {
     const name = file.shape === "loans" ? "one row per loan" : "one loan";
     const c = file.node!.cpu;
     const p = file.node!.packing;
+    const b = file.node!.blocks;
     table.push(
-      `| ${name}: batch file through branch A's node (upload → last confirmation) | ${file.node!.seconds.toFixed(1)} | ${nodeRate.toFixed(1)} | | ${p.flowsPerTransaction.toFixed(2)} | ${p.gasPerCall.toFixed(0)} (per call) | ${c.node.toFixed(2)}, ${c.anvil.toFixed(2)} | |`,
+      `| ${name}: batch file through branch A's node (upload → last confirmation) | ${file.node!.seconds.toFixed(1)} | ${nodeRate.toFixed(1)} | | ${p.flowsPerTransaction.toFixed(2)} | ${b.mean.toFixed(1)}, ${b.max} | ${p.gasPerCall.toFixed(0)} (per call) | ${c.node.toFixed(2)}, ${c.anvil.toFixed(2)} | |`,
     );
     // the issue's ceiling, one row per transaction; then, for context, batches of the node's size
     const size = batchSizeOf(p.flowsPerTransaction);
@@ -458,13 +621,22 @@ try {
       );
       const signed = await preSign(wallet, calls, "ceiling");
       log(`the same ${ROWS} repay calls (${file.shape}) ${what}, ${WINDOW} transactions in flight…`);
+      const head = await provider.getBlockNumber();
       const before = cpu();
       const started = performance.now();
       await sendWindowed(wallet, signed, "ceiling");
       const seconds = (performance.now() - started) / 1000;
       const ceilingCpu = cpuPerRow(before);
-      log(
-        `ceiling (${file.shape}, ${perTx} a transaction): ${seconds.toFixed(1)} s, CPU per row ${cpuText(ceilingCpu)}; load average (1 min) ${load()}`,
+      // one sender's batches are consecutive runs of its rows: all full but the last
+      const rowsOfTx = new Map(
+        signed.map((raw, i) => [
+          Transaction.from(raw).hash!.toLowerCase(),
+          Math.min(perTx, ROWS - i * perTx),
+        ]),
+      );
+      const blocks = await rowsPerBlock(rowsOfTx, head);
+      note(
+        `ceiling (${file.shape}, ${perTx} a transaction): ${seconds.toFixed(1)} s, CPU per row ${cpuText(ceilingCpu, "the bench's process")}; ${blocksText(blocks)}; load average (1 min) ${load()}`,
       );
       let gas = 0n;
       // each batch's receipt (a batch reverts whole); of single transactions, the last
@@ -476,11 +648,12 @@ try {
       const gasPerRow = perTx === 1 ? Number(gas) : Number(gas) / ROWS;
       const ceilingRate = ROWS / seconds;
       table.push(
-        `| ${name}: ${what} | ${seconds.toFixed(1)} | ${ceilingRate.toFixed(1)} | ${(nodeRate / ceilingRate).toFixed(3)} | ${perTx} | ${gasPerRow.toFixed(0)} | | ${ceilingCpu.node.toFixed(2)}, ${ceilingCpu.anvil.toFixed(2)} |`,
+        `| ${name}: ${what} | ${seconds.toFixed(1)} | ${ceilingRate.toFixed(1)} | ${(nodeRate / ceilingRate).toFixed(3)} | ${perTx} | ${blocks.mean.toFixed(1)}, ${blocks.max} | ${gasPerRow.toFixed(0)} | | ${ceilingCpu.node.toFixed(2)}, ${ceilingCpu.anvil.toFixed(2)} |`,
       );
     }
   }
   console.log([...table, ""].join("\n"));
+  await writeReport(table);
 } finally {
   await node?.close();
   await anchor.close();
