@@ -160,6 +160,22 @@ describe("faults: the outbox with many transactions in flight (kills, drops, rew
       await provider.send("evm_setAutomine", [true]);
     }
 
+    // a flow that ends anything but confirmed says why: its place, kind, failure and last error
+    const ended = await dir.open();
+    const entries = await ended.outbox.list();
+    await ended.close();
+    const loanIds = [...new Set(flows.map((f) => f.loanId))];
+    const notConfirmed = entries.flatMap((e) => {
+      if (e.state === "confirmed") return [];
+      const at = flows.findIndex((f) => f.serial === e.serial);
+      return [
+        `#${at} (loan ${loanIds.indexOf(flows[at]?.loanId ?? "")}) ${e.kind} ${e.serial} ${e.state} seq=${e.seq} nonce=${e.nonce ?? "-"} ` +
+          `attempts=${e.attempts} reverts=${e.reverts ?? 0} failure=${JSON.stringify(e.failure ?? null)} ` +
+          `lastError=${JSON.stringify(e.lastError ?? null)}`,
+      ];
+    });
+    for (const line of notConfirmed) console.log(`      not confirmed: ${line}`);
+    expect(notConfirmed, "entries not confirmed").to.deep.equal([]);
     await expectEachFlowOnce(lc, dir, flows);
     // what the account spent: one transaction per flow, plus gap fillers and refused duplicates
     const head = await provider.getBlockNumber();

@@ -30,6 +30,8 @@ export class ChainRepair {
   #seenNonce: number | undefined;
   /** The count from which a recheck that failed (an RPC error) is still owed: the next look runs it. */
   #owed: number | undefined;
+  /** The recheck a look at the nonce started and that has not ended: every other look waits for it. */
+  #rechecking: Promise<void> | undefined;
 
   constructor(options: ChainRepairOptions) {
     this.#options = options;
@@ -72,28 +74,39 @@ export class ChainRepair {
   /**
    * The account's mined-transaction count as just read. Lower than before means the chain lost
    * blocks holding transactions of ours: the confirmed entries from the earliest block that may
-   * have held one are checked again (#recheck) before any gap is filled.
+   * have held one are checked again (#recheck) before any gap is filled. Resolves only once no
+   * recheck is running or owed — one another look started included — so what the caller does
+   * next (fill a gap, take a refusal as final) sees the lost flows back; throws when the recheck
+   * met an RPC error (it stays owed).
    */
   async noteNonce(latest: number): Promise<void> {
     const before = this.#seenNonce ?? (await this.#confirmedNext());
     this.#seenNonce = latest;
-    const from = Math.min(latest < before ? latest : Infinity, this.#owed ?? Infinity);
+    const lost = latest < before ? latest : Infinity;
+    // a look that came second to the loss found the count already low: the first one's recheck may
+    // still be putting the lost flows back
+    for (let running = this.#rechecking; running !== undefined; running = this.#rechecking) await running;
+    const from = Math.min(lost, this.#owed ?? Infinity);
     if (from === Infinity) return;
     this.#owed = undefined;
-    try {
-      await this.#options.signer.withNonceLock(async () => {
-        let since = Infinity;
-        for (const e of await this.#options.outbox.list({ state: "confirmed" })) {
-          if (e.nonce !== undefined && e.nonce >= from && e.blockNumber !== undefined)
-            since = Math.min(since, e.blockNumber);
-        }
-        if (since !== Infinity) await this.#recheck(since);
+    const run = this.#options.signer.withNonceLock(async () => {
+      let since = Infinity;
+      for (const e of await this.#options.outbox.list({ state: "confirmed" })) {
+        if (e.nonce !== undefined && e.nonce >= from && e.blockNumber !== undefined)
+          since = Math.min(since, e.blockNumber);
+      }
+      if (since !== Infinity) await this.#recheck(since);
+    });
+    const ended: Promise<void> = run
+      .catch(() => {
+        // the count no longer shows the loss once our transactions are mined again: keep it owed
+        this.#owed = Math.min(this.#owed ?? Infinity, from);
+      })
+      .then(() => {
+        if (this.#rechecking === ended) this.#rechecking = undefined;
       });
-    } catch (error) {
-      // the count no longer shows the loss once our transactions are mined again: keep it owed
-      this.#owed = Math.min(this.#owed ?? Infinity, from);
-      throw error;
-    }
+    this.#rechecking = ended;
+    await run;
   }
 
   /** Past the highest nonce a confirmed entry used: the count the chain held before a restart, at least. */
@@ -105,12 +118,21 @@ export class ChainRepair {
     return next;
   }
 
+  /**
+   * Read the mined nonce and put back what the chain lost (noteNonce), before the ledger's refusal
+   * of a flow is taken as final: an earlier flow of its loan counted as confirmed may be among
+   * them. Throws on RPC trouble, so the refusal is looked at again later rather than trusted.
+   */
+  async lookForLoss(): Promise<void> {
+    await this.noteNonce(
+      await this.#options.provider.getTransactionCount(this.#options.wallet.address, "latest"),
+    );
+  }
+
   /** While idle: notice a chain that lost blocks (a dump restored) without waiting for the next flow. */
   async watchNonce(): Promise<void> {
     try {
-      await this.noteNonce(
-        await this.#options.provider.getTransactionCount(this.#options.wallet.address, "latest"),
-      );
+      await this.lookForLoss();
     } catch {
       // the endpoint is down; the next look will tell
     }

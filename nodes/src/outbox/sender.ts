@@ -586,9 +586,10 @@ export class OutboxSender {
       // is mined): not a refusal yet; it waits until they are final and is estimated again
       if (await this.#behindOpen(entry, false)) return this.#hold(entry, "its estimate needs them mined");
       // an earlier flow of its loan counted as confirmed may sit in blocks the chain has just lost
-      // (a rewind the receipt poller has not seen yet): notice it now — the repair puts such flows
-      // back — before the ledger's refusal is taken as final
-      await this.#repair.watchNonce();
+      // (a rewind the receipt poller has not seen yet, or whose recheck another look is still
+      // running): notice it now and wait until the repair has put such flows back, before the
+      // ledger's refusal is taken as final (a look that meets RPC trouble tries again later)
+      await this.#repair.lookForLoss();
       if (await this.#behindOpen(entry, true))
         return this.#hold(entry, "the chain lost them; they are sent again");
       return this.#refused(entry, failure);
@@ -738,7 +739,7 @@ export class OutboxSender {
       // as for an estimate's refusal: an earlier flow of its loan counted as confirmed may sit in
       // blocks the chain has just lost (a batch widens that to every loan in it) — notice that
       // before the ledger's refusal is taken as final
-      await this.#repair.watchNonce();
+      await this.#repair.lookForLoss();
       if (await this.#behindOpen(entry, true)) {
         return this.#requeueBehind(
           entry,

@@ -1,13 +1,15 @@
 // Confirmed flows rechecked after the chain lost blocks: a batch mined again once the chain lost the
 // account's delegation succeeds without its calls' events, and each of its flows is put back; a
 // recheck that met an RPC error is run again at the sender's next look at its nonce; a sender
-// started after the chain lost blocks compares its nonce with what its confirmed entries used.
+// started after the chain lost blocks compares its nonce with what its confirmed entries used; a
+// batch the ledger refuses because the chain lost its loans' disbursements waits for the recheck
+// another look started, and its flows are held, not failed.
 import { expect } from "chai";
 import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
-import { delegateOf } from "../../../common/chain/batch.ts";
+import { BATCH_EXECUTOR, delegateOf } from "../../../common/chain/batch.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
-import { outboxSuite, registerLoan, serial, undelegate, until } from "./fixture.ts";
+import { disburse, outboxSuite, registerLoan, repay, serial, undelegate, until } from "./fixture.ts";
 
 /** Fails the first eth_call whose parameters hold `needle` once it is set: an RPC error in a recheck. */
 class FailOnceProvider extends JsonRpcProvider {
@@ -24,6 +26,43 @@ class FailOnceProvider extends JsonRpcProvider {
       throw new Error("connection reset");
     }
     return super._send(payload);
+  }
+}
+
+/**
+ * Holds the first eth_getTransactionReceipt of `held` once it is set, until release(): a recheck
+ * kept running. Counts the answers to eth_getTransactionCount at "latest" meanwhile (the looks at
+ * the mined nonce).
+ */
+class HoldReceiptProvider extends JsonRpcProvider {
+  held: string | undefined;
+  /** Set once the held request has arrived. */
+  holding = false;
+  countsAnswered = 0;
+  #release: (() => void) | undefined;
+  readonly #released = new Promise<void>((resolve) => (this.#release = resolve));
+
+  release(): void {
+    this.#release?.();
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const list = Array.isArray(payload) ? payload : [payload];
+    const held = this.held;
+    if (
+      held !== undefined &&
+      list.some((p) => p.method === "eth_getTransactionReceipt" && JSON.stringify(p.params).includes(held))
+    ) {
+      this.held = undefined;
+      this.holding = true;
+      await this.#released;
+    }
+    const answers = await super._send(payload);
+    if (
+      list.some((p) => p.method === "eth_getTransactionCount" && JSON.stringify(p.params).includes("latest"))
+    )
+      this.countsAnswered++;
+    return answers;
   }
 }
 
@@ -136,5 +175,77 @@ describe("outbox sender: confirmed flows rechecked after the chain lost blocks",
         30_000,
         `${f.serial} on chain again`,
       );
+  });
+
+  it("holds the repayments of a batch refused because the chain lost their loans' disbursements, while another look's recheck is still putting those back", async function () {
+    const apps = [];
+    for (let i = 0; i < 2; i++) apps.push(await store.outbox.enqueue(registerLoan(serial("APP"), lc.today)));
+    const loans = apps.map((a) => loanIdOfEntry(a));
+    // registered, and the account delegated, before the snapshot: the rewind takes the disbursements only
+    const first = senderOn({ maxBatch: 16 });
+    await first.drain();
+    await first.stop();
+    expect(await delegateOf(provider(), address())).to.equal(BATCH_EXECUTOR);
+    const snapshot = (await provider().send("evm_snapshot", [])) as string;
+    const disbursements = [];
+    for (const loanId of loans)
+      disbursements.push(await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n)));
+    const second = senderOn({ maxBatch: 16 });
+    await second.drain();
+    await second.stop();
+    const disbursedBy = [];
+    for (const d of disbursements) {
+      const e = (await store.outbox.status(d.serial))!;
+      expect(e.state).to.equal("confirmed");
+      disbursedBy.push(e.txHash!);
+    }
+    // no cached answers, as the sender's own provider: each look reads the nonce afresh
+    const held = new HoldReceiptProvider(lc.chain.anvil.url, undefined, {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      cacheTimeout: -1,
+    });
+    try {
+      // a sender with nothing to send looks at its nonce once, before the rewind; then it idles
+      // (a long pause: no other idle look)
+      senderOn({ provider: held, maxBatch: 16, idleMs: 60_000 }).start();
+      await until(() => held.countsAnswered > 0, 30_000, "the idle look");
+      held.held = disbursedBy[0]!.slice(2);
+      expect(await provider().send("evm_revert", [snapshot])).to.equal(true);
+      // the repayments' estimates revert (their loans are not disbursed any more): the first look
+      // at the nonce sees the loss and its recheck is held at the first disbursement's receipt; the
+      // other look comes meanwhile, and must not take the ledger's refusal as final either
+      const counted = held.countsAnswered;
+      const repayments: OutboxEntry[] = [];
+      for (const loanId of loans)
+        repayments.push(await store.outbox.enqueue(repay(serial("REP"), loanId, 1_000n)));
+      await until(() => held.holding && held.countsAnswered >= counted + 2, 30_000, "both repayments' looks");
+      // time for a look that did not wait to fail its repayment; then the recheck goes on
+      await until(
+        async () =>
+          (await Promise.all(repayments.map((r) => store.outbox.status(r.serial)))).some(
+            (e) => e!.state === "failed",
+          ),
+        500,
+        "a repayment failed",
+      ).catch(() => undefined);
+      held.release();
+      await until(
+        async () => (await store.outbox.list()).every((e) => e.state === "confirmed" || e.state === "failed"),
+        30_000,
+        "all final",
+      );
+      for (const [i, d] of disbursements.entries()) {
+        const r = (await store.outbox.status(repayments[i]!.serial))!;
+        expect(r.state, `${r.serial}: ${JSON.stringify(r.failure ?? null)}`).to.equal("confirmed");
+        const e = (await store.outbox.status(d.serial))!;
+        expect(e.state).to.equal("confirmed");
+        expect(e.txHash, "the very same disbursement").to.equal(disbursedBy[i]);
+        expect(r.blockNumber!).to.be.greaterThan(e.blockNumber!);
+      }
+    } finally {
+      held.release();
+      held.destroy();
+    }
   });
 });
