@@ -19,6 +19,7 @@ import {
 } from "../../../common/chain/generated/contracts.ts";
 import { applyEvent, type ChainEvent, type RegistrationFacts, type SourceContract } from "./apply.ts";
 import { PageWriter, type IndexerDb } from "./db.ts";
+import { registrationFactsReader } from "./registration-facts.ts";
 import { META_CHAIN, META_CURSOR, MODEL_SUBLEVELS } from "./keys.ts";
 import { LedgerModel } from "./model.ts";
 
@@ -118,7 +119,7 @@ export class LedgerIndexer {
   readonly #onChainLoss: ((reason: string) => void) | undefined;
   readonly #chain: Omit<ChainRecord, "genesisHash">;
   readonly #sources: Map<string, Source>;
-  readonly #ledger: JointLoanLedger;
+  readonly #registrationFacts: (loanId: string) => Promise<RegistrationFacts>;
   #running: Promise<unknown> = Promise.resolve();
   #loop: Promise<void> | null = null;
   #stopping = false;
@@ -174,7 +175,7 @@ export class LedgerIndexer {
       [addresses.disputeResolution, source("disputes", DisputeResolution.interface)],
       [addresses.evidenceRegistry, source("evidence", EvidenceRegistry.interface)],
     ]);
-    this.#ledger = JointLoanLedger.at(addresses.jointLoanLedger, this.provider);
+    this.#registrationFacts = registrationFactsReader(this.provider, addresses.jointLoanLedger);
   }
 
   status(): IndexerStatus {
@@ -528,14 +529,6 @@ export class LedgerIndexer {
       logIndex: log.index,
       txHash: log.transactionHash,
       timestamp,
-    };
-  }
-
-  async #registrationFacts(loanId: string): Promise<RegistrationFacts> {
-    const [funders, loan] = await Promise.all([this.#ledger.funders(loanId), this.#ledger.loan(loanId)]);
-    return {
-      funders: funders.map((f) => ({ memberId: Number(f.memberId), shareBps: Number(f.shareBps) })),
-      startDay: Number(loan.startDay),
     };
   }
 
