@@ -41,6 +41,22 @@ export type ChainState =
 
 // short enough that heads waiting through an outage are committed within seconds of recovery
 const MAX_BACKOFF_MS = 4_000;
+/** Chain reads in flight at once while a sync reads every head. */
+export const HEAD_READS_AT_ONCE = 16;
+
+/** read(0) … read(count − 1), at most HEAD_READS_AT_ONCE at a time, in index order; the first failure rejects. */
+async function readEach<T>(count: number, read: (index: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(count);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await read(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEAD_READS_AT_ONCE, count) }, worker));
+  return out;
+}
 
 export class Committer {
   readonly deps: CommitterDeps;
@@ -152,11 +168,11 @@ export class Committer {
 
     const heads = await this.heads();
     const chainCount = await chain.headCount();
+    // every head on chain, read HEAD_READS_AT_ONCE at a time: one by one, a restart after a long
+    // run waited for a thousand round trips to the chain before it listened
+    const chainHeads = await readEach(chainCount, (i) => chain.head(i));
     const onChain = new Map<number, string>();
-    for (let i = 0; i < chainCount; i++) {
-      const h = await chain.head(i);
-      onChain.set(i, `${h.treeSize}:${h.rootHash.toLowerCase()}`);
-    }
+    chainHeads.forEach((h, i) => onChain.set(i, `${h.treeSize}:${h.rootHash.toLowerCase()}`));
     const now = this.#now().toISOString();
     const ops: Array<{ type: "put"; key: Uint8Array; value: StoredHead }> = [];
     for (const head of heads) {
@@ -185,7 +201,7 @@ export class Committer {
     );
     for (let i = 0; i < chainCount; i++) {
       if (knownKeys.has(`${i}`)) continue;
-      const h = await chain.head(i);
+      const h = chainHeads[i]!;
       if (h.treeSize > this.deps.merkle.size)
         throw this.#conflict(
           `chain head ${i} has size ${h.treeSize}, beyond this log's ${this.deps.merkle.size} leaves`,
