@@ -12,11 +12,13 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { JsonRpcProvider } from "ethers";
 import {
+  ANVIL_OWN_DUMP_INTERVAL_SECONDS,
   genesisTimestampInFile,
   guardStateFile,
   localChainProcess,
   stateFile,
 } from "../../scripts/ops/local/chain.ts";
+import { ServiceProcess } from "../../scripts/ops/local/service-process.ts";
 import { anvilSuite, freePort } from "../support/anvil.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -126,36 +128,70 @@ describe("local chain: a state file above the parse limit", function () {
 });
 
 describe("local chain: no dumps of Anvil's own while it runs", function () {
-  this.timeout(180_000);
+  this.timeout(120_000);
   let dir: string;
+  let chain: ServiceProcess | undefined;
+  let provider: JsonRpcProvider | undefined;
+  beforeEach(async function () {
+    chain = undefined;
+    provider = undefined;
+    dir = await mkdtemp(path.join(tmpdir(), "jl-anvil-own-"));
+    await mkdir(path.dirname(stateFile(dir)), { recursive: true });
+  });
   afterEach(async function () {
+    provider?.destroy();
+    await chain?.kill("SIGKILL");
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("leaves state.json to the launcher's dumps until the stop (Anvil's own every 60 s are off)", async function () {
-    dir = await mkdtemp(path.join(tmpdir(), "jl-anvil-own-"));
-    await mkdir(path.dirname(stateFile(dir)), { recursive: true });
+  /** The launcher's chain process on `dir`, with `interval` in place of its --state-interval when given. */
+  async function launcherChain(interval?: number) {
     const port = await freePort();
-    const chain = localChainProcess({
+    const launcher = localChainProcess({
       repoRoot: REPO_ROOT,
       dataDir: dir,
       port,
       logFile: path.join(dir, "chain.log"),
       genesisTimestamp: Math.floor(Date.now() / 1000),
     });
+    const args = [...launcher.spec.args];
+    const at = args.indexOf("--state-interval");
+    if (interval !== undefined) args[at + 1] = String(interval);
+    chain = new ServiceProcess({ ...launcher.spec, args });
     await chain.start();
-    const provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true });
-    try {
-      const deadline = Date.now() + 75_000; // past Anvil's default interval of 60 s
-      while (Date.now() < deadline) {
-        await provider.send("evm_mine", []);
-        expect(await readdir(path.dirname(stateFile(dir))), "a dump while running").to.deep.equal([]);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    } finally {
-      provider.destroy();
-      await chain.stop();
+    provider = new JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { staticNetwork: true });
+    return { args: launcher.spec.args, chain, provider };
+  }
+
+  /** Blocks mined once a second for `seconds`, after each the chain directory's files. */
+  async function mineAndList(p: JsonRpcProvider, seconds: number): Promise<string[][]> {
+    const seen: string[][] = [];
+    for (let i = 0; i < seconds; i++) {
+      await p.send("evm_mine", []);
+      await new Promise((r) => setTimeout(r, 1000));
+      seen.push(await readdir(path.dirname(stateFile(dir))));
     }
+    return seen;
+  }
+
+  it("Anvil with --state dumps by itself every --state-interval seconds while it runs", async function () {
+    // the control: the same process with an interval of 2 s writes state.json while running
+    const { provider: p } = await launcherChain(2);
+    const seen = await mineAndList(p, 8);
+    expect(
+      seen.some((files) => files.includes("state.json")),
+      "a dump of Anvil's own while running",
+    ).to.equal(true);
+  });
+
+  it("leaves state.json to the launcher's dumps until the stop: its --state-interval is a century", async function () {
+    const { args, chain: c, provider: p } = await launcherChain();
+    expect(args[args.indexOf("--state-interval") + 1]).to.equal(String(ANVIL_OWN_DUMP_INTERVAL_SECONDS));
+    expect(ANVIL_OWN_DUMP_INTERVAL_SECONDS).to.be.at.least(100 * 365 * 24 * 3600);
+    // four times the control's interval without a dump
+    const seen = await mineAndList(p, 8);
+    expect(seen, "a dump while running").to.deep.equal(seen.map(() => []));
+    await c.stop();
     // its dump at the stop stays
     expect(await readdir(path.dirname(stateFile(dir)))).to.deep.equal(["state.json"]);
   });
