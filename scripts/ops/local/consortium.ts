@@ -146,14 +146,18 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       throw error;
     });
 
-    const keys = await clock.time("keys: keystores decrypted", () =>
-      loadOrCreateKeys(dataDir, NODE_NAMES, process.env),
-    );
-    log(
-      keys.created.length === 0
-        ? `keys: ${Object.keys(keys.wallets).length} encrypted keystores loaded from ${path.join(dataDir, "keys")}`
-        : `keys: generated ${keys.created.length} encrypted keystore(s) in ${path.join(dataDir, "keys")} (password ${keys.passwordSource === "JL_KEYSTORE_PASSWORD" ? "from JL_KEYSTORE_PASSWORD" : `in ${path.join(dataDir, "keys", ".password")}`})`,
-    );
+    // the keystores are decrypted (scrypt, on libuv's threads) while the chain's state is checked
+    // and loaded: neither needs the other, and the chain is what the keys are first used on
+    const loadingKeys = clock.time("keys: keystores decrypted (beside the chain's start)", async () => {
+      const loaded = await loadOrCreateKeys(dataDir, NODE_NAMES, process.env);
+      log(
+        loaded.created.length === 0
+          ? `keys: ${Object.keys(loaded.wallets).length} encrypted keystores loaded from ${path.join(dataDir, "keys")}`
+          : `keys: generated ${loaded.created.length} encrypted keystore(s) in ${path.join(dataDir, "keys")} (password ${loaded.passwordSource === "JL_KEYSTORE_PASSWORD" ? "from JL_KEYSTORE_PASSWORD" : `in ${path.join(dataDir, "keys", ".password")}`})`,
+      );
+      return loaded;
+    });
+    loadingKeys.catch(() => undefined); // awaited below; a failure stops the start there
 
     // the chain
     let rpcUrl: string;
@@ -230,6 +234,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     log(
       `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesisHash.slice(0, 10)}… (${since()})`,
     );
+    const keys = await loadingKeys;
     await clock.time("chain: accounts funded", () => fundAccounts(chainProvider, keys.wallets, local, log));
 
     // the contracts: reuse the recorded deployment while its code is unchanged
