@@ -5,6 +5,7 @@ import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import { AnchorClient, AnchorClientError, type RecordInput } from "../../../common/anchor/client.ts";
 import { coalescedSubmit } from "../../../common/anchor/coalesce.ts";
+import { typedDataSignerOf } from "../../../common/auth/eip712.ts";
 import { jsonRpcProvider } from "../../../common/chain/provider.ts";
 import {
   ConsortiumRegistry,
@@ -30,10 +31,13 @@ export async function connectChain(config: NodeConfig, wallet: Wallet) {
   const provider = jsonRpcProvider(config.rpcUrl);
   const chainId = (await provider.getNetwork()).chainId;
   const registry = ConsortiumRegistry.at(config.consortiumRegistry, provider);
+  // the member's EIP-712 signatures (requests to the anchor service and to other nodes, a
+  // platform's agreements): the wallet's own, each domain and format prepared once
+  const signer = typedDataSignerOf(wallet);
   // with a governed member directory, receipts' SM2 key is the consortium's word, not the service's
   const anchor = new AnchorClient(
     config.anchorUrl,
-    wallet,
+    signer,
     config.memberId,
     config.memberDirectoryFile === undefined
       ? undefined
@@ -59,8 +63,10 @@ export async function connectChain(config: NodeConfig, wallet: Wallet) {
     anchor,
     /** Anchors evidence records, answering each one's leaf hash and sequence. */
     anchorRecords,
+    /** Signs the member's EIP-712 typed data with its chain key. */
+    signer,
     peers: new PeerNodes({
-      signer: wallet,
+      signer,
       directory: config.directory,
       chainId: async () => chainId,
       registryAddress: async () => config.consortiumRegistry,

@@ -34,7 +34,7 @@ type LendingParts = {
 export async function lendingRooms(options: NodeServiceOptions, parts: LendingParts) {
   const { config } = options;
   const { storage, chain, writers, stores, credit } = parts;
-  const { sublevel, wallet } = storage;
+  const { sublevel } = storage;
   const { model } = writers.indexer;
   const eContracts = await loanContracts(options, chain, stores);
   const { incomeSplit, prepayments } = jointLoanRooms(options, parts, (request) =>
@@ -57,7 +57,7 @@ export async function lendingRooms(options: NodeServiceOptions, parts: LendingPa
     anchor: chain.anchorRecords,
     ledger: chain.ledger,
     chainId: async () => chain.chainId,
-    signer: wallet,
+    signer: chain.signer,
     peers: chain.peers,
     cursor: (): Promise<Cursor | undefined> => writers.indexer.cursor(),
     nonces: sublevel("requestNonces"),
@@ -132,7 +132,7 @@ function jointLoanRooms(
     ledger: chain.ledger,
     outbox: writers.outbox,
     peers: chain.peers,
-    signer: storage.wallet,
+    signer: chain.signer,
     chainId: async () => chain.chainId,
     ledgerAddress: config.jointLoanLedger,
     verifyBranchRequest,

@@ -1,0 +1,104 @@
+// typedDataSignerOf (common/auth/eip712.ts) signs EIP-712 typed data with each domain's separator
+// and each set of types' encoder made once. Its signatures must be the wallet's own signTypedData,
+// byte for byte, for every signed format of the system, domains and formats interleaved (each
+// cached value used again, none mixed up), and typed data ethers cannot encode as given fails as
+// the wallet fails.
+import { expect } from "chai";
+import { randomBytes } from "node:crypto";
+import { Wallet } from "ethers";
+import { NODE_REQUEST_TYPES, REQUEST_TYPES, requestDomain } from "../../../common/auth/request-signing.ts";
+import { mutableTypes, typedDataSignerOf } from "../../../common/auth/eip712.ts";
+import { loanAgreementTypedData } from "../../../common/lending/agreement.ts";
+import { SUBMISSION_TYPES, submissionDomain } from "../../../common/formats/receipt/submission.ts";
+
+const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
+const address = () => Wallet.createRandom().address;
+
+describe("common/auth/eip712: typedDataSignerOf", () => {
+  const wallet = Wallet.createRandom();
+  const signer = typedDataSignerOf(wallet);
+  const registries = [address(), address()];
+  const ledgers = [address(), address()];
+
+  /** One random piece of typed data of each of the system's formats, in a random domain of two chains and two contracts. */
+  function samples() {
+    const chainId = [31337n, 20260n][Math.floor(Math.random() * 2)]!;
+    const pick = <T>(xs: T[]) => xs[Math.floor(Math.random() * xs.length)]!;
+    const request = {
+      method: "POST",
+      path: `/v1/loans/${hex32()}`,
+      bodyHash: hex32(),
+      nonce: BigInt(hex32()) >> 128n,
+      expiresAt: 1_780_000_000n,
+    };
+    const agreement = loanAgreementTypedData(chainId, pick(ledgers), {
+      originator: 4,
+      applicationSerial: hex32(),
+      borrowerKey: hex32(),
+      borrowerRegion: 330102,
+      branch: 2,
+      platform: 4,
+      funders: [
+        { memberId: 2, shareBps: 7000 },
+        { memberId: 4, shareBps: 3000 },
+      ],
+      principal: 1_000_000n,
+      aprBps: 1440,
+      method: 0,
+      startDay: 20_600,
+      schedule: [{ dueDay: 20_630, principal: 1_000_000n, interest: 12_000n }],
+      fees: [],
+      contractLeaf: hex32(),
+      consentLeaf: hex32(),
+      receivingAccount: hex32(),
+    });
+    return [
+      {
+        domain: requestDomain(chainId, pick(registries)),
+        types: mutableTypes(REQUEST_TYPES),
+        value: request,
+      },
+      {
+        domain: requestDomain(chainId, pick(registries)),
+        types: mutableTypes(NODE_REQUEST_TYPES),
+        value: { ...request, target: 4 },
+      },
+      {
+        domain: submissionDomain(chainId, pick(ledgers)),
+        types: mutableTypes(SUBMISSION_TYPES),
+        value: { logId: hex32(), batchRoot: hex32() },
+      },
+      agreement,
+    ];
+  }
+
+  it("gives the wallet's own signature for every format, domains and formats interleaved", async () => {
+    for (let round = 0; round < 12; round++)
+      for (const { domain, types, value } of samples()) {
+        const ours = await signer.signTypedData(domain, types, value);
+        expect(ours).to.equal(await wallet.signTypedData(domain, types, value));
+      }
+    expect(await signer.getAddress()).to.equal(wallet.address);
+  });
+
+  it("fails where the wallet fails: a value the types do not fit, an ENS name with no provider", async () => {
+    const [request, , submission] = samples();
+    const cases = [
+      { ...request!, value: { ...request!.value, nonce: -1n } },
+      { ...submission!, value: { logId: "0x1234", batchRoot: hex32() } },
+      { ...submission!, domain: { ...submission!.domain, verifyingContract: "evidence.jointledger.eth" } },
+    ];
+    for (const { domain, types, value } of cases) {
+      const wallets = await wallet.signTypedData(domain, types, value).then(
+        () => "signed",
+        (e: Error) => e.message,
+      );
+      const ours = await signer.signTypedData(domain, types, value).then(
+        () => "signed",
+        (e: Error) => e.message,
+      );
+      expect(wallets).to.not.equal("signed");
+      expect(ours).to.equal(wallets);
+    }
+  });
+});
