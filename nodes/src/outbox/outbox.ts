@@ -106,6 +106,11 @@ export class Outbox {
   #pendingSorted = true;
   /** The highest seq ever put in the pending index (entries past it are appended in order). */
   #pendingTop = 0;
+  /**
+   * How many entries are in each state: walked from the store on first use (counts()), then changed
+   * with each durable write under the write lock, so a metrics scrape reads no entry.
+   */
+  #counts: Record<OutboxState, number> | undefined;
   #closed = false;
   #sender: symbol | undefined;
 
@@ -194,11 +199,29 @@ export class Outbox {
     return out;
   }
 
-  /** How many entries are in each state (walks every entry: for metrics at start, then onChange). */
+  /**
+   * How many entries are in each state: from memory, after one walk of the store on the first call
+   * (under the write lock, so no write is missed or counted twice), kept in step with every write.
+   */
   async counts(): Promise<Record<OutboxState, number>> {
+    const counts = this.#counts ?? (await this.#lock.run(() => this.#loadCounts()));
+    return { ...counts };
+  }
+
+  /** Under the lock: every entry's state counted from the store, once. */
+  async #loadCounts(): Promise<Record<OutboxState, number>> {
+    if (this.#counts !== undefined) return this.#counts;
     const counts = Object.fromEntries(OUTBOX_STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
     for await (const e of this.entries.values()) counts[e.state]++;
+    this.#counts = counts;
     return counts;
+  }
+
+  /** After a durable write: an entry moved from one state to another (from none: created). */
+  #count(from: OutboxState | undefined, to: OutboxState): void {
+    if (this.#counts === undefined || from === to) return;
+    if (from !== undefined) this.#counts[from]--;
+    this.#counts[to]++;
   }
 
   /** The first queued or sent entry. */
@@ -336,6 +359,12 @@ export class Outbox {
         ops,
         next.every((e) => e.state === "confirmed") ? { sync: false } : this.#batchOptions,
       );
+      // an entry changed twice in one batch moves on from its first change
+      const was = new Map<string, OutboxState>();
+      next.forEach((e, i) => {
+        this.#count(was.get(e.serial) ?? current[i]!.state, e.state);
+        was.set(e.serial, e.state);
+      });
       for (const e of next) this.#track(e);
       for (const e of next) this.#emit(e);
       return next;
@@ -398,6 +427,7 @@ export class Outbox {
     // a confirmation is derived from the chain (see the header): no fsync of its own, which
     // would hold this lock ~2.5 ms per flow, for every enqueue and signing behind it
     await this.db.batch(ops, entry.state === "confirmed" ? { sync: false } : this.#batchOptions);
+    this.#count(current.state, entry.state);
     this.#track(entry);
     this.#emit(entry);
     return entry;
@@ -478,7 +508,10 @@ export class Outbox {
         }
         await this.db.batch(ops, this.#batchOptions);
         this.#nextSeq = seq;
-        for (const e of created) this.#track(e);
+        for (const e of created) {
+          this.#count(undefined, e.state);
+          this.#track(e);
+        }
       }
       group.forEach((p, i) => {
         const r = results[i]!;

@@ -330,6 +330,50 @@ for (const [name, make] of backends) {
       expect(await reopened.pendingSummaries(100)).to.deep.equal(await store.outbox.pendingSummaries(100));
     });
 
+    it("counts entries by state from memory, in step with every write, after one walk of the store", async function () {
+      for (let i = 1; i <= 4; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
+      /** The states as the store holds them, walked entry by entry. */
+      const walked = async () => {
+        const counts = { queued: 0, sent: 0, confirmed: 0, failed: 0 };
+        for (const e of await store.outbox.list()) counts[e.state]++;
+        return counts;
+      };
+      expect(await store.outbox.counts()).to.deep.equal({ queued: 4, sent: 0, confirmed: 0, failed: 0 });
+      // from now on nothing may walk the entries again
+      store.outbox.entries.values = (() => {
+        throw new Error("counts() walked the store again");
+      }) as typeof store.outbox.entries.values;
+      await store.outbox.updateMany([
+        { serial: "REP-1", patch: { state: "sent", txHash: bytes32("tx1"), nonce: 1, rawTx: "0x01" } },
+        { serial: "REP-2", patch: { state: "sent", txHash: bytes32("tx1"), nonce: 1, rawTx: "0x01" } },
+      ]);
+      expect(await store.outbox.counts()).to.deep.equal({ queued: 2, sent: 2, confirmed: 0, failed: 0 });
+      await store.outbox.updateMany([
+        { serial: "REP-1", patch: { state: "confirmed", blockNumber: 5 } },
+        { serial: "REP-2", patch: { state: "confirmed", blockNumber: 5 } },
+      ]);
+      await store.outbox.update("REP-3", {
+        state: "failed",
+        failure: { code: "LedgerOverpayment", args: [] },
+      });
+      await store.outbox.update("REP-4", { attempts: 1, lastError: "connection reset" });
+      await store.outbox.enqueue(repay("REP-5", LOAN, 5n));
+      // the same serial again changes nothing
+      await store.outbox.enqueue(repay("REP-5", LOAN, 5n));
+      expect(await store.outbox.counts()).to.deep.equal({ queued: 2, sent: 0, confirmed: 2, failed: 1 });
+      await store.outbox.requeue("REP-3");
+      // a confirmed flow the chain lost goes back to sent
+      await store.outbox.update("REP-1", { state: "sent", blockNumber: undefined });
+      const counts = await store.outbox.counts();
+      expect(counts).to.deep.equal({ queued: 3, sent: 1, confirmed: 1, failed: 0 });
+      expect(counts).to.deep.equal(await walked());
+      // a copy: changing the answer changes nothing inside
+      counts.queued = 99;
+      expect((await store.outbox.counts()).queued).to.equal(3);
+      // a restarted node counts from the store once
+      expect(await new Outbox(store.outbox.db).counts()).to.deep.equal(await walked());
+    });
+
     it("removes a field patched to undefined and stamps updatedAt", async function () {
       let now = 1_000;
       const outbox = new (
