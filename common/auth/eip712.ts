@@ -39,19 +39,65 @@ export function parseSignature(hex: string): Signature | string {
 /** Whatever can produce EIP-712 signatures for an address: an ethers Wallet, a remote or HSM signer. */
 export type TypedDataSigner = Pick<Signer, "getAddress" | "signTypedData">;
 
-const bigintsAsText = (_key: string, value: unknown) =>
-  typeof value === "bigint" ? `${value.toString()}n` : value;
+/** The domain fields EIP-712 defines, the only ones a cached separator is kept for. */
+const DOMAIN_FIELDS = ["name", "version", "chainId", "verifyingContract", "salt"];
+/** Domain separators by domainKey, and encoders by their types' JSON (a handful of formats each). */
+const SEPARATORS = new BoundedMap<string, string>(64, "recent-use");
+const ENCODERS = new BoundedMap<string, TypedDataEncoder>(64, "recent-use");
+
+/**
+ * A key naming the domain's separator exactly, or undefined (not cached): every field one of
+ * EIP-712's, each a string, number or bigint, spelled with its type (1n and "1" hash alike, but
+ * only equal keys are taken to be equal).
+ */
+function domainKey(domain: Record<string, unknown>): string | undefined {
+  const parts: string[] = [];
+  for (const name in domain) {
+    const value = domain[name];
+    if (value == null) continue;
+    if (
+      !DOMAIN_FIELDS.includes(name) ||
+      (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint")
+    )
+      return undefined;
+    parts.push(`${name}:${typeof value}:${String(value)}`);
+  }
+  return parts.join("|");
+}
+
+/**
+ * TypedDataEncoder.hash(domain, types, value) — the same digest, or the same error — with each
+ * domain's separator and each set of types' encoder made once: ethers makes both again for every
+ * digest, which cost a node more than the signature it signs or checks (a platform signs an
+ * agreement per joint loan, a member signs every request it sends, a node checks every request
+ * and receipt batch it receives).
+ */
+export function typedDataHash(
+  domain: Parameters<typeof TypedDataEncoder.hash>[0],
+  types: Record<string, TypedDataField[]>,
+  value: Record<string, unknown>,
+): string {
+  const key = domainKey(domain as Record<string, unknown>);
+  let separator = key === undefined ? undefined : SEPARATORS.get(key);
+  if (separator === undefined) {
+    separator = TypedDataEncoder.hashDomain(domain);
+    if (key !== undefined) SEPARATORS.set(key, separator);
+  }
+  const typesKey = JSON.stringify(types);
+  let encoder = ENCODERS.get(typesKey);
+  if (encoder === undefined) {
+    encoder = TypedDataEncoder.from(types);
+    ENCODERS.set(typesKey, encoder);
+  }
+  return keccak256(concat(["0x1901", separator, encoder.hash(value)]));
+}
 
 /**
  * `wallet` as a TypedDataSigner whose signatures are `wallet.signTypedData`'s, byte for byte
- * (RFC 6979: one signature per digest), with each domain's separator and each set of types'
- * encoder made once: ethers makes both again for every signature, which cost a node more than the
- * signature itself (a platform signs an agreement per joint loan, a member every request it
- * sends). Typed data whose addresses are not all hex (ENS names) goes to the wallet as it is.
+ * (RFC 6979: one signature per digest), over typedDataHash. Typed data whose addresses are not
+ * all hex (ENS names), or that does not encode, goes to the wallet as it is.
  */
 export function typedDataSignerOf(wallet: BaseWallet): TypedDataSigner {
-  const separators = new BoundedMap<string, string>(64, "recent-use");
-  const encoders = new BoundedMap<string, TypedDataEncoder>(64, "recent-use");
   return {
     getAddress: () => wallet.getAddress(),
     async signTypedData(
@@ -61,19 +107,7 @@ export function typedDataSignerOf(wallet: BaseWallet): TypedDataSigner {
     ): Promise<string> {
       let digest: string;
       try {
-        const domainKey = JSON.stringify(domain, bigintsAsText);
-        let separator = separators.get(domainKey);
-        if (separator === undefined) {
-          separator = TypedDataEncoder.hashDomain(domain);
-          separators.set(domainKey, separator);
-        }
-        const typesKey = JSON.stringify(types);
-        let encoder = encoders.get(typesKey);
-        if (encoder === undefined) {
-          encoder = TypedDataEncoder.from(types);
-          encoders.set(typesKey, encoder);
-        }
-        digest = keccak256(concat(["0x1901", separator, encoder.hash(value)]));
+        digest = typedDataHash(domain, types, value);
       } catch {
         // not plain typed data (an ENS name to resolve, a bad value): the wallet's own answer
         return wallet.signTypedData(domain, types, value);

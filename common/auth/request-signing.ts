@@ -18,10 +18,17 @@
 // Verify first and record the nonce only after the signature holds, so unauthenticated callers
 // cannot fill the nonce store.
 import { hash, randomBytes } from "node:crypto";
-import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
+import { getAddress, recoverAddress } from "ethers";
 import { toHex } from "../bytes.ts";
 import { CodedError } from "../errors.ts";
-import { checkedAddress, checkedChainId, isAddressHex, mutableTypes, parseSignature } from "./eip712.ts";
+import {
+  checkedAddress,
+  checkedChainId,
+  isAddressHex,
+  mutableTypes,
+  parseSignature,
+  typedDataHash,
+} from "./eip712.ts";
 import { signedBy } from "../formats/receipt/known-signer.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "./eip712.ts";
 
@@ -307,7 +314,7 @@ export function prepareVerification(
 export function recoverSigner(pending: Pick<PendingVerification, "domain" | "value" | "signature">): string {
   try {
     return recoverAddress(
-      TypedDataEncoder.hash(pending.domain, typesOf(pending.value), pending.value),
+      typedDataHash(pending.domain, typesOf(pending.value), pending.value),
       pending.signature,
     );
   } catch {
@@ -327,7 +334,7 @@ export function signedByNamedSigner(
   const signature = parseSignature(pending.signature);
   if (typeof signature === "string") return false;
   try {
-    const digest = TypedDataEncoder.hash(pending.domain, typesOf(pending.value), pending.value);
+    const digest = typedDataHash(pending.domain, typesOf(pending.value), pending.value);
     return signedBy(digest, signature, pending.signer);
   } catch {
     return false;

@@ -6,8 +6,8 @@
 // The ledger refuses to register a joint loan without it (LedgerPlatformAgreementMissing), so a
 // branch cannot commit a platform to fund a loan it never agreed to, nor change any term after.
 // The platform's node produces the signature; the branch's node sends it with registerLoan.
-import { TypedDataEncoder, keccak256 } from "ethers";
-import type { TypedDataSigner } from "../auth/eip712.ts";
+import { keccak256 } from "ethers";
+import { typedDataHash, type TypedDataSigner } from "../auth/eip712.ts";
 import { loanIdOf } from "./ids.ts";
 
 /** LoanTerms as registerLoan takes them (amounts as bigint or decimal strings). */
@@ -125,7 +125,7 @@ export function loanAgreementDigest(
   terms: LoanTermsForAgreement,
 ): string {
   const { domain, types, value } = loanAgreementTypedData(chainId, ledger, terms);
-  return TypedDataEncoder.hash(domain, types, value);
+  return typedDataHash(domain, types, value);
 }
 
 /** The platform's 65-byte agreement signature over `terms`. */
@@ -174,7 +174,7 @@ export function incomeSplitDigest(
   platformIncomeShareBps: number,
 ): string {
   const { domain, types, value } = incomeSplitTypedData(chainId, ledger, loanId, platformIncomeShareBps);
-  return TypedDataEncoder.hash(domain, types, value);
+  return typedDataHash(domain, types, value);
 }
 
 /** The income shares of a loan: [branch, platform] as agreed, or its funding shares. */

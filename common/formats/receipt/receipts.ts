@@ -23,7 +23,7 @@
 // the service's is the consortium's to say, not the service's: verifyGovernedReceipt accepts an
 // SM2 signature only under the key the governed member directory binds to the log's operating
 // member (common/consortium/member-directory.ts), and requires one when such a key is governed.
-import { TypedDataEncoder, getAddress } from "ethers";
+import { getAddress } from "ethers";
 import { z } from "zod";
 import { BoundedMap } from "../../bounded-map.ts";
 import { fromHex, toHex } from "../../bytes.ts";
@@ -34,7 +34,13 @@ import {
   verifyInclusion,
   type RangeHasher,
 } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
+import {
+  checkedAddress,
+  checkedChainId,
+  mutableTypes,
+  parseSignature,
+  typedDataHash,
+} from "../../auth/eip712.ts";
 import { sm2 } from "../../crypto/sm2.ts";
 import { signedBy } from "./known-signer.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
@@ -396,7 +402,7 @@ function checkReceipt(
   ].join("|");
   const known = VERIFIED_BATCHES.has(batchKey);
   if (!known) {
-    if (!signedBy(TypedDataEncoder.hash(domain, TYPES, structOf(signed)), sig, service)) {
+    if (!signedBy(typedDataHash(domain, TYPES, structOf(signed)), sig, service)) {
       return fail(
         "RECEIPT_BAD_SIGNATURE",
         `batch.signature is not ${service}'s signature of this batch under this domain`,

@@ -4,11 +4,17 @@
 // the HTTP request to the anchor service only, and the log's contents are whatever its operator
 // commits; without this signature the operator could put evidence in another member's name and
 // it would verify. With it, a bundle shows that an account of the leaf's submitter signed the leaf.
-import { TypedDataEncoder, getAddress, recoverAddress } from "ethers";
+import { getAddress, recoverAddress } from "ethers";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
-import { checkedAddress, checkedChainId, mutableTypes, parseSignature } from "../../auth/eip712.ts";
+import {
+  checkedAddress,
+  checkedChainId,
+  mutableTypes,
+  parseSignature,
+  typedDataHash,
+} from "../../auth/eip712.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
 /** The header the submitting client sends its submission signature in. */
@@ -77,7 +83,7 @@ export function submissionRoot(
 
 /** The EIP-712 digest of EvidenceSubmission(logId, batchRoot). */
 export function submissionDigest(domain: SubmissionDomain, logId: string, batchRoot: string): string {
-  return TypedDataEncoder.hash(domain, TYPES, { logId: checkedLogId(logId), batchRoot });
+  return typedDataHash(domain, TYPES, { logId: checkedLogId(logId), batchRoot });
 }
 
 /** What the submitting client signs for one request of `leafHashes`. */

@@ -1,13 +1,13 @@
-// typedDataSignerOf (common/auth/eip712.ts) signs EIP-712 typed data with each domain's separator
-// and each set of types' encoder made once. Its signatures must be the wallet's own signTypedData,
-// byte for byte, for every signed format of the system, domains and formats interleaved (each
-// cached value used again, none mixed up), and typed data ethers cannot encode as given fails as
-// the wallet fails.
+// typedDataHash (common/auth/eip712.ts) is TypedDataEncoder.hash with each domain's separator and
+// each set of types' encoder made once; typedDataSignerOf signs over it. Both must be ethers' own —
+// the same digest, the wallet's signature byte for byte — for every signed format of the system,
+// domains and formats interleaved (each cached value used again, none mixed up), and typed data
+// ethers cannot encode as given fails as ethers fails, also after a look-alike domain was cached.
 import { expect } from "chai";
 import { randomBytes } from "node:crypto";
-import { Wallet } from "ethers";
+import { TypedDataEncoder, Wallet } from "ethers";
 import { NODE_REQUEST_TYPES, REQUEST_TYPES, requestDomain } from "../../../common/auth/request-signing.ts";
-import { mutableTypes, typedDataSignerOf } from "../../../common/auth/eip712.ts";
+import { mutableTypes, typedDataHash, typedDataSignerOf } from "../../../common/auth/eip712.ts";
 import { loanAgreementTypedData } from "../../../common/lending/agreement.ts";
 import { SUBMISSION_TYPES, submissionDomain } from "../../../common/formats/receipt/submission.ts";
 
@@ -71,6 +71,30 @@ describe("common/auth/eip712: typedDataSignerOf", () => {
       agreement,
     ];
   }
+
+  it("typedDataHash is TypedDataEncoder.hash for every format, domains and formats interleaved", () => {
+    for (let round = 0; round < 12; round++)
+      for (const { domain, types, value } of samples())
+        expect(typedDataHash(domain, types, value)).to.equal(TypedDataEncoder.hash(domain, types, value));
+  });
+
+  it("typedDataHash refuses what ethers refuses, also for a domain spelled like a cached one", () => {
+    const [{ domain, types, value }] = samples() as [ReturnType<typeof samples>[0]];
+    typedDataHash(domain, types, value);
+    const lookAlikes: Array<Record<string, unknown>> = [
+      { ...domain, chainId: `${domain.chainId}n` },
+      { ...domain, chainId: -1n },
+      { ...domain, verifyingContract: domain.verifyingContract.toLowerCase().replace("0x", "0X") },
+      { ...domain, unknownField: "x" },
+    ];
+    for (const lookAlike of lookAlikes) {
+      expect(() => TypedDataEncoder.hash(lookAlike, types, value)).to.throw();
+      expect(() => typedDataHash(lookAlike, types, value)).to.throw();
+    }
+    // a domain ethers accepts in another spelling (chainId as a number) is hashed as ethers hashes it
+    const asNumber = { ...domain, chainId: Number(domain.chainId) };
+    expect(typedDataHash(asNumber, types, value)).to.equal(TypedDataEncoder.hash(asNumber, types, value));
+  });
 
   it("gives the wallet's own signature for every format, domains and formats interleaved", async () => {
     for (let round = 0; round < 12; round++)
