@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { TypedDataEncoder, Wallet } from "ethers";
 import { NODE_REQUEST_TYPES, REQUEST_TYPES, requestDomain } from "../../../common/auth/request-signing.ts";
 import { mutableTypes, typedDataHash, typedDataSignerOf } from "../../../common/auth/eip712.ts";
-import { loanAgreementTypedData } from "../../../common/lending/agreement.ts";
+import { LOAN_AGREEMENT_TYPES } from "../../../common/lending/agreement.ts";
 import { SUBMISSION_TYPES, submissionDomain } from "../../../common/formats/receipt/submission.ts";
 
 const hex32 = () => `0x${randomBytes(32).toString("hex")}`;
@@ -31,27 +31,6 @@ describe("common/auth/eip712: typedDataSignerOf", () => {
       nonce: BigInt(hex32()) >> 128n,
       expiresAt: 1_780_000_000n,
     };
-    const agreement = loanAgreementTypedData(chainId, pick(ledgers), {
-      originator: 4,
-      applicationSerial: hex32(),
-      borrowerKey: hex32(),
-      borrowerRegion: 330102,
-      branch: 2,
-      platform: 4,
-      funders: [
-        { memberId: 2, shareBps: 7000 },
-        { memberId: 4, shareBps: 3000 },
-      ],
-      principal: 1_000_000n,
-      aprBps: 1440,
-      method: 0,
-      startDay: 20_600,
-      schedule: [{ dueDay: 20_630, principal: 1_000_000n, interest: 12_000n }],
-      fees: [],
-      contractLeaf: hex32(),
-      consentLeaf: hex32(),
-      receivingAccount: hex32(),
-    });
     return [
       {
         domain: requestDomain(chainId, pick(registries)),
@@ -68,7 +47,12 @@ describe("common/auth/eip712: typedDataSignerOf", () => {
         types: mutableTypes(SUBMISSION_TYPES),
         value: { logId: hex32(), batchRoot: hex32() },
       },
-      agreement,
+      {
+        // the platform's agreement (common/lending/agreement.ts) over a terms hash
+        domain: { name: "JointLoanLedger", version: "1", chainId, verifyingContract: pick(ledgers) },
+        types: mutableTypes(LOAN_AGREEMENT_TYPES),
+        value: { loanId: hex32(), termsHash: hex32() },
+      },
     ];
   }
 
