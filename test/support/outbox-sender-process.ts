@@ -32,7 +32,16 @@ if (import.meta.main) {
       : { rpcTimeoutMs: Number(process.env.OUTBOX_RPC_TIMEOUT_MS) }),
   });
   // as a node does when its chain check finds blocks lost: confirmed flows the chain no longer holds go back
-  if (process.env.OUTBOX_RECHECK === "1") await sender.recheck().catch(() => undefined);
+  // (until it succeeds: nothing owes a failed one, and lost flows would stay counted confirmed)
+  if (process.env.OUTBOX_RECHECK === "1")
+    for (;;) {
+      try {
+        await sender.recheck();
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   // tells the test a transaction is recorded as sent (now or left so by the last kill), so it
   // can aim a kill at one in flight
   outbox.onChange((entry) => {

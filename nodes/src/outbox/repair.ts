@@ -32,6 +32,11 @@ export class ChainRepair {
   #owed: number | undefined;
   /** The recheck a look at the nonce started and that has not ended: every other look waits for it. */
   #rechecking: Promise<void> | undefined;
+  /**
+   * Serials confirmed while a recheck runs: one may rest on a receipt read before the chain lost
+   * its block, written after the recheck listed the confirmed entries; the recheck checks them too.
+   */
+  #late: Set<string> | undefined;
 
   constructor(options: ChainRepairOptions) {
     this.#options = options;
@@ -47,28 +52,60 @@ export class ChainRepair {
   }
 
   async #recheck(sinceBlock: number): Promise<string[]> {
-    const { outbox, provider, effects } = this.#options;
+    const { outbox } = this.#options;
     const back: string[] = [];
-    for (const entry of await outbox.list({ state: "confirmed" })) {
-      if ((entry.blockNumber ?? Infinity) < sinceBlock) continue;
-      const receipt = entry.txHash === undefined ? null : await provider.getTransactionReceipt(entry.txHash);
-      // a batch mined again after the chain lost the account's delegation succeeds without its
-      // calls' events: only its own event in the receipt says the flow is there
-      if (receipt !== null && receipt.status === 1 && effects.inReceipt(entry, receipt)) continue;
-      const effect = await effects.effect(entry);
-      if (effect.kind === "done") continue;
-      const resumable = entry.rawTx !== undefined && entry.nonce !== undefined;
-      await outbox.update(entry.serial, {
-        state: resumable ? "sent" : "queued",
-        blockNumber: undefined,
-        // the chain's block numbers were reused: search its events from the start again
-        fromBlock: undefined,
-        lastError: "the chain no longer holds this flow (it lost blocks); sending it again",
-      });
-      back.push(entry.serial);
+    // under the nonce lock: one recheck at a time owns #late
+    const late = (this.#late = new Set());
+    try {
+      let entries = await outbox.list({ state: "confirmed" });
+      // those written late are checked whatever their block: it is the one the chain lost
+      for (let since = sinceBlock; entries.length > 0; since = 0) {
+        for (const entry of entries) if (await this.#lost(entry, since)) back.push(entry.serial);
+        const serials = [...late];
+        late.clear();
+        entries = (await outbox.entries.getMany(serials)).filter(
+          (e): e is OutboxEntry => e !== undefined && e.state === "confirmed",
+        );
+      }
+    } finally {
+      this.#late = undefined;
     }
     if (back.length > 0) this.#options.onRequeued();
     return back;
+  }
+
+  /** A confirmed entry from `sinceBlock` on whose flow the chain no longer holds is put back. */
+  async #lost(entry: OutboxEntry, sinceBlock: number): Promise<boolean> {
+    const { outbox, provider, effects } = this.#options;
+    if ((entry.blockNumber ?? Infinity) < sinceBlock) return false;
+    const receipt = entry.txHash === undefined ? null : await provider.getTransactionReceipt(entry.txHash);
+    // a batch mined again after the chain lost the account's delegation succeeds without its
+    // calls' events: only its own event in the receipt says the flow is there
+    if (receipt !== null && receipt.status === 1 && effects.inReceipt(entry, receipt)) return false;
+    const effect = await effects.effect(entry);
+    if (effect.kind === "done") return false;
+    const resumable = entry.rawTx !== undefined && entry.nonce !== undefined;
+    await outbox.update(entry.serial, {
+      state: resumable ? "sent" : "queued",
+      blockNumber: undefined,
+      // the chain's block numbers were reused: search its events from the start again
+      fromBlock: undefined,
+      lastError: "the chain no longer holds this flow (it lost blocks); sending it again",
+    });
+    return true;
+  }
+
+  /**
+   * An entry written confirmed (the outbox's change notice). Its transaction's nonce was mined, so
+   * the count is at least one past it, though no look read that: a later look reading it lower
+   * then sees the loss. Confirmations come from receipts, flows found on chain and batches, not
+   * only after a look — without this, a chain losing blocks back to the count last read would go
+   * unnoticed.
+   */
+  confirmed(entry: OutboxEntry): void {
+    if (entry.state !== "confirmed" || entry.nonce === undefined) return;
+    if (this.#seenNonce !== undefined) this.#seenNonce = Math.max(this.#seenNonce, entry.nonce + 1);
+    this.#late?.add(entry.serial);
   }
 
   /**
@@ -95,7 +132,8 @@ export class ChainRepair {
         if (e.nonce !== undefined && e.nonce >= from && e.blockNumber !== undefined)
           since = Math.min(since, e.blockNumber);
       }
-      if (since !== Infinity) await this.#recheck(since);
+      // none confirmed in the lost blocks yet: one may still be written while this runs
+      await this.#recheck(since);
     });
     const ended: Promise<void> = run
       .catch(() => {

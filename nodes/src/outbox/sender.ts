@@ -230,6 +230,7 @@ export class OutboxSender {
       stopping: () => this.#stopping,
     });
     this.#unsubscribe = this.outbox.onChange((e) => {
+      this.#repair.confirmed(e);
       // a flow recorded as sent lets the next flow of its loan be signed after it
       if (e.state === "queued" || e.state === "sent") this.#wakeIdle();
     });
