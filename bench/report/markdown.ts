@@ -163,6 +163,38 @@ function nodeRow(n: NodePhase, c: CeilingPhase | undefined): string {
 }
 
 /**
+ * The loan part again with a block every few seconds (a QBFT network's rhythm rather than
+ * automine's block per transaction): how many flows each node gets into one block. No ceiling is
+ * run there: it is the automine part's.
+ */
+function blockTimeLines(section: Section<LoanResult>): string[] {
+  const seconds = section.status === "ok" ? section.value.blockTimeSeconds : undefined;
+  const out = [
+    `### 2b. The same loans on a ${seconds === undefined ? "fixed" : `${seconds}-second`} block time`,
+    "",
+  ];
+  if (section.status !== "ok") {
+    out.push(`Not run: ${section.status === "skipped" ? section.reason : section.error}.`, "");
+    return out;
+  }
+  const v = section.value;
+  out.push(
+    `The same ${fmt(v.loans)} loans on a fresh chain where Anvil mines a block every ${fmt(v.blockTimeSeconds ?? 0)} s (\`--block-time\`), as a QBFT network does, everything else as above. Flows per block per node: how many of the phase's flows one node got into one block (its transactions' flows), mean and most.`,
+    "",
+    "| operation | count | through the nodes | node: POST accepted p50 / p99 | node: POST → mined p50 / p99 | flows per block per node: mean / most | node: flows per transaction |",
+    "|---|---|---|---|---|---|---|",
+  );
+  for (const n of v.node) {
+    const b = n.flowsPerBlockPerNode;
+    out.push(
+      `| ${OP_NAMES[n.op]} | ${fmt(n.count)} | **${rate(n.perSecond)}/s** (${fmt(n.seconds, 1)} s) | ${p50p99(n.acceptMs)} | ${p50p99(n.onChainMs)} | ${b === undefined ? "—" : `${fmt(b.mean, 1)} / ${fmt(b.max)}`} | ${n.packing === undefined ? "—" : fmt(n.packing.flowsPerTransaction, 2)} |`,
+    );
+  }
+  out.push("");
+  return out;
+}
+
+/**
  * When the nodes batched: what that means for the ratio, and the same flows pre-signed in batches
  * of the node path's size beside it (context: the issue's ratio stays one flow per transaction).
  */
@@ -308,6 +340,7 @@ export function formatReport(r: BenchResults): string {
     const chart = r.charts.find((c) => c.file.includes("loan"));
     if (chart !== undefined) out.push(`![${chart.title}](${chart.file})`);
   });
+  if (r.loansBlockTime !== undefined) out.push("", ...blockTimeLines(r.loansBlockTime));
 
   // 3 ----------------------------------------------------------------------------------------
   out.push("## 3. Proof lookup, offline verification, gas per operation");

@@ -433,6 +433,32 @@ describe("benchmark report: bench/anchor.ts's table and the Markdown report", fu
     expect(text).not.to.contain("| registrations | 3.0");
   });
 
+  it("gives the loans on a fixed block time their own table: flows per block per node, no ceiling", function () {
+    const timed = results();
+    const registration = LOANS.node.find((n) => n.op === "registration")!;
+    timed.loansBlockTime = {
+      status: "ok",
+      value: {
+        ...LOANS,
+        blockTimeSeconds: 2,
+        ceiling: [],
+        node: [
+          { ...registration, seconds: 16, perSecond: 18.75, flowsPerBlockPerNode: { mean: 50, max: 84 } },
+        ],
+      },
+    };
+    const text = formatReport(timed);
+    const part = text.slice(text.indexOf("### 2b."), text.indexOf("## 3."));
+    expect(part).to.contain("### 2b. The same loans on a 2-second block time");
+    expect(part).to.contain("a block every 2 s");
+    expect(part).to.match(/\| registrations \| 20 \| \*\*18\.8\/s\*\* \(16\.0 s\) \| .* \| 50\.0 \/ 84 \|/);
+    // not measured there: the ratio against a ceiling stays the automine part's
+    expect(part).not.to.contain("node / ceiling");
+    timed.loansBlockTime = { status: "skipped", reason: "not in BENCH_PARTS (loans)" };
+    expect(formatReport(timed)).to.contain("Not run: not in BENCH_PARTS (loans).");
+    expect(formatReport(results())).not.to.contain("### 2b.");
+  });
+
   it("gives the all-transactions registration ceiling as context beside the registerLoan one, only when measured", function () {
     expect(formatReport(results())).not.to.contain("Context, not the ratio above");
     const measured = results();
