@@ -240,6 +240,11 @@ export class OutboxSender {
     return this.wallet.address;
   }
 
+  /** stop() was called: the sender takes no new work. */
+  get stopped(): boolean {
+    return this.#stopping;
+  }
+
   /** Changes of any entry (the outbox's own notifications), for the API and metrics. */
   onChange(listener: OutboxChangeListener): () => void {
     return this.outbox.onChange(listener);

@@ -100,7 +100,7 @@ export async function chainReadModelAndWriters(
     pollMs: config.indexerPollMs,
     log,
     // flows the outbox confirmed in blocks the chain lost go back to be sent again
-    onChainLoss: (reason: string) => recheckAfterChainLoss(sender, log, reason),
+    onChainLoss: (reason: string) => void recheckAfterChainLoss(sender, log, reason),
   });
   const outbox = new Outbox(sublevel("outbox"), { sync: options.inMemory !== true });
   // the member's flows are packed into batched transactions where the chain can (EIP-7702)
@@ -131,19 +131,43 @@ function outboxSender(
   });
 }
 
-/** After the chain lost blocks: the outbox's confirmed flows are checked again (retried every 2 s, 30 times). */
-function recheckAfterChainLoss(sender: OutboxSender, log: Logger, reason: string): void {
+/** How a recheck after a chain loss is retried: doubling from firstMs to maxMs, until it succeeds or the sender stops. */
+export type RecheckRetry = { firstMs?: number; maxMs?: number };
+
+/**
+ * After the chain lost blocks: the outbox's confirmed flows are checked again, retried until the
+ * check succeeds (an endpoint down for long must not leave lost flows counted confirmed) or the
+ * sender stops. Resolves when done (for tests; the node does not wait for it).
+ */
+export function recheckAfterChainLoss(
+  sender: Pick<OutboxSender, "recheck" | "stopped">,
+  log: Pick<Logger, "warn">,
+  reason: string,
+  retry: RecheckRetry = {},
+): Promise<void> {
+  const firstMs = retry.firstMs ?? 2_000;
+  const maxMs = retry.maxMs ?? 60_000;
   log.warn({ reason }, "the chain lost blocks: rechecking the outbox's confirmed flows");
-  const recheck = (attempt: number): void => {
-    sender.recheck().then(
-      (back) => back.length > 0 && log.warn({ flows: back.length }, "flows the chain lost are sent again"),
-      (error: unknown) => {
-        log.warn({ err: (error as Error).message, attempt }, "outbox recheck failed; retrying");
-        if (attempt < 30) setTimeout(() => recheck(attempt + 1), 2_000).unref();
-      },
-    );
-  };
-  recheck(1);
+  return new Promise((resolve) => {
+    const attempt = (n: number, delayMs: number): void => {
+      if (sender.stopped) return resolve();
+      sender.recheck().then(
+        (back) => {
+          if (back.length > 0) log.warn({ flows: back.length }, "flows the chain lost are sent again");
+          resolve();
+        },
+        (error: unknown) => {
+          if (sender.stopped) return resolve();
+          log.warn(
+            { err: (error as Error).message, attempt: n, retryInMs: delayMs },
+            "outbox recheck failed; retrying",
+          );
+          setTimeout(() => attempt(n + 1, Math.min(delayMs * 2, maxMs)), delayMs).unref();
+        },
+      );
+    };
+    attempt(1, firstMs);
+  });
 }
 
 /** A branch's governance-role key with its own outbox and sender, when one is given or configured. */
