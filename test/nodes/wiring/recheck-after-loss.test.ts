@@ -14,20 +14,25 @@ function logger() {
   };
 }
 
+/** A sender whose recheck runs `answer` with the call's number (1, 2, …). */
+function fakeSender(answer: (call: number, sender: { stopped: boolean }) => string[]) {
+  const sender = {
+    stopped: false,
+    calls: 0,
+    recheck: async () => answer(++sender.calls, sender),
+  };
+  return sender;
+}
+
 describe("node wiring: the outbox recheck after a chain loss", function () {
   it("is retried past any fixed number of failures, backing off, until it succeeds", async function () {
     const { warned, log } = logger();
-    let calls = 0;
-    const sender = {
-      stopped: false,
-      recheck: async () => {
-        calls++;
-        if (calls <= 40) throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
-        return ["REP-1", "REP-2"];
-      },
-    };
+    const sender = fakeSender((call) => {
+      if (call <= 40) throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
+      return ["REP-1", "REP-2"];
+    });
     await recheckAfterChainLoss(sender, log as never, "block 12 replaced", { firstMs: 1, maxMs: 4 });
-    expect(calls).to.equal(41);
+    expect(sender.calls).to.equal(41);
     const retries = warned.filter((w) => w.message === "outbox recheck failed; retrying");
     expect(retries).to.have.length(40);
     // doubling from the first delay up to the cap
@@ -40,17 +45,12 @@ describe("node wiring: the outbox recheck after a chain loss", function () {
 
   it("stops retrying once the sender stops", async function () {
     const { warned, log } = logger();
-    let calls = 0;
-    const sender = {
-      stopped: false,
-      recheck: async () => {
-        calls++;
-        if (calls === 3) sender.stopped = true;
-        throw new Error("socket hang up");
-      },
-    };
+    const sender = fakeSender((call, self) => {
+      if (call === 3) self.stopped = true;
+      throw new Error("socket hang up");
+    });
     await recheckAfterChainLoss(sender, log as never, "block 12 replaced", { firstMs: 1, maxMs: 1 });
-    expect(calls).to.equal(3);
+    expect(sender.calls).to.equal(3);
     expect(warned.filter((w) => w.message === "outbox recheck failed; retrying")).to.have.length(2);
   });
 });
