@@ -37,6 +37,8 @@ export class ChainRepair {
    * its block, written after the recheck listed the confirmed entries; the recheck checks them too.
    */
   #late: Set<string> | undefined;
+  /** One past the highest nonce written confirmed before the first look set #seenNonce (it folds this in). */
+  #early = 0;
 
   constructor(options: ChainRepairOptions) {
     this.#options = options;
@@ -47,20 +49,27 @@ export class ChainRepair {
    * "sent" (its signed bytes are re-broadcast) or "queued", at its original place. Returns the
    * serials put back.
    */
-  recheck(sinceBlock = 0): Promise<string[]> {
-    return this.#options.signer.withNonceLock(() => this.#recheck(sinceBlock));
+  async recheck(sinceBlock = 0): Promise<string[]> {
+    return (await this.#options.signer.withNonceLock(() => this.#recheck(sinceBlock))).back;
   }
 
-  async #recheck(sinceBlock: number): Promise<string[]> {
+  /** The serials put back, and one past the highest nonce of the entries left confirmed. */
+  async #recheck(sinceBlock: number): Promise<{ back: string[]; keptNext: number }> {
     const { outbox } = this.#options;
     const back: string[] = [];
+    let keptNext = 0;
     // under the nonce lock: one recheck at a time owns #late
     const late = (this.#late = new Set());
     try {
       let entries = await outbox.list({ state: "confirmed" });
-      // those written late are checked whatever their block: it is the one the chain lost
-      for (let since = sinceBlock; entries.length > 0; since = 0) {
-        for (const entry of entries) if (await this.#lost(entry, since)) back.push(entry.serial);
+      // those written late are checked whatever their block: it is the one the chain lost; the
+      // loop ends only when no confirmation came in during the pass (or the read) before
+      for (let since = sinceBlock; ; since = 0) {
+        for (const entry of entries) {
+          if (await this.#lost(entry, since)) back.push(entry.serial);
+          else if (entry.nonce !== undefined) keptNext = Math.max(keptNext, entry.nonce + 1);
+        }
+        if (late.size === 0) break;
         const serials = [...late];
         late.clear();
         entries = (await outbox.entries.getMany(serials)).filter(
@@ -71,7 +80,7 @@ export class ChainRepair {
       this.#late = undefined;
     }
     if (back.length > 0) this.#options.onRequeued();
-    return back;
+    return { back, keptNext };
   }
 
   /** A confirmed entry from `sinceBlock` on whose flow the chain no longer holds is put back. */
@@ -105,6 +114,8 @@ export class ChainRepair {
   confirmed(entry: OutboxEntry): void {
     if (entry.state !== "confirmed" || entry.nonce === undefined) return;
     if (this.#seenNonce !== undefined) this.#seenNonce = Math.max(this.#seenNonce, entry.nonce + 1);
+    // the first look is still reading the store, which may not show this one: it folds this in
+    else this.#early = Math.max(this.#early, entry.nonce + 1);
     this.#late?.add(entry.serial);
   }
 
@@ -117,7 +128,10 @@ export class ChainRepair {
    * met an RPC error (it stays owed).
    */
   async noteNonce(latest: number): Promise<void> {
-    const before = this.#seenNonce ?? (await this.#confirmedNext());
+    const stored = this.#seenNonce ?? (await this.#confirmedNext());
+    // read after the await: another first look, or confirmations, may have raised it meanwhile
+    const before = Math.max(stored, this.#seenNonce ?? 0, this.#early);
+    this.#early = 0;
     this.#seenNonce = latest;
     const lost = latest < before ? latest : Infinity;
     // a look that came second to the loss found the count already low: the first one's recheck may
@@ -133,7 +147,11 @@ export class ChainRepair {
           since = Math.min(since, e.blockNumber);
       }
       // none confirmed in the lost blocks yet: one may still be written while this runs
-      await this.#recheck(since);
+      const { keptNext } = await this.#recheck(since);
+      // a count read before confirmations it did not see (a stale look) is not what the chain
+      // holds: the entries still confirmed are mined, so it holds at least one past them — kept
+      // low, a later loss back to above it would go unnoticed
+      this.#seenNonce = Math.max(this.#seenNonce ?? 0, keptNext);
     });
     const ended: Promise<void> = run
       .catch(() => {
