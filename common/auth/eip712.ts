@@ -60,9 +60,10 @@ function domainKey(domain: Record<string, unknown>): string | undefined {
       (typeof value !== "string" && typeof value !== "number" && typeof value !== "bigint")
     )
       return undefined;
-    parts.push(`${name}:${typeof value}:${String(value)}`);
+    parts.push(JSON.stringify([name, typeof value, String(value)]));
   }
-  return parts.join("|");
+  // JSON, not a joiner: no field's text can make two different domains one key
+  return `[${parts.join(",")}]`;
 }
 
 /**
@@ -83,13 +84,18 @@ export function typedDataHash(
     separator = TypedDataEncoder.hashDomain(domain);
     if (key !== undefined) SEPARATORS.set(key, separator);
   }
+  return keccak256(concat(["0x1901", separator, encoderOf(types).hash(value)]));
+}
+
+/** The types' encoder, made once per set of types. */
+function encoderOf(types: Record<string, TypedDataField[]>): TypedDataEncoder {
   const typesKey = JSON.stringify(types);
   let encoder = ENCODERS.get(typesKey);
   if (encoder === undefined) {
     encoder = TypedDataEncoder.from(types);
     ENCODERS.set(typesKey, encoder);
   }
-  return keccak256(concat(["0x1901", separator, encoder.hash(value)]));
+  return encoder;
 }
 
 /**
@@ -107,6 +113,9 @@ export function typedDataSignerOf(wallet: BaseWallet): TypedDataSigner {
     ): Promise<string> {
       let digest: string;
       try {
+        // an address not in hex is an ENS name to the wallet, which cannot resolve it offline and
+        // refuses: so must this signer (getAddress below would accept 40 hex digits without 0x)
+        if (namesAddress(domain, types, value)) return await wallet.signTypedData(domain, types, value);
         digest = typedDataHash(domain, types, value);
       } catch {
         // not plain typed data (an ENS name to resolve, a bad value): the wallet's own answer
@@ -118,6 +127,22 @@ export function typedDataSignerOf(wallet: BaseWallet): TypedDataSigner {
 }
 
 const ADDRESS_HEX = /^0x[0-9a-fA-F]{40}$/;
+
+/** Whether the typed data carries an address that is not 0x and 40 hex digits (the wallet resolves such a one as a name). */
+function namesAddress(
+  domain: Parameters<Signer["signTypedData"]>[0],
+  types: Record<string, TypedDataField[]>,
+  value: Record<string, unknown>,
+): boolean {
+  const contract = (domain as { verifyingContract?: unknown }).verifyingContract;
+  if (contract != null && !isAddressHex(contract)) return true;
+  let named = false;
+  encoderOf(types).visit(value, (type: string, v: unknown): unknown => {
+    if (type === "address" && !isAddressHex(v)) named = true;
+    return v;
+  });
+  return named;
+}
 
 /** Form check for untrusted input; the checksum is checked by getAddress. */
 export function isAddressHex(value: unknown): value is string {

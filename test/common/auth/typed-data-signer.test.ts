@@ -80,6 +80,16 @@ describe("common/auth/eip712: typedDataSignerOf", () => {
     expect(typedDataHash(asNumber, types, value)).to.equal(TypedDataEncoder.hash(asNumber, types, value));
   });
 
+  it("never takes two domains for one when a field's text looks like another field", () => {
+    const types = { Mail: [{ name: "contents", type: "string" }] };
+    const value = { contents: "x" };
+    const joined = { name: "a|version:string:1" };
+    const split = { name: "a", version: "1" };
+    expect(typedDataHash(joined, types, value)).to.equal(TypedDataEncoder.hash(joined, types, value));
+    expect(typedDataHash(split, types, value)).to.equal(TypedDataEncoder.hash(split, types, value));
+    expect(typedDataHash(split, types, value)).to.not.equal(typedDataHash(joined, types, value));
+  });
+
   it("gives the wallet's own signature for every format, domains and formats interleaved", async () => {
     for (let round = 0; round < 12; round++)
       for (const { domain, types, value } of samples()) {
@@ -95,6 +105,8 @@ describe("common/auth/eip712: typedDataSignerOf", () => {
       { ...request!, value: { ...request!.value, nonce: -1n } },
       { ...submission!, value: { logId: "0x1234", batchRoot: hex32() } },
       { ...submission!, domain: { ...submission!.domain, verifyingContract: "evidence.jointledger.eth" } },
+      // 40 hex digits without 0x: an ENS name to the wallet, though getAddress would take it
+      { ...submission!, domain: { ...submission!.domain, verifyingContract: "11".repeat(20) } },
     ];
     for (const { domain, types, value } of cases) {
       const wallets = await wallet.signTypedData(domain, types, value).then(
