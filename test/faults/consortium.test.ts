@@ -235,10 +235,8 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
         }
         await consortium.kill("chain");
         await copyFile(older, stateFile);
+        // the launcher mines nothing on the restarted chain before its clock is past the lost blocks
         await consortium.restart("chain");
-        // a real chain's clock never goes back behind a block it showed, lost or not
-        const now = Math.floor(Date.now() / 1000);
-        await provider.send("evm_setTime", [Math.max(now, before.timestamp + 1)]);
         blocksLost += Math.max(0, before.number - (await provider.getBlockNumber()));
       }
       await anchorLoad.moreReceipts(20, 120_000);

@@ -18,7 +18,10 @@
 //   genesis identical to the original one.
 // - The clock: --timestamp also restarts Anvil's clock at that time, and time travel
 //   (evm_increaseTime) is not saved at all, so restoreClock() sets it to the later of now and
-//   just after the last block.
+//   just after the last block. Until then a block would be stamped just after the loaded chain's
+//   last one: behind blocks a crash lost, which services and receipts have seen. So Anvil starts
+//   with --no-mining, and mining (automine or --block-time's interval) starts only once the
+//   clock is restored; a transaction sent meanwhile waits in the pool.
 // - A crash (SIGKILL) loses what happened since the last periodic dump; the anchor service and
 //   the nodes detect the lost blocks and recover (re-commit heads, re-index).
 // - Anvil keeps each transaction's call trace and writes it into every dump: over half of the
@@ -36,7 +39,7 @@ import { copyFile, open, readFile, readdir, rename, rm, stat } from "node:fs/pro
 import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import path from "node:path";
-import type { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { HOST } from "./ports.ts";
 import { ServiceProcess, rpcReady } from "./service-process.ts";
 import {
@@ -71,6 +74,8 @@ export type LocalChainOptions = {
   parseLimitBytes?: number;
   /** How long Anvil may take to answer (loading a large state file); service-process.ts's default if unset. */
   readyTimeoutMs?: number;
+  /** After each start, once the clock is restored: how far the last block was ahead of this machine's clock. */
+  onClockRestored?: (aheadSeconds: number) => void;
 };
 
 export function stateFile(dataDir: string): string {
@@ -96,8 +101,10 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     // call trace and at no block boundary; an interval of a century leaves only its dump at exit
     "--state-interval",
     String(ANVIL_OWN_DUMP_INTERVAL_SECONDS),
-    ...(options.extraArgs ?? []),
+    ...withoutMining(options.extraArgs ?? []),
   ];
+  const blockTimeSeconds = blockTimeOf(options.extraArgs ?? []);
+  const neverMines = (options.extraArgs ?? []).includes("--no-mining");
   return new ServiceProcess({
     name: "chain",
     command: path.join(options.repoRoot, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil"),
@@ -128,6 +135,14 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
       return true;
     },
     afterReady: async () => {
+      const provider = new JsonRpcProvider(url, LOCAL_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
+      try {
+        const ahead = await restoreClock(provider);
+        if (!neverMines) await startMining(provider, blockTimeSeconds);
+        options.onClockRestored?.(ahead);
+      } finally {
+        provider.destroy();
+      }
       if (!uncheckedByUs) return;
       uncheckedByUs = false;
       await keepAsPrevious(options.dataDir);
@@ -291,6 +306,30 @@ export async function restoreClock(provider: JsonRpcProvider): Promise<number> {
   return next - now;
 }
 
+/**
+ * Anvil's arguments with mining left off: --block-time (Anvil refuses it beside --no-mining) taken
+ * out and --no-mining added; startMining() turns on what was asked for.
+ */
+function withoutMining(extraArgs: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < extraArgs.length; i++) {
+    const arg = extraArgs[i]!;
+    if (arg === "--block-time" || arg === "-b") i++;
+    else if (arg.startsWith("--block-time=")) continue;
+    else if (arg !== "--no-mining") kept.push(arg);
+  }
+  return [...kept, "--no-mining"];
+}
+
+/** Mining as the chain was asked to mine: every `blockTimeSeconds`, or on each transaction; pending transactions are mined. */
+export async function startMining(
+  provider: JsonRpcProvider,
+  blockTimeSeconds: number | undefined,
+): Promise<void> {
+  if (blockTimeSeconds !== undefined) await provider.send("evm_setIntervalMining", [blockTimeSeconds]);
+  else await provider.send("evm_setAutomine", [true]);
+}
+
 export type StateDumps = {
   /** One consistent dump now (the head it holds), unless the head has not moved since the last. */
   dumpNow(): Promise<number | undefined>;
@@ -359,12 +398,8 @@ export function startStateDumps(options: {
     await provider.send("evm_setAutomine", [false]);
     if (options.blockTimeSeconds !== undefined) await provider.send("evm_setIntervalMining", [0]);
   };
-  const resume = async () => {
-    // transactions sent meanwhile waited in the pool: resuming mines them
-    if (options.blockTimeSeconds !== undefined)
-      await provider.send("evm_setIntervalMining", [options.blockTimeSeconds]);
-    else await provider.send("evm_setAutomine", [true]);
-  };
+  // transactions sent meanwhile waited in the pool: resuming mines them
+  const resume = () => startMining(provider, options.blockTimeSeconds);
   const dump = async (): Promise<number | undefined> => {
     const latest = await provider.getBlock("latest");
     if (latest === null || latest.hash === lastHead) return undefined;
@@ -406,8 +441,11 @@ export function startStateDumps(options: {
 
 /** The interval of a chain started with Anvil's --block-time (or -b), undefined for automine. */
 export function blockTimeOf(anvilArgs: readonly string[]): number | undefined {
-  const i = anvilArgs.findIndex((a) => a === "--block-time" || a === "-b");
-  const value = i < 0 ? undefined : Number(anvilArgs[i + 1]);
+  const i = anvilArgs.findIndex((a) => a === "--block-time" || a === "-b" || a.startsWith("--block-time="));
+  const value =
+    i < 0
+      ? undefined
+      : Number(anvilArgs[i]!.startsWith("--block-time=") ? anvilArgs[i]!.slice(13) : anvilArgs[i + 1]);
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 

@@ -15,7 +15,6 @@ import {
   type StateDumps,
   guardStateFile,
   localChainProcess,
-  restoreClock,
 } from "./chain.ts";
 import {
   CONTRACT_FIELDS,
@@ -187,6 +186,12 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         extraArgs: options.anvilArgs ?? [],
         stateStatus: state,
         ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
+        onClockRestored: (ahead) => {
+          if (ahead > 1)
+            log(
+              `chain: the last block is ${ahead} s ahead of this machine's clock (time travel); the chain's clock continues from it`,
+            );
+        },
       });
       services.set("chain", chain);
       await clock.time("chain: Anvil started, state loaded, answering", () => startService(chain, lock, log));
@@ -206,6 +211,13 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     });
     provider.pollingInterval = local ? 100 : 1000;
     const chainProvider = provider;
+    const startDumps = () =>
+      startStateDumps({
+        provider: chainProvider,
+        dataDir,
+        blockTimeSeconds: blockTimeOf(options.anvilArgs ?? []),
+        log,
+      });
     const { chainId, genesisHash } = await clock.time("chain: id, genesis, clock checked", async () => {
       const [network, block0] = await Promise.all([chainProvider.getNetwork(), chainProvider.getBlock(0)]);
       if (block0 === null || block0.hash === null)
@@ -219,17 +231,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     });
     if (local) {
       // consistent, atomic dumps of the chain's state (Anvil's own periodic dumps are neither)
-      dumps = startStateDumps({
-        provider,
-        dataDir,
-        blockTimeSeconds: blockTimeOf(options.anvilArgs ?? []),
-        log,
-      });
-      const moved = await clock.time("chain: clock restored", () => restoreClock(chainProvider));
-      if (moved > 1)
-        log(
-          `chain: the last block is ${moved} s ahead of this machine's clock (time travel); the chain's clock continues from it`,
-        );
+      dumps = startDumps();
     }
     log(
       `chain: ready, chain id ${chainId}, block ${await provider.getBlockNumber()}, genesis ${genesisHash.slice(0, 10)}… (${since()})`,
@@ -448,9 +450,12 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       },
       async restart(name) {
         const service = get(name);
+        // a dump ends by resuming mining: none may run until the restarted chain's clock is restored
+        const chainDumps = name === "chain" ? dumps : undefined;
+        await chainDumps?.stop();
         if (service.running) await service.stop();
         await startService(service, lock, log);
-        if (name === "chain" && provider !== undefined) await restoreClock(provider);
+        if (chainDumps !== undefined) dumps = startDumps();
       },
     };
   } catch (error) {

@@ -1,0 +1,156 @@
+// A restarted local chain mines nothing before its clock is restored (scripts/ops/local/chain.ts):
+// Anvil's clock restarts just after the loaded chain's last block, which can be far behind the
+// wall (or behind blocks a crash lost). A service's transaction that reaches the chain the moment
+// it answers must wait in the pool and be stamped with the restored time, not the stale one; then
+// mining resumes as configured (automine, or --block-time's interval).
+import { expect } from "chai";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { ANVIL_DEV_KEY, LOCAL_CHAIN_ID, localChainProcess } from "../../scripts/ops/local/chain.ts";
+import type { ServiceProcess } from "../../scripts/ops/local/service-process.ts";
+import { freePort } from "../support/anvil.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+describe("local chain: a restart mines nothing before the clock is restored", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let chain: ServiceProcess | undefined;
+  let provider: JsonRpcProvider | undefined;
+
+  beforeEach(async function () {
+    dir = await mkdtemp(path.join(tmpdir(), "jl-chain-clock-"));
+    await mkdir(path.join(dir, "chain"));
+  });
+  afterEach(async function () {
+    provider?.destroy();
+    await chain?.stop();
+    chain = provider = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The launcher's chain process; `aheads` collects what each start's clock restore reported. */
+  async function startChain(extraArgs: string[], aheads: number[]) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    chain = localChainProcess({
+      repoRoot: REPO_ROOT,
+      dataDir: dir,
+      port,
+      logFile: path.join(dir, "chain.log"),
+      genesisTimestamp: Math.floor(Date.now() / 1000) - 7_200,
+      extraArgs,
+      onClockRestored: (ahead) => aheads.push(ahead),
+    });
+    await chain.start();
+    provider = new JsonRpcProvider(url, LOCAL_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
+    return { chain, provider, url };
+  }
+
+  /** Blocks stamped at `at` (seconds), then a clean stop: Anvil dumps them to the state file. */
+  async function mineAtThenStop(chainProvider: JsonRpcProvider, at: number) {
+    await chainProvider.send("evm_setIntervalMining", [0]);
+    await chainProvider.send("evm_setAutomine", [false]);
+    await chainProvider.send("evm_setTime", [at]);
+    for (let i = 0; i < 3; i++) await chainProvider.send("evm_mine", []);
+    const last = (await chainProvider.getBlock("latest"))!;
+    chainProvider.destroy();
+    provider = undefined;
+    await chain!.stop();
+    return last;
+  }
+
+  /**
+   * Restarts `chain` with a signed transfer sent over and over from before the spawn until the
+   * chain takes it, and the launcher's readiness held until it has: the transaction reaches the
+   * chain before the launcher could restore anything.
+   */
+  async function restartRacing(url: string, nonce: number) {
+    const signed = await new Wallet(ANVIL_DEV_KEY).signTransaction({
+      type: 2,
+      chainId: LOCAL_CHAIN_ID,
+      nonce,
+      to: new Wallet(ANVIL_DEV_KEY).address,
+      value: 1n,
+      gasLimit: 21_000n,
+      maxFeePerGas: 100_000_000_000n,
+      maxPriorityFeePerGas: 1_000_000_000n,
+    });
+    let racing = true;
+    const acceptedHash = (async (): Promise<string> => {
+      while (racing) {
+        const body = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_sendRawTransaction", params: [signed] }),
+        })
+          .then((r) => r.json() as Promise<{ result?: string; error?: { message: string } }>)
+          .catch(() => undefined); // not listening yet
+        if (body?.result !== undefined) return body.result;
+        if (body?.error !== undefined)
+          throw new Error(`the chain refused the transaction: ${body.error.message}`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      throw new Error("the chain never took the transaction");
+    })();
+    acceptedHash.catch(() => undefined); // awaited below
+    const ready = chain!.spec.ready;
+    chain!.spec.ready = async () => (await ready()) && (await acceptedHash) !== "";
+    const startedAt = Math.floor(Date.now() / 1000);
+    try {
+      await chain!.start();
+    } finally {
+      racing = false;
+      chain!.spec.ready = ready;
+    }
+    provider = new JsonRpcProvider(url, LOCAL_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
+    const receipt = await provider.waitForTransaction(await acceptedHash, 1, 60_000);
+    const block = (await provider.getBlock(receipt!.blockNumber))!;
+    return { startedAt, block, provider };
+  }
+
+  it("automine: a transaction sent as the chain answers is stamped now, not just after the old blocks; automine resumes", async function () {
+    const aheads: number[] = [];
+    const first = await startChain([], aheads);
+    const hourAgo = Math.floor(Date.now() / 1000) - 3_600;
+    const last = await mineAtThenStop(first.provider, hourAgo);
+    expect(last.timestamp).to.be.within(hourAgo, hourAgo + 3);
+
+    const { startedAt, block, provider: after } = await restartRacing(first.url, 0);
+    expect(block.number, "the held transaction is the first block after the loaded ones").to.equal(
+      last.number + 1,
+    );
+    expect(block.timestamp, "stamped with the restored clock").to.be.at.least(startedAt);
+    expect(aheads).to.deep.equal([0, 0]);
+
+    // automine is back: a transaction is mined as it is sent
+    const tx = await new Wallet(ANVIL_DEV_KEY, after).sendTransaction({
+      to: block.miner,
+      value: 1n,
+      nonce: 1,
+    });
+    expect(await after.getTransactionReceipt(tx.hash), "mined on send").to.not.equal(null);
+  });
+
+  it("--block-time: a chain whose last block is ahead continues after it, and interval mining resumes", async function () {
+    const aheads: number[] = [];
+    const first = await startChain(["--block-time", "1"], aheads);
+    const later = Math.floor(Date.now() / 1000) + 600;
+    const last = await mineAtThenStop(first.provider, later);
+
+    const { block, provider: after } = await restartRacing(first.url, 0);
+    expect(block.timestamp, "after the last block, which is ahead of the wall").to.be.greaterThan(
+      last.timestamp,
+    );
+    expect(aheads).to.have.length(2);
+    expect(aheads[1]).to.be.within(590, 603);
+
+    // blocks keep coming on the interval with nothing sent
+    const head = await after.getBlockNumber();
+    while ((await after.getBlockNumber()) < head + 2) await new Promise((r) => setTimeout(r, 200));
+    expect(await after.getBlockNumber()).to.be.at.least(head + 2);
+  });
+});
