@@ -22,6 +22,7 @@ import { Wallet } from "ethers";
 import type { Receipt } from "../../common/formats/receipt/receipts.ts";
 import { AnchorClient, AnchorClientError, type RecordInput } from "../../common/anchor/client.ts";
 import { parseBundle } from "../../common/formats/bundle/bundle.ts";
+import { decryptKeystore } from "../../common/chain/keystore.ts";
 import { verifyOffline, type CheckId } from "../../common/formats/bundle/verify.ts";
 import { DigestAlgorithm, EvidenceKind } from "../../common/formats/leaf/leaf.ts";
 import { keystoreFile, passwordFile } from "../ops/local/keys.ts";
@@ -238,7 +239,7 @@ async function loadWallet(args: AnchorArgs, env: NodeJS.ProcessEnv): Promise<Wal
   if (args.keystore !== undefined) {
     const password = env.JL_KEYSTORE_PASSWORD;
     if (password === undefined) throw new Error("--keystore needs its password in JL_KEYSTORE_PASSWORD");
-    return (await Wallet.fromEncryptedJson(await readFile(args.keystore, "utf8"), password)) as Wallet;
+    return decryptKeystore(await readFile(args.keystore, "utf8"), password);
   }
   const key = env.JL_PRIVATE_KEY;
   if (key === undefined)

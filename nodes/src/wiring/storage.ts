@@ -2,7 +2,7 @@
 // keys.ts), the data key that seals personal data, the member's chain key, and the stores every
 // room shares (documents, applications, receiving accounts).
 import { readFile } from "node:fs/promises";
-import { Wallet } from "ethers";
+import type { Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { ApplicationStore } from "../applications.ts";
@@ -12,6 +12,7 @@ import { documentSublevels } from "../documents/keys.ts";
 import { ReceivingAccounts } from "../entrusted-payment.ts";
 import type { LedgerModel } from "../indexer/model.ts";
 import { NODE_SUBLEVELS, type NodeSublevel } from "../keys.ts";
+import { decryptKeystore } from "../../../common/chain/keystore.ts";
 import { deriveKey, loadMasterKey } from "../privacy/crypto-box.ts";
 import type { NodeServiceOptions } from "./options.ts";
 
@@ -64,5 +65,5 @@ async function openStore(config: NodeConfig, inMemory: boolean) {
 }
 
 export async function loadWallet(file: string, password: string): Promise<Wallet> {
-  return (await Wallet.fromEncryptedJson(await readFile(file, "utf8"), password)) as Wallet;
+  return decryptKeystore(await readFile(file, "utf8"), password);
 }

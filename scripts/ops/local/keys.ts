@@ -7,11 +7,12 @@
 //   consortium.key        the consortium's borrower-key HMAC secret, shared by all five nodes
 //   union-anchor.sm2.key  the anchor service's SM2 receipt key (国密), whose public key the
 //                         governed member directory binds to the union, the log's operator
-import { createDecipheriv, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { Wallet, computeAddress, encryptKeystoreJson, keccak256, toUtf8Bytes } from "ethers";
+import { Wallet, encryptKeystoreJson } from "ethers";
 import { fromHex, toHex } from "../../../common/bytes.ts";
+import { decryptKeystore } from "../../../common/chain/keystore.ts";
 import { sm2 } from "../../../common/crypto/sm2.ts";
 import { AccountRole } from "../../../common/consortium/members.ts";
 import { createMasterKeyFile } from "../../../nodes/src/privacy/crypto-box.ts";
@@ -182,72 +183,6 @@ export async function loadOrCreateKeys(
     publicKey: toHex(sm2.publicKeyOf(fromHex(sm2PrivateKey))),
   };
   return { password, passwordSource, wallets, created, consortiumKey, anchorReceiptSm2 };
-}
-
-type ScryptKeystore = {
-  address?: string;
-  Crypto?: KeystoreCrypto;
-  crypto?: KeystoreCrypto;
-};
-type KeystoreCrypto = {
-  cipher?: string;
-  cipherparams?: { iv?: string };
-  ciphertext?: string;
-  kdf?: string;
-  kdfparams?: { salt?: string; n?: number; r?: number; p?: number; dklen?: number };
-  mac?: string;
-};
-
-const HEX = /^[0-9a-f]+$/i;
-
-/**
- * A Web3 Secret Storage (v3) keystore with scrypt and AES-128-CTR, decrypted with Node's native
- * scrypt: ethers' scrypt is JavaScript on the event loop and took most of a restart's first
- * seconds on a busy machine (nine keystores in a row). Same checks as ethers: the MAC
- * (keccak256 of the derived key's second half and the ciphertext) and the address. Any other
- * keystore goes to ethers.
- */
-export async function decryptKeystore(json: string, password: string): Promise<Wallet> {
-  const keystore = JSON.parse(json) as ScryptKeystore;
-  const c = keystore.Crypto ?? keystore.crypto;
-  const k = c?.kdfparams;
-  const fields = [c?.cipherparams?.iv, c?.ciphertext, k?.salt, c?.mac];
-  if (
-    c?.kdf !== "scrypt" ||
-    c.cipher !== "aes-128-ctr" ||
-    k === undefined ||
-    !fields.every((f) => typeof f === "string" && HEX.test(f)) ||
-    ![k.n, k.r, k.p].every((v) => Number.isSafeInteger(v) && v! > 0) ||
-    (k.dklen ?? 32) !== 32
-  )
-    return (await Wallet.fromEncryptedJson(json, password)) as Wallet;
-  const [N, r, p] = [k.n!, k.r!, k.p!];
-  const derived = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(
-      toUtf8Bytes(password, "NFKC"),
-      Buffer.from(k.salt!, "hex"),
-      32,
-      { N, r, p, maxmem: 256 * N * r * p + 2 ** 20 },
-      (error, key) => (error === null ? resolve(key) : reject(error)),
-    ),
-  );
-  const ciphertext = Buffer.from(c.ciphertext!, "hex");
-  const mac = Buffer.from(keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext])).slice(2), "hex");
-  const expected = Buffer.from(c.mac!, "hex");
-  if (expected.length !== mac.length || !timingSafeEqual(mac, expected))
-    throw new Error("incorrect password");
-  const decipher = createDecipheriv(
-    "aes-128-ctr",
-    derived.subarray(0, 16),
-    Buffer.from(c.cipherparams!.iv!, "hex"),
-  );
-  const privateKey = `0x${Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString("hex")}`;
-  if (
-    keystore.address !== undefined &&
-    computeAddress(privateKey).toLowerCase() !== `0x${keystore.address.replace(/^0x/i, "")}`.toLowerCase()
-  )
-    throw new Error("the keystore's address does not match its key");
-  return new Wallet(privateKey);
 }
 
 /** A fresh back-office API token (the node stores only its SHA-256). */

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseEnv } from "node:util";
 import { JsonRpcProvider, Wallet } from "ethers";
+import { decryptKeystore } from "../../../common/chain/keystore.ts";
 import type { MemberKey } from "./besu/consortium.ts";
 import type { NetworkManifest } from "./besu/generate.ts";
 import { CodedError } from "./coded-error.ts";
@@ -82,8 +83,8 @@ export async function openNetworkFolder(dir: string): Promise<NetworkFolder> {
 
 /** Decrypt a JSON keystore and connect it to `provider`. */
 export async function decrypt(file: string, password: string, provider: JsonRpcProvider): Promise<Wallet> {
-  const wallet = await Wallet.fromEncryptedJson(await readFile(file, "utf8"), password);
-  return wallet.connect(provider) as Wallet;
+  const wallet = await decryptKeystore(await readFile(file, "utf8"), password);
+  return wallet.connect(provider);
 }
 
 /** A provider for a Besu RPC endpoint: one request at a time, no caching (ethers v6 nonce safety). */
