@@ -1,10 +1,10 @@
 // Is a flow on chain already, and is it ours? Asked before anything is signed, after a
-// transaction reverted, when the ledger refuses a duplicate, and when the chain lost blocks: the
+// transaction reverted, when its contract refuses a duplicate, and when the chain lost blocks: the
 // serial, the loan, its state or case, and the flow's event, compared with the entry.
-import { concat, sha256 } from "ethers";
+import { concat, sha256, toBeHex, zeroPadValue } from "ethers";
 import type { JsonRpcApiProvider, Log, TransactionReceipt } from "ethers";
 import type { OutboxArgs, OutboxEntry, OutboxFailure, RegisterLoanArgs } from "./entry.ts";
-import { ledgerInterface, loanIdOfEntry, onChainSerial } from "./entry.ts";
+import { evidenceInterface, ledgerInterface, loanIdOfEntry, onChainSerial, targetOf } from "./entry.ts";
 import {
   DisputeResolution,
   EvidenceRegistry,
@@ -40,16 +40,51 @@ export type FlowEffectsOptions = {
 };
 
 /**
- * The ledger event each packable kind leaves, and whether it carries the flow's serial (a
- * registration's is its loan id). Only kinds the ledger refuses twice (serial, loan id) are packed.
+ * How a packable kind's flow shows in a receipt: its contract's (`targetOf`) `event`, whose
+ * indexed fields after the signature are `topics` — the loan for the ledger's events, the leaf (and
+ * the endorsing member) for the registry's — and, where `serial`, whose serial field is the flow's
+ * (a registration's is its loan id). Only kinds whose contract refuses them twice are packed: the
+ * ledger a used serial or loan id, the registry a registered leaf or a member's second endorsement.
  */
+type OwnEvent = { event: string; topics: (entry: OutboxEntry) => string[]; serial: boolean };
+
+const byLoan = (entry: OutboxEntry): string[] => [loanIdOfEntry(entry)];
+
 export const OWN_EVENT = {
-  registerLoan: { event: "LoanRegistered", serial: false },
-  disburse: { event: "FundsDisbursed", serial: true },
-  repay: { event: "RepaymentReceived", serial: true },
-  settle: { event: "RepaymentReceived", serial: true },
-  prepay: { event: "PrepaymentReceived", serial: true },
-} as const satisfies Partial<Record<OutboxEntry["kind"], { event: string; serial: boolean }>>;
+  registerLoan: { event: "LoanRegistered", topics: byLoan, serial: false },
+  disburse: { event: "FundsDisbursed", topics: byLoan, serial: true },
+  repay: { event: "RepaymentReceived", topics: byLoan, serial: true },
+  settle: { event: "RepaymentReceived", topics: byLoan, serial: true },
+  prepay: { event: "PrepaymentReceived", topics: byLoan, serial: true },
+  registerEvidence: {
+    event: "EvidenceRegistered",
+    topics: (entry) => [leafHashOfEncoding((entry.args as OutboxArgs["registerEvidence"]).leaf)],
+    serial: false,
+  },
+  endorseEvidence: {
+    event: "EvidenceEndorsed",
+    topics: (entry) => {
+      const a = entry.args as OutboxArgs["endorseEvidence"];
+      return [a.leafHash, zeroPadValue(toBeHex(a.memberId), 32)];
+    },
+    serial: false,
+  },
+} as const satisfies Partial<Record<OutboxEntry["kind"], OwnEvent>>;
+
+const EVENT_SOURCES = { ledger: ledgerInterface, evidence: evidenceInterface } as const;
+
+/** Each packable kind's contract and its event's signature topic, worked out once. */
+const OWN_TOPIC = new Map(
+  Object.entries(OWN_EVENT as Record<string, OwnEvent>).map(([kind, own]) => {
+    const contract = targetOf({ kind: kind as OutboxEntry["kind"] }) as keyof typeof EVENT_SOURCES;
+    return [kind, { contract, topic: EVENT_SOURCES[contract].getEvent(own.event)!.topicHash }];
+  }),
+);
+
+/** RFC 9162's leaf hash of an evidence leaf's encoding: the registry's key for it. */
+function leafHashOfEncoding(leaf: string): string {
+  return sha256(concat(["0x00", leaf]));
+}
 
 /** Reads a flow's trace from the ledger, DisputeResolution and EvidenceRegistry. */
 export class FlowEffects {
@@ -66,23 +101,26 @@ export class FlowEffects {
   }
 
   /**
-   * Whether a mined transaction's receipt holds this entry's own ledger event (its loan, and its
-   * serial where the event has one): how a batch's receipt is read call by call. Kinds without
-   * one in OWN_EVENT are never packed, and answer true.
+   * Whether a mined transaction's receipt holds this entry's own event, logged by the contract its
+   * call goes to (a batch's receipt holds the ledger's and the registry's): its loan and serial, or
+   * its leaf and member. How a batch's receipt is read call by call. Kinds without one in OWN_EVENT
+   * are never packed, and answer true.
    */
   inReceipt(entry: OutboxEntry, receipt: Pick<TransactionReceipt, "logs">): boolean {
-    const own = (OWN_EVENT as Partial<Record<string, { event: string; serial: boolean }>>)[entry.kind];
+    const own = (OWN_EVENT as Partial<Record<string, OwnEvent>>)[entry.kind];
     if (own === undefined) return true;
-    const topic = ledgerInterface.getEvent(own.event)!.topicHash;
-    const loanId = loanIdOfEntry(entry);
-    const serial = onChainSerial(entry.serial);
-    const ledger = this.#options.ledger.toLowerCase();
+    const { contract, topic } = OWN_TOPIC.get(entry.kind)!;
+    const address = (
+      contract === "ledger" ? this.#options.ledger : this.#options.evidenceRegistry
+    )?.toLowerCase();
+    const topics = own.topics(entry);
+    const serial = own.serial ? onChainSerial(entry.serial) : undefined;
     return receipt.logs.some(
       (log) =>
-        log.address.toLowerCase() === ledger &&
+        log.address.toLowerCase() === address &&
         log.topics[0] === topic &&
-        log.topics[1] === loanId &&
-        (!own.serial || String(ledgerInterface.parseLog(log)!.args.serial).toLowerCase() === serial),
+        topics.every((t, i) => log.topics[i + 1] === t) &&
+        (serial === undefined || String(ledgerInterface.parseLog(log)!.args.serial).toLowerCase() === serial),
     );
   }
 
@@ -101,7 +139,7 @@ export class FlowEffects {
         // the agreement whose plan is the loan's schedule: this entry's leaf
         if (this.#options.disputeResolution === undefined) return { kind: "none" };
         const adopted = await this.#disputeView(this.#options.disputeResolution).settlementOf(loanId);
-        const leafHash = sha256(concat(["0x00", (entry.args as OutboxArgs["adoptSettlement"]).leaf]));
+        const leafHash = leafHashOfEncoding((entry.args as OutboxArgs["adoptSettlement"]).leaf);
         return adopted.toLowerCase() === leafHash ? { kind: "done" } : { kind: "none" };
       }
       case "assignCourt":
@@ -295,7 +333,7 @@ export class FlowEffects {
       return endorsers.some((m) => Number(m) === a.memberId) ? { kind: "done" } : { kind: "none" };
     }
     // the leaf hash is RFC 9162's over the encoding the entry sends
-    const leafHash = sha256(concat(["0x00", (entry.args as { leaf: string }).leaf]));
+    const leafHash = leafHashOfEncoding((entry.args as OutboxArgs["registerEvidence"]).leaf);
     const status = await registry.status(leafHash);
     return Number(status.state) === 0 ? { kind: "none" } : { kind: "done" };
   }

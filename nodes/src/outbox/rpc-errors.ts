@@ -3,7 +3,7 @@
 // its state and is tried again after a backoff), or a stop.
 import { decodeRevertData, revertDataOf } from "../../../common/chain/revert.ts";
 import type { OutboxFailure } from "./entry.ts";
-import { disputeInterface, ledgerInterface } from "./entry.ts";
+import { disputeInterface, evidenceInterface, ledgerInterface } from "./entry.ts";
 
 /** An RPC or node problem: the entry keeps its state and is tried again after a backoff. */
 export class RetryLater extends Error {}
@@ -15,8 +15,9 @@ export class Stopped extends Error {}
 export function revertFailure(error: unknown): OutboxFailure | undefined {
   const data = revertDataOf(error);
   if (data === undefined) return undefined;
-  // DisputeResolution calls into the ledger, so either contract's errors can come back
-  const decoded = decodeRevertData(data, [ledgerInterface, disputeInterface]);
+  // DisputeResolution calls into the ledger, so either contract's errors can come back; the
+  // evidence kinds' from the EvidenceRegistry
+  const decoded = decodeRevertData(data, [ledgerInterface, disputeInterface, evidenceInterface]);
   return decoded === undefined
     ? { code: "UnknownRevert", args: [data] }
     : { code: decoded.name, args: decoded.args };

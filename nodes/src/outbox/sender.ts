@@ -12,8 +12,8 @@
 //      recorded transaction that may still be mined is re-broadcast byte for byte rather than
 //      replaced by a new one; a nonce nothing holds any more is filled with an empty transfer;
 //   3. should a duplicate reach the chain anyway, the ledger refuses it (serial, loan id and
-//      state are unique there) and the revert is recognised as "done" when the chain holds a
-//      matching flow.
+//      state are unique there; the evidence registry likewise a leaf and a member's endorsement)
+//      and the revert is recognised as "done" when the chain holds a matching flow.
 // Fresh flows that start together are packed into one batched transaction where the account can
 // (batching.ts): one estimate, one signature, one record, one broadcast, one receipt for all.
 // This file is the dispatcher and each entry's way through the states; the parts it drives have
@@ -104,16 +104,22 @@ type Scan = { ready: PendingSummary[]; pending: boolean; wakeAt?: number };
 type Reads = { data: string; gas: Promise<bigint>; head: Promise<number> };
 
 /**
- * Kinds whose duplicate the ledger itself refuses (serial or loan id used): a fresh one may skip
- * the look for its flow on chain (rule 2) when its estimate passes, and may be packed.
+ * Kinds whose duplicate their contract itself refuses (the ledger a used serial or loan id, the
+ * registry a registered leaf or a second endorsement by one member): a fresh one may skip the look
+ * for its flow on chain (rule 2) when its estimate passes, and may be packed.
  */
 const PACKABLE = new Set<string>(Object.keys(OWN_EVENT));
 
 /** The most gas one transaction may use (EIP-7825, from Osaka on): a batch asking more is never mined. */
 const TX_GAS_CAP = 2n ** 24n;
 
-/** The ledger's refusals of a serial or loan id it holds already. */
-const DUPLICATE = new Set(["LedgerDuplicateSerial", "LedgerDuplicateLoan"]);
+/** The refusals of a flow its contract holds already: the ledger's serial or loan id, the registry's leaf or endorsement. */
+const DUPLICATE = new Set([
+  "LedgerDuplicateSerial",
+  "LedgerDuplicateLoan",
+  "EvidenceRegistryAlreadyRegistered",
+  "EvidenceRegistryAlreadyEndorsed",
+]);
 
 /** Never signed: no transaction of it can be on chain through this outbox (attempts only grow). */
 const isFresh = (e: OutboxEntry): boolean => e.state === "queued" && e.attempts === 0;
@@ -516,9 +522,9 @@ export class OutboxSender {
     // holds: every read ends before anything is signed): a loan's next flow waits for this one's
     // record, so each round trip saved here is one less in every flow of a long file of one loan
     const reads = this.#reads(entry);
-    // never signed, of a kind the ledger refuses twice: this outbox cannot have put it on chain,
-    // and should anything else have, the estimate reverts (LedgerDuplicateSerial/-Loan) and
-    // #refused looks for the flow then
+    // never signed, of a kind its contract refuses twice: this outbox cannot have put it on chain,
+    // and should anything else have, the estimate reverts (DUPLICATE) and #refused looks for the
+    // flow then
     if (isFresh(entry) && PACKABLE.has(entry.kind)) return this.#send(entry, "next", reads);
     const effect = await this.#effects.effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
@@ -801,16 +807,15 @@ export class OutboxSender {
     await this.#update(entry, { lastError: `waiting for the earlier flows of its loan: ${why}` });
   }
 
-  /** The estimate reverted with an error the ledger names. A duplicate may be our own earlier flow. */
+  /** The estimate reverted with an error its contract names. A duplicate may be our own earlier flow. */
   async #refused(entry: OutboxEntry, failure: OutboxFailure): Promise<void> {
     const effect = await this.#effects.effect(entry);
     if (effect.kind !== "none") return this.#settle(entry, effect);
-    // the estimate saw the serial or loan id used, the look did not: one of the answers came from
-    // a node behind the other (a stale read); a flow of ours may be there, so look again later
+    // the estimate saw the serial, loan id, leaf or endorsement used, the look did not: one of the
+    // answers came from a node behind the other (a stale read); a flow of ours may be there, so
+    // look again later
     if (DUPLICATE.has(failure.code))
-      throw new RetryLater(
-        `the ledger refused ${failure.code} but the chain showed no flow under the serial yet`,
-      );
+      throw new RetryLater(`the chain refused ${failure.code} but showed no such flow of this entry yet`);
     await this.#update(entry, { state: "failed", failure, lastError: undefined });
   }
 

@@ -16,7 +16,20 @@ import type { Wallet } from "ethers";
 import { Level } from "level";
 import { MemoryLevel } from "memory-level";
 import { deployLending } from "../../../scripts/ops/deploy/consortium.ts";
-import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "../../support/consortium-chain.ts";
+import {
+  MEMBERS,
+  startConsortiumChain,
+  UNION_LOG,
+  type ConsortiumChain,
+} from "../../support/consortium-chain.ts";
+import { toHex } from "../../../common/bytes.ts";
+import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf } from "../../../common/formats/leaf/leaf.ts";
+import {
+  consistencyProof,
+  inclusionProof,
+  memoRangeHasher,
+  rootFromLeafHashes,
+} from "../../../common/formats/merkle/rfc9162.ts";
 import { JOINT_LOAN_LEDGER_ABI } from "../../../common/chain/generated/abis.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
 import { OutboxSender, type OutboxSenderOptions } from "../../../nodes/src/outbox/sender.ts";
@@ -416,4 +429,78 @@ export async function enqueueLoanFlows(
     for (const e of [app, dis, ...reps]) flows.push({ serial: e.serial, kind: e.kind, loanId });
   }
   return flows;
+}
+
+/** A leaf anchored in the union's log under a committed head: what registerEvidence sends for it. */
+export type AnchoredLeaf = {
+  leaf: string;
+  leafHash: string;
+  logId: string;
+  treeSize: number;
+  leafIndex: number;
+  proof: string[];
+};
+
+/** Each chain's log as this process appended it: the leaf hashes, in order. */
+const logLeaves = new WeakMap<LendingChain, Uint8Array[]>();
+
+/**
+ * `count` fresh evidence leaves of `submitter` (random digests and subjects) appended to the union's
+ * log and committed in one head by its operator, consistent with the chain's latest head (heads a
+ * rewind took are forgotten here too), each with its inclusion proof against that head.
+ */
+export async function anchorLeaves(
+  lc: LendingChain,
+  submitter: number,
+  count: number,
+): Promise<AnchoredLeaf[]> {
+  const log = lc.chain.deployment.evidenceLog.connect(lc.chain.wallets.anchor) as Contract;
+  const heads = Number(await log.getFunction("headCount")(UNION_LOG));
+  const size = heads === 0 ? 0 : Number((await log.getFunction("head")(UNION_LOG, heads - 1)).treeSize);
+  const known = logLeaves.get(lc) ?? [];
+  if (known.length < size)
+    throw new Error(`the union's log holds ${size} leaves, ${known.length} of them known here`);
+  const records = Array.from({ length: count }, () => ({
+    version: 1 as const,
+    kind: EvidenceKind.Contract,
+    digestAlgorithm: DigestAlgorithm.Sha256,
+    digest: toHex(randomBytes(32)),
+    salt: toHex(randomBytes(32)),
+    submitter,
+    subject: toHex(randomBytes(32)),
+  }));
+  const hashes = [...known.slice(0, size), ...records.map(leafHashOf)];
+  logLeaves.set(lc, hashes);
+  const hasher = memoRangeHasher(hashes);
+  const root = toHex(rootFromLeafHashes(hashes));
+  const consistency = consistencyProof(size, hashes.length, hasher).map(toHex);
+  await (await log.getFunction("commitHead")(UNION_LOG, hashes.length, root, consistency)).wait();
+  return records.map((record, i) => ({
+    leaf: toHex(encodeLeaf(record)),
+    leafHash: toHex(hashes[size + i]!),
+    logId: UNION_LOG,
+    treeSize: hashes.length,
+    leafIndex: size + i,
+    proof: inclusionProof(size + i, hashes.length, hasher).map(toHex),
+  }));
+}
+
+/** A registerEvidence request for an anchored leaf about `loanId`. */
+export function registerEvidence(flowSerial: string, loanId: string, anchored: AnchoredLeaf): EnqueueInput {
+  const { leaf, logId, treeSize, leafIndex, proof } = anchored;
+  return {
+    serial: flowSerial,
+    kind: "registerEvidence",
+    args: { loanId, leaf, logId, treeSize, leafIndex, proof },
+  };
+}
+
+/** An endorseEvidence request: `memberId` endorses the registered leaf `leafHash` about `loanId`. */
+export function endorseEvidence(
+  flowSerial: string,
+  loanId: string,
+  leafHash: string,
+  memberId: number,
+): EnqueueInput {
+  return { serial: flowSerial, kind: "endorseEvidence", args: { loanId, leafHash, memberId } };
 }
