@@ -38,7 +38,22 @@ export const BATCH_EXECUTOR: string = getCreate2Address(
 /** ERC-7579 mode: CALLTYPE_BATCH (0x01), EXECTYPE_DEFAULT (0x00, revert on any failure), no selector, no payload. */
 export const BATCH_MODE = `0x01${"00".repeat(31)}`;
 const EXECUTIONS = ["tuple(address,uint256,bytes)[]"];
-const EXECUTE_SELECTOR = BatchExecutor.interface.getFunction("execute").selector;
+/** An ABI word's bytes. */
+const WORD = 32;
+const EXECUTE = BatchExecutor.interface.getFunction("execute");
+const EXECUTE_SELECTOR = EXECUTE.selector;
+// encodeBatch writes execute(bytes32 mode, bytes executionData)'s layout itself: a change of the
+// function's inputs stops at load rather than sending calldata the executor misreads
+if (EXECUTE.inputs.map((p) => p.type).join(",") !== "bytes32,bytes")
+  throw new Error(
+    `BatchExecutor.execute takes (${EXECUTE.inputs.map((p) => p.type).join(",")}), not (bytes32,bytes)`,
+  );
+/** What every batch's calldata starts with: the selector, the mode, executionData's offset. */
+const EXECUTE_HEAD = Buffer.concat([
+  Buffer.from(EXECUTE_SELECTOR.slice(2), "hex"),
+  Buffer.from(BATCH_MODE.slice(2), "hex"),
+  Buffer.from(AbiCoder.defaultAbiCoder().encode(["uint256"], [64]).slice(2), "hex"),
+]);
 /** A delegated account's code: 0xef0100 followed by the delegate's address (EIP-7702). */
 const DESIGNATOR_PREFIX = "0xef0100";
 
@@ -120,10 +135,61 @@ export async function delegationAuthorization(
   return wallet.authorize({ address: BATCH_EXECUTOR, chainId, nonce });
 }
 
-/** Calldata of `execute(BATCH_MODE, calls)`: each call with value 0, in order, all or none. */
+/**
+ * Calldata of `execute(BATCH_MODE, calls)`: each call with value 0, in order, all or none. The ABI
+ * encoding is written straight into one Buffer, each call's data decoded from hex once (ethers'
+ * coder copied a batch's ~26 kB through hex and bytes several times); it is AbiCoder's, byte for
+ * byte (test/common/chain/batch-encoding.test.ts), and refuses what AbiCoder refuses.
+ */
 export function encodeBatch(calls: ReadonlyArray<Call>): string {
-  const executionData = AbiCoder.defaultAbiCoder().encode(EXECUTIONS, [calls.map((c) => [c.to, 0n, c.data])]);
-  return BatchExecutor.interface.encodeFunctionData("execute", [BATCH_MODE, executionData]);
+  const lengths = calls.map(({ data }) => {
+    if (!data.startsWith("0x") || data.length % 2 !== 0) throw notHex(data);
+    return (data.length - 2) / 2;
+  });
+  // executionData = abi.encode(tuple(address,uint256,bytes)[]): the array's offset and length, an
+  // offset per tuple, then each tuple: address, value, its data's offset (3 words), length, bytes
+  const tupleSizes = lengths.map((n) => 4 * WORD + padded(n));
+  const executionLength = 2 * WORD + calls.length * WORD + tupleSizes.reduce((a, b) => a + b, 0);
+  // calldata = selector, mode, executionData's offset (2 words) and length, executionData
+  const out = Buffer.alloc(EXECUTE_HEAD.length + WORD + executionLength);
+  EXECUTE_HEAD.copy(out, 0);
+  let at = EXECUTE_HEAD.length;
+  at = writeWord(out, at, executionLength);
+  at = writeWord(out, at, WORD);
+  at = writeWord(out, at, calls.length);
+  const offsets = at;
+  let tupleOffset = calls.length * WORD;
+  for (let i = 0; i < calls.length; i++) {
+    writeWord(out, offsets + i * WORD, tupleOffset);
+    tupleOffset += tupleSizes[i]!;
+  }
+  at = offsets + calls.length * WORD;
+  for (let i = 0; i < calls.length; i++) {
+    const { to, data } = calls[i]!;
+    out.write(getAddress(to).slice(2), at + 12, "hex");
+    // the value word stays 0
+    writeWord(out, at + 2 * WORD, 3 * WORD);
+    writeWord(out, at + 3 * WORD, lengths[i]!);
+    // Buffer's hex decoding stops at the first pair that is not hex: a short write means one was there
+    if (out.write(data.slice(2), at + 4 * WORD, "hex") !== lengths[i]) throw notHex(data);
+    at += tupleSizes[i]!;
+  }
+  return `0x${out.toString("hex")}`;
+}
+
+function notHex(data: string): Error {
+  const error = new Error(`encodeBatch: call data is not 0x-hex of whole bytes: ${data.slice(0, 20)}…`);
+  return Object.assign(error, { code: "BATCH_CALL_INVALID" });
+}
+
+function padded(length: number): number {
+  return Math.ceil(length / WORD) * WORD;
+}
+
+/** Writes `value` as a 32-byte big-endian word (its top bytes already zero); returns the next word. */
+function writeWord(out: Buffer, at: number, value: number): number {
+  out.writeUIntBE(value, at + WORD - 6, 6);
+  return at + WORD;
 }
 
 /**

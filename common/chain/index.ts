@@ -6,3 +6,4 @@ export * from "./logs.ts";
 export * from "./revert.ts";
 export * from "./registry.ts";
 export * from "./names.ts";
+export * from "./transaction.ts";
