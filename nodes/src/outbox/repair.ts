@@ -5,7 +5,7 @@ import type { JsonRpcApiProvider, Wallet } from "ethers";
 import type { OutboxEntry } from "./entry.ts";
 import type { FlowEffects } from "./effects.ts";
 import { broadcast, type FeeReader } from "./broadcast.ts";
-import type { NonceSigner } from "./signer.ts";
+import { signCall, type NonceSigner } from "./signer.ts";
 import type { Outbox } from "./outbox.ts";
 
 export type ChainRepairOptions = {
@@ -225,13 +225,12 @@ export class ChainRepair {
   /** An empty transfer to ourselves at `nonce`: no flow, only the nonce used. */
   async #fill(nonce: number): Promise<void> {
     const { wallet, chainId, fees, provider } = this.#options;
-    const rawTx = await wallet.signTransaction({
+    const { rawTx } = await signCall(wallet, chainId, {
       to: wallet.address,
-      value: 0n,
+      data: "0x",
       nonce,
       gasLimit: 21_000n,
-      chainId,
-      ...(await fees.fees()),
+      fees: await fees.fees(),
     });
     await broadcast(provider, rawTx);
   }
