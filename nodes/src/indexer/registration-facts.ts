@@ -49,14 +49,30 @@ function uintAt(words: Buffer, index: number, bytes: number, view: string): numb
   return words.readUIntBE(end - bytes, bytes);
 }
 
+/**
+ * Word `index` as an offset or a length: refused unless its value fits the 6 low bytes (ethers
+ * refuses such a value too, where masking it would read a small one).
+ */
+function sizeAt(words: Buffer, index: number, view: string): number {
+  const value = uintAt(words, index, 6, view);
+  const start = index * WORD;
+  if (words.subarray(start, start + WORD - 6).some((b) => b !== 0))
+    throw new Error(`JointLoanLedger.${view}: word ${index} is too large for an offset or a length`);
+  return value;
+}
+
 /** `funders(loanId)`'s result: offset, length, then (memberId, shareBps) per funder. */
 export function decodeFunders(data: string): RegistrationFacts["funders"] {
   const words = wordsOf(data, "funders");
-  const at = uintAt(words, 0, 6, "funders");
+  const at = sizeAt(words, 0, "funders");
   if (at % WORD !== 0)
     throw new Error(`JointLoanLedger.funders: the array's offset ${at} is not a whole word`);
   const first = at / WORD;
-  const count = uintAt(words, first, 6, "funders");
+  const count = sizeAt(words, first, "funders");
+  if ((first + 1 + 2 * count) * WORD > words.length)
+    throw new Error(
+      `JointLoanLedger.funders: ${count} funders do not fit the result's ${words.length} bytes`,
+    );
   const funders: RegistrationFacts["funders"] = [];
   for (let i = 0; i < count; i++)
     funders.push({

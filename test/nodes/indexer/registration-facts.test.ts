@@ -81,4 +81,27 @@ describe("indexer/registration-facts: the ledger's funders and loan views decode
       ).to.throw();
     }
   });
+
+  it("refuses an offset or a length above its low bytes, and a length the result cannot hold, as ethers does", () => {
+    const word = (n: bigint) => n.toString(16).padStart(64, "0");
+    const words = (...ns: bigint[]) => `0x${ns.map(word).join("")}`;
+    const high = 1n << 255n;
+    const bad = [
+      words(32n, high + 2n, 2n, 7000n, 4n, 3000n), // a length masked to 6 bytes would read 2
+      words(32n, (1n << 48n) + 1n, 2n, 7000n),
+      words(high + 32n, 1n, 2n, 7000n), // an offset masked to 6 bytes would read 32
+      words((1n << 48n) + 32n, 1n, 2n, 7000n),
+      words(32n, 1n << 40n, 2n, 7000n),
+      words(32n, 1n, 2n),
+    ];
+    for (const data of bad) {
+      // ethers defers some decoding errors until the value is read
+      const ethers = () =>
+        (LEDGER.decodeFunctionResult("funders", data)[0] as Array<{ memberId: bigint }>).map(
+          (f) => f.memberId,
+        );
+      expect(ethers, `ethers: ${data}`).to.throw();
+      expect(() => decodeFunders(data), data).to.throw(/too large|do not fit|ends before/);
+    }
+  });
 });
