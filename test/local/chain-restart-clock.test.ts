@@ -9,9 +9,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider, Wallet } from "ethers";
-import { ANVIL_DEV_KEY, LOCAL_CHAIN_ID, localChainProcess } from "../../scripts/ops/local/chain.ts";
+import {
+  ANVIL_DEV_KEY,
+  LOCAL_CHAIN_ID,
+  anvilMining,
+  localChainProcess,
+  startStateDumps,
+} from "../../scripts/ops/local/chain.ts";
+import { LocalConsortiumError } from "../../scripts/ops/local/errors.ts";
 import type { ServiceProcess } from "../../scripts/ops/local/service-process.ts";
-import { freePort } from "../support/anvil.ts";
+import { anvilSuite, freePort } from "../support/anvil.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -152,5 +159,90 @@ describe("local chain: a restart mines nothing before the clock is restored", fu
     const head = await after.getBlockNumber();
     while ((await after.getBlockNumber()) < head + 2) await new Promise((r) => setTimeout(r, 200));
     expect(await after.getBlockNumber()).to.be.at.least(head + 2);
+  });
+});
+
+describe("local chain: Anvil's mining arguments", function () {
+  this.timeout(60_000);
+
+  it("reads every spelling Anvil accepts into one mode and keeps the other arguments in order", function () {
+    const interval = { mining: { automine: false, intervalSeconds: 2 }, rest: ["--order", "fifo"] };
+    for (const spelled of [
+      ["-b", "2"],
+      ["-b2"],
+      ["-b=2"],
+      ["--block-time", "2"],
+      ["--block-time=2"],
+      ["--blockTime", "2"],
+      ["--blockTime=2"],
+    ])
+      expect(anvilMining(["--order", ...spelled, "fifo"]), spelled.join(" ")).to.deep.equal(interval);
+    expect(anvilMining([])).to.deep.equal({ mining: { automine: true }, rest: [] });
+    expect(anvilMining(["--no-mine", "--silent"])).to.deep.equal({
+      mining: { automine: false },
+      rest: ["--silent"],
+    });
+    expect(anvilMining(["--no-mining"]).mining).to.deep.equal({ automine: false });
+    expect(anvilMining(["--mixed-mining", "-b", "3"]).mining).to.deep.equal({
+      automine: true,
+      intervalSeconds: 3,
+    });
+  });
+
+  it("refuses a block time that is missing, not whole seconds, or beside --no-mining, with LOCAL_BAD_CONFIG", function () {
+    for (const args of [
+      ["-b"],
+      ["-b", "--silent"],
+      ["-b", "0.5"],
+      ["--block-time=0"],
+      ["-bx"],
+      ["-b", "2", "--no-mining"],
+    ]) {
+      const error = (() => {
+        try {
+          anvilMining(args);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error, args.join(" ")).to.be.instanceOf(LocalConsortiumError);
+      expect((error as LocalConsortiumError).code).to.equal("LOCAL_BAD_CONFIG");
+    }
+  });
+
+  describe("a dump resumes the chain's own mode", function () {
+    const local = anvilSuite("jl-dump-mode-");
+
+    it("leaves a chain that does not mine not mining, and turns interval mining back on", async function () {
+      await mkdir(path.join(local.dir, "chain"), { recursive: true });
+      const { provider } = local.anvil;
+      await provider.send("evm_setAutomine", [false]);
+      await provider.send("evm_mine", []); // a new head: the dump is taken
+      const none = startStateDumps({
+        provider,
+        dataDir: local.dir,
+        mining: { automine: false },
+        intervalMs: 60_000,
+      });
+      expect(await none.dumpNow()).to.be.a("number");
+      await none.stop();
+      expect(await provider.send("anvil_getAutomine", [])).to.equal(false);
+
+      await provider.send("evm_mine", []);
+      const interval = startStateDumps({
+        provider,
+        dataDir: local.dir,
+        mining: { automine: false, intervalSeconds: 1 },
+        intervalMs: 60_000,
+      });
+      expect(await interval.dumpNow()).to.be.a("number");
+      await interval.stop();
+      expect(await provider.send("anvil_getAutomine", [])).to.equal(false);
+      const head = await provider.getBlockNumber();
+      while ((await provider.getBlockNumber()) < head + 2) await new Promise((r) => setTimeout(r, 200));
+      await provider.send("evm_setIntervalMining", [0]);
+      await provider.send("evm_setAutomine", [true]);
+    });
   });
 });

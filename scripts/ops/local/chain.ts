@@ -40,6 +40,7 @@ import { gunzip } from "node:zlib";
 import { promisify } from "node:util";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
+import { LocalConsortiumError } from "./errors.ts";
 import { HOST } from "./ports.ts";
 import { ServiceProcess, rpcReady } from "./service-process.ts";
 import {
@@ -101,10 +102,11 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
     // call trace and at no block boundary; an interval of a century leaves only its dump at exit
     "--state-interval",
     String(ANVIL_OWN_DUMP_INTERVAL_SECONDS),
-    ...withoutMining(options.extraArgs ?? []),
   ];
-  const blockTimeSeconds = blockTimeOf(options.extraArgs ?? []);
-  const neverMines = (options.extraArgs ?? []).includes("--no-mining");
+  // Anvil's own mining arguments are taken out (refused here if malformed): it starts with
+  // --no-mining, and afterReady turns on what they asked for once the clock is restored
+  const { mining, rest } = anvilMining(options.extraArgs ?? []);
+  args.push(...rest, "--no-mining");
   return new ServiceProcess({
     name: "chain",
     command: path.join(options.repoRoot, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil"),
@@ -138,7 +140,7 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
       const provider = new JsonRpcProvider(url, LOCAL_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
       try {
         const ahead = await restoreClock(provider);
-        if (!neverMines) await startMining(provider, blockTimeSeconds);
+        await startMining(provider, mining);
         options.onClockRestored?.(ahead);
       } finally {
         provider.destroy();
@@ -307,27 +309,58 @@ export async function restoreClock(provider: JsonRpcProvider): Promise<number> {
 }
 
 /**
- * Anvil's arguments with mining left off: --block-time (Anvil refuses it beside --no-mining) taken
- * out and --no-mining added; startMining() turns on what was asked for.
+ * How the chain mines: on each transaction (automine), every `intervalSeconds`, both (Anvil's
+ * --mixed-mining), or neither (--no-mining: only when asked, evm_mine).
  */
-function withoutMining(extraArgs: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < extraArgs.length; i++) {
-    const arg = extraArgs[i]!;
-    if (arg === "--block-time" || arg === "-b") i++;
-    else if (arg.startsWith("--block-time=")) continue;
-    else if (arg !== "--no-mining") kept.push(arg);
+export type MiningMode = { automine: boolean; intervalSeconds?: number };
+
+/** Automine: Anvil's default, and what a chain started without mining arguments does. */
+export const AUTOMINE: MiningMode = { automine: true };
+
+/**
+ * Anvil's mining arguments in every spelling it accepts (-b N, -bN, -b=N, --block-time N,
+ * --block-time=N, --blockTime N, --blockTime=N, --no-mining, --no-mine, --mixed-mining), read
+ * into a mode, and the other arguments. A block time must be a whole number of seconds: the
+ * launcher turns interval mining back on with evm_setIntervalMining, which takes whole seconds.
+ */
+export function anvilMining(anvilArgs: readonly string[]): { mining: MiningMode; rest: string[] } {
+  const rest: string[] = [];
+  let interval: string | undefined;
+  let noMining = false;
+  let mixed = false;
+  for (let i = 0; i < anvilArgs.length; i++) {
+    const arg = anvilArgs[i]!;
+    const inline = /^(?:-b=?|--block-time=|--blockTime=)(.+)$/.exec(arg);
+    if (arg === "-b" || arg === "--block-time" || arg === "--blockTime") {
+      const value = anvilArgs[++i];
+      if (value === undefined || value.startsWith("-"))
+        throw new LocalConsortiumError("LOCAL_BAD_CONFIG", `Anvil's ${arg} needs a number of seconds`);
+      interval = value;
+    } else if (inline !== null) interval = inline[1]!;
+    else if (arg === "--no-mining" || arg === "--no-mine") noMining = true;
+    else if (arg === "--mixed-mining") mixed = true;
+    else rest.push(arg);
   }
-  return [...kept, "--no-mining"];
+  if (interval === undefined) return { mining: { automine: !noMining }, rest };
+  const seconds = Number(interval);
+  if (!/^\d+$/.test(interval) || seconds < 1)
+    throw new LocalConsortiumError(
+      "LOCAL_BAD_CONFIG",
+      `Anvil's block time must be a whole number of seconds, not ${interval} (the launcher turns interval mining on with evm_setIntervalMining, which takes whole seconds)`,
+    );
+  if (noMining)
+    throw new LocalConsortiumError(
+      "LOCAL_BAD_CONFIG",
+      "Anvil's --no-mining cannot be used with a block time",
+    );
+  return { mining: { automine: mixed, intervalSeconds: seconds }, rest };
 }
 
-/** Mining as the chain was asked to mine: every `blockTimeSeconds`, or on each transaction; pending transactions are mined. */
-export async function startMining(
-  provider: JsonRpcProvider,
-  blockTimeSeconds: number | undefined,
-): Promise<void> {
-  if (blockTimeSeconds !== undefined) await provider.send("evm_setIntervalMining", [blockTimeSeconds]);
-  else await provider.send("evm_setAutomine", [true]);
+/** Mining turned on as `mode` says (nothing for no mining); transactions waiting in the pool are mined. */
+export async function startMining(provider: JsonRpcProvider, mode: MiningMode): Promise<void> {
+  if (mode.intervalSeconds !== undefined)
+    await provider.send("evm_setIntervalMining", [mode.intervalSeconds]);
+  if (mode.automine) await provider.send("evm_setAutomine", [true]);
 }
 
 export type StateDumps = {
@@ -379,16 +412,17 @@ async function anvilDumpState(provider: JsonRpcProvider): Promise<string> {
  * paused (and a block being mined as it stopped waited for), anvil_dumpState, mining resumed;
  * the JSON written to a temporary file, fsynced, renamed over state.json and the directory
  * fsynced. A SIGKILL at any moment leaves the previous dump or this one, never a mix, and never a
- * state change without its block. `blockTimeSeconds`: the chain mines on an interval (Anvil's
- * --block-time) rather than on each transaction; that mode is what is resumed.
+ * state change without its block. `mining`: how the chain mines (default automine), the mode a
+ * dump resumes.
  */
 export function startStateDumps(options: {
   provider: JsonRpcProvider;
   dataDir: string;
   intervalMs?: number;
-  blockTimeSeconds?: number;
+  mining?: MiningMode;
   log?: (line: string) => void;
 }): StateDumps {
+  const mining = options.mining ?? AUTOMINE;
   const { provider } = options;
   const file = stateFile(options.dataDir);
   let lastHead: string | undefined;
@@ -396,10 +430,10 @@ export function startStateDumps(options: {
   let stopped = false;
   const pause = async () => {
     await provider.send("evm_setAutomine", [false]);
-    if (options.blockTimeSeconds !== undefined) await provider.send("evm_setIntervalMining", [0]);
+    if (mining.intervalSeconds !== undefined) await provider.send("evm_setIntervalMining", [0]);
   };
   // transactions sent meanwhile waited in the pool: resuming mines them
-  const resume = () => startMining(provider, options.blockTimeSeconds);
+  const resume = () => startMining(provider, mining);
   const dump = async (): Promise<number | undefined> => {
     const latest = await provider.getBlock("latest");
     if (latest === null || latest.hash === lastHead) return undefined;
@@ -437,16 +471,6 @@ export function startStateDumps(options: {
       await running;
     },
   };
-}
-
-/** The interval of a chain started with Anvil's --block-time (or -b), undefined for automine. */
-export function blockTimeOf(anvilArgs: readonly string[]): number | undefined {
-  const i = anvilArgs.findIndex((a) => a === "--block-time" || a === "-b" || a.startsWith("--block-time="));
-  const value =
-    i < 0
-      ? undefined
-      : Number(anvilArgs[i]!.startsWith("--block-time=") ? anvilArgs[i]!.slice(13) : anvilArgs[i + 1]);
-  return value !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** Write beside, fsync, rename over, fsync the directory: the file is the old one or the new one. */

@@ -7,10 +7,11 @@ import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { JsonRpcProvider } from "ethers";
+import { TRUSTED_TIME_TOLERANCE_SECONDS } from "../../../common/formats/bundle/trusted-time.ts";
 import {
   LOCAL_CHAIN_ID,
   STATE_INTERVAL_SECONDS,
-  blockTimeOf,
+  anvilMining,
   startStateDumps,
   type StateDumps,
   guardStateFile,
@@ -187,7 +188,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         stateStatus: state,
         ...(options.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: options.readyTimeoutMs }),
         onClockRestored: (ahead) => {
-          if (ahead > 1)
+          // further ahead, the start is refused below (LOCAL_CHAIN_CLOCK_AHEAD), which says so
+          if (ahead > 1 && ahead <= TRUSTED_TIME_TOLERANCE_SECONDS)
             log(
               `chain: the last block is ${ahead} s ahead of this machine's clock (time travel); the chain's clock continues from it`,
             );
@@ -215,7 +217,7 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
       startStateDumps({
         provider: chainProvider,
         dataDir,
-        blockTimeSeconds: blockTimeOf(options.anvilArgs ?? []),
+        mining: anvilMining(options.anvilArgs ?? []).mining,
         log,
       });
     const { chainId, genesisHash } = await clock.time("chain: id, genesis, clock checked", async () => {
@@ -453,9 +455,13 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         // a dump ends by resuming mining: none may run until the restarted chain's clock is restored
         const chainDumps = name === "chain" ? dumps : undefined;
         await chainDumps?.stop();
-        if (service.running) await service.stop();
-        await startService(service, lock, log);
-        if (chainDumps !== undefined) dumps = startDumps();
+        try {
+          if (service.running) await service.stop();
+          await startService(service, lock, log);
+        } finally {
+          // a chain left running by a failed start is still dumped
+          if (chainDumps !== undefined && service.running) dumps = startDumps();
+        }
       },
     };
   } catch (error) {
