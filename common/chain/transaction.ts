@@ -4,7 +4,8 @@
 // node's CPU; here the RLP is written straight into Buffers and the data is decoded from hex once.
 // The bytes are ethers' own (the outbox re-broadcasts what it recorded, byte for byte): every
 // other type, access lists and authorization lists stay on ethers.
-import { getAddress, keccak256, type SigningKey } from "ethers";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { getAddress, type SigningKey } from "ethers";
 
 export type Eip1559Call = {
   chainId: bigint | number;
@@ -72,7 +73,7 @@ export function signEip1559(key: SigningKey, call: Eip1559Call): SignedTransacti
   at += dataLength;
   unsigned[at++] = EMPTY_LIST;
 
-  const signature = key.sign(keccak256(unsigned));
+  const signature = key.sign(keccak_256(unsigned));
   const tail = [
     uintBytes(signature.yParity, "yParity"),
     uintBytes(BigInt(signature.r), "r"),
@@ -84,7 +85,10 @@ export function signEip1559(key: SigningKey, call: Eip1559Call): SignedTransacti
   let out = writeHeader(signed, 1, signedLength, LIST);
   out += unsigned.copy(signed, out, bodyStart, at);
   for (const b of tail) out = writeItem(signed, out, b);
-  return { rawTx: `0x${signed.toString("hex")}`, txHash: keccak256(signed) };
+  return {
+    rawTx: `0x${signed.toString("hex")}`,
+    txHash: `0x${Buffer.from(keccak_256(signed)).toString("hex")}`,
+  };
 }
 
 function invalid(field: string, why: string): Error {
