@@ -533,6 +533,14 @@ async function allTransactionsCeiling(
   const used = found.filter((f) => f.kind !== "commitHead" || f.treeSize! <= firstAfter);
   const transactionsPerLoan: Record<string, number> = {};
   for (const f of used) transactionsPerLoan[f.kind] = (transactionsPerLoan[f.kind] ?? 0) + 1 / loans;
+  // the node path packs calls of several kinds in one batch: the transactions that carried each kind
+  const carried = (fs: typeof used) => new Set(fs.map((f) => f.tx.hash)).size / loans;
+  const carriedText = [...new Set(used.map((f) => f.kind))]
+    .map((kind) => `${kind} ${carried(used.filter((f) => f.kind === kind)).toFixed(2)}`)
+    .join(", ");
+  log(
+    `loans: the node path's transactions per loan carrying each kind: ${carriedText}; all together ${carried(used).toFixed(2)}`,
+  );
   if (!(await provider.send("evm_revert", [before.snapshot])))
     throw new Error("the chain could not return to its state before the registrations");
   const calls = used.map((f): RawCall => {
