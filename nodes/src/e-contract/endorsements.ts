@@ -73,6 +73,11 @@ export const endorseSerialOf = (leafHash: string) => `evidence-endorse:${leafHas
 
 /** The endorsements one signed request asks for at most. */
 export const ENDORSEMENTS_PER_REQUEST = 64;
+/**
+ * Contracts a pass advances at once (each reads its bundle from the anchor service and may queue
+ * its registration): a burst's registrations reach the outbox together and go out packed.
+ */
+const ADVANCED_TOGETHER = 32;
 
 /**
  * How long a branch waits for an endorsement its platform accepted to reach the chain before
@@ -210,7 +215,7 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     const open = [...this.#open.values()];
     // the contracts ready for their platform's endorsement, by platform: asked together below
     const ready = new Map<number, ContractEndorsement[]>();
-    for (const record of open) {
+    const one = async (record: ContractEndorsement) => {
       try {
         const asking = await this.#advance(record);
         if (asking !== undefined) ready.set(asking.platform, [...(ready.get(asking.platform) ?? []), asking]);
@@ -218,7 +223,11 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
         // transient: no committed head yet, the platform's node away; the next pass tries again
         await this.#save(record, { lastError: (error as Error).message });
       }
-    }
+    };
+    // side by side, so their outbox entries are queued together and the sender packs them into
+    // one transaction, rather than one transaction each as they trickle in
+    for (let at = 0; at < open.length; at += ADVANCED_TOGETHER)
+      await Promise.all(open.slice(at, at + ADVANCED_TOGETHER).map(one));
     for (const [platform, records] of ready)
       for (let at = 0; at < records.length; at += ENDORSEMENTS_PER_REQUEST)
         await this.#ask(platform, records.slice(at, at + ENDORSEMENTS_PER_REQUEST));
@@ -371,16 +380,18 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
         throw error;
       }
     }
-    const endorsements: Array<{ serial: string; state: string }> = [];
-    for (const item of body.endorsements) {
-      const leafHash = item.leafHash.toLowerCase();
-      const entry = await this.deps.outbox.enqueue({
-        serial: endorseSerialOf(leafHash),
-        kind: "endorseEvidence",
-        args: { loanId: item.loanId, leafHash, memberId: this.deps.memberId },
-      });
-      endorsements.push({ serial: entry.serial, state: entry.state });
-    }
+    // queued together: the sender packs them into one transaction
+    const endorsements = await Promise.all(
+      body.endorsements.map(async (item) => {
+        const leafHash = item.leafHash.toLowerCase();
+        const entry = await this.deps.outbox.enqueue({
+          serial: endorseSerialOf(leafHash),
+          kind: "endorseEvidence",
+          args: { loanId: item.loanId, leafHash, memberId: this.deps.memberId },
+        });
+        return { serial: entry.serial, state: entry.state };
+      }),
+    );
     return { endorsements };
   }
 

@@ -251,6 +251,12 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
         expect((await registry().endorsers(leafHash)).map(Number)).to.deep.equal([MEMBERS.platform]);
       }
       expect(await outboxCount(suite.platform, "endorseEvidence")).to.equal(before + 2);
+      // queued together in one write, the platform's two endorsements went out packed in one transaction
+      const txOf = async (serial: string) =>
+        (await suite.platform.outbox.list()).find((e) => e.serial === serial)?.txHash;
+      const [a, b] = await Promise.all([first, second].map((l) => txOf(endorseSerialOf(l.leafHash))));
+      expect(a).to.be.a("string");
+      expect(b).to.equal(a);
     } finally {
       platformRoom.endorseAll = endorseAll;
     }
