@@ -221,13 +221,18 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
         if (asking !== undefined) ready.set(asking.platform, [...(ready.get(asking.platform) ?? []), asking]);
       } catch (error) {
         // transient: no committed head yet, the platform's node away; the next pass tries again
-        await this.#save(record, { lastError: (error as Error).message });
+        await this.#save(record, { lastError: error instanceof Error ? error.message : String(error) });
       }
     };
     // side by side, so their outbox entries are queued together and the sender packs them into
     // one transaction, rather than one transaction each as they trickle in
-    for (let at = 0; at < open.length; at += ADVANCED_TOGETHER)
-      await Promise.all(open.slice(at, at + ADVANCED_TOGETHER).map(one));
+    // every advance settles before the pass ends (or fails on the first error, a store write's):
+    // none may go on writing after the pass, or after stop() waited for it
+    for (let at = 0; at < open.length; at += ADVANCED_TOGETHER) {
+      const settled = await Promise.allSettled(open.slice(at, at + ADVANCED_TOGETHER).map(one));
+      const failed = settled.find((r) => r.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
+    }
     for (const [platform, records] of ready)
       for (let at = 0; at < records.length; at += ENDORSEMENTS_PER_REQUEST)
         await this.#ask(platform, records.slice(at, at + ENDORSEMENTS_PER_REQUEST));

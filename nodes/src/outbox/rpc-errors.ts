@@ -1,6 +1,7 @@
 // What went wrong on the way to the chain, as the sender tells it apart: a revert the ledger
 // explains (the entry fails or is recognised as done), an RPC or node problem (the entry keeps
 // its state and is tried again after a backoff), or a stop.
+import { EvidenceLog } from "../../../common/chain/generated/contracts.ts";
 import { decodeRevertData, revertDataOf } from "../../../common/chain/revert.ts";
 import type { OutboxFailure } from "./entry.ts";
 import { disputeInterface, evidenceInterface, ledgerInterface } from "./entry.ts";
@@ -16,8 +17,14 @@ export function revertFailure(error: unknown): OutboxFailure | undefined {
   const data = revertDataOf(error);
   if (data === undefined) return undefined;
   // DisputeResolution calls into the ledger, so either contract's errors can come back; the
-  // evidence kinds' from the EvidenceRegistry
-  const decoded = decodeRevertData(data, [ledgerInterface, disputeInterface, evidenceInterface]);
+  // evidence kinds' from the EvidenceRegistry, and from the EvidenceLog it checks a proof with
+  // (EvidenceLogUnknownHead: a head the chain does not hold)
+  const decoded = decodeRevertData(data, [
+    ledgerInterface,
+    disputeInterface,
+    evidenceInterface,
+    EvidenceLog.interface,
+  ]);
   return decoded === undefined
     ? { code: "UnknownRevert", args: [data] }
     : { code: decoded.name, args: decoded.args };
