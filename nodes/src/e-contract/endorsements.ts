@@ -51,7 +51,7 @@ export type ContractEndorsementsDeps = {
   memberId: number;
   /** Sublevel contract-endorsements: leafHash → ContractEndorsement (keys.ts). */
   store: Sublevel<string, ContractEndorsement>;
-  outbox: Pick<Outbox, "enqueue" | "status">;
+  outbox: Pick<Outbox, "enqueue" | "status" | "requeue">;
   /** The anchor service's evidence bundle of a leaf (throws while its head is not committed). */
   bundle: (leafHash: string) => Promise<unknown>;
   /** The registry's word, for a view of a loan's contract and where the indexed ledger has not yet seen the evidence. */
@@ -78,6 +78,9 @@ export const ENDORSEMENTS_PER_REQUEST = 64;
  * its registration): a burst's registrations reach the outbox together and go out packed.
  */
 const ADVANCED_TOGETHER = 32;
+
+/** The registry's refusals of an endorsement of a leaf that is not (or not yet) active evidence. */
+const ENDORSE_AGAIN = new Set(["EvidenceRegistryUnknownEvidence", "EvidenceRegistryNotActive"]);
 
 /**
  * How long a branch waits for an endorsement its platform accepted to reach the chain before
@@ -389,11 +392,18 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     const endorsements = await Promise.all(
       body.endorsements.map(async (item) => {
         const leafHash = item.leafHash.toLowerCase();
-        const entry = await this.deps.outbox.enqueue({
+        let entry = await this.deps.outbox.enqueue({
           serial: endorseSerialOf(leafHash),
           kind: "endorseEvidence",
           args: { loanId: item.loanId, leafHash, memberId: this.deps.memberId },
         });
+        // refused earlier because the leaf was not active evidence then (a chain that lost the
+        // branch's registration and got it again): checked above that it is now, so sent again
+        if (entry.state === "failed" && ENDORSE_AGAIN.has(entry.failure?.code ?? ""))
+          entry = await this.deps.outbox.requeue(
+            entry.serial,
+            "asked again by the branch once the leaf is its active evidence",
+          );
         return { serial: entry.serial, state: entry.state };
       }),
     );

@@ -146,6 +146,31 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
     expect(await outboxCount(suite.branch, "registerEvidence")).to.equal(1);
   });
 
+  it("an endorsement the registry refused before the branch's registration is sent again when the branch asks once it is registered", async function () {
+    const { loanId, leafHash } = await approved("JDB-ENDORSE-AGAIN", 3000);
+    // the platform's endorsement went out first (as after a chain that lost the registration): refused
+    const serial = endorseSerialOf(leafHash);
+    await suite.platform.outbox.enqueue({
+      serial,
+      kind: "endorseEvidence",
+      args: { loanId, leafHash, memberId: MEMBERS.platform },
+    });
+    let refused = await suite.platform.outbox.status(serial);
+    for (let i = 0; i < 200 && refused?.state !== "failed"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      refused = await suite.platform.outbox.status(serial);
+    }
+    expect([refused?.state, refused?.failure?.code]).to.deep.equal([
+      "failed",
+      "EvidenceRegistryUnknownEvidence",
+    ]);
+
+    await suite.anchor.committer.runOnce();
+    const done = await untilDone(loanId);
+    expect(done.chain.endorsers).to.deep.equal([MEMBERS.platform]);
+    await outboxConfirmed(suite.platform, as, serial);
+  });
+
   it("a loan the branch funds alone: its contract is registered, nobody is asked to endorse", async function () {
     const { loanId, leafHash } = await approved("JDB-ALONE", 0);
     const endorsed = await outboxCount(suite.platform, "endorseEvidence");
