@@ -54,14 +54,16 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
       consortium.manifest.nodes.branchA.url,
       consortium.manifest.nodes.branchA.tokens,
     );
+    let resumeMining: (() => Promise<void>) | undefined;
     result = await runScenarios(consortium.manifest, {
       // this consortium is thrown away after the test: the overdue scenario may move its clock
       disposableChain: true,
       clockFile,
       log: (line) => void driverLog.push(line),
       hooks: {
-        // mining paused: branch A's sender gets the repayment in flight, not mined
-        beforeRepayments: async () => void (await provider.send("evm_setAutomine", [false])),
+        // mining paused (the launcher's dumps, which end by resuming it, stopped meanwhile): branch
+        // A's sender gets the repayment in flight, not mined
+        beforeRepayments: async () => void (resumeMining = await consortium.pauseMining()),
         repaymentsEnqueued: async ({ serials }) => {
           const deadline = Date.now() + 60_000;
           for (;;) {
@@ -76,7 +78,7 @@ describe("five nodes end to end: joint, assisted and overdue loans; restart; ind
           atKill = await Promise.all(serials.map((s) => branchA.get<OutboxEntryView>(`/v1/outbox/${s}`)));
           await consortium.kill("branchA", "SIGKILL");
           // the transaction in flight is mined while branch A is down
-          await provider.send("evm_setAutomine", [true]);
+          await resumeMining!();
           await provider.send("evm_mine", []);
           await consortium.restart("branchA");
         },

@@ -12,6 +12,7 @@ import {
   LOCAL_CHAIN_ID,
   STATE_INTERVAL_SECONDS,
   anvilMining,
+  startMining,
   startStateDumps,
   type StateDumps,
   guardStateFile,
@@ -86,6 +87,11 @@ export type LocalConsortium = {
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<void>;
   /** Start it again with the same config (stopping it first if it runs), wait for /readyz. */
   restart(name: ServiceName): Promise<void>;
+  /**
+   * Mining paused (the periodic state dumps, which end by resuming mining, stopped meanwhile);
+   * the function returned resumes the chain's own mode and the dumps. Only on the launcher's chain.
+   */
+  pauseMining(): Promise<() => Promise<void>>;
   /** Each child's stdout+stderr is appended to <dataDir>/logs/<name>.log. */
   logFile(name: ServiceName): string;
 };
@@ -213,13 +219,8 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     });
     provider.pollingInterval = local ? 100 : 1000;
     const chainProvider = provider;
-    const startDumps = () =>
-      startStateDumps({
-        provider: chainProvider,
-        dataDir,
-        mining: anvilMining(options.anvilArgs ?? []).mining,
-        log,
-      });
+    const { mining } = anvilMining(options.anvilArgs ?? []);
+    const startDumps = () => startStateDumps({ provider: chainProvider, dataDir, mining, log });
     const { chainId, genesisHash } = await clock.time("chain: id, genesis, clock checked", async () => {
       const [network, block0] = await Promise.all([chainProvider.getNetwork(), chainProvider.getBlock(0)]);
       if (block0 === null || block0.hash === null)
@@ -449,6 +450,21 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
         const service = get(name);
         await service.kill(signal);
         await lock.setChild(name, undefined);
+      },
+      async pauseMining() {
+        if (dumps === undefined)
+          throw new LocalConsortiumError(
+            "LOCAL_BAD_CONFIG",
+            "mining is paused only on the launcher's own chain",
+          );
+        const chainDumps = dumps;
+        await chainDumps.stop();
+        await chainProvider.send("evm_setAutomine", [false]);
+        await chainProvider.send("evm_setIntervalMining", [0]);
+        return async () => {
+          await startMining(chainProvider, mining);
+          if (dumps === chainDumps) dumps = startDumps();
+        };
       },
       async restart(name) {
         const service = get(name);

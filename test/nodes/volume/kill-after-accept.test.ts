@@ -51,7 +51,8 @@ describe("a node killed between accepting flows and their anchoring and sending"
     const branch = new NodeApi("branchB", manifest.nodes.branchB.url, manifest.nodes.branchB.tokens);
     const serials = Array.from({ length: BURST }, (_, i) => `RPY-VK-${Date.now().toString(36)}-${i}`);
 
-    await provider.send("evm_setAutomine", [false]);
+    // the launcher's way: its periodic state dumps end by resuming mining, so they stop meanwhile
+    const resumeMining = await consortium.pauseMining();
     let vouchers: string[];
     try {
       // all accepted at once: their vouchers anchored in shared submissions, their flows queued
@@ -74,7 +75,7 @@ describe("a node killed between accepting flows and their anchoring and sending"
         expect(leaves.map((l) => l.status)).to.deep.equal(["pending"]);
       }
     } finally {
-      await provider.send("evm_setAutomine", [true]);
+      await resumeMining();
     }
     await consortium.restart("branchB");
 
