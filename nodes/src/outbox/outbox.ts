@@ -375,10 +375,32 @@ export class Outbox {
    * Operator action on a failed entry, once the cause is fixed (a raised limit, a whitelisted
    * account): queue it again at its original place. The sender checks the chain before sending,
    * as always. Prefer a new flow with a new serial when the business facts changed.
+   *
+   * `replacement`: the same serial and kind with other arguments, for a flow whose facts stand
+   * but whose proof went stale (an evidence registration proved against a head the chain lost,
+   * proved again against a head it holds).
    */
-  requeue(serial: string, reason = "requeued by the operator"): Promise<OutboxEntry> {
+  requeue(
+    serial: string,
+    reason = "requeued by the operator",
+    replacement?: EnqueueInput,
+  ): Promise<OutboxEntry> {
+    let args: NormalizedEntry["args"] | undefined;
+    try {
+      if (replacement !== undefined) {
+        const normalized = normalizeEntry(replacement);
+        if (normalized.serial !== serial)
+          throw new OutboxError(
+            "NODE_ERR_OUTBOX_BAD_ENTRY",
+            `a replacement for ${serial} must keep its serial, not ${normalized.serial}`,
+          );
+        args = normalized.args;
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#lock.run(async () => {
-      const current = await this.entries.get(serial);
+      let current = await this.entries.get(serial);
       if (current === undefined)
         throw new OutboxError("NODE_ERR_OUTBOX_UNKNOWN", `no outbox entry with serial ${serial}`);
       if (current.state !== "failed") {
@@ -386,6 +408,14 @@ export class Outbox {
           "NODE_ERR_OUTBOX_WRONG_STATE",
           `entry ${serial} is ${current.state}; only a failed entry can be requeued`,
         );
+      }
+      if (replacement !== undefined) {
+        if (replacement.kind !== current.kind)
+          throw new OutboxError(
+            "NODE_ERR_OUTBOX_BAD_ENTRY",
+            `a replacement for ${serial} must keep its kind ${current.kind}, not ${replacement.kind}`,
+          );
+        current = { ...current, args: args! };
       }
       const was = current.failure === undefined ? "" : ` (was ${current.failure.code})`;
       return this.#write(current, {

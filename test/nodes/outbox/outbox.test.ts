@@ -287,6 +287,42 @@ for (const [name, make] of backends) {
       );
     });
 
+    it("requeues a failed entry with replacement arguments of the same serial and kind, and refuses any other replacement", async function () {
+      await store.outbox.enqueue(repay("REP-1", LOAN, 5n));
+      await store.outbox.enqueue(repay("REP-2", LOAN, 6n));
+      await store.outbox.update("REP-1", {
+        state: "failed",
+        failure: { code: "LedgerOverpayment", args: [LOAN, "5", "1"] },
+      });
+      const summary = async () =>
+        (await store.outbox.pendingEntries(10)).map((e) => [e.serial, (e.args as { amount: string }).amount]);
+      // another serial or another kind: refused, the entry left failed with its arguments
+      expect(
+        (await rejection(store.outbox.requeue("REP-1", "again", repay("REP-9", LOAN, 1n)))).code,
+      ).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
+      const otherKind = { ...disburse("DIS-1", LOAN, 1n), serial: "REP-1" };
+      expect((await rejection(store.outbox.requeue("REP-1", "again", otherKind))).code).to.equal(
+        "NODE_ERR_OUTBOX_BAD_ENTRY",
+      );
+      expect(
+        (await rejection(store.outbox.requeue("REP-1", "again", repay("REP-1", LOAN, -1n)))).code,
+      ).to.equal("NODE_ERR_OUTBOX_BAD_ENTRY");
+      expect((await store.outbox.status("REP-1"))!.state).to.equal("failed");
+      expect(await summary()).to.deep.equal([["REP-2", "6"]]);
+
+      const requeued = await store.outbox.requeue("REP-1", "amount corrected", repay("REP-1", LOAN, 1n));
+      expect([requeued.state, (requeued.args as { amount: string }).amount]).to.deep.equal(["queued", "1"]);
+      expect(requeued.lastError).to.equal("amount corrected (was LedgerOverpayment)");
+      // stored, and in the sender's in-memory scan, with the new arguments at the entry's own place
+      expect(((await store.outbox.status("REP-1"))!.args as { amount: string }).amount).to.equal("1");
+      expect(await summary()).to.deep.equal([
+        ["REP-1", "1"],
+        ["REP-2", "6"],
+      ]);
+      // the replaced arguments are now the serial's: enqueueing them again is the same entry
+      expect((await store.outbox.enqueue(repay("REP-1", LOAN, 1n))).seq).to.equal(requeued.seq);
+    });
+
     it("answers the sender's scan from memory: in outbox order, in step with every write, read from the store once", async function () {
       for (let i = 1; i <= 4; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
       const entries = store.outbox.entries;
