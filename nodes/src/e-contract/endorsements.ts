@@ -12,8 +12,8 @@ import { EVIDENCE_STATES, EvidenceState } from "../../../common/chain/generated/
 import { BRANCH, PLATFORM, type ConsortiumMembers } from "../members.ts";
 import type { LedgerModel } from "../indexer/model.ts";
 import type { NodeRequests, SignedHeaders, SignedNodeRequest } from "../node-requests.ts";
-import type { Outbox } from "../outbox/outbox.ts";
-import type { OutboxEntry } from "../outbox/entry.ts";
+import { canonicalJson, type Outbox } from "../outbox/outbox.ts";
+import { normalizeEntry, type OutboxEntry } from "../outbox/entry.ts";
 import type { PeerNodes } from "../peers.ts";
 import { EContractError, NodeError, nodeError } from "../errors.ts";
 import { Room } from "../room.ts";
@@ -81,6 +81,13 @@ const ADVANCED_TOGETHER = 32;
 
 /** The registry's refusals of an endorsement of a leaf that is not (or not yet) active evidence. */
 const ENDORSE_AGAIN = new Set(["EvidenceRegistryUnknownEvidence", "EvidenceRegistryNotActive"]);
+
+/**
+ * How long a registration refused for a head the chain does not hold waits before it is proved
+ * and sent again when the anchor service still gives the same proof (a head it is to commit
+ * again at the same size); a proof against another head goes at once.
+ */
+export const PROVE_AGAIN_MS = 30_000;
 
 /**
  * How long a branch waits for an endorsement its platform accepted to reach the chain before
@@ -284,6 +291,8 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     }
     if (record.state === "registering") {
       const entry = await this.deps.outbox.status(registerSerialOf(record.leafHash));
+      if (entry?.state === "failed" && entry.failure?.code === "EvidenceLogUnknownHead")
+        return this.#proveAgain(record, entry).then(() => undefined);
       if (entry?.state === "failed") return this.#fail(record, entry).then(() => undefined);
       if (entry?.state !== "confirmed") return undefined;
       record = await this.#save(record, { state: record.platform === 0 ? "done" : "endorsing" });
@@ -300,6 +309,28 @@ export class ContractEndorsements extends Room<ContractEndorsementsDeps> {
     if (this.#askedLately(record)) return undefined;
     // the platform checks the loan on the ledger: ask once the registration of the loan is in
     return (await this.deps.outbox.status(record.loanSerial))?.state === "confirmed" ? record : undefined;
+  }
+
+  /**
+   * The registration's proof named a head the chain does not hold (blocks lost after the head was
+   * committed): the leaf is still in the log, so it is proved again from the anchor service's
+   * bundle and its entry queued again under the same serial, with the new proof.
+   */
+  async #proveAgain(record: ContractEndorsement, entry: OutboxEntry): Promise<void> {
+    const fresh = registrationEntry(record.loanId, record.leafHash, await this.deps.bundle(record.leafHash));
+    const now = (this.deps.now?.() ?? new Date()).getTime();
+    const sameProof = canonicalJson(normalizeEntry(fresh).args) === canonicalJson(entry.args);
+    if (sameProof && now - Date.parse(entry.updatedAt) < PROVE_AGAIN_MS) {
+      await this.#save(record, {
+        lastError: `the head of ${fresh.args.treeSize} leaves its proof names is not on chain; waiting for the anchor service to commit it again`,
+      });
+      return;
+    }
+    await this.deps.outbox.requeue(
+      entry.serial,
+      `proved again against the head of ${fresh.args.treeSize} leaves: the chain did not hold the head of ${(entry.args as { treeSize: number }).treeSize}`,
+      fresh,
+    );
   }
 
   async #fail(record: ContractEndorsement, entry: OutboxEntry): Promise<void> {

@@ -19,6 +19,8 @@ import {
 import { jiedaibaoPayload } from "../../support/channel-fixtures.ts";
 import type { NodeService } from "../../../nodes/src/service.ts";
 
+/** A second borrower in the same district (GB 11643 check character right). */
+const OTHER_BORROWER = "110105198001010016";
 const TOKENS = { clerk: "clerk-token-1", approver: "approver-token-1" } as const;
 
 describe("e-contract: the signed contract registered by its branch and endorsed by the platform on chain", function () {
@@ -29,9 +31,11 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
     EvidenceRegistry.at(suite.chain.deployment.addresses.evidenceRegistry, suite.chain.anvil.provider);
 
   /** A joint loan (70/30) or a loan the branch funds alone, approved at the branch; its loan id, serial and contract leaf. */
-  async function approved(applicationId: string, platformShareBps: number) {
+  async function approved(applicationId: string, platformShareBps: number, borrowerIdNumber?: string) {
     const payload = jiedaibaoPayload();
     payload.shenqingBianhao = applicationId;
+    // another borrower: the ledger caps what one borrower owes across the consortium
+    if (borrowerIdNumber !== undefined) payload.jiekuanren.zhengjian.haoma = borrowerIdNumber;
     const { atBranch, consentLeafHash } = await submitJointApplication(suite.platform, suite.branch, as, {
       payload,
       letter: `授权书 ${applicationId}`,
@@ -285,5 +289,44 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
     } finally {
       platformRoom.endorseAll = endorseAll;
     }
+  });
+
+  it("a registration refused for a head the chain lost is proved against the head committed since and registered", async function () {
+    const { loanId, leafHash } = await approved("JDB-LOST-HEAD", 3000, OTHER_BORROWER);
+    const provider = suite.chain.anvil.provider;
+    // the head holding the contract is committed and the contract registered with a proof against
+    // it; then both are lost with their blocks (a chain restored from an older state)
+    const snapshot = (await provider.send("evm_snapshot", [])) as string;
+    await suite.anchor.committer.runOnce();
+    const lostSize = (await suite.anchor.committer.heads()).at(-1)!.treeSize;
+    const serial = registerSerialOf(leafHash);
+    for (let i = 0; i < 200 && (await suite.branch.outbox.status(serial))?.state !== "confirmed"; i++) {
+      await suite.branch.contractEndorsements!.step();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await registry().status(leafHash)).submitter).to.equal(BigInt(MEMBERS.branchA));
+    await provider.send("evm_revert", [snapshot]);
+    // the branch's outbox sends its registration again, and the registry refuses it: no such head
+    let refused = await suite.branch.outbox.status(serial);
+    for (let i = 0; i < 300 && refused?.state !== "failed"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      refused = await suite.branch.outbox.status(serial);
+    }
+    expect([refused?.state, refused?.failure?.code]).to.deep.equal(["failed", "EvidenceLogUnknownHead"]);
+    expect((refused!.args as { treeSize: number }).treeSize).to.equal(lostSize);
+
+    // more evidence anchored, and the anchor service commits a larger head holding the contract too
+    const next = await approved("JDB-LOST-HEAD-NEXT", 3000, OTHER_BORROWER);
+    await suite.anchor.committer.runOnce();
+    const done = await untilDone(loanId);
+    expect(done.chain).to.deep.equal({
+      state: "Active",
+      submitter: MEMBERS.branchA,
+      endorsers: [MEMBERS.platform],
+    });
+    await outboxConfirmed(suite.branch, as, serial);
+    const registered = await suite.branch.outbox.status(serial);
+    expect((registered!.args as { treeSize: number }).treeSize).to.be.greaterThan(lostSize);
+    await untilDone(next.loanId);
   });
 });
