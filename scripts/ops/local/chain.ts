@@ -363,6 +363,12 @@ export async function startMining(provider: JsonRpcProvider, mode: MiningMode): 
   if (mode.automine) await provider.send("evm_setAutomine", [true]);
 }
 
+/** No block mined until startMining: neither on each transaction nor on an interval. */
+export async function stopMining(provider: JsonRpcProvider): Promise<void> {
+  await provider.send("evm_setAutomine", [false]);
+  await provider.send("evm_setIntervalMining", [0]);
+}
+
 export type StateDumps = {
   /** One consistent dump now (the head it holds), unless the head has not moved since the last. */
   dumpNow(): Promise<number | undefined>;
@@ -428,17 +434,13 @@ export function startStateDumps(options: {
   let lastHead: string | undefined;
   let running: Promise<number | undefined> = Promise.resolve(undefined);
   let stopped = false;
-  const pause = async () => {
-    await provider.send("evm_setAutomine", [false]);
-    if (mining.intervalSeconds !== undefined) await provider.send("evm_setIntervalMining", [0]);
-  };
   // transactions sent meanwhile waited in the pool: resuming mines them
   const resume = () => startMining(provider, mining);
   const dump = async (): Promise<number | undefined> => {
     const latest = await provider.getBlock("latest");
     if (latest === null || latest.hash === lastHead) return undefined;
     let dumped: { head: number; json: Buffer };
-    await pause();
+    await stopMining(provider);
     try {
       dumped = await dumpPausedState(provider);
       lastHead = (await provider.getBlock(dumped.head))?.hash ?? undefined;

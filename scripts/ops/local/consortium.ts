@@ -13,6 +13,7 @@ import {
   STATE_INTERVAL_SECONDS,
   anvilMining,
   startMining,
+  stopMining,
   startStateDumps,
   type StateDumps,
   guardStateFile,
@@ -221,6 +222,15 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
     const chainProvider = provider;
     const { mining } = anvilMining(options.anvilArgs ?? []);
     const startDumps = () => startStateDumps({ provider: chainProvider, dataDir, mining, log });
+    // a dump ends by resuming mining: the dumps stop while mining must stay as someone left it;
+    // the function returned starts them again (unless another start has replaced them)
+    const holdDumps = async (): Promise<() => void> => {
+      const held = dumps;
+      await held?.stop();
+      return () => {
+        if (held !== undefined && dumps === held) dumps = startDumps();
+      };
+    };
     const { chainId, genesisHash } = await clock.time("chain: id, genesis, clock checked", async () => {
       const [network, block0] = await Promise.all([chainProvider.getNetwork(), chainProvider.getBlock(0)]);
       if (block0 === null || block0.hash === null)
@@ -457,26 +467,23 @@ export async function startLocalConsortium(options: StartOptions): Promise<Local
             "LOCAL_BAD_CONFIG",
             "mining is paused only on the launcher's own chain",
           );
-        const chainDumps = dumps;
-        await chainDumps.stop();
-        await chainProvider.send("evm_setAutomine", [false]);
-        await chainProvider.send("evm_setIntervalMining", [0]);
+        const resumeDumps = await holdDumps();
+        await stopMining(chainProvider);
         return async () => {
           await startMining(chainProvider, mining);
-          if (dumps === chainDumps) dumps = startDumps();
+          resumeDumps();
         };
       },
       async restart(name) {
         const service = get(name);
-        // a dump ends by resuming mining: none may run until the restarted chain's clock is restored
-        const chainDumps = name === "chain" ? dumps : undefined;
-        await chainDumps?.stop();
+        // none may run until the restarted chain's clock is restored
+        const resumeDumps = name === "chain" ? await holdDumps() : () => undefined;
         try {
           if (service.running) await service.stop();
           await startService(service, lock, log);
         } finally {
           // a chain left running by a failed start is still dumped
-          if (chainDumps !== undefined && service.running) dumps = startDumps();
+          if (service.running) resumeDumps();
         }
       },
     };
