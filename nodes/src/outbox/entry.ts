@@ -236,7 +236,12 @@ export type OutboxEntry<K extends OutboxKind = OutboxKind> = {
   /** The transaction that is (or was) in flight or landed. */
   txHash?: string;
   nonce?: number;
-  /** The signed transaction behind txHash, so a restart can re-broadcast the very same bytes. */
+  /**
+   * Signed bytes kept in the entry itself. The sender records a transaction's bytes once, beside the
+   * entries (Outbox.signedBytes reads them by txHash); an entry holds its own only when written by an
+   * older store, or when another transaction carried its flow (then they are those of its own
+   * recorded one, kept for a rewind).
+   */
   rawTx?: string;
   /** Chain head just before the first send: where a search for the flow's events starts. */
   fromBlock?: number;

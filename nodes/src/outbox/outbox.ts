@@ -9,10 +9,14 @@
 //   order    seq (16-digit zero-padded)       → serial, for every entry: list() in creation order
 //   pending  seq (16-digit zero-padded)       → serial, for queued and sent entries only: the
 //                                               sender's work queue, in order
+//   transactions  txHash                      → the signed transaction (JSON, TransactionRecord):
+//                                               its bytes once, however many entries it carries
 //
-// An entry and its index keys are written in one synced batch. Enqueues are group-committed (as
-// the anchor service's intake): requests arriving while a batch is being written go together
-// into the next one, which is also what makes "same serial twice at once" create one entry.
+// An entry and its index keys are written in one synced batch; a signed transaction's record goes
+// in the batch that makes its entries "sent", and is deleted in the batch after which no sent or
+// confirmed entry names it any more. Enqueues are group-committed (as the anchor service's
+// intake): requests arriving while a batch is being written go together into the next one, which
+// is also what makes "same serial twice at once" create one entry.
 // The one write not fsynced is a step to "confirmed": the chain holds what it records, so if a
 // power cut loses it the entry is back where it was a moment before (sent, or queued), and the
 // sender finds the flow on chain again from there (README.md, "Durability").
@@ -51,6 +55,16 @@ export type OutboxPatch = Partial<
  */
 export type PendingSummary = Pick<OutboxEntry, "serial" | "kind" | "args" | "state" | "seq">;
 
+/**
+ * A signed transaction of the sender's, kept once: a batch's entries each name it by `txHash`
+ * instead of each holding its bytes (~55 kB of hex for a batch of registrations). `serials`: the
+ * entries it was recorded for, the only ones that can name it.
+ */
+export type TransactionRecord = { rawTx: string; serials: string[] };
+
+/** A signed transaction to record with the entries it makes "sent" (updateMany). */
+export type SignedRecord = TransactionRecord & { txHash: string };
+
 type PendingEnqueue = {
   entry: NormalizedEntry;
   resolve: (e: OutboxEntry) => void;
@@ -80,6 +94,15 @@ function summaryOf(entry: OutboxEntry): PendingSummary {
   return { serial: entry.serial, kind: entry.kind, args: entry.args, state: entry.state, seq: entry.seq };
 }
 
+/**
+ * Whether an entry needs its transaction's bytes: a sent one (re-broadcast on resume, gap repair) or
+ * a confirmed one (sent again should the chain lose its block). A failed entry is final, and a
+ * requeue drops its hash.
+ */
+function holds(entry: OutboxEntry, txHash: string): boolean {
+  return entry.txHash === txHash && (entry.state === "sent" || entry.state === "confirmed");
+}
+
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
@@ -90,6 +113,7 @@ export class Outbox {
   readonly entries: Sub<OutboxEntry>;
   readonly order: Sub<string>;
   readonly pending: Sub<string>;
+  readonly transactions: Sub<TransactionRecord>;
   readonly #now: () => number;
   readonly #listeners = new Set<OutboxChangeListener>();
   #queue: PendingEnqueue[] = [];
@@ -128,6 +152,10 @@ export class Outbox {
       keyEncoding: "utf8",
       valueEncoding: "utf8",
     }) as Sub<string>;
+    this.transactions = db.sublevel<string, TransactionRecord>("transactions", {
+      keyEncoding: "utf8",
+      valueEncoding: "json",
+    }) as Sub<TransactionRecord>;
     this.#batchOptions = { sync: options.sync ?? true };
     this.#now = options.now ?? Date.now;
   }
@@ -180,6 +208,17 @@ export class Outbox {
   /** The entry with this serial, or undefined. */
   async status(serial: string): Promise<OutboxEntry | undefined> {
     return this.entries.get(serial);
+  }
+
+  /**
+   * The signed bytes of the transaction an entry names, to broadcast again: its record's, or the
+   * entry's own `rawTx` where it keeps them (a store written before the records; an entry whose
+   * flow another transaction carried: README.md, "Signed bytes"). Undefined when neither is kept.
+   */
+  async signedBytes(entry: Pick<OutboxEntry, "txHash" | "rawTx">): Promise<string | undefined> {
+    if (entry.rawTx !== undefined) return entry.rawTx;
+    if (entry.txHash === undefined) return undefined;
+    return (await this.transactions.get(entry.txHash))?.rawTx;
   }
 
   /** Entries in creation order, optionally only those in `state`, at most `limit`. */
@@ -340,13 +379,22 @@ export class Outbox {
   /**
    * Several entries' changes in one synced batch (the sender records a burst of signed
    * transactions at once, or the flows of one batched transaction): all of them are durable, or
-   * none. Only confirmations, like update's, are written without an fsync of their own.
-   * Resolves with the entries as stored.
+   * none. `signed`: the transactions the changes make their entries "sent" with, recorded in the
+   * same batch (each once, whatever number of entries name it). Only confirmations, like
+   * update's, are written without an fsync of their own. Resolves with the entries as stored.
    */
-  updateMany(changes: ReadonlyArray<{ serial: string; patch: OutboxPatch }>): Promise<OutboxEntry[]> {
+  updateMany(
+    changes: ReadonlyArray<{ serial: string; patch: OutboxPatch }>,
+    signed: ReadonlyArray<SignedRecord> = [],
+  ): Promise<OutboxEntry[]> {
     return this.#lock.run(async () => {
       const current = await this.entries.getMany(changes.map((c) => c.serial));
-      const ops: BatchOp[] = [];
+      const ops: BatchOp[] = signed.map(({ txHash, rawTx, serials }) => ({
+        type: "put",
+        sublevel: this.transactions,
+        key: txHash,
+        value: { rawTx, serials },
+      }));
       const next = changes.map(({ serial, patch }, i) => {
         const entry = current[i];
         if (entry === undefined)
@@ -355,9 +403,12 @@ export class Outbox {
         ops.push(...entryOps);
         return changed;
       });
+      ops.push(...(await this.#released(current as OutboxEntry[], next, signed)));
       await this.db.batch(
         ops,
-        next.every((e) => e.state === "confirmed") ? { sync: false } : this.#batchOptions,
+        signed.length === 0 && next.every((e) => e.state === "confirmed")
+          ? { sync: false }
+          : this.#batchOptions,
       );
       // an entry changed twice in one batch moves on from its first change
       const was = new Map<string, OutboxState>();
@@ -454,6 +505,7 @@ export class Outbox {
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
     const { entry, ops } = this.#change(current, patch);
+    ops.push(...(await this.#released([current], [entry], [])));
     // a confirmation is derived from the chain (see the header): no fsync of its own, which
     // would hold this lock ~2.5 ms per flow, for every enqueue and signing behind it
     await this.db.batch(ops, entry.state === "confirmed" ? { sync: false } : this.#batchOptions);
@@ -477,6 +529,39 @@ export class Outbox {
     if (!wasPending && isPending)
       ops.push({ type: "put", sublevel: this.pending, key: seqKey(next.seq), value: next.serial });
     return { entry: next, ops };
+  }
+
+  /**
+   * The deletes of the transaction records no entry holds once `after` is written (`before`: the
+   * same entries as stored; `signed`: records written in the same batch). Read only when an entry
+   * lets go of its transaction (queued again, failed, or confirmed by another one): a record's
+   * entries are the ones it was recorded for, so the others are read by serial.
+   */
+  async #released(
+    before: readonly OutboxEntry[],
+    after: readonly OutboxEntry[],
+    signed: ReadonlyArray<SignedRecord>,
+  ): Promise<BatchOp[]> {
+    const left = new Set<string>();
+    before.forEach((b, i) => {
+      if (b.txHash !== undefined && !holds(after[i]!, b.txHash)) left.add(b.txHash);
+    });
+    if (left.size === 0) return [];
+    // an entry changed twice in one batch is stored as its last change
+    const latest = new Map(after.map((e) => [e.serial, e]));
+    const ops: BatchOp[] = [];
+    for (const txHash of left) {
+      const record = signed.find((r) => r.txHash === txHash) ?? (await this.transactions.get(txHash));
+      // an older store's entries keep their bytes themselves: no record to delete
+      if (record === undefined) continue;
+      const others = record.serials.filter((s) => !latest.has(s));
+      const stored = others.length === 0 ? [] : await this.entries.getMany(others);
+      const held = [...record.serials.map((s) => latest.get(s)), ...stored].some(
+        (e) => e !== undefined && holds(e, txHash),
+      );
+      if (!held) ops.push({ type: "del", sublevel: this.transactions, key: txHash });
+    }
+    return ops;
   }
 
   async #writeGroup(): Promise<void> {

@@ -93,7 +93,7 @@ export class ChainRepair {
     if (receipt !== null && receipt.status === 1 && effects.inReceipt(entry, receipt)) return false;
     const effect = await effects.effect(entry);
     if (effect.kind === "done") return false;
-    const resumable = entry.rawTx !== undefined && entry.nonce !== undefined;
+    const resumable = entry.nonce !== undefined && (await outbox.signedBytes(entry)) !== undefined;
     await outbox.update(entry.serial, {
       state: resumable ? "sent" : "queued",
       blockNumber: undefined,
@@ -168,7 +168,7 @@ export class ChainRepair {
   /** Past the highest nonce a confirmed entry used: the count the chain held before a restart, at least. */
   async #confirmedNext(): Promise<number> {
     let next = 0;
-    // streamed: a confirmed entry keeps its signed bytes, too many to hold at once in a long history
+    // streamed: a long history holds too many entries to read at once
     for await (const e of this.#options.outbox.entries.values())
       if (e.state === "confirmed" && e.nonce !== undefined) next = Math.max(next, e.nonce + 1);
     return next;
@@ -213,7 +213,10 @@ export class ChainRepair {
         const entry = held.get(nonce);
         try {
           if (entry === undefined) await this.#fill(nonce);
-          else if (entry.rawTx !== undefined) await broadcast(provider, entry.rawTx);
+          else {
+            const rawTx = await outbox.signedBytes(entry);
+            if (rawTx !== undefined) await broadcast(provider, rawTx);
+          }
         } catch {
           // another look follows if the gap stays
         }

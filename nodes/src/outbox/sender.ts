@@ -3,7 +3,8 @@
 // network), through standard JSON-RPC only; a loan's flows in its order, a later one signed only
 // once every earlier one holds its nonce (pipelined), or once they are final when its call needs
 // their effect. The rules that make it exactly-once (README.md has the argument):
-//   1. transactions are recorded durably ("sent": hash, nonce and the signed bytes) before they
+//   1. transactions are recorded durably ("sent": hash, nonce; the signed bytes once per
+//      transaction) before they
 //      are broadcast, and a nonce is only given out once its transaction is recorded, so after
 //      any crash the outbox knows every transaction that may be in flight and every nonce below
 //      the next is held by one of them;
@@ -561,8 +562,9 @@ export class OutboxSender {
       // very same bytes again, or (no bytes kept) a new signature for the same nonce — either way
       // only one of them can ever be mined. A nonce below it that nothing holds is a gap the
       // receipt poller repairs (ChainRepair.heal).
-      if (entry.rawTx !== undefined && entry.txHash !== undefined) {
-        await broadcast(this.provider, entry.rawTx);
+      const rawTx = await this.outbox.signedBytes(entry);
+      if (rawTx !== undefined && entry.txHash !== undefined) {
+        await broadcast(this.provider, rawTx);
         return this.#landed(entry, await this.#receipts.waitMined(entry.txHash, entry.nonce));
       }
       return this.#send(entry, entry.nonce);
@@ -612,7 +614,7 @@ export class OutboxSender {
         (entry.fromBlock === undefined ? this.provider.getBlockNumber() : Promise.resolve(entry.fromBlock)),
     ]);
     const margin = BigInt(100 + (this.#options.gasMarginPercent ?? 25));
-    const [sent] = await this.#signer.sign({
+    const signed = await this.#signer.sign({
       entries: [entry],
       to,
       data,
@@ -621,8 +623,8 @@ export class OutboxSender {
       head,
       ...(nonceChoice === "next" ? {} : { nonce: nonceChoice }),
     });
-    await broadcast(this.provider, sent!.rawTx!);
-    return this.#landed(sent!, await this.#receipts.waitMined(sent!.txHash!, sent!.nonce!));
+    await broadcast(this.provider, signed.rawTx);
+    return this.#landed(signed.entries[0]!, await this.#receipts.waitMined(signed.txHash, signed.nonce));
   }
 
   /**
@@ -687,7 +689,12 @@ export class OutboxSender {
       );
       return;
     }
-    const sent = await this.#signer.sign({
+    const {
+      entries: sent,
+      rawTx,
+      txHash,
+      nonce,
+    } = await this.#signer.sign({
       entries,
       to: this.address,
       data,
@@ -695,9 +702,8 @@ export class OutboxSender {
       fees,
       head: block.number,
     });
-    const { rawTx, txHash, nonce } = sent[0]!;
-    await broadcast(this.provider, rawTx!);
-    const receipt = await this.#receipts.waitMined(txHash!, nonce!);
+    await broadcast(this.provider, rawTx);
+    const receipt = await this.#receipts.waitMined(txHash, nonce);
     if (receipt.status === 1 && sent.every((e) => this.#effects.inReceipt(e, receipt))) {
       // every call's event is in the receipt: all confirmed in one write
       await this.outbox.updateMany(
@@ -825,7 +831,16 @@ export class OutboxSender {
       return;
     }
     const patch: OutboxPatch = { state: "confirmed", lastError: undefined };
-    if (effect.txHash !== undefined) patch.txHash = effect.txHash;
+    if (effect.txHash !== undefined) {
+      patch.txHash = effect.txHash;
+      // another transaction carried the flow: the entry keeps the bytes of the one it recorded
+      // itself (their record goes once no entry names it), to send them again should the chain
+      // lose the flow while that one's nonce is still unused
+      if (entry.txHash !== undefined && entry.txHash !== effect.txHash && entry.rawTx === undefined) {
+        const rawTx = await this.outbox.signedBytes(entry);
+        if (rawTx !== undefined) patch.rawTx = rawTx;
+      }
+    }
     if (effect.blockNumber !== undefined) patch.blockNumber = effect.blockNumber;
     await this.#update(entry, patch);
   }

@@ -1,6 +1,7 @@
 // Nonce assignment, signing and recording (rule 1 of README.md): transactions that reach the
-// signer together get consecutive nonces and are recorded — state "sent" with hash, nonce and
-// the signed bytes — in one synced batch before any of them is broadcast; the next nonce moves
+// signer together get consecutive nonces and are recorded — their entries "sent" with hash and
+// nonce, each transaction's signed bytes once beside them — in one synced batch before any of
+// them is broadcast; the next nonce moves
 // on only once that batch is durable. So every nonce this sender has given out is held by a
 // recorded transaction, and a crash leaves no gap behind.
 import { keccak256 } from "ethers";
@@ -9,12 +10,12 @@ import { signEip1559, type SignedTransaction } from "../../../common/chain/trans
 import type { OutboxEntry } from "./entry.ts";
 import { broadcast, type Fees } from "./broadcast.ts";
 import { Lock } from "./lock.ts";
-import type { Outbox, OutboxPatch } from "./outbox.ts";
+import type { Outbox, OutboxPatch, SignedRecord } from "./outbox.ts";
 
 /**
  * A transaction as the signer gets it: all but the nonce, unless a fixed one is re-signed. It
  * carries one entry's call, or several entries' calls packed into one (each of them is recorded
- * with the same hash, nonce and bytes).
+ * with the same hash and nonce; the bytes are recorded once).
  */
 export type Unsigned = {
   entries: OutboxEntry[];
@@ -25,6 +26,9 @@ export type Unsigned = {
   head: number;
   nonce?: number;
 };
+
+/** A transaction signed and recorded: its entries as stored ("sent"), and what to broadcast. */
+export type Signed = { entries: OutboxEntry[]; txHash: string; nonce: number; rawTx: string };
 
 /**
  * A call of value 0 signed with `wallet`: on a chain with a base fee by signEip1559 (ethers' bytes,
@@ -69,8 +73,7 @@ export class NonceSigner {
   /** No nonce below this is given out again: the chain has used it (another sender on the key). */
   #nonceFloor = 0;
   /** Transactions waiting to be signed and recorded together (one synced batch). */
-  #toSign: Array<{ unsigned: Unsigned; resolve: (e: OutboxEntry[]) => void; reject: (e: unknown) => void }> =
-    [];
+  #toSign: Array<{ unsigned: Unsigned; resolve: (s: Signed) => void; reject: (e: unknown) => void }> = [];
   #signScheduled = false;
 
   constructor(options: NonceSignerOptions) {
@@ -102,8 +105,8 @@ export class NonceSigner {
     if (this.#nextNonce !== undefined && this.#nextNonce < count) this.#nextNonce = count;
   }
 
-  /** Sign and record, together with whatever else arrives meanwhile; resolves to the "sent" entries. */
-  sign(unsigned: Unsigned): Promise<OutboxEntry[]> {
+  /** Sign and record, together with whatever else arrives meanwhile; resolves once durable. */
+  sign(unsigned: Unsigned): Promise<Signed> {
     return new Promise((resolve, reject) => {
       this.#toSign.push({ unsigned, resolve, reject });
       if (!this.#signScheduled) {
@@ -124,9 +127,11 @@ export class NonceSigner {
       const pooled = await provider.getTransactionCount(wallet.address, "pending");
       let next = Math.max(this.#nextNonce ?? (await this.#recordedNext()), this.#nonceFloor, pooled);
       const changes: Array<{ serial: string; patch: OutboxPatch }> = [];
+      const records: Array<SignedRecord & { nonce: number }> = [];
       for (const { unsigned: u } of group) {
         const nonce = u.nonce ?? next++;
         const { rawTx, txHash } = await signCall(wallet, chainId, { ...u, nonce });
+        records.push({ txHash, rawTx, nonce, serials: u.entries.map((e) => e.serial) });
         for (const entry of u.entries) {
           changes.push({
             serial: entry.serial,
@@ -134,7 +139,8 @@ export class NonceSigner {
               state: "sent",
               txHash,
               nonce,
-              rawTx,
+              // the bytes are in the transaction's record; an older store's copy in the entry goes
+              rawTx: undefined,
               fromBlock: u.head,
               attempts: entry.attempts + 1,
               lastError: undefined,
@@ -143,13 +149,14 @@ export class NonceSigner {
         }
       }
       // durable before any of them leaves the process: a crash from here on finds them "sent"
-      const stored = await outbox.updateMany(changes);
+      const stored = await outbox.updateMany(changes, records);
       this.#nextNonce = next;
       let at = 0;
-      for (const g of group) {
-        g.resolve(stored.slice(at, at + g.unsigned.entries.length));
+      group.forEach((g, i) => {
+        const { txHash, rawTx, nonce } = records[i]!;
+        g.resolve({ entries: stored.slice(at, at + g.unsigned.entries.length), txHash, rawTx, nonce });
         at += g.unsigned.entries.length;
-      }
+      });
     } catch (error) {
       // nothing was recorded and no nonce given out: every worker may simply try again
       for (const g of group) g.reject(error);

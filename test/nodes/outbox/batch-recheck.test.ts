@@ -106,7 +106,7 @@ describe("outbox sender: confirmed flows rechecked after the chain lost blocks",
     const wallet = lc.chain.wallets.branchA.connect(provider());
     for (let nonce = await wallet.getNonce("latest"); nonce < batch.nonce!; nonce++)
       await (await wallet.sendTransaction({ to: address(), value: 0n, nonce })).wait();
-    await provider().broadcastTransaction(batch.rawTx!);
+    await provider().broadcastTransaction((await store.outbox.signedBytes(batch))!);
     const receipt = (await provider().waitForTransaction(batch.txHash!))!;
     expect(receipt.status, "the batch succeeds").to.equal(1);
     expect(receipt.logs, "without any call's event").to.have.length(0);

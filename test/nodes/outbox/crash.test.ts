@@ -83,14 +83,21 @@ describe("outbox sender: crashes at any point send each flow once", function () 
 
   /**
    * A disbursement of a freshly registered loan that the crashed sender signed and recorded as
-   * sent (one attempt), not yet broadcast; with the wallet's nonce before it.
+   * sent (one attempt), not yet broadcast; with the wallet's nonce before it. Its bytes in a
+   * transaction record, as the signer keeps them, or (`inEntry`) in the entry, as an older store did.
    */
-  async function disbursementRecordedAsSent() {
+  async function disbursementRecordedAsSent(options: { inEntry?: boolean } = {}) {
     const loanId = await registeredLoan();
     const entry = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
     const nonce0 = await nonceOf();
     const { rawTx, txHash, nonce } = await sign(entry);
-    await store.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, attempts: 1 });
+    if (options.inEntry)
+      await store.outbox.update(entry.serial, { state: "sent", txHash, nonce, rawTx, attempts: 1 });
+    else
+      await store.outbox.updateMany(
+        [{ serial: entry.serial, patch: { state: "sent", txHash, nonce, attempts: 1 } }],
+        [{ txHash, rawTx, serials: [entry.serial] }],
+      );
     return { entry, nonce0, rawTx, txHash };
   }
 
@@ -108,6 +115,17 @@ describe("outbox sender: crashes at any point send each flow once", function () 
 
   it("(2) recorded but never broadcast: the new sender sees nothing on chain and sends the recorded transaction once", async function () {
     const { entry, nonce0, txHash } = await disbursementRecordedAsSent();
+
+    const outbox = await restartAndDrain();
+    const done = (await outbox.status(entry.serial))!;
+    expect(done.state).to.equal("confirmed");
+    expect(done.txHash, "the very same signed bytes").to.equal(txHash);
+    expect(await nonceOf()).to.equal(nonce0 + 1);
+  });
+
+  it("(2c) recorded by an older store, its bytes in the entry, never broadcast: those very bytes are sent once", async function () {
+    const { entry, nonce0, txHash } = await disbursementRecordedAsSent({ inEntry: true });
+    expect(await store.outbox.transactions.get(txHash), "no record").to.equal(undefined);
 
     const outbox = await restartAndDrain();
     const done = (await outbox.status(entry.serial))!;

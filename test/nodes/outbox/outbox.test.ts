@@ -3,7 +3,7 @@
 // once), conflicts, order, the pending index, requeue of a failed entry, restarts. And every
 // custom error of the compiled contracts decodes.
 import { expect } from "chai";
-import { Interface, keccak256, toUtf8Bytes } from "ethers";
+import { Interface, Wallet, keccak256, toUtf8Bytes, type JsonRpcApiProvider } from "ethers";
 import { readFile } from "node:fs/promises";
 import { loanIdOf } from "../../../common/lending/ids.ts";
 import {
@@ -16,6 +16,7 @@ import {
 } from "../../../nodes/src/outbox/entry.ts";
 import { OutboxError } from "../../../nodes/src/errors.ts";
 import { Outbox } from "../../../nodes/src/outbox/outbox.ts";
+import { NonceSigner } from "../../../nodes/src/outbox/signer.ts";
 import { bytes32, disburse, levelDir, memoryOutbox, registerLoan, repay, type Store } from "./fixture.ts";
 import { rejectedBy } from "../../support/expect-error.ts";
 
@@ -437,6 +438,101 @@ for (const [name, make] of backends) {
         "nonce",
         "lastError",
       ]);
+    });
+
+    it("records a batch's signed bytes once, beside its entries, which name it by hash (the signer's synced batch)", async function () {
+      for (let i = 1; i <= 7; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
+      const syncs: Array<boolean | undefined> = [];
+      const db = store.outbox.db;
+      const batch = db.batch.bind(db) as (ops: unknown, options: { sync?: boolean }) => Promise<void>;
+      (db as unknown as { batch: typeof batch }).batch = (ops, options) => {
+        syncs.push(options?.sync);
+        return batch(ops, options);
+      };
+      // the chain's view the signer needs: the pool's count for this account
+      const provider = { getTransactionCount: async () => 5 } as unknown as JsonRpcApiProvider;
+      const wallet = new Wallet(keccak256(toUtf8Bytes("outbox signer")));
+      const signer = new NonceSigner({ outbox: store.outbox, provider, wallet, chainId: 31_337n });
+      const entries = await store.outbox.pendingEntries(7);
+      const signed = await signer.sign({
+        entries,
+        to: wallet.address,
+        data: `0x${"ab".repeat(20_000)}`,
+        gasLimit: 5_000_000n,
+        fees: { type: 2, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n },
+        head: 9,
+      });
+      expect(syncs, "one synced batch").to.deep.equal([true]);
+      expect(signed.nonce).to.equal(5);
+      expect(signed.txHash).to.equal(keccak256(signed.rawTx));
+      expect(await store.outbox.transactions.keys().all(), "one record").to.deep.equal([signed.txHash]);
+      for (const e of await store.outbox.list()) {
+        expect(e, e.serial).to.include({ state: "sent", txHash: signed.txHash, nonce: 5, fromBlock: 9 });
+        expect(e, e.serial).to.not.have.property("rawTx");
+        expect(JSON.stringify(e).length, `${e.serial} holds no bytes`).to.be.below(1_000);
+        expect(await store.outbox.signedBytes(e), e.serial).to.equal(signed.rawTx);
+      }
+      expect(signed.entries.map((e) => e.serial)).to.deep.equal(entries.map((e) => e.serial));
+    });
+
+    it("keeps a transaction's record while a sent or confirmed entry names it, and drops it with the last one", async function () {
+      for (let i = 1; i <= 4; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
+      const [tx, other] = [bytes32("tx"), bytes32("another transaction")];
+      const serials = ["REP-1", "REP-2", "REP-3", "REP-4"];
+      await store.outbox.updateMany(
+        serials.map((serial) => ({ serial, patch: { state: "sent", txHash: tx, nonce: 4 } })),
+        [{ txHash: tx, rawTx: "0xbatch", serials }],
+      );
+      const kept = async () => (await store.outbox.transactions.keys().all()).includes(tx);
+      // one refused, one queued again without it, one confirmed by it: the last still needs it
+      await store.outbox.update("REP-1", {
+        state: "failed",
+        failure: { code: "LedgerOverpayment", args: [] },
+      });
+      await store.outbox.update("REP-2", { state: "queued", txHash: undefined, nonce: undefined });
+      await store.outbox.updateMany([
+        { serial: "REP-3", patch: { state: "confirmed", blockNumber: 8 } },
+        { serial: "REP-4", patch: { state: "queued", txHash: undefined, nonce: undefined } },
+      ]);
+      expect(await kept(), "REP-3 confirmed by it").to.equal(true);
+      // the chain lost REP-3's block: back to sent with the batch's bytes
+      await store.outbox.update("REP-3", { state: "sent", blockNumber: undefined });
+      expect(await store.outbox.signedBytes((await store.outbox.status("REP-3"))!)).to.equal("0xbatch");
+      // signed again with another transaction: no entry needs the batch any more
+      await store.outbox.updateMany(
+        [{ serial: "REP-3", patch: { state: "sent", txHash: other, nonce: 6 } }],
+        [{ txHash: other, rawTx: "0xalone", serials: ["REP-3"] }],
+      );
+      expect(await kept(), "gone with the last entry naming it").to.equal(false);
+      expect(await store.outbox.transactions.keys().all()).to.deep.equal([other]);
+      expect(await store.outbox.signedBytes((await store.outbox.status("REP-3"))!)).to.equal("0xalone");
+      // a failed entry's bytes are never sent again: its record goes with it; a requeue needs none
+      await store.outbox.update("REP-3", {
+        state: "failed",
+        failure: { code: "LedgerOverpayment", args: [] },
+      });
+      expect(await store.outbox.transactions.keys().all()).to.deep.equal([]);
+      await store.outbox.requeue("REP-3");
+      expect(
+        (await store.outbox.status("REP-1"))!.txHash,
+        "a failed entry still says what was mined",
+      ).to.equal(tx);
+    });
+
+    it("reads the bytes an older store kept in the entry itself", async function () {
+      await store.outbox.enqueue(repay("REP-1", LOAN, 1n));
+      await store.outbox.update("REP-1", { state: "sent", txHash: bytes32("tx"), nonce: 3, rawTx: "0x02" });
+      expect(await store.outbox.transactions.keys().all()).to.deep.equal([]);
+      expect(await store.outbox.signedBytes((await store.outbox.status("REP-1"))!)).to.equal("0x02");
+      await store.outbox.update("REP-1", { state: "confirmed", blockNumber: 4 });
+      expect(await store.outbox.signedBytes((await store.outbox.status("REP-1"))!)).to.equal("0x02");
+      await store.outbox.update("REP-1", {
+        state: "queued",
+        txHash: undefined,
+        nonce: undefined,
+        rawTx: undefined,
+      });
+      expect(await store.outbox.signedBytes((await store.outbox.status("REP-1"))!)).to.equal(undefined);
     });
 
     it("notifies every change, creation included", async function () {
