@@ -26,6 +26,18 @@ import { CLERK_APPROVER_TOKENS, expectRefusal, okBody, callsAs } from "../suppor
 const BORROWER_ACCOUNT = "6222021001123456789";
 const KEY = new Uint8Array(32).fill(7);
 
+/**
+ * A loan's JSON without what differs from run to run: its 0x values (random keys and hashes), its
+ * times (ISO, or unix seconds as a JSON number) and its amounts (a schedule follows the start day).
+ */
+function withoutRunValues(json: string): string {
+  return json
+    .replace(/0x[0-9a-f]+/gi, "0x")
+    .replace(/\d{4}-\d{2}-\d{2}(T[\d:.]+Z?)?/g, "date")
+    .replace(/:\d{10}(?=[,}\]])/g, ":time")
+    .replace(/("\w+Fen":)"\d+"/g, '$1"fen"');
+}
+
 describe("entrusted payment: binding and the disbursement check", function () {
   const serial = keccak256(toUtf8Bytes("JDB-UNIT-1"));
 
@@ -211,8 +223,9 @@ describe("node API: entrusted payment over Anvil", function () {
     const loan = await indexedLoan(body.loanId);
     expect(loan.receiving).to.deep.equal({ kind: "entrusted-payee", receivingAccount: payeeHash });
     const shown = JSON.stringify(loan);
-    for (const digits of [PAYEE_ACCOUNT, BORROWER_ACCOUNT, PAYEE_ACCOUNT.slice(-4)])
-      expect(shown).to.not.include(digits);
+    for (const digits of [PAYEE_ACCOUNT, BORROWER_ACCOUNT]) expect(shown).to.not.include(digits);
+    // nor its last four digits (a masked ****5678), looked for where they cannot occur by chance
+    expect(withoutRunValues(shown)).to.not.include(PAYEE_ACCOUNT.slice(-4));
 
     // paid to the borrower's own account instead of the payee: refused, nothing written
     const toBorrower = await disburse(body.loanId, {
