@@ -113,6 +113,47 @@ describe("outbox sender: crashes at any point send each flow once", function () 
     expect(await nonceOf()).to.equal(nonce0 + 1);
   });
 
+  it("(1b) recorded, another transaction carried the flow: confirmed by that one, the entry's own bytes kept for a rewind", async function () {
+    const loanId = await registeredLoan();
+    const snapshot = (await provider().send("evm_snapshot", [])) as string;
+    const entry = await store.outbox.enqueue(disburse(serial("DIS"), loanId, 600_000n));
+    const nonce0 = await nonceOf();
+    // recorded at the nonce after the one the other transaction takes, never broadcast
+    const rawTx = await wallet.signTransaction(
+      await wallet.populateTransaction({ to: lc.ledgerAddress, data: calldataOf(entry), nonce: nonce0 + 1 }),
+    );
+    const txHash = keccak256(rawTx);
+    await store.outbox.updateMany(
+      [{ serial: entry.serial, patch: { state: "sent", txHash, nonce: nonce0 + 1, attempts: 1 } }],
+      [{ txHash, rawTx, serials: [entry.serial] }],
+    );
+    const other = await wallet.sendTransaction({
+      to: lc.ledgerAddress,
+      data: calldataOf(entry),
+      nonce: nonce0,
+    });
+    await other.wait();
+
+    await restartAndDrain();
+    const done = (await store.outbox.status(entry.serial))!;
+    expect(done).to.include({ state: "confirmed", txHash: other.hash, nonce: nonce0 + 1, rawTx });
+    expect(await store.outbox.transactions.get(txHash), "no entry names the record").to.equal(undefined);
+    expect(await nonceOf()).to.equal(nonce0 + 1);
+
+    // the chain loses the other transaction: the flow goes out again in the entry's own bytes, the
+    // nonce below them filled
+    expect(await provider().send("evm_revert", [snapshot])).to.equal(true);
+    const sender = senderFor(lc, store.outbox, wallet);
+    expect(await sender.recheck()).to.deep.equal([entry.serial]);
+    expect((await store.outbox.status(entry.serial))!.state).to.equal("sent");
+    await sender.drain();
+    await sender.stop();
+    const again = (await store.outbox.status(entry.serial))!;
+    expect(again.state).to.equal("confirmed");
+    expect(again.txHash, "its own recorded transaction").to.equal(txHash);
+    expect(await nonceOf()).to.equal(nonce0 + 2);
+  });
+
   it("(2) recorded but never broadcast: the new sender sees nothing on chain and sends the recorded transaction once", async function () {
     const { entry, nonce0, txHash } = await disbursementRecordedAsSent();
 
