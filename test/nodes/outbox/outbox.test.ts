@@ -24,6 +24,18 @@ const LOAN = bytes32("a loan id");
 
 const rejection = (promise: Promise<unknown>): Promise<OutboxError> => rejectedBy(promise, OutboxError);
 
+/** The `sync` option of every batch the outbox writes from now on, in order. */
+function syncsOf(outbox: Outbox): Array<boolean | undefined> {
+  const syncs: Array<boolean | undefined> = [];
+  const db = outbox.db;
+  const batch = db.batch.bind(db) as (ops: unknown, options: { sync?: boolean }) => Promise<void>;
+  (db as unknown as { batch: typeof batch }).batch = (ops, options) => {
+    syncs.push(options?.sync);
+    return batch(ops, options);
+  };
+  return syncs;
+}
+
 const backends: Array<[string, () => Promise<{ open(): Promise<Store>; cleanup(): Promise<void> }>]> = [
   [
     "memory-level",
@@ -186,13 +198,7 @@ for (const [name, make] of backends) {
     });
 
     it("fsyncs every write except a step to confirmed (the chain holds what it records)", async function () {
-      const syncs: Array<boolean | undefined> = [];
-      const db = store.outbox.db;
-      const batch = db.batch.bind(db) as (ops: unknown, options: { sync?: boolean }) => Promise<void>;
-      (db as unknown as { batch: typeof batch }).batch = (ops, options) => {
-        syncs.push(options?.sync);
-        return batch(ops, options);
-      };
+      const syncs = syncsOf(store.outbox);
       await store.outbox.enqueue(repay("REP-D1", LOAN, 1n));
       await store.outbox.enqueue(repay("REP-D2", LOAN, 2n));
       await store.outbox.updateMany([
@@ -442,13 +448,7 @@ for (const [name, make] of backends) {
 
     it("records a batch's signed bytes once, beside its entries, which name it by hash (the signer's synced batch)", async function () {
       for (let i = 1; i <= 7; i++) await store.outbox.enqueue(repay(`REP-${i}`, LOAN, BigInt(i)));
-      const syncs: Array<boolean | undefined> = [];
-      const db = store.outbox.db;
-      const batch = db.batch.bind(db) as (ops: unknown, options: { sync?: boolean }) => Promise<void>;
-      (db as unknown as { batch: typeof batch }).batch = (ops, options) => {
-        syncs.push(options?.sync);
-        return batch(ops, options);
-      };
+      const syncs = syncsOf(store.outbox);
       // the chain's view the signer needs: the pool's count for this account
       const provider = { getTransactionCount: async () => 5 } as unknown as JsonRpcApiProvider;
       const wallet = new Wallet(keccak256(toUtf8Bytes("outbox signer")));
