@@ -11,13 +11,14 @@ import { NodeConfigSchema, type NodeConfig } from "../../nodes/src/config.ts";
 import { tokenSha256, type Role } from "../../nodes/src/http/auth.ts";
 import { formatShanghaiIso } from "../../nodes/src/channels/times.ts";
 import { createMasterKeyFile } from "../../nodes/src/privacy/crypto-box.ts";
-import { addMonths } from "../../common/lending/dates.ts";
+import { addMonths, dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
 import type { NodeService } from "../../nodes/src/service.ts";
 import { recordConsent } from "../../nodes/src/bureau/consent.ts";
 import { deployLending, govern, type LendingDeployment } from "../../scripts/ops/deploy/consortium.ts";
 import { approvingDecision, injectAs } from "./credit-decision.ts";
 import { jiedaibaoPayload } from "./channel-fixtures.ts";
 import { MEMBERS, type ConsortiumChain } from "./consortium-chain.ts";
+import { chainNow } from "./day-boundary.ts";
 
 /** Branch A's settlement account (a salted hash; whitelisted through governance). */
 export const SETTLEMENT = `0x${"5e".repeat(32)}`;
@@ -111,10 +112,12 @@ export async function branchNodeConfig(
   });
 }
 
-/** The chain's today in Asia/Shanghai (YYYY-MM-DD): a loan starting on it can be disbursed now. */
+/**
+ * The chain's today in Asia/Shanghai (YYYY-MM-DD), the day of its next block (./day-boundary.ts):
+ * a loan starting on it can be disbursed now.
+ */
 export async function chainToday(chain: ConsortiumChain): Promise<string> {
-  const block = await chain.anvil.provider.getBlock("latest");
-  return new Date((block!.timestamp + 8 * 3600) * 1000).toISOString().slice(0, 10);
+  return dayToDate(shanghaiDay(await chainNow(chain.anvil.provider)));
 }
 
 type Reply = Awaited<ReturnType<NodeService["app"]["inject"]>>;

@@ -1,6 +1,8 @@
 // The world the node API tests run in, for one describe block: a consortium chain with lending
 // deployed for branch A (./institution-node.ts), a live anchor service on it (heads committed
-// only when a test runs a round) and the institution nodes the block starts. lendingSuite()
+// only when a test runs a round) and the institution nodes the block starts; within 15 minutes
+// of Shanghai midnight, the chain and this process's clock are first moved a minute past it
+// (./day-boundary.ts), so a loan approved on the chain's today is disbursed that day. lendingSuite()
 // registers the block's before and after hooks and returns the suite's handle, whose fields are
 // set once `before` has run; the nodes it starts are closed after the block, the last first, then
 // the anchor service and the chain, and its temporary directory is removed. (No describe/it
@@ -17,6 +19,7 @@ import type { Wallet } from "ethers";
 import { createDemoCa, privateKeyPem } from "../../common/pki/demo-ca.ts";
 import { trustOnly, type ServerTls } from "../../common/service/tls.ts";
 import { MEMBERS, startConsortiumChain, type ConsortiumChain } from "./consortium-chain.ts";
+import { chainNow, pastNearMidnight } from "./day-boundary.ts";
 import { branchNodeConfig, deployBranchALending, type RoleTokens } from "./institution-node.ts";
 
 export type LendingSuite = {
@@ -53,6 +56,11 @@ export type LendingSuite = {
    * are the same. What the anchor service took in before is committed first, at its time.
    */
   travelTo(timestamp: number): Promise<void>;
+  /**
+   * When the next Shanghai midnight is at most 15 minutes away, chain time and this process's
+   * clock (travelTo) a minute past it (./day-boundary.ts); `before` does it once.
+   */
+  clearOfMidnight(): Promise<void>;
 };
 
 export type LendingSuiteOptions = {
@@ -92,6 +100,10 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
       await provider.send("evm_mine", []);
       const aheadMs = (await provider.getBlock("latest"))!.timestamp * 1000 - wallNow();
       Date.now = () => wallNow() + aheadMs;
+    },
+    async clearOfMidnight() {
+      const past = pastNearMidnight(await chainNow(suite.chain.anvil.provider));
+      if (past !== undefined) await suite.travelTo(past);
     },
     async config(options = {}) {
       const dir = options.sub === undefined ? suite.dir : join(suite.dir, options.sub);
@@ -133,6 +145,9 @@ export function lendingSuite(tempPrefix: string, options: LendingSuiteOptions = 
     });
     await suite.anchor.start();
     suite.anchorUrl = await suite.anchor.app.listen({ host: "127.0.0.1", port: 0 });
+    // the tests disburse loans on their start day, the chain's today: a Shanghai midnight near
+    // now is passed before any node starts
+    await suite.clearOfMidnight();
     if (options.branch !== undefined) {
       const { tokens, start = "node", ...serviceOptions } = options.branch;
       suite.baseConfig = await suite.config({ tokens });

@@ -22,6 +22,7 @@ import {
   UNION_LOG,
   type ConsortiumChain,
 } from "../../support/consortium-chain.ts";
+import { chainPastNearMidnight } from "../../support/day-boundary.ts";
 import { toHex } from "../../../common/bytes.ts";
 import { DigestAlgorithm, EvidenceKind, encodeLeaf, leafHashOf } from "../../../common/formats/leaf/leaf.ts";
 import {
@@ -74,12 +75,7 @@ export async function startLendingChain(options: { anvilArgs?: string[] } = {}):
   const chain = await startConsortiumChain(options);
   const { deployer } = chain.wallets;
   // keep clear of midnight in Shanghai: every loan here is disbursed on its start day
-  const latest = (await chain.anvil.provider.getBlock("latest"))!.timestamp;
-  const intoDay = (latest + 8 * 3600) % 86_400;
-  if (intoDay > 86_400 - 900) {
-    await chain.anvil.provider.send("evm_increaseTime", [86_400 - intoDay + 60]);
-    await chain.anvil.provider.send("evm_mine", []);
-  }
+  await chainPastNearMidnight(chain.anvil.provider);
   const lending = await deployLending(deployer, chain.deployment, chain.approvers, [
     { memberId: MEMBERS.branchA, limits: LIMITS[MEMBERS.branchA]!, whitelist: [ACCOUNT[MEMBERS.branchA]!] },
     { memberId: MEMBERS.branchB, limits: LIMITS[MEMBERS.branchB]!, whitelist: [ACCOUNT[MEMBERS.branchB]!] },
