@@ -19,7 +19,12 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { dayToDate, shanghaiDay } from "../../common/lending/dates.ts";
+import {
+  dayToDate,
+  SECONDS_PER_DAY,
+  SHANGHAI_OFFSET_SECONDS,
+  shanghaiDay,
+} from "../../common/lending/dates.ts";
 import { splitByShares } from "../../common/lending/allocation.ts";
 import type { ConsortiumManifest, NodeName } from "../ops/local/manifest.ts";
 import { NODE_NAMES } from "../ops/local/manifest.ts";
@@ -934,9 +939,24 @@ class Driver {
 
   // ------------------------------------------------------------------ chain time and indexes
 
+  /**
+   * The chain's today, the start day of a loan about to be approved and disbursed: a Shanghai
+   * midnight near enough to fall in between is first passed, the clocks moved on a disposable
+   * chain whose clock this run moves, waited out (logged) otherwise.
+   */
   async chainToday(): Promise<string> {
-    const block = await this.provider.getBlock("latest");
-    return dayToDate(shanghaiDay(block!.timestamp));
+    const latest = (await this.provider.getBlock("latest"))!.timestamp;
+    // an idle chain's latest block may be minutes old: its next one is stamped now
+    const now = Math.max(latest, Math.floor(Date.now() / 1000));
+    const midnight = (shanghaiDay(now) + 1) * SECONDS_PER_DAY - SHANGHAI_OFFSET_SECONDS;
+    const movable = this.manifest.chain.local && this.disposableChain && this.clockFile !== undefined;
+    if (midnight - now > (movable ? 900 : 180)) return dayToDate(shanghaiDay(now));
+    this.log(
+      `    Shanghai midnight is ${midnight - now} s away: ${movable ? "the clocks moved to it" : "waiting until just after it"}`,
+    );
+    if (movable) await this.travelTo(shanghaiDay(midnight), 0);
+    else await sleep((midnight - now + 5) * 1000);
+    return this.chainToday();
   }
 
   async dayOfBlock(blockNumber: number): Promise<string> {

@@ -16,6 +16,7 @@ import { NodeApi } from "../../../nodes/client/node-api.ts";
 import type { ConsortiumManifest } from "../../../scripts/ops/local/manifest.ts";
 import { signedContract } from "../../../scripts/demo/contracts.ts";
 import { approvingDecision } from "../credit-decision.ts";
+import { chainNow, waitOutNearMidnight } from "../day-boundary.ts";
 
 export async function openDisbursedLoan(
   manifest: ConsortiumManifest,
@@ -61,7 +62,9 @@ export async function openDisbursedLoan(
   });
   let startDate: string;
   try {
-    startDate = dayToDate(shanghaiDay((await provider.getBlock("latest"))!.timestamp));
+    // disbursed on its start day: a Shanghai midnight between approval and disbursement refuses it
+    await waitOutNearMidnight(provider, (line) => console.log(`    openDisbursedLoan: ${line}`));
+    startDate = dayToDate(shanghaiDay(await chainNow(provider)));
   } finally {
     provider.destroy();
   }
