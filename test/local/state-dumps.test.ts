@@ -6,7 +6,16 @@
 import { expect } from "chai";
 import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { startStateDumps, stateFile } from "../../scripts/ops/local/chain.ts";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { JsonRpcProvider } from "ethers";
+import {
+  dumpPausedState,
+  startMining,
+  startStateDumps,
+  stateFile,
+  stopMining,
+} from "../../scripts/ops/local/chain.ts";
 import { anvilSuite, startAnvil } from "../support/anvil.ts";
 
 describe("local chain: consistent, atomic state dumps", function () {
@@ -95,6 +104,55 @@ describe("local chain: consistent, atomic state dumps", function () {
     const last = JSON.parse(copies[copies.length - 1]!.json) as { historical_states?: unknown };
     expect(last.historical_states ?? null).to.equal(null);
     expect((await stat(file)).size).to.be.greaterThan(0);
+  });
+
+  it("takes the dump again when a block was mined under it after mining stopped, and holds that block", async function () {
+    const anvil = local.anvil;
+    // a proxy to the chain that, at the first dump, has a block mined first: as Anvil finishing,
+    // after the head held still, a block of transactions it took before mining stopped
+    let dumps = 0;
+    const proxy = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        void (async () => {
+          if ((JSON.parse(body) as { method: string }).method === "anvil_dumpState" && dumps++ === 0)
+            await anvil.provider.send("evm_mine", []);
+          const answer = await fetch(anvil.url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body,
+          });
+          res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
+        })();
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const through = new JsonRpcProvider(
+      `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      undefined,
+      {
+        staticNetwork: true,
+        cacheTimeout: -1,
+      },
+    );
+    await stopMining(anvil.provider);
+    try {
+      const before = await anvil.provider.getBlockNumber();
+      const { head, json } = await dumpPausedState(through);
+      expect(dumps, "the voided dump and the one kept").to.equal(2);
+      expect(head).to.equal(before + 1);
+      const restored = await startAnvil({ args: ["--load-state", await writeCopy(json.toString("utf8"))] });
+      try {
+        expect(await restored.provider.getBlockNumber()).to.equal(head);
+      } finally {
+        await restored.stop();
+      }
+    } finally {
+      through.destroy();
+      proxy.close();
+      await startMining(anvil.provider, { automine: true });
+    }
   });
 
   async function writeCopy(json: string): Promise<string> {

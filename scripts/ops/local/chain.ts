@@ -376,23 +376,34 @@ export type StateDumps = {
   stop(): Promise<void>;
 };
 
+/** Dumps taken again when a block was mined under one, before dumpPausedState gives up. */
+const DUMP_ATTEMPTS = 5;
+
 /**
  * The chain's state (the --state JSON) at its head, with mining paused by the caller: a block
- * being mined as mining stopped finishes first (the head holds still for 50 ms), and a block
- * mined during the dump fails it.
+ * being mined as mining stopped finishes first (the head holds still for 50 ms). A block mined
+ * during the dump voids it, and it is taken again: on a large state Anvil takes longer than that
+ * to mine a block of the transactions it had taken before mining stopped. Fails when blocks keep
+ * coming (mining resumed by someone else).
  */
 export async function dumpPausedState(provider: JsonRpcProvider): Promise<{ head: number; json: Buffer }> {
   let head = await provider.getBlockNumber();
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 50));
-    const again = await provider.getBlockNumber();
-    if (again === head) break;
-    head = again;
+  for (let attempt = 1; ; attempt++) {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 50));
+      const again = await provider.getBlockNumber();
+      if (again === head) break;
+      head = again;
+    }
+    const hex = await anvilDumpState(provider);
+    const after = await provider.getBlockNumber();
+    if (after === head) return { head, json: await promisify(gunzip)(Buffer.from(hex.slice(2), "hex")) };
+    if (attempt === DUMP_ATTEMPTS)
+      throw new Error(
+        `block ${after} was mined while mining was paused (head ${head}; ${DUMP_ATTEMPTS} dumps voided)`,
+      );
+    head = after;
   }
-  const hex = await anvilDumpState(provider);
-  const after = await provider.getBlockNumber();
-  if (after !== head) throw new Error(`block ${after} was mined while mining was paused (head ${head})`);
-  return { head, json: await promisify(gunzip)(Buffer.from(hex.slice(2), "hex")) };
 }
 
 /**
