@@ -24,6 +24,7 @@ import { AnchorLoad } from "../support/faults/anchor-load.ts";
 import { dumpStateConsistently, waitForWallClockPast } from "../support/faults/anvil-state.ts";
 import { auditServed, waitAllAnchored } from "../support/faults/anchor-audit.ts";
 import { openDisbursedLoan } from "../support/faults/loans.ts";
+import { registerSerialOf } from "../../nodes/src/e-contract/endorsements.ts";
 import { faultProfile, printFigures } from "../support/faults/profile.ts";
 import { seeded, sleep, until } from "../support/faults/seeded.ts";
 import { startLocalConsortium, type LocalConsortium } from "../../scripts/ops/local/consortium.ts";
@@ -292,8 +293,17 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
   it(`branch B's node killed with SIGKILL ${profile.nodeKills} times during outbox sends: every flow confirmed exactly once, one transaction each`, async function () {
     const account = consortium.manifest.nodes.branchB.account;
     const already = new Set(flows.keys());
+    // branch B registers its loan's signed contract on chain by itself once a head holds it: on
+    // chain before the count starts, so the count is the flows' transactions alone
+    const { evidence } = await branchB.get<{ evidence: { contractLeaf: string } }>(`/v1/loans/${loanId}`);
+    const registration = registerSerialOf(evidence.contractLeaf);
+    await until(
+      async () => (await branchB.get<{ state: string }>(`/v1/outbox/${registration}`)).state === "confirmed",
+      "branch B's registration of its loan's contract confirmed",
+    );
     const nonce0 = await provider.getTransactionCount(account, "latest");
-    await provider.send("evm_setAutomine", [false]);
+    // the launcher's periodic state dumps resume mining as they end: none while this test sets it
+    const resumeMining = await consortium.pauseMining();
     await provider.send("evm_setIntervalMining", [1]);
     let killedWithPending = 0;
     try {
@@ -337,7 +347,7 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
       expect(killedWithPending, "some kills hit flows not yet confirmed").to.be.greaterThan(0);
     } finally {
       await provider.send("evm_setIntervalMining", [0]);
-      await provider.send("evm_setAutomine", [true]);
+      await resumeMining();
     }
     const indexes = await indexesAgree();
     expect(indexes.agree).to.equal(true);
