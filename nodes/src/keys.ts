@@ -22,7 +22,7 @@
 //                                                                    UnionObjection at the union (JSON;
 //                                                                    texts in documents; credit-service/)
 //   outbox                    (outbox/outbox.ts: entries, order,   → every chain write of the member's
-//                             pending)                               operations key, before it is sent
+//                             pending, transactions)                 operations key, before it is sent
 //   outbox-governance         (as outbox)                          → the branch's governance-key writes
 //                                                                    (setOwnBranchLimits)
 //   indexer                   (indexer/keys.ts; meta)              → the read model of the shared ledger

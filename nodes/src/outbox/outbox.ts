@@ -403,10 +403,11 @@ export class Outbox {
         ops.push(...entryOps);
         return changed;
       });
-      ops.push(...(await this.#released(current as OutboxEntry[], next, signed)));
+      const released = await this.#released(current as OutboxEntry[], next, signed);
+      ops.push(...released);
       await this.db.batch(
         ops,
-        signed.length === 0 && next.every((e) => e.state === "confirmed")
+        signed.length === 0 && Outbox.#plainConfirmations(current as OutboxEntry[], next, released)
           ? { sync: false }
           : this.#batchOptions,
       );
@@ -505,14 +506,29 @@ export class Outbox {
 
   async #write(current: OutboxEntry, patch: OutboxPatch): Promise<OutboxEntry> {
     const { entry, ops } = this.#change(current, patch);
-    ops.push(...(await this.#released([current], [entry], [])));
-    // a confirmation is derived from the chain (see the header): no fsync of its own, which
-    // would hold this lock ~2.5 ms per flow, for every enqueue and signing behind it
-    await this.db.batch(ops, entry.state === "confirmed" ? { sync: false } : this.#batchOptions);
+    const released = await this.#released([current], [entry], []);
+    ops.push(...released);
+    await this.db.batch(
+      ops,
+      Outbox.#plainConfirmations([current], [entry], released) ? { sync: false } : this.#batchOptions,
+    );
     this.#count(current.state, entry.state);
     this.#track(entry);
     this.#emit(entry);
     return entry;
+  }
+
+  /**
+   * Whether a write may skip its fsync: a confirmation is derived from the chain (see the header),
+   * and an fsync would hold this lock ~2.5 ms per flow, for every enqueue and signing behind it.
+   * Not when an entry leaves its recorded transaction (confirmed by another) or a signed record
+   * goes: a later synced write could then outlive it, and a recorded transaction lose its bytes.
+   */
+  static #plainConfirmations(current: OutboxEntry[], next: OutboxEntry[], released: BatchOp[]): boolean {
+    return (
+      released.length === 0 &&
+      next.every((e, i) => e.state === "confirmed" && e.txHash === current[i]!.txHash)
+    );
   }
 
   /** An entry patched, and the writes that store it with its pending index in step. */

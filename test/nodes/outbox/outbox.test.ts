@@ -219,6 +219,22 @@ for (const [name, make] of backends) {
       await store.outbox.update("REP-D1", { state: "confirmed", blockNumber: 3 });
       expect(syncs.at(-1), "confirmed").to.equal(false);
       expect((await store.outbox.status("REP-D1"))!.state).to.equal("confirmed");
+      // confirmed by another transaction than its recorded one: the entry leaves its transaction,
+      // which a later synced write must not outlive
+      await store.outbox.enqueue(repay("REP-D3", LOAN, 3n));
+      await store.outbox.updateMany([
+        { serial: "REP-D3", patch: { state: "sent", txHash: bytes32("txd3"), nonce: 2 } },
+      ]);
+      await store.outbox.update("REP-D3", { state: "confirmed", txHash: bytes32("other"), blockNumber: 4 });
+      expect(syncs.at(-1), "confirmed by another transaction").to.equal(true);
+      await store.outbox.enqueue(repay("REP-D4", LOAN, 4n));
+      await store.outbox.updateMany([
+        { serial: "REP-D4", patch: { state: "sent", txHash: bytes32("txd4"), nonce: 3 } },
+      ]);
+      await store.outbox.updateMany([
+        { serial: "REP-D4", patch: { state: "confirmed", txHash: bytes32("other2"), blockNumber: 5 } },
+      ]);
+      expect(syncs.at(-1), "confirmed by another transaction, in a batch").to.equal(true);
     });
 
     it("records a burst of sent transactions in one batch, all or nothing, and lists what is pending in order", async function () {
