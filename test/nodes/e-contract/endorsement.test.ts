@@ -93,6 +93,17 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
     );
   }
 
+  /** A head committed: the loan's contract registered by branch A and endorsed by the platform. */
+  async function committedAndEndorsed(loanId: string) {
+    await suite.anchor.committer.runOnce();
+    const done = await untilDone(loanId);
+    expect(done.chain).to.deep.equal({
+      state: "Active",
+      submitter: MEMBERS.branchA,
+      endorsers: [MEMBERS.platform],
+    });
+  }
+
   /** The branch's node asking the platform's node, signed with `wallet`. */
   async function askPlatform(
     wallet: typeof suite.chain.wallets.branchA,
@@ -128,13 +139,7 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
     ]);
     expect(waiting.lastError).to.be.a("string");
 
-    await suite.anchor.committer.runOnce();
-    const done = await untilDone(loanId);
-    expect(done.chain).to.deep.equal({
-      state: "Active",
-      submitter: MEMBERS.branchA,
-      endorsers: [MEMBERS.platform],
-    });
+    await committedAndEndorsed(loanId);
     const status = await registry().status(leafHash);
     expect([Number(status.submitter), Number(status.endorsements)]).to.deep.equal([MEMBERS.branchA, 1]);
     await outboxConfirmed(suite.branch, as, registerSerialOf(leafHash));
@@ -317,13 +322,7 @@ describe("e-contract: the signed contract registered by its branch and endorsed 
 
     // more evidence anchored, and the anchor service commits a larger head holding the contract too
     const next = await approved("JDB-LOST-HEAD-NEXT", 3000, OTHER_BORROWER);
-    await suite.anchor.committer.runOnce();
-    const done = await untilDone(loanId);
-    expect(done.chain).to.deep.equal({
-      state: "Active",
-      submitter: MEMBERS.branchA,
-      endorsers: [MEMBERS.platform],
-    });
+    await committedAndEndorsed(loanId);
     await outboxConfirmed(suite.branch, as, serial);
     const registered = await suite.branch.outbox.status(serial);
     expect((registered!.args as { treeSize: number }).treeSize).to.be.greaterThan(lostSize);
