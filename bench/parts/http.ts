@@ -19,12 +19,15 @@ export class HttpClient {
   readonly #agent: http.Agent;
   readonly #host: string;
   readonly #port: number;
+  readonly #timeoutMs: number | undefined;
 
-  constructor(url: string, sockets: number) {
+  /** `timeoutMs`: a request with no reply by then fails (its socket destroyed) instead of waiting for ever. */
+  constructor(url: string, sockets: number, options: { timeoutMs?: number } = {}) {
     const u = new URL(url);
     this.#host = u.hostname;
     this.#port = Number(u.port);
     this.#agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+    this.#timeoutMs = options.timeoutMs;
   }
 
   request(
@@ -70,6 +73,11 @@ export class HttpClient {
         },
       );
       req.on("error", reject);
+      const timeoutMs = this.#timeoutMs;
+      if (timeoutMs !== undefined)
+        req.setTimeout(timeoutMs, () =>
+          req.destroy(new Error(`${method} ${path}: no reply within ${timeoutMs} ms`)),
+        );
       req.end(body);
     });
   }

@@ -4,6 +4,8 @@ import { performance } from "node:perf_hooks";
 import { HttpClient } from "./http.ts";
 
 export const NONCE_POLL_MS = 20;
+/** A poll with no reply by then is dropped: one stalled request would otherwise hold every later poll. */
+const POLL_TIMEOUT_MS = 5_000;
 
 /** One JSON-RPC batch asking each address's mined transaction count (ids are the indexes). */
 export function transactionCountRequests(addresses: readonly string[]): object[] {
@@ -49,7 +51,7 @@ export class NonceWatch {
   #waiters: Array<() => void> = [];
 
   constructor(rpcUrl: string) {
-    this.#rpc = new HttpClient(rpcUrl, 1);
+    this.#rpc = new HttpClient(rpcUrl, 1, { timeoutMs: POLL_TIMEOUT_MS });
   }
 
   async start(addresses: string[]): Promise<void> {
@@ -110,8 +112,15 @@ export class NonceWatch {
       }
       if (Date.now() > deadline)
         throw new Error(`not all transactions mined after ${timeoutMs / 1000} s: ${await describe()}`);
-      // the counts change only when a poll ends
-      await new Promise<void>((wake) => this.#waiters.push(wake));
+      // the counts change only when a poll ends; the deadline is looked at each second even when
+      // no poll ends
+      await new Promise<void>((wake) => {
+        const timer = setTimeout(wake, Math.min(1_000, Math.max(0, deadline - Date.now()) + 1));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          wake();
+        });
+      });
     }
   }
 
