@@ -17,9 +17,10 @@
 // confirmed entry names it any more. Enqueues are group-committed (as the anchor service's
 // intake): requests arriving while a batch is being written go together into the next one, which
 // is also what makes "same serial twice at once" create one entry.
-// The one write not fsynced is a step to "confirmed": the chain holds what it records, so if a
-// power cut loses it the entry is back where it was a moment before (sent, or queued), and the
-// sender finds the flow on chain again from there (README.md, "Durability").
+// The one write not fsynced is a step to "confirmed" under the entry's own transaction (one that
+// moves it off its transaction or lets a record go is fsynced): the chain holds what it records,
+// so if a power cut loses it the entry is back where it was a moment before (sent, or queued),
+// and the sender finds the flow on chain again from there (README.md, "Durability").
 import type { AbstractBatchOperation, AbstractBatchOptions } from "abstract-level";
 import type { LevelRoot, Sublevel } from "../../../common/level.ts";
 import { OutboxError } from "../errors.ts";

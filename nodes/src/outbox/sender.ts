@@ -4,10 +4,9 @@
 // once every earlier one holds its nonce (pipelined), or once they are final when its call needs
 // their effect. The rules that make it exactly-once (README.md has the argument):
 //   1. transactions are recorded durably ("sent": hash, nonce; the signed bytes once per
-//      transaction) before they
-//      are broadcast, and a nonce is only given out once its transaction is recorded, so after
-//      any crash the outbox knows every transaction that may be in flight and every nonce below
-//      the next is held by one of them;
+//      transaction) before they are broadcast, and a nonce is only given out once its
+//      transaction is recorded, so after any crash the outbox knows every transaction that may
+//      be in flight and every nonce below the next is held by one of them;
 //   2. before anything is signed, the chain is asked whether the flow is there already
 //      (serialUsed / the loan / its state, and the flow's event to see it is ours), and a
 //      recorded transaction that may still be mined is re-broadcast byte for byte rather than

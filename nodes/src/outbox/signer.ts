@@ -1,8 +1,7 @@
 // Nonce assignment, signing and recording (rule 1 of README.md): transactions that reach the
 // signer together get consecutive nonces and are recorded — their entries "sent" with hash and
 // nonce, each transaction's signed bytes once beside them — in one synced batch before any of
-// them is broadcast; the next nonce moves
-// on only once that batch is durable. So every nonce this sender has given out is held by a
+// them is broadcast; the next nonce moves on only once that batch is durable. So every nonce this sender has given out is held by a
 // recorded transaction, and a crash leaves no gap behind.
 import { keccak256 } from "ethers";
 import type { JsonRpcApiProvider, Wallet } from "ethers";
