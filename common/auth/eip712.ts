@@ -15,6 +15,7 @@ import {
   keccak256,
 } from "ethers";
 import { BoundedMap } from "../bounded-map.ts";
+import { signDigest } from "../crypto/secp256k1.ts";
 
 /** 0x followed by 65 bytes (130 hex digits): r (32) ‖ s (32) ‖ v (1). */
 export const SIGNATURE_HEX = /^0x[0-9a-fA-F]{130}$/;
@@ -121,7 +122,7 @@ export function typedDataSignerOf(wallet: BaseWallet): TypedDataSigner {
         // not plain typed data (an ENS name to resolve, a bad value): the wallet's own answer
         return wallet.signTypedData(domain, types, value);
       }
-      return wallet.signingKey.sign(digest).serialized;
+      return signDigest(wallet.signingKey.privateKey, digest).serialized;
     },
   };
 }

@@ -18,7 +18,7 @@
 // Verify first and record the nonce only after the signature holds, so unauthenticated callers
 // cannot fill the nonce store.
 import { hash, randomBytes } from "node:crypto";
-import { getAddress, recoverAddress } from "ethers";
+import { getAddress } from "ethers";
 import { toHex } from "../bytes.ts";
 import { CodedError } from "../errors.ts";
 import {
@@ -29,7 +29,7 @@ import {
   parseSignature,
   typedDataHash,
 } from "./eip712.ts";
-import { signedBy } from "../formats/receipt/known-signer.ts";
+import { recoverAddressOf, signedBy } from "../crypto/secp256k1.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "./eip712.ts";
 
 export type { TypedDataSigner } from "./eip712.ts";
@@ -313,7 +313,7 @@ export function prepareVerification(
 /** The address that signed a pending request's value ("" if the signature recovers none). */
 export function recoverSigner(pending: Pick<PendingVerification, "domain" | "value" | "signature">): string {
   try {
-    return recoverAddress(
+    return recoverAddressOf(
       typedDataHash(pending.domain, typesOf(pending.value), pending.value),
       pending.signature,
     );
@@ -322,12 +322,7 @@ export function recoverSigner(pending: Pick<PendingVerification, "domain" | "val
   }
 }
 
-/**
- * Whether a pending request's signature is its named signer's: the same answer as
- * `recoverSigner(pending) === pending.signer`, checked against the signer's key once it has been
- * recovered before (known-signer.ts: a fraction of a recovery's cost for a member's node that
- * calls again and again).
- */
+/** Whether a pending request's signature is its named signer's: `recoverSigner(pending) === pending.signer`. */
 export function signedByNamedSigner(
   pending: Pick<PendingVerification, "signer" | "domain" | "value" | "signature">,
 ): boolean {

@@ -6,6 +6,7 @@
 // other type, access lists and authorization lists stay on ethers.
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { getAddress, type SigningKey } from "ethers";
+import { signDigest } from "../crypto/secp256k1.ts";
 
 export type Eip1559Call = {
   chainId: bigint | number;
@@ -73,7 +74,7 @@ export function signEip1559(key: SigningKey, call: Eip1559Call): SignedTransacti
   at += dataLength;
   unsigned[at++] = EMPTY_LIST;
 
-  const signature = key.sign(keccak_256(unsigned));
+  const signature = signDigest(key.privateKey, keccak_256(unsigned));
   const tail = [
     uintBytes(signature.yParity, "yParity"),
     uintBytes(BigInt(signature.r), "r"),

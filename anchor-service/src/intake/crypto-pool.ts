@@ -1,7 +1,8 @@
-// secp256k1 work on a worker thread. Recovering a signed request's signer costs about 3 ms and
-// signing a receipt batch about 1 ms of JavaScript; at 50 requests a second that is a sixth of
-// the event loop, so both run on crypto-worker.ts while the loop parses, hashes and writes. The
-// results are the same functions' (recoverSigner, Wallet.signTypedData), only elsewhere.
+// secp256k1 work on a worker thread: recovering a signed request's signer and its submission's,
+// and signing receipt batches (libsecp256k1, common/crypto/secp256k1.ts, with the EIP-712
+// hashing around it: a few tenths of a millisecond per request), so they run on crypto-worker.ts
+// while the loop parses, hashes and writes. The results are the same functions' (recoverSigner,
+// recoverSubmitter, typedDataSignerOf's signTypedData), only elsewhere.
 import { Worker } from "node:worker_threads";
 import type { TypedDataDomain, TypedDataField } from "ethers";
 import { Wallet } from "ethers";

@@ -3,12 +3,13 @@
 // key (given in workerData; it never leaves this process).
 import { parentPort, workerData } from "node:worker_threads";
 import { Wallet } from "ethers";
+import { typedDataSignerOf } from "../../../common/auth/eip712.ts";
 import { recoverSigner } from "../../../common/auth/request-signing.ts";
 import { recoverSubmitter } from "../../../common/formats/receipt/submission.ts";
 import type { CryptoTask } from "./crypto-pool.ts";
 
 const { privateKey } = (workerData ?? {}) as { privateKey?: unknown };
-const wallet = typeof privateKey === "string" ? new Wallet(privateKey) : undefined;
+const wallet = typeof privateKey === "string" ? typedDataSignerOf(new Wallet(privateKey)) : undefined;
 
 parentPort!.on("message", async (message: string) => {
   const task = JSON.parse(message) as CryptoTask;

@@ -42,7 +42,7 @@ import {
   typedDataHash,
 } from "../../auth/eip712.ts";
 import { sm2 } from "../../crypto/sm2.ts";
-import { signedBy } from "./known-signer.ts";
+import { signedBy } from "../../crypto/secp256k1.ts";
 import type { Eip712Domain, Eip712Types, TypedDataSigner } from "../../auth/eip712.ts";
 
 /** verifyingContract: the EvidenceLog contract the service commits heads to. */

@@ -4,7 +4,8 @@
 // the HTTP request to the anchor service only, and the log's contents are whatever its operator
 // commits; without this signature the operator could put evidence in another member's name and
 // it would verify. With it, a bundle shows that an account of the leaf's submitter signed the leaf.
-import { getAddress, recoverAddress } from "ethers";
+import { getAddress } from "ethers";
+import { recoverAddressOf } from "../../crypto/secp256k1.ts";
 import { z } from "zod";
 import { fromHex, toHex } from "../../bytes.ts";
 import { inclusionProof, memoRangeHasher, verifyInclusion, type RangeHasher } from "../merkle/rfc9162.ts";
@@ -111,7 +112,7 @@ export function recoverSubmitter(
   const sig = parseSignature(signatureHex);
   if (typeof sig === "string") return { error: `the submission signature ${sig}` };
   try {
-    return { signer: recoverAddress(submissionDigest(domain, logId, batchRoot), sig) };
+    return { signer: recoverAddressOf(submissionDigest(domain, logId, batchRoot), sig) };
   } catch (e) {
     return { error: `the submission signature does not recover to an account (${(e as Error).message})` };
   }
