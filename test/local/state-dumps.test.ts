@@ -6,9 +6,6 @@
 import { expect } from "chai";
 import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { JsonRpcProvider } from "ethers";
 import {
   dumpPausedState,
   startMining,
@@ -17,6 +14,7 @@ import {
   stopMining,
 } from "../../scripts/ops/local/chain.ts";
 import { anvilSuite, startAnvil } from "../support/anvil.ts";
+import { rpcProxy } from "../support/rpc-proxy.ts";
 
 describe("local chain: consistent, atomic state dumps", function () {
   this.timeout(120_000);
@@ -111,31 +109,10 @@ describe("local chain: consistent, atomic state dumps", function () {
     // a proxy to the chain that, at the first dump, has a block mined first: as Anvil finishing,
     // after the head held still, a block of transactions it took before mining stopped
     let dumps = 0;
-    const proxy = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        void (async () => {
-          if ((JSON.parse(body) as { method: string }).method === "anvil_dumpState" && dumps++ === 0)
-            await anvil.provider.send("evm_mine", []);
-          const answer = await fetch(anvil.url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body,
-          });
-          res.writeHead(answer.status, { "content-type": "application/json" }).end(await answer.text());
-        })();
-      });
+    const proxy = await rpcProxy(anvil.url, async (method) => {
+      if (method === "anvil_dumpState" && dumps++ === 0) await anvil.provider.send("evm_mine", []);
     });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-    const through = new JsonRpcProvider(
-      `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-      undefined,
-      {
-        staticNetwork: true,
-        cacheTimeout: -1,
-      },
-    );
+    const through = proxy.provider;
     await stopMining(anvil.provider);
     try {
       const before = await anvil.provider.getBlockNumber();
@@ -149,7 +126,6 @@ describe("local chain: consistent, atomic state dumps", function () {
         await restored.stop();
       }
     } finally {
-      through.destroy();
       proxy.close();
       await startMining(anvil.provider, { automine: true });
     }

@@ -41,6 +41,7 @@ import { promisify } from "node:util";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { LocalConsortiumError } from "./errors.ts";
+import { MINING_WATCHDOG_INTERVAL_MS, miningWatchdog } from "./mining-watchdog.ts";
 import { HOST } from "./ports.ts";
 import { ServiceProcess, rpcReady } from "./service-process.ts";
 import {
@@ -372,7 +373,7 @@ export async function stopMining(provider: JsonRpcProvider): Promise<void> {
 export type StateDumps = {
   /** One consistent dump now (the head it holds), unless the head has not moved since the last. */
   dumpNow(): Promise<number | undefined>;
-  /** No more dumps (a dump in progress finishes first). */
+  /** No more dumps, nor the automine watchdog's looks (a dump or look in progress finishes first). */
   stop(): Promise<void>;
 };
 
@@ -430,7 +431,9 @@ async function anvilDumpState(provider: JsonRpcProvider): Promise<string> {
  * the JSON written to a temporary file, fsynced, renamed over state.json and the directory
  * fsynced. A SIGKILL at any moment leaves the previous dump or this one, never a mix, and never a
  * state change without its block. `mining`: how the chain mines (default automine), the mode a
- * dump resumes.
+ * dump resumes. On automine alone (not with an interval, which mines what is pending by itself)
+ * the automine watchdog (mining-watchdog.ts) looks at the pool between dumps: never while a dump
+ * has mining paused, nor once stopped, as the launcher does whenever it holds mining still.
  */
 export function startStateDumps(options: {
   provider: JsonRpcProvider;
@@ -476,11 +479,37 @@ export function startStateDumps(options: {
     options.intervalMs ?? STATE_INTERVAL_SECONDS * 1000,
   );
   timer.unref();
+  // the watchdog's looks queue behind the dumps (one at a time: a long dump does not pile them up)
+  const watchdog =
+    mining.automine && mining.intervalSeconds === undefined
+      ? miningWatchdog(provider, options.log)
+      : undefined;
+  let looking = false;
+  const look = async (): Promise<undefined> => {
+    try {
+      if (!stopped) await watchdog?.look();
+    } catch {
+      // the chain restarting or gone: the dumps' failures say so
+    } finally {
+      looking = false;
+    }
+    return undefined;
+  };
+  const watchdogTimer =
+    watchdog === undefined
+      ? undefined
+      : setInterval(() => {
+          if (stopped || looking) return;
+          looking = true;
+          running = running.then(look, look);
+        }, MINING_WATCHDOG_INTERVAL_MS);
+  watchdogTimer?.unref();
   return {
     dumpNow: next,
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearInterval(watchdogTimer);
       await running;
     },
   };
