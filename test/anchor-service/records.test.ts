@@ -15,7 +15,14 @@ import { MerkleStore } from "../../anchor-service/src/log/merkle-store.ts";
 import { openDb, type AnchorDb } from "../../anchor-service/src/store/db.ts";
 import { seqKey } from "../../anchor-service/src/store/keys.ts";
 import { RECORD_BYTES, packRecord } from "../../common/formats/leaf/packed.ts";
-import { BLOCK_RECORDS, RecordStore } from "../../anchor-service/src/store/records.ts";
+import {
+  BLOCK_RECORDS,
+  RECENT_BATCH_RECORDS,
+  RECENT_BATCHES_KEPT,
+  RecordStore,
+} from "../../anchor-service/src/store/records.ts";
+import type { StoredBatch } from "../../anchor-service/src/store/db.ts";
+import { BatchTree } from "../../common/formats/receipt/batch-tree.ts";
 import { testIntake } from "../support/intake.ts";
 
 const service = new Wallet(`0x${"44".repeat(32)}`);
@@ -183,5 +190,60 @@ describe("anchor records: aligned blocks of 256", function () {
         (p) => p.value.length / RECORD_BYTES,
       ),
     ).to.deep.equal([256, 1]);
+  });
+});
+
+describe("anchor records: the receipt batches kept in memory after intake", function () {
+  this.timeout(60_000);
+  const hexOf = (bytes: number) => `0x${randomBytes(bytes).toString("hex")}`;
+  /** `count` batches of `size` records each handed over as the intake does after each durable write. */
+  function remember(store: RecordStore, count: number, size: number): void {
+    for (let i = 0, first = 0; i < count; i++, first += size) {
+      const batch: StoredBatch = {
+        logId: hexOf(32),
+        maxMergeDelaySeconds: 60,
+        firstSequence: first,
+        count: size,
+        root: hexOf(32),
+        signature: hexOf(65),
+        receivedAt: 1_700_000_000,
+        service: service.address,
+        submission: { signature: hexOf(65), signer: service.address },
+      };
+      store.rememberBatch(batch, new BatchTree(Array.from({ length: size }, () => randomBytes(32))));
+    }
+  }
+
+  it("keeps at most RECENT_BATCHES_KEPT batches of one-record requests, the newest", async function () {
+    const db = await openDb(null);
+    try {
+      const store = new RecordStore(db);
+      const total = RECENT_BATCHES_KEPT + 1_000;
+      remember(store, total, 1);
+      expect(store.remembered).to.deep.equal({ batches: RECENT_BATCHES_KEPT, records: RECENT_BATCHES_KEPT });
+      // nothing is stored here: a batch is found only while remembered
+      expect(await store.batchOf(total - RECENT_BATCHES_KEPT - 1)).to.equal(undefined);
+      expect((await store.batchOf(total - RECENT_BATCHES_KEPT))?.firstSequence).to.equal(
+        total - RECENT_BATCHES_KEPT,
+      );
+      expect((await store.batchOf(total - 1))?.firstSequence).to.equal(total - 1);
+    } finally {
+      await db.root.close();
+    }
+  });
+
+  it("keeps at most RECENT_BATCH_RECORDS records of large requests", async function () {
+    const db = await openDb(null);
+    try {
+      const store = new RecordStore(db);
+      remember(store, Math.ceil(RECENT_BATCH_RECORDS / 1_000) + 20, 1_000);
+      const { batches, records } = store.remembered;
+      expect(records)
+        .to.be.at.most(RECENT_BATCH_RECORDS)
+        .and.above(RECENT_BATCH_RECORDS - 1_000);
+      expect(batches).to.equal(records / 1_000);
+    } finally {
+      await db.root.close();
+    }
   });
 });

@@ -43,6 +43,14 @@ const BATCH_TREES_KEPT = 8;
  * soon as its records are anchored, witnessed and time-stamped finds the batch in memory.
  */
 export const RECENT_BATCH_RECORDS = 262_144;
+/**
+ * And at most this many batches: a batch costs about 1.7 kB besides its tree's 64 bytes a record
+ * (its signatures as strings, the tree's arrays and objects), so a record bound alone lets small
+ * requests — nodes send one to a few records each — keep 262,144 batches, some 440 MB. 4,096 small
+ * batches are well over five seconds of the intake (each request's two signature recoveries on one
+ * worker) in about 7 MB.
+ */
+export const RECENT_BATCHES_KEPT = 4_096;
 
 /** A receipt batch the intake wrote, with the tree it signed. */
 type RecentBatch = { firstSequence: number; batch: StoredBatch; tree: Promise<BatchTreeEntry> };
@@ -191,8 +199,16 @@ export class RecordStore {
       throw new RangeError(`batch of ${batch.count} records, tree of ${tree.count}`);
     this.#recent.push({ firstSequence: batch.firstSequence, batch, tree: Promise.resolve({ tree }) });
     this.#recentRecords += batch.count;
-    while (this.#recentRecords > RECENT_BATCH_RECORDS && this.#recent.length > 1)
+    while (
+      (this.#recentRecords > RECENT_BATCH_RECORDS && this.#recent.length > 1) ||
+      this.#recent.length > RECENT_BATCHES_KEPT
+    )
       this.#recentRecords -= this.#recent.shift()!.batch.count;
+  }
+
+  /** The receipt batches remembered now and their records (bounded: RECENT_BATCH_RECORDS, RECENT_BATCHES_KEPT). */
+  get remembered(): { batches: number; records: number } {
+    return { batches: this.#recent.length, records: this.#recentRecords };
   }
 
   /** Drops the remembered batches (they are read from storage again). */
