@@ -13,15 +13,27 @@ export async function anchorProcess(
   chain: ConsortiumChain,
   dataDir: string,
   logFile: string,
-  /** Where it reaches the chain (default Anvil's own URL); `cpuProfileDir`: node's --cpu-prof into it. */
-  options: { rpcUrl?: string; cpuProfileDir?: string } = {},
+  /**
+   * Where it reaches the chain (default Anvil's own URL); `cpuProfileDir`: node's --cpu-prof into
+   * it; `nodeArgs`: more of node's flags; `env`: more ANCHOR_* settings.
+   */
+  options: {
+    rpcUrl?: string;
+    cpuProfileDir?: string;
+    nodeArgs?: string[];
+    env?: Record<string, string>;
+  } = {},
 ): Promise<{ process: ServiceProcess; url: string }> {
   const port = await freePort();
   const url = `http://${HOST}:${port}`;
   const process_ = new ServiceProcess({
     name: "anchor",
     command: process.execPath,
-    args: [...profileArgs(options.cpuProfileDir), path.join(REPO_ROOT, "anchor-service", "src", "server.ts")],
+    args: [
+      ...profileArgs(options.cpuProfileDir),
+      ...(options.nodeArgs ?? []),
+      path.join(REPO_ROOT, "anchor-service", "src", "server.ts"),
+    ],
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -34,6 +46,7 @@ export async function anchorProcess(
       ANCHOR_EVIDENCE_REGISTRY: chain.deployment.addresses.evidenceRegistry,
       ANCHOR_LOG_ID: UNION_LOG,
       ANCHOR_OPERATOR_KEY: (chain.wallets.anchor as unknown as { privateKey: string }).privateKey,
+      ...options.env,
     },
     logFile,
     ready: () => httpReady(`${url}/readyz`),
