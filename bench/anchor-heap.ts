@@ -68,8 +68,14 @@ let nextId = 1;
 const replies = new Map<number, (r: { result?: unknown; error?: unknown }) => void>();
 let chunkSink: ((chunk: string) => void) | undefined;
 ws.onmessage = (event: MessageEvent) => {
-  const msg = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: { chunk: string } };
-  if (msg.id !== undefined) replies.get(msg.id)?.(msg as never);
+  const msg = JSON.parse(String(event.data)) as {
+    id?: number;
+    method?: string;
+    params?: { chunk: string };
+    result?: unknown;
+    error?: unknown;
+  };
+  if (msg.id !== undefined) replies.get(msg.id)?.(msg);
   else if (msg.method === "HeapProfiler.addHeapSnapshotChunk") chunkSink?.(msg.params!.chunk);
 };
 const cdp = (method: string, params: object = {}) =>
