@@ -18,7 +18,7 @@ import {
 } from "../../scripts/ops/local/chain.ts";
 import { LocalConsortiumError } from "../../scripts/ops/local/errors.ts";
 import type { ServiceProcess } from "../../scripts/ops/local/service-process.ts";
-import { anvilSuite, freePort } from "../support/anvil.ts";
+import { anvilSuite, freePort, minedReceipt } from "../support/anvil.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -114,8 +114,8 @@ describe("local chain: a restart mines nothing before the clock is restored", fu
       chain!.spec.ready = ready;
     }
     provider = new JsonRpcProvider(url, LOCAL_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
-    const receipt = await provider.waitForTransaction(await acceptedHash, 1, 60_000);
-    const block = (await provider.getBlock(receipt!.blockNumber))!;
+    const receipt = await minedReceipt(provider, await acceptedHash);
+    const block = (await provider.getBlock(receipt.blockNumber))!;
     return { startedAt, block, provider };
   }
 

@@ -17,7 +17,7 @@ import {
   type StateDumps,
 } from "../../scripts/ops/local/chain.ts";
 import { MINING_WATCHDOG_INTERVAL_MS } from "../../scripts/ops/local/mining-watchdog.ts";
-import { anvilSuite } from "../support/anvil.ts";
+import { anvilSuite, minedReceipt } from "../support/anvil.ts";
 import { type RpcProxy, rpcProxy } from "../support/rpc-proxy.ts";
 
 /** No periodic dump during a test: only the watchdog's looks (or a dump the test asks for). */
@@ -76,8 +76,8 @@ describe("local chain: the automine watchdog", function () {
     await startDumps((line) => lines.push(line));
     await local.anvil.provider.send("evm_setAutomine", [false]); // behind the launcher's back
     const tx = await transfer(local.anvil.wallet(3));
-    const receipt = await local.anvil.provider.waitForTransaction(tx.hash, 1, RECEIPT_TIMEOUT_MS);
-    expect(receipt?.status).to.equal(1);
+    const receipt = await minedReceipt(local.anvil.provider, tx.hash, RECEIPT_TIMEOUT_MS);
+    expect(receipt.status).to.equal(1);
     expect(lines).to.have.lengthOf(1);
     expect(lines[0]).to.match(/^chain: 1 ready transaction\(s\) left pending .*: mined \(evm_mine\)$/);
   });
@@ -110,9 +110,7 @@ describe("local chain: the automine watchdog", function () {
     release();
     expect(await dumped, "the dump's head").to.be.a("number");
     // the dump resumed automine, which mined it
-    expect((await local.anvil.provider.waitForTransaction(tx.hash, 1, RECEIPT_TIMEOUT_MS))?.status).to.equal(
-      1,
-    );
+    expect((await minedReceipt(local.anvil.provider, tx.hash, RECEIPT_TIMEOUT_MS)).status).to.equal(1);
   });
 
   it("mines nothing while the dumps are held with mining paused, and again once they resume", async function () {
@@ -130,15 +128,11 @@ describe("local chain: the automine watchdog", function () {
     first.proxy.close();
     // pauseMining's resume: the chain's mode (automine mines what waited), then the dumps
     await startMining(local.anvil.provider, AUTOMINE);
-    expect(
-      (await local.anvil.provider.waitForTransaction(paused.hash, 1, RECEIPT_TIMEOUT_MS))?.status,
-    ).to.equal(1);
+    expect((await minedReceipt(local.anvil.provider, paused.hash, RECEIPT_TIMEOUT_MS)).status).to.equal(1);
     await startDumps();
     await local.anvil.provider.send("evm_setAutomine", [false]);
     const stuck = await transfer(wallet);
-    expect(
-      (await local.anvil.provider.waitForTransaction(stuck.hash, 1, RECEIPT_TIMEOUT_MS))?.status,
-    ).to.equal(1);
+    expect((await minedReceipt(local.anvil.provider, stuck.hash, RECEIPT_TIMEOUT_MS)).status).to.equal(1);
   });
 
   it("leaves a nonce-gapped (queued) transaction alone: no empty blocks", async function () {
@@ -155,13 +149,13 @@ describe("local chain: the automine watchdog", function () {
     expect(await provider.send("txpool_status", [])).to.deep.equal({ pending: "0x0", queued: "0x1" });
     // a ready one beside it is mined, alone
     const ready = await transfer(local.anvil.wallet(7));
-    const receipt = await provider.waitForTransaction(ready.hash, 1, RECEIPT_TIMEOUT_MS);
-    expect((await provider.getBlock(receipt!.blockNumber))!.transactions).to.deep.equal([ready.hash]);
+    const receipt = await minedReceipt(provider, ready.hash, RECEIPT_TIMEOUT_MS);
+    expect((await provider.getBlock(receipt.blockNumber))!.transactions).to.deep.equal([ready.hash]);
     expect(await provider.getTransactionReceipt(queued.hash), "still queued").to.equal(null);
     // the gap filled: both mined (automine back on)
     await startMining(provider, AUTOMINE);
     await transfer(gapped, nonce);
-    expect((await provider.waitForTransaction(queued.hash, 1, RECEIPT_TIMEOUT_MS))?.status).to.equal(1);
+    expect((await minedReceipt(provider, queued.hash, RECEIPT_TIMEOUT_MS)).status).to.equal(1);
   });
 
   it("does not look at all on interval mining (the interval mines what is pending)", async function () {

@@ -5,9 +5,37 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
-import { HDNodeWallet, JsonRpcProvider, Mnemonic, type Wallet } from "ethers";
+import {
+  HDNodeWallet,
+  JsonRpcProvider,
+  Mnemonic,
+  type Provider,
+  type TransactionReceipt,
+  type Wallet,
+} from "ethers";
+import { until } from "./faults/seeded.ts";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
+
+/**
+ * The transaction's receipt once it is mined, by asking for it until it comes. Not ethers'
+ * waitForTransaction: it looks for the receipt, then starts a block subscription whose first poll
+ * only notes the head; a transaction mined between the two is never seen when no further block
+ * comes, which on an idle automine chain is always.
+ */
+export async function minedReceipt(
+  provider: Provider,
+  hash: string,
+  timeoutMs = 60_000,
+): Promise<TransactionReceipt> {
+  let receipt: TransactionReceipt | null = null;
+  await until(
+    async () => (receipt = await provider.getTransactionReceipt(hash)) !== null,
+    `transaction ${hash} mined`,
+    timeoutMs,
+  );
+  return receipt!;
+}
 
 /** A running Anvil: its URL and port, its process, a provider, its development accounts, stop(). */
 export type AnvilNode = Awaited<ReturnType<typeof startAnvil>>;

@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { BATCH_EXECUTOR, delegateOf } from "../../../common/chain/batch.ts";
+import { minedReceipt } from "../../support/anvil.ts";
 import { loanIdOfEntry } from "../../../nodes/src/outbox/entry.ts";
 import type { OutboxEntry } from "../../../nodes/src/outbox/entry.ts";
 import { disburse, outboxSuite, registerLoan, repay, serial, undelegate, until } from "./fixture.ts";
@@ -107,7 +108,7 @@ describe("outbox sender: confirmed flows rechecked after the chain lost blocks",
     for (let nonce = await wallet.getNonce("latest"); nonce < batch.nonce!; nonce++)
       await (await wallet.sendTransaction({ to: address(), value: 0n, nonce })).wait();
     await provider().broadcastTransaction((await store.outbox.signedBytes(batch))!);
-    const receipt = (await provider().waitForTransaction(batch.txHash!))!;
+    const receipt = await minedReceipt(provider(), batch.txHash!);
     expect(receipt.status, "the batch succeeds").to.equal(1);
     expect(receipt.logs, "without any call's event").to.have.length(0);
     for (const f of flows) expect(await registered(f), f.serial).to.equal(false);
