@@ -3,6 +3,8 @@
 // `{ error: { code, message, details? } }` with the calling service's codes, the 404 answer,
 // /healthz, /readyz and /metrics (prom-client; the last two behind ops-access.ts). The service
 // adds its routes to the instance it gets back, which is not listening.
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import { join } from "node:path";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -97,6 +99,36 @@ export function validationIssues(
   });
 }
 
+/**
+ * A connection the server ends before a request is answered: Node's HTTP parser refused its bytes,
+ * a timeout, or the client reset it. Fastify's own handler logs these at trace level, so a client's
+ * "connection reset" left no line on the server; here one warn line says which it was (the error's
+ * code, never a byte of the request), then answers and closes as Fastify does.
+ */
+function clientErrorHandler(log: Logger | undefined) {
+  return (error: NodeJS.ErrnoException, socket: Socket): void => {
+    const code = error.code ?? "UNKNOWN";
+    const remoteAddress = socket.remoteAddress;
+    if (code === "ECONNRESET" || socket.destroyed) {
+      log?.warn({ code, remoteAddress }, "connection reset by the client before the answer");
+      return;
+    }
+    const status = code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+    log?.warn({ code, status, remoteAddress }, `connection closed by the server: ${error.message}`);
+    if (socket.writable) {
+      const body = JSON.stringify({
+        error: STATUS_CODES[status],
+        message: "Client Error",
+        statusCode: status,
+      });
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  };
+}
+
 /** At most this many issues go into an answer's details (a 10,000-record body can fail everywhere). */
 const MAX_ISSUES = 100;
 
@@ -113,6 +145,7 @@ export async function buildServiceShell(options: ServiceShellOptions): Promise<S
   const base = {
     bodyLimit: options.bodyLimit,
     frameworkErrors,
+    clientErrorHandler: clientErrorHandler(options.logger === false ? undefined : options.logger),
     ...(options.logger === false
       ? { logger: false }
       : {

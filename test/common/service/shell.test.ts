@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { connect, type AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { Counter } from "prom-client";
@@ -340,5 +341,53 @@ describe("common/service: the service shell", function () {
     expect(again).to.include({ msg: "again", step: 2 });
     expect(request).to.include({ msg: "request", route: "/v1/noted" });
     expect(noted!.reqId).to.be.a("string").and.equal(request!.reqId).and.equal(again!.reqId);
+  });
+  it("logs a connection it closes for a parser error, and one the client resets mid-body, with the error's code and no byte of the request", async function () {
+    const { log, lines } = capturedLog({ level: "info" });
+    const { app } = await shell({ logger: log });
+    await app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = app.server.address() as AddressInfo;
+    try {
+      // bytes that are no HTTP request: answered 400 and closed
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        const socket = connect(port, "127.0.0.1", () => socket.write("NOT-HTTP 13812345678\r\n\r\n"));
+        socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        socket.on("close", () => resolve(text));
+        socket.on("error", reject);
+      });
+      expect(answer).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      // a POST reset while its body is half sent
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, "127.0.0.1", () => {
+          socket.write(
+            'POST /v1/things/abc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"count":',
+          );
+          setTimeout(() => {
+            socket.resetAndDestroy();
+            resolve();
+          }, 100);
+        });
+      });
+      const deadline = Date.now() + 10_000;
+      while (
+        lines().filter((l) => l.msg === "connection reset by the client before the answer").length === 0
+      ) {
+        if (Date.now() > deadline) throw new Error(`no reset logged: ${JSON.stringify(lines())}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await app.close();
+    }
+    const closed = lines().find((l) => String(l.msg).startsWith("connection closed by the server"));
+    expect(closed).to.include({
+      level: 40,
+      code: "HPE_INVALID_METHOD",
+      status: 400,
+      remoteAddress: "127.0.0.1",
+    });
+    const reset = lines().find((l) => l.msg === "connection reset by the client before the answer");
+    expect(reset).to.include({ level: 40, code: "ECONNRESET" });
+    expect(JSON.stringify(lines())).not.to.include("13812345678");
   });
 });
