@@ -21,7 +21,7 @@ import path from "node:path";
 import { createSecureContext } from "node:tls";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { Contract, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, JsonRpcProvider, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { ConsortiumGovernor, JointLoanLedger } from "../common/chain/generated/contracts.ts";
 import { parseBundle } from "../common/formats/bundle/bundle.ts";
@@ -29,13 +29,14 @@ import { loadTrustAnchor } from "../common/formats/bundle/trust-anchor.ts";
 import { overall, verifyOnline } from "../common/formats/bundle/verify.ts";
 import { splitByShares } from "../common/lending/allocation.ts";
 import { dayToDate, shanghaiDay } from "../common/lending/dates.ts";
+import { loanIdOf } from "../common/lending/ids.ts";
 import {
   authorizationLetter,
   consentRequest,
   jiedaibaoApplication,
   newBorrower,
 } from "../nodes/client/borrowers.ts";
-import { NodeApi, NodeUnreachableError } from "../nodes/client/node-api.ts";
+import { NodeApi, NodeApiError, NodeUnreachableError, sleep } from "../nodes/client/node-api.ts";
 import { chainLedgerDigest } from "../scripts/demo/chain-digest.ts";
 import { govern } from "../scripts/ops/deploy/consortium.ts";
 import { signedContract } from "../scripts/demo/contracts.ts";
@@ -277,6 +278,8 @@ export type SoakResult = {
   indexes: Record<string, boolean>;
   bundlesChecked: number;
   bundlesVerified: number;
+  /** Requests that got no answer (a reset connection) and how each was recovered (keyedWrite). */
+  recovered: string[];
   problems: string[];
   machine: { cores: number; loadBefore: number; loadAfter: number; otherCores: number | undefined };
   ok: boolean;
@@ -395,6 +398,61 @@ async function prepareLoan(
   return { applicationId, consentLeaf: consent.consent.leafHash, contract };
 }
 
+/** Times a request that got no answer is tried before the soak fails on it. */
+const NO_ANSWER_ATTEMPTS = 3;
+
+/**
+ * A ledger write keyed by its outbox serial, sent as a core-banking client sends it: a request
+ * that got no answer (a reset connection) may or may not have been taken, so the node's outbox is
+ * asked for the serial. There: the first attempt stands, and undefined says its answer was lost.
+ * Not there (404): the same request again. Each recovery is reported through `recovered`.
+ */
+export async function keyedWrite<T>(
+  api: NodeApi,
+  serial: string,
+  post: () => Promise<T>,
+  recovered: (line: string) => void,
+): Promise<T | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await post();
+    } catch (error) {
+      if (!(error instanceof NodeUnreachableError) || attempt >= NO_ANSWER_ATTEMPTS) throw error;
+      await sleep(1_000);
+      const taken = await api.get(`/v1/outbox/${encodeURIComponent(serial)}`).then(
+        () => true,
+        (refusal: unknown) => {
+          if (refusal instanceof NodeApiError && refusal.status === 404) return false;
+          throw refusal;
+        },
+      );
+      recovered(`${error.message}: ${taken ? "the first attempt had been taken" : "not taken, sent again"}`);
+      if (taken) return undefined;
+    }
+  }
+}
+
+/**
+ * A loan's preparation that got no answer somewhere: prepared again from the start as a new
+ * application (`tag-R1`, `tag-R2`), the half-made one left as a branch would leave it. Reported
+ * through `recovered`.
+ */
+async function preparedWithRetry(
+  prepare: (tag: string) => ReturnType<typeof prepareLoan>,
+  tag: string,
+  recovered: (line: string) => void,
+): ReturnType<typeof prepareLoan> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prepare(attempt === 1 ? tag : `${tag}-R${attempt - 1}`);
+    } catch (error) {
+      if (!(error instanceof NodeUnreachableError) || attempt >= NO_ANSWER_ATTEMPTS) throw error;
+      recovered(`${error.message}: the loan prepared again as a new application`);
+      await sleep(1_000);
+    }
+  }
+}
+
 /** One loan's operations, each awaited until its node confirms it on chain; `done()` after each. */
 async function runLoan(
   manifest: ConsortiumManifest,
@@ -406,6 +464,7 @@ async function runLoan(
   operations: number,
   done: () => void,
   signal: AbortSignal,
+  recovered: (line: string) => void,
 ): Promise<SoakLoan> {
   const branch = BRANCHES[index % BRANCHES.length]!;
   const tag = `SOAK-${run}-${String(index).padStart(6, "0")}`;
@@ -420,22 +479,43 @@ async function runLoan(
     }
   };
   const prepared = await step("preparation (application, consent, decision, contract)", () =>
-    prepareLoan(manifest, api, branch, tag, options.principalYuan, startDate),
+    preparedWithRetry(
+      (as) => prepareLoan(manifest, api, branch, as, options.principalYuan, startDate),
+      tag,
+      recovered,
+    ),
   );
+  type Schedule = Array<{ principalFen: string; totalFen: string }>;
   const approved = await step("registration", async () => {
-    const registered = await api[branch].post<{
-      loanId: string;
-      serial: string;
-      schedule: Array<{ principalFen: string; totalFen: string }>;
-    }>("/v1/loans", "approver", {
-      applicationId: prepared.applicationId,
-      contractBase64: Buffer.from(prepared.contract.pdf).toString("base64"),
-      consentLeafHash: prepared.consentLeaf,
-      platformShareBps: PLATFORM_SHARE_BPS,
-      startDate,
-    });
-    await api[branch].confirmed(registered.serial, CONFIRM_TIMEOUT_MS, signal);
-    return registered;
+    // the registration's outbox serial is the application's id
+    const serial = prepared.applicationId;
+    const registered = await keyedWrite(
+      api[branch],
+      serial,
+      () =>
+        api[branch].post<{ loanId: string; serial: string; schedule: Schedule }>("/v1/loans", "approver", {
+          applicationId: prepared.applicationId,
+          contractBase64: Buffer.from(prepared.contract.pdf).toString("base64"),
+          consentLeafHash: prepared.consentLeaf,
+          platformShareBps: PLATFORM_SHARE_BPS,
+          startDate,
+        }),
+      recovered,
+    );
+    await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
+    if (registered !== undefined) return registered;
+    // the answer was lost: the loan as the node's index holds it once it has read the block
+    const loanId = loanIdOf(manifest.nodes.platform.memberId, keccak256(toUtf8Bytes(prepared.applicationId)));
+    let schedule: Schedule | null | undefined;
+    await waitFor(
+      async () => {
+        schedule = (await api[branch].get<{ schedule?: Schedule | null }>(`/v1/loans/${loanId}`)).schedule;
+        return Array.isArray(schedule);
+      },
+      `loan ${tag} in ${branch}'s index`,
+      CONFIRM_TIMEOUT_MS,
+    );
+    return { loanId, serial, schedule: schedule! };
   });
   done();
   const principalFen = approved.schedule.reduce((s, i) => s + BigInt(i.principalFen), 0n);
@@ -445,11 +525,17 @@ async function runLoan(
     funders.slice(0, Math.min(2, operations - 1)).map(async (funder, k) => {
       const serial = `DSB-${tag}-${k}`;
       await step(`disbursement ${serial} at ${funder}`, async () => {
-        await api[funder].post(`/v1/loans/${approved.loanId}/disbursements`, "clerk", {
+        await keyedWrite(
+          api[funder],
           serial,
-          amountFen: shares[k]!.toString(),
-          accountHash: manifest.nodes[funder].settlementAccounts[0]!,
-        });
+          () =>
+            api[funder].post(`/v1/loans/${approved.loanId}/disbursements`, "clerk", {
+              serial,
+              amountFen: shares[k]!.toString(),
+              accountHash: manifest.nodes[funder].settlementAccounts[0]!,
+            }),
+          recovered,
+        );
         await api[funder].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
       });
       done();
@@ -458,10 +544,16 @@ async function runLoan(
   for (let r = 0; r < operations - 3; r++) {
     const serial = `RPY-${tag}-${r}`;
     await step(`repayment ${serial}`, async () => {
-      await api[branch].post(`/v1/loans/${approved.loanId}/repayments`, "clerk", {
+      await keyedWrite(
+        api[branch],
         serial,
-        amountFen: approved.schedule[r % approved.schedule.length]!.totalFen,
-      });
+        () =>
+          api[branch].post(`/v1/loans/${approved.loanId}/repayments`, "clerk", {
+            serial,
+            amountFen: approved.schedule[r % approved.schedule.length]!.totalFen,
+          }),
+        recovered,
+      );
       await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
     });
     done();
@@ -618,6 +710,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log(
       `soak: ${totalOps} loan operations over ${loanCount} loans (each: registration, 2 disbursements, ${options.repaymentsPerLoan} repayments), ${options.concurrency} loans at a time`,
     );
+    const recovered: string[] = [];
+    const noteRecovered = (line: string) => {
+      recovered.push(line);
+      log(`soak: recovered: ${line}`);
+    };
     const loadStarted = performance.now();
     const progress = setInterval(() => {
       const seconds = (performance.now() - loadStarted) / 1000;
@@ -642,6 +739,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             opsOfLoan(i, totalOps, perLoan),
             () => done++,
             signal,
+            noteRecovered,
           ),
       );
     } finally {
@@ -698,6 +796,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       restartSeconds,
       restarts,
       ...intact,
+      recovered,
       machine: {
         cores: os.cpus().length,
         loadBefore,
@@ -778,7 +877,16 @@ export function soakMarkdown(
       ([n, agree]) => `| ${n}'s index digest = the chain's ledger | ${agree ? "yes" : "**NO**"} |`,
     ),
     `| consent bundles verified (sample) | ${result.bundlesVerified} of ${result.bundlesChecked} |`,
+    `| requests without an answer, recovered (below) | ${result.recovered.length} |`,
     "",
+    ...(result.recovered.length === 0
+      ? []
+      : [
+          "Requests that got no answer (a reset connection), each recovered by asking the node's outbox for its serial (sent again only when not taken) or, in a loan's preparation, by preparing it again as a new application:",
+          "",
+          ...result.recovered.slice(0, 20).map((line) => `- ${line}`),
+          "",
+        ]),
     ...restartByPhase(result.restarts),
     ...(result.lost.length + result.problems.length > 0
       ? ["Problems:", "", ...[...result.lost.slice(0, 20), ...result.problems].map((p) => `- ${p}`), ""]

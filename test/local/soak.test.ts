@@ -5,14 +5,18 @@
 // a state file that keeps a state per block fail it, memory that levels off passes it.
 import { expect } from "chai";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pool } from "../../bench/pool.ts";
+import { NodeApi, NodeApiError } from "../../nodes/client/node-api.ts";
 import {
   DEFAULT_LIMITS,
   type Sample,
   type SoakOptions,
   growthVerdicts,
+  keyedWrite,
   runSoak,
   samplesCsv,
   writeSoakReport,
@@ -81,6 +85,95 @@ describe("soak: bounded growth, restart, nothing lost", function () {
           ),
         ).split("\n")[0],
       ).to.equal("seconds,ops,chain_rss_mb,union_rss_mb,state_bytes");
+    });
+  });
+
+  describe("a ledger write that got no answer (keyedWrite)", function () {
+    // a node whose first POST's connection is reset mid-request, having taken the write or not
+    let server: Server;
+    let posts = 0;
+    let taken = new Set<string>();
+    let takeBeforeReset = false;
+    let api: NodeApi;
+    beforeEach(async function () {
+      posts = 0;
+      taken = new Set();
+      server = createServer((request, response) => {
+        let body = "";
+        request.on("data", (c: Buffer) => (body += c.toString()));
+        request.on("end", () => {
+          if (request.method === "GET") {
+            const serial = decodeURIComponent(request.url!.split("/").pop()!);
+            if (taken.has(serial)) response.end(JSON.stringify({ serial, kind: "repayment", state: "sent" }));
+            else
+              response
+                .writeHead(404, { "content-type": "application/json" })
+                .end('{"error":{"code":"NODE_ERR_NOT_FOUND","message":"no such serial"}}');
+            return;
+          }
+          const { serial } = JSON.parse(body) as { serial: string };
+          posts++;
+          if (serial === "RPY-CONFLICT") {
+            response
+              .writeHead(409, { "content-type": "application/json" })
+              .end('{"error":{"code":"NODE_ERR_OUTBOX_CONFLICT","message":"taken"}}');
+            return;
+          }
+          if (posts === 1) {
+            if (takeBeforeReset) taken.add(serial);
+            request.socket.resetAndDestroy();
+            return;
+          }
+          taken.add(serial);
+          response.end(JSON.stringify({ serial, state: "queued" }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      api = new NodeApi("branchA", `http://127.0.0.1:${(server.address() as AddressInfo).port}`, {
+        clerk: "token",
+      });
+    });
+    afterEach(async function () {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    const write = (serial: string, lines: string[]) =>
+      keyedWrite(
+        api,
+        serial,
+        () => api.post<{ serial: string; state: string }>("/v1/loans/0xab/repayments", "clerk", { serial }),
+        (line) => lines.push(line),
+      );
+
+    it("sends it again when the node's outbox does not have its serial, and says so", async function () {
+      takeBeforeReset = false;
+      const lines: string[] = [];
+      expect(await write("RPY-1", lines)).to.deep.equal({ serial: "RPY-1", state: "queued" });
+      expect(posts).to.equal(2);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(
+        /^branchA: POST \/v1\/loans\/:param\/repayments got no answer: .*not taken, sent again$/,
+      );
+    });
+
+    it("does not send it again when the outbox has it: the first attempt stands, its answer lost", async function () {
+      takeBeforeReset = true;
+      const lines: string[] = [];
+      expect(await write("RPY-2", lines)).to.equal(undefined);
+      expect(posts).to.equal(1);
+      expect(lines[0]).to.match(/the first attempt had been taken$/);
+    });
+
+    it("never repeats a request the node answered, even with a refusal", async function () {
+      const lines: string[] = [];
+      const refused = await write("RPY-CONFLICT", lines).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).to.be.instanceOf(NodeApiError);
+      expect((refused as NodeApiError).code).to.equal("NODE_ERR_OUTBOX_CONFLICT");
+      expect(posts).to.equal(1);
+      expect(lines).to.deep.equal([]);
     });
   });
 
