@@ -395,7 +395,9 @@ async function prepareLoan(
     startDate,
     platformShareBps: PLATFORM_SHARE_BPS,
   });
-  return { applicationId, consentLeaf: consent.consent.leafHash, contract };
+  // the platform's own application id (the channel's 申请编号) keys the registration in the
+  // branch's outbox and, hashed, the loan's id; applicationId is the branch's record of it
+  return { applicationId, platformApplicationId: tag, consentLeaf: consent.consent.leafHash, contract };
 }
 
 /** Times a request that got no answer is tried before the soak fails on it. */
@@ -487,8 +489,7 @@ async function runLoan(
   );
   type Schedule = Array<{ principalFen: string; totalFen: string }>;
   const approved = await step("registration", async () => {
-    // the registration's outbox serial is the application's id
-    const serial = prepared.applicationId;
+    const serial = prepared.platformApplicationId;
     const registered = await keyedWrite(
       api[branch],
       serial,
@@ -502,10 +503,18 @@ async function runLoan(
         }),
       recovered,
     );
+    // what a lost answer is recovered by, checked against every answer that was not lost
+    const loanId = loanIdOf(manifest.nodes.platform.memberId, keccak256(toUtf8Bytes(serial)));
+    if (registered !== undefined) {
+      if (registered.serial !== serial || registered.loanId.toLowerCase() !== loanId)
+        throw new Error(
+          `loan ${tag}: registered as ${registered.serial} ${registered.loanId}, not ${serial} ${loanId}`,
+        );
+      await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
+      return registered;
+    }
     await api[branch].confirmed(serial, CONFIRM_TIMEOUT_MS, signal);
-    if (registered !== undefined) return registered;
     // the answer was lost: the loan as the node's index holds it once it has read the block
-    const loanId = loanIdOf(manifest.nodes.platform.memberId, keccak256(toUtf8Bytes(prepared.applicationId)));
     let schedule: Schedule | null | undefined;
     await waitFor(
       async () => {
