@@ -4,7 +4,7 @@
 // and a head the service committed seven weeks after the receipt promised 60 s. Each passed
 // before the anchor's claims and the receipt were checked.
 import { expect } from "chai";
-import type { Wallet } from "ethers";
+import { Log, getAddress, type Wallet } from "ethers";
 import { receiptDomain, signReceiptBatch, type Receipt } from "../../common/formats/receipt/receipts.ts";
 import { fromHex } from "../../common/bytes.ts";
 import { isoOfUnixSeconds, parseBundle, type EvidenceBundle } from "../../common/formats/bundle/bundle.ts";
@@ -15,6 +15,7 @@ import {
   verifyOnline,
   type CheckResult,
 } from "../../common/formats/bundle/verify.ts";
+import { EvidenceLog } from "../../common/chain/generated/contracts.ts";
 import { anchorServiceSuite } from "../support/anchor-suite.ts";
 import { recordFor } from "../support/consortium-chain.ts";
 import { recommitted } from "../support/bundle.fixture.ts";
@@ -90,24 +91,83 @@ describe("anchor service bundles: the anchor's claims and the intake receipt are
       .and.include(`received at ${receivedAt} under a 60 s promise`);
   });
 
-  it("is indeterminate, not a disagreement, when one endpoint keeps no historical state to name the receipt's signer", async function () {
+  /**
+   * A node that keeps no state at past blocks (Besu's Bonsai storage, a pruned Anvil): every call
+   * at a block other than the latest fails. `logs` stands in for its getLogs when given.
+   */
+  function pruned(logs?: (filter: unknown) => Promise<unknown[]>) {
     const target = suite.chain.anvil.provider;
-    // a node that prunes old state: every call at a past block fails
-    const pruned = new Proxy(target, {
+    return new Proxy(target, {
       get(t, prop) {
         if (prop === "call") {
           return async (tx: { blockTag?: unknown }) => {
-            if (tx.blockTag !== undefined && tx.blockTag !== "latest") throw new Error("missing trie node");
+            if (tx.blockTag !== undefined && tx.blockTag !== "latest") {
+              // the head, asked by number, is the latest state too
+              if (tx.blockTag !== (await t.getBlockNumber())) throw new Error("missing trie node");
+            }
             return t.call(tx as never);
           };
         }
+        if (prop === "getLogs" && logs !== undefined) return logs;
         const value = Reflect.get(t, prop, t) as unknown;
         return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(t) : value;
       },
     });
-    const results = await verifyOnline(bundle, { trustAnchor, providers: [target, pruned] });
+  }
+
+  it("names the receipt's signer on an endpoint that keeps no historical state, from the log's operator events", async function () {
+    // a later block, so the anchor's is in the past
+    await suite.chain.anvil.provider.send("evm_mine", []);
+    const results = await verifyOnline(bundle, {
+      trustAnchor,
+      providers: [suite.chain.anvil.provider, pruned()],
+    });
+    expect(blockAndTime(results).outcome, blockAndTime(results).reason).to.equal("pass");
+    expect(overall(results), JSON.stringify(results, null, 1)).to.equal("pass");
+  });
+
+  it("reads the operator an operator change after the anchor replaced, not today's", async function () {
+    await suite.chain.anvil.provider.send("evm_mine", []);
+    const head = await suite.chain.anvil.provider.getBlockNumber();
+    const stranger = "0x000000000000000000000000000000000000dEaD";
+    // the log's events as a chain would give them had governance since moved the log from a stranger to today's operator
+    const changed = EvidenceLog.interface.encodeEventLog("LogOperatorChanged", [
+      bundle.log.logId,
+      stranger,
+      (await EvidenceLog.at(bundle.anchor.evidenceLog, suite.chain.anvil.provider).logInfo(bundle.log.logId))
+        .operator,
+    ]);
+    const event = {
+      address: bundle.anchor.evidenceLog,
+      topics: changed.topics,
+      data: changed.data,
+      blockNumber: head,
+      blockHash: `0x${"11".repeat(32)}`,
+      transactionHash: `0x${"22".repeat(32)}`,
+      transactionIndex: 0,
+      index: 0,
+      removed: false,
+    };
+    const withChange = pruned(async (filter) => {
+      const { fromBlock, toBlock } = filter as { fromBlock: number; toBlock: number };
+      return fromBlock <= head && head <= toBlock ? [new Log(event, suite.chain.anvil.provider)] : [];
+    });
+    const results = await verifyOnline(bundle, { trustAnchor, providers: [withChange] });
+    expect(blockAndTime(results).outcome).to.equal("fail");
+    expect(blockAndTime(results).reason).to.include(`not by the log's operator ${getAddress(stranger)}`);
+  });
+
+  it("is indeterminate, not a disagreement, when an endpoint has neither the past state nor the log's events", async function () {
+    await suite.chain.anvil.provider.send("evm_mine", []);
+    const blind = pruned(async () => {
+      throw new Error("logs unavailable");
+    });
+    const results = await verifyOnline(bundle, {
+      trustAnchor,
+      providers: [suite.chain.anvil.provider, blind],
+    });
     expect(blockAndTime(results).outcome).to.equal("indeterminate");
-    expect(blockAndTime(results).reason).to.include("could not be read (missing trie node)");
+    expect(blockAndTime(results).reason).to.include("could not be read (logs unavailable)");
   });
 
   it("never passes blockAndTime for the genuine bundle with its receipt removed: the merge-delay check cannot be stripped", async function () {

@@ -13,6 +13,7 @@ import {
   ANVIL_DEV_KEY,
   LOCAL_CHAIN_ID,
   anvilMining,
+  ANVIL_STATES_KEPT,
   localChainProcess,
   startStateDumps,
 } from "../../scripts/ops/local/chain.ts";
@@ -140,6 +141,19 @@ describe("local chain: a restart mines nothing before the clock is restored", fu
       nonce: 1,
     });
     expect(await after.getTransactionReceipt(tx.hash), "mined on send").to.not.equal(null);
+  });
+
+  it(`keeps the state of its last ${ANVIL_STATES_KEPT} blocks only: an older block's state is gone`, async function () {
+    const { provider: chainProvider } = await startChain([], []);
+    const account = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    await chainProvider.send("anvil_mine", [`0x${(ANVIL_STATES_KEPT + 20).toString(16)}`]);
+    const head = await chainProvider.getBlockNumber();
+    expect(await chainProvider.getBalance(account, head - 10), "a recent block's state").to.be.a("bigint");
+    const old = await chainProvider.getBalance(account, 1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(old, "block 1's state, pruned").to.be.instanceOf(Error);
   });
 
   it("--block-time: a chain whose last block is ahead continues after it, and interval mining resumes", async function () {

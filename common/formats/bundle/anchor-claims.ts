@@ -283,12 +283,10 @@ export async function readAnchorClaims(
     earlier.length === 0 || earlier[0]!.block?.hash.toLowerCase() === bundle.anchor.blockHash.toLowerCase();
   const atBlock = earlier.length > 0 && anchorHeld ? bundle.anchor.blockNumber : effectiveBlock;
   try {
-    const info = await EvidenceLog.at(bundle.anchor.evidenceLog, provider).logInfo(bundle.log.logId, {
-      blockTag: atBlock,
-    });
-    return { earlier, operator: { address: getAddress(String(info.operator)), atBlock } };
+    const address = await operatorAt(bundle.anchor.evidenceLog, bundle.log.logId, atBlock, provider);
+    return { earlier, operator: { address: getAddress(address), atBlock } };
   } catch (e) {
-    // Typically a node without historical state: the signer stays unconfirmed, nothing else.
+    // neither the state nor the log's events could be read: the signer stays unconfirmed, nothing else
     const err = e as { shortMessage?: unknown; message?: unknown };
     const message = typeof err.shortMessage === "string" ? err.shortMessage : String(err.message ?? e);
     return { earlier, operator: { error: message.slice(0, 200), atBlock } };
@@ -296,6 +294,44 @@ export async function readAnchorClaims(
 }
 
 const EVIDENCE_LOG = EvidenceLog.interface;
+
+/** Blocks per getLogs request when the operator is read from events: Besu's default cap (--rpc-max-logs-range). */
+export const OPERATOR_LOG_WINDOW_BLOCKS = 5_000;
+
+/**
+ * The log's operator as it stood at the end of `atBlock`. Read at that block where the node keeps
+ * its state; a node that keeps none for it (Besu's Bonsai storage, a pruned or reloaded Anvil)
+ * answers from the log's own events instead: the first operator change after the block names the
+ * operator it replaced, and none since means today's operator was already the operator then.
+ */
+export async function operatorAt(
+  evidenceLog: string,
+  logId: string,
+  atBlock: number,
+  provider: Provider,
+): Promise<string> {
+  const log = EvidenceLog.at(evidenceLog, provider);
+  try {
+    return String((await log.logInfo(logId, { blockTag: atBlock })).operator);
+  } catch {
+    // no state at that block: the events below
+  }
+  const head = await provider.getBlockNumber();
+  const topics = [
+    [EVIDENCE_LOG.getEvent("LogOperatorChanged").topicHash, EVIDENCE_LOG.getEvent("LogOpened").topicHash],
+    logId,
+  ];
+  for (let from = atBlock + 1; from <= head; from += OPERATOR_LOG_WINDOW_BLOCKS) {
+    const toBlock = Math.min(head, from + OPERATOR_LOG_WINDOW_BLOCKS - 1);
+    const found = await provider.getLogs({ address: evidenceLog, topics, fromBlock: from, toBlock });
+    const first = found.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)[0];
+    if (first === undefined) continue;
+    const event = EVIDENCE_LOG.parseLog(first)!;
+    if (event.name === "LogOperatorChanged") return String(event.args.previousOperator);
+    throw new Error(`log ${logId} was opened at block ${first.blockNumber}, after block ${atBlock}`);
+  }
+  return String((await log.logInfo(logId, { blockTag: head })).operator);
+}
 
 /** ISO 8601 when Date can say it; a recommit's time is any safe integer, beyond Date's range. */
 function timeOf(seconds: number): string {

@@ -34,6 +34,11 @@
 //   to Anvil as it is, finds the genesis time by a byte search, and lets Anvil's own parse be the
 //   damage check: a file Anvil refuses is replaced by state.prev.json and Anvil started again, and
 //   a file Anvil loaded becomes state.prev.json. Its call traces stay until the next dump.
+// - Past states: Anvil keeps the state of its last 500 blocks in memory and, unbounded, writes
+//   every older block's whole state to ~/.foundry/anvil/tmp (4 MB a block after 8,000 loan
+//   operations: a disk filled in hours). --prune-history keeps ANVIL_STATES_KEPT in memory and
+//   writes none; nothing reads far back (the registry's checkpoints answer membership, the
+//   EvidenceLog's operator events the operator at a past block), and a reload loses them anyway.
 import { constants, createReadStream } from "node:fs";
 import { copyFile, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { gunzip } from "node:zlib";
@@ -58,6 +63,8 @@ export { STATE_PARSE_LIMIT_BYTES, withoutCallTraces } from "./state-traces.ts";
 export const LOCAL_CHAIN_ID = 31337;
 /** Seconds between Anvil's state dumps: what a crash (SIGKILL, power loss) can lose at most. */
 export const STATE_INTERVAL_SECONDS = 5;
+/** Past blocks whose state Anvil keeps (in memory, none on disk): its own in-memory default. */
+export const ANVIL_STATES_KEPT = 500;
 /** Anvil's own periodic dumps, in effect never (above). */
 export const ANVIL_OWN_DUMP_INTERVAL_SECONDS = 100 * 365 * 24 * 3600;
 /** Anvil's first development account (mnemonic "test … junk"): funds the generated keys. */
@@ -107,6 +114,9 @@ export function localChainProcess(options: LocalChainOptions): ServiceProcess {
   // Anvil's own mining arguments are taken out (refused here if malformed): it starts with
   // --no-mining, and afterReady turns on what they asked for once the clock is restored
   const { mining, rest } = anvilMining(options.extraArgs ?? []);
+  // an operator's own --prune-history (any spelling) wins
+  if (!rest.some((arg) => arg.startsWith("--prune-history")))
+    args.push("--prune-history", String(ANVIL_STATES_KEPT));
   args.push(...rest, "--no-mining");
   return new ServiceProcess({
     name: "chain",
