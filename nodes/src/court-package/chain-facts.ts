@@ -55,6 +55,12 @@ export async function readChainFacts(
   const ledger = JointLoanLedger.at(ledgerAddress, provider);
   const topic = (name: (typeof EVENTS)[number]) => JointLoanLedger.interface.getEvent(name).topicHash;
   const toBlock = atBlock ?? (await provider.getBlockNumber());
+  // the state at toBlock first: a node keeps only its recent blocks' states (Besu's Bonsai
+  // layers, the local Anvil's last 500), and the scan below may take longer than they last
+  const [loan, evidenceChain] = await Promise.all([
+    ledger.loan(id, { blockTag: toBlock }),
+    ledger.evidenceChain(id, { blockTag: toBlock }),
+  ]);
   const window = Math.max(1, range.window ?? LOG_WINDOW_BLOCKS);
   const logs = [];
   for (let from = range.fromBlock ?? 0; from <= toBlock; from += window)
@@ -66,10 +72,6 @@ export async function readChainFacts(
         toBlock: Math.min(from + window - 1, toBlock),
       })),
     );
-  const [loan, evidenceChain] = await Promise.all([
-    ledger.loan(id, { blockTag: toBlock }),
-    ledger.evidenceChain(id, { blockTag: toBlock }),
-  ]);
   const registered = logs.find((l) => l.topics[0] === topic("LoanRegistered"));
   if (/^0x0{64}$/.test(loan.borrowerKey) || registered === undefined)
     throw new UnknownLoanError(`the ledger ${ledgerAddress} holds no loan ${id}`);
@@ -105,11 +107,17 @@ export async function readAgreedChainFacts(
   const [chosen, ...others] = providers;
   if (chosen === undefined) throw new Error("no chain endpoint to read the loan's facts from");
   const atBlock = await chosen.provider.getBlockNumber();
-  const facts = await readChainFacts(chosen.provider, ledgerAddress, loanId, range, atBlock);
-  for (const other of others) {
-    const theirs = await readChainFacts(other.provider, ledgerAddress, loanId, range, atBlock).catch(
-      (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
-    );
+  // every endpoint asked at once, each reading the state at atBlock while it still keeps it
+  const [facts, ...answers] = await Promise.all([
+    readChainFacts(chosen.provider, ledgerAddress, loanId, range, atBlock),
+    ...others.map((other) =>
+      readChainFacts(other.provider, ledgerAddress, loanId, range, atBlock).catch((error: unknown) => ({
+        error: error instanceof Error ? error.message : String(error),
+      })),
+    ),
+  ]);
+  for (const [i, other] of others.entries()) {
+    const theirs = answers[i]!;
     const field =
       "error" in theirs
         ? (["answer", theirs.error] as const)

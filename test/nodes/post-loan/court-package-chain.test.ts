@@ -103,6 +103,40 @@ describe("court package checked against the court's chain endpoints", function (
     expect(paged.vouchers.map((v) => v.serial)).to.deep.equal([DISBURSEMENT_SERIAL]);
   });
 
+  it("reads the loan's state at its block before the log scan: a node keeping only its latest state answers while blocks come", async function () {
+    const target = fixture.lc.chain.anvil.provider;
+    // every log request sees a new block mined first; a call at any block but the head fails, as
+    // on a node whose few kept states the scan outlasts
+    const busyPruned = (t: JsonRpcProvider) =>
+      new Proxy(t, {
+        get(base, prop) {
+          if (prop === "getLogs")
+            return async (filter: Parameters<JsonRpcProvider["getLogs"]>[0]) => {
+              await base.send("evm_mine", []);
+              return base.getLogs(filter);
+            };
+          if (prop === "call")
+            return async (tx: Parameters<JsonRpcProvider["call"]>[0]) => {
+              if (typeof tx.blockTag === "number" && tx.blockTag !== (await base.getBlockNumber()))
+                throw new Error("missing trie node");
+              return base.call(tx);
+            };
+          const value = Reflect.get(base, prop, base) as unknown;
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(base) : value;
+        },
+      });
+    const range = { fromBlock: fixture.deployBlock, window: 2 };
+    const expected = await readChainFacts(target, fixture.ledgerAddress, LOAN, range);
+    expect(await readChainFacts(busyPruned(target), fixture.ledgerAddress, LOAN, range)).to.deep.equal(
+      expected,
+    );
+    const endpoints = [
+      { provider: busyPruned(target), name: "chosen" },
+      { provider: busyPruned(target), name: "other" },
+    ];
+    expect(await readAgreedChainFacts(endpoints, fixture.ledgerAddress, LOAN, range)).to.deep.equal(expected);
+  });
+
   it("the genuine package: every item verified with every chain check decided by the chain, the evidence chain reproduced", async function () {
     const check = await nodeCheck(fixture.pkg);
     expect(check.verdict, JSON.stringify(check)).to.equal("verified");
