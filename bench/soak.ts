@@ -239,7 +239,10 @@ export function startSampler(
  * the restart (SOAK_BUNDLES); dataDir: kept afterwards (SOAK_DIR), else a temporary directory
  * removed unless the soak failed; tls: HTTPS as npm start (JL_TLS); anvilArgs: added to the
  * local chain's (SOAK_ANVIL_ARGS, space-separated), to compare an Anvil setting with npm start's;
- * restarts: stops and restarts after the load, each timed (SOAK_RESTARTS; the first is judged).
+ * restarts: stops and restarts after the load, each timed (SOAK_RESTARTS; the first is judged);
+ * minutes: the load's time budget (SOAK_MINUTES): no loan starts after it, the running ones finish
+ * and the restart, the checks and the report follow, for what was done; interrupt: the same at
+ * once when aborted (the command's first Ctrl-C or SIGTERM).
  */
 export type SoakOptions = {
   ops: number;
@@ -254,12 +257,16 @@ export type SoakOptions = {
   sampleMs: number;
   bundles: number;
   restarts?: number;
+  minutes?: number;
+  interrupt?: AbortSignal;
 };
 
 type SoakLoan = { loanId: string; branch: NodeName; principalFen: bigint; consentLeaf: string };
 
 export type SoakResult = {
   ops: number;
+  /** Why the load ended before its operations were all done (the time budget, an interrupt). */
+  endedEarly?: string;
   loans: number;
   loadSeconds: number;
   opsPerSecond: number;
@@ -284,6 +291,15 @@ export type SoakResult = {
   machine: { cores: number; loadBefore: number; loadAfter: number; otherCores: number | undefined };
   ok: boolean;
 };
+
+/** The consortiums a soak has running, for the command's second Ctrl-C (stopSoaks). */
+const running = new Set<LocalConsortium>();
+
+/** Stops every consortium a soak in this process has running: its services must not outlive it. */
+export async function stopSoaks(): Promise<void> {
+  await Promise.allSettled([...running].map((c) => c.stop()));
+  running.clear();
+}
 
 /**
  * The driver's HTTP client, trusting the consortium's CA alone (as trustConsortium) and patient
@@ -346,7 +362,11 @@ async function raiseBranchLimits(manifest: ConsortiumManifest): Promise<void> {
       `soak: branch limits for ${new Date().toISOString()}`,
     );
   } finally {
-    provider.destroy();
+    // not destroyed: on a chain that mines on an interval, a receipt listener of tx.wait() may
+    // still be asking for the block number, and destroying the provider under it rejects that
+    // request where nothing catches it; with no listener it holds no timer, and its idle
+    // keep-alive sockets do not hold the process
+    await provider.removeAllListeners();
   }
 }
 
@@ -609,7 +629,7 @@ async function verifyIntact(
       provider,
       manifest.contracts.jointLoanLedger,
       manifest.contracts.deployBlock,
-      { toBlock: head },
+      { toBlock: head, followHead: true },
     );
     const byLoan = new Map(chain.loanRecords.map((l) => [l.loanId, l]));
     const flowCount = new Map<string, number>();
@@ -626,7 +646,8 @@ async function verifyIntact(
       else if (flows !== flowsPerLoan(i))
         lost.push(`loan ${loan.loanId}: ${flows} flows on chain, ${flowsPerLoan(i)} confirmed`);
     });
-    log(`soak: waiting for every node's index to reach block ${head}…`);
+    const at = chain.toBlock; // later than head if the chain dropped head's state meanwhile
+    log(`soak: waiting for every node's index to reach block ${at}…`);
     const indexes: Record<string, boolean> = {};
     const api = apisOf(manifest);
     for (const n of NODE_NAMES) {
@@ -634,9 +655,9 @@ async function verifyIntact(
       await waitFor(
         async () => {
           seen.push(await api[n].get("/v1/index/digest"));
-          return (seen[seen.length - 1]!.cursor?.blockNumber ?? -1) >= head;
+          return (seen[seen.length - 1]!.cursor?.blockNumber ?? -1) >= at;
         },
-        `${n}'s index at block ${head}`,
+        `${n}'s index at block ${at}`,
         120_000,
       );
       const digest = seen[seen.length - 1]!;
@@ -703,6 +724,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     log: (line) => log(`  ${line}`),
   };
   let consortium: LocalConsortium | undefined = await startLocalConsortium(startOptions);
+  running.add(consortium);
   let untrust = await trustPatiently(consortium.manifest);
   let done = 0;
   const sampler = startSampler(dataDir, options.sampleMs, () => done);
@@ -725,6 +747,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       log(`soak: recovered: ${line}`);
     };
     const loadStarted = performance.now();
+    let endedEarly: string | undefined;
+    const more = () => {
+      if (endedEarly !== undefined) return false;
+      if (options.interrupt?.aborted) endedEarly = "interrupted";
+      else if (options.minutes !== undefined && performance.now() - loadStarted >= options.minutes * 60_000)
+        endedEarly = `its time budget of ${options.minutes} min ran out`;
+      else return true;
+      log(`soak: ${endedEarly} at ${done} operations: no loan starts now, the running ones finish`);
+      return false;
+    };
     const progress = setInterval(() => {
       const seconds = (performance.now() - loadStarted) / 1000;
       const last = sampler.samples[sampler.samples.length - 1];
@@ -750,6 +782,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
             signal,
             noteRecovered,
           ),
+        more,
       );
     } finally {
       clearInterval(progress);
@@ -765,6 +798,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     untrust();
     untrust = () => {};
     await consortium.stop();
+    running.delete(consortium);
     consortium = undefined;
     const stateBytesAfterStop = (await stat(stateFile(dataDir))).size;
     log(`soak: stopped (state file ${fmt(stateBytesAfterStop / 2 ** 20, 1)} MB); starting it again…`);
@@ -773,10 +807,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (r > 0) {
         log(`soak: stopping for restart ${r + 1}…`);
         await consortium!.stop();
+        running.delete(consortium!);
         consortium = undefined;
       }
       const restartStarted = performance.now();
       consortium = await startLocalConsortium(startOptions);
+      running.add(consortium);
       const seconds = (performance.now() - restartStarted) / 1000;
       restarts.push({ seconds, startup: consortium.startup });
       log(
@@ -796,6 +832,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const cpu = cpuBetween(cpuBefore, cpuSnapshot(Object.values(await childPids(dataDir))));
     const result: SoakResult = {
       ops: done,
+      ...(endedEarly === undefined ? {} : { endedEarly }),
       loans: loans.length,
       loadSeconds,
       opsPerSecond: done / loadSeconds,
@@ -827,6 +864,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await sampler.stop();
     untrust();
     await consortium?.stop();
+    if (consortium !== undefined) running.delete(consortium);
     if (options.dataDir === undefined && ok) await rm(dataDir, { recursive: true, force: true });
     else log(`soak: data directory kept: ${dataDir}`);
   }
@@ -855,11 +893,17 @@ export function soakMarkdown(
       : []),
     `**${result.ok ? "PASS" : "FAIL"}** · ${fmt(result.ops)} operations over ${fmt(result.loans)} loans in ${fmt(result.loadSeconds)} s (${fmt(result.opsPerSecond, 1)}/s) · restart ${fmt(result.restartSeconds, 1)} s`,
     "",
+    ...(result.endedEarly === undefined
+      ? []
+      : [
+          `Ended early: ${result.endedEarly} after ${fmt(result.ops)} of the ${fmt(options.ops)} operations asked for; the restart and the checks below are for the operations done.`,
+          "",
+        ]),
     `At this rate ${fmt(FULL_SOAK_OPS)} operations take ${fmt(FULL_SOAK_OPS / result.opsPerSecond / 3600, 1)} h${busy ? " on this loaded machine" : ""}.`,
     "",
     `Machine: ${m.cores} cores, load average ${fmt(m.loadBefore, 2)} at the start and ${fmt(m.loadAfter, 2)} at the end; other processes used ${m.otherCores === undefined ? "?" : fmt(m.otherCores, 2)} cores on average.${busy ? " **A loaded machine: throughput and memory figures are not those of a quiet one.**" : ""}`,
     "",
-    `Each loan: its registration at the branch (joint, ${PLATFORM_SHARE_BPS / 100} % the platform's), a disbursement by each funder from its own node, ${options.repaymentsPerLoan} installments repaid; ${options.concurrency} loans at a time, each operation awaited until its node confirmed it on chain. Principal ${options.principalYuan} yuan a loan. Samples every ${options.sampleMs / 1000} s.`,
+    `Each loan: its registration at the branch (joint, ${PLATFORM_SHARE_BPS / 100} % the platform's), a disbursement by each funder from its own node, ${options.repaymentsPerLoan} installments repaid; ${options.concurrency} loans at a time, each operation awaited until its node confirmed it on chain. Principal ${options.principalYuan} yuan a loan. Samples every ${options.sampleMs / 1000} s. The chain: npm start's Anvil${options.anvilArgs === undefined ? " (automine: a block per transaction)" : ` with \`${options.anvilArgs.join(" ")}\` added`}.`,
     "",
     "## Bounded growth",
     "",
@@ -982,6 +1026,22 @@ export async function writeSoakReport(
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 if (process.argv[1] === THIS_FILE) {
+  // the first Ctrl-C (or SIGTERM) ends the load and still gives the restart, the checks and the
+  // report; the second stops the consortium's services at once and leaves
+  const interrupt = new AbortController();
+  const onSignal = (name: string) => {
+    if (!interrupt.signal.aborted) {
+      console.log(
+        `${name}: ending the load (the running loans finish, then the restart, the checks, the report); again to stop now`,
+      );
+      interrupt.abort(new Error(name));
+      return;
+    }
+    console.log(`${name}: stopping the consortium's services…`);
+    void stopSoaks().finally(() => process.exit(130));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
   const options: SoakOptions = {
     ops: int("SOAK_OPS", FULL_SOAK_OPS),
     repaymentsPerLoan: int("SOAK_REPAYMENTS", 3),
@@ -990,6 +1050,8 @@ if (process.argv[1] === THIS_FILE) {
     sampleMs: int("SOAK_SAMPLE_MS", 5_000),
     bundles: int("SOAK_BUNDLES", 50),
     restarts: int("SOAK_RESTARTS", 1),
+    ...(process.env.SOAK_MINUTES ? { minutes: Number(process.env.SOAK_MINUTES) } : {}),
+    interrupt: interrupt.signal,
     ...(process.env.SOAK_DIR ? { dataDir: process.env.SOAK_DIR } : {}),
     tls: process.env.JL_TLS !== "off",
     ...(process.env.SOAK_ANVIL_ARGS ? { anvilArgs: process.env.SOAK_ANVIL_ARGS.split(/\s+/) } : {}),

@@ -2,7 +2,9 @@
 // events read in pages from its deployment block, each loan's state, stage, start day, evidence
 // chain and funders from the ledger's own views at the same block. A node's GET /v1/index/digest
 // must give the same digest once it has indexed that block (nodes/src/indexer/ledger-digest.ts
-// defines the records and the hashing).
+// defines the records and the hashing). The views are read several at a time: a chain that keeps
+// only its recent blocks' states (npm start's Anvil, Besu's Bonsai) must still hold that block's
+// when the last one is read.
 import type { JsonRpcProvider } from "ethers";
 import { JointLoanLedger } from "../../common/chain/generated/contracts.ts";
 import { pagedLogs } from "../../common/chain/logs.ts";
@@ -20,6 +22,35 @@ export type ChainDigest = LedgerDigest & {
   flowRecords: DigestFlow[];
 };
 
+/** Loan views read at once: a large ledger is read in seconds, not one round trip after another. */
+const VIEW_READS_AT_ONCE = 16;
+/** Blocks a followHead digest tries before a failed read is taken as what it says. */
+const FOLLOW_ATTEMPTS = 4;
+
+/** `work` over `items`, `limit` at a time, results in item order; the first failure rejects. */
+async function inGroups<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const i = next++;
+      try {
+        out[i] = await work(items[i]!);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 type Totals = {
   disbursed: bigint;
   principal: bigint;
@@ -32,11 +63,11 @@ export async function chainLedgerDigest(
   provider: JsonRpcProvider,
   ledgerAddress: string,
   fromBlock: number,
-  options: { toBlock?: number; pageBlocks?: number } = {},
+  options: { toBlock?: number; pageBlocks?: number; followHead?: boolean } = {},
 ): Promise<ChainDigest> {
   const iface = JointLoanLedger.interface;
   const ledger = JointLoanLedger.at(ledgerAddress, provider);
-  const toBlock = options.toBlock ?? (await provider.getBlockNumber());
+  let toBlock = options.toBlock ?? (await provider.getBlockNumber());
   const page = options.pageBlocks ?? 2000;
   const registered = new Map<
     string,
@@ -65,99 +96,108 @@ export async function chainLedgerDigest(
     if (f === undefined) t.funders.set(member, (f = { disbursed: 0n, principal: 0n, income: 0n }));
     return f;
   };
-  for await (const logs of pagedLogs(
-    provider,
-    { address: ledgerAddress },
-    { fromBlock, toBlock, pageBlocks: page },
-  )) {
-    for (const log of logs) {
-      const parsed = iface.parseLog(log);
-      if (parsed === null) continue;
-      const a = parsed.args;
-      const loanId = String(a.loanId ?? "").toLowerCase();
-      // a flow's common fields; the caller adds the disbursement's or the repayment's own
-      const flow = (type: DigestFlow["type"], amount: bigint, own: Partial<DigestFlow>) => {
-        const serial = String(a.serial).toLowerCase();
-        flows.set(serial, {
-          serial,
-          loanId,
-          type,
-          amountFen: String(amount),
-          voucher: String(a.voucher).toLowerCase(),
-          blockNumber: log.blockNumber,
-          logIndex: log.index,
-          txHash: log.transactionHash.toLowerCase(),
-          ...own,
-        });
-      };
-      // a repayment's parts (split among the funders by the RepaymentShared events that follow it)
-      // and the principal it takes off the loan
-      const repayment = (penalty: bigint, interest: bigint, principal: bigint, principalOff = principal) => {
-        const t = totalsOf(loanId);
-        t.penalty += penalty;
-        t.interest += interest;
-        t.principal += principalOff;
-        flow("repayment", penalty + interest + principal, {
-          penaltyFen: String(penalty),
-          interestFen: String(interest),
-          principalFen: String(principal),
-          split: [],
-        });
-      };
-      switch (parsed.name) {
-        case "LoanRegistered":
-          registered.set(loanId, {
-            branch: Number(a.branch),
-            platform: Number(a.platform),
-            borrowerKey: String(a.borrowerKey).toLowerCase(),
-            principal: a.principal as bigint,
-            aprBps: Number(a.aprBps),
-            method: Number(a.method),
+  const scan = async (from: number, to: number) => {
+    for await (const logs of pagedLogs(
+      provider,
+      { address: ledgerAddress },
+      { fromBlock: from, toBlock: to, pageBlocks: page },
+    )) {
+      for (const log of logs) {
+        const parsed = iface.parseLog(log);
+        if (parsed === null) continue;
+        const a = parsed.args;
+        const loanId = String(a.loanId ?? "").toLowerCase();
+        // a flow's common fields; the caller adds the disbursement's or the repayment's own
+        const flow = (type: DigestFlow["type"], amount: bigint, own: Partial<DigestFlow>) => {
+          const serial = String(a.serial).toLowerCase();
+          flows.set(serial, {
+            serial,
+            loanId,
+            type,
+            amountFen: String(amount),
+            voucher: String(a.voucher).toLowerCase(),
+            blockNumber: log.blockNumber,
+            logIndex: log.index,
+            txHash: log.transactionHash.toLowerCase(),
+            ...own,
           });
-          break;
-        case "FundsDisbursed": {
+        };
+        // a repayment's parts (split among the funders by the RepaymentShared events that follow it)
+        // and the principal it takes off the loan
+        const repayment = (
+          penalty: bigint,
+          interest: bigint,
+          principal: bigint,
+          principalOff = principal,
+        ) => {
           const t = totalsOf(loanId);
-          t.disbursed += a.amount as bigint;
-          funderOf(t, Number(a.funder)).disbursed += a.amount as bigint;
-          flow("disbursement", a.amount as bigint, {
-            funder: Number(a.funder),
-            accountHash: String(a.accountHash).toLowerCase(),
+          t.penalty += penalty;
+          t.interest += interest;
+          t.principal += principalOff;
+          flow("repayment", penalty + interest + principal, {
+            penaltyFen: String(penalty),
+            interestFen: String(interest),
+            principalFen: String(principal),
+            split: [],
           });
-          break;
-        }
-        case "RepaymentReceived":
-          repayment(a.penalty as bigint, a.interest as bigint, a.principal as bigint);
-          break;
-        case "PrepaymentReceived":
-          // as the node's indexer books it (nodes/src/indexer/apply.ts): a repayment of what was
-          // paid, the whole principal off the loan
-          repayment(
-            0n,
-            (a.interest as bigint) + (a.fee as bigint),
-            a.principalPaid as bigint,
-            a.principal as bigint,
-          );
-          break;
-        case "RepaymentShared": {
-          const f = funderOf(totalsOf(loanId), Number(a.funder));
-          f.principal += a.principal as bigint;
-          f.income += a.income as bigint;
-          flows.get(String(a.serial).toLowerCase())?.split!.push({
-            funder: Number(a.funder),
-            principalFen: String(a.principal),
-            incomeFen: String(a.income),
-          });
-          break;
+        };
+        switch (parsed.name) {
+          case "LoanRegistered":
+            registered.set(loanId, {
+              branch: Number(a.branch),
+              platform: Number(a.platform),
+              borrowerKey: String(a.borrowerKey).toLowerCase(),
+              principal: a.principal as bigint,
+              aprBps: Number(a.aprBps),
+              method: Number(a.method),
+            });
+            break;
+          case "FundsDisbursed": {
+            const t = totalsOf(loanId);
+            t.disbursed += a.amount as bigint;
+            funderOf(t, Number(a.funder)).disbursed += a.amount as bigint;
+            flow("disbursement", a.amount as bigint, {
+              funder: Number(a.funder),
+              accountHash: String(a.accountHash).toLowerCase(),
+            });
+            break;
+          }
+          case "RepaymentReceived":
+            repayment(a.penalty as bigint, a.interest as bigint, a.principal as bigint);
+            break;
+          case "PrepaymentReceived":
+            // as the node's indexer books it (nodes/src/indexer/apply.ts): a repayment of what was
+            // paid, the whole principal off the loan
+            repayment(
+              0n,
+              (a.interest as bigint) + (a.fee as bigint),
+              a.principalPaid as bigint,
+              a.principal as bigint,
+            );
+            break;
+          case "RepaymentShared": {
+            const f = funderOf(totalsOf(loanId), Number(a.funder));
+            f.principal += a.principal as bigint;
+            f.income += a.income as bigint;
+            flows.get(String(a.serial).toLowerCase())?.split!.push({
+              funder: Number(a.funder),
+              principalFen: String(a.principal),
+              incomeFen: String(a.income),
+            });
+            break;
+          }
         }
       }
     }
-  }
-  const loans: DigestLoan[] = [];
-  for (const [loanId, r] of registered) {
-    const view = await ledger.loan(loanId, { blockTag: toBlock });
-    const shares = await ledger.funders(loanId, { blockTag: toBlock });
+  };
+  const loanAt = async (loanId: string, at: number): Promise<DigestLoan> => {
+    const r = registered.get(loanId)!;
+    const [view, shares] = await Promise.all([
+      ledger.loan(loanId, { blockTag: at }),
+      ledger.funders(loanId, { blockTag: at }),
+    ]);
     const t = totalsOf(loanId);
-    loans.push({
+    return {
       loanId,
       branch: r.branch,
       platform: r.platform,
@@ -185,7 +225,23 @@ export async function chainLedgerDigest(
           };
         })
         .sort((x, y) => x.memberId - y.memberId),
-    });
+    };
+  };
+  await scan(fromBlock, toBlock);
+  let loans: DigestLoan[];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      loans = await inGroups([...registered.keys()], VIEW_READS_AT_ONCE, (id) => loanAt(id, toBlock));
+      break;
+    } catch (error) {
+      // followHead: the chain dropped toBlock's state while the views were read; the digest moves
+      // on to the head (its logs scanned too), and says which block it is for in toBlock
+      const head =
+        options.followHead && attempt < FOLLOW_ATTEMPTS ? await provider.getBlockNumber() : toBlock;
+      if (head <= toBlock) throw error;
+      await scan(toBlock + 1, head);
+      toBlock = head;
+    }
   }
   const flowRecords = [...flows.values()].map((f) =>
     f.split === undefined ? f : { ...f, split: [...f.split].sort((x, y) => x.funder - y.funder) },

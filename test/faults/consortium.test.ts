@@ -174,13 +174,13 @@ describe("faults: chain rewinds and node kills on the local consortium", functio
       provider,
       consortium.manifest.contracts.jointLoanLedger,
       consortium.manifest.contracts.deployBlock,
-      { toBlock: head },
+      { toBlock: head, followHead: true },
     );
     let agree = true;
     for (const n of NODE_NAMES) {
       const api = new NodeApi(n, consortium.manifest.nodes[n].url, consortium.manifest.nodes[n].tokens);
       const d = await api.get<{ digest: string; cursor: { blockNumber: number } }>("/v1/index/digest");
-      if (d.cursor.blockNumber === head && d.digest !== chain.digest) agree = false;
+      if (d.cursor.blockNumber === chain.toBlock && d.digest !== chain.digest) agree = false;
     }
     return { agree, flows: chain.flows };
   }

@@ -201,6 +201,27 @@ describe("soak: bounded growth, restart, nothing lost", function () {
     expect(stopped.sort()).to.deep.equal([0, 2]);
   });
 
+  it("ends the load when its budget runs out: the running loans finish, the result is the loans started", async function () {
+    const finished: number[] = [];
+    let budget = 4;
+    const results = await pool(
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      3,
+      async (i) => {
+        budget--;
+        // the later starters finish first: the result is still in item order
+        await new Promise((resolve) => setTimeout(resolve, 20 - i * 2));
+        finished.push(i);
+        return `loan ${i}`;
+      },
+      () => budget > 0,
+    );
+    expect(results).to.deep.equal(["loan 0", "loan 1", "loan 2", "loan 3"]);
+    expect(finished.sort()).to.deep.equal([0, 1, 2, 3]);
+    // without a budget every item runs
+    expect(await pool([0, 1, 2], 2, async (i) => i * 10)).to.deep.equal([0, 10, 20]);
+  });
+
   it("runs the soak's pieces on the local consortium at 20 operations", async function () {
     this.timeout(240_000);
     const out = await mkdtemp(path.join(tmpdir(), "soak-report-"));

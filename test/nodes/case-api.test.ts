@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Wallet } from "ethers";
+import type { JsonRpcProvider, Wallet } from "ethers";
 import { requestDomain, signRequest } from "../../common/auth/request-signing.ts";
 import type { NodeConfig } from "../../nodes/src/config.ts";
 import { createNodeService, type NodeService } from "../../nodes/src/service.ts";
@@ -483,5 +483,44 @@ describe("arbitration case through the nodes' API (inject): keeper, court assign
       });
     const anonymous = await court.app.inject({ method: "GET", url: "/v1/index/digest" });
     expect(code(anonymous)).to.equal("NODE_ERR_AUTH");
+  });
+
+  it("a digest that follows the head passes a chain that drops its block's state while the views are read", async function () {
+    const base = suite.chain.anvil.provider;
+    const ledger = suite.lending.addresses.jointLoanLedger;
+    const from = suite.chain.deployment.blockNumber;
+    const toBlock = await base.getBlockNumber();
+    const expected = await chainLedgerDigest(base, ledger, from, { toBlock });
+    // a node keeping only its head's state, with a block mined as the first view is read
+    let mined = false;
+    const pruned = new Proxy(base, {
+      get(target, prop) {
+        if (prop === "call")
+          return async (tx: Parameters<JsonRpcProvider["call"]>[0]) => {
+            if (!mined) {
+              mined = true;
+              await target.send("evm_mine", []);
+            }
+            if (typeof tx.blockTag === "number" && tx.blockTag < (await target.getBlockNumber()))
+              throw new Error("missing trie node");
+            return target.call(tx);
+          };
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const refused = await chainLedgerDigest(pruned, ledger, from, { toBlock }).then(
+      () => "read",
+      (e: Error) => e.message,
+    );
+    expect(refused).to.include("missing trie node");
+    mined = false;
+    const followed = await chainLedgerDigest(pruned, ledger, from, { toBlock, followHead: true });
+    expect(followed.toBlock).to.equal(toBlock + 2);
+    expect({ digest: followed.digest, loans: followed.loans, flows: followed.flows }).to.deep.equal({
+      digest: expected.digest,
+      loans: 1,
+      flows: 1,
+    });
   });
 });

@@ -56,7 +56,7 @@ export async function readChainFacts(
   const topic = (name: (typeof EVENTS)[number]) => JointLoanLedger.interface.getEvent(name).topicHash;
   const toBlock = atBlock ?? (await provider.getBlockNumber());
   // the state at toBlock first: a node keeps only its recent blocks' states (Besu's Bonsai
-  // layers, the local Anvil's last 500), and the scan below may take longer than they last
+  // layers, the local Anvil's last 64), and the scan below may take longer than they last
   const [loan, evidenceChain] = await Promise.all([
     ledger.loan(id, { blockTag: toBlock }),
     ledger.evidenceChain(id, { blockTag: toBlock }),
