@@ -606,7 +606,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: n
 
 /** After the restart: every loan and flow on chain, every node's index equal to it, bundles verifying. */
 async function verifyIntact(
-  manifest: ConsortiumManifest,
+  consortium: LocalConsortium,
   loans: readonly SoakLoan[],
   flowsPerLoan: (i: number) => number,
   bundles: number,
@@ -617,20 +617,34 @@ async function verifyIntact(
     "loansOnChain" | "flowsOnChain" | "lost" | "indexes" | "bundlesChecked" | "bundlesVerified" | "problems"
   >
 > {
+  const manifest = consortium.manifest;
   const provider = chainProvider(manifest);
   try {
     const problems: string[] = [];
     const note = (p: string) => {
       if (problems.length < 20) problems.push(p);
     };
-    const head = await provider.getBlockNumber();
-    log(`soak: reading the ledger from the chain up to block ${head}…`);
-    const chain = await chainLedgerDigest(
-      provider,
-      manifest.contracts.jointLoanLedger,
-      manifest.contracts.deployBlock,
-      { toBlock: head, followHead: true },
-    );
+    // the whole ledger read at one block with mining paused: the chain keeps only its last
+    // blocks' states, and on interval mining a large ledger's views take longer to read than
+    // those blocks last (the nodes and the anchor service wait meanwhile; nothing is sent)
+    const resumeMining = await consortium.pauseMining();
+    let chain: Awaited<ReturnType<typeof chainLedgerDigest>>;
+    try {
+      const head = await provider.getBlockNumber();
+      log(`soak: reading the ledger from the chain up to block ${head}, mining paused…`);
+      const started = performance.now();
+      chain = await chainLedgerDigest(
+        provider,
+        manifest.contracts.jointLoanLedger,
+        manifest.contracts.deployBlock,
+        { toBlock: head },
+      );
+      log(
+        `soak: ${chain.loans} loans and ${chain.flows} flows read in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      await resumeMining();
+    }
     const byLoan = new Map(chain.loanRecords.map((l) => [l.loanId, l]));
     const flowCount = new Map<string, number>();
     for (const f of chain.flowRecords) flowCount.set(f.loanId, (flowCount.get(f.loanId) ?? 0) + 1);
@@ -646,7 +660,7 @@ async function verifyIntact(
       else if (flows !== flowsPerLoan(i))
         lost.push(`loan ${loan.loanId}: ${flows} flows on chain, ${flowsPerLoan(i)} confirmed`);
     });
-    const at = chain.toBlock; // later than head if the chain dropped head's state meanwhile
+    const at = chain.toBlock;
     log(`soak: waiting for every node's index to reach block ${at}…`);
     const indexes: Record<string, boolean> = {};
     const api = apisOf(manifest);
@@ -823,7 +837,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const restartSeconds = restarts[0]!.seconds;
     untrust = await trustPatiently(consortium!.manifest);
     const intact = await verifyIntact(
-      consortium!.manifest,
+      consortium!,
       loans,
       (i) => opsOfLoan(i, totalOps, perLoan) - 1,
       options.bundles,
@@ -857,7 +871,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       result.lost.length === 0 &&
       Object.values(result.indexes).every(Boolean) &&
       result.bundlesVerified === result.bundlesChecked &&
-      result.problems.length === 0;
+      result.problems.length === 0 &&
+      endedEarly !== "interrupted";
     ok = result.ok;
     return result;
   } finally {
@@ -974,7 +989,8 @@ export function soakCharts(samples: readonly Sample[]): Array<{ suffix: string; 
   const memory = (suffix: string, title: string, names: readonly string[]) => ({
     suffix,
     png: lineChart({
-      title: `${title} over ${ops} loan operations`,
+      // short: the chart draws its title in one line, cut at its edges
+      title: `${title}, ${ops} operations`,
       xLabel: "loan operations done",
       yLabel: "RSS (MB)",
       series: names.map((n) => ({
@@ -986,16 +1002,12 @@ export function soakCharts(samples: readonly Sample[]): Array<{ suffix: string; 
     }).toPng(),
   });
   return [
-    memory("-memory.png", "Resident memory: the chain, the anchor service, the launcher", [
-      "chain",
-      "anchor",
-      "launcher",
-    ]),
-    memory("-nodes.png", "Resident memory: the five nodes", NODE_NAMES),
+    memory("-memory.png", "Memory: chain, anchor service, launcher", ["chain", "anchor", "launcher"]),
+    memory("-nodes.png", "Memory: the five nodes", NODE_NAMES),
     {
       suffix: "-state.png",
       png: lineChart({
-        title: `The chain's state file over ${ops} loan operations`,
+        title: `The chain's state file, ${ops} operations`,
         xLabel: "loan operations done",
         yLabel: "state.json (MB)",
         series: [{ name: "chain/state.json", points: samples.map((s) => [s.ops, s.stateBytes / 2 ** 20]) }],
@@ -1025,19 +1037,25 @@ export async function writeSoakReport(
 }
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** A second signal sooner than this after the first is the same Ctrl-C. */
+const REPEATED_SIGNAL_MS = 2_000;
 if (process.argv[1] === THIS_FILE) {
   // the first Ctrl-C (or SIGTERM) ends the load and still gives the restart, the checks and the
   // report; the second stops the consortium's services at once and leaves
   const interrupt = new AbortController();
+  let firstSignalAt = 0;
   const onSignal = (name: string) => {
+    // one Ctrl-C may arrive twice (from the terminal and from npm's shell passing it on)
+    if (interrupt.signal.aborted && performance.now() - firstSignalAt < REPEATED_SIGNAL_MS) return;
     if (!interrupt.signal.aborted) {
+      firstSignalAt = performance.now();
       console.log(
         `${name}: ending the load (the running loans finish, then the restart, the checks, the report); again to stop now`,
       );
       interrupt.abort(new Error(name));
       return;
     }
-    console.log(`${name}: stopping the consortium's services…`);
+    console.log(`${name}: stopping the consortium's services (the data directory stays)…`);
     void stopSoaks().finally(() => process.exit(130));
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
@@ -1050,7 +1068,7 @@ if (process.argv[1] === THIS_FILE) {
     sampleMs: int("SOAK_SAMPLE_MS", 5_000),
     bundles: int("SOAK_BUNDLES", 50),
     restarts: int("SOAK_RESTARTS", 1),
-    ...(process.env.SOAK_MINUTES ? { minutes: Number(process.env.SOAK_MINUTES) } : {}),
+    ...(process.env.SOAK_MINUTES ? { minutes: int("SOAK_MINUTES", 0) } : {}),
     interrupt: interrupt.signal,
     ...(process.env.SOAK_DIR ? { dataDir: process.env.SOAK_DIR } : {}),
     tls: process.env.JL_TLS !== "off",

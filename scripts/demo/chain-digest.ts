@@ -27,7 +27,10 @@ const VIEW_READS_AT_ONCE = 16;
 /** Blocks a followHead digest tries before a failed read is taken as what it says. */
 const FOLLOW_ATTEMPTS = 4;
 
-/** `work` over `items`, `limit` at a time, results in item order; the first failure rejects. */
+/**
+ * `work` over `items`, `limit` at a time, results in item order. The first failure stops the
+ * starting of more and rejects once the running ones have ended: none outlives the call.
+ */
 async function inGroups<T, R>(
   items: readonly T[],
   limit: number,
@@ -35,19 +38,19 @@ async function inGroups<T, R>(
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
-  let failed = false;
+  let failed: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length && !failed) {
+    while (next < items.length && failed === undefined) {
       const i = next++;
       try {
         out[i] = await work(items[i]!);
       } catch (error) {
-        failed = true;
-        throw error;
+        failed ??= { error };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed !== undefined) throw failed.error;
   return out;
 }
 
@@ -229,16 +232,19 @@ export async function chainLedgerDigest(
   };
   await scan(fromBlock, toBlock);
   let loans: DigestLoan[];
+  let firstError: unknown;
   for (let attempt = 1; ; attempt++) {
     try {
       loans = await inGroups([...registered.keys()], VIEW_READS_AT_ONCE, (id) => loanAt(id, toBlock));
       break;
     } catch (error) {
       // followHead: the chain dropped toBlock's state while the views were read; the digest moves
-      // on to the head (its logs scanned too), and says which block it is for in toBlock
+      // on to the head (its logs scanned too), and says which block it is for in toBlock. A read
+      // that fails for another reason fails at each block: the first error is the one thrown.
+      firstError ??= error;
       const head =
         options.followHead && attempt < FOLLOW_ATTEMPTS ? await provider.getBlockNumber() : toBlock;
-      if (head <= toBlock) throw error;
+      if (head <= toBlock) throw firstError;
       await scan(toBlock + 1, head);
       toBlock = head;
     }

@@ -1056,7 +1056,7 @@ class Driver {
       this.provider,
       this.manifest.contracts.jointLoanLedger,
       this.manifest.contracts.deployBlock,
-      { toBlock: head },
+      { toBlock: head, followHead: true },
     );
     const agree = NODE_NAMES.every(
       (n) =>

@@ -40,8 +40,10 @@
 //   writes none; nothing reads far back (the registry's checkpoints answer membership, the
 //   EvidenceLog's operator events the operator at a past block), and a reload loses them anyway.
 //   Each kept state is a whole copy of the state (425 MB of memory per 1,000 loan operations with
-//   500 kept), so few are kept: enough for a read at a block a moment ago (a court package's, a
-//   ledger digest's, each reading its block's state first or following the head).
+//   500 kept), so few are kept: enough for a read at a block a moment ago (a court package reads
+//   its block's state before its log scan; the anchor service's and the court page's reads are at
+//   the head just asked for; a ledger digest of a large ledger follows the head, or is read with
+//   mining paused).
 import { constants, createReadStream } from "node:fs";
 import { copyFile, open, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { gunzip } from "node:zlib";
