@@ -429,6 +429,13 @@ const NO_ANSWER_ATTEMPTS = 3;
  * asked for the serial. There: the first attempt stands, and undefined says its answer was lost.
  * Not there (404): the same request again. Each recovery is reported through `recovered`.
  */
+/**
+ * A request to repeat as a core-banking client would: no answer at all (a reset connection), or
+ * 503, the node saying it cannot serve it now (its chain busy, a peer's node unavailable).
+ */
+const askAgain = (error: unknown): error is Error =>
+  error instanceof NodeUnreachableError || (error instanceof NodeApiError && error.status === 503);
+
 export async function keyedWrite<T>(
   api: NodeApi,
   serial: string,
@@ -439,7 +446,7 @@ export async function keyedWrite<T>(
     try {
       return await post();
     } catch (error) {
-      if (!(error instanceof NodeUnreachableError) || attempt >= NO_ANSWER_ATTEMPTS) throw error;
+      if (!askAgain(error) || attempt >= NO_ANSWER_ATTEMPTS) throw error;
       await sleep(1_000);
       const taken = await api.get(`/v1/outbox/${encodeURIComponent(serial)}`).then(
         () => true,
@@ -468,7 +475,7 @@ async function preparedWithRetry(
     try {
       return await prepare(attempt === 1 ? tag : `${tag}-R${attempt - 1}`);
     } catch (error) {
-      if (!(error instanceof NodeUnreachableError) || attempt >= NO_ANSWER_ATTEMPTS) throw error;
+      if (!askAgain(error) || attempt >= NO_ANSWER_ATTEMPTS) throw error;
       recovered(`${error.message}: the loan prepared again as a new application`);
       await sleep(1_000);
     }

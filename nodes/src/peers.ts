@@ -69,13 +69,17 @@ export class PeerNodes extends Room<PeerDeps> {
     return { status: response.status, body: parsed };
   }
 
-  /** As request(), but a non-2xx answer throws NODE_ERR_PEER_REFUSED carrying the peer's error code. */
+  /**
+   * As request(), but a non-2xx answer throws NODE_ERR_PEER_REFUSED carrying the peer's error
+   * code; a 503 (the peer's chain or anchor not answering for now) NODE_ERR_PEER_UNAVAILABLE, so
+   * the caller too is told to ask again.
+   */
   async call<T>(memberId: number, method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
     const reply = await this.request(memberId, method, path, body);
     if (reply.status >= 200 && reply.status < 300) return reply.body as T;
     const error = (reply.body as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw nodeError(
-      "NODE_ERR_PEER_REFUSED",
+      reply.status === 503 ? "NODE_ERR_PEER_UNAVAILABLE" : "NODE_ERR_PEER_REFUSED",
       `member ${memberId}'s node answered ${reply.status}: ${error?.code ?? "no error code"} ${error?.message ?? ""}`.trim(),
       {
         member: memberId,

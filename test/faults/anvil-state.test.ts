@@ -119,7 +119,12 @@ describe("faults: consistent Anvil state dumps (chain-rewind harness)", function
     // the launcher's dumps, as the local consortium runs them, here back to back
     const launcherDir = await mkdtemp(join(dir, "launcher-"));
     await mkdir(join(launcherDir, "chain"));
-    const launcher = startStateDumps({ provider: anvil.provider, dataDir: launcherDir, intervalMs: 20 });
+    const launcher = startStateDumps({
+      provider: anvil.provider,
+      dataDir: launcherDir,
+      intervalMs: 20,
+      spacing: 1,
+    });
     const file = join(dir, "beside-launcher.json");
     const problems: string[] = [];
     try {

@@ -113,6 +113,12 @@ describe("soak: bounded growth, restart, nothing lost", function () {
           }
           const { serial } = JSON.parse(body) as { serial: string };
           posts++;
+          if (serial === "RPY-BUSY" && posts === 1) {
+            response
+              .writeHead(503, { "content-type": "application/json", "retry-after": "5" })
+              .end('{"error":{"code":"NODE_ERR_CHAIN_UNAVAILABLE","message":"the chain did not answer"}}');
+            return;
+          }
           if (serial === "RPY-CONFLICT") {
             response
               .writeHead(409, { "content-type": "application/json" })
@@ -162,6 +168,14 @@ describe("soak: bounded growth, restart, nothing lost", function () {
       expect(await write("RPY-2", lines)).to.equal(undefined);
       expect(posts).to.equal(1);
       expect(lines[0]).to.match(/the first attempt had been taken$/);
+    });
+
+    it("asks again when the node answered 503 (its chain busy for now), as after no answer", async function () {
+      const lines: string[] = [];
+      expect(await write("RPY-BUSY", lines)).to.deep.equal({ serial: "RPY-BUSY", state: "queued" });
+      expect(posts).to.equal(2);
+      expect(lines).to.have.length(1);
+      expect(lines[0]).to.match(/NODE_ERR_CHAIN_UNAVAILABLE.*not taken, sent again$/);
     });
 
     it("never repeats a request the node answered, even with a refusal", async function () {

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { mkdir, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
+  DUMP_SPACING,
   dumpPausedState,
   startMining,
   startStateDumps,
@@ -102,6 +103,35 @@ describe("local chain: consistent, atomic state dumps", function () {
     const last = JSON.parse(copies[copies.length - 1]!.json) as { historical_states?: unknown };
     expect(last.historical_states ?? null).to.equal(null);
     expect((await stat(file)).size).to.be.greaterThan(0);
+  });
+
+  it("spaces the dumps out once each takes long: the next no sooner than DUMP_SPACING times its time", async function () {
+    // Anvil writing a large state: every anvil_dumpState held 400 ms on its way to the chain
+    const starts: number[] = [];
+    const slow = await rpcProxy(local.anvil.url, async (method) => {
+      if (method !== "anvil_dumpState") return;
+      starts.push(performance.now());
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    });
+    const dumps = startStateDumps({ provider: slow.provider, dataDir: local.dir, intervalMs: 50 });
+    // a new block before every tick, so no dump is skipped for an unchanged head
+    let mining = true;
+    const miner = (async () => {
+      while (mining) {
+        await local.anvil.provider.send("evm_mine", []);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    mining = false;
+    await miner;
+    await dumps.stop();
+    slow.close();
+    // every 50 ms they would queue up back to back: four or more in 1.6 s; spaced, the second is
+    // due 2 s after the first began
+    expect(starts).to.have.length(1);
+    expect(DUMP_SPACING * 400).to.be.greaterThan(1_600);
+    expect((await stat(stateFile(local.dir))).size).to.be.greaterThan(0);
   });
 
   it("takes the dump again when a block was mined under it after mining stopped, and holds that block", async function () {

@@ -5,6 +5,7 @@
 // body's exact bytes, and the routes, one file per resource under routes/ (listed in
 // routes/index.ts) with their schemas under schemas/; the work is in the domain rooms under
 // nodes/src, passed in through NodeDeps.
+import { isError } from "ethers";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { buildServiceShell, type RenderedError } from "../../../common/service/shell.ts";
@@ -36,10 +37,24 @@ const parseStrictJson = (raw: Buffer): unknown =>
       nodeError("NODE_ERR_DUPLICATE_KEY", `the body names ${path} twice; send each key once`, { path }),
   });
 
-/** Anything a route or hook throws, in the node's catalogue (errors.ts); Fastify's own body errors too. undefined: a bug (500). */
-function renderNodeError(error: unknown): RenderedError | undefined {
+/** Seconds a client waits before asking again when the chain did not answer. */
+const CHAIN_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Anything a route or hook throws, in the node's catalogue (errors.ts); Fastify's own body errors
+ * too; a chain read that got no answer in time or no answer at all (the node busy, restarting):
+ * retryable, never a bug. undefined: a bug (500).
+ */
+export function renderNodeError(error: unknown): RenderedError | undefined {
   const rendered = renderError(error);
   if (rendered !== undefined) return { status: rendered.status, ...rendered.body.error };
+  if (isError(error, "TIMEOUT") || isError(error, "NETWORK_ERROR") || isError(error, "SERVER_ERROR"))
+    return {
+      status: 503,
+      code: "NODE_ERR_CHAIN_UNAVAILABLE",
+      message: `the chain did not answer (${error.shortMessage}); ask again`,
+      details: { retryAfterSeconds: CHAIN_RETRY_AFTER_SECONDS },
+    };
   const code = (error as { code?: string }).code;
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE")
     return {

@@ -66,8 +66,13 @@ export { STATE_PARSE_LIMIT_BYTES, withoutCallTraces } from "./state-traces.ts";
 
 /** The chain id of the local chain (Anvil's default, set explicitly so a reload cannot change it). */
 export const LOCAL_CHAIN_ID = 31337;
-/** Seconds between Anvil's state dumps: what a crash (SIGKILL, power loss) can lose at most. */
+/**
+ * Seconds between Anvil's state dumps: what a crash (SIGKILL, power loss) can lose at most while
+ * a dump takes less than a fifth of it; a longer one spaces them out (DUMP_SPACING).
+ */
 export const STATE_INTERVAL_SECONDS = 5;
+/** A dump that took t starts the next no sooner than DUMP_SPACING × t after it began. */
+export const DUMP_SPACING = 5;
 /** Past blocks whose state Anvil keeps (in memory, none on disk; each a whole copy of the state). */
 export const ANVIL_STATES_KEPT = 64;
 /** Anvil's own periodic dumps, in effect never (above). */
@@ -454,6 +459,8 @@ export function startStateDumps(options: {
   provider: JsonRpcProvider;
   dataDir: string;
   intervalMs?: number;
+  /** DUMP_SPACING unless given (1: back to back once a dump outlasts intervalMs). */
+  spacing?: number;
   mining?: MiningMode;
   log?: (line: string) => void;
 }): StateDumps {
@@ -487,13 +494,24 @@ export function startStateDumps(options: {
     });
     return running;
   };
-  const timer = setInterval(
-    () => {
-      if (!stopped) void next();
-    },
-    options.intervalMs ?? STATE_INTERVAL_SECONDS * 1000,
-  );
-  timer.unref();
+  // each dump pauses mining while Anvil serializes its whole history (seconds once it is large):
+  // the next starts no sooner than DUMP_SPACING times as long after this one began, so mining
+  // runs most of the time and dumps never queue up behind each other; on a small chain, every
+  // intervalMs
+  const intervalMs = options.intervalMs ?? STATE_INTERVAL_SECONDS * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (delayMs: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => void tick(), delayMs);
+    timer.unref();
+  };
+  const tick = async () => {
+    const started = performance.now();
+    await next();
+    const took = performance.now() - started;
+    schedule(Math.max(intervalMs, took * (options.spacing ?? DUMP_SPACING)) - took);
+  };
+  schedule(intervalMs);
   // the watchdog's looks queue behind the dumps (one at a time: a long dump does not pile them up)
   const watchdog =
     mining.automine && mining.intervalSeconds === undefined
@@ -523,7 +541,7 @@ export function startStateDumps(options: {
     dumpNow: next,
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       clearInterval(watchdogTimer);
       await running;
     },
