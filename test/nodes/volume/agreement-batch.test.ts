@@ -146,7 +146,9 @@ describe("joint loans: the platform's agreements asked in batches", function () 
     };
     const away = await approve("JDB-BATCH-5");
     approval.agreeToLoans = agree;
-    expect(away.statusCode, away.body).to.equal(502);
+    // the platform's node away: the branch's node says so as its own 503, to be asked again
+    expect(away.statusCode, away.body).to.equal(503);
+    expect(away.json()).to.have.nested.property("error.code", "NODE_ERR_PEER_UNAVAILABLE");
     const fifth = asked.get("JDB-BATCH-5")!;
     const second = asked.get("JDB-BATCH-2")!;
     const fifthLoan = loanIdOfRequest(fifth);
