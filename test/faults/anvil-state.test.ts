@@ -12,8 +12,8 @@ import { join } from "node:path";
 import type { Wallet } from "ethers";
 import { startStateDumps } from "../../scripts/ops/local/chain.ts";
 import { dumpStateConsistently } from "../support/faults/anvil-state.ts";
-import { sleep } from "../support/faults/seeded.ts";
-import { startAnvil, type AnvilNode } from "../support/anvil.ts";
+import { sleep, until } from "../support/faults/seeded.ts";
+import { minedReceipt, startAnvil, type AnvilNode } from "../support/anvil.ts";
 
 type Dump = {
   best_block_number: number;
@@ -46,7 +46,9 @@ describe("faults: consistent Anvil state dumps (chain-rewind harness)", function
     const loops = senders.map(async (w, i) => {
       while (!stopped) {
         const tx = await w.sendTransaction({ to: "0x000000000000000000000000000000000000dEaD", value: 1n });
-        await tx.wait();
+        // asked until mined: tx.wait() can miss a transaction mined as its block watch starts
+        // (then it waits for ethers' next 4-s poll)
+        await minedReceipt(anvil.provider, tx.hash);
         sent[i]!++;
       }
     });
@@ -91,9 +93,10 @@ describe("faults: consistent Anvil state dumps (chain-rewind harness)", function
         problems.push(...dumpProblems(d, dump, head, senders));
       }
       const before = load.sent[0]! + load.sent[1]!;
-      await sleep(300);
-      expect(load.sent[0]! + load.sent[1]!, "transactions are mined again after the dumps").to.be.greaterThan(
-        before,
+      await until(
+        async () => load.sent[0]! + load.sent[1]! > before,
+        "transactions are mined again after the dumps",
+        30_000,
       );
     } finally {
       await load.stop();
